@@ -1,0 +1,68 @@
+"""Headless command line: one module per subcommand, `cli/cmd_<name>.py`.
+
+Each command module defines `NAME`, `HELP`, `add_arguments(parser)` and
+`run(args) -> int`. Commands are discovered, so adding one touches no shared file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+import sys
+from pathlib import Path
+from types import ModuleType
+
+_PREFIX = "cmd_"
+
+
+def _command_names() -> list[str]:
+    here = Path(__file__).parent
+    return sorted(m.name[len(_PREFIX):] for m in pkgutil.iter_modules([str(here)])
+                  if m.name.startswith(_PREFIX))
+
+
+def is_command(word: str) -> bool:
+    """True when `word` names a subcommand (so main.py runs headless)."""
+    return word in _command_names()
+
+
+def _load(name: str) -> ModuleType:
+    return importlib.import_module(f"cli.{_PREFIX}{name}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python main.py",
+        description="Wander: photos -> walkable 3D worlds. With no command, opens the app.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in _command_names():
+        mod = _load(name)
+        p = sub.add_parser(mod.NAME, help=mod.HELP, description=mod.HELP)
+        mod.add_arguments(p)
+        p.set_defaults(_run=mod.run)
+    return parser
+
+
+def run_cli(argv: list[str]) -> int:
+    """Parse and run one subcommand; bad input becomes one clear line and exit code 2."""
+    from generators.jobs import Cancelled
+    from scene.errors import InvalidSceneError, SceneFormatError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 0
+    try:
+        return int(args._run(args) or 0)
+    except (SceneFormatError, InvalidSceneError, FileNotFoundError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Cancelled:
+        print("cancelled", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,1 @@
+"""Photo -> panorama / world / object generators. No Qt, no GL, no `viewer` imports."""

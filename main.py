@@ -1,0 +1,25 @@
+"""Wander: turn photos into 3D worlds you can walk through.
+
+    python main.py                 open the app (a demo world on first launch)
+    python main.py SCENE           open the app with a scene or project
+    python main.py <command> ...   headless; `python main.py --help` lists commands
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    from cli import is_command, run_cli
+
+    if args and (is_command(args[0]) or args[0].startswith("-")):
+        return run_cli(args)
+    from viewer.app import run_app
+
+    return run_app(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,166 @@
+"""Pinhole cameras, and the one place where camera conventions are converted.
+
+Stored convention (as COLMAP and 3DGS): world-to-camera rotation R and translation t
+in the OpenCV camera frame (x right, y down, z forward): x_cam = R @ x_world + t.
+World frame: right-handed, +Y up.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+
+@dataclass
+class Camera:
+    """A pinhole camera: intrinsics in pixels plus OpenCV world-to-camera pose."""
+
+    width: int
+    height: int
+    fx: float
+    fy: float
+    cx: float
+    cy: float
+    R: np.ndarray = field(default_factory=lambda: np.eye(3))
+    t: np.ndarray = field(default_factory=lambda: np.zeros(3))
+    name: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.R = np.asarray(self.R, np.float64).reshape(3, 3)
+        self.t = np.asarray(self.t, np.float64).reshape(3)
+
+    # ---------------------------------------------------------- construction
+    @classmethod
+    def look_at(
+        cls,
+        eye: Any,
+        target: Any,
+        fov_y_deg: float,
+        width: int,
+        height: int,
+        up: Any = (0.0, 1.0, 0.0),
+    ) -> "Camera":
+        """Camera at `eye` looking at `target` with vertical field of view `fov_y_deg`."""
+        eye = np.asarray(eye, np.float64)
+        fwd = np.asarray(target, np.float64) - eye
+        if np.linalg.norm(fwd) < 1e-12:
+            raise ValueError("eye and look-at point coincide")
+        fwd /= np.linalg.norm(fwd)
+        upv = np.asarray(up, np.float64)
+        right = np.cross(fwd, upv)
+        if np.linalg.norm(right) < 1e-9:  # looking straight along up: pick any right
+            right = np.cross(fwd, [0.0, 0.0, 1.0] if abs(fwd[2]) < 0.9 else [1.0, 0.0, 0.0])
+        right /= np.linalg.norm(right)
+        down = np.cross(fwd, right)
+        rot = np.stack([right, down, fwd])  # rows: camera axes in world coords
+        f = 0.5 * height / math.tan(math.radians(fov_y_deg) / 2)
+        return cls(width, height, f, f, width / 2, height / 2, rot, -rot @ eye)
+
+    @classmethod
+    def from_yaw_pitch(
+        cls,
+        position: Any,
+        yaw: float,
+        pitch: float,
+        fov_y_deg: float,
+        width: int,
+        height: int,
+    ) -> "Camera":
+        """First-person camera: yaw about +Y (0 looks along −Z), pitch up positive, radians."""
+        fwd = forward_from_yaw_pitch(yaw, pitch)
+        pos = np.asarray(position, np.float64)
+        return cls.look_at(pos, pos + fwd, fov_y_deg, width, height)
+
+    # ------------------------------------------------------------- properties
+    @property
+    def position(self) -> np.ndarray:
+        """Camera centre in world coordinates."""
+        return -self.R.T @ self.t
+
+    @property
+    def forward(self) -> np.ndarray:
+        return self.R[2].copy()
+
+    @property
+    def up(self) -> np.ndarray:
+        return -self.R[1]
+
+    @property
+    def right(self) -> np.ndarray:
+        return self.R[0].copy()
+
+    @property
+    def fov_y_deg(self) -> float:
+        return math.degrees(2 * math.atan(0.5 * self.height / self.fy))
+
+    @property
+    def fov_x_deg(self) -> float:
+        return math.degrees(2 * math.atan(0.5 * self.width / self.fx))
+
+    @property
+    def K(self) -> np.ndarray:
+        return np.array([[self.fx, 0, self.cx], [0, self.fy, self.cy], [0, 0, 1.0]])
+
+    def world_to_camera(self) -> np.ndarray:
+        """4×4 OpenCV world-to-camera matrix."""
+        m = np.eye(4)
+        m[:3, :3] = self.R
+        m[:3, 3] = self.t
+        return m
+
+    def resized(self, width: int, height: int) -> "Camera":
+        """Same pose and field of view at another resolution."""
+        sx, sy = width / self.width, height / self.height
+        return Camera(width, height, self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy,
+                      self.R.copy(), self.t.copy(), self.name, dict(self.meta))
+
+    def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """World points (N,3) -> pixel coords (N,2) and camera depth z (N,)."""
+        pc = np.asarray(points, np.float64) @ self.R.T + self.t
+        z = pc[:, 2]
+        zs = np.where(np.abs(z) < 1e-12, 1e-12, z)
+        uv = np.stack([self.fx * pc[:, 0] / zs + self.cx, self.fy * pc[:, 1] / zs + self.cy], 1)
+        return uv, z
+
+    def pixel_rays(self) -> np.ndarray:
+        """World-space unit ray directions through pixel centres, (H, W, 3)."""
+        u, v = np.meshgrid(np.arange(self.width) + 0.5, np.arange(self.height) + 0.5)
+        d = np.stack([(u - self.cx) / self.fx, (v - self.cy) / self.fy, np.ones_like(u)], -1)
+        d = d @ self.R  # camera -> world: Rᵀ d, written row-wise
+        return d / np.linalg.norm(d, axis=-1, keepdims=True)
+
+    # -------------------------------------------------------- GL conversions
+    def gl_view_matrix(self) -> np.ndarray:
+        """4×4 OpenGL view matrix (camera looks down −Z, +Y up)."""
+        flip = np.diag([1.0, -1.0, -1.0, 1.0])
+        return flip @ self.world_to_camera()
+
+    def gl_projection_matrix(self, near: float, far: float) -> np.ndarray:
+        """4×4 OpenGL projection matching these intrinsics (principal point honoured)."""
+        w, h = self.width, self.height
+        p = np.zeros((4, 4))
+        p[0, 0] = 2 * self.fx / w
+        p[1, 1] = 2 * self.fy / h
+        p[0, 2] = 1 - 2 * self.cx / w
+        p[1, 2] = 2 * self.cy / h - 1
+        p[2, 2] = -(far + near) / (far - near)
+        p[2, 3] = -2 * far * near / (far - near)
+        p[3, 2] = -1
+        return p
+
+
+def forward_from_yaw_pitch(yaw: float, pitch: float) -> np.ndarray:
+    """Unit view direction for yaw about +Y (0 → −Z, positive turns left) and pitch."""
+    cp = math.cos(pitch)
+    return np.array([-math.sin(yaw) * cp, math.sin(pitch), -math.cos(yaw) * cp])
+
+
+def yaw_pitch_from_forward(fwd: Any) -> tuple[float, float]:
+    """Inverse of `forward_from_yaw_pitch`."""
+    f = np.asarray(fwd, np.float64)
+    f = f / np.linalg.norm(f)
+    return math.atan2(-f[0], -f[2]), math.asin(float(np.clip(f[1], -1, 1)))

@@ -1,0 +1,23 @@
+"""The one error type every reader and writer in `scene` raises for bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class SceneFormatError(ValueError):
+    """A file could not be read or written: names the file and the problem.
+
+    Readers raise this (and nothing else) for truncated, corrupt, empty or mislabelled
+    files, headers that lie, NaN/inf values and 0-splat files.
+    """
+
+    def __init__(self, path: str | Path | None, problem: str) -> None:
+        self.path = None if path is None else Path(path)
+        self.problem = problem
+        where = f"{self.path}: " if self.path is not None else ""
+        super().__init__(f"{where}{problem}")
+
+
+class InvalidSceneError(ValueError):
+    """In-memory scene data is inconsistent (wrong shapes, non-finite values...)."""
