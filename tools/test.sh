@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
 PKGS="xvfb xauth libgl1-mesa-dri libglx-mesa0 libegl1 libxcb-icccm4 libxcb-keysyms1 \
 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 libxcb-randr0 libxcb-shape0 libxcb-xkb1 \
-libxkbcommon-x11-0 libxcb-cursor0 libfontconfig1 libdbus-1-3 ffmpeg"
+libxkbcommon-x11-0 libxcb-cursor0 libfontconfig1 libdbus-1-3"
 missing=$(dpkg-query -W -f='${Status} ${Package}\n' $PKGS 2>/dev/null | grep -v "install ok installed" | awk '{print $NF}' || true)
 if ! command -v Xvfb >/dev/null || [ -n "$missing" ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
