@@ -1,0 +1,242 @@
+"""Pure unit tests of navigation, collision and up-axis estimation (no Qt, no GL)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from scene.camera import forward_from_yaw_pitch
+from scene.gaussians import GaussianCloud
+from scene.world import Bookmark
+from viewer.collision import Collider
+from viewer.navigation import Navigator, local_bounds, scene_scale
+from viewer.up_axis import (axis_name, estimate_up, snap_to_axis, up_from_cameras,
+                            up_from_points, up_rotation)
+
+
+def room_cloud(size: float = 10.0, spacing: float = 0.08, wall_z: float | None = -3.0,
+               floaters: int = 0, seed: int = 0) -> GaussianCloud:
+    """A floor at y=0 spanning ±size/2, optionally a wall (plane z=wall_z, 3 m high)."""
+    rng = np.random.default_rng(seed)
+    g = np.arange(-size / 2, size / 2, spacing)
+    fx, fz = np.meshgrid(g, g)
+    floor = np.stack([fx.ravel(), rng.normal(0, 0.005, fx.size), fz.ravel()], 1)
+    parts = [floor]
+    if wall_z is not None:
+        h = np.arange(0.0, 3.0, spacing)
+        wx, wy = np.meshgrid(g, h)
+        parts.append(np.stack([wx.ravel(), wy.ravel(), np.full(wx.size, wall_z)], 1))
+    if floaters:
+        parts.append(rng.uniform([-4, 0.3, -2], [4, 2.5, 4], (floaters, 3)))
+    pts = np.concatenate(parts)
+    cols = np.full((len(pts), 3), 0.6)
+    return GaussianCloud.from_points(pts, cols, spacing * 0.6, opacity=0.95)
+
+
+def walker(cloud: GaussianCloud, up=(0, 1, 0)) -> Navigator:
+    nav = Navigator()
+    rot = up_rotation(up)
+    lo, hi = local_bounds(*cloud.bounds(), rot)
+    col = Collider.from_cloud(cloud, rot)
+    nav.set_scene(lo, hi, up_rot=rot, collider=col, scale=scene_scale(lo, hi))
+    return nav
+
+
+def run(nav: Navigator, seconds: float, dt: float = 1 / 60) -> None:
+    for _ in range(int(round(seconds / dt))):
+        nav.update(dt)
+
+
+def test_walker_falls_onto_the_ground_and_stands_at_eye_height() -> None:
+    nav = walker(room_cloud())
+    assert nav.mode == "walk"
+    nav.pos = np.array([0.0, 5.0, 0.0])  # drop from 5 m
+    run(nav, 2.0)
+    assert nav.on_ground
+    assert nav.pos[1] == pytest.approx(1.6, abs=0.05)
+
+
+def test_walker_stops_at_a_wall_and_slides_along_it() -> None:
+    nav = walker(room_cloud(wall_z=-3.0))
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    nav.yaw = 0.0  # looking along -Z, towards the wall
+    run(nav, 0.3)
+    nav.key_down("w")
+    run(nav, 4.0)  # 10 m of walking would pass the wall at z=-3
+    assert -3.0 + nav.radius * 0.5 < nav.pos[2] < -2.5
+    # Diagonal walking slides along the wall (moves in x) instead of sticking.
+    nav.yaw = math.radians(-30)  # forward turns right: +x and -z
+    x0 = nav.pos[0]
+    run(nav, 1.0)
+    assert nav.pos[0] > x0 + 0.5
+    assert nav.pos[2] > -3.0
+
+
+def test_fly_mode_passes_through_walls_and_moves_up() -> None:
+    nav = walker(room_cloud(wall_z=-3.0))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    nav.key_down("w")
+    run(nav, 2.0)
+    assert nav.pos[2] < -4.0
+    nav.key_up("w")
+    y0 = nav.pos[1]
+    nav.key_down("e")
+    run(nav, 1.0)
+    assert nav.pos[1] > y0 + 2.0
+
+
+def test_shift_runs_and_wheel_changes_speed() -> None:
+    nav = walker(room_cloud(wall_z=None))
+    nav.set_mode("fly")
+    base = nav.move_speed
+    nav.key_down("shift")
+    assert nav.move_speed == pytest.approx(3 * base)
+    nav.key_up("shift")
+    nav.scroll(2)
+    assert nav.move_speed == pytest.approx(base * 1.25 ** 2)
+
+
+def test_floaters_do_not_block_the_walker() -> None:
+    nav = walker(room_cloud(wall_z=None, floaters=60))
+    nav.pos = np.array([0.0, 1.6, 3.0])
+    run(nav, 0.3)
+    nav.key_down("w")
+    run(nav, 2.0)
+    assert nav.pos[2] < 3.0 - 3.5  # ~5 m/s... at least 3.5 m covered: nothing stopped us
+
+
+def test_jump_goes_up_and_lands() -> None:
+    nav = walker(room_cloud(wall_z=None))
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    run(nav, 0.2)
+    assert nav.on_ground
+    nav.key_down("space")
+    nav.key_up("space")
+    peak = 0.0
+    for _ in range(120):
+        nav.update(1 / 60)
+        peak = max(peak, nav.pos[1])
+    assert peak > 1.6 + 0.4
+    assert nav.pos[1] == pytest.approx(1.6, abs=0.05)
+
+
+def test_walk_steps_onto_a_low_ledge_but_not_a_wall() -> None:
+    floor = room_cloud(wall_z=None)
+    g = np.arange(-1, 1, 0.08)
+    lx, lz = np.meshgrid(g, np.arange(-2.0, -1.0, 0.08))
+    ledge = np.stack([lx.ravel(), np.full(lx.size, 0.2), lz.ravel()], 1)
+    cloud = GaussianCloud.concatenate([floor, GaussianCloud.from_points(
+        ledge, np.full((len(ledge), 3), 0.5), 0.05)])
+    nav = walker(cloud)
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    run(nav, 0.3)
+    nav.key_down("w")
+    run(nav, 0.55)
+    assert -2.0 < nav.pos[2] < -1.0
+    assert nav.pos[1] == pytest.approx(1.8, abs=0.06)
+
+
+def test_up_axis_rotation_and_z_up_scene_walks() -> None:
+    r = up_rotation([0, 0, 1])
+    assert np.allclose(r @ [0, 0, 1], [0, 1, 0])
+    assert np.allclose(up_rotation([0, -1, 0]) @ [0, -1, 0], [0, 1, 0])
+    assert np.allclose(r @ r.T, np.eye(3))
+    # A Z-up version of the room: the walker stands 1.6 above the floor along +Z.
+    cloud = room_cloud(wall_z=None)
+    swap = np.array([[1, 0, 0], [0, 0, -1], [0, 1, 0]], np.float64)  # y -> z
+    m = np.eye(4)
+    m[:3, :3] = swap
+    zup = cloud.transformed(m)
+    nav = walker(zup, up=(0, 0, 1))
+    nav.pos = np.array([0.0, 4.0, 0.0])
+    run(nav, 2.0)
+    assert nav.position_world[2] == pytest.approx(1.6, abs=0.05)
+    cam = nav.camera(64, 48)
+    assert np.allclose(cam.up, [0, 0, 1], atol=1e-6)
+
+
+def test_up_estimated_from_floor_and_cameras() -> None:
+    cloud = room_cloud(wall_z=-3.0)
+    n, frac = up_from_points(cloud.means)
+    assert float(n @ [0, 1, 0]) > 0.99 and frac > 0.3
+    flipped = cloud.transformed(np.diag([1.0, -1.0, -1.0, 1.0]))
+    n2, _ = up_from_points(flipped.means)
+    assert float(n2 @ [0, -1, 0]) > 0.99
+    assert axis_name(snap_to_axis(n2)) == "-Y"
+    # Cameras looking level in a -Y-up (OpenCV-like) world.
+    rots = [np.diag([1.0, -1.0, -1.0]) @ np.eye(3) for _ in range(3)]
+    assert np.allclose(up_from_cameras([np.diag([1.0, 1.0, 1.0])]), [0, -1, 0])
+    assert up_from_cameras([]) is None
+
+    class W:
+        meta = {"cameras": [{"R": np.eye(3)}]}
+        up_axis = np.array([0.0, 1.0, 0.0])
+
+    up, src = estimate_up(W(), cloud.means)
+    assert src == "cameras" and np.allclose(up, [0, -1, 0])
+    W.meta = {}
+    up, src = estimate_up(W(), flipped.means)
+    assert src == "floor" and np.allclose(up, [0, -1, 0])
+    assert rots  # silence unused
+
+
+def test_bookmarks_round_trip_through_world_frame() -> None:
+    nav = walker(room_cloud(wall_z=None), up=(0, 1, 0))
+    nav.set_mode("fly")
+    nav.pos = np.array([1.0, 2.0, 3.0])
+    nav.yaw, nav.pitch = 0.4, -0.2
+    p, yaw, pitch = nav.bookmark_view()
+    nav.reset()
+    nav.set_mode("fly")
+    nav.go_to_bookmark(Bookmark("b", p, yaw, pitch, 60.0))
+    assert np.allclose(nav.pos, [1, 2, 3])
+    assert nav.yaw == pytest.approx(0.4) and nav.pitch == pytest.approx(-0.2)
+
+
+def test_orbit_keeps_distance_to_target_and_camera_looks_at_it() -> None:
+    nav = walker(room_cloud(wall_z=None))
+    nav.set_orbit_target(np.array([0.0, 1.0, 0.0]), distance=4.0)
+    for _ in range(10):
+        nav.orbit(15, 5)
+    assert np.linalg.norm(nav.pos - [0, 1, 0]) == pytest.approx(4.0)
+    cam = nav.camera(100, 100)
+    uv, z = cam.project(np.array([[0.0, 1.0, 0.0]]))
+    assert np.allclose(uv, [[50, 50]], atol=1e-6) and z[0] > 0
+    nav.scroll(3)
+    assert np.linalg.norm(nav.pos - [0, 1, 0]) < 4.0
+
+
+def test_pick_ray_through_centre_is_forward() -> None:
+    nav = Navigator()
+    nav.pos = np.array([0.0, 1.0, 2.0])
+    nav.yaw, nav.pitch = 0.3, 0.1
+    o, d = nav.pick_ray(50, 40, 100, 80)
+    assert np.allclose(o, nav.pos) and np.allclose(d, forward_from_yaw_pitch(0.3, 0.1))
+
+
+def test_collider_rejects_transparent_and_empty_clouds() -> None:
+    assert Collider.from_cloud(GaussianCloud.empty()) is None
+    c = room_cloud(wall_z=None)
+    c.opacities[:] = -10  # nearly invisible
+    assert Collider.from_cloud(c) is None
+
+
+def test_scene_scale_guesses_units() -> None:
+    assert scene_scale(np.zeros(3), np.array([10.0, 3.0, 8.0])) == 1.0
+    assert scene_scale(np.zeros(3), np.array([0.5, 0.5, 0.5])) == pytest.approx(0.5 / 8)
+    assert scene_scale(np.zeros(3), np.array([0.5, 0.5, 0.5]), units="m") == 1.0
+
+
+def test_big_dt_does_not_teleport_through_walls() -> None:
+    nav = walker(room_cloud(wall_z=-3.0))
+    nav.pos = np.array([0.0, 1.6, -2.5])
+    run(nav, 0.2)
+    nav.key_down("w")
+    nav.key_down("shift")
+    nav.speed_mult = 8.0
+    for _ in range(5):
+        nav.update(1.0)  # clamped to 0.1 s; sub-stepped inside the collider
+    assert nav.pos[2] > -3.0

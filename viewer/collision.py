@@ -1,0 +1,243 @@
+"""Walk-mode collision from the splats themselves: an occupancy grid and a ground height field.
+
+Everything here is in the navigation's *local* frame (+Y up; see viewer/up_axis.py).
+Only opaque-enough splats count, large splats are sampled along their axes, and a voxel
+is solid only when its 3×3×3 neighbourhood holds several such samples, so isolated
+floaters neither block the walker nor hold it up. Each solid voxel keeps the mean height
+of its samples, so standing heights are not quantised to the grid.
+Pure NumPy/SciPy, no Qt.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class Collider:
+    """Solid voxels + surface heights on a regular grid.
+
+    heights  (nx, ny, nz) float32  mean sample height of each solid voxel, NaN where empty
+    floor    (nx, nz)     float32  lowest dense surface per column (holes filled nearby), NaN = none
+    origin   (3,)         float64  world (local-frame) position of voxel (0, 0, 0)'s corner
+    voxel    float                 edge length
+    """
+
+    heights: np.ndarray
+    floor: np.ndarray
+    origin: np.ndarray
+    voxel: float
+
+    # ------------------------------------------------------------ building
+    @classmethod
+    def from_cloud(cls, cloud, up_rot: np.ndarray | None = None, *, voxel: float | None = None,
+                   radius: float = 0.2, min_opacity: float = 0.3, min_neighbours: int = 3,
+                   max_cells: int = 160, fill_radius: float | None = None) -> "Collider | None":
+        """Build from a GaussianCloud (world frame) rotated by `up_rot` into the local frame.
+
+        Returns None when the cloud has too few opaque splats to walk on.
+        """
+        if cloud is None or len(cloud) == 0:
+            return None
+        op = cloud.opacity_values()
+        keep = op >= min_opacity
+        if keep.sum() < 10:
+            return None
+        means = cloud.means[keep].astype(np.float64)
+        sig = cloud.scale_values()[keep].astype(np.float64)
+        rot = up_rot if up_rot is not None else np.eye(3)
+        pts = means @ rot.T  # (M, 3) local frame
+        lo = np.quantile(pts, 0.002, axis=0)
+        hi = np.quantile(pts, 0.998, axis=0)
+        ext = float(np.max(hi - lo))
+        if not np.isfinite(ext) or ext <= 0:
+            return None
+        v = voxel if voxel is not None else max(radius * 0.5, ext / max_cells)
+        # Big splats: also add samples at ±1σ along their two largest axes.
+        big = sig.max(1) > v
+        if big.any():
+            from scene.rotations import quats_to_matrices
+
+            rm = quats_to_matrices(cloud.quats[keep][big])  # (B, 3, 3) columns = local axes
+            s = sig[big]
+            order = np.argsort(-s, axis=1)[:, :2]  # two largest axes
+            extra = []
+            for k in range(2):
+                ax = np.take_along_axis(rm, order[:, k][:, None, None].repeat(3, 1), 2)[:, :, 0]
+                off = ax * np.take_along_axis(s, order[:, k][:, None], 1)
+                off = off @ rot.T
+                base = pts[big]
+                extra += [base + off, base - off]
+            pts = np.concatenate([pts] + extra)
+        margin = 2 * v
+        origin = lo - margin
+        dims = np.ceil((hi - lo + 2 * margin) / v).astype(int) + 1
+        if np.prod(dims.astype(np.float64)) > 3e7:  # keep memory bounded (~120 MB float32)
+            v *= (np.prod(dims.astype(np.float64)) / 3e7) ** (1 / 3)
+            dims = np.ceil((hi - lo + 2 * margin) / v).astype(int) + 1
+            origin = lo - margin
+        idx = np.floor((pts - origin) / v).astype(np.int64)  # (P, 3)
+        inside = np.all((idx >= 0) & (idx < dims), axis=1)
+        idx, ys = idx[inside], pts[inside, 1]
+        flat = np.ravel_multi_index(idx.T, dims)
+        n = int(np.prod(dims))
+        counts = np.bincount(flat, minlength=n).astype(np.float32).reshape(dims)
+        ysum = np.bincount(flat, weights=ys, minlength=n).reshape(dims)
+        from scipy.ndimage import uniform_filter
+
+        nb = uniform_filter(counts, size=3, mode="constant") * 27.0
+        solid = (counts > 0) & (nb >= min_neighbours - 0.5)
+        heights = np.full(dims, np.nan, np.float32)
+        heights[solid] = (ysum[solid] / counts[solid]).astype(np.float32)
+        floor = _lowest_surface(heights)
+        fill = fill_radius if fill_radius is not None else 2.5 * radius
+        floor = _fill_holes(floor, max_cells=max(1, int(round(fill / v))))
+        return cls(heights, floor, origin.astype(np.float64), float(v))
+
+    # -------------------------------------------------------------- queries
+    @property
+    def bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """(lo, hi) corners of the grid in the local frame."""
+        return self.origin, self.origin + np.array(self.heights.shape) * self.voxel
+
+    def _columns(self, x: float, z: float, r: float) -> tuple[slice, slice, np.ndarray]:
+        """Index ranges covering the disc (x, z, r) and a mask of columns inside it."""
+        v, o = self.voxel, self.origin
+        nx, _, nz = self.heights.shape
+        i0 = max(int(math.floor((x - r - o[0]) / v)), 0)
+        i1 = min(int(math.floor((x + r - o[0]) / v)) + 1, nx)
+        k0 = max(int(math.floor((z - r - o[2]) / v)), 0)
+        k1 = min(int(math.floor((z + r - o[2]) / v)) + 1, nz)
+        if i1 <= i0 or k1 <= k0:
+            return slice(0, 0), slice(0, 0), np.zeros((0, 0), bool)
+        cx = o[0] + (np.arange(i0, i1) + 0.5) * v
+        cz = o[2] + (np.arange(k0, k1) + 0.5) * v
+        d2 = (cx[:, None] - x) ** 2 + (cz[None, :] - z) ** 2
+        return slice(i0, i1), slice(k0, k1), d2 <= (r + 0.5 * v) ** 2
+
+    def ground_at(self, x: float, z: float, max_y: float, radius: float = 0.0) -> float | None:
+        """Height of the highest dense surface at or below `max_y` under the disc, or None.
+
+        Columns with no surface below `max_y` fall back to the filled floor height field
+        (so small holes in a captured floor do not swallow the walker).
+        """
+        si, sk, mask = self._columns(x, z, max(radius, 1e-9))
+        if mask.size == 0 or not mask.any():
+            return None
+        h = self.heights[si, :, sk]  # (a, ny, b)
+        with np.errstate(invalid="ignore"):
+            ok = h <= max_y + 1e-6
+        cand = np.where(ok, h, -np.inf).max(axis=1)  # (a, b)
+        fl = self.floor[si, sk]
+        fl = np.where(np.isfinite(fl) & (fl <= max_y + 1e-6), fl, -np.inf)
+        best = np.maximum(cand, fl)[mask]
+        g = float(best.max())
+        return g if np.isfinite(g) else None
+
+    def floor_at(self, x: float, z: float) -> float | None:
+        """The lowest dense surface in the column (x, z), or None."""
+        si, sk, mask = self._columns(x, z, 1e-9)
+        if mask.size == 0:
+            return None
+        fl = self.floor[si, sk][mask]
+        fl = fl[np.isfinite(fl)]
+        return float(fl.min()) if fl.size else None
+
+    def blockers(self, feet: np.ndarray, radius: float, height: float, step: float) -> np.ndarray:
+        """Horizontal (x, z) centres (K, 2) of solid voxels overlapping the walker's body.
+
+        The body is the vertical cylinder of `radius` from `feet + step` to `feet + height`
+        (what lies below `step` is ground the walker can step onto).
+        """
+        x, y, z = float(feet[0]), float(feet[1]), float(feet[2])
+        si, sk, mask = self._columns(x, z, radius)
+        if mask.size == 0 or not mask.any():
+            return np.zeros((0, 2))
+        v, o = self.voxel, self.origin
+        ny = self.heights.shape[1]
+        j0 = max(int(math.floor((y + step - o[1]) / v)) - 1, 0)
+        j1 = min(int(math.floor((y + height - o[1]) / v)) + 2, ny)
+        if j1 <= j0:
+            return np.zeros((0, 2))
+        h = self.heights[si, j0:j1, sk]  # (a, c, b)
+        with np.errstate(invalid="ignore"):
+            hit = (h > y + step) & (h < y + height)
+        hit &= mask[:, None, :]
+        if not hit.any():
+            return np.zeros((0, 2))
+        ii, _, kk = np.nonzero(hit)
+        return np.stack([o[0] + (ii + si.start + 0.5) * v, o[2] + (kk + sk.start + 0.5) * v], 1)
+
+    def blocked(self, feet: np.ndarray, radius: float, height: float, step: float) -> bool:
+        """True when the walker's body at `feet` overlaps a solid voxel."""
+        return len(self.blockers(feet, radius, height, step)) > 0
+
+    def move(self, feet: np.ndarray, delta: np.ndarray, radius: float, height: float,
+             step: float) -> np.ndarray:
+        """Move the walker horizontally by `delta` (x, z used), sliding along walls.
+
+        Sub-steps of at most a quarter voxel/radius so it never tunnels through a thin wall.
+        A walker that starts inside geometry may move freely (so it can walk out).
+        """
+        pos = np.asarray(feet, np.float64).copy()
+        d = np.array([delta[0], 0.0, delta[2]], np.float64)
+        dist = float(np.hypot(d[0], d[2]))
+        if dist < 1e-12:
+            return pos
+        if self.blocked(pos, radius, height, step):
+            return pos + d
+        n = max(1, int(math.ceil(dist / (0.25 * min(radius, self.voxel) + 1e-12))))
+        n = min(n, 400)
+        stepv = d / n
+        for _ in range(n):
+            nxt = pos + stepv
+            hits = self.blockers(nxt, radius, height, step)
+            if len(hits) == 0:
+                pos = nxt
+                continue
+            # Slide: remove the component of the step pushing into the blockers.
+            away = np.array([nxt[0], nxt[2]]) - hits  # (K, 2)
+            nrm = (away / np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-9)).sum(0)
+            moved = False
+            if np.linalg.norm(nrm) > 1e-9:
+                nrm /= np.linalg.norm(nrm)
+                s2 = np.array([stepv[0], stepv[2]])
+                into = float(s2 @ nrm)
+                if into < 0:
+                    s2 = s2 - into * nrm
+                    cand = pos + np.array([s2[0], 0.0, s2[1]])
+                    if not self.blocked(cand, radius, height, step):
+                        pos, moved = cand, True
+            if not moved:
+                for axis_step in (np.array([stepv[0], 0, 0]), np.array([0, 0, stepv[2]])):
+                    cand = pos + axis_step
+                    if np.abs(axis_step).sum() > 0 and not self.blocked(cand, radius, height, step):
+                        pos, moved = cand, True
+                        break
+            if not moved:
+                break
+        return pos
+
+
+def _lowest_surface(heights: np.ndarray) -> np.ndarray:
+    """Per column (nx, nz) the height of the lowest solid voxel, NaN where none."""
+    solid = np.isfinite(heights)
+    any_ = solid.any(axis=1)
+    first = np.argmax(solid, axis=1)  # (nx, nz)
+    out = np.take_along_axis(heights, first[:, None, :], axis=1)[:, 0, :]
+    return np.where(any_, out, np.nan).astype(np.float32)
+
+
+def _fill_holes(floor: np.ndarray, max_cells: int) -> np.ndarray:
+    """Fill NaN columns from the nearest valid column within `max_cells`."""
+    valid = np.isfinite(floor)
+    if not valid.any() or valid.all():
+        return floor
+    from scipy.ndimage import distance_transform_edt
+
+    dist, (ii, kk) = distance_transform_edt(~valid, return_indices=True)
+    filled = floor[ii, kk]
+    return np.where(valid | (dist <= max_cells), filled, np.nan).astype(np.float32)

@@ -1,0 +1,378 @@
+"""Camera controllers: walk (gravity, ground, walls), fly (free 6DOF) and orbit.
+
+Pure Python + NumPy, no Qt, so it is unit-testable. Keys are plain names ('w', 'a', 's',
+'d', 'q', 'e', 'space', 'ctrl', 'shift', 'up', 'down', 'left', 'right'); the viewport maps
+Qt keys to them. State lives in a *local* frame whose +Y is the world's up axis
+(`up_axis.up_rotation`); cameras come out in the world frame.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+
+from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+
+from .collision import Collider
+from .up_axis import up_rotation
+
+Mode = Literal["walk", "fly", "orbit"]
+MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")
+
+GRAVITY = 9.8          # m/s²
+EYE_HEIGHT = 1.6       # m
+BODY_RADIUS = 0.2      # m
+STEP_HEIGHT = 0.35     # m, highest ledge the walker steps onto
+JUMP_HEIGHT = 0.6      # m
+WALK_SPEED = 2.5       # m/s
+RUN_FACTOR = 3.0
+MAX_PITCH = math.radians(89.0)
+LOOK_SENSITIVITY = 0.0025  # rad per pixel
+
+
+def scene_scale(lo: np.ndarray, hi: np.ndarray, units: str | None = None) -> float:
+    """Scene units per metre: 1 for scenes in metres, else a guess from the scene's size.
+
+    Unknown units: an extent of 3–2000 units is taken as metres (rooms to city blocks);
+    smaller or larger scenes are taken as about 8 m across.
+    """
+    if units in ("m", "metre", "meter", "metres", "meters"):
+        return 1.0
+    ext = np.asarray(hi, np.float64) - np.asarray(lo, np.float64)
+    horiz = float(max(ext[0], ext[2])) if ext.size == 3 else 0.0
+    if not np.isfinite(horiz) or horiz <= 0:
+        return 1.0
+    if 3.0 <= horiz <= 2000.0:
+        return 1.0
+    return horiz / 8.0
+
+
+@dataclass
+class Pose:
+    """A first-person pose in the local frame: eye position, yaw about +Y, pitch (radians)."""
+
+    position: np.ndarray
+    yaw: float = 0.0
+    pitch: float = 0.0
+
+
+class Navigator:
+    """Holds the viewer's camera and moves it from keys, mouse and time steps."""
+
+    def __init__(self) -> None:
+        self.mode: Mode = "fly"
+        self.fov_y_deg = 60.0
+        self.rot = np.eye(3)            # world -> local
+        self.pos = np.zeros(3)          # eye, local frame
+        self.yaw = 0.0
+        self.pitch = 0.0
+        self.vel_up = 0.0               # walk: vertical velocity
+        self.on_ground = False
+        self.speed_mult = 1.0
+        self.keys: set[str] = set()
+        self.collider: Collider | None = None
+        self.scale = 1.0                # scene units per metre
+        self.target = np.zeros(3)       # orbit centre, local frame
+        self.distance = 5.0             # orbit radius
+        self.home = Pose(np.array([0.0, 0.0, 5.0]))
+        self.home_mode: Mode = "fly"
+        self.bounds = (np.full(3, -5.0), np.full(3, 5.0))  # local frame
+        self._changed = True
+
+    # ----------------------------------------------------------- dimensions
+    @property
+    def eye_height(self) -> float:
+        return EYE_HEIGHT * self.scale
+
+    @property
+    def radius(self) -> float:
+        return BODY_RADIUS * self.scale
+
+    @property
+    def step_height(self) -> float:
+        return STEP_HEIGHT * self.scale
+
+    @property
+    def gravity(self) -> float:
+        return GRAVITY * self.scale
+
+    @property
+    def move_speed(self) -> float:
+        """Current speed (units/s) including the speed multiplier and Shift to run."""
+        run = RUN_FACTOR if "shift" in self.keys else 1.0
+        return WALK_SPEED * self.scale * self.speed_mult * run
+
+    # ---------------------------------------------------------------- setup
+    def set_scene(self, lo_local: np.ndarray, hi_local: np.ndarray, *, up_rot: np.ndarray,
+                  collider: Collider | None, scale: float) -> None:
+        """Adopt a scene: its local-frame bounds, up rotation, collider and units."""
+        self.rot = np.asarray(up_rot, np.float64)
+        self.bounds = (np.asarray(lo_local, np.float64), np.asarray(hi_local, np.float64))
+        self.collider = collider
+        self.scale = float(scale) if scale > 0 else 1.0
+        self.home, self.home_mode = self._default_home()
+        self.reset()
+
+    def _default_home(self) -> tuple[Pose, Mode]:
+        lo, hi = self.bounds
+        c = 0.5 * (lo + hi)
+        if self.collider is not None:
+            f = self.collider.floor_at(c[0], c[2])
+            if f is None:  # nearest floor column to the centre
+                fl = self.collider.floor
+                ok = np.argwhere(np.isfinite(fl))
+                if len(ok):
+                    v, o = self.collider.voxel, self.collider.origin
+                    xz = o[[0, 2]] + (ok + 0.5) * v
+                    j = int(np.argmin(((xz - c[[0, 2]]) ** 2).sum(1)))
+                    c[0], c[2] = xz[j]
+                    f = float(fl[tuple(ok[j])])
+            if f is not None:
+                return Pose(np.array([c[0], f + self.eye_height, c[2]]), 0.0, 0.0), "walk"
+        ext = float(np.max(hi - lo)) if np.all(np.isfinite(hi - lo)) else 1.0
+        dist = max(ext, 1e-3) * 1.2
+        return Pose(np.array([c[0], c[1], c[2] + dist]), 0.0, 0.0), "fly"
+
+    def set_home(self, pose: Pose, mode: Mode | None = None) -> None:
+        """Use `pose` as the reset pose (and go there)."""
+        self.home = Pose(np.asarray(pose.position, np.float64).copy(), pose.yaw, pose.pitch)
+        if mode is not None:
+            self.home_mode = mode
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the home pose and mode (R)."""
+        self.pos = self.home.position.copy()
+        self.yaw, self.pitch = self.home.yaw, self.home.pitch
+        self.vel_up = 0.0
+        self.on_ground = False
+        self.set_mode(self.home_mode)
+        self._changed = True
+
+    def set_mode(self, mode: Mode) -> None:
+        """Switch walk/fly/orbit keeping the view where it is."""
+        if mode not in MODES:
+            raise ValueError(f"unknown navigation mode {mode!r}; expected one of {MODES}")
+        if mode == "orbit" and self.mode != "orbit":
+            lo, hi = self.bounds
+            c = 0.5 * (lo + hi)
+            fwd = self.forward_local()
+            # Orbit around the point in front of us nearest the scene centre.
+            d = max(float((c - self.pos) @ fwd), 0.1 * float(np.max(hi - lo)) + 1e-6)
+            self.target = self.pos + fwd * d
+            self.distance = d
+        self.mode = mode
+        self.vel_up = 0.0
+        self._changed = True
+
+    def set_orbit_target(self, target_world: np.ndarray, distance: float | None = None) -> None:
+        """Orbit around a world point (e.g. the selected object)."""
+        self.target = self.rot @ np.asarray(target_world, np.float64)
+        if distance is not None:
+            self.distance = float(distance)
+        self.mode = "orbit"
+        self._apply_orbit()
+
+    # ---------------------------------------------------------------- input
+    def key_down(self, key: str) -> None:
+        self.keys.add(key)
+        if key == "space" and self.mode == "walk" and self.on_ground:
+            self.vel_up = math.sqrt(2 * self.gravity * JUMP_HEIGHT * self.scale)
+            self.on_ground = False
+            self._changed = True
+
+    def key_up(self, key: str) -> None:
+        self.keys.discard(key)
+
+    def release_all(self) -> None:
+        """Forget held keys (focus lost)."""
+        self.keys.clear()
+
+    def look(self, dx: float, dy: float) -> None:
+        """Mouse-look by a pixel delta (right-drag or captured pointer)."""
+        if self.mode == "orbit":
+            self.orbit(dx, dy)
+            return
+        self.yaw -= dx * LOOK_SENSITIVITY
+        self.pitch = float(np.clip(self.pitch - dy * LOOK_SENSITIVITY, -MAX_PITCH, MAX_PITCH))
+        self._changed = True
+
+    def orbit(self, dx: float, dy: float) -> None:
+        """Orbit the target by a pixel delta (left-drag in orbit mode)."""
+        if self.mode != "orbit":
+            self.set_mode("orbit")
+        self.yaw -= dx * LOOK_SENSITIVITY * 1.5
+        self.pitch = float(np.clip(self.pitch - dy * LOOK_SENSITIVITY * 1.5, -MAX_PITCH, MAX_PITCH))
+        self._apply_orbit()
+
+    def scroll(self, steps: float) -> None:
+        """Wheel / +/-: speed up or slow down (zoom in orbit mode)."""
+        if self.mode == "orbit":
+            self.distance = float(np.clip(self.distance * 0.85 ** steps, 1e-3, 1e6))
+            self._apply_orbit()
+        else:
+            self.speed_mult = float(np.clip(self.speed_mult * 1.25 ** steps, 1 / 64, 64))
+        self._changed = True
+
+    # ------------------------------------------------------------- stepping
+    def update(self, dt: float) -> bool:
+        """Advance by `dt` seconds; True if the camera moved (or a change is pending)."""
+        dt = float(min(max(dt, 0.0), 0.1))  # a slow frame must not teleport the walker
+        before = (self.pos.copy(), self.yaw, self.pitch)
+        if self.mode == "walk":
+            self._update_walk(dt)
+        elif self.mode == "fly":
+            self._update_fly(dt)
+        else:
+            self._update_orbit(dt)
+        moved = (not np.allclose(before[0], self.pos, atol=1e-9, rtol=0)
+                 or before[1] != self.yaw or before[2] != self.pitch)
+        changed = moved or self._changed
+        self._changed = False
+        return changed
+
+    def _axis(self, pos_key: str, neg_key: str, alt_pos: str = "", alt_neg: str = "") -> float:
+        k = self.keys
+        return float((pos_key in k or alt_pos in k) - (neg_key in k or alt_neg in k))
+
+    def _update_fly(self, dt: float) -> None:
+        fwd = forward_from_yaw_pitch(self.yaw, self.pitch)
+        right = np.array([math.cos(self.yaw), 0.0, -math.sin(self.yaw)])
+        f = self._axis("w", "s", "up", "down")
+        r = self._axis("d", "a", "right", "left")
+        u = self._axis("e", "q") + self._axis("space", "ctrl")
+        move = fwd * f + right * r + np.array([0.0, 1.0, 0.0]) * np.clip(u, -1, 1)
+        n = float(np.linalg.norm(move))
+        if n > 0:
+            self.pos = self.pos + move / n * self.move_speed * dt
+
+    def _update_walk(self, dt: float) -> None:
+        fwd = np.array([-math.sin(self.yaw), 0.0, -math.cos(self.yaw)])
+        right = np.array([math.cos(self.yaw), 0.0, -math.sin(self.yaw)])
+        move = fwd * self._axis("w", "s", "up", "down") + right * self._axis("d", "a", "right", "left")
+        n = float(np.linalg.norm(move))
+        feet = self.pos - np.array([0.0, self.eye_height, 0.0])
+        col = self.collider
+        if n > 0:
+            delta = move / n * self.move_speed * dt
+            if col is not None:
+                feet = col.move(feet, delta, self.radius, self.eye_height + 0.1 * self.scale,
+                                self.step_height)
+            else:
+                feet = feet + delta
+        if col is None:  # nothing to stand on: keep the height
+            self.pos = feet + np.array([0.0, self.eye_height, 0.0])
+            self.on_ground = True
+            return
+        ground = col.ground_at(feet[0], feet[2], feet[1] + self.step_height, self.radius * 0.5)
+        self.vel_up -= self.gravity * dt
+        new_y = feet[1] + self.vel_up * dt
+        if self.vel_up > 0:  # rising: stop at a ceiling
+            head = feet.copy()
+            head[1] = new_y
+            if col.blocked(head, self.radius * 0.7, self.eye_height + 0.1 * self.scale,
+                           self.step_height):
+                new_y, self.vel_up = feet[1], 0.0
+        if ground is not None and new_y <= ground:
+            new_y, self.vel_up = ground, 0.0
+            self.on_ground = True
+        else:
+            self.on_ground = False
+        feet[1] = new_y
+        lo, _ = col.bounds
+        if feet[1] < lo[1] - 20 * self.eye_height:  # fell out of the world: respawn
+            self.reset()
+            return
+        self.pos = feet + np.array([0.0, self.eye_height, 0.0])
+
+    def _update_orbit(self, dt: float) -> None:
+        a = self._axis("d", "a", "right", "left")
+        e = self._axis("e", "q") + self._axis("up", "down")
+        z = self._axis("w", "s")
+        if a or e or z:
+            rate = 1.2 * dt * (RUN_FACTOR if "shift" in self.keys else 1.0)
+            self.yaw += a * rate
+            self.pitch = float(np.clip(self.pitch + e * rate, -MAX_PITCH, MAX_PITCH))
+            self.distance = float(np.clip(self.distance * math.exp(-z * rate), 1e-3, 1e6))
+        self._apply_orbit()
+
+    def _apply_orbit(self) -> None:
+        fwd = forward_from_yaw_pitch(self.yaw, self.pitch)
+        self.pos = self.target - fwd * self.distance
+        self._changed = True
+
+    # -------------------------------------------------------------- cameras
+    def forward_local(self) -> np.ndarray:
+        return forward_from_yaw_pitch(self.yaw, self.pitch)
+
+    @property
+    def position_world(self) -> np.ndarray:
+        """Eye position in the world frame."""
+        return self.rot.T @ self.pos
+
+    def forward_world(self) -> np.ndarray:
+        return self.rot.T @ self.forward_local()
+
+    def camera(self, width: int, height: int) -> Camera:
+        """The current view as a world-frame Camera of the given size."""
+        loc = Camera.from_yaw_pitch(self.pos, self.yaw, self.pitch, self.fov_y_deg,
+                                    max(int(width), 1), max(int(height), 1))
+        loc.R = loc.R @ self.rot
+        return loc
+
+    def set_view_world(self, position: Any, forward: Any) -> None:
+        """Put the eye at a world position looking along a world direction."""
+        self.pos = self.rot @ np.asarray(position, np.float64)
+        f = self.rot @ np.asarray(forward, np.float64)
+        if np.linalg.norm(f) > 1e-12:
+            self.yaw, self.pitch = yaw_pitch_from_forward(f)
+            self.pitch = float(np.clip(self.pitch, -MAX_PITCH, MAX_PITCH))
+        self.vel_up = 0.0
+        if self.mode == "orbit":
+            self.target = self.pos + self.forward_local() * self.distance
+        self._changed = True
+
+    # ------------------------------------------------------------ bookmarks
+    def bookmark_view(self) -> tuple[np.ndarray, float, float]:
+        """(world position, yaw, pitch) with yaw/pitch of the world-frame forward (+Y up)."""
+        yaw, pitch = yaw_pitch_from_forward(self.forward_world())
+        return self.position_world.copy(), yaw, pitch
+
+    def go_to_bookmark(self, bookmark: Any) -> None:
+        """Jump to a scene.world.Bookmark (its yaw/pitch are world-frame, +Y up)."""
+        self.set_view_world(bookmark.position, forward_from_yaw_pitch(bookmark.yaw, bookmark.pitch))
+        if getattr(bookmark, "fov_y_deg", None):
+            self.fov_y_deg = float(bookmark.fov_y_deg)
+        if self.mode == "walk":
+            self.on_ground = False
+
+    def pick_ray(self, x: float, y: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+        """World-space (origin, unit direction) through pixel (x, y) of a width×height view."""
+        cam = self.camera(width, height)
+        d_cam = np.array([(x - cam.cx) / cam.fx, (y - cam.cy) / cam.fy, 1.0])
+        d = cam.R.T @ d_cam
+        return cam.position.copy(), d / np.linalg.norm(d)
+
+    def status(self) -> dict[str, Any]:
+        """What the status bar shows."""
+        p = self.position_world
+        return {"mode": self.mode, "position": p, "speed": self.speed_mult}
+
+
+def pose_from_camera_world(rot_local: np.ndarray, position: Any, forward: Any) -> Pose:
+    """Local-frame Pose of a world-frame eye position and view direction."""
+    p = rot_local @ np.asarray(position, np.float64)
+    f = rot_local @ np.asarray(forward, np.float64)
+    yaw, pitch = yaw_pitch_from_forward(f)
+    return Pose(p, yaw, float(np.clip(pitch, -MAX_PITCH, MAX_PITCH)))
+
+
+def local_bounds(lo: np.ndarray, hi: np.ndarray, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Axis-aligned bounds in the local frame of a world box."""
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                        for z in (lo[2], hi[2])], np.float64)
+    pts = corners @ np.asarray(rot).T
+    return pts.min(0), pts.max(0)

@@ -1,0 +1,169 @@
+"""The world's up axis: estimated from cameras or from the splats' floor, fixable by the user.
+
+Navigation works in a *local* frame whose +Y is the world's up axis; `up_rotation(up)`
+gives the rotation world -> local. Pure NumPy, no Qt.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+import numpy as np
+
+AXES: dict[str, tuple[float, float, float]] = {
+    "+Y": (0.0, 1.0, 0.0), "-Y": (0.0, -1.0, 0.0),
+    "+Z": (0.0, 0.0, 1.0), "-Z": (0.0, 0.0, -1.0),
+    "+X": (1.0, 0.0, 0.0), "-X": (-1.0, 0.0, 0.0),
+}
+
+
+def normalize(v: Any) -> np.ndarray:
+    """Unit 3-vector; raises ValueError for a zero or non-finite vector."""
+    a = np.asarray(v, np.float64).reshape(3)
+    n = float(np.linalg.norm(a))
+    if not np.isfinite(n) or n < 1e-12:
+        raise ValueError(f"up axis must be a non-zero finite vector, got {a.tolist()}")
+    return a / n
+
+
+def up_rotation(up: Any) -> np.ndarray:
+    """3×3 rotation R with R @ up = +Y (minimal rotation; 180° about X for up = −Y)."""
+    u = normalize(up)
+    y = np.array([0.0, 1.0, 0.0])
+    c = float(u @ y)
+    if c > 1 - 1e-12:
+        return np.eye(3)
+    if c < -1 + 1e-12:
+        return np.diag([1.0, -1.0, -1.0])
+    axis = np.cross(u, y)
+    s = float(np.linalg.norm(axis))
+    axis /= s
+    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
+    return np.eye(3) + s * k + (1 - c) * (k @ k)
+
+
+def snap_to_axis(v: Any, max_angle_deg: float = 12.0) -> np.ndarray:
+    """The nearest ±X/±Y/±Z if within `max_angle_deg` of `v`, else `v` normalised."""
+    u = normalize(v)
+    i = int(np.argmax(np.abs(u)))
+    if abs(u[i]) >= np.cos(np.radians(max_angle_deg)):
+        out = np.zeros(3)
+        out[i] = np.sign(u[i])
+        return out
+    return u
+
+
+def axis_name(v: Any) -> str:
+    """'+Y', '-Z'... for an axis-aligned vector, else the rounded components."""
+    u = normalize(v)
+    for name, a in AXES.items():
+        if float(u @ np.asarray(a)) > 0.9999:
+            return name
+    return "(" + ", ".join(f"{c:+.2f}" for c in u) + ")"
+
+
+def up_from_cameras(rotations: Iterable[np.ndarray]) -> np.ndarray | None:
+    """Average camera "up" (−y row of each OpenCV world-to-camera R), or None if unusable."""
+    ups = [-np.asarray(r, np.float64).reshape(3, 3)[1] for r in rotations]
+    if not ups:
+        return None
+    mean = np.mean(ups, axis=0)
+    if np.linalg.norm(mean) < 0.3:  # cameras disagree wildly (e.g. a spherical capture)
+        return None
+    return normalize(mean)
+
+
+def camera_rotations(meta: dict[str, Any]) -> list[np.ndarray]:
+    """World-to-camera rotations found in `World.meta['cameras']` (Camera objects or dicts)."""
+    out: list[np.ndarray] = []
+    cams = meta.get("cameras") if isinstance(meta, dict) else None
+    if not isinstance(cams, (list, tuple)):
+        return out
+    for c in cams:
+        r = getattr(c, "R", None)
+        if r is None and isinstance(c, dict):
+            r = c.get("R")
+            if r is None and c.get("world_to_camera") is not None:
+                r = np.asarray(c["world_to_camera"], np.float64)[:3, :3]
+        try:
+            r = np.asarray(r, np.float64).reshape(3, 3)
+        except (TypeError, ValueError):
+            continue
+        if np.isfinite(r).all():
+            out.append(r)
+    return out
+
+
+def up_from_points(points: np.ndarray, *, iterations: int = 200, seed: int = 0,
+                   inlier_frac: float = 0.01) -> tuple[np.ndarray, float] | None:
+    """Floor normal of dense points (N, 3) by RANSAC, oriented towards the bulk of the scene.
+
+    Returns (unit normal, fraction of points on the plane) or None when no plane stands out.
+    The largest plane is taken as the floor unless a plane nearly as large (≥ 60 %) is more
+    "floor-like" (more of the scene lies on one side of it).
+    """
+    pts = np.asarray(points, np.float64).reshape(-1, 3)
+    pts = pts[np.isfinite(pts).all(1)]
+    if len(pts) < 50:
+        return None
+    rng = np.random.default_rng(seed)
+    if len(pts) > 20000:
+        pts = pts[rng.choice(len(pts), 20000, replace=False)]
+    lo, hi = np.quantile(pts, 0.02, 0), np.quantile(pts, 0.98, 0)
+    tol = max(float(np.linalg.norm(hi - lo)) * inlier_frac, 1e-9)
+    tri = pts[rng.integers(0, len(pts), (iterations, 3))]  # (I, 3, 3)
+    normals = np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0])
+    lens = np.linalg.norm(normals, axis=1)
+    ok = lens > 1e-12
+    if not ok.any():
+        return None
+    normals = normals[ok] / lens[ok, None]
+    offsets = np.einsum("ij,ij->i", normals, tri[ok, 0])
+    dist = pts @ normals.T - offsets  # (N, I) signed distances
+    counts = (np.abs(dist) < tol).sum(0)
+    # One-sidedness: fraction of off-plane points on the majority side.
+    above = (dist > tol).sum(0)
+    below = (dist < -tol).sum(0)
+    side = np.maximum(above, below) / np.maximum(above + below, 1)
+    best = int(np.argmax(counts))
+    cand = np.where(counts >= 0.6 * counts[best])[0]
+    pick = int(cand[np.argmax(side[cand] + 1e-3 * counts[cand] / max(counts[best], 1))])
+    if counts[pick] < max(20, 0.05 * len(pts)):
+        return None
+    n = normals[pick]
+    # Refine with a PCA fit of the inliers.
+    inl = pts[np.abs(dist[:, pick]) < tol]
+    if len(inl) >= 3:
+        _, _, vt = np.linalg.svd(inl - inl.mean(0), full_matrices=False)
+        n2 = vt[2]
+        n = n2 if float(n2 @ n) >= 0 else -n2
+    if below[pick] > above[pick]:
+        n = -n
+    return normalize(n), float(counts[pick] / len(pts))
+
+
+def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+    """Best guess of a world's up axis and where it came from ('cameras', 'floor', 'default').
+
+    Cameras (World.meta['cameras']) win; else the dominant floor plane of `dense_points`
+    (snapped to an axis when close); else the world's current up axis.
+    """
+    up = up_from_cameras(camera_rotations(getattr(world, "meta", {}) or {}))
+    if up is not None:
+        return snap_to_axis(up, 5.0), "cameras"
+    if dense_points is not None:
+        res = up_from_points(dense_points)
+        if res is not None:
+            return snap_to_axis(res[0]), "floor"
+    return normalize(getattr(world, "up_axis", (0.0, 1.0, 0.0))), "default"
+
+
+def dense_points_of(cloud: Any, max_points: int = 50000, min_opacity: float = 0.3) -> np.ndarray:
+    """Centres of opaque-enough splats (M, 3), subsampled to at most `max_points`."""
+    if cloud is None or len(cloud) == 0:
+        return np.zeros((0, 3))
+    keep = cloud.opacity_values() >= min_opacity
+    pts = cloud.means[keep]
+    if len(pts) > max_points:
+        pts = pts[np.random.default_rng(0).choice(len(pts), max_points, replace=False)]
+    return pts.astype(np.float64)
