@@ -402,7 +402,8 @@ def cube_face_directions(size: int) -> dict[str, np.ndarray]:
     """World-space unit view directions (size, size, 3) for the six cube faces.
 
     Faces as seen from the centre with +Y up: front looks along −Z (longitude 0),
-    right +X, back +Z, left −X, up +Y (top edge towards back), down −Y (top edge front).
+    right +X, back +Z, left −X, up +Y (top edge towards back), down −Y (top edge front):
+    the 'dice' layout, where up sits above front and down below it.
     """
     a = (np.arange(size) + 0.5) / size * 2 - 1  # −1..1 across the face
     u, v = np.meshgrid(a, a)  # u right, v down
@@ -412,8 +413,8 @@ def cube_face_directions(size: int) -> dict[str, np.ndarray]:
         "right": np.stack([one, -v, u], -1),
         "back": np.stack([-u, -v, one], -1),
         "left": np.stack([-one, -v, -u], -1),
-        "up": np.stack([u, one, v], -1),
-        "down": np.stack([u, -one, -v], -1),
+        "up": np.stack([u, one, -v], -1),
+        "down": np.stack([u, -one, v], -1),
     }
     return {k: d / np.linalg.norm(d, axis=-1, keepdims=True) for k, d in dirs.items()}
 
