@@ -1,0 +1,189 @@
+"""Objects: classical segmentation + silhouette inflation, the CLI, and bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cv2
+import numpy as np
+import pytest
+import skimage.data
+
+from conftest import ROOT
+from generators.jobs import CancelToken, Cancelled
+from generators.objects.inflate import InflateOptions, inflate_profile, lift_classical
+from generators.objects.pipeline import ObjectRequest, generate_object
+from generators.objects.segment_classical import (clean_mask, parse_box, segment_classical,
+                                                  validate_mask)
+from scene.errors import SceneFormatError
+
+
+@pytest.fixture(scope="module")
+def coffee_seg():
+    return segment_classical(skimage.data.coffee())
+
+
+@pytest.fixture(scope="module")
+def coffee_obj(coffee_seg):
+    return lift_classical(coffee_seg, InflateOptions(resolution=160, mesh_resolution=64))
+
+
+def test_grabcut_finds_the_cup(coffee_seg) -> None:
+    m = coffee_seg.mask
+    assert 0.25 < m.mean() < 0.7
+    # The cup's centre is object, the photo's corners are background.
+    assert m[200, 300] and not m[5, 5] and not m[-5, -5] and not m[5, -5]
+    assert coffee_seg.alpha.min() >= 0 and coffee_seg.alpha.max() <= 1
+    x0, y0, x1, y1 = coffee_seg.box
+    assert 30 < x0 < 150 and 420 < x1 < 560 and y1 > 300
+
+
+def test_click_seed_and_box_seed() -> None:
+    img = skimage.data.coffee()
+    by_click = segment_classical(img, point=(300, 200))
+    by_box = segment_classical(img, box=parse_box("60,20,500,390", 600, 400))
+    inter = (by_click.mask & by_box.mask).sum()
+    union = (by_click.mask | by_box.mask).sum()
+    assert inter / union > 0.8
+
+
+def test_alpha_image_is_used_as_is() -> None:
+    rgb = np.zeros((120, 160, 3), np.uint8)
+    rgb[:] = (30, 200, 40)
+    alpha = np.zeros((120, 160), np.float32)
+    cv2.circle(alpha, (80, 60), 40, 1.0, -1)
+    alpha[5, 5] = 1.0  # a speck: cleaned away
+    seg = segment_classical(rgb, alpha)
+    assert seg.meta["method"] == "alpha"
+    assert not seg.mask[5, 5] and seg.mask[60, 80]
+    assert abs(seg.mask.sum() - np.pi * 40 ** 2) < 0.05 * np.pi * 40 ** 2
+
+
+def test_clean_mask_keeps_largest_and_fills_holes() -> None:
+    m = np.zeros((50, 50), bool)
+    m[10:40, 10:40] = True
+    m[20:25, 20:25] = False  # hole
+    m[45:48, 45:48] = True   # speck
+    out = clean_mask(m)
+    assert out[22, 22] and not out[46, 46] and out.sum() == 900
+
+
+@pytest.mark.parametrize("mask,words", [
+    (np.zeros((100, 100), bool), "empty"),
+    (np.pad(np.ones((1, 1), bool), ((50, 49), (50, 49))), "1 pixel"),
+    (np.ones((100, 100), bool), "whole photo"),
+])
+def test_bad_masks_are_clear_errors(mask, words) -> None:
+    with pytest.raises(ValueError, match=words):
+        validate_mask(mask)
+
+
+def test_photo_without_object_is_a_clear_error() -> None:
+    flat = np.full((200, 200, 3), 128, np.uint8)
+    with pytest.raises(ValueError, match="no .*object"):
+        segment_classical(flat)
+    noise = np.random.default_rng(1).integers(0, 256, (200, 200, 3)).astype(np.uint8)
+    with pytest.raises(ValueError, match="object"):
+        generate_object(ObjectRequest(image=noise))
+
+
+def test_one_pixel_mask_request_fails_cleanly() -> None:
+    img = skimage.data.coffee()
+    mask = np.zeros(img.shape[:2], bool)
+    mask[100, 100] = True
+    with pytest.raises(ValueError, match="pixel"):
+        generate_object(ObjectRequest(image=img, mask=mask))
+
+
+def test_profile_of_a_disk_is_a_hemisphere() -> None:
+    m = np.zeros((101, 101), bool)
+    yy, xx = np.mgrid[:101, :101]
+    m[(yy - 50) ** 2 + (xx - 50) ** 2 <= 40 ** 2] = True
+    h = inflate_profile(m, depth=1.0)
+    assert abs(h[50, 50] - 40) < 2.5           # centre height = radius
+    r = 30
+    assert abs(h[50, 50 + r] - np.sqrt(40 ** 2 - r ** 2)) < 3
+    assert h[~m].max() == 0
+
+
+def test_object_frame_and_size(coffee_obj) -> None:
+    cloud, mesh, info = coffee_obj
+    lo, hi = cloud.bounds()
+    assert abs(lo[1]) < 0.02 and abs(hi[1] - 1.0) < 0.02       # base at 0, height 1
+    assert abs(lo[0] + hi[0]) < 0.05 and abs(lo[2] + hi[2]) < 1e-3  # centred
+    assert 0.2 < hi[2] - lo[2] < 1.2                            # rounded, not flat, not huge
+    assert info["size"] == pytest.approx(list(hi - lo), rel=1e-5)
+    cloud.validate()
+    # Front splats are the photo's colours: the cup is mostly red/brown.
+    front = cloud.means[:, 2] > 0.05
+    col = cloud.base_colors()[front].mean(0)
+    assert col[0] > col[2] + 0.1
+
+
+def test_mesh_is_watertight_and_coloured(coffee_obj) -> None:
+    import trimesh
+
+    _, mesh, _ = coffee_obj
+    tm = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    assert tm.is_watertight and tm.volume > 0
+    assert mesh.vertex_colors is not None and mesh.vertex_colors.std() > 0.05
+    lo, hi = mesh.bounds()
+    assert abs(hi[1] - 1.0) < 0.05 and abs(lo[1]) < 0.05
+
+
+def test_side_silhouette_stays_bounded(coffee_obj) -> None:
+    """Seen from ±30°, the object's projected width stays close to its front width."""
+    cloud, _, _ = coffee_obj
+    lo, hi = cloud.bounds()
+    front_w = hi[0] - lo[0]
+    for deg in (30, -30):
+        a = np.radians(deg)
+        x_view = cloud.means[:, 0] * np.cos(a) - cloud.means[:, 2] * np.sin(a)
+        w = np.quantile(x_view, 0.995) - np.quantile(x_view, 0.005)
+        assert 0.7 * front_w < w < 1.25 * front_w
+
+
+def test_cancel_stops_the_job() -> None:
+    tok = CancelToken()
+    tok.cancel()
+    with pytest.raises(Cancelled):
+        generate_object(ObjectRequest(image=skimage.data.coffee()), cancel=tok)
+
+
+def test_bad_options() -> None:
+    with pytest.raises(ValueError, match="backend"):
+        ObjectRequest(image=np.zeros((9, 9, 3), np.uint8), backend="magic").check()
+    with pytest.raises(ValueError, match="box"):
+        parse_box("1,2,3", 100, 100)
+    with pytest.raises(ValueError, match="--model"):
+        ObjectRequest(photo="x.png", backend="multiview").check()
+
+
+def test_cli_writes_ply_and_glb(tmp_path) -> None:
+    photo = tmp_path / "cup.png"
+    cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
+    out, glb = tmp_path / "cup.ply", tmp_path / "cup.glb"
+    res = subprocess.run([sys.executable, "main.py", "object", "--photo", str(photo), "--resolution", "128",
+                          "--out", str(out), "--mesh", str(glb)], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stderr
+    from plyfile import PlyData
+    import trimesh
+
+    ply = PlyData.read(str(out))
+    assert ply["vertex"].count > 5000 and "f_dc_0" in ply["vertex"].data.dtype.names
+    assert any("wander" in c and "classical" in c for c in ply.comments)
+    tm = trimesh.load(str(glb), force="mesh")
+    assert len(tm.faces) > 100
+    # a missing photo is one clear line and exit code 2, and nothing is written
+    res = subprocess.run([sys.executable, "main.py", "object", "--photo", str(tmp_path / "none.png"),
+                          "--out", str(tmp_path / "x.ply")], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 2 and "no such photo" in res.stderr
+    assert not (tmp_path / "x.ply").exists()
+
+
+def test_unreadable_photo(tmp_path) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"not an image at all")
+    with pytest.raises(SceneFormatError, match="not a readable image"):
+        generate_object(ObjectRequest(photo=bad))

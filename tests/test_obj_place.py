@@ -1,0 +1,167 @@
+"""Objects in a World: picking, insert / move / undo / redo / delete, snap, duplicate, light."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+
+from generators.objects.light import exposure_gain, match_exposure
+from generators.objects.pipeline import ObjectRequest, generate_object
+from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
+                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
+from scene.gaussians import GaussianCloud
+from scene.mesh import Mesh
+from scene.world import Layer, World
+
+
+def floor_world(y: float = 0.0, color: float = 0.5, n: int = 60) -> World:
+    """A flat splat floor at height `y`, 12 x 12 units, plus nothing else."""
+    g = np.linspace(-6, 6, n)
+    xx, zz = np.meshgrid(g, g)
+    pts = np.stack([xx.ravel(), np.full(xx.size, y), zz.ravel()], 1)
+    step = g[1] - g[0]
+    scales = np.tile([step * 0.6, 0.01, step * 0.6], (len(pts), 1))
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), color), scales, opacity=0.95)
+    w = World()
+    w.add_layer(Layer("floor", cloud, kind="world"))
+    w.clear_history()
+    return w
+
+
+@pytest.fixture(scope="module")
+def cup():
+    return generate_object(ObjectRequest(image=skimage.data.coffee(), resolution=96, with_mesh=False))
+
+
+def test_pick_splat_floor_from_above() -> None:
+    w = floor_world(y=-1.0)
+    hit = pick_surface(w, [0.3, 2.0, 0.1], [0, -1, 0])
+    assert hit is not None and abs(hit.point[1] + 1.0) < 0.05 and abs(hit.distance - 3.0) < 0.05
+    assert hit.normal[1] > 0.9
+    # an oblique ray hits where the plane says
+    d = np.array([0.0, -1.0, -1.0]) / np.sqrt(2)
+    hit = pick_surface(w, [0, 1.0, 0], d)
+    assert hit is not None and np.allclose(hit.point, [0, -1, -2], atol=0.08)
+    assert pick_surface(w, [0, 2, 0], [0, 1, 0]) is None   # looking up: nothing
+
+
+def test_transparent_splats_are_not_surfaces() -> None:
+    w = floor_world()
+    glass = GaussianCloud.from_points([[0, 1, 0]], [[1, 1, 1]], 0.5, opacity=0.05)
+    w.add_layer(Layer("glass", glass))
+    hit = pick_surface(w, [0, 3, 0], [0, -1, 0])
+    assert hit is not None and abs(hit.point[1]) < 0.05
+
+
+def test_pick_mesh_respects_layer_transform() -> None:
+    w = World()
+    quad = Mesh([[-1, 0, -1], [1, 0, -1], [1, 0, 1], [-1, 0, 1]], [[0, 2, 1], [0, 3, 2]])
+    m = np.eye(4)
+    m[:3, 3] = [0, 0.5, 0]
+    m[:3, :3] *= 2.0
+    w.add_layer(Layer("quad", quad, kind="mesh", transform=m))
+    hit = pick_surface(w, [1.5, 3, 1.5], [0, -1, 0])       # inside the scaled quad (±2)
+    assert hit is not None and abs(hit.point[1] - 0.5) < 1e-9
+    assert pick_surface(w, [2.5, 3, 0], [0, -1, 0]) is None
+
+
+def test_insert_move_undo_redo_delete_undo(cup) -> None:
+    w = floor_world(y=-0.5)
+    eye = np.array([0.0, 1.0, 4.0])
+    target = np.array([0.0, -0.5, 0.0])
+    m, hit = placement_transform(w, eye, target - eye, face_point=eye)
+    assert hit is not None and np.allclose(m[:3, 3], target, atol=0.1)
+    lay = insert_object(w, "coffee", cup.data, m, cup.meta)
+    assert [x.name for x in w.layers] == ["floor", "coffee"] and lay.kind == "object"
+    # the object faces the viewer: its local +Z maps toward the eye
+    fwd = m[:3, :3] @ [0, 0, 1]
+    assert fwd @ (eye - target) > 0
+    # it rests on the floor: its lowest point is at the floor height
+    lo, _ = lay.world_bounds()
+    assert abs(lo[1] + 0.5) < 0.05
+
+    before = lay.transform.copy()
+    move_layer(w, lay.id, [1.0, 0, 0])
+    assert np.allclose(lay.transform[:3, 3], before[:3, 3] + [1, 0, 0])
+    assert w.undo() and np.allclose(lay.transform, before)
+    assert w.redo() and np.allclose(lay.transform[:3, 3], before[:3, 3] + [1, 0, 0])
+
+    w.remove_layer(lay.id)
+    assert [x.name for x in w.layers] == ["floor"]
+    assert w.undo()
+    assert [x.name for x in w.layers] == ["floor", "coffee"] and w.layers[1] is lay
+    assert w.undo() and w.undo()            # move, then insert
+    assert [x.name for x in w.layers] == ["floor"]
+    assert w.redo() and [x.name for x in w.layers] == ["floor", "coffee"]
+
+
+def test_rotate_and_scale_keep_the_base(cup) -> None:
+    w = floor_world()
+    lay = insert_object(w, "cup", cup.data, np.eye(4))
+    rotate_layer(w, lay.id, np.pi / 2)
+    scale_layer(w, lay.id, 2.0)
+    assert np.allclose(lay.transform[:3, 3], 0)
+    lo, hi = lay.world_bounds()
+    assert abs(lo[1]) < 0.03 and abs(hi[1] - 2.0) < 0.05
+    with pytest.raises(ValueError, match="positive"):
+        scale_layer(w, lay.id, -1)
+    w.undo()
+    w.undo()
+    assert np.allclose(lay.transform, np.eye(4))
+
+
+def test_snap_to_ground_and_duplicate(cup) -> None:
+    w = floor_world(y=-2.0)
+    m = np.eye(4)
+    m[:3, 3] = [0.5, 1.0, 0.0]
+    lay = insert_object(w, "cup", cup.data, m)
+    hit = snap_to_ground(w, lay.id)
+    assert hit is not None
+    lo, _ = lay.world_bounds()
+    assert abs(lo[1] + 2.0) < 0.05
+    w.undo()
+    assert abs(lay.world_bounds()[0][1] - 1.0) < 0.05
+    dup = duplicate_layer(w, lay.id)
+    assert dup.name == "cup 2" and dup.kind == "object" and dup.data is lay.data
+    assert dup.transform[0, 3] > lay.transform[0, 3]
+    assert [x.name for x in w.layers] == ["floor", "cup", "cup 2"]
+    w.undo()
+    assert [x.name for x in w.layers] == ["floor", "cup"]
+
+
+def test_hide_and_rename_are_undoable(cup) -> None:
+    w = floor_world()
+    lay = insert_object(w, "cup", cup.data, np.eye(4))
+    w.set_visible(lay.id, False)
+    w.rename(lay.id, "espresso")
+    assert not lay.visible and lay.name == "espresso"
+    # a hidden object is not picked
+    assert pick_surface(w, [0, 0.5, 3], [0, 0, -1]) is None or \
+        pick_surface(w, [0, 0.5, 3], [0, 0, -1]).layer_id != lay.id
+    w.undo()
+    w.undo()
+    assert lay.visible and lay.name == "cup"
+    hit = pick_surface(w, [0, 0.5, 3], [0, 0, -1])
+    assert hit is not None and hit.layer_id == lay.id and 2.0 < hit.distance < 3.0
+
+
+def test_light_matching_darkens_in_a_dark_world(cup) -> None:
+    dark = floor_world(color=0.1)
+    data, gain = match_exposure(cup.data, dark, np.eye(4))
+    assert gain < 0.9
+    assert data.base_colors().mean() < cup.data.base_colors().mean()
+    bright = floor_world(color=0.95)
+    _, gain_b = match_exposure(cup.data, bright, np.eye(4))
+    assert gain_b > gain
+    empty = World()
+    same, g = match_exposure(cup.data, empty, np.eye(4))
+    assert g == 1.0 and same is cup.data
+    assert exposure_gain(0.5, 0.25) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        exposure_gain(0.5, 0.5, strength=2)
+
+
+def test_bad_ray() -> None:
+    with pytest.raises(ValueError, match="direction"):
+        pick_surface(World(), [0, 0, 0], [0, 0, 0])
