@@ -1,0 +1,38 @@
+"""`python main.py info FILE [--json]`: what a splat or mesh file holds."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+NAME = "info"
+HELP = "show format, splat count, SH degree, bounds and size of a splat or mesh file"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", help="splat or mesh file")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def run(args: argparse.Namespace) -> int:
+    from scene.io import file_info
+
+    info = file_info(args.file)
+    if args.json:
+        print(json.dumps(info))
+        return 0
+    fmt3 = lambda v: "(" + ", ".join(f"{x:.4g}" for x in v) + ")"  # noqa: E731
+    print(f"file:      {info['path']}")
+    print(f"format:    {info['format']}")
+    print(f"size:      {info['file_size']:,} bytes")
+    if info["kind"] == "mesh":
+        print(f"vertices:  {info['vertices']:,}")
+        print(f"faces:     {info['faces']:,}")
+        print(f"colour:    {'texture' if info['has_texture'] else 'vertex colours' if info['has_vertex_colors'] else 'none'}")
+    else:
+        print(f"splats:    {info['count']:,}")
+        print(f"SH degree: {info['sh_degree']}")
+    print(f"bounds:    {fmt3(info['bounds_min'])} .. {fmt3(info['bounds_max'])}")
+    if info.get("warning"):
+        print(f"warning:   {info['warning']}")
+    return 0

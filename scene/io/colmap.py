@@ -1,0 +1,195 @@
+"""COLMAP sparse models: cameras.txt / images.txt / points3D.txt (and .bin via pycolmap).
+
+Cameras travel as PINHOLE models with OpenCV world-to-camera poses (COLMAP's own
+convention, so no conversion). Used to hand cameras to every 3DGS trainer.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from ..camera import Camera
+from ..errors import SceneFormatError
+from ._common import atomic_write
+
+# COLMAP camera models whose first parameters are focal length(s) and principal point
+_MODELS = {
+    "SIMPLE_PINHOLE": "f", "PINHOLE": "ff", "SIMPLE_RADIAL": "f", "RADIAL": "f",
+    "OPENCV": "ff", "OPENCV_FISHEYE": "ff", "FULL_OPENCV": "ff", "SIMPLE_RADIAL_FISHEYE": "f",
+    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff",
+}
+
+
+def write_colmap_text(folder: str | Path, cameras: Sequence[Camera],
+                      points: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
+    """Write a COLMAP text model into `folder` (created if needed).
+
+    points (P, 3) world positions; colors (P, 3) RGB, 0..1 floats or 0..255 integers.
+    Each file is written atomically. Image names come from `Camera.name` (or 00001.png...).
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    cam_lines = ["# Camera list with one line of data per camera:",
+                 "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]",
+                 f"# Number of cameras: {len(cameras)}"]
+    img_lines = ["# Image list with two lines of data per image:",
+                 "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME",
+                 "#   POINTS2D[] as (X, Y, POINT3D_ID)",
+                 f"# Number of images: {len(cameras)}"]
+    for i, cam in enumerate(cameras, start=1):
+        cam_lines.append(f"{i} PINHOLE {int(cam.width)} {int(cam.height)} "
+                         f"{cam.fx!r} {cam.fy!r} {cam.cx!r} {cam.cy!r}")
+        q = rotation_to_quat(cam.R)
+        q, t = [float(v) for v in q], [float(v) for v in np.asarray(cam.t, np.float64)]
+        name = cam.name or f"{i:05d}.png"
+        if any(ch.isspace() for ch in name):
+            raise ValueError(f"COLMAP image names cannot contain spaces: {name!r}")
+        img_lines.append(f"{i} {q[0]!r} {q[1]!r} {q[2]!r} {q[3]!r} {t[0]!r} {t[1]!r} {t[2]!r} {i} {name}")
+        img_lines.append("")
+    pts_lines = ["# 3D point list with one line of data per point:",
+                 "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)"]
+    if points is not None:
+        p = np.asarray(points, np.float64).reshape(-1, 3)
+        if colors is None:
+            c = np.full((len(p), 3), 128, np.int64)
+        else:
+            c = np.asarray(colors).reshape(-1, 3)
+            if len(c) != len(p):
+                raise ValueError(f"{len(c)} colours for {len(p)} points")
+            c = np.clip(np.rint(c * 255) if c.dtype.kind == "f" else c, 0, 255).astype(np.int64)
+        pts_lines.append(f"# Number of points: {len(p)}")
+        pts_lines += [f"{j + 1} {x!r} {y!r} {z!r} {r} {g} {b} 0" for j, ((x, y, z), (r, g, b))
+                      in enumerate(zip(p.tolist(), c.tolist()))]
+    for name, lines in (("cameras.txt", cam_lines), ("images.txt", img_lines),
+                        ("points3D.txt", pts_lines)):
+        with atomic_write(folder / name) as f:
+            f.write(("\n".join(lines) + "\n").encode())
+
+
+def rotation_to_quat(r: np.ndarray) -> np.ndarray:
+    """3×3 rotation -> unit quaternion (w, x, y, z), w >= 0, in float64 (COLMAP precision)."""
+    m = np.asarray(r, np.float64).reshape(3, 3)
+    # eigenvector of the symmetric 4×4 K matrix (Bar-Itzhack): robust for any rotation
+    k = np.array([
+        [m[0, 0] - m[1, 1] - m[2, 2], m[1, 0] + m[0, 1], m[2, 0] + m[0, 2], m[2, 1] - m[1, 2]],
+        [m[1, 0] + m[0, 1], m[1, 1] - m[0, 0] - m[2, 2], m[2, 1] + m[1, 2], m[0, 2] - m[2, 0]],
+        [m[2, 0] + m[0, 2], m[2, 1] + m[1, 2], m[2, 2] - m[0, 0] - m[1, 1], m[1, 0] - m[0, 1]],
+        [m[2, 1] - m[1, 2], m[0, 2] - m[2, 0], m[1, 0] - m[0, 1], m[0, 0] + m[1, 1] + m[2, 2]],
+    ]) / 3.0
+    w, v = np.linalg.eigh(k)
+    x, y, z, qw = v[:, np.argmax(w)]
+    q = np.array([qw, x, y, z])
+    return q if qw >= 0 else -q
+
+
+def quat_to_rotation(q: np.ndarray) -> np.ndarray:
+    """Quaternion (w, x, y, z) -> 3×3 rotation in float64."""
+    w, x, y, z = np.asarray(q, np.float64) / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+    ])
+
+
+def read_colmap(folder: str | Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
+    """Read a COLMAP model (text, or binary through pycolmap) from `folder`.
+
+    Returns (cameras, points (P, 3) float64, colours (P, 3) float32 in 0..1). Lens
+    distortion is ignored (recorded in each camera's meta).
+    """
+    folder = Path(folder)
+    if (folder / "cameras.txt").exists() and (folder / "images.txt").exists():
+        return _read_text(folder)
+    if (folder / "cameras.bin").exists() and (folder / "images.bin").exists():
+        return _read_binary(folder)
+    raise SceneFormatError(folder, "no COLMAP model here (cameras + images .txt or .bin)")
+
+
+def _data_lines(path: Path) -> list[list[str]]:
+    try:
+        text = path.read_text(errors="strict")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SceneFormatError(path, f"cannot read: {exc}") from None
+    return [ln.split() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+
+
+def _intrinsics(path: Path, model: str, params: list[float]) -> tuple[float, float, float, float]:
+    kind = _MODELS.get(model)
+    if kind is None:
+        raise SceneFormatError(path, f"unsupported COLMAP camera model {model}")
+    if kind == "f":
+        if len(params) < 3:
+            raise SceneFormatError(path, f"{model} needs at least 3 parameters")
+        return params[0], params[0], params[1], params[2]
+    if len(params) < 4:
+        raise SceneFormatError(path, f"{model} needs at least 4 parameters")
+    return params[0], params[1], params[2], params[3]
+
+
+def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
+    intr: dict[int, tuple[str, int, int, tuple[float, float, float, float]]] = {}
+    cpath = folder / "cameras.txt"
+    try:
+        for w in _data_lines(cpath):
+            params = [float(x) for x in w[4:]]
+            intr[int(w[0])] = (w[1], int(w[2]), int(w[3]), _intrinsics(cpath, w[1], params))
+    except (ValueError, IndexError):
+        raise SceneFormatError(cpath, "malformed camera line") from None
+    ipath = folder / "images.txt"
+    cams: list[Camera] = []
+    text = ipath.read_text(errors="replace").splitlines()
+    lines = [ln for ln in text if not ln.lstrip().startswith("#")]
+    # images.txt has two lines per image: the pose, then the (possibly empty) 2D points
+    for k in range(0, len(lines) - 1 + (len(lines) % 2), 2):
+        w = lines[k].split()
+        if not w:
+            continue
+        try:
+            qw, qx, qy, qz, tx, ty, tz = (float(x) for x in w[1:8])
+            cid, name = int(w[8]), " ".join(w[9:])
+        except (ValueError, IndexError):
+            raise SceneFormatError(ipath, f"malformed image line {lines[k]!r}") from None
+        if cid not in intr:
+            raise SceneFormatError(ipath, f"image {name} uses unknown camera {cid}")
+        model, wd, ht, (fx, fy, cx, cy) = intr[cid]
+        r = quat_to_rotation(np.array([qw, qx, qy, qz]))
+        cams.append(Camera(wd, ht, fx, fy, cx, cy, r, [tx, ty, tz], name,
+                           {"colmap_model": model, "image_id": int(w[0])}))
+    pts, cols = np.zeros((0, 3)), np.zeros((0, 3), np.float32)
+    ppath = folder / "points3D.txt"
+    if ppath.exists():
+        rows = _data_lines(ppath)
+        try:
+            arr = np.array([[float(x) for x in w[1:7]] for w in rows], np.float64).reshape(-1, 6)
+        except ValueError:
+            raise SceneFormatError(ppath, "malformed point line") from None
+        pts, cols = arr[:, :3], (arr[:, 3:6] / 255.0).astype(np.float32)
+    return cams, pts, cols
+
+
+def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
+    try:
+        import pycolmap
+    except ImportError:
+        raise SceneFormatError(folder, "binary COLMAP models need pycolmap: pip install pycolmap") from None
+    try:
+        rec = pycolmap.Reconstruction(str(folder))
+    except Exception as exc:
+        raise SceneFormatError(folder, f"cannot read binary COLMAP model: {exc}") from None
+    cams: list[Camera] = []
+    for image_id in sorted(rec.images):
+        img = rec.images[image_id]
+        cam = rec.cameras[img.camera_id]
+        model = cam.model.name if hasattr(cam.model, "name") else str(cam.model)
+        fx, fy, cx, cy = _intrinsics(folder, model, list(map(float, cam.params)))
+        pose = img.cam_from_world() if callable(img.cam_from_world) else img.cam_from_world
+        m = np.asarray(pose.matrix(), np.float64)
+        cams.append(Camera(cam.width, cam.height, fx, fy, cx, cy, m[:, :3], m[:, 3], img.name,
+                           {"colmap_model": model, "image_id": int(image_id)}))
+    pts = np.array([p.xyz for p in rec.points3D.values()], np.float64).reshape(-1, 3)
+    cols = (np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0)
+    return cams, pts, cols

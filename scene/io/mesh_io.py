@@ -1,0 +1,130 @@
+"""Meshes: GLB/glTF, OBJ and PLY-with-faces read through trimesh into `scene.mesh.Mesh`;
+GLB, OBJ and PLY written through trimesh."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SceneFormatError
+from ..mesh import Mesh
+from ._common import atomic_path, check_readable
+
+_TYPES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply", ".stl": "stl", ".off": "off"}
+
+
+def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
+    """Read a mesh; scenes are flattened (transforms applied, geometries concatenated).
+
+    Vertex colours are kept, or a base-colour texture with UVs; a texture that cannot be
+    decoded falls back to vertex colours with a warning in `meta["warning"]`.
+    """
+    import trimesh
+
+    path = Path(path)
+    check_readable(path)
+    if path.stat().st_size == 0:
+        raise SceneFormatError(path, "file is empty")
+    ftype = file_type or _TYPES.get(path.suffix.lower())
+    if ftype is None:
+        raise SceneFormatError(path, f"unknown mesh extension {path.suffix!r}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            loaded = trimesh.load(str(path), file_type=ftype, force="mesh", process=False)
+    except SceneFormatError:
+        raise
+    except Exception as exc:  # trimesh raises many types for bad files
+        raise SceneFormatError(path, f"cannot read {ftype.upper()} mesh: "
+                                     f"{type(exc).__name__}: {exc}"[:300]) from None
+    if isinstance(loaded, list):
+        loaded = trimesh.util.concatenate([m for m in loaded if hasattr(m, "faces")])
+    if not hasattr(loaded, "faces") or loaded.faces is None or len(loaded.faces) == 0:
+        raise SceneFormatError(path, "mesh has no faces")
+    verts = np.asarray(loaded.vertices, np.float64)
+    if not np.isfinite(verts).all():
+        raise SceneFormatError(path, "mesh vertices contain NaN or infinite values")
+    faces = np.asarray(loaded.faces, np.int64)
+    if faces.min() < 0 or faces.max() >= len(verts):
+        raise SceneFormatError(path, "mesh faces index vertices that do not exist")
+    meta: dict[str, Any] = {"source": str(path), "format": ftype}
+    colors = uvs = texture = None
+    visual = getattr(loaded, "visual", None)
+    kind = getattr(visual, "kind", None)
+    if kind == "texture":
+        try:
+            uv = getattr(visual, "uv", None)
+            img = _material_image(visual.material)
+            if uv is not None and len(uv) == len(verts) and img is not None:
+                uvs, texture = np.asarray(uv, np.float32), img
+            else:
+                meta["warning"] = "texture or UVs missing; using vertex colours"
+                colors = _vertex_colors(visual, len(verts))
+        except Exception as exc:  # a broken texture must not lose the geometry
+            meta["warning"] = f"texture could not be decoded ({exc}); using vertex colours"
+            colors = None
+    elif kind == "vertex":
+        colors = _vertex_colors(visual, len(verts))
+    elif kind == "face":
+        try:
+            colors = np.asarray(visual.vertex_colors, np.float32)[:, :3] / 255.0
+        except Exception:
+            colors = None
+    return Mesh(verts, faces, colors, uvs, texture, meta)
+
+
+def _vertex_colors(visual: Any, n: int) -> np.ndarray | None:
+    try:
+        c = np.asarray(visual.to_color().vertex_colors if visual.kind == "texture"
+                       else visual.vertex_colors)
+    except Exception:
+        return None
+    if c.ndim != 2 or len(c) != n or c.shape[1] < 3:
+        return None
+    return c[:, :3].astype(np.float32) / 255.0
+
+
+def _material_image(material: Any) -> np.ndarray | None:
+    img = getattr(material, "image", None)
+    if img is None:
+        img = getattr(material, "baseColorTexture", None)
+    if img is None:
+        return None
+    arr = np.asarray(img.convert("RGBA") if hasattr(img, "convert") else img)
+    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
+        raise ValueError(f"unsupported texture shape {arr.shape}")
+    return arr.astype(np.uint8)
+
+
+def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **options: Any) -> None:
+    """Write GLB, OBJ or PLY (with texture + UVs if present, else vertex colours)."""
+    import trimesh
+
+    if options:
+        raise ValueError(f"unknown mesh write options: {', '.join(options)}")
+    path = Path(path)
+    ftype = file_type or _TYPES.get(path.suffix.lower())
+    if ftype not in ("glb", "obj", "ply"):
+        raise ValueError(f"cannot write meshes as {path.suffix!r}: use .glb, .obj or .ply")
+    if mesh.n_faces == 0:
+        raise SceneFormatError(path, "cannot write a mesh with no faces")
+    tm = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    if mesh.texture is not None and mesh.uvs is not None:
+        from PIL import Image
+
+        tm.visual = trimesh.visual.TextureVisuals(uv=mesh.uvs, image=Image.fromarray(mesh.texture))
+    elif mesh.vertex_colors is not None:
+        rgba = np.concatenate([np.clip(np.rint(mesh.vertex_colors * 255), 0, 255),
+                               np.full((mesh.n_vertices, 1), 255)], 1).astype(np.uint8)
+        tm.visual = trimesh.visual.ColorVisuals(tm, vertex_colors=rgba)
+    if ftype == "obj":
+        data = tm.export(file_type="obj", include_texture=False)
+        with atomic_path(path, ".obj") as tmp:
+            Path(tmp).write_text(data if isinstance(data, str) else data.decode())
+        return
+    data = tm.export(file_type=ftype)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_bytes(data)

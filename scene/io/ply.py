@@ -1,0 +1,225 @@
+"""3DGS PLY: the reference Gaussian-splat layout (also written by gsplat, nerfstudio, SuperSplat).
+
+Vertex properties: x y z [nx ny nz] f_dc_0..2 f_rest_0..(3K-1) opacity scale_0..2 rot_0..3,
+with `rot` = w x y z and `f_rest` channel-major (all R coefficients, then G, then B).
+Any order, any scalar types, extra properties ignored; binary little/big endian and ASCII.
+Binary data is read with one memory map and copied out per attribute group.
+
+A PLY with only x y z (+ colour) becomes small round Gaussians (a point cloud), and a
+PLY with faces is a mesh (see `mesh_io`).
+"""
+
+from __future__ import annotations
+
+import mmap
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SceneFormatError
+from ..gaussians import GaussianCloud, rgb_to_sh0
+from ..mesh import Mesh
+from ..sh import REST_COEFFS
+from ._common import atomic_write, check_readable, finish_cloud, normalized_quats, safe_logit
+from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets, parse_header, \
+    read_header_bytes
+
+SPLAT_REQUIRED = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
+                  "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+_SPLAT_MARKERS = {"f_dc_0", "opacity", "scale_0", "rot_0"}
+
+
+def is_compressed_header(header: PlyHeader) -> bool:
+    """True for PlayCanvas / SuperSplat compressed PLY (chunk element + packed_position)."""
+    v = header.element("vertex")
+    return header.element("chunk") is not None and v is not None and \
+        v.prop("packed_position") is not None
+
+
+def read_ply(path: str | Path) -> GaussianCloud | Mesh:
+    """Read any PLY: 3DGS splats, compressed splats, a coloured point cloud or a mesh."""
+    path = Path(path)
+    check_readable(path)
+    size = path.stat().st_size
+    if size == 0:
+        raise SceneFormatError(path, "file is empty")
+    header = parse_header(read_header_bytes(path), path)
+    if is_compressed_header(header):
+        from .ply_compressed import read_compressed_with_header
+
+        return read_compressed_with_header(path, header, size)
+    face = header.element("face")
+    if face is not None and face.count > 0:
+        from .mesh_io import read_mesh
+
+        return read_mesh(path)
+    vertex = header.element("vertex")
+    if vertex is None:
+        raise SceneFormatError(path, "PLY has no 'vertex' element, so no splats or points")
+    if vertex.count == 0:
+        raise SceneFormatError(path, "contains no splats (the PLY has 0 vertices)")
+    table = _VertexTable(path, header, vertex, size)
+    names = set(vertex.names())
+    if names & _SPLAT_MARKERS:
+        missing = [n for n in SPLAT_REQUIRED if n not in names]
+        if missing:
+            raise SceneFormatError(path, "3DGS PLY lacks required properties: " + ", ".join(missing))
+        return finish_cloud(_splats_from_table(table, names, path), path, "ply")
+    if not {"x", "y", "z"} <= names:
+        raise SceneFormatError(path, "PLY vertices have no x, y, z positions")
+    return finish_cloud(points_to_cloud(table, names, path), path, "ply")
+
+
+class _VertexTable:
+    """Column access to the vertex element without materialising a structured array."""
+
+    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int) -> None:
+        self.path, self.n = path, vertex.count
+        self.index = {p.name: i for i, p in enumerate(vertex.properties)}
+        codes = {p.dtype for p in vertex.properties}
+        if header.format == "ascii":
+            with open(path, "rb") as f:
+                f.seek(header.data_offset)
+                body = f.read()
+            self.mat = ascii_element_rows(header, body, path, "vertex")  # (N, P) float64
+            return
+        offsets = binary_offsets(header, size, path, ["vertex"])
+        if "vertex" not in offsets:
+            raise SceneFormatError(path, "cannot locate the vertex data: it follows an element "
+                                         "with list properties")
+        rowdt = vertex.row_dtype(header.byte_order)
+        with open(path, "rb") as f:
+            # MAP_POPULATE faults the whole file in with one call instead of page by page
+            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
+            mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
+        raw = np.frombuffer(mm, dtype=np.uint8, count=rowdt.itemsize * self.n,
+                            offset=offsets["vertex"])
+        if len(codes) == 1:  # the common case: one type for every property
+            p = len(vertex.properties)
+            self.mat = raw.view(header.byte_order + codes.pop()).reshape(self.n, p)  # (N, P)
+        else:
+            rec = raw.view(rowdt)
+            self.mat = np.empty((self.n, len(vertex.properties)), np.float32)
+            for i, prop in enumerate(vertex.properties):
+                self.mat[:, i] = rec[prop.name]
+
+    def _cols(self, names: list[str]) -> tuple[np.ndarray, list[int]]:
+        idx = [self.index[n] for n in names]
+        if idx == list(range(idx[0], idx[0] + len(idx))):
+            return self.mat[:, idx[0]:idx[0] + len(idx)], idx
+        return self.mat[:, idx], idx
+
+    def take(self, names: list[str]) -> np.ndarray:
+        """Columns `names` as a new C-contiguous float32 array, (N, len(names))."""
+        view, _ = self._cols(names)
+        return np.array(view, dtype=np.float32, order="C")
+
+    def take_sh(self, k_file: int, k: int) -> np.ndarray:
+        """Channel-major f_rest columns -> (N, k, 3) float32, keeping the first k per channel."""
+        if k == 0:
+            return np.zeros((self.n, 0, 3), np.float32)
+        names = [f"f_rest_{c * k_file + j}" for c in range(3) for j in range(k)]
+        view, _ = self._cols(names)
+        return np.array(view.reshape(self.n, 3, k).transpose(0, 2, 1), dtype=np.float32, order="C")
+
+
+def _splats_from_table(t: _VertexTable, names: set[str], path: Path) -> GaussianCloud:
+    rest = sorted((n for n in names if n.startswith("f_rest_")),
+                  key=lambda s: int(s[7:]) if s[7:].isdigit() else -1)
+    m = len(rest)
+    if rest and rest != [f"f_rest_{i}" for i in range(m)]:
+        raise SceneFormatError(path, "f_rest properties are not numbered f_rest_0.."
+                                     f"f_rest_{m - 1} without gaps")
+    if m % 3:
+        raise SceneFormatError(path, f"{m} f_rest properties is not a multiple of 3 (RGB)")
+    k_file = m // 3
+    deg = max(d for d, kk in REST_COEFFS.items() if kk <= k_file)
+    meta: dict[str, Any] = {}
+    if REST_COEFFS[deg] != k_file:
+        meta["warning"] = f"{k_file} SH coefficients per channel; kept SH degree {deg}"
+    cloud = GaussianCloud(
+        means=t.take(["x", "y", "z"]),
+        scales=t.take(["scale_0", "scale_1", "scale_2"]),
+        quats=t.take(["rot_0", "rot_1", "rot_2", "rot_3"]),
+        opacities=t.take(["opacity"]).reshape(-1),
+        sh0=t.take(["f_dc_0", "f_dc_1", "f_dc_2"]),
+        shN=t.take_sh(k_file, REST_COEFFS[deg]),
+        meta=meta,
+    )
+    return cloud
+
+
+_COLOR_NAMES = (("red", "green", "blue"), ("r", "g", "b"),
+                ("diffuse_red", "diffuse_green", "diffuse_blue"))
+
+
+def points_to_cloud(t: _VertexTable, names: set[str], path: Path) -> GaussianCloud:
+    """A plain point cloud (x y z [+ colour]) -> small round Gaussians.
+
+    Each point's size is the mean distance to its 3 nearest neighbours, clamped to
+    0.25..4x the median of that distance, so sparse and dense regions both look solid.
+    """
+    from scipy.spatial import cKDTree
+
+    pts = t.take(["x", "y", "z"])  # (N, 3)
+    if not np.isfinite(pts).all():
+        bad = int((~np.isfinite(pts)).any(1).sum())
+        raise SceneFormatError(path, f"{bad} of {len(pts)} points have NaN or infinite positions")
+    colors = np.full((len(pts), 3), 0.7, np.float32)
+    for trio in _COLOR_NAMES:
+        if set(trio) <= names:
+            c = t.take(list(trio))
+            colors = c / 255.0 if c.max(initial=0) > 1.0 else c
+            break
+    colors = np.clip(colors, 0.0, 1.0)
+    n = len(pts)
+    if n > 1:
+        k = min(4, n)
+        d, _ = cKDTree(pts).query(pts, k=k)
+        d = d[:, 1:].mean(axis=1)
+        med = float(np.median(d))
+        if med <= 0:
+            med = float(d.max()) or 0.01
+        size = np.clip(d, 0.25 * med, 4.0 * med)
+    else:
+        size = np.full(n, 0.01)
+    size = np.maximum(size, 1e-7).astype(np.float32)
+    cloud = GaussianCloud.from_points(pts, colors, np.repeat(size[:, None] * 0.5, 3, axis=1),
+                                      opacity=0.9)
+    cloud.meta["converted_from"] = "point cloud"
+    return cloud
+
+
+# --------------------------------------------------------------------------- writing
+def ply_property_names(sh_rest: int) -> list[str]:
+    """The reference 3DGS vertex property order for `sh_rest` coefficients per channel."""
+    return (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
+            + [f"f_rest_{i}" for i in range(3 * sh_rest)]
+            + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
+
+
+def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """Write binary little-endian float32 3DGS PLY with the reference property names/order."""
+    if options:
+        raise ValueError(f"unknown PLY write options: {', '.join(options)}")
+    if len(cloud) == 0:
+        raise SceneFormatError(path, "cannot write a cloud with no splats")
+    cloud.validate()
+    n, k = len(cloud), cloud.shN.shape[1]
+    names = ply_property_names(k)
+    mat = np.empty((n, len(names)), dtype="<f4")  # (N, P) one row per splat
+    mat[:, 0:3] = cloud.means
+    mat[:, 3:6] = 0.0
+    mat[:, 6:9] = cloud.sh0
+    mat[:, 9:9 + 3 * k] = cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k)
+    j = 9 + 3 * k
+    mat[:, j] = cloud.opacities
+    mat[:, j + 1:j + 4] = cloud.scales
+    mat[:, j + 4:j + 8] = cloud.quats
+    header = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"]
+    header += [f"property float {name}" for name in names]
+    header.append("end_header\n")
+    with atomic_write(path) as f:
+        f.write("\n".join(header).encode("ascii"))
+        mat.tofile(f)

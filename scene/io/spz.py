@@ -1,0 +1,271 @@
+"""Niantic `.spz`: quantised Gaussian splats.
+
+Containers: versions 1-3 are one gzip stream holding a 16-byte header
+(magic "NGSP", version, numPoints, shDegree, fractionalBits, flags, reserved) and planar
+blocks; version 4 is a plain 32-byte header, a table of contents and one zstd stream per
+block. Blocks, in order: positions (24-bit fixed point, xyz), alphas, colours (SH DC),
+log-scales, rotations (v2: xyz bytes; v3+: smallest-three in 32 bits), SH (coefficient-major,
+RGB fastest). Axes are stored as the file has them: no flip on read or write.
+"""
+
+from __future__ import annotations
+
+import gzip
+import struct
+import zlib
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import SceneFormatError
+from ..gaussians import GaussianCloud, sigmoid
+from ..sh import REST_COEFFS
+from ._common import atomic_write, finish_cloud, normalized_quats, read_all, safe_logit
+
+MAGIC = 0x5053474E  # "NGSP" little endian
+COLOR_SCALE = 0.15
+SQRT1_2 = 0.7071067811865476
+SPZ_REST = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
+GZIP_MAX_RATIO = 1100  # deflate cannot expand by more than ~1032:1
+
+
+def _block_sizes(n: int, sh_dim: int, version: int) -> list[int]:
+    """Byte sizes of positions, alphas, colours, scales, rotations, SH."""
+    rot = 3 if version < 3 else 4
+    pos = 6 if version == 1 else 9
+    return [n * pos, n, n * 3, n * 3, n * rot, n * sh_dim * 3]
+
+
+def read_spz(path: str | Path) -> GaussianCloud:
+    """Read `.spz` versions 2 and 3 (gzip) and 4 (zstd; needs the `zstandard` module)."""
+    path = Path(path)
+    data = read_all(path)
+    if data[:2] == b"\x1f\x8b":
+        return _read_gzip(path, data)
+    if len(data) >= 4 and struct.unpack_from("<I", data)[0] == MAGIC:
+        return _read_v4(path, data)
+    raise SceneFormatError(path, "not an .spz file (neither gzip data nor an NGSP header)")
+
+
+def _header_fields(path: Path, head: bytes) -> tuple[int, int, int, int, int]:
+    magic, version, n, sh_deg, frac, flags = struct.unpack_from("<IIIBBB", head)
+    if magic != MAGIC:
+        raise SceneFormatError(path, "gzip data is not an .spz file (no NGSP magic)")
+    if sh_deg not in SPZ_REST:
+        raise SceneFormatError(path, f"unsupported SH degree {sh_deg} in .spz header")
+    if frac > 24:
+        raise SceneFormatError(path, f"invalid fractional bits {frac} in .spz header")
+    return version, n, sh_deg, frac, flags
+
+
+def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
+    d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        head = d.decompress(data, 16)
+    except zlib.error as exc:
+        raise SceneFormatError(path, f"corrupt gzip data: {exc}") from None
+    if len(head) < 16:
+        raise SceneFormatError(path, "gzip stream ends before the 16-byte .spz header")
+    version, n, sh_deg, frac, flags = _header_fields(path, head)
+    if version not in (1, 2, 3):
+        raise SceneFormatError(path, f"gzip .spz of version {version} is not supported (2 or 3)")
+    sizes = _block_sizes(n, SPZ_REST[sh_deg], version)
+    body = sum(sizes)
+    if body > GZIP_MAX_RATIO * len(data):
+        raise SceneFormatError(path, f"header claims {n} splats, far more than "
+                                     f"{len(data)} compressed bytes can hold")
+    # extension records (flag 0x2) sit between header and blocks; allow a little slack
+    limit = body + (4096 if flags & 0x2 else 0)
+    try:
+        rest = d.decompress(d.unconsumed_tail, limit + 1)
+    except zlib.error as exc:
+        raise SceneFormatError(path, f"corrupt gzip data: {exc}") from None
+    if len(rest) < body:
+        raise SceneFormatError(path, f"header claims {n} splats but the data holds only "
+                                     f"{len(rest)} of {body} bytes (truncated?)")
+    if len(rest) > limit:
+        raise SceneFormatError(path, "more data than the header's splat count accounts for "
+                                     "(corrupt header or not an .spz)")
+    meta: dict[str, Any] = {}
+    if len(rest) > body:
+        meta["warning"] = f"ignored {len(rest) - body} bytes of .spz extension records"
+    blocks = _split(memoryview(rest)[len(rest) - body:], sizes)
+    return _decode(path, blocks, n, sh_deg, frac, flags, version, meta)
+
+
+def _read_v4(path: Path, data: bytes) -> GaussianCloud:
+    if len(data) < 32:
+        raise SceneFormatError(path, "truncated .spz v4 header")
+    magic, version, n, sh_deg, frac, flags, n_streams, toc = struct.unpack_from("<IIIBBBBI", data)
+    if version != 4:
+        raise SceneFormatError(path, f"uncompressed-header .spz version {version} is not supported")
+    _header_fields(path, data[:16])
+    try:
+        import zstandard
+    except ImportError:
+        raise SceneFormatError(path, ".spz version 4 uses zstd compression: run "
+                                     "`pip install zstandard` to read it") from None
+    sizes = _block_sizes(n, SPZ_REST[sh_deg], 4)
+    wanted = [s for s in sizes if s > 0]
+    if n_streams != len(wanted):
+        raise SceneFormatError(path, f".spz v4 has {n_streams} streams, expected {len(wanted)}")
+    if toc < 32 or toc + 16 * n_streams > len(data):
+        raise SceneFormatError(path, ".spz v4 table of contents lies outside the file")
+    pos = toc + 16 * n_streams
+    dctx = zstandard.ZstdDecompressor()
+    out: list[bytes] = []
+    for i, size in enumerate(wanted):
+        comp, raw = struct.unpack_from("<QQ", data, toc + 16 * i)
+        if raw != size:
+            raise SceneFormatError(path, f".spz v4 stream {i} holds {raw} bytes, expected {size}")
+        if pos + comp > len(data):
+            raise SceneFormatError(path, f".spz v4 stream {i} runs past the end of the file")
+        try:
+            block = dctx.decompress(data[pos:pos + comp], max_output_size=size)
+        except zstandard.ZstdError as exc:
+            raise SceneFormatError(path, f"corrupt zstd stream {i}: {exc}") from None
+        if len(block) != size:
+            raise SceneFormatError(path, f".spz v4 stream {i} decompressed to the wrong size")
+        out.append(block)
+        pos += comp
+    it = iter(out)
+    blocks = [next(it) if s > 0 else b"" for s in sizes]
+    return _decode(path, [memoryview(b) for b in blocks], n, sh_deg, frac, flags, 4, {})
+
+
+def _split(buf: memoryview, sizes: list[int]) -> list[memoryview]:
+    out, pos = [], 0
+    for s in sizes:
+        out.append(buf[pos:pos + s])
+        pos += s
+    return out
+
+
+def _decode(path: Path, blocks: list[memoryview], n: int, sh_deg: int, frac: int, flags: int,
+            version: int, meta: dict[str, Any]) -> GaussianCloud:
+    if n == 0:
+        raise SceneFormatError(path, "contains no splats")
+    p_b, a_b, c_b, s_b, r_b, sh_b = (np.frombuffer(b, np.uint8) for b in blocks)
+    if version == 1:  # float16 positions (never released, but trivial)
+        means = np.frombuffer(p_b.tobytes(), "<f2").astype(np.float32).reshape(n, 3)
+    else:
+        p = p_b.reshape(n * 3, 3).astype(np.int32)
+        v = p[:, 0] | (p[:, 1] << 8) | (p[:, 2] << 16)
+        v = (v ^ 0x800000) - 0x800000  # sign-extend 24 bits
+        means = (v.astype(np.float64) / (1 << frac)).astype(np.float32).reshape(n, 3)
+    opac = safe_logit(a_b.astype(np.float32) / 255.0)
+    sh0 = ((c_b.astype(np.float32) / 255.0 - 0.5) / COLOR_SCALE).reshape(n, 3)
+    scales = (s_b.astype(np.float32) / 16.0 - 10.0).reshape(n, 3)
+    if version >= 3:
+        quats = _unpack_smallest_three(r_b.reshape(n, 4))
+    else:
+        xyz = r_b.reshape(n, 3).astype(np.float32) / 127.5 - 1.0
+        w = np.sqrt(np.maximum(0.0, 1.0 - (xyz * xyz).sum(1)))
+        quats = np.concatenate([w[:, None], xyz], axis=1)
+    dim = SPZ_REST[sh_deg]
+    sh = ((sh_b.astype(np.float32) - 128.0) / 128.0).reshape(n, dim, 3)
+    if sh_deg > 3:
+        meta["warning"] = f"SH degree {sh_deg} truncated to 3"
+        sh = sh[:, :REST_COEFFS[3]]
+    meta["antialiased"] = bool(flags & 0x1)
+    meta["spz_version"] = version
+    cloud = GaussianCloud(means, scales, normalized_quats(quats), opac, sh0,
+                          np.ascontiguousarray(sh), meta=meta)
+    return finish_cloud(cloud, path, "spz")
+
+
+def _unpack_smallest_three(r: np.ndarray) -> np.ndarray:
+    """(N, 4) bytes -> (N, 4) quaternions w x y z (the file stores x y z w)."""
+    comp = (r[:, 0].astype(np.uint32) | (r[:, 1].astype(np.uint32) << 8)
+            | (r[:, 2].astype(np.uint32) << 16) | (r[:, 3].astype(np.uint32) << 24))
+    largest = (comp >> 30).astype(np.int64)
+    q = np.zeros((len(r), 4), np.float32)  # x y z w
+    rows = np.arange(len(r))
+    sum_sq = np.zeros(len(r), np.float32)
+    # kept components in ascending index order; the last one sits in the lowest bits
+    kept = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])[largest]  # (N, 3) ascending
+    for slot in range(3):  # slot 0 = lowest bits = last (highest) kept index
+        bits = (comp >> np.uint32(10 * slot)) & np.uint32(0x3FF)
+        mag = (bits & 0x1FF).astype(np.float32) * np.float32(SQRT1_2 / 511.0)
+        val = np.where(bits & 0x200, -mag, mag)
+        q[rows, kept[:, 2 - slot]] = val
+        sum_sq += val * val
+    q[rows, largest] = np.sqrt(np.maximum(0.0, 1.0 - sum_sq))
+    return np.concatenate([q[:, 3:4], q[:, :3]], axis=1)
+
+
+# --------------------------------------------------------------------------- writing
+def _quantize_sh(x: np.ndarray, bits: int) -> np.ndarray:
+    bucket = 1 << (8 - bits)
+    q = np.rint(np.clip(x.astype(np.float64), -8.0, 8.0) * 128.0).astype(np.int32) + 128
+    q = (q + bucket // 2) // bucket * bucket
+    return np.clip(q, 0, 255).astype(np.uint8)
+
+
+def _pack_smallest_three(q_wxyz: np.ndarray) -> np.ndarray:
+    """(N, 4) w x y z -> (N, 4) bytes, little-endian smallest-three over x y z w."""
+    q = normalized_quats(q_wxyz).astype(np.float64)
+    q = np.concatenate([q[:, 1:], q[:, :1]], axis=1)  # x y z w
+    n = len(q)
+    rows = np.arange(n)
+    largest = np.argmax(np.abs(q), axis=1)
+    negate = q[rows, largest] < 0
+    comp = largest.astype(np.uint32)
+    for i in range(4):
+        keep = largest != i
+        neg = ((q[:, i] < 0) ^ negate).astype(np.uint32)
+        mag = np.floor(511.0 * (np.abs(q[:, i]) / SQRT1_2) + 0.5).astype(np.uint32)
+        mag = np.minimum(mag, 511)
+        comp = np.where(keep, (comp << np.uint32(10)) | (neg << np.uint32(9)) | mag, comp)
+    return comp.astype("<u4").view(np.uint8).reshape(n, 4)
+
+
+def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
+               sh_rest_bits: int = 4) -> bytes:
+    """The uncompressed .spz payload (16-byte header + blocks) for versions 2 and 3."""
+    if version not in (2, 3):
+        raise ValueError(f".spz write supports version 2 or 3, not {version}")
+    if not (1 <= sh1_bits <= 8 and 1 <= sh_rest_bits <= 8):
+        raise ValueError("SH bits must be 1..8")
+    n = len(cloud)
+    m = np.abs(cloud.means).max() if n else 0.0
+    frac = 12
+    while frac > 0 and m * (1 << frac) >= (1 << 23) - 1:
+        frac -= 1  # large scenes trade precision for range rather than wrapping
+    if m * (1 << frac) >= (1 << 23) - 1:
+        raise ValueError("positions beyond ±8 million units cannot be stored in .spz")
+    fixed = np.rint(cloud.means.astype(np.float64) * (1 << frac)).astype(np.int32).reshape(-1)
+    pos = np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], 1).astype(np.uint8)
+    alpha = np.clip(np.rint(sigmoid(cloud.opacities).astype(np.float64) * 255), 0, 255).astype(np.uint8)
+    col = np.clip(np.rint(cloud.sh0.astype(np.float64) * (COLOR_SCALE * 255) + 127.5), 0, 255)
+    scl = np.clip(np.rint((cloud.scales.astype(np.float64) + 10.0) * 16.0), 0, 255)
+    if version >= 3:
+        rot = _pack_smallest_three(cloud.quats)
+    else:
+        q = normalized_quats(cloud.quats).astype(np.float64)
+        xyz = q[:, 1:] * np.where(q[:, :1] < 0, -1.0, 1.0)
+        rot = np.clip(np.rint(xyz * 127.5 + 127.5), 0, 255).astype(np.uint8)
+    k = cloud.shN.shape[1]
+    sh = np.empty((n, k, 3), np.uint8)
+    if k:
+        sh[:, :3] = _quantize_sh(cloud.shN[:, :3], sh1_bits)
+        sh[:, 3:] = _quantize_sh(cloud.shN[:, 3:], sh_rest_bits)
+    flags = 0x1 if cloud.meta.get("antialiased") else 0
+    header = struct.pack("<IIIBBBB", MAGIC, version, n, cloud.sh_degree, frac, flags, 0)
+    return b"".join([header, pos.tobytes(), alpha.tobytes(), col.astype(np.uint8).tobytes(),
+                     scl.astype(np.uint8).tobytes(), rot.tobytes(), sh.tobytes()])
+
+
+def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, **options: Any) -> None:
+    """Write gzip `.spz` (version 3 by default, 2 on request). Options: sh1_bits, sh_rest_bits."""
+    unknown = set(options) - {"sh1_bits", "sh_rest_bits", "compresslevel"}
+    if unknown:
+        raise ValueError(f"unknown .spz write options: {', '.join(sorted(unknown))}")
+    if len(cloud) == 0:
+        raise SceneFormatError(path, "cannot write a cloud with no splats")
+    cloud.validate()
+    level = int(options.pop("compresslevel", 6))
+    payload = encode_spz(cloud, version, **options)
+    with atomic_write(path) as f:
+        f.write(gzip.compress(payload, compresslevel=level, mtime=0))
