@@ -1,0 +1,386 @@
+"""Camera keyframe paths for fly-through videos and previews.
+
+A path is a list of keyframes (position, yaw, pitch, vertical FOV, time in seconds),
+recorded while walking, made from bookmarks, or written by hand as JSON. Sampling:
+positions follow a centripetal Catmull-Rom spline (no cusps or overshoot loops on uneven
+spacing), orientations a squad (smooth slerp) through the keyframe quaternions with the
+roll removed (the horizon stays level), FOV is linear. Every keyframe is hit exactly at
+its time.
+
+JSON (`save` / `load`):
+  {"format": "wander-camera-path", "version": 1,
+   "keyframes": [{"time": 0.0, "position": [x, y, z], "yaw": 0.0, "pitch": 0.0,
+                  "fov_y_deg": 60.0}, ...]}
+yaw / pitch are radians (`Camera.from_yaw_pitch`: yaw 0 looks along −Z, positive turns
+left; pitch up positive). Hand-written files may use "yaw_deg"/"pitch_deg" or
+"look_at": [x, y, z] instead.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+from .camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+from .errors import SceneFormatError
+from .rotations import quat_multiply
+
+FORMAT_NAME = "wander-camera-path"
+FORMAT_VERSION = 1
+
+
+@dataclass
+class Keyframe:
+    """One camera pose on a path; angles in radians, time in seconds."""
+
+    position: np.ndarray
+    yaw: float = 0.0
+    pitch: float = 0.0
+    fov_y_deg: float = 60.0
+    time: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.position = np.asarray(self.position, np.float64).reshape(3)
+        self.yaw, self.pitch = float(self.yaw), float(self.pitch)
+        self.fov_y_deg, self.time = float(self.fov_y_deg), float(self.time)
+
+    @classmethod
+    def from_camera(cls, cam: Camera, time: float = 0.0) -> "Keyframe":
+        yaw, pitch = yaw_pitch_from_forward(cam.forward)
+        return cls(cam.position, yaw, pitch, cam.fov_y_deg, time)
+
+    def camera(self, width: int, height: int) -> Camera:
+        return Camera.from_yaw_pitch(self.position, self.yaw, self.pitch, self.fov_y_deg,
+                                     width, height)
+
+
+# ------------------------------------------------------------------ quaternion maths
+def _qconj(q: np.ndarray) -> np.ndarray:
+    return q * np.array([1.0, -1, -1, -1])
+
+
+def _qlog(q: np.ndarray) -> np.ndarray:
+    """Log of a unit quaternion: (0, θ·axis) as a 4-vector."""
+    v = q[1:]
+    s = np.linalg.norm(v)
+    if s < 1e-12:
+        return np.zeros(4)
+    ang = math.atan2(s, q[0])
+    return np.concatenate([[0.0], v / s * ang])
+
+
+def _qexp(q: np.ndarray) -> np.ndarray:
+    v = q[1:]
+    a = np.linalg.norm(v)
+    if a < 1e-12:
+        return np.array([1.0, 0, 0, 0])
+    return np.concatenate([[math.cos(a)], v / a * math.sin(a)])
+
+
+def _mat_to_quat(m: np.ndarray) -> np.ndarray:
+    """3×3 rotation -> unit wxyz quaternion, float64 (Shepperd)."""
+    tr = m[0, 0] + m[1, 1] + m[2, 2]
+    i = int(np.argmax([tr, m[0, 0], m[1, 1], m[2, 2]]))
+    if i == 0:
+        s = 2 * math.sqrt(max(1 + tr, 1e-300))
+        q = [0.25 * s, (m[2, 1] - m[1, 2]) / s, (m[0, 2] - m[2, 0]) / s, (m[1, 0] - m[0, 1]) / s]
+    elif i == 1:
+        s = 2 * math.sqrt(max(1 + m[0, 0] - m[1, 1] - m[2, 2], 1e-300))
+        q = [(m[2, 1] - m[1, 2]) / s, 0.25 * s, (m[0, 1] + m[1, 0]) / s, (m[0, 2] + m[2, 0]) / s]
+    elif i == 2:
+        s = 2 * math.sqrt(max(1 + m[1, 1] - m[0, 0] - m[2, 2], 1e-300))
+        q = [(m[0, 2] - m[2, 0]) / s, (m[0, 1] + m[1, 0]) / s, 0.25 * s, (m[1, 2] + m[2, 1]) / s]
+    else:
+        s = 2 * math.sqrt(max(1 + m[2, 2] - m[0, 0] - m[1, 1], 1e-300))
+        q = [(m[1, 0] - m[0, 1]) / s, (m[0, 2] + m[2, 0]) / s, (m[1, 2] + m[2, 1]) / s, 0.25 * s]
+    q = np.array(q)
+    return q / np.linalg.norm(q)
+
+
+def _quat_to_mat(q: np.ndarray) -> np.ndarray:
+    """Unit wxyz quaternion -> 3×3 rotation, float64."""
+    w, x, y, z = np.asarray(q, np.float64) / np.linalg.norm(q)
+    return np.array([
+        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+
+
+def slerp(a: np.ndarray, b: np.ndarray, u: float) -> np.ndarray:
+    """Spherical linear interpolation of unit wxyz quaternions (shortest arc)."""
+    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    d = float(np.dot(a, b))
+    if d < 0:
+        b, d = -b, -d
+    if d > 0.9995:
+        q = a + u * (b - a)
+        return q / np.linalg.norm(q)
+    th = math.acos(min(d, 1.0))
+    return (math.sin((1 - u) * th) * a + math.sin(u * th) * b) / math.sin(th)
+
+
+def _squad_controls(q: np.ndarray) -> np.ndarray:
+    """Shoemake's inner control quaternions s_i for squad, (K, 4)."""
+    k = len(q)
+    s = q.copy()
+    for i in range(1, k - 1):
+        inv = _qconj(q[i])
+        a = _qlog(quat_multiply(inv, q[i + 1]))
+        b = _qlog(quat_multiply(inv, q[i - 1]))
+        s[i] = quat_multiply(q[i], _qexp(-(a + b) / 4))
+    return s
+
+
+def squad(q0: np.ndarray, q1: np.ndarray, s0: np.ndarray, s1: np.ndarray, u: float) -> np.ndarray:
+    """Smooth quaternion spline segment from q0 to q1 with controls s0, s1."""
+    q = slerp(slerp(q0, q1, u), slerp(s0, s1, u), 2 * u * (1 - u))
+    return q / np.linalg.norm(q)
+
+
+# ------------------------------------------------------------------- position spline
+def centripetal_catmull_rom(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray,
+                            u: float, alpha: float = 0.5) -> np.ndarray:
+    """Point at u∈[0,1] between p1 and p2 (Barry–Goldman, knot spacing |Δp|^alpha)."""
+    def step(a: np.ndarray, b: np.ndarray) -> float:
+        return max(float(np.linalg.norm(b - a)) ** alpha, 1e-6)
+
+    if np.linalg.norm(p2 - p1) < 1e-12:
+        return p1.copy()
+    t0 = 0.0
+    t1 = t0 + step(p0, p1)
+    t2 = t1 + step(p1, p2)
+    t3 = t2 + step(p2, p3)
+    t = t1 + u * (t2 - t1)
+    a1 = (t1 - t) / (t1 - t0) * p0 + (t - t0) / (t1 - t0) * p1
+    a2 = (t2 - t) / (t2 - t1) * p1 + (t - t1) / (t2 - t1) * p2
+    a3 = (t3 - t) / (t3 - t2) * p2 + (t - t2) / (t3 - t2) * p3
+    b1 = (t2 - t) / (t2 - t0) * a1 + (t - t0) / (t2 - t0) * a2
+    b2 = (t3 - t) / (t3 - t1) * a2 + (t - t1) / (t3 - t1) * a3
+    return (t2 - t) / (t2 - t1) * b1 + (t - t1) / (t2 - t1) * b2
+
+
+# ------------------------------------------------------------------------ the path
+class CameraPath:
+    """Keyframes sorted by time, sampled smoothly at any time or frame rate."""
+
+    def __init__(self, keyframes: Iterable[Keyframe]) -> None:
+        kfs = sorted(keyframes, key=lambda k: k.time)
+        if not kfs:
+            raise ValueError("a camera path needs at least one keyframe")
+        times = np.array([k.time for k in kfs])
+        if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+            raise ValueError("keyframe times must be finite and all different")
+        for k in kfs:
+            if not (np.all(np.isfinite(k.position)) and math.isfinite(k.yaw)
+                    and math.isfinite(k.pitch)):
+                raise ValueError(f"keyframe at t={k.time} has a non-finite pose")
+            if not 1.0 <= k.fov_y_deg <= 170.0:
+                raise ValueError(f"keyframe at t={k.time}: FOV {k.fov_y_deg}° is outside 1..170")
+        self.keyframes = kfs
+        self._times = times
+        self._pos = np.stack([k.position for k in kfs])  # (K, 3)
+        # World-to-camera rotations as quaternions, consecutive ones on the same hemisphere.
+        rots = np.stack([Camera.from_yaw_pitch(k.position, k.yaw, k.pitch, 60, 2, 2).R
+                         for k in kfs])
+        q = np.stack([_mat_to_quat(r) for r in rots])
+        for i in range(1, len(q)):
+            if np.dot(q[i], q[i - 1]) < 0:
+                q[i] = -q[i]
+        self._quats = q  # (K, 4)
+        self._ctrl = _squad_controls(q)
+
+    def __len__(self) -> int:
+        return len(self.keyframes)
+
+    @property
+    def start(self) -> float:
+        return float(self._times[0])
+
+    @property
+    def duration(self) -> float:
+        return float(self._times[-1] - self._times[0])
+
+    # -------------------------------------------------------------- sampling
+    def _segment(self, t: float) -> tuple[int, float]:
+        k = len(self._times)
+        if k == 1 or t <= self._times[0]:
+            return 0, 0.0
+        if t >= self._times[-1]:
+            return k - 2, 1.0
+        i = int(np.searchsorted(self._times, t, side="right") - 1)
+        return i, (t - self._times[i]) / (self._times[i + 1] - self._times[i])
+
+    def position(self, t: float) -> np.ndarray:
+        """Camera centre at time t (clamped to the path), (3,)."""
+        if len(self) == 1:
+            return self._pos[0].copy()
+        i, u = self._segment(t)
+        p = self._pos
+        p1, p2 = p[i], p[i + 1]
+        p0 = p[i - 1] if i > 0 else 2 * p1 - p2
+        p3 = p[i + 2] if i + 2 < len(p) else 2 * p2 - p1
+        return centripetal_catmull_rom(p0, p1, p2, p3, u)
+
+    def rotation(self, t: float, level: bool = True) -> np.ndarray:
+        """World-to-camera rotation (3, 3) at time t; `level` removes roll."""
+        if len(self) == 1:
+            q = self._quats[0]
+        else:
+            i, u = self._segment(t)
+            q = squad(self._quats[i], self._quats[i + 1], self._ctrl[i], self._ctrl[i + 1], u)
+        r = _quat_to_mat(q)
+        if not level:
+            return r
+        yaw, pitch = yaw_pitch_from_forward(r[2])
+        return Camera.from_yaw_pitch(np.zeros(3), yaw, pitch, 60, 2, 2).R
+
+    def fov(self, t: float) -> float:
+        if len(self) == 1:
+            return self.keyframes[0].fov_y_deg
+        i, u = self._segment(t)
+        a, b = self.keyframes[i].fov_y_deg, self.keyframes[i + 1].fov_y_deg
+        return a + (b - a) * u
+
+    def keyframe_at(self, t: float) -> Keyframe:
+        """The interpolated pose at time t as a Keyframe."""
+        yaw, pitch = yaw_pitch_from_forward(self.rotation(t)[2])
+        return Keyframe(self.position(t), yaw, pitch, self.fov(t), t)
+
+    def camera(self, t: float, width: int, height: int) -> Camera:
+        """Pinhole camera at time t, for a width×height frame."""
+        pos = self.position(t)
+        r = self.rotation(t)
+        f = 0.5 * height / math.tan(math.radians(self.fov(t)) / 2)
+        return Camera(width, height, f, f, width / 2, height / 2, r, -r @ pos)
+
+    def frame_times(self, fps: float) -> np.ndarray:
+        """Sample times at `fps`: round(duration·fps) + 1 frames, both ends included."""
+        if not (math.isfinite(fps) and fps > 0):
+            raise ValueError(f"fps must be a positive number; got {fps}")
+        n = int(round(self.duration * fps)) + 1
+        return np.minimum(self.start + np.arange(n) / fps, self._times[-1])
+
+    def cameras(self, fps: float, width: int, height: int) -> list[Camera]:
+        return [self.camera(float(t), width, height) for t in self.frame_times(fps)]
+
+    # ------------------------------------------------------------ construction
+    @classmethod
+    def from_bookmarks(cls, bookmarks: Sequence[Any], seconds: float = 3.0,
+                       speed: float | None = None) -> "CameraPath":
+        """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s."""
+        if len(bookmarks) < 2:
+            raise ValueError("a path from bookmarks needs at least two bookmarks")
+        if seconds <= 0 or (speed is not None and speed <= 0):
+            raise ValueError("seconds per bookmark and speed must be positive")
+        kfs, t = [], 0.0
+        for i, b in enumerate(bookmarks):
+            if i:
+                d = float(np.linalg.norm(np.asarray(b.position) - kfs[-1].position))
+                t += max(d / speed, 0.5) if speed else seconds
+            kfs.append(Keyframe(b.position, b.yaw, b.pitch, b.fov_y_deg, t))
+        return cls(kfs)
+
+    # ------------------------------------------------------------------ JSON
+    def to_dict(self) -> dict[str, Any]:
+        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "keyframes": [
+            {"time": k.time, "position": [float(v) for v in k.position], "yaw": k.yaw,
+             "pitch": k.pitch, "fov_y_deg": k.fov_y_deg} for k in self.keyframes]}
+
+    def save(self, path: str | Path) -> None:
+        """Write the path as JSON (atomic)."""
+        from .export import write_bytes_atomic
+
+        write_bytes_atomic(path, json.dumps(self.to_dict(), indent=1).encode())
+
+    @classmethod
+    def from_dict(cls, d: Any, source: str | Path | None = None) -> "CameraPath":
+        if isinstance(d, list):
+            d = {"keyframes": d}
+        if not isinstance(d, dict) or not isinstance(d.get("keyframes"), list):
+            raise SceneFormatError(source, "camera path JSON needs a 'keyframes' list")
+        if int(d.get("version", 1)) > FORMAT_VERSION:
+            raise SceneFormatError(source, f"camera path version {d.get('version')} is newer "
+                                           "than this Wander reads; update Wander")
+        kfs = []
+        for i, k in enumerate(d["keyframes"]):
+            try:
+                pos = np.asarray(k["position"], np.float64).reshape(3)
+                if "look_at" in k:
+                    fwd = np.asarray(k["look_at"], np.float64).reshape(3) - pos
+                    if np.linalg.norm(fwd) < 1e-9:
+                        raise ValueError("look_at equals position")
+                    yaw, pitch = yaw_pitch_from_forward(fwd)
+                elif "yaw_deg" in k or "pitch_deg" in k:
+                    yaw = math.radians(float(k.get("yaw_deg", 0)))
+                    pitch = math.radians(float(k.get("pitch_deg", 0)))
+                else:
+                    yaw, pitch = float(k.get("yaw", 0)), float(k.get("pitch", 0))
+                kfs.append(Keyframe(pos, yaw, pitch, float(k.get("fov_y_deg", 60.0)),
+                                    float(k.get("time", i))))
+            except (KeyError, TypeError, ValueError) as exc:
+                raise SceneFormatError(source, f"keyframe {i + 1} is invalid ({exc})") from None
+        try:
+            return cls(kfs)
+        except ValueError as exc:
+            raise SceneFormatError(source, str(exc)) from None
+
+    @classmethod
+    def load(cls, path: str | Path) -> "CameraPath":
+        """Read a camera path JSON file (SceneFormatError on bad content)."""
+        p = Path(path)
+        try:
+            text = p.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise
+        except (OSError, UnicodeDecodeError) as exc:
+            raise SceneFormatError(p, f"cannot read camera path ({exc})") from None
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise SceneFormatError(p, f"camera path is not valid JSON ({exc})") from None
+        return cls.from_dict(d, p)
+
+
+# -------------------------------------------------------------------- recording
+class PathRecorder:
+    """Collects camera samples while the user walks and reduces them to keyframes."""
+
+    def __init__(self) -> None:
+        self.samples: list[Keyframe] = []
+
+    def add(self, cam_or_kf: Camera | Keyframe, time: float) -> None:
+        """Add a sample at wall-clock `time` (seconds; any origin)."""
+        kf = (Keyframe.from_camera(cam_or_kf, time) if isinstance(cam_or_kf, Camera)
+              else Keyframe(cam_or_kf.position, cam_or_kf.yaw, cam_or_kf.pitch,
+                            cam_or_kf.fov_y_deg, time))
+        if self.samples and time <= self.samples[-1].time:
+            return  # duplicate timestamps (a timer firing twice) add nothing
+        self.samples.append(kf)
+
+    def clear(self) -> None:
+        self.samples.clear()
+
+    def path(self, min_distance: float = 0.25, min_angle_deg: float = 8.0,
+             max_interval: float = 1.5) -> CameraPath:
+        """Keyframes every `min_distance` m / `min_angle_deg` of turn / `max_interval` s,
+        with times starting at 0 (the recording's own pace)."""
+        if len(self.samples) < 2:
+            raise ValueError("record at least two camera samples (move while recording)")
+        keep = [self.samples[0]]
+        for s in self.samples[1:-1]:
+            last = keep[-1]
+            moved = np.linalg.norm(s.position - last.position) >= min_distance
+            f0 = forward_from_yaw_pitch(last.yaw, last.pitch)
+            f1 = forward_from_yaw_pitch(s.yaw, s.pitch)
+            turned = math.degrees(math.acos(float(np.clip(f0 @ f1, -1, 1)))) >= min_angle_deg
+            if moved or turned or s.time - last.time >= max_interval:
+                keep.append(s)
+        keep.append(self.samples[-1])
+        t0 = keep[0].time
+        return CameraPath(Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0)
+                          for k in keep)

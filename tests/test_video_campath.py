@@ -1,0 +1,139 @@
+"""Camera paths: keyframes hit exactly, smooth in between, level horizon, JSON, recording."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from scene.camera import Camera, forward_from_yaw_pitch
+from scene.campath import (CameraPath, Keyframe, PathRecorder, centripetal_catmull_rom, slerp)
+from scene.errors import SceneFormatError
+from scene.world import Bookmark
+
+
+def zigzag() -> CameraPath:
+    return CameraPath([
+        Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
+        Keyframe([1, 1.6, -2], 0.5, 0.2, 50, 1.0),
+        Keyframe([3, 1.8, -2.5], 1.4, -0.1, 70, 2.5),
+        Keyframe([4, 1.6, 0], 3.0, 0.0, 60, 4.0),   # yaw 3.0 -> near +Z
+        Keyframe([3, 1.5, 2], -2.6, 0.1, 60, 5.0),  # crossing ±π: shortest turn
+    ])
+
+
+def test_keyframes_are_hit_exactly():
+    path = zigzag()
+    for k in path.keyframes:
+        cam = path.camera(k.time, 640, 360)
+        np.testing.assert_allclose(cam.position, k.position, atol=1e-9)
+        np.testing.assert_allclose(cam.forward, forward_from_yaw_pitch(k.yaw, k.pitch), atol=1e-9)
+        assert cam.fov_y_deg == pytest.approx(k.fov_y_deg)
+    assert path.duration == 5.0
+
+
+def test_smooth_and_level_between_keyframes():
+    path = zigzag()
+    ts = np.linspace(0, 5, 501)
+    pos = np.stack([path.position(t) for t in ts])
+    fwd = np.stack([path.rotation(t)[2] for t in ts])
+    right = np.stack([path.rotation(t)[0] for t in ts])
+    assert np.abs(right[:, 1]).max() < 1e-9  # no roll: the horizon stays level
+    np.testing.assert_allclose(np.linalg.norm(fwd, axis=1), 1, atol=1e-9)
+    # No jumps: consecutive samples 10 ms apart move and turn only a little.
+    assert np.linalg.norm(np.diff(pos, axis=0), axis=1).max() < 0.06
+    turn = np.degrees(np.arccos(np.clip((fwd[1:] * fwd[:-1]).sum(1), -1, 1)))
+    assert turn.max() < 2.0  # shortest arc across ±π, no spin the long way round
+    # Velocity is continuous through an interior keyframe (no kink).
+    eps = 1e-4
+    for t in (1.0, 2.5):
+        v_in = (path.position(t) - path.position(t - eps)) / eps
+        v_out = (path.position(t + eps) - path.position(t)) / eps
+        cos = v_in @ v_out / np.linalg.norm(v_in) / np.linalg.norm(v_out)
+        assert cos > 0.99
+
+
+def test_centripetal_spline_has_no_overshoot_on_uneven_spacing():
+    p = [np.array(v, float) for v in ([0, 0, 0], [1, 0, 0], [1.1, 0, 0], [5, 0, 0])]
+    xs = [centripetal_catmull_rom(*p, u)[0] for u in np.linspace(0, 1, 101)]
+    assert np.all(np.diff(xs) >= -1e-12) and min(xs) >= 1 - 1e-12 and max(xs) <= 1.1 + 1e-12
+
+
+def test_slerp_midpoint():
+    a = np.array([1.0, 0, 0, 0])
+    b = np.array([math.cos(0.5), 0, math.sin(0.5), 0])
+    np.testing.assert_allclose(slerp(a, b, 0.5), [math.cos(0.25), 0, math.sin(0.25), 0])
+    np.testing.assert_allclose(slerp(a, -b, 0.5), [math.cos(0.25), 0, math.sin(0.25), 0])
+
+
+def test_frame_times_and_cameras():
+    path = zigzag()
+    times = path.frame_times(30)
+    assert len(times) == 151 and times[0] == 0 and times[-1] == 5.0
+    cams = path.cameras(2, 64, 48)
+    assert len(cams) == 11 and all(isinstance(c, Camera) and c.width == 64 for c in cams)
+    with pytest.raises(ValueError, match="fps"):
+        path.frame_times(0)
+    single = CameraPath([Keyframe([0, 0, 0])])
+    assert len(single.frame_times(30)) == 1
+
+
+def test_json_round_trip_and_hand_written_forms(tmp_path):
+    path = zigzag()
+    f = tmp_path / "path.json"
+    path.save(f)
+    back = CameraPath.load(f)
+    for a, b in zip(path.keyframes, back.keyframes):
+        np.testing.assert_array_equal(a.position, b.position)
+        assert (a.yaw, a.pitch, a.fov_y_deg, a.time) == (b.yaw, b.pitch, b.fov_y_deg, b.time)
+    f.write_text(json.dumps([{"position": [0, 1, 0], "look_at": [0, 1, -5]},
+                             {"position": [2, 1, 0], "yaw_deg": 90, "time": 2}]))
+    hand = CameraPath.load(f)
+    np.testing.assert_allclose(hand.camera(0, 8, 8).forward, [0, 0, -1], atol=1e-9)
+    np.testing.assert_allclose(hand.camera(2, 8, 8).forward, [-1, 0, 0], atol=1e-9)
+
+
+@pytest.mark.parametrize("text, match", [
+    ("not json", "not valid JSON"),
+    ('{"frames": []}', "keyframes"),
+    ('{"keyframes": []}', "at least one keyframe"),
+    ('{"keyframes": [{"time": 0}]}', "keyframe 1 is invalid"),
+    ('{"keyframes": [{"position": [0,0,0], "time": 1}, {"position": [1,0,0], "time": 1}]}',
+     "all different"),
+    ('{"keyframes": [{"position": [0,0,"x"]}]}', "keyframe 1 is invalid"),
+    ('{"keyframes": [{"position": [0,0,0], "fov_y_deg": 400}]}', "FOV"),
+    ('{"version": 99, "keyframes": []}', "newer"),
+])
+def test_bad_path_files(tmp_path, text, match):
+    f = tmp_path / "bad.json"
+    f.write_text(text)
+    with pytest.raises(SceneFormatError, match=match):
+        CameraPath.load(f)
+
+
+def test_from_bookmarks():
+    bms = [Bookmark("a", [0, 1.6, 0], 0, 0, 60), Bookmark("b", [4, 1.6, 0], 1, 0, 60),
+           Bookmark("c", [4, 1.6, 4], 2, 0, 40)]
+    path = CameraPath.from_bookmarks(bms, seconds=2)
+    assert [k.time for k in path.keyframes] == [0, 2, 4]
+    by_speed = CameraPath.from_bookmarks(bms, speed=2.0)
+    assert [k.time for k in by_speed.keyframes] == [0, 2, 4]
+    with pytest.raises(ValueError, match="two bookmarks"):
+        CameraPath.from_bookmarks(bms[:1])
+
+
+def test_recorder_reduces_samples_to_keyframes():
+    rec = PathRecorder()
+    for i in range(101):  # walk 5 m along −Z in 5 s, turning 90° on the way, sampled at 20 Hz
+        t = 100.0 + i * 0.05
+        rec.add(Keyframe([0, 1.6, -0.05 * i], yaw=math.pi / 2 * i / 100, fov_y_deg=60), t)
+    rec.add(Keyframe([9, 9, 9]), 100.0)  # out-of-order sample is ignored
+    path = rec.path(min_distance=0.5, min_angle_deg=30, max_interval=10)
+    assert path.keyframes[0].time == 0 and path.duration == pytest.approx(5.0)
+    assert 8 <= len(path) <= 12
+    mid = path.position(2.5)
+    np.testing.assert_allclose(mid, [0, 1.6, -2.5], atol=0.02)
+    with pytest.raises(ValueError, match="at least two"):
+        PathRecorder().path()
