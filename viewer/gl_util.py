@@ -1,0 +1,56 @@
+"""Small PyOpenGL helpers shared by the splat and mesh renderers (draw-time only)."""
+
+from __future__ import annotations
+
+import numpy as np
+from OpenGL import GL
+
+import shaders
+
+
+class ShaderError(RuntimeError):
+    """A GLSL program failed to compile or link (the driver's log is in the message)."""
+
+
+def compile_program(vert_name: str, frag_name: str, defines: dict[str, int] | None = None) -> int:
+    """Compile and link shaders/<vert_name> + shaders/<frag_name>; returns the program id."""
+    sources = []
+    for name, kind in ((vert_name, GL.GL_VERTEX_SHADER), (frag_name, GL.GL_FRAGMENT_SHADER)):
+        src = shaders.load(name)
+        for key, value in (defines or {}).items():
+            src = _set_define(src, key, value)
+        sh = GL.glCreateShader(kind)
+        GL.glShaderSource(sh, src)
+        GL.glCompileShader(sh)
+        if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
+            log = GL.glGetShaderInfoLog(sh)
+            raise ShaderError(f"{name}: {log.decode(errors='replace') if isinstance(log, bytes) else log}")
+        sources.append(sh)
+    prog = GL.glCreateProgram()
+    for sh in sources:
+        GL.glAttachShader(prog, sh)
+    GL.glLinkProgram(prog)
+    for sh in sources:
+        GL.glDeleteShader(sh)
+    if not GL.glGetProgramiv(prog, GL.GL_LINK_STATUS):
+        log = GL.glGetProgramInfoLog(prog)
+        raise ShaderError(f"link {vert_name}+{frag_name}: {log!r}")
+    return int(prog)
+
+
+def _set_define(src: str, key: str, value: int) -> str:
+    lines = src.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith(f"#define {key} "):
+            lines[i] = f"#define {key} {value}"
+            return "\n".join(lines) + "\n"
+    return src  # this stage does not use the define
+
+
+def uniform_locations(prog: int, names: list[str]) -> dict[str, int]:
+    return {n: GL.glGetUniformLocation(prog, n) for n in names}
+
+
+def mat4_gl(m: np.ndarray) -> np.ndarray:
+    """Row-major numpy 4×4 -> column-major float32 for glUniformMatrix4fv(transpose=False)."""
+    return np.ascontiguousarray(np.asarray(m, np.float32).T)

@@ -1,0 +1,81 @@
+"""Draws Mesh layers (inserted objects, colliders) with depth test + depth write."""
+
+from __future__ import annotations
+
+import ctypes
+
+import numpy as np
+from OpenGL import GL
+
+from scene.mesh import Mesh
+from scene.world import Layer
+
+from .gl_util import compile_program
+
+
+class _GpuMesh:
+    def __init__(self, mesh: Mesh) -> None:
+        normals = mesh.vertex_normals()                    # (V, 3)
+        colors = mesh.colors_or_default()                  # (V, 3)
+        inter = np.ascontiguousarray(np.concatenate(
+            [mesh.vertices, normals, colors], axis=1).astype(np.float32))  # (V, 9)
+        idx = np.ascontiguousarray(mesh.faces.astype(np.uint32).reshape(-1))
+        self.count = int(idx.size)
+        self.vao = GL.glGenVertexArrays(1)
+        self.vbo, self.ebo = GL.glGenBuffers(2)
+        GL.glBindVertexArray(self.vao)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self.vbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, inter.nbytes, inter, GL.GL_STATIC_DRAW)
+        for loc in range(3):
+            GL.glEnableVertexAttribArray(loc)
+            GL.glVertexAttribPointer(loc, 3, GL.GL_FLOAT, GL.GL_FALSE, 36, ctypes.c_void_p(12 * loc))
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self.ebo)
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
+        GL.glBindVertexArray(0)
+
+    def release(self) -> None:
+        GL.glDeleteBuffers(2, [self.vbo, self.ebo])
+        GL.glDeleteVertexArrays(1, [self.vao])
+
+
+class MeshRenderer:
+    """Uploads each mesh layer once (keyed by layer id and data identity) and draws them."""
+
+    def __init__(self) -> None:
+        self._prog: int | None = None
+        self._loc: dict[str, int] = {}
+        self._gpu: dict[tuple[int, int], _GpuMesh] = {}
+
+    def draw(self, layers: list[Layer], view: np.ndarray, proj: np.ndarray) -> int:
+        """Draw the visible mesh layers; view/proj are row-major 4×4. Returns triangles drawn."""
+        if self._prog is None:
+            self._prog = compile_program("mesh.vert", "mesh.frag")
+            self._loc = {n: GL.glGetUniformLocation(self._prog, n) for n in ("u_model", "u_view", "u_proj")}
+        live = {(lay.id, id(lay.data)) for lay in layers}
+        for key in [k for k in self._gpu if k not in live]:
+            self._gpu.pop(key).release()
+        GL.glUseProgram(self._prog)
+        GL.glUniformMatrix4fv(self._loc["u_view"], 1, GL.GL_TRUE, np.asarray(view, np.float32))
+        GL.glUniformMatrix4fv(self._loc["u_proj"], 1, GL.GL_TRUE, np.asarray(proj, np.float32))
+        tris = 0
+        for lay in layers:
+            if not lay.visible or not isinstance(lay.data, Mesh) or lay.data.n_faces == 0:
+                continue
+            key = (lay.id, id(lay.data))
+            gpu = self._gpu.get(key)
+            if gpu is None:
+                gpu = self._gpu[key] = _GpuMesh(lay.data)
+            GL.glUniformMatrix4fv(self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32))
+            GL.glBindVertexArray(gpu.vao)
+            GL.glDrawElements(GL.GL_TRIANGLES, gpu.count, GL.GL_UNSIGNED_INT, None)
+            tris += gpu.count // 3
+        GL.glBindVertexArray(0)
+        return tris
+
+    def release(self) -> None:
+        for gpu in self._gpu.values():
+            gpu.release()
+        self._gpu.clear()
+        if self._prog is not None:
+            GL.glDeleteProgram(self._prog)
+            self._prog = None

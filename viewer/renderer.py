@@ -1,0 +1,463 @@
+"""`SplatRenderer`: draws a World's visible layers (Gaussian clouds + meshes) into the
+current OpenGL 3.3 core context (the app's QOpenGLWidget or an offscreen context).
+
+Splat attributes go to float textures once per layer set; each frame only the order
+buffer (uint32 splat indices, back to front) is re-uploaded, and only when a new sort
+finished or `max_splats` changed. Layer transforms are uniforms, so moving an object
+uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unless
+`sync_sort=True` (offscreen renders: exact order for every frame).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import math
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+from OpenGL import GL
+
+from scene.camera import Camera
+from scene.gaussians import GaussianCloud
+from scene.mesh import Mesh
+from scene.world import Layer, World
+
+from .gl_util import compile_program
+from .mesh_renderer import MeshRenderer
+from .sorting import (NEAR_CULL, BackgroundSorter, LayerDepth, SortRequest, layer_depth,
+                      run_sort, view_changed)
+
+MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
+TEX_W = 4096             # texture width in texels (must match splat.vert)
+_CORNERS = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)  # triangle strip
+
+
+@dataclass
+class DrawStats:
+    """What one `draw` did."""
+
+    splats_drawn: int = 0      # instances submitted (after near cull and max_splats)
+    splats_total: int = 0      # splats in visible layers
+    sort_ms: float = 0.0       # sort time of an order adopted this frame (0 if none)
+    gpu_upload_ms: float = 0.0  # time spent uploading (order buffer, new layers) this frame
+    triangles: int = 0         # mesh triangles drawn
+
+
+@dataclass
+class _Slot:
+    """Where one Gaussian layer lives in the uploaded textures."""
+
+    layer: Layer
+    slot: int                # index into u_models
+    start: int
+    stop: int
+    baked: np.ndarray | None  # transform baked into the upload (overflow layers), else None
+    lo: np.ndarray           # (3,) local bounds of its centres
+    hi: np.ndarray
+
+
+def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
+    """OpenCV camera space -> GL clip space (row-major 4×4): pixel (u, v) with v down maps to
+    NDC (2u/W - 1, 1 - 2v/H), depth z in [near, far] to [-1, 1]."""
+    w, h = cam.width, cam.height
+    return np.array([
+        [2 * cam.fx / w, 0.0, 2 * cam.cx / w - 1, 0.0],
+        [0.0, -2 * cam.fy / h, 1 - 2 * cam.cy / h, 0.0],
+        [0.0, 0.0, (far + near) / (far - near), -2 * far * near / (far - near)],
+        [0.0, 0.0, 1.0, 0.0],
+    ])
+
+
+def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np.ndarray, int, int]:
+    """Texture payloads for clouds tagged with their layer slot.
+
+    Returns geom (N*3, 4) float32 [(mean, opacity), (cxx cxy cxz cyy), (cyz czz slot 0)],
+    colour (N*T, 4) float16 holding SH coefficients k-major, RGB fastest, padded to T
+    texels per splat, plus the SH degree and T.
+    """
+    from scene.sh import REST_COEFFS
+
+    degree = max((c.sh_degree for c, _ in clouds), default=0)
+    ncoef = 1 + REST_COEFFS[degree]
+    texels = math.ceil(3 * ncoef / 4)
+    n = sum(len(c) for c, _ in clouds)
+    geom = np.zeros((n, 3, 4), np.float32)
+    color = np.zeros((n, texels * 4), np.float16)
+    at = 0
+    for cloud, slot in clouds:
+        m = len(cloud)
+        if m == 0:
+            continue
+        cov = cloud.covariances()                                     # (m, 3, 3)
+        g = geom[at:at + m]
+        g[:, 0, :3] = cloud.means
+        g[:, 0, 3] = cloud.opacity_values()
+        g[:, 1] = cov[:, [0, 0, 0, 1], [0, 1, 2, 1]]
+        g[:, 2, 0] = cov[:, 1, 2]
+        g[:, 2, 1] = cov[:, 2, 2]
+        g[:, 2, 2] = slot
+        k = cloud.shN.shape[1]
+        color[at:at + m, :3] = cloud.sh0
+        if k:
+            color[at:at + m, 3:3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
+        at += m
+    return geom.reshape(-1, 4), color.reshape(-1, 4), degree, texels
+
+
+class SplatRenderer:
+    """Draws a World's visible layers (Gaussian clouds + meshes) into the current GL context.
+
+    `sync_sort=True` sorts exactly for every frame (screenshots, offscreen renders);
+    otherwise a background thread sorts and frames use the newest finished order.
+    `on_sort_done` (settable) is called from the sort thread when a new order is ready,
+    so a viewport can schedule a repaint (e.g. emit a Qt signal connected to update()).
+    """
+
+    def __init__(self, sync_sort: bool = False, on_sort_done: Callable[[], None] | None = None) -> None:
+        self.sync_sort = sync_sort
+        self._world: World | None = None
+        self._sorter = BackgroundSorter(self._sort_done)
+        self.on_sort_done = on_sort_done
+        self._gl_ready = False
+        self._mesh = MeshRenderer()
+        self._dirty_layers = True
+        self._generation = 0
+        self._signature: tuple = ()
+        self._slots: list[_Slot] = []
+        self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
+        self._rank = np.zeros(0, np.int64)             # (N,) importance rank (0 = most important)
+        self._imp_order = np.zeros(0, np.int64)        # (N,) indices by importance
+        self._vis_key: tuple = ()
+        self._vis_imp: np.ndarray | None = None        # importance order restricted to visible
+        self._order = None                              # SortResult in use
+        self._last_request: SortRequest | None = None
+        self._order_seq = 0                             # bumped whenever self._order changes
+        self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
+        self._uploaded_count = 0
+        self._seen_transforms: dict[int, np.ndarray] = {}
+        self._force_resort = False
+        self._sh_degree = 0
+        self._sh_texels = 1
+        self.last_stats = DrawStats()
+
+    # ------------------------------------------------------------------ public
+    def set_world(self, world: World) -> None:
+        """Show `world`; GPU upload happens lazily in the next draw()."""
+        self._world = world
+        self._dirty_layers = True
+
+    def invalidate(self, what: str = "all") -> None:
+        """Mark state changed: 'transform' | 'visibility' | 'layers' | 'all'."""
+        if what in ("layers", "all"):
+            self._dirty_layers = True
+        if what in ("visibility", "layers", "all"):
+            self._generation += 1
+        if what in ("transform", "all"):
+            self._force_resort = True
+        if what not in ("transform", "visibility", "layers", "all"):
+            raise ValueError(f"invalidate: unknown change {what!r} "
+                             "(use 'transform', 'visibility', 'layers' or 'all')")
+
+    @property
+    def sorting(self) -> bool:
+        """True while a background sort is running or queued (a better frame is coming)."""
+        return self._sorter.busy
+
+    def draw(self, camera: Camera, size: tuple[int, int], *, max_splats: int | None = None,
+             background=(0.0, 0.0, 0.0)) -> DrawStats:
+        """Clear to `background` and draw the world as seen by `camera` into the bound
+        framebuffer of `size` = (w, h) pixels (camera intrinsics are rescaled to it)."""
+        w, h = int(size[0]), int(size[1])
+        if w <= 0 or h <= 0:
+            raise ValueError(f"framebuffer size must be positive, got {size}")
+        if max_splats is not None and max_splats < 0:
+            raise ValueError("max_splats must be >= 0 or None")
+        stats = DrawStats()
+        if not self._gl_ready:
+            self._init_gl()
+        t_up = 0.0
+        if self._dirty_layers or self._layers_changed():
+            t0 = time.perf_counter()
+            self._upload()
+            t_up += time.perf_counter() - t0
+        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
+        world = self._world
+        layers = world.layers if world is not None else []
+        self._check_transforms()
+
+        GL.glViewport(0, 0, w, h)
+        GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), 1.0)
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        GL.glDisable(GL.GL_CULL_FACE)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthFunc(GL.GL_LESS)
+        near, far = self._near_far(cam)
+        view = cam.world_to_camera()
+        proj = projection_matrix(cam, near, far)
+        stats.triangles = self._mesh.draw(layers, view, proj)
+
+        visible = [s for s in self._slots if s.layer.visible]
+        stats.splats_total = sum(s.stop - s.start for s in visible)
+        if stats.splats_total:
+            order, sort_ms = self._current_order(cam, visible)
+            stats.sort_ms = sort_ms
+            t0 = time.perf_counter()
+            if self._selected != (self._order_seq, max_splats):
+                sel = self._select(order, visible, max_splats)
+                data = np.ascontiguousarray(sel, dtype=np.uint32)
+                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._order_vbo)
+                GL.glBufferData(GL.GL_ARRAY_BUFFER, max(data.nbytes, 4), data if data.size else None,
+                                GL.GL_STREAM_DRAW)
+                self._selected = (self._order_seq, max_splats)
+                self._uploaded_count = int(data.size)
+            t_up += time.perf_counter() - t0
+            stats.splats_drawn = self._uploaded_count
+            if stats.splats_drawn:
+                self._draw_splats(cam, view, proj, stats.splats_drawn)
+        stats.gpu_upload_ms = t_up * 1000.0
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glDisable(GL.GL_BLEND)
+        GL.glBindVertexArray(0)
+        GL.glUseProgram(0)
+        self.last_stats = stats
+        return stats
+
+    def release(self) -> None:
+        """Free GL objects (call with the context current) and stop the sort thread."""
+        self._sorter.shutdown()
+        if self._gl_ready:
+            self._mesh.release()
+            GL.glDeleteTextures(2, [self._tex_geom, self._tex_color])
+            GL.glDeleteBuffers(2, [self._quad_vbo, self._order_vbo])
+            GL.glDeleteVertexArrays(1, [self._vao])
+            GL.glDeleteProgram(self._prog)
+            self._gl_ready = False
+        self._dirty_layers = True
+
+    # ------------------------------------------------------------ GL set-up
+    def _init_gl(self) -> None:
+        self._prog = compile_program("splat.vert", "splat.frag", {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W})
+        names = ["u_geom", "u_color", "u_sh_texels", "u_sh_degree", "u_models", "u_view", "u_proj",
+                 "u_campos", "u_intr", "u_size"]
+        self._loc = {n: GL.glGetUniformLocation(self._prog, n) for n in names}
+        self._vao = GL.glGenVertexArrays(1)
+        self._quad_vbo, self._order_vbo = GL.glGenBuffers(2)
+        GL.glBindVertexArray(self._vao)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._quad_vbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, _CORNERS.nbytes, _CORNERS, GL.GL_STATIC_DRAW)
+        GL.glEnableVertexAttribArray(0)
+        GL.glVertexAttribPointer(0, 2, GL.GL_FLOAT, GL.GL_FALSE, 8, None)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._order_vbo)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, 4, None, GL.GL_STREAM_DRAW)
+        GL.glEnableVertexAttribArray(1)
+        GL.glVertexAttribIPointer(1, 1, GL.GL_UNSIGNED_INT, 4, ctypes.c_void_p(0))
+        GL.glVertexAttribDivisor(1, 1)
+        GL.glBindVertexArray(0)
+        self._tex_geom, self._tex_color = GL.glGenTextures(2)
+        for tex in (self._tex_geom, self._tex_color):
+            GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        self._max_tex = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
+        self._gl_ready = True
+        self._dirty_layers = True
+
+    # -------------------------------------------------------------- upload
+    def _layers_changed(self) -> bool:
+        layers = self._world.layers if self._world is not None else []
+        return self._signature != tuple((lay.id, id(lay.data)) for lay in layers)
+
+    def _upload(self) -> None:
+        layers = self._world.layers if self._world is not None else []
+        self._signature = tuple((lay.id, id(lay.data)) for lay in layers)
+        gauss = [lay for lay in layers if isinstance(lay.data, GaussianCloud)]
+        slots: list[_Slot] = []
+        parts: list[tuple[GaussianCloud, int]] = []
+        at = 0
+        for i, lay in enumerate(gauss):
+            cloud = lay.data
+            baked = None
+            slot = i
+            if i >= MAX_LAYERS - 1:  # out of slots: bake the transform, use the identity slot
+                baked = lay.transform.copy()
+                cloud = cloud.transformed(baked)
+                slot = MAX_LAYERS - 1
+            n = len(cloud)
+            if n:
+                lo, hi = cloud.means.min(0), cloud.means.max(0)
+            else:
+                lo = hi = np.zeros(3, np.float32)
+            slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi))
+            parts.append((cloud, slot))
+            at += n
+        geom, color, degree, texels = pack_splats(parts)
+        self._upload_texture(self._tex_geom, geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+        self._upload_texture(self._tex_color, color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+        self._sh_degree, self._sh_texels = degree, texels
+        self._slots = slots
+        self._means = (np.concatenate([c.means for c, _ in parts]) if parts
+                       else np.zeros((0, 3), np.float32))
+        imp = (np.concatenate([c.importance() for c, _ in parts]) if parts
+               else np.zeros(0, np.float32))
+        self._imp_order = np.argsort(-imp, kind="stable")
+        self._rank = np.empty(len(imp), np.int64)
+        self._rank[self._imp_order] = np.arange(len(imp))
+        self._vis_key = ()
+        self._vis_imp = None
+        self._order = None
+        self._last_request = None
+        self._selected = None
+        self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in slots}
+        self._generation += 1
+        self._dirty_layers = False
+
+    def _upload_texture(self, tex: int, data: np.ndarray, internal: int, kind: int) -> None:
+        texels = len(data)
+        rows = max(1, math.ceil(texels / TEX_W))
+        if rows > self._max_tex:
+            raise ValueError(f"scene too large for the GPU: {texels} texels need {rows} rows, "
+                             f"max texture size is {self._max_tex}")
+        buf = np.zeros((rows * TEX_W, 4), data.dtype)
+        buf[:texels] = data
+        GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
+        GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, TEX_W, rows, 0, GL.GL_RGBA, kind, buf)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+
+    def _check_transforms(self) -> None:
+        for s in self._slots:
+            old = self._seen_transforms.get(s.layer.id)
+            if old is None or not np.array_equal(old, s.layer.transform):
+                self._seen_transforms[s.layer.id] = s.layer.transform.copy()
+                self._force_resort = True
+                if s.baked is not None:
+                    self._upload()
+                    return
+
+    def _model(self, s: _Slot) -> np.ndarray:
+        return np.eye(4) if s.baked is not None else s.layer.transform
+
+    # --------------------------------------------------------------- sorting
+    def _sort_done(self) -> None:
+        cb = self.on_sort_done
+        if cb is not None:
+            cb()
+
+    def _request(self, cam: Camera, visible: list[_Slot], min_depth: float | None) -> SortRequest:
+        layers = tuple(layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible)
+        return SortRequest(self._generation, self._means, layers, cam.position, cam.forward, min_depth)
+
+    def _current_order(self, cam: Camera, visible: list[_Slot]):
+        """The order to draw now (uint32 indices, farthest first) and the sort ms adopted."""
+        cur = self._order
+        if self.sync_sort or cur is None or cur.request.generation != self._generation:
+            res = run_sort(self._request(cam, visible, NEAR_CULL if self.sync_sort else None))
+            self._order, self._last_request, self._force_resort = res, res.request, False
+            self._order_seq += 1
+            return res.order, res.ms
+        sort_ms = 0.0
+        res = self._sorter.poll()
+        if res is not None and res.request.generation == self._generation:
+            self._order, cur, sort_ms = res, res, res.ms
+            self._order_seq += 1
+        if self._force_resort or view_changed(self._last_request, cam.position, cam.forward,
+                                              self._scene_size(), move_fraction=0.005):
+            req = self._request(cam, visible, None)
+            self._sorter.submit(req)
+            self._last_request, self._force_resort = req, False
+        return cur.order, sort_ms
+
+    def _select(self, order: np.ndarray, visible: list[_Slot], k: int | None) -> np.ndarray:
+        """The first `k` visible splats by importance, kept in `order`'s depth order."""
+        total = sum(s.stop - s.start for s in visible)
+        if k is None or k >= total:
+            return order
+        key = tuple(s.layer.id for s in visible)
+        if self._vis_key != key or self._vis_imp is None:
+            mask = np.zeros(len(self._rank), bool)
+            for s in visible:
+                mask[s.start:s.stop] = True
+            self._vis_imp = self._imp_order[mask[self._imp_order]]
+            self._vis_key = key
+        if k == 0:
+            return order[:0]
+        cutoff = self._rank[self._vis_imp[k - 1]]
+        return order[self._rank[order] <= cutoff]
+
+    # ----------------------------------------------------------------- draw
+    def _scene_size(self) -> float:
+        lo, hi = self._world_box()
+        return float(np.linalg.norm(hi - lo)) if lo is not None else 1.0
+
+    def _world_box(self):
+        pts = []
+        layers = self._world.layers if self._world is not None else []
+        for lay in layers:
+            if not lay.visible:
+                continue
+            if isinstance(lay.data, Mesh):
+                if lay.data.n_vertices == 0:
+                    continue
+                lo, hi = lay.data.bounds()
+                m = lay.transform
+            else:
+                s = next((s for s in self._slots if s.layer is lay), None)
+                if s is None or s.stop == s.start:
+                    continue
+                lo, hi, m = s.lo, s.hi, self._model(s)
+            c = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                          for z in (lo[2], hi[2])]) @ np.asarray(m).T
+            pts.append(c[:, :3])
+        if not pts:
+            return None, None
+        allp = np.concatenate(pts)
+        return allp.min(0), allp.max(0)
+
+    def _near_far(self, cam: Camera) -> tuple[float, float]:
+        lo, hi = self._world_box()
+        if lo is None:
+            return 0.05, 100.0
+        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                            for z in (lo[2], hi[2])])
+        far = float(np.max(corners @ cam.R[2] + cam.t[2]))
+        # splats reach ~3.3 sigma past their centres; pad so they are never far-clipped
+        far = max(far * 1.1 + 0.1 * float(np.linalg.norm(hi - lo)), 1.0)
+        near = min(0.1, max(far * 1e-5, 1e-4))
+        return near, far
+
+    def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int) -> None:
+        loc = self._loc
+        GL.glUseProgram(self._prog)
+        models = np.tile(np.eye(4, dtype=np.float32), (MAX_LAYERS, 1, 1))
+        for s in self._slots:
+            if s.baked is None:
+                models[s.slot] = s.layer.transform
+        GL.glUniformMatrix4fv(loc["u_models"], MAX_LAYERS, GL.GL_TRUE, models)
+        GL.glUniformMatrix4fv(loc["u_view"], 1, GL.GL_TRUE, view.astype(np.float32))
+        GL.glUniformMatrix4fv(loc["u_proj"], 1, GL.GL_TRUE, proj.astype(np.float32))
+        GL.glUniform3f(loc["u_campos"], *map(float, cam.position))
+        GL.glUniform4f(loc["u_intr"], float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy))
+        GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
+        GL.glUniform1i(loc["u_sh_texels"], self._sh_texels)
+        GL.glUniform1i(loc["u_sh_degree"], self._sh_degree)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex_geom)
+        GL.glUniform1i(loc["u_geom"], 0)
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex_color)
+        GL.glUniform1i(loc["u_color"], 1)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthMask(GL.GL_FALSE)
+        GL.glEnable(GL.GL_BLEND)
+        GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, count)
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)

@@ -1,0 +1,176 @@
+"""Back-to-front depth sorting of splats: a 16-bit key sort, its float reference twin,
+and a one-thread background sorter that re-sorts only when the view changed enough.
+"""
+
+from __future__ import annotations
+
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+import numpy as np
+
+#: splats whose centre is at camera depth <= this are culled (as the reference rasterizer)
+NEAR_CULL = 0.2
+
+
+@dataclass(frozen=True)
+class LayerDepth:
+    """Camera depth of a layer's splats is `means[start:stop] @ w + b`."""
+
+    start: int
+    stop: int
+    w: np.ndarray  # (3,) float32: Aᵀ · camera forward, A = layer's 3×3 similarity block
+    b: float       # forward · layer translation + camera t_z
+
+
+def layer_depth(model: np.ndarray, R: np.ndarray, t: np.ndarray, start: int, stop: int) -> LayerDepth:
+    """Depth coefficients for one layer: model (4,4) world-from-layer; R (3,3), t (3,) OpenCV
+    world-to-camera."""
+    fwd = np.asarray(R, np.float64)[2]
+    m = np.asarray(model, np.float64)
+    return LayerDepth(start, stop, (m[:3, :3].T @ fwd).astype(np.float32),
+                      float(fwd @ m[:3, 3] + np.asarray(t, np.float64)[2]))
+
+
+def view_depths(means: np.ndarray, layers: Sequence[LayerDepth]) -> tuple[np.ndarray, np.ndarray]:
+    """Camera depths of the splats of `layers`, (M,) float32, and their global indices (M,) uint32."""
+    depths, index = [], []
+    for lay in layers:
+        if lay.stop <= lay.start:
+            continue
+        depths.append(means[lay.start:lay.stop] @ lay.w + np.float32(lay.b))
+        index.append(np.arange(lay.start, lay.stop, dtype=np.uint32))
+    if not depths:
+        return np.zeros(0, np.float32), np.zeros(0, np.uint32)
+    if len(depths) == 1:
+        return depths[0], index[0]
+    return np.concatenate(depths), np.concatenate(index)
+
+
+def depth_keys_u16(depth: np.ndarray) -> np.ndarray:
+    """16-bit keys, 0 for the farthest splat, 65535 for the nearest, (M,) uint16.
+
+    Quantised over [min, max] of the given depths so the 65536 buckets cover the visible range.
+    """
+    if depth.size == 0:
+        return np.zeros(0, np.uint16)
+    lo, hi = float(depth.min()), float(depth.max())
+    scale = np.float32(65535.0 / (hi - lo)) if hi > lo else np.float32(0.0)
+    keys = (np.float32(hi) - depth) * scale  # far -> 0, near -> 65535
+    return np.clip(keys, 0, 65535).astype(np.uint16)
+
+
+def back_to_front(depth: np.ndarray, index: np.ndarray, min_depth: float | None = NEAR_CULL) -> np.ndarray:
+    """Fast sort: indices (uint32) of splats farther than `min_depth`, farthest first.
+
+    depth (M,) float32, index (M,) uint32 -> (K,) uint32. Uses a stable 16-bit key sort
+    (numpy's radix sort for uint16), ~10x faster than a float argsort.
+    """
+    if min_depth is not None:
+        keep = depth > min_depth
+        if not keep.all():
+            depth, index = depth[keep], index[keep]
+    order = np.argsort(depth_keys_u16(depth), kind="stable")
+    return index[order]
+
+
+def back_to_front_reference(depth: np.ndarray, index: np.ndarray,
+                            min_depth: float | None = NEAR_CULL) -> np.ndarray:
+    """Plain twin of `back_to_front`: exact float argsort (farthest first)."""
+    if min_depth is not None:
+        keep = depth > min_depth
+        depth, index = depth[keep], index[keep]
+    return index[np.argsort(-depth.astype(np.float64), kind="stable")]
+
+
+@dataclass(frozen=True)
+class SortRequest:
+    """Everything a sort needs, captured on the GUI thread (arrays are never mutated)."""
+
+    generation: int
+    means: np.ndarray                # (N, 3) float32, layer-local centres
+    layers: tuple[LayerDepth, ...]   # the visible Gaussian layers
+    position: np.ndarray             # (3,) camera centre, world
+    forward: np.ndarray              # (3,) unit view direction
+    min_depth: float | None
+
+
+@dataclass(frozen=True)
+class SortResult:
+    request: SortRequest
+    order: np.ndarray   # (K,) uint32, farthest first
+    ms: float
+
+
+def run_sort(req: SortRequest) -> SortResult:
+    import time
+
+    t0 = time.perf_counter()
+    depth, index = view_depths(req.means, req.layers)
+    order = back_to_front(depth, index, req.min_depth)
+    return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
+
+
+def view_changed(a: SortRequest | None, position: np.ndarray, forward: np.ndarray,
+                 scene_size: float, dot_limit: float = 0.99, move_fraction: float = 0.01) -> bool:
+    """True when the view moved enough since `a` that its order may be visibly wrong."""
+    if a is None:
+        return True
+    if float(np.dot(a.forward, forward)) < dot_limit:
+        return True
+    return float(np.linalg.norm(a.position - position)) > move_fraction * max(scene_size, 1e-9)
+
+
+class BackgroundSorter:
+    """Sorts on one worker thread; `submit` never blocks, `poll` returns the newest result.
+
+    At most one sort runs at a time; a request made while one runs replaces any queued one
+    (stale requests are dropped, not queued up). `on_done` is called on the worker thread.
+    """
+
+    def __init__(self, on_done: Callable[[], None] | None = None) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-sort")
+        self._lock = threading.Lock()
+        self._running: Future | None = None
+        self._pending: SortRequest | None = None
+        self._result: SortResult | None = None
+        self.on_done = on_done
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._running is not None or self._pending is not None
+
+    def submit(self, req: SortRequest) -> None:
+        with self._lock:
+            if self._running is not None:
+                self._pending = req
+                return
+            self._running = self._pool.submit(self._work, req)
+
+    def _work(self, req: SortRequest) -> None:
+        while True:
+            res = run_sort(req)
+            with self._lock:
+                if self._result is None or res.request.generation >= self._result.request.generation:
+                    self._result = res
+                if self._pending is None:
+                    self._running = None
+                    break
+                req, self._pending = self._pending, None
+        if self.on_done is not None:
+            try:
+                self.on_done()
+            except Exception:  # a dead viewport must not kill the sorter
+                pass
+
+    def poll(self) -> SortResult | None:
+        """Take the newest finished result (or None); each result is returned once."""
+        with self._lock:
+            res, self._result = self._result, None
+            return res
+
+    def shutdown(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
