@@ -1,0 +1,81 @@
+"""`python main.py reconstruct`: photos or a video -> cameras, depth maps, Gaussian scene."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+NAME = "reconstruct"
+HELP = "Photos (or a video) taken while moving -> cameras, depth maps and a Gaussian-splat scene"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
+    src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
+    p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply", help="output 3DGS PLY")
+    p.add_argument("--refine", type=int, default=0, metavar="N",
+                   help="photometric refinement steps (gsplat on CUDA, else CPU rasterizer)")
+    p.add_argument("--cameras-out", type=Path, metavar="DIR",
+                   help="COLMAP text model folder (default: SCENE_cameras beside the scene)")
+    p.add_argument("--intrinsics", metavar="fx,fy,cx,cy", help="known pinhole intrinsics (pixels)")
+    p.add_argument("--colmap", type=Path, metavar="DIR", help="existing COLMAP model: skip SfM")
+    p.add_argument("--max-frames", type=int, default=60, help="video: most frames to keep (60)")
+    p.add_argument("--depth-size", type=int, default=400, help="dense depth working size, px (400)")
+    p.add_argument("--max-splats", type=int, default=400_000, help="splat budget (400000)")
+    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="refinement device")
+
+
+def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | None:
+    if not text:
+        return None
+    try:
+        vals = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        raise ValueError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy") from None
+    if len(vals) != 4:
+        raise ValueError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy")
+    return vals  # type: ignore[return-value]
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.progress import TerminalProgress
+    from generators.reconstruct.photos import list_photos
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
+
+    opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
+                              colmap_dir=args.colmap, depth_size=args.depth_size,
+                              max_points=args.max_splats, refine_device=args.device)
+    if args.out.suffix.lower() != ".ply":
+        raise ValueError(f"--out {args.out}: give a .ply path")
+    with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
+        if args.video is not None:
+            from generators.reconstruct.video import sample_frames
+
+            bar = TerminalProgress("frames ")
+            frames = sample_frames(args.video, Path(tmp), max_frames=args.max_frames, progress=bar)
+            bar.done()
+            print(f"sampled {len(frames)} sharp, distinct frames from {args.video.name}")
+            paths = frames
+            opts.sequential = True
+        else:
+            paths = list_photos(args.photos)
+            if not paths:
+                raise ValueError(f"{args.photos}: no image files in the folder")
+        bar = TerminalProgress("reconstruct ")
+        try:
+            result = reconstruct(paths, opts, bar)
+        finally:
+            bar.done()
+    written = save_result(result, args.out, args.cameras_out)
+    print("photos:")
+    for name, st in sorted(result.status.items()):
+        print(f"  {name}: {st}")
+    print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
+    print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
+    print(f"cameras (COLMAP text): {written['cameras']}")
+    print(f"depth maps: {written['depth']}")
+    print(f"report: {written['report']}")
+    return 0

@@ -1,0 +1,186 @@
+"""Dense depth per view by plane sweep with normalised cross-correlation (NCC).
+
+For each reference view, a few neighbour views (good baseline, similar direction, many
+shared sparse points) are warped onto fronto-parallel planes sampled uniformly in inverse
+depth between the sparse points' depth range; the cost per plane is the mean of the best
+two NCC scores (robust to one occluded neighbour); the winning plane is refined to sub-plane
+precision with a parabola. Runs on grey images at a reduced working size with OpenCV.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from scene.camera import Camera
+
+
+@dataclass
+class DepthView:
+    """One view's dense depth at the working resolution."""
+
+    name: str
+    camera: Camera           # intrinsics scaled to the depth map size
+    image: np.ndarray        # (h, w, 3) uint8 RGB (undistorted)
+    depth: np.ndarray        # (h, w) float32 camera z, 0 where unknown
+    score: np.ndarray        # (h, w) float32 NCC score of the winner (-1..1)
+
+
+def undistort(img: np.ndarray, cam: Camera, k1: float) -> np.ndarray:
+    """Remove SIMPLE_RADIAL distortion (k1) so the image is a pinhole image for `cam`."""
+    if abs(k1) < 1e-9:
+        return img
+    import cv2
+
+    return cv2.undistort(img, cam.K, np.array([k1, 0.0, 0.0, 0.0]))
+
+
+def choose_neighbours(cams: dict[str, Camera], visible: dict[str, np.ndarray],
+                      points: np.ndarray, k: int = 4) -> dict[str, list[str]]:
+    """For each view, up to `k` neighbours with a useful baseline and shared points."""
+    names = list(cams)
+    out: dict[str, list[str]] = {}
+    sets = {n: set(visible.get(n, np.zeros(0, np.int64)).tolist()) for n in names}
+    for r in names:
+        cr = cams[r]
+        vis = visible.get(r)
+        if vis is not None and len(vis):
+            _, z = cr.project(points[vis])
+            depth = float(np.median(z[z > 0])) if (z > 0).any() else 1.0
+        else:
+            depth = 1.0
+        scored = []
+        for s in names:
+            if s == r:
+                continue
+            cs = cams[s]
+            base = np.linalg.norm(cr.position - cs.position) / max(depth, 1e-9)
+            ang = np.degrees(np.arccos(np.clip(cr.forward @ cs.forward, -1, 1)))
+            shared = len(sets[r] & sets[s])
+            if base < 0.02 or ang > 60:
+                continue
+            # prefer baselines near 1/6 of the depth (good triangulation, still similar views)
+            score = shared * np.exp(-((np.log(base / 0.17)) ** 2) / 1.5) * np.exp(-ang / 30)
+            scored.append((score, s))
+        scored.sort(reverse=True)
+        out[r] = [s for _, s in scored[:k]]
+    return out
+
+
+def depth_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None) -> tuple[float, float]:
+    """Near/far from the sparse points seen by (or in front of) this camera."""
+    pts = points[visible] if visible is not None and len(visible) >= 10 else points
+    uv, z = cam.project(pts)
+    inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+    z = z[inside] if inside.sum() >= 5 else z[z > 0]
+    if len(z) == 0:
+        raise ValueError(f"{cam.name}: no sparse points in front of the camera")
+    lo, hi = np.percentile(z, 1), np.percentile(z, 99)
+    return float(lo * 0.6), float(hi * 1.6)
+
+
+def _ncc_prep(g: np.ndarray, win: int) -> tuple[np.ndarray, np.ndarray]:
+    import cv2
+
+    mu = cv2.boxFilter(g, -1, (win, win))
+    var = cv2.boxFilter(g * g, -1, (win, win)) - mu * mu
+    return mu, var
+
+
+def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, Camera]],
+                near: float, far: float, planes: int = 96, win: int = 7,
+                check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Depth (h, w) and best score (h, w) for grey float32 `ref_img` seen by `ref`.
+
+    srcs: (grey float32 image, camera) pairs, all at their working sizes.
+    """
+    import cv2
+
+    h, w = ref_img.shape
+    mu_r, var_r = _ncc_prep(ref_img, win)
+    sd_r = np.sqrt(np.maximum(var_r, 1e-6))
+    inv = np.linspace(1.0 / near, 1.0 / far, planes)  # (D,) inverse depths, near first
+    kinv = np.linalg.inv(ref.K)
+    cost = np.empty((planes, h, w), np.float32)
+    rels = []
+    for img, cam in srcs:
+        r_rel = cam.R @ ref.R.T                    # ref camera -> src camera
+        t_rel = cam.t - r_rel @ ref.t
+        rels.append((img, cam, r_rel, t_rel))
+    n_src = len(srcs)
+    scores = np.empty((n_src, h, w), np.float32)
+    for d_i, idepth in enumerate(inv):
+        if check is not None and d_i % 8 == 0:
+            check()
+        for s_i, (img, cam, r_rel, t_rel) in enumerate(rels):
+            # plane z = d in the ref frame: X_s = (R + t nᵀ / d) X_r, n = (0, 0, 1)
+            hmat = cam.K @ (r_rel + np.outer(t_rel, [0.0, 0.0, idepth])) @ kinv
+            warped = cv2.warpPerspective(img, hmat, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                         borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+            valid = cv2.boxFilter((warped >= 0).astype(np.float32), -1, (win, win)) > 0.999
+            wv = np.maximum(warped, 0)
+            mu_w = cv2.boxFilter(wv, -1, (win, win))
+            var_w = cv2.boxFilter(wv * wv, -1, (win, win)) - mu_w * mu_w
+            cov = cv2.boxFilter(ref_img * wv, -1, (win, win)) - mu_r * mu_w
+            ncc = cov / (sd_r * np.sqrt(np.maximum(var_w, 1e-6)))
+            ncc[~valid] = -1.0
+            scores[s_i] = ncc
+        if n_src >= 2:
+            part = np.partition(scores, n_src - 2, axis=0)
+            cost[d_i] = 0.5 * (part[-1] + part[-2])
+        else:
+            cost[d_i] = scores[0]
+    best = np.argmax(cost, axis=0)                                        # (h, w)
+    yy, xx = np.mgrid[0:h, 0:w]
+    c0 = cost[best, yy, xx]
+    cm = cost[np.clip(best - 1, 0, planes - 1), yy, xx]
+    cp = cost[np.clip(best + 1, 0, planes - 1), yy, xx]
+    denom = cm - 2 * c0 + cp
+    off = np.where((denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0)
+    step = inv[1] - inv[0]
+    idep = inv[best] + np.clip(off, -0.5, 0.5) * step
+    depth = (1.0 / np.maximum(idep, 1e-9)).astype(np.float32)
+    # untextured windows and boundary planes are unreliable
+    bad = (var_r < 1e-4) | (best == 0) | (best == planes - 1)
+    depth[bad] = 0.0
+    return depth, c0.astype(np.float32)
+
+
+def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], distortion: dict[str, float],
+                   points: np.ndarray, visible: dict[str, np.ndarray], *, max_size: int = 400,
+                   planes: int = 96, min_score: float = 0.5,
+                   report: Callable[[float, str], None] | None = None) -> dict[str, DepthView]:
+    """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size."""
+    import cv2
+
+    names = list(cams)
+    small: dict[str, tuple[np.ndarray, np.ndarray, Camera]] = {}
+    for n in names:
+        cam = cams[n]
+        img = undistort(images[n], cam, distortion.get(n, 0.0))
+        s = min(1.0, max_size / max(cam.width, cam.height))
+        w, h = max(8, round(cam.width * s)), max(8, round(cam.height * s))
+        sc = cam.resized(w, h)
+        sc.name = n
+        rgb = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        small[n] = (rgb, grey, sc)
+    neigh = choose_neighbours(cams, visible, points)
+    out: dict[str, DepthView] = {}
+    for i, n in enumerate(names):
+        if report:
+            report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")
+        rgb, grey, sc = small[n]
+        nb = neigh.get(n, [])
+        if not nb:
+            out[n] = DepthView(n, sc, rgb, np.zeros(grey.shape, np.float32), np.full(grey.shape, -1, np.float32))
+            continue
+        near, far = depth_range(sc, points, visible.get(n))
+        check = (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
+        depth, score = plane_sweep(grey, sc, [(small[s][1], small[s][2]) for s in nb], near, far,
+                                   planes=planes, check=check)
+        depth[score < min_score] = 0.0
+        out[n] = DepthView(n, sc, rgb, depth, score)
+    return out

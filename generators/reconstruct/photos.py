@@ -1,0 +1,98 @@
+"""Photo intake: read every file once (EXIF orientation applied), skip what cannot be used
+with a reason, downscale to the working size and write normalised PNGs for SfM, so the
+SfM and dense stages see exactly the same pixels."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
+MIN_SIDE = 48
+
+
+@dataclass
+class Photo:
+    """One usable photo: its original name and size, and the working copy."""
+
+    name: str                 # original file name (what reports and COLMAP models use)
+    work_name: str            # PNG name inside the working image folder
+    orig_size: tuple[int, int]  # (w, h) of the file
+    size: tuple[int, int]       # (w, h) of the working copy
+
+
+def list_photos(folder: Path) -> list[Path]:
+    """Image-like files in `folder` (sorted by name); raises ValueError for a missing folder."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ValueError(f"{folder}: not a folder of photos")
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+
+
+def read_rgb(path: Path) -> np.ndarray | None:
+    """(H, W, 3) uint8 RGB, or None when the file is not a readable image."""
+    import cv2
+
+    try:
+        data = np.fromfile(str(path), np.uint8)
+    except OSError:
+        return None
+    if data.size == 0:
+        return None
+    img = cv2.imdecode(data, cv2.IMREAD_COLOR)  # applies EXIF orientation
+    if img is None:
+        return None
+    return np.ascontiguousarray(img[..., ::-1])
+
+
+def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
+                  report: Callable[[float, str], None] | None = None
+                  ) -> tuple[list[Photo], dict[str, str]]:
+    """Validate and normalise photos into `out_dir`.
+
+    Returns the usable photos and a status per skipped file (unreadable, too small,
+    exact duplicate). Raises ValueError when fewer than two photos are usable.
+    """
+    import cv2
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    photos: list[Photo] = []
+    status: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    used_names: set[str] = set()
+    for i, p in enumerate(paths):
+        if report:
+            report(i / max(len(paths), 1), f"reading {p.name}")
+        img = read_rgb(p)
+        if img is None:
+            status[p.name] = "skipped: not a readable image (corrupt or unsupported file)"
+            continue
+        h, w = img.shape[:2]
+        if min(h, w) < MIN_SIDE:
+            status[p.name] = f"skipped: too small ({w}x{h}, need at least {MIN_SIDE} px)"
+            continue
+        digest = hashlib.sha1(img.tobytes()).hexdigest()
+        if digest in seen:
+            status[p.name] = f"skipped: duplicate of {seen[digest]}"
+            continue
+        seen[digest] = p.name
+        s = min(1.0, max_size / max(h, w))
+        if s < 1.0:
+            img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
+        work = Path(p.name).stem + ".png"
+        k = 2
+        while work in used_names:
+            work = f"{Path(p.name).stem}_{k}.png"
+            k += 1
+        used_names.add(work)
+        cv2.imwrite(str(out_dir / work), img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        photos.append(Photo(p.name, work, (w, h), (img.shape[1], img.shape[0])))
+    if len(photos) < 2:
+        detail = "; ".join(f"{k}: {v}" for k, v in status.items())
+        raise ValueError(f"need at least 2 usable photos, got {len(photos)}"
+                         + (f" ({detail})" if detail else ""))
+    return photos, status

@@ -1,0 +1,345 @@
+"""The reconstruction job: photos -> cameras, depth maps and a Gaussian scene.
+
+    result = reconstruct(photo_paths, ReconstructOptions(), progress, cancel)
+    save_result(result, Path("scene.ply"))        # scene + cameras + depth maps, atomically
+    world = build_world(result)                    # for the app
+
+Stages (timed, each with progress and cancel): read, features, matching, mapping, depth,
+fusion, refinement. Everything runs in COLMAP's frame, then one similarity moves the
+cameras, depth maps and splats into Wander's frame (+Y up, sensible scale).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from scene.camera import Camera
+from scene.gaussians import GaussianCloud
+
+from . import align
+from .dense import DepthView, choose_neighbours, compute_depths
+from .fuse import fuse_points, points_to_gaussians
+from .photos import Photo, ingest_photos, read_rgb
+
+
+@dataclass
+class ReconstructOptions:
+    """Options of the reconstruction (all have working defaults)."""
+
+    refine_steps: int = 0                  # photometric refinement steps (0 = off)
+    intrinsics: tuple[float, float, float, float] | None = None  # fx, fy, cx, cy at photo size
+    colmap_dir: Path | None = None         # existing COLMAP model: skip SfM
+    sequential: bool = False               # sequential matching (video frames)
+    max_image_size: int = 1600             # working size for SfM (long side, px)
+    depth_size: int = 400                  # dense depth working size (long side, px)
+    planes: int = 96                       # plane-sweep depth hypotheses
+    max_points: int = 400_000              # splat budget after fusion
+    refine_size: int = 192                 # refinement render size (long side, px)
+    refine_device: str = "auto"            # auto | cpu | cuda
+    target_depth: float = 2.0              # median camera-to-point distance in output units
+    threads: int = -1
+
+    def validate(self) -> None:
+        if self.refine_steps < 0:
+            raise ValueError("--refine must be >= 0")
+        if self.intrinsics is not None:
+            if len(self.intrinsics) != 4 or min(self.intrinsics[:2]) <= 0:
+                raise ValueError("intrinsics must be four numbers fx,fy,cx,cy with fx, fy > 0")
+        if self.max_image_size < 64 or self.depth_size < 32:
+            raise ValueError("image sizes are too small")
+        if self.planes < 8:
+            raise ValueError("planes must be >= 8")
+        if self.refine_device not in ("auto", "cpu", "cuda"):
+            raise ValueError("refine device must be auto, cpu or cuda")
+
+
+@dataclass
+class ReconstructResult:
+    """Everything the job produced, in Wander's world frame."""
+
+    cloud: GaussianCloud
+    cameras: list[Camera]                   # registered photos, at the original photo size
+    status: dict[str, str]                  # original photo name -> "registered" | reason
+    depths: dict[str, DepthView]            # original name -> depth map (Wander units)
+    points: np.ndarray                      # (M, 3) sparse SfM points
+    point_colors: np.ndarray                # (M, 3) uint8
+    visible: dict[str, np.ndarray]          # original name -> sparse point indices seen
+    similarity: np.ndarray                  # 4×4: COLMAP frame -> Wander frame
+    times: dict[str, float] = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
+                progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
+                work_dir: Path | None = None) -> ReconstructResult:
+    """Run the whole job on 2-100 photos (bad ones are skipped and reported)."""
+    opts = options or ReconstructOptions()
+    opts.validate()
+    paths = [Path(p) for p in photo_paths]
+    if len(paths) < 2:
+        raise ValueError(f"need at least 2 photos of the scene taken while moving; got {len(paths)}")
+    if len(paths) > 300:
+        raise ValueError(f"{len(paths)} photos: at most 300 are supported (100 recommended)")
+    weights = [("read", 0.5), ("features", 3), ("matching", 3), ("mapping", 2), ("depth", 5),
+               ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)]
+    stages = Stages(progress, weights, cancel)
+    own_tmp = work_dir is None
+    work = Path(tempfile.mkdtemp(prefix="wander-recon-")) if own_tmp else Path(work_dir)
+    try:
+        return _run(paths, opts, stages, work, cancel)
+    finally:
+        if own_tmp:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path,
+         cancel: CancelToken | None) -> ReconstructResult:
+    from .sfm import load_colmap_model, sfm_extract, sfm_map, sfm_match
+
+    img_dir = work / "images"
+    with stages("read") as rep:
+        photos, status = ingest_photos(paths, img_dir, opts.max_image_size, rep)
+    by_work = {p.work_name: p for p in photos}
+    intr = None
+    if opts.intrinsics is not None:
+        sizes = {p.orig_size for p in photos}
+        if len(sizes) > 1:
+            raise ValueError("--intrinsics needs all photos to have the same size; got "
+                             + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)))
+        p0 = photos[0]
+        s = p0.size[0] / p0.orig_size[0]
+        intr = tuple(v * s for v in opts.intrinsics)
+    if opts.colmap_dir is not None:
+        with stages("features"):
+            pass
+        with stages("matching"):
+            pass
+        with stages("mapping") as rep:
+            rep(0.1, "reading COLMAP model")
+            # model names are the user's file names; work on the work copies
+            res = load_colmap_model(opts.colmap_dir, [p.name for p in photos])
+            res = _rename_and_rescale(res, photos)
+    else:
+        names = [p.work_name for p in photos]
+        with stages("features") as rep:
+            db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep)
+        with stages("matching") as rep:
+            sfm_match(db, sequential=opts.sequential, threads=opts.threads, report=rep, cancel=stages.cancel)
+        with stages("mapping") as rep:
+            res = sfm_map(db, img_dir, names, work, intrinsics=intr is not None, threads=opts.threads,
+                          report=rep, cancel=stages.cancel)
+    for wname, st in res.status.items():
+        status[by_work[wname].name if wname in by_work else wname] = st
+    images = {}
+    for n in res.cameras:
+        img = read_rgb(img_dir / n)
+        if img is None:
+            raise ValueError(f"{n}: could not re-read the working copy")
+        images[n] = img
+    with stages("depth") as rep:
+        depths = compute_depths(images, res.cameras, res.distortion, res.points, res.visible,
+                                max_size=opts.depth_size, planes=opts.planes, report=rep)
+    with stages("fusion") as rep:
+        neigh = choose_neighbours(res.cameras, res.visible, res.points)
+        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=opts.max_points, report=rep)
+        cloud = points_to_gaussians(pts, cols, nrms)
+    # COLMAP frame -> Wander frame
+    s, r, t = align.wander_frame(list(res.cameras.values()), res.points)
+    sim = align.similarity(s, r, t)
+    cloud = cloud.transformed(sim)
+    cams_w: dict[str, Camera] = {n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()}
+    depth_w: dict[str, DepthView] = {}
+    for n, v in depths.items():
+        depth_w[n] = DepthView(by_work[n].name, align.transform_camera(v.camera, s, r, t), v.image,
+                               (v.depth * s).astype(np.float32), v.score)
+    with stages("refinement") as rep:
+        if opts.refine_steps:
+            from .refine import refine_cloud
+
+            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w]
+            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, size=opts.refine_size,
+                                 device=opts.refine_device, report=rep)
+    out_cams = []
+    for n, c in cams_w.items():
+        ph = by_work[n]
+        cc = c.resized(*ph.orig_size)
+        cc.name = ph.name
+        out_cams.append(cc)
+    cloud.meta.update({"generator": "wander.reconstruct", "backend": "classical",
+                       "inputs": [p.name for p in photos], "options": _jsonable(asdict(opts))})
+    return ReconstructResult(
+        cloud=cloud, cameras=sorted(out_cams, key=lambda c: c.name), status=status,
+        depths={v.name: v for v in depth_w.values()},
+        points=(res.points @ (s * r).T + t), point_colors=res.colors,
+        visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
+        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)))
+
+
+def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
+    """A COLMAP model names the user's files at their size: map to the work copies."""
+    by_name = {p.name: p for p in photos}
+    cams, dist, vis, status = {}, {}, {}, {}
+    for n, c in res.cameras.items():
+        ph = by_name[n]
+        if (c.width, c.height) != ph.orig_size:
+            raise ValueError(f"COLMAP model camera for {n} is {c.width}x{c.height} but the photo is "
+                             f"{ph.orig_size[0]}x{ph.orig_size[1]}")
+        cc = c.resized(*ph.size)
+        cc.name = ph.work_name
+        cams[ph.work_name] = cc
+        dist[ph.work_name] = res.distortion.get(n, 0.0)
+        vis[ph.work_name] = res.visible.get(n, np.zeros(0, np.int64))
+    for n, st in res.status.items():
+        status[by_name[n].work_name if n in by_name else n] = st
+    res.cameras, res.distortion, res.visible, res.status = cams, dist, vis, status
+    return res
+
+
+def _jsonable(d: dict) -> dict:
+    return {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
+            for k, v in d.items()}
+
+
+# ------------------------------------------------------------------- outputs
+def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
+    """Where the files beside a scene go: cameras (COLMAP text), depth maps, report."""
+    out = Path(out)
+    stem = out.with_suffix("")
+    return {"cameras": Path(cameras_out) if cameras_out else Path(f"{stem}_cameras"),
+            "depth": Path(f"{stem}_depth"), "report": Path(f"{stem}_report.json")}
+
+
+def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
+    """Write the scene (PLY), cameras (COLMAP text), depth maps (.npy + .png) and a report.
+
+    Everything is written into temporary siblings first and renamed at the end, so a
+    failure or cancel never leaves a half-written result that looks complete.
+    """
+    import cv2
+
+    from .colmap_text import write_colmap_text
+
+    out = Path(out)
+    if out.suffix.lower() != ".ply":
+        raise ValueError(f"{out}: the scene is written as a 3DGS .ply (give a .ply path)")
+    paths = side_paths(out, cameras_out)
+    for p in (out.parent, paths["cameras"].parent):
+        p.mkdir(parents=True, exist_ok=True)
+    tmp_cams = Path(tempfile.mkdtemp(prefix=".cams-", dir=paths["cameras"].parent))
+    tmp_depth = Path(tempfile.mkdtemp(prefix=".depth-", dir=paths["depth"].parent))
+    tmp_ply = out.with_name(f".{out.name}.{os.getpid()}.tmp.ply")
+    try:
+        vis = [result.visible.get(c.name, np.zeros(0, np.int64)) for c in result.cameras]
+        write_colmap_text(tmp_cams, result.cameras, result.points, result.point_colors, vis)
+        for name, v in result.depths.items():
+            stem = Path(name).stem
+            np.save(tmp_depth / f"{stem}.npy", v.depth)
+            cv2.imwrite(str(tmp_depth / f"{stem}.png"), depth_preview(v.depth))
+        _write_ply(result.cloud, tmp_ply)
+        report = {
+            "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
+            "photos": result.status, "registered": len(result.cameras),
+            "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
+            "options": result.options,
+            "colmap_to_world": result.similarity.tolist(),
+            "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
+        }
+        tmp_report = paths["report"].with_name(f".{paths['report'].name}.tmp")
+        tmp_report.write_text(json.dumps(report, indent=1))
+        # commit: directories first, the scene last (its presence means "complete")
+        _replace_dir(tmp_cams, paths["cameras"])
+        _replace_dir(tmp_depth, paths["depth"])
+        os.replace(tmp_report, paths["report"])
+        os.replace(tmp_ply, out)
+    finally:
+        shutil.rmtree(tmp_cams, ignore_errors=True)
+        shutil.rmtree(tmp_depth, ignore_errors=True)
+        if tmp_ply.exists():
+            tmp_ply.unlink()
+    return {"scene": out, **paths}
+
+
+def _replace_dir(src: Path, dst: Path) -> None:
+    if dst.exists():
+        old = dst.with_name(f".{dst.name}.old-{os.getpid()}-{time.time_ns()}")
+        os.replace(dst, old)
+        os.replace(src, dst)
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.replace(src, dst)
+
+
+def _write_ply(cloud: GaussianCloud, path: Path) -> None:
+    """3DGS PLY through scene.io when present, else a minimal binary writer."""
+    try:
+        from scene.io.ply import write_ply
+    except ImportError:
+        write_ply = None
+    if write_ply is not None:
+        write_ply(cloud, path)
+        return
+    n = len(cloud)
+    names = (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity"]
+             + [f"scale_{i}" for i in range(3)] + [f"rot_{i}" for i in range(4)])
+    data = np.concatenate([cloud.means, np.zeros((n, 3), np.float32), cloud.sh0, cloud.opacities[:, None],
+                           cloud.scales, cloud.quats], 1).astype("<f4")
+    header = "ply\nformat binary_little_endian 1.0\n" + f"element vertex {n}\n" + \
+        "".join(f"property float {k}\n" for k in names) + "end_header\n"
+    with open(path, "wb") as f:
+        f.write(header.encode("ascii"))
+        f.write(data.tobytes())
+
+
+def _cam_dict(c: Camera) -> dict[str, Any]:
+    return {"name": c.name, "width": c.width, "height": c.height, "fx": c.fx, "fy": c.fy,
+            "cx": c.cx, "cy": c.cy, "R": c.R.tolist(), "t": c.t.tolist()}
+
+
+def depth_preview(depth: np.ndarray) -> np.ndarray:
+    """Colour-mapped preview (BGR uint8) of a depth map; unknown pixels black."""
+    import cv2
+
+    valid = depth > 0
+    out = np.zeros(depth.shape + (3,), np.uint8)
+    if not valid.any():
+        return out
+    inv = np.zeros_like(depth)
+    inv[valid] = 1.0 / depth[valid]
+    lo, hi = np.percentile(inv[valid], [2, 98])
+    norm = np.clip((inv - lo) / max(hi - lo, 1e-12), 0, 1)
+    col = cv2.applyColorMap((norm * 255).astype(np.uint8), cv2.COLORMAP_TURBO)
+    out[valid] = col[valid]
+    return out
+
+
+def camera_records(cams: Sequence[Camera]) -> list[dict[str, Any]]:
+    """JSON-able camera list (World.meta['cameras'])."""
+    return [_cam_dict(c) for c in cams]
+
+
+def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noqa: ANN201
+    """A World with the scene as its base layer, photo cameras in meta['cameras'] and
+    a bookmark per camera."""
+    from scene.camera import yaw_pitch_from_forward
+    from scene.world import Bookmark, Layer, World
+
+    world = World()
+    world.layers.append(Layer(name, result.cloud, "world",
+                              source={"generator": "wander.reconstruct", "options": result.options}))
+    world.meta["cameras"] = camera_records(result.cameras)
+    world.meta["reconstruct"] = {"photos": result.status,
+                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()}}
+    for c in result.cameras:
+        yaw, pitch = yaw_pitch_from_forward(c.forward)
+        world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))
+    return world
