@@ -1,0 +1,71 @@
+"""A geometric depth prior for panoramas that walks well.
+
+Scene model (camera at eye height h above a flat floor, world +Y up):
+  below the horizon: the floor plane y = 0,      d = h / sin(−lat)
+  walls: a vertical cylinder of radius R,         d = R / cos(lat)
+  above the walls: a dome of radius R_top = 1.5 R (ceilings, tree tops...)
+  sky (bright/blue, smooth, connected to the zenith): a far dome at `sky_radius`
+Each pixel takes the nearest surface its ray meets (floor vs wall), so the floor ends at
+the wall's foot and the world is closed: walking stays on y = 0 inside radius R.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generators.panorama.projection import pano_lonlat
+
+EYE_HEIGHT = 1.6
+ROOM_RADIUS = 8.0
+SKY_RADIUS = 200.0
+
+
+def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = ROOM_RADIUS,
+                sky: np.ndarray | None = None, sky_radius: float = SKY_RADIUS) -> np.ndarray:
+    """Prior distance along each panorama ray, (H, 2H) float32 metres."""
+    if eye_height <= 0 or radius <= 0 or sky_radius <= radius:
+        raise ValueError("need eye_height > 0, radius > 0 and sky_radius > radius")
+    _, lat = pano_lonlat(height)
+    lat = lat[:, None]
+    c = np.maximum(np.cos(lat), 1e-6)
+    wall = radius / c
+    floor = np.where(lat < 0, eye_height / np.maximum(np.sin(-lat), 1e-6), np.inf)
+    d = np.minimum(np.minimum(wall, floor), 1.5 * radius)
+    d = np.broadcast_to(d, (height, 2 * height)).astype(np.float32)
+    if sky is not None:
+        d = np.where(sky, np.float32(sky_radius), d)
+    return np.ascontiguousarray(d, dtype=np.float32)
+
+
+def detect_sky(pano: np.ndarray, *, work_height: int = 256) -> np.ndarray:
+    """Sky mask (H, W) bool: bright or blue, low-texture pixels connected to the zenith.
+
+    Only claims sky when the panorama's top looks like sky at all (an indoor ceiling
+    keeps the finite dome).
+    """
+    import cv2
+
+    H, W = pano.shape[:2]
+    hs = min(work_height, H)
+    small = cv2.resize(np.asarray(pano, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA)
+    r, g, b = small[..., 0], small[..., 1], small[..., 2]
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    _, lat = pano_lonlat(hs)
+    top = small[lat > np.radians(55)].reshape(-1, 3)
+    tc = np.median(top, 0)
+    if not (tc[2] > tc[0] + 0.02 or lum[lat > np.radians(55)].mean() > 0.6):
+        return np.zeros((H, W), bool)
+    gray = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    texture = cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.5)
+    colour_dist = np.linalg.norm(small - tc, axis=-1)
+    # colour may drift from the zenith towards the horizon: allow more near the horizon
+    above = lat[:, None] > 0
+    skyish = (colour_dist < 0.18 + 0.12 * (lat[:, None] < np.radians(40))) & \
+             (texture < 0.08) & above & ((b >= r - 0.02) | (lum > 0.65))
+    # connected to the zenith: contiguous from the top row down, per column
+    conn = np.cumprod(skyish, axis=0).astype(bool)
+    conn = cv2.morphologyEx(conn.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    mask = cv2.resize(conn.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR) > 0.5
+    return mask

@@ -1,0 +1,220 @@
+"""Robust photo loading shared by every generator.
+
+`load_image` turns whatever a user drops in (JPEG/PNG/TIFF/WebP..., EXIF-rotated,
+8/16-bit, grayscale, palette, with alpha, or huge) into float32 RGB in 0..1, and turns
+every failure into one `SceneFormatError` naming the file. Huge JPEGs are decoded at a
+reduced scale by libjpeg itself (`Image.draft`), so a 100-megapixel photo loads in well
+under a second.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from scene.errors import SceneFormatError
+
+DEFAULT_MAX_SIDE = 4096
+_MAX_PIXELS = 400_000_000  # refuse outright above this (decompression bombs)
+_EXIF_IFD = 0x8769
+_ORIENTATION = 0x0112
+
+
+@dataclass
+class LoadedImage:
+    """A decoded photo.
+
+    rgb    (H, W, 3) float32 in 0..1, upright (EXIF orientation applied)
+    alpha  (H, W) float32 in 0..1, or None when the file has no transparency
+    exif   flat dict of EXIF tags (tag id -> value), main IFD + Exif IFD
+    original_size  (width, height) as stored in the file, before rotation/downscaling
+    scale  output width / upright original width (1.0 when not downscaled)
+    """
+
+    rgb: np.ndarray
+    alpha: np.ndarray | None
+    path: Path | None
+    exif: dict[int, Any] = field(default_factory=dict)
+    original_size: tuple[int, int] = (0, 0)
+    scale: float = 1.0
+
+    @property
+    def width(self) -> int:
+        return int(self.rgb.shape[1])
+
+    @property
+    def height(self) -> int:
+        return int(self.rgb.shape[0])
+
+
+def load_image(path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE) -> LoadedImage:
+    """Read an image file as upright float32 RGB (+ alpha), downscaled to `max_side`.
+
+    Raises SceneFormatError (names the file) for missing, empty, corrupt, truncated,
+    unsupported or absurdly large files.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    p = Path(path)
+    if not p.exists():
+        raise SceneFormatError(p, "file does not exist")
+    if p.is_dir():
+        raise SceneFormatError(p, "is a folder, not an image file")
+    if p.stat().st_size == 0:
+        raise SceneFormatError(p, "file is empty")
+    old_limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = None  # we apply our own limit below, with a clear message
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                img = Image.open(p)
+            except UnidentifiedImageError:
+                raise SceneFormatError(p, "not a readable image (corrupt file or unsupported "
+                                          "format; use JPEG, PNG, TIFF or WebP)") from None
+            except OSError as exc:
+                raise SceneFormatError(p, f"cannot open image: {exc}") from None
+            with img:
+                return _decode(img, p, max_side)
+    finally:
+        Image.MAX_IMAGE_PIXELS = old_limit
+
+
+def _decode(img: Any, p: Path, max_side: int | None) -> LoadedImage:
+    from PIL import Image
+
+    w0, h0 = img.size
+    if w0 < 2 or h0 < 2:
+        raise SceneFormatError(p, f"image is too small ({w0}x{h0} pixels)")
+    if w0 * h0 > _MAX_PIXELS:
+        raise SceneFormatError(p, f"image is too large ({w0}x{h0} = {w0 * h0 / 1e6:.0f} "
+                                  f"megapixels; the limit is {_MAX_PIXELS / 1e6:.0f})")
+    exif = read_exif(img)
+    orientation = int(exif.get(_ORIENTATION, 1) or 1)
+    try:
+        if max_side and max(w0, h0) > max_side and img.format == "JPEG":
+            # libjpeg decodes directly at 1/2, 1/4 or 1/8 scale: fast for huge photos.
+            f = max(w0, h0) / max_side
+            img.draft("RGB", (math.ceil(w0 / f), math.ceil(h0 / f)))
+        img.load()
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise SceneFormatError(p, f"image data is corrupt or truncated: {exc}") from None
+    except Image.DecompressionBombError as exc:  # pragma: no cover - limit disabled above
+        raise SceneFormatError(p, str(exc)) from None
+
+    rgb, alpha = _to_float(img, p)
+    rgb, alpha = _apply_orientation(rgb, alpha, orientation)
+    upright_w = h0 if orientation in (5, 6, 7, 8) else w0
+    if max_side and max(rgb.shape[:2]) > max_side:
+        rgb, alpha = _downscale(rgb, alpha, max_side)
+    return LoadedImage(rgb=rgb, alpha=alpha, path=p, exif=exif, original_size=(w0, h0),
+                       scale=rgb.shape[1] / upright_w)
+
+
+def read_exif(img: Any) -> dict[int, Any]:
+    """Main-IFD and Exif-IFD tags of a PIL image as one flat dict (empty if none)."""
+    out: dict[int, Any] = {}
+    try:
+        ex = img.getexif()
+        out.update(ex)
+        out.update(ex.get_ifd(_EXIF_IFD))
+    except Exception:  # noqa: BLE001 - broken EXIF must never stop a photo from loading
+        pass
+    return out
+
+
+def _to_float(img: Any, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
+    """Any PIL mode -> ((H, W, 3) float32 RGB, (H, W) float32 alpha or None)."""
+    mode = img.mode
+    alpha = None
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+        a = np.asarray(img).astype(np.float32)
+        if mode == "F":
+            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
+            a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
+        else:
+            a = a / (65535.0 if mode.startswith("I;16") or a.max() > 255 else 255.0)
+        gray = np.clip(np.nan_to_num(a), 0, 1)
+        return np.repeat(gray[..., None], 3, axis=2), None
+    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
+        mode == "P" and "transparency" in img.info)
+    try:
+        if has_alpha:
+            arr = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
+            rgb, alpha = arr[..., :3], arr[..., 3]
+            if float(alpha.min()) >= 1.0:
+                alpha = None
+        else:
+            rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+    except (OSError, ValueError) as exc:
+        raise SceneFormatError(p, f"cannot convert image mode {mode!r} to RGB: {exc}") from None
+    return np.ascontiguousarray(rgb), alpha
+
+
+def _apply_orientation(rgb: np.ndarray, alpha: np.ndarray | None,
+                       orientation: int) -> tuple[np.ndarray, np.ndarray | None]:
+    """Apply the EXIF orientation tag (1..8) so the image is upright."""
+    def fix(a: np.ndarray) -> np.ndarray:
+        if orientation == 2:
+            a = a[:, ::-1]
+        elif orientation == 3:
+            a = a[::-1, ::-1]
+        elif orientation == 4:
+            a = a[::-1]
+        elif orientation == 5:
+            a = np.swapaxes(a, 0, 1)
+        elif orientation == 6:  # rotate 90° clockwise
+            a = np.swapaxes(a, 0, 1)[:, ::-1]
+        elif orientation == 7:
+            a = np.swapaxes(a, 0, 1)[::-1, ::-1]
+        elif orientation == 8:  # rotate 90° counter-clockwise
+            a = np.swapaxes(a, 0, 1)[::-1]
+        return np.ascontiguousarray(a)
+
+    if orientation not in range(2, 9):
+        return rgb, alpha
+    return fix(rgb), None if alpha is None else fix(alpha)
+
+
+def _downscale(rgb: np.ndarray, alpha: np.ndarray | None,
+               max_side: int) -> tuple[np.ndarray, np.ndarray | None]:
+    import cv2
+
+    h, w = rgb.shape[:2]
+    f = max_side / max(h, w)
+    size = (max(1, round(w * f)), max(1, round(h * f)))
+    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+    if alpha is not None:
+        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    return rgb, alpha
+
+
+def save_image(path: str | Path, rgb: np.ndarray) -> None:
+    """Write float 0..1 or uint8 RGB (H, W, 3) atomically; format from the suffix."""
+    import os
+    import tempfile
+
+    import cv2
+
+    p = Path(path)
+    arr = np.asarray(rgb)
+    if arr.dtype != np.uint8:
+        arr = (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
+    ext = p.suffix.lower() or ".png"
+    ok, buf = cv2.imencode(ext, cv2.cvtColor(arr, cv2.COLOR_RGB2BGR))
+    if not ok:
+        raise SceneFormatError(p, f"cannot encode an image as {ext!r}")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext, dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(buf.tobytes())
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

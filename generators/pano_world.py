@@ -1,0 +1,267 @@
+"""Panorama + depth -> walkable Gaussian world.
+
+Pixel-aligned Gaussians: every panorama pixel (blocks of k pixels near the poles, where
+longitude is oversampled by 1/cos(lat)) becomes one flat Gaussian placed along its ray at
+its depth, seen from the eye at (0, eye_height, 0). Each Gaussian spans its pixel's
+footprint on the surface: its two long axes are the 3D steps to the neighbouring pixels
+(so floor splats lie flat on the floor and wall splats on the wall), its third axis is
+thin. The start camera at the eye therefore sees exactly the panorama, and the floor
+sits at y = 0 under it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
+from scene.rotations import matrices_to_quats
+from scene.world import Bookmark, Layer, World
+
+GENERATOR_VERSION = "1"
+FOOTPRINT = 0.62      # Gaussian std-dev as a fraction of the pixel spacing (overlap, no holes)
+THICKNESS = 0.12      # normal-axis std-dev as a fraction of the smaller in-surface one
+MAX_SLANT = 6.0       # cap on depth change per pixel / lateral pixel size (no rubber sheets)
+OPACITY = 0.985
+DEFAULT_RESOLUTION = 768  # splat panorama height: ~0.9 M splats (1024: ~1.5 M)
+
+
+def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float = 1.6,
+                     keep: np.ndarray | None = None, thin_poles: bool = True,
+                     cancel: CancelToken | None = None) -> GaussianCloud:
+    """Equirect image (H, 2H, 3) 0..1 + ray distance (H, 2H) metres -> GaussianCloud.
+
+    keep (H, 2H) bool: only pixels (blocks) mostly inside it become splats.
+    """
+    from generators.panorama.projection import pano_lonlat
+
+    image = np.asarray(image, np.float32)
+    depth = np.asarray(depth, np.float32)
+    H, W = depth.shape
+    if image.shape != (H, W, 3) or W != 2 * H:
+        raise ValueError(f"image {image.shape} and depth {depth.shape} must be (H, 2H, 3) and (H, 2H)")
+    if not np.isfinite(depth).all() or float(depth.min()) <= 0:
+        raise ValueError("depth must be finite and positive everywhere")
+    _, lat_all = pano_lonlat(H, W)
+    # depth change per row (one-sided at the poles), before any grouping
+    dd_row = np.gradient(depth, axis=0).astype(np.float32)
+    dlon, dlat = 2 * math.pi / W, math.pi / H
+    ks = np.ones(H, int)
+    if thin_poles:
+        raw = 1.0 / np.maximum(np.cos(lat_all), 1e-6)
+        ks = np.maximum(1, 2 ** np.floor(np.log2(raw)).astype(int))
+        while np.any(W % ks):
+            ks = np.where(W % ks, ks // 2, ks)
+    parts: list[tuple[np.ndarray, ...]] = []
+    for k in np.unique(ks):
+        if cancel:
+            cancel.check()
+        rows = np.nonzero(ks == k)[0]
+        n = W // k
+        # block means along longitude: colour, depth, row-gradient
+        col = image[rows].reshape(len(rows), n, k, 3).mean(2)
+        d = depth[rows].reshape(len(rows), n, k).mean(2)
+        gr = dd_row[rows].reshape(len(rows), n, k).mean(2)
+        lon = ((np.arange(n) * k + k / 2.0) / W * 2 * math.pi - math.pi)[None, :]
+        lat = lat_all[rows][:, None]
+        gc = 0.5 * (np.roll(d, -1, axis=1) - np.roll(d, 1, axis=1))      # per block step
+        sp = _splats(col, d, gc, gr, lon, lat, dlon * k, dlat, eye_height)
+        if keep is not None:
+            sel = (keep[rows].reshape(len(rows), n, k).mean(2) >= 0.5).reshape(-1)
+            sp = tuple(a[sel] for a in sp)
+        parts.append(sp)
+    means, axes, scales, colors = (np.concatenate([p[i] for p in parts]) for i in range(4))
+    quats = matrices_to_quats(axes)
+    n = len(means)
+    return GaussianCloud(
+        means=means,
+        scales=np.log(np.maximum(scales, 1e-7)),
+        quats=quats,
+        opacities=np.full(n, logit(np.array([OPACITY]))[0], np.float32),
+        sh0=rgb_to_sh0(colors),
+        shN=np.zeros((n, 0, 3), np.float32),
+    )
+
+
+def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon: np.ndarray,
+            lat: np.ndarray, step_lon: float, step_lat: float, eye_height: float
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Splat centres (N,3), axes as rotation matrices (N,3,3), std-devs (N,3), colours (N,3)."""
+    sl, cl = np.sin(lon), np.cos(lon)
+    sa, ca = np.sin(lat), np.cos(lat)
+    ray = np.stack(np.broadcast_arrays(ca * sl, sa + 0 * lon, -ca * cl), -1)       # (r, n, 3)
+    east = np.stack(np.broadcast_arrays(cl + 0 * lat, 0 * lon + 0 * lat, sl + 0 * lat), -1)
+    north = np.stack(np.broadcast_arrays(-sa * sl, ca + 0 * lon, sa * cl), -1)
+    lat_px = (d * ca * step_lon)[..., None]                                          # lateral size
+    ver_px = (d * step_lat)[..., None]
+    gc = np.clip(gc[..., None], -MAX_SLANT * lat_px, MAX_SLANT * lat_px)
+    gr = np.clip(gr[..., None], -MAX_SLANT * ver_px, MAX_SLANT * ver_px)
+    a1 = lat_px * east + gc * ray                      # 3D step to the next block in longitude
+    a2 = ver_px * north - gr * ray                     # 3D step to the next row (upward)
+    n1 = np.linalg.norm(a1, axis=-1, keepdims=True)
+    u1 = a1 / np.maximum(n1, 1e-12)
+    a2p = a2 - (a2 * u1).sum(-1, keepdims=True) * u1
+    n2 = np.linalg.norm(a2p, axis=-1, keepdims=True)
+    u2 = a2p / np.maximum(n2, 1e-12)
+    u3 = np.cross(u1, u2)
+    s1, s2 = n1[..., 0] * FOOTPRINT, n2[..., 0] * FOOTPRINT
+    s3 = np.minimum(s1, s2) * THICKNESS
+    centre = ray * d[..., None] + np.array([0.0, eye_height, 0.0])
+    rot = np.stack([u1, u2, u3], -1)                   # columns = local axes in world
+    return (centre.reshape(-1, 3).astype(np.float32), rot.reshape(-1, 3, 3),
+            np.stack([s1, s2, s3], -1).reshape(-1, 3).astype(np.float32),
+            np.clip(col.reshape(-1, 3), 0, 1).astype(np.float32))
+
+
+def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_height: float,
+                   radius: float, cancel: CancelToken | None) -> GaussianCloud:
+    """Ground/walls/objects at full resolution + a complete half-resolution sky dome.
+
+    The dome also continues behind everything above the horizon (coloured by inpainting
+    the sky), so walking sideways never reveals holes behind objects seen against the sky.
+    """
+    import cv2
+
+    from generators.depth.classical import SKY_RADIUS, prior_depth
+    from generators.panorama.projection import pano_lonlat, resize_pano
+
+    H = image.shape[0]
+    # surfaces: sky pixels excluded; their depth replaced by the finite prior so slopes
+    # at silhouettes are computed against a neighbour on the same surface
+    finite = np.where(sky, prior_depth(H, eye_height=eye_height, radius=radius), depth)
+    surfaces = cloud_from_depth(image, finite, eye_height=eye_height, keep=~sky, cancel=cancel)
+    h2 = max(32, H // 2)
+    small = resize_pano(image, h2)
+    sky2 = cv2.resize(sky.astype(np.float32), (2 * h2, h2), interpolation=cv2.INTER_AREA) > 0.5
+    _, lat = pano_lonlat(h2)
+    behind = ~sky2 & (lat[:, None] > np.radians(-4))
+    if behind.any() and sky2.any():
+        u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
+        small = cv2.inpaint(u8, behind.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+    dome_r = max(SKY_RADIUS, float(depth[sky].max()) if sky.any() else SKY_RADIUS)
+    dome = cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
+                            eye_height=eye_height, keep=sky2 | behind, cancel=cancel)
+    return GaussianCloud.concatenate([surfaces, dome])
+
+
+def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str | Path | None = None,
+                   eye_height: float = 1.6, radius: float = 8.0,
+                   progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Depth (H, W) metres and sky mask (H, W) for an equirect image, by backend name."""
+    from generators.depth import BACKENDS
+    from generators.depth.classical import detect_sky, prior_depth
+
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown depth backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    H = image.shape[0]
+    progress(0.05, "finding the sky")
+    sky = detect_sky(image)
+    prior = prior_depth(H, eye_height=eye_height, radius=radius, sky=sky)
+    if backend == "classical":
+        return prior, sky
+    from generators.depth.neural import neural_pano_depth
+
+    depth = neural_pano_depth(image, prior, sky, model=model, progress=progress, cancel=cancel)
+    return depth, sky
+
+
+def world_from_panorama(
+    pano: Any,
+    *,
+    depth_backend: str = "classical",
+    model: str | Path | None = None,
+    resolution: int | None = None,
+    eye_height: float = 1.6,
+    radius: float = 8.0,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stages: Stages | None = None,
+) -> World:
+    """A `generators.panorama.Panorama` -> World with one 'world' layer and a start bookmark.
+
+    `resolution`: panorama height used for the splats (default: the panorama's own, at
+    most 768); splat count ≈ 1.5 × resolution² (768 → ~0.9 M, 1024 → ~1.5 M).
+    """
+    from generators.panorama import check_height
+    from generators.panorama.projection import resize_pano
+
+    if not 0.2 <= eye_height <= 10:
+        raise ValueError(f"eye height must be between 0.2 and 10 m, got {eye_height}")
+    if not 1 <= radius <= 1000:
+        raise ValueError(f"room radius must be between 1 and 1000 m, got {radius}")
+    cancel = cancel or CancelToken()
+    st = stages or Stages(progress, [("depth", 1 if depth_backend == "classical" else 8),
+                                     ("splats", 2)], cancel)
+    res = check_height(resolution) if resolution else min(pano.height, DEFAULT_RESOLUTION)
+    image = resize_pano(pano.image, res)
+    with st("depth") as report:
+        depth, sky = estimate_depth(image, depth_backend, model=model, eye_height=eye_height,
+                                    radius=radius, progress=report, cancel=cancel)
+    with st("splats") as report:
+        report(0.1, "placing Gaussians")
+        cloud = cloud_from_depth(image, depth, eye_height=eye_height, cancel=cancel) \
+            if not sky.any() else _with_sky_dome(image, depth, sky, eye_height, radius, cancel)
+    meta = {
+        "generator": "wander.pano_world",
+        "version": GENERATOR_VERSION,
+        "depth_backend": depth_backend,
+        "resolution": res,
+        "eye_height": eye_height,
+        "radius": radius,
+        "sky_fraction": round(float(sky.mean()), 4),
+        "splats": len(cloud),
+        "panorama": pano.meta,
+        **({"depth_model": str(model)} if model else {}),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    cloud.meta.update(meta)
+    world = World()
+    world.add_layer(Layer(name="World", data=cloud, kind="world", source=meta))
+    world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
+                                    float(pano.fov_y_deg)))
+    world.meta.update({"generator": "wander.pano_world", "eye_height": eye_height,
+                       "floor_y": 0.0, "start": {"position": [0.0, eye_height, 0.0],
+                                                 "yaw": 0.0, "pitch": 0.0,
+                                                 "fov_y_deg": float(pano.fov_y_deg)}})
+    world.clear_history()
+    return world
+
+
+def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: str | Path | None = None,
+                      fov: float | None = None, pano_backend: str = "classical",
+                      pano_model: str | Path | None = None, depth_backend: str = "classical",
+                      depth_model: str | Path | None = None, pano_height: int = 1024,
+                      resolution: int | None = None, eye_height: float = 1.6, radius: float = 8.0,
+                      prompt: str = "", seed: int = 0, progress: ProgressFn = no_progress,
+                      cancel: CancelToken | None = None) -> tuple[World, Any, Stages]:
+    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times)."""
+    from generators.panorama import load_panorama, panorama_from_photos
+
+    if (not photos) == (panorama is None):
+        raise ValueError("give either photos or a panorama (not both)")
+    cancel = cancel or CancelToken()
+    pano_w = 1 if pano_backend == "classical" else 12
+    n = len(photos) if photos else 0
+    st = Stages(progress, [("load", 0.5), ("place", 0.5 if n <= 1 else 3), ("outpaint", pano_w),
+                           ("depth", 1 if depth_backend == "classical" else 8), ("splats", 2)],
+                cancel)
+    if panorama is not None:
+        with st("load") as report:
+            report(0.1, "loading panorama")
+            pano = load_panorama(panorama, height=pano_height)
+        with st("place"), st("outpaint"):
+            pass
+    else:
+        pano = panorama_from_photos(photos, fov=fov, backend=pano_backend, model=pano_model,
+                                    height=pano_height, prompt=prompt, seed=seed,
+                                    cancel=cancel, stages=st)
+    world = world_from_panorama(pano, depth_backend=depth_backend, model=depth_model,
+                                resolution=resolution, eye_height=eye_height, radius=radius,
+                                cancel=cancel, stages=st)
+    return world, pano, st

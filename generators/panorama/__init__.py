@@ -1,0 +1,184 @@
+"""Photo(s) -> 360° equirectangular panorama.
+
+`panorama_from_photos` is the one entry point: one photo is placed at longitude 0 with
+its field of view (option > EXIF > 65° default); several photos are stitched first
+(`stitch.py`); then the rest of the sphere is outpainted by a backend:
+`classical` (no weights) or `diffusion` (a local Stable Diffusion inpainting folder).
+Conventions: see `projection.py`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+
+BACKENDS = ("classical", "diffusion")
+DEFAULT_HEIGHT = 1024
+
+
+@dataclass
+class Panorama:
+    """An equirect panorama and how it was made.
+
+    image  (H, 2H, 3) float32 0..1
+    known  (H, 2H)    float32 0..1, how much of each pixel came from the photo(s)
+    fov_x_deg / photo_size: the (reference) photo's horizontal FOV and (w, h), so a start
+    camera can frame exactly what the user shot.
+    """
+
+    image: np.ndarray
+    known: np.ndarray
+    fov_x_deg: float
+    photo_size: tuple[int, int]
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def height(self) -> int:
+        return int(self.image.shape[0])
+
+    @property
+    def fov_y_deg(self) -> float:
+        w, h = self.photo_size
+        return math.degrees(2 * math.atan(math.tan(math.radians(self.fov_x_deg) / 2) * h / w))
+
+
+def check_height(height: int) -> int:
+    """Validate a panorama height (rows; width is twice that)."""
+    if not isinstance(height, (int, np.integer)) or not 64 <= int(height) <= 8192:
+        raise ValueError(f"panorama height must be an integer between 64 and 8192, got {height!r}")
+    return int(height)
+
+
+def place_photo(rgb: np.ndarray, fov_x_deg: float, height: int,
+                alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Project a photo (h, w, 3) centred at longitude 0 on the horizon.
+
+    Returns (pano (H, 2H, 3), known weight (H, 2H)). The photo is first area-resampled to
+    about the panorama's angular resolution so the projection does not alias.
+    """
+    import cv2
+
+    from .projection import perspective_camera, perspective_to_equirect
+
+    h, w = rgb.shape[:2]
+    target_w = max(8, int(math.ceil(fov_x_deg / 360.0 * 2 * height * 1.25)))
+    if w > target_w:
+        f = target_w / w
+        size = (target_w, max(2, round(h * f)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        if alpha is not None:
+            alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        h, w = rgb.shape[:2]
+    cam = perspective_camera(w, h, fov_x_deg)
+    pano, cov = perspective_to_equirect(rgb, cam, height)
+    if alpha is not None:
+        a, _ = perspective_to_equirect(alpha, cam, height)
+        cov = cov * np.clip(a, 0, 1)
+    return pano, cov
+
+
+def panorama_from_photos(
+    photos: Sequence[str | Path],
+    *,
+    fov: float | None = None,
+    backend: str = "classical",
+    model: str | Path | None = None,
+    height: int = DEFAULT_HEIGHT,
+    prompt: str = "",
+    seed: int = 0,
+    steps: int = 30,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stages: Stages | None = None,
+) -> Panorama:
+    """One or more photos (taken from one spot) -> full 360° panorama.
+
+    `fov`: horizontal field of view of the photos in degrees (default: EXIF, else 65°).
+    Raises SceneFormatError for unreadable photos, ValueError for bad options or
+    photos that do not overlap.
+    """
+    from generators.images import load_image
+
+    from .fov import photo_fov
+
+    photos = [Path(p) for p in photos]
+    if not photos:
+        raise ValueError("give at least one photo")
+    if backend not in BACKENDS:
+        raise ValueError(f"unknown panorama backend {backend!r}; choose one of {', '.join(BACKENDS)}")
+    height = check_height(height)
+    cancel = cancel or CancelToken()
+    st = stages or Stages(progress, [("load", 1), ("place", 1 if len(photos) == 1 else 4),
+                                     ("outpaint", 2 if backend == "classical" else 12)], cancel)
+    with st("load") as report:
+        images = []
+        for i, p in enumerate(photos):
+            report(i / len(photos), f"loading {p.name}")
+            images.append(load_image(p))
+    with st("place") as report:
+        if len(images) == 1:
+            im = images[0]
+            fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
+            report(0.2, f"placing photo ({fov_x:.0f}° field of view, {fov_src})")
+            pano, known = place_photo(im.rgb, fov_x, height, im.alpha)
+            photo_size = (im.width, im.height)
+            stitch_meta: dict[str, Any] = {}
+        else:
+            from .stitch import stitch_photos
+
+            fovs = [photo_fov(im.exif, im.width, im.height, fov) for im in images]
+            fov_x, fov_src = fovs[0]
+            pano, known, stitch_meta = stitch_photos(
+                [im.rgb for im in images], [f for f, _ in fovs], height,
+                names=[p.name for p in photos], fov_known=fov_src != "default",
+                progress=report, cancel=cancel)
+            fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
+            photo_size = (images[0].width, images[0].height)
+    with st("outpaint") as report:
+        if backend == "classical":
+            from .outpaint_classical import outpaint_classical
+
+            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel)
+        else:
+            from .outpaint_diffusion import outpaint_diffusion
+
+            image = outpaint_diffusion(pano, known, model=model, prompt=prompt, seed=seed,
+                                       steps=steps, progress=report, cancel=cancel)
+    meta = {
+        "generator": "wander.panorama",
+        "backend": backend,
+        "inputs": [str(p) for p in photos],
+        "fov_x_deg": round(float(fov_x), 3),
+        "fov_source": fov_src,
+        "height": height,
+        "seed": seed,
+        **({"model": str(model), "prompt": prompt, "steps": steps} if backend == "diffusion" else {}),
+        **({"stitch": stitch_meta} if stitch_meta else {}),
+    }
+    return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
+                    meta=meta)
+
+
+def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
+    """Read an equirect panorama image (width must be ~2 × height)."""
+    from scene.errors import SceneFormatError
+
+    from generators.images import load_image
+
+    from .projection import resize_pano
+
+    im = load_image(path, max_side=8192)
+    h, w = im.rgb.shape[:2]
+    if abs(w / h - 2.0) > 0.05:
+        raise SceneFormatError(path, f"not an equirectangular panorama: {w}x{h} pixels; "
+                                     "the width must be twice the height")
+    img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
+    known = np.ones(img.shape[:2], np.float32)
+    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9),
+                    meta={"generator": "file", "inputs": [str(path)]})

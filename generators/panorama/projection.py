@@ -1,0 +1,193 @@
+"""Equirectangular panorama maths: the ONE mapping between panorama pixels and world rays.
+
+Panorama (H, W) with W = 2 H. Pixel (col, row) has its centre at
+    lon = ((col + 0.5) / W) * 2π − π          (−π .. π, left to right)
+    lat = π/2 − ((row + 0.5) / H) * π         (+π/2 top row, −π/2 bottom row)
+and looks along the world direction (right-handed, +Y up, metres)
+    d(lon, lat) = ( cos(lat)·sin(lon),  sin(lat),  −cos(lat)·cos(lon) )
+so longitude 0 on the horizon is −Z (where the viewer's start camera looks at yaw 0,
+see scene.camera.forward_from_yaw_pitch), longitude +90° is +X (to the right of the
+start view), −90° is −X, ±180° is +Z (behind), and latitude +90° is +Y (up).
+Everything in Wander that reads or writes panoramas goes through this module.
+
+Perspective views are `scene.camera.Camera` objects (OpenCV intrinsics and pose), so
+the same maths serves photo placement, cube faces and depth crops.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from scene.camera import Camera
+
+
+# --------------------------------------------------------------- angles <-> pixels
+def pano_lonlat(height: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Longitude (W,) and latitude (H,) of pixel centres, float64 radians."""
+    width = 2 * height if width is None else width
+    lon = (np.arange(width) + 0.5) / width * 2 * np.pi - np.pi
+    lat = np.pi / 2 - (np.arange(height) + 0.5) / height * np.pi
+    return lon, lat
+
+
+def lonlat_to_dirs(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """Unit world directions (..., 3) for broadcastable lon/lat arrays (radians)."""
+    lon, lat = np.broadcast_arrays(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
+    c = np.cos(lat)
+    return np.stack([c * np.sin(lon), np.sin(lat), -c * np.cos(lon)], -1)
+
+
+def dirs_to_lonlat(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """World directions (..., 3) (any length > 0) -> (lon, lat) radians."""
+    d = np.asarray(d, np.float64)
+    n = np.linalg.norm(d, axis=-1)
+    lon = np.arctan2(d[..., 0], -d[..., 2])
+    lat = np.arcsin(np.clip(d[..., 1] / np.maximum(n, 1e-300), -1.0, 1.0))
+    return lon, lat
+
+
+def pano_dirs(height: int, width: int | None = None) -> np.ndarray:
+    """Unit world direction of every panorama pixel centre, (H, W, 3) float64."""
+    lon, lat = pano_lonlat(height, width)
+    return lonlat_to_dirs(lon[None, :], lat[:, None])
+
+
+def dirs_to_pano_pixels(d: np.ndarray, height: int, width: int | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """World directions (..., 3) -> continuous pixel coords (col, row); integers are centres."""
+    width = 2 * height if width is None else width
+    lon, lat = dirs_to_lonlat(d)
+    col = (lon + np.pi) / (2 * np.pi) * width - 0.5
+    row = (np.pi / 2 - lat) / np.pi * height - 0.5
+    return col, row
+
+
+# ------------------------------------------------------------------ cameras
+def view_rotation(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
+    """OpenCV world-to-camera rotation for a view at yaw (0 → −Z, + turns left), pitch (+ up).
+
+    The camera's right axis is always the yaw-rotated +X, so the view stays defined at
+    pitch ±90° (cube faces U/D: the image's bottom/top edge is towards yaw's forward).
+    """
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    right = np.array([cy, 0.0, -sy])                         # yaw-rotated +X
+    fwd = np.array([-sy * cp, sp, -cy * cp])                 # forward_from_yaw_pitch
+    down = np.cross(fwd, right)
+    rot = np.stack([right, down, fwd])
+    if roll:
+        cr, sr = math.cos(roll), math.sin(roll)
+        rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1.0]])
+        rot = rz @ rot
+    return rot
+
+
+def perspective_camera(width: int, height: int, fov_x_deg: float, yaw: float = 0.0,
+                       pitch: float = 0.0, roll: float = 0.0,
+                       position: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Camera:
+    """Pinhole camera with horizontal FOV `fov_x_deg` (image edges), square pixels."""
+    if not 0.5 < fov_x_deg < 179.5:
+        raise ValueError(f"field of view must be between 0.5 and 179.5 degrees, got {fov_x_deg}")
+    f = 0.5 * width / math.tan(math.radians(fov_x_deg) / 2)
+    rot = view_rotation(yaw, pitch, roll)
+    pos = np.asarray(position, np.float64)
+    return Camera(width, height, f, f, width / 2, height / 2, rot, -rot @ pos)
+
+
+def cube_face_cameras(face_w: int) -> list[tuple[str, Camera]]:
+    """Six 90° views F R B L U D (py360convert's order), each face_w × face_w."""
+    h = math.pi / 2
+    spec = [("F", 0.0, 0.0), ("R", -h, 0.0), ("B", math.pi, 0.0), ("L", h, 0.0),
+            ("U", 0.0, h), ("D", 0.0, -h)]
+    return [(n, perspective_camera(face_w, face_w, 90.0, yaw, pitch)) for n, yaw, pitch in spec]
+
+
+# ------------------------------------------------------------------ resampling
+def _remap(img: np.ndarray, col: np.ndarray, row: np.ndarray, interp: int, wrap: bool,
+           border_value: float = 0.0) -> np.ndarray:
+    """cv2.remap with horizontal wrap-around (panoramas) via a 2-pixel padded copy."""
+    import cv2
+
+    src = np.asarray(img)
+    if src.dtype == np.float64:
+        src = src.astype(np.float32)
+    if wrap:
+        # wrap columns; rows beyond the poles: replicate (fine for sampling at ±90°)
+        src = np.concatenate([src[:, -2:], src, src[:, :2]], axis=1)
+        src = np.concatenate([src[:1], src[:1], src, src[-1:], src[-1:]], axis=0)
+        w = img.shape[1]
+        col = np.mod(col + 0.5, w) - 0.5 + 2
+        row = row + 2
+        mode = cv2.BORDER_REPLICATE
+    else:
+        mode = cv2.BORDER_CONSTANT
+    out = cv2.remap(src, col.astype(np.float32), row.astype(np.float32), interp,
+                    borderMode=mode, borderValue=border_value)
+    return out
+
+
+def equirect_to_perspective(pano: np.ndarray, camera: Camera, interp: str = "linear") -> np.ndarray:
+    """Render a perspective view of an equirect panorama (H, W[, C]) -> (h, w[, C])."""
+    import cv2
+
+    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST,
+            "cubic": cv2.INTER_CUBIC}[interp]
+    rays = camera.pixel_rays()
+    col, row = dirs_to_pano_pixels(rays, pano.shape[0], pano.shape[1])
+    return _remap(pano, col, row, mode, wrap=True)
+
+
+def perspective_to_equirect(image: np.ndarray, camera: Camera, pano_height: int,
+                            interp: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+    """Place a perspective image (h, w[, C]) seen by `camera` on an equirect panorama.
+
+    Returns (pano (H, 2H[, C]) float32, weight (H, 2H) float32 in 0..1), where weight is
+    the fraction of each panorama pixel covered by the image (soft at the edges).
+    Camera position is ignored (directions only).
+    """
+    import cv2
+
+    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST,
+            "cubic": cv2.INTER_CUBIC}[interp]
+    dirs = pano_dirs(pano_height)                              # (H, W, 3)
+    pc = dirs @ camera.R.T                                      # camera frame
+    z = pc[..., 2]
+    ok = z > 1e-6
+    zs = np.where(ok, z, 1.0)
+    u = camera.fx * pc[..., 0] / zs + camera.cx - 0.5          # pixel-index coords
+    v = camera.fy * pc[..., 1] / zs + camera.cy - 0.5
+    far = -1e6
+    u = np.where(ok, u, far)
+    v = np.where(ok, v, far)
+    src = np.asarray(image, np.float32)
+    out = _remap(src, u, v, mode, wrap=False)
+    h, w = src.shape[:2]
+    # coverage: 1 inside, linear ramp over the last half pixel at the border
+    cov = np.clip(np.minimum.reduce([u + 1.0, w - u, v + 1.0, h - v]), 0.0, 1.0)
+    cov = np.where(ok, cov, 0.0).astype(np.float32)
+    if out.ndim == 3:
+        out = out * (cov[..., None] > 0)
+    else:
+        out = out * (cov > 0)
+    return out.astype(np.float32), cov
+
+
+def resize_pano(pano: np.ndarray, height: int) -> np.ndarray:
+    """Resize an equirect panorama to (height, 2·height) with wrap-aware borders."""
+    import cv2
+
+    h, w = pano.shape[:2]
+    if h == height and w == 2 * height:
+        return pano
+    pad = max(2, w // 64)
+    src = np.concatenate([pano[:, -pad:], pano, pano[:, :pad]], axis=1)
+    sx = 2 * height / w
+    interp = cv2.INTER_AREA if height < h else cv2.INTER_CUBIC
+    big = cv2.resize(src, (round(src.shape[1] * sx), height), interpolation=interp)
+    p2 = round(pad * sx)
+    out = big[:, p2:p2 + 2 * height]
+    if out.shape[1] != 2 * height:  # rounding: fall back to a plain resize
+        out = cv2.resize(pano, (2 * height, height), interpolation=interp)
+    return out
