@@ -1,0 +1,68 @@
+"""Application entry: `run_app(argv)` opens the window (main.py calls it with [SCENE])."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+
+def configure_gl() -> None:
+    """Request an OpenGL 3.3 core context for every widget; call before QApplication exists."""
+    from PyQt6.QtCore import Qt
+    from PyQt6.QtGui import QSurfaceFormat
+    from PyQt6.QtWidgets import QApplication
+
+    fmt = QSurfaceFormat()
+    fmt.setRenderableType(QSurfaceFormat.RenderableType.OpenGL)
+    fmt.setVersion(3, 3)
+    fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)
+    fmt.setDepthBufferSize(24)
+    fmt.setStencilBufferSize(8)
+    fmt.setSwapInterval(0)  # the frame timer paces us; don't block on vsync
+    QSurfaceFormat.setDefaultFormat(fmt)
+    if QApplication.instance() is None:
+        QApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+
+
+def _parse(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python main.py", add_help=False)
+    p.add_argument("scene", nargs="?", help="scene file or .wander project to open")
+    p.add_argument("--no-demo", action="store_true", help="do not open the demo on first launch")
+    args, _unknown = p.parse_known_args(argv)
+    return args
+
+
+def run_app(argv: list[str]) -> int:
+    """Open the Wander window; with SCENE open it, else the demo on first launch."""
+    args = _parse(list(argv))
+    if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "wayland;xcb"
+    configure_gl()
+    from PyQt6.QtWidgets import QApplication
+
+    from .main_window import MainWindow
+    from .settings import Settings
+    from .style import apply_theme
+
+    app = QApplication.instance() or QApplication([sys.argv[0]] + list(argv))
+    app.setApplicationName("Wander")
+    app.setOrganizationName("Wander")
+    apply_theme(app)
+    settings = Settings()
+    win = MainWindow(settings)
+    geo = settings.get("geometry")
+    if geo is not None:
+        win.restoreGeometry(geo)
+    win.show()
+    if args.scene:
+        path = Path(args.scene)
+        if not path.exists():
+            win.show_status(f"{path}: no such file", 10000)
+        else:
+            win.open_path(path)
+    elif settings.first_launch and not args.no_demo:
+        win.open_demo()
+    settings.mark_launched()
+    return int(app.exec())

@@ -1,0 +1,139 @@
+"""Run long jobs (`fn(progress, cancel) -> T`) on a worker thread with Qt signals.
+
+The job's progress reaches the GUI thread through a queued signal; its result is
+handed to `on_done` on the GUI thread, unless it was cancelled (then nothing happens:
+a cancelled job changes nothing).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from typing import Any, Callable
+
+from PyQt6.QtCore import QObject, pyqtSignal
+
+from generators.jobs import CancelToken, Cancelled
+
+
+class Job(QObject):
+    """One running job. Signals are emitted from the worker and delivered on the GUI thread."""
+
+    progressed = pyqtSignal(float, str)
+    _finished = pyqtSignal(object, object)  # (result, exception or None)
+    ended = pyqtSignal(object)               # self, after on_done/on_error ran
+
+    def __init__(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
+                 on_error: Callable[[BaseException], None] | None = None,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.title = title
+        self.fn = fn
+        self.on_done = on_done
+        self.on_error = on_error
+        self.cancel_token = CancelToken()
+        self.fraction = 0.0
+        self.message = title
+        self.started_at = time.perf_counter()
+        self.state = "pending"  # running | done | failed | cancelled
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self._last_emit = 0.0
+        self._finished.connect(self._on_finished)
+        self._thread = threading.Thread(target=self._work, name=f"job:{title}", daemon=True)
+
+    def start(self) -> None:
+        self.state = "running"
+        self._thread.start()
+
+    def cancel(self) -> None:
+        """Ask the job to stop; its result (if it still arrives) is dropped."""
+        self.cancel_token.cancel()
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the worker thread ends (tests); True if it did."""
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # ---------------------------------------------------------------- worker
+    def _progress(self, fraction: float, message: str) -> None:
+        self.cancel_token.check()
+        now = time.perf_counter()
+        # Throttle: at most ~30 updates a second reach the GUI (plus the last one).
+        if now - self._last_emit >= 0.03 or fraction >= 1.0:
+            self._last_emit = now
+            self.progressed.emit(float(min(max(fraction, 0.0), 1.0)), str(message))
+
+    def _work(self) -> None:
+        try:
+            res = self.fn(self._progress, self.cancel_token)
+        except BaseException as exc:  # noqa: BLE001 - reported on the GUI thread
+            if not isinstance(exc, Cancelled):
+                exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+            self._finished.emit(None, exc)
+            return
+        self._finished.emit(res, None)
+
+    # -------------------------------------------------------------- GUI side
+    def _on_finished(self, result: Any, error: BaseException | None) -> None:
+        try:
+            if isinstance(error, Cancelled) or self.cancel_token.cancelled:
+                self.state = "cancelled"
+            elif error is not None:
+                self.state, self.error = "failed", error
+                if self.on_error is not None:
+                    self.on_error(error)
+            else:
+                self.state, self.result = "done", result
+                self.on_done(result)
+        except Exception as exc:  # noqa: BLE001 - a failing callback must not kill the app
+            self.state, self.error = "failed", exc
+            exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+            if self.on_error is not None and error is None:
+                self.on_error(exc)
+        finally:
+            self.ended.emit(self)
+
+
+class JobRunner(QObject):
+    """Starts jobs and keeps them alive until they end; `changed` fires on start/progress/end."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.jobs: list[Job] = []
+
+    def run(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
+            on_error: Callable[[BaseException], None] | None = None) -> Job:
+        job = Job(title, fn, on_done, on_error, parent=self)
+        job.progressed.connect(lambda f, m, j=job: self._progress(j, f, m))
+        job.ended.connect(self._ended)
+        self.jobs.append(job)
+        job.start()
+        self.changed.emit()
+        return job
+
+    def _progress(self, job: Job, fraction: float, message: str) -> None:
+        job.fraction, job.message = fraction, message
+        self.changed.emit()
+
+    def _ended(self, job: Job) -> None:
+        if job in self.jobs:
+            self.jobs.remove(job)
+        job.deleteLater()
+        self.changed.emit()
+
+    @property
+    def active(self) -> Job | None:
+        """The most recently started job still running."""
+        return self.jobs[-1] if self.jobs else None
+
+    def cancel_all(self) -> None:
+        for j in list(self.jobs):
+            j.cancel()

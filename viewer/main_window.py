@@ -1,0 +1,709 @@
+"""The main window: viewport, outliner, status bar, menus, jobs, extensions."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+import traceback
+from pathlib import Path
+from typing import Any, Callable, TypeVar
+
+import numpy as np
+from PyQt6.QtCore import QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
+from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
+                             QMainWindow, QMenu, QMessageBox, QProgressBar, QPushButton,
+                             QStackedWidget, QWidget)
+
+from generators.jobs import CancelToken, ProgressFn
+from scene.world import Command, Layer, World
+
+from .jobs import Job, JobRunner
+from .outliner import Outliner
+from .settings import Settings
+from .start_page import StartPage
+from .up_axis import AXES, axis_name, dense_points_of, estimate_up, normalize
+from .viewport import FrameInfo, Viewport, fmt_count
+
+T = TypeVar("T")
+MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Help")
+SCENE_SUFFIXES = (".ply", ".splat", ".spz", ".ksplat", ".glb", ".gltf", ".obj", ".wander")
+CONTROLS_HELP = """<b>Walk / fly</b><br>
+W A S D — move &nbsp; · &nbsp; Shift — run &nbsp; · &nbsp; Space — jump (walk) / up (fly)<br>
+Q / E or Ctrl / Space — down / up (fly) &nbsp; · &nbsp; wheel or + / − — speed<br>
+Hold right (or left) mouse button — look &nbsp; · &nbsp; Tab or F — captured mouse look (Esc frees)<br>
+<b>Orbit</b>: left-drag orbits, wheel zooms<br>
+M — cycle walk / fly / orbit &nbsp; · &nbsp; R — reset view<br>
+1–9 — go to bookmark &nbsp; · &nbsp; Ctrl+1–9 — save bookmark<br>
+F12 — screenshot &nbsp; · &nbsp; Ctrl+Z / Ctrl+Y — undo / redo"""
+
+
+class SetUpAxis(Command):
+    """Undoable change of World.up_axis."""
+
+    text = "set up axis"
+
+    def __init__(self, up: Any, source: str = "user") -> None:
+        self.new = normalize(up)
+        self.old: np.ndarray | None = None
+        self.old_source: Any = None
+        self.source = source
+
+    def do(self, world: World) -> None:
+        self.old = np.asarray(world.up_axis, np.float64).copy()
+        self.old_source = world.meta.get("up_axis_source")
+        world.up_axis = self.new.copy()
+        world.meta["up_axis_source"] = self.source
+        world.emit("up_axis")
+
+    def undo(self, world: World) -> None:
+        assert self.old is not None
+        world.up_axis = self.old.copy()
+        if self.old_source is None:
+            world.meta.pop("up_axis_source", None)
+        else:
+            world.meta["up_axis_source"] = self.old_source
+        world.emit("up_axis")
+
+
+def load_scene_file(path: str | Path, progress: ProgressFn, cancel: CancelToken) -> tuple[World, list[str]]:
+    """Read a scene file or .wander project into a World (runs on a worker thread).
+
+    Scene files get an up axis estimated from their cameras or floor; projects keep theirs.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    progress(0.05, f"Reading {p.name}")
+    warnings: list[str] = []
+    if p.suffix.lower() == ".wander":
+        from scene.project import load_project
+
+        world, warnings = load_project(p)
+        cancel.check()
+        progress(1.0, "Loaded")
+        return world, list(warnings)
+    import scene.io as sio
+
+    load = getattr(sio, "load", None)
+    if load is None:
+        raise RuntimeError("scene.io.load is not available in this build")
+    kwargs: dict[str, Any] = {}
+    try:
+        params = inspect.signature(load).parameters
+        if "progress" in params:
+            kwargs["progress"] = lambda f, m: progress(0.05 + 0.75 * f, m)
+        if "cancel" in params:
+            kwargs["cancel"] = cancel
+    except (TypeError, ValueError):
+        pass
+    data = load(p, **kwargs)
+    cancel.check()
+    progress(0.82, "Preparing")
+    world = _as_world(data, p)
+    cancel.check()
+    if world.meta.get("up_axis_source") is None:
+        progress(0.9, "Estimating the up axis")
+        up, source = estimate_up(world, dense_points_of(world.merged_cloud(visible_only=False)))
+        world.up_axis = up
+        world.meta["up_axis_source"] = source
+    world.clear_history()
+    progress(1.0, "Loaded")
+    return world, warnings
+
+
+def _as_world(data: Any, path: Path) -> World:
+    """Whatever scene.io.load returned (World, cloud, mesh, (cloud, meta)...) as a World."""
+    from scene.gaussians import GaussianCloud
+    from scene.mesh import Mesh
+
+    if isinstance(data, tuple) and data:
+        data = data[0]
+    if isinstance(data, World):
+        world = data
+    elif isinstance(data, (GaussianCloud, Mesh)):
+        world = World()
+        kind = "mesh" if isinstance(data, Mesh) else "world"
+        world.layers.append(Layer(path.stem, data, kind=kind, source={"path": str(path)}))
+    else:
+        raise TypeError(f"{path}: the reader returned {type(data).__name__}, not a scene")
+    world.meta.setdefault("source", str(path))
+    return world
+
+
+class MainWindow(QMainWindow):
+    """Wander's main window (see /work/notes/contracts.md for the public API)."""
+
+    selection_changed = pyqtSignal(object)   # layer id or None
+    world_replaced = pyqtSignal(object)      # the new World
+
+    def __init__(self, settings: Settings | None = None, install_extensions: bool = True) -> None:
+        super().__init__()
+        self.settings = settings or Settings()
+        self.world: World = World()
+        self.path: Path | None = None
+        self.jobs = JobRunner(self)
+        self.extensions: dict[str, Any] = {}
+        self.extension_errors: dict[str, str] = {}
+        self._menus: dict[str, QMenu] = {}
+        self.setWindowTitle("Wander")
+        self.setAcceptDrops(True)
+        self.resize(1440, 880)
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
+
+        self.viewport = Viewport()
+        self.start_page = StartPage(self.open_dialog, self.open_demo)
+        self.start_page.open_recent.connect(self.open_path)
+        self.stack = QStackedWidget()
+        self.stack.addWidget(self.start_page)
+        self.stack.addWidget(self.viewport)
+        self.setCentralWidget(self.stack)
+
+        self.outliner = Outliner()
+        self.outliner.selection_changed.connect(self._on_selection)
+        self.outliner_dock = QDockWidget("Scene", self)
+        self.outliner_dock.setObjectName("outliner")
+        self.outliner_dock.setWidget(self.outliner)
+        self.outliner_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.outliner_dock.setMinimumWidth(250)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.outliner_dock)
+
+        self._build_status_bar()
+        self._build_menus()
+        self.viewport.frame_drawn.connect(self._on_frame)
+        self.viewport.camera_changed.connect(self._update_camera_status)
+        self.viewport.bookmark_saved.connect(
+            lambda i: self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back"))
+        self.jobs.changed.connect(self._update_job_ui)
+        self._status_timer = QTimer(self)
+        self._status_timer.timeout.connect(self._update_camera_status)
+        self._status_timer.start(250)
+        self._attach(self.world)
+        if install_extensions:
+            self.install_extensions()
+        self._finish_menus()
+        self._show_start_page()
+
+    # ============================================================ public API
+    def menu(self, title: str) -> QMenu:
+        """Get or create a top-level menu ('&File', '&Edit', '&Create', '&View', '&Help')."""
+        key = title if "&" in title else f"&{title}"
+        for k, m in self._menus.items():
+            if k.replace("&", "").lower() == key.replace("&", "").lower():
+                return m
+        m = QMenu(key, self)
+        bar = self.menuBar()
+        # Keep the standard order; unknown menus go before Help.
+        order = [t.replace("&", "").lower() for t in MENU_ORDER]
+        name = key.replace("&", "").lower()
+        rank = order.index(name) if name in order else len(order) - 1
+        before = None
+        for k, other in self._menus.items():
+            kn = k.replace("&", "").lower()
+            r = order.index(kn) if kn in order else len(order) - 1
+            if r > rank or (kn == "help" and name not in order):
+                before = other
+                break
+        if before is not None:
+            bar.insertMenu(before.menuAction(), m)
+        else:
+            bar.addMenu(m)
+        self._menus[key] = m
+        return m
+
+    def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
+                on_done: Callable[[T], None],
+                on_error: Callable[[BaseException], None] | None = None) -> Job:
+        """Run `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
+
+        A cancelled job changes nothing; errors go to `on_error` (default: a message box).
+        """
+        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self._job_failed(t, e)))
+
+    def set_world(self, world: World, path: Path | None = None) -> None:
+        """Replace the current world and frame the camera on it."""
+        if not isinstance(world, World):
+            raise TypeError(f"set_world needs a scene.world.World, got {type(world).__name__}")
+        self.path = Path(path) if path is not None else None
+        self._attach(world)
+        self.viewport.set_world(world)
+        if world.is_empty():
+            self._show_start_page()
+        else:
+            self.stack.setCurrentWidget(self.viewport)
+            self.viewport.setFocus()
+        if self.path is not None:
+            self.settings.add_recent(self.path)
+            self._refresh_recent()
+        self._update_title()
+        self._sync_mode_actions()
+        self.world_replaced.emit(world)
+
+    def current_camera(self):
+        """What the viewport shows now (scene.camera.Camera at the viewport's pixel size)."""
+        return self.viewport.current_camera()
+
+    def pick_ray(self, x: float | None = None, y: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """World-space (origin, unit dir) through widget pixel (x, y), default the centre."""
+        return self.viewport.pick_ray(x, y)
+
+    def show_status(self, text: str, ms: int = 5000) -> None:
+        self.statusBar().showMessage(text, ms)
+
+    def selected_layer_id(self) -> int | None:
+        """The layer selected in the outliner (for extensions), or None."""
+        return self.outliner.selected_layer_id()
+
+    def select_layer(self, layer_id: int | None) -> None:
+        self.outliner.select_layer(layer_id)
+
+    def open_path(self, path: str | Path) -> Job:
+        """Load a scene file or project in the background and show it."""
+        p = Path(path)
+        return self.run_job(f"Opening {p.name}", lambda prog, cancel: load_scene_file(p, prog, cancel),
+                            lambda res: self._opened(res, p),
+                            lambda e: self._job_failed(f"Could not open {p.name}", e))
+
+    def screenshot(self, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
+        """Render the current view at width×height (default: viewport size) to a PNG."""
+        from PIL import Image
+
+        w = width or max(self.viewport.width(), 1)
+        h = height or max(self.viewport.height(), 1)
+        img = self.viewport.render_to_image(w, h)
+        out = Path(path)
+        tmp = out.with_name(f".{out.name}.tmp")
+        Image.fromarray(img).save(tmp, format="PNG")
+        tmp.replace(out)
+        return out
+
+    # ============================================================== building
+    def _build_status_bar(self) -> None:
+        sb = self.statusBar()
+        sb.setSizeGripEnabled(False)
+        self.job_label = QLabel()
+        self.job_bar = QProgressBar()
+        self.job_bar.setRange(0, 1000)
+        self.job_bar.setFixedWidth(180)
+        self.job_cancel = QPushButton("Cancel")
+        self.job_cancel.setFixedHeight(22)
+        self.job_cancel.clicked.connect(self._cancel_job)
+        self.job_box = QWidget()
+        lay = QHBoxLayout(self.job_box)
+        lay.setContentsMargins(0, 0, 6, 0)
+        lay.addWidget(self.job_label)
+        lay.addWidget(self.job_bar)
+        lay.addWidget(self.job_cancel)
+        self.job_box.setVisible(False)
+        self.mode_label = QLabel("FLY")
+        self.mode_label.setObjectName("statusMode")
+        self.pos_label = QLabel()
+        self.splat_label = QLabel()
+        self.fps_label = QLabel()
+        for w in (self.fps_label, self.splat_label, self.pos_label):
+            w.setMinimumWidth(90)
+        sb.addPermanentWidget(self.job_box)
+        sb.addPermanentWidget(self.splat_label)
+        sb.addPermanentWidget(self.fps_label)
+        sb.addPermanentWidget(self.pos_label)
+        sb.addPermanentWidget(self.mode_label)
+
+    def _act(self, menu: QMenu, text: str, slot: Callable[[], Any],
+             shortcut: str | QKeySequence.StandardKey | list | None = None,
+             checkable: bool = False, tip: str = "") -> QAction:
+        a = QAction(text, self)
+        if shortcut is not None:
+            if isinstance(shortcut, list):
+                a.setShortcuts([QKeySequence(s) if isinstance(s, str) else s for s in shortcut])
+            else:
+                a.setShortcut(QKeySequence(shortcut) if isinstance(shortcut, str) else shortcut)
+            a.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        a.setCheckable(checkable)
+        if tip:
+            a.setStatusTip(tip)
+            a.setToolTip(tip)
+        a.triggered.connect(lambda _=False: slot())
+        menu.addAction(a)
+        self.addAction(a)  # shortcuts work while the menu bar is hidden (full screen)
+        return a
+
+    def _build_menus(self) -> None:
+        f = self.menu("&File")
+        self.open_action = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
+                                     tip="Open a scene file or project")
+        self.recent_menu = f.addMenu("Open &Recent")
+        self._refresh_recent()
+        self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
+        f.addSeparator()
+        self._file_tail_sep = f.addSeparator()
+        self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
+                                           tip="Save a PNG of the view at window size")
+        self.screenshot_res_action = self._act(f, "Screenshot at Resolution…",
+                                               self.screenshot_dialog)
+        f.addSeparator()
+        self.quit_action = self._act(f, "&Quit", self.close, "Ctrl+Q")
+        self._file_tail = [self._file_tail_sep, self.screenshot_action,
+                           self.screenshot_res_action]
+
+        e = self.menu("&Edit")
+        self.undo_action = self._act(e, "&Undo", self.undo, [QKeySequence("Ctrl+Z")])
+        self.redo_action = self._act(e, "&Redo", self.redo, [QKeySequence("Ctrl+Y"),
+                                                             QKeySequence("Ctrl+Shift+Z")])
+        e.addSeparator()
+        self.delete_action = self._act(e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer")
+        e.aboutToShow.connect(self._update_edit_actions)
+
+        self.menu("&Create")
+
+        v = self.menu("&View")
+        group = QActionGroup(self)
+        self.mode_actions: dict[str, QAction] = {}
+        for mode, label in (("walk", "&Walk"), ("fly", "&Fly"), ("orbit", "&Orbit")):
+            a = self._act(v, label, lambda m=mode: self.set_mode(m), checkable=True,
+                          tip=f"{mode.title()} navigation")
+            group.addAction(a)
+            self.mode_actions[mode] = a
+        self._act(v, "Cycle Navigation Mode", self.cycle_mode, "M")
+        self._act(v, "&Reset View", self._reset_view, tip="Back to the start view (R in the viewport)")
+        v.addSeparator()
+        up = v.addMenu("&Up Axis")
+        self._act(up, "&Flip (upside down)", self.flip_up)
+        self._act(up, "&Estimate from Scene", self.estimate_up_axis)
+        up.addSeparator()
+        self.up_actions: dict[str, QAction] = {}
+        ug = QActionGroup(self)
+        for name in AXES:
+            a = self._act(up, f"{name} is up", lambda n=name: self.set_up_axis(AXES[n]), checkable=True)
+            ug.addAction(a)
+            self.up_actions[name] = a
+        up.aboutToShow.connect(self._sync_up_actions)
+        v.addSeparator()
+        self.stats_action = self._act(v, "Show &Stats", self._toggle_stats, checkable=True)
+        self.stats_action.setChecked(bool(self.settings.get("show_stats", True, bool)))
+        self.adaptive_action = self._act(v, "&Adaptive Quality", self._toggle_adaptive, checkable=True,
+                                         tip="Lower resolution / splats while moving when frames are slow")
+        self.adaptive_action.setChecked(True)
+        v.addAction(self.outliner_dock.toggleViewAction())
+        self._act(v, "F&ull Screen", self._toggle_full_screen, "F11")
+
+        h = self.menu("&Help")
+        self._act(h, "&Controls", self.show_controls, QKeySequence.StandardKey.HelpContents)
+        self._act(h, "&About Wander", self._about)
+
+    def _finish_menus(self) -> None:
+        """After extensions: keep Screenshot/Quit at the end of File; pick free shortcuts."""
+        f = self.menu("&File")
+        for a in self._file_tail + [self.quit_action]:
+            f.removeAction(a)
+        f.addAction(self._file_tail_sep)
+        f.addAction(self.screenshot_action)
+        f.addAction(self.screenshot_res_action)
+        f.addSeparator()
+        f.addAction(self.quit_action)
+        used = {s.toString() for a in self.findChildren(QAction) for s in a.shortcuts()
+                if a is not self.screenshot_action}
+        if "Ctrl+Shift+S" not in used:  # Save As (ext_project) keeps it when present
+            self.screenshot_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+Shift+S")])
+        self._refresh_start_page()
+
+    def install_extensions(self) -> None:
+        """Import every viewer/ext_*.py (sorted) and call its install(window)."""
+        import viewer
+
+        names = sorted(m.name for m in pkgutil.iter_modules(list(viewer.__path__))
+                       if m.name.startswith("ext_"))
+        for name in names:
+            try:
+                mod = importlib.import_module(f"viewer.{name}")
+                install = getattr(mod, "install", None)
+                if install is None:
+                    raise AttributeError(f"viewer.{name} has no install(window)")
+                install(self)
+                self.extensions[name] = mod
+            except Exception as exc:  # noqa: BLE001 - one broken extension must not stop the app
+                self.extension_errors[name] = traceback.format_exc()
+                self.show_status(f"Extension {name} failed to load: {exc}", 10000)
+
+    # ============================================================== actions
+    def open_dialog(self) -> None:
+        start = self.settings.get("last_dir", str(Path.home()), str)
+        exts = " ".join(f"*{s}" for s in SCENE_SUFFIXES)
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Open scene", start,
+            f"Scenes and projects ({exts});;Wander projects (*.wander);;All files (*)")
+        if path:
+            self.settings.set("last_dir", str(Path(path).parent))
+            self.open_path(path)
+
+    def open_demo(self) -> None:
+        try:
+            from generators.demo import demo_world
+        except Exception as exc:  # noqa: BLE001
+            self.show_status(f"The demo world is not available: {exc}", 8000)
+            return
+        cache = Path(self.settings.q.fileName()).parent / "demo-cache"
+
+        def work(progress: ProgressFn, cancel: CancelToken) -> World:
+            return demo_world(cache, progress, cancel)
+
+        self.run_job("Building the demo world", work, lambda w: self.set_world(w))
+
+    def _opened(self, res: tuple[World, list[str]], path: Path) -> None:
+        world, warnings = res
+        self.set_world(world, path)
+        src = world.meta.get("up_axis_source")
+        msg = f"Opened {path.name}"
+        if src in ("cameras", "floor"):
+            msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
+        self.show_status(msg, 8000)
+        if warnings:
+            QMessageBox.warning(self, "Opened with warnings", "\n".join(str(w) for w in warnings))
+
+    def _job_failed(self, title: str, exc: BaseException) -> None:
+        detail = getattr(exc, "__wander_traceback__", "")
+        self.show_status(f"{title}: {exc}", 10000)
+        box = QMessageBox(QMessageBox.Icon.Warning, "Wander", f"{title}\n\n{exc}", parent=self)
+        if detail:
+            box.setDetailedText(detail)
+        box.setModal(False)
+        box.show()
+        self._last_error_box = box
+
+    def screenshot_dialog_quick(self) -> None:
+        folder = Path(self.settings.get("screenshot_dir", str(Path.home() / "Pictures"), str))
+        if not folder.exists():
+            folder = Path.home()
+        import time
+
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Save screenshot", str(folder / time.strftime("wander-%Y%m%d-%H%M%S.png")),
+            "PNG images (*.png)")
+        if path:
+            self._save_shot(path, None, None)
+
+    def screenshot_dialog(self) -> None:
+        w0 = self.viewport.width()
+        h0 = self.viewport.height()
+        text, ok = QInputDialog.getText(self, "Screenshot at resolution", "Size (W×H):",
+                                        text=f"{w0 * 2}x{h0 * 2}")
+        if not ok:
+            return
+        try:
+            w, h = (int(v) for v in text.lower().replace("×", "x").split("x"))
+        except ValueError:
+            QMessageBox.warning(self, "Screenshot", f"{text!r} is not a size like 3840x2160")
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path.home() / "wander.png"),
+                                              "PNG images (*.png)")
+        if path:
+            self._save_shot(path, w, h)
+
+    def _save_shot(self, path: str, w: int | None, h: int | None) -> None:
+        if not path.lower().endswith(".png"):
+            path += ".png"
+        try:
+            out = self.screenshot(path, w, h)
+        except (ValueError, RuntimeError, OSError) as exc:
+            QMessageBox.warning(self, "Screenshot", str(exc))
+            return
+        self.settings.set("screenshot_dir", str(out.parent))
+        self.show_status(f"Saved screenshot {out}")
+
+    def undo(self) -> None:
+        if self.world.undo():
+            self.show_status("Undone")
+
+    def redo(self) -> None:
+        if self.world.redo():
+            self.show_status("Redone")
+
+    def delete_selected(self) -> None:
+        self.outliner.delete_selected()
+
+    def set_mode(self, mode: str) -> None:
+        self.viewport.nav.set_mode(mode)  # type: ignore[arg-type]
+        if mode == "orbit":
+            lid = self.selected_layer_id()
+            if lid is not None:
+                try:
+                    lo, hi = self.world.layer(lid).world_bounds()
+                    c = 0.5 * (lo + hi)
+                    d = float(np.linalg.norm(hi - lo)) * 1.2 + 1e-3
+                    self.viewport.nav.set_orbit_target(c, d)
+                except KeyError:
+                    pass
+        self._sync_mode_actions()
+        self.viewport.setFocus()
+
+    def cycle_mode(self) -> None:
+        modes = ["walk", "fly", "orbit"]
+        self.set_mode(modes[(modes.index(self.viewport.nav.mode) + 1) % 3])
+
+    def _reset_view(self) -> None:
+        self.viewport.nav.reset()
+        self._sync_mode_actions()
+
+    def set_up_axis(self, up: Any) -> None:
+        """Undoable: make `up` the world's up axis (navigation and collision follow)."""
+        self.world.execute(SetUpAxis(up))
+        self.show_status(f"Up axis: {axis_name(self.world.up_axis)}")
+
+    def flip_up(self) -> None:
+        self.set_up_axis(-np.asarray(self.world.up_axis, np.float64))
+
+    def estimate_up_axis(self) -> None:
+        world = self.world
+
+        def work(progress: ProgressFn, cancel: CancelToken):
+            progress(0.2, "Finding the floor")
+            return estimate_up(world, dense_points_of(world.merged_cloud()))
+
+        def done(res: tuple[np.ndarray, str]) -> None:
+            if self.world is world:
+                up, src = res
+                world.execute(SetUpAxis(up, src))
+                self.show_status(f"Up axis {axis_name(up)} (estimated from {src})")
+
+        self.run_job("Estimating the up axis", work, done)
+
+    def show_controls(self) -> None:
+        QMessageBox.information(self, "Controls", CONTROLS_HELP)
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About Wander",
+                          "<b>Wander</b><br>Turn photos into 3D Gaussian-splat worlds you can walk through.")
+
+    def _toggle_stats(self) -> None:
+        on = self.stats_action.isChecked()
+        self.settings.set("show_stats", on)
+        for w in (self.fps_label, self.splat_label):
+            w.setVisible(on)
+
+    def _toggle_adaptive(self) -> None:
+        self.viewport.quality.enabled = self.adaptive_action.isChecked()
+
+    def _toggle_full_screen(self) -> None:
+        self.showNormal() if self.isFullScreen() else self.showFullScreen()
+
+    def _cancel_job(self) -> None:
+        job = self.jobs.active
+        if job is not None:
+            job.cancel()
+            self.show_status(f"Cancelled: {job.title}")
+
+    # ============================================================== plumbing
+    def _attach(self, world: World) -> None:
+        if getattr(self, "world", None) is not None:
+            self.world.unsubscribe(self._on_world)
+        self.world = world
+        world.subscribe(self._on_world)
+        self.outliner.set_world(world)
+
+    def _on_world(self, what: str) -> None:
+        self._update_edit_actions()
+        if what == "layers":
+            if self.world.is_empty():
+                self._show_start_page()
+            elif self.stack.currentWidget() is not self.viewport:
+                self.stack.setCurrentWidget(self.viewport)
+        self._update_title()
+
+    def _on_selection(self, lid: int | None) -> None:
+        self.selection_changed.emit(lid)
+
+    def _update_edit_actions(self) -> None:
+        self.undo_action.setEnabled(self.world.can_undo)
+        self.redo_action.setEnabled(self.world.can_redo)
+        self.delete_action.setEnabled(self.selected_layer_id() is not None)
+
+    def _update_title(self) -> None:
+        name = self.path.name if self.path else ("Untitled" if not self.world.is_empty() else "")
+        self.setWindowTitle(f"{name} — Wander" if name else "Wander")
+
+    def _show_start_page(self) -> None:
+        self._refresh_start_page()
+        self.stack.setCurrentWidget(self.start_page)
+
+    def _refresh_start_page(self) -> None:
+        create = [a for a in self.menu("&Create").actions() if not a.menu()]
+        self.start_page.refresh(create, self.settings.recent_files())
+
+    def _refresh_recent(self) -> None:
+        m = self.recent_menu
+        m.clear()
+        recent = self.settings.recent_files()
+        for p in recent:
+            a = m.addAction(Path(p).name)
+            a.setToolTip(p)
+            a.setStatusTip(p)
+            a.triggered.connect(lambda _=False, p=p: self.open_path(p))
+        if recent:
+            m.addSeparator()
+            m.addAction("Clear Recent", self._clear_recent)
+        m.setEnabled(bool(recent))
+
+    def _clear_recent(self) -> None:
+        self.settings.clear_recent()
+        self._refresh_recent()
+        self._refresh_start_page()
+
+    def _sync_mode_actions(self) -> None:
+        mode = self.viewport.nav.mode
+        for m, a in self.mode_actions.items():
+            a.setChecked(m == mode)
+        self.mode_label.setText(mode.upper())
+
+    def _sync_up_actions(self) -> None:
+        name = axis_name(self.world.up_axis)
+        for n, a in self.up_actions.items():
+            a.setChecked(n == name)
+
+    def _on_frame(self, info: FrameInfo) -> None:
+        self.fps_label.setText(f"{info.fps:4.0f} fps")
+        q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
+        self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
+
+    def _update_camera_status(self) -> None:
+        nav = self.viewport.nav
+        p = nav.position_world
+        self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}")
+        if self.mode_label.text() != nav.mode.upper():
+            self._sync_mode_actions()
+
+    def _update_job_ui(self) -> None:
+        job = self.jobs.active
+        self.job_box.setVisible(job is not None)
+        if job is not None:
+            more = f" (+{len(self.jobs.jobs) - 1})" if len(self.jobs.jobs) > 1 else ""
+            self.job_label.setText(f"{job.title}{more} — {job.message}"[:80])
+            self.job_bar.setValue(int(job.fraction * 1000))
+
+    # ================================================================ events
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+        if self._dropped_paths(e):
+            e.acceptProposedAction()
+
+    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+        paths = self._dropped_paths(e)
+        if paths:
+            e.acceptProposedAction()
+            self.open_path(paths[0])
+
+    @staticmethod
+    def _dropped_paths(e: Any) -> list[str]:
+        md = e.mimeData()
+        if md is None or not md.hasUrls():
+            return []
+        return [u.toLocalFile() for u in md.urls()
+                if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in SCENE_SUFFIXES]
+
+    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+        self.jobs.cancel_all()
+        self.settings.set("geometry", self.saveGeometry())
+        self.viewport.release_gl()
+        super().closeEvent(e)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        return QSize(1440, 880)

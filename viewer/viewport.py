@@ -1,0 +1,526 @@
+"""The 3D viewport: a QOpenGLWidget hosting SplatRenderer, driven by a ~60 Hz frame timer.
+
+Repaints only when the camera moved, the world changed, a sort finished or a refine is
+due. While the camera moves and frames are slow, an adaptive state machine (as in
+nerfstudio's viewer) lowers the render scale (render into a smaller FBO, blit up) and
+the number of splats (importance order); ~150 ms after the camera stops it renders one
+full-quality frame.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
+from PyQt6.QtOpenGLWidgets import QOpenGLWidget
+
+from scene.gaussians import GaussianCloud
+from scene.mesh import Mesh
+
+from .collision import Collider
+from .navigation import Navigator, local_bounds, scene_scale
+from .up_axis import up_rotation
+
+BACKGROUND = (0.055, 0.06, 0.075)
+REST_S = 0.15             # camera still this long -> full-quality refine
+TARGET_MS = 40.0          # frame budget while moving (25 fps, leaves room for ≥ 20)
+MIN_SPLATS = 20000        # never thin below this many while moving
+# Moving quality ladder: (render scale, fraction of splats by importance).
+LEVELS: tuple[tuple[float, float], ...] = (
+    (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
+    (0.33, 0.12), (0.25, 0.07), (0.25, 0.04),
+)
+
+KEY_NAMES = {
+    Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d",
+    Qt.Key.Key_Q: "q", Qt.Key.Key_E: "e", Qt.Key.Key_Space: "space",
+    Qt.Key.Key_Control: "ctrl", Qt.Key.Key_Shift: "shift", Qt.Key.Key_Up: "up",
+    Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
+}
+
+
+class AdaptiveQuality:
+    """Chooses (render scale, max splats) for moving frames from measured frame times."""
+
+    def __init__(self, target_ms: float = TARGET_MS) -> None:
+        self.target_ms = target_ms
+        self.level = 0          # index into LEVELS used while moving
+        self.enabled = True
+        self.last_ms = 0.0      # last frame's time
+        self.full_ms = 0.0      # last full-quality frame's time
+
+    def setting(self, moving: bool, total: int) -> tuple[float, int | None]:
+        """(render scale, max_splats or None) for the next frame."""
+        if not moving or not self.enabled:
+            return 1.0, None
+        scale, frac = LEVELS[self.level]
+        k = None if frac >= 1.0 else max(int(total * frac), min(total, MIN_SPLATS))
+        return scale, k
+
+    def record(self, moving: bool, frame_ms: float) -> None:
+        """Feed back one frame's time; adjusts the moving level."""
+        self.last_ms = frame_ms
+        if not moving:
+            self.full_ms = frame_ms
+            # A fast full frame means moving frames can start at full quality.
+            if frame_ms < 0.5 * self.target_ms:
+                self.level = 0
+            elif self.level == 0 and frame_ms > 1.5 * self.target_ms:
+                self.level = min(2, len(LEVELS) - 1)
+            return
+        if frame_ms > 1.1 * self.target_ms:
+            jump = 2 if frame_ms > 2.5 * self.target_ms else 1
+            self.level = min(self.level + jump, len(LEVELS) - 1)
+        elif frame_ms < 0.45 * self.target_ms and self.level > 0:
+            self.level -= 1
+
+
+@dataclass
+class FrameInfo:
+    """What the status bar shows about the last frame."""
+
+    fps: float = 0.0
+    frame_ms: float = 0.0
+    splats_drawn: int = 0
+    splats_total: int = 0
+    scale: float = 1.0
+    full_quality: bool = True
+
+
+def collision_cloud(world: Any, max_splats: int = 1_500_000) -> GaussianCloud | None:
+    """Visible splats (transforms baked, no SH) + points sampled on visible meshes."""
+    parts: list[GaussianCloud] = []
+    for lay in world.layers:
+        if not lay.visible:
+            continue
+        d = lay.data
+        if isinstance(d, GaussianCloud) and len(d):
+            c = GaussianCloud(d.means, d.scales, d.quats, d.opacities, d.sh0)
+            if not np.allclose(lay.transform, np.eye(4)):
+                c = c.transformed(lay.transform)
+            parts.append(c)
+        elif isinstance(d, Mesh) and d.n_faces:
+            pts = _sample_mesh(d, lay.transform)
+            if len(pts):
+                parts.append(GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 1e-3, 0.99))
+    if not parts:
+        return None
+    cloud = GaussianCloud.concatenate(parts)
+    if len(cloud) > max_splats:
+        idx = np.random.default_rng(0).choice(len(cloud), max_splats, replace=False)
+        cloud = cloud.subset(np.sort(idx))
+    return cloud
+
+
+def _sample_mesh(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000) -> np.ndarray:
+    """Points (M, 3) spread over a mesh's surface in world space (area weighted)."""
+    v = mesh.vertices.astype(np.float64) @ transform[:3, :3].T + transform[:3, 3]
+    tri = v[mesh.faces]  # (F, 3, 3)
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    total = float(area.sum())
+    if total <= 0:
+        return np.zeros((0, 3))
+    ext = float(np.max(v.max(0) - v.min(0)))
+    spacing = max(ext / 400.0, 1e-6)
+    n = int(min(n_max, max(1000, total / spacing ** 2)))
+    rng = np.random.default_rng(0)
+    f = rng.choice(len(tri), n, p=area / total)
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    a, b, c = 1 - s, s * (1 - r2), s * r2
+    return tri[f, 0] * a[:, None] + tri[f, 1] * b[:, None] + tri[f, 2] * c[:, None]
+
+
+class Viewport(QOpenGLWidget):
+    """Shows a World through SplatRenderer and moves the camera with Navigator."""
+
+    frame_drawn = pyqtSignal(object)      # FrameInfo
+    camera_changed = pyqtSignal()
+    bookmark_saved = pyqtSignal(int)
+    _sort_ready = pyqtSignal()
+    _collider_ready = pyqtSignal(object, object)  # (token, collider)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        self.setMinimumSize(320, 200)
+        self.world: Any = None
+        self.nav = Navigator()
+        self.quality = AdaptiveQuality()
+        self.info = FrameInfo()
+        self.renderer: Any = None
+        self.renderer_error: str | None = None
+        try:
+            from .renderer import SplatRenderer
+
+            self.renderer = SplatRenderer(on_sort_done=self._sort_ready.emit)
+        except Exception as exc:  # noqa: BLE001 - the window still works without a renderer
+            self.renderer_error = f"renderer unavailable: {exc}"
+        self._sort_ready.connect(self._on_sort_ready)
+        self._collider_ready.connect(self._apply_collider)
+        self._collider_token = 0
+        self._fbo: Any = None
+        self._last_tick = time.perf_counter()
+        self._last_motion = -1e9
+        self._needs_full = True
+        self._dirty = True
+        self._frame_times: list[float] = []
+        self._drag_button: Qt.MouseButton | None = None
+        self._last_mouse = QPoint()
+        self.captured = False
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(16)
+
+    # ------------------------------------------------------------------ world
+    def set_world(self, world: Any, frame: bool = True) -> None:
+        """Show `world`; build its collider and put the camera at its home pose."""
+        if self.world is not None:
+            self.world.unsubscribe(self._on_world)
+        self.world = world
+        world.subscribe(self._on_world)
+        if self.renderer is not None:
+            self.renderer.set_world(world)
+        self._setup_navigation(frame=frame)
+        self.request_full()
+
+    def _setup_navigation(self, frame: bool = True) -> None:
+        world = self.world
+        rot = up_rotation(world.up_axis)
+        lo, hi = world.bounds()
+        llo, lhi = local_bounds(lo, hi, rot)
+        col = Collider.from_cloud(collision_cloud(world), rot) if not world.is_empty() else None
+        units = world.meta.get("units") if isinstance(world.meta, dict) else None
+        pos, fwd = self.nav.position_world.copy(), self.nav.forward_world()
+        self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units))
+        if frame and world.bookmarks:
+            b = world.bookmarks[0]
+            self.nav.go_to_bookmark(b)
+            from .navigation import Pose
+
+            self.nav.set_home(Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch),
+                              self.nav.home_mode)
+        elif not frame:
+            self.nav.set_view_world(pos, fwd)
+
+    def _on_world(self, what: str) -> None:
+        if self.renderer is not None:
+            try:
+                self.renderer.invalidate(what if what in ("transform", "visibility", "layers") else "all")
+            except ValueError:
+                self.renderer.invalidate("all")
+        if what == "up_axis":
+            self._setup_navigation(frame=False)
+        elif what in ("layers", "transform", "visibility", "all"):
+            self._rebuild_collider_async()
+        self.request_full()
+
+    def _rebuild_collider_async(self) -> None:
+        """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
+        import threading
+
+        self._collider_token += 1
+        token, world = self._collider_token, self.world
+        rot = self.nav.rot.copy()
+
+        def work() -> None:
+            try:
+                col = Collider.from_cloud(collision_cloud(world), rot)
+            except Exception:  # noqa: BLE001 - keep the old collider
+                return
+            self._collider_ready.emit(token, col)
+
+        threading.Thread(target=work, daemon=True, name="collider").start()
+
+    def _apply_collider(self, token: int, col: Collider | None) -> None:
+        if token == self._collider_token:
+            self.nav.collider = col
+
+    # ------------------------------------------------------------ the loop
+    def request_full(self) -> None:
+        """Schedule a full-quality repaint."""
+        self._needs_full = True
+        self._dirty = True
+        self.update()
+
+    def _on_sort_ready(self) -> None:
+        self._dirty = True
+        self.update()
+
+    @property
+    def moving(self) -> bool:
+        return time.perf_counter() - self._last_motion < REST_S
+
+    def _tick(self) -> None:
+        now = time.perf_counter()
+        dt, self._last_tick = now - self._last_tick, now
+        if self.nav.update(dt):
+            self._last_motion = now
+            self._needs_full = True
+            self._dirty = True
+            self.camera_changed.emit()
+        if self._dirty or (self._needs_full and not self.moving):
+            self.update()
+
+    def current_camera(self):
+        """The camera the viewport shows now (widget size in device pixels)."""
+        w, h = self._fb_size()
+        return self.nav.camera(w, h)
+
+    def _fb_size(self) -> tuple[int, int]:
+        r = self.devicePixelRatioF()
+        return max(1, int(round(self.width() * r))), max(1, int(round(self.height() * r)))
+
+    # --------------------------------------------------------------- GL side
+    def initializeGL(self) -> None:  # noqa: N802 - Qt override
+        pass
+
+    def paintGL(self) -> None:  # noqa: N802 - Qt override
+        from OpenGL import GL
+
+        t0 = time.perf_counter()
+        w, h = self._fb_size()
+        moving = self.moving
+        total = self.info.splats_total
+        scale, k = self.quality.setting(moving, total)
+        target = self.defaultFramebufferObject()
+        if self.renderer is None or self.world is None:
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+            GL.glViewport(0, 0, w, h)
+            GL.glClearColor(*BACKGROUND, 1.0)
+            GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+            self._dirty = False
+            return
+        cam = self.nav.camera(w, h)
+        try:
+            if scale < 0.999:
+                sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
+                fbo = self._small_fbo(sw, sh)
+                fbo.bind()
+                stats = self.renderer.draw(cam, (sw, sh), max_splats=k, background=BACKGROUND)
+                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo.handle())
+                GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+                GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+            else:
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+                stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
+            GL.glFinish()  # honest frame time for the quality controller
+        except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
+            self.renderer_error = f"render failed: {exc}"
+            self._dirty = False
+            self._needs_full = False
+            return
+        ms = (time.perf_counter() - t0) * 1000.0
+        full = scale >= 0.999 and k is None
+        self.quality.record(moving, ms)
+        now = time.perf_counter()
+        self._frame_times = [t for t in self._frame_times if now - t < 1.0] + [now]
+        self.info = FrameInfo(fps=self._fps(), frame_ms=ms, splats_drawn=stats.splats_drawn,
+                              splats_total=stats.splats_total, scale=scale, full_quality=full)
+        self._dirty = False
+        if full and not moving:
+            self._needs_full = False  # a finished background sort repaints via _sort_ready
+        self.frame_drawn.emit(self.info)
+
+    def _fps(self) -> float:
+        ts = self._frame_times
+        if len(ts) < 2:
+            return 1000.0 / max(self.info.frame_ms, 1e-3) if self.info.frame_ms else 0.0
+        return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
+
+    def _small_fbo(self, w: int, h: int):
+        from PyQt6.QtOpenGL import QOpenGLFramebufferObject
+
+        if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (w, h):
+            self._fbo = QOpenGLFramebufferObject(
+                w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+        return self._fbo
+
+    def render_to_image(self, width: int, height: int, camera: Any = None) -> np.ndarray:
+        """Full-quality render at any size, offscreen through the same renderer, (H, W, 3) uint8."""
+        width, height = int(width), int(height)
+        if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+            raise ValueError(f"screenshot size must be 1..16384 pixels a side, got {width}x{height}")
+        if self.renderer is None:
+            raise RuntimeError(self.renderer_error or "no renderer")
+        from OpenGL import GL
+        from PyQt6.QtOpenGL import QOpenGLFramebufferObject
+
+        cam = camera.resized(width, height) if camera is not None else self.nav.camera(width, height)
+        self.makeCurrent()
+        try:
+            limit = int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE))
+            if max(width, height) > limit:
+                raise ValueError(f"screenshot {width}x{height} is larger than this GPU allows "
+                                 f"({limit} pixels a side)")
+            fbo = QOpenGLFramebufferObject(
+                width, height, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+            fbo.bind()
+            sync = self.renderer.sync_sort
+            self.renderer.sync_sort = True
+            try:
+                self.renderer.draw(cam, (width, height), max_splats=None, background=BACKGROUND)
+            finally:
+                self.renderer.sync_sort = sync
+            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+            raw = GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+            fbo.release()
+            del fbo
+        finally:
+            self.doneCurrent()
+        img = np.frombuffer(raw, np.uint8).reshape(height, width, 3)[::-1].copy()
+        self.request_full()
+        return img
+
+    def release_gl(self) -> None:
+        """Free GL resources (on close)."""
+        self.timer.stop()
+        if self.renderer is not None:
+            try:
+                self.makeCurrent()
+                self.renderer.release()
+                self._fbo = None
+                self.doneCurrent()
+            except Exception:  # noqa: BLE001
+                pass
+
+    # ------------------------------------------------------------------ input
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if e.isAutoRepeat():
+            return
+        key = Qt.Key(e.key())
+        mods = e.modifiers()
+        ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
+            n = int(key) - int(Qt.Key.Key_1)
+            if ctrl:
+                self.save_bookmark(n)
+            else:
+                self.go_to_bookmark(n)
+            return
+        if key == Qt.Key.Key_R and not ctrl:
+            self.nav.reset()
+        elif key in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.nav.scroll(1)
+        elif key in (Qt.Key.Key_Minus, Qt.Key.Key_Underscore):
+            self.nav.scroll(-1)
+        elif key in (Qt.Key.Key_Tab, Qt.Key.Key_F) and not ctrl:
+            self.set_captured(not self.captured)
+        elif key == Qt.Key.Key_Escape and self.captured:
+            self.set_captured(False)
+        elif key in KEY_NAMES and not (ctrl and key != Qt.Key.Key_Control):
+            self.nav.key_down(KEY_NAMES[key])
+        else:
+            super().keyPressEvent(e)
+            return
+        self._last_motion = time.perf_counter()
+        self.update()
+
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if e.isAutoRepeat():
+            return
+        key = Qt.Key(e.key())
+        if key in KEY_NAMES:
+            self.nav.key_up(KEY_NAMES[key])
+        else:
+            super().keyReleaseEvent(e)
+
+    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Tab is ours
+        return False
+
+    def focusOutEvent(self, e) -> None:  # noqa: N802
+        self.nav.release_all()
+        if self.captured:
+            self.set_captured(False)
+        super().focusOutEvent(e)
+
+    def set_captured(self, on: bool) -> None:
+        """Captured-pointer mouse look: cursor hidden and recentred after every move."""
+        self.captured = on
+        self.setMouseTracking(on)
+        if on:
+            self.setCursor(Qt.CursorShape.BlankCursor)
+            QCursor.setPos(self.mapToGlobal(self.rect().center()))
+            self.grabMouse()
+        else:
+            self.releaseMouse()
+            self.unsetCursor()
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        self.setFocus()
+        self._drag_button = e.button()
+        self._last_mouse = e.position().toPoint()
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if e.button() == self._drag_button:
+            self._drag_button = None
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        p = e.position().toPoint()
+        if self.captured:
+            c = self.rect().center()
+            dx, dy = p.x() - c.x(), p.y() - c.y()
+            if dx or dy:
+                self.nav.look(dx, dy)
+                QCursor.setPos(self.mapToGlobal(c))
+            return
+        dx, dy = p.x() - self._last_mouse.x(), p.y() - self._last_mouse.y()
+        self._last_mouse = p
+        if self._drag_button is None or not (dx or dy):
+            return
+        if self.nav.mode == "orbit" and self._drag_button == Qt.MouseButton.LeftButton:
+            self.nav.orbit(dx, dy)
+        elif self._drag_button in (Qt.MouseButton.RightButton, Qt.MouseButton.LeftButton):
+            self.nav.look(dx, dy)
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        steps = e.angleDelta().y() / 120.0
+        if steps:
+            self.nav.scroll(steps)
+            self._last_motion = time.perf_counter()
+            self.update()
+
+    # -------------------------------------------------------------- bookmarks
+    def save_bookmark(self, index: int) -> None:
+        """Ctrl+number: store the current view in World.bookmarks[index]."""
+        if self.world is None:
+            return
+        from scene.world import Bookmark
+
+        pos, yaw, pitch = self.nav.bookmark_view()
+        bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, self.nav.fov_y_deg)
+        bms = self.world.bookmarks
+        if index < len(bms):
+            bms[index] = bm
+        else:
+            bms.append(bm)
+        self.world.emit("bookmarks")
+        self.bookmark_saved.emit(min(index, len(bms) - 1))
+
+    def go_to_bookmark(self, index: int) -> bool:
+        if self.world is None or index >= len(self.world.bookmarks):
+            return False
+        self.nav.go_to_bookmark(self.world.bookmarks[index])
+        return True
+
+    def pick_ray(self, x: float | None = None, y: float | None = None):
+        """World-space (origin, unit dir) through widget pixel (x, y), default the centre."""
+        w, h = max(self.width(), 1), max(self.height(), 1)
+        x = w / 2 if x is None else float(x)
+        y = h / 2 if y is None else float(y)
+        return self.nav.pick_ray(x, y, w, h)
+
+
+def fmt_count(n: int) -> str:
+    """1234567 -> '1.23M'."""
+    if n >= 1_000_000:
+        return f"{n / 1e6:.2f}M"
+    if n >= 1000:
+        return f"{n / 1e3:.0f}k"
+    return str(n)
