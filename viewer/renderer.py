@@ -355,8 +355,13 @@ class SplatRenderer:
     def _current_order(self, cam: Camera, visible: list[_Slot]):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted."""
         cur = self._order
-        if self.sync_sort or cur is None or cur.request.generation != self._generation:
-            res = run_sort(self._request(cam, visible, NEAR_CULL if self.sync_sort else None))
+        if self.sync_sort:
+            # exact order for this camera; the async state restarts from it afterwards
+            res = run_sort(self._request(cam, visible, NEAR_CULL))
+            self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
+            return res.order, res.ms
+        if cur is None or cur.request.generation != self._generation:
+            res = run_sort(self._request(cam, visible, None))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._order_seq += 1
             return res.order, res.ms

@@ -1,0 +1,135 @@
+"""`python main.py render SCENE --eye x,y,z --look x,y,z --fov DEG --size WxH --out PNG`:
+a headless render through the app's own GL renderer (offscreen)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+NAME = "render"
+HELP = "render a splat/mesh file or .wander project to a PNG from a given viewpoint (headless)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scene", help="splat file (.ply .splat .spz ...), mesh, or .wander project")
+    parser.add_argument("--eye", help="camera position x,y,z (default: framing the scene)")
+    parser.add_argument("--look", help="point looked at x,y,z (default: scene centre)")
+    parser.add_argument("--fov", type=float, default=60.0, help="vertical field of view in degrees (60)")
+    parser.add_argument("--size", default="1280x720", help="image size WxH in pixels (1280x720)")
+    parser.add_argument("--out", required=True, help="output PNG path")
+    parser.add_argument("--max-splats", type=int, default=None,
+                        help="draw only the N most important splats (fast previews)")
+    parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1 (0,0,0)")
+
+
+def parse_vec3(text: str, what: str) -> np.ndarray:
+    """'x,y,z' -> (3,) float64, or ValueError naming the option."""
+    parts = text.replace(" ", "").split(",")
+    try:
+        vals = [float(p) for p in parts]
+    except ValueError:
+        vals = []
+    if len(vals) != 3 or not np.all(np.isfinite(vals)):
+        raise ValueError(f"{what} must be three numbers x,y,z; got {text!r}")
+    return np.array(vals)
+
+
+def parse_size(text: str) -> tuple[int, int]:
+    """'WxH' -> (w, h) with 1..16384 each."""
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size must look like 1280x720; got {text!r}") from None
+    if not (0 < w <= 16384 and 0 < h <= 16384):
+        raise ValueError(f"--size must be 1..16384 pixels a side; got {text!r}")
+    return w, h
+
+
+def load_world(path: Path):
+    """A World from a project (.wander) or any splat/mesh file scene.io reads."""
+    from scene.world import Layer, World
+
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() == ".wander":
+        from scene.project import load_project
+
+        world, warnings = load_project(path)
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        return world
+    from scene.io import load
+    from scene.mesh import Mesh
+
+    obj = load(path)
+    world = World()
+    world.layers.append(Layer(path.stem, obj, "mesh" if isinstance(obj, Mesh) else "world"))
+    return world
+
+
+def default_view(world) -> tuple[np.ndarray, np.ndarray]:
+    """(eye, look): the robust centre of the scene seen from +Z, far enough to frame it."""
+    from scene.gaussians import GaussianCloud
+
+    lo, hi = world.bounds()
+    clouds = [lay for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud) and len(lay.data)]
+    if clouds:  # ignore floaters: quantile box of the biggest cloud
+        big = max(clouds, key=lambda lay: len(lay.data))
+        qlo, qhi = big.data.robust_bounds(0.02)
+        pts = np.array([[x, y, z, 1.0] for x in (qlo[0], qhi[0]) for y in (qlo[1], qhi[1])
+                        for z in (qlo[2], qhi[2])]) @ big.transform.T
+        lo, hi = pts[:, :3].min(0), pts[:, :3].max(0)
+    centre = (lo + hi) / 2
+    radius = max(float(np.linalg.norm(hi - lo)) / 2, 1e-3)
+    return centre + np.array([0.0, 0.25 * radius, 2.2 * radius]), centre
+
+
+def write_png(img: np.ndarray, out: Path) -> None:
+    """Write (H, W, 3) uint8 atomically (temp file in the same folder, then rename)."""
+    from PIL import Image
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent, prefix=f".{out.name}.")
+    os.close(fd)
+    try:
+        Image.fromarray(img, "RGB").save(tmp, format="PNG")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def run(args: argparse.Namespace) -> int:
+    from scene.camera import Camera
+
+    out = Path(args.out)
+    if out.suffix.lower() != ".png":
+        raise ValueError(f"--out must be a .png file; got {args.out!r}")
+    w, h = parse_size(args.size)
+    if not (0.1 <= args.fov < 179.0):
+        raise ValueError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
+    if args.max_splats is not None and args.max_splats < 0:
+        raise ValueError("--max-splats must be >= 0")
+    bg = parse_vec3(args.background, "--background")
+    t0 = time.perf_counter()
+    world = load_world(Path(args.scene))
+    t_load = time.perf_counter() - t0
+    eye0, look0 = default_view(world) if (args.eye is None or args.look is None) else (None, None)
+    eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
+    look = parse_vec3(args.look, "--look") if args.look else look0
+    cam = Camera.look_at(eye, look, args.fov, w, h)  # raises ValueError when eye == look
+
+    from viewer.offscreen import render_image
+
+    t1 = time.perf_counter()
+    img = render_image(world, cam, max_splats=args.max_splats, background=tuple(np.clip(bg, 0, 1)))
+    t_render = time.perf_counter() - t1
+    write_png(img, out)
+    print(f"wrote {out} ({w}x{h}; load {t_load:.2f}s, render {t_render:.2f}s)")
+    return 0
