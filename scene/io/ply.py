@@ -59,15 +59,16 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
         raise SceneFormatError(path, "PLY has no 'vertex' element, so no splats or points")
     if vertex.count == 0:
         raise SceneFormatError(path, "contains no splats (the PLY has 0 vertices)")
-    table = _VertexTable(path, header, vertex, size)
     names = set(vertex.names())
     if names & _SPLAT_MARKERS:
         missing = [n for n in SPLAT_REQUIRED if n not in names]
         if missing:
             raise SceneFormatError(path, "3DGS PLY lacks required properties: " + ", ".join(missing))
+        table = _VertexTable(path, header, vertex, size)
         return finish_cloud(_splats_from_table(table, names, path), path, "ply")
     if not {"x", "y", "z"} <= names:
         raise SceneFormatError(path, "PLY vertices have no x, y, z positions")
+    table = _VertexTable(path, header, vertex, size)
     return finish_cloud(points_to_cloud(table, names, path), path, "ply")
 
 
