@@ -207,8 +207,9 @@ def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any)
     if k:
         lines.append(f"element sh {n}")
         lines += [f"property uchar f_rest_{i}" for i in range(3 * k)]
-        flat = c.shN.transpose(0, 2, 1).reshape(n, 3 * k).astype(np.float64)
-        sh_bytes = np.clip(np.trunc((flat / 8.0 + 0.5) * 256.0), 0, 255).astype(np.uint8).tobytes()
+        flat = c.shN.transpose(0, 2, 1).reshape(n, 3 * k)  # float32 arithmetic, as gsplat
+        q = np.trunc((flat / np.float32(8.0) + np.float32(0.5)) * np.float32(256.0))
+        sh_bytes = np.clip(q, 0, 255).astype(np.uint8).tobytes()
     lines.append("end_header\n")
     with atomic_write(path) as f:
         f.write("\n".join(lines).encode("ascii"))
