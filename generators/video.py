@@ -22,6 +22,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.camera import Camera
 from scene.campath import CameraPath
+from scene.export import default_file_mode
 
 RenderFn = Callable[[Any, Camera], np.ndarray]
 MAX_SIDE = 8192
@@ -113,6 +114,7 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
                 report((i + 1) / n, f"frame {i + 1}/{n}")
         writer.close()  # waits for ffmpeg to finish the file
         writer = None
+        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600
         os.replace(tmp, out)
     except BaseException:
         if writer is not None:

@@ -172,6 +172,7 @@ def atomic_write(path: str | Path, write: Callable[[Any], None]) -> None:
             write(fh)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600; use the usual umask mode
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -179,6 +180,13 @@ def atomic_write(path: str | Path, write: Callable[[Any], None]) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def default_file_mode() -> int:
+    """0o666 minus the process umask (what open() would have given a new file)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
@@ -569,3 +577,30 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
     write_bytes_atomic(out / "cameras.json", json.dumps({"cameras": js}, indent=1).encode())
     written.append(out / "cameras.json")
     return written
+
+
+def find_panorama(world: World) -> np.ndarray | Path | None:
+    """The equirect panorama a world came from: an (H, 2H[, C]) array or an image path
+    under a '*pano*' key in world.meta or a layer's source (first found), else None."""
+    def search(v: Any, key: str = "") -> np.ndarray | Path | None:
+        if isinstance(v, dict):
+            for k, x in v.items():
+                got = search(x, str(k))
+                if got is not None:
+                    return got
+            return None
+        if "pano" not in key.lower():
+            return None
+        if isinstance(v, np.ndarray) and v.ndim in (2, 3) and v.shape[1] == 2 * v.shape[0]:
+            return v
+        if isinstance(v, (str, Path)) and Path(v).suffix.lower() in (".png", ".jpg", ".jpeg",
+                                                                       ".exr", ".hdr", ".webp"):
+            return Path(v) if Path(v).is_file() else None
+        return None
+
+    for src in [world.meta] + [lay.source for lay in world.layers] + \
+               [lay.data.meta for lay in world.layers]:
+        got = search(src)
+        if got is not None:
+            return got
+    return None

@@ -1,0 +1,91 @@
+"""`python main.py export SCENE_OR_PROJECT --format ply|splat|spz|glb|obj --out FILE ...`
+
+Headless export of a project or scene file: the visible splat layers with transforms
+baked (or one layer), meshes, the panorama (equirect + six cube faces) and the bookmarks
+as cameras (COLMAP text + JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "export"
+HELP = ("export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GLB/OBJ, "
+        "the panorama, the bookmarks as COLMAP cameras")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scene", help=".wander project or splat/mesh file")
+    parser.add_argument("--out", help="output file (format from its extension unless --format)")
+    parser.add_argument("--format", choices=["ply", "splat", "spz", "glb", "obj"],
+                        help="output format (default: from --out's extension)")
+    parser.add_argument("--layer", help="export only this layer (name or id), visible or not")
+    parser.add_argument("--sh-degree", type=int, choices=[0, 1, 2, 3],
+                        help="SH degree to keep (default: the scene's)")
+    parser.add_argument("--crop", metavar="X0,Y0,Z0,X1,Y1,Z1",
+                        help="keep only splats whose centres lie in this world-space box")
+    parser.add_argument("--min-opacity", type=float, default=0.0, metavar="T",
+                        help="drop splats with opacity below T (0..1), e.g. 0.02")
+    parser.add_argument("--panorama", metavar="PNG",
+                        help="also write the world's panorama here, plus six cube faces beside it")
+    parser.add_argument("--face-size", type=int, help="cube face size in pixels (default H/2)")
+    parser.add_argument("--cameras", metavar="DIR",
+                        help="also write the bookmarks as a COLMAP text model + cameras.json")
+    parser.add_argument("--camera-size", default="1920x1080",
+                        help="image size of exported cameras WxH (1920x1080)")
+
+
+def load_scene(path: str | Path):
+    """A World from a .wander project (warnings to stderr) or any file scene.io reads."""
+    from scene.world import Layer, World
+
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"{p}: no such file")
+    if p.suffix.lower() == ".wander":
+        from scene.project import load_project
+
+        world, warnings = load_project(p)
+        for w in warnings:
+            print(f"warning: {w}", file=sys.stderr)
+        return world
+    from scene import io as sio
+    from scene.mesh import Mesh
+
+    obj = sio.load(p)
+    world = World()
+    world.layers.append(Layer(p.stem, obj, "mesh" if isinstance(obj, Mesh) else "world",
+                              source={"path": str(p)}))
+    return world
+
+
+def run(args: argparse.Namespace) -> int:
+    from scene import export as ex
+
+    if not (args.out or args.panorama or args.cameras):
+        raise ValueError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
+    opts = ex.ExportOptions(sh_degree=args.sh_degree,
+                            crop=ex.parse_crop(args.crop) if args.crop else None,
+                            min_opacity=args.min_opacity)
+    world = load_scene(args.scene)
+    if args.out:
+        info = ex.export_world(world, args.out, args.format, layer=args.layer, options=opts)
+        what = (f"{info['splats']} splats, SH degree {info['sh_degree']}" if "splats" in info
+                else f"{info['vertices']} vertices, {info['faces']} faces")
+        print(f"wrote {info['path']} ({info['format']}: {what})")
+    if args.panorama:
+        pano = ex.find_panorama(world)
+        if pano is None:
+            raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+        files = ex.export_panorama(pano, args.panorama, args.face_size)
+        print(f"wrote {files[0]} and {len(files) - 1} cube faces")
+    if args.cameras:
+        from generators.video import parse_size
+
+        w, h = parse_size(args.camera_size)
+        files = ex.export_cameras(ex.bookmark_cameras(world, w, h), args.cameras)
+        print(f"wrote {len(world.bookmarks)} cameras to {Path(args.cameras)} "
+              f"({', '.join(f.name for f in files)})")
+    return 0

@@ -1,0 +1,146 @@
+"""`python main.py video SCENE_OR_PROJECT --path PATH.json --size 1280x720 --fps 30 --out V.mp4`
+
+Renders a camera path (JSON keyframes, or the scene's bookmarks) offscreen through the
+app's GL renderer and encodes an H.264 MP4.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from typing import Any, Callable
+
+import numpy as np
+
+NAME = "video"
+HELP = "render a fly-through MP4 along a camera path (JSON keyframes or the bookmarks)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scene", help=".wander project or splat/mesh file")
+    src = parser.add_mutually_exclusive_group(required=True)
+    src.add_argument("--path", help="camera path JSON (keyframes: time, position, yaw, pitch, fov)")
+    src.add_argument("--from-bookmarks", action="store_true",
+                     help="fly through the scene's bookmarks in order")
+    parser.add_argument("--seconds", type=float, default=3.0,
+                        help="seconds between bookmarks with --from-bookmarks (3)")
+    parser.add_argument("--size", default="1280x720", help="frame size WxH, even numbers (1280x720)")
+    parser.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
+    parser.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (18)")
+    parser.add_argument("--max-splats", type=int, help="draw only the N most important splats")
+    parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1")
+    parser.add_argument("--out", required=True, help="output .mp4")
+
+
+def parse_rgb(text: str) -> tuple[float, float, float]:
+    try:
+        vals = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != 3 or not all(0 <= v <= 1 for v in vals):
+        raise ValueError(f"--background must be r,g,b in 0..1; got {text!r}")
+    return vals  # type: ignore[return-value]
+
+
+def make_render_fn(world: Any, background=(0.0, 0.0, 0.0),
+                   max_splats: int | None = None) -> Callable[[Any, Any], np.ndarray]:
+    """A render function for `world` that uploads it once and reuses the GL objects.
+
+    Falls back to `viewer.offscreen.render_image` (re-uploads per frame) when the
+    renderer's internals are not available. `fn.release()` frees the GL objects.
+    """
+    # The GL context must exist before the renderer imports PyOpenGL (EGL needs it first).
+    from viewer.gl_context import offscreen_context
+    from viewer.offscreen import render_image
+
+    offscreen_context()
+
+    def slow(scene_obj: Any, cam: Any) -> np.ndarray:
+        return render_image(scene_obj, cam, max_splats=max_splats, background=background)
+
+    try:
+        from viewer.offscreen import Framebuffer, to_uint8
+        from viewer.renderer import SplatRenderer
+    except ImportError:
+        slow.release = lambda: None  # type: ignore[attr-defined]
+        return slow
+    state: dict[str, Any] = {}
+
+    def fast(scene_obj: Any, cam: Any) -> np.ndarray:
+        if scene_obj is not world:
+            return slow(scene_obj, cam)
+        ctx = offscreen_context()
+        ctx.make_current()
+        from OpenGL import GL
+
+        size = (int(cam.width), int(cam.height))
+        if state.get("size") != size:
+            if "fb" in state:
+                state["fb"].release()
+            state["fb"], state["size"] = Framebuffer(*size), size
+        if "renderer" not in state:
+            state["renderer"] = SplatRenderer(sync_sort=True)
+            state["renderer"].set_world(world)
+        state["fb"].bind()
+        state["renderer"].draw(cam, size, max_splats=max_splats, background=background)
+        GL.glFinish()
+        return to_uint8(state["fb"].read_float())
+
+    def release() -> None:
+        if state:
+            offscreen_context().make_current()
+            if "renderer" in state:
+                state["renderer"].release()
+            if "fb" in state:
+                state["fb"].release()
+            state.clear()
+
+    fast.release = release  # type: ignore[attr-defined]
+    return fast
+
+
+def _raise_interrupt(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
+def _on_sigterm_interrupt() -> Any:
+    """Make a polite kill (SIGTERM) clean up like Ctrl+C; returns the old handler."""
+    try:
+        return signal.signal(signal.SIGTERM, _raise_interrupt)
+    except ValueError:  # not the main thread
+        return None
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.cmd_export import load_scene
+    from cli.progress import TerminalProgress
+    from generators.video import parse_size, render_video
+    from scene.campath import CameraPath
+
+    size = parse_size(args.size)
+    bg = parse_rgb(args.background)
+    world = load_scene(args.scene)
+    if args.path:
+        path = CameraPath.load(args.path)
+    else:
+        path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds)
+    try:
+        render = make_render_fn(world, bg, args.max_splats)
+    except RuntimeError as exc:  # GLContextError: no display / no EGL
+        print(f"error: cannot render offscreen: {exc}", file=sys.stderr)
+        return 3
+    bar = TerminalProgress("video ")
+    old = _on_sigterm_interrupt()
+    try:
+        res = render_video(world, path, args.out, render, size=size, fps=args.fps, crf=args.crf,
+                           progress=bar)
+    finally:
+        if old is not None:
+            signal.signal(signal.SIGTERM, old)
+        bar.done()
+        render.release()  # type: ignore[attr-defined]
+    print(f"wrote {res.path}: {res.frames} frames {res.width}x{res.height} @ {res.fps:g} fps; "
+          f"{res.ms_per_frame:.1f} ms/frame ({res.render_ms_per_frame:.1f} ms rendering), "
+          f"{res.seconds:.1f} s total")
+    return 0
