@@ -30,6 +30,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python main.py", add_help=False)
     p.add_argument("scene", nargs="?", help="scene file or .wander project to open")
     p.add_argument("--no-demo", action="store_true", help="do not open the demo on first launch")
+    p.add_argument("--shot", metavar="PNG", help="save a screenshot of the window once the scene "
+                   "is shown, then quit (for docs and smoke tests)")
+    p.add_argument("--size", metavar="WxH", help="window size, e.g. 1440x900")
     args, _unknown = p.parse_known_args(argv)
     return args
 
@@ -55,7 +58,16 @@ def run_app(argv: list[str]) -> int:
     geo = settings.get("geometry")
     if geo is not None:
         win.restoreGeometry(geo)
+    if args.size:
+        try:
+            ww, hh = (int(v) for v in args.size.lower().split("x"))
+            win.resize(ww, hh)
+        except ValueError:
+            print(f"error: --size {args.size!r} is not WxH", file=sys.stderr)
+            return 2
     win.show()
+    if args.shot:
+        _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene))
     if args.scene:
         path = Path(args.scene)
         if not path.exists():
@@ -66,3 +78,24 @@ def run_app(argv: list[str]) -> int:
         win.open_demo()
     settings.mark_launched()
     return int(app.exec())
+
+
+def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 2000,
+              timeout_ms: int = 60000) -> None:
+    """Grab the window to `out` once the scene is shown (or at once), then quit."""
+    from PyQt6.QtCore import QTimer
+
+    def take() -> None:
+        win.viewport.request_full()
+        img = win.grab()
+        tmp = out.with_name(f".{out.name}.tmp.png")
+        ok = img.save(str(tmp), "PNG")
+        if ok:
+            tmp.replace(out)
+        app.exit(0 if ok else 1)
+
+    if wait_for_scene:
+        win.world_replaced.connect(lambda _w: QTimer.singleShot(settle_ms, take))
+    else:
+        QTimer.singleShot(settle_ms, take)
+    QTimer.singleShot(timeout_ms, lambda: app.exit(1))

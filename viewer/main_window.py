@@ -602,7 +602,8 @@ class MainWindow(QMainWindow):
         self.outliner.set_world(world)
 
     def _on_world(self, what: str) -> None:
-        self._update_edit_actions()
+        # Commands emit before World.execute pushes them on the undo stack: update after.
+        QTimer.singleShot(0, self._update_edit_actions)
         if what == "layers":
             if self.world.is_empty():
                 self._show_start_page()

@@ -1,0 +1,358 @@
+"""The real window under Xvfb/llvmpipe, driven with pytest-qt: open, walk, collide, fall,
+outliner visibility, screenshots, jobs, extensions, undo."""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
+from PyQt6.QtGui import QDropEvent  # noqa: E402
+
+from generators.jobs import Cancelled  # noqa: E402
+from scene.gaussians import GaussianCloud  # noqa: E402
+from scene.world import Layer, World  # noqa: E402
+from test_navigation import room_cloud  # noqa: E402
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    from PyQt6.QtWidgets import QApplication
+
+    from viewer.main_window import MainWindow
+    from viewer.style import apply_theme
+
+    apply_theme(QApplication.instance())
+    win = MainWindow(install_extensions=False)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(640, 420)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.jobs.cancel_all()
+    win.close()
+
+
+def small_room(wall_z: float | None = -2.5) -> GaussianCloud:
+    cloud = room_cloud(size=8.0, spacing=0.14, wall_z=wall_z)
+    rng = np.random.default_rng(3)
+    cloud.sh0[:] = rng.normal(0, 0.6, cloud.sh0.shape)  # texture so the render is not flat
+    return cloud
+
+
+def open_world(window, qtbot, world: World) -> None:  # noqa: ANN001
+    window.set_world(world)
+    qtbot.wait(300)
+
+
+def hold_key(qtbot, widget, key, ms: int) -> None:  # noqa: ANN001
+    qtbot.keyPress(widget, key)
+    qtbot.wait(ms)
+    qtbot.keyRelease(widget, key)
+
+
+def test_open_file_and_walk_forward(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    import scene.io
+
+    path = tmp_path / "room.ply"
+    scene.io.save(small_room(wall_z=None), path)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=15000)
+    assert window.path == path and window.stack.currentWidget() is window.viewport
+    assert window.outliner.topLevelItemCount() == 1
+    nav = window.viewport.nav
+    assert nav.mode == "walk"
+    qtbot.wait(300)  # settle on the ground
+    p0, fwd = nav.position_world.copy(), nav.forward_world()
+    hold_key(qtbot, window.viewport, Qt.Key.Key_W, 1000)
+    moved = nav.position_world - p0
+    assert float(moved @ fwd) > 0.5, moved
+    assert abs(float(moved[1])) < 0.05  # walking keeps the eye height on a flat floor
+    assert window.viewport.info.splats_total == len(window.world.layers[0].data)
+    assert str(path.resolve()) in window.settings.recent_files()
+
+
+def test_walk_into_a_wall_and_stop(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=-1.5)))
+    open_world(window, qtbot, w)
+    nav = window.viewport.nav
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    nav.yaw = 0.0  # towards -Z, the wall
+    nav.speed_mult = 4.0
+    hold_key(qtbot, window.viewport, Qt.Key.Key_W, 1200)
+    z = nav.position_world[2]
+    assert -1.5 < z < -1.0, z  # reached the wall, did not pass it
+
+
+def test_fall_onto_the_ground_in_walk_mode(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    open_world(window, qtbot, w)
+    window.set_mode("walk")
+    nav = window.viewport.nav
+    nav.pos = np.array([0.5, 6.0, 0.5])
+    nav.on_ground = False
+    qtbot.waitUntil(lambda: nav.on_ground and nav.pos[1] < 3.0, timeout=5000)
+    qtbot.wait(100)
+    assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
+
+
+def test_outliner_visibility_toggle_hides_layer_in_render(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    g = np.arange(-0.6, 0.6, 0.05)
+    bx, by = np.meshgrid(g, g + 1.6)
+    box = np.stack([bx.ravel(), by.ravel(), np.full(bx.size, -2.0)], 1)
+    red = GaussianCloud.from_points(box, np.tile([[1.0, 0.05, 0.05]], (len(box), 1)), 0.04, 0.98)
+    obj = w.add_layer(Layer("red panel", red, kind="object"))
+    open_world(window, qtbot, w)
+    window.viewport.nav.set_view_world([0.0, 1.6, 0.0], [0.0, 0.0, -1.0])
+
+    def red_fraction() -> float:
+        img = window.viewport.render_to_image(160, 120).astype(int)
+        return float(((img[..., 0] > 150) & (img[..., 1] < 80)).mean())
+
+    assert red_fraction() > 0.05
+    item = window.outliner.item_for(obj.id)
+    assert item is not None and item.parent().text(0) == "OBJECTS"
+    item.setCheckState(0, Qt.CheckState.Unchecked)
+    assert not obj.visible
+    assert red_fraction() == 0.0
+    window.undo()  # Ctrl+Z brings it back
+    assert obj.visible and item.checkState(0) == Qt.CheckState.Checked
+    assert red_fraction() > 0.05
+
+
+def test_screenshot_png_at_any_size(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    from PIL import Image
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    out = window.screenshot(tmp_path / "shot.png", 500, 300)
+    assert out.exists()
+    img = np.asarray(Image.open(out))
+    assert img.shape == (300, 500, 3)
+    assert img.std() > 10  # not blank
+    default = window.screenshot(tmp_path / "win.png")
+    assert Image.open(default).size == (window.viewport.width(), window.viewport.height())
+    with pytest.raises(ValueError):
+        window.viewport.render_to_image(0, 10)
+
+
+def test_cancelled_job_changes_nothing(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    before = window.world
+    called: list[object] = []
+    started = threading.Event()
+
+    def slow(progress, cancel):  # noqa: ANN001
+        started.set()
+        for i in range(500):
+            progress(i / 500, "working")
+            time.sleep(0.01)
+        return World()
+
+    job = window.run_job("slow", slow, lambda res: (called.append(res), window.set_world(res)))
+    assert started.wait(5)
+    qtbot.waitUntil(lambda: window.job_box.isVisible(), timeout=2000)
+    window.job_cancel.click()
+    assert job.wait(5)
+    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=3000)
+    assert not called and window.world is before and not window.job_box.isVisible()
+
+    # A job that finishes after Cancel was pressed is dropped too.
+    def quick(progress, cancel):  # noqa: ANN001
+        time.sleep(0.2)
+        return World()
+
+    job2 = window.run_job("quick", quick, lambda res: called.append(res))
+    job2.cancel()
+    qtbot.waitUntil(lambda: job2.state == "cancelled", timeout=3000)
+    assert not called and window.world is before
+
+
+def test_job_result_and_errors_arrive_on_gui_thread(window, qtbot) -> None:  # noqa: ANN001
+    seen: list[tuple[str, bool]] = []
+    main = threading.main_thread()
+
+    def work(progress, cancel):  # noqa: ANN001
+        progress(0.5, "half")
+        assert threading.current_thread() is not main
+        return 42
+
+    window.run_job("ok", work, lambda r: seen.append(("done", threading.current_thread() is main and r == 42)))
+
+    def bad(progress, cancel):  # noqa: ANN001
+        raise ValueError("broken input")
+
+    window.run_job("bad", bad, lambda r: seen.append(("done", False)),
+                   lambda e: seen.append(("error", isinstance(e, ValueError))))
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert sorted(seen) == [("done", True), ("error", True)]
+    assert Cancelled  # the job module's cancel type is the generators' one
+
+
+def test_open_bad_file_reports_and_keeps_world(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    bad = tmp_path / "broken.ply"
+    bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n")
+    before = window.world
+    job = window.open_path(bad)
+    qtbot.waitUntil(lambda: job.state in ("failed", "done"), timeout=5000)
+    assert job.state == "failed" and window.world is before
+    assert "broken.ply" in window.statusBar().currentMessage()
+
+
+def test_delete_layer_and_undo_redo(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    a = w.add_layer(Layer("room", small_room()))
+    w.clear_history()
+    open_world(window, qtbot, w)
+    window.outliner.select_layer(a.id)
+    assert window.selected_layer_id() == a.id
+    window.outliner.setFocus()
+    qtbot.keyClick(window.outliner, Qt.Key.Key_Delete)
+    assert w.is_empty() and window.stack.currentWidget() is window.start_page
+    window.activateWindow()
+    qtbot.waitActive(window)
+    qtbot.wait(50)
+    qtbot.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert not w.is_empty() and window.stack.currentWidget() is window.viewport
+    qtbot.wait(50)
+    qtbot.keyClick(window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert w.is_empty()
+
+
+def test_rename_from_outliner_is_undoable(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    a = w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    window.outliner.item_for(a.id).setText(0, "kitchen")
+    assert a.name == "kitchen"
+    window.undo()
+    assert a.name == "room" and window.outliner.item_for(a.id).text(0) == "room"
+
+
+def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    vp.setFocus()
+    vp.nav.set_mode("fly")
+    vp.nav.set_view_world([1.0, 2.0, 3.0], [0.0, 0.0, -1.0])
+    qtbot.keyClick(vp, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert len(w.bookmarks) == 1 and np.allclose(w.bookmarks[0].position, [1, 2, 3])
+    vp.nav.set_view_world([0.0, 2.0, 0.0], [1.0, 0.0, 0.0])
+    qtbot.keyClick(vp, Qt.Key.Key_1)
+    assert np.allclose(vp.nav.position_world, [1, 2, 3])
+    window.flip_up()
+    assert np.allclose(w.up_axis, [0, -1, 0])
+    assert np.allclose(vp.current_camera().up @ [0, -1, 0], 1.0, atol=0.2)
+    window.undo()
+    assert np.allclose(w.up_axis, [0, 1, 0])
+
+
+def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:  # noqa: ANN001
+    from viewer.viewport import AdaptiveQuality
+
+    q = AdaptiveQuality(target_ms=40)
+    for _ in range(4):
+        q.record(True, 200.0)
+    scale, k = q.setting(True, 1_000_000)
+    assert scale < 0.6 and k is not None and k < 400_000
+    assert q.setting(False, 1_000_000) == (1.0, None)  # at rest: full quality
+    for _ in range(20):
+        q.record(True, 5.0)
+    assert q.setting(True, 1_000_000) == (1.0, None)
+    # In the window: moving frames report reduced quality when frames are slow.
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    window.viewport.quality.target_ms = 0.01  # every frame is "too slow"
+    hold_key(qtbot, window.viewport, Qt.Key.Key_W, 600)
+    assert window.viewport.quality.level > 0
+    qtbot.waitUntil(lambda: window.viewport.info.full_quality, timeout=3000)
+
+
+def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    import scene.io
+    import viewer
+
+    assert window.stack.currentWidget() is window.start_page
+    path = tmp_path / "dropped.ply"
+    scene.io.save(small_room(), path)
+    md = QMimeData()
+    md.setUrls([QUrl.fromLocalFile(str(path))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
+                    Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(ev)
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
+    assert window.world.layers[0].name == "dropped"
+
+    ext = tmp_path / "extpkg"
+    ext.mkdir()
+    (ext / "ext_zz_probe.py").write_text(
+        "def install(window):\n"
+        "    window.menu('&Create').addAction('Probe world…')\n"
+        "    window.probe_installed = True\n")
+    (ext / "ext_zz_broken.py").write_text("raise RuntimeError('boom')\n")
+    monkeypatch.setattr(viewer, "__path__", list(viewer.__path__) + [str(ext)])
+    for name in ("viewer.ext_zz_probe", "viewer.ext_zz_broken"):
+        sys.modules.pop(name, None)
+    window.install_extensions()
+    assert getattr(window, "probe_installed", False)
+    assert "ext_zz_broken" in window.extension_errors
+    window._finish_menus()
+    texts = [a.text() for a in window.menu("&Create").actions()]
+    assert "Probe world…" in texts
+    assert [m.title() for m in (a.menu() for a in window.menuBar().actions()) if m][:5] == \
+        ["&File", "&Edit", "&Create", "&View", "&Help"]
+
+
+def test_pick_ray_and_current_camera(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    cam = window.current_camera()
+    o, d = window.pick_ray()
+    assert np.allclose(o, cam.position) and np.allclose(d, cam.forward, atol=1e-2)
+    assert cam.width == window.viewport.width() or cam.width == round(
+        window.viewport.width() * window.viewport.devicePixelRatioF())
+
+
+@pytest.mark.slow
+def test_run_app_shot_smoke(x_display, tmp_path) -> None:  # noqa: ANN001
+    """`python main.py SCENE --shot PNG` opens the real app, renders and exits."""
+    import os
+    import subprocess
+
+    import scene.io
+    from conftest import ROOT
+
+    path = tmp_path / "room.ply"
+    scene.io.save(small_room(), path)
+    shot = tmp_path / "app.png"
+    env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
+    res = subprocess.run([sys.executable, "main.py", str(path), "--shot", str(shot)], cwd=ROOT,
+                         env=env, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr[-2000:]
+    from PIL import Image
+
+    img = np.asarray(Image.open(shot).convert("RGB"))
+    assert img.shape[0] > 200 and img.std() > 10
+    assert Path(shot).stat().st_size < 3_000_000
