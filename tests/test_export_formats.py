@@ -300,8 +300,16 @@ def test_loads_back_into_wander(tmp_path):
         ref = want.subset(order) if fmt == "splat" else want
         assert np.abs(got.means - ref.means).max() <= tol_pos, fmt
         assert np.abs(sigmoid(got.opacities) - sigmoid(ref.opacities)).max() <= 1 / 255 + 1e-5
+        assert np.abs(got.scales - ref.scales).max() <= (1 / 32 + 1e-6 if fmt == "spz" else 1e-5)
+        same_rotation(got.quats, ref.quats, 0.03)
+        rgb = 0.5 + C0 * ref.sh0
+        ok = (rgb > 0) & (rgb < 1)  # .splat clamps colour to 0..1
+        step = {"ply": 0.0, "splat": 1 / 255 / C0, "spz": 1 / (0.15 * 255)}[fmt]
+        assert np.abs(got.sh0 - ref.sh0)[ok].max() <= 0.51 * step + 1e-6, fmt
         if fmt == "ply":
             np.testing.assert_array_equal(got.shN, ref.shN)
+        if fmt == "spz":
+            assert np.abs(got.shN - ref.shN).max() <= 8.5 / 128
 
 
 def test_splat_bytes_size():
