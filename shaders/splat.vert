@@ -1,14 +1,15 @@
 #version 330 core
-// Gaussian splat vertex shader: one instanced quad per splat.
-// Attributes live in textures (uploaded once); the only per-instance buffer is the
-// splat index in back-to-front order. EWA projection follows the reference rasterizer:
+// Gaussian splat vertex shader: one quad (4 vertices, 2 indexed triangles) per splat.
+// Attributes live in textures (uploaded once); the only buffer re-uploaded after a sort is
+// the order buffer (splat indices back to front), read through a texture buffer.
+// No vertex attributes: quad j's corner k is vertex 4j + k. (Plain indexed quads instead of
+// instancing: Mesa's llvmpipe runs instances of 4 vertices one by one, several times slower.) EWA projection follows the reference rasterizer:
 // Jacobian with x/z, y/z clamped to 1.3 tan(fov/2), +0.3 px^2 low-pass on the diagonal.
 
 #define MAX_LAYERS 32
 #define TEX_W 4096
 
-layout(location = 0) in vec2 a_corner;   // quad corner in (-1,-1)..(1,1)
-layout(location = 1) in uint a_index;    // splat index (per instance)
+uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 
 uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer 0)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
@@ -78,7 +79,8 @@ vec3 sh_color(int i, vec3 d) {
 }
 
 void main() {
-    int i = int(a_index);
+    int i = int(texelFetch(u_order, gl_VertexID >> 2).r);
+    vec2 a_corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
     vec4 g0 = texelFetch(u_geom, texel(3 * i), 0);
     vec4 g1 = texelFetch(u_geom, texel(3 * i + 1), 0);
     vec4 g2 = texelFetch(u_geom, texel(3 * i + 2), 0);

@@ -31,7 +31,7 @@ from .sorting import (NEAR_CULL, BackgroundSorter, LayerDepth, SortRequest, laye
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match splat.vert)
-_CORNERS = np.array([[-1, -1], [1, -1], [-1, 1], [1, 1]], np.float32)  # triangle strip
+_QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
 
 @dataclass
@@ -209,9 +209,10 @@ class SplatRenderer:
             if self._selected != (self._order_seq, max_splats):
                 sel = self._select(order, visible, max_splats)
                 data = np.ascontiguousarray(sel, dtype=np.uint32)
-                GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._order_vbo)
-                GL.glBufferData(GL.GL_ARRAY_BUFFER, max(data.nbytes, 4), data if data.size else None,
+                GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
+                GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
                                 GL.GL_STREAM_DRAW)
+                GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
                 self._selected = (self._order_seq, max_splats)
                 self._uploaded_count = int(data.size)
             t_up += time.perf_counter() - t0
@@ -231,8 +232,8 @@ class SplatRenderer:
         self._sorter.shutdown()
         if self._gl_ready:
             self._mesh.release()
-            GL.glDeleteTextures(2, [self._tex_geom, self._tex_color])
-            GL.glDeleteBuffers(2, [self._quad_vbo, self._order_vbo])
+            GL.glDeleteTextures(3, [self._tex_geom, self._tex_color, self._tex_order])
+            GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
             GL.glDeleteProgram(self._prog)
             self._gl_ready = False
@@ -242,21 +243,18 @@ class SplatRenderer:
     def _init_gl(self) -> None:
         self._prog = compile_program("splat.vert", "splat.frag", {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W})
         names = ["u_geom", "u_color", "u_sh_texels", "u_sh_degree", "u_models", "u_view", "u_proj",
-                 "u_campos", "u_intr", "u_size"]
+                 "u_campos", "u_intr", "u_size", "u_order"]
         self._loc = {n: GL.glGetUniformLocation(self._prog, n) for n in names}
         self._vao = GL.glGenVertexArrays(1)
-        self._quad_vbo, self._order_vbo = GL.glGenBuffers(2)
-        GL.glBindVertexArray(self._vao)
-        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._quad_vbo)
-        GL.glBufferData(GL.GL_ARRAY_BUFFER, _CORNERS.nbytes, _CORNERS, GL.GL_STATIC_DRAW)
-        GL.glEnableVertexAttribArray(0)
-        GL.glVertexAttribPointer(0, 2, GL.GL_FLOAT, GL.GL_FALSE, 8, None)
-        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._order_vbo)
-        GL.glBufferData(GL.GL_ARRAY_BUFFER, 4, None, GL.GL_STREAM_DRAW)
-        GL.glEnableVertexAttribArray(1)
-        GL.glVertexAttribIPointer(1, 1, GL.GL_UNSIGNED_INT, 4, ctypes.c_void_p(0))
-        GL.glVertexAttribDivisor(1, 1)
-        GL.glBindVertexArray(0)
+        self._ebo, self._order_buf = GL.glGenBuffers(2)
+        self._ebo_quads = 0
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
+        GL.glBufferData(GL.GL_TEXTURE_BUFFER, 4, None, GL.GL_STREAM_DRAW)
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
+        self._tex_order = GL.glGenTextures(1)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
+        GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_R32UI, self._order_buf)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
         self._tex_geom, self._tex_color = GL.glGenTextures(2)
         for tex in (self._tex_geom, self._tex_color):
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
@@ -435,6 +433,16 @@ class SplatRenderer:
         near = min(0.1, max(far * 1e-5, 1e-4))
         return near, far
 
+    def _ensure_quads(self, count: int) -> None:
+        """Grow the static index buffer (6 indices per quad) to hold `count` quads."""
+        if count <= self._ebo_quads:
+            return
+        cap = max(count, min(2 * self._ebo_quads, 1 << 26), 1024)
+        idx = (np.arange(cap, dtype=np.uint32)[:, None] * 4 + _QUAD[None, :]).reshape(-1)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ebo)  # recorded in the bound VAO
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
+        self._ebo_quads = cap
+
     def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int) -> None:
         loc = self._loc
         GL.glUseProgram(self._prog)
@@ -456,12 +464,18 @@ class SplatRenderer:
         GL.glActiveTexture(GL.GL_TEXTURE1)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex_color)
         GL.glUniform1i(loc["u_color"], 1)
+        GL.glActiveTexture(GL.GL_TEXTURE2)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
+        GL.glUniform1i(loc["u_order"], 2)
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glBindVertexArray(self._vao)
-        GL.glDrawArraysInstanced(GL.GL_TRIANGLE_STRIP, 0, 4, count)
+        self._ensure_quads(count)
+        GL.glDrawElements(GL.GL_TRIANGLES, 6 * count, GL.GL_UNSIGNED_INT, None)
+        GL.glActiveTexture(GL.GL_TEXTURE2)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
         GL.glActiveTexture(GL.GL_TEXTURE1)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE0)
