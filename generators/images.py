@@ -107,11 +107,29 @@ def _decode(img: Any, p: Path, max_side: int | None) -> LoadedImage:
     except Image.DecompressionBombError as exc:  # pragma: no cover - limit disabled above
         raise SceneFormatError(p, str(exc)) from None
 
-    rgb, alpha = _to_float(img, p)
-    rgb, alpha = _apply_orientation(rgb, alpha, orientation)
+    if max_side and max(img.size) >= 2 * max_side:
+        # cheap box reduction in Pillow before any conversion (huge PNG/TIFF/WebP)
+        try:
+            img = img.reduce(max(img.size) // max_side)
+        except (ValueError, NotImplementedError):
+            pass
+    arr, peak = _to_array(img, p)
+    arr = _apply_orientation(arr, orientation)
     upright_w = h0 if orientation in (5, 6, 7, 8) else w0
-    if max_side and max(rgb.shape[:2]) > max_side:
-        rgb, alpha = _downscale(rgb, alpha, max_side)
+    if max_side and max(arr.shape[:2]) > max_side:
+        arr = _downscale(arr, max_side)
+    arr = arr.astype(np.float32) / np.float32(peak)
+    if arr.ndim == 2:
+        arr = arr[..., None]
+    if arr.shape[2] in (2, 4):  # gray+alpha / RGBA
+        alpha = np.ascontiguousarray(arr[..., -1])
+        arr = arr[..., :-1]
+        if float(alpha.min()) >= 1.0:
+            alpha = None
+    else:
+        alpha = None
+    rgb = np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr
+    rgb = np.ascontiguousarray(np.clip(np.nan_to_num(rgb), 0.0, 1.0), dtype=np.float32)
     return LoadedImage(rgb=rgb, alpha=alpha, path=p, exif=exif, original_size=(w0, h0),
                        scale=rgb.shape[1] / upright_w)
 
@@ -128,70 +146,58 @@ def read_exif(img: Any) -> dict[int, Any]:
     return out
 
 
-def _to_float(img: Any, p: Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Any PIL mode -> ((H, W, 3) float32 RGB, (H, W) float32 alpha or None)."""
+def _to_array(img: Any, p: Path) -> tuple[np.ndarray, float]:
+    """Any PIL mode -> (native array (H, W) or (H, W, C) with C in 2/3/4, value of white)."""
     mode = img.mode
-    alpha = None
-    if mode in ("I;16", "I;16L", "I;16B", "I;16N", "I", "F"):
+    if mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        return np.asarray(img).astype(np.uint16), 65535.0
+    if mode in ("I", "F"):
         a = np.asarray(img).astype(np.float32)
         if mode == "F":
-            lo, hi = float(np.nanmin(a)), float(np.nanmax(a))
-            a = (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a)
-        else:
-            a = a / (65535.0 if mode.startswith("I;16") or a.max() > 255 else 255.0)
-        gray = np.clip(np.nan_to_num(a), 0, 1)
-        return np.repeat(gray[..., None], 3, axis=2), None
-    has_alpha = mode in ("RGBA", "LA", "PA", "La", "RGBa") or (
-        mode == "P" and "transparency" in img.info)
+            finite = a[np.isfinite(a)]
+            lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+            return (a - lo) / (hi - lo) if hi > lo else np.zeros_like(a), 1.0
+        return a, (65535.0 if a.max() > 255 else 255.0)
     try:
-        if has_alpha:
-            arr = np.asarray(img.convert("RGBA"), dtype=np.float32) / 255.0
-            rgb, alpha = arr[..., :3], arr[..., 3]
-            if float(alpha.min()) >= 1.0:
-                alpha = None
-        else:
-            rgb = np.asarray(img.convert("RGB"), dtype=np.float32) / 255.0
+        if mode in ("L", "RGB", "RGBA", "LA"):
+            return np.asarray(img), 255.0
+        if mode in ("PA", "La", "RGBa") or (mode == "P" and "transparency" in img.info):
+            return np.asarray(img.convert("RGBA")), 255.0
+        return np.asarray(img.convert("RGB")), 255.0
     except (OSError, ValueError) as exc:
         raise SceneFormatError(p, f"cannot convert image mode {mode!r} to RGB: {exc}") from None
-    return np.ascontiguousarray(rgb), alpha
 
 
-def _apply_orientation(rgb: np.ndarray, alpha: np.ndarray | None,
-                       orientation: int) -> tuple[np.ndarray, np.ndarray | None]:
-    """Apply the EXIF orientation tag (1..8) so the image is upright."""
-    def fix(a: np.ndarray) -> np.ndarray:
-        if orientation == 2:
-            a = a[:, ::-1]
-        elif orientation == 3:
-            a = a[::-1, ::-1]
-        elif orientation == 4:
-            a = a[::-1]
-        elif orientation == 5:
-            a = np.swapaxes(a, 0, 1)
-        elif orientation == 6:  # rotate 90° clockwise
-            a = np.swapaxes(a, 0, 1)[:, ::-1]
-        elif orientation == 7:
-            a = np.swapaxes(a, 0, 1)[::-1, ::-1]
-        elif orientation == 8:  # rotate 90° counter-clockwise
-            a = np.swapaxes(a, 0, 1)[::-1]
-        return np.ascontiguousarray(a)
-
-    if orientation not in range(2, 9):
-        return rgb, alpha
-    return fix(rgb), None if alpha is None else fix(alpha)
+def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply the EXIF orientation tag (1..8) so the image (H, W[, C]) is upright."""
+    if orientation == 2:
+        a = a[:, ::-1]
+    elif orientation == 3:
+        a = a[::-1, ::-1]
+    elif orientation == 4:
+        a = a[::-1]
+    elif orientation == 5:
+        a = np.swapaxes(a, 0, 1)
+    elif orientation == 6:  # rotate 90° clockwise
+        a = np.swapaxes(a, 0, 1)[:, ::-1]
+    elif orientation == 7:
+        a = np.swapaxes(a, 0, 1)[::-1, ::-1]
+    elif orientation == 8:  # rotate 90° counter-clockwise
+        a = np.swapaxes(a, 0, 1)[::-1]
+    return np.ascontiguousarray(a)
 
 
-def _downscale(rgb: np.ndarray, alpha: np.ndarray | None,
-               max_side: int) -> tuple[np.ndarray, np.ndarray | None]:
+def _downscale(a: np.ndarray, max_side: int) -> np.ndarray:
+    """Area-resample (H, W[, C]) so the longer side is `max_side` (native dtype kept)."""
     import cv2
 
-    h, w = rgb.shape[:2]
+    h, w = a.shape[:2]
     f = max_side / max(h, w)
     size = (max(1, round(w * f)), max(1, round(h * f)))
-    rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
-    if alpha is not None:
-        alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
-    return rgb, alpha
+    if a.dtype not in (np.uint8, np.uint16, np.float32):
+        a = a.astype(np.float32)
+    out = cv2.resize(a, size, interpolation=cv2.INTER_AREA)
+    return out if out.ndim == a.ndim else out[..., None]
 
 
 def save_image(path: str | Path, rgb: np.ndarray) -> None:

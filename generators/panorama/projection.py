@@ -139,6 +139,21 @@ def equirect_to_perspective(pano: np.ndarray, camera: Camera, interp: str = "lin
     return _remap(pano, col, row, mode, wrap=True)
 
 
+def dirs_to_camera_pixels(dirs: np.ndarray, camera: Camera
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """World directions (..., 3) -> camera pixel-index coords (u, v) and in-front mask.
+
+    Integer (u, v) are pixel centres; directions behind the camera get u = v = −1e6.
+    """
+    pc = np.asarray(dirs, np.float64) @ camera.R.T                # camera frame
+    z = pc[..., 2]
+    ok = z > 1e-6
+    zs = np.where(ok, z, 1.0)
+    u = camera.fx * pc[..., 0] / zs + camera.cx - 0.5
+    v = camera.fy * pc[..., 1] / zs + camera.cy - 0.5
+    return np.where(ok, u, -1e6), np.where(ok, v, -1e6), ok
+
+
 def perspective_to_equirect(image: np.ndarray, camera: Camera, pano_height: int,
                             interp: str = "linear") -> tuple[np.ndarray, np.ndarray]:
     """Place a perspective image (h, w[, C]) seen by `camera` on an equirect panorama.
@@ -151,16 +166,7 @@ def perspective_to_equirect(image: np.ndarray, camera: Camera, pano_height: int,
 
     mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST,
             "cubic": cv2.INTER_CUBIC}[interp]
-    dirs = pano_dirs(pano_height)                              # (H, W, 3)
-    pc = dirs @ camera.R.T                                      # camera frame
-    z = pc[..., 2]
-    ok = z > 1e-6
-    zs = np.where(ok, z, 1.0)
-    u = camera.fx * pc[..., 0] / zs + camera.cx - 0.5          # pixel-index coords
-    v = camera.fy * pc[..., 1] / zs + camera.cy - 0.5
-    far = -1e6
-    u = np.where(ok, u, far)
-    v = np.where(ok, v, far)
+    u, v, ok = dirs_to_camera_pixels(pano_dirs(pano_height), camera)
     src = np.asarray(image, np.float32)
     out = _remap(src, u, v, mode, wrap=False)
     h, w = src.shape[:2]

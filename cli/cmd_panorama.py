@@ -1,0 +1,59 @@
+"""`python main.py panorama`: photo(s) -> 360° equirectangular panorama (PNG/JPEG)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+NAME = "panorama"
+HELP = "turn one photo (or overlapping photos from one spot) into a 360° panorama image"
+
+
+def add_panorama_arguments(p: argparse.ArgumentParser) -> None:
+    """Options shared by `panorama` and `world`."""
+    p.add_argument("--fov", type=float, metavar="DEG",
+                   help="horizontal field of view of the photo(s) in degrees "
+                        "(default: from EXIF, else 65)")
+    p.add_argument("--backend", choices=("classical", "diffusion"), default="classical",
+                   help="outpainting: classical (no weights, default) or diffusion "
+                        "(a local Stable Diffusion inpainting folder, --model)")
+    p.add_argument("--model", type=Path, metavar="DIR",
+                   help="diffusion: local diffusers inpainting pipeline folder")
+    p.add_argument("--prompt", default="", help="diffusion: text prompt describing the scene")
+    p.add_argument("--steps", type=int, default=30, help="diffusion: denoising steps (default 30)")
+    p.add_argument("--height", type=int, default=1024,
+                   help="panorama height in pixels; width is twice that (default 1024)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--photo", type=Path, nargs="+", required=True, metavar="P",
+                   help="the photo; several overlapping photos from one spot are stitched")
+    add_panorama_arguments(p)
+    p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.progress import TerminalProgress
+    from generators.images import save_image
+    from generators.panorama import panorama_from_photos
+
+    if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
+        raise ValueError(f"--out must be an image file (.png/.jpg), got {args.out}")
+    if args.backend == "diffusion" and args.model is None:
+        raise ValueError("--backend diffusion needs --model DIR (a local Stable Diffusion "
+                         "inpainting pipeline folder)")
+    bar = TerminalProgress("panorama ")
+    try:
+        pano = panorama_from_photos(args.photo, fov=args.fov, backend=args.backend,
+                                    model=args.model, height=args.height, prompt=args.prompt,
+                                    seed=args.seed, steps=args.steps, progress=bar)
+    finally:
+        bar.done()
+    save_image(args.out, pano.image)
+    side = args.out.with_name(args.out.name + ".json")
+    side.write_text(json.dumps(pano.meta, indent=2))
+    print(f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
+          f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}")
+    return 0

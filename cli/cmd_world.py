@@ -1,0 +1,82 @@
+"""`python main.py world`: photo(s) or a panorama -> walkable Gaussian-splat world."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from cli.cmd_panorama import add_panorama_arguments
+
+NAME = "world"
+HELP = "turn a photo, overlapping photos or a 360° panorama into a walkable splat world"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--photo", type=Path, nargs="+", metavar="P",
+                     help="the photo; several overlapping photos from one spot are stitched")
+    src.add_argument("--panorama", type=Path, metavar="PANO",
+                     help="an equirectangular 360° panorama image (width = 2 x height)")
+    add_panorama_arguments(p)
+    p.add_argument("--depth", choices=("classical", "neural"), default="classical",
+                   help="depth: classical geometric prior (default) or neural "
+                        "(a local transformers depth model, --depth-model)")
+    p.add_argument("--depth-model", type=Path, metavar="DIR",
+                   help="neural depth: local folder of a transformers depth-estimation model "
+                        "(Depth Anything / DPT)")
+    p.add_argument("--resolution", type=int, default=None,
+                   help="panorama height used for splats (default 768: ~0.9 M splats; 1024: ~1.5 M)")
+    p.add_argument("--eye-height", type=float, default=1.6, help="camera height above the floor, m")
+    p.add_argument("--radius", type=float, default=8.0, help="distance to the walls/far field, m")
+    p.add_argument("--save-panorama", type=Path, metavar="PNG", help="also write the panorama")
+    p.add_argument("--out", type=Path, required=True,
+                   help="output: .ply (3DGS), .splat, .spz or .wander (project)")
+
+
+def save_world(world, path: Path) -> None:  # noqa: ANN001 - scene.world.World
+    """Write a world as a project (.wander) or its splats to a splat file (+ .json provenance)."""
+    if path.suffix.lower() == ".wander":
+        from scene.project import save_project
+
+        save_project(world, path)
+        return
+    from scene.io import save
+
+    cloud = world.merged_cloud()
+    save(cloud, path)
+    side = path.with_name(path.name + ".json")
+    side.write_text(json.dumps(cloud.meta, indent=2, default=str))
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.progress import TerminalProgress
+    from generators.images import save_image
+    from generators.pano_world import world_from_photos
+
+    if args.backend == "diffusion" and args.model is None:
+        raise ValueError("--backend diffusion needs --model DIR (a local Stable Diffusion "
+                         "inpainting pipeline folder)")
+    if args.depth == "neural" and args.depth_model is None:
+        raise ValueError("--depth neural needs --depth-model DIR (a local transformers "
+                         "depth-estimation model folder)")
+    if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
+        raise ValueError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
+    bar = TerminalProgress("world ")
+    try:
+        world, pano, stages = world_from_photos(
+            args.photo, panorama=args.panorama, fov=args.fov, pano_backend=args.backend,
+            pano_model=args.model, depth_backend=args.depth, depth_model=args.depth_model,
+            pano_height=args.height, resolution=args.resolution, eye_height=args.eye_height,
+            radius=args.radius, prompt=args.prompt, seed=args.seed, progress=bar)
+        bar(0.99, "writing")
+        save_world(world, args.out)
+    finally:
+        bar.done()
+    if args.save_panorama:
+        save_image(args.save_panorama, pano.image)
+    n = len(world.layers[0].data)
+    times = "  ".join(f"{k} {v:.2f}s" for k, v in stages.times.items())
+    print(f"wrote {args.out}: {n} splats; start camera at (0, {args.eye_height}, 0) looking -Z\n"
+          f"stages: {times}")
+    return 0

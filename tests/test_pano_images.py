@@ -1,0 +1,140 @@
+"""Robust photo loading: corrupt, 16-bit, grayscale, alpha, EXIF rotation, huge; EXIF FOV."""
+
+from __future__ import annotations
+
+import math
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageOps
+
+from generators.images import load_image
+from generators.panorama.fov import DEFAULT_FOV_DEG, fov_from_exif, photo_fov
+from scene.errors import SceneFormatError
+
+
+def _photo(h: int = 60, w: int = 80) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w]
+    return np.stack([x * 255 // w, y * 255 // h, (x + y) % 256], -1).astype(np.uint8)
+
+
+def test_corrupt_empty_missing_and_truncated_files_raise_clear_errors(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"this is not a jpeg at all" * 10)
+    with pytest.raises(SceneFormatError, match="bad.jpg.*not a readable image"):
+        load_image(bad)
+    empty = tmp_path / "empty.png"
+    empty.write_bytes(b"")
+    with pytest.raises(SceneFormatError, match="empty"):
+        load_image(empty)
+    with pytest.raises(SceneFormatError, match="does not exist"):
+        load_image(tmp_path / "missing.png")
+    good = tmp_path / "good.png"
+    Image.fromarray(_photo(200, 300)).save(good)
+    trunc = tmp_path / "trunc.png"
+    trunc.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(SceneFormatError, match="trunc.png"):
+        load_image(trunc)
+    with pytest.raises(SceneFormatError, match="folder"):
+        load_image(tmp_path)
+
+
+def test_16bit_grayscale_and_rgb_and_8bit_gray(tmp_path: Path) -> None:
+    g16 = (np.linspace(0, 65535, 64 * 48).reshape(48, 64)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "g16.png"), g16)
+    im = load_image(tmp_path / "g16.png")
+    assert im.rgb.shape == (48, 64, 3) and im.rgb.dtype == np.float32
+    np.testing.assert_allclose(im.rgb[..., 0], g16 / 65535.0, atol=1e-4)
+    rgb16 = np.stack([g16, g16[::-1], np.full_like(g16, 30000)], -1)
+    cv2.imwrite(str(tmp_path / "rgb16.png"), rgb16[..., ::-1])  # cv2 writes BGR
+    im = load_image(tmp_path / "rgb16.png")
+    np.testing.assert_allclose(im.rgb[..., 2], 30000 / 65535, atol=1 / 255)
+    np.testing.assert_allclose(im.rgb[..., 0], g16 / 65535.0, atol=1 / 255)
+    Image.fromarray(_photo()[..., 0]).save(tmp_path / "g8.png")
+    im = load_image(tmp_path / "g8.png")
+    assert im.rgb.shape == (60, 80, 3) and np.allclose(im.rgb[..., 0], im.rgb[..., 2])
+
+
+def test_alpha_is_kept_and_palette_converted(tmp_path: Path) -> None:
+    rgba = np.dstack([_photo(), np.full((60, 80), 255, np.uint8)])
+    rgba[:, :40, 3] = 0
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "a.png")
+    im = load_image(tmp_path / "a.png")
+    assert im.alpha is not None and im.alpha[:, :40].max() == 0 and im.alpha[:, 40:].min() == 1
+    Image.fromarray(_photo()).convert("P").save(tmp_path / "p.png")
+    assert load_image(tmp_path / "p.png").rgb.shape == (60, 80, 3)
+
+
+@pytest.mark.parametrize("orientation", [3, 6, 8, 5, 7])
+def test_exif_orientation_matches_pillow(tmp_path: Path, orientation: int) -> None:
+    arr = _photo(40, 70)
+    ex = Image.Exif()
+    ex[0x0112] = orientation
+    path = tmp_path / f"o{orientation}.png"
+    Image.fromarray(arr).save(path, exif=ex.tobytes())
+    im = load_image(path)
+    with Image.open(path) as pil:
+        ref = np.asarray(ImageOps.exif_transpose(pil).convert("RGB"), np.float32) / 255
+    assert im.rgb.shape == ref.shape
+    np.testing.assert_allclose(im.rgb, ref, atol=1e-6)
+    if orientation in (6, 8):
+        assert im.rgb.shape[:2] == (70, 40)
+
+
+def test_huge_photo_downscales_fast(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    small = (rng.random((80, 120, 3)) * 255).astype(np.uint8)
+    big = cv2.resize(small, (12000, 8000), interpolation=cv2.INTER_NEAREST)
+    path = tmp_path / "huge.jpg"
+    cv2.imwrite(str(path), big, [cv2.IMWRITE_JPEG_QUALITY, 80])
+    del big
+    t0 = time.perf_counter()
+    im = load_image(path)
+    dt = time.perf_counter() - t0
+    assert max(im.rgb.shape[:2]) == 4096 and im.rgb.shape[:2] == (2731, 4096)
+    assert im.original_size == (12000, 8000) and im.scale == pytest.approx(4096 / 12000, rel=1e-3)
+    assert dt < 5.0, f"loading a 96 MP JPEG took {dt:.1f} s"
+
+
+def test_huge_png_also_loads(tmp_path: Path) -> None:
+    big = np.zeros((8000, 12000), np.uint8)
+    big[::100] = 255
+    path = tmp_path / "huge.png"
+    cv2.imwrite(str(path), big, [cv2.IMWRITE_PNG_COMPRESSION, 1])
+    del big
+    t0 = time.perf_counter()
+    im = load_image(path, max_side=2048)
+    assert im.rgb.shape == (1365, 2048, 3) and time.perf_counter() - t0 < 10
+
+
+def test_fov_from_exif_35mm_and_focal_plane() -> None:
+    # 26 mm equivalent, 4:3 landscape: diagonal FOV 79.5°, horizontal ~ 67.3°
+    f = fov_from_exif({0xA405: 26}, 4000, 3000)
+    diag = 2 * math.atan(math.hypot(36, 24) / 52)
+    assert f == pytest.approx(math.degrees(2 * math.atan(math.tan(diag / 2) * 0.8)), abs=1e-6)
+    assert 66 < f < 68.5
+    # portrait: same lens, narrower horizontally
+    assert fov_from_exif({0xA405: 26}, 3000, 4000) < f
+    # 4.25 mm lens, sensor 4000 px over 5.6 mm (FocalPlaneXResolution in px per cm)
+    ex = {0x920A: (425, 100), 0xA20E: 4000 / 0.56, 0xA210: 3, 0xA002: 4000, 0xA003: 3000}
+    expected = math.degrees(2 * math.atan(5.6 / (2 * 4.25)))
+    assert fov_from_exif(ex, 4000, 3000) == pytest.approx(expected, rel=1e-6)
+    assert fov_from_exif(ex, 1000, 750) == pytest.approx(expected, rel=1e-6)  # downscaled copy
+    assert fov_from_exif({}, 100, 100) is None
+    assert photo_fov({}, 100, 100) == (DEFAULT_FOV_DEG, "default")
+    assert photo_fov({0xA405: 26}, 100, 75, override=40.0) == (40.0, "option")
+    with pytest.raises(ValueError, match="fov"):
+        photo_fov({}, 100, 100, override=0.0)
+
+
+def test_exif_focal_read_from_file(tmp_path: Path) -> None:
+    ex = Image.Exif()
+    ex.get_ifd(0x8769)[0xA405] = 26
+    path = tmp_path / "f.jpg"
+    Image.fromarray(_photo(300, 400)).save(path, exif=ex.tobytes())
+    im = load_image(path)
+    fov, src = photo_fov(im.exif, im.width, im.height)
+    assert src == "exif" and 66 < fov < 68.5

@@ -1,0 +1,189 @@
+"""Photo -> panorama -> walkable world: outpainting, depth prior, splats, progress/cancel."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from generators.jobs import CancelToken, Cancelled
+from generators.panorama import panorama_from_photos
+from generators.panorama.outpaint_classical import outpaint_classical
+from generators.pano_world import cloud_from_depth, world_from_photos
+from generators.depth.classical import detect_sky, prior_depth
+
+
+@pytest.fixture(scope="module")
+def rocket(tmp_path_factory) -> Path:
+    from skimage import data
+
+    p = tmp_path_factory.mktemp("photos") / "rocket.png"
+    cv2.imwrite(str(p), cv2.cvtColor(data.rocket(), cv2.COLOR_RGB2BGR))
+    return p
+
+
+@pytest.fixture(scope="module")
+def chelsea(tmp_path_factory) -> Path:
+    from skimage import data
+
+    p = tmp_path_factory.mktemp("photos") / "chelsea.jpg"
+    cv2.imwrite(str(p), cv2.cvtColor(data.chelsea(), cv2.COLOR_RGB2BGR))
+    return p
+
+
+def _psnr(a: np.ndarray, b: np.ndarray) -> float:
+    return 10 * math.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12))
+
+
+def test_classical_outpaint_is_seamless_keeps_photo_and_fills_everything(chelsea: Path) -> None:
+    pano = panorama_from_photos([chelsea], height=256)
+    img, known = pano.image, pano.known
+    assert img.shape == (256, 512, 3) and np.isfinite(img).all()
+    assert pano.meta["fov_source"] == "default" and pano.fov_x_deg == 65.0
+    # wrap-around: the ±180° seam is no stronger than ordinary neighbouring columns
+    seam = np.abs(img[:, 0] - img[:, -1]).mean()
+    typical = np.abs(np.diff(img, axis=1)).mean()
+    assert seam < 2 * typical + 1e-3
+    # poles converge to one colour per row
+    assert img[0].std(0).max() < 0.01 and img[-1].std(0).max() < 0.01
+    # the photo itself is kept where fully known (away from its 1-2 px feathered rim)
+    inner = cv2.erode((known > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    base, _ = __import__("generators.panorama", fromlist=["place_photo"]).place_photo(
+        __import__("generators.images", fromlist=["load_image"]).load_image(chelsea).rgb, 65.0, 256)
+    assert np.abs(img[inner] - base[inner]).max() < 1e-5
+    # the invented part is not a flat fill: it carries the photo's colours with variation
+    unknown = known == 0
+    assert img[unknown].std(0).mean() > 0.02
+    assert np.abs(img[unknown].mean(0) - base[inner].mean(0)).max() < 0.2
+
+
+def test_outpaint_rejects_bad_input() -> None:
+    with pytest.raises(ValueError, match="equirect"):
+        outpaint_classical(np.zeros((10, 30, 3), np.float32), np.zeros((10, 30), np.float32))
+    with pytest.raises(ValueError, match="no known pixels"):
+        outpaint_classical(np.zeros((16, 32, 3), np.float32), np.zeros((16, 32), np.float32))
+
+
+def test_prior_depth_floor_walls_and_sky() -> None:
+    d = prior_depth(128, eye_height=1.6, radius=8.0)
+    from generators.panorama.projection import pano_dirs
+
+    pts = pano_dirs(128) * d[..., None] + [0, 1.6, 0]
+    below = pano_dirs(128)[..., 1] < -0.5
+    np.testing.assert_allclose(pts[below][:, 1], 0.0, atol=1e-4)       # floor at y = 0
+    horizontal = np.linalg.norm(pts[..., [0, 2]], axis=-1)
+    assert horizontal.max() <= 8.0 * 1.5 + 1e-3
+    sky = np.zeros((128, 256), bool)
+    sky[:20] = True
+    assert (prior_depth(128, sky=sky)[:20] == 200.0).all()
+
+
+def test_detect_sky_on_blue_sky_not_on_brown_ceiling() -> None:
+    h = 128
+    img = np.zeros((h, 2 * h, 3), np.float32)
+    img[: h // 2] = [0.45, 0.65, 0.95]                      # blue sky
+    img[h // 2:] = [0.4, 0.35, 0.3]
+    img[40:64, 100:120] = [0.2, 0.2, 0.2]                   # a building against the sky
+    sky = detect_sky(img)
+    assert sky[:30].mean() > 0.95 and not sky[h // 2 + 2:].any()
+    assert sky[45:64, 104:116].mean() < 0.05
+    indoor = np.full((h, 2 * h, 3), [0.5, 0.4, 0.3], np.float32)
+    assert not detect_sky(indoor).any()
+
+
+def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
+    events: list[tuple[float, str]] = []
+    world, pano, stages = world_from_photos([rocket], pano_height=512, resolution=384,
+                                            progress=lambda f, m: events.append((f, m)))
+    cloud = world.layers[0].data
+    assert 100_000 < len(cloud) < 400_000
+    cloud.validate()
+    # floor at y = 0 under the start camera
+    near = np.linalg.norm(cloud.means[:, [0, 2]], axis=1) < 1.5
+    below = near & (cloud.means[:, 1] < 1.0)
+    assert below.sum() > 1000
+    np.testing.assert_allclose(cloud.means[below, 1], 0.0, atol=1e-3)
+    # floor splats lie flat: their thinnest axis is vertical
+    from scene.rotations import quats_to_matrices
+
+    rot = quats_to_matrices(cloud.quats[below])
+    thin = np.argmin(cloud.scales[below], axis=1)
+    normal = rot[np.arange(len(thin)), :, thin]
+    assert np.median(np.abs(normal[:, 1])) > 0.99
+    # sky detected on the rocket's dusk sky -> far dome
+    assert (np.linalg.norm(cloud.means - [0, 1.6, 0], axis=1) > 150).mean() > 0.1
+    # start bookmark at eye height looking along -Z; provenance recorded
+    bm = world.bookmarks[0]
+    np.testing.assert_allclose(bm.position, [0, 1.6, 0])
+    assert bm.yaw == 0 and bm.pitch == 0
+    meta = cloud.meta
+    assert meta["generator"] == "wander.pano_world" and meta["depth_backend"] == "classical"
+    assert meta["panorama"]["inputs"] == [str(rocket)] and meta["panorama"]["backend"] == "classical"
+    # progress: monotone, ends at 1, each stage timed
+    fr = [f for f, _ in events]
+    assert fr == sorted(fr) and fr[-1] == pytest.approx(1.0)
+    assert set(stages.times) == {"load", "place", "outpaint", "depth", "splats"}
+
+
+def test_cancel_stops_the_job(rocket: Path) -> None:
+    token = CancelToken()
+    seen: list[str] = []
+
+    def progress(f: float, m: str) -> None:
+        seen.append(m)
+        if "outpaint" in m:
+            token.cancel()
+
+    with pytest.raises(Cancelled):
+        world_from_photos([rocket], pano_height=256, progress=progress, cancel=token)
+    assert not any("Gaussians" in m for m in seen)
+
+
+def test_bad_options_are_clear(rocket: Path, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        world_from_photos([rocket], pano_backend="magic")
+    with pytest.raises(ValueError, match="depth backend"):
+        world_from_photos([rocket], depth_backend="magic", pano_height=128)
+    with pytest.raises(ValueError, match="height"):
+        world_from_photos([rocket], pano_height=10)
+    with pytest.raises(ValueError, match="either photos or a panorama"):
+        world_from_photos([rocket], panorama=rocket)
+    with pytest.raises(ValueError, match="positive"):
+        cloud_from_depth(np.zeros((8, 16, 3)), np.zeros((8, 16)))
+
+
+def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
+    from generators.images import save_image
+
+    pano = panorama_from_photos([rocket], height=256)
+    path = tmp_path / "pano.jpg"
+    save_image(path, pano.image)
+    world, _, _ = world_from_photos(panorama=path, pano_height=256)
+    assert len(world.layers[0].data) > 50_000
+    bad = tmp_path / "wide.png"
+    save_image(bad, np.zeros((100, 300, 3)))
+    from scene.errors import SceneFormatError
+
+    with pytest.raises(SceneFormatError, match="twice the height"):
+        world_from_photos(panorama=bad)
+
+
+def test_start_view_render_matches_the_photo(rocket: Path, x_display: str) -> None:
+    """Walkability: from the start camera the world looks like the photo (PSNR >= 25 dB)."""
+    from generators.images import load_image
+    from generators.panorama.projection import perspective_camera
+    from viewer.offscreen import render_image
+
+    world, pano, _ = world_from_photos([rocket], pano_height=1024, resolution=768)
+    photo = load_image(rocket).rgb
+    h0, w0 = photo.shape[:2]
+    w = int(pano.fov_x_deg / 360 * 2 * 768)          # about the splats' angular resolution
+    h = round(w * h0 / w0)
+    cam = perspective_camera(w, h, pano.fov_x_deg, position=(0.0, 1.6, 0.0))
+    img = render_image(world, cam).astype(np.float32) / 255
+    ref = cv2.resize(photo, (w, h), interpolation=cv2.INTER_AREA)
+    crop = (slice(3, -3), slice(3, -3))
+    assert _psnr(img[crop], ref[crop]) >= 25.0
