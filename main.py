@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from cli import is_command, run_cli
 
-    if args and (is_command(args[0]) or args[0].startswith("-")):
+    if args and (is_command(args[0]) or args[0] in ("-h", "--help")):
         return run_cli(args)
     from viewer.app import run_app
 
