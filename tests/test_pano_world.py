@@ -124,7 +124,7 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     assert meta["panorama"]["inputs"] == [str(rocket)] and meta["panorama"]["backend"] == "classical"
     # progress: monotone, ends at 1, each stage timed
     fr = [f for f, _ in events]
-    assert fr == sorted(fr) and fr[-1] == pytest.approx(1.0)
+    assert all(b >= a - 1e-9 for a, b in zip(fr, fr[1:])) and fr[-1] == pytest.approx(1.0)
     assert set(stages.times) == {"load", "place", "outpaint", "depth", "splats"}
 
 
