@@ -147,6 +147,7 @@ class MainWindow(QMainWindow):
         self.extensions: dict[str, Any] = {}
         self.extension_errors: dict[str, str] = {}
         self._menus: dict[str, QMenu] = {}
+        self._dock_closed_by_user = False
         self.setWindowTitle("Wander")
         self.setAcceptDrops(True)
         self.resize(1440, 880)
@@ -233,6 +234,7 @@ class MainWindow(QMainWindow):
             self._show_start_page()
         else:
             self.stack.setCurrentWidget(self.viewport)
+            self._set_scene_chrome(True)
             self.viewport.setFocus()
         if self.path is not None:
             self.settings.add_recent(self.path)
@@ -367,6 +369,9 @@ class MainWindow(QMainWindow):
             self.mode_actions[mode] = a
         self._act(v, "Cycle Navigation Mode", self.cycle_mode, "M")
         self._act(v, "&Reset View", self._reset_view, tip="Back to the start view (R in the viewport)")
+        self.hud_action = self._act(v, "Show Controls &Hint", self._toggle_hud, checkable=True)
+        self.hud_action.setChecked(bool(self.settings.get("show_hud", True, bool)))
+        self.viewport.hud.setVisible(self.hud_action.isChecked())
         v.addSeparator()
         up = v.addMenu("&Up Axis")
         self._act(up, "&Flip (upside down)", self.flip_up)
@@ -385,7 +390,10 @@ class MainWindow(QMainWindow):
         self.adaptive_action = self._act(v, "&Adaptive Quality", self._toggle_adaptive, checkable=True,
                                          tip="Lower resolution / splats while moving when frames are slow")
         self.adaptive_action.setChecked(True)
-        v.addAction(self.outliner_dock.toggleViewAction())
+        dock_toggle = self.outliner_dock.toggleViewAction()
+        dock_toggle.setText("Scene &Outliner")
+        dock_toggle.triggered.connect(lambda on: setattr(self, "_dock_closed_by_user", not on))
+        v.addAction(dock_toggle)
         self._act(v, "F&ull Screen", self._toggle_full_screen, "F11")
 
         h = self.menu("&Help")
@@ -459,7 +467,13 @@ class MainWindow(QMainWindow):
             msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
         self.show_status(msg, 8000)
         if warnings:
-            QMessageBox.warning(self, "Opened with warnings", "\n".join(str(w) for w in warnings))
+            box = QMessageBox(QMessageBox.Icon.Warning, "Opened with warnings",
+                              f"{path.name} opened, but not everything could be restored.",
+                              parent=self)
+            box.setDetailedText("\n".join(str(w) for w in warnings))
+            box.setModal(False)
+            box.show()
+            self._last_warning_box = box
 
     def _job_failed(self, title: str, exc: BaseException) -> None:
         detail = getattr(exc, "__wander_traceback__", "")
@@ -581,6 +595,11 @@ class MainWindow(QMainWindow):
         for w in (self.fps_label, self.splat_label):
             w.setVisible(on)
 
+    def _toggle_hud(self) -> None:
+        on = self.hud_action.isChecked()
+        self.settings.set("show_hud", on)
+        self.viewport.hud.setVisible(on)
+
     def _toggle_adaptive(self) -> None:
         self.viewport.quality.enabled = self.adaptive_action.isChecked()
 
@@ -609,6 +628,7 @@ class MainWindow(QMainWindow):
                 self._show_start_page()
             elif self.stack.currentWidget() is not self.viewport:
                 self.stack.setCurrentWidget(self.viewport)
+                self._set_scene_chrome(True)
         self._update_title()
 
     def _on_selection(self, lid: int | None) -> None:
@@ -626,6 +646,17 @@ class MainWindow(QMainWindow):
     def _show_start_page(self) -> None:
         self._refresh_start_page()
         self.stack.setCurrentWidget(self.start_page)
+        self._set_scene_chrome(False)
+
+    def _set_scene_chrome(self, on: bool) -> None:
+        """Scene-only widgets (outliner, camera read-outs) are hidden on the start page."""
+        if on and not self.outliner_dock.isVisible() and not self._dock_closed_by_user:
+            self.outliner_dock.show()
+        elif not on and self.outliner_dock.isVisible():
+            self.outliner_dock.hide()
+        for w in (self.pos_label, self.mode_label, self.fps_label, self.splat_label):
+            w.setVisible(on and (w not in (self.fps_label, self.splat_label)
+                                 or self.stats_action.isChecked()))
 
     def _refresh_start_page(self) -> None:
         create = [a for a in self.menu("&Create").actions() if not a.menu()]
@@ -662,7 +693,10 @@ class MainWindow(QMainWindow):
             a.setChecked(n == name)
 
     def _on_frame(self, info: FrameInfo) -> None:
-        self.fps_label.setText(f"{info.fps:4.0f} fps")
+        if info.full_quality and not self.viewport.moving:
+            self.fps_label.setText(f"{info.frame_ms:.0f} ms / frame")
+        else:
+            self.fps_label.setText(f"{info.fps:4.0f} fps")
         q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
         self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
 

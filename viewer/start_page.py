@@ -11,14 +11,42 @@ from PyQt6.QtWidgets import (QGridLayout, QHBoxLayout, QLabel, QPushButton, QSiz
                              QVBoxLayout, QWidget)
 
 
-def _tile(title: str, text: str, on_click: Callable[[], None]) -> QPushButton:
-    b = QPushButton(f"{title}\n{text}")
-    b.setObjectName("tile")
-    b.setCursor(Qt.CursorShape.PointingHandCursor)
-    b.setMinimumSize(250, 86)
-    b.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-    b.clicked.connect(lambda _=False: on_click())
-    return b
+class Tile(QPushButton):
+    """A big start-page button: a glyph badge, a bold title and a muted line of help."""
+
+    def __init__(self, glyph: str, title: str, text: str, on_click: Callable[[], None]) -> None:
+        super().__init__()
+        self.setObjectName("tile")
+        self.setCursor(Qt.CursorShape.PointingHandCursor)
+        self.setMinimumSize(280, 84)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAccessibleName(title)
+        self.title = title
+        row = QHBoxLayout(self)
+        row.setContentsMargins(16, 12, 16, 12)
+        row.setSpacing(14)
+        badge = QLabel(glyph)
+        badge.setObjectName("badge")
+        badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        badge.setFixedSize(42, 42)
+        row.addWidget(badge)
+        col = QVBoxLayout()
+        col.setSpacing(2)
+        t = QLabel(title)
+        t.setObjectName("tileTitle")
+        s = QLabel(text)
+        s.setObjectName("tileText")
+        s.setWordWrap(True)
+        col.addWidget(t)
+        col.addWidget(s)
+        row.addLayout(col, 1)
+        for w in (badge, t, s):
+            w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.clicked.connect(lambda _=False: on_click())
+
+
+def _tile(glyph: str, title: str, text: str, on_click: Callable[[], None]) -> Tile:
+    return Tile(glyph, title, text, on_click)
 
 
 class StartPage(QWidget):
@@ -67,16 +95,15 @@ class StartPage(QWidget):
                 w = lay.takeAt(0).widget()
                 if w is not None:
                     w.deleteLater()
-        tiles = [_tile("Open scene…", "PLY, SPZ, SPLAT, GLB or a .wander project", self.on_open)]
-        tiles[0].setObjectName("tile")
+        tiles = [_tile("⤓", "Open scene…", "PLY, SPZ, SPLAT, GLB or a .wander project", self.on_open)]
         if self.on_demo is not None:
-            tiles.append(_tile("Demo world", "A small bundled scene to walk around", self.on_demo))
+            tiles.append(_tile("◆", "Demo world", "A small bundled world to walk around", self.on_demo))
         for act in create_actions:
             if act.isSeparator() or not act.text():
                 continue
             label = act.text().replace("&", "")
-            tip = act.toolTip() if act.toolTip() and act.toolTip() != label else "Create"
-            tiles.append(_tile(label, tip, act.trigger))
+            tip = act.toolTip() if act.toolTip() and act.toolTip() != label else "Create a new world"
+            tiles.append(_tile("✦", label, tip, act.trigger))
         for i, t in enumerate(tiles):
             self.grid.addWidget(t, i // 2, i % 2)
         if not recent:

@@ -35,6 +35,13 @@ QTreeView, QListView {{ background: {PANEL}; border: none; outline: 0; padding: 
 QTreeView::item {{ padding: 5px 2px; border-radius: 5px; }}
 QTreeView::item:hover {{ background: {RAISED}; }}
 QTreeView::item:selected {{ background: #2c3c66; color: white; }}
+QTreeView::branch {{ background: transparent; }}
+QTreeView::branch:selected {{ background: {PANEL}; }}
+QTreeView::indicator {{ width: 14px; height: 14px; border-radius: 4px; border: 1px solid {MUTED};
+    background: transparent; }}
+QTreeView::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT};
+    image: url(@CHECK@); }}
+QTreeView::indicator:unchecked:hover {{ border-color: {ACCENT}; }}
 QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none; padding: 4px; }}
 QStatusBar {{ background: {PANEL}; border-top: 1px solid {BORDER}; color: {MUTED}; }}
 QStatusBar::item {{ border: none; }}
@@ -48,8 +55,11 @@ QPushButton:pressed {{ background: {BORDER}; }}
 QPushButton#primary {{ background: {ACCENT}; border: none; color: white; font-weight: 600; }}
 QPushButton#primary:hover {{ background: {ACCENT_HOVER}; }}
 QPushButton#tile {{ background: {PANEL}; border: 1px solid {BORDER}; border-radius: 12px;
-    padding: 18px; text-align: left; font-size: 11pt; }}
+    padding: 0; text-align: left; }}
 QPushButton#tile:hover {{ border-color: {ACCENT}; background: {RAISED}; }}
+QLabel#badge {{ background: #233056; color: {ACCENT_HOVER}; border-radius: 21px; font-size: 15pt; }}
+QLabel#tileTitle {{ color: white; font-size: 11.5pt; font-weight: 600; background: transparent; }}
+QLabel#tileText {{ color: {MUTED}; font-size: 9.5pt; background: transparent; }}
 QPushButton#link {{ background: transparent; border: none; color: {ACCENT}; text-align: left;
     padding: 4px 2px; }}
 QPushButton#link:hover {{ color: {ACCENT_HOVER}; text-decoration: underline; }}
@@ -96,4 +106,22 @@ def apply_theme(app: QApplication) -> None:
     font = QFont(app.font())
     font.setPointSizeF(10.0)
     app.setFont(font)
-    app.setStyleSheet(STYLESHEET)
+    app.setStyleSheet(STYLESHEET.replace("@CHECK@", _check_icon()))
+
+
+def _check_icon() -> str:
+    """Path of a small white check-mark SVG (QSS images must be files)."""
+    import tempfile
+    from pathlib import Path
+
+    folder = Path(tempfile.gettempdir()) / "wander-theme"
+    path = folder / "check.svg"
+    if not path.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        tmp = folder / f".check.{id(folder)}.svg"
+        tmp.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="14" height="14" '
+                       'viewBox="0 0 14 14"><path d="M3 7.2 L5.8 10 L11 4.2" fill="none" '
+                       'stroke="white" stroke-width="2" stroke-linecap="round" '
+                       'stroke-linejoin="round"/></svg>')
+        tmp.replace(path)
+    return path.as_posix()

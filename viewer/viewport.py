@@ -17,6 +17,7 @@ import numpy as np
 from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
+from PyQt6.QtWidgets import QLabel
 
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
@@ -172,6 +173,10 @@ class Viewport(QOpenGLWidget):
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
         self.captured = False
+        self.hud = QLabel(self)
+        self.hud.setObjectName("hud")
+        self.hud.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        self.set_hud_text()
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -259,6 +264,9 @@ class Viewport(QOpenGLWidget):
     def _tick(self) -> None:
         now = time.perf_counter()
         dt, self._last_tick = now - self._last_tick, now
+        if self.nav.mode != getattr(self, "_hud_mode", None):
+            self._hud_mode = self.nav.mode
+            self.set_hud_text()
         if self.nav.update(dt):
             self._last_motion = now
             self._needs_full = True
@@ -275,6 +283,29 @@ class Viewport(QOpenGLWidget):
     def _fb_size(self) -> tuple[int, int]:
         r = self.devicePixelRatioF()
         return max(1, int(round(self.width() * r))), max(1, int(round(self.height() * r)))
+
+    def set_hud_text(self) -> None:
+        """The controls hint in the viewport's corner, for the current mode."""
+        m = self.nav.mode
+        if m == "orbit":
+            text = "<b>Orbit</b> &nbsp; drag to orbit · wheel zoom · A/D Q/E rotate · M mode"
+        elif m == "walk":
+            text = ("<b>Walk</b> &nbsp; WASD move · right-drag look · Shift run · Space jump · "
+                    "Tab mouse-look · M mode")
+        else:
+            text = ("<b>Fly</b> &nbsp; WASD move · Q/E down/up · right-drag look · Shift fast · "
+                    "wheel speed · M mode")
+        if self.hud.text() != text:
+            self.hud.setText(text)
+            self.hud.adjustSize()
+            self._place_hud()
+
+    def _place_hud(self) -> None:
+        self.hud.move(14, max(self.height() - self.hud.height() - 14, 0))
+
+    def resizeEvent(self, e) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self._place_hud()
 
     # --------------------------------------------------------------- GL side
     def initializeGL(self) -> None:  # noqa: N802 - Qt override
