@@ -259,7 +259,8 @@ def read_ply_bytes(data: bytes, source: str | Path | None = None) -> GaussianClo
             quats=take(["rot_0", "rot_1", "rot_2", "rot_3"]),
             opacities=arr[:, col["opacity"]],
             sh0=take(["f_dc_0", "f_dc_1", "f_dc_2"]),
-            shN=take(rest_names).reshape(count, 3, k).transpose(0, 2, 1) if k else None,
+            shN=(take(rest_names).reshape(count, 3, k).transpose(0, 2, 1) if k
+                 else np.zeros((count, 0, 3), np.float32)),
         )
     except KeyError as exc:
         raise SceneFormatError(source, f"PLY lacks splat property {exc.args[0]}") from None

@@ -580,6 +580,21 @@ def extract_input(path: str | Path, stored: str, dest: str | Path) -> Path:
     return dest
 
 
+def snapshot_world(world: World) -> World:
+    """A copy of the world's structure sharing the (immutable-by-convention) layer data,
+    so a worker thread can save it while the user keeps editing."""
+    import copy
+
+    snap = World()
+    snap.layers = [Layer(lay.name, lay.data, lay.kind, lay.transform.copy(), lay.visible,
+                         lay.id, copy.deepcopy(lay.source)) for lay in world.layers]
+    snap.bookmarks = [Bookmark(b.name, b.position.copy(), b.yaw, b.pitch, b.fov_y_deg)
+                      for b in world.bookmarks]
+    snap.up_axis = np.array(world.up_axis, np.float64).copy()
+    snap.meta = copy.copy(world.meta)
+    return snap
+
+
 # ======================================================================= autosave
 @dataclass
 class Recovery:
@@ -599,18 +614,23 @@ def autosave_dir() -> Path:
     return Path(base) / "wander" / "autosave"
 
 
-def autosave_path(project_path: str | Path | None = None) -> Path:
-    """The recovery file for a project (or for the unsaved world when None)."""
+def autosave_path(project_path: str | Path | None = None, folder: str | Path | None = None) -> Path:
+    """The recovery file for a project (or for the unsaved world when None).
+
+    `folder` defaults to `autosave_dir()`; the app passes its settings folder.
+    """
+    base = Path(folder) if folder is not None else autosave_dir()
     if project_path is None:
-        return autosave_dir() / "untitled.autosave.wander"
+        return base / "untitled.autosave.wander"
     p = Path(project_path).resolve()
     tag = hashlib.sha1(str(p).encode()).hexdigest()[:10]
-    return autosave_dir() / f"{p.stem}-{tag}.autosave.wander"
+    return base / f"{p.stem}-{tag}.autosave.wander"
 
 
-def write_autosave(world: World, project_path: str | Path | None = None) -> Path:
+def write_autosave(world: World, project_path: str | Path | None = None,
+                   folder: str | Path | None = None) -> Path:
     """Save `world` to its recovery file (atomic); returns the file written."""
-    target = autosave_path(project_path)
+    target = autosave_path(project_path, folder)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_project(world, target, extra={
         "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
@@ -618,10 +638,11 @@ def write_autosave(world: World, project_path: str | Path | None = None) -> Path
     return target
 
 
-def discard_autosave(project_path: str | Path | None = None) -> None:
+def discard_autosave(project_path: str | Path | None = None,
+                     folder: str | Path | None = None) -> None:
     """Remove the recovery file (after a clean save or when the user declines recovery)."""
     try:
-        autosave_path(project_path).unlink()
+        autosave_path(project_path, folder).unlink()
     except FileNotFoundError:
         pass
 
@@ -643,19 +664,28 @@ def _recovery_for(auto: Path) -> Recovery | None:
     return Recovery(auto, proj_path, float(man.get("autosaved_at", saved)))
 
 
-def find_recovery(project_path: str | Path | None = None) -> Recovery | None:
+def find_recovery(project_path: str | Path | None = None,
+                  folder: str | Path | None = None) -> Recovery | None:
     """The recovery for `project_path` (None = the unsaved world) if it is newer."""
-    auto = autosave_path(project_path)
+    auto = autosave_path(project_path, folder)
     return _recovery_for(auto) if auto.is_file() else None
 
 
-def find_recoveries() -> list[Recovery]:
+def find_recoveries(folder: str | Path | None = None) -> list[Recovery]:
     """Every recovery file newer than its project, newest first (for startup)."""
-    folder = autosave_dir()
-    if not folder.is_dir():
+    base = Path(folder) if folder is not None else autosave_dir()
+    if not base.is_dir():
         return []
-    found = [r for p in folder.glob("*.autosave.wander") if (r := _recovery_for(p)) is not None]
+    found = [r for p in base.glob("*.autosave.wander") if (r := _recovery_for(p)) is not None]
     return sorted(found, key=lambda r: -r.saved_at)
+
+
+def discard_recovery(recovery: Recovery) -> None:
+    """Delete a recovery file the user declined."""
+    try:
+        recovery.autosave.unlink()
+    except FileNotFoundError:
+        pass
 
 
 def recover(recovery: Recovery) -> tuple[World, list[str]]:

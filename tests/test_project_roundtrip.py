@@ -38,6 +38,7 @@ def make_world(tmp_path: Path) -> World:
     mesh = Mesh(np.random.default_rng(3).normal(size=(8, 3)),
                 [[0, 1, 2], [2, 3, 4], [5, 6, 7]],
                 vertex_colors=np.random.default_rng(4).uniform(size=(8, 3)))
+    w.add_layer(Layer("Plain", random_cloud(50, sh_degree=0, seed=8), "object"))
     w.add_layer(Layer("Collider", mesh, "mesh", transform=similarity_matrix((0, -1, 0))))
     w.bookmarks += [Bookmark("door", [1, 1.6, 2], 0.3, -0.1, 70.0),
                     Bookmark("window", [-2, 1.5, 0], 2.0, 0.2, 55.0)]
@@ -87,7 +88,7 @@ def test_round_trip_restores_equal_world(tmp_path):
     assert not w2.can_undo  # opening is not an edit
     man = read_manifest(p)
     assert man["format_version"] == f"{FORMAT_VERSION[0]}.{FORMAT_VERSION[1]}"
-    assert [lay["generator"] for lay in man["layers"]] == ["pano_world", "object", None]
+    assert [lay["generator"] for lay in man["layers"]] == ["pano_world", "object", None, None]
     assert man["layers"][0]["source"]["options"]["fov"] == 65.0
     # New layers never reuse restored ids.
     new = Layer("new", random_cloud(3))
@@ -104,7 +105,7 @@ def test_zip_layout_and_plyfile_reads_layer(tmp_path):
         names = zf.namelist()
         assert names[0] == "manifest.json"
         lay = w.layers[0]
-        assert f"layers/{lay.id}.ply" in names and f"layers/{w.layers[2].id}.npz" in names
+        assert f"layers/{lay.id}.ply" in names and f"layers/{w.layers[3].id}.npz" in names
         assert any(n.startswith("inputs/") and n.endswith("photo.jpg") for n in names)
         ply = plyfile.PlyData.read(zf.open(f"layers/{lay.id}.ply"))
     np.testing.assert_array_equal(ply["vertex"]["f_rest_44"], lay.data.shN[:, 14, 2])
@@ -193,7 +194,7 @@ def test_missing_and_corrupt_layer_files_open_the_rest(tmp_path):
     q = tmp_path / "broken.wander"
     _rewrite(p, q, drop=f"layers/{chair.id}.ply", corrupt=f"layers/{base.id}.ply")
     w2, warnings = load_project(q)
-    assert [lay.name for lay in w2.layers] == ["Collider"]
+    assert [lay.name for lay in w2.layers] == ["Plain", "Collider"]
     text = " | ".join(warnings)
     assert f"'Chair': layers/{chair.id}.ply is missing" in text
     assert f"'Base world': layers/{base.id}.ply is corrupt" in text
@@ -214,7 +215,7 @@ def test_truncated_project_opens_what_it_can(tmp_path):
     np.testing.assert_array_equal(w2.layers[0].data.shN, w.layers[0].data.shN)
     assert len(w2.bookmarks) == 2
     text = " | ".join(warnings)
-    assert "truncated" in text and "'Chair'" in text and "'Collider'" in text
+    assert "truncated" in text and "'Chair'" in text and "'Collider'" in text and "'Plain'" in text
 
 
 def test_garbage_files_fail_clearly(tmp_path):

@@ -1,0 +1,214 @@
+"""The project extension in the real window: save, autosave + crash recovery, export,
+camera path keyframes / recording / preview, and Render Video through the viewport."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+from scene import project as proj  # noqa: E402
+from scene.project import load_project  # noqa: E402
+from scene.world import Layer, World  # noqa: E402
+from test_navigation import room_cloud  # noqa: E402
+
+
+def make_window(qtbot, errors):  # noqa: ANN001
+    from PyQt6.QtWidgets import QApplication
+
+    from viewer import ext_project
+    from viewer.main_window import MainWindow
+    from viewer.style import apply_theme
+
+    apply_theme(QApplication.instance())
+    win = MainWindow(install_extensions=False)
+    win._job_failed = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
+    ext_project.install(win)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(480, 320)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def env(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("WANDER_NO_DIALOGS", "1")
+    errors: list = []
+    wins = []
+
+    def new_window():
+        w = make_window(qtbot, errors)
+        wins.append(w)
+        return w
+
+    yield new_window, errors
+    for w in wins:
+        w.jobs.cancel_all()
+        w.close()
+
+
+def wait_jobs(qtbot, win, timeout=60000):  # noqa: ANN001
+    qtbot.waitUntil(lambda: not win.jobs.jobs, timeout=timeout)
+
+
+def room_world() -> World:
+    cloud = room_cloud(size=6.0, spacing=0.2, wall_z=-2.0)
+    rng = np.random.default_rng(3)
+    cloud.sh0[:] = rng.normal(0, 0.6, cloud.sh0.shape)
+    w = World()
+    w.layers.append(Layer("room", cloud))
+    return w
+
+
+def test_menu_actions_exist(env):
+    new_window, _ = env
+    win = new_window()
+    file_texts = [a.text() for a in win.menu("&File").actions()]
+    assert "&Save Project" in file_texts and "&Export…" in file_texts
+    ext = win.project_ext
+    assert ext.save_action.shortcut().toString() == "Ctrl+S"
+    assert ext.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
+    from PyQt6.QtGui import QAction
+
+    create = [a.text() for m in win.menu("&Create").findChildren(QAction) for a in [m]]
+    assert "Render &Video…" in [a.text() for a in win.menu("&Create").actions()]
+    keys = {a.shortcut().toString() for a in win.findChildren(QAction)}
+    assert "K" in keys and create is not None
+
+
+def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
+    new_window, errors = env
+    win = new_window()
+    ext = win.project_ext
+    win.set_world(room_world())
+    qtbot.wait(100)
+    assert not ext.dirty
+    target = tmp_path / "room.wander"
+    ext.save(target)
+    wait_jobs(qtbot, win)
+    assert errors == [] and win.path == target and not ext.dirty
+    assert [lay.name for lay in load_project(target)[0].layers] == ["room"]
+    # Edit after saving, then the periodic autosave fires.
+    win.world.rename(win.world.layers[0].id, "edited room")
+    assert ext.dirty
+    assert ext.autosave_now(wait=True)
+    auto = proj.autosave_path(target, tmp_path / "autosave")
+    assert auto.is_file()
+    os.utime(target, (time.time() - 30, time.time() - 30))
+    # Crash: the window goes away without saving or quitting cleanly. Next start:
+    win2 = new_window()
+    asked = []
+    assert win2.project_ext.offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
+    wait_jobs(qtbot, win2)
+    assert asked[0].project == target.resolve()
+    assert [lay.name for lay in win2.world.layers] == ["edited room"]
+    assert win2.path == target.resolve() and win2.project_ext.dirty
+    # Saving the recovered work clears the recovery file.
+    win2.project_ext.save()
+    wait_jobs(qtbot, win2)
+    assert not auto.exists() and errors == []
+    assert [lay.name for lay in load_project(target)[0].layers] == ["edited room"]
+
+
+def test_quit_with_unsaved_changes_autosaves_clean_quit_discards(env, qtbot, tmp_path):
+    new_window, _ = env
+    win = new_window()
+    ext = win.project_ext
+    win.set_world(room_world())
+    win.world.rename(win.world.layers[0].id, "changed")
+    ext.on_quit()
+    rec = proj.find_recovery(None, tmp_path / "autosave")
+    assert rec is not None and rec.project is None
+    ext.dirty = False
+    ext.on_quit()
+    assert proj.find_recovery(None, tmp_path / "autosave") is None
+    assert not ext.offer_recovery(ask=lambda r: "recover")  # nothing left to offer
+
+
+def test_declined_recovery_is_discarded(env, qtbot, tmp_path):
+    new_window, _ = env
+    proj.write_autosave(room_world(), None, tmp_path / "autosave")
+    win = new_window()
+    assert not win.project_ext.offer_recovery(ask=lambda r: "discard")
+    assert proj.find_recoveries(tmp_path / "autosave") == []
+
+
+def test_export_job(env, qtbot, tmp_path):
+    import plyfile
+
+    new_window, errors = env
+    win = new_window()
+    win.set_world(room_world())
+    from scene.export import ExportOptions
+
+    win.project_ext.export(tmp_path / "out.ply", options=ExportOptions(sh_degree=0, min_opacity=0.5))
+    wait_jobs(qtbot, win)
+    assert errors == []
+    assert len(plyfile.PlyData.read(str(tmp_path / "out.ply"))["vertex"]) == len(win.world.layers[0].data)
+
+
+def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
+    from generators.video import psnr, read_video
+
+    new_window, errors = env
+    win = new_window()
+    ext = win.project_ext
+    win.set_world(room_world())
+    qtbot.wait(200)
+    nav = win.viewport.nav
+    for pos, fwd in (([0, 1.5, 2], [0, -0.1, -1]), ([1, 1.5, 0.5], [-0.3, -0.1, -1]),
+                     ([1.5, 1.4, -0.5], [-1, -0.1, -0.5])):
+        nav.set_view_world(np.array(pos, float), np.array(fwd, float))
+        ext.add_keyframe()
+    path = ext.path
+    assert len(path) == 3 and path.keyframes[1].time == pytest.approx(2.0)
+    np.testing.assert_allclose(path.keyframes[2].position, [1.5, 1.4, -0.5], atol=1e-6)
+    # Preview puts the viewport camera on the path.
+    ext.show_path_time(2.0)
+    np.testing.assert_allclose(win.current_camera().position, path.keyframes[1].position, atol=1e-4)
+    ext.toggle_preview()
+    assert ext._preview_timer.isActive()
+    qtbot.wait(100)
+    ext.toggle_preview()
+    assert not ext._preview_timer.isActive()
+    # Render the path through the viewport's renderer, from a worker job.
+    out = tmp_path / "fly.mp4"
+    ext.render_video(out, (128, 96), fps=2)
+    wait_jobs(qtbot, win, timeout=120000)
+    assert errors == []
+    frames, fps = read_video(out)
+    assert frames.shape == (9, 96, 128, 3) and fps == pytest.approx(2)
+    cams = path.cameras(2, 128, 96)
+    ref = [win.viewport.render_to_image(128, 96, camera=c) for c in (cams[0], cams[8])]
+    assert psnr(frames[0], ref[0]) >= 30 and psnr(frames[8], ref[1]) >= 30
+    assert psnr(frames[0], ref[0]) > psnr(frames[0], ref[1]) + 3
+
+
+def test_record_while_walking(env, qtbot):
+    new_window, _ = env
+    win = new_window()
+    ext = win.project_ext
+    win.set_world(room_world())
+    qtbot.wait(100)
+    nav = win.viewport.nav
+    nav.set_view_world(np.array([0.0, 1.5, 2.0]), np.array([0.0, 0.0, -1.0]))
+    ext.toggle_record()
+    for i in range(6):
+        nav.set_view_world(np.array([0.0, 1.5, 2.0 - 0.4 * i]), np.array([0.0, 0.0, -1.0]))
+        qtbot.wait(120)
+    ext.toggle_record()
+    assert ext.path is not None and len(ext.path) >= 2
+    # (x, z only: in walk mode the navigator keeps the eye height above the floor)
+    np.testing.assert_allclose(ext.path.keyframes[0].position[[0, 2]], [0, 2.0], atol=1e-4)
+    np.testing.assert_allclose(ext.path.keyframes[-1].position[[0, 2]], [0, 0.0], atol=1e-4)
+    assert 0.4 < ext.path.duration < 3.0  # the recording's own pace

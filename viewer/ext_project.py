@@ -1,0 +1,630 @@
+"""Projects, export and fly-through videos in the app (an extension of MainWindow).
+
+File:   Save (Ctrl+S), Save As (Ctrl+Shift+S), Export…, Export Layer…, Export Panorama…,
+        Export Cameras…; autosave to a recovery file every few minutes and on quit with
+        unsaved changes; at start, an offer to recover work a crash left behind.
+Create: Camera Path ▸ Record While Walking, Add Keyframe from View (K), Path from
+        Bookmarks, Play Preview, Load/Save Path…, Clear; Render Video….
+All long work runs through `window.run_job` (progress bar + Cancel); the pure logic lives
+in scene/project.py, scene/export.py, scene/campath.py and generators/video.py.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
+                             QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
+                             QInputDialog, QLineEdit, QMessageBox, QPushButton, QSpinBox,
+                             QWidget)
+
+from scene import project as proj
+from scene.campath import CameraPath, Keyframe, PathRecorder
+from scene.world import World
+
+AUTOSAVE_SECONDS = 180.0
+RECORD_HZ = 10.0
+EXPORT_FILTERS = ("3DGS PLY (*.ply);;antimatter15 splat (*.splat);;Niantic SPZ (*.spz);;"
+                  "glTF binary mesh (*.glb);;Wavefront OBJ mesh (*.obj)")
+VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "1024x1024"]
+
+
+def install(window: Any) -> None:
+    """Add the project / export / camera-path actions to `window`."""
+    window.project_ext = ProjectExtension(window)
+
+
+class ProjectExtension(QObject):
+    """Owns save state, autosave, the camera path and its recorder for one window."""
+
+    _render_request = pyqtSignal(object, object, object)  # camera, result box, threading.Event
+    saved = pyqtSignal(object)   # Path, after a successful save
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.dirty = False
+        self.ask_on_close = os.environ.get("WANDER_NO_DIALOGS") is None
+        self.autosave_folder = self._autosave_folder()
+        self.path: CameraPath | None = None
+        self.recorder = PathRecorder()
+        self._world: World | None = None
+        self._autosaving = threading.Lock()
+        self._preview_t0 = 0.0
+        self._preview_mode: str | None = None
+        self._build_actions()
+        self._render_request.connect(self._render_on_gui)
+        self._record_timer = QTimer(self)
+        self._record_timer.timeout.connect(self._record_sample)
+        self._preview_timer = QTimer(self)
+        self._preview_timer.timeout.connect(self._preview_tick)
+        self.autosave_timer = QTimer(self)
+        secs = float(os.environ.get("WANDER_AUTOSAVE_SECONDS", AUTOSAVE_SECONDS))
+        self.autosave_timer.timeout.connect(self.autosave_now)
+        self.autosave_timer.start(int(secs * 1000))
+        if hasattr(window, "world_replaced"):
+            window.world_replaced.connect(self._on_world_replaced)
+        self._on_world_replaced(window.world)
+        window.installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.on_quit)
+        QTimer.singleShot(400, self.offer_recovery)
+
+    # ================================================================ set-up
+    def _autosave_folder(self) -> Path:
+        env = os.environ.get("WANDER_AUTOSAVE_DIR")
+        if env:
+            return Path(env)
+        settings = getattr(self.win, "settings", None)
+        q = getattr(settings, "q", None)
+        if q is not None and q.fileName():
+            return Path(q.fileName()).parent / "autosave"
+        return proj.autosave_dir()
+
+    def _action(self, menu: Any, text: str, slot: Any, shortcut: str | None = None,
+                tip: str = "", checkable: bool = False) -> QAction:
+        a = QAction(text, self.win)
+        if shortcut:
+            a.setShortcut(QKeySequence(shortcut))
+        if tip:
+            a.setStatusTip(tip)
+        a.setCheckable(checkable)
+        a.triggered.connect(lambda _=False: slot())
+        menu.addAction(a)
+        self.win.addAction(a)  # shortcuts keep working in full screen
+        return a
+
+    def _build_actions(self) -> None:
+        f = self.win.menu("&File")
+        f.addSeparator()
+        self.save_action = self._action(f, "&Save Project", self.save, "Ctrl+S",
+                                        "Save the world as a .wander project")
+        self.save_as_action = self._action(f, "Save Project &As…", self.save_as, "Ctrl+Shift+S")
+        f.addSeparator()
+        self._action(f, "&Export…", self.export_dialog, "Ctrl+E",
+                     "Export the visible scene to PLY / SPLAT / SPZ / GLB / OBJ")
+        self._action(f, "Export &Layer…", self.export_layer_dialog)
+        self._action(f, "Export &Panorama…", self.export_panorama_dialog)
+        self._action(f, "Export &Cameras (COLMAP)…", self.export_cameras_dialog)
+
+        c = self.win.menu("&Create")
+        m = c.addMenu("Camera &Path")
+        self.record_action = self._action(m, "&Record While Walking", self.toggle_record,
+                                          "Ctrl+R", checkable=True)
+        self._action(m, "Add &Keyframe from View", self.add_keyframe, "K")
+        self._action(m, "Path from &Bookmarks", self.path_from_bookmarks)
+        self.preview_action = self._action(m, "&Play Preview", self.toggle_preview,
+                                           "Ctrl+Shift+P", checkable=True)
+        m.addSeparator()
+        self._action(m, "&Load Path…", self.load_path_dialog)
+        self._action(m, "&Save Path…", self.save_path_dialog)
+        self._action(m, "&Clear Path", self.clear_path)
+        self._action(c, "Render &Video…", self.render_video_dialog, tip="Render the camera path to MP4")
+
+    # ============================================================ dirty state
+    def _on_world_replaced(self, world: World) -> None:
+        if self._world is not None:
+            self._world.unsubscribe(self._on_world_changed)
+        self._world = world
+        world.subscribe(self._on_world_changed)
+        self.dirty = False
+
+    def _on_world_changed(self, what: str) -> None:
+        self.dirty = True
+
+    @property
+    def project_path(self) -> Path | None:
+        p = getattr(self.win, "path", None)
+        return Path(p) if p is not None and Path(p).suffix.lower() == proj.EXTENSION else None
+
+    # ================================================================= saving
+    def save(self, path: str | Path | None = None, on_saved: Any = None) -> Any:
+        """Save to the current project (or `path`); asks for a name when there is none."""
+        target = Path(path) if path is not None else self.project_path
+        if target is None:
+            self.save_as()
+            return None
+        if target.suffix.lower() != proj.EXTENSION:
+            target = target.with_suffix(proj.EXTENSION)
+        snap = proj.snapshot_world(self.win.world)
+        old_project = self.project_path
+
+        def work(progress: Any, cancel: Any) -> Path:
+            progress(0.1, f"Saving {target.name}")
+            proj.save_project(snap, target)
+            return target
+
+        def done(p: Path) -> None:
+            self.win.path = p
+            self.dirty = False
+            proj.discard_autosave(old_project, self.autosave_folder)
+            proj.discard_autosave(p, self.autosave_folder)
+            settings = getattr(self.win, "settings", None)
+            if settings is not None and hasattr(settings, "add_recent"):
+                settings.add_recent(p)
+            if hasattr(self.win, "_update_title"):
+                self.win._update_title()
+            self.win.show_status(f"Saved {p.name}")
+            self.saved.emit(p)
+            if on_saved:
+                on_saved(p)
+
+        return self.win.run_job(f"Saving {target.name}", work, done)
+
+    def save_as(self) -> None:
+        start = str(self.project_path or Path.home() / "Untitled.wander")
+        path, _ = QFileDialog.getSaveFileName(self.win, "Save project", start,
+                                              "Wander projects (*.wander)")
+        if path:
+            self.save(path)
+
+    # =============================================================== autosave
+    def autosave_now(self, wait: bool = False) -> bool:
+        """Write the recovery file if there are unsaved changes (off the GUI thread)."""
+        world = self.win.world
+        if not self.dirty or world.is_empty():
+            return False
+        if not self._autosaving.acquire(blocking=False):
+            return False
+        snap, project_path, folder = proj.snapshot_world(world), self.project_path, self.autosave_folder
+
+        def work() -> None:
+            try:
+                proj.write_autosave(snap, project_path, folder)
+            except Exception:  # noqa: BLE001 - autosave must never disturb the user
+                pass
+            finally:
+                self._autosaving.release()
+
+        t = threading.Thread(target=work, name="autosave", daemon=True)
+        t.start()
+        if wait:
+            t.join()
+        return True
+
+    def on_quit(self) -> None:
+        """Unsaved changes at quit go to the recovery file; a clean quit removes it."""
+        if self.dirty and not self.win.world.is_empty():
+            with self._autosaving:
+                try:
+                    proj.write_autosave(proj.snapshot_world(self.win.world), self.project_path,
+                                        self.autosave_folder)
+                except Exception:  # noqa: BLE001
+                    pass
+        else:
+            proj.discard_autosave(self.project_path, self.autosave_folder)
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if obj is self.win and event.type() == QEvent.Type.Close and self.ask_on_close \
+                and self.dirty and not self.win.world.is_empty():
+            name = self.project_path.name if self.project_path else "this world"
+            ans = QMessageBox.question(
+                self.win, "Unsaved changes", f"Save the changes to {name} before closing?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if ans == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return True
+            if ans == QMessageBox.StandardButton.Discard:
+                self.dirty = False
+                proj.discard_autosave(self.project_path, self.autosave_folder)
+                return False
+            if self.project_path is None:
+                path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
+                                                      str(Path.home() / "Untitled.wander"),
+                                                      "Wander projects (*.wander)")
+                if not path:
+                    event.ignore()
+                    return True
+            else:
+                path = str(self.project_path)
+            event.ignore()  # close again once the save has finished
+            self.save(path, on_saved=lambda p: self.win.close())
+            return True
+        return super().eventFilter(obj, event)
+
+    def offer_recovery(self, ask: Any = None) -> bool:
+        """Offer to reopen the newest recovery file; `ask(recovery) -> 'recover'|'discard'|
+        'later'` replaces the dialog (tests). Returns True if a recovery is being loaded."""
+        recs = proj.find_recoveries(self.autosave_folder)
+        if not recs:
+            return False
+        rec = recs[0]
+        if ask is None:
+            if not self.ask_on_close:
+                return False
+            ask = self._ask_recovery
+        choice = ask(rec)
+        if choice == "discard":
+            proj.discard_recovery(rec)
+            return False
+        if choice != "recover":
+            return False
+
+        def done(res: tuple[World, list[str]]) -> None:
+            world, warnings = res
+            self.win.set_world(world, rec.project)
+            self.dirty = True  # recovered work is not in the project file yet
+            msg = "Recovered unsaved work" + (f" for {rec.project.name}" if rec.project else "")
+            if warnings:
+                msg += f" ({len(warnings)} warnings: {warnings[0]})"
+            self.win.show_status(msg + " — save it to keep it", 10000)
+
+        self.recovery_job = self.win.run_job("Recovering unsaved work",
+                                             lambda progress, cancel: proj.recover(rec), done)
+        return True
+
+    def _ask_recovery(self, rec: proj.Recovery) -> str:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
+        what = rec.project.name if rec.project else "an unsaved world"
+        box = QMessageBox(self.win)
+        box.setWindowTitle("Recover unsaved work?")
+        box.setText(f"Wander closed without saving changes to {what} (autosaved {when}).")
+        box.setInformativeText("Recover them now?")
+        rec_btn = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
+        dis_btn = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        clicked = box.clickedButton()
+        return "recover" if clicked is rec_btn else "discard" if clicked is dis_btn else "later"
+
+    # ================================================================= export
+    def export(self, out: str | Path, fmt: str | None = None, layer: Any = None,
+               options: Any = None) -> Any:
+        """Export in a job (visible layers baked, or one layer)."""
+        from scene.export import export_world
+
+        snap = proj.snapshot_world(self.win.world)
+        out = Path(out)
+
+        def work(progress: Any, cancel: Any) -> dict:
+            progress(0.1, f"Exporting {out.name}")
+            return export_world(snap, out, fmt, layer=layer, options=options)
+
+        def done(info: dict) -> None:
+            n = info.get("splats", info.get("vertices"))
+            unit = "splats" if "splats" in info else "vertices"
+            self.win.show_status(f"Exported {n:,} {unit} to {out.name}", 8000)
+
+        return self.win.run_job(f"Exporting {out.name}", work, done)
+
+    def export_dialog(self, layer: Any = None) -> None:
+        if self.win.world.is_empty():
+            self.win.show_status("Nothing to export: open or create a world first")
+            return
+        path, filt = QFileDialog.getSaveFileName(self.win, "Export", str(Path.home() / "scene.ply"),
+                                                 EXPORT_FILTERS)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += "." + filt.split("*.")[-1].rstrip(")")
+        options = None
+        if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
+            dlg = ExportOptionsDialog(self.win, self.win.world)
+            if dlg.exec() != QDialog.DialogCode.Accepted:
+                return
+            options = dlg.options()
+        self.export(path, None, layer, options)
+
+    def export_layer_dialog(self) -> None:
+        world = self.win.world
+        if world.is_empty():
+            return
+        lid = self.win.selected_layer_id() if hasattr(self.win, "selected_layer_id") else None
+        if lid is None:
+            names = [lay.name for lay in world.layers]
+            name, ok = QInputDialog.getItem(self.win, "Export layer", "Layer:", names, 0, False)
+            if not ok:
+                return
+            lid = world.find(name).id
+        self.export_dialog(layer=lid)
+
+    def export_panorama_dialog(self) -> None:
+        from scene.export import export_panorama, find_panorama
+
+        pano = find_panorama(self.win.world)
+        if pano is None:
+            self.win.show_status("This world has no panorama to export", 6000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self.win, "Export panorama",
+                                              str(Path.home() / "panorama.png"), "PNG (*.png)")
+        if path:
+            self.win.run_job("Exporting panorama", lambda p, c: export_panorama(pano, path),
+                             lambda files: self.win.show_status(
+                                 f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000))
+
+    def export_cameras_dialog(self) -> None:
+        from scene.export import bookmark_cameras, export_cameras
+
+        world = self.win.world
+        cams = bookmark_cameras(world, 1920, 1080)
+        if self.path is not None and not cams:  # no bookmarks: the path's keyframes
+            cams = [kf.camera(1920, 1080) for kf in self.path.keyframes]
+        if not cams:
+            self.win.show_status("No bookmarks or camera path to export as cameras", 6000)
+            return
+        folder = QFileDialog.getExistingDirectory(self.win, "Export cameras to folder")
+        if folder:
+            self.win.run_job("Exporting cameras", lambda p, c: export_cameras(cams, folder),
+                             lambda files: self.win.show_status(
+                                 f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000))
+
+    # ============================================================ camera path
+    def toggle_record(self) -> None:
+        if self._record_timer.isActive():
+            self._record_timer.stop()
+            self.record_action.setChecked(False)
+            try:
+                self.path = self.recorder.path()
+            except ValueError as exc:
+                self.win.show_status(str(exc), 6000)
+                return
+            self.win.show_status(f"Recorded a {self.path.duration:.1f} s path with "
+                                 f"{len(self.path)} keyframes — Create > Render Video…", 8000)
+        else:
+            self.recorder.clear()
+            self._record_sample()
+            self._record_timer.start(int(1000 / RECORD_HZ))
+            self.record_action.setChecked(True)
+            self.win.show_status("Recording the camera path: walk around, Ctrl+R to stop", 8000)
+
+    def _record_sample(self) -> None:
+        self.recorder.add(self.win.current_camera(), time.perf_counter())
+
+    def add_keyframe(self) -> None:
+        """Append the current view, 2 s (or walking pace) after the last keyframe."""
+        cam = self.win.current_camera()
+        kfs = list(self.path.keyframes) if self.path is not None else []
+        t = 0.0
+        if kfs:
+            dist = float(np.linalg.norm(cam.position - kfs[-1].position))
+            t = kfs[-1].time + max(2.0, dist / 1.4)
+        kfs.append(Keyframe.from_camera(cam, t))
+        self.path = CameraPath(kfs)
+        self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
+
+    def path_from_bookmarks(self) -> None:
+        try:
+            self.path = CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0)
+        except ValueError as exc:
+            self.win.show_status(str(exc), 6000)
+            return
+        self.win.show_status(f"Camera path through {len(self.path)} bookmarks "
+                             f"({self.path.duration:.0f} s)", 6000)
+
+    def clear_path(self) -> None:
+        self.path = None
+        self.recorder.clear()
+        self.win.show_status("Camera path cleared", 3000)
+
+    def load_path_dialog(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.win, "Load camera path", str(Path.home()),
+                                              "Camera paths (*.json)")
+        if path:
+            try:
+                self.path = CameraPath.load(path)
+            except (ValueError, OSError) as exc:
+                QMessageBox.warning(self.win, "Camera path", str(exc))
+                return
+            self.win.show_status(f"Loaded {len(self.path)} keyframes", 4000)
+
+    def save_path_dialog(self) -> None:
+        if self.path is None:
+            self.win.show_status("No camera path yet: record one or add keyframes (K)", 6000)
+            return
+        path, _ = QFileDialog.getSaveFileName(self.win, "Save camera path",
+                                              str(Path.home() / "path.json"), "JSON (*.json)")
+        if path:
+            self.path.save(path)
+
+    def toggle_preview(self) -> None:
+        if self._preview_timer.isActive():
+            self._stop_preview()
+            return
+        if self.path is None or len(self.path) < 2:
+            self.preview_action.setChecked(False)
+            self.win.show_status("Need a camera path with two or more keyframes", 6000)
+            return
+        nav = self.win.viewport.nav
+        self._preview_mode = getattr(nav, "mode", None)
+        if hasattr(self.win, "set_mode"):
+            self.win.set_mode("fly")  # no gravity pulling the camera off the path
+        self._preview_t0 = time.perf_counter()
+        self._preview_timer.start(16)
+        self.preview_action.setChecked(True)
+
+    def _preview_tick(self) -> None:
+        t = self.path.start + time.perf_counter() - self._preview_t0 if self.path else 0.0
+        if self.path is None or t > self.path.start + self.path.duration:
+            self._stop_preview()
+            return
+        self.show_path_time(t)
+
+    def show_path_time(self, t: float) -> None:
+        """Put the viewport camera at the path's pose at time t."""
+        kf = self.path.keyframe_at(t)
+        cam = self.path.camera(t, 2, 2)
+        vp = self.win.viewport
+        vp.nav.set_view_world(kf.position, cam.forward)
+        vp.request_full()
+
+    def _stop_preview(self) -> None:
+        self._preview_timer.stop()
+        self.preview_action.setChecked(False)
+        if self._preview_mode and hasattr(self.win, "set_mode"):
+            self.win.set_mode(self._preview_mode)
+
+    # ================================================================== video
+    def render_video(self, out: str | Path, size: tuple[int, int], fps: float,
+                     crf: int = 18) -> Any:
+        """Render the camera path to `out` in a job; frames drawn on the GUI thread by the
+        viewport's own renderer (GL lives there), encoding on the worker."""
+        from generators.video import render_video
+
+        if self.path is None:
+            raise ValueError("no camera path: record one, add keyframes (K) or use bookmarks")
+        path, world, out = self.path, self.win.world, Path(out)
+
+        def work(progress: Any, cancel: Any) -> Any:
+            def render(scene_obj: Any, cam: Any) -> np.ndarray:
+                box: dict[str, Any] = {}
+                ev = threading.Event()
+                self._render_request.emit(cam, box, ev)
+                while not ev.wait(0.05):
+                    cancel.check()
+                if "error" in box:
+                    raise box["error"]
+                return box["image"]
+
+            return render_video(world, path, out, render, size=size, fps=fps, crf=crf,
+                                progress=progress, cancel=cancel)
+
+        def done(res: Any) -> None:
+            self.win.show_status(f"Wrote {res.path.name}: {res.frames} frames, "
+                                 f"{res.ms_per_frame:.0f} ms/frame", 10000)
+
+        return self.win.run_job(f"Rendering {out.name}", work, done)
+
+    def _render_on_gui(self, cam: Any, box: dict, ev: threading.Event) -> None:
+        try:
+            box["image"] = self.win.viewport.render_to_image(cam.width, cam.height, camera=cam)
+        except Exception as exc:  # noqa: BLE001 - re-raised on the worker
+            box["error"] = exc
+        finally:
+            ev.set()
+
+    def render_video_dialog(self) -> None:
+        if self.path is None:
+            if len(self.win.world.bookmarks) >= 2:
+                self.path_from_bookmarks()
+            else:
+                QMessageBox.information(self.win, "Render video",
+                                        "Make a camera path first: Create > Camera Path > Record "
+                                        "While Walking, or add keyframes with K.")
+                return
+        dlg = VideoDialog(self.win, self.path)
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            size, fps, out = dlg.values()
+            self.render_video(out, size, fps)
+        except (ValueError, FileNotFoundError) as exc:
+            QMessageBox.warning(self.win, "Render video", str(exc))
+
+
+# ====================================================================== dialogs
+class ExportOptionsDialog(QDialog):
+    """SH degree, minimum opacity, crop box."""
+
+    def __init__(self, parent: QWidget, world: World) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export options")
+        form = QFormLayout(self)
+        self.sh = QComboBox()
+        deg = max((lay.data.sh_degree for lay in world.layers if not lay.is_mesh), default=0)
+        self.sh.addItems([str(d) for d in range(deg + 1)])
+        self.sh.setCurrentIndex(deg)
+        form.addRow("SH degree to keep", self.sh)
+        self.opacity = QDoubleSpinBox()
+        self.opacity.setRange(0.0, 0.99)
+        self.opacity.setSingleStep(0.01)
+        self.opacity.setValue(0.0)
+        form.addRow("Drop splats with opacity below", self.opacity)
+        self.crop = QCheckBox("Crop to box")
+        form.addRow(self.crop)
+        lo, hi = world.bounds()
+        self.box: list[QDoubleSpinBox] = []
+        for label, vals in (("Box min", lo), ("Box max", hi)):
+            row = QHBoxLayout()
+            for v in vals:
+                s = QDoubleSpinBox()
+                s.setRange(-1e6, 1e6)
+                s.setDecimals(3)
+                s.setValue(float(v))
+                s.setEnabled(False)
+                self.crop.toggled.connect(s.setEnabled)
+                row.addWidget(s)
+                self.box.append(s)
+            form.addRow(label, row)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def options(self) -> Any:
+        from scene.export import ExportOptions
+
+        crop = None
+        if self.crop.isChecked():
+            v = [s.value() for s in self.box]
+            crop = (v[:3], v[3:])
+        return ExportOptions(sh_degree=int(self.sh.currentText()), crop=crop,
+                             min_opacity=self.opacity.value())
+
+
+class VideoDialog(QDialog):
+    """Resolution, frame rate and output file for Render Video."""
+
+    def __init__(self, parent: QWidget, path: CameraPath) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Render video")
+        form = QFormLayout(self)
+        self.size = QComboBox()
+        self.size.setEditable(True)
+        self.size.addItems(VIDEO_SIZES)
+        form.addRow("Size (WxH)", self.size)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 120)
+        self.fps.setValue(30)
+        form.addRow("Frames per second", self.fps)
+        self.out = QLineEdit(str(Path.home() / "flythrough.mp4"))
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.out)
+        row.addWidget(browse)
+        form.addRow("Output", row)
+        form.addRow("Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes",
+                                          readOnly=True))
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Video file", self.out.text(), "MP4 (*.mp4)")
+        if path:
+            self.out.setText(path if path.lower().endswith(".mp4") else path + ".mp4")
+
+    def values(self) -> tuple[tuple[int, int], float, str]:
+        from generators.video import parse_size
+
+        return parse_size(self.size.currentText()), float(self.fps.value()), self.out.text()
