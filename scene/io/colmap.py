@@ -141,7 +141,10 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         raise SceneFormatError(cpath, "malformed camera line") from None
     ipath = folder / "images.txt"
     cams: list[Camera] = []
-    text = ipath.read_text(errors="replace").splitlines()
+    try:
+        text = ipath.read_text(errors="replace").splitlines()
+    except OSError as exc:
+        raise SceneFormatError(ipath, f"cannot read: {exc}") from None
     lines = [ln for ln in text if not ln.lstrip().startswith("#")]
     # images.txt has two lines per image: the pose, then the (possibly empty) 2D points
     for k in range(0, len(lines) - 1 + (len(lines) % 2), 2):
@@ -149,6 +152,7 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         if not w:
             continue
         try:
+            image_id = int(w[0])
             qw, qx, qy, qz, tx, ty, tz = (float(x) for x in w[1:8])
             cid, name = int(w[8]), " ".join(w[9:])
         except (ValueError, IndexError):
@@ -158,7 +162,7 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         model, wd, ht, (fx, fy, cx, cy) = intr[cid]
         r = quat_to_rotation(np.array([qw, qx, qy, qz]))
         cams.append(Camera(wd, ht, fx, fy, cx, cy, r, [tx, ty, tz], name,
-                           {"colmap_model": model, "image_id": int(w[0])}))
+                           {"colmap_model": model, "image_id": image_id}))
     pts, cols = np.zeros((0, 3)), np.zeros((0, 3), np.float32)
     ppath = folder / "points3D.txt"
     if ppath.exists():
