@@ -1,0 +1,142 @@
+"""Objects in the real window (pytest-qt under Xvfb): insert from a photo through the job
+runner, see it rendered, move with keys, undo / redo, duplicate, delete, hide, rename."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import skimage.data
+
+from viewer.app import configure_gl
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+from PyQt6.QtCore import Qt  # noqa: E402
+
+from generators.objects.pipeline import ObjectRequest  # noqa: E402
+from scene.gaussians import GaussianCloud  # noqa: E402
+from scene.world import Layer, World  # noqa: E402
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    from viewer import ext_objects
+    from viewer.main_window import MainWindow
+
+    win = MainWindow(install_extensions=False)
+    ext_objects.install(win)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(640, 420)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()  # window shortcuts (Alt+arrows, Ctrl+D...) need the active window
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    yield win
+    win.jobs.cancel_all()
+    win.close()
+
+
+def press(qtbot, window, key, mod=Qt.KeyboardModifier.NoModifier) -> None:  # noqa: ANN001
+    """A key press in the viewport, then a moment for the window's deferred action updates."""
+    qtbot.keyClick(window.viewport, key, mod)
+    qtbot.wait(30)
+
+
+def grey_floor() -> GaussianCloud:
+    g = np.arange(-4, 4, 0.1)
+    fx, fz = np.meshgrid(g, g)
+    pts = np.stack([fx.ravel(), np.zeros(fx.size), fz.ravel()], 1)
+    scales = np.tile([0.06, 0.01, 0.06], (len(pts), 1))
+    return GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.45), scales, opacity=0.98)
+
+
+def test_insert_move_undo_delete_in_the_app(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("floor", grey_floor()))
+    window.set_world(w)
+    qtbot.wait(200)
+    window.set_mode("fly")  # no gravity: the test looks at a fixed spot
+    window.viewport.nav.set_view_world([0.0, 1.2, 2.5], [0.0, -0.45, -1.0])
+    tools = window.extensions["objects_tools"]
+    before = window.viewport.render_to_image(160, 120).astype(int)
+
+    tools.start(ObjectRequest(image=skimage.data.coffee(), resolution=96, with_mesh=False))
+    qtbot.waitUntil(lambda: len(window.world.layers) == 2, timeout=60000)
+    obj = window.world.layers[1]
+    assert obj.kind == "object" and obj.source["backend"] == "classical"
+    assert window.selected_layer_id() == obj.id
+    lo, _ = obj.world_bounds()
+    assert abs(lo[1]) < 0.05                      # resting on the floor it was dropped on
+    after = window.viewport.render_to_image(160, 120).astype(int)
+    changed = np.abs(after - before).max(axis=2) > 30
+    assert changed.mean() > 0.02                  # the cup is in the picture
+    ys, xs = np.nonzero(changed)
+    assert 40 < xs.mean() < 120                   # ... near the middle, where we looked
+
+    t0 = obj.transform.copy()
+    window.viewport.setFocus()
+    press(qtbot, window, Qt.Key.Key_Right, Qt.KeyboardModifier.AltModifier)
+    assert obj.transform[0, 3] > t0[0, 3]
+    qtbot.wait(300)
+    moved = window.viewport.render_to_image(160, 120).astype(int)
+    assert np.abs(moved - after).max() > 30
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.allclose(obj.transform, t0)
+    press(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert obj.transform[0, 3] > t0[0, 3]
+
+    qtbot.keyClick(window.viewport, Qt.Key.Key_BracketRight)     # turn
+    press(qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    assert [x.kind for x in window.world.layers] == ["world", "object", "object"]
+    dup = window.world.layers[2]
+    press(qtbot, window, Qt.Key.Key_Delete)
+    assert [x.id for x in window.world.layers] == [window.world.layers[0].id, obj.id]
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.world.layers[2] is dup
+
+    window.select_layer(obj.id)
+    press(qtbot, window, Qt.Key.Key_H)
+    assert not obj.visible
+    qtbot.wait(300)
+    hidden = window.viewport.render_to_image(160, 120).astype(int)
+    assert tools.rename("espresso cup") and obj.name == "espresso cup"
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert obj.visible and obj.name != "espresso cup"
+    qtbot.wait(300)
+    shown = window.viewport.render_to_image(160, 120).astype(int)
+    assert np.abs(shown - hidden).max() > 30
+
+
+def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("floor", grey_floor()))
+    window.set_world(w)
+    qtbot.wait(100)
+    window.set_mode("fly")
+    window.viewport.nav.set_view_world([0.0, 1.2, 2.5], [0.0, -0.45, -1.0])
+    tools = window.extensions["objects_tools"]
+    bad = tmp_path / "broken.glb"
+    bad.write_bytes(b"nope")
+    errors: list[BaseException] = []
+    job = window.run_job("import", lambda p, c: __import__("generators.objects.pipeline", fromlist=["x"])
+                         .generate_object(ObjectRequest(backend="import", input=bad), p, c),
+                         tools.insert_result, errors.append)
+    qtbot.waitUntil(lambda: bool(errors), timeout=20000)
+    assert "broken.glb" in str(errors[0]) and len(window.world.layers) == 1 and job is not None
+
+    import trimesh
+
+    mesh_path = tmp_path / "box.glb"
+    trimesh.creation.box((1, 1, 1)).export(str(mesh_path))
+    tools.start(ObjectRequest(backend="import", input=mesh_path, samples=3000))
+    qtbot.waitUntil(lambda: len(window.world.layers) == 2, timeout=20000)
+    obj = window.world.layers[1]
+    press(qtbot, window, Qt.Key.Key_PageUp, Qt.KeyboardModifier.AltModifier)
+    assert obj.world_bounds()[0][1] > 0.01
+    press(qtbot, window, Qt.Key.Key_End)
+    assert abs(obj.world_bounds()[0][1]) < 0.03
