@@ -171,6 +171,7 @@ def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
         world_from_photos(panorama=bad)
 
 
+@pytest.mark.gl
 def test_start_view_render_matches_the_photo(rocket: Path, x_display: str) -> None:
     """Walkability: from the start camera the world looks like the photo (PSNR >= 25 dB)."""
     from generators.images import load_image
