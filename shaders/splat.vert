@@ -1,131 +1,35 @@
 #version 330 core
-// Gaussian splat vertex shader: one quad (4 vertices, 2 indexed triangles) per splat.
-// Attributes live in textures (uploaded once); the only buffer re-uploaded after a sort is
-// the order buffer (splat indices back to front), read through a texture buffer.
-// No vertex attributes: quad j's corner k is vertex 4j + k. (Plain indexed quads instead of
-// instancing: Mesa's llvmpipe runs instances of 4 vertices one by one, several times slower.) EWA projection follows the reference rasterizer:
-// Jacobian with x/z, y/z clamped to 1.3 tan(fov/2), +0.3 px^2 low-pass on the diagonal.
+// Gaussian splat quads: one quad (4 vertices, 2 indexed triangles) per splat, no vertex
+// attributes: quad j's corner k is vertex 4j + k. Quad j draws the j-th splat of the
+// back-to-front order, whose screen footprint prep.frag computed into three textures.
+// (Plain indexed quads instead of instancing: llvmpipe runs 4-vertex instances one by one.)
 
-#define MAX_LAYERS 32
 #define TEX_W 4096
 
-uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
-
-uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer 0)
-uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
-uniform int u_sh_texels;
-uniform int u_sh_degree;
-uniform mat4 u_models[MAX_LAYERS];  // world-from-layer similarity per layer slot
-uniform mat4 u_view;        // world -> OpenCV camera (x right, y down, z forward)
-uniform mat4 u_proj;        // OpenCV camera -> clip
-uniform vec3 u_campos;      // camera centre, world
-uniform vec4 u_intr;        // fx, fy, cx, cy in framebuffer pixels
-uniform vec2 u_size;        // framebuffer width, height
+uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)
+uniform sampler2D u_axes;    // RGBA32F quad half-axes in pixels
+uniform sampler2D u_rgba;    // RGBA32F colour, opacity
+uniform vec2 u_size;         // framebuffer width, height
 
 out vec3 v_color;
 out float v_opacity;
-out vec2 v_uv;              // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
-
-const float C0 = 0.28209479177387814;
-const float C1 = 0.4886025119029199;
-const float C2_0 = 1.0925484305920792;
-const float C2_1 = -1.0925484305920792;
-const float C2_2 = 0.31539156525252005;
-const float C2_3 = -1.0925484305920792;
-const float C2_4 = 0.5462742152960396;
-const float C3_0 = -0.5900435899266435;
-const float C3_1 = 2.890611442640554;
-const float C3_2 = -0.4570457994644658;
-const float C3_3 = 0.3731763325901154;
-const float C3_4 = -0.4570457994644658;
-const float C3_5 = 1.445305721320277;
-const float C3_6 = -0.5900435899266435;
-
-ivec2 texel(int linear) { return ivec2(linear % TEX_W, linear / TEX_W); }
-
-void cull() {
-    gl_Position = vec4(0.0, 0.0, 2.0, 1.0);   // outside the clip volume: no fragments
-    v_color = vec3(0.0); v_opacity = 0.0; v_uv = vec2(0.0);
-}
-
-vec3 sh_color(int i, vec3 d) {
-    vec4 q[12];
-    int base = i * u_sh_texels;
-    for (int k = 0; k < 12; ++k) {
-        q[k] = k < u_sh_texels ? texelFetch(u_color, texel(base + k), 0) : vec4(0.0);
-    }
-#define F(n) q[(n) / 4][(n) % 4]
-#define SH(k) vec3(F(3 * (k)), F(3 * (k) + 1), F(3 * (k) + 2))
-    vec3 c = 0.5 + C0 * SH(0);
-    if (u_sh_degree >= 1) {
-        float x = d.x, y = d.y, z = d.z;
-        c += -C1 * y * SH(1) + C1 * z * SH(2) - C1 * x * SH(3);
-        if (u_sh_degree >= 2) {
-            float xx = x * x, yy = y * y, zz = z * z;
-            c += C2_0 * x * y * SH(4) + C2_1 * y * z * SH(5) + C2_2 * (2.0 * zz - xx - yy) * SH(6)
-               + C2_3 * x * z * SH(7) + C2_4 * (xx - yy) * SH(8);
-            if (u_sh_degree >= 3) {
-                c += C3_0 * y * (3.0 * xx - yy) * SH(9) + C3_1 * x * y * z * SH(10)
-                   + C3_2 * y * (4.0 * zz - xx - yy) * SH(11)
-                   + C3_3 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * SH(12)
-                   + C3_4 * x * (4.0 * zz - xx - yy) * SH(13) + C3_5 * z * (xx - yy) * SH(14)
-                   + C3_6 * x * (xx - 3.0 * yy) * SH(15);
-            }
-        }
-    }
-#undef SH
-#undef F
-    return max(c, vec3(0.0));
-}
+out vec2 v_uv;               // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
 
 void main() {
-    int i = int(texelFetch(u_order, gl_VertexID >> 2).r);
-    vec2 a_corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
-    vec4 g0 = texelFetch(u_geom, texel(3 * i), 0);
-    vec4 g1 = texelFetch(u_geom, texel(3 * i + 1), 0);
-    vec4 g2 = texelFetch(u_geom, texel(3 * i + 2), 0);
-    mat4 model = u_models[int(g2.z)];
-    vec3 pw = (model * vec4(g0.xyz, 1.0)).xyz;
-    vec3 t = (u_view * vec4(pw, 1.0)).xyz;
-    if (t.z <= 0.2) { cull(); return; }
-    vec4 clip = u_proj * vec4(t, 1.0);
-    vec2 ndc = clip.xy / clip.w;
-    if (abs(ndc.x) > 1.3 || abs(ndc.y) > 1.3) { cull(); return; }
-
-    // Camera-space covariance: T S T^T with T = view rotation * (s R) of the layer.
-    mat3 S = mat3(g1.x, g1.y, g1.z,  g1.y, g1.w, g2.x,  g1.z, g2.x, g2.y);
-    mat3 A = mat3(model);
-    mat3 T = mat3(u_view) * A;
-    mat3 Sc = T * S * transpose(T);
-
-    float fx = u_intr.x, fy = u_intr.y, cx = u_intr.z, cy = u_intr.w;
-    float tanx = 0.5 * u_size.x / fx, tany = 0.5 * u_size.y / fy;
-    float tx = t.z * clamp(t.x / t.z, -(cx / fx + 0.3 * tanx), (u_size.x - cx) / fx + 0.3 * tanx);
-    float ty = t.z * clamp(t.y / t.z, -(cy / fy + 0.3 * tany), (u_size.y - cy) / fy + 0.3 * tany);
-    float iz = 1.0 / t.z;
-    // J is 2x3: rows (fx/z, 0, -fx tx/z^2), (0, fy/z, -fy ty/z^2); GLSL mat3x2 is column-major.
-    mat3x2 J = mat3x2(fx * iz, 0.0,  0.0, fy * iz,  -fx * tx * iz * iz, -fy * ty * iz * iz);
-    mat2 cov = J * Sc * transpose(J);
-    float a = cov[0][0] + 0.3, b = cov[0][1], c = cov[1][1] + 0.3;
-    float det = a * c - b * b;
-    float opacity = g0.w;
-    if (det <= 0.0 || opacity < 1.0 / 255.0) { cull(); return; }
-
-    float mid = 0.5 * (a + c);
-    float rad = length(vec2(0.5 * (a - c), b));
-    float l1 = mid + rad;
-    float l2 = max(mid - rad, 1e-8);
-    vec2 e1 = abs(b) > 1e-12 ? normalize(vec2(b, l1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
-    vec2 e2 = vec2(-e1.y, e1.x);
-    // Quad half-size in sigmas: where opacity * exp(-r^2/2) reaches 1/255 (at most ~3.33 sigma).
-    float r = sqrt(2.0 * log(255.0 * opacity));
-    float lim = 2.0 * max(u_size.x, u_size.y);
-    vec2 off = a_corner.x * min(r * sqrt(l1), lim) * e1 + a_corner.y * min(r * sqrt(l2), lim) * e2;
-    v_uv = vec2(a_corner.x * min(r * sqrt(l1), lim) / sqrt(l1), a_corner.y * min(r * sqrt(l2), lim) / sqrt(l2));
-    gl_Position = clip + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * clip.w;
-
-    // View direction in the layer's own frame: rotate back by the inverse rotation.
-    vec3 dir = normalize(transpose(A) * normalize(pw - u_campos));
-    v_color = sh_color(i, dir);
-    v_opacity = opacity;
+    int j = gl_VertexID >> 2;
+    ivec2 tc = ivec2(j % TEX_W, j / TEX_W);
+    vec4 center = texelFetch(u_center, tc, 0);
+    if (center.w <= 0.0) {
+        gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: no fragments
+        v_color = vec3(0.0); v_opacity = 0.0; v_uv = vec2(0.0);
+        return;
+    }
+    vec4 axes = texelFetch(u_axes, tc, 0);
+    vec4 rgba = texelFetch(u_rgba, tc, 0);
+    vec2 corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
+    vec2 off = corner.x * axes.xy + corner.y * axes.zw;
+    gl_Position = center + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * center.w;
+    v_uv = corner * sqrt(2.0 * log(255.0 * rgba.a));
+    v_color = rgba.rgb;
+    v_opacity = rgba.a;
 }

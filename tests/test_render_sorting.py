@@ -64,6 +64,24 @@ def test_layer_depths_follow_the_layer_transform() -> None:
     assert idx.tolist() == list(range(10, 50))
 
 
+def test_frustum_cull_matches_projection() -> None:
+    from scene.camera import Camera
+    from viewer.sorting import Frustum
+
+    rng = np.random.default_rng(3)
+    means = rng.uniform(-5, 5, (20_000, 3)).astype(np.float32)
+    cam = Camera.look_at((1, 2, 8), (0, 0, 0), 50, 320, 200)
+    lay = layer_depth(np.eye(4), cam.R, cam.t, 0, len(means))
+    fr = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height, ndc_limit=1.3)
+    _, idx = view_depths(means, [lay], fr, 0.2)
+    uv, z = cam.project(means)
+    ndc = np.stack([2 * uv[:, 0] / cam.width - 1, 1 - 2 * uv[:, 1] / cam.height], 1)
+    expect = np.nonzero((z > 0.2) & (np.abs(ndc) <= 1.3).all(1))[0]
+    assert 1000 < len(expect) < len(means)
+    assert set(idx.tolist()) ^ set(expect.tolist()) <= set(
+        np.nonzero(np.abs(np.abs(ndc).max(1) - 1.3) < 1e-4)[0].tolist())  # only float ties differ
+
+
 def test_view_changed_thresholds() -> None:
     req = SortRequest(0, np.zeros((1, 3), np.float32), (), np.zeros(3), np.array([0, 0, 1.0]), None)
     assert view_changed(None, np.zeros(3), np.array([0, 0, 1.0]), 10)

@@ -21,9 +21,9 @@ from .gl_context import offscreen_context
 
 
 class Framebuffer:
-    """An RGBA32F colour + 24-bit depth framebuffer object of a fixed size."""
+    """A colour (RGBA32F by default, exact blending) + 24-bit depth framebuffer object."""
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, color_format: int | None = None) -> None:
         from OpenGL import GL
 
         limit = int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE))
@@ -33,7 +33,7 @@ class Framebuffer:
         self.fbo = GL.glGenFramebuffers(1)
         self.color, self.depth = GL.glGenRenderbuffers(2)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self.color)
-        GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_RGBA32F, width, height)
+        GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, color_format or GL.GL_RGBA32F, width, height)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self.depth)
         GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, width, height)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)

@@ -26,8 +26,8 @@ from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
-from .sorting import (NEAR_CULL, BackgroundSorter, LayerDepth, SortRequest, layer_depth,
-                      run_sort, view_changed)
+from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_depth, run_sort,
+                      view_changed)
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match splat.vert)
@@ -129,8 +129,6 @@ class SplatRenderer:
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
         self._rank = np.zeros(0, np.int64)             # (N,) importance rank (0 = most important)
         self._imp_order = np.zeros(0, np.int64)        # (N,) indices by importance
-        self._vis_key: tuple = ()
-        self._vis_imp: np.ndarray | None = None        # importance order restricted to visible
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
         self._order_seq = 0                             # bumped whenever self._order changes
@@ -207,7 +205,7 @@ class SplatRenderer:
             stats.sort_ms = sort_ms
             t0 = time.perf_counter()
             if self._selected != (self._order_seq, max_splats):
-                sel = self._select(order, visible, max_splats)
+                sel = self._select(order, max_splats)
                 data = np.ascontiguousarray(sel, dtype=np.uint32)
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
                 GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
@@ -236,15 +234,25 @@ class SplatRenderer:
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
             GL.glDeleteProgram(self._prog)
+            GL.glDeleteProgram(self._prep)
+            GL.glDeleteTextures(3, self._prep_tex)
+            GL.glDeleteFramebuffers(1, [self._prep_fbo])
             self._gl_ready = False
         self._dirty_layers = True
 
     # ------------------------------------------------------------ GL set-up
     def _init_gl(self) -> None:
-        self._prog = compile_program("splat.vert", "splat.frag", {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W})
+        defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
+        self._prep = compile_program("prep.vert", "prep.frag", defines)
         names = ["u_geom", "u_color", "u_sh_texels", "u_sh_degree", "u_models", "u_view", "u_proj",
-                 "u_campos", "u_intr", "u_size", "u_order"]
-        self._loc = {n: GL.glGetUniformLocation(self._prog, n) for n in names}
+                 "u_campos", "u_intr", "u_size", "u_order", "u_count"]
+        self._ploc = {n: GL.glGetUniformLocation(self._prep, n) for n in names}
+        self._prog = compile_program("splat.vert", "splat.frag", defines)
+        self._loc = {n: GL.glGetUniformLocation(self._prog, n)
+                     for n in ("u_center", "u_axes", "u_rgba", "u_size")}
+        self._prep_fbo = GL.glGenFramebuffers(1)
+        self._prep_tex = list(GL.glGenTextures(3))
+        self._prep_rows = 0
         self._vao = GL.glGenVertexArrays(1)
         self._ebo, self._order_buf = GL.glGenBuffers(2)
         self._ebo_quads = 0
@@ -305,8 +313,6 @@ class SplatRenderer:
         self._imp_order = np.argsort(-imp, kind="stable")
         self._rank = np.empty(len(imp), np.int64)
         self._rank[self._imp_order] = np.arange(len(imp))
-        self._vis_key = ()
-        self._vis_imp = None
         self._order = None
         self._last_request = None
         self._selected = None
@@ -346,20 +352,31 @@ class SplatRenderer:
         if cb is not None:
             cb()
 
-    def _request(self, cam: Camera, visible: list[_Slot], min_depth: float | None) -> SortRequest:
+    def _request(self, cam: Camera, visible: list[_Slot], exact: bool) -> SortRequest:
+        """Sort request for `cam`. Exact: cull as the shader does. Otherwise (background
+        sorts, used for several frames while the view drifts) keep a margin around the view
+        so splats turning into view are present before the next sort lands."""
         layers = tuple(layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible)
-        return SortRequest(self._generation, self._means, layers, cam.position, cam.forward, min_depth)
+        if exact:
+            frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+            min_depth = NEAR_CULL
+        else:
+            frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height,
+                                         ndc_limit=2.2)
+            min_depth = NEAR_CULL - 0.02 * self._scene_size()
+        return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
+                           min_depth, frustum)
 
     def _current_order(self, cam: Camera, visible: list[_Slot]):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted."""
         cur = self._order
         if self.sync_sort:
             # exact order for this camera; the async state restarts from it afterwards
-            res = run_sort(self._request(cam, visible, NEAR_CULL))
+            res = run_sort(self._request(cam, visible, True))
             self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
             return res.order, res.ms
         if cur is None or cur.request.generation != self._generation:
-            res = run_sort(self._request(cam, visible, None))
+            res = run_sort(self._request(cam, visible, False))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._order_seq += 1
             return res.order, res.ms
@@ -370,27 +387,21 @@ class SplatRenderer:
             self._order_seq += 1
         if self._force_resort or view_changed(self._last_request, cam.position, cam.forward,
                                               self._scene_size(), move_fraction=0.005):
-            req = self._request(cam, visible, None)
+            req = self._request(cam, visible, False)
             self._sorter.submit(req)
             self._last_request, self._force_resort = req, False
         return cur.order, sort_ms
 
-    def _select(self, order: np.ndarray, visible: list[_Slot], k: int | None) -> np.ndarray:
-        """The first `k` visible splats by importance, kept in `order`'s depth order."""
-        total = sum(s.stop - s.start for s in visible)
-        if k is None or k >= total:
+    def _select(self, order: np.ndarray, k: int | None) -> np.ndarray:
+        """At most `k` splats of `order` (those in view), the most important ones, kept in
+        `order`'s depth order."""
+        if k is None or k >= len(order):
             return order
-        key = tuple(s.layer.id for s in visible)
-        if self._vis_key != key or self._vis_imp is None:
-            mask = np.zeros(len(self._rank), bool)
-            for s in visible:
-                mask[s.start:s.stop] = True
-            self._vis_imp = self._imp_order[mask[self._imp_order]]
-            self._vis_key = key
         if k == 0:
             return order[:0]
-        cutoff = self._rank[self._vis_imp[k - 1]]
-        return order[self._rank[order] <= cutoff]
+        ranks = self._rank[order]
+        cutoff = np.partition(ranks, k - 1)[k - 1]
+        return order[ranks <= cutoff]
 
     # ----------------------------------------------------------------- draw
     def _scene_size(self) -> float:
@@ -443,9 +454,40 @@ class SplatRenderer:
         GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
         self._ebo_quads = cap
 
+    def _ensure_prep(self, count: int) -> int:
+        """Size the preprocessing targets for `count` splats; returns the rows in use."""
+        rows = max(1, math.ceil(count / TEX_W))
+        if rows > self._prep_rows:
+            cap = max(rows, min(2 * self._prep_rows, self._max_tex))
+            if cap > self._max_tex:
+                raise ValueError(f"{count} splats exceed this GPU's texture limits")
+            for tex in self._prep_tex:
+                GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+                GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, TEX_W, cap, 0, GL.GL_RGBA, GL.GL_FLOAT, None)
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
+                GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._prep_fbo)
+            for k, tex in enumerate(self._prep_tex):
+                GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0 + k, GL.GL_TEXTURE_2D, tex, 0)
+            GL.glDrawBuffers(3, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1, GL.GL_COLOR_ATTACHMENT2])
+            status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+            if status != GL.GL_FRAMEBUFFER_COMPLETE:
+                raise RuntimeError(f"splat preprocessing framebuffer incomplete (0x{int(status):x})")
+            self._prep_rows = cap
+        return rows
+
     def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int) -> None:
-        loc = self._loc
-        GL.glUseProgram(self._prog)
+        """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
+        grid, one texel per splat in draw order). Pass 2: one quad per splat, blended."""
+        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        rows = self._ensure_prep(count)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._prep_fbo)
+        GL.glViewport(0, 0, TEX_W, rows)
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_BLEND)
+        loc = self._ploc
+        GL.glUseProgram(self._prep)
         models = np.tile(np.eye(4, dtype=np.float32), (MAX_LAYERS, 1, 1))
         for s in self._slots:
             if s.baked is None:
@@ -458,25 +500,32 @@ class SplatRenderer:
         GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
         GL.glUniform1i(loc["u_sh_texels"], self._sh_texels)
         GL.glUniform1i(loc["u_sh_degree"], self._sh_degree)
-        GL.glActiveTexture(GL.GL_TEXTURE0)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex_geom)
-        GL.glUniform1i(loc["u_geom"], 0)
-        GL.glActiveTexture(GL.GL_TEXTURE1)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex_color)
-        GL.glUniform1i(loc["u_color"], 1)
+        GL.glUniform1i(loc["u_count"], count)
+        for unit, (target_kind, tex, name) in enumerate([
+                (GL.GL_TEXTURE_2D, self._tex_geom, "u_geom"), (GL.GL_TEXTURE_2D, self._tex_color, "u_color"),
+                (GL.GL_TEXTURE_BUFFER, self._tex_order, "u_order")]):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(target_kind, tex)
+            GL.glUniform1i(loc[name], unit)
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3)
         GL.glActiveTexture(GL.GL_TEXTURE2)
-        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
-        GL.glUniform1i(loc["u_order"], 2)
+        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
+
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        GL.glViewport(0, 0, cam.width, cam.height)
+        GL.glUseProgram(self._prog)
+        GL.glUniform2f(self._loc["u_size"], float(cam.width), float(cam.height))
+        for unit, name in enumerate(("u_center", "u_axes", "u_rgba")):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._prep_tex[unit])
+            GL.glUniform1i(self._loc[name], unit)
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-        GL.glBindVertexArray(self._vao)
         self._ensure_quads(count)
         GL.glDrawElements(GL.GL_TRIANGLES, 6 * count, GL.GL_UNSIGNED_INT, None)
-        GL.glActiveTexture(GL.GL_TEXTURE2)
-        GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
-        GL.glActiveTexture(GL.GL_TEXTURE1)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-        GL.glActiveTexture(GL.GL_TEXTURE0)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        for unit in (2, 1, 0):
+            GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)

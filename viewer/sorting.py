@@ -17,31 +17,69 @@ NEAR_CULL = 0.2
 
 @dataclass(frozen=True)
 class LayerDepth:
-    """Camera depth of a layer's splats is `means[start:stop] @ w + b`."""
+    """Camera coordinates of a layer's splats are `means[start:stop] @ rows.T + offset`."""
 
     start: int
     stop: int
-    w: np.ndarray  # (3,) float32: Aᵀ · camera forward, A = layer's 3×3 similarity block
-    b: float       # forward · layer translation + camera t_z
+    rows: np.ndarray    # (3, 3) float32: camera x, y, z axes expressed in layer coordinates (R_cam · A)
+    offset: np.ndarray  # (3,) float32: R_cam · layer translation + t_cam
+
+    @property
+    def w(self) -> np.ndarray:
+        return self.rows[2]
+
+    @property
+    def b(self) -> float:
+        return float(self.offset[2])
+
+
+@dataclass(frozen=True)
+class Frustum:
+    """Keep splats with x/z in [x_lo, x_hi] and y/z in [y_lo, y_hi] (camera coordinates)."""
+
+    x_lo: float
+    x_hi: float
+    y_lo: float
+    y_hi: float
+
+    @classmethod
+    def for_camera(cls, fx: float, fy: float, cx: float, cy: float, width: int, height: int,
+                   ndc_limit: float = 1.3) -> "Frustum":
+        """Centres within ±ndc_limit of the image in NDC (1.3 as the splat shader culls)."""
+        lo, hi = (1 - ndc_limit) / 2, (1 + ndc_limit) / 2
+        return cls((lo * width - cx) / fx, (hi * width - cx) / fx,
+                   (lo * height - cy) / fy, (hi * height - cy) / fy)
 
 
 def layer_depth(model: np.ndarray, R: np.ndarray, t: np.ndarray, start: int, stop: int) -> LayerDepth:
-    """Depth coefficients for one layer: model (4,4) world-from-layer; R (3,3), t (3,) OpenCV
-    world-to-camera."""
-    fwd = np.asarray(R, np.float64)[2]
+    """Camera-coordinate coefficients for one layer: model (4,4) world-from-layer;
+    R (3,3), t (3,) OpenCV world-to-camera."""
     m = np.asarray(model, np.float64)
-    return LayerDepth(start, stop, (m[:3, :3].T @ fwd).astype(np.float32),
-                      float(fwd @ m[:3, 3] + np.asarray(t, np.float64)[2]))
+    r = np.asarray(R, np.float64)
+    return LayerDepth(start, stop, (r @ m[:3, :3]).astype(np.float32),
+                      (r @ m[:3, 3] + np.asarray(t, np.float64)).astype(np.float32))
 
 
-def view_depths(means: np.ndarray, layers: Sequence[LayerDepth]) -> tuple[np.ndarray, np.ndarray]:
-    """Camera depths of the splats of `layers`, (M,) float32, and their global indices (M,) uint32."""
+def view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frustum | None = None,
+                min_depth: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Camera depths (M,) float32 and global indices (M,) uint32 of the splats of `layers`;
+    with `frustum`, only centres deeper than `min_depth` inside it."""
     depths, index = [], []
     for lay in layers:
         if lay.stop <= lay.start:
             continue
-        depths.append(means[lay.start:lay.stop] @ lay.w + np.float32(lay.b))
-        index.append(np.arange(lay.start, lay.stop, dtype=np.uint32))
+        pts = means[lay.start:lay.stop]
+        d = pts @ lay.rows[2] + lay.offset[2]
+        idx = np.arange(lay.start, lay.stop, dtype=np.uint32)
+        if frustum is not None:
+            keep = d > (min_depth if min_depth is not None else 0.0)
+            x = pts @ lay.rows[0] + lay.offset[0]
+            keep &= (x >= np.float32(frustum.x_lo) * d) & (x <= np.float32(frustum.x_hi) * d)
+            y = pts @ lay.rows[1] + lay.offset[1]
+            keep &= (y >= np.float32(frustum.y_lo) * d) & (y <= np.float32(frustum.y_hi) * d)
+            d, idx = d[keep], idx[keep]
+        depths.append(d)
+        index.append(idx)
     if not depths:
         return np.zeros(0, np.float32), np.zeros(0, np.uint32)
     if len(depths) == 1:
@@ -94,7 +132,8 @@ class SortRequest:
     layers: tuple[LayerDepth, ...]   # the visible Gaussian layers
     position: np.ndarray             # (3,) camera centre, world
     forward: np.ndarray              # (3,) unit view direction
-    min_depth: float | None
+    min_depth: float | None          # cull centres at or nearer than this depth
+    frustum: Frustum | None = None   # cull centres outside this (with a margin when async)
 
 
 @dataclass(frozen=True)
@@ -108,7 +147,7 @@ def run_sort(req: SortRequest) -> SortResult:
     import time
 
     t0 = time.perf_counter()
-    depth, index = view_depths(req.means, req.layers)
+    depth, index = view_depths(req.means, req.layers, req.frustum, req.min_depth)
     order = back_to_front(depth, index, req.min_depth)
     return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
 

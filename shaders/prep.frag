@@ -1,0 +1,131 @@
+#version 330 core
+// Per-splat preprocessing, run as a fragment shader over a TEX_W-wide grid: texel j handles
+// the j-th splat of the back-to-front order (so software GL spreads the work over all
+// cores and does it once per splat, not once per quad corner).
+// Attributes live in textures (uploaded once); the only buffer re-uploaded after a sort is
+// the order buffer (splat indices back to front), read through a texture buffer.
+// EWA projection as the reference rasterizer: Jacobian with x/z, y/z clamped to
+// 1.3 tan(fov/2), +0.3 px^2 low-pass on the diagonal.
+
+#define MAX_LAYERS 32
+#define TEX_W 4096
+
+uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
+uniform int u_count;             // splats in the order buffer
+
+uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer 0)
+uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
+uniform int u_sh_texels;
+uniform int u_sh_degree;
+uniform mat4 u_models[MAX_LAYERS];  // world-from-layer similarity per layer slot
+uniform mat4 u_view;        // world -> OpenCV camera (x right, y down, z forward)
+uniform mat4 u_proj;        // OpenCV camera -> clip
+uniform vec3 u_campos;      // camera centre, world
+uniform vec4 u_intr;        // fx, fy, cx, cy in framebuffer pixels
+uniform vec2 u_size;        // framebuffer width, height
+
+layout(location = 0) out vec4 o_center;  // clip-space centre; w = 0 marks a culled splat
+layout(location = 1) out vec4 o_axes;    // quad half-axes in pixels: (major.xy, minor.xy)
+layout(location = 2) out vec4 o_color;   // rgb, opacity
+
+const float C0 = 0.28209479177387814;
+const float C1 = 0.4886025119029199;
+const float C2_0 = 1.0925484305920792;
+const float C2_1 = -1.0925484305920792;
+const float C2_2 = 0.31539156525252005;
+const float C2_3 = -1.0925484305920792;
+const float C2_4 = 0.5462742152960396;
+const float C3_0 = -0.5900435899266435;
+const float C3_1 = 2.890611442640554;
+const float C3_2 = -0.4570457994644658;
+const float C3_3 = 0.3731763325901154;
+const float C3_4 = -0.4570457994644658;
+const float C3_5 = 1.445305721320277;
+const float C3_6 = -0.5900435899266435;
+
+ivec2 texel(int linear) { return ivec2(linear % TEX_W, linear / TEX_W); }
+
+void cull() {
+    o_center = vec4(0.0); o_axes = vec4(0.0); o_color = vec4(0.0);
+}
+
+vec3 sh_color(int i, vec3 d) {
+    vec4 q[12];
+    int base = i * u_sh_texels;
+    for (int k = 0; k < 12; ++k) {
+        q[k] = k < u_sh_texels ? texelFetch(u_color, texel(base + k), 0) : vec4(0.0);
+    }
+#define F(n) q[(n) / 4][(n) % 4]
+#define SH(k) vec3(F(3 * (k)), F(3 * (k) + 1), F(3 * (k) + 2))
+    vec3 c = 0.5 + C0 * SH(0);
+    if (u_sh_degree >= 1) {
+        float x = d.x, y = d.y, z = d.z;
+        c += -C1 * y * SH(1) + C1 * z * SH(2) - C1 * x * SH(3);
+        if (u_sh_degree >= 2) {
+            float xx = x * x, yy = y * y, zz = z * z;
+            c += C2_0 * x * y * SH(4) + C2_1 * y * z * SH(5) + C2_2 * (2.0 * zz - xx - yy) * SH(6)
+               + C2_3 * x * z * SH(7) + C2_4 * (xx - yy) * SH(8);
+            if (u_sh_degree >= 3) {
+                c += C3_0 * y * (3.0 * xx - yy) * SH(9) + C3_1 * x * y * z * SH(10)
+                   + C3_2 * y * (4.0 * zz - xx - yy) * SH(11)
+                   + C3_3 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * SH(12)
+                   + C3_4 * x * (4.0 * zz - xx - yy) * SH(13) + C3_5 * z * (xx - yy) * SH(14)
+                   + C3_6 * x * (xx - 3.0 * yy) * SH(15);
+            }
+        }
+    }
+#undef SH
+#undef F
+    return max(c, vec3(0.0));
+}
+
+void main() {
+    int j = int(gl_FragCoord.y) * TEX_W + int(gl_FragCoord.x);
+    if (j >= u_count) { cull(); return; }
+    int i = int(texelFetch(u_order, j).r);
+    vec4 g0 = texelFetch(u_geom, texel(3 * i), 0);
+    vec4 g1 = texelFetch(u_geom, texel(3 * i + 1), 0);
+    vec4 g2 = texelFetch(u_geom, texel(3 * i + 2), 0);
+    mat4 model = u_models[int(g2.z)];
+    vec3 pw = (model * vec4(g0.xyz, 1.0)).xyz;
+    vec3 t = (u_view * vec4(pw, 1.0)).xyz;
+    if (t.z <= 0.2) { cull(); return; }
+    vec4 clip = u_proj * vec4(t, 1.0);
+    vec2 ndc = clip.xy / clip.w;
+    if (abs(ndc.x) > 1.3 || abs(ndc.y) > 1.3) { cull(); return; }
+
+    // Camera-space covariance: T S T^T with T = view rotation * (s R) of the layer.
+    mat3 S = mat3(g1.x, g1.y, g1.z,  g1.y, g1.w, g2.x,  g1.z, g2.x, g2.y);
+    mat3 A = mat3(model);
+    mat3 T = mat3(u_view) * A;
+    mat3 Sc = T * S * transpose(T);
+
+    float fx = u_intr.x, fy = u_intr.y, cx = u_intr.z, cy = u_intr.w;
+    float tanx = 0.5 * u_size.x / fx, tany = 0.5 * u_size.y / fy;
+    float tx = t.z * clamp(t.x / t.z, -(cx / fx + 0.3 * tanx), (u_size.x - cx) / fx + 0.3 * tanx);
+    float ty = t.z * clamp(t.y / t.z, -(cy / fy + 0.3 * tany), (u_size.y - cy) / fy + 0.3 * tany);
+    float iz = 1.0 / t.z;
+    // J is 2x3: rows (fx/z, 0, -fx tx/z^2), (0, fy/z, -fy ty/z^2); GLSL mat3x2 is column-major.
+    mat3x2 J = mat3x2(fx * iz, 0.0,  0.0, fy * iz,  -fx * tx * iz * iz, -fy * ty * iz * iz);
+    mat2 cov = J * Sc * transpose(J);
+    float a = cov[0][0] + 0.3, b = cov[0][1], c = cov[1][1] + 0.3;
+    float det = a * c - b * b;
+    float opacity = g0.w;
+    if (det <= 0.0 || opacity < 1.0 / 255.0) { cull(); return; }
+
+    float mid = 0.5 * (a + c);
+    float rad = length(vec2(0.5 * (a - c), b));
+    float l1 = mid + rad;
+    float l2 = max(mid - rad, 1e-8);
+    vec2 e1 = abs(b) > 1e-12 ? normalize(vec2(b, l1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
+    vec2 e2 = vec2(-e1.y, e1.x);
+    // Quad half-size in sigmas: where opacity * exp(-r^2/2) reaches 1/255 (at most ~3.33 sigma);
+    // the splat pass recomputes r from the opacity.
+    float r = sqrt(2.0 * log(255.0 * opacity));
+    o_center = clip;
+    o_axes = vec4(r * sqrt(l1) * e1, r * sqrt(l2) * e2);
+
+    // View direction in the layer's own frame: rotate back by the inverse rotation.
+    vec3 dir = normalize(transpose(A) * normalize(pw - u_campos));
+    o_color = vec4(sh_color(i, dir), opacity);
+}
