@@ -87,7 +87,8 @@ def finish_cloud(cloud: GaussianCloud, path: str | Path, fmt: str) -> GaussianCl
     if n == 0:
         raise SceneFormatError(path, "contains no splats")
     bad = np.zeros(n, dtype=bool)
-    for arr in (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
+    checked = cloud.meta.pop("finite_checked", False)  # a reader that checked while copying
+    for arr in () if checked else (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
         flat = arr.reshape(n, -1)
         # a finite float64 sum proves every element finite; only then skip the exact check
         if flat.shape[1] == 0 or np.isfinite(np.add.reduce(flat, axis=None, dtype=np.float64)):

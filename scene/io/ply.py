@@ -12,6 +12,8 @@ PLY with faces is a mesh (see `mesh_io`).
 from __future__ import annotations
 
 import mmap
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -105,24 +107,62 @@ class _VertexTable:
             for i, prop in enumerate(vertex.properties):
                 self.mat[:, i] = rec[prop.name]
 
-    def _cols(self, names: list[str]) -> tuple[np.ndarray, list[int]]:
+    def _cols(self, names: list[str]) -> np.ndarray:
+        """(N, len(names)) view of the columns: a slice when they are adjacent."""
         idx = [self.index[n] for n in names]
         if idx == list(range(idx[0], idx[0] + len(idx))):
-            return self.mat[:, idx[0]:idx[0] + len(idx)], idx
-        return self.mat[:, idx], idx
+            return self.mat[:, idx[0]:idx[0] + len(idx)]
+        return self.mat[:, idx]
 
     def take(self, names: list[str]) -> np.ndarray:
         """Columns `names` as a new C-contiguous float32 array, (N, len(names))."""
-        view, _ = self._cols(names)
-        return np.array(view, dtype=np.float32, order="C")
+        return np.array(self._cols(names), dtype=np.float32, order="C")
 
-    def take_sh(self, k_file: int, k: int) -> np.ndarray:
-        """Channel-major f_rest columns -> (N, k, 3) float32, keeping the first k per channel."""
-        if k == 0:
-            return np.zeros((self.n, 0, 3), np.float32)
-        names = [f"f_rest_{c * k_file + j}" for c in range(3) for j in range(k)]
-        view, _ = self._cols(names)
-        return np.array(view.reshape(self.n, 3, k).transpose(0, 2, 1), dtype=np.float32, order="C")
+    def extract(self, groups: dict[str, tuple[list[str], int]]) -> tuple[dict[str, np.ndarray], int]:
+        """Copy column groups into new float32 arrays in one cache-friendly pass.
+
+        groups: output name -> (column names, sh_k). sh_k = 0 gives an (N, C) array; sh_k > 0
+        treats the C = 3·sh_k channel-major columns as SH and gives (N, sh_k, 3).
+        Rows are processed in blocks (each block's rows stay in cache while every group is
+        copied out of it) on a few threads; numpy releases the GIL while copying.
+        Returns the arrays and the number of rows holding NaN/inf.
+        """
+        n = self.n
+        views, outs = {}, {}
+        for name, (cols, k) in groups.items():
+            if k:  # one (N, k) view per colour channel: copying channel by channel is ~2x
+                # faster than one copy through a transposed (N, k, 3) view
+                views[name] = [self._cols(cols[c * k:(c + 1) * k]) for c in range(3)]
+                outs[name] = np.empty((n, k, 3), np.float32)
+            else:
+                views[name] = self._cols(cols) if cols else np.zeros((n, 0), self.mat.dtype)
+                outs[name] = np.empty((n, len(cols)), np.float32)
+
+        def work(r0: int, r1: int) -> int:
+            bad = None
+            for name, view in views.items():
+                out = outs[name][r0:r1]
+                if isinstance(view, list):
+                    for c, ch in enumerate(view):
+                        out[:, :, c] = ch[r0:r1]
+                else:
+                    out[...] = view[r0:r1]
+                flat = out.reshape(r1 - r0, -1)
+                # a finite float64 sum proves every element finite; only then skip the exact check
+                if flat.size and not np.isfinite(np.add.reduce(flat, axis=None, dtype=np.float64)):
+                    rows = ~np.isfinite(flat).all(axis=1)
+                    bad = rows if bad is None else bad | rows
+            return 0 if bad is None else int(bad.sum())
+
+        block = 16384
+        spans = [(r0, min(r0 + block, n)) for r0 in range(0, n, block)]
+        workers = min(4, os.cpu_count() or 1, len(spans))
+        if workers > 1:
+            with ThreadPoolExecutor(workers) as pool:
+                bad = sum(pool.map(lambda sp: work(*sp), spans))
+        else:
+            bad = sum(work(*sp) for sp in spans)
+        return outs, bad
 
 
 def _splats_from_table(t: _VertexTable, names: set[str], path: Path) -> GaussianCloud:
@@ -139,15 +179,23 @@ def _splats_from_table(t: _VertexTable, names: set[str], path: Path) -> Gaussian
     meta: dict[str, Any] = {}
     if REST_COEFFS[deg] != k_file:
         meta["warning"] = f"{k_file} SH coefficients per channel; kept SH degree {deg}"
-    cloud = GaussianCloud(
-        means=t.take(["x", "y", "z"]),
-        scales=t.take(["scale_0", "scale_1", "scale_2"]),
-        quats=t.take(["rot_0", "rot_1", "rot_2", "rot_3"]),
-        opacities=t.take(["opacity"]).reshape(-1),
-        sh0=t.take(["f_dc_0", "f_dc_1", "f_dc_2"]),
-        shN=t.take_sh(k_file, REST_COEFFS[deg]),
-        meta=meta,
-    )
+    kd = REST_COEFFS[deg]
+    rest_cols = [f"f_rest_{c * k_file + j}" for c in range(3) for j in range(kd)]
+    arrays, bad = t.extract({
+        "means": (["x", "y", "z"], 0),
+        "scales": (["scale_0", "scale_1", "scale_2"], 0),
+        "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
+        "opacities": (["opacity"], 0),
+        "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
+        "shN": (rest_cols, kd),
+    })
+    if bad:
+        raise SceneFormatError(path, f"{bad} of {t.n} splats have NaN or infinite values")
+    if kd == 0:
+        arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
+    arrays["opacities"] = arrays["opacities"].reshape(-1)
+    cloud = GaussianCloud(**arrays, meta=meta)
+    cloud.meta["finite_checked"] = True
     return cloud
 
 

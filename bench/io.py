@@ -1,0 +1,155 @@
+"""Benchmark: save + load a big SH-3 splat scene with Wander's readers vs peers, same run.
+
+    python bench/io.py [--n 1000000] [--repeat 3] [--dir /tmp]
+
+PLY: ours vs plyfile (PlyData.read + extracting every attribute into numpy the way the
+3DGS reference `load_ply` does; PlyData.write of a filled structured array).
+.splat: ours vs gsplat's exporter (save); load is ours vs building the same arrays from the
+PLY with plyfile. Times are the best of --repeat runs (the machine is shared), files are
+warm in the page cache, so this measures parsing and copying, not the disk.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def make_cloud(n: int, seed: int = 0):
+    from scene.gaussians import GaussianCloud
+
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=(n, 4)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    return GaussianCloud(
+        means=rng.uniform(-10, 10, (n, 3)).astype(np.float32),
+        scales=rng.uniform(-5, -1, (n, 3)).astype(np.float32),
+        quats=q,
+        opacities=rng.uniform(-4, 4, n).astype(np.float32),
+        sh0=rng.uniform(-1.5, 1.5, (n, 3)).astype(np.float32),
+        shN=rng.uniform(-0.3, 0.3, (n, 15, 3)).astype(np.float32),
+    )
+
+
+def best_of(fn: Callable[[], object], repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - t0)
+        del out
+    return min(times)
+
+
+def plyfile_load(path: Path):
+    """What the 3DGS reference `load_ply` does, with plyfile, ending in a GaussianCloud."""
+    from plyfile import PlyData
+
+    from scene.gaussians import GaussianCloud
+
+    v = PlyData.read(str(path)).elements[0]
+    xyz = np.stack([np.asarray(v["x"]), np.asarray(v["y"]), np.asarray(v["z"])], axis=1)
+    opacities = np.asarray(v["opacity"])
+    dc = np.stack([np.asarray(v[f"f_dc_{i}"]) for i in range(3)], axis=1)
+    rest_names = sorted((p.name for p in v.properties if p.name.startswith("f_rest_")),
+                        key=lambda s: int(s.split("_")[-1]))
+    rest = np.zeros((len(xyz), len(rest_names)), np.float32)
+    for i, name in enumerate(rest_names):
+        rest[:, i] = np.asarray(v[name])
+    k = len(rest_names) // 3
+    shN = rest.reshape(len(xyz), 3, k).transpose(0, 2, 1)
+    scales = np.stack([np.asarray(v[f"scale_{i}"]) for i in range(3)], axis=1)
+    rots = np.stack([np.asarray(v[f"rot_{i}"]) for i in range(4)], axis=1)
+    return GaussianCloud(xyz, scales, rots, opacities, dc, shN)
+
+
+def plyfile_save(cloud, path: Path) -> None:
+    """Reference 3DGS PLY written with plyfile (structured array filled column-wise)."""
+    from plyfile import PlyData, PlyElement
+
+    from scene.io.ply import ply_property_names
+
+    n, k = len(cloud), cloud.shN.shape[1]
+    names = ply_property_names(k)
+    arr = np.empty(n, dtype=[(nm, "f4") for nm in names])
+    cols = np.concatenate([cloud.means, np.zeros((n, 3), np.float32), cloud.sh0,
+                           cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k),
+                           cloud.opacities[:, None], cloud.scales, cloud.quats], axis=1)
+    for i, nm in enumerate(names):
+        arr[nm] = cols[:, i]
+    PlyData([PlyElement.describe(arr, "vertex")]).write(str(path))
+
+
+def gsplat_save_splat(cloud, path: Path) -> None:
+    import torch
+    from gsplat.exporter import export_splats
+
+    t = torch.from_numpy
+    export_splats(t(cloud.means), t(cloud.scales), t(cloud.quats), t(cloud.opacities),
+                  t(cloud.sh0[:, None, :].copy()), t(cloud.shN), format="splat", save_to=str(path))
+
+
+def main(argv: list[str] | None = None) -> int:
+    from scene.io import load, save
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--n", type=int, default=1_000_000, help="number of splats (default 1M)")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; best is kept")
+    ap.add_argument("--dir", default=None, help="folder for the temporary files")
+    ap.add_argument("--skip-gsplat", action="store_true", help="skip gsplat's (slow) .splat export")
+    args = ap.parse_args(argv)
+    if args.n <= 0 or args.repeat <= 0:
+        ap.error("--n and --repeat must be positive")
+
+    cloud = make_cloud(args.n)
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        d = Path(tmp)
+        ours_ply, peer_ply = d / "ours.ply", d / "peer.ply"
+        ours_splat, peer_splat = d / "ours.splat", d / "peer.splat"
+        rows: list[tuple[str, float, float | None, str]] = []
+
+        t_save = best_of(lambda: save(cloud, ours_ply), args.repeat)
+        t_peer_save = best_of(lambda: plyfile_save(cloud, peer_ply), args.repeat)
+        rows.append(("PLY save", t_save, t_peer_save, "plyfile"))
+        # both readers read the same file (ours), so only the reader differs
+        t_load = best_of(lambda: load(ours_ply), args.repeat)
+        t_peer_load = best_of(lambda: plyfile_load(ours_ply), args.repeat)
+        check = load(peer_ply)  # and the peer's file reads identically with ours
+        assert np.array_equal(check.shN, cloud.shN) and np.array_equal(check.means, cloud.means)
+        rows.append(("PLY load", t_load, t_peer_load, "plyfile"))
+
+        t_ssave = best_of(lambda: save(cloud, ours_splat), args.repeat)
+        peer = None
+        if not args.skip_gsplat:
+            peer = best_of(lambda: gsplat_save_splat(cloud, peer_splat), 1)
+        rows.append((".splat save", t_ssave, peer, "gsplat export"))
+        t_sload = best_of(lambda: load(ours_splat), args.repeat)
+        rows.append((".splat load", t_sload, t_peer_load, "plyfile PLY load"))
+
+        size_ply = os.path.getsize(ours_ply) / 1e6
+        size_splat = os.path.getsize(ours_splat) / 1e6
+
+    print(f"{args.n:,} splats, SH degree 3; PLY {size_ply:.0f} MB, .splat {size_splat:.0f} MB; "
+          f"best of {args.repeat}")
+    print(f"{'operation':<14}{'ours (s)':>10}{'peer (s)':>10}{'ratio':>9}  peer")
+    for name, ours, peer_t, peer_name in rows:
+        if peer_t is None:
+            print(f"{name:<14}{ours:>10.3f}{'-':>10}{'-':>9}  ({peer_name} skipped)")
+        else:
+            print(f"{name:<14}{ours:>10.3f}{peer_t:>10.3f}{peer_t / ours:>8.1f}x  {peer_name}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
