@@ -9,6 +9,7 @@ full-quality frame.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -28,14 +29,15 @@ from .up_axis import up_rotation
 
 BACKGROUND = (0.055, 0.06, 0.075)
 REST_S = 0.15             # camera still this long -> full-quality refine
-TARGET_MS = 40.0          # frame budget while moving (25 fps, leaves room for ≥ 20)
+TARGET_MS = 35.0          # render budget while moving (compositing adds a little: ≥ 20 fps)
 MIN_SPLATS = 20000        # never thin below this many while moving
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
-    (0.33, 0.12), (0.25, 0.07), (0.25, 0.04),
+    (0.33, 0.12), (0.25, 0.07), (0.25, 0.04), (0.2, 0.025),
 )
 
+MOVE_KEYS = frozenset({"w", "a", "s", "d", "q", "e", "space", "ctrl", "up", "down", "left", "right"})
 KEY_NAMES = {
     Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d",
     Qt.Key.Key_Q: "q", Qt.Key.Key_E: "e", Qt.Key.Key_Space: "space",
@@ -45,7 +47,16 @@ KEY_NAMES = {
 
 
 class AdaptiveQuality:
-    """Chooses (render scale, max splats) for moving frames from measured frame times."""
+    """Chooses (render scale, max splats) for moving frames from measured frame times.
+
+    Frame time is modelled as `fixed + var × cost(level)`, cost(level) =
+    fraction · (0.3 + 0.7 · scale²) (vertex work scales with splats, fill with pixels too),
+    fitted by least squares to the last frames' (cost, ms). The moving level is the
+    best-quality one predicted to fit the budget, so a slow machine drops to a cheap level
+    after one slow frame, and comes back up when frames get fast.
+    """
+
+    HISTORY = 16
 
     def __init__(self, target_ms: float = TARGET_MS) -> None:
         self.target_ms = target_ms
@@ -53,6 +64,17 @@ class AdaptiveQuality:
         self.enabled = True
         self.last_ms = 0.0      # last frame's time
         self.full_ms = 0.0      # last full-quality frame's time
+        self.fixed_ms = 2.0     # fitted level-independent cost
+        self.var_ms = 0.0       # fitted cost of a full frame above fixed_ms
+        self._samples: list[tuple[float, float]] = []  # (cost, ms)
+
+    @staticmethod
+    def cost(level: int) -> float:
+        scale, frac = LEVELS[level]
+        return frac * (0.3 + 0.7 * scale * scale)
+
+    def predicted_ms(self, level: int) -> float:
+        return self.fixed_ms + self.var_ms * self.cost(level)
 
     def setting(self, moving: bool, total: int) -> tuple[float, int | None]:
         """(render scale, max_splats or None) for the next frame."""
@@ -62,22 +84,36 @@ class AdaptiveQuality:
         k = None if frac >= 1.0 else max(int(total * frac), min(total, MIN_SPLATS))
         return scale, k
 
+    def _fit(self) -> None:
+        c = np.array([s[0] for s in self._samples])
+        t = np.array([s[1] for s in self._samples])
+        if np.ptp(c) > 0.05 and len(c) >= 3:
+            a = np.stack([np.ones_like(c), c], 1)
+            w = 0.8 ** np.arange(len(c))[::-1]  # newer frames count more
+            sol, *_ = np.linalg.lstsq(a * w[:, None], t * w, rcond=None)
+            fixed, var = float(sol[0]), float(sol[1])
+            if var > 0 and fixed >= 0:
+                self.fixed_ms, self.var_ms = fixed, var
+                return
+        # Not enough spread: attribute the newest frame to the variable part.
+        cost, ms = self._samples[-1]
+        self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
+
     def record(self, moving: bool, frame_ms: float) -> None:
-        """Feed back one frame's time; adjusts the moving level."""
+        """Feed back one frame's time (drawn at the current level if moving, else full)."""
         self.last_ms = frame_ms
+        used = self.level if (moving and self.enabled) else 0
         if not moving:
             self.full_ms = frame_ms
-            # A fast full frame means moving frames can start at full quality.
-            if frame_ms < 0.5 * self.target_ms:
-                self.level = 0
-            elif self.level == 0 and frame_ms > 1.5 * self.target_ms:
-                self.level = min(2, len(LEVELS) - 1)
-            return
-        if frame_ms > 1.1 * self.target_ms:
-            jump = 2 if frame_ms > 2.5 * self.target_ms else 1
-            self.level = min(self.level + jump, len(LEVELS) - 1)
-        elif frame_ms < 0.45 * self.target_ms and self.level > 0:
-            self.level -= 1
+        self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY:]
+        self._fit()
+        best = next((i for i in range(len(LEVELS)) if self.predicted_ms(i) <= self.target_ms),
+                    len(LEVELS) - 1)
+        # Hysteresis: only raise quality when the better level fits comfortably.
+        if best < self.level:
+            best = next((i for i in range(best, self.level)
+                         if self.predicted_ms(i) <= 0.75 * self.target_ms), self.level)
+        self.level = best
 
 
 @dataclass
@@ -169,6 +205,7 @@ class Viewport(QOpenGLWidget):
         self._last_motion = -1e9
         self._needs_full = True
         self._dirty = True
+        self._moved_since_paint = False
         self._frame_times: list[float] = []
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
@@ -259,7 +296,10 @@ class Viewport(QOpenGLWidget):
 
     @property
     def moving(self) -> bool:
-        return time.perf_counter() - self._last_motion < REST_S
+        """Camera moved since the last frame, moved recently, or a move key/drag is held."""
+        return (self._moved_since_paint or time.perf_counter() - self._last_motion < REST_S
+                or bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None
+                or self.captured)
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -269,6 +309,7 @@ class Viewport(QOpenGLWidget):
             self.set_hud_text()
         if self.nav.update(dt):
             self._last_motion = now
+            self._moved_since_paint = True
             self._needs_full = True
             self._dirty = True
             self.camera_changed.emit()
@@ -317,6 +358,7 @@ class Viewport(QOpenGLWidget):
         t0 = time.perf_counter()
         w, h = self._fb_size()
         moving = self.moving
+        self._moved_since_paint = False
         total = self.info.splats_total
         scale, k = self.quality.setting(moving, total)
         target = self.defaultFramebufferObject()
@@ -350,6 +392,8 @@ class Viewport(QOpenGLWidget):
         ms = (time.perf_counter() - t0) * 1000.0
         full = scale >= 0.999 and k is None
         self.quality.record(moving, ms)
+        if os.environ.get("WANDER_DEBUG_FRAMES"):
+            print(f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}", flush=True)
         now = time.perf_counter()
         self._frame_times = [t for t in self._frame_times if now - t < 1.0] + [now]
         self.info = FrameInfo(fps=self._fps(), frame_ms=ms, splats_drawn=stats.splats_drawn,
