@@ -122,9 +122,9 @@ def run(args: argparse.Namespace) -> int:
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
     if args.path:
-        path = CameraPath.load(args.path)
+        path = CameraPath.load(args.path, default_up=world.up_axis)
     else:
-        path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds)
+        path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
     try:
         render = make_render_fn(world, bg, args.max_splats)
     except RuntimeError as exc:  # GLContextError: no display / no EGL

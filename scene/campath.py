@@ -11,8 +11,10 @@ JSON (`save` / `load`):
   {"format": "wander-camera-path", "version": 1,
    "keyframes": [{"time": 0.0, "position": [x, y, z], "yaw": 0.0, "pitch": 0.0,
                   "fov_y_deg": 60.0}, ...]}
-yaw / pitch are radians (`Camera.from_yaw_pitch`: yaw 0 looks along −Z, positive turns
-left; pitch up positive). Hand-written files may use "yaw_deg"/"pitch_deg" or
+yaw / pitch are radians of the world-frame view direction (`Camera.from_yaw_pitch`:
+yaw 0 looks along −Z, positive turns left; pitch up positive), like bookmarks. An
+optional "up": [x, y, z] (default: the scene's up axis, else +Y) keeps the horizon level
+in worlds that are not +Y up. Hand-written files may use "yaw_deg"/"pitch_deg" or
 "look_at": [x, y, z] instead.
 """
 
@@ -54,9 +56,17 @@ class Keyframe:
         yaw, pitch = yaw_pitch_from_forward(cam.forward)
         return cls(cam.position, yaw, pitch, cam.fov_y_deg, time)
 
-    def camera(self, width: int, height: int) -> Camera:
-        return Camera.from_yaw_pitch(self.position, self.yaw, self.pitch, self.fov_y_deg,
-                                     width, height)
+    def camera(self, width: int, height: int, up: Any = (0.0, 1.0, 0.0)) -> Camera:
+        """Pinhole camera at this keyframe, level with respect to `up`."""
+        return level_camera(self.position, forward_from_yaw_pitch(self.yaw, self.pitch),
+                            self.fov_y_deg, width, height, up)
+
+
+def level_camera(position: Any, forward: Any, fov_y_deg: float, width: int, height: int,
+                 up: Any = (0.0, 1.0, 0.0)) -> Camera:
+    """Camera at `position` looking along `forward` with no roll about the `up` axis."""
+    pos = np.asarray(position, np.float64)
+    return Camera.look_at(pos, pos + np.asarray(forward, np.float64), fov_y_deg, width, height, up)
 
 
 # ------------------------------------------------------------------ quaternion maths
@@ -168,7 +178,14 @@ def centripetal_catmull_rom(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: 
 class CameraPath:
     """Keyframes sorted by time, sampled smoothly at any time or frame rate."""
 
-    def __init__(self, keyframes: Iterable[Keyframe]) -> None:
+    def __init__(self, keyframes: Iterable[Keyframe], up: Any = (0.0, 1.0, 0.0)) -> None:
+        """`up`: the world's up axis; sampled cameras are level (no roll) about it.
+        Keyframe yaw/pitch always describe the world-frame view direction (+Y up), as
+        bookmarks do."""
+        up_v = np.asarray(up, np.float64).reshape(3)
+        if not np.all(np.isfinite(up_v)) or np.linalg.norm(up_v) < 1e-9:
+            raise ValueError(f"up axis must be a non-zero vector; got {up}")
+        self.up = up_v / np.linalg.norm(up_v)
         kfs = sorted(keyframes, key=lambda k: k.time)
         if not kfs:
             raise ValueError("a camera path needs at least one keyframe")
@@ -185,8 +202,7 @@ class CameraPath:
         self._times = times
         self._pos = np.stack([k.position for k in kfs])  # (K, 3)
         # World-to-camera rotations as quaternions, consecutive ones on the same hemisphere.
-        rots = np.stack([Camera.from_yaw_pitch(k.position, k.yaw, k.pitch, 60, 2, 2).R
-                         for k in kfs])
+        rots = np.stack([k.camera(2, 2, self.up).R for k in kfs])
         q = np.stack([_mat_to_quat(r) for r in rots])
         for i in range(1, len(q)):
             if np.dot(q[i], q[i - 1]) < 0:
@@ -236,8 +252,7 @@ class CameraPath:
         r = _quat_to_mat(q)
         if not level:
             return r
-        yaw, pitch = yaw_pitch_from_forward(r[2])
-        return Camera.from_yaw_pitch(np.zeros(3), yaw, pitch, 60, 2, 2).R
+        return level_camera(np.zeros(3), r[2], 60, 2, 2, self.up).R
 
     def fov(self, t: float) -> float:
         if len(self) == 1:
@@ -271,7 +286,7 @@ class CameraPath:
     # ------------------------------------------------------------ construction
     @classmethod
     def from_bookmarks(cls, bookmarks: Sequence[Any], seconds: float = 3.0,
-                       speed: float | None = None) -> "CameraPath":
+                       speed: float | None = None, up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
         """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s."""
         if len(bookmarks) < 2:
             raise ValueError("a path from bookmarks needs at least two bookmarks")
@@ -283,11 +298,12 @@ class CameraPath:
                 d = float(np.linalg.norm(np.asarray(b.position) - kfs[-1].position))
                 t += max(d / speed, 0.5) if speed else seconds
             kfs.append(Keyframe(b.position, b.yaw, b.pitch, b.fov_y_deg, t))
-        return cls(kfs)
+        return cls(kfs, up)
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT_NAME, "version": FORMAT_VERSION, "keyframes": [
+        return {"format": FORMAT_NAME, "version": FORMAT_VERSION,
+                "up": [float(v) for v in self.up], "keyframes": [
             {"time": k.time, "position": [float(v) for v in k.position], "yaw": k.yaw,
              "pitch": k.pitch, "fov_y_deg": k.fov_y_deg} for k in self.keyframes]}
 
@@ -298,7 +314,9 @@ class CameraPath:
         write_bytes_atomic(path, json.dumps(self.to_dict(), indent=1).encode())
 
     @classmethod
-    def from_dict(cls, d: Any, source: str | Path | None = None) -> "CameraPath":
+    def from_dict(cls, d: Any, source: str | Path | None = None,
+                  default_up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
+        """From the JSON structure; `default_up` applies when the file names no "up"."""
         if isinstance(d, list):
             d = {"keyframes": d}
         if not isinstance(d, dict) or not isinstance(d.get("keyframes"), list):
@@ -325,12 +343,12 @@ class CameraPath:
             except (KeyError, TypeError, ValueError) as exc:
                 raise SceneFormatError(source, f"keyframe {i + 1} is invalid ({exc})") from None
         try:
-            return cls(kfs)
+            return cls(kfs, d.get("up", default_up))
         except ValueError as exc:
             raise SceneFormatError(source, str(exc)) from None
 
     @classmethod
-    def load(cls, path: str | Path) -> "CameraPath":
+    def load(cls, path: str | Path, default_up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
         """Read a camera path JSON file (SceneFormatError on bad content)."""
         p = Path(path)
         try:
@@ -343,7 +361,7 @@ class CameraPath:
             d = json.loads(text)
         except json.JSONDecodeError as exc:
             raise SceneFormatError(p, f"camera path is not valid JSON ({exc})") from None
-        return cls.from_dict(d, p)
+        return cls.from_dict(d, p, default_up)
 
 
 # -------------------------------------------------------------------- recording
@@ -366,7 +384,7 @@ class PathRecorder:
         self.samples.clear()
 
     def path(self, min_distance: float = 0.25, min_angle_deg: float = 8.0,
-             max_interval: float = 1.5) -> CameraPath:
+             max_interval: float = 1.5, up: Any = (0.0, 1.0, 0.0)) -> CameraPath:
         """Keyframes every `min_distance` m / `min_angle_deg` of turn / `max_interval` s,
         with times starting at 0 (the recording's own pace)."""
         if len(self.samples) < 2:
@@ -382,5 +400,5 @@ class PathRecorder:
                 keep.append(s)
         keep.append(self.samples[-1])
         t0 = keep[0].time
-        return CameraPath(Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0)
-                          for k in keep)
+        return CameraPath((Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0)
+                           for k in keep), up)

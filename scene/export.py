@@ -515,10 +515,15 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
 
 # --------------------------------------------------------------------- cameras
 def bookmark_cameras(world: World, width: int = 1280, height: int = 720) -> list[Camera]:
-    """The world's bookmarks as pinhole cameras (named after the bookmarks)."""
+    """The world's bookmarks as pinhole cameras (named after them), level about the
+    world's up axis as the viewer shows them."""
+    from .camera import forward_from_yaw_pitch
+
     cams = []
     for b in world.bookmarks:
-        c = Camera.from_yaw_pitch(b.position, b.yaw, b.pitch, b.fov_y_deg, width, height)
+        pos = np.asarray(b.position, np.float64)
+        c = Camera.look_at(pos, pos + forward_from_yaw_pitch(b.yaw, b.pitch), b.fov_y_deg,
+                           width, height, up=world.up_axis)
         c.name = b.name
         cams.append(c)
     return cams

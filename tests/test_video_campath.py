@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from scene.camera import Camera, forward_from_yaw_pitch
+from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
 from scene.campath import (CameraPath, Keyframe, PathRecorder, centripetal_catmull_rom, slerp)
 from scene.errors import SceneFormatError
 from scene.world import Bookmark
@@ -137,3 +137,25 @@ def test_recorder_reduces_samples_to_keyframes():
     np.testing.assert_allclose(mid, [0, 1.6, -2.5], atol=0.02)
     with pytest.raises(ValueError, match="at least two"):
         PathRecorder().path()
+
+
+def test_z_up_world_keeps_horizon_level(tmp_path):
+    up = np.array([0.0, 0.0, 1.0])
+    fwds = [[0, 1, 0], [1, 1, 0.2], [1, 0, -0.1]]
+    kfs = []
+    for i, f in enumerate(fwds):
+        yaw, pitch = yaw_pitch_from_forward(f)
+        kfs.append(Keyframe([i, 0, 1.6], yaw, pitch, 60, float(i)))
+    path = CameraPath(kfs, up=up)
+    for t in np.linspace(0, 2, 41):
+        cam = path.camera(t, 32, 32)
+        assert abs(cam.right @ up) < 1e-9 and cam.up @ up > 0  # level and upright about +Z
+    for k, f in zip(kfs, fwds):
+        np.testing.assert_allclose(path.camera(k.time, 8, 8).forward,
+                                   np.array(f) / np.linalg.norm(f), atol=1e-9)
+    path.save(tmp_path / "p.json")
+    np.testing.assert_allclose(CameraPath.load(tmp_path / "p.json").up, up)
+    (tmp_path / "q.json").write_text(json.dumps({"keyframes": [{"position": [0, 0, 0]}]}))
+    np.testing.assert_allclose(CameraPath.load(tmp_path / "q.json", default_up=up).up, up)
+    with pytest.raises(ValueError, match="up axis"):
+        CameraPath(kfs, up=(0, 0, 0))

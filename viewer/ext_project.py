@@ -367,7 +367,7 @@ class ProjectExtension(QObject):
         world = self.win.world
         cams = bookmark_cameras(world, 1920, 1080)
         if self.path is not None and not cams:  # no bookmarks: the path's keyframes
-            cams = [kf.camera(1920, 1080) for kf in self.path.keyframes]
+            cams = [kf.camera(1920, 1080, self.path.up) for kf in self.path.keyframes]
         if not cams:
             self.win.show_status("No bookmarks or camera path to export as cameras", 6000)
             return
@@ -383,7 +383,7 @@ class ProjectExtension(QObject):
             self._record_timer.stop()
             self.record_action.setChecked(False)
             try:
-                self.path = self.recorder.path()
+                self.path = self.recorder.path(up=self.win.world.up_axis)
             except ValueError as exc:
                 self.win.show_status(str(exc), 6000)
                 return
@@ -408,12 +408,13 @@ class ProjectExtension(QObject):
             dist = float(np.linalg.norm(cam.position - kfs[-1].position))
             t = kfs[-1].time + max(2.0, dist / 1.4)
         kfs.append(Keyframe.from_camera(cam, t))
-        self.path = CameraPath(kfs)
+        self.path = CameraPath(kfs, self.win.world.up_axis)
         self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
 
     def path_from_bookmarks(self) -> None:
         try:
-            self.path = CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0)
+            self.path = CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0,
+                                                  up=self.win.world.up_axis)
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return
@@ -430,7 +431,7 @@ class ProjectExtension(QObject):
                                               "Camera paths (*.json)")
         if path:
             try:
-                self.path = CameraPath.load(path)
+                self.path = CameraPath.load(path, default_up=self.win.world.up_axis)
             except (ValueError, OSError) as exc:
                 QMessageBox.warning(self.win, "Camera path", str(exc))
                 return
