@@ -1,0 +1,119 @@
+"""Neural panorama depth: alignment, fusion of views, and a tiny random Depth Anything model
+built here and loaded through the real backend code (no downloads)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("transformers")
+
+from generators.depth.classical import prior_depth  # noqa: E402
+from generators.depth.neural import align_disparity, load_depth_model, neural_pano_depth  # noqa: E402
+from generators.panorama.projection import pano_dirs  # noqa: E402
+
+
+def _processor():
+    from transformers import DPTImageProcessor
+
+    return DPTImageProcessor(do_resize=True, size={"height": 64, "width": 64},
+                             keep_aspect_ratio=False, ensure_multiple_of=8, do_normalize=True,
+                             image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+
+
+@pytest.fixture(scope="module")
+def tiny_depth_model(tmp_path_factory) -> Path:
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
+
+    torch.manual_seed(0)
+    bb = Dinov2Config(image_size=64, patch_size=8, num_channels=3, hidden_size=16,
+                      num_hidden_layers=4, num_attention_heads=2, intermediate_size=32,
+                      out_features=["stage1", "stage2", "stage3", "stage4"],
+                      reshape_hidden_states=False)
+    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, patch_size=8,
+                              neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=8,
+                              head_hidden_size=8)
+    folder = tmp_path_factory.mktemp("depth") / "tiny-depth-anything"
+    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
+    _processor().save_pretrained(folder)
+    return folder
+
+
+def test_align_disparity_recovers_scale_and_shift() -> None:
+    rng = np.random.default_rng(0)
+    rel = rng.random((40, 40))
+    target = 0.3 * rel + 0.05
+    target[:4] += 5.0                                     # outliers are trimmed
+    valid = np.ones_like(rel, bool)
+    a, b = align_disparity(rel, target, valid)
+    assert a == pytest.approx(0.3, rel=1e-3) and b == pytest.approx(0.05, abs=1e-3)
+    assert align_disparity(-rel, 0.3 * rel, valid) is None   # inverted ordering -> rejected
+    assert align_disparity(np.ones((40, 40)), target, valid) is None
+
+
+class _OracleDepthNet(torch.nn.Module):
+    """A stand-in 'network' that reads disparity encoded in the image's red channel."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, pixel_values):  # noqa: ANN001
+        return SimpleNamespace(predicted_depth=pixel_values[:, 0] + 0 * self.dummy)
+
+
+def test_fusion_puts_a_near_object_in_front_of_the_prior_wall() -> None:
+    h = 96
+    truth = prior_depth(h, radius=8.0).copy()
+    dirs = pano_dirs(h)
+    box = (np.abs(np.degrees(np.arctan2(dirs[..., 0], -dirs[..., 2]))) < 20) & \
+          (dirs[..., 1] > -0.1) & (dirs[..., 1] < 0.3)
+    truth[box] = 3.0
+    disp = 1.0 / truth
+    image = np.repeat((disp / disp.max())[..., None], 3, axis=2).astype(np.float32)
+    sky = np.zeros((h, 2 * h), bool)
+    prior = prior_depth(h, radius=8.0)
+    out = neural_pano_depth(image, prior, sky, net=(_processor(), _OracleDepthNet()), view_size=96)
+    assert np.median(out[box]) < 4.0                         # the object came forward
+    away = ~box & (dirs[..., 1] > -0.5)
+    rel_err = np.abs(out[away] - prior[away]) / prior[away]
+    assert np.median(rel_err) < 0.1                          # elsewhere it agrees with the prior
+    floor = dirs[..., 1] < -0.88                               # below -62° latitude
+    np.testing.assert_allclose(out[floor], prior[floor], rtol=1e-4)   # walkable floor kept
+
+
+@pytest.mark.slow
+def test_world_with_tiny_random_depth_anything(tiny_depth_model: Path, tmp_path: Path,
+                                               monkeypatch) -> None:
+    import cv2
+    from skimage import data
+
+    from generators.pano_world import world_from_photos
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    photo = tmp_path / "rocket.png"
+    cv2.imwrite(str(photo), data.rocket()[..., ::-1])
+    msgs: list[str] = []
+    world, _, stages = world_from_photos([photo], pano_height=128, depth_backend="neural",
+                                         depth_model=tiny_depth_model,
+                                         progress=lambda f, m: msgs.append(m))
+    cloud = world.layers[0].data
+    cloud.validate()
+    assert any("depth: view 10/10" in m for m in msgs)
+    assert cloud.meta["depth_backend"] == "neural"
+    near = (np.linalg.norm(cloud.means[:, [0, 2]], axis=1) < 1.0) & (cloud.means[:, 1] < 1.0)
+    assert near.sum() > 50
+    np.testing.assert_allclose(cloud.means[near, 1], 0.0, atol=1e-3)
+
+
+def test_missing_depth_model_says_what_to_download(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="huggingface-cli download"):
+        load_depth_model(None)
+    with pytest.raises(ValueError, match="no config.json"):
+        load_depth_model(tmp_path)
+    with pytest.raises(ValueError, match="Hugging Face cache"):
+        load_depth_model("nobody/no-such-depth-model")
