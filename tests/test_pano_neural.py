@@ -66,6 +66,7 @@ class _OracleDepthNet(torch.nn.Module):
         return SimpleNamespace(predicted_depth=pixel_values[:, 0] + 0 * self.dummy)
 
 
+@pytest.mark.slow
 def test_fusion_puts_a_near_object_in_front_of_the_prior_wall() -> None:
     h = 96
     truth = prior_depth(h, radius=8.0).copy()
