@@ -163,11 +163,13 @@ def _sha256_file(path: Path) -> str:
 
 
 # ========================================================================= saving
-def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None = None) -> None:
+def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None = None,
+                 include_inputs: bool = True) -> None:
     """Write `world` to a `.wander` project at `path` atomically.
 
     Input files referenced by path in `world.meta` or a layer's `source` (photos, the
-    panorama) are copied in. `extra` adds top-level manifest fields (autosave bookkeeping).
+    panorama) are copied in unless `include_inputs` is False (autosaves: the originals
+    are still on disk). `extra` adds top-level manifest fields (autosave bookkeeping).
     """
     path = Path(path)
     enc = _Encoder()
@@ -193,8 +195,10 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
         })
     inputs = []
     seen: set[str] = set()
-    for s in _input_candidates(world.meta) + [x for lay in world.layers
-                                              for x in _input_candidates(lay.source)]:
+    candidates = (_input_candidates(world.meta) + [x for lay in world.layers
+                                                   for x in _input_candidates(lay.source)]
+                  if include_inputs else [])
+    for s in candidates:
         if s in seen:
             continue
         seen.add(s)
@@ -296,6 +300,11 @@ class _Archive:
         """Entry bytes; KeyError if absent, SceneFormatError if damaged."""
         if self._zf is not None:
             try:
+                info = self._zf.getinfo(name)
+                if info.compress_type != zipfile.ZIP_STORED and \
+                        info.file_size > 1000 * info.compress_size + (1 << 20):
+                    raise SceneFormatError(self.path, f"{name} claims an implausible "
+                                                      "compression ratio (damaged or malicious)")
                 return self._zf.read(name)
             except KeyError:
                 raise
@@ -632,7 +641,7 @@ def write_autosave(world: World, project_path: str | Path | None = None,
     """Save `world` to its recovery file (atomic); returns the file written."""
     target = autosave_path(project_path, folder)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_project(world, target, extra={
+    save_project(world, target, include_inputs=False, extra={
         "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
         "autosaved_at": time.time()})
     return target

@@ -212,3 +212,23 @@ def test_record_while_walking(env, qtbot):
     np.testing.assert_allclose(ext.path.keyframes[0].position[[0, 2]], [0, 2.0], atol=1e-4)
     np.testing.assert_allclose(ext.path.keyframes[-1].position[[0, 2]], [0, 0.0], atol=1e-4)
     assert 0.4 < ext.path.duration < 3.0  # the recording's own pace
+
+
+def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):
+    new_window, errors = env
+    win = new_window()
+    ext = win.project_ext
+    win.set_world(room_world())
+    nav = win.viewport.nav
+    for pos in ([0, 1.5, 2], [1, 1.5, 0]):
+        nav.set_view_world(np.array(pos, float), np.array([0, 0, -1.0]))
+        ext.add_keyframe()
+    ext.save(tmp_path / "p.wander")
+    wait_jobs(qtbot, win)
+    world, warnings = load_project(tmp_path / "p.wander")
+    assert warnings == [] and errors == []
+    win2 = new_window()
+    win2.set_world(world, tmp_path / "p.wander")
+    got = win2.project_ext.path
+    assert got is not None and len(got) == 2
+    np.testing.assert_allclose(got.keyframes[1].position, ext.path.keyframes[1].position)

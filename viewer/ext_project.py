@@ -136,9 +136,24 @@ class ProjectExtension(QObject):
         self._world = world
         world.subscribe(self._on_world_changed)
         self.dirty = False
+        self.path = None
+        saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
+        if saved:
+            try:
+                self.path = CameraPath.from_dict(saved, default_up=world.up_axis)
+            except ValueError:
+                self.path = None
 
     def _on_world_changed(self, what: str) -> None:
         self.dirty = True
+
+    def _snapshot(self) -> World:
+        """The world to save, with the current camera path in its meta."""
+        snap = proj.snapshot_world(self.win.world)
+        snap.meta.pop("camera_path", None)
+        if self.path is not None:
+            snap.meta["camera_path"] = self.path.to_dict()
+        return snap
 
     @property
     def project_path(self) -> Path | None:
@@ -154,7 +169,7 @@ class ProjectExtension(QObject):
             return None
         if target.suffix.lower() != proj.EXTENSION:
             target = target.with_suffix(proj.EXTENSION)
-        snap = proj.snapshot_world(self.win.world)
+        snap = self._snapshot()
         old_project = self.project_path
 
         def work(progress: Any, cancel: Any) -> Path:
@@ -194,7 +209,7 @@ class ProjectExtension(QObject):
             return False
         if not self._autosaving.acquire(blocking=False):
             return False
-        snap, project_path, folder = proj.snapshot_world(world), self.project_path, self.autosave_folder
+        snap, project_path, folder = self._snapshot(), self.project_path, self.autosave_folder
 
         def work() -> None:
             try:
@@ -215,7 +230,7 @@ class ProjectExtension(QObject):
         if self.dirty and not self.win.world.is_empty():
             with self._autosaving:
                 try:
-                    proj.write_autosave(proj.snapshot_world(self.win.world), self.project_path,
+                    proj.write_autosave(self._snapshot(), self.project_path,
                                         self.autosave_folder)
                 except Exception:  # noqa: BLE001
                     pass
@@ -302,7 +317,7 @@ class ProjectExtension(QObject):
         """Export in a job (visible layers baked, or one layer)."""
         from scene.export import export_world
 
-        snap = proj.snapshot_world(self.win.world)
+        snap = self._snapshot()
         out = Path(out)
 
         def work(progress: Any, cancel: Any) -> dict:
