@@ -356,3 +356,18 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:  # noqa: ANN001
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[0] > 200 and img.std() > 10
     assert Path(shot).stat().st_size < 3_000_000
+
+
+def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    import viewer.viewport as vpm
+
+    monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", 0)  # treat the room as "big"
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    window.set_world(w)
+    nav = window.viewport.nav
+    assert nav.collider is None and nav.mode == "fly"  # framed at once, collider pending
+    qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+    qtbot.waitUntil(lambda: nav.mode == "walk", timeout=2000)
+    qtbot.wait(200)
+    assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)

@@ -31,6 +31,7 @@ BACKGROUND = (0.055, 0.06, 0.075)
 REST_S = 0.15             # camera still this long -> full-quality refine
 TARGET_MS = 35.0          # render budget while moving (compositing adds a little: ≥ 20 fps)
 MIN_SPLATS = 20000        # never thin below this many while moving
+SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
@@ -236,7 +237,9 @@ class Viewport(QOpenGLWidget):
         rot = up_rotation(world.up_axis)
         lo, hi = world.bounds()
         llo, lhi = local_bounds(lo, hi, rot)
-        col = Collider.from_cloud(collision_cloud(world), rot) if not world.is_empty() else None
+        n = sum(len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud))
+        big = n > SYNC_COLLIDER_SPLATS
+        col = None if (world.is_empty() or big) else Collider.from_cloud(collision_cloud(world), rot)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd = self.nav.position_world.copy(), self.nav.forward_world()
         self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units))
@@ -249,6 +252,8 @@ class Viewport(QOpenGLWidget):
                               self.nav.home_mode)
         elif not frame:
             self.nav.set_view_world(pos, fwd)
+        if big:  # build off the GUI thread; re-home onto the floor if the user hasn't moved
+            self._rebuild_collider_async(rehome=frame and not world.bookmarks)
 
     def _on_world(self, what: str) -> None:
         if self.renderer is not None:
@@ -262,13 +267,14 @@ class Viewport(QOpenGLWidget):
             self._rebuild_collider_async()
         self.request_full()
 
-    def _rebuild_collider_async(self) -> None:
+    def _rebuild_collider_async(self, rehome: bool = False) -> None:
         """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
         import threading
 
         self._collider_token += 1
         token, world = self._collider_token, self.world
         rot = self.nav.rot.copy()
+        self._rehome = (token, self.nav.pos.copy(), self.nav.yaw, self.nav.pitch) if rehome else None
 
         def work() -> None:
             try:
@@ -280,8 +286,19 @@ class Viewport(QOpenGLWidget):
         threading.Thread(target=work, daemon=True, name="collider").start()
 
     def _apply_collider(self, token: int, col: Collider | None) -> None:
-        if token == self._collider_token:
-            self.nav.collider = col
+        if token != self._collider_token:
+            return
+        self.nav.collider = col
+        re = getattr(self, "_rehome", None)
+        self._rehome = None
+        if re is not None and re[0] == token and col is not None:
+            unmoved = (np.allclose(re[1], self.nav.pos) and re[2] == self.nav.yaw
+                       and re[3] == self.nav.pitch)
+            self.nav.home, self.nav.home_mode = self.nav._default_home()
+            if unmoved:
+                self.nav.reset()
+                self.camera_changed.emit()
+            self.request_full()
 
     # ------------------------------------------------------------ the loop
     def request_full(self) -> None:
