@@ -118,8 +118,11 @@ def safe_logit(p: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 
 
 def normalized_quats(q: np.ndarray) -> np.ndarray:
-    """Unit quaternions (N, 4); zero-length ones become identity (1, 0, 0, 0)."""
+    """Unit quaternions (N, 4) float32; zero-length ones become identity (1, 0, 0, 0)."""
     q = np.asarray(q, np.float32)
-    n = np.linalg.norm(q, axis=1, keepdims=True)
-    out = np.where(n > 1e-12, q / np.maximum(n, 1e-30), np.array([1, 0, 0, 0], np.float32))
-    return out.astype(np.float32)
+    norm = np.sqrt(np.einsum("ij,ij->i", q, q))  # (N,)
+    out = q / np.maximum(norm, np.float32(1e-12))[:, None]
+    bad = ~(norm > 1e-12)
+    if bad.any():
+        out[bad] = (1.0, 0.0, 0.0, 0.0)
+    return out

@@ -14,12 +14,19 @@ from typing import Any
 import numpy as np
 
 from ..errors import SceneFormatError
-from ..gaussians import GaussianCloud, rgb_to_sh0, sh0_to_rgb, sigmoid
+from ..gaussians import GaussianCloud, sigmoid
+from ..sh import C0
 from ._common import atomic_write, finish_cloud, looks_like_text, normalized_quats, read_all, \
     safe_logit
 
 SPLAT_DTYPE = np.dtype([("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)])
 assert SPLAT_DTYPE.itemsize == 32
+
+
+_BYTE = np.arange(256, dtype=np.float32)
+_DC_LUT = ((_BYTE / 255.0 - 0.5) / C0).astype(np.float32)      # colour byte -> SH DC
+_LOGIT_LUT = safe_logit(_BYTE / 255.0)                          # alpha byte -> opacity logit
+_ROT_LUT = ((_BYTE - 128.0) / 128.0).astype(np.float32)         # rotation byte -> component
 
 
 def read_splat(path: str | Path) -> GaussianCloud:
@@ -31,19 +38,19 @@ def read_splat(path: str | Path) -> GaussianCloud:
                                      "not a .splat file (or it is truncated)")
     if looks_like_text(data[:4096]):
         raise SceneFormatError(path, "looks like a text file, not a binary .splat")
-    rec = np.frombuffer(data, dtype=SPLAT_DTYPE)
-    scale = rec["scale"].astype(np.float64)  # (N, 3) linear std-devs; the sign does not matter
-    with np.errstate(divide="ignore", invalid="ignore"):
-        log_scale = np.log(np.maximum(np.abs(scale), 1e-30)).astype(np.float32)
-    log_scale[np.isnan(scale)] = np.nan
-    rgba = rec["rgba"].astype(np.float32) / 255.0  # (N, 4)
-    q = (rec["rot"].astype(np.float32) - 128.0) / 128.0  # (N, 4) w x y z
+    n = len(data) // 32
+    f32 = np.frombuffer(data, "<f4").reshape(n, 8)   # (N, 8): xyz, scale xyz, then 8 bytes
+    u8 = np.frombuffer(data, np.uint8).reshape(n, 32)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        scales = np.log(np.abs(f32[:, 3:6]))           # the sign of a std-dev does not matter
+    scales = np.maximum(scales, np.float32(-69.0))     # log(0) -> a vanishing splat, not -inf
+    q = normalized_quats(_ROT_LUT[u8[:, 28:32]])       # (N, 4) w x y z
     cloud = GaussianCloud(
-        means=rec["pos"],
-        scales=log_scale,
-        quats=normalized_quats(q),
-        opacities=safe_logit(rgba[:, 3]),
-        sh0=rgb_to_sh0(rgba[:, :3]),
+        means=np.array(f32[:, 0:3], dtype=np.float32, order="C"),
+        scales=scales,
+        quats=q,
+        opacities=_LOGIT_LUT[u8[:, 27]],
+        sh0=_DC_LUT[u8[:, 24:27]],
     )
     return finish_cloud(cloud, path, "splat")
 
@@ -51,22 +58,25 @@ def read_splat(path: str | Path) -> GaussianCloud:
 def write_splat(cloud: GaussianCloud, path: str | Path, *, sort: bool = True, **options: Any) -> None:
     """Write `.splat` (SH above degree 0 is dropped: the format has none).
 
-    sort=True orders splats by importance, largest first (the order peers expect).
+    sort=True orders splats by importance (opacity × volume), largest first, the order
+    peers expect; ties keep no particular order.
     """
     if options:
         raise ValueError(f"unknown .splat write options: {', '.join(options)}")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     cloud.validate()
-    order = cloud.importance_order() if sort else np.arange(len(cloud))
-    rec = np.empty(len(cloud), dtype=SPLAT_DTYPE)
-    rec["pos"] = cloud.means[order]
-    rec["scale"] = np.exp(cloud.scales[order].astype(np.float64))
-    rgb = sh0_to_rgb(cloud.sh0[order])
-    a = sigmoid(cloud.opacities[order])
-    rec["rgba"][:, :3] = np.clip(np.rint(rgb * 255.0), 0, 255)
-    rec["rgba"][:, 3] = np.clip(np.rint(a * 255.0), 0, 255)
-    q = normalized_quats(cloud.quats[order])
-    rec["rot"] = np.clip(np.rint(q * 128.0 + 128.0), 0, 255)
+    n = len(cloud)
+    buf = np.empty((n, 8), "<f4")                      # (N, 8) = 32 bytes per splat
+    u8 = buf.view(np.uint8).reshape(n, 32)
+    buf[:, 0:3] = cloud.means
+    with np.errstate(over="ignore"):
+        buf[:, 3:6] = np.exp(cloud.scales)
+    to_byte = lambda x: np.clip(np.rint(x), 0, 255)  # noqa: E731
+    u8[:, 24:27] = to_byte((0.5 + C0 * cloud.sh0) * np.float32(255.0))
+    u8[:, 27] = to_byte(sigmoid(cloud.opacities) * np.float32(255.0))
+    u8[:, 28:32] = to_byte(normalized_quats(cloud.quats) * np.float32(128.0) + np.float32(128.0))
+    if sort:
+        buf = buf[np.argsort(-cloud.importance())]
     with atomic_write(path) as f:
-        rec.tofile(f)
+        buf.tofile(f)
