@@ -13,7 +13,7 @@
 uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 uniform int u_count;             // splats in the order buffer
 
-uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer 0)
+uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer aa)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
 uniform int u_sh_texels;
 uniform int u_sh_degree;
@@ -111,6 +111,10 @@ void main() {
     float a = cov[0][0] + 0.3, b = cov[0][1], c = cov[1][1] + 0.3;
     float det = a * c - b * b;
     float opacity = g0.w;
+    if (g2.w > 0.5) {  // antialiased (mip-splatting) scenes: compensate the dilation
+        float det0 = cov[0][0] * cov[1][1] - b * b;
+        opacity *= sqrt(max(det0 / max(det, 1e-12), 0.0));
+    }
     if (det <= 0.0 || opacity < 1.0 / 255.0) { cull(); return; }
 
     float mid = 0.5 * (a + c);

@@ -2,7 +2,8 @@
 
 Projection: gsplat's pure-PyTorch `_fully_fused_projection` (EWA Jacobian with the 1.3·tan
 clamp, +0.3 px² dilation, near cull z <= 0.2). Colour: gsplat's `_spherical_harmonics`
-(reference basis), max(0.5 + SH, 0). Rasterisation (ours, as in the reference CUDA
+(reference basis), max(0.5 + SH, 0). Clouds with meta["antialiased"] get gsplat's
+opacity compensation. Rasterisation (ours, as in the reference CUDA
 kernel): splats in front-to-back depth order; each covers the 16-px tiles its 3.33σ box
 touches; per pixel centre alpha = min(0.99, o·exp(-½ dᵀ conic d)), skipped below 1/255;
 a pixel stops once transmittance would fall below 1e-4; background added with the
@@ -38,15 +39,18 @@ def project(cloud, camera, near: float = 0.2):
     view[:3, 3] = torch.tensor(camera.t)
     K = torch.tensor([[camera.fx, 0, camera.cx], [0, camera.fy, camera.cy], [0, 0, 1.0]],
                      dtype=torch.float64)
-    radii, means2d, depths, conics, _ = _fully_fused_projection(
+    aa = bool(cloud.meta.get("antialiased"))
+    radii, means2d, depths, conics, comp = _fully_fused_projection(
         means, covars, view[None], K[None], int(camera.width), int(camera.height),
-        eps2d=0.3, near_plane=near)
+        eps2d=0.3, near_plane=near, calc_compensations=aa)
     campos = -view[:3, :3].T @ view[:3, 3]
     dirs = means - campos
     coeffs = torch.cat([torch.tensor(cloud.sh0, dtype=torch.float64)[:, None],
                         torch.tensor(cloud.shN, dtype=torch.float64)], 1)
     colors = torch.clamp_min(_spherical_harmonics(cloud.sh_degree, dirs, coeffs) + 0.5, 0.0)
     opac = torch.sigmoid(torch.tensor(cloud.opacities, dtype=torch.float64))
+    if aa:  # antialiased (mip-splatting) scenes: opacity × sqrt(det Σ / det(Σ + 0.3 I))
+        opac = opac * comp[0]
     return (means2d[0].numpy(), conics[0].numpy(), depths[0].numpy(), radii[0].numpy(),
             colors.numpy(), opac.numpy())
 

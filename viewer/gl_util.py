@@ -12,10 +12,15 @@ class ShaderError(RuntimeError):
     """A GLSL program failed to compile or link (the driver's log is in the message)."""
 
 
-def compile_program(vert_name: str, frag_name: str, defines: dict[str, int] | None = None) -> int:
-    """Compile and link shaders/<vert_name> + shaders/<frag_name>; returns the program id."""
+def compile_program(vert_name: str, frag_name: str, defines: dict[str, int] | None = None,
+                    geom_name: str | None = None) -> int:
+    """Compile and link shaders/<vert_name> + shaders/<frag_name> (+ an optional geometry
+    shader); returns the program id."""
     sources = []
-    for name, kind in ((vert_name, GL.GL_VERTEX_SHADER), (frag_name, GL.GL_FRAGMENT_SHADER)):
+    stages = [(vert_name, GL.GL_VERTEX_SHADER), (frag_name, GL.GL_FRAGMENT_SHADER)]
+    if geom_name:
+        stages.append((geom_name, GL.GL_GEOMETRY_SHADER))
+    for name, kind in stages:
         src = shaders.load(name)
         for key, value in (defines or {}).items():
             src = _set_define(src, key, value)

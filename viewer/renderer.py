@@ -73,7 +73,8 @@ def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
 def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Texture payloads for clouds tagged with their layer slot.
 
-    Returns geom (N*3, 4) float32 [(mean, opacity), (cxx cxy cxz cyy), (cyz czz slot 0)],
+    Returns geom (N*3, 4) float32 [(mean, opacity), (cxx cxy cxz cyy), (cyz czz slot aa)]
+    (aa = 1 for clouds trained antialiased, meta["antialiased"], as spz flag 0x1),
     colour (N*T, 4) float16 holding SH coefficients k-major, RGB fastest, padded to T
     texels per splat, plus the SH degree and T.
     """
@@ -98,6 +99,7 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
         g[:, 2, 0] = cov[:, 1, 2]
         g[:, 2, 1] = cov[:, 2, 2]
         g[:, 2, 2] = slot
+        g[:, 2, 3] = 1.0 if cloud.meta.get("antialiased") else 0.0
         k = cloud.shN.shape[1]
         color[at:at + m, :3] = cloud.sh0
         if k:
@@ -131,6 +133,7 @@ class SplatRenderer:
         self._imp_order = np.zeros(0, np.int64)        # (N,) indices by importance
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
+        self._vis_key: tuple = ()
         self._order_seq = 0                             # bumped whenever self._order changes
         self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
         self._uploaded_count = 0
@@ -199,6 +202,10 @@ class SplatRenderer:
         stats.triangles = self._mesh.draw(layers, view, proj)
 
         visible = [s for s in self._slots if s.layer.visible]
+        vis_key = tuple(s.layer.id for s in visible)
+        if vis_key != self._vis_key:  # also catches visibility set without invalidate()
+            self._vis_key = vis_key
+            self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
         if stats.splats_total:
             order, sort_ms = self._current_order(cam, visible)
@@ -226,8 +233,11 @@ class SplatRenderer:
         return stats
 
     def release(self) -> None:
-        """Free GL objects (call with the context current) and stop the sort thread."""
+        """Free GL objects (call with the context current) and stop the sort thread.
+        The renderer stays usable: a later draw() re-creates everything."""
         self._sorter.shutdown()
+        self._sorter = BackgroundSorter(self._sort_done)
+        self._order = None
         if self._gl_ready:
             self._mesh.release()
             GL.glDeleteTextures(3, [self._tex_geom, self._tex_color, self._tex_order])
@@ -514,12 +524,13 @@ class SplatRenderer:
 
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
         GL.glViewport(0, 0, cam.width, cam.height)
+        sloc = self._loc
         GL.glUseProgram(self._prog)
-        GL.glUniform2f(self._loc["u_size"], float(cam.width), float(cam.height))
+        GL.glUniform2f(sloc["u_size"], float(cam.width), float(cam.height))
         for unit, name in enumerate(("u_center", "u_axes", "u_rgba")):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._prep_tex[unit])
-            GL.glUniform1i(self._loc[name], unit)
+            GL.glUniform1i(sloc[name], unit)
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glEnable(GL.GL_BLEND)
