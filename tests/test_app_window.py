@@ -371,3 +371,23 @@ def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypa
     qtbot.waitUntil(lambda: nav.mode == "walk", timeout=2000)
     qtbot.wait(200)
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
+
+
+def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    import scene.io
+
+    path = tmp_path / "room.ply"
+    scene.io.save(small_room(wall_z=None), path)
+    window.open_path(path)
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
+    assert np.allclose(window.world.up_axis, [0, 1, 0])  # estimated from the floor
+    window.set_up_axis([0, 0, 1])
+    window.open_path(path)  # reopen: the user's fix wins over the estimate
+    qtbot.waitUntil(lambda: window.world.meta.get("up_axis_source") == "remembered", timeout=10000)
+    assert np.allclose(window.world.up_axis, [0, 0, 1])
+    # Show only one layer, via the outliner's action.
+    extra = window.world.add_layer(Layer("extra", small_room(wall_z=None), kind="object"))
+    window.outliner.show_only(extra.id)
+    assert [lay.visible for lay in window.world.layers] == [False, True]
+    window._fill_bookmarks()
+    assert window.bookmarks_menu.actions()[0].text() == "Add Bookmark Here"

@@ -132,6 +132,15 @@ def _as_world(data: Any, path: Path) -> World:
     return world
 
 
+def _demo_available() -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("generators.demo") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 class MainWindow(QMainWindow):
     """Wander's main window (see /work/notes/contracts.md for the public API)."""
 
@@ -154,7 +163,7 @@ class MainWindow(QMainWindow):
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
 
         self.viewport = Viewport()
-        self.start_page = StartPage(self.open_dialog, self.open_demo)
+        self.start_page = StartPage(self.open_dialog, self.open_demo if _demo_available() else None)
         self.start_page.open_recent.connect(self.open_path)
         self.stack = QStackedWidget()
         self.stack.addWidget(self.start_page)
@@ -163,6 +172,7 @@ class MainWindow(QMainWindow):
 
         self.outliner = Outliner()
         self.outliner.selection_changed.connect(self._on_selection)
+        self.outliner.orbit_requested.connect(self.orbit_layer)
         self.outliner_dock = QDockWidget("Scene", self)
         self.outliner_dock.setObjectName("outliner")
         self.outliner_dock.setWidget(self.outliner)
@@ -338,6 +348,7 @@ class MainWindow(QMainWindow):
         self.recent_menu = f.addMenu("Open &Recent")
         self._refresh_recent()
         self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
+        self.demo_action.setEnabled(_demo_available())
         f.addSeparator()
         self._file_tail_sep = f.addSeparator()
         self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
@@ -368,10 +379,15 @@ class MainWindow(QMainWindow):
             group.addAction(a)
             self.mode_actions[mode] = a
         self._act(v, "Cycle Navigation Mode", self.cycle_mode, "M")
+        self._act(v, "Orbit &Selection", lambda: (self.orbit_layer(self.selected_layer_id())
+                                                   if self.selected_layer_id() is not None
+                                                   else self.set_mode("orbit")), "O")
         self._act(v, "&Reset View", self._reset_view, tip="Back to the start view (R in the viewport)")
         self.hud_action = self._act(v, "Show Controls &Hint", self._toggle_hud, checkable=True)
         self.hud_action.setChecked(bool(self.settings.get("show_hud", True, bool)))
         self.viewport.hud.setVisible(self.hud_action.isChecked())
+        self.bookmarks_menu = v.addMenu("&Bookmarks")
+        self.bookmarks_menu.aboutToShow.connect(self._fill_bookmarks)
         v.addSeparator()
         up = v.addMenu("&Up Axis")
         self._act(up, "&Flip (upside down)", self.flip_up)
@@ -460,6 +476,10 @@ class MainWindow(QMainWindow):
 
     def _opened(self, res: tuple[World, list[str]], path: Path) -> None:
         world, warnings = res
+        remembered = self._remembered_up(path)
+        if remembered is not None and path.suffix.lower() != ".wander":
+            world.up_axis = remembered
+            world.meta["up_axis_source"] = "remembered"
         self.set_world(world, path)
         src = world.meta.get("up_axis_source")
         msg = f"Opened {path.name}"
@@ -551,6 +571,11 @@ class MainWindow(QMainWindow):
         self._sync_mode_actions()
         self.viewport.setFocus()
 
+    def orbit_layer(self, layer_id: int) -> None:
+        """Orbit around a layer (outliner context menu / View > Orbit Selection)."""
+        self.select_layer(layer_id)
+        self.set_mode("orbit")
+
     def cycle_mode(self) -> None:
         modes = ["walk", "fly", "orbit"]
         self.set_mode(modes[(modes.index(self.viewport.nav.mode) + 1) % 3])
@@ -560,9 +585,29 @@ class MainWindow(QMainWindow):
         self._sync_mode_actions()
 
     def set_up_axis(self, up: Any) -> None:
-        """Undoable: make `up` the world's up axis (navigation and collision follow)."""
+        """Undoable: make `up` the world's up axis (navigation and collision follow).
+
+        The choice is remembered for this scene file and applied when it is opened again.
+        """
         self.world.execute(SetUpAxis(up))
+        self._remember_up(self.world.up_axis)
         self.show_status(f"Up axis: {axis_name(self.world.up_axis)}")
+
+    def _up_key(self, path: Path) -> str:
+        import hashlib
+
+        return "up_axis/" + hashlib.sha1(str(Path(path).resolve()).encode()).hexdigest()[:16]
+
+    def _remember_up(self, up: Any) -> None:
+        if self.path is not None and self.path.suffix.lower() != ".wander":
+            self.settings.set(self._up_key(self.path), [float(v) for v in np.asarray(up).ravel()])
+
+    def _remembered_up(self, path: Path) -> np.ndarray | None:
+        v = self.settings.get(self._up_key(path))
+        try:
+            return normalize([float(x) for x in v]) if v else None
+        except (TypeError, ValueError):
+            return None
 
     def flip_up(self) -> None:
         self.set_up_axis(-np.asarray(self.world.up_axis, np.float64))
@@ -581,6 +626,19 @@ class MainWindow(QMainWindow):
                 self.show_status(f"Up axis {axis_name(up)} (estimated from {src})")
 
         self.run_job("Estimating the up axis", work, done)
+
+    def _fill_bookmarks(self) -> None:
+        m = self.bookmarks_menu
+        m.clear()
+        add = m.addAction("Add Bookmark Here")
+        n = len(self.world.bookmarks)
+        add.triggered.connect(lambda _=False, n=n: self.viewport.save_bookmark(n))
+        add.setEnabled(not self.world.is_empty())
+        if self.world.bookmarks:
+            m.addSeparator()
+        for i, b in enumerate(self.world.bookmarks):
+            a = m.addAction(f"{b.name}" + (f"\t{i + 1}" if i < 9 else ""))
+            a.triggered.connect(lambda _=False, i=i: self.viewport.go_to_bookmark(i))
 
     def show_controls(self) -> None:
         QMessageBox.information(self, "Controls", CONTROLS_HELP)
@@ -703,7 +761,8 @@ class MainWindow(QMainWindow):
     def _update_camera_status(self) -> None:
         nav = self.viewport.nav
         p = nav.position_world
-        self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}")
+        speed = f"   ·   speed ×{nav.speed_mult:.2g}" if abs(nav.speed_mult - 1) > 1e-6 else ""
+        self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}{speed}")
         if self.mode_label.text() != nav.mode.upper():
             self._sync_mode_actions()
 

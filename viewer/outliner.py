@@ -36,6 +36,7 @@ class Outliner(QTreeWidget):
     """A tree view of a World's layers that edits it through commands."""
 
     selection_changed = pyqtSignal(object)  # layer id or None
+    orbit_requested = pyqtSignal(int)       # layer id
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -53,6 +54,8 @@ class Outliner(QTreeWidget):
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, self.header().ResizeMode.Stretch)
         self.header().setSectionResizeMode(1, self.header().ResizeMode.ResizeToContents)
+        self.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.customContextMenuRequested.connect(self._context_menu)
         self.itemChanged.connect(self._item_changed)
         self.itemSelectionChanged.connect(self._selection)
         self._groups: dict[str, QTreeWidgetItem] = {}
@@ -176,6 +179,32 @@ class Outliner(QTreeWidget):
             return False
         self.world.remove_layer(lid)
         return True
+
+    def _context_menu(self, pos) -> None:  # noqa: ANN001
+        from PyQt6.QtWidgets import QMenu
+
+        item = self.itemAt(pos)
+        lid = item.data(0, ID_ROLE) if item is not None else None
+        if lid is None or self.world is None:
+            return
+        self.select_layer(lid)
+        lay = self.world.layer(lid)
+        m = QMenu(self)
+        m.addAction("Orbit Around", lambda: self.orbit_requested.emit(lid))
+        m.addAction("Rename", lambda: self.editItem(item, 0))
+        m.addAction("Hide" if lay.visible else "Show",
+                    lambda: self.world.set_visible(lid, not lay.visible))
+        m.addAction("Show Only This", lambda: self.show_only(lid))
+        m.addSeparator()
+        m.addAction("Delete", lambda: self.world.remove_layer(lid))
+        m.exec(self.viewport().mapToGlobal(pos))
+
+    def show_only(self, layer_id: int) -> None:
+        """Hide every other layer (one undoable step per changed layer)."""
+        for lay in list(self.world.layers):
+            want = lay.id == layer_id
+            if lay.visible != want:
+                self.world.set_visible(lay.id, want)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt override
         if e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.state() != \
