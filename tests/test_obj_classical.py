@@ -187,3 +187,11 @@ def test_unreadable_photo(tmp_path) -> None:
     bad.write_bytes(b"not an image at all")
     with pytest.raises(SceneFormatError, match="not a readable image"):
         generate_object(ObjectRequest(photo=bad))
+
+
+def test_provenance_is_json(tmp_path) -> None:
+    import json
+
+    res = generate_object(ObjectRequest(image=skimage.data.coffee(), resolution=64, with_mesh=False))
+    text = json.dumps(res.cloud.meta)
+    assert '"backend": "classical"' in text and "segmentation" in res.meta and "size" in res.meta

@@ -159,6 +159,9 @@ def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
 
 def _finish(name: str, cloud: GaussianCloud | None, mesh: Mesh | None, meta: dict[str, Any],
             warnings: list[str], seg: Segmentation | None) -> ObjectResult:
+    from .files import _jsonable
+
+    meta = _jsonable(meta)  # type: ignore[assignment] - provenance must survive JSON (projects, PLY)
     if cloud is not None:
         cloud.validate()
         cloud.meta = dict(cloud.meta, **meta)
