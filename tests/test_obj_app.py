@@ -140,3 +140,36 @@ def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # n
     assert obj.world_bounds()[0][1] > 0.01
     press(qtbot, window, Qt.Key.Key_End)
     assert abs(obj.world_bounds()[0][1]) < 0.03
+
+
+def test_segment_dialog_box_preview_and_request(qtbot, x_display, tmp_path) -> None:  # noqa: ANN001
+    import cv2
+    from PyQt6.QtCore import QPoint
+
+    from viewer.ext_objects import SegmentDialog
+
+    photo = tmp_path / "cup.png"
+    cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
+    dlg = SegmentDialog(None, photo)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    c = dlg.canvas
+    s = c.scale
+    qtbot.mousePress(c, Qt.MouseButton.LeftButton, pos=QPoint(int(60 * s), int(20 * s)))
+    qtbot.mouseMove(c, QPoint(int(500 * s), int(390 * s)))
+    qtbot.mouseRelease(c, Qt.MouseButton.LeftButton, pos=QPoint(int(500 * s), int(390 * s)))
+    assert c.box is not None and abs(c.box[0] - 60) < 3 and abs(c.box[3] - 390) < 3
+    dlg.preview()
+    assert c.mask is not None and 0.25 < c.mask.mean() < 0.7 and "Mask" in dlg.info.text()
+    req = dlg.request()
+    assert req.backend == "classical" and req.box is not None and req.box.startswith("6")
+    qtbot.mouseClick(c, Qt.MouseButton.LeftButton, pos=QPoint(int(300 * s), int(200 * s)))
+    assert c.point is not None and abs(c.point[0] - 300) < 3
+    # a photo of nothing: no mask, a clear message, nothing crashes
+    flat = tmp_path / "flat.png"
+    cv2.imwrite(str(flat), np.full((120, 160, 3), 128, np.uint8))
+    empty = SegmentDialog(None, flat)
+    qtbot.addWidget(empty)
+    empty.preview()
+    assert empty.canvas.mask is None and "No mask" in empty.info.text() and "object" in empty.info.text()
