@@ -586,27 +586,45 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:
-    """The equirect panorama a world came from: an (H, 2H[, C]) array or an image path
-    under a '*pano*' key in world.meta or a layer's source (first found), else None."""
-    def search(v: Any, key: str = "") -> np.ndarray | Path | None:
+    """The equirect panorama a world came from, else None: an (H, 2H[, C]) array or a 2:1
+    image file found under a '*pano*' key (at any depth) in world.meta, a layer's source
+    or its data's meta."""
+    def is_equirect_file(p: Path) -> bool:
+        try:
+            from PIL import Image
+
+            with Image.open(p) as im:
+                w, h = im.size
+            return w == 2 * h
+        except Exception:  # noqa: BLE001 - unreadable: not a usable panorama
+            return False
+
+    def search(v: Any, in_pano: bool) -> np.ndarray | Path | None:
         if isinstance(v, dict):
             for k, x in v.items():
-                got = search(x, str(k))
+                got = search(x, in_pano or "pano" in str(k).lower())
                 if got is not None:
                     return got
             return None
-        if "pano" not in key.lower():
+        if isinstance(v, (list, tuple)):
+            for x in v:
+                got = search(x, in_pano)
+                if got is not None:
+                    return got
+            return None
+        if not in_pano:
             return None
         if isinstance(v, np.ndarray) and v.ndim in (2, 3) and v.shape[1] == 2 * v.shape[0]:
             return v
-        if isinstance(v, (str, Path)) and Path(v).suffix.lower() in (".png", ".jpg", ".jpeg",
-                                                                       ".exr", ".hdr", ".webp"):
-            return Path(v) if Path(v).is_file() else None
+        if isinstance(v, (str, Path)) and len(str(v)) < 4096 and Path(v).suffix.lower() in (
+                ".png", ".jpg", ".jpeg", ".exr", ".hdr", ".webp", ".tif", ".tiff"):
+            p = Path(v)
+            return p if p.is_file() and is_equirect_file(p) else None
         return None
 
     for src in [world.meta] + [lay.source for lay in world.layers] + \
                [lay.data.meta for lay in world.layers]:
-        got = search(src)
+        got = search(src, False)
         if got is not None:
             return got
     return None

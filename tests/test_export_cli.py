@@ -103,3 +103,14 @@ def test_video_cli(project, tmp_path, x_display):
     assert frames.shape == (6, 64, 96, 3) and frames.mean() > 3
     r = main("video", str(project), "--from-bookmarks", "--size", "95x64", "--out", str(out))
     assert r.returncode == 2 and "even" in r.stderr
+
+
+def test_export_plain_scene_file(tmp_path):
+    from scene.export import ply_bytes
+
+    src = tmp_path / "in.ply"
+    src.write_bytes(ply_bytes(random_cloud(80, sh_degree=1)))
+    out = tmp_path / "out.spz"
+    r = main("export", str(src), "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "80 splats, SH degree 1" in r.stdout and out.stat().st_size > 0

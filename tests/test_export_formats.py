@@ -314,3 +314,23 @@ def test_loads_back_into_wander(tmp_path):
 
 def test_splat_bytes_size():
     assert len(splat_bytes(random_cloud(7))) == 7 * 32
+
+
+def test_find_panorama_in_meta_and_sources(tmp_path):
+    import cv2
+
+    from scene.export import find_panorama
+
+    w = World()
+    w.add_layer(Layer("base", random_cloud(5)))
+    assert find_panorama(w) is None
+    photo = tmp_path / "photo.jpg"
+    cv2.imwrite(str(photo), np.zeros((30, 40, 3), np.uint8))  # 4:3, not a panorama
+    pano = tmp_path / "pano.png"
+    cv2.imwrite(str(pano), np.zeros((20, 40, 3), np.uint8))
+    # As pano_world records it: the layer source's "panorama" dict lists its inputs.
+    w.layers[0].source = {"generator": "x", "panorama": {"inputs": [str(photo), str(pano)]}}
+    assert find_panorama(w) == pano
+    arr = np.zeros((8, 16, 3), np.uint8)
+    w.meta["panorama_image"] = arr
+    assert find_panorama(w) is arr
