@@ -349,7 +349,6 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
         self.demo_action.setEnabled(_demo_available())
-        f.addSeparator()
         self._file_tail_sep = f.addSeparator()
         self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
                                            tip="Save a PNG of the view at window size")
@@ -708,16 +707,20 @@ class MainWindow(QMainWindow):
 
     def _set_scene_chrome(self, on: bool) -> None:
         """Scene-only widgets (outliner, camera read-outs) are hidden on the start page."""
-        if on and not self.outliner_dock.isVisible() and not self._dock_closed_by_user:
+        if on and self.outliner_dock.isHidden() and not self._dock_closed_by_user:
             self.outliner_dock.show()
-        elif not on and self.outliner_dock.isVisible():
+        elif not on and not self.outliner_dock.isHidden():
             self.outliner_dock.hide()
         for w in (self.pos_label, self.mode_label, self.fps_label, self.splat_label):
             w.setVisible(on and (w not in (self.fps_label, self.splat_label)
                                  or self.stats_action.isChecked()))
 
     def _refresh_start_page(self) -> None:
-        create = [a for a in self.menu("&Create").actions() if not a.menu()]
+        # World-creating actions ("New …", or any flagged with the Qt property
+        # wander_start_page=True) get a tile; inserting objects needs an open world.
+        create = [a for a in self.menu("&Create").actions()
+                  if not a.menu() and not a.isSeparator()
+                  and (a.text().replace("&", "").startswith("New") or a.property("wander_start_page"))]
         self.start_page.refresh(create, self.settings.recent_files())
 
     def _refresh_recent(self) -> None:

@@ -34,6 +34,7 @@ class Tile(QPushButton):
         col.setSpacing(2)
         t = QLabel(title)
         t.setObjectName("tileTitle")
+        t.setWordWrap(True)
         s = QLabel(text)
         s.setObjectName("tileText")
         s.setWordWrap(True)
@@ -102,7 +103,10 @@ class StartPage(QWidget):
             if act.isSeparator() or not act.text():
                 continue
             label = act.text().replace("&", "")
-            tip = act.toolTip() if act.toolTip() and act.toolTip() != label else "Create a new world"
+            plain = label.rstrip("…. ")
+            tip = next((t for t in (act.statusTip(), act.toolTip())
+                        if t and t.replace("&", "").rstrip("…. ") != plain),
+                       "Generate a world you can walk through")
             tiles.append(_tile("✦", label, tip, act.trigger))
         for i, t in enumerate(tiles):
             self.grid.addWidget(t, i // 2, i % 2)
