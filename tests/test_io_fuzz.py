@@ -189,3 +189,39 @@ def test_mutated_colmap_text(data):
         return
     for cam in cams2:
         assert cam.R.shape == (3, 3)
+
+
+def _v4_seed() -> bytes:
+    """A v4 .spz whose zstd streams are stored raw (read through a stand-in module)."""
+    import struct
+
+    from scene.io.spz import encode_spz
+
+    c = random_cloud(10, 1, seed=5)
+    c.shN = np.clip(c.shN, -0.9, 0.9)
+    payload, n = encode_spz(c, 3), 10
+    sizes = [n * 9, n, n * 3, n * 3, n * 4, n * 9]
+    blocks, pos = [], 16
+    for s in sizes:
+        blocks.append(payload[pos:pos + s])
+        pos += s
+    toc = b"".join(struct.pack("<QQ", len(b), len(b)) for b in blocks)
+    return struct.pack("<IIIBBBBI12x", 0x5053474E, 4, n, 1, 12, 0, 6, 32) + toc + b"".join(blocks)
+
+
+@FUZZ
+@given(data=st.data())
+def test_mutated_spz_v4(data):
+    import sys
+
+    from test_io_roundtrip import _StoredZstd
+
+    real = sys.modules.get("zstandard")
+    if real is None:
+        sys.modules["zstandard"] = _StoredZstd()
+    try:
+        blob = _v4_seed()
+        check_reader("spz", blob if data.draw(st.booleans()) else _mutate(data.draw, blob))
+    finally:
+        if real is None:
+            sys.modules.pop("zstandard", None)

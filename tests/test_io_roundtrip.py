@@ -267,8 +267,31 @@ def test_spz_v4_without_zstandard_says_what_to_install(tmp_path):
         sio.load(tmp_path / "v4.spz")
 
 
-def test_spz_v4_with_zstandard(tmp_path):
-    zstd = pytest.importorskip("zstandard")
+class _StoredZstd:
+    """Stand-in for the `zstandard` module whose 'compressed' streams are stored as-is,
+    so the v4 container (header, table of contents, block order) is tested without it."""
+
+    class ZstdError(Exception):
+        pass
+
+    class ZstdCompressor:
+        def compress(self, data: bytes) -> bytes:
+            return bytes(data)
+
+    class ZstdDecompressor:
+        def decompress(self, data: bytes, max_output_size: int = 0) -> bytes:
+            return bytes(data[:max_output_size])
+
+
+@pytest.mark.parametrize("real", [True, False])
+def test_spz_v4_container(tmp_path, monkeypatch, real):
+    import sys
+
+    if real:
+        zstd = pytest.importorskip("zstandard")
+    else:
+        zstd = _StoredZstd()
+        monkeypatch.setitem(sys.modules, "zstandard", zstd)
     from scene.io.spz import encode_spz
 
     c = quantizable_cloud(100, 1)
@@ -284,7 +307,16 @@ def test_spz_v4_with_zstandard(tmp_path):
     head = struct.pack("<IIIBBBBI12x", 0x5053474E, 4, n, 1, 12, 0, len(comp), 32)
     (tmp_path / "v4.spz").write_bytes(head + toc + b"".join(comp))
     d = sio.load(tmp_path / "v4.spz")
+    assert d.meta["spz_version"] == 4 and d.sh_degree == 1
     np.testing.assert_allclose(d.means, c.means, atol=SPZ_TOL["means"])
+    np.testing.assert_allclose(d.shN, c.shN, atol=SPZ_TOL["sh1"])
+    assert_rotations_close(d.quats, c.quats, 2e-5)
+    # a table of contents that promises more bytes than the file has is a clear error
+    data = bytearray((tmp_path / "v4.spz").read_bytes())
+    struct.pack_into("<Q", data, 32, 10 ** 9)
+    (tmp_path / "bad4.spz").write_bytes(bytes(data))
+    with pytest.raises(SceneFormatError, match="past the end"):
+        sio.load(tmp_path / "bad4.spz")
 
 
 # -------------------------------------------------------------------- compressed PLY
