@@ -32,9 +32,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also write the world's panorama here, plus six cube faces beside it")
     parser.add_argument("--face-size", type=int, help="cube face size in pixels (default H/2)")
     parser.add_argument("--cameras", metavar="DIR",
-                        help="also write the bookmarks as a COLMAP text model + cameras.json")
+                        help="also write the cameras (a reconstruction's photo cameras, else the "
+                             "bookmarks) as a COLMAP text model + cameras.json")
     parser.add_argument("--camera-size", default="1920x1080",
-                        help="image size of exported cameras WxH (1920x1080)")
+                        help="image size of bookmark cameras WxH (1920x1080)")
 
 
 def load_scene(path: str | Path):
@@ -85,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
         from generators.video import parse_size
 
         w, h = parse_size(args.camera_size)
-        files = ex.export_cameras(ex.bookmark_cameras(world, w, h), args.cameras)
-        print(f"wrote {len(world.bookmarks)} cameras to {Path(args.cameras)} "
+        cams = ex.scene_cameras(world, w, h)
+        files = ex.export_cameras(cams, args.cameras)
+        print(f"wrote {len(cams)} cameras to {Path(args.cameras)} "
               f"({', '.join(f.name for f in files)})")
     return 0

@@ -529,6 +529,40 @@ def bookmark_cameras(world: World, width: int = 1280, height: int = 720) -> list
     return cams
 
 
+def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[Camera]:
+    """Cameras to export with the scene, in the exported (baked) frame.
+
+    The photo cameras a reconstruction recorded in `world.meta['cameras']` (their own
+    intrinsics; moved with the transform of the layer they came from), else the
+    bookmarks at width×height.
+    """
+    recs = world.meta.get("cameras") if isinstance(world.meta, dict) else None
+    if not recs:
+        return bookmark_cameras(world, width, height)
+    owner = next((lay for lay in world.layers
+                  if "reconstruct" in str(lay.source.get("generator", ""))), None)
+    m = owner.transform if owner is not None else np.eye(4)
+    from .rotations import decompose_similarity
+
+    s, r, t = decompose_similarity(m)
+    cams = []
+    for i, c in enumerate(recs):
+        try:
+            if isinstance(c, Camera):
+                cam = Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, c.name)
+            else:
+                cam = Camera(int(c["width"]), int(c["height"]), float(c["fx"]), float(c["fy"]),
+                             float(c["cx"]), float(c["cy"]), c["R"], c["t"], str(c.get("name", "")))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f"camera {i + 1} in the scene's metadata is unreadable ({exc})") from None
+        # x_cam = Rc x + tc with x = Rᵀ(x' − t)/s; scaling camera coordinates by s keeps the
+        # projection, so R' = Rc Rᵀ and t' = s tc − Rc Rᵀ t.
+        rc = cam.R @ r.T
+        cam.R, cam.t = rc, s * cam.t - rc @ t
+        cams.append(cam)
+    return cams
+
+
 def _rot_to_qvec(r: np.ndarray) -> np.ndarray:
     from .rotations import matrices_to_quats
 

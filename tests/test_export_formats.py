@@ -334,3 +334,28 @@ def test_find_panorama_in_meta_and_sources(tmp_path):
     arr = np.zeros((8, 16, 3), np.uint8)
     w.meta["panorama_image"] = arr
     assert find_panorama(w) is arr
+
+
+def test_reconstruction_cameras_follow_their_moved_layer(tmp_path):
+    from scene.camera import Camera
+    from scene.export import scene_cameras
+
+    cloud = random_cloud(50, seed=4)
+    cam = Camera.look_at([0.5, 0.2, 6], [0, 0, 0], 50, 320, 240)
+    cam.name = "IMG_0001.jpg"
+    w = World()
+    w.add_layer(Layer("scan", cloud, source={"generator": "wander.reconstruct"}))
+    w.meta["cameras"] = [{"name": cam.name, "width": 320, "height": 240, "fx": cam.fx,
+                          "fy": cam.fy, "cx": cam.cx, "cy": cam.cy, "R": cam.R.tolist(),
+                          "t": cam.t.tolist()}]
+    w.bookmarks.append(Bookmark("ignored", [9, 9, 9]))
+    w.set_transform(w.layers[0].id, similarity_matrix((1, -2, 0.5), yaw=0.8, scale=1.7))
+    (moved,) = scene_cameras(w)
+    # Every splat lands on the same pixel: original camera + original cloud ==
+    # exported camera + baked cloud.
+    uv0, z0 = cam.project(cloud.means)
+    uv1, z1 = moved.project(w.merged_cloud().means)
+    np.testing.assert_allclose(uv1, uv0, atol=1e-3)
+    assert np.all(z1 > 0)
+    export_cameras([moved], tmp_path)
+    assert "IMG_0001.jpg" in (tmp_path / "images.txt").read_text()

@@ -377,10 +377,10 @@ class ProjectExtension(QObject):
                                  f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000))
 
     def export_cameras_dialog(self) -> None:
-        from scene.export import bookmark_cameras, export_cameras
+        from scene.export import export_cameras, scene_cameras
 
         world = self.win.world
-        cams = bookmark_cameras(world, 1920, 1080)
+        cams = scene_cameras(world, 1920, 1080)
         if self.path is not None and not cams:  # no bookmarks: the path's keyframes
             cams = [kf.camera(1920, 1080, self.path.up) for kf in self.path.keyframes]
         if not cams:
