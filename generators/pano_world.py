@@ -127,7 +127,7 @@ def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_he
     """
     import cv2
 
-    from generators.depth.classical import SKY_RADIUS, prior_depth
+    from generators.depth.classical import prior_depth, sky_radius_for
     from generators.panorama.projection import pano_lonlat, resize_pano
 
     H = image.shape[0]
@@ -139,11 +139,12 @@ def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_he
     small = resize_pano(image, h2)
     sky2 = cv2.resize(sky.astype(np.float32), (2 * h2, h2), interpolation=cv2.INTER_AREA) > 0.5
     _, lat = pano_lonlat(h2)
-    behind = ~sky2 & (lat[:, None] > np.radians(-4))
+    dome_r = max(sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
+    # down to the floor's level at the dome (never below y = 0, so walking is unaffected)
+    behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
     if behind.any() and sky2.any():
         u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
         small = cv2.inpaint(u8, behind.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
-    dome_r = max(SKY_RADIUS, float(depth[sky].max()) if sky.any() else SKY_RADIUS)
     dome = cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
                             eye_height=eye_height, keep=sky2 | behind, cancel=cancel)
     return GaussianCloud.concatenate([surfaces, dome])
@@ -225,7 +226,7 @@ def world_from_panorama(
     world.add_layer(Layer(name="World", data=cloud, kind="world", source=meta))
     world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
                                     float(pano.fov_y_deg)))
-    world.meta.update({"generator": "wander.pano_world", "eye_height": eye_height,
+    world.meta.update({"generator": "wander.pano_world", "units": "m", "eye_height": eye_height,
                        "floor_y": 0.0, "start": {"position": [0.0, eye_height, 0.0],
                                                  "yaw": 0.0, "pitch": 0.0,
                                                  "fov_y_deg": float(pano.fov_y_deg)}})

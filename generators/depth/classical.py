@@ -4,7 +4,7 @@ Scene model (camera at eye height h above a flat floor, world +Y up):
   below the horizon: the floor plane y = 0,      d = h / sin(−lat)
   walls: a vertical cylinder of radius R,         d = R / cos(lat)
   above the walls: a dome of radius R_top = 1.5 R (ceilings, tree tops...)
-  sky (bright/blue, smooth, connected to the zenith): a far dome at `sky_radius`
+  sky (bright/blue, smooth, connected to the zenith): a far dome at max(30 m, 2.5 R)
 Each pixel takes the nearest surface its ray meets (floor vs wall), so the floor ends at
 the wall's foot and the world is closed: walking stays on y = 0 inside radius R.
 """
@@ -17,12 +17,17 @@ from generators.panorama.projection import pano_lonlat
 
 EYE_HEIGHT = 1.6
 ROOM_RADIUS = 8.0
-SKY_RADIUS = 200.0
+SKY_RADIUS = 30.0   # sky dome: far enough for little parallax, near enough to keep the
+                    # viewer's voxel collider fine (its voxel is ~1/160 of the world's size)
 
 
 def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = ROOM_RADIUS,
-                sky: np.ndarray | None = None, sky_radius: float = SKY_RADIUS) -> np.ndarray:
-    """Prior distance along each panorama ray, (H, 2H) float32 metres."""
+                sky: np.ndarray | None = None, sky_radius: float | None = None) -> np.ndarray:
+    """Prior distance along each panorama ray, (H, 2H) float32 metres.
+
+    sky_radius defaults to max(SKY_RADIUS, 2.5 × radius) (see `sky_radius_for`).
+    """
+    sky_radius = sky_radius_for(radius) if sky_radius is None else sky_radius
     if eye_height <= 0 or radius <= 0 or sky_radius <= radius:
         raise ValueError("need eye_height > 0, radius > 0 and sky_radius > radius")
     _, lat = pano_lonlat(height)
@@ -35,6 +40,11 @@ def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = 
     if sky is not None:
         d = np.where(sky, np.float32(sky_radius), d)
     return np.ascontiguousarray(d, dtype=np.float32)
+
+
+def sky_radius_for(radius: float) -> float:
+    """Radius of the sky dome for walls at `radius` (beyond the 1.5 R top dome)."""
+    return max(SKY_RADIUS, 2.5 * radius)
 
 
 def detect_sky(pano: np.ndarray, *, work_height: int = 256) -> np.ndarray:

@@ -1,0 +1,88 @@
+"""Create > New World from Photo in the real window (pytest-qt under Xvfb)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+pytestmark = [pytest.mark.slow, pytest.mark.gl]
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    from viewer import ext_panorama
+    from viewer.main_window import MainWindow
+
+    win = MainWindow(install_extensions=False)
+    ext_panorama.install(win)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(640, 420)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.jobs.cancel_all()
+    win.close()
+
+
+def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from skimage import data
+
+    from viewer.ext_panorama import NewWorldDialog, WorldRequest
+
+    texts = [a.text() for a in window.menu("&Create").actions()]
+    assert "New &World from Photo…" in texts
+    photo = tmp_path / "rocket.jpg"
+    cv2.imwrite(str(photo), data.rocket()[..., ::-1])
+    # the dialog turns its widgets into a request (no modal exec in tests)
+    dlg = NewWorldDialog(window, [photo])
+    dlg.auto_fov.setChecked(False)
+    dlg.fov.setValue(50.0)
+    dlg.resolution.setCurrentIndex(0)
+    req = dlg.request()
+    assert req.fov == 50.0 and req.resolution == 512 and req.pano_backend == "classical"
+    dlg.depth_backend.setCurrentText("neural")
+    with pytest.raises(ValueError, match="model folder"):
+        dlg.request().validate()
+    tools = window.extensions["panorama_tools"]
+    tools.start(WorldRequest(photos=[photo], fov=50.0, resolution=384))
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=60000)
+    world = window.world
+    cloud = world.layers[0].data
+    assert cloud.meta["generator"] == "wander.pano_world"
+    assert cloud.meta["panorama"]["fov_x_deg"] == 50.0
+    cam = window.current_camera()
+    # at the start spot, standing on the generated floor (y = 0) at the viewer's eye height
+    np.testing.assert_allclose(cam.position[[0, 2]], [0, 0], atol=0.05)
+    qtbot.wait(500)
+    feet = window.current_camera().position[1] - window.viewport.nav.eye_height
+    assert abs(feet) < 0.05
+    assert cam.forward[2] < -0.95                                       # looking at the photo
+    qtbot.wait(300)
+    img = window.viewport.grabFramebuffer()
+    assert img.width() > 100
+    arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
+    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
+
+
+def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from skimage import data
+
+    from viewer.ext_panorama import WorldRequest
+
+    photo = tmp_path / "cat.jpg"
+    cv2.imwrite(str(photo), data.chelsea()[..., ::-1])
+    before = window.world
+    job = window.extensions["panorama_tools"].start(WorldRequest(photos=[photo], resolution=1024))
+    window.jobs.cancel_all()
+    qtbot.wait(3000)
+    assert window.world is before
+    assert job is not None
