@@ -257,18 +257,23 @@ def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
     cloud.validate()
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
-    mat = np.empty((n, len(names)), dtype="<f4")  # (N, P) one row per splat
-    mat[:, 0:3] = cloud.means
-    mat[:, 3:6] = 0.0
-    mat[:, 6:9] = cloud.sh0
-    mat[:, 9:9 + 3 * k] = cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k)
-    j = 9 + 3 * k
-    mat[:, j] = cloud.opacities
-    mat[:, j + 1:j + 4] = cloud.scales
-    mat[:, j + 4:j + 8] = cloud.quats
     header = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"]
     header += [f"property float {name}" for name in names]
     header.append("end_header\n")
+    # rows are built block by block in one reused buffer that stays in cache
+    block = min(n, 16384)
+    buf = np.zeros((block, len(names)), dtype="<f4")  # (B, P); nx ny nz stay 0
+    j = 9 + 3 * k
     with atomic_write(path) as f:
         f.write("\n".join(header).encode("ascii"))
-        mat.tofile(f)
+        for r0 in range(0, n, block):
+            r1 = min(r0 + block, n)
+            b = buf[:r1 - r0]
+            b[:, 0:3] = cloud.means[r0:r1]
+            b[:, 6:9] = cloud.sh0[r0:r1]
+            for c in range(3):  # f_rest is channel-major
+                b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
+            b[:, j] = cloud.opacities[r0:r1]
+            b[:, j + 1:j + 4] = cloud.scales[r0:r1]
+            b[:, j + 4:j + 8] = cloud.quats[r0:r1]
+            f.write(b.data if b.flags.c_contiguous else b.tobytes())
