@@ -66,27 +66,41 @@ def run_app(argv: list[str]) -> int:
             print(f"error: --size {args.size!r} is not WxH", file=sys.stderr)
             return 2
     win.show()
+    from .main_window import _demo_available
+
+    demo = not args.scene and settings.first_launch and not args.no_demo and _demo_available()
     if args.shot:
-        _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene))
+        _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene) or demo)
     if args.scene:
         path = Path(args.scene)
         if not path.exists():
             win.show_status(f"{path}: no such file", 10000)
         else:
             win.open_path(path)
-    elif settings.first_launch and not args.no_demo:
+    elif demo:
         win.open_demo()
     settings.mark_launched()
     return int(app.exec())
 
 
-def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 2000,
-              timeout_ms: int = 60000) -> None:
-    """Grab the window to `out` once the scene is shown (or at once), then quit."""
+def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
+              timeout_ms: int = 120000) -> None:
+    """Grab the window to `out` once the scene is shown and a full-quality frame is drawn
+    (or at once when no scene is coming), then quit."""
+    import time
+
     from PyQt6.QtCore import QTimer
 
+    state = {"shown": None if wait_for_scene else time.perf_counter(), "full": False}
+
+    def on_frame(info) -> None:  # noqa: ANN001
+        if state["shown"] is not None and info.full_quality and not win.viewport.moving:
+            state["full"] = True
+
+    def on_world(_w) -> None:  # noqa: ANN001
+        state["shown"], state["full"] = time.perf_counter(), False
+
     def take() -> None:
-        win.viewport.request_full()
         img = win.grab()
         tmp = out.with_name(f".{out.name}.tmp.png")
         ok = img.save(str(tmp), "PNG")
@@ -94,8 +108,15 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 2000,
             tmp.replace(out)
         app.exit(0 if ok else 1)
 
-    if wait_for_scene:
-        win.world_replaced.connect(lambda _w: QTimer.singleShot(settle_ms, take))
-    else:
-        QTimer.singleShot(settle_ms, take)
+    def poll() -> None:
+        t = state["shown"]
+        ready = state["full"] or win.world.is_empty()
+        if t is not None and ready and (time.perf_counter() - t) * 1000 >= settle_ms:
+            take()
+        else:
+            QTimer.singleShot(200, poll)
+
+    win.viewport.frame_drawn.connect(on_frame)
+    win.world_replaced.connect(on_world)
+    QTimer.singleShot(200, poll)
     QTimer.singleShot(timeout_ms, lambda: app.exit(1))

@@ -253,7 +253,7 @@ class Viewport(QOpenGLWidget):
         elif not frame:
             self.nav.set_view_world(pos, fwd)
         if big:  # build off the GUI thread; re-home onto the floor if the user hasn't moved
-            self._rebuild_collider_async(rehome=frame and not world.bookmarks)
+            self._rebuild_collider_async(rehome=frame)
 
     def _on_world(self, what: str) -> None:
         if self.renderer is not None:
@@ -294,7 +294,13 @@ class Viewport(QOpenGLWidget):
         if re is not None and re[0] == token and col is not None:
             unmoved = (np.allclose(re[1], self.nav.pos) and re[2] == self.nav.yaw
                        and re[3] == self.nav.pitch)
-            self.nav.home, self.nav.home_mode = self.nav._default_home()
+            if self.world is not None and self.world.bookmarks:
+                # Keep the bookmarked start view; walk if there is ground under it.
+                h = self.nav.home.position
+                g = col.ground_at(h[0], h[2], h[1], self.nav.radius)
+                self.nav.home_mode = "walk" if g is not None else self.nav.home_mode
+            else:
+                self.nav.home, self.nav.home_mode = self.nav._default_home()
             if unmoved:
                 self.nav.reset()
                 self.camera_changed.emit()
