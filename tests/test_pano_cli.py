@@ -1,0 +1,76 @@
+"""`python main.py panorama|world`: real runs and bad input as one clear line (exit 2)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from conftest import ROOT
+
+
+def _main(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def photo(tmp_path_factory) -> Path:
+    from skimage import data
+
+    p = tmp_path_factory.mktemp("cli") / "coffee.jpg"
+    cv2.imwrite(str(p), data.coffee()[..., ::-1])
+    return p
+
+
+def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: Path) -> None:
+    out = tmp_path / "world.ply"
+    pano = tmp_path / "pano.png"
+    r = _main("world", "--photo", str(photo), "--fov", "55", "--height", "512",
+              "--resolution", "256", "--out", str(out), "--save-panorama", str(pano))
+    assert r.returncode == 0, r.stderr
+    assert "splats" in r.stdout and "stages:" in r.stdout and "outpaint" in r.stdout
+    from scene.io import load_cloud
+
+    cloud = load_cloud(out)
+    assert len(cloud) > 50_000
+    meta = json.loads((tmp_path / "world.ply.json").read_text())
+    assert meta["panorama"]["fov_x_deg"] == 55.0 and meta["panorama"]["fov_source"] == "option"
+    img = cv2.imread(str(pano))
+    assert img.shape == (512, 1024, 3)
+
+
+def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
+    out = tmp_path / "p.jpg"
+    r = _main("panorama", "--photo", str(photo), "--height", "256", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert cv2.imread(str(out)).shape == (256, 512, 3)
+    assert "65° field of view" in r.stdout or "65.0°" in r.stdout
+
+
+@pytest.mark.parametrize("case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano"])
+def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
+    bad = tmp_path / "bad.jpg"
+    bad.write_bytes(b"\xff\xd8\xff\xe0 broken jpeg" + bytes(100))
+    wide = tmp_path / "wide.png"
+    cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
+    args = {
+        "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
+        "missing": ["panorama", "--photo", str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "p.png")],
+        "bad_fov": ["panorama", "--photo", str(photo), "--fov", "0", "--out", str(tmp_path / "p.png")],
+        "no_model": ["world", "--photo", str(photo), "--depth", "neural", "--out", str(tmp_path / "w.ply")],
+        "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
+        "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
+    }[case]
+    expect = {"corrupt": "bad.jpg", "missing": "does not exist", "bad_fov": "fov",
+              "no_model": "--depth-model", "bad_out": ".ply", "wide_pano": "twice the height"}[case]
+    r = _main(*args)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert "Traceback" not in r.stderr
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("error:") and expect in last
