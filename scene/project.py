@@ -446,28 +446,37 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None
         if arc.truncated:
             warnings.append("the project file is truncated or damaged; opened what it still holds")
         arrays: dict[str, np.ndarray] = {}
-        for name in man.get("arrays", []):
+        for name in _list_field(man, "arrays", warnings):
             try:
                 arrays[name] = np.load(io.BytesIO(arc.read(name)), allow_pickle=False)
             except (KeyError, SceneFormatError, ValueError, OSError, EOFError):
                 warnings.append(f"array {name} is missing or damaged")
         dec = _Decoder(arrays, warnings)
-        remap = _restore_inputs(arc, man.get("inputs", []), inputs_dir, warnings)
+        remap = _restore_inputs(arc, _list_field(man, "inputs", warnings), inputs_dir, warnings)
 
         w = World()
         try:
             up = np.asarray(man.get("up_axis", [0, 1, 0]), np.float64).reshape(3)
+            if not np.all(np.isfinite(up)) or np.linalg.norm(up) < 1e-9:
+                raise ValueError("degenerate up axis")
             w.up_axis = up
         except (ValueError, TypeError):
             warnings.append("up axis unreadable; using +Y")
-        w.meta = _remap_paths(dec.value(man.get("meta", {}), "world meta"), remap)
-        for i, b in enumerate(man.get("bookmarks", [])):
+        meta = _remap_paths(dec.value(man.get("meta", {}), "world meta"), remap)
+        if not isinstance(meta, dict):
+            warnings.append("world metadata is unreadable; dropped")
+            meta = {}
+        w.meta = meta
+        for i, b in enumerate(_list_field(man, "bookmarks", warnings)):
             try:
                 w.bookmarks.append(Bookmark(str(b["name"]), b["position"], float(b["yaw"]),
                                             float(b["pitch"]), float(b["fov_y_deg"])))
             except (KeyError, TypeError, ValueError):
                 warnings.append(f"bookmark {i + 1} is unreadable and was skipped")
-        for entry in man.get("layers", []):
+        for i, entry in enumerate(_list_field(man, "layers", warnings)):
+            if not isinstance(entry, dict):
+                warnings.append(f"layer entry {i + 1} in the manifest is unreadable; skipped")
+                continue
             lay = _load_layer(arc, entry, dec, remap, warnings)
             if lay is not None:
                 w.layers.append(lay)
@@ -476,6 +485,14 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None
         return w, warnings
     finally:
         arc.close()
+
+
+def _list_field(man: dict, key: str, warnings: list[str]) -> list:
+    v = man.get(key, [])
+    if isinstance(v, list):
+        return v
+    warnings.append(f"manifest field {key!r} is unreadable; ignored")
+    return []
 
 
 def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str],
@@ -495,16 +512,22 @@ def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str]
             data: GaussianCloud | Mesh = _mesh_from_npz(raw, file)
         else:
             data = read_ply_bytes(raw, file)
-        data.meta = dec.value(entry.get("data_meta", {}), f"layer {name!r}") or {}
-        layer = Layer(name=name, data=data, kind=entry.get("kind", "world"),
+        data_meta = dec.value(entry.get("data_meta", {}), f"layer {name!r}")
+        data.meta = data_meta if isinstance(data_meta, dict) else {}
+        source = _remap_paths(dec.value(entry.get("source", {}), f"layer {name!r}"), remap)
+        if not isinstance(source, dict):
+            warnings.append(f"layer {name!r}: its source record is unreadable; dropped")
+            source = {}
+        kind = entry.get("kind", "world")
+        layer = Layer(name=name, data=data, kind=kind if kind in ("world", "object", "mesh") else
+                      ("mesh" if isinstance(data, Mesh) else "object"),
                       transform=np.asarray(entry.get("transform", np.eye(4).tolist()), np.float64),
-                      visible=bool(entry.get("visible", True)), id=int(entry["id"]),
-                      source=_remap_paths(dec.value(entry.get("source", {}), f"layer {name!r}"),
-                                          remap))
+                      visible=entry.get("visible", True) is not False, id=int(entry["id"]),
+                      source=source)
     except SceneFormatError as exc:
         warnings.append(f"layer {name!r}: {file} is corrupt ({exc.problem}); layer skipped")
         return None
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
         warnings.append(f"layer {name!r}: its manifest entry is unreadable ({exc}); layer skipped")
         return None
     return layer
