@@ -232,3 +232,32 @@ def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):
     got = win2.project_ext.path
     assert got is not None and len(got) == 2
     np.testing.assert_allclose(got.keyframes[1].position, ext.path.keyframes[1].position)
+
+
+def test_export_and_video_dialog_values(env, qtbot):
+    from viewer.ext_project import ExportOptionsDialog, VideoDialog
+
+    new_window, _ = env
+    win = new_window()
+    win.set_world(room_world())
+    dlg = ExportOptionsDialog(win, win.world)
+    qtbot.addWidget(dlg)
+    dlg.sh.setCurrentIndex(0)
+    dlg.opacity.setValue(0.05)
+    dlg.crop.setChecked(True)
+    dlg.box[4].setValue(0.5)  # max y
+    opts = dlg.options()
+    assert opts.sh_degree == 0 and opts.min_opacity == pytest.approx(0.05)
+    assert opts.crop[1][1] == pytest.approx(0.5)
+    win.project_ext.path_from_bookmarks()  # no bookmarks: a status message, no path
+    assert win.project_ext.path is None
+    from scene.campath import CameraPath, Keyframe
+
+    vd = VideoDialog(win, CameraPath([Keyframe([0, 0, 0]), Keyframe([1, 0, 0], time=2)]))
+    qtbot.addWidget(vd)
+    vd.size.setCurrentText("640x360")
+    vd.fps.setValue(24)
+    assert vd.values()[:2] == ((640, 360), 24.0)
+    vd.size.setCurrentText("641x360")
+    with pytest.raises(ValueError, match="even"):
+        vd.values()
