@@ -755,9 +755,12 @@ class MainWindow(QMainWindow):
 
     def _on_frame(self, info: FrameInfo) -> None:
         if info.full_quality and not self.viewport.moving:
-            self.fps_label.setText(f"{info.frame_ms:.0f} ms / frame")
+            self.fps_label.setText("full quality")
+            self.fps_label.setToolTip(f"Last frame: {info.frame_ms:.0f} ms at full resolution")
         else:
             self.fps_label.setText(f"{info.fps:4.0f} fps")
+            self.fps_label.setToolTip(f"Frame: {info.frame_ms:.0f} ms at {int(info.scale * 100)}% "
+                                      "resolution (adaptive quality while moving)")
         q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
         self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
 
