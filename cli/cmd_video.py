@@ -19,10 +19,11 @@ HELP = "render a fly-through MP4 along a camera path (JSON keyframes or the book
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help=".wander project or splat/mesh file")
-    src = parser.add_mutually_exclusive_group(required=True)
+    src = parser.add_mutually_exclusive_group()
     src.add_argument("--path", help="camera path JSON (keyframes: time, position, yaw, pitch, fov)")
     src.add_argument("--from-bookmarks", action="store_true",
-                     help="fly through the scene's bookmarks in order")
+                     help="fly through the scene's bookmarks in order (default when the "
+                          "project saved no camera path)")
     parser.add_argument("--seconds", type=float, default=3.0,
                         help="seconds between bookmarks with --from-bookmarks (3)")
     parser.add_argument("--size", default="1280x720", help="frame size WxH, even numbers (1280x720)")
@@ -121,10 +122,16 @@ def run(args: argparse.Namespace) -> int:
     size = parse_size(args.size)
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
+    saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
     if args.path:
         path = CameraPath.load(args.path, default_up=world.up_axis)
-    else:
+    elif saved and not args.from_bookmarks:
+        path = CameraPath.from_dict(saved, args.scene, default_up=world.up_axis)
+    elif len(world.bookmarks) >= 2:
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
+    else:
+        raise ValueError("no camera path: give --path PATH.json, or save a path or two "
+                         "bookmarks in the project")
     try:
         render = make_render_fn(world, bg, args.max_splats)
     except RuntimeError as exc:  # GLContextError: no display / no EGL

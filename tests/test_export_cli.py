@@ -103,6 +103,10 @@ def test_video_cli(project, tmp_path, x_display):
     assert frames.shape == (6, 64, 96, 3) and frames.mean() > 3
     r = main("video", str(project), "--from-bookmarks", "--size", "95x64", "--out", str(out))
     assert r.returncode == 2 and "even" in r.stderr
+    # With no --path the project's bookmarks make the path.
+    r = main("video", str(project), "--size", "64x48", "--fps", "2", "--seconds", "1",
+             "--out", str(out), env=env)
+    assert r.returncode == 0 and "3 frames 64x48" in r.stdout, r.stderr
 
 
 def test_export_plain_scene_file(tmp_path):
