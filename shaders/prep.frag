@@ -9,14 +9,14 @@
 
 #define MAX_LAYERS 32
 #define TEX_W 4096
+#define SH_DEGREE 3   // set per program by the renderer (0..3)
+#define SH_TEXELS 12  // ceil(3 * (SH_DEGREE + 1)^2 / 4)
 
 uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 uniform int u_count;             // splats in the order buffer
 
 uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer aa)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
-uniform int u_sh_texels;
-uniform int u_sh_degree;
 uniform mat4 u_models[MAX_LAYERS];  // world-from-layer similarity per layer slot
 uniform mat4 u_view;        // world -> OpenCV camera (x right, y down, z forward)
 uniform mat4 u_proj;        // OpenCV camera -> clip
@@ -50,30 +50,34 @@ void cull() {
 }
 
 vec3 sh_color(int i, vec3 d) {
-    vec4 q[12];
-    int base = i * u_sh_texels;
-    for (int k = 0; k < 12; ++k) {
-        q[k] = k < u_sh_texels ? texelFetch(u_color, texel(base + k), 0) : vec4(0.0);
-    }
+    vec4 q[SH_TEXELS];
+    int base = i * SH_TEXELS;
+    for (int k = 0; k < SH_TEXELS; ++k) q[k] = texelFetch(u_color, texel(base + k), 0);
 #define F(n) q[(n) / 4][(n) % 4]
 #define SH(k) vec3(F(3 * (k)), F(3 * (k) + 1), F(3 * (k) + 2))
     vec3 c = 0.5 + C0 * SH(0);
-    if (u_sh_degree >= 1) {
+#if SH_DEGREE >= 1
+    {
         float x = d.x, y = d.y, z = d.z;
         c += -C1 * y * SH(1) + C1 * z * SH(2) - C1 * x * SH(3);
-        if (u_sh_degree >= 2) {
+#if SH_DEGREE >= 2
+        {
             float xx = x * x, yy = y * y, zz = z * z;
             c += C2_0 * x * y * SH(4) + C2_1 * y * z * SH(5) + C2_2 * (2.0 * zz - xx - yy) * SH(6)
                + C2_3 * x * z * SH(7) + C2_4 * (xx - yy) * SH(8);
-            if (u_sh_degree >= 3) {
+#if SH_DEGREE >= 3
+            {
                 c += C3_0 * y * (3.0 * xx - yy) * SH(9) + C3_1 * x * y * z * SH(10)
                    + C3_2 * y * (4.0 * zz - xx - yy) * SH(11)
                    + C3_3 * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * SH(12)
                    + C3_4 * x * (4.0 * zz - xx - yy) * SH(13) + C3_5 * z * (xx - yy) * SH(14)
                    + C3_6 * x * (xx - 3.0 * yy) * SH(15);
             }
+#endif
         }
+#endif
     }
+#endif
 #undef SH
 #undef F
     return max(c, vec3(0.0));

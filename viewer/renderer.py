@@ -223,7 +223,7 @@ class SplatRenderer:
             t_up += time.perf_counter() - t0
             stats.splats_drawn = self._uploaded_count
             if stats.splats_drawn:
-                self._draw_splats(cam, view, proj, stats.splats_drawn)
+                self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
         stats.gpu_upload_ms = t_up * 1000.0
         GL.glDepthMask(GL.GL_TRUE)
         GL.glDisable(GL.GL_BLEND)
@@ -244,7 +244,9 @@ class SplatRenderer:
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
             GL.glDeleteProgram(self._prog)
-            GL.glDeleteProgram(self._prep)
+            for prog, _ in self._preps.values():
+                GL.glDeleteProgram(prog)
+            self._preps.clear()
             GL.glDeleteTextures(3, self._prep_tex)
             GL.glDeleteFramebuffers(1, [self._prep_fbo])
             self._gl_ready = False
@@ -253,10 +255,7 @@ class SplatRenderer:
     # ------------------------------------------------------------ GL set-up
     def _init_gl(self) -> None:
         defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
-        self._prep = compile_program("prep.vert", "prep.frag", defines)
-        names = ["u_geom", "u_color", "u_sh_texels", "u_sh_degree", "u_models", "u_view", "u_proj",
-                 "u_campos", "u_intr", "u_size", "u_order", "u_count"]
-        self._ploc = {n: GL.glGetUniformLocation(self._prep, n) for n in names}
+        self._preps: dict[int, tuple[int, dict[str, int]]] = {}  # SH degree -> (program, uniforms)
         self._prog = compile_program("splat.vert", "splat.frag", defines)
         self._loc = {n: GL.glGetUniformLocation(self._prog, n)
                      for n in ("u_center", "u_axes", "u_rgba", "u_size")}
@@ -464,6 +463,17 @@ class SplatRenderer:
         GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
         self._ebo_quads = cap
 
+    def _prep_program(self, degree: int) -> tuple[int, dict[str, int]]:
+        """The preprocessing program specialised for SH `degree` (compiled on first use)."""
+        if degree not in self._preps:
+            texels = math.ceil(3 * (degree + 1) ** 2 / 4)
+            prog = compile_program("prep.vert", "prep.frag", {
+                "MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W, "SH_DEGREE": degree, "SH_TEXELS": texels})
+            names = ["u_geom", "u_color", "u_models", "u_view", "u_proj", "u_campos", "u_intr",
+                     "u_size", "u_order", "u_count"]
+            self._preps[degree] = (prog, {n: GL.glGetUniformLocation(prog, n) for n in names})
+        return self._preps[degree]
+
     def _ensure_prep(self, count: int) -> int:
         """Size the preprocessing targets for `count` splats; returns the rows in use."""
         rows = max(1, math.ceil(count / TEX_W))
@@ -487,7 +497,8 @@ class SplatRenderer:
             self._prep_rows = cap
         return rows
 
-    def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int) -> None:
+    def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int,
+                     depth_test: bool = True) -> None:
         """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
         grid, one texel per splat in draw order). Pass 2: one quad per splat, blended."""
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
@@ -496,8 +507,8 @@ class SplatRenderer:
         GL.glViewport(0, 0, TEX_W, rows)
         GL.glDisable(GL.GL_DEPTH_TEST)
         GL.glDisable(GL.GL_BLEND)
-        loc = self._ploc
-        GL.glUseProgram(self._prep)
+        prep, loc = self._prep_program(self._sh_degree)
+        GL.glUseProgram(prep)
         models = np.tile(np.eye(4, dtype=np.float32), (MAX_LAYERS, 1, 1))
         for s in self._slots:
             if s.baked is None:
@@ -508,8 +519,6 @@ class SplatRenderer:
         GL.glUniform3f(loc["u_campos"], *map(float, cam.position))
         GL.glUniform4f(loc["u_intr"], float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy))
         GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
-        GL.glUniform1i(loc["u_sh_texels"], self._sh_texels)
-        GL.glUniform1i(loc["u_sh_degree"], self._sh_degree)
         GL.glUniform1i(loc["u_count"], count)
         for unit, (target_kind, tex, name) in enumerate([
                 (GL.GL_TEXTURE_2D, self._tex_geom, "u_geom"), (GL.GL_TEXTURE_2D, self._tex_color, "u_color"),
@@ -531,7 +540,10 @@ class SplatRenderer:
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._prep_tex[unit])
             GL.glUniform1i(sloc[name], unit)
-        GL.glEnable(GL.GL_DEPTH_TEST)
+        if depth_test:  # only meshes write depth; without them the test is wasted work
+            GL.glEnable(GL.GL_DEPTH_TEST)
+        else:
+            GL.glDisable(GL.GL_DEPTH_TEST)
         GL.glDepthMask(GL.GL_FALSE)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
