@@ -38,8 +38,14 @@ def run(args: argparse.Namespace) -> int:
             options["version"] = args.spz_version
     elif args.sh_degree is not None:
         raise ValueError("--sh-degree applies to Gaussian clouds, but the input is a mesh")
+    out_fmt = args.format or format_for_path(args.output)
     save(obj, args.output, args.format, **options)
-    what = (f"{len(obj)} splats, SH degree {obj.sh_degree}" if isinstance(obj, GaussianCloud)
-            else f"mesh with {obj.n_vertices} vertices, {obj.n_faces} faces")
+    if isinstance(obj, GaussianCloud):
+        deg = 0 if out_fmt == "splat" else obj.sh_degree
+        what = f"{len(obj)} splats, SH degree {deg}"
+        if deg < obj.sh_degree:
+            what += f"; SH degree {obj.sh_degree} dropped: .splat has no SH"
+    else:
+        what = f"mesh with {obj.n_vertices} vertices, {obj.n_faces} faces"
     print(f"wrote {args.output} ({what}) in {time.perf_counter() - t0:.2f} s")
     return 0

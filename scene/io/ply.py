@@ -20,10 +20,10 @@ from typing import Any
 import numpy as np
 
 from ..errors import SceneFormatError
-from ..gaussians import GaussianCloud, rgb_to_sh0
+from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
-from ._common import atomic_write, check_readable, finish_cloud, normalized_quats, safe_logit
+from ._common import atomic_write, check_readable, finish_cloud
 from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets, parse_header, \
     read_header_bytes
 
