@@ -375,6 +375,21 @@ def test_textured_glb_keeps_texture_and_uvs(tmp_path):
     assert info["kind"] == "mesh" and info["faces"] == 12 and info["has_texture"]
 
 
+def test_broken_texture_keeps_geometry_with_a_warning(tmp_path):
+    import trimesh
+
+    box = trimesh.creation.box()
+    tex = (np.random.default_rng(0).uniform(0, 255, (16, 16, 3))).astype(np.uint8)
+    uv = np.random.default_rng(1).uniform(0, 1, (len(box.vertices), 2)).astype(np.float32)
+    sio.save(Mesh(box.vertices, box.faces, uvs=uv, texture=tex), tmp_path / "t.glb")
+    data = bytearray((tmp_path / "t.glb").read_bytes())
+    png = data.find(b"\x89PNG")
+    data[png + 16:png + 60] = b"\xff" * 44  # corrupt the embedded PNG's header chunk
+    (tmp_path / "bad.glb").write_bytes(bytes(data))
+    m = sio.load(tmp_path / "bad.glb")
+    assert m.n_faces == 12 and m.texture is None and "texture" in m.meta["warning"]
+
+
 def test_mesh_file_without_faces_is_an_error(tmp_path):
     (tmp_path / "pts.obj").write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\n")
     with pytest.raises(SceneFormatError, match="no faces"):
