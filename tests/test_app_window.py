@@ -391,3 +391,13 @@ def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_pat
     assert [lay.visible for lay in window.world.layers] == [False, True]
     window._fill_bookmarks()
     assert window.bookmarks_menu.actions()[0].text() == "Add Bookmark Here"
+
+
+def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    # Photo cameras of a capture whose "up" is world -Y (OpenCV-like, as COLMAP often is).
+    w.meta["cameras"] = [{"name": f"c{i}", "R": np.eye(3).tolist(), "t": [0, 0, i]} for i in range(3)]
+    window.set_world(w)
+    assert np.allclose(w.up_axis, [0, -1, 0]) and w.meta["up_axis_source"] == "cameras"
+    assert np.allclose(window.current_camera().up, [0, -1, 0], atol=0.2)

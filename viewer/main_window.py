@@ -238,6 +238,12 @@ class MainWindow(QMainWindow):
         if not isinstance(world, World):
             raise TypeError(f"set_world needs a scene.world.World, got {type(world).__name__}")
         self.path = Path(path) if path is not None else None
+        if world.meta.get("up_axis_source") is None and world.meta.get("cameras"):
+            # e.g. a reconstruction: its photo cameras say which way is up (cheap, no splats)
+            up, src = estimate_up(world, None)
+            if src == "cameras":
+                world.up_axis = up
+                world.meta["up_axis_source"] = src
         self._attach(world)
         self.viewport.set_world(world)
         if world.is_empty():
