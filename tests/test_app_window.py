@@ -401,3 +401,15 @@ def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:  # n
     window.set_world(w)
     assert np.allclose(w.up_axis, [0, -1, 0]) and w.meta["up_axis_source"] == "cameras"
     assert np.allclose(window.current_camera().up, [0, -1, 0], atol=0.2)
+
+
+def test_movement_keys_typed_in_the_outliner_still_walk(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    open_world(window, qtbot, w)
+    nav = window.viewport.nav
+    window.outliner.setFocus()
+    p0 = nav.position_world.copy()
+    hold_key(qtbot, window.outliner, Qt.Key.Key_W, 500)
+    assert float((nav.position_world - p0) @ nav.forward_world()) > 0.2
+    assert not nav.keys  # released too

@@ -173,6 +173,7 @@ class MainWindow(QMainWindow):
         self.outliner = Outliner()
         self.outliner.selection_changed.connect(self._on_selection)
         self.outliner.orbit_requested.connect(self.orbit_layer)
+        self.outliner.key_target = self.viewport
         self.outliner_dock = QDockWidget("Scene", self)
         self.outliner_dock.setObjectName("outliner")
         self.outliner_dock.setWidget(self.outliner)

@@ -16,6 +16,9 @@ from scene.gaussians import GaussianCloud
 
 GROUPS = (("world", "World"), ("object", "Objects"), ("mesh", "Meshes"))
 ID_ROLE = Qt.ItemDataRole.UserRole
+# Keys that keep walking when the outliner has focus (arrows stay tree navigation).
+NAV_KEYS = {Qt.Key.Key_W, Qt.Key.Key_A, Qt.Key.Key_S, Qt.Key.Key_D, Qt.Key.Key_Q, Qt.Key.Key_E,
+            Qt.Key.Key_Space, Qt.Key.Key_Shift}
 
 
 def _count_text(layer: Any) -> str:
@@ -41,6 +44,7 @@ class Outliner(QTreeWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.world: Any = None
+        self.key_target: Any = None  # the viewport: movement keys typed here still walk
         self._updating = False
         self.setColumnCount(2)
         self.setHeaderHidden(True)
@@ -206,10 +210,25 @@ class Outliner(QTreeWidget):
             if lay.visible != want:
                 self.world.set_visible(lay.id, want)
 
+    def _forwarded(self, e: QKeyEvent) -> bool:
+        return (self.key_target is not None and e.key() in NAV_KEYS
+                and self.state() != QAbstractItemView.State.EditingState
+                and not (e.modifiers() & (Qt.KeyboardModifier.ControlModifier
+                                          | Qt.KeyboardModifier.AltModifier)))
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if self._forwarded(e):
+            self.key_target.keyPressEvent(e)
+            return
         if e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.state() != \
                 QAbstractItemView.State.EditingState:
             if self.delete_selected():
                 e.accept()
                 return
         super().keyPressEvent(e)
+
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt override
+        if self._forwarded(e) or (self.key_target is not None and e.key() in NAV_KEYS):
+            self.key_target.keyReleaseEvent(e)
+            return
+        super().keyReleaseEvent(e)
