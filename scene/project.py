@@ -298,6 +298,8 @@ class _Archive:
 
     def read(self, name: str) -> bytes:
         """Entry bytes; KeyError if absent, SceneFormatError if damaged."""
+        if not isinstance(name, str):
+            raise KeyError(repr(name))
         if self._zf is not None:
             try:
                 info = self._zf.getinfo(name)
