@@ -321,7 +321,12 @@ class CameraPath:
             d = {"keyframes": d}
         if not isinstance(d, dict) or not isinstance(d.get("keyframes"), list):
             raise SceneFormatError(source, "camera path JSON needs a 'keyframes' list")
-        if int(d.get("version", 1)) > FORMAT_VERSION:
+        try:
+            version = int(d.get("version", 1))
+        except (TypeError, ValueError):
+            raise SceneFormatError(source, f"camera path version {d.get('version')!r} "
+                                           "is not a number") from None
+        if version > FORMAT_VERSION:
             raise SceneFormatError(source, f"camera path version {d.get('version')} is newer "
                                            "than this Wander reads; update Wander")
         kfs = []
@@ -344,7 +349,7 @@ class CameraPath:
                 raise SceneFormatError(source, f"keyframe {i + 1} is invalid ({exc})") from None
         try:
             return cls(kfs, d.get("up", default_up))
-        except ValueError as exc:
+        except (ValueError, TypeError) as exc:
             raise SceneFormatError(source, str(exc)) from None
 
     @classmethod

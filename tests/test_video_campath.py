@@ -159,3 +159,26 @@ def test_z_up_world_keeps_horizon_level(tmp_path):
     np.testing.assert_allclose(CameraPath.load(tmp_path / "q.json", default_up=up).up, up)
     with pytest.raises(ValueError, match="up axis"):
         CameraPath(kfs, up=(0, 0, 0))
+
+
+def test_random_json_never_crashes(tmp_path):
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.recursive(st.none() | st.booleans() | st.floats() | st.integers(-3, 3)
+                          | st.text(max_size=4),
+                          lambda inner: st.lists(inner, max_size=4)
+                          | st.dictionaries(st.sampled_from(["position", "time", "yaw", "pitch",
+                                                             "fov_y_deg", "look_at", "yaw_deg",
+                                                             "keyframes", "version", "up"]),
+                                            inner, max_size=5), max_leaves=15)
+
+    @settings(max_examples=150, deadline=None)
+    @given(values)
+    def check(doc):
+        try:
+            CameraPath.from_dict(doc)
+        except SceneFormatError:
+            pass
+
+    check()
