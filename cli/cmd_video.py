@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", default="1280x720", help="frame size WxH, even numbers (1280x720)")
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
     parser.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (18)")
+    parser.add_argument("--preset", default="medium",
+                        choices=["ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower"],
+                        help="x264 speed/size trade-off (medium)")
     parser.add_argument("--max-splats", type=int, help="draw only the N most important splats")
     parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1")
     parser.add_argument("--out", required=True, help="output .mp4")
@@ -141,6 +144,7 @@ def run(args: argparse.Namespace) -> int:
     old = _on_sigterm_interrupt()
     try:
         res = render_video(world, path, args.out, render, size=size, fps=args.fps, crf=args.crf,
+                           preset=args.preset,
                            progress=bar)
     finally:
         if old is not None:
