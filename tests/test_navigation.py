@@ -240,3 +240,26 @@ def test_big_dt_does_not_teleport_through_walls() -> None:
     for _ in range(5):
         nav.update(1.0)  # clamped to 0.1 s; sub-stepped inside the collider
     assert nav.pos[2] > -3.0
+
+
+def test_walker_stays_out_of_a_corner_and_eases_speed() -> None:
+    cloud = room_cloud(wall_z=-3.0)
+    g = np.arange(-5, 5, 0.08)
+    h = np.arange(0.0, 3.0, 0.08)
+    wz, wy = np.meshgrid(g, h)
+    side = np.stack([np.full(wz.size, 2.0), wy.ravel(), wz.ravel()], 1)
+    cloud = GaussianCloud.concatenate([cloud, GaussianCloud.from_points(
+        side, np.full((len(side), 3), 0.5), 0.05, 0.95)])
+    nav = walker(cloud)
+    nav.pos = np.array([0.0, 1.6, 0.0])
+    nav.yaw = math.radians(-45)  # towards +x, -z: the corner
+    run(nav, 0.3)
+    nav.key_down("w")
+    nav.update(1 / 60)
+    assert 0 < np.linalg.norm(nav.vel) < nav.move_speed  # ramps up, no instant jump
+    run(nav, 4.0)
+    assert 2.0 - nav.radius - 0.1 < nav.pos[0] < 2.0
+    assert -3.0 < nav.pos[2] < -3.0 + nav.radius + 0.1
+    nav.key_up("w")
+    run(nav, 0.5)
+    assert np.linalg.norm(nav.vel) == 0.0  # and eases to a stop

@@ -187,46 +187,46 @@ class Collider:
              step: float) -> np.ndarray:
         """Move the walker horizontally by `delta` (x, z used), sliding along walls.
 
-        Sub-steps of at most a quarter voxel/radius so it never tunnels through a thin wall.
-        A walker that starts inside geometry may move freely (so it can walk out).
+        Collide-and-slide: each sub-step (at most a quarter voxel/radius, so thin walls
+        cannot be tunnelled through) is followed by pushing the body out of the solid
+        voxels it overlaps (each voxel a cylinder of half a voxel), which leaves only the
+        motion along the wall. A walker that starts deep inside geometry moves freely,
+        so it can walk out.
         """
         pos = np.asarray(feet, np.float64).copy()
         d = np.array([delta[0], 0.0, delta[2]], np.float64)
         dist = float(np.hypot(d[0], d[2]))
         if dist < 1e-12:
             return pos
-        if self.blocked(pos, radius, height, step):
+        reach = radius + 0.5 * self.voxel
+        hits = self.blockers(pos, radius, height, step)
+        if len(hits) and float(np.min(np.hypot(*(hits - pos[[0, 2]]).T))) < 0.5 * reach:
             return pos + d
         n = max(1, int(math.ceil(dist / (0.25 * min(radius, self.voxel) + 1e-12))))
-        n = min(n, 400)
-        stepv = d / n
-        for _ in range(n):
-            nxt = pos + stepv
-            hits = self.blockers(nxt, radius, height, step)
-            if len(hits) == 0:
-                pos = nxt
-                continue
-            # Slide: remove the component of the step pushing into the blockers.
-            away = np.array([nxt[0], nxt[2]]) - hits  # (K, 2)
-            nrm = (away / np.maximum(np.linalg.norm(away, axis=1, keepdims=True), 1e-9)).sum(0)
-            moved = False
-            if np.linalg.norm(nrm) > 1e-9:
-                nrm /= np.linalg.norm(nrm)
-                s2 = np.array([stepv[0], stepv[2]])
-                into = float(s2 @ nrm)
-                if into < 0:
-                    s2 = s2 - into * nrm
-                    cand = pos + np.array([s2[0], 0.0, s2[1]])
-                    if not self.blocked(cand, radius, height, step):
-                        pos, moved = cand, True
-            if not moved:
-                for axis_step in (np.array([stepv[0], 0, 0]), np.array([0, 0, stepv[2]])):
-                    cand = pos + axis_step
-                    if np.abs(axis_step).sum() > 0 and not self.blocked(cand, radius, height, step):
-                        pos, moved = cand, True
-                        break
-            if not moved:
-                break
+        stepv = d / min(n, 400)
+        for _ in range(min(n, 400)):
+            start = pos.copy()
+            pos = pos + stepv
+            for _it in range(4):
+                hits = self.blockers(pos, radius, height, step)
+                if len(hits) == 0:
+                    break
+                away = pos[[0, 2]] - hits  # (K, 2)
+                dd = np.hypot(away[:, 0], away[:, 1])
+                pen = reach - dd
+                ok = (pen > 0) & (dd > 1e-9)
+                if not ok.any():
+                    break
+                push = (away[ok] / dd[ok, None] * pen[ok, None])
+                # The deepest overlap sets the size, the sum sets the direction.
+                dirv = push.sum(0)
+                nrm = float(np.hypot(*dirv))
+                if nrm < 1e-12:
+                    pos = start
+                    break
+                pos[[0, 2]] += dirv / nrm * float(pen[ok].max() + 1e-6)
+            if np.hypot(*(pos - start)[[0, 2]]) < 1e-9:
+                break  # wedged in a corner
         return pos
 
 

@@ -31,6 +31,7 @@ WALK_SPEED = 2.5       # m/s
 RUN_FACTOR = 3.0
 MAX_PITCH = math.radians(89.0)
 LOOK_SENSITIVITY = 0.0025  # rad per pixel
+ACCEL_TAU = 0.07       # s, velocity follows the keys with this time constant (game feel)
 
 
 def scene_scale(lo: np.ndarray, hi: np.ndarray, units: str | None = None) -> float:
@@ -70,6 +71,7 @@ class Navigator:
         self.yaw = 0.0
         self.pitch = 0.0
         self.vel_up = 0.0               # walk: vertical velocity
+        self.vel = np.zeros(3)          # smoothed key-driven velocity, local frame (units/s)
         self.on_ground = False
         self.speed_mult = 1.0
         self.keys: set[str] = set()
@@ -148,6 +150,7 @@ class Navigator:
         self.pos = self.home.position.copy()
         self.yaw, self.pitch = self.home.yaw, self.home.pitch
         self.vel_up = 0.0
+        self.vel = np.zeros(3)
         self.on_ground = False
         self.set_mode(self.home_mode)
         self._changed = True
@@ -166,6 +169,7 @@ class Navigator:
             self.distance = d
         self.mode = mode
         self.vel_up = 0.0
+        self.vel = np.zeros(3)
         self._changed = True
 
     def set_orbit_target(self, target_world: np.ndarray, distance: float | None = None) -> None:
@@ -238,6 +242,16 @@ class Navigator:
         k = self.keys
         return float((pos_key in k or alt_pos in k) - (neg_key in k or alt_neg in k))
 
+    def _smoothed(self, move: np.ndarray, dt: float) -> np.ndarray:
+        """Velocity easing towards the keys' direction × speed (a short ramp up and down)."""
+        n = float(np.linalg.norm(move))
+        target = move / n * self.move_speed if n > 0 else np.zeros(3)
+        a = 1.0 - math.exp(-dt / ACCEL_TAU) if dt > 0 else 0.0
+        self.vel = self.vel + (target - self.vel) * a
+        if n == 0 and float(np.linalg.norm(self.vel)) < 1e-3 * self.scale:
+            self.vel = np.zeros(3)
+        return self.vel
+
     def _update_fly(self, dt: float) -> None:
         fwd = forward_from_yaw_pitch(self.yaw, self.pitch)
         right = np.array([math.cos(self.yaw), 0.0, -math.sin(self.yaw)])
@@ -245,19 +259,19 @@ class Navigator:
         r = self._axis("d", "a", "right", "left")
         u = self._axis("e", "q") + self._axis("space", "ctrl")
         move = fwd * f + right * r + np.array([0.0, 1.0, 0.0]) * np.clip(u, -1, 1)
-        n = float(np.linalg.norm(move))
-        if n > 0:
-            self.pos = self.pos + move / n * self.move_speed * dt
+        v = self._smoothed(move, dt)
+        if v.any():
+            self.pos = self.pos + v * dt
 
     def _update_walk(self, dt: float) -> None:
         fwd = np.array([-math.sin(self.yaw), 0.0, -math.cos(self.yaw)])
         right = np.array([math.cos(self.yaw), 0.0, -math.sin(self.yaw)])
         move = fwd * self._axis("w", "s", "up", "down") + right * self._axis("d", "a", "right", "left")
-        n = float(np.linalg.norm(move))
+        v = self._smoothed(move, dt)
         feet = self.pos - np.array([0.0, self.eye_height, 0.0])
         col = self.collider
-        if n > 0:
-            delta = move / n * self.move_speed * dt
+        if v.any():
+            delta = v * dt
             if col is not None:
                 feet = col.move(feet, delta, self.radius, self.eye_height + 0.1 * self.scale,
                                 self.step_height)
