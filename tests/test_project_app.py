@@ -104,6 +104,7 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     assert ext.autosave_now(wait=True)
     auto = proj.autosave_path(target, tmp_path / "autosave")
     assert auto.is_file()
+    assert not ext.autosave_now(wait=True)  # nothing changed since: no rewrite
     os.utime(target, (time.time() - 30, time.time() - 30))
     # Crash: the window goes away without saving or quitting cleanly. Next start:
     win2 = new_window()

@@ -51,6 +51,8 @@ class ProjectExtension(QObject):
         super().__init__(window)
         self.win = window
         self.dirty = False
+        self._changes = 0          # edits since start; autosave only when this moved
+        self._autosaved_changes = -1
         self.ask_on_close = os.environ.get("WANDER_NO_DIALOGS") is None
         self.autosave_folder = self._autosave_folder()
         self.path: CameraPath | None = None
@@ -146,6 +148,7 @@ class ProjectExtension(QObject):
 
     def _on_world_changed(self, what: str) -> None:
         self.dirty = True
+        self._changes += 1
 
     def _snapshot(self) -> World:
         """The world to save, with the current camera path in its meta."""
@@ -205,10 +208,11 @@ class ProjectExtension(QObject):
     def autosave_now(self, wait: bool = False) -> bool:
         """Write the recovery file if there are unsaved changes (off the GUI thread)."""
         world = self.win.world
-        if not self.dirty or world.is_empty():
+        if not self.dirty or world.is_empty() or self._changes == self._autosaved_changes:
             return False
         if not self._autosaving.acquire(blocking=False):
             return False
+        self._autosaved_changes = self._changes
         snap, project_path, folder = self._snapshot(), self.project_path, self.autosave_folder
 
         def work() -> None:
