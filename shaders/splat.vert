@@ -11,9 +11,10 @@ uniform sampler2D u_axes;    // RGBA32F quad half-axes in pixels
 uniform sampler2D u_rgba;    // RGBA32F colour, opacity
 uniform vec2 u_size;         // framebuffer width, height
 
-out vec3 v_color;
-out float v_opacity;
+flat out vec3 v_color;
+flat out float v_opacity;
 out vec2 v_uv;               // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
+flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255
 
 void main() {
     int j = gl_VertexID >> 2;
@@ -21,7 +22,7 @@ void main() {
     vec4 center = texelFetch(u_center, tc, 0);
     if (center.w <= 0.0) {
         gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: no fragments
-        v_color = vec3(0.0); v_opacity = 0.0; v_uv = vec2(0.0);
+        v_color = vec3(0.0); v_opacity = 0.0; v_uv = vec2(0.0); v_r2 = 0.0;
         return;
     }
     vec4 axes = texelFetch(u_axes, tc, 0);
@@ -29,7 +30,8 @@ void main() {
     vec2 corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
     vec2 off = corner.x * axes.xy + corner.y * axes.zw;
     gl_Position = center + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * center.w;
-    v_uv = corner * sqrt(2.0 * log(255.0 * rgba.a));
+    v_r2 = 2.0 * log(255.0 * rgba.a);
+    v_uv = corner * sqrt(v_r2);
     v_color = rgba.rgb;
     v_opacity = rgba.a;
 }

@@ -41,6 +41,7 @@ class OffscreenContext:
     def __init__(self, backend: str | None = None) -> None:
         self.backend = backend or choose_backend()
         self._impl: Any = None
+        self._thread = threading.get_ident()
         if self.backend == "egl":
             self._init_egl()
         elif self.backend == "qt":
@@ -112,6 +113,9 @@ class OffscreenContext:
                 raise GLContextError("eglMakeCurrent failed")
         else:
             _app, surface, ctx = self._impl
+            if threading.get_ident() != self._thread:
+                raise GLContextError("the Qt offscreen GL context belongs to the thread that created "
+                                     "it (the GUI thread in the app); render there, or use WANDER_GL=egl")
             if not ctx.makeCurrent(surface):
                 raise GLContextError("QOpenGLContext.makeCurrent failed")
 
