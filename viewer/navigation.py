@@ -248,7 +248,7 @@ class Navigator:
         target = move / n * self.move_speed if n > 0 else np.zeros(3)
         a = 1.0 - math.exp(-dt / ACCEL_TAU) if dt > 0 else 0.0
         self.vel = self.vel + (target - self.vel) * a
-        if n == 0 and float(np.linalg.norm(self.vel)) < 1e-3 * self.scale:
+        if n == 0 and float(np.linalg.norm(self.vel)) < 0.02 * WALK_SPEED * self.scale:
             self.vel = np.zeros(3)
         return self.vel
 
