@@ -19,8 +19,9 @@ HELP = ("export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GL
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help=".wander project or splat/mesh file")
     parser.add_argument("--out", help="output file (format from its extension unless --format)")
-    parser.add_argument("--format", choices=["ply", "splat", "spz", "glb", "obj"],
-                        help="output format (default: from --out's extension)")
+    parser.add_argument("--format", choices=["ply", "splat", "spz", "ply_compressed", "glb", "obj"],
+                        help="output format (default: from --out's extension; "
+                             "name.compressed.ply = SuperSplat's compressed PLY)")
     parser.add_argument("--layer", help="export only this layer (name or id), visible or not")
     parser.add_argument("--sh-degree", type=int, choices=[0, 1, 2, 3],
                         help="SH degree to keep (default: the scene's)")

@@ -32,7 +32,7 @@ from .rotations import normalize_quats
 from .sh import C0
 from .world import Layer, World
 
-SPLAT_FORMATS = ("ply", "splat", "spz")
+SPLAT_FORMATS = ("ply", "splat", "spz", "ply_compressed")
 MESH_FORMATS = ("glb", "obj")
 FORMATS = SPLAT_FORMATS + MESH_FORMATS
 
@@ -373,6 +373,8 @@ def format_from_path(path: str | Path, fmt: str | None = None) -> str:
         if f not in FORMATS:
             raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
         return f
+    if Path(path).name.lower().endswith(".compressed.ply"):
+        return "ply_compressed"
     ext = Path(path).suffix.lower().lstrip(".")
     if ext not in FORMATS:
         raise ValueError(f"cannot tell the format from {Path(path).name!r}; "
@@ -398,11 +400,17 @@ def export_world(world: World, path: str | Path, fmt: str | None = None, *,
 
 
 def write_cloud(cloud: GaussianCloud, path: str | Path, fmt: str | None = None) -> None:
-    """Write one cloud as ply, splat or spz (atomic)."""
+    """Write one cloud as ply, splat, spz or SuperSplat's compressed PLY (atomic)."""
     f = format_from_path(path, fmt)
+    if f == "ply_compressed":  # PlayCanvas layout: scene.io's writer
+        from .io import save
+
+        save(cloud, path, "ply_compressed")
+        return
     enc = {"ply": ply_bytes, "splat": splat_bytes, "spz": spz_bytes}.get(f)
     if enc is None:
-        raise ValueError(f"{f} is a mesh format; splats export as ply, splat or spz")
+        raise ValueError(f"{f} is a mesh format; splats export as ply, splat, spz or "
+                         "ply_compressed")
     write_bytes_atomic(path, enc(cloud))
 
 

@@ -32,6 +32,7 @@ from scene.world import World
 AUTOSAVE_SECONDS = 180.0
 RECORD_HZ = 10.0
 EXPORT_FILTERS = ("3DGS PLY (*.ply);;antimatter15 splat (*.splat);;Niantic SPZ (*.spz);;"
+                  "SuperSplat compressed PLY (*.compressed.ply);;"
                   "glTF binary mesh (*.glb);;Wavefront OBJ mesh (*.obj)")
 VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "1024x1024"]
 
@@ -345,6 +346,8 @@ class ProjectExtension(QObject):
             return
         if not Path(path).suffix:
             path += "." + filt.split("*.")[-1].rstrip(")")
+        elif "compressed" in filt and not path.lower().endswith(".compressed.ply"):
+            path = str(Path(path).with_suffix("")) + ".compressed.ply"
         options = None
         if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
             dlg = ExportOptionsDialog(self.win, self.win.world)
