@@ -25,7 +25,6 @@ import io
 import itertools
 import json
 import os
-import shutil
 import struct
 import time
 import zipfile
@@ -725,9 +724,3 @@ def discard_recovery(recovery: Recovery) -> None:
 def recover(recovery: Recovery) -> tuple[World, list[str]]:
     """Load the autosaved world of a Recovery."""
     return load_project(recovery.autosave)
-
-
-def copy_project(src: str | Path, dst: str | Path) -> None:
-    """Copy a project file atomically (used by Save As of an unchanged project)."""
-    with open(src, "rb") as fin:
-        atomic_write(dst, lambda fh: shutil.copyfileobj(fin, fh))

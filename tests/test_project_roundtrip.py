@@ -272,3 +272,20 @@ def test_empty_world_round_trip(tmp_path):
     save_project(World(), p)
     w, warnings = load_project(p)
     assert w.layers == [] and warnings == []
+
+
+def test_list_and_extract_inputs(tmp_path):
+    from scene.project import extract_input, project_inputs
+
+    w = make_world(tmp_path)
+    p = tmp_path / "g.wander"
+    save_project(w, p)
+    (inp,) = project_inputs(p)
+    assert inp["original"] == str(tmp_path / "photo.jpg") and inp["size"] > 0
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    got = extract_input(p, inp["stored"], out_dir)
+    assert got == out_dir / "photo.jpg"
+    assert got.read_bytes() == (tmp_path / "photo.jpg").read_bytes()
+    with pytest.raises(SceneFormatError, match="holds no"):
+        extract_input(p, "inputs/nothing.png", out_dir)
