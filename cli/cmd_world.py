@@ -28,7 +28,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--resolution", type=int, default=None,
                    help="panorama height used for splats (default 768: ~0.9 M splats; 1024: ~1.5 M)")
     p.add_argument("--eye-height", type=float, default=1.6, help="camera height above the floor, m")
-    p.add_argument("--radius", type=float, default=8.0, help="distance to the walls/far field, m")
+    p.add_argument("--radius", type=float, default=None,
+                   help="distance to the walls/far field in m (default: from the photo's "
+                        "ground line, else 8)")
     p.add_argument("--save-panorama", type=Path, metavar="PNG", help="also write the panorama")
     p.add_argument("--out", type=Path, required=True,
                    help="output: .ply (3DGS), .splat, .spz or .wander (project)")

@@ -21,7 +21,7 @@ from scene.world import Bookmark, Layer, World
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEMO_PHOTO = ASSETS / "rocket.jpg"
-DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": 1.6, "radius": 8.0,
+DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": 1.6, "radius": None,
                 "fov": None, "seed": 0}
 _CODE = ["generators/demo.py", "generators/pano_world.py", "generators/images.py",
          "generators/panorama/__init__.py", "generators/panorama/projection.py",

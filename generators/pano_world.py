@@ -24,7 +24,7 @@ from scene.rotations import matrices_to_quats
 from scene.world import Bookmark, Layer, World
 
 GENERATOR_VERSION = "1"
-FOOTPRINT = 0.62      # Gaussian std-dev as a fraction of the pixel spacing (overlap, no holes)
+FOOTPRINT = 0.75      # Gaussian std-dev as a fraction of the pixel spacing (overlap: no holes, no grid)
 THICKNESS = 0.12      # normal-axis std-dev as a fraction of the smaller in-surface one
 MAX_SLANT = 6.0       # cap on depth change per pixel / lateral pixel size (no rubber sheets)
 OPACITY = 0.985
@@ -179,7 +179,7 @@ def world_from_panorama(
     model: str | Path | None = None,
     resolution: int | None = None,
     eye_height: float = 1.6,
-    radius: float = 8.0,
+    radius: float | None = None,
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     stages: Stages | None = None,
@@ -194,7 +194,7 @@ def world_from_panorama(
 
     if not 0.2 <= eye_height <= 10:
         raise ValueError(f"eye height must be between 0.2 and 10 m, got {eye_height}")
-    if not 1 <= radius <= 1000:
+    if radius is not None and not 1 <= radius <= 1000:
         raise ValueError(f"room radius must be between 1 and 1000 m, got {radius}")
     cancel = cancel or CancelToken()
     st = stages or Stages(progress, [("depth", 1 if depth_backend == "classical" else 8),
@@ -202,6 +202,13 @@ def world_from_panorama(
     res = check_height(resolution) if resolution else min(pano.height, DEFAULT_RESOLUTION)
     image = resize_pano(pano.image, res)
     with st("depth") as report:
+        if radius is None:
+            from generators.depth.classical import estimate_radius
+
+            radius, radius_source = estimate_radius(image, resize_pano(pano.known, res),
+                                                    eye_height=eye_height)
+        else:
+            radius_source = "option"
         depth, sky = estimate_depth(image, depth_backend, model=model, eye_height=eye_height,
                                     radius=radius, progress=report, cancel=cancel)
     with st("splats") as report:
@@ -214,7 +221,8 @@ def world_from_panorama(
         "depth_backend": depth_backend,
         "resolution": res,
         "eye_height": eye_height,
-        "radius": radius,
+        "radius": round(float(radius), 3),
+        "radius_source": radius_source,
         "sky_fraction": round(float(sky.mean()), 4),
         "splats": len(cloud),
         "panorama": pano.meta,
@@ -238,7 +246,8 @@ def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: s
                       fov: float | None = None, pano_backend: str = "classical",
                       pano_model: str | Path | None = None, depth_backend: str = "classical",
                       depth_model: str | Path | None = None, pano_height: int = 1024,
-                      resolution: int | None = None, eye_height: float = 1.6, radius: float = 8.0,
+                      resolution: int | None = None, eye_height: float = 1.6,
+                      radius: float | None = None,
                       prompt: str = "", seed: int = 0, progress: ProgressFn = no_progress,
                       cancel: CancelToken | None = None) -> tuple[World, Any, Stages]:
     """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times)."""

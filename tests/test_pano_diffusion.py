@@ -143,7 +143,7 @@ def test_panorama_cli_with_diffusion_backend(tiny_sd: Path, tmp_path: Path) -> N
     cv2.imwrite(str(photo), data.chelsea()[..., ::-1])
     out = tmp_path / "pano.png"
     rc = run_cli(["panorama", "--photo", str(photo), "--backend", "diffusion", "--model",
-                  str(tiny_sd), "--steps", "1", "--height", "32", "--out", str(out)])
+                  str(tiny_sd), "--steps", "1", "--height", "64", "--out", str(out)])
     assert rc == 0 and out.exists()
     meta = json.loads((tmp_path / "pano.png.json").read_text())
     assert meta["backend"] == "diffusion" and meta["model"] == str(tiny_sd)

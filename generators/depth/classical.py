@@ -11,6 +11,8 @@ the wall's foot and the world is closed: walking stays on y = 0 inside radius R.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from generators.panorama.projection import pano_lonlat
@@ -42,6 +44,41 @@ def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = 
     return np.ascontiguousarray(d, dtype=np.float32)
 
 
+def estimate_radius(pano: np.ndarray, known: np.ndarray | None = None, *,
+                    eye_height: float = EYE_HEIGHT, work_height: int = 256
+                    ) -> tuple[float, str]:
+    """Wall radius from the photo's ground line, or the default: (metres, 'image'|'default').
+
+    The ground line is the most distinct horizontal edge 3°–35° below the horizon inside
+    the photo (e.g. where a building or a launch tower meets the ground); the floor plane
+    must reach the walls exactly there, so R = h / tan(−lat). Without a distinct edge
+    (ratio to the median edge strength < 3) the default ROOM_RADIUS is kept.
+    """
+    import cv2
+
+    H = pano.shape[0]
+    hs = min(work_height, H)
+    img = cv2.resize(np.asarray(pano, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA)
+    k = np.ones((hs, 2 * hs), bool) if known is None else \
+        cv2.resize(np.asarray(known, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA) > 0.99
+    k = cv2.erode(k.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # not the photo's border
+    lum = img @ np.array([0.299, 0.587, 0.114], np.float32)
+    gy = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3))
+    _, lat = pano_lonlat(hs)
+    width = k.any(0).sum()
+    counts = k.sum(1)
+    ok = (counts > 0.5 * max(width, 1)) & (lat < np.radians(-3)) & (lat > np.radians(-35))
+    rows = np.nonzero(ok)[0]
+    if len(rows) < 5:
+        return ROOM_RADIUS, "default"
+    prof = np.array([gy[r][k[r]].mean() for r in rows])
+    best = int(np.argmax(prof))
+    if prof[best] < 3.0 * max(float(np.median(prof)), 1e-6):
+        return ROOM_RADIUS, "default"
+    r = eye_height / math.tan(-float(lat[rows[best]]))
+    return float(np.clip(r, 3.0, 15.0)), "image"
+
+
 def sky_radius_for(radius: float) -> float:
     """Radius of the sky dome for walls at `radius` (beyond the 1.5 R top dome)."""
     return max(SKY_RADIUS, 2.5 * radius)
@@ -69,13 +106,18 @@ def detect_sky(pano: np.ndarray, *, work_height: int = 256) -> np.ndarray:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     texture = cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.5)
-    colour_dist = np.linalg.norm(small - tc, axis=-1)
-    # colour may drift from the zenith towards the horizon: allow more near the horizon
+    # grow down from the zenith while the colour changes smoothly (sky gradients) and
+    # the texture stays low; stop at silhouettes (towers, roofs, trees)
+    blur = cv2.GaussianBlur(small, (0, 0), 1.0)
+    step = np.zeros((hs, 2 * hs), np.float32)
+    step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
     above = lat[:, None] > 0
-    skyish = (colour_dist < 0.18 + 0.12 * (lat[:, None] < np.radians(40))) & \
-             (texture < 0.08) & above & ((b >= r - 0.02) | (lum > 0.65))
-    # connected to the zenith: contiguous from the top row down, per column
-    conn = np.cumprod(skyish, axis=0).astype(bool)
-    conn = cv2.morphologyEx(conn.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    skyish = (texture < 0.06 * (hs / 256)) & (step < 0.035) & above & \
+             (np.linalg.norm(small - tc, axis=-1) < 0.45)
+    skyish = cv2.morphologyEx(skyish.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    # sky = smooth regions connected to the zenith (flows around towers and between trees)
+    _, labels = cv2.connectedComponents(skyish, connectivity=4)
+    top = np.unique(labels[:2][skyish[:2] > 0])
+    conn = np.isin(labels, top[top > 0]).astype(np.uint8)
     mask = cv2.resize(conn.astype(np.float32), (W, H), interpolation=cv2.INTER_LINEAR) > 0.5
     return mask
