@@ -20,20 +20,26 @@ _xvfb: subprocess.Popen | None = None
 
 
 def _start_xvfb() -> None:
-    """Start Xvfb :97 once per test session unless a display already works."""
+    """Start one Xvfb for the test session (on a free display) and point DISPLAY at it."""
     global _xvfb
     if os.environ.get("DISPLAY") and os.environ.get("WANDER_KEEP_DISPLAY"):
         return
     if shutil.which("Xvfb") is None:
+        if os.environ.get("CI"):  # CI installs it (tools/test.sh): never skip GL tests there
+            raise RuntimeError("Xvfb is not installed")
         pytest.skip("Xvfb is not installed (run tools/test.sh, which installs it)")
-    display = f":{97 + (os.getpid() % 50)}"
-    _xvfb = subprocess.Popen(["Xvfb", display, "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+    # -displayfd: Xvfb picks a free display number and writes it to the pipe, so test
+    # runs in parallel (or beside someone's own Xvfb) never share or kill a display.
+    rfd, wfd = os.pipe()
+    _xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1920x1080x24",
+                              "-nolisten", "tcp"], pass_fds=(wfd,),
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    sock = Path(f"/tmp/.X11-unix/X{display[1:]}")
-    for _ in range(100):
-        if sock.exists():
-            break
-        time.sleep(0.05)
+    os.close(wfd)
+    with os.fdopen(rfd) as pipe:
+        number = pipe.readline().strip()
+    if not number:
+        raise RuntimeError("Xvfb did not start")
+    display = f":{number}"
     os.environ["DISPLAY"] = display
 
 
