@@ -413,3 +413,21 @@ def test_movement_keys_typed_in_the_outliner_still_walk(window, qtbot) -> None: 
     hold_key(qtbot, window.outliner, Qt.Key.Key_W, 500)
     assert float((nav.position_world - p0) @ nav.forward_world()) > 0.2
     assert not nav.keys  # released too
+
+
+def test_slow_full_frames_get_a_quick_preview_first(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    import viewer.viewport as vpm
+
+    monkeypatch.setattr(vpm, "FULL_BLOCK_MS", 0.0)  # every full frame counts as "slow"
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=5000)
+    frames: list[tuple[bool, bool]] = []
+    vp.frame_drawn.connect(lambda info: frames.append((info.moving, info.full_quality)))
+    hold_key(qtbot, vp, Qt.Key.Key_A, 300)
+    qtbot.waitUntil(lambda: bool(frames) and frames[-1] == (False, True), timeout=5000)
+    rest = [f for f in frames if not f[0]]
+    # At rest: first a reduced preview, then the full-quality frame.
+    assert rest[0] == (False, False) and rest[-1] == (False, True)

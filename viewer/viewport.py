@@ -32,6 +32,9 @@ REST_S = 0.15             # camera still this long -> full-quality refine
 TARGET_MS = 35.0          # render budget while moving (compositing adds a little: ≥ 20 fps)
 MIN_SPLATS = 20000        # never thin below this many while moving
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
+FULL_BLOCK_MS = 400.0     # a full frame predicted slower than this gets a quick preview first...
+PREVIEW_MS = 200.0        # ...at the best level predicted within this...
+FULL_DELAY_S = 0.6        # ...and the full frame only once the camera rested this long
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
@@ -81,9 +84,18 @@ class AdaptiveQuality:
         """(render scale, max_splats or None) for the next frame."""
         if not moving or not self.enabled:
             return 1.0, None
-        scale, frac = LEVELS[self.level]
+        return self.setting_for(self.level, total)
+
+    @staticmethod
+    def setting_for(level: int, total: int) -> tuple[float, int | None]:
+        scale, frac = LEVELS[level]
         k = None if frac >= 1.0 else max(int(total * frac), min(total, MIN_SPLATS))
         return scale, k
+
+    def preview_level(self) -> int:
+        """Best level predicted to render within PREVIEW_MS (shown before a slow full frame)."""
+        return next((i for i in range(1, len(LEVELS)) if self.predicted_ms(i) <= PREVIEW_MS),
+                    len(LEVELS) - 1)
 
     def _fit(self) -> None:
         c = np.array([s[0] for s in self._samples])
@@ -100,11 +112,12 @@ class AdaptiveQuality:
         cost, ms = self._samples[-1]
         self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
 
-    def record(self, moving: bool, frame_ms: float) -> None:
-        """Feed back one frame's time (drawn at the current level if moving, else full)."""
+    def record(self, moving: bool, frame_ms: float, level: int | None = None) -> None:
+        """Feed back one frame's time (drawn at `level`, default: the moving level if
+        moving, else full quality)."""
         self.last_ms = frame_ms
-        used = self.level if (moving and self.enabled) else 0
-        if not moving:
+        used = level if level is not None else (self.level if (moving and self.enabled) else 0)
+        if used == 0 and not moving:
             self.full_ms = frame_ms
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY:]
         self._fit()
@@ -127,6 +140,7 @@ class FrameInfo:
     splats_total: int = 0
     scale: float = 1.0
     full_quality: bool = True
+    moving: bool = False
 
 
 def collision_cloud(world: Any, max_splats: int = 1_500_000) -> GaussianCloud | None:
@@ -207,6 +221,8 @@ class Viewport(QOpenGLWidget):
         self._needs_full = True
         self._dirty = True
         self._moved_since_paint = False
+        self._preview_done = False
+        self._full_after = 0.0
         self._frame_times: list[float] = []
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
@@ -310,6 +326,7 @@ class Viewport(QOpenGLWidget):
     def request_full(self) -> None:
         """Schedule a full-quality repaint."""
         self._needs_full = True
+        self._preview_done = False
         self._dirty = True
         self.update()
 
@@ -335,8 +352,11 @@ class Viewport(QOpenGLWidget):
             self._moved_since_paint = True
             self._needs_full = True
             self._dirty = True
+            self._preview_done = False
+            self._full_after = 0.0
             self.camera_changed.emit()
-        if self._dirty or (self._needs_full and not self.moving):
+        if self._dirty or (self._needs_full and not self.moving
+                           and (not self._preview_done or now >= self._full_after)):
             self.update()
 
     def current_camera(self):
@@ -383,7 +403,12 @@ class Viewport(QOpenGLWidget):
         moving = self.moving
         self._moved_since_paint = False
         total = self.info.splats_total
-        scale, k = self.quality.setting(moving, total)
+        q = self.quality
+        preview = (not moving and self._needs_full and q.enabled and q.var_ms > 0
+                   and q.predicted_ms(0) > FULL_BLOCK_MS
+                   and (not self._preview_done or t0 < self._full_after))
+        level = q.preview_level() if preview else None
+        scale, k = q.setting_for(level, total) if preview else q.setting(moving, total)
         target = self.defaultFramebufferObject()
         if self.renderer is None or self.world is None:
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
@@ -414,15 +439,19 @@ class Viewport(QOpenGLWidget):
             return
         ms = (time.perf_counter() - t0) * 1000.0
         full = scale >= 0.999 and k is None
-        self.quality.record(moving, ms)
+        self.quality.record(moving, ms, level)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}", flush=True)
         now = time.perf_counter()
         self._frame_times = [t for t in self._frame_times if now - t < 1.0] + [now]
         self.info = FrameInfo(fps=self._fps(), frame_ms=ms, splats_drawn=stats.splats_drawn,
-                              splats_total=stats.splats_total, scale=scale, full_quality=full)
+                              splats_total=stats.splats_total, scale=scale, full_quality=full,
+                              moving=moving)
         self._dirty = False
-        if full and not moving:
+        if preview:
+            if not self._preview_done:
+                self._preview_done, self._full_after = True, now + FULL_DELAY_S
+        elif full and not moving:
             self._needs_full = False  # a finished background sort repaints via _sort_ready
         self.frame_drawn.emit(self.info)
 
