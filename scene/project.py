@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import itertools
 import json
 import os
 import struct
@@ -35,12 +34,11 @@ from typing import Any
 
 import numpy as np
 
-from . import world as world_mod
 from .errors import InvalidSceneError, SceneFormatError
 from .export import atomic_write, ply_bytes, read_ply_bytes
 from .gaussians import GaussianCloud
 from .mesh import Mesh
-from .world import Bookmark, Layer, World
+from .world import Bookmark, Layer, World, reserve_layer_ids
 
 FORMAT_NAME = "wander-project"
 FORMAT_VERSION = (1, 0)
@@ -535,12 +533,9 @@ def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str]
 
 
 def _advance_layer_ids(w: World) -> None:
-    """Keep new layers' ids (a global counter in scene.world) above the restored ones."""
-    if not w.layers:
-        return
-    top = max(lay.id for lay in w.layers)
-    nxt = next(world_mod._ids)
-    world_mod._ids = itertools.count(max(nxt, top + 1))
+    """Keep new layers' ids above the restored ones."""
+    if w.layers:
+        reserve_layer_ids(max(lay.id for lay in w.layers))
 
 
 def _restore_inputs(arc: _Archive, inputs: list[dict], inputs_dir: str | Path | None,

@@ -21,6 +21,13 @@ LayerKind = Literal["world", "object", "mesh"]
 _ids = itertools.count(1)
 
 
+def reserve_layer_ids(up_to: int) -> None:
+    """Make sure newly created layers get ids above `up_to` (after restoring saved ids)."""
+    global _ids
+    nxt = next(_ids)
+    _ids = itertools.count(max(nxt, up_to + 1))
+
+
 @dataclass
 class Layer:
     """One named, transformable, hideable piece of the world."""
