@@ -123,7 +123,9 @@ def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_he
     """Ground/walls/objects at full resolution + a complete half-resolution sky dome.
 
     The dome also continues behind everything above the horizon (coloured by inpainting
-    the sky), so walking sideways never reveals holes behind objects seen against the sky.
+    the sky), so walking sideways never reveals holes behind objects seen against the sky;
+    its band just below the horizon keeps the panorama's own colours, so the top edge of
+    the walls blends into it when seen from elsewhere.
     """
     import cv2
 
@@ -142,9 +144,10 @@ def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_he
     dome_r = max(sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
     # down to the floor's level at the dome (never below y = 0, so walking is unaffected)
     behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
-    if behind.any() and sky2.any():
+    fill = behind & (lat[:, None] > 0)
+    if fill.any() and sky2.any():
         u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
-        small = cv2.inpaint(u8, behind.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+        small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
     dome = cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
                             eye_height=eye_height, keep=sky2 | behind, cancel=cancel)
     return GaussianCloud.concatenate([surfaces, dome])

@@ -4,7 +4,9 @@ The known part of the panorama (the photo, or stitched photos) is extended
   1. vertically then horizontally by mirror-tiling the known content (continuous at the
      photo edges, so lines and textures carry on across the border),
   2. blurred more and more with angular distance from the photo (a Gaussian stack,
-     wrap-around in longitude), keeping some fine texture so the far field is not mush,
+     wrap-around in longitude), with some of the mirrored fine texture near the photo,
+     then faded into a very smooth field of the same colours with gentle mottling, so
+     no object is seen repeated around the sphere,
   3. blended into a sky (or ceiling) gradient towards the zenith, built from the photo's
      top colours, and into a ground made from the photo's bottom rows towards the nadir,
   4. made seamless at ±180° (the two sides cross-fade on the circle) and at the poles
@@ -61,7 +63,7 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     filled, dist = _mirror_fill(img, known)                    # (hs, ws, 3), (hs, ws) px
     progress(0.3, "outpainting: extending structure")
     cancel.check()
-    far = _distance_blur(filled, dist, hs)
+    far = _distance_blur(filled, dist, hs, seed)
     progress(0.55, "outpainting: sky and ground")
     cancel.check()
     far = _sky_and_ground(far, img, known, dist)
@@ -194,21 +196,34 @@ def _blur_wrap(img: np.ndarray, sigma: float) -> np.ndarray:
     return b[:, pad:pad + ws]
 
 
-def _distance_blur(filled: np.ndarray, dist: np.ndarray, hs: int) -> np.ndarray:
-    """Blur increasingly with distance from the photo (Gaussian stack, per-pixel blend)."""
+def _distance_blur(filled: np.ndarray, dist: np.ndarray, hs: int, seed: int = 0) -> np.ndarray:
+    """Blur increasingly with distance from the photo, then let structure fade out.
+
+    Near the photo: the mirrored content, progressively blurred (Gaussian stack, per-pixel
+    level). Far from it: a very smooth field of the same colours plus soft low-frequency
+    mottling, so no object is seen repeated around the sphere.
+    """
     sigmas = [0.0] + [hs / 256 * 1.6 * 2 ** i for i in range(6)]
     stack = np.stack([_blur_wrap(filled, s) for s in sigmas])          # (L, hs, ws, 3)
-    # level grows with distance: ~1 level per 12 px at 256 rows, capped
-    lev = np.clip(dist / (hs / 256 * 12.0), 0, len(sigmas) - 1)
+    # level grows with distance: ~1 level per 10 px at 256 rows, capped
+    lev = np.clip(dist / (hs / 256 * 10.0), 0, len(sigmas) - 1)
     lo = np.floor(lev).astype(int)
     hi = np.minimum(lo + 1, len(sigmas) - 1)
     f = (lev - lo)[..., None]
     ii, jj = np.indices(dist.shape)
     out = stack[lo, ii, jj] * (1 - f) + stack[hi, ii, jj] * f
-    # put back a little of the mirrored texture (high-pass) so the far field has grain
+    # some of the mirrored texture (high-pass) near the photo so the edge is not mush
     detail = filled - stack[2]
-    fade = np.exp(-dist / (hs * 0.35))[..., None]
-    return (out + 0.35 * detail * fade * (dist > 0)[..., None]).astype(np.float32)
+    fade = np.exp(-dist / (hs * 0.08))[..., None]
+    out = out + 0.35 * detail * fade * (dist > 0)[..., None]
+    # far field: a very wide blur of the same colours, with gentle mottling
+    base = _blur_wrap(filled, hs / 6.0)
+    rng = np.random.default_rng(seed)
+    mottle = _blur_wrap(rng.normal(0, 1, (hs, 2 * hs, 1)).astype(np.float32), hs / 40.0)
+    mottle = mottle / (mottle.std() + 1e-6)
+    base = base * (1.0 + 0.035 * mottle.reshape(hs, -1, 1))
+    w = _smoothstep(hs * 0.08, hs * 0.55, dist)[..., None]
+    return (out * (1 - w) + base * w).astype(np.float32)
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:
