@@ -107,3 +107,32 @@ def test_hidden_layer_disappears_on_the_next_frame(gl_env) -> None:
     finally:
         fb.bind()
         r.release()
+
+
+def test_big_scene_packs_off_thread_then_appears(gl_env, monkeypatch) -> None:
+    import viewer.renderer as R
+
+    GL, fb, render_float = gl_env
+    monkeypatch.setattr(R, "INLINE_PACK_LIMIT", 100)
+    cloud = random_cloud(2000, 1, seed=6)
+    world = World()
+    world.layers.append(Layer("big", cloud))
+    cam = _cams(1)[0]
+    fb.bind()
+    r = R.SplatRenderer()
+    ready = []
+    r.on_sort_done = lambda: ready.append(1)
+    r.set_world(world)
+    try:
+        first = r.draw(cam, (W, H))
+        assert first.splats_total in (0, 2000)  # the frame did not wait for packing
+        img = _settle(r, cam, GL, fb)
+        deadline = time.time() + 20
+        while r.last_stats.splats_total == 0 and time.time() < deadline:
+            time.sleep(0.02)
+            img = _settle(r, cam, GL, fb)
+        assert ready and r.last_stats.splats_total == 2000
+        np.testing.assert_allclose(img, render_float(world, cam), atol=2e-3)
+    finally:
+        fb.bind()
+        r.release()

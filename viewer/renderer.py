@@ -10,9 +10,9 @@ uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unl
 
 from __future__ import annotations
 
-import ctypes
 import math
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -30,7 +30,8 @@ from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_d
                       view_changed)
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
-TEX_W = 4096             # texture width in texels (must match splat.vert)
+TEX_W = 4096             # texture width in texels (must match the shaders)
+INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the drawing thread
 _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
 
@@ -108,6 +109,52 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     return geom.reshape(-1, 4), color.reshape(-1, 4), degree, texels
 
 
+@dataclass
+class _Packed:
+    """CPU-side result of packing a layer set, ready for a quick GL upload."""
+
+    key: tuple
+    slots: list[_Slot]
+    geom: np.ndarray    # (rows*TEX_W, 4) float32, zero padded
+    color: np.ndarray   # (rows*TEX_W, 4) float16, zero padded
+    degree: int
+    texels: int
+    means: np.ndarray   # (N, 3) float32 layer-local centres
+    rank: np.ndarray    # (N,) int64 importance rank, 0 = most important
+
+
+def _pad_rows(a: np.ndarray) -> np.ndarray:
+    rows = max(1, math.ceil(len(a) / TEX_W))
+    out = np.zeros((rows * TEX_W, 4), a.dtype)
+    out[:len(a)] = a
+    return out
+
+
+def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
+    """Pack the Gaussian layers for upload (pure CPU, safe on a worker thread)."""
+    gauss = [lay for lay in layers if isinstance(lay.data, GaussianCloud)]
+    slots: list[_Slot] = []
+    parts: list[tuple[GaussianCloud, int]] = []
+    at = 0
+    for i, lay in enumerate(gauss):
+        cloud, baked, slot = lay.data, None, i
+        if i >= MAX_LAYERS - 1:  # out of slots: bake the transform, use the identity slot
+            baked = lay.transform.copy()
+            cloud = cloud.transformed(baked)
+            slot = MAX_LAYERS - 1
+        n = len(cloud)
+        lo, hi = (cloud.means.min(0), cloud.means.max(0)) if n else (np.zeros(3, np.float32),) * 2
+        slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi))
+        parts.append((cloud, slot))
+        at += n
+    geom, color, degree, texels = pack_splats(parts)
+    means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
+    imp = np.concatenate([c.importance() for c, _ in parts]) if parts else np.zeros(0, np.float32)
+    rank = np.empty(len(imp), np.int64)
+    rank[np.argsort(-imp, kind="stable")] = np.arange(len(imp))
+    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, rank)
+
+
 class SplatRenderer:
     """Draws a World's visible layers (Gaussian clouds + meshes) into the current GL context.
 
@@ -124,13 +171,14 @@ class SplatRenderer:
         self.on_sort_done = on_sort_done
         self._gl_ready = False
         self._mesh = MeshRenderer()
-        self._dirty_layers = True
+        self._layers_version = 0                        # bumped when layers must be re-packed
+        self._uploaded_key: tuple | None = None         # (version, layer signature) on the GPU
+        self._pack_job: tuple | None = None             # (key, Future) packing off-thread
+        self._packer: ThreadPoolExecutor | None = None
         self._generation = 0
-        self._signature: tuple = ()
         self._slots: list[_Slot] = []
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
         self._rank = np.zeros(0, np.int64)             # (N,) importance rank (0 = most important)
-        self._imp_order = np.zeros(0, np.int64)        # (N,) indices by importance
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
         self._vis_key: tuple = ()
@@ -146,13 +194,16 @@ class SplatRenderer:
     # ------------------------------------------------------------------ public
     def set_world(self, world: World) -> None:
         """Show `world`; GPU upload happens lazily in the next draw()."""
+        if world is not self._world:  # draw nothing of the old world from now on
+            self._slots, self._means = [], np.zeros((0, 3), np.float32)
+            self._order, self._uploaded_key = None, None
         self._world = world
-        self._dirty_layers = True
+        self._layers_version += 1
 
     def invalidate(self, what: str = "all") -> None:
         """Mark state changed: 'transform' | 'visibility' | 'layers' | 'all'."""
         if what in ("layers", "all"):
-            self._dirty_layers = True
+            self._layers_version += 1
         if what in ("visibility", "layers", "all"):
             self._generation += 1
         if what in ("transform", "all"):
@@ -179,14 +230,16 @@ class SplatRenderer:
         if not self._gl_ready:
             self._init_gl()
         t_up = 0.0
-        if self._dirty_layers or self._layers_changed():
-            t0 = time.perf_counter()
-            self._upload()
-            t_up += time.perf_counter() - t0
-        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
-        world = self._world
-        layers = world.layers if world is not None else []
         self._check_transforms()
+        layers = self._world.layers if self._world is not None else []
+        key = (self._layers_version, tuple((lay.id, id(lay.data)) for lay in layers))
+        if key != self._uploaded_key:
+            packed = self._packed_for(key, layers)
+            if packed is not None:
+                t0 = time.perf_counter()
+                self._apply(packed)
+                t_up += time.perf_counter() - t0
+        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
 
         GL.glViewport(0, 0, w, h)
         GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), 1.0)
@@ -237,6 +290,9 @@ class SplatRenderer:
         The renderer stays usable: a later draw() re-creates everything."""
         self._sorter.shutdown()
         self._sorter = BackgroundSorter(self._sort_done)
+        if self._packer is not None:
+            self._packer.shutdown(wait=False, cancel_futures=True)
+            self._packer, self._pack_job = None, None
         self._order = None
         if self._gl_ready:
             self._mesh.release()
@@ -250,7 +306,7 @@ class SplatRenderer:
             GL.glDeleteTextures(3, self._prep_tex)
             GL.glDeleteFramebuffers(1, [self._prep_fbo])
             self._gl_ready = False
-        self._dirty_layers = True
+        self._uploaded_key = None
 
     # ------------------------------------------------------------ GL set-up
     def _init_gl(self) -> None:
@@ -280,63 +336,49 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         self._max_tex = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._gl_ready = True
-        self._dirty_layers = True
+        self._uploaded_key = None
 
     # -------------------------------------------------------------- upload
-    def _layers_changed(self) -> bool:
-        layers = self._world.layers if self._world is not None else []
-        return self._signature != tuple((lay.id, id(lay.data)) for lay in layers)
-
-    def _upload(self) -> None:
-        layers = self._world.layers if self._world is not None else []
-        self._signature = tuple((lay.id, id(lay.data)) for lay in layers)
-        gauss = [lay for lay in layers if isinstance(lay.data, GaussianCloud)]
-        slots: list[_Slot] = []
-        parts: list[tuple[GaussianCloud, int]] = []
-        at = 0
-        for i, lay in enumerate(gauss):
-            cloud = lay.data
-            baked = None
-            slot = i
-            if i >= MAX_LAYERS - 1:  # out of slots: bake the transform, use the identity slot
-                baked = lay.transform.copy()
-                cloud = cloud.transformed(baked)
-                slot = MAX_LAYERS - 1
-            n = len(cloud)
-            if n:
-                lo, hi = cloud.means.min(0), cloud.means.max(0)
-            else:
-                lo = hi = np.zeros(3, np.float32)
-            slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi))
-            parts.append((cloud, slot))
-            at += n
-        geom, color, degree, texels = pack_splats(parts)
-        self._upload_texture(self._tex_geom, geom, GL.GL_RGBA32F, GL.GL_FLOAT)
-        self._upload_texture(self._tex_color, color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
-        self._sh_degree, self._sh_texels = degree, texels
-        self._slots = slots
-        self._means = (np.concatenate([c.means for c, _ in parts]) if parts
-                       else np.zeros((0, 3), np.float32))
-        imp = (np.concatenate([c.importance() for c, _ in parts]) if parts
-               else np.zeros(0, np.float32))
-        self._imp_order = np.argsort(-imp, kind="stable")
-        self._rank = np.empty(len(imp), np.int64)
-        self._rank[self._imp_order] = np.arange(len(imp))
+    def _apply(self, packed: "_Packed") -> None:
+        """Upload a packed layer set (GL thread) and make it the drawn state."""
+        self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+        self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+        self._sh_degree, self._sh_texels = packed.degree, packed.texels
+        self._slots = packed.slots
+        self._means = packed.means
+        self._rank = packed.rank
+        self._uploaded_key = packed.key
         self._order = None
         self._last_request = None
         self._selected = None
-        self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in slots}
+        self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in packed.slots}
         self._generation += 1
-        self._dirty_layers = False
 
-    def _upload_texture(self, tex: int, data: np.ndarray, internal: int, kind: int) -> None:
-        texels = len(data)
-        rows = max(1, math.ceil(texels / TEX_W))
+    def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
+        """The packed arrays for `key`, packing on a worker thread for big scenes so the
+        frame never freezes; None while that runs (the previous state is drawn meanwhile)."""
+        job = self._pack_job
+        if job is None or job[0] != key:
+            n = sum(len(lay.data) for lay in layers if isinstance(lay.data, GaussianCloud))
+            if self.sync_sort or n <= INLINE_PACK_LIMIT:
+                self._pack_job = None
+                return pack_world(layers, key)
+            if self._packer is None:
+                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
+            fut = self._packer.submit(pack_world, list(layers), key)
+            fut.add_done_callback(lambda _f: self._sort_done())
+            self._pack_job = job = (key, fut)
+        if self.sync_sort or job[1].done():
+            self._pack_job = None
+            return job[1].result()
+        return None
+
+    def _upload_texture(self, tex: int, buf: np.ndarray, internal: int, kind: int) -> None:
+        """Upload (rows*TEX_W, 4) texels (already padded by pack_world)."""
+        rows = len(buf) // TEX_W
         if rows > self._max_tex:
-            raise ValueError(f"scene too large for the GPU: {texels} texels need {rows} rows, "
-                             f"max texture size is {self._max_tex}")
-        buf = np.zeros((rows * TEX_W, 4), data.dtype)
-        buf[:texels] = data
+            raise ValueError(f"scene too large for this GPU: {rows} texture rows needed, "
+                             f"its maximum texture size is {self._max_tex}")
         GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
         GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, TEX_W, rows, 0, GL.GL_RGBA, kind, buf)
@@ -348,8 +390,8 @@ class SplatRenderer:
             if old is None or not np.array_equal(old, s.layer.transform):
                 self._seen_transforms[s.layer.id] = s.layer.transform.copy()
                 self._force_resort = True
-                if s.baked is not None:
-                    self._upload()
+                if s.baked is not None:  # baked into the textures: re-pack
+                    self._layers_version += 1
                     return
 
     def _model(self, s: _Slot) -> np.ndarray:
