@@ -410,6 +410,11 @@ class Viewport(QOpenGLWidget):
         level = q.preview_level() if preview else None
         scale, k = q.setting_for(level, total) if preview else q.setting(moving, total)
         target = self.defaultFramebufferObject()
+        if self.renderer is None and self.renderer_error and self.world is not None \
+                and not self.world.is_empty():
+            self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")
+            self.hud.adjustSize()
+            self._place_hud()
         if self.renderer is None or self.world is None:
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
             GL.glViewport(0, 0, w, h)
@@ -436,6 +441,9 @@ class Viewport(QOpenGLWidget):
             self.renderer_error = f"render failed: {exc}"
             self._dirty = False
             self._needs_full = False
+            self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")
+            self.hud.adjustSize()
+            self._place_hud()
             return
         ms = (time.perf_counter() - t0) * 1000.0
         full = scale >= 0.999 and k is None
