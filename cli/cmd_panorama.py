@@ -10,12 +10,13 @@ NAME = "panorama"
 HELP = "turn one photo (or overlapping photos from one spot) into a 360° panorama image"
 
 
-def add_panorama_arguments(p: argparse.ArgumentParser) -> None:
-    """Options shared by `panorama` and `world`."""
+def add_panorama_arguments(p: argparse.ArgumentParser, backend_flag: str = "--backend") -> None:
+    """Options shared by `panorama` and `world` (where the outpainting flag is --outpaint)."""
     p.add_argument("--fov", type=float, metavar="DEG",
                    help="horizontal field of view of the photo(s) in degrees "
                         "(default: from EXIF, else 65)")
-    p.add_argument("--backend", choices=("classical", "diffusion"), default="classical",
+    p.add_argument(backend_flag, dest="backend", choices=("classical", "diffusion"),
+                   default="classical",
                    help="outpainting: classical (no weights, default) or diffusion "
                         "(a local Stable Diffusion inpainting folder, --model)")
     p.add_argument("--model", type=Path, metavar="DIR",

@@ -18,8 +18,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                      help="the photo; several overlapping photos from one spot are stitched")
     src.add_argument("--panorama", type=Path, metavar="PANO",
                      help="an equirectangular 360° panorama image (width = 2 x height)")
-    add_panorama_arguments(p)
-    p.add_argument("--depth", choices=("classical", "neural"), default="classical",
+    add_panorama_arguments(p, backend_flag="--outpaint")
+    p.add_argument("--backend", "--depth", dest="depth", choices=("classical", "neural"),
+                   default="classical",
                    help="depth: classical geometric prior (default) or neural "
                         "(a local transformers depth model, --depth-model)")
     p.add_argument("--depth-model", type=Path, metavar="DIR",
@@ -57,10 +58,10 @@ def run(args: argparse.Namespace) -> int:
     from generators.pano_world import world_from_photos
 
     if args.backend == "diffusion" and args.model is None:
-        raise ValueError("--backend diffusion needs --model DIR (a local Stable Diffusion "
+        raise ValueError("--outpaint diffusion needs --model DIR (a local Stable Diffusion "
                          "inpainting pipeline folder)")
     if args.depth == "neural" and args.depth_model is None:
-        raise ValueError("--depth neural needs --depth-model DIR (a local transformers "
+        raise ValueError("--backend neural needs --depth-model DIR (a local transformers "
                          "depth-estimation model folder)")
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise ValueError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")

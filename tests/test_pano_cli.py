@@ -63,7 +63,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
         "missing": ["panorama", "--photo", str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "p.png")],
         "bad_fov": ["panorama", "--photo", str(photo), "--fov", "0", "--out", str(tmp_path / "p.png")],
-        "no_model": ["world", "--photo", str(photo), "--depth", "neural", "--out", str(tmp_path / "w.ply")],
+        "no_model": ["world", "--photo", str(photo), "--backend", "neural", "--out", str(tmp_path / "w.ply")],
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
     }[case]
