@@ -15,17 +15,17 @@ from viewer.app import configure_gl
 
 configure_gl()  # before pytest-qt creates the QApplication
 
-from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl  # noqa: E402
-from PyQt6.QtGui import QDropEvent  # noqa: E402
+from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
+from PyQt6.QtGui import QDropEvent
+from test_navigation import room_cloud
 
-from generators.jobs import Cancelled  # noqa: E402
-from scene.gaussians import GaussianCloud  # noqa: E402
-from scene.world import Layer, World  # noqa: E402
-from test_navigation import room_cloud  # noqa: E402
+from generators.jobs import Cancelled
+from scene.gaussians import GaussianCloud
+from scene.world import Layer, World
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+def window(qtbot, x_display, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
     from PyQt6.QtWidgets import QApplication
 
@@ -51,18 +51,18 @@ def small_room(wall_z: float | None = -2.5) -> GaussianCloud:
     return cloud
 
 
-def open_world(window, qtbot, world: World) -> None:  # noqa: ANN001
+def open_world(window, qtbot, world: World) -> None:
     window.set_world(world)
     qtbot.wait(300)
 
 
-def hold_key(qtbot, widget, key, ms: int) -> None:  # noqa: ANN001
+def hold_key(qtbot, widget, key, ms: int) -> None:
     qtbot.keyPress(widget, key)
     qtbot.wait(ms)
     qtbot.keyRelease(widget, key)
 
 
-def test_open_file_and_walk_forward(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+def test_open_file_and_walk_forward(window, qtbot, tmp_path) -> None:
     import scene.io
 
     path = tmp_path / "room.ply"
@@ -83,7 +83,7 @@ def test_open_file_and_walk_forward(window, qtbot, tmp_path) -> None:  # noqa: A
     assert str(path.resolve()) in window.settings.recent_files()
 
 
-def test_walk_into_a_wall_and_stop(window, qtbot) -> None:  # noqa: ANN001
+def test_walk_into_a_wall_and_stop(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room(wall_z=-1.5)))
     open_world(window, qtbot, w)
@@ -96,7 +96,7 @@ def test_walk_into_a_wall_and_stop(window, qtbot) -> None:  # noqa: ANN001
     assert -1.5 < z < -1.0, z  # reached the wall, did not pass it
 
 
-def test_fall_onto_the_ground_in_walk_mode(window, qtbot) -> None:  # noqa: ANN001
+def test_fall_onto_the_ground_in_walk_mode(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room(wall_z=None)))
     open_world(window, qtbot, w)
@@ -109,7 +109,7 @@ def test_fall_onto_the_ground_in_walk_mode(window, qtbot) -> None:  # noqa: ANN0
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
 
 
-def test_outliner_visibility_toggle_hides_layer_in_render(window, qtbot) -> None:  # noqa: ANN001
+def test_outliner_visibility_toggle_hides_layer_in_render(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room(wall_z=None)))
     g = np.arange(-0.6, 0.6, 0.05)
@@ -135,7 +135,7 @@ def test_outliner_visibility_toggle_hides_layer_in_render(window, qtbot) -> None
     assert red_fraction() > 0.05
 
 
-def test_screenshot_png_at_any_size(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+def test_screenshot_png_at_any_size(window, qtbot, tmp_path) -> None:
     from PIL import Image
 
     w = World()
@@ -152,7 +152,7 @@ def test_screenshot_png_at_any_size(window, qtbot, tmp_path) -> None:  # noqa: A
         window.viewport.render_to_image(0, 10)
 
 
-def test_cancelled_job_changes_nothing(window, qtbot) -> None:  # noqa: ANN001
+def test_cancelled_job_changes_nothing(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
@@ -160,7 +160,7 @@ def test_cancelled_job_changes_nothing(window, qtbot) -> None:  # noqa: ANN001
     called: list[object] = []
     started = threading.Event()
 
-    def slow(progress, cancel):  # noqa: ANN001
+    def slow(progress, cancel):
         started.set()
         for i in range(500):
             progress(i / 500, "working")
@@ -176,7 +176,7 @@ def test_cancelled_job_changes_nothing(window, qtbot) -> None:  # noqa: ANN001
     assert not called and window.world is before and not window.job_box.isVisible()
 
     # A job that finishes after Cancel was pressed is dropped too.
-    def quick(progress, cancel):  # noqa: ANN001
+    def quick(progress, cancel):
         time.sleep(0.2)
         return World()
 
@@ -186,18 +186,18 @@ def test_cancelled_job_changes_nothing(window, qtbot) -> None:  # noqa: ANN001
     assert not called and window.world is before
 
 
-def test_job_result_and_errors_arrive_on_gui_thread(window, qtbot) -> None:  # noqa: ANN001
+def test_job_result_and_errors_arrive_on_gui_thread(window, qtbot) -> None:
     seen: list[tuple[str, bool]] = []
     main = threading.main_thread()
 
-    def work(progress, cancel):  # noqa: ANN001
+    def work(progress, cancel):
         progress(0.5, "half")
         assert threading.current_thread() is not main
         return 42
 
     window.run_job("ok", work, lambda r: seen.append(("done", threading.current_thread() is main and r == 42)))
 
-    def bad(progress, cancel):  # noqa: ANN001
+    def bad(progress, cancel):
         raise ValueError("broken input")
 
     window.run_job("bad", bad, lambda r: seen.append(("done", False)),
@@ -207,7 +207,7 @@ def test_job_result_and_errors_arrive_on_gui_thread(window, qtbot) -> None:  # n
     assert Cancelled  # the job module's cancel type is the generators' one
 
 
-def test_open_bad_file_reports_and_keeps_world(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+def test_open_bad_file_reports_and_keeps_world(window, qtbot, tmp_path) -> None:
     bad = tmp_path / "broken.ply"
     bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n")
     before = window.world
@@ -217,7 +217,7 @@ def test_open_bad_file_reports_and_keeps_world(window, qtbot, tmp_path) -> None:
     assert "broken.ply" in window.statusBar().currentMessage()
 
 
-def test_delete_layer_and_undo_redo(window, qtbot) -> None:  # noqa: ANN001
+def test_delete_layer_and_undo_redo(window, qtbot) -> None:
     w = World()
     a = w.add_layer(Layer("room", small_room()))
     w.clear_history()
@@ -237,7 +237,7 @@ def test_delete_layer_and_undo_redo(window, qtbot) -> None:  # noqa: ANN001
     assert w.is_empty()
 
 
-def test_rename_from_outliner_is_undoable(window, qtbot) -> None:  # noqa: ANN001
+def test_rename_from_outliner_is_undoable(window, qtbot) -> None:
     w = World()
     a = w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
@@ -247,7 +247,7 @@ def test_rename_from_outliner_is_undoable(window, qtbot) -> None:  # noqa: ANN00
     assert a.name == "room" and window.outliner.item_for(a.id).text(0) == "room"
 
 
-def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:  # noqa: ANN001
+def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
@@ -267,7 +267,7 @@ def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:  # noqa: ANN001
     assert np.allclose(w.up_axis, [0, 1, 0])
 
 
-def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:  # noqa: ANN001
+def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:
     from viewer.viewport import AdaptiveQuality
 
     q = AdaptiveQuality(target_ms=40)
@@ -289,7 +289,7 @@ def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:  # no
     qtbot.waitUntil(lambda: window.viewport.info.full_quality, timeout=3000)
 
 
-def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) -> None:
     import scene.io
     import viewer
 
@@ -324,7 +324,7 @@ def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) ->
     assert titles[:4] == ["&File", "&Edit", "&Create", "&View"] and titles[-1] == "&Help"
 
 
-def test_pick_ray_and_current_camera(window, qtbot) -> None:  # noqa: ANN001
+def test_pick_ray_and_current_camera(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
@@ -336,20 +336,21 @@ def test_pick_ray_and_current_camera(window, qtbot) -> None:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_run_app_shot_smoke(x_display, tmp_path) -> None:  # noqa: ANN001
+def test_run_app_shot_smoke(x_display, tmp_path) -> None:
     """`python main.py SCENE --shot PNG` opens the real app, renders and exits."""
     import os
     import subprocess
 
-    import scene.io
     from conftest import ROOT
+
+    import scene.io
 
     path = tmp_path / "room.ply"
     scene.io.save(small_room(), path)
     shot = tmp_path / "app.png"
     env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
     res = subprocess.run([sys.executable, "main.py", str(path), "--shot", str(shot)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=60)
+                         env=env, capture_output=True, text=True, timeout=60, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
     from PIL import Image
 
@@ -358,7 +359,7 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:  # noqa: ANN001
     assert Path(shot).stat().st_size < 3_000_000
 
 
-def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:
     import viewer.viewport as vpm
 
     monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", 0)  # treat the room as "big"
@@ -373,7 +374,7 @@ def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypa
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
 
 
-def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:
     import scene.io
 
     path = tmp_path / "room.ply"
@@ -393,7 +394,7 @@ def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_pat
     assert window.bookmarks_menu.actions()[0].text() == "Add Bookmark Here"
 
 
-def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:  # noqa: ANN001
+def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room()))
     # Photo cameras of a capture whose "up" is world -Y (OpenCV-like, as COLMAP often is).
@@ -403,7 +404,7 @@ def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:  # n
     assert np.allclose(window.current_camera().up, [0, -1, 0], atol=0.2)
 
 
-def test_movement_keys_typed_in_the_outliner_still_walk(window, qtbot) -> None:  # noqa: ANN001
+def test_movement_keys_typed_in_the_outliner_still_walk(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room(wall_z=None)))
     open_world(window, qtbot, w)
@@ -415,7 +416,7 @@ def test_movement_keys_typed_in_the_outliner_still_walk(window, qtbot) -> None: 
     assert not nav.keys  # released too
 
 
-def test_slow_full_frames_get_a_quick_preview_first(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+def test_slow_full_frames_get_a_quick_preview_first(window, qtbot, monkeypatch) -> None:
     import viewer.viewport as vpm
 
     monkeypatch.setattr(vpm, "FULL_BLOCK_MS", 0.0)  # every full frame counts as "slow"

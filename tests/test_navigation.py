@@ -12,8 +12,14 @@ from scene.gaussians import GaussianCloud
 from scene.world import Bookmark
 from viewer.collision import Collider
 from viewer.navigation import Navigator, local_bounds, scene_scale
-from viewer.up_axis import (axis_name, estimate_up, snap_to_axis, up_from_cameras,
-                            up_from_points, up_rotation)
+from viewer.up_axis import (
+    axis_name,
+    estimate_up,
+    snap_to_axis,
+    up_from_cameras,
+    up_from_points,
+    up_rotation,
+)
 
 
 def room_cloud(size: float = 10.0, spacing: float = 0.08, wall_z: float | None = -3.0,

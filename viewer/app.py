@@ -93,11 +93,11 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
 
     state = {"shown": None if wait_for_scene else time.perf_counter(), "full": False}
 
-    def on_frame(info) -> None:  # noqa: ANN001
+    def on_frame(info) -> None:
         if state["shown"] is not None and info.full_quality and not win.viewport.moving:
             state["full"] = True
 
-    def on_world(_w) -> None:  # noqa: ANN001
+    def on_world(_w) -> None:
         state["shown"], state["full"] = time.perf_counter(), False
 
     def take() -> None:

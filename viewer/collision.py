@@ -36,7 +36,7 @@ class Collider:
     def from_cloud(cls, cloud, up_rot: np.ndarray | None = None, *, voxel: float | None = None,
                    radius: float = 0.2, min_opacity: float = 0.3, min_neighbours: int = 3,
                    max_cells: int = 160, fill_radius: float | None = None,
-                   max_splats: int = 600_000, max_big: int = 150_000) -> "Collider | None":
+                   max_splats: int = 600_000, max_big: int = 150_000) -> Collider | None:
         """Build from a GaussianCloud (world frame) rotated by `up_rot` into the local frame.
 
         At most `max_splats` opaque splats are used (random subset; density thresholds are

@@ -10,11 +10,12 @@ from __future__ import annotations
 import threading
 import time
 import traceback
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from generators.jobs import CancelToken, Cancelled
+from generators.jobs import Cancelled, CancelToken
 
 
 class Job(QObject):

@@ -6,15 +6,34 @@ import importlib
 import inspect
 import pkgutil
 import traceback
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from PyQt6.QtCore import QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QActionGroup, QCloseEvent, QDragEnterEvent, QDropEvent, QKeySequence
-from PyQt6.QtWidgets import (QDockWidget, QFileDialog, QHBoxLayout, QInputDialog, QLabel,
-                             QMainWindow, QMenu, QMessageBox, QProgressBar, QPushButton,
-                             QStackedWidget, QWidget)
+from PyQt6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+)
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QMainWindow,
+    QMenu,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QWidget,
+)
 
 from generators.jobs import CancelToken, ProgressFn
 from scene.world import Command, Layer, World
@@ -788,11 +807,11 @@ class MainWindow(QMainWindow):
             self.job_bar.setValue(int(job.fraction * 1000))
 
     # ================================================================ events
-    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         if self._dropped_paths(e):
             e.acceptProposedAction()
 
-    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, e: QDropEvent) -> None:
         paths = self._dropped_paths(e)
         if paths:
             e.acceptProposedAction()
@@ -806,11 +825,11 @@ class MainWindow(QMainWindow):
         return [u.toLocalFile() for u in md.urls()
                 if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in SCENE_SUFFIXES]
 
-    def closeEvent(self, e: QCloseEvent) -> None:  # noqa: N802
+    def closeEvent(self, e: QCloseEvent) -> None:
         self.jobs.cancel_all()
         self.settings.set("geometry", self.saveGeometry())
         self.viewport.release_gl()
         super().closeEvent(e)
 
-    def sizeHint(self) -> QSize:  # noqa: N802
+    def sizeHint(self) -> QSize:
         return QSize(1440, 880)

@@ -17,7 +17,6 @@ import numpy as np
 from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
 
 from .collision import Collider
-from .up_axis import up_rotation
 
 Mode = Literal["walk", "fly", "orbit"]
 MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")

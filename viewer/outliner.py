@@ -184,7 +184,7 @@ class Outliner(QTreeWidget):
         self.world.remove_layer(lid)
         return True
 
-    def _context_menu(self, pos) -> None:  # noqa: ANN001
+    def _context_menu(self, pos) -> None:
         from PyQt6.QtWidgets import QMenu
 
         item = self.itemAt(pos)
@@ -216,7 +216,7 @@ class Outliner(QTreeWidget):
                 and not (e.modifiers() & (Qt.KeyboardModifier.ControlModifier
                                           | Qt.KeyboardModifier.AltModifier)))
 
-    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyPressEvent(self, e: QKeyEvent) -> None:
         if self._forwarded(e):
             self.key_target.keyPressEvent(e)
             return
@@ -227,7 +227,7 @@ class Outliner(QTreeWidget):
                 return
         super().keyPressEvent(e)
 
-    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802 - Qt override
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:
         if self._forwarded(e) or (self.key_target is not None and e.key() in NAV_KEYS):
             self.key_target.keyReleaseEvent(e)
             return

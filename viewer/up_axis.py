@@ -6,7 +6,8 @@ gives the rotation world -> local. Pure NumPy, no Qt.
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

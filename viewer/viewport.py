@@ -387,15 +387,15 @@ class Viewport(QOpenGLWidget):
     def _place_hud(self) -> None:
         self.hud.move(14, max(self.height() - self.hud.height() - 14, 0))
 
-    def resizeEvent(self, e) -> None:  # noqa: N802
+    def resizeEvent(self, e) -> None:
         super().resizeEvent(e)
         self._place_hud()
 
     # --------------------------------------------------------------- GL side
-    def initializeGL(self) -> None:  # noqa: N802 - Qt override
+    def initializeGL(self) -> None:
         pass
 
-    def paintGL(self) -> None:  # noqa: N802 - Qt override
+    def paintGL(self) -> None:
         from OpenGL import GL
 
         t0 = time.perf_counter()
@@ -526,7 +526,7 @@ class Viewport(QOpenGLWidget):
                 pass
 
     # ------------------------------------------------------------------ input
-    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, e: QKeyEvent) -> None:
         if e.isAutoRepeat():
             return
         key = Qt.Key(e.key())
@@ -557,7 +557,7 @@ class Viewport(QOpenGLWidget):
         self._last_motion = time.perf_counter()
         self.update()
 
-    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:
         if e.isAutoRepeat():
             return
         key = Qt.Key(e.key())
@@ -566,10 +566,10 @@ class Viewport(QOpenGLWidget):
         else:
             super().keyReleaseEvent(e)
 
-    def focusNextPrevChild(self, next: bool) -> bool:  # noqa: N802, A002 - Tab is ours
+    def focusNextPrevChild(self, next: bool) -> bool:
         return False
 
-    def focusOutEvent(self, e) -> None:  # noqa: N802
+    def focusOutEvent(self, e) -> None:
         self.nav.release_all()
         if self.captured:
             self.set_captured(False)
@@ -587,16 +587,16 @@ class Viewport(QOpenGLWidget):
             self.releaseMouse()
             self.unsetCursor()
 
-    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, e: QMouseEvent) -> None:
         self.setFocus()
         self._drag_button = e.button()
         self._last_mouse = e.position().toPoint()
 
-    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:
         if e.button() == self._drag_button:
             self._drag_button = None
 
-    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:
         p = e.position().toPoint()
         if self.captured:
             c = self.rect().center()
@@ -614,7 +614,7 @@ class Viewport(QOpenGLWidget):
         elif self._drag_button in (Qt.MouseButton.RightButton, Qt.MouseButton.LeftButton):
             self.nav.look(dx, dy)
 
-    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+    def wheelEvent(self, e: QWheelEvent) -> None:
         steps = e.angleDelta().y() / 120.0
         if steps:
             self.nav.scroll(steps)
