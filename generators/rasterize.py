@@ -2,10 +2,10 @@
 
 Same semantics as the 3DGS reference: EWA projection of each 3D covariance (x/z, y/z
 clamped to 1.3·tan(fov/2)), +0.3 px² low-pass, 3σ footprint, α = min(0.99, o·exp(-½dᵀΣ⁻¹d)),
-α < 1/255 skipped, front-to-back compositing. Splats are binned into 16×16 tiles and
-each tile composites its depth-sorted list; tile batches run under activation
-checkpointing so memory stays at the size of the inputs, not of every (splat, pixel) pair.
-`rasterize_dense` is the plain reference twin (every splat against every pixel) that the
+α < 1/255 skipped, front-to-back compositing. Instead of tiles, it lists every
+(splat, pixel-in-its-3σ-box) pair, sorted by pixel then depth, and composites all pairs
+at once with segmented cumulative sums, so the cost follows the splats' real footprints.
+`rasterize_dense` is the plain reference twin (a sequential loop over splats) that the
 tests compare with. Pixel centres are at integer + 0.5, as in `scene.camera`.
 """
 
@@ -17,7 +17,6 @@ import numpy as np
 
 from scene.camera import Camera
 
-TILE = 16
 NEAR = 0.01
 ALPHA_MIN = 1.0 / 255.0
 ALPHA_MAX = 0.99
@@ -83,104 +82,80 @@ def project(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "torch.Ten
     return Projected(mean2d, conic, radius, z, valid)
 
 
-def _composite(pix: "torch.Tensor", mean2d, conic, opac, color, bg) -> "torch.Tensor":  # noqa: ANN001
-    """Front-to-back compositing. pix (B, P, 2); splats (B, K, ...) sorted near->far.
-
-    Returns (B, P, 3). Padding splats carry opacity 0.
-    """
-    import torch
-
-    d = pix[:, None, :, :] - mean2d[:, :, None, :]                # (B, K, P, 2)
-    dx, dy = d[..., 0], d[..., 1]
-    power = -0.5 * (conic[..., 0:1] * dx * dx + conic[..., 2:3] * dy * dy) - conic[..., 1:2] * dx * dy
-    alpha = (opac[..., None] * torch.exp(power.clamp_max(0.0))).clamp_max(ALPHA_MAX)
-    alpha = torch.where(alpha < ALPHA_MIN, torch.zeros_like(alpha), alpha)  # (B, K, P)
-    trans = torch.cumprod(1.0 - alpha, dim=1)
-    trans_excl = torch.cat([torch.ones_like(trans[:, :1]), trans[:, :-1]], 1)
-    w = alpha * trans_excl                                        # (B, K, P)
-    rgb = torch.einsum("bkp,bkc->bpc", w, color)
-    return rgb + trans[:, -1, :, None] * bg
+def _pairs(pr: Projected, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    """Every (splat, pixel) pair with the pixel centre inside the splat's 3σ box, sorted by
+    pixel, then near to far. Returns (splat index (M,), pixel index (M,)) int64."""
+    idx = np.nonzero(pr.valid.numpy())[0]
+    idx = idx[np.argsort(pr.depth.detach().numpy()[idx], kind="stable")]   # near -> far
+    m2 = pr.mean2d.detach().numpy()[idx].astype(np.float64)
+    r = pr.radius.numpy()[idx].astype(np.float64)
+    x0 = np.clip(np.ceil(m2[:, 0] - r - 0.5), 0, width).astype(np.int64)
+    x1 = np.clip(np.floor(m2[:, 0] + r - 0.5), -1, width - 1).astype(np.int64)
+    y0 = np.clip(np.ceil(m2[:, 1] - r - 0.5), 0, height).astype(np.int64)
+    y1 = np.clip(np.floor(m2[:, 1] + r - 0.5), -1, height - 1).astype(np.int64)
+    nx = np.maximum(x1 - x0 + 1, 0)
+    ny = np.maximum(y1 - y0 + 1, 0)
+    cnt = nx * ny
+    g = np.repeat(np.arange(len(idx)), cnt)
+    off = np.arange(int(cnt.sum())) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+    px = x0[g] + off % np.maximum(nx[g], 1)
+    py = y0[g] + off // np.maximum(nx[g], 1)
+    pix = py * width + px
+    order = np.argsort(pix, kind="stable")   # keeps near -> far inside each pixel
+    return idx[g[order]], pix[order]
 
 
 def rasterize(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # noqa: ANN001
-              background=(0.0, 0.0, 0.0), *, checkpoint: bool = True,
-              batch_elems: int = 4_000_000) -> "torch.Tensor":
-    """Render (H, W, 3) (same dtype as means) of splats with linear RGB `colors` (N, 3).
+              background=(0.0, 0.0, 0.0)) -> "torch.Tensor":
+    """Render (H, W, 3) (dtype of `means`) of splats with linear RGB `colors` (N, 3).
 
-    Differentiable w.r.t. every tensor argument. `batch_elems` bounds splat×pixel pairs
-    per tile batch.
+    Differentiable w.r.t. every tensor argument. Work and memory follow the number of
+    (splat, covered pixel) pairs: transmittance in front of each pair is the exclusive
+    per-pixel cumulative sum of log(1 - α) (float64), so no per-tile padding is needed.
     """
     import torch
-    from torch.utils.checkpoint import checkpoint as ckpt
 
     W, H = cam.width, cam.height
     dt = means.dtype
     bg = torch.as_tensor(background, dtype=dt)
     pr = project(means, quats, log_scales, cam)
-    opac = torch.sigmoid(opacity_logits)
-    tiles_x, tiles_y = (W + TILE - 1) // TILE, (H + TILE - 1) // TILE
-    n_tiles = tiles_x * tiles_y
     with torch.no_grad():
-        idx = torch.nonzero(pr.valid).squeeze(1).numpy()
-        m2 = pr.mean2d.detach().numpy()[idx]
-        r = pr.radius.numpy()[idx]
-        x0 = np.clip(np.floor((m2[:, 0] - r) / TILE), 0, tiles_x - 1).astype(np.int64)
-        x1 = np.clip(np.floor((m2[:, 0] + r) / TILE), 0, tiles_x - 1).astype(np.int64)
-        y0 = np.clip(np.floor((m2[:, 1] - r) / TILE), 0, tiles_y - 1).astype(np.int64)
-        y1 = np.clip(np.floor((m2[:, 1] + r) / TILE), 0, tiles_y - 1).astype(np.int64)
-        nx, ny = x1 - x0 + 1, y1 - y0 + 1
-        cnt = nx * ny
-        g = np.repeat(np.arange(len(idx)), cnt)                   # intersection -> splat
-        off = np.arange(cnt.sum()) - np.repeat(np.cumsum(cnt) - cnt, cnt)
-        tx = x0[g] + off % nx[g]
-        ty = y0[g] + off // nx[g]
-        tile_id = ty * tiles_x + tx
-        depth = pr.depth.detach().numpy()[idx][g]
-        order = np.lexsort((depth, tile_id))
-        tile_id, gs = tile_id[order], idx[g[order]]
-        per_tile = np.bincount(tile_id, minlength=n_tiles)
-    out = torch.empty((n_tiles, TILE * TILE, 3), dtype=dt)
-    out[:] = bg
-    ys, xs = np.mgrid[0:TILE, 0:TILE]
-    local = np.stack([xs.ravel() + 0.5, ys.ravel() + 0.5], 1)    # (P, 2)
-    starts = np.concatenate([[0], np.cumsum(per_tile)])
-    # null splat (index N) pads ragged tile lists
-    N = means.shape[0]
-    m2_all = torch.cat([pr.mean2d, torch.zeros((1, 2), dtype=dt)])
-    con_all = torch.cat([pr.conic, torch.zeros((1, 3), dtype=dt)])
-    op_all = torch.cat([opac, torch.zeros(1, dtype=dt)])
-    col_all = torch.cat([colors, torch.zeros((1, 3), dtype=dt)])
-    busy = np.nonzero(per_tile)[0]
-    busy = busy[np.argsort(per_tile[busy])]                        # similar sizes batch well
-    i = 0
-    while i < len(busy):
-        kmax = int(per_tile[busy[i]])
-        j = i + 1
-        while j < len(busy) and int(per_tile[busy[j]]) * (j - i + 1) * TILE * TILE <= batch_elems:
-            j += 1
-        batch = busy[i:j]
-        kmax = int(per_tile[batch].max())
-        sel = np.full((len(batch), kmax), N, np.int64)
-        for b, tid in enumerate(batch):
-            k = per_tile[tid]
-            sel[b, :k] = gs[starts[tid]:starts[tid] + k]
-        origin = np.stack([(batch % tiles_x) * TILE, (batch // tiles_x) * TILE], 1)
-        pix = torch.as_tensor(origin[:, None, :] + local[None], dtype=dt)  # (B, P, 2)
-        st = torch.as_tensor(sel)
-        args = (pix, m2_all[st], con_all[st], op_all[st], col_all[st], bg)
-        if checkpoint and torch.is_grad_enabled():
-            res = ckpt(_composite, *args, use_reentrant=False)
-        else:
-            res = _composite(*args)
-        out[torch.as_tensor(batch)] = res
-        i = j
-    img = out.reshape(tiles_y, tiles_x, TILE, TILE, 3).permute(0, 2, 1, 3, 4)
-    return img.reshape(tiles_y * TILE, tiles_x * TILE, 3)[:H, :W]
+        gs, pix = _pairs(pr, W, H)
+    out = torch.zeros((H * W, 3), dtype=dt)
+    trans_end = torch.ones(H * W, dtype=torch.float64)
+    if len(gs):
+        gi = torch.as_tensor(gs)
+        pi = torch.as_tensor(pix)
+        px = (pi % W).to(dt) + 0.5
+        py = torch.div(pi, W, rounding_mode="floor").to(dt) + 0.5
+        m2 = pr.mean2d[gi]
+        cn = pr.conic[gi]
+        dx, dy = px - m2[:, 0], py - m2[:, 1]
+        power = -0.5 * (cn[:, 0] * dx * dx + cn[:, 2] * dy * dy) - cn[:, 1] * dx * dy
+        alpha = (torch.sigmoid(opacity_logits)[gi] * torch.exp(power.clamp_max(0.0))).clamp_max(ALPHA_MAX)
+        alpha = torch.where(alpha < ALPHA_MIN, torch.zeros_like(alpha), alpha)
+        log_t = torch.log1p(-alpha.to(torch.float64))                  # (M,)
+        csum = torch.cumsum(log_t, 0)
+        # start of each pixel's run in the sorted pair list
+        first = np.ones(len(pix), bool)
+        first[1:] = pix[1:] != pix[:-1]
+        run_start = np.maximum.accumulate(np.where(first, np.arange(len(pix)), 0))
+        base = (csum - log_t)[torch.as_tensor(run_start)]              # cumsum before the run
+        excl = torch.exp(csum - log_t - base)                          # T in front of the pair
+        w = (alpha.to(torch.float64) * excl).to(dt)
+        out = out.index_add(0, pi, w[:, None] * colors[gi])
+        last = np.ones(len(pix), bool)
+        last[:-1] = pix[1:] != pix[:-1]
+        lt = torch.as_tensor(np.nonzero(last)[0])
+        trans_end = trans_end.index_copy(0, pi[lt], torch.exp(csum[lt] - base[lt]))
+    img = out + trans_end.to(dt)[:, None] * bg
+    return img.reshape(H, W, 3)
 
 
 def rasterize_dense(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # noqa: ANN001
                     background=(0.0, 0.0, 0.0)) -> "torch.Tensor":
-    """Reference twin of `rasterize`: every splat against every pixel (small inputs only)."""
+    """Reference twin of `rasterize`: every splat against every pixel with a plain
+    sequential front-to-back loop (small inputs only)."""
     import torch
 
     dt = means.dtype
@@ -189,38 +164,21 @@ def rasterize_dense(means, quats, log_scales, opacity_logits, colors, cam: Camer
     keep = keep[torch.argsort(pr.depth[keep].detach(), stable=True)]
     ys, xs = torch.meshgrid(torch.arange(cam.height, dtype=dt) + 0.5,
                             torch.arange(cam.width, dtype=dt) + 0.5, indexing="ij")
-    pix = torch.stack([xs.reshape(-1), ys.reshape(-1)], 1)[None]  # (1, P, 2)
-    # the tiled version only lets a splat touch pixels inside its 3σ box
-    m2 = pr.mean2d[keep]
-    r = pr.radius[keep]
-    inside = ((pix[0, None, :, 0] - m2[:, None, 0]).abs() < r[:, None] + TILE) & \
-             ((pix[0, None, :, 1] - m2[:, None, 1]).abs() < r[:, None] + TILE)
-    rgb = _composite_masked(pix, m2[None], pr.conic[keep][None], torch.sigmoid(opacity_logits)[keep][None],
-                            colors[keep][None], torch.as_tensor(background, dtype=dt), inside[None], cam, r)
-    return rgb.reshape(cam.height, cam.width, 3)
-
-
-def _composite_masked(pix, mean2d, conic, opac, color, bg, inside, cam, radius):  # noqa: ANN001
-    """Like `_composite`, restricted to the pixels of the tiles each splat's box touches."""
-    import torch
-
-    tx0 = torch.floor((mean2d[0, :, 0] - radius) / TILE).clamp(0, (cam.width - 1) // TILE)
-    tx1 = torch.floor((mean2d[0, :, 0] + radius) / TILE).clamp(0, (cam.width - 1) // TILE)
-    ty0 = torch.floor((mean2d[0, :, 1] - radius) / TILE).clamp(0, (cam.height - 1) // TILE)
-    ty1 = torch.floor((mean2d[0, :, 1] + radius) / TILE).clamp(0, (cam.height - 1) // TILE)
-    ptx = torch.floor(pix[0, :, 0] / TILE)
-    pty = torch.floor(pix[0, :, 1] / TILE)
-    mask = (ptx[None] >= tx0[:, None]) & (ptx[None] <= tx1[:, None]) & \
-           (pty[None] >= ty0[:, None]) & (pty[None] <= ty1[:, None])   # (K, P)
-    d = pix[:, None, :, :] - mean2d[:, :, None, :]
-    dx, dy = d[..., 0], d[..., 1]
-    power = -0.5 * (conic[..., 0:1] * dx * dx + conic[..., 2:3] * dy * dy) - conic[..., 1:2] * dx * dy
-    alpha = (opac[..., None] * torch.exp(power.clamp_max(0.0))).clamp_max(ALPHA_MAX)
-    alpha = torch.where((alpha < ALPHA_MIN) | ~mask[None], torch.zeros_like(alpha), alpha)
-    trans = torch.cumprod(1.0 - alpha, dim=1)
-    trans_excl = torch.cat([torch.ones_like(trans[:, :1]), trans[:, :-1]], 1)
-    w = alpha * trans_excl
-    return torch.einsum("bkp,bkc->bpc", w, color) + trans[:, -1, :, None] * bg
+    trans = torch.ones((cam.height, cam.width), dtype=dt)
+    img = torch.zeros((cam.height, cam.width, 3), dtype=dt)
+    opac = torch.sigmoid(opacity_logits)
+    for i in keep.tolist():
+        mx, my = pr.mean2d[i]
+        r = pr.radius[i]
+        a, b, c = pr.conic[i]
+        dx, dy = xs - mx, ys - my
+        inside = (dx.abs() <= r) & (dy.abs() <= r)
+        power = -0.5 * (a * dx * dx + c * dy * dy) - b * dx * dy
+        alpha = (opac[i] * torch.exp(power.clamp_max(0.0))).clamp_max(ALPHA_MAX)
+        alpha = torch.where((alpha < ALPHA_MIN) | ~inside, torch.zeros_like(alpha), alpha)
+        img = img + (alpha * trans)[..., None] * colors[i]
+        trans = trans * (1 - alpha)
+    return img + trans[..., None] * torch.as_tensor(background, dtype=dt)
 
 
 def cloud_tensors(cloud, dtype=None) -> dict:  # noqa: ANN001
@@ -242,5 +200,5 @@ def render_cloud(cloud, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray: 
     import torch
 
     with torch.no_grad():
-        img = rasterize(**cloud_tensors(cloud), cam=cam, background=background, checkpoint=False)
+        img = rasterize(**cloud_tensors(cloud), cam=cam, background=background)
     return (img.clamp(0, 1).numpy() * 255 + 0.5).astype(np.uint8)

@@ -89,3 +89,25 @@ def wander_frame(cams: list[Camera], points: np.ndarray, target_depth: float = 2
     centre = np.mean([c.position for c in cams], axis=0)
     t = -s * r @ centre
     return s, r, t
+
+
+def align_cameras(src: list[Camera], dst: list[Camera]) -> tuple[float, np.ndarray, np.ndarray]:
+    """Similarity (s, R, t) taking cameras `src` onto `dst` (same order), fitted on the
+    camera centres and on points one scene-size along each camera axis, so both
+    positions and orientations constrain it (centres alone leave a near-linear path's
+    roll free)."""
+    cs = np.array([c.position for c in src])
+    cd = np.array([c.position for c in dst])
+    ls = max(float(np.linalg.norm(cs - cs.mean(0), axis=1).mean()), 1e-9)
+    ld = max(float(np.linalg.norm(cd - cd.mean(0), axis=1).mean()), 1e-9)
+    ps, pd = [cs], [cd]
+    for k in range(3):
+        ps.append(cs + ls * np.array([c.R[k] for c in src]))
+        pd.append(cd + ld * np.array([c.R[k] for c in dst]))
+    return umeyama(np.concatenate(ps), np.concatenate(pd))
+
+
+def rotation_error_deg(a: np.ndarray, b: np.ndarray) -> float:
+    """Angle of the rotation a bᵀ in degrees."""
+    c = (np.trace(np.asarray(a) @ np.asarray(b).T) - 1) / 2
+    return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))

@@ -78,7 +78,7 @@ def depth_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None) -> 
     if len(z) == 0:
         raise ValueError(f"{cam.name}: no sparse points in front of the camera")
     lo, hi = np.percentile(z, 1), np.percentile(z, 99)
-    return float(lo * 0.6), float(hi * 1.6)
+    return float(lo * 0.5), float(hi * 2.0)
 
 
 def _ncc_prep(g: np.ndarray, win: int) -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +138,8 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
     cm = cost[np.clip(best - 1, 0, planes - 1), yy, xx]
     cp = cost[np.clip(best + 1, 0, planes - 1), yy, xx]
     denom = cm - 2 * c0 + cp
-    off = np.where((denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        off = np.where((denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0)
     step = inv[1] - inv[0]
     idep = inv[best] + np.clip(off, -0.5, 0.5) * step
     depth = (1.0 / np.maximum(idep, 1e-9)).astype(np.float32)

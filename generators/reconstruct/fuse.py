@@ -122,9 +122,11 @@ def normal_quats(normals: np.ndarray) -> np.ndarray:
 
 
 def points_to_gaussians(points: np.ndarray, colors: np.ndarray, normals: np.ndarray,
-                        opacity: float = 0.9, flatness: float = 0.15, k: int = 3) -> GaussianCloud:
+                        opacity: float = 0.9, flatness: float = 0.15, k: int = 3,
+                        size_factor: float = 0.5) -> GaussianCloud:
     """3DGS-style initialisation: scale = mean distance to the `k` nearest neighbours
-    (clipped to a robust range), flat disks along the normals, SH degree 0."""
+    (clipped to a robust range) × `size_factor`, flat disks along the normals, SH degree 0.
+    A factor of 0.5 keeps neighbouring disks overlapping without blurring each other."""
     from scipy.spatial import cKDTree
 
     n = len(points)
@@ -134,7 +136,7 @@ def points_to_gaussians(points: np.ndarray, colors: np.ndarray, normals: np.ndar
     d, _ = cKDTree(points).query(points, k=kk)
     dist = d[:, 1:].mean(1)
     med = float(np.median(dist))
-    dist = np.clip(dist, 0.3 * med, 3.0 * med)
+    dist = np.clip(dist, 0.3 * med, 3.0 * med) * size_factor
     scales = np.stack([dist, dist, dist * flatness], 1)
     return GaussianCloud(
         means=points, scales=np.log(scales), quats=normal_quats(normals),

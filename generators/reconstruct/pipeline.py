@@ -46,6 +46,7 @@ class ReconstructOptions:
     max_points: int = 400_000              # splat budget after fusion
     refine_size: int = 192                 # refinement render size (long side, px)
     refine_device: str = "auto"            # auto | cpu | cuda
+    cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
     threads: int = -1
 
@@ -132,7 +133,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     else:
         names = [p.work_name for p in photos]
         with stages("features") as rep:
-            db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep)
+            db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep,
+                             cancel=stages.cancel)
         with stages("matching") as rep:
             sfm_match(db, sequential=opts.sequential, threads=opts.threads, report=rep, cancel=stages.cancel)
         with stages("mapping") as rep:
@@ -151,7 +153,13 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                                 max_size=opts.depth_size, planes=opts.planes, report=rep)
     with stages("fusion") as rep:
         neigh = choose_neighbours(res.cameras, res.visible, res.points)
-        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=opts.max_points, report=rep)
+        budget = opts.max_points
+        if opts.refine_steps:
+            from .refine import pick_device
+
+            if pick_device(opts.refine_device) == "cpu":
+                budget = min(budget, opts.cpu_refine_max_splats)
+        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=budget, report=rep)
         cloud = points_to_gaussians(pts, cols, nrms)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points)

@@ -60,7 +60,7 @@ def run_sfm(image_dir: Path, names: Sequence[str], work: Path, *, sequential: bo
     Raises ValueError when fewer than two photos can be registered.
     """
     db = sfm_extract(image_dir, names, work, intrinsics=intrinsics, max_features=max_features,
-                     threads=threads, report=extract)
+                     threads=threads, report=extract, cancel=cancel)
     sfm_match(db, sequential=sequential, threads=threads, report=match, cancel=cancel)
     return sfm_map(db, image_dir, names, work, intrinsics=intrinsics is not None, threads=threads,
                    report=mapping, cancel=cancel)
@@ -70,9 +70,17 @@ def _noop(f: float, m: str) -> None:
     pass
 
 
+def _image_size(path: Path) -> tuple[int, int]:
+    import cv2
+
+    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+    return (int(img.shape[1]), int(img.shape[0])) if img is not None else (0, 0)
+
+
 def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
                 intrinsics: tuple[float, float, float, float] | None = None,
-                max_features: int = 8192, threads: int = -1, report: Report | None = None) -> Path:
+                max_features: int = 8192, threads: int = -1, report: Report | None = None,
+                cancel: CancelToken | None = None) -> Path:
     """SIFT features of `names` into a fresh database in `work`; returns its path."""
     import pycolmap
 
@@ -90,13 +98,26 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
     ext = pycolmap.FeatureExtractionOptions()
     ext.num_threads = threads
     ext.sift.max_num_features = max_features
-    names = list(names)
-    chunk = max(1, len(names) // 10)
-    for i in range(0, len(names), chunk):  # chunks: progress + cancel between them
-        report(i / len(names), f"features {i}/{len(names)}")
-        pycolmap.extract_features(db, image_dir, image_names=names[i:i + chunk],
-                                  camera_mode=pycolmap.CameraMode.AUTO, reader_options=reader,
-                                  extraction_options=ext, device=pycolmap.Device.cpu)
+    # one shared camera per image size (photos from one device share intrinsics; COLMAP's
+    # AUTO mode gives every EXIF-less photo its own camera, which weakens the solution)
+    groups: dict[tuple[int, int], list[str]] = {}
+    for n in names:
+        groups.setdefault(_image_size(image_dir / n), []).append(n)
+    done = 0
+    token = pycolmap.CancellationToken()
+    stop = _watch(cancel, token)
+    try:
+        for group in groups.values():
+            report(done / len(names), f"features {done}/{len(names)}")
+            pycolmap.extract_features(db, image_dir, image_names=group,
+                                      camera_mode=pycolmap.CameraMode.SINGLE, reader_options=reader,
+                                      extraction_options=ext, device=pycolmap.Device.cpu,
+                                      cancellation_token=token)
+            done += len(group)
+    finally:
+        stop.set()
+    if cancel is not None:
+        cancel.check()
     report(1.0, "features done")
     return db
 

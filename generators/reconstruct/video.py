@@ -1,0 +1,136 @@
+"""Sample sharp, distinct frames from a video for reconstruction.
+
+The video is cut into windows; each window keeps its sharpest frame (variance of the
+Laplacian). Candidates much blurrier than the typical one are dropped, and so are
+near-duplicates: frames whose median optical-flow motion from the previous kept frame is
+below `min_motion` of the image width (the camera barely moved).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from generators.jobs import CancelToken, ProgressFn, no_progress
+
+
+def sharpness(grey: np.ndarray) -> float:
+    """Variance of the Laplacian of a grey uint8/float image (higher = sharper)."""
+    import cv2
+
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def motion(a: np.ndarray, b: np.ndarray) -> float:
+    """Median optical-flow magnitude between two grey images, as a fraction of the width."""
+    import cv2
+
+    flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    return float(np.median(np.linalg.norm(flow, axis=2))) / a.shape[1]
+
+
+def _frames(path: Path) -> tuple[Iterator[np.ndarray], int]:
+    """(iterator of BGR frames, frame count or 0). cv2 first, imageio-ffmpeg as fallback."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    if cap.isOpened():
+        ok, first = cap.read()
+        if ok and first is not None:
+            count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+
+            def gen() -> Iterator[np.ndarray]:
+                yield first
+                while True:
+                    ok2, f = cap.read()
+                    if not ok2 or f is None:
+                        break
+                    yield f
+                cap.release()
+            return gen(), count
+        cap.release()
+    try:
+        import imageio_ffmpeg
+
+        reader = imageio_ffmpeg.read_frames(str(path))
+        meta = next(reader)
+        w, h = meta["size"]
+        nframes = int(meta.get("duration", 0) * meta.get("fps", 0))
+
+        def gen2() -> Iterator[np.ndarray]:
+            for buf in reader:
+                yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)[..., ::-1]
+        return gen2(), nframes
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is "unreadable video"
+        raise ValueError(f"{path}: cannot read the video ({exc.__class__.__name__}: {exc})") from None
+
+
+def sample_frames(video: Path, out_dir: Path, *, max_frames: int = 60, min_motion: float = 0.01,
+                  blur_ratio: float = 0.4, progress: ProgressFn = no_progress,
+                  cancel: CancelToken | None = None, stats: dict | None = None) -> list[Path]:
+    """Write up to `max_frames` sharp, distinct frames of `video` as PNGs into `out_dir`.
+
+    `stats` (if given) receives counts: read, blurred, duplicates, kept.
+    """
+    import cv2
+
+    video = Path(video)
+    if not video.is_file():
+        raise ValueError(f"{video}: no such video file")
+    if max_frames < 2:
+        raise ValueError("max_frames must be >= 2")
+    frames, count = _frames(video)
+    windows = 2 * max_frames
+    win_len = max(1, count // windows) if count else 1
+    cands: list[tuple[float, np.ndarray, np.ndarray]] = []  # (sharpness, frame, small grey)
+    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    n = 0
+    for i, f in enumerate(frames):
+        n += 1
+        if cancel is not None and i % 10 == 0:
+            cancel.check()
+        if count and i % 10 == 0:
+            progress(min(0.9 * i / count, 0.9), f"frame {i}/{count}")
+        grey = cv2.cvtColor(f, cv2.COLOR_BGR2GRAY)
+        s = 320 / max(grey.shape)
+        small = cv2.resize(grey, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else grey
+        sh = sharpness(small)
+        if best is None or sh > best[0]:
+            best = (sh, f, small)
+        if (i + 1) % win_len == 0:
+            cands.append(best)
+            best = None
+    if best is not None:
+        cands.append(best)
+    if not cands:
+        raise ValueError(f"{video}: the video has no frames")
+    med = float(np.median([c[0] for c in cands]))
+    kept: list[tuple[float, np.ndarray, np.ndarray]] = []
+    blurred = dups = 0
+    for c in cands:
+        if c[0] < blur_ratio * med:
+            blurred += 1
+            continue
+        if kept and (c[2].shape != kept[-1][2].shape or motion(kept[-1][2], c[2]) < min_motion):
+            dups += 1
+            continue
+        kept.append(c)
+    if len(kept) > max_frames:
+        pick = np.round(np.linspace(0, len(kept) - 1, max_frames)).astype(int)
+        kept = [kept[i] for i in pick]
+    if stats is not None:
+        stats.update(read=n, blurred=blurred, duplicates=dups, kept=len(kept))
+    if len(kept) < 2:
+        raise ValueError(f"{video}: only {len(kept)} sharp, distinct frame(s) found in {n} frames "
+                         f"({blurred} blurred, {dups} near-duplicates); move the camera while filming")
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for k, (_, f, _) in enumerate(kept):
+        p = out_dir / f"frame_{k:04d}.png"
+        cv2.imwrite(str(p), f)
+        paths.append(p)
+    progress(1.0, f"{len(paths)} frames")
+    return paths

@@ -1,0 +1,81 @@
+"""Bad input gives clear messages, never a crash or a hang, and good photos are still used."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pycolmap")
+cv2 = pytest.importorskip("cv2")
+
+from generators.reconstruct.synthetic import make_photo_set, orbit_cameras, render, room_scene  # noqa: E402
+
+
+def _unrelated(path: Path, seed: int) -> None:
+    from skimage import data
+
+    # photos that appear nowhere in the synthetic room
+    img = [data.immunohistochemistry(), data.camera(), data.moon()][seed % 3]
+    if img.ndim == 2:
+        img = np.repeat(img[..., None], 3, axis=2)
+    cv2.imwrite(str(path), cv2.resize(img, (240, 180))[..., ::-1])
+
+
+def test_one_photo_is_a_clear_error(tmp_path: Path) -> None:
+    from generators.reconstruct.pipeline import reconstruct
+
+    make_photo_set(tmp_path, 1, 160, 120, supersample=1)
+    with pytest.raises(ValueError, match="at least 2"):
+        reconstruct(sorted(tmp_path.iterdir()))
+
+
+def test_non_overlapping_photos_are_a_clear_error(tmp_path: Path) -> None:
+    from generators.reconstruct.pipeline import reconstruct
+
+    for i in range(3):
+        _unrelated(tmp_path / f"p{i}.png", i)
+    with pytest.raises(ValueError, match="overlap"):
+        reconstruct(sorted(tmp_path.iterdir()))
+
+
+def test_mixed_folder_uses_the_good_photos(tmp_path: Path) -> None:
+    from generators.reconstruct.pipeline import reconstruct
+
+    photos = tmp_path / "photos"
+    make_photo_set(photos, 7, 240, 180, seed=3, supersample=1)
+    shutil.copy(photos / "view_002.png", photos / "view_002_copy.png")    # duplicate
+    (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")  # corrupt
+    (photos / "empty.png").write_bytes(b"")
+    _unrelated(photos / "zz_unrelated.png", 0)                             # no overlap
+    # a photo of the same scene at another size (another phone)
+    cam = orbit_cameras(9, 240, 180, seed=3)[8].resized(200, 150)
+    img, _ = render(room_scene(), cam)
+    cv2.imwrite(str(photos / "view_other_size.png"), img[..., ::-1])
+    res = reconstruct(sorted(photos.iterdir()))
+    st = res.status
+    assert st["view_002_copy.png"].startswith("skipped: duplicate of view_002.png")
+    assert "not a readable image" in st["broken.jpg"] and "not a readable image" in st["empty.png"]
+    assert st["zz_unrelated.png"].startswith("not registered")
+    assert all(st[f"view_{i:03d}.png"] == "registered" for i in range(7)), st
+    assert st["view_other_size.png"] == "registered"
+    sizes = {(c.width, c.height) for c in res.cameras}
+    assert sizes == {(240, 180), (200, 150)}
+    assert len(res.cloud) > 1000
+
+
+def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    (tmp_path / "empty").mkdir()
+    assert run_cli(["reconstruct", "--photos", str(tmp_path / "empty"), "--out", str(tmp_path / "a.ply")]) == 2
+    assert "no image files" in capsys.readouterr().err
+    assert run_cli(["reconstruct", "--photos", str(tmp_path / "missing"), "--out", str(tmp_path / "a.ply")]) == 2
+    assert "not a folder" in capsys.readouterr().err
+    assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.ply"),
+                    "--intrinsics", "1,2"]) == 2
+    assert "fx,fy,cx,cy" in capsys.readouterr().err
+    assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.obj")]) == 2
+    assert not (tmp_path / "a.ply").exists()
