@@ -125,10 +125,15 @@ def run(args: argparse.Namespace) -> int:
     look = parse_vec3(args.look, "--look") if args.look else look0
     cam = Camera.look_at(eye, look, args.fov, w, h)  # raises ValueError when eye == look
 
+    from viewer.gl_context import GLContextError
     from viewer.offscreen import render_image
 
     t1 = time.perf_counter()
-    img = render_image(world, cam, max_splats=args.max_splats, background=tuple(np.clip(bg, 0, 1)))
+    try:
+        img = render_image(world, cam, max_splats=args.max_splats, background=tuple(np.clip(bg, 0, 1)))
+    except GLContextError as exc:
+        print(f"error: no OpenGL 3.3 available for rendering: {exc}", file=sys.stderr)
+        return 2
     t_render = time.perf_counter() - t1
     write_png(img, out)
     print(f"wrote {out} ({w}x{h}; load {t_load:.2f}s, render {t_render:.2f}s)")

@@ -21,9 +21,9 @@ def ply(tmp_path_factory) -> Path:
     return path
 
 
-def _run(*args: str) -> subprocess.CompletedProcess:
+def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, str(ROOT / "main.py"), "render", *args],
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
 
 
 @pytest.mark.gl
@@ -61,3 +61,23 @@ def test_bad_options_give_one_clear_error(ply: Path, tmp_path: Path, args, msg: 
 def test_missing_scene_is_a_clear_error(tmp_path: Path) -> None:
     res = _run(str(tmp_path / "none.ply"), "--out", str(tmp_path / "x.png"))
     assert res.returncode == 2 and "no such file" in res.stderr
+
+
+@pytest.mark.gl
+def test_headless_egl_render_matches_the_x_display_render(x_display, ply: Path, tmp_path: Path) -> None:
+    """No display at all: the CLI falls back to Mesa's surfaceless EGL and draws the same image."""
+    import os
+
+    from PIL import Image
+
+    args = ["--eye", "0,0.5,6", "--look", "0,0,0", "--fov", "50", "--size", "120x90"]
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WANDER_GL", "PYOPENGL_PLATFORM")}
+    res = _run(str(ply), *args, "--out", str(tmp_path / "egl.png"), env=env)
+    if res.returncode != 0 and "EGL" in res.stderr:
+        pytest.skip(f"no EGL here: {res.stderr.strip()[-200:]}")
+    assert res.returncode == 0, res.stderr
+    res2 = _run(str(ply), *args, "--out", str(tmp_path / "x.png"))
+    assert res2.returncode == 0, res2.stderr
+    a = np.asarray(Image.open(tmp_path / "egl.png")).astype(int)
+    b = np.asarray(Image.open(tmp_path / "x.png")).astype(int)
+    assert a.std() > 10 and np.abs(a - b).max() <= 1
