@@ -21,7 +21,7 @@ from test_navigation import room_cloud
 
 from generators.jobs import Cancelled
 from scene.gaussians import GaussianCloud
-from scene.world import Layer, World
+from scene.world import Layer, World, similarity_matrix
 
 
 @pytest.fixture
@@ -432,3 +432,21 @@ def test_slow_full_frames_get_a_quick_preview_first(window, qtbot, monkeypatch) 
     rest = [f for f in frames if not f[0]]
     # At rest: first a reduced preview, then the full-quality frame.
     assert rest[0] == (False, False) and rest[-1] == (False, True)
+
+
+def test_world_events_invalidate_only_what_changed(window, qtbot) -> None:  # noqa: ANN001
+    w = World()
+    lay = w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    seen: list[str] = []
+    orig = vp.renderer.invalidate
+    vp.renderer.invalidate = lambda what="all": (seen.append(what), orig(what))  # type: ignore[method-assign]
+    qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # bookmark: no upload
+    w.emit("selection")
+    assert seen == []
+    old = vp.nav.collider
+    for i in range(5):  # an object dragged in small steps: one collider rebuild at the end
+        w.set_transform(lay.id, similarity_matrix(translation=(0.0, 0.0, 0.01 * i)))
+    assert seen == ["transform"] * 5
+    qtbot.waitUntil(lambda: vp.nav.collider is not old, timeout=5000)

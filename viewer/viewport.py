@@ -214,6 +214,10 @@ class Viewport(QOpenGLWidget):
             self.renderer_error = f"renderer unavailable: {exc}"
         self._sort_ready.connect(self._on_sort_ready)
         self._collider_ready.connect(self._apply_collider)
+        self._collider_debounce = QTimer(self)
+        self._collider_debounce.setSingleShot(True)
+        self._collider_debounce.setInterval(250)
+        self._collider_debounce.timeout.connect(lambda: self._rebuild_collider_async())
         self._collider_token = 0
         self._fbo: Any = None
         self._last_tick = time.perf_counter()
@@ -272,15 +276,15 @@ class Viewport(QOpenGLWidget):
             self._rebuild_collider_async(rehome=frame)
 
     def _on_world(self, what: str) -> None:
-        if self.renderer is not None:
-            try:
-                self.renderer.invalidate(what if what in ("transform", "visibility", "layers") else "all")
-            except ValueError:
-                self.renderer.invalidate("all")
+        """World events: only geometry changes reach the renderer and the collider
+        (bookmarks, up axis, selection... must not trigger a re-upload)."""
+        geometry = what in ("transform", "visibility", "layers", "all")
+        if geometry and self.renderer is not None:
+            self.renderer.invalidate(what)
         if what == "up_axis":
             self._setup_navigation(frame=False)
-        elif what in ("layers", "transform", "visibility", "all"):
-            self._rebuild_collider_async()
+        elif geometry:
+            self._collider_debounce.start()  # e.g. dragging an object: rebuild once it settles
         self.request_full()
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
