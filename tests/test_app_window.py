@@ -450,3 +450,37 @@ def test_world_events_invalidate_only_what_changed(window, qtbot) -> None:  # no
         w.set_transform(lay.id, similarity_matrix(translation=(0.0, 0.0, 0.01 * i)))
     assert seen == ["transform"] * 5
     qtbot.waitUntil(lambda: vp.nav.collider is not old, timeout=5000)
+
+
+def _mouse(widget, kind, pos, button, buttons) -> None:  # noqa: ANN001
+    from PyQt6.QtGui import QMouseEvent
+    from PyQt6.QtWidgets import QApplication
+
+    p = QPointF(*pos)
+    ev = QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons,
+                     Qt.KeyboardModifier.NoModifier)
+    QApplication.sendEvent(widget, ev)
+
+
+def test_right_drag_looks_and_left_drag_orbits(window, qtbot) -> None:  # noqa: ANN001
+    from PyQt6.QtCore import QEvent
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp, nav = window.viewport, window.viewport.nav
+    right = Qt.MouseButton.RightButton
+    yaw0, pitch0 = nav.yaw, nav.pitch
+    _mouse(vp, QEvent.Type.MouseButtonPress, (100, 100), right, right)
+    _mouse(vp, QEvent.Type.MouseMove, (160, 80), Qt.MouseButton.NoButton, right)
+    _mouse(vp, QEvent.Type.MouseButtonRelease, (160, 80), right, Qt.MouseButton.NoButton)
+    assert nav.yaw < yaw0 and nav.pitch > pitch0  # dragged right and up: look right and up
+    window.set_mode("orbit")
+    target, dist = nav.target.copy(), nav.distance
+    left = Qt.MouseButton.LeftButton
+    _mouse(vp, QEvent.Type.MouseButtonPress, (100, 100), left, left)
+    _mouse(vp, QEvent.Type.MouseMove, (180, 100), Qt.MouseButton.NoButton, left)
+    _mouse(vp, QEvent.Type.MouseButtonRelease, (180, 100), left, Qt.MouseButton.NoButton)
+    assert np.allclose(nav.target, target)
+    assert np.linalg.norm(nav.pos - nav.target) == pytest.approx(dist)
+    assert window.mode_label.text() == "ORBIT"

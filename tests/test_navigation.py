@@ -269,3 +269,24 @@ def test_walker_stays_out_of_a_corner_and_eases_speed() -> None:
     nav.key_up("w")
     run(nav, 0.5)
     assert np.linalg.norm(nav.vel) == 0.0  # and eases to a stop
+
+
+def test_walker_follows_a_ramp_up_and_down() -> None:
+    g = np.arange(-3, 3, 0.06)
+    x, z = np.meshgrid(g, np.arange(-8, 2, 0.06))
+    y = np.clip(-z * 0.25, 0, None)  # flat for z > 0, rising 1 m per 4 m towards -z
+    pts = np.stack([x.ravel(), y.ravel(), z.ravel()], 1)
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.04, 0.95)
+    nav = walker(cloud)
+    nav.pos = np.array([0.0, 1.6, 1.0])
+    nav.yaw = 0.0
+    run(nav, 0.3)
+    nav.key_down("w")
+    run(nav, 2.0)
+    z_now = nav.pos[2]
+    assert z_now < -2.5
+    assert nav.pos[1] == pytest.approx(1.6 + max(-z_now * 0.25, 0), abs=0.12)
+    nav.key_up("w")
+    nav.key_down("s")
+    run(nav, 2.5)
+    assert nav.pos[1] == pytest.approx(1.6 + max(-nav.pos[2] * 0.25, 0), abs=0.12)
