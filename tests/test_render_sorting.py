@@ -129,3 +129,18 @@ def _time(fn) -> float:
     t0 = time.perf_counter()
     fn()
     return time.perf_counter() - t0
+
+
+def test_limited_sort_keeps_the_most_important_in_depth_order() -> None:
+    rng = np.random.default_rng(5)
+    means = rng.uniform(-5, 5, (50_000, 3)).astype(np.float32)
+    rank = rng.permutation(len(means)).astype(np.int64)
+    lay = layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, len(means))
+    full = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2))
+    lim = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2,
+                               None, 1000, rank))
+    assert len(lim.order) == 1000
+    best = np.sort(rank[full.order])[:1000]
+    np.testing.assert_array_equal(np.sort(rank[lim.order]), best)
+    d = means[lim.order, 2] + 10.0
+    assert np.all(np.diff(d) <= (d.max() - d.min()) / 65535 * 1.01 + 1e-6)  # still back to front

@@ -26,8 +26,8 @@ from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
-from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_depth, run_sort,
-                      view_changed)
+from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_depth,
+                      most_important, run_sort, view_changed)
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match the shaders)
@@ -261,7 +261,7 @@ class SplatRenderer:
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
         if stats.splats_total:
-            order, sort_ms = self._current_order(cam, visible)
+            order, sort_ms = self._current_order(cam, visible, max_splats)
             stats.sort_ms = sort_ms
             t0 = time.perf_counter()
             if self._selected != (self._order_seq, max_splats):
@@ -403,7 +403,8 @@ class SplatRenderer:
         if cb is not None:
             cb()
 
-    def _request(self, cam: Camera, visible: list[_Slot], exact: bool) -> SortRequest:
+    def _request(self, cam: Camera, visible: list[_Slot], exact: bool,
+                 limit: int | None = None) -> SortRequest:
         """Sort request for `cam`. Exact: cull as the shader does. Otherwise (background
         sorts, used for several frames while the view drifts) keep a margin around the view
         so splats turning into view are present before the next sort lands."""
@@ -416,18 +417,22 @@ class SplatRenderer:
                                          ndc_limit=2.2)
             min_depth = NEAR_CULL - 0.02 * self._scene_size()
         return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
-                           min_depth, frustum)
+                           min_depth, frustum, limit, self._rank)
 
-    def _current_order(self, cam: Camera, visible: list[_Slot]):
-        """The order to draw now (uint32 indices, farthest first) and the sort ms adopted."""
+    def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
+        """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
+
+        With `k` (max_splats) only the most important splats in view are sorted: exactly k
+        for a synchronous sort, 2k (a margin for the drifting view) in the background."""
         cur = self._order
         if self.sync_sort:
             # exact order for this camera; the async state restarts from it afterwards
-            res = run_sort(self._request(cam, visible, True))
+            res = run_sort(self._request(cam, visible, True, k))
             self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
             return res.order, res.ms
+        limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
-            res = run_sort(self._request(cam, visible, False))
+            res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._order_seq += 1
             return res.order, res.ms
@@ -436,9 +441,11 @@ class SplatRenderer:
         if res is not None and res.request.generation == self._generation:
             self._order, cur, sort_ms = res, res, res.ms
             self._order_seq += 1
-        if self._force_resort or view_changed(self._last_request, cam.position, cam.forward,
-                                              self._scene_size(), move_fraction=0.005):
-            req = self._request(cam, visible, False)
+        last = self._last_request
+        too_few = last is not None and last.limit is not None and (limit is None or limit > last.limit)
+        if self._force_resort or too_few or view_changed(
+                last, cam.position, cam.forward, self._scene_size(), move_fraction=0.005):
+            req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)
             self._last_request, self._force_resort = req, False
         return cur.order, sort_ms
@@ -450,9 +457,7 @@ class SplatRenderer:
             return order
         if k == 0:
             return order[:0]
-        ranks = self._rank[order]
-        cutoff = np.partition(ranks, k - 1)[k - 1]
-        return order[ranks <= cutoff]
+        return order[most_important(self._rank[order], k)]
 
     # ----------------------------------------------------------------- draw
     def _scene_size(self) -> float:

@@ -123,6 +123,15 @@ def back_to_front_reference(depth: np.ndarray, index: np.ndarray,
     return index[np.argsort(-depth.astype(np.float64), kind="stable")]
 
 
+def most_important(ranks: np.ndarray, k: int) -> np.ndarray:
+    """Boolean mask of the `k` entries with the lowest rank (ranks are distinct), (M,) bool."""
+    if k <= 0:
+        return np.zeros(len(ranks), bool)
+    if k >= len(ranks):
+        return np.ones(len(ranks), bool)
+    return ranks <= np.partition(ranks, k - 1)[k - 1]
+
+
 @dataclass(frozen=True)
 class SortRequest:
     """Everything a sort needs, captured on the GUI thread (arrays are never mutated)."""
@@ -134,6 +143,8 @@ class SortRequest:
     forward: np.ndarray              # (3,) unit view direction
     min_depth: float | None          # cull centres at or nearer than this depth
     frustum: Frustum | None = None   # cull centres outside this (with a margin when async)
+    limit: int | None = None         # keep only this many in view, the lowest `rank` first
+    rank: np.ndarray | None = None   # (N,) importance rank per splat (0 = most important)
 
 
 @dataclass(frozen=True)
@@ -148,6 +159,10 @@ def run_sort(req: SortRequest) -> SortResult:
 
     t0 = time.perf_counter()
     depth, index = view_depths(req.means, req.layers, req.frustum, req.min_depth)
+    if req.limit is not None and req.rank is not None and len(index) > req.limit:
+        # fewer splats while moving: only the most important ones in view get sorted
+        keep = most_important(req.rank[index], req.limit)
+        depth, index = depth[keep], index[keep]
     order = back_to_front(depth, index, req.min_depth)
     return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
 
