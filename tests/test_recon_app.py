@@ -1,0 +1,93 @@
+"""Create > New Scene from Photos in the real window (pytest-qt under Xvfb)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pycolmap")
+
+from viewer.app import configure_gl  # noqa: E402
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+pytestmark = [pytest.mark.slow, pytest.mark.gl]
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    from viewer import ext_reconstruct
+    from viewer.main_window import MainWindow
+
+    win = MainWindow(install_extensions=False)
+    ext_reconstruct.install(win)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(640, 420)
+    win.show()
+    qtbot.waitExposed(win)
+    yield win
+    win.jobs.cancel_all()
+    win.close()
+
+
+def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from generators.reconstruct.synthetic import make_photo_set
+    from viewer.ext_reconstruct import ReconstructDialog
+
+    texts = [a.text() for a in window.menu("&Create").actions()]
+    assert "New Scene from &Photos…" in texts and "New Scene from &Video…" in texts
+    make_photo_set(tmp_path / "photos", 7, 240, 180, seed=3, supersample=1)
+    (tmp_path / "photos" / "notes.jpg").write_bytes(b"not an image")
+    photos = sorted((tmp_path / "photos").iterdir())
+    dlg = ReconstructDialog(window, photos)
+    assert dlg.list.count() == 7 and dlg.unreadable == ["notes.jpg"]   # thumbnails shown
+    dlg.list.item(6).setCheckState(dlg.list.item(6).checkState().Unchecked)
+    dlg.save_to.setText(str(tmp_path / "out" / "scene.ply"))
+    req = dlg.request()
+    assert len(req.photos) == 6 and req.refine_steps == 0
+    for i in range(1, 6):
+        dlg.list.item(i).setCheckState(dlg.list.item(i).checkState().Unchecked)
+    with pytest.raises(ValueError, match="at least 2"):
+        dlg.request().validate()
+    messages: list[str] = []
+    orig = window.run_job
+
+    def spy(title, fn, on_done, on_error=None):  # noqa: ANN001, ANN202
+        return orig(title, lambda p, c: fn(lambda f, m: (messages.append(m), p(f, m)), c), on_done, on_error)
+
+    errors: list[BaseException] = []
+    window.run_job = lambda t, fn, done, err=None: spy(t, fn, done, errors.append)
+    window.extensions["reconstruct_tools"].start(req)
+    qtbot.waitUntil(lambda: errors or not window.world.is_empty(), timeout=90000)
+    assert not errors, errors
+    world = window.world
+    assert len(world.meta["cameras"]) == 6 and len(world.bookmarks) == 6
+    for stage in ("features", "match", "depth", "fusing"):
+        assert any(stage in m for m in messages), stage
+    assert (tmp_path / "out" / "scene.ply").exists() and (tmp_path / "out" / "scene_cameras" / "images.txt").exists()
+    up = np.asarray(world.up_axis)
+    assert up[1] > 0.95
+    qtbot.wait(500)
+    img = window.viewport.grabFramebuffer()
+    arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
+    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
+
+
+def test_cancelled_reconstruction_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+    from generators.reconstruct.synthetic import make_photo_set
+    from viewer.ext_reconstruct import ReconstructRequest
+
+    make_photo_set(tmp_path / "photos", 4, 200, 150, seed=5, supersample=1)
+    before = window.world
+    out = tmp_path / "out" / "scene.ply"
+    window.extensions["reconstruct_tools"].start(
+        ReconstructRequest(photos=sorted((tmp_path / "photos").iterdir()), save_to=out))
+    qtbot.wait(200)
+    window.jobs.cancel_all()
+    qtbot.wait(3000)
+    assert window.world is before
+    assert not out.exists()

@@ -1,0 +1,251 @@
+"""Reconstruction in the app: Create > New Scene from Photos… / from Video….
+
+A dialog picks photos (files or a whole folder) or a video, shows the photos as
+thumbnails, and asks for refinement steps and depth detail. The job runs through
+`window.run_job` (per-stage progress: read, features, matching, mapping, depth, fusion,
+refinement; Cancel keeps the current scene), then the result replaces the world with
+the photo cameras in `World.meta['cameras']` (the viewport draws them as frusta) and a
+bookmark per photo. Optionally the scene, cameras and depth maps are saved too.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QSize, Qt
+from PyQt6.QtGui import QAction, QIcon, QImage, QPixmap
+from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                             QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                             QPushButton, QSpinBox, QVBoxLayout, QWidget)
+
+PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
+VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
+DETAIL = [("Fast (depth 320 px)", 320), ("Standard (depth 400 px)", 400), ("High (depth 640 px)", 640)]
+
+
+@dataclass
+class ReconstructRequest:
+    """What the dialog asks for; `run` turns it into a World on the worker thread."""
+
+    photos: list[Path] = field(default_factory=list)
+    video: Path | None = None
+    refine_steps: int = 0
+    depth_size: int = 400
+    save_to: Path | None = None          # optional .ply: also write cameras + depth maps beside
+    max_frames: int = 60
+
+    def validate(self) -> None:
+        if self.video is None and len(self.photos) < 2:
+            raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
+        if self.save_to is not None and self.save_to.suffix.lower() != ".ply":
+            raise ValueError("the scene is saved as a .ply file")
+
+    def run(self, progress: Any, cancel: Any) -> Any:
+        from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
+
+        opts = ReconstructOptions(refine_steps=self.refine_steps, depth_size=self.depth_size)
+        with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
+            photos = self.photos
+            if self.video is not None:
+                from generators.reconstruct.video import sample_frames
+
+                photos = sample_frames(self.video, Path(tmp), max_frames=self.max_frames,
+                                       progress=lambda f, m: progress(0.1 * f, m), cancel=cancel)
+                opts.sequential = True
+                inner = progress
+                progress = lambda f, m: inner(0.1 + 0.9 * f, m)  # noqa: E731
+            result = reconstruct(photos, opts, progress, cancel)
+        if self.save_to is not None:
+            cancel.check()
+            save_result(result, self.save_to)
+        world = build_world(result)
+        return world
+
+
+def _thumbnail(path: Path, size: int = 96) -> QIcon | None:
+    """Icon for a photo (EXIF-rotated), or None when the file is not an image."""
+    from generators.reconstruct.photos import read_rgb
+
+    img = read_rgb(path)
+    if img is None:
+        return None
+    import cv2
+
+    s = size / max(img.shape[:2])
+    small = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
+                       interpolation=cv2.INTER_AREA).copy()
+    q = QImage(small.data, small.shape[1], small.shape[0], small.strides[0], QImage.Format.Format_RGB888)
+    return QIcon(QPixmap.fromImage(q.copy()))
+
+
+class ReconstructDialog(QDialog):
+    """Photos (thumbnails) or a video, plus options; `request()` returns the request."""
+
+    def __init__(self, parent: QWidget, photos: list[Path], video: Path | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New Scene from Video" if video else "New Scene from Photos")
+        self.video = video
+        lay = QVBoxLayout(self)
+        self.list = QListWidget(self)
+        self.list.setViewMode(QListWidget.ViewMode.IconMode)
+        self.list.setIconSize(QSize(96, 96))
+        self.list.setResizeMode(QListWidget.ResizeMode.Adjust)
+        self.list.setMinimumSize(560, 240)
+        self.unreadable: list[str] = []
+        if video is None:
+            for p in photos:
+                icon = _thumbnail(p)
+                if icon is None:
+                    self.unreadable.append(p.name)
+                    continue
+                item = QListWidgetItem(icon, p.name)
+                item.setData(Qt.ItemDataRole.UserRole, str(p))
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Checked)
+                self.list.addItem(item)
+            lay.addWidget(QLabel(f"{self.list.count()} photos (untick any to leave out)"
+                                 + (f"; not images: {', '.join(self.unreadable)}" if self.unreadable else "")))
+            lay.addWidget(self.list)
+        else:
+            lay.addWidget(QLabel(f"Video: {video.name} — sharp, distinct frames are sampled"))
+        form = QFormLayout()
+        self.refine = QSpinBox()
+        self.refine.setRange(0, 5000)
+        self.refine.setValue(0)
+        self.refine.setToolTip("photometric refinement steps: gsplat on CUDA, else the CPU rasterizer "
+                               "(slow: small scenes only)")
+        form.addRow("Refinement steps:", self.refine)
+        self.detail = QComboBox()
+        for label, _ in DETAIL:
+            self.detail.addItem(label)
+        self.detail.setCurrentIndex(1)
+        form.addRow("Depth detail:", self.detail)
+        self.frames = QSpinBox()
+        self.frames.setRange(2, 300)
+        self.frames.setValue(60)
+        if video is not None:
+            form.addRow("Most frames:", self.frames)
+        row = QHBoxLayout()
+        self.save_to = QLineEdit()
+        self.save_to.setPlaceholderText("optional: also save scene.ply + cameras + depth maps")
+        btn = QPushButton("…")
+        btn.setFixedWidth(32)
+        btn.clicked.connect(self._pick_save)
+        row.addWidget(self.save_to)
+        row.addWidget(btn)
+        form.addRow("Save to:", row)
+        lay.addLayout(form)
+        self.error = QLabel("")
+        self.error.setStyleSheet("color: #d55;")
+        lay.addWidget(self.error)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reconstruct")
+        buttons.accepted.connect(self._accept)
+        buttons.rejected.connect(self.reject)
+        lay.addWidget(buttons)
+
+    def _pick_save(self) -> None:
+        f, _ = QFileDialog.getSaveFileName(self, "Save reconstructed scene", "scene.ply", "3DGS PLY (*.ply)")
+        if f:
+            self.save_to.setText(f if f.lower().endswith(".ply") else f + ".ply")
+
+    def photos(self) -> list[Path]:
+        out = []
+        for i in range(self.list.count()):
+            it = self.list.item(i)
+            if it.checkState() == Qt.CheckState.Checked:
+                out.append(Path(it.data(Qt.ItemDataRole.UserRole)))
+        return out
+
+    def request(self) -> ReconstructRequest:
+        text = self.save_to.text().strip()
+        return ReconstructRequest(photos=self.photos() if self.video is None else [], video=self.video,
+                                  refine_steps=int(self.refine.value()),
+                                  depth_size=DETAIL[self.detail.currentIndex()][1],
+                                  save_to=Path(text) if text else None, max_frames=int(self.frames.value()))
+
+    def _accept(self) -> None:
+        try:
+            self.request().validate()
+        except ValueError as exc:
+            self.error.setText(str(exc))
+            return
+        self.accept()
+
+
+class ReconstructTools:
+    """The reconstruction actions of one window (kept on `window.extensions`)."""
+
+    def __init__(self, window: Any) -> None:
+        self.window = window
+        create = window.menu("&Create")
+        self.photos_action = QAction("New Scene from &Photos…", window)
+        self.photos_action.triggered.connect(lambda _=False: self.new_from_photos())
+        self.folder_action = QAction("New Scene from Photo &Folder…", window)
+        self.folder_action.triggered.connect(lambda _=False: self.new_from_folder())
+        self.video_action = QAction("New Scene from &Video…", window)
+        self.video_action.triggered.connect(lambda _=False: self.new_from_video())
+        for a in (self.photos_action, self.folder_action, self.video_action):
+            create.addAction(a)
+        self.last_job: Any = None
+
+    def _start_dir(self) -> str:
+        s = getattr(self.window, "settings", None)
+        try:
+            return s.get("last_dir", str(Path.home()), str) if s is not None else str(Path.home())
+        except Exception:  # noqa: BLE001 - settings are a convenience
+            return str(Path.home())
+
+    def new_from_photos(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self.window, "Photos taken while moving",
+                                                self._start_dir(), PHOTO_FILTER)
+        if files:
+            self.ask([Path(f) for f in files])
+
+    def new_from_folder(self) -> None:
+        d = QFileDialog.getExistingDirectory(self.window, "Folder of photos", self._start_dir())
+        if d:
+            from generators.reconstruct.photos import list_photos
+
+            self.ask(list_photos(Path(d)))
+
+    def new_from_video(self) -> None:
+        f, _ = QFileDialog.getOpenFileName(self.window, "Video walking through the scene",
+                                           self._start_dir(), VIDEO_FILTER)
+        if f:
+            self.ask([], Path(f))
+
+    def ask(self, photos: list[Path], video: Path | None = None) -> None:
+        dlg = ReconstructDialog(self.window, photos, video)
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.start(dlg.request())
+
+    def start(self, req: ReconstructRequest) -> Any:
+        """Validate and run a request as a window job; the scene opens when it is done."""
+        req.validate()
+        title = f"Reconstructing from {req.video.name}" if req.video else \
+            f"Reconstructing from {len(req.photos)} photos"
+
+        def done(world: Any) -> None:
+            self.window.set_world(world, req.save_to)
+            st = world.meta.get("reconstruct", {}).get("photos", {})
+            ok = sum(1 for v in st.values() if v == "registered")
+            bad = [f"{k}: {v}" for k, v in st.items() if v != "registered"]
+            msg = f"Reconstructed: {ok} of {len(st)} photos placed, {len(world.layers[0].data):,} splats"
+            if bad:
+                msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
+            self.window.show_status(msg, 15000)
+
+        self.last_job = self.window.run_job(title, req.run, done)
+        return self.last_job
+
+
+def install(window: Any) -> None:
+    """Add the reconstruction actions to the window's Create menu."""
+    tools = ReconstructTools(window)
+    exts = getattr(window, "extensions", None)
+    if isinstance(exts, dict):
+        exts["reconstruct_tools"] = tools
