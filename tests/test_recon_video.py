@@ -1,0 +1,63 @@
+"""Video input: sharp, distinct frames are kept; blurred and near-duplicate ones skipped."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+cv2 = pytest.importorskip("cv2")
+
+from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
+from generators.reconstruct.video import sample_frames  # noqa: E402
+
+
+def _write_video(path: Path, frames: list[np.ndarray], fps: int = 10) -> None:
+    h, w = frames[0].shape[:2]
+    vw = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), fps, (w, h))
+    assert vw.isOpened()
+    for f in frames:
+        vw.write(f[..., ::-1])
+    vw.release()
+
+
+def test_sample_frames_skips_blur_and_duplicates(tmp_path: Path) -> None:
+    quads = room_scene()
+    cams = orbit_cameras(6, 160, 120, seed=6)
+    frames = []
+    kinds = []
+    for i, cam in enumerate(cams):
+        img, _ = render(quads, cam)
+        frames += [img, img.copy()]                    # the camera paused: a duplicate
+        kinds += ["sharp", "dup"]
+        if i % 2 == 0:
+            frames.append(cv2.GaussianBlur(img, (0, 0), 4))   # motion-blurred frame
+            kinds.append("blur")
+    video = tmp_path / "walk.avi"
+    _write_video(video, frames)
+    stats: dict = {}
+    out = sample_frames(video, tmp_path / "frames", max_frames=40, stats=stats)
+    assert stats["read"] == len(frames)
+    assert len(out) == 6, stats                       # one per camera position
+    assert stats["blurred"] >= 1 and stats["duplicates"] >= 1
+    for p in out:
+        img = cv2.imread(str(p))
+        assert img is not None and img.shape == (120, 160, 3)
+        assert cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var() > 50
+
+
+def test_max_frames_and_bad_video(tmp_path: Path) -> None:
+    quads = room_scene()
+    cams = orbit_cameras(12, 128, 96, seed=7)
+    _write_video(tmp_path / "v.avi", [render(quads, c)[0] for c in cams])
+    assert len(sample_frames(tmp_path / "v.avi", tmp_path / "f", max_frames=4)) == 4
+    (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
+    with pytest.raises(ValueError, match="bad.mp4"):
+        sample_frames(tmp_path / "bad.mp4", tmp_path / "g")
+    with pytest.raises(ValueError, match="no such video"):
+        sample_frames(tmp_path / "missing.mp4", tmp_path / "g")
+    still = render(quads, cams[0])[0]
+    _write_video(tmp_path / "still.avi", [still] * 8)
+    with pytest.raises(ValueError, match="move the camera"):
+        sample_frames(tmp_path / "still.avi", tmp_path / "h")
