@@ -147,7 +147,7 @@ class ObjectTools:
         origin, direction = ray or self.window.pick_ray()
         m, hit = placement_transform(world, origin, direction, face_point=origin)
         dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
-        size = float(np.clip(0.35 * dist, 0.05, 3.0))   # about a third of the distance: easy to see
+        size = float(np.clip(0.25 * dist, 0.05, 3.0))   # a quarter of the distance: easy to see
         m[:3, :3] *= size
         data = res.data
         gain = 1.0
