@@ -29,19 +29,26 @@ def world_luminance_near(world: World, point: np.ndarray, radius: float,
     """Mean luminance of visible world splats within `radius` of `point` (widened until
     `min_splats` are found, up to 8× the radius). None when the world has no splats there."""
     skip = set(exclude)
-    clouds = [lay.baked() for lay in world.visible_layers()
-              if lay.id not in skip and isinstance(lay.data, GaussianCloud) and len(lay.data)]
-    if not clouds:
+    p = np.asarray(point, np.float64)
+    pts, lum, wts = [], [], []
+    for lay in world.visible_layers():
+        if lay.id in skip or not isinstance(lay.data, GaussianCloud) or not len(lay.data):
+            continue
+        m = lay.transform  # only centres move: colours (DC) do not depend on the transform
+        pts.append(lay.data.means.astype(np.float64) @ m[:3, :3].T + m[:3, 3])
+        lum.append(lay.data.base_colors() @ LUMA)
+        wts.append(lay.data.opacity_values())
+    if not pts:
         return None
-    cloud = GaussianCloud.concatenate(clouds)
-    d2 = ((cloud.means - np.asarray(point, np.float32)) ** 2).sum(1)
+    means, lums, ops = np.concatenate(pts), np.concatenate(lum), np.concatenate(wts)
+    d2 = ((means - p) ** 2).sum(1)
     r = float(radius)
     for _ in range(4):
         near = d2 <= r * r
         if near.sum() >= min_splats:
             # Gaussian falloff: splats close to the point count most.
-            w = np.exp(-0.5 * d2[near] / (0.5 * r) ** 2)
-            return cloud_luminance(cloud.subset(near), w)
+            w = ops[near] * np.exp(-0.5 * d2[near] / (0.5 * r) ** 2)
+            return float((lums[near] * w).sum() / max(w.sum(), 1e-12))
         r *= 2
     return None
 
@@ -67,8 +74,11 @@ def apply_gain(data: GaussianCloud | Mesh, gain: float) -> GaussianCloud | Mesh:
 
 
 def match_exposure(data: GaussianCloud | Mesh, world: World, transform: np.ndarray,
-                   strength: float = 1.0, exclude: Iterable[int] = ()) -> tuple[GaussianCloud | Mesh, float]:
+                   strength: float = 0.5, exclude: Iterable[int] = ()) -> tuple[GaussianCloud | Mesh, float]:
     """Object data with colours scaled to the world's brightness around its placement.
+
+    `strength` 0.5 moves half-way (in log) to the surroundings' mean luminance: objects keep
+    some of their own albedo (a white cup stays lighter than the grey floor it stands on).
 
     Returns (data, gain); gain 1.0 and the data unchanged when the world has no splats there.
     """

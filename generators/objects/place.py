@@ -133,7 +133,8 @@ def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndar
 def ground_height(world: World, exclude: Iterable[int] = ()) -> float:
     """A fallback ground: the 2nd-percentile height of the visible splats (0 when empty)."""
     skip = set(exclude)
-    ys = [lay.baked().means[:, 1] for lay in world.visible_layers()
+    ys = [lay.data.means.astype(np.float64) @ lay.transform[1, :3] + lay.transform[1, 3]
+          for lay in world.visible_layers()
           if lay.id not in skip and isinstance(lay.data, GaussianCloud) and len(lay.data)]
     if not ys:
         return 0.0
