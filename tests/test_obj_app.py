@@ -141,6 +141,20 @@ def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # n
     press(qtbot, window, Qt.Key.Key_End)
     assert abs(obj.world_bounds()[0][1]) < 0.03
 
+    # a mesh kept as a mesh is an object layer too, and it is drawn
+    from generators.objects.pipeline import generate_object
+    from scene.mesh import Mesh
+
+    qtbot.wait(200)
+    before = window.viewport.render_to_image(160, 120).astype(int)
+    res = generate_object(ObjectRequest(backend="import", input=mesh_path, as_mesh=True))
+    eye = window.current_camera().position
+    lay = tools.insert_result(res, (eye, np.array([-0.8, 0.0, 0.0]) - eye))
+    assert isinstance(lay.data, Mesh) and lay.kind == "object"
+    qtbot.wait(300)
+    after = window.viewport.render_to_image(160, 120).astype(int)
+    assert (np.abs(after - before).max(axis=2) > 30).mean() > 0.01
+
 
 def test_segment_dialog_box_preview_and_request(qtbot, x_display, tmp_path) -> None:  # noqa: ANN001
     import cv2

@@ -129,8 +129,16 @@ class ObjectTools:
 
     def insert_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Object mesh or splats", "", OBJECT_FILTER)
-        if path:
-            self.start(ObjectRequest(backend="import", input=path))
+        if not path:
+            return
+        as_mesh = False
+        if Path(path).suffix.lower() in (".glb", ".gltf", ".obj", ".stl", ".off"):
+            kinds = ["Gaussian splats (sampled from the surface)", "Mesh (as is)"]
+            choice, ok = QInputDialog.getItem(self.window, "Insert mesh", "Insert as:", kinds, 0, False)
+            if not ok:
+                return
+            as_mesh = choice == kinds[1]
+        self.start(ObjectRequest(backend="import", input=path, as_mesh=as_mesh))
 
     def start(self, req: ObjectRequest, ray: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
         """Run the generator as a job; on success the object lands where the view centre points."""
