@@ -195,3 +195,15 @@ def test_provenance_is_json(tmp_path) -> None:
     res = generate_object(ObjectRequest(image=skimage.data.coffee(), resolution=64, with_mesh=False))
     text = json.dumps(res.cloud.meta)
     assert '"backend": "classical"' in text and "segmentation" in res.meta and "size" in res.meta
+
+
+def test_png_with_alpha_keeps_colours_and_matte(tmp_path) -> None:
+    rgba = np.zeros((100, 120, 4), np.uint8)
+    rgba[..., :3] = (0, 0, 255)                       # BGR on disk: pure red
+    cv2.rectangle(rgba, (30, 20), (90, 80), (0, 0, 255, 255), -1)
+    path = tmp_path / "red.png"
+    cv2.imwrite(str(path), rgba)
+    res = generate_object(ObjectRequest(photo=path, resolution=48, with_mesh=False))
+    assert res.meta["segmentation"]["method"] == "alpha"
+    c = res.cloud.base_colors()[res.cloud.means[:, 2] > 0]
+    assert c[:, 0].mean() > 0.9 and c[:, 2].mean() < 0.1
