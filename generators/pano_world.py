@@ -118,14 +118,89 @@ def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon:
             np.clip(col.reshape(-1, 3), 0, 1).astype(np.float32))
 
 
-def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_height: float,
-                   radius: float, cancel: CancelToken | None) -> GaussianCloud:
-    """Ground/walls/objects at full resolution + a complete half-resolution sky dome.
+MAX_PHOTO_SPLATS = 600_000
+PHOTO_FOOTPRINT = 0.4  # photo splats are sharper: the start view keeps the photo's detail
+                       # (renderers add a 0.3 px² low-pass, so no holes at 1:1 and beyond)
 
-    The dome also continues behind everything above the horizon (coloured by inpainting
-    the sky), so walking sideways never reveals holes behind objects seen against the sky;
-    its band just below the horizon keeps the panorama's own colours, so the top edge of
-    the walls blends into it when seen from elsewhere.
+
+def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np.ndarray, *,
+                 eye_height: float, sky_radius: float, alpha: np.ndarray | None = None
+                 ) -> GaussianCloud:
+    """Pixel-aligned splats straight from the source photo (its full detail).
+
+    photo (h, w, 3) seen by the start camera (eye, yaw 0, `fov_x_deg`); each pixel's
+    distance comes from the panorama depth (H, 2H) and sky mask along its ray, and its
+    Gaussian spans the 3D steps to the neighbouring pixels, as in `cloud_from_depth`.
+    """
+    import cv2
+
+    from generators.panorama.projection import dirs_to_pano_pixels, perspective_camera
+
+    h, w = photo.shape[:2]
+    if h * w > MAX_PHOTO_SPLATS:
+        f = math.sqrt(MAX_PHOTO_SPLATS / (h * w))
+        size = (max(2, int(w * f)), max(2, int(h * f)))
+        photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
+        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        h, w = photo.shape[:2]
+    cam = perspective_camera(w, h, fov_x_deg)
+    rays = cam.pixel_rays()                                            # (h, w, 3)
+    col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
+    m = (col.astype(np.float32), row.astype(np.float32))
+    d = cv2.remap(depth.astype(np.float32), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
+    d = np.where(s, np.float32(sky_radius), d)
+    # ray steps per pixel and depth steps (central differences, one-sided at the edges)
+    dr_x = np.gradient(rays, axis=1)
+    dr_y = np.gradient(rays, axis=0)
+    dd_x = np.gradient(d, axis=1)
+    dd_y = np.gradient(d, axis=0)
+    lat_x = np.linalg.norm(dr_x, axis=-1) * d
+    lat_y = np.linalg.norm(dr_y, axis=-1) * d
+    dd_x = np.clip(dd_x, -MAX_SLANT * lat_x, MAX_SLANT * lat_x)[..., None]
+    dd_y = np.clip(dd_y, -MAX_SLANT * lat_y, MAX_SLANT * lat_y)[..., None]
+    a1 = d[..., None] * dr_x + dd_x * rays
+    a2 = d[..., None] * dr_y + dd_y * rays
+    n1 = np.linalg.norm(a1, axis=-1, keepdims=True)
+    u1 = a1 / np.maximum(n1, 1e-12)
+    a2p = a2 - (a2 * u1).sum(-1, keepdims=True) * u1
+    n2 = np.linalg.norm(a2p, axis=-1, keepdims=True)
+    u2 = a2p / np.maximum(n2, 1e-12)
+    u3 = np.cross(u1, u2)
+    s1, s2 = n1[..., 0] * PHOTO_FOOTPRINT, n2[..., 0] * PHOTO_FOOTPRINT
+    scales = np.stack([s1, s2, np.minimum(s1, s2) * THICKNESS], -1).reshape(-1, 3)
+    means = (rays * d[..., None] + np.array([0.0, eye_height, 0.0])).reshape(-1, 3)
+    rot = np.stack([u1, u2, u3], -1).reshape(-1, 3, 3)
+    keep = np.ones(h * w, bool) if alpha is None else alpha.reshape(-1) > 0.5
+    n = int(keep.sum())
+    return GaussianCloud(
+        means=means[keep].astype(np.float32),
+        scales=np.log(np.maximum(scales[keep], 1e-7)),
+        quats=matrices_to_quats(rot[keep]),
+        opacities=np.full(n, logit(np.array([OPACITY]))[0], np.float32),
+        sh0=rgb_to_sh0(np.clip(photo.reshape(-1, 3)[keep], 0, 1)),
+        shN=np.zeros((n, 0, 3), np.float32),
+    )
+
+
+def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_height: float,
+                 radius: float, detail: tuple[np.ndarray, np.ndarray] | None = None,
+                 photo: tuple[np.ndarray, float, np.ndarray | None] | None = None,
+                 photo_region: np.ndarray | None = None,
+                 cancel: CancelToken | None = None) -> GaussianCloud:
+    """All splats of a panorama world.
+
+    image (H, 2H, 3), depth (H, 2H), sky (H, 2H) bool at the world resolution.
+    photo: optional (rgb (h, w, 3), fov_x_deg, alpha or None) — the source photo, turned
+    into its own pixel-aligned splats (`photo_splats`), so the start view keeps the photo's
+    full detail; photo_region (H', 2H') bool marks where it covers the panorama.
+    detail: else optionally (image_hi (h, 2h, 3), photo_hi (h, 2h) bool) — the photo's
+    region made from a finer panorama (stitched photos).
+    The invented rest stays at the world resolution.
+    Sky becomes a complete half-resolution dome that also continues behind everything
+    above the horizon (coloured by inpainting the sky), so walking sideways never reveals
+    holes behind objects seen against the sky; its band just below the horizon keeps the
+    panorama's own colours, so the walls' top edge blends into it from elsewhere.
     """
     import cv2
 
@@ -133,24 +208,47 @@ def _with_sky_dome(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, eye_he
     from generators.panorama.projection import pano_lonlat, resize_pano
 
     H = image.shape[0]
-    # surfaces: sky pixels excluded; their depth replaced by the finite prior so slopes
-    # at silhouettes are computed against a neighbour on the same surface
-    finite = np.where(sky, prior_depth(H, eye_height=eye_height, radius=radius), depth)
-    surfaces = cloud_from_depth(image, finite, eye_height=eye_height, keep=~sky, cancel=cancel)
-    h2 = max(32, H // 2)
-    small = resize_pano(image, h2)
-    sky2 = cv2.resize(sky.astype(np.float32), (2 * h2, h2), interpolation=cv2.INTER_AREA) > 0.5
-    _, lat = pano_lonlat(h2)
+    # sky depth replaced by the finite prior so slopes at silhouettes are computed against
+    # a neighbour on the same surface
+    finite = np.where(sky, prior_depth(H, eye_height=eye_height, radius=radius), depth) \
+        if sky.any() else depth
+    parts = []
+    keep = ~sky
     dome_r = max(sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
-    # down to the floor's level at the dome (never below y = 0, so walking is unaffected)
-    behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
-    fill = behind & (lat[:, None] > 0)
-    if fill.any() and sky2.any():
-        u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
-        small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
-    dome = cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
-                            eye_height=eye_height, keep=sky2 | behind, cancel=cancel)
-    return GaussianCloud.concatenate([surfaces, dome])
+    if photo is not None and photo_region is not None:
+        rgb, fov, alpha = photo
+        parts.append(photo_splats(rgb, fov, depth, sky, eye_height=eye_height,
+                                  sky_radius=dome_r, alpha=alpha))
+        inner = cv2.erode(photo_region.astype(np.uint8), np.ones((5, 5), np.uint8))
+        inner_lo = cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
+        keep = keep & ~inner_lo
+    elif detail is not None:
+        img_hi, photo_hi = detail
+        h = img_hi.shape[0]
+        up = lambda a, interp: cv2.resize(a, (2 * h, h), interpolation=interp)  # noqa: E731
+        sky_hi = up(sky.astype(np.uint8), cv2.INTER_NEAREST) > 0
+        finite_hi = up(finite, cv2.INTER_LINEAR)
+        parts.append(cloud_from_depth(img_hi, finite_hi, eye_height=eye_height,
+                                      keep=photo_hi & ~sky_hi, cancel=cancel))
+        # the coarse layer leaves the photo's interior to the fine one (edges overlap)
+        inner = cv2.erode(photo_hi.astype(np.uint8), np.ones((5, 5), np.uint8))
+        inner_lo = cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
+        keep = keep & ~inner_lo
+    parts.append(cloud_from_depth(image, finite, eye_height=eye_height, keep=keep, cancel=cancel))
+    if sky.any():
+        h2 = max(32, H // 2)
+        small = resize_pano(image, h2)
+        sky2 = cv2.resize(sky.astype(np.float32), (2 * h2, h2), interpolation=cv2.INTER_AREA) > 0.5
+        _, lat = pano_lonlat(h2)
+        # down to the floor's level at the dome (never below y = 0: walking is unaffected)
+        behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
+        fill = behind & (lat[:, None] > 0)
+        if fill.any() and sky2.any():
+            u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
+            small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
+        parts.append(cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
+                                      eye_height=eye_height, keep=sky2 | behind, cancel=cancel))
+    return GaussianCloud.concatenate(parts)
 
 
 def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str | Path | None = None,
@@ -216,13 +314,22 @@ def world_from_panorama(
                                     radius=radius, progress=report, cancel=cancel)
     with st("splats") as report:
         report(0.1, "placing Gaussians")
-        cloud = cloud_from_depth(image, depth, eye_height=eye_height, cancel=cancel) \
-            if not sky.any() else _with_sky_dome(image, depth, sky, eye_height, radius, cancel)
+        detail = photo = None
+        hr = min(pano.height, 2 * res)
+        region = pano.known >= 0.5
+        if pano.photo is not None and region.any():
+            photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha)
+        elif hr > res and region.any() and not region.all():
+            detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
+        cloud = build_splats(image, depth, sky, eye_height=eye_height, radius=radius,
+                             detail=detail, photo=photo, photo_region=region, cancel=cancel)
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,
         "depth_backend": depth_backend,
         "resolution": res,
+        "photo_detail": "photo" if photo is not None else ("panorama" if detail is not None
+                                                              else "none"),
         "eye_height": eye_height,
         "radius": round(float(radius), 3),
         "radius_source": radius_source,

@@ -30,6 +30,8 @@ class Panorama:
     known  (H, 2H)    float32 0..1, how much of each pixel came from the photo(s)
     fov_x_deg / photo_size: the (reference) photo's horizontal FOV and (w, h), so a start
     camera can frame exactly what the user shot.
+    photo  (h, w, 3) float32: the single source photo (None for stitched or loaded
+           panoramas), so a world can keep its full detail; photo_alpha (h, w) or None.
     """
 
     image: np.ndarray
@@ -37,6 +39,8 @@ class Panorama:
     fov_x_deg: float
     photo_size: tuple[int, int]
     meta: dict[str, Any] = field(default_factory=dict)
+    photo: np.ndarray | None = None
+    photo_alpha: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -128,6 +132,7 @@ def panorama_from_photos(
             report(0.2, f"placing photo ({fov_x:.0f}° field of view, {fov_src})")
             pano, known = place_photo(im.rgb, fov_x, height, im.alpha)
             photo_size = (im.width, im.height)
+            photo, photo_alpha = im.rgb, im.alpha
             stitch_meta: dict[str, Any] = {}
         else:
             from .stitch import stitch_photos
@@ -140,6 +145,7 @@ def panorama_from_photos(
                 progress=report, cancel=cancel)
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
             photo_size = (images[0].width, images[0].height)
+            photo, photo_alpha = None, None
     with st("outpaint") as report:
         if backend == "classical":
             from .outpaint_classical import outpaint_classical
@@ -162,7 +168,7 @@ def panorama_from_photos(
         **({"stitch": stitch_meta} if stitch_meta else {}),
     }
     return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
-                    meta=meta)
+                    meta=meta, photo=photo, photo_alpha=photo_alpha)
 
 
 def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
