@@ -165,3 +165,25 @@ def test_light_matching_darkens_in_a_dark_world(cup) -> None:
 def test_bad_ray() -> None:
     with pytest.raises(ValueError, match="direction"):
         pick_surface(World(), [0, 0, 0], [0, 0, 0])
+
+
+def test_imported_mesh_object_flow(tmp_path) -> None:
+    """The import backend through the same insert / move / undo / redo / delete / undo flow."""
+    import trimesh
+
+    path = tmp_path / "crate.glb"
+    trimesh.creation.box((0.5, 0.5, 0.5)).export(str(path))
+    res = generate_object(ObjectRequest(backend="import", input=path, samples=2000))
+    w = floor_world()
+    m, hit = placement_transform(w, [0, 2, 2], [0, -1, -1])
+    lay = insert_object(w, res.name, res.data, m, res.meta)
+    assert [x.name for x in w.layers] == ["floor", "crate"] and abs(lay.world_bounds()[0][1]) < 0.05
+    move_layer(w, lay.id, [0, 0, -1])
+    w.undo()
+    assert np.allclose(lay.transform, m)
+    w.redo()
+    assert np.allclose(lay.transform[:3, 3], m[:3, 3] + [0, 0, -1])
+    w.remove_layer(lay.id)
+    assert [x.name for x in w.layers] == ["floor"]
+    w.undo()
+    assert [x.name for x in w.layers] == ["floor", "crate"]
