@@ -158,7 +158,7 @@ def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
     size = (max(4, round(ww * f)), max(4, round(hh * f)))
     hs = cv2.resize(rel.h, size, interpolation=cv2.INTER_AREA) * f  # voxel units
     ms = cv2.resize(rel.mask.astype(np.float32), size, interpolation=cv2.INTER_AREA)
-    # Signed field, positive inside: (height - |z|) inside, distance-like outside.
+    # Field positive inside: (half-thickness - |z|) over the mask, a constant -0.5 outside.
     inside = ms >= 0.5
     hs = np.where(inside, np.maximum(hs, 0.75), 0.0)
     nz = int(np.ceil(hs.max())) + 2
