@@ -92,8 +92,11 @@ def fuse_points(views: dict[str, DepthView], neighbours: dict[str, list[str]], *
     # voxel merge: at least the median pixel footprint, larger when over budget
     voxel = float(np.median(foot))
     while True:
-        keys = np.floor(pts / voxel).astype(np.int64)
-        _, inv, counts = np.unique(keys, axis=0, return_inverse=True, return_counts=True)
+        cells = np.floor(pts / voxel).astype(np.int64)
+        cells -= cells.min(0)
+        dims = cells.max(0) + 1
+        keys = (cells[:, 0] * dims[1] + cells[:, 1]) * dims[2] + cells[:, 2]  # one int64 per cell
+        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
         if len(counts) <= max_points:
             break
         voxel *= 1.3
