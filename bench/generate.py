@@ -4,6 +4,7 @@ One function per section, registered in SECTIONS; each prints a small table (per
 times from generators.jobs.Stages) and returns a dict of results. Sections:
   world  one photo -> 360° panorama -> walkable Gaussian world (classical backends),
          including writing the PLY, against the 15 s budget on a 2-core CPU.
+  reconstruct  20 photos at 1024 px -> cameras, depth maps, Gaussians (3 min budget).
 Other generators add their own section function and register it in SECTIONS.
 """
 
@@ -61,8 +62,19 @@ def bench_world(repeat: int = 3) -> dict[str, Any]:
     return results
 
 
+def bench_reconstruct(repeat: int = 1) -> dict[str, Any]:
+    """20 photos at 1024 px -> cameras, depth, Gaussians (no refinement), 3-minute budget.
+
+    One run whatever --repeat says (a run takes minutes); see bench/generate_reconstruct.py.
+    """
+    from generate_reconstruct import bench_reconstruct as run
+
+    return run(repeat=1)
+
+
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "world": bench_world,
+    "reconstruct": bench_reconstruct,
 }
 
 
