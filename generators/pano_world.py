@@ -119,8 +119,8 @@ def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon:
 
 
 MAX_PHOTO_SPLATS = 600_000
-PHOTO_FOOTPRINT = 0.4  # photo splats are sharper: the start view keeps the photo's detail
-                       # (renderers add a 0.3 px² low-pass, so no holes at 1:1 and beyond)
+PHOTO_FOOTPRINT = 0.5   # photo splats are sharper: the start view keeps the photo's detail
+PHOTO_SUPERSAMPLE = 1.0  # denser than the photo's pixels only blurs it (front splats win)
 
 
 def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np.ndarray, *,
@@ -137,11 +137,12 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
     from generators.panorama.projection import dirs_to_pano_pixels, perspective_camera
 
     h, w = photo.shape[:2]
-    if h * w > MAX_PHOTO_SPLATS:
-        f = math.sqrt(MAX_PHOTO_SPLATS / (h * w))
-        size = (max(2, int(w * f)), max(2, int(h * f)))
-        photo = cv2.resize(photo, size, interpolation=cv2.INTER_AREA)
-        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+    f = min(PHOTO_SUPERSAMPLE, math.sqrt(MAX_PHOTO_SPLATS / (h * w)))
+    if abs(f - 1.0) > 1e-3:
+        size = (max(2, round(w * f)), max(2, round(h * f)))
+        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+        photo = np.clip(cv2.resize(photo, size, interpolation=interp), 0, 1)
+        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
         h, w = photo.shape[:2]
     cam = perspective_camera(w, h, fov_x_deg)
     rays = cam.pixel_rays()                                            # (h, w, 3)
