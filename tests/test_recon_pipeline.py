@@ -68,7 +68,7 @@ def test_recovers_cameras_depth_and_novel_view(tmp_path: Path) -> None:
     img = render_cloud(res.cloud, transform_camera(held, s, r, t))
     psnr = _psnr(img, held_img)
     print(f"held-out view PSNR {psnr:.1f} dB ({len(res.cloud)} splats, stages {res.times})")
-    assert psnr >= 17.0   # goal 20 dB; measured figures are in the report
+    assert psnr >= 19.0   # goal 20 dB (measured 20.6 dB here); margin for thread-order noise
 
     out = save_result(res, tmp_path / "out" / "scene.ply")
     assert out["scene"].exists() and (out["cameras"] / "images.txt").exists()
