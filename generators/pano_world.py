@@ -264,7 +264,7 @@ def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str 
         raise ValueError(f"unknown depth backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     H = image.shape[0]
     progress(0.05, "finding the sky")
-    sky = detect_sky(image)
+    sky = detect_sky(image)  # above the horizon only: the wall band below stays closed
     prior = prior_depth(H, eye_height=eye_height, radius=radius, sky=sky)
     if backend == "classical":
         return prior, sky

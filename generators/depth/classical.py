@@ -84,11 +84,12 @@ def sky_radius_for(radius: float) -> float:
     return max(SKY_RADIUS, 2.5 * radius)
 
 
-def detect_sky(pano: np.ndarray, *, work_height: int = 256) -> np.ndarray:
+def detect_sky(pano: np.ndarray, *, min_lat: float = 0.0, work_height: int = 384) -> np.ndarray:
     """Sky mask (H, W) bool: bright or blue, low-texture pixels connected to the zenith.
 
     Only claims sky when the panorama's top looks like sky at all (an indoor ceiling
-    keeps the finite dome).
+    keeps the finite dome). `min_lat` (radians): the lowest latitude sky may reach — the
+    walls' foot, since a photo tilted upwards shows sky below the panorama's horizon.
     """
     import cv2
 
@@ -111,7 +112,7 @@ def detect_sky(pano: np.ndarray, *, work_height: int = 256) -> np.ndarray:
     blur = cv2.GaussianBlur(small, (0, 0), 1.0)
     step = np.zeros((hs, 2 * hs), np.float32)
     step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
-    above = lat[:, None] > 0
+    above = lat[:, None] > min_lat
     skyish = (texture < 0.06 * (hs / 256)) & (step < 0.035) & above & \
              (np.linalg.norm(small - tc, axis=-1) < 0.45)
     skyish = cv2.morphologyEx(skyish.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
