@@ -183,8 +183,11 @@ def astronaut(tmp_path_factory) -> Path:
 @pytest.mark.gl
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["rocket", "chelsea", "astronaut"])
-def test_start_view_render_matches_the_photo(which: str, request, x_display: str) -> None:  # noqa: ANN001
+def test_start_view_render_matches_the_photo(which: str, request, qapp) -> None:  # noqa: ANN001
     """Walkability: from the start camera the world looks like the photo (PSNR >= 25 dB).
+
+    (`qapp`: a QApplication must exist before the offscreen GL context, or a later widget
+    test in the same session aborts on the QGuiApplication that context would create.)
 
     Rendered with the photo's own camera (size and FOV) at the start position.
     rocket: sky dome + walls at the ground-line radius; chelsea: no sky; astronaut: fine detail.
