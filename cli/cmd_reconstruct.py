@@ -71,8 +71,14 @@ def run(args: argparse.Namespace) -> int:
             bar.done()
     written = save_result(result, args.out, args.cameras_out)
     print("photos:")
+    cams = {c.name: c for c in result.cameras}
     for name, st in sorted(result.status.items()):
-        print(f"  {name}: {st}")
+        c = cams.get(name)
+        where = ""
+        if c is not None:
+            x, y, z = c.position
+            where = f" (at {x:+.2f} {y:+.2f} {z:+.2f}, fov {c.fov_x_deg:.1f}°x{c.fov_y_deg:.1f}°)"
+        print(f"  {name}: {st}{where}")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")

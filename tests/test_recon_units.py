@@ -127,3 +127,15 @@ def test_ingest_reports_skips(tmp_path: Path) -> None:
     assert "not a readable image" in status["x.jpg"] and "readme.txt" not in status
     with pytest.raises(ValueError, match="at least 2 usable"):
         ingest_photos([tmp_path / "a.png", tmp_path / "x.jpg"], tmp_path / "w2")
+
+
+def test_floor_level() -> None:
+    rng = np.random.default_rng(0)
+    floor = np.c_[rng.uniform(-2, 2, 3000), np.full(3000, -0.7), rng.uniform(-2, 2, 3000)]
+    wall = np.c_[rng.uniform(-2, 2, 3000), rng.uniform(-0.7, 2.0, 3000), np.full(3000, -2.0)]
+    table = np.c_[rng.uniform(-0.3, 0.3, 300), np.full(300, 0.1), rng.uniform(-0.3, 0.3, 300)]
+    pts = np.vstack([floor, wall, table])
+    nrm = np.vstack([np.tile([0, 1.0, 0], (3000, 1)), np.tile([0, 0, 1.0], (3000, 1)),
+                     np.tile([0, 1.0, 0], (300, 1))])
+    assert abs(align.floor_level(pts, nrm, np.array([0.8, 0.9])) + 0.7) < 0.05
+    assert align.floor_level(wall, np.tile([0, 0, 1.0], (3000, 1)), np.array([0.8])) is None

@@ -61,14 +61,32 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
 
+def estimate_up(cams: list[Camera]) -> np.ndarray:
+    """World up from cameras held level: perpendicular to every camera's x axis (people
+    rarely roll a phone), signed by and, when the x axes leave it open (all cameras facing
+    one way), completed with the cameras' mean up vector. Unlike the mean up alone, this
+    does not tilt when every photo looks down or up."""
+    mean_up = np.mean([-c.R[1] for c in cams], axis=0)
+    if np.linalg.norm(mean_up) < 1e-6:
+        mean_up = np.array([0.0, 1.0, 0.0])
+    mean_up = mean_up / np.linalg.norm(mean_up)
+    xs = np.array([c.R[0] for c in cams])
+    evals, evecs = np.linalg.eigh(xs.T @ xs / len(cams))           # ascending
+    if evals[1] > 0.02:                                             # x axes span a plane
+        up = evecs[:, 0]
+    else:                                                           # one direction only
+        up = mean_up - (mean_up @ evecs[:, 2]) * evecs[:, 2]
+    if np.linalg.norm(up) < 1e-6:
+        return mean_up
+    up = up / np.linalg.norm(up)
+    return up if up @ mean_up >= 0 else -up
+
+
 def wander_frame(cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
                  ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (the cameras' mean up
-    vector), scaled so the median camera-to-point distance is `target_depth`, and the
+    """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (`estimate_up`), scaled so the median camera-to-point distance is `target_depth`, and the
     cameras' centroid at the origin. Returns (s, R, t)."""
-    up = np.mean([-c.R[1] for c in cams], axis=0)
-    if np.linalg.norm(up) < 1e-6:
-        up = np.array([0.0, 1.0, 0.0])
+    up = estimate_up(cams)
     r = rotation_between(up, np.array([0.0, 1.0, 0.0]))
     # yaw: make the mean viewing direction look along -Z (the viewer's default forward)
     fwd = r @ np.mean([c.forward for c in cams], axis=0)
@@ -111,3 +129,30 @@ def rotation_error_deg(a: np.ndarray, b: np.ndarray) -> float:
     """Angle of the rotation a bᵀ in degrees."""
     c = (np.trace(np.asarray(a) @ np.asarray(b).T) - 1) / 2
     return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
+
+
+def floor_level(points: np.ndarray, normals: np.ndarray, cam_heights: np.ndarray,
+                min_fraction: float = 0.03) -> float | None:
+    """Height of the floor in a +Y-up frame, or None when there is no clear one.
+
+    The floor is the lowest well-populated height among points on horizontal surfaces
+    (|normal·Y| > 0.85) that lie below every camera.
+    """
+    if len(points) == 0:
+        return None
+    horiz = np.abs(normals[:, 1]) > 0.85
+    below = points[:, 1] < float(np.min(cam_heights))
+    y = points[horiz & below, 1]
+    if len(y) < max(50, min_fraction * len(points)):
+        return None
+    span = float(np.min(cam_heights) - np.percentile(y, 1))
+    if span <= 0:
+        return None
+    hist, edges = np.histogram(y, bins=50)
+    need = max(min_fraction * len(points) / 5, 0.2 * hist.max())
+    for i, hcount in enumerate(hist):
+        if hcount >= need:
+            w = edges[1] - edges[0]
+            sel = y[(y >= edges[i] - 2 * w) & (y <= edges[i + 1] + 2 * w)]
+            return float(np.median(sel))
+    return None

@@ -6,7 +6,9 @@
 
 Stages (timed, each with progress and cancel): read, features, matching, mapping, depth,
 fusion, refinement. Everything runs in COLMAP's frame, then one similarity moves the
-cameras, depth maps and splats into Wander's frame (+Y up, sensible scale).
+cameras, depth maps and splats into Wander's frame: +Y up (the cameras' mean up), the
+cameras' centroid at x = z = 0, and, when a floor is found below the cameras, the floor at
+y = 0 with the cameras at eye height 1.5 (else the median camera-to-point distance is 2).
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ class ReconstructOptions:
     refine_device: str = "auto"            # auto | cpu | cuda
     cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
+    eye_height: float = 1.5                # when a floor is found: cameras this high above y = 0
     threads: int = -1
 
     def validate(self) -> None:
@@ -133,8 +136,10 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     else:
         names = [p.work_name for p in photos]
         with stages("features") as rep:
+            # many photos: fewer features each keeps exhaustive matching affordable
+            feats = 8192 if len(names) <= 40 else 4096
             db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep,
-                             cancel=stages.cancel)
+                             cancel=stages.cancel, max_features=feats)
         with stages("matching") as rep:
             sfm_match(db, sequential=opts.sequential, threads=opts.threads, report=rep, cancel=stages.cancel)
         with stages("mapping") as rep:
@@ -162,7 +167,13 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=budget, report=rep)
         cloud = points_to_gaussians(pts, cols, nrms)
     # COLMAP frame -> Wander frame
-    s, r, t = align.wander_frame(list(res.cameras.values()), res.points)
+    s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
+    # a floor below the cameras: put it at y = 0 and the cameras at eye height (metres-ish)
+    cam_y = np.array([(s * r @ c.position + t)[1] for c in res.cameras.values()])
+    floor = align.floor_level(cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, cam_y)
+    if floor is not None and opts.eye_height > 0:
+        k = opts.eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
+        s, t = s * k, k * (t - np.array([0.0, floor, 0.0]))
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
     cams_w: dict[str, Camera] = {n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()}
