@@ -84,7 +84,7 @@ def sky_radius_for(radius: float) -> float:
     return max(SKY_RADIUS, 2.5 * radius)
 
 
-def detect_sky(pano: np.ndarray, *, min_lat: float = 0.0, work_height: int = 384) -> np.ndarray:
+def detect_sky(pano: np.ndarray, *, min_lat: float = 0.0, work_height: int = 256) -> np.ndarray:
     """Sky mask (H, W) bool: bright or blue, low-texture pixels connected to the zenith.
 
     Only claims sky when the panorama's top looks like sky at all (an indoor ceiling
