@@ -356,6 +356,10 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     world.layers.append(Layer(name, result.cloud, "world",
                               source={"generator": "wander.reconstruct", "options": result.options}))
     world.meta["cameras"] = camera_records(result.cameras)
+    # the frame is already levelled (align.estimate_up): tell the viewer not to re-guess up
+    # from the mean camera up vector, which tilts when every photo looks down
+    world.up_axis = np.array([0.0, 1.0, 0.0])
+    world.meta["up_axis_source"] = "reconstruct"
     world.meta["reconstruct"] = {"photos": result.status,
                                  "stage_seconds": {k: round(v, 3) for k, v in result.times.items()}}
     for c in result.cameras:
