@@ -12,10 +12,14 @@ tests compare with. Pixel centres are at integer + 0.5, as in `scene.camera`.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scene.camera import Camera
+
+if TYPE_CHECKING:
+    import torch
 
 NEAR = 0.01
 ALPHA_MIN = 1.0 / 255.0

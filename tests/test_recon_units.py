@@ -10,7 +10,6 @@ import pytest
 
 from generators.reconstruct import align
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene
-from scene.camera import Camera
 
 
 def _rand_rot(seed: int) -> np.ndarray:

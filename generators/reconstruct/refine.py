@@ -8,11 +8,14 @@ its cost grows with splats × covered pixels).
 
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from typing import TYPE_CHECKING, Callable, Sequence
 
 import numpy as np
 
 from scene.camera import Camera
+
+if TYPE_CHECKING:
+    import torch
 from scene.gaussians import GaussianCloud
 
 C0 = 0.28209479177387814
