@@ -56,18 +56,22 @@ def test_align_disparity_recovers_scale_and_shift() -> None:
 
 
 class _OracleDepthNet(torch.nn.Module):
-    """A stand-in 'network' that reads disparity encoded in the image's red channel."""
+    """A stand-in 'network' that reads disparity encoded in the image's red channel
+    (metric=True: it answers depth instead, as ZoeDepth-like models do)."""
 
-    def __init__(self) -> None:
+    def __init__(self, metric: bool = False) -> None:
         super().__init__()
         self.dummy = torch.nn.Parameter(torch.zeros(1))
+        self.metric = metric
 
     def forward(self, pixel_values):  # noqa: ANN001
-        return SimpleNamespace(predicted_depth=pixel_values[:, 0] + 0 * self.dummy)
+        disp = pixel_values[:, 0] + 2.0 + 0 * self.dummy   # normalised to about 1..3
+        return SimpleNamespace(predicted_depth=1.0 / disp if self.metric else disp)
 
 
 @pytest.mark.slow
-def test_fusion_puts_a_near_object_in_front_of_the_prior_wall() -> None:
+@pytest.mark.parametrize("metric", [False, True])
+def test_fusion_puts_a_near_object_in_front_of_the_prior_wall(metric: bool) -> None:
     h = 96
     truth = prior_depth(h, radius=8.0).copy()
     dirs = pano_dirs(h)
@@ -78,7 +82,8 @@ def test_fusion_puts_a_near_object_in_front_of_the_prior_wall() -> None:
     image = np.repeat((disp / disp.max())[..., None], 3, axis=2).astype(np.float32)
     sky = np.zeros((h, 2 * h), bool)
     prior = prior_depth(h, radius=8.0)
-    out = neural_pano_depth(image, prior, sky, net=(_processor(), _OracleDepthNet()), view_size=96)
+    out = neural_pano_depth(image, prior, sky, net=(_processor(), _OracleDepthNet(metric)),
+                            view_size=96)
     assert np.median(out[box]) < 4.0                         # the object came forward
     away = ~box & (dirs[..., 1] > -0.5)
     rel_err = np.abs(out[away] - prior[away]) / prior[away]

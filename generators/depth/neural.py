@@ -1,8 +1,8 @@
 """Neural panorama depth: a transformers depth-estimation model on perspective crops, fused.
 
 The panorama is cut into 10 overlapping 90° views (8 around the horizon every 45°, plus
-straight up and down). The model (Depth Anything / DPT: relative inverse depth) runs on
-each; each view's output is scale/shift-aligned in disparity to the geometric prior
+straight up and down). The model (Depth Anything / DPT: relative inverse depth; metric
+depth models are detected by their ordering and inverted) runs on each; each view's output is scale/shift-aligned in disparity to the geometric prior
 (robust least squares on non-sky pixels), so all views share the prior's metric scale
 and agree with each other; the aligned views are feather-blended back onto the sphere.
 Sky keeps the far dome and the floor under the viewer blends back to the prior's exact
@@ -131,6 +131,10 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
         tgt = equirect_to_perspective(prior_disp, cam)
         sky_v = equirect_to_perspective(sky.astype(np.float32), cam) > 0.5
         fit = align_disparity(rel, tgt, ~sky_v)
+        if fit is None and float(rel.min()) > 0:
+            # metric-depth models (ZoeDepth, Depth Pro...) predict depth, not disparity
+            rel = 1.0 / rel
+            fit = align_disparity(rel, tgt, ~sky_v)
         if fit is None:
             continue
         disp = np.clip(fit[0] * rel + fit[1], 1.0 / (prior.max() * 1.5), 1.0 / MIN_DEPTH)
