@@ -79,3 +79,19 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert "fx,fy,cx,cy" in capsys.readouterr().err
     assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.obj")]) == 2
     assert not (tmp_path / "a.ply").exists()
+
+
+def test_two_photos_are_enough(tmp_path: Path) -> None:
+    from generators.reconstruct.align import align_cameras, rotation_error_deg, transform_camera
+    from generators.reconstruct.pipeline import reconstruct
+
+    cams, _, _ = make_photo_set(tmp_path / "all", 8, 240, 180, seed=3, supersample=1)
+    (tmp_path / "two").mkdir()
+    for c in (cams[2], cams[5]):
+        shutil.copy(tmp_path / "all" / c.name, tmp_path / "two" / c.name)
+    res = reconstruct(sorted((tmp_path / "two").iterdir()))
+    assert len(res.cameras) == 2 and len(res.cloud) > 1000
+    gt = {c.name: c for c in cams}
+    s, r, t = align_cameras([gt[c.name] for c in res.cameras], res.cameras)
+    for c in res.cameras:
+        assert rotation_error_deg(transform_camera(gt[c.name], s, r, t).R, c.R) < 2.0

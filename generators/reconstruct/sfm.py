@@ -160,6 +160,14 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
     opts.num_threads = threads
     opts.min_model_size = 2
     opts.random_seed = 0
+    if len(names) <= 6:
+        # a handful of photos taken a step apart rarely give the 16° initial triangulation
+        # angle COLMAP asks for; its own relaxation stops too early for them
+        opts.mapper.init_min_tri_angle = 3.0
+        opts.mapper.init_min_num_inliers = 50
+    if len(names) <= 3:
+        # COLMAP skips tracks seen by only two photos; with 2-3 photos that is nearly all
+        opts.triangulation.ignore_two_view_tracks = False
     if intrinsics:
         opts.ba_refine_focal_length = False
         opts.ba_refine_extra_params = False
