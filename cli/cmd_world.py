@@ -37,7 +37,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="output: .ply (3DGS), .splat, .spz or .wander (project)")
 
 
-def save_world(world, path: Path) -> None:  # noqa: ANN001 - scene.world.World
+def save_world(world, path: Path) -> None:
     """Write a world as a project (.wander) or its splats to a splat file (+ .json provenance)."""
     if path.suffix.lower() == ".wander":
         from scene.project import save_project

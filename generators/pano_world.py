@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -226,7 +227,7 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     elif detail is not None:
         img_hi, photo_hi = detail
         h = img_hi.shape[0]
-        up = lambda a, interp: cv2.resize(a, (2 * h, h), interpolation=interp)  # noqa: E731
+        up = lambda a, interp: cv2.resize(a, (2 * h, h), interpolation=interp)
         sky_hi = up(sky.astype(np.uint8), cv2.INTER_NEAREST) > 0
         finite_hi = up(finite, cv2.INTER_LINEAR)
         parts.append(cloud_from_depth(img_hi, finite_hi, eye_height=eye_height,

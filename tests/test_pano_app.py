@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+def window(qtbot, x_display, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
     from viewer import ext_panorama
     from viewer.main_window import MainWindow
@@ -33,7 +33,7 @@ def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     win.close()
 
 
-def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:
     from skimage import data
 
     from viewer.ext_panorama import NewWorldDialog, WorldRequest
@@ -73,7 +73,7 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
 
 
-def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
+def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:
     from skimage import data
 
     from viewer.ext_panorama import WorldRequest

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from generators.jobs import CancelToken, Cancelled
+from generators.jobs import Cancelled, CancelToken
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
@@ -48,7 +48,12 @@ def build_tiny_tokenizer(folder: Path):
 
 @pytest.fixture(scope="module")
 def tiny_sd(tmp_path_factory) -> Path:
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        PNDMScheduler,
+        StableDiffusionInpaintPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel
 
     root = tmp_path_factory.mktemp("sd")
@@ -74,8 +79,9 @@ def tiny_sd(tmp_path_factory) -> Path:
 
 
 def _inputs(h: int = 64) -> tuple[np.ndarray, np.ndarray]:
-    from generators.panorama import place_photo
     from skimage import data
+
+    from generators.panorama import place_photo
 
     photo = data.chelsea().astype(np.float32) / 255
     return place_photo(photo, 70.0, h)

@@ -12,9 +12,9 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("transformers")
 
-from generators.depth.classical import prior_depth  # noqa: E402
-from generators.depth.neural import align_disparity, load_depth_model, neural_pano_depth  # noqa: E402
-from generators.panorama.projection import pano_dirs  # noqa: E402
+from generators.depth.classical import prior_depth
+from generators.depth.neural import align_disparity, load_depth_model, neural_pano_depth
+from generators.panorama.projection import pano_dirs
 
 
 def _processor():
@@ -64,7 +64,7 @@ class _OracleDepthNet(torch.nn.Module):
         self.dummy = torch.nn.Parameter(torch.zeros(1))
         self.metric = metric
 
-    def forward(self, pixel_values):  # noqa: ANN001
+    def forward(self, pixel_values):
         disp = pixel_values[:, 0] + 2.0 + 0 * self.dummy   # normalised to about 1..3
         return SimpleNamespace(predicted_depth=1.0 / disp if self.metric else disp)
 

@@ -8,10 +8,17 @@ import cv2
 import numpy as np
 import pytest
 
-from generators.panorama.projection import (cube_face_cameras, dirs_to_camera_pixels,
-                                            dirs_to_pano_pixels, equirect_to_perspective,
-                                            lonlat_to_dirs, pano_dirs, perspective_camera,
-                                            perspective_to_equirect, view_rotation)
+from generators.panorama.projection import (
+    cube_face_cameras,
+    dirs_to_camera_pixels,
+    dirs_to_pano_pixels,
+    equirect_to_perspective,
+    lonlat_to_dirs,
+    pano_dirs,
+    perspective_camera,
+    perspective_to_equirect,
+    view_rotation,
+)
 from scene.camera import Camera, forward_from_yaw_pitch
 
 py360convert = pytest.importorskip("py360convert")

@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from generators.jobs import CancelToken, Cancelled
+from generators.depth.classical import detect_sky, prior_depth
+from generators.jobs import Cancelled, CancelToken
+from generators.pano_world import cloud_from_depth, world_from_photos
 from generators.panorama import panorama_from_photos
 from generators.panorama.outpaint_classical import outpaint_classical
-from generators.pano_world import cloud_from_depth, world_from_photos
-from generators.depth.classical import detect_sky, prior_depth
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +183,7 @@ def astronaut(tmp_path_factory) -> Path:
 @pytest.mark.gl
 @pytest.mark.slow
 @pytest.mark.parametrize("which", ["rocket", "chelsea", "astronaut"])
-def test_start_view_render_matches_the_photo(which: str, request, qapp) -> None:  # noqa: ANN001
+def test_start_view_render_matches_the_photo(which: str, request, qapp) -> None:
     """Walkability: from the start camera the world looks like the photo (PSNR >= 25 dB).
 
     (`qapp`: a QApplication must exist before the offscreen GL context, or a later widget

@@ -46,7 +46,7 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     try:
         proc = AutoImageProcessor.from_pretrained(src, local_files_only=True)
         net = AutoModelForDepthEstimation.from_pretrained(src, local_files_only=True)
-    except (OSError, EnvironmentError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
         raise ValueError(f"cannot load a depth model from {where}: {exc}\n" + DOWNLOAD_HINT) from None
     dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
@@ -99,8 +99,11 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
     import cv2
     import torch
 
-    from generators.panorama.projection import (equirect_to_perspective, pano_lonlat,
-                                                perspective_to_equirect)
+    from generators.panorama.projection import (
+        equirect_to_perspective,
+        pano_lonlat,
+        perspective_to_equirect,
+    )
 
     cancel = cancel or CancelToken()
     H, W = prior.shape

@@ -10,9 +10,10 @@ Conventions: see `projection.py`.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -173,9 +174,8 @@ def panorama_from_photos(
 
 def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
     """Read an equirect panorama image (width must be ~2 × height)."""
-    from scene.errors import SceneFormatError
-
     from generators.images import load_image
+    from scene.errors import SceneFormatError
 
     from .projection import resize_pano
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from generators.jobs import Cancelled, CancelToken, ProgressFn, no_progress
+from generators.jobs import CancelToken, ProgressFn, no_progress
 
 DOWNLOAD_HINT = (
     "Download a Stable Diffusion inpainting pipeline in diffusers format, e.g.\n"
@@ -50,7 +50,7 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
         pipe = AutoPipelineForInpainting.from_pretrained(
             str(path) if local else str(model), torch_dtype=dtype, local_files_only=True,
             safety_checker=None, requires_safety_checker=False)
-    except (OSError, EnvironmentError, ValueError) as exc:
+    except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
         raise ValueError(f"cannot load an inpainting pipeline from {where}: {exc}\n"
                          + DOWNLOAD_HINT) from None

@@ -15,7 +15,8 @@ on the sphere exactly where `projection.py` says):
 from __future__ import annotations
 
 import math
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -125,7 +126,7 @@ def stitch_photos(
     *,
     names: Sequence[str] = (),
     fov_known: bool = True,
-    progress=None,  # noqa: ANN001 - a ProgressFn
+    progress=None,
     cancel: CancelToken | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stitch photos (each (h, w, 3) float 0..1) onto an equirect panorama of `height` rows.
