@@ -39,6 +39,7 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
     assert [c["yaw_deg"] for c in cams] == pytest.approx([35, 0, -35], abs=0.6)
     assert [c["pitch_deg"] for c in cams] == pytest.approx([3, 3, 3], abs=0.4)
     assert cams[0]["fov_x_deg"] == pytest.approx(60.0, abs=1.0)   # focal found from overlaps
+    assert meta["focal_source"] == "overlaps"
     # content matches the ground truth rotated by the centring (35°)
     ref = np.roll(scene_pano, -round(35 / 360 * 2 * H), axis=1)
     m = known > 0.99

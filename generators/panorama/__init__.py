@@ -145,6 +145,8 @@ def panorama_from_photos(
                 names=[p.name for p in photos], fov_known=fov_src != "default",
                 progress=report, cancel=cancel)
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
+            if stitch_meta.get("focal_source") == "overlaps":
+                fov_src = "overlaps"
             photo_size = (images[0].width, images[0].height)
             photo, photo_alpha = None, None
     with st("outpaint") as report:

@@ -182,6 +182,7 @@ def stitch_photos(
 
     # --- focal lengths (pixels, full resolution of each photo)
     focals = [0.5 * im.shape[1] / math.tan(math.radians(fv) / 2) for im, fv in zip(images, fovs)]
+    focal_source = "given"
     if not fov_known:
         est = []
         for (i, j), (h, *_rest) in edges.items():
@@ -195,6 +196,7 @@ def stitch_photos(
             fov_est = math.degrees(2 * math.atan(0.5 / rel))
             if 20.0 <= fov_est <= 150.0:
                 focals = [rel * im.shape[1] for im in images]
+                focal_source = "overlaps"
     Ks = [np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
           for f, im in zip(focals, images)]
 
@@ -257,7 +259,7 @@ def stitch_photos(
         den += wf
         known = np.maximum(known, cov)
     pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(np.float32)
-    meta = {"photos": n, "gains": [round(float(g), 4) for g in gains],
+    meta = {"photos": n, "gains": [round(float(g), 4) for g in gains], "focal_source": focal_source,
             "reference_fov_x_deg": math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0]))),
             "cameras": [_angles(r) | {"fov_x_deg": round(math.degrees(
                 2 * math.atan(im.shape[1] / (2 * f))), 3)} for r, f, im in zip(rots, focals, images)],
