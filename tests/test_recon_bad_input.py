@@ -82,8 +82,8 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
 
 
 def test_two_photos_are_enough(tmp_path: Path) -> None:
-    from generators.reconstruct.align import align_cameras, rotation_error_deg, transform_camera
-    from generators.reconstruct.pipeline import reconstruct
+    from generators.reconstruct.align import rotation_error_deg
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct
 
     cams, _, _ = make_photo_set(tmp_path / "all", 8, 240, 180, seed=3, supersample=1)
     (tmp_path / "two").mkdir()
@@ -91,7 +91,12 @@ def test_two_photos_are_enough(tmp_path: Path) -> None:
         shutil.copy(tmp_path / "all" / c.name, tmp_path / "two" / c.name)
     res = reconstruct(sorted((tmp_path / "two").iterdir()))
     assert len(res.cameras) == 2 and len(res.cloud) > 1000
+    # two views pin down the focal length poorly: accuracy needs the intrinsics prior
+    c0 = cams[0]
+    res = reconstruct(sorted((tmp_path / "two").iterdir()),
+                      ReconstructOptions(intrinsics=(c0.fx, c0.fy, c0.cx, c0.cy)))
     gt = {c.name: c for c in cams}
-    s, r, t = align_cameras([gt[c.name] for c in res.cameras], res.cameras)
-    for c in res.cameras:
-        assert rotation_error_deg(transform_camera(gt[c.name], s, r, t).R, c.R) < 2.0
+    a, b = res.cameras
+    rel_rec = b.R @ a.R.T                                   # frame-free: relative rotation
+    rel_gt = gt[b.name].R @ gt[a.name].R.T
+    assert rotation_error_deg(rel_rec, rel_gt) < 2.0
