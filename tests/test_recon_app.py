@@ -65,7 +65,7 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     qtbot.waitUntil(lambda: errors or not window.world.is_empty(), timeout=90000)
     assert not errors, errors
     world = window.world
-    assert len(world.meta["cameras"]) == 6 and len(world.bookmarks) == 6
+    assert len(world.meta["cameras"]) == 6 and len(world.bookmarks) == 7
     for stage in ("features", "match", "depth", "fusing"):
         assert any(stage in m for m in messages), stage
     assert (tmp_path / "out" / "scene.ply").exists() and (tmp_path / "out" / "scene_cameras" / "images.txt").exists()

@@ -90,7 +90,11 @@ def test_recovers_cameras_depth_and_novel_view(tmp_path: Path) -> None:
     back = read_ply(out["scene"])
     assert len(back) == len(res.cloud)
     world = build_world(res)
-    assert len(world.meta["cameras"]) == 10 and len(world.bookmarks) == 10
+    assert len(world.meta["cameras"]) == 10 and len(world.bookmarks) == 11 and world.bookmarks[0].name == "Overview"
+    frusta = world.find("Photo cameras")
+    assert frusta.is_mesh and frusta.data.n_faces == 10 * 8 * 6
+    apex = frusta.data.vertices.reshape(10, 8, 6, 3)[:, 0, :3].mean(1)   # first edge starts at the centre
+    np.testing.assert_allclose(apex, [c.position for c in rec], atol=1e-3)
 
 
 def test_cancel_stops_and_writes_nothing(tmp_path: Path) -> None:

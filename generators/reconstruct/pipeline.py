@@ -347,8 +347,9 @@ def camera_records(cams: Sequence[Camera]) -> list[dict[str, Any]]:
 
 
 def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noqa: ANN201
-    """A World with the scene as its base layer, photo cameras in meta['cameras'] and
-    a bookmark per camera."""
+    """A World with the scene as its base layer, the photo cameras as a frusta mesh layer
+    ("Photo cameras", hideable) and in meta['cameras'], an "Overview" bookmark first (the
+    viewer starts there) and a bookmark per photo."""
     from scene.camera import yaw_pitch_from_forward
     from scene.world import Bookmark, Layer, World
 
@@ -362,6 +363,21 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     world.meta["up_axis_source"] = "reconstruct"
     world.meta["reconstruct"] = {"photos": result.status,
                                  "stage_seconds": {k: round(v, 3) for k, v in result.times.items()}}
+    if result.cameras:
+        from .preview import frusta_mesh
+
+        spread = float(np.ptp(np.array([c.position for c in result.cameras]), axis=0).max())
+        lo, hi = result.cloud.robust_bounds(0.02) if len(result.cloud) else (np.zeros(3), np.ones(3))
+        size = max(spread, 0.05 * float(np.linalg.norm(hi - lo)), 1e-3)
+        world.layers.append(Layer("Photo cameras", frusta_mesh(result.cameras, 0.12 * size), "mesh",
+                                  source={"generator": "wander.reconstruct", "what": "camera frusta"}))
+        # first bookmark (the viewer's start): behind and above the photo cameras, so the
+        # scene and the frusta are in view rather than one frustum around the eye
+        from .preview import overview_camera
+
+        ov = overview_camera(result.cameras)
+        yaw, pitch = yaw_pitch_from_forward(ov.forward)
+        world.bookmarks.append(Bookmark("Overview", ov.position, yaw, pitch, 60.0))
     for c in result.cameras:
         yaw, pitch = yaw_pitch_from_forward(c.forward)
         world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))

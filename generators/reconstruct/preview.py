@@ -27,6 +27,53 @@ def overview_camera(cams: Sequence[Camera], width: int = 960, height: int = 540,
     return Camera.look_at(eye, centre + fwd * 1.6 * spread, 70, width, height)
 
 
+def frustum_corners(c: Camera, depth: float) -> np.ndarray:
+    """(5, 3) world points: the camera centre, then its image corners at `depth`
+    (top-left, top-right, bottom-right, bottom-left)."""
+    corners = np.array([[0, 0], [c.width, 0], [c.width, c.height], [0, c.height]], np.float64)
+    rays = np.stack([(corners[:, 0] - c.cx) / c.fx, (corners[:, 1] - c.cy) / c.fy, np.ones(4)], 1)
+    return np.vstack([c.position, (rays * depth) @ c.R + c.position])  # camera -> world
+
+
+def frusta_mesh(cams: Sequence[Camera], depth: float, width: float | None = None,
+                color: tuple[float, float, float] = (1.0, 0.85, 0.15)):  # noqa: ANN201
+    """A `scene.mesh.Mesh` of camera frusta drawn as thin triangular tubes (8 edges per
+    camera, top edge red), so any mesh renderer shows them as wireframes."""
+    from scene.mesh import Mesh
+
+    w = width if width is not None else depth * 0.025
+    verts: list[np.ndarray] = []
+    faces: list[np.ndarray] = []
+    cols: list[np.ndarray] = []
+    edges = [(0, 1), (0, 2), (0, 3), (0, 4), (1, 2), (2, 3), (3, 4), (4, 1)]
+    for c in cams:
+        p = frustum_corners(c, depth)
+        for a, b in edges:
+            d = p[b] - p[a]
+            n = np.linalg.norm(d)
+            if n < 1e-12:
+                continue
+            d /= n
+            u = np.cross(d, [0.0, 1.0, 0.0] if abs(d[1]) < 0.9 else [1.0, 0.0, 0.0])
+            u /= np.linalg.norm(u)
+            v = np.cross(d, u)
+            ring = [w * (np.cos(k) * u + np.sin(k) * v) for k in (0.0, 2.094, 4.189)]
+            base = sum(len(x) for x in verts)
+            verts.append(np.array([p[a] + r for r in ring] + [p[b] + r for r in ring]))
+            f = []
+            for k in range(3):
+                k2 = (k + 1) % 3
+                f += [[base + k, base + k2, base + 3 + k], [base + k2, base + 3 + k2, base + 3 + k]]
+            faces.append(np.array(f))
+            col = (1.0, 0.25, 0.2) if (a, b) == (1, 2) else color
+            cols.append(np.tile(col, (6, 1)))
+    if not verts:
+        return Mesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.int64))
+    return Mesh(np.concatenate(verts).astype(np.float32), np.concatenate(faces).astype(np.int64),
+                vertex_colors=np.concatenate(cols).astype(np.float32), meta={"generator": "wander.reconstruct",
+                                                                            "what": "camera frusta"})
+
+
 def draw_frusta(img: np.ndarray, view: Camera, cams: Sequence[Camera], depth: float,
                 color: tuple[int, int, int] = (255, 220, 40)) -> np.ndarray:
     """Draw each camera's frustum (apex + image rectangle at `depth`) into RGB `img`."""
@@ -34,11 +81,7 @@ def draw_frusta(img: np.ndarray, view: Camera, cams: Sequence[Camera], depth: fl
 
     out = img.copy()
     for c in cams:
-        corners = np.array([[0, 0], [c.width, 0], [c.width, c.height], [0, c.height]], np.float64)
-        rays = np.stack([(corners[:, 0] - c.cx) / c.fx, (corners[:, 1] - c.cy) / c.fy, np.ones(4)], 1)
-        pts = (rays * depth) @ c.R + c.position  # camera -> world
-        allp = np.vstack([c.position, pts])
-        uv, z = view.project(allp)
+        uv, z = view.project(frustum_corners(c, depth))
         if (z <= 1e-3).any():
             continue
         p = [tuple(int(round(v)) for v in q) for q in uv]
