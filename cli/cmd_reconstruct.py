@@ -14,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
     src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
-    p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply", help="output 3DGS PLY")
+    p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
+                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz")
     p.add_argument("--refine", type=int, default=0, metavar="N",
                    help="photometric refinement steps (gsplat on CUDA, else CPU rasterizer)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",
@@ -47,8 +48,9 @@ def run(args: argparse.Namespace) -> int:
     opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
                               colmap_dir=args.colmap, depth_size=args.depth_size,
                               max_points=args.max_splats, refine_device=args.device)
-    if args.out.suffix.lower() != ".ply":
-        raise ValueError(f"--out {args.out}: give a .ply path")
+    from generators.reconstruct.pipeline import scene_format
+
+    scene_format(args.out)  # a bad --out fails before minutes of work
     with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
         if args.video is not None:
             from generators.reconstruct.video import sample_frames

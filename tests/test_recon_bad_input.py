@@ -78,6 +78,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
                     "--intrinsics", "1,2"]) == 2
     assert "fx,fy,cx,cy" in capsys.readouterr().err
     assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.obj")]) == 2
+    assert "Gaussian-splat file name" in capsys.readouterr().err
     assert not (tmp_path / "a.ply").exists()
 
 

@@ -36,13 +36,16 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     assert out.exists() and (tmp_path / "a" / "scene_depth" / "view_000.npy").exists()
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
-    out2 = tmp_path / "b" / "scene.ply"
+    out2 = tmp_path / "b" / "scene.spz"      # any splat format by name
     rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out2),
                   "--colmap", str(tmp_path / "cams")])
     assert rc == 0, capsys.readouterr()
     rep = json.loads((tmp_path / "b" / "scene_report.json").read_text())
     assert rep["registered"] == 7
     assert rep["stage_seconds"]["features"] < 0.5 and rep["stage_seconds"]["matching"] < 0.5
+    from scene.io import load_cloud
+
+    assert len(load_cloud(out2)) == rep["splats"]
     model2 = pycolmap.Reconstruction(str(tmp_path / "b" / "scene_cameras"))
     a = {i.name: i.projection_center() for i in model.images.values()}
     b = {i.name: i.projection_center() for i in model2.images.values()}

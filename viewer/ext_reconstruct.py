@@ -40,8 +40,10 @@ class ReconstructRequest:
     def validate(self) -> None:
         if self.video is None and len(self.photos) < 2:
             raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
-        if self.save_to is not None and self.save_to.suffix.lower() != ".ply":
-            raise ValueError("the scene is saved as a .ply file")
+        if self.save_to is not None:
+            from generators.reconstruct.pipeline import scene_format
+
+            scene_format(self.save_to)
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
@@ -148,9 +150,10 @@ class ReconstructDialog(QDialog):
         lay.addWidget(buttons)
 
     def _pick_save(self) -> None:
-        f, _ = QFileDialog.getSaveFileName(self, "Save reconstructed scene", "scene.ply", "3DGS PLY (*.ply)")
+        f, _ = QFileDialog.getSaveFileName(self, "Save reconstructed scene", "scene.ply",
+                                           "Splats (*.ply *.splat *.spz);;All files (*)")
         if f:
-            self.save_to.setText(f if f.lower().endswith(".ply") else f + ".ply")
+            self.save_to.setText(f if Path(f).suffix else f + ".ply")
 
     def photos(self) -> list[Path]:
         out = []

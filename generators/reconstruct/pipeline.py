@@ -239,7 +239,8 @@ def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
 
 
 def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
-    """Write the scene (PLY), cameras (COLMAP text), depth maps (.npy + .png) and a report.
+    """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz by name), cameras
+    (COLMAP text), depth maps (.npy + .png) and a report.
 
     Everything is written into temporary siblings first and renamed at the end, so a
     failure or cancel never leaves a half-written result that looks complete.
@@ -249,14 +250,13 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
     from .colmap_text import write_colmap_text
 
     out = Path(out)
-    if out.suffix.lower() != ".ply":
-        raise ValueError(f"{out}: the scene is written as a 3DGS .ply (give a .ply path)")
+    fmt = scene_format(out)
     paths = side_paths(out, cameras_out)
     for p in (out.parent, paths["cameras"].parent):
         p.mkdir(parents=True, exist_ok=True)
     tmp_cams = Path(tempfile.mkdtemp(prefix=".cams-", dir=paths["cameras"].parent))
     tmp_depth = Path(tempfile.mkdtemp(prefix=".depth-", dir=paths["depth"].parent))
-    tmp_ply = out.with_name(f".{out.name}.{os.getpid()}.tmp.ply")
+    tmp_ply = out.with_name(f".tmp-{os.getpid()}-{out.name}")   # keeps the extension
     try:
         vis = [result.visible.get(c.name, np.zeros(0, np.int64)) for c in result.cameras]
         write_colmap_text(tmp_cams, result.cameras, result.points, result.point_colors, vis)
@@ -264,7 +264,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             stem = Path(name).stem
             np.save(tmp_depth / f"{stem}.npy", v.depth)
             cv2.imwrite(str(tmp_depth / f"{stem}.png"), depth_preview(v.depth))
-        _write_ply(result.cloud, tmp_ply)
+        _write_scene(result.cloud, tmp_ply, fmt)
         report = {
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
@@ -298,25 +298,21 @@ def _replace_dir(src: Path, dst: Path) -> None:
         os.replace(src, dst)
 
 
-def _write_ply(cloud: GaussianCloud, path: Path) -> None:
-    """3DGS PLY through scene.io when present, else a minimal binary writer."""
-    try:
-        from scene.io.ply import write_ply
-    except ImportError:
-        write_ply = None
-    if write_ply is not None:
-        write_ply(cloud, path)
-        return
-    n = len(cloud)
-    names = (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2", "opacity"]
-             + [f"scale_{i}" for i in range(3)] + [f"rot_{i}" for i in range(4)])
-    data = np.concatenate([cloud.means, np.zeros((n, 3), np.float32), cloud.sh0, cloud.opacities[:, None],
-                           cloud.scales, cloud.quats], 1).astype("<f4")
-    header = "ply\nformat binary_little_endian 1.0\n" + f"element vertex {n}\n" + \
-        "".join(f"property float {k}\n" for k in names) + "end_header\n"
-    with open(path, "wb") as f:
-        f.write(header.encode("ascii"))
-        f.write(data.tobytes())
+def scene_format(out: Path) -> str:
+    """The splat format implied by the output name (.ply, .compressed.ply, .splat, .spz)."""
+    from scene.io import FORMATS, format_for_path
+
+    fmt = format_for_path(out)
+    if fmt is None or FORMATS[fmt].kind != "cloud" or FORMATS[fmt].writer is None:
+        names = sorted(e for f in FORMATS.values() if f.kind == "cloud" and f.writer for e in f.extensions)
+        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)})")
+    return fmt
+
+
+def _write_scene(cloud: GaussianCloud, path: Path, fmt: str) -> None:
+    from scene.io import save
+
+    save(cloud, path, format=fmt)
 
 
 def _cam_dict(c: Camera) -> dict[str, Any]:
