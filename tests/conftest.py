@@ -19,6 +19,15 @@ if str(ROOT) not in sys.path:
 _xvfb: subprocess.Popen | None = None
 
 
+def _die_with_parent() -> None:
+    """In the Xvfb child: get SIGTERM when pytest exits. Killing Xvfb earlier (at session
+    finish) breaks the still-open Qt connection and fails the run with an X I/O error."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def _start_xvfb() -> None:
     """Start one Xvfb for the test session (on a free display) and point DISPLAY at it."""
     global _xvfb
@@ -32,7 +41,7 @@ def _start_xvfb() -> None:
     # runs in parallel (or beside someone's own Xvfb) never share or kill a display.
     rfd, wfd = os.pipe()
     _xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1920x1080x24",
-                              "-nolisten", "tcp"], pass_fds=(wfd,),
+                              "-nolisten", "tcp"], pass_fds=(wfd,), preexec_fn=_die_with_parent,
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(wfd)
     with os.fdopen(rfd) as pipe:
@@ -63,11 +72,6 @@ def qapp_cls(x_display):  # noqa: ANN001 - pytest-qt hook, makes qapp depend on 
     from PyQt6.QtWidgets import QApplication
 
     return QApplication
-
-
-def pytest_sessionfinish(session, exitstatus) -> None:  # noqa: ANN001
-    if _xvfb is not None:
-        _xvfb.terminate()
 
 
 def random_cloud(n: int = 100, sh_degree: int = 0, seed: int = 0):

@@ -829,6 +829,8 @@ class MainWindow(QMainWindow):
         self.jobs.cancel_all()
         self.settings.set("geometry", self.saveGeometry())
         self.viewport.release_gl()
+        if self.world is not None:
+            self.world.unsubscribe(self._on_world)
         super().closeEvent(e)
 
     def sizeHint(self) -> QSize:

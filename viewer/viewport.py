@@ -217,7 +217,7 @@ class Viewport(QOpenGLWidget):
         self._collider_debounce = QTimer(self)
         self._collider_debounce.setSingleShot(True)
         self._collider_debounce.setInterval(250)
-        self._collider_debounce.timeout.connect(lambda: self._rebuild_collider_async())
+        self._collider_debounce.timeout.connect(self._rebuild_collider_async)
         self._collider_token = 0
         self._fbo: Any = None
         self._last_tick = time.perf_counter()
@@ -518,8 +518,13 @@ class Viewport(QOpenGLWidget):
         return img
 
     def release_gl(self) -> None:
-        """Free GL resources (on close)."""
+        """Free GL resources and stop every timer, subscription and pending worker result
+        (on close): nothing may call back into a widget that Qt is about to delete."""
         self.timer.stop()
+        self._collider_debounce.stop()
+        self._collider_token += 1  # a collider still being built is dropped when it lands
+        if self.world is not None:
+            self.world.unsubscribe(self._on_world)
         if self.renderer is not None:
             try:
                 self.makeCurrent()
