@@ -141,7 +141,11 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
             db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep,
                              cancel=stages.cancel, max_features=feats)
         with stages("matching") as rep:
-            sfm_match(db, sequential=opts.sequential, threads=opts.threads, report=rep, cancel=stages.cancel)
+            # exhaustive matching grows with n²: long photo sets (taken in order while walking)
+            # match each photo with its 20 successors instead
+            seq = opts.sequential or len(names) > 50
+            sfm_match(db, sequential=seq, threads=opts.threads, report=rep, cancel=stages.cancel,
+                      overlap=8 if opts.sequential else 20)
         with stages("mapping") as rep:
             res = sfm_map(db, img_dir, names, work, intrinsics=intr is not None, threads=opts.threads,
                           report=rep, cancel=stages.cancel)

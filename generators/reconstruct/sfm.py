@@ -123,8 +123,9 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
 
 
 def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: Report | None = None,
-              cancel: CancelToken | None = None) -> None:
-    """Match features: exhaustive (photos) or sequential with overlap 8 (video frames)."""
+              cancel: CancelToken | None = None, overlap: int = 8) -> None:
+    """Match features: exhaustive (photos), or each photo with its `overlap` successors
+    (plus quadratically spaced ones) for frames or long photo sequences."""
     import pycolmap
 
     report = report or _noop
@@ -137,7 +138,8 @@ def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: 
         report(0.0, "matching")
         if sequential:
             pair = pycolmap.SequentialPairingOptions()
-            pair.overlap = 8
+            pair.overlap = overlap
+            pair.quadratic_overlap = True
             pycolmap.match_sequential(db, matching_options=mopt, pairing_options=pair, device=cpu,
                                       cancellation_token=token)
         else:
