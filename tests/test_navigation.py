@@ -290,3 +290,14 @@ def test_walker_follows_a_ramp_up_and_down() -> None:
     nav.key_down("s")
     run(nav, 2.5)
     assert nav.pos[1] == pytest.approx(1.6 + max(-nav.pos[2] * 0.25, 0), abs=0.12)
+
+
+def test_walker_hovers_where_nothing_is_below_and_lands_once_over_ground() -> None:
+    """Photo sets never show the floor under the photographer: no ground -> no fall."""
+    nav = walker(room_cloud(wall_z=None))
+    nav.pos = np.array([20.0, 5.0, 0.0])  # beyond the floor's edge, 5 m up
+    run(nav, 2.0)
+    assert nav.pos[1] == pytest.approx(5.0)
+    nav.pos = np.array([0.0, 5.0, 0.0])  # over the floor: falls and stands at eye height
+    run(nav, 3.0)
+    assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.05)

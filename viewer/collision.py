@@ -124,7 +124,8 @@ class Collider:
         cx = o[0] + (np.arange(i0, i1) + 0.5) * v
         cz = o[2] + (np.arange(k0, k1) + 0.5) * v
         d2 = (cx[:, None] - x) ** 2 + (cz[None, :] - z) ** 2
-        return slice(i0, i1), slice(k0, k1), d2 <= (r + 0.5 * v) ** 2
+        # a cell touches the disc when its centre is within r + half its diagonal
+        return slice(i0, i1), slice(k0, k1), d2 <= (r + 0.7072 * v) ** 2
 
     def ground_at(self, x: float, z: float, max_y: float, radius: float = 0.0) -> float | None:
         """Height of the highest dense surface at or below `max_y` under the disc, or None.

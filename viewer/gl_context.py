@@ -87,11 +87,13 @@ class OffscreenContext:
             raise GLContextError("no X display for a Qt OpenGL context: set DISPLAY (Xvfb) "
                                  "or WANDER_GL=egl")
         from PyQt6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
+        from PyQt6.QtWidgets import QApplication
 
         app = QGuiApplication.instance()
         if app is None:
+            # a QApplication (not a bare QGuiApplication) so widgets made later still work
             os.environ.setdefault("QT_QPA_PLATFORM", "xcb")
-            app = QGuiApplication(["wander-offscreen"])
+            app = QApplication(["wander-offscreen"])
         fmt = QSurfaceFormat()
         fmt.setVersion(3, 3)
         fmt.setProfile(QSurfaceFormat.OpenGLContextProfile.CoreProfile)

@@ -281,6 +281,13 @@ class Navigator:
             self.on_ground = True
             return
         ground = col.ground_at(feet[0], feet[2], feet[1] + self.step_height, self.radius * 0.5)
+        if ground is None and self.vel_up <= 0:
+            # Nothing to land on below (e.g. the floor under a photographer is never in the
+            # photos): hover at this height rather than falling out of the world.
+            self.vel_up = 0.0
+            self.on_ground = True
+            self.pos = feet + np.array([0.0, self.eye_height, 0.0])
+            return
         self.vel_up -= self.gravity * dt
         new_y = feet[1] + self.vel_up * dt
         if self.vel_up > 0:  # rising: stop at a ceiling
@@ -295,10 +302,6 @@ class Navigator:
         else:
             self.on_ground = False
         feet[1] = new_y
-        lo, _ = col.bounds
-        if feet[1] < lo[1] - 20 * self.eye_height:  # fell out of the world: respawn
-            self.reset()
-            return
         self.pos = feet + np.array([0.0, self.eye_height, 0.0])
 
     def _update_orbit(self, dt: float) -> None:

@@ -523,6 +523,8 @@ class Viewport(QOpenGLWidget):
         self.timer.stop()
         self._collider_debounce.stop()
         self._collider_token += 1  # a collider still being built is dropped when it lands
+        if self.renderer is not None:
+            self.renderer.on_sort_done = None  # a pack/sort finishing later must not emit here
         if self.world is not None:
             self.world.unsubscribe(self._on_world)
         if self.renderer is not None:
