@@ -164,3 +164,30 @@ def yaw_pitch_from_forward(fwd: Any) -> tuple[float, float]:
     f = np.asarray(fwd, np.float64)
     f = f / np.linalg.norm(f)
     return math.atan2(-f[0], -f[2]), math.asin(float(np.clip(f[1], -1, 1)))
+
+
+def level_up_from_rotations(rotations: list[np.ndarray]) -> np.ndarray:
+    """World up implied by cameras held level (OpenCV world-to-camera rotations).
+
+    Up is perpendicular to every camera's x axis (people rarely roll a phone), signed by
+    the cameras' mean up vector, which also completes it when the x axes leave it open
+    (all cameras facing one way). Unlike the mean up alone, this does not tilt when every
+    photo looks down or up.
+    """
+    rs = [np.asarray(r, np.float64).reshape(3, 3) for r in rotations]
+    if not rs:
+        raise ValueError("no camera rotations to estimate an up axis from")
+    mean_up = np.mean([-r[1] for r in rs], axis=0)
+    if np.linalg.norm(mean_up) < 1e-6:
+        mean_up = np.array([0.0, 1.0, 0.0])
+    mean_up = mean_up / np.linalg.norm(mean_up)
+    xs = np.array([r[0] for r in rs])
+    evals, evecs = np.linalg.eigh(xs.T @ xs / len(rs))  # ascending
+    if evals[1] > 0.02:  # the x axes span a plane: up is its normal
+        up = evecs[:, 0]
+    else:  # one direction only
+        up = mean_up - (mean_up @ evecs[:, 2]) * evecs[:, 2]
+    if np.linalg.norm(up) < 1e-6:
+        return mean_up
+    up = up / np.linalg.norm(up)
+    return up if up @ mean_up >= 0 else -up

@@ -49,3 +49,13 @@ def test_camera_projection_and_gl_matrices() -> None:
     np.testing.assert_allclose(px, uv2[0], atol=1e-6)
     yaw, pitch = yaw_pitch_from_forward(forward_from_yaw_pitch(0.3, -0.2))
     assert abs(yaw - 0.3) < 1e-9 and abs(pitch + 0.2) < 1e-9
+
+
+def test_level_up_ignores_a_shared_downward_pitch() -> None:
+    """Every photo looking 30° down must not tilt the estimated up (the mean up would)."""
+    from scene.camera import level_up_from_rotations
+
+    cams = [Camera.from_yaw_pitch((0, 1.6, 0), yaw, -0.5, 60, 64, 48) for yaw in (0.0, 0.4, 0.9, 1.3)]
+    np.testing.assert_allclose(level_up_from_rotations([c.R for c in cams]), (0, 1, 0), atol=1e-9)
+    one_way = [Camera.from_yaw_pitch((0, 1.6, 0), 0.2, -0.5, 60, 64, 48)]
+    np.testing.assert_allclose(level_up_from_rotations([c.R for c in one_way]), (0, 1, 0), atol=1e-9)

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from scene.camera import level_up_from_rotations
+
 AXES: dict[str, tuple[float, float, float]] = {
     "+Y": (0.0, 1.0, 0.0), "-Y": (0.0, -1.0, 0.0),
     "+Z": (0.0, 0.0, 1.0), "-Z": (0.0, 0.0, -1.0),
@@ -64,14 +66,9 @@ def axis_name(v: Any) -> str:
 
 
 def up_from_cameras(rotations: Iterable[np.ndarray]) -> np.ndarray | None:
-    """Average camera "up" (−y row of each OpenCV world-to-camera R), or None if unusable."""
-    ups = [-np.asarray(r, np.float64).reshape(3, 3)[1] for r in rotations]
-    if not ups:
-        return None
-    mean = np.mean(ups, axis=0)
-    if np.linalg.norm(mean) < 0.3:  # cameras disagree wildly (e.g. a spherical capture)
-        return None
-    return normalize(mean)
+    """Up implied by level-held cameras (world-to-camera rotations), or None if there are none."""
+    rs = list(rotations)
+    return level_up_from_rotations(rs) if rs else None
 
 
 def camera_rotations(meta: dict[str, Any]) -> list[np.ndarray]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from scene.camera import Camera
+from scene.camera import Camera, level_up_from_rotations
 
 
 def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -62,24 +62,8 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def estimate_up(cams: list[Camera]) -> np.ndarray:
-    """World up from cameras held level: perpendicular to every camera's x axis (people
-    rarely roll a phone), signed by and, when the x axes leave it open (all cameras facing
-    one way), completed with the cameras' mean up vector. Unlike the mean up alone, this
-    does not tilt when every photo looks down or up."""
-    mean_up = np.mean([-c.R[1] for c in cams], axis=0)
-    if np.linalg.norm(mean_up) < 1e-6:
-        mean_up = np.array([0.0, 1.0, 0.0])
-    mean_up = mean_up / np.linalg.norm(mean_up)
-    xs = np.array([c.R[0] for c in cams])
-    evals, evecs = np.linalg.eigh(xs.T @ xs / len(cams))           # ascending
-    if evals[1] > 0.02:                                             # x axes span a plane
-        up = evecs[:, 0]
-    else:                                                           # one direction only
-        up = mean_up - (mean_up @ evecs[:, 2]) * evecs[:, 2]
-    if np.linalg.norm(up) < 1e-6:
-        return mean_up
-    up = up / np.linalg.norm(up)
-    return up if up @ mean_up >= 0 else -up
+    """World up from cameras held level (see `scene.camera.level_up_from_rotations`)."""
+    return level_up_from_rotations([c.R for c in cams])
 
 
 def wander_frame(cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
