@@ -4,6 +4,7 @@ One function per section, registered in SECTIONS; each prints a small table (per
 times from generators.jobs.Stages) and returns a dict of results. Sections:
   world  one photo -> 360° panorama -> walkable Gaussian world (classical backends),
          including writing the PLY, against the 15 s budget on a 2-core CPU.
+  object  one 1024 px photo -> classical 3D object (splats + mesh), 10 s budget.
   reconstruct  20 photos at 1024 px -> cameras, depth maps, Gaussians (3 min budget).
 Other generators add their own section function and register it in SECTIONS.
 """
@@ -73,8 +74,24 @@ def bench_reconstruct(repeat: int = 1) -> dict[str, Any]:
     return run(repeat=1)
 
 
+def bench_object(repeat: int = 3) -> dict[str, Any]:
+    """Classical object from a 1024 px photo (segment + lift + mesh), 10 s budget, beside a
+    naive full-resolution GrabCut; see bench/generate_object.py."""
+    from generate_object import bench_object as run
+
+    res = run(repeat=repeat)
+    t = res["times"]
+    print(f"object ({res['photo']}): " + "  ".join(f"{k} {v:.2f}s" for k, v in t.items())
+          + f"  | {res['splats']:,} splats, {res['faces']:,} faces; segmentation "
+          f"{res['segment_speedup']:.1f}x faster than naive GrabCut "
+          f"(mask IoU {res['mask_iou_vs_peer']:.2f}); budget 10 s: "
+          f"{'PASS' if t['total'] <= 10 else 'FAIL'}")
+    return res
+
+
 SECTIONS: dict[str, Callable[..., dict[str, Any]]] = {
     "world": bench_world,
+    "object": bench_object,
     "reconstruct": bench_reconstruct,
 }
 
