@@ -571,12 +571,6 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
     return cams
 
 
-def _rot_to_qvec(r: np.ndarray) -> np.ndarray:
-    from .rotations import matrices_to_quats
-
-    return matrices_to_quats(np.asarray(r, np.float64)[None])[0].astype(np.float64)
-
-
 def export_cameras(cameras: Sequence[Camera], folder: str | Path,
                    points: np.ndarray | None = None, colors: np.ndarray | None = None) -> list[Path]:
     """COLMAP text model (cameras.txt, images.txt, points3D.txt) + cameras.json in `folder`.
@@ -584,47 +578,24 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
     exported beside them. Each camera gets its own PINHOLE intrinsics entry.
     """
+    from .io.colmap import write_colmap_text
+
     if not cameras:
         raise ValueError("no cameras to export (add bookmarks or a camera path)")
     out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    cam_lines = ["# Camera list with one line of data per camera:",
-                 "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]",
-                 f"# Number of cameras: {len(cameras)}"]
-    img_lines = ["# Image list with two lines of data per image:",
-                 "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME",
-                 "#   POINTS2D[] as (X, Y, POINT3D_ID)",
-                 f"# Number of images: {len(cameras)}, mean observations per image: 0"]
-    js = []
+    named, js = [], []
     for i, c in enumerate(cameras, start=1):
-        cam_lines.append(f"{i} PINHOLE {c.width} {c.height} {c.fx!r} {c.fy!r} {c.cx!r} {c.cy!r}")
-        q = _rot_to_qvec(c.R)
         name = (c.name or f"view_{i:04d}").replace(" ", "_")
         if not name.lower().endswith((".png", ".jpg", ".jpeg")):
             name += ".png"
-        img_lines.append(f"{i} {' '.join(repr(float(v)) for v in q)} "
-                         f"{' '.join(repr(float(v)) for v in c.t)} {i} {name}")
-        img_lines.append("")
+        named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
         js.append({"id": i, "name": name, "width": c.width, "height": c.height,
                    "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
                    "world_to_camera": c.world_to_camera().tolist(),
                    "position": c.position.tolist(), "convention": "opencv"})
-    pts_lines = ["# 3D point list with one line of data per point:",
-                 "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)"]
-    if points is not None:
-        p = np.asarray(points, np.float64).reshape(-1, 3)
-        col = (np.full((len(p), 3), 128) if colors is None else
-               np.clip(np.round(np.asarray(colors, np.float64).reshape(-1, 3) * 255), 0, 255))
-        pts_lines += [f"{i + 1} {x!r} {y!r} {z!r} {int(r)} {int(g)} {int(b)} 0"
-                      for i, ((x, y, z), (r, g, b)) in enumerate(zip(p.tolist(), col.tolist()))]
-    files = {"cameras.txt": cam_lines, "images.txt": img_lines, "points3D.txt": pts_lines}
-    written = []
-    for name, lines in files.items():
-        write_bytes_atomic(out / name, ("\n".join(lines) + "\n").encode())
-        written.append(out / name)
+    write_colmap_text(out, named, points, colors)
     write_bytes_atomic(out / "cameras.json", json.dumps({"cameras": js}, indent=1).encode())
-    written.append(out / "cameras.json")
-    return written
+    return [out / n for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")]
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:
