@@ -188,4 +188,4 @@ def ascii_element_rows(header: PlyHeader, body: bytes, path: Path | str,
             raise SceneFormatError(path, f"ASCII element '{name}': expected {e.count} rows of "
                                          f"{p} values, found {vals.size} values")
         return vals.reshape(e.count, p)
-    raise SceneFormatError(path, f"ASCII PLY has fewer lines than its header promises")
+    raise SceneFormatError(path, "ASCII PLY has fewer lines than its header promises")
