@@ -190,6 +190,9 @@ class ReconstructTools:
         self.folder_action = QAction("New Scene from Photo &Folder…", window)
         self.folder_action.triggered.connect(lambda _=False: self.new_from_folder())
         self.video_action = QAction("New Scene from &Video…", window)
+        self.photos_action.setStatusTip("Photos taken while moving → cameras, depth, splats")
+        self.folder_action.setStatusTip("Every photo in a folder → cameras, depth, splats")
+        self.video_action.setStatusTip("A walk-through video → sharp frames → a splat scene")
         self.video_action.triggered.connect(lambda _=False: self.new_from_video())
         for a in (self.photos_action, self.folder_action, self.video_action):
             create.addAction(a)
