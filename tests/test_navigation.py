@@ -215,6 +215,18 @@ def test_orbit_keeps_distance_to_target_and_camera_looks_at_it() -> None:
     assert np.linalg.norm(nav.pos - [0, 1, 0]) < 4.0
 
 
+def test_idle_orbit_reports_no_motion_so_the_view_can_refine() -> None:
+    nav = walker(room_cloud(wall_z=None))
+    nav.set_mode("orbit")
+    nav.update(0.016)
+    assert not any(nav.update(0.016) for _ in range(5))
+    nav.key_down("d")
+    assert nav.update(0.016)
+    nav.key_up("d")
+    nav.update(0.016)
+    assert not nav.update(0.016)
+
+
 def test_pick_ray_through_centre_is_forward() -> None:
     nav = Navigator()
     nav.pos = np.array([0.0, 1.0, 2.0])

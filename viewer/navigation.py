@@ -313,7 +313,10 @@ class Navigator:
             self.yaw += a * rate
             self.pitch = float(np.clip(self.pitch + e * rate, -MAX_PITCH, MAX_PITCH))
             self.distance = float(np.clip(self.distance * math.exp(-z * rate), 1e-3, 1e6))
-        self._apply_orbit()
+        # Keep the eye on the orbit without flagging a change: update() sees real motion
+        # by comparing poses, and a flag set every frame would keep the view "moving"
+        # (low resolution, thinned splats) forever while idle in orbit mode.
+        self.pos = self.target - forward_from_yaw_pitch(self.yaw, self.pitch) * self.distance
 
     def _apply_orbit(self) -> None:
         fwd = forward_from_yaw_pitch(self.yaw, self.pitch)
