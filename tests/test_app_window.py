@@ -289,6 +289,23 @@ def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:
     qtbot.waitUntil(lambda: window.viewport.info.full_quality, timeout=3000)
 
 
+def test_reduced_frame_without_camera_motion_is_refined_at_rest(window, qtbot) -> None:
+    """Ctrl (as in Ctrl+S) paints a "moving" frame without moving the camera; the view
+    must not stay at the reduced quality afterwards."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
+    frames = []
+    vp.frame_drawn.connect(frames.append)
+    hold_key(qtbot, vp, Qt.Key.Key_Control, 300)
+    qtbot.waitUntil(lambda: any(not f.full_quality for f in frames), timeout=3000)
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+
+
 def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) -> None:
     import scene.io
     import viewer

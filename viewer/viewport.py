@@ -465,6 +465,10 @@ class Viewport(QOpenGLWidget):
                 self._preview_done, self._full_after = True, now + FULL_DELAY_S
         elif full and not moving:
             self._needs_full = False  # a finished background sort repaints via _sort_ready
+        elif not full:
+            # A reduced frame drawn without the camera moving (a modifier or Ctrl+shortcut
+            # pressed, a click, the wheel in walk mode) must still be refined at rest.
+            self._needs_full = True
         self.frame_drawn.emit(self.info)
 
     def _fps(self) -> float:
