@@ -60,9 +60,21 @@ def run_cli(argv: list[str]) -> int:
     except (SceneFormatError, InvalidSceneError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
+        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        return 2
     except Cancelled:
         print("cancelled", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print("\ninterrupted", file=sys.stderr)
         return 130
+
+
+def _os_error_line(exc: OSError) -> str:
+    """'PATH: reason' for an OSError (permission denied, not a folder, disk full...)."""
+    reason = exc.strerror or str(exc)
+    where = exc.filename if exc.filename is not None else ""
+    if isinstance(exc, (FileExistsError, NotADirectoryError)) and where and Path(where).is_file():
+        reason = "is a file, not a folder"
+    return f"{where}: {reason}" if where else reason

@@ -43,13 +43,19 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.objects.files import write_cloud, write_mesh
+    from generators.objects.files import (check_mesh_path, check_output_folder, write_cloud,
+                                          write_mesh)
     from generators.objects.pipeline import ObjectRequest, generate_object
 
     if args.out is None and args.mesh is None:
         raise ValueError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
     if args.out is not None and args.out.suffix.lower() != ".ply":
         raise ValueError(f"--out must be a .ply file, got {args.out}")
+    if args.mesh is not None:
+        check_mesh_path(args.mesh)
+    for target in (args.out, args.mesh):  # both checked before either is written
+        if target is not None:
+            check_output_folder(target)
     req = ObjectRequest(photo=args.photo, backend=args.backend, segmenter=args.segmenter, box=args.box,
                         point=args.point, model=args.model, sam=args.sam, input=args.input,
                         as_mesh=args.keep_mesh, with_mesh=args.mesh is not None, height=args.height,

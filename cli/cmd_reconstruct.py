@@ -51,6 +51,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.reconstruct.pipeline import scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work
+    opts.validate()  # so do bad options (before sampling a video)
     with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
         if args.video is not None:
             from generators.reconstruct.video import sample_frames

@@ -4,9 +4,7 @@ a headless render through the app's own GL renderer (offscreen)."""
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -94,15 +92,11 @@ def write_png(img: np.ndarray, out: Path) -> None:
     """Write (H, W, 3) uint8 atomically (temp file in the same folder, then rename)."""
     from PIL import Image
 
+    from scene.io._common import atomic_write
+
     out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix=".png", dir=out.parent, prefix=f".{out.name}.")
-    os.close(fd)
-    try:
-        Image.fromarray(img, "RGB").save(tmp, format="PNG")
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_write(out) as f:
+        Image.fromarray(img, "RGB").save(f, format="PNG")
 
 
 def run(args: argparse.Namespace) -> int:

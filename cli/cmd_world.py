@@ -54,7 +54,7 @@ def save_world(world, path: Path) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.images import save_image
+    from generators.images import check_image_path, save_image
     from generators.pano_world import world_from_photos
 
     if args.backend == "diffusion" and args.model is None:
@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
                          "depth-estimation model folder)")
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise ValueError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
+    if args.save_panorama:
+        check_image_path(args.save_panorama)  # before the world is written, not after
     bar = TerminalProgress("world ")
     try:
         world, pano, stages = world_from_photos(

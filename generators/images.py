@@ -200,27 +200,33 @@ def _downscale(a: np.ndarray, max_side: int) -> np.ndarray:
     return out if out.ndim == a.ndim else out[..., None]
 
 
+#: image formats `save_image` writes
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp")
+
+
+def check_image_path(path: str | Path) -> None:
+    """Raise before any work unless `path` names an image format `save_image` writes."""
+    if Path(path).suffix.lower() not in IMAGE_SUFFIXES:
+        raise ValueError(f"{path}: an image must end in {', '.join(IMAGE_SUFFIXES)}")
+
+
 def save_image(path: str | Path, rgb: np.ndarray) -> None:
     """Write float 0..1 or uint8 RGB (H, W, 3) atomically; format from the suffix."""
-    import os
-    import tempfile
-
     import cv2
+
+    from scene.io._common import atomic_write
 
     p = Path(path)
     arr = np.asarray(rgb)
     if arr.dtype != np.uint8:
         arr = (np.clip(arr, 0, 1) * 255 + 0.5).astype(np.uint8)
     ext = p.suffix.lower() or ".png"
-    ok, buf = cv2.imencode(ext, cv2.cvtColor(arr, cv2.COLOR_RGB2BGR))
-    if not ok:
-        raise SceneFormatError(p, f"cannot encode an image as {ext!r}")
-    p.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=ext, dir=p.parent)
     try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(buf.tobytes())
-        os.replace(tmp, p)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        ok, buf = cv2.imencode(ext, cv2.cvtColor(arr, cv2.COLOR_RGB2BGR))
+    except cv2.error:  # OpenCV raises (not returns False) for an extension it has no encoder for
+        ok = False
+    if not ok:
+        raise SceneFormatError(p, f"cannot write an image as {ext!r}; use .png or .jpg")
+    p.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_write(p) as f:
+        f.write(buf.tobytes())

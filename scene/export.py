@@ -26,6 +26,7 @@ import numpy as np
 
 from .camera import Camera
 from .errors import InvalidSceneError, SceneFormatError
+from .io._common import default_file_mode
 from .gaussians import GaussianCloud, sigmoid
 from .mesh import Mesh
 from .rotations import normalize_quats
@@ -182,11 +183,6 @@ def atomic_write(path: str | Path, write: Callable[[Any], None]) -> None:
         raise
 
 
-def default_file_mode() -> int:
-    """0o666 minus the process umask (what open() would have given a new file)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:

@@ -7,8 +7,6 @@ reference property layout, so object generation never depends on optional reader
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -17,6 +15,7 @@ import numpy as np
 
 from scene.errors import SceneFormatError
 from scene.gaussians import GaussianCloud
+from scene.io._common import atomic_path
 from scene.mesh import Mesh
 
 MESH_SUFFIXES = (".glb", ".gltf", ".obj", ".ply", ".stl", ".off")
@@ -26,17 +25,8 @@ MESH_SUFFIXES = (".glb", ".gltf", ".obj", ".ply", ".stl", ".off")
 def atomic_target(path: str | Path) -> Iterator[Path]:
     """A temp path beside `path` that replaces it on success and vanishes on error."""
     path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise SceneFormatError(path, f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=path.suffix, dir=folder)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_path(path, suffix=path.suffix) as tmp:  # the suffix tells writers the format
+        yield tmp
 
 
 def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
@@ -68,14 +58,28 @@ def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
             mat.tofile(f)
 
 
+def check_output_folder(path: str | Path) -> None:
+    """Raise before any work when `path` could not be written (its folder is missing)."""
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise SceneFormatError(path, f"folder {folder} does not exist")
+
+
+def check_mesh_path(path: str | Path) -> None:
+    """Raise unless `path` names a mesh format `write_mesh` can write."""
+    path = Path(path)
+    if path.suffix.lower() not in MESH_SUFFIXES:
+        raise ValueError(f"{path}: mesh format must be one of {', '.join(MESH_SUFFIXES)}")
+
+
 def write_mesh(mesh: Mesh, path: str | Path) -> None:
     """Mesh with vertex colours (or texture) to GLB / OBJ / PLY / STL / OFF, atomically."""
     import trimesh
 
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in MESH_SUFFIXES:
-        raise ValueError(f"{path}: mesh format must be one of {', '.join(MESH_SUFFIXES)}")
+    check_mesh_path(path)
     if mesh.n_faces == 0:
         raise SceneFormatError(path, "cannot write a mesh with no faces")
     colors = mesh.colors_or_default()

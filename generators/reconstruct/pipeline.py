@@ -14,6 +14,7 @@ y = 0 with the cameras at eye height 1.5 (else the median camera-to-point distan
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -57,8 +58,12 @@ class ReconstructOptions:
         if self.refine_steps < 0:
             raise ValueError("--refine must be >= 0")
         if self.intrinsics is not None:
-            if len(self.intrinsics) != 4 or min(self.intrinsics[:2]) <= 0:
-                raise ValueError("intrinsics must be four numbers fx,fy,cx,cy with fx, fy > 0")
+            if (len(self.intrinsics) != 4 or not all(math.isfinite(v) for v in self.intrinsics)
+                    or min(self.intrinsics[:2]) <= 0):
+                raise ValueError("intrinsics must be four finite numbers fx,fy,cx,cy, fx and fy > 0")
+        if self.max_points < 1:
+            # fusion grows its voxel until the budget fits: a budget below 1 never fits
+            raise ValueError(f"--max-splats must be >= 1, got {self.max_points}")
         if self.max_image_size < 64 or self.depth_size < 32:
             raise ValueError("image sizes are too small")
         if self.planes < 8:

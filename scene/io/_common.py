@@ -17,6 +17,13 @@ from ..gaussians import GaussianCloud
 MAX_ABS = 1e30
 
 
+def default_file_mode() -> int:
+    """0o666 minus the process umask: what open() gives a new file (mkstemp gives 0600)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on success it replaces `path`, on error it vanishes.
@@ -31,6 +38,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     try:
         with os.fdopen(fd, mode) as f:
             yield f
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -51,6 +59,7 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         try:

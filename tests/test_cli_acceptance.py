@@ -1,0 +1,127 @@
+"""Headless CLI on nasty input: one clear error line and exit code 2, nothing half-written,
+outputs with the usual file permissions (found in acceptance testing)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from conftest import random_cloud
+
+
+@pytest.fixture
+def photo(tmp_path: Path) -> Path:
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    img = np.zeros((96, 128, 3), np.uint8)
+    img[:48] = (120, 160, 220)  # sky
+    img[48:] = (90, 70, 50)     # ground
+    img[30:70, 40:90] = rng.integers(0, 255, (40, 50, 3))  # a textured thing in the middle
+    p = tmp_path / "photo.png"
+    Image.fromarray(img).save(p)
+    return p
+
+
+def _one_error_line(capsys: pytest.CaptureFixture) -> str:
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.startswith("error:")]
+    assert len(lines) == 1, err
+    assert "Traceback" not in err
+    return lines[0]
+
+
+def test_os_error_on_the_output_path_is_one_line(photo: Path, tmp_path: Path,
+                                                 capsys: pytest.CaptureFixture) -> None:
+    """A file where a folder should be (or no permission) is the user's path, not a crash."""
+    from cli import run_cli
+
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    rc = run_cli(["panorama", "--photo", str(photo), "--height", "64",
+                  "--out", str(blocker / "pano.png")])
+    assert rc == 2
+    assert "is a file, not a folder" in _one_error_line(capsys)
+
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    yield 0o644
+    os.umask(old)
+
+
+def test_atomic_writes_keep_the_usual_file_mode(tmp_path: Path, umask_022: int) -> None:
+    """mkstemp makes 0600 files; every written output must get 0666 minus the umask."""
+    from generators.images import save_image
+    from generators.objects.files import write_cloud, write_mesh
+    from scene.io import save
+    from scene.mesh import Mesh
+
+    cloud = random_cloud(50, sh_degree=1, seed=3)
+    outs = []
+    for name in ("a.ply", "a.splat", "a.spz", "a.compressed.ply"):
+        save(cloud, tmp_path / name)
+        outs.append(tmp_path / name)
+    save_image(tmp_path / "img.png", np.zeros((8, 8, 3), np.uint8))
+    write_cloud(cloud, tmp_path / "obj.ply")
+    v = np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0]], np.float32)
+    write_mesh(Mesh(v, np.array([[0, 1, 2]], np.int32)), tmp_path / "m.glb")
+    outs += [tmp_path / "img.png", tmp_path / "obj.ply", tmp_path / "m.glb"]
+    for p in outs:
+        assert oct(p.stat().st_mode & 0o777) == oct(umask_022), p.name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp left
+
+
+def test_unwritable_image_suffix_is_a_format_error(tmp_path: Path) -> None:
+    """OpenCV raises cv2.error (not False) for an unknown extension; callers want ours."""
+    from generators.images import save_image
+    from scene.errors import SceneFormatError
+
+    with pytest.raises(SceneFormatError, match="cannot write an image"):
+        save_image(tmp_path / "x.txt", np.zeros((8, 8, 3), np.uint8))
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_world_bad_save_panorama_writes_nothing(photo: Path, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    out = tmp_path / "w.ply"
+    rc = run_cli(["world", "--photo", str(photo), "--out", str(out),
+                  "--save-panorama", str(tmp_path / "pano.txt")])
+    assert rc == 2
+    assert "pano.txt" in _one_error_line(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("mesh", ["m.txt", "missing/m.glb"])
+def test_object_bad_mesh_path_writes_nothing(photo: Path, tmp_path: Path, mesh: str,
+                                             capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    out = tmp_path / "o.ply"
+    rc = run_cli(["object", "--photo", str(photo), "--resolution", "32", "--out", str(out),
+                  "--mesh", str(tmp_path / mesh)])
+    assert rc == 2
+    _one_error_line(capsys)
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("budget", [0, -5])
+def test_reconstruct_splat_budget_below_one_is_rejected(budget: int) -> None:
+    """Fusion grows its voxel until the splat count fits the budget: < 1 never fits (hang)."""
+    from generators.reconstruct.pipeline import ReconstructOptions
+
+    with pytest.raises(ValueError, match="max-splats"):
+        ReconstructOptions(max_points=budget).validate()
+
+
+def test_reconstruct_non_finite_intrinsics_are_rejected() -> None:
+    from generators.reconstruct.pipeline import ReconstructOptions
+
+    with pytest.raises(ValueError, match="finite"):
+        ReconstructOptions(intrinsics=(float("nan"), 500.0, 320.0, 240.0)).validate()
