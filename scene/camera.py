@@ -13,6 +13,9 @@ from typing import Any
 
 import numpy as np
 
+#: largest camera coordinate look_at accepts (scene.io treats bigger values as corrupt too)
+_MAX_COORD = 1e30
+
 
 @dataclass
 class Camera:
@@ -46,7 +49,13 @@ class Camera:
     ) -> "Camera":
         """Camera at `eye` looking at `target` with vertical field of view `fov_y_deg`."""
         eye = np.asarray(eye, np.float64)
-        fwd = np.asarray(target, np.float64) - eye
+        target = np.asarray(target, np.float64)
+        for what, v in (("eye", eye), ("look-at point", target)):
+            if not (np.all(np.isfinite(v)) and np.abs(v).max() <= _MAX_COORD):
+                # beyond this the axes overflow to NaN and the render is silently black
+                raise ValueError(f"camera {what} must be finite numbers up to {_MAX_COORD:g}; "
+                                 f"got {v.tolist()}")
+        fwd = target - eye
         if np.linalg.norm(fwd) < 1e-12:
             raise ValueError("eye and look-at point coincide")
         fwd /= np.linalg.norm(fwd)

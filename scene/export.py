@@ -462,14 +462,18 @@ def sample_equirect(pano: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarra
     return out.astype(pano.dtype).reshape(x.shape + pano.shape[2:])
 
 
+#: largest cube face: its float64 direction grid alone is 1.6 GB at this size
+MAX_FACE_SIZE = 8192
+
+
 def equirect_to_cube(pano: np.ndarray, face_size: int | None = None) -> dict[str, np.ndarray]:
     """Six cube faces (face_size², same dtype/channels) from an equirect panorama."""
     pano = np.asarray(pano)
     if pano.ndim not in (2, 3) or pano.shape[1] != 2 * pano.shape[0]:
         raise ValueError(f"panorama must be an image with width = 2 x height; got {pano.shape}")
     size = int(face_size or pano.shape[0] // 2)
-    if size < 1:
-        raise ValueError("cube face size must be at least 1 pixel")
+    if not 1 <= size <= MAX_FACE_SIZE:
+        raise ValueError(f"cube face size must be 1..{MAX_FACE_SIZE} pixels, got {size}")
     h, w = pano.shape[:2]
     faces = {}
     for name, d in cube_face_directions(size).items():
@@ -495,6 +499,8 @@ def _png_bytes(img: np.ndarray) -> bytes:
 def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
                     face_size: int | None = None) -> list[Path]:
     """Write the equirect PNG and six cube faces `<stem>_<face>.png` beside it."""
+    if Path(out_png).suffix.lower() != ".png":
+        raise ValueError(f"the panorama is written as PNG: name it .png, got {out_png}")
     if isinstance(pano, (str, Path)):
         import cv2
 

@@ -125,3 +125,27 @@ def test_reconstruct_non_finite_intrinsics_are_rejected() -> None:
 
     with pytest.raises(ValueError, match="finite"):
         ReconstructOptions(intrinsics=(float("nan"), 500.0, 320.0, 240.0)).validate()
+
+
+def test_camera_far_beyond_any_scene_is_a_clear_error() -> None:
+    """--eye 1e308: the axes overflowed to NaN and render wrote a black PNG, exit 0."""
+    from scene.camera import Camera
+
+    with pytest.raises(ValueError, match="camera eye"):
+        Camera.look_at((1e308, 0, 0), (0, 0, 0), 60, 64, 64)
+    with pytest.raises(ValueError, match="look-at"):
+        Camera.look_at((0, 0, 0), (0, float("inf"), 0), 60, 64, 64)
+    cam = Camera.look_at((1e6, 0, 0), (0, 0, 0), 60, 64, 64)  # far but fine
+    assert np.all(np.isfinite(cam.R)) and np.all(np.isfinite(cam.t))
+
+
+def test_panorama_export_rejects_huge_faces_and_non_png(tmp_path: Path) -> None:
+    """--face-size 100000000 died in numpy with a MemoryError traceback."""
+    from scene.export import export_panorama
+
+    pano = np.zeros((32, 64, 3), np.uint8)
+    with pytest.raises(ValueError, match="face size"):
+        export_panorama(pano, tmp_path / "p.png", face_size=100_000_000)
+    with pytest.raises(ValueError, match=".png"):
+        export_panorama(pano, tmp_path / "p.txt", face_size=8)
+    assert list(tmp_path.iterdir()) == []
