@@ -175,6 +175,10 @@ def centripetal_catmull_rom(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: 
 
 
 # ------------------------------------------------------------------------ the path
+#: longest camera path accepted, seconds
+MAX_DURATION_S = 24 * 3600.0
+
+
 class CameraPath:
     """Keyframes sorted by time, sampled smoothly at any time or frame rate."""
 
@@ -192,6 +196,9 @@ class CameraPath:
         times = np.array([k.time for k in kfs])
         if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
             raise ValueError("keyframe times must be finite and all different")
+        if times[-1] - times[0] > MAX_DURATION_S:  # frame_times would allocate without end
+            raise ValueError(f"a camera path may last at most {MAX_DURATION_S:g} s (24 h); "
+                             f"this one lasts {times[-1] - times[0]:g} s")
         for k in kfs:
             if not (np.all(np.isfinite(k.position)) and math.isfinite(k.yaw)
                     and math.isfinite(k.pitch)):

@@ -149,3 +149,14 @@ def test_panorama_export_rejects_huge_faces_and_non_png(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match=".png"):
         export_panorama(pano, tmp_path / "p.txt", face_size=8)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_camera_path_of_absurd_duration_is_a_clear_error() -> None:
+    """A keyframe at t=1e300 ended in numpy's 'Maximum allowed size exceeded'."""
+    from scene.campath import CameraPath, Keyframe
+
+    kfs = [Keyframe(np.zeros(3), 0.0, 0.0, 60.0, 0.0), Keyframe(np.ones(3), 0.5, 0.0, 60.0, 1e300)]
+    with pytest.raises(ValueError, match="at most"):
+        CameraPath(kfs)
+    ok = CameraPath([kfs[0], Keyframe(np.ones(3), 0.5, 0.0, 60.0, 2.0)])
+    assert len(ok.frame_times(10)) == 21
