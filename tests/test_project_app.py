@@ -262,3 +262,19 @@ def test_export_and_video_dialog_values(env, qtbot):
     vd.size.setCurrentText("641x360")
     with pytest.raises(ValueError, match="even"):
         vd.values()
+
+
+def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, monkeypatch):
+    from PyQt6.QtWidgets import QFileDialog
+
+    new_window, _ = env
+    win = new_window()
+    win.set_world(room_world())
+    ext = win.project_ext
+    assert ext.suggested_path(".ply", "scene.ply").endswith("scene.ply")  # no project yet
+    win.set_world(room_world(), tmp_path / "trip.wander")
+    asked: list[str] = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]))
+    ext.export_dialog()
+    assert asked == [str(tmp_path / "trip.ply")]

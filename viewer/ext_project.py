@@ -164,6 +164,12 @@ class ProjectExtension(QObject):
         p = getattr(self.win, "path", None)
         return Path(p) if p is not None and Path(p).suffix.lower() == proj.EXTENSION else None
 
+    def suggested_path(self, suffix: str, fallback: str) -> str:
+        """Default for a save dialog: beside the open project and named after it
+        (`trip.wander` -> `trip<suffix>`), else `fallback` in the home folder."""
+        p = self.project_path
+        return str(p.with_name(p.stem + suffix)) if p is not None else str(Path.home() / fallback)
+
     # ================================================================= saving
     def save(self, path: str | Path | None = None, on_saved: Any = None) -> Any:
         """Save to the current project (or `path`); asks for a name when there is none."""
@@ -340,7 +346,7 @@ class ProjectExtension(QObject):
         if self.win.world.is_empty():
             self.win.show_status("Nothing to export: open or create a world first")
             return
-        path, filt = QFileDialog.getSaveFileName(self.win, "Export", str(Path.home() / "scene.ply"),
+        path, filt = QFileDialog.getSaveFileName(self.win, "Export", self.suggested_path(".ply", "scene.ply"),
                                                  EXPORT_FILTERS)
         if not path:
             return
@@ -377,7 +383,8 @@ class ProjectExtension(QObject):
             self.win.show_status("This world has no panorama to export", 6000)
             return
         path, _ = QFileDialog.getSaveFileName(self.win, "Export panorama",
-                                              str(Path.home() / "panorama.png"), "PNG (*.png)")
+                                              self.suggested_path("_panorama.png", "panorama.png"),
+                                              "PNG (*.png)")
         if path:
             self.win.run_job("Exporting panorama", lambda p, c: export_panorama(pano, path),
                              lambda files: self.win.show_status(
@@ -464,7 +471,8 @@ class ProjectExtension(QObject):
             self.win.show_status("No camera path yet: record one or add keyframes (K)", 6000)
             return
         path, _ = QFileDialog.getSaveFileName(self.win, "Save camera path",
-                                              str(Path.home() / "path.json"), "JSON (*.json)")
+                                              self.suggested_path("_path.json", "path.json"),
+                                              "JSON (*.json)")
         if path:
             self.path.save(path)
 
@@ -553,7 +561,7 @@ class ProjectExtension(QObject):
                                         "Make a camera path first: Create > Camera Path > Record "
                                         "While Walking, or add keyframes with K.")
                 return
-        dlg = VideoDialog(self.win, self.path)
+        dlg = VideoDialog(self.win, self.path, self.suggested_path(".mp4", "flythrough.mp4"))
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
@@ -616,9 +624,10 @@ class ExportOptionsDialog(QDialog):
 class VideoDialog(QDialog):
     """Resolution, frame rate and output file for Render Video."""
 
-    def __init__(self, parent: QWidget, path: CameraPath) -> None:
+    def __init__(self, parent: QWidget, path: CameraPath, out: str | None = None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Render video")
+        self.setMinimumWidth(460)  # room for the output path
         form = QFormLayout(self)
         self.size = QComboBox()
         self.size.setEditable(True)
@@ -628,7 +637,7 @@ class VideoDialog(QDialog):
         self.fps.setRange(1, 120)
         self.fps.setValue(30)
         form.addRow("Frames per second", self.fps)
-        self.out = QLineEdit(str(Path.home() / "flythrough.mp4"))
+        self.out = QLineEdit(out or str(Path.home() / "flythrough.mp4"))
         browse = QPushButton("…")
         browse.clicked.connect(self._browse)
         row = QHBoxLayout()
