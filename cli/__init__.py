@@ -60,6 +60,10 @@ def run_cli(argv: list[str]) -> int:
     except (SceneFormatError, InvalidSceneError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except MemoryError:
+        print("error: not enough memory for this job; try smaller sizes or fewer splats",
+              file=sys.stderr)
+        return 2
     except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
         print(f"error: {_os_error_line(exc)}", file=sys.stderr)
         return 2

@@ -160,3 +160,28 @@ def test_camera_path_of_absurd_duration_is_a_clear_error() -> None:
         CameraPath(kfs)
     ok = CameraPath([kfs[0], Keyframe(np.ones(3), 0.5, 0.0, 60.0, 2.0)])
     assert len(ok.frame_times(10)) == 21
+
+
+def test_object_import_sample_count_is_bounded(tmp_path: Path) -> None:
+    """--samples 999999999999 died with a 7 TiB MemoryError traceback."""
+    from generators.objects.pipeline import MAX_SAMPLES, ObjectRequest
+
+    req = ObjectRequest(backend="import", input=tmp_path / "m.glb", samples=999_999_999_999)
+    with pytest.raises(ValueError, match="samples"):
+        req.check()
+    ObjectRequest(backend="import", input=tmp_path / "m.glb", samples=MAX_SAMPLES).check()
+
+
+def test_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture) -> None:
+    """A job that runs out of memory says so in one line (exit 2), not a numpy traceback."""
+    import cli.cmd_info as cmd
+
+    def boom(args):  # noqa: ANN001, ANN202
+        raise MemoryError("Unable to allocate 7.28 TiB")
+
+    monkeypatch.setattr(cmd, "run", boom)
+    from cli import run_cli
+
+    assert run_cli(["info", "whatever.ply"]) == 2
+    assert "memory" in _one_error_line(capsys)

@@ -21,6 +21,8 @@ from .segment_classical import Segmentation, load_image, parse_box, segment_clas
 
 BACKENDS = ("classical", "multiview", "import")
 SEGMENTERS = ("classical", "neural")
+#: most splats sampled on an imported mesh (beyond, memory runs out before anything is written)
+MAX_SAMPLES = 10_000_000
 
 
 @dataclass
@@ -63,11 +65,11 @@ class ObjectRequest:
             raise ValueError("the neural segmenter needs --sam PATH: a segment-anything checkpoint "
                              "(sam_vit_b_01ec64.pth) or a transformers SAM folder (facebook/sam-vit-base)")
         if not 0 < self.height < 1e6:
-            raise ValueError(f"height must be positive, got {self.height}")
+            raise ValueError(f"height must be more than 0 and less than 1e6, got {self.height}")
         if not 1 <= self.steps <= 500:
             raise ValueError(f"steps must be 1..500, got {self.steps}")
-        if self.samples < 100:
-            raise ValueError(f"samples must be at least 100, got {self.samples}")
+        if not 100 <= self.samples <= MAX_SAMPLES:
+            raise ValueError(f"samples must be 100..{MAX_SAMPLES}, got {self.samples}")
 
     def options(self) -> dict[str, Any]:
         """JSON-able options recorded in the object's provenance."""
