@@ -185,3 +185,13 @@ def test_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch,
 
     assert run_cli(["info", "whatever.ply"]) == 2
     assert "memory" in _one_error_line(capsys)
+
+
+def test_reconstruction_side_folders_get_the_usual_mode(tmp_path: Path, umask_022: int) -> None:
+    """SCENE_cameras/ and SCENE_depth/ came from mkdtemp and stayed 0700."""
+    from generators.reconstruct.pipeline import _replace_dir
+
+    src = tmp_path / ".tmp-src"
+    src.mkdir(mode=0o700)
+    _replace_dir(src, tmp_path / "scene_depth")
+    assert (tmp_path / "scene_depth").stat().st_mode & 0o777 == 0o755

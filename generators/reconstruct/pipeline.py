@@ -298,6 +298,9 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
+    from scene.io._common import default_dir_mode
+
+    os.chmod(src, default_dir_mode())  # src came from mkdtemp (0700)
     if dst.exists():
         old = dst.with_name(f".{dst.name}.old-{os.getpid()}-{time.time_ns()}")
         os.replace(dst, old)

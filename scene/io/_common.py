@@ -24,6 +24,13 @@ def default_file_mode() -> int:
     return 0o666 & ~mask
 
 
+def default_dir_mode() -> int:
+    """0o777 minus the process umask: what mkdir() gives a new folder (mkdtemp gives 0700)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o777 & ~mask
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on success it replaces `path`, on error it vanishes.
