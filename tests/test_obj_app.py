@@ -156,6 +156,26 @@ def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # n
     assert (np.abs(after - before).max(axis=2) > 30).mean() > 0.01
 
 
+def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(window, qtbot,
+                                                                     tmp_path) -> None:  # noqa: ANN001
+    import trimesh
+
+    from generators.objects.pipeline import generate_object
+    from test_navigation import room_cloud
+
+    w = World()
+    w.add_layer(Layer("room", room_cloud(size=8.0, spacing=0.1, wall_z=-2.0)))
+    window.set_world(w)
+    mesh_path = tmp_path / "box.glb"
+    trimesh.creation.box((1, 1, 1)).export(str(mesh_path))
+    res = generate_object(ObjectRequest(backend="import", input=mesh_path, samples=2000))
+    tools = window.extensions["objects_tools"]
+    lay = tools.insert_result(res, (np.array([0.0, 1.6, 1.0]), np.array([0.0, 0.0, -1.0])))
+    lo, hi = lay.world_bounds()
+    assert abs(lo[1]) < 0.05            # on the floor, not hung on the wall at eye height
+    assert -2.0 < lo[2] and hi[2] < -0.5  # just in front of the wall it was pointed at
+
+
 def test_segment_dialog_box_preview_and_request(qtbot, x_display, tmp_path) -> None:  # noqa: ANN001
     import cv2
     from PyQt6.QtCore import QPoint

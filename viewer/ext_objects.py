@@ -22,8 +22,8 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
-from generators.objects.place import (duplicate_layer, insert_object, move_layer, placement_transform,
-                                      rotate_layer, scale_layer, snap_to_ground)
+from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
+                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
 from scene.world import Layer, SetTransform
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
@@ -157,6 +157,14 @@ class ObjectTools:
         dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
         size = float(np.clip(0.25 * dist, 0.05, 3.0))   # a quarter of the distance: easy to see
         m[:3, :3] *= size
+        d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
+        if hit is not None and d[1] > -0.1:
+            # Looking level or up, the view centre meets a wall (or something overhead), not
+            # a floor: stand the object on the ground just in front of it, not hung in it.
+            front = hit.point - d * min(0.6 * size, 0.5 * dist)
+            below = pick_surface(world, front, np.array([0.0, -1.0, 0.0]))
+            if below is not None:
+                m[:3, 3] = below.point
         data = res.data
         gain = 1.0
         if match_light:
