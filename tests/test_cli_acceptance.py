@@ -195,3 +195,17 @@ def test_reconstruction_side_folders_get_the_usual_mode(tmp_path: Path, umask_02
     src.mkdir(mode=0o700)
     _replace_dir(src, tmp_path / "scene_depth")
     assert (tmp_path / "scene_depth").stat().st_mode & 0o777 == 0o755
+
+
+def test_stitch_focal_refinement_cannot_run_off_to_zero_fov() -> None:
+    """Side-by-side crops with no FOV given: the focal refinement drifted to 171010 px
+    (0.13°), nothing landed on the panorama and the user got 'no known pixels'."""
+    import skimage.data
+
+    from generators.panorama.stitch import stitch_photos
+
+    a = skimage.data.astronaut().astype(np.float32) / 255
+    crops = [np.ascontiguousarray(a[40:440, 20 + 25 * i:420 + 25 * i]) for i in range(2)]
+    _, known, meta = stitch_photos(crops, [65.0, 65.0], 128, fov_known=False)
+    assert 20.0 - 1e-3 <= meta["reference_fov_x_deg"] <= 150.0
+    assert known.mean() > 0.002

@@ -26,6 +26,10 @@ MATCH_SIDE = 900       # photos are matched at this size (longer side, pixels)
 MIN_INLIERS = 15
 
 
+#: plausible horizontal FOV of a photo, degrees, when it is estimated from the overlaps
+_MIN_FOV, _MAX_FOV = 20.0, 150.0
+
+
 def _gray_u8(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     import cv2
 
@@ -194,7 +198,7 @@ def stitch_photos(
         if est:
             rel = float(np.median(est))
             fov_est = math.degrees(2 * math.atan(0.5 / rel))
-            if 20.0 <= fov_est <= 150.0:
+            if _MIN_FOV <= fov_est <= _MAX_FOV:
                 focals = [rel * im.shape[1] for im in images]
                 focal_source = "overlaps"
     Ks = [np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
@@ -310,8 +314,19 @@ def _refine(rots: list[np.ndarray], focals: list[float], images: Sequence[np.nda
         return np.concatenate(out)
 
     x0 = np.zeros(3 * (n - 1) + (1 if refine_focal else 0))
+    bounds = (-np.inf, np.inf)
+    if refine_focal:
+        # Ray differences shrink as the focal grows, so an unbounded focal scale can run
+        # off towards a ~0° field of view (nothing left on the panorama). Keep the
+        # reference photo's FOV within the plausible window the estimate uses too.
+        w0 = images[0].shape[1]
+        lo = math.log(0.5 * w0 / math.tan(math.radians(_MAX_FOV) / 2) / focals[0])
+        hi = math.log(0.5 * w0 / math.tan(math.radians(_MIN_FOV) / 2) / focals[0])
+        lb, ub = np.full(len(x0), -np.inf), np.full(len(x0), np.inf)
+        lb[-1], ub[-1] = min(lo, 0.0), max(hi, 0.0)
+        bounds = (lb, ub)
     try:
-        sol = least_squares(resid, x0, loss="huber", f_scale=0.003, max_nfev=60)
+        sol = least_squares(resid, x0, bounds=bounds, loss="huber", f_scale=0.003, max_nfev=60)
         return unpack(sol.x)
     except (ValueError, np.linalg.LinAlgError):  # pragma: no cover - keep the chained estimate
         return rots, focals
