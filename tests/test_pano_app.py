@@ -104,3 +104,20 @@ def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path)
     qtbot.waitUntil(lambda: job.state == "cancelled", timeout=5000)
     qtbot.wait(200)
     assert window.world is before
+
+
+def test_folder_browse_buttons_fit_their_text(window, qtbot, tmp_path: Path) -> None:
+    from PyQt6.QtWidgets import QApplication, QPushButton
+
+    from viewer.ext_panorama import NewWorldDialog
+    from viewer.style import apply_theme
+
+    apply_theme(QApplication.instance())  # the theme's padding is what squeezed the "…"
+    dlg = NewWorldDialog(window, [tmp_path / "a.jpg"])
+    qtbot.addWidget(dlg)
+    dlg.show()
+    qtbot.waitExposed(dlg)
+    buttons = [b for b in dlg.findChildren(QPushButton) if b.text() == "…"]
+    assert buttons
+    for b in buttons:
+        assert b.sizeHint().width() <= b.width(), "the '…' is elided"

@@ -75,6 +75,7 @@ class _FolderField(QWidget):
         self.edit = QLineEdit(self)
         self.edit.setPlaceholderText("local model folder")
         btn = QPushButton("…", self)
+        btn.setObjectName("browse")  # narrow padding: the theme's 14 px would elide the "…"
         btn.setFixedWidth(32)
         btn.clicked.connect(lambda: self._pick(title))
         lay = QHBoxLayout(self)

@@ -134,6 +134,7 @@ class ReconstructDialog(QDialog):
         self.save_to = QLineEdit()
         self.save_to.setPlaceholderText("optional: also save scene.ply + cameras + depth maps")
         btn = QPushButton("…")
+        btn.setObjectName("browse")  # narrow padding: the theme's 14 px would elide the "…"
         btn.setFixedWidth(32)
         btn.clicked.connect(self._pick_save)
         row.addWidget(self.save_to)
