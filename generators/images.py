@@ -168,6 +168,19 @@ def _to_array(img: Any, p: Path) -> tuple[np.ndarray, float]:
         raise SceneFormatError(p, f"cannot convert image mode {mode!r} to RGB: {exc}") from None
 
 
+def upright_by_exif(a: np.ndarray, path: str | Path) -> np.ndarray:
+    """Turn (H, W[, C]) pixels decoded without EXIF handling (e.g. OpenCV's
+    IMREAD_UNCHANGED) upright by the file's orientation tag, as `load_image` does."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as img:
+            orientation = int(read_exif(img).get(_ORIENTATION, 1) or 1)
+    except (OSError, ValueError, SyntaxError):
+        return a
+    return _apply_orientation(a, orientation)
+
+
 def _apply_orientation(a: np.ndarray, orientation: int) -> np.ndarray:
     """Apply the EXIF orientation tag (1..8) so the image (H, W[, C]) is upright."""
     if orientation == 2:

@@ -209,3 +209,23 @@ def test_stitch_focal_refinement_cannot_run_off_to_zero_fov() -> None:
     _, known, meta = stitch_photos(crops, [65.0, 65.0], 128, fov_known=False)
     assert 20.0 - 1e-3 <= meta["reference_fov_x_deg"] <= 150.0
     assert known.mean() > 0.002
+
+
+def test_object_photo_is_upright_by_exif(tmp_path: Path) -> None:
+    """A portrait phone photo (EXIF orientation 6) came out sideways in `object` (OpenCV's
+    IMREAD_UNCHANGED ignores EXIF) while panorama/world/reconstruct turned it upright."""
+    from PIL import Image
+
+    from generators.images import load_image as load_upright
+    from generators.objects.segment_classical import load_image
+
+    rng = np.random.default_rng(1)
+    img = Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8))
+    ex = img.getexif()
+    ex[0x0112] = 6  # rotate 90° clockwise to view
+    p = tmp_path / "portrait.png"
+    img.save(p, exif=ex.tobytes())
+    rgb, alpha = load_image(p)
+    assert rgb.shape == (60, 40, 3) and alpha is None
+    ref = load_upright(p, max_side=None).rgb
+    assert np.abs(ref * 255 - rgb).max() < 1

@@ -47,7 +47,11 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
     if img is None:
         raise SceneFormatError(p, "not a readable image (PNG, JPEG, WebP, TIFF...)")
-    return split_alpha(_to_uint8(img, p), bgr=True)
+    from generators.images import upright_by_exif
+
+    # IMREAD_UNCHANGED keeps alpha but ignores EXIF: a portrait phone photo came out
+    # sideways, with --box/--point read in a frame the user never sees
+    return split_alpha(upright_by_exif(_to_uint8(img, p), p), bgr=True)
 
 
 def split_alpha(img: np.ndarray, bgr: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
