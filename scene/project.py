@@ -38,6 +38,7 @@ from .errors import InvalidSceneError, SceneFormatError
 from .export import atomic_write, ply_bytes, read_ply_bytes
 from .gaussians import GaussianCloud
 from .mesh import Mesh
+from .rotations import decompose_similarity
 from .world import Bookmark, Layer, World, reserve_layer_ids
 
 FORMAT_NAME = "wander-project"
@@ -518,9 +519,16 @@ def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str]
             warnings.append(f"layer {name!r}: its source record is unreadable; dropped")
             source = {}
         kind = entry.get("kind", "world")
+        transform = np.asarray(entry.get("transform", np.eye(4).tolist()), np.float64)
+        try:
+            decompose_similarity(transform)
+        except ValueError as exc:  # NaN / singular / sheared: every view and export breaks
+            warnings.append(f"layer {name!r}: its transform is invalid ({exc}); "
+                            "reset to identity")
+            transform = np.eye(4)
         layer = Layer(name=name, data=data, kind=kind if kind in ("world", "object", "mesh") else
                       ("mesh" if isinstance(data, Mesh) else "object"),
-                      transform=np.asarray(entry.get("transform", np.eye(4).tolist()), np.float64),
+                      transform=transform,
                       visible=entry.get("visible", True) is not False, id=int(entry["id"]),
                       source=source)
     except SceneFormatError as exc:

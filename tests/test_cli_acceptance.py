@@ -229,3 +229,34 @@ def test_object_photo_is_upright_by_exif(tmp_path: Path) -> None:
     assert rgb.shape == (60, 40, 3) and alpha is None
     ref = load_upright(p, max_side=None).rgb
     assert np.abs(ref * 255 - rgb).max() < 1
+
+
+@pytest.mark.parametrize("bad", [np.full((4, 4), np.nan), np.diag([0.0, 0.0, 0.0, 1.0]),
+                                 np.diag([1.0, 2.0, 3.0, 1.0])])
+def test_project_with_a_broken_layer_transform_opens_with_a_warning(tmp_path: Path,
+                                                                    bad: np.ndarray) -> None:
+    """A NaN/singular/sheared transform in the manifest loaded as is: render then failed
+    on a NaN default view and export on 'transform must be finite', naming no layer."""
+    import json
+    import zipfile
+
+    from scene.project import load_project, save_project
+    from scene.world import Layer, World
+
+    w = World()
+    w.add_layer(Layer("base", random_cloud(50, seed=4)))
+    good = tmp_path / "good.wander"
+    save_project(w, good)
+    broken = tmp_path / "broken.wander"
+    with zipfile.ZipFile(good) as zin, zipfile.ZipFile(broken, "w") as zout:
+        for item in zin.infolist():
+            body = zin.read(item.filename)
+            if item.filename == "manifest.json":
+                man = json.loads(body)
+                man["layers"][0]["transform"] = bad.tolist()
+                body = json.dumps(man).encode()  # NaN is written as the NaN literal
+            zout.writestr(item, body)
+    world, warnings = load_project(broken)
+    assert any("transform is invalid" in m and "'base'" in m for m in warnings), warnings
+    assert np.array_equal(world.layers[0].transform, np.eye(4))
+    assert np.all(np.isfinite(world.bounds()[0]))
