@@ -111,6 +111,8 @@ def scene_cloud(world: World, layer: str | int | None = None,
         if lay.is_mesh:
             raise ValueError(f"layer {lay.name!r} is a mesh; export it as glb or obj")
         cloud = lay.baked()
+    if len(cloud) == 0:  # e.g. every layer of a damaged project was skipped on load
+        raise ValueError("nothing to export: the scene has no visible splat layer")
     out = apply_options(cloud, options)
     if len(out) == 0:
         raise ValueError("nothing to export: no visible splats left after the options "

@@ -260,3 +260,16 @@ def test_project_with_a_broken_layer_transform_opens_with_a_warning(tmp_path: Pa
     assert any("transform is invalid" in m and "'base'" in m for m in warnings), warnings
     assert np.array_equal(world.layers[0].transform, np.eye(4))
     assert np.all(np.isfinite(world.bounds()[0]))
+
+
+def test_export_of_a_scene_without_splats_does_not_blame_the_options() -> None:
+    """A project whose only layer was skipped on load said 'check --crop / --min-opacity'."""
+    from scene.export import scene_cloud
+    from scene.world import Layer, World
+
+    with pytest.raises(ValueError, match="no visible splat layer"):
+        scene_cloud(World())
+    w = World()
+    w.add_layer(Layer("hidden", random_cloud(20, seed=5), visible=False))
+    with pytest.raises(ValueError, match="no visible splat layer"):
+        scene_cloud(w)
