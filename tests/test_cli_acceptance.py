@@ -273,3 +273,10 @@ def test_export_of_a_scene_without_splats_does_not_blame_the_options() -> None:
     w.add_layer(Layer("hidden", random_cloud(20, seed=5), visible=False))
     with pytest.raises(ValueError, match="no visible splat layer"):
         scene_cloud(w)
+
+
+def test_wrong_kind_for_a_format_reads_well(tmp_path: Path) -> None:
+    from scene.io import save
+
+    with pytest.raises(ValueError, match="glb holds meshes; cannot write a Gaussian cloud"):
+        save(random_cloud(10, seed=6), tmp_path / "x.glb")

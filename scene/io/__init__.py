@@ -180,7 +180,8 @@ def save(obj: GaussianCloud | Mesh, path: str | Path, format: str | None = None,
     want = GaussianCloud if spec.kind == "cloud" else Mesh
     if not isinstance(obj, want):
         what = "a mesh" if isinstance(obj, Mesh) else "a Gaussian cloud"
-        raise ValueError(f"{fmt} holds {spec.kind}s; cannot write {what} as {fmt}")
+        holds = "Gaussian splats" if spec.kind == "cloud" else "meshes"
+        raise ValueError(f"{fmt} holds {holds}; cannot write {what} as {fmt}")
     spec.writer(obj, path, **options)
 
 
