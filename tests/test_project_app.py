@@ -278,3 +278,34 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
                         staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]))
     ext.export_dialog()
     assert asked == [str(tmp_path / "trip.ply")]
+
+
+def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_path, monkeypatch):
+    import scene.io
+
+    new_window, _ = env
+    win = new_window()
+    win.set_world(room_world())
+    ext = win.project_ext
+    other = tmp_path / "other.ply"
+    scene.io.save(room_cloud(size=2.0, spacing=0.2, wall_z=None), other)
+    win.world.layers[0].visible = False
+    win.world.emit("layers")  # an unsaved change
+    assert ext.dirty
+    answers: list[str] = []
+    monkeypatch.setattr(ext, "_ask_replace", lambda name: answers.pop(0))
+
+    answers.append("cancel")
+    assert win.open_path(other) is None
+    assert win.world.layers[0].name == "room" and not win.jobs.jobs
+
+    answers.append("save")
+    target = tmp_path / "kept.wander"
+    from PyQt6.QtWidgets import QFileDialog
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName",
+                        staticmethod(lambda *a, **k: (str(target), "")))
+    assert win.open_path(other) is not None
+    wait_jobs(qtbot, win)
+    assert target.exists() and load_project(target)[0].layers[0].name == "room"
+    assert win.world.layers[0].name != "room"  # the other file is open now

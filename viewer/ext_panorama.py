@@ -209,7 +209,7 @@ class PanoramaTools:
 
     def _ask(self, photos: list[Path], panorama: Path | None) -> None:
         dlg = NewWorldDialog(self.window, photos, panorama)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
+        if dlg.exec() == QDialog.DialogCode.Accepted and self.window.confirm_replace():
             self.start(dlg.request())
 
     def start(self, req: WorldRequest) -> Any:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QEvent, QObject, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QAction, QKeySequence
 from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                              QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
@@ -247,6 +247,58 @@ class ProjectExtension(QObject):
                     pass
         else:
             proj.discard_autosave(self.project_path, self.autosave_folder)
+
+    def confirm_replace(self, ask: Any = None) -> bool:
+        """Before another world replaces a changed one: Save / Discard / Cancel.
+
+        `ask(name) -> 'save'|'discard'|'cancel'` (default: a message box). Returns True when
+        the replacement may go ahead. Save writes the project before returning.
+        """
+        if not self.dirty or self.win.world.is_empty():
+            return True
+        name = self.project_path.name if self.project_path else "this world"
+        choice = (ask or self._ask_replace)(name)
+        if choice == "discard":
+            return True
+        if choice != "save":
+            return False
+        target = self.project_path
+        if target is None:
+            path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
+                                                  self.suggested_path("", "Untitled.wander"),
+                                                  "Wander projects (*.wander)")
+            if not path:
+                return False
+            target = Path(path)
+        if target.suffix.lower() != proj.EXTENSION:
+            target = target.with_suffix(proj.EXTENSION)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            proj.save_project(self._snapshot(), target)
+        except Exception as exc:  # noqa: BLE001 - say why and keep the world
+            QMessageBox.warning(self.win, "Save project", f"Could not save {target.name}: {exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        old_project = self.project_path
+        self.win.path = target
+        self.dirty = False
+        proj.discard_autosave(old_project, self.autosave_folder)
+        settings = getattr(self.win, "settings", None)
+        if settings is not None and hasattr(settings, "add_recent"):
+            settings.add_recent(target)
+        if hasattr(self.win, "_update_title"):
+            self.win._update_title()
+        self.win.show_status(f"Saved {target.name}")
+        return True
+
+    def _ask_replace(self, name: str) -> str:
+        ans = QMessageBox.question(
+            self.win, "Unsaved changes", f"Save the changes to {name} before opening another world?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(ans, "cancel")
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         if obj is self.win and event.type() == QEvent.Type.Close and self.ask_on_close \

@@ -227,7 +227,7 @@ class ReconstructTools:
 
     def ask(self, photos: list[Path], video: Path | None = None) -> None:
         dlg = ReconstructDialog(self.window, photos, video)
-        if dlg.exec() == QDialog.DialogCode.Accepted:
+        if dlg.exec() == QDialog.DialogCode.Accepted and self.window.confirm_replace():
             self.start(dlg.request())
 
     def start(self, req: ReconstructRequest) -> Any:

@@ -297,8 +297,17 @@ class MainWindow(QMainWindow):
     def select_layer(self, layer_id: int | None) -> None:
         self.outliner.select_layer(layer_id)
 
-    def open_path(self, path: str | Path) -> Job:
-        """Load a scene file or project in the background and show it."""
+    def confirm_replace(self) -> bool:
+        """True when the current world may be replaced (the project extension offers to save
+        unsaved changes first; False when the user cancels)."""
+        ext = getattr(self, "project_ext", None)
+        return ext is None or bool(ext.confirm_replace())
+
+    def open_path(self, path: str | Path) -> Job | None:
+        """Load a scene file or project in the background and show it (None: the user chose
+        to keep the current, changed world)."""
+        if not self.confirm_replace():
+            return None
         p = Path(path)
         return self.run_job(f"Opening {p.name}", lambda prog, cancel: load_scene_file(p, prog, cancel),
                             lambda res: self._opened(res, p),
