@@ -72,23 +72,47 @@ def run(args: argparse.Namespace) -> int:
                             crop=ex.parse_crop(args.crop) if args.crop else None,
                             min_opacity=args.min_opacity)
     world = load_scene(args.scene)
+    # everything that can fail is checked before the first file is written
+    pano = cams = None
+    if args.panorama:
+        pano = ex.find_panorama(world)
+        if pano is None:
+            raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+        if Path(args.panorama).suffix.lower() != ".png":
+            raise ValueError(f"--panorama is written as PNG: name it .png, got {args.panorama}")
+        folder = Path(args.panorama).parent
+        if not folder.is_dir():
+            raise ValueError(f"folder {folder} does not exist")
+        if args.face_size is not None and not 1 <= args.face_size <= ex.MAX_FACE_SIZE:
+            raise ValueError(f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}")
+    if args.cameras:
+        w, h = _camera_size(args.camera_size)
+        cams = ex.scene_cameras(world, w, h)
+        if not cams:
+            raise ValueError("no cameras to export (add bookmarks or a camera path)")
+        if Path(args.cameras).is_file():
+            raise ValueError(f"--cameras {args.cameras}: is a file, not a folder")
     if args.out:
         info = ex.export_world(world, args.out, args.format, layer=args.layer, options=opts)
         what = (f"{info['splats']} splats, SH degree {info['sh_degree']}" if "splats" in info
                 else f"{info['vertices']} vertices, {info['faces']} faces")
         print(f"wrote {info['path']} ({info['format']}: {what})")
-    if args.panorama:
-        pano = ex.find_panorama(world)
-        if pano is None:
-            raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+    if pano is not None:
         files = ex.export_panorama(pano, args.panorama, args.face_size)
         print(f"wrote {files[0]} and {len(files) - 1} cube faces")
-    if args.cameras:
-        from generators.video import parse_size
-
-        w, h = parse_size(args.camera_size)
-        cams = ex.scene_cameras(world, w, h)
+    if cams is not None:
         files = ex.export_cameras(cams, args.cameras)
         print(f"wrote {len(cams)} cameras to {Path(args.cameras)} "
               f"({', '.join(f.name for f in files)})")
     return 0
+
+
+def _camera_size(text: str) -> tuple[int, int]:
+    """'WxH' -> (w, h) for bookmark cameras: any size 1..16384 (no video constraints)."""
+    try:
+        w, h = (int(v) for v in text.lower().replace(" ", "").split("x"))
+    except ValueError:
+        raise ValueError(f"--camera-size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+    if not (0 < w <= 16384 and 0 < h <= 16384):
+        raise ValueError(f"--camera-size must be 1..16384 pixels a side, got {text!r}")
+    return w, h

@@ -280,3 +280,37 @@ def test_wrong_kind_for_a_format_reads_well(tmp_path: Path) -> None:
 
     with pytest.raises(ValueError, match="glb holds meshes; cannot write a Gaussian cloud"):
         save(random_cloud(10, seed=6), tmp_path / "x.glb")
+
+
+@pytest.mark.parametrize("extra", [["--panorama", "p.png"], ["--cameras", "cams"],
+                                   ["--cameras", "cams", "--camera-size", "0x5"]])
+def test_export_checks_every_output_before_writing_any(tmp_path: Path, extra: list[str],
+                                                       capsys: pytest.CaptureFixture) -> None:
+    """`export scene --out a.ply --panorama p.png` on a scene with no panorama (or no
+    cameras) wrote a.ply, then failed: a half-done command."""
+    from cli import run_cli
+    from scene.io import save
+
+    scene = tmp_path / "s.ply"
+    save(random_cloud(30, seed=7), scene)
+    out = tmp_path / "a.ply"
+    args = [a if not a.endswith((".png", "cams")) else str(tmp_path / a) for a in extra]
+    assert run_cli(["export", str(scene), "--out", str(out), *args]) == 2
+    _one_error_line(capsys)
+    assert not out.exists()
+
+
+def test_export_bookmark_cameras_may_have_odd_sizes(tmp_path: Path) -> None:
+    """--camera-size went through the video parser: 1921x1081 failed 'must be even for H.264'."""
+    from cli import run_cli
+    from scene.project import save_project
+    from scene.world import Bookmark, Layer, World
+
+    w = World()
+    w.add_layer(Layer("base", random_cloud(30, seed=8)))
+    w.bookmarks.append(Bookmark("a", [0, 0, 5], 0, 0, 60))
+    p = tmp_path / "p.wander"
+    save_project(w, p)
+    assert run_cli(["export", str(p), "--cameras", str(tmp_path / "c"),
+                    "--camera-size", "1921x1081"]) == 0
+    assert "1921 1081" in (tmp_path / "c" / "cameras.txt").read_text()
