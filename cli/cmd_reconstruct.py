@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
     opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
                               colmap_dir=args.colmap, depth_size=args.depth_size,
                               max_points=args.max_splats, refine_device=args.device)
-    from generators.reconstruct.pipeline import scene_format
+    from generators.reconstruct.pipeline import check_side_paths, scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work
+    check_side_paths(args.out, args.cameras_out)
     opts.validate()  # so do bad options (before sampling a video)
     with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
         if args.video is not None:

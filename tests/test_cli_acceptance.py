@@ -314,3 +314,28 @@ def test_export_bookmark_cameras_may_have_odd_sizes(tmp_path: Path) -> None:
     assert run_cli(["export", str(p), "--cameras", str(tmp_path / "c"),
                     "--camera-size", "1921x1081"]) == 0
     assert "1921 1081" in (tmp_path / "c" / "cameras.txt").read_text()
+
+
+@pytest.mark.parametrize("target", ["file", "folder"])
+def test_reconstruct_never_replaces_a_users_file_or_folder(tmp_path: Path, target: str) -> None:
+    """`--cameras-out` names a folder that save_result replaces whole: pointed at a user's
+    file it hid it as .NAME.old-*, pointed at a user's folder it deleted everything there."""
+    from generators.reconstruct.pipeline import check_side_paths, save_result
+
+    mine = tmp_path / "mine"
+    if target == "file":
+        mine.write_text("precious")
+    else:
+        mine.mkdir()
+        (mine / "notes.txt").write_text("precious")
+    for call in (lambda: check_side_paths(tmp_path / "s.ply", mine),
+                 lambda: save_result(None, tmp_path / "s.ply", mine)):  # type: ignore[arg-type]
+        with pytest.raises(ValueError, match="file|other files"):
+            call()
+    assert (mine.read_text() if target == "file" else (mine / "notes.txt").read_text()) == "precious"
+    # an earlier result's folder may be replaced
+    prev = tmp_path / "prev"
+    prev.mkdir()
+    for name in ("cameras.txt", "images.txt", "points3D.txt"):
+        (prev / name).write_text("#")
+    assert check_side_paths(tmp_path / "s.ply", prev)["cameras"] == prev

@@ -247,6 +247,32 @@ def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
             "depth": Path(f"{stem}_depth"), "report": Path(f"{stem}_report.json")}
 
 
+#: what a side folder may already hold for `save_result` to replace it as a whole
+_CAMERA_FILES = {"cameras.txt", "images.txt", "points3D.txt"}
+_DEPTH_SUFFIXES = {".npy", ".png"}
+
+
+def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
+    """`side_paths`, refusing targets `save_result` must not replace: a file where a
+    folder goes, or a folder holding anything but an earlier result (the folder is
+    replaced whole, so `--cameras-out ~/Documents` would have deleted it)."""
+    paths = side_paths(out, cameras_out)
+    for key, allowed in (("cameras", lambda n: n in _CAMERA_FILES),
+                         ("depth", lambda n: Path(n).suffix.lower() in _DEPTH_SUFFIXES)):
+        p = paths[key]
+        if p.exists() and not p.is_dir():
+            raise ValueError(f"{p}: is a file; the {key} are written to a folder there")
+        if p.is_dir():
+            other = sorted(e.name for e in p.iterdir() if not (e.is_file() and allowed(e.name)))
+            if other:
+                raise ValueError(f"{p} already holds other files ({', '.join(other[:3])}"
+                                 f"{'...' if len(other) > 3 else ''}); it would be replaced "
+                                 f"whole: choose a new or empty folder")
+    if paths["report"].is_dir():
+        raise ValueError(f"{paths['report']}: is a folder, not a file")
+    return paths
+
+
 def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
     """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz by name), cameras
     (COLMAP text), depth maps (.npy + .png) and a report.
@@ -260,7 +286,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
 
     out = Path(out)
     fmt = scene_format(out)
-    paths = side_paths(out, cameras_out)
+    paths = check_side_paths(out, cameras_out)
     for p in (out.parent, paths["cameras"].parent):
         p.mkdir(parents=True, exist_ok=True)
     tmp_cams = Path(tempfile.mkdtemp(prefix=".cams-", dir=paths["cameras"].parent))
