@@ -339,3 +339,32 @@ def test_reconstruct_never_replaces_a_users_file_or_folder(tmp_path: Path, targe
     for name in ("cameras.txt", "images.txt", "points3D.txt"):
         (prev / name).write_text("#")
     assert check_side_paths(tmp_path / "s.ply", prev)["cameras"] == prev
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
+def test_reading_a_named_pipe_fails_instead_of_hanging(tmp_path: Path) -> None:
+    """`info pipe.ply` blocked forever on open()."""
+    import threading
+
+    from scene.errors import SceneFormatError
+    from scene.io import load
+
+    fifo = tmp_path / "pipe.ply"
+    os.mkfifo(fifo)
+    got: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            load(fifo)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            got.append(exc)
+
+    t = threading.Thread(target=read, daemon=True)
+    t.start()
+    t.join(5)
+    if t.is_alive():  # unblock the reader so the test run can go on
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+        t.join(5)
+        pytest.fail("reading a named pipe blocked")
+    assert got and isinstance(got[0], SceneFormatError) and "regular file" in str(got[0])

@@ -95,6 +95,8 @@ def check_readable(path: Path) -> None:
         raise SceneFormatError(path, "file does not exist")
     if path.is_dir():
         raise SceneFormatError(path, "is a folder, not a file")
+    if not path.is_file():  # a pipe would block the read forever
+        raise SceneFormatError(path, "is not a regular file (a pipe or a device)")
 
 
 def finish_cloud(cloud: GaussianCloud, path: str | Path, fmt: str) -> GaussianCloud:
