@@ -23,8 +23,14 @@ def _command_names() -> list[str]:
 
 
 def is_command(word: str) -> bool:
-    """True when `word` names a subcommand (so main.py runs headless)."""
-    return word in _command_names()
+    """True when `word` names a subcommand (so main.py runs headless), or looks like a
+    mistyped one: a bare word that is no file (`rendr`) gets argparse's 'invalid choice'
+    line and exit code 2 instead of starting the app (which aborts without a display)."""
+    if word in _command_names():
+        return True
+    p = Path(word)
+    return bool(word) and not word.startswith("-") and not p.suffix and "/" not in word \
+        and "\\" not in word and not p.exists()
 
 
 def _load(name: str) -> ModuleType:

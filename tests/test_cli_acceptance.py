@@ -368,3 +368,20 @@ def test_reading_a_named_pipe_fails_instead_of_hanging(tmp_path: Path) -> None:
         t.join(5)
         pytest.fail("reading a named pipe blocked")
     assert got and isinstance(got[0], SceneFormatError) and "regular file" in str(got[0])
+
+
+def test_a_mistyped_command_is_an_invalid_choice_not_the_app(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch,
+                                                             capsys: pytest.CaptureFixture) -> None:
+    """`python main.py rendr x.ply` started the Qt app, which aborts (core dump) headless."""
+    from cli import is_command, run_cli
+
+    monkeypatch.chdir(tmp_path)
+    assert is_command("render") and is_command("rendr")
+    (tmp_path / "scenes").mkdir()
+    for app_arg in ("scene.ply", "scenes", "--no-demo", str(tmp_path / "x.wander")):
+        assert not is_command(app_arg), app_arg
+    with pytest.raises(SystemExit) as exc:
+        run_cli(["rendr", "x.ply"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'rendr'" in capsys.readouterr().err
