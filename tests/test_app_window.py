@@ -245,6 +245,9 @@ def test_rename_from_outliner_is_undoable(window, qtbot) -> None:
     assert a.name == "kitchen"
     window.undo()
     assert a.name == "room" and window.outliner.item_for(a.id).text(0) == "room"
+    assert window.statusBar().currentMessage() == "Undone: rename"  # says what was undone
+    window.redo()
+    assert window.statusBar().currentMessage() == "Redone: rename" and a.name == "kitchen"
 
 
 def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:
