@@ -64,6 +64,15 @@ def test_walker_falls_onto_the_ground_and_stands_at_eye_height() -> None:
     assert nav.pos[1] == pytest.approx(1.6, abs=0.05)
 
 
+def test_walk_from_a_low_fly_view_stands_on_the_floor_not_under_it() -> None:
+    nav = walker(room_cloud(wall_z=None))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.5, 0.6, 0.5])  # eye 0.6 m above the floor (e.g. after orbiting)
+    nav.set_mode("walk")
+    run(nav, 1.0)
+    assert nav.on_ground and nav.pos[1] == pytest.approx(1.6, abs=0.05)
+
+
 def test_walker_stops_at_a_wall_and_slides_along_it() -> None:
     nav = walker(room_cloud(wall_z=-3.0))
     nav.pos = np.array([0.0, 1.6, 0.0])

@@ -166,6 +166,12 @@ class Navigator:
             d = max(float((c - self.pos) @ fwd), 0.1 * float(np.max(hi - lo)) + 1e-6)
             self.target = self.pos + fwd * d
             self.distance = d
+        if mode == "walk" and self.mode != "walk" and self.collider is not None:
+            # Coming from a low fly/orbit view: the floor may lie between the eye and where
+            # the feet would be; stand on it instead of hovering with the feet under it.
+            g = self.collider.ground_at(self.pos[0], self.pos[2], self.pos[1], self.radius * 0.5)
+            if g is not None and g <= self.pos[1] < g + self.eye_height:
+                self.pos = np.array([self.pos[0], g + self.eye_height, self.pos[2]])
         self.mode = mode
         self.vel_up = 0.0
         self.vel = np.zeros(3)
