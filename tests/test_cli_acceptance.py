@@ -385,3 +385,24 @@ def test_a_mistyped_command_is_an_invalid_choice_not_the_app(tmp_path: Path,
         run_cli(["rendr", "x.ply"])
     assert exc.value.code == 2
     assert "invalid choice: 'rendr'" in capsys.readouterr().err
+
+
+def test_dense_depth_skips_a_view_with_no_points_in_front(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A doubtful registration (every sparse point behind the camera) failed the whole
+    reconstruction with '0.png: no sparse points in front of the camera'."""
+    from generators.reconstruct import dense
+    from scene.camera import Camera
+
+    cams = {}
+    for name, x in (("a.png", 0.0), ("b.png", 0.3)):
+        cams[name] = Camera.look_at((x, 0, 0), (x, 0, -1), 60, 64, 48)
+        cams[name].name = name
+    rng = np.random.default_rng(0)
+    points = rng.uniform(-1, 1, (50, 3)) + [0, 0, 5]  # all behind both cameras (they look -Z)
+    images = {n: rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for n in cams}
+    monkeypatch.setattr(dense, "choose_neighbours", lambda *a, **k: {"a.png": ["b.png"],
+                                                                     "b.png": ["a.png"]})
+    out = dense.compute_depths(images, cams, {}, points, {n: np.arange(50) for n in cams},
+                               max_size=64, planes=8)
+    assert set(out) == set(cams)
+    assert all(not v.depth.any() for v in out.values())

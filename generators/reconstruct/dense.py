@@ -175,10 +175,13 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
             report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")
         rgb, grey, sc = small[n]
         nb = neigh.get(n, [])
+        try:
+            near, far = depth_range(sc, points, visible.get(n)) if nb else (0.0, 0.0)
+        except ValueError:  # a doubtful registration (no point in front): skip this view,
+            nb = []         # as one without neighbours, instead of failing the whole job
         if not nb:
             out[n] = DepthView(n, sc, rgb, np.zeros(grey.shape, np.float32), np.full(grey.shape, -1, np.float32))
             continue
-        near, far = depth_range(sc, points, visible.get(n))
         check = (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
         depth, score = plane_sweep(grey, sc, [(small[s][1], small[s][2]) for s in nb], near, far,
                                    planes=planes, check=check)
