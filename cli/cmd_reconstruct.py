@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
 
     scene_format(args.out)  # a bad --out fails before minutes of work
     check_side_paths(args.out, args.cameras_out)
+    _check_writable(Path(args.out).parent)
     opts.validate()  # so do bad options (before sampling a video)
     with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
         if args.video is not None:
@@ -88,3 +89,14 @@ def run(args: argparse.Namespace) -> int:
     print(f"depth maps: {written['depth']}")
     print(f"report: {written['report']}")
     return 0
+
+
+def _check_writable(folder: Path) -> None:
+    """Fail before minutes of work when the scene could not be written anyway."""
+    import os
+
+    here = folder.absolute()
+    while not here.exists() and here != here.parent:
+        here = here.parent  # reconstruct creates missing folders: check the first real one
+    if not os.access(here, os.W_OK):
+        raise ValueError(f"cannot write in {here} (read-only or no permission)")

@@ -406,3 +406,22 @@ def test_dense_depth_skips_a_view_with_no_points_in_front(monkeypatch: pytest.Mo
                                max_size=64, planes=8)
     assert set(out) == set(cams)
     assert all(not v.depth.any() for v in out.values())
+
+
+def test_unwritable_folder_names_the_users_path_not_the_temp_file(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """'error: /out/.x.ply.k3j2h1.tmp: Read-only file system' named a file the user never
+    asked for."""
+    import tempfile
+
+    from scene.errors import SceneFormatError
+    from scene.io import save
+
+    def denied(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        raise OSError(30, "Read-only file system", str(tmp_path / ".x.ply.abc.tmp"))
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
+    with pytest.raises(SceneFormatError) as exc:
+        save(random_cloud(5, seed=9), tmp_path / "x.ply")
+    msg = str(exc.value)
+    assert "x.ply" in msg and ".tmp" not in msg and "Read-only file system" in msg

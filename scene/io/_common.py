@@ -31,6 +31,16 @@ def default_dir_mode() -> int:
     return 0o777 & ~mask
 
 
+def _mkstemp(path: Path, folder: Path, suffix: str) -> tuple[int, str]:
+    """The temp file beside `path`; a folder we may not write in names the user's path,
+    not the temp file's random name."""
+    try:
+        return tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    except OSError as exc:
+        raise SceneFormatError(path, f"cannot write in {folder}: "
+                                     f"{exc.strerror or exc}") from None
+
+
 @contextmanager
 def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Open a temp file beside `path`; on success it replaces `path`, on error it vanishes.
@@ -41,7 +51,7 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SceneFormatError(path, f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    fd, tmp = _mkstemp(path, folder, ".tmp")
     try:
         with os.fdopen(fd, mode) as f:
             yield f
@@ -62,7 +72,7 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise SceneFormatError(path, f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix or ".tmp", dir=folder)
+    fd, tmp = _mkstemp(path, folder, suffix or ".tmp")
     os.close(fd)
     try:
         yield Path(tmp)
