@@ -504,3 +504,28 @@ def test_right_drag_looks_and_left_drag_orbits(window, qtbot) -> None:  # noqa: 
     assert np.allclose(nav.target, target)
     assert np.linalg.norm(nav.pos - nav.target) == pytest.approx(dist)
     assert window.mode_label.text() == "ORBIT"
+
+
+def test_collider_finishing_after_the_viewport_closed_is_dropped(qtbot, x_display, monkeypatch) -> None:
+    import threading
+
+    import viewer.viewport as vpm
+    from viewer.viewport import Viewport
+
+    gate, errors = threading.Event(), []
+    monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
+    real = vpm.Collider.from_cloud
+    monkeypatch.setattr(vpm.Collider, "from_cloud",
+                        staticmethod(lambda *a, **k: (gate.wait(5), real(*a, **k))[1]))
+    vp = Viewport()
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    vp.world = w
+    vp._rebuild_collider_async()
+    worker = next(t for t in threading.enumerate() if t.name == "collider")
+    vp.release_gl()
+    vp.deleteLater()
+    qtbot.wait(50)  # the Qt object is gone now
+    gate.set()
+    worker.join(10)
+    assert errors == []

@@ -301,7 +301,12 @@ class Viewport(QOpenGLWidget):
                 col = Collider.from_cloud(collision_cloud(world), rot)
             except Exception:  # noqa: BLE001 - keep the old collider
                 return
-            self._collider_ready.emit(token, col)
+            if token != self._collider_token:
+                return  # superseded, or the viewport was closed (release_gl)
+            try:
+                self._collider_ready.emit(token, col)
+            except RuntimeError:  # the widget was deleted while this thread worked
+                pass
 
         threading.Thread(target=work, daemon=True, name="collider").start()
 
