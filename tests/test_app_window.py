@@ -268,6 +268,9 @@ def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:
     assert np.allclose(vp.current_camera().up @ [0, -1, 0], 1.0, atol=0.2)
     window.undo()
     assert np.allclose(w.up_axis, [0, 1, 0])
+    window.set_mode("orbit")  # an up-axis change keeps the way the user navigates
+    window.flip_up()
+    assert vp.nav.mode == "orbit"
 
 
 def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:

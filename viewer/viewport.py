@@ -261,7 +261,7 @@ class Viewport(QOpenGLWidget):
         big = n > SYNC_COLLIDER_SPLATS
         col = None if (world.is_empty() or big) else Collider.from_cloud(collision_cloud(world), rot)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
-        pos, fwd = self.nav.position_world.copy(), self.nav.forward_world()
+        pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
         self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units))
         if frame and world.bookmarks:
             b = world.bookmarks[0]
@@ -270,8 +270,9 @@ class Viewport(QOpenGLWidget):
 
             self.nav.set_home(Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch),
                               self.nav.home_mode)
-        elif not frame:
+        elif not frame:  # same view and the user's walk/fly/orbit mode (e.g. an up-axis fix)
             self.nav.set_view_world(pos, fwd)
+            self.nav.set_mode(mode)
         if big:  # build off the GUI thread; re-home onto the floor if the user hasn't moved
             self._rebuild_collider_async(rehome=frame)
 
