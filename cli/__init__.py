@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import pkgutil
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -51,13 +52,32 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: a value that starts with a minus sign: -5  -0.5  -1,2,3  -5,-5,-5,5,5,5  -1e3,0,0
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)[\d.,eE+\-\s]*$")
+
+
+def _join_negative_values(argv: list[str]) -> list[str]:
+    """`--crop -5,-5,-5,5,5,5` -> `--crop=-5,-5,-5,5,5,5`: argparse takes a value that
+    starts with '-' (other than one plain number) for an option and fails with
+    'expected one argument', so every coordinate option needed the '=' form."""
+    out: list[str] = []
+    for word in argv:
+        prev = out[-1] if out else ""
+        if (_NEGATIVE_VALUE.match(word) and prev.startswith("--") and "=" not in prev
+                and prev != "--"):
+            out[-1] = f"{prev}={word}"
+        else:
+            out.append(word)
+    return out
+
+
 def run_cli(argv: list[str]) -> int:
     """Parse and run one subcommand; bad input becomes one clear line and exit code 2."""
     from generators.jobs import Cancelled
     from scene.errors import InvalidSceneError, SceneFormatError
 
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_join_negative_values(argv))
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0

@@ -425,3 +425,20 @@ def test_unwritable_folder_names_the_users_path_not_the_temp_file(
         save(random_cloud(5, seed=9), tmp_path / "x.ply")
     msg = str(exc.value)
     assert "x.ply" in msg and ".tmp" not in msg and "Read-only file system" in msg
+
+
+def test_option_values_may_start_with_a_minus(tmp_path: Path) -> None:
+    """README: `export ... --crop x0,y0,z0,x1,y1,z1`; with x0 < 0 argparse said
+    '--crop: expected one argument' (same for --eye/--look/--point/--background)."""
+    from cli import _join_negative_values, run_cli
+    from scene.io import load_cloud, save
+
+    scene = tmp_path / "s.ply"
+    save(random_cloud(200, seed=10), scene)
+    out = tmp_path / "c.ply"
+    assert run_cli(["export", str(scene), "--out", str(out),
+                    "--crop", "-0.5,-0.5,-0.5,0.5,0.5,0.5"]) == 0
+    assert np.abs(load_cloud(out).means).max() <= 0.5 + 1e-6
+    assert _join_negative_values(["--eye", "-1e3,0,0", "--fov", "-5", "-h"]) == [
+        "--eye=-1e3,0,0", "--fov=-5", "-h"]
+    assert _join_negative_values(["--keep", "x", "-v"]) == ["--keep", "x", "-v"]
