@@ -309,3 +309,15 @@ def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_pa
     wait_jobs(qtbot, win)
     assert target.exists() and load_project(target)[0].layers[0].name == "room"
     assert win.world.layers[0].name != "room"  # the other file is open now
+
+
+def test_create_menu_groups_are_separated(env):
+    from viewer import ext_panorama, ext_reconstruct
+
+    new_window, _ = env
+    win = new_window()
+    ext_panorama.install(win)
+    ext_reconstruct.install(win)
+    acts = win.menu("&Create").actions()
+    seps = [i for i, a in enumerate(acts) if a.isSeparator()]
+    assert len(seps) >= 2 and 0 not in seps  # camera path/video, new world, new scene groups

@@ -187,6 +187,8 @@ class PanoramaTools:
         self.photo_action.setStatusTip("Photo(s) from one spot → 360° panorama → world")
         self.pano_action.setStatusTip("A 360° panorama → depth → walkable world")
         self.pano_action.triggered.connect(lambda _=False: self.new_from_panorama())
+        if create.actions():
+            create.addSeparator()  # one group per kind of thing created
         create.addAction(self.photo_action)
         create.addAction(self.pano_action)
         self.last_job: Any = None

@@ -119,6 +119,8 @@ class ProjectExtension(QObject):
         self._action(f, "Export &Cameras (COLMAP)…", self.export_cameras_dialog)
 
         c = self.win.menu("&Create")
+        if c.actions():
+            c.addSeparator()  # one group per kind of thing created
         m = c.addMenu("Camera &Path")
         self.record_action = self._action(m, "&Record While Walking", self.toggle_record,
                                           "Ctrl+R", checkable=True)

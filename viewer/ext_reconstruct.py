@@ -195,6 +195,8 @@ class ReconstructTools:
         self.folder_action.setStatusTip("Every photo in a folder → cameras, depth, splats")
         self.video_action.setStatusTip("A walk-through video → sharp frames → a splat scene")
         self.video_action.triggered.connect(lambda _=False: self.new_from_video())
+        if create.actions():
+            create.addSeparator()  # one group per kind of thing created
         for a in (self.photos_action, self.folder_action, self.video_action):
             create.addAction(a)
         self.last_job: Any = None
