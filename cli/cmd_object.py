@@ -43,8 +43,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.objects.files import (check_mesh_path, check_output_folder, write_cloud,
-                                          write_mesh)
+    from generators.objects.files import (
+        check_mesh_path,
+        check_output_folder,
+        write_cloud,
+        write_mesh,
+    )
     from generators.objects.pipeline import ObjectRequest, generate_object
 
     if args.out is None and args.mesh is None:
