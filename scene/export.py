@@ -26,8 +26,8 @@ import numpy as np
 
 from .camera import Camera
 from .errors import InvalidSceneError, SceneFormatError
-from .io._common import default_file_mode
 from .gaussians import GaussianCloud, sigmoid
+from .io._common import default_file_mode
 from .mesh import Mesh
 from .rotations import normalize_quats
 from .sh import C0
