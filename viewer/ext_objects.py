@@ -22,8 +22,9 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
-from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
-                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
+from generators.objects.place import (duplicate_layer, ground_height, insert_object, move_layer,
+                                      pick_surface, placement_transform, rotate_layer, scale_layer,
+                                      snap_to_ground)
 from scene.world import Layer, SetTransform
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
@@ -165,6 +166,10 @@ class ObjectTools:
             below = pick_surface(world, front, np.array([0.0, -1.0, 0.0]))
             if below is not None:
                 m[:3, 3] = below.point
+            else:  # a sparse far floor: the scene's ground level, as placement falls back to
+                g = ground_height(world)
+                if g < front[1]:
+                    m[:3, 3] = [front[0], g, front[2]]
         data = res.data
         gain = 1.0
         if match_light:
