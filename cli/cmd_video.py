@@ -130,11 +130,11 @@ def run(args: argparse.Namespace) -> int:
         path = CameraPath.load(args.path, default_up=world.up_axis)
     elif saved and not args.from_bookmarks:
         path = CameraPath.from_dict(saved, args.scene, default_up=world.up_axis)
-    elif len(world.bookmarks) >= 2:
+    elif world.bookmarks:  # one bookmark: a look-around from it
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
     else:
-        raise ValueError("no camera path: give --path PATH.json, or save a path or two "
-                         "bookmarks in the project")
+        raise ValueError("no camera path: give --path PATH.json, or save a path or a "
+                         "bookmark in the project")
     try:
         render = make_render_fn(world, bg, args.max_splats)
     except RuntimeError as exc:  # GLContextError: no display / no EGL

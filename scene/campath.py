@@ -294,11 +294,18 @@ class CameraPath:
     @classmethod
     def from_bookmarks(cls, bookmarks: Sequence[Any], seconds: float = 3.0,
                        speed: float | None = None, up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
-        """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s."""
-        if len(bookmarks) < 2:
-            raise ValueError("a path from bookmarks needs at least two bookmarks")
+        """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s.
+
+        A single bookmark gives a look-around: a full turn in place, a quarter per `seconds`
+        (what a panorama world, seen from its one viewpoint, is made for)."""
+        if not bookmarks:
+            raise ValueError("a path from bookmarks needs at least one bookmark")
         if seconds <= 0 or (speed is not None and speed <= 0):
             raise ValueError("seconds per bookmark and speed must be positive")
+        if len(bookmarks) == 1:
+            b = bookmarks[0]
+            return cls([Keyframe(b.position, b.yaw + k * math.pi / 2, b.pitch, b.fov_y_deg, k * seconds)
+                        for k in range(5)], up)
         kfs, t = [], 0.0
         for i, b in enumerate(bookmarks):
             if i:

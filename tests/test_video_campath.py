@@ -120,8 +120,19 @@ def test_from_bookmarks():
     assert [k.time for k in path.keyframes] == [0, 2, 4]
     by_speed = CameraPath.from_bookmarks(bms, speed=2.0)
     assert [k.time for k in by_speed.keyframes] == [0, 2, 4]
-    with pytest.raises(ValueError, match="two bookmarks"):
-        CameraPath.from_bookmarks(bms[:1])
+    with pytest.raises(ValueError, match="at least one bookmark"):
+        CameraPath.from_bookmarks([])
+
+
+def test_one_bookmark_gives_a_full_look_around_in_place():
+    path = CameraPath.from_bookmarks([Bookmark("start", [0, 1.6, 0], 0.3, 0, 60)], seconds=2)
+    assert path.duration == pytest.approx(8)
+    fwd = [path.camera(t, 64, 48).forward for t in (0, 2, 4, 6, 8)]
+    for cam_t in (0, 3, 5, 8):
+        np.testing.assert_allclose(path.camera(cam_t, 64, 48).position, (0, 1.6, 0), atol=1e-9)
+    for a, b in zip(fwd, fwd[1:]):  # a quarter turn each hop, level
+        assert abs(a @ b) < 1e-6 and abs(a[1]) < 1e-9
+    np.testing.assert_allclose(fwd[0], fwd[-1], atol=1e-6)
 
 
 def test_recorder_reduces_samples_to_keyframes():
