@@ -22,9 +22,8 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
-from generators.objects.place import (duplicate_layer, ground_height, insert_object, move_layer,
-                                      pick_surface, placement_transform, rotate_layer, scale_layer,
-                                      snap_to_ground)
+from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
+                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
 from scene.world import Layer, SetTransform
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
@@ -162,14 +161,12 @@ class ObjectTools:
         if hit is not None and d[1] > -0.1:
             # Looking level or up, the view centre meets a wall (or something overhead), not
             # a floor: stand the object on the ground just in front of it, not hung in it.
-            front = hit.point - d * min(0.6 * size, 0.5 * dist)
+            ext = np.max(np.abs(np.stack(res.data.bounds())), axis=0)  # (3,) object frame
+            reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
+            front = hit.point - d * min(reach + 0.05 * size, 0.5 * dist)  # all of it in front
             below = pick_surface(world, front, np.array([0.0, -1.0, 0.0]))
-            if below is not None:
+            if below is not None:  # else no floor was captured there: keep the wall spot
                 m[:3, 3] = below.point
-            else:  # a sparse far floor: the scene's ground level, as placement falls back to
-                g = ground_height(world)
-                if g < front[1]:
-                    m[:3, 3] = [front[0], g, front[2]]
         data = res.data
         gain = 1.0
         if match_light:
