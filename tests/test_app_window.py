@@ -532,3 +532,17 @@ def test_collider_finishing_after_the_viewport_closed_is_dropped(qtbot, x_displa
     gate.set()
     worker.join(10)
     assert errors == []
+
+
+def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
+    import os
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    res = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "no display" in res.stderr

@@ -41,6 +41,12 @@ def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
+        if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+            # Qt would abort (core dump) trying to open a screen that is not there
+            print("error: no display to open the Wander window on (DISPLAY / WAYLAND_DISPLAY "
+                  "unset). Run it on a desktop, or use the headless commands: "
+                  "python main.py --help", file=sys.stderr)
+            return 2
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "wayland;xcb"
     configure_gl()
     from PyQt6.QtWidgets import QApplication
