@@ -351,6 +351,7 @@ class MainWindow(QMainWindow):
         self.fps_label = QLabel()
         for w in (self.fps_label, self.splat_label, self.pos_label):
             w.setMinimumWidth(90)
+        self.fps_label.setMinimumWidth(self.fps_label.fontMetrics().horizontalAdvance("full quality") + 12)
         sb.addPermanentWidget(self.job_box)
         sb.addPermanentWidget(self.splat_label)
         sb.addPermanentWidget(self.fps_label)
@@ -821,7 +822,10 @@ class MainWindow(QMainWindow):
         self.job_box.setVisible(job is not None)
         if job is not None:
             more = f" (+{len(self.jobs.jobs) - 1})" if len(self.jobs.jobs) > 1 else ""
-            self.job_label.setText(f"{job.title}{more} — {job.message}"[:80])
+            text = f"{job.title}{more} — {job.message}"
+            fm = self.job_label.fontMetrics()  # elide so the job never squeezes the read-outs
+            self.job_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, 360))
+            self.job_label.setToolTip(text)
             self.job_bar.setValue(int(job.fraction * 1000))
 
     # ================================================================ events
