@@ -8,7 +8,6 @@ as cameras (COLMAP text + JSON).
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
 NAME = "export"
@@ -39,30 +38,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image size of bookmark cameras WxH (1920x1080)")
 
 
-def load_scene(path: str | Path):
-    """A World from a .wander project (warnings to stderr) or any file scene.io reads."""
-    from scene.world import Layer, World
-
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
-    if p.suffix.lower() == ".wander":
-        from scene.project import load_project
-
-        world, warnings = load_project(p)
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        return world
-    from scene import io as sio
-    from scene.mesh import Mesh
-
-    obj = sio.load(p)
-    world = World()
-    world.layers.append(Layer(p.stem, obj, "mesh" if isinstance(obj, Mesh) else "world",
-                              source={"path": str(p)}))
-    return world
-
-
 def run(args: argparse.Namespace) -> int:
     from scene import export as ex
 
@@ -71,6 +46,8 @@ def run(args: argparse.Namespace) -> int:
     opts = ex.ExportOptions(sh_degree=args.sh_degree,
                             crop=ex.parse_crop(args.crop) if args.crop else None,
                             min_opacity=args.min_opacity)
+    from cli.scene_files import load_scene
+
     world = load_scene(args.scene)
     # everything that can fail is checked before the first file is written
     pano = cams = None

@@ -49,28 +49,6 @@ def parse_size(text: str) -> tuple[int, int]:
     return w, h
 
 
-def load_world(path: Path):
-    """A World from a project (.wander) or any splat/mesh file scene.io reads."""
-    from scene.world import Layer, World
-
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
-    if path.suffix.lower() == ".wander":
-        from scene.project import load_project
-
-        world, warnings = load_project(path)
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        return world
-    from scene.io import load
-    from scene.mesh import Mesh
-
-    obj = load(path)
-    world = World()
-    world.layers.append(Layer(path.stem, obj, "mesh" if isinstance(obj, Mesh) else "world"))
-    return world
-
-
 def default_view(world) -> tuple[np.ndarray, np.ndarray]:
     """(eye, look): the robust centre of the scene seen from +Z, far enough to frame it."""
     from scene.gaussians import GaussianCloud
@@ -112,7 +90,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--max-splats must be >= 0")
     bg = parse_vec3(args.background, "--background")
     t0 = time.perf_counter()
-    world = load_world(Path(args.scene))
+    from cli.scene_files import load_scene
+
+    world = load_scene(args.scene)
     t_load = time.perf_counter() - t0
     eye0, look0 = default_view(world) if (args.eye is None or args.look is None) else (None, None)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0

@@ -117,7 +117,7 @@ def _on_sigterm_interrupt() -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.cmd_export import load_scene
+    from cli.scene_files import load_scene
     from cli.progress import TerminalProgress
     from generators.video import parse_size, render_video
     from scene.campath import CameraPath
