@@ -89,6 +89,25 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
     )
 
 
+def surface_frames(a1: np.ndarray, a2: np.ndarray, footprint: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Flat Gaussians spanning the 3D steps to the neighbouring pixels.
+
+    a1, a2 (..., 3): steps to the next pixel along the two image axes. Returns rotations
+    (..., 3, 3) whose columns are the local axes in world (a1's direction, a2 made
+    orthogonal to it, their normal) and std-devs (..., 3): `footprint` × the two in-surface
+    step lengths, and THICKNESS × the smaller one along the normal.
+    """
+    n1 = np.linalg.norm(a1, axis=-1, keepdims=True)
+    u1 = a1 / np.maximum(n1, 1e-12)
+    a2p = a2 - (a2 * u1).sum(-1, keepdims=True) * u1
+    n2 = np.linalg.norm(a2p, axis=-1, keepdims=True)
+    u2 = a2p / np.maximum(n2, 1e-12)
+    s1, s2 = n1[..., 0] * footprint, n2[..., 0] * footprint
+    rot = np.stack([u1, u2, np.cross(u1, u2)], -1)
+    return rot, np.stack([s1, s2, np.minimum(s1, s2) * THICKNESS], -1)
+
+
 def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon: np.ndarray,
             lat: np.ndarray, step_lon: float, step_lat: float, eye_height: float
             ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -104,18 +123,10 @@ def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon:
     gr = np.clip(gr[..., None], -MAX_SLANT * ver_px, MAX_SLANT * ver_px)
     a1 = lat_px * east + gc * ray                      # 3D step to the next block in longitude
     a2 = ver_px * north - gr * ray                     # 3D step to the next row (upward)
-    n1 = np.linalg.norm(a1, axis=-1, keepdims=True)
-    u1 = a1 / np.maximum(n1, 1e-12)
-    a2p = a2 - (a2 * u1).sum(-1, keepdims=True) * u1
-    n2 = np.linalg.norm(a2p, axis=-1, keepdims=True)
-    u2 = a2p / np.maximum(n2, 1e-12)
-    u3 = np.cross(u1, u2)
-    s1, s2 = n1[..., 0] * FOOTPRINT, n2[..., 0] * FOOTPRINT
-    s3 = np.minimum(s1, s2) * THICKNESS
+    rot, scales = surface_frames(a1, a2, FOOTPRINT)
     centre = ray * d[..., None] + np.array([0.0, eye_height, 0.0])
-    rot = np.stack([u1, u2, u3], -1)                   # columns = local axes in world
     return (centre.reshape(-1, 3).astype(np.float32), rot.reshape(-1, 3, 3),
-            np.stack([s1, s2, s3], -1).reshape(-1, 3).astype(np.float32),
+            scales.reshape(-1, 3).astype(np.float32),
             np.clip(col.reshape(-1, 3), 0, 1).astype(np.float32))
 
 
@@ -163,16 +174,10 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
     dd_y = np.clip(dd_y, -MAX_SLANT * lat_y, MAX_SLANT * lat_y)[..., None]
     a1 = d[..., None] * dr_x + dd_x * rays
     a2 = d[..., None] * dr_y + dd_y * rays
-    n1 = np.linalg.norm(a1, axis=-1, keepdims=True)
-    u1 = a1 / np.maximum(n1, 1e-12)
-    a2p = a2 - (a2 * u1).sum(-1, keepdims=True) * u1
-    n2 = np.linalg.norm(a2p, axis=-1, keepdims=True)
-    u2 = a2p / np.maximum(n2, 1e-12)
-    u3 = np.cross(u1, u2)
-    s1, s2 = n1[..., 0] * PHOTO_FOOTPRINT, n2[..., 0] * PHOTO_FOOTPRINT
-    scales = np.stack([s1, s2, np.minimum(s1, s2) * THICKNESS], -1).reshape(-1, 3)
+    rot, scales = surface_frames(a1, a2, PHOTO_FOOTPRINT)
+    scales = scales.reshape(-1, 3)
     means = (rays * d[..., None] + np.array([0.0, eye_height, 0.0])).reshape(-1, 3)
-    rot = np.stack([u1, u2, u3], -1).reshape(-1, 3, 3)
+    rot = rot.reshape(-1, 3, 3)
     keep = np.ones(h * w, bool) if alpha is None else alpha.reshape(-1) > 0.5
     n = int(keep.sum())
     return GaussianCloud(
