@@ -97,10 +97,15 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
 
     from PyQt6.QtCore import QTimer
 
+    from scene.gaussians import GaussianCloud
+
     state = {"shown": None if wait_for_scene else time.perf_counter(), "full": False}
 
     def on_frame(info) -> None:
-        if state["shown"] is not None and info.full_quality and not win.viewport.moving:
+        # big scenes are prepared off-thread: until then frames are full quality but empty
+        drawn = info.splats_total > 0 or not any(
+            isinstance(lay.data, GaussianCloud) and len(lay.data) for lay in win.world.visible_layers())
+        if state["shown"] is not None and info.full_quality and drawn and not win.viewport.moving:
             state["full"] = True
 
     def on_world(_w) -> None:
