@@ -14,8 +14,19 @@ previous project intact. `load_project` returns (World, warnings): a newer major
 fails clearly, a newer minor one opens with a warning, a missing or corrupt layer file
 is skipped with a warning naming it, and a truncated zip opens what it still holds.
 
+A project is untrusted input. Loading it never writes outside Wander's input cache
+(names and checksums from the manifest are validated, the final path must lie in its
+cache folder), never reads a local file the manifest names, and is bounded in memory
+(`MAX_EXPANSION` bytes beyond what the file physically holds, `MAX_LAYERS` layers,
+`MAX_MANIFEST_BYTES`, `MAX_DEPTH`). Every problem is a warning or one
+`SceneFormatError` naming the project and the entry. Saved manifests carry only the
+file name of each input photo, never the sender's folders.
+
 Autosave / crash recovery is plain functions here (no Qt) so it can be unit-tested:
-`autosave_path`, `write_autosave`, `find_recovery`, `find_recoveries`, `discard_autosave`.
+`autosave_path`, `write_autosave`, `find_recovery`, `find_recoveries`, `discard_autosave`,
+`discard_recovery`, `recover`. Each open document autosaves into its own slot (a
+`doc_id`), so one crashed world's recovery file is never overwritten by another's, and
+a small PNG thumbnail is written beside each recovery file.
 """
 
 from __future__ import annotations
@@ -23,14 +34,19 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import logging
+import math
 import os
+import re
 import struct
+import tempfile
 import time
+import uuid
 import zipfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -41,34 +57,55 @@ from .mesh import Mesh
 from .rotations import decompose_similarity
 from .world import Bookmark, Layer, World, reserve_layer_ids
 
+log = logging.getLogger(__name__)
+
 FORMAT_NAME = "wander-project"
-FORMAT_VERSION = (1, 0)
+FORMAT_VERSION = (1, 1)  # 1.1: inputs referenced by checksum ({"__input__": sha256}), names only
 MANIFEST = "manifest.json"
 EXTENSION = ".wander"
 INPUT_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".exr", ".hdr",
                     ".bmp", ".heic", ".mp4", ".mov"}
 MAX_INPUT_BYTES = 1 << 30
+# Limits on what opening a project may cost (bytes are uncompressed sizes).
+MAX_MANIFEST_BYTES = 32 << 20   # manifest.json
+MAX_DEPTH = 64                  # nesting of lists/objects in the manifest
+MAX_LAYERS = 1000               # layers restored from one project
+MAX_ENTRY_BYTES = 8 << 30       # any one entry
+MAX_EXPANSION = 512 << 20       # bytes produced beyond those the file physically holds
+                                # (inflation, plus every re-use of an entry by another layer)
+MAX_LAYER_ID = 2**31 - 1
+_SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def app_version() -> str:
     try:
-        from importlib.metadata import version
+        from importlib.metadata import PackageNotFoundError, version
 
         return version("wander")
-    except Exception:  # not installed as a distribution: running from the source tree
+    except (ImportError, PackageNotFoundError, ValueError):  # running from the source tree
         return "0.1.0"
 
 
 # ======================================================================= encoding
 class _Encoder:
-    """JSON-safe encoding of meta/source values; arrays become separate .npy entries."""
+    """JSON-safe encoding of meta/source values; arrays become separate .npy entries.
 
-    def __init__(self) -> None:
+    `inputs` maps the path text of an input file stored in the project to its
+    (sha256, file name); such values are written as `{"__input__": sha256, "name": ...}`
+    so the manifest never carries the folder the photo lived in.
+    """
+
+    def __init__(self, inputs: dict[str, tuple[str, str]] | None = None) -> None:
         self.arrays: dict[str, np.ndarray] = {}
-        self.files: dict[str, str] = {}  # original path -> stored entry name
+        self.inputs = inputs or {}
 
     def value(self, v: Any) -> Any:
-        if v is None or isinstance(v, (bool, int, str)):
+        if v is None or isinstance(v, (bool, int)):
+            return v
+        if isinstance(v, str):
+            if v in self.inputs:
+                digest, name = self.inputs[v]
+                return {"__input__": digest, "name": name}
             return v
         if isinstance(v, float):
             return v if np.isfinite(v) else {"__float__": repr(v)}
@@ -79,6 +116,9 @@ class _Encoder:
             self.arrays[name] = v
             return {"__npy__": name}
         if isinstance(v, Path):
+            if str(v) in self.inputs:
+                digest, name = self.inputs[str(v)]
+                return {"__input__": digest, "name": name, "path": True}
             return {"__path__": str(v)}
         if isinstance(v, dict):
             if all(isinstance(k, str) for k in v):
@@ -92,36 +132,104 @@ class _Encoder:
 
 
 class _Decoder:
-    def __init__(self, arrays: dict[str, np.ndarray], warnings: list[str]) -> None:
+    """Turn manifest values back into Python values; anything malformed becomes a warning.
+
+    Never raises: a tagged value of the wrong type (`{"__float__": [1]}`, `{"__tuple__": 5}`)
+    is dropped (None) with a warning naming `where`.
+    """
+
+    def __init__(self, arrays: dict[str, np.ndarray], warnings: list[str],
+                 inputs: dict[str, str] | None = None) -> None:
         self.arrays, self.warnings = arrays, warnings
+        self.inputs = inputs or {}        # sha256 -> restored path
+        self.paths: set[str] = set()      # path texts decoded from the manifest
+
+    def _bad(self, where: str, tag: str, v: Any) -> None:
+        self.warnings.append(f"{where}: a {tag} value of the wrong type "
+                             f"({type(v).__name__}) was dropped")
 
     def value(self, v: Any, where: str) -> Any:
+        if isinstance(v, str):
+            self.paths.add(v)
+            return v
+        if isinstance(v, float) and not math.isfinite(v):
+            return v
         if isinstance(v, list):
             return [self.value(x, where) for x in v]
         if not isinstance(v, dict):
             return v
         if "__npy__" in v:
-            arr = self.arrays.get(v["__npy__"])
+            key = v["__npy__"]
+            if not isinstance(key, str):
+                self._bad(where, "__npy__", key)
+                return None
+            arr = self.arrays.get(key)
             if arr is None:
-                self.warnings.append(f"{where}: array {v['__npy__']} is missing from the project")
+                self.warnings.append(f"{where}: array {key[:80]} is missing from the project")
             return arr
+        if "__input__" in v:
+            digest, name = v["__input__"], v.get("name")
+            if not isinstance(digest, str) or not isinstance(name, (str, type(None))):
+                self._bad(where, "__input__", digest)
+                return None
+            got = self.inputs.get(digest.lower())
+            if got is None:
+                plain = _plain_name(name) or "?"
+                self.warnings.append(f"{where}: input {plain} is not in the project; "
+                                     "kept its name only")
+                self.paths.add(plain)
+                return plain
+            return Path(got) if v.get("path") is True else got
         if "__path__" in v:
-            return Path(v["__path__"])
+            p = v["__path__"]
+            if not isinstance(p, str) or "\x00" in p:
+                self._bad(where, "__path__", p)
+                return None
+            self.paths.add(p)
+            return Path(p)
         if "__float__" in v:
-            return float(v["__float__"])
+            f = v["__float__"]
+            try:
+                if isinstance(f, bool) or not isinstance(f, (str, int, float)):
+                    raise TypeError
+                return float(f)
+            except (TypeError, ValueError, OverflowError):
+                self._bad(where, "__float__", f)
+                return None
         if "__tuple__" in v:
-            return tuple(self.value(x, where) for x in v["__tuple__"])
+            t = v["__tuple__"]
+            if not isinstance(t, list):
+                self._bad(where, "__tuple__", t)
+                return None
+            return tuple(self.value(x, where) for x in t)
         if "__items__" in v:
-            return {_hashable(self.value(k, where)): self.value(x, where) for k, x in v["__items__"]}
+            items = v["__items__"]
+            if not isinstance(items, list):
+                self._bad(where, "__items__", items)
+                return None
+            out: dict[Any, Any] = {}
+            for pair in items:
+                if not (isinstance(pair, list) and len(pair) == 2):
+                    self._bad(where, "__items__ entry", pair)
+                    continue
+                k = _hashable(self.value(pair[0], where))
+                try:
+                    out[k] = self.value(pair[1], where)
+                except TypeError:  # an unhashable key (a dict)
+                    self._bad(where, "__items__ key", k)
+            return out
         if "__unsupported__" in v:
-            self.warnings.append(f"{where}: a {v['__unsupported__']} value could not be saved "
-                                 f"and was restored as text")
-            return v.get("repr", "")
+            self.warnings.append(f"{where}: a {str(v['__unsupported__'])[:40]} value could not "
+                                 "be saved and was restored as text")
+            r = v.get("repr", "")
+            return r if isinstance(r, str) else ""
         return {k: self.value(x, where) for k, x in v.items()}
 
 
 def _hashable(k: Any) -> Any:
-    return tuple(k) if isinstance(k, list) else k
+    if isinstance(k, list):
+        return tuple(_hashable(x) for x in k)
+    return k
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:
@@ -130,25 +238,44 @@ def _npy_bytes(a: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def _plain_name(text: Any) -> str | None:
+    """A file name from untrusted text: the last component of any '/' or '\\' path.
+
+    Returns None for anything that cannot be a plain file name ('', '.', '..', NUL,
+    control characters, over 255 bytes).
+    """
+    if not isinstance(text, str):
+        return None
+    name = text.replace("\\", "/").rsplit("/", 1)[-1]
+    if name in ("", ".", "..") or any(ord(ch) < 32 for ch in name) \
+            or len(name.encode("utf-8", "surrogatepass")) > 255:
+        return None
+    return name
+
+
 # =================================================================== input files
-def _input_candidates(v: Any, key: str = "") -> list[str]:
-    """Strings in meta/source that name existing input files (photos, panoramas...)."""
+def _input_candidates(v: Any, skip: set[str] | frozenset[str] = frozenset()) -> list[str]:
+    """Strings in meta/source that name existing input files (photos, panoramas...).
+
+    Texts in `skip` (paths that came from a project file rather than from this user's
+    own work) are never looked at on disk.
+    """
     out: list[str] = []
     if isinstance(v, (str, Path)):
         s = str(v)
-        if len(s) < 4096 and Path(s).suffix.lower() in INPUT_EXTENSIONS:
+        if s not in skip and len(s) < 4096 and Path(s).suffix.lower() in INPUT_EXTENSIONS:
             try:
                 p = Path(s)
                 if p.is_file() and p.stat().st_size <= MAX_INPUT_BYTES:
                     out.append(s)
-            except OSError:
-                pass
+            except (OSError, ValueError) as exc:
+                log.debug("input candidate %r not usable: %s", s, exc)
     elif isinstance(v, dict):
-        for k, x in v.items():
-            out += _input_candidates(x, str(k))
+        for x in v.values():
+            out += _input_candidates(x, skip)
     elif isinstance(v, (list, tuple)):
         for x in v:
-            out += _input_candidates(x, key)
+            out += _input_candidates(x, skip)
     return out
 
 
@@ -167,18 +294,42 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
 
     Input files referenced by path in `world.meta` or a layer's `source` (photos, the
     panorama) are copied in unless `include_inputs` is False (autosaves: the originals
-    are still on disk). `extra` adds top-level manifest fields (autosave bookkeeping).
+    are still on disk); the manifest then names them by checksum and file name only.
+    Paths listed in `world.untrusted_paths` (they came from an opened project) are
+    never read. `extra` adds top-level manifest fields (autosave bookkeeping).
+
+    Raises InvalidSceneError for a layer that holds neither a cloud nor a mesh, and
+    OSError when the file cannot be written (the previous file is then intact).
     """
     path = Path(path)
-    enc = _Encoder()
+    skip = frozenset(getattr(world, "untrusted_paths", ()) or ())
+    inputs: list[dict[str, Any]] = []
+    by_text: dict[str, tuple[str, str]] = {}
+    files: dict[str, str] = {}  # stored entry -> local file to copy in
+    candidates = (_input_candidates(world.meta, skip) + [x for lay in world.layers
+                                                         for x in _input_candidates(lay.source, skip)]
+                  if include_inputs else [])
+    for s in candidates:
+        if s in by_text:
+            continue
+        p = Path(s)
+        name = _plain_name(p.name) or "input"
+        digest = _sha256_file(p)
+        by_text[s] = (digest, name)
+        stored = f"inputs/{digest[:12]}_{name}"
+        if stored not in files:
+            files[stored] = s
+            inputs.append({"name": name, "original": name, "stored": stored,
+                           "sha256": digest, "size": p.stat().st_size})
+    enc = _Encoder(by_text)
     layers_json, payloads = [], []
     for lay in world.layers:
         if isinstance(lay.data, GaussianCloud):
-            entry = f"layers/{lay.id}.ply"
+            entry = f"layers/{int(lay.id)}.ply"
             payloads.append((entry, lambda c=lay.data: ply_bytes(c)))
             data_type, count = "cloud", len(lay.data)
         elif isinstance(lay.data, Mesh):
-            entry = f"layers/{lay.id}.npz"
+            entry = f"layers/{int(lay.id)}.npz"
             payloads.append((entry, lambda m=lay.data: _mesh_npz(m)))
             data_type, count = "mesh", lay.data.n_vertices
         else:
@@ -191,19 +342,6 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
             "data": data_type, "count": count, "file": entry,
             "data_meta": enc.value(lay.data.meta),
         })
-    inputs = []
-    seen: set[str] = set()
-    candidates = (_input_candidates(world.meta) + [x for lay in world.layers
-                                                   for x in _input_candidates(lay.source)]
-                  if include_inputs else [])
-    for s in candidates:
-        if s in seen:
-            continue
-        seen.add(s)
-        p = Path(s)
-        digest = _sha256_file(p)
-        inputs.append({"original": s, "stored": f"inputs/{digest[:12]}_{p.name}",
-                       "sha256": digest, "size": p.stat().st_size})
     manifest = {
         "format": FORMAT_NAME,
         "format_version": f"{FORMAT_VERSION[0]}.{FORMAT_VERSION[1]}",
@@ -227,8 +365,8 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
                 zf.writestr(name, _npy_bytes(arr), zipfile.ZIP_DEFLATED)
             for name, make in payloads:
                 zf.writestr(name, make(), zipfile.ZIP_STORED)
-            for inp in inputs:
-                zf.write(inp["original"], inp["stored"], zipfile.ZIP_STORED)
+            for stored, original in files.items():
+                zf.write(original, stored, zipfile.ZIP_STORED)
 
     if path.suffix == "":
         path = path.with_suffix(EXTENSION)
@@ -239,12 +377,13 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
 def _fsync_dir(folder: Path) -> None:
     try:
         fd = os.open(folder, os.O_RDONLY)
-    except OSError:
+    except OSError as exc:
+        log.debug("cannot open %s to fsync it: %s", folder, exc)
         return
     try:
         os.fsync(fd)
-    except OSError:
-        pass
+    except OSError as exc:
+        log.debug("fsync of folder %s failed: %s", folder, exc)
     finally:
         os.close(fd)
 
@@ -260,73 +399,167 @@ def _mesh_npz(m: Mesh) -> bytes:
     return buf.getvalue()
 
 
-def _mesh_from_npz(data: bytes, where: str) -> Mesh:
-    try:
-        with np.load(io.BytesIO(data), allow_pickle=False) as z:
-            return Mesh(z["vertices"], z["faces"],
-                        z["vertex_colors"] if "vertex_colors" in z else None,
-                        z["uvs"] if "uvs" in z else None,
-                        z["texture"] if "texture" in z else None)
-    except (KeyError, ValueError, OSError, zipfile.BadZipFile, InvalidSceneError, EOFError) as exc:
-        raise SceneFormatError(where, f"mesh data is corrupt ({exc})") from None
-
-
 # ======================================================================== loading
+def _mb(n: int) -> str:
+    return f"{n / (1 << 20):,.1f} MB"
+
+
+class _Budget:
+    """What opening one project may still cost, in bytes it does not physically hold.
+
+    The first read of an entry costs what inflating it adds (uncompressed − compressed);
+    every further read (a second layer naming the same entry) costs its whole size.
+    """
+
+    def __init__(self, path: Path, allowance: int | None = None) -> None:
+        self.path = path
+        self.left = MAX_EXPANSION if allowance is None else allowance
+        self.seen: set[str] = set()
+
+    def charge(self, key: str, where: str, usize: int, csize: int) -> None:
+        """Raise SceneFormatError when reading `where` would exceed a limit."""
+        if usize > MAX_ENTRY_BYTES:
+            raise SceneFormatError(self.path, f"{where} claims {_mb(usize)} uncompressed, over "
+                                              f"the {_mb(MAX_ENTRY_BYTES)} limit for one entry")
+        extra = max(0, usize - csize) if key not in self.seen else usize
+        if extra > self.left:
+            what = "inflate" if key not in self.seen else "be read again (shared by several layers)"
+            raise SceneFormatError(
+                self.path, f"{where} would {what} to {_mb(usize)}, beyond what a project may "
+                           f"expand to ({_mb(MAX_EXPANSION)} over its file size); refused as "
+                           "damaged or malicious")
+        self.seen.add(key)
+        self.left -= extra
+
+
+def _inflate(raw: bytes | memoryview, method: int, usize: int, crc: int | None,
+             where: str, path: Path | None) -> bytes:
+    """Decompress one raw zip entry to exactly `usize` bytes (never more) and check its CRC."""
+    if method == zipfile.ZIP_STORED:
+        body = bytes(raw)
+    elif method == zipfile.ZIP_DEFLATED:
+        d = zlib.decompressobj(-15)
+        try:
+            body = d.decompress(raw, usize + 1)  # running cap: at most usize + 1 bytes out
+        except zlib.error as exc:
+            raise SceneFormatError(path, f"{where} is damaged ({exc})") from None
+    else:
+        raise SceneFormatError(path, f"{where} uses compression method {method}, "
+                                     "which a project does not")
+    if len(body) > usize:
+        raise SceneFormatError(path, f"{where} inflates beyond its declared "
+                                     f"{usize:,} bytes (damaged or malicious)")
+    if len(body) < usize:
+        raise SceneFormatError(path, f"{where} is cut off: {len(body):,} of {usize:,} bytes")
+    if crc is not None and zlib.crc32(body) & 0xFFFFFFFF != crc:
+        raise SceneFormatError(path, f"{where} is damaged (CRC mismatch)")
+    return body
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, key: str,
+                 where: str, container_bytes: int, limit: int | None = None) -> bytearray:
+    """One zip member, checked against its declared sizes, `limit` and the budget first,
+    then read with a running cap of its declared size."""
+    usize, csize = int(info.file_size), int(info.compress_size)
+    if csize > container_bytes or (info.compress_type == zipfile.ZIP_STORED and usize != csize):
+        raise SceneFormatError(budget.path, f"{where} declares {usize:,} bytes but the file "
+                                            "does not hold them (damaged or malicious)")
+    if limit is not None and usize > limit:
+        raise SceneFormatError(budget.path, f"{where} is {_mb(usize)}, over its "
+                                            f"{_mb(limit)} limit")
+    budget.charge(key, where, usize, csize)
+    buf = bytearray(usize)
+    view = memoryview(buf)
+    got = 0
+    try:
+        with zf.open(info) as fh:
+            while got < usize:
+                n = fh.readinto(view[got:])
+                if not n:
+                    break
+                got += n
+            if fh.read(1):
+                raise SceneFormatError(budget.path, f"{where} inflates beyond its declared "
+                                                    f"{usize:,} bytes (damaged or malicious)")
+    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
+            NotImplementedError, RuntimeError) as exc:
+        if isinstance(exc, SceneFormatError):
+            raise
+        raise SceneFormatError(budget.path, f"{where} is damaged ({exc})") from None
+    finally:
+        view.release()
+    if got != usize:
+        raise SceneFormatError(budget.path, f"{where} is cut off: {got:,} of {usize:,} bytes")
+    return buf
+
+
 class _Archive:
-    """Read entries from a project zip, or from what is left of a truncated one."""
+    """Read entries from a project zip, or from what is left of a truncated one.
+
+    Every read is bounded: declared sizes are checked against the file and the
+    project's expansion budget before anything is inflated.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.truncated = False
         self._zf: zipfile.ZipFile | None = None
-        self._entries: dict[str, bytes | Exception] = {}
+        self._data = b""
+        self._entries: dict[str, tuple[int, int, int, int, int] | SceneFormatError] = {}
+        self.budget = _Budget(path)
         try:
+            self.size = path.stat().st_size
             self._zf = zipfile.ZipFile(path)
         except zipfile.BadZipFile:
             self.truncated = True
-            self._entries = _scan_local_entries(path.read_bytes())
+            self._data = path.read_bytes()
+            self._entries = _scan_local_entries(self._data)
             if not self._entries:
                 raise SceneFormatError(path, "not a Wander project (not a zip archive, "
                                              "or too damaged to read any entry)") from None
-        except OSError as exc:
-            raise SceneFormatError(path, f"cannot open project: {exc.strerror or exc}") from None
+        except (OSError, ValueError, EOFError, NotImplementedError, struct.error) as exc:
+            problem = getattr(exc, "strerror", None) or exc
+            raise SceneFormatError(path, f"cannot open project: {problem}") from None
 
     def names(self) -> list[str]:
         return self._zf.namelist() if self._zf is not None else list(self._entries)
 
-    def read(self, name: str) -> bytes:
-        """Entry bytes; KeyError if absent, SceneFormatError if damaged."""
+    def read(self, name: str, limit: int | None = None) -> bytes | bytearray:
+        """Entry bytes; KeyError if absent, SceneFormatError if damaged or over a limit."""
         if not isinstance(name, str):
-            raise KeyError(repr(name))
+            raise KeyError(repr(name)[:80])
+        where = name[:200]
         if self._zf is not None:
             try:
                 info = self._zf.getinfo(name)
-                if info.compress_type != zipfile.ZIP_STORED and \
-                        info.file_size > 1000 * info.compress_size + (1 << 20):
-                    raise SceneFormatError(self.path, f"{name} claims an implausible "
-                                                      "compression ratio (damaged or malicious)")
-                return self._zf.read(name)
             except KeyError:
-                raise
-            except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError) as exc:
-                raise SceneFormatError(self.path, f"{name} is damaged ({exc})") from None
-        got = self._entries[name]
-        if isinstance(got, Exception):
-            raise SceneFormatError(self.path, f"{name} is damaged ({got})")
-        return got
+                raise KeyError(where) from None
+            return _read_member(self._zf, info, self.budget, name, where, self.size, limit)
+        got = self._entries.get(name)
+        if got is None:
+            raise KeyError(where)
+        if isinstance(got, SceneFormatError):
+            raise SceneFormatError(self.path, f"{where} is damaged ({got.problem})")
+        method, crc, csize, usize, start = got
+        if limit is not None and usize > limit:
+            raise SceneFormatError(self.path, f"{where} is {_mb(usize)}, over its "
+                                              f"{_mb(limit)} limit")
+        self.budget.charge(name, where, usize, csize)
+        return _inflate(memoryview(self._data)[start:start + csize], method, usize, crc,
+                        where, self.path)
 
     def close(self) -> None:
         if self._zf is not None:
             self._zf.close()
 
 
-def _scan_local_entries(data: bytes) -> dict[str, bytes | Exception]:
+def _scan_local_entries(data: bytes) -> dict[str, tuple[int, int, int, int, int] | SceneFormatError]:
     """Walk zip local file headers from the start (no central directory needed).
 
-    Entries cut off by the truncation map to an exception; complete ones to their bytes
-    (CRC checked).
+    Maps each name to (method, crc, compressed size, uncompressed size, data offset);
+    nothing is inflated here. Entries cut off by the truncation map to an error.
     """
-    out: dict[str, bytes | Exception] = {}
+    out: dict[str, tuple[int, int, int, int, int] | SceneFormatError] = {}
     pos, n = 0, len(data)
     while pos + 30 <= n and data[pos:pos + 4] == b"PK\x03\x04":
         (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack_from(
@@ -346,19 +579,7 @@ def _scan_local_entries(data: bytes) -> dict[str, bytes | Exception]:
         if end > n:
             out[name] = SceneFormatError(None, f"cut off after {n - start} of {csize} bytes")
             break
-        raw = data[start:end]
-        try:
-            if method == zipfile.ZIP_STORED:
-                body = raw
-            elif method == zipfile.ZIP_DEFLATED:
-                body = zlib.decompress(raw, -15, max(usize, 1))
-            else:
-                raise ValueError(f"compression method {method} not supported")
-            if zlib.crc32(body) & 0xFFFFFFFF != crc or len(body) != usize:
-                raise ValueError("CRC or size mismatch")
-            out[name] = body
-        except (zlib.error, ValueError) as exc:
-            out[name] = SceneFormatError(None, str(exc))
+        out[name] = (method, crc, csize, usize, start)
         pos = end
     return out
 
@@ -380,56 +601,217 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
     return usize, csize
 
 
+def _load_npy(data: bytes | bytearray, where: str, path: Path | None) -> np.ndarray:
+    """A .npy entry as an array, its header checked against the bytes it really holds.
+
+    Raises SceneFormatError (naming `where`) for a bad header, object dtypes, or a shape
+    that needs more (or fewer) bytes than the entry holds — nothing is allocated first.
+    """
+    f = io.BytesIO(data)
+    try:
+        version = np.lib.format.read_magic(f)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(f)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(f)
+        else:
+            raise ValueError(f"npy format version {version[0]}.{version[1]} is not supported")
+    except (ValueError, OSError, EOFError, SyntaxError, TypeError, OverflowError) as exc:
+        raise SceneFormatError(path, f"{where} is not a readable array ({str(exc)[:200]})") from None
+    if dtype.hasobject or dtype.itemsize == 0:
+        raise SceneFormatError(path, f"{where} holds a {dtype} array, which a project may not")
+    count = math.prod(shape)
+    need = count * dtype.itemsize
+    offset = f.tell()
+    have = len(data) - offset
+    if need != have:
+        raise SceneFormatError(path, f"{where}: its header claims shape {tuple(shape)} "
+                                     f"({need:,} bytes) but it holds {have:,} bytes")
+    arr = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
+    arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
+    return arr.copy()
+
+
+def _mesh_from_npz(data: bytes | bytearray, where: str, budget: _Budget) -> Mesh:
+    """A mesh layer (.npz), each member read within the project's budget."""
+    path = budget.path
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, struct.error) as exc:
+        raise SceneFormatError(path, f"{where}: mesh data is corrupt ({exc})") from None
+    arrays: dict[str, np.ndarray] = {}
+    with zf:
+        for key in ("vertices", "faces", "vertex_colors", "uvs", "texture"):
+            try:
+                info = zf.getinfo(f"{key}.npy")
+            except KeyError:
+                if key in ("vertices", "faces"):
+                    raise SceneFormatError(path, f"{where}: mesh data lacks {key}") from None
+                continue
+            sub = f"{where}/{key}.npy"
+            raw = _read_member(zf, info, budget, sub, sub, len(data))
+            arrays[key] = _load_npy(raw, sub, path)
+            del raw
+    try:
+        return Mesh(arrays["vertices"], arrays["faces"], arrays.get("vertex_colors"),
+                    arrays.get("uvs"), arrays.get("texture"))
+    except (InvalidSceneError, ValueError, TypeError, OverflowError) as exc:
+        raise SceneFormatError(path, f"{where}: mesh data is corrupt ({exc})") from None
+
+
+def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
+                    warnings: list[str]) -> GaussianCloud:
+    """A Gaussian layer; a header whose splat count disagrees with the data, and splats
+    holding NaN / infinite values, are repaired with a warning saying what was dropped."""
+    end = raw.find(b"end_header\n", 0, 65536)
+    if raw.startswith(b"ply\n") and end > 0:
+        lines = bytes(raw[:end]).decode("ascii", "replace").splitlines()
+        props = sum(1 for ln in lines if ln.split()[:1] == ["property"])
+        counts = [i for i, ln in enumerate(lines) if ln.split()[:2] == ["element", "vertex"]]
+        if props and len(counts) == 1 and len(lines[counts[0]].split()) == 3:
+            text = lines[counts[0]].split()[2]
+            try:
+                declared: int | None = int(text)
+            except ValueError:
+                declared = None
+            stride = 4 * props
+            body = len(raw) - end - len(b"end_header\n")
+            held = body // stride
+            if declared != held or body % stride:
+                said = text[:20] if declared is None or declared < 0 else f"{declared:,}"
+                lost = "" if declared is None or declared <= held else \
+                    f"; {declared - held:,} splats are missing"
+                tail = f"; {body % stride} stray bytes ignored" if body % stride else ""
+                warnings.append(f"layer {name!r}: {file} says it holds {said} splats but its "
+                                f"data holds {held:,}; opened those{lost}{tail}")
+                lines[counts[0]] = f"element vertex {held}"
+                start = end + len(b"end_header\n")
+                raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + \
+                    bytes(memoryview(raw)[start:start + held * stride])
+    cloud = read_ply_bytes(raw, file)
+    n = len(cloud)
+    if n:
+        bad = np.zeros(n, bool)
+        for arr in (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
+            bad |= ~np.isfinite(arr.reshape(n, -1)).all(1)
+        k = int(bad.sum())
+        if k:
+            warnings.append(f"layer {name!r}: dropped {k:,} of {n:,} splats holding NaN or "
+                            "infinite values")
+            cloud = cloud.subset(~bad)
+    return cloud
+
+
+def _too_deep(v: Any, limit: int) -> bool:
+    stack: list[tuple[Any, int]] = [(v, 1)]
+    while stack:
+        x, d = stack.pop()
+        if isinstance(x, (list, dict)):
+            if d > limit:
+                return True
+            stack.extend((y, d + 1) for y in (x.values() if isinstance(x, dict) else x))
+    return False
+
+
 def read_manifest(path: str | Path) -> dict[str, Any]:
-    """The manifest of a project (fast: reads no layer data)."""
-    arc = _Archive(Path(path))
+    """The manifest of a project (fast: reads no layer data).
+
+    Raises SceneFormatError (naming the file) for anything but a readable Wander manifest.
+    """
+    path = Path(path)
+    return _guarded(path, lambda: _read_manifest_at(path))
+
+
+def _read_manifest_at(path: Path) -> dict[str, Any]:
+    arc = _Archive(path)
     try:
         return _parse_manifest(arc)
     finally:
         arc.close()
 
 
+def _guarded(path: Path, fn: Callable[[], Any]) -> Any:
+    """Run `fn`; anything but SceneFormatError / FileNotFoundError becomes one
+    SceneFormatError naming `path` (and is logged with its traceback)."""
+    try:
+        return fn()
+    except (SceneFormatError, FileNotFoundError):
+        raise
+    except MemoryError:
+        raise SceneFormatError(path, "needs more memory than is free (the project is damaged "
+                                     "or far larger than it looks)") from None
+    except RecursionError:
+        raise SceneFormatError(path, "its manifest nests values too deeply to read") from None
+    except Exception as exc:  # noqa: BLE001 - a project is untrusted input: one error type out
+        log.exception("unexpected problem reading project %s", path)
+        raise SceneFormatError(path, "could not be read: an unexpected problem in the file "
+                                     f"({type(exc).__name__}: {str(exc)[:200]})") from None
+
+
 def _parse_manifest(arc: _Archive) -> dict[str, Any]:
     try:
-        raw = arc.read(MANIFEST)
+        raw = arc.read(MANIFEST, limit=MAX_MANIFEST_BYTES)
     except KeyError:
         raise SceneFormatError(arc.path, "not a Wander project (no manifest.json)") from None
     try:
-        man = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise SceneFormatError(arc.path, f"manifest.json is corrupt ({exc})") from None
+        man = json.loads(bytes(raw).decode("utf-8"))
+    except RecursionError:
+        raise SceneFormatError(arc.path, "manifest.json nests values too deeply to read") from None
+    except (UnicodeDecodeError, ValueError) as exc:  # incl. JSONDecodeError, 4300+ digit ints
+        raise SceneFormatError(arc.path, f"manifest.json is corrupt ({str(exc)[:200]})") from None
     if not isinstance(man, dict) or man.get("format") != FORMAT_NAME:
         raise SceneFormatError(arc.path, "not a Wander project (manifest has no "
                                          f"'format': '{FORMAT_NAME}')")
+    if _too_deep(man, MAX_DEPTH):
+        raise SceneFormatError(arc.path, f"manifest.json nests values more than {MAX_DEPTH} "
+                                         "levels deep (damaged or malicious)")
     return man
 
 
 def _parse_version(text: Any, path: Path) -> tuple[int, int]:
     try:
-        major, minor = (int(p) for p in str(text).split(".")[:2])
+        if not isinstance(text, (str, int, float)) or isinstance(text, bool):
+            raise ValueError
+        s = str(text)
+        if len(s) > 20:
+            raise ValueError
+        major, minor = (int(p) for p in s.split(".")[:2])
         return major, minor
     except ValueError:
-        raise SceneFormatError(path, f"project format version {text!r} is not understood") from None
+        raise SceneFormatError(path, f"project format version {str(text)[:40]!r} is not "
+                                     "understood") from None
 
 
 def default_inputs_dir() -> Path:
-    """Where inputs stored in a project are unpacked when their originals are gone."""
+    """Where inputs stored in a project are unpacked: Wander's own cache folder."""
     base = os.environ.get("WANDER_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or \
         str(Path.home() / ".cache")
     sub = "" if os.environ.get("WANDER_CACHE_DIR") else "wander"
     return Path(base) / sub / "project-inputs"
 
 
-def load_project(path: str | Path, *, inputs_dir: str | Path | None = None
-                 ) -> tuple[World, list[str]]:
+def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
+                 trust_paths: bool = False) -> tuple[World, list[str]]:
     """Open a `.wander` project; returns (World, warnings about what could not be restored).
 
-    Inputs whose original files are gone are unpacked under `inputs_dir` (default: the
-    user cache) and the paths in meta/source are pointed there.
+    Input photos stored in the project are checked against their SHA-256 and unpacked
+    under `inputs_dir` (default: Wander's cache, `default_inputs_dir()`); the values in
+    meta/source that named them point there. Nothing outside that folder is written and
+    no local file named by the manifest is read. Path texts from the manifest are listed
+    in `world.untrusted_paths` so a later save never copies those files in, unless
+    `trust_paths` (the app's own recovery files).
+
+    Raises FileNotFoundError when `path` does not exist and SceneFormatError (naming the
+    project and the entry) for anything that cannot be opened at all; every other
+    problem is a warning and the rest opens.
     """
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such project")
+    return _guarded(path, lambda: _load(path, inputs_dir, trust_paths))
+
+
+def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple[World, list[str]]:
     arc = _Archive(path)
     warnings: list[str] = []
     try:
@@ -437,146 +819,284 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None
         major, minor = _parse_version(man.get("format_version"), path)
         if major > FORMAT_VERSION[0]:
             raise SceneFormatError(
-                path, f"written by a newer Wander ({man.get('app_version', '?')}, project format "
-                      f"{major}.{minor}); this version reads format {FORMAT_VERSION[0]}.x — "
-                      "update Wander to open it")
+                path, f"written by a newer Wander ({str(man.get('app_version', '?'))[:40]}, "
+                      f"project format {major}.{minor}); this version reads format "
+                      f"{FORMAT_VERSION[0]}.x — update Wander to open it")
         if major == FORMAT_VERSION[0] and minor > FORMAT_VERSION[1]:
             warnings.append(f"project written by a newer Wander (format {major}.{minor}); "
                             "anything it added that this version does not know was ignored")
         if arc.truncated:
             warnings.append("the project file is truncated or damaged; opened what it still holds")
         arrays: dict[str, np.ndarray] = {}
-        for name in _list_field(man, "arrays", warnings):
+        for name in _list_field(man, "arrays", warnings, 10_000):
+            if not isinstance(name, str):
+                warnings.append("an array name in the manifest is not text; ignored")
+                continue
             try:
-                arrays[name] = np.load(io.BytesIO(arc.read(name)), allow_pickle=False)
-            except (KeyError, SceneFormatError, ValueError, OSError, EOFError):
-                warnings.append(f"array {name} is missing or damaged")
-        dec = _Decoder(arrays, warnings)
-        remap = _restore_inputs(arc, _list_field(man, "inputs", warnings), inputs_dir, warnings)
+                arrays[name] = _load_npy(arc.read(name), name, path)
+            except KeyError:
+                warnings.append(f"array {name[:80]} is missing from the project")
+            except SceneFormatError as exc:
+                warnings.append(f"array {name[:80]} is damaged ({exc.problem})")
+        by_digest, by_original = _restore_inputs(arc, _list_field(man, "inputs", warnings, 10_000),
+                                                 inputs_dir, warnings)
+        dec = _Decoder(arrays, warnings, by_digest)
 
         w = World()
-        try:
-            up = np.asarray(man.get("up_axis", [0, 1, 0]), np.float64).reshape(3)
-            if not np.all(np.isfinite(up)) or np.linalg.norm(up) < 1e-9:
-                raise ValueError("degenerate up axis")
-            w.up_axis = up
-        except (ValueError, TypeError):
+        up = _vector(man.get("up_axis", [0, 1, 0]), 3)
+        if up is None or np.linalg.norm(up) < 1e-9:
             warnings.append("up axis unreadable; using +Y")
-        meta = _remap_paths(dec.value(man.get("meta", {}), "world meta"), remap)
+        else:
+            w.up_axis = up
+        meta = _remap_paths(dec.value(man.get("meta", {}), "world meta"), by_original)
         if not isinstance(meta, dict):
             warnings.append("world metadata is unreadable; dropped")
             meta = {}
         w.meta = meta
-        for i, b in enumerate(_list_field(man, "bookmarks", warnings)):
+        for i, b in enumerate(_list_field(man, "bookmarks", warnings, 10_000)):
             try:
-                w.bookmarks.append(Bookmark(str(b["name"]), b["position"], float(b["yaw"]),
-                                            float(b["pitch"]), float(b["fov_y_deg"])))
-            except (KeyError, TypeError, ValueError):
-                warnings.append(f"bookmark {i + 1} is unreadable and was skipped")
-        for i, entry in enumerate(_list_field(man, "layers", warnings)):
+                w.bookmarks.append(_bookmark(b))
+            except ValueError as exc:
+                label = str(b.get("name"))[:40] if isinstance(b, dict) else ""
+                warnings.append(f"bookmark {i + 1}{f' ({label})' if label else ''} is unreadable "
+                                f"({exc}) and was skipped")
+        entries = _list_field(man, "layers", warnings, None)
+        if len(entries) > MAX_LAYERS:
+            warnings.append(f"the project lists {len(entries):,} layers; opened the first "
+                            f"{MAX_LAYERS:,} (the most a project may hold)")
+            entries = entries[:MAX_LAYERS]
+        loaded: list[tuple[Layer, Any]] = []
+        for i, entry in enumerate(entries):
             if not isinstance(entry, dict):
                 warnings.append(f"layer entry {i + 1} in the manifest is unreadable; skipped")
                 continue
-            lay = _load_layer(arc, entry, dec, remap, warnings)
-            if lay is not None:
-                w.layers.append(lay)
-        _advance_layer_ids(w)
+            got = _load_layer(arc, entry, dec, by_original, warnings)
+            if got is not None:
+                loaded.append(got)
+        w.layers = _assign_ids(loaded, warnings)
+        if w.layers:
+            reserve_layer_ids(max(lay.id for lay in w.layers))
+        if not trust_paths:
+            w.untrusted_paths = {s for s in dec.paths
+                                 if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS}
         w.clear_history()
         return w, warnings
     finally:
         arc.close()
 
 
-def _list_field(man: dict, key: str, warnings: list[str]) -> list:
+def _list_field(man: dict, key: str, warnings: list[str], limit: int | None) -> list:
     v = man.get(key, [])
-    if isinstance(v, list):
-        return v
-    warnings.append(f"manifest field {key!r} is unreadable; ignored")
-    return []
+    if not isinstance(v, list):
+        warnings.append(f"manifest field {key!r} is unreadable; ignored")
+        return []
+    if limit is not None and len(v) > limit:
+        warnings.append(f"manifest field {key!r} lists {len(v):,} entries; read the first {limit:,}")
+        return v[:limit]
+    return v
+
+
+def _number(v: Any) -> float:
+    """A finite float from a JSON number; ValueError otherwise (bools, text, huge, NaN)."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{type(v).__name__} where a number belongs")
+    try:
+        f = float(v)
+    except OverflowError:
+        raise ValueError("number out of range") from None
+    if not math.isfinite(f):
+        raise ValueError(f"{f} is not a finite number")
+    return f
+
+
+def _vector(v: Any, n: int) -> np.ndarray | None:
+    """n finite floats, or None."""
+    try:
+        if not isinstance(v, list) or len(v) != n:
+            return None
+        return np.array([_number(x) for x in v], np.float64)
+    except ValueError:
+        return None
+
+
+def _bookmark(b: Any) -> Bookmark:
+    """A Bookmark from its manifest entry; ValueError saying what is wrong."""
+    if not isinstance(b, dict):
+        raise ValueError("not an object")
+    pos = _vector(b.get("position"), 3)
+    if pos is None:
+        raise ValueError("its position is not three finite numbers")
+    yaw, pitch = _number(b.get("yaw", 0.0)), _number(b.get("pitch", 0.0))
+    fov = _number(b.get("fov_y_deg", 60.0))
+    if not 0.0 < fov < 180.0:
+        raise ValueError(f"its field of view {fov:g}° is outside 0..180")
+    name = b.get("name", "")
+    return Bookmark(name if isinstance(name, str) else str(name)[:200], pos, yaw, pitch, fov)
 
 
 def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str],
-                warnings: list[str]) -> Layer | None:
-    name = str(entry.get("name", "?"))
-    file = str(entry.get("file", ""))
+                warnings: list[str]) -> tuple[Layer, Any] | None:
+    """(layer, the id its entry gave) or None (with a warning) when it cannot be restored."""
+    name = entry.get("name", "?")
+    name = name if isinstance(name, str) else str(name)[:200]
+    file = entry.get("file", "")
+    if not isinstance(file, str) or not file:
+        warnings.append(f"layer {name!r}: its manifest entry names no data file; layer skipped")
+        return None
     try:
         raw = arc.read(file)
     except KeyError:
-        warnings.append(f"layer {name!r}: {file} is missing from the project; layer skipped")
+        warnings.append(f"layer {name!r}: {file[:200]} is missing from the project; layer skipped")
         return None
     except SceneFormatError as exc:
-        warnings.append(f"layer {name!r}: {file} is damaged ({exc.problem}); layer skipped")
+        warnings.append(f"layer {name!r}: {exc.problem}; layer skipped")
         return None
     try:
         if entry.get("data") == "mesh" or file.endswith(".npz"):
-            data: GaussianCloud | Mesh = _mesh_from_npz(raw, file)
+            data: GaussianCloud | Mesh = _mesh_from_npz(raw, file, arc.budget)
         else:
-            data = read_ply_bytes(raw, file)
-        data_meta = dec.value(entry.get("data_meta", {}), f"layer {name!r}")
-        data.meta = data_meta if isinstance(data_meta, dict) else {}
-        source = _remap_paths(dec.value(entry.get("source", {}), f"layer {name!r}"), remap)
-        if not isinstance(source, dict):
-            warnings.append(f"layer {name!r}: its source record is unreadable; dropped")
-            source = {}
-        kind = entry.get("kind", "world")
-        transform = np.asarray(entry.get("transform", np.eye(4).tolist()), np.float64)
-        try:
-            decompose_similarity(transform)
-        except ValueError as exc:  # NaN / singular / sheared: every view and export breaks
-            warnings.append(f"layer {name!r}: its transform is invalid ({exc}); "
-                            "reset to identity")
-            transform = np.eye(4)
-        layer = Layer(name=name, data=data, kind=kind if kind in ("world", "object", "mesh") else
-                      ("mesh" if isinstance(data, Mesh) else "object"),
-                      transform=transform,
-                      visible=entry.get("visible", True) is not False, id=int(entry["id"]),
-                      source=source)
+            data = _read_layer_ply(raw, file, name, arc.path, warnings)
     except SceneFormatError as exc:
-        warnings.append(f"layer {name!r}: {file} is corrupt ({exc.problem}); layer skipped")
+        warnings.append(f"layer {name!r}: {file[:200]} is corrupt ({exc.problem}); layer skipped")
         return None
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        warnings.append(f"layer {name!r}: its manifest entry is unreadable ({exc}); layer skipped")
-        return None
-    return layer
+    del raw
+    data_meta = dec.value(entry.get("data_meta", {}), f"layer {name!r}")
+    data.meta = data_meta if isinstance(data_meta, dict) else {}
+    source = _remap_paths(dec.value(entry.get("source", {}), f"layer {name!r}"), remap)
+    if not isinstance(source, dict):
+        warnings.append(f"layer {name!r}: its source record is unreadable; dropped")
+        source = {}
+    kind = entry.get("kind", "world")
+    transform = _transform(entry.get("transform", None), name, warnings)
+    layer = Layer(name=name, data=data, kind=kind if kind in ("world", "object", "mesh") else
+                  ("mesh" if isinstance(data, Mesh) else "object"),
+                  transform=transform, visible=entry.get("visible", True) is not False,
+                  id=0, source=source)
+    return layer, entry.get("id")
 
 
-def _advance_layer_ids(w: World) -> None:
-    """Keep new layers' ids above the restored ones."""
-    if w.layers:
-        reserve_layer_ids(max(lay.id for lay in w.layers))
+def _transform(t: Any, name: str, warnings: list[str]) -> np.ndarray:
+    """A valid 4×4 similarity from the manifest, else identity with a warning."""
+    if t is None:
+        return np.eye(4)
+    try:
+        m = np.array(t, dtype=np.float64)
+        if m.shape != (4, 4):
+            raise ValueError(f"shape {m.shape} is not 4×4")
+        decompose_similarity(m)  # NaN / singular / sheared: every view and export breaks
+    except (ValueError, TypeError, OverflowError, np.linalg.LinAlgError) as exc:
+        warnings.append(f"layer {name!r}: its transform is invalid ({str(exc)[:120]}); "
+                        "reset to identity")
+        return np.eye(4)
+    return m
 
 
-def _restore_inputs(arc: _Archive, inputs: list[dict], inputs_dir: str | Path | None,
-                    warnings: list[str]) -> dict[str, str]:
-    """Map original input paths to usable ones (unpacking stored copies when needed)."""
-    remap: dict[str, str] = {}
-    for inp in inputs:
-        try:
-            orig, stored, digest = str(inp["original"]), str(inp["stored"]), str(inp["sha256"])
-        except (KeyError, TypeError):
+def _assign_ids(loaded: list[tuple[Layer, Any]], warnings: list[str]) -> list[Layer]:
+    """Give each layer its saved id; invalid or duplicate ids are renumbered with a warning
+    (two layers sharing an id would make deleting one delete the other)."""
+    valid = [i for _, i in loaded if type(i) is int and 1 <= i <= MAX_LAYER_ID]
+    nxt = max(valid, default=0) + 1
+    seen: set[int] = set()
+    out: list[Layer] = []
+    for lay, raw_id in loaded:
+        if type(raw_id) is int and 1 <= raw_id <= MAX_LAYER_ID and raw_id not in seen:
+            lay.id = raw_id
+        else:
+            why = "is already used by another layer" if raw_id in seen else "is not a valid id"
+            shown = str(raw_id)[:24] if not isinstance(raw_id, (dict, list)) else type(raw_id).__name__
+            warnings.append(f"layer {lay.name!r}: its id {shown} {why}; renumbered to {nxt}")
+            lay.id = nxt
+            nxt += 1
+        seen.add(lay.id)
+        out.append(lay)
+    return out
+
+
+def _restore_inputs(arc: _Archive, inputs: list, inputs_dir: str | Path | None,
+                    warnings: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Unpack the input photos a project holds into Wander's cache.
+
+    Returns ({sha256: cached path}, {original text (format 1.0): cached path}). Each
+    checksum must be 64 hex digits and match the stored bytes; the name is reduced to
+    a plain file name; the target must resolve inside its own cache folder. Anything
+    else is skipped with a warning; nothing else on disk is read or written.
+    """
+    by_digest: dict[str, str] = {}
+    by_original: dict[str, str] = {}
+    root = Path(inputs_dir) if inputs_dir is not None else default_inputs_dir()
+    for i, inp in enumerate(inputs):
+        if not isinstance(inp, dict):
+            warnings.append(f"input entry {i + 1} in the manifest is unreadable; skipped")
             continue
-        p = Path(orig)
-        try:
-            if p.is_file() and p.stat().st_size == int(inp.get("size", -1)):
-                continue  # the original is still there
-        except OSError:
-            pass
-        try:
-            body = arc.read(stored)
-        except (KeyError, SceneFormatError):
-            warnings.append(f"input {p.name} is missing from the project and from {p.parent}")
+        digest, stored = inp.get("sha256"), inp.get("stored")
+        original = inp.get("original")
+        name = _plain_name(inp.get("name", original))
+        label = name or f"entry {i + 1}"
+        if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
+            warnings.append(f"input {label}: its checksum is not a SHA-256 (64 hex digits); skipped")
             continue
-        target = Path(inputs_dir or default_inputs_dir()) / digest[:16] / p.name
+        if name is None:
+            warnings.append(f"input entry {i + 1}: its name is not a plain file name; skipped")
+            continue
+        if not isinstance(stored, str):
+            warnings.append(f"input {name}: the manifest names no stored copy; skipped")
+            continue
+        digest = digest.lower()
+        if digest in by_digest:
+            if isinstance(original, str):
+                by_original[original] = by_digest[digest]
+            continue
         try:
-            if not (target.is_file() and target.stat().st_size == len(body)):
-                target.parent.mkdir(parents=True, exist_ok=True)
-                tmp = target.with_name(f".{target.name}.tmp")
-                tmp.write_bytes(body)
-                os.replace(tmp, target)
-            remap[orig] = str(target)
+            body = arc.read(stored, limit=MAX_INPUT_BYTES)
+        except KeyError:
+            warnings.append(f"input {name} is missing from the project")
+            continue
+        except SceneFormatError as exc:
+            warnings.append(f"input {name}: {exc.problem}")
+            continue
+        if hashlib.sha256(body).hexdigest() != digest:
+            warnings.append(f"input {name}: its stored bytes do not match its checksum; skipped")
+            continue
+        try:
+            target = _unpack_input(root, digest, name, body)
+        except (OSError, ValueError) as exc:
+            warnings.append(f"input {name} could not be unpacked to {root}: {exc}")
+            continue
+        by_digest[digest] = str(target)
+        if isinstance(original, str):
+            by_original[original] = str(target)
+    return by_digest, by_original
+
+
+def _unpack_input(root: Path, digest: str, name: str, body: bytes | bytearray) -> Path:
+    """Write `body` to root/<digest[:16]>/<name> (atomically); ValueError if that path
+    would not lie inside its own folder under `root` (e.g. a planted symlink)."""
+    root.mkdir(parents=True, exist_ok=True)
+    folder = root / digest[:16]
+    if folder.is_symlink():
+        raise ValueError(f"{folder} is a link; refusing to write through it")
+    folder.mkdir(exist_ok=True)
+    rroot, rfolder = root.resolve(), folder.resolve()
+    target = rfolder / name
+    if rfolder.parent != rroot or target.resolve().parent != rfolder or target.is_symlink():
+        raise ValueError(f"{name} would land outside {rfolder}")
+    if target.exists():
+        if not target.is_file():
+            raise ValueError(f"{target} exists and is not a file")
+        if target.stat().st_size == len(body) and _sha256_file(target) == digest:
+            return target
+    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=rfolder)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(body)
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
         except OSError as exc:
-            warnings.append(f"input {p.name} could not be unpacked to {target.parent}: {exc}")
-    return remap
+            log.warning("could not remove %s: %s", tmp, exc)
+        raise
+    return target
 
 
 def _remap_paths(v: Any, remap: dict[str, str]) -> Any:
@@ -596,22 +1116,36 @@ def _remap_paths(v: Any, remap: dict[str, str]) -> Any:
 
 
 def project_inputs(path: str | Path) -> list[dict[str, Any]]:
-    """The inputs a project holds: [{original, stored, sha256, size}]."""
-    return list(read_manifest(path).get("inputs", []))
+    """The inputs a project holds: [{name, stored, sha256, size}] (names only, no folders).
+
+    Raises SceneFormatError for an unreadable project.
+    """
+    got = read_manifest(path).get("inputs", [])
+    return [dict(x) for x in got if isinstance(x, dict)] if isinstance(got, list) else []
 
 
 def extract_input(path: str | Path, stored: str, dest: str | Path) -> Path:
-    """Copy one stored input (e.g. 'inputs/ab12_photo.jpg') out of a project to `dest`."""
-    arc = _Archive(Path(path))
-    try:
-        body = arc.read(stored)
-    except KeyError:
-        raise SceneFormatError(path, f"the project holds no {stored}") from None
-    finally:
-        arc.close()
+    """Copy one stored input (e.g. 'inputs/ab12_photo.jpg') out of a project to `dest`
+    (a file, or a folder to put it in under its plain file name).
+
+    Raises SceneFormatError when the project holds no such entry or it is damaged.
+    """
+    path = Path(path)
+
+    def read() -> bytes | bytearray:
+        arc = _Archive(path)
+        try:
+            return arc.read(stored, limit=MAX_INPUT_BYTES)
+        except KeyError:
+            raise SceneFormatError(path, f"the project holds no {str(stored)[:200]}") from None
+        finally:
+            arc.close()
+
+    body = _guarded(path, read)
     dest = Path(dest)
     if dest.is_dir():
-        dest = dest / Path(stored).name.split("_", 1)[-1]
+        name = _plain_name(str(stored).rsplit("/", 1)[-1].split("_", 1)[-1]) or "input"
+        dest = dest / name
     atomic_write(dest, lambda fh: fh.write(body))
     return dest
 
@@ -628,17 +1162,38 @@ def snapshot_world(world: World) -> World:
                       for b in world.bookmarks]
     snap.up_axis = np.array(world.up_axis, np.float64).copy()
     snap.meta = copy.copy(world.meta)
+    snap.untrusted_paths = set(getattr(world, "untrusted_paths", ()) or ())
     return snap
 
 
 # ======================================================================= autosave
+AUTOSAVE_SUFFIX = ".autosave.wander"
+THUMB_SUFFIX = ".autosave.png"
+_DOC_ID = re.compile(r"[0-9a-zA-Z]{1,32}")
+
+
 @dataclass
 class Recovery:
-    """An autosave newer than the project it belongs to (or of an unsaved world)."""
+    """A recovery file: the autosave of a project (newer than the project) or of an
+    unsaved world. `thumbnail` is the PNG beside it (None if missing); `doc_id` names
+    the document slot it was written to (None for files from older versions)."""
 
     autosave: Path
     project: Path | None
     saved_at: float
+    thumbnail: Path | None = None
+    doc_id: str | None = None
+    layers: int = 0
+
+    @property
+    def title(self) -> str:
+        """What to call it in a list: the project's name or 'Unsaved world'."""
+        return self.project.name if self.project is not None else "Unsaved world"
+
+
+def new_doc_id() -> str:
+    """A fresh id for a document's autosave slot (12 hex digits)."""
+    return uuid.uuid4().hex[:12]
 
 
 def autosave_dir() -> Path:
@@ -650,80 +1205,177 @@ def autosave_dir() -> Path:
     return Path(base) / "wander" / "autosave"
 
 
-def autosave_path(project_path: str | Path | None = None, folder: str | Path | None = None) -> Path:
-    """The recovery file for a project (or for the unsaved world when None).
+def _project_tag(project_path: str | Path) -> tuple[str, str]:
+    p = Path(project_path).resolve()
+    return p.stem, hashlib.sha1(str(p).encode()).hexdigest()[:10]
 
-    `folder` defaults to `autosave_dir()`; the app passes its settings folder.
+
+def autosave_path(project_path: str | Path | None = None, folder: str | Path | None = None,
+                  doc_id: str | None = None) -> Path:
+    """The recovery file of one document: a project (or the unsaved world when None) in
+    the slot `doc_id` (each open document has its own; None = the single legacy slot).
+
+    `folder` defaults to `autosave_dir()`; the app passes its settings folder. Raises
+    ValueError for a `doc_id` that is not 1–32 letters and digits.
     """
     base = Path(folder) if folder is not None else autosave_dir()
+    if doc_id is not None and not _DOC_ID.fullmatch(doc_id):
+        raise ValueError(f"autosave slot id {doc_id!r} must be 1-32 letters and digits")
+    slot = f"-{doc_id}" if doc_id else ""
     if project_path is None:
-        return base / "untitled.autosave.wander"
-    p = Path(project_path).resolve()
-    tag = hashlib.sha1(str(p).encode()).hexdigest()[:10]
-    return base / f"{p.stem}-{tag}.autosave.wander"
+        return base / f"untitled{slot}{AUTOSAVE_SUFFIX}"
+    stem, tag = _project_tag(project_path)
+    return base / f"{stem}-{tag}{slot}{AUTOSAVE_SUFFIX}"
+
+
+def thumbnail_path(autosave: str | Path) -> Path:
+    """The PNG thumbnail beside a recovery file."""
+    a = Path(autosave)
+    return a.with_name(a.name[:-len(AUTOSAVE_SUFFIX)] + THUMB_SUFFIX) \
+        if a.name.endswith(AUTOSAVE_SUFFIX) else a.with_suffix(".png")
+
+
+def world_thumbnail(world: World, width: int = 160, height: int = 100) -> np.ndarray:
+    """A small picture of the world without GL: splat centres of the visible layers seen
+    from the front (−Z, +Y up), far ones drawn first. (height, width, 3) uint8."""
+    img = np.full((height, width, 3), 32, np.uint8)
+    cloud = world.merged_cloud()
+    n = len(cloud)
+    if n == 0:
+        return img
+    step = max(1, n // 60_000)
+    pts, cols = cloud.means[::step].astype(np.float64), cloud.base_colors()[::step]
+    ok = np.isfinite(pts).all(1)
+    pts, cols = pts[ok], cols[ok]
+    if not len(pts):
+        return img
+    lo, hi = np.percentile(pts, 2, 0), np.percentile(pts, 98, 0)
+    span = max(float(hi[0] - lo[0]) / width, float(hi[1] - lo[1]) / height, 1e-9) * 1.05
+    cx, cy = (lo[:2] + hi[:2]) / 2
+    x = ((pts[:, 0] - cx) / span + width / 2).astype(np.int64)
+    y = (height / 2 - (pts[:, 1] - cy) / span).astype(np.int64)
+    order = np.argsort(pts[:, 2])  # far (low z) first, near ones overwrite
+    x, y, c = x[order], y[order], cols[order]
+    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
+    img[y[inside], x[inside]] = np.clip(c[inside] * 255, 0, 255).astype(np.uint8)
+    return img
+
+
+def _write_png(path: Path, image: np.ndarray) -> None:
+    from PIL import Image
+
+    arr = np.ascontiguousarray(np.asarray(image)[..., :3], np.uint8)
+    atomic_write(path, lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
 
 
 def write_autosave(world: World, project_path: str | Path | None = None,
-                   folder: str | Path | None = None) -> Path:
-    """Save `world` to its recovery file (atomic); returns the file written."""
-    target = autosave_path(project_path, folder)
+                   folder: str | Path | None = None, doc_id: str | None = None,
+                   thumbnail: np.ndarray | None = None) -> Path:
+    """Save `world` to its recovery file (atomic) plus a PNG thumbnail beside it
+    (`thumbnail`, (H, W, 3) uint8, else `world_thumbnail`); returns the file written.
+
+    Raises OSError when the folder cannot be written.
+    """
+    target = autosave_path(project_path, folder, doc_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_project(world, target, include_inputs=False, extra={
         "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
+        "autosave_doc": doc_id,
         "autosaved_at": time.time()})
+    try:
+        _write_png(thumbnail_path(target), world_thumbnail(world) if thumbnail is None
+                   else thumbnail)
+    except (OSError, ValueError, TypeError, ImportError) as exc:  # the autosave itself is written
+        log.warning("could not write the thumbnail of %s: %s", target, exc)
     return target
 
 
-def discard_autosave(project_path: str | Path | None = None,
-                     folder: str | Path | None = None) -> None:
-    """Remove the recovery file (after a clean save or when the user declines recovery)."""
+def _unlink(path: Path) -> None:
     try:
-        autosave_path(project_path, folder).unlink()
+        path.unlink()
     except FileNotFoundError:
         pass
+    except OSError as exc:
+        log.warning("could not remove %s: %s", path, exc)
+
+
+def discard_autosave(project_path: str | Path | None = None,
+                     folder: str | Path | None = None, doc_id: str | None = None) -> None:
+    """Remove one document's recovery file and its thumbnail (after a clean save, or
+    when the user discards it). Other documents' recovery files are never touched."""
+    auto = autosave_path(project_path, folder, doc_id)
+    _unlink(auto)
+    _unlink(thumbnail_path(auto))
 
 
 def _recovery_for(auto: Path) -> Recovery | None:
     try:
         man = read_manifest(auto)
         saved = auto.stat().st_mtime
-    except (SceneFormatError, OSError):
+    except (SceneFormatError, OSError) as exc:
+        log.warning("ignoring unreadable recovery file %s: %s", auto, exc)
         return None
     proj = man.get("autosave_of")
-    proj_path = Path(proj) if proj else None
+    proj_path = Path(proj) if isinstance(proj, str) and proj.endswith(EXTENSION) else None
+    if proj_path is not None:
+        stem, tag = _project_tag(proj_path)
+        if not auto.name.startswith(f"{stem}-{tag}"):  # manifest and file name disagree
+            log.warning("recovery file %s names another project (%s)", auto, proj_path)
+            proj_path = None
     if proj_path is not None:
         try:
             if proj_path.stat().st_mtime >= saved:
                 return None  # the project was saved after this autosave: nothing to recover
         except OSError:
             pass  # project gone: the autosave is all that is left
-    return Recovery(auto, proj_path, float(man.get("autosaved_at", saved)))
+    doc = man.get("autosave_doc")
+    at = man.get("autosaved_at", saved)
+    layers = man.get("layers")
+    thumb = thumbnail_path(auto)
+    return Recovery(auto, proj_path,
+                    float(at) if isinstance(at, (int, float)) and math.isfinite(at) else saved,
+                    thumb if thumb.is_file() else None,
+                    doc if isinstance(doc, str) and _DOC_ID.fullmatch(doc) else None,
+                    len(layers) if isinstance(layers, list) else 0)
 
 
 def find_recovery(project_path: str | Path | None = None,
                   folder: str | Path | None = None) -> Recovery | None:
-    """The recovery for `project_path` (None = the unsaved world) if it is newer."""
-    auto = autosave_path(project_path, folder)
-    return _recovery_for(auto) if auto.is_file() else None
+    """The newest recovery of `project_path` (None = an unsaved world), any slot."""
+    base = Path(folder) if folder is not None else autosave_dir()
+    legacy = autosave_path(project_path, base)
+    prefix = legacy.name[:-len(AUTOSAVE_SUFFIX)]
+    if not base.is_dir():
+        return None
+    found = [r for p in base.glob(f"{glob_escape(prefix)}*{AUTOSAVE_SUFFIX}")
+             if (p == legacy or _DOC_ID.fullmatch(p.name[len(prefix) + 1:-len(AUTOSAVE_SUFFIX)]))
+             and (r := _recovery_for(p)) is not None
+             and (r.project is None) == (project_path is None)]
+    return max(found, key=lambda r: r.saved_at) if found else None
+
+
+def glob_escape(text: str) -> str:
+    """`text` with glob wildcards escaped."""
+    return re.sub(r"([*?\[])", r"[\1]", text)
 
 
 def find_recoveries(folder: str | Path | None = None) -> list[Recovery]:
-    """Every recovery file newer than its project, newest first (for startup)."""
+    """Every recovery file newer than its project, newest first (for startup and
+    File > Recover)."""
     base = Path(folder) if folder is not None else autosave_dir()
     if not base.is_dir():
         return []
-    found = [r for p in base.glob("*.autosave.wander") if (r := _recovery_for(p)) is not None]
+    found = [r for p in base.glob(f"*{AUTOSAVE_SUFFIX}") if (r := _recovery_for(p)) is not None]
     return sorted(found, key=lambda r: -r.saved_at)
 
 
 def discard_recovery(recovery: Recovery) -> None:
-    """Delete a recovery file the user declined."""
-    try:
-        recovery.autosave.unlink()
-    except FileNotFoundError:
-        pass
+    """Delete a recovery file (and its thumbnail) the user declined."""
+    _unlink(recovery.autosave)
+    _unlink(thumbnail_path(recovery.autosave))
 
 
 def recover(recovery: Recovery) -> tuple[World, list[str]]:
-    """Load the autosaved world of a Recovery."""
-    return load_project(recovery.autosave)
+    """Load the autosaved world of a Recovery (it keeps its local input paths: the app
+    wrote it). Raises SceneFormatError if the file is unreadable."""
+    return load_project(recovery.autosave, trust_paths=True)

@@ -95,6 +95,9 @@ class World:
         self.bookmarks: list[Bookmark] = []
         self.up_axis: np.ndarray = np.array([0.0, 1.0, 0.0])
         self.meta: dict[str, Any] = {}
+        # Path texts that came from an opened project file rather than from this user's
+        # own work: saving never reads (copies in) the files they name.
+        self.untrusted_paths: set[str] = set()
         self._undo: list[Command] = []
         self._redo: list[Command] = []
         self._listeners: list[Callable[[str], None]] = []
