@@ -71,7 +71,7 @@ MAX_MANIFEST_BYTES = 32 << 20   # manifest.json
 MAX_DEPTH = 64                  # nesting of lists/objects in the manifest
 MAX_LAYERS = 1000               # layers restored from one project
 MAX_ENTRY_BYTES = 8 << 30       # any one entry
-MAX_EXPANSION = 512 << 20       # bytes produced beyond those the file physically holds
+MAX_EXPANSION = 128 << 20       # bytes produced beyond those the file physically holds
                                 # (inflation, plus every re-use of an entry by another layer)
 MAX_LAYER_ID = 2**31 - 1
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
