@@ -1002,7 +1002,8 @@ def _assign_ids(loaded: list[tuple[Layer, Any]], warnings: list[str]) -> list[La
         if type(raw_id) is int and 1 <= raw_id <= MAX_LAYER_ID and raw_id not in seen:
             lay.id = raw_id
         else:
-            why = "is already used by another layer" if raw_id in seen else "is not a valid id"
+            dup = type(raw_id) is int and raw_id in seen
+            why = "is already used by another layer" if dup else "is not a valid id"
             shown = str(raw_id)[:24] if not isinstance(raw_id, (dict, list)) else type(raw_id).__name__
             warnings.append(f"layer {lay.name!r}: its id {shown} {why}; renumbered to {nxt}")
             lay.id = nxt
