@@ -102,8 +102,9 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     win.world.rename(win.world.layers[0].id, "edited room")
     assert ext.dirty
     assert ext.autosave_now(wait=True)
-    auto = proj.autosave_path(target, tmp_path / "autosave")
-    assert auto.is_file()
+    auto = proj.autosave_path(target, tmp_path / "autosave", ext.doc_id)  # this document's slot
+    assert auto.is_file() and ext.autosave_file == auto
+    assert proj.thumbnail_path(auto).is_file()
     assert not ext.autosave_now(wait=True)  # nothing changed since: no rewrite
     os.utime(target, (time.time() - 30, time.time() - 30))
     # Crash: the window goes away without saving or quitting cleanly. Next start:

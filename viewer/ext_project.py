@@ -1,8 +1,15 @@
 """Projects, export and fly-through videos in the app (an extension of MainWindow).
 
-File:   Save (Ctrl+S), Save As (Ctrl+Shift+S), Export…, Export Layer…, Export Panorama…,
-        Export Cameras…; autosave to a recovery file every few minutes and on quit with
-        unsaved changes; at start, an offer to recover work a crash left behind.
+File:   Save (Ctrl+S), Save As (Ctrl+Shift+S), Recover Unsaved Work…, Export…, Export
+        Layer…, Export Panorama…, Export Cameras…; autosave to a recovery file every few
+        minutes and on quit with unsaved changes; at start, an offer to recover work a
+        crash left behind.
+
+Each document autosaves into its own slot (a fresh id per world, so one crashed unsaved
+world's recovery is never overwritten by the next). A recovery file lives until the user
+recovers it (and then saves or quits cleanly) or discards it: "Later" and a clean quit
+of another document leave it alone. File > Recover Unsaved Work… lists them all with
+their time and thumbnail.
 Create: Camera Path ▸ Record While Walking, Add Keyframe from View (K), Path from
         Bookmarks, Play Preview, Load/Save Path…, Clear; Render Video….
 All long work runs through `window.run_job` (progress bar + Cancel); the pure logic lives
@@ -11,6 +18,7 @@ in scene/project.py, scene/export.py, scene/campath.py and generators/video.py.
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 import time
@@ -18,16 +26,18 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QEvent, QObject, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QAction, QKeySequence
+from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QAction, QIcon, QKeySequence, QPixmap
 from PyQt6.QtWidgets import (QApplication, QCheckBox, QComboBox, QDialog, QDialogButtonBox,
                              QDoubleSpinBox, QFileDialog, QFormLayout, QHBoxLayout,
-                             QInputDialog, QLineEdit, QMessageBox, QPushButton, QSpinBox,
-                             QWidget)
+                             QInputDialog, QLabel, QLineEdit, QListWidget, QListWidgetItem,
+                             QMessageBox, QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
 from scene import project as proj
 from scene.campath import CameraPath, Keyframe, PathRecorder
 from scene.world import World
+
+log = logging.getLogger(__name__)
 
 AUTOSAVE_SECONDS = 180.0
 RECORD_HZ = 10.0
@@ -56,6 +66,9 @@ class ProjectExtension(QObject):
         self._autosaved_changes = -1
         self.ask_on_close = os.environ.get("WANDER_NO_DIALOGS") is None
         self.autosave_folder = self._autosave_folder()
+        self.doc_id = proj.new_doc_id()          # this document's autosave slot
+        self.autosave_file: Path | None = None   # what this document's autosave last wrote
+        self.adopted: Path | None = None         # the recovery file this world came from
         self.path: CameraPath | None = None
         self.recorder = PathRecorder()
         self._world: World | None = None
@@ -111,6 +124,9 @@ class ProjectExtension(QObject):
         self.save_action = self._action(f, "&Save Project", self.save, "Ctrl+S",
                                         "Save the world as a .wander project")
         self.save_as_action = self._action(f, "Save Project &As…", self.save_as, "Ctrl+Shift+S")
+        self.recover_action = self._action(f, "&Recover Unsaved Work…", self.recover_dialog,
+                                           tip="Reopen work that Wander autosaved before it "
+                                               "closed without saving")
         f.addSeparator()
         self._action(f, "&Export…", self.export_dialog, "Ctrl+E",
                      "Export the visible scene to PLY / SPLAT / SPZ / GLB / OBJ")
@@ -138,8 +154,14 @@ class ProjectExtension(QObject):
     def _on_world_replaced(self, world: World) -> None:
         if self._world is not None:
             self._world.unsubscribe(self._on_world_changed)
+            if not self.dirty:  # nothing unsaved: this document's slot is stale
+                self._forget_own_autosave()
+            # (with unsaved changes the autosave stays: it is that world's recovery)
         self._world = world
         world.subscribe(self._on_world_changed)
+        self.doc_id = proj.new_doc_id()
+        self.autosave_file = None
+        self.adopted = None
         self.dirty = False
         self.path = None
         saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
@@ -192,8 +214,9 @@ class ProjectExtension(QObject):
         def done(p: Path) -> None:
             self.win.path = p
             self.dirty = False
-            proj.discard_autosave(old_project, self.autosave_folder)
-            proj.discard_autosave(p, self.autosave_folder)
+            proj.discard_autosave(old_project, self.autosave_folder, self.doc_id)
+            proj.discard_autosave(p, self.autosave_folder, self.doc_id)
+            self._forget_own_autosave()
             settings = getattr(self.win, "settings", None)
             if settings is not None and hasattr(settings, "add_recent"):
                 settings.add_recent(p)
@@ -215,7 +238,8 @@ class ProjectExtension(QObject):
 
     # =============================================================== autosave
     def autosave_now(self, wait: bool = False) -> bool:
-        """Write the recovery file if there are unsaved changes (off the GUI thread)."""
+        """Write this document's recovery file if there are unsaved changes (off the GUI
+        thread). Returns True when an autosave was started."""
         world = self.win.world
         if not self.dirty or world.is_empty() or self._changes == self._autosaved_changes:
             return False
@@ -223,12 +247,13 @@ class ProjectExtension(QObject):
             return False
         self._autosaved_changes = self._changes
         snap, project_path, folder = self._snapshot(), self.project_path, self.autosave_folder
+        doc_id = self.doc_id
 
         def work() -> None:
             try:
-                proj.write_autosave(snap, project_path, folder)
+                self._write_autosave(snap, project_path, folder, doc_id)
             except Exception:  # noqa: BLE001 - autosave must never disturb the user
-                pass
+                log.exception("autosave failed")
             finally:
                 self._autosaving.release()
 
@@ -238,17 +263,38 @@ class ProjectExtension(QObject):
             t.join()
         return True
 
+    def _write_autosave(self, snap: World, project_path: Path | None, folder: Path,
+                        doc_id: str) -> Path:
+        """Write the slot; a recovery this world came from is superseded by it."""
+        target = proj.write_autosave(snap, project_path, folder, doc_id)
+        old, self.autosave_file = self.autosave_file, target
+        if old is not None and old != target:  # e.g. saved under a new name since
+            proj.discard_recovery(proj.Recovery(old, None, 0.0))
+        if self.adopted is not None and self.adopted != target:
+            proj.discard_recovery(proj.Recovery(self.adopted, None, 0.0))
+            self.adopted = None
+        return target
+
+    def _forget_own_autosave(self) -> None:
+        """Delete this document's recovery file(s): its work is saved or discarded."""
+        for f in (self.autosave_file, self.adopted):
+            if f is not None:
+                proj.discard_recovery(proj.Recovery(f, None, 0.0))
+        proj.discard_autosave(self.project_path, self.autosave_folder, self.doc_id)
+        self.autosave_file = self.adopted = None
+
     def on_quit(self) -> None:
-        """Unsaved changes at quit go to the recovery file; a clean quit removes it."""
+        """Unsaved changes at quit go to this document's recovery file; a clean quit
+        removes only this document's own file (never another crashed world's)."""
         if self.dirty and not self.win.world.is_empty():
             with self._autosaving:
                 try:
-                    proj.write_autosave(self._snapshot(), self.project_path,
-                                        self.autosave_folder)
-                except Exception:  # noqa: BLE001
-                    pass
+                    self._write_autosave(self._snapshot(), self.project_path,
+                                         self.autosave_folder, self.doc_id)
+                except Exception:  # noqa: BLE001 - quitting must go on
+                    log.exception("autosave at quit failed")
         else:
-            proj.discard_autosave(self.project_path, self.autosave_folder)
+            self._forget_own_autosave()
 
     def confirm_replace(self, ask: Any = None) -> bool:
         """Before another world replaces a changed one: Save / Discard / Cancel.
@@ -261,6 +307,7 @@ class ProjectExtension(QObject):
         name = self.project_path.name if self.project_path else "this world"
         choice = (ask or self._ask_replace)(name)
         if choice == "discard":
+            self._forget_own_autosave()
             return True
         if choice != "save":
             return False
@@ -285,7 +332,8 @@ class ProjectExtension(QObject):
         old_project = self.project_path
         self.win.path = target
         self.dirty = False
-        proj.discard_autosave(old_project, self.autosave_folder)
+        proj.discard_autosave(old_project, self.autosave_folder, self.doc_id)
+        self._forget_own_autosave()
         settings = getattr(self.win, "settings", None)
         if settings is not None and hasattr(settings, "add_recent"):
             settings.add_recent(target)
@@ -315,7 +363,7 @@ class ProjectExtension(QObject):
                 return True
             if ans == QMessageBox.StandardButton.Discard:
                 self.dirty = False
-                proj.discard_autosave(self.project_path, self.autosave_folder)
+                self._forget_own_autosave()
                 return False
             if self.project_path is None:
                 path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
@@ -331,36 +379,77 @@ class ProjectExtension(QObject):
             return True
         return super().eventFilter(obj, event)
 
+    def pending_recoveries(self) -> list[proj.Recovery]:
+        """Recovery files left by other sessions (not this document's own), newest first."""
+        own = {self.autosave_file, self.adopted}
+        return [r for r in proj.find_recoveries(self.autosave_folder) if r.autosave not in own]
+
     def offer_recovery(self, ask: Any = None) -> bool:
-        """Offer to reopen the newest recovery file; `ask(recovery) -> 'recover'|'discard'|
-        'later'` replaces the dialog (tests). Returns True if a recovery is being loaded."""
-        recs = proj.find_recoveries(self.autosave_folder)
+        """At start: offer to reopen work a crash left behind.
+
+        `ask(recovery) -> 'recover'|'discard'|'later'` replaces the dialog (tests) and is
+        asked about the newest one. Without it, one recovery gets a message box and
+        several get the File > Recover list. "Later" keeps every file. Returns True if a
+        recovery is being loaded.
+        """
+        recs = self.pending_recoveries()
         if not recs:
             return False
-        rec = recs[0]
         if ask is None:
             if not self.ask_on_close:
                 return False
+            if len(recs) > 1:
+                return self.recover_dialog(recs)
             ask = self._ask_recovery
+        rec = recs[0]
         choice = ask(rec)
         if choice == "discard":
             proj.discard_recovery(rec)
             return False
         if choice != "recover":
-            return False
+            return False  # "later": the file stays for the next start or File > Recover
+        return self.recover(rec) is not None
+
+    def recover(self, rec: proj.Recovery) -> Any:
+        """Load a recovery in a job and make it the current, unsaved world; its file
+        stays until the work is saved, autosaved anew or discarded. Returns the job
+        (None when the user kept the current world)."""
+        if not self.confirm_replace():
+            return None
 
         def done(res: tuple[World, list[str]]) -> None:
             world, warnings = res
             self.win.set_world(world, rec.project)
             self.dirty = True  # recovered work is not in the project file yet
-            msg = "Recovered unsaved work" + (f" for {rec.project.name}" if rec.project else "")
+            self.adopted = rec.autosave
+            if rec.doc_id:
+                self.doc_id = rec.doc_id  # keep autosaving into the same slot
+            msg = f"Recovered unsaved work ({rec.title})"
             if warnings:
                 msg += f" ({len(warnings)} warnings: {warnings[0]})"
             self.win.show_status(msg + " — save it to keep it", 10000)
 
+        def failed(exc: BaseException) -> None:
+            self.win._job_failed(f"Could not recover {rec.title}", exc)
+
         self.recovery_job = self.win.run_job("Recovering unsaved work",
-                                             lambda progress, cancel: proj.recover(rec), done)
-        return True
+                                             lambda progress, cancel: proj.recover(rec), done,
+                                             failed)
+        return self.recovery_job
+
+    def recover_dialog(self, recs: list[proj.Recovery] | None = None) -> bool:
+        """File > Recover Unsaved Work…: every recovery with its time and thumbnail.
+        Returns True if one is being loaded."""
+        recs = self.pending_recoveries() if recs is None else recs
+        if not recs:
+            QMessageBox.information(self.win, "Recover unsaved work",
+                                    "There is no unsaved work to recover.")
+            return False
+        dlg = RecoverDialog(self.win, recs)
+        self.last_recover_dialog = dlg
+        if dlg.exec() != QDialog.DialogCode.Accepted or dlg.chosen is None:
+            return False
+        return self.recover(dlg.chosen) is not None
 
     def _ask_recovery(self, rec: proj.Recovery) -> str:
         when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rec.saved_at))
@@ -368,7 +457,12 @@ class ProjectExtension(QObject):
         box = QMessageBox(self.win)
         box.setWindowTitle("Recover unsaved work?")
         box.setText(f"Wander closed without saving changes to {what} (autosaved {when}).")
-        box.setInformativeText("Recover them now?")
+        box.setInformativeText("Recover them now? \"Later\" keeps them: File > Recover "
+                               "Unsaved Work… lists them at any time.")
+        if rec.thumbnail is not None:
+            pix = QPixmap(str(rec.thumbnail))
+            if not pix.isNull():
+                box.setIconPixmap(pix)
         rec_btn = box.addButton("Recover", QMessageBox.ButtonRole.AcceptRole)
         dis_btn = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
         box.addButton("Later", QMessageBox.ButtonRole.RejectRole)
@@ -626,6 +720,74 @@ class ProjectExtension(QObject):
 
 
 # ====================================================================== dialogs
+class RecoverDialog(QDialog):
+    """The recovery files: title, autosave time, layer count and thumbnail of each.
+
+    Recover (or double-click) accepts with `chosen` set; Discard deletes the selected
+    file after asking; Close keeps them all.
+    """
+
+    def __init__(self, parent: QWidget, recoveries: list[proj.Recovery]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Recover unsaved work")
+        self.setMinimumWidth(520)
+        self.chosen: proj.Recovery | None = None
+        self.recoveries = list(recoveries)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel("Wander autosaved this work before it closed without saving:"))
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(160, 100))
+        self.list.itemDoubleClicked.connect(lambda _item: self._recover())
+        lay.addWidget(self.list)
+        for rec in self.recoveries:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(rec.saved_at))
+            text = f"{rec.title}\nautosaved {when}"
+            if rec.layers:
+                text += f" — {rec.layers} layer{'s' if rec.layers != 1 else ''}"
+            item = QListWidgetItem(text)
+            if rec.thumbnail is not None:
+                pix = QPixmap(str(rec.thumbnail))
+                if not pix.isNull():
+                    item.setIcon(QIcon(pix))
+            item.setToolTip(str(rec.autosave))
+            self.list.addItem(item)
+        self.list.setCurrentRow(0)
+        bb = QDialogButtonBox()
+        self.recover_button = bb.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.discard_button = bb.addButton("Discard…", QDialogButtonBox.ButtonRole.DestructiveRole)
+        bb.addButton(QDialogButtonBox.StandardButton.Close)
+        self.recover_button.clicked.connect(self._recover)
+        self.discard_button.clicked.connect(lambda: self.discard_selected())
+        bb.rejected.connect(self.reject)
+        lay.addWidget(bb)
+
+    def selected(self) -> proj.Recovery | None:
+        row = self.list.currentRow()
+        return self.recoveries[row] if 0 <= row < len(self.recoveries) else None
+
+    def _recover(self) -> None:
+        self.chosen = self.selected()
+        if self.chosen is not None:
+            self.accept()
+
+    def discard_selected(self, confirm: bool = True) -> None:
+        """Delete the selected recovery file (after asking unless `confirm` is False)."""
+        rec = self.selected()
+        if rec is None:
+            return
+        if confirm and QMessageBox.question(
+                self, "Discard unsaved work",
+                f"Delete the autosaved work of {rec.title}? This cannot be undone.") \
+                != QMessageBox.StandardButton.Yes:
+            return
+        proj.discard_recovery(rec)
+        row = self.list.currentRow()
+        self.list.takeItem(row)
+        del self.recoveries[row]
+        if not self.recoveries:
+            self.reject()
+
+
 class ExportOptionsDialog(QDialog):
     """SH degree, minimum opacity, crop box."""
 
