@@ -112,11 +112,17 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
         state["shown"], state["full"] = time.perf_counter(), False
 
     def take() -> None:
+        from scene.io._common import atomic_path
+
         img = win.grab()
-        tmp = out.with_name(f".{out.name}.tmp.png")
-        ok = img.save(str(tmp), "PNG")
-        if ok:
-            tmp.replace(out)
+        try:
+            with atomic_path(out, ".png") as tmp:
+                if not img.save(str(tmp), "PNG"):
+                    raise OSError(f"cannot write {out}")
+            ok = True
+        except (OSError, ValueError) as exc:
+            log.error("screenshot %s failed: %s", out, exc)
+            ok = False
         app.exit(0 if ok else 1)
 
     def poll() -> None:

@@ -10,7 +10,6 @@ bookmark per photo. Optionally the scene, cameras and depth maps are saved too.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,9 +46,10 @@ class ReconstructRequest:
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
+        from scene.io._common import temp_dir
 
         opts = ReconstructOptions(refine_steps=self.refine_steps, depth_size=self.depth_size)
-        with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
+        with temp_dir("frames") as tmp:
             photos = self.photos
             if self.video is not None:
                 from generators.reconstruct.video import sample_frames
