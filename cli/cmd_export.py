@@ -38,6 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image size of bookmark cameras WxH (1920x1080)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: no output may overwrite SCENE (or
+    another output): --out, --panorama (+ its cube faces), the files --cameras writes."""
+    outs: list = [("--out", args.out), ("--panorama", args.panorama)]
+    if args.panorama:
+        from scene.export import cube_face_paths
+
+        outs += [("--panorama (cube face)", p) for p in cube_face_paths(args.panorama)]
+    if args.cameras:
+        outs += [("--cameras", Path(args.cameras) / n)
+                 for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")]
+    return [("SCENE", args.scene)], outs
+
+
 def run(args: argparse.Namespace) -> int:
     from scene import export as ex
 

@@ -116,6 +116,11 @@ def _on_sigterm_interrupt() -> Any:
         return None
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: checked so --out overwrites no input."""
+    return [("SCENE", args.scene), ("--path", args.path)], [("--out", args.out)]
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.scene_files import load_scene
     from cli.progress import TerminalProgress
