@@ -69,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         pano = ex.find_panorama(world)
         if pano is None:
             raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+        if isinstance(pano, Path):  # the panorama image is read: no output may replace it
+            from scene.io._common import check_outputs
+
+            check_outputs(io_paths(args)[1], [("the scene's panorama", pano)])
         if Path(args.panorama).suffix.lower() != ".png":
             raise ValueError(f"--panorama is written as PNG: name it .png, got {args.panorama}")
         folder = Path(args.panorama).parent

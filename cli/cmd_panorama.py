@@ -65,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         bar.done()
     save_image(args.out, pano.image)
     side = args.out.with_name(args.out.name + ".json")
-    side.write_text(json.dumps(pano.meta, indent=2))
+    from scene.export import write_bytes_atomic
+
+    write_bytes_atomic(side, json.dumps(pano.meta, indent=2).encode())
     print(f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
           f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}")
     return 0

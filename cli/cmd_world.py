@@ -49,7 +49,9 @@ def save_world(world, path: Path) -> None:
     cloud = world.merged_cloud()
     save(cloud, path)
     side = path.with_name(path.name + ".json")
-    side.write_text(json.dumps(cloud.meta, indent=2, default=str))
+    from scene.export import write_bytes_atomic
+
+    write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:

@@ -22,6 +22,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.camera import Camera
 from scene.campath import CameraPath
+from scene.errors import SceneFormatError
 
 log = logging.getLogger(__name__)
 from scene.io._common import commit_temp, make_temp_file
@@ -116,17 +117,29 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
         writer.close()  # waits for ffmpeg to finish the file
         writer = None
         commit_temp(tmp, out)
+    except OSError as exc:  # ffmpeg died (disk full, folder gone...) or the rename failed
+        _close_quietly(writer)
+        tmp.unlink(missing_ok=True)
+        # ffmpeg's and the OS's messages name the temp file: name the user's output
+        text = str(exc).replace(str(tmp), str(out)).replace(tmp.name, out.name)
+        raise SceneFormatError(out, f"cannot write the video: {text}") from None
     except BaseException:
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception as exc:  # ffmpeg already gone; the temp file is removed below
-                log.debug("ffmpeg writer close after a failure: %s", exc)
+        _close_quietly(writer)
         tmp.unlink(missing_ok=True)
         raise
     total = time.perf_counter() - t0
     return VideoResult(out, n, width, height, float(fps), total, 1000 * render_s / n,
                        1000 * total / n, dict(stages.times))
+
+
+def _close_quietly(writer: Any) -> None:
+    """Stop ffmpeg after a failure (it may be gone already; that is logged, not raised)."""
+    if writer is None:
+        return
+    try:
+        writer.close()
+    except Exception as exc:  # noqa: BLE001 - ffmpeg already gone; the temp file is removed
+        log.debug("ffmpeg writer close after a failure: %s", exc)
 
 
 def read_video(path: str | Path) -> tuple[np.ndarray, float]:

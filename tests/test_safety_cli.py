@@ -589,3 +589,52 @@ def test_no_bare_except_pass_in_the_files_fixed_for_issue_11() -> None:
         # a broad except that swallows the failure without a trace
         assert not re.search(r"except( \(?(Exception|BaseException|OSError)[^:]*)?:\s*\n\s*pass\b",
                              text), rel
+
+
+def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
+        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from PIL import Image
+
+    from scene.io import load, save
+    from scene.project import save_project
+    from scene.world import Layer, World
+
+    pano = tmp_path / "pano.png"
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(pano)
+    src = tmp_path / "layer.ply"
+    save(random_cloud(100, seed=6), src)
+    world = World()
+    world.layers.append(Layer("base", load(src), "world", source={"panorama": str(pano)}))
+    proj = tmp_path / "p.wander"
+    save_project(world, proj)
+    from scene.export import find_panorama
+    from scene.project import load_project
+
+    found = find_panorama(load_project(proj)[0])
+    if not isinstance(found, Path) or not found.samefile(pano):
+        pytest.skip("the project keeps its own copy of the panorama")
+    _refused(["export", str(proj), "--panorama", str(pano)], [pano], capsys)
+
+
+def test_a_video_write_failure_names_the_output_not_the_temp(tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import imageio_ffmpeg
+
+    from generators.video import render_video
+    from scene.campath import CameraPath
+    from scene.errors import SceneFormatError
+
+    def full_disk(path, *a, **k):  # noqa: ANN001, ANN002, ANN003, ANN202
+        yield
+        raise OSError(28, "No space left on device", path)
+
+    monkeypatch.setattr(imageio_ffmpeg, "write_frames", full_disk)
+    path = CameraPath.from_dict({"keyframes": [
+        {"time": 0, "position": [0, 0, 0], "yaw": 0, "pitch": 0, "fov": 60},
+        {"time": 1, "position": [1, 0, 0], "yaw": 0, "pitch": 0, "fov": 60}]})
+    out = tmp_path / "fly.mp4"
+    with pytest.raises(SceneFormatError) as exc:
+        render_video(None, path, out, lambda s, c: np.zeros((48, 64, 3), np.uint8), size=(64, 48),
+                     fps=5)
+    assert "fly.mp4" in str(exc.value) and ".wander-tmp" not in str(exc.value)
+    assert not list(tmp_path.iterdir())
