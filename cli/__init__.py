@@ -71,34 +71,183 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     return out
 
 
-def run_cli(argv: list[str]) -> int:
-    """Parse and run one subcommand; bad input becomes one clear line and exit code 2."""
-    from generators.jobs import Cancelled
-    from scene.errors import InvalidSceneError, SceneFormatError
+def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
+    """Take the global `--debug` flag out of argv (it may follow the subcommand)."""
+    if "--" in argv:
+        cut = argv.index("--")
+        head, tail = argv[:cut], argv[cut:]
+    else:
+        head, tail = argv, []
+    return [a for a in head if a != "--debug"] + tail, "--debug" in head
 
+
+def run_cli(argv: list[str]) -> int:
+    """Parse and run one subcommand.
+
+    Bad input (InputError, SceneFormatError, a ValueError raised on purpose by our own
+    validation, a missing or unwritable path) becomes one `error: ...` line and exit 2.
+    Anything else is a bug: the traceback goes to the log file (and to stderr with
+    `--debug`), stderr gets one 'internal error' line, exit 1.
+    """
+    import logging
+    import tempfile
+
+    from generators.jobs import Cancelled
+    from scene.errors import InputError, InvalidSceneError, SceneFormatError
+    from scene.io._common import sweep_once
+    from scene.logs import setup_logging
+
+    argv, debug = _split_debug(list(argv))
+    setup_logging(debug)
+    log = logging.getLogger("cli")
     parser = build_parser()
+    parser.add_argument("--debug", action="store_true",
+                        help="print the full traceback of an internal error")
     args = parser.parse_args(_join_negative_values(argv))
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0
+    log.info("start: %s", " ".join(argv))
+    old_term = _sigterm_raises_interrupt()
     try:
+        for folder in _sweep_folders(args, tempfile.gettempdir()):
+            sweep_once(folder)  # temps left by killed runs (ours only, owner dead)
+        check_io(args)
         return int(args._run(args) or 0)
-    except (SceneFormatError, InvalidSceneError, FileNotFoundError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except (InputError, SceneFormatError, InvalidSceneError, FileNotFoundError) as exc:
+        return _input_error(exc, log)
+    except ValueError as exc:
+        if _raised_on_purpose(exc):
+            return _input_error(exc, log)
+        return _internal_error(exc, log, debug)
     except MemoryError:
+        log.exception("out of memory")
         print("error: not enough memory for this job; try smaller sizes or fewer splats",
               file=sys.stderr)
         return 2
     except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
-        print(f"error: {_os_error_line(exc)}", file=sys.stderr)
+        log.warning("OS error: %s", exc, exc_info=True)
+        print(f"error: {one_line(_os_error_line(exc))}", file=sys.stderr)
         return 2
     except Cancelled:
         print("cancelled", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
+        log.info("interrupted")
         print("\ninterrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # noqa: BLE001 - the one place a bug is reported
+        return _internal_error(exc, log, debug)
+    finally:
+        if old_term is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, old_term)
+
+
+def _sigterm_raises_interrupt():
+    """A polite kill (SIGTERM) unwinds like Ctrl+C so temps are removed; returns the
+    previous handler (None when not on the main thread)."""
+    import signal
+
+    def handler(signum, frame):  # noqa: ARG001
+        raise KeyboardInterrupt
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:
+        return None
+
+
+def _input_error(exc: BaseException, log) -> int:
+    log.info("bad input: %s", exc)
+    print(f"error: {one_line(str(exc))}", file=sys.stderr)
+    return 2
+
+
+def _internal_error(exc: BaseException, log, debug: bool) -> int:
+    import traceback
+
+    from scene.logs import log_path
+
+    log.error("internal error", exc_info=exc)
+    if debug:
+        traceback.print_exception(exc, file=sys.stderr)
+    what = one_line(f"{type(exc).__name__}: {exc}", 160)
+    print(f"error: internal error ({what}); this is a bug, details in {log_path()} "
+          f"(run with --debug for the traceback)", file=sys.stderr)
+    return 1
+
+
+_HERE = Path(__file__).resolve().parent.parent  # the source tree: scene/, generators/, cli/...
+
+
+def _raised_on_purpose(exc: BaseException) -> bool:
+    """True when a ValueError came from a `raise` statement in Wander's own code (our
+    validation), False when numpy, OpenCV or any library raised it (a bug of ours that
+    passed it bad data, not bad input from the user)."""
+    import linecache
+
+    tb = exc.__traceback__
+    if tb is None:
+        return False
+    while tb.tb_next is not None:
+        tb = tb.tb_next
+    fname = tb.tb_frame.f_code.co_filename
+    try:
+        ours = Path(fname).resolve().is_relative_to(_HERE) and "site-packages" not in fname
+    except (OSError, ValueError):
+        return False
+    line = linecache.getline(fname, tb.tb_lineno).strip()
+    return ours and line.startswith("raise ")
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """A message as one line of at most ~`limit` characters.
+
+    A multi-line message (a library's banner, e.g. ffmpeg's) keeps its first line and
+    its last meaningful line; a long one (a list of 300 photos) is cut with a note.
+    """
+    lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
+    lines = [ln for ln in lines if not set(ln) <= set("=-_*#~ ")]  # rulers
+    if not lines:
+        return ""
+    line = lines[0] if len(lines) == 1 else f"{lines[0].rstrip(':')}: {lines[-1]}"
+    if len(line) > limit:
+        cut = line[:limit].rsplit(" ", 1)[0] if " " in line[limit // 2:limit] else line[:limit]
+        line = f"{cut.rstrip(' ,;:')} ... ({len(line) - len(cut)} more characters)"
+    return line
+
+
+#: option names whose values are files or folders (inputs and outputs)
+_PATH_OPTIONS = ("scene", "input", "output", "out", "mesh", "photo", "photos", "panorama",
+                 "save_panorama", "cameras", "cameras_out", "video", "path", "colmap")
+
+
+def _sweep_folders(args: argparse.Namespace, tmp: str) -> list[Path]:
+    """Folders where a killed run may have left temps: the system temp folder, the
+    working folder and the folders of every path given on the command line."""
+    folders = [Path(tmp), Path(".")]
+    for name in _PATH_OPTIONS:
+        v = getattr(args, name, None)
+        for item in v if isinstance(v, list) else [v]:
+            if isinstance(item, (str, Path)) and str(item):
+                p = Path(item)
+                folders.append(p if p.is_dir() else p.parent)
+    return folders
+
+
+def check_io(args: argparse.Namespace) -> None:
+    """Refuse an output that is the same file as an input (or another output), before
+    any work. Each command lists its files with `io_paths(args) -> (inputs, outputs)`,
+    both lists of (option label, path)."""
+    from scene.io._common import check_outputs
+
+    fn = getattr(sys.modules.get(args._run.__module__), "io_paths", None)
+    if fn is None:
+        return
+    inputs, outputs = fn(args)
+    check_outputs(outputs, inputs)
 
 
 def _os_error_line(exc: OSError) -> str:

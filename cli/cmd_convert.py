@@ -24,6 +24,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="version of .spz to write (default 3)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: checked so OUT never overwrites IN."""
+    return [("IN", args.input)], [("OUT", args.output)]
+
+
 def run(args: argparse.Namespace) -> int:
     from scene.gaussians import GaussianCloud
     from scene.io import format_for_path, load, save

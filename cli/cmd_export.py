@@ -38,6 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="image size of bookmark cameras WxH (1920x1080)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: no output may overwrite SCENE (or
+    another output): --out, --panorama (+ its cube faces), the files --cameras writes."""
+    outs: list = [("--out", args.out), ("--panorama", args.panorama)]
+    if args.panorama:
+        from scene.export import cube_face_paths
+
+        outs += [("--panorama (cube face)", p) for p in cube_face_paths(args.panorama)]
+    if args.cameras:
+        outs += [("--cameras", Path(args.cameras) / n)
+                 for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")]
+    return [("SCENE", args.scene)], outs
+
+
 def run(args: argparse.Namespace) -> int:
     from scene import export as ex
 
@@ -55,6 +69,10 @@ def run(args: argparse.Namespace) -> int:
         pano = ex.find_panorama(world)
         if pano is None:
             raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+        if isinstance(pano, Path):  # the panorama image is read: no output may replace it
+            from scene.io._common import check_outputs
+
+            check_outputs(io_paths(args)[1], [("the scene's panorama", pano)])
         if Path(args.panorama).suffix.lower() != ".png":
             raise ValueError(f"--panorama is written as PNG: name it .png, got {args.panorama}")
         folder = Path(args.panorama).parent

@@ -41,6 +41,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--mesh", type=Path, help="also write the mesh (.glb/.obj/.ply)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: --out/--mesh never overwrite an input."""
+    return ([("--photo", args.photo), ("--input", args.input), ("--sam", args.sam)],
+            [("--out", args.out), ("--mesh", args.mesh)])
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from generators.objects.files import (
@@ -51,6 +57,14 @@ def run(args: argparse.Namespace) -> int:
     )
     from generators.objects.pipeline import ObjectRequest, generate_object
 
+    from cli.checks import check_int, check_seed
+
+    check_seed(args.seed)
+    check_int(args.steps, "--steps", 1, 1000)
+    check_int(args.resolution, "--resolution", 16, 4096)
+    from generators.objects.pipeline import MAX_SAMPLES
+
+    check_int(args.samples, "--samples", 100, MAX_SAMPLES)
     if args.out is None and args.mesh is None:
         raise ValueError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
     if args.out is not None and args.out.suffix.lower() != ".ply":

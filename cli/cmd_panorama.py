@@ -35,11 +35,22 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: --out (and its .json provenance beside
+    it) never overwrite a photo."""
+    return ([("--photo", p) for p in args.photo],
+            [("--out", args.out), ("--out's provenance", args.out.with_name(args.out.name + ".json"))])
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from generators.images import save_image
     from generators.panorama import panorama_from_photos
 
+    from cli.checks import check_int, check_seed
+
+    check_seed(args.seed)
+    check_int(args.steps, "--steps", 1, 1000)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
         raise ValueError(f"--out must be an image file (.png/.jpg), got {args.out}")
     if args.backend == "diffusion" and args.model is None:
@@ -54,7 +65,9 @@ def run(args: argparse.Namespace) -> int:
         bar.done()
     save_image(args.out, pano.image)
     side = args.out.with_name(args.out.name + ".json")
-    side.write_text(json.dumps(pano.meta, indent=2))
+    from scene.export import write_bytes_atomic
+
+    write_bytes_atomic(side, json.dumps(pano.meta, indent=2).encode())
     print(f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
           f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}")
     return 0

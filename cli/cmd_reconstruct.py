@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import tempfile
 from pathlib import Path
 
 NAME = "reconstruct"
@@ -40,8 +39,26 @@ def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | N
     return vals  # type: ignore[return-value]
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: the scene, the cameras and depth
+    folders and the report never overwrite the video, a photo or the COLMAP model."""
+    from generators.reconstruct.pipeline import check_side_paths
+
+    ins: list = [("--video", args.video), ("--colmap", args.colmap)]
+    if args.photos is not None and Path(args.photos).is_dir():
+        ins += [("--photos", p) for p in sorted(Path(args.photos).iterdir()) if p.is_file()]
+    outs: list = [("--out", args.out)]
+    try:
+        side = check_side_paths(args.out, args.cameras_out)
+    except ValueError:
+        side = {}  # a bad --out is reported by run() with its own message
+    outs += [(f"--out's {k}", v) for k, v in side.items()]
+    return ins, outs
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
+    from scene.io._common import temp_dir
     from generators.reconstruct.photos import list_photos
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
 
@@ -54,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
     check_side_paths(args.out, args.cameras_out)
     _check_writable(Path(args.out).parent)
     opts.validate()  # so do bad options (before sampling a video)
-    with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
+    with temp_dir("frames") as tmp:
         if args.video is not None:
             from generators.reconstruct.video import sample_frames
 

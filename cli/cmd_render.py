@@ -77,6 +77,11 @@ def write_png(img: np.ndarray, out: Path) -> None:
         Image.fromarray(img, "RGB").save(f, format="PNG")
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: checked so --out never overwrites SCENE."""
+    return [("SCENE", args.scene)], [("--out", args.out)]
+
+
 def run(args: argparse.Namespace) -> int:
     from scene.camera import Camera
 

@@ -64,7 +64,7 @@ def make_render_fn(world: Any, background=(0.0, 0.0, 0.0),
         return render_image(scene_obj, cam, max_splats=max_splats, background=background)
 
     try:
-        from viewer.offscreen import Framebuffer, to_uint8
+        from viewer.offscreen import Framebuffer, FramebufferError, to_uint8
         from viewer.renderer import SplatRenderer
     except ImportError:
         slow.release = lambda: None  # type: ignore[attr-defined]
@@ -79,10 +79,17 @@ def make_render_fn(world: Any, background=(0.0, 0.0, 0.0),
         from OpenGL import GL
 
         size = (int(cam.width), int(cam.height))
+        if state.get("tiled"):
+            return slow(scene_obj, cam)
         if state.get("size") != size:
             if "fb" in state:
                 state["fb"].release()
-            state["fb"], state["size"] = Framebuffer(*size), size
+                del state["fb"]
+            try:
+                state["fb"], state["size"] = Framebuffer(*size), size
+            except FramebufferError:  # too big for one framebuffer here: tiles, per frame
+                state["tiled"] = True
+                return slow(scene_obj, cam)
         if "renderer" not in state:
             state["renderer"] = SplatRenderer(sync_sort=True)
             state["renderer"].set_world(world)
@@ -114,6 +121,11 @@ def _on_sigterm_interrupt() -> Any:
         return signal.signal(signal.SIGTERM, _raise_interrupt)
     except ValueError:  # not the main thread
         return None
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: checked so --out overwrites no input."""
+    return [("SCENE", args.scene), ("--path", args.path)], [("--out", args.out)]
 
 
 def run(args: argparse.Namespace) -> int:

@@ -49,7 +49,19 @@ def save_world(world, path: Path) -> None:
     cloud = world.merged_cloud()
     save(cloud, path)
     side = path.with_name(path.name + ".json")
-    side.write_text(json.dumps(cloud.meta, indent=2, default=str))
+    from scene.export import write_bytes_atomic
+
+    write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
+
+
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: --out, its .json provenance and
+    --save-panorama never overwrite a photo or the panorama read."""
+    ins = [("--photo", p) for p in args.photo or []] + [("--panorama", args.panorama)]
+    outs = [("--out", args.out), ("--save-panorama", args.save_panorama)]
+    if args.out.suffix.lower() != ".wander":
+        outs.append(("--out's provenance", args.out.with_name(args.out.name + ".json")))
+    return ins, outs
 
 
 def run(args: argparse.Namespace) -> int:
@@ -57,6 +69,11 @@ def run(args: argparse.Namespace) -> int:
     from generators.images import check_image_path, save_image
     from generators.pano_world import world_from_photos
 
+    from cli.checks import check_int, check_seed
+
+    check_seed(args.seed)
+    check_int(args.steps, "--steps", 1, 1000)
+    check_int(args.resolution, "--resolution", 64, 8192)
     if args.backend == "diffusion" and args.model is None:
         raise ValueError("--outpaint diffusion needs --model DIR (a local Stable Diffusion "
                          "inpainting pipeline folder)")

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -23,7 +21,7 @@ ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEMO_PHOTO = ASSETS / "rocket.jpg"
 DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": 1.6, "radius": None,
                 "fov": None, "seed": 0}
-_CODE = ["generators/demo.py", "generators/pano_world.py", "generators/images.py",
+_CODE = ["generators/demo.py", "generators/pano_world.py", "scene/io/images.py",
          "generators/panorama/__init__.py", "generators/panorama/projection.py",
          "generators/panorama/outpaint_classical.py", "generators/depth/classical.py"]
 
@@ -83,16 +81,12 @@ def _save(world: World, path: Path) -> None:
             "bookmark": {"name": bm.name, "position": bm.position.tolist(), "yaw": bm.yaw,
                          "pitch": bm.pitch, "fov_y_deg": bm.fov_y_deg}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, means=cloud.means, scales=cloud.scales, quats=cloud.quats,
-                     opacities=cloud.opacities, sh0=cloud.sh0,
-                     info=np.frombuffer(json.dumps(info, default=str).encode(), np.uint8))
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    from scene.io._common import atomic_write
+
+    with atomic_write(path) as f:
+        np.savez(f, means=cloud.means, scales=cloud.scales, quats=cloud.quats,
+                 opacities=cloud.opacities, sh0=cloud.sh0,
+                 info=np.frombuffer(json.dumps(info, default=str).encode(), np.uint8))
 
 
 def _load(path: Path) -> World:

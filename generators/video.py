@@ -9,9 +9,9 @@ failed render leaves no partial file there (and removes its temp file).
 
 from __future__ import annotations
 
+import logging
 import math
 import os
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,10 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.camera import Camera
 from scene.campath import CameraPath
-from scene.export import default_file_mode
+from scene.errors import SceneFormatError
+
+log = logging.getLogger(__name__)
+from scene.io._common import commit_temp, make_temp_file
 
 RenderFn = Callable[[Any, Camera], np.ndarray]
 MAX_SIDE = 8192
@@ -87,9 +90,8 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
     times = path.frame_times(fps)
     n = len(times)
     stages = Stages(progress, [("render", 1.0)], cancel)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=".part.mp4", dir=folder)
+    fd, tmp = make_temp_file(out)  # .wander-tmp-<pid>-<rand>-NAME.mp4: swept if killed
     os.close(fd)
-    tmp = Path(tmp_name)
     t0 = time.perf_counter()
     render_s = 0.0
     writer = None
@@ -114,19 +116,30 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
                 report((i + 1) / n, f"frame {i + 1}/{n}")
         writer.close()  # waits for ffmpeg to finish the file
         writer = None
-        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600
-        os.replace(tmp, out)
+        commit_temp(tmp, out)
+    except OSError as exc:  # ffmpeg died (disk full, folder gone...) or the rename failed
+        _close_quietly(writer)
+        tmp.unlink(missing_ok=True)
+        # ffmpeg's and the OS's messages name the temp file: name the user's output
+        text = str(exc).replace(str(tmp), str(out)).replace(tmp.name, out.name)
+        raise SceneFormatError(out, f"cannot write the video: {text}") from None
     except BaseException:
-        if writer is not None:
-            try:
-                writer.close()
-            except Exception:  # ffmpeg already gone; the temp file is removed below
-                pass
+        _close_quietly(writer)
         tmp.unlink(missing_ok=True)
         raise
     total = time.perf_counter() - t0
     return VideoResult(out, n, width, height, float(fps), total, 1000 * render_s / n,
                        1000 * total / n, dict(stages.times))
+
+
+def _close_quietly(writer: Any) -> None:
+    """Stop ffmpeg after a failure (it may be gone already; that is logged, not raised)."""
+    if writer is None:
+        return
+    try:
+        writer.close()
+    except Exception as exc:  # noqa: BLE001 - ffmpeg already gone; the temp file is removed
+        log.debug("ffmpeg writer close after a failure: %s", exc)
 
 
 def read_video(path: str | Path) -> tuple[np.ndarray, float]:

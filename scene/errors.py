@@ -21,3 +21,12 @@ class SceneFormatError(ValueError):
 
 class InvalidSceneError(ValueError):
     """In-memory scene data is inconsistent (wrong shapes, non-finite values...)."""
+
+
+class InputError(ValueError):
+    """Bad input from the user (an option value, a path, a request that cannot be met).
+
+    The CLI prints it as one `error: ...` line with exit code 2; the app shows it in a
+    dialog. Raise this (or SceneFormatError for files) instead of a bare ValueError so a
+    real bug is never mistaken for bad input.
+    """

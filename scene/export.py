@@ -13,11 +13,10 @@ to an axis-aligned box, drop near-transparent splats. Every file is written atom
 from __future__ import annotations
 
 import gzip
+import logging
 import json
 import math
-import os
 import struct
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Sequence
@@ -27,11 +26,13 @@ import numpy as np
 from .camera import Camera
 from .errors import InvalidSceneError, SceneFormatError
 from .gaussians import GaussianCloud, sigmoid
-from .io._common import default_file_mode
+from .io._common import default_file_mode  # noqa: F401  (re-exported)
 from .mesh import Mesh
 from .rotations import normalize_quats
 from .sh import C0
 from .world import Layer, World
+
+log = logging.getLogger(__name__)
 
 SPLAT_FORMATS = ("ply", "splat", "spz", "ply_compressed")
 MESH_FORMATS = ("glb", "obj")
@@ -164,27 +165,18 @@ def atomic_write(path: str | Path, write: Callable[[Any], None]) -> None:
     """Call `write(binary_file)` on a temp file beside `path`, fsync, then os.replace.
 
     If `write` raises, the previous file at `path` is untouched and the temp file removed.
+    The temp follows `scene.io._common.temp_name`, so a killed run's temp is swept later.
+    Raises FileNotFoundError when the folder does not exist, SceneFormatError when it
+    cannot be written (naming `path`, not the temp).
     """
+    from .io._common import atomic_write as _atomic
+
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"folder {folder} does not exist")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            write(fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, default_file_mode())  # mkstemp makes 0600; use the usual umask mode
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-
-
+    with _atomic(path) as fh:
+        write(fh)
 
 
 def write_bytes_atomic(path: str | Path, data: bytes) -> None:
@@ -504,12 +496,9 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
     if Path(out_png).suffix.lower() != ".png":
         raise ValueError(f"the panorama is written as PNG: name it .png, got {out_png}")
     if isinstance(pano, (str, Path)):
-        import cv2
+        from .io.images import load_image_u8
 
-        img = cv2.imread(str(pano), cv2.IMREAD_UNCHANGED)
-        if img is None:
-            raise SceneFormatError(pano, "cannot read the panorama image")
-        pano = img[..., ::-1] if img.ndim == 3 and img.shape[2] == 3 else img
+        pano, _alpha = load_image_u8(pano, max_side=None)  # the one image front door
     pano = np.asarray(pano)
     if pano.dtype != np.uint8:
         pano = np.clip(np.round(pano.astype(np.float64) * (255 if pano.max() <= 1.0 else 1)),
@@ -523,6 +512,16 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
         write_bytes_atomic(p, _png_bytes(img))
         written.append(p)
     return written
+
+
+#: cube faces in the order `equirect_to_cube` returns them
+CUBE_FACES = ("front", "right", "back", "left", "up", "down")
+
+
+def cube_face_paths(out_png: str | Path) -> list[Path]:
+    """The six cube-face PNGs `export_panorama` writes beside `out_png`: `<stem>_<face>.png`."""
+    out = Path(out_png)
+    return [out.with_name(f"{out.stem}_{name}.png") for name in CUBE_FACES]
 
 
 # --------------------------------------------------------------------- cameras
@@ -607,14 +606,14 @@ def find_panorama(world: World) -> np.ndarray | Path | None:
     image file found under a '*pano*' key (at any depth) in world.meta, a layer's source
     or its data's meta."""
     def is_equirect_file(p: Path) -> bool:
-        try:
-            from PIL import Image
+        from .io.images import image_size
 
-            with Image.open(p) as im:
-                w, h = im.size
-            return w == 2 * h
-        except Exception:  # noqa: BLE001 - unreadable: not a usable panorama
+        try:
+            w, h = image_size(p)  # header only, through the one image front door
+        except SceneFormatError as exc:  # unreadable: not a usable panorama
+            log.info("not using %s as the panorama: %s", p, exc)
             return False
+        return w == 2 * h
 
     def search(v: Any, in_pano: bool) -> np.ndarray | Path | None:
         if isinstance(v, dict):

@@ -18,6 +18,18 @@ if str(ROOT) not in sys.path:
 _xvfb: subprocess.Popen | None = None
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _private_state_folder(tmp_path_factory: pytest.TempPathFactory):
+    """Wander's log file (XDG_STATE_HOME/wander) goes to a test folder, not the user's."""
+    old = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_STATE_HOME", None)
+    else:
+        os.environ["XDG_STATE_HOME"] = old
+
+
 def _die_with_parent() -> None:
     """In the Xvfb child: get SIGTERM when pytest exits. Killing Xvfb earlier (at session
     finish) breaks the still-open Qt connection and fails the run with an X I/O error."""

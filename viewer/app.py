@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import sys
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 
 def configure_gl() -> None:
@@ -37,9 +40,23 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return args
 
 
+def _start_logging_and_sweep() -> None:
+    """The log file (XDG_STATE_HOME/wander/wander.log) and the removal of temps that
+    killed runs left in the system temp folder (ours only, owner dead)."""
+    import tempfile
+
+    from scene.io._common import sweep_once
+    from scene.logs import setup_logging
+
+    setup_logging()
+    log.info("app start")
+    sweep_once(tempfile.gettempdir())
+
+
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
+    _start_logging_and_sweep()
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             # Qt would abort (core dump) trying to open a screen that is not there
@@ -112,11 +129,17 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
         state["shown"], state["full"] = time.perf_counter(), False
 
     def take() -> None:
+        from scene.io._common import atomic_path
+
         img = win.grab()
-        tmp = out.with_name(f".{out.name}.tmp.png")
-        ok = img.save(str(tmp), "PNG")
-        if ok:
-            tmp.replace(out)
+        try:
+            with atomic_path(out, ".png") as tmp:
+                if not img.save(str(tmp), "PNG"):
+                    raise OSError(f"cannot write {out}")
+            ok = True
+        except (OSError, ValueError) as exc:
+            log.error("screenshot %s failed: %s", out, exc)
+            ok = False
         app.exit(0 if ok else 1)
 
     def poll() -> None:

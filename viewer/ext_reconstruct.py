@@ -10,7 +10,6 @@ bookmark per photo. Optionally the scene, cameras and depth maps are saved too.
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,14 +41,19 @@ class ReconstructRequest:
             raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
         if self.save_to is not None:
             from generators.reconstruct.pipeline import scene_format
+            from scene.io._common import check_outputs
 
             scene_format(self.save_to)
+            # the scene may not replace a photo or the video it is made from
+            check_outputs([("the scene", self.save_to)],
+                          [("a photo", p) for p in self.photos] + [("the video", self.video)])
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
+        from scene.io._common import temp_dir
 
         opts = ReconstructOptions(refine_steps=self.refine_steps, depth_size=self.depth_size)
-        with tempfile.TemporaryDirectory(prefix="wander-frames-") as tmp:
+        with temp_dir("frames") as tmp:
             photos = self.photos
             if self.video is not None:
                 from generators.reconstruct.video import sample_frames
@@ -69,10 +73,12 @@ class ReconstructRequest:
 
 def _thumbnail(path: Path, size: int = 96) -> QIcon | None:
     """Icon for a photo (EXIF-rotated), or None when the file is not an image."""
-    from generators.reconstruct.photos import read_rgb
+    from scene.errors import SceneFormatError
+    from scene.io.images import load_image_u8
 
-    img = read_rgb(path)
-    if img is None:
+    try:  # the one image front door: its limits, EXIF handling; small decode for JPEGs
+        img, _alpha = load_image_u8(path, max_side=4 * size)
+    except SceneFormatError:
         return None
     import cv2
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import pkgutil
 import traceback
 from collections.abc import Callable
@@ -44,6 +45,8 @@ from .settings import Settings
 from .start_page import StartPage
 from .up_axis import AXES, axis_name, dense_points_of, estimate_up, normalize
 from .viewport import FrameInfo, Viewport, fmt_count
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Help")
@@ -165,6 +168,9 @@ class MainWindow(QMainWindow):
 
     selection_changed = pyqtSignal(object)   # layer id or None
     world_replaced = pyqtSignal(object)      # the new World
+    #: a failure in background work (autosave, collider, sort...) to show in the status bar;
+    #: emit from any thread (queued to the GUI thread)
+    background_error = pyqtSignal(str)
 
     def __init__(self, settings: Settings | None = None, install_extensions: bool = True) -> None:
         super().__init__()
@@ -202,6 +208,8 @@ class MainWindow(QMainWindow):
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.outliner_dock)
 
         self._build_status_bar()
+        self.background_error.connect(self._show_background_error)
+        self.viewport.background_error.connect(self._show_background_error)
         self._build_menus()
         self.viewport.frame_drawn.connect(self._on_frame)
         self.viewport.camera_changed.connect(self._update_camera_status)
@@ -290,6 +298,22 @@ class MainWindow(QMainWindow):
     def show_status(self, text: str, ms: int = 5000) -> None:
         self.statusBar().showMessage(text, ms)
 
+    def report_background_error(self, what: str, exc: BaseException | None = None) -> None:
+        """Log a failure of background work (with its traceback) and show `what` in the
+        status bar, e.g. report_background_error("Autosave failed", exc). Any thread."""
+        if exc is not None:
+            log.error("%s", what, exc_info=exc)
+            what = f"{what}: {exc}" if str(exc) else f"{what} ({type(exc).__name__})"
+        else:
+            log.error("%s", what)
+        self.background_error.emit(what)
+
+    def _show_background_error(self, text: str) -> None:
+        from scene.logs import log_path
+
+        short = text if len(text) <= 160 else text[:157] + "..."
+        self.show_status(f"⚠ {short} (details in {log_path()})", 15000)
+
     def selected_layer_id(self) -> int | None:
         """The layer selected in the outliner (for extensions), or None."""
         return self.outliner.selected_layer_id()
@@ -319,11 +343,12 @@ class MainWindow(QMainWindow):
 
         w = width or max(self.viewport.width(), 1)
         h = height or max(self.viewport.height(), 1)
+        from scene.io._common import atomic_write
+
         img = self.viewport.render_to_image(w, h)
         out = Path(path)
-        tmp = out.with_name(f".{out.name}.tmp")
-        Image.fromarray(img).save(tmp, format="PNG")
-        tmp.replace(out)
+        with atomic_write(out) as f:  # .wander-tmp-... : a killed save leaves nothing lasting
+            Image.fromarray(img).save(f, format="PNG")
         return out
 
     # ============================================================== building

@@ -4,12 +4,15 @@ and a one-thread background sorter that re-sorts only when the view changed enou
 
 from __future__ import annotations
 
+import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 #: splats whose centre is at camera depth <= this are culled (as the reference rasterizer)
 NEAR_CULL = 0.2
@@ -217,8 +220,8 @@ class BackgroundSorter:
         if self.on_done is not None:
             try:
                 self.on_done()
-            except Exception:  # a dead viewport must not kill the sorter
-                pass
+            except Exception:  # a dead viewport must not kill the sorter; the failure is logged
+                log.warning("sort-done callback failed", exc_info=True)
 
     def poll(self) -> SortResult | None:
         """Take the newest finished result (or None); each result is returned once."""

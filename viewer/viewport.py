@@ -9,6 +9,7 @@ full-quality frame.
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from scene.mesh import Mesh
 from .collision import Collider
 from .navigation import Navigator, local_bounds, scene_scale
 from .up_axis import up_rotation
+
+log = logging.getLogger(__name__)
 
 BACKGROUND = (0.055, 0.06, 0.075)
 REST_S = 0.15             # camera still this long -> full-quality refine
@@ -190,6 +193,7 @@ def _sample_mesh(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000) -> np.
 class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
+    background_error = pyqtSignal(str)  # a background failure worth showing (logged)
     frame_drawn = pyqtSignal(object)      # FrameInfo
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int)
@@ -300,14 +304,22 @@ class Viewport(QOpenGLWidget):
         def work() -> None:
             try:
                 col = Collider.from_cloud(collision_cloud(world), rot)
-            except Exception:  # noqa: BLE001 - keep the old collider
+            except Exception:  # noqa: BLE001 - keep the old collider, but say why
+                log.warning("collider build failed; walking keeps the previous collider",
+                            exc_info=True)
+                if token == self._collider_token:
+                    try:
+                        self.background_error.emit("Collision update failed; walking uses "
+                                                   "the previous shape")
+                    except RuntimeError:  # the widget was deleted meanwhile
+                        log.debug("viewport gone before the collider error was shown")
                 return
             if token != self._collider_token:
                 return  # superseded, or the viewport was closed (release_gl)
             try:
                 self._collider_ready.emit(token, col)
-            except RuntimeError:  # the widget was deleted while this thread worked
-                pass
+            except RuntimeError as exc:  # the widget was deleted while this thread worked
+                log.debug("collider ready after the viewport closed: %s", exc)
 
         threading.Thread(target=work, daemon=True, name="collider").start()
 
@@ -492,40 +504,70 @@ class Viewport(QOpenGLWidget):
         return self._fbo
 
     def render_to_image(self, width: int, height: int, camera: Any = None) -> np.ndarray:
-        """Full-quality render at any size, offscreen through the same renderer, (H, W, 3) uint8."""
+        """Full-quality render at any size, offscreen through the same renderer, (H, W, 3) uint8.
+
+        A size larger than the GPU's real limits (GL_MAX_RENDERBUFFER_SIZE, _TEXTURE_SIZE,
+        _VIEWPORT_DIMS) or than it can allocate at once is rendered in tiles (off-centre
+        crops of the same camera). Raises RenderSizeError (a ValueError) when even small
+        tiles fail, ValueError for sizes outside 1..16384, RuntimeError without a renderer.
+        """
+        from .offscreen import MAX_TILE, MIN_TILE, RenderSizeError, gl_limits
+
         width, height = int(width), int(height)
         if width <= 0 or height <= 0 or width > 16384 or height > 16384:
             raise ValueError(f"screenshot size must be 1..16384 pixels a side, got {width}x{height}")
         if self.renderer is None:
             raise RuntimeError(self.renderer_error or "no renderer")
+        cam = camera.resized(width, height) if camera is not None else self.nav.camera(width, height)
+        out = np.empty((height, width, 3), np.uint8)
+        self.makeCurrent()
+        try:
+            mw, mh = gl_limits().max_side
+            tile = min(MAX_TILE, mw, mh)
+            if width <= tile and height <= tile:
+                tile = max(width, height)
+            while not self._render_tiles(cam, out, tile):
+                if tile <= MIN_TILE:
+                    raise RenderSizeError(f"cannot render a {width}x{height} screenshot on this "
+                                          f"GPU (limit {mw}x{mh}): try a smaller size")
+                tile = max(MIN_TILE, tile // 2)
+                log.info("screenshot framebuffer failed: retrying with %d px tiles", tile)
+        finally:
+            self.doneCurrent()
+        self.request_full()
+        return out
+
+    def _render_tiles(self, cam: Any, out: np.ndarray, tile: int) -> bool:
+        """Fill `out` (H, W, 3) uint8 in tiles of at most `tile` px; False when the GPU
+        could not make a framebuffer that big (nothing is drawn to the screen)."""
         from OpenGL import GL
         from PyQt6.QtOpenGL import QOpenGLFramebufferObject
 
-        cam = camera.resized(width, height) if camera is not None else self.nav.camera(width, height)
-        self.makeCurrent()
+        from .offscreen import tile_camera
+
+        height, width = out.shape[:2]
+        sync = self.renderer.sync_sort
+        self.renderer.sync_sort = True
         try:
-            limit = int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE))
-            if max(width, height) > limit:
-                raise ValueError(f"screenshot {width}x{height} is larger than this GPU allows "
-                                 f"({limit} pixels a side)")
-            fbo = QOpenGLFramebufferObject(
-                width, height, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
-            fbo.bind()
-            sync = self.renderer.sync_sort
-            self.renderer.sync_sort = True
-            try:
-                self.renderer.draw(cam, (width, height), max_splats=None, background=BACKGROUND)
-            finally:
-                self.renderer.sync_sort = sync
-            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
-            raw = GL.glReadPixels(0, 0, width, height, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
-            fbo.release()
-            del fbo
+            for y0 in range(0, height, tile):
+                for x0 in range(0, width, tile):
+                    w, h = min(tile, width - x0), min(tile, height - y0)
+                    fbo = QOpenGLFramebufferObject(
+                        w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+                    if not fbo.isValid():
+                        GL.glGetError()  # clear the failed allocation's error
+                        return False
+                    fbo.bind()
+                    c = cam if (w, h) == (width, height) else tile_camera(cam, x0, y0, w, h)
+                    self.renderer.draw(c, (w, h), max_splats=None, background=BACKGROUND)
+                    GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+                    raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+                    fbo.release()
+                    del fbo
+                    out[y0:y0 + h, x0:x0 + w] = np.frombuffer(raw, np.uint8).reshape(h, w, 3)[::-1]
         finally:
-            self.doneCurrent()
-        img = np.frombuffer(raw, np.uint8).reshape(height, width, 3)[::-1].copy()
-        self.request_full()
-        return img
+            self.renderer.sync_sort = sync
+        return True
 
     def release_gl(self) -> None:
         """Free GL resources and stop every timer, subscription and pending worker result
@@ -543,8 +585,8 @@ class Viewport(QOpenGLWidget):
                 self.renderer.release()
                 self._fbo = None
                 self.doneCurrent()
-            except Exception:  # noqa: BLE001
-                pass
+            except Exception:  # noqa: BLE001 - closing must go on; the failure is logged
+                log.warning("releasing the renderer's GL objects failed", exc_info=True)
 
     # ------------------------------------------------------------------ input
     def keyPressEvent(self, e: QKeyEvent) -> None:

@@ -37,21 +37,22 @@ class Segmentation:
 
 
 def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
-    """Read a photo -> (rgb (H, W, 3) uint8, alpha (H, W) float32 0..1 or None)."""
-    import cv2
+    """Read a photo -> (rgb (H, W, 3) uint8 upright by EXIF, alpha (H, W) float32 0..1
+    or None), full resolution, through the one image front door (`scene.io.images`):
+    its size limits, EXIF handling and SceneFormatError messages naming the file.
+    Raises FileNotFoundError for a missing photo."""
+    from scene.io.images import load_image_u8
 
     p = Path(path)
-    if not p.is_file():
+    if not p.exists():
         raise FileNotFoundError(f"{p}: no such photo")
-    data = np.fromfile(str(p), np.uint8)
-    img = cv2.imdecode(data, cv2.IMREAD_UNCHANGED) if data.size else None
-    if img is None:
-        raise SceneFormatError(p, "not a readable image (PNG, JPEG, WebP, TIFF...)")
-    from generators.images import upright_by_exif
-
-    # IMREAD_UNCHANGED keeps alpha but ignores EXIF: a portrait phone photo came out
-    # sideways, with --box/--point read in a frame the user never sees
-    return split_alpha(upright_by_exif(_to_uint8(img, p), p), bgr=True)
+    rgb, alpha = load_image_u8(p, max_side=None)
+    if min(rgb.shape[:2]) < 8:
+        raise SceneFormatError(p, f"image is too small ({rgb.shape[1]}x{rgb.shape[0]} pixels; "
+                                  f"need at least 8x8)")
+    if alpha is not None and float(alpha.min()) > 0.99:  # fully opaque: no matte information
+        alpha = None
+    return rgb, alpha
 
 
 def split_alpha(img: np.ndarray, bgr: bool = False) -> tuple[np.ndarray, np.ndarray | None]:

@@ -34,19 +34,21 @@ def list_photos(folder: Path) -> list[Path]:
 
 
 def read_rgb(path: Path) -> np.ndarray | None:
-    """(H, W, 3) uint8 RGB, or None when the file is not a readable image."""
-    import cv2
+    """(H, W, 3) uint8 RGB upright by EXIF, or None when the file is not a readable image.
+
+    Reads through the one image front door (`scene.io.images`); an image over its size
+    limits raises ImageTooLargeError (naming the file) instead of being decoded.
+    """
+    from scene.errors import SceneFormatError
+    from scene.io.images import ImageTooLargeError, load_image_u8
 
     try:
-        data = np.fromfile(str(path), np.uint8)
-    except OSError:
+        rgb, _alpha = load_image_u8(path, max_side=None)
+    except ImageTooLargeError:
+        raise
+    except SceneFormatError:
         return None
-    if data.size == 0:
-        return None
-    img = cv2.imdecode(data, cv2.IMREAD_COLOR)  # applies EXIF orientation
-    if img is None:
-        return None
-    return np.ascontiguousarray(img[..., ::-1])
+    return rgb
 
 
 def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,

@@ -17,8 +17,6 @@ import json
 import math
 import os
 import shutil
-import tempfile
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
@@ -103,7 +101,9 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
                ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)]
     stages = Stages(progress, weights, cancel)
     own_tmp = work_dir is None
-    work = Path(tempfile.mkdtemp(prefix="wander-recon-")) if own_tmp else Path(work_dir)
+    from scene.io._common import make_temp_dir
+
+    work = make_temp_dir("recon") if own_tmp else Path(work_dir)
     try:
         return _run(paths, opts, stages, work, cancel)
     finally:
@@ -289,9 +289,12 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
     paths = check_side_paths(out, cameras_out)
     for p in (out.parent, paths["cameras"].parent):
         p.mkdir(parents=True, exist_ok=True)
-    tmp_cams = Path(tempfile.mkdtemp(prefix=".cams-", dir=paths["cameras"].parent))
-    tmp_depth = Path(tempfile.mkdtemp(prefix=".depth-", dir=paths["depth"].parent))
-    tmp_ply = out.with_name(f".tmp-{os.getpid()}-{out.name}")   # keeps the extension
+    from scene.io._common import make_temp_dir, temp_name
+
+    tmp_cams = make_temp_dir(paths["cameras"].name, paths["cameras"].parent)
+    tmp_depth = make_temp_dir(paths["depth"].name, paths["depth"].parent)
+    tmp_ply = out.with_name(temp_name(out.name))   # keeps the extension
+    tmp_report = paths["report"].with_name(temp_name(paths["report"].name))
     try:
         vis = [result.visible.get(c.name, np.zeros(0, np.int64)) for c in result.cameras]
         write_colmap_text(tmp_cams, result.cameras, result.points, result.point_colors, vis)
@@ -308,7 +311,6 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }
-        tmp_report = paths["report"].with_name(f".{paths['report'].name}.tmp")
         tmp_report.write_text(json.dumps(report, indent=1))
         # commit: directories first, the scene last (its presence means "complete")
         _replace_dir(tmp_cams, paths["cameras"])
@@ -318,8 +320,8 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
     finally:
         shutil.rmtree(tmp_cams, ignore_errors=True)
         shutil.rmtree(tmp_depth, ignore_errors=True)
-        if tmp_ply.exists():
-            tmp_ply.unlink()
+        tmp_ply.unlink(missing_ok=True)
+        tmp_report.unlink(missing_ok=True)
     return {"scene": out, **paths}
 
 
@@ -328,7 +330,9 @@ def _replace_dir(src: Path, dst: Path) -> None:
 
     os.chmod(src, default_dir_mode())  # src came from mkdtemp (0700)
     if dst.exists():
-        old = dst.with_name(f".{dst.name}.old-{os.getpid()}-{time.time_ns()}")
+        from scene.io._common import temp_name
+
+        old = dst.with_name(temp_name(f"{dst.name}.old"))
         os.replace(dst, old)
         os.replace(src, dst)
         shutil.rmtree(old, ignore_errors=True)

@@ -71,10 +71,13 @@ def _noop(f: float, m: str) -> None:
 
 
 def _image_size(path: Path) -> tuple[int, int]:
-    import cv2
+    from scene.errors import SceneFormatError
+    from scene.io.images import image_size
 
-    img = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
-    return (int(img.shape[1]), int(img.shape[0])) if img is not None else (0, 0)
+    try:
+        return image_size(path)  # the header only, through the one image front door
+    except SceneFormatError:
+        return (0, 0)
 
 
 def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,

@@ -11,7 +11,6 @@ PLY with faces is a mesh (see `mesh_io`).
 
 from __future__ import annotations
 
-import mmap
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,7 +22,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
-from ._common import atomic_write, check_readable, finish_cloud
+from ._common import atomic_write, check_readable, finish_cloud, read_exact
 from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets, parse_header, \
     read_header_bytes
 
@@ -92,12 +91,7 @@ class _VertexTable:
             raise SceneFormatError(path, "cannot locate the vertex data: it follows an element "
                                          "with list properties")
         rowdt = vertex.row_dtype(header.byte_order)
-        with open(path, "rb") as f:
-            # MAP_POPULATE faults the whole file in with one call instead of page by page
-            flags = mmap.MAP_SHARED | getattr(mmap, "MAP_POPULATE", 0)
-            mm = mmap.mmap(f.fileno(), 0, flags=flags, prot=mmap.PROT_READ)
-        raw = np.frombuffer(mm, dtype=np.uint8, count=rowdt.itemsize * self.n,
-                            offset=offsets["vertex"])
+        raw = read_exact(path, offsets["vertex"], rowdt.itemsize * self.n)  # (bytes,) uint8
         if len(codes) == 1:  # the common case: one type for every property
             p = len(vertex.properties)
             self.mat = raw.view(header.byte_order + codes.pop()).reshape(self.n, p)  # (N, P)

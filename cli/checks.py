@@ -1,0 +1,27 @@
+"""Validation of option values shared by the commands: errors name the option."""
+
+from __future__ import annotations
+
+import math
+
+from scene.errors import InputError
+
+#: the largest seed numpy's and torch's generators accept
+MAX_SEED = 2 ** 32 - 1
+
+
+def check_int(value: int | None, option: str, lo: int, hi: int) -> None:
+    """Raise InputError naming `option` unless `value` is None or lo <= value <= hi."""
+    if value is not None and not lo <= value <= hi:
+        raise InputError(f"{option} must be {lo}..{hi}, got {value}")
+
+
+def check_float(value: float | None, option: str, lo: float, hi: float) -> None:
+    """Raise InputError naming `option` unless `value` is None or finite in [lo, hi]."""
+    if value is not None and not (math.isfinite(value) and lo <= value <= hi):
+        raise InputError(f"{option} must be between {lo:g} and {hi:g}, got {value}")
+
+
+def check_seed(seed: int | None) -> None:
+    """`--seed` must fit the random generators: 0..2**32-1."""
+    check_int(seed, "--seed", 0, MAX_SEED)
