@@ -53,6 +53,8 @@ class ReconstructOptions:
     target_depth: float = 2.0              # median camera-to-point distance in output units
     eye_height: float = 1.5                # when a floor is found: cameras this high above y = 0
     threads: int = -1
+    holdout: int = 0                       # every k-th registered photo (sorted names, 0, k, 2k…)
+    #                                        is held out of depth/fusion/refinement (0 = none)
 
     def validate(self) -> None:
         if self.refine_steps < 0:
@@ -70,6 +72,8 @@ class ReconstructOptions:
             raise ValueError("planes must be >= 8")
         if self.refine_device not in ("auto", "cpu", "cuda"):
             raise ValueError("refine device must be auto, cpu or cuda")
+        if self.holdout < 0 or self.holdout == 1:
+            raise ValueError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
 
 @dataclass
@@ -86,6 +90,7 @@ class ReconstructResult:
     similarity: np.ndarray                  # 4×4: COLMAP frame -> Wander frame
     times: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    held_out: list[str] = field(default_factory=list)  # original names kept out of depth..refine
 
 
 def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
@@ -156,17 +161,26 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                           report=rep, cancel=stages.cancel)
     for wname, st in res.status.items():
         status[by_work[wname].name if wname in by_work else wname] = st
+    # held-out photos (llffhold): registered, so their cameras are known, but no part of
+    # depth, fusion or refinement; `train` is every camera those stages see
+    from .evaluate import holdout_names
+
+    held = set(holdout_names([by_work[n].name for n in res.cameras if n in by_work], opts.holdout))
+    train = {n: c for n, c in res.cameras.items() if n not in by_work or by_work[n].name not in held}
+    if len(train) < 2:
+        raise ValueError(f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
+                         f"build the scene from; need at least 2")
     images = {}
-    for n in res.cameras:
+    for n in train:
         img = read_rgb(img_dir / n)
         if img is None:
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
     with stages("depth") as rep:
-        depths = compute_depths(images, res.cameras, res.distortion, res.points, res.visible,
+        depths = compute_depths(images, train, res.distortion, res.points, res.visible,
                                 max_size=opts.depth_size, planes=opts.planes, report=rep)
     with stages("fusion") as rep:
-        neigh = choose_neighbours(res.cameras, res.visible, res.points)
+        neigh = choose_neighbours(train, res.visible, res.points)
         budget = opts.max_points
         if opts.refine_steps:
             from .refine import pick_device
@@ -194,7 +208,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         if opts.refine_steps:
             from .refine import refine_cloud
 
-            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w]
+            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w if n in depth_w]
             cloud = refine_cloud(cloud, views, steps=opts.refine_steps, size=opts.refine_size,
                                  device=opts.refine_device, report=rep)
     out_cams = []
@@ -210,7 +224,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         depths={v.name: v for v in depth_w.values()},
         points=(res.points @ (s * r).T + t), point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
-        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)))
+        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
+        held_out=sorted(held))
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -303,6 +318,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
         report = {
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
+            "held_out": list(result.held_out),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "colmap_to_world": result.similarity.tolist(),
