@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -78,8 +79,16 @@ def run(args: argparse.Namespace) -> int:
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
     logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)
+    from viewer.gl_context import GLContextError
+
     try:
-        with OffscreenRenderer(world) as r:
+        renderer = OffscreenRenderer(world)
+    except GLContextError as exc:
+        bar.done()
+        print(f"error: no OpenGL 3.3 available for rendering: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with renderer as r:
             rep = evaluate_views(cameras, args.photos, r.render_with_alpha, held_out=held,
                                  max_size=args.max_size or None, apply_exif=apply_exif,
                                  out_dir=None if args.no_images else args.out / "views", report=bar)

@@ -129,11 +129,11 @@ class OffscreenRenderer:
     """
 
     def __init__(self, scene_obj: World | GaussianCloud | Mesh) -> None:
+        self.world = as_world(scene_obj)
+        self._ctx = offscreen_context()  # before OpenGL's first import (EGL needs it so)
+        self._ctx.make_current()
         from .renderer import SplatRenderer
 
-        self.world = as_world(scene_obj)
-        self._ctx = offscreen_context()
-        self._ctx.make_current()
         self._renderer = SplatRenderer(sync_sort=True)
         self._renderer.set_world(self.world)
         self._fb: Framebuffer | None = None
