@@ -109,19 +109,24 @@ def run(args: argparse.Namespace) -> int:
             rep.meta["reconstruct_" + key] = recon[key]
     write_report(rep, args.out / "report.json")
 
-    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6}")
+    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7}")
     for v in rep.views:
         print(f"{v.name[:28]:<28} {f'{v.width}x{v.height}':>11} {v.psnr:7.2f} {v.ssim:7.4f} "
-              f"{v.coverage:6.3f}{'  held out' if v.held_out else ''}")
+              f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)}{'  held out' if v.held_out else ''}")
     for name, why in rep.skipped.items():
         print(f"{name[:28]:<28} skipped: {why}")
     m = rep.means()
     for label, g in (("all", m), ("training", m["training"]), ("held out", m["held_out"])):
         if g["views"]:
             print(f"mean {label:<9} ({g['views']:>3} views): PSNR {g['psnr']:.2f} dB, "
-                  f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f}")
+                  f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f} "
+                  f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})")
     if not held:
         print("no held-out views (reconstruct --holdout K marks them)")
     print(f"report: {args.out / 'report.json'}")
     return 0
 
+
+
+def _num(v: float | None, width: int, digits: int) -> str:
+    return f"{'-':>{width}}" if v is None else f"{v:{width}.{digits}f}"

@@ -41,6 +41,19 @@ def test_psnr_matches_the_analytic_value_and_caps_identical_images() -> None:
         psnr(img, img[:-1])
 
 
+def test_masked_psnr_only_counts_covered_pixels() -> None:
+    from generators.reconstruct.evaluate import psnr_masked
+
+    img = _photo()
+    bad = img.copy()
+    bad[:, 40:] = 255 - bad[:, 40:]          # garbage where not covered
+    bad[:, :40] = _perturb(img[:, :40], 4)   # ±4 where covered
+    mask = np.zeros(img.shape[:2], bool)
+    mask[:, :40] = True
+    assert psnr_masked(bad, img, mask) == pytest.approx(10 * math.log10(255 ** 2 / 16), abs=1e-9)
+    assert psnr_masked(bad, img, np.zeros_like(mask)) is None
+
+
 def test_ssim_is_one_for_identical_images_and_drops_with_noise() -> None:
     from generators.reconstruct.evaluate import ssim
 
@@ -108,6 +121,7 @@ def test_evaluate_views_scores_each_view_and_splits_the_means(tmp_path: Path) ->
     for n, dn in d.items():
         assert got[n].psnr == pytest.approx(10 * math.log10(255 ** 2 / dn ** 2), abs=1e-9)
         assert got[n].coverage == pytest.approx(0.5)
+        assert got[n].psnr_masked == pytest.approx(got[n].psnr)  # ±d everywhere
         assert (got[n].width, got[n].height) == (80, 60)
     m = rep.means()
     psnr = {n: 10 * math.log10(255 ** 2 / dn ** 2) for n, dn in d.items()}

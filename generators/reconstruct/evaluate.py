@@ -17,6 +17,8 @@ Conventions
   `ssim` and scikit-image's `structural_similarity(gaussian_weights=True,
   use_sample_covariance=False, sigma=1.5)`).
 - Coverage: fraction of pixels whose accumulated splat opacity is at least 0.5.
+  `psnr_masked` is PSNR over those covered pixels only (secondary; it flatters a scene
+  that covers little and is reported only to compare with earlier masked figures).
 - Cameras are COLMAP/OpenCV world-to-camera pinholes (`scene.camera.Camera`), matched to
   photos by image name. A camera whose size differs from the photo on disk is rescaled
   (intrinsics × photo size / camera size) when the aspect ratio agrees within 1 %.
@@ -76,6 +78,18 @@ def ssim(rendered: np.ndarray, photo: np.ndarray) -> float:
         raise ValueError(f"SSIM needs images of at least 7x7 pixels, got {a.shape[1]}x{a.shape[0]}")
     return float(structural_similarity(a, b, data_range=255, channel_axis=2, gaussian_weights=True,
                                        sigma=1.5, use_sample_covariance=False))
+
+
+def psnr_masked(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> float | None:
+    """PSNR in dB over the pixels where the (H, W) bool `mask` is set (None if none is)."""
+    a, b = _pair(rendered, photo)
+    m = np.asarray(mask, bool)
+    if m.shape != a.shape[:2]:
+        raise ValueError(f"mask {m.shape} does not match the images {a.shape[:2]}")
+    if not m.any():
+        return None
+    mse = float(np.mean((a[m].astype(np.float64) - b[m].astype(np.float64)) ** 2))
+    return PSNR_CAP if mse <= 0.0 else min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
 
 
 def coverage(alpha: np.ndarray) -> float:
@@ -177,6 +191,7 @@ class ViewScore:
     coverage: float
     width: int
     height: int
+    psnr_masked: float | None = None  # PSNR over covered pixels only (None: nothing covered)
     image: str | None = None        # side-by-side PNG, relative to the report
 
 
@@ -203,8 +218,10 @@ class EvalReport:
 
 def _mean(views: Sequence[ViewScore]) -> dict[str, Any]:
     if not views:
-        return {"psnr": None, "ssim": None, "coverage": None, "views": 0}
+        return {"psnr": None, "ssim": None, "coverage": None, "psnr_masked": None, "views": 0}
+    masked = [v.psnr_masked for v in views if v.psnr_masked is not None]
     return {"psnr": float(np.mean([v.psnr for v in views])),
+            "psnr_masked": float(np.mean(masked)) if masked else None,
             "ssim": float(np.mean([v.ssim for v in views])),
             "coverage": float(np.mean([v.coverage for v in views])), "views": len(views)}
 
@@ -264,7 +281,8 @@ def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn
         if rgb.shape != photo.shape:
             raise RuntimeError(f"the renderer returned {rgb.shape} for a {c.width}x{c.height} camera")
         v = ViewScore(cam.name, cam.name in held, psnr(rgb, photo), ssim(rgb, photo),
-                      coverage(alpha), int(c.width), int(c.height))
+                      coverage(alpha), int(c.width), int(c.height),
+                      psnr_masked(rgb, photo, np.asarray(alpha) >= COVERED_ALPHA))
         if out_dir is not None:
             fn = f"{Path(cam.name).stem}.png"
             side = np.concatenate([rgb, photo], axis=1)
