@@ -7,8 +7,11 @@
 Stages (timed, each with progress and cancel): read, features, matching, mapping, depth,
 fusion, refinement. Everything runs in COLMAP's frame, then one similarity moves the
 cameras, depth maps and splats into Wander's frame: +Y up (the cameras' mean up), the
-cameras' centroid at x = z = 0, and, when a floor is found below the cameras, the floor at
-y = 0 with the cameras at eye height 1.5 (else the median camera-to-point distance is 2).
+cameras' centroid at x = z = 0, scaled by capture type (`align.place_capture`): a walk-through
+with a floor found below the cameras has the floor at y = 0 and the cameras at eye height 1.5
+(no floor: the median camera-to-point distance is 2); an object orbit has its centre at
+x = z = 0 and the cameras 0.6 from it; an aerial capture has the ground at y = 0 and the
+cameras 30 above it. The report states the type and the assumed scale.
 """
 
 from __future__ import annotations
@@ -51,7 +54,10 @@ class ReconstructOptions:
     refine_device: str = "auto"            # auto | cpu | cuda
     cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
-    eye_height: float = 1.5                # when a floor is found: cameras this high above y = 0
+    eye_height: float = 1.5                # walk-through with a floor: cameras this high above y = 0
+    capture: str = "auto"                  # auto | walk | orbit | aerial (align.place_capture)
+    orbit_radius: float = 0.6              # object orbit: assumed camera-to-object distance (m)
+    aerial_height: float = 30.0            # aerial: assumed camera height above the ground (m)
     threads: int = -1
     holdout: int = 0                       # every k-th registered photo (sorted names, 0, k, 2k…)
     #                                        is held out of depth/fusion/refinement (0 = none)
@@ -72,6 +78,11 @@ class ReconstructOptions:
             raise ValueError("planes must be >= 8")
         if self.refine_device not in ("auto", "cpu", "cuda"):
             raise ValueError("refine device must be auto, cpu or cuda")
+        if self.capture not in ("auto", *align.CAPTURE_TYPES):
+            raise ValueError(f"capture type must be auto, {', '.join(align.CAPTURE_TYPES)}; "
+                             f"got {self.capture!r}")
+        if not (self.orbit_radius > 0 and self.aerial_height > 0 and self.eye_height >= 0):
+            raise ValueError("orbit radius and aerial height must be > 0, eye height >= 0")
         if self.holdout < 0 or self.holdout == 1:
             raise ValueError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
@@ -91,6 +102,7 @@ class ReconstructResult:
     times: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     held_out: list[str] = field(default_factory=list)  # original names kept out of depth..refine
+    capture: dict[str, Any] = field(default_factory=dict)  # align.place_capture: type, scale...
 
 
 def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
@@ -191,12 +203,13 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         cloud = points_to_gaussians(pts, cols, nrms)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
-    # a floor below the cameras: put it at y = 0 and the cameras at eye height (metres-ish)
-    cam_y = np.array([(s * r @ c.position + t)[1] for c in res.cameras.values()])
-    floor = align.floor_level(cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, cam_y)
-    if floor is not None and opts.eye_height > 0:
-        k = opts.eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
-        s, t = s * k, k * (t - np.array([0.0, floor, 0.0]))
+    # scale and origin by capture type (walk: floor at y = 0, cameras at eye height; object
+    # orbit: orbit radius; aerial: altitude), detected from the camera layout
+    k, o, capture = align.place_capture(
+        [align.transform_camera(c, s, r, t) for c in res.cameras.values()],
+        cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, kind=opts.capture,
+        eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
+    s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
     cams_w: dict[str, Camera] = {n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()}
@@ -225,7 +238,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         points=(res.points @ (s * r).T + t), point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
         similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
-        held_out=sorted(held))
+        held_out=sorted(held), capture=capture)
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -318,7 +331,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
         report = {
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
-            "held_out": list(result.held_out),
+            "held_out": list(result.held_out), "capture": result.capture,
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "colmap_to_world": result.similarity.tolist(),
