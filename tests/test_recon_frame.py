@@ -139,3 +139,59 @@ def test_walk_keeps_eye_height_above_the_floor_and_a_forced_type_wins() -> None:
     assert info2["type"] == "aerial" and "detected: walk" in info2["reason"] and k2 != k
     with pytest.raises(ValueError):
         place_capture(cams, pts, nrm, kind="tabletop")
+
+
+# ------------------------------------------------- opening a scene with cameras beside it
+def _scene_with_z_up_cameras(tmp_path: Path) -> tuple[Path, list[Camera]]:
+    """A cloud whose photo cameras (saved beside it as COLMAP text) hold +Z up, with a big
+    flat slab along Y that a floor guess would take for the ground."""
+    from conftest import random_cloud
+
+    from scene.io import save
+    from scene.io.colmap import write_colmap_text
+
+    cloud = random_cloud(3000, seed=2)
+    cloud.means[:, 1] = np.where(np.arange(3000) % 2 == 0, -1.0, cloud.means[:, 1])  # a wall y=-1
+    ply = tmp_path / "scene.ply"
+    save(cloud, ply)
+    cams = []
+    for i, eye in enumerate([(6, 0.5, 1.0), (5, 3, 1.2), (4, -3, 0.8)]):
+        c = Camera.look_at(eye, (0, 0, 0.5), 50, 160, 120, up=(0, 0, 1))
+        c.name = f"photo_{2 - i}.jpg"  # the first by name is the last made
+        cams.append(c)
+    write_colmap_text(tmp_path / "scene_cameras", cams)
+    return ply, cams
+
+
+def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(tmp_path: Path) -> None:
+    from generators.jobs import CancelToken
+    from scene.camera import forward_from_yaw_pitch
+    from viewer.main_window import load_scene_file
+
+    ply, cams = _scene_with_z_up_cameras(tmp_path)
+    world, _ = load_scene_file(ply, lambda f, m: None, CancelToken())
+    assert world.meta["up_axis_source"] == "cameras"
+    assert np.allclose(world.up_axis, [0, 0, 1])
+    assert len(world.meta["cameras"]) == 3
+    first = world.bookmarks[0]
+    assert first.name == "photo_0.jpg"
+    assert np.allclose(first.position, cams[2].position)
+    assert np.allclose(forward_from_yaw_pitch(first.yaw, first.pitch), cams[2].forward, atol=1e-9)
+    assert first.fov_y_deg == pytest.approx(50.0)
+
+    # without the cameras the same file gets a guessed up axis and no start bookmark
+    (tmp_path / "scene_cameras").rename(tmp_path / "elsewhere")
+    world2, _ = load_scene_file(ply, lambda f, m: None, CancelToken())
+    assert world2.meta["up_axis_source"] != "cameras" and not world2.bookmarks
+
+
+def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> None:
+    from viewer.up_axis import cameras_beside, use_cameras_beside
+    from scene.world import World
+
+    ply, _ = _scene_with_z_up_cameras(tmp_path)
+    assert cameras_beside(ply) == tmp_path / "scene_cameras"
+    assert cameras_beside(tmp_path / "scene.compressed.ply") is None
+    (tmp_path / "scene_cameras" / "cameras.txt").write_text("1 PINHOLE 10\n")
+    w = World()
+    assert use_cameras_beside(w, ply) is False and "cameras" not in w.meta
