@@ -15,7 +15,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
     src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
     p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
-                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz")
+                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
+                        "project (the scene, the photo cameras, a bookmark per photo)")
     p.add_argument("--refine", type=int, default=0, metavar="N",
                    help="photometric refinement steps (gsplat on CUDA, else CPU rasterizer)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",

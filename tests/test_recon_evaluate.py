@@ -349,6 +349,20 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     from scene.io.colmap import read_colmap
 
     assert sorted(c.name for c in read_colmap(written["cameras"])[0]) == sorted(c.name for c in cams)
+    assert rep["capture"]["type"] in ("walk", "orbit", "aerial") and rep["capture"]["scale"]
+
+    # a .wander project: scene + camera frusta layers, +Y up, Overview + a bookmark per photo
+    from scene.project import load_project
+
+    wp = save_result(res, tmp_path / "w" / "scene.wander")
+    assert wp["cameras"].is_dir() and wp["report"].is_file()
+    world, warnings = load_project(tmp_path / "w" / "scene.wander")
+    assert not warnings
+    assert [lay.kind for lay in world.layers] == ["world", "mesh"]
+    assert len(world.layers[0].data) == len(res.cloud)
+    assert [b.name for b in world.bookmarks] == ["Overview"] + sorted(c.name for c in cams)
+    assert np.allclose(world.up_axis, [0, 1, 0])
+    assert world.meta["reconstruct"]["held_out"] == res.held_out
 
     # the held-out pixels take no part: replacing them by noise changes nothing in the scene
     black = tmp_path / "noise"

@@ -302,7 +302,7 @@ def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Pa
 
 
 def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
-    """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz by name), cameras
+    """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz / .wander by name), cameras
     (COLMAP text), depth maps (.npy + .png) and a report.
 
     Everything is written into temporary siblings first and renamed at the end, so a
@@ -327,7 +327,12 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             stem = Path(name).stem
             np.save(tmp_depth / f"{stem}.npy", v.depth)
             cv2.imwrite(str(tmp_depth / f"{stem}.png"), depth_preview(v.depth))
-        _write_scene(result.cloud, tmp_ply, fmt)
+        if fmt == "wander":
+            from scene.project import save_project
+
+            save_project(build_world(result, out.stem), tmp_ply)
+        else:
+            _write_scene(result.cloud, tmp_ply, fmt)
         report = {
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
@@ -366,13 +371,17 @@ def _replace_dir(src: Path, dst: Path) -> None:
 
 
 def scene_format(out: Path) -> str:
-    """The splat format implied by the output name (.ply, .compressed.ply, .splat, .spz)."""
+    """The splat format implied by the output name (.ply, .compressed.ply, .splat, .spz),
+    or "wander" for a .wander project (scene layer, camera frusta, a bookmark per photo)."""
     from scene.io import FORMATS, format_for_path
 
+    if Path(out).suffix.lower() == ".wander":
+        return "wander"
     fmt = format_for_path(out)
     if fmt is None or FORMATS[fmt].kind != "cloud" or FORMATS[fmt].writer is None:
         names = sorted(e for f in FORMATS.values() if f.kind == "cloud" and f.writer for e in f.extensions)
-        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)})")
+        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)}) "
+                         f"or a .wander project")
     return fmt
 
 
@@ -425,7 +434,8 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     world.up_axis = np.array([0.0, 1.0, 0.0])
     world.meta["up_axis_source"] = "reconstruct"
     world.meta["reconstruct"] = {"photos": result.status,
-                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()}}
+                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
+                                 "held_out": list(result.held_out), "capture": result.capture}
     if result.cameras:
         from .preview import frusta_mesh
 
