@@ -14,7 +14,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
     src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
     p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
-                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz")
+                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
+                        "project (the scene, the photo cameras, a bookmark per photo)")
     p.add_argument("--refine", type=int, default=0, metavar="N",
                    help="photometric refinement steps (gsplat on CUDA, else CPU rasterizer)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",
@@ -25,6 +26,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--depth-size", type=int, default=400, help="dense depth working size, px (400)")
     p.add_argument("--max-splats", type=int, default=400_000, help="splat budget (400000)")
     p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="refinement device")
+    p.add_argument("--capture", choices=["auto", "walk", "orbit", "aerial"], default="auto",
+                   help="capture type, which sets the assumed scale: walk (eye height 1.5 m above the "
+                        "floor), orbit (object, cameras 0.6 m away), aerial (cameras 30 m up); "
+                        "auto detects it from the camera layout (default)")
+    p.add_argument("--holdout", type=int, default=0, metavar="K",
+                   help="hold out every K-th registered photo (sorted names: 0, K, 2K..., the "
+                        "3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion and refinement; "
+                        "their cameras are still written, for `evaluate` (0 = off)")
 
 
 def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | None:
@@ -64,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
 
     opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
                               colmap_dir=args.colmap, depth_size=args.depth_size,
-                              max_points=args.max_splats, refine_device=args.device)
+                              max_points=args.max_splats, refine_device=args.device,
+                              holdout=args.holdout, capture=args.capture)
     from generators.reconstruct.pipeline import check_side_paths, scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work
@@ -100,6 +110,11 @@ def run(args: argparse.Namespace) -> int:
             x, y, z = c.position
             where = f" (at {x:+.2f} {y:+.2f} {z:+.2f}, fov {c.fov_x_deg:.1f}°x{c.fov_y_deg:.1f}°)"
         print(f"  {name}: {st}{where}")
+    if result.held_out:
+        print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
+    if result.capture:
+        print(f"capture: {result.capture['type']} ({result.capture['reason']}); "
+              f"scale {result.capture['scale']}")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")

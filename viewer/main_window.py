@@ -43,7 +43,7 @@ from .jobs import Job, JobRunner
 from .outliner import Outliner
 from .settings import Settings
 from .start_page import StartPage
-from .up_axis import AXES, axis_name, dense_points_of, estimate_up, normalize
+from .up_axis import AXES, axis_name, dense_points_of, estimate_up, normalize, use_cameras_beside
 from .viewport import FrameInfo, Viewport, fmt_count
 
 log = logging.getLogger(__name__)
@@ -125,6 +125,10 @@ def load_scene_file(path: str | Path, progress: ProgressFn, cancel: CancelToken)
     progress(0.82, "Preparing")
     world = _as_world(data, p)
     cancel.check()
+    if world.meta.get("up_axis_source") is None:
+        # a reconstruction's photo cameras saved beside it (SCENE_cameras/): their up axis
+        # and the first photo's view, not a guessed floor
+        use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is None:
         progress(0.9, "Estimating the up axis")
         up, source = estimate_up(world, dense_points_of(world.merged_cloud(visible_only=False)))

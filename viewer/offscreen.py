@@ -222,3 +222,66 @@ def _draw_tiles(renderer, camera: Camera, fbs: dict, out: np.ndarray, tile: int,
             GL.glFinish()
             img = fb.read_float()
             out[y0:y0 + h, x0:x0 + w] = to_uint8(img) if out.dtype == np.uint8 else img
+
+
+class OffscreenRenderer:
+    """Many headless renders of one scene with a single upload (evaluation, benchmarks).
+
+        with OffscreenRenderer(world) as r:
+            rgb, alpha = r.render_with_alpha(camera)   # (H, W, 3) uint8, (H, W) float32
+
+    Same renderer and exact per-frame sort as `render_image`, so the pixels are the ones
+    users see. Use from the thread that made the offscreen context.
+    """
+
+    def __init__(self, scene_obj: World | GaussianCloud | Mesh) -> None:
+        self.world = as_world(scene_obj)
+        self._ctx = offscreen_context()  # before OpenGL's first import (EGL needs it so)
+        self._ctx.make_current()
+        from .renderer import SplatRenderer
+
+        self._renderer = SplatRenderer(sync_sort=True)
+        self._renderer.set_world(self.world)
+        self._fb: Framebuffer | None = None
+
+    def _framebuffer(self, w: int, h: int) -> Framebuffer:
+        if self._fb is None or (self._fb.width, self._fb.height) != (w, h):
+            if self._fb is not None:
+                self._fb.release()
+            self._fb = Framebuffer(w, h)
+        return self._fb
+
+    def render_float(self, camera: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:
+        """(H, W, 3) float32 unclamped colours at camera.width × camera.height."""
+        from OpenGL import GL
+
+        self._ctx.make_current()
+        fb = self._framebuffer(int(camera.width), int(camera.height))
+        fb.bind()
+        self._renderer.draw(camera, (camera.width, camera.height), background=background)
+        GL.glFinish()
+        return fb.read_float()
+
+    def render_with_alpha(self, camera: Camera) -> tuple[np.ndarray, np.ndarray]:
+        """(rgb (H, W, 3) uint8 on black, alpha (H, W) float32 in 0..1).
+
+        Alpha is the splats' accumulated opacity, from a second draw on white:
+        with premultiplied blending a pixel is C + T·background, so white − black = T.
+        """
+        black = self.render_float(camera, (0.0, 0.0, 0.0))
+        white = self.render_float(camera, (1.0, 1.0, 1.0))
+        alpha = np.clip(1.0 - (white - black).mean(axis=2), 0.0, 1.0).astype(np.float32)
+        return to_uint8(black), alpha
+
+    def close(self) -> None:
+        self._ctx.make_current()
+        self._renderer.release()
+        if self._fb is not None:
+            self._fb.release()
+            self._fb = None
+
+    def __enter__(self) -> "OffscreenRenderer":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -165,3 +165,63 @@ def dense_points_of(cloud: Any, max_points: int = 50000, min_opacity: float = 0.
     if len(pts) > max_points:
         pts = pts[np.random.default_rng(0).choice(len(pts), max_points, replace=False)]
     return pts.astype(np.float64)
+
+
+# ------------------------------------------------------- cameras saved beside a scene
+def cameras_beside(scene_path: Any) -> Any:
+    """The COLMAP model folder `reconstruct` writes beside a scene file, or None.
+
+    `scene.ply` -> `scene_cameras/` (the path without its last suffix + `_cameras`, as
+    `generators.reconstruct.pipeline.side_paths`), holding cameras + images (.txt or .bin).
+    """
+    from pathlib import Path
+
+    p = Path(scene_path)
+    folder = Path(f"{p.with_suffix('')}_cameras")
+    for ext in ("txt", "bin"):
+        if (folder / f"cameras.{ext}").is_file() and (folder / f"images.{ext}").is_file():
+            return folder
+    return None
+
+
+def use_cameras_beside(world: Any, scene_path: Any) -> bool:
+    """Adopt the photo cameras saved beside `scene_path` (see `cameras_beside`).
+
+    They are in the scene's own frame, so they say which way is up (level-held cameras,
+    `up_from_cameras`, snapped to an axis within 5°) far better than a guessed floor, and
+    the first photo (by name) is where a reconstruction looks right: its camera becomes
+    the start view. Sets World.meta['cameras'] (records: name, size, fx fy cx cy, R, t),
+    World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
+    (the viewer starts at bookmark 0). A world that already has bookmarks keeps them.
+    Returns False (and changes nothing) when there is no readable model beside it.
+    """
+    import logging
+
+    from scene.camera import yaw_pitch_from_forward
+    from scene.io.colmap import read_colmap
+    from scene.world import Bookmark
+
+    folder = cameras_beside(scene_path)
+    if folder is None:
+        return False
+    try:
+        cams, _, _ = read_colmap(folder)
+    except ValueError as exc:  # SceneFormatError: a broken model must not stop the scene opening
+        logging.getLogger(__name__).warning("ignoring the cameras beside the scene: %s", exc)
+        return False
+    cams = sorted((c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()),
+                  key=lambda c: c.name)
+    if not cams:
+        return False
+    world.meta["cameras"] = [{"name": c.name, "width": c.width, "height": c.height, "fx": c.fx,
+                              "fy": c.fy, "cx": c.cx, "cy": c.cy, "R": c.R.tolist(),
+                              "t": c.t.tolist()} for c in cams]
+    world.meta["cameras_from"] = str(folder)
+    up = up_from_cameras([c.R for c in cams])
+    world.up_axis = snap_to_axis(up, 5.0)
+    world.meta["up_axis_source"] = "cameras"
+    if not world.bookmarks:
+        for c in cams:
+            yaw, pitch = yaw_pitch_from_forward(c.forward)
+            world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))
+    return True

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
+
 import numpy as np
 
 from scene.camera import Camera, level_up_from_rotations
@@ -140,3 +143,162 @@ def floor_level(points: np.ndarray, normals: np.ndarray, cam_heights: np.ndarray
             sel = y[(y >= edges[i] - 2 * w) & (y <= edges[i + 1] + 2 * w)]
             return float(np.median(sel))
     return None
+
+
+# ------------------------------------------------------------ capture type and scale
+#: capture types `classify_capture` tells apart
+CAPTURE_TYPES = ("walk", "orbit", "aerial")
+
+
+@dataclass
+class Capture:
+    """What kind of capture a camera layout is, and the evidence.
+
+    kind: "orbit" (cameras around an object, looking in at a common centre from a
+    roughly constant distance), "aerial" (cameras high above the scene looking down:
+    a drone) or "walk" (a person walking through, eye height); centre: the orbit
+    centre (3,) in the input frame, or None; evidence: the measured numbers.
+    """
+
+    kind: str
+    reason: str
+    centre: np.ndarray | None = None
+    evidence: dict[str, float] = field(default_factory=dict)
+
+
+def ray_convergence(centres: np.ndarray, forwards: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+    """Least-squares point nearest to every optical axis (rays c_i + λ d_i).
+
+    Returns (point (3,), median perpendicular distance / distance along the ray,
+    smallest eigenvalue of the normalised normal matrix, 0 when the rays are parallel)
+    or None for fewer than 3 cameras. The point minimises Σ |(I − d dᵀ)(p − c)|².
+    """
+    c = np.asarray(centres, np.float64).reshape(-1, 3)
+    d = np.asarray(forwards, np.float64).reshape(-1, 3)
+    if len(c) < 3:
+        return None
+    d = d / np.linalg.norm(d, axis=1, keepdims=True)
+    proj = np.eye(3)[None] - d[:, :, None] * d[:, None, :]      # (N, 3, 3)
+    a = proj.sum(0) / len(c)
+    b = np.einsum("nij,nj->i", proj, c) / len(c)
+    evals = np.linalg.eigvalsh(a)
+    if evals[0] < 1e-6:
+        return None
+    p = np.linalg.solve(a, b)
+    along = np.einsum("ni,ni->n", p - c, d)
+    perp = np.linalg.norm(np.einsum("nij,nj->ni", proj, p - c), axis=1)
+    ratio = float(np.median(perp / np.maximum(np.abs(along), 1e-12))) if (along > 0).all() else np.inf
+    return p, ratio, float(evals[0])
+
+
+def azimuth_span_deg(centres: np.ndarray, centre: np.ndarray) -> float:
+    """Angle (degrees, 0..360) the cameras cover around `centre` seen from +Y above:
+    360 minus the largest gap between their azimuths."""
+    v = np.asarray(centres, np.float64) - np.asarray(centre, np.float64)
+    az = np.sort(np.degrees(np.arctan2(v[:, 2], v[:, 0])))
+    if len(az) < 2:
+        return 0.0
+    gaps = np.diff(np.concatenate([az, az[:1] + 360.0]))
+    return float(360.0 - gaps.max())
+
+
+def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
+    """Tell an object orbit, an aerial capture and a walk-through apart from the camera
+    layout and the sparse/dense points, in a +Y-up frame (any scale).
+
+    - orbit: ≥ 4 cameras whose optical axes meet near one point in front of all of them
+      (median miss ≤ 0.2 of the distance), at a roughly constant distance (spread
+      ≤ 30 %), either all around it (≥ 120° of azimuth) or around a compact subject
+      (the median point lies within 0.3 orbit radii of the centre);
+    - aerial: otherwise, cameras looking down (mean pitch ≤ −12°) and above ≥ 95 % of the
+      points;
+    - walk: anything else.
+    The thresholds are judgement calls checked on synthetic layouts and the shared real
+    sets (a drone along the Great Wall: parallel axes pitched −20°, every point below).
+    """
+    pts = np.asarray(points, np.float64).reshape(-1, 3)
+    c = np.array([cam.position for cam in cams])
+    f = np.array([cam.forward for cam in cams])
+    pitch = np.degrees(np.arcsin(np.clip(f[:, 1], -1.0, 1.0)))
+    ev: dict[str, float] = {"cameras": float(len(cams)), "mean_pitch_deg": float(pitch.mean())}
+    conv = ray_convergence(c, f) if len(cams) >= 4 else None
+    if conv is not None:
+        p, miss, _ = conv
+        dist = np.linalg.norm(c - p, axis=1)
+        spread = float(dist.std() / max(dist.mean(), 1e-12))
+        span = azimuth_span_deg(c, p)
+        compact = (float(np.median(np.linalg.norm(pts - p, axis=1)) / dist.mean())
+                   if len(pts) else np.inf)
+        ev.update({"axes_miss": miss, "distance_spread": spread, "azimuth_span_deg": span,
+                   "median_point_distance_over_radius": compact})
+        if miss <= 0.2 and spread <= 0.3 and (span >= 120.0 or compact <= 0.3):
+            why = (f"{len(cams)} cameras look in at one centre from {100 * (1 - spread):.0f}%-constant "
+                   f"distance over {span:.0f}° around it")
+            return Capture("orbit", why, p, ev)
+    if len(pts):
+        below = float(np.mean(pts[:, 1] < c[:, 1].min()))
+        ev["points_below_cameras"] = below
+        if pitch.mean() <= -12.0 and below >= 0.95:
+            return Capture("aerial", f"cameras look down ({pitch.mean():.0f}° on average) and "
+                                     f"{100 * below:.0f}% of the scene lies below them", None, ev)
+    return Capture("walk", "neither an orbit around an object nor a view from above", None, ev)
+
+
+def place_capture(cams: list[Camera], points: np.ndarray, normals: np.ndarray, *,
+                  kind: str = "auto", eye_height: float = 1.5, orbit_radius: float = 0.6,
+                  aerial_height: float = 30.0) -> tuple[float, np.ndarray, dict[str, Any]]:
+    """Scale and offset (k, o) for a +Y-up frame (x' = k x + o) by capture type.
+
+    cams, points (N, 3), normals (N, 3) are in the +Y-up frame already (any scale).
+    - walk: a floor below the cameras (`floor_level`) goes to y = 0 with the cameras at
+      `eye_height` m; without a floor the scale is kept;
+    - orbit: the orbit radius becomes `orbit_radius` m (a hand-held object capture), the
+      orbit centre goes to x = z = 0 and a support plane below it (a table) to y = 0,
+      else the centre to y = 0;
+    - aerial: the cameras' median height above the ground (the floor, else the median
+      point height) becomes `aerial_height` m, the ground y = 0.
+    kind "auto" detects the type (`classify_capture`). Returns (k, o (3,), info) with
+    info = {"type", "reason", "scale", "evidence"} for the report; the scale is an
+    assumption, stated in "scale". Raises ValueError for an unknown kind.
+    """
+    if kind not in ("auto", *CAPTURE_TYPES):
+        raise ValueError(f"capture type must be auto, {', '.join(CAPTURE_TYPES)}; got {kind!r}")
+    cap = classify_capture(cams, points)
+    if kind != "auto" and kind != cap.kind:
+        cap = Capture(kind, f"given (detected: {cap.kind})", cap.centre if kind == "orbit" else None,
+                      cap.evidence)
+        if kind == "orbit" and cap.centre is None:
+            conv = ray_convergence(np.array([c.position for c in cams]), np.array([c.forward for c in cams]))
+            cap.centre = conv[0] if conv is not None else np.mean([c.position for c in cams], axis=0)
+    cam_y = np.array([c.position[1] for c in cams])
+    k, o = 1.0, np.zeros(3)
+    scale = "unknown: median camera-to-scene distance 2 units (no floor found)"
+    if cap.kind == "orbit":
+        ctr = np.asarray(cap.centre, np.float64)
+        radius = float(np.median([np.linalg.norm(c.position - ctr) for c in cams]))
+        k = orbit_radius / max(radius, 1e-12)
+        table = floor_level(points, normals, np.array([ctr[1]])) if len(points) else None
+        base = table if table is not None else ctr[1]
+        o = -k * np.array([ctr[0], base, ctr[2]])
+        scale = (f"assumed: cameras {orbit_radius:g} m from the object (hand-held orbit); "
+                 + ("the table it stands on at y = 0" if table is not None else "its centre at y = 0"))
+    elif cap.kind == "aerial":
+        ground = floor_level(points, normals, cam_y) if len(points) else None
+        gsrc = "a level ground plane"
+        if ground is None and len(points):
+            ground, gsrc = float(np.median(points[:, 1])), "the median height of the scene"
+        h = float(np.median(cam_y) - ground) if ground is not None else 0.0
+        if h > 0:
+            k = aerial_height / h
+            o = np.array([0.0, -k * ground, 0.0])
+            scale = f"assumed: cameras {aerial_height:g} m above the ground ({gsrc}) at y = 0"
+    else:
+        floor = floor_level(points, normals, cam_y) if len(points) else None
+        if floor is not None and eye_height > 0:
+            k = eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
+            o = np.array([0.0, -k * floor, 0.0])
+            scale = f"assumed: cameras at eye height {eye_height:g} m above the floor at y = 0"
+    info = {"type": cap.kind, "reason": cap.reason, "scale": scale,
+            "units": "metres (assumed)" if k != 1.0 else "unknown",
+            "evidence": {n: round(float(v), 4) for n, v in cap.evidence.items()}}
+    return k, o, info

@@ -7,8 +7,11 @@
 Stages (timed, each with progress and cancel): read, features, matching, mapping, depth,
 fusion, refinement. Everything runs in COLMAP's frame, then one similarity moves the
 cameras, depth maps and splats into Wander's frame: +Y up (the cameras' mean up), the
-cameras' centroid at x = z = 0, and, when a floor is found below the cameras, the floor at
-y = 0 with the cameras at eye height 1.5 (else the median camera-to-point distance is 2).
+cameras' centroid at x = z = 0, scaled by capture type (`align.place_capture`): a walk-through
+with a floor found below the cameras has the floor at y = 0 and the cameras at eye height 1.5
+(no floor: the median camera-to-point distance is 2); an object orbit has its centre at
+x = z = 0 and the cameras 0.6 from it; an aerial capture has the ground at y = 0 and the
+cameras 30 above it. The report states the type and the assumed scale.
 """
 
 from __future__ import annotations
@@ -49,8 +52,13 @@ class ReconstructOptions:
     refine_device: str = "auto"            # auto | cpu | cuda
     cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
-    eye_height: float = 1.5                # when a floor is found: cameras this high above y = 0
+    eye_height: float = 1.5                # walk-through with a floor: cameras this high above y = 0
+    capture: str = "auto"                  # auto | walk | orbit | aerial (align.place_capture)
+    orbit_radius: float = 0.6              # object orbit: assumed camera-to-object distance (m)
+    aerial_height: float = 30.0            # aerial: assumed camera height above the ground (m)
     threads: int = -1
+    holdout: int = 0                       # every k-th registered photo (sorted names, 0, k, 2k…)
+    #                                        is held out of depth/fusion/refinement (0 = none)
 
     def validate(self) -> None:
         if self.refine_steps < 0:
@@ -68,6 +76,13 @@ class ReconstructOptions:
             raise ValueError("planes must be >= 8")
         if self.refine_device not in ("auto", "cpu", "cuda"):
             raise ValueError("refine device must be auto, cpu or cuda")
+        if self.capture not in ("auto", *align.CAPTURE_TYPES):
+            raise ValueError(f"capture type must be auto, {', '.join(align.CAPTURE_TYPES)}; "
+                             f"got {self.capture!r}")
+        if not (self.orbit_radius > 0 and self.aerial_height > 0 and self.eye_height >= 0):
+            raise ValueError("orbit radius and aerial height must be > 0, eye height >= 0")
+        if self.holdout < 0 or self.holdout == 1:
+            raise ValueError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
 
 @dataclass
@@ -84,6 +99,8 @@ class ReconstructResult:
     similarity: np.ndarray                  # 4×4: COLMAP frame -> Wander frame
     times: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
+    held_out: list[str] = field(default_factory=list)  # original names kept out of depth..refine
+    capture: dict[str, Any] = field(default_factory=dict)  # align.place_capture: type, scale...
 
 
 def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
@@ -156,17 +173,26 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                           report=rep, cancel=stages.cancel)
     for wname, st in res.status.items():
         status[by_work[wname].name if wname in by_work else wname] = st
+    # held-out photos (llffhold): registered, so their cameras are known, but no part of
+    # depth, fusion or refinement; `train` is every camera those stages see
+    from .evaluate import holdout_names
+
+    held = set(holdout_names([by_work[n].name for n in res.cameras if n in by_work], opts.holdout))
+    train = {n: c for n, c in res.cameras.items() if n not in by_work or by_work[n].name not in held}
+    if len(train) < 2:
+        raise ValueError(f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
+                         f"build the scene from; need at least 2")
     images = {}
-    for n in res.cameras:
+    for n in train:
         img = read_rgb(img_dir / n)
         if img is None:
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
     with stages("depth") as rep:
-        depths = compute_depths(images, res.cameras, res.distortion, res.points, res.visible,
+        depths = compute_depths(images, train, res.distortion, res.points, res.visible,
                                 max_size=opts.depth_size, planes=opts.planes, report=rep)
     with stages("fusion") as rep:
-        neigh = choose_neighbours(res.cameras, res.visible, res.points)
+        neigh = choose_neighbours(train, res.visible, res.points)
         budget = opts.max_points
         if opts.refine_steps:
             from .refine import pick_device
@@ -177,12 +203,13 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         cloud = points_to_gaussians(pts, cols, nrms)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
-    # a floor below the cameras: put it at y = 0 and the cameras at eye height (metres-ish)
-    cam_y = np.array([(s * r @ c.position + t)[1] for c in res.cameras.values()])
-    floor = align.floor_level(cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, cam_y)
-    if floor is not None and opts.eye_height > 0:
-        k = opts.eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
-        s, t = s * k, k * (t - np.array([0.0, floor, 0.0]))
+    # scale and origin by capture type (walk: floor at y = 0, cameras at eye height; object
+    # orbit: orbit radius; aerial: altitude), detected from the camera layout
+    k, o, capture = align.place_capture(
+        [align.transform_camera(c, s, r, t) for c in res.cameras.values()],
+        cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, kind=opts.capture,
+        eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
+    s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
     cams_w: dict[str, Camera] = {n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()}
@@ -194,7 +221,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         if opts.refine_steps:
             from .refine import refine_cloud
 
-            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w]
+            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w if n in depth_w]
             cloud = refine_cloud(cloud, views, steps=opts.refine_steps, size=opts.refine_size,
                                  device=opts.refine_device, report=rep)
     out_cams = []
@@ -210,7 +237,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         depths={v.name: v for v in depth_w.values()},
         points=(res.points @ (s * r).T + t), point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
-        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)))
+        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
+        held_out=sorted(held), capture=capture)
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -274,7 +302,7 @@ def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Pa
 
 
 def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
-    """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz by name), cameras
+    """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz / .wander by name), cameras
     (COLMAP text), depth maps (.npy + .png) and a report.
 
     Everything is written into temporary siblings first and renamed at the end, so a
@@ -302,10 +330,16 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             stem = Path(name).stem
             np.save(tmp_depth / f"{stem}.npy", v.depth)
             cv2.imwrite(str(tmp_depth / f"{stem}.png"), depth_preview(v.depth))
-        _write_scene(result.cloud, tmp_ply, fmt)
+        if fmt == "wander":
+            from scene.project import save_project
+
+            save_project(build_world(result, out.stem), tmp_ply)
+        else:
+            _write_scene(result.cloud, tmp_ply, fmt)
         report = {
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
+            "held_out": list(result.held_out), "capture": result.capture,
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "colmap_to_world": result.similarity.tolist(),
@@ -341,13 +375,17 @@ def _replace_dir(src: Path, dst: Path) -> None:
 
 
 def scene_format(out: Path) -> str:
-    """The splat format implied by the output name (.ply, .compressed.ply, .splat, .spz)."""
+    """The splat format implied by the output name (.ply, .compressed.ply, .splat, .spz),
+    or "wander" for a .wander project (scene layer, camera frusta, a bookmark per photo)."""
     from scene.io import FORMATS, format_for_path
 
+    if Path(out).suffix.lower() == ".wander":
+        return "wander"
     fmt = format_for_path(out)
     if fmt is None or FORMATS[fmt].kind != "cloud" or FORMATS[fmt].writer is None:
         names = sorted(e for f in FORMATS.values() if f.kind == "cloud" and f.writer for e in f.extensions)
-        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)})")
+        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)}) "
+                         f"or a .wander project")
     return fmt
 
 
@@ -400,7 +438,8 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     world.up_axis = np.array([0.0, 1.0, 0.0])
     world.meta["up_axis_source"] = "reconstruct"
     world.meta["reconstruct"] = {"photos": result.status,
-                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()}}
+                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
+                                 "held_out": list(result.held_out), "capture": result.capture}
     if result.cameras:
         from .preview import frusta_mesh
 

@@ -1,0 +1,132 @@
+"""`python main.py evaluate SCENE --photos DIR --out DIR [--cameras DIR]`: render the scene
+at every camera of a COLMAP model with Wander's own renderer and score it against the
+photos (PSNR, SSIM, coverage; training and held-out views apart), as 3DGS tools do.
+
+Writes DIR/report.json and DIR/views/NAME.png (render | photo side by side). Held-out
+views come from the `reconstruct` report beside the scene (SCENE_report.json, key
+"held_out") or --report. Photos are compared at their full resolution unless --max-size
+downscales photo and camera together (faster; the scores are then of the smaller images
+and not comparable with full-resolution ones).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+NAME = "evaluate"
+HELP = "PSNR/SSIM of a scene against its photos at their COLMAP cameras (training and held-out)"
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("scene", type=Path, help="splat file (.ply .splat .spz ...) or .wander project")
+    p.add_argument("--photos", type=Path, required=True, metavar="DIR", help="the photos (matched by image name)")
+    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for report.json and the view images")
+    p.add_argument("--cameras", type=Path, metavar="DIR",
+                   help="COLMAP model folder, text or binary (default: SCENE_cameras beside the scene)")
+    p.add_argument("--report", type=Path, metavar="FILE",
+                   help="reconstruct report naming the held-out photos (default: SCENE_report.json beside the scene)")
+    p.add_argument("--max-size", type=int, default=0, metavar="PX",
+                   help="downscale photo and camera so the long side is at most PX (0 = full resolution, the default)")
+    p.add_argument("--exif", choices=["auto", "stored", "apply"], default="auto",
+                   help="photo orientation: 'stored' = pixels as in the file (COLMAP), 'apply' = EXIF-rotated "
+                        "(Wander's reconstruct); auto = apply for scenes made by reconstruct, else stored")
+    p.add_argument("--no-images", action="store_true", help="do not write the side-by-side PNGs")
+
+
+def run(args: argparse.Namespace) -> int:
+    from cli.progress import TerminalProgress
+    from cli.scene_files import load_scene
+    from generators.reconstruct.evaluate import (evaluate_views, held_out_from_report,
+                                                 scene_report_path, write_report)
+    from scene.io.colmap import read_colmap
+
+    if args.max_size < 0 or 0 < args.max_size < 16:
+        raise ValueError(f"--max-size must be 0 (full resolution) or at least 16, got {args.max_size}")
+    if not args.photos.is_dir():
+        raise ValueError(f"{args.photos}: not a folder of photos")
+    cam_dir = args.cameras or Path(f"{args.scene.with_suffix('')}_cameras")
+    if not cam_dir.is_dir():
+        raise ValueError(f"{cam_dir}: no COLMAP model folder (give --cameras DIR)")
+    if args.out.exists() and not args.out.is_dir():
+        raise ValueError(f"{args.out}: is a file; --out is a folder")
+    cameras, _, _ = read_colmap(cam_dir)
+    if not cameras:
+        raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
+    distorted = sorted({c.meta.get("colmap_model", "PINHOLE") for c in cameras} - {"PINHOLE", "SIMPLE_PINHOLE"})
+    if distorted:
+        print(f"warning: camera model(s) {', '.join(distorted)} have lens distortion, which is ignored: "
+              f"undistort the photos for exact scores")
+
+    report_path = args.report or scene_report_path(args.scene)
+    held: list[str] = []
+    recon: dict = {}
+    if args.report is not None or report_path.is_file():
+        held, recon = held_out_from_report(report_path)
+    made_by_wander = recon.get("generator") == "wander.reconstruct"
+    apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
+
+    world = load_scene(args.scene)
+    for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
+        if (lay.source or {}).get("what") == "camera frusta":
+            lay.visible = False
+    from viewer.offscreen import OffscreenRenderer
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    bar = TerminalProgress("evaluate ")
+    t0 = time.perf_counter()
+    logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)
+    from viewer.gl_context import GLContextError
+
+    try:
+        renderer = OffscreenRenderer(world)
+    except GLContextError as exc:
+        bar.done()
+        print(f"error: no OpenGL 3.3 available for rendering: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with renderer as r:
+            rep = evaluate_views(cameras, args.photos, r.render_with_alpha, held_out=held,
+                                 max_size=args.max_size or None, apply_exif=apply_exif,
+                                 out_dir=None if args.no_images else args.out / "views", report=bar)
+    finally:
+        bar.done()
+    for v in rep.views:
+        if v.image:
+            v.image = f"views/{v.image}"
+    rep.meta.update({
+        "scene": str(args.scene), "cameras": str(cam_dir), "photos": str(args.photos),
+        "held_out_from": str(report_path) if recon else None,
+        "max_size": args.max_size or None, "exif_applied": apply_exif,
+        "metric": "full frame, 8-bit RGB, uncovered pixels black; SSIM gaussian 11x11 sigma 1.5",
+        "seconds": round(time.perf_counter() - t0, 2),
+    })
+    for key in ("capture", "frame"):
+        if key in recon:
+            rep.meta["reconstruct_" + key] = recon[key]
+    write_report(rep, args.out / "report.json")
+
+    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7}")
+    for v in rep.views:
+        print(f"{v.name[:28]:<28} {f'{v.width}x{v.height}':>11} {v.psnr:7.2f} {v.ssim:7.4f} "
+              f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)}{'  held out' if v.held_out else ''}")
+    for name, why in rep.skipped.items():
+        print(f"{name[:28]:<28} skipped: {why}")
+    m = rep.means()
+    for label, g in (("all", m), ("training", m["training"]), ("held out", m["held_out"])):
+        if g["views"]:
+            print(f"mean {label:<9} ({g['views']:>3} views): PSNR {g['psnr']:.2f} dB, "
+                  f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f} "
+                  f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})")
+    if not held:
+        print("no held-out views (reconstruct --holdout K marks them)")
+    print(f"report: {args.out / 'report.json'}")
+    return 0
+
+
+
+def _num(v: float | None, width: int, digits: int) -> str:
+    return f"{'-':>{width}}" if v is None else f"{v:{width}.{digits}f}"

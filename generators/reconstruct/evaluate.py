@@ -1,0 +1,331 @@
+"""Scene quality at known cameras, as every 3DGS tool reports it: PSNR and SSIM of the
+render against the photo, over the full frame, per view and averaged (training and
+held-out views separately).
+
+Pure NumPy / scikit-image (no Qt, no GL): the renderer is injected as a function
+`render(camera) -> (rgb (H, W, 3) uint8, alpha (H, W) float32 in 0..1)`, so the CLI can
+use the viewer's own OpenGL renderer and the tests a fake one.
+
+Conventions
+- Images are 8-bit RGB, compared at the photo's resolution (or both downscaled by
+  `max_size`). Pixels no splat covers count as rendered background (black): a scene
+  that covers half the frame is judged on the whole frame, as users see it.
+- PSNR = 10 log10(255² / MSE) over all pixels and channels (Mip-NeRF 360 / 3DGS
+  `psnr`); identical images give `PSNR_CAP` instead of infinity so reports stay JSON.
+- SSIM: Wang et al. 2004 with an 11×11 Gaussian window, σ = 1.5, population
+  covariances, K1 = 0.01, K2 = 0.03, averaged over the RGB channels (the 3DGS
+  `ssim` and scikit-image's `structural_similarity(gaussian_weights=True,
+  use_sample_covariance=False, sigma=1.5)`).
+- Coverage: fraction of pixels whose accumulated splat opacity is at least 0.5.
+  `psnr_masked` is PSNR over those covered pixels only (secondary; it flatters a scene
+  that covers little and is reported only to compare with earlier masked figures).
+- Cameras are COLMAP/OpenCV world-to-camera pinholes (`scene.camera.Camera`), matched to
+  photos by image name. A camera whose size differs from the photo on disk is rescaled
+  (intrinsics × photo size / camera size) when the aspect ratio agrees within 1 %.
+- Held-out views follow the `llffhold` convention of Mip-NeRF 360 and 3DGS: every k-th
+  registered photo by sorted name, indices 0, k, 2k… (`holdout_names`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+from scene.camera import Camera
+
+log = logging.getLogger(__name__)
+
+#: PSNR reported for identical images (an infinite PSNR is not valid JSON)
+PSNR_CAP = 100.0
+#: a pixel counts as covered when the splats' accumulated opacity reaches this
+COVERED_ALPHA = 0.5
+#: largest relative aspect-ratio difference between a camera and its photo that is
+#: treated as a rescale of the same image (beyond it the photo is a different crop)
+ASPECT_TOL = 0.01
+
+RenderFn = Callable[[Camera], tuple[np.ndarray, np.ndarray]]
+
+
+# ------------------------------------------------------------------ metrics
+def psnr(rendered: np.ndarray, photo: np.ndarray) -> float:
+    """PSNR in dB of two (H, W, 3) uint8 images, peak 255, over every pixel and channel.
+
+    Returns `PSNR_CAP` for identical images. Raises ValueError on a shape mismatch.
+    """
+    a, b = _pair(rendered, photo)
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    if mse <= 0.0:
+        return PSNR_CAP
+    return min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
+
+
+def ssim(rendered: np.ndarray, photo: np.ndarray) -> float:
+    """Mean SSIM of two (H, W, 3) uint8 images (Gaussian window σ 1.5, 11×11, as 3DGS).
+
+    Uses `skimage.metrics.structural_similarity` with the Wang et al. 2004 settings;
+    images smaller than 7 px a side raise ValueError.
+    """
+    from skimage.metrics import structural_similarity
+
+    a, b = _pair(rendered, photo)
+    if min(a.shape[:2]) < 7:
+        raise ValueError(f"SSIM needs images of at least 7x7 pixels, got {a.shape[1]}x{a.shape[0]}")
+    return float(structural_similarity(a, b, data_range=255, channel_axis=2, gaussian_weights=True,
+                                       sigma=1.5, use_sample_covariance=False))
+
+
+def psnr_masked(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> float | None:
+    """PSNR in dB over the pixels where the (H, W) bool `mask` is set (None if none is)."""
+    a, b = _pair(rendered, photo)
+    m = np.asarray(mask, bool)
+    if m.shape != a.shape[:2]:
+        raise ValueError(f"mask {m.shape} does not match the images {a.shape[:2]}")
+    if not m.any():
+        return None
+    mse = float(np.mean((a[m].astype(np.float64) - b[m].astype(np.float64)) ** 2))
+    return PSNR_CAP if mse <= 0.0 else min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
+
+
+def coverage(alpha: np.ndarray) -> float:
+    """Fraction of pixels of an (H, W) opacity map in 0..1 that are at least `COVERED_ALPHA`."""
+    a = np.asarray(alpha)
+    return float(np.mean(a >= COVERED_ALPHA)) if a.size else 0.0
+
+
+def _pair(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    a, b = np.asarray(a), np.asarray(b)
+    if a.shape != b.shape or a.ndim != 3 or a.shape[2] != 3:
+        raise ValueError(f"need two (H, W, 3) images of one size; got {a.shape} and {b.shape}")
+    return a, b
+
+
+# ------------------------------------------------------------------ holdout
+def holdout_names(names: Iterable[str], every: int) -> list[str]:
+    """The held-out photos of the `llffhold` convention: sorted names at indices 0, k, 2k…
+
+    `every` = 0 (or less) holds nothing out. Returns the names in sorted order.
+    """
+    ordered = sorted(set(names))
+    if every <= 0:
+        return []
+    return [n for i, n in enumerate(ordered) if i % every == 0]
+
+
+# ------------------------------------------------------------------ photos
+def read_photo(path: Path, apply_exif: bool) -> np.ndarray:
+    """(H, W, 3) uint8 RGB of a photo file, EXIF orientation applied or not.
+
+    COLMAP (and so every 3DGS tool) describes pixels as stored in the file; Wander's own
+    `reconstruct` applies the EXIF orientation first. Raises ValueError when unreadable.
+    """
+    import cv2
+
+    flags = cv2.IMREAD_COLOR if apply_exif else cv2.IMREAD_COLOR | cv2.IMREAD_IGNORE_ORIENTATION
+    data = np.fromfile(str(path), np.uint8)
+    img = cv2.imdecode(data, flags) if data.size else None
+    if img is None:
+        raise ValueError(f"{path}: not a readable image")
+    return np.ascontiguousarray(img[..., ::-1])
+
+
+def find_photo(photos_dir: Path, name: str) -> Path | None:
+    """The photo a COLMAP image name refers to: `photos_dir/name`, else the same base name,
+    else the same stem with another image extension (e.g. a PNG copy of a JPEG)."""
+    p = photos_dir / name
+    if p.is_file():
+        return p
+    base = Path(name).name
+    if (photos_dir / base).is_file():
+        return photos_dir / base
+    stem = Path(base).stem
+    for cand in sorted(photos_dir.glob(f"{stem}.*")):
+        if cand.is_file() and cand.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff",
+                                                      ".bmp", ".webp"}:
+            return cand
+    return None
+
+
+def fit_camera_to_photo(cam: Camera, width: int, height: int) -> Camera:
+    """`cam` at the photo's size: intrinsics scaled by photo size / camera size.
+
+    Raises ValueError when the aspect ratios differ by more than `ASPECT_TOL` (a crop or
+    a rotated photo, not a rescale).
+    """
+    if (cam.width, cam.height) == (width, height):
+        return cam
+    ra, rb = cam.width / cam.height, width / height
+    if abs(ra / rb - 1.0) > ASPECT_TOL:
+        raise ValueError(f"camera is {cam.width}x{cam.height} but the photo is {width}x{height} "
+                         f"(different aspect ratio)")
+    return cam.resized(width, height)
+
+
+def downscale(img: np.ndarray, cam: Camera, max_size: int | None) -> tuple[np.ndarray, Camera]:
+    """Photo and camera scaled so the long side is at most `max_size` px (area filter)."""
+    h, w = img.shape[:2]
+    if not max_size or max(w, h) <= max_size:
+        return img, cam
+    import cv2
+
+    s = max_size / max(w, h)
+    nw, nh = max(1, round(w * s)), max(1, round(h * s))
+    small = cv2.resize(img, (nw, nh), interpolation=cv2.INTER_AREA)
+    return small, cam.resized(nw, nh)
+
+
+# ------------------------------------------------------------------ evaluation
+@dataclass
+class ViewScore:
+    """One camera's scores (psnr dB, ssim 0..1, coverage 0..1) at `width`×`height`."""
+
+    name: str
+    held_out: bool
+    psnr: float
+    ssim: float
+    coverage: float
+    width: int
+    height: int
+    psnr_masked: float | None = None  # PSNR over covered pixels only (None: nothing covered)
+    image: str | None = None        # side-by-side PNG, relative to the report
+
+
+@dataclass
+class EvalReport:
+    """Per-view scores plus means (all views, training views, held-out views)."""
+
+    views: list[ViewScore]
+    skipped: dict[str, str] = field(default_factory=dict)   # camera name -> reason
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def means(self) -> dict[str, Any]:
+        """{"psnr", "ssim", "coverage", "views"} over all views, with "training" and
+        "held_out" sub-dicts of the same keys (None values when a group is empty)."""
+        out = _mean(self.views)
+        out["training"] = _mean([v for v in self.views if not v.held_out])
+        out["held_out"] = _mean([v for v in self.views if v.held_out])
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {"views": [asdict(v) for v in self.views], "mean": self.means(),
+                "skipped": dict(self.skipped), **self.meta}
+
+
+def _mean(views: Sequence[ViewScore]) -> dict[str, Any]:
+    if not views:
+        return {"psnr": None, "ssim": None, "coverage": None, "psnr_masked": None, "views": 0}
+    masked = [v.psnr_masked for v in views if v.psnr_masked is not None]
+    return {"psnr": float(np.mean([v.psnr for v in views])),
+            "psnr_masked": float(np.mean(masked)) if masked else None,
+            "ssim": float(np.mean([v.ssim for v in views])),
+            "coverage": float(np.mean([v.coverage for v in views])), "views": len(views)}
+
+
+def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn, *,
+                   held_out: Iterable[str] = (), max_size: int | None = None,
+                   apply_exif: bool = False, out_dir: Path | None = None,
+                   report: Callable[[float, str], None] | None = None) -> EvalReport:
+    """Render every camera and score it against its photo.
+
+    cameras: COLMAP cameras (names = image names); photos_dir: the photos; render: the
+    injected renderer (see the module docstring); held_out: names to mark as held out;
+    max_size: downscale photo and camera so the long side is at most this (None = the
+    photo's full resolution); apply_exif: read photos EXIF-oriented (Wander's
+    reconstruct) rather than as stored (COLMAP); out_dir: where to write one
+    render|photo side-by-side PNG per view (None = none).
+
+    A camera without a photo, or with a photo of another aspect ratio, is skipped and
+    listed in `EvalReport.skipped`. Raises ValueError when no view could be scored.
+    """
+    import cv2
+
+    held = set(held_out)
+    photos_dir = Path(photos_dir)
+    views: list[ViewScore] = []
+    skipped: dict[str, str] = {}
+    cams = sorted(cameras, key=lambda c: c.name)
+    if out_dir is not None:
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+    for i, cam in enumerate(cams):
+        if report:
+            report(i / max(len(cams), 1), f"rendering {cam.name}")
+        path = find_photo(photos_dir, cam.name)
+        if path is None:
+            skipped[cam.name] = f"no photo named {cam.name} in {photos_dir}"
+            log.warning("%s", skipped[cam.name])
+            continue
+        try:
+            photo = read_photo(path, apply_exif)
+            h, w = photo.shape[:2]
+            try:
+                c = fit_camera_to_photo(cam, w, h)
+            except ValueError:
+                # the other orientation reading may be the one the camera describes
+                other = read_photo(path, not apply_exif)
+                c = fit_camera_to_photo(cam, other.shape[1], other.shape[0])
+                log.warning("%s: the camera matches the photo %s EXIF orientation", cam.name,
+                            "without" if apply_exif else "with")
+                photo = other
+        except ValueError as exc:
+            skipped[cam.name] = str(exc)
+            log.warning("%s: %s", cam.name, exc)
+            continue
+        photo, c = downscale(photo, c, max_size)
+        rgb, alpha = render(c)
+        rgb = np.asarray(rgb)
+        if rgb.shape != photo.shape:
+            raise RuntimeError(f"the renderer returned {rgb.shape} for a {c.width}x{c.height} camera")
+        v = ViewScore(cam.name, cam.name in held, psnr(rgb, photo), ssim(rgb, photo),
+                      coverage(alpha), int(c.width), int(c.height),
+                      psnr_masked(rgb, photo, np.asarray(alpha) >= COVERED_ALPHA))
+        if out_dir is not None:
+            fn = f"{Path(cam.name).stem}.png"
+            side = np.concatenate([rgb, photo], axis=1)
+            cv2.imwrite(str(Path(out_dir) / fn), side[..., ::-1])
+            v.image = fn
+        log.info("%s: PSNR %.2f dB, SSIM %.4f, coverage %.3f%s", v.name, v.psnr, v.ssim,
+                 v.coverage, " (held out)" if v.held_out else "")
+        views.append(v)
+    if not views:
+        raise ValueError("no view could be evaluated: "
+                         + "; ".join(f"{k}: {r}" for k, r in list(skipped.items())[:3]))
+    unknown = held - {c.name for c in cams}
+    if unknown:
+        log.warning("held-out photos without a camera: %s", ", ".join(sorted(unknown)))
+    return EvalReport(views, skipped)
+
+
+def write_report(rep: EvalReport, path: Path) -> None:
+    """Write `rep.to_json()` as indented JSON (atomically: temp file, then rename)."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(rep.to_json(), indent=1))
+    tmp.replace(path)
+
+
+def scene_report_path(scene: Path) -> Path:
+    """Where `reconstruct` writes the report of `scene` (as `pipeline.side_paths`):
+    the scene path without its last suffix + `_report.json`."""
+    return Path(f"{Path(scene).with_suffix('')}_report.json")
+
+
+def held_out_from_report(path: Path) -> tuple[list[str], dict[str, Any]]:
+    """(held-out photo names, the whole report) from a `reconstruct` report.
+
+    Raises ValueError when the file is not a JSON object.
+    """
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path}: cannot read the reconstruction report: {exc}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: not a reconstruction report (expected a JSON object)")
+    held = data.get("held_out") or []
+    if not isinstance(held, list) or not all(isinstance(n, str) for n in held):
+        raise ValueError(f"{path}: 'held_out' must be a list of photo names")
+    return list(held), data

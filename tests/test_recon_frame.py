@@ -1,0 +1,197 @@
+"""Capture type (object orbit, aerial, walk-through) from the camera layout, the scale
+assumed for each, and the cameras beside a scene file giving the viewer its up axis and
+start view."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scene.camera import Camera
+from generators.reconstruct.synthetic import orbit_cameras, room_scene
+
+def ring(n, radius, elev_deg, centre=(0,0,0), span=360.0, jitter=0.0, seed=0):
+    rng = np.random.default_rng(seed)
+    cams = []
+    for i in range(n):
+        a = math.radians(span * i / (n if span >= 360 else max(n - 1, 1)))
+        e = math.radians(elev_deg)
+        r = radius * (1 + rng.uniform(-jitter, jitter))
+        eye = np.array(centre) + r * np.array([math.cos(e) * math.cos(a), math.sin(e), math.cos(e) * math.sin(a)])
+        cams.append(Camera.look_at(eye, np.array(centre) + rng.uniform(-jitter, jitter, 3) * radius, 50, 320, 240))
+    return cams
+
+def tabletop_points(radius, n=4000, seed=0):
+    rng = np.random.default_rng(seed)
+    obj = rng.normal(size=(n // 2, 3)); obj = obj / np.linalg.norm(obj, axis=1, keepdims=True) * 0.15 * radius
+    obj[:, 1] = np.abs(obj[:, 1])
+    t = rng.uniform(0, 2 * np.pi, n // 2); rr = np.sqrt(rng.uniform(0, 1, n // 2)) * 0.8 * radius
+    table = np.stack([rr * np.cos(t), np.zeros(n // 2), rr * np.sin(t)], 1)
+    pts = np.concatenate([obj, table]); nrm = np.tile([0, 1.0, 0], (len(pts), 1))
+    return pts, nrm
+
+def drone(n=12, height=40.0, pitch_deg=-25.0, seed=0):
+    rng = np.random.default_rng(seed)
+    cams = []
+    for i in range(n):
+        eye = np.array([i * 4.0, height + rng.uniform(-1, 1), 0.0])
+        fwd = np.array([0, math.sin(math.radians(pitch_deg)), -math.cos(math.radians(pitch_deg))])
+        cams.append(Camera.look_at(eye, eye + fwd, 50, 320, 240))
+    x = rng.uniform(-40, 80, 5000); z = rng.uniform(-200, -20, 5000)
+    y = 3 * np.sin(x / 13) + 2 * np.cos(z / 17)
+    pts = np.stack([x, y, z], 1)
+    return cams, pts, np.tile([0, 1.0, 0], (len(pts), 1))
+
+def room_points(n=6000, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []; nrm = []
+    for q in room_scene():
+        m = n // 10
+        p = np.zeros((m, 3)); p[:, q.axis] = q.value
+        p[:, q.u_axis] = rng.uniform(q.lo[0], q.hi[0], m); p[:, q.v_axis] = rng.uniform(q.lo[1], q.hi[1], m)
+        nn = np.zeros((m, 3)); nn[:, q.axis] = 1
+        out.append(p); nrm.append(nn)
+    return np.concatenate(out), np.concatenate(nrm)
+
+def corridor(n=10):
+    cams = [Camera.look_at((0.2 * math.sin(i), 1.6, -i * 0.8), (0.5 * math.sin(i), 1.5, -i * 0.8 - 3), 60, 320, 240) for i in range(n)]
+    rng = np.random.default_rng(1)
+    z = rng.uniform(-15, 2, 6000); k = rng.integers(0, 4, 6000); u = rng.uniform(0, 1, 6000)
+    pts = np.where(k[:, None] == 0, np.stack([-1.5 + 0 * z, u * 2.6, z], 1),
+          np.where(k[:, None] == 1, np.stack([1.5 + 0 * z, u * 2.6, z], 1),
+          np.where(k[:, None] == 2, np.stack([u * 3 - 1.5, 0 * z, z], 1), np.stack([u * 3 - 1.5, 2.6 + 0 * z, z], 1))))
+    nrm = np.where(k[:, None] < 2, [1.0, 0, 0], [0, 1.0, 0])
+    return cams, pts, nrm
+
+
+def _tabletop(span: float = 360.0, n: int = 12):
+    cams = ring(n, 3.0, 35, span=span, jitter=0.05)
+    pts, nrm = tabletop_points(3.0)
+    return cams, pts, nrm
+
+
+@pytest.mark.parametrize("layout,kind", [
+    (lambda: _tabletop(360.0), "orbit"),
+    (lambda: _tabletop(90.0, 8), "orbit"),            # half-way round a compact subject
+    (lambda: drone(), "aerial"),
+    (lambda: (orbit_cameras(10), *room_points()), "walk"),  # walking past a room corner
+    (lambda: corridor(), "walk"),
+])
+def test_capture_type_from_the_camera_layout(layout, kind: str) -> None:
+    from generators.reconstruct.align import classify_capture
+
+    cams, pts, _ = layout()
+    assert classify_capture(cams, pts).kind == kind
+
+
+def _scaled(cams, pts, nrm, k: float, o):
+    """The same layout in another (scaled, shifted) frame, as SfM would give it."""
+    from generators.reconstruct.align import transform_camera
+
+    return [transform_camera(c, k, np.eye(3), np.asarray(o, float)) for c in cams], pts * k + o, nrm
+
+
+def test_orbit_gets_the_assumed_radius_and_the_table_at_y0() -> None:
+    from generators.reconstruct.align import place_capture, transform_camera
+
+    cams, pts, nrm = _scaled(*_tabletop(), 7.3, (1.0, 2.0, -3.0))
+    k, o, info = place_capture(cams, pts, nrm, orbit_radius=0.6)
+    assert info["type"] == "orbit" and "0.6 m" in info["scale"]
+    out = [transform_camera(c, k, np.eye(3), o) for c in cams]
+    # the table (the second half of the points) is at y = 0, the object centre at the origin
+    assert np.allclose((pts * k + o)[len(pts) // 2:, 1], 0.0, atol=1e-3)
+    assert np.median([np.linalg.norm(c.position) for c in out]) == pytest.approx(0.6, rel=0.05)
+    assert abs(np.mean([c.position[0] for c in out])) < 0.05
+    assert abs(np.mean([c.position[2] for c in out])) < 0.05
+
+
+def test_aerial_cameras_go_to_the_assumed_height_above_the_ground() -> None:
+    from generators.reconstruct.align import place_capture
+
+    cams, pts, _ = _scaled(*drone(height=40.0), 0.05, (0.0, 1.0, 0.0))
+    slopes = np.tile([0.7, 0.7, 0.0], (len(pts), 1))  # hillsides: no level floor
+    k, o, info = place_capture(cams, pts, slopes, aerial_height=30.0)
+    assert info["type"] == "aerial" and "30 m" in info["scale"] and "median height" in info["scale"]
+    assert np.median(pts[:, 1]) * k + o[1] == pytest.approx(0.0, abs=1e-6)
+    h = np.median([c.position[1] for c in cams]) * k + o[1]
+    assert h == pytest.approx(30.0, rel=1e-6)
+    # flat, level ground: it is the floor plane, at y = 0
+    flat = pts.copy()
+    flat[:, 1] = 1.0
+    k, o, info = place_capture(cams, flat, np.tile([0.0, 1.0, 0.0], (len(pts), 1)), aerial_height=30.0)
+    assert "level ground" in info["scale"]
+    assert 1.0 * k + o[1] == pytest.approx(0.0, abs=1e-6)
+    assert np.median([c.position[1] for c in cams]) * k + o[1] == pytest.approx(30.0, rel=1e-3)
+
+
+def test_walk_keeps_eye_height_above_the_floor_and_a_forced_type_wins() -> None:
+    from generators.reconstruct.align import place_capture
+
+    cams, pts, nrm = _scaled(*corridor(), 2.0, (0.0, -5.0, 0.0))
+    k, o, info = place_capture(cams, pts, nrm, eye_height=1.5)
+    assert info["type"] == "walk" and "eye height 1.5 m" in info["scale"]
+    assert np.median([c.position[1] for c in cams]) * k + o[1] == pytest.approx(1.5, rel=1e-6)
+    assert np.min(pts[:, 1]) * k + o[1] == pytest.approx(0.0, abs=1e-6)
+    k2, _, info2 = place_capture(cams, pts, nrm, kind="aerial")
+    assert info2["type"] == "aerial" and "detected: walk" in info2["reason"] and k2 != k
+    with pytest.raises(ValueError):
+        place_capture(cams, pts, nrm, kind="tabletop")
+
+
+# ------------------------------------------------- opening a scene with cameras beside it
+def _scene_with_z_up_cameras(tmp_path: Path) -> tuple[Path, list[Camera]]:
+    """A cloud whose photo cameras (saved beside it as COLMAP text) hold +Z up, with a big
+    flat slab along Y that a floor guess would take for the ground."""
+    from conftest import random_cloud
+
+    from scene.io import save
+    from scene.io.colmap import write_colmap_text
+
+    cloud = random_cloud(3000, seed=2)
+    cloud.means[:, 1] = np.where(np.arange(3000) % 2 == 0, -1.0, cloud.means[:, 1])  # a wall y=-1
+    ply = tmp_path / "scene.ply"
+    save(cloud, ply)
+    cams = []
+    for i, eye in enumerate([(6, 0.5, 1.0), (5, 3, 1.2), (4, -3, 0.8)]):
+        c = Camera.look_at(eye, (0, 0, 0.5), 50, 160, 120, up=(0, 0, 1))
+        c.name = f"photo_{2 - i}.jpg"  # the first by name is the last made
+        cams.append(c)
+    write_colmap_text(tmp_path / "scene_cameras", cams)
+    return ply, cams
+
+
+def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(tmp_path: Path) -> None:
+    from generators.jobs import CancelToken
+    from scene.camera import forward_from_yaw_pitch
+    from viewer.main_window import load_scene_file
+
+    ply, cams = _scene_with_z_up_cameras(tmp_path)
+    world, _ = load_scene_file(ply, lambda f, m: None, CancelToken())
+    assert world.meta["up_axis_source"] == "cameras"
+    assert np.allclose(world.up_axis, [0, 0, 1])
+    assert len(world.meta["cameras"]) == 3
+    first = world.bookmarks[0]
+    assert first.name == "photo_0.jpg"
+    assert np.allclose(first.position, cams[2].position)
+    assert np.allclose(forward_from_yaw_pitch(first.yaw, first.pitch), cams[2].forward, atol=1e-9)
+    assert first.fov_y_deg == pytest.approx(50.0)
+
+    # without the cameras the same file gets a guessed up axis and no start bookmark
+    (tmp_path / "scene_cameras").rename(tmp_path / "elsewhere")
+    world2, _ = load_scene_file(ply, lambda f, m: None, CancelToken())
+    assert world2.meta["up_axis_source"] != "cameras" and not world2.bookmarks
+
+
+def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> None:
+    from viewer.up_axis import cameras_beside, use_cameras_beside
+    from scene.world import World
+
+    ply, _ = _scene_with_z_up_cameras(tmp_path)
+    assert cameras_beside(ply) == tmp_path / "scene_cameras"
+    assert cameras_beside(tmp_path / "scene.compressed.ply") is None
+    (tmp_path / "scene_cameras" / "cameras.txt").write_text("1 PINHOLE 10\n")
+    w = World()
+    assert use_cameras_beside(w, ply) is False and "cameras" not in w.meta
