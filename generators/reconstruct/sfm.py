@@ -190,6 +190,11 @@ def _noop(f: float, m: str) -> None:
     pass
 
 
+def token_cancelled(cancel: CancelToken | None) -> bool:
+    """True when the job was cancelled (stop issuing further COLMAP calls)."""
+    return cancel is not None and cancel.cancelled
+
+
 def _image_size(path: Path) -> tuple[int, int]:
     import cv2
 
@@ -228,17 +233,29 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
     for n in names:
         groups.setdefault(_image_size(image_dir / n), []).append(n)
     done = 0
+    chunk = max(2, threads if threads > 0 else (os.cpu_count() or 2))
     token = pycolmap.CancellationToken()
     stop = _watch(cancel, token)
     try:
         with colmap_output(truncate=True, title=f"features: {len(names)} images in {image_dir}"):
             for group in groups.values():
-                report(done / len(names), f"features: {done}/{len(names)} images")
-                pycolmap.extract_features(db, image_dir, image_names=group,
-                                          camera_mode=pycolmap.CameraMode.SINGLE,
-                                          reader_options=reader, extraction_options=ext,
-                                          device=pycolmap.Device.cpu, cancellation_token=token)
-                done += len(group)
+                # chunks of one image per core: COLMAP works on images in parallel, and the
+                # progress bar moves between chunks; later chunks reuse the group's camera
+                reader.existing_camera_id = -1
+                for k in range(0, len(group), chunk):
+                    report(done / len(names), f"features: {done}/{len(names)} images")
+                    part = group[k:k + chunk]
+                    pycolmap.extract_features(db, image_dir, image_names=part,
+                                              camera_mode=pycolmap.CameraMode.SINGLE,
+                                              reader_options=reader, extraction_options=ext,
+                                              device=pycolmap.Device.cpu, cancellation_token=token)
+                    if token_cancelled(cancel):
+                        break
+                    if reader.existing_camera_id == -1:
+                        with pycolmap.Database.open(db) as d:
+                            im = d.read_image_with_name(part[0])
+                            reader.existing_camera_id = int(im.camera_id)
+                    done += len(part)
     finally:
         stop.set()
     if cancel is not None:
