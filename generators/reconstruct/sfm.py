@@ -212,7 +212,7 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
     Starts a fresh COLMAP log (`colmap_log_path()`). Raises `Cancelled` on cancel.
     """
     pycolmap = _pycolmap()
-    report = report or _noop
+    report = _to_terminal(report or _noop)  # called inside colmap_output
     work.mkdir(parents=True, exist_ok=True)
     db = work / "database.db"
     if db.exists():
