@@ -170,7 +170,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                       overlap=8 if opts.sequential else 20)
         with stages("mapping") as rep:
             res = sfm_map(db, img_dir, names, work, intrinsics=intr is not None, threads=opts.threads,
-                          report=rep, cancel=stages.cancel)
+                          report=rep, cancel=stages.cancel, sequential=seq,
+                          labels={p.work_name: p.name for p in photos})
     for wname, st in res.status.items():
         status[by_work[wname].name if wname in by_work else wname] = st
     # held-out photos (llffhold): registered, so their cameras are known, but no part of

@@ -4,14 +4,31 @@ Input is a folder of already-normalised PNGs (see `photos.ingest_photos`). Outpu
 `SfmResult` in COLMAP's own world frame: pinhole cameras per registered photo (plus the
 radial distortion COLMAP estimated, which the dense stage undoes), sparse points and a
 per-photo report saying why a photo was not registered.
+
+When the first incremental-mapping pass leaves photos out (COLMAP split the photos into
+several sub-models, or dropped some), mapping is retried before giving up: missing image
+pairs are matched (exhaustive for frames matched sequentially), the pairs between the main
+model and the left-out photos are re-matched with a looser ratio test, and the left-out
+photos are registered into the largest model with relaxed registration thresholds
+(`incremental_mapping(..., input_path=largest)`); last, a fresh relaxed pass. Photos still
+left out are reported with the group they formed ("formed a separate group with ...").
+
+COLMAP's own log (glog) goes to `colmap_log_path()` (truncated at every feature
+extraction, i.e. every run), never to the terminal or the temp folder; see
+`colmap_output`.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
+import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
@@ -19,6 +36,8 @@ from generators.jobs import CancelToken
 from scene.camera import Camera
 
 Report = Callable[[float, str], None]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -31,6 +50,106 @@ class SfmResult:
     colors: np.ndarray                            # (M, 3) uint8
     visible: dict[str, np.ndarray] = field(default_factory=dict)  # name -> point indices seen
     status: dict[str, str] = field(default_factory=dict)          # name -> "registered" | reason
+    passes: list[str] = field(default_factory=list)               # mapping passes run, in order
+
+
+# ------------------------------------------------------------------ COLMAP's log
+def log_dir() -> Path:
+    """Wander's log folder: `$XDG_STATE_HOME/wander/logs` (default `~/.local/state/wander/logs`)."""
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "wander" / "logs"
+
+
+def colmap_log_path() -> Path:
+    """The file COLMAP's raw log goes to (`colmap.log` beside Wander's own log)."""
+    return log_dir() / "colmap.log"
+
+
+_glog_lock = threading.RLock()
+_glog_depth = 0
+_glog_saved_fd: int | None = None
+
+
+def _pycolmap() -> Any:
+    """Import pycolmap with glog set to write to stderr only (never log files in $TMPDIR)
+    and, outside `colmap_output`, to stay silent below ERROR."""
+    import pycolmap
+
+    g = pycolmap.logging
+    if not getattr(_pycolmap, "_done", False):
+        g.logtostderr = True          # glog writes no *.INFO/WARNING files anywhere
+        g.alsologtostderr = False
+        g.minloglevel = 2             # outside colmap_output: errors only
+        _pycolmap._done = True        # type: ignore[attr-defined]
+    return pycolmap
+
+
+@contextlib.contextmanager
+def colmap_output(truncate: bool = False, title: str = "") -> Iterator[None]:
+    """Send everything written to the process's stderr (fd 2: COLMAP's glog lines) to
+    `colmap_log_path()` while the block runs; `truncate` starts a fresh file (one run).
+
+    fd 2 is process-wide: while a block runs, other threads' stderr goes to the file too.
+    Wrap progress callbacks called from inside COLMAP with `_to_terminal` so they still
+    reach the real stderr. Falls back to /dev/null when the log folder is not writable.
+    Re-entrant; thread-safe (one redirect at a time).
+    """
+    global _glog_depth, _glog_saved_fd
+    pycolmap = _pycolmap()
+    with _glog_lock:
+        if _glog_depth == 0:
+            path = colmap_log_path()
+            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, flags, 0o644)
+            except OSError as exc:
+                log.warning("cannot write COLMAP's log to %s (%s); discarding it", path, exc)
+                fd = os.open(os.devnull, os.O_WRONLY)
+            if title:
+                os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            _glog_saved_fd = os.dup(2)
+            os.dup2(fd, 2)
+            os.close(fd)
+            pycolmap.logging.minloglevel = 0
+        _glog_depth += 1
+        try:
+            yield
+        finally:
+            _glog_depth -= 1
+            if _glog_depth == 0 and _glog_saved_fd is not None:
+                pycolmap.logging.minloglevel = 2
+                with contextlib.suppress(Exception):
+                    sys.stderr.flush()
+                os.dup2(_glog_saved_fd, 2)
+                os.close(_glog_saved_fd)
+                _glog_saved_fd = None
+
+
+def _to_terminal(report: Report) -> Report:
+    """`report` with the real stderr restored while it runs (for progress bars on stderr
+    called from inside a COLMAP call)."""
+
+    def wrapped(f: float, m: str) -> None:
+        with _glog_lock:
+            saved = _glog_saved_fd
+            if saved is None:
+                report(f, m)
+                return
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            here = os.dup(2)
+            os.dup2(saved, 2)
+            try:
+                report(f, m)
+            finally:
+                with contextlib.suppress(Exception):
+                    sys.stderr.flush()
+                os.dup2(here, 2)
+                os.close(here)
+    return wrapped
 
 
 def _watch(cancel: CancelToken | None, token) -> threading.Event:  # noqa: ANN001
@@ -49,11 +168,12 @@ def _watch(cancel: CancelToken | None, token) -> threading.Event:  # noqa: ANN00
     return stop
 
 
+# ------------------------------------------------------------------ stages
 def run_sfm(image_dir: Path, names: Sequence[str], work: Path, *, sequential: bool = False,
             intrinsics: tuple[float, float, float, float] | None = None,
             max_features: int = 8192, threads: int = -1,
             extract: Report | None = None, match: Report | None = None, mapping: Report | None = None,
-            cancel: CancelToken | None = None) -> SfmResult:
+            cancel: CancelToken | None = None, labels: dict[str, str] | None = None) -> SfmResult:
     """SIFT + matching (exhaustive, or sequential for video) + incremental mapping.
 
     `extract`, `match`, `mapping` are per-stage progress reporters (they also check cancel).
@@ -63,11 +183,16 @@ def run_sfm(image_dir: Path, names: Sequence[str], work: Path, *, sequential: bo
                      threads=threads, report=extract, cancel=cancel)
     sfm_match(db, sequential=sequential, threads=threads, report=match, cancel=cancel)
     return sfm_map(db, image_dir, names, work, intrinsics=intrinsics is not None, threads=threads,
-                   report=mapping, cancel=cancel)
+                   report=mapping, cancel=cancel, labels=labels)
 
 
 def _noop(f: float, m: str) -> None:
     pass
+
+
+def token_cancelled(cancel: CancelToken | None) -> bool:
+    """True when the job was cancelled (stop issuing further COLMAP calls)."""
+    return cancel is not None and cancel.cancelled
 
 
 def _image_size(path: Path) -> tuple[int, int]:
@@ -84,10 +209,13 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
                 intrinsics: tuple[float, float, float, float] | None = None,
                 max_features: int = 8192, threads: int = -1, report: Report | None = None,
                 cancel: CancelToken | None = None) -> Path:
-    """SIFT features of `names` into a fresh database in `work`; returns its path."""
-    import pycolmap
+    """SIFT features of `names` (files in `image_dir`, at their working size: SIFT never
+    downsamples them) into a fresh `work/database.db`; returns its path.
 
-    report = report or _noop
+    Starts a fresh COLMAP log (`colmap_log_path()`). Raises `Cancelled` on cancel.
+    """
+    pycolmap = _pycolmap()
+    report = _to_terminal(report or _noop)  # called inside colmap_output
     work.mkdir(parents=True, exist_ok=True)
     db = work / "database.db"
     if db.exists():
@@ -100,6 +228,7 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
         reader.camera_model = "SIMPLE_RADIAL"
     ext = pycolmap.FeatureExtractionOptions()
     ext.num_threads = threads
+    ext.max_image_size = -1  # register every photo at its working resolution
     ext.sift.max_num_features = max_features
     # one shared camera per image size (photos from one device share intrinsics; COLMAP's
     # AUTO mode gives every EXIF-less photo its own camera, which weakens the solution)
@@ -107,30 +236,52 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
     for n in names:
         groups.setdefault(_image_size(image_dir / n), []).append(n)
     done = 0
+    chunk = max(2, threads if threads > 0 else (os.cpu_count() or 2))
     token = pycolmap.CancellationToken()
     stop = _watch(cancel, token)
     try:
-        for group in groups.values():
-            report(done / len(names), f"features {done}/{len(names)}")
-            pycolmap.extract_features(db, image_dir, image_names=group,
-                                      camera_mode=pycolmap.CameraMode.SINGLE, reader_options=reader,
-                                      extraction_options=ext, device=pycolmap.Device.cpu,
-                                      cancellation_token=token)
-            done += len(group)
+        with colmap_output(truncate=True, title=f"features: {len(names)} images in {image_dir}"):
+            for group in groups.values():
+                # chunks of one image per core: COLMAP works on images in parallel, and the
+                # progress bar moves between chunks; later chunks reuse the group's camera
+                reader.existing_camera_id = -1
+                for k in range(0, len(group), chunk):
+                    report(done / len(names), f"features: {done}/{len(names)} images")
+                    part = group[k:k + chunk]
+                    pycolmap.extract_features(db, image_dir, image_names=part,
+                                              camera_mode=pycolmap.CameraMode.SINGLE,
+                                              reader_options=reader, extraction_options=ext,
+                                              device=pycolmap.Device.cpu, cancellation_token=token)
+                    if token_cancelled(cancel):
+                        break
+                    if reader.existing_camera_id == -1:
+                        with pycolmap.Database.open(db) as d:
+                            im = d.read_image_with_name(part[0])
+                            reader.existing_camera_id = int(im.camera_id)
+                    done += len(part)
     finally:
         stop.set()
     if cancel is not None:
         cancel.check()
-    report(1.0, "features done")
+    try:
+        kps, _ = _db_stats(db, names)
+        mean = int(round(np.mean(list(kps.values())))) if kps else 0
+    except Exception:  # noqa: BLE001 - the count only improves the message
+        mean = 0
+    msg = f"features: {len(names)}/{len(names)} images, {mean} each (mean)"
+    log.info(msg)
+    report(1.0, msg)
     return db
 
 
 def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: Report | None = None,
               cancel: CancelToken | None = None, overlap: int = 8) -> None:
     """Match features: exhaustive (photos), or each photo with its `overlap` successors
-    (plus quadratically spaced ones) for frames or long photo sequences."""
-    import pycolmap
+    (plus quadratically spaced ones) for frames or long photo sequences.
 
+    Raises `Cancelled` on cancel.
+    """
+    pycolmap = _pycolmap()
     report = report or _noop
     token = pycolmap.CancellationToken()
     mopt = pycolmap.FeatureMatchingOptions()
@@ -138,66 +289,285 @@ def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: 
     cpu = pycolmap.Device.cpu
     stop = _watch(cancel, token)
     try:
-        report(0.0, "matching")
-        if sequential:
-            pair = pycolmap.SequentialPairingOptions()
-            pair.overlap = overlap
-            pair.quadratic_overlap = True
-            pycolmap.match_sequential(db, matching_options=mopt, pairing_options=pair, device=cpu,
-                                      cancellation_token=token)
-        else:
-            pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu, cancellation_token=token)
+        report(0.0, "matching: sequential pairs" if sequential else "matching: all pairs")
+        with colmap_output(title="matching"):
+            if sequential:
+                pair = pycolmap.SequentialPairingOptions()
+                pair.overlap = overlap
+                pair.quadratic_overlap = True
+                pycolmap.match_sequential(db, matching_options=mopt, pairing_options=pair, device=cpu,
+                                          cancellation_token=token)
+            else:
+                pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu,
+                                          cancellation_token=token)
     finally:
         stop.set()
     if cancel is not None:
         cancel.check()
-    report(1.0, "matching done")
+    msg = "matching done"
+    with contextlib.suppress(Exception):
+        matched, verified = _pair_counts(db)
+        msg = f"matching: {matched} pairs, {verified} verified"
+    log.info(msg)
+    report(1.0, msg)
 
 
-def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intrinsics: bool = False,
-            threads: int = -1, report: Report | None = None, cancel: CancelToken | None = None) -> SfmResult:
-    """Incremental mapping; the largest model wins; per-photo status explains the rest."""
-    import pycolmap
+def _pair_counts(db: Path) -> tuple[int, int]:
+    """(image pairs matched, pairs with a verified geometry of >= 15 inliers)."""
+    pycolmap = _pycolmap()
+    with pycolmap.Database.open(db) as d:
+        ids, _ = d.read_num_matches()
+        _, inl = d.read_two_view_geometry_num_inliers()
+    return len(ids), int(sum(1 for k in inl if k >= 15))
 
-    report = report or _noop
-    token = pycolmap.CancellationToken()
+
+# ------------------------------------------------------------------ mapping
+def _mapping_options(n: int, intrinsics: bool, threads: int, relaxed: bool) -> Any:
+    """IncrementalPipelineOptions for `n` photos; `relaxed` loosens initialisation and
+    registration so that weakly connected photos join (a retry, after the default pass)."""
+    pycolmap = _pycolmap()
     opts = pycolmap.IncrementalPipelineOptions()
     opts.num_threads = threads
     opts.min_model_size = 2
     opts.random_seed = 0
-    if len(names) <= 6:
+    if n <= 6:
         # a handful of photos taken a step apart rarely give the 16° initial triangulation
         # angle COLMAP asks for; its own relaxation stops too early for them
         opts.mapper.init_min_tri_angle = 3.0
         opts.mapper.init_min_num_inliers = 50
-    if len(names) <= 3:
+    if n <= 3:
         # COLMAP skips tracks seen by only two photos; with 2-3 photos that is nearly all
         opts.triangulation.ignore_two_view_tracks = False
+    if relaxed:
+        m = opts.mapper
+        m.init_min_num_inliers = min(m.init_min_num_inliers, 30)
+        m.init_max_error = 6.0
+        m.init_min_tri_angle = min(m.init_min_tri_angle, 4.0)
+        m.init_max_reg_trials = 4
+        m.abs_pose_min_num_inliers = 12
+        m.abs_pose_min_inlier_ratio = 0.12
+        m.abs_pose_max_error = 16.0
+        m.max_reg_trials = 6
+        opts.min_num_matches = 12
+        opts.triangulation.ignore_two_view_tracks = False
+        opts.init_num_trials = 400
     if intrinsics:
         opts.ba_refine_focal_length = False
         opts.ba_refine_extra_params = False
         opts.ba_refine_principal_point = False
-    count = [0]
+    return opts
 
-    def next_image() -> None:
-        count[0] += 1
-        if not (cancel is not None and cancel.cancelled):
-            report(min(count[0] / max(len(names), 1), 0.99), f"registered {count[0]} photos")
 
+def _model_names(rec: Any) -> set[str]:
+    """Names of the registered images of a pycolmap.Reconstruction."""
+    return {im.name for im in rec.images.values() if im.has_pose}
+
+
+def _rank(rec: Any) -> tuple[int, float]:
+    """Sort key of a model: more registered images first, then lower reprojection error."""
+    try:
+        err = float(rec.compute_mean_reprojection_error())
+    except Exception:  # noqa: BLE001
+        err = 0.0
+    return (len(_model_names(rec)), -err)
+
+
+def separate_groups(models: Sequence[set[str]], main: set[str]) -> dict[str, list[str]]:
+    """For each photo outside `main`: the other photos of the first sub-model (largest
+    first) it was registered in, without photos of `main` (empty list: no model had it).
+
+    `models`: registered names per sub-model, from one or more mapping passes.
+    """
+    out: dict[str, list[str]] = {}
+    for m in sorted(models, key=len, reverse=True):
+        rest = sorted(set(m) - main)
+        for n in rest:
+            if n not in out and len(rest) > 1:
+                out[n] = [k for k in rest if k != n]
+    return out
+
+
+def photo_status(names: Sequence[str], main: set[str], groups: dict[str, list[str]],
+                 keypoints: dict[str, int], pairs: dict[str, int],
+                 labels: dict[str, str] | None = None) -> dict[str, str]:
+    """Status per photo: "registered", or why not (few features, no overlap, a separate
+    group of photos, too few matches with the main model). `labels` maps a name to the
+    name shown in messages (e.g. the user's file name for a working copy)."""
+    lab = labels or {}
+    status: dict[str, str] = {}
+    for n in names:
+        if n in main:
+            status[n] = "registered"
+        elif keypoints.get(n, 1) < 20:
+            status[n] = f"not registered: only {keypoints.get(n, 0)} features (blank, blurred or tiny photo)"
+        elif pairs.get(n, 1) == 0:
+            status[n] = "not registered: shares no verified matches with any other photo (no overlap)"
+        elif groups.get(n):
+            others = [lab.get(k, k) for k in groups[n]]
+            shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
+            status[n] = (f"not registered: formed a separate group with {shown} "
+                         f"({len(others) + 1} photos) that shares too few matches with the "
+                         f"{len(main)} registered photos")
+        else:
+            status[n] = (f"not registered: could not be placed among the {len(main)} registered "
+                         "photos (too few matches with them)")
+    return status
+
+
+def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intrinsics: bool = False,
+            threads: int = -1, report: Report | None = None, cancel: CancelToken | None = None,
+            labels: dict[str, str] | None = None, sequential: bool = False) -> SfmResult:
+    """Incremental mapping with retries until every photo that shares verified matches is
+    in one model (see the module docstring); the largest model wins and the per-photo
+    status explains the rest.
+
+    `labels`: name shown in messages per photo name. `sequential`: the matching was
+    sequential (frames), so a retry first matches all pairs. Raises ValueError when fewer
+    than two photos can be registered, `Cancelled` on cancel.
+    """
+    pycolmap = _pycolmap()
+    report = _to_terminal(report or _noop)
+    n = len(names)
+    models: list[set[str]] = []
+    passes: list[str] = []
+    best: Any = None
+
+    def run(tag: str, out: Path, relaxed: bool, base: Path | None, lo: float, hi: float) -> None:
+        nonlocal best
+        opts = _mapping_options(n, intrinsics, threads, relaxed)
+        start = len(_model_names(best)) if (base is not None and best is not None) else 0
+        count = [start]
+
+        def next_image() -> None:
+            count[0] += 1
+            if not (cancel is not None and cancel.cancelled):
+                report(lo + (hi - lo) * min(count[0] / max(n, 1), 0.99),
+                       f"mapping{tag}: {min(count[0], n)}/{n} registered")
+
+        token = pycolmap.CancellationToken()
+        stop = _watch(cancel, token)
+        try:
+            with colmap_output(title=f"mapping{tag}"):
+                recs = pycolmap.incremental_mapping(
+                    db, image_dir, out, options=opts, input_path=str(base) if base else "",
+                    next_image_callback=next_image, cancellation_token=token)
+        finally:
+            stop.set()
+        if cancel is not None:
+            cancel.check()
+        found = [_model_names(r) for r in recs.values()]
+        models.extend(m for m in found if m)
+        passes.append(f"mapping{tag}: " + (" + ".join(str(len(m)) for m in sorted(found, key=len, reverse=True))
+                                            or "no model") + f" of {n} photos")
+        log.info(passes[-1])
+        for r in recs.values():
+            if best is None or _rank(r) > _rank(best):
+                best = r
+
+    run("", work / "sparse", False, None, 0.0, 0.6)
+    try:
+        kps, pairs = _db_stats(db, names)
+    except Exception:  # noqa: BLE001 - stats only improve the messages and the retry choice
+        kps, pairs = {}, {}
+
+    def left_out() -> list[str]:
+        main = _model_names(best) if best is not None else set()
+        return [k for k in names if k not in main and kps.get(k, 1) >= 20 and pairs.get(k, 1) > 0]
+
+    if best is not None and left_out() and len(_model_names(best)) >= 2:
+        # retry 1: more pairs between the main model and the rest, then register the rest
+        # into the main model with relaxed thresholds
+        report(0.6, f"mapping: {len(_model_names(best))}/{n} registered; joining "
+                    f"{len(left_out())} left-out photos")
+        _extra_matches(db, names, _model_names(best), sequential=sequential, threads=threads,
+                       cancel=cancel)
+        kps, pairs = _db_stats(db, names)
+        base = work / "sparse_main"
+        base.mkdir(parents=True, exist_ok=True)
+        best.write(base)
+        run(" (join)", work / "sparse_join", True, base, 0.6, 0.85)
+    if best is None or left_out():
+        # retry 2: a fresh relaxed pass (another initial pair, looser thresholds)
+        report(0.85, "mapping: relaxed pass")
+        run(" (relaxed)", work / "sparse_relaxed", True, None, 0.85, 0.99)
+    main = _model_names(best) if best is not None else set()
+    status = photo_status(names, main, separate_groups(models, main), kps, pairs, labels)
+    if best is None:
+        raise ValueError("structure from motion found no camera poses: the photos need to overlap "
+                         "(each scene point seen from 2+ photos taken a step apart); " +
+                         "; ".join(f"{(labels or {}).get(k, k)}: {s}" for k, s in status.items()))
+    msg = f"mapping: {len(main)}/{n} registered"
+    log.info(msg)
+    report(1.0, msg)
+    res = from_reconstruction(best, names, status)
+    res.passes = passes
+    return res
+
+
+def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, sequential: bool,
+                   threads: int, cancel: CancelToken | None, per_photo: int = 6) -> None:
+    """More matches for photos outside `main`: all pairs (when frames were matched
+    sequentially and there are at most 150), then the `per_photo` most promising pairs of
+    each left-out photo with the main model re-matched with a looser ratio test (0.9) and
+    12 inliers enough for a verified pair."""
+    pycolmap = _pycolmap()
+    cpu = pycolmap.Device.cpu
+    token = pycolmap.CancellationToken()
     stop = _watch(cancel, token)
     try:
-        recs = pycolmap.incremental_mapping(db, image_dir, work / "sparse", options=opts,
-                                            next_image_callback=next_image, cancellation_token=token)
+        with colmap_output(title="extra matching"):
+            if sequential and len(names) <= 150:
+                mopt = pycolmap.FeatureMatchingOptions()
+                mopt.num_threads = threads
+                pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu, cancellation_token=token)
+            if cancel is not None:
+                cancel.check()
+            with pycolmap.Database.open(db) as d:
+                id2name = {im.image_id: im.name for im in d.read_all_images()}
+                ids, nmatch = d.read_num_matches()
+                gids, ninl = d.read_two_view_geometry_num_inliers()
+                inliers = {int(p): int(k) for p, k in zip(gids, ninl)}
+                cand: dict[str, list[tuple[int, int, int]]] = {}
+                for p, k in zip(ids, nmatch):
+                    a, b = pycolmap.pair_id_to_image_pair(int(p))
+                    na, nb = id2name.get(a), id2name.get(b)
+                    if na is None or nb is None or ((na in main) == (nb in main)):
+                        continue
+                    out_name = nb if na in main else na
+                    if inliers.get(int(p), 0) < 30 and k >= 12:
+                        cand.setdefault(out_name, []).append((int(k), a, b))
+                chosen = []
+                for out_name, lst in cand.items():
+                    chosen += [(a, b) for _, a, b in sorted(lst, reverse=True)[:per_photo]]
+                for a, b in chosen:
+                    d.delete_matches(a, b)
+                    d.delete_two_view_geometry(a, b)
+            if not chosen:
+                return
+            pairs_file = db.with_name("retry_pairs.txt")
+            pairs_file.write_text("".join(f"{id2name[a]} {id2name[b]}\n" for a, b in chosen))
+            mopt = pycolmap.FeatureMatchingOptions()
+            mopt.num_threads = threads
+            mopt.sift.max_ratio = 0.9
+            mopt.sift.max_distance = 0.8
+            pair = pycolmap.ImportedPairingOptions()
+            pair.match_list_path = pairs_file
+            ver = pycolmap.TwoViewGeometryOptions()
+            ver.min_num_inliers = 12
+            pycolmap.match_image_pairs(db, matching_options=mopt, pairing_options=pair,
+                                       verification_options=ver, device=cpu, cancellation_token=token)
+            log.info("re-matched %d pairs between the main model and %d left-out photos",
+                     len(chosen), len(cand))
     finally:
         stop.set()
     if cancel is not None:
         cancel.check()
-    return _collect(db, recs, names)
 
 
 def _db_stats(db: Path, names: Sequence[str]) -> tuple[dict[str, int], dict[str, int]]:
-    """Keypoints per photo and the number of verified pairs each photo takes part in."""
-    import pycolmap
+    """Keypoints per photo and the number of verified pairs (>= 12 inliers) each photo
+    takes part in."""
+    pycolmap = _pycolmap()
 
     kps: dict[str, int] = {}
     pairs: dict[str, int] = {n: 0 for n in names}
@@ -207,7 +577,7 @@ def _db_stats(db: Path, names: Sequence[str]) -> tuple[dict[str, int], dict[str,
             kps[name] = d.num_keypoints_for_image(iid)
         ids, geoms = d.read_two_view_geometries()
         for (a, b), g in zip(_pair_ids(ids), geoms):
-            if len(g.inlier_matches) >= 15:
+            if len(g.inlier_matches) >= 12:
                 for i in (a, b):
                     if i in id2name:
                         pairs[id2name[i]] = pairs.get(id2name[i], 0) + 1
@@ -225,28 +595,6 @@ def _pair_ids(ids) -> list[tuple[int, int]]:  # noqa: ANN001
             b = p % 2147483647
             out.append(((p - b) // 2147483647, b))
     return out
-
-
-def _collect(db: Path, recs: dict, names: Sequence[str]) -> SfmResult:
-    """Pick the largest model and turn it into our cameras, points and per-photo status."""
-    try:
-        kps, pairs = _db_stats(db, names)
-    except Exception:  # noqa: BLE001 - stats only improve the messages
-        kps, pairs = {}, {}
-    status: dict[str, str] = {}
-    for n in names:
-        if kps.get(n, 1) < 20:
-            status[n] = f"not registered: only {kps.get(n, 0)} features (blank, blurred or tiny photo)"
-        elif pairs.get(n, 1) == 0:
-            status[n] = "not registered: shares no verified matches with any other photo (no overlap)"
-        else:
-            status[n] = "not registered: could not be placed in the main model (too few matches)"
-    if not recs:
-        raise ValueError("structure from motion found no camera poses: the photos need to overlap "
-                         "(each scene point seen from 2+ photos taken a step apart); " +
-                         "; ".join(f"{n}: {s}" for n, s in status.items()))
-    rec = max(recs.values(), key=lambda r: r.num_reg_images())
-    return from_reconstruction(rec, names, status)
 
 
 def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
@@ -296,7 +644,7 @@ def camera_from_colmap(c, im) -> Camera:  # noqa: ANN001
 
 def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
     """Read an existing COLMAP model folder (text or binary) as the SfM result."""
-    import pycolmap
+    pycolmap = _pycolmap()
 
     path = Path(path)
     cand = [path, path / "0", path / "sparse", path / "sparse" / "0"]

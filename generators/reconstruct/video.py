@@ -2,8 +2,10 @@
 
 The video is cut into windows; each window keeps its sharpest frame (variance of the
 Laplacian). Candidates much blurrier than the typical one are dropped, and so are
-near-duplicates: frames whose median optical-flow motion from the previous kept frame is
-below `min_motion` of the image width (the camera barely moved).
+near-duplicates: frames whose textured points moved less than `min_motion` of the image
+width (median) since the previous kept frame (the camera barely moved). Only textured
+points count (see `motion`): a dolly past a building with plain sky and ground filling
+half the frame has real parallax even though most pixels do not change.
 """
 
 from __future__ import annotations
@@ -24,7 +26,41 @@ def sharpness(grey: np.ndarray) -> float:
 
 
 def motion(a: np.ndarray, b: np.ndarray) -> float:
-    """Median optical-flow magnitude between two grey images, as a fraction of the width."""
+    """How far the scene moved between two grey uint8 images (same size), as a fraction
+    of the width: the median displacement of textured points.
+
+    Corners of `a` (Shi-Tomasi) are tracked into `b` with pyramidal Lucas-Kanade and kept
+    when tracking back lands within 1 px; untextured pixels (sky, a plain floor or wall)
+    take no part, so they cannot drag the figure to zero as a median over all pixels does.
+    With fewer than 12 tracked corners (blank, or a jump too large for the tracker), the
+    median of dense Farneback flow over the pixels with image gradient is used.
+    """
+    import cv2
+
+    w = a.shape[1]
+    pts = cv2.goodFeaturesToTrack(a, maxCorners=500, qualityLevel=0.01, minDistance=4, blockSize=5)
+    if pts is not None and len(pts) >= 12:
+        lk = dict(winSize=(21, 21), maxLevel=4,
+                  criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        nxt, st, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, **lk)
+        back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, nxt, None, **lk)
+        ok = (st.ravel() == 1) & (st2.ravel() == 1) \
+            & (np.linalg.norm((back - pts).reshape(-1, 2), axis=1) < 1.0)
+        if ok.sum() >= 12:
+            d = np.linalg.norm((nxt - pts).reshape(-1, 2)[ok], axis=1)
+            return float(np.median(d)) / w
+    flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
+    mag = np.linalg.norm(flow, axis=2)
+    gx = cv2.Sobel(a, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(a, cv2.CV_32F, 0, 1, ksize=3)
+    textured = np.hypot(gx, gy) > 20.0
+    vals = mag[textured] if textured.sum() >= 0.01 * textured.size else mag.ravel()
+    return float(np.median(vals)) / w
+
+
+def median_flow(a: np.ndarray, b: np.ndarray) -> float:
+    """Median dense-flow magnitude over all pixels, as a fraction of the width (the old
+    near-duplicate measure; kept as the reference the tests compare `motion` with)."""
     import cv2
 
     flow = cv2.calcOpticalFlowFarneback(a, b, None, 0.5, 3, 15, 3, 5, 1.2, 0)
