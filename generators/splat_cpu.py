@@ -11,18 +11,21 @@ Structure (as the 3DGS CUDA kernels, Kerbl et al. 2023, and gsplat's
 
 1. `_project_fwd`: per splat, camera-space mean, 2D mean (px), conic (inverse 2D
    covariance), 3σ radius (px), depth.
-2. `_bin_tiles`: splats sorted near → far once, then listed per 16×16 px tile they touch
-   (so every tile's list is already depth-sorted).
-3. `_raster_fwd`: per tile (in parallel), per pixel, front-to-back α compositing; stops
-   when the transmittance would fall below `t_min` (1e-4 as in 3DGS; 0 = never).
-4. `_raster_bwd`: per pixel, the contributors in reverse order, recovering the
+2. `_pixel_boxes`, `_bin_tiles`: each splat's pixel box (its 3σ square cut to where α
+   can reach 1/255), splats sorted near → far once, then listed per 16×16 px tile they
+   touch (so every tile's list is already depth-sorted).
+3. `_raster_fwd`: per tile (in parallel), front-to-back α compositing; inside a tile each
+   splat visits only its own box's pixels (no per-pixel scan of the tile's whole list);
+   a pixel stops when its transmittance would fall below `t_min` (1e-4 as in 3DGS;
+   0 = never).
+4. `_raster_bwd`: per tile, the contributors in reverse order, recovering the
    transmittance in front of each (T / (1 - α)), accumulating gradients of 2D mean,
    conic, opacity and colour in one buffer per worker (no races), summed afterwards.
 5. `_project_bwd`: chain rule back to means, quaternions and log-scales.
 
 `RasterizeFn` wraps it as a `torch.autograd.Function`; `rasterize_cpu` is the entry
-point. Kernels compile on first use (`cache=True` keeps them on disk), for float32 and
-float64 inputs.
+point. Kernels run in float64 whatever the inputs' dtype (one compiled signature; they
+compile on first use, ~20 s, and `cache=True` keeps them on disk).
 """
 
 from __future__ import annotations
@@ -283,39 +286,55 @@ def _project_bwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, radius,
 
 
 # ---------------------------------------------------------------------------- tiles
+@njit(parallel=True, cache=True, fastmath=True)
+def _pixel_boxes(mean2d, radius, cov2d, opac, W, H, boxes):  # noqa: ANN001
+    """boxes (N,4) int32 x0, x1, y0, y1 (inclusive; x1 < x0 = empty): the pixels whose
+    centre lies in the splat's 3σ square (|d| ≤ radius, as the reference) and where α can
+    reach 1/255 (o·exp(-½ dᵀΣ⁻¹d) ≥ 1/255 ⇔ dᵀΣ⁻¹d ≤ 2 ln(255 o), whose bounding box has
+    half-widths √(2 ln(255 o) Σxx), √(… Σyy)). Pixels outside get α < 1/255, i.e. nothing."""
+    n = mean2d.shape[0]
+    for i in prange(n):
+        boxes[i, 0] = 0
+        boxes[i, 1] = -1
+        boxes[i, 2] = 0
+        boxes[i, 3] = -1
+        r = radius[i]
+        if r <= 0 or opac[i] * 255.0 <= 1.0:
+            continue
+        k2 = 2.0 * math.log(255.0 * opac[i])
+        hx = min(float(r), math.sqrt(k2 * cov2d[i, 0]) * 1.001 + 1e-3)
+        hy = min(float(r), math.sqrt(k2 * cov2d[i, 2]) * 1.001 + 1e-3)
+        mx = mean2d[i, 0]
+        my = mean2d[i, 1]
+        boxes[i, 0] = max(0, int(math.ceil(mx - hx - 0.5)))
+        boxes[i, 1] = min(W - 1, int(math.floor(mx + hx - 0.5)))
+        boxes[i, 2] = max(0, int(math.ceil(my - hy - 0.5)))
+        boxes[i, 3] = min(H - 1, int(math.floor(my + hy - 0.5)))
+
+
 @njit(cache=True)
-def _bin_tiles(order, mean2d, radius, W, H):  # noqa: ANN001
-    """order (M,) splat indices near → far (radius > 0). Returns (offsets (T+1,) int64,
-    ids (P,) int32): tile t's splats, near → far, are ids[offsets[t]:offsets[t+1]]."""
+def _bin_tiles(order, boxes, W, H):  # noqa: ANN001
+    """order (M,) splat indices near → far. Returns (offsets (T+1,) int64, ids (P,) int32):
+    tile t's splats, near → far, are ids[offsets[t]:offsets[t+1]] (16×16 px tiles, row-major)."""
     tw = (W + TILE - 1) // TILE
     th = (H + TILE - 1) // TILE
     counts = np.zeros(tw * th + 1, np.int64)
     for k in range(order.shape[0]):
         i = order[k]
-        r = radius[i]
-        x0 = max(0, int(math.ceil(mean2d[i, 0] - r - 0.5)))
-        x1 = min(W - 1, int(math.floor(mean2d[i, 0] + r - 0.5)))
-        y0 = max(0, int(math.ceil(mean2d[i, 1] - r - 0.5)))
-        y1 = min(H - 1, int(math.floor(mean2d[i, 1] + r - 0.5)))
-        if x1 < x0 or y1 < y0:
+        if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
             continue
-        for ty in range(y0 // TILE, y1 // TILE + 1):
-            for tx in range(x0 // TILE, x1 // TILE + 1):
+        for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
+            for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
                 counts[ty * tw + tx + 1] += 1
     offsets = np.cumsum(counts)
     cursor = offsets[:-1].copy()
     ids = np.empty(offsets[-1], np.int32)
     for k in range(order.shape[0]):
         i = order[k]
-        r = radius[i]
-        x0 = max(0, int(math.ceil(mean2d[i, 0] - r - 0.5)))
-        x1 = min(W - 1, int(math.floor(mean2d[i, 0] + r - 0.5)))
-        y0 = max(0, int(math.ceil(mean2d[i, 1] - r - 0.5)))
-        y1 = min(H - 1, int(math.floor(mean2d[i, 1] + r - 0.5)))
-        if x1 < x0 or y1 < y0:
+        if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
             continue
-        for ty in range(y0 // TILE, y1 // TILE + 1):
-            for tx in range(x0 // TILE, x1 // TILE + 1):
+        for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
+            for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
                 t = ty * tw + tx
                 ids[cursor[t]] = i
                 cursor[t] += 1
@@ -324,117 +343,190 @@ def _bin_tiles(order, mean2d, radius, W, H):  # noqa: ANN001
 
 # ---------------------------------------------------------------------------- raster
 @njit(parallel=True, cache=True, fastmath=True)
-def _raster_fwd(offsets, ids, mean2d, conic, opac, colors, radius, bg, W, H, t_min,
+def _raster_fwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_min,
                 img, t_final, n_last):  # noqa: ANN001
-    """Front-to-back compositing per pixel. img (H,W,3), t_final (H,W) transmittance left,
-    n_last (H,W) int32: end (exclusive, in `ids`) of the pixel's contributors."""
+    """Front-to-back compositing, per tile in parallel; inside a tile the splats (near →
+    far) each visit only the pixels of their box, keeping per-pixel transmittance and
+    colour in a tile-sized buffer. img (H,W,3); t_final (H,W) transmittance left; n_last
+    (H,W) int32: end (exclusive, index into `ids`) of the pixel's contributors."""
     tw = (W + TILE - 1) // TILE
     nt = offsets.shape[0] - 1
     for t in prange(nt):
         ty = t // tw
         tx = t - ty * tw
+        X0 = tx * TILE
+        Y0 = ty * TILE
+        X1 = min(W, X0 + TILE) - 1
+        Y1 = min(H, Y0 + TILE) - 1
         s0 = offsets[t]
         s1 = offsets[t + 1]
-        for py in range(ty * TILE, min(H, ty * TILE + TILE)):
-            fy = py + 0.5
-            for px in range(tx * TILE, min(W, tx * TILE + TILE)):
-                fxp = px + 0.5
-                T = 1.0
-                cr = 0.0
-                cg = 0.0
-                cbl = 0.0
-                last = s0
-                for k in range(s0, s1):
-                    i = ids[k]
-                    dx = fxp - mean2d[i, 0]
-                    dy = fy - mean2d[i, 1]
-                    r = radius[i]
-                    if abs(dx) > r or abs(dy) > r:
+        T = np.ones((TILE, TILE))
+        acc = np.zeros((TILE, TILE, 3))
+        last = np.full((TILE, TILE), s0, np.int64)
+        done = np.zeros((TILE, TILE), np.bool_)
+        n_open = (X1 - X0 + 1) * (Y1 - Y0 + 1)
+        for k in range(s0, s1):
+            if n_open == 0:
+                break
+            i = ids[k]
+            mx = mean2d[i, 0]
+            my = mean2d[i, 1]
+            ca = conic[i, 0]
+            cb = conic[i, 1]
+            cc = conic[i, 2]
+            op = opac[i]
+            cr = colors[i, 0]
+            cg = colors[i, 1]
+            cbl = colors[i, 2]
+            for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
+                dy = py + 0.5 - my
+                ly = py - Y0
+                for px in range(max(X0, boxes[i, 0]), min(X1, boxes[i, 1]) + 1):
+                    lx = px - X0
+                    if done[ly, lx]:
                         continue
-                    power = -0.5 * (conic[i, 0] * dx * dx + conic[i, 2] * dy * dy) - conic[i, 1] * dx * dy
+                    dx = px + 0.5 - mx
+                    power = -0.5 * (ca * dx * dx + cc * dy * dy) - cb * dx * dy
                     if power > 0.0:
                         power = 0.0
-                    a = min(ALPHA_MAX, opac[i] * math.exp(power))
+                    a = min(ALPHA_MAX, op * math.exp(power))
                     if a < ALPHA_MIN:
                         continue
-                    nT = T * (1.0 - a)
+                    Tp = T[ly, lx]
+                    nT = Tp * (1.0 - a)
                     if nT < t_min:
-                        break
-                    w = a * T
-                    cr += w * colors[i, 0]
-                    cg += w * colors[i, 1]
-                    cbl += w * colors[i, 2]
-                    T = nT
-                    last = k + 1
-                img[py, px, 0] = cr + T * bg[0]
-                img[py, px, 1] = cg + T * bg[1]
-                img[py, px, 2] = cbl + T * bg[2]
-                t_final[py, px] = T
-                n_last[py, px] = last
+                        done[ly, lx] = True
+                        n_open -= 1
+                        continue
+                    w = a * Tp
+                    acc[ly, lx, 0] += w * cr
+                    acc[ly, lx, 1] += w * cg
+                    acc[ly, lx, 2] += w * cbl
+                    T[ly, lx] = nT
+                    last[ly, lx] = k + 1
+        for py in range(Y0, Y1 + 1):
+            for px in range(X0, X1 + 1):
+                ly = py - Y0
+                lx = px - X0
+                Tp = T[ly, lx]
+                img[py, px, 0] = acc[ly, lx, 0] + Tp * bg[0]
+                img[py, px, 1] = acc[ly, lx, 1] + Tp * bg[1]
+                img[py, px, 2] = acc[ly, lx, 2] + Tp * bg[2]
+                t_final[py, px] = Tp
+                n_last[py, px] = last[ly, lx]
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _raster_bwd(offsets, ids, mean2d, conic, opac, colors, radius, bg, W, H,
+def _raster_bwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H,
                 t_final, n_last, g_img, gbuf):  # noqa: ANN001
-    """Reverse traversal of each pixel's contributors. g_img (H,W,3) = dL/dimage.
-    gbuf (workers, N, 9) is filled with per-worker sums of dL/d(mean2d x, y, conic a, b,
-    c, opacity, r, g, b)."""
+    """Reverse traversal (far → near) of each tile's contributors, recovering the
+    transmittance in front of each splat as T / (1 - α). g_img (H,W,3) = dL/dimage.
+    gbuf (workers, N, 9) receives per-worker sums of dL/d(mean2d x, y, conic a, b, c,
+    opacity, r, g, b); tiles are dealt to workers round-robin, so no two threads write
+    the same row."""
     tw = (W + TILE - 1) // TILE
     nt = offsets.shape[0] - 1
     nw = gbuf.shape[0]
     for wkr in prange(nw):
         g = gbuf[wkr]
         g[:] = 0.0
+        T = np.empty((TILE, TILE))
+        sdot = np.empty((TILE, TILE))
+        bgdot = np.empty((TILE, TILE))
+        gi = np.empty((TILE, TILE, 3))
+        last = np.empty((TILE, TILE), np.int64)
         for t in range(wkr, nt, nw):
             ty = t // tw
             tx = t - ty * tw
+            X0 = tx * TILE
+            Y0 = ty * TILE
+            X1 = min(W, X0 + TILE) - 1
+            Y1 = min(H, Y0 + TILE) - 1
             s0 = offsets[t]
-            for py in range(ty * TILE, min(H, ty * TILE + TILE)):
-                fy = py + 0.5
-                for px in range(tx * TILE, min(W, tx * TILE + TILE)):
-                    fxp = px + 0.5
-                    T = t_final[py, px]
-                    gr = g_img[py, px, 0]
-                    gg = g_img[py, px, 1]
-                    gbl = g_img[py, px, 2]
-                    bgdot = T * (bg[0] * gr + bg[1] * gg + bg[2] * gbl)
-                    sdot = 0.0   # Σ behind (colour · α · T) · dL/dC
-                    for k in range(n_last[py, px] - 1, s0 - 1, -1):
-                        i = ids[k]
-                        dx = fxp - mean2d[i, 0]
-                        dy = fy - mean2d[i, 1]
-                        r = radius[i]
-                        if abs(dx) > r or abs(dy) > r:
+            kmax = s0
+            for py in range(Y0, Y1 + 1):
+                for px in range(X0, X1 + 1):
+                    ly = py - Y0
+                    lx = px - X0
+                    Tp = t_final[py, px]
+                    T[ly, lx] = Tp
+                    sdot[ly, lx] = 0.0
+                    gi[ly, lx, 0] = g_img[py, px, 0]
+                    gi[ly, lx, 1] = g_img[py, px, 1]
+                    gi[ly, lx, 2] = g_img[py, px, 2]
+                    bgdot[ly, lx] = Tp * (bg[0] * g_img[py, px, 0] + bg[1] * g_img[py, px, 1]
+                                          + bg[2] * g_img[py, px, 2])
+                    last[ly, lx] = n_last[py, px]
+                    kmax = max(kmax, n_last[py, px])
+            for k in range(kmax - 1, s0 - 1, -1):
+                i = ids[k]
+                mx = mean2d[i, 0]
+                my = mean2d[i, 1]
+                ca = conic[i, 0]
+                cb = conic[i, 1]
+                cc = conic[i, 2]
+                op = opac[i]
+                cr = colors[i, 0]
+                cg = colors[i, 1]
+                cbl = colors[i, 2]
+                gmx = 0.0
+                gmy = 0.0
+                gca = 0.0
+                gcb = 0.0
+                gcc = 0.0
+                gop = 0.0
+                gr = 0.0
+                gg = 0.0
+                gb = 0.0
+                for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
+                    dy = py + 0.5 - my
+                    ly = py - Y0
+                    for px in range(max(X0, boxes[i, 0]), min(X1, boxes[i, 1]) + 1):
+                        lx = px - X0
+                        if k >= last[ly, lx]:
                             continue
-                        power = -0.5 * (conic[i, 0] * dx * dx + conic[i, 2] * dy * dy) \
-                            - conic[i, 1] * dx * dy
+                        dx = px + 0.5 - mx
+                        power = -0.5 * (ca * dx * dx + cc * dy * dy) - cb * dx * dy
                         pos = power > 0.0
                         if pos:
                             power = 0.0
                         gauss = math.exp(power)
-                        a0 = opac[i] * gauss
+                        a0 = op * gauss
                         a = min(ALPHA_MAX, a0)
                         if a < ALPHA_MIN:
                             continue
-                        T = T / (1.0 - a)          # transmittance in front of splat i
-                        wgt = a * T
-                        cdot = colors[i, 0] * gr + colors[i, 1] * gg + colors[i, 2] * gbl
-                        g[i, 6] += wgt * gr
-                        g[i, 7] += wgt * gg
-                        g[i, 8] += wgt * gbl
-                        g_a = T * cdot - (sdot + bgdot) / (1.0 - a)
-                        sdot += wgt * cdot
+                        Tp = T[ly, lx] / (1.0 - a)      # transmittance in front of splat i
+                        T[ly, lx] = Tp
+                        wgt = a * Tp
+                        g0 = gi[ly, lx, 0]
+                        g1 = gi[ly, lx, 1]
+                        g2 = gi[ly, lx, 2]
+                        cdot = cr * g0 + cg * g1 + cbl * g2
+                        gr += wgt * g0
+                        gg += wgt * g1
+                        gb += wgt * g2
+                        g_a = Tp * cdot - (sdot[ly, lx] + bgdot[ly, lx]) / (1.0 - a)
+                        sdot[ly, lx] += wgt * cdot
                         if a0 > ALPHA_MAX:
                             continue
-                        g[i, 5] += g_a * gauss
+                        gop += g_a * gauss
                         if pos:
                             continue
                         g_p = g_a * a
-                        g[i, 2] += -0.5 * g_p * dx * dx
-                        g[i, 3] += -g_p * dx * dy
-                        g[i, 4] += -0.5 * g_p * dy * dy
-                        g[i, 0] += g_p * (conic[i, 0] * dx + conic[i, 1] * dy)
-                        g[i, 1] += g_p * (conic[i, 2] * dy + conic[i, 1] * dx)
+                        gca += -0.5 * g_p * dx * dx
+                        gcb += -g_p * dx * dy
+                        gcc += -0.5 * g_p * dy * dy
+                        gmx += g_p * (ca * dx + cb * dy)
+                        gmy += g_p * (cc * dy + cb * dx)
+                g[i, 0] += gmx
+                g[i, 1] += gmy
+                g[i, 2] += gca
+                g[i, 3] += gcb
+                g[i, 4] += gcc
+                g[i, 5] += gop
+                g[i, 6] += gr
+                g[i, 7] += gg
+                g[i, 8] += gb
 
 
 # ---------------------------------------------------------------------------- torch glue
@@ -462,12 +554,15 @@ def _make_function() -> Any:
         @staticmethod
         def forward(ctx, means, quats, log_scales, opacity, colors, mean2d_probe,  # noqa: ANN001, ANN205
                     cam, background, t_min, stats):
-            dt = means.detach().numpy().dtype
-            m = np.ascontiguousarray(means.detach().numpy())
-            q = np.ascontiguousarray(quats.detach().numpy())
-            s = np.ascontiguousarray(log_scales.detach().numpy())
-            o = np.ascontiguousarray(opacity.detach().numpy())
-            c = np.ascontiguousarray(colors.detach().numpy())
+            # the kernels always run in float64 (one compiled signature); results come
+            # back in the inputs' dtype
+            ctx.dtype = means.dtype
+            dt = np.float64
+            m = np.ascontiguousarray(means.detach().numpy(), dtype=dt)
+            q = np.ascontiguousarray(quats.detach().numpy(), dtype=dt)
+            s = np.ascontiguousarray(log_scales.detach().numpy(), dtype=dt)
+            o = np.ascontiguousarray(opacity.detach().numpy(), dtype=dt)
+            c = np.ascontiguousarray(colors.detach().numpy(), dtype=dt)
             n = m.shape[0]
             Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
             mean2d = np.zeros((n, 2), dt)
@@ -479,32 +574,35 @@ def _make_function() -> Any:
                 _project_fwd(m, q, s, Rc, tc, fx, fy, cx, cy, W, H, NEAR, mean2d, conic, radius, depth, cov2d)
             vis = np.nonzero(radius > 0)[0]
             order = vis[np.argsort(depth[vis], kind="stable")].astype(np.int64)
-            offsets, ids = _bin_tiles(order, mean2d, radius, W, H)
+            boxes = np.empty((n, 4), np.int32)
+            if n:
+                _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
+            offsets, ids = _bin_tiles(order, boxes, W, H)
             bg = np.asarray(background, dt).reshape(3)
             img = np.zeros((H, W, 3), dt)
             t_final = np.ones((H, W), dt)
             n_last = np.zeros((H, W), np.int32)
-            _raster_fwd(offsets, ids, mean2d, conic, o, c, radius, bg, W, H, float(t_min),
+            _raster_fwd(offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, float(t_min),
                         img, t_final, n_last)
             ctx.cam = cam
-            ctx.np = (m, q, s, o, c, mean2d, conic, cov2d, radius, offsets, ids, bg, t_final, n_last)
+            ctx.np = (m, q, s, o, c, mean2d, conic, cov2d, radius, boxes, offsets, ids, bg, t_final, n_last)
             if stats is not None:
                 stats["radius"] = radius
                 stats["pairs"] = int(ids.shape[0])
                 stats["visible"] = int(vis.shape[0])
-            return torch.from_numpy(img)
+            return torch.from_numpy(img).to(ctx.dtype)
 
         @staticmethod
         def backward(ctx, g_img):  # noqa: ANN001, ANN205
-            m, q, s, o, c, mean2d, conic, cov2d, radius, offsets, ids, bg, t_final, n_last = ctx.np
+            m, q, s, o, c, mean2d, conic, cov2d, radius, boxes, offsets, ids, bg, t_final, n_last = ctx.np
             cam = ctx.cam
-            dt = m.dtype
+            dt = np.float64
             n = m.shape[0]
             Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
-            gi = np.ascontiguousarray(g_img.detach().numpy().astype(dt, copy=False))
+            gi = np.ascontiguousarray(g_img.detach().numpy(), dtype=dt)
             nw = max(1, min(get_num_threads(), (offsets.shape[0] - 1)))
             gbuf = np.empty((nw, n, 9), dt)
-            _raster_bwd(offsets, ids, mean2d, conic, o, c, radius, bg, W, H, t_final, n_last, gi, gbuf)
+            _raster_bwd(offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf)
             gs = gbuf.sum(0) if nw > 1 else gbuf[0]
             g_mean2d = np.ascontiguousarray(gs[:, 0:2])
             g_conic = np.ascontiguousarray(gs[:, 2:5])
@@ -515,10 +613,10 @@ def _make_function() -> Any:
                 _project_bwd(m, q, s, Rc, tc, fx, fy, cx, cy, W, H, radius, cov2d, g_mean2d, g_conic,
                              g_means, g_quats, g_ls)
             ctx.np = None
-            return (torch.from_numpy(g_means), torch.from_numpy(g_quats), torch.from_numpy(g_ls),
-                    torch.from_numpy(np.ascontiguousarray(gs[:, 5])),
-                    torch.from_numpy(np.ascontiguousarray(gs[:, 6:9])),
-                    torch.from_numpy(g_mean2d), None, None, None, None)
+            out = [torch.from_numpy(a).to(ctx.dtype) for a in
+                   (g_means, g_quats, g_ls, np.ascontiguousarray(gs[:, 5]), np.ascontiguousarray(gs[:, 6:9]),
+                    g_mean2d)]
+            return (*out, None, None, None, None)
 
     return _Rasterize
 
