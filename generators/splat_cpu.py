@@ -34,8 +34,18 @@ import logging
 import math
 from typing import TYPE_CHECKING, Any
 
+import os
+
 import numpy as np
+import numba
 from numba import get_num_threads, njit, prange
+
+# numba's OpenMP pool busy-waits after each parallel region, and so does PyTorch's: two
+# spinning pools on 2 cores made every PyTorch op between the kernels 5-20× slower. The
+# workqueue layer sleeps when idle. (It must not run kernels from two threads at once;
+# jobs here run one at a time.) NUMBA_THREADING_LAYER overrides.
+if "NUMBA_THREADING_LAYER" not in os.environ:
+    numba.config.THREADING_LAYER = "workqueue"
 
 from scene.camera import Camera
 
