@@ -1,7 +1,7 @@
 """A small differentiable Gaussian-splat rasterizer in PyTorch, for the CPU.
 
 Same semantics as the 3DGS reference: EWA projection of each 3D covariance (x/z, y/z
-clamped to 1.3·tan(fov/2)), +0.3 px² low-pass, 3σ footprint, α = min(0.99, o·exp(-½dᵀΣ⁻¹d)),
+clamped to the frustum widened by 30 %), +0.3 px² low-pass, 3σ footprint, α = min(0.99, o·exp(-½dᵀΣ⁻¹d)),
 α < 1/255 skipped, front-to-back compositing. Instead of tiles, it lists every
 (splat, pixel-in-its-3σ-box) pair, sorted by pixel then depth, and composites all pairs
 at once with segmented cumulative sums, so the cost follows the splats' real footprints.
@@ -61,10 +61,11 @@ def project(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "torch.Ten
     pc = means @ R.T + t                                          # (N, 3)
     z = pc[:, 2]
     zs = z.clamp_min(NEAR)
-    lim_x = 1.3 * 0.5 * cam.width / cam.fx
-    lim_y = 1.3 * 0.5 * cam.height / cam.fy
-    tx = (pc[:, 0] / zs).clamp(-lim_x, lim_x) * zs
-    ty = (pc[:, 1] / zs).clamp(-lim_y, lim_y) * zs
+    # the frustum widened by 30 % of the half field of view on each side, as the viewer's
+    # shader and gsplat (equals 3DGS's ±1.3·tan(fov/2) for a centred principal point)
+    tanx, tany = 0.5 * cam.width / cam.fx, 0.5 * cam.height / cam.fy
+    tx = (pc[:, 0] / zs).clamp(-(cam.cx / cam.fx + 0.3 * tanx), (cam.width - cam.cx) / cam.fx + 0.3 * tanx) * zs
+    ty = (pc[:, 1] / zs).clamp(-(cam.cy / cam.fy + 0.3 * tany), (cam.height - cam.cy) / cam.fy + 0.3 * tany) * zs
     zero = torch.zeros_like(zs)
     J = torch.stack([cam.fx / zs, zero, -cam.fx * tx / zs ** 2,
                      zero, cam.fy / zs, -cam.fy * ty / zs ** 2], 1).reshape(-1, 2, 3)

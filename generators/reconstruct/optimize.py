@@ -1,0 +1,464 @@
+"""3D Gaussian Splatting optimisation of a cloud against posed photos.
+
+The method of Kerbl et al. 2023 ("3D Gaussian Splatting for Real-Time Radiance Field
+Rendering") with the defaults of gsplat's `examples/simple_trainer.py`:
+
+- loss (1 - λ)·L1 + λ·(1 - SSIM), λ = 0.2 (SSIM: 11×11 Gaussian window, σ = 1.5);
+- Adam (eps 1e-15), one optimiser per parameter: means 1.6e-4 × scene scale decaying
+  exponentially to 1 % at the end, log-scales 5e-3, quaternions 1e-3, opacity logits
+  5e-2, SH DC 2.5e-3, higher SH 2.5e-3 / 20;
+- densification by gsplat's `DefaultStrategy` (pure PyTorch, so it runs on CPU tensors):
+  clone small / split large splats whose accumulated 2D-mean gradient (in gsplat's
+  normalised screen units, so the 0.0002 threshold holds at any resolution) is high,
+  prune transparent (< 0.005) and, after the first opacity reset, huge splats;
+- opacity reset every `reset_every` steps (done here: gsplat 1.5.3's own reset test
+  `step % reset_every == 0 & step > 0` is always false);
+- SH degree raised by one every `sh_every` steps up to `sh_degree`.
+
+One loop, two rasterizers: gsplat's CUDA `rasterization` on a GPU, the compiled CPU
+rasterizer `generators.splat_cpu` otherwise (same semantics as the viewer). On the CPU
+the run is sized by a wall-clock budget (`seconds`) as well as `steps`: schedules follow
+the progress fraction max(step / steps, elapsed / seconds), and whatever stopped the run
+early or limited growth is reported — never silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Callable, Sequence
+
+import numpy as np
+
+from scene.camera import Camera
+from scene.gaussians import GaussianCloud
+from scene.sh import C0, C1, C2, C3, REST_COEFFS
+
+if TYPE_CHECKING:
+    import torch
+
+    from generators.jobs import CancelToken
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class OptimizeOptions:
+    """Options of `optimize_cloud` (gsplat simple-trainer defaults where they apply)."""
+
+    steps: int = 3000                  # at most this many steps (one photo each)
+    seconds: float = 0.0               # wall-clock budget for the steps (0 = none)
+    size: int = 320                    # training resolution: long side in px (0 = photo size)
+    device: str = "auto"               # auto | cpu | cuda
+    sh_degree: int = 1                 # highest SH degree trained (gsplat default 3)
+    sh_every: int = 1000               # raise the SH degree every this many steps (gsplat 1000)
+    ssim_lambda: float = 0.2
+    lr_means: float = 1.6e-4           # × scene scale; decays to 1 % of it over the run
+    lr_scales: float = 5e-3
+    lr_quats: float = 1e-3
+    lr_opacities: float = 5e-2
+    lr_sh0: float = 2.5e-3
+    lr_shN: float = 2.5e-3 / 20
+    densify: bool = True
+    grow_grad2d: float = 0.0002        # gsplat's normalised screen-space gradient threshold
+    grow_scale3d: float = 0.01         # × scene scale: clone below, split above
+    prune_opa: float = 0.005
+    prune_scale3d: float = 0.1         # × scene scale (pruned only after an opacity reset)
+    refine_start: float = 0.05         # densify from this fraction of the run ...
+    refine_stop: float = 0.6           # ... to this one (gsplat: 500 .. 15000 of 30000)
+    refine_every: int = 100            # steps between densifications (gsplat 100)
+    reset_every: int = 3000            # opacity reset period in steps (gsplat 3000)
+    max_splats: int = 0                # growth limit (0 = 1.5 × the initial count); reported
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0)
+    seed: int = 0
+
+
+@dataclass
+class OptimizeReport:
+    """What an optimisation run did (stored in cloud.meta["refinement"])."""
+
+    device: str
+    size: tuple[int, int]              # training resolution of the first view (w, h)
+    steps: int = 0
+    steps_planned: int = 0
+    seconds: float = 0.0
+    splats_before: int = 0
+    splats_after: int = 0
+    psnr_before: float = float("nan")  # mean over the training views at `size`
+    psnr_after: float = float("nan")
+    loss_final: float = float("nan")
+    sh_degree: int = 0
+    densified: int = 0                 # splats added by clone/split
+    pruned: int = 0
+    opacity_resets: int = 0
+    limits: list[str] = field(default_factory=list)   # every limit that applied, in words
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["size"] = list(self.size)
+        for k in ("psnr_before", "psnr_after", "loss_final", "seconds"):
+            d[k] = None if not math.isfinite(d[k]) else round(float(d[k]), 3)
+        return d
+
+
+def pick_device(device: str = "auto") -> str:
+    """'cuda' when asked for (or auto) and usable with gsplat, else 'cpu'."""
+    import torch
+
+    if device == "cpu":
+        return "cpu"
+    ok = torch.cuda.is_available()
+    if ok:
+        try:
+            from gsplat import rasterization  # noqa: F401
+        except ImportError:
+            ok = False
+    if device == "cuda" and not ok:
+        raise ValueError("--device cuda: CUDA with gsplat is not available here (use cpu or auto)")
+    return "cuda" if ok else "cpu"
+
+
+# ---------------------------------------------------------------------------- rendering
+def sh_colors(sh0: "torch.Tensor", shN: "torch.Tensor", dirs: "torch.Tensor", degree: int) -> "torch.Tensor":
+    """Viewer colours: 0.5 + C0·dc + Σ basis(dir)·rest up to `degree`, clamped at 0.
+
+    sh0 (N, 3); shN (N, K, 3); dirs (N, 3) unit, camera → splat (world frame). Basis and
+    signs as `scene.sh` (the 3DGS reference `eval_sh`)."""
+    c = 0.5 + C0 * sh0
+    if degree >= 1 and shN.shape[1] >= 3:
+        x, y, z = dirs[:, 0:1], dirs[:, 1:2], dirs[:, 2:3]
+        c = c - C1 * y * shN[:, 0] + C1 * z * shN[:, 1] - C1 * x * shN[:, 2]
+        if degree >= 2 and shN.shape[1] >= 8:
+            xx, yy, zz = x * x, y * y, z * z
+            c = (c + C2[0] * x * y * shN[:, 3] + C2[1] * y * z * shN[:, 4]
+                 + C2[2] * (2 * zz - xx - yy) * shN[:, 5] + C2[3] * x * z * shN[:, 6]
+                 + C2[4] * (xx - yy) * shN[:, 7])
+            if degree >= 3 and shN.shape[1] >= 15:
+                c = (c + C3[0] * y * (3 * xx - yy) * shN[:, 8] + C3[1] * x * y * z * shN[:, 9]
+                     + C3[2] * y * (4 * zz - xx - yy) * shN[:, 10]
+                     + C3[3] * z * (2 * zz - 3 * xx - 3 * yy) * shN[:, 11]
+                     + C3[4] * x * (4 * zz - xx - yy) * shN[:, 12] + C3[5] * z * (xx - yy) * shN[:, 13]
+                     + C3[6] * x * (xx - 3 * yy) * shN[:, 14])
+    return c.clamp_min(0.0)
+
+
+def render_cpu(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
+               probe: bool = True) -> tuple["torch.Tensor", dict]:
+    """(H, W, 3) render through `generators.splat_cpu` and the densification info
+    (means2d (1, N, 2) leaf whose .grad is dL/d 2D mean, radii (1, N, 2), width, height)."""
+    import torch
+
+    from generators.splat_cpu import rasterize_cpu
+
+    means = params["means"]
+    n = means.shape[0]
+    campos = torch.as_tensor(cam.position, dtype=means.dtype)
+    colors = params["sh0"]
+    if sh_degree > 0:
+        dirs = means.detach() - campos   # as gsplat: no gradient through the view direction
+        dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
+        colors = sh_colors(params["sh0"], params["shN"], dirs, sh_degree)
+    else:
+        colors = (0.5 + C0 * params["sh0"]).clamp_min(0.0)
+    m2 = torch.zeros((1, n, 2), dtype=means.dtype, requires_grad=probe)
+    stats: dict = {}
+    img = rasterize_cpu(means, params["quats"], params["scales"], params["opacities"], colors, cam,
+                        background=tuple(bg.tolist()), mean2d_probe=m2[0], stats=stats)
+    r = torch.from_numpy(stats["radius"].astype(np.int32))
+    info = {"means2d": m2, "radii": torch.stack([r, r], -1)[None], "width": cam.width,
+            "height": cam.height, "n_cameras": 1, "gaussian_ids": None, "pairs": stats["pairs"]}
+    return img, info
+
+
+def render_gsplat(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
+                  probe: bool = True) -> tuple["torch.Tensor", dict]:
+    """(H, W, 3) render through gsplat's CUDA `rasterization` (SH evaluated there, with its
+    default 0.3 px² low-pass, packed=False) and its info dict (means2d, radii, ...)."""
+    import torch
+    from gsplat import rasterization
+
+    dev = params["means"].device
+    view = torch.as_tensor(cam.world_to_camera(), dtype=torch.float32, device=dev)[None]
+    K = torch.as_tensor(cam.K, dtype=torch.float32, device=dev)[None]
+    k = (sh_degree + 1) ** 2
+    coeffs = torch.cat([params["sh0"][:, None, :], params["shN"][:, : k - 1]], 1)
+    img, _, info = rasterization(params["means"], params["quats"], torch.exp(params["scales"]),
+                                 torch.sigmoid(params["opacities"]), coeffs, view, K, cam.width,
+                                 cam.height, sh_degree=sh_degree, backgrounds=bg[None], packed=False)
+    return img[0], info
+
+
+# ---------------------------------------------------------------------------- loss
+def _gauss_window(dtype: "torch.dtype", device: Any) -> "torch.Tensor":
+    import torch
+
+    x = torch.arange(11, dtype=dtype, device=device) - 5
+    g = torch.exp(-(x * x) / (2 * 1.5 ** 2))
+    return g / g.sum()
+
+
+def ssim(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
+    """Mean SSIM of two (H, W, 3) images in 0..1 (11×11 Gaussian window σ 1.5, 'valid'
+    borders as 3DGS's `fused_ssim` uses 'same' zero padding; both are common; constants
+    C1 = 0.01², C2 = 0.03²)."""
+    import torch.nn.functional as F
+
+    g = _gauss_window(a.dtype, a.device)
+    x = torch_stack_nchw(a, b)                         # (2, 3, H, W)
+    ch = x.shape[1]
+    wx = g.view(1, 1, 1, 11).repeat(ch, 1, 1, 1)
+    wy = g.view(1, 1, 11, 1).repeat(ch, 1, 1, 1)
+
+    def blur(t: "torch.Tensor") -> "torch.Tensor":
+        return F.conv2d(F.conv2d(t, wx, padding=(0, 5), groups=ch), wy, padding=(5, 0), groups=ch)
+
+    xa, xb = x[0:1], x[1:2]
+    mu_a, mu_b = blur(xa), blur(xb)
+    saa = blur(xa * xa) - mu_a * mu_a
+    sbb = blur(xb * xb) - mu_b * mu_b
+    sab = blur(xa * xb) - mu_a * mu_b
+    c1, c2 = 0.01 ** 2, 0.03 ** 2
+    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a * mu_a + mu_b * mu_b + c1) * (saa + sbb + c2))
+    return s.mean()
+
+
+def torch_stack_nchw(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
+    import torch
+
+    return torch.stack([a, b]).permute(0, 3, 1, 2)
+
+
+def psnr(img: "torch.Tensor", target: "torch.Tensor") -> float:
+    """PSNR in dB of images in 0..1 (the render clipped to 0..1 first, as it is shown)."""
+    mse = float(((img.detach().clamp(0, 1) - target) ** 2).mean())
+    return 10.0 * math.log10(1.0 / max(mse, 1e-12))
+
+
+# ---------------------------------------------------------------------------- loop
+def scene_scale(cloud: GaussianCloud, cams: Sequence[Camera]) -> float:
+    """gsplat's scene scale: 1.1 × the largest camera distance from the cameras' centre;
+    at least 10 % of the median camera-to-splat distance (photos taken from one spot)."""
+    pos = np.array([c.position for c in cams], np.float64)
+    extent = float(np.linalg.norm(pos - pos.mean(0), axis=1).max()) * 1.1 if len(pos) else 0.0
+    if len(cloud):
+        sample = cloud.means[:: max(1, len(cloud) // 20000)].astype(np.float64)
+        med = float(np.median(np.linalg.norm(sample - pos.mean(0), axis=1)))
+        extent = max(extent, 0.1 * med)
+    return extent or 1.0
+
+
+def _prepare_views(views: Sequence[tuple[Camera, np.ndarray]], size: int, dev: str
+                   ) -> list[tuple[Camera, "torch.Tensor"]]:
+    import cv2
+    import torch
+
+    data = []
+    for cam, img in views:
+        if img.shape[:2] != (cam.height, cam.width):
+            raise ValueError(f"{cam.name}: image is {img.shape[1]}x{img.shape[0]} but the camera "
+                             f"{cam.width}x{cam.height}")
+        s = min(1.0, size / max(cam.width, cam.height)) if size > 0 else 1.0
+        w, h = max(16, round(cam.width * s)), max(16, round(cam.height * s))
+        c = cam.resized(w, h)
+        im = img if (w, h) == (cam.width, cam.height) else cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        data.append((c, torch.as_tensor(im[..., :3].astype(np.float32) / 255.0, device=dev)))
+    return data
+
+
+def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "torch.Tensor") -> float:
+    """Mean PSNR of the current parameters over `data` (no gradients)."""
+    import torch
+
+    vals = []
+    with torch.no_grad():
+        for cam, target in data:
+            img, _ = render(params, cam, sh_degree, bg, probe=False)
+            vals.append(psnr(img, target))
+    return float(np.mean(vals)) if vals else float("nan")
+
+
+def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]],
+                   options: OptimizeOptions | None = None,
+                   report: Callable[[float, str], None] | None = None,
+                   cancel: "CancelToken | None" = None) -> tuple[GaussianCloud, OptimizeReport]:
+    """Optimise `cloud` so its renders match `views` ((camera, RGB uint8 image) pairs,
+    image at the camera's size; resized to `options.size`). Returns the optimised copy
+    (SH degree `options.sh_degree`) and what was done. `report(fraction, message)` gets
+    loss and PSNR as it goes (and may raise to cancel, as `Stages` reports do); `cancel`
+    is checked between steps (raises `generators.jobs.Cancelled`)."""
+    import torch
+    from gsplat.strategy import DefaultStrategy
+    from gsplat.strategy.ops import reset_opa
+
+    o = options or OptimizeOptions()
+    t_start = time.perf_counter()
+    dev = pick_device(o.device)
+    if not views:
+        raise ValueError("optimisation needs at least one view")
+    data = _prepare_views(views, o.size, dev)
+    rep = OptimizeReport(device=dev, size=(data[0][0].width, data[0][0].height),
+                         splats_before=len(cloud), sh_degree=0)
+    if o.steps <= 0 or len(cloud) == 0:
+        rep.splats_after = len(cloud)
+        return cloud.copy(), rep
+    render = render_gsplat if dev == "cuda" else render_cpu
+    threads = torch.get_num_threads()
+    if dev == "cpu":
+        # the compiled kernels use every core; PyTorch's small ops between them run
+        # faster on one thread than with a second pool competing for the cores
+        torch.set_num_threads(1)
+    try:
+        return _optimize(cloud, data, o, rep, dev, render, report, cancel, t_start)
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: OptimizeReport, dev: str,
+              render: Callable, report: Callable[[float, str], None] | None,
+              cancel: "CancelToken | None", t_start: float) -> tuple[GaussianCloud, OptimizeReport]:
+    import torch
+    from gsplat.strategy import DefaultStrategy
+    from gsplat.strategy.ops import reset_opa
+
+    torch.manual_seed(o.seed)
+    rng = np.random.default_rng(o.seed)
+    scale = scene_scale(cloud, [c for c, _ in data])
+    k_rest = REST_COEFFS[max(0, min(3, o.sh_degree))]
+    shN = np.zeros((len(cloud), k_rest, 3), np.float32)
+    kk = min(k_rest, cloud.shN.shape[1])
+    shN[:, :kk] = cloud.shN[:, :kk]
+    init = {"means": cloud.means, "scales": cloud.scales, "quats": cloud.quats,
+            "opacities": cloud.opacities, "sh0": cloud.sh0, "shN": shN}
+    params = torch.nn.ParameterDict({k: torch.nn.Parameter(torch.tensor(np.asarray(v, np.float32), device=dev))
+                                     for k, v in init.items()})
+    lrs = {"means": o.lr_means * scale, "scales": o.lr_scales, "quats": o.lr_quats,
+           "opacities": o.lr_opacities, "sh0": o.lr_sh0, "shN": o.lr_shN}
+    opts = {k: torch.optim.Adam([{"params": [params[k]], "lr": lrs[k], "name": k}], eps=1e-15)
+            for k in params}
+    strategy = DefaultStrategy(prune_opa=o.prune_opa, grow_grad2d=o.grow_grad2d,
+                               grow_scale3d=o.grow_scale3d, prune_scale3d=o.prune_scale3d,
+                               refine_start_iter=0, refine_stop_iter=1 << 30,
+                               reset_every=max(o.reset_every, 1), refine_every=1 << 30)
+    strategy.check_sanity(params, opts)
+    state = strategy.initialize_state(scene_scale=scale)
+    max_splats = o.max_splats or int(1.5 * len(cloud))
+    bg = torch.as_tensor(o.background, dtype=torch.float32, device=dev)
+
+    def say(frac: float, msg: str) -> None:
+        if cancel is not None:
+            cancel.check()
+        if report is not None:
+            report(frac, msg)
+
+    say(0.0, "optimising: measuring the starting point")
+    rep.psnr_before = mean_psnr(params, data, render, 0, bg)
+    log.info("optimise: %d splats, %d views at %dx%d, scene scale %.3g, start PSNR %.2f dB (%s)",
+             len(cloud), len(data), rep.size[0], rep.size[1], scale, rep.psnr_before, dev)
+    t0 = time.perf_counter()
+    budget = o.seconds if o.seconds > 0 else float("inf")
+    order: list[int] = []
+    loss_ema = psnr_ema = None
+    sh_deg = 0
+    step = 0
+    last_step_s = 0.0
+    while step < o.steps:
+        elapsed = time.perf_counter() - t0
+        frac = max(step / o.steps, elapsed / budget)
+        if frac >= 1.0 or elapsed + last_step_s > budget:
+            rep.limits.append(f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps")
+            break
+        sh_deg = min(o.sh_degree, step // max(o.sh_every, 1))
+        for g in opts["means"].param_groups:
+            g["lr"] = lrs["means"] * 0.01 ** frac
+        if not order:
+            order = list(rng.permutation(len(data)))
+        cam, target = data[order.pop()]
+        ts = time.perf_counter()
+        img, info = render(params, cam, sh_deg, bg)
+        l1 = (img - target).abs().mean()
+        loss = (1 - o.ssim_lambda) * l1 + o.ssim_lambda * (1 - ssim(img, target)) if o.ssim_lambda else l1
+        strategy.step_pre_backward(params, opts, state, step, info)
+        loss.backward()
+        densify = o.densify and o.refine_start <= frac < o.refine_stop
+        if densify:
+            strategy._update_state(params, state, info, packed=False)
+        for opt in opts.values():
+            opt.step()
+            opt.zero_grad(set_to_none=True)
+        step += 1
+        if densify and step % o.refine_every == 0:
+            _densify(strategy, params, opts, state, step, max_splats, rep)
+        if o.reset_every > 0 and step % o.reset_every == 0 and o.refine_start <= frac < o.refine_stop:
+            reset_opa(params=params, optimizers=opts, state=state, value=o.prune_opa * 2.0)
+            rep.opacity_resets += 1
+        last_step_s = time.perf_counter() - ts
+        p = psnr(img, target)
+        lv = float(loss.detach())
+        loss_ema = lv if loss_ema is None else 0.9 * loss_ema + 0.1 * lv
+        psnr_ema = p if psnr_ema is None else 0.9 * psnr_ema + 0.1 * p
+        if step % 5 == 0 or step == 1:
+            say(min(frac, 1.0), f"optimising: step {step} · {len(params['means'])} splats · "
+                                f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB")
+    rep.steps = step
+    rep.seconds = time.perf_counter() - t0
+    elapsed_per = rep.seconds / max(step, 1)
+    rep.steps_planned = o.steps if budget == float("inf") else min(o.steps, int(budget / max(elapsed_per, 1e-9)))
+    rep.sh_degree = sh_deg
+    rep.loss_final = loss_ema if loss_ema is not None else float("nan")
+    say(1.0, "optimising: measuring the result")
+    rep.psnr_after = mean_psnr(params, data, render, sh_deg, bg)
+    rep.splats_after = len(params["means"])
+    out = _to_cloud(cloud, params, k_rest)
+    log.info("optimise: %d steps in %.1f s (%.0f ms/step), %d -> %d splats, PSNR %.2f -> %.2f dB%s",
+             rep.steps, rep.seconds, 1e3 * elapsed_per, rep.splats_before, rep.splats_after,
+             rep.psnr_before, rep.psnr_after, ("; " + "; ".join(rep.limits)) if rep.limits else "")
+    rep.seconds = time.perf_counter() - t_start
+    return out, rep
+
+
+def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max_splats: int,
+             rep: OptimizeReport) -> None:
+    """One clone/split + prune round of gsplat's DefaultStrategy, with growth limited to
+    `max_splats` (the candidates with the largest gradients win; the limit is reported)."""
+    import torch
+
+    with torch.no_grad():
+        if state["grad2d"] is None:
+            return
+        n = len(params["means"])
+        grads = state["grad2d"] / state["count"].clamp_min(1)
+        cand = grads > strategy.grow_grad2d
+        # a clone adds one splat, a split replaces one by two: both add one
+        room = max(0, max_splats - n)
+        n_cand = int(cand.sum())
+        if n_cand > room:
+            keep = torch.topk(torch.where(cand, grads, torch.zeros_like(grads)), room).indices if room else None
+            newg = torch.zeros_like(state["grad2d"])
+            if keep is not None:
+                newg[keep] = state["grad2d"][keep]
+            state["grad2d"] = newg
+            msg = f"splat limit {max_splats}: {n_cand - room} of {n_cand} densification candidates skipped"
+            if not any(m.startswith(f"splat limit {max_splats}") for m in rep.limits):
+                rep.limits.append(msg)
+            log.info("step %d: %s", step, msg)
+        n_dupli, n_split = strategy._grow_gs(params, opts, state, step)
+        n_prune = strategy._prune_gs(params, opts, state, step)
+        state["grad2d"].zero_()
+        state["count"].zero_()
+    rep.densified += n_dupli + n_split
+    rep.pruned += n_prune
+    log.debug("step %d: %d cloned, %d split, %d pruned -> %d splats", step, n_dupli, n_split, n_prune,
+              len(params["means"]))
+
+
+def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
+    def a(k: str) -> np.ndarray:
+        return params[k].detach().cpu().numpy().astype(np.float32)
+
+    q = a("quats")
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
+    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(-1, k_rest, 3))
+    out.meta = dict(src.meta)
+    return out
