@@ -31,8 +31,9 @@ from scene.gaussians import GaussianCloud
 
 from . import align
 from .dense import DepthView, choose_neighbours, compute_depths
-from .fuse import fuse_points, points_to_gaussians
+from .fuse import fuse_views, fused_to_gaussians
 from .photos import Photo, ingest_photos, read_rgb
+from .sky import add_sky
 
 
 @dataclass
@@ -173,13 +174,15 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
 
             if pick_device(opts.refine_device) == "cpu":
                 budget = min(budget, opts.cpu_refine_max_splats)
-        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=budget, report=rep)
-        cloud = points_to_gaussians(pts, cols, nrms)
+        fused = fuse_views(depths, neigh, max_points=budget, report=rep)
+        pts, nrms = fused.points, fused.normals
+        # sky / far field: the last splats, counted in cloud.meta["far_field"]
+        cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
     # a floor below the cameras: put it at y = 0 and the cameras at eye height (metres-ish)
     cam_y = np.array([(s * r @ c.position + t)[1] for c in res.cameras.values()])
-    floor = align.floor_level(cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, cam_y)
+    floor = align.floor_level(pts.astype(np.float64) @ (s * r).T + t, nrms @ r.T, cam_y)
     if floor is not None and opts.eye_height > 0:
         k = opts.eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
         s, t = s * k, k * (t - np.array([0.0, floor, 0.0]))
