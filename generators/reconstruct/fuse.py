@@ -1,14 +1,38 @@
-"""Depth maps -> consistent point cloud -> 3DGS-style Gaussians.
+"""Depth maps -> multi-view consistent, pixel-sized Gaussian splats.
 
-A pixel survives fusion when its 3D point, projected into neighbour views, agrees with
-their depth maps (relative depth difference below `tol`) in at least `min_agree` of them.
-Survivors are merged on a voxel grid (colours and normals averaged), then become flat
-Gaussian disks: colour from the images, size from neighbour distances (cKDTree), the thin
-axis along the local surface normal.
+Every pixel of every depth map is a candidate splat. A candidate survives when
+
+* **geometric consistency** (Schönberger et al. 2016, "Pixelwise View Selection for
+  Unstructured Multi-View Stereo", §4.4 fusion; Yao et al. 2018 MVSNet §4.2; Galliani et
+  al. 2015 Gipuma/fusibile): its 3D point, projected into a neighbour view j, lands on a
+  pixel whose own depth, back-projected and projected back into the reference view, comes
+  back within `reproj_px` pixels and within `depth_tol` relative depth, in at least
+  `min_consistent` neighbours (fewer when the view has fewer neighbours);
+* **visibility** (free-space violations, as in Merrell et al. 2007 "Real-time
+  visibility-based fusion of depth maps"): the point does not lie clearly in front of the
+  surface another view sees along the same ray in more than `max_violations` views —
+  such a point would hide what that view photographed, so it is a floater;
+* **edges**: it is not within `edge_px` pixels of a depth discontinuity or of a pixel
+  without depth, where window-based stereo smears the foreground depth over the background
+  (the white halos along rooflines).
+
+A pixel that another (earlier) view's survivor already explains is not emitted again
+(COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
+colour is the median over the views that agree (robust to one view's glare or
+occluder), its size is its pixel footprint (depth / focal length, times the grid stride
+when the budget forces subsampling), and it is a flat disc, thin along the depth map's
+normal and stretched along the surface slope so it covers exactly its pixel in the view
+it came from. Nothing is averaged across a voxel.
+
+All arrays are float32 unless noted; depth is camera z (OpenCV convention), 0 = unknown;
+pixel centres are at integer + 0.5.
 """
 
 from __future__ import annotations
 
+import logging
+import math
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
@@ -19,6 +43,8 @@ from scene.rotations import matrices_to_quats
 
 from .dense import DepthView
 
+log = logging.getLogger(__name__)
+
 
 def backproject(depth: np.ndarray, cam: Camera) -> np.ndarray:
     """(h, w) z-depth -> (h, w, 3) world points (garbage where depth is 0)."""
@@ -28,89 +54,328 @@ def backproject(depth: np.ndarray, cam: Camera) -> np.ndarray:
     return (xc - cam.t) @ cam.R  # Rᵀ (x - t), row-wise
 
 
-def depth_normals(pts: np.ndarray, cam: Camera) -> np.ndarray:
-    """World normals (h, w, 3) from a back-projected depth map, facing the camera."""
-    dx = np.zeros_like(pts)
-    dy = np.zeros_like(pts)
-    dx[:, 1:-1] = pts[:, 2:] - pts[:, :-2]
-    dy[1:-1] = pts[2:] - pts[:-2]
+def depth_normals(pts: np.ndarray, cam: Camera, valid: np.ndarray | None = None) -> np.ndarray:
+    """World unit normals (h, w, 3) from back-projected points (h, w, 3), facing the camera.
+
+    Central differences where both neighbours have depth (`valid`, (h, w) bool), one-sided
+    ones where only one has; pixels with neither get the normal facing the camera.
+    """
+    h, w = pts.shape[:2]
+    if valid is None:
+        valid = np.ones((h, w), bool)
+
+    def diff(axis: int) -> np.ndarray:
+        d = np.zeros_like(pts)
+        ok = np.zeros((h, w), bool)
+        sl = [slice(None)] * 2
+        fwd = np.zeros_like(pts)
+        okf = np.zeros((h, w), bool)
+        bwd = np.zeros_like(pts)
+        okb = np.zeros((h, w), bool)
+        a, b = list(sl), list(sl)
+        a[axis], b[axis] = slice(0, -1), slice(1, None)
+        fwd[tuple(a)] = pts[tuple(b)] - pts[tuple(a)]
+        okf[tuple(a)] = valid[tuple(b)] & valid[tuple(a)]
+        bwd[tuple(b)] = pts[tuple(b)] - pts[tuple(a)]
+        okb[tuple(b)] = valid[tuple(b)] & valid[tuple(a)]
+        both = okf & okb
+        d[both] = 0.5 * (fwd[both] + bwd[both])
+        only_f = okf & ~okb
+        d[only_f] = fwd[only_f]
+        only_b = okb & ~okf
+        d[only_b] = bwd[only_b]
+        ok = okf | okb
+        return d, ok
+
+    dx, okx = diff(1)
+    dy, oky = diff(0)
     n = np.cross(dx, dy)
-    n /= np.maximum(np.linalg.norm(n, axis=-1, keepdims=True), 1e-12)
+    norm = np.linalg.norm(n, axis=-1, keepdims=True)
     to_cam = cam.position - pts
+    good = (okx & oky & (norm[..., 0] > 1e-12))
+    n = np.where(good[..., None], n / np.maximum(norm, 1e-12), to_cam / np.maximum(
+        np.linalg.norm(to_cam, axis=-1, keepdims=True), 1e-12))
     flip = (n * to_cam).sum(-1) < 0
     n[flip] *= -1
-    return n
+    return n.astype(np.float32)
 
 
-def consistency(views: dict[str, DepthView], neighbours: dict[str, list[str]], tol: float = 0.02
-                ) -> dict[str, np.ndarray]:
-    """Per view, the number of neighbour depth maps agreeing with each pixel, (h, w) int."""
-    out = {}
-    for n, v in views.items():
-        pts = backproject(v.depth, v.camera).reshape(-1, 3)
-        valid = (v.depth > 0).reshape(-1)
-        agree = np.zeros(len(pts), np.int32)
-        for m in neighbours.get(n, []):
-            o = views[m]
-            uv, z = o.camera.project(pts)
-            x = np.floor(uv[:, 0]).astype(np.int64)
-            y = np.floor(uv[:, 1]).astype(np.int64)
-            h, w = o.depth.shape
-            inside = valid & (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
-            d = np.zeros(len(pts), np.float32)
-            d[inside] = o.depth[y[inside], x[inside]]
-            ok = inside & (d > 0) & (np.abs(z - d) < tol * d)
-            agree += ok
-        out[n] = agree.reshape(v.depth.shape)
-    return out
+def depth_edges(depth: np.ndarray, rel_jump: float = 0.05, radius: int = 1) -> np.ndarray:
+    """(h, w) bool: pixels within `radius` px of a depth discontinuity (relative jump above
+    `rel_jump` between 4-neighbours) or of a pixel without depth."""
+    import cv2
+
+    h, w = depth.shape
+    valid = depth > 0
+    edge = np.zeros((h, w), bool)
+    for a, b in (((slice(None), slice(0, -1)), (slice(None), slice(1, None))),
+                 ((slice(0, -1), slice(None)), (slice(1, None), slice(None)))):
+        da, db = depth[a], depth[b]
+        va, vb = valid[a], valid[b]
+        lo = np.maximum(np.minimum(da, db), 1e-12)
+        jump = (va != vb) | (va & vb & (np.abs(da - db) > rel_jump * lo))
+        edge[a] |= jump
+        edge[b] |= jump
+    if radius > 1:
+        k = 2 * (radius - 1) + 1
+        edge = cv2.dilate(edge.astype(np.uint8), np.ones((k, k), np.uint8)) > 0
+    return edge & valid
 
 
-def fuse_points(views: dict[str, DepthView], neighbours: dict[str, list[str]], *, tol: float = 0.02,
-                min_agree: int = 1, max_points: int = 400_000,
-                report: Callable[[float, str], None] | None = None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Fused points (M, 3), colours (M, 3) float 0..1, normals (M, 3) and the voxel size."""
-    agree = consistency(views, neighbours, tol)
-    P, C, N, F = [], [], [], []
-    for i, (n, v) in enumerate(views.items()):
+def check_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], name: str,
+                limit: int = 6) -> list[str]:
+    """Views to test `name` against: its own neighbours, then views that chose it, at most
+    `limit` (the relation is made symmetric so every view is checked by its partners)."""
+    out = [m for m in neighbours.get(name, []) if m in views and m != name]
+    for m, nb in neighbours.items():
+        if name in nb and m not in out and m != name and m in views:
+            out.append(m)
+    return out[:limit]
+
+
+@dataclass
+class ViewCheck:
+    """Per-pixel verdicts for one reference view (flat arrays over its candidate pixels)."""
+
+    pixels: np.ndarray            # (P,) int64 flat pixel index in the reference view
+    consistent: np.ndarray        # (P,) int32 number of agreeing neighbours
+    violations: np.ndarray        # (P,) int32 number of neighbours it would occlude
+    colors: list[np.ndarray]      # per neighbour (P, 3) float32 0..1, NaN where not agreeing
+    hits: list[tuple[str, np.ndarray, np.ndarray]]  # (neighbour, mask (P,), its flat pixel (P,))
+
+
+def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
+                 reproj_px: float = 1.0, depth_tol: float = 0.01,
+                 occlusion_tol: float = 0.05) -> ViewCheck:
+    """Forward-backward consistency of `pixels` ((P,) flat indices) of `ref` against `others`.
+
+    For neighbour j: X = the pixel's world point; (u_j, z_j) = X projected into j; D_j read
+    at the pixel containing u_j; that pixel back-projected with D_j and projected into the
+    reference gives (u', z'). Agreement: |u' - u| < reproj_px and |z' - d| < depth_tol·d.
+    Violation: z_j < (1 - occlusion_tol)·D_j, i.e. X is clearly in front of what j sees.
+    """
+    h, w = ref.depth.shape
+    d = ref.depth.reshape(-1)[pixels].astype(np.float64)
+    py, px = np.divmod(pixels, w)
+    u = px + 0.5
+    v = py + 0.5
+    rc = ref.camera
+    xc = np.stack([(u - rc.cx) / rc.fx * d, (v - rc.cy) / rc.fy * d, d], 1)
+    X = (xc - rc.t) @ rc.R                                              # (P, 3) world
+    n = len(pixels)
+    consistent = np.zeros(n, np.int32)
+    violations = np.zeros(n, np.int32)
+    colors, hits = [], []
+    for o in others:
+        oc = o.camera
+        oh, ow = o.depth.shape
+        uv, z = oc.project(X)
+        x = np.floor(uv[:, 0]).astype(np.int64)
+        y = np.floor(uv[:, 1]).astype(np.int64)
+        inside = (z > 0) & (x >= 0) & (x < ow) & (y >= 0) & (y < oh)
+        q = np.where(inside, y * ow + x, 0)
+        dj = np.where(inside, o.depth.reshape(-1)[q], 0.0).astype(np.float64)
+        has = dj > 0
+        # back-project the neighbour's pixel centre with its depth, project into the reference
+        xcj = np.stack([(x + 0.5 - oc.cx) / oc.fx * dj, (y + 0.5 - oc.cy) / oc.fy * dj, dj], 1)
+        Xj = (xcj - oc.t) @ oc.R
+        uv2, z2 = rc.project(Xj)
+        err = np.hypot(uv2[:, 0] - u, uv2[:, 1] - v)
+        ok = has & (err < reproj_px) & (np.abs(z2 - d) < depth_tol * d)
+        consistent += ok
+        violations += has & (z < (1.0 - occlusion_tol) * dj)
+        col = np.full((n, 3), np.nan, np.float32)
+        if ok.any():
+            col[ok] = _bilinear(o.image, uv[ok, 0] - 0.5, uv[ok, 1] - 0.5)
+        colors.append(col)
+        hits.append((o.name, ok, q))
+    return ViewCheck(pixels, consistent, violations, colors, hits)
+
+
+def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """(h, w, 3) uint8 image sampled at float pixel coords (centres at integers) -> (P, 3) 0..1."""
+    h, w = img.shape[:2]
+    x = np.clip(x, 0, w - 1)
+    y = np.clip(y, 0, h - 1)
+    x0 = np.minimum(np.floor(x).astype(np.int64), w - 2) if w > 1 else np.zeros(len(x), np.int64)
+    y0 = np.minimum(np.floor(y).astype(np.int64), h - 2) if h > 1 else np.zeros(len(y), np.int64)
+    fx = (x - x0)[:, None]
+    fy = (y - y0)[:, None]
+    x1 = np.minimum(x0 + 1, w - 1)
+    y1 = np.minimum(y0 + 1, h - 1)
+    im = img.astype(np.float32) / 255.0
+    top = im[y0, x0] * (1 - fx) + im[y0, x1] * fx
+    bot = im[y1, x0] * (1 - fx) + im[y1, x1] * fx
+    return (top * (1 - fy) + bot * fy).astype(np.float32)
+
+
+@dataclass
+class Fused:
+    """Fused splat parameters (N rows) plus what each view's pixels ended up as.
+
+    points   (N, 3)  world positions             normals (N, 3) unit, facing the source view
+    colors   (N, 3)  RGB 0..1                     scales  (N, 3) std-devs: tangent a, tangent b, normal
+    quats    (N, 4)  wxyz, local axes (a, b, n)   view    (N,) int32 index of the source view
+    covered  name -> (h, w) bool: pixels explained by a fused splat (own or another view's)
+    kept     name -> (h, w) bool: pixels that passed the checks in their own view
+    """
+
+    points: np.ndarray
+    colors: np.ndarray
+    normals: np.ndarray
+    scales: np.ndarray
+    quats: np.ndarray
+    view: np.ndarray
+    names: list[str]
+    covered: dict[str, np.ndarray] = field(default_factory=dict)
+    kept: dict[str, np.ndarray] = field(default_factory=dict)
+    stride: int = 1
+
+    def __len__(self) -> int:
+        return len(self.points)
+
+
+def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
+               reproj_px: float = 1.0, depth_tol: float = 0.01, min_consistent: int = 2,
+               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 1,
+               edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
+               size_factor: float = 0.6, flatness: float = 0.1, max_stretch: float = 3.0,
+               report: Callable[[float, str], None] | None = None) -> Fused:
+    """Fuse per-view depth maps (see the module docstring for the rules).
+
+    views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
+    depth map's size); neighbours: name -> names of its stereo partners. Views are visited
+    in the given order; with `dedupe` a pixel already explained by an earlier view's splat
+    is skipped. `min_consistent` is lowered to the number of views a view can be checked
+    against (one neighbour: one agreement). Over `max_points`, survivors are subsampled per
+    view on a k×k pixel grid (one splat per block, block-mean colour, k× the footprint).
+    """
+    names = list(views)
+    index = {n: i for i, n in enumerate(names)}
+    used = {n: np.zeros(v.depth.shape, bool) for n, v in views.items()}
+    kept_masks: dict[str, np.ndarray] = {}
+    per_view: list[tuple[str, np.ndarray, np.ndarray]] = []   # (name, flat pixels, colours)
+    stats = []
+    for i, n in enumerate(names):
         if report:
-            report(0.5 * i / max(len(views), 1), f"fusing {n}")
-        need = min(min_agree, len(neighbours.get(n, [])))
-        keep = (v.depth > 0) & (agree[n] >= max(need, 1))
-        if not keep.any():
+            report(0.8 * i / max(len(names), 1), f"fusing {n}")
+        v = views[n]
+        h, w = v.depth.shape
+        cand = (v.depth > 0) & ~used[n]
+        if edge_px > 0:
+            cand &= ~depth_edges(v.depth, edge_jump, edge_px)
+        others = [views[m] for m in check_views(views, neighbours, n)]
+        need = max(1, min(min_consistent, len(others)))
+        pix = np.flatnonzero(cand)
+        keep_mask = np.zeros((h, w), bool)
+        if not others or not len(pix):
+            kept_masks[n] = keep_mask
+            stats.append((n, int(cand.sum()), 0))
             continue
-        pts = backproject(v.depth, v.camera)
-        nrm = depth_normals(pts, v.camera)
-        P.append(pts[keep])
-        C.append(v.image[keep].astype(np.float32) / 255.0)
-        N.append(nrm[keep])
-        F.append(v.depth[keep] / v.camera.fx)  # pixel footprint in world units
-    if not P:
+        chk = check_pixels(v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol,
+                           occlusion_tol=occlusion_tol)
+        keep = (chk.consistent >= need) & (chk.violations <= max_violations)
+        own = v.image.reshape(-1, 3)[pix].astype(np.float32) / 255.0
+        stack = np.stack([own] + chk.colors, 0)[:, keep]                  # (1+J, K, 3)
+        col = np.nanmedian(stack, axis=0).astype(np.float32)
+        kp = pix[keep]
+        keep_mask.reshape(-1)[kp] = True
+        kept_masks[n] = keep_mask
+        used[n].reshape(-1)[kp] = True
+        if dedupe:
+            for m, ok, q in chk.hits:
+                used[m].reshape(-1)[q[keep & ok]] = True
+        per_view.append((n, kp, col))
+        stats.append((n, len(pix), len(kp)))
+    total = sum(len(p) for _, p, _ in per_view)
+    if total == 0:
         raise ValueError("no depth survived the consistency check: the photos may not overlap "
                          "enough, or the scene has too little texture")
-    pts, cols, nrms, foot = (np.concatenate(a) for a in (P, C, N, F))
-    # voxel merge: at least the median pixel footprint, larger when over budget
-    voxel = float(np.median(foot))
+    stride = max(1, math.ceil(math.sqrt(total / max(max_points, 1))))
     while True:
-        cells = np.floor(pts / voxel).astype(np.int64)
-        cells -= cells.min(0)
-        dims = cells.max(0) + 1
-        keys = (cells[:, 0] * dims[1] + cells[:, 1]) * dims[2] + cells[:, 2]  # one int64 per cell
-        _, inv, counts = np.unique(keys, return_inverse=True, return_counts=True)
-        if len(counts) <= max_points:
+        parts = [_grid_subsample(views[n], kp, col, stride) for n, kp, col in per_view]
+        if sum(len(p[0]) for p in parts) <= max_points or stride > 64:
             break
-        voxel *= 1.3
-    inv = inv.reshape(-1)
-    m = len(counts)
-    def avg(a: np.ndarray) -> np.ndarray:
-        out = np.zeros((m, a.shape[1]), np.float64)
-        np.add.at(out, inv, a)
-        return out / counts[:, None]
+        stride += 1
     if report:
-        report(0.8, f"{m} points")
-    p, c, nr = avg(pts), avg(cols), avg(nrms)
-    nr /= np.maximum(np.linalg.norm(nr, axis=1, keepdims=True), 1e-12)
-    return p.astype(np.float32), c.astype(np.float32), nr.astype(np.float32), voxel
+        report(0.9, f"{sum(len(p[0]) for p in parts)} splats")
+    P, C, Nrm, S, Q, V = [], [], [], [], [], []
+    for (n, _, _), (kp, col) in zip(per_view, parts):
+        v = views[n]
+        pts, nrm, sc, qt = _splat_geometry(v, kp, stride, size_factor, flatness, max_stretch)
+        P.append(pts)
+        C.append(col)
+        Nrm.append(nrm)
+        S.append(sc)
+        Q.append(qt)
+        V.append(np.full(len(kp), index[n], np.int32))
+    for n, c, k in stats:
+        log.debug("fusion %s: %d candidates, %d kept", n, c, k)
+    fused = Fused(np.concatenate(P), np.concatenate(C), np.concatenate(Nrm), np.concatenate(S),
+                  np.concatenate(Q), np.concatenate(V), names, used, kept_masks, stride)
+    log.info("fusion: %d of %d candidate pixels kept, %d splats (grid stride %d)",
+             total, sum(c for _, c, _ in stats), len(fused), stride)
+    return fused
+
+
+def _grid_subsample(v: DepthView, kp: np.ndarray, col: np.ndarray, k: int
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """One pixel per k×k block of kept pixels `kp` (flat, (K,)): the first in the block, with
+    the block's mean colour. Returns (flat pixels (B,), colours (B, 3))."""
+    if k <= 1 or len(kp) == 0:
+        return kp, col
+    h, w = v.depth.shape
+    y, x = np.divmod(kp, w)
+    bw = (w + k - 1) // k
+    block = (y // k) * bw + (x // k)
+    uniq, first, inv = np.unique(block, return_index=True, return_inverse=True)
+    cnt = np.bincount(inv, minlength=len(uniq)).astype(np.float32)
+    mean = np.stack([np.bincount(inv, col[:, c], minlength=len(uniq)) for c in range(3)], 1)
+    return kp[first], (mean / cnt[:, None]).astype(np.float32)
+
+
+def _splat_geometry(v: DepthView, kp: np.ndarray, stride: int, size_factor: float,
+                    flatness: float, max_stretch: float
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Positions, normals, std-devs and quaternions of the splats at flat pixels `kp` of `v`.
+
+    Tangent std-dev = size_factor × stride × depth / f (the pixel's footprint on a
+    fronto-parallel surface); along the surface slope it grows by 1 / |cos(view, normal)|
+    (capped at `max_stretch`), so the disc projects back to about one pixel block.
+    """
+    cam = v.camera
+    valid = v.depth > 0
+    pts_img = backproject(v.depth, cam)
+    nrm_img = depth_normals(pts_img, cam, valid)
+    pts = pts_img.reshape(-1, 3)[kp].astype(np.float64)
+    nrm = nrm_img.reshape(-1, 3)[kp].astype(np.float64)
+    d = v.depth.reshape(-1)[kp].astype(np.float64)
+    f = 0.5 * (cam.fx + cam.fy)
+    foot = size_factor * stride * d / f
+    ray = pts - cam.position
+    ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-12)
+    cos = np.abs((ray * nrm).sum(1))
+    stretch = np.minimum(1.0 / np.maximum(cos, 1e-6), max_stretch)
+    tb = ray - (ray * nrm).sum(1, keepdims=True) * nrm                 # slope direction
+    tbn = np.linalg.norm(tb, axis=1, keepdims=True)
+    helper = np.where(np.abs(nrm[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
+    alt = np.cross(helper, nrm)
+    tb = np.where(tbn > 1e-6, tb / np.maximum(tbn, 1e-12), alt / np.maximum(
+        np.linalg.norm(alt, axis=1, keepdims=True), 1e-12))
+    ta = np.cross(nrm, tb)
+    rot = np.stack([ta, tb, nrm], axis=2)                             # columns: local x, y, z
+    scales = np.stack([foot, foot * stretch, foot * flatness], 1)
+    return (pts.astype(np.float32), nrm.astype(np.float32), scales.astype(np.float32),
+            matrices_to_quats(rot).astype(np.float32))
+
+
+def fused_to_gaussians(fused: Fused, opacity: float = 0.98) -> GaussianCloud:
+    """Fused splats -> GaussianCloud (SH degree 0, opaque discs)."""
+    n = len(fused)
+    return GaussianCloud(
+        means=fused.points, scales=np.log(np.maximum(fused.scales, 1e-12)), quats=fused.quats,
+        opacities=np.full(n, logit(np.float32(opacity))), sh0=rgb_to_sh0(fused.colors),
+        shN=np.zeros((n, 0, 3), np.float32))
 
 
 def normal_quats(normals: np.ndarray) -> np.ndarray:
@@ -127,9 +392,9 @@ def normal_quats(normals: np.ndarray) -> np.ndarray:
 def points_to_gaussians(points: np.ndarray, colors: np.ndarray, normals: np.ndarray,
                         opacity: float = 0.9, flatness: float = 0.15, k: int = 3,
                         size_factor: float = 0.5) -> GaussianCloud:
-    """3DGS-style initialisation: scale = mean distance to the `k` nearest neighbours
-    (clipped to a robust range) × `size_factor`, flat disks along the normals, SH degree 0.
-    A factor of 0.5 keeps neighbouring disks overlapping without blurring each other."""
+    """Gaussians for an unstructured point set (no source pixels): scale = mean distance to
+    the `k` nearest neighbours (clipped to a robust range) × `size_factor`, flat disks along
+    the (N, 3) normals, SH degree 0. Fused depth maps use `fused_to_gaussians` instead."""
     from scipy.spatial import cKDTree
 
     n = len(points)

@@ -32,8 +32,9 @@ from scene.gaussians import GaussianCloud
 
 from . import align
 from .dense import DepthView, choose_neighbours, compute_depths
-from .fuse import fuse_points, points_to_gaussians
+from .fuse import fuse_views, fused_to_gaussians
 from .photos import Photo, ingest_photos, read_rgb
+from .sky import add_sky
 
 
 @dataclass
@@ -200,15 +201,17 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
 
             if pick_device(opts.refine_device) == "cpu":
                 budget = min(budget, opts.cpu_refine_max_splats)
-        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=budget, report=rep)
-        cloud = points_to_gaussians(pts, cols, nrms)
+        fused = fuse_views(depths, neigh, max_points=budget, report=rep)
+        pts, nrms = fused.points, fused.normals
+        # sky / far field: the last splats, counted in cloud.meta["far_field"]
+        cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
     # scale and origin by capture type (walk: floor at y = 0, cameras at eye height; object
     # orbit: orbit radius; aerial: altitude), detected from the camera layout
     k, o, capture = align.place_capture(
         [align.transform_camera(c, s, r, t) for c in res.cameras.values()],
-        cloud.means.astype(np.float64) @ (s * r).T + t, nrms @ r.T, kind=opts.capture,
+        pts.astype(np.float64) @ (s * r).T + t, nrms @ r.T, kind=opts.capture,
         eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
     s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
