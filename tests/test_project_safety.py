@@ -87,6 +87,8 @@ def evil_project(tmp_path: Path, home: Path) -> Path:
     ["export", "evil.wander", "--out", "x.ply"],
     ["export", "evil.wander", "--out", "x.ply", "--cameras", "cams"],
     ["render", "evil.wander", "--out", "x.png", "--size", "64x48"],
+    ["video", "evil.wander", "--from-bookmarks", "--size", "64x48", "--fps", "2", "--seconds", "1",
+     "--out", "v.mp4"],
 ])
 def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     env = fake_home(tmp_path)
@@ -104,7 +106,7 @@ def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     assert res.stderr.count("warning: input") >= 10
     # Only the output (and the project) are in the working folder.
     made = {p.name for p in work.iterdir()} - {"evil.wander"}
-    assert made <= {"x.ply", "x.png", "cams"}, made
+    assert made <= {"x.ply", "x.png", "cams", "v.mp4"}, made
     # The cache holds nothing but the one input whose checksum matched (under a plain name).
     cached = [p for p in (home / ".cache").rglob("*") if p.is_file()]
     assert all(p.read_bytes() == EVIL and p.parent.parent.name == "project-inputs" for p in cached)
