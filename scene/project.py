@@ -879,6 +879,10 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
         if not trust_paths:
             w.untrusted_paths = {s for s in dec.paths
                                  if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS}
+        else:  # the app's own recovery file: only what it recorded as untrusted
+            kept = man.get("untrusted_paths", [])
+            w.untrusted_paths = {s for s in kept if isinstance(s, str)} \
+                if isinstance(kept, list) else set()
         w.clear_history()
         return w, warnings
     finally:
@@ -1292,7 +1296,9 @@ def write_autosave(world: World, project_path: str | Path | None = None,
     save_project(world, target, include_inputs=False, extra={
         "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
         "autosave_doc": doc_id,
-        "autosaved_at": time.time()})
+        "autosaved_at": time.time(),
+        # paths that came from an opened project stay untrusted after a recovery
+        "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ())})
     try:
         _write_png(thumbnail_path(target), world_thumbnail(world) if thumbnail is None
                    else thumbnail)

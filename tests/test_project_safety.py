@@ -471,3 +471,21 @@ def test_app_version_and_format_version_garbage(tmp_path):
         p = simple_project(tmp_path / "fv.wander", format_version=v)
         with pytest.raises(SceneFormatError, match="fv.wander: project format version"):
             load_project(p)
+
+
+def test_untrusted_paths_stay_untrusted_through_an_autosave_and_recovery(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"PRIVATE-PIXELS" * 10)
+    mine = tmp_path / "mine.jpg"
+    mine.write_bytes(b"MY-OWN-PHOTO" * 10)
+    p = simple_project(tmp_path / "p.wander", meta={"photo": str(secret)})
+    world, _ = load_project(p)
+    world.layers[0].source["photo"] = str(mine)  # the user's own work after opening
+    auto = proj.write_autosave(world, None, tmp_path / "auto", proj.new_doc_id())
+    (rec,) = proj.find_recoveries(tmp_path / "auto")
+    assert rec.autosave == auto
+    recovered, _ = proj.recover(rec)
+    out = tmp_path / "saved.wander"
+    save_project(recovered, out)
+    raw = out.read_bytes()
+    assert b"PRIVATE-PIXELS" not in raw and b"MY-OWN-PHOTO" in raw
