@@ -879,6 +879,10 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
         if not trust_paths:
             w.untrusted_paths = {s for s in dec.paths
                                  if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS}
+        else:  # the app's own recovery file: only what it recorded as untrusted
+            kept = man.get("untrusted_paths", [])
+            w.untrusted_paths = {s for s in kept if isinstance(s, str)} \
+                if isinstance(kept, list) else set()
         w.clear_history()
         return w, warnings
     finally:
@@ -1236,29 +1240,39 @@ def thumbnail_path(autosave: str | Path) -> Path:
         if a.name.endswith(AUTOSAVE_SUFFIX) else a.with_suffix(".png")
 
 
-def world_thumbnail(world: World, width: int = 160, height: int = 100) -> np.ndarray:
-    """A small picture of the world without GL: splat centres of the visible layers seen
-    from the front (−Z, +Y up), far ones drawn first. (height, width, 3) uint8."""
+def world_thumbnail(world: World, width: int = 160, height: int = 100,
+                    max_points: int = 60_000) -> np.ndarray:
+    """A small picture of the world without GL: up to `max_points` splat centres of the
+    visible Gaussian layers (transforms applied, no data copied whole) seen from the
+    front (−Z, +Y up), far ones drawn first. Returns (height, width, 3) uint8."""
+    from .gaussians import sh0_to_rgb
+
     img = np.full((height, width, 3), 32, np.uint8)
-    cloud = world.merged_cloud()
-    n = len(cloud)
-    if n == 0:
+    layers = [lay for lay in world.visible_layers()
+              if isinstance(lay.data, GaussianCloud) and len(lay.data)]
+    total = sum(len(lay.data) for lay in layers)
+    if not total:
         return img
-    step = max(1, n // 60_000)
-    pts, cols = cloud.means[::step].astype(np.float64), cloud.base_colors()[::step]
-    ok = np.isfinite(pts).all(1)
+    step = max(1, total // max_points)
+    pts_l, col_l = [], []
+    for lay in layers:
+        m = lay.data.means[::step].astype(np.float64)          # (n, 3)
+        pts_l.append(m @ lay.transform[:3, :3].T + lay.transform[:3, 3])
+        col_l.append(np.clip(sh0_to_rgb(lay.data.sh0[::step]), 0, 1))
+    pts, cols = np.concatenate(pts_l), np.concatenate(col_l)
+    ok = np.isfinite(pts).all(1) & np.isfinite(cols).all(1)
     pts, cols = pts[ok], cols[ok]
     if not len(pts):
         return img
     lo, hi = np.percentile(pts, 2, 0), np.percentile(pts, 98, 0)
     span = max(float(hi[0] - lo[0]) / width, float(hi[1] - lo[1]) / height, 1e-9) * 1.05
     cx, cy = (lo[:2] + hi[:2]) / 2
-    x = ((pts[:, 0] - cx) / span + width / 2).astype(np.int64)
-    y = (height / 2 - (pts[:, 1] - cy) / span).astype(np.int64)
-    order = np.argsort(pts[:, 2])  # far (low z) first, near ones overwrite
+    x = np.clip((pts[:, 0] - cx) / span + width / 2, -1, width).astype(np.int64)
+    y = np.clip(height / 2 - (pts[:, 1] - cy) / span, -1, height).astype(np.int64)
+    order = np.argsort(pts[:, 2], kind="stable")  # far (low z) first, near ones overwrite
     x, y, c = x[order], y[order], cols[order]
     inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-    img[y[inside], x[inside]] = np.clip(c[inside] * 255, 0, 255).astype(np.uint8)
+    img[y[inside], x[inside]] = (c[inside] * 255).astype(np.uint8)
     return img
 
 
@@ -1282,7 +1296,9 @@ def write_autosave(world: World, project_path: str | Path | None = None,
     save_project(world, target, include_inputs=False, extra={
         "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
         "autosave_doc": doc_id,
-        "autosaved_at": time.time()})
+        "autosaved_at": time.time(),
+        # paths that came from an opened project stay untrusted after a recovery
+        "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ())})
     try:
         _write_png(thumbnail_path(target), world_thumbnail(world) if thumbnail is None
                    else thumbnail)

@@ -239,3 +239,43 @@ def test_opening_crafted_projects_in_the_app(env, qtbot, tmp_path, monkeypatch):
     win.world.remove_layer(ids[0])
     assert [lay.id for lay in win.world.layers] == [ids[1]]
     assert snapshot(home) == before and (home / ".bashrc").read_text() == "# the user's own bashrc\n"
+
+
+def _click_later_when_shown(qtbot, seen: list) -> None:  # noqa: ANN001
+    """Press "Later" on the modal recovery dialog/box as soon as it is up."""
+    from PyQt6.QtCore import QTimer
+    from PyQt6.QtWidgets import QApplication, QPushButton
+
+    def press() -> None:
+        w = QApplication.activeModalWidget()
+        if w is None:
+            QTimer.singleShot(50, press)
+            return
+        seen.append(w)
+        buttons = [b for b in w.findChildren(QPushButton) if b.text().replace("&", "") == "Later"]
+        if buttons:
+            buttons[0].click()
+        else:
+            w.reject()
+
+    QTimer.singleShot(50, press)
+
+
+def test_real_startup_offer_later_keeps_every_file(env, qtbot, tmp_path):  # noqa: F811
+    new_window, _ = env
+    folder = tmp_path / "autosave"
+    crash_with_unsaved_world(new_window, "one", seed=3)
+    win = new_window()
+    qtbot.wait(600)  # let the window's own start-up offer (dialogs off in tests) pass
+    win.project_ext.ask_on_close = True  # the real dialogs, as at a normal start
+    seen: list = []
+    _click_later_when_shown(qtbot, seen)
+    assert not win.project_ext.offer_recovery()
+    assert "Recover unsaved work" in seen[0].windowTitle()
+    crash_with_unsaved_world(new_window, "two", seed=4)
+    seen.clear()
+    _click_later_when_shown(qtbot, seen)  # two of them: the list, with Later
+    assert not win.project_ext.offer_recovery()
+    assert seen[0].list.count() == 2
+    win.project_ext.on_quit()
+    assert len(proj.find_recoveries(folder)) == 2

@@ -87,6 +87,8 @@ def evil_project(tmp_path: Path, home: Path) -> Path:
     ["export", "evil.wander", "--out", "x.ply"],
     ["export", "evil.wander", "--out", "x.ply", "--cameras", "cams"],
     ["render", "evil.wander", "--out", "x.png", "--size", "64x48"],
+    ["video", "evil.wander", "--from-bookmarks", "--size", "64x48", "--fps", "2", "--seconds", "1",
+     "--out", "v.mp4"],
 ])
 def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     env = fake_home(tmp_path)
@@ -104,7 +106,7 @@ def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     assert res.stderr.count("warning: input") >= 10
     # Only the output (and the project) are in the working folder.
     made = {p.name for p in work.iterdir()} - {"evil.wander"}
-    assert made <= {"x.ply", "x.png", "cams"}, made
+    assert made <= {"x.ply", "x.png", "cams", "v.mp4"}, made
     # The cache holds nothing but the one input whose checksum matched (under a plain name).
     cached = [p for p in (home / ".cache").rglob("*") if p.is_file()]
     assert all(p.read_bytes() == EVIL and p.parent.parent.name == "project-inputs" for p in cached)
@@ -469,3 +471,21 @@ def test_app_version_and_format_version_garbage(tmp_path):
         p = simple_project(tmp_path / "fv.wander", format_version=v)
         with pytest.raises(SceneFormatError, match="fv.wander: project format version"):
             load_project(p)
+
+
+def test_untrusted_paths_stay_untrusted_through_an_autosave_and_recovery(tmp_path):
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"PRIVATE-PIXELS" * 10)
+    mine = tmp_path / "mine.jpg"
+    mine.write_bytes(b"MY-OWN-PHOTO" * 10)
+    p = simple_project(tmp_path / "p.wander", meta={"photo": str(secret)})
+    world, _ = load_project(p)
+    world.layers[0].source["photo"] = str(mine)  # the user's own work after opening
+    auto = proj.write_autosave(world, None, tmp_path / "auto", proj.new_doc_id())
+    (rec,) = proj.find_recoveries(tmp_path / "auto")
+    assert rec.autosave == auto
+    recovered, _ = proj.recover(rec)
+    out = tmp_path / "saved.wander"
+    save_project(recovered, out)
+    raw = out.read_bytes()
+    assert b"PRIVATE-PIXELS" not in raw and b"MY-OWN-PHOTO" in raw

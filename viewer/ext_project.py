@@ -724,7 +724,7 @@ class RecoverDialog(QDialog):
     """The recovery files: title, autosave time, layer count and thumbnail of each.
 
     Recover (or double-click) accepts with `chosen` set; Discard deletes the selected
-    file after asking; Close keeps them all.
+    file after asking; Later keeps them all.
     """
 
     def __init__(self, parent: QWidget, recoveries: list[proj.Recovery]) -> None:
@@ -755,7 +755,7 @@ class RecoverDialog(QDialog):
         bb = QDialogButtonBox()
         self.recover_button = bb.addButton("Recover", QDialogButtonBox.ButtonRole.AcceptRole)
         self.discard_button = bb.addButton("Discard…", QDialogButtonBox.ButtonRole.DestructiveRole)
-        bb.addButton(QDialogButtonBox.StandardButton.Close)
+        self.later_button = bb.addButton("Later", QDialogButtonBox.ButtonRole.RejectRole)
         self.recover_button.clicked.connect(self._recover)
         self.discard_button.clicked.connect(lambda: self.discard_selected())
         bb.rejected.connect(self.reject)
