@@ -38,8 +38,15 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"cli.{_PREFIX}{name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line on stderr (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python main.py",
         description="Wander: photos -> walkable 3D worlds. With no command, opens the app.",
     )

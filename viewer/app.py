@@ -53,6 +53,14 @@ def _start_logging_and_sweep() -> None:
     sweep_once(tempfile.gettempdir())
 
 
+def _sweep_recent_folders(recent: list[str]) -> None:
+    """Remove temps killed runs left beside the files the user worked on lately."""
+    from scene.io._common import sweep_once
+
+    for folder in {str(Path(p).parent) for p in recent[:20]}:
+        sweep_once(folder)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
@@ -77,6 +85,7 @@ def run_app(argv: list[str]) -> int:
     app.setOrganizationName("Wander")
     apply_theme(app)
     settings = Settings()
+    _sweep_recent_folders(settings.recent_files())
     win = MainWindow(settings)
     geo = settings.get("geometry")
     if geo is not None:

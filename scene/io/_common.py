@@ -300,6 +300,35 @@ def check_outputs(outputs: Iterable[tuple[str, str | Path | None]],
                                             f"choose different outputs")
 
 
+def referenced_files(*trees: object, limit: int = 2000) -> list[tuple[str, Path]]:
+    """Existing files named anywhere in nested dicts/lists (a layer's `source`, a world's
+    `meta`: the photos and panorama a scene was made from), as (label, path) pairs for
+    `check_outputs`. At most `limit` files; depth is bounded."""
+    found: list[tuple[str, Path]] = []
+    seen: set[str] = set()
+
+    def walk(v: object, key: str, depth: int) -> None:
+        if len(found) >= limit or depth > 8:
+            return
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, str(k), depth + 1)
+        elif isinstance(v, (list, tuple)):
+            for x in v[:limit]:
+                walk(x, key, depth + 1)
+        elif isinstance(v, (str, Path)) and 0 < len(str(v)) < 4096 and str(v) not in seen:
+            seen.add(str(v))
+            try:
+                if os.path.isfile(v):
+                    found.append((f"{key or 'file'} {Path(v).name}", Path(v)))
+            except (OSError, ValueError):
+                return
+
+    for tree in trees:
+        walk(tree, "", 0)
+    return found
+
+
 def read_exact(path: str | Path, offset: int, nbytes: int) -> np.ndarray:
     """`nbytes` bytes of `path` from `offset` as a new (nbytes,) uint8 array.
 
