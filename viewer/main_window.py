@@ -508,6 +508,7 @@ class MainWindow(QMainWindow):
                 self.extensions[name] = mod
             except Exception as exc:  # noqa: BLE001 - one broken extension must not stop the app
                 self.extension_errors[name] = traceback.format_exc()
+                log.error("extension %s failed to load", name, exc_info=exc)
                 self.show_status(f"Extension {name} failed to load: {exc}", 10000)
 
     # ============================================================== actions
@@ -525,6 +526,7 @@ class MainWindow(QMainWindow):
         try:
             from generators.demo import demo_world
         except Exception as exc:  # noqa: BLE001
+            log.warning("the demo world is not available", exc_info=exc)
             self.show_status(f"The demo world is not available: {exc}", 8000)
             return
         cache = Path(self.settings.q.fileName()).parent / "demo-cache"
