@@ -638,3 +638,14 @@ def test_a_video_write_failure_names_the_output_not_the_temp(tmp_path: Path,
                      fps=5)
     assert "fly.mp4" in str(exc.value) and ".wander-tmp" not in str(exc.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    for argv in (["render"], ["render", "x.ply", "--fov", "wide", "--out", "x.png"], ["rendr"]):
+        with pytest.raises(SystemExit) as exc:
+            run_cli(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
