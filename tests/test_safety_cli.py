@@ -484,7 +484,10 @@ def test_a_library_value_error_is_a_bug_but_our_validation_is_input(
         scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from cli import run_cli
 
-    _fake_command(monkeypatch, fn=lambda: np.zeros(6).reshape(4, 5))  # numpy raises
+    _fake_command(monkeypatch, fn=lambda: np.linalg.norm(np.zeros(3), ord="bogus"))  # numpy raises
+    assert run_cli(["info", str(scene_ply)]) == 1
+    assert "internal error" in _one_error_line(capsys)
+    _fake_command(monkeypatch, fn=lambda: np.random.default_rng(-1))  # Cython code raises
     assert run_cli(["info", str(scene_ply)]) == 1
     assert "internal error" in _one_error_line(capsys)
 
