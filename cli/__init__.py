@@ -175,13 +175,15 @@ def _input_error(exc: BaseException, log) -> int:
 def _internal_error(exc: BaseException, log, debug: bool) -> int:
     import traceback
 
-    from scene.logs import log_path
+    from scene.logs import active_log_file
 
     log.error("internal error", exc_info=exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     what = one_line(f"{type(exc).__name__}: {exc}", 160)
-    print(f"error: internal error ({what}); this is a bug, details in {log_path()} "
+    where = active_log_file()
+    see = f"details in {where} " if where is not None else ""
+    print(f"error: internal error ({what}); this is a bug, {see}"
           f"(run with --debug for the traceback)", file=sys.stderr)
     return 1
 
