@@ -38,8 +38,15 @@ def _load(name: str) -> ModuleType:
     return importlib.import_module(f"cli.{_PREFIX}{name}")
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with its usage errors as one line on stderr (exit code 2)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"error: {message} (see: {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python main.py",
         description="Wander: photos -> walkable 3D worlds. With no command, opens the app.",
     )
@@ -84,8 +91,8 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
 def run_cli(argv: list[str]) -> int:
     """Parse and run one subcommand.
 
-    Bad input (InputError, SceneFormatError, a ValueError raised on purpose by our own
-    validation, a missing or unwritable path) becomes one `error: ...` line and exit 2.
+    Bad input (InputError, SceneFormatError, a ValueError from Wander's own validation,
+    a missing or unwritable path) becomes one `error: ...` line and exit 2.
     Anything else is a bug: the traceback goes to the log file (and to stderr with
     `--debug`), stderr gets one 'internal error' line, exit 1.
     """
@@ -116,10 +123,10 @@ def run_cli(argv: list[str]) -> int:
         return int(args._run(args) or 0)
     except (InputError, SceneFormatError, InvalidSceneError, FileNotFoundError) as exc:
         return _input_error(exc, log)
-    except ValueError as exc:
-        if _raised_on_purpose(exc):
-            return _input_error(exc, log)
-        return _internal_error(exc, log, debug)
+    except ValueError as exc:  # our validation raises it: bad input, unless a library did
+        if _from_library(exc):
+            return _internal_error(exc, log, debug)
+        return _input_error(exc, log)
     except MemoryError:
         log.exception("out of memory")
         print("error: not enough memory for this job; try smaller sizes or fewer splats",
@@ -168,38 +175,44 @@ def _input_error(exc: BaseException, log) -> int:
 def _internal_error(exc: BaseException, log, debug: bool) -> int:
     import traceback
 
-    from scene.logs import log_path
+    from scene.logs import active_log_file
 
     log.error("internal error", exc_info=exc)
     if debug:
         traceback.print_exception(exc, file=sys.stderr)
     what = one_line(f"{type(exc).__name__}: {exc}", 160)
-    print(f"error: internal error ({what}); this is a bug, details in {log_path()} "
+    where = active_log_file()
+    see = f"details in {where} " if where is not None else ""
+    print(f"error: internal error ({what}); this is a bug, {see}"
           f"(run with --debug for the traceback)", file=sys.stderr)
     return 1
 
 
 _HERE = Path(__file__).resolve().parent.parent  # the source tree: scene/, generators/, cli/...
+_OUR_PACKAGES = ("scene", "generators", "viewer", "cli", "main.py")
 
 
-def _raised_on_purpose(exc: BaseException) -> bool:
-    """True when a ValueError came from a `raise` statement in Wander's own code (our
-    validation), False when numpy, OpenCV or any library raised it (a bug of ours that
-    passed it bad data, not bad input from the user)."""
-    import linecache
-
+def _from_library(exc: BaseException) -> bool:
+    """True when a ValueError was raised inside a third-party library's own code (numpy,
+    OpenCV, Pillow, torch...: Python in site-packages or Cython): data Wander passed it
+    was wrong, a bug of ours. False when Wander's code (or the standard library, e.g. a
+    JSON file the user gave) raised it: bad input, reported as such."""
     tb = exc.__traceback__
     if tb is None:
         return False
     while tb.tb_next is not None:
         tb = tb.tb_next
     fname = tb.tb_frame.f_code.co_filename
-    try:
-        ours = Path(fname).resolve().is_relative_to(_HERE) and "site-packages" not in fname
-    except (OSError, ValueError):
+    try:  # Wander's own packages, wherever installed (an install lives in site-packages)
+        parts = Path(fname).resolve().relative_to(_HERE).parts
+    except (OSError, ValueError):  # not under our root
+        parts = ()
+    if parts and parts[0] in _OUR_PACKAGES and Path(fname).is_file():
         return False
-    line = linecache.getline(fname, tb.tb_lineno).strip()
-    return ours and line.startswith("raise ")
+    if fname.endswith((".pyx", ".pxd", ".pxi")) or "site-packages" in fname \
+            or "dist-packages" in fname:
+        return True  # compiled (Cython) or installed third-party code
+    return False  # Wander's code (a deliberate raise, or a conversion of user text) or stdlib
 
 
 def one_line(text: str, limit: int = 300) -> str:

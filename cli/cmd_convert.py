@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from scene.errors import InputError
+
 NAME = "convert"
 HELP = "convert a splat or mesh file to another format (ply, compressed.ply, splat, spz, glb, obj)"
 
@@ -42,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
         if (args.format or format_for_path(args.output)) == "spz":
             options["version"] = args.spz_version
     elif args.sh_degree is not None:
-        raise ValueError("--sh-degree applies to Gaussian clouds, but the input is a mesh")
+        raise InputError("--sh-degree applies to Gaussian clouds, but the input is a mesh")
     out_fmt = args.format or format_for_path(args.output)
     save(obj, args.output, args.format, **options)
     if isinstance(obj, GaussianCloud):

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from scene.errors import InputError
+
 NAME = "export"
 HELP = ("export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GLB/OBJ, "
         "the panorama, the bookmarks as COLMAP cameras")
@@ -56,7 +58,7 @@ def run(args: argparse.Namespace) -> int:
     from scene import export as ex
 
     if not (args.out or args.panorama or args.cameras):
-        raise ValueError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
+        raise InputError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
     opts = ex.ExportOptions(sh_degree=args.sh_degree,
                             crop=ex.parse_crop(args.crop) if args.crop else None,
                             min_opacity=args.min_opacity)
@@ -68,25 +70,25 @@ def run(args: argparse.Namespace) -> int:
     if args.panorama:
         pano = ex.find_panorama(world)
         if pano is None:
-            raise ValueError("this scene has no panorama (only worlds made from a panorama keep one)")
+            raise InputError("this scene has no panorama (only worlds made from a panorama keep one)")
         if isinstance(pano, Path):  # the panorama image is read: no output may replace it
             from scene.io._common import check_outputs
 
             check_outputs(io_paths(args)[1], [("the scene's panorama", pano)])
         if Path(args.panorama).suffix.lower() != ".png":
-            raise ValueError(f"--panorama is written as PNG: name it .png, got {args.panorama}")
+            raise InputError(f"--panorama is written as PNG: name it .png, got {args.panorama}")
         folder = Path(args.panorama).parent
         if not folder.is_dir():
-            raise ValueError(f"folder {folder} does not exist")
+            raise InputError(f"folder {folder} does not exist")
         if args.face_size is not None and not 1 <= args.face_size <= ex.MAX_FACE_SIZE:
-            raise ValueError(f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}")
+            raise InputError(f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}")
     if args.cameras:
         w, h = _camera_size(args.camera_size)
         cams = ex.scene_cameras(world, w, h)
         if not cams:
-            raise ValueError("no cameras to export (add bookmarks or a camera path)")
+            raise InputError("no cameras to export (add bookmarks or a camera path)")
         if Path(args.cameras).is_file():
-            raise ValueError(f"--cameras {args.cameras}: is a file, not a folder")
+            raise InputError(f"--cameras {args.cameras}: is a file, not a folder")
     if args.out:
         info = ex.export_world(world, args.out, args.format, layer=args.layer, options=opts)
         what = (f"{info['splats']} splats, SH degree {info['sh_degree']}" if "splats" in info
@@ -107,7 +109,7 @@ def _camera_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().replace(" ", "").split("x"))
     except ValueError:
-        raise ValueError(f"--camera-size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
+        raise InputError(f"--camera-size {text!r} is not WIDTHxHEIGHT, e.g. 1920x1080") from None
     if not (0 < w <= 16384 and 0 < h <= 16384):
-        raise ValueError(f"--camera-size must be 1..16384 pixels a side, got {text!r}")
+        raise InputError(f"--camera-size must be 1..16384 pixels a side, got {text!r}")
     return w, h

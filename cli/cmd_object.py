@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from scene.errors import InputError
+
 NAME = "object"
 HELP = "turn a photo of a thing (or a mesh/splat file) into a 3D object: splat PLY + mesh"
 
@@ -66,9 +68,9 @@ def run(args: argparse.Namespace) -> int:
 
     check_int(args.samples, "--samples", 100, MAX_SAMPLES)
     if args.out is None and args.mesh is None:
-        raise ValueError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
+        raise InputError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
     if args.out is not None and args.out.suffix.lower() != ".ply":
-        raise ValueError(f"--out must be a .ply file, got {args.out}")
+        raise InputError(f"--out must be a .ply file, got {args.out}")
     if args.mesh is not None:
         check_mesh_path(args.mesh)
     for target in (args.out, args.mesh):  # both checked before either is written
@@ -88,12 +90,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {w}")
     if args.out is not None:
         if res.cloud is None:
-            raise ValueError("this object is a mesh only (--keep-mesh); drop --out or use --mesh")
+            raise InputError("this object is a mesh only (--keep-mesh); drop --out or use --mesh")
         write_cloud(res.cloud, args.out)
         print(f"wrote {args.out}: {len(res.cloud)} splats, size {json.dumps(res.meta.get('size'))}")
     if args.mesh is not None:
         if res.mesh is None:
-            raise ValueError("this backend produced no mesh")
+            raise InputError("this backend produced no mesh")
         write_mesh(res.mesh, args.mesh)
         print(f"wrote {args.mesh}: {res.mesh.n_vertices} vertices, {res.mesh.n_faces} faces")
     return 0

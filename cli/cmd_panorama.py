@@ -6,6 +6,8 @@ import argparse
 import json
 from pathlib import Path
 
+from scene.errors import InputError
+
 NAME = "panorama"
 HELP = "turn one photo (or overlapping photos from one spot) into a 360° panorama image"
 
@@ -52,9 +54,9 @@ def run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     check_int(args.steps, "--steps", 1, 1000)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
-        raise ValueError(f"--out must be an image file (.png/.jpg), got {args.out}")
+        raise InputError(f"--out must be an image file (.png/.jpg), got {args.out}")
     if args.backend == "diffusion" and args.model is None:
-        raise ValueError("--backend diffusion needs --model DIR (a local Stable Diffusion "
+        raise InputError("--backend diffusion needs --model DIR (a local Stable Diffusion "
                          "inpainting pipeline folder)")
     bar = TerminalProgress("panorama ")
     try:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from scene.errors import InputError
+
 NAME = "reconstruct"
 HELP = "Photos (or a video) taken while moving -> cameras, depth maps and a Gaussian-splat scene"
 
@@ -42,9 +44,9 @@ def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | N
     try:
         vals = tuple(float(v) for v in text.split(","))
     except ValueError:
-        raise ValueError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy") from None
+        raise InputError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy") from None
     if len(vals) != 4:
-        raise ValueError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy")
+        raise InputError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy")
     return vals  # type: ignore[return-value]
 
 
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         else:
             paths = list_photos(args.photos)
             if not paths:
-                raise ValueError(f"{args.photos}: no image files in the folder")
+                raise InputError(f"{args.photos}: no image files in the folder")
         bar = TerminalProgress("reconstruct ")
         try:
             result = reconstruct(paths, opts, bar)
@@ -131,4 +133,4 @@ def _check_writable(folder: Path) -> None:
     while not here.exists() and here != here.parent:
         here = here.parent  # reconstruct creates missing folders: check the first real one
     if not os.access(here, os.W_OK):
-        raise ValueError(f"cannot write in {here} (read-only or no permission)")
+        raise InputError(f"cannot write in {here} (read-only or no permission)")

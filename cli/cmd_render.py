@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scene.errors import InputError
+
 NAME = "render"
 HELP = "render a splat/mesh file or .wander project to a PNG from a given viewpoint (headless)"
 
@@ -34,7 +36,7 @@ def parse_vec3(text: str, what: str) -> np.ndarray:
     except ValueError:
         vals = []
     if len(vals) != 3 or not np.all(np.isfinite(vals)):
-        raise ValueError(f"{what} must be three numbers x,y,z; got {text!r}")
+        raise InputError(f"{what} must be three numbers x,y,z; got {text!r}")
     return np.array(vals)
 
 
@@ -43,9 +45,9 @@ def parse_size(text: str) -> tuple[int, int]:
     try:
         w, h = (int(v) for v in text.lower().split("x"))
     except ValueError:
-        raise ValueError(f"--size must look like 1280x720; got {text!r}") from None
+        raise InputError(f"--size must look like 1280x720; got {text!r}") from None
     if not (0 < w <= 16384 and 0 < h <= 16384):
-        raise ValueError(f"--size must be 1..16384 pixels a side; got {text!r}")
+        raise InputError(f"--size must be 1..16384 pixels a side; got {text!r}")
     return w, h
 
 
@@ -87,12 +89,12 @@ def run(args: argparse.Namespace) -> int:
 
     out = Path(args.out)
     if out.suffix.lower() != ".png":
-        raise ValueError(f"--out must be a .png file; got {args.out!r}")
+        raise InputError(f"--out must be a .png file; got {args.out!r}")
     w, h = parse_size(args.size)
     if not (0.1 <= args.fov < 179.0):
-        raise ValueError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
+        raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if args.max_splats is not None and args.max_splats < 0:
-        raise ValueError("--max-splats must be >= 0")
+        raise InputError("--max-splats must be >= 0")
     bg = parse_vec3(args.background, "--background")
     t0 = time.perf_counter()
     from cli.scene_files import load_scene

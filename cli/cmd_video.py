@@ -13,6 +13,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from scene.errors import InputError
+
 NAME = "video"
 HELP = "render a fly-through MP4 along a camera path (JSON keyframes or the bookmarks)"
 
@@ -43,7 +45,7 @@ def parse_rgb(text: str) -> tuple[float, float, float]:
     except ValueError:
         vals = ()
     if len(vals) != 3 or not all(0 <= v <= 1 for v in vals):
-        raise ValueError(f"--background must be r,g,b in 0..1; got {text!r}")
+        raise InputError(f"--background must be r,g,b in 0..1; got {text!r}")
     return vals  # type: ignore[return-value]
 
 
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
     elif world.bookmarks:  # one bookmark: a look-around from it
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
     else:
-        raise ValueError("no camera path: give --path PATH.json, or save a path or a "
+        raise InputError("no camera path: give --path PATH.json, or save a path or a "
                          "bookmark in the project")
     try:
         render = make_render_fn(world, bg, args.max_splats)

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 from cli.cmd_panorama import add_panorama_arguments
+from scene.errors import InputError
 
 NAME = "world"
 HELP = "turn a photo, overlapping photos or a 360° panorama into a walkable splat world"
@@ -75,13 +76,13 @@ def run(args: argparse.Namespace) -> int:
     check_int(args.steps, "--steps", 1, 1000)
     check_int(args.resolution, "--resolution", 64, 8192)
     if args.backend == "diffusion" and args.model is None:
-        raise ValueError("--outpaint diffusion needs --model DIR (a local Stable Diffusion "
+        raise InputError("--outpaint diffusion needs --model DIR (a local Stable Diffusion "
                          "inpainting pipeline folder)")
     if args.depth == "neural" and args.depth_model is None:
-        raise ValueError("--backend neural needs --depth-model DIR (a local transformers "
+        raise InputError("--backend neural needs --depth-model DIR (a local transformers "
                          "depth-estimation model folder)")
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
-        raise ValueError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
+        raise InputError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
     if args.save_panorama:
         check_image_path(args.save_panorama)  # before the world is written, not after
     bar = TerminalProgress("world ")

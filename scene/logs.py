@@ -31,6 +31,11 @@ def log_path() -> Path:
     return _path if _path is not None else state_dir() / "wander.log"
 
 
+def active_log_file() -> Path | None:
+    """The log file records go to, or None before `setup_logging` or without one."""
+    return _path
+
+
 def setup_logging(debug: bool = False) -> Path | None:
     """Attach the rotating log file to the root logger, once per process.
 

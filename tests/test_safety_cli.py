@@ -484,7 +484,10 @@ def test_a_library_value_error_is_a_bug_but_our_validation_is_input(
         scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
     from cli import run_cli
 
-    _fake_command(monkeypatch, fn=lambda: np.zeros(6).reshape(4, 5))  # numpy raises
+    _fake_command(monkeypatch, fn=lambda: np.linalg.norm(np.zeros(3), ord="bogus"))  # numpy raises
+    assert run_cli(["info", str(scene_ply)]) == 1
+    assert "internal error" in _one_error_line(capsys)
+    _fake_command(monkeypatch, fn=lambda: np.random.default_rng(-1))  # Cython code raises
     assert run_cli(["info", str(scene_ply)]) == 1
     assert "internal error" in _one_error_line(capsys)
 
@@ -638,3 +641,14 @@ def test_a_video_write_failure_names_the_output_not_the_temp(tmp_path: Path,
                      fps=5)
     assert "fly.mp4" in str(exc.value) and ".wander-tmp" not in str(exc.value)
     assert not list(tmp_path.iterdir())
+
+
+def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    for argv in (["render"], ["render", "x.ply", "--fov", "wide", "--out", "x.png"], ["rendr"]):
+        with pytest.raises(SystemExit) as exc:
+            run_cli(argv)
+        assert exc.value.code == 2
+        err = capsys.readouterr().err
+        assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err

@@ -173,3 +173,31 @@ def test_a_failing_collider_build_is_logged(window, qtbot, cloud,
     qtbot.waitUntil(lambda: "Collision update failed" in window.statusBar().currentMessage(),
                     timeout=5000)
     assert any("collider build failed" in r.getMessage() for r in caplog.records)
+
+
+def test_screenshot_refuses_to_replace_the_photo_the_world_came_from(
+        window, qtbot, cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hashlib
+
+    from PIL import Image
+
+    import viewer.main_window as mw
+    from scene.world import Layer, World
+
+    photo = tmp_path / "holiday.png"
+    Image.fromarray(np.full((20, 30, 3), 200, np.uint8)).save(photo)
+    before = hashlib.sha256(photo.read_bytes()).hexdigest()
+    w = World()
+    w.add_layer(Layer("c", cloud, source={"photos": [str(photo)]}))
+    window.set_world(w)
+    qtbot.wait(200)
+    warnings: list[str] = []
+    monkeypatch.setattr(mw.QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    link = tmp_path / "shot.png"
+    link.symlink_to(photo)
+    for target in (photo, link):
+        window._save_shot(str(target), 64, 48)
+    assert len(warnings) == 2 and all("holiday.png" in t and "overwrite" in t for t in warnings)
+    assert hashlib.sha256(photo.read_bytes()).hexdigest() == before
+    window._save_shot(str(tmp_path / "fine.png"), 64, 48)
+    assert (tmp_path / "fine.png").is_file() and len(warnings) == 2

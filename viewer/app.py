@@ -53,6 +53,33 @@ def _start_logging_and_sweep() -> None:
     sweep_once(tempfile.gettempdir())
 
 
+def _log_uncaught(win) -> None:  # noqa: ANN001
+    """An exception escaping a Qt slot is logged with its traceback and shown in the
+    status bar (PyQt would otherwise abort the app, losing unsaved work)."""
+    import traceback
+
+    def hook(kind, exc, tb) -> None:  # noqa: ANN001
+        if issubclass(kind, KeyboardInterrupt):
+            sys.__excepthook__(kind, exc, tb)
+            return
+        log.critical("uncaught exception", exc_info=(kind, exc, tb))
+        traceback.print_exception(kind, exc, tb, file=sys.stderr)
+        try:
+            win.background_error.emit(f"Internal error: {kind.__name__}: {exc}")
+        except RuntimeError:  # the window is gone (shutting down)
+            log.debug("no window to show the internal error in")
+
+    sys.excepthook = hook
+
+
+def _sweep_recent_folders(recent: list[str]) -> None:
+    """Remove temps killed runs left beside the files the user worked on lately."""
+    from scene.io._common import sweep_once
+
+    for folder in {str(Path(p).parent) for p in recent[:20]}:
+        sweep_once(folder)
+
+
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
@@ -77,7 +104,9 @@ def run_app(argv: list[str]) -> int:
     app.setOrganizationName("Wander")
     apply_theme(app)
     settings = Settings()
+    _sweep_recent_folders(settings.recent_files())
     win = MainWindow(settings)
+    _log_uncaught(win)
     geo = settings.get("geometry")
     if geo is not None:
         win.restoreGeometry(geo)

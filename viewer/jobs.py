@@ -7,6 +7,7 @@ a cancelled job changes nothing).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 import traceback
@@ -16,6 +17,8 @@ from typing import Any
 from PyQt6.QtCore import QObject, pyqtSignal
 
 from generators.jobs import Cancelled, CancelToken
+
+log = logging.getLogger(__name__)
 
 
 class Job(QObject):
@@ -76,6 +79,7 @@ class Job(QObject):
         except BaseException as exc:  # noqa: BLE001 - reported on the GUI thread
             if not isinstance(exc, Cancelled):
                 exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+                log.error("background job failed", exc_info=exc)
             self._finished.emit(None, exc)
             return
         self._finished.emit(res, None)
@@ -95,6 +99,7 @@ class Job(QObject):
         except Exception as exc:  # noqa: BLE001 - a failing callback must not kill the app
             self.state, self.error = "failed", exc
             exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
+            log.error("a job's result callback failed", exc_info=exc)
             if self.on_error is not None and error is None:
                 self.on_error(exc)
         finally:

@@ -512,6 +512,7 @@ class MainWindow(QMainWindow):
                 self.extensions[name] = mod
             except Exception as exc:  # noqa: BLE001 - one broken extension must not stop the app
                 self.extension_errors[name] = traceback.format_exc()
+                log.error("extension %s failed to load", name, exc_info=exc)
                 self.show_status(f"Extension {name} failed to load: {exc}", 10000)
 
     # ============================================================== actions
@@ -529,6 +530,7 @@ class MainWindow(QMainWindow):
         try:
             from generators.demo import demo_world
         except Exception as exc:  # noqa: BLE001
+            log.warning("the demo world is not available", exc_info=exc)
             self.show_status(f"The demo world is not available: {exc}", 8000)
             return
         cache = Path(self.settings.q.fileName()).parent / "demo-cache"
@@ -598,10 +600,25 @@ class MainWindow(QMainWindow):
         if path:
             self._save_shot(path, w, h)
 
+    def open_inputs(self) -> list[tuple[str, Path]]:
+        """Files the open world was read from or made from (the scene or project file, the
+        photos and panorama its layers name), as (label, path) pairs: a save or export
+        dialog passes them to `scene.io._common.check_outputs` so no output replaces one."""
+        from scene.io._common import referenced_files
+
+        trees = [self.world.meta] + [lay.source for lay in self.world.layers]
+        found = referenced_files(*trees)
+        if self.path is not None:
+            found.insert(0, ("the open file", Path(self.path)))
+        return found
+
     def _save_shot(self, path: str, w: int | None, h: int | None) -> None:
+        from scene.io._common import check_outputs
+
         if not path.lower().endswith(".png"):
             path += ".png"
         try:
+            check_outputs([("the screenshot", path)], self.open_inputs())
             out = self.screenshot(path, w, h)
         except (ValueError, RuntimeError, OSError) as exc:
             QMessageBox.warning(self, "Screenshot", str(exc))

@@ -216,6 +216,7 @@ class Viewport(QOpenGLWidget):
             self.renderer = SplatRenderer(on_sort_done=self._sort_ready.emit)
         except Exception as exc:  # noqa: BLE001 - the window still works without a renderer
             self.renderer_error = f"renderer unavailable: {exc}"
+            log.error("renderer unavailable", exc_info=exc)
         self._sort_ready.connect(self._on_sort_ready)
         self._collider_ready.connect(self._apply_collider)
         self._collider_debounce = QTimer(self)
@@ -461,6 +462,7 @@ class Viewport(QOpenGLWidget):
             GL.glFinish()  # honest frame time for the quality controller
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
             self.renderer_error = f"render failed: {exc}"
+            log.error("render failed", exc_info=exc)
             self._dirty = False
             self._needs_full = False
             self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")

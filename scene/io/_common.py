@@ -40,7 +40,7 @@ def default_dir_mode() -> int:
 # ------------------------------------------------------------------ temp files
 #: every temp file or folder Wander makes starts with this, then "<pid>-<random>-<name>"
 TEMP_PREFIX = ".wander-tmp-"
-_TEMP_RE = re.compile(r"^\.wander-tmp-(\d+)-[0-9a-f]+-")
+_TEMP_RE = re.compile(r"^\.wander-tmp-(\d+)-[0-9a-z_]+-")
 _NAME_MAX = 255
 _swept: set[str] = set()
 
@@ -52,14 +52,19 @@ def temp_name(name: str, suffix: str = "") -> str:
     process's work in progress. Long names are shortened to fit a 255-byte file name.
     """
     head = f"{TEMP_PREFIX}{os.getpid()}-{secrets.token_hex(4)}-"
-    room = _NAME_MAX - len(head.encode()) - len(suffix.encode())
+    return head + _fit(name, suffix, len(head.encode()))
+
+
+def _fit(name: str, suffix: str, used: int) -> str:
+    """`name` + `suffix`, `name` shortened (extension kept) to fit 255 bytes after `used`."""
+    room = _NAME_MAX - used - len(suffix.encode())
     raw = name.encode()
     if len(raw) > room:
         keep = Path(name).suffix.encode()  # keep the extension: writers pick formats by it
         keep = keep if len(keep) < room // 2 else b""
         raw = raw[:room - len(keep)] + keep
         name = raw.decode(errors="ignore")
-    return head + name + suffix
+    return name + suffix
 
 
 def make_temp_file(path: str | Path, suffix: str = "") -> tuple[int, Path]:
@@ -73,18 +78,14 @@ def make_temp_file(path: str | Path, suffix: str = "") -> tuple[int, Path]:
     if not folder.is_dir():
         raise SceneFormatError(path, f"folder {folder} does not exist")
     sweep_once(folder)
-    for _ in range(100):
-        tmp = folder / temp_name(path.name, suffix)
-        try:
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0),
-                         0o600)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise SceneFormatError(path, f"cannot write in {folder}: "
-                                         f"{exc.strerror or exc}") from None
-        return fd, tmp
-    raise SceneFormatError(path, f"cannot create a temporary file in {folder}")
+    prefix = f"{TEMP_PREFIX}{os.getpid()}-"
+    try:  # mkstemp: O_EXCL, mode 0600, a random part of [a-z0-9_]
+        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix="-" + _fit(path.name, suffix, len(prefix) + 10),
+                                   dir=folder)
+    except OSError as exc:
+        raise SceneFormatError(path, f"cannot write in {folder}: "
+                                     f"{exc.strerror or exc}") from None
+    return fd, Path(tmp)
 
 
 def make_temp_dir(name: str, parent: str | Path | None = None) -> Path:
@@ -92,17 +93,13 @@ def make_temp_dir(name: str, parent: str | Path | None = None) -> Path:
     (default: the system temp folder, swept of dead runs' folders first)."""
     folder = Path(parent) if parent is not None else Path(tempfile.gettempdir())
     sweep_once(folder)
-    for _ in range(100):
-        tmp = folder / temp_name(name)
-        try:
-            os.mkdir(tmp, 0o700)
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            raise SceneFormatError(folder / name, f"cannot write in {folder}: "
-                                                  f"{exc.strerror or exc}") from None
-        return tmp
-    raise SceneFormatError(folder / name, f"cannot create a temporary folder in {folder}")
+    prefix = f"{TEMP_PREFIX}{os.getpid()}-"
+    try:  # mkdtemp: mode 0700, a random part of [a-z0-9_]
+        return Path(tempfile.mkdtemp(prefix=prefix, suffix="-" + _fit(name, "", len(prefix) + 10),
+                                     dir=folder))
+    except OSError as exc:
+        raise SceneFormatError(folder / name, f"cannot write in {folder}: "
+                                              f"{exc.strerror or exc}") from None
 
 
 @contextmanager
@@ -241,28 +238,6 @@ def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
         raise
 
 
-@contextmanager
-def atomic_dir(path: str | Path) -> Iterator[Path]:
-    """A temp folder beside `path` for a writer that fills a folder; on success it is
-    renamed to `path` (an existing folder there is replaced), on error it vanishes."""
-    path = Path(path)
-    parent = path.parent if str(path.parent) else Path(".")
-    tmp = make_temp_dir(path.name, parent)
-    try:
-        yield tmp
-        os.chmod(tmp, default_dir_mode())
-        if path.is_dir() and not path.is_symlink():
-            old = parent / temp_name(path.name + ".old")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            _discard(old)
-        else:
-            os.replace(tmp, path)
-    except BaseException:
-        _discard(tmp)
-        raise
-
-
 # ------------------------------------------------------------- inputs vs outputs
 def same_file(a: str | Path, b: str | Path) -> bool:
     """True when `a` and `b` are (or would be) the same file: equal paths, relative vs
@@ -298,6 +273,35 @@ def check_outputs(outputs: Iterable[tuple[str, str | Path | None]],
             if same_file(out, out2):
                 raise SceneFormatError(out, f"{olab} and {olab2} name the same file; "
                                             f"choose different outputs")
+
+
+def referenced_files(*trees: object, limit: int = 2000) -> list[tuple[str, Path]]:
+    """Existing files named anywhere in nested dicts/lists (a layer's `source`, a world's
+    `meta`: the photos and panorama a scene was made from), as (label, path) pairs for
+    `check_outputs`. At most `limit` files; depth is bounded."""
+    found: list[tuple[str, Path]] = []
+    seen: set[str] = set()
+
+    def walk(v: object, key: str, depth: int) -> None:
+        if len(found) >= limit or depth > 8:
+            return
+        if isinstance(v, dict):
+            for k, x in v.items():
+                walk(x, str(k), depth + 1)
+        elif isinstance(v, (list, tuple)):
+            for x in v[:limit]:
+                walk(x, key, depth + 1)
+        elif isinstance(v, (str, Path)) and 0 < len(str(v)) < 4096 and str(v) not in seen:
+            seen.add(str(v))
+            try:
+                if os.path.isfile(v):
+                    found.append((f"{key or 'file'} {Path(v).name}", Path(v)))
+            except (OSError, ValueError):
+                return
+
+    for tree in trees:
+        walk(tree, "", 0)
+    return found
 
 
 def read_exact(path: str | Path, offset: int, nbytes: int) -> np.ndarray:

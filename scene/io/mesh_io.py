@@ -3,6 +3,7 @@ GLB, OBJ and PLY written through trimesh."""
 
 from __future__ import annotations
 
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ import numpy as np
 from ..errors import SceneFormatError
 from ..mesh import Mesh
 from ._common import atomic_path, check_readable
+
+log = logging.getLogger(__name__)
 
 _TYPES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply", ".stl": "stl", ".off": "off"}
 
@@ -71,7 +74,8 @@ def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
     elif kind == "face":
         try:
             colors = np.asarray(visual.vertex_colors, np.float32)[:, :3] / 255.0
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - face colours are optional
+            log.info("%s: face colours unusable (%s)", path, exc)
             colors = None
     return Mesh(verts, faces, colors, uvs, texture, meta)
 
@@ -80,7 +84,8 @@ def _vertex_colors(visual: Any, n: int) -> np.ndarray | None:
     try:
         c = np.asarray(visual.to_color().vertex_colors if visual.kind == "texture"
                        else visual.vertex_colors)
-    except Exception:
+    except Exception as exc:  # noqa: BLE001 - vertex colours are optional
+        log.info("vertex colours unusable (%s)", exc)
         return None
     if c.ndim != 2 or len(c) != n or c.shape[1] < 3:
         return None
