@@ -67,6 +67,22 @@ def corridor(n=10):
     return cams, pts, nrm
 
 
+def facade(n: int = 11):
+    """Cameras at eye height on a 68° arc 40 m from a 30×16 m facade, looking up at it
+    (the facade is compact seen from there: only the pitch tells it from a tabletop)."""
+    cams = []
+    for i in range(n):
+        a = math.radians(-34 + 68 * i / (n - 1))
+        eye = np.array([40 * math.sin(a), 1.6, 40 * math.cos(a)])
+        cams.append(Camera.look_at(eye, (0.0, 5.0 + (i % 3), 0.0), 50, 320, 240))
+    rng = np.random.default_rng(2)
+    wall = np.stack([rng.uniform(-15, 15, 3000), rng.uniform(0, 16, 3000), np.zeros(3000)], 1)
+    ground = np.stack([rng.uniform(-15, 15, 1000), np.zeros(1000), rng.uniform(0, 15, 1000)], 1)
+    pts = np.concatenate([wall, ground])
+    nrm = np.concatenate([np.tile([0, 0, 1.0], (3000, 1)), np.tile([0, 1.0, 0], (1000, 1))])
+    return cams, pts, nrm
+
+
 def _tabletop(span: float = 360.0, n: int = 12):
     cams = ring(n, 3.0, 35, span=span, jitter=0.05)
     pts, nrm = tabletop_points(3.0)
@@ -79,6 +95,7 @@ def _tabletop(span: float = 360.0, n: int = 12):
     (lambda: drone(), "aerial"),
     (lambda: (orbit_cameras(10), *room_points()), "walk"),  # walking past a room corner
     (lambda: corridor(), "walk"),
+    (lambda: facade(), "walk"),                        # a castle facade from an arc, looking up
 ])
 def test_capture_type_from_the_camera_layout(layout, kind: str) -> None:
     from generators.reconstruct.align import classify_capture
