@@ -67,6 +67,22 @@ def corridor(n=10):
     return cams, pts, nrm
 
 
+def facade(n: int = 11):
+    """Cameras at eye height on a 68° arc 40 m from a 30×16 m facade, looking up at it
+    (the facade is compact seen from there: only the pitch tells it from a tabletop)."""
+    cams = []
+    for i in range(n):
+        a = math.radians(-34 + 68 * i / (n - 1))
+        eye = np.array([40 * math.sin(a), 1.6, 40 * math.cos(a)])
+        cams.append(Camera.look_at(eye, (0.0, 5.0 + (i % 3), 0.0), 50, 320, 240))
+    rng = np.random.default_rng(2)
+    wall = np.stack([rng.uniform(-15, 15, 3000), rng.uniform(0, 16, 3000), np.zeros(3000)], 1)
+    ground = np.stack([rng.uniform(-15, 15, 1000), np.zeros(1000), rng.uniform(0, 15, 1000)], 1)
+    pts = np.concatenate([wall, ground])
+    nrm = np.concatenate([np.tile([0, 0, 1.0], (3000, 1)), np.tile([0, 1.0, 0], (1000, 1))])
+    return cams, pts, nrm
+
+
 def _tabletop(span: float = 360.0, n: int = 12):
     cams = ring(n, 3.0, 35, span=span, jitter=0.05)
     pts, nrm = tabletop_points(3.0)
@@ -79,6 +95,7 @@ def _tabletop(span: float = 360.0, n: int = 12):
     (lambda: drone(), "aerial"),
     (lambda: (orbit_cameras(10), *room_points()), "walk"),  # walking past a room corner
     (lambda: corridor(), "walk"),
+    (lambda: facade(), "walk"),                        # a castle facade from an arc, looking up
 ])
 def test_capture_type_from_the_camera_layout(layout, kind: str) -> None:
     from generators.reconstruct.align import classify_capture
@@ -195,3 +212,44 @@ def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> No
     (tmp_path / "scene_cameras" / "cameras.txt").write_text("1 PINHOLE 10\n")
     w = World()
     assert use_cameras_beside(w, ply) is False and "cameras" not in w.meta
+
+
+@pytest.mark.slow
+def test_reconstruct_of_a_tabletop_orbit_is_an_orbit_at_object_scale(tmp_path: Path) -> None:
+    """A box on a table photographed all around: not a floor 1.5 m below the cameras."""
+    import cv2
+
+    pytest.importorskip("pycolmap")
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
+    from generators.reconstruct.synthetic import Quad, _textures, render
+    from test_recon_evaluate import _gt_model
+
+    br, gr, gv, ast, cof, cat, roc = _textures()
+    x0, x1, y1, z0, z1 = -0.3, 0.3, 0.5, -0.3, 0.3
+    quads = [Quad(1, 0.0, 0, 2, (-1.2, -1.2), (1.2, 1.2), gv, 0.8),     # table top
+             Quad(1, y1, 0, 2, (x0, z0), (x1, z1), cof, 0.6),
+             Quad(2, z1, 0, 1, (x0, 0.0), (x1, y1), ast, 0.6), Quad(2, z0, 0, 1, (x0, 0.0), (x1, y1), cat, 0.6),
+             Quad(0, x0, 2, 1, (z0, 0.0), (z1, y1), br, 0.6), Quad(0, x1, 2, 1, (z0, 0.0), (z1, y1), roc, 0.6)]
+    cams = ring(12, 2.0, 35, centre=(0, 0.25, 0), jitter=0.03, seed=4)
+    (tmp_path / "photos").mkdir()
+    depths = []
+    for i, c in enumerate(cams):
+        c.name = f"t{i:02d}.png"
+        c2 = c.resized(160, 120)
+        c.__dict__.update(c2.__dict__)
+        img, dep = render(quads, c)
+        cv2.imwrite(str(tmp_path / "photos" / c.name), img[..., ::-1])
+        depths.append(dep)
+    _gt_model(tmp_path / "gt", cams, depths)
+    res = reconstruct(sorted((tmp_path / "photos").iterdir()),
+                      ReconstructOptions(colmap_dir=tmp_path / "gt", depth_size=96, planes=24, max_points=20_000))
+    assert res.capture["type"] == "orbit", res.capture
+    # the cameras were 2 units from the box centre (0.25 above the table): now 0.6 m, so
+    # the scale is 0.3, the box 0.15 m tall, its centre above x = z = 0 and the table at y = 0
+    dist = np.median([np.linalg.norm(c.position - [0, 0.25 * 0.3, 0]) for c in res.cameras])
+    assert dist == pytest.approx(0.6, rel=0.1)
+    assert np.linalg.norm(np.mean([c.position for c in res.cameras], axis=0)[[0, 2]]) < 0.05
+    ys = np.array([c.position[1] for c in res.cameras])
+    assert ys.mean() == pytest.approx((0.25 + 2.0 * math.sin(math.radians(35))) * 0.3, rel=0.1)
+    rep = save_result(res, tmp_path / "out" / "toy.ply")["report"].read_text()
+    assert '"type": "orbit"' in rep and "0.6 m" in rep

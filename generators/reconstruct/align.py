@@ -206,15 +206,20 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
     """Tell an object orbit, an aerial capture and a walk-through apart from the camera
     layout and the sparse/dense points, in a +Y-up frame (any scale).
 
-    - orbit: ≥ 4 cameras whose optical axes meet near one point in front of all of them
-      (median miss ≤ 0.2 of the distance), at a roughly constant distance (spread
-      ≤ 30 %), either all around it (≥ 120° of azimuth) or around a compact subject
-      (the median point lies within 0.3 orbit radii of the centre);
+    - orbit: ≥ 4 cameras looking down on their subject (mean pitch ≤ −10°: an object on
+      a table or the floor; a subject seen level or from below, like a facade or a
+      person, is at human scale and stays a walk) whose optical axes meet near one point
+      in front of all of them (median miss ≤ 0.2 of the distance), at a roughly constant
+      distance (spread ≤ 30 %), either all around it (≥ 120° of azimuth) or around a
+      compact subject (the median point lies within 0.3 orbit radii of the centre);
     - aerial: otherwise, cameras looking down (mean pitch ≤ −12°) and above ≥ 95 % of the
       points;
     - walk: anything else.
     The thresholds are judgement calls checked on synthetic layouts and the shared real
-    sets (a drone along the Great Wall: parallel axes pitched −20°, every point below).
+    sets (a drone along the Great Wall: parallel axes pitched −20°, every point below;
+    the Sceaux castle facade: axes meeting at the facade over 68°, pitched +9°). Scale
+    cannot tell a drone circling a house from a phone circling a toy: both look down at
+    a common centre and are taken for an object orbit (`--capture aerial` overrides).
     """
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     c = np.array([cam.position for cam in cams])
@@ -231,7 +236,8 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
                    if len(pts) else np.inf)
         ev.update({"axes_miss": miss, "distance_spread": spread, "azimuth_span_deg": span,
                    "median_point_distance_over_radius": compact})
-        if miss <= 0.2 and spread <= 0.3 and (span >= 120.0 or compact <= 0.3):
+        if (pitch.mean() <= -10.0 and miss <= 0.2 and spread <= 0.3
+                and (span >= 120.0 or compact <= 0.3)):
             why = (f"{len(cams)} cameras look in at one centre from {100 * (1 - spread):.0f}%-constant "
                    f"distance over {span:.0f}° around it")
             return Capture("orbit", why, p, ev)
