@@ -149,3 +149,25 @@ def test_reconstruct_cli_is_quiet_and_leaves_no_colmap_files(tmp_path: Path) -> 
     log_file = state / "wander" / "logs" / "colmap.log"
     text = log_file.read_text()
     assert "I20" in text and "Feature extraction" in text
+
+
+def test_wide_orbit_split_by_the_default_pass_is_joined(tmp_path: Path) -> None:
+    """10 views on a 200° arc through the room: COLMAP's default pass splits the seven
+    views that do overlap into sub-models; the retries put all seven into one model and
+    the three that share nothing with them are named as their own group. One thread:
+    COLMAP is then deterministic."""
+    img_dir = tmp_path / "images"
+    img_dir.mkdir()
+    names = []
+    for c in orbit_cameras(10, 320, 240, seed=3, spread_deg=200.0):
+        img, _ = render(room_scene(), c, 2)
+        cv2.imwrite(str(img_dir / c.name), img[..., ::-1])
+        names.append(c.name)
+    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=2048, threads=1)
+    sfm.sfm_match(db, threads=1)
+    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1)
+    first = [int(k) for k in res.passes[0].split(":")[1].split(" of ")[0].split("+")]
+    assert max(first) < 7 and len(first) >= 2, res.passes
+    assert sorted(res.cameras) == names[3:], (res.passes, res.status)
+    for n in names[:3]:
+        assert res.status[n].startswith("not registered: formed a separate group with"), res.status[n]
