@@ -65,7 +65,7 @@ def colmap_log_path() -> Path:
     return log_dir() / "colmap.log"
 
 
-_glog_lock = threading.RLock()
+_glog_lock = threading.RLock()   # guards the fd 2 redirect state below
 _glog_depth = 0
 _glog_saved_fd: int | None = None
 
@@ -92,32 +92,35 @@ def colmap_output(truncate: bool = False, title: str = "") -> Iterator[None]:
     fd 2 is process-wide: while a block runs, other threads' stderr goes to the file too.
     Wrap progress callbacks called from inside COLMAP with `_to_terminal` so they still
     reach the real stderr. Falls back to /dev/null when the log folder is not writable.
-    Re-entrant; thread-safe (one redirect at a time).
+    Nestable and thread-safe: overlapping blocks (two jobs) share one redirect, which
+    ends with the last of them.
     """
     global _glog_depth, _glog_saved_fd
     pycolmap = _pycolmap()
     with _glog_lock:
-        if _glog_depth == 0:
-            path = colmap_log_path()
-            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, flags, 0o644)
-            except OSError as exc:
-                log.warning("cannot write COLMAP's log to %s (%s); discarding it", path, exc)
-                fd = os.open(os.devnull, os.O_WRONLY)
-            if title:
-                os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
+        path = colmap_log_path()
+        first = _glog_depth == 0
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate and first else os.O_APPEND)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            log.warning("cannot write COLMAP's log to %s (%s); discarding it", path, exc)
+            fd = os.open(os.devnull, os.O_WRONLY)
+        if title:
+            os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
+        if first:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()
             _glog_saved_fd = os.dup(2)
             os.dup2(fd, 2)
-            os.close(fd)
             pycolmap.logging.minloglevel = 0
+        os.close(fd)
         _glog_depth += 1
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        with _glog_lock:
             _glog_depth -= 1
             if _glog_depth == 0 and _glog_saved_fd is not None:
                 pycolmap.logging.minloglevel = 2
