@@ -77,8 +77,8 @@ def test_split_first_pass_is_joined_into_one_model(tmp_path: Path) -> None:
 
     img_dir = tmp_path / "images"
     names = _write_views(img_dir, room_scene(), orbit_cameras(7, 320, 240, seed=3), "view")
-    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=2048)
-    sfm.sfm_match(db)
+    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=2048, threads=1)
+    sfm.sfm_match(db, threads=1)
     first, last = set(names[:4]), set(names[4:])
     with pycolmap.Database.open(db) as d:
         ids = {im.name: im.image_id for im in d.read_all_images()}
@@ -87,7 +87,8 @@ def test_split_first_pass_is_joined_into_one_model(tmp_path: Path) -> None:
                 if d.exists_two_view_geometry(ids[a], ids[b]):
                     d.delete_two_view_geometry(ids[a], ids[b])   # raw matches stay
     reports: list[str] = []
-    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", report=lambda f, m: reports.append(m))
+    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1,
+                      report=lambda f, m: reports.append(m))
     assert res.passes[0] == "mapping: 4 + 3 of 7 photos", res.passes     # the default pass split
     assert len(res.cameras) == 7, (res.passes, res.status)
     assert all(s == "registered" for s in res.status.values())
@@ -112,9 +113,10 @@ def test_unrelated_photos_are_reported_as_a_separate_group(tmp_path: Path) -> No
         other_cams.append(Camera.look_at(eye, np.array([0.0, 0.3, -2.0]), 55.0, 320, 240))
     other = _write_views(img_dir, _noise_scene(1), other_cams, "zz_other")
     names = room + other
-    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=1024)
-    sfm.sfm_match(db)
-    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", labels={n: n.upper() for n in names})
+    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=1024, threads=1)
+    sfm.sfm_match(db, threads=1)
+    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1,
+                      labels={n: n.upper() for n in names})
     assert res.passes[0] == "mapping: 4 + 3 of 7 photos", res.passes
     assert len(res.passes) == 3          # the default pass, the join retry, the relaxed pass
     assert sorted(res.cameras) == sorted(room), res.status
@@ -149,3 +151,25 @@ def test_reconstruct_cli_is_quiet_and_leaves_no_colmap_files(tmp_path: Path) -> 
     log_file = state / "wander" / "logs" / "colmap.log"
     text = log_file.read_text()
     assert "I20" in text and "Feature extraction" in text
+
+
+def test_wide_orbit_split_by_the_default_pass_is_joined(tmp_path: Path) -> None:
+    """10 views on a 200° arc through the room: COLMAP's default pass splits the seven
+    views that do overlap into sub-models; the retries put all seven into one model and
+    the three that share nothing with them are named as their own group. One thread:
+    COLMAP is then deterministic."""
+    img_dir = tmp_path / "images"
+    img_dir.mkdir()
+    names = []
+    for c in orbit_cameras(10, 320, 240, seed=3, spread_deg=200.0):
+        img, _ = render(room_scene(), c, 2)
+        cv2.imwrite(str(img_dir / c.name), img[..., ::-1])
+        names.append(c.name)
+    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=2048, threads=1)
+    sfm.sfm_match(db, threads=1)
+    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1)
+    first = [int(k) for k in res.passes[0].split(":")[1].split(" of ")[0].split("+")]
+    assert max(first) < 7 and len(first) >= 2, res.passes
+    assert sorted(res.cameras) == names[3:], (res.passes, res.status)
+    for n in names[:3]:
+        assert res.status[n].startswith("not registered: formed a separate group with"), res.status[n]

@@ -65,7 +65,7 @@ def colmap_log_path() -> Path:
     return log_dir() / "colmap.log"
 
 
-_glog_lock = threading.RLock()
+_glog_lock = threading.RLock()   # guards the fd 2 redirect state below
 _glog_depth = 0
 _glog_saved_fd: int | None = None
 
@@ -92,32 +92,35 @@ def colmap_output(truncate: bool = False, title: str = "") -> Iterator[None]:
     fd 2 is process-wide: while a block runs, other threads' stderr goes to the file too.
     Wrap progress callbacks called from inside COLMAP with `_to_terminal` so they still
     reach the real stderr. Falls back to /dev/null when the log folder is not writable.
-    Re-entrant; thread-safe (one redirect at a time).
+    Nestable and thread-safe: overlapping blocks (two jobs) share one redirect, which
+    ends with the last of them.
     """
     global _glog_depth, _glog_saved_fd
     pycolmap = _pycolmap()
     with _glog_lock:
-        if _glog_depth == 0:
-            path = colmap_log_path()
-            flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate else os.O_APPEND)
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fd = os.open(path, flags, 0o644)
-            except OSError as exc:
-                log.warning("cannot write COLMAP's log to %s (%s); discarding it", path, exc)
-                fd = os.open(os.devnull, os.O_WRONLY)
-            if title:
-                os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
+        path = colmap_log_path()
+        first = _glog_depth == 0
+        flags = os.O_WRONLY | os.O_CREAT | (os.O_TRUNC if truncate and first else os.O_APPEND)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, flags, 0o644)
+        except OSError as exc:
+            log.warning("cannot write COLMAP's log to %s (%s); discarding it", path, exc)
+            fd = os.open(os.devnull, os.O_WRONLY)
+        if title:
+            os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
+        if first:
             with contextlib.suppress(Exception):
                 sys.stderr.flush()
             _glog_saved_fd = os.dup(2)
             os.dup2(fd, 2)
-            os.close(fd)
             pycolmap.logging.minloglevel = 0
+        os.close(fd)
         _glog_depth += 1
-        try:
-            yield
-        finally:
+    try:
+        yield
+    finally:
+        with _glog_lock:
             _glog_depth -= 1
             if _glog_depth == 0 and _glog_saved_fd is not None:
                 pycolmap.logging.minloglevel = 2
@@ -416,13 +419,15 @@ def photo_status(names: Sequence[str], main: set[str], groups: dict[str, list[st
 
 def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intrinsics: bool = False,
             threads: int = -1, report: Report | None = None, cancel: CancelToken | None = None,
-            labels: dict[str, str] | None = None, sequential: bool = False) -> SfmResult:
+            labels: dict[str, str] | None = None, sequential: bool = False,
+            max_retries: int = 4) -> SfmResult:
     """Incremental mapping with retries until every photo that shares verified matches is
     in one model (see the module docstring); the largest model wins and the per-photo
     status explains the rest.
 
     `labels`: name shown in messages per photo name. `sequential`: the matching was
-    sequential (frames), so a retry first matches all pairs. Raises ValueError when fewer
+    sequential (frames), so a retry first matches all pairs. `max_retries`: most
+    mapping passes after the default one (0: none). Raises ValueError when fewer
     than two photos can be registered, `Cancelled` on cancel.
     """
     pycolmap = _pycolmap()
@@ -474,22 +479,36 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
         main = _model_names(best) if best is not None else set()
         return [k for k in names if k not in main and kps.get(k, 1) >= 20 and pairs.get(k, 1) > 0]
 
-    if best is not None and left_out() and len(_model_names(best)) >= 2:
-        # retry 1: more pairs between the main model and the rest, then register the rest
-        # into the main model with relaxed thresholds
-        report(0.6, f"mapping: {len(_model_names(best))}/{n} registered; joining "
-                    f"{len(left_out())} left-out photos")
-        _extra_matches(db, names, _model_names(best), sequential=sequential, threads=threads,
-                       cancel=cancel)
-        kps, pairs = _db_stats(db, names)
-        base = work / "sparse_main"
-        base.mkdir(parents=True, exist_ok=True)
-        best.write(base)
-        run(" (join)", work / "sparse_join", True, base, 0.6, 0.85)
-    if best is None or left_out():
-        # retry 2: a fresh relaxed pass (another initial pair, looser thresholds)
-        report(0.85, "mapping: relaxed pass")
-        run(" (relaxed)", work / "sparse_relaxed", True, None, 0.85, 0.99)
+    # retries: more pairs between the main model and the rest, then register the rest into
+    # the main model with relaxed thresholds, as long as that adds photos; a fresh relaxed
+    # pass when it does not (another initial pair), then joining again from its model
+    rematched: set[tuple[int, int]] = set()
+    fresh_done = False
+    for round_ in range(max_retries):
+        if best is not None and not left_out():
+            break
+        before = len(_model_names(best)) if best is not None else 0
+        lo = 0.6 + 0.39 * round_ / max_retries
+        hi = 0.6 + 0.39 * (round_ + 1) / max_retries
+        if best is not None and before >= 2:
+            report(lo, f"mapping: {before}/{n} registered; joining {len(left_out())} left-out photos")
+            _extra_matches(db, names, _model_names(best), all_pairs=sequential and round_ == 0,
+                           threads=threads, cancel=cancel, done=rematched)
+            with contextlib.suppress(Exception):
+                kps, pairs = _db_stats(db, names)
+            base = work / f"sparse_main{round_}"
+            base.mkdir(parents=True, exist_ok=True)
+            best.write(base)
+            run(" (join)", work / f"sparse_join{round_}", True, base, lo, hi)
+            if len(_model_names(best)) > before:
+                continue
+        if fresh_done:
+            break
+        report(lo, "mapping: relaxed pass")
+        run(" (relaxed)", work / "sparse_relaxed", True, None, lo, hi)
+        fresh_done = True
+        if best is not None and len(_model_names(best)) <= before:
+            break
     main = _model_names(best) if best is not None else set()
     status = photo_status(names, main, separate_groups(models, main), kps, pairs, labels)
     if best is None:
@@ -504,19 +523,21 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
     return res
 
 
-def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, sequential: bool,
-                   threads: int, cancel: CancelToken | None, per_photo: int = 6) -> None:
-    """More matches for photos outside `main`: all pairs (when frames were matched
-    sequentially and there are at most 150), then the `per_photo` most promising pairs of
-    each left-out photo with the main model re-matched with a looser ratio test (0.9) and
-    12 inliers enough for a verified pair."""
+def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs: bool,
+                   threads: int, cancel: CancelToken | None, done: set[tuple[int, int]],
+                   per_photo: int = 6) -> None:
+    """More matches for photos outside `main`: all pairs first when `all_pairs` (frames
+    matched sequentially; at most 150 photos), then the `per_photo` most promising pairs
+    (most raw matches, < 30 verified inliers) of each left-out photo with `main`, re-matched
+    with a looser ratio test (0.9) and 12 inliers enough for a verified pair. Pairs in
+    `done` (image id pairs) are skipped; the re-matched ones are added to it."""
     pycolmap = _pycolmap()
     cpu = pycolmap.Device.cpu
     token = pycolmap.CancellationToken()
     stop = _watch(cancel, token)
     try:
         with colmap_output(title="extra matching"):
-            if sequential and len(names) <= 150:
+            if all_pairs and len(names) <= 150:
                 mopt = pycolmap.FeatureMatchingOptions()
                 mopt.num_threads = threads
                 pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu, cancellation_token=token)
@@ -534,11 +555,12 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, sequential
                     if na is None or nb is None or ((na in main) == (nb in main)):
                         continue
                     out_name = nb if na in main else na
-                    if inliers.get(int(p), 0) < 30 and k >= 12:
+                    if inliers.get(int(p), 0) < 30 and k >= 12 and (a, b) not in done:
                         cand.setdefault(out_name, []).append((int(k), a, b))
                 chosen = []
                 for out_name, lst in cand.items():
                     chosen += [(a, b) for _, a, b in sorted(lst, reverse=True)[:per_photo]]
+                done.update(chosen)
                 for a, b in chosen:
                     d.delete_matches(a, b)
                     d.delete_two_view_geometry(a, b)
