@@ -39,7 +39,8 @@ from .photos import Photo, ingest_photos, read_rgb
 class ReconstructOptions:
     """Options of the reconstruction (all have working defaults)."""
 
-    refine_steps: int = 0                  # photometric refinement steps (0 = off)
+    refine_steps: int = 3000               # 3DGS optimisation steps at most (0 = off)
+    refine_seconds: float = 90.0           # ... and at most this long (0 = no limit); reported
     intrinsics: tuple[float, float, float, float] | None = None  # fx, fy, cx, cy at photo size
     colmap_dir: Path | None = None         # existing COLMAP model: skip SfM
     sequential: bool = False               # sequential matching (video frames)
@@ -47,9 +48,8 @@ class ReconstructOptions:
     depth_size: int = 400                  # dense depth working size (long side, px)
     planes: int = 96                       # plane-sweep depth hypotheses
     max_points: int = 400_000              # splat budget after fusion
-    refine_size: int = 192                 # refinement render size (long side, px)
+    refine_size: int = 320                 # CPU optimisation render size (long side, px)
     refine_device: str = "auto"            # auto | cpu | cuda
-    cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
     eye_height: float = 1.5                # when a floor is found: cameras this high above y = 0
     threads: int = -1
@@ -57,6 +57,8 @@ class ReconstructOptions:
     def validate(self) -> None:
         if self.refine_steps < 0:
             raise ValueError("--refine must be >= 0")
+        if not self.refine_seconds >= 0:
+            raise ValueError("--refine-seconds must be >= 0")
         if self.intrinsics is not None:
             if (len(self.intrinsics) != 4 or not all(math.isfinite(v) for v in self.intrinsics)
                     or min(self.intrinsics[:2]) <= 0):
@@ -167,13 +169,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                                 max_size=opts.depth_size, planes=opts.planes, report=rep)
     with stages("fusion") as rep:
         neigh = choose_neighbours(res.cameras, res.visible, res.points)
-        budget = opts.max_points
-        if opts.refine_steps:
-            from .refine import pick_device
-
-            if pick_device(opts.refine_device) == "cpu":
-                budget = min(budget, opts.cpu_refine_max_splats)
-        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=budget, report=rep)
+        pts, cols, nrms, _ = fuse_points(depths, neigh, max_points=opts.max_points, report=rep)
         cloud = points_to_gaussians(pts, cols, nrms)
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
@@ -195,8 +191,9 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
             from .refine import refine_cloud
 
             views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w]
-            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, size=opts.refine_size,
-                                 device=opts.refine_device, report=rep)
+            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, seconds=opts.refine_seconds,
+                                 size=opts.refine_size, device=opts.refine_device, report=rep,
+                                 cancel=cancel)
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
@@ -305,6 +302,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             "photos": result.status, "registered": len(result.cameras),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
+            "refinement": result.cloud.meta.get("refinement"),
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }
