@@ -190,6 +190,28 @@ def render_gsplat(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
     return img[0], info
 
 
+def cloud_params(cloud: GaussianCloud, dtype: Any = None) -> dict:
+    """GaussianCloud -> the parameter dict the renderers take (torch tensors, CPU)."""
+    import torch
+
+    dtype = dtype or torch.float32
+    return {"means": torch.as_tensor(cloud.means, dtype=dtype), "scales": torch.as_tensor(cloud.scales, dtype=dtype),
+            "quats": torch.as_tensor(cloud.quats, dtype=dtype),
+            "opacities": torch.as_tensor(cloud.opacities, dtype=dtype),
+            "sh0": torch.as_tensor(cloud.sh0, dtype=dtype), "shN": torch.as_tensor(cloud.shN, dtype=dtype)}
+
+
+def render_cloud_cpu(cloud: GaussianCloud, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:  # noqa: ANN001
+    """(H, W, 3) float32 render (not clipped) of `cloud` with its SH degree through the
+    compiled CPU rasterizer: what the viewer shows from `cam`."""
+    import torch
+
+    with torch.no_grad():
+        img, _ = render_cpu(cloud_params(cloud), cam, cloud.sh_degree,
+                            torch.as_tensor(background, dtype=torch.float32), probe=False)
+    return img.numpy()
+
+
 # ---------------------------------------------------------------------------- loss
 def _gauss_window(dtype: "torch.dtype", device: Any) -> "torch.Tensor":
     import torch
@@ -363,6 +385,7 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     sh_deg = 0
     step = 0
     last_step_s = 0.0
+    last_report = 0.0
     while step < o.steps:
         elapsed = time.perf_counter() - t0
         frac = max(step / o.steps, elapsed / budget)
@@ -398,9 +421,13 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         lv = float(loss.detach())
         loss_ema = lv if loss_ema is None else 0.9 * loss_ema + 0.1 * lv
         psnr_ema = p if psnr_ema is None else 0.9 * psnr_ema + 0.1 * p
-        if step % 5 == 0 or step == 1:
+        now = time.perf_counter()
+        if step == 1 or now - last_report >= 0.25:
+            last_report = now
             say(min(frac, 1.0), f"optimising: step {step} · {len(params['means'])} splats · "
                                 f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB")
+        elif cancel is not None:
+            cancel.check()
     rep.steps = step
     rep.seconds = time.perf_counter() - t0
     elapsed_per = rep.seconds / max(step, 1)
