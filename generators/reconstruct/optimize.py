@@ -49,7 +49,7 @@ class OptimizeOptions:
     """Options of `optimize_cloud` (gsplat simple-trainer defaults where they apply)."""
 
     steps: int = 3000                  # at most this many steps (one photo each)
-    seconds: float = 0.0               # wall-clock budget for the steps (0 = none)
+    seconds: float = 0.0               # wall-clock budget of the whole call (0 = none)
     size: int = 320                    # training resolution: long side in px (0 = photo size)
     device: str = "auto"               # auto | cpu | cuda
     sh_degree: int = 1                 # highest SH degree trained (gsplat default 3)
@@ -82,7 +82,7 @@ class OptimizeReport:
     device: str
     size: tuple[int, int]              # training resolution of the first view (w, h)
     steps: int = 0
-    steps_planned: int = 0
+    steps_planned: int = 0             # the step limit asked for
     seconds: float = 0.0
     splats_before: int = 0
     splats_after: int = 0
@@ -375,11 +375,14 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
             report(frac, msg)
 
     say(0.0, "optimising: measuring the starting point")
+    te = time.perf_counter()
     rep.psnr_before = mean_psnr(params, data, render, 0, bg)
+    eval_s = time.perf_counter() - te
     log.info("optimise: %d splats, %d views at %dx%d, scene scale %.3g, start PSNR %.2f dB (%s)",
              len(cloud), len(data), rep.size[0], rep.size[1], scale, rep.psnr_before, dev)
     t0 = time.perf_counter()
-    budget = o.seconds if o.seconds > 0 else float("inf")
+    # the budget covers the whole call: setup, both PSNR measurements and the steps
+    budget = max(0.0, o.seconds - (t0 - t_start) - eval_s) if o.seconds > 0 else float("inf")
     order: list[int] = []
     loss_ema = psnr_ema = None
     sh_deg = 0
@@ -388,7 +391,7 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     last_report = 0.0
     while step < o.steps:
         elapsed = time.perf_counter() - t0
-        frac = max(step / o.steps, elapsed / budget)
+        frac = max(step / o.steps, elapsed / budget if budget > 0 else 1.0)
         if frac >= 1.0 or elapsed + last_step_s > budget:
             rep.limits.append(f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps")
             break
@@ -431,7 +434,7 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     rep.steps = step
     rep.seconds = time.perf_counter() - t0
     elapsed_per = rep.seconds / max(step, 1)
-    rep.steps_planned = o.steps if budget == float("inf") else min(o.steps, int(budget / max(elapsed_per, 1e-9)))
+    rep.steps_planned = o.steps
     rep.sh_degree = sh_deg
     rep.loss_final = loss_ema if loss_ema is not None else float("nan")
     say(1.0, "optimising: measuring the result")
