@@ -15,6 +15,10 @@ Rendering") with the defaults of gsplat's `examples/simple_trainer.py`:
   `step % reset_every == 0 & step > 0` is always false);
 - SH degree raised by one every `sh_every` steps up to `sh_degree`.
 
+Budget-bound runs (a few hundred steps on a CPU) compress the schedules: the SH degree
+rises every 10 % of the run and densification runs about four times, between
+`refine_start` and `refine_stop` of the run.
+
 One loop, two rasterizers: gsplat's CUDA `rasterization` on a GPU, the compiled CPU
 rasterizer `generators.splat_cpu` otherwise (same semantics as the viewer). On the CPU
 the run is sized by a wall-clock budget (`seconds`) as well as `steps`: schedules follow
@@ -389,13 +393,16 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     step = 0
     last_step_s = 0.0
     last_report = 0.0
+    since_refine = 0
+    refine_every = o.refine_every
     while step < o.steps:
         elapsed = time.perf_counter() - t0
         frac = max(step / o.steps, elapsed / budget if budget > 0 else 1.0)
         if frac >= 1.0 or elapsed + last_step_s > budget:
             rep.limits.append(f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps")
             break
-        sh_deg = min(o.sh_degree, step // max(o.sh_every, 1))
+        # one more SH degree every `sh_every` steps, or every 10 % of a budget-bound run
+        sh_deg = min(o.sh_degree, max(step // max(o.sh_every, 1), int(frac * 10)))
         for g in opts["means"].param_groups:
             g["lr"] = lrs["means"] * 0.01 ** frac
         if not order:
@@ -414,12 +421,20 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
             opt.step()
             opt.zero_grad(set_to_none=True)
         step += 1
-        if densify and step % o.refine_every == 0:
+        since_refine += 1
+        if densify and since_refine >= refine_every:
+            since_refine = 0
             _densify(strategy, params, opts, state, step, max_splats, rep)
         if o.reset_every > 0 and step % o.reset_every == 0 and o.refine_start <= frac < o.refine_stop:
             reset_opa(params=params, optimizers=opts, state=state, value=o.prune_opa * 2.0)
             rep.opacity_resets += 1
         last_step_s = time.perf_counter() - ts
+        if budget < float("inf") and step >= 3:
+            # a budget-bound run: about four densification rounds whatever the step rate
+            # (gsplat: 145 rounds in 30000 steps), at least 10 steps apart to gather views
+            left = (budget - (time.perf_counter() - t0)) / ((time.perf_counter() - t0) / step)
+            total = min(o.steps, step + max(left, 0.0))
+            refine_every = int(np.clip(total * (o.refine_stop - o.refine_start) / 4, 10, o.refine_every))
         p = psnr(img, target)
         lv = float(loss.detach())
         loss_ema = lv if loss_ema is None else 0.9 * loss_ema + 0.1 * lv
