@@ -79,6 +79,14 @@ class OptimizeOptions:
     seed: int = 0
 
 
+#: Learning rates for short runs (a CPU makes ~50-300 steps in its budget, not gsplat's
+#: 30000): colour, scale and rotation rates ×8, positions ×4, opacities ×2. Measured on
+#: Great Wall (12 photos, 397k splats, 48 steps at 240 px, training-view PSNR from
+#: 16.96 dB): plain rates 17.91 dB, colour/scale ×4 21.17 dB, these 24.19 dB.
+SHORT_RUN_RATES = {"lr_means": 1.6e-4 * 4, "lr_scales": 5e-3 * 8, "lr_quats": 1e-3 * 8,
+                   "lr_opacities": 5e-2 * 2, "lr_sh0": 2.5e-3 * 8, "lr_shN": 2.5e-3 / 20 * 8}
+
+
 @dataclass
 class OptimizeReport:
     """What an optimisation run did (stored in cloud.meta["refinement"])."""
@@ -305,6 +313,19 @@ def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "t
     return float(np.mean(vals)) if vals else float("nan")
 
 
+def views_psnr(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], size: int = 0,
+               background=(0.0, 0.0, 0.0)) -> list[float]:  # noqa: ANN001
+    """PSNR (dB) of `cloud` rendered by the compiled CPU rasterizer (with its SH) at each
+    view's camera, against the view's image, both at `size` (long side; 0 = as given)."""
+    import torch
+
+    data = _prepare_views(views, size, "cpu")
+    params = cloud_params(cloud)
+    bg = torch.as_tensor(background, dtype=torch.float32)
+    with torch.no_grad():
+        return [psnr(render_cpu(params, c, cloud.sh_degree, bg, probe=False)[0], t) for c, t in data]
+
+
 def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]],
                    options: OptimizeOptions | None = None,
                    report: Callable[[float, str], None] | None = None,
@@ -315,8 +336,6 @@ def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarra
     loss and PSNR as it goes (and may raise to cancel, as `Stages` reports do); `cancel`
     is checked between steps (raises `generators.jobs.Cancelled`)."""
     import torch
-    from gsplat.strategy import DefaultStrategy
-    from gsplat.strategy.ops import reset_opa
 
     o = options or OptimizeOptions()
     t_start = time.perf_counter()

@@ -15,7 +15,7 @@ import numpy as np
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
-from .optimize import OptimizeOptions, optimize_cloud, pick_device
+from .optimize import SHORT_RUN_RATES, OptimizeOptions, optimize_cloud, pick_device
 
 if TYPE_CHECKING:
     from generators.jobs import CancelToken
@@ -41,7 +41,9 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
         options = OptimizeOptions(steps=steps, seconds=seconds, size=size if dev == "cpu" else 0,
                                   device=dev, seed=seed,
                                   background=tuple(float(v) for v in background),  # type: ignore[arg-type]
-                                  sh_degree=1 if dev == "cpu" else 3)
+                                  sh_degree=1 if dev == "cpu" else 3,
+                                  # a CPU run makes ~50-300 steps, not gsplat's 30000
+                                  **(SHORT_RUN_RATES if dev == "cpu" else {}))
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
     out.meta["refinement"] = rep.as_dict()
     if rep.limits:
