@@ -1,9 +1,12 @@
 """Forward+backward time of the CPU splat rasterizers on a random scene.
 
     python -m bench.bench_splat_cpu --splats 300000 --width 400 --height 300 [--old]
+    python -m bench.bench_splat_cpu --scene /tmp/gw/scene.ply --width 320 [--old]
 
-Prints ms per iteration (render, L1 loss, backward) for the compiled numba rasterizer
-(`generators.splat_cpu`) and, with --old, the PyTorch one (`generators.rasterize`).
+Prints ms per iteration (render, L1 loss, backward; best of --reps) for the compiled numba
+rasterizer (`generators.splat_cpu`) and, with --old, the PyTorch one
+(`generators.rasterize`). With --scene, a saved reconstruction seen from its first camera
+(`<stem>_cameras`) at --width px.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 import argparse
 import logging
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -59,11 +63,22 @@ def main() -> None:
     ap.add_argument("--height", type=int, default=300)
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--old", action="store_true", help="also time the PyTorch rasterizer")
+    ap.add_argument("--scene", type=Path, default=None, help="a reconstruction's scene.ply")
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    p = random_scene(a.splats)
-    cam = Camera.look_at([0.0, 0.0, 6.0], [0, 0, 0], 50, a.width, a.height)
-    log.info("%d splats, %dx%d, %d torch threads", a.splats, a.width, a.height, torch.get_num_threads())
+    if a.scene:
+        from generators.rasterize import cloud_tensors
+        from scene.io import load_cloud
+        from scene.io.colmap import read_colmap
+
+        p = cloud_tensors(load_cloud(a.scene))
+        c0 = read_colmap(a.scene.with_suffix("").as_posix() + "_cameras")[0][0]
+        cam = c0.resized(a.width, round(c0.height * a.width / c0.width))
+        a.splats = len(p["means"])
+    else:
+        p = random_scene(a.splats)
+        cam = Camera.look_at([0.0, 0.0, 6.0], [0, 0, 0], 50, a.width, a.height)
+    log.info("%d splats, %dx%d, %d torch threads", a.splats, cam.width, cam.height, torch.get_num_threads())
     log.info("numba   fwd+bwd %.0f ms", time_it(rasterize_cpu, p, cam, a.reps))
     if a.old:
         log.info("pytorch fwd+bwd %.0f ms", time_it(rasterize, p, cam, 1))

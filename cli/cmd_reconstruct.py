@@ -18,8 +18,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
                    help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
                         "project (the scene, the photo cameras, a bookmark per photo)")
-    p.add_argument("--refine", type=int, default=0, metavar="N",
-                   help="photometric refinement steps (gsplat on CUDA, else CPU rasterizer)")
+    p.add_argument("--refine", type=int, default=3000, metavar="N",
+                   help="3DGS optimisation steps at most (3000; 0 = off): gsplat on CUDA, "
+                        "else the compiled CPU rasterizer")
+    p.add_argument("--refine-seconds", type=float, default=90.0, metavar="S",
+                   help="time budget of the optimisation (90 s; 0 = no limit)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",
                    help="COLMAP text model folder (default: SCENE_cameras beside the scene)")
     p.add_argument("--intrinsics", metavar="fx,fy,cx,cy", help="known pinhole intrinsics (pixels)")
@@ -76,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
     opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
                               colmap_dir=args.colmap, depth_size=args.depth_size,
                               max_points=args.max_splats, refine_device=args.device,
-                              holdout=args.holdout, capture=args.capture)
+                              holdout=args.holdout, capture=args.capture,
+                              refine_seconds=args.refine_seconds)
     from generators.reconstruct.pipeline import check_side_paths, scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work

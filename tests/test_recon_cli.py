@@ -25,7 +25,8 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     c0 = cams[0]
     out = tmp_path / "a" / "scene.ply"
     rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out),
-                  "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--cameras-out", str(tmp_path / "cams")])
+                  "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--cameras-out", str(tmp_path / "cams"),
+                  "--refine-seconds", "4"])
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "view_000.png: registered" in text and "stage times:" in text
@@ -34,11 +35,14 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     for cam in model.cameras.values():        # the known intrinsics were kept, not re-estimated
         np.testing.assert_allclose(cam.params, [c0.fx, c0.fy, c0.cx, c0.cy], rtol=1e-6)
     assert out.exists() and (tmp_path / "a" / "scene_depth" / "view_000.npy").exists()
+    # optimisation is on by default; its report (and the time budget that ended it) is saved
+    ref = json.loads((tmp_path / "a" / "scene_report.json").read_text())["refinement"]
+    assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
     out2 = tmp_path / "b" / "scene.spz"      # any splat format by name
     rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out2),
-                  "--colmap", str(tmp_path / "cams")])
+                  "--colmap", str(tmp_path / "cams"), "--refine", "0"])
     assert rc == 0, capsys.readouterr()
     rep = json.loads((tmp_path / "b" / "scene_report.json").read_text())
     assert rep["registered"] == 7
@@ -69,7 +73,7 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
         vw.write(img)                                  # duplicate frames, skipped
     vw.release()
     out = tmp_path / "v" / "scene.ply"
-    rc = run_cli(["reconstruct", "--video", str(tmp_path / "walk.avi"), "--out", str(out)])
+    rc = run_cli(["reconstruct", "--video", str(tmp_path / "walk.avi"), "--out", str(out), "--refine", "0"])
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "sampled 8 sharp, distinct frames" in text

@@ -15,6 +15,10 @@ Rendering") with the defaults of gsplat's `examples/simple_trainer.py`:
   `step % reset_every == 0 & step > 0` is always false);
 - SH degree raised by one every `sh_every` steps up to `sh_degree`.
 
+Budget-bound runs (a few hundred steps on a CPU) compress the schedules: the SH degree
+rises every 10 % of the run and densification runs about four times, between
+`refine_start` and `refine_stop` of the run.
+
 One loop, two rasterizers: gsplat's CUDA `rasterization` on a GPU, the compiled CPU
 rasterizer `generators.splat_cpu` otherwise (same semantics as the viewer). On the CPU
 the run is sized by a wall-clock budget (`seconds`) as well as `steps`: schedules follow
@@ -49,7 +53,7 @@ class OptimizeOptions:
     """Options of `optimize_cloud` (gsplat simple-trainer defaults where they apply)."""
 
     steps: int = 3000                  # at most this many steps (one photo each)
-    seconds: float = 0.0               # wall-clock budget for the steps (0 = none)
+    seconds: float = 0.0               # wall-clock budget of the whole call (0 = none)
     size: int = 320                    # training resolution: long side in px (0 = photo size)
     device: str = "auto"               # auto | cpu | cuda
     sh_degree: int = 1                 # highest SH degree trained (gsplat default 3)
@@ -75,6 +79,14 @@ class OptimizeOptions:
     seed: int = 0
 
 
+#: Learning rates for short runs (a CPU makes ~50-300 steps in its budget, not gsplat's
+#: 30000): colour, scale and rotation rates ×8, positions ×4, opacities ×2. Measured on
+#: Great Wall (12 photos, 397k splats, 48 steps at 240 px, training-view PSNR from
+#: 16.96 dB): plain rates 17.91 dB, colour/scale ×4 21.17 dB, these 24.19 dB.
+SHORT_RUN_RATES = {"lr_means": 1.6e-4 * 4, "lr_scales": 5e-3 * 8, "lr_quats": 1e-3 * 8,
+                   "lr_opacities": 5e-2 * 2, "lr_sh0": 2.5e-3 * 8, "lr_shN": 2.5e-3 / 20 * 8}
+
+
 @dataclass
 class OptimizeReport:
     """What an optimisation run did (stored in cloud.meta["refinement"])."""
@@ -82,7 +94,7 @@ class OptimizeReport:
     device: str
     size: tuple[int, int]              # training resolution of the first view (w, h)
     steps: int = 0
-    steps_planned: int = 0
+    steps_planned: int = 0             # the step limit asked for
     seconds: float = 0.0
     splats_before: int = 0
     splats_after: int = 0
@@ -190,6 +202,28 @@ def render_gsplat(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
     return img[0], info
 
 
+def cloud_params(cloud: GaussianCloud, dtype: Any = None) -> dict:
+    """GaussianCloud -> the parameter dict the renderers take (torch tensors, CPU)."""
+    import torch
+
+    dtype = dtype or torch.float32
+    return {"means": torch.as_tensor(cloud.means, dtype=dtype), "scales": torch.as_tensor(cloud.scales, dtype=dtype),
+            "quats": torch.as_tensor(cloud.quats, dtype=dtype),
+            "opacities": torch.as_tensor(cloud.opacities, dtype=dtype),
+            "sh0": torch.as_tensor(cloud.sh0, dtype=dtype), "shN": torch.as_tensor(cloud.shN, dtype=dtype)}
+
+
+def render_cloud_cpu(cloud: GaussianCloud, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:  # noqa: ANN001
+    """(H, W, 3) float32 render (not clipped) of `cloud` with its SH degree through the
+    compiled CPU rasterizer: what the viewer shows from `cam`."""
+    import torch
+
+    with torch.no_grad():
+        img, _ = render_cpu(cloud_params(cloud), cam, cloud.sh_degree,
+                            torch.as_tensor(background, dtype=torch.float32), probe=False)
+    return img.numpy()
+
+
 # ---------------------------------------------------------------------------- loss
 def _gauss_window(dtype: "torch.dtype", device: Any) -> "torch.Tensor":
     import torch
@@ -279,6 +313,19 @@ def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "t
     return float(np.mean(vals)) if vals else float("nan")
 
 
+def views_psnr(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], size: int = 0,
+               background=(0.0, 0.0, 0.0)) -> list[float]:  # noqa: ANN001
+    """PSNR (dB) of `cloud` rendered by the compiled CPU rasterizer (with its SH) at each
+    view's camera, against the view's image, both at `size` (long side; 0 = as given)."""
+    import torch
+
+    data = _prepare_views(views, size, "cpu")
+    params = cloud_params(cloud)
+    bg = torch.as_tensor(background, dtype=torch.float32)
+    with torch.no_grad():
+        return [psnr(render_cpu(params, c, cloud.sh_degree, bg, probe=False)[0], t) for c, t in data]
+
+
 def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]],
                    options: OptimizeOptions | None = None,
                    report: Callable[[float, str], None] | None = None,
@@ -289,8 +336,6 @@ def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarra
     loss and PSNR as it goes (and may raise to cancel, as `Stages` reports do); `cancel`
     is checked between steps (raises `generators.jobs.Cancelled`)."""
     import torch
-    from gsplat.strategy import DefaultStrategy
-    from gsplat.strategy.ops import reset_opa
 
     o = options or OptimizeOptions()
     t_start = time.perf_counter()
@@ -353,23 +398,30 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
             report(frac, msg)
 
     say(0.0, "optimising: measuring the starting point")
+    te = time.perf_counter()
     rep.psnr_before = mean_psnr(params, data, render, 0, bg)
+    eval_s = time.perf_counter() - te
     log.info("optimise: %d splats, %d views at %dx%d, scene scale %.3g, start PSNR %.2f dB (%s)",
              len(cloud), len(data), rep.size[0], rep.size[1], scale, rep.psnr_before, dev)
     t0 = time.perf_counter()
-    budget = o.seconds if o.seconds > 0 else float("inf")
+    # the budget covers the whole call: setup, both PSNR measurements and the steps
+    budget = max(0.0, o.seconds - (t0 - t_start) - eval_s) if o.seconds > 0 else float("inf")
     order: list[int] = []
     loss_ema = psnr_ema = None
     sh_deg = 0
     step = 0
     last_step_s = 0.0
+    last_report = 0.0
+    since_refine = 0
+    refine_every = o.refine_every
     while step < o.steps:
         elapsed = time.perf_counter() - t0
-        frac = max(step / o.steps, elapsed / budget)
+        frac = max(step / o.steps, elapsed / budget if budget > 0 else 1.0)
         if frac >= 1.0 or elapsed + last_step_s > budget:
             rep.limits.append(f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps")
             break
-        sh_deg = min(o.sh_degree, step // max(o.sh_every, 1))
+        # one more SH degree every `sh_every` steps, or every 10 % of a budget-bound run
+        sh_deg = min(o.sh_degree, max(step // max(o.sh_every, 1), int(frac * 10)))
         for g in opts["means"].param_groups:
             g["lr"] = lrs["means"] * 0.01 ** frac
         if not order:
@@ -388,23 +440,35 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
             opt.step()
             opt.zero_grad(set_to_none=True)
         step += 1
-        if densify and step % o.refine_every == 0:
+        since_refine += 1
+        if densify and since_refine >= refine_every:
+            since_refine = 0
             _densify(strategy, params, opts, state, step, max_splats, rep)
         if o.reset_every > 0 and step % o.reset_every == 0 and o.refine_start <= frac < o.refine_stop:
             reset_opa(params=params, optimizers=opts, state=state, value=o.prune_opa * 2.0)
             rep.opacity_resets += 1
         last_step_s = time.perf_counter() - ts
+        if budget < float("inf") and step >= 3:
+            # a budget-bound run: about four densification rounds whatever the step rate
+            # (gsplat: 145 rounds in 30000 steps), at least 10 steps apart to gather views
+            left = (budget - (time.perf_counter() - t0)) / ((time.perf_counter() - t0) / step)
+            total = min(o.steps, step + max(left, 0.0))
+            refine_every = int(np.clip(total * (o.refine_stop - o.refine_start) / 4, 10, o.refine_every))
         p = psnr(img, target)
         lv = float(loss.detach())
         loss_ema = lv if loss_ema is None else 0.9 * loss_ema + 0.1 * lv
         psnr_ema = p if psnr_ema is None else 0.9 * psnr_ema + 0.1 * p
-        if step % 5 == 0 or step == 1:
+        now = time.perf_counter()
+        if step == 1 or now - last_report >= 0.25:
+            last_report = now
             say(min(frac, 1.0), f"optimising: step {step} · {len(params['means'])} splats · "
                                 f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB")
+        elif cancel is not None:
+            cancel.check()
     rep.steps = step
     rep.seconds = time.perf_counter() - t0
     elapsed_per = rep.seconds / max(step, 1)
-    rep.steps_planned = o.steps if budget == float("inf") else min(o.steps, int(budget / max(elapsed_per, 1e-9)))
+    rep.steps_planned = o.steps
     rep.sh_degree = sh_deg
     rep.loss_final = loss_ema if loss_ema is not None else float("nan")
     say(1.0, "optimising: measuring the result")

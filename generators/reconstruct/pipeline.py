@@ -41,7 +41,8 @@ from .sky import add_sky
 class ReconstructOptions:
     """Options of the reconstruction (all have working defaults)."""
 
-    refine_steps: int = 0                  # photometric refinement steps (0 = off)
+    refine_steps: int = 3000               # 3DGS optimisation steps at most (0 = off)
+    refine_seconds: float = 90.0           # ... and at most this long (0 = no limit); reported
     intrinsics: tuple[float, float, float, float] | None = None  # fx, fy, cx, cy at photo size
     colmap_dir: Path | None = None         # existing COLMAP model: skip SfM
     sequential: bool = False               # sequential matching (video frames)
@@ -49,9 +50,8 @@ class ReconstructOptions:
     depth_size: int = 400                  # dense depth working size (long side, px)
     planes: int = 96                       # plane-sweep depth hypotheses
     max_points: int = 400_000              # splat budget after fusion
-    refine_size: int = 192                 # refinement render size (long side, px)
+    refine_size: int = 320                 # CPU optimisation render size (long side, px)
     refine_device: str = "auto"            # auto | cpu | cuda
-    cpu_refine_max_splats: int = 60_000    # CPU refinement is for small scenes: splat cap
     target_depth: float = 2.0              # median camera-to-point distance in output units
     eye_height: float = 1.5                # walk-through with a floor: cameras this high above y = 0
     capture: str = "auto"                  # auto | walk | orbit | aerial (align.place_capture)
@@ -64,6 +64,8 @@ class ReconstructOptions:
     def validate(self) -> None:
         if self.refine_steps < 0:
             raise ValueError("--refine must be >= 0")
+        if not self.refine_seconds >= 0:
+            raise ValueError("--refine-seconds must be >= 0")
         if self.intrinsics is not None:
             if (len(self.intrinsics) != 4 or not all(math.isfinite(v) for v in self.intrinsics)
                     or min(self.intrinsics[:2]) <= 0):
@@ -195,13 +197,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                                 max_size=opts.depth_size, planes=opts.planes, report=rep)
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
-        budget = opts.max_points
-        if opts.refine_steps:
-            from .refine import pick_device
-
-            if pick_device(opts.refine_device) == "cpu":
-                budget = min(budget, opts.cpu_refine_max_splats)
-        fused = fuse_views(depths, neigh, max_points=budget, report=rep)
+        fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
         pts, nrms = fused.points, fused.normals
         # sky / far field: the last splats, counted in cloud.meta["far_field"]
         cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
@@ -226,8 +222,9 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
             from .refine import refine_cloud
 
             views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w if n in depth_w]
-            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, size=opts.refine_size,
-                                 device=opts.refine_device, report=rep)
+            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, seconds=opts.refine_seconds,
+                                 size=opts.refine_size, device=opts.refine_device, report=rep,
+                                 cancel=cancel)
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
@@ -346,6 +343,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             "held_out": list(result.held_out), "capture": result.capture,
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
+            "refinement": result.cloud.meta.get("refinement"),
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }
