@@ -26,6 +26,12 @@ class DepthView:
     image: np.ndarray        # (h, w, 3) uint8 RGB (undistorted)
     depth: np.ndarray        # (h, w) float32 camera z, 0 where unknown
     score: np.ndarray        # (h, w) float32 NCC score of the winner (-1..1)
+    valid: np.ndarray | None = None  # (h, w) bool pixels the photo covers after undistortion
+                                     # (None = all)
+
+    def image_mask(self) -> np.ndarray:
+        """(h, w) bool: pixels holding photo content (not undistortion's empty border)."""
+        return np.ones(self.depth.shape, bool) if self.valid is None else self.valid
 
 
 def undistort(img: np.ndarray, cam: Camera, k1: float) -> np.ndarray:
@@ -35,6 +41,13 @@ def undistort(img: np.ndarray, cam: Camera, k1: float) -> np.ndarray:
     import cv2
 
     return cv2.undistort(img, cam.K, np.array([k1, 0.0, 0.0, 0.0]))
+
+
+def undistorted_mask(cam: Camera, k1: float) -> np.ndarray:
+    """(h, w) bool at `cam`'s size: pixels of the undistorted image that hold photo content
+    (a barrel-distortion removal leaves an empty border)."""
+    ones = np.full((cam.height, cam.width), 255, np.uint8)
+    return undistort(ones, cam, k1) > 127
 
 
 def choose_neighbours(cams: dict[str, Camera], visible: dict[str, np.ndarray],
@@ -158,6 +171,7 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
 
     names = list(cams)
     small: dict[str, tuple[np.ndarray, np.ndarray, Camera]] = {}
+    masks: dict[str, np.ndarray] = {}
     for n in names:
         cam = cams[n]
         img = undistort(images[n], cam, distortion.get(n, 0.0))
@@ -166,8 +180,12 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
         sc = cam.resized(w, h)
         sc.name = n
         rgb = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        inside = cv2.resize(undistorted_mask(cam, distortion.get(n, 0.0)).astype(np.uint8), (w, h),
+                            interpolation=cv2.INTER_NEAREST) > 0
+        inside = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         small[n] = (rgb, grey, sc)
+        masks[n] = inside
     neigh = choose_neighbours(cams, visible, points)
     out: dict[str, DepthView] = {}
     for i, n in enumerate(names):
@@ -180,11 +198,12 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
         except ValueError:  # a doubtful registration (no point in front): skip this view,
             nb = []         # as one without neighbours, instead of failing the whole job
         if not nb:
-            out[n] = DepthView(n, sc, rgb, np.zeros(grey.shape, np.float32), np.full(grey.shape, -1, np.float32))
+            out[n] = DepthView(n, sc, rgb, np.zeros(grey.shape, np.float32), np.full(grey.shape, -1, np.float32),
+                               masks[n])
             continue
         check = (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
         depth, score = plane_sweep(grey, sc, [(small[s][1], small[s][2]) for s in nb], near, far,
                                    planes=planes, check=check)
-        depth[score < min_score] = 0.0
-        out[n] = DepthView(n, sc, rgb, depth, score)
+        depth[(score < min_score) | ~masks[n]] = 0.0
+        out[n] = DepthView(n, sc, rgb, depth, score, masks[n])
     return out

@@ -18,8 +18,8 @@ Every pixel of every depth map is a candidate splat. A candidate survives when
 
 A pixel that another (earlier) view's survivor already explains is not emitted again
 (COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
-colour is the median over the views that agree (robust to one view's glare or
-occluder), its size is its pixel footprint (depth / focal length, times the grid stride
+colour is its own pixel's (`color="own"`, exact in the view it came from) or the median
+over the views that agree (`color="median"`, robust to one view's glare), its size is its pixel footprint (depth / focal length, times the grid stride
 when the budget forces subsampling), and it is a flat disc, thin along the depth map's
 normal and stretched along the surface slope so it covers exactly its pixel in the view
 it came from. Nothing is averaged across a voxel.
@@ -140,6 +140,7 @@ class ViewCheck:
     pixels: np.ndarray            # (P,) int64 flat pixel index in the reference view
     consistent: np.ndarray        # (P,) int32 number of agreeing neighbours
     violations: np.ndarray        # (P,) int32 number of neighbours it would occlude
+    verifiable: np.ndarray        # (P,) int32 neighbours that see its spot unoccluded, with depth
     colors: list[np.ndarray]      # per neighbour (P, 3) float32 0..1, NaN where not agreeing
     hits: list[tuple[str, np.ndarray, np.ndarray]]  # (neighbour, mask (P,), its flat pixel (P,))
 
@@ -165,6 +166,7 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
     n = len(pixels)
     consistent = np.zeros(n, np.int32)
     violations = np.zeros(n, np.int32)
+    verifiable = np.zeros(n, np.int32)
     colors, hits = [], []
     for o in others:
         oc = o.camera
@@ -184,12 +186,13 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
         ok = has & (err < reproj_px) & (np.abs(z2 - d) < depth_tol * d)
         consistent += ok
         violations += has & (z < (1.0 - occlusion_tol) * dj)
+        verifiable += has & (z < (1.0 + 3 * depth_tol) * dj)
         col = np.full((n, 3), np.nan, np.float32)
         if ok.any():
             col[ok] = _bilinear(o.image, uv[ok, 0] - 0.5, uv[ok, 1] - 0.5)
         colors.append(col)
         hits.append((o.name, ok, q))
-    return ViewCheck(pixels, consistent, violations, colors, hits)
+    return ViewCheck(pixels, consistent, violations, verifiable, colors, hits)
 
 
 def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -240,7 +243,7 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
                occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 1,
                edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
                size_factor: float = 0.6, flatness: float = 0.1, max_stretch: float = 3.0,
-               report: Callable[[float, str], None] | None = None) -> Fused:
+               color: str = "own", keep_unverified: bool = True, report: Callable[[float, str], None] | None = None) -> Fused:
     """Fuse per-view depth maps (see the module docstring for the rules).
 
     views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
@@ -274,10 +277,18 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
             continue
         chk = check_pixels(v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol,
                            occlusion_tol=occlusion_tol)
-        keep = (chk.consistent >= need) & (chk.violations <= max_violations)
-        own = v.image.reshape(-1, 3)[pix].astype(np.float32) / 255.0
-        stack = np.stack([own] + chk.colors, 0)[:, keep]                  # (1+J, K, 3)
-        col = np.nanmedian(stack, axis=0).astype(np.float32)
+        # a pixel no neighbour can check (outside their frames, hidden behind their
+        # surfaces, or where they have no depth) is kept unverified when allowed
+        need_p = np.minimum(need, chk.verifiable)
+        keep = (chk.consistent >= need_p) & (chk.violations <= max_violations)
+        if not keep_unverified:
+            keep &= chk.consistent >= 1
+        own = v.image.reshape(-1, 3)[pix[keep]].astype(np.float32) / 255.0
+        if color == "median":
+            stack = np.stack([own] + [c[keep] for c in chk.colors], 0)    # (1+J, K, 3)
+            col = np.nanmedian(stack, axis=0).astype(np.float32)
+        else:
+            col = own
         kp = pix[keep]
         keep_mask.reshape(-1)[kp] = True
         kept_masks[n] = keep_mask
@@ -312,10 +323,33 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
     for n, c, k in stats:
         log.debug("fusion %s: %d candidates, %d kept", n, c, k)
     fused = Fused(np.concatenate(P), np.concatenate(C), np.concatenate(Nrm), np.concatenate(S),
-                  np.concatenate(Q), np.concatenate(V), names, used, kept_masks, stride)
+                  np.concatenate(Q), np.concatenate(V), names, {}, kept_masks, stride)
+    fused.covered = {n: coverage(fused.points, views[n], depth_tol=4 * depth_tol) for n in names}
     log.info("fusion: %d of %d candidate pixels kept, %d splats (grid stride %d)",
              total, sum(c for _, c, _ in stats), len(fused), stride)
     return fused
+
+
+def coverage(points: np.ndarray, view: DepthView, depth_tol: float = 0.04) -> np.ndarray:
+    """(h, w) bool pixels of `view` that the (N, 3) fused points explain: a point lands in
+    the pixel at the view's depth (within `depth_tol`, relative) or, where the view has no
+    depth, at any depth. Where the view has depth, the mask is closed with a 3×3 kernel so
+    the gaps between splat centres count."""
+    import cv2
+
+    h, w = view.depth.shape
+    uv, z = view.camera.project(points)
+    x = np.floor(uv[:, 0]).astype(np.int64)
+    y = np.floor(uv[:, 1]).astype(np.int64)
+    ok = (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    x, y, z = x[ok], y[ok], z[ok]
+    d = view.depth[y, x]
+    agree = (d > 0) & (np.abs(z - d) < depth_tol * d)
+    out = np.zeros((h, w), np.uint8)
+    out[y[agree], x[agree]] = 1
+    out = cv2.morphologyEx(out, cv2.MORPH_CLOSE, np.ones((3, 3), np.uint8)) & (view.depth > 0)
+    out[y[d <= 0], x[d <= 0]] = 1
+    return out > 0
 
 
 def _grid_subsample(v: DepthView, kp: np.ndarray, col: np.ndarray, k: int

@@ -216,7 +216,7 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     depth_w: dict[str, DepthView] = {}
     for n, v in depths.items():
         depth_w[n] = DepthView(by_work[n].name, align.transform_camera(v.camera, s, r, t), v.image,
-                               (v.depth * s).astype(np.float32), v.score)
+                               (v.depth * s).astype(np.float32), v.score, v.valid)
     with stages("refinement") as rep:
         if opts.refine_steps:
             from .refine import refine_cloud

@@ -43,12 +43,14 @@ class SkySplats:
     radius: float
 
 
-def sky_mask(image: np.ndarray, covered: np.ndarray, *, max_contrast: float = 0.05,
-             win: int = 7, top_rows: int = 1) -> np.ndarray:
+def sky_mask(image: np.ndarray, covered: np.ndarray, *, scene: np.ndarray | None = None,
+             max_contrast: float = 0.05, win: int = 7, top_rows: int = 1) -> np.ndarray:
     """(h, w) bool sky / far-field pixels of one view.
 
-    image: (h, w, 3) uint8 RGB; covered: (h, w) bool pixels the fused scene explains.
-    A pixel qualifies when it is not covered, lies above its column's `skyline`, its
+    image: (h, w, 3) uint8 RGB; covered: (h, w) bool pixels the fused scene explains;
+    scene: (h, w) bool pixels where the view's own depth was confirmed (default: covered),
+    which set the skyline. A pixel qualifies when it is not covered, lies above its
+    column's `skyline`, its
     `win`×`win` grey standard deviation is below `max_contrast` (0..1 grey units), and its
     8-connected region of qualifying pixels reaches the top `top_rows` rows of the image.
     """
@@ -57,7 +59,8 @@ def sky_mask(image: np.ndarray, covered: np.ndarray, *, max_contrast: float = 0.
     grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
     mu = cv2.boxFilter(grey, -1, (win, win))
     var = np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0)
-    cand = (~covered) & (np.sqrt(var) < max_contrast) & (skyline(covered)[None, :] > np.arange(len(grey))[:, None])
+    top = skyline(covered if scene is None else scene)
+    cand = (~covered) & (np.sqrt(var) < max_contrast) & (top[None, :] > np.arange(len(grey))[:, None])
     if not cand.any():
         return cand
     n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
@@ -67,8 +70,8 @@ def sky_mask(image: np.ndarray, covered: np.ndarray, *, max_contrast: float = 0.
 
 def skyline(covered: np.ndarray, min_run: int = 3) -> np.ndarray:
     """(w,) int row of each column's scene top: the first row starting a vertical run of
-    `min_run` covered pixels (isolated specks do not count); h where the column is empty.
-    Sky lies above it: a hole inside the scene is not sky, even when it is smooth."""
+    `min_run` covered pixels (isolated specks do not count), interpolated from the nearest
+    columns where a column has none (h when no column has any). Sky lies above it: a hole inside the scene is not sky, even when it is smooth."""
     h, w = covered.shape
     c = covered.astype(np.int32)
     run = np.zeros((h, w), bool)
@@ -76,7 +79,12 @@ def skyline(covered: np.ndarray, min_run: int = 3) -> np.ndarray:
         cs = np.cumsum(np.vstack([np.zeros((1, w), np.int32), c]), 0)
         run[: h - min_run + 1] = (cs[min_run:] - cs[:-min_run]) == min_run
     has = run.any(0)
-    return np.where(has, np.argmax(run, 0), h)
+    if not has.any():
+        return np.full(w, h, np.int64)
+    top = np.argmax(run, 0).astype(np.float64)
+    cols = np.arange(w)
+    # a column without scene (a hole, a textureless slope) takes its neighbours' skyline
+    return np.round(np.interp(cols, cols[has], top[has])).astype(np.int64)
 
 
 def scene_sphere(views: dict[str, DepthView], radius_factor: float = 30.0) -> tuple[np.ndarray, float]:
@@ -117,7 +125,8 @@ def sky_splats(views: dict[str, DepthView], covered: dict[str, np.ndarray], *,
         h, w = v.depth.shape
         cov = covered.get(name, np.zeros((h, w), bool))
         cov = cv2.dilate(cov.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
-        mask = sky_mask(v.image, cov, max_contrast=max_contrast)
+        mask = sky_mask(v.image, cov, scene=cov & (v.depth > 0), max_contrast=max_contrast)
+        mask &= v.image_mask()
         if P:  # skip what earlier views' sky already covers here
             mask &= ~_coverage(np.concatenate(P), np.concatenate(S)[:, 0], cam, h, w)
         if stride > 1:
