@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import signal
 import struct
 import subprocess
 import sys
