@@ -136,7 +136,10 @@ def run(args: argparse.Namespace) -> int:
     from generators.video import parse_size, render_video
     from scene.campath import CameraPath
 
-    size = parse_size(args.size)
+    try:
+        size = parse_size(args.size)
+    except ValueError as exc:
+        raise InputError(f"--size: {exc}") from None
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
     saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None

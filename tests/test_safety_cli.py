@@ -7,7 +7,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import signal
 import struct
 import subprocess
 import sys
@@ -652,3 +651,11 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture) -> None:
         assert exc.value.code == 2
         err = capsys.readouterr().err
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
+
+
+def test_video_size_error_names_the_option(scene_ply: Path, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture) -> None:
+    from cli import run_cli
+
+    assert run_cli(["video", str(scene_ply), "--size", "12", "--out", str(tmp_path / "v.mp4")]) == 2
+    assert "--size" in _one_error_line(capsys)
