@@ -529,7 +529,7 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs:
     """More matches for photos outside `main`: all pairs first when `all_pairs` (frames
     matched sequentially; at most 150 photos), then the `per_photo` most promising pairs
     (most raw matches, < 30 verified inliers) of each left-out photo with `main`, re-matched
-    with a looser ratio test (0.9) and 12 inliers enough for a verified pair. Pairs in
+    with a looser ratio test (0.9); 12 inliers at a 10 % inlier ratio make a verified pair. Pairs in
     `done` (image id pairs) are skipped; the re-matched ones are added to it."""
     pycolmap = _pycolmap()
     cpu = pycolmap.Device.cpu
@@ -576,6 +576,7 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs:
             pair.match_list_path = pairs_file
             ver = pycolmap.TwoViewGeometryOptions()
             ver.min_num_inliers = 12
+            ver.ransac.min_inlier_ratio = 0.1  # the looser ratio test admits more outliers
             pycolmap.match_image_pairs(db, matching_options=mopt, pairing_options=pair,
                                        verification_options=ver, device=cpu, cancellation_token=token)
             log.info("re-matched %d pairs between the main model and %d left-out photos",
