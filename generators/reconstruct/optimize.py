@@ -172,7 +172,7 @@ def render_cpu(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
     campos = torch.as_tensor(cam.position, dtype=means.dtype)
     colors = params["sh0"]
     if sh_degree > 0:
-        dirs = means.detach() - campos   # as gsplat: no gradient through the view direction
+        dirs = means - campos            # gradients flow through the view direction too (as 3DGS)
         dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
         colors = sh_colors(params["sh0"], params["shN"], dirs, sh_degree)
     else:
