@@ -24,7 +24,7 @@ log = logging.getLogger("bench_optimize")
 def main() -> None:
     import cv2
 
-    from generators.reconstruct.optimize import OptimizeOptions, optimize_cloud
+    from generators.reconstruct.optimize import SHORT_RUN_RATES, OptimizeOptions, optimize_cloud
     from scene.io import load_cloud
     from scene.io.colmap import read_colmap
 
@@ -36,6 +36,8 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=320)
     ap.add_argument("--sh-degree", type=int, default=1)
     ap.add_argument("--no-densify", action="store_true")
+    ap.add_argument("--plain-rates", action="store_true",
+                    help="gsplat's learning rates instead of the short-run ones (as reconstruct on CPU)")
     ap.add_argument("--out", type=Path, default=None, help="write the optimised scene here")
     ap.add_argument("--eval-size", type=int, default=None,
                     help="first log the scene's PSNR at this size (0 = photo size); with --steps 0 only that")
@@ -60,8 +62,9 @@ def main() -> None:
                  len(vals), a.eval_size or "photo", float(np.mean(vals)), min(vals), max(vals))
         if a.steps == 0:
             return
+    rates = {} if a.plain_rates else SHORT_RUN_RATES
     opts = OptimizeOptions(steps=a.steps, seconds=a.seconds, size=a.size, sh_degree=a.sh_degree,
-                           densify=not a.no_densify)
+                           densify=not a.no_densify, **rates)
     last = [0.0]
 
     def progress(f: float, msg: str) -> None:

@@ -64,7 +64,10 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--old", action="store_true", help="also time the PyTorch rasterizer")
     ap.add_argument("--scene", type=Path, default=None, help="a reconstruction's scene.ply")
+    ap.add_argument("--torch-threads", type=int, default=1,
+                    help="PyTorch threads (1, as the optimiser uses beside the numba kernels)")
     a = ap.parse_args()
+    torch.set_num_threads(a.torch_threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     if a.scene:
         from generators.rasterize import cloud_tensors

@@ -14,7 +14,7 @@ pytest.importorskip("gsplat")
 from conftest import random_cloud  # noqa: E402
 from generators.jobs import CancelToken, Cancelled  # noqa: E402
 from generators.reconstruct.optimize import (  # noqa: E402
-    OptimizeOptions, OptimizeReport, _densify, optimize_cloud, render_cloud_cpu, sh_colors)
+    SHORT_RUN_RATES, OptimizeOptions, OptimizeReport, _densify, optimize_cloud, render_cloud_cpu, sh_colors)
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
 from scene.camera import Camera  # noqa: E402
 from scene.gaussians import GaussianCloud, logit  # noqa: E402
@@ -63,16 +63,16 @@ def test_optimisation_raises_held_out_psnr() -> None:
     cloud, views, held, held_img = _room()
     before = _psnr(render_cloud_cpu(cloud, held), held_img)
     msgs: list[str] = []
-    out, rep = optimize_cloud(cloud, views, OptimizeOptions(steps=120, size=0, refine_every=30,
-                                                            sh_every=60, sh_degree=1,
-                                                            max_splats=50_000),
+    opts = OptimizeOptions(steps=80, size=0, refine_every=20, sh_every=40, sh_degree=1,
+                           max_splats=50_000, **SHORT_RUN_RATES)
+    out, rep = optimize_cloud(cloud, views, opts,
                               report=lambda f, m: msgs.append(m))
     after = _psnr(render_cloud_cpu(out, held), held_img)
     print(f"held-out PSNR {before:.2f} -> {after:.2f} dB; train {rep.psnr_before:.2f} -> "
           f"{rep.psnr_after:.2f}; {rep.splats_before} -> {rep.splats_after} splats")
-    assert after >= before + 4.0
-    assert rep.psnr_after >= rep.psnr_before + 4.0
-    assert rep.steps == 120 and rep.limits == [] and out.sh_degree == 1
+    assert after >= before + 6.0           # measured +10.3 dB (13.9 -> 24.3)
+    assert rep.psnr_after >= rep.psnr_before + 6.0
+    assert rep.steps == 80 and rep.limits == [] and out.sh_degree == 1
     assert any("PSNR" in m and "loss" in m for m in msgs)
     assert rep.densified > 0 and rep.splats_after == rep.splats_before + rep.densified - rep.pruned
 
