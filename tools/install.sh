@@ -11,3 +11,7 @@ if ! $PY -c "import torch" 2>/dev/null; then
   $PY -m pip install -q "${WANDER_TORCH:-torch==2.13.0}"
 fi
 $PY -m pip install -q -e ".${extra}"
+# compile the CPU splat rasterizer's numba kernels now (cached on disk), so the first
+# reconstruction spends its optimisation budget optimising, not compiling
+$PY -c "from generators.splat_cpu import warm_up; print(f'compiled the CPU rasterizer in {warm_up():.0f} s')" \
+  || echo "warning: could not precompile the CPU rasterizer; the first reconstruction will compile it" >&2

@@ -31,7 +31,8 @@ class ReconstructRequest:
 
     photos: list[Path] = field(default_factory=list)
     video: Path | None = None
-    refine_steps: int = 0
+    refine_steps: int = 3000             # 3DGS optimisation steps at most (0 = off)
+    refine_seconds: float = 90.0         # ... within this time budget
     depth_size: int = 400
     save_to: Path | None = None          # optional .ply: also write cameras + depth maps beside
     max_frames: int = 60
@@ -52,7 +53,8 @@ class ReconstructRequest:
         from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
         from scene.io._common import temp_dir
 
-        opts = ReconstructOptions(refine_steps=self.refine_steps, depth_size=self.depth_size)
+        opts = ReconstructOptions(refine_steps=self.refine_steps, refine_seconds=self.refine_seconds,
+                                  depth_size=self.depth_size)
         with temp_dir("frames") as tmp:
             photos = self.photos
             if self.video is not None:
@@ -121,11 +123,18 @@ class ReconstructDialog(QDialog):
             lay.addWidget(QLabel(f"Video: {video.name} — sharp, distinct frames are sampled"))
         form = QFormLayout()
         self.refine = QSpinBox()
-        self.refine.setRange(0, 5000)
-        self.refine.setValue(0)
-        self.refine.setToolTip("photometric refinement steps: gsplat on CUDA, else the CPU rasterizer "
-                               "(slow: small scenes only)")
-        form.addRow("Refinement steps:", self.refine)
+        self.refine.setRange(0, 30000)
+        self.refine.setValue(ReconstructRequest.refine_steps)
+        self.refine.setToolTip("3DGS optimisation steps at most (0 = off): gsplat on CUDA, else the "
+                               "compiled CPU rasterizer at a reduced resolution")
+        form.addRow("Optimisation steps:", self.refine)
+        self.refine_seconds = QSpinBox()
+        self.refine_seconds.setRange(0, 3600)
+        self.refine_seconds.setSuffix(" s")
+        self.refine_seconds.setValue(int(ReconstructRequest.refine_seconds))
+        self.refine_seconds.setToolTip("time budget of the optimisation (0 = no limit); "
+                                       "the report says when it stopped the run")
+        form.addRow("Optimisation time:", self.refine_seconds)
         self.detail = QComboBox()
         for label, _ in DETAIL:
             self.detail.addItem(label)
@@ -174,6 +183,7 @@ class ReconstructDialog(QDialog):
         text = self.save_to.text().strip()
         return ReconstructRequest(photos=self.photos() if self.video is None else [], video=self.video,
                                   refine_steps=int(self.refine.value()),
+                                  refine_seconds=float(self.refine_seconds.value()),
                                   depth_size=DETAIL[self.detail.currentIndex()][1],
                                   save_to=Path(text) if text else None, max_frames=int(self.frames.value()))
 

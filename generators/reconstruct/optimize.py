@@ -108,12 +108,13 @@ class OptimizeReport:
     densified: int = 0                 # splats added by clone/split
     pruned: int = 0
     opacity_resets: int = 0
+    compile_seconds: float = 0.0       # compiling the CPU kernels first (a fresh install only)
     limits: list[str] = field(default_factory=list)   # every limit that applied, in words
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
         d["size"] = list(self.size)
-        for k in ("psnr_before", "psnr_after", "loss_final", "seconds"):
+        for k in ("psnr_before", "psnr_after", "loss_final", "seconds", "compile_seconds"):
             d[k] = None if not math.isfinite(d[k]) else round(float(d[k]), 3)
         return d
 
@@ -341,13 +342,24 @@ def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarra
     import torch
 
     o = options or OptimizeOptions()
-    t_start = time.perf_counter()
     dev = pick_device(o.device)
+    compile_s = 0.0
+    if dev == "cpu" and o.steps > 0:
+        # compiling the kernels (a fresh install only: numba caches them on disk) is not
+        # optimisation time; it is reported on its own
+        from generators.splat_cpu import warm_up
+
+        if report is not None:
+            report(0.0, "optimising: preparing the CPU rasterizer")
+        compile_s = warm_up()
+        if compile_s > 2.0:
+            log.info("compiled the CPU rasterizer in %.1f s (cached for later runs)", compile_s)
+    t_start = time.perf_counter()
     if not views:
         raise ValueError("optimisation needs at least one view")
     data = _prepare_views(views, o.size, dev)
     rep = OptimizeReport(device=dev, size=(data[0][0].width, data[0][0].height),
-                         splats_before=len(cloud), sh_degree=0)
+                         splats_before=len(cloud), sh_degree=0, compile_seconds=compile_s)
     if o.steps <= 0 or len(cloud) == 0:
         rep.splats_after = len(cloud)
         return cloud.copy(), rep
