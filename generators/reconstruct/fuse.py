@@ -141,6 +141,7 @@ class ViewCheck:
     consistent: np.ndarray        # (P,) int32 number of agreeing neighbours
     violations: np.ndarray        # (P,) int32 number of neighbours it would occlude
     verifiable: np.ndarray        # (P,) int32 neighbours that see its spot unoccluded, with depth
+    seen: np.ndarray              # (P,) int32 neighbours whose frame contains it
     colors: list[np.ndarray]      # per neighbour (P, 3) float32 0..1, NaN where not agreeing
     hits: list[tuple[str, np.ndarray, np.ndarray]]  # (neighbour, mask (P,), its flat pixel (P,))
 
@@ -167,6 +168,7 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
     consistent = np.zeros(n, np.int32)
     violations = np.zeros(n, np.int32)
     verifiable = np.zeros(n, np.int32)
+    seen = np.zeros(n, np.int32)
     colors, hits = [], []
     for o in others:
         oc = o.camera
@@ -187,12 +189,13 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
         consistent += ok
         violations += has & (z < (1.0 - occlusion_tol) * dj)
         verifiable += has & (z < (1.0 + 3 * depth_tol) * dj)
+        seen += inside
         col = np.full((n, 3), np.nan, np.float32)
         if ok.any():
             col[ok] = _bilinear(o.image, uv[ok, 0] - 0.5, uv[ok, 1] - 0.5)
         colors.append(col)
         hits.append((o.name, ok, q))
-    return ViewCheck(pixels, consistent, violations, verifiable, colors, hits)
+    return ViewCheck(pixels, consistent, violations, verifiable, seen, colors, hits)
 
 
 def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -240,10 +243,11 @@ class Fused:
 
 def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
                reproj_px: float = 1.0, depth_tol: float = 0.01, min_consistent: int = 2,
-               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 1,
+               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 2,
                edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
                size_factor: float = 0.6, flatness: float = 0.1, max_stretch: float = 3.0,
-               color: str = "own", keep_unverified: bool = True, report: Callable[[float, str], None] | None = None) -> Fused:
+               color: str = "own", keep_unverified: bool = False,
+               report: Callable[[float, str], None] | None = None) -> Fused:
     """Fuse per-view depth maps (see the module docstring for the rules).
 
     views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
@@ -277,12 +281,13 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
             continue
         chk = check_pixels(v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol,
                            occlusion_tol=occlusion_tol)
-        # a pixel no neighbour can check (outside their frames, hidden behind their
-        # surfaces, or where they have no depth) is kept unverified when allowed
+        # a pixel outside every neighbour's frame cannot be checked: it is kept (the
+        # view's own border regions); one hidden behind the neighbours' surfaces or where
+        # they have no depth is kept only with `keep_unverified`
         need_p = np.minimum(need, chk.verifiable)
         keep = (chk.consistent >= need_p) & (chk.violations <= max_violations)
         if not keep_unverified:
-            keep &= chk.consistent >= 1
+            keep &= (chk.consistent >= 1) | (chk.seen == 0)
         own = v.image.reshape(-1, 3)[pix[keep]].astype(np.float32) / 255.0
         if color == "median":
             stack = np.stack([own] + [c[keep] for c in chk.colors], 0)    # (1+J, K, 3)
