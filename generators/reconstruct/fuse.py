@@ -16,6 +16,10 @@ Every pixel of every depth map is a candidate splat. A candidate survives when
   without depth, where window-based stereo smears the foreground depth over the background
   (the white halos along rooflines).
 
+A pixel that lies outside every neighbour's frame cannot be checked and is kept (a view's
+own border regions); one hidden behind the neighbours' surfaces, or where they have no
+depth, needs at least one agreement unless `keep_unverified`.
+
 A pixel that another (earlier) view's survivor already explains is not emitted again
 (COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
 colour is its own pixel's (`color="own"`, exact in the view it came from) or the median
@@ -64,28 +68,22 @@ def depth_normals(pts: np.ndarray, cam: Camera, valid: np.ndarray | None = None)
     if valid is None:
         valid = np.ones((h, w), bool)
 
-    def diff(axis: int) -> np.ndarray:
-        d = np.zeros_like(pts)
-        ok = np.zeros((h, w), bool)
-        sl = [slice(None)] * 2
-        fwd = np.zeros_like(pts)
-        okf = np.zeros((h, w), bool)
-        bwd = np.zeros_like(pts)
-        okb = np.zeros((h, w), bool)
-        a, b = list(sl), list(sl)
+    def diff(axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """Derivative of `pts` along `axis` and where it is defined, (h, w, 3), (h, w)."""
+        a = [slice(None), slice(None)]
+        b = [slice(None), slice(None)]
         a[axis], b[axis] = slice(0, -1), slice(1, None)
-        fwd[tuple(a)] = pts[tuple(b)] - pts[tuple(a)]
-        okf[tuple(a)] = valid[tuple(b)] & valid[tuple(a)]
-        bwd[tuple(b)] = pts[tuple(b)] - pts[tuple(a)]
-        okb[tuple(b)] = valid[tuple(b)] & valid[tuple(a)]
-        both = okf & okb
-        d[both] = 0.5 * (fwd[both] + bwd[both])
-        only_f = okf & ~okb
-        d[only_f] = fwd[only_f]
-        only_b = okb & ~okf
-        d[only_b] = bwd[only_b]
-        ok = okf | okb
-        return d, ok
+        a, b = tuple(a), tuple(b)
+        fwd = np.zeros_like(pts)
+        bwd = np.zeros_like(pts)
+        okf = np.zeros((h, w), bool)
+        okb = np.zeros((h, w), bool)
+        fwd[a] = pts[b] - pts[a]
+        okf[a] = valid[b] & valid[a]
+        bwd[b] = pts[b] - pts[a]
+        okb[b] = valid[b] & valid[a]
+        d = np.where((okf & okb)[..., None], 0.5 * (fwd + bwd), np.where(okf[..., None], fwd, bwd))
+        return d, okf | okb
 
     dx, okx = diff(1)
     dy, oky = diff(0)
