@@ -115,7 +115,9 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
     mu_r, var_r = _ncc_prep(ref_img, win)
     sd_r = np.sqrt(np.maximum(var_r, 1e-6))
     inv = np.linspace(1.0 / near, 1.0 / far, planes)  # (D,) inverse depths, near first
-    kinv = np.linalg.inv(ref.K)
+    # pixel index coords (OpenCV warps) <-> camera coords (pixel centres at index + 0.5)
+    kinv = np.linalg.inv(ref.K) @ np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
+    unshift = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
     cost = np.empty((planes, h, w), np.float32)
     rels = []
     for img, cam in srcs:
@@ -129,7 +131,7 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
             check()
         for s_i, (img, cam, r_rel, t_rel) in enumerate(rels):
             # plane z = d in the ref frame: X_s = (R + t nᵀ / d) X_r, n = (0, 0, 1)
-            hmat = cam.K @ (r_rel + np.outer(t_rel, [0.0, 0.0, idepth])) @ kinv
+            hmat = unshift @ cam.K @ (r_rel + np.outer(t_rel, [0.0, 0.0, idepth])) @ kinv
             warped = cv2.warpPerspective(img, hmat, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                          borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
             valid = cv2.boxFilter((warped >= 0).astype(np.float32), -1, (win, win)) > 0.999

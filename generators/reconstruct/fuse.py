@@ -16,6 +16,10 @@ Every pixel of every depth map is a candidate splat. A candidate survives when
   without depth, where window-based stereo smears the foreground depth over the background
   (the white halos along rooflines).
 
+A pixel that lies outside every neighbour's frame cannot be checked and is kept (a view's
+own border regions); one hidden behind the neighbours' surfaces, or where they have no
+depth, needs at least one agreement unless `keep_unverified`.
+
 A pixel that another (earlier) view's survivor already explains is not emitted again
 (COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
 colour is its own pixel's (`color="own"`, exact in the view it came from) or the median
@@ -64,28 +68,22 @@ def depth_normals(pts: np.ndarray, cam: Camera, valid: np.ndarray | None = None)
     if valid is None:
         valid = np.ones((h, w), bool)
 
-    def diff(axis: int) -> np.ndarray:
-        d = np.zeros_like(pts)
-        ok = np.zeros((h, w), bool)
-        sl = [slice(None)] * 2
-        fwd = np.zeros_like(pts)
-        okf = np.zeros((h, w), bool)
-        bwd = np.zeros_like(pts)
-        okb = np.zeros((h, w), bool)
-        a, b = list(sl), list(sl)
+    def diff(axis: int) -> tuple[np.ndarray, np.ndarray]:
+        """Derivative of `pts` along `axis` and where it is defined, (h, w, 3), (h, w)."""
+        a = [slice(None), slice(None)]
+        b = [slice(None), slice(None)]
         a[axis], b[axis] = slice(0, -1), slice(1, None)
-        fwd[tuple(a)] = pts[tuple(b)] - pts[tuple(a)]
-        okf[tuple(a)] = valid[tuple(b)] & valid[tuple(a)]
-        bwd[tuple(b)] = pts[tuple(b)] - pts[tuple(a)]
-        okb[tuple(b)] = valid[tuple(b)] & valid[tuple(a)]
-        both = okf & okb
-        d[both] = 0.5 * (fwd[both] + bwd[both])
-        only_f = okf & ~okb
-        d[only_f] = fwd[only_f]
-        only_b = okb & ~okf
-        d[only_b] = bwd[only_b]
-        ok = okf | okb
-        return d, ok
+        a, b = tuple(a), tuple(b)
+        fwd = np.zeros_like(pts)
+        bwd = np.zeros_like(pts)
+        okf = np.zeros((h, w), bool)
+        okb = np.zeros((h, w), bool)
+        fwd[a] = pts[b] - pts[a]
+        okf[a] = valid[b] & valid[a]
+        bwd[b] = pts[b] - pts[a]
+        okb[b] = valid[b] & valid[a]
+        d = np.where((okf & okb)[..., None], 0.5 * (fwd + bwd), np.where(okf[..., None], fwd, bwd))
+        return d, okf | okb
 
     dx, okx = diff(1)
     dy, oky = diff(0)
@@ -141,6 +139,7 @@ class ViewCheck:
     consistent: np.ndarray        # (P,) int32 number of agreeing neighbours
     violations: np.ndarray        # (P,) int32 number of neighbours it would occlude
     verifiable: np.ndarray        # (P,) int32 neighbours that see its spot unoccluded, with depth
+    seen: np.ndarray              # (P,) int32 neighbours whose frame contains it
     colors: list[np.ndarray]      # per neighbour (P, 3) float32 0..1, NaN where not agreeing
     hits: list[tuple[str, np.ndarray, np.ndarray]]  # (neighbour, mask (P,), its flat pixel (P,))
 
@@ -167,6 +166,7 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
     consistent = np.zeros(n, np.int32)
     violations = np.zeros(n, np.int32)
     verifiable = np.zeros(n, np.int32)
+    seen = np.zeros(n, np.int32)
     colors, hits = [], []
     for o in others:
         oc = o.camera
@@ -187,12 +187,13 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
         consistent += ok
         violations += has & (z < (1.0 - occlusion_tol) * dj)
         verifiable += has & (z < (1.0 + 3 * depth_tol) * dj)
+        seen += inside
         col = np.full((n, 3), np.nan, np.float32)
         if ok.any():
             col[ok] = _bilinear(o.image, uv[ok, 0] - 0.5, uv[ok, 1] - 0.5)
         colors.append(col)
         hits.append((o.name, ok, q))
-    return ViewCheck(pixels, consistent, violations, verifiable, colors, hits)
+    return ViewCheck(pixels, consistent, violations, verifiable, seen, colors, hits)
 
 
 def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -240,10 +241,11 @@ class Fused:
 
 def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
                reproj_px: float = 1.0, depth_tol: float = 0.01, min_consistent: int = 2,
-               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 1,
+               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 2,
                edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
                size_factor: float = 0.6, flatness: float = 0.1, max_stretch: float = 3.0,
-               color: str = "own", keep_unverified: bool = True, report: Callable[[float, str], None] | None = None) -> Fused:
+               color: str = "own", keep_unverified: bool = False,
+               report: Callable[[float, str], None] | None = None) -> Fused:
     """Fuse per-view depth maps (see the module docstring for the rules).
 
     views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
@@ -277,12 +279,13 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
             continue
         chk = check_pixels(v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol,
                            occlusion_tol=occlusion_tol)
-        # a pixel no neighbour can check (outside their frames, hidden behind their
-        # surfaces, or where they have no depth) is kept unverified when allowed
+        # a pixel outside every neighbour's frame cannot be checked: it is kept (the
+        # view's own border regions); one hidden behind the neighbours' surfaces or where
+        # they have no depth is kept only with `keep_unverified`
         need_p = np.minimum(need, chk.verifiable)
         keep = (chk.consistent >= need_p) & (chk.violations <= max_violations)
         if not keep_unverified:
-            keep &= chk.consistent >= 1
+            keep &= (chk.consistent >= 1) | (chk.seen == 0)
         own = v.image.reshape(-1, 3)[pix[keep]].astype(np.float32) / 255.0
         if color == "median":
             stack = np.stack([own] + [c[keep] for c in chk.colors], 0)    # (1+J, K, 3)
