@@ -1289,8 +1289,12 @@ def write_autosave(world: World, project_path: str | Path | None = None,
     """Save `world` to its recovery file (atomic) plus a PNG thumbnail beside it
     (`thumbnail`, (H, W, 3) uint8, else `world_thumbnail`); returns the file written.
 
-    Raises OSError when the folder cannot be written.
+    `doc_id` names the document's slot; an unsaved world (`project_path` None) without
+    one gets a fresh slot, so it can never overwrite another world's recovery. Raises
+    OSError when the folder cannot be written.
     """
+    if project_path is None and doc_id is None:
+        doc_id = new_doc_id()
     target = autosave_path(project_path, folder, doc_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_project(world, target, include_inputs=False, extra={
