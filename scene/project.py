@@ -1271,8 +1271,13 @@ def world_thumbnail(world: World, width: int = 160, height: int = 100,
     y = np.clip(height / 2 - (pts[:, 1] - cy) / span, -1, height).astype(np.int64)
     order = np.argsort(pts[:, 2], kind="stable")  # far (low z) first, near ones overwrite
     x, y, c = x[order], y[order], cols[order]
-    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-    img[y[inside], x[inside]] = (c[inside] * 255).astype(np.uint8)
+    rgb = (c * 255).astype(np.uint8)
+    dots = (0, 1) if len(pts) < width * height // 4 else (0,)  # sparse: 2×2 dots
+    for dy in dots:
+        for dx in dots:
+            xx, yy = x + dx, y + dy
+            inside = (xx >= 0) & (xx < width) & (yy >= 0) & (yy < height)
+            img[yy[inside], xx[inside]] = rgb[inside]
     return img
 
 

@@ -732,7 +732,7 @@ class RecoverDialog(QDialog):
     def __init__(self, parent: QWidget, recoveries: list[proj.Recovery]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Recover unsaved work")
-        self.setMinimumWidth(520)
+        self.setMinimumSize(520, 380)
         self.chosen: proj.Recovery | None = None
         self.recoveries = list(recoveries)
         lay = QVBoxLayout(self)
