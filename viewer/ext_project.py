@@ -267,6 +267,8 @@ class ProjectExtension(QObject):
                         doc_id: str) -> Path:
         """Write the slot; a recovery this world came from is superseded by it."""
         target = proj.write_autosave(snap, project_path, folder, doc_id)
+        if doc_id != self.doc_id:  # the world was replaced meanwhile: the file is its recovery
+            return target
         old, self.autosave_file = self.autosave_file, target
         if old is not None and old != target:  # e.g. saved under a new name since
             proj.discard_recovery(proj.Recovery(old, None, 0.0))
@@ -730,7 +732,7 @@ class RecoverDialog(QDialog):
     def __init__(self, parent: QWidget, recoveries: list[proj.Recovery]) -> None:
         super().__init__(parent)
         self.setWindowTitle("Recover unsaved work")
-        self.setMinimumWidth(520)
+        self.setMinimumSize(520, 380)
         self.chosen: proj.Recovery | None = None
         self.recoveries = list(recoveries)
         lay = QVBoxLayout(self)
