@@ -39,7 +39,6 @@ import math
 import os
 import re
 import struct
-import tempfile
 import time
 import uuid
 import zipfile
@@ -1090,7 +1089,9 @@ def _unpack_input(root: Path, digest: str, name: str, body: bytes | bytearray) -
             raise ValueError(f"{target} exists and is not a file")
         if target.stat().st_size == len(body) and _sha256_file(target) == digest:
             return target
-    fd, tmp = tempfile.mkstemp(prefix=".", suffix=".tmp", dir=rfolder)
+    from .io._common import make_temp_file
+
+    fd, tmp = make_temp_file(target)   # the one temp pattern: swept if a kill leaves it
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)

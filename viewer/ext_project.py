@@ -195,6 +195,24 @@ class ProjectExtension(QObject):
         return str(p.with_name(p.stem + suffix)) if p is not None else str(Path.home() / fallback)
 
     # ================================================================= saving
+    def refuses_output(self, path: str | Path, what: str, keep_open_file: bool = False) -> bool:
+        """True (after saying why in a message box) when `path` is the same file as one the
+        open world was read or made from (the open file, its photos, its panorama), so no
+        save or export dialog can replace an input. `keep_open_file`: Save may replace the
+        open project itself."""
+        from scene.io._common import check_outputs
+
+        inputs = self.win.open_inputs()
+        if keep_open_file:
+            inputs = [(lab, p) for lab, p in inputs if lab != "the open file"
+                      or Path(p).suffix.lower() != proj.EXTENSION]
+        try:
+            check_outputs([(what, path)], inputs)
+        except ValueError as exc:
+            QMessageBox.warning(self.win, "Wander", str(exc))
+            return True
+        return False
+
     def save(self, path: str | Path | None = None, on_saved: Any = None) -> Any:
         """Save to the current project (or `path`); asks for a name when there is none."""
         target = Path(path) if path is not None else self.project_path
@@ -203,6 +221,8 @@ class ProjectExtension(QObject):
             return None
         if target.suffix.lower() != proj.EXTENSION:
             target = target.with_suffix(proj.EXTENSION)
+        if self.refuses_output(target, "the project", keep_open_file=True):
+            return None
         snap = self._snapshot()
         old_project = self.project_path
 
@@ -252,8 +272,9 @@ class ProjectExtension(QObject):
         def work() -> None:
             try:
                 self._write_autosave(snap, project_path, folder, doc_id)
-            except Exception:  # noqa: BLE001 - autosave must never disturb the user
-                log.exception("autosave failed")
+            except Exception as exc:  # noqa: BLE001 - autosave must never disturb the user
+                # logged with its traceback and shown in the status bar (any thread)
+                self.win.report_background_error("Autosave failed", exc)
             finally:
                 self._autosaving.release()
 
@@ -478,8 +499,10 @@ class ProjectExtension(QObject):
         """Export in a job (visible layers baked, or one layer)."""
         from scene.export import export_world
 
-        snap = self._snapshot()
         out = Path(out)
+        if self.refuses_output(out, "the export"):
+            return None
+        snap = self._snapshot()
 
         def work(progress: Any, cancel: Any) -> dict:
             progress(0.1, f"Exporting {out.name}")
@@ -535,7 +558,7 @@ class ProjectExtension(QObject):
         path, _ = QFileDialog.getSaveFileName(self.win, "Export panorama",
                                               self.suggested_path("_panorama.png", "panorama.png"),
                                               "PNG (*.png)")
-        if path:
+        if path and not self.refuses_output(path, "the panorama"):
             self.win.run_job("Exporting panorama", lambda p, c: export_panorama(pano, path),
                              lambda files: self.win.show_status(
                                  f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000))
@@ -623,7 +646,7 @@ class ProjectExtension(QObject):
         path, _ = QFileDialog.getSaveFileName(self.win, "Save camera path",
                                               self.suggested_path("_path.json", "path.json"),
                                               "JSON (*.json)")
-        if path:
+        if path and not self.refuses_output(path, "the camera path"):
             self.path.save(path)
 
     def toggle_preview(self) -> None:
@@ -716,6 +739,9 @@ class ProjectExtension(QObject):
             return
         try:
             size, fps, out = dlg.values()
+            from scene.io._common import check_outputs
+
+            check_outputs([("the video", out)], self.win.open_inputs())
             self.render_video(out, size, fps)
         except (ValueError, FileNotFoundError) as exc:
             QMessageBox.warning(self.win, "Render video", str(exc))

@@ -562,7 +562,11 @@ class MainWindow(QMainWindow):
             self._last_warning_box = box
 
     def _job_failed(self, title: str, exc: BaseException) -> None:
-        detail = getattr(exc, "__wander_traceback__", "")
+        from scene.errors import InvalidSceneError, SceneFormatError
+
+        # bad input is said in its message; a traceback is for bugs only (and the log)
+        detail = "" if isinstance(exc, (SceneFormatError, InvalidSceneError, ValueError)) \
+            else getattr(exc, "__wander_traceback__", "")
         self.show_status(f"{title}: {exc}", 10000)
         box = QMessageBox(QMessageBox.Icon.Warning, "Wander", f"{title}\n\n{exc}", parent=self)
         if detail:
