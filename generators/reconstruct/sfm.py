@@ -636,10 +636,7 @@ def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
             continue
         c = rec.cameras[im.camera_id]
         cams[im.name] = camera_from_colmap(c, im)
-        model = str(c.model).split(".")[-1]
-        dist[im.name] = float(c.params[3]) if model == "SIMPLE_RADIAL" else 0.0
-        if model in ("RADIAL", "OPENCV", "FULL_OPENCV"):
-            dist[im.name] = float(c.params[3])  # the dominant k1 term; others are ignored
+        dist[im.name] = colmap_radial_k1(c)
         vis = [index[p.point3D_id] for p in im.points2D if p.has_point3D() and p.point3D_id in index]
         visible[im.name] = np.asarray(vis, np.int64)
         status[im.name] = "registered"
@@ -651,15 +648,72 @@ def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
     return SfmResult(cams, dist, pts, cols, visible, status)
 
 
+#: COLMAP models that are exactly pinhole once their distortion parameters are zero
+#: (a fisheye model with zero parameters is still an equidistant fisheye, not a pinhole)
+_PERSPECTIVE_MODELS = {"SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV",
+                       "FULL_OPENCV", "FOV", "SIMPLE_DIVISION", "DIVISION"}
+#: the radial k1 term of the perspective models with a Brown–Conrady radial polynomial
+_K1_NAME = {"SIMPLE_RADIAL": "k", "RADIAL": "k1", "OPENCV": "k1", "FULL_OPENCV": "k1"}
+
+
+def colmap_model_name(c) -> str:  # noqa: ANN001
+    """A pycolmap camera's model as COLMAP spells it ("OPENCV", "SIMPLE_FISHEYE", ...)."""
+    m = c.model
+    return m.name if hasattr(m, "name") else str(m).split(".")[-1]
+
+
+def colmap_params(c) -> dict[str, float]:  # noqa: ANN001
+    """A pycolmap camera's parameters by their documented names (`camera.params_info`),
+    e.g. OPENCV -> {"fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2"}."""
+    names = [n.strip() for n in str(c.params_info).split(",")]
+    vals = [float(v) for v in np.asarray(c.params, np.float64)]
+    if len(names) != len(vals):
+        raise ValueError(f"COLMAP camera {colmap_model_name(c)} has {len(vals)} parameters, "
+                         f"expected {len(names)} ({c.params_info})")
+    return dict(zip(names, vals))
+
+
+def colmap_radial_k1(c) -> float:  # noqa: ANN001
+    """The one distortion term the dense stage removes (radial k1, OpenCV's `k1`, in
+    normalised image coordinates) for a pycolmap camera, read by parameter name.
+
+    Returns 0.0 for a camera without distortion. Raises ValueError (one line naming the
+    model) for a camera whose lens cannot be made pinhole by a radial k1 alone: fisheye
+    models (SIMPLE_FISHEYE, FISHEYE, OPENCV_FISHEYE, RADIAL_FISHEYE, ...), FOV / DIVISION
+    with a non-zero parameter, or OPENCV / FULL_OPENCV / RADIAL with non-zero k2, p1, p2,
+    k3..k6 — never treated as pinhole.
+    """
+    model = colmap_model_name(c)
+    prm = colmap_params(c)
+    if model not in _PERSPECTIVE_MODELS:
+        raise ValueError(f"COLMAP camera model {model} ({c.params_info}) is not supported by "
+                         f"reconstruct --colmap: undistort the photos first (e.g. `colmap "
+                         f"image_undistorter`) and pass the PINHOLE model it writes")
+    intr = {"f", "fx", "fy", "cx", "cy"}
+    k1_name = _K1_NAME.get(model)
+    rest = {k: v for k, v in prm.items() if k not in intr and k != k1_name}
+    bad = {k: v for k, v in rest.items() if abs(v) > 1e-12}
+    if bad:
+        terms = ", ".join(f"{k}={v:g}" for k, v in bad.items())
+        raise ValueError(f"COLMAP camera model {model} with {terms}: reconstruct --colmap removes "
+                         f"only a radial k1 term; undistort the photos first (e.g. `colmap "
+                         f"image_undistorter`) and pass the PINHOLE model it writes")
+    return float(prm[k1_name]) if k1_name else 0.0
+
+
 def camera_from_colmap(c, im) -> Camera:  # noqa: ANN001
-    """pycolmap camera + image -> our pinhole Camera (distortion dropped)."""
-    model = str(c.model).split(".")[-1]
+    """pycolmap camera + image -> our pinhole Camera (pixels, OpenCV world-to-camera).
+
+    Focal lengths and principal point are read by COLMAP's own parameter indices
+    (`focal_length_idxs`, `principal_point_idxs`), so every model reads correctly; the
+    distortion is not part of the result (see `colmap_radial_k1`).
+    """
     p = np.asarray(c.params, np.float64)
-    if model in ("SIMPLE_PINHOLE", "SIMPLE_RADIAL", "RADIAL", "SIMPLE_RADIAL_FISHEYE", "RADIAL_FISHEYE"):
-        fx = fy = p[0]
-        cx, cy = p[1], p[2]
-    else:  # PINHOLE, OPENCV, FULL_OPENCV ... start with fx, fy, cx, cy
-        fx, fy, cx, cy = p[:4]
+    fi = list(c.focal_length_idxs())
+    ci = list(c.principal_point_idxs())
+    fx = p[fi[0]]
+    fy = p[fi[1]] if len(fi) > 1 else fx
+    cx, cy = p[ci[0]], p[ci[1]]
     pose = im.cam_from_world()
     return Camera(int(c.width), int(c.height), float(fx), float(fy), float(cx), float(cy),
                   np.asarray(pose.rotation.matrix()), np.asarray(pose.translation), im.name)
@@ -677,7 +731,10 @@ def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
                 rec = pycolmap.Reconstruction(str(c))
             except Exception as exc:  # noqa: BLE001
                 raise ValueError(f"{c}: not a readable COLMAP model ({exc})") from None
-            res = from_reconstruction(rec, names)
+            try:
+                res = from_reconstruction(rec, names)
+            except ValueError as exc:
+                raise ValueError(f"{c}: {exc}") from None
             missing = [n for n in res.cameras if n not in set(names)]
             for n in missing:
                 res.cameras.pop(n)

@@ -19,7 +19,8 @@ from ._common import atomic_write
 _MODELS = {
     "SIMPLE_PINHOLE": "f", "PINHOLE": "ff", "SIMPLE_RADIAL": "f", "RADIAL": "f",
     "OPENCV": "ff", "OPENCV_FISHEYE": "ff", "FULL_OPENCV": "ff", "SIMPLE_RADIAL_FISHEYE": "f",
-    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff",
+    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff", "SIMPLE_FISHEYE": "f", "FISHEYE": "ff",
+    "FOV": "ff", "SIMPLE_DIVISION": "f", "DIVISION": "ff", "RAD_TAN_THIN_PRISM_FISHEYE": "ff",
 }
 
 
