@@ -96,3 +96,82 @@ def test_fisheye_model_folder_refused_in_one_line() -> None:
     with pytest.raises(ValueError, match="SIMPLE_FISHEYE") as ei:
         load_colmap_model(DATA / "colmap_models" / "model_SIMPLE_FISHEYE", NAMES)
     assert "\n" not in str(ei.value)
+
+
+# ------------------------------------------------------------------ 3. COLMAP writing
+def _cams_named(names: list[str]):  # noqa: ANN202
+    from scene.camera import Camera
+
+    out = []
+    for i, n in enumerate(names):
+        a = 0.3 * i
+        r = np.array([[np.cos(a), 0, np.sin(a)], [0, 1, 0], [-np.sin(a), 0, np.cos(a)]])
+        out.append(Camera(64, 48, 50.0, 51.0, 32.0, 24.0, r, np.array([0.1 * i, 0.0, 3.0]), n))
+    return out
+
+
+SPACED = ["IMG 0000 (copy).png", "IMG 0001 (copy).png", "holiday  pic.jpg"]
+
+
+@pytest.mark.parametrize("names", [SPACED, ["a.png", "b.png", "c.png"], ["left/view_000.png", "x y/z.png", "r.png"]])
+def test_written_names_read_back_by_pycolmap_and_wander(tmp_path: Path, names: list[str]) -> None:
+    import pycolmap
+
+    from generators.reconstruct.sfm import load_colmap_model
+    from scene.io.colmap import read_colmap, write_colmap
+
+    cams = _cams_named(names)
+    pts = np.array([[0.0, 0.0, 0.0], [0.2, 0.1, 0.3], [5.0, 5.0, -9.0]])
+    vis = [np.array([0, 1, 2])] * len(cams)
+    write_colmap(tmp_path, cams, pts, np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8), vis)
+    rec = pycolmap.Reconstruction(str(tmp_path))
+    assert sorted(im.name for im in rec.images.values()) == sorted(names)
+    got, p, _ = read_colmap(tmp_path)
+    assert sorted(c.name for c in got) == sorted(names)
+    for c in got:
+        ref = cams[names.index(c.name)]
+        np.testing.assert_allclose(c.R, ref.R, atol=1e-9)
+        np.testing.assert_allclose(c.t, ref.t, atol=1e-9)
+        assert (c.fx, c.fy, c.cx, c.cy) == pytest.approx((50, 51, 32, 24))
+    assert len(p) == 2          # the point behind every camera has no observation: dropped
+    res = load_colmap_model(tmp_path, names)
+    assert sorted(res.cameras) == sorted(names)
+
+
+def test_rewriting_in_the_other_format_leaves_no_stale_model(tmp_path: Path) -> None:
+    from scene.io.colmap import read_colmap, write_colmap
+
+    write_colmap(tmp_path, _cams_named(["a.png", "b.png"]))
+    assert (tmp_path / "images.txt").exists()
+    write_colmap(tmp_path, _cams_named(SPACED))
+    assert not (tmp_path / "images.txt").exists() and (tmp_path / "images.bin").exists()
+    assert sorted(c.name for c in read_colmap(tmp_path)[0]) == sorted(SPACED)
+
+
+def test_export_cameras_keeps_names_with_spaces(tmp_path: Path) -> None:
+    import json
+
+    import pycolmap
+
+    from scene.export import export_cameras
+
+    files = export_cameras(_cams_named(SPACED), tmp_path / "sparse")
+    assert all(f.exists() for f in files)
+    rec = pycolmap.Reconstruction(str(tmp_path / "sparse"))
+    js = json.loads((tmp_path / "sparse" / "cameras.json").read_text())
+    assert sorted(im.name for im in rec.images.values()) == sorted(c["name"] for c in js["cameras"]) \
+        == sorted(SPACED)
+
+
+def test_pipeline_writer_keeps_names_with_spaces(tmp_path: Path) -> None:
+    import pycolmap
+
+    from generators.reconstruct.colmap_text import write_colmap_text
+
+    pts = np.array([[0.0, 0.0, 0.0], [0.1, -0.1, 0.2]])
+    write_colmap_text(tmp_path, _cams_named(SPACED), pts, np.full((2, 3), 200, np.uint8),
+                      [np.array([0, 1])] * 3)
+    rec = pycolmap.Reconstruction(str(tmp_path))
+    assert sorted(im.name for im in rec.images.values()) == sorted(SPACED)
+    assert len(rec.points3D) == 2
+    assert all(len(p.track.elements) == 3 for p in rec.points3D.values())

@@ -20,7 +20,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ._common import check_readable
-from .colmap import read_colmap, write_colmap_text
+from .colmap import read_colmap, write_colmap, write_colmap_text
 from .mesh_io import read_mesh, write_mesh
 from .ply import read_ply, write_ply
 from .ply_compressed import read_ply_compressed, write_ply_compressed
@@ -28,7 +28,7 @@ from .splat import read_splat, write_splat
 from .spz import read_spz, write_spz
 
 __all__ = ["FORMATS", "Format", "file_info", "format_for_path", "load", "load_cloud",
-           "read_colmap", "save", "sniff", "write_colmap_text"]
+           "read_colmap", "save", "sniff", "write_colmap", "write_colmap_text"]
 
 
 class Format(NamedTuple):
