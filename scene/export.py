@@ -196,7 +196,10 @@ def ply_bytes(cloud: GaussianCloud) -> bytes:
     """Binary little-endian float32 3DGS PLY (reference property names and order)."""
     n = len(cloud)
     names = ply_property_names(cloud.sh_degree)
-    header = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"]
+    header = ["ply", "format binary_little_endian 1.0"]
+    if cloud.meta.get("antialiased"):
+        header.append("comment SplatRenderMode: mip")  # read back by scene.io.ply
+    header.append(f"element vertex {n}")
     header += [f"property float {p}" for p in names] + ["end_header"]
     # f_rest is channel-major: all R coefficients, then G, then B.
     rest = cloud.shN.transpose(0, 2, 1).reshape(n, -1)  # (N, 3K)
@@ -303,8 +306,12 @@ def _spz_sh(shN: np.ndarray, degree: int) -> np.ndarray:
     return np.clip(q, 0, 255).astype(np.uint8).reshape(len(shN), -1)
 
 
-def spz_bytes(cloud: GaussianCloud, antialiased: bool = False) -> bytes:
-    """Niantic `.spz` version 3 (gzip container), quantised as the reference library."""
+def spz_bytes(cloud: GaussianCloud, antialiased: bool | None = None) -> bytes:
+    """Niantic `.spz` version 3 (gzip container), quantised as the reference library, in
+    the PLY frame (see scene.io.spz). antialiased: the 0x1 flag; None (default) takes it
+    from `cloud.meta["antialiased"]`."""
+    if antialiased is None:
+        antialiased = bool(cloud.meta.get("antialiased"))
     n = len(cloud)
     deg = cloud.sh_degree
     header = struct.pack("<IIIBBBB", SPZ_MAGIC, 3, n, deg, SPZ_FRACTIONAL_BITS,

@@ -175,3 +175,266 @@ def test_pipeline_writer_keeps_names_with_spaces(tmp_path: Path) -> None:
     assert sorted(im.name for im in rec.images.values()) == sorted(SPACED)
     assert len(rec.points3D) == 2
     assert all(len(p.track.elements) == 3 for p in rec.points3D.values())
+
+
+# ------------------------------------------------------------------ 4. .spz
+def _small_cloud(n: int = 40, deg: int = 1):  # noqa: ANN202
+    from scene.gaussians import GaussianCloud
+
+    rng = np.random.default_rng(3)
+    q = rng.normal(size=(n, 4)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    k = {0: 0, 1: 3, 2: 8, 3: 15}[deg]
+    return GaussianCloud(rng.uniform(-2, 2, (n, 3)).astype(np.float32),
+                         rng.uniform(-4, -1, (n, 3)).astype(np.float32), q,
+                         rng.uniform(-2, 2, n).astype(np.float32),
+                         rng.uniform(-1, 1, (n, 3)).astype(np.float32),
+                         rng.uniform(-0.4, 0.4, (n, k, 3)).astype(np.float32))
+
+
+def test_spz_extension_records_after_the_blocks() -> None:
+    from scene.io.spz import read_spz
+
+    a = read_spz(DATA / "spz_extensions" / "ext_after_blocks_v3.spz")
+    b = read_spz(DATA / "spz_extensions" / "no_ext_v3.spz")
+    assert len(a) == len(b) == 50
+    np.testing.assert_array_equal(a.means, b.means)
+    np.testing.assert_array_equal(a.quats, b.quats)
+    np.testing.assert_array_equal(a.sh0, b.sh0)
+    assert a.means.min() >= 0 and a.means.max() <= 2
+    assert a.meta["spz_extensions"] == ["0xADBE0002"]
+
+
+def _spz_with_records(cloud, records: list[tuple[int, bytes]], before: bool,  # noqa: ANN001
+                      version: int = 3, flags: int = 0x2) -> bytes:
+    import gzip
+    import struct
+
+    from scene.io.spz import encode_spz
+
+    raw = bytearray(encode_spz(cloud, version))
+    raw[14] |= flags
+    recs = b"".join(struct.pack("<II", t, len(p)) + p for t, p in records)
+    body = bytes(raw[:16]) + recs + bytes(raw[16:]) if before else bytes(raw) + recs
+    return gzip.compress(body, mtime=0)
+
+
+@pytest.mark.parametrize("version", [2, 3])
+@pytest.mark.parametrize("before", [False, True])
+def test_spz_extension_records_either_place_any_version(tmp_path: Path, version: int, before: bool) -> None:
+    from scene.io.spz import encode_spz, read_spz
+
+    c = _small_cloud(deg=1)
+    plain = tmp_path / "plain.spz"
+    import gzip
+
+    plain.write_bytes(gzip.compress(encode_spz(c, version), mtime=0))
+    f = tmp_path / "ext.spz"
+    f.write_bytes(_spz_with_records(c, [(0xADBE0002, b"\0" * 12), (0x12345678, b"abc")], before, version))
+    a, b = read_spz(f), read_spz(plain)
+    np.testing.assert_array_equal(a.means, b.means)
+    np.testing.assert_array_equal(a.shN, b.shN)
+    np.testing.assert_array_equal(a.quats, b.quats)
+
+
+def test_spz_garbage_after_blocks_is_refused(tmp_path: Path) -> None:
+    import gzip
+
+    from scene.errors import SceneFormatError
+    from scene.io.spz import encode_spz, read_spz
+
+    raw = bytearray(encode_spz(_small_cloud(), 3))
+    raw[14] |= 0x2
+    f = tmp_path / "bad.spz"
+    f.write_bytes(gzip.compress(bytes(raw) + b"\xff" * 9, mtime=0))
+    with pytest.raises(SceneFormatError, match="extension records"):
+        read_spz(f)
+
+
+def test_spz_axes_rub_flips_y_and_z(tmp_path: Path) -> None:
+    from scene.io.spz import read_spz, write_spz
+
+    c = _small_cloud(deg=1)
+    write_spz(c, tmp_path / "ply.spz")
+    write_spz(c, tmp_path / "rub.spz", axes="rub")
+    stored_rub = read_spz(tmp_path / "rub.spz", axes="ply")       # as stored
+    np.testing.assert_allclose(stored_rub.means, c.means * [1, -1, -1], atol=1e-3)
+    back = read_spz(tmp_path / "rub.spz", axes="rub")
+    ref = read_spz(tmp_path / "ply.spz")
+    assert back.meta["spz_axes"] == "rub" and ref.meta["spz_axes"] == "ply"
+    np.testing.assert_allclose(back.means, ref.means, atol=1e-3)
+    # orientation: same covariance either way (a quaternion and its negation are equal)
+    from scene.gaussians import quats_to_matrices
+
+    ra, rb = quats_to_matrices(back.quats), quats_to_matrices(ref.quats)
+    ca = np.einsum("nij,nj,nkj->nik", ra, np.exp(2 * back.scales), ra)
+    cb = np.einsum("nij,nj,nkj->nik", rb, np.exp(2 * ref.scales), rb)
+    np.testing.assert_allclose(ca, cb, atol=2e-3 * np.abs(cb).max())
+    np.testing.assert_allclose(back.shN, ref.shN, atol=0.0626)  # one 5-bit SH bucket
+
+
+@pytest.mark.parametrize("code,signs", [(4, (1, -1, -1)), (6, (1, 1, 1)), (7, (-1, -1, 1))])
+def test_spz_coordinate_system_extension_is_honoured(tmp_path: Path, code: int, signs: tuple) -> None:
+    import struct
+
+    from scene.io.spz import read_spz
+
+    c = _small_cloud(deg=0)
+    f = tmp_path / "cs.spz"
+    f.write_bytes(_spz_with_records(c, [(0xADBE0003, struct.pack("<I", code))], before=False))
+    got = read_spz(f)
+    np.testing.assert_allclose(got.means, c.means * np.array(signs), atol=1e-3)
+    assert got.meta["spz_axes"] == {4: "rub", 6: "ply", 7: "LUF"}[code]
+    # an explicit choice wins over the extension
+    np.testing.assert_allclose(read_spz(f, axes="ply").means, c.means, atol=1e-3)
+
+
+# ------------------------------------------------------------------ antialiased flag
+@pytest.mark.parametrize("src", ["antialiased.spz", "antialiased_marked.ply"])
+@pytest.mark.parametrize("ext", [".ply", ".spz", ".compressed.ply"])
+def test_antialiased_survives_convert(tmp_path: Path, src: str, ext: str) -> None:
+    import subprocess
+    import sys
+
+    from scene.io import load
+
+    assert load(DATA / "antialiased" / src).meta.get("antialiased") is True
+    out = tmp_path / f"out{ext}"
+    r = subprocess.run([sys.executable, "main.py", "convert", str(DATA / "antialiased" / src), str(out)],
+                       capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    assert r.returncode == 0, r.stderr
+    assert load(out).meta.get("antialiased") is True
+    assert not load(DATA / "antialiased" / "src.ply").meta.get("antialiased")
+
+
+@pytest.mark.parametrize("fmt", ["ply", "spz", "ply_compressed"])
+def test_antialiased_survives_export(tmp_path: Path, fmt: str) -> None:
+    from scene.export import write_cloud
+    from scene.io import load
+
+    c = load(DATA / "antialiased" / "antialiased.spz")
+    out = tmp_path / {"ply": "a.ply", "spz": "a.spz", "ply_compressed": "a.compressed.ply"}[fmt]
+    write_cloud(c, out, fmt)
+    assert load(out).meta.get("antialiased") is True
+    c.meta["antialiased"] = False
+    write_cloud(c, out, fmt)
+    assert not load(out).meta.get("antialiased")
+
+
+def test_ply_antialiased_marker_read_by_plyfile(tmp_path: Path) -> None:
+    from plyfile import PlyData
+
+    from scene.io import load, save
+
+    c = load(DATA / "antialiased" / "antialiased_marked.ply")
+    save(c, tmp_path / "o.ply")
+    assert "SplatRenderMode: mip" in PlyData.read(str(tmp_path / "o.ply")).comments
+
+
+# ------------------------------------------------------------------ 5. PLY
+def test_nerfstudio_rgb_mode_ply_loads() -> None:
+    from plyfile import PlyData
+
+    from scene.io import load
+    from scene.sh import C0
+
+    f = DATA / "ply_rgb_mode" / "splat_rgb_mode.ply"
+    c = load(f)
+    v = PlyData.read(str(f))["vertex"]
+    rgb = np.stack([v["red"], v["green"], v["blue"]], 1) / 255.0
+    np.testing.assert_allclose(0.5 + C0 * c.sh0, rgb, atol=1e-5)
+    np.testing.assert_allclose(c.means[:, 0], v["x"])
+
+
+@pytest.mark.parametrize("dtype,scale", [("u1", 255), ("u2", 65535), ("f4", 1.0), ("f8", 1.0)])
+def test_rgb_mode_and_point_colours_scaled_by_type(tmp_path: Path, dtype: str, scale: float) -> None:
+    from plyfile import PlyData, PlyElement
+
+    from scene.io import load
+    from scene.sh import C0
+
+    rng = np.random.default_rng(0)
+    n = 30
+    rgb01 = rng.uniform(0, 1, (n, 3))
+    rgb01[0] = [0.2, 0.2, 0.2]   # a dark point cloud: the largest value says nothing
+    stored = (np.rint(rgb01 * scale) if dtype[0] == "u" else rgb01).astype(dtype)
+    want = stored.astype(np.float64) / scale
+    base = [("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", dtype), ("green", dtype), ("blue", dtype)]
+    pts = np.empty(n, base)
+    pts["x"], pts["y"], pts["z"] = rng.uniform(0, 1, (3, n))
+    for j, ch in enumerate(("red", "green", "blue")):
+        pts[ch] = stored[:, j] * (0.3 if dtype[0] == "f" else 1)   # dark float cloud, max 0.3
+    PlyData([PlyElement.describe(pts, "vertex")]).write(str(tmp_path / "p.ply"))
+    c = load(tmp_path / "p.ply")
+    k = 0.3 if dtype[0] == "f" else 1
+    np.testing.assert_allclose(np.clip(0.5 + C0 * c.sh0, 0, 1), want * k, atol=2e-3)
+
+
+def test_float_point_colours_with_overshoot_not_rescaled() -> None:
+    from plyfile import PlyData
+
+    from scene.io import load
+    from scene.sh import C0
+
+    f = DATA / "pointcloud_colours" / "float_rgb_overshoot.ply"
+    v = PlyData.read(str(f))["vertex"]
+    rgb = np.stack([v["red"], v["green"], v["blue"]], 1)
+    assert rgb.max() > 1.0
+    c = load(f)
+    np.testing.assert_allclose(0.5 + C0 * c.sh0, np.clip(rgb, 0, 1), atol=1e-4)
+
+
+def test_nan_rows_dropped_and_counted(caplog: pytest.LogCaptureFixture) -> None:
+    from plyfile import PlyData
+
+    from scene.io import load
+
+    f = DATA / "ply_nan_inf" / "nan_xyz_first3.ply"
+    v = PlyData.read(str(f))["vertex"]
+    with caplog.at_level("WARNING"):
+        c = load(f)
+    assert len(c) == len(v["x"]) - 3
+    assert "dropped 3 of 1000" in c.meta["warning"] and "dropped 3" in caplog.text
+    assert np.isfinite(c.means).all()
+
+
+def test_well_defined_infinities_clamped() -> None:
+    from plyfile import PlyData
+
+    from scene.gaussians import sigmoid
+    from scene.io import load
+
+    f = DATA / "ply_nan_inf" / "inf_opacity.ply"
+    v = PlyData.read(str(f))["vertex"]
+    op = np.asarray(v["opacity"])
+    c = load(f)
+    assert len(c) == len(op)
+    a = sigmoid(c.opacities)
+    assert (a[np.isposinf(op)] > 0.999).all() and (a[np.isneginf(op)] < 0.001).all()
+    f = DATA / "ply_nan_inf" / "neg_inf_scale.ply"
+    v = PlyData.read(str(f))["vertex"]
+    s = np.stack([v["scale_0"], v["scale_1"], v["scale_2"]], 1)
+    c = load(f)
+    assert len(c) == len(s)
+    assert (np.exp(c.scales[np.isneginf(s)]) < 1e-9).all()
+
+
+def test_infinite_size_and_all_nan_rows(tmp_path: Path) -> None:
+    from scene.errors import SceneFormatError
+    from scene.io import load, save
+
+    c = _small_cloud(10, deg=0)
+    save(c, tmp_path / "a.ply")
+    from plyfile import PlyData
+
+    d = PlyData.read(str(tmp_path / "a.ply"))
+    v = d["vertex"].data
+    v["scale_0"][2] = np.inf      # infinite size: cannot be drawn
+    v["f_dc_1"][4] = -np.inf
+    d.write(str(tmp_path / "b.ply"))
+    got = load(tmp_path / "b.ply")
+    assert len(got) == 8 and "dropped 2 of 10" in got.meta["warning"]
+    v["x"][:] = np.nan
+    d.write(str(tmp_path / "c.ply"))
+    with pytest.raises(SceneFormatError, match="all 10"):
+        load(tmp_path / "c.ply")
