@@ -438,3 +438,29 @@ def test_infinite_size_and_all_nan_rows(tmp_path: Path) -> None:
     d.write(str(tmp_path / "c.ply"))
     with pytest.raises(SceneFormatError, match="all 10"):
         load(tmp_path / "c.ply")
+
+
+def test_convert_spz_axes_and_info(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from scene.io import load, save
+
+    root = Path(__file__).parent.parent
+    c = _small_cloud(deg=0)
+    save(c, tmp_path / "src.ply")
+
+    def run(*a: str) -> str:
+        r = subprocess.run([sys.executable, "main.py", *a], capture_output=True, text=True, cwd=root)
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    run("convert", str(tmp_path / "src.ply"), str(tmp_path / "rub.spz"), "--spz-axes", "rub")
+    run("convert", str(tmp_path / "rub.spz"), str(tmp_path / "back.ply"), "--spz-axes", "rub")
+    np.testing.assert_allclose(load(tmp_path / "back.ply").means, c.means, atol=1e-3)
+    run("convert", str(tmp_path / "rub.spz"), str(tmp_path / "asis.ply"))   # default: ply frame
+    np.testing.assert_allclose(load(tmp_path / "asis.ply").means, c.means * [1, -1, -1], atol=1e-3)
+    out = run("info", str(tmp_path / "rub.spz"))
+    assert "spz axes:" in out and "PLY frame" in out and "--spz-axes rub" in out
+    out = run("info", str(DATA / "antialiased" / "antialiased.spz"))
+    assert "antialiased: yes" in out

@@ -146,6 +146,12 @@ def _resolve(path: Path, format: str | None) -> str:
     return by_name
 
 
+def resolve_format(path: str | Path, format: str | None = None) -> str:
+    """The format name `load` would read `path` as (content first, then the name);
+    raises SceneFormatError / ValueError as `load` does."""
+    return _resolve(Path(path), format)
+
+
 def load(path: str | Path, format: str | None = None) -> GaussianCloud | Mesh:
     """Read a splat cloud or a mesh; the format comes from the content, then the name."""
     path = Path(path)
@@ -200,7 +206,7 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     else:
         lo, hi = obj.bounds()
         info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
-        for key in ("antialiased", "spz_version"):
+        for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions"):
             if key in obj.meta:
                 info[key] = obj.meta[key]
     info["bounds_min"] = [float(v) for v in lo]
