@@ -464,3 +464,88 @@ def test_convert_spz_axes_and_info(tmp_path: Path) -> None:
     assert "spz axes:" in out and "PLY frame" in out and "--spz-axes rub" in out
     out = run("info", str(DATA / "antialiased" / "antialiased.spz"))
     assert "antialiased: yes" in out
+
+
+# ------------------------------------------------------------------ 6. glTF
+def _patch_glb(src: Path, dst: Path, edit) -> None:  # noqa: ANN001
+    import json
+    import struct
+
+    data = src.read_bytes()
+    length = struct.unpack_from("<I", data, 12)[0]
+    doc = json.loads(data[20:20 + length])
+    edit(doc)
+    js = json.dumps(doc).encode()
+    js += b" " * (-len(js) % 4)
+    rest = data[20 + length:]
+    dst.write_bytes(b"glTF" + struct.pack("<II", 2, 20 + len(js) + len(rest))
+                    + struct.pack("<II", len(js), 0x4E4F534A) + js + rest)
+
+
+def _sorted_rows(a: np.ndarray) -> np.ndarray:
+    return a[np.lexsort(a.T[::-1])]
+
+
+def test_draco_glb_decodes_to_the_same_box() -> None:
+    import trimesh
+
+    from scene.io import load
+
+    plain = load(DATA / "glb_draco" / "box_plain.glb")
+    draco = load(DATA / "glb_draco" / "box_draco.glb")
+    assert np.abs(draco.vertices).max() > 1.0           # not all-zero vertices
+    assert draco.faces.shape == plain.faces.shape
+    lo, hi = plain.vertices.min(0), plain.vertices.max(0)
+    np.testing.assert_allclose(draco.vertices.min(0), lo, atol=1e-2)
+    np.testing.assert_allclose(draco.vertices.max(0), hi, atol=1e-2)
+    # the same surface: equal area, checked by trimesh on each
+    a = trimesh.Trimesh(plain.vertices, plain.faces, process=False).area
+    b = trimesh.Trimesh(draco.vertices, draco.faces, process=False).area
+    assert b == pytest.approx(a, rel=1e-3)
+
+
+def test_draco_without_decoder_refused_in_one_line(monkeypatch: pytest.MonkeyPatch) -> None:
+    import sys
+
+    from scene.errors import SceneFormatError
+    from scene.io import load
+
+    monkeypatch.setitem(sys.modules, "DracoPy", None)
+    with pytest.raises(SceneFormatError, match="KHR_draco_mesh_compression") as ei:
+        load(DATA / "glb_draco" / "box_draco.glb")
+    assert "\n" not in str(ei.value)
+
+
+@pytest.mark.parametrize("ext", ["EXT_meshopt_compression", "KHR_mesh_quantization_x", "VENDOR_thing"])
+def test_unknown_required_extension_refused_naming_it(tmp_path: Path, ext: str) -> None:
+    from scene.errors import SceneFormatError
+    from scene.io import load
+
+    f = tmp_path / "m.glb"
+    _patch_glb(DATA / "glb_draco" / "box_plain.glb", f,
+               lambda d: d.update(extensionsRequired=[ext], extensionsUsed=[ext]))
+    with pytest.raises(SceneFormatError, match=ext) as ei:
+        load(f)
+    assert "\n" not in str(ei.value)
+
+
+def test_basisu_textures_dropped_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from scene.io import load
+
+    def edit(d: dict) -> None:
+        d["extensionsRequired"] = d["extensionsUsed"] = ["KHR_texture_basisu"]
+        d["images"] = [{"uri": "missing.ktx2", "mimeType": "image/ktx2"}]
+        d["textures"] = [{"extensions": {"KHR_texture_basisu": {"source": 0}}}]
+        d.setdefault("materials", [{}])
+        d["materials"][0].setdefault("pbrMetallicRoughness", {})["baseColorTexture"] = {"index": 0}
+        for p in d["meshes"][0]["primitives"]:
+            p["material"] = 0
+
+    f = tmp_path / "ktx.glb"
+    _patch_glb(DATA / "glb_draco" / "box_plain.glb", f, edit)
+    with caplog.at_level("WARNING"):
+        m = load(f)
+    plain = load(DATA / "glb_draco" / "box_plain.glb")
+    np.testing.assert_allclose(m.vertices, plain.vertices)
+    assert m.texture is None and "KHR_texture_basisu" in m.meta["warning"]
+    assert "KHR_texture_basisu" in caplog.text
