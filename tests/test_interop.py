@@ -549,3 +549,83 @@ def test_basisu_textures_dropped_with_warning(tmp_path: Path, caplog: pytest.Log
     np.testing.assert_allclose(m.vertices, plain.vertices)
     assert m.texture is None and "KHR_texture_basisu" in m.meta["warning"]
     assert "KHR_texture_basisu" in caplog.text
+
+
+# ------------------------------------------------------------------ 2. photos against a COLMAP model
+def _exif_jpeg(path: Path, img: np.ndarray, orientation: int) -> None:
+    from PIL import Image
+
+    im = Image.fromarray(img)
+    ex = im.getexif()
+    ex[0x0112] = orientation
+    im.save(path, quality=100, subsampling=0, exif=ex.tobytes())
+
+
+@pytest.mark.parametrize("orientation", [2, 3, 4, 5, 6, 7, 8])
+def test_stored_pixels_ignore_exif(tmp_path: Path, orientation: int) -> None:
+    from generators.reconstruct.photos import ingest_photos, read_rgb
+
+    rng = np.random.default_rng(orientation)
+    imgs = [np.kron(rng.integers(0, 255, (6, 8, 3), dtype=np.uint8), np.ones((10, 10, 1), np.uint8))
+            for _ in range(2)]
+    for i, im in enumerate(imgs):
+        _exif_jpeg(tmp_path / f"v{i}.jpg", im, orientation)
+    stored = read_rgb(tmp_path / "v0.jpg", upright=False)
+    assert stored.shape == (60, 80, 3)
+    assert np.abs(stored.astype(int) - imgs[0]).mean() < 4
+    if orientation in (5, 6, 7, 8):
+        assert read_rgb(tmp_path / "v0.jpg").shape == (80, 60, 3)
+    photos, _ = ingest_photos(sorted(tmp_path.glob("*.jpg")), tmp_path / "work", upright=False)
+    assert [p.orig_size for p in photos] == [(80, 60), (80, 60)]
+
+
+def test_photo_names_with_subfolders(tmp_path: Path) -> None:
+    import cv2
+
+    from generators.reconstruct.photos import ingest_photos, list_photos
+
+    rng = np.random.default_rng(1)
+    for side in ("left", "right"):
+        (tmp_path / "images" / side).mkdir(parents=True)
+        for i in range(2):
+            cv2.imwrite(str(tmp_path / "images" / side / f"view_{i:03d}.png"),
+                        rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
+    paths = list_photos(tmp_path / "images", recursive=True)
+    assert len(paths) == 4 and list_photos(tmp_path / "images") == []
+    photos, status = ingest_photos(paths, tmp_path / "work", root=tmp_path / "images")
+    assert [p.name for p in photos] == ["left/view_000.png", "left/view_001.png",
+                                        "right/view_000.png", "right/view_001.png"]
+    assert len({p.work_name for p in photos}) == 4 and not status
+    assert all((tmp_path / "work" / p.work_name).exists() for p in photos)
+
+
+@pytest.mark.parametrize("factor", [2, 4, 8])
+def test_downscaled_image_folder_rescales_intrinsics(factor: int) -> None:
+    from generators.reconstruct.sfm import load_colmap_model
+
+    full = load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES)
+    sizes = {n: (round(480 / factor), round(360 / factor)) for n in NAMES}
+    res = load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, sizes)
+    for n in NAMES:
+        a, b = res.cameras[n], full.cameras[n]
+        assert (a.width, a.height) == sizes[n]
+        assert a.fx == pytest.approx(b.fx * a.width / 480) and a.cy == pytest.approx(b.cy * a.height / 360)
+        np.testing.assert_allclose(a.R, b.R)
+
+
+def test_rotated_photo_against_model_refused_in_one_line() -> None:
+    from generators.reconstruct.sfm import load_colmap_model
+
+    with pytest.raises(ValueError, match="360x480") as ei:
+        load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, {n: (360, 480) for n in NAMES})
+    assert "\n" not in str(ei.value)
+
+
+def test_model_with_subfolder_names(tmp_path: Path) -> None:
+    from generators.reconstruct.sfm import load_colmap_model
+    from scene.io.colmap import write_colmap
+
+    names = ["left/view_000.png", "right/view_000.png", "left/view_001.png"]
+    write_colmap(tmp_path, _cams_named(names))
+    res = load_colmap_model(tmp_path, names)
+    assert sorted(res.cameras) == sorted(names)

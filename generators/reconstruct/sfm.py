@@ -719,8 +719,31 @@ def camera_from_colmap(c, im) -> Camera:  # noqa: ANN001
                   np.asarray(pose.rotation.matrix()), np.asarray(pose.translation), im.name)
 
 
-def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
-    """Read an existing COLMAP model folder (text or binary) as the SfM result."""
+def _rescaled(folder: Path, name: str, cam: Camera, size: tuple[int, int]) -> Camera:
+    """`cam` at a photo `size` that is a uniform downscale of it (±1 px of rounding)."""
+    w, h = size
+    k = cam.width / w
+    if not (k > 0 and abs(cam.height / k - h) <= 1):
+        raise ValueError(f"{folder}: the model's camera for {name} is {cam.width}x{cam.height} "
+                         f"but the photo is {w}x{h} (neither the same size nor a downscaled "
+                         f"copy; a photo rotated by EXIF orientation must be read as stored)")
+    return cam.resized(w, h)
+
+
+def load_colmap_model(path: Path, names: Sequence[str],
+                      sizes: dict[str, tuple[int, int]] | None = None) -> SfmResult:
+    """Read an existing COLMAP model folder (text or binary) as the SfM result.
+
+    names: the photos' names as the model spells them (paths relative to the image folder,
+    "/"-separated, e.g. "left/view_000.png"). sizes (optional): each photo's stored size
+    (w, h); a photo that is a uniformly downscaled copy of the model's image (the
+    `images_2` / `images_4` folders of 3DGS and nerfstudio datasets) gets the model's
+    intrinsics rescaled to it, as those tools do. Cameras describe the stored pixels
+    (COLMAP ignores EXIF orientation), so photos must be read without EXIF rotation.
+    Raises ValueError (one line) for an unreadable model, a lens model that cannot be
+    made pinhole (see `colmap_radial_k1`), a photo whose size is not the model's or a
+    uniform downscale of it, or fewer than 2 photos in the model.
+    """
     pycolmap = _pycolmap()
 
     path = Path(path)
@@ -739,6 +762,9 @@ def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
             for n in missing:
                 res.cameras.pop(n)
                 res.status[n] = "in the COLMAP model but its photo is missing"
+            for n, cam in list(res.cameras.items()):
+                if sizes and n in sizes and (cam.width, cam.height) != tuple(sizes[n]):
+                    res.cameras[n] = _rescaled(c, n, cam, tuple(sizes[n]))
             if len(res.cameras) < 2:
                 raise ValueError(f"{c}: fewer than 2 of the model's images are among the photos "
                                  f"(model names: {sorted(missing)[:5]}...)")
