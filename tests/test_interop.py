@@ -629,3 +629,58 @@ def test_model_with_subfolder_names(tmp_path: Path) -> None:
     write_colmap(tmp_path, _cams_named(names))
     res = load_colmap_model(tmp_path, names)
     assert sorted(res.cameras) == sorted(names)
+
+
+# ------------------------------------------------------------------ 1b. undistorting every lens
+def _texture(h: int = 180, w: int = 240) -> np.ndarray:
+    y, x = np.mgrid[0:h, 0:w].astype(np.float64)
+    img = 127 + 60 * np.sin(x / 7.0) * np.cos(y / 9.0) + 40 * np.sin((x + 2 * y) / 23.0)
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("model,params", [
+    ("OPENCV", [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002]),
+    ("FULL_OPENCV", [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002, 0.01, 0.0, 0.0, 0.0]),
+    ("OPENCV_FISHEYE", [150.0, 150.0, 120.0, 90.0, 0.05, -0.01, 0.0, 0.0]),
+    ("SIMPLE_FISHEYE", [150.0, 120.0, 90.0]),
+    ("RADIAL_FISHEYE", [150.0, 120.0, 90.0, 0.03, 0.0]),
+])
+def test_undistort_matches_opencv(model: str, params: list[float]) -> None:
+    import cv2
+    import pycolmap
+
+    from generators.reconstruct.sfm import ColmapLens
+
+    distorted = _texture()
+    lens = ColmapLens.of(pycolmap.Camera(model=model, width=240, height=180, params=params))
+    ours, inside = lens.undistort(distorted)
+    p = params
+    if model.startswith(("OPENCV", "FULL")):
+        fx, fy, cx, cy = p[:4]
+    else:
+        fx = fy = p[0]
+        cx, cy = p[1], p[2]
+    k = np.array([[fx, 0, cx - 0.5], [0, fy, cy - 0.5], [0, 0, 1]])   # OpenCV: pixel centres at integers
+    if model in ("OPENCV", "FULL_OPENCV"):
+        ref = cv2.undistort(distorted, k, np.array(p[4:], np.float64))
+    else:
+        d = {"OPENCV_FISHEYE": lambda: p[4:8], "SIMPLE_FISHEYE": lambda: [0, 0, 0, 0],
+             "RADIAL_FISHEYE": lambda: [p[3], p[4], 0, 0]}[model]()
+        ref = cv2.fisheye.undistortImage(distorted, k, np.array(d, np.float64), Knew=k)
+    core = inside.copy()
+    core[:5], core[-5:], core[:, :5], core[:, -5:] = False, False, False, False
+    assert core.mean() > 0.5
+    diff = np.abs(ours.astype(int) - ref.astype(int))[core]
+    assert diff.mean() < 1.0 and np.percentile(diff, 99) <= 6
+    # the identity is not close: the lens really bends the image
+    assert np.abs(distorted.astype(int) - ours.astype(int))[core].mean() > 3
+
+
+def test_load_colmap_model_undistort_keeps_every_lens() -> None:
+    from generators.reconstruct.sfm import load_colmap_model
+
+    res = load_colmap_model(DATA / "colmap_models" / "model_SIMPLE_FISHEYE", NAMES, undistort=True)
+    assert sorted(res.lenses) == NAMES and all(res.distortion[n] == 0.0 for n in NAMES)
+    assert res.lenses[NAMES[0]].model == "SIMPLE_FISHEYE"
+    res = load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, undistort=True)
+    assert res.lenses == {}    # a zero-distortion OPENCV lens needs nothing
