@@ -684,3 +684,80 @@ def test_load_colmap_model_undistort_keeps_every_lens() -> None:
     assert res.lenses[NAMES[0]].model == "SIMPLE_FISHEYE"
     res = load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, undistort=True)
     assert res.lenses == {}    # a zero-distortion OPENCV lens needs nothing
+
+
+# ------------------------------------------------------------------ end to end (slow)
+@pytest.mark.slow
+def test_reconstruct_names_with_spaces_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import pycolmap
+
+    from cli import run_cli
+    from generators.reconstruct.synthetic import make_photo_set
+
+    cams, _, _ = make_photo_set(tmp_path / "raw", 6, 240, 180, seed=5, supersample=1)
+    (tmp_path / "photos").mkdir()
+    for p in sorted((tmp_path / "raw").iterdir()):
+        p.rename(tmp_path / "photos" / p.name.replace("view_", "IMG ").replace(".png", " (copy).png"))
+    c0 = cams[0]
+    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(tmp_path / "a.ply"),
+                  "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--refine", "0",
+                  "--cameras-out", str(tmp_path / "cams")])
+    assert rc == 0, capsys.readouterr().out
+    names = sorted(p.name for p in (tmp_path / "photos").iterdir())
+    rec = pycolmap.Reconstruction(str(tmp_path / "cams"))
+    assert sorted(i.name for i in rec.images.values()) == names
+    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(tmp_path / "b.ply"),
+                  "--colmap", str(tmp_path / "cams"), "--refine", "0"])
+    assert rc == 0, capsys.readouterr().out
+    rec2 = pycolmap.Reconstruction(str(tmp_path / "b_cameras"))
+    assert sorted(i.name for i in rec2.images.values()) == names
+
+
+def _model_from(cams, depths, folder: Path, model: str) -> None:  # noqa: ANN001
+    """A COLMAP model of the synthetic cameras with `model` and zero distortion, sparse
+    points back-projected from the true depth maps."""
+    import pycolmap
+
+    from scene.io.colmap import write_colmap
+
+    pts, vis = [], [[] for _ in cams]
+    for i, (c, d) in enumerate(zip(cams, depths)):
+        v, u = np.mgrid[8:c.height:24, 8:c.width:24]
+        z = d[v, u]
+        ok = np.isfinite(z) & (z > 0)
+        rays = np.stack([(u[ok] + 0.5 - c.cx) / c.fx, (v[ok] + 0.5 - c.cy) / c.fy, np.ones(ok.sum())], 1)
+        world = (rays * z[ok][:, None] - c.t) @ c.R     # camera -> world: Rᵀ (x - t)
+        vis[i].extend(range(len(pts), len(pts) + len(world)))
+        pts.extend(world)
+    write_colmap(tmp := folder.with_name(folder.name + "_pinhole"), cams, np.array(pts),
+                 np.full((len(pts), 3), 128, np.uint8), [np.array(v) for v in vis])
+    rec = pycolmap.Reconstruction(str(tmp))
+    extra = {"PINHOLE": 0, "OPENCV": 4, "FULL_OPENCV": 8}[model]
+    for cam in rec.cameras.values():
+        fx, fy, cx, cy = list(cam.params)
+        cam.model = getattr(pycolmap.CameraModelId, model)
+        cam.params = [fx, fy, cx, cy] + [0.0] * extra
+    folder.mkdir(parents=True)
+    rec.write(str(folder))
+
+
+@pytest.mark.slow
+def test_reconstruct_opencv_models_give_the_pinhole_scene(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    import json
+
+    from cli import run_cli
+    from generators.reconstruct.synthetic import make_photo_set
+    from scene.io import load_cloud
+
+    cams, _, depths = make_photo_set(tmp_path / "photos", 6, 240, 180, seed=7, supersample=1)
+    out = {}
+    for model in ("PINHOLE", "OPENCV", "FULL_OPENCV"):
+        _model_from(cams, depths, tmp_path / model, model)
+        rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out",
+                      str(tmp_path / f"{model}.ply"), "--colmap", str(tmp_path / model), "--refine", "0"])
+        assert rc == 0, capsys.readouterr().out
+        out[model] = load_cloud(tmp_path / f"{model}.ply")
+        assert json.loads((tmp_path / f"{model}_report.json").read_text())["registered"] == 6
+    for model in ("OPENCV", "FULL_OPENCV"):
+        assert len(out[model]) == len(out["PINHOLE"])
+        np.testing.assert_allclose(out[model].means, out["PINHOLE"].means, atol=1e-5)
