@@ -761,3 +761,19 @@ def test_reconstruct_opencv_models_give_the_pinhole_scene(tmp_path: Path, capsys
     for model in ("OPENCV", "FULL_OPENCV"):
         assert len(out[model]) == len(out["PINHOLE"])
         np.testing.assert_allclose(out[model].means, out["PINHOLE"].means, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["a.spz", "a.ply", "a.compressed.ply"])
+def test_antialiased_survives_export_world(tmp_path: Path, name: str) -> None:
+    import gzip
+
+    from scene.export import export_world
+    from scene.io import load
+    from scene.world import Layer, World
+
+    w = World()
+    w.add_layer(Layer("base", load(DATA / "antialiased" / "antialiased.spz")))
+    export_world(w, tmp_path / name)
+    assert load(tmp_path / name).meta.get("antialiased") is True
+    if name.endswith(".spz"):   # the flag byte itself, read without Wander's reader
+        assert gzip.decompress((tmp_path / name).read_bytes())[14] & 0x1
