@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from pathlib import Path
 
 from scene.errors import InputError
 
@@ -24,6 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="truncate (or zero-pad) spherical harmonics to this degree")
     parser.add_argument("--spz-version", type=int, choices=[2, 3], default=3,
                         help="version of .spz to write (default 3)")
+    parser.add_argument("--spz-axes", choices=["ply", "rub"], default=None,
+                        help="axes of the .spz data read or written: ply (the default: the PLY "
+                             "frame, as Niantic's CLI and Wander store it) or rub (y up, z back: "
+                             "as splat-transform and SuperSplat write). Reading without this "
+                             "option follows the file's coordinate-system extension if it has one")
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
@@ -36,13 +42,23 @@ def run(args: argparse.Namespace) -> int:
     from scene.io import format_for_path, load, save
 
     t0 = time.perf_counter()
-    obj = load(args.input, args.input_format)
+    from scene.io import check_readable, resolve_format
+
+    check_readable(Path(args.input))
+    in_fmt = resolve_format(args.input, args.input_format)
+    if in_fmt == "spz":
+        from scene.io.spz import read_spz
+
+        obj = read_spz(args.input, axes=args.spz_axes)
+    else:
+        obj = load(args.input, args.input_format)
     options = {}
     if isinstance(obj, GaussianCloud):
         if args.sh_degree is not None:
             obj = obj.with_sh_degree(args.sh_degree)
         if (args.format or format_for_path(args.output)) == "spz":
             options["version"] = args.spz_version
+            options["axes"] = args.spz_axes or "ply"
     elif args.sh_degree is not None:
         raise InputError("--sh-degree applies to Gaussian clouds, but the input is a mesh")
     out_fmt = args.format or format_for_path(args.output)

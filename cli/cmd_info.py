@@ -32,6 +32,19 @@ def run(args: argparse.Namespace) -> int:
     else:
         print(f"splats:    {info['count']:,}")
         print(f"SH degree: {info['sh_degree']}")
+        if "antialiased" in info or info["format"] in ("ply", "ply_compressed"):
+            print(f"antialiased: {'yes (mip-splatting)' if info.get('antialiased') else 'no'}")
+        if "spz_axes" in info:
+            # file_info reads without an axes choice: only the file's own extension flips
+            axes = info["spz_axes"]
+            if axes == "ply":
+                how = ("PLY frame (x right, y down, z forward), kept as stored; a file from "
+                       "splat-transform or SuperSplat (RUB) needs `convert --spz-axes rub`")
+            else:
+                how = f"{axes} from the file's coordinate-system extension, turned to the PLY frame"
+            print(f"spz axes:  {how}")
+        if info.get("spz_extensions"):
+            print(f"spz extensions: {', '.join(info['spz_extensions'])}")
     print(f"bounds:    {fmt3(info['bounds_min'])} .. {fmt3(info['bounds_max'])}")
     if info.get("warning"):
         print(f"warning:   {info['warning']}")

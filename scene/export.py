@@ -196,7 +196,10 @@ def ply_bytes(cloud: GaussianCloud) -> bytes:
     """Binary little-endian float32 3DGS PLY (reference property names and order)."""
     n = len(cloud)
     names = ply_property_names(cloud.sh_degree)
-    header = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"]
+    header = ["ply", "format binary_little_endian 1.0"]
+    if cloud.meta.get("antialiased"):
+        header.append("comment SplatRenderMode: mip")  # read back by scene.io.ply
+    header.append(f"element vertex {n}")
     header += [f"property float {p}" for p in names] + ["end_header"]
     # f_rest is channel-major: all R coefficients, then G, then B.
     rest = cloud.shN.transpose(0, 2, 1).reshape(n, -1)  # (N, 3K)
@@ -303,8 +306,12 @@ def _spz_sh(shN: np.ndarray, degree: int) -> np.ndarray:
     return np.clip(q, 0, 255).astype(np.uint8).reshape(len(shN), -1)
 
 
-def spz_bytes(cloud: GaussianCloud, antialiased: bool = False) -> bytes:
-    """Niantic `.spz` version 3 (gzip container), quantised as the reference library."""
+def spz_bytes(cloud: GaussianCloud, antialiased: bool | None = None) -> bytes:
+    """Niantic `.spz` version 3 (gzip container), quantised as the reference library, in
+    the PLY frame (see scene.io.spz). antialiased: the 0x1 flag; None (default) takes it
+    from `cloud.meta["antialiased"]`."""
+    if antialiased is None:
+        antialiased = bool(cloud.meta.get("antialiased"))
     n = len(cloud)
     deg = cloud.sh_degree
     header = struct.pack("<IIIBBBB", SPZ_MAGIC, 3, n, deg, SPZ_FRACTIONAL_BITS,
@@ -576,19 +583,21 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
 
 def export_cameras(cameras: Sequence[Camera], folder: str | Path,
                    points: np.ndarray | None = None, colors: np.ndarray | None = None) -> list[Path]:
-    """COLMAP text model (cameras.txt, images.txt, points3D.txt) + cameras.json in `folder`.
+    """COLMAP model (cameras, images, points3D) + cameras.json in `folder`.
 
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
-    exported beside them. Each camera gets its own PINHOLE intrinsics entry.
+    exported beside them. Each camera gets its own PINHOLE intrinsics entry. Written by
+    `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space
+    (names are kept as they are, the same in cameras.json). Returns the files written.
     """
-    from .io.colmap import write_colmap_text
+    from .io.colmap import write_colmap
 
     if not cameras:
         raise ValueError("no cameras to export (add bookmarks or a camera path)")
     out = Path(folder)
     named, js = [], []
     for i, c in enumerate(cameras, start=1):
-        name = (c.name or f"view_{i:04d}").replace(" ", "_")
+        name = (c.name or f"view_{i:04d}").strip() or f"view_{i:04d}"
         if not name.lower().endswith((".png", ".jpg", ".jpeg")):
             name += ".png"
         named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
@@ -596,9 +605,9 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
                    "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
                    "world_to_camera": c.world_to_camera().tolist(),
                    "position": c.position.tolist(), "convention": "opencv"})
-    write_colmap_text(out, named, points, colors)
+    written = write_colmap(out, named, points, colors)
     write_bytes_atomic(out / "cameras.json", json.dumps({"cameras": js}, indent=1).encode())
-    return [out / n for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")]
+    return [*written, out / "cameras.json"]
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:

@@ -25,16 +25,32 @@ class Photo:
     size: tuple[int, int]       # (w, h) of the working copy
 
 
-def list_photos(folder: Path) -> list[Path]:
-    """Image-like files in `folder` (sorted by name); raises ValueError for a missing folder."""
+def list_photos(folder: Path, recursive: bool = False) -> list[Path]:
+    """Image-like files in `folder` (sorted by path); with `recursive`, in its subfolders
+    too (camera rigs: `left/`, `right/`). Raises ValueError for a missing folder."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder of photos")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
+    found = folder.rglob("*") if recursive else folder.iterdir()
+    return sorted(p for p in found if p.is_file() and p.suffix.lower() in IMAGE_EXTS)
 
 
-def read_rgb(path: Path) -> np.ndarray | None:
-    """(H, W, 3) uint8 RGB upright by EXIF, or None when the file is not a readable image.
+def photo_name(path: Path, root: Path | None = None) -> str:
+    """A photo's name as COLMAP models name it: the path relative to `root` with "/"
+    separators ("left/view_000.png"), or the file name without a root."""
+    if root is None:
+        return Path(path).name
+    try:
+        return Path(path).relative_to(root).as_posix()
+    except ValueError:
+        return Path(path).name
+
+
+def read_rgb(path: Path, upright: bool = True) -> np.ndarray | None:
+    """(H, W, 3) uint8 RGB, or None when the file is not a readable image.
+
+    upright=True turns the pixels by the EXIF orientation; False keeps them as stored
+    (what a COLMAP model describes: COLMAP ignores EXIF orientation).
 
     Reads through the one image front door (`scene.io.images`); an image over its size
     limits raises ImageTooLargeError (naming the file) instead of being decoded.
@@ -43,7 +59,7 @@ def read_rgb(path: Path) -> np.ndarray | None:
     from scene.io.images import ImageTooLargeError, load_image_u8
 
     try:
-        rgb, _alpha = load_image_u8(path, max_side=None)
+        rgb, _alpha = load_image_u8(path, max_side=None, upright=upright)
     except ImageTooLargeError:
         raise
     except SceneFormatError:
@@ -52,10 +68,15 @@ def read_rgb(path: Path) -> np.ndarray | None:
 
 
 def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
-                  report: Callable[[float, str], None] | None = None
+                  report: Callable[[float, str], None] | None = None, *,
+                  upright: bool = True, root: Path | None = None,
                   ) -> tuple[list[Photo], dict[str, str]]:
     """Validate and normalise photos into `out_dir`.
 
+    upright: apply EXIF orientation (True, the default for reconstruction from scratch);
+    False keeps the stored pixels, as a COLMAP model describes them (`--colmap`).
+    root: name each photo by its path relative to `root` ("left/view_000.png", as
+    COLMAP names images in subfolders, e.g. camera rigs); default: the file name.
     Returns the usable photos and a status per skipped file (unreadable, too small,
     exact duplicate). Raises ValueError when fewer than two photos are usable.
     """
@@ -67,32 +88,34 @@ def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
     seen: dict[str, str] = {}
     used_names: set[str] = set()
     for i, p in enumerate(paths):
+        name = photo_name(p, root)
         if report:
-            report(i / max(len(paths), 1), f"reading {p.name}")
-        img = read_rgb(p)
+            report(i / max(len(paths), 1), f"reading {name}")
+        img = read_rgb(p, upright=upright)
         if img is None:
-            status[p.name] = "skipped: not a readable image (corrupt or unsupported file)"
+            status[name] = "skipped: not a readable image (corrupt or unsupported file)"
             continue
         h, w = img.shape[:2]
         if min(h, w) < MIN_SIDE:
-            status[p.name] = f"skipped: too small ({w}x{h}, need at least {MIN_SIDE} px)"
+            status[name] = f"skipped: too small ({w}x{h}, need at least {MIN_SIDE} px)"
             continue
         digest = hashlib.sha1(img.tobytes()).hexdigest()
         if digest in seen:
-            status[p.name] = f"skipped: duplicate of {seen[digest]}"
+            status[name] = f"skipped: duplicate of {seen[digest]}"
             continue
-        seen[digest] = p.name
+        seen[digest] = name
         s = min(1.0, max_size / max(h, w))
         if s < 1.0:
             img = cv2.resize(img, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
-        work = Path(p.name).stem + ".png"
+        stem = Path(name).with_suffix("").as_posix().replace("/", "__")
+        work = stem + ".png"
         k = 2
         while work in used_names:
-            work = f"{Path(p.name).stem}_{k}.png"
+            work = f"{stem}_{k}.png"
             k += 1
         used_names.add(work)
         cv2.imwrite(str(out_dir / work), img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        photos.append(Photo(p.name, work, (w, h), (img.shape[1], img.shape[0])))
+        photos.append(Photo(name, work, (w, h), (img.shape[1], img.shape[0])))
     if len(photos) < 2:
         detail = "; ".join(f"{k}: {v}" for k, v in status.items())
         raise ValueError(f"need at least 2 usable photos, got {len(photos)}"

@@ -51,6 +51,9 @@ class SfmResult:
     visible: dict[str, np.ndarray] = field(default_factory=dict)  # name -> point indices seen
     status: dict[str, str] = field(default_factory=dict)          # name -> "registered" | reason
     passes: list[str] = field(default_factory=list)               # mapping passes run, in order
+    # name -> lens still to be removed from the photo (load_colmap_model(undistort=True)):
+    # undistort each photo with `lenses[name].undistort(img)`; `distortion` is 0 for these
+    lenses: dict[str, "ColmapLens"] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ COLMAP's log
@@ -621,11 +624,18 @@ def _pair_ids(ids) -> list[tuple[int, int]]:  # noqa: ANN001
 
 
 def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
-                        status: dict[str, str] | None = None) -> SfmResult:
-    """Convert a pycolmap.Reconstruction (from mapping or an existing model) to SfmResult."""
+                        status: dict[str, str] | None = None,
+                        undistort: bool = False) -> SfmResult:
+    """Convert a pycolmap.Reconstruction (from mapping or an existing model) to SfmResult.
+
+    Lenses whose distortion is a radial k1 go into `distortion` (the dense stage removes
+    it). Any other lens raises ValueError naming the model, unless `undistort`: then it
+    goes into `lenses` (distortion 0) for the caller to remove with `ColmapLens.undistort`.
+    """
     status = dict(status or {})
     cams: dict[str, Camera] = {}
     dist: dict[str, float] = {}
+    lenses: dict[str, ColmapLens] = {}
     pids = sorted(rec.points3D.keys())
     index = {pid: i for i, pid in enumerate(pids)}
     pts = np.array([rec.points3D[p].xyz for p in pids], np.float64).reshape(-1, 3)
@@ -636,10 +646,13 @@ def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
             continue
         c = rec.cameras[im.camera_id]
         cams[im.name] = camera_from_colmap(c, im)
-        model = str(c.model).split(".")[-1]
-        dist[im.name] = float(c.params[3]) if model == "SIMPLE_RADIAL" else 0.0
-        if model in ("RADIAL", "OPENCV", "FULL_OPENCV"):
-            dist[im.name] = float(c.params[3])  # the dominant k1 term; others are ignored
+        try:
+            dist[im.name] = colmap_radial_k1(c)
+        except ValueError:
+            if not undistort:
+                raise
+            dist[im.name] = 0.0
+            lenses[im.name] = ColmapLens.of(c)
         vis = [index[p.point3D_id] for p in im.points2D if p.has_point3D() and p.point3D_id in index]
         visible[im.name] = np.asarray(vis, np.int64)
         status[im.name] = "registered"
@@ -648,25 +661,164 @@ def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
     if len(cams) < 2:
         raise ValueError(f"only {len(cams)} photo could be registered; need at least 2 overlapping "
                          "photos. " + "; ".join(f"{n}: {s}" for n, s in status.items()))
-    return SfmResult(cams, dist, pts, cols, visible, status)
+    return SfmResult(cams, dist, pts, cols, visible, status, lenses=lenses)
+
+
+#: COLMAP models that are exactly pinhole once their distortion parameters are zero
+#: (a fisheye model with zero parameters is still an equidistant fisheye, not a pinhole)
+_PERSPECTIVE_MODELS = {"SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV",
+                       "FULL_OPENCV", "FOV", "SIMPLE_DIVISION", "DIVISION"}
+#: the radial k1 term of the perspective models with a Brown–Conrady radial polynomial
+_K1_NAME = {"SIMPLE_RADIAL": "k", "RADIAL": "k1", "OPENCV": "k1", "FULL_OPENCV": "k1"}
+
+
+def colmap_model_name(c) -> str:  # noqa: ANN001
+    """A pycolmap camera's model as COLMAP spells it ("OPENCV", "SIMPLE_FISHEYE", ...)."""
+    m = c.model
+    return m.name if hasattr(m, "name") else str(m).split(".")[-1]
+
+
+def colmap_params(c) -> dict[str, float]:  # noqa: ANN001
+    """A pycolmap camera's parameters by their documented names (`camera.params_info`),
+    e.g. OPENCV -> {"fx", "fy", "cx", "cy", "k1", "k2", "p1", "p2"}."""
+    names = [n.strip() for n in str(c.params_info).split(",")]
+    vals = [float(v) for v in np.asarray(c.params, np.float64)]
+    if len(names) != len(vals):
+        raise ValueError(f"COLMAP camera {colmap_model_name(c)} has {len(vals)} parameters, "
+                         f"expected {len(names)} ({c.params_info})")
+    return dict(zip(names, vals))
+
+
+def colmap_radial_k1(c) -> float:  # noqa: ANN001
+    """The one distortion term the dense stage removes (radial k1, OpenCV's `k1`, in
+    normalised image coordinates) for a pycolmap camera, read by parameter name.
+
+    Returns 0.0 for a camera without distortion. Raises ValueError (one line naming the
+    model) for a camera whose lens cannot be made pinhole by a radial k1 alone: fisheye
+    models (SIMPLE_FISHEYE, FISHEYE, OPENCV_FISHEYE, RADIAL_FISHEYE, ...), FOV / DIVISION
+    with a non-zero parameter, or OPENCV / FULL_OPENCV / RADIAL with non-zero k2, p1, p2,
+    k3..k6 — never treated as pinhole.
+    """
+    model = colmap_model_name(c)
+    prm = colmap_params(c)
+    if model not in _PERSPECTIVE_MODELS:
+        raise ValueError(f"COLMAP camera model {model} ({c.params_info}) is not supported by "
+                         f"reconstruct --colmap: undistort the photos first (e.g. `colmap "
+                         f"image_undistorter`) and pass the PINHOLE model it writes")
+    intr = {"f", "fx", "fy", "cx", "cy"}
+    k1_name = _K1_NAME.get(model)
+    rest = {k: v for k, v in prm.items() if k not in intr and k != k1_name}
+    bad = {k: v for k, v in rest.items() if abs(v) > 1e-12}
+    if bad:
+        terms = ", ".join(f"{k}={v:g}" for k, v in bad.items())
+        raise ValueError(f"COLMAP camera model {model} with {terms}: reconstruct --colmap removes "
+                         f"only a radial k1 term; undistort the photos first (e.g. `colmap "
+                         f"image_undistorter`) and pass the PINHOLE model it writes")
+    return float(prm[k1_name]) if k1_name else 0.0
+
+
+@dataclass(frozen=True)
+class ColmapLens:
+    """A COLMAP camera's lens, kept to undistort its photos: model name ("OPENCV",
+    "OPENCV_FISHEYE", ...), the size the parameters are for, the parameters in COLMAP's
+    documented order (`pycolmap.Camera.params_info`)."""
+
+    model: str
+    width: int
+    height: int
+    params: tuple[float, ...]
+
+    @classmethod
+    def of(cls, c) -> "ColmapLens":  # noqa: ANN001
+        return cls(colmap_model_name(c), int(c.width), int(c.height),
+                   tuple(float(v) for v in np.asarray(c.params, np.float64)))
+
+    def pycolmap_camera(self, width: int | None = None, height: int | None = None):  # noqa: ANN201
+        """The lens as a pycolmap.Camera, rescaled to (width, height) when given."""
+        pycolmap = _pycolmap()
+        cam = pycolmap.Camera(model=self.model, width=self.width, height=self.height,
+                              params=list(self.params))
+        if width is not None and (width, height) != (self.width, self.height):
+            cam.rescale(int(width), int(height))
+        return cam
+
+    def undistort(self, img: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Resample a photo taken through this lens (any size that is a uniform scale of
+        the lens's) to the pinhole camera with the same focal length(s) and principal
+        point at the photo's size: the camera `camera_from_colmap` returns.
+
+        img: (H, W, C) or (H, W). Returns (pinhole image, same shape and dtype; (H, W) bool
+        mask of pixels that hold photo content). The mapping is COLMAP's own projection
+        (`Camera.img_from_cam`) for every model, so fisheye, FOV and division lenses are
+        undone exactly as COLMAP defines them; OpenCV's `remap` resamples (bilinear).
+        """
+        import cv2
+
+        h, w = img.shape[:2]
+        cam = self.pycolmap_camera(w, h)
+        p = np.asarray(cam.params, np.float64)
+        fi, ci = list(cam.focal_length_idxs()), list(cam.principal_point_idxs())
+        fx = p[fi[0]]
+        fy = p[fi[1]] if len(fi) > 1 else fx
+        cx, cy = p[ci[0]], p[ci[1]]
+        u, v = np.meshgrid(np.arange(w, dtype=np.float64) + 0.5, np.arange(h, dtype=np.float64) + 0.5)
+        rays = np.stack([(u - cx) / fx, (v - cy) / fy, np.ones_like(u)], -1).reshape(-1, 3)
+        src = np.asarray(cam.img_from_cam(rays), np.float64).reshape(h, w, 2) - 0.5
+        src = np.where(np.isfinite(src), src, -1e6).astype(np.float32)
+        out = cv2.remap(img, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        inside = (src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & \
+            (src[..., 1] >= -0.5) & (src[..., 1] <= h - 0.5)
+        return out, inside
 
 
 def camera_from_colmap(c, im) -> Camera:  # noqa: ANN001
-    """pycolmap camera + image -> our pinhole Camera (distortion dropped)."""
-    model = str(c.model).split(".")[-1]
+    """pycolmap camera + image -> our pinhole Camera (pixels, OpenCV world-to-camera).
+
+    Focal lengths and principal point are read by COLMAP's own parameter indices
+    (`focal_length_idxs`, `principal_point_idxs`), so every model reads correctly; the
+    distortion is not part of the result (see `colmap_radial_k1`).
+    """
     p = np.asarray(c.params, np.float64)
-    if model in ("SIMPLE_PINHOLE", "SIMPLE_RADIAL", "RADIAL", "SIMPLE_RADIAL_FISHEYE", "RADIAL_FISHEYE"):
-        fx = fy = p[0]
-        cx, cy = p[1], p[2]
-    else:  # PINHOLE, OPENCV, FULL_OPENCV ... start with fx, fy, cx, cy
-        fx, fy, cx, cy = p[:4]
+    fi = list(c.focal_length_idxs())
+    ci = list(c.principal_point_idxs())
+    fx = p[fi[0]]
+    fy = p[fi[1]] if len(fi) > 1 else fx
+    cx, cy = p[ci[0]], p[ci[1]]
     pose = im.cam_from_world()
     return Camera(int(c.width), int(c.height), float(fx), float(fy), float(cx), float(cy),
                   np.asarray(pose.rotation.matrix()), np.asarray(pose.translation), im.name)
 
 
-def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
-    """Read an existing COLMAP model folder (text or binary) as the SfM result."""
+def _rescaled(folder: Path, name: str, cam: Camera, size: tuple[int, int]) -> Camera:
+    """`cam` at a photo `size` that is a uniform downscale of it (±1 px of rounding)."""
+    w, h = size
+    k = cam.width / w
+    if not (k > 0 and abs(cam.height / k - h) <= 1):
+        raise ValueError(f"{folder}: the model's camera for {name} is {cam.width}x{cam.height} "
+                         f"but the photo is {w}x{h} (neither the same size nor a downscaled "
+                         f"copy; a photo rotated by EXIF orientation must be read as stored)")
+    return cam.resized(w, h)
+
+
+def load_colmap_model(path: Path, names: Sequence[str],
+                      sizes: dict[str, tuple[int, int]] | None = None,
+                      undistort: bool = False) -> SfmResult:
+    """Read an existing COLMAP model folder (text or binary) as the SfM result.
+
+    names: the photos' names as the model spells them (paths relative to the image folder,
+    "/"-separated, e.g. "left/view_000.png"). sizes (optional): each photo's stored size
+    (w, h); a photo that is a uniformly downscaled copy of the model's image (the
+    `images_2` / `images_4` folders of 3DGS and nerfstudio datasets) gets the model's
+    intrinsics rescaled to it, as those tools do. Cameras describe the stored pixels
+    (COLMAP ignores EXIF orientation), so photos must be read without EXIF rotation.
+    Raises ValueError (one line) for an unreadable model, a lens model that cannot be
+    made pinhole (see `colmap_radial_k1`), a photo whose size is not the model's or a
+    uniform downscale of it, or fewer than 2 photos in the model.
+    undistort: accept every COLMAP lens; those a radial k1 cannot undo come back in
+    `result.lenses` (keyed by the model's names) and the caller must resample each photo
+    with `result.lenses[name].undistort(img)` before use.
+    """
     pycolmap = _pycolmap()
 
     path = Path(path)
@@ -677,11 +829,18 @@ def load_colmap_model(path: Path, names: Sequence[str]) -> SfmResult:
                 rec = pycolmap.Reconstruction(str(c))
             except Exception as exc:  # noqa: BLE001
                 raise ValueError(f"{c}: not a readable COLMAP model ({exc})") from None
-            res = from_reconstruction(rec, names)
+            try:
+                res = from_reconstruction(rec, names, undistort=undistort)
+            except ValueError as exc:
+                raise ValueError(f"{c}: {exc}") from None
             missing = [n for n in res.cameras if n not in set(names)]
             for n in missing:
                 res.cameras.pop(n)
+                res.lenses.pop(n, None)
                 res.status[n] = "in the COLMAP model but its photo is missing"
+            for n, cam in list(res.cameras.items()):
+                if sizes and n in sizes and (cam.width, cam.height) != tuple(sizes[n]):
+                    res.cameras[n] = _rescaled(c, n, cam, tuple(sizes[n]))
             if len(res.cameras) < 2:
                 raise ValueError(f"{c}: fewer than 2 of the model's images are among the photos "
                                  f"(model names: {sorted(missing)[:5]}...)")

@@ -20,7 +20,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ._common import check_readable
-from .colmap import read_colmap, write_colmap_text
+from .colmap import read_colmap, write_colmap, write_colmap_text
 from .mesh_io import read_mesh, write_mesh
 from .ply import read_ply, write_ply
 from .ply_compressed import read_ply_compressed, write_ply_compressed
@@ -28,7 +28,7 @@ from .splat import read_splat, write_splat
 from .spz import read_spz, write_spz
 
 __all__ = ["FORMATS", "Format", "file_info", "format_for_path", "load", "load_cloud",
-           "read_colmap", "save", "sniff", "write_colmap_text"]
+           "read_colmap", "save", "sniff", "write_colmap", "write_colmap_text"]
 
 
 class Format(NamedTuple):
@@ -146,6 +146,12 @@ def _resolve(path: Path, format: str | None) -> str:
     return by_name
 
 
+def resolve_format(path: str | Path, format: str | None = None) -> str:
+    """The format name `load` would read `path` as (content first, then the name);
+    raises SceneFormatError / ValueError as `load` does."""
+    return _resolve(Path(path), format)
+
+
 def load(path: str | Path, format: str | None = None) -> GaussianCloud | Mesh:
     """Read a splat cloud or a mesh; the format comes from the content, then the name."""
     path = Path(path)
@@ -200,7 +206,7 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     else:
         lo, hi = obj.bounds()
         info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
-        for key in ("antialiased", "spz_version"):
+        for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions"):
             if key in obj.meta:
                 info[key] = obj.meta[key]
     info["bounds_min"] = [float(v) for v in lo]

@@ -1,4 +1,4 @@
-"""COLMAP sparse models: cameras.txt / images.txt / points3D.txt (and .bin via pycolmap).
+"""COLMAP sparse models: cameras / images / points3D as .txt, or .bin via pycolmap.
 
 Cameras travel as PINHOLE models with OpenCV world-to-camera poses (COLMAP's own
 convention, so no conversion). Used to hand cameras to every 3DGS trainer.
@@ -19,19 +19,100 @@ from ._common import atomic_write
 _MODELS = {
     "SIMPLE_PINHOLE": "f", "PINHOLE": "ff", "SIMPLE_RADIAL": "f", "RADIAL": "f",
     "OPENCV": "ff", "OPENCV_FISHEYE": "ff", "FULL_OPENCV": "ff", "SIMPLE_RADIAL_FISHEYE": "f",
-    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff",
+    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff", "SIMPLE_FISHEYE": "f", "FISHEYE": "ff",
+    "FOV": "ff", "SIMPLE_DIVISION": "f", "DIVISION": "ff", "RAD_TAN_THIN_PRISM_FISHEYE": "ff",
 }
 
 
-def write_colmap_text(folder: str | Path, cameras: Sequence[Camera],
-                      points: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
-    """Write a COLMAP text model into `folder` (created if needed).
+#: every file a COLMAP model folder may hold, text and binary
+_MODEL_FILES = ("cameras", "images", "points3D", "rigs", "frames")
+#: their file names: what a folder `write_colmap` wrote may hold
+MODEL_FILE_NAMES = frozenset(f"{b}.{e}" for b in _MODEL_FILES for e in ("txt", "bin"))
 
-    points (P, 3) world positions; colors (P, 3) RGB, 0..1 floats or 0..255 integers.
-    Each file is written atomically. Image names come from `Camera.name` (or 00001.png...).
+
+def _colours_u8(colors: np.ndarray | None, n: int) -> np.ndarray:
+    """(n, 3) uint8 from float 0..1 or integer 0..255 colours (by dtype), grey when None."""
+    if colors is None:
+        return np.full((n, 3), 128, np.uint8)
+    c = np.asarray(colors).reshape(-1, 3)
+    if len(c) != n:
+        raise ValueError(f"{len(c)} colours for {n} points")
+    c = np.rint(c.astype(np.float64) * 255) if c.dtype.kind == "f" else c
+    return np.clip(c, 0, 255).astype(np.uint8)
+
+
+def _image_name(cam: Camera, i: int) -> str:
+    name = cam.name or f"{i:05d}.png"
+    if "\n" in name or "\r" in name or name != name.strip():
+        raise ValueError(f"COLMAP image names cannot start or end with spaces or hold line "
+                         f"breaks: {name!r}")
+    return name
+
+
+def text_safe_names(names: Sequence[str]) -> bool:
+    """True when COLMAP's text reader gives every name back unchanged (it splits
+    `images.txt` lines on spaces, so a name with whitespace becomes its first word)."""
+    return not any(any(ch.isspace() for ch in n) for n in names)
+
+
+def write_colmap(folder: str | Path, cameras: Sequence[Camera],
+                 points: np.ndarray | None = None, colors: np.ndarray | None = None,
+                 visible: Sequence[np.ndarray] | None = None,
+                 binary: bool | None = None) -> list[Path]:
+    """Write a COLMAP sparse model into `folder` (created if needed): Wander's one writer.
+
+    cameras: PINHOLE intrinsics in pixels and OpenCV world-to-camera poses (COLMAP's own
+    convention); one COLMAP camera per image; image names are `Camera.name` (else
+    00001.png...). points (P, 3) world positions; colors (P, 3) RGB, float 0..1 or integer
+    0..255 (scaled by dtype); visible[i] (optional): indices of the points seen by
+    cameras[i], written as 2D observations (the projections inside the image) and tracks —
+    points seen by no image are dropped when `visible` is given, as COLMAP does.
+
+    binary: True writes `cameras/images/points3D.bin` through pycolmap, False the `.txt`
+    files; None (default) writes text unless an image name holds whitespace, which
+    COLMAP's text format cannot carry (pycolmap would read "IMG 0001.png" back as "IMG"),
+    and then binary. Either way pycolmap and `read_colmap` read the same names back. Files
+    of the other format left in `folder` are removed so no reader sees a stale model.
+    Each file is replaced atomically. Returns the paths written. Raises ValueError for a
+    name that no format keeps (line breaks, leading/trailing spaces) or mismatched arrays.
     """
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    names = [_image_name(c, i) for i, c in enumerate(cameras, start=1)]
+    pts = np.zeros((0, 3)) if points is None else np.asarray(points, np.float64).reshape(-1, 3)
+    cols = _colours_u8(colors, len(pts))
+    if visible is not None and len(visible) != len(cameras):
+        raise ValueError(f"{len(visible)} visibility lists for {len(cameras)} cameras")
+    # observations: per image a list of (u, v, point index); per point its (image, 2D index)
+    obs: list[list[tuple[float, float, int]]] = [[] for _ in cameras]
+    tracks: list[list[tuple[int, int]]] = [[] for _ in range(len(pts))]
+    if visible is not None and len(pts):
+        for i, c in enumerate(cameras):
+            vis = np.asarray(visible[i], np.int64).reshape(-1)
+            vis = vis[(vis >= 0) & (vis < len(pts))]
+            if not len(vis):
+                continue
+            uv, z = c.project(pts[vis])
+            ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < c.width) & (uv[:, 1] >= 0) & (uv[:, 1] < c.height)
+            for pid, (u, v) in zip(vis[ok].tolist(), uv[ok].tolist()):
+                tracks[pid].append((i + 1, len(obs[i])))
+                obs[i].append((u, v, pid))
+    keep = np.ones(len(pts), bool) if visible is None else np.array([bool(t) for t in tracks], bool)
+    if binary is None:
+        binary = not text_safe_names(names)
+    if binary:
+        written = _write_binary(folder, cameras, names, pts, cols, obs, tracks, keep)
+        stale = [folder / f"{b}.txt" for b in _MODEL_FILES]
+    else:
+        written = _write_text(folder, cameras, names, pts, cols, obs, tracks, keep)
+        stale = [folder / f"{b}.bin" for b in _MODEL_FILES]
+    for f in stale:
+        f.unlink(missing_ok=True)
+    return written
+
+
+def _write_text(folder: Path, cameras: Sequence[Camera], names: list[str], pts: np.ndarray,
+                cols: np.ndarray, obs: list, tracks: list, keep: np.ndarray) -> list[Path]:
     cam_lines = ["# Camera list with one line of data per camera:",
                  "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]",
                  f"# Number of cameras: {len(cameras)}"]
@@ -39,34 +120,74 @@ def write_colmap_text(folder: str | Path, cameras: Sequence[Camera],
                  "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME",
                  "#   POINTS2D[] as (X, Y, POINT3D_ID)",
                  f"# Number of images: {len(cameras)}"]
-    for i, cam in enumerate(cameras, start=1):
+    for i, (cam, name) in enumerate(zip(cameras, names), start=1):
         cam_lines.append(f"{i} PINHOLE {int(cam.width)} {int(cam.height)} "
-                         f"{cam.fx!r} {cam.fy!r} {cam.cx!r} {cam.cy!r}")
-        q = rotation_to_quat(cam.R)
-        q, t = [float(v) for v in q], [float(v) for v in np.asarray(cam.t, np.float64)]
-        name = cam.name or f"{i:05d}.png"
-        if any(ch.isspace() for ch in name):
-            raise ValueError(f"COLMAP image names cannot contain spaces: {name!r}")
+                         f"{float(cam.fx)!r} {float(cam.fy)!r} {float(cam.cx)!r} {float(cam.cy)!r}")
+        q = [float(v) for v in rotation_to_quat(cam.R)]
+        t = [float(v) for v in np.asarray(cam.t, np.float64).reshape(3)]
         img_lines.append(f"{i} {q[0]!r} {q[1]!r} {q[2]!r} {q[3]!r} {t[0]!r} {t[1]!r} {t[2]!r} {i} {name}")
-        img_lines.append("")
+        img_lines.append(" ".join(f"{u:.3f} {v:.3f} {pid + 1}" for u, v, pid in obs[i - 1]))
     pts_lines = ["# 3D point list with one line of data per point:",
-                 "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)"]
-    if points is not None:
-        p = np.asarray(points, np.float64).reshape(-1, 3)
-        if colors is None:
-            c = np.full((len(p), 3), 128, np.int64)
-        else:
-            c = np.asarray(colors).reshape(-1, 3)
-            if len(c) != len(p):
-                raise ValueError(f"{len(c)} colours for {len(p)} points")
-            c = np.clip(np.rint(c * 255) if c.dtype.kind == "f" else c, 0, 255).astype(np.int64)
-        pts_lines.append(f"# Number of points: {len(p)}")
-        pts_lines += [f"{j + 1} {x!r} {y!r} {z!r} {r} {g} {b} 0" for j, ((x, y, z), (r, g, b))
-                      in enumerate(zip(p.tolist(), c.tolist()))]
+                 "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)",
+                 f"# Number of points: {int(keep.sum())}"]
+    for j in np.flatnonzero(keep).tolist():
+        x, y, z = pts[j].tolist()
+        r, g, b = cols[j].tolist()
+        tr = "".join(f" {a} {k}" for a, k in tracks[j])
+        pts_lines.append(f"{j + 1} {x!r} {y!r} {z!r} {r} {g} {b} 0{tr}")
+    out = []
     for name, lines in (("cameras.txt", cam_lines), ("images.txt", img_lines),
                         ("points3D.txt", pts_lines)):
         with atomic_write(folder / name) as f:
             f.write(("\n".join(lines) + "\n").encode())
+        out.append(folder / name)
+    return out
+
+
+def _write_binary(folder: Path, cameras: Sequence[Camera], names: list[str], pts: np.ndarray,
+                  cols: np.ndarray, obs: list, tracks: list, keep: np.ndarray) -> list[Path]:
+    try:
+        import pycolmap
+    except ImportError:
+        raise ValueError("image names with spaces need the binary COLMAP format, which is "
+                         "written through pycolmap: pip install pycolmap") from None
+    import os
+    import shutil
+    import tempfile
+
+    rec = pycolmap.Reconstruction()
+    for i, (cam, name) in enumerate(zip(cameras, names), start=1):
+        rec.add_camera_with_trivial_rig(pycolmap.Camera(
+            model="PINHOLE", width=int(cam.width), height=int(cam.height),
+            params=[float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy)], camera_id=i))
+        im = pycolmap.Image(name=name, camera_id=i, image_id=i)
+        im.points2D = pycolmap.Point2DList([pycolmap.Point2D(np.array([u, v], np.float64))
+                                            for u, v, _ in obs[i - 1]])
+        pose = pycolmap.Rigid3d(pycolmap.Rotation3d(np.asarray(cam.R, np.float64).reshape(3, 3)),
+                                np.asarray(cam.t, np.float64).reshape(3))
+        rec.add_image_with_trivial_frame(im, pose)
+    for j in np.flatnonzero(keep).tolist():
+        tr = pycolmap.Track()
+        for a, k in tracks[j]:
+            tr.add_element(a, k)
+        rec.add_point3D(pts[j], tr, cols[j])
+    tmp = Path(tempfile.mkdtemp(prefix=".colmap-", dir=folder))
+    try:
+        rec.write(str(tmp))
+        out = []
+        for f in sorted(tmp.iterdir()):
+            os.replace(f, folder / f.name)
+            out.append(folder / f.name)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def write_colmap_text(folder: str | Path, cameras: Sequence[Camera],
+                      points: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
+    """`write_colmap` with text preferred (binary only when an image name holds
+    whitespace); kept for callers of the earlier name."""
+    write_colmap(folder, cameras, points, colors)
 
 
 def rotation_to_quat(r: np.ndarray) -> np.ndarray:

@@ -77,11 +77,13 @@ def load_image(path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE) -> Loa
     return _with_image(path, lambda img, p: _decode(img, p, max_side, False))
 
 
-def load_image_u8(path: str | Path, max_side: int | None = None
+def load_image_u8(path: str | Path, max_side: int | None = None, upright: bool = True
                   ) -> tuple[np.ndarray, np.ndarray | None]:
-    """Like `load_image` but 8-bit: (rgb (H, W, 3) uint8 upright, alpha (H, W) float32
-    0..1 or None). `max_side` None keeps the full resolution. Same errors and limits."""
-    im = _with_image(path, lambda img, p: _decode(img, p, max_side, True))
+    """Like `load_image` but 8-bit: (rgb (H, W, 3) uint8, alpha (H, W) float32 0..1 or
+    None). `max_side` None keeps the full resolution. upright=True applies the EXIF
+    orientation (what viewers show); False keeps the pixels as stored in the file (what
+    COLMAP and every SfM tool describe). Same errors and limits."""
+    im = _with_image(path, lambda img, p: _decode(img, p, max_side, True, upright))
     return im.rgb, im.alpha
 
 
@@ -184,13 +186,14 @@ def _png_bit_depth(img: Any) -> int:
         return 0
 
 
-def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool) -> LoadedImage:
+def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
+            upright: bool = True) -> LoadedImage:
     from PIL import Image
 
     check_size(img, p, max_side)
     w0, h0 = img.size
     exif = read_exif(img)
-    orientation = exif_orientation(exif)
+    orientation = exif_orientation(exif) if upright else 1
     try:
         if max_side and max(w0, h0) > max_side and img.format == "JPEG":
             # libjpeg decodes directly at 1/2, 1/4 or 1/8 scale: fast for huge photos.

@@ -18,6 +18,55 @@ log = logging.getLogger(__name__)
 
 _TYPES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply", ".stl": "stl", ".off": "off"}
 
+#: glTF extensions a file may require that the reader handles (trimesh reads the rest of
+#: the core spec); Draco only with DracoPy installed, basis textures by dropping them
+_DRACO = "KHR_draco_mesh_compression"
+_TEXTURE_ONLY = {"KHR_texture_basisu": "KTX2/Basis Universal"}
+_HANDLED = {"KHR_materials_unlit", "KHR_texture_transform", "KHR_materials_emissive_strength"}
+
+
+def gltf_json(path: Path, ftype: str) -> dict[str, Any] | None:
+    """The glTF JSON of a .glb (first chunk) or .gltf file, or None when it cannot be
+    parsed here (the mesh reader then reports the problem)."""
+    import json
+    import struct
+
+    try:
+        if ftype == "gltf":
+            return json.loads(path.read_text(encoding="utf-8"))
+        with open(path, "rb") as f:
+            head = f.read(20)
+            if len(head) < 20 or head[:4] != b"glTF":
+                return None
+            length, ctype = struct.unpack_from("<II", head, 12)
+            if ctype != 0x4E4F534A or length > 64 << 20:  # "JSON"
+                return None
+            return json.loads(f.read(length).decode("utf-8"))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+
+
+def _check_gltf_extensions(path: Path, doc: dict[str, Any]) -> list[str]:
+    """Refuse a glTF whose `extensionsRequired` this reader cannot honour (one line naming
+    the extension); returns the texture-only extensions whose textures must be dropped."""
+    req = doc.get("extensionsRequired") or []
+    if not isinstance(req, list):
+        return []
+    drop = []
+    for ext in req:
+        if ext == _DRACO:
+            try:
+                import DracoPy  # noqa: F401  (trimesh decodes Draco through it)
+            except ImportError:
+                raise SceneFormatError(path, f"needs glTF extension {_DRACO} (Draco geometry): "
+                                             "pip install DracoPy to read it") from None
+        elif ext in _TEXTURE_ONLY:
+            drop.append(ext)
+        elif ext not in _HANDLED:
+            raise SceneFormatError(path, f"needs glTF extension {ext}, which Wander cannot "
+                                         "decode (re-export the file without it)")
+    return drop
+
 
 def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
     """Read a mesh; scenes are flattened (transforms applied, geometries concatenated).
@@ -34,10 +83,18 @@ def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
     ftype = file_type or _TYPES.get(path.suffix.lower())
     if ftype is None:
         raise SceneFormatError(path, f"unknown mesh extension {path.suffix!r}")
+    drop_textures: list[str] = []
+    if ftype in ("glb", "gltf"):
+        doc = gltf_json(path, ftype)
+        if doc is not None:
+            drop_textures = _check_gltf_extensions(path, doc)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            loaded = trimesh.load(str(path), file_type=ftype, force="mesh", process=False)
+            if drop_textures:
+                loaded = _load_without_textures(path, ftype, doc)
+            else:
+                loaded = trimesh.load(str(path), file_type=ftype, force="mesh", process=False)
     except SceneFormatError:
         raise
     except Exception as exc:  # trimesh raises many types for bad files
@@ -77,7 +134,45 @@ def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
         except Exception as exc:  # noqa: BLE001 - face colours are optional
             log.info("%s: face colours unusable (%s)", path, exc)
             colors = None
+    if drop_textures:
+        names = ", ".join(f"{e} ({_TEXTURE_ONLY[e]})" for e in drop_textures)
+        meta["warning"] = f"textures compressed with {names} cannot be decoded: loaded without them"
+        log.warning("%s: %s", path, meta["warning"])
     return Mesh(verts, faces, colors, uvs, texture, meta)
+
+
+def _load_without_textures(path: Path, ftype: str, doc: dict[str, Any]) -> Any:
+    """Load a glTF whose textures need an extension we cannot decode: the same file with
+    its images, textures and texture references removed (geometry and base colours kept)."""
+    import io
+    import json
+    import struct
+
+    import trimesh
+
+    doc = json.loads(json.dumps(doc))
+    for key in ("images", "textures", "samplers"):
+        doc.pop(key, None)
+    for mat in doc.get("materials", []):
+        pbr = mat.get("pbrMetallicRoughness", {})
+        for k in ("baseColorTexture", "metallicRoughnessTexture"):
+            pbr.pop(k, None)
+        for k in ("normalTexture", "occlusionTexture", "emissiveTexture"):
+            mat.pop(k, None)
+    for k in ("extensionsRequired", "extensionsUsed"):
+        if k in doc:
+            doc[k] = [e for e in doc[k] if e not in _TEXTURE_ONLY]
+    if ftype == "gltf":
+        return trimesh.load(io.BytesIO(json.dumps(doc).encode()), file_type="gltf", force="mesh",
+                            process=False, resolver=trimesh.resolvers.FilePathResolver(path.parent))
+    data = path.read_bytes()
+    length = struct.unpack_from("<I", data, 12)[0]
+    rest = data[20 + length:]
+    js = json.dumps(doc).encode()
+    js += b" " * (-len(js) % 4)
+    out = b"glTF" + struct.pack("<II", 2, 12 + 8 + len(js) + len(rest)) + \
+        struct.pack("<II", len(js), 0x4E4F534A) + js + rest
+    return trimesh.load(io.BytesIO(out), file_type="glb", force="mesh", process=False)
 
 
 def _vertex_colors(visual: Any, n: int) -> np.ndarray | None:

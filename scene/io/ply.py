@@ -11,6 +11,7 @@ PLY with faces is a mesh (see `mesh_io`).
 
 from __future__ import annotations
 
+import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -29,6 +30,15 @@ from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets
 SPLAT_REQUIRED = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
                   "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
 _SPLAT_MARKERS = {"f_dc_0", "opacity", "scale_0", "rot_0"}
+
+
+#: the header comment splat tools write for a mip-splatting (antialiased) scene
+AA_COMMENT = "SplatRenderMode: mip"
+
+
+def is_antialiased_header(header: PlyHeader) -> bool:
+    """True when a PLY header carries `comment SplatRenderMode: mip` (antialiased scene)."""
+    return any(c.replace(" ", "").lower() == "splatrendermode:mip" for c in header.comments)
 
 
 def is_compressed_header(header: PlyHeader) -> bool:
@@ -63,14 +73,19 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
     names = set(vertex.names())
     if names & _SPLAT_MARKERS:
         missing = [n for n in SPLAT_REQUIRED if n not in names]
+        if _colour_trio(names) is not None:  # nerfstudio --ply-color-mode rgb: red green blue
+            missing = [n for n in missing if not n.startswith("f_dc_")]
         if missing:
             raise SceneFormatError(path, "3DGS PLY lacks required properties: " + ", ".join(missing))
         table = _VertexTable(path, header, vertex, size)
-        return finish_cloud(_splats_from_table(table, names, path), path, "ply")
+        cloud = _splats_from_table(table, names, path, vertex)
+        if is_antialiased_header(header):
+            cloud.meta["antialiased"] = True
+        return finish_cloud(cloud, path, "ply")
     if not {"x", "y", "z"} <= names:
         raise SceneFormatError(path, "PLY vertices have no x, y, z positions")
     table = _VertexTable(path, header, vertex, size)
-    return finish_cloud(points_to_cloud(table, names, path), path, "ply")
+    return finish_cloud(points_to_cloud(table, names, path, vertex), path, "ply")
 
 
 class _VertexTable:
@@ -143,7 +158,9 @@ class _VertexTable:
                     out[...] = view[r0:r1]
                 flat = out.reshape(r1 - r0, -1)
                 # a finite float64 sum proves every element finite; only then skip the exact check
-                if flat.size and not np.isfinite(np.add.reduce(flat, axis=None, dtype=np.float64)):
+                with np.errstate(invalid="ignore", over="ignore"):
+                    finite = np.isfinite(np.add.reduce(flat, axis=None, dtype=np.float64))
+                if flat.size and not finite:
                     rows = ~np.isfinite(flat).all(axis=1)
                     bad = rows if bad is None else bad | rows
             return 0 if bad is None else int(bad.sum())
@@ -159,7 +176,46 @@ class _VertexTable:
         return outs, bad
 
 
-def _splats_from_table(t: _VertexTable, names: set[str], path: Path) -> GaussianCloud:
+_COLOR_NAMES = (("red", "green", "blue"), ("r", "g", "b"),
+                ("diffuse_red", "diffuse_green", "diffuse_blue"))
+#: the largest stored value of each integer PLY colour type (floats are 0..1 already)
+_COLOUR_MAX = {"u1": 255.0, "i1": 127.0, "u2": 65535.0, "i2": 32767.0, "u4": 4294967295.0,
+               "i4": 2147483647.0}
+#: opacity logits standing for opacity 1 / 0 (sigmoid(±20) is 1 within float32); log-scale
+#: for "zero size"
+_LOGIT_ONE, _LOG_SCALE_ZERO = 20.0, -30.0
+
+
+def _colour_trio(names: set[str]) -> tuple[str, str, str] | None:
+    for trio in _COLOR_NAMES:
+        if set(trio) <= names:
+            return trio
+    return None
+
+
+def _colours_01(t: "_VertexTable", trio: tuple[str, str, str], vertex: PlyElement) -> np.ndarray:
+    """(N, 3) float32 colours in 0..1, scaled by each property's declared type: integer
+    types by their largest value (uchar / 255), float types taken as 0..1 and clipped."""
+    c = t.take(list(trio)).astype(np.float64)
+    for j, name in enumerate(trio):
+        prop = vertex.prop(name)
+        code = prop.dtype.lstrip("<>=|") if prop is not None else "f4"
+        if code in _COLOUR_MAX:
+            c[:, j] /= _COLOUR_MAX[code]
+    return np.clip(np.nan_to_num(c, nan=0.0), 0.0, 1.0).astype(np.float32)
+
+
+def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
+                       vertex: PlyElement) -> GaussianCloud:
+    """The 3DGS splats of a vertex table.
+
+    The colour term comes from `f_dc_0..2`, or, in nerfstudio's `--ply-color-mode rgb`
+    layout, from `red green blue` (scaled by property type): f_dc = (rgb - 0.5) / C0.
+    Rows that cannot be drawn (NaN anywhere; ±inf in a position, rotation, colour or SH;
+    +inf log-scale) are dropped, and counted in `meta["warning"]` and a logged warning;
+    well-defined infinities are clamped: opacity logit ±inf -> opacity 1 / 0, log-scale
+    -inf -> zero size. Raises SceneFormatError when no drawable row is left.
+    """
     rest = sorted((n for n in names if n.startswith("f_rest_")),
                   key=lambda s: int(s[7:]) if s[7:].isdigit() else -1)
     m = len(rest)
@@ -171,34 +227,72 @@ def _splats_from_table(t: _VertexTable, names: set[str], path: Path) -> Gaussian
     k_file = m // 3
     deg = max(d for d, kk in REST_COEFFS.items() if kk <= k_file)
     meta: dict[str, Any] = {}
+    warnings: list[str] = []
     if REST_COEFFS[deg] != k_file:
-        meta["warning"] = f"{k_file} SH coefficients per channel; kept SH degree {deg}"
+        warnings.append(f"{k_file} SH coefficients per channel; kept SH degree {deg}")
     kd = REST_COEFFS[deg]
     rest_cols = [f"f_rest_{c * k_file + j}" for c in range(3) for j in range(kd)]
+    dc = ["f_dc_0", "f_dc_1", "f_dc_2"]
+    rgb_trio = None if set(dc) <= names else _colour_trio(names)
     arrays, bad = t.extract({
         "means": (["x", "y", "z"], 0),
         "scales": (["scale_0", "scale_1", "scale_2"], 0),
         "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
         "opacities": (["opacity"], 0),
-        "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
+        "sh0": (dc if rgb_trio is None else [], 0),
         "shN": (rest_cols, kd),
     })
-    if bad:
-        raise SceneFormatError(path, f"{bad} of {t.n} splats have NaN or infinite values")
+    if rgb_trio is not None:
+        from ..sh import C0
+
+        rgb = _colours_01(t, rgb_trio, vertex)
+        arrays["sh0"] = ((rgb - 0.5) / C0).astype(np.float32)
+        meta["colour_from"] = "rgb"
     if kd == 0:
         arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
     arrays["opacities"] = arrays["opacities"].reshape(-1)
+    if bad:
+        arrays, dropped, clamped = _clean_rows(arrays)
+        if dropped:
+            warnings.append(f"dropped {dropped} of {t.n} splats with NaN or infinite values "
+                            "that cannot be drawn")
+        if clamped:
+            warnings.append(f"clamped {clamped} infinite opacities / log-scales "
+                            "(opacity ±inf -> 1 / 0, log-scale -inf -> zero size)")
+        if dropped == t.n:
+            raise SceneFormatError(path, f"all {t.n} splats have NaN or infinite values")
+    if warnings:
+        meta["warning"] = "; ".join(warnings)
+        logging.getLogger(__name__).warning("%s: %s", path, meta["warning"])
     cloud = GaussianCloud(**arrays, meta=meta)
     cloud.meta["finite_checked"] = True
     return cloud
 
 
-_COLOR_NAMES = (("red", "green", "blue"), ("r", "g", "b"),
-                ("diffuse_red", "diffuse_green", "diffuse_blue"))
+def _clean_rows(a: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int, int]:
+    """Clamp well-defined infinities, drop rows that still hold NaN/inf.
+    Returns (arrays, rows dropped, values clamped)."""
+    op, sc = a["opacities"], a["scales"]
+    clamped = int(np.isinf(op).sum() + np.isneginf(sc).sum())
+    op = np.where(np.isposinf(op), _LOGIT_ONE, np.where(np.isneginf(op), -_LOGIT_ONE, op))
+    sc = np.where(np.isneginf(sc), _LOG_SCALE_ZERO, sc)
+    a = {**a, "opacities": op.astype(np.float32), "scales": sc.astype(np.float32)}
+    n = len(op)
+    ok = np.ones(n, bool)
+    for arr in a.values():
+        ok &= np.isfinite(arr.reshape(n, -1)).all(axis=1)
+    dropped = int(n - ok.sum())
+    if dropped:
+        a = {k: np.ascontiguousarray(v[ok]) for k, v in a.items()}
+    return a, dropped, clamped
 
 
-def points_to_cloud(t: _VertexTable, names: set[str], path: Path) -> GaussianCloud:
+def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
+                    vertex: PlyElement) -> GaussianCloud:
     """A plain point cloud (x y z [+ colour]) -> small round Gaussians.
+
+    Colours are scaled by their property type (uchar 0..255, ushort 0..65535, float 0..1,
+    clipped), never guessed from the largest value.
 
     Each point's size is the mean distance to its 3 nearest neighbours, clamped to
     0.25..4x the median of that distance, so sparse and dense regions both look solid.
@@ -206,16 +300,18 @@ def points_to_cloud(t: _VertexTable, names: set[str], path: Path) -> GaussianClo
     from scipy.spatial import cKDTree
 
     pts = t.take(["x", "y", "z"])  # (N, 3)
-    if not np.isfinite(pts).all():
-        bad = int((~np.isfinite(pts)).any(1).sum())
-        raise SceneFormatError(path, f"{bad} of {len(pts)} points have NaN or infinite positions")
     colors = np.full((len(pts), 3), 0.7, np.float32)
-    for trio in _COLOR_NAMES:
-        if set(trio) <= names:
-            c = t.take(list(trio))
-            colors = c / 255.0 if c.max(initial=0) > 1.0 else c
-            break
-    colors = np.clip(colors, 0.0, 1.0)
+    trio = _colour_trio(names)
+    if trio is not None:
+        colors = _colours_01(t, trio, vertex)
+    ok = np.isfinite(pts).all(axis=1)
+    if not ok.all():
+        if not ok.any():
+            raise SceneFormatError(path, f"all {len(pts)} points have NaN or infinite positions")
+        logging.getLogger(__name__).warning(
+            "%s: dropped %d of %d points with NaN or infinite positions", path,
+            int((~ok).sum()), len(pts))
+        pts, colors = np.ascontiguousarray(pts[ok]), np.ascontiguousarray(colors[ok])
     n = len(pts)
     if n > 1:
         k = min(4, n)
@@ -251,7 +347,10 @@ def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
     cloud.validate()
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
-    header = ["ply", "format binary_little_endian 1.0", f"element vertex {n}"]
+    header = ["ply", "format binary_little_endian 1.0"]
+    if cloud.meta.get("antialiased"):
+        header.append(f"comment {AA_COMMENT}")
+    header.append(f"element vertex {n}")
     header += [f"property float {name}" for name in names]
     header.append("end_header\n")
     # rows are built block by block in one reused buffer that stays in cache

@@ -40,6 +40,12 @@ def read_ply_compressed(path: str | Path) -> GaussianCloud:
     return read_compressed_with_header(path, header, size)
 
 
+def _mark_antialiased(cloud: GaussianCloud, header: PlyHeader) -> GaussianCloud:
+    if any(c.replace(" ", "").lower() == "splatrendermode:mip" for c in header.comments):
+        cloud.meta["antialiased"] = True
+    return cloud
+
+
 def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> GaussianCloud:
     if header.format != "binary_little_endian":
         raise SceneFormatError(path, f"compressed PLY must be binary little endian, not {header.format}")
@@ -107,7 +113,7 @@ def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> Gau
         shN = np.ascontiguousarray(vals.reshape(n, 3, k).transpose(0, 2, 1))
     cloud = GaussianCloud(means, scales, quats, safe_logit(rgba[:, 3]), rgb_to_sh0(rgb), shN,
                           meta=meta)
-    return finish_cloud(cloud, path, "ply_compressed")
+    return finish_cloud(_mark_antialiased(cloud, header), path, "ply_compressed")
 
 
 def _unpack_111011(v: np.ndarray) -> np.ndarray:
@@ -200,7 +206,10 @@ def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any)
     for j, shift in enumerate((20, 10, 0)):
         rot |= _unorm(q[rows, kept[:, j]] * (np.sqrt(2.0) * 0.5) + 0.5, 10) << shift
     vert = np.stack([pos, rot, scl, col], 1).astype("<u4")  # (N, 4)
-    lines = ["ply", "format binary_little_endian 1.0", f"element chunk {len(starts)}"]
+    lines = ["ply", "format binary_little_endian 1.0"]
+    if cloud.meta.get("antialiased"):
+        lines.append("comment SplatRenderMode: mip")  # what ply.is_antialiased_header reads
+    lines.append(f"element chunk {len(starts)}")
     lines += [f"property float {p}" for p in _POS + _SCALE + _COLOR]
     lines += [f"element vertex {n}"] + [f"property uint {p}" for p in _PACKED]
     sh_bytes = b""

@@ -5,7 +5,17 @@ Containers: versions 1-3 are one gzip stream holding a 16-byte header
 blocks; version 4 is a plain 32-byte header, a table of contents and one zstd stream per
 block. Blocks, in order: positions (24-bit fixed point, xyz), alphas, colours (SH DC),
 log-scales, rotations (v2: xyz bytes; v3+: smallest-three in 32 bits), SH (coefficient-major,
-RGB fastest). Axes are stored as the file has them: no flip on read or write.
+RGB fastest). Extension records (flag 0x2: `u32 type, u32 byteLength, payload`) follow the
+data blocks in v1-3 files (where Niantic's writer puts them); files that put them between
+header and blocks are read too.
+
+Axes: Wander keeps `.spz` data in the PLY frame (x right, y down, z forward: RDF), as
+Niantic's own CLI and most peers store it; `axes="ply"` is the default on read and write.
+`axes="rub"` is the spec's RUB frame (x right, y up, z back) that splat-transform and
+SuperSplat write: y and z are flipped on read (and on write). With `axes=None` on read, an
+Adobe coordinate-system extension record (type 0xADBE0003), when present, decides; without
+it the file is taken as PLY frame. The frame the file was read in is recorded in
+`cloud.meta["spz_axes"]`.
 """
 
 from __future__ import annotations
@@ -28,6 +38,42 @@ COLOR_SCALE = 0.15
 SQRT1_2 = 0.7071067811865476
 SPZ_REST = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
 GZIP_MAX_RATIO = 1100  # deflate cannot expand by more than ~1032:1
+EXT_COORDINATE_SYSTEM = 0xADBE0003  # SPZ_ADOBE_coordinate_system
+#: the spz library's CoordinateSystem enum -> axis signs relative to the PLY frame (RDF):
+#: R/L = +x/-x, D/U = +y/-y, F/B = +z/-z
+_COORDINATE_SYSTEMS = {1: "LDB", 2: "RDB", 3: "LUB", 4: "RUB", 5: "LDF", 6: "RDF", 7: "LUF", 8: "RUF"}
+AXES = ("ply", "rub")
+
+
+def _axis_signs(code: str) -> tuple[float, float, float]:
+    return (1.0 if code[0] == "R" else -1.0, 1.0 if code[1] == "D" else -1.0,
+            1.0 if code[2] == "F" else -1.0)
+
+
+def to_ply_frame(cloud: GaussianCloud, code: str) -> GaussianCloud:
+    """A cloud stored in the axes `code` ("RUB", "LUF", ... ; "RDF" is the PLY frame)
+    re-expressed in the PLY frame: positions, orientations and SH follow. The same
+    sign flip maps back, so this is also PLY frame -> `code`."""
+    sx, sy, sz = _axis_signs(code)
+    if (sx, sy, sz) == (1.0, 1.0, 1.0):
+        return cloud
+    out = cloud.transformed(np.diag([sx, sy, sz, 1.0]))
+    out.meta = dict(cloud.meta)
+    return out
+
+
+def _parse_records(buf: bytes) -> list[tuple[int, bytes]] | None:
+    """Extension records `u32 type, u32 byteLength, payload` filling `buf` exactly, else None."""
+    out, pos = [], 0
+    while pos < len(buf):
+        if pos + 8 > len(buf):
+            return None
+        typ, ln = struct.unpack_from("<II", buf, pos)
+        if pos + 8 + ln > len(buf):
+            return None
+        out.append((typ, bytes(buf[pos + 8:pos + 8 + ln])))
+        pos += 8 + ln
+    return out
 
 
 def _block_sizes(n: int, sh_dim: int, version: int) -> list[int]:
@@ -37,15 +83,34 @@ def _block_sizes(n: int, sh_dim: int, version: int) -> list[int]:
     return [n * pos, n, n * 3, n * 3, n * rot, n * sh_dim * 3]
 
 
-def read_spz(path: str | Path) -> GaussianCloud:
-    """Read `.spz` versions 2 and 3 (gzip) and 4 (zstd; needs the `zstandard` module)."""
+def read_spz(path: str | Path, axes: str | None = None) -> GaussianCloud:
+    """Read `.spz` versions 1-3 (gzip) and 4 (zstd; needs the `zstandard` module).
+
+    axes: "ply" (data in the PLY frame, kept as stored), "rub" (the spec's RUB frame, as
+    splat-transform/SuperSplat write: y and z flipped to the PLY frame), or None (default):
+    the Adobe coordinate-system extension when the file has one, else "ply".
+    Returns a cloud in Wander's (PLY) frame; meta: antialiased (flag 0x1), spz_version,
+    spz_axes (the frame the file was read in: "ply", "rub" or a code such as "LUF"),
+    spz_extensions (record type ids). Raises SceneFormatError naming the file and problem.
+    """
     path = Path(path)
+    if axes is not None and axes not in AXES:
+        raise ValueError(f"unknown .spz axes {axes!r}; choose one of {', '.join(AXES)}")
     data = read_all(path)
     if data[:2] == b"\x1f\x8b":
-        return _read_gzip(path, data)
-    if len(data) >= 4 and struct.unpack_from("<I", data)[0] == MAGIC:
-        return _read_v4(path, data)
-    raise SceneFormatError(path, "not an .spz file (neither gzip data nor an NGSP header)")
+        cloud = _read_gzip(path, data)
+    elif len(data) >= 4 and struct.unpack_from("<I", data)[0] == MAGIC:
+        cloud = _read_v4(path, data)
+    else:
+        raise SceneFormatError(path, "not an .spz file (neither gzip data nor an NGSP header)")
+    code = "RDF"
+    if axes == "rub":
+        code = "RUB"
+    elif axes is None and cloud.meta.get("spz_coordinate_system"):
+        code = cloud.meta["spz_coordinate_system"]
+    out = to_ply_frame(cloud, code)
+    out.meta["spz_axes"] = {"RDF": "ply", "RUB": "rub"}.get(code, code)
+    return out
 
 
 def _header_fields(path: Path, head: bytes) -> tuple[int, int, int, int, int]:
@@ -69,14 +134,14 @@ def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
         raise SceneFormatError(path, "gzip stream ends before the 16-byte .spz header")
     version, n, sh_deg, frac, flags = _header_fields(path, head)
     if version not in (1, 2, 3):
-        raise SceneFormatError(path, f"gzip .spz of version {version} is not supported (2 or 3)")
+        raise SceneFormatError(path, f"gzip .spz of version {version} is not supported (1-3)")
     sizes = _block_sizes(n, SPZ_REST[sh_deg], version)
     body = sum(sizes)
     if body > GZIP_MAX_RATIO * len(data):
         raise SceneFormatError(path, f"header claims {n} splats, far more than "
                                      f"{len(data)} compressed bytes can hold")
-    # extension records (flag 0x2) sit between header and blocks; allow a little slack
-    limit = body + (4096 if flags & 0x2 else 0)
+    # extension records (flag 0x2): after the blocks (Niantic's writer), or before them
+    limit = body + (1 << 20 if flags & 0x2 else 0)
     try:
         rest = d.decompress(d.unconsumed_tail, limit + 1)
     except zlib.error as exc:
@@ -88,10 +153,35 @@ def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
         raise SceneFormatError(path, "more data than the header's splat count accounts for "
                                      "(corrupt header or not an .spz)")
     meta: dict[str, Any] = {}
+    start = 0
     if len(rest) > body:
-        meta["warning"] = f"ignored {len(rest) - body} bytes of .spz extension records"
-    blocks = _split(memoryview(rest)[len(rest) - body:], sizes)
+        extra = len(rest) - body
+        records = _parse_records(rest[body:])
+        if records is None:
+            records = _parse_records(rest[:extra])
+            start = extra
+        if records is None:
+            raise SceneFormatError(path, f"{extra} bytes beyond the splat data are not "
+                                         ".spz extension records (corrupt file?)")
+        _read_extensions(path, records, meta)
+    blocks = _split(memoryview(rest)[start:start + body], sizes)
     return _decode(path, blocks, n, sh_deg, frac, flags, version, meta)
+
+
+def _read_extensions(path: Path, records: list[tuple[int, bytes]], meta: dict[str, Any]) -> None:
+    """Record the extension types; read the Adobe coordinate-system one."""
+    import logging
+
+    meta["spz_extensions"] = [f"0x{t:08X}" for t, _ in records]
+    for typ, payload in records:
+        if typ == EXT_COORDINATE_SYSTEM and payload:
+            code = _COORDINATE_SYSTEMS.get(payload[0])
+            if code is None:
+                logging.getLogger(__name__).warning(
+                    "%s: unknown coordinate system %d in the .spz extension; kept as stored",
+                    path, payload[0])
+            else:
+                meta["spz_coordinate_system"] = code
 
 
 def _read_v4(path: Path, data: bytes) -> GaussianCloud:
@@ -257,14 +347,25 @@ def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
                      scl.astype(np.uint8).tobytes(), rot.tobytes(), sh.tobytes()])
 
 
-def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, **options: Any) -> None:
-    """Write gzip `.spz` (version 3 by default, 2 on request). Options: sh1_bits, sh_rest_bits."""
+def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, axes: str = "ply",
+              **options: Any) -> None:
+    """Write gzip `.spz` (version 3 by default, 2 on request), atomically.
+
+    axes: "ply" (default: data as Wander holds it, the PLY frame, as Niantic's CLI writes)
+    or "rub" (y and z flipped, the frame splat-transform/SuperSplat expect). The
+    antialiased flag (0x1) is set from `cloud.meta["antialiased"]`. Options: sh1_bits,
+    sh_rest_bits (1..8), compresslevel. Raises ValueError for bad options.
+    """
     unknown = set(options) - {"sh1_bits", "sh_rest_bits", "compresslevel"}
     if unknown:
         raise ValueError(f"unknown .spz write options: {', '.join(sorted(unknown))}")
+    if axes not in AXES:
+        raise ValueError(f"unknown .spz axes {axes!r}; choose one of {', '.join(AXES)}")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     cloud.validate()
+    if axes == "rub":
+        cloud = to_ply_frame(cloud, "RUB")
     level = int(options.pop("compresslevel", 6))
     payload = encode_spz(cloud, version, **options)
     with atomic_write(path) as f:
