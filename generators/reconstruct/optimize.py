@@ -543,4 +543,7 @@ def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
     out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(-1, k_rest, 3))
     out.meta = dict(src.meta)
+    # densification and pruning reorder splats: 'the last M are sky' no longer holds
+    # (the viewer tells far-field splats by distance as well)
+    out.meta.pop("far_field", None)
     return out

@@ -1,0 +1,45 @@
+"""Walk collision leaves a reconstruction's far field (sky sphere) out: it is no wall."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scene.gaussians import GaussianCloud
+
+
+def _room_and_sky(n_room: int = 2000, n_sky: int = 500) -> tuple[GaussianCloud, int]:
+    rng = np.random.default_rng(0)
+    room = rng.uniform(-3, 3, (n_room, 3))
+    d = rng.normal(size=(n_sky, 3))
+    sky = 90.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([room, sky]).astype(np.float32)
+    return GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.05, 0.9), n_room
+
+
+def test_sky_sphere_is_found_by_distance_without_a_marker() -> None:
+    from viewer.viewport import near_field_mask
+
+    cloud, n_room = _room_and_sky()
+    keep = near_field_mask(cloud)
+    assert keep[:n_room].all() and not keep[n_room:].any()
+
+
+def test_marker_drops_the_last_splats_even_when_near() -> None:
+    from viewer.viewport import near_field_mask
+
+    cloud, n_room = _room_and_sky(n_sky=0)
+    cloud.meta["far_field"] = {"count": 100}
+    keep = near_field_mask(cloud)
+    assert keep[: n_room - 100].all() and not keep[n_room - 100:].any()
+
+
+def test_collision_cloud_has_no_far_splats() -> None:
+    from scene.world import Layer, World
+    from viewer.viewport import collision_cloud
+
+    cloud, n_room = _room_and_sky()
+    world = World()
+    world.layers.append(Layer("scene", cloud, "world"))
+    col = collision_cloud(world)
+    assert col is not None and len(col) == n_room
+    assert np.abs(col.means).max() <= 3.0 + 1e-5
