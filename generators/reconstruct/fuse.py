@@ -22,8 +22,9 @@ depth, needs at least one agreement unless `keep_unverified`.
 
 A pixel that another (earlier) view's survivor already explains is not emitted again
 (COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
-colour is its own pixel's (`color="own"`, exact in the view it came from) or the median
-over the views that agree (`color="median"`, robust to one view's glare), its size is its pixel footprint (depth / focal length, times the grid stride
+colour is the median over the views that agree (`color="median"`, the default: robust to
+one view's glare and exposure, +0.3–0.7 dB at the input views on real photos) or its own
+pixel's (`color="own"`, exact in the view it came from), its size is its pixel footprint (depth / focal length, times the grid stride
 when the budget forces subsampling), and it is a flat disc, thin along the depth map's
 normal and stretched along the surface slope so it covers exactly its pixel in the view
 it came from. Nothing is averaged across a voxel.
@@ -243,8 +244,8 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
                reproj_px: float = 1.0, depth_tol: float = 0.01, min_consistent: int = 2,
                occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 2,
                edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
-               size_factor: float = 0.6, flatness: float = 0.1, max_stretch: float = 3.0,
-               color: str = "own", keep_unverified: bool = False,
+               size_factor: float = 0.5, flatness: float = 0.1, max_stretch: float = 3.0,
+               color: str = "median", keep_unverified: bool = False,
                report: Callable[[float, str], None] | None = None) -> Fused:
     """Fuse per-view depth maps (see the module docstring for the rules).
 
