@@ -115,7 +115,11 @@ def fake_home(tmp: Path) -> dict[str, str]:
     return env
 
 
-WANDER_OWN = (".cache/wander", ".local/share/wander", ".config/wander", ".config/Wander")
+WANDER_OWN = (".cache/wander", ".local/share/wander", ".local/state/wander", ".config/wander",
+              ".config/Wander")
+#: the folders above Wander's own, which creating those may create (empty otherwise)
+_OWN_PARENTS = {os.path.normpath(os.path.join(*parts[:i]))
+                for own in WANDER_OWN for parts in [own.split("/")] for i in range(1, len(parts))}
 
 
 def snapshot(folder: Path, skip: tuple[str, ...] = WANDER_OWN) -> dict[str, tuple[bytes, int]]:
@@ -133,7 +137,9 @@ def snapshot(folder: Path, skip: tuple[str, ...] = WANDER_OWN) -> dict[str, tupl
                 with open(p, "rb") as fh:
                     out[key] = (fh.read(), os.stat(p).st_mode)
         for d in dirs:
-            out.setdefault(os.path.normpath(os.path.join(rel, d)) + "/", (b"", 0))
+            key = os.path.normpath(os.path.join(rel, d))
+            if key not in _OWN_PARENTS or skip != WANDER_OWN:
+                out.setdefault(key + "/", (b"", 0))
     return out
 
 

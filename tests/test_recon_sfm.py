@@ -137,7 +137,7 @@ def test_reconstruct_cli_is_quiet_and_leaves_no_colmap_files(tmp_path: Path) -> 
     env = dict(os.environ, TMPDIR=str(tmp), XDG_STATE_HOME=str(state), PYTHONPATH=str(ROOT))
     proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
                            "--out", str(tmp_path / "out" / "scene.ply"), "--depth-size", "96",
-                           "--max-splats", "5000"],
+                           "--max-splats", "5000", "--refine-seconds", "3"],
                           capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
     both = proc.stdout + proc.stderr
