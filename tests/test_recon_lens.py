@@ -183,3 +183,59 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
     rec0 = world.meta["cameras"][0]
     assert rec0["colmap_model"] == "SIMPLE_RADIAL" and rec0["colmap_params"][3] == pytest.approx(-0.05)
     assert len(world.bookmarks) == 6
+
+
+def test_a_read_lens_is_written_back_unless_the_camera_was_resized(tmp_path: Path) -> None:
+    pycolmap = pytest.importorskip("pycolmap")
+    from scene.camera import Camera
+    from scene.io.colmap import read_colmap, write_colmap
+
+    a = Camera.look_at((0, 0, 5), (0, 0, 0), 60, 160, 120)
+    a.name = "a.png"
+    write_colmap(tmp_path / "m", [a])
+    txt = tmp_path / "m" / "cameras.txt"
+    lines = txt.read_text().splitlines()
+    w = lines[-1].split()
+    prm = [a.fx, a.fy, a.cx, a.cy, -0.05, 0.01, 0.001, 0.0]
+    lines[-1] = " ".join(w[:1] + ["OPENCV"] + w[2:4] + [repr(v) for v in prm])
+    txt.write_text("\n".join(lines) + "\n")
+    (cam,) = read_colmap(tmp_path / "m")[0]
+    assert cam.meta["colmap_size"] == [160, 120] and cam.meta["k1"] == pytest.approx(-0.05)
+    write_colmap(tmp_path / "again", [cam])
+    back = next(iter(pycolmap.Reconstruction(str(tmp_path / "again")).cameras.values()))
+    assert back.model.name == "OPENCV" and np.allclose(back.params, prm)
+    write_colmap(tmp_path / "half", [cam.resized(80, 60)])     # only k1 can follow a resize
+    half = next(iter(pycolmap.Reconstruction(str(tmp_path / "half")).cameras.values()))
+    assert half.model.name == "SIMPLE_RADIAL" and half.params[3] == pytest.approx(-0.05)
+
+
+@pytest.mark.slow
+def test_reconstruct_colmap_writes_back_a_lens_beyond_k1(tmp_path: Path) -> None:
+    """--colmap with an OPENCV lens (k2, p1 set): the photos are undistorted for the
+    dense stages, and the written model is that same lens at the photo size."""
+    pycolmap = pytest.importorskip("pycolmap")
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
+    from generators.reconstruct.synthetic import make_photo_set
+    from test_recon_evaluate import _gt_model
+
+    cams, _, depths = make_photo_set(tmp_path / "photos", 6, 160, 120, seed=5, supersample=1)
+    _gt_model(tmp_path / "gt", cams, depths)
+    txt = tmp_path / "gt" / "cameras.txt"
+    out = []
+    for ln in txt.read_text().splitlines():
+        w = ln.split()
+        if w and not ln.startswith("#"):
+            ln = " ".join(w[:1] + ["OPENCV"] + w[2:8] + ["-0.02", "0.01", "0.001", "0"])
+        out.append(ln)
+    txt.write_text("\n".join(out) + "\n")
+    res = reconstruct(sorted((tmp_path / "photos").iterdir()),
+                      ReconstructOptions(colmap_dir=tmp_path / "gt", depth_size=64, planes=16,
+                                         max_points=5000, refine_steps=0))
+    written = save_result(res, tmp_path / "out" / "scene.ply")
+    rec = pycolmap.Reconstruction(str(written["cameras"]))
+    gt = pycolmap.Reconstruction(str(tmp_path / "gt"))
+    gt_by = {im.name: gt.cameras[im.camera_id] for im in gt.images.values()}
+    for im in rec.images.values():
+        cam = rec.cameras[im.camera_id]
+        assert cam.model.name == "OPENCV"
+        assert np.allclose(cam.params, gt_by[im.name].params)

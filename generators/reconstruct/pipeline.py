@@ -242,6 +242,12 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         cc.meta.pop("k1", None)
         if k1 != 0.0:
             cc.meta["k1"] = k1
+        lens = res.lenses.get(ph.name)   # --colmap lens beyond k1: written back as it was
+        if lens is not None:
+            cc.meta.update({"colmap_model": lens.model,
+                            "colmap_params": [float(v) for v in
+                                              lens.pycolmap_camera(*ph.orig_size).params],
+                            "colmap_size": list(ph.orig_size)})
         out_cams.append(cc)
     cloud.meta.update({"generator": "wander.reconstruct", "backend": "classical",
                        "inputs": [p.name for p in photos], "options": _jsonable(asdict(opts))})

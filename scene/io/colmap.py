@@ -67,14 +67,28 @@ def camera_k1(cam: Camera) -> float:
 def colmap_camera_params(cam: Camera) -> tuple[str, list[float]]:
     """COLMAP model name and parameters that describe `cam`'s pixels: PINHOLE (fx, fy,
     cx, cy) when k1 = 0; SIMPLE_RADIAL (f, cx, cy, k1) when the focal lengths agree to
-    0.5 % (f = their mean); else OPENCV (fx, fy, cx, cy, k1, 0, 0, 0)."""
+    0.5 % (f = their mean); else OPENCV (fx, fy, cx, cy, k1, 0, 0, 0). A camera that
+    carries a whole COLMAP lens for its own size (meta "colmap_model", "colmap_params",
+    "colmap_size" = [width, height], as `read_colmap` gives) keeps that lens as is."""
     fx, fy, cx, cy = float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy)
+    lens = _kept_lens(cam)
+    if lens is not None:
+        return lens
     k1 = camera_k1(cam)
     if k1 == 0.0:
         return "PINHOLE", [fx, fy, cx, cy]
     if abs(fx - fy) <= 0.005 * max(fx, fy):
         return "SIMPLE_RADIAL", [0.5 * (fx + fy), cx, cy, k1]
     return "OPENCV", [fx, fy, cx, cy, k1, 0.0, 0.0, 0.0]
+
+
+def _kept_lens(cam: Camera) -> tuple[str, list[float]] | None:
+    model, params, size = (cam.meta.get(k) for k in ("colmap_model", "colmap_params", "colmap_size"))
+    if model is None or params is None or size is None or model in ("PINHOLE", "SIMPLE_PINHOLE"):
+        return None
+    if [int(v) for v in size] != [int(cam.width), int(cam.height)] or model not in _MODELS:
+        return None   # resized since it was read: its pinhole part and k1 describe it
+    return str(model), [float(v) for v in params]
 
 
 def text_safe_names(names: Sequence[str]) -> bool:
@@ -251,7 +265,8 @@ def read_colmap(folder: str | Path) -> tuple[list[Camera], np.ndarray, np.ndarra
 
     Returns (cameras, points (P, 3) float64, colours (P, 3) float32 in 0..1). Each camera
     is the pinhole part of its lens; the lens is recorded in its meta: "colmap_model",
-    "colmap_params" (all parameters, COLMAP's order, at the model's size) and, for the
+    "colmap_params" (all parameters, COLMAP's order), "colmap_size" ([w, h] they are for)
+    and, for the
     radial models (SIMPLE_RADIAL, RADIAL, OPENCV, FULL_OPENCV), "k1". Callers that compare
     with the stored photos must undo the distortion first.
     """
@@ -288,8 +303,9 @@ def _intrinsics(path: Path, model: str, params: list[float]) -> tuple[float, flo
 _K1_INDEX = {"SIMPLE_RADIAL": 3, "RADIAL": 3, "OPENCV": 4, "FULL_OPENCV": 4}
 
 
-def _lens_meta(model: str, params: list[float]) -> dict:
-    meta: dict = {"colmap_model": model, "colmap_params": [float(v) for v in params]}
+def _lens_meta(model: str, params: list[float], width: int, height: int) -> dict:
+    meta: dict = {"colmap_model": model, "colmap_params": [float(v) for v in params],
+                  "colmap_size": [int(width), int(height)]}
     k = _K1_INDEX.get(model)
     if k is not None and len(params) > k:
         meta["k1"] = float(params[k])
@@ -304,7 +320,7 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         for w in _data_lines(cpath):
             params = [float(x) for x in w[4:]]
             intr[int(w[0])] = (w[1], int(w[2]), int(w[3]), _intrinsics(cpath, w[1], params))
-            lens[int(w[0])] = _lens_meta(w[1], params)
+            lens[int(w[0])] = _lens_meta(w[1], params, int(w[2]), int(w[3]))
     except (ValueError, IndexError):
         raise SceneFormatError(cpath, "malformed camera line") from None
     ipath = folder / "images.txt"
@@ -362,7 +378,7 @@ def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         pose = img.cam_from_world() if callable(img.cam_from_world) else img.cam_from_world
         m = np.asarray(pose.matrix(), np.float64)
         cams.append(Camera(cam.width, cam.height, fx, fy, cx, cy, m[:, :3], m[:, 3], img.name,
-                           {**_lens_meta(model, params), "image_id": int(image_id)}))
+                           {**_lens_meta(model, params, cam.width, cam.height), "image_id": int(image_id)}))
     pts = np.array([p.xyz for p in rec.points3D.values()], np.float64).reshape(-1, 3)
     cols = (np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0)
     return cams, pts, cols
