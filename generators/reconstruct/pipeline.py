@@ -190,17 +190,18 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     if len(train) < 2:
         raise ValueError(f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
                          f"build the scene from; need at least 2")
-    images = {}
+    images, lens_valid = {}, {}
     for n in train:
         img = read_rgb(img_dir / n)
         if img is not None and n in by_work and by_work[n].name in res.lenses:
-            img, _ = res.lenses[by_work[n].name].undistort(img)
+            img, lens_valid[n] = res.lenses[by_work[n].name].undistort(img)
         if img is None:
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
     with stages("depth") as rep:
         depths = compute_depths(images, train, res.distortion, res.points, res.visible,
-                                max_size=opts.depth_size, planes=opts.planes, report=rep)
+                                max_size=opts.depth_size, planes=opts.planes, report=rep,
+                                valid=lens_valid)
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
