@@ -1,6 +1,9 @@
 """`python main.py evaluate SCENE --photos DIR --out DIR [--cameras DIR]`: render the scene
 at every camera of a COLMAP model with Wander's own renderer and score it against the
 photos (PSNR, SSIM, coverage; training and held-out views apart), as 3DGS tools do.
+Each photo is first undistorted through its camera's lens (SIMPLE_RADIAL as `reconstruct`
+writes it, or any COLMAP model) to the pinhole camera that is rendered, as 3DGS evaluates
+on COLMAP-undistorted images; only the pixels the undistorted photo covers are scored.
 
 Writes DIR/report.json and DIR/views/NAME.png (render | photo side by side). Held-out
 views come from the `reconstruct` report beside the scene (SCENE_report.json, key
