@@ -4,7 +4,7 @@
         --photos ../shared/realdata/recon_great_wall --seconds 90 --size 320
 
 Reads the scene, its cameras (`<stem>_cameras`, COLMAP text, written by `reconstruct`)
-and the photos (matched by name; lens distortion is ignored), runs
+and the photos (matched by name; each undistorted through its camera's lens), runs
 `generators.reconstruct.optimize.optimize_cloud` and logs its report: PSNR at the
 training cameras at the training resolution, splats, steps, time.
 """
@@ -44,13 +44,16 @@ def main() -> None:
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     cloud = load_cloud(a.scene)
+    from generators.reconstruct.evaluate import camera_lens, undistort_photo
+
     cams, _, _ = read_colmap(a.scene.with_suffix("").as_posix() + "_cameras")
     views = []
     for c in cams:
         img = cv2.imread(str(a.photos / c.name), cv2.IMREAD_COLOR)
         if img is None:
             raise SystemExit(f"{a.photos / c.name}: cannot read")
-        img = img[..., ::-1]
+        img = np.ascontiguousarray(img[..., ::-1])
+        img, _ = undistort_photo(img, camera_lens(c))   # SIMPLE_RADIAL cameras: pinhole pixels
         if img.shape[:2] != (c.height, c.width):
             img = cv2.resize(img, (c.width, c.height), interpolation=cv2.INTER_AREA)
         views.append((c, np.ascontiguousarray(img)))

@@ -1,6 +1,9 @@
 """`python main.py evaluate SCENE --photos DIR --out DIR [--cameras DIR]`: render the scene
 at every camera of a COLMAP model with Wander's own renderer and score it against the
 photos (PSNR, SSIM, coverage; training and held-out views apart), as 3DGS tools do.
+Each photo is first undistorted through its camera's lens (SIMPLE_RADIAL as `reconstruct`
+writes it, or any COLMAP model) to the pinhole camera that is rendered, as 3DGS evaluates
+on COLMAP-undistorted images; only the pixels the undistorted photo covers are scored.
 
 Writes DIR/report.json and DIR/views/NAME.png (render | photo side by side). Held-out
 views come from the `reconstruct` report beside the scene (SCENE_report.json, key
@@ -58,8 +61,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
     distorted = sorted({c.meta.get("colmap_model", "PINHOLE") for c in cameras} - {"PINHOLE", "SIMPLE_PINHOLE"})
     if distorted:
-        print(f"warning: camera model(s) {', '.join(distorted)} have lens distortion, which is ignored: "
-              f"undistort the photos for exact scores")
+        print(f"camera model(s) {', '.join(distorted)}: each photo is undistorted through its "
+              f"camera's lens and scored where it has content")
 
     report_path = args.report or scene_report_path(args.scene)
     held: list[str] = []
@@ -98,10 +101,13 @@ def run(args: argparse.Namespace) -> int:
         if v.image:
             v.image = f"views/{v.image}"
     rep.meta.update({
-        "scene": str(args.scene), "cameras": str(cam_dir), "photos": str(args.photos),
+        "scene": str(args.scene), "cameras": str(cam_dir),
         "held_out_from": str(report_path) if recon else None,
         "max_size": args.max_size or None, "exif_applied": apply_exif,
-        "metric": "full frame, 8-bit RGB, uncovered pixels black; SSIM gaussian 11x11 sigma 1.5",
+        "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "
+                  "pinhole camera), uncovered render pixels black; SSIM gaussian 11x11 sigma 1.5",
+        "photos": "undistorted through each camera's lens",
+        "photos_dir": str(args.photos),
         "seconds": round(time.perf_counter() - t0, 2),
     })
     for key in ("capture", "frame"):
@@ -109,10 +115,11 @@ def run(args: argparse.Namespace) -> int:
             rep.meta["reconstruct_" + key] = recon[key]
     write_report(rep, args.out / "report.json")
 
-    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7}")
+    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7} {'photo':>6}")
     for v in rep.views:
         print(f"{v.name[:28]:<28} {f'{v.width}x{v.height}':>11} {v.psnr:7.2f} {v.ssim:7.4f} "
-              f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)}{'  held out' if v.held_out else ''}")
+              f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)} {v.photo_coverage:6.3f}"
+              f"{'  held out' if v.held_out else ''}")
     for name, why in rep.skipped.items():
         print(f"{name[:28]:<28} skipped: {why}")
     m = rep.means()

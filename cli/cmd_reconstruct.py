@@ -98,7 +98,7 @@ def run(args: argparse.Namespace) -> int:
             paths = frames
             opts.sequential = True
         else:
-            paths = list_photos(args.photos)
+            paths = list_photos(args.photos, recursive=args.colmap is not None)
             if not paths:
                 raise InputError(f"{args.photos}: no image files in the folder")
         bar = TerminalProgress("reconstruct ")

@@ -193,6 +193,8 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     the start view. Sets World.meta['cameras'] (records: name, size, fx fy cx cy, R, t),
     World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
     (the viewer starts at bookmark 0). A world that already has bookmarks keeps them.
+    Any COLMAP lens model reads (SIMPLE_RADIAL as `reconstruct` writes it, OPENCV, ...):
+    its pinhole part is used; its model and parameters stay in the record.
     Returns False (and changes nothing) when there is no readable model beside it.
     """
     import logging
@@ -213,9 +215,15 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
                   key=lambda c: c.name)
     if not cams:
         return False
+    # the pinhole part of each lens places the frusta and bookmarks; a lens model
+    # (SIMPLE_RADIAL k1 from reconstruct, ...) is kept in the record for exporters
     world.meta["cameras"] = [{"name": c.name, "width": c.width, "height": c.height, "fx": c.fx,
                               "fy": c.fy, "cx": c.cx, "cy": c.cy, "R": c.R.tolist(),
-                              "t": c.t.tolist()} for c in cams]
+                              "t": c.t.tolist(),
+                              **({"colmap_model": c.meta["colmap_model"],
+                                  "colmap_params": list(c.meta.get("colmap_params", []))}
+                                 if c.meta.get("colmap_model") not in (None, "PINHOLE") else {})}
+                             for c in cams]
     world.meta["cameras_from"] = str(folder)
     up = up_from_cameras([c.R for c in cams])
     world.up_axis = snap_to_axis(up, 5.0)

@@ -1,7 +1,9 @@
 """Write cameras as a COLMAP model (cameras, images, points3D) through Wander's one
 COLMAP writer, `scene.io.colmap.write_colmap`.
 
-PINHOLE cameras (the dense stage removed any distortion), one camera per image, image
+Cameras describe the photos as stored: SIMPLE_RADIAL (f, cx, cy, k1) for a camera whose
+`meta["k1"]` holds the distortion SfM estimated (the dense stage removes it from its own
+copies only), PINHOLE when k1 = 0, or the `--colmap` lens kept in meta; one camera per image, image
 names as the user's photo files, 2D observations from projecting the sparse points, so
 pycolmap and every 3DGS tool read the model. Text files, unless a photo name holds a
 space: COLMAP's text format cannot carry that, so the model is written as `.bin`.

@@ -167,8 +167,14 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
 def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], distortion: dict[str, float],
                    points: np.ndarray, visible: dict[str, np.ndarray], *, max_size: int = 400,
                    planes: int = 96, min_score: float = 0.5,
-                   report: Callable[[float, str], None] | None = None) -> dict[str, DepthView]:
-    """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size."""
+                   report: Callable[[float, str], None] | None = None,
+                   valid: dict[str, np.ndarray] | None = None) -> dict[str, DepthView]:
+    """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size.
+
+    valid (optional): name -> (H, W) bool at camera size, the pixels holding photo content
+    of an image the caller already undistorted (e.g. through a `ColmapLens`); combined
+    with the border the k1 removal here leaves.
+    """
     import cv2
 
     names = list(cams)
@@ -182,8 +188,10 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
         sc = cam.resized(w, h)
         sc.name = n
         rgb = cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
-        inside = cv2.resize(undistorted_mask(cam, distortion.get(n, 0.0)).astype(np.uint8), (w, h),
-                            interpolation=cv2.INTER_NEAREST) > 0
+        full = undistorted_mask(cam, distortion.get(n, 0.0))
+        if valid is not None and n in valid:
+            full = full & np.asarray(valid[n], bool)
+        inside = cv2.resize(full.astype(np.uint8), (w, h), interpolation=cv2.INTER_NEAREST) > 0
         inside = cv2.erode(inside.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         small[n] = (rgb, grey, sc)

@@ -19,8 +19,13 @@ Conventions
 - Coverage: fraction of pixels whose accumulated splat opacity is at least 0.5.
   `psnr_masked` is PSNR over those covered pixels only (secondary; it flatters a scene
   that covers little and is reported only to compare with earlier masked figures).
-- Cameras are COLMAP/OpenCV world-to-camera pinholes (`scene.camera.Camera`), matched to
-  photos by image name. A camera whose size differs from the photo on disk is rescaled
+- Cameras are COLMAP/OpenCV world-to-camera cameras (`scene.camera.Camera`), matched to
+  photos by image name. The scene is rendered at the pinhole part of each camera; a
+  camera with a lens (meta "colmap_model"/"colmap_params" from `read_colmap`, or a bare
+  meta "k1") has its photo undistorted through that lens to the pinhole camera first, as
+  3DGS evaluates on COLMAP-undistorted images. PSNR and SSIM then score only the pixels
+  the undistorted photo covers (the empty border a barrel removal leaves is excluded and
+  reported per view as `photo_coverage`); `coverage` stays the render's. A camera whose size differs from the photo on disk is rescaled
   (intrinsics × photo size / camera size) when the aspect ratio agrees within 1 %.
 - Held-out views follow the `llffhold` convention of Mip-NeRF 360 and 3DGS: every k-th
   registered photo by sorted name, indices 0, k, 2k… (`holdout_names`).
@@ -65,19 +70,31 @@ def psnr(rendered: np.ndarray, photo: np.ndarray) -> float:
     return min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
 
 
-def ssim(rendered: np.ndarray, photo: np.ndarray) -> float:
+def ssim(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray | None = None) -> float:
     """Mean SSIM of two (H, W, 3) uint8 images (Gaussian window σ 1.5, 11×11, as 3DGS).
 
     Uses `skimage.metrics.structural_similarity` with the Wang et al. 2004 settings;
-    images smaller than 7 px a side raise ValueError.
+    images smaller than 7 px a side raise ValueError. mask (optional, (H, W) bool): average
+    the SSIM map only over these pixels (skimage's 5-px border crop still applies); with
+    no mask, or a mask that is all set, the value is skimage's mean. Returns 0.0 when the
+    mask leaves no pixel.
     """
     from skimage.metrics import structural_similarity
 
     a, b = _pair(rendered, photo)
     if min(a.shape[:2]) < 7:
         raise ValueError(f"SSIM needs images of at least 7x7 pixels, got {a.shape[1]}x{a.shape[0]}")
-    return float(structural_similarity(a, b, data_range=255, channel_axis=2, gaussian_weights=True,
-                                       sigma=1.5, use_sample_covariance=False))
+    kw = dict(data_range=255, channel_axis=2, gaussian_weights=True, sigma=1.5,
+              use_sample_covariance=False)
+    if mask is None:
+        return float(structural_similarity(a, b, **kw))
+    m = np.asarray(mask, bool)
+    if m.shape != a.shape[:2]:
+        raise ValueError(f"mask {m.shape} does not match the images {a.shape[:2]}")
+    _, smap = structural_similarity(a, b, full=True, **kw)
+    pad = (11 - 1) // 2  # skimage crops this border from its mean (7 px window rule aside)
+    sm, mm = smap[pad:-pad, pad:-pad], m[pad:-pad, pad:-pad]
+    return float(sm[mm].mean()) if mm.any() else 0.0
 
 
 def psnr_masked(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> float | None:
@@ -166,6 +183,56 @@ def fit_camera_to_photo(cam: Camera, width: int, height: int) -> Camera:
     return cam.resized(width, height)
 
 
+#: COLMAP models that are a plain pinhole (nothing to undistort)
+_PINHOLE_MODELS = {"PINHOLE", "SIMPLE_PINHOLE"}
+
+
+def camera_lens(cam: Camera):  # noqa: ANN201 - ColmapLens | None
+    """The lens of a camera as read by `scene.io.colmap.read_colmap` (meta "colmap_model"
+    and "colmap_params" at the camera's size), or an OPENCV lens with only k1 for a camera
+    that carries just meta "k1"; None for a pinhole camera (nothing to undistort)."""
+    from .sfm import ColmapLens
+
+    model = cam.meta.get("colmap_model")
+    params = cam.meta.get("colmap_params")
+    if model is not None and params is not None:
+        if model in _PINHOLE_MODELS:
+            return None
+        lens = ColmapLens(str(model), int(cam.width), int(cam.height),
+                          tuple(float(v) for v in params))
+        k = {"SIMPLE_RADIAL": 3, "RADIAL": 3}.get(str(model))
+        if k is not None and not any(lens.params[k:]):
+            return None
+        return lens
+    k1 = float(cam.meta.get("k1", 0.0) or 0.0)
+    if k1 == 0.0:
+        return None
+    return ColmapLens("OPENCV", int(cam.width), int(cam.height),
+                      (float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy), k1, 0.0, 0.0, 0.0))
+
+
+def undistort_photo(photo: np.ndarray, lens) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+    """A photo (H, W, 3) uint8 taken through `lens` (a `ColmapLens`, or None) resampled to
+    the lens's pinhole camera at the photo's size (same focal lengths and principal
+    point). Returns (image (H, W, 3) uint8, black where the photo has no content;
+    (H, W) bool mask of the pixels it covers). None: the photo and an all-set mask."""
+    if lens is None:
+        return photo, np.ones(photo.shape[:2], bool)
+    out, inside = lens.undistort(photo)
+    out = np.where(inside[..., None], out, 0).astype(np.uint8)
+    return out, inside
+
+
+def downscale_mask(mask: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(H, W) bool mask at (width, height): a pixel is set only when all it covers is."""
+    if mask.shape == (height, width):
+        return mask
+    import cv2
+
+    area = cv2.resize(mask.astype(np.float32), (width, height), interpolation=cv2.INTER_AREA)
+    return area >= 0.999
+
+
 def downscale(img: np.ndarray, cam: Camera, max_size: int | None) -> tuple[np.ndarray, Camera]:
     """Photo and camera scaled so the long side is at most `max_size` px (area filter)."""
     h, w = img.shape[:2]
@@ -193,6 +260,9 @@ class ViewScore:
     height: int
     psnr_masked: float | None = None  # PSNR over covered pixels only (None: nothing covered)
     image: str | None = None        # side-by-side PNG, relative to the report
+    photo_coverage: float = 1.0     # fraction of the frame the undistorted photo covers
+    #                                 (the pixels PSNR and SSIM score; 1.0 for a pinhole)
+    lens: str = "PINHOLE"           # the COLMAP model the photo was undistorted from
 
 
 @dataclass
@@ -239,8 +309,11 @@ def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn
     reconstruct) rather than as stored (COLMAP); out_dir: where to write one
     render|photo side-by-side PNG per view (None = none).
 
-    A camera without a photo, or with a photo of another aspect ratio, is skipped and
-    listed in `EvalReport.skipped`. Raises ValueError when no view could be scored.
+    Photos are undistorted through each camera's lens (`camera_lens`) before the
+    (optional) downscale; scores cover only the pixels the undistorted photo covers.
+    A camera without a photo, with a photo of another aspect ratio, or whose lens cannot
+    be undone (pycolmap missing), is skipped and listed in `EvalReport.skipped`.
+    Raises ValueError when no view could be scored.
     """
     import cv2
 
@@ -271,18 +344,30 @@ def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn
                 log.warning("%s: the camera matches the photo %s EXIF orientation", cam.name,
                             "without" if apply_exif else "with")
                 photo = other
-        except ValueError as exc:
+            lens = camera_lens(cam)
+            photo, valid = undistort_photo(photo, lens)
+        except (ValueError, ImportError) as exc:
             skipped[cam.name] = str(exc)
             log.warning("%s: %s", cam.name, exc)
             continue
         photo, c = downscale(photo, c, max_size)
+        valid = downscale_mask(valid, int(c.width), int(c.height))
         rgb, alpha = render(c)
         rgb = np.asarray(rgb)
         if rgb.shape != photo.shape:
             raise RuntimeError(f"the renderer returned {rgb.shape} for a {c.width}x{c.height} camera")
-        v = ViewScore(cam.name, cam.name in held, psnr(rgb, photo), ssim(rgb, photo),
+        full = bool(valid.all())
+        if not full:  # the photo's empty border: out of the comparison on both sides
+            rgb = np.where(valid[..., None], rgb, 0).astype(np.uint8)
+            photo = np.where(valid[..., None], photo, 0).astype(np.uint8)
+        covered = np.asarray(alpha) >= COVERED_ALPHA
+        v = ViewScore(cam.name, cam.name in held,
+                      psnr(rgb, photo) if full else (psnr_masked(rgb, photo, valid) or 0.0),
+                      ssim(rgb, photo, None if full else valid),
                       coverage(alpha), int(c.width), int(c.height),
-                      psnr_masked(rgb, photo, np.asarray(alpha) >= COVERED_ALPHA))
+                      psnr_masked(rgb, photo, covered & valid),
+                      photo_coverage=float(valid.mean()),
+                      lens=str(lens.model) if lens is not None else "PINHOLE")
         if out_dir is not None:
             fn = f"{Path(cam.name).stem}.png"
             side = np.concatenate([rgb, photo], axis=1)

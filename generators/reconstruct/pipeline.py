@@ -137,7 +137,10 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
 
     img_dir = work / "images"
     with stages("read") as rep:
-        photos, status = ingest_photos(paths, img_dir, opts.max_image_size, rep)
+        photos, status = ingest_photos(paths, img_dir, opts.max_image_size, rep,
+                                       upright=opts.colmap_dir is None,
+                                       root=(Path(os.path.commonpath([p.parent for p in paths]))
+                                             if opts.colmap_dir is not None else None))
     by_work = {p.work_name: p for p in photos}
     intr = None
     if opts.intrinsics is not None:
@@ -156,7 +159,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         with stages("mapping") as rep:
             rep(0.1, "reading COLMAP model")
             # model names are the user's file names; work on the work copies
-            res = load_colmap_model(opts.colmap_dir, [p.name for p in photos])
+            res = load_colmap_model(opts.colmap_dir, [p.name for p in photos],
+                                    sizes={p.name: p.orig_size for p in photos}, undistort=True)
             res = _rename_and_rescale(res, photos)
     else:
         names = [p.work_name for p in photos]
@@ -186,15 +190,18 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     if len(train) < 2:
         raise ValueError(f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
                          f"build the scene from; need at least 2")
-    images = {}
+    images, lens_valid = {}, {}
     for n in train:
         img = read_rgb(img_dir / n)
+        if img is not None and n in by_work and by_work[n].name in res.lenses:
+            img, lens_valid[n] = res.lenses[by_work[n].name].undistort(img)
         if img is None:
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
     with stages("depth") as rep:
         depths = compute_depths(images, train, res.distortion, res.points, res.visible,
-                                max_size=opts.depth_size, planes=opts.planes, report=rep)
+                                max_size=opts.depth_size, planes=opts.planes, report=rep,
+                                valid=lens_valid)
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
@@ -230,6 +237,18 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         ph = by_work[n]
         cc = c.resized(*ph.orig_size)
         cc.name = ph.name
+        # the cameras describe the photos as stored: keep the radial k1 the dense stage
+        # removed (SIMPLE_RADIAL in the written model; k1 is scale-free)
+        k1 = float(res.distortion.get(n, 0.0))
+        cc.meta.pop("k1", None)
+        if k1 != 0.0:
+            cc.meta["k1"] = k1
+        lens = res.lenses.get(ph.name)   # --colmap lens beyond k1: written back as it was
+        if lens is not None:
+            cc.meta.update({"colmap_model": lens.model,
+                            "colmap_params": [float(v) for v in
+                                              lens.pycolmap_camera(*ph.orig_size).params],
+                            "colmap_size": list(ph.orig_size)})
         out_cams.append(cc)
     cloud.meta.update({"generator": "wander.reconstruct", "backend": "classical",
                        "inputs": [p.name for p in photos], "options": _jsonable(asdict(opts))})
@@ -277,7 +296,7 @@ def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
 
 
 #: what a side folder may already hold for `save_result` to replace it as a whole
-_CAMERA_FILES = {"cameras.txt", "images.txt", "points3D.txt"}
+from scene.io.colmap import MODEL_FILE_NAMES as _CAMERA_FILES  # noqa: E402
 _DEPTH_SUFFIXES = {".npy", ".png"}
 
 

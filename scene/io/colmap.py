@@ -1,7 +1,9 @@
 """COLMAP sparse models: cameras / images / points3D as .txt, or .bin via pycolmap.
 
 Cameras travel as PINHOLE models with OpenCV world-to-camera poses (COLMAP's own
-convention, so no conversion). Used to hand cameras to every 3DGS trainer.
+convention, so no conversion), or as SIMPLE_RADIAL when a camera carries a radial k1 in
+`Camera.meta["k1"]` (the photos as stored still hold their lens distortion). Used to hand
+cameras to every 3DGS trainer.
 """
 
 from __future__ import annotations
@@ -49,6 +51,46 @@ def _image_name(cam: Camera, i: int) -> str:
     return name
 
 
+def camera_k1(cam: Camera) -> float:
+    """The radial distortion k1 (COLMAP SIMPLE_RADIAL / OpenCV `k1`, normalised image
+    coordinates, scale-free) a camera carries in `meta["k1"]`; 0.0 for a pinhole camera."""
+    try:
+        k1 = float(cam.meta.get("k1", 0.0) or 0.0)
+    except (TypeError, ValueError):
+        raise ValueError(f"camera {cam.name!r}: meta['k1'] is not a number: "
+                         f"{cam.meta.get('k1')!r}") from None
+    if not np.isfinite(k1):
+        raise ValueError(f"camera {cam.name!r}: meta['k1'] is not finite: {k1}")
+    return k1
+
+
+def colmap_camera_params(cam: Camera) -> tuple[str, list[float]]:
+    """COLMAP model name and parameters that describe `cam`'s pixels: PINHOLE (fx, fy,
+    cx, cy) when k1 = 0; SIMPLE_RADIAL (f, cx, cy, k1) when the focal lengths agree to
+    0.5 % (f = their mean); else OPENCV (fx, fy, cx, cy, k1, 0, 0, 0). A camera that
+    carries a whole COLMAP lens for its own size (meta "colmap_model", "colmap_params",
+    "colmap_size" = [width, height], as `read_colmap` gives) keeps that lens as is."""
+    fx, fy, cx, cy = float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy)
+    lens = _kept_lens(cam)
+    if lens is not None:
+        return lens
+    k1 = camera_k1(cam)
+    if k1 == 0.0:
+        return "PINHOLE", [fx, fy, cx, cy]
+    if abs(fx - fy) <= 0.005 * max(fx, fy):
+        return "SIMPLE_RADIAL", [0.5 * (fx + fy), cx, cy, k1]
+    return "OPENCV", [fx, fy, cx, cy, k1, 0.0, 0.0, 0.0]
+
+
+def _kept_lens(cam: Camera) -> tuple[str, list[float]] | None:
+    model, params, size = (cam.meta.get(k) for k in ("colmap_model", "colmap_params", "colmap_size"))
+    if model is None or params is None or size is None or model in ("PINHOLE", "SIMPLE_PINHOLE"):
+        return None
+    if [int(v) for v in size] != [int(cam.width), int(cam.height)] or model not in _MODELS:
+        return None   # resized since it was read: its pinhole part and k1 describe it
+    return str(model), [float(v) for v in params]
+
+
 def text_safe_names(names: Sequence[str]) -> bool:
     """True when COLMAP's text reader gives every name back unchanged (it splits
     `images.txt` lines on spaces, so a name with whitespace becomes its first word)."""
@@ -61,8 +103,9 @@ def write_colmap(folder: str | Path, cameras: Sequence[Camera],
                  binary: bool | None = None) -> list[Path]:
     """Write a COLMAP sparse model into `folder` (created if needed): Wander's one writer.
 
-    cameras: PINHOLE intrinsics in pixels and OpenCV world-to-camera poses (COLMAP's own
-    convention); one COLMAP camera per image; image names are `Camera.name` (else
+    cameras: intrinsics in pixels and OpenCV world-to-camera poses (COLMAP's own
+    convention); one COLMAP camera per image, PINHOLE, or SIMPLE_RADIAL (OPENCV when fx
+    and fy differ) when `meta["k1"]` is non-zero (see `colmap_camera_params`); image names are `Camera.name` (else
     00001.png...). points (P, 3) world positions; colors (P, 3) RGB, float 0..1 or integer
     0..255 (scaled by dtype); visible[i] (optional): indices of the points seen by
     cameras[i], written as 2D observations (the projections inside the image) and tracks —
@@ -121,8 +164,9 @@ def _write_text(folder: Path, cameras: Sequence[Camera], names: list[str], pts: 
                  "#   POINTS2D[] as (X, Y, POINT3D_ID)",
                  f"# Number of images: {len(cameras)}"]
     for i, (cam, name) in enumerate(zip(cameras, names), start=1):
-        cam_lines.append(f"{i} PINHOLE {int(cam.width)} {int(cam.height)} "
-                         f"{float(cam.fx)!r} {float(cam.fy)!r} {float(cam.cx)!r} {float(cam.cy)!r}")
+        model, prm = colmap_camera_params(cam)
+        cam_lines.append(f"{i} {model} {int(cam.width)} {int(cam.height)} "
+                         + " ".join(f"{v!r}" for v in prm))
         q = [float(v) for v in rotation_to_quat(cam.R)]
         t = [float(v) for v in np.asarray(cam.t, np.float64).reshape(3)]
         img_lines.append(f"{i} {q[0]!r} {q[1]!r} {q[2]!r} {q[3]!r} {t[0]!r} {t[1]!r} {t[2]!r} {i} {name}")
@@ -157,9 +201,9 @@ def _write_binary(folder: Path, cameras: Sequence[Camera], names: list[str], pts
 
     rec = pycolmap.Reconstruction()
     for i, (cam, name) in enumerate(zip(cameras, names), start=1):
+        model, prm = colmap_camera_params(cam)
         rec.add_camera_with_trivial_rig(pycolmap.Camera(
-            model="PINHOLE", width=int(cam.width), height=int(cam.height),
-            params=[float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy)], camera_id=i))
+            model=model, width=int(cam.width), height=int(cam.height), params=prm, camera_id=i))
         im = pycolmap.Image(name=name, camera_id=i, image_id=i)
         im.points2D = pycolmap.Point2DList([pycolmap.Point2D(np.array([u, v], np.float64))
                                             for u, v, _ in obs[i - 1]])
@@ -219,8 +263,12 @@ def quat_to_rotation(q: np.ndarray) -> np.ndarray:
 def read_colmap(folder: str | Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
     """Read a COLMAP model (text, or binary through pycolmap) from `folder`.
 
-    Returns (cameras, points (P, 3) float64, colours (P, 3) float32 in 0..1). Lens
-    distortion is ignored (recorded in each camera's meta).
+    Returns (cameras, points (P, 3) float64, colours (P, 3) float32 in 0..1). Each camera
+    is the pinhole part of its lens; the lens is recorded in its meta: "colmap_model",
+    "colmap_params" (all parameters, COLMAP's order), "colmap_size" ([w, h] they are for)
+    and, for the
+    radial models (SIMPLE_RADIAL, RADIAL, OPENCV, FULL_OPENCV), "k1". Callers that compare
+    with the stored photos must undo the distortion first.
     """
     folder = Path(folder)
     if (folder / "cameras.txt").exists() and (folder / "images.txt").exists():
@@ -251,13 +299,28 @@ def _intrinsics(path: Path, model: str, params: list[float]) -> tuple[float, flo
     return params[0], params[1], params[2], params[3]
 
 
+#: the index of the radial k1 among the parameters of the Brown-Conrady models
+_K1_INDEX = {"SIMPLE_RADIAL": 3, "RADIAL": 3, "OPENCV": 4, "FULL_OPENCV": 4}
+
+
+def _lens_meta(model: str, params: list[float], width: int, height: int) -> dict:
+    meta: dict = {"colmap_model": model, "colmap_params": [float(v) for v in params],
+                  "colmap_size": [int(width), int(height)]}
+    k = _K1_INDEX.get(model)
+    if k is not None and len(params) > k:
+        meta["k1"] = float(params[k])
+    return meta
+
+
 def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
     intr: dict[int, tuple[str, int, int, tuple[float, float, float, float]]] = {}
+    lens: dict[int, dict] = {}
     cpath = folder / "cameras.txt"
     try:
         for w in _data_lines(cpath):
             params = [float(x) for x in w[4:]]
             intr[int(w[0])] = (w[1], int(w[2]), int(w[3]), _intrinsics(cpath, w[1], params))
+            lens[int(w[0])] = _lens_meta(w[1], params, int(w[2]), int(w[3]))
     except (ValueError, IndexError):
         raise SceneFormatError(cpath, "malformed camera line") from None
     ipath = folder / "images.txt"
@@ -283,7 +346,7 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         model, wd, ht, (fx, fy, cx, cy) = intr[cid]
         r = quat_to_rotation(np.array([qw, qx, qy, qz]))
         cams.append(Camera(wd, ht, fx, fy, cx, cy, r, [tx, ty, tz], name,
-                           {"colmap_model": model, "image_id": image_id}))
+                           {**lens[cid], "image_id": image_id}))
     pts, cols = np.zeros((0, 3)), np.zeros((0, 3), np.float32)
     ppath = folder / "points3D.txt"
     if ppath.exists():
@@ -310,11 +373,12 @@ def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         img = rec.images[image_id]
         cam = rec.cameras[img.camera_id]
         model = cam.model.name if hasattr(cam.model, "name") else str(cam.model)
-        fx, fy, cx, cy = _intrinsics(folder, model, list(map(float, cam.params)))
+        params = list(map(float, cam.params))
+        fx, fy, cx, cy = _intrinsics(folder, model, params)
         pose = img.cam_from_world() if callable(img.cam_from_world) else img.cam_from_world
         m = np.asarray(pose.matrix(), np.float64)
         cams.append(Camera(cam.width, cam.height, fx, fy, cx, cy, m[:, :3], m[:, 3], img.name,
-                           {"colmap_model": model, "image_id": int(image_id)}))
+                           {**_lens_meta(model, params, cam.width, cam.height), "image_id": int(image_id)}))
     pts = np.array([p.xyz for p in rec.points3D.values()], np.float64).reshape(-1, 3)
     cols = (np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0)
     return cams, pts, cols
