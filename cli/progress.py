@@ -2,29 +2,63 @@
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 
+#: a message without its numbers: "optimising: step 12 · loss 0.2" and "... step 13 · loss 0.1"
+#: are the same kind of line, "features: 4/4 images, 8192 each" another than "features: 0/4"
+_NUMBERS = re.compile(r"\d+")
+
 
 class TerminalProgress:
-    """`progress(fraction, message)` drawing one updating line on stderr."""
+    """`progress(fraction, message)` drawing one updating line on stderr.
 
-    def __init__(self, label: str = "", width: int = 30, stream=None) -> None:
+    When the stream is not a terminal (output redirected to a file or a pipe) it writes
+    plain lines instead: each new kind of message (its text without numbers), the last
+    one of a kind before the next kind, and otherwise at most one every `log_every`
+    seconds, so a log does not fill with hundreds of carriage-return frames.
+    """
+
+    def __init__(self, label: str = "", width: int = 30, stream=None, log_every: float = 10.0) -> None:
         self.label, self.width = label, width
         self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
         self._last = ""
+        isatty = getattr(self.stream, "isatty", None)
+        self.interactive = bool(isatty and isatty())
+        self.log_every = log_every
+        self._last_kind: str | None = None
+        self._last_time = -1e9
+        self._held: str | None = None      # the latest line of this kind not written yet
 
     def __call__(self, fraction: float, message: str) -> None:
         f = min(max(fraction, 0.0), 1.0)
+        elapsed = time.perf_counter() - self.t0
+        if not self.interactive:
+            kind = _NUMBERS.sub("#", message)
+            text = f"{self.label}{f * 100:5.1f}% {elapsed:6.1f}s  {message}\n"
+            if kind != self._last_kind or elapsed - self._last_time >= self.log_every:
+                if kind != self._last_kind and self._held:
+                    self.stream.write(self._held)
+                self.stream.write(text)
+                self.stream.flush()
+                self._last_kind, self._last_time, self._held = kind, elapsed, None
+            else:
+                self._held = text
+            return
         n = int(round(f * self.width))
         line = (f"\r{self.label}[{'#' * n}{'.' * (self.width - n)}] {f * 100:5.1f}% "
-                f"{time.perf_counter() - self.t0:6.1f}s  {message[:50]:<50}")
+                f"{elapsed:6.1f}s  {message[:50]:<50}")
         if line != self._last:
             self.stream.write(line)
             self.stream.flush()
             self._last = line
 
     def done(self) -> None:
-        self.stream.write("\n")
-        self.stream.flush()
+        if not self.interactive and self._held:
+            self.stream.write(self._held)
+            self._held = None
+        if self.interactive:
+            self.stream.write("\n")
+            self.stream.flush()
