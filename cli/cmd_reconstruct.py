@@ -122,6 +122,17 @@ def run(args: argparse.Namespace) -> int:
         print(f"capture: {result.capture['type']} ({result.capture['reason']}); "
               f"scale {result.capture['scale']}")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
+    ref = result.cloud.meta.get("refinement")
+    if isinstance(ref, dict) and ref.get("steps"):
+        size = "x".join(str(v) for v in ref.get("size") or [])
+        line = (f"optimisation: {ref['steps']} of {ref.get('steps_planned', '?')} steps, "
+                f"{ref.get('splats_before')} -> {ref.get('splats_after')} splats")
+        if ref.get("psnr_before") is not None and ref.get("psnr_after") is not None:
+            line += (f", training views {ref['psnr_before']:.1f} -> {ref['psnr_after']:.1f} dB "
+                     f"at {size} px (run `evaluate` for full-resolution and held-out scores)")
+        print(line)
+        for limit in ref.get("limits") or []:
+            print(f"  limit: {limit}")
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")

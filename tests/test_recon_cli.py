@@ -26,10 +26,11 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     out = tmp_path / "a" / "scene.ply"
     rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out),
                   "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--cameras-out", str(tmp_path / "cams"),
-                  "--refine-seconds", "4"])
+                  "--refine-seconds", "8"])
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "view_000.png: registered" in text and "stage times:" in text
+    assert "optimisation: " in text and "limit: time budget 8 s" in text   # said, not only in the report
     model = pycolmap.Reconstruction(str(tmp_path / "cams"))
     assert model.num_reg_images() == 7
     for cam in model.cameras.values():        # the known intrinsics were kept, not re-estimated
