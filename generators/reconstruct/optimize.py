@@ -19,6 +19,16 @@ Budget-bound runs (a few hundred steps on a CPU) compress the schedules: the SH 
 rises every 10 % of the run and densification runs about four times, between
 `refine_start` and `refine_stop` of the run.
 
+Coarse-to-fine (`fine_start` < 1): from that fraction of the run on, each step renders a
+random crop of a view at `fine_size` (0 = as given) with as many pixels as a coarse step
+(the crop's camera is the view's with the principal point shifted), so the splats are
+fitted to detail the coarse `size` never shows while a step costs about the same (less:
+a crop overlaps fewer splats). Densification and opacity resets stay in the coarse phase
+(gsplat's gradient threshold is normalised by the rendered image's size, which a crop
+changes). Measured on Sceaux (11 photos 2832×2128, 9 trained, 90 s, evaluated at 1416 px):
+320 px only 117 steps, training 16.56 dB / held-out 12.56 dB; 100 steps at 320 px then
+141 crops of 320×240 from 1600×1202, 16.95 / 13.41 dB (SSIM 0.545 → 0.620).
+
 One loop, two rasterizers: gsplat's CUDA `rasterization` on a GPU, the compiled CPU
 rasterizer `generators.splat_cpu` otherwise (same semantics as the viewer). On the CPU
 the run is sized by a wall-clock budget (`seconds`) as well as `steps`: schedules follow

@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], *, steps: int = 3000,
                  seconds: float = 90.0, size: int = 320, device: str = "auto", seed: int = 0,
-                 fine_start: float = 0.5, fine_size: int = 0,
+                 fine_start: float = 0.6, fine_size: int = 800,
                  background=(0.0, 0.0, 0.0),  # noqa: ANN001
                  report: Callable[[float, str], None] | None = None,
                  cancel: "CancelToken | None" = None,
@@ -35,7 +35,8 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
     """Return an optimised copy of `cloud`. views: (camera, RGB uint8 image) pairs, the
     image at the camera's size. On the CPU the images are resized to `size` (long side)
     until `fine_start` of the run, then the rest trains on random crops (as many pixels
-    as a `size` image) of the views at `fine_size` (0 = as given; 1.0 = no fine phase),
+    as a `size` image) of the views at `fine_size` (long side; 0 = as given; fine_start
+    1.0 = no fine phase; on Sceaux 800 px beat 1600 px, 17.32 vs 16.95 dB at 1416 px),
     so the result holds up at the photos' resolution; on CUDA they are used at full size. `steps` and `seconds` (0 = no limit) bound the
     run; `report(fraction, message)` shows loss and PSNR and may raise to cancel;
     `options` overrides everything else."""
