@@ -228,7 +228,12 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         if opts.refine_steps:
             from .refine import refine_cloud
 
-            views = [(depth_w[n].camera, depth_w[n].image) for n in cams_w if n in depth_w]
+            from .dense import undistort
+
+            # the photos at the working size (undistorted as the depth views are), not the
+            # depth views' small copies: the optimiser's fine phase needs their detail
+            views = [(cams_w[n], undistort(images[n], cams_w[n], res.distortion.get(n, 0.0)))
+                     for n in cams_w if n in depth_w]
             cloud = refine_cloud(cloud, views, steps=opts.refine_steps, seconds=opts.refine_seconds,
                                  size=opts.refine_size, device=opts.refine_device, report=rep,
                                  cancel=cancel)

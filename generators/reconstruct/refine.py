@@ -27,18 +27,23 @@ log = logging.getLogger(__name__)
 
 def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], *, steps: int = 3000,
                  seconds: float = 90.0, size: int = 320, device: str = "auto", seed: int = 0,
+                 fine_start: float = 0.6, fine_size: int = 800,
                  background=(0.0, 0.0, 0.0),  # noqa: ANN001
                  report: Callable[[float, str], None] | None = None,
                  cancel: "CancelToken | None" = None,
                  options: OptimizeOptions | None = None) -> GaussianCloud:
     """Return an optimised copy of `cloud`. views: (camera, RGB uint8 image) pairs, the
-    image at the camera's size. On the CPU the images are resized to `size` (long side);
-    on CUDA they are used at full size. `steps` and `seconds` (0 = no limit) bound the
+    image at the camera's size. On the CPU the images are resized to `size` (long side)
+    until `fine_start` of the run, then the rest trains on random crops (as many pixels
+    as a `size` image) of the views at `fine_size` (long side; 0 = as given; fine_start
+    1.0 = no fine phase; on Sceaux 800 px beat 1600 px, 17.32 vs 16.95 dB at 1416 px),
+    so the result holds up at the photos' resolution; on CUDA they are used at full size. `steps` and `seconds` (0 = no limit) bound the
     run; `report(fraction, message)` shows loss and PSNR and may raise to cancel;
     `options` overrides everything else."""
     if options is None:
         dev = pick_device(device)
         options = OptimizeOptions(steps=steps, seconds=seconds, size=size if dev == "cpu" else 0,
+                                  fine_start=fine_start if dev == "cpu" else 1.0, fine_size=fine_size,
                                   device=dev, seed=seed,
                                   background=tuple(float(v) for v in background),  # type: ignore[arg-type]
                                   sh_degree=1 if dev == "cpu" else 3,
