@@ -46,6 +46,10 @@ def run(args: argparse.Namespace) -> int:
         if info.get("spz_extensions"):
             print(f"spz extensions: {', '.join(info['spz_extensions'])}")
     print(f"bounds:    {fmt3(info['bounds_min'])} .. {fmt3(info['bounds_max'])}")
+    if "near_bounds_min" in info and info.get("near_count", 0) < info.get("count", 0):
+        far = info["count"] - info["near_count"]
+        print(f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
+              f"(1-99 % of centres, without {far:,} far splats: sky or distant background)")
     if info.get("warning"):
         print(f"warning:   {info['warning']}")
     return 0

@@ -43,3 +43,14 @@ def test_collision_cloud_has_no_far_splats() -> None:
     col = collision_cloud(world)
     assert col is not None and len(col) == n_room
     assert np.abs(col.means).max() <= 3.0 + 1e-5
+
+
+def test_info_gives_scene_bounds_without_the_far_field(tmp_path) -> None:  # noqa: ANN001
+    from scene.io import file_info, save
+
+    cloud, n_room = _room_and_sky()
+    save(cloud, tmp_path / "s.ply")
+    info = file_info(tmp_path / "s.ply")
+    assert info["near_count"] == n_room
+    assert max(abs(v) for v in info["near_bounds_min"] + info["near_bounds_max"]) <= 3.0 + 1e-4
+    assert max(abs(v) for v in info["bounds_min"] + info["bounds_max"]) > 80

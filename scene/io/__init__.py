@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import zlib
 from pathlib import Path
+
+import numpy as np
 from typing import Any, Callable, NamedTuple
 
 from ..errors import SceneFormatError
@@ -206,6 +208,15 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     else:
         lo, hi = obj.bounds()
         info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
+        if len(obj) >= 16:
+            # without the far field (a reconstruction's sky sphere, distant background):
+            # centres within 8 median distances of the median centre, 1-99 % of those
+            centre = np.median(obj.means, axis=0)
+            dist = np.linalg.norm(obj.means - centre, axis=1)
+            near = obj.means[dist <= 8.0 * max(float(np.median(dist)), 1e-12)]
+            info["near_count"] = int(len(near))
+            info["near_bounds_min"] = [float(v) for v in np.quantile(near, 0.01, axis=0)]
+            info["near_bounds_max"] = [float(v) for v in np.quantile(near, 0.99, axis=0)]
         for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions"):
             if key in obj.meta:
                 info[key] = obj.meta[key]
