@@ -932,7 +932,7 @@ def _bookmark(b: Any) -> Bookmark:
     yaw, pitch = _number(b.get("yaw", 0.0)), _number(b.get("pitch", 0.0))
     fov = _number(b.get("fov_y_deg", 60.0))
     if not 0.0 < fov < 180.0:
-        raise ValueError(f"its field of view {fov:g}° is outside 0..180")
+        raise ValueError(f"its field of view {fov:g}° is not between 0° and 180° (both excluded)")
     name = b.get("name", "")
     return Bookmark(name if isinstance(name, str) else str(name)[:200], pos, yaw, pitch, fov)
 
