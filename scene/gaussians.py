@@ -38,6 +38,11 @@ def sh0_to_rgb(sh0: np.ndarray) -> np.ndarray:
     return (0.5 + C0 * np.asarray(sh0, np.float32)).astype(np.float32)
 
 
+#: splats farther than this many median distances from a cloud's median centre are far
+#: field (a reconstruction's sky sphere, distant background), not the scene proper
+FAR_FIELD_FACTOR = 8.0
+
+
 @dataclass
 class GaussianCloud:
     """N 3D Gaussians with spherical-harmonic colour.
@@ -209,6 +214,25 @@ class GaussianCloud:
         if len(self) == 0:
             raise InvalidSceneError("an empty cloud has no bounds")
         return self.means.min(0), self.means.max(0)
+
+    def near_field_mask(self) -> np.ndarray:
+        """(N,) bool: splats that belong to the scene proper, False for the far field:
+        the last `meta["far_field"]["count"]` splats when a reconstruction marked them, and
+        any splat farther than FAR_FIELD_FACTOR × the median distance from the median
+        centre (which also finds a sky sphere after the marker was lost in a saved file).
+        Clouds of fewer than 16 near splats keep everything."""
+        keep = np.ones(len(self), bool)
+        far = self.meta.get("far_field") if isinstance(self.meta, dict) else None
+        count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+        if 0 < count < len(self):
+            keep[len(self) - count:] = False
+        if keep.sum() >= 16:
+            centre = np.median(self.means[keep], axis=0)
+            dist = np.linalg.norm(self.means - centre, axis=1)
+            r = float(np.median(dist[keep]))
+            if r > 0:
+                keep &= dist <= FAR_FIELD_FACTOR * r
+        return keep
 
     def robust_bounds(self, q: float = 0.01) -> tuple[np.ndarray, np.ndarray]:
         """Bounding box of the centres between quantiles q and 1-q (ignores floaters)."""

@@ -17,19 +17,15 @@ def _room_and_sky(n_room: int = 2000, n_sky: int = 500) -> tuple[GaussianCloud, 
 
 
 def test_sky_sphere_is_found_by_distance_without_a_marker() -> None:
-    from viewer.viewport import near_field_mask
-
     cloud, n_room = _room_and_sky()
-    keep = near_field_mask(cloud)
+    keep = cloud.near_field_mask()
     assert keep[:n_room].all() and not keep[n_room:].any()
 
 
 def test_marker_drops_the_last_splats_even_when_near() -> None:
-    from viewer.viewport import near_field_mask
-
     cloud, n_room = _room_and_sky(n_sky=0)
     cloud.meta["far_field"] = {"count": 100}
-    keep = near_field_mask(cloud)
+    keep = cloud.near_field_mask()
     assert keep[: n_room - 100].all() and not keep[n_room - 100:].any()
 
 

@@ -146,32 +146,8 @@ class FrameInfo:
     moving: bool = False
 
 
-#: splats farther than this many median distances from a layer's median centre are far
-#: field (a reconstruction's sky sphere, distant background), never walls to walk into
-FAR_FIELD_FACTOR = 8.0
-
-
-def near_field_mask(cloud: GaussianCloud) -> np.ndarray:
-    """(N,) bool: splats that can be walls or floor. False for the far field: the last
-    `meta["far_field"]["count"]` splats when a reconstruction marked them, and any splat
-    farther than FAR_FIELD_FACTOR × the median distance from the median centre (which
-    also finds a sky sphere after the marker was lost in a saved file)."""
-    keep = np.ones(len(cloud), bool)
-    far = cloud.meta.get("far_field") if isinstance(cloud.meta, dict) else None
-    count = int(far.get("count", 0)) if isinstance(far, dict) else 0
-    if 0 < count < len(cloud):
-        keep[len(cloud) - count:] = False
-    if keep.sum() >= 16:
-        centre = np.median(cloud.means[keep], axis=0)
-        dist = np.linalg.norm(cloud.means - centre, axis=1)
-        r = float(np.median(dist[keep]))
-        if r > 0:
-            keep &= dist <= FAR_FIELD_FACTOR * r
-    return keep
-
-
 def collision_cloud(world: Any, max_splats: int = 1_500_000) -> GaussianCloud | None:
-    """Visible splats (transforms baked, no SH, far field left out: `near_field_mask`) +
+    """Visible splats (transforms baked, no SH, far field left out: `GaussianCloud.near_field_mask`) +
     points sampled on visible meshes."""
     parts: list[GaussianCloud] = []
     for lay in world.layers:
@@ -179,7 +155,7 @@ def collision_cloud(world: Any, max_splats: int = 1_500_000) -> GaussianCloud | 
             continue
         d = lay.data
         if isinstance(d, GaussianCloud) and len(d):
-            keep = near_field_mask(d)
+            keep = d.near_field_mask()
             c = GaussianCloud(d.means[keep], d.scales[keep], d.quats[keep], d.opacities[keep],
                               d.sh0[keep])
             if not np.allclose(lay.transform, np.eye(4)):

@@ -208,12 +208,9 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     else:
         lo, hi = obj.bounds()
         info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
-        if len(obj) >= 16:
-            # without the far field (a reconstruction's sky sphere, distant background):
-            # centres within 8 median distances of the median centre, 1-99 % of those
-            centre = np.median(obj.means, axis=0)
-            dist = np.linalg.norm(obj.means - centre, axis=1)
-            near = obj.means[dist <= 8.0 * max(float(np.median(dist)), 1e-12)]
+        if len(obj):
+            # without the far field (a reconstruction's sky sphere, distant background)
+            near = obj.means[obj.near_field_mask()]
             info["near_count"] = int(len(near))
             info["near_bounds_min"] = [float(v) for v in np.quantile(near, 0.01, axis=0)]
             info["near_bounds_max"] = [float(v) for v in np.quantile(near, 0.99, axis=0)]
