@@ -2,10 +2,13 @@
 looks, then move / rotate / scale / snap / duplicate / delete / rename / hide it.
 
 Every edit is a World command, so the window's Undo/Redo (Ctrl+Z / Ctrl+Y) covers it.
-Keys (window shortcuts, chosen not to clash with walking keys):
-  Alt+Arrows move on the ground (camera-relative), Alt+PgUp/PgDn up/down (Shift: ×5),
-  [ / ] turn 15°, Alt+= / Alt+- scale, G move to where you look, End snap to the ground,
-  Ctrl+D duplicate, Del delete, F2 rename, H hide/show.
+Click an object in the view to select it (the same selection as the Scene outliner); drag
+the gizmo's handles (viewer/gizmo.py) or type values in the Object panel.
+Keys (window shortcuts, chosen not to clash with walking keys), all honouring the world's
+up axis: Alt+Arrows move on the ground (camera-relative), Alt+PgUp/PgDn up/down,
+[ / ] turn 15°, Alt+= / Alt+- scale, G move to where you look, End snap to the ground,
+Ctrl+D duplicate, Del delete, F2 rename, H hide/show, Alt+1/2/3 gizmo move/rotate/scale,
+Alt+L world/local axes.
 """
 
 from __future__ import annotations
@@ -22,9 +25,13 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
-from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
-                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
-from scene.world import Layer, SetTransform
+from generators.objects.place import duplicate_layer, insert_object, pick_surface, placement_transform
+from scene.world import Layer
+
+from . import transform_edit as te
+from .gizmo import TransformGizmo
+from .picking import pick
+from .transform_panel import TransformPanel
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
 OBJECT_FILTER = "Meshes and splats (*.glb *.gltf *.obj *.ply *.stl *.off *.splat *.spz)"
@@ -38,8 +45,20 @@ class ObjectTools:
         self.window = window
         self.last_inserted: int | None = None
         self.actions: dict[str, QAction] = {}
-        self.gizmo = _Gizmo(self)
+        vp = window.viewport
+        self.gizmo = TransformGizmo(vp, lambda: self.window.world, self.selected,
+                                    on_status=lambda t: self.window.show_status(t, 3000))
         self._build()
+        self._build_panel()
+        if hasattr(vp, "clicked"):
+            vp.clicked.connect(self.click_select)
+        sig = getattr(window, "selection_changed", None)
+        if sig is not None:
+            sig.connect(lambda _lid: self._selection_changed())
+        replaced = getattr(window, "world_replaced", None)
+        if replaced is not None:
+            replaced.connect(self._world_replaced)
+        self._world_replaced(window.world)
 
     # ---------------------------------------------------------------- menus
     def _act(self, menu: Any, key: str, text: str, slot: Any, shortcut: str | list[str] | None = None) -> QAction:
@@ -58,6 +77,11 @@ class ObjectTools:
         self._act(create, "insert_photo", "Insert Object from &Photo…", self.insert_photo_dialog)
         self._act(create, "insert_file", "Insert &Mesh/Splat File…", self.insert_file_dialog)
         obj = self.window.menu("&Object")
+        self._act(obj, "gizmo_move", "Gizmo: &Move", lambda: self.set_gizmo_mode("move"), "Alt+1")
+        self._act(obj, "gizmo_rotate", "Gizmo: R&otate", lambda: self.set_gizmo_mode("rotate"), "Alt+2")
+        self._act(obj, "gizmo_scale", "Gizmo: S&cale", lambda: self.set_gizmo_mode("scale"), "Alt+3")
+        self._act(obj, "gizmo_space", "Gizmo: World / &Local Axes", self.toggle_space, "Alt+L")
+        obj.addSeparator()
         self._act(obj, "here", "Move to Where You &Look", self.move_here, "G")
         self._act(obj, "snap", "&Snap to Ground", self.snap, "End")
         obj.addSeparator()
@@ -80,35 +104,98 @@ class ObjectTools:
         self._act(obj, "hide", "&Hide / Show", self.toggle_hidden, "H")
         obj.aboutToShow.connect(self._sync)
 
+    def _build_panel(self) -> None:
+        from PyQt6.QtWidgets import QDockWidget
+
+        self.panel = TransformPanel(lambda: self.window.world, self.selected, self.gizmo,
+                                    focus_back=self._focus_view)
+        self.panel_dock = QDockWidget("Object", self.window)
+        self.panel_dock.setObjectName("object_panel")
+        self.panel_dock.setWidget(self.panel)
+        self.panel_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        outliner_dock = getattr(self.window, "outliner_dock", None)
+        self.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+        if outliner_dock is not None:
+            self.window.splitDockWidget(outliner_dock, self.panel_dock, Qt.Orientation.Vertical)
+        self.panel_dock.hide()
+        toggle = self.panel_dock.toggleViewAction()
+        toggle.setText("Object &Panel")
+        toggle.triggered.connect(lambda on: setattr(self, "_panel_closed", not on))
+        self.window.menu("&Object").addSeparator()
+        self.window.menu("&Object").addAction(toggle)
+
+    def _focus_view(self) -> None:
+        vp = self.window.viewport
+        if vp.isVisible():
+            vp.setFocus()
+
     def _sync(self) -> None:
         on = self.selected() is not None
         for k, a in self.actions.items():
-            if not k.startswith("insert"):
+            if not k.startswith(("insert", "gizmo")):
                 a.setEnabled(on)
+
+    def set_gizmo_mode(self, mode: str) -> None:
+        self.panel.set_mode(mode)
+        self.window.show_status(f"Gizmo: {mode} — drag a handle (Ctrl snaps)", 3000)
+
+    def toggle_space(self) -> None:
+        self.panel.set_space("local" if self.gizmo.space == "world" else "world")
+        self.window.show_status(f"Gizmo axes: {self.gizmo.space}", 3000)
 
     # ------------------------------------------------------------ selection
     def selected(self) -> Layer | None:
-        """The outliner's selected non-base layer, else the last inserted object."""
-        world = self.window.world
-        lid = None
+        """The layer selected in the outliner when it is an object or mesh (World layers are
+        not moved by the object tools), else None. The view's highlight box, the gizmo, the
+        panel and every Object key act on exactly this."""
         sel = getattr(self.window, "selected_layer_id", None)
-        if callable(sel):
-            lid = sel()
-        for cand in (lid, self.last_inserted):
-            if cand is None:
-                continue
-            try:
-                lay = world.layer(cand)
-            except KeyError:
-                continue
-            if lay.kind != "world":
-                return lay
-        return None
+        lid = sel() if callable(sel) else None
+        if lid is None:
+            return None
+        try:
+            lay = self.window.world.layer(lid)
+        except KeyError:
+            return None
+        return None if lay.kind == "world" else lay
 
     def _select(self, layer_id: int | None) -> None:
         fn = getattr(self.window, "select_layer", None)
         if callable(fn):
             fn(layer_id)
+
+    def click_select(self, x: float, y: float, modifiers: Any = None) -> int | None:
+        """Select the layer under widget pixel (x, y) (None: clicked on nothing)."""
+        cam = self.gizmo.camera()
+        hit = pick(self.window.world, cam, x, y)
+        lid = hit.layer_id if hit is not None else None
+        self._select(lid)
+        if hit is not None:
+            lay = self.window.world.layer(lid)
+            what = "object" if lay.kind == "object" else lay.kind
+            self.window.show_status(f"Selected {lay.name} ({what})", 3000)
+        return lid
+
+    def _selection_changed(self) -> None:
+        self.gizmo.update()
+        self.panel.refresh()
+        lay = self.selected()
+        if lay is not None and self.panel_dock.isHidden() and not getattr(self, "_panel_closed", False):
+            self.panel_dock.show()
+
+    def _world_replaced(self, world: Any) -> None:
+        self.last_inserted = None
+        old = getattr(self, "_world", None)
+        if old is not None:
+            old.unsubscribe(self._on_world)
+        self._world = world
+        world.subscribe(self._on_world)
+        self._selection_changed()
+
+    def _on_world(self, what: str) -> None:
+        if what in ("transform", "layers", "all"):
+            self.panel.refresh()
+            self.gizmo.update()
 
     def step(self) -> float:
         """Move step: a tenth of the selected object's size (Shift-free, small enough to aim)."""
@@ -119,8 +206,12 @@ class ObjectTools:
         return max(float(np.max(hi - lo)) * 0.1, 1e-3)
 
     # --------------------------------------------------------------- insert
+    def _start_dir(self) -> str:
+        fn = getattr(self.window, "dialog_dir", None)
+        return str(fn()) if callable(fn) else ""
+
     def insert_photo_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Object photo", "", PHOTO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Object photo", self._start_dir(), PHOTO_FILTER)
         if not path:
             return
         dlg = SegmentDialog(self.window, Path(path))
@@ -128,7 +219,8 @@ class ObjectTools:
             self.start(dlg.request())
 
     def insert_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Object mesh or splats", "", OBJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(self.window, "Object mesh or splats", self._start_dir(),
+                                              OBJECT_FILTER)
         if not path:
             return
         as_mesh = False
@@ -185,7 +277,7 @@ class ObjectTools:
     def _with(self, fn: Any) -> bool:
         lay = self.selected()
         if lay is None:
-            self.window.show_status("Select an object first (Scene outliner)")
+            self.window.show_status("Select an object first: click it in the view or in the Scene outliner")
             return False
         try:
             fn(lay)
@@ -194,26 +286,29 @@ class ObjectTools:
             return False
         return True
 
+    def _set(self, lay: Layer, matrix: np.ndarray, kind: str) -> None:
+        self.window.world.execute(te.EditTransform(lay.id, matrix, te.edit_text(kind, lay.name)))
+
+    def _up(self) -> np.ndarray:
+        return te.world_axes(self.window.world.up_axis)[1]
+
     def nudge(self, right: float, forward: float) -> bool:
-        """Move on the ground plane relative to the camera's heading."""
+        """Move on the ground plane (⟂ the world's up axis) relative to the camera's heading."""
         cam = self.window.current_camera()
-        f = np.array(cam.forward, np.float64)
-        f[1] = 0.0
-        if np.linalg.norm(f) < 1e-6:
-            f = -np.array(cam.up, np.float64)
-            f[1] = 0.0
-        f /= max(np.linalg.norm(f), 1e-12)
-        r = np.cross(f, [0.0, 1.0, 0.0])
-        return self._with(lambda lay: move_layer(self.window.world, lay.id, right * r + forward * f))
+        r, f = te.ground_frame(cam.forward, self._up())
+        return self._with(lambda lay: self._set(lay, te.translated(lay.transform, right * r + forward * f),
+                                                "move"))
 
     def lift(self, dy: float) -> bool:
-        return self._with(lambda lay: move_layer(self.window.world, lay.id, [0.0, dy, 0.0]))
+        """Move along the world's up axis."""
+        return self._with(lambda lay: self._set(lay, te.translated(lay.transform, dy * self._up()), "move"))
 
     def turn(self, yaw: float) -> bool:
-        return self._with(lambda lay: rotate_layer(self.window.world, lay.id, yaw))
+        """Turn about the world's up axis through the object's origin."""
+        return self._with(lambda lay: self._set(lay, te.rotated(lay.transform, self._up(), yaw), "rotate"))
 
     def scale(self, factor: float) -> bool:
-        return self._with(lambda lay: scale_layer(self.window.world, lay.id, factor))
+        return self._with(lambda lay: self._set(lay, te.scaled(lay.transform, factor), "scale"))
 
     def move_here(self) -> bool:
         def go(lay: Layer) -> None:
@@ -221,13 +316,26 @@ class ObjectTools:
             m, _ = placement_transform(self.window.world, origin, direction, exclude=[lay.id])
             new = lay.transform.copy()
             new[:3, 3] = m[:3, 3]
-            self.window.world.execute(SetTransform(lay.id, new))
+            self._set(lay, new, "move")
         return self._with(go)
 
     def snap(self) -> bool:
+        """Drop the object along the world's down axis onto the first surface under it."""
         def go(lay: Layer) -> None:
-            if snap_to_ground(self.window.world, lay.id) is None:
+            up = self._up()
+            lo, hi = lay.data.bounds()
+            corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                                for z in (lo[2], hi[2])]) @ lay.transform[:3, :3].T + lay.transform[:3, 3]
+            h = corners @ up
+            base = lay.transform[:3, 3]
+            top = base + (float(h.max() - base @ up) + 1e-3) * up
+            hit = pick_surface(self.window.world, top, -up, exclude=[lay.id])
+            if hit is None:
                 raise ValueError("nothing below the object to rest on")
+            dy = float(hit.point @ up - h.min())
+            if abs(dy) > 1e-9:
+                self.window.world.execute(te.EditTransform(
+                    lay.id, te.translated(lay.transform, dy * up), f"Snap {lay.name} to the ground"))
         return self._with(go)
 
     def duplicate(self) -> bool:
@@ -262,58 +370,6 @@ class ObjectTools:
 
     def toggle_hidden(self) -> bool:
         return self._with(lambda lay: self.window.world.set_visible(lay.id, not lay.visible))
-
-
-class _Gizmo(QWidget):
-    """Overlay on the viewport: the selected object's box and its X (red) / Y (green) /
-    Z (blue) axes from its base, so the user sees what the keys will move."""
-
-    def __init__(self, tools: ObjectTools) -> None:
-        vp = tools.window.viewport
-        super().__init__(vp)
-        self.tools = tools
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.resize(vp.size())
-        if hasattr(vp, "frame_drawn"):
-            vp.frame_drawn.connect(lambda *_: self._follow())
-
-    def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
-        self.update()
-
-    def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
-        lay = self.tools.selected()
-        if lay is None or not lay.visible:
-            return
-        try:
-            cam = self.tools.window.current_camera().resized(max(self.width(), 1), max(self.height(), 1))
-            lo, hi = lay.data.bounds()
-        except Exception:  # noqa: BLE001 - an overlay must never break painting
-            return
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
-        m = lay.transform
-        wc = corners @ m[:3, :3].T + m[:3, 3]
-        uv, z = cam.project(wc)
-        if (z <= 0.05).any():
-            return
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setPen(QPen(QColor(255, 200, 40, 220), 1.5, Qt.PenStyle.DashLine))
-        for a in range(8):
-            for b in range(a + 1, 8):
-                if bin(a ^ b).count("1") == 1:
-                    p.drawLine(QPointF(*uv[a]), QPointF(*uv[b]))
-        base = m[:3, 3]
-        length = float(np.max(hi - lo)) * 0.6
-        for axis, color in ((0, QColor(230, 60, 60)), (1, QColor(60, 200, 80)), (2, QColor(70, 120, 255))):
-            tip = base + m[:3, axis] * length
-            (u0, v0), (u1, v1) = cam.project(np.stack([base, tip]))[0]
-            p.setPen(QPen(color, 2.5))
-            p.drawLine(QPointF(u0, v0), QPointF(u1, v1))
-        p.end()
 
 
 class SegmentDialog(QDialog):

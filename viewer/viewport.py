@@ -200,6 +200,7 @@ class Viewport(QOpenGLWidget):
     frame_drawn = pyqtSignal(object)      # FrameInfo
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int)
+    clicked = pyqtSignal(float, float, object)  # left click without a drag: x, y (widget px), modifiers
     _sort_ready = pyqtSignal()
     _collider_ready = pyqtSignal(object, object)  # (token, collider)
 
@@ -239,6 +240,10 @@ class Viewport(QOpenGLWidget):
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
         self.captured = False
+        # mouse tools (gizmo, splat selection): press(e) -> True takes the drag (move/release follow)
+        self.mouse_tools: list[Any] = []
+        self._mouse_tool: Any = None
+        self._press_at: QPoint | None = None
         self.hud = QLabel(self)
         self.hud.setObjectName("hud")
         self.hud.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -657,14 +662,30 @@ class Viewport(QOpenGLWidget):
 
     def mousePressEvent(self, e: QMouseEvent) -> None:
         self.setFocus()
+        self._mouse_tool = None if self.captured else next(
+            (t for t in self.mouse_tools if t.press(e)), None)
+        if self._mouse_tool is not None:
+            return
+        self._press_at = e.position().toPoint() if e.button() == Qt.MouseButton.LeftButton else None
         self._drag_button = e.button()
         self._last_mouse = e.position().toPoint()
 
     def mouseReleaseEvent(self, e: QMouseEvent) -> None:
+        if self._mouse_tool is not None:
+            tool, self._mouse_tool = self._mouse_tool, None
+            tool.release(e)
+            return
+        at, self._press_at = self._press_at, None
+        if (at is not None and e.button() == Qt.MouseButton.LeftButton and not self.captured
+                and (e.position().toPoint() - at).manhattanLength() <= 4):
+            self.clicked.emit(e.position().x(), e.position().y(), e.modifiers())
         if e.button() == self._drag_button:
             self._drag_button = None
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:
+        if self._mouse_tool is not None:
+            self._mouse_tool.move(e)
+            return
         p = e.position().toPoint()
         if self.captured:
             c = self.rect().center()
