@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import numpy as np
-from PyQt6.QtCore import QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import (
     QAction,
     QActionGroup,
@@ -27,8 +27,11 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QApplication,
+    QDialog,
     QMainWindow,
     QMenu,
+    QMenuBar,
     QMessageBox,
     QProgressBar,
     QPushButton,
@@ -167,6 +170,21 @@ def _demo_available() -> bool:
         return False
 
 
+class _FocusKeeper(QObject):
+    """Application event filter: when a menu or dialog closes, keyboard focus goes back to the
+    viewport unless it landed on a real input widget (after Esc the menu bar would otherwise
+    keep the keyboard and W would do nothing)."""
+
+    def __init__(self, window: "MainWindow") -> None:
+        super().__init__(window)
+        self.window = window
+
+    def eventFilter(self, obj: QObject, ev: QEvent) -> bool:  # noqa: N802 - Qt override
+        if ev.type() == QEvent.Type.Hide and isinstance(obj, (QMenu, QDialog)):
+            QTimer.singleShot(0, self.window.restore_view_focus)
+        return False
+
+
 class MainWindow(QMainWindow):
     """Wander's main window (see /work/notes/contracts.md for the public API)."""
 
@@ -228,8 +246,30 @@ class MainWindow(QMainWindow):
             self.install_extensions()
         self._finish_menus()
         self._show_start_page()
+        self._focus_keeper = _FocusKeeper(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self._focus_keeper)
 
     # ============================================================ public API
+    def restore_view_focus(self) -> bool:
+        """Give the keyboard back to the viewport when nothing that takes typing has it (a
+        menu or dialog just closed). True when the viewport got the focus."""
+        if self.stack.currentWidget() is not self.viewport or not self.isVisible():
+            return False
+        app = QApplication.instance()
+        if app is not None and (app.activePopupWidget() is not None or app.activeModalWidget() is not None):
+            return False
+        if app is not None and app.activeWindow() is None:
+            self.activateWindow()  # a dialog closed and no window manager handed activation back
+        fw = QApplication.focusWidget() or self.focusWidget()
+        if fw is None or fw is self or isinstance(fw, QMenuBar) or fw is self.viewport:
+            if self.menuBar().activeAction() is not None:
+                self.menuBar().setActiveAction(None)
+            self.viewport.setFocus(Qt.FocusReason.PopupFocusReason)
+            return True
+        return False
+
     def menu(self, title: str) -> QMenu:
         """Get or create a top-level menu ('&File', '&Edit', '&Create', '&View', '&Help')."""
         key = title if "&" in title else f"&{title}"
@@ -898,6 +938,9 @@ class MainWindow(QMainWindow):
                 if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in SCENE_SUFFIXES]
 
     def closeEvent(self, e: QCloseEvent) -> None:
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self._focus_keeper)
         self.jobs.cancel_all()
         self.settings.set("geometry", self.saveGeometry())
         self.viewport.release_gl()

@@ -1,0 +1,74 @@
+"""Menus and dialogs give the keyboard back to the viewport (pytest-qt under Xvfb): open the
+File menu, Esc, hold W -> the view moves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()
+
+from PyQt6.QtCore import Qt, QTimer  # noqa: E402
+from PyQt6.QtTest import QTest  # noqa: E402
+from PyQt6.QtWidgets import QApplication, QMessageBox  # noqa: E402
+
+from scene.gaussians import GaussianCloud  # noqa: E402
+from scene.world import Layer, World  # noqa: E402
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    from viewer.main_window import MainWindow
+
+    win = MainWindow(install_extensions=False)
+    win._finish_menus()
+    qtbot.addWidget(win)
+    win.resize(640, 420)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    rng = np.random.default_rng(0)
+    w = World()
+    w.add_layer(Layer("World", GaussianCloud.from_points(rng.uniform(-3, 3, (2000, 3)),
+                                                         rng.uniform(0, 1, (2000, 3)), 0.03)))
+    win.set_world(w)
+    win.set_mode("fly")
+    yield win
+    win.close()
+
+
+def hold_w(qtbot, ms: int = 300) -> None:  # noqa: ANN001
+    target = QApplication.focusWidget()
+    QTest.keyPress(target, Qt.Key.Key_W)
+    qtbot.wait(ms)
+    QTest.keyRelease(QApplication.focusWidget() or target, Qt.Key.Key_W)
+
+
+def test_file_menu_then_esc_then_w_walks(window, qtbot) -> None:  # noqa: ANN001
+    bar = window.menuBar()
+    file_menu = window.menu("&File")
+    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(file_menu.menuAction()).center())
+    qtbot.waitUntil(file_menu.isVisible, timeout=3000)
+    QTest.keyClick(file_menu, Qt.Key.Key_Escape)
+    qtbot.waitUntil(lambda: not file_menu.isVisible(), timeout=3000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)
+    p0 = window.viewport.nav.position_world.copy()
+    hold_w(qtbot)
+    assert np.linalg.norm(window.viewport.nav.position_world - p0) > 1e-3
+
+
+def test_dialog_closing_returns_focus(window, qtbot) -> None:  # noqa: ANN001
+    window.menuBar().setFocus()           # e.g. Alt pressed, or a click that left it there
+    box = QMessageBox(QMessageBox.Icon.Information, "x", "y", parent=window)
+    QTimer.singleShot(50, box.accept)
+    box.exec()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)
+    p0 = window.viewport.nav.position_world.copy()
+    hold_w(qtbot)
+    assert np.linalg.norm(window.viewport.nav.position_world - p0) > 1e-3
