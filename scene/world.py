@@ -209,6 +209,21 @@ class World:
     def rename(self, layer_id: int, name: str) -> None:
         self.execute(Rename(layer_id, name))
 
+    def remove_splats(self, layer_id: int, mask: np.ndarray) -> int:
+        """Delete the splats of a Gaussian layer where `mask` (N,) bool is True, as one
+        undoable step; returns how many were removed."""
+        cmd = RemoveSplats(layer_id, mask)
+        self.execute(cmd)
+        return cmd.count
+
+    def separate_splats(self, layer_id: int, mask: np.ndarray, name: str | None = None) -> Layer:
+        """Move the splats where `mask` is True into a new "object" layer (same transform)
+        just after the source, as one undoable step; returns the new layer."""
+        cmd = SeparateSplats(layer_id, mask, name)
+        self.execute(cmd)
+        assert cmd.new_layer is not None
+        return cmd.new_layer
+
 
 # ---------------------------------------------------------------------- commands
 class AddLayer(Command):
@@ -299,6 +314,69 @@ class Rename(Command):
     def undo(self, world: World) -> None:
         world.layer(self.layer_id).name = self.old
         world.emit("layers")
+
+
+def _splat_mask(world: World, layer_id: int, mask: np.ndarray) -> tuple[Layer, np.ndarray]:
+    lay = world.layer(layer_id)
+    if not isinstance(lay.data, GaussianCloud):
+        raise ValueError(f"{lay.name} is a mesh layer, not splats")
+    m = np.asarray(mask, bool).reshape(-1)
+    if len(m) != len(lay.data):
+        raise ValueError(f"mask has {len(m)} entries for {len(lay.data)} splats in {lay.name}")
+    return lay, m
+
+
+class RemoveSplats(Command):
+    """Delete a Gaussian layer's splats where a mask is True (undo restores the same data)."""
+
+    def __init__(self, layer_id: int, mask: np.ndarray) -> None:
+        self.layer_id = layer_id
+        self.mask = np.asarray(mask, bool).copy()
+        self.count = int(self.mask.sum())
+        self.old: GaussianCloud | None = None
+        self.new: GaussianCloud | None = None
+        self.text = f"delete {self.count} splats"
+
+    def do(self, world: World) -> None:
+        lay, m = _splat_mask(world, self.layer_id, self.mask)
+        self.old = lay.data
+        if self.new is None:
+            self.new = lay.data.subset(np.flatnonzero(~m))
+        lay.data = self.new
+        world.emit("layers")
+
+    def undo(self, world: World) -> None:
+        assert self.old is not None
+        world.layer(self.layer_id).data = self.old
+        world.emit("layers")
+
+
+class SeparateSplats(Command):
+    """Move masked splats of a Gaussian layer into a new object layer (one undo step)."""
+
+    def __init__(self, layer_id: int, mask: np.ndarray, name: str | None = None) -> None:
+        self.remove = RemoveSplats(layer_id, mask)
+        self.name = name
+        self.new_layer: Layer | None = None
+        self.index = 0
+        self.text = f"separate {self.remove.count} splats"
+
+    def do(self, world: World) -> None:
+        lay, m = _splat_mask(world, self.remove.layer_id, self.remove.mask)
+        if self.new_layer is None:
+            part = lay.data.subset(np.flatnonzero(m))
+            self.new_layer = Layer(world.unique_name(self.name or f"{lay.name} part"), part, kind="object",
+                                   transform=lay.transform.copy(),
+                                   source={"separated_from": lay.name, "splats": int(m.sum())})
+        self.remove.do(world)
+        self.index = world.layers.index(lay) + 1
+        world.layers.insert(self.index, self.new_layer)
+        world.emit("layers")
+
+    def undo(self, world: World) -> None:
+        assert self.new_layer is not None
+        world.layers.remove(self.new_layer)
+        self.remove.undo(world)
 
 
 def similarity_matrix(translation: Any = (0, 0, 0), yaw: float = 0.0, scale: float = 1.0,

@@ -346,7 +346,11 @@ class ObjectTools:
         return self._with(go)
 
     def delete(self) -> bool:
-        """Delete the selected layer (any kind, as the outliner's Delete key does)."""
+        """Delete the selected splats when there are any (Edit > Select Splats), else the
+        selected layer (any kind, as the outliner's Delete key does)."""
+        splats = self.window.extensions.get("splat_tools")
+        if splats is not None and splats.selection:
+            return splats.delete() > 0
         sel = getattr(self.window, "selected_layer_id", None)
         lid = sel() if callable(sel) else None
         if lid is not None and any(x.id == lid for x in self.window.world.layers):

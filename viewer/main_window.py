@@ -203,6 +203,9 @@ class MainWindow(QMainWindow):
         self.extensions: dict[str, Any] = {}
         self.extension_errors: dict[str, str] = {}
         self._menus: dict[str, QMenu] = {}
+        #: Esc not used by the viewport (mouse not captured): each handler in turn until one
+        #: returns True (e.g. stop the splat selection tool, then clear its selection)
+        self.escape_handlers: list[Callable[[], bool]] = []
         self._dock_closed_by_user = False
         self.setWindowTitle("Wander")
         self.setAcceptDrops(True)
@@ -919,6 +922,12 @@ class MainWindow(QMainWindow):
             self.job_bar.setValue(int(job.fraction * 1000))
 
     # ================================================================ events
+    def keyPressEvent(self, e: Any) -> None:
+        if e.key() == Qt.Key.Key_Escape and any(h() for h in self.escape_handlers):
+            e.accept()
+            return
+        super().keyPressEvent(e)
+
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         if self._dropped_paths(e):
             e.acceptProposedAction()
