@@ -149,6 +149,12 @@ def run(args: argparse.Namespace) -> int:
         path = CameraPath.from_dict(saved, args.scene, default_up=world.up_axis)
     elif world.bookmarks:  # one bookmark: a look-around from it
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
+        if len(world.bookmarks) == 1:
+            print(f"no camera path given or saved: rendering a look-around from bookmark "
+                  f"{world.bookmarks[0].name!r} (--path PATH.json for your own)", file=sys.stderr)
+        else:
+            print(f"no camera path given or saved: flying through the {len(world.bookmarks)} "
+                  f"bookmarks in order (--path PATH.json for your own)", file=sys.stderr)
     else:
         raise InputError("no camera path: give --path PATH.json, or save a path or a "
                          "bookmark in the project")

@@ -33,7 +33,8 @@ class TerminalProgress:
         self._held: str | None = None      # the latest line of this kind not written yet
 
     def __call__(self, fraction: float, message: str) -> None:
-        f = min(max(fraction, 0.0), 1.0)
+        # never backwards: a stage that restarts its own count lower keeps the bar where it was
+        f = self._high = max(min(max(fraction, 0.0), 1.0), getattr(self, "_high", 0.0))
         elapsed = time.perf_counter() - self.t0
         if not self.interactive:
             kind = _NUMBERS.sub("#", message)

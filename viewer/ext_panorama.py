@@ -194,6 +194,8 @@ class PanoramaTools:
         self.last_job: Any = None
 
     def _start_dir(self) -> str:
+        if callable(getattr(self.window, "dialog_dir", None)):  # beside the open project
+            return str(self.window.dialog_dir())
         s = getattr(self.window, "settings", None)
         return s.get("last_dir", str(Path.home()), str) if s is not None else str(Path.home())
 

@@ -190,9 +190,23 @@ class ProjectExtension(QObject):
 
     def suggested_path(self, suffix: str, fallback: str) -> str:
         """Default for a save dialog: beside the open project and named after it
-        (`trip.wander` -> `trip<suffix>`), else `fallback` in the home folder."""
+        (`trip.wander` -> `trip<suffix>`), else named after the world's source photo
+        (`chelsea.jpg` -> `chelsea<suffix>`) beside it, else `fallback` in the folder file
+        dialogs start in."""
         p = self.project_path
-        return str(p.with_name(p.stem + suffix)) if p is not None else str(Path.home() / fallback)
+        if p is not None:
+            return str(p.with_name(p.stem + suffix))
+        from .naming import world_name
+
+        folder = self.dialog_dir()
+        stem = world_name(self.win.world)
+        if stem is not None:
+            return str(folder / (stem + (suffix or proj.EXTENSION)))
+        return str(folder / fallback)
+
+    def dialog_dir(self) -> Path:
+        fn = getattr(self.win, "dialog_dir", None)
+        return Path(fn()) if callable(fn) else Path.home()
 
     # ================================================================= saving
     def refuses_output(self, path: str | Path, what: str, keep_open_file: bool = False) -> bool:
@@ -250,7 +264,7 @@ class ProjectExtension(QObject):
         return self.win.run_job(f"Saving {target.name}", work, done)
 
     def save_as(self) -> None:
-        start = str(self.project_path or Path.home() / "Untitled.wander")
+        start = self.suggested_path("", "Untitled.wander")
         path, _ = QFileDialog.getSaveFileName(self.win, "Save project", start,
                                               "Wander projects (*.wander)")
         if path:
@@ -390,7 +404,7 @@ class ProjectExtension(QObject):
                 return False
             if self.project_path is None:
                 path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
-                                                      str(Path.home() / "Untitled.wander"),
+                                                      self.suggested_path("", "Untitled.wander"),
                                                       "Wander projects (*.wander)")
                 if not path:
                     event.ignore()
@@ -573,7 +587,8 @@ class ProjectExtension(QObject):
         if not cams:
             self.win.show_status("No bookmarks or camera path to export as cameras", 6000)
             return
-        folder = QFileDialog.getExistingDirectory(self.win, "Export cameras to folder")
+        folder = QFileDialog.getExistingDirectory(self.win, "Export cameras to folder",
+                                                  str(self.dialog_dir()))
         if folder:
             self.win.run_job("Exporting cameras", lambda p, c: export_cameras(cams, folder),
                              lambda files: self.win.show_status(
@@ -629,7 +644,7 @@ class ProjectExtension(QObject):
         self.win.show_status("Camera path cleared", 3000)
 
     def load_path_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Load camera path", str(Path.home()),
+        path, _ = QFileDialog.getOpenFileName(self.win, "Load camera path", str(self.dialog_dir()),
                                               "Camera paths (*.json)")
         if path:
             try:

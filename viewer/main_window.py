@@ -54,16 +54,6 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Help")
 SCENE_SUFFIXES = (".ply", ".splat", ".spz", ".ksplat", ".glb", ".gltf", ".obj", ".wander")
-CONTROLS_HELP = """<b>Walk / fly</b><br>
-W A S D — move &nbsp; · &nbsp; Shift — run &nbsp; · &nbsp; Space — jump (walk) / up (fly)<br>
-Q / E or Ctrl / Space — down / up (fly) &nbsp; · &nbsp; wheel or + / − — speed<br>
-Hold right (or left) mouse button — look &nbsp; · &nbsp; Tab or F — captured mouse look (Esc frees)<br>
-<b>Orbit</b>: left-drag orbits, wheel zooms<br>
-M — cycle walk / fly / orbit &nbsp; · &nbsp; R — reset view<br>
-1–9 — go to bookmark &nbsp; · &nbsp; Ctrl+1–9 — save bookmark<br>
-F12 — screenshot &nbsp; · &nbsp; Ctrl+Z / Ctrl+Y — undo / redo"""
-
-
 class SetUpAxis(Command):
     """Undoable change of World.up_axis."""
 
@@ -249,6 +239,7 @@ class MainWindow(QMainWindow):
             self.install_extensions()
         self._finish_menus()
         self._show_start_page()
+        self.apply_settings()
         self._focus_keeper = _FocusKeeper(self)
         app = QApplication.instance()
         if app is not None:
@@ -319,6 +310,10 @@ class MainWindow(QMainWindow):
             if src == "cameras":
                 world.up_axis = up
                 world.meta["up_axis_source"] = src
+        if self.path is None and not world.can_undo:
+            from .naming import name_world_layers
+
+            name_world_layers(world)  # a new world's layer is named after its photo
         self._attach(world)
         self.viewport.set_world(world)
         if world.is_empty():
@@ -333,6 +328,7 @@ class MainWindow(QMainWindow):
         self._update_title()
         self._sync_mode_actions()
         self.world_replaced.emit(world)
+        self._update_title()  # after the project extension reset its unsaved-changes state
 
     def current_camera(self):
         """What the viewport shows now (scene.camera.Camera at the viewport's pixel size)."""
@@ -360,6 +356,25 @@ class MainWindow(QMainWindow):
 
         short = text if len(text) <= 160 else text[:157] + "..."
         self.show_status(f"⚠ {short} (details in {log_path()})", 15000)
+
+    def dialog_dir(self) -> Path:
+        """Where file dialogs start: beside the open project/scene, else beside the world's
+        source photo, else the last folder used, else home."""
+        from .naming import dialog_folder
+
+        return dialog_folder(self.path, self.world, self.settings.get("last_dir", None, str))
+
+    def suggested_name(self, suffix: str = ".wander") -> str:
+        """A file name for the open world: the project's, else its source photo's stem."""
+        from .naming import world_name
+
+        if self.path is not None:
+            return Path(self.path).stem + suffix
+        return (world_name(self.world) or "Untitled") + suffix
+
+    def is_modified(self) -> bool:
+        ext = getattr(self, "project_ext", None)
+        return bool(getattr(ext, "dirty", False)) and not self.world.is_empty()
 
     def selected_layer_id(self) -> int | None:
         """The layer selected in the outliner (for extensions), or None."""
@@ -407,7 +422,10 @@ class MainWindow(QMainWindow):
         self.job_bar.setRange(0, 1000)
         self.job_bar.setFixedWidth(180)
         self.job_cancel = QPushButton("Cancel")
-        self.job_cancel.setFixedHeight(22)
+        fm = self.job_cancel.fontMetrics()  # never clipped: room for the text and the padding
+        self.job_cancel.setMinimumWidth(fm.horizontalAdvance("Cancel") + 28)
+        self.job_cancel.setMinimumHeight(fm.height() + 8)
+        self._job_high: dict[int, int] = {}  # job id -> highest bar value shown (never backwards)
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
         lay = QHBoxLayout(self.job_box)
@@ -423,7 +441,10 @@ class MainWindow(QMainWindow):
         self.fps_label = QLabel()
         for w in (self.fps_label, self.splat_label, self.pos_label):
             w.setMinimumWidth(90)
-        self.fps_label.setMinimumWidth(self.fps_label.fontMetrics().horizontalAdvance("full quality") + 12)
+        fm = self.fps_label.fontMetrics()
+        self.fps_label.setMinimumWidth(fm.horizontalAdvance("full quality") + 12)
+        # the longest read-out it shows, so "66% res" is never cut off
+        self.splat_label.setMinimumWidth(fm.horizontalAdvance("8.88M / 8.88M splats  ·  100% res") + 12)
         sb.addPermanentWidget(self.job_box)
         sb.addPermanentWidget(self.splat_label)
         sb.addPermanentWidget(self.fps_label)
@@ -474,6 +495,9 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.delete_action = self._act(e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer")
         e.aboutToShow.connect(self._update_edit_actions)
+        self.settings_action = self._act(e, "Se&ttings…", self.settings_dialog, "Ctrl+,",
+                                         tip="Move speed, mouse, field of view, quality, autosave")
+        self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         self.menu("&Create")
 
@@ -520,7 +544,8 @@ class MainWindow(QMainWindow):
         self._act(v, "F&ull Screen", self._toggle_full_screen, "F11")
 
         h = self.menu("&Help")
-        self._act(h, "&Controls", self.show_controls, QKeySequence.StandardKey.HelpContents)
+        self.controls_action = self._act(h, "&Controls (all keys)", self.show_controls,
+                                         [QKeySequence(QKeySequence.StandardKey.HelpContents), "?"])
         self._act(h, "&About Wander", self._about)
 
     def _finish_menus(self) -> None:
@@ -560,7 +585,7 @@ class MainWindow(QMainWindow):
 
     # ============================================================== actions
     def open_dialog(self) -> None:
-        start = self.settings.get("last_dir", str(Path.home()), str)
+        start = str(self.dialog_dir())
         exts = " ".join(f"*{s}" for s in SCENE_SUFFIXES)
         path, _ = QFileDialog.getOpenFileName(
             self, "Open scene", start,
@@ -619,9 +644,9 @@ class MainWindow(QMainWindow):
         self._last_error_box = box
 
     def screenshot_dialog_quick(self) -> None:
-        folder = Path(self.settings.get("screenshot_dir", str(Path.home() / "Pictures"), str))
-        if not folder.exists():
-            folder = Path.home()
+        folder = Path(self.settings.get("screenshot_dir", "", str) or self.dialog_dir())
+        if not folder.is_dir() or self.path is not None:
+            folder = self.dialog_dir()
         import time
 
         path, _ = QFileDialog.getSaveFileName(
@@ -642,7 +667,8 @@ class MainWindow(QMainWindow):
         except ValueError:
             QMessageBox.warning(self, "Screenshot", f"{text!r} is not a size like 3840x2160")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot", str(Path.home() / "wander.png"),
+        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot",
+                                              str(self.dialog_dir() / self.suggested_name(".png")),
                                               "PNG images (*.png)")
         if path:
             self._save_shot(path, w, h)
@@ -778,7 +804,34 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, i=i: self.viewport.go_to_bookmark(i))
 
     def show_controls(self) -> None:
-        QMessageBox.information(self, "Controls", CONTROLS_HELP)
+        """Toggle the key overlay (generated from the actions' shortcuts and the viewport's key table)."""
+        if getattr(self, "key_overlay", None) is None:
+            from .key_overlay import KeyOverlay
+
+            self.key_overlay = KeyOverlay(self)
+        self.key_overlay.toggle()
+
+    def settings_dialog(self) -> bool:
+        """Edit > Settings…: True when the user changed and saved the preferences."""
+        from .settings_dialog import SettingsDialog, apply_prefs, load_prefs, save_prefs
+
+        dlg = SettingsDialog(self, load_prefs(self.settings))
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return False
+        prefs = dlg.values()
+        save_prefs(self.settings, prefs)
+        apply_prefs(self, prefs)
+        self.show_status("Settings saved", 3000)
+        return True
+
+    def apply_settings(self) -> None:
+        """Apply the stored preferences (Edit > Settings…) to the running window."""
+        from .settings_dialog import apply_prefs, load_prefs
+
+        try:
+            apply_prefs(self, load_prefs(self.settings))
+        except Exception:  # noqa: BLE001 - bad stored preferences must not stop the app
+            log.warning("could not apply the stored settings", exc_info=True)
 
     def _about(self) -> None:
         QMessageBox.about(self, "About Wander",
@@ -818,6 +871,7 @@ class MainWindow(QMainWindow):
     def _on_world(self, what: str) -> None:
         # Commands emit before World.execute pushes them on the undo stack: update after.
         QTimer.singleShot(0, self._update_edit_actions)
+        QTimer.singleShot(0, self._update_title)  # the project extension marks it unsaved
         if what == "layers":
             if self.world.is_empty():
                 self._show_start_page()
@@ -835,8 +889,14 @@ class MainWindow(QMainWindow):
         self.delete_action.setEnabled(self.selected_layer_id() is not None)
 
     def _update_title(self) -> None:
-        name = self.path.name if self.path else ("Untitled" if not self.world.is_empty() else "")
-        self.setWindowTitle(f"{name} — Wander" if name else "Wander")
+        """"chelsea.wander — Wander", with a • while there are unsaved changes."""
+        if self.world.is_empty() and self.path is None:
+            name = ""
+        else:
+            name = self.path.name if self.path else self.suggested_name("") + " (not saved)"
+        dot = "• " if self.is_modified() else ""
+        self.setWindowTitle(f"{dot}{name} — Wander" if name else "Wander")
+        self.setWindowModified(bool(dot))
 
     def _show_start_page(self) -> None:
         self._refresh_start_page()
@@ -900,6 +960,14 @@ class MainWindow(QMainWindow):
             self.fps_label.setToolTip(f"Frame: {info.frame_ms:.0f} ms at {int(info.scale * 100)}% "
                                       "resolution (adaptive quality while moving)")
         q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
+        if info.splats_total == 0:
+            from scene.gaussians import GaussianCloud
+
+            n = sum(len(lay.data) for lay in self.world.visible_layers()
+                    if isinstance(lay.data, GaussianCloud))
+            if n:  # the renderer is still packing them on a worker thread
+                self.splat_label.setText(f"preparing {fmt_count(n)} splats…")
+                return
         self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
 
     def _update_camera_status(self) -> None:
@@ -919,7 +987,12 @@ class MainWindow(QMainWindow):
             fm = self.job_label.fontMetrics()  # elide so the job never squeezes the read-outs
             self.job_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, 360))
             self.job_label.setToolTip(text)
-            self.job_bar.setValue(int(job.fraction * 1000))
+            key = id(job)
+            value = max(int(job.fraction * 1000), self._job_high.get(key, 0))
+            self._job_high = {k: v for k, v in self._job_high.items()
+                              if any(id(j) == k for j in self.jobs.jobs)}
+            self._job_high[key] = value
+            self.job_bar.setValue(value)  # never runs backwards when a stage restarts its count
 
     # ================================================================ events
     def keyPressEvent(self, e: Any) -> None:
@@ -956,6 +1029,12 @@ class MainWindow(QMainWindow):
         if self.world is not None:
             self.world.unsubscribe(self._on_world)
         super().closeEvent(e)
+
+    def resizeEvent(self, e: Any) -> None:
+        super().resizeEvent(e)
+        ov = getattr(self, "key_overlay", None)
+        if ov is not None and ov.isVisible():
+            ov.setGeometry(self.rect())
 
     def sizeHint(self) -> QSize:
         return QSize(1440, 880)

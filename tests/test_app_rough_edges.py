@@ -1,0 +1,176 @@
+"""The app's rough edges (pytest-qt under Xvfb): key overlay generated from the binding
+tables, persisted Settings, title with unsaved changes, names from the source photo, file
+dialogs beside the project, progress that never runs backwards."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()
+
+from PyQt6.QtCore import Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
+from scene.gaussians import GaussianCloud  # noqa: E402
+from scene.world import Layer, World  # noqa: E402
+
+pytestmark = pytest.mark.gl
+
+
+@pytest.fixture
+def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    from viewer import ext_objects, ext_project, ext_splats
+    from viewer.main_window import MainWindow
+
+    win = MainWindow(install_extensions=False)
+    for ext in (ext_objects, ext_project, ext_splats):
+        ext.install(win)
+    win._finish_menus()
+    win.project_ext.ask_on_close = False
+    qtbot.addWidget(win)
+    win.resize(900, 600)
+    win.show()
+    qtbot.waitExposed(win)
+    win.activateWindow()
+    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    yield win
+    win.jobs.cancel_all()
+    win.close()
+
+
+def photo_world(photo: str = "/photos/trip/chelsea.jpg") -> World:
+    rng = np.random.default_rng(0)
+    w = World()
+    cloud = GaussianCloud.from_points(rng.uniform(-2, 2, (500, 3)), rng.uniform(0, 1, (500, 3)), 0.03)
+    w.add_layer(Layer("World", cloud, kind="world",
+                      source={"generator": "wander.pano_world", "panorama": {"inputs": [photo]}}))
+    w.clear_history()
+    return w
+
+
+def test_key_overlay_lists_every_bound_key(window, qtbot) -> None:  # noqa: ANN001
+    from viewer.key_overlay import key_table, shortcut_actions
+
+    window.set_world(photo_world())
+    qtbot.keyClick(window.viewport, Qt.Key.Key_F1)
+    ov = window.key_overlay
+    assert ov.isVisible()
+    table = key_table(window)
+    flat = {(k, v) for _, rows in table for k, v in rows}
+    texts = " ".join(f"{k} {v}" for k, v in flat)
+    for a in shortcut_actions(window):          # every action bound to a key is listed
+        if a.isVisible() and any(m for m in a.associatedObjects() if hasattr(m, "title")):
+            key = a.shortcuts()[0].toString()
+            assert key in texts, (key, a.text())
+    move = dict((v, k) for k, v in table[0][1])
+    assert "W" in move["forward"] and "Shift" in move["run (walk) / faster (fly)"]
+    for key in ("Ctrl+D", "Alt+1", "Ctrl+Z", "K", "Ctrl+R", "G", "End", "H", "O", "B", "Ctrl+I"):
+        assert any(key in k.split(" / ") for k, _ in flat), key
+    qtbot.keyClick(ov, Qt.Key.Key_Escape)
+    assert not ov.isVisible()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)
+
+
+def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    from viewer import settings_dialog as sd
+    from viewer.settings import Settings
+
+    prefs = sd.load_prefs(window.settings)
+    assert prefs == {p.key: p.default for p in sd.PREFS}
+    prefs.update(move_speed=2.5, mouse_sensitivity=2.0, invert_y=True, fov_y_deg=75.0,
+                 moving_quality="full", autosave_minutes=0.0)
+
+    def fake_exec(dlg):  # noqa: ANN001 - the user edits the form and presses OK
+        for k, v in prefs.items():
+            w = dlg.widgets[k]
+            if k == "invert_y":
+                w.setChecked(v)
+            elif k == "moving_quality":
+                w.setCurrentIndex(list(sd.QUALITY).index(v))
+            else:
+                w.setValue(v)
+        return sd.QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(sd.SettingsDialog, "exec", fake_exec)
+    assert window.settings_dialog()
+    assert sd.load_prefs(Settings()) == prefs                  # persisted
+    nav = window.viewport.nav
+    assert nav.speed_mult == 2.5 and nav.fov_y_deg == 75.0
+    assert not window.viewport.quality.enabled and not window.adaptive_action.isChecked()
+    assert not window.project_ext.autosave_timer.isActive()
+    nav.set_mode("fly")
+    p0 = nav.pitch
+    nav.look(0, 10)                                            # mouse down -> looks up (inverted)
+    assert nav.pitch - p0 == pytest.approx(2.0 * 10 * 0.0025)
+    # a new window starts with them
+    from viewer.main_window import MainWindow
+
+    other = MainWindow(install_extensions=False)
+    try:
+        assert other.viewport.nav.fov_y_deg == 75.0 and other.viewport.nav.speed_mult == 2.5
+    finally:
+        other.close()
+
+
+def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    photo = tmp_path / "trip" / "chelsea.jpg"
+    photo.parent.mkdir()
+    photo.write_bytes(b"not really a photo")
+    window.set_world(photo_world(str(photo)))
+    layer = window.world.layers[0]
+    assert layer.name == "chelsea"                             # not "World"
+    assert window.windowTitle() == "chelsea (not saved) — Wander"
+    assert window.project_ext.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
+    assert window.dialog_dir() == photo.parent                 # beside the photo until saved
+    window.world.rename(layer.id, "garden")
+    qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
+    target = tmp_path / "saved" / "mine.wander"
+    target.parent.mkdir()
+    window.project_ext.save(target)
+    qtbot.waitUntil(lambda: window.windowTitle() == "mine.wander — Wander", timeout=20000)
+    assert window.dialog_dir() == target.parent                # beside the project
+    assert window.suggested_name(".png") == "mine.png"
+
+
+def test_job_bar_never_runs_backwards(window, qtbot) -> None:  # noqa: ANN001
+    import threading
+
+    gate = threading.Event()
+    job = window.run_job("Two stages", lambda progress, cancel: gate.wait(10), lambda r: None)
+    window.jobs._progress(job, 0.6, "stage one")
+    assert window.job_bar.value() == 600
+    window.jobs._progress(job, 0.2, "stage two restarts its count")
+    assert window.job_bar.value() == 600
+    window.jobs._progress(job, 0.8, "on")
+    assert window.job_bar.value() == 800
+    gate.set()
+    qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
+
+
+def test_terminal_progress_never_runs_backwards() -> None:
+    from cli.progress import TerminalProgress
+
+    out = io.StringIO()
+    bar = TerminalProgress("world ", stream=out, log_every=0.0)
+    for f, m in ((0.4, "a"), (0.2, "b"), (1.0, "c"), (0.99, "d")):
+        bar(f, m)
+    shown = [float(line.split("%")[0].split()[-1]) for line in out.getvalue().splitlines()]
+    assert shown == sorted(shown) and shown[-1] == 100.0
+
+
+def test_status_bar_read_outs_are_not_clipped(window, qtbot) -> None:  # noqa: ANN001
+    window.set_world(photo_world())
+    window.job_box.setVisible(True)
+    qtbot.wait(50)
+    fm = window.job_cancel.fontMetrics()
+    assert window.job_cancel.width() >= fm.horizontalAdvance("Cancel") + 16
+    lab = window.splat_label
+    lab.setText("833k / 833k splats  ·  66% res")
+    assert lab.width() >= lab.fontMetrics().horizontalAdvance(lab.text())
