@@ -48,6 +48,9 @@ class ObjectTools:
         vp = window.viewport
         self.gizmo = TransformGizmo(vp, lambda: self.window.world, self.selected,
                                     on_status=lambda t: self.window.show_status(t, 3000))
+        pending = getattr(window, "render_pending", None)
+        if callable(pending):
+            self.gizmo.pending_fn = lambda: pending() > 0
         self._build()
         self._build_panel()
         if hasattr(vp, "clicked"):

@@ -322,9 +322,11 @@ class _Overlay(QWidget):
             px = px[(px[:, 0] >= 0) & (px[:, 0] < w - 1) & (px[:, 1] >= 0) & (px[:, 1] < h - 1)]
             if img is None:
                 img = np.zeros((h, w, 4), np.uint8)
-            for dx in (0, 1):
-                for dy in (0, 1):
-                    img[px[:, 1] + dy, px[:, 0] + dx] = HIGHLIGHT
+            r = 2 if len(px) < 5000 else (1 if len(px) < 50000 else 0)  # sparse: bigger dots
+            for dx in range(-r, r + 1):
+                for dy in range(-r, r + 1):
+                    if abs(dx) + abs(dy) <= r + (r > 1):
+                        img[np.clip(px[:, 1] + dy, 0, h - 1), np.clip(px[:, 0] + dx, 0, w - 1)] = HIGHLIGHT
         return img
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override

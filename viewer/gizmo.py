@@ -61,6 +61,8 @@ class TransformGizmo(QWidget):
         self.world_fn = world_fn
         self.layer_fn = layer_fn
         self.on_status = on_status or (lambda s: None)
+        #: True while the renderer has not drawn newly added splats yet
+        self.pending_fn: Callable[[], bool] = lambda: False
         self.mode = "move"
         self.space = "world"
         self.hover: tuple[str, int] | None = None
@@ -131,8 +133,8 @@ class TransformGizmo(QWidget):
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
         lay = self.layer_fn()
-        if lay is None or not lay.visible:
-            return
+        if lay is None or not lay.visible or self.pending_fn():
+            return  # (no box around an object the renderer does not show yet)
         try:
             cam = self.camera()
             lo, hi = lay.data.bounds()

@@ -22,7 +22,7 @@ NAV_MEANING: dict[str, str] = {
 }
 #: keys and gestures the viewport handles in its own event code (viewer/viewport.py)
 VIEWPORT_EXTRA: tuple[tuple[str, str], ...] = (
-    ("Right-drag, or Left-drag", "look around"),
+    ("Right- or left-drag", "look around"),
     ("Tab / F", "captured mouse-look (Esc frees the mouse)"),
     ("Wheel, + / −", "speed (orbit: zoom)"),
     ("R", "reset the view"),
@@ -109,10 +109,10 @@ class KeyOverlay(QWidget):
             if item.widget() is not None:
                 item.widget().deleteLater()
         sections = key_table(self.window)
-        # fill columns top to bottom, balancing the number of rows
+        # longest sections first, each into the shortest column: balanced, nothing cut off
         heights = [0] * self.COLUMNS
         col_rows = [0] * self.COLUMNS
-        for title, rows in sections:
+        for title, rows in sorted(sections, key=lambda s: -len(s[1])):
             c = heights.index(min(heights))
             label = QLabel(_html(title, rows))
             label.setTextFormat(Qt.TextFormat.RichText)

@@ -357,6 +357,14 @@ class MainWindow(QMainWindow):
         short = text if len(text) <= 160 else text[:157] + "..."
         self.show_status(f"⚠ {short} (details in {log_path()})", 15000)
 
+    def render_pending(self) -> int:
+        """Visible splats the viewport does not draw yet (0 once the renderer has packed
+        every visible layer; large layers are packed on a worker thread)."""
+        from scene.gaussians import GaussianCloud
+
+        n = sum(len(lay.data) for lay in self.world.visible_layers() if isinstance(lay.data, GaussianCloud))
+        return max(n - int(self.viewport.info.splats_total), 0)
+
     def dialog_dir(self) -> Path:
         """Where file dialogs start: beside the open project/scene, else beside the world's
         source photo, else the last folder used, else home."""
@@ -896,7 +904,6 @@ class MainWindow(QMainWindow):
             name = self.path.name if self.path else self.suggested_name("") + " (not saved)"
         dot = "• " if self.is_modified() else ""
         self.setWindowTitle(f"{dot}{name} — Wander" if name else "Wander")
-        self.setWindowModified(bool(dot))
 
     def _show_start_page(self) -> None:
         self._refresh_start_page()
@@ -960,14 +967,11 @@ class MainWindow(QMainWindow):
             self.fps_label.setToolTip(f"Frame: {info.frame_ms:.0f} ms at {int(info.scale * 100)}% "
                                       "resolution (adaptive quality while moving)")
         q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
-        if info.splats_total == 0:
-            from scene.gaussians import GaussianCloud
-
-            n = sum(len(lay.data) for lay in self.world.visible_layers()
-                    if isinstance(lay.data, GaussianCloud))
-            if n:  # the renderer is still packing them on a worker thread
-                self.splat_label.setText(f"preparing {fmt_count(n)} splats…")
-                return
+        pending = self.render_pending()
+        if pending:  # the renderer is still packing new splats on a worker thread
+            self.splat_label.setText(f"preparing {fmt_count(pending)} splats…")
+            QTimer.singleShot(200, self.viewport.update)  # look again until they show
+            return
         self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
 
     def _update_camera_status(self) -> None:
