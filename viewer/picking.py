@@ -1,12 +1,13 @@
-"""What is under the cursor: the front-most visible splat or mesh triangle at a pixel,
-found through the same camera the renderer draws with (scene.camera.Camera: OpenCV
-world-to-camera, pinhole intrinsics). Pure NumPy, no Qt, no GL.
+"""What is under the cursor: the layer whose splat or mesh triangle the viewer sees at a
+pixel, found through the same camera and the same splat footprint the renderer draws
+(scene.camera.Camera: OpenCV world-to-camera, pinhole intrinsics). Pure NumPy, no Qt, no GL.
 
-A splat covers a pixel when the pixel lies within its projected footprint, taken as a disc
-of radius max(MIN_RADIUS_PX, 2·σ_max·f/z) around its projected centre (2σ: where the
-reference rasterizer's Gaussian has fallen to 13 %), and its opacity is at least
-MIN_OPACITY. A mesh covers it when the pixel's ray hits one of its triangles
-(Möller–Trumbore). The nearest (smallest camera depth) wins.
+Splats are treated as the rasterizer treats them (3DGS, Kerbl et al. 2023; EWA splatting,
+Zwicker et al. 2001): each projects to a 2D Gaussian with covariance J·W·Σ·Wᵀ·Jᵀ + 0.3 px²,
+its alpha at the pixel is min(0.99, opacity·exp(−½ dᵀΣ₂⁻¹d)), and splats are composited
+front to back. The pick is the splat at which the accumulated opacity first reaches
+HIT_OPACITY (the surface the user sees), or the nearest mesh triangle hit in front of it
+(Möller–Trumbore); the layer it belongs to wins.
 """
 
 from __future__ import annotations
@@ -20,9 +21,10 @@ from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
-MIN_RADIUS_PX = 3.0
-MIN_OPACITY = 0.15
+HIT_OPACITY = 0.5      # accumulated opacity that counts as "what you see"
+MIN_RADIUS_PX = 1.5    # a splat smaller than this on screen still catches a click this close
 NEAR = 0.05
+LOW_PASS = 0.3         # px² added to the 2D covariance, as every 3DGS viewer does
 
 
 @dataclass
@@ -40,25 +42,67 @@ def pixel_ray(cam: Camera, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
     return cam.position.copy(), d / np.linalg.norm(d)
 
 
+def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(indices, camera depths, alphas at pixel (x, y)) of the splats of `cloud` that reach
+    that pixel with alpha ≥ 1/255, through the renderer's EWA footprint."""
+    empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
+    if not len(cloud):
+        return empty
+    m = np.asarray(transform, np.float64)
+    a3 = m[:3, :3]
+    s = float(abs(np.linalg.det(a3)) ** (1 / 3))
+    pts = cloud.means.astype(np.float64) @ a3.T + m[:3, 3]
+    pc = pts @ cam.R.T + cam.t
+    z = pc[:, 2]
+    ok = z > NEAR
+    zs = np.where(ok, z, 1.0)
+    u = cam.fx * pc[:, 0] / zs + cam.cx
+    v = cam.fy * pc[:, 1] / zs + cam.cy
+    # cheap bound first: 3σ of the largest axis (the reference rasterizer's box)
+    sigma = np.exp(cloud.scales.max(axis=1).astype(np.float64)) * s
+    reach = np.maximum(MIN_RADIUS_PX, 3.0 * sigma * max(cam.fx, cam.fy) / zs + 1.0)
+    cand = np.flatnonzero(ok & ((u - x) ** 2 + (v - y) ** 2 <= reach ** 2))
+    if not len(cand):
+        return empty
+    sub = cloud.subset(cand)
+    cov = a3 @ sub.covariances().astype(np.float64) @ a3.T                    # (K, 3, 3) world
+    w = cam.R
+    cov_c = w @ cov @ w.T
+    t = pc[cand]
+    zc = t[:, 2]
+    j = np.zeros((len(cand), 2, 3))
+    j[:, 0, 0] = cam.fx / zc
+    j[:, 0, 2] = -cam.fx * t[:, 0] / zc ** 2
+    j[:, 1, 1] = cam.fy / zc
+    j[:, 1, 2] = -cam.fy * t[:, 1] / zc ** 2
+    c2 = j @ cov_c @ j.transpose(0, 2, 1) + LOW_PASS * np.eye(2)
+    det = c2[:, 0, 0] * c2[:, 1, 1] - c2[:, 0, 1] ** 2
+    dx = x - u[cand]
+    dy = y - v[cand]
+    maha = (c2[:, 1, 1] * dx * dx - 2 * c2[:, 0, 1] * dx * dy + c2[:, 0, 0] * dy * dy) / np.maximum(det, 1e-12)
+    alpha = np.minimum(0.99, sub.opacity_values().astype(np.float64) * np.exp(-0.5 * maha))
+    keep = alpha >= 1.0 / 255.0
+    return cand[keep], zc[keep], alpha[keep]
+
+
 def splat_hit(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
               ) -> tuple[float, int] | None:
-    """(camera depth, splat index) of the front-most splat of `cloud` covering pixel (x, y)."""
-    if not len(cloud):
+    """(camera depth, splat index) of the splat of `cloud` at which the front-to-back
+    accumulated opacity at pixel (x, y) reaches HIT_OPACITY, or None."""
+    idx, z, alpha = splat_alphas(cloud, transform, cam, x, y)
+    hit = _first_opaque(z, alpha)
+    return None if hit is None else (float(z[hit]), int(idx[hit]))
+
+
+def _first_opaque(z: np.ndarray, alpha: np.ndarray) -> int | None:
+    """Index (into z/alpha) where front-to-back compositing first reaches HIT_OPACITY."""
+    if not len(z):
         return None
-    m = np.asarray(transform, np.float64)
-    s = float(abs(np.linalg.det(m[:3, :3])) ** (1 / 3))
-    pts = cloud.means.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
-    uv, z = cam.project(pts)
-    ok = z > NEAR
-    sigma = np.exp(cloud.scales.max(axis=1).astype(np.float64)) * s
-    radius = np.maximum(MIN_RADIUS_PX, 2.0 * sigma * cam.fy / np.where(ok, z, 1.0))
-    d2 = (uv[:, 0] - x) ** 2 + (uv[:, 1] - y) ** 2
-    hit = ok & (d2 <= radius ** 2) & (cloud.opacity_values() >= MIN_OPACITY)
-    idx = np.flatnonzero(hit)
-    if not len(idx):
-        return None
-    best = idx[np.argmin(z[idx])]
-    return float(z[best]), int(best)
+    order = np.argsort(z, kind="stable")
+    covered = 1.0 - np.cumprod(1.0 - alpha[order])
+    k = np.flatnonzero(covered >= HIT_OPACITY)
+    return int(order[k[0]]) if len(k) else None
 
 
 def mesh_hit(mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: np.ndarray
@@ -84,21 +128,34 @@ def mesh_hit(mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: n
 
 
 def pick(world: Any, cam: Camera, x: float, y: float, exclude: tuple[int, ...] = ()) -> Pick | None:
-    """The front-most visible layer at pixel (x, y) of `cam`, or None (nothing there)."""
+    """The visible layer the user sees at pixel (x, y) of `cam`, or None (nothing there).
+
+    Splats of all layers are composited together (a thin object in front of a dense wall
+    is picked where it covers the pixel, not where it is merely near it); a mesh hit is
+    opaque."""
     origin, direction = pixel_ray(cam, x, y)
     fwd = cam.R[2]
-    best: Pick | None = None
+    zs, alphas, owners = [], [], []
     for lay in world.layers:
         if not lay.visible or lay.id in exclude:
             continue
-        depth: float | None = None
         if isinstance(lay.data, GaussianCloud):
-            h = splat_hit(lay.data, lay.transform, cam, x, y)
-            depth = None if h is None else h[0]
+            _, z, a = splat_alphas(lay.data, lay.transform, cam, x, y)
+            zs.append(z)
+            alphas.append(a)
+            owners.append(np.full(len(z), lay.id))
         elif isinstance(lay.data, Mesh):
             t = mesh_hit(lay.data, lay.transform, origin, direction)
-            depth = None if t is None else t * float(direction @ fwd)
-        if depth is not None and (best is None or depth < best.depth):
-            point = origin + direction * depth / max(float(direction @ fwd), 1e-9)
-            best = Pick(lay.id, depth, point)
-    return best
+            if t is not None:
+                zs.append(np.array([t * float(direction @ fwd)]))
+                alphas.append(np.array([1.0]))
+                owners.append(np.array([lay.id]))
+    if not zs:
+        return None
+    z, a, own = np.concatenate(zs), np.concatenate(alphas), np.concatenate(owners)
+    hit = _first_opaque(z, a)
+    if hit is None:
+        return None
+    depth = float(z[hit])
+    point = origin + direction * depth / max(float(direction @ fwd), 1e-9)
+    return Pick(int(own[hit]), depth, point)
