@@ -959,6 +959,10 @@ class MainWindow(QMainWindow):
             a.setChecked(n == name)
 
     def _on_frame(self, info: FrameInfo) -> None:
+        for lab in (self.fps_label, self.splat_label):  # grow to fit (styled font), never clip
+            need = lab.sizeHint().width()
+            if need > lab.minimumWidth():
+                lab.setMinimumWidth(need)
         if info.full_quality and not self.viewport.moving:
             self.fps_label.setText("full quality")
             self.fps_label.setToolTip(f"Last frame: {info.frame_ms:.0f} ms at full resolution")
