@@ -169,6 +169,28 @@ def test_rotate_and_scale_handles(window, qtbot) -> None:  # noqa: ANN001
     assert window.world._undo[-1].text == "Scale chelsea"
 
 
+def test_local_axes_follow_the_object(window, qtbot) -> None:  # noqa: ANN001
+    _, obj = scene(window, qtbot)
+    tools = window.extensions["objects_tools"]
+    window.select_layer(obj.id)
+    assert tools.turn(math.radians(90))                       # turned about up
+    world_x = tools.gizmo.handles()[("move", 0)]
+    tools.toggle_space()
+    assert tools.gizmo.space == "local" and tools.panel.space_button.isChecked()
+    local_x = tools.gizmo.handles()[("move", 0)]
+    # world X runs across the screen; the object's own X now points along the view axis
+    assert abs(world_x[-1][0] - world_x[0][0]) > 3 * abs(local_x[-1][0] - local_x[0][0])
+    g = tools.gizmo
+    grab = QPoint(*(int(round(v)) for v in local_x[6]))
+    assert g.press(_Event(grab, Qt.MouseButton.LeftButton))
+    g.move(_Event(grab + QPoint(0, 25), Qt.MouseButton.LeftButton))
+    g.release(_Event(grab + QPoint(0, 25), Qt.MouseButton.LeftButton))
+    moved = obj.transform[:3, 3]
+    axis = obj.transform[:3, 0] / np.linalg.norm(obj.transform[:3, 0])
+    assert np.linalg.norm(moved) > 1e-3
+    assert np.allclose(moved / np.linalg.norm(moved), axis * np.sign(moved @ axis), atol=1e-6)
+
+
 def test_panel_edits_are_named_undo_entries(window, qtbot) -> None:  # noqa: ANN001
     _, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]

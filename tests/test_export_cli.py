@@ -107,6 +107,7 @@ def test_video_cli(project, tmp_path, x_display):
     r = main("video", str(project), "--size", "64x48", "--fps", "2", "--seconds", "1",
              "--out", str(out), env=env)
     assert r.returncode == 0 and "3 frames 64x48" in r.stdout, r.stderr
+    assert "no camera path given or saved" in r.stderr   # it says what it renders instead
 
 
 def test_export_plain_scene_file(tmp_path):

@@ -185,6 +185,8 @@ class ObjectTools:
         lay = self.selected()
         if lay is not None and self.panel_dock.isHidden() and not getattr(self, "_panel_closed", False):
             self.panel_dock.show()
+        elif self.window.world.is_empty() and not self.panel_dock.isHidden():
+            self.panel_dock.hide()  # the start page shows no scene panels
 
     def _world_replaced(self, world: Any) -> None:
         self.last_inserted = None
@@ -199,6 +201,8 @@ class ObjectTools:
         if what in ("transform", "layers", "all"):
             self.panel.refresh()
             self.gizmo.update()
+        if what == "layers" and self.window.world.is_empty():
+            self._selection_changed()
 
     def step(self) -> float:
         """Move step: a tenth of the selected object's size (Shift-free, small enough to aim)."""

@@ -458,6 +458,8 @@ class ProjectExtension(QObject):
             world, warnings = res
             self.win.set_world(world, rec.project)
             self.dirty = True  # recovered work is not in the project file yet
+            if hasattr(self.win, "_update_title"):
+                self.win._update_title()
             self.adopted = rec.autosave
             if rec.doc_id:
                 self.doc_id = rec.doc_id  # keep autosaving into the same slot
