@@ -31,6 +31,7 @@ from scene.world import Layer
 from . import transform_edit as te
 from .gizmo import TransformGizmo
 from .picking import pick
+from .picking import warm as warm_picking
 from .transform_panel import TransformPanel
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
@@ -196,13 +197,33 @@ class ObjectTools:
         self._world = world
         world.subscribe(self._on_world)
         self._selection_changed()
+        self._warm_picking()
+
+    def _warm_picking(self) -> None:
+        """Precompute what click-to-select needs for big layers, off the GUI thread."""
+        import threading
+
+        world = self.window.world
+
+        def work() -> None:
+            try:
+                warm_picking(world)
+            except Exception:  # noqa: BLE001 - only a speed-up: the click computes it anyway
+                import logging
+
+                logging.getLogger(__name__).debug("picking warm-up failed", exc_info=True)
+
+        threading.Thread(target=work, name="pick-warm", daemon=True).start()
 
     def _on_world(self, what: str) -> None:
         if what in ("transform", "layers", "all"):
             self.panel.refresh()
             self.gizmo.update()
-        if what == "layers" and self.window.world.is_empty():
-            self._selection_changed()
+        if what == "layers":
+            if self.window.world.is_empty():
+                self._selection_changed()
+            else:
+                self._warm_picking()
 
     def step(self) -> float:
         """Move step: a tenth of the selected object's size (Shift-free, small enough to aim)."""

@@ -20,7 +20,7 @@ from PyQt6.QtWidgets import QWidget
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
-from .picking import pick, pixel_ray
+from .picking import pick, pixel_ray, world_points
 from .splat_select import (SplatSelection, box_polygon, combine, polygon_mask, sphere_mask,
                            world_centres)
 
@@ -170,14 +170,14 @@ class SplatTools:
     def select_polygon(self, polygon: np.ndarray, op: str = "replace", cam: Camera | None = None) -> int:
         """Select splats whose centres project inside `polygon` (K, 2) widget pixels."""
         cam = cam or self.camera()
-        return self.apply({lay.id: polygon_mask(cam, world_centres(lay.data, lay.transform), polygon)
+        return self.apply({lay.id: polygon_mask(cam, world_points(lay.data, lay.transform), polygon)
                            for lay in self.target_layers()}, op)
 
     def select_box(self, x0: float, y0: float, x1: float, y1: float, op: str = "replace") -> int:
         return self.select_polygon(box_polygon(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), op)
 
     def select_sphere(self, centre: np.ndarray, radius: float, op: str = "replace") -> int:
-        return self.apply({lay.id: sphere_mask(world_centres(lay.data, lay.transform), centre, radius)
+        return self.apply({lay.id: sphere_mask(world_points(lay.data, lay.transform), centre, radius)
                            for lay in self.target_layers()}, op)
 
     def select_all(self) -> int:

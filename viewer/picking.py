@@ -51,25 +51,36 @@ def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: fl
         return empty
     m = np.asarray(transform, np.float64)
     a3 = m[:3, :3]
-    s = float(abs(np.linalg.det(a3)) ** (1 / 3))
-    pts = cloud.means.astype(np.float64) @ a3.T + m[:3, 3]
-    pc = pts @ cam.R.T + cam.t
+    pts, sigma = _world_cache(cloud, m)
+    # cheap bound first, in float32: 3σ of the largest axis (the reference rasterizer's
+    # box) around the projected centre
+    r32 = cam.R.astype(np.float32)
+    pc = pts @ r32.T
+    pc += cam.t.astype(np.float32)
     z = pc[:, 2]
     ok = z > NEAR
-    zs = np.where(ok, z, 1.0)
-    u = cam.fx * pc[:, 0] / zs + cam.cx
-    v = cam.fy * pc[:, 1] / zs + cam.cy
-    # cheap bound first: 3σ of the largest axis (the reference rasterizer's box)
-    sigma = np.exp(cloud.scales.max(axis=1).astype(np.float64)) * s
-    reach = np.maximum(MIN_RADIUS_PX, 3.0 * sigma * max(cam.fx, cam.fy) / zs + 1.0)
-    cand = np.flatnonzero(ok & ((u - x) ** 2 + (v - y) ** 2 <= reach ** 2))
+    zs = np.where(ok, z, np.float32(1.0))
+    du = pc[:, 0] / zs
+    du *= np.float32(cam.fx)
+    du += np.float32(cam.cx - x)
+    dv = pc[:, 1] / zs
+    dv *= np.float32(cam.fy)
+    dv += np.float32(cam.cy - y)
+    reach = sigma * np.float32(3.0 * max(cam.fx, cam.fy)) / zs
+    reach += np.float32(1.0)
+    np.maximum(reach, np.float32(MIN_RADIUS_PX), out=reach)
+    cand = np.flatnonzero(ok & (du * du + dv * dv <= reach * reach))
     if not len(cand):
         return empty
+    # exact, in float64, for the few candidates
+    pc = (cloud.means[cand].astype(np.float64) @ a3.T + m[:3, 3]) @ cam.R.T + cam.t
+    u = cam.fx * pc[:, 0] / pc[:, 2] + cam.cx
+    v = cam.fy * pc[:, 1] / pc[:, 2] + cam.cy
     sub = cloud.subset(cand)
     cov = a3 @ sub.covariances().astype(np.float64) @ a3.T                    # (K, 3, 3) world
     w = cam.R
     cov_c = w @ cov @ w.T
-    t = pc[cand]
+    t = pc
     zc = t[:, 2]
     j = np.zeros((len(cand), 2, 3))
     j[:, 0, 0] = cam.fx / zc
@@ -78,12 +89,44 @@ def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: fl
     j[:, 1, 2] = -cam.fy * t[:, 1] / zc ** 2
     c2 = j @ cov_c @ j.transpose(0, 2, 1) + LOW_PASS * np.eye(2)
     det = c2[:, 0, 0] * c2[:, 1, 1] - c2[:, 0, 1] ** 2
-    dx = x - u[cand]
-    dy = y - v[cand]
+    dx = x - u
+    dy = y - v
     maha = (c2[:, 1, 1] * dx * dx - 2 * c2[:, 0, 1] * dx * dy + c2[:, 0, 0] * dy * dy) / np.maximum(det, 1e-12)
     alpha = np.minimum(0.99, sub.opacity_values().astype(np.float64) * np.exp(-0.5 * maha))
     keep = alpha >= 1.0 / 255.0
     return cand[keep], zc[keep], alpha[keep]
+
+
+_CACHE: dict[tuple, tuple[GaussianCloud, np.ndarray, np.ndarray]] = {}
+
+
+def _world_cache(cloud: GaussianCloud, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(N, 3) float32 world centres and (N,) float32 largest world σ of a layer, kept for
+    the last few (cloud, transform) pairs so repeated clicks do not redo 1M-splat work."""
+    key = (id(cloud), len(cloud), m.tobytes())
+    hit = _CACHE.get(key)
+    if hit is None or hit[0] is not cloud:  # (the entry holds the cloud: its id stays unique)
+        a3 = m[:3, :3]
+        s = float(abs(np.linalg.det(a3)) ** (1 / 3))
+        pts = (cloud.means.astype(np.float64) @ a3.T + m[:3, 3]).astype(np.float32)
+        sigma = (np.exp(cloud.scales.max(axis=1).astype(np.float32)) * np.float32(s)).astype(np.float32)
+        while len(_CACHE) >= 4:
+            _CACHE.pop(next(iter(_CACHE)))
+        hit = _CACHE[key] = (cloud, pts, sigma)
+    return hit[1], hit[2]
+
+
+def world_points(cloud: GaussianCloud, transform: np.ndarray) -> np.ndarray:
+    """(N, 3) float32 world centres of a layer's splats (cached, see `warm`)."""
+    return _world_cache(cloud, np.asarray(transform, np.float64))[0]
+
+
+def warm(world: Any) -> None:
+    """Fill the per-layer cache for every visible Gaussian layer (call on a worker thread
+    after a world is opened, so the first click is as quick as the next)."""
+    for lay in list(world.layers):
+        if lay.visible and isinstance(lay.data, GaussianCloud) and len(lay.data):
+            _world_cache(lay.data, np.asarray(lay.transform, np.float64))
 
 
 def splat_hit(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
