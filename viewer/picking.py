@@ -12,6 +12,7 @@ HIT_OPACITY (the surface the user sees), or the nearest mesh triangle hit in fro
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,21 +99,24 @@ def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: fl
 
 
 _CACHE: dict[tuple, tuple[GaussianCloud, np.ndarray, np.ndarray]] = {}
+_LOCK = threading.Lock()  # the cache is filled from a warm-up thread and the GUI thread
 
 
 def _world_cache(cloud: GaussianCloud, m: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(N, 3) float32 world centres and (N,) float32 largest world σ of a layer, kept for
     the last few (cloud, transform) pairs so repeated clicks do not redo 1M-splat work."""
     key = (id(cloud), len(cloud), m.tobytes())
-    hit = _CACHE.get(key)
+    with _LOCK:
+        hit = _CACHE.get(key)
     if hit is None or hit[0] is not cloud:  # (the entry holds the cloud: its id stays unique)
         a3 = m[:3, :3]
         s = float(abs(np.linalg.det(a3)) ** (1 / 3))
         pts = (cloud.means.astype(np.float64) @ a3.T + m[:3, 3]).astype(np.float32)
         sigma = (np.exp(cloud.scales.max(axis=1).astype(np.float32)) * np.float32(s)).astype(np.float32)
-        while len(_CACHE) >= 4:
-            _CACHE.pop(next(iter(_CACHE)))
-        hit = _CACHE[key] = (cloud, pts, sigma)
+        with _LOCK:
+            while len(_CACHE) >= 4:
+                _CACHE.pop(next(iter(_CACHE)))
+            hit = _CACHE[key] = (cloud, pts, sigma)
     return hit[1], hit[2]
 
 
