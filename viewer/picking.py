@@ -13,6 +13,7 @@ HIT_OPACITY (the surface the user sees), or the nearest mesh triangle hit in fro
 from __future__ import annotations
 
 import threading
+import weakref
 from dataclasses import dataclass
 from typing import Any
 
@@ -98,7 +99,7 @@ def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: fl
     return cand[keep], zc[keep], alpha[keep]
 
 
-_CACHE: dict[tuple, tuple[GaussianCloud, np.ndarray, np.ndarray]] = {}
+_CACHE: dict[tuple, tuple[Any, np.ndarray, np.ndarray]] = {}
 _LOCK = threading.Lock()  # the cache is filled from a warm-up thread and the GUI thread
 
 
@@ -108,7 +109,7 @@ def _world_cache(cloud: GaussianCloud, m: np.ndarray) -> tuple[np.ndarray, np.nd
     key = (id(cloud), len(cloud), m.tobytes())
     with _LOCK:
         hit = _CACHE.get(key)
-    if hit is None or hit[0] is not cloud:  # (the entry holds the cloud: its id stays unique)
+    if hit is None or hit[0]() is not cloud:  # a weak reference: a freed cloud's id may be reused
         a3 = m[:3, :3]
         s = float(abs(np.linalg.det(a3)) ** (1 / 3))
         pts = (cloud.means.astype(np.float64) @ a3.T + m[:3, 3]).astype(np.float32)
@@ -116,7 +117,7 @@ def _world_cache(cloud: GaussianCloud, m: np.ndarray) -> tuple[np.ndarray, np.nd
         with _LOCK:
             while len(_CACHE) >= 4:
                 _CACHE.pop(next(iter(_CACHE)))
-            hit = _CACHE[key] = (cloud, pts, sigma)
+            hit = _CACHE[key] = (weakref.ref(cloud), pts, sigma)
     return hit[1], hit[2]
 
 
