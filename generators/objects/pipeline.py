@@ -36,8 +36,8 @@ class ObjectRequest:
     box: str | tuple[int, int, int, int] | None = None   # x0,y0,x1,y1 pixels
     point: tuple[float, float] | None = None     # click x, y pixels
     mask: np.ndarray | None = None               # (H, W) bool, skips segmentation
-    model: str | Path | None = None              # multiview pipeline folder
-    sam: str | Path | None = None                # SAM checkpoint file or transformers folder
+    model: str | Path | None = None              # multiview pipeline folder (None: model manager)
+    sam: str | Path | None = None                # SAM file/folder (None: model manager's sam2-tiny)
     input: str | Path | None = None              # import: mesh or splat file
     as_mesh: bool = False                        # import: keep a mesh as a mesh layer
     with_mesh: bool = True                       # also build a mesh (classical/multiview)
@@ -58,12 +58,6 @@ class ObjectRequest:
                 raise ValueError("the import backend needs --input MESH_OR_SPLAT_FILE")
         elif self.photo is None and self.image is None:
             raise ValueError(f"the {self.backend} backend needs a photo (--photo P)")
-        if self.backend == "multiview" and self.model is None:
-            raise ValueError("the multiview backend needs --model DIR: a local Zero123++-style diffusers "
-                             "pipeline folder (e.g. download sudo-ai/zero123plus-v1.2 into it)")
-        if self.segmenter == "neural" and self.sam is None and self.backend != "import":
-            raise ValueError("the neural segmenter needs --sam PATH: a segment-anything checkpoint "
-                             "(sam_vit_b_01ec64.pth) or a transformers SAM folder (facebook/sam-vit-base)")
         if not 0 < self.height < 1e6:
             raise ValueError(f"height must be more than 0 and less than 1e6, got {self.height}")
         if not 1 <= self.steps <= 500:

@@ -52,7 +52,7 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
     dtype = pick_dtype(dev)
     try:
         pipe = AutoPipelineForInpainting.from_pretrained(
-            str(path) if local else str(model), torch_dtype=dtype, local_files_only=True,
+            str(path) if local else str(model), dtype=dtype, local_files_only=True,
             safety_checker=None, requires_safety_checker=False)
     except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"

@@ -76,7 +76,7 @@ def load_flux_pano(paths: list[Path] | None = None, device: str | None = "auto")
                              "panorama takes hours. Set WANDER_ALLOW_CPU=1 to run it anyway, or use "
                              "--backend diffusion / classical")
     try:
-        pipe = FluxFillPipeline.from_pretrained(str(base), torch_dtype=dtype, local_files_only=True)
+        pipe = FluxFillPipeline.from_pretrained(str(base), dtype=dtype, local_files_only=True)
         pipe.load_lora_weights(str(lora), subfolder=LORA_SUBFOLDER, weight_name=LORA_FILE)
     except (OSError, ValueError) as exc:
         raise InputError(f"cannot load flux-pano from {base} + {lora}: {str(exc).splitlines()[0]}; "
