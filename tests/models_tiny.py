@@ -160,3 +160,123 @@ class StandInHub:
 def copy_tree(src: Path, dst: Path) -> Path:
     shutil.copytree(src, dst, dirs_exist_ok=True)
     return dst
+
+
+# --- tiny random-weight models (the diffusers `get_dummy_components` pattern) -----------------
+
+def _byte_chars() -> list[str]:
+    """CLIP's bytes_to_unicode alphabet (256 printable characters)."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
+        list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return [chr(c) for c in cs]
+
+
+def tiny_clip_tokenizer(folder: Path):
+    """A byte-level BPE CLIP tokenizer with a handful of merges, built from files written here."""
+    from transformers import CLIPTokenizer
+
+    vocab = {"<|startoftext|>": 0, "!": 1, "<|endoftext|>": 2}
+    for ch in _byte_chars() + [c + "</w>" for c in _byte_chars()]:
+        vocab.setdefault(ch, len(vocab))
+    merges = ["#version: 0.2", "s k", "sk y</w>", "t r", "e e</w>"]
+    for tok in ("sk", "sky</w>", "tr", "ee</w>"):
+        vocab[tok] = len(vocab)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("\n".join(merges) + "\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
+                         model_max_length=77, pad_token="!")
+
+
+def tiny_t5_tokenizer():
+    """A T5 (Unigram) tokenizer over letters and a few words."""
+    from transformers import T5TokenizerFast
+
+    vocab = [("<pad>", 0.0), ("</s>", 0.0), ("<unk>", 0.0), ("\u2581", -2.0)]
+    vocab += [(ch, -3.0) for ch in "abcdefghijklmnopqrstuvwxyz"]
+    vocab += [("\u2581" + w, -1.0) for w in ("a", "sky", "room", "panorama")]
+    return T5TokenizerFast(vocab=vocab, extra_ids=0)
+
+
+def build_tiny_flux_fill(folder: Path) -> tuple[Path, Path]:
+    """A tiny FluxFillPipeline (diffusers' test components) saved to folder/'fill', and a
+    random rank-4 PanoDiT-style LoRA saved as folder/'lora'/HunyuanWorld-PanoDiT-Image/lora.safetensors."""
+    import torch
+    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxTransformer2DModel
+    from peft import LoraConfig
+    from peft.utils import get_peft_model_state_dict
+    from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    tr = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1,
+                                num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
+                                joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
+    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,),
+                        layers_per_block=1, latent_channels=2, norm_num_groups=1, use_quant_conv=False,
+                        use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035)
+    te = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37,
+                                      layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
+                                      pad_token_id=1, vocab_size=1000, hidden_act="gelu", projection_dim=32))
+    te2 = T5EncoderModel(T5Config(vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
+                                  decoder_start_token_id=0))
+    pipe = FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=te,
+                            tokenizer=tiny_clip_tokenizer(folder / "tok-src"), text_encoder_2=te2,
+                            tokenizer_2=tiny_t5_tokenizer(), transformer=tr)
+    pipe.save_pretrained(folder / "fill")
+    tr.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
+                              target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    lora_dir = folder / "lora" / "HunyuanWorld-PanoDiT-Image"
+    lora_dir.mkdir(parents=True)
+    FluxFillPipeline.save_lora_weights(str(lora_dir), transformer_lora_layers=get_peft_model_state_dict(tr),
+                                       weight_name="lora.safetensors")
+    return folder / "fill", folder / "lora"
+
+
+def build_tiny_depth_anything(folder: Path) -> Path:
+    """A tiny random DepthAnythingForDepthEstimation + DPT processor (64 px input)."""
+    import torch
+    from transformers import (DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config,
+                              DPTImageProcessor)
+
+    torch.manual_seed(0)
+    bb = Dinov2Config(image_size=64, patch_size=8, num_channels=3, hidden_size=16, num_hidden_layers=4,
+                      num_attention_heads=2, intermediate_size=32,
+                      out_features=["stage1", "stage2", "stage3", "stage4"], reshape_hidden_states=False)
+    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, patch_size=8,
+                              neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=8, head_hidden_size=8)
+    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
+    DPTImageProcessor(do_resize=True, size={"height": 64, "width": 64}, keep_aspect_ratio=False,
+                      ensure_multiple_of=8, do_normalize=True, image_mean=[0.5] * 3,
+                      image_std=[0.5] * 3).save_pretrained(folder)
+    return folder
+
+
+def build_tiny_sam2(folder: Path) -> Path:
+    """A tiny random transformers Sam2Model (128 px input, 4-stage Hiera)."""
+    import torch
+    from transformers import (Sam2Config, Sam2HieraDetConfig, Sam2MaskDecoderConfig, Sam2Model,
+                              Sam2PromptEncoderConfig, Sam2VisionConfig)
+
+    torch.manual_seed(0)
+    bb = Sam2HieraDetConfig(hidden_size=8, num_attention_heads=1, image_size=[128, 128],
+                            patch_kernel_size=[7, 7], patch_stride=[4, 4], patch_padding=[3, 3],
+                            query_stride=[2, 2], window_positional_embedding_background_size=[2, 2],
+                            num_query_pool_stages=3, blocks_per_stage=[1, 1, 2, 1],
+                            embed_dim_per_stage=[8, 16, 32, 64], num_attention_heads_per_stage=[1, 1, 1, 1],
+                            window_size_per_stage=[4, 4, 4, 4], global_attention_blocks=[3])
+    vc = Sam2VisionConfig(backbone_config=bb, backbone_channel_list=[64, 32, 16, 8],
+                          backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]], fpn_hidden_size=16)
+    cfg = Sam2Config(vision_config=vc,
+                     prompt_encoder_config=Sam2PromptEncoderConfig(hidden_size=16, image_size=128, patch_size=16,
+                                                                   mask_input_channels=4),
+                     mask_decoder_config=Sam2MaskDecoderConfig(hidden_size=16, mlp_dim=16, num_hidden_layers=1,
+                                                               num_attention_heads=2, iou_head_hidden_dim=8))
+    Sam2Model(cfg).save_pretrained(folder)
+    return folder
