@@ -22,9 +22,11 @@ def _pair(text: str) -> tuple[float, float]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--photo", type=Path, help="photo of the object (PNG with alpha is used as the mask)")
-    p.add_argument("--backend", choices=("classical", "multiview", "import"), default="classical",
-                   help="classical: silhouette inflation, no weights (default); multiview: Zero123++-style "
-                        "diffusion + space carving (weights: `models download zero123plus`, or --model DIR); import: an external mesh/splat file")
+    p.add_argument("--backend", choices=("classical", "multiview", "hunyuan3d", "import"), default="classical",
+                   help="classical: silhouette inflation, no weights (default); multiview: Zero123++ "
+                        "diffusion + space carving (`models download zero123plus`, or --model DIR); "
+                        "hunyuan3d: Hunyuan3D-2mini shape + photo texture (hy3dgen; `models download "
+                        "hunyuan3d-2mini`); import: an external mesh/splat file")
     p.add_argument("--segmenter", choices=("classical", "neural"), default="classical",
                    help="classical: GrabCut + matte (default); neural: SAM 2 (`models download sam2-tiny`) "
                         "or the SAM given with --sam")

@@ -19,7 +19,7 @@ from scene.mesh import Mesh
 
 from .segment_classical import Segmentation, load_image, parse_box, segment_classical, split_alpha
 
-BACKENDS = ("classical", "multiview", "import")
+BACKENDS = ("classical", "multiview", "hunyuan3d", "import")
 SEGMENTERS = ("classical", "neural")
 #: most splats sampled on an imported mesh (beyond, memory runs out before anything is written)
 MAX_SAMPLES = 10_000_000
@@ -132,7 +132,7 @@ def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
         meta.update(info)
         return _finish(name, cloud, mesh, meta, warnings, None)
 
-    stages = Stages(progress, [("segment", 2), ("lift", 6 if req.backend == "multiview" else 2)], cancel)
+    stages = Stages(progress, [("segment", 2), ("lift", 2 if req.backend == "classical" else 6)], cancel)
     with stages("segment"):
         seg = segment(req, progress, cancel)
     meta["segmentation"] = dict(seg.meta, box=list(seg.box))
@@ -143,6 +143,12 @@ def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
 
             opts = InflateOptions(resolution=req.resolution, height=req.height)
             cloud, mesh, info = lift_classical(seg, opts, with_mesh=req.with_mesh, progress=sub, cancel=cancel)
+        elif req.backend == "hunyuan3d":  # model manager: hunyuan3d-2mini (hy3dgen)
+            from .hunyuan3d import lift_hunyuan3d
+
+            cloud, mesh, info = lift_hunyuan3d(seg, steps=req.steps, seed=req.seed, height=req.height,
+                                               with_mesh=req.with_mesh, device=req.device,
+                                               progress=sub, cancel=cancel)
         else:
             from .multiview import lift_multiview
 
