@@ -11,7 +11,7 @@ import pytest
 
 from generators.reconstruct.feedforward import load_da3, nearest_neighbours, prediction_to_views
 from generators.reconstruct.fuse import fuse_views
-from generators.reconstruct.synthetic import orbit_cameras, render, room_scene
+from generators.reconstruct.synthetic import make_photo_set, orbit_cameras, render, room_scene
 
 
 def test_da3_prediction_fuses_onto_the_true_surfaces() -> None:
@@ -54,3 +54,58 @@ def test_bad_prediction_and_missing_package(tmp_path, monkeypatch) -> None:
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ValueError, match="depth-anything-3"):
         load_da3("cpu")
+
+
+class _FakeDA3:
+    """Stands in for the DA3 network only: answers `inference(paths)` with the synthetic room's
+    true cameras and depth (what a perfect DA3 would predict), at the photos' size."""
+
+    def __init__(self, cams, imgs, depths) -> None:
+        self.cams, self.imgs, self.depths = cams, imgs, depths
+        self.asked: list[str] = []
+
+    def inference(self, paths):
+        from pathlib import Path
+
+        self.asked = [Path(p).name for p in paths]
+        idx = [[c.name for c in self.cams].index(n) for n in self.asked]
+        cams = [self.cams[i] for i in idx]
+        return SimpleNamespace(
+            depth=np.stack([self.depths[i] for i in idx]),
+            conf=np.stack([(self.depths[i] > 0).astype(np.float32) + 1 for i in idx]),
+            extrinsics=np.stack([np.hstack([c.R, c.t[:, None]]) for c in cams]),
+            intrinsics=np.stack([c.K for c in cams]),
+            processed_images=np.stack([self.imgs[i] for i in idx]))
+
+
+def test_feedforward_route_builds_a_saved_scene(tmp_path) -> None:
+    from generators.reconstruct.feedforward import reconstruct_feedforward
+    from generators.reconstruct.pipeline import ReconstructOptions, save_result
+
+    cams, imgs, depths = make_photo_set(tmp_path / "photos", n=4, width=96, height=72, supersample=1)
+    paths = sorted((tmp_path / "photos").glob("*.png"))
+    fake = _FakeDA3(cams, imgs, depths)
+    msgs: list[str] = []
+    res = reconstruct_feedforward(paths, ReconstructOptions(refine_steps=0, backend="feedforward"),
+                                  lambda f, m: msgs.append(m), model=fake)
+    assert fake.asked == [p.name for p in paths]
+    assert res.cloud.meta["backend"] == "feedforward" and len(res.cloud) > 1000
+    assert set(res.status.values()) == {"registered"} and len(res.cameras) == 4
+    assert res.cameras[0].width == 96 and res.capture["type"] in ("walk", "orbit", "aerial")
+    # the relative layout survives the similarity: camera distances keep their ratios
+    d_true = np.linalg.norm(cams[0].position - cams[3].position) / np.linalg.norm(cams[0].position - cams[1].position)
+    d_out = np.linalg.norm(res.cameras[0].position - res.cameras[3].position) / \
+        np.linalg.norm(res.cameras[0].position - res.cameras[1].position)
+    assert abs(d_out - d_true) < 1e-6 * max(1.0, d_true)
+    written = save_result(res, tmp_path / "scene.ply")
+    assert written["scene"].is_file()
+
+
+def test_feedforward_backend_without_da3_is_one_line(tmp_path, monkeypatch) -> None:
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    make_photo_set(tmp_path / "p", n=2, width=64, height=48, supersample=1)
+    with pytest.raises(ValueError, match="depth-anything-3") as exc:
+        reconstruct(sorted((tmp_path / "p").glob("*.png")), ReconstructOptions(backend="feedforward"))
+    assert "\n" not in str(exc.value)

@@ -26,6 +26,20 @@ from .dense import DepthView
 log = logging.getLogger(__name__)
 
 
+def feedforward_ready() -> bool:
+    """True when `--backend auto` should take the feed-forward route: DA3 installed and
+    downloaded, and a GPU to run it on (on the CPU SfM is the better choice)."""
+    from generators.models.hub import backend_state
+
+    try:
+        import torch
+
+        gpu = torch.cuda.is_available()
+    except ImportError:
+        return False
+    return gpu and backend_state("depth-anything-3").ready
+
+
 def load_da3(device: str | None = "auto") -> Any:
     """The DA3 model from the manager's `depth-anything-3` snapshot (ModelMissing names the fix)."""
     from generators.models.hub import ModelMissing
@@ -96,3 +110,64 @@ def feedforward_views(paths: Sequence[Path], *, model: Any = None, device: str |
     cancel.check()
     progress(0.9, "views")
     return prediction_to_views(pred, [Path(p).name for p in paths])
+
+
+def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: ProgressFn = no_progress,
+                            cancel: CancelToken | None = None, model: Any = None) -> Any:
+    """The `reconstruct --backend feedforward` job: DA3 views -> `fuse_views` -> sky -> Wander
+    frame (`align.wander_frame` + `align.place_capture`, as the SfM route) -> optional 3DGS
+    refinement. Returns a `pipeline.ReconstructResult` (sparse points: a subsample of the
+    fused ones). Raises ModelMissing (one line) when DA3 is not installed or downloaded."""
+    from PIL import Image
+
+    from generators.jobs import Stages
+
+    from . import align
+    from .fuse import fuse_views, fused_to_gaussians
+    from .pipeline import ReconstructResult, _jsonable
+    from .sky import add_sky
+
+    paths = [Path(p) for p in paths]
+    stages = Stages(progress, [("network", 4), ("fusion", 1),
+                               ("refinement", 6 if opts.refine_steps else 0.01)], cancel)
+    with stages("network") as rep:
+        views = feedforward_views(paths, model=model, device=opts.refine_device, progress=rep,
+                                  cancel=stages.cancel)
+    with stages("fusion") as rep:
+        fused = fuse_views(views, nearest_neighbours(views), max_points=opts.max_points, report=rep)
+        cloud = add_sky(fused_to_gaussians(fused), views, fused.covered, stride=2 * fused.stride)
+    cams = [v.camera for v in views.values()]
+    s, r, t = align.wander_frame(cams, fused.points, opts.target_depth)
+    k, o, capture = align.place_capture(
+        [align.transform_camera(c, s, r, t) for c in cams],
+        fused.points.astype(np.float64) @ (s * r).T + t, fused.normals @ r.T, kind=opts.capture,
+        eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
+    s, t = s * k, k * t + o
+    sim = align.similarity(s, r, t)
+    cloud = cloud.transformed(sim)
+    depth_w = {n: DepthView(n, align.transform_camera(v.camera, s, r, t), v.image,
+                            (v.depth * s).astype(np.float32), v.score, v.valid) for n, v in views.items()}
+    with stages("refinement") as rep:
+        if opts.refine_steps:
+            from .refine import refine_cloud
+
+            cloud = refine_cloud(cloud, [(v.camera, v.image) for v in depth_w.values()],
+                                 steps=opts.refine_steps, seconds=opts.refine_seconds,
+                                 size=opts.refine_size, device=opts.refine_device, report=rep,
+                                 cancel=stages.cancel)
+    out_cams = []
+    for p in paths:
+        with Image.open(p) as im:
+            size = im.size
+        out_cams.append(depth_w[p.name].camera.resized(*size))
+    pts = fused.points[:: max(1, len(fused.points) // 20000)]
+    cols = (np.clip(fused.colors[:: max(1, len(fused.points) // 20000)], 0, 1) * 255).astype(np.uint8)
+    from dataclasses import asdict
+
+    cloud.meta.update({"generator": "wander.reconstruct", "backend": "feedforward",
+                       "model": "depth-anything-3", "inputs": [p.name for p in paths],
+                       "options": _jsonable(asdict(opts))})
+    return ReconstructResult(
+        cloud=cloud, cameras=out_cams, status={p.name: "registered" for p in paths}, depths=depth_w,
+        points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32), point_colors=cols,
+        visible={}, similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)), capture=capture)
