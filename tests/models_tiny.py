@@ -280,3 +280,85 @@ def build_tiny_sam2(folder: Path) -> Path:
                                                                num_attention_heads=2, iou_head_hidden_dim=8))
     Sam2Model(cfg).save_pretrained(folder)
     return folder
+
+
+def build_tiny_sd_inpaint(folder: Path) -> Path:
+    """A tiny random StableDiffusionInpaintPipeline (9-channel UNet) saved to `folder`."""
+    import torch
+    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=9, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
+    vae = AutoencoderKL(block_out_channels=[32, 64], in_channels=3, out_channels=3,
+                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
+                        latent_channels=4)
+    text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37,
+                                        layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
+                                        pad_token_id=1, vocab_size=1000))
+    pipe = StableDiffusionInpaintPipeline(vae=vae, text_encoder=text, tokenizer=tiny_clip_tokenizer(folder / "tok"),
+                                          unet=unet, scheduler=PNDMScheduler(skip_prk_steps=True),
+                                          safety_checker=None, feature_extractor=None,
+                                          requires_safety_checker=False)
+    pipe.save_pretrained(folder / "pipe")
+    return folder / "pipe"
+
+
+def build_tiny_multiview(folder: Path, view: int = 32) -> Path:
+    """A tiny WanderMultiViewPipeline (Zero123++ grid layout) saved to `folder`."""
+    import torch
+    from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, UNet2DConditionModel
+    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
+
+    from generators.objects.multiview import wander_pipeline_class
+
+    torch.manual_seed(0)
+    unet = UNet2DConditionModel(
+        sample_size=16, in_channels=8, out_channels=4, layers_per_block=1, block_out_channels=(8, 16),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8, attention_head_dim=2, norm_num_groups=4)
+    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4,
+                        norm_num_groups=4, down_block_types=["DownEncoderBlock2D"] * 2,
+                        up_block_types=["UpDecoderBlock2D"] * 2, sample_size=32)
+    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
+        hidden_size=8, intermediate_size=16, projection_dim=8, num_hidden_layers=1, num_attention_heads=2,
+        image_size=32, patch_size=8))
+    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
+    pipe = wander_pipeline_class()(unet=unet, vae=vae, image_encoder=encoder, feature_extractor=processor,
+                                   scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
+                                   view_size=view)
+    pipe.save_pretrained(str(folder))
+    return folder
+
+
+def install_tiny_backends(cache: Path, work: Path, names: list[str] | None = None) -> list[str]:
+    """Build tiny random versions of the backends Wander can run here and put them in `cache`
+    under their real repo ids. Returns the names installed."""
+    from generators.models.registry import get_backend
+
+    builders = {
+        "flux-pano": lambda: build_tiny_flux_fill(work / "flux"),
+        "sd-inpaint": lambda: (build_tiny_sd_inpaint(work / "sd"),),
+        "depth-anything-v2-small": lambda: (build_tiny_depth_anything(work / "depth"),),
+        "sam2-tiny": lambda: (build_tiny_sam2(work / "sam2"),),
+        "zero123plus": lambda: (build_tiny_multiview(work / "mv"), _pipeline_code(work / "mv-code")),
+    }
+    done = []
+    for name, build in builders.items():
+        if names is not None and name not in names:
+            continue
+        folders = build()
+        for repo, folder in zip(get_backend(name).repos, folders):
+            put_in_cache(folder, repo.id, cache)
+        done.append(name)
+    return done
+
+
+def _pipeline_code(folder: Path) -> Path:
+    """Stand-in for sudo-ai/zero123plus-pipeline (its pipeline.py; unused by a Wander pipeline)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "pipeline.py").write_text("# custom pipeline code of the Zero123++ repo\n")
+    return folder
