@@ -58,6 +58,10 @@ def run(args: argparse.Namespace) -> int:
     check_int(args.steps, "--steps", 1, 1000)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
         raise InputError(f"--out must be an image file (.png/.jpg), got {args.out}")
+    from generators.models.hub import require
+
+    if args.backend in ("diffusion", "flux") and args.model is None:  # weights checked before work
+        require("sd-inpaint" if args.backend == "diffusion" else "flux-pano", "--model DIR")
     bar = TerminalProgress("panorama ")
     try:
         pano = panorama_from_photos(args.photo, fov=args.fov, backend=args.backend,

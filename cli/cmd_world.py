@@ -75,6 +75,12 @@ def run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     check_int(args.steps, "--steps", 1, 1000)
     check_int(args.resolution, "--resolution", 64, 8192)
+    from generators.models.hub import require
+
+    if args.backend in ("diffusion", "flux") and args.model is None:  # weights checked before work
+        require("sd-inpaint" if args.backend == "diffusion" else "flux-pano", "--model DIR")
+    if args.depth == "neural" and args.depth_model is None:
+        require("depth-anything-v2-small", "--depth-model DIR")
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise InputError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
     if args.save_panorama:

@@ -122,3 +122,35 @@ def test_sam2_click_and_box_segmentation(cache: Path) -> None:
         assert seg.mask.shape == (100, 150)
     except ValueError as exc:
         assert "no clear object" in str(exc)
+
+
+@pytest.mark.slow
+def test_cli_verify_and_commands_use_the_cached_tiny_models(cache: Path, tmp_path: Path) -> None:
+    """`models verify` and `panorama --backend flux` / `world --depth neural` as a user runs them."""
+    import os
+    import subprocess
+    import sys
+
+    import cv2
+    from skimage import data
+
+    root = Path(__file__).resolve().parent.parent
+    env = dict(os.environ, HF_HUB_CACHE=str(cache))
+    r = subprocess.run([sys.executable, "main.py", "models", "verify", "depth-anything-v2-small",
+                        "--device", "cpu"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "depth-anything-v2-small: OK on cpu (float32): depth map" in r.stdout
+    photo = tmp_path / "rocket.png"
+    cv2.imwrite(str(photo), data.rocket()[::4, ::4, ::-1])
+    out = tmp_path / "pano.png"
+    r = subprocess.run([sys.executable, "main.py", "panorama", "--photo", str(photo), "--backend", "flux",
+                        "--height", "64", "--steps", "2", "--out", str(out)], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert cv2.imread(str(out)).shape == (64, 128, 3)
+    world = tmp_path / "w.ply"
+    r = subprocess.run([sys.executable, "main.py", "world", "--photo", str(photo), "--depth", "neural",
+                        "--height", "128", "--resolution", "64", "--out", str(world)], cwd=root, env=env,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert world.is_file()

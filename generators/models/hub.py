@@ -170,3 +170,12 @@ def resolve_model_arg(value: str | Path | None, kind_default: str) -> Path:
         raise InputError(f"{value} is neither a folder nor a known model name "
                          "(list them with `python main.py models`)")
     return resolve(name)[0]
+
+
+def require(name: str, option: str) -> None:
+    """Fail early (before any work) when a command would use the manager's `name` and it is
+    not ready: ModelMissing naming `models download NAME` and the folder option instead."""
+    try:
+        resolve(name)
+    except ModelMissing as exc:
+        raise ModelMissing(f"{exc} (or pass {option})") from None

@@ -58,6 +58,14 @@ class ObjectRequest:
                 raise ValueError("the import backend needs --input MESH_OR_SPLAT_FILE")
         elif self.photo is None and self.image is None:
             raise ValueError(f"the {self.backend} backend needs a photo (--photo P)")
+        if self.backend == "multiview" and self.model is None:  # the manager's Zero123++
+            from generators.models.hub import require
+
+            require("zero123plus", "--model DIR")
+        if self.backend == "hunyuan3d":
+            from generators.models.hub import require
+
+            require("hunyuan3d-2mini", "--backend classical or multiview")
         if not 0 < self.height < 1e6:
             raise ValueError(f"height must be more than 0 and less than 1e6, got {self.height}")
         if not 1 <= self.steps <= 500:
