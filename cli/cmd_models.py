@@ -62,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         if args.name:
-            raise InputError("`models list` takes no name; use `models verify NAME` or `models download NAME`")
+            raise InputError("`models list` takes no name; use `models verify NAME` or "
+                             "`models download NAME`")
         states = [backend_state(b) for b in BACKENDS]
         print(f"Hugging Face cache: {cache_dir()}")
         print(format_table(states))

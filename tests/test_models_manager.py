@@ -90,7 +90,7 @@ def test_missing_package_is_one_line_with_the_fix(cache: Path, tmp_path: Path) -
     put_in_cache(src, b.repos[0].id, cache)
     st = backend_state(b)
     if st.missing_packages:
-        with pytest.raises(ModelMissing, match="needs the Python package.*moge.*pip install"):
+        with pytest.raises(ModelMissing, match="needs the Python package.*moge.*source repository"):
             resolve(b)
     assert resolve(b, need_packages=False)
 
@@ -135,3 +135,29 @@ def test_models_cli_errors_are_one_line(cache: Path) -> None:
         assert r.returncode == 2, (argv, r.stderr)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and pattern in lines[0], (argv, r.stderr)
+
+
+def test_memory_is_checked_early_in_one_line(monkeypatch) -> None:
+    from generators.models import device as devmod
+    from scene.errors import InputError
+
+    flux = get_backend("flux-pano")
+    monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 8.0)
+    with pytest.raises(InputError, match=r"flux-pano needs about 24.0 GB of GPU memory, cuda has 8.0 GB") as e:
+        devmod.check_memory(flux, "cuda")
+    assert "\n" not in str(e.value)
+    devmod.check_memory(get_backend("sam2-tiny"), "cuda")        # 1 GB: fits
+    monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 12.0)
+    devmod.check_memory(flux, "cuda", offload=True)              # 10.8 GB with offload: fits
+    monkeypatch.delenv("WANDER_ALLOW_CPU", raising=False)
+    with pytest.raises(InputError, match="needs a GPU"):
+        devmod.check_memory(flux, "cpu")
+    devmod.check_memory(get_backend("depth-anything-v2-small"), "cpu")
+    import torch
+
+    assert devmod.pick_device("auto") in ("cuda", "mps", "cpu")
+    assert devmod.pick_dtype("cpu") == torch.float32
+    assert devmod.pick_dtype("mps") == torch.float16
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA GPU"):
+            devmod.pick_device("cuda")

@@ -187,12 +187,17 @@ class ModelsDialog(QDialog):
             self._busy(False, f"{name}: {exc}")
             self.refresh()
 
-        self.job = self.window.run_job(f"Download {name}",
-                                       lambda progress, cancel: download(name, progress=progress, cancel=cancel),
-                                       done, failed)
-        self.job.progressed.connect(lambda f, m: (self.progress.setValue(int(f * 100)), self.status.setText(m)))
+        def work(progress: Any, cancel: Any) -> Any:
+            return download(name, progress=progress, cancel=cancel)
+
+        self.job = self.window.run_job(f"Download {name}", work, done, failed)
+        self.job.progressed.connect(self._progressed)
         self.job.ended.connect(lambda _j: self._ended())
         return self.job
+
+    def _progressed(self, fraction: float, message: str) -> None:
+        self.progress.setValue(int(fraction * 100))
+        self.status.setText(message)
 
     def _ended(self) -> None:
         if self.job is not None and self.job.state == "cancelled":

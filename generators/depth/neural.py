@@ -32,7 +32,9 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     ModelMissing names the download command. Never contacts the hub."""
     from generators.models.hub import resolve_model_arg
 
+    managed = None
     if model is None or not Path(model).exists():
+        managed = str(model) if model is not None else "depth-anything-v2-small"
         model = resolve_model_arg(model, "depth-anything-v2-small")
     path = Path(model)
     local = path.exists()
@@ -54,6 +56,10 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     from generators.models.device import pick_device
 
     dev = pick_device(device)
+    if managed:
+        from generators.models.device import check_backend_memory
+
+        check_backend_memory(managed, dev)
     if dev != "cpu":
         net = net.half()  # fp16 halves memory; outputs are aligned to the prior in fp32 anyway
     return proc, net.to(dev).eval()

@@ -80,3 +80,14 @@ def check_memory(backend: Backend, device: str, *, offload: bool = False) -> Non
     if free < need:
         raise InputError(f"{backend.name} needs about {need:.1f} GB of GPU memory, {device} has "
                          f"{free:.1f} GB free: close other GPU programs or use a smaller model")
+
+
+def check_backend_memory(name: str, device: str) -> None:
+    """`check_memory` for the manager's backend `name`, with the need scaled to the weights in
+    the cache (see `verify.memory_need_gb`); small needs (< 2 GB) are not checked."""
+    from .registry import get_backend
+    from .verify import memory_need_gb
+
+    b = get_backend(name)
+    if memory_need_gb(b) >= 2.0:
+        check_memory(b, device)

@@ -103,7 +103,7 @@ BACKENDS: tuple[Backend, ...] = (
         repos=(Repo("Ruicheng/moge-2-vitl-normal", required=("model.pt",)),),
         licence="MIT (code); weights per the model card", size_gb=1.3, vram_gb=4.0,
         packages=("torch", "moge"),
-        pip="pip install git+https://github.com/microsoft/MoGe.git  (not on the package index)",
+        pip="install MoGe from its source repository (microsoft/MoGe); it is not on the package index",
         option="world: --depth neural --depth-model moge"),
     Backend(
         name="depth-anything-3", kind="scene",

@@ -147,7 +147,8 @@ def sam_masks_checkpoint(rgb: np.ndarray, checkpoint: Path, box: tuple[int, int,
     return masks.astype(bool), np.asarray(scores, np.float32)
 
 
-def segment_neural(rgb: np.ndarray, sam: str | Path | None = None, box: tuple[int, int, int, int] | None = None,
+def segment_neural(rgb: np.ndarray, sam: str | Path | None = None,
+                   box: tuple[int, int, int, int] | None = None,
                    point: tuple[float, float] | None = None, device: str | None = None) -> Segmentation:
     """Segment the object with SAM / SAM 2; raises ValueError for a missing model or no usable mask
     (ModelMissing, naming `models download ...`, when the manager's model is not downloaded)."""

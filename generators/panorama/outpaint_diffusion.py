@@ -33,8 +33,9 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
     fp16 on CUDA/MPS, fp32 on the CPU; never contacts the hub."""
     from generators.models.hub import resolve_model_arg
 
-    if model is None or not Path(model).exists():
-        model = resolve_model_arg(model if model is not None else None, "sd-inpaint")
+    managed = model is None or not Path(model).exists()
+    if managed:
+        model = resolve_model_arg(model, "sd-inpaint")
     path = Path(model)
     local = path.exists()
     if local and not (path / "model_index.json").is_file():
@@ -50,6 +51,10 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
 
     dev = pick_device(device)
     dtype = pick_dtype(dev)
+    if managed:
+        from generators.models.device import check_backend_memory
+
+        check_backend_memory("sd-inpaint", dev)  # one line before loading, not an OOM later
     try:
         pipe = AutoPipelineForInpainting.from_pretrained(
             str(path) if local else str(model), dtype=dtype, local_files_only=True,

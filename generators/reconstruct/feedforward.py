@@ -170,4 +170,5 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
     return ReconstructResult(
         cloud=cloud, cameras=out_cams, status={p.name: "registered" for p in paths}, depths=depth_w,
         points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32), point_colors=cols,
-        visible={}, similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)), capture=capture)
+        visible={}, similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
+        capture=capture)
