@@ -93,14 +93,25 @@ def test_flux_pano_missing_names_the_command(tmp_path: Path, monkeypatch) -> Non
 
 
 @pytest.mark.slow
-def test_depth_anything_from_the_manager(cache: Path) -> None:
-    from generators.depth.classical import prior_depth  # noqa: F401 - world path below
+def test_depth_anything_from_the_manager(cache: Path, tmp_path: Path) -> None:
     from generators.depth.neural import load_depth_model
 
     res = verify("depth-anything-v2-small", device="cpu")
     assert "depth map" in res["summary"]
     proc, net = load_depth_model(None, "cpu")  # default neural depth = the manager's model
     assert type(net).__name__ == "DepthAnythingForDepthEstimation"
+    # the world command's path: --depth neural without --depth-model
+    import cv2
+    from skimage import data
+
+    from generators.pano_world import world_from_photos
+
+    photo = tmp_path / "rocket.png"
+    cv2.imwrite(str(photo), data.rocket()[::4, ::4, ::-1])
+    world, _, _ = world_from_photos([photo], pano_height=64, resolution=64, depth_backend="neural")
+    cloud = world.layers[0].data
+    cloud.validate()
+    assert cloud.meta["depth_backend"] == "neural"
 
 
 @pytest.mark.slow
@@ -126,7 +137,7 @@ def test_sam2_click_and_box_segmentation(cache: Path) -> None:
 
 @pytest.mark.slow
 def test_cli_verify_and_commands_use_the_cached_tiny_models(cache: Path, tmp_path: Path) -> None:
-    """`models verify` and `panorama --backend flux` / `world --depth neural` as a user runs them."""
+    """`models verify` and `panorama --backend flux` as a user runs them."""
     import os
     import subprocess
     import sys
@@ -148,9 +159,3 @@ def test_cli_verify_and_commands_use_the_cached_tiny_models(cache: Path, tmp_pat
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert cv2.imread(str(out)).shape == (64, 128, 3)
-    world = tmp_path / "w.ply"
-    r = subprocess.run([sys.executable, "main.py", "world", "--photo", str(photo), "--depth", "neural",
-                        "--height", "128", "--resolution", "64", "--out", str(world)], cwd=root, env=env,
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    assert world.is_file()
