@@ -32,6 +32,16 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     ModelMissing names the download command. Never contacts the hub."""
     from generators.models.hub import resolve_model_arg
 
+    if model is not None and str(model) == "moge" and not Path(model).exists():
+        from generators.models.device import check_backend_memory, pick_device
+        from generators.models.hub import resolve
+
+        from .moge import load_moge
+
+        snap = resolve("moge")[0]  # ModelMissing names the package / download fix
+        dev = pick_device(device)
+        check_backend_memory("moge", dev)
+        return load_moge(snap, dev)
     managed = None
     if model is None or not Path(model).exists():
         managed = str(model) if model is not None else "depth-anything-v2-small"
@@ -176,10 +186,10 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
 
 
 def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
-    """`models verify depth-anything-v2-*`: load, then predict depth for one 64x64 image."""
+    """`models verify depth-anything-v2-* / moge`: load, then predict depth for one 64x64 image."""
     import torch
 
-    proc, net = load_depth_model(paths[0], device)
+    proc, net = load_depth_model("moge" if backend.name == "moge" else paths[0], device)
 
     def run() -> str:
         yy, xx = np.mgrid[0:64, 0:64]

@@ -21,6 +21,7 @@ _VERIFIERS = {
     "sd-inpaint": "generators.panorama.outpaint_diffusion",
     "depth-anything-v2-small": "generators.depth.neural",
     "depth-anything-v2-large": "generators.depth.neural",
+    "moge": "generators.depth.neural",
     "sam2-tiny": "generators.objects.segment_neural",
     "sam-vit-base": "generators.objects.segment_neural",
     "zero123plus": "generators.objects.multiview",
