@@ -161,3 +161,13 @@ def test_memory_is_checked_early_in_one_line(monkeypatch) -> None:
     if not torch.cuda.is_available():
         with pytest.raises(InputError, match="no CUDA GPU"):
             devmod.pick_device("cuda")
+
+
+def test_every_backend_has_a_verify_runner() -> None:
+    import importlib
+
+    from generators.models.verify import _VERIFIERS
+
+    for b in BACKENDS:
+        mod = importlib.import_module(_VERIFIERS[b.name])
+        assert callable(getattr(mod, "verify_backend", None)), b.name

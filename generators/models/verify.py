@@ -25,6 +25,8 @@ _VERIFIERS = {
     "sam2-tiny": "generators.objects.segment_neural",
     "sam-vit-base": "generators.objects.segment_neural",
     "zero123plus": "generators.objects.multiview",
+    "hunyuan3d-2mini": "generators.objects.hunyuan3d",
+    "depth-anything-3": "generators.reconstruct.feedforward",
 }
 
 

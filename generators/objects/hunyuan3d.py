@@ -118,3 +118,21 @@ def lift_hunyuan3d(seg: Segmentation, *, steps: int = 30, seed: int = 0, height:
     with stages("texture"):
         return mesh_to_object(np.asarray(tm.vertices), np.asarray(tm.faces), seg, height=height,
                               samples=samples, with_mesh=with_mesh)
+
+
+def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
+    """`models verify hunyuan3d-2mini`: load, then generate a shape from a 64-px disc in 2 steps."""
+    import torch
+    from PIL import Image
+
+    pipe = load_hunyuan3d(device)
+
+    def run() -> str:
+        yy, xx = np.mgrid[0:64, 0:64]
+        a = (((xx - 32) ** 2 + (yy - 32) ** 2) < 500).astype(np.uint8) * 255
+        rgba = np.dstack([np.full((64, 64, 3), 180, np.uint8), a])
+        mesh = pipe(image=Image.fromarray(rgba, "RGBA"), num_inference_steps=2,
+                    generator=torch.manual_seed(0), output_type="trimesh")[0]
+        return f"a mesh of {len(mesh.vertices)} vertices, {len(mesh.faces)} faces"
+
+    return run

@@ -172,3 +172,21 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
         points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32), point_colors=cols,
         visible={}, similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
         capture=capture)
+
+
+def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
+    """`models verify depth-anything-3`: load, then predict 2 views of a synthetic room."""
+    import tempfile
+
+    from .synthetic import make_photo_set
+
+    model = load_da3(device)
+
+    def run() -> str:
+        with tempfile.TemporaryDirectory(prefix="wander-da3-") as tmp:
+            make_photo_set(tmp, n=2, width=112, height=84, supersample=1)
+            views = feedforward_views(sorted(Path(tmp).glob("*.png")), model=model)
+        d = next(iter(views.values())).depth
+        return f"{len(views)} views with cameras, depth {d.shape[1]}x{d.shape[0]}"
+
+    return run
