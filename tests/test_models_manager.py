@@ -171,3 +171,10 @@ def test_every_backend_has_a_verify_runner() -> None:
     for b in BACKENDS:
         mod = importlib.import_module(_VERIFIERS[b.name])
         assert callable(getattr(mod, "verify_backend", None)), b.name
+
+
+def test_repo_id_resolves_like_its_backend(cache: Path, tmp_path: Path) -> None:
+    b = get_backend("sam-vit-base")
+    snap = put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
+    assert resolve_model_arg("facebook/sam-vit-base", "sam2-tiny") == snap
+    assert resolve_model_arg("sam-vit-base", "sam2-tiny") == snap

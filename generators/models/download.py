@@ -78,7 +78,6 @@ def download(backend: Backend | str, *, endpoint: str | None = None, token: str 
                            "on a machine with network")
     total = b.size_gb * 1e9
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None  # read now, not at import
-    os.environ.setdefault("HF_HUB_ETAG_TIMEOUT", str(int(CONNECT_TIMEOUT)))
     out: list[Path] = []
     for i, repo in enumerate(b.repos):
         cancel.check()

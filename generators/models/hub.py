@@ -164,7 +164,11 @@ def resolve_model_arg(value: str | Path | None, kind_default: str) -> Path:
     if value is not None and Path(value).exists():
         return Path(value)
     name = str(value) if value is not None else kind_default
-    from .registry import is_backend_name
+    from .registry import BACKENDS, is_backend_name
+
+    for b in BACKENDS:  # a repo id of a known backend: its cached snapshot
+        if value is not None and str(value) in b.repo_ids:
+            return resolve(b)[b.repo_ids.index(str(value))]
 
     if not is_backend_name(name):
         raise InputError(f"{value} is neither a folder nor a known model name "
