@@ -64,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         from diffusers.utils import logging as dlog
         from transformers.utils import logging as tlog
 
+        import warnings
+
+        warnings.filterwarnings("ignore")  # tiny configs trip library deprecation notes
         dlog.disable_progress_bar()
+        dlog.set_verbosity_error()
         tlog.disable_progress_bar()
         tlog.set_verbosity_error()
         built = install_tiny_backends(cache, Path(tmp) / "src", args.only)
