@@ -159,3 +159,16 @@ def test_cli_verify_and_commands_use_the_cached_tiny_models(cache: Path, tmp_pat
                        capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert cv2.imread(str(out)).shape == (64, 128, 3)
+
+
+def test_object_request_checks_the_managers_sam2_first(hub_cache: Path, tmp_path: Path, monkeypatch) -> None:
+    from generators.objects.pipeline import ObjectRequest
+
+    img = np.zeros((40, 60, 3), np.uint8)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty"))
+    with pytest.raises(ValueError, match=r"models download sam2-tiny.*\(or pass --sam PATH\)"):
+        ObjectRequest(image=img, segmenter="neural").check()
+    with pytest.raises(ValueError, match="models download zero123plus"):
+        ObjectRequest(image=img, backend="multiview").check()
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub_cache))
+    ObjectRequest(image=img, segmenter="neural").check()  # the tiny SAM 2 is there: accepted

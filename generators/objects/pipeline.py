@@ -62,6 +62,10 @@ class ObjectRequest:
             from generators.models.hub import require
 
             require("zero123plus", "--model DIR")
+        if self.segmenter == "neural" and self.sam is None and self.backend != "import":
+            from generators.models.hub import require
+
+            require("sam2-tiny", "--sam PATH")  # SAM 2 from the model manager
         if self.backend == "hunyuan3d":
             from generators.models.hub import require
 
