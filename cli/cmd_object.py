@@ -22,15 +22,19 @@ def _pair(text: str) -> tuple[float, float]:
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--photo", type=Path, help="photo of the object (PNG with alpha is used as the mask)")
-    p.add_argument("--backend", choices=("classical", "multiview", "import"), default="classical",
-                   help="classical: silhouette inflation, no weights (default); multiview: Zero123++-style "
-                        "diffusion + space carving (needs --model); import: an external mesh/splat file")
+    p.add_argument("--backend", choices=("classical", "multiview", "hunyuan3d", "import"), default="classical",
+                   help="classical: silhouette inflation, no weights (default); multiview: Zero123++ "
+                        "diffusion + space carving (`models download zero123plus`, or --model DIR); "
+                        "hunyuan3d: Hunyuan3D-2mini shape + photo texture (hy3dgen; `models download "
+                        "hunyuan3d-2mini`); import: an external mesh/splat file")
     p.add_argument("--segmenter", choices=("classical", "neural"), default="classical",
-                   help="classical: GrabCut + matte (default); neural: Segment Anything (needs --sam)")
+                   help="classical: GrabCut + matte (default); neural: SAM 2 (`models download sam2-tiny`) "
+                        "or the SAM given with --sam")
     p.add_argument("--box", help="object box in the photo, x0,y0,x1,y1 pixels (default: centred box)")
     p.add_argument("--point", type=_pair, help="a click on the object, x,y pixels")
-    p.add_argument("--model", type=Path, help="multiview: local diffusers pipeline folder")
-    p.add_argument("--sam", type=Path, help="neural segmenter: SAM .pth checkpoint or transformers folder")
+    p.add_argument("--model", type=Path, help="multiview: local diffusers pipeline folder (default: the model manager's zero123plus)")
+    p.add_argument("--sam", type=Path, help="neural segmenter: SAM .pth checkpoint, transformers folder or model name "
+                        "(default: sam2-tiny)")
     p.add_argument("--input", type=Path, help="import: GLB/GLTF/OBJ/PLY mesh or splat file")
     p.add_argument("--keep-mesh", action="store_true", help="import: keep a mesh as a mesh (no splats)")
     p.add_argument("--height", type=float, default=1.0, help="object height in world units (default 1)")

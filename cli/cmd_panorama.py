@@ -17,12 +17,15 @@ def add_panorama_arguments(p: argparse.ArgumentParser, backend_flag: str = "--ba
     p.add_argument("--fov", type=float, metavar="DEG",
                    help="horizontal field of view of the photo(s) in degrees "
                         "(default: from EXIF, else 65)")
-    p.add_argument(backend_flag, dest="backend", choices=("classical", "diffusion"),
+    p.add_argument(backend_flag, dest="backend", choices=("classical", "diffusion", "flux"),
                    default="classical",
-                   help="outpainting: classical (no weights, default) or diffusion "
-                        "(a local Stable Diffusion inpainting folder, --model)")
+                   help="outpainting: classical (no weights, default); diffusion (Stable Diffusion "
+                        "inpainting: `models download sd-inpaint` or --model DIR); flux "
+                        "(HunyuanWorld-1 style FLUX.1-Fill + PanoDiT LoRA, GPU: "
+                        "`models download flux-pano`)")
     p.add_argument("--model", type=Path, metavar="DIR",
-                   help="diffusion: local diffusers inpainting pipeline folder")
+                   help="diffusion: local diffusers inpainting pipeline folder (default: sd-inpaint "
+                        "from the model manager)")
     p.add_argument("--prompt", default="", help="diffusion: text prompt describing the scene")
     p.add_argument("--steps", type=int, default=30, help="diffusion: denoising steps (default 30)")
     p.add_argument("--height", type=int, default=1024,
@@ -55,9 +58,10 @@ def run(args: argparse.Namespace) -> int:
     check_int(args.steps, "--steps", 1, 1000)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
         raise InputError(f"--out must be an image file (.png/.jpg), got {args.out}")
-    if args.backend == "diffusion" and args.model is None:
-        raise InputError("--backend diffusion needs --model DIR (a local Stable Diffusion "
-                         "inpainting pipeline folder)")
+    from generators.models.hub import require
+
+    if args.backend in ("diffusion", "flux") and args.model is None:  # weights checked before work
+        require("sd-inpaint" if args.backend == "diffusion" else "flux-pano", "--model DIR")
     bar = TerminalProgress("panorama ")
     try:
         pano = panorama_from_photos(args.photo, fov=args.fov, backend=args.backend,

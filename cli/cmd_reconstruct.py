@@ -35,6 +35,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="capture type, which sets the assumed scale: walk (eye height 1.5 m above the "
                         "floor), orbit (object, cameras 0.6 m away), aerial (cameras 30 m up); "
                         "auto detects it from the camera layout (default)")
+    p.add_argument("--backend", choices=["sfm", "feedforward", "auto"], default="sfm",
+                   help="cameras and depth: sfm (COLMAP-style, no weights, default); feedforward "
+                        "(Depth Anything 3 in one pass: `models download depth-anything-3`); auto "
+                        "(feedforward when it is ready and a GPU is present, else sfm)")
     p.add_argument("--holdout", type=int, default=0, metavar="K",
                    help="hold out every K-th registered photo (sorted names: 0, K, 2K..., the "
                         "3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion and refinement; "
@@ -80,7 +84,7 @@ def run(args: argparse.Namespace) -> int:
                               colmap_dir=args.colmap, depth_size=args.depth_size,
                               max_points=args.max_splats, refine_device=args.device,
                               holdout=args.holdout, capture=args.capture,
-                              refine_seconds=args.refine_seconds)
+                              refine_seconds=args.refine_seconds, backend=args.backend)
     from generators.reconstruct.pipeline import check_side_paths, scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work

@@ -22,11 +22,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_panorama_arguments(p, backend_flag="--outpaint")
     p.add_argument("--backend", "--depth", dest="depth", choices=("classical", "neural"),
                    default="classical",
-                   help="depth: classical geometric prior (default) or neural "
-                        "(a local transformers depth model, --depth-model)")
-    p.add_argument("--depth-model", type=Path, metavar="DIR",
-                   help="neural depth: local folder of a transformers depth-estimation model "
-                        "(Depth Anything / DPT)")
+                   help="depth: classical geometric prior (default) or neural (Depth Anything V2: "
+                        "`models download depth-anything-v2-small`, or --depth-model)")
+    p.add_argument("--depth-model", type=Path, metavar="DIR|NAME",
+                   help="neural depth: a transformers depth-estimation folder (Depth Anything / "
+                        "DPT) or a model name from `models` (default: depth-anything-v2-small)")
     p.add_argument("--resolution", type=int, default=None,
                    help="panorama height used for splats (default 768: ~0.9 M splats; 1024: ~1.5 M)")
     p.add_argument("--eye-height", type=float, default=1.6, help="camera height above the floor, m")
@@ -75,12 +75,12 @@ def run(args: argparse.Namespace) -> int:
     check_seed(args.seed)
     check_int(args.steps, "--steps", 1, 1000)
     check_int(args.resolution, "--resolution", 64, 8192)
-    if args.backend == "diffusion" and args.model is None:
-        raise InputError("--outpaint diffusion needs --model DIR (a local Stable Diffusion "
-                         "inpainting pipeline folder)")
+    from generators.models.hub import require
+
+    if args.backend in ("diffusion", "flux") and args.model is None:  # weights checked before work
+        require("sd-inpaint" if args.backend == "diffusion" else "flux-pano", "--model DIR")
     if args.depth == "neural" and args.depth_model is None:
-        raise InputError("--backend neural needs --depth-model DIR (a local transformers "
-                         "depth-estimation model folder)")
+        require("depth-anything-v2-small", "--depth-model DIR")
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise InputError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
     if args.save_panorama:

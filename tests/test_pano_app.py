@@ -57,7 +57,7 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     dlg.resolution.setCurrentIndex(0)
     req = dlg.request()
     assert req.fov == 50.0 and req.resolution == 512 and req.pano_backend == "classical"
-    dlg.depth_backend.setCurrentText("neural")
+    dlg.depth_backend.setCurrentIndex(dlg.depth_backend.findData("neural"))
     with pytest.raises(ValueError, match="model folder"):
         dlg.request().validate()
     tools = window.extensions["panorama_tools"]

@@ -127,14 +127,15 @@ def test_diffusion_cancel_interrupts_the_pipeline(tiny_sd: Path) -> None:
     assert sum("step" in m for m in calls) == 1
 
 
-def test_missing_or_wrong_model_folder_says_what_to_download(tmp_path: Path) -> None:
+def test_missing_or_wrong_model_folder_says_what_to_download(tmp_path: Path, monkeypatch) -> None:
     from generators.panorama.outpaint_diffusion import load_inpaint_pipeline
 
-    with pytest.raises(ValueError, match="huggingface-cli download"):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(ValueError, match="models download sd-inpaint"):
         load_inpaint_pipeline(None)
     with pytest.raises(ValueError, match="no model_index.json"):
         load_inpaint_pipeline(tmp_path)
-    with pytest.raises(ValueError, match="Hugging Face cache"):
+    with pytest.raises(ValueError, match="neither a folder nor a known model"):
         load_inpaint_pipeline("nobody/no-such-model-here")
 
 

@@ -116,10 +116,13 @@ def test_world_with_tiny_random_depth_anything(tiny_depth_model: Path, tmp_path:
     np.testing.assert_allclose(cloud.means[near, 1], 0.0, atol=1e-3)
 
 
-def test_missing_depth_model_says_what_to_download(tmp_path: Path) -> None:
-    with pytest.raises(ValueError, match="huggingface-cli download"):
+def test_missing_depth_model_says_what_to_download(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
+    with pytest.raises(ValueError, match="models download depth-anything-v2-small"):
         load_depth_model(None)
+    with pytest.raises(ValueError, match="models download depth-anything-v2-large"):
+        load_depth_model("depth-anything-v2-large")
     with pytest.raises(ValueError, match="no config.json"):
         load_depth_model(tmp_path)
-    with pytest.raises(ValueError, match="Hugging Face cache"):
+    with pytest.raises(ValueError, match="neither a folder nor a known model"):
         load_depth_model("nobody/no-such-depth-model")

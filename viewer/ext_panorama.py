@@ -53,10 +53,21 @@ class WorldRequest:
     def validate(self) -> None:
         if not self.photos and self.panorama is None:
             raise ValueError("choose a photo (or a panorama) first")
-        if self.pano_backend == "diffusion" and not self.pano_model:
-            raise ValueError("the diffusion backend needs a model folder")
-        if self.depth_backend == "neural" and not self.depth_model:
-            raise ValueError("neural depth needs a model folder")
+        from generators.panorama import BACKENDS
+
+        if self.pano_backend not in BACKENDS:
+            raise ValueError(f"unknown outpainting backend {self.pano_backend!r}")
+        # neural backends without a folder use the model manager's weights (Settings > Models)
+        from generators.models.hub import backend_state
+
+        for backend, folder, model, what in (
+                (self.pano_backend, self.pano_model, {"diffusion": "sd-inpaint", "flux": "flux-pano"},
+                 "outpainting"),
+                (self.depth_backend, self.depth_model, {"neural": "depth-anything-v2-small"}, "depth")):
+            name = model.get(backend)
+            if name and not folder and not backend_state(name).ready:
+                raise ValueError(f"{backend} {what} needs its weights: download {name} in Settings > "
+                                 "Models, or choose a local model folder")
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from generators.pano_world import world_from_photos
@@ -116,21 +127,27 @@ class NewWorldDialog(QDialog):
             row.addWidget(self.auto_fov)
             row.addWidget(self.fov)
             form.addRow("Field of view:", row)
+            from .models_dialog import fill_combo
+
             self.pano_backend = QComboBox()
-            self.pano_backend.addItems(["classical", "diffusion"])
+            fill_combo(self.pano_backend, "panorama")  # ready backends, the best preselected
             self.pano_model = _FolderField(self, "Stable Diffusion inpainting folder")
+            self.pano_model.edit.setPlaceholderText("optional: a local folder (default: Settings > Models)")
             self.prompt = QLineEdit()
-            self.prompt.setPlaceholderText("optional: describe the scene (diffusion)")
+            self.prompt.setPlaceholderText("optional: describe the scene (diffusion, FLUX)")
             form.addRow("Outpainting:", self.pano_backend)
             form.addRow("Inpainting model:", self.pano_model)
             form.addRow("Prompt:", self.prompt)
-            self.pano_backend.currentTextChanged.connect(self._sync)
+            self.pano_backend.currentIndexChanged.connect(self._sync)
+        from .models_dialog import fill_combo
+
         self.depth_backend = QComboBox()
-        self.depth_backend.addItems(["classical", "neural"])
+        fill_combo(self.depth_backend, "depth")
         self.depth_model = _FolderField(self, "Depth model folder")
+        self.depth_model.edit.setPlaceholderText("optional: a local folder (default: Settings > Models)")
         form.addRow("Depth:", self.depth_backend)
         form.addRow("Depth model:", self.depth_model)
-        self.depth_backend.currentTextChanged.connect(self._sync)
+        self.depth_backend.currentIndexChanged.connect(self._sync)
         self.resolution = QComboBox()
         for label, _ in RESOLUTIONS:
             self.resolution.addItem(label)
@@ -151,18 +168,18 @@ class NewWorldDialog(QDialog):
 
     def _sync(self) -> None:
         if self.panorama is None:
-            self.pano_model.setEnabled(self.pano_backend.currentText() == "diffusion")
-            self.prompt.setEnabled(self.pano_backend.currentText() == "diffusion")
-        self.depth_model.setEnabled(self.depth_backend.currentText() == "neural")
+            self.pano_model.setEnabled(self.pano_backend.currentData() == "diffusion")
+            self.prompt.setEnabled(self.pano_backend.currentData() in ("diffusion", "flux"))
+        self.depth_model.setEnabled(self.depth_backend.currentData() == "neural")
 
     def request(self) -> WorldRequest:
         pano = self.panorama is None
         return WorldRequest(
             photos=list(self.photos), panorama=self.panorama,
             fov=None if (not pano or self.auto_fov.isChecked()) else float(self.fov.value()),
-            pano_backend=self.pano_backend.currentText() if pano else "classical",
+            pano_backend=self.pano_backend.currentData() if pano else "classical",
             pano_model=self.pano_model.path() if pano else None,
-            depth_backend=self.depth_backend.currentText(), depth_model=self.depth_model.path(),
+            depth_backend=self.depth_backend.currentData(), depth_model=self.depth_model.path(),
             resolution=RESOLUTIONS[self.resolution.currentIndex()][1],
             prompt=self.prompt.text().strip() if pano else "")
 

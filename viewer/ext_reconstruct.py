@@ -36,6 +36,7 @@ class ReconstructRequest:
     depth_size: int = 400
     save_to: Path | None = None          # optional .ply: also write cameras + depth maps beside
     max_frames: int = 60
+    backend: str = "sfm"                 # sfm | feedforward (Depth Anything 3, model manager)
 
     def validate(self) -> None:
         if self.video is None and len(self.photos) < 2:
@@ -54,7 +55,7 @@ class ReconstructRequest:
         from scene.io._common import temp_dir
 
         opts = ReconstructOptions(refine_steps=self.refine_steps, refine_seconds=self.refine_seconds,
-                                  depth_size=self.depth_size)
+                                  depth_size=self.depth_size, backend=self.backend)
         with temp_dir("frames") as tmp:
             photos = self.photos
             if self.video is not None:
@@ -135,6 +136,11 @@ class ReconstructDialog(QDialog):
         self.refine_seconds.setToolTip("time budget of the optimisation (0 = no limit); "
                                        "the report says when it stopped the run")
         form.addRow("Optimisation time:", self.refine_seconds)
+        from .models_dialog import fill_combo
+
+        self.backend = QComboBox()
+        fill_combo(self.backend, "scene")  # ready backends; the feed-forward one needs DA3
+        form.addRow("Cameras and depth:", self.backend)
         self.detail = QComboBox()
         for label, _ in DETAIL:
             self.detail.addItem(label)
@@ -185,7 +191,8 @@ class ReconstructDialog(QDialog):
                                   refine_steps=int(self.refine.value()),
                                   refine_seconds=float(self.refine_seconds.value()),
                                   depth_size=DETAIL[self.detail.currentIndex()][1],
-                                  save_to=Path(text) if text else None, max_frames=int(self.frames.value()))
+                                  save_to=Path(text) if text else None, max_frames=int(self.frames.value()),
+                                  backend=str(self.backend.currentData() or "sfm"))
 
     def _accept(self) -> None:
         try:

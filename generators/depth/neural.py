@@ -20,18 +20,32 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 DOWNLOAD_HINT = (
-    "Download a transformers depth-estimation model, e.g.\n"
-    "  huggingface-cli download depth-anything/Depth-Anything-V2-Small-hf "
-    "--local-dir models/depth-anything-v2-small\n"
-    "then pass --depth-model models/depth-anything-v2-small (a folder with config.json, "
-    "preprocessor_config.json and the weights).")
+    "Run `python main.py models download depth-anything-v2-small` (then --depth-model is not "
+    "needed), or pass --depth-model DIR: a transformers depth-estimation folder with "
+    "config.json, preprocessor_config.json and the weights.")
 MIN_DEPTH = 0.3
 
 
 def load_depth_model(model: str | Path | None, device: str | None = None) -> tuple[Any, Any]:
-    """(image processor, model) from a local folder or the HF cache (offline)."""
-    if model is None:
-        raise ValueError("neural depth needs a model folder (--depth-model DIR).\n" + DOWNLOAD_HINT)
+    """(image processor, model) from a local folder, or through the model manager: None means
+    Depth Anything V2 Small, a registry name (`depth-anything-v2-large`) its cached snapshot;
+    ModelMissing names the download command. Never contacts the hub."""
+    from generators.models.hub import resolve_model_arg
+
+    if model is not None and str(model) == "moge" and not Path(model).exists():
+        from generators.models.device import check_backend_memory, pick_device
+        from generators.models.hub import resolve
+
+        from .moge import load_moge
+
+        snap = resolve("moge")[0]  # ModelMissing names the package / download fix
+        dev = pick_device(device)
+        check_backend_memory("moge", dev)
+        return load_moge(snap, dev)
+    managed = None
+    if model is None or not Path(model).exists():
+        managed = str(model) if model is not None else "depth-anything-v2-small"
+        model = resolve_model_arg(model, "depth-anything-v2-small")
     path = Path(model)
     local = path.exists()
     if local and not (path / "config.json").is_file():
@@ -49,7 +63,15 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
         raise ValueError(f"cannot load a depth model from {where}: {exc}\n" + DOWNLOAD_HINT) from None
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
+    from generators.models.device import pick_device
+
+    dev = pick_device(device)
+    if managed:
+        from generators.models.device import check_backend_memory
+
+        check_backend_memory(managed, dev)
+    if dev != "cpu":
+        net = net.half()  # fp16 halves memory; outputs are aligned to the prior in fp32 anyway
     return proc, net.to(dev).eval()
 
 
@@ -128,7 +150,9 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
         u8 = (np.clip(view, 0, 1) * 255 + 0.5).astype(np.uint8)
         inputs = proc(images=u8, return_tensors="pt")
         with torch.no_grad():
-            pred = mdl(**{k2: v.to(dev) for k2, v in inputs.items()}).predicted_depth
+            dt = next(mdl.parameters()).dtype
+            pred = mdl(**{k2: v.to(dev, dt) if v.is_floating_point() else v.to(dev)
+                          for k2, v in inputs.items()}).predicted_depth
         rel = pred[0].float().cpu().numpy()
         rel = cv2.resize(rel, (view_size, view_size), interpolation=cv2.INTER_LINEAR)
         tgt = equirect_to_perspective(prior_disp, cam)
@@ -159,3 +183,25 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
                                          if (~sky).any() else float(prior.max())))
     progress(1.0, "depth done")
     return depth.astype(np.float32)
+
+
+def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
+    """`models verify depth-anything-v2-* / moge`: load, then predict depth for one 64x64 image."""
+    import torch
+
+    proc, net = load_depth_model("moge" if backend.name == "moge" else paths[0], device)
+
+    def run() -> str:
+        yy, xx = np.mgrid[0:64, 0:64]
+        img = np.stack([xx * 4, yy * 4, np.full_like(xx, 128)], -1).astype(np.uint8)
+        inputs = proc(images=img, return_tensors="pt")
+        p = next(net.parameters())
+        with torch.no_grad():
+            pred = net(**{k: v.to(p.device, p.dtype) if v.is_floating_point() else v.to(p.device)
+                          for k, v in inputs.items()}).predicted_depth
+        d = pred[0].float().cpu().numpy()
+        if not np.isfinite(d).all():
+            raise ValueError("the depth model produced non-finite values")
+        return f"depth map {d.shape[1]}x{d.shape[0]}, range {d.min():.3g}..{d.max():.3g}"
+
+    return run

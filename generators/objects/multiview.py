@@ -27,7 +27,8 @@ from .carve import (ZERO123PP_VIEW, carve, carve_to_object, silhouette_against_b
 from .segment_classical import Segmentation
 
 GRAY = 0.5
-DOWNLOAD_HINT = ("download sudo-ai/zero123plus-v1.2 into that folder and copy pipeline.py from "
+DOWNLOAD_HINT = ("run `python main.py models download zero123plus` (then --model is not needed), or "
+                 "download sudo-ai/zero123plus-v1.2 into that folder and copy pipeline.py from "
                  "sudo-ai/zero123plus-pipeline beside its model_index.json (or point --model at a "
                  "saved WanderMultiViewPipeline)")
 
@@ -129,11 +130,15 @@ def wander_pipeline_class() -> type:
     return _pipeline_class()
 
 
-def load_multiview_pipeline(model: str | Path, device: str | None = None) -> Any:
-    """Load a multiview pipeline from a local folder (or the local HF cache); never downloads."""
-    import os
+def load_multiview_pipeline(model: str | Path | None, device: str | None = None) -> Any:
+    """Load a multiview pipeline from a local folder, or through the model manager (None or
+    `zero123plus`: the cached sudo-ai/zero123plus-v1.2 snapshot with the custom pipeline code
+    from sudo-ai/zero123plus-pipeline); never downloads. fp16 on CUDA/MPS."""
+    custom: Path | None = None
+    if model is None or (not Path(model).exists() and str(model) == "zero123plus"):
+        from generators.models.hub import resolve
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        model, custom = resolve("zero123plus")
     path = Path(model)
     if not path.exists():
         raise FileNotFoundError(f"multiview model {path} not found: {DOWNLOAD_HINT}")
@@ -144,20 +149,21 @@ def load_multiview_pipeline(model: str | Path, device: str | None = None) -> Any
         cls_name = json.loads(index.read_text()).get("_class_name", "")
     except json.JSONDecodeError as exc:
         raise ValueError(f"{index}: broken JSON ({exc})") from None
-    import torch
+    from generators.models.device import pick_device, pick_dtype
 
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.float16 if dev.startswith("cuda") else torch.float32
+    dev = pick_device(device)
+    dtype = pick_dtype(dev)
     try:
         if cls_name == "WanderMultiViewPipeline":
             pipe = _pipeline_class().from_pretrained(str(path), dtype=dtype, local_files_only=True)
         else:
             from diffusers import DiffusionPipeline, EulerAncestralDiscreteScheduler
 
-            if not (path / "pipeline.py").is_file():
+            code = custom if custom is not None else path
+            if not (code / "pipeline.py").is_file():
                 raise ValueError(f"{path} holds a {cls_name or 'custom'} pipeline but no pipeline.py: "
                                  f"{DOWNLOAD_HINT}")
-            pipe = DiffusionPipeline.from_pretrained(str(path), custom_pipeline=str(path), dtype=dtype,
+            pipe = DiffusionPipeline.from_pretrained(str(path), custom_pipeline=str(code), dtype=dtype,
                                                      local_files_only=True)
             pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config,
                                                                          timestep_spacing="trailing")
@@ -217,7 +223,7 @@ def views_to_object(grid: np.ndarray, height: float = 1.0, resolution: int = 96,
                          "view_coverage": [float(k.mean()) for k in masks]}
 
 
-def lift_multiview(seg: Segmentation, model: str | Path, *, steps: int = 28, seed: int = 0,
+def lift_multiview(seg: Segmentation, model: str | Path | None, *, steps: int = 28, seed: int = 0,
                    height: float = 1.0, with_mesh: bool = True, device: str | None = None,
                    progress: ProgressFn = no_progress,
                    cancel: CancelToken | None = None) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
@@ -233,3 +239,18 @@ def lift_multiview(seg: Segmentation, model: str | Path, *, steps: int = 28, see
         cloud, mesh, info = views_to_object(grid, height, with_mesh=with_mesh, cancel=stages.cancel)
     info["views_shape"] = list(grid.shape)
     return cloud, mesh, info
+
+
+def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
+    """`models verify zero123plus`: load, then run 2 steps on a gray 64-px conditioning image."""
+    pipe = load_multiview_pipeline(None, device)
+
+    def run() -> str:
+        cond = np.full((64, 64, 3), 128, np.uint8)
+        cond[16:48, 24:40] = (200, 60, 40)
+        grid = generate_views(pipe, cond, steps=2)
+        if not np.isfinite(grid).all():
+            raise ValueError("zero123plus produced non-finite pixels")
+        return f"a {grid.shape[1]}x{grid.shape[0]} grid of 6 views in 2 steps"
+
+    return run

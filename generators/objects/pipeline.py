@@ -19,7 +19,7 @@ from scene.mesh import Mesh
 
 from .segment_classical import Segmentation, load_image, parse_box, segment_classical, split_alpha
 
-BACKENDS = ("classical", "multiview", "import")
+BACKENDS = ("classical", "multiview", "hunyuan3d", "import")
 SEGMENTERS = ("classical", "neural")
 #: most splats sampled on an imported mesh (beyond, memory runs out before anything is written)
 MAX_SAMPLES = 10_000_000
@@ -36,8 +36,8 @@ class ObjectRequest:
     box: str | tuple[int, int, int, int] | None = None   # x0,y0,x1,y1 pixels
     point: tuple[float, float] | None = None     # click x, y pixels
     mask: np.ndarray | None = None               # (H, W) bool, skips segmentation
-    model: str | Path | None = None              # multiview pipeline folder
-    sam: str | Path | None = None                # SAM checkpoint file or transformers folder
+    model: str | Path | None = None              # multiview pipeline folder (None: model manager)
+    sam: str | Path | None = None                # SAM file/folder (None: model manager's sam2-tiny)
     input: str | Path | None = None              # import: mesh or splat file
     as_mesh: bool = False                        # import: keep a mesh as a mesh layer
     with_mesh: bool = True                       # also build a mesh (classical/multiview)
@@ -58,12 +58,18 @@ class ObjectRequest:
                 raise ValueError("the import backend needs --input MESH_OR_SPLAT_FILE")
         elif self.photo is None and self.image is None:
             raise ValueError(f"the {self.backend} backend needs a photo (--photo P)")
-        if self.backend == "multiview" and self.model is None:
-            raise ValueError("the multiview backend needs --model DIR: a local Zero123++-style diffusers "
-                             "pipeline folder (e.g. download sudo-ai/zero123plus-v1.2 into it)")
+        if self.backend == "multiview" and self.model is None:  # the manager's Zero123++
+            from generators.models.hub import require
+
+            require("zero123plus", "--model DIR")
         if self.segmenter == "neural" and self.sam is None and self.backend != "import":
-            raise ValueError("the neural segmenter needs --sam PATH: a segment-anything checkpoint "
-                             "(sam_vit_b_01ec64.pth) or a transformers SAM folder (facebook/sam-vit-base)")
+            from generators.models.hub import require
+
+            require("sam2-tiny", "--sam PATH")  # SAM 2 from the model manager
+        if self.backend == "hunyuan3d":
+            from generators.models.hub import require
+
+            require("hunyuan3d-2mini", "--backend classical or multiview")
         if not 0 < self.height < 1e6:
             raise ValueError(f"height must be more than 0 and less than 1e6, got {self.height}")
         if not 1 <= self.steps <= 500:
@@ -138,7 +144,7 @@ def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
         meta.update(info)
         return _finish(name, cloud, mesh, meta, warnings, None)
 
-    stages = Stages(progress, [("segment", 2), ("lift", 6 if req.backend == "multiview" else 2)], cancel)
+    stages = Stages(progress, [("segment", 2), ("lift", 2 if req.backend == "classical" else 6)], cancel)
     with stages("segment"):
         seg = segment(req, progress, cancel)
     meta["segmentation"] = dict(seg.meta, box=list(seg.box))
@@ -149,6 +155,12 @@ def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
 
             opts = InflateOptions(resolution=req.resolution, height=req.height)
             cloud, mesh, info = lift_classical(seg, opts, with_mesh=req.with_mesh, progress=sub, cancel=cancel)
+        elif req.backend == "hunyuan3d":  # model manager: hunyuan3d-2mini (hy3dgen)
+            from .hunyuan3d import lift_hunyuan3d
+
+            cloud, mesh, info = lift_hunyuan3d(seg, steps=req.steps, seed=req.seed, height=req.height,
+                                               with_mesh=req.with_mesh, device=req.device,
+                                               progress=sub, cancel=cancel)
         else:
             from .multiview import lift_multiview
 

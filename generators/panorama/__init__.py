@@ -3,7 +3,8 @@
 `panorama_from_photos` is the one entry point: one photo is placed at longitude 0 with
 its field of view (option > EXIF > 65° default); several photos are stitched first
 (`stitch.py`); then the rest of the sphere is outpainted by a backend:
-`classical` (no weights) or `diffusion` (a local Stable Diffusion inpainting folder).
+`classical` (no weights), `diffusion` (Stable Diffusion inpainting) or `flux`
+(FLUX.1-Fill + HunyuanWorld-1 PanoDiT LoRA; weights through `python main.py models`).
 Conventions: see `projection.py`.
 """
 
@@ -19,7 +20,7 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 
-BACKENDS = ("classical", "diffusion")
+BACKENDS = ("classical", "diffusion", "flux")
 DEFAULT_HEIGHT = 1024
 
 
@@ -154,6 +155,11 @@ def panorama_from_photos(
             from .outpaint_classical import outpaint_classical
 
             image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel)
+        elif backend == "flux":  # HunyuanWorld-1 style (model manager: flux-pano)
+            from .outpaint_flux import outpaint_flux
+
+            image = outpaint_flux(pano, known, prompt=prompt, seed=seed, steps=steps,
+                                  progress=report, cancel=cancel)
         else:
             from .outpaint_diffusion import outpaint_diffusion
 
@@ -168,6 +174,7 @@ def panorama_from_photos(
         "height": height,
         "seed": seed,
         **({"model": str(model), "prompt": prompt, "steps": steps} if backend == "diffusion" else {}),
+        **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
     }
     return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,

@@ -19,20 +19,23 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 DOWNLOAD_HINT = (
-    "Download a Stable Diffusion inpainting pipeline in diffusers format, e.g.\n"
-    "  huggingface-cli download stable-diffusion-v1-5/stable-diffusion-inpainting "
-    "--local-dir models/sd-inpainting\n"
-    "then pass --model models/sd-inpainting (a folder with model_index.json, unet/, vae/, "
-    "text_encoder/, tokenizer/, scheduler/).")
+    "Run `python main.py models download sd-inpaint` (then --model is not needed), or pass "
+    "--model DIR: a diffusers inpainting folder with model_index.json, unet/, vae/, "
+    "text_encoder/, tokenizer/, scheduler/.")
 DEFAULT_PROMPT = ("360 degree equirectangular panorama, seamless, natural continuation of the "
                   "scene, photorealistic, highly detailed")
 NEGATIVE_PROMPT = "text, watermark, frame, border, people, blurry, distorted"
 
 
 def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -> Any:
-    """Load a diffusers inpainting pipeline from a local folder (or the HF cache, offline)."""
-    if model is None:
-        raise ValueError("diffusion outpainting needs a model folder (--model DIR).\n" + DOWNLOAD_HINT)
+    """Load a diffusers inpainting pipeline from a local folder, or through the model manager
+    (model None or `sd-inpaint`: the cached snapshot; ModelMissing names the download command).
+    fp16 on CUDA/MPS, fp32 on the CPU; never contacts the hub."""
+    from generators.models.hub import resolve_model_arg
+
+    managed = model is None or not Path(model).exists()
+    if managed:
+        model = resolve_model_arg(model, "sd-inpaint")
     path = Path(model)
     local = path.exists()
     if local and not (path / "model_index.json").is_file():
@@ -44,11 +47,17 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
     except ImportError as exc:  # pragma: no cover - installed in this project
         raise ValueError(f"diffusion outpainting needs torch and diffusers ({exc}); "
                          "pip install torch diffusers transformers") from None
-    dev = device or ("cuda" if torch.cuda.is_available() else "cpu")
-    dtype = torch.float16 if dev.startswith("cuda") else torch.float32
+    from generators.models.device import pick_device, pick_dtype
+
+    dev = pick_device(device)
+    dtype = pick_dtype(dev)
+    if managed:
+        from generators.models.device import check_backend_memory
+
+        check_backend_memory("sd-inpaint", dev)  # one line before loading, not an OOM later
     try:
         pipe = AutoPipelineForInpainting.from_pretrained(
-            str(path) if local else str(model), torch_dtype=dtype, local_files_only=True,
+            str(path) if local else str(model), dtype=dtype, local_files_only=True,
             safety_checker=None, requires_safety_checker=False)
     except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
@@ -149,3 +158,20 @@ def outpaint_diffusion(pano: np.ndarray, known: np.ndarray, *, model: str | Path
     out = pano * alpha + big * (1 - alpha)
     progress(1.0, "outpainting done")
     return np.clip(out, 0, 1).astype(np.float32)
+
+
+def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
+    """`models verify sd-inpaint`: load, then inpaint a 64x128 panorama in 2 steps."""
+    pipe = load_inpaint_pipeline(paths[0], device)
+
+    def run() -> str:
+        H = 64
+        pano = np.full((H, 2 * H, 3), 0.5, np.float32)
+        known = np.zeros((H, 2 * H), np.float32)
+        known[16:48, 48:80] = 1
+        out = outpaint_diffusion(pano, known, pipe=pipe, steps=2, work_height=H)
+        if not np.isfinite(out).all():
+            raise ValueError("sd-inpaint produced non-finite pixels")
+        return f"inpainted a {out.shape[1]}x{out.shape[0]} panorama in 2+1 steps (mean {out.mean():.3f})"
+
+    return run

@@ -59,6 +59,7 @@ class ReconstructOptions:
     aerial_height: float = 30.0            # aerial: assumed camera height above the ground (m)
     threads: int = -1
     holdout: int = 0                       # every k-th registered photo (sorted names, 0, k, 2k…)
+    backend: str = "sfm"                   # sfm | feedforward (Depth Anything 3) | auto
     #                                        is held out of depth/fusion/refinement (0 = none)
 
     def validate(self) -> None:
@@ -84,6 +85,8 @@ class ReconstructOptions:
                              f"got {self.capture!r}")
         if not (self.orbit_radius > 0 and self.aerial_height > 0 and self.eye_height >= 0):
             raise ValueError("orbit radius and aerial height must be > 0, eye height >= 0")
+        if self.backend not in ("sfm", "feedforward", "auto"):
+            raise ValueError(f"backend must be sfm, feedforward or auto, got {self.backend!r}")
         if self.holdout < 0 or self.holdout == 1:
             raise ValueError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
@@ -117,6 +120,11 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
         raise ValueError(f"need at least 2 photos of the scene taken while moving; got {len(paths)}")
     if len(paths) > 300:
         raise ValueError(f"{len(paths)} photos: at most 300 are supported (100 recommended)")
+    if opts.backend != "sfm" and opts.colmap_dir is None:  # feed-forward route (model manager)
+        from .feedforward import feedforward_ready, reconstruct_feedforward
+
+        if opts.backend == "feedforward" or feedforward_ready():
+            return reconstruct_feedforward(paths, opts, progress, cancel)
     weights = [("read", 0.5), ("features", 3), ("matching", 3), ("mapping", 2), ("depth", 5),
                ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)]
     stages = Stages(progress, weights, cancel)

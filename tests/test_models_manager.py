@@ -1,0 +1,180 @@
+"""Model manager: registry, cache states (missing / downloaded / broken), resolution and the
+`models` table, all against a temporary Hugging Face cache (no network, no real weights)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from generators.models.hub import ModelMissing, backend_state, resolve, resolve_model_arg
+from generators.models.registry import BACKENDS, DEFAULTS, get_backend
+
+from models_tiny import put_in_cache
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch) -> Path:
+    c = tmp_path / "hub"
+    monkeypatch.setenv("HF_HUB_CACHE", str(c))
+    return c
+
+
+def _fake_repo(tmp: Path, files: dict[str, bytes]) -> Path:
+    for name, data in files.items():
+        f = tmp / name
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_bytes(data)
+    return tmp
+
+
+def test_registry_is_complete_and_consistent() -> None:
+    names = [b.name for b in BACKENDS]
+    assert len(names) == len(set(names))
+    kinds = {b.kind for b in BACKENDS}
+    assert {"panorama", "depth", "scene", "object", "segment"} <= kinds
+    for b in BACKENDS:
+        assert b.repos and all("/" in r.id and r.required for r in b.repos)
+        assert b.size_gb > 0 and b.vram_gb > 0 and b.licence and b.pip
+    for kind, name in DEFAULTS.items():
+        assert get_backend(name).kind == kind
+    assert get_backend("flux-pano").restricted  # non-commercial FLUX dev weights
+    with pytest.raises(ValueError, match="unknown model 'nope'.*flux-pano"):
+        get_backend("nope")
+
+
+def test_states_missing_downloaded_broken(cache: Path, tmp_path: Path) -> None:
+    b = get_backend("depth-anything-v2-small")
+    assert backend_state(b).state == "missing"
+    with pytest.raises(ModelMissing, match="run `python main.py models download depth-anything-v2-small`"):
+        resolve(b)
+    src = _fake_repo(tmp_path / "src", {"config.json": b"{}", "preprocessor_config.json": b"{}",
+                                        "model.safetensors": b"x" * 100})
+    snap = put_in_cache(src, b.repos[0].id, cache)
+    st = backend_state(b)
+    assert st.state == "downloaded" and st.ready and st.size_bytes == 104
+    assert resolve(b) == [snap]
+    assert resolve_model_arg(None, "depth-anything-v2-small") == snap
+    # a file whose blob is gone (a cleaned cache): broken, and resolve says to download again
+    blob = (snap / "model.safetensors").resolve()
+    blob.unlink()
+    st = backend_state(b)
+    assert st.state == "broken" and "model.safetensors" in st.detail
+    with pytest.raises(ModelMissing, match="incomplete.*again \\(it resumes\\)"):
+        resolve(b)
+    # a required file absent + a half-downloaded blob
+    blob.write_bytes(b"x" * 100)
+    (snap / "preprocessor_config.json").unlink()
+    (blob.parent / "abc.incomplete").write_bytes(b"x")
+    st = backend_state(b)
+    assert st.state == "broken" and "half-way" in st.detail and "preprocessor_config.json" in st.detail
+
+
+def test_two_repo_backend_needs_both(cache: Path, tmp_path: Path) -> None:
+    b = get_backend("flux-pano")
+    src = _fake_repo(tmp_path / "src", {"model_index.json": b"{}"})
+    put_in_cache(src, b.repos[0].id, cache)
+    st = backend_state(b)
+    assert st.state == "broken" and "tencent/HunyuanWorld-1: not downloaded" in st.detail
+
+
+def test_missing_package_is_one_line_with_the_fix(cache: Path, tmp_path: Path) -> None:
+    b = get_backend("moge")  # its package is not on the index: needs the git install
+    src = _fake_repo(tmp_path / "src", {"model.pt": b"x"})
+    put_in_cache(src, b.repos[0].id, cache)
+    st = backend_state(b)
+    if st.missing_packages:
+        with pytest.raises(ModelMissing, match="needs the Python package.*moge.*source repository"):
+            resolve(b)
+    assert resolve(b, need_packages=False)
+
+
+def test_unknown_model_argument(cache: Path) -> None:
+    from scene.errors import InputError
+
+    with pytest.raises(InputError, match="neither a folder nor a known model"):
+        resolve_model_arg("not/a-model", "depth-anything-v2-small")
+
+
+def test_models_cli_lists_every_backend_offline_and_fast(cache: Path, tmp_path: Path) -> None:
+    """`models` as a new user runs it: nothing downloaded, no network (an endpoint that does not
+    answer), a clear table, exit 0, in seconds."""
+    b = get_backend("sam2-tiny")
+    put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
+    env = dict(os.environ, HF_HUB_CACHE=str(cache), HF_ENDPOINT="http://10.255.255.1:9")
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "main.py", "models"], cwd=ROOT, env=env, capture_output=True,
+                       text=True, timeout=120)
+    took = time.perf_counter() - t0
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert out.splitlines()[1].split()[:3] == ["NAME", "KIND", "STATE"]
+    for bk in BACKENDS:
+        assert bk.name in out and bk.repos[0].id in out
+    rows = {ln.split()[0]: ln for ln in out.splitlines()[2:] if ln and not ln.startswith(" ")}
+    assert " ready " in rows["sam2-tiny"] and " missing" in rows["flux-pano"]
+    assert "python main.py models download flux-pano" in out
+    assert "CC-BY-NC-4.0 *" in rows["depth-anything-v2-large"]
+    assert took < 60  # it never waits on the network (typically ~2 s)
+
+
+def test_models_cli_errors_are_one_line(cache: Path) -> None:
+    env = dict(os.environ, HF_HUB_CACHE=str(cache))
+    for argv, pattern in ((["models", "verify", "depth-anything-v2-small"],
+                           "error: depth-anything-v2-small weights are not downloaded"),
+                          (["models", "verify"], "needs a backend name"),
+                          (["models", "download", "nope"], "unknown model 'nope'")):
+        r = subprocess.run([sys.executable, "main.py", *argv], cwd=ROOT, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 2, (argv, r.stderr)
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and pattern in lines[0], (argv, r.stderr)
+
+
+def test_memory_is_checked_early_in_one_line(monkeypatch) -> None:
+    from generators.models import device as devmod
+    from scene.errors import InputError
+
+    flux = get_backend("flux-pano")
+    monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 8.0)
+    with pytest.raises(InputError, match=r"flux-pano needs about 24.0 GB of GPU memory, cuda has 8.0 GB") as e:
+        devmod.check_memory(flux, "cuda")
+    assert "\n" not in str(e.value)
+    devmod.check_memory(get_backend("sam2-tiny"), "cuda")        # 1 GB: fits
+    monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 12.0)
+    devmod.check_memory(flux, "cuda", offload=True)              # 10.8 GB with offload: fits
+    monkeypatch.delenv("WANDER_ALLOW_CPU", raising=False)
+    with pytest.raises(InputError, match="needs a GPU"):
+        devmod.check_memory(flux, "cpu")
+    devmod.check_memory(get_backend("depth-anything-v2-small"), "cpu")
+    import torch
+
+    assert devmod.pick_device("auto") in ("cuda", "mps", "cpu")
+    assert devmod.pick_dtype("cpu") == torch.float32
+    assert devmod.pick_dtype("mps") == torch.float16
+    if not torch.cuda.is_available():
+        with pytest.raises(InputError, match="no CUDA GPU"):
+            devmod.pick_device("cuda")
+
+
+def test_every_backend_has_a_verify_runner() -> None:
+    import importlib
+
+    from generators.models.verify import _VERIFIERS
+
+    for b in BACKENDS:
+        mod = importlib.import_module(_VERIFIERS[b.name])
+        assert callable(getattr(mod, "verify_backend", None)), b.name
+
+
+def test_repo_id_resolves_like_its_backend(cache: Path, tmp_path: Path) -> None:
+    b = get_backend("sam-vit-base")
+    snap = put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
+    assert resolve_model_arg("facebook/sam-vit-base", "sam2-tiny") == snap
+    assert resolve_model_arg("sam-vit-base", "sam2-tiny") == snap
