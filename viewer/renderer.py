@@ -26,8 +26,8 @@ from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
-from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_depth,
-                      most_important, run_sort, view_changed)
+from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
+                      run_sort, splat_weights, strongest, view_changed)
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match the shaders)
@@ -120,7 +120,7 @@ class _Packed:
     degree: int
     texels: int
     means: np.ndarray   # (N, 3) float32 layer-local centres
-    rank: np.ndarray    # (N,) int64 importance rank, 0 = most important
+    weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:
@@ -149,10 +149,9 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
         at += n
     geom, color, degree, texels = pack_splats(parts)
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
-    imp = np.concatenate([c.importance() for c, _ in parts]) if parts else np.zeros(0, np.float32)
-    rank = np.empty(len(imp), np.int64)
-    rank[np.argsort(-imp, kind="stable")] = np.arange(len(imp))
-    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, rank)
+    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+              if parts else np.zeros(0, np.float32))
+    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
 class SplatRenderer:
@@ -178,7 +177,10 @@ class SplatRenderer:
         self._generation = 0
         self._slots: list[_Slot] = []
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
-        self._rank = np.zeros(0, np.int64)             # (N,) importance rank (0 = most important)
+        self._weight = np.zeros(0, np.float32)         # (N,) splat_weights
+        self._grow = 1.0                                # scale of the kept splats in a limited frame
+        #: largest enlargement of the splats a limited frame keeps (1: none)
+        self.grow_limit = 2.5
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
         self._vis_key: tuple = ()
@@ -261,11 +263,11 @@ class SplatRenderer:
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
         if stats.splats_total:
-            order, sort_ms = self._current_order(cam, visible, max_splats)
+            res, sort_ms = self._current_order(cam, visible, max_splats)
             stats.sort_ms = sort_ms
             t0 = time.perf_counter()
             if self._selected != (self._order_seq, max_splats):
-                sel = self._select(order, max_splats)
+                sel = self._select(res, max_splats)
                 data = np.ascontiguousarray(sel, dtype=np.uint32)
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
                 GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
@@ -346,7 +348,7 @@ class SplatRenderer:
         self._sh_degree, self._sh_texels = packed.degree, packed.texels
         self._slots = packed.slots
         self._means = packed.means
-        self._rank = packed.rank
+        self._weight = packed.weight
         self._uploaded_key = packed.key
         self._order = None
         self._last_request = None
@@ -417,7 +419,7 @@ class SplatRenderer:
                                          ndc_limit=2.2)
             min_depth = NEAR_CULL - 0.02 * self._scene_size()
         return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
-                           min_depth, frustum, limit, self._rank)
+                           min_depth, frustum, limit, self._weight)
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
@@ -429,13 +431,13 @@ class SplatRenderer:
             # exact order for this camera; the async state restarts from it afterwards
             res = run_sort(self._request(cam, visible, True, k))
             self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
-            return res.order, res.ms
+            return res, res.ms
         limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
             res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._order_seq += 1
-            return res.order, res.ms
+            return res, res.ms
         sort_ms = 0.0
         res = self._sorter.poll()
         if res is not None and res.request.generation == self._generation:
@@ -448,16 +450,23 @@ class SplatRenderer:
             req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)
             self._last_request, self._force_resort = req, False
-        return cur.order, sort_ms
+        return cur, sort_ms
 
-    def _select(self, order: np.ndarray, k: int | None) -> np.ndarray:
-        """At most `k` splats of `order` (those in view), the most important ones, kept in
-        `order`'s depth order."""
-        if k is None or k >= len(order):
+    def _select(self, res, k: int | None) -> np.ndarray:
+        """At most `k` splats of the sort result `res` (those in view), the ones with the
+        largest `contribution`, kept in depth order; sets the enlargement that makes the
+        kept splats cover for the dropped ones (`grow_factor`, at most `grow_limit`)."""
+        order = res.order
+        self._grow = 1.0
+        if k is None or (k >= len(order) and res.request.limit is None):
             return order
         if k == 0:
             return order[:0]
-        return order[most_important(self._rank[order], k)]
+        if res.score is None:  # no weights (nothing packed): keep the first k
+            return order[:k]
+        keep = strongest(res.score, k)
+        self._grow = grow_factor(res.in_view, k, self.grow_limit)
+        return order[keep]
 
     # ----------------------------------------------------------------- draw
     def _scene_size(self) -> float:
@@ -517,7 +526,7 @@ class SplatRenderer:
             prog = compile_program("prep.vert", "prep.frag", {
                 "MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W, "SH_DEGREE": degree, "SH_TEXELS": texels})
             names = ["u_geom", "u_color", "u_models", "u_view", "u_proj", "u_campos", "u_intr",
-                     "u_size", "u_order", "u_count"]
+                     "u_size", "u_order", "u_count", "u_grow"]
             self._preps[degree] = (prog, {n: GL.glGetUniformLocation(prog, n) for n in names})
         return self._preps[degree]
 
@@ -567,6 +576,7 @@ class SplatRenderer:
         GL.glUniform4f(loc["u_intr"], float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy))
         GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
         GL.glUniform1i(loc["u_count"], count)
+        GL.glUniform1f(loc["u_grow"], float(self._grow))
         for unit, (target_kind, tex, name) in enumerate([
                 (GL.GL_TEXTURE_2D, self._tex_geom, "u_geom"), (GL.GL_TEXTURE_2D, self._tex_color, "u_color"),
                 (GL.GL_TEXTURE_BUFFER, self._tex_order, "u_order")]):
