@@ -164,3 +164,21 @@ def test_contribution_grow_and_weights() -> None:
     np.testing.assert_array_equal(m, [True, False, False, True])
     assert not strongest(np.ones(3), 0).any() and strongest(np.ones(3), 5).all()
 
+
+
+def test_limited_sort_from_candidates_matches_the_full_choice() -> None:
+    rng = np.random.default_rng(8)
+    means = rng.uniform(-5, 5, (40_000, 3)).astype(np.float32)
+    weight = rng.uniform(0.01, 1.0, len(means)).astype(np.float32)
+    lays = (layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, 25_000),
+            layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 12.0]), 25_000, 40_000))
+    from viewer.sorting import Frustum
+
+    fr = Frustum(-0.2, 0.2, -0.2, 0.2)  # a narrow view: few splats in it
+    args = (0, means, lays, np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2, fr, 500, weight)
+    full = run_sort(SortRequest(*args))
+    cand = np.sort(np.argsort(-weight)[:12_000]).astype(np.uint32)
+    sub = run_sort(SortRequest(*args, cand))
+    np.testing.assert_array_equal(np.sort(sub.order), np.sort(full.order))  # same 500 splats
+    assert abs(sub.in_view - full.in_view) < 0.25 * full.in_view  # estimated from the share
+    assert full.fraction == pytest.approx(full.in_view / 40_000) and full.fraction < 0.3

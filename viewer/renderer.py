@@ -121,6 +121,7 @@ class _Packed:
     texels: int
     means: np.ndarray   # (N, 3) float32 layer-local centres
     weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
+    by_weight: np.ndarray  # (N,) uint32 splat indices, largest weight first
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:
@@ -151,7 +152,8 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
     weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
               if parts else np.zeros(0, np.float32))
-    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
+    by_weight = np.argsort(-weight).astype(np.uint32)
+    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight, by_weight)
 
 
 class SplatRenderer:
@@ -178,6 +180,8 @@ class SplatRenderer:
         self._slots: list[_Slot] = []
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
         self._weight = np.zeros(0, np.float32)         # (N,) splat_weights
+        self._by_weight = np.zeros(0, np.uint32)        # (N,) indices, largest weight first
+        self._view_fraction = 1.0                       # share of splats in view (last sort)
         self._grow = 1.0                                # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -349,6 +353,8 @@ class SplatRenderer:
         self._slots = packed.slots
         self._means = packed.means
         self._weight = packed.weight
+        self._by_weight = packed.by_weight
+        self._view_fraction = 1.0
         self._uploaded_key = packed.key
         self._order = None
         self._last_request = None
@@ -419,7 +425,18 @@ class SplatRenderer:
                                          ndc_limit=2.2)
             min_depth = NEAR_CULL - 0.02 * self._scene_size()
         return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
-                           min_depth, frustum, limit, self._weight)
+                           min_depth, frustum, limit, self._weight, self._candidates(limit))
+
+    def _candidates(self, limit: int | None) -> np.ndarray | None:
+        """For a limited sort: the globally strongest splats, enough of them that about
+        1.5 × `limit` lie in view (at the last sort's in-view share), sorted by index; the
+        sort then reads only those (contribution does not depend on depth, see
+        sorting.contribution). None: consider all."""
+        n = len(self._by_weight)
+        if limit is None or n == 0:
+            return None
+        c = int(min(n, math.ceil(1.5 * limit / max(self._view_fraction, 1e-3))))
+        return None if c >= n else np.sort(self._by_weight[:c])
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
@@ -431,17 +448,20 @@ class SplatRenderer:
             # exact order for this camera; the async state restarts from it afterwards
             res = run_sort(self._request(cam, visible, True, k))
             self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
+            self._view_fraction = res.fraction
             return res, res.ms
         limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
             res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
+            self._view_fraction = res.fraction
             self._order_seq += 1
             return res, res.ms
         sort_ms = 0.0
         res = self._sorter.poll()
         if res is not None and res.request.generation == self._generation:
             self._order, cur, sort_ms = res, res, res.ms
+            self._view_fraction = res.fraction
             self._order_seq += 1
         last = self._last_request
         too_few = last is not None and last.limit is not None and (limit is None or limit > last.limit)

@@ -72,15 +72,22 @@ def view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frustu
 
 
 def _view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frustum | None,
-                 min_depth: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """view_depths plus each kept splat's layer area factor (M,) float32 (layer scale²)."""
+                 min_depth: float | None, subset: np.ndarray | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """view_depths plus each kept splat's layer area factor (M,) float32 (layer scale²);
+    with `subset` (sorted uint32 global indices) only those splats are considered."""
     depths, index, area = [], [], []
     for lay in layers:
         if lay.stop <= lay.start:
             continue
-        pts = means[lay.start:lay.stop]
+        if subset is None:
+            pts = means[lay.start:lay.stop]
+            idx = np.arange(lay.start, lay.stop, dtype=np.uint32)
+        else:
+            a, b = np.searchsorted(subset, [lay.start, lay.stop])
+            idx = subset[a:b]
+            pts = means[idx]
         d = pts @ lay.rows[2] + lay.offset[2]
-        idx = np.arange(lay.start, lay.stop, dtype=np.uint32)
         if frustum is not None:
             keep = d > (min_depth if min_depth is not None else 0.0)
             x = pts @ lay.rows[0] + lay.offset[0]
@@ -182,6 +189,7 @@ class SortRequest:
     frustum: Frustum | None = None   # cull centres outside this (with a margin when async)
     limit: int | None = None         # keep only this many in view, the largest contribution first
     weight: np.ndarray | None = None  # (N,) splat_weights: with it, results carry contributions
+    candidates: np.ndarray | None = None  # sorted uint32 indices: consider only these (with limit)
 
 
 @dataclass(frozen=True)
@@ -190,14 +198,16 @@ class SortResult:
     order: np.ndarray   # (K,) uint32, farthest first
     ms: float
     score: np.ndarray | None = None  # (K,) float32 contribution of each splat of `order`
-    in_view: int = 0                 # splats in view before `limit`
+    in_view: int = 0                 # splats in view before `limit` (estimated from the candidates)
+    fraction: float = 1.0            # share of the considered splats that were in view
 
 
 def run_sort(req: SortRequest) -> SortResult:
     import time
 
     t0 = time.perf_counter()
-    depth, index, area = _view_depths(req.means, req.layers, req.frustum, req.min_depth)
+    subset = req.candidates if req.limit is not None else None
+    depth, index, area = _view_depths(req.means, req.layers, req.frustum, req.min_depth, subset)
     score, in_view = None, 0
     if req.weight is not None:
         if req.min_depth is not None:
@@ -206,13 +216,19 @@ def run_sort(req: SortRequest) -> SortResult:
                 depth, index, area = depth[keep], index[keep], area[keep]
         score = contribution(req.weight[index], depth, area)
         in_view = len(index)
+        considered = sum(lay.stop - lay.start for lay in req.layers)
+        fraction = in_view / considered if considered else 1.0
+        if subset is not None and len(subset):
+            fraction = in_view / len(subset)
+            in_view = max(in_view, int(round(fraction * considered)))
         if req.limit is not None and len(index) > req.limit:
             # fewer splats while moving: those that show most in this view get sorted
             keep = np.argpartition(-score, req.limit - 1)[:req.limit]
             depth, index, score = depth[keep], index[keep], score[keep]
         keys = depth_keys_u16(depth)
         perm = np.argsort(keys, kind="stable")
-        return SortResult(req, index[perm], (time.perf_counter() - t0) * 1000.0, score[perm], in_view)
+        return SortResult(req, index[perm], (time.perf_counter() - t0) * 1000.0, score[perm], in_view,
+                          fraction)
     order = back_to_front(depth, index, req.min_depth)
     return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
 
