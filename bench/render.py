@@ -2,8 +2,9 @@
 
 For each size it prints
 - still:  full-quality frames per second at a fixed camera;
-- moving: frames per second of a walk (1.4 m/s forward while turning 20 deg/s), each frame drawn at the
-  level the viewport's adaptive controller picks for its budget (viewer/viewport.py AdaptiveQuality,
+- moving: frames per second of a walk (1.4 m/s forward while turning 20 deg/s, a frame every 50 ms
+  of walk time so every path sees the same cameras), each frame drawn at the level the
+  viewport's adaptive controller picks for its budget (viewer/viewport.py AdaptiveQuality,
   background sort, the camera never waits for it), and that moving frame's PSNR / SSIM against
   the full-quality frame of the same camera;
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
@@ -197,7 +198,7 @@ def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool) -> dict
         cam = camera_at(t, scene)
         wall, cpu = bench.frame(r, cam, k, scale)
         q.record(True, wall)
-        t += wall / 1e3
+        t += 1.0 / 20  # the walk as seen at 20 fps, the same cameras for every path
         if f >= frames // 3:  # the controller has settled
             walls.append(wall)
             cpus.append(cpu)

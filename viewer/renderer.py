@@ -182,6 +182,7 @@ class SplatRenderer:
         self._weight = np.zeros(0, np.float32)         # (N,) splat_weights
         self._by_weight = np.zeros(0, np.uint32)        # (N,) indices, largest weight first
         self._view_fraction = 1.0                       # share of splats in view (last sort)
+        self._first_sort = None                         # Future: the first sort after an upload
         self._grow = 1.0                                # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -239,13 +240,13 @@ class SplatRenderer:
         self._check_transforms()
         layers = self._world.layers if self._world is not None else []
         key = (self._layers_version, tuple((lay.id, id(lay.data)) for lay in layers))
+        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
         if key != self._uploaded_key:
             packed = self._packed_for(key, layers)
             if packed is not None:
                 t0 = time.perf_counter()
-                self._apply(packed)
+                self._apply(packed, cam, max_splats)
                 t_up += time.perf_counter() - t0
-        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
 
         GL.glViewport(0, 0, w, h)
         GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), 1.0)
@@ -345,10 +346,9 @@ class SplatRenderer:
         self._uploaded_key = None
 
     # -------------------------------------------------------------- upload
-    def _apply(self, packed: "_Packed") -> None:
-        """Upload a packed layer set (GL thread) and make it the drawn state."""
-        self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
-        self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+    def _apply(self, packed: "_Packed", cam: Camera | None = None, k: int | None = None) -> None:
+        """Upload a packed layer set (GL thread) and make it the drawn state. With `cam`
+        (interactive renders) the first sort for it runs on a worker while the textures upload."""
         self._sh_degree, self._sh_texels = packed.degree, packed.texels
         self._slots = packed.slots
         self._means = packed.means
@@ -361,6 +361,16 @@ class SplatRenderer:
         self._selected = None
         self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in packed.slots}
         self._generation += 1
+        self._first_sort = None
+        visible = [s for s in packed.slots if s.layer.visible]
+        if cam is not None and not self.sync_sort and visible:
+            self._vis_key = tuple(s.layer.id for s in visible)
+            if self._packer is None:
+                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
+            limit = None if k is None else 2 * k
+            self._first_sort = self._packer.submit(run_sort, self._request(cam, visible, False, limit))
+        self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+        self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
 
     def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
@@ -452,7 +462,11 @@ class SplatRenderer:
             return res, res.ms
         limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
-            res = run_sort(self._request(cam, visible, False, limit))
+            first, self._first_sort = self._first_sort, None
+            res = first.result() if first is not None else None  # sorted during the upload
+            if res is None or res.request.generation != self._generation or \
+                    res.request.limit != limit:
+                res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._view_fraction = res.fraction
             self._order_seq += 1
