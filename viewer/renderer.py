@@ -10,6 +10,7 @@ uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unl
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -29,9 +30,13 @@ from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
                       run_sort, splat_weights, strongest, view_changed)
 
+log = logging.getLogger(__name__)
+
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match the shaders)
 INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the drawing thread
+LOD_MIN_SPLATS = 100_000     # bigger scenes get a merged coarse level for moving frames
+LOD_SPLATS = 60_000          # its size: about half in view, what a moving frame can draw here
 _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
 
@@ -124,6 +129,41 @@ class _Packed:
     by_weight: np.ndarray  # (N,) uint32 splat indices, largest weight first
 
 
+@dataclass
+class _Lod:
+    """The coarse level (viewer/lod.py) of a packed layer set, for moving frames."""
+
+    key: tuple               # the _Packed key it was made from
+    ranges: list[tuple[int, int, int]]  # per fine slot index: (slot index, start, stop) in the LOD
+    geom: np.ndarray
+    color: np.ndarray
+    means: np.ndarray        # (M, 3) float32 layer-local centres
+    weight: np.ndarray       # (M,) float32 splat_weights
+
+
+def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
+    """Merge every layer of `packed` to about `target` splats in all (in proportion to size;
+    layers under 5000 splats are kept as they are), packed like `pack_world` (CPU only)."""
+    from .lod import merge_cloud
+
+    total = max(sum(s.stop - s.start for s in packed.slots), 1)
+    parts, ranges, at = [], [], 0
+    for i, s in enumerate(packed.slots):
+        cloud = s.layer.data if s.baked is None else s.layer.data.transformed(s.baked)
+        n = len(cloud)
+        lod = cloud if n < 5000 else merge_cloud(cloud, max(1000, int(target * n / total)))
+        parts.append((lod, s.slot))
+        ranges.append((i, at, at + len(lod)))
+        at += len(lod)
+    geom, color, degree, _ = pack_splats(parts)
+    if degree != packed.degree:  # keep the fine set's SH layout (texels per splat)
+        raise ValueError("LOD SH degree differs from the packed set")
+    means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
+    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+              if parts else np.zeros(0, np.float32))
+    return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight)
+
+
 def _pad_rows(a: np.ndarray) -> np.ndarray:
     rows = max(1, math.ceil(len(a) / TEX_W))
     out = np.zeros((rows * TEX_W, 4), a.dtype)
@@ -183,6 +223,11 @@ class SplatRenderer:
         self._by_weight = np.zeros(0, np.uint32)        # (N,) indices, largest weight first
         self._view_fraction = 1.0                       # share of splats in view (last sort)
         self._first_sort = None                         # Future: the first sort after an upload
+        #: moving (limited) frames draw the merged coarse level when there is one (False:
+        #: a subset of the full splats, the previous way)
+        self.use_lod = True
+        self._lod: _Lod | None = None                  # uploaded coarse level
+        self._lod_job = None                            # Future[_Lod] being merged
         self._grow = 1.0                                # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -267,7 +312,13 @@ class SplatRenderer:
             self._vis_key = vis_key
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
-        if stats.splats_total:
+        lod = self._lod_ready() if (max_splats is not None and stats.splats_total) else None
+        if lod is not None:
+            t0 = time.perf_counter()
+            stats.splats_drawn, stats.sort_ms = self._draw_lod(lod, cam, view, proj, visible, max_splats,
+                                                               stats.triangles > 0)
+            t_up += time.perf_counter() - t0
+        elif stats.splats_total:
             res, sort_ms = self._current_order(cam, visible, max_splats)
             stats.sort_ms = sort_ms
             t0 = time.perf_counter()
@@ -301,8 +352,10 @@ class SplatRenderer:
             self._packer.shutdown(wait=False, cancel_futures=True)
             self._packer, self._pack_job = None, None
         self._order = None
+        self._lod, self._lod_job = None, None
         if self._gl_ready:
             self._mesh.release()
+            GL.glDeleteTextures(2, [self._tex_lod_geom, self._tex_lod_color])
             GL.glDeleteTextures(3, [self._tex_geom, self._tex_color, self._tex_order])
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
@@ -335,8 +388,8 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
         GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_R32UI, self._order_buf)
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
-        self._tex_geom, self._tex_color = GL.glGenTextures(2)
-        for tex in (self._tex_geom, self._tex_color):
+        self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color = GL.glGenTextures(4)
+        for tex in (self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color):
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
@@ -371,6 +424,12 @@ class SplatRenderer:
             self._first_sort = self._packer.submit(run_sort, self._request(cam, visible, False, limit))
         self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
         self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+        self._lod, self._lod_job = None, None
+        if self.use_lod and not self.sync_sort and len(packed.means) >= LOD_MIN_SPLATS:
+            if self._packer is None:
+                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
+            self._lod_job = self._packer.submit(pack_lod, packed)  # after the first sort
+            self._lod_job.add_done_callback(lambda _f: self._sort_done())
 
     def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
@@ -587,10 +646,52 @@ class SplatRenderer:
             self._prep_rows = cap
         return rows
 
+    def _lod_ready(self) -> "_Lod | None":
+        """The coarse level of the drawn layer set, uploading it once its merge finished."""
+        if not self.use_lod:
+            return None
+        job = self._lod_job
+        if job is not None and job.done():
+            self._lod_job = None
+            try:
+                lod = job.result()
+            except Exception:  # noqa: BLE001 - moving frames fall back to a subset of splats
+                log.warning("coarse level for moving frames failed", exc_info=True)
+                return None
+            if lod.key == self._uploaded_key:
+                self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+                self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+                self._lod = lod
+        lod = self._lod
+        return lod if lod is not None and lod.key == self._uploaded_key else None
+
+    def _draw_lod(self, lod: "_Lod", cam: Camera, view: np.ndarray, proj: np.ndarray,
+                  visible: list[_Slot], k: int, depth_test: bool) -> tuple[int, float]:
+        """A moving frame from the coarse level: its splats in view (at most `k`, the
+        strongest, grown for the rest), sorted here (tens of thousands: a few ms).
+        Returns (splats drawn, sort ms)."""
+        index = {id(s): i for i, s in enumerate(self._slots)}
+        layers = tuple(layer_depth(self._model(s), cam.R, cam.t, lod.ranges[index[id(s)]][1],
+                                   lod.ranges[index[id(s)]][2]) for s in visible)
+        frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+        res = run_sort(SortRequest(self._generation, lod.means, layers, cam.position, cam.forward,
+                                   NEAR_CULL, frustum, k, lod.weight))
+        data = np.ascontiguousarray(self._select(res, k), dtype=np.uint32)
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
+        GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
+                        GL.GL_STREAM_DRAW)
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
+        self._selected = None  # the order buffer no longer holds the full set's order
+        if data.size:
+            self._draw_splats(cam, view, proj, int(data.size), depth_test,
+                              (self._tex_lod_geom, self._tex_lod_color))
+        return int(data.size), res.ms
+
     def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int,
-                     depth_test: bool = True) -> None:
+                     depth_test: bool = True, textures: tuple[int, int] | None = None) -> None:
         """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
         grid, one texel per splat in draw order). Pass 2: one quad per splat, blended."""
+        geom_tex, color_tex = textures or (self._tex_geom, self._tex_color)
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
         rows = self._ensure_prep(count)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._prep_fbo)
@@ -612,7 +713,7 @@ class SplatRenderer:
         GL.glUniform1i(loc["u_count"], count)
         GL.glUniform1f(loc["u_grow"], float(self._grow))
         for unit, (target_kind, tex, name) in enumerate([
-                (GL.GL_TEXTURE_2D, self._tex_geom, "u_geom"), (GL.GL_TEXTURE_2D, self._tex_color, "u_color"),
+                (GL.GL_TEXTURE_2D, geom_tex, "u_geom"), (GL.GL_TEXTURE_2D, color_tex, "u_color"),
                 (GL.GL_TEXTURE_BUFFER, self._tex_order, "u_order")]):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(target_kind, tex)
