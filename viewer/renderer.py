@@ -313,6 +313,8 @@ class SplatRenderer:
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
         lod = self._lod_ready() if (max_splats is not None and stats.splats_total) else None
+        if lod is not None and max_splats > 1.5 * len(lod.means):
+            lod = None  # a budget for many splats: a subset of the full ones shows more detail
         if lod is not None:
             t0 = time.perf_counter()
             stats.splats_drawn, stats.sort_ms = self._draw_lod(lod, cam, view, proj, visible, max_splats,
