@@ -228,6 +228,7 @@ class SplatRenderer:
         self.use_lod = True
         self._lod: _Lod | None = None                  # uploaded coarse level
         self._lod_job = None                            # Future[_Lod] being merged
+        self._lod_wanted: _Packed | None = None         # to merge after the next drawn frame
         self._grow = 1.0                                # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -338,6 +339,12 @@ class SplatRenderer:
             if stats.splats_drawn:
                 self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
         stats.gpu_upload_ms = t_up * 1000.0
+        if self._lod_wanted is not None and stats.splats_drawn:
+            if self._packer is None:
+                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
+            self._lod_job = self._packer.submit(pack_lod, self._lod_wanted)
+            self._lod_job.add_done_callback(lambda _f: self._sort_done())
+            self._lod_wanted = None
         GL.glDepthMask(GL.GL_TRUE)
         GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
@@ -354,7 +361,7 @@ class SplatRenderer:
             self._packer.shutdown(wait=False, cancel_futures=True)
             self._packer, self._pack_job = None, None
         self._order = None
-        self._lod, self._lod_job = None, None
+        self._lod, self._lod_job, self._lod_wanted = None, None, None
         if self._gl_ready:
             self._mesh.release()
             GL.glDeleteTextures(2, [self._tex_lod_geom, self._tex_lod_color])
@@ -427,11 +434,9 @@ class SplatRenderer:
         self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
         self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
         self._lod, self._lod_job = None, None
-        if self.use_lod and not self.sync_sort and len(packed.means) >= LOD_MIN_SPLATS:
-            if self._packer is None:
-                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
-            self._lod_job = self._packer.submit(pack_lod, packed)  # after the first sort
-            self._lod_job.add_done_callback(lambda _f: self._sort_done())
+        # merged once the first frame is drawn, so it does not slow that frame down
+        self._lod_wanted = (packed if self.use_lod and not self.sync_sort
+                            and len(packed.means) >= LOD_MIN_SPLATS else None)
 
     def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
