@@ -13,7 +13,8 @@ from __future__ import annotations
 import logging
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
 
@@ -126,7 +127,6 @@ class _Packed:
     texels: int
     means: np.ndarray   # (N, 3) float32 layer-local centres
     weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
-    by_weight: np.ndarray  # (N,) uint32 splat indices, largest weight first
 
 
 @dataclass
@@ -139,6 +139,7 @@ class _Lod:
     color: np.ndarray
     means: np.ndarray        # (M, 3) float32 layer-local centres
     weight: np.ndarray       # (M,) float32 splat_weights
+    by_weight: np.ndarray    # (N,) uint32 indices of the *full* set, largest weight first
 
 
 def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
@@ -161,7 +162,24 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
     weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
               if parts else np.zeros(0, np.float32))
-    return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight)
+    by_weight = np.argsort(-packed.weight).astype(np.uint32)
+    return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight, by_weight)
+
+
+def _daemon_job(fn: Callable, *args) -> Future:
+    """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future."""
+    fut: Future = Future()
+
+    def work() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True, name="splat-lod").start()
+    return fut
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:
@@ -192,8 +210,7 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
     weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
               if parts else np.zeros(0, np.float32))
-    by_weight = np.argsort(-weight).astype(np.uint32)
-    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight, by_weight)
+    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
 class SplatRenderer:
@@ -215,7 +232,6 @@ class SplatRenderer:
         self._layers_version = 0                        # bumped when layers must be re-packed
         self._uploaded_key: tuple | None = None         # (version, layer signature) on the GPU
         self._pack_job: tuple | None = None             # (key, Future) packing off-thread
-        self._packer: ThreadPoolExecutor | None = None
         self._generation = 0
         self._slots: list[_Slot] = []
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
@@ -340,9 +356,7 @@ class SplatRenderer:
                 self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
         stats.gpu_upload_ms = t_up * 1000.0
         if self._lod_wanted is not None and stats.splats_drawn:
-            if self._packer is None:
-                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
-            self._lod_job = self._packer.submit(pack_lod, self._lod_wanted)
+            self._lod_job = _daemon_job(pack_lod, self._lod_wanted)
             self._lod_job.add_done_callback(lambda _f: self._sort_done())
             self._lod_wanted = None
         GL.glDepthMask(GL.GL_TRUE)
@@ -357,9 +371,7 @@ class SplatRenderer:
         The renderer stays usable: a later draw() re-creates everything."""
         self._sorter.shutdown()
         self._sorter = BackgroundSorter(self._sort_done)
-        if self._packer is not None:
-            self._packer.shutdown(wait=False, cancel_futures=True)
-            self._packer, self._pack_job = None, None
+        self._pack_job = None
         self._order = None
         self._lod, self._lod_job, self._lod_wanted = None, None, None
         if self._gl_ready:
@@ -415,7 +427,7 @@ class SplatRenderer:
         self._slots = packed.slots
         self._means = packed.means
         self._weight = packed.weight
-        self._by_weight = packed.by_weight
+        self._by_weight = np.zeros(0, np.uint32)  # with the coarse level (not on the first frame's path)
         self._view_fraction = 1.0
         self._uploaded_key = packed.key
         self._order = None
@@ -427,10 +439,8 @@ class SplatRenderer:
         visible = [s for s in packed.slots if s.layer.visible]
         if cam is not None and not self.sync_sort and visible:
             self._vis_key = tuple(s.layer.id for s in visible)
-            if self._packer is None:
-                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
             limit = None if k is None else 2 * k
-            self._first_sort = self._packer.submit(run_sort, self._request(cam, visible, False, limit))
+            self._first_sort = _daemon_job(run_sort, self._request(cam, visible, False, limit))
         self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
         self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
         self._lod, self._lod_job = None, None
@@ -447,9 +457,7 @@ class SplatRenderer:
             if self.sync_sort or n <= INLINE_PACK_LIMIT:
                 self._pack_job = None
                 return pack_world(layers, key)
-            if self._packer is None:
-                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
-            fut = self._packer.submit(pack_world, list(layers), key)
+            fut = _daemon_job(pack_world, list(layers), key)
             fut.add_done_callback(lambda _f: self._sort_done())
             self._pack_job = job = (key, fut)
         if self.sync_sort or job[1].done():
@@ -669,6 +677,7 @@ class SplatRenderer:
                 self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
                 self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
                 self._lod = lod
+                self._by_weight = lod.by_weight
         lod = self._lod
         return lod if lod is not None and lod.key == self._uploaded_key else None
 
