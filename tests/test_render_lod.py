@@ -79,3 +79,19 @@ def test_moving_frames_draw_the_coarse_level(x_display) -> None:  # noqa: ANN001
     finally:
         r.release()
         fb.release()
+
+
+def test_covariance_rows_match_the_cloud() -> None:
+    from viewer.renderer import TEX_W, covariance_rows, pack_splats
+
+    cloud = random_cloud(2000, 1, seed=4)
+    cloud.quats *= 3.0  # unnormalised input is normalised, as GaussianCloud does
+    cov = cloud.covariances()
+    rows = covariance_rows(cloud.quats, cloud.scales)
+    ref = cov[:, [0, 0, 0, 1, 1, 2], [0, 1, 2, 1, 2, 2]]
+    np.testing.assert_allclose(rows, ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
+    geom, color, degree, texels = pack_splats([(cloud, 5)])
+    assert len(geom) % TEX_W == 0 and len(color) % TEX_W == 0 and degree == 1 and texels == 3
+    g = geom[:3 * len(cloud)].reshape(-1, 3, 4)
+    np.testing.assert_allclose(g[:, 1], ref[:, :4], rtol=1e-4, atol=1e-7)
+    assert np.all(g[:, 2, 2] == 5) and not geom[3 * len(cloud):].any()

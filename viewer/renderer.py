@@ -77,13 +77,32 @@ def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
     ])
 
 
+def covariance_rows(quats: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
+    """Upper triangles of R diag(s²) Rᵀ, (N, 6) float32 [xx, xy, xz, yy, yz, zz], for quats
+    (N, 4) wxyz (normalised here) and log_scales (N, 3). Same values as
+    GaussianCloud.covariances() in float32 arithmetic, without the (N, 3, 3) temporaries."""
+    q = np.asarray(quats, np.float32)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), np.float32(1e-12))
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    s = np.exp(np.asarray(log_scales, np.float32))
+    # columns of M = R diag(s)
+    m0 = (np.float32(1) - 2 * (y * y + z * z)) * s[:, 0], 2 * (x * y + w * z) * s[:, 0], 2 * (x * z - w * y) * s[:, 0]
+    m1 = 2 * (x * y - w * z) * s[:, 1], (np.float32(1) - 2 * (x * x + z * z)) * s[:, 1], 2 * (y * z + w * x) * s[:, 1]
+    m2 = 2 * (x * z + w * y) * s[:, 2], 2 * (y * z - w * x) * s[:, 2], (np.float32(1) - 2 * (x * x + y * y)) * s[:, 2]
+    out = np.empty((len(q), 6), np.float32)
+    for c, (a, b) in enumerate(((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))):
+        out[:, c] = m0[a] * m0[b] + m1[a] * m1[b] + m2[a] * m2[b]
+    return out
+
+
 def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Texture payloads for clouds tagged with their layer slot.
 
-    Returns geom (N*3, 4) float32 [(mean, opacity), (cxx cxy cxz cyy), (cyz czz slot aa)]
-    (aa = 1 for clouds trained antialiased, meta["antialiased"], as spz flag 0x1),
-    colour (N*T, 4) float16 holding SH coefficients k-major, RGB fastest, padded to T
-    texels per splat, plus the SH degree and T.
+    Returns geom (rows*TEX_W, 4) float32, 3 texels per splat [(mean, opacity), (cxx cxy cxz
+    cyy), (cyz czz slot aa)] (aa = 1 for clouds trained antialiased, meta["antialiased"], as
+    spz flag 0x1), colour (rows*TEX_W, 4) float16 holding SH coefficients k-major, RGB
+    fastest, T texels per splat, both zero padded to whole texture rows, plus the SH
+    degree and T.
     """
     from scene.sh import REST_COEFFS
 
@@ -91,20 +110,21 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     ncoef = 1 + REST_COEFFS[degree]
     texels = math.ceil(3 * ncoef / 4)
     n = sum(len(c) for c, _ in clouds)
-    geom = np.zeros((n, 3, 4), np.float32)
-    color = np.zeros((n, texels * 4), np.float16)
+    geom_rows = np.zeros((max(1, math.ceil(3 * n / TEX_W)) * TEX_W, 4), np.float32)
+    color_rows = np.zeros((max(1, math.ceil(texels * n / TEX_W)) * TEX_W, 4), np.float16)
+    geom = geom_rows[:3 * n].reshape(n, 3, 4)
+    color = color_rows[:texels * n].reshape(n, texels * 4)
     at = 0
     for cloud, slot in clouds:
         m = len(cloud)
         if m == 0:
             continue
-        cov = cloud.covariances()                                     # (m, 3, 3)
+        cov = covariance_rows(cloud.quats, cloud.scales)               # (m, 6)
         g = geom[at:at + m]
         g[:, 0, :3] = cloud.means
         g[:, 0, 3] = cloud.opacity_values()
-        g[:, 1] = cov[:, [0, 0, 0, 1], [0, 1, 2, 1]]
-        g[:, 2, 0] = cov[:, 1, 2]
-        g[:, 2, 1] = cov[:, 2, 2]
+        g[:, 1] = cov[:, :4]
+        g[:, 2, :2] = cov[:, 4:]
         g[:, 2, 2] = slot
         g[:, 2, 3] = 1.0 if cloud.meta.get("antialiased") else 0.0
         k = cloud.shN.shape[1]
@@ -112,7 +132,7 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
         if k:
             color[at:at + m, 3:3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
         at += m
-    return geom.reshape(-1, 4), color.reshape(-1, 4), degree, texels
+    return geom_rows, color_rows, degree, texels
 
 
 @dataclass
@@ -183,6 +203,8 @@ def _daemon_job(fn: Callable, *args) -> Future:
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:
+    if len(a) and len(a) % TEX_W == 0:
+        return a  # already whole rows (pack_splats)
     rows = max(1, math.ceil(len(a) / TEX_W))
     out = np.zeros((rows * TEX_W, 4), a.dtype)
     out[:len(a)] = a
