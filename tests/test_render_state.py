@@ -93,3 +93,19 @@ def test_captured_pointer_reaches_full_quality(window, qtbot) -> None:  # noqa: 
     qtbot.waitUntil(lambda: vp.info.full_quality and not vp.info.moving, timeout=3000)
     assert vp.captured and not vp.moving
     vp.set_captured(False)
+
+
+def test_moving_budget_takes_off_the_measured_window_overhead() -> None:
+    from viewer.viewport import AdaptiveQuality
+
+    q = AdaptiveQuality(target_ms=45.0)
+    assert q.budget_ms == 45.0
+    for _ in range(20):  # frames render in 25 ms but arrive every 42 ms: 17 ms go elsewhere
+        q.record_interval(42.0, 25.0)
+    assert q.overhead_ms == pytest.approx(17.0, abs=0.5)
+    assert q.budget_ms == pytest.approx(28.0, abs=0.5)
+    for _ in range(6):
+        q.record(True, 40.0)  # 40 ms renders fit the old 45 ms target but not the budget
+    assert q.predicted_ms(q.level) <= q.budget_ms
+    q.record_interval(500.0, 10.0)  # a stall is averaged, and the budget never drops below 40 %
+    assert q.budget_ms >= 0.4 * 45.0
