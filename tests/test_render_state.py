@@ -104,8 +104,11 @@ def test_moving_budget_takes_off_the_measured_window_overhead() -> None:
         q.record_interval(42.0, 25.0)
     assert q.overhead_ms == pytest.approx(17.0, abs=0.5)
     assert q.budget_ms == pytest.approx(28.0, abs=0.5)
-    for _ in range(6):
-        q.record(True, 40.0)  # 40 ms renders fit the old 45 ms target but not the budget
-    assert q.predicted_ms(q.level) <= q.budget_ms
+    q0 = AdaptiveQuality(target_ms=45.0)  # the same machine, no overhead measured
+    for _ in range(12):  # frames cost 5 ms + 200 ms × the level's cost
+        for c in (q, q0):
+            c.record(True, 5.0 + 200.0 * c.cost(c.level))
+    assert q.level > q0.level  # a cheaper level...
+    assert 5.0 + 200.0 * q.cost(q.level) <= q.budget_ms  # ...that fits what is left of 45 ms
     q.record_interval(500.0, 10.0)  # a stall is averaged, and the budget never drops below 40 %
     assert q.budget_ms >= 0.4 * 45.0
