@@ -37,6 +37,8 @@ REST_S = 0.15             # camera still this long -> full-quality refine
 TARGET_MS = 45.0          # frame interval while moving (≥ 22 fps); the measured compositing
                           # and event-loop overhead per frame is taken off the render budget
 MIN_SPLATS = 20000        # never thin below this many while moving
+UI_UPDATE_S = 0.25        # while moving, status read-outs update at most this often: every
+                          # label change re-composites the window around the GL view
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
 FULL_BLOCK_MS = 250.0     # a full frame predicted slower than this gets a quick preview first...
 PREVIEW_MS = 150.0        # ...at the best level predicted within this (refining in steps)...
@@ -214,7 +216,7 @@ class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
-    frame_drawn = pyqtSignal(object)      # FrameInfo
+    frame_drawn = pyqtSignal(object)      # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int)
     _sort_ready = pyqtSignal()
@@ -248,6 +250,9 @@ class Viewport(QOpenGLWidget):
         self._last_tick = time.perf_counter()
         self.render_state = RenderState(REST_S, FULL_DELAY_S)  # moving / refining / still
         self._last_paint = (0.0, 0.0, False)  # (start, render ms, moving) of the last frame
+        self._last_ui = (-1e9, False)   # (time, moving) of the last frame_drawn emitted
+        self._last_cam_ui = -1e9        # last camera_changed emitted; a pending one follows
+        self._cam_pending = False
         self._frame_times: list[float] = []
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
@@ -386,6 +391,13 @@ class Viewport(QOpenGLWidget):
             self.set_hud_text()
         if self.nav.update(dt):
             self.render_state.camera_moved(now)
+            if now - self._last_cam_ui >= UI_UPDATE_S:
+                self._last_cam_ui, self._cam_pending = now, False
+                self.camera_changed.emit()
+            else:
+                self._cam_pending = True
+        elif self._cam_pending:  # the pose it came to rest at
+            self._last_cam_ui, self._cam_pending = now, False
             self.camera_changed.emit()
         self.render_state.set_held(bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None)
         if self.render_state.wants_paint(now):
@@ -492,7 +504,10 @@ class Viewport(QOpenGLWidget):
         # a finished background sort repaints via _sort_ready; a reduced frame drawn without
         # the camera moving (a modifier pressed, a click) is still refined at rest
         self.render_state.drawn(plan, full, now)
-        self.frame_drawn.emit(self.info)
+        last_t, last_moving = self._last_ui
+        if not moving or not last_moving or now - last_t >= UI_UPDATE_S:
+            self._last_ui = (now, moving)
+            self.frame_drawn.emit(self.info)
 
     def _fps(self) -> float:
         ts = self._frame_times
