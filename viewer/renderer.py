@@ -85,10 +85,12 @@ def covariance_rows(quats: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), np.float32(1e-12))
     w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
     s = np.exp(np.asarray(log_scales, np.float32))
-    # columns of M = R diag(s)
-    m0 = (np.float32(1) - 2 * (y * y + z * z)) * s[:, 0], 2 * (x * y + w * z) * s[:, 0], 2 * (x * z - w * y) * s[:, 0]
-    m1 = 2 * (x * y - w * z) * s[:, 1], (np.float32(1) - 2 * (x * x + z * z)) * s[:, 1], 2 * (y * z + w * x) * s[:, 1]
-    m2 = 2 * (x * z + w * y) * s[:, 2], 2 * (y * z - w * x) * s[:, 2], (np.float32(1) - 2 * (x * x + y * y)) * s[:, 2]
+    one = np.float32(1)
+    sx, sy, sz = s[:, 0], s[:, 1], s[:, 2]
+    # columns of M = R diag(s), each as its (x, y, z) components
+    m0 = (one - 2 * (y * y + z * z)) * sx, 2 * (x * y + w * z) * sx, 2 * (x * z - w * y) * sx
+    m1 = 2 * (x * y - w * z) * sy, (one - 2 * (x * x + z * z)) * sy, 2 * (y * z + w * x) * sy
+    m2 = 2 * (x * z + w * y) * sz, 2 * (y * z - w * x) * sz, (one - 2 * (x * x + y * y)) * sz
     out = np.empty((len(q), 6), np.float32)
     for c, (a, b) in enumerate(((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))):
         out[:, c] = m0[a] * m0[b] + m1[a] * m1[b] + m2[a] * m2[b]
