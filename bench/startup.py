@@ -5,7 +5,7 @@ full-quality frame, for a 1M-splat PLY (a synthetic room, written once to a temp
 
 With --compare (another checkout of Wander, e.g. the previous release), both are started
 alternately and the ratio printed; that checkout needs the same WANDER_STARTUP_TRACE hook
-(without it, its runs report when its process ended: an upper bound).
+(for an older one: a worktree of it with this viewer/app.py copied in).
 
 Uses the app's WANDER_STARTUP_TRACE hook (viewer/app.py): the app prints time.time() stamps and
 quits at its first full frame. Needs a display (Xvfb). Also prints the import time of the
