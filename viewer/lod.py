@@ -40,8 +40,9 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
 
     Voxel size is chosen (up to four refinements) so that about `target` voxels are occupied; per
     voxel, with w = opacity × s1 × s2 (the two largest scales): mean = Σ w x / Σ w,
-    covariance = SPREAD × (Σ w (Σ_i + x xᵀ) / Σ w − mean meanᵀ), SH = weighted mean,
-    opacity = min(0.99, Σ o_i s1 s2 / (s1' s2') of the merged splat) (coverage kept).
+    covariance = SPREAD × (Σ w (Σ_i + x xᵀ) / Σ w − mean meanᵀ), colour (SH DC) = weighted
+    mean, higher SH bands zero, opacity = min(0.99, Σ o_i s1 s2 / (s1' s2') of the merged
+    splat) (coverage kept).
     """
     n = len(cloud)
     if n <= target or target <= 0:
@@ -67,10 +68,16 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
         out = np.stack([np.bincount(inv, w * flat[:, j], m) for j in range(flat.shape[1])], 1)
         return (out / wsum[:, None]).reshape((m,) + v.shape[1:])
 
+    from .renderer import covariance_rows
+
     mu = wmean(means)
-    cov = cloud.covariances().astype(np.float64) + means[:, :, None] * means[:, None, :]
-    cov = wmean(cov) - mu[:, :, None] * mu[:, None, :]
-    cov = SPREAD * 0.5 * (cov + cov.transpose(0, 2, 1))
+    tri = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
+    second = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)   # (N, 6)
+    second += np.stack([means[:, a] * means[:, b] for a, b in tri], 1)
+    second = wmean(second) - np.stack([mu[:, a] * mu[:, b] for a, b in tri], 1)
+    cov = np.empty((m, 3, 3))
+    for c, (a, b) in enumerate(tri):
+        cov[:, a, b] = cov[:, b, a] = SPREAD * second[:, c]
     vals, vecs = np.linalg.eigh(cov)                       # ascending eigenvalues
     vals = np.maximum(vals, (1e-4 * h) ** 2)
     vecs[np.linalg.det(vecs) < 0, :, 0] *= -1               # a rotation, not a reflection
@@ -78,8 +85,9 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
     merged_area = np.sqrt(vals[:, 1] * vals[:, 2])
     opacity = np.clip(cover / merged_area, 1e-3, 0.99)
     sh0 = wmean(cloud.sh0.astype(np.float64)).astype(np.float32)
-    shn = (wmean(cloud.shN.astype(np.float64)).astype(np.float32) if cloud.shN.shape[1]
-           else np.zeros((m, 0, 3), np.float32))
+    # view-dependent terms left out: at a moving frame's resolution they hardly show, and
+    # averaging them is most of the merge time at SH degree 3 (zeros keep the layout)
+    shn = np.zeros((m,) + cloud.shN.shape[1:], np.float32)
     out = GaussianCloud(mu.astype(np.float32), (0.5 * np.log(vals)).astype(np.float32),
                         matrices_to_quats(vecs).astype(np.float32),
                         logit(opacity).astype(np.float32), sh0, shn)
