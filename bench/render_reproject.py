@@ -19,7 +19,6 @@ sys.path.insert(0, str(ROOT)); sys.path.insert(0, str(ROOT / "bench"))
 import numpy as np
 from render import Bench, room_scene, camera_at, W, H
 from generators.reconstruct.evaluate import psnr, ssim
-from scene.gaussians import rgb_to_sh0
 b = Bench(); GL = b.GL
 from scene.world import World, Layer
 from viewer.renderer import SplatRenderer
@@ -35,7 +34,6 @@ d = (cloud.means.astype(np.float64) @ cam0.R.T + cam0.t)[:, 2]
 C0 = 0.28209479177387814
 dc.sh0[:] = ((np.clip(d, 0, 15.9) / 16.0 - 0.5) / C0)[:, None]
 wd = World(); wd.layers.append(Layer("d", dc))
-rd = SplatRenderer(sync_sort=True); rd.set_world(wd)
 from viewer.offscreen import render_float
 depth = render_float(wd, cam0)[..., 0] * 16.0  # alpha ~1 on surfaces
 # moving renderer with LOD
