@@ -188,7 +188,7 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
     return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight, by_weight)
 
 
-def _daemon_job(fn: Callable, *args) -> Future:
+def _daemon_job(fn: Callable, *args, name: str = "splat-worker") -> Future:
     """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future."""
     fut: Future = Future()
 
@@ -200,7 +200,7 @@ def _daemon_job(fn: Callable, *args) -> Future:
         except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
             fut.set_exception(exc)
 
-    threading.Thread(target=work, daemon=True, name="splat-lod").start()
+    threading.Thread(target=work, daemon=True, name=name).start()
     return fut
 
 
@@ -380,7 +380,7 @@ class SplatRenderer:
                 self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
         stats.gpu_upload_ms = t_up * 1000.0
         if self._lod_wanted is not None and stats.splats_drawn:
-            self._lod_job = _daemon_job(pack_lod, self._lod_wanted)
+            self._lod_job = _daemon_job(pack_lod, self._lod_wanted, name="splat-lod")
             self._lod_job.add_done_callback(lambda _f: self._sort_done())
             self._lod_wanted = None
         GL.glDepthMask(GL.GL_TRUE)
@@ -481,7 +481,7 @@ class SplatRenderer:
             if self.sync_sort or n <= INLINE_PACK_LIMIT:
                 self._pack_job = None
                 return pack_world(layers, key)
-            fut = _daemon_job(pack_world, list(layers), key)
+            fut = _daemon_job(pack_world, list(layers), key, name="splat-pack")
             fut.add_done_callback(lambda _f: self._sort_done())
             self._pack_job = job = (key, fut)
         if self.sync_sort or job[1].done():
@@ -561,7 +561,12 @@ class SplatRenderer:
         limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
             first, self._first_sort = self._first_sort, None
-            res = first.result() if first is not None else None  # sorted during the upload
+            res = None
+            if first is not None:  # sorted during the upload
+                try:
+                    res = first.result()
+                except Exception:  # noqa: BLE001 - sorted again below; the failure is logged
+                    log.warning("first sort after the upload failed", exc_info=True)
             if res is None or res.request.generation != self._generation or \
                     res.request.limit != limit:
                 res = run_sort(self._request(cam, visible, False, limit))
