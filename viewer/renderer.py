@@ -6,6 +6,10 @@ buffer (uint32 splat indices, back to front) is re-uploaded, and only when a new
 finished or `max_splats` changed. Layer transforms are uniforms, so moving an object
 uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unless
 `sync_sort=True` (offscreen renders: exact order for every frame).
+
+Limited frames (`max_splats`, drawn while the camera moves) keep the strongest splats in
+view and grow them to cover for the dropped ones; in scenes over LOD_MIN_SPLATS they draw
+a merged coarse level instead (viewer/lod.py), built on a worker after the first frame.
 """
 
 from __future__ import annotations

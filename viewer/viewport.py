@@ -4,7 +4,8 @@ Repaints only when the camera moved, the world changed, a sort finished or a ref
 due; when is decided by `RenderState` (viewer/render_state.py: moving / refining / still).
 While the camera moves and frames are slow, an adaptive controller (as in nerfstudio's
 viewer) lowers the render scale (render into a smaller FBO, blit up) and the number of
-splats (the strongest in view, grown to cover for the rest), budgeting the frame interval
+splats (the merged coarse level of big scenes, else the strongest in view grown to cover
+for the rest: see renderer.py), budgeting the frame interval
 the window really achieves; ~150 ms after the camera stops it refines to full quality.
 """
 
