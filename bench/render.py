@@ -271,6 +271,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
           f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x")
     paths = [("today", True)] if args.legacy else [("new", False), ("today", True)]
+    warm = World()  # compile the shaders once, so the first path timed does not pay for it
+    warm.layers.append(Layer("warm-up", cube_scene(1000)))
+    wr = make_renderer(warm, False, sync=True)
+    bench.frame(wr, camera_at(0.0, "cube"), None, 1.0)
+    wr.release()
     print(f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} {'moving fps':>10} {'(cpu ms)':>9} "
           f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}")
     for n in sizes:
