@@ -1,12 +1,22 @@
-"""Renderer benchmark: frame time of the GL splat renderer at 1280x720 for 100k/300k/1M splats,
-still (full quality) and moving (adaptive: fewer splats by importance and/or lower render
-resolution, background sort), beside the naive baseline that re-uploads every attribute in
-sorted order each frame; plus the 1M-splat depth sort beside np.argsort(float32).
+"""Renderer benchmark: what a user sees, at 1280x720, per scene size (300k and 1M splats by default).
 
-    python bench/render.py [--sizes 100000,300000,1000000] [--frames 6] [--scene room|cube]
+For each size it prints
+- still:  full-quality frames per second at a fixed camera;
+- moving: frames per second of a walk (1.4 m/s forward while turning 20 deg/s, a frame every 50 ms
+  of walk time so every path sees the same cameras), each frame drawn at the level the
+  viewport's adaptive controller picks for its budget (viewer/viewport.py AdaptiveQuality,
+  background sort, the camera never waits for it), and that moving frame's PSNR / SSIM against
+  the full-quality frame of the same camera;
+- first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
+and the same rows for today's path (`--legacy` alone runs only that one): limited frames draw a
+subset of the splats as they are, where the new path draws the merged coarse level
+(viewer/lod.py), grown where it too is limited. CPU milliseconds (all threads of this process, llvmpipe's included)
+are printed beside wall time: on a shared machine they move far less with other load.
+
+    python bench/render.py [--sizes 300000,1000000] [--frames 16] [--scene room|cube] [--legacy]
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
-All timings end with glFinish. One run measures every row, so ratios compare like with like.
+All timings end with glFinish. Cold start of the app: bench/startup.py.
 """
 
 from __future__ import annotations
@@ -25,8 +35,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 W, H = 1280, 720
-MOVING_SETTINGS = [(None, 1.0), (None, 0.5), (150_000, 0.5), (60_000, 0.5), (60_000, 0.35),
-                   (30_000, 0.35), (20_000, 0.25), (10_000, 0.25)]
+WALK_SPEED = 1.4               # m/s
+TURN_RATE = math.radians(20)   # rad/s
 
 
 def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
@@ -92,15 +102,16 @@ def cube_scene(n: int, sh_degree: int = 0, seed: int = 0):
     return cloud
 
 
-def camera_at(frame: int, scene: str):
+def camera_at(t: float, scene: str):
+    """The walk's camera `t` seconds in (t = 0: the still camera)."""
     from scene.camera import Camera
 
     if scene == "room":
-        eye = np.array([0.3 * math.sin(frame * 0.05), 1.6, 4.5 - 0.04 * frame])
-        yaw = 0.02 * frame
+        eye = np.array([0.3 * math.sin(t), 1.6, 4.5 - WALK_SPEED * t])
+        yaw = TURN_RATE * t
         look = eye + np.array([-math.sin(yaw), -0.1, -math.cos(yaw)])
         return Camera.look_at(eye, look, 70, W, H)
-    ang = 0.02 * frame
+    ang = TURN_RATE * t
     return Camera.look_at([6 * math.sin(ang), 0.5, 6 * math.cos(ang)], [0, 0, 0], 60, W, H)
 
 
@@ -126,10 +137,11 @@ class Bench:
             self._small[(w, h)] = self.Framebuffer(w, h, self.GL.GL_RGBA8)
         return self._small[(w, h)]
 
-    def frame(self, renderer, cam, k: int | None, scale: float) -> float:
-        """One frame at 1280x720 (rendered at `scale`, then upscaled by a blit); seconds."""
+    def frame(self, renderer, cam, k: int | None, scale: float) -> tuple[float, float]:
+        """One frame at 1280x720 (rendered at `scale`, then upscaled by a blit, as the
+        viewport does); (wall ms, CPU ms of this process)."""
         GL = self.GL
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         if scale < 0.999:
             sw, sh = max(1, int(W * scale)), max(1, int(H * scale))
             fb = self.small(sw, sh)
@@ -142,69 +154,76 @@ class Bench:
             self.full.bind()
             renderer.draw(cam, (W, H), max_splats=k)
         GL.glFinish()
-        return time.perf_counter() - t0
+        return (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
+
+    def read(self) -> np.ndarray:
+        """The 1280x720 frame as (H, W, 3) uint8, top row first."""
+        GL = self.GL
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.full.fbo)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        raw = GL.glReadPixels(0, 0, W, H, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        return np.frombuffer(raw, np.uint8).reshape(H, W, 3)[::-1].copy()
 
 
-def naive_frame(bench: Bench, state: dict, cam) -> float:
-    """Baseline: float argsort, gather all attributes in sorted order, re-upload, draw."""
-    from viewer.renderer import _pad_rows
+def make_renderer(world, legacy: bool, sync: bool = False):
+    from viewer.renderer import SplatRenderer
 
-    GL = bench.GL
-    r = state["renderer"]
-    t0 = time.perf_counter()
-    depth = state["means"] @ cam.R[2].astype(np.float32) + np.float32(cam.t[2])
-    order = np.argsort(-depth)
-    geom = state["geom"].reshape(-1, 3, 4)[order].reshape(-1, 4)
-    color = state["color"].reshape(len(order), -1, 4)[order].reshape(-1, 4)
-    r._upload_texture(r._tex_geom, _pad_rows(geom), GL.GL_RGBA32F, GL.GL_FLOAT)
-    r._upload_texture(r._tex_color, _pad_rows(color), GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
-    bench.full.bind()
-    GL.glViewport(0, 0, W, H)
-    GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
-    r._draw_splats(cam, cam.world_to_camera(), state["proj"](cam), len(order))
-    GL.glFinish()
-    return time.perf_counter() - t0
-
-
-def run_size(bench: Bench, n: int, scene: str, sh: int, frames: int) -> dict:
-    from scene.world import Layer, World
-    from viewer.renderer import SplatRenderer, pack_splats, projection_matrix
-
-    cloud = (room_scene if scene == "room" else cube_scene)(n, sh)
-    world = World()
-    world.layers.append(Layer("bench", cloud))
-    out: dict = {"n": len(cloud)}
-    r = SplatRenderer(sync_sort=True)  # first frame: pack + upload + sort inline, timed
+    r = SplatRenderer(sync_sort=sync)
+    if legacy:  # today's limited frames: a subset of the splats, not grown, no coarse level
+        r.grow_limit = 1.0
+        r.use_lod = False
     r.set_world(world)
-    cam0 = camera_at(0, scene)
+    return r
+
+
+def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool) -> dict:
+    """Still, moving and first-frame figures of one path for one scene."""
+    from generators.reconstruct.evaluate import psnr, ssim
+    from viewer.viewport import TARGET_MS, AdaptiveQuality
+
+    out: dict = {}
+    r = make_renderer(world, legacy)  # as the app: pack on a worker, sort beside the upload
+    cam0 = camera_at(0.0, scene)
     t0 = time.perf_counter()
-    bench.frame(r, cam0, None, 1.0)  # uploads once + first sort
+    while True:  # frames until the first full-quality one with the scene in it
+        bench.frame(r, cam0, None, 1.0)
+        if r.last_stats.splats_drawn:
+            break
+        time.sleep(0.005)
     out["first_ms"] = (time.perf_counter() - t0) * 1e3
-    r.sync_sort = False  # interactive mode from here: background sorts
-    # still: the same camera, full quality (order already sorted, nothing uploaded)
-    out["still"] = statistics.median(bench.frame(r, cam0, None, 1.0) for _ in range(max(2, frames // 2))) * 1e3
-    # moving: a walk, background sort, adaptive settings
-    out["moving"] = {}
-    for k, scale in MOVING_SETTINGS:
-        if k is not None and k >= len(cloud):
-            continue
-        if k is None and scale < 1.0 and out["moving"].get((None, 1.0), 0) > 3000:
-            continue  # all splats are hopeless here; go on to the cheaper settings
-        ts = [bench.frame(r, camera_at(f, scene), k, scale) for f in range(1, frames + 1)]
-        out["moving"][(k, scale)] = statistics.median(ts) * 1e3
-    # naive baseline: a re-sort + full re-upload every frame
-    geom, color, _, _ = pack_splats([(cloud, 0)])
-    near, far = r._near_far(cam0)
-    state = {"renderer": r, "means": cloud.means, "geom": geom, "color": color,
-             "proj": lambda c: projection_matrix(c, near, far)}
-    r._selected = None
-    bench.GL.glBindBuffer(bench.GL.GL_TEXTURE_BUFFER, r._order_buf)
-    ident = np.arange(len(cloud), dtype=np.uint32)
-    bench.GL.glBufferData(bench.GL.GL_TEXTURE_BUFFER, ident.nbytes, ident, bench.GL.GL_STREAM_DRAW)
-    # same view as the still rows; the baseline still re-sorts and re-uploads every frame
-    out["naive"] = statistics.median(naive_frame(bench, state, cam0)
-                                     for _ in range(max(2, frames // 2))) * 1e3
+    t0 = time.perf_counter()
+    while r._lod_job is not None:  # the coarse level merges in the background (app: seconds
+        time.sleep(0.05)           # after opening; moving frames before it use a subset)
+        bench.frame(r, cam0, 1000, 0.2)
+    out["lod_s"] = time.perf_counter() - t0 + out["first_ms"] / 1e3 if r._lod is not None else None
+    still = [bench.frame(r, cam0, None, 1.0) for _ in range(max(2, frames // 4))]
+    out["still"] = statistics.median(w for w, _ in still), statistics.median(c for _, c in still)
+    # moving: the walk in real time, at the levels the controller picks
+    q = AdaptiveQuality(TARGET_MS)
+    ref = make_renderer(world, legacy, sync=True)  # exact full frames for the comparison
+    t, walls, cpus, levels, scores = 0.0, [], [], [], []
+    total = len(world.layers[0].data)
+    for f in range(frames):
+        scale, k = q.setting(True, total)
+        cam = camera_at(t, scene)
+        wall, cpu = bench.frame(r, cam, k, scale)
+        q.record(True, wall)
+        t += 1.0 / 20  # the walk as seen at 20 fps, the same cameras for every path
+        if f >= frames // 3:  # the controller has settled
+            walls.append(wall)
+            cpus.append(cpu)
+            levels.append((k, scale))
+            if len(scores) < 3 and f % 3 == 0:
+                img = bench.read()
+                bench.frame(ref, cam, None, 1.0)
+                full = bench.read()
+                scores.append((psnr(img, full), ssim(img, full)))
+    out["moving"] = statistics.median(walls), statistics.median(cpus)
+    out["level"] = max(set(levels), key=levels.count)
+    out["psnr"] = statistics.mean(s[0] for s in scores)
+    out["ssim"] = statistics.mean(s[1] for s in scores)
     bench.full.bind()
+    ref.release()
     r.release()
     return out
 
@@ -235,33 +254,55 @@ def sort_bench(n: int = 1_000_000, repeats: int = 7) -> tuple[float, float, floa
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sizes", default="100000,300000,1000000")
-    ap.add_argument("--frames", type=int, default=6, help="frames per measured row (median)")
+    ap.add_argument("--sizes", default="300000,1000000")
+    ap.add_argument("--frames", type=int, default=16, help="moving frames per size (the last 2/3 count)")
     ap.add_argument("--scene", choices=["room", "cube"], default="room")
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
+    ap.add_argument("--legacy", action="store_true", help="run only today's path")
     args = ap.parse_args(argv)
+    from scene.world import Layer, World
+
     sizes = [int(s) for s in args.sizes.split(",")]
     bench = Bench()
-    print(f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, "
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
           f"{W}x{H}, scene={args.scene}, SH{args.sh}")
     t_sort, t_full, t_float = sort_bench()
     print(f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
           f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x")
-    print(f"{'splats':>9} {'mode':<28} {'ms/frame':>9} {'fps':>7} {'vs naive':>9}")
+    paths = [("today", True)] if args.legacy else [("new", False), ("today", True)]
+    warm = World()  # compile the shaders once, so the first path timed does not pay for it
+    warm.layers.append(Layer("warm-up", cube_scene(1000)))
+    wr = make_renderer(warm, False, sync=True)
+    bench.frame(wr, camera_at(0.0, "cube"), None, 1.0)
+    wr.release()
+    print(f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} {'moving fps':>10} {'(cpu ms)':>9} "
+          f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}")
     for n in sizes:
-        res = run_size(bench, n, args.scene, args.sh, args.frames)
-        naive = res["naive"]
-        rows = [("naive re-upload (full)", naive), ("still, full quality", res["still"])]
-        for (k, scale), ms in res["moving"].items():
-            rows.append((f"moving K={'all' if k is None else f'{k // 1000}k'} scale={scale:g}", ms))
-        for label, ms in rows:
-            print(f"{res['n']:>9} {label:<28} {ms:>9.1f} {1000 / ms:>7.1f} {naive / ms:>8.1f}x")
-        ok = [(k, s, ms) for (k, s), ms in res["moving"].items() if ms <= 50.0]
-        best = ok[0] if ok else min(((k, s, ms) for (k, s), ms in res["moving"].items()), key=lambda x: x[2])
-        print(f"{'':>9} -> {'reaches' if ok else 'best'} {1000 / best[2]:.1f} fps moving with "
-              f"K={'all' if best[0] is None else best[0]}, scale {best[1]:g}; first frame "
-              f"(upload+sort) {res['first_ms']:.0f} ms")
-        sys.stdout.flush()
+        cloud = (room_scene if args.scene == "room" else cube_scene)(n, args.sh)
+        world = World()
+        world.layers.append(Layer("bench", cloud))
+        from viewer.renderer import pack_world
+
+        pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone
+        res = {}
+        for name, legacy in paths:
+            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy)
+            k, scale = o["level"]
+            print(f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
+                  f"{1e3 / o['moving'][0]:>10.1f} {o['moving'][1]:>9.0f} "
+                  f"{'all' if k is None else f'{k // 1000}k':>8} @ {scale:<6g} {o['psnr']:>6.1f} "
+                  f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"
+                  + (f"  (coarse level ready after {o['lod_s']:.1f} s)" if o.get("lod_s") else ""))
+            sys.stdout.flush()
+        if len(res) == 2:
+            a, b = res["new"], res["today"]
+            print(f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
+                  f"{b['still'][1] / a['still'][1]:.2f}x cpu | moving {b['moving'][0] / a['moving'][0]:.2f}x | "
+                  f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
+                  f"first frame {b['first_ms'] / a['first_ms']:.2f}x")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"{'':>8} (load {load:.1f})")
     return 0
 
 

@@ -14,6 +14,7 @@
 
 uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 uniform int u_count;             // splats in the order buffer
+uniform float u_grow;            // scale of every splat (> 1: a limited frame covers for the dropped ones)
 
 uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer aa)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
@@ -102,7 +103,7 @@ void main() {
     mat3 S = mat3(g1.x, g1.y, g1.z,  g1.y, g1.w, g2.x,  g1.z, g2.x, g2.y);
     mat3 A = mat3(model);
     mat3 T = mat3(u_view) * A;
-    mat3 Sc = T * S * transpose(T);
+    mat3 Sc = (u_grow * u_grow) * (T * S * transpose(T));
 
     float fx = u_intr.x, fy = u_intr.y, cx = u_intr.z, cy = u_intr.w;
     float tanx = 0.5 * u_size.x / fx, tany = 0.5 * u_size.y / fy;

@@ -131,16 +131,54 @@ def _time(fn) -> float:
     return time.perf_counter() - t0
 
 
-def test_limited_sort_keeps_the_most_important_in_depth_order() -> None:
+def test_limited_sort_keeps_the_strongest_in_depth_order() -> None:
     rng = np.random.default_rng(5)
     means = rng.uniform(-5, 5, (50_000, 3)).astype(np.float32)
-    rank = rng.permutation(len(means)).astype(np.int64)
+    weight = rng.uniform(0.01, 1.0, len(means)).astype(np.float32)
     lay = layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, len(means))
-    full = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2))
+    full = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2,
+                                None, None, weight))
     lim = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2,
-                               None, 1000, rank))
-    assert len(lim.order) == 1000
-    best = np.sort(rank[full.order])[:1000]
-    np.testing.assert_array_equal(np.sort(rank[lim.order]), best)
+                               None, 1000, weight))
+    assert len(lim.order) == 1000 and lim.in_view == full.in_view == len(full.order)
+    np.testing.assert_array_equal(np.sort(full.order), np.sort(run_sort(SortRequest(
+        0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2)).order))
+    best = np.sort(weight[full.order])[::-1][:1000]
+    np.testing.assert_allclose(np.sort(weight[lim.order])[::-1], best)
+    np.testing.assert_allclose(lim.score, weight[lim.order])  # depth_power 0, layer scale 1
     d = means[lim.order, 2] + 10.0
     assert np.all(np.diff(d) <= (d.max() - d.min()) / 65535 * 1.01 + 1e-6)  # still back to front
+
+
+def test_contribution_grow_and_weights() -> None:
+    from viewer.sorting import contribution, grow_factor, splat_weights, strongest
+
+    w = splat_weights(np.array([0.5, 1.0]), np.log(np.array([[1.0, 2.0, 3.0], [0.1, 0.1, 0.1]])))
+    np.testing.assert_allclose(w, [0.5 * 6.0, 0.01], rtol=1e-5)  # two largest scales
+    c = contribution(np.array([1.0, 1.0], np.float32), np.array([1.0, 2.0], np.float32), 4.0, 2.0)
+    np.testing.assert_allclose(c, [4.0, 1.0])
+    assert grow_factor(1000, 1000) == 1.0 and grow_factor(10, 0) == 1.0
+    assert grow_factor(8000, 1000) == pytest.approx(8 ** 0.3)
+    assert grow_factor(10 ** 9, 1, limit=2.5) == 2.5
+    m = strongest(np.array([3.0, 1.0, 2.0, 5.0]), 2)
+    np.testing.assert_array_equal(m, [True, False, False, True])
+    assert not strongest(np.ones(3), 0).any() and strongest(np.ones(3), 5).all()
+
+
+
+def test_limited_sort_from_candidates_matches_the_full_choice() -> None:
+    rng = np.random.default_rng(8)
+    means = rng.uniform(-5, 5, (40_000, 3)).astype(np.float32)
+    weight = rng.uniform(0.01, 1.0, len(means)).astype(np.float32)
+    lays = (layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, 25_000),
+            layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 12.0]), 25_000, 40_000))
+    from viewer.sorting import Frustum
+
+    fr = Frustum(-0.2, 0.2, -0.2, 0.2)  # a narrow view: few splats in it
+    args = (0, means, lays, np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2, fr, 500, weight)
+    full = run_sort(SortRequest(*args))
+    cand = np.sort(np.argsort(-weight)[:12_000]).astype(np.uint32)
+    sub = run_sort(SortRequest(*args, cand))
+    np.testing.assert_array_equal(np.sort(sub.order), np.sort(full.order))  # same 500 splats
+    assert abs(sub.in_view - full.in_view) < 0.25 * full.in_view  # estimated from the share
+    assert full.fraction == pytest.approx(full.in_view / 40_000) and full.fraction < 0.3

@@ -123,6 +123,8 @@ def run_app(argv: list[str]) -> int:
     demo = not args.scene and settings.first_launch and not args.no_demo and _demo_available()
     if args.shot:
         _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene) or demo)
+    if os.environ.get("WANDER_STARTUP_TRACE"):
+        _arm_startup_trace(app, win)
     if args.scene:
         path = Path(args.scene)
         if not path.exists():
@@ -183,3 +185,18 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
     win.world_replaced.connect(on_world)
     QTimer.singleShot(200, poll)
     QTimer.singleShot(timeout_ms, lambda: app.exit(1))
+
+
+def _arm_startup_trace(app, win) -> None:  # noqa: ANN001
+    """WANDER_STARTUP_TRACE=1 (bench/startup.py): print wall-clock stamps (time.time()) of the
+    window shown and of the first full-quality frame with splats, then quit."""
+    import time
+
+    print(f"startup window_shown {time.time():.4f}", flush=True)
+
+    def on_frame(info) -> None:  # noqa: ANN001
+        if info.full_quality and info.splats_drawn > 0 and not info.moving:
+            print(f"startup first_full_frame {time.time():.4f} splats {info.splats_total}", flush=True)
+            app.exit(0)
+
+    win.viewport.frame_drawn.connect(on_frame)

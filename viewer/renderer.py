@@ -6,13 +6,19 @@ buffer (uint32 splat indices, back to front) is re-uploaded, and only when a new
 finished or `max_splats` changed. Layer transforms are uniforms, so moving an object
 uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unless
 `sync_sort=True` (offscreen renders: exact order for every frame).
+
+Limited frames (`max_splats`, drawn while the camera moves) keep the strongest splats in
+view and grow them to cover for the dropped ones; in scenes over LOD_MIN_SPLATS they draw
+a merged coarse level instead (viewer/lod.py), built on a worker after the first frame.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import time
-from concurrent.futures import ThreadPoolExecutor
+import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
 
@@ -26,12 +32,16 @@ from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
-from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, layer_depth,
-                      most_important, run_sort, view_changed)
+from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
+                      run_sort, splat_weights, strongest, view_changed)
+
+log = logging.getLogger(__name__)
 
 MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096             # texture width in texels (must match the shaders)
 INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the drawing thread
+LOD_MIN_SPLATS = 100_000     # bigger scenes get a merged coarse level for moving frames
+LOD_SPLATS = 60_000          # its size: about half in view, what a moving frame can draw here
 _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
 
@@ -71,13 +81,34 @@ def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
     ])
 
 
+def covariance_rows(quats: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
+    """Upper triangles of R diag(s²) Rᵀ, (N, 6) float32 [xx, xy, xz, yy, yz, zz], for quats
+    (N, 4) wxyz (normalised here) and log_scales (N, 3). Same values as
+    GaussianCloud.covariances() in float32 arithmetic, without the (N, 3, 3) temporaries."""
+    q = np.asarray(quats, np.float32)
+    q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), np.float32(1e-12))
+    w, x, y, z = q[:, 0], q[:, 1], q[:, 2], q[:, 3]
+    s = np.exp(np.asarray(log_scales, np.float32))
+    one = np.float32(1)
+    sx, sy, sz = s[:, 0], s[:, 1], s[:, 2]
+    # columns of M = R diag(s), each as its (x, y, z) components
+    m0 = (one - 2 * (y * y + z * z)) * sx, 2 * (x * y + w * z) * sx, 2 * (x * z - w * y) * sx
+    m1 = 2 * (x * y - w * z) * sy, (one - 2 * (x * x + z * z)) * sy, 2 * (y * z + w * x) * sy
+    m2 = 2 * (x * z + w * y) * sz, 2 * (y * z - w * x) * sz, (one - 2 * (x * x + y * y)) * sz
+    out = np.empty((len(q), 6), np.float32)
+    for c, (a, b) in enumerate(((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))):
+        out[:, c] = m0[a] * m0[b] + m1[a] * m1[b] + m2[a] * m2[b]
+    return out
+
+
 def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np.ndarray, int, int]:
     """Texture payloads for clouds tagged with their layer slot.
 
-    Returns geom (N*3, 4) float32 [(mean, opacity), (cxx cxy cxz cyy), (cyz czz slot aa)]
-    (aa = 1 for clouds trained antialiased, meta["antialiased"], as spz flag 0x1),
-    colour (N*T, 4) float16 holding SH coefficients k-major, RGB fastest, padded to T
-    texels per splat, plus the SH degree and T.
+    Returns geom (rows*TEX_W, 4) float32, 3 texels per splat [(mean, opacity), (cxx cxy cxz
+    cyy), (cyz czz slot aa)] (aa = 1 for clouds trained antialiased, meta["antialiased"], as
+    spz flag 0x1), colour (rows*TEX_W, 4) float16 holding SH coefficients k-major, RGB
+    fastest, T texels per splat, both zero padded to whole texture rows, plus the SH
+    degree and T.
     """
     from scene.sh import REST_COEFFS
 
@@ -85,20 +116,21 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     ncoef = 1 + REST_COEFFS[degree]
     texels = math.ceil(3 * ncoef / 4)
     n = sum(len(c) for c, _ in clouds)
-    geom = np.zeros((n, 3, 4), np.float32)
-    color = np.zeros((n, texels * 4), np.float16)
+    geom_rows = np.zeros((max(1, math.ceil(3 * n / TEX_W)) * TEX_W, 4), np.float32)
+    color_rows = np.zeros((max(1, math.ceil(texels * n / TEX_W)) * TEX_W, 4), np.float16)
+    geom = geom_rows[:3 * n].reshape(n, 3, 4)
+    color = color_rows[:texels * n].reshape(n, texels * 4)
     at = 0
     for cloud, slot in clouds:
         m = len(cloud)
         if m == 0:
             continue
-        cov = cloud.covariances()                                     # (m, 3, 3)
+        cov = covariance_rows(cloud.quats, cloud.scales)               # (m, 6)
         g = geom[at:at + m]
         g[:, 0, :3] = cloud.means
         g[:, 0, 3] = cloud.opacity_values()
-        g[:, 1] = cov[:, [0, 0, 0, 1], [0, 1, 2, 1]]
-        g[:, 2, 0] = cov[:, 1, 2]
-        g[:, 2, 1] = cov[:, 2, 2]
+        g[:, 1] = cov[:, :4]
+        g[:, 2, :2] = cov[:, 4:]
         g[:, 2, 2] = slot
         g[:, 2, 3] = 1.0 if cloud.meta.get("antialiased") else 0.0
         k = cloud.shN.shape[1]
@@ -106,7 +138,7 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
         if k:
             color[at:at + m, 3:3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
         at += m
-    return geom.reshape(-1, 4), color.reshape(-1, 4), degree, texels
+    return geom_rows, color_rows, degree, texels
 
 
 @dataclass
@@ -120,10 +152,65 @@ class _Packed:
     degree: int
     texels: int
     means: np.ndarray   # (N, 3) float32 layer-local centres
-    rank: np.ndarray    # (N,) int64 importance rank, 0 = most important
+    weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
+
+
+@dataclass
+class _Lod:
+    """The coarse level (viewer/lod.py) of a packed layer set, for moving frames."""
+
+    key: tuple               # the _Packed key it was made from
+    ranges: list[tuple[int, int, int]]  # per fine slot index: (slot index, start, stop) in the LOD
+    geom: np.ndarray
+    color: np.ndarray
+    means: np.ndarray        # (M, 3) float32 layer-local centres
+    weight: np.ndarray       # (M,) float32 splat_weights
+    by_weight: np.ndarray    # (N,) uint32 indices of the *full* set, largest weight first
+
+
+def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
+    """Merge every layer of `packed` to about `target` splats in all (in proportion to size;
+    layers under 5000 splats are kept as they are), packed like `pack_world` (CPU only)."""
+    from .lod import merge_cloud
+
+    total = max(sum(s.stop - s.start for s in packed.slots), 1)
+    parts, ranges, at = [], [], 0
+    for i, s in enumerate(packed.slots):
+        cloud = s.layer.data if s.baked is None else s.layer.data.transformed(s.baked)
+        n = len(cloud)
+        lod = cloud if n < 5000 else merge_cloud(cloud, max(1000, int(target * n / total)))
+        parts.append((lod, s.slot))
+        ranges.append((i, at, at + len(lod)))
+        at += len(lod)
+    geom, color, degree, _ = pack_splats(parts)
+    if degree != packed.degree:  # keep the fine set's SH layout (texels per splat)
+        raise ValueError("LOD SH degree differs from the packed set")
+    means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
+    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+              if parts else np.zeros(0, np.float32))
+    by_weight = np.argsort(-packed.weight).astype(np.uint32)
+    return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight, by_weight)
+
+
+def _daemon_job(fn: Callable, *args, name: str = "splat-worker") -> Future:
+    """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future."""
+    fut: Future = Future()
+
+    def work() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True, name=name).start()
+    return fut
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:
+    if len(a) and len(a) % TEX_W == 0:
+        return a  # already whole rows (pack_splats)
     rows = max(1, math.ceil(len(a) / TEX_W))
     out = np.zeros((rows * TEX_W, 4), a.dtype)
     out[:len(a)] = a
@@ -149,10 +236,9 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
         at += n
     geom, color, degree, texels = pack_splats(parts)
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
-    imp = np.concatenate([c.importance() for c, _ in parts]) if parts else np.zeros(0, np.float32)
-    rank = np.empty(len(imp), np.int64)
-    rank[np.argsort(-imp, kind="stable")] = np.arange(len(imp))
-    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, rank)
+    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+              if parts else np.zeros(0, np.float32))
+    return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
 class SplatRenderer:
@@ -174,11 +260,22 @@ class SplatRenderer:
         self._layers_version = 0                        # bumped when layers must be re-packed
         self._uploaded_key: tuple | None = None         # (version, layer signature) on the GPU
         self._pack_job: tuple | None = None             # (key, Future) packing off-thread
-        self._packer: ThreadPoolExecutor | None = None
         self._generation = 0
         self._slots: list[_Slot] = []
         self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
-        self._rank = np.zeros(0, np.int64)             # (N,) importance rank (0 = most important)
+        self._weight = np.zeros(0, np.float32)         # (N,) splat_weights
+        self._by_weight = np.zeros(0, np.uint32)        # (N,) indices, largest weight first
+        self._view_fraction = 1.0                       # share of splats in view (last sort)
+        self._first_sort = None                         # Future: the first sort after an upload
+        #: moving (limited) frames draw the merged coarse level when there is one (False:
+        #: a subset of the full splats, the previous way)
+        self.use_lod = True
+        self._lod: _Lod | None = None                  # uploaded coarse level
+        self._lod_job = None                            # Future[_Lod] being merged
+        self._lod_wanted: _Packed | None = None         # to merge after the next drawn frame
+        self._grow = 1.0                                # scale of the kept splats in a limited frame
+        #: largest enlargement of the splats a limited frame keeps (1: none)
+        self.grow_limit = 2.5
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
         self._vis_key: tuple = ()
@@ -233,13 +330,13 @@ class SplatRenderer:
         self._check_transforms()
         layers = self._world.layers if self._world is not None else []
         key = (self._layers_version, tuple((lay.id, id(lay.data)) for lay in layers))
+        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
         if key != self._uploaded_key:
             packed = self._packed_for(key, layers)
             if packed is not None:
                 t0 = time.perf_counter()
-                self._apply(packed)
+                self._apply(packed, cam, max_splats)
                 t_up += time.perf_counter() - t0
-        cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
 
         GL.glViewport(0, 0, w, h)
         GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), 1.0)
@@ -260,12 +357,20 @@ class SplatRenderer:
             self._vis_key = vis_key
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
-        if stats.splats_total:
-            order, sort_ms = self._current_order(cam, visible, max_splats)
+        lod = self._lod_ready() if (max_splats is not None and stats.splats_total) else None
+        if lod is not None and max_splats > 1.5 * len(lod.means):
+            lod = None  # a budget for many splats: a subset of the full ones shows more detail
+        if lod is not None:
+            t0 = time.perf_counter()
+            stats.splats_drawn, stats.sort_ms = self._draw_lod(lod, cam, view, proj, visible, max_splats,
+                                                               stats.triangles > 0)
+            t_up += time.perf_counter() - t0
+        elif stats.splats_total:
+            res, sort_ms = self._current_order(cam, visible, max_splats)
             stats.sort_ms = sort_ms
             t0 = time.perf_counter()
             if self._selected != (self._order_seq, max_splats):
-                sel = self._select(order, max_splats)
+                sel = self._select(res, max_splats)
                 data = np.ascontiguousarray(sel, dtype=np.uint32)
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
                 GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
@@ -278,6 +383,10 @@ class SplatRenderer:
             if stats.splats_drawn:
                 self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
         stats.gpu_upload_ms = t_up * 1000.0
+        if self._lod_wanted is not None and stats.splats_drawn:
+            self._lod_job = _daemon_job(pack_lod, self._lod_wanted, name="splat-lod")
+            self._lod_job.add_done_callback(lambda _f: self._sort_done())
+            self._lod_wanted = None
         GL.glDepthMask(GL.GL_TRUE)
         GL.glDisable(GL.GL_BLEND)
         GL.glBindVertexArray(0)
@@ -290,12 +399,12 @@ class SplatRenderer:
         The renderer stays usable: a later draw() re-creates everything."""
         self._sorter.shutdown()
         self._sorter = BackgroundSorter(self._sort_done)
-        if self._packer is not None:
-            self._packer.shutdown(wait=False, cancel_futures=True)
-            self._packer, self._pack_job = None, None
+        self._pack_job = None
         self._order = None
+        self._lod, self._lod_job, self._lod_wanted = None, None, None
         if self._gl_ready:
             self._mesh.release()
+            GL.glDeleteTextures(2, [self._tex_lod_geom, self._tex_lod_color])
             GL.glDeleteTextures(3, [self._tex_geom, self._tex_color, self._tex_order])
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
@@ -328,8 +437,8 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
         GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_R32UI, self._order_buf)
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
-        self._tex_geom, self._tex_color = GL.glGenTextures(2)
-        for tex in (self._tex_geom, self._tex_color):
+        self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color = GL.glGenTextures(4)
+        for tex in (self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color):
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
@@ -339,20 +448,33 @@ class SplatRenderer:
         self._uploaded_key = None
 
     # -------------------------------------------------------------- upload
-    def _apply(self, packed: "_Packed") -> None:
-        """Upload a packed layer set (GL thread) and make it the drawn state."""
-        self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
-        self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+    def _apply(self, packed: "_Packed", cam: Camera | None = None, k: int | None = None) -> None:
+        """Upload a packed layer set (GL thread) and make it the drawn state. With `cam`
+        (interactive renders) the first sort for it runs on a worker while the textures upload."""
         self._sh_degree, self._sh_texels = packed.degree, packed.texels
         self._slots = packed.slots
         self._means = packed.means
-        self._rank = packed.rank
+        self._weight = packed.weight
+        self._by_weight = np.zeros(0, np.uint32)  # with the coarse level (not on the first frame's path)
+        self._view_fraction = 1.0
         self._uploaded_key = packed.key
         self._order = None
         self._last_request = None
         self._selected = None
         self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in packed.slots}
         self._generation += 1
+        self._first_sort = None
+        visible = [s for s in packed.slots if s.layer.visible]
+        if cam is not None and not self.sync_sort and visible:
+            self._vis_key = tuple(s.layer.id for s in visible)
+            limit = None if k is None else 2 * k
+            self._first_sort = _daemon_job(run_sort, self._request(cam, visible, False, limit))
+        self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+        self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+        self._lod, self._lod_job = None, None
+        # merged once the first frame is drawn, so it does not slow that frame down
+        self._lod_wanted = (packed if self.use_lod and not self.sync_sort
+                            and len(packed.means) >= LOD_MIN_SPLATS else None)
 
     def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
@@ -363,9 +485,7 @@ class SplatRenderer:
             if self.sync_sort or n <= INLINE_PACK_LIMIT:
                 self._pack_job = None
                 return pack_world(layers, key)
-            if self._packer is None:
-                self._packer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="splat-pack")
-            fut = self._packer.submit(pack_world, list(layers), key)
+            fut = _daemon_job(pack_world, list(layers), key, name="splat-pack")
             fut.add_done_callback(lambda _f: self._sort_done())
             self._pack_job = job = (key, fut)
         if self.sync_sort or job[1].done():
@@ -417,7 +537,18 @@ class SplatRenderer:
                                          ndc_limit=2.2)
             min_depth = NEAR_CULL - 0.02 * self._scene_size()
         return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
-                           min_depth, frustum, limit, self._rank)
+                           min_depth, frustum, limit, self._weight, self._candidates(limit))
+
+    def _candidates(self, limit: int | None) -> np.ndarray | None:
+        """For a limited sort: the globally strongest splats, enough of them that about
+        1.5 × `limit` lie in view (at the last sort's in-view share), sorted by index; the
+        sort then reads only those (contribution does not depend on depth, see
+        sorting.contribution). None: consider all."""
+        n = len(self._by_weight)
+        if limit is None or n == 0:
+            return None
+        c = int(min(n, math.ceil(1.5 * limit / max(self._view_fraction, 1e-3))))
+        return None if c >= n else np.sort(self._by_weight[:c])
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
@@ -429,17 +560,29 @@ class SplatRenderer:
             # exact order for this camera; the async state restarts from it afterwards
             res = run_sort(self._request(cam, visible, True, k))
             self._order, self._order_seq, self._force_resort = res, self._order_seq + 1, True
-            return res.order, res.ms
+            self._view_fraction = res.fraction
+            return res, res.ms
         limit = None if k is None else 2 * k
         if cur is None or cur.request.generation != self._generation:
-            res = run_sort(self._request(cam, visible, False, limit))
+            first, self._first_sort = self._first_sort, None
+            res = None
+            if first is not None:  # sorted during the upload
+                try:
+                    res = first.result()
+                except Exception:  # noqa: BLE001 - sorted again below; the failure is logged
+                    log.warning("first sort after the upload failed", exc_info=True)
+            if res is None or res.request.generation != self._generation or \
+                    res.request.limit != limit:
+                res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
+            self._view_fraction = res.fraction
             self._order_seq += 1
-            return res.order, res.ms
+            return res, res.ms
         sort_ms = 0.0
         res = self._sorter.poll()
         if res is not None and res.request.generation == self._generation:
             self._order, cur, sort_ms = res, res, res.ms
+            self._view_fraction = res.fraction
             self._order_seq += 1
         last = self._last_request
         too_few = last is not None and last.limit is not None and (limit is None or limit > last.limit)
@@ -448,16 +591,23 @@ class SplatRenderer:
             req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)
             self._last_request, self._force_resort = req, False
-        return cur.order, sort_ms
+        return cur, sort_ms
 
-    def _select(self, order: np.ndarray, k: int | None) -> np.ndarray:
-        """At most `k` splats of `order` (those in view), the most important ones, kept in
-        `order`'s depth order."""
-        if k is None or k >= len(order):
+    def _select(self, res, k: int | None) -> np.ndarray:
+        """At most `k` splats of the sort result `res` (those in view), the ones with the
+        largest `contribution`, kept in depth order; sets the enlargement that makes the
+        kept splats cover for the dropped ones (`grow_factor`, at most `grow_limit`)."""
+        order = res.order
+        self._grow = 1.0
+        if k is None or (k >= len(order) and res.request.limit is None):
             return order
         if k == 0:
             return order[:0]
-        return order[most_important(self._rank[order], k)]
+        if res.score is None:  # no weights (nothing packed): keep the first k
+            return order[:k]
+        keep = strongest(res.score, k)
+        self._grow = grow_factor(res.in_view, k, self.grow_limit)
+        return order[keep]
 
     # ----------------------------------------------------------------- draw
     def _scene_size(self) -> float:
@@ -517,7 +667,7 @@ class SplatRenderer:
             prog = compile_program("prep.vert", "prep.frag", {
                 "MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W, "SH_DEGREE": degree, "SH_TEXELS": texels})
             names = ["u_geom", "u_color", "u_models", "u_view", "u_proj", "u_campos", "u_intr",
-                     "u_size", "u_order", "u_count"]
+                     "u_size", "u_order", "u_count", "u_grow"]
             self._preps[degree] = (prog, {n: GL.glGetUniformLocation(prog, n) for n in names})
         return self._preps[degree]
 
@@ -544,10 +694,53 @@ class SplatRenderer:
             self._prep_rows = cap
         return rows
 
+    def _lod_ready(self) -> "_Lod | None":
+        """The coarse level of the drawn layer set, uploading it once its merge finished."""
+        if not self.use_lod:
+            return None
+        job = self._lod_job
+        if job is not None and job.done():
+            self._lod_job = None
+            try:
+                lod = job.result()
+            except Exception:  # noqa: BLE001 - moving frames fall back to a subset of splats
+                log.warning("coarse level for moving frames failed", exc_info=True)
+                return None
+            if lod.key == self._uploaded_key:
+                self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+                self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+                self._lod = lod
+                self._by_weight = lod.by_weight
+        lod = self._lod
+        return lod if lod is not None and lod.key == self._uploaded_key else None
+
+    def _draw_lod(self, lod: "_Lod", cam: Camera, view: np.ndarray, proj: np.ndarray,
+                  visible: list[_Slot], k: int, depth_test: bool) -> tuple[int, float]:
+        """A moving frame from the coarse level: its splats in view (at most `k`, the
+        strongest, grown for the rest), sorted here (tens of thousands: a few ms).
+        Returns (splats drawn, sort ms)."""
+        index = {id(s): i for i, s in enumerate(self._slots)}
+        layers = tuple(layer_depth(self._model(s), cam.R, cam.t, lod.ranges[index[id(s)]][1],
+                                   lod.ranges[index[id(s)]][2]) for s in visible)
+        frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+        res = run_sort(SortRequest(self._generation, lod.means, layers, cam.position, cam.forward,
+                                   NEAR_CULL, frustum, k, lod.weight))
+        data = np.ascontiguousarray(self._select(res, k), dtype=np.uint32)
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
+        GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
+                        GL.GL_STREAM_DRAW)
+        GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
+        self._selected = None  # the order buffer no longer holds the full set's order
+        if data.size:
+            self._draw_splats(cam, view, proj, int(data.size), depth_test,
+                              (self._tex_lod_geom, self._tex_lod_color))
+        return int(data.size), res.ms
+
     def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int,
-                     depth_test: bool = True) -> None:
+                     depth_test: bool = True, textures: tuple[int, int] | None = None) -> None:
         """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
         grid, one texel per splat in draw order). Pass 2: one quad per splat, blended."""
+        geom_tex, color_tex = textures or (self._tex_geom, self._tex_color)
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
         rows = self._ensure_prep(count)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._prep_fbo)
@@ -567,8 +760,9 @@ class SplatRenderer:
         GL.glUniform4f(loc["u_intr"], float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy))
         GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
         GL.glUniform1i(loc["u_count"], count)
+        GL.glUniform1f(loc["u_grow"], float(self._grow))
         for unit, (target_kind, tex, name) in enumerate([
-                (GL.GL_TEXTURE_2D, self._tex_geom, "u_geom"), (GL.GL_TEXTURE_2D, self._tex_color, "u_color"),
+                (GL.GL_TEXTURE_2D, geom_tex, "u_geom"), (GL.GL_TEXTURE_2D, color_tex, "u_color"),
                 (GL.GL_TEXTURE_BUFFER, self._tex_order, "u_order")]):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(target_kind, tex)

@@ -1,10 +1,12 @@
 """The 3D viewport: a QOpenGLWidget hosting SplatRenderer, driven by a ~60 Hz frame timer.
 
 Repaints only when the camera moved, the world changed, a sort finished or a refine is
-due. While the camera moves and frames are slow, an adaptive state machine (as in
-nerfstudio's viewer) lowers the render scale (render into a smaller FBO, blit up) and
-the number of splats (importance order); ~150 ms after the camera stops it renders one
-full-quality frame.
+due; when is decided by `RenderState` (viewer/render_state.py: moving / refining / still).
+While the camera moves and frames are slow, an adaptive controller (as in nerfstudio's
+viewer) lowers the render scale (render into a smaller FBO, blit up) and the number of
+splats (the merged coarse level of big scenes, else the strongest in view grown to cover
+for the rest: see renderer.py), budgeting the frame interval
+the window really achieves; ~150 ms after the camera stops it refines to full quality.
 """
 
 from __future__ import annotations
@@ -26,18 +28,22 @@ from scene.mesh import Mesh
 
 from .collision import Collider
 from .navigation import Navigator, local_bounds, scene_scale
+from .render_state import RenderState
 from .up_axis import up_rotation
 
 log = logging.getLogger(__name__)
 
 BACKGROUND = (0.055, 0.06, 0.075)
 REST_S = 0.15             # camera still this long -> full-quality refine
-TARGET_MS = 35.0          # render budget while moving (compositing adds a little: ≥ 20 fps)
+TARGET_MS = 45.0          # frame interval while moving (≥ 22 fps); the measured compositing
+                          # and event-loop overhead per frame is taken off the render budget
 MIN_SPLATS = 20000        # never thin below this many while moving
+UI_UPDATE_S = 0.25        # while moving, status read-outs update at most this often: every
+                          # label change re-composites the window around the GL view
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
-FULL_BLOCK_MS = 400.0     # a full frame predicted slower than this gets a quick preview first...
-PREVIEW_MS = 200.0        # ...at the best level predicted within this...
-FULL_DELAY_S = 0.6        # ...and the full frame only once the camera rested this long
+FULL_BLOCK_MS = 250.0     # a full frame predicted slower than this gets a quick preview first...
+PREVIEW_MS = 150.0        # ...at the best level predicted within this (refining in steps)...
+FULL_DELAY_S = 0.35       # ...and the full frame only once the camera rested this long
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
@@ -71,6 +77,7 @@ class AdaptiveQuality:
         self.enabled = True
         self.last_ms = 0.0      # last frame's time
         self.full_ms = 0.0      # last full-quality frame's time
+        self.overhead_ms = 0.0  # frame interval minus render time while moving (EMA)
         self.fixed_ms = 2.0     # fitted level-independent cost
         self.var_ms = 0.0       # fitted cost of a full frame above fixed_ms
         self._samples: list[tuple[float, float]] = []  # (cost, ms)
@@ -124,13 +131,26 @@ class AdaptiveQuality:
             self.full_ms = frame_ms
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY:]
         self._fit()
-        best = next((i for i in range(len(LEVELS)) if self.predicted_ms(i) <= self.target_ms),
+        budget = self.budget_ms
+        best = next((i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget),
                     len(LEVELS) - 1)
         # Hysteresis: only raise quality when the better level fits comfortably.
         if best < self.level:
             best = next((i for i in range(best, self.level)
-                         if self.predicted_ms(i) <= 0.75 * self.target_ms), self.level)
+                         if self.predicted_ms(i) <= 0.75 * budget), self.level)
         self.level = best
+
+    @property
+    def budget_ms(self) -> float:
+        """Render time allowed per moving frame: the frame-interval target less the measured
+        overhead (compositing, swap, event loop), at least 40 % of the target."""
+        return max(self.target_ms - self.overhead_ms, 0.4 * self.target_ms)
+
+    def record_interval(self, interval_ms: float, render_ms: float) -> None:
+        """Feed back the time between two consecutive moving frames and the render time of
+        the second: what the window adds per frame beyond rendering."""
+        extra = max(0.0, interval_ms - render_ms)
+        self.overhead_ms = extra if self.overhead_ms == 0.0 else 0.8 * self.overhead_ms + 0.2 * extra
 
 
 @dataclass
@@ -197,7 +217,7 @@ class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
-    frame_drawn = pyqtSignal(object)      # FrameInfo
+    frame_drawn = pyqtSignal(object)      # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int)
     clicked = pyqtSignal(float, float, object)  # left click without a drag: x, y (widget px), modifiers
@@ -230,12 +250,11 @@ class Viewport(QOpenGLWidget):
         self._collider_token = 0
         self._fbo: Any = None
         self._last_tick = time.perf_counter()
-        self._last_motion = -1e9
-        self._needs_full = True
-        self._dirty = True
-        self._moved_since_paint = False
-        self._preview_done = False
-        self._full_after = 0.0
+        self.render_state = RenderState(REST_S, FULL_DELAY_S)  # moving / refining / still
+        self._last_paint = (0.0, 0.0, False)  # (start, render ms, moving) of the last frame
+        self._last_ui = (-1e9, False)   # (time, moving) of the last frame_drawn emitted
+        self._last_cam_ui = -1e9        # last camera_changed emitted; a pending one follows
+        self._cam_pending = False
         self._frame_times: list[float] = []
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
@@ -356,21 +375,19 @@ class Viewport(QOpenGLWidget):
     # ------------------------------------------------------------ the loop
     def request_full(self) -> None:
         """Schedule a full-quality repaint."""
-        self._needs_full = True
-        self._preview_done = False
-        self._dirty = True
+        self.render_state.request_full()
         self.update()
 
     def _on_sort_ready(self) -> None:
-        self._dirty = True
+        self.render_state.content_changed()
         self.update()
 
     @property
     def moving(self) -> bool:
-        """Camera moved since the last frame, moved recently, or a move key/drag is held."""
-        return (self._moved_since_paint or time.perf_counter() - self._last_motion < REST_S
-                or bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None
-                or self.captured)
+        """Camera moved since the last frame, moved recently, or a move key/drag is held
+        (a captured pointer counts only while it moves the view)."""
+        self.render_state.set_held(bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None)
+        return self.render_state.moving(time.perf_counter())
 
     def _tick(self) -> None:
         now = time.perf_counter()
@@ -379,15 +396,17 @@ class Viewport(QOpenGLWidget):
             self._hud_mode = self.nav.mode
             self.set_hud_text()
         if self.nav.update(dt):
-            self._last_motion = now
-            self._moved_since_paint = True
-            self._needs_full = True
-            self._dirty = True
-            self._preview_done = False
-            self._full_after = 0.0
+            self.render_state.camera_moved(now)
+            if now - self._last_cam_ui >= UI_UPDATE_S:
+                self._last_cam_ui, self._cam_pending = now, False
+                self.camera_changed.emit()
+            else:
+                self._cam_pending = True
+        elif self._cam_pending:  # the pose it came to rest at
+            self._last_cam_ui, self._cam_pending = now, False
             self.camera_changed.emit()
-        if self._dirty or (self._needs_full and not self.moving
-                           and (not self._preview_done or now >= self._full_after)):
+        self.render_state.set_held(bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None)
+        if self.render_state.wants_paint(now):
             self.update()
 
     def current_camera(self):
@@ -432,13 +451,11 @@ class Viewport(QOpenGLWidget):
         t0 = time.perf_counter()
         w, h = self._fb_size()
         moving = self.moving
-        self._moved_since_paint = False
         total = self.info.splats_total
         q = self.quality
-        preview = (not moving and self._needs_full and q.enabled and q.var_ms > 0
-                   and q.predicted_ms(0) > FULL_BLOCK_MS
-                   and (not self._preview_done or t0 < self._full_after))
-        level = q.preview_level() if preview else None
+        plan = self.render_state.plan(t0, q.predicted_ms(0) if (q.enabled and q.var_ms > 0) else 0.0,
+                                      FULL_BLOCK_MS, q.preview_level())
+        preview, level = plan.preview, plan.level
         scale, k = q.setting_for(level, total) if preview else q.setting(moving, total)
         target = self.defaultFramebufferObject()
         if self.renderer is None and self.renderer_error and self.world is not None \
@@ -451,7 +468,7 @@ class Viewport(QOpenGLWidget):
             GL.glViewport(0, 0, w, h)
             GL.glClearColor(*BACKGROUND, 1.0)
             GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
-            self._dirty = False
+            self.render_state.drawn(plan, True, t0)
             return
         cam = self.nav.camera(w, h)
         try:
@@ -471,14 +488,17 @@ class Viewport(QOpenGLWidget):
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
             self.renderer_error = f"render failed: {exc}"
             log.error("render failed", exc_info=exc)
-            self._dirty = False
-            self._needs_full = False
+            self.render_state.failed()
             self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")
             self.hud.adjustSize()
             self._place_hud()
             return
         ms = (time.perf_counter() - t0) * 1000.0
         full = scale >= 0.999 and k is None
+        prev_t0, prev_ms, prev_moving = self._last_paint
+        if moving and prev_moving and t0 - prev_t0 < 0.25:  # budget what the window adds
+            self.quality.record_interval((t0 - prev_t0) * 1000.0, prev_ms)
+        self._last_paint = (t0, ms, moving)
         self.quality.record(moving, ms, level)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}", flush=True)
@@ -487,17 +507,13 @@ class Viewport(QOpenGLWidget):
         self.info = FrameInfo(fps=self._fps(), frame_ms=ms, splats_drawn=stats.splats_drawn,
                               splats_total=stats.splats_total, scale=scale, full_quality=full,
                               moving=moving)
-        self._dirty = False
-        if preview:
-            if not self._preview_done:
-                self._preview_done, self._full_after = True, now + FULL_DELAY_S
-        elif full and not moving:
-            self._needs_full = False  # a finished background sort repaints via _sort_ready
-        elif not full:
-            # A reduced frame drawn without the camera moving (a modifier or Ctrl+shortcut
-            # pressed, a click, the wheel in walk mode) must still be refined at rest.
-            self._needs_full = True
-        self.frame_drawn.emit(self.info)
+        # a finished background sort repaints via _sort_ready; a reduced frame drawn without
+        # the camera moving (a modifier pressed, a click) is still refined at rest
+        self.render_state.drawn(plan, full, now)
+        last_t, last_moving = self._last_ui
+        if not moving or not last_moving or now - last_t >= UI_UPDATE_S:
+            self._last_ui = (now, moving)
+            self.frame_drawn.emit(self.info)
 
     def _fps(self) -> float:
         ts = self._frame_times
@@ -627,7 +643,7 @@ class Viewport(QOpenGLWidget):
         else:
             super().keyPressEvent(e)
             return
-        self._last_motion = time.perf_counter()
+        self.render_state.camera_moved(time.perf_counter())
         self.update()
 
     def keyReleaseEvent(self, e: QKeyEvent) -> None:
@@ -707,7 +723,7 @@ class Viewport(QOpenGLWidget):
         steps = e.angleDelta().y() / 120.0
         if steps:
             self.nav.scroll(steps)
-            self._last_motion = time.perf_counter()
+            self.render_state.camera_moved(time.perf_counter())
             self.update()
 
     # -------------------------------------------------------------- bookmarks

@@ -1,0 +1,114 @@
+"""The viewport's render state machine (viewer/render_state.py) on its own clock, plus the
+window: with the pointer captured (Tab) and no input the view refines to full quality."""
+
+from __future__ import annotations
+
+import pytest
+
+from test_app_window import window  # noqa: F401 - the window fixture
+from viewer.render_state import MOVING, REFINING, STILL, RenderState
+
+
+def test_motion_then_rest_refines_once_and_stays_still() -> None:
+    rs = RenderState(rest_s=0.15)
+    full = rs.plan(0.0, 0.0, 400.0, None)
+    assert not full.moving and rs.wants_paint(0.0)
+    rs.drawn(full, True, 0.0)
+    assert rs.state(0.0) == STILL and not rs.wants_paint(1.0)
+    rs.camera_moved(1.0)
+    plan = rs.plan(1.0, 300.0, 400.0, 5)
+    assert plan.moving and rs.state(1.0) == MOVING
+    rs.drawn(plan, False, 1.01)
+    assert rs.moving(1.1) and not rs.wants_paint(1.1)  # still within rest_s, nothing new
+    assert rs.state(1.2) == REFINING and rs.wants_paint(1.2)
+    plan = rs.plan(1.2, 300.0, 400.0, 5)
+    assert not plan.moving and plan.level is None  # fast enough: straight to full quality
+    rs.drawn(plan, True, 1.5)
+    assert rs.state(1.6) == STILL and not rs.wants_paint(5.0)
+
+
+def test_held_input_is_moving_but_a_quiet_captured_pointer_is_not() -> None:
+    rs = RenderState(rest_s=0.15)
+    rs.drawn(rs.plan(0.0, 0.0, 400.0, None), True, 0.0)
+    rs.set_held(True)
+    assert rs.moving(10.0)
+    rs.set_held(False)
+    assert not rs.moving(10.0)
+    # pointer-look moves the camera; once it stops the view refines (nothing else needed)
+    rs.camera_moved(20.0)
+    rs.drawn(rs.plan(20.0, 50.0, 400.0, 3), False, 20.0)
+    assert rs.state(20.2) == REFINING and rs.wants_paint(20.2)
+
+
+def test_slow_full_frame_gets_a_preview_then_the_full_frame_after_the_delay() -> None:
+    rs = RenderState(rest_s=0.1, full_delay_s=0.5)
+    rs.camera_moved(0.0)
+    rs.drawn(rs.plan(0.0, 900.0, 400.0, 4), False, 0.01)
+    plan = rs.plan(0.2, 900.0, 400.0, 4)
+    assert plan.preview and plan.level == 4 and not plan.moving
+    rs.drawn(plan, False, 0.25)
+    assert rs.state(0.3) == REFINING and not rs.wants_paint(0.3)  # waiting for the delay
+    assert rs.wants_paint(0.8)
+    plan = rs.plan(0.8, 900.0, 400.0, 4)
+    assert not plan.preview and plan.level is None
+    rs.drawn(plan, True, 1.7)
+    assert rs.state(1.8) == STILL
+    # moving again during the delay cancels the pending full frame
+    rs.camera_moved(2.0)
+    assert rs.plan(2.0, 900.0, 400.0, 4).moving
+
+
+def test_reduced_frame_without_motion_and_failures() -> None:
+    rs = RenderState()
+    rs.drawn(rs.plan(0.0, 0.0, 400.0, None), False, 0.0)  # e.g. Ctrl held: a reduced frame
+    assert rs.state(1.0) == REFINING and rs.wants_paint(1.0)
+    rs.failed()
+    assert not rs.wants_paint(2.0)
+    rs.request_full()
+    assert rs.wants_paint(2.0)
+    rs.drawn(rs.plan(2.0, 0.0, 400.0, None), True, 2.0)
+    rs.content_changed()  # a finished sort: repaint at the same quality
+    assert rs.wants_paint(2.1) and rs.state(2.1) == STILL
+
+
+@pytest.mark.gl
+def test_captured_pointer_reaches_full_quality(window, qtbot) -> None:  # noqa: ANN001
+    from PyQt6.QtCore import Qt
+
+    from scene.world import Layer, World
+    from test_app_window import open_world, small_room
+
+    win = window
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(win, qtbot, w)
+    vp = win.viewport
+    vp.setFocus()
+    qtbot.keyClick(vp, Qt.Key.Key_Tab)
+    assert vp.captured
+    vp.quality.target_ms = 0.01  # any moving frame would be reduced
+    vp.nav.look(30, 0)  # the pointer moved once ...
+    qtbot.waitUntil(lambda: vp.info.moving, timeout=3000)
+    # ... then nothing: within a second the view is at full quality, still captured
+    qtbot.waitUntil(lambda: vp.info.full_quality and not vp.info.moving, timeout=3000)
+    assert vp.captured and not vp.moving
+    vp.set_captured(False)
+
+
+def test_moving_budget_takes_off_the_measured_window_overhead() -> None:
+    from viewer.viewport import AdaptiveQuality
+
+    q = AdaptiveQuality(target_ms=45.0)
+    assert q.budget_ms == 45.0
+    for _ in range(20):  # frames render in 25 ms but arrive every 42 ms: 17 ms go elsewhere
+        q.record_interval(42.0, 25.0)
+    assert q.overhead_ms == pytest.approx(17.0, abs=0.5)
+    assert q.budget_ms == pytest.approx(28.0, abs=0.5)
+    q0 = AdaptiveQuality(target_ms=45.0)  # the same machine, no overhead measured
+    for _ in range(12):  # frames cost 5 ms + 200 ms × the level's cost
+        for c in (q, q0):
+            c.record(True, 5.0 + 200.0 * c.cost(c.level))
+    assert q.level > q0.level  # a cheaper level...
+    assert 5.0 + 200.0 * q.cost(q.level) <= q.budget_ms  # ...that fits what is left of 45 ms
+    q.record_interval(500.0, 10.0)  # a stall is averaged, and the budget never drops below 40 %
+    assert q.budget_ms >= 0.4 * 45.0
