@@ -223,6 +223,13 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` through `atomic_write` (the previous file survives a failure).
+    Raises SceneFormatError when the folder is missing or not writable."""
+    with atomic_write(path) as f:
+        f.write(data)
+
+
 @contextmanager
 def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Like `atomic_write` but yields a temp *path* for libraries that write by name

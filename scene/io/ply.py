@@ -15,17 +15,17 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 
-from ..errors import SceneFormatError
+from ..errors import InvalidSceneError, SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
 from ._common import atomic_write, check_readable, finish_cloud, read_exact
-from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets, parse_header, \
-    read_header_bytes
+from .plyheader import MAX_HEADER, PlyElement, PlyHeader, ascii_element_rows, binary_offsets, \
+    parse_header, read_header_bytes
 
 SPLAT_REQUIRED = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
                   "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
@@ -91,14 +91,19 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
 class _VertexTable:
     """Column access to the vertex element without materialising a structured array."""
 
-    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int) -> None:
+    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int,
+                 data: bytes | bytearray | None = None) -> None:
+        """data: the whole file in memory (else `path` is read)."""
         self.path, self.n = path, vertex.count
         self.index = {p.name: i for i, p in enumerate(vertex.properties)}
         codes = {p.dtype for p in vertex.properties}
         if header.format == "ascii":
-            with open(path, "rb") as f:
-                f.seek(header.data_offset)
-                body = f.read()
+            if data is not None:
+                body = bytes(data[header.data_offset:])
+            else:
+                with open(path, "rb") as f:
+                    f.seek(header.data_offset)
+                    body = f.read()
             self.mat = ascii_element_rows(header, body, path, "vertex")  # (N, P) float64
             return
         offsets = binary_offsets(header, size, path, ["vertex"])
@@ -106,7 +111,11 @@ class _VertexTable:
             raise SceneFormatError(path, "cannot locate the vertex data: it follows an element "
                                          "with list properties")
         rowdt = vertex.row_dtype(header.byte_order)
-        raw = read_exact(path, offsets["vertex"], rowdt.itemsize * self.n)  # (bytes,) uint8
+        nbytes = rowdt.itemsize * self.n
+        if data is not None:
+            raw = np.frombuffer(data, np.uint8, nbytes, offsets["vertex"])
+        else:
+            raw = read_exact(path, offsets["vertex"], nbytes)  # (bytes,) uint8
         if len(codes) == 1:  # the common case: one type for every property
             p = len(vertex.properties)
             self.mat = raw.view(header.byte_order + codes.pop()).reshape(self.n, p)  # (N, P)
@@ -338,35 +347,93 @@ def ply_property_names(sh_rest: int) -> list[str]:
             + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
 
 
-def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
-    """Write binary little-endian float32 3DGS PLY with the reference property names/order."""
-    if options:
-        raise ValueError(f"unknown PLY write options: {', '.join(options)}")
-    if len(cloud) == 0:
-        raise SceneFormatError(path, "cannot write a cloud with no splats")
-    cloud.validate()
+def encode_ply(cloud: GaussianCloud, fh: BinaryIO, *, comments: Sequence[str] = (),
+               path: str | Path | None = None, check: bool = True) -> None:
+    """THE 3DGS PLY encoder: binary little-endian float32, reference names and order.
+
+    Writes to an open binary file `fh` (a temp file, a zip member...). Properties:
+    x y z nx ny nz f_dc_0..2 f_rest_0..3K-1 (channel-major) opacity scale_0..2 rot_0..3
+    (w x y z), one float32 each. `comment SplatRenderMode: mip` marks an antialiased
+    cloud (`meta["antialiased"]`); `comments` adds more header comments (one line each).
+    Rows are written block by block from one reused buffer, so memory stays O(block).
+    Raises SceneFormatError for an empty cloud, InvalidSceneError for NaN/inf values
+    (check=False writes values as they are: a project keeps what its layer holds).
+    """
+    if check:
+        if len(cloud) == 0:
+            raise SceneFormatError(path, "cannot write a cloud with no splats")
+        cloud.validate()
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
     header = ["ply", "format binary_little_endian 1.0"]
     if cloud.meta.get("antialiased"):
         header.append(f"comment {AA_COMMENT}")
+    for c in comments:
+        header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
     header.append(f"element vertex {n}")
     header += [f"property float {name}" for name in names]
     header.append("end_header\n")
-    # rows are built block by block in one reused buffer that stays in cache
-    block = min(n, 16384)
+    block = max(1, min(n, 16384))
     buf = np.zeros((block, len(names)), dtype="<f4")  # (B, P); nx ny nz stay 0
     j = 9 + 3 * k
+    fh.write("\n".join(header).encode("utf-8"))
+    for r0 in range(0, n, block):
+        r1 = min(r0 + block, n)
+        b = buf[:r1 - r0]
+        b[:, 0:3] = cloud.means[r0:r1]
+        b[:, 6:9] = cloud.sh0[r0:r1]
+        for c in range(3):  # f_rest is channel-major
+            b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
+        b[:, j] = cloud.opacities[r0:r1]
+        b[:, j + 1:j + 4] = cloud.scales[r0:r1]
+        b[:, j + 4:j + 8] = cloud.quats[r0:r1]
+        fh.write(b.data if b.flags.c_contiguous else b.tobytes())
+
+
+def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_ply` into `path`, atomically (options: comments)."""
     with atomic_write(path) as f:
-        f.write("\n".join(header).encode("ascii"))
-        for r0 in range(0, n, block):
-            r1 = min(r0 + block, n)
-            b = buf[:r1 - r0]
-            b[:, 0:3] = cloud.means[r0:r1]
-            b[:, 6:9] = cloud.sh0[r0:r1]
-            for c in range(3):  # f_rest is channel-major
-                b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
-            b[:, j] = cloud.opacities[r0:r1]
-            b[:, j + 1:j + 4] = cloud.scales[r0:r1]
-            b[:, j + 4:j + 8] = cloud.quats[r0:r1]
-            f.write(b.data if b.flags.c_contiguous else b.tobytes())
+        encode_ply(cloud, f, path=path, **options)
+
+
+def ply_bytes(cloud: GaussianCloud, **options: Any) -> bytes:
+    """`encode_ply` into memory, values as they are (check=False): a project's layer."""
+    import io
+
+    buf = io.BytesIO()
+    encode_ply(cloud, buf, check=False, **options)
+    return buf.getvalue()
+
+
+def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None) -> GaussianCloud:
+    """A 3DGS PLY held in memory (a project's layer), values exactly as stored.
+
+    Unlike `read_ply`, rows holding NaN/inf are kept (the caller decides what to drop and
+    how to say so). Any property order and scalar type, binary or ASCII.
+    Raises SceneFormatError for anything that is not a 3DGS splat PLY.
+    """
+    header = parse_header(bytes(data[:MAX_HEADER]), source or "PLY data")
+    vertex = header.element("vertex")
+    if vertex is None:
+        raise SceneFormatError(source, "PLY has no vertex element")
+    names = set(vertex.names())
+    missing = [p for p in SPLAT_REQUIRED if p not in names]
+    if missing:
+        raise SceneFormatError(source, f"PLY lacks splat property {missing[0]}")
+    t = _VertexTable(Path(str(source or "PLY data")), header, vertex, len(data), data=data)
+    rest = sorted((p for p in names if p.startswith("f_rest_")), key=lambda p: int(p[7:])
+                  if p[7:].isdigit() else -1)
+    k = len(rest) // 3
+    if len(rest) % 3 or (rest and rest != [f"f_rest_{i}" for i in range(len(rest))]):
+        raise SceneFormatError(source, f"{len(rest)} f_rest properties are not 3 numbered "
+                                       "channels of SH coefficients")
+    try:
+        return GaussianCloud(
+            means=t.take(["x", "y", "z"]), scales=t.take(["scale_0", "scale_1", "scale_2"]),
+            quats=t.take(["rot_0", "rot_1", "rot_2", "rot_3"]),
+            opacities=t.take(["opacity"]).reshape(-1), sh0=t.take(["f_dc_0", "f_dc_1", "f_dc_2"]),
+            shN=(t.take(rest).reshape(t.n, 3, k).transpose(0, 2, 1).copy() if k
+                 else np.zeros((t.n, 0, 3), np.float32)),
+            meta={"antialiased": True} if is_antialiased_header(header) else {})
+    except InvalidSceneError as exc:
+        raise SceneFormatError(source, str(exc)) from None

@@ -12,7 +12,7 @@ Our writer sorts splats in Morton order before chunking, as the peers do.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -171,10 +171,10 @@ def _pack_111011(t: np.ndarray) -> np.ndarray:
     return (_unorm(t[:, 0], 11) << 21) | (_unorm(t[:, 1], 10) << 11) | _unorm(t[:, 2], 11)
 
 
-def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
-    """Write a compressed PLY (18-float chunks of 256 Morton-ordered splats, uchar SH)."""
-    if options:
-        raise ValueError(f"unknown compressed PLY write options: {', '.join(options)}")
+def encode_ply_compressed(cloud: GaussianCloud, fh: BinaryIO,
+                          path: str | Path | None = None) -> None:
+    """THE compressed-PLY encoder, into `fh` (18-float chunks of 256 Morton-ordered splats,
+    uchar SH)."""
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     cloud.validate()
@@ -220,8 +220,15 @@ def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any)
         q = np.trunc((flat / np.float32(8.0) + np.float32(0.5)) * np.float32(256.0))
         sh_bytes = np.clip(q, 0, 255).astype(np.uint8).tobytes()
     lines.append("end_header\n")
+    fh.write("\n".join(lines).encode("ascii"))
+    fh.write(chunk.tobytes())
+    fh.write(vert.tobytes())
+    fh.write(sh_bytes)
+
+
+def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_ply_compressed` into `path`, atomically."""
+    if options:
+        raise ValueError(f"unknown compressed PLY write options: {', '.join(options)}")
     with atomic_write(path) as f:
-        f.write("\n".join(lines).encode("ascii"))
-        f.write(chunk.tobytes())
-        f.write(vert.tobytes())
-        f.write(sh_bytes)
+        encode_ply_compressed(cloud, f, path=path)

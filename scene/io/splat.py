@@ -9,7 +9,7 @@ antimatter15's converter and most peers, so progressive loaders show big splats 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -55,14 +55,13 @@ def read_splat(path: str | Path) -> GaussianCloud:
     return finish_cloud(cloud, path, "splat")
 
 
-def write_splat(cloud: GaussianCloud, path: str | Path, *, sort: bool = True, **options: Any) -> None:
-    """Write `.splat` (SH above degree 0 is dropped: the format has none).
+def encode_splat(cloud: GaussianCloud, fh: BinaryIO, *, sort: bool = True,
+                 path: str | Path | None = None) -> None:
+    """THE `.splat` encoder, into `fh` (SH above degree 0 is dropped: the format has none).
 
     sort=True orders splats by importance (opacity × volume), largest first, the order
-    peers expect; ties keep no particular order.
+    peers expect (stable: ties keep their order).
     """
-    if options:
-        raise ValueError(f"unknown .splat write options: {', '.join(options)}")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     cloud.validate()
@@ -77,6 +76,11 @@ def write_splat(cloud: GaussianCloud, path: str | Path, *, sort: bool = True, **
     u8[:, 27] = to_byte(sigmoid(cloud.opacities) * np.float32(255.0))
     u8[:, 28:32] = to_byte(normalized_quats(cloud.quats) * np.float32(128.0) + np.float32(128.0))
     if sort:
-        buf = buf[np.argsort(-cloud.importance())]
+        buf = buf[np.argsort(-cloud.importance(), kind="stable")]
+    fh.write(buf.data)
+
+
+def write_splat(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_splat` into `path`, atomically (option: sort)."""
     with atomic_write(path) as f:
-        buf.tofile(f)
+        encode_splat(cloud, f, path=path, **options)

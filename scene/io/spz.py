@@ -24,7 +24,7 @@ import gzip
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -347,14 +347,15 @@ def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
                      scl.astype(np.uint8).tobytes(), rot.tobytes(), sh.tobytes()])
 
 
-def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, axes: str = "ply",
-              **options: Any) -> None:
-    """Write gzip `.spz` (version 3 by default, 2 on request), atomically.
+def encode_spz_file(cloud: GaussianCloud, fh: BinaryIO, *, version: int = 3, axes: str = "ply",
+                    path: str | Path | None = None, **options: Any) -> None:
+    """THE .spz encoder: gzip `.spz` (version 3 by default, 2 on request) into `fh`.
 
     axes: "ply" (default: data as Wander holds it, the PLY frame, as Niantic's CLI writes)
     or "rub" (y and z flipped, the frame splat-transform/SuperSplat expect). The
     antialiased flag (0x1) is set from `cloud.meta["antialiased"]`. Options: sh1_bits,
-    sh_rest_bits (1..8), compresslevel. Raises ValueError for bad options.
+    sh_rest_bits (1..8), compresslevel. Positions beyond ±2048 units keep their range by
+    using fewer fractional bits. Raises ValueError for bad options.
     """
     unknown = set(options) - {"sh1_bits", "sh_rest_bits", "compresslevel"}
     if unknown:
@@ -368,5 +369,12 @@ def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, axes:
         cloud = to_ply_frame(cloud, "RUB")
     level = int(options.pop("compresslevel", 6))
     payload = encode_spz(cloud, version, **options)
+    # mtime=0 and no file name: the same cloud always gives the same bytes
+    with gzip.GzipFile(fileobj=fh, mode="wb", compresslevel=level, mtime=0, filename="") as gz:
+        gz.write(payload)
+
+
+def write_spz(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_spz_file` into `path`, atomically (options as there)."""
     with atomic_write(path) as f:
-        f.write(gzip.compress(payload, compresslevel=level, mtime=0))
+        encode_spz_file(cloud, f, path=path, **options)
