@@ -11,7 +11,6 @@ written through scene.io's atomic helpers.
 from __future__ import annotations
 
 import logging
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Sequence
@@ -364,24 +363,19 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
     `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space
     (names are kept as they are, the same in cameras.json). Returns the files written.
     """
-    from .io.colmap import write_colmap
+    from .io.colmap import write_cameras_json, write_colmap
 
     if not cameras:
         raise ValueError("no cameras to export (add bookmarks or a camera path)")
     out = Path(folder)
-    named, js = [], []
+    named = []
     for i, c in enumerate(cameras, start=1):
         name = (c.name or f"view_{i:04d}").strip() or f"view_{i:04d}"
         if not name.lower().endswith((".png", ".jpg", ".jpeg")):
             name += ".png"
         named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
-        js.append({"id": i, "name": name, "width": c.width, "height": c.height,
-                   "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
-                   "world_to_camera": c.world_to_camera().tolist(),
-                   "position": c.position.tolist(), "convention": "opencv"})
     written = write_colmap(out, named, points, colors)
-    write_bytes_atomic(out / "cameras.json", json.dumps({"cameras": js}, indent=1).encode())
-    return [*written, out / "cameras.json"]
+    return [*written, write_cameras_json(out / "cameras.json", named)]
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:

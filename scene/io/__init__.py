@@ -174,7 +174,7 @@ def sniff(path: str | Path) -> str:
 
     if looks_like_text(head):
         stripped = head.lstrip()
-        if stripped.startswith(b"{") and b'"means"' in head and b'"quats"' in head:
+        if stripped.startswith(b"{") and b'"means"' in head and b'"accessors"' not in head:
             return "sog"  # SOG meta.json (it may carry an "asset" entry too)
         if stripped.startswith(b"{") and b'"asset"' in head:
             return "gltf"
