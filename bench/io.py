@@ -121,6 +121,15 @@ def peak_rss(cmd: list[str], cwd: Path) -> tuple[int, float]:
     return usage.ru_maxrss * 1024, time.perf_counter() - t0  # Linux: kilobytes
 
 
+_MAKE_INPUT = """
+import importlib.util, sys
+sys.path.insert(0, '.')
+spec = importlib.util.spec_from_file_location('bench_io', 'bench/io.py')
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+from scene.io import save
+save(mod.make_cloud(int(sys.argv[1])), sys.argv[2])
+"""
+
 _SAVE_PROJECT = """
 import sys
 sys.path.insert(0, '.')
@@ -135,15 +144,15 @@ save_project(w, sys.argv[2])
 
 def memory(args: argparse.Namespace) -> int:
     """Peak memory / input file size for each conversion, ours (and a baseline checkout)."""
-    from scene.io import save
-
     roots = [("ours", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         d = Path(tmp)
         src = d / "in.ply"
-        save(make_cloud(args.n), src)
-        size = src.stat().st_size
         py = sys.executable
+        # made in a child: a forked child's ru_maxrss starts at its parent's size, so this
+        # process stays small
+        peak_rss([py, "-c", _MAKE_INPUT, str(args.n), str(src)], ROOT)
+        size = src.stat().st_size
         # the project the export reads: saved once by our code
         peak_rss([py, "-c", _SAVE_PROJECT, str(src), str(d / "p.wander")], ROOT)
         jobs = [
@@ -180,8 +189,6 @@ def memory(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from scene.io import load, save
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="number of splats (default 1M)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; best is kept")
@@ -196,6 +203,7 @@ def main(argv: list[str] | None = None) -> int:
         ap.error("--n and --repeat must be positive")
     if args.memory:
         return memory(args)
+    from scene.io import load, save
 
     cloud = make_cloud(args.n)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
