@@ -68,29 +68,42 @@ def parse_crop(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> GaussianCloud:
-    """Crop, drop transparent and non-finite splats, set SH degree (returns a copy)."""
+    """Crop, drop transparent and non-finite splats, set SH degree. Returns a new cloud, or
+    `cloud` itself when the options keep every splat as it is (no copy of a big scene)."""
     opts = options or ExportOptions()
-    keep = np.ones(len(cloud), bool)
+    n = len(cloud)
+    keep = np.ones(n, bool)
     for name in ("means", "scales", "quats", "sh0"):
         keep &= np.isfinite(getattr(cloud, name)).all(1)
     keep &= np.isfinite(cloud.opacities)
-    if cloud.shN.size:
-        keep &= np.isfinite(cloud.shN).reshape(len(cloud), -1).all(1)
+    for r0 in range(0, n, 65536):  # SH in blocks: no N x K x 3 temporary
+        sh = cloud.shN[r0:r0 + 65536]
+        if sh.size:
+            keep[r0:r0 + 65536] &= np.isfinite(sh).reshape(len(sh), -1).all(1)
     if opts.crop is not None:
         lo, hi = opts.crop
         keep &= np.all((cloud.means >= lo) & (cloud.means <= hi), axis=1)
     if opts.min_opacity > 0:
         keep &= cloud.opacity_values() >= opts.min_opacity
-    out = cloud.subset(keep)
+    out = cloud if keep.all() else cloud.subset(keep)
     if opts.sh_degree is not None and opts.sh_degree != out.sh_degree:
-        out = out.with_sh_degree(opts.sh_degree)
+        from .io import with_sh_degree
+
+        out = with_sh_degree(out, opts.sh_degree)
     return out
 
 
 def scene_cloud(world: World, layer: str | int | None = None,
                 options: ExportOptions | None = None) -> GaussianCloud:
-    """The cloud to export: all visible splat layers baked, or one layer (by name or id)."""
-    if layer is None:
+    """The cloud to export: all visible splat layers baked, or one layer (by name or id).
+
+    One visible splat layer without a transform is used as it is, without a copy: the
+    result may share arrays with the layer, so treat it as read-only.
+    """
+    clouds = [lay for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)]
+    if layer is None and len(clouds) == 1 and np.array_equal(clouds[0].transform, np.eye(4)):
+        cloud = clouds[0].data
+    elif layer is None:
         cloud = world.merged_cloud(visible_only=True)
     else:
         lay = find_layer(world, layer)

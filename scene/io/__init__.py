@@ -268,10 +268,24 @@ def prepare(obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]) -> tup
         if degree is not None and degree != obj.sh_degree:
             if degree not in (0, 1, 2, 3):
                 raise ValueError(f"SH degree must be 0, 1, 2 or 3; got {degree}")
-            obj = obj.with_sh_degree(int(degree))
+            obj = with_sh_degree(obj, int(degree))
         if aa is not None and bool(aa) != bool(obj.meta.get("antialiased")):
             obj = dataclasses.replace(obj, meta={**obj.meta, "antialiased": bool(aa)})
     return obj, options
+
+
+def with_sh_degree(cloud: GaussianCloud, degree: int) -> GaussianCloud:
+    """`cloud` truncated (or zero-padded) to SH `degree`, sharing every array but shN (a big
+    scene is not copied to drop its SH)."""
+    from ..sh import REST_COEFFS
+
+    k, cur = REST_COEFFS[degree], cloud.shN.shape[1]
+    if k <= cur:
+        shN = np.ascontiguousarray(cloud.shN[:, :k])
+    else:
+        shN = np.zeros((len(cloud), k, 3), np.float32)
+        shN[:, :cur] = cloud.shN
+    return dataclasses.replace(cloud, shN=shN, meta=dict(cloud.meta))
 
 
 def write_to(obj: GaussianCloud | Mesh, fh: BinaryIO, format: str, **options: Any) -> None:
@@ -303,7 +317,12 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     path = Path(path)
     check_readable(path)
     fmt = _resolve(path, format)
-    obj = FORMATS[fmt].reader(path)
+    summary = None
+    if fmt == "ply":  # header + positions only: no splat is loaded
+        from .ply import ply_splat_summary
+
+        summary = ply_splat_summary(path)
+    obj = summary[0] if summary else FORMATS[fmt].reader(path)
     info: dict[str, Any] = {"path": str(path), "format": fmt,
                             "format_description": FORMATS[fmt].description,
                             "file_size": path.stat().st_size}
@@ -314,7 +333,8 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
                     has_vertex_colors=obj.vertex_colors is not None)
     else:
         lo, hi = obj.bounds()
-        info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
+        info.update(kind="gaussians", count=len(obj),
+                    sh_degree=summary[1] if summary else obj.sh_degree)
         if len(obj):
             # without the far field (a reconstruction's sky sphere, distant background)
             near = obj.means[obj.near_field_mask()]
