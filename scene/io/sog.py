@@ -91,10 +91,7 @@ class _Files:
             try:
                 with self.zf.open(info) as f:
                     data = f.read(limit + 1)
-            except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError,
-                    RuntimeError) as exc:  # zlib errors surface as zipfile.BadZipFile / error
-                raise SceneFormatError(self.path, f"{name} is corrupt in the archive ({exc})") from None
-            except Exception as exc:  # zlib.error and friends
+            except Exception as exc:  # zipfile, zlib, CRC and encryption errors alike
                 raise SceneFormatError(self.path, f"{name} is corrupt in the archive ({exc})") from None
         else:
             f_path = self.path.parent / name
