@@ -171,7 +171,8 @@ def memory(args: argparse.Namespace) -> int:
         base = peak_rss([py, "-c", "import sys; sys.path.insert(0, '.'); import scene.io"], ROOT)[0]
         print(f"{args.n:,} splats, SH degree 3; input PLY {size / 1e6:.0f} MB; python + scene.io "
               f"alone {base / 1e6:.0f} MB ({base / size:.2f}x)")
-        head = f"{'operation':<32}" + "".join(f"{name + ' peak':>16}{'x file':>8}" for name, _ in roots)
+        head = f"{'operation':<32}" + "".join(f"{name + ' peak':>16}{'x file':>8}{'s':>7}"
+                                              for name, _ in roots)
         print(head)
         for label, make, in_size in jobs:
             line = f"{label:<32}"
@@ -179,10 +180,10 @@ def memory(args: argparse.Namespace) -> int:
                 out = d / name
                 out.mkdir(exist_ok=True)
                 try:
-                    rss, _ = peak_rss([str(a) for a in make(out)], root)
-                    line += f"{rss / 1e6:>13.0f} MB{rss / in_size:>7.2f}x"
+                    rss, secs = peak_rss([str(a) for a in make(out)], root)
+                    line += f"{rss / 1e6:>13.0f} MB{rss / in_size:>7.2f}x{secs:>7.1f}"
                 except RuntimeError as exc:
-                    line += f"{'failed':>16}{'':>8}"
+                    line += f"{'failed':>16}{'':>8}{'':>7}"
                     print(f"  ({name}: {exc})", file=sys.stderr)
             print(line)
     return 0
