@@ -698,7 +698,7 @@ def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
                 start = end + len(b"end_header\n")
                 raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + \
                     bytes(memoryview(raw)[start:start + held * stride])
-    cloud = read_ply_bytes(raw, file)
+    cloud = read_ply_bytes(raw, file, consume=True)  # `raw` is cut while it is decoded
     n = len(cloud)
     if n:
         bad = np.zeros(n, bool)

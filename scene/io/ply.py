@@ -163,7 +163,8 @@ class _VertexTable:
         """Columns `names` as a new C-contiguous float32 array, (N, len(names))."""
         return np.array(self._cols(names), dtype=np.float32, order="C")
 
-    def extract(self, groups: dict[str, tuple[list[str], int]]) -> tuple[dict[str, np.ndarray], int]:
+    def extract(self, groups: dict[str, tuple[list[str], int]],
+                consume: bool = False) -> tuple[dict[str, np.ndarray], int]:
         """Copy column groups into new float32 arrays, block by block.
 
         groups: output name -> (column names, sh_k). sh_k = 0 gives an (N, C) array; sh_k > 0
@@ -171,6 +172,10 @@ class _VertexTable:
         only counts the rows holding NaN/inf (nothing kept).
         Blocks of rows are read and copied out on a few threads (numpy and file reads
         release the GIL); only the blocks in flight are held besides the outputs.
+        consume=True (binary data held in a bytearray): blocks are decoded from the last to
+        the first and the bytearray is cut after each, so the rows decoded are released
+        while the output (whose untouched pages are not yet resident) fills: decoding costs
+        about the size of the data once, not twice.
         Returns the arrays and the number of rows holding NaN/inf.
         """
         n = self.n
@@ -210,6 +215,12 @@ class _VertexTable:
             return 0 if bad is None else int(bad.sum())
 
         spans = [(r0, min(r0 + self.BLOCK, n)) for r0 in range(0, n, self.BLOCK)]
+        if consume and isinstance(self.data, bytearray) and self._mat is None:
+            bad = 0
+            for r0, r1 in reversed(spans):
+                bad += work(r0, r1)
+                del self.data[self.offset + r0 * self.rowdt.itemsize:]
+            return outs, bad
         workers = min(4, os.cpu_count() or 1, len(spans))
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
@@ -473,11 +484,14 @@ def ply_bytes(cloud: GaussianCloud, **options: Any) -> bytes:
     return buf.getvalue()
 
 
-def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None) -> GaussianCloud:
+def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None, *,
+                   consume: bool = False) -> GaussianCloud:
     """A 3DGS PLY held in memory (a project's layer), values exactly as stored.
 
     Unlike `read_ply`, rows holding NaN/inf are kept (the caller decides what to drop and
     how to say so). Any property order and scalar type, binary or ASCII.
+    consume=True with a bytearray: the bytearray is cut down to the header while the rows
+    are decoded (peak memory about one copy of the data; do not use it afterwards).
     Raises SceneFormatError for anything that is not a 3DGS splat PLY.
     """
     header = parse_header(bytes(data[:MAX_HEADER]), source or "PLY data")
@@ -495,13 +509,17 @@ def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None) ->
     if len(rest) % 3 or (rest and rest != [f"f_rest_{i}" for i in range(len(rest))]):
         raise SceneFormatError(source, f"{len(rest)} f_rest properties are not 3 numbered "
                                        "channels of SH coefficients")
+    aa = is_antialiased_header(header)
+    arrays, _ = t.extract({"means": (["x", "y", "z"], 0),
+                           "scales": (["scale_0", "scale_1", "scale_2"], 0),
+                           "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
+                           "opacities": (["opacity"], 0),
+                           "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
+                           "shN": (rest, k)}, consume=consume)
+    if not k:
+        arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
+    arrays["opacities"] = arrays["opacities"].reshape(-1)
     try:
-        return GaussianCloud(
-            means=t.take(["x", "y", "z"]), scales=t.take(["scale_0", "scale_1", "scale_2"]),
-            quats=t.take(["rot_0", "rot_1", "rot_2", "rot_3"]),
-            opacities=t.take(["opacity"]).reshape(-1), sh0=t.take(["f_dc_0", "f_dc_1", "f_dc_2"]),
-            shN=(t.take(rest).reshape(t.n, 3, k).transpose(0, 2, 1).copy() if k
-                 else np.zeros((t.n, 0, 3), np.float32)),
-            meta={"antialiased": True} if is_antialiased_header(header) else {})
+        return GaussianCloud(**arrays, meta={"antialiased": True} if aa else {})
     except InvalidSceneError as exc:
         raise SceneFormatError(source, str(exc)) from None
