@@ -128,7 +128,7 @@ def sniff(path: str | Path) -> str:
     """Format name from a file's first bytes.
 
     Splat/mesh formats: "ply", "ply_compressed", "mesh_ply", "spz", "sog", "ksplat", "glb",
-    "gltf", "obj";
+    "gltf", "obj", "stl", "off";
     recognisable non-scene files: "png", "jpeg", "zip", "gzip", "text"; else "unknown"
     (.splat has no magic number, so it sniffs as "unknown").
     """
@@ -170,12 +170,19 @@ def sniff(path: str | Path) -> str:
 
     if looks_like_ksplat(path):
         return "ksplat"
+    if len(head) >= 84 and not head.startswith(b"solid") and \
+            84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size:
+        return "stl"  # binary STL: 80-byte header, u32 triangle count, 50 bytes a triangle
     from ._common import looks_like_text
 
     if looks_like_text(head):
         stripped = head.lstrip()
         if stripped.startswith(b"{") and b'"means"' in head and b'"accessors"' not in head:
             return "sog"  # SOG meta.json (it may carry an "asset" entry too)
+        if stripped[:3] == b"OFF" and stripped[3:4] in (b"\n", b"\r", b" ", b"\t"):
+            return "off"
+        if stripped.startswith(b"solid") and b"facet" in head:
+            return "stl"
         if stripped.startswith(b"{") and b'"asset"' in head:
             return "gltf"
         words = {ln.split(maxsplit=1)[0] for ln in stripped.splitlines() if ln.split()}
