@@ -1,6 +1,13 @@
 """Benchmark: save + load a big SH-3 splat scene with Wander's readers vs peers, same run.
 
     python bench/io.py [--n 1000000] [--repeat 3] [--dir /tmp]
+    python bench/io.py --memory [--n 1000000] [--baseline /path/to/older/checkout]
+
+--memory: peak memory (ru_maxrss of each child process, from os.wait4) of `convert` to
+every writable splat format, `export` of a project, project save and `info`, printed as a
+ratio to the input file's size (issue 18: every one should stay at or below 1.5x).
+--baseline runs the same commands from another checkout too (e.g. the previous commit)
+and prints its ratios beside ours.
 
 PLY: ours vs plyfile (PlyData.read + extracting every attribute into numpy the way the
 3DGS reference `load_ply` does; PlyData.write of a filled structured array).
@@ -100,17 +107,104 @@ def gsplat_save_splat(cloud, path: Path) -> None:
                   t(cloud.sh0[:, None, :].copy()), t(cloud.shN), format="splat", save_to=str(path))
 
 
-def main(argv: list[str] | None = None) -> int:
-    from scene.io import load, save
+def peak_rss(cmd: list[str], cwd: Path) -> tuple[int, float]:
+    """(peak resident bytes, seconds) of one child process, from os.wait4's rusage."""
+    import subprocess
 
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({proc.returncode}): {err[-500:]}")
+    return usage.ru_maxrss * 1024, time.perf_counter() - t0  # Linux: kilobytes
+
+
+_MAKE_INPUT = """
+import importlib.util, sys
+sys.path.insert(0, '.')
+spec = importlib.util.spec_from_file_location('bench_io', 'bench/io.py')
+mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+from scene.io import save
+save(mod.make_cloud(int(sys.argv[1])), sys.argv[2])
+"""
+
+_SAVE_PROJECT = """
+import sys
+sys.path.insert(0, '.')
+from scene.io import load
+from scene.project import save_project
+from scene.world import Layer, World
+w = World()
+w.add_layer(Layer('scene', load(sys.argv[1])))
+save_project(w, sys.argv[2])
+"""
+
+
+def memory(args: argparse.Namespace) -> int:
+    """Peak memory / input file size for each conversion, ours (and a baseline checkout)."""
+    roots = [("ours", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
+    with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
+        d = Path(tmp)
+        src = d / "in.ply"
+        py = sys.executable
+        # made in a child: a forked child's ru_maxrss starts at its parent's size, so this
+        # process stays small
+        peak_rss([py, "-c", _MAKE_INPUT, str(args.n), str(src)], ROOT)
+        size = src.stat().st_size
+        # the project the export reads: saved once by our code
+        peak_rss([py, "-c", _SAVE_PROJECT, str(src), str(d / "p.wander")], ROOT)
+        jobs = [
+            ("convert ply -> spz", lambda o: [py, "main.py", "convert", src, o / "a.spz"], size),
+            ("convert ply -> compressed.ply", lambda o: [py, "main.py", "convert", src,
+                                                          o / "a.compressed.ply"], size),
+            ("convert ply -> ply", lambda o: [py, "main.py", "convert", src, o / "a.ply"], size),
+            ("convert ply -> splat", lambda o: [py, "main.py", "convert", src, o / "a.splat"], size),
+            ("export project -> ply", lambda o: [py, "main.py", "export", d / "p.wander",
+                                                 "--out", o / "e.ply"], (d / "p.wander").stat().st_size),
+            ("export project -> spz", lambda o: [py, "main.py", "export", d / "p.wander",
+                                                 "--out", o / "e.spz"], (d / "p.wander").stat().st_size),
+            ("project save (from ply)", lambda o: [py, "-c", _SAVE_PROJECT, src, o / "s.wander"], size),
+            ("info ply", lambda o: [py, "main.py", "info", src], size),
+        ]
+        base = peak_rss([py, "-c", "import sys; sys.path.insert(0, '.'); import scene.io"], ROOT)[0]
+        print(f"{args.n:,} splats, SH degree 3; input PLY {size / 1e6:.0f} MB; python + scene.io "
+              f"alone {base / 1e6:.0f} MB ({base / size:.2f}x)")
+        head = f"{'operation':<32}" + "".join(f"{name + ' peak':>16}{'x file':>8}{'s':>7}"
+                                              for name, _ in roots)
+        print(head)
+        for label, make, in_size in jobs:
+            line = f"{label:<32}"
+            for name, root in roots:
+                out = d / name
+                out.mkdir(exist_ok=True)
+                try:
+                    rss, secs = peak_rss([str(a) for a in make(out)], root)
+                    line += f"{rss / 1e6:>13.0f} MB{rss / in_size:>7.2f}x{secs:>7.1f}"
+                except RuntimeError as exc:
+                    line += f"{'failed':>16}{'':>8}{'':>7}"
+                    print(f"  ({name}: {exc})", file=sys.stderr)
+            print(line)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--n", type=int, default=1_000_000, help="number of splats (default 1M)")
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; best is kept")
     ap.add_argument("--dir", default=None, help="folder for the temporary files")
     ap.add_argument("--skip-gsplat", action="store_true", help="skip gsplat's (slow) .splat export")
+    ap.add_argument("--memory", action="store_true",
+                    help="measure peak memory / file size of convert, export, save, info instead")
+    ap.add_argument("--baseline", metavar="DIR",
+                    help="with --memory: also run the commands from this (older) checkout")
     args = ap.parse_args(argv)
     if args.n <= 0 or args.repeat <= 0:
         ap.error("--n and --repeat must be positive")
+    if args.memory:
+        return memory(args)
+    from scene.io import load, save
 
     cloud = make_cloud(args.n)
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:

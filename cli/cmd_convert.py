@@ -9,18 +9,25 @@ from pathlib import Path
 from scene.errors import InputError
 
 NAME = "convert"
-HELP = "convert a splat or mesh file to another format (ply, compressed.ply, splat, spz, glb, obj)"
+HELP = ("convert a splat or mesh file to another format (ply, compressed.ply, splat, spz, glb, obj; "
+        "also reads sog and ksplat)")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from scene.io import FORMATS
 
-    parser.add_argument("input", help="file to read (.ply, .compressed.ply, .splat, .spz, .glb, .obj...)")
+    parser.add_argument("input", help="file to read (.ply, .compressed.ply, .splat, .spz, .sog, "
+                                      "meta.json, .ksplat, .glb, .obj...)")
     parser.add_argument("output", help="file to write; the format follows its extension")
-    parser.add_argument("--format", choices=[n for n, f in FORMATS.items() if f.writer],
+    parser.add_argument("--format", choices=[n for n, f in FORMATS.items() if f.encoder],
                         help="output format when the extension is ambiguous")
     parser.add_argument("--input-format", choices=list(FORMATS),
                         help="read the input as this format instead of detecting it")
+    add_format_options(parser)
+
+
+def add_format_options(parser: argparse.ArgumentParser) -> None:
+    """The writer options of scene.io's registry, shared by `convert` and `export`."""
     parser.add_argument("--sh-degree", type=int, choices=[0, 1, 2, 3],
                         help="truncate (or zero-pad) spherical harmonics to this degree")
     parser.add_argument("--spz-version", type=int, choices=[2, 3], default=3,
@@ -30,6 +37,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "frame, as Niantic's CLI and Wander store it) or rub (y up, z back: "
                              "as splat-transform and SuperSplat write). Reading without this "
                              "option follows the file's coordinate-system extension if it has one")
+    parser.add_argument("--antialiased", choices=["keep", "yes", "no"], default="keep",
+                        help="mark the written splats as antialiased (mip-splatting) or not; "
+                             "default: keep the input's flag (ply, compressed ply, spz carry it)")
+
+
+def format_options(args: argparse.Namespace, fmt: str) -> dict:
+    """Registry writer options for output format `fmt` from the shared CLI flags."""
+    from scene.io import FORMATS
+
+    options: dict = {}
+    if FORMATS[fmt].kind != "cloud":
+        return options
+    if args.sh_degree is not None:
+        options["sh_degree"] = args.sh_degree
+    if args.antialiased != "keep":
+        options["antialiased"] = args.antialiased == "yes"
+    if fmt == "spz":
+        options["version"] = args.spz_version
+        options["axes"] = args.spz_axes or "ply"
+    return options
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
@@ -39,11 +66,9 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from scene.gaussians import GaussianCloud
-    from scene.io import format_for_path, load, save
+    from scene.io import check_readable, load, output_format, resolve_format, save
 
     t0 = time.perf_counter()
-    from scene.io import check_readable, resolve_format
-
     check_readable(Path(args.input))
     in_fmt = resolve_format(args.input, args.input_format)
     if in_fmt == "spz":
@@ -51,24 +76,26 @@ def run(args: argparse.Namespace) -> int:
 
         obj = read_spz(args.input, axes=args.spz_axes)
     else:
-        obj = load(args.input, args.input_format)
-    options = {}
+        obj = load(args.input, in_fmt)
+    try:
+        out_fmt = output_format(args.output, args.format, obj)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    options = format_options(args, out_fmt)
+    if not isinstance(obj, GaussianCloud):
+        if args.sh_degree is not None or args.antialiased != "keep":
+            raise InputError("--sh-degree / --antialiased apply to Gaussian clouds, but the "
+                             "input is a mesh")
+        options = {}
+    save(obj, args.output, out_fmt, **options)
     if isinstance(obj, GaussianCloud):
-        if args.sh_degree is not None:
-            obj = obj.with_sh_degree(args.sh_degree)
-        if (args.format or format_for_path(args.output)) == "spz":
-            options["version"] = args.spz_version
-            options["axes"] = args.spz_axes or "ply"
-    elif args.sh_degree is not None:
-        raise InputError("--sh-degree applies to Gaussian clouds, but the input is a mesh")
-    out_fmt = args.format or format_for_path(args.output)
-    save(obj, args.output, args.format, **options)
-    if isinstance(obj, GaussianCloud):
-        deg = 0 if out_fmt == "splat" else obj.sh_degree
+        have = obj.sh_degree if args.sh_degree is None else args.sh_degree
+        deg = 0 if out_fmt == "splat" else have
         what = f"{len(obj)} splats, SH degree {deg}"
-        if deg < obj.sh_degree:
-            what += f"; SH degree {obj.sh_degree} dropped: .splat has no SH"
+        if deg < have:
+            what += f"; SH degree {have} dropped: .splat has no SH"
     else:
         what = f"mesh with {obj.n_vertices} vertices, {obj.n_faces} faces"
-    print(f"wrote {args.output} ({what}) in {time.perf_counter() - t0:.2f} s")
+    print(f"wrote {args.output} ({in_fmt} -> {out_fmt}: {what}) in "
+          f"{time.perf_counter() - t0:.2f} s")
     return 0

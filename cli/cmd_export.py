@@ -20,12 +20,12 @@ HELP = ("export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GL
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help=".wander project or splat/mesh file")
     parser.add_argument("--out", help="output file (format from its extension unless --format)")
-    parser.add_argument("--format", choices=["ply", "splat", "spz", "ply_compressed", "glb", "obj"],
+    from scene.io import FORMATS
+
+    parser.add_argument("--format", choices=[n for n, f in FORMATS.items() if f.encoder],
                         help="output format (default: from --out's extension; "
                              "name.compressed.ply = SuperSplat's compressed PLY)")
     parser.add_argument("--layer", help="export only this layer (name or id), visible or not")
-    parser.add_argument("--sh-degree", type=int, choices=[0, 1, 2, 3],
-                        help="SH degree to keep (default: the scene's)")
     parser.add_argument("--crop", metavar="X0,Y0,Z0,X1,Y1,Z1",
                         help="keep only splats whose centres lie in this world-space box")
     parser.add_argument("--min-opacity", type=float, default=0.0, metavar="T",
@@ -38,6 +38,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "bookmarks) as a COLMAP text model + cameras.json")
     parser.add_argument("--camera-size", default="1920x1080",
                         help="image size of bookmark cameras WxH (1920x1080)")
+    from cli.cmd_convert import add_format_options
+
+    add_format_options(parser)  # --sh-degree, --spz-version, --spz-axes, --antialiased
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
@@ -90,7 +93,16 @@ def run(args: argparse.Namespace) -> int:
         if Path(args.cameras).is_file():
             raise InputError(f"--cameras {args.cameras}: is a file, not a folder")
     if args.out:
-        info = ex.export_world(world, args.out, args.format, layer=args.layer, options=opts)
+        from cli.cmd_convert import format_options
+        from scene.io import output_format
+
+        try:
+            fmt = output_format(args.out, args.format)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        fopts = format_options(args, fmt)
+        fopts.pop("sh_degree", None)  # applied by ExportOptions, with the crop and opacity
+        info = ex.export_world(world, args.out, fmt, layer=args.layer, options=opts, **fopts)
         what = (f"{info['splats']} splats, SH degree {info['sh_degree']}" if "splats" in info
                 else f"{info['vertices']} vertices, {info['faces']} faces")
         print(f"wrote {info['path']} ({info['format']}: {what})")

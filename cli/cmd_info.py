@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     fmt3 = lambda v: "(" + ", ".join(f"{x:.4g}" for x in v) + ")"  # noqa: E731
     print(f"file:      {info['path']}")
-    print(f"format:    {info['format']}")
+    print(f"format:    {info['format']} ({info['format_description']})")
     print(f"size:      {info['file_size']:,} bytes")
     if info["kind"] == "mesh":
         print(f"vertices:  {info['vertices']:,}")
@@ -34,6 +34,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"SH degree: {info['sh_degree']}")
         if "antialiased" in info or info["format"] in ("ply", "ply_compressed"):
             print(f"antialiased: {'yes (mip-splatting)' if info.get('antialiased') else 'no'}")
+        if "ksplat_compression" in info:
+            print(f"ksplat compression level: {info['ksplat_compression']}")
         if "spz_axes" in info:
             # file_info reads without an axes choice: only the file's own extension flips
             axes = info["spz_axes"]

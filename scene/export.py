@@ -1,46 +1,31 @@
-"""Export a World (or one layer) to the formats other tools read.
-
-Splats: 3DGS PLY (reference layout, every peer reads it), antimatter15 `.splat`,
-Niantic `.spz` (v3, gzip). Meshes: GLB / OBJ (trimesh). Panoramas: equirect PNG plus
-six cube faces. Cameras: COLMAP text model + JSON.
+"""Export a World (or one layer): what is not a file format.
 
 Whole-scene exports take the visible layers with their transforms baked
-(`World.merged_cloud` rotates SH with the objects). Options: SH degree to keep, crop
-to an axis-aligned box, drop near-transparent splats. Every file is written atomically
-(temp file in the target folder, fsync, os.replace).
+(`World.merged_cloud` rotates SH with the objects), then apply the export options (SH
+degree to keep, crop to an axis-aligned box, drop near-transparent splats) and hand the
+cloud or mesh to `scene.io.save`, the one registry of formats and encoders. Also here:
+panoramas (equirect PNG + six cube faces) and cameras (COLMAP model + JSON), both
+written through scene.io's atomic helpers.
 """
 
 from __future__ import annotations
 
-import gzip
 import logging
-import json
-import math
-import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
 from .camera import Camera
-from .errors import InvalidSceneError, SceneFormatError
-from .gaussians import GaussianCloud, sigmoid
-from .io._common import default_file_mode  # noqa: F401  (re-exported)
+from .errors import SceneFormatError
+from .gaussians import GaussianCloud
+from .io._common import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
+from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
-from .rotations import normalize_quats
-from .sh import C0
 from .world import Layer, World
 
 log = logging.getLogger(__name__)
-
-SPLAT_FORMATS = ("ply", "splat", "spz", "ply_compressed")
-MESH_FORMATS = ("glb", "obj")
-FORMATS = SPLAT_FORMATS + MESH_FORMATS
-
-SPZ_MAGIC = 0x5053474E  # "NGSP"
-SPZ_FRACTIONAL_BITS = 12
-SPZ_COLOR_SCALE = 0.15
 
 
 # ----------------------------------------------------------------------- options
@@ -83,29 +68,42 @@ def parse_crop(text: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> GaussianCloud:
-    """Crop, drop transparent and non-finite splats, set SH degree (returns a copy)."""
+    """Crop, drop transparent and non-finite splats, set SH degree. Returns a new cloud, or
+    `cloud` itself when the options keep every splat as it is (no copy of a big scene)."""
     opts = options or ExportOptions()
-    keep = np.ones(len(cloud), bool)
+    n = len(cloud)
+    keep = np.ones(n, bool)
     for name in ("means", "scales", "quats", "sh0"):
         keep &= np.isfinite(getattr(cloud, name)).all(1)
     keep &= np.isfinite(cloud.opacities)
-    if cloud.shN.size:
-        keep &= np.isfinite(cloud.shN).reshape(len(cloud), -1).all(1)
+    for r0 in range(0, n, 65536):  # SH in blocks: no N x K x 3 temporary
+        sh = cloud.shN[r0:r0 + 65536]
+        if sh.size:
+            keep[r0:r0 + 65536] &= np.isfinite(sh).reshape(len(sh), -1).all(1)
     if opts.crop is not None:
         lo, hi = opts.crop
         keep &= np.all((cloud.means >= lo) & (cloud.means <= hi), axis=1)
     if opts.min_opacity > 0:
         keep &= cloud.opacity_values() >= opts.min_opacity
-    out = cloud.subset(keep)
+    out = cloud if keep.all() else cloud.subset(keep)
     if opts.sh_degree is not None and opts.sh_degree != out.sh_degree:
-        out = out.with_sh_degree(opts.sh_degree)
+        from .io import with_sh_degree
+
+        out = with_sh_degree(out, opts.sh_degree)
     return out
 
 
 def scene_cloud(world: World, layer: str | int | None = None,
                 options: ExportOptions | None = None) -> GaussianCloud:
-    """The cloud to export: all visible splat layers baked, or one layer (by name or id)."""
-    if layer is None:
+    """The cloud to export: all visible splat layers baked, or one layer (by name or id).
+
+    One visible splat layer without a transform is used as it is, without a copy: the
+    result may share arrays with the layer, so treat it as read-only.
+    """
+    clouds = [lay for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)]
+    if layer is None and len(clouds) == 1 and np.array_equal(clouds[0].transform, np.eye(4)):
+        cloud = clouds[0].data
+    elif layer is None:
         cloud = world.merged_cloud(visible_only=True)
     else:
         lay = find_layer(world, layer)
@@ -160,255 +158,43 @@ def find_layer(world: World, key: str | int) -> Layer:
     raise ValueError(f"no layer {key!r}; layers: {names}")
 
 
-# ------------------------------------------------------------------- atomic write
-def atomic_write(path: str | Path, write: Callable[[Any], None]) -> None:
-    """Call `write(binary_file)` on a temp file beside `path`, fsync, then os.replace.
-
-    If `write` raises, the previous file at `path` is untouched and the temp file removed.
-    The temp follows `scene.io._common.temp_name`, so a killed run's temp is swept later.
-    Raises FileNotFoundError when the folder does not exist, SceneFormatError when it
-    cannot be written (naming `path`, not the temp).
-    """
-    from .io._common import atomic_write as _atomic
-
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder {folder} does not exist")
-    with _atomic(path) as fh:
-        write(fh)
-
-
-def write_bytes_atomic(path: str | Path, data: bytes) -> None:
-    atomic_write(path, lambda fh: fh.write(data))
-
-
-# ---------------------------------------------------------------------- 3DGS PLY
-def ply_property_names(sh_degree: int) -> list[str]:
-    """Reference 3DGS vertex properties, in order."""
-    k = {0: 0, 1: 3, 2: 8, 3: 15}[sh_degree]
-    return (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
-            + [f"f_rest_{i}" for i in range(3 * k)]
-            + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
-
-
-def ply_bytes(cloud: GaussianCloud) -> bytes:
-    """Binary little-endian float32 3DGS PLY (reference property names and order)."""
-    n = len(cloud)
-    names = ply_property_names(cloud.sh_degree)
-    header = ["ply", "format binary_little_endian 1.0"]
-    if cloud.meta.get("antialiased"):
-        header.append("comment SplatRenderMode: mip")  # read back by scene.io.ply
-    header.append(f"element vertex {n}")
-    header += [f"property float {p}" for p in names] + ["end_header"]
-    # f_rest is channel-major: all R coefficients, then G, then B.
-    rest = cloud.shN.transpose(0, 2, 1).reshape(n, -1)  # (N, 3K)
-    cols = [cloud.means, np.zeros((n, 3), np.float32), cloud.sh0, rest,
-            cloud.opacities[:, None], cloud.scales, cloud.quats]
-    data = np.concatenate(cols, axis=1).astype("<f4")  # (N, P)
-    return ("\n".join(header) + "\n").encode("ascii") + data.tobytes()
-
-
-def read_ply_bytes(data: bytes, source: str | Path | None = None) -> GaussianCloud:
-    """Read a binary little-endian float32 3DGS PLY, the layout `ply_bytes` writes.
-
-    Used for project layers (our own files); any property order is accepted.
-    """
-    end = data.find(b"end_header\n", 0, 65536)
-    if not data.startswith(b"ply\n") or end < 0:
-        raise SceneFormatError(source, "not a PLY file (no 'ply' magic or end_header)")
-    lines = data[:end].decode("ascii", "replace").splitlines()
-    if "format binary_little_endian 1.0" not in lines:
-        raise SceneFormatError(source, "only binary little-endian PLY is supported here")
-    count, props = None, []
-    for line in lines:
-        parts = line.split()
-        if parts[:2] == ["element", "vertex"] and len(parts) == 3:
-            count = int(parts[2])
-        elif parts[:1] == ["property"]:
-            if len(parts) != 3 or parts[1] not in ("float", "float32"):
-                raise SceneFormatError(source, f"unsupported PLY property {line!r}")
-            props.append(parts[2])
-        elif parts[:1] == ["element"]:
-            raise SceneFormatError(source, f"unexpected PLY element {line!r}")
-    if count is None:
-        raise SceneFormatError(source, "PLY has no vertex element")
-    body = memoryview(data)[end + len(b"end_header\n"):]
-    need = count * len(props) * 4
-    if len(body) < need:
-        raise SceneFormatError(source, f"PLY is truncated: header says {count} splats, "
-                                       f"data holds {len(body) // max(4 * len(props), 1)}")
-    arr = np.frombuffer(body[:need], "<f4").reshape(count, len(props)).astype(np.float32)
-    col = {p: i for i, p in enumerate(props)}
-    try:
-        def take(names: list[str]) -> np.ndarray:
-            return arr[:, [col[p] for p in names]]
-        rest_names = sorted((p for p in props if p.startswith("f_rest_")),
-                            key=lambda p: int(p[7:]))
-        k = len(rest_names) // 3
-        return GaussianCloud(
-            means=take(["x", "y", "z"]),
-            scales=take(["scale_0", "scale_1", "scale_2"]),
-            quats=take(["rot_0", "rot_1", "rot_2", "rot_3"]),
-            opacities=arr[:, col["opacity"]],
-            sh0=take(["f_dc_0", "f_dc_1", "f_dc_2"]),
-            shN=(take(rest_names).reshape(count, 3, k).transpose(0, 2, 1) if k
-                 else np.zeros((count, 0, 3), np.float32)),
-        )
-    except KeyError as exc:
-        raise SceneFormatError(source, f"PLY lacks splat property {exc.args[0]}") from None
-    except InvalidSceneError as exc:
-        raise SceneFormatError(source, str(exc)) from None
-
-
-# ------------------------------------------------------------- antimatter15 .splat
-SPLAT_DTYPE = np.dtype([("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4),
-                        ("rot", "u1", 4)])  # 32 bytes a splat
-
-
-def splat_bytes(cloud: GaussianCloud) -> bytes:
-    """antimatter15 `.splat`: 32 bytes a splat, most important first (as its converter)."""
-    c = cloud.subset(cloud.importance_order())
-    n = len(c)
-    out = np.zeros(n, SPLAT_DTYPE)
-    out["pos"] = c.means
-    out["scale"] = c.scale_values()
-    rgba = np.concatenate([0.5 + C0 * c.sh0, sigmoid(c.opacities)[:, None]], 1)
-    out["rgba"] = np.clip(np.round(rgba * 255), 0, 255).astype(np.uint8)
-    q = normalize_quats(c.quats)
-    out["rot"] = np.clip(np.round(q * 128 + 128), 0, 255).astype(np.uint8)
-    return out.tobytes()
-
-
-# ----------------------------------------------------------------- Niantic .spz v3
-def _spz_quats(q_wxyz: np.ndarray) -> np.ndarray:
-    """Smallest-three packing of unit quaternions (N, 4) wxyz -> (N,) uint32."""
-    q = normalize_quats(q_wxyz).astype(np.float64)[:, [1, 2, 3, 0]]  # xyzw
-    n = len(q)
-    big = np.argmax(np.abs(q), axis=1)
-    sign = np.where(q[np.arange(n), big] < 0, -1.0, 1.0)
-    q *= sign[:, None]
-    comp = big.astype(np.uint32)
-    for i in range(4):
-        keep = big != i
-        mag = np.minimum((511 * np.abs(q[:, i]) / math.sqrt(0.5) + 0.5).astype(np.uint32), 511)
-        neg = (q[:, i] < 0).astype(np.uint32)
-        comp = np.where(keep, (comp << 10) | (neg << 9) | mag, comp)
-    return comp.astype("<u4")
-
-
-def _spz_sh(shN: np.ndarray, degree: int) -> np.ndarray:
-    """Quantised SH (N, K, 3) -> uint8, coefficient-major with RGB fastest."""
-    bits = 5 if degree == 1 else 4
-    bucket = 1 << (8 - bits)
-    q = np.round(shN.astype(np.float64) * 128 + 128)
-    q = np.floor((q + bucket / 2) / bucket) * bucket
-    return np.clip(q, 0, 255).astype(np.uint8).reshape(len(shN), -1)
-
-
-def spz_bytes(cloud: GaussianCloud, antialiased: bool | None = None) -> bytes:
-    """Niantic `.spz` version 3 (gzip container), quantised as the reference library, in
-    the PLY frame (see scene.io.spz). antialiased: the 0x1 flag; None (default) takes it
-    from `cloud.meta["antialiased"]`."""
-    if antialiased is None:
-        antialiased = bool(cloud.meta.get("antialiased"))
-    n = len(cloud)
-    deg = cloud.sh_degree
-    header = struct.pack("<IIIBBBB", SPZ_MAGIC, 3, n, deg, SPZ_FRACTIONAL_BITS,
-                         1 if antialiased else 0, 0)
-    fixed = np.round(cloud.means.astype(np.float64) * (1 << SPZ_FRACTIONAL_BITS))
-    if np.any(np.abs(fixed) >= 1 << 23):
-        raise ValueError("scene too large for .spz (positions beyond ±2048 units)")
-    fixed = fixed.astype(np.int64) & 0xFFFFFF  # 24-bit two's complement
-    pos = np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], -1)
-    alpha = np.clip(np.round(sigmoid(cloud.opacities).astype(np.float64) * 255), 0, 255)
-    color = np.clip(np.round(cloud.sh0.astype(np.float64) * (SPZ_COLOR_SCALE * 255) + 127.5),
-                    0, 255)
-    scale = np.clip(np.round((cloud.scales.astype(np.float64) + 10) * 16), 0, 255)
-    parts = [header, pos.astype(np.uint8).tobytes(), alpha.astype(np.uint8).tobytes(),
-             color.astype(np.uint8).tobytes(), scale.astype(np.uint8).tobytes(),
-             _spz_quats(cloud.quats).tobytes()]
-    if deg:
-        parts.append(_spz_sh(cloud.shN, deg).tobytes())
-    return gzip.compress(b"".join(parts), compresslevel=6, mtime=0)
-
-
-# ---------------------------------------------------------------------- meshes
-def mesh_to_trimesh(mesh: Mesh):  # -> trimesh.Trimesh
-    """A trimesh with the texture (if any) or the vertex colours."""
-    import trimesh
-
-    tm = trimesh.Trimesh(vertices=mesh.vertices, faces=mesh.faces, process=False)
-    if mesh.texture is not None and mesh.uvs is not None:
-        from PIL import Image
-
-        tex = np.asarray(mesh.texture, np.uint8)
-        tm.visual = trimesh.visual.TextureVisuals(uv=mesh.uvs, image=Image.fromarray(tex))
-    else:
-        cols = np.clip(np.round(mesh.colors_or_default() * 255), 0, 255).astype(np.uint8)
-        tm.visual = trimesh.visual.ColorVisuals(tm, vertex_colors=cols)
-    return tm
-
-
-def mesh_bytes(mesh: Mesh, fmt: str) -> bytes:
-    """GLB (binary glTF) or OBJ text for one mesh."""
-    tm = mesh_to_trimesh(mesh)
-    if fmt == "glb":
-        return tm.export(file_type="glb")
-    if fmt == "obj":
-        # Vertex colours travel as the common `v x y z r g b` extension.
-        txt = tm.export(file_type="obj", include_color=True, include_texture=False)
-        return txt.encode() if isinstance(txt, str) else txt
-    raise ValueError(f"unknown mesh format {fmt!r}; use glb or obj")
-
-
 # -------------------------------------------------------------------- front door
-def format_from_path(path: str | Path, fmt: str | None = None) -> str:
-    """Format name from an explicit option or the file extension."""
-    if fmt:
-        f = fmt.lower().lstrip(".")
-        if f not in FORMATS:
-            raise ValueError(f"unknown export format {fmt!r}; choose one of {', '.join(FORMATS)}")
-        return f
-    if Path(path).name.lower().endswith(".compressed.ply"):
-        return "ply_compressed"
-    ext = Path(path).suffix.lower().lstrip(".")
-    if ext not in FORMATS:
-        raise ValueError(f"cannot tell the format from {Path(path).name!r}; "
-                         f"pass --format ({', '.join(FORMATS)})")
-    return ext
-
-
 def export_world(world: World, path: str | Path, fmt: str | None = None, *,
-                 layer: str | int | None = None, options: ExportOptions | None = None) -> dict:
+                 layer: str | int | None = None, options: ExportOptions | None = None,
+                 **format_options: Any) -> dict:
     """Export the scene (or one layer) to `path`; returns a summary dict.
 
     Splat formats take the visible splat layers (transforms baked, SH rotated); mesh
-    formats the visible mesh layers. Atomic: a failure leaves any old file intact.
+    formats the visible mesh layers. The format comes from `fmt` or the file name, through
+    the scene.io registry; `format_options` go to its writer (e.g. spz `version`, `axes`,
+    `antialiased`). Atomic: a failure leaves any old file intact. Raises ValueError for an
+    unknown format or option, or nothing to export.
     """
-    f = format_from_path(path, fmt)
-    if f in MESH_FORMATS:
+    from . import io as sio
+
+    try:
+        f = sio.output_format(path, fmt)
+    except ValueError as exc:
+        raise ValueError(f"cannot export {Path(path).name!r}: {exc}") from None
+    if sio.FORMATS[f].kind == "mesh":
+        if options is not None and (options.crop is not None or options.min_opacity
+                                    or options.sh_degree is not None):
+            log.info("export options (SH degree, crop, opacity) apply to splats, not meshes")
         mesh = scene_mesh(world, layer)
-        write_bytes_atomic(path, mesh_bytes(mesh, f))
+        sio.save(mesh, path, f, **format_options)
         return {"format": f, "path": str(path), "vertices": mesh.n_vertices, "faces": mesh.n_faces}
     cloud = scene_cloud(world, layer, options)
-    write_cloud(cloud, path, f)
-    return {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": cloud.sh_degree}
+    sio.save(cloud, path, f, **format_options)
+    deg = 0 if f == "splat" else cloud.sh_degree
+    return {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
 
 
-def write_cloud(cloud: GaussianCloud, path: str | Path, fmt: str | None = None) -> None:
-    """Write one cloud as ply, splat, spz or SuperSplat's compressed PLY (atomic)."""
-    f = format_from_path(path, fmt)
-    if f == "ply_compressed":  # PlayCanvas layout: scene.io's writer
-        from .io import save
+def write_cloud(cloud: GaussianCloud, path: str | Path, fmt: str | None = None,
+                **format_options: Any) -> None:
+    """`scene.io.save` for a cloud (kept for callers of the old exporter)."""
+    from . import io as sio
 
-        save(cloud, path, "ply_compressed")
-        return
-    enc = {"ply": ply_bytes, "splat": splat_bytes, "spz": spz_bytes}.get(f)
-    if enc is None:
-        raise ValueError(f"{f} is a mesh format; splats export as ply, splat, spz or "
-                         "ply_compressed")
-    write_bytes_atomic(path, enc(cloud))
+    sio.save(cloud, path, fmt, **format_options)
 
 
 # ------------------------------------------------------------------- panoramas
@@ -590,24 +376,19 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
     `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space
     (names are kept as they are, the same in cameras.json). Returns the files written.
     """
-    from .io.colmap import write_colmap
+    from .io.colmap import write_cameras_json, write_colmap
 
     if not cameras:
         raise ValueError("no cameras to export (add bookmarks or a camera path)")
     out = Path(folder)
-    named, js = [], []
+    named = []
     for i, c in enumerate(cameras, start=1):
         name = (c.name or f"view_{i:04d}").strip() or f"view_{i:04d}"
         if not name.lower().endswith((".png", ".jpg", ".jpeg")):
             name += ".png"
         named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
-        js.append({"id": i, "name": name, "width": c.width, "height": c.height,
-                   "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
-                   "world_to_camera": c.world_to_camera().tolist(),
-                   "position": c.position.tolist(), "convention": "opencv"})
     written = write_colmap(out, named, points, colors)
-    write_bytes_atomic(out / "cameras.json", json.dumps({"cameras": js}, indent=1).encode())
-    return [*written, out / "cameras.json"]
+    return [*written, write_cameras_json(out / "cameras.json", named)]
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:

@@ -50,7 +50,8 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import InvalidSceneError, SceneFormatError
-from .export import atomic_write, ply_bytes, read_ply_bytes
+from .io._common import atomic_write
+from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
 from .gaussians import GaussianCloud
 from .mesh import Mesh
 from .rotations import decompose_similarity
@@ -369,8 +370,18 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
 
     if path.suffix == "":
         path = path.with_suffix(EXTENSION)
-    atomic_write(path, write)
+    _atomic(path, write)
     _fsync_dir(path.parent)
+
+
+def _atomic(path: Path, write: Callable[[Any], None]) -> None:
+    """`write(binary_file)` into a temp beside `path`, then rename (scene.io's atomic_write);
+    a missing folder is FileNotFoundError, as callers of save_project expect."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"folder {folder} does not exist")
+    with atomic_write(path) as fh:
+        write(fh)
 
 
 def _fsync_dir(folder: Path) -> None:
@@ -687,7 +698,7 @@ def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
                 start = end + len(b"end_header\n")
                 raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + \
                     bytes(memoryview(raw)[start:start + held * stride])
-    cloud = read_ply_bytes(raw, file)
+    cloud = read_ply_bytes(raw, file, consume=True)  # `raw` is cut while it is decoded
     n = len(cloud)
     if n:
         bad = np.zeros(n, bool)
@@ -1152,7 +1163,7 @@ def extract_input(path: str | Path, stored: str, dest: str | Path) -> Path:
     if dest.is_dir():
         name = _plain_name(str(stored).rsplit("/", 1)[-1].split("_", 1)[-1]) or "input"
         dest = dest / name
-    atomic_write(dest, lambda fh: fh.write(body))
+    _atomic(dest, lambda fh: fh.write(body))
     return dest
 
 
@@ -1286,7 +1297,7 @@ def _write_png(path: Path, image: np.ndarray) -> None:
     from PIL import Image
 
     arr = np.ascontiguousarray(np.asarray(image)[..., :3], np.uint8)
-    atomic_write(path, lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
+    _atomic(path, lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
 
 
 def write_autosave(world: World, project_path: str | Path | None = None,

@@ -111,7 +111,7 @@ def test_video_cli(project, tmp_path, x_display):
 
 
 def test_export_plain_scene_file(tmp_path):
-    from scene.export import ply_bytes
+    from scene.io.ply import ply_bytes
 
     src = tmp_path / "in.ply"
     src.write_bytes(ply_bytes(random_cloud(80, sh_degree=1)))

@@ -11,9 +11,10 @@ import numpy as np
 import pytest
 
 from conftest import random_cloud
-from scene.export import (SPLAT_DTYPE, ExportOptions, equirect_to_cube, export_cameras,
+from scene.io.splat import SPLAT_DTYPE
+from scene.export import (ExportOptions, equirect_to_cube, export_cameras,
                           export_panorama, export_world, bookmark_cameras, parse_crop,
-                          scene_cloud, splat_bytes)
+                          scene_cloud)
 from scene.gaussians import sigmoid
 from scene.mesh import Mesh
 from scene.rotations import quats_to_matrices
@@ -313,7 +314,13 @@ def test_loads_back_into_wander(tmp_path):
 
 
 def test_splat_bytes_size():
-    assert len(splat_bytes(random_cloud(7))) == 7 * 32
+    import io
+
+    from scene.io import write_to
+
+    buf = io.BytesIO()
+    write_to(random_cloud(7), buf, "splat")
+    assert len(buf.getvalue()) == 7 * 32
 
 
 def test_find_panorama_in_meta_and_sources(tmp_path):

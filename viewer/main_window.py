@@ -53,7 +53,13 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Help")
-SCENE_SUFFIXES = (".ply", ".splat", ".spz", ".ksplat", ".glb", ".gltf", ".obj", ".wander")
+def scene_suffixes() -> tuple[str, ...]:
+    """What Open and drag-and-drop take: scene.io's registry (imported when first asked)."""
+    from scene.io import scene_suffixes as readable
+
+    return (*readable(), ".wander")
+
+
 class SetUpAxis(Command):
     """Undoable change of World.up_axis."""
 
@@ -594,7 +600,7 @@ class MainWindow(QMainWindow):
     # ============================================================== actions
     def open_dialog(self) -> None:
         start = str(self.dialog_dir())
-        exts = " ".join(f"*{s}" for s in SCENE_SUFFIXES)
+        exts = " ".join(f"*{s}" for s in scene_suffixes())
         path, _ = QFileDialog.getOpenFileName(
             self, "Open scene", start,
             f"Scenes and projects ({exts});;Wander projects (*.wander);;All files (*)")
@@ -1025,7 +1031,7 @@ class MainWindow(QMainWindow):
         if md is None or not md.hasUrls():
             return []
         return [u.toLocalFile() for u in md.urls()
-                if u.isLocalFile() and Path(u.toLocalFile()).suffix.lower() in SCENE_SUFFIXES]
+                if u.isLocalFile() and Path(u.toLocalFile()).name.lower().endswith(scene_suffixes())]
 
     def closeEvent(self, e: QCloseEvent) -> None:
         app = QApplication.instance()

@@ -1,7 +1,5 @@
-"""Writing generated objects: 3DGS PLY for the splats, GLB/OBJ/PLY for the mesh (atomic).
-
-Uses the scene I/O package where it provides a writer, else a small local one with the
-reference property layout, so object generation never depends on optional readers.
+"""Writing generated objects through scene.io's registry: 3DGS PLY for the splats (with
+the object's provenance in a header comment), GLB/OBJ/PLY/STL/OFF for the mesh (atomic).
 """
 
 from __future__ import annotations
@@ -18,7 +16,8 @@ from scene.gaussians import GaussianCloud
 from scene.io._common import atomic_path
 from scene.mesh import Mesh
 
-MESH_SUFFIXES = (".glb", ".gltf", ".obj", ".ply", ".stl", ".off")
+#: what `write_mesh` writes: the mesh formats of scene.io's registry
+MESH_SUFFIXES = (".glb", ".obj", ".ply", ".stl", ".off")
 
 
 @contextmanager
@@ -30,32 +29,17 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
 
 
 def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
-    """Binary little-endian 3DGS PLY; the cloud's meta goes in a PLY comment (provenance)."""
+    """3DGS PLY through scene.io (the one PLY encoder); the cloud's meta goes in a
+    `comment wander {...}` header line (provenance)."""
+    from scene import io as sio
+
     path = Path(path)
     if path.suffix.lower() != ".ply":
         raise ValueError(f"{path}: the object's splats are written as .ply")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write an object with no splats")
-    cloud.validate()
-    n, k = len(cloud), cloud.shN.shape[1]
-    names = (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
-             + [f"f_rest_{i}" for i in range(3 * k)]
-             + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
-    mat = np.zeros((n, len(names)), "<f4")  # (N, P) one row per splat
-    mat[:, 0:3] = cloud.means
-    mat[:, 6:9] = cloud.sh0
-    mat[:, 9:9 + 3 * k] = cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k)  # channel-major
-    j = 9 + 3 * k
-    mat[:, j] = cloud.opacities
-    mat[:, j + 1:j + 4] = cloud.scales
-    mat[:, j + 4:j + 8] = cloud.quats
     meta = json.dumps(_jsonable(cloud.meta), separators=(",", ":")).replace("\n", " ")
-    header = ["ply", "format binary_little_endian 1.0", f"comment wander {meta}",
-              f"element vertex {n}"] + [f"property float {p}" for p in names] + ["end_header\n"]
-    with atomic_target(path) as tmp:
-        with open(tmp, "wb") as f:
-            f.write("\n".join(header).encode("utf-8"))
-            mat.tofile(f)
+    sio.save(cloud, path, "ply", comments=[f"wander {meta}"])
 
 
 def check_output_folder(path: str | Path) -> None:
@@ -74,19 +58,15 @@ def check_mesh_path(path: str | Path) -> None:
 
 
 def write_mesh(mesh: Mesh, path: str | Path) -> None:
-    """Mesh with vertex colours (or texture) to GLB / OBJ / PLY / STL / OFF, atomically."""
-    import trimesh
+    """Mesh with vertex colours (or texture) to GLB / OBJ / PLY / STL / OFF, atomically,
+    through scene.io (the one mesh encoder)."""
+    from scene import io as sio
 
     path = Path(path)
-    suffix = path.suffix.lower()
     check_mesh_path(path)
     if mesh.n_faces == 0:
         raise SceneFormatError(path, "cannot write a mesh with no faces")
-    colors = mesh.colors_or_default()
-    rgba = np.concatenate([np.clip(colors, 0, 1) * 255, np.full((mesh.n_vertices, 1), 255)], 1)
-    tm = trimesh.Trimesh(mesh.vertices, mesh.faces, vertex_colors=rgba.astype(np.uint8), process=False)
-    with atomic_target(path) as tmp:
-        tm.export(str(tmp), file_type=suffix[1:])
+    sio.save(mesh, path, "mesh_ply" if path.suffix.lower() == ".ply" else path.suffix.lower()[1:])
 
 
 def _jsonable(obj: object) -> object:

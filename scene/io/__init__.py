@@ -1,66 +1,116 @@
-"""Reading and writing splat and mesh files, chosen by extension and checked by content.
+"""The one format stack: every splat, mesh and camera file Wander reads or writes goes
+through this package, chosen by one registry.
 
-    load(path, format=None) -> GaussianCloud | Mesh
+    FORMATS                 name -> Format(extensions, reader, writer, description, kind,
+                            encoder, options): the registry (`convert`, Export, projects,
+                            generators and the Open dialog all use it)
+    load(path, format=None) -> GaussianCloud | Mesh   content first (sniff), then the name
     load_cloud(path)        -> GaussianCloud (a mesh file is a clear error)
     save(obj, path, format=None, **options)   atomic: temp file + rename
+    write_to(obj, fh, format, **options)      the same bytes into an open binary file
     sniff(path) -> str      format from magic bytes / header ("unknown" if none)
     file_info(path) -> dict count, SH degree, bounds, format, file size (mesh: vertices/faces)
-    FORMATS                 name -> Format(extensions, reader, writer, description)
+    scene_suffixes()        every extension `load` takes (for file dialogs)
+
+Options every splat writer takes: `sh_degree` (0-3: truncate or zero-pad) and
+`antialiased` (True/False: override the cloud's mip-splatting flag). Per format:
+ply `comments`; splat `sort`; spz `version` (2, 3), `axes` ("ply", "rub"), `sh1_bits`,
+`sh_rest_bits`, `compresslevel`. This is the single front door, as gsplat's
+`export_splats(format=...)`: there is exactly one encoder per format.
 
 Every reader raises `SceneFormatError` (naming the file and the problem) for bad input.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import zlib
 from pathlib import Path
 
 import numpy as np
-from typing import Any, Callable, NamedTuple
+from typing import Any, BinaryIO, Callable, NamedTuple
 
 from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
-from ._common import check_readable
+from ._common import atomic_write, check_readable
 from .colmap import read_colmap, write_colmap, write_colmap_text
-from .mesh_io import read_mesh, write_mesh
-from .ply import read_ply, write_ply
-from .ply_compressed import read_ply_compressed, write_ply_compressed
-from .splat import read_splat, write_splat
-from .spz import read_spz, write_spz
+from .ksplat import read_ksplat
+from .mesh_io import encode_mesh, read_mesh
+from .ply import encode_ply, read_ply
+from .ply_compressed import encode_ply_compressed, read_ply_compressed
+from .sog import read_sog
+from .splat import encode_splat, read_splat
+from .spz import encode_spz_file, read_spz
 
 __all__ = ["FORMATS", "Format", "file_info", "format_for_path", "load", "load_cloud",
-           "read_colmap", "save", "sniff", "write_colmap", "write_colmap_text"]
+           "read_colmap", "resolve_format", "save", "scene_suffixes", "sniff", "write_colmap",
+           "write_colmap_text", "write_to"]
 
 
 class Format(NamedTuple):
     extensions: tuple[str, ...]
     reader: Callable[[Path], GaussianCloud | Mesh]
-    writer: Callable[..., None] | None
+    writer: Callable[..., None] | None  # (obj, path, **options): atomic file write
     description: str
     kind: str  # "cloud" or "mesh" (what the writer takes)
+    encoder: Callable[..., None] | None = None  # (obj, fh, **options): the one encoder
+    options: tuple[str, ...] = ()  # format-specific writer options
+
+
+#: options every splat writer takes (applied to the cloud before encoding)
+CLOUD_OPTIONS = ("sh_degree", "antialiased")
 
 
 def _mesh_reader(ftype: str) -> Callable[[Path], Mesh]:
     return lambda p: read_mesh(p, ftype)
 
 
-def _mesh_writer(ftype: str) -> Callable[..., None]:
-    return lambda m, p, **o: write_mesh(m, p, ftype, **o)
+def _mesh_encoder(ftype: str) -> Callable[..., None]:
+    return lambda m, fh, path=None: encode_mesh(m, fh, ftype, path)
+
+
+def _writer(name: str) -> Callable[..., None]:
+    return lambda obj, path, **o: save(obj, path, name, **o)
+
+
+def _fmt(name: str, extensions: tuple[str, ...], reader: Callable, encoder: Callable | None,
+         description: str, kind: str, options: tuple[str, ...] = ()) -> Format:
+    return Format(extensions, reader, _writer(name) if encoder else None, description, kind,
+                  encoder, options)
 
 
 FORMATS: dict[str, Format] = {
-    "ply": Format((".ply",), read_ply, write_ply,
-                  "3DGS PLY (reference layout; SH 0-3; also reads point clouds and meshes)", "cloud"),
-    "ply_compressed": Format((".compressed.ply",), read_ply_compressed, write_ply_compressed,
-                             "PlayCanvas/SuperSplat compressed PLY", "cloud"),
-    "splat": Format((".splat",), read_splat, write_splat, "antimatter15 .splat (no SH)", "cloud"),
-    "spz": Format((".spz",), read_spz, write_spz, "Niantic .spz (gzip v2/v3; zstd v4 read)", "cloud"),
-    "glb": Format((".glb",), _mesh_reader("glb"), _mesh_writer("glb"), "glTF binary mesh", "mesh"),
-    "gltf": Format((".gltf",), _mesh_reader("gltf"), None, "glTF JSON mesh (read only)", "mesh"),
-    "obj": Format((".obj",), _mesh_reader("obj"), _mesh_writer("obj"), "Wavefront OBJ mesh", "mesh"),
-    "mesh_ply": Format((), _mesh_reader("ply"), _mesh_writer("ply"), "PLY mesh (faces)", "mesh"),
+    "ply": _fmt("ply", (".ply",), read_ply, encode_ply,
+                "3DGS PLY (reference layout; SH 0-3; also reads point clouds and meshes)", "cloud",
+                ("comments",)),
+    "ply_compressed": _fmt("ply_compressed", (".compressed.ply",), read_ply_compressed,
+                           encode_ply_compressed, "PlayCanvas/SuperSplat compressed PLY", "cloud"),
+    "splat": _fmt("splat", (".splat",), read_splat, encode_splat, "antimatter15 .splat (no SH)",
+                  "cloud", ("sort",)),
+    "spz": _fmt("spz", (".spz",), read_spz, encode_spz_file,
+                "Niantic .spz (gzip v2/v3 written; v1-v4 read)", "cloud",
+                ("version", "axes", "sh1_bits", "sh_rest_bits", "compresslevel")),
+    "sog": _fmt("sog", (".sog", "meta.json"), read_sog, None,
+                "PlayCanvas SOG v2 (SuperSplat; .sog zip or meta.json + WebP; read only)", "cloud"),
+    "ksplat": _fmt("ksplat", (".ksplat",), read_ksplat, None,
+                   "GaussianSplats3D .ksplat (compression 0/1/2; read only)", "cloud"),
+    "glb": _fmt("glb", (".glb",), _mesh_reader("glb"), _mesh_encoder("glb"), "glTF binary mesh",
+                "mesh"),
+    "gltf": _fmt("gltf", (".gltf",), _mesh_reader("gltf"), None, "glTF JSON mesh (read only)",
+                 "mesh"),
+    "obj": _fmt("obj", (".obj",), _mesh_reader("obj"), _mesh_encoder("obj"),
+                "Wavefront OBJ mesh", "mesh"),
+    "stl": _fmt("stl", (".stl",), _mesh_reader("stl"), _mesh_encoder("stl"), "STL mesh", "mesh"),
+    "off": _fmt("off", (".off",), _mesh_reader("off"), _mesh_encoder("off"), "OFF mesh", "mesh"),
+    "mesh_ply": _fmt("mesh_ply", (), _mesh_reader("ply"), _mesh_encoder("ply"),
+                     "PLY mesh (faces)", "mesh"),
 }
+
+
+def scene_suffixes() -> tuple[str, ...]:
+    """Every file-name ending `load` reads (".ply", ".spz", ..., "meta.json"), for dialogs."""
+    return tuple(dict.fromkeys(e for f in FORMATS.values() for e in f.extensions))
 
 
 def format_for_path(path: str | Path) -> str | None:
@@ -77,7 +127,8 @@ def format_for_path(path: str | Path) -> str | None:
 def sniff(path: str | Path) -> str:
     """Format name from a file's first bytes.
 
-    Splat/mesh formats: "ply", "ply_compressed", "mesh_ply", "spz", "glb", "gltf", "obj";
+    Splat/mesh formats: "ply", "ply_compressed", "mesh_ply", "spz", "sog", "ksplat", "glb",
+    "gltf", "obj", "stl", "off";
     recognisable non-scene files: "png", "jpeg", "zip", "gzip", "text"; else "unknown"
     (.splat has no magic number, so it sniffs as "unknown").
     """
@@ -112,11 +163,26 @@ def sniff(path: str | Path) -> str:
     if head[:3] == b"\xff\xd8\xff":
         return "jpeg"
     if head[:4] == b"PK\x03\x04":
-        return "zip"
+        from .sog import is_sog_zip
+
+        return "sog" if is_sog_zip(path) else "zip"
+    from .ksplat import looks_like_ksplat
+
+    if looks_like_ksplat(path):
+        return "ksplat"
+    if len(head) >= 84 and not head.startswith(b"solid") and \
+            84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size:
+        return "stl"  # binary STL: 80-byte header, u32 triangle count, 50 bytes a triangle
     from ._common import looks_like_text
 
     if looks_like_text(head):
         stripped = head.lstrip()
+        if stripped.startswith(b"{") and b'"means"' in head and b'"accessors"' not in head:
+            return "sog"  # SOG meta.json (it may carry an "asset" entry too)
+        if stripped[:3] == b"OFF" and stripped[3:4] in (b"\n", b"\r", b" ", b"\t"):
+            return "off"
+        if stripped.startswith(b"solid") and b"facet" in head:
+            return "stl"
         if stripped.startswith(b"{") and b'"asset"' in head:
             return "gltf"
         words = {ln.split(maxsplit=1)[0] for ln in stripped.splitlines() if ln.split()}
@@ -170,27 +236,87 @@ def load_cloud(path: str | Path, format: str | None = None) -> GaussianCloud:
     return obj
 
 
-def save(obj: GaussianCloud | Mesh, path: str | Path, format: str | None = None,
-         **options: Any) -> None:
-    """Write `obj` atomically; the format comes from `format` or the file name."""
-    path = Path(path)
-    fmt = format or format_for_path(path)
+def output_format(path: str | Path, format: str | None = None, obj: object = None) -> str:
+    """The registry name a writer would use for `path` (explicit `format` first, then the
+    name); a Mesh asked to be "ply" is "mesh_ply". Raises ValueError naming the choices."""
+    fmt = format.lower().lstrip(".") if format else format_for_path(path)
+    writable = [n for n, f in FORMATS.items() if f.encoder]
     if fmt is None:
-        raise ValueError(f"cannot tell the format of {path.name!r} from its name; pass a format "
-                         f"({', '.join(n for n, f in FORMATS.items() if f.writer)})")
+        raise ValueError(f"cannot tell the format of {Path(path).name!r} from its name; pass a "
+                         f"format ({', '.join(writable)})")
     if isinstance(obj, Mesh) and fmt == "ply":
         fmt = "mesh_ply"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
+    if FORMATS[fmt].encoder is None:
+        raise ValueError(f"writing {fmt} is not supported (read only); write one of "
+                         f"{', '.join(writable)}")
+    return fmt
+
+
+def prepare(obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+    """Check `obj` and `options` against format `fmt`; apply the common cloud options
+    (sh_degree, antialiased). Returns (object to encode, format-specific options)."""
     spec = FORMATS[fmt]
-    if spec.writer is None:
-        raise ValueError(f"writing {fmt} is not supported")
     want = GaussianCloud if spec.kind == "cloud" else Mesh
     if not isinstance(obj, want):
         what = "a mesh" if isinstance(obj, Mesh) else "a Gaussian cloud"
         holds = "Gaussian splats" if spec.kind == "cloud" else "meshes"
         raise ValueError(f"{fmt} holds {holds}; cannot write {what} as {fmt}")
-    spec.writer(obj, path, **options)
+    options = dict(options)
+    allowed = set(spec.options) | (set(CLOUD_OPTIONS) if spec.kind == "cloud" else set())
+    unknown = sorted(set(options) - allowed)
+    if unknown:
+        raise ValueError(f"unknown .{fmt} write options: {', '.join(unknown)}"
+                         + (f"; it takes {', '.join(sorted(allowed))}" if allowed else ""))
+    if spec.kind == "cloud":
+        degree = options.pop("sh_degree", None)
+        aa = options.pop("antialiased", None)
+        if degree is not None and degree != obj.sh_degree:
+            if degree not in (0, 1, 2, 3):
+                raise ValueError(f"SH degree must be 0, 1, 2 or 3; got {degree}")
+            obj = with_sh_degree(obj, int(degree))
+        if aa is not None and bool(aa) != bool(obj.meta.get("antialiased")):
+            obj = dataclasses.replace(obj, meta={**obj.meta, "antialiased": bool(aa)})
+    return obj, options
+
+
+def with_sh_degree(cloud: GaussianCloud, degree: int) -> GaussianCloud:
+    """`cloud` truncated (or zero-padded) to SH `degree`, sharing every array but shN (a big
+    scene is not copied to drop its SH)."""
+    from ..sh import REST_COEFFS
+
+    k, cur = REST_COEFFS[degree], cloud.shN.shape[1]
+    if k <= cur:
+        shN = np.ascontiguousarray(cloud.shN[:, :k])
+    else:
+        shN = np.zeros((len(cloud), k, 3), np.float32)
+        shN[:, :cur] = cloud.shN
+    return dataclasses.replace(cloud, shN=shN, meta=dict(cloud.meta))
+
+
+def write_to(obj: GaussianCloud | Mesh, fh: BinaryIO, format: str, **options: Any) -> None:
+    """Encode `obj` as registry format `format` into the open binary file `fh` (a zip
+    member, a socket...): the same bytes `save` writes. Raises ValueError for a format or
+    option the registry does not know."""
+    fmt = output_format("", format, obj)
+    obj, options = prepare(obj, fmt, options)
+    FORMATS[fmt].encoder(obj, fh, **options)
+
+
+def save(obj: GaussianCloud | Mesh, path: str | Path, format: str | None = None,
+         **options: Any) -> None:
+    """Write `obj` atomically; the format comes from `format` or the file name.
+
+    Options: see the module docstring (sh_degree, antialiased, and per format).
+    Raises ValueError for an unknown format/option, SceneFormatError when the file cannot
+    be written (missing folder, no permission); a failure leaves any old file intact.
+    """
+    path = Path(path)
+    fmt = output_format(path, format, obj)
+    obj, options = prepare(obj, fmt, options)
+    with atomic_write(path) as fh:
+        FORMATS[fmt].encoder(obj, fh, path=path, **options)
 
 
 def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
@@ -198,8 +324,15 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     path = Path(path)
     check_readable(path)
     fmt = _resolve(path, format)
-    obj = FORMATS[fmt].reader(path)
-    info: dict[str, Any] = {"path": str(path), "format": fmt, "file_size": path.stat().st_size}
+    summary = None
+    if fmt == "ply":  # header + positions only: no splat is loaded
+        from .ply import ply_splat_summary
+
+        summary = ply_splat_summary(path)
+    obj = summary[0] if summary else FORMATS[fmt].reader(path)
+    info: dict[str, Any] = {"path": str(path), "format": fmt,
+                            "format_description": FORMATS[fmt].description,
+                            "file_size": path.stat().st_size}
     if isinstance(obj, Mesh):
         lo, hi = obj.bounds()
         info.update(kind="mesh", vertices=obj.n_vertices, faces=obj.n_faces,
@@ -207,14 +340,16 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
                     has_vertex_colors=obj.vertex_colors is not None)
     else:
         lo, hi = obj.bounds()
-        info.update(kind="gaussians", count=len(obj), sh_degree=obj.sh_degree)
+        info.update(kind="gaussians", count=len(obj),
+                    sh_degree=summary[1] if summary else obj.sh_degree)
         if len(obj):
             # without the far field (a reconstruction's sky sphere, distant background)
             near = obj.means[obj.near_field_mask()]
             info["near_count"] = int(len(near))
             info["near_bounds_min"] = [float(v) for v in np.quantile(near, 0.01, axis=0)]
             info["near_bounds_max"] = [float(v) for v in np.quantile(near, 0.99, axis=0)]
-        for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions"):
+        for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions", "sog_version",
+                    "ksplat_compression"):
             if key in obj.meta:
                 info[key] = obj.meta[key]
     info["bounds_min"] = [float(v) for v in lo]

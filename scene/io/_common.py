@@ -223,6 +223,13 @@ def atomic_write(path: str | Path, mode: str = "wb") -> Iterator[IO]:
         raise
 
 
+def write_bytes_atomic(path: str | Path, data: bytes) -> None:
+    """Write `data` to `path` through `atomic_write` (the previous file survives a failure).
+    Raises SceneFormatError when the folder is missing or not writable."""
+    with atomic_write(path) as f:
+        f.write(data)
+
+
 @contextmanager
 def atomic_path(path: str | Path, suffix: str = "") -> Iterator[Path]:
     """Like `atomic_write` but yields a temp *path* for libraries that write by name
@@ -373,6 +380,27 @@ def finish_cloud(cloud: GaussianCloud, path: str | Path, fmt: str) -> GaussianCl
     cloud.meta.setdefault("source", str(path))
     cloud.meta.setdefault("format", fmt)
     return cloud
+
+
+def validate_finite(cloud: GaussianCloud, block: int = 65536) -> None:
+    """`cloud.validate()` in row blocks: raises InvalidSceneError ("K splats have
+    non-finite NAME") without N-sized temporaries (a writer's memory stays bounded)."""
+    from ..errors import InvalidSceneError
+
+    n = len(cloud)
+    for name in ("means", "scales", "quats", "opacities", "sh0", "shN"):
+        arr = getattr(cloud, name)
+        if not arr.size:
+            continue
+        bad = 0
+        for r0 in range(0, n, block):
+            part = arr[r0:r0 + block].reshape(min(block, n - r0), -1)
+            with np.errstate(invalid="ignore", over="ignore"):
+                if np.isfinite(np.add.reduce(part, axis=None, dtype=np.float64)):
+                    continue
+            bad += int((~np.isfinite(part)).any(1).sum())
+        if bad:
+            raise InvalidSceneError(f"{bad} splats have non-finite {name}")
 
 
 def looks_like_text(head: bytes) -> bool:

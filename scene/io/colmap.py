@@ -382,3 +382,19 @@ def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
     pts = np.array([p.xyz for p in rec.points3D.values()], np.float64).reshape(-1, 3)
     cols = (np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0)
     return cams, pts, cols
+
+
+def write_cameras_json(path: str | Path, cameras: Sequence[Camera]) -> Path:
+    """Wander's `cameras.json` (atomic): {"cameras": [{id, name, width, height, fx, fy, cx,
+    cy, world_to_camera (4x4), position, convention: "opencv"}]}, ids from 1 in order, the
+    same names as the COLMAP model written beside it. Returns `path`."""
+    import json
+
+    js = [{"id": i, "name": c.name, "width": c.width, "height": c.height,
+           "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
+           "world_to_camera": c.world_to_camera().tolist(),
+           "position": c.position.tolist(), "convention": "opencv"}
+          for i, c in enumerate(cameras, start=1)]
+    with atomic_write(path) as f:
+        f.write(json.dumps({"cameras": js}, indent=1).encode())
+    return Path(path)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -199,32 +199,49 @@ def _material_image(material: Any) -> np.ndarray | None:
     return arr.astype(np.uint8)
 
 
-def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **options: Any) -> None:
-    """Write GLB, OBJ or PLY (with texture + UVs if present, else vertex colours)."""
+#: mesh types the writer produces (through trimesh)
+WRITE_TYPES = ("glb", "obj", "ply", "stl", "off")
+
+
+def encode_mesh(mesh: Mesh, fh: BinaryIO, file_type: str, path: str | Path | None = None) -> None:
+    """THE mesh encoder: GLB, OBJ, PLY, STL or OFF through trimesh, into `fh`.
+
+    The texture + UVs when the mesh has them, else per-vertex colours (a neutral grey
+    for a mesh without colours); OBJ carries vertex colours as `v x y z r g b`, no texture.
+    """
     import trimesh
+
+    if file_type not in WRITE_TYPES:
+        raise ValueError(f"cannot write meshes as {file_type!r}: use {', '.join(WRITE_TYPES)}")
+    if mesh.n_faces == 0:
+        raise SceneFormatError(path, "cannot write a mesh with no faces")
+    tm = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
+    if mesh.texture is not None and mesh.uvs is not None and file_type in ("glb", "ply"):
+        from PIL import Image
+
+        tm.visual = trimesh.visual.TextureVisuals(uv=mesh.uvs,
+                                                  image=Image.fromarray(np.asarray(mesh.texture, np.uint8)))
+    else:
+        cols = np.clip(np.rint(mesh.colors_or_default() * 255), 0, 255)
+        rgba = np.concatenate([cols, np.full((mesh.n_vertices, 1), 255)], 1).astype(np.uint8)
+        tm.visual = trimesh.visual.ColorVisuals(tm, vertex_colors=rgba)
+    if file_type == "obj":
+        data = tm.export(file_type="obj", include_color=True, include_texture=False)
+    else:
+        data = tm.export(file_type=file_type)
+    fh.write(data.encode() if isinstance(data, str) else data)
+
+
+def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **options: Any) -> None:
+    """`encode_mesh` into `path` (type from `file_type` or the suffix), atomically."""
+    from ._common import atomic_write
 
     if options:
         raise ValueError(f"unknown mesh write options: {', '.join(options)}")
     path = Path(path)
     ftype = file_type or _TYPES.get(path.suffix.lower())
-    if ftype not in ("glb", "obj", "ply"):
-        raise ValueError(f"cannot write meshes as {path.suffix!r}: use .glb, .obj or .ply")
-    if mesh.n_faces == 0:
-        raise SceneFormatError(path, "cannot write a mesh with no faces")
-    tm = trimesh.Trimesh(mesh.vertices, mesh.faces, process=False)
-    if mesh.texture is not None and mesh.uvs is not None:
-        from PIL import Image
-
-        tm.visual = trimesh.visual.TextureVisuals(uv=mesh.uvs, image=Image.fromarray(mesh.texture))
-    elif mesh.vertex_colors is not None:
-        rgba = np.concatenate([np.clip(np.rint(mesh.vertex_colors * 255), 0, 255),
-                               np.full((mesh.n_vertices, 1), 255)], 1).astype(np.uint8)
-        tm.visual = trimesh.visual.ColorVisuals(tm, vertex_colors=rgba)
-    if ftype == "obj":
-        data = tm.export(file_type="obj", include_texture=False)
-        with atomic_path(path, ".obj") as tmp:
-            Path(tmp).write_text(data if isinstance(data, str) else data.decode())
-        return
-    data = tm.export(file_type=ftype)
-    with atomic_path(path) as tmp:
-        Path(tmp).write_bytes(data)
+    if ftype not in WRITE_TYPES:
+        raise ValueError(f"cannot write meshes as {path.suffix!r}: use "
+                         + ", ".join("." + t for t in WRITE_TYPES))
+    with atomic_write(path) as f:
+        encode_mesh(mesh, f, ftype, path)

@@ -15,17 +15,18 @@ import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Sequence
 
 import numpy as np
 
-from ..errors import SceneFormatError
+from ..errors import InvalidSceneError, SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
 from ._common import atomic_write, check_readable, finish_cloud, read_exact
-from .plyheader import PlyElement, PlyHeader, ascii_element_rows, binary_offsets, parse_header, \
-    read_header_bytes
+from ._common import validate_finite
+from .plyheader import MAX_HEADER, PlyElement, PlyHeader, ascii_element_rows, binary_offsets, \
+    parse_header, read_header_bytes
 
 SPLAT_REQUIRED = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
                   "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
@@ -89,73 +90,121 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
 
 
 class _VertexTable:
-    """Column access to the vertex element without materialising a structured array."""
+    """Column access to the vertex element without materialising a structured array.
 
-    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int) -> None:
+    Binary files are not held whole: `extract` reads them block by block (each worker
+    reads its own rows), so reading costs the output arrays plus a few 4 MB blocks.
+    `take` / `mat` (point clouds, ASCII, in-memory data) hold the whole table.
+    """
+
+    BLOCK = 16384  # rows per block: a few MB for any splat layout
+
+    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int,
+                 data: bytes | bytearray | None = None) -> None:
+        """data: the whole file in memory (else `path` is read)."""
         self.path, self.n = path, vertex.count
+        self.vertex, self.data, self.order = vertex, data, header.byte_order
         self.index = {p.name: i for i, p in enumerate(vertex.properties)}
         codes = {p.dtype for p in vertex.properties}
+        self.code = codes.pop() if len(codes) == 1 else None  # one type for every property
+        self._mat: np.ndarray | None = None
         if header.format == "ascii":
-            with open(path, "rb") as f:
-                f.seek(header.data_offset)
-                body = f.read()
-            self.mat = ascii_element_rows(header, body, path, "vertex")  # (N, P) float64
+            if data is not None:
+                body = bytes(data[header.data_offset:])
+            else:
+                with open(path, "rb") as f:
+                    f.seek(header.data_offset)
+                    body = f.read()
+            self._mat = ascii_element_rows(header, body, path, "vertex")  # (N, P) float64
             return
         offsets = binary_offsets(header, size, path, ["vertex"])
         if "vertex" not in offsets:
             raise SceneFormatError(path, "cannot locate the vertex data: it follows an element "
                                          "with list properties")
-        rowdt = vertex.row_dtype(header.byte_order)
-        raw = read_exact(path, offsets["vertex"], rowdt.itemsize * self.n)  # (bytes,) uint8
-        if len(codes) == 1:  # the common case: one type for every property
-            p = len(vertex.properties)
-            self.mat = raw.view(header.byte_order + codes.pop()).reshape(self.n, p)  # (N, P)
+        self.offset = offsets["vertex"]
+        self.rowdt = vertex.row_dtype(header.byte_order)
+
+    def rows(self, r0: int, r1: int) -> np.ndarray:
+        """Rows r0..r1 as an (r1 - r0, P) matrix (the file's type when it has one, else float32)."""
+        if self._mat is not None:
+            return self._mat[r0:r1]
+        size = self.rowdt.itemsize
+        if self.data is not None:
+            raw = np.frombuffer(self.data, np.uint8, (r1 - r0) * size, self.offset + r0 * size)
         else:
-            rec = raw.view(rowdt)
-            self.mat = np.empty((self.n, len(vertex.properties)), np.float32)
-            for i, prop in enumerate(vertex.properties):
-                self.mat[:, i] = rec[prop.name]
+            raw = read_exact(self.path, self.offset + r0 * size, (r1 - r0) * size)
+        p = len(self.vertex.properties)
+        if self.code is not None:
+            return raw.view(self.order + self.code).reshape(r1 - r0, p)
+        rec = raw.view(self.rowdt)
+        m = np.empty((r1 - r0, p), np.float32)
+        for i, prop in enumerate(self.vertex.properties):
+            m[:, i] = rec[prop.name]
+        return m
+
+    @property
+    def mat(self) -> np.ndarray:
+        """The whole (N, P) table (read on first use)."""
+        if self._mat is None:
+            self._mat = self.rows(0, self.n)
+        return self._mat
+
+    def _idx(self, names: list[str]) -> list[int] | slice:
+        idx = [self.index[n] for n in names]
+        if idx and idx == list(range(idx[0], idx[0] + len(idx))):
+            return slice(idx[0], idx[0] + len(idx))
+        return idx
 
     def _cols(self, names: list[str]) -> np.ndarray:
         """(N, len(names)) view of the columns: a slice when they are adjacent."""
-        idx = [self.index[n] for n in names]
-        if idx == list(range(idx[0], idx[0] + len(idx))):
-            return self.mat[:, idx[0]:idx[0] + len(idx)]
-        return self.mat[:, idx]
+        return self.mat[:, self._idx(names)]
 
     def take(self, names: list[str]) -> np.ndarray:
         """Columns `names` as a new C-contiguous float32 array, (N, len(names))."""
         return np.array(self._cols(names), dtype=np.float32, order="C")
 
-    def extract(self, groups: dict[str, tuple[list[str], int]]) -> tuple[dict[str, np.ndarray], int]:
-        """Copy column groups into new float32 arrays in one cache-friendly pass.
+    def extract(self, groups: dict[str, tuple[list[str], int]],
+                consume: bool = False) -> tuple[dict[str, np.ndarray], int]:
+        """Copy column groups into new float32 arrays, block by block.
 
         groups: output name -> (column names, sh_k). sh_k = 0 gives an (N, C) array; sh_k > 0
-        treats the C = 3·sh_k channel-major columns as SH and gives (N, sh_k, 3).
-        Rows are processed in blocks (each block's rows stay in cache while every group is
-        copied out of it) on a few threads; numpy releases the GIL while copying.
+        treats the C = 3·sh_k channel-major columns as SH and gives (N, sh_k, 3); sh_k = -1
+        only counts the rows holding NaN/inf (nothing kept).
+        Blocks of rows are read and copied out on a few threads (numpy and file reads
+        release the GIL); only the blocks in flight are held besides the outputs.
+        consume=True (binary data held in a bytearray): blocks are decoded from the last to
+        the first and the bytearray is cut after each, so the rows decoded are released
+        while the output (whose untouched pages are not yet resident) fills: decoding costs
+        about the size of the data once, not twice.
         Returns the arrays and the number of rows holding NaN/inf.
         """
         n = self.n
-        views, outs = {}, {}
+        sel, outs = {}, {}
         for name, (cols, k) in groups.items():
-            if k:  # one (N, k) view per colour channel: copying channel by channel is ~2x
+            if k < 0:  # checked for NaN/inf, not kept
+                sel[name] = self._idx(cols)
+                continue
+            if k:  # one (N, k) selection per colour channel: channel-by-channel copies are ~2x
                 # faster than one copy through a transposed (N, k, 3) view
-                views[name] = [self._cols(cols[c * k:(c + 1) * k]) for c in range(3)]
+                sel[name] = [self._idx(cols[c * k:(c + 1) * k]) for c in range(3)]
                 outs[name] = np.empty((n, k, 3), np.float32)
             else:
-                views[name] = self._cols(cols) if cols else np.zeros((n, 0), self.mat.dtype)
+                sel[name] = self._idx(cols) if cols else None
                 outs[name] = np.empty((n, len(cols)), np.float32)
 
         def work(r0: int, r1: int) -> int:
+            block = self.rows(r0, r1)
             bad = None
-            for name, view in views.items():
-                out = outs[name][r0:r1]
-                if isinstance(view, list):
-                    for c, ch in enumerate(view):
-                        out[:, :, c] = ch[r0:r1]
+            for name, s in sel.items():
+                if groups[name][1] < 0:
+                    out = np.asarray(block[:, s], np.float32)
                 else:
-                    out[...] = view[r0:r1]
+                    out = outs[name][r0:r1]
+                if groups[name][1] > 0:
+                    for c, ch in enumerate(s):
+                        out[:, :, c] = block[:, ch]
+                elif s is not None:
+                    out[...] = block[:, s]
                 flat = out.reshape(r1 - r0, -1)
                 # a finite float64 sum proves every element finite; only then skip the exact check
                 with np.errstate(invalid="ignore", over="ignore"):
@@ -165,8 +214,13 @@ class _VertexTable:
                     bad = rows if bad is None else bad | rows
             return 0 if bad is None else int(bad.sum())
 
-        block = 16384
-        spans = [(r0, min(r0 + block, n)) for r0 in range(0, n, block)]
+        spans = [(r0, min(r0 + self.BLOCK, n)) for r0 in range(0, n, self.BLOCK)]
+        if consume and isinstance(self.data, bytearray) and self._mat is None:
+            bad = 0
+            for r0, r1 in reversed(spans):
+                bad += work(r0, r1)
+                del self.data[self.offset + r0 * self.rowdt.itemsize:]
+            return outs, bad
         workers = min(4, os.cpu_count() or 1, len(spans))
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
@@ -193,10 +247,12 @@ def _colour_trio(names: set[str]) -> tuple[str, str, str] | None:
     return None
 
 
-def _colours_01(t: "_VertexTable", trio: tuple[str, str, str], vertex: PlyElement) -> np.ndarray:
+def _colours_01(t: "_VertexTable", trio: tuple[str, str, str], vertex: PlyElement,
+                raw: np.ndarray | None = None) -> np.ndarray:
     """(N, 3) float32 colours in 0..1, scaled by each property's declared type: integer
-    types by their largest value (uchar / 255), float types taken as 0..1 and clipped."""
-    c = t.take(list(trio)).astype(np.float64)
+    types by their largest value (uchar / 255), float types taken as 0..1 and clipped.
+    raw: the trio's columns already extracted (else they are taken from `t`)."""
+    c = (t.take(list(trio)) if raw is None else raw).astype(np.float64)
     for j, name in enumerate(trio):
         prop = vertex.prop(name)
         code = prop.dtype.lstrip("<>=|") if prop is not None else "f4"
@@ -241,11 +297,12 @@ def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
         "opacities": (["opacity"], 0),
         "sh0": (dc if rgb_trio is None else [], 0),
         "shN": (rest_cols, kd),
+        **({"rgb": (list(rgb_trio), 0)} if rgb_trio is not None else {}),
     })
     if rgb_trio is not None:
         from ..sh import C0
 
-        rgb = _colours_01(t, rgb_trio, vertex)
+        rgb = _colours_01(t, rgb_trio, vertex, arrays.pop("rgb"))
         arrays["sh0"] = ((rgb - 0.5) / C0).astype(np.float32)
         meta["colour_from"] = "rgb"
     if kd == 0:
@@ -285,6 +342,37 @@ def _clean_rows(a: dict[str, np.ndarray]) -> tuple[dict[str, np.ndarray], int, i
     if dropped:
         a = {k: np.ascontiguousarray(v[ok]) for k, v in a.items()}
     return a, dropped, clamped
+
+
+def ply_splat_summary(path: str | Path) -> tuple[GaussianCloud, int] | None:
+    """What `info` needs from a binary 3DGS splat PLY without loading its splats: a cloud
+    holding only the positions (other attributes zero; meta antialiased as the header says)
+    and the SH degree. Every column is streamed once to count undrawable rows; None when
+    the full reader is needed to say what it would do (ASCII, compressed, point cloud,
+    mesh, NaN/inf rows, an unusual SH count)."""
+    path = Path(path)
+    header = parse_header(read_header_bytes(path), path)
+    vertex, face = header.element("vertex"), header.element("face")
+    if header.format == "ascii" or is_compressed_header(header) or vertex is None \
+            or vertex.count == 0 or (face is not None and face.count > 0):
+        return None
+    names = set(vertex.names())
+    rest = [n for n in names if n.startswith("f_rest_")]
+    if not names & _SPLAT_MARKERS or any(n not in names for n in SPLAT_REQUIRED) \
+            or len(rest) % 3 or len(rest) // 3 not in REST_COEFFS.values():
+        return None
+    t = _VertexTable(path, header, vertex, path.stat().st_size)
+    others = [p for p in vertex.names() if p not in ("x", "y", "z")]
+    arrays, bad = t.extract({"means": (["x", "y", "z"], 0), "rest": (others, -1)})
+    if bad:
+        return None
+    n = vertex.count
+    cloud = GaussianCloud(arrays["means"], np.zeros((n, 3), np.float32),
+                          np.tile(np.array([1, 0, 0, 0], np.float32), (n, 1)),
+                          np.zeros(n, np.float32), np.zeros((n, 3), np.float32),
+                          meta={"antialiased": True} if is_antialiased_header(header) else {})
+    degree = max(d for d, kk in REST_COEFFS.items() if kk == len(rest) // 3)
+    return cloud, degree
 
 
 def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
@@ -338,35 +426,100 @@ def ply_property_names(sh_rest: int) -> list[str]:
             + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
 
 
-def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
-    """Write binary little-endian float32 3DGS PLY with the reference property names/order."""
-    if options:
-        raise ValueError(f"unknown PLY write options: {', '.join(options)}")
-    if len(cloud) == 0:
-        raise SceneFormatError(path, "cannot write a cloud with no splats")
-    cloud.validate()
+def encode_ply(cloud: GaussianCloud, fh: BinaryIO, *, comments: Sequence[str] = (),
+               path: str | Path | None = None, check: bool = True) -> None:
+    """THE 3DGS PLY encoder: binary little-endian float32, reference names and order.
+
+    Writes to an open binary file `fh` (a temp file, a zip member...). Properties:
+    x y z nx ny nz f_dc_0..2 f_rest_0..3K-1 (channel-major) opacity scale_0..2 rot_0..3
+    (w x y z), one float32 each. `comment SplatRenderMode: mip` marks an antialiased
+    cloud (`meta["antialiased"]`); `comments` adds more header comments (one line each).
+    Rows are written block by block from one reused buffer, so memory stays O(block).
+    Raises SceneFormatError for an empty cloud, InvalidSceneError for NaN/inf values
+    (check=False writes values as they are: a project keeps what its layer holds).
+    """
+    if check:
+        if len(cloud) == 0:
+            raise SceneFormatError(path, "cannot write a cloud with no splats")
+        validate_finite(cloud)
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
     header = ["ply", "format binary_little_endian 1.0"]
     if cloud.meta.get("antialiased"):
         header.append(f"comment {AA_COMMENT}")
+    for c in comments:
+        header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
     header.append(f"element vertex {n}")
     header += [f"property float {name}" for name in names]
     header.append("end_header\n")
-    # rows are built block by block in one reused buffer that stays in cache
-    block = min(n, 16384)
+    block = max(1, min(n, 16384))
     buf = np.zeros((block, len(names)), dtype="<f4")  # (B, P); nx ny nz stay 0
     j = 9 + 3 * k
+    fh.write("\n".join(header).encode("utf-8"))
+    for r0 in range(0, n, block):
+        r1 = min(r0 + block, n)
+        b = buf[:r1 - r0]
+        b[:, 0:3] = cloud.means[r0:r1]
+        b[:, 6:9] = cloud.sh0[r0:r1]
+        for c in range(3):  # f_rest is channel-major
+            b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
+        b[:, j] = cloud.opacities[r0:r1]
+        b[:, j + 1:j + 4] = cloud.scales[r0:r1]
+        b[:, j + 4:j + 8] = cloud.quats[r0:r1]
+        fh.write(b.data if b.flags.c_contiguous else b.tobytes())
+
+
+def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_ply` into `path`, atomically (options: comments)."""
     with atomic_write(path) as f:
-        f.write("\n".join(header).encode("ascii"))
-        for r0 in range(0, n, block):
-            r1 = min(r0 + block, n)
-            b = buf[:r1 - r0]
-            b[:, 0:3] = cloud.means[r0:r1]
-            b[:, 6:9] = cloud.sh0[r0:r1]
-            for c in range(3):  # f_rest is channel-major
-                b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
-            b[:, j] = cloud.opacities[r0:r1]
-            b[:, j + 1:j + 4] = cloud.scales[r0:r1]
-            b[:, j + 4:j + 8] = cloud.quats[r0:r1]
-            f.write(b.data if b.flags.c_contiguous else b.tobytes())
+        encode_ply(cloud, f, path=path, **options)
+
+
+def ply_bytes(cloud: GaussianCloud, **options: Any) -> bytes:
+    """`encode_ply` into memory, values as they are (check=False): a project's layer."""
+    import io
+
+    buf = io.BytesIO()
+    encode_ply(cloud, buf, check=False, **options)
+    return buf.getvalue()
+
+
+def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None, *,
+                   consume: bool = False) -> GaussianCloud:
+    """A 3DGS PLY held in memory (a project's layer), values exactly as stored.
+
+    Unlike `read_ply`, rows holding NaN/inf are kept (the caller decides what to drop and
+    how to say so). Any property order and scalar type, binary or ASCII.
+    consume=True with a bytearray: the bytearray is cut down to the header while the rows
+    are decoded (peak memory about one copy of the data; do not use it afterwards).
+    Raises SceneFormatError for anything that is not a 3DGS splat PLY.
+    """
+    header = parse_header(bytes(data[:MAX_HEADER]), source or "PLY data")
+    vertex = header.element("vertex")
+    if vertex is None:
+        raise SceneFormatError(source, "PLY has no vertex element")
+    names = set(vertex.names())
+    missing = [p for p in SPLAT_REQUIRED if p not in names]
+    if missing:
+        raise SceneFormatError(source, f"PLY lacks splat property {missing[0]}")
+    t = _VertexTable(Path(str(source or "PLY data")), header, vertex, len(data), data=data)
+    rest = sorted((p for p in names if p.startswith("f_rest_")), key=lambda p: int(p[7:])
+                  if p[7:].isdigit() else -1)
+    k = len(rest) // 3
+    if len(rest) % 3 or (rest and rest != [f"f_rest_{i}" for i in range(len(rest))]):
+        raise SceneFormatError(source, f"{len(rest)} f_rest properties are not 3 numbered "
+                                       "channels of SH coefficients")
+    aa = is_antialiased_header(header)
+    arrays, _ = t.extract({"means": (["x", "y", "z"], 0),
+                           "scales": (["scale_0", "scale_1", "scale_2"], 0),
+                           "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
+                           "opacities": (["opacity"], 0),
+                           "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
+                           "shN": (rest, k)}, consume=consume)
+    if not k:
+        arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
+    arrays["opacities"] = arrays["opacities"].reshape(-1)
+    try:
+        return GaussianCloud(**arrays, meta={"antialiased": True} if aa else {})
+    except InvalidSceneError as exc:
+        raise SceneFormatError(source, str(exc)) from None

@@ -12,7 +12,7 @@ Our writer sorts splats in Morton order before chunking, as the peers do.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud, rgb_to_sh0, sh0_to_rgb, sigmoid
 from ..sh import REST_COEFFS
 from ._common import atomic_write, check_readable, finish_cloud, normalized_quats, safe_logit
+from ._common import validate_finite
 from .plyheader import PlyHeader, binary_offsets, parse_header, read_header_bytes
 
 CHUNK = 256
@@ -171,57 +172,79 @@ def _pack_111011(t: np.ndarray) -> np.ndarray:
     return (_unorm(t[:, 0], 11) << 21) | (_unorm(t[:, 1], 10) << 11) | _unorm(t[:, 2], 11)
 
 
-def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
-    """Write a compressed PLY (18-float chunks of 256 Morton-ordered splats, uchar SH)."""
-    if options:
-        raise ValueError(f"unknown compressed PLY write options: {', '.join(options)}")
+#: rows packed per step (a multiple of CHUNK): the Morton-ordered cloud is never copied whole
+ENCODE_BLOCK = 256 * CHUNK
+
+
+def encode_ply_compressed(cloud: GaussianCloud, fh: BinaryIO,
+                          path: str | Path | None = None) -> None:
+    """THE compressed-PLY encoder, into `fh` (18-float chunks of 256 Morton-ordered splats,
+    uchar SH). Rows are gathered in Morton order block by block: memory is the packed
+    vertex table (16 bytes a splat) and one block, not a reordered copy of the cloud."""
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
-    cloud.validate()
-    c = cloud.subset(morton_order(cloud.means))
-    n, k = len(c), c.shN.shape[1]
-    starts = np.arange(0, n, CHUNK)
-    ci = np.arange(n) // CHUNK
+    validate_finite(cloud)
+    order = morton_order(cloud.means)
+    n, k = len(cloud), cloud.shN.shape[1]
+    n_chunks = -(-n // CHUNK)
+    chunk = np.empty((n_chunks, 18), "<f4")
+    vert = np.empty((n, 4), "<u4")
+    kept_of = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])
+    for r0 in range(0, n, ENCODE_BLOCK):
+        r1 = min(r0 + ENCODE_BLOCK, n)
+        idx = order[r0:r1]
+        m = r1 - r0
+        starts = np.arange(0, m, CHUNK)
+        ci = np.arange(m) // CHUNK
 
-    def bounds(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return np.minimum.reduceat(a, starts, axis=0), np.maximum.reduceat(a, starts, axis=0)
+        def bounds(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            return np.minimum.reduceat(a, starts, axis=0), np.maximum.reduceat(a, starts, axis=0)
 
-    means = c.means.astype(np.float64)
-    scales = np.clip(c.scales.astype(np.float64), -20, 20)
-    rgb = sh0_to_rgb(c.sh0).astype(np.float64)
-    (pmin, pmax), (smin, smax), (cmin, cmax) = bounds(means), bounds(scales), bounds(rgb)
-    chunk = np.concatenate([pmin, pmax, smin, smax, cmin, cmax], 1).astype("<f4")  # (C, 18)
-    pos = _pack_111011(_normalise(means, pmin[ci], pmax[ci]))
-    scl = _pack_111011(_normalise(scales, smin[ci], smax[ci]))
-    crgb = _normalise(rgb, cmin[ci], cmax[ci])
-    alpha = sigmoid(c.opacities).astype(np.float64)
-    col = (_unorm(crgb[:, 0], 8) << 24) | (_unorm(crgb[:, 1], 8) << 16) | \
-          (_unorm(crgb[:, 2], 8) << 8) | _unorm(alpha, 8)
-    q = normalized_quats(c.quats).astype(np.float64)
-    rows = np.arange(n)
-    largest = np.argmax(np.abs(q), 1)
-    q *= np.where(q[rows, largest] < 0, -1.0, 1.0)[:, None]
-    kept = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])[largest]
-    rot = largest.astype(np.uint32) << 30
-    for j, shift in enumerate((20, 10, 0)):
-        rot |= _unorm(q[rows, kept[:, j]] * (np.sqrt(2.0) * 0.5) + 0.5, 10) << shift
-    vert = np.stack([pos, rot, scl, col], 1).astype("<u4")  # (N, 4)
+        means = cloud.means[idx].astype(np.float64)
+        scales = np.clip(cloud.scales[idx].astype(np.float64), -20, 20)
+        rgb = sh0_to_rgb(cloud.sh0[idx]).astype(np.float64)
+        (pmin, pmax), (smin, smax), (cmin, cmax) = bounds(means), bounds(scales), bounds(rgb)
+        c0 = r0 // CHUNK
+        chunk[c0:c0 + len(starts)] = np.concatenate([pmin, pmax, smin, smax, cmin, cmax], 1)
+        pos = _pack_111011(_normalise(means, pmin[ci], pmax[ci]))
+        scl = _pack_111011(_normalise(scales, smin[ci], smax[ci]))
+        crgb = _normalise(rgb, cmin[ci], cmax[ci])
+        alpha = sigmoid(cloud.opacities[idx]).astype(np.float64)
+        col = (_unorm(crgb[:, 0], 8) << 24) | (_unorm(crgb[:, 1], 8) << 16) | \
+              (_unorm(crgb[:, 2], 8) << 8) | _unorm(alpha, 8)
+        q = normalized_quats(cloud.quats[idx]).astype(np.float64)
+        rows = np.arange(m)
+        largest = np.argmax(np.abs(q), 1)
+        q *= np.where(q[rows, largest] < 0, -1.0, 1.0)[:, None]
+        kept = kept_of[largest]
+        rot = largest.astype(np.uint32) << 30
+        for j, shift in enumerate((20, 10, 0)):
+            rot |= _unorm(q[rows, kept[:, j]] * (np.sqrt(2.0) * 0.5) + 0.5, 10) << shift
+        vert[r0:r1] = np.stack([pos, rot, scl, col], 1)
     lines = ["ply", "format binary_little_endian 1.0"]
     if cloud.meta.get("antialiased"):
         lines.append("comment SplatRenderMode: mip")  # what ply.is_antialiased_header reads
-    lines.append(f"element chunk {len(starts)}")
+    lines.append(f"element chunk {n_chunks}")
     lines += [f"property float {p}" for p in _POS + _SCALE + _COLOR]
     lines += [f"element vertex {n}"] + [f"property uint {p}" for p in _PACKED]
-    sh_bytes = b""
     if k:
         lines.append(f"element sh {n}")
         lines += [f"property uchar f_rest_{i}" for i in range(3 * k)]
-        flat = c.shN.transpose(0, 2, 1).reshape(n, 3 * k)  # float32 arithmetic, as gsplat
-        q = np.trunc((flat / np.float32(8.0) + np.float32(0.5)) * np.float32(256.0))
-        sh_bytes = np.clip(q, 0, 255).astype(np.uint8).tobytes()
     lines.append("end_header\n")
+    fh.write("\n".join(lines).encode("ascii"))
+    fh.write(chunk.tobytes())
+    fh.write(vert.data)
+    del vert
+    for r0 in range(0, n if k else 0, ENCODE_BLOCK):
+        idx = order[r0:r0 + ENCODE_BLOCK]
+        flat = cloud.shN[idx].transpose(0, 2, 1).reshape(len(idx), 3 * k)  # float32, as gsplat
+        q = np.trunc((flat / np.float32(8.0) + np.float32(0.5)) * np.float32(256.0))
+        fh.write(np.clip(q, 0, 255).astype(np.uint8).tobytes())
+
+
+def write_ply_compressed(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_ply_compressed` into `path`, atomically."""
+    if options:
+        raise ValueError(f"unknown compressed PLY write options: {', '.join(options)}")
     with atomic_write(path) as f:
-        f.write("\n".join(lines).encode("ascii"))
-        f.write(chunk.tobytes())
-        f.write(vert.tobytes())
-        f.write(sh_bytes)
+        encode_ply_compressed(cloud, f, path=path)

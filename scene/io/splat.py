@@ -9,7 +9,7 @@ antimatter15's converter and most peers, so progressive loaders show big splats 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -18,6 +18,7 @@ from ..gaussians import GaussianCloud, sigmoid
 from ..sh import C0
 from ._common import atomic_write, finish_cloud, looks_like_text, normalized_quats, read_all, \
     safe_logit
+from ._common import validate_finite
 
 SPLAT_DTYPE = np.dtype([("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)])
 assert SPLAT_DTYPE.itemsize == 32
@@ -55,28 +56,37 @@ def read_splat(path: str | Path) -> GaussianCloud:
     return finish_cloud(cloud, path, "splat")
 
 
-def write_splat(cloud: GaussianCloud, path: str | Path, *, sort: bool = True, **options: Any) -> None:
-    """Write `.splat` (SH above degree 0 is dropped: the format has none).
+def encode_splat(cloud: GaussianCloud, fh: BinaryIO, *, sort: bool = True,
+                 path: str | Path | None = None) -> None:
+    """THE `.splat` encoder, into `fh` (SH above degree 0 is dropped: the format has none).
 
     sort=True orders splats by importance (opacity × volume), largest first, the order
-    peers expect; ties keep no particular order.
+    peers expect (stable: ties keep their order).
     """
-    if options:
-        raise ValueError(f"unknown .splat write options: {', '.join(options)}")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
-    cloud.validate()
+    validate_finite(cloud)
     n = len(cloud)
-    buf = np.empty((n, 8), "<f4")                      # (N, 8) = 32 bytes per splat
-    u8 = buf.view(np.uint8).reshape(n, 32)
-    buf[:, 0:3] = cloud.means
-    with np.errstate(over="ignore"):
-        buf[:, 3:6] = np.exp(cloud.scales)
+    order = np.argsort(-cloud.importance(), kind="stable") if sort else None
+    step = 65536
+    buf = np.empty((min(n, step), 8), "<f4")           # (B, 8) = 32 bytes per splat
     to_byte = lambda x: np.clip(np.rint(x), 0, 255)  # noqa: E731
-    u8[:, 24:27] = to_byte((0.5 + C0 * cloud.sh0) * np.float32(255.0))
-    u8[:, 27] = to_byte(sigmoid(cloud.opacities) * np.float32(255.0))
-    u8[:, 28:32] = to_byte(normalized_quats(cloud.quats) * np.float32(128.0) + np.float32(128.0))
-    if sort:
-        buf = buf[np.argsort(-cloud.importance())]
+    for r0 in range(0, n, step):                       # rows in file order, block by block
+        r1 = min(r0 + step, n)
+        idx = slice(r0, r1) if order is None else order[r0:r1]
+        b = buf[:r1 - r0]
+        u8 = b.view(np.uint8).reshape(r1 - r0, 32)
+        b[:, 0:3] = cloud.means[idx]
+        with np.errstate(over="ignore"):
+            b[:, 3:6] = np.exp(cloud.scales[idx])
+        u8[:, 24:27] = to_byte((0.5 + C0 * cloud.sh0[idx]) * np.float32(255.0))
+        u8[:, 27] = to_byte(sigmoid(cloud.opacities[idx]) * np.float32(255.0))
+        u8[:, 28:32] = to_byte(normalized_quats(cloud.quats[idx]) * np.float32(128.0)
+                               + np.float32(128.0))
+        fh.write(b.data)
+
+
+def write_splat(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_splat` into `path`, atomically (option: sort)."""
     with atomic_write(path) as f:
-        buf.tofile(f)
+        encode_splat(cloud, f, path=path, **options)

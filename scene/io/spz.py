@@ -20,11 +20,10 @@ it the file is taken as PLY frame. The frame the file was read in is recorded in
 
 from __future__ import annotations
 
-import gzip
 import struct
 import zlib
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Iterator
 
 import numpy as np
 
@@ -32,6 +31,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud, sigmoid
 from ..sh import REST_COEFFS
 from ._common import atomic_write, finish_cloud, normalized_quats, read_all, safe_logit
+from ._common import validate_finite
 
 MAGIC = 0x5053474E  # "NGSP" little endian
 COLOR_SCALE = 0.15
@@ -311,45 +311,86 @@ def _pack_smallest_three(q_wxyz: np.ndarray) -> np.ndarray:
     return comp.astype("<u4").view(np.uint8).reshape(n, 4)
 
 
-def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
-               sh_rest_bits: int = 4) -> bytes:
-    """The uncompressed .spz payload (16-byte header + blocks) for versions 2 and 3."""
+#: splats encoded per step: the payload is produced block by block, never whole
+ENCODE_CHUNK = 65536
+
+
+def _rub_sh_signs(k: int) -> np.ndarray:
+    """(k, 1) signs turning SH coefficients between the PLY and RUB frames (a rotation by
+    pi about x: every coefficient keeps or flips its sign), taken from `to_ply_frame`."""
+    unit = GaussianCloud(np.zeros((1, 3)), np.zeros((1, 3)), np.array([[1.0, 0, 0, 0]]),
+                         np.zeros(1), np.zeros((1, 3)), np.ones((1, k, 3)))
+    signs = to_ply_frame(unit, "RUB").shN[0, :, :1]
+    assert np.allclose(np.abs(signs), 1.0)
+    return np.sign(signs).astype(np.float32)
+
+
+def spz_payload(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
+                sh_rest_bits: int = 4, axes: str = "ply") -> Iterator[bytes]:
+    """THE .spz encoder: the uncompressed payload (16-byte header, then the planar blocks)
+    for versions 2 and 3, yielded in pieces of at most ENCODE_CHUNK splats so a big cloud
+    is never duplicated. axes="rub" writes y and z flipped (orientations and SH follow).
+    Positions beyond ±2048 units keep their range with fewer fractional bits."""
     if version not in (2, 3):
         raise ValueError(f".spz write supports version 2 or 3, not {version}")
     if not (1 <= sh1_bits <= 8 and 1 <= sh_rest_bits <= 8):
         raise ValueError("SH bits must be 1..8")
+    if axes not in AXES:
+        raise ValueError(f"unknown .spz axes {axes!r}; choose one of {', '.join(AXES)}")
     n = len(cloud)
-    m = np.abs(cloud.means).max() if n else 0.0
+    m = float(np.abs(cloud.means).max()) if n else 0.0
     frac = 12
     while frac > 0 and m * (1 << frac) >= (1 << 23) - 1:
         frac -= 1  # large scenes trade precision for range rather than wrapping
     if m * (1 << frac) >= (1 << 23) - 1:
         raise ValueError("positions beyond ±8 million units cannot be stored in .spz")
-    fixed = np.rint(cloud.means.astype(np.float64) * (1 << frac)).astype(np.int32).reshape(-1)
-    pos = np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], 1).astype(np.uint8)
-    alpha = np.clip(np.rint(sigmoid(cloud.opacities).astype(np.float64) * 255), 0, 255).astype(np.uint8)
-    col = np.clip(np.rint(cloud.sh0.astype(np.float64) * (COLOR_SCALE * 255) + 127.5), 0, 255)
-    scl = np.clip(np.rint((cloud.scales.astype(np.float64) + 10.0) * 16.0), 0, 255)
-    if version >= 3:
-        rot = _pack_smallest_three(cloud.quats)
-    else:
-        q = normalized_quats(cloud.quats).astype(np.float64)
-        xyz = q[:, 1:] * np.where(q[:, :1] < 0, -1.0, 1.0)
-        rot = np.clip(np.rint(xyz * 127.5 + 127.5), 0, 255).astype(np.uint8)
+    rub = axes == "rub"
     k = cloud.shN.shape[1]
-    sh = np.empty((n, k, 3), np.uint8)
-    if k:
-        sh[:, :3] = _quantize_sh(cloud.shN[:, :3], sh1_bits)
-        sh[:, 3:] = _quantize_sh(cloud.shN[:, 3:], sh_rest_bits)
     flags = 0x1 if cloud.meta.get("antialiased") else 0
-    header = struct.pack("<IIIBBBB", MAGIC, version, n, cloud.sh_degree, frac, flags, 0)
-    return b"".join([header, pos.tobytes(), alpha.tobytes(), col.astype(np.uint8).tobytes(),
-                     scl.astype(np.uint8).tobytes(), rot.tobytes(), sh.tobytes()])
+    yield struct.pack("<IIIBBBB", MAGIC, version, n, cloud.sh_degree, frac, flags, 0)
+    spans = [(r0, min(r0 + ENCODE_CHUNK, n)) for r0 in range(0, n, ENCODE_CHUNK)]
+    for r0, r1 in spans:  # positions: 24-bit fixed point
+        p = cloud.means[r0:r1].astype(np.float64) * (np.array([1.0, -1.0, -1.0]) if rub else 1.0)
+        fixed = np.rint(p * (1 << frac)).astype(np.int32).reshape(-1)
+        yield np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], 1).astype(np.uint8).tobytes()
+    for r0, r1 in spans:
+        yield np.clip(np.rint(sigmoid(cloud.opacities[r0:r1]).astype(np.float64) * 255), 0, 255) \
+            .astype(np.uint8).tobytes()
+    for r0, r1 in spans:
+        col = np.rint(cloud.sh0[r0:r1].astype(np.float64) * (COLOR_SCALE * 255) + 127.5)
+        yield np.clip(col, 0, 255).astype(np.uint8).tobytes()
+    for r0, r1 in spans:
+        scl = np.rint((cloud.scales[r0:r1].astype(np.float64) + 10.0) * 16.0)
+        yield np.clip(scl, 0, 255).astype(np.uint8).tobytes()
+    for r0, r1 in spans:
+        q = cloud.quats[r0:r1]
+        if rub:  # the rotation conjugated by diag(1, -1, -1): w x -y -z
+            q = q * np.array([1.0, 1.0, -1.0, -1.0], np.float32)
+        if version >= 3:
+            yield _pack_smallest_three(q).tobytes()
+        else:
+            q = normalized_quats(q).astype(np.float64)
+            xyz = q[:, 1:] * np.where(q[:, :1] < 0, -1.0, 1.0)
+            yield np.clip(np.rint(xyz * 127.5 + 127.5), 0, 255).astype(np.uint8).tobytes()
+    if k:
+        signs = _rub_sh_signs(k) if rub else None
+        for r0, r1 in spans:
+            shn = cloud.shN[r0:r1] if signs is None else cloud.shN[r0:r1] * signs
+            sh = np.empty((r1 - r0, k, 3), np.uint8)
+            sh[:, :3] = _quantize_sh(shn[:, :3], sh1_bits)
+            sh[:, 3:] = _quantize_sh(shn[:, 3:], sh_rest_bits)
+            yield sh.tobytes()
 
 
-def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, axes: str = "ply",
-              **options: Any) -> None:
-    """Write gzip `.spz` (version 3 by default, 2 on request), atomically.
+def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
+               sh_rest_bits: int = 4, axes: str = "ply") -> bytes:
+    """`spz_payload` joined: the uncompressed .spz payload as one bytes object."""
+    return b"".join(spz_payload(cloud, version, sh1_bits, sh_rest_bits, axes))
+
+
+def encode_spz_file(cloud: GaussianCloud, fh: BinaryIO, *, version: int = 3, axes: str = "ply",
+                    path: str | Path | None = None, **options: Any) -> None:
+    """`.spz` (gzip container around `spz_payload`) into `fh`, streamed.
 
     axes: "ply" (default: data as Wander holds it, the PLY frame, as Niantic's CLI writes)
     or "rub" (y and z flipped, the frame splat-transform/SuperSplat expect). The
@@ -363,10 +404,17 @@ def write_spz(cloud: GaussianCloud, path: str | Path, *, version: int = 3, axes:
         raise ValueError(f"unknown .spz axes {axes!r}; choose one of {', '.join(AXES)}")
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
-    cloud.validate()
-    if axes == "rub":
-        cloud = to_ply_frame(cloud, "RUB")
+    validate_finite(cloud)
     level = int(options.pop("compresslevel", 6))
-    payload = encode_spz(cloud, version, **options)
+    # zlib's own gzip wrapper (mtime 0, no name), as gzip.compress(..., mtime=0) writes:
+    # the same cloud always gives the same bytes
+    z = zlib.compressobj(level, zlib.DEFLATED, 31)
+    for part in spz_payload(cloud, version, axes=axes, **options):
+        fh.write(z.compress(part))
+    fh.write(z.flush())
+
+
+def write_spz(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
+    """`encode_spz_file` into `path`, atomically (options as there)."""
     with atomic_write(path) as f:
-        f.write(gzip.compress(payload, compresslevel=level, mtime=0))
+        encode_spz_file(cloud, f, path=path, **options)
