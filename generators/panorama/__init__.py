@@ -42,6 +42,7 @@ class Panorama:
     meta: dict[str, Any] = field(default_factory=dict)
     photo: np.ndarray | None = None
     photo_alpha: np.ndarray | None = None
+    classes: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -153,12 +154,17 @@ def panorama_from_photos(
         if backend == "classical":
             from .outpaint_classical import outpaint_classical
 
-            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel)
+            found: dict[str, Any] = {}
+            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel,
+                                       info=found)
+            classes = found.pop("classes", None)
+            outpaint_meta = found
         else:
             from .outpaint_diffusion import outpaint_diffusion
 
             image = outpaint_diffusion(pano, known, model=model, prompt=prompt, seed=seed,
                                        steps=steps, progress=report, cancel=cancel)
+            classes, outpaint_meta = None, {}
     meta = {
         "generator": "wander.panorama",
         "backend": backend,
@@ -169,9 +175,10 @@ def panorama_from_photos(
         "seed": seed,
         **({"model": str(model), "prompt": prompt, "steps": steps} if backend == "diffusion" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
+        **({"outpaint": outpaint_meta} if outpaint_meta else {}),
     }
     return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
-                    meta=meta, photo=photo, photo_alpha=photo_alpha)
+                    meta=meta, photo=photo, photo_alpha=photo_alpha, classes=classes)
 
 
 def load_panorama(path: str | Path, height: int | None = None) -> Panorama:

@@ -51,7 +51,9 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
     weight (H, 2H)    float32 0..1, 1 = known (the photo), 0 = to invent
     info   optional dict that receives what was found: 'upper' ('sky' | 'ceiling'),
-           'class_fractions' of the photo, 'exemplars' (class -> window size or None)
+           'class_fractions' of the photo, 'exemplars' (class -> window size or None),
+           'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
+           (classes.UPRIGHT / GROUND / SKY, or CEILING = 3)
     returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
     Raises ValueError for a wrongly shaped input or one without known pixels.
     """
@@ -114,6 +116,10 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     alpha = np.where(core, 1.0, alpha).astype(np.float32)     # the photo itself, untouched
     out = pano * alpha[..., None] + big * (1 - alpha[..., None])
     if info is not None:
+        order = list(weights_s)
+        stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
+        cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
+        info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
         info.update({"upper": "sky" if upper == SKY else "ceiling",
                      "class_fractions": {_NAMES[c]: round(float((labels_t[known_t] == c).sum()) / tot, 3)
