@@ -384,6 +384,10 @@ def world_from_panorama(
             image, eye_height=eye_height, radius=radius, classes=pano.classes,
             known=known if (known < 0.5).any() else None)
         radius_source = estimates["radius"]["source"]
+        if "level" in pano.meta:
+            lv = pano.meta["level"]
+            estimates["level"] = {"value": lv.get("tilt_deg"), "applied": lv.get("applied"),
+                                  "source": lv.get("source")}
         depth, sky = layers.depth, layers.sky
         if depth_backend != "classical":
             from generators.depth import BACKENDS
@@ -441,10 +445,14 @@ def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: s
                       pano_model: str | Path | None = None, depth_backend: str = "classical",
                       depth_model: str | Path | None = None, pano_height: int = 1024,
                       resolution: int | None = None, eye_height: float = 1.6,
-                      radius: float | None = None,
+                      radius: float | None = None, level: bool = True,
                       prompt: str = "", seed: int = 0, progress: ProgressFn = no_progress,
                       cancel: CancelToken | None = None) -> tuple[World, Any, Stages]:
-    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times)."""
+    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times).
+
+    level: a panorama file is levelled from its vertical lines first (photos are placed
+    on the horizon as taken).
+    """
     from generators.panorama import load_panorama, panorama_from_photos
 
     if (not photos) == (panorama is None):
@@ -458,7 +466,9 @@ def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: s
     if panorama is not None:
         with st("load") as report:
             report(0.1, "loading panorama")
-            pano = load_panorama(panorama, height=pano_height)
+            report(0.3, "levelling the panorama from its vertical lines" if level else
+                   "loading panorama")
+            pano = load_panorama(panorama, height=pano_height, level=level)
         with st("place"), st("outpaint"):
             pass
     else:

@@ -181,8 +181,12 @@ def panorama_from_photos(
                     meta=meta, photo=photo, photo_alpha=photo_alpha, classes=classes)
 
 
-def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
-    """Read an equirect panorama image (width must be ~2 × height)."""
+def load_panorama(path: str | Path, height: int | None = None, *, level: bool = False) -> Panorama:
+    """Read an equirect panorama image (width must be ~2 × height).
+
+    level: straighten a tilted panorama from its vertical lines (`level.level_panorama`);
+    meta['level'] records the tilt found, whether it was applied and why.
+    """
     from generators.images import load_image
     from scene.errors import SceneFormatError
 
@@ -195,5 +199,11 @@ def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
                                      "the width must be twice the height")
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
-    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9),
-                    meta={"generator": "file", "inputs": [str(path)]})
+    meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)]}
+    if level:
+        from .level import level_panorama
+
+        img, meta["level"] = level_panorama(img)
+    else:
+        meta["level"] = {"applied": False, "source": "not levelled (--no-level)"}
+    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta)
