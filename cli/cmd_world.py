@@ -58,6 +58,30 @@ def save_world(world, path: Path) -> None:
     write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
 
 
+def world_estimates(path: str | Path) -> dict | None:
+    """The estimates a generated world recorded (radius, ceiling, level, walkable area...,
+    each {'value', 'source'}), read from a .wander project's manifest or a splat file's
+    .json provenance beside it; None when the file holds none."""
+    import logging
+
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".wander":
+            from scene.project import read_manifest
+
+            meta = read_manifest(p).get("meta") or {}
+            est = meta.get("estimates") if isinstance(meta, dict) else None
+        else:
+            side = p.with_name(p.name + ".json")
+            if not side.is_file():
+                return None
+            est = json.loads(side.read_text()).get("estimates")
+    except (OSError, ValueError, AttributeError) as exc:
+        logging.getLogger(__name__).info("no world estimates in %s: %s", p, exc)
+        return None
+    return est if isinstance(est, dict) and est else None
+
+
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out, its .json provenance and
     --save-panorama never overwrite a photo or the panorama read."""

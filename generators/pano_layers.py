@@ -216,6 +216,8 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
         # outdoors the upright things stop at the sky; the ground never passes the far field
         depth = np.where(sky, sky_radius, depth)
     depth = np.minimum(depth, np.where(sky, sky_radius, far / c))
+    # nothing lies below the floor: a ray below the horizon ends on the floor at the latest
+    depth = np.where(sky, depth, np.minimum(depth, floor))
     est["indoor"] = {"value": bool(indoor), "source": "no sky in the panorama's top" if indoor
                      else "sky found above the horizon"}
     return Layers(depth=np.ascontiguousarray(depth, np.float32), classes=classes, sky=sky,

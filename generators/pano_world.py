@@ -318,6 +318,10 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
     est.update(layers.estimates)
     est["far_radius"] = {"value": round(far, 3), "source": "2 x radius, 6..60 m"}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
+    # where the geometry is real: well inside the nearest upright things around the eye
+    walk_r = float(np.clip(0.6 * np.percentile(layers.contact, 10), 1.0, 0.4 * far))
+    est["walkable_radius"] = {"value": round(walk_r, 3),
+                              "source": "0.6 x the 10th-percentile distance of upright things"}
     est["sky_fraction"] = {"value": round(float(layers.sky.mean()), 4),
                            "source": "classes (bright/blue smooth region joined to the top)"}
     return layers, float(radius), est
@@ -433,7 +437,11 @@ def world_from_panorama(
     world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
                                     float(pano.fov_y_deg)))
     world.meta.update({"generator": "wander.pano_world", "units": "m", "eye_height": eye_height,
-                       "floor_y": 0.0, "start": {"position": [0.0, eye_height, 0.0],
+                       "floor_y": 0.0, "estimates": estimates,
+                       "walkable": {"centre": [0.0, 0.0, 0.0],
+                                    "radius": estimates["walkable_radius"]["value"],
+                                    "source": estimates["walkable_radius"]["source"]},
+                       "start": {"position": [0.0, eye_height, 0.0],
                                                  "yaw": 0.0, "pitch": 0.0,
                                                  "fov_y_deg": float(pano.fov_y_deg)}})
     world.clear_history()
