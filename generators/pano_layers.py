@@ -251,15 +251,20 @@ def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray
+def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
+                     classes: np.ndarray | None = None, *, eye_height: float = 1.6,
+                     far: float | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """What hides behind the near side of vertical depth edges.
+    """What hides behind the near side of depth edges, and the ground under upright things.
 
-    Returns (mask (H, 2H) bool, depth (H, 2H) m, colour (H, 2H, 3)): pixels within
-    BACKGROUND_DEG of longitude of a farther surface in the same row, where the far
-    surface is continued (its depth: the row's farthest depth nearby, which for the floor
-    and for walls is the same surface continued) and coloured by inpainting from the far
-    side only (cv2 Telea, Telea 2004).
+    Returns (mask (H, 2H) bool, depth (H, 2H) m, colour (H, 2H, 3)):
+      * pixels within BACKGROUND_DEG of longitude of a farther surface in the same row:
+        the far surface continued behind (its depth: the row's farthest depth nearby, which
+        for the floor and for walls is the same surface continued);
+      * with `classes`: every non-ground pixel below the horizon also hides the ground:
+        the floor plane continues under it (out to `far`).
+    Colours are inpainted from the visible background only — never from the occluder or
+    the sky (cv2 Telea, Telea 2004) — so walking sideways reveals background, not streaks.
     """
     import cv2
     from scipy.ndimage import maximum_filter1d
@@ -267,18 +272,32 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray
     H, W = depth.shape
     n = max(3, int(round(BACKGROUND_DEG / 360.0 * W)))
     finite = np.where(sky, 0.0, depth).astype(np.float32)
-    far = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
-    mask = (far > depth * EDGE_RATIO) & ~sky
+    far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
+    mask = (far_d > depth * EDGE_RATIO) & ~sky
+    out_d = np.where(mask, far_d, depth).astype(np.float32)
+    ground_under = np.zeros_like(mask)
+    if classes is not None:
+        _, lat = pano_lonlat(H)
+        lat = lat[:, None]
+        floor = eye_height / np.maximum(np.sin(-lat), 1e-6)
+        if far is not None:
+            floor = np.minimum(floor, far / np.maximum(np.cos(lat), 1e-6))
+        ground_under = (classes != GROUND) & ~sky & (lat < -0.02) & (floor > depth * EDGE_RATIO)
+        # the floor is what the near side shows below the horizon when it is nearer
+        use_floor = ground_under & (~mask | (floor < out_d))
+        out_d = np.where(use_floor, floor, out_d).astype(np.float32)
+        mask = mask | ground_under
     if not mask.any():
         return mask, depth, image
-    # colour: inpaint the near (occluding) pixels from their surroundings at low res
     hs = min(256, H)
     small = cv2.resize(np.clip(image, 0, 1), (2 * hs, hs), interpolation=cv2.INTER_AREA)
     m_s = cv2.resize(mask.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
     m_s = cv2.dilate(m_s, np.ones((3, 3), np.uint8))
+    sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
     pad = hs // 4
     u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
-    mp = np.concatenate([m_s[:, -pad:], m_s, m_s[:, :pad]], 1)
+    hole = np.maximum(m_s, sky_s)
+    mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
     filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
-    return mask, far.astype(np.float32), col.astype(np.float32)
+    return mask, out_d, col.astype(np.float32)

@@ -204,7 +204,8 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
                  radius: float, detail: tuple[np.ndarray, np.ndarray] | None = None,
                  photo: tuple[np.ndarray, float, np.ndarray | None] | None = None,
                  photo_region: np.ndarray | None = None, background: bool = True,
-                 sky_radius: float | None = None,
+                 sky_radius: float | None = None, classes: np.ndarray | None = None,
+                 far: float | None = None,
                  cancel: CancelToken | None = None) -> GaussianCloud:
     """All splats of a panorama world.
 
@@ -216,7 +217,8 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     region made from a finer panorama (stitched photos).
     The invented rest stays at the world resolution.
     background: also add the layer hidden behind the near side of vertical depth edges
-    (`pano_layers.background_layer`), so walking sideways reveals background.
+    (`pano_layers.background_layer`), so walking sideways reveals background; with
+    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m).
     sky_radius: the sky dome's radius (default: `depth.classical.sky_radius_for(radius)`).
     Sky becomes a complete half-resolution dome that also continues behind everything
     above the horizon (coloured by inpainting the sky), so walking sideways never reveals
@@ -260,7 +262,8 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     if background:
         from generators.pano_layers import background_layer
 
-        bmask, bdepth, bcol = background_layer(image, finite, sky)
+        bmask, bdepth, bcol = background_layer(image, finite, sky, classes,
+                                               eye_height=eye_height, far=far)
         if bmask.any():
             parts.append(cloud_from_depth(bcol, np.where(bmask, bdepth, finite).astype(np.float32),
                                           eye_height=eye_height, keep=bmask, cancel=cancel))
@@ -413,7 +416,8 @@ def world_from_panorama(
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
         cloud = build_splats(image, depth, sky, eye_height=eye_height, radius=radius,
                              detail=detail, photo=photo, photo_region=region,
-                             sky_radius=estimates["sky_radius"]["value"], cancel=cancel)
+                             sky_radius=estimates["sky_radius"]["value"], classes=layers.classes,
+                             far=estimates["far_radius"]["value"], cancel=cancel)
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,

@@ -68,8 +68,10 @@ def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None 
             step = np.zeros((h, w), np.float32)
             blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)
             step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
-            cand = above & (tex < 0.08) & (step < 0.05) & \
-                (np.linalg.norm(rgb - tc, axis=-1) < 0.4) & (lum > 0.05)
+            r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+            skyish = ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > 0.05)) | (lum > 0.72)
+            cand = above & (tex < 0.08) & (step < 0.05) & (lum > 0.05) & \
+                ((np.linalg.norm(rgb - tc, axis=-1) < 0.4) | skyish)
             cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN,
                                     np.ones((3, 3), np.uint8)) > 0
             n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=4)

@@ -154,9 +154,20 @@ def _classify_known(img: np.ndarray, known: np.ndarray) -> np.ndarray:
     known_r = np.roll(known, shift, axis=1)
     c_idx = np.nonzero(known_r.any(0))[0]
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, c_idx[0], c_idx[-1] + 1
+    import cv2
+
     lab = np.full((h, w), UPRIGHT, np.uint8)
-    lab[r0:r1, c0:c1] = classify_view(img_r[r0:r1, c0:c1], h / 2 - 0.5 - r0,
-                                      valid=known_r[r0:r1, c0:c1])
+    crop, valid = img_r[r0:r1, c0:c1], known_r[r0:r1, c0:c1]
+    # the classifier's texture cues expect a view ~200-300 px tall
+    f = float(np.clip(240.0 / max(r1 - r0, 1), 1.0, 4.0))
+    if f > 1.05:
+        size = (round((c1 - c0) * f), round((r1 - r0) * f))
+        big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+        vb = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        lb = classify_view(big, (h / 2 - r0) * f - 0.5, valid=vb)
+        lab[r0:r1, c0:c1] = cv2.resize(lb, (c1 - c0, r1 - r0), interpolation=cv2.INTER_NEAREST)
+    else:
+        lab[r0:r1, c0:c1] = classify_view(crop, h / 2 - 0.5 - r0, valid=valid)
     return np.roll(lab, -shift, axis=1)
 
 
