@@ -34,6 +34,7 @@ from .projection import pano_lonlat
 WORK_HEIGHT = 128       # class map and colour fields
 TEXTURE_HEIGHT = 512    # texture synthesis (and the photo's classification)
 CEILING = 3             # the upper class of an indoor view (no sky in the photo's top)
+EDGE_BLEND_DEG = 8.0    # the photo's own colours fade into the class surfaces over this
 MAX_GRAIN = 0.045       # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
@@ -105,6 +106,17 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
         fill += w_t[..., None] * (col_t + tex)
         cancel.check()
     progress(0.75, "outpainting: blending")
+    # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
+    # so the photo's frame does not show; the class surfaces take over within ~8°
+    edge = _resize_wrap(_normalised_fill(img_s * 0 + np.where(known_s[..., None] > 0.05,
+                                                              img_s / np.maximum(known_s, 1e-6)[..., None], 0),
+                                         known_s > 0.5), ht, wt)
+    pad = wt // 4
+    unk = (~known_t).astype(np.uint8)
+    dist = cv2.distanceTransform(np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1),
+                                 cv2.DIST_L2, 5)[:, pad:pad + wt]
+    t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
+    fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
     fill = _converge_poles(fill)
     big = _resize_wrap(fill, H, W) if ht != H else fill
     # keep the photo; feather only a thin band just inside its border
