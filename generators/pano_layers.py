@@ -191,7 +191,7 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
         src = "option"
         if ceiling_height is None:
             # the walls the photo shows reach up to the ceiling: the top of the upright
-            # structure at its contact distance (90th percentile over the photo's columns)
+            # structure at its contact distance (median over the photo's columns)
             up_rows = (classes == UPRIGHT) & (lat > 0)
             if known is not None:
                 up_rows &= known >= 0.5
@@ -199,7 +199,7 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
             if cols.sum() >= 8:
                 top = np.argmax(up_rows, axis=0)
                 tops = eye_height + contact[cols] * np.tan(lat[top[cols], 0])
-                ceiling_height = float(np.clip(np.percentile(tops, 90), DEFAULT_CEILING, 4.5))
+                ceiling_height = float(np.clip(np.median(tops), DEFAULT_CEILING, 4.0))
                 src = "top of the photo's walls at their ground contact"
             else:
                 ceiling_height = max(DEFAULT_CEILING, eye_height + 0.6)

@@ -306,8 +306,14 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
         if known is not None:
             seen = seen & (known >= 0.5).any(0)
         r = radius_from_contacts(contact, seen)
+        photo_cols = (known >= 0.5).any(0) if known is not None else None
         if r is not None:
             radius, src = float(np.clip(r, 1.5, 40.0)), "ground contact of upright things"
+        elif photo_cols is not None and photo_cols.sum() >= 12 and \
+                (np.median(contact[photo_cols]) < 15.0):
+            # contacts hidden below the photo's lower edge bound the distance: use them
+            radius = float(np.clip(np.median(contact[photo_cols]), 1.5, 15.0))
+            src = "ground contact of upright things (partly the photo's lower edge)"
         else:
             radius, src = estimate_radius(image, known, eye_height=eye_height)
             src = "strongest ground line" if src == "image" else "default (nothing in the photo to measure)"
