@@ -328,9 +328,10 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
     est["far_radius"] = {"value": round(far, 3), "source": "2 x radius, 6..60 m"}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
-    walk_r = float(np.clip(0.6 * np.percentile(layers.contact, 10), 1.0, 0.4 * far))
+    walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
     est["walkable_radius"] = {"value": round(walk_r, 3),
-                              "source": "0.6 x the 10th-percentile distance of upright things"}
+                              "source": "half the distance of the nearest upright things "
+                                        "(5th percentile), at most 3 m"}
     est["sky_fraction"] = {"value": round(float(layers.sky.mean()), 4),
                            "source": "classes (bright/blue smooth region joined to the top)"}
     return layers, float(radius), est
