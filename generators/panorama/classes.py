@@ -53,6 +53,13 @@ def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None 
     h, w = rgb.shape[:2]
     valid = np.ones((h, w), bool) if valid is None else np.asarray(valid, bool)
     rows = np.arange(h, dtype=np.float32)[:, None]
+    if not valid.all() and valid.any():
+        # pixels outside the view take their nearest view pixel's colour, so the view's
+        # border is no edge for the texture and smoothness cues
+        from scipy.ndimage import distance_transform_edt
+
+        _, (ri, ci) = distance_transform_edt(~valid, return_indices=True)
+        rgb = rgb[ri, ci]
     lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
     tex = _texture(lum, 1.0)
     labels = np.full((h, w), UPRIGHT, np.uint8)

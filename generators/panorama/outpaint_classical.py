@@ -131,6 +131,7 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
         order = list(weights_s)
         stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
         cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
+        cmap = cv2.medianBlur(cmap, 5)        # no specks of one class inside another
         info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
         info.update({"upper": "sky" if upper == SKY else "ceiling",
@@ -180,6 +181,15 @@ def _classify_known(img: np.ndarray, known: np.ndarray) -> np.ndarray:
         lab[r0:r1, c0:c1] = cv2.resize(lb, (c1 - c0, r1 - r0), interpolation=cv2.INTER_NEAREST)
     else:
         lab[r0:r1, c0:c1] = classify_view(crop, h / 2 - 0.5 - r0, valid=valid)
+    # the photo's 1–2 px feathered rim has blended colours: it takes the class of the
+    # nearest pixel inside it (else a rim of "upright" would frame the photo's sky)
+    from scipy.ndimage import distance_transform_edt
+
+    inner = cv2.erode(known_r.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if inner.any():
+        _, (ri, ci) = distance_transform_edt(~inner, return_indices=True)
+        rim = known_r & ~inner
+        lab[rim] = lab[ri[rim], ci[rim]]
     return np.roll(lab, -shift, axis=1)
 
 
