@@ -18,6 +18,11 @@ def run(args: argparse.Namespace) -> int:
     from scene.io import file_info
 
     info = file_info(args.file)
+    from cli.cmd_world import world_estimates  # a generated world's estimates and sources
+
+    est = world_estimates(args.file)
+    if est:
+        info["world_estimates"] = est
     if args.json:
         print(json.dumps(info))
         return 0
@@ -52,6 +57,11 @@ def run(args: argparse.Namespace) -> int:
         far = info["count"] - info["near_count"]
         print(f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
               f"(1-99 % of centres, without {far:,} far splats: sky or distant background)")
+    if est:
+        print("world estimates (value, source):")
+    for name, e in (est or {}).items():
+        if isinstance(e, dict):
+            print(f"  {name}: {e.get('value')} ({e.get('source')})")
     if info.get("warning"):
         print(f"warning:   {info['warning']}")
     return 0

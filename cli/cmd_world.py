@@ -33,6 +33,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--radius", type=float, default=None,
                    help="distance to the walls/far field in m (default: from the photo's "
                         "ground line, else 8)")
+    p.add_argument("--no-level", dest="level", action="store_false",
+                   help="--panorama: use it as given (default: level a tilted panorama "
+                        "from its vertical lines)")
     p.add_argument("--save-panorama", type=Path, metavar="PNG", help="also write the panorama")
     p.add_argument("--out", type=Path, required=True,
                    help="output: .ply (3DGS), .splat, .spz or .wander (project)")
@@ -53,6 +56,30 @@ def save_world(world, path: Path) -> None:
     from scene.export import write_bytes_atomic
 
     write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
+
+
+def world_estimates(path: str | Path) -> dict | None:
+    """The estimates a generated world recorded (radius, ceiling, level, walkable area...,
+    each {'value', 'source'}), read from a .wander project's manifest or a splat file's
+    .json provenance beside it; None when the file holds none."""
+    import logging
+
+    p = Path(path)
+    try:
+        if p.suffix.lower() == ".wander":
+            from scene.project import read_manifest
+
+            meta = read_manifest(p).get("meta") or {}
+            est = meta.get("estimates") if isinstance(meta, dict) else None
+        else:
+            side = p.with_name(p.name + ".json")
+            if not side.is_file():
+                return None
+            est = json.loads(side.read_text()).get("estimates")
+    except (OSError, ValueError, AttributeError) as exc:
+        logging.getLogger(__name__).info("no world estimates in %s: %s", p, exc)
+        return None
+    return est if isinstance(est, dict) and est else None
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
@@ -91,7 +118,8 @@ def run(args: argparse.Namespace) -> int:
             args.photo, panorama=args.panorama, fov=args.fov, pano_backend=args.backend,
             pano_model=args.model, depth_backend=args.depth, depth_model=args.depth_model,
             pano_height=args.height, resolution=args.resolution, eye_height=args.eye_height,
-            radius=args.radius, prompt=args.prompt, seed=args.seed, progress=bar)
+            radius=args.radius, level=args.level, prompt=args.prompt, seed=args.seed,
+            progress=bar)
         bar(0.99, "writing")
         save_world(world, args.out)
     finally:
@@ -102,4 +130,6 @@ def run(args: argparse.Namespace) -> int:
     times = "  ".join(f"{k} {v:.2f}s" for k, v in stages.times.items())
     print(f"wrote {args.out}: {n} splats; start camera at (0, {args.eye_height}, 0) looking -Z\n"
           f"stages: {times}")
+    for name, e in world.layers[0].data.meta.get("estimates", {}).items():
+        print(f"  {name}: {e.get('value')} ({e.get('source')})")
     return 0

@@ -23,7 +23,9 @@ DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": 1.6, "radi
                 "fov": None, "seed": 0}
 _CODE = ["generators/demo.py", "generators/pano_world.py", "scene/io/images.py",
          "generators/panorama/__init__.py", "generators/panorama/projection.py",
-         "generators/panorama/outpaint_classical.py", "generators/depth/classical.py"]
+         "generators/panorama/outpaint_classical.py", "generators/depth/classical.py",
+         "generators/panorama/classes.py", "generators/panorama/texture.py",
+         "generators/panorama/level.py", "generators/pano_layers.py"]
 
 
 def demo_key(photo: Path = DEMO_PHOTO) -> str:

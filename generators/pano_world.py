@@ -48,9 +48,12 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
         raise ValueError(f"image {image.shape} and depth {depth.shape} must be (H, 2H, 3) and (H, 2H)")
     if not np.isfinite(depth).all() or float(depth.min()) <= 0:
         raise ValueError("depth must be finite and positive everywhere")
+    from generators.pano_layers import edge_aware_step
+
     _, lat_all = pano_lonlat(H, W)
-    # depth change per row (one-sided at the poles), before any grouping
-    dd_row = np.gradient(depth, axis=0).astype(np.float32)
+    # depth change per row, taken on each pixel's own side of a depth edge (no splat
+    # bridges two layers), before any grouping
+    dd_row = edge_aware_step(depth, 0)
     dlon, dlat = 2 * math.pi / W, math.pi / H
     ks = np.ones(H, int)
     if thin_poles:
@@ -70,7 +73,7 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
         gr = dd_row[rows].reshape(len(rows), n, k).mean(2)
         lon = ((np.arange(n) * k + k / 2.0) / W * 2 * math.pi - math.pi)[None, :]
         lat = lat_all[rows][:, None]
-        gc = 0.5 * (np.roll(d, -1, axis=1) - np.roll(d, 1, axis=1))      # per block step
+        gc = edge_aware_step(d, 1, wrap=True)                              # per block step
         sp = _splats(col, d, gc, gr, lon, lat, dlon * k, dlat, eye_height)
         if keep is not None:
             sel = (keep[rows].reshape(len(rows), n, k).mean(2) >= 0.5).reshape(-1)
@@ -132,6 +135,7 @@ def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon:
 
 MAX_PHOTO_SPLATS = 600_000
 PHOTO_FOOTPRINT = 0.5   # photo splats are sharper: the start view keeps the photo's detail
+EDGE_RIM = 1.0 + 1e-3   # how far behind the near layer the rim pixels sit (ratio)
 PHOTO_SUPERSAMPLE = 1.0  # denser than the photo's pixels only blurs it (front splats win)
 
 
@@ -163,11 +167,17 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
     d = cv2.remap(depth.astype(np.float32), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
     d = np.where(s, np.float32(sky_radius), d)
-    # ray steps per pixel and depth steps (central differences, one-sided at the edges)
+    # a pixel just beside a nearer layer takes that layer's depth (a 1 px silhouette rim):
+    # from the start view the near splats then do not bleed over farther ones, exactly as
+    # on a continuous surface; from the side the rim is one pixel of the object's outline
+    d = np.minimum(d, cv2.erode(d, np.ones((3, 3), np.uint8)) * EDGE_RIM)
+    from generators.pano_layers import edge_aware_step
+
+    # ray steps per pixel and depth steps on each pixel's own side of a depth edge
     dr_x = np.gradient(rays, axis=1)
     dr_y = np.gradient(rays, axis=0)
-    dd_x = np.gradient(d, axis=1)
-    dd_y = np.gradient(d, axis=0)
+    dd_x = edge_aware_step(d, 1)
+    dd_y = edge_aware_step(d, 0)
     lat_x = np.linalg.norm(dr_x, axis=-1) * d
     lat_y = np.linalg.norm(dr_y, axis=-1) * d
     dd_x = np.clip(dd_x, -MAX_SLANT * lat_x, MAX_SLANT * lat_x)[..., None]
@@ -193,7 +203,9 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
 def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_height: float,
                  radius: float, detail: tuple[np.ndarray, np.ndarray] | None = None,
                  photo: tuple[np.ndarray, float, np.ndarray | None] | None = None,
-                 photo_region: np.ndarray | None = None,
+                 photo_region: np.ndarray | None = None, background: bool = True,
+                 sky_radius: float | None = None, classes: np.ndarray | None = None,
+                 far: float | None = None,
                  cancel: CancelToken | None = None) -> GaussianCloud:
     """All splats of a panorama world.
 
@@ -204,6 +216,10 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     detail: else optionally (image_hi (h, 2h, 3), photo_hi (h, 2h) bool) — the photo's
     region made from a finer panorama (stitched photos).
     The invented rest stays at the world resolution.
+    background: also add the layer hidden behind the near side of vertical depth edges
+    (`pano_layers.background_layer`), so walking sideways reveals background; with
+    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m).
+    sky_radius: the sky dome's radius (default: `depth.classical.sky_radius_for(radius)`).
     Sky becomes a complete half-resolution dome that also continues behind everything
     above the horizon (coloured by inpainting the sky), so walking sideways never reveals
     holes behind objects seen against the sky; its band just below the horizon keeps the
@@ -221,14 +237,15 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         if sky.any() else depth
     parts = []
     keep = ~sky
-    dome_r = max(sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
+    dome_r = max(sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
     if photo is not None and photo_region is not None:
         rgb, fov, alpha = photo
         parts.append(photo_splats(rgb, fov, depth, sky, eye_height=eye_height,
                                   sky_radius=dome_r, alpha=alpha))
-        inner = cv2.erode(photo_region.astype(np.uint8), np.ones((5, 5), np.uint8))
-        inner_lo = cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
-        keep = keep & ~inner_lo
+        # the invented layer stops where the photo starts: its coarser splats must not
+        # reach over the photo's own (the layers' depths differ at the photo's edges)
+        cover = cv2.resize(photo_region.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA)
+        keep = keep & ~(cover > 0.5)
     elif detail is not None:
         img_hi, photo_hi = detail
         h = img_hi.shape[0]
@@ -242,6 +259,14 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         inner_lo = cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
         keep = keep & ~inner_lo
     parts.append(cloud_from_depth(image, finite, eye_height=eye_height, keep=keep, cancel=cancel))
+    if background:
+        from generators.pano_layers import background_layer
+
+        bmask, bdepth, bcol = background_layer(image, finite, sky, classes,
+                                               eye_height=eye_height, far=far)
+        if bmask.any():
+            parts.append(cloud_from_depth(bcol, np.where(bmask, bdepth, finite).astype(np.float32),
+                                          eye_height=eye_height, keep=bmask, cancel=cancel))
     if sky.any():
         h2 = max(32, H // 2)
         small = resize_pano(image, h2)
@@ -258,26 +283,83 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     return GaussianCloud.concatenate(parts)
 
 
+def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | None = None,
+                 classes: np.ndarray | None = None, known: np.ndarray | None = None,
+                 ceiling_height: float | None = None) -> tuple[Any, float, dict]:
+    """Classical layered geometry of an equirect image (H, 2H, 3): (Layers, radius, estimates).
+
+    classes: the outpainting's class map (any resolution) or None (classified here);
+    known (H, 2H): where the photo is (its ground contacts are trusted, the invented
+    rest follows the room radius). radius None: estimated — the median ground-contact
+    distance the photo shows, else the photo's strongest ground line
+    (`depth.classical.estimate_radius`), else the default; `estimates` says which.
+    """
+    from generators.depth.classical import estimate_radius, sky_radius_for
+    from generators.pano_layers import (classify_panorama, ground_contacts, layered_depth,
+                                        radius_from_contacts)
+
+    H = image.shape[0]
+    cls = classify_panorama(image, classes, H)
+    est: dict[str, dict] = {}
+    if radius is None:
+        contact, seen = ground_contacts(cls, eye_height, 60.0, known)
+        if known is not None:
+            seen = seen & (known >= 0.5).any(0)
+        r = radius_from_contacts(contact, seen)
+        photo_cols = (known >= 0.5).any(0) if known is not None else None
+        if r is not None:
+            radius, src = float(np.clip(r, 1.5, 40.0)), "ground contact of upright things"
+        elif photo_cols is not None and photo_cols.sum() >= 12 and \
+                (np.median(contact[photo_cols]) < 15.0):
+            # contacts hidden below the photo's lower edge bound the distance: use them
+            radius = float(np.clip(np.median(contact[photo_cols]), 1.5, 15.0))
+            src = "ground contact of upright things (partly the photo's lower edge)"
+        else:
+            radius, src = estimate_radius(image, known, eye_height=eye_height)
+            src = "strongest ground line" if src == "image" else "default (nothing in the photo to measure)"
+    else:
+        src = "option"
+    est["radius"] = {"value": round(float(radius), 3), "source": src}
+    far = float(np.clip(2.0 * radius, 6.0, 60.0))
+    sky_r = max(sky_radius_for(radius), 1.3 * far)
+    layers = layered_depth(cls, eye_height=eye_height, radius=radius, far=far,
+                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height)
+    est.update(layers.estimates)
+    est["far_radius"] = {"value": round(far, 3), "source": "2 x radius, 6..60 m"}
+    est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
+    # where the geometry is real: well inside the nearest upright things around the eye
+    walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
+    est["walkable_radius"] = {"value": round(walk_r, 3),
+                              "source": "half the distance of the nearest upright things "
+                                        "(5th percentile), at most 3 m"}
+    est["sky_fraction"] = {"value": round(float(layers.sky.mean()), 4),
+                           "source": "classes (bright/blue smooth region joined to the top)"}
+    return layers, float(radius), est
+
+
 def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str | Path | None = None,
                    eye_height: float = 1.6, radius: float = 8.0,
+                   classes: np.ndarray | None = None, known: np.ndarray | None = None,
                    progress: ProgressFn = no_progress, cancel: CancelToken | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
-    """Depth (H, W) metres and sky mask (H, W) for an equirect image, by backend name."""
+    """Depth (H, W) metres and sky mask (H, W) for an equirect image, by backend name.
+
+    classical: the layered geometry (`scene_layers`); neural: a depth model aligned to it.
+    """
     from generators.depth import BACKENDS
-    from generators.depth.classical import detect_sky, prior_depth
 
     if backend not in BACKENDS:
         raise ValueError(f"unknown depth backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    H = image.shape[0]
-    progress(0.05, "finding the sky")
-    sky = detect_sky(image)  # above the horizon only: the wall band below stays closed
-    prior = prior_depth(H, eye_height=eye_height, radius=radius, sky=sky)
+    progress(0.05, "finding sky, ground and upright structure")
+    layers, _, _ = scene_layers(image, eye_height=eye_height, radius=radius, classes=classes,
+                                known=known)
     if backend == "classical":
-        return prior, sky
+        return layers.depth, layers.sky
     from generators.depth.neural import neural_pano_depth
 
-    depth = neural_pano_depth(image, prior, sky, model=model, progress=progress, cancel=cancel)
-    return depth, sky
+    depth = neural_pano_depth(image, layers.depth, layers.sky, model=model, progress=progress,
+                              cancel=cancel)
+    return depth, layers.sky
 
 
 def world_from_panorama(
@@ -310,15 +392,26 @@ def world_from_panorama(
     res = check_height(resolution) if resolution else min(pano.height, DEFAULT_RESOLUTION)
     image = resize_pano(pano.image, res)
     with st("depth") as report:
-        if radius is None:
-            from generators.depth.classical import estimate_radius
+        report(0.05, "finding sky, ground and upright structure")
+        known = resize_pano(pano.known, res)
+        layers, radius, estimates = scene_layers(
+            image, eye_height=eye_height, radius=radius, classes=pano.classes,
+            known=known if (known < 0.5).any() else None)
+        radius_source = estimates["radius"]["source"]
+        if "level" in pano.meta:
+            lv = pano.meta["level"]
+            estimates["level"] = {"value": lv.get("tilt_deg"), "applied": lv.get("applied"),
+                                  "source": lv.get("source")}
+        depth, sky = layers.depth, layers.sky
+        if depth_backend != "classical":
+            from generators.depth import BACKENDS
+            from generators.depth.neural import neural_pano_depth
 
-            radius, radius_source = estimate_radius(image, resize_pano(pano.known, res),
-                                                    eye_height=eye_height)
-        else:
-            radius_source = "option"
-        depth, sky = estimate_depth(image, depth_backend, model=model, eye_height=eye_height,
-                                    radius=radius, progress=report, cancel=cancel)
+            if depth_backend not in BACKENDS:
+                raise ValueError(f"unknown depth backend {depth_backend!r}; choose one of "
+                                 f"{', '.join(BACKENDS)}")
+            depth = neural_pano_depth(image, depth, sky, model=model, progress=report,
+                                      cancel=cancel)
     with st("splats") as report:
         report(0.1, "placing Gaussians")
         detail = photo = None
@@ -329,7 +422,9 @@ def world_from_panorama(
         elif hr > res and region.any() and not region.all():
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
         cloud = build_splats(image, depth, sky, eye_height=eye_height, radius=radius,
-                             detail=detail, photo=photo, photo_region=region, cancel=cancel)
+                             detail=detail, photo=photo, photo_region=region,
+                             sky_radius=estimates["sky_radius"]["value"], classes=layers.classes,
+                             far=estimates["far_radius"]["value"], cancel=cancel)
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,
@@ -341,6 +436,7 @@ def world_from_panorama(
         "radius": round(float(radius), 3),
         "radius_source": radius_source,
         "sky_fraction": round(float(sky.mean()), 4),
+        "estimates": estimates,
         "splats": len(cloud),
         "panorama": pano.meta,
         **({"depth_model": str(model)} if model else {}),
@@ -352,7 +448,11 @@ def world_from_panorama(
     world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
                                     float(pano.fov_y_deg)))
     world.meta.update({"generator": "wander.pano_world", "units": "m", "eye_height": eye_height,
-                       "floor_y": 0.0, "start": {"position": [0.0, eye_height, 0.0],
+                       "floor_y": 0.0, "estimates": estimates,
+                       "walkable": {"centre": [0.0, 0.0, 0.0],
+                                    "radius": estimates["walkable_radius"]["value"],
+                                    "source": estimates["walkable_radius"]["source"]},
+                       "start": {"position": [0.0, eye_height, 0.0],
                                                  "yaw": 0.0, "pitch": 0.0,
                                                  "fov_y_deg": float(pano.fov_y_deg)}})
     world.clear_history()
@@ -364,10 +464,14 @@ def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: s
                       pano_model: str | Path | None = None, depth_backend: str = "classical",
                       depth_model: str | Path | None = None, pano_height: int = 1024,
                       resolution: int | None = None, eye_height: float = 1.6,
-                      radius: float | None = None,
+                      radius: float | None = None, level: bool = True,
                       prompt: str = "", seed: int = 0, progress: ProgressFn = no_progress,
                       cancel: CancelToken | None = None) -> tuple[World, Any, Stages]:
-    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times)."""
+    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times).
+
+    level: a panorama file is levelled from its vertical lines first (photos are placed
+    on the horizon as taken).
+    """
     from generators.panorama import load_panorama, panorama_from_photos
 
     if (not photos) == (panorama is None):
@@ -381,7 +485,9 @@ def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: s
     if panorama is not None:
         with st("load") as report:
             report(0.1, "loading panorama")
-            pano = load_panorama(panorama, height=pano_height)
+            report(0.3, "levelling the panorama from its vertical lines" if level else
+                   "loading panorama")
+            pano = load_panorama(panorama, height=pano_height, level=level)
         with st("place"), st("outpaint"):
             pass
     else:

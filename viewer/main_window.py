@@ -989,6 +989,9 @@ class MainWindow(QMainWindow):
         p = nav.position_world
         speed = f"   ·   speed ×{nav.speed_mult:.2g}" if abs(nav.speed_mult - 1) > 1e-6 else ""
         self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}{speed}")
+        hint = nav.status().get("walk_hint")  # at the rim of a generated world's walkable area
+        if hint and self.statusBar().currentMessage() != hint:
+            self.show_status(hint, 3000)
         if self.mode_label.text() != nav.mode.upper():
             self._sync_mode_actions()
 

@@ -81,6 +81,7 @@ class Navigator:
         self.home = Pose(np.array([0.0, 0.0, 5.0]))
         self.home_mode: Mode = "fly"
         self.bounds = (np.full(3, -5.0), np.full(3, 5.0))  # local frame
+        self.walk_area = None           # viewer.walk_area.WalkArea: walk mode stays inside
         self._changed = True
 
     # ----------------------------------------------------------- dimensions
@@ -277,11 +278,14 @@ class Navigator:
         col = self.collider
         if v.any():
             delta = v * dt
+            before = feet
             if col is not None:
                 feet = col.move(feet, delta, self.radius, self.eye_height + 0.1 * self.scale,
                                 self.step_height)
             else:
                 feet = feet + delta
+            if self.walk_area is not None:
+                feet = self.walk_area.constrain(before, feet)
         if col is None:  # nothing to stand on: keep the height
             self.pos = feet + np.array([0.0, self.eye_height, 0.0])
             self.on_ground = True
@@ -384,7 +388,14 @@ class Navigator:
     def status(self) -> dict[str, Any]:
         """What the status bar shows."""
         p = self.position_world
-        return {"mode": self.mode, "position": p, "speed": self.speed_mult}
+        out = {"mode": self.mode, "position": p, "speed": self.speed_mult}
+        if self.walk_area is not None and self.mode == "walk":
+            from .walk_area import HINT
+
+            feet = self.pos - np.array([0.0, self.eye_height, 0.0])
+            if self.walk_area.at_edge(feet):
+                out["walk_hint"] = HINT
+        return out
 
 
 def pose_from_camera_world(rot_local: np.ndarray, position: Any, forward: Any) -> Pose:

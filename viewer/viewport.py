@@ -295,6 +295,8 @@ class Viewport(QOpenGLWidget):
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
         self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units))
+        from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
+        self.nav.walk_area = WalkArea.from_world(world, rot)
         if frame and world.bookmarks:
             b = world.bookmarks[0]
             self.nav.go_to_bookmark(b)
@@ -485,6 +487,8 @@ class Viewport(QOpenGLWidget):
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
                 stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
             GL.glFinish()  # honest frame time for the quality controller
+            if self.nav.walk_area is not None and self.nav.mode == "walk":
+                self.nav.walk_area.paint_ring(self, cam)
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
             self.renderer_error = f"render failed: {exc}"
             log.error("render failed", exc_info=exc)

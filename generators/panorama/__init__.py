@@ -43,6 +43,7 @@ class Panorama:
     meta: dict[str, Any] = field(default_factory=dict)
     photo: np.ndarray | None = None
     photo_alpha: np.ndarray | None = None
+    classes: np.ndarray | None = None
 
     @property
     def height(self) -> int:
@@ -154,17 +155,23 @@ def panorama_from_photos(
         if backend == "classical":
             from .outpaint_classical import outpaint_classical
 
-            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel)
+            found: dict[str, Any] = {}
+            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel,
+                                       info=found)
+            classes = found.pop("classes", None)
+            outpaint_meta = found
         elif backend == "flux":  # HunyuanWorld-1 style (model manager: flux-pano)
             from .outpaint_flux import outpaint_flux
 
             image = outpaint_flux(pano, known, prompt=prompt, seed=seed, steps=steps,
                                   progress=report, cancel=cancel)
+            classes, outpaint_meta = None, {}
         else:
             from .outpaint_diffusion import outpaint_diffusion
 
             image = outpaint_diffusion(pano, known, model=model, prompt=prompt, seed=seed,
                                        steps=steps, progress=report, cancel=cancel)
+            classes, outpaint_meta = None, {}
     meta = {
         "generator": "wander.panorama",
         "backend": backend,
@@ -176,13 +183,18 @@ def panorama_from_photos(
         **({"model": str(model), "prompt": prompt, "steps": steps} if backend == "diffusion" else {}),
         **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
+        **({"outpaint": outpaint_meta} if outpaint_meta else {}),
     }
     return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
-                    meta=meta, photo=photo, photo_alpha=photo_alpha)
+                    meta=meta, photo=photo, photo_alpha=photo_alpha, classes=classes)
 
 
-def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
-    """Read an equirect panorama image (width must be ~2 × height)."""
+def load_panorama(path: str | Path, height: int | None = None, *, level: bool = False) -> Panorama:
+    """Read an equirect panorama image (width must be ~2 × height).
+
+    level: straighten a tilted panorama from its vertical lines (`level.level_panorama`);
+    meta['level'] records the tilt found, whether it was applied and why.
+    """
     from generators.images import load_image
     from scene.errors import SceneFormatError
 
@@ -195,5 +207,11 @@ def load_panorama(path: str | Path, height: int | None = None) -> Panorama:
                                      "the width must be twice the height")
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
-    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9),
-                    meta={"generator": "file", "inputs": [str(path)]})
+    meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)]}
+    if level:
+        from .level import level_panorama
+
+        img, meta["level"] = level_panorama(img)
+    else:
+        meta["level"] = {"applied": False, "source": "not levelled (--no-level)"}
+    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta)

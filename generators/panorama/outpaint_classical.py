@@ -1,40 +1,62 @@
-"""Weight-free panorama outpainting: extend the photo's colours and structure around the sphere.
+"""Weight-free panorama outpainting: continue the photo's surfaces, never its objects.
 
-The known part of the panorama (the photo, or stitched photos) is extended
-  1. vertically then horizontally by mirror-tiling the known content (continuous at the
-     photo edges, so lines and textures carry on across the border),
-  2. blurred more and more with angular distance from the photo (a Gaussian stack,
-     wrap-around in longitude), with some of the mirrored fine texture near the photo,
-     then faded into a very smooth field of the same colours with gentle mottling, so
-     no object is seen repeated around the sphere,
-  3. blended into a sky (or ceiling) gradient towards the zenith, built from the photo's
-     top colours, and into a ground made from the photo's bottom rows towards the nadir,
-  4. made seamless at ±180° (the two sides cross-fade on the circle) and at the poles
-     (rows converge to their mean colour).
-The work runs at a low resolution; only the result's low frequencies are upsampled and
-fine noise is added at full resolution, so a 2048×1024 panorama takes ~1 s.
+The known part of the panorama (the photo, or stitched photos) is split into classes
+(`classes.classify_view`: sky, ground, upright structure; above the photo an indoor view
+gets a ceiling instead of sky). The rest of the sphere is then filled per class:
+  1. a class map for the unknown part: upright structure continues sideways around the
+     horizon band (each row keeps the photo's mix of classes at that height), the upper
+     class (sky or ceiling) takes over above the photo, the ground below it;
+  2. each class's colour field continues the photo's own pixels of that class by
+     normalised convolution over a scale pyramid (Knutsson & Westin 1993): the colours
+     at the photo's border carry on and relax towards the class's mean far away — no
+     pixel is mirrored, tiled or cloned;
+  3. each class's fine texture is synthesised from a window of the photo's pixels of
+     that class by random-phase spot noise (`texture.adsn_texture`, Galerne et al. 2011):
+     the same grain, colour covariance and spectrum, random phases, so no object, edge
+     or keypoint of the photo can reappear;
+  4. the sky brightens/deepens towards the zenith, the ground darkens a little towards
+     the nadir, the poles converge to one colour, the ±180° seam wraps (all fields are
+     computed with wrap-around in longitude).
+The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048×1024.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
+from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
 from .projection import pano_lonlat
 
-WORK_HEIGHT = 256
-EDGE_STRIP = 0.3  # fraction of the photo (per side) that is mirror-tiled outward
+WORK_HEIGHT = 128       # class map and colour fields
+TEXTURE_HEIGHT = 512    # texture synthesis (and the photo's classification)
+CEILING = 3             # the upper class of an indoor view (no sky in the photo's top)
+EDGE_BLEND_DEG = 8.0    # the photo's own colours fade into the class surfaces over this
+MAX_GRAIN = 0.045       # cap on the synthesised grain's std-dev (0..1 colour units)
+
+
+def looks_like_sky(rgb: np.ndarray) -> bool:
+    """A bright, bluish or grey-white colour (3,) that plausibly is sky, not a ceiling."""
+    return looks_like_sky_colour(rgb)
 
 
 def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
                        progress: ProgressFn = no_progress,
-                       cancel: CancelToken | None = None) -> np.ndarray:
+                       cancel: CancelToken | None = None,
+                       info: dict | None = None) -> np.ndarray:
     """Fill the unknown part of an equirect panorama.
 
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
     weight (H, 2H)    float32 0..1, 1 = known (the photo), 0 = to invent
-    returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1% at edges)
+    info   optional dict that receives what was found: 'upper' ('sky' | 'ceiling'),
+           'class_fractions' of the photo, 'exemplars' (class -> window size or None),
+           'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
+           (classes.UPRIGHT / GROUND / SKY, or CEILING = 3)
+    returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
+    Raises ValueError for a wrongly shaped input or one without known pixels.
     """
     import cv2
 
@@ -47,183 +69,278 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
                          f"got {pano.shape} and {weight.shape}")
     if float(weight.max()) <= 0.0:
         raise ValueError("nothing to outpaint from: the panorama has no known pixels")
-    progress(0.0, "outpainting: analysing the photo")
-    hs = min(WORK_HEIGHT, H)
-    ws = 2 * hs
-    # low-res known image (normalised by coverage) and mask
-    m_s = cv2.resize(weight, (ws, hs), interpolation=cv2.INTER_AREA)
-    num = cv2.resize(pano * weight[..., None], (ws, hs), interpolation=cv2.INTER_AREA)
-    known = m_s > 0.5
-    img = np.where(known[..., None], num / np.maximum(m_s, 1e-6)[..., None], 0).astype(np.float32)
-    if known.sum() < 16:
+    progress(0.0, "outpainting: finding sky, ground and walls in the photo")
+    ht = min(TEXTURE_HEIGHT, H)
+    wt = 2 * ht
+    m_t = cv2.resize(weight, (wt, ht), interpolation=cv2.INTER_AREA)
+    num = cv2.resize(pano * weight[..., None], (wt, ht), interpolation=cv2.INTER_AREA)
+    known_t = m_t > 0.5
+    if known_t.sum() < 16:
         raise ValueError("the photo covers too little of the panorama to outpaint from "
                          "(is its field of view tiny?)")
+    img_t = np.where(known_t[..., None], num / np.maximum(m_t, 1e-6)[..., None], 0).astype(np.float32)
+    labels_t = _classify_known(img_t, known_t)
     cancel.check()
-
-    filled, dist = _mirror_fill(img, known)                    # (hs, ws, 3), (hs, ws) px
-    progress(0.3, "outpainting: extending structure")
+    upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
+    hs = min(WORK_HEIGHT, H)
+    ws = 2 * hs
+    known_s = cv2.resize(known_t.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
+    img_s = cv2.resize(img_t * known_t[..., None], (ws, hs), interpolation=cv2.INTER_AREA)
+    onehot_t = {c: (known_t & (labels_t == c)).astype(np.float32) for c in (UPRIGHT, GROUND, SKY)}
+    onehot_s = {c: cv2.resize(v, (ws, hs), interpolation=cv2.INTER_AREA) for c, v in onehot_t.items()}
+    progress(0.2, "outpainting: continuing each surface's colours")
+    weights_s = _class_weights(onehot_s, known_s, upper)                # {class: (hs, ws)}
+    colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t)
     cancel.check()
-    far = _distance_blur(filled, dist, hs, seed)
-    progress(0.55, "outpainting: sky and ground")
-    cancel.check()
-    far = _sky_and_ground(far, img, known, dist)
-    far = _converge_poles(far)
-    # upsample the invented part; add fine grain at full resolution so it is not flat
-    big = _resize_wrap(far, H, W)
-    rng = np.random.default_rng(seed)
-    grain = rng.normal(0.0, 1.0, (H, W, 1)).astype(np.float32)
-    grain = cv2.GaussianBlur(grain, (0, 0), 0.8)[..., None] * 0.012
-    big = big + grain * (1.0 - weight[..., None])
-    progress(0.85, "outpainting: blending")
-    cancel.check()
+    progress(0.45, "outpainting: synthesising textures")
+    noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
+    fill = np.zeros((ht, wt, 3), np.float32)
+    exemplars: dict[str, int | None] = {}
+    for c, w_s in weights_s.items():
+        if float(w_s.max()) < 1e-3:
+            continue
+        w_t = _resize_wrap(w_s, ht, wt).clip(0, 1)
+        col_t = _resize_wrap(colours_s[c], ht, wt)
+        tex, size = _class_texture(img_t, known_t, labels_t, c, noise)
+        exemplars[_NAMES[c]] = size
+        fill += w_t[..., None] * (col_t + tex)
+        cancel.check()
+    progress(0.75, "outpainting: blending")
+    # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
+    # so the photo's frame does not show; the class surfaces take over within ~8°
+    edge = _resize_wrap(_normalised_fill(img_s * 0 + np.where(known_s[..., None] > 0.05,
+                                                              img_s / np.maximum(known_s, 1e-6)[..., None], 0),
+                                         known_s > 0.5), ht, wt)
+    pad = wt // 4
+    unk = (~known_t).astype(np.uint8)
+    dist = cv2.distanceTransform(np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1),
+                                 cv2.DIST_L2, 5)[:, pad:pad + wt]
+    t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
+    fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
+    fill = _converge_poles(fill)
+    big = _resize_wrap(fill, H, W) if ht != H else fill
     # keep the photo; feather only a thin band just inside its border
     inner = cv2.erode((weight > 0.99).astype(np.uint8), np.ones((3, 3), np.uint8),
                       iterations=max(1, H // 512))
     alpha = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), max(0.7, H / 1024))
     alpha = np.minimum(np.where(inner > 0, np.maximum(alpha, 0.5), alpha), weight)
+    core = cv2.erode(inner, np.ones((3, 3), np.uint8)) > 0
+    alpha = np.where(core, 1.0, alpha).astype(np.float32)     # the photo itself, untouched
     out = pano * alpha[..., None] + big * (1 - alpha[..., None])
+    if info is not None:
+        order = list(weights_s)
+        stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
+        cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
+        cmap = cv2.medianBlur(cmap, 5)        # no specks of one class inside another
+        info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
+        tot = max(int(known_t.sum()), 1)
+        info.update({"upper": "sky" if upper == SKY else "ceiling",
+                     "class_fractions": {_NAMES[c]: round(float((labels_t[known_t] == c).sum()) / tot, 3)
+                                         for c in (UPRIGHT, GROUND, SKY)},
+                     "exemplars": exemplars})
     progress(1.0, "outpainting done")
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
 
+_NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky", CEILING: "ceiling"}
+
+
 # ----------------------------------------------------------------- building blocks
-def _tri(k: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Triangle wave 0,1,..,n-1,n-1,..,0,0,1.. : mirror-tiling index for offset k >= 0."""
-    n = np.maximum(n, 1)
-    t = np.mod(k, 2 * n)
-    return np.where(t < n, t, 2 * n - 1 - t)
-
-
-def _mirror_fill(img: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Mirror-tile known content outward: columns vertically, then rows around the circle.
-
-    Returns the filled image and each pixel's distance (pixels, ~angular) to known data.
-    """
+def _classify_known(img: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """Class labels (h, w) uint8 of the known pixels of an equirect image (horizon at h/2)."""
+    h, w = known.shape
+    rows = np.nonzero(known.any(1))[0]
+    # roll the longest known column run to the middle so the crop does not wrap
+    cols = known.any(0)
+    shift = 0
+    if not cols.all():
+        gap = ~cols
+        # centre of the known columns on the circle: opposite the middle of the largest gap
+        idx = np.nonzero(gap)[0]
+        runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+        if len(runs) > 1 and runs[0][0] == 0 and runs[-1][-1] == w - 1:
+            runs = [np.concatenate([runs[-1], runs[0]])] + runs[1:-1]
+        big = max(runs, key=len)
+        mid_gap = int(big[len(big) // 2])
+        shift = (w // 2 - (mid_gap + w // 2)) % w
+    img_r = np.roll(img, shift, axis=1)
+    known_r = np.roll(known, shift, axis=1)
+    c_idx = np.nonzero(known_r.any(0))[0]
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, c_idx[0], c_idx[-1] + 1
     import cv2
 
-    hs, ws = known.shape
-    out = _fill_holes(img, known)
-    rows = np.arange(hs)[:, None]
-    # --- vertical: per column, mirror the known run [r0, r1] upward and downward
-    has = known.any(0)
-    r0 = np.where(has, known.argmax(0), 0)
-    r1 = np.where(has, hs - 1 - known[::-1].argmax(0), 0)
-    # mirror only a strip at each edge, so central objects are not copied around
-    n = np.maximum(((r1 - r0 + 1) * EDGE_STRIP).astype(int), 1)
-    src_up = r0 + _tri(r0 - rows - 1, n)                   # rows above r0
-    src_dn = r1 - _tri(rows - r1 - 1, n)                   # rows below r1
-    src = np.where(rows < r0, src_up, np.where(rows > r1, src_dn, rows))
-    src = np.clip(src, 0, hs - 1)
-    cols = np.arange(ws)[None, :]
-    vert = out[src, np.broadcast_to(cols, src.shape)]
-    col_known = np.broadcast_to(has[None, :], (hs, ws))
-    out = np.where(col_known[..., None], vert, 0)
-    # --- horizontal: known column run [c0, c1] (contiguous around the photo at lon 0);
-    # right side mirrors from c1 going right, left side from c0 going left, cross-faded
-    cidx = np.nonzero(has)[0]
-    if len(cidx) == ws:
-        filled = out
+    lab = np.full((h, w), UPRIGHT, np.uint8)
+    crop, valid = img_r[r0:r1, c0:c1], known_r[r0:r1, c0:c1]
+    # the classifier's texture cues expect a view ~200-300 px tall
+    f = float(np.clip(240.0 / max(r1 - r0, 1), 1.0, 4.0))
+    if f > 1.05:
+        size = (round((c1 - c0) * f), round((r1 - r0) * f))
+        big = cv2.resize(crop, size, interpolation=cv2.INTER_CUBIC)
+        vb = cv2.resize(valid.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        lb = classify_view(big, (h / 2 - r0) * f - 0.5, valid=vb)
+        lab[r0:r1, c0:c1] = cv2.resize(lb, (c1 - c0, r1 - r0), interpolation=cv2.INTER_NEAREST)
     else:
-        # find the largest gap on the circle: the known run is its complement
-        gaps = np.diff(np.concatenate([cidx, [cidx[0] + ws]]))
-        g = int(np.argmax(gaps))
-        c1 = int(cidx[g])                     # last known column before the gap
-        c0 = int(cidx[(g + 1) % len(cidx)])   # first known column after the gap
-        run = (c1 - c0) % ws + 1
-        gap = ws - run
-        run = max(1, int(run * EDGE_STRIP))
-        k = np.arange(1, gap + 1)             # gap offsets from c1 going right
-        right_src = (c1 - _tri(k - 1, np.array(run))) % ws
-        left_src = (c0 + _tri(gap - k, np.array(run))) % ws
-        gap_cols = (c1 + k) % ws
-        t = (k / (gap + 1.0)).astype(np.float32)
-        wr = 0.5 + 0.5 * np.cos(np.pi * t)    # 1 near c1, 0 near c0
-        filled = out.copy()
-        filled[:, gap_cols] = (out[:, right_src] * wr[None, :, None]
-                               + out[:, left_src] * (1 - wr)[None, :, None])
-        # other (small) gaps between known columns: cross-fade their two neighbours
-        rest = ~has
-        rest[gap_cols] = False
-        if rest.any():
-            filled = _bridge_columns(filled, ~rest)
-    # distance to known data, wrap-aware in longitude
-    pad = ws // 2
-    unk = (~known).astype(np.uint8)
-    unk_p = np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], axis=1)
-    d = cv2.distanceTransform(unk_p, cv2.DIST_L2, 5)[:, pad:pad + ws]
-    return filled.astype(np.float32), d.astype(np.float32)
+        lab[r0:r1, c0:c1] = classify_view(crop, h / 2 - 0.5 - r0, valid=valid)
+    # the photo's 1–2 px feathered rim has blended colours: it takes the class of the
+    # nearest pixel inside it (else a rim of "upright" would frame the photo's sky)
+    from scipy.ndimage import distance_transform_edt
+
+    inner = cv2.erode(known_r.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if inner.any():
+        _, (ri, ci) = distance_transform_edt(~inner, return_indices=True)
+        rim = known_r & ~inner
+        lab[rim] = lab[ri[rim], ci[rim]]
+    return np.roll(lab, -shift, axis=1)
 
 
-def _fill_holes(img: np.ndarray, known: np.ndarray) -> np.ndarray:
-    """Inpaint unknown pixels enclosed by known ones in their column (stitching holes)."""
+def _blur_wrap(img: np.ndarray, sx: float, sy: float | None = None) -> np.ndarray:
+    """Gaussian blur with wrap-around in longitude (and reflection at the poles)."""
     import cv2
 
-    hs = known.shape[0]
-    has = known.any(0)
-    r0 = known.argmax(0)
-    r1 = hs - 1 - known[::-1].argmax(0)
-    rows = np.arange(hs)[:, None]
-    holes = (~known) & has[None, :] & (rows > r0) & (rows < r1)
-    if not holes.any():
-        return img.copy()
-    u8 = (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
-    fixed = cv2.inpaint(u8, holes.astype(np.uint8), 3, cv2.INPAINT_TELEA)
-    return np.where(holes[..., None], fixed.astype(np.float32) / 255, img).astype(np.float32)
-
-
-def _bridge_columns(img: np.ndarray, ok: np.ndarray) -> np.ndarray:
-    """Fill columns where `ok` is False by blending the nearest ok columns on each side."""
-    ws = len(ok)
-    idx = np.nonzero(ok)[0]
-    out = img.copy()
-    for c in np.nonzero(~ok)[0]:
-        right = idx[np.searchsorted(idx, c) % len(idx)]
-        left = idx[np.searchsorted(idx, c) - 1]
-        dr, dl = (right - c) % ws, (c - left) % ws
-        out[:, c] = (img[:, left] * dr + img[:, right] * dl) / max(dr + dl, 1)
-    return out
-
-
-def _blur_wrap(img: np.ndarray, sigma: float) -> np.ndarray:
-    import cv2
-
-    if sigma <= 0.3:
+    sy = sx if sy is None else sy
+    if sx <= 0.3 and sy <= 0.3:
         return img
     ws = img.shape[1]
-    pad = min(ws, int(3 * sigma) + 2)
+    pad = min(ws, int(3 * sx) + 2)
     p = np.concatenate([img[:, -pad:], img, img[:, :pad]], axis=1)
-    b = cv2.GaussianBlur(p, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    kx = max(3, int(6 * sx) | 1)
+    ky = max(3, int(6 * sy) | 1)
+    b = cv2.GaussianBlur(p, (kx, ky), sx, sigmaY=max(sy, 0.01), borderType=cv2.BORDER_REFLECT)
     return b[:, pad:pad + ws]
 
 
-def _distance_blur(filled: np.ndarray, dist: np.ndarray, hs: int, seed: int = 0) -> np.ndarray:
-    """Blur increasingly with distance from the photo, then let structure fade out.
+def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0) -> np.ndarray:
+    """Smooth continuation of `values` (h, w, C) known where `mask` (h, w) > 0.
 
-    Near the photo: the mirrored content, progressively blurred (Gaussian stack, per-pixel
-    level). Far from it: a very smooth field of the same colours plus soft low-frequency
-    mottling, so no object is seen repeated around the sphere.
+    Normalised convolution over a pyramid of Gaussian scales: each pixel takes the finest
+    scale whose support holds enough known weight (Knutsson & Westin, CVPR 1993).
+    `aniso` > 1 stretches the kernels along longitude (rows carry further sideways).
     """
-    sigmas = [0.0] + [hs / 256 * 1.6 * 2 ** i for i in range(6)]
-    stack = np.stack([_blur_wrap(filled, s) for s in sigmas])          # (L, hs, ws, 3)
-    # level grows with distance: ~1 level per 10 px at 256 rows, capped
-    lev = np.clip(dist / (hs / 256 * 10.0), 0, len(sigmas) - 1)
-    lo = np.floor(lev).astype(int)
-    hi = np.minimum(lo + 1, len(sigmas) - 1)
-    f = (lev - lo)[..., None]
-    ii, jj = np.indices(dist.shape)
-    out = stack[lo, ii, jj] * (1 - f) + stack[hi, ii, jj] * f
-    # some of the mirrored texture (high-pass) near the photo so the edge is not mush
-    detail = filled - stack[2]
-    fade = np.exp(-dist / (hs * 0.08))[..., None]
-    out = out + 0.35 * detail * fade * (dist > 0)[..., None]
-    # far field: a very wide blur of the same colours, with gentle mottling
-    base = _blur_wrap(filled, hs / 6.0)
-    rng = np.random.default_rng(seed)
-    mottle = _blur_wrap(rng.normal(0, 1, (hs, 2 * hs, 1)).astype(np.float32), hs / 40.0)
-    mottle = mottle / (mottle.std() + 1e-6)
-    base = base * (1.0 + 0.035 * mottle.reshape(hs, -1, 1))
-    w = _smoothstep(hs * 0.08, hs * 0.55, dist)[..., None]
-    return (out * (1 - w) + base * w).astype(np.float32)
+    h, w = mask.shape
+    m = mask.astype(np.float32)[..., None]
+    v = values * m
+    out = None
+    for s in (64.0, 32.0, 16.0, 8.0, 4.0, 2.0):
+        sc = s * h / 128
+        num = _blur_wrap(v, sc * aniso, sc)
+        den = _blur_wrap(m, sc * aniso, sc)
+        if den.ndim == 2:
+            den = den[..., None]
+        est = num / np.maximum(den, 1e-8)
+        if out is None:
+            # the coarsest level: fall back to the global mean where even it sees nothing
+            gm = v.sum((0, 1)) / max(float(m.sum()), 1e-6)
+            out = np.where(den > 1e-4, est, gm)
+        else:
+            t = np.clip(den / 0.25, 0, 1)
+            out = out * (1 - t) + est * t
+    return out.astype(np.float32)
+
+
+def _class_weights(onehot: dict, known: np.ndarray, upper: int) -> dict:
+    """Soft class weights of every pixel (sum 1), {class: (h, w) float32}."""
+    h, w = known.shape
+    _, lat = pano_lonlat(h, w)
+    lat = lat[:, None].astype(np.float32)
+    rows = np.nonzero(known.any(1) if known.dtype == bool else (known > 0.5).any(1))[0]
+    lat_top = float(lat[rows[0], 0]) if len(rows) else 0.3
+    lat_bot = float(lat[rows[-1], 0]) if len(rows) else -0.3
+    stack = np.stack([onehot[UPRIGHT], onehot[GROUND], onehot[SKY]], -1)
+    lateral = _normalised_fill(stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None],
+                               (known > 0.5), aniso=4.0)
+    lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
+    up = _smoothstep(lat_top - 0.02, lat_top + 0.35, lat) * (lat > min(lat_top, 0.05))
+    down = _smoothstep(lat_bot + 0.02, lat_bot - 0.35, lat) * (lat < max(lat_bot, -0.05))
+    # indoors, upright structure below the ceiling and the photo's sky never go below the
+    # horizon; the ground never above it
+    lat_ok_sky = lat > -0.05
+    lat_ok_ground = lat < 0.05
+    up = np.broadcast_to(up, (h, w))
+    down = np.broadcast_to(down, (h, w))
+    mid = np.clip(1 - up - down, 0, 1)
+    w_up = lateral[..., 0] * mid
+    w_ground = lateral[..., 1] * mid * lat_ok_ground
+    w_sky = lateral[..., 2] * mid * lat_ok_sky
+    # what the band cannot hold goes to the upper class above the horizon, else the ground
+    rest = mid - w_up - w_ground - w_sky
+    res_up = np.where(lat >= 0, rest, 0)
+    res_dn = np.where(lat < 0, rest, 0)
+    out = {UPRIGHT: w_up, GROUND: w_ground + down + res_dn}
+    top = up + res_up
+    if upper == SKY:
+        out[SKY] = w_sky + top
+    else:
+        out[SKY] = w_sky
+        out[CEILING] = top
+    out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
+    tot = sum(out.values())
+    return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+
+
+def _class_colours(img_s: np.ndarray, onehot_s: dict, known_s: np.ndarray, upper: int,
+                   img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray) -> dict:
+    """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class."""
+    h, w = known_s.shape
+    _, lat = pano_lonlat(h, w)
+    lat = lat[:, None, None].astype(np.float32)
+    norm = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
+    top_c = _band_color(img_t, known_t, top=True)
+    bot_c = _band_color(img_t, known_t, top=False)
+    out = {}
+    for c in (UPRIGHT, GROUND, SKY):
+        m = onehot_s[c] / np.maximum(known_s, 1e-6)
+        sel = (known_s > 0.5) & (m > 0.6)
+        if sel.sum() >= 3:
+            out[c] = _normalised_fill(norm, sel)
+        else:
+            base = {UPRIGHT: img_t[known_t].mean(0), GROUND: bot_c, SKY: top_c}[c]
+            out[c] = np.broadcast_to(base, (h, w, 3)).astype(np.float32).copy()
+    # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
+    sky_mean = out[SKY][lat[:, 0, 0] > 0].reshape(-1, 3).mean(0) if (lat > 0).any() else top_c
+    if upper == SKY:
+        lum = float(sky_mean.mean())
+        zenith = np.clip(0.6 * sky_mean + np.array([0.05, 0.12, 0.3]) * (0.4 + 0.6 * lum) - 0.03, 0, 1)
+        t = _smoothstep(0.5, 1.45, lat)
+        out[SKY] = out[SKY] * (1 - t) + zenith * t
+    else:
+        # ceiling: the top band's colour, a little darker and less saturated
+        ceil = 0.72 * top_c + 0.18 * top_c.mean()
+        col = _normalised_fill(norm, (known_s > 0.5) & (onehot_s[UPRIGHT] > 0.3))
+        t = _smoothstep(0.3, 1.2, lat)
+        out[CEILING] = (col * (1 - t) + ceil * t).astype(np.float32)
+    g = _smoothstep(-0.6, -1.45, lat)
+    out[GROUND] = out[GROUND] * (1 - 0.15 * g)
+    return {c: v.astype(np.float32) for c, v in out.items()}
+
+
+def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray, c: int,
+                   noise: np.ndarray) -> tuple[np.ndarray, int | None]:
+    """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it."""
+    from .texture import adsn_texture, best_window
+
+    ht, wt = known_t.shape
+    src = UPRIGHT if c == CEILING else c
+    mask = known_t & (labels_t == src)
+    import cv2
+
+    lum = img_t @ np.array([0.299, 0.587, 0.114], np.float32)
+    edges = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
+    rows = np.nonzero(known_t.any(1))[0]
+    extent = (rows[-1] - rows[0] + 1) if len(rows) else ht
+    for size in (int(np.clip(extent * 0.35, 16, 64)), 24, 16, 10):
+        win = best_window(mask, size, avoid=edges)
+        if win is not None and win[2] >= 0.8:
+            r, q, _ = win
+            ex = img_t[r:r + size, q:q + size]
+            # the grain only: shading across the window would become blotches
+            ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
+            tex = adsn_texture(ex, (ht, wt), noise=noise)
+            amp = float(tex.std())
+            cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
+            if amp > cap:
+                tex *= cap / amp
+            return tex, size
+    return np.zeros((ht, wt, 3), np.float32), None
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:
@@ -237,46 +354,6 @@ def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.1
     sel = (rows >= r0) & (rows < r0 + n) if top else (rows <= r1) & (rows > r1 - n)
     sel &= known & has[None, :]
     return img[sel].mean(0) if sel.any() else img[known].mean(0)
-
-
-def looks_like_sky(rgb: np.ndarray) -> bool:
-    """A bright, bluish or grey-white colour (3,) that plausibly is sky, not a ceiling."""
-    r, g, b = (float(x) for x in rgb)
-    lum = 0.299 * r + 0.587 * g + 0.114 * b
-    return (b >= r and b >= 0.9 * g and lum > 0.35) or lum > 0.7
-
-
-def _sky_and_ground(far: np.ndarray, img: np.ndarray, known: np.ndarray,
-                    dist: np.ndarray) -> np.ndarray:
-    """Blend towards a sky/ceiling gradient above and a ground colour below the photo."""
-    hs, ws = known.shape
-    _, lat = pano_lonlat(hs, ws)
-    lat = lat[:, None].astype(np.float32)                    # (hs, 1)
-    top_c = _band_color(img, known, top=True)
-    bot_c = _band_color(img, known, top=False)
-    rows_known = np.nonzero(known.any(1))[0]
-    lat_top = float(lat[rows_known[0], 0])
-    lat_bot = float(lat[rows_known[-1], 0])
-    if looks_like_sky(top_c):
-        lum = top_c.mean()
-        zenith = np.clip(0.55 * top_c + np.array([0.10, 0.22, 0.45]) * (0.5 + 0.5 * lum)
-                         - 0.05, 0, 1)
-    else:  # indoors / trees: a darker, desaturated "ceiling" of the top colour
-        zenith = 0.8 * top_c + 0.2 * top_c.mean()
-    t_sky = np.clip((lat - lat_top) / max(np.pi / 2 - lat_top, 1e-3), 0, 1)
-    sky = (top_c * (1 - t_sky[..., None]) + zenith * t_sky[..., None]).astype(np.float32)  # (hs, 1, 3)
-    w_sky = _smoothstep(lat_top + 0.05, lat_top + 0.6, lat) * (lat > lat_top)
-    w_sky = np.maximum(w_sky, _smoothstep(1.1, 1.45, lat))
-    ground = bot_c * 0.92 + 0.08 * bot_c.mean()
-    nadir = ground * 0.85
-    t_g = np.clip((lat_bot - lat) / max(lat_bot + np.pi / 2, 1e-3), 0, 1)
-    grd = (ground * (1 - t_g[..., None]) + nadir * t_g[..., None]).astype(np.float32)
-    w_g = 0.75 * _smoothstep(lat_bot - 0.1, lat_bot - 0.9, lat) * (lat < lat_bot)
-    w_g = np.maximum(w_g, _smoothstep(-1.15, -1.45, lat))
-    unknown = (dist > 0)[..., None]
-    out = far * (1 - w_sky[..., None]) + sky * w_sky[..., None]
-    out = out * (1 - w_g[..., None]) + grd * w_g[..., None]
-    return np.where(unknown, out, far).astype(np.float32)
 
 
 def _converge_poles(img: np.ndarray) -> np.ndarray:

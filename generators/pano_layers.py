@@ -1,0 +1,303 @@
+"""Layered classical geometry for a panorama world: ground, upright structure, sky, ceiling.
+
+The "pop-up" model of Hoiem, Efros & Hebert ("Automatic Photo Pop-up", SIGGRAPH 2005)
+on the sphere, with the layered-depth idea of Shih et al. ("3D Photography using
+Context-aware Layered Depth Inpainting", CVPR 2020) for what hides behind edges:
+
+  ground    the floor plane y = 0 (ray distance h / sin(−lat)), out to the far radius
+  upright   per longitude, a vertical surface at the horizontal distance of its contact
+            with the ground: the row where the ground run rising from the nadir ends
+            (walls, buildings, furniture, pillars stand straight, not bent onto the floor)
+  ceiling   indoors (no sky): a horizontal plane at the ceiling height above the walls
+  sky       a far dome
+Each longitude's contact distance is cleaned with a circular median; columns whose
+contact is hidden (upright running out of the photo's bottom) take the nearest bound the
+photo allows. Depth edges (a jump of more than EDGE_RATIO between neighbours) are not
+bridged by any splat (`edge_aware_step`), and a background layer continues the far side
+of every vertical depth edge behind the near side (`background_layer`), coloured by
+inpainting from the background only, so walking sideways reveals background instead of
+a stretched streak.
+
+Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from generators.panorama.classes import GROUND, SKY, UPRIGHT
+from generators.panorama.projection import pano_lonlat
+
+CEILING = 3
+EDGE_RATIO = 1.12          # neighbouring depths further apart than this are different layers
+DEFAULT_CEILING = 2.7      # m above the floor when the photo does not show it
+MIN_CONTACT = 0.8          # m: nothing stands closer than this
+BACKGROUND_DEG = 18.0      # how far (degrees of longitude) the background continues behind an edge
+
+
+@dataclass
+class Layers:
+    """Depth (H, 2H) metres, class map (H, 2H) uint8, and the estimates with their sources."""
+
+    depth: np.ndarray
+    classes: np.ndarray
+    sky: np.ndarray
+    contact: np.ndarray                  # (2H,) horizontal contact distance per column, m
+    estimates: dict = field(default_factory=dict)
+
+
+def classify_panorama(image: np.ndarray, classes: np.ndarray | None = None,
+                      height: int | None = None) -> np.ndarray:
+    """Class map (H, 2H) uint8 at `height` (default: the image's), from the outpainting's
+    map when given, else classified here (horizon at the middle row)."""
+    import cv2
+
+    from generators.panorama.classes import classify_view
+    from generators.panorama.projection import resize_pano
+
+    H = height or image.shape[0]
+    if classes is None:
+        hs = min(512, image.shape[0])
+        small = resize_pano(np.asarray(image, np.float32), hs)
+        classes = classify_view(small, hs / 2 - 0.5)
+        if not (classes == SKY).any():
+            _, lat = pano_lonlat(hs)
+            classes = np.where((classes == UPRIGHT) & (lat[:, None] > math.radians(40)),
+                               CEILING, classes).astype(np.uint8)
+    if classes.shape[0] != H:
+        classes = cv2.resize(classes, (2 * H, H), interpolation=cv2.INTER_NEAREST)
+    return classes.astype(np.uint8)
+
+
+def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
+                    known: np.ndarray | None = None, radius: float | None = None
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    """Per column: horizontal contact distance (2H,) m and whether the photo showed it (bool).
+
+    Scans each column up from the nadir through the ground run; the first row where the
+    next few rows are mostly not ground is the contact. A column whose contact lies on
+    the photo's lower border (`known` drops there) has its contact hidden: it gets the
+    distance of that border (the nearest the photo allows). A column without ground gets
+    `radius` (default: `far`).
+    """
+    H, W = classes.shape
+    _, lat = pano_lonlat(H)
+    import cv2
+
+    # ground with its small holes closed (rugs, cracks, stones are not things that stand)
+    kk = max(3, H // 48) | 1
+    g = cv2.morphologyEx((classes == GROUND).astype(np.uint8), cv2.MORPH_CLOSE,
+                         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk))).astype(np.float32)
+    k = max(3, H // 32)                                    # an upright run at least this tall
+    csum = np.concatenate([np.zeros((1, W), np.float32), np.cumsum(g, axis=0)])  # rows < r
+    r1 = np.arange(H)
+    r_lo = np.maximum(r1 - k, 0)
+    ground_above = csum[r1] - csum[r_lo]                    # ground among rows r-k .. r-1
+    n_above = np.maximum(r1 - r_lo, 1)[:, None]
+    below_frac = (csum[H][None, :] - csum[r1]) / (H - r1)[:, None]   # rows r .. H-1
+    rows = r1[:, None]
+    ok = (g > 0.5) & (ground_above < 0.3 * n_above) & (lat[:, None] < 0) & (below_frac > 0.6)
+    any_ok = ok.any(0)
+    # the first such top met going up from the nadir
+    contact_row = np.where(any_ok, np.where(ok, rows, -1).max(0), H - 1)
+    lat_c = lat[np.clip(contact_row, 0, H - 1)]
+    lat_c = np.minimum(lat_c, -1e-3)
+    dist = np.where(any_ok, eye_height / np.tan(-lat_c), far if radius is None else radius)
+    seen = any_ok.copy()
+    if known is not None:
+        kn = known >= 0.5
+        r = np.clip(contact_row, 0, H - 1)
+        cols = np.arange(W)
+        inside = kn[r, cols]
+        # contact on the photo's border: hidden
+        border = inside & ~kn[np.clip(r + 2 * k, 0, H - 1), cols]
+        seen &= inside & ~border
+    dist = np.clip(dist, MIN_CONTACT, far)
+    dist = _circular_median(dist, max(3, W // 36) | 1)      # ~10°: specks and chair legs
+    dist = _smooth_within_layers(dist, max(3, W // 60))
+    return dist.astype(np.float32), seen
+
+
+def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
+    """Average each column's distance with neighbours on the same layer (ratio below
+    EDGE_RATIO), in log space, wrap-around: small wobbles go, real steps stay."""
+    lx = np.log(x)
+    acc = lx.copy()
+    cnt = np.ones_like(lx)
+    tol = math.log(EDGE_RATIO)
+    for k in range(1, radius + 1):
+        for sh in (k, -k):
+            nb = np.roll(lx, sh)
+            ok = np.abs(nb - lx) < tol
+            acc += np.where(ok, nb, 0)
+            cnt += ok
+    return np.exp(acc / cnt)
+
+
+def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray, radius: float,
+                       span_deg: float = 40.0) -> np.ndarray:
+    """Columns the photo did not see: from the photo's edge contact (continuous there, so
+    the invented walls meet the photo's) towards the room radius over `span_deg`."""
+    W = len(contact)
+    idx = np.nonzero(photo_cols)[0]
+    cols = np.arange(W)
+    pos = np.searchsorted(idx, cols) % len(idx)
+    right = idx[pos]                                     # next photo column (wrapping)
+    left = idx[pos - 1]                                  # previous photo column
+    d_r = (right - cols) % W
+    d_l = (cols - left) % W
+    span = span_deg / 360.0 * W
+    t_l = np.clip(d_l / span, 0, 1)
+    t_r = np.clip(d_r / span, 0, 1)
+    v_l = contact[left] * (1 - t_l) + radius * t_l
+    v_r = contact[right] * (1 - t_r) + radius * t_r
+    w_l = 1.0 / np.maximum(d_l, 1e-3)
+    w_r = 1.0 / np.maximum(d_r, 1e-3)
+    out = (v_l * w_l + v_r * w_r) / (w_l + w_r)
+    return np.where(photo_cols, contact, out).astype(np.float32)
+
+
+def _circular_median(x: np.ndarray, size: int) -> np.ndarray:
+    from scipy.ndimage import median_filter
+
+    return median_filter(x, size=size, mode="wrap")
+
+
+def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far: float,
+                  sky_radius: float, known: np.ndarray | None = None,
+                  ceiling_height: float | None = None) -> Layers:
+    """Depth of every panorama ray from its class (see the module docstring)."""
+    H, W = classes.shape
+    _, lat = pano_lonlat(H)
+    lat = lat[:, None].astype(np.float64)
+    sky = classes == SKY
+    indoor = not sky.any()
+    contact, seen = ground_contacts(classes, eye_height, far, known, radius)
+    # columns the photo never saw keep the wall radius (the room's estimate)
+    photo_cols = seen if known is None else (known >= 0.5).any(0)
+    if known is not None and photo_cols.any() and not photo_cols.all():
+        contact = _continue_contacts(contact, photo_cols, radius)
+    c = np.maximum(np.cos(lat), 1e-6)
+    s = np.sin(lat)
+    floor = np.where(lat < 0, eye_height / np.maximum(-s, 1e-6), np.inf)
+    floor = np.minimum(floor, far / c)
+    wall = contact[None, :] / c
+    depth = np.where(classes == GROUND, floor, wall)
+    est = {}
+    if indoor:
+        src = "option"
+        if ceiling_height is None:
+            # the walls the photo shows reach up to the ceiling: the top of the upright
+            # structure at its contact distance (median over the photo's columns)
+            up_rows = (classes == UPRIGHT) & (lat > 0)
+            if known is not None:
+                up_rows &= known >= 0.5
+            cols = up_rows.any(0)
+            if cols.sum() >= 8:
+                top = np.argmax(up_rows, axis=0)
+                tops = eye_height + contact[cols] * np.tan(lat[top[cols], 0])
+                ceiling_height = float(np.clip(np.median(tops), DEFAULT_CEILING, 4.0))
+                src = "top of the photo's walls at their ground contact"
+            else:
+                ceiling_height = max(DEFAULT_CEILING, eye_height + 0.6)
+                src = "default"
+        ch = float(ceiling_height)
+        ceil = np.where(lat > 0, (ch - eye_height) / np.maximum(s, 1e-6), np.inf)
+        depth = np.where(classes == CEILING, np.minimum(ceil, far / c), depth)
+        # invented upright structure never rises through the ceiling (the photo's own
+        # walls stay vertical: the ceiling height came from them)
+        inv = (classes == UPRIGHT) if known is None else (classes == UPRIGHT) & (known < 0.5)
+        depth = np.where(inv, np.minimum(depth, ceil), depth)
+        est["ceiling_height"] = {"value": round(ch, 3), "source": src}
+    else:
+        # outdoors the upright things stop at the sky; the ground never passes the far field
+        depth = np.where(sky, sky_radius, depth)
+    depth = np.minimum(depth, np.where(sky, sky_radius, far / c))
+    # nothing lies below the floor: a ray below the horizon ends on the floor at the latest
+    depth = np.where(sky, depth, np.minimum(depth, floor))
+    est["indoor"] = {"value": bool(indoor), "source": "no sky in the panorama's top" if indoor
+                     else "sky found above the horizon"}
+    return Layers(depth=np.ascontiguousarray(depth, np.float32), classes=classes, sky=sky,
+                  contact=contact, estimates=est)
+
+
+def radius_from_contacts(contact: np.ndarray, seen: np.ndarray) -> float | None:
+    """Room / wall radius: the median contact distance the photo shows (None if < 8 %)."""
+    use = seen & (contact < 15.0)      # the ground running to the horizon is no wall
+    if use.mean() < 0.05 and use.sum() < 12:
+        return None
+    return float(np.median(contact[use]))
+
+
+def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
+    """Depth change to the next pixel along `axis`, taken on the pixel's own side of a
+    depth edge: of the forward and backward differences, the smaller in magnitude, so no
+    splat spans a jump between layers. (H, W) float32."""
+    if wrap:
+        fwd = np.roll(d, -1, axis) - d
+        bwd = d - np.roll(d, 1, axis)
+    else:
+        fwd = np.diff(d, axis=axis, append=np.take(d, [-1], axis=axis))
+        bwd = np.diff(d, axis=axis, prepend=np.take(d, [0], axis=axis))
+    out = np.where(np.abs(fwd) < np.abs(bwd), fwd, bwd)
+    ratio = np.maximum(np.abs(fwd), np.abs(bwd)) / np.maximum(d, 1e-6)
+    both = (np.abs(fwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1) & \
+        (np.abs(bwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1)
+    out = np.where(both, 0.0, out)          # a one-pixel sliver: flat, facing the eye
+    del ratio
+    return out.astype(np.float32)
+
+
+def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
+                     classes: np.ndarray | None = None, *, eye_height: float = 1.6,
+                     far: float | None = None
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What hides behind the near side of depth edges, and the ground under upright things.
+
+    Returns (mask (H, 2H) bool, depth (H, 2H) m, colour (H, 2H, 3)):
+      * pixels within BACKGROUND_DEG of longitude of a farther surface in the same row:
+        the far surface continued behind (its depth: the row's farthest depth nearby, which
+        for the floor and for walls is the same surface continued);
+      * with `classes`: every non-ground pixel below the horizon also hides the ground:
+        the floor plane continues under it (out to `far`).
+    Colours are inpainted from the visible background only — never from the occluder or
+    the sky (cv2 Telea, Telea 2004) — so walking sideways reveals background, not streaks.
+    """
+    import cv2
+    from scipy.ndimage import maximum_filter1d
+
+    H, W = depth.shape
+    n = max(3, int(round(BACKGROUND_DEG / 360.0 * W)))
+    finite = np.where(sky, 0.0, depth).astype(np.float32)
+    far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
+    mask = (far_d > depth * EDGE_RATIO) & ~sky
+    out_d = np.where(mask, far_d, depth).astype(np.float32)
+    ground_under = np.zeros_like(mask)
+    if classes is not None:
+        _, lat = pano_lonlat(H)
+        lat = lat[:, None]
+        floor = eye_height / np.maximum(np.sin(-lat), 1e-6)
+        if far is not None:
+            floor = np.minimum(floor, far / np.maximum(np.cos(lat), 1e-6))
+        ground_under = (classes != GROUND) & ~sky & (lat < -0.02) & (floor > depth * EDGE_RATIO)
+        # the floor is what the near side shows below the horizon when it is nearer
+        use_floor = ground_under & (~mask | (floor < out_d))
+        out_d = np.where(use_floor, floor, out_d).astype(np.float32)
+        mask = mask | ground_under
+    if not mask.any():
+        return mask, depth, image
+    hs = min(256, H)
+    small = cv2.resize(np.clip(image, 0, 1), (2 * hs, hs), interpolation=cv2.INTER_AREA)
+    m_s = cv2.resize(mask.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
+    m_s = cv2.dilate(m_s, np.ones((3, 3), np.uint8))
+    sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
+    pad = hs // 4
+    u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
+    hole = np.maximum(m_s, sky_s)
+    mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
+    filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
+    col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
+    return mask, out_d, col.astype(np.float32)

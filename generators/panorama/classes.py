@@ -1,0 +1,140 @@
+"""Classical scene classes for one view: sky, ground, upright structure (and ceiling).
+
+Geometric-context cues in the spirit of Hoiem, Efros & Hebert, "Automatic Photo Pop-up"
+(SIGGRAPH 2005) / "Geometric Context from a Single Image" (ICCV 2005), without learned
+classifiers: position relative to the horizon, colour, texture and connectivity.
+
+  sky     bright or bluish, smooth pixels above the horizon connected to the image top,
+          only when the top of the view looks like sky at all (else an indoor ceiling)
+  ground  below the horizon, connected to the bottom edge, of the bottom band's colours,
+          with few vertical edges
+  upright everything else (walls, buildings, furniture, trees, pillars)
+
+Labels are small integers (see SKY, GROUND, UPRIGHT); the horizon is the row where the
+view's rays are horizontal (given by the caller from the camera's pitch).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+UPRIGHT, GROUND, SKY = 0, 1, 2
+NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
+
+
+def looks_like_sky_colour(rgb: np.ndarray) -> bool:
+    """A bright, bluish or grey-white colour (3,) that plausibly is sky, not a ceiling."""
+    r, g, b = (float(x) for x in rgb)
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    return (b >= r + 0.02 and b >= 0.9 * g and lum > 0.08) or lum > 0.72
+
+
+def _texture(lum: np.ndarray, scale: float) -> np.ndarray:
+    import cv2
+
+    g = cv2.GaussianBlur(lum, (0, 0), 1.0)
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    return cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.5) * scale
+
+
+def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None = None
+                  ) -> np.ndarray:
+    """Per-pixel class of a perspective (or equirect) view, (h, w) uint8.
+
+    rgb (h, w, 3) float 0..1, ideally ~100–300 px tall (texture thresholds assume it);
+    horizon_row: the image row (float, may lie outside the image) of the horizon;
+    valid (h, w) bool: pixels that belong to the view (the rest are labelled UPRIGHT
+    and ignored by the connectivity tests).
+    """
+    import cv2
+
+    rgb = np.asarray(rgb, np.float32)
+    h, w = rgb.shape[:2]
+    valid = np.ones((h, w), bool) if valid is None else np.asarray(valid, bool)
+    rows = np.arange(h, dtype=np.float32)[:, None]
+    if not valid.all() and valid.any():
+        # pixels outside the view take their nearest view pixel's colour, so the view's
+        # border is no edge for the texture and smoothness cues
+        from scipy.ndimage import distance_transform_edt
+
+        _, (ri, ci) = distance_transform_edt(~valid, return_indices=True)
+        rgb = rgb[ri, ci]
+    lum = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    tex = _texture(lum, 1.0)
+    labels = np.full((h, w), UPRIGHT, np.uint8)
+    if not valid.any():
+        return labels
+    # ---------------------------------------------------------------- sky
+    above = (rows < horizon_row + 0.35 * h) & valid
+    top_rows = valid & (rows < max(2, 0.12 * h))
+    sky = np.zeros((h, w), bool)
+    if top_rows.any():
+        tc = np.median(rgb[top_rows], 0)
+        if looks_like_sky_colour(tc):
+            step = np.zeros((h, w), np.float32)
+            blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)
+            step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
+            r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+            skyish = ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > 0.05)) | (lum > 0.72)
+            cand = above & (tex < 0.08) & (step < 0.05) & (lum > 0.05) & \
+                ((np.linalg.norm(rgb - tc, axis=-1) < 0.4) | skyish)
+            cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN,
+                                    np.ones((3, 3), np.uint8)) > 0
+            n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=4)
+            first = np.argmax(valid, axis=0)                  # top valid row per column
+            seeds = np.unique(lab[np.minimum(first + 1, h - 1), np.arange(w)])
+            seeds = np.union1d(seeds, np.unique(lab[first, np.arange(w)]))
+            sky = np.isin(lab, seeds[seeds > 0])
+    labels[sky] = SKY
+    # ---------------------------------------------------------------- ground
+    below = (rows > horizon_row + 0.02 * h) & valid & ~sky
+    last = h - 1 - np.argmax(valid[::-1], axis=0)
+    bottom = valid & (rows > last[None, :] - max(2, 0.1 * h))
+    if below.any() and bottom.any():
+        lab_img = cv2.cvtColor(np.clip(rgb, 0, 1), cv2.COLOR_RGB2Lab)
+        ref = lab_img[bottom]
+        # the bottom band's dominant colours (2 clusters) as the ground's palette
+        k = 2 if len(ref) > 20 else 1
+        crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
+        _, _, centres = cv2.kmeans(ref.astype(np.float32), k, None, crit, 2,
+                                   cv2.KMEANS_PP_CENTERS)
+        dist = np.min(np.linalg.norm(lab_img[..., None, :] - centres[None, None], axis=-1), -1)
+        spread = float(np.median(np.min(np.linalg.norm(ref[:, None] - centres[None], axis=-1), 1)))
+        gx = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 1, 0, ksize=3))
+        gy = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3))
+        vert = cv2.GaussianBlur((gx > 2.0 * gy + 0.05).astype(np.float32), (0, 0), 2.0)
+        cand = below & (dist < max(12.0, 2.0 * spread)) & (vert < 0.35)
+        cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+        n, lab = cv2.connectedComponents(cand, connectivity=4)
+        seeds = np.unique(lab[bottom & (cand > 0)])
+        ground = np.isin(lab, seeds[seeds > 0])
+        # close small holes (patterns on the floor), never above the horizon
+        ground = cv2.morphologyEx(ground.astype(np.uint8), cv2.MORPH_CLOSE,
+                                  np.ones((5, 5), np.uint8)) > 0
+        labels[ground & below] = GROUND
+    return labels
+
+
+def ground_contact(labels: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:
+    """Per column, the row where upright structure meets the ground, (w,) float.
+
+    The lowest upright pixel above the ground run that is connected to the bottom edge;
+    NaN where a column has no ground (upright reaches the image bottom) or no upright.
+    """
+    h, w = labels.shape
+    valid = np.ones((h, w), bool) if valid is None else valid
+    out = np.full(w, np.nan, np.float32)
+    g = (labels == GROUND) & valid
+    for c in range(w):
+        col = g[:, c]
+        vr = np.nonzero(valid[:, c])[0]
+        if len(vr) == 0 or not col[vr[-1]]:
+            continue
+        # walk up from the bottom while ground
+        r = vr[-1]
+        while r > vr[0] and col[r - 1]:
+            r -= 1
+        if r > vr[0] and labels[r - 1, c] == UPRIGHT:
+            out[c] = r - 0.5
+    return out

@@ -1,0 +1,90 @@
+"""The walkable area of a generated world: recorded by the generator, kept by walk mode."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scene.world import World
+from viewer.navigation import Navigator
+from viewer.walk_area import HINT, WalkArea
+
+
+def _area(radius: float = 2.0) -> WalkArea:
+    w = World()
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": radius, "source": "test"}
+    a = WalkArea.from_world(w, np.eye(3))
+    assert a is not None
+    return a
+
+
+def test_soft_boundary_slows_then_stops_outward_steps_inward_free() -> None:
+    a = _area(2.0)
+    # well inside: untouched
+    np.testing.assert_allclose(a.constrain(np.zeros(3), np.array([0.5, 0, 0])), [0.5, 0, 0])
+    # inside the soft margin: the outward step is shortened
+    old = np.array([1.7, 0.0, 0.0])
+    new = a.constrain(old, old + [0.2, 0, 0])
+    assert 1.7 < new[0] < 1.9
+    # never past the rim, whatever the step
+    far = a.constrain(np.array([1.95, 0, 0]), np.array([5.0, 0, 0.5]))
+    assert a.distance(far) <= 2.0 + 1e-9
+    # walking back in is free, sliding along the rim is allowed
+    back = a.constrain(np.array([2.0, 0, 0]), np.array([1.5, 0, 0]))
+    np.testing.assert_allclose(back, [1.5, 0, 0])
+    side = a.constrain(np.array([2.0, 0, 0]), np.array([2.0, 0, 0.3]))
+    assert side[2] > 0.2 and a.distance(side) <= 2.0 + 1e-9
+
+
+def test_malformed_or_missing_area_is_ignored() -> None:
+    w = World()
+    assert WalkArea.from_world(w, np.eye(3)) is None
+    w.meta["walkable"] = {"radius": "wide"}
+    assert WalkArea.from_world(w, np.eye(3)) is None
+    w.meta["walkable"] = {"radius": -1}
+    assert WalkArea.from_world(w, np.eye(3)) is None
+
+
+def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
+    nav = Navigator()
+    nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
+    nav.walk_area = _area(1.5)
+    nav.set_mode("walk")
+    nav.pos = np.array([0.0, nav.eye_height, 0.0])
+    nav.yaw = 0.0
+    nav.key_down("w")
+    for _ in range(400):          # 4 s of walking straight ahead at ~1.4 m/s
+        nav.update(0.01)
+    feet = nav.pos - [0, nav.eye_height, 0]
+    assert nav.walk_area.distance(feet) <= 1.5 + 1e-6
+    assert nav.walk_area.distance(feet) > 1.2
+    assert nav.status().get("walk_hint") == HINT
+
+
+def test_ring_projects_in_front_of_the_camera() -> None:
+    from scene.camera import Camera
+
+    a = _area(3.0)
+    cam = Camera.from_yaw_pitch((0, 1.6, 0), 0.0, -0.3, 60, 320, 240)
+    segs = a.ring_segments(cam)
+    assert segs and all(np.isfinite(s).all() for s in np.array(segs))
+    ys = np.array(segs)[:, [1, 3]]
+    assert ys.min() > 120        # below the horizon: on the floor
+
+
+def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
+    from pathlib import Path
+
+    from cli.cmd_world import save_world, world_estimates
+    from generators.pano_world import world_from_photos
+
+    photo = Path(__file__).resolve().parents[1] / "assets" / "chelsea.jpg"
+    world, _, _ = world_from_photos([photo], pano_height=256, resolution=128)
+    walk = world.meta["walkable"]
+    assert 1.0 <= walk["radius"] <= 0.4 * world.meta["estimates"]["far_radius"]["value"] + 1e-6
+    est = world.layers[0].data.meta["estimates"]
+    for key in ("radius", "far_radius", "sky_radius", "walkable_radius", "indoor"):
+        assert est[key]["source"], key
+    out = tmp_path / "w.ply"
+    save_world(world, out)
+    assert world_estimates(out)["radius"] == est["radius"]
+    assert world_estimates(tmp_path / "missing.ply") is None

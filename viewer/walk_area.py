@@ -1,0 +1,116 @@
+"""The walkable area of a generated world: a disc on the floor where its geometry is real.
+
+A world made from one photo or a panorama holds up near the capture point only. Its
+generator records the disc in `world.meta['walkable']` ({'centre': [x, y, z] world,
+'radius': m, 'source': ...}). Walk mode keeps the walker inside it with a soft boundary
+(outward steps slow down over the last `margin` and stop at the rim), the viewport draws
+a faint ring on the floor, and the status bar shows a hint at the rim.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+HINT = "Edge of the walkable area: beyond it the world is invented from the photo's edges"
+RING_POINTS = 128
+
+
+@dataclass
+class WalkArea:
+    """A disc in the viewer's local frame (+Y up): centre (3,) on the floor, radius (units)."""
+
+    centre: np.ndarray
+    radius: float
+    margin: float
+    rot: np.ndarray          # world -> local rotation (the viewer's up axis)
+
+    @classmethod
+    def from_world(cls, world: Any, up_rot: np.ndarray) -> "WalkArea | None":
+        """From `world.meta['walkable']` (None when absent or malformed)."""
+        meta = getattr(world, "meta", None)
+        w = meta.get("walkable") if isinstance(meta, dict) else None
+        if not isinstance(w, dict):
+            return None
+        try:
+            centre = np.asarray(w.get("centre", (0.0, 0.0, 0.0)), np.float64).reshape(3)
+            radius = float(w["radius"])
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("ignoring a malformed walkable area %r: %s", w, exc)
+            return None
+        if not (math.isfinite(radius) and radius > 0 and np.isfinite(centre).all()):
+            return None
+        local = np.asarray(up_rot, np.float64) @ centre
+        return cls(local, radius, min(0.6, 0.3 * radius), np.asarray(up_rot, np.float64))
+
+    def distance(self, feet: np.ndarray) -> float:
+        """Horizontal distance (local frame) of `feet` from the centre."""
+        d = np.asarray(feet, np.float64) - self.centre
+        return float(math.hypot(d[0], d[2]))
+
+    def constrain(self, old: np.ndarray, new: np.ndarray) -> np.ndarray:
+        """Feet position after a step from `old` to `new`: outward motion is damped over
+        the last `margin` before the rim and never passes it; inward motion is free."""
+        new = np.asarray(new, np.float64).copy()
+        c = self.centre
+        r_new = self.distance(new)
+        r_old = self.distance(old)
+        if r_new <= self.radius - self.margin or r_new <= r_old:
+            return new
+        # damp the outward (radial) part of the step
+        radial = np.array([new[0] - c[0], 0.0, new[2] - c[2]]) / max(r_new, 1e-9)
+        step = new - np.asarray(old, np.float64)
+        out = float(step @ radial)
+        room = max(0.0, (self.radius - r_old) / self.margin)
+        new = new - radial * out * (1.0 - min(1.0, room))
+        r = self.distance(new)
+        if r > self.radius:
+            k = self.radius / r
+            new[0] = c[0] + (new[0] - c[0]) * k
+            new[2] = c[2] + (new[2] - c[2]) * k
+        return new
+
+    def at_edge(self, feet: np.ndarray) -> bool:
+        return self.distance(feet) >= self.radius - 0.5 * self.margin
+
+    def ring_segments(self, camera: Any) -> list[tuple[float, float, float, float]]:
+        """Screen segments (x1, y1, x2, y2) px of the ring on the floor, in front of the
+        world-frame `camera`."""
+        a = np.linspace(0, 2 * math.pi, RING_POINTS + 1)
+        pts = np.stack([self.centre[0] + self.radius * np.cos(a),
+                        np.full_like(a, self.centre[1] + 0.01),
+                        self.centre[2] + self.radius * np.sin(a)], -1)
+        uv, z = camera.project(pts @ self.rot)              # local -> world
+        segs = []
+        for i in range(RING_POINTS):
+            if z[i] > 0.05 and z[i + 1] > 0.05:
+                segs.append((float(uv[i, 0]), float(uv[i, 1]), float(uv[i + 1, 0]),
+                             float(uv[i + 1, 1])))
+        return segs
+
+    def paint_ring(self, widget: Any, camera: Any) -> None:
+        """Draw the faint ring over the GL image (call at the end of paintGL)."""
+        from PyQt6.QtCore import QLineF, Qt
+        from PyQt6.QtGui import QColor, QPainter, QPen
+
+        segs = self.ring_segments(camera)
+        if not segs:
+            return
+        ratio = widget.devicePixelRatioF() or 1.0
+        p = QPainter(widget)
+        try:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            pen = QPen(QColor(255, 255, 255, 70))
+            pen.setWidthF(1.5)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            p.setPen(pen)
+            p.drawLines([QLineF(x1 / ratio, y1 / ratio, x2 / ratio, y2 / ratio)
+                         for x1, y1, x2, y2 in segs])
+        finally:
+            p.end()
