@@ -71,7 +71,7 @@ def main() -> None:
     ap.add_argument("--tag", default="run")
     ap.add_argument("--dense", action="append", default=[], help="key=value compute_depths option")
     ap.add_argument("opt", nargs="*", help="key=value OptimizeOptions overrides")
-    a = ap.parse_args()
+    a = ap.parse_intermixed_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     CACHE.mkdir(parents=True, exist_ok=True)
     import ast

@@ -103,7 +103,7 @@ class OptimizeOptions:
 #: 16.75 dB there): plain rates ~+1 dB, ×8 23.43 dB, ×16 26.29 dB, ×32 28.07 dB.
 SHORT_RUN_RATES = {"lr_means": 1.6e-4 * 4, "lr_scales": 5e-3 * 32, "lr_quats": 1e-3 * 32,
                    "lr_opacities": 5e-2 * 2, "lr_sh0": 2.5e-3 * 32, "lr_shN": 2.5e-3 / 20 * 32,
-                   "lr_decay": 0.1, "lr_exposure": 1e-2}
+                   "lr_decay": 0.1, "lr_exposure": 3e-2}
 
 
 @dataclass
@@ -636,7 +636,8 @@ def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
 
     q = a("quats")
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(-1, k_rest, 3))
+    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"),
+                       a("shN").reshape(len(q), k_rest, 3))
     out.meta = dict(src.meta)
     # densification and pruning reorder splats: 'the last M are sky' no longer holds
     # (the viewer tells far-field splats by distance as well)
