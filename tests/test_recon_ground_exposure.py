@@ -157,3 +157,16 @@ def test_intake_records_the_exif_orientation(tmp_path: Path) -> None:
     assert by["p1.jpg"].orig_size == (60, 80)            # upright: turned 90°
     photos, _ = ingest_photos(paths, tmp_path / "work2", 1600, upright=False)
     assert all(p.orientation == 1 for p in photos)
+
+
+def test_anisotropy_cap_shortens_needles_and_keeps_discs() -> None:
+    torch = pytest.importorskip("torch")
+    from generators.reconstruct.optimize import _cap_anisotropy
+
+    ls = torch.log(torch.tensor([[0.01, 0.01, 1.0],      # needle
+                                 [0.5, 0.5, 0.01],       # flat disc
+                                 [0.1, 0.2, 0.3]]))      # blob
+    before = ls.clone()
+    assert _cap_anisotropy(ls, 10.0) == 1
+    assert torch.allclose(ls[0].exp(), torch.tensor([0.01, 0.01, 0.1]))
+    assert torch.equal(ls[1:], before[1:])

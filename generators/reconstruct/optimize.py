@@ -91,6 +91,8 @@ class OptimizeOptions:
     max_splats: int = 0                # growth limit (0 = 1.5 × the initial count); reported
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     seed: int = 0
+    max_aniso: float = 0.0             # cap each splat's longest axis at this × its middle one
+    #                                    (0 = off): no needles (PhysGaussian's anisotropy limit)
     exposure: bool = False             # learn a per-view colour affine (gain, bias per channel)
     lr_exposure: float = 1e-3          # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
     exposure_reg: float = 1e-2         # L2 pull of log-gains and biases towards identity
@@ -539,6 +541,8 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         for opt in opts.values():
             opt.step()
             opt.zero_grad(set_to_none=True)
+        if o.max_aniso > 0:
+            _cap_anisotropy(params["scales"], o.max_aniso)
         if expo is not None:
             for g in expo_opt.param_groups:
                 g["lr"] = o.lr_exposure * o.lr_decay ** frac
@@ -628,6 +632,21 @@ def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max
     rep.pruned += n_prune
     log.debug("step %d: %d cloned, %d split, %d pruned -> %d splats", step, n_dupli, n_split, n_prune,
               len(params["means"]))
+
+
+def _cap_anisotropy(log_scales: "torch.Tensor", ratio: float) -> int:
+    """Clamp (in place) each splat's largest log-scale to its middle one + log(ratio): a
+    long thin needle becomes a shorter one, a flat disc (two equal large axes) is
+    untouched (as the anisotropy regulariser of PhysGaussian, Xie et al. 2024, as a hard
+    limit). log_scales (N, 3). Returns how many splats were clamped."""
+    import torch
+
+    with torch.no_grad():
+        srt, _ = torch.sort(log_scales.data, dim=1)
+        cap = srt[:, 1:2] + math.log(ratio)
+        over = log_scales.data > cap
+        log_scales.data.copy_(torch.minimum(log_scales.data, cap))
+    return int(over.any(1).sum())
 
 
 def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
