@@ -12,8 +12,9 @@ points the depth maps and SfM agree on, with its normal within `max_tilt_deg` of
 A view's empty pixel gets the plane's depth only where its ray meets the plane in front of
 the camera within `max_depth_factor` × the view's median depth, and no surface the view
 does see nearby (within a window of `window_frac` of the image height) is in front of
-that ground point: a window hole in a façade sees the façade around it, closer than the
-ground behind, and stays empty. Filled pixels carry score `fill_score` so they stay
+that ground point (a window hole in a façade sees the façade around it, closer than the
+ground behind, and stays empty), and only where some of the view's own depth nearby lies
+on the plane (the view sees ground there: a table's plane is not extended over its edge). Filled pixels carry score `fill_score` so they stay
 distinguishable; fusion treats them as any depth (a neighbour that sees the same ground
 confirms them, the ground only one camera sees is kept as unverifiable).
 
@@ -52,8 +53,9 @@ def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray
                      min_points: int = 100, min_support: float = 0.05,
                      seed: int = 0) -> Plane | None:
     """RANSAC plane among `points` (N, 3) below every camera centre (M, 3), normal within
-    `max_tilt_deg` of `up` (unit); inliers within `tol` (world units). Returns the plane
-    with the most inliers, refined by least squares on them, or None when it has fewer
+    `max_tilt_deg` of `up` (unit); inliers within `tol` (world units). Returns the lowest
+    hypothesis with at least a quarter of the best one's inliers (the floor under a table
+    top or a box), refined by least squares on its inliers, or None when it has fewer
     than `min_points` inliers or less than `min_support` of the points below the cameras
     (no clear ground)."""
     up = np.asarray(up, np.float64)
@@ -67,7 +69,7 @@ def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray
         return None
     rng = np.random.default_rng(seed)
     cos_max = np.cos(np.radians(max_tilt_deg))
-    best_n, best_d, best_cnt = None, 0.0, 0
+    hyps: list[tuple[np.ndarray, float, int]] = []
     sample = pts if len(pts) <= 60_000 else pts[rng.choice(len(pts), 60_000, replace=False)]
     for _ in range(iters):
         a, b, c = sample[rng.choice(len(sample), 3, replace=False)]
@@ -81,11 +83,17 @@ def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray
         if n @ up < cos_max:
             continue
         d = float(n @ a)
-        cnt = int((np.abs(sample @ n - d) < tol).sum())
-        if cnt > best_cnt:
-            best_n, best_d, best_cnt = n, d, cnt
-    if best_n is None:
+        hyps.append((n, d, int((np.abs(sample @ n - d) < tol).sum())))
+    if not hyps:
         return None
+    # the ground is the lowest well-supported plane (a box top or a table top above a
+    # floor may hold more points): the lowest with >= 1/4 of the best support
+    top = max(c for _, _, c in hyps)
+    need = max(0.25 * top, min_points * len(sample) / len(pts))
+    good = [(n, d, c) for n, d, c in hyps if c >= need]
+    if not good:
+        return None
+    best_n, best_d, _ = min(good, key=lambda h: float(np.median(sample[np.abs(sample @ h[0] - h[1]) < tol] @ up)))
     inl = pts[np.abs(pts @ best_n - best_d) < tol]
     if len(inl) < min_points or len(inl) < min_support * len(pts):
         return None
@@ -120,12 +128,14 @@ def plane_depth(cam: Camera, plane: Plane, shape: tuple[int, int]) -> np.ndarray
 
 def fill_ground_depth(depth: np.ndarray, cam: Camera, plane: Plane, *, inside: np.ndarray | None = None,
                       max_depth_factor: float = 3.0, window_frac: float = 0.08, occlude_tol: float = 0.05,
-                      speckle_frac: float = 0.0005) -> np.ndarray:
+                      speckle_frac: float = 0.0005, support_frac: float = 0.2,
+                      min_support: float = 0.02) -> np.ndarray:
     """(h, w) bool: the pixels of `depth` (camera z, 0 = unknown) to give the ground
     plane's depth (see the module docstring): empty ones, small blobs of stereo speckle in
     front of the ground and depth behind it (a mismatch: the ground is opaque), where no
-    large surface nearby stands in front. `inside`: pixels holding photo content (None =
-    all)."""
+    large surface nearby stands in front and at least `min_support` of the pixels within a
+    window of `support_frac` of the height already have depth on the plane (the view sees
+    ground there). `inside`: pixels holding photo content (None = all)."""
     import cv2
 
     h, w = depth.shape
@@ -151,4 +161,11 @@ def fill_ground_depth(depth: np.ndarray, cam: Camera, plane: Plane, *, inside: n
     k = max(3, int(round(window_frac * h)) | 1)
     near = cv2.erode(od, np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
     ok &= zp <= (1 + occlude_tol) * near
+    # only where the view itself sees ground: depth agreeing with the plane nearby (no
+    # plane extended over a table's edge into the empty background)
+    agree = known & (zp > 0) & (np.abs(depth - zp) < occlude_tol * zp)
+    ks = max(3, int(round(support_frac * h)) | 1)
+    dens = cv2.boxFilter(agree.astype(np.float32), -1, (ks, ks), normalize=True,
+                         borderType=cv2.BORDER_REPLICATE)
+    ok &= dens >= min_support
     return ok
