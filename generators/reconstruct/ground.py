@@ -51,11 +51,12 @@ class Plane:
 def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray, *,
                      tol: float, max_tilt_deg: float = 15.0, iters: int = 400,
                      min_points: int = 100, min_support: float = 0.05,
-                     seed: int = 0) -> Plane | None:
+                     seed: int = 0, rel_support: float = 0.25) -> Plane | None:
     """RANSAC plane among `points` (N, 3) below every camera centre (M, 3), normal within
-    `max_tilt_deg` of `up` (unit); inliers within `tol` (world units). Returns the lowest
-    hypothesis with at least a quarter of the best one's inliers (the floor under a table
-    top or a box), refined by least squares on its inliers, or None when it has fewer
+    `max_tilt_deg` of `up` (unit); inliers within `tol` (world units). Returns the
+    hypothesis with the most inliers, or the best one more than 5 `tol` below it with at
+    least `rel_support` of its inliers (the floor under a table top or a box), refined by
+    least squares on its inliers, or None when it has fewer
     than `min_points` inliers or less than `min_support` of the points below the cameras
     (no clear ground)."""
     up = np.asarray(up, np.float64)
@@ -86,14 +87,18 @@ def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray
         hyps.append((n, d, int((np.abs(sample @ n - d) < tol).sum())))
     if not hyps:
         return None
-    # the ground is the lowest well-supported plane (a box top or a table top above a
-    # floor may hold more points): the lowest with >= 1/4 of the best support
-    top = max(c for _, _, c in hyps)
-    need = max(0.25 * top, min_points * len(sample) / len(pts))
-    good = [(n, d, c) for n, d, c in hyps if c >= need]
-    if not good:
-        return None
-    best_n, best_d, _ = min(good, key=lambda h: float(np.median(sample[np.abs(sample @ h[0] - h[1]) < tol] @ up)))
+    # the ground is the best-supported plane unless a clearly lower one (more than 5 tol
+    # below) has at least `rel_support` of its support: a box top or a table top above
+    # the ground can hold more points than the ground
+    top_n, top_d, top = max(hyps, key=lambda h: h[2])
+    need = max(rel_support * top, min_points * len(sample) / len(pts))
+
+    def height(n: np.ndarray, d: float) -> float:
+        return float(np.median(sample[np.abs(sample @ n - d) < tol] @ up))
+
+    h_top = height(top_n, top_d)
+    lower = [(n, d, c) for n, d, c in hyps if c >= need and height(n, d) < h_top - 5 * tol]
+    best_n, best_d, _ = max(lower, key=lambda h: h[2]) if lower else (top_n, top_d, top)
     inl = pts[np.abs(pts @ best_n - best_d) < tol]
     if len(inl) < min_points or len(inl) < min_support * len(pts):
         return None
@@ -129,7 +134,7 @@ def plane_depth(cam: Camera, plane: Plane, shape: tuple[int, int]) -> np.ndarray
 def fill_ground_depth(depth: np.ndarray, cam: Camera, plane: Plane, *, inside: np.ndarray | None = None,
                       max_depth_factor: float = 3.0, window_frac: float = 0.08, occlude_tol: float = 0.05,
                       speckle_frac: float = 0.0005, support_frac: float = 0.2,
-                      min_support: float = 0.02) -> np.ndarray:
+                      min_support: float = 0.005) -> np.ndarray:
     """(h, w) bool: the pixels of `depth` (camera z, 0 = unknown) to give the ground
     plane's depth (see the module docstring): empty ones, small blobs of stereo speckle in
     front of the ground and depth behind it (a mismatch: the ground is opaque), where no
