@@ -59,15 +59,16 @@ def _run(args: list[str], log: Path) -> float:
     return dt
 
 
-def bench_set(name: str, photos: Path, out: Path, holdout: int = 8, max_size: int = 0) -> dict[str, Any]:
+def bench_set(name: str, photos: Path, out: Path, holdout: int = 8, max_size: int = 0,
+              extra: list[str] | None = None) -> dict[str, Any]:
     """Reconstruct + evaluate one set; returns the figures (also printed by `main`)."""
     work = out / name
     work.mkdir(parents=True, exist_ok=True)
     scene = work / "scene.ply"
     n_photos = len([p for p in photos.iterdir() if p.is_file()])
     print(f"== {name}: {n_photos} photos from {photos}", flush=True)
-    t_rec = _run(["reconstruct", "--photos", str(photos), "--out", str(scene), "--holdout", str(holdout)],
-                 work / "reconstruct.log")
+    t_rec = _run(["reconstruct", "--photos", str(photos), "--out", str(scene), "--holdout", str(holdout),
+                  *(extra or [])], work / "reconstruct.log")
     rec = json.loads((work / "scene_report.json").read_text())
     ev_args = ["evaluate", str(scene), "--photos", str(photos), "--out", str(work / "eval")]
     if max_size:
@@ -82,6 +83,8 @@ def bench_set(name: str, photos: Path, out: Path, holdout: int = 8, max_size: in
         "eval_size": sorted({f"{v['width']}x{v['height']}" for v in ev["views"]}),
         "all": {k: m[k] for k in ("psnr", "ssim", "coverage", "psnr_masked", "views")},
         "training": m["training"], "held_out_mean": m["held_out"], "out": str(work),
+        "refinement_steps": (rec.get("refinement") or {}).get("steps"),
+        "per_view": {v["name"]: round(v["psnr"], 2) for v in ev["views"]},
     }
     prev = PREVIOUS.get(name)
     if prev:
@@ -122,6 +125,8 @@ def print_table(rows: list[dict[str, Any]]) -> None:
         extra = f"; capture {cap.get('type')} ({cap.get('scale', '')})" if cap else ""
         print(f"  {r['set']}: stages (s) {st}; evaluate {r['evaluate_s']:.1f} s at "
               f"{', '.join(r['eval_size'])}; held out {', '.join(r['held_out']) or '-'}{extra}")
+        print(f"    optimisation steps {r.get('refinement_steps')}; per view PSNR: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in (r.get("per_view") or {}).items()))
         print(f"    renders and reports: {r['out']}")
 
 
@@ -134,6 +139,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--holdout", type=int, default=8, help="hold out every K-th photo (8)")
     p.add_argument("--max-size", type=int, default=0,
                    help="evaluate downscaled to this long side (0 = full resolution, the default)")
+    p.add_argument("--reconstruct-args", default="",
+                   help='extra reconstruct arguments, e.g. "--refine 288 --refine-seconds 0" (a fixed '
+                        'step count: quality comparable across machine loads; default: none)')
     a = p.parse_args(argv)
     data = data_dir(a.data)
     out = a.out or Path(tempfile.mkdtemp(prefix="wander-recon-quality-"))
@@ -144,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         photos = data / f"recon_{name}"
         if not photos.is_dir():
             raise SystemExit(f"{photos}: no such photo set")
-        rows.append(bench_set(name, photos, out, a.holdout, a.max_size))
+        rows.append(bench_set(name, photos, out, a.holdout, a.max_size, a.reconstruct_args.split()))
     print_table(rows)
     (out / "bench.json").write_text(json.dumps(rows, indent=1))
     print(f"results: {out / 'bench.json'}")

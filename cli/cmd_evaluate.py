@@ -10,6 +10,12 @@ views come from the `reconstruct` report beside the scene (SCENE_report.json, ke
 "held_out") or --report. Photos are compared at their full resolution unless --max-size
 downscales photo and camera together (faster; the scores are then of the smaller images
 and not comparable with full-resolution ones).
+
+Exposure (`--exposure auto`, the default): a scene `reconstruct` optimised with per-photo
+exposure has each training photo's learnt colour affine in its report; the render of
+that view is scored after it. A held-out photo's affine is predicted from its EXIF
+exposure (time, ISO, f-number) and the training photos' affines, never from its pixels
+(`generators.reconstruct.exposure`). `--exposure off` scores the scene as rendered.
 """
 
 from __future__ import annotations
@@ -38,6 +44,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="photo orientation: 'stored' = pixels as in the file (COLMAP), 'apply' = EXIF-rotated "
                         "(Wander's reconstruct); auto = apply for scenes made by reconstruct, else stored")
     p.add_argument("--no-images", action="store_true", help="do not write the side-by-side PNGs")
+    p.add_argument("--exposure", choices=["auto", "off"], default="auto",
+                   help="auto: apply the per-photo exposure reconstruct learnt (training photos) or "
+                        "predicts from EXIF exposure alone (held-out photos; never from their pixels); "
+                        "off: score the scene as rendered")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -90,9 +100,22 @@ def run(args: argparse.Namespace) -> int:
         bar.done()
         print(f"error: no OpenGL 3.3 available for rendering: {exc}", file=sys.stderr)
         return 2
+    import numpy as np
+
+    from generators.reconstruct.exposure import apply_affine, view_affines
+
+    affines = view_affines(recon, [c.name for c in cameras]) if args.exposure == "auto" else {}
+
+    def render_fn(r):  # noqa: ANN001, ANN202 - the renderer, then each view's exposure
+        def render(c):  # noqa: ANN001, ANN202
+            rgb, alpha = r.render_with_alpha(c)
+            aff = affines.get(c.name)
+            return (apply_affine(np.asarray(rgb), aff[0]) if aff else rgb), alpha
+        return render
+
     try:
         with renderer as r:
-            rep = evaluate_views(cameras, args.photos, r.render_with_alpha, held_out=held,
+            rep = evaluate_views(cameras, args.photos, render_fn(r), held_out=held,
                                  max_size=args.max_size or None, apply_exif=apply_exif,
                                  out_dir=None if args.no_images else args.out / "views", report=bar)
     finally:
@@ -109,6 +132,9 @@ def run(args: argparse.Namespace) -> int:
         "photos": "undistorted through each camera's lens",
         "photos_dir": str(args.photos),
         "seconds": round(time.perf_counter() - t0, 2),
+        "exposure": ({n: {"gain_bias": [round(v, 5) for v in a], "source": src}
+                      for n, (a, src) in sorted(affines.items())} if affines else
+                     ("off" if args.exposure == "off" else "none in the scene's report")),
     })
     for key in ("capture", "frame"):
         if key in recon:
@@ -130,6 +156,15 @@ def run(args: argparse.Namespace) -> int:
                   f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})")
     if not held:
         print("no held-out views (reconstruct --holdout K marks them)")
+    if affines:
+        by = {}
+        for n, (_, src) in affines.items():
+            by.setdefault(src, []).append(n)
+        how = {"learnt": "learnt by the optimisation", "exif": "predicted from EXIF exposure only",
+               "mean": "the training photos' mean (no EXIF exposure)"}
+        print("exposure per photo (render x gain + bias): "
+              + "; ".join(f"{how.get(k, k)}: {len(v)}" for k, v in sorted(by.items()))
+              + " (--exposure off scores the scene as rendered)")
     print(f"report: {args.out / 'report.json'}")
     return 0
 

@@ -122,6 +122,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {st}{where}")
     if result.held_out:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
+    _print_orientation(result, args.colmap is not None)
     if result.capture:
         print(f"capture: {result.capture['type']} ({result.capture['reason']}); "
               f"scale {result.capture['scale']}")
@@ -142,6 +143,23 @@ def run(args: argparse.Namespace) -> int:
     print(f"depth maps: {written['depth']}")
     print(f"report: {written['report']}")
     return 0
+
+
+def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001
+    """Say how the photos' EXIF orientation was treated (the cameras describe those pixels)."""
+    from generators.reconstruct.photos import ORIENTATION_WORDS
+
+    if from_colmap:
+        print("EXIF orientation: ignored (pixels as stored, as the COLMAP model describes them)")
+        return
+    turned = result.exif_oriented
+    if not turned:
+        print("EXIF orientation: applied on reading; no photo needed turning")
+        return
+    items = [f"{n} ({ORIENTATION_WORDS.get(o, f'orientation {o}')})" for n, o in sorted(turned.items())]
+    more = f", ... ({len(items)} in all)" if len(items) > 6 else ""
+    print(f"EXIF orientation: applied on reading, so the photos and cameras are upright; "
+          f"turned: {', '.join(items[:6])}{more}")
 
 
 def _check_writable(folder: Path) -> None:

@@ -9,12 +9,15 @@ precision with a parabola. Runs on grey images at a reduced working size with Op
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 
 from scene.camera import Camera
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -94,6 +97,26 @@ def depth_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None) -> 
     return float(lo * 0.5), float(hi * 2.0)
 
 
+def ground_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None, down: np.ndarray
+                 ) -> tuple[float, float] | None:
+    """Distances (near, far) of ground planes below `cam` to sweep: planes n·X = d in the
+    camera frame with n = R·down (world down, unit), from 1/4 of the 90th percentile to
+    twice the 99th percentile of the drop n·X of the sparse points seen below the camera;
+    None when fewer than 10 such points are seen (no ground to look for)."""
+    pts = points[visible] if visible is not None and len(visible) >= 10 else points
+    if len(pts) == 0:
+        return None
+    xc = pts @ cam.R.T + cam.t
+    drop = xc @ (cam.R @ np.asarray(down, np.float64))
+    uv, z = cam.project(pts)
+    inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+    d = drop[inside & (drop > 0)]
+    if len(d) < 10:
+        return None
+    lo, hi = 0.25 * float(np.percentile(d, 90)), 2.0 * float(np.percentile(d, 99))
+    return (lo, hi) if hi > lo > 0 else None
+
+
 def _ncc_prep(g: np.ndarray, win: int) -> tuple[np.ndarray, np.ndarray]:
     import cv2
 
@@ -104,20 +127,33 @@ def _ncc_prep(g: np.ndarray, win: int) -> tuple[np.ndarray, np.ndarray]:
 
 def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, Camera]],
                 near: float, far: float, planes: int = 96, win: int = 7,
-                check: Callable[[], None] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                check: Callable[[], None] | None = None,
+                normal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Depth (h, w) and best score (h, w) for grey float32 `ref_img` seen by `ref`.
 
     srcs: (grey float32 image, camera) pairs, all at their working sizes.
+    normal: unit normal n of the swept planes in the ref camera frame (None = (0, 0, 1),
+    fronto-parallel); the planes are n·X = d for d from `near` to `far` (uniform in 1/d),
+    so a pixel whose ray r has n·r <= 0 never meets one and gets depth 0. A second sweep
+    direction along the ground's normal (Gallup et al. 2007, "Real-time plane-sweeping
+    stereo with multiple sweeping directions") matches slanted ground that fronto-parallel
+    windows cannot.
     """
     import cv2
 
     h, w = ref_img.shape
     mu_r, var_r = _ncc_prep(ref_img, win)
     sd_r = np.sqrt(np.maximum(var_r, 1e-6))
-    inv = np.linspace(1.0 / near, 1.0 / far, planes)  # (D,) inverse depths, near first
+    inv = np.linspace(1.0 / near, 1.0 / far, planes)  # (D,) inverse plane distances, near first
+    nrm = np.array([0.0, 0.0, 1.0]) if normal is None else np.asarray(normal, np.float64)
+    nrm = nrm / max(float(np.linalg.norm(nrm)), 1e-12)
     # pixel index coords (OpenCV warps) <-> camera coords (pixel centres at index + 0.5)
     kinv = np.linalg.inv(ref.K) @ np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
     unshift = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
+    yy0, xx0 = np.mgrid[0:h, 0:w].astype(np.float64)
+    rays = np.stack([xx0, yy0, np.ones_like(xx0)], -1) @ kinv.T     # (h, w, 3), z = 1
+    n_dot = (rays @ nrm).astype(np.float32)                          # depth = d / n_dot
+    hits = n_dot > 1e-3
     cost = np.empty((planes, h, w), np.float32)
     rels = []
     for img, cam in srcs:
@@ -130,8 +166,8 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
         if check is not None and d_i % 8 == 0:
             check()
         for s_i, (img, cam, r_rel, t_rel) in enumerate(rels):
-            # plane z = d in the ref frame: X_s = (R + t nᵀ / d) X_r, n = (0, 0, 1)
-            hmat = unshift @ cam.K @ (r_rel + np.outer(t_rel, [0.0, 0.0, idepth])) @ kinv
+            # plane n·X = d in the ref frame: X_s = (R + t nᵀ / d) X_r
+            hmat = unshift @ cam.K @ (r_rel + np.outer(t_rel, nrm * idepth)) @ kinv
             warped = cv2.warpPerspective(img, hmat, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                                          borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
             valid = cv2.boxFilter((warped >= 0).astype(np.float32), -1, (win, win)) > 0.999
@@ -140,7 +176,7 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
             var_w = cv2.boxFilter(wv * wv, -1, (win, win)) - mu_w * mu_w
             cov = cv2.boxFilter(ref_img * wv, -1, (win, win)) - mu_r * mu_w
             ncc = cov / (sd_r * np.sqrt(np.maximum(var_w, 1e-6)))
-            ncc[~valid] = -1.0
+            ncc[~valid | ~hits] = -1.0
             scores[s_i] = ncc
         if n_src >= 2:
             part = np.partition(scores, n_src - 2, axis=0)
@@ -157,9 +193,9 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
         off = np.where((denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0)
     step = inv[1] - inv[0]
     idep = inv[best] + np.clip(off, -0.5, 0.5) * step
-    depth = (1.0 / np.maximum(idep, 1e-9)).astype(np.float32)
-    # untextured windows and boundary planes are unreliable
-    bad = (var_r < 1e-4) | (best == 0) | (best == planes - 1)
+    depth = (1.0 / np.maximum(idep, 1e-9) / np.maximum(n_dot, 1e-3)).astype(np.float32)
+    # untextured windows, boundary planes and rays that meet no plane are unreliable
+    bad = (var_r < 1e-4) | (best == 0) | (best == planes - 1) | ~hits
     depth[bad] = 0.0
     return depth, c0.astype(np.float32)
 
@@ -168,8 +204,15 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
                    points: np.ndarray, visible: dict[str, np.ndarray], *, max_size: int = 400,
                    planes: int = 96, min_score: float = 0.5,
                    report: Callable[[float, str], None] | None = None,
-                   valid: dict[str, np.ndarray] | None = None) -> dict[str, DepthView]:
+                   valid: dict[str, np.ndarray] | None = None,
+                   ground_planes: int = 48, ground_fill: bool = True) -> dict[str, DepthView]:
     """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size.
+
+    Two plane sweeps per view: `planes` fronto-parallel ones and `ground_planes` (0 = off)
+    along the ground's normal (world down from the cameras held level,
+    `align.estimate_up`), between the heights of the sparse points below the camera
+    (`ground_range`); the better NCC wins per pixel. With `ground_fill`, the empty ground
+    pixels then get the ground plane's depth (`fill_ground`).
 
     valid (optional): name -> (H, W) bool at camera size, the pixels holding photo content
     of an image the caller already undistorted (e.g. through a `ColmapLens`); combined
@@ -197,6 +240,11 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
         small[n] = (rgb, grey, sc)
         masks[n] = inside
     neigh = choose_neighbours(cams, visible, points)
+    down = None
+    if (ground_planes or ground_fill) and len(cams) >= 2:
+        from .align import estimate_up
+
+        down = -estimate_up(list(cams.values()))
     out: dict[str, DepthView] = {}
     for i, n in enumerate(names):
         if report:
@@ -212,8 +260,61 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
                                masks[n])
             continue
         check = (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
-        depth, score = plane_sweep(grey, sc, [(small[s][1], small[s][2]) for s in nb], near, far,
-                                   planes=planes, check=check)
+        srcs = [(small[s][1], small[s][2]) for s in nb]
+        depth, score = plane_sweep(grey, sc, srcs, near, far, planes=planes, check=check)
+        if ground_planes and down is not None:
+            # a second sweep along the ground's normal: slanted ground (a lawn, gravel, a
+            # table top) that fronto-parallel windows do not match; per pixel the better
+            # NCC of the two directions wins (Gallup et al. 2007)
+            g = ground_range(sc, points, visible.get(n), down)
+            if g is not None:
+                n_c = sc.R @ down
+                gd, gs = plane_sweep(grey, sc, srcs, g[0], g[1], planes=ground_planes, check=check,
+                                     normal=n_c)
+                use = (gs > score) & (gd > 0)
+                depth = np.where(use, gd, depth)
+                score = np.where(use, gs, score)
         depth[(score < min_score) | ~masks[n]] = 0.0
         out[n] = DepthView(n, sc, rgb, depth, score, masks[n])
+    if ground_fill and down is not None:
+        fill_ground(out, points, -down)
     return out
+
+
+def fill_ground(views: dict[str, DepthView], points: np.ndarray, up: np.ndarray,
+                fill_score: float = 0.5) -> int:
+    """Fit the ground plane (`ground.fit_ground_plane`) to the depth maps' points and the
+    sparse points, and give each view's empty ground pixels its depth (in place; score
+    `fill_score`). Returns the number of pixels filled (0 when no ground is found)."""
+    from .fuse import backproject
+    from .ground import fill_ground_depth, fit_ground_plane
+
+    cloud, meds = [], []
+    for v in views.values():
+        ok = v.depth > 0
+        if ok.sum() < 10:
+            continue
+        meds.append(float(np.median(v.depth[ok])))
+        p = backproject(v.depth, v.camera).reshape(-1, 3)[ok.reshape(-1)]
+        cloud.append(p[:: max(1, len(p) // 20000)])
+    if not cloud:
+        return 0
+    pts = np.concatenate(cloud + [np.asarray(points, np.float64).reshape(-1, 3)])
+    centres = np.array([v.camera.position for v in views.values()])
+    plane = fit_ground_plane(pts, up, centres, tol=0.01 * float(np.median(meds)))
+    if plane is None:
+        log.info("ground: no ground plane found below the cameras")
+        return 0
+    total = 0
+    for v in views.values():
+        fill = fill_ground_depth(v.depth, v.camera, plane, inside=v.valid)
+        if fill.any():
+            from .ground import plane_depth
+
+            zp = plane_depth(v.camera, plane, v.depth.shape)
+            v.depth[fill] = zp[fill]
+            v.score[fill] = fill_score
+            total += int(fill.sum())
+    log.info("ground: plane with %d inliers (%.0f %% of the points below the cameras); %d empty "
+             "pixels filled in %d views", plane.inliers, 100 * plane.support, total, len(views))
+    return total

@@ -91,6 +91,11 @@ class OptimizeOptions:
     max_splats: int = 0                # growth limit (0 = 1.5 × the initial count); reported
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     seed: int = 0
+    max_aniso: float = 0.0             # cap each splat's longest axis at this × its middle one
+    #                                    (0 = off): no needles (PhysGaussian's anisotropy limit)
+    exposure: bool = False             # learn a per-view colour affine (gain, bias per channel)
+    lr_exposure: float = 1e-3          # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
+    exposure_reg: float = 1e-2         # L2 pull of log-gains and biases towards identity
 
 
 #: Learning rates for short runs (a CPU makes ~50-300 steps in its budget, not gsplat's
@@ -100,7 +105,7 @@ class OptimizeOptions:
 #: 16.75 dB there): plain rates ~+1 dB, ×8 23.43 dB, ×16 26.29 dB, ×32 28.07 dB.
 SHORT_RUN_RATES = {"lr_means": 1.6e-4 * 4, "lr_scales": 5e-3 * 32, "lr_quats": 1e-3 * 32,
                    "lr_opacities": 5e-2 * 2, "lr_sh0": 2.5e-3 * 32, "lr_shN": 2.5e-3 / 20 * 32,
-                   "lr_decay": 0.1}
+                   "lr_decay": 0.1, "lr_exposure": 3e-2}
 
 
 @dataclass
@@ -125,6 +130,9 @@ class OptimizeReport:
     pruned: int = 0
     opacity_resets: int = 0
     compile_seconds: float = 0.0       # compiling the CPU kernels first (a fresh install only)
+    # view name -> [gain r, g, b, bias r, g, b]: the learnt per-view exposure (render × gain
+    # + bias matches that photo; the scene itself holds the views' common colours)
+    exposure: dict[str, list[float]] = field(default_factory=dict)
     limits: list[str] = field(default_factory=list)   # every limit that applied, in words
 
     def as_dict(self) -> dict[str, Any]:
@@ -353,14 +361,18 @@ def _crop_view(view: tuple[Camera, np.ndarray, tuple[int, int]], rng: np.random.
     return c, t
 
 
-def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "torch.Tensor") -> float:
-    """Mean PSNR of the current parameters over `data` (no gradients)."""
+def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "torch.Tensor",
+              affine: list | None = None) -> float:
+    """Mean PSNR of the current parameters over `data` (no gradients); `affine`: per view
+    (gain (3,), bias (3,)) applied to the render first (the learnt exposure)."""
     import torch
 
     vals = []
     with torch.no_grad():
-        for cam, target in data:
+        for i, (cam, target) in enumerate(data):
             img, _ = render(params, cam, sh_degree, bg, probe=False)
+            if affine is not None:
+                img = img * affine[i][0] + affine[i][1]
             vals.append(psnr(img, target))
     return float(np.mean(vals)) if vals else float("nan")
 
@@ -456,6 +468,12 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
                                refine_start_iter=0, refine_stop_iter=1 << 30,
                                reset_every=max(o.reset_every, 1), refine_every=1 << 30)
     strategy.check_sanity(params, opts)
+    # per-view exposure (log-gain, bias per channel), kept out of `params` so densification
+    # leaves it alone
+    expo = None
+    if o.exposure:
+        expo = torch.zeros((len(data), 6), dtype=torch.float32, device=dev, requires_grad=True)
+        expo_opt = torch.optim.Adam([expo], lr=o.lr_exposure, eps=1e-15)
     state = strategy.initialize_state(scene_scale=scale)
     max_splats = o.max_splats or int(1.5 * len(cloud))
     bg = torch.as_tensor(o.background, dtype=torch.float32, device=dev)
@@ -499,17 +517,22 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         if not order:
             order = list(rng.permutation(len(data)))
         in_fine = bool(fine) and frac >= o.fine_start
+        vi = order.pop()
         if in_fine:
             # coarse-to-fine: a random crop of a high-resolution view, as many pixels as
             # a coarse step but at full detail (densification is over by then)
-            cam, target = _crop_view(fine[order.pop()], rng, dev)
+            cam, target = _crop_view(fine[vi], rng, dev)
             rep.fine_steps += 1
         else:
-            cam, target = data[order.pop()]
+            cam, target = data[vi]
         ts = time.perf_counter()
         img, info = render(params, cam, sh_deg, bg)
+        if expo is not None:
+            img = img * torch.exp(expo[vi, :3]) + expo[vi, 3:]
         l1 = (img - target).abs().mean()
         loss = (1 - o.ssim_lambda) * l1 + o.ssim_lambda * (1 - ssim(img, target)) if o.ssim_lambda else l1
+        if expo is not None and o.exposure_reg > 0:
+            loss = loss + o.exposure_reg * (expo[vi] ** 2).mean()
         strategy.step_pre_backward(params, opts, state, step, info)
         loss.backward()
         densify = o.densify and o.refine_start <= frac < o.refine_stop and not in_fine
@@ -518,6 +541,13 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         for opt in opts.values():
             opt.step()
             opt.zero_grad(set_to_none=True)
+        if o.max_aniso > 0:
+            _cap_anisotropy(params["scales"], o.max_aniso)
+        if expo is not None:
+            for g in expo_opt.param_groups:
+                g["lr"] = o.lr_exposure * o.lr_decay ** frac
+            expo_opt.step()
+            expo_opt.zero_grad(set_to_none=True)
         step += 1
         since_refine += 1
         if densify and since_refine >= refine_every:
@@ -553,7 +583,13 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     rep.sh_degree = sh_deg
     rep.loss_final = loss_ema if loss_ema is not None else float("nan")
     say(1.0, "optimising: measuring the result")
-    rep.psnr_after = mean_psnr(params, data, render, sh_deg, bg)
+    affine = None
+    if expo is not None:
+        e = expo.detach().cpu().numpy().astype(np.float64)
+        rep.exposure = {c.name: [round(float(v), 5) for v in (*np.exp(e[i, :3]), *e[i, 3:])]
+                        for i, (c, _) in enumerate(data)}
+        affine = [(torch.exp(expo[i, :3]).detach(), expo[i, 3:].detach()) for i in range(len(data))]
+    rep.psnr_after = mean_psnr(params, data, render, sh_deg, bg, affine)
     rep.splats_after = len(params["means"])
     out = _to_cloud(cloud, params, k_rest)
     log.info("optimise: %d steps in %.1f s (%.0f ms/step), %d -> %d splats, PSNR %.2f -> %.2f dB%s",
@@ -598,13 +634,29 @@ def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max
               len(params["means"]))
 
 
+def _cap_anisotropy(log_scales: "torch.Tensor", ratio: float) -> int:
+    """Clamp (in place) each splat's largest log-scale to its middle one + log(ratio): a
+    long thin needle becomes a shorter one, a flat disc (two equal large axes) is
+    untouched (as the anisotropy regulariser of PhysGaussian, Xie et al. 2024, as a hard
+    limit). log_scales (N, 3). Returns how many splats were clamped."""
+    import torch
+
+    with torch.no_grad():
+        srt, _ = torch.sort(log_scales.data, dim=1)
+        cap = srt[:, 1:2] + math.log(ratio)
+        over = log_scales.data > cap
+        log_scales.data.copy_(torch.minimum(log_scales.data, cap))
+    return int(over.any(1).sum())
+
+
 def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
     def a(k: str) -> np.ndarray:
         return params[k].detach().cpu().numpy().astype(np.float32)
 
     q = a("quats")
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(-1, k_rest, 3))
+    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"),
+                       a("shN").reshape(len(q), k_rest, 3))
     out.meta = dict(src.meta)
     # densification and pruning reorder splats: 'the last M are sky' no longer holds
     # (the viewer tells far-field splats by distance as well)

@@ -23,6 +23,30 @@ class Photo:
     work_name: str            # PNG name inside the working image folder
     orig_size: tuple[int, int]  # (w, h) of the file
     size: tuple[int, int]       # (w, h) of the working copy
+    orientation: int = 1        # EXIF orientation applied when reading (1 = pixels as stored)
+    source: Path | None = None  # the file it was read from
+
+
+#: what each EXIF orientation value does to the stored pixels to show them upright
+ORIENTATION_WORDS = {2: "mirrored", 3: "turned 180°", 4: "flipped upside down",
+                     5: "transposed", 6: "turned 90° clockwise", 7: "transversed",
+                     8: "turned 90° anticlockwise"}
+
+
+def exif_orientation_of(path: Path) -> int:
+    """EXIF orientation 1..8 of an image file (1 when absent or unreadable)."""
+    try:
+        from PIL import Image
+
+        from scene.io.images import exif_orientation, read_exif
+
+        with Image.open(path) as im:
+            return exif_orientation(read_exif(im))
+    except (OSError, ValueError, ImportError) as exc:
+        import logging
+
+        logging.getLogger(__name__).debug("%s: no EXIF orientation (%s)", path, exc)
+        return 1
 
 
 def list_photos(folder: Path, recursive: bool = False) -> list[Path]:
@@ -115,7 +139,8 @@ def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
             k += 1
         used_names.add(work)
         cv2.imwrite(str(out_dir / work), img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        photos.append(Photo(name, work, (w, h), (img.shape[1], img.shape[0])))
+        photos.append(Photo(name, work, (w, h), (img.shape[1], img.shape[0]),
+                            exif_orientation_of(p) if upright else 1, Path(p)))
     if len(photos) < 2:
         detail = "; ".join(f"{k}: {v}" for k, v in status.items())
         raise ValueError(f"need at least 2 usable photos, got {len(photos)}"

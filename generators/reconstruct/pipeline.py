@@ -107,6 +107,9 @@ class ReconstructResult:
     options: dict[str, Any] = field(default_factory=dict)
     held_out: list[str] = field(default_factory=list)  # original names kept out of depth..refine
     capture: dict[str, Any] = field(default_factory=dict)  # align.place_capture: type, scale...
+    # photos read upright by their EXIF orientation: name -> orientation 2..8 (the pixels
+    # the cameras describe are the turned ones); empty when none needed turning
+    exif_oriented: dict[str, int] = field(default_factory=dict)
 
 
 def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
@@ -245,6 +248,11 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
             cloud = refine_cloud(cloud, views, steps=opts.refine_steps, seconds=opts.refine_seconds,
                                  size=opts.refine_size, device=opts.refine_device, report=rep,
                                  cancel=cancel)
+            # learnt exposure by photo name, and every photo's EXIF exposure (evaluate
+            # predicts a held-out photo's from it: `exposure.view_affines`)
+            from .exposure import name_exposure
+
+            name_exposure(cloud.meta.get("refinement"), photos)
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
@@ -271,7 +279,8 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         points=(res.points @ (s * r).T + t), point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
         similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
-        held_out=sorted(held), capture=capture)
+        held_out=sorted(held), capture=capture,
+        exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1})
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -373,6 +382,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
             "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
             "photos": result.status, "registered": len(result.cameras),
             "held_out": list(result.held_out), "capture": result.capture,
+            "exif_orientation_applied": dict(result.exif_oriented),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),

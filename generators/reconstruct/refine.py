@@ -29,6 +29,7 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
                  seconds: float = 90.0, size: int = 320, device: str = "auto", seed: int = 0,
                  fine_start: float = 0.6, fine_size: int = 800,
                  background=(0.0, 0.0, 0.0),  # noqa: ANN001
+                 exposure: bool = True,
                  report: Callable[[float, str], None] | None = None,
                  cancel: "CancelToken | None" = None,
                  options: OptimizeOptions | None = None) -> GaussianCloud:
@@ -38,7 +39,8 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
     as a `size` image) of the views at `fine_size` (long side; 0 = as given; fine_start
     1.0 = no fine phase; on Sceaux 800 px beat 1600 px, 17.32 vs 16.95 dB at 1416 px),
     so the result holds up at the photos' resolution; on CUDA they are used at full size. `steps` and `seconds` (0 = no limit) bound the
-    run; `report(fraction, message)` shows loss and PSNR and may raise to cancel;
+    run; `exposure` learns a colour affine per view (`exposure.py`; stored in
+    meta["refinement"]["exposure"] by view name); `report(fraction, message)` shows loss and PSNR and may raise to cancel;
     `options` overrides everything else."""
     if options is None:
         dev = pick_device(device)
@@ -46,7 +48,7 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
                                   fine_start=fine_start if dev == "cpu" else 1.0, fine_size=fine_size,
                                   device=dev, seed=seed,
                                   background=tuple(float(v) for v in background),  # type: ignore[arg-type]
-                                  sh_degree=1 if dev == "cpu" else 3,
+                                  sh_degree=1 if dev == "cpu" else 3, exposure=exposure,
                                   # a CPU run makes ~50-300 steps, not gsplat's 30000
                                   **(SHORT_RUN_RATES if dev == "cpu" else {}))
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
