@@ -17,6 +17,7 @@ view's rays are horizontal (given by the caller from the camera's pitch).
 from __future__ import annotations
 
 import numpy as np
+from scipy.cluster.vq import kmeans2
 
 UPRIGHT, GROUND, SKY = 0, 1, 2
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
@@ -96,9 +97,10 @@ def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None 
         ref = lab_img[bottom]
         # the bottom band's dominant colours (2 clusters) as the ground's palette
         k = 2 if len(ref) > 20 else 1
-        crit = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 0.5)
-        _, _, centres = cv2.kmeans(ref.astype(np.float32), k, None, crit, 2,
-                                   cv2.KMEANS_PP_CENTERS)
+        # scipy's k-means takes its own seeded generator (cv2.kmeans draws from OpenCV's
+        # process-wide RNG, so the same photo gave a different world on each build)
+        centres, _ = kmeans2(ref.astype(np.float64), k, minit="++", seed=np.random.default_rng(0))
+        centres = centres.astype(np.float32)
         dist = np.min(np.linalg.norm(lab_img[..., None, :] - centres[None, None], axis=-1), -1)
         spread = float(np.median(np.min(np.linalg.norm(ref[:, None] - centres[None], axis=-1), 1)))
         gx = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 1, 0, ksize=3))
