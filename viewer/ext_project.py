@@ -563,6 +563,17 @@ class ProjectExtension(QObject):
         out = Path(out)
         if self.refuses_output(out, "the export"):
             return None
+        from cli.cmd_export import mesh_export_problem
+        from scene.io import output_format
+
+        try:
+            problem = mesh_export_problem(self.win.world, output_format(out, fmt), layer)
+        except ValueError:
+            problem = None  # an unknown format: export_world says so in the job
+        if problem:
+            self.win.show_status(problem.split(":")[0], 8000)
+            QMessageBox.warning(self.win, "Export", problem)
+            return None
         snap = self._snapshot()
 
         def work(progress: Any, cancel: Any) -> dict:
