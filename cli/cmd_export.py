@@ -71,8 +71,8 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
     if any(lay.is_mesh for lay in world.visible_layers()):
         return None
     n = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
-    return (f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene's visible "
-            f"layers are Gaussian splats ({n:,} splats), which are not turned into a mesh. "
+    return (f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
+            f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
             "Export the splats as .ply, .splat or .spz; for a mesh, add a mesh layer (Create > "
             "Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
             "`object --mesh FILE`")
