@@ -82,13 +82,18 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     assert np.allclose(ext.path.keyframes[1].position, [1.0, 0.0, 0.0], atol=1e-6)
     win.redo()
     assert np.allclose(ext.path.keyframes[1].position, [1.0, 0.5, 0.3], atol=1e-6)
-    # scrubbing: the slider puts the camera on the path
+    # scrubbing: the slider puts the camera on the path (in fly mode: no gravity)
+    win.set_mode("walk")
     path = ext.path
     ed.panel.scrub.setValue(500)
     t = path.start + path.duration * 0.5
     assert np.allclose(nav.camera(4, 4).position, path.position(t), atol=1e-4)
+    assert nav.mode == "fly"
     ed.panel.scrub.setValue(1000)
     assert np.allclose(nav.camera(4, 4).position, path.keyframes[-1].position, atol=1e-4)
+    ed.select(0)
+    ed.panel.goto.click()
+    assert np.allclose(nav.camera(4, 4).position, path.keyframes[0].position, atol=1e-4)
     # clear is undoable too
     ext.clear_path()
     assert ext.path is None and ed.panel.list.count() == 0

@@ -203,7 +203,7 @@ class PathPanel(QWidget):
             else:
                 self.summary.setText(f"{len(path)} keyframes, {path.duration:.1f} s")
                 for i, k in enumerate(path.keyframes):
-                    x, y, z = k.position
+                    x, y, z = k.position + 0.0  # no "-0.00"
                     self.list.addItem(QListWidgetItem(
                         f"{i + 1}.  {k.time:6.2f} s   ({x:+.2f}, {y:+.2f}, {z:+.2f})"))
             if path is not None and len(path):
@@ -316,9 +316,11 @@ class PathEditor:
     def go_to_selected(self) -> None:
         i = self.selected_index()
         if i is not None:
-            self.ext.show_path_time(self.path.keyframes[i].time)
+            self.scrub_to(self.path.keyframes[i].time)
 
     def scrub_to(self, t: float) -> None:
         """Put the viewport camera at the path's pose at time t (preview scrubbing)."""
         if self.path is not None:
+            if self.win.viewport.nav.mode == "walk" and hasattr(self.win, "set_mode"):
+                self.win.set_mode("fly")  # gravity would pull the camera off the path
             self.ext.show_path_time(t)
