@@ -143,8 +143,8 @@ class PathOverlay(QWidget):
 class PathPanel(QWidget):
     """Keyframe list + retime box + buttons + scrub slider (lives in a dock)."""
 
-    def __init__(self, editor: "PathEditor") -> None:
-        super().__init__()
+    def __init__(self, editor: "PathEditor", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
         self.editor = editor
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -251,17 +251,14 @@ class PathEditor:
         self.win = ext.win
         self.show_path = True
         self.overlay = PathOverlay(self.win.viewport, self)
-        self.panel = PathPanel(self)
         self.dock = QDockWidget("Camera Path", self.win)
         self.dock.setObjectName("camera_path_dock")
+        self.panel = PathPanel(self, self.dock)
         self.dock.setWidget(self.panel)
         self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
-        self.dock.visibilityChanged.connect(lambda on: self.win.restore_view_focus()
-                                            if not on and hasattr(self.win, "restore_view_focus")
-                                            else None)
         self.panel.refresh()
 
     @property
