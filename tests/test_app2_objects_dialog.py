@@ -72,3 +72,25 @@ def test_best_ready_backend_and_segmenter_are_preselected(qtbot, x_display, tmp_
     monkeypatch.setattr(models_dialog, "_has_gpu", lambda: False)
     choices, best = offer_choices(OBJECT_OFFERS)
     assert choices[best].value == "classical" and "needs a GPU" in choices[2].label
+
+
+def test_reconstruct_dialog_without_torch_turns_optimisation_off(qtbot, x_display, tmp_path,
+                                                                 monkeypatch) -> None:  # noqa: ANN001
+    """Issue 15: without PyTorch the app's reconstruction does not reach a raw ImportError:
+    the dialog sets optimisation to 0 steps and says in one line how to add PyTorch."""
+    import cv2
+
+    from cli import cmd_reconstruct
+    from viewer.ext_reconstruct import ReconstructDialog
+
+    monkeypatch.setattr(cmd_reconstruct, "torch_available", lambda: False)
+    photos = []
+    for i in range(2):
+        p = tmp_path / f"p{i}.png"
+        cv2.imwrite(str(p), np.full((40, 60, 3), 100 + 40 * i, np.uint8))
+        photos.append(p)
+    dlg = ReconstructDialog(None, photos)
+    qtbot.addWidget(dlg)
+    assert dlg.refine.value() == 0 and not dlg.refine.isEnabled()
+    assert "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
+    assert dlg.request().refine_steps == 0
