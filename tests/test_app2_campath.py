@@ -11,6 +11,8 @@ from viewer.app import configure_gl
 
 configure_gl()
 
+pytestmark = pytest.mark.gl
+
 from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,  # noqa: E402
                            replace_keyframe, retime_keyframe)
 from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401

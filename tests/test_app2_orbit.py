@@ -9,6 +9,8 @@ from viewer.app import configure_gl
 
 configure_gl()
 
+pytestmark = pytest.mark.gl
+
 from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401
 from viewer.ext_orbit import nice_step  # noqa: E402
 
