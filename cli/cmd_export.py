@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from scene.errors import InputError
 
@@ -57,6 +58,26 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return [("SCENE", args.scene)], outs
 
 
+def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
+    """The plain reason a mesh format (glb/obj) cannot be written from `world`, or None.
+
+    GLB/OBJ hold meshes, and only mesh layers have one: splats are not turned into a mesh.
+    Used by the CLI and by the app's Export so both say the same."""
+    from scene.io import FORMATS
+
+    f = FORMATS.get(fmt)
+    if f is None or f.kind != "mesh" or layer is not None:
+        return None  # a named layer gets scene.export's own message
+    if any(lay.is_mesh for lay in world.visible_layers()):
+        return None
+    n = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
+    return (f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
+            f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
+            "Export the splats as .ply, .splat or .spz; for a mesh, add a mesh layer (Create > "
+            "Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
+            "`object --mesh FILE`")
+
+
 def run(args: argparse.Namespace) -> int:
     from scene import export as ex
 
@@ -100,6 +121,9 @@ def run(args: argparse.Namespace) -> int:
             fmt = output_format(args.out, args.format)
         except ValueError as exc:
             raise InputError(str(exc)) from None
+        problem = mesh_export_problem(world, fmt, args.layer)
+        if problem:
+            raise InputError(problem)
         fopts = format_options(args, fmt)
         fopts.pop("sh_degree", None)  # applied by ExportOptions, with the crop and opacity
         info = ex.export_world(world, args.out, fmt, layer=args.layer, options=opts, **fopts)

@@ -1,21 +1,157 @@
-"""`python main.py info FILE [--json]`: what a splat or mesh file holds."""
+"""`python main.py info FILE [--json]`: what a splat or mesh file or a `.wander` project holds.
+
+A project is described from its manifest alone (`scene.project.read_manifest`: no layer data
+is unpacked): app version, up axis, every layer (name, kind, splat or vertex count,
+visibility, how it was made: the generator and its main settings), bookmarks, the camera
+path and the input files stored in it. Manifests are untrusted input: a field of the wrong
+type is shown as unknown, never trusted.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
+from typing import Any
 
 NAME = "info"
-HELP = "show format, splat count, SH degree, bounds and size of a splat or mesh file"
+HELP = ("show format, splat count, SH degree, bounds and size of a splat or mesh file, or the "
+        "layers, bookmarks and origins of a .wander project")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="splat or mesh file")
+    parser.add_argument("file", help="splat or mesh file, or a .wander project")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+#: generator id -> words
+GENERATORS = {
+    "wander.pano_world": "world from a photo/panorama",
+    "wander.panorama": "panorama",
+    "wander.objects": "inserted object",
+    "wander.reconstruct": "reconstruction from photos",
+    "file": "opened from a file",
+}
+#: settings worth naming when a layer's source (or its "options") holds them as plain values
+HOW_KEYS = ("backend", "depth_backend", "depth_model", "segmenter", "method", "model",
+            "resolution", "refine_steps", "prompt", "format", "duplicated_from")
+
+
+def _plain(v: Any) -> bool:
+    return isinstance(v, (str, int, float)) and not isinstance(v, bool) and len(str(v)) <= 120
+
+
+def _text(v: Any, n: int = 120) -> str:
+    """A manifest value as printable text (control characters dropped), or "?"."""
+    if not _plain(v):
+        return "?"
+    return "".join(ch for ch in str(v) if ch.isprintable())[:n]
+
+
+def how_made(source: Any) -> str:
+    """One line on how a layer was made, from its manifest `source` (a dict, else unknown)."""
+    if not isinstance(source, dict) or not source:
+        return "unknown (no source recorded)"
+    gen = source.get("generator")
+    words = GENERATORS.get(gen, _text(gen, 60)) if _plain(gen) else "unknown generator"
+    parts = []
+    for where in (source, source.get("options")):
+        if isinstance(where, dict):
+            parts += [f"{k} {_text(where[k], 60)}" for k in HOW_KEYS
+                      if k in where and _plain(where[k]) and f"{k} {_text(where[k], 60)}" not in parts]
+    return words + (f" ({', '.join(parts)})" if parts else "")
+
+
+def describe_project(path: str | Path) -> dict[str, Any]:
+    """What a `.wander` project holds, from its manifest only (SceneFormatError if unreadable)."""
+    from scene.project import read_manifest
+
+    p = Path(path)
+    man = read_manifest(p)
+    lst = lambda v: v if isinstance(v, list) else []  # noqa: E731
+    layers = []
+    for lay in lst(man.get("layers")):
+        if not isinstance(lay, dict):
+            continue
+        count = lay.get("count")
+        layers.append({
+            "name": _text(lay.get("name")),
+            "kind": _text(lay.get("kind"), 40),
+            "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
+            "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
+            "visible": lay.get("visible") is not False,
+            "how": how_made(lay.get("source")),
+        })
+    bookmarks = []
+    for b in lst(man.get("bookmarks")):
+        pos = b.get("position") if isinstance(b, dict) else None
+        if isinstance(pos, list) and len(pos) == 3 and all(_plain(v) and not isinstance(v, str) for v in pos):
+            bookmarks.append({"name": _text(b.get("name"), 80), "position": [float(v) for v in pos]})
+    meta = man.get("meta") if isinstance(man.get("meta"), dict) else {}
+    cpath = meta.get("camera_path") if isinstance(meta.get("camera_path"), dict) else None
+    kfs = lst(cpath.get("keyframes")) if cpath else []
+    times = [k.get("time") for k in kfs if isinstance(k, dict) and _plain(k.get("time"))
+             and not isinstance(k.get("time"), str)]
+    inputs = [_text(i.get("name")) for i in lst(man.get("inputs"))
+              if isinstance(i, dict) and _plain(i.get("name"))]
+    up = man.get("up_axis")
+    return {
+        "path": str(p), "format": "wander", "format_description": "Wander project",
+        "file_size": p.stat().st_size,
+        "format_version": _text(man.get("format_version"), 20),
+        "app_version": _text(man.get("app_version"), 40),
+        "up_axis": ([float(v) for v in up] if isinstance(up, list) and len(up) == 3
+                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in up)
+                    else None),
+        "world": how_made(meta) if meta.get("generator") else None,
+        "layers": layers,
+        "splats": sum(l["count"] or 0 for l in layers if l["data"] == "cloud"),
+        "mesh_vertices": sum(l["count"] or 0 for l in layers if l["data"] == "mesh"),
+        "bookmarks": bookmarks,
+        "camera_path": ({"keyframes": len(kfs),
+                         "duration_s": (max(times) - min(times)) if times else 0.0}
+                        if cpath else None),
+        "inputs": inputs,
+    }
+
+
+def _print_project(info: dict[str, Any]) -> None:
+    print(f"file:      {info['path']}")
+    print(f"format:    Wander project (format {info['format_version']}, saved by Wander "
+          f"{info['app_version']})")
+    print(f"size:      {info['file_size']:,} bytes")
+    if info["up_axis"]:
+        print(f"up axis:   ({', '.join(f'{float(v):.3g}' for v in info['up_axis'])})")
+    if info["world"]:
+        print(f"world:     {info['world']}")
+    print(f"layers:    {len(info['layers'])} ({info['splats']:,} splats"
+          + (f", {info['mesh_vertices']:,} mesh vertices" if info["mesh_vertices"] else "") + ")")
+    for lay in info["layers"]:
+        n = "?" if lay["count"] is None else f"{lay['count']:,}"
+        unit = {"cloud": "splats", "mesh": "vertices (mesh)"}.get(lay["data"], "items")
+        hidden = "" if lay["visible"] else ", hidden"
+        print(f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit}; {lay['how']}")
+    print(f"bookmarks: {len(info['bookmarks'])}")
+    for b in info["bookmarks"]:
+        x, y, z = b["position"]
+        print(f"  {b['name']} at ({x:+.2f}, {y:+.2f}, {z:+.2f})")
+    cp = info["camera_path"]
+    print("camera path: " + (f"{cp['keyframes']} keyframes, {cp['duration_s']:.1f} s" if cp else "none"))
+    if info["inputs"]:
+        print(f"inputs:    {', '.join(info['inputs'])}")
 
 
 def run(args: argparse.Namespace) -> int:
     from scene.io import file_info
+    from scene.project import EXTENSION
+
+    if Path(args.file).suffix.lower() == EXTENSION:
+        pinfo = describe_project(args.file)
+        if args.json:
+            print(json.dumps(pinfo))
+        else:
+            _print_project(pinfo)
+        return 0
 
     info = file_info(args.file)
     from cli.cmd_world import world_estimates  # a generated world's estimates and sources

@@ -18,9 +18,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
                    help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
                         "project (the scene, the photo cameras, a bookmark per photo)")
-    p.add_argument("--refine", type=int, default=3000, metavar="N",
+    p.add_argument("--refine", type=int, default=None, metavar="N",
                    help="3DGS optimisation steps at most (3000; 0 = off): gsplat on CUDA, "
-                        "else the compiled CPU rasterizer")
+                        "else the compiled CPU rasterizer; needs PyTorch (without it the "
+                        "default skips this step with a warning)")
     p.add_argument("--refine-seconds", type=float, default=90.0, metavar="S",
                    help="time budget of the optimisation (90 s; 0 = no limit)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",
@@ -43,6 +44,47 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="hold out every K-th registered photo (sorted names: 0, K, 2K..., the "
                         "3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion and refinement; "
                         "their cameras are still written, for `evaluate` (0 = off)")
+
+
+DEFAULT_REFINE = 3000
+
+
+def torch_install_hint() -> str:
+    """One line: how to add PyTorch (the CPU build on a machine without an NVIDIA GPU)."""
+    try:
+        from tools.torch_plan import CPU_INDEX, PIN, has_nvidia_gpu
+
+        if has_nvidia_gpu():
+            return f"python -m pip install {PIN} gsplat"
+        return f"python -m pip install {PIN} --index-url {CPU_INDEX}"
+    except Exception:  # noqa: BLE001 - tools/ is absent from some installs
+        return "python -m pip install torch (or rerun tools/install.sh)"
+
+
+def torch_available() -> bool:
+    """True when PyTorch can be imported (checked without importing it)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("torch") is not None
+    except (ImportError, ValueError):  # a broken or blocked install counts as absent
+        return False
+
+
+def refine_steps(requested: int | None, has_torch: bool | None = None) -> tuple[int, str | None]:
+    """(steps to run, warning or None). Without PyTorch the default skips optimisation with
+    a warning (the fused scene is still written); an explicit `--refine N` > 0 is an
+    InputError naming the install command, since the user asked for that step."""
+    has_torch = torch_available() if has_torch is None else has_torch
+    steps = DEFAULT_REFINE if requested is None else requested
+    if steps <= 0 or has_torch:
+        return steps, None
+    if requested is not None:
+        raise InputError(f"--refine {requested} needs PyTorch, which is not installed: "
+                         f"{torch_install_hint()} (or --refine 0 to skip optimisation)")
+    return 0, ("warning: PyTorch is not installed, so the 3DGS optimisation step is skipped "
+               "(the scene is the fused depth splats, less sharp); to add it: "
+               f"{torch_install_hint()}")
 
 
 def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | None:
@@ -80,7 +122,10 @@ def run(args: argparse.Namespace) -> int:
     from generators.reconstruct.photos import list_photos
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
 
-    opts = ReconstructOptions(refine_steps=args.refine, intrinsics=_parse_intrinsics(args.intrinsics),
+    steps, torch_warning = refine_steps(args.refine)
+    if torch_warning:
+        print(torch_warning)
+    opts = ReconstructOptions(refine_steps=steps, intrinsics=_parse_intrinsics(args.intrinsics),
                               colmap_dir=args.colmap, depth_size=args.depth_size,
                               max_points=args.max_splats, refine_device=args.device,
                               holdout=args.holdout, capture=args.capture,

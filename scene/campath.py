@@ -421,3 +421,44 @@ class PathRecorder:
         t0 = keep[0].time
         return CameraPath((Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0)
                            for k in keep), up)
+
+
+# ---------------------------------------------------------------------- editing
+def replace_keyframe(path: CameraPath, index: int, kf: Keyframe) -> CameraPath:
+    """A new path with keyframe `index` (0-based, in time order) replaced by `kf`.
+
+    Raises IndexError for a bad index and ValueError when `kf.time` collides with another
+    keyframe's time (times must stay all different)."""
+    kfs = list(path.keyframes)
+    if not 0 <= index < len(kfs):
+        raise IndexError(f"keyframe {index + 1} does not exist (the path has {len(kfs)})")
+    kfs[index] = kf
+    return CameraPath(kfs, path.up)
+
+
+def retime_keyframe(path: CameraPath, index: int, time: float) -> CameraPath:
+    """A new path with keyframe `index` moved to `time` seconds (it may change places in
+    the order). ValueError when another keyframe already sits at that time."""
+    k = path.keyframes[index] if 0 <= index < len(path) else None
+    if k is None:
+        raise IndexError(f"keyframe {index + 1} does not exist (the path has {len(path)})")
+    others = [o.time for i, o in enumerate(path.keyframes) if i != index]
+    if any(abs(o - time) < 1e-6 for o in others):
+        raise ValueError(f"another keyframe is already at {time:g} s")
+    return replace_keyframe(path, index, Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, time))
+
+
+def delete_keyframe(path: CameraPath, index: int) -> CameraPath | None:
+    """A new path without keyframe `index`; None when it was the last one."""
+    if not 0 <= index < len(path):
+        raise IndexError(f"keyframe {index + 1} does not exist (the path has {len(path)})")
+    kfs = [k for i, k in enumerate(path.keyframes) if i != index]
+    return CameraPath(kfs, path.up) if kfs else None
+
+
+def path_polyline(path: CameraPath, samples_per_second: float = 20.0,
+                  max_samples: int = 2000) -> np.ndarray:
+    """World positions (N, 3) along the path, N ≥ 2 (for drawing it)."""
+    n = int(min(max(2, path.duration * samples_per_second + 1), max_samples))
+    ts = path.start + np.linspace(0.0, path.duration, n)
+    return np.stack([path.position(float(t)) for t in ts])

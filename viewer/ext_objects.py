@@ -13,6 +13,7 @@ Alt+L world/local axes.
 
 from __future__ import annotations
 
+import logging
 import math
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ from .transform_panel import TransformPanel
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
 OBJECT_FILTER = "Meshes and splats (*.glb *.gltf *.obj *.ply *.stl *.off *.splat *.spz)"
 TURN = math.radians(15.0)
+log = logging.getLogger(__name__)
 
 
 class ObjectTools:
@@ -404,6 +406,55 @@ class ObjectTools:
         return self._with(lambda lay: self.window.world.set_visible(lay.id, not lay.visible))
 
 
+#: (value, label, model manager name, preference: higher = better when ready)
+OBJECT_OFFERS = [("classical", "Classical inflation (no weights)", "", 0),
+                 ("multiview", "Zero123++ multi-view + carving", "zero123plus", 2),
+                 ("hunyuan3d", "Hunyuan3D-2mini shape", "hunyuan3d-2mini", 3)]
+SEGMENT_OFFERS = [("classical", "GrabCut (no weights)", "", 0),
+                  ("neural", "SAM 2.1 tiny", "sam2-tiny", 2)]
+
+
+def offer_choices(offers: list[tuple[str, str, str, int]]) -> tuple[list[Any], int]:
+    """Model-manager readiness of each offer (`generators.models.hub.backend_state`), as
+    `viewer.models_dialog.Choice`s, and the index of the best ready one (a GPU-only backend
+    on a machine without CUDA is not ready)."""
+    from generators.models.hub import backend_state
+
+    from .models_dialog import Choice, _has_gpu
+
+    out, best, best_pref = [], 0, -1
+    gpu: bool | None = None
+    for value, label, model, pref in offers:
+        ready, hint = True, ""
+        if model:
+            st = backend_state(model)
+            ready = bool(st.ready)
+            if not ready:
+                hint = (f"needs {', '.join(st.missing_packages)}" if st.missing_packages
+                        else f"{st.state}: Settings > Models > Download {model}")
+            else:
+                gpu = _has_gpu() if gpu is None else gpu
+                if not st.backend.cpu_ok and not gpu:
+                    ready, hint = False, f"needs a GPU with ~{st.backend.vram_gb:g} GB"
+        out.append(Choice(value, label + (" — ready" if ready else f" — {hint}"), ready, hint, model))
+        if ready and pref > best_pref:
+            best, best_pref = len(out) - 1, pref
+    return out, best
+
+
+def fill_offers(combo: QComboBox, offers: list[tuple[str, str, str, int]]) -> list[Any]:
+    """Fill `combo` with the offers (label says ready or what is missing; a not-ready one
+    stays selectable, since a local model folder can stand in) and select the best ready."""
+    choices, best = offer_choices(offers)
+    combo.clear()
+    for c in choices:
+        combo.addItem(c.label, c.value)
+        if c.hint:
+            combo.setItemData(combo.count() - 1, c.hint, Qt.ItemDataRole.ToolTipRole)
+    combo.setCurrentIndex(best)
+    return choices
+
+
 class SegmentDialog(QDialog):
     """Pick the object in a photo: drag a box or click it, preview the mask, choose a backend."""
 
@@ -418,9 +469,16 @@ class SegmentDialog(QDialog):
         self.info = QLabel("Drag a box around the object, or click on it; then Preview.")
         self.info.setWordWrap(True)
         self.backend = QComboBox()
-        self.backend.addItems(["classical", "multiview"])
         self.segmenter = QComboBox()
-        self.segmenter.addItems(["classical", "neural"])
+        try:  # readiness from the model manager; the best ready one preselected
+            self.backend_choices = fill_offers(self.backend, OBJECT_OFFERS)
+            self.segmenter_choices = fill_offers(self.segmenter, SEGMENT_OFFERS)
+        except Exception:  # noqa: BLE001 - the classical ones always work
+            log.warning("model manager unavailable: offering the classical backends", exc_info=True)
+            self.backend.clear()
+            self.segmenter.clear()
+            self.backend.addItem("Classical inflation (no weights)", "classical")
+            self.segmenter.addItem("GrabCut (no weights)", "classical")
         self.model = QLineEdit()
         self.model.setPlaceholderText("multiview: local Zero123++ folder")
         self.sam = QLineEdit()
@@ -454,8 +512,8 @@ class SegmentDialog(QDialog):
 
     def request(self) -> ObjectRequest:
         box = self.canvas.box
-        return ObjectRequest(photo=self.photo, backend=self.backend.currentText(),
-                             segmenter=self.segmenter.currentText(),
+        return ObjectRequest(photo=self.photo, backend=self.backend.currentData() or "classical",
+                             segmenter=self.segmenter.currentData() or "classical",
                              box=None if box is None else ",".join(str(int(v)) for v in box),
                              point=self.canvas.point, model=self.model.text() or None,
                              sam=self.sam.text() or None)

@@ -11,7 +11,9 @@ recovers it (and then saves or quits cleanly) or discards it: "Later" and a clea
 of another document leave it alone. File > Recover Unsaved Work… lists them all with
 their time and thumbnail.
 Create: Camera Path ▸ Record While Walking, Add Keyframe from View (K), Path from
-        Bookmarks, Play Preview, Load/Save Path…, Clear; Render Video….
+        Bookmarks, Play Preview, Load/Save Path…, Clear, Edit Path… (keyframe list: select,
+        set to view, retime, delete, scrub; viewer/path_editor.py), Show Path in View;
+        Render Video…. Every path change is one undo entry.
 All long work runs through `window.run_job` (progress bar + Cancel); the pure logic lives
 in scene/project.py, scene/export.py, scene/campath.py and generators/video.py.
 """
@@ -75,6 +77,7 @@ class ProjectExtension(QObject):
         self._autosaving = threading.Lock()
         self._preview_t0 = 0.0
         self._preview_mode: str | None = None
+        self.editor: Any = None
         self._build_actions()
         self._render_request.connect(self._render_on_gui)
         self._record_timer = QTimer(self)
@@ -88,6 +91,11 @@ class ProjectExtension(QObject):
         if hasattr(window, "world_replaced"):
             window.world_replaced.connect(self._on_world_replaced)
         self._on_world_replaced(window.world)
+        from .path_editor import PathEditor
+
+        self.editor = PathEditor(self)
+        self.editor.show_path = bool(self._setting("show_camera_path", True))
+        self.show_path_action.setChecked(self.editor.show_path)
         window.installEventFilter(self)
         app = QApplication.instance()
         if app is not None:
@@ -148,6 +156,12 @@ class ProjectExtension(QObject):
         self._action(m, "&Load Path…", self.load_path_dialog)
         self._action(m, "&Save Path…", self.save_path_dialog)
         self._action(m, "&Clear Path", self.clear_path)
+        m.addSeparator()
+        self.edit_path_action = self._action(m, "&Edit Path…", self.toggle_editor, "Ctrl+Shift+K",
+                                             "Keyframe list: select, move, retime, delete; "
+                                             "scrub the preview", checkable=True)
+        self.show_path_action = self._action(m, "Show Path in &View", self.toggle_show_path,
+                                             checkable=True)
         self._action(c, "Render &Video…", self.render_video_dialog, tip="Render the camera path to MP4")
 
     # ============================================================ dirty state
@@ -170,10 +184,41 @@ class ProjectExtension(QObject):
                 self.path = CameraPath.from_dict(saved, default_up=world.up_axis)
             except ValueError:
                 self.path = None
+        if self.editor is not None:
+            self.editor.changed()
 
     def _on_world_changed(self, what: str) -> None:
         self.dirty = True
         self._changes += 1
+        if what == "camera_path" and self.editor is not None:
+            self.editor.changed()
+
+    def _setting(self, key: str, default: Any) -> Any:
+        st = getattr(self.win, "settings", None)
+        return st.get(key, default, bool) if st is not None else default
+
+    # ============================================================ path edits
+    def set_path(self, path: CameraPath | None, text: str) -> None:
+        """Replace the camera path as one undo entry named `text` ("Move keyframe 2")."""
+        from .path_editor import SetCameraPath
+
+        self.win.world.execute(SetCameraPath(self, path, text))
+
+    def toggle_editor(self) -> None:
+        """Show or hide the Camera Path panel (keyframe list and preview scrubber)."""
+        on = not self.editor.dock.isVisible()
+        self.editor.dock.setVisible(on)
+        self.edit_path_action.setChecked(on)
+        if on:
+            self.editor.panel.refresh()
+
+    def toggle_show_path(self) -> None:
+        """Draw the camera path in the viewport or not (persisted)."""
+        self.editor.show_path = self.show_path_action.isChecked()
+        st = getattr(self.win, "settings", None)
+        if st is not None:
+            st.set("show_camera_path", self.editor.show_path)
+        self.editor.overlay.update()
 
     def _snapshot(self) -> World:
         """The world to save, with the current camera path in its meta."""
@@ -518,6 +563,17 @@ class ProjectExtension(QObject):
         out = Path(out)
         if self.refuses_output(out, "the export"):
             return None
+        from cli.cmd_export import mesh_export_problem
+        from scene.io import output_format
+
+        try:
+            problem = mesh_export_problem(self.win.world, output_format(out, fmt), layer)
+        except ValueError:
+            problem = None  # an unknown format: export_world says so in the job
+        if problem:
+            self.win.show_status(problem.split(":")[0], 8000)
+            QMessageBox.warning(self.win, "Export", problem)
+            return None
         snap = self._snapshot()
 
         def work(progress: Any, cancel: Any) -> dict:
@@ -602,7 +658,7 @@ class ProjectExtension(QObject):
             self._record_timer.stop()
             self.record_action.setChecked(False)
             try:
-                self.path = self.recorder.path(up=self.win.world.up_axis)
+                self.set_path(self.recorder.path(up=self.win.world.up_axis), "Record camera path")
             except ValueError as exc:
                 self.win.show_status(str(exc), 6000)
                 return
@@ -627,13 +683,14 @@ class ProjectExtension(QObject):
             dist = float(np.linalg.norm(cam.position - kfs[-1].position))
             t = kfs[-1].time + max(2.0, dist / 1.4)
         kfs.append(Keyframe.from_camera(cam, t))
-        self.path = CameraPath(kfs, self.win.world.up_axis)
+        self.set_path(CameraPath(kfs, self.win.world.up_axis), f"Add keyframe {len(kfs)}")
         self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
 
     def path_from_bookmarks(self) -> None:
         try:
-            self.path = CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0,
-                                                  up=self.win.world.up_axis)
+            self.set_path(CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0,
+                                                    up=self.win.world.up_axis),
+                          "Path from bookmarks")
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return
@@ -641,7 +698,8 @@ class ProjectExtension(QObject):
                              f"({self.path.duration:.0f} s)", 6000)
 
     def clear_path(self) -> None:
-        self.path = None
+        if self.path is not None:
+            self.set_path(None, "Clear camera path")
         self.recorder.clear()
         self.win.show_status("Camera path cleared", 3000)
 
@@ -650,7 +708,8 @@ class ProjectExtension(QObject):
                                               "Camera paths (*.json)")
         if path:
             try:
-                self.path = CameraPath.load(path, default_up=self.win.world.up_axis)
+                self.set_path(CameraPath.load(path, default_up=self.win.world.up_axis),
+                              "Load camera path")
             except (ValueError, OSError) as exc:
                 QMessageBox.warning(self.win, "Camera path", str(exc))
                 return

@@ -136,6 +136,14 @@ class ReconstructDialog(QDialog):
         self.refine_seconds.setToolTip("time budget of the optimisation (0 = no limit); "
                                        "the report says when it stopped the run")
         form.addRow("Optimisation time:", self.refine_seconds)
+        from cli.cmd_reconstruct import torch_available, torch_install_hint  # app2 hook: no torch
+
+        if not torch_available():  # optimisation needs PyTorch: off, and say how to add it
+            self.refine.setValue(0)
+            self.refine.setEnabled(False)
+            self.no_torch = QLabel(f"Off: PyTorch is not installed. To add it: {torch_install_hint()}")
+            self.no_torch.setWordWrap(True)
+            form.addRow("", self.no_torch)
         from .models_dialog import fill_combo
 
         self.backend = QComboBox()

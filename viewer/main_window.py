@@ -181,6 +181,32 @@ class _FocusKeeper(QObject):
         return False
 
 
+def _delete_at_exit(win: "MainWindow") -> None:
+    """Delete `win` (and its children) before PyQt's own exit-time cleanup runs.
+
+    That cleanup walks every wrapper and crashed now and then (SIGSEGV in
+    sip_api_get_address, `main.py SCENE --shot`, about 1 run in 7 on r2base) on one whose
+    C++ object was already gone; deleting the window first, while Python and Qt are whole,
+    leaves it nothing of ours to trip on. atexit runs handlers last-in first-out, so this one
+    (registered after QtCore's) runs before it."""
+    import atexit
+    import weakref
+
+    from PyQt6 import sip
+
+    ref = weakref.ref(win)
+
+    def release() -> None:
+        w = ref()
+        if w is not None and not sip.isdeleted(w):
+            try:
+                sip.delete(w)
+            except RuntimeError:
+                log.debug("window already gone at exit", exc_info=True)
+
+    atexit.register(release)
+
+
 class MainWindow(QMainWindow):
     """Wander's main window (see /work/notes/contracts.md for the public API)."""
 
@@ -192,6 +218,7 @@ class MainWindow(QMainWindow):
 
     def __init__(self, settings: Settings | None = None, install_extensions: bool = True) -> None:
         super().__init__()
+        _delete_at_exit(self)
         self.settings = settings or Settings()
         self.world: World = World()
         self.path: Path | None = None

@@ -10,6 +10,7 @@ Object frame: centred at its base, +Y up, facing +Z (towards a default viewer), 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,8 @@ from scene.mesh import Mesh
 
 from .segment_classical import Segmentation
 from .surfels import surfels
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -176,26 +179,41 @@ def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
     pts, faces = _smooth_decimate(pts, faces.astype(np.int64), opts.mesh_faces)
     u = pts[:, 0] / rel.pixel + rel.x0 - 0.5
     v = rel.bottom - pts[:, 1] / rel.pixel - 0.5
-    col = cv2.remap(rel.rgb, u.astype(np.float32).reshape(-1, 1), v.astype(np.float32).reshape(-1, 1),
-                    cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3)
+    # remap takes maps under 32767 rows: lay the N lookups out as a (ceil(N/1024), 1024) image
+    n, w = len(u), 1024
+    rows = max(1, -(-n // w))
+    grid = lambda a: np.pad(a.astype(np.float32), (0, rows * w - n), mode="edge").reshape(rows, w)  # noqa: E731
+    col = cv2.remap(rel.rgb, grid(u), grid(v), cv2.INTER_LINEAR,
+                    borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3)[:n]
     shade = np.where(pts[:, 2] < 0, opts.back_shade, 1.0)[:, None]
     return Mesh(pts, faces, np.clip(col * shade, 0, 1).astype(np.float32))
 
 
-def _smooth_decimate(pts: np.ndarray, faces: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
-    """Windowed-sinc smoothing and quadric decimation with pyvista (falls back to raw)."""
-    try:
-        import pyvista as pv
-    except ImportError:  # pragma: no cover - pyvista is a dependency
-        return pts, faces
-    cells = np.hstack([np.full((len(faces), 1), 3), faces]).ravel()
-    surf = pv.PolyData(pts.astype(np.float64), cells)
-    surf = surf.smooth_taubin(n_iter=20, pass_band=0.1)
-    if target and surf.n_cells > target:
-        surf = surf.decimate(1.0 - target / surf.n_cells, volume_preservation=True)
-    surf = surf.clean().triangulate()
-    out_faces = surf.faces.reshape(-1, 4)[:, 1:]
-    return np.asarray(surf.points, np.float32), out_faces.astype(np.int64)
+def _smooth_decimate(pts: np.ndarray, faces: np.ndarray,
+                     target: int) -> tuple[np.ndarray, np.ndarray]:
+    """Smooth the marching-cubes staircase away, then decimate to about `target` faces.
+
+    Taubin λ|μ smoothing (`trimesh.smoothing.filter_taubin`, λ 0.5, ν 0.53, 20 passes;
+    Taubin 1995, "A signal processing approach to fair surface design": unlike Laplacian
+    smoothing it does not shrink the shape), then quadric decimation
+    (`Trimesh.simplify_quadric_decimation`, backed by `fast_simplification`; without it the
+    smoothed mesh is kept at full size, with a log line). On the sphere benchmark
+    (`python bench/inflate_smoothing.py`) this beats the former pyvista/VTK windowed-sinc +
+    decimate at the same face count (mean normal error 0.74×, radial RMS 0.90×), so
+    pyvista (~0.5 GB with VTK) is no longer used.
+    Shapes: pts (V, 3) float32, faces (F, 3) int64 -> same types.
+    """
+    import trimesh
+    from trimesh.smoothing import filter_taubin
+
+    mesh = trimesh.Trimesh(pts.astype(np.float64), faces, process=False)
+    filter_taubin(mesh, lamb=0.5, nu=0.53, iterations=20)
+    if target and len(mesh.faces) > target:
+        try:
+            mesh = mesh.simplify_quadric_decimation(face_count=target)
+        except (ImportError, ValueError) as exc:
+            log.info("mesh decimation skipped (%s): keeping %d faces", exc, len(mesh.faces))
+    return np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int64)
 
 
 def lift_classical(seg: Segmentation, opts: InflateOptions | None = None, *,

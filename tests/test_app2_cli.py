@@ -1,0 +1,110 @@
+"""CLI parts of issue 15 done by app2: `info` on a `.wander` project, the plain message when
+a splat-only world is exported to a mesh format, and `reconstruct` without PyTorch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scene.gaussians import GaussianCloud
+from scene.project import save_project
+from scene.world import Bookmark, Layer, World
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:  # noqa: ANN001
+    rng = np.random.default_rng(0)
+    w = World()
+    c = GaussianCloud.from_points(rng.uniform(-2, 2, (300, 3)), rng.uniform(0, 1, (300, 3)), 0.03)
+    w.add_layer(Layer("chelsea", c, kind="world",
+                      source={"generator": "wander.pano_world", "depth_backend": "classical",
+                              "resolution": 2048}))
+    w.add_layer(Layer("mug\x1b[31m", c.subset(np.arange(40)), kind="object",
+                      source={"generator": "wander.objects", "backend": "classical",
+                              "options": {"segmenter": "grabcut"}}))
+    w.bookmarks.append(Bookmark("Start", np.array([0, 1.5, 0.0]), 0, 0, 60))
+    w.meta["camera_path"] = {"keyframes": [{"time": 0, "position": [0, 0, 0]},
+                                           {"time": 4, "position": [1, 0, 0]}]}
+    p = tmp_path_factory.mktemp("proj") / "trip.wander"
+    save_project(w, p, include_inputs=False)
+    return p
+
+
+def test_info_describes_a_project(project: Path) -> None:
+    r = _cli("info", project)
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "Wander project" in out and "layers:    2 (340 splats)" in out
+    assert "chelsea [world]: 300 splats; world from a photo/panorama (depth_backend classical" in out
+    assert "inserted object (backend classical, segmenter grabcut)" in out
+    assert "Start at (+0.00, +1.50, +0.00)" in out and "2 keyframes, 4.0 s" in out
+    assert "\x1b" not in out  # a name from the file cannot drive the terminal
+    j = json.loads(_cli("info", project, "--json").stdout)
+    assert [lay["count"] for lay in j["layers"]] == [300, 40] and j["camera_path"]["keyframes"] == 2
+
+
+def test_info_on_a_damaged_project_is_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.wander"
+    bad.write_bytes(b"PK\x03\x04 not really")
+    r = _cli("info", bad)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "bad.wander" in r.stderr
+
+
+def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) -> None:
+    for ext in ("glb", "obj"):
+        out = tmp_path / f"x.{ext}"
+        r = _cli("export", project, "--out", out)
+        assert r.returncode == 2 and not out.exists()
+        assert "only mesh layers" in r.stderr and "not turned into a mesh" in r.stderr
+    assert _cli("export", project, "--out", tmp_path / "x.ply").returncode == 0
+
+
+def test_reconstruct_without_torch_skips_or_refuses_clearly() -> None:
+    from scene.errors import InputError
+    from cli.cmd_reconstruct import refine_steps
+
+    assert refine_steps(None, has_torch=True) == (3000, None)
+    steps, warn = refine_steps(None, has_torch=False)
+    assert steps == 0 and "PyTorch is not installed" in warn and "pip install" in warn
+    assert refine_steps(0, has_torch=False) == (0, None)
+    with pytest.raises(InputError, match="needs PyTorch.*pip install"):
+        refine_steps(500, has_torch=False)
+
+
+def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
+    """A run where `import torch` fails: the explicit --refine is refused in one line before
+    any work; the optimisation module is never reached (no raw ImportError)."""
+    block = tmp_path / "block"
+    block.mkdir()
+    (block / "sitecustomize.py").write_text(
+        "import sys\nimport importlib.abc\nclass Block(importlib.abc.MetaPathFinder):\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name == 'torch' or name.startswith('torch.'):\n"
+        "            raise ModuleNotFoundError(\"No module named 'torch'\")\n        return None\n"
+        "sys.meta_path.insert(0, Block())\n")
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    import os
+
+    env = dict(os.environ, PYTHONPATH=f"{block}:{ROOT}")
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
+                        "--out", str(tmp_path / "s.ply"), "--refine", "100"],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert r.returncode == 2 and "needs PyTorch" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
+                        "--out", str(tmp_path / "s.ply")],
+                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    # the default goes on without optimisation (here it then stops: the folder is empty)
+    assert "optimisation step is skipped" in r.stdout and "Traceback" not in r.stderr

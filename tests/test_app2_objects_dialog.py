@@ -1,0 +1,96 @@
+"""Insert Object dialog: the object backends and segmenters show what the model manager says
+is ready, and the best ready one is preselected (pytest-qt under Xvfb)."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()
+
+pytestmark = pytest.mark.gl
+
+
+def _fake_states(ready: set[str], cpu_ok: bool = True):  # noqa: ANN202
+    def state(name: str) -> SimpleNamespace:
+        ok = name in ready
+        return SimpleNamespace(ready=ok, missing_packages=[] if ok or name != "hunyuan3d-2mini"
+                               else ["hy3dgen"], state="ready" if ok else "not downloaded",
+                               backend=SimpleNamespace(cpu_ok=cpu_ok, vram_gb=6.0))
+    return state
+
+
+def _dialog(qtbot, tmp_path, monkeypatch, ready, gpu=True):  # noqa: ANN001, ANN202
+    import cv2
+
+    from generators.models import hub
+    from viewer import models_dialog
+    from viewer.ext_objects import SegmentDialog
+
+    monkeypatch.setattr(hub, "backend_state", _fake_states(ready))
+    monkeypatch.setattr(models_dialog, "_has_gpu", lambda: gpu)
+    photo = tmp_path / "cup.png"
+    cv2.imwrite(str(photo), np.full((80, 100, 3), 128, np.uint8))
+    dlg = SegmentDialog(None, photo)
+    qtbot.addWidget(dlg)
+    return dlg
+
+
+def _labels(combo) -> list[str]:  # noqa: ANN001
+    return [combo.itemText(i) for i in range(combo.count())]
+
+
+def test_nothing_downloaded_preselects_classical_and_says_what_is_missing(
+        qtbot, x_display, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    dlg = _dialog(qtbot, tmp_path, monkeypatch, ready=set())
+    assert dlg.backend.currentData() == "classical" and dlg.segmenter.currentData() == "classical"
+    labels = _labels(dlg.backend)
+    assert "Classical inflation (no weights) — ready" in labels
+    assert any("Zero123++" in t and "Settings > Models > Download zero123plus" in t for t in labels)
+    assert any("Hunyuan3D" in t and "needs hy3dgen" in t for t in labels)
+    assert any("SAM" in t and "Download sam2-tiny" in t for t in _labels(dlg.segmenter))
+    assert dlg.request().backend == "classical"
+
+
+def test_best_ready_backend_and_segmenter_are_preselected(qtbot, x_display, tmp_path,
+                                                          monkeypatch) -> None:  # noqa: ANN001
+    dlg = _dialog(qtbot, tmp_path, monkeypatch, ready={"zero123plus", "sam2-tiny"})
+    assert dlg.backend.currentData() == "multiview" and dlg.segmenter.currentData() == "neural"
+    assert dlg.request().backend == "multiview" and dlg.request().segmenter == "neural"
+    assert "ready" in dlg.backend.currentText()
+    # a GPU-only model on a machine without CUDA is not ready
+    from viewer.ext_objects import OBJECT_OFFERS, offer_choices
+    from generators.models import hub
+
+    monkeypatch.setattr(hub, "backend_state", _fake_states({"hunyuan3d-2mini"}, cpu_ok=False))
+    from viewer import models_dialog
+
+    monkeypatch.setattr(models_dialog, "_has_gpu", lambda: False)
+    choices, best = offer_choices(OBJECT_OFFERS)
+    assert choices[best].value == "classical" and "needs a GPU" in choices[2].label
+
+
+def test_reconstruct_dialog_without_torch_turns_optimisation_off(qtbot, x_display, tmp_path,
+                                                                 monkeypatch) -> None:  # noqa: ANN001
+    """Issue 15: without PyTorch the app's reconstruction does not reach a raw ImportError:
+    the dialog sets optimisation to 0 steps and says in one line how to add PyTorch."""
+    import cv2
+
+    from cli import cmd_reconstruct
+    from viewer.ext_reconstruct import ReconstructDialog
+
+    monkeypatch.setattr(cmd_reconstruct, "torch_available", lambda: False)
+    photos = []
+    for i in range(2):
+        p = tmp_path / f"p{i}.png"
+        cv2.imwrite(str(p), np.full((40, 60, 3), 100 + 40 * i, np.uint8))
+        photos.append(p)
+    dlg = ReconstructDialog(None, photos)
+    qtbot.addWidget(dlg)
+    assert dlg.refine.value() == 0 and not dlg.refine.isEnabled()
+    assert "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
+    assert dlg.request().refine_steps == 0
