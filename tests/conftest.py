@@ -20,14 +20,21 @@ _xvfb: subprocess.Popen | None = None
 
 @pytest.fixture(scope="session", autouse=True)
 def _private_state_folder(tmp_path_factory: pytest.TempPathFactory):
-    """Wander's log file (XDG_STATE_HOME/wander) goes to a test folder, not the user's."""
-    old = os.environ.get("XDG_STATE_HOME")
+    """Wander's log file (XDG_STATE_HOME/wander) and the Hugging Face cache go to test
+    folders, not the user's: the model manager reads the cache, so weights a developer
+    has downloaded would otherwise change which backend a test sees as ready."""
+    names = ("XDG_STATE_HOME", "HF_HOME", "HF_HUB_CACHE", "HUGGINGFACE_HUB_CACHE")
+    old = {k: os.environ.get(k) for k in names}
     os.environ["XDG_STATE_HOME"] = str(tmp_path_factory.mktemp("state"))
+    os.environ["HF_HOME"] = str(tmp_path_factory.mktemp("hf_home"))
+    os.environ.pop("HF_HUB_CACHE", None)
+    os.environ.pop("HUGGINGFACE_HUB_CACHE", None)
     yield
-    if old is None:
-        os.environ.pop("XDG_STATE_HOME", None)
-    else:
-        os.environ["XDG_STATE_HOME"] = old
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def _die_with_parent() -> None:
