@@ -127,7 +127,8 @@ _ENCODING_MARKERS = {
     "spz/gzip stream": re.compile(r"gzip\.(compress|GzipFile|open)\("),
     ".splat record layout": re.compile(r"\(\s*[\"']rgba[\"']\s*,\s*[\"']u1[\"']"),
     "trimesh export": re.compile(r"\.export\(\s*(file_type|str\()"),
-    "trimesh mesh building for writing": re.compile(r"trimesh\.Trimesh\("),
+    # (building a trimesh.Trimesh is geometry processing, e.g. smoothing in objects/inflate.py;
+    # only its export is a format)
     "compressed PLY packing": re.compile(r"packed_(position|rotation|scale|color)"),
     "COLMAP writing": re.compile(r"POINTS2D\[\]|# Camera list with one line"),
     "cameras.json writing": re.compile(r"[\"']world_to_camera[\"']\s*:"),
