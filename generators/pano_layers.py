@@ -35,6 +35,10 @@ CEILING = 3
 EDGE_RATIO = 1.12          # neighbouring depths further apart than this are different layers
 DEFAULT_CEILING = 2.7      # m above the floor when the photo does not show it
 MIN_CONTACT = 0.8          # m: nothing stands closer than this
+SPECK_FRACTION = 0.12     # ground share above a contact (up to the horizon) it tolerates
+PANO_MEDIAN_DEG = 24.0    # whole panoramas: contacts median-filtered over this
+PANO_SIGMA_DEG = 8.0      # ... then smoothed (Gaussian sigma) over this
+MIN_LAYER_DEG = 2.5       # narrower layers of the contact profile merge into a neighbour
 BACKGROUND_DEG = 18.0      # how far (degrees of longitude) the background continues behind an edge
 
 
@@ -99,7 +103,20 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
     n_above = np.maximum(r1 - r_lo, 1)[:, None]
     below_frac = (csum[H][None, :] - csum[r1]) / (H - r1)[:, None]   # rows r .. H-1
     rows = r1[:, None]
+    # an upright thing stands on the contact only if nothing between it and the horizon
+    # is ground again: a bush, rock or rug with ground visible above it lies on the
+    # ground (the top of the ground run above it is the contact), it is no slab
+    hz = int(np.searchsorted(-lat, 0.0))                    # first row at or below the horizon
+    ground_to_hz = csum[r1] - csum[min(hz, H)]              # ground among rows hz .. r-1
+    n_to_hz = np.maximum(r1 - hz, 1)[:, None]
+    clear = ground_to_hz < SPECK_FRACTION * n_to_hz
     ok = (g > 0.5) & (ground_above < 0.3 * n_above) & (lat[:, None] < 0) & (below_frac > 0.6)
+    top_ok = ok.copy()
+    ok &= clear
+    # no clear contact: the topmost ground top (everything below it lies on the ground)
+    fallback = np.where(top_ok, rows, H).min(0)
+    has_fb = top_ok.any(0) & ~ok.any(0)
+    ok[fallback[has_fb].clip(0, H - 1), np.nonzero(has_fb)[0]] = True
     any_ok = ok.any(0)
     # the first such top met going up from the nadir
     contact_row = np.where(any_ok, np.where(ok, rows, -1).max(0), H - 1)
@@ -118,7 +135,65 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
     dist = np.clip(dist, MIN_CONTACT, far)
     dist = _circular_median(dist, max(3, W // 36) | 1)      # ~10°: specks and chair legs
     dist = _smooth_within_layers(dist, max(3, W // 60))
+    dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
+
+
+def merge_narrow_layers(x: np.ndarray, min_width: int) -> np.ndarray:
+    """Contact distances (W,) m with every layer narrower than `min_width` columns merged
+    into its more similar neighbour (wrap-around).
+
+    A layer is a run of columns without a depth edge (ratio EDGE_RATIO) between
+    neighbours. A ramp of thin steps (the median filter's answer to a wide jump) or a
+    sliver between two layers would otherwise become a comb of thin slabs with a gap at
+    every step when seen from the side; after merging, one clean edge remains, which
+    the background layer fills behind. Layers of at least `min_width` (a pillar) stay.
+    """
+    x = np.asarray(x, np.float64).copy()
+    W = len(x)
+    tol = math.log(EDGE_RATIO)
+    for _ in range(4 * W // max(min_width, 1) + 1):
+        lx = np.log(x)
+        edge = np.abs(lx - np.roll(lx, 1)) >= tol            # edge between col-1 and col
+        starts = np.nonzero(edge)[0]
+        if len(starts) < 2:
+            break
+        changed = False
+        widths = (np.roll(starts, -1) - starts) % W
+        widths[widths == 0] = W
+        order = np.argsort(widths)
+        for i in order:
+            if widths[i] >= min_width:
+                break
+            a, wdt = starts[i], widths[i]
+            idx = (a + np.arange(wdt)) % W
+            left, right = x[(a - 1) % W], x[(a + wdt) % W]
+            mid = math.log(float(np.median(x[idx])))
+            x[idx] = left if abs(math.log(left) - mid) <= abs(math.log(right) - mid) else right
+            changed = True
+            break                                           # recompute the layers
+        if not changed:
+            break
+    return x
+
+
+def smooth_panorama_contacts(contact: np.ndarray, median_deg: float = PANO_MEDIAN_DEG,
+                             sigma_deg: float = PANO_SIGMA_DEG) -> np.ndarray:
+    """A whole panorama's contact distances (2H,) m made one continuous surface.
+
+    A real panorama has no photo edge that needs layers, and per-column contacts of
+    vegetation, rocks and water are unreliable: a wide circular median (`median_deg`)
+    then a wrap-around Gaussian in log distance (`sigma_deg`) keep the room's or the
+    landscape's shape but leave no vertical depth edge, so walking sideways bends the
+    far field gently instead of tearing it into slabs (the old one-sheet behaviour,
+    with upright walls).
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    W = len(contact)
+    med = _circular_median(contact, max(3, int(W * median_deg / 360)) | 1)
+    return np.exp(gaussian_filter1d(np.log(med), sigma=max(1.0, W * sigma_deg / 360),
+                                    mode="wrap")).astype(np.float32)
 
 
 def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
@@ -178,14 +253,21 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     contact, seen = ground_contacts(classes, eye_height, far, known, radius)
     # columns the photo never saw keep the wall radius (the room's estimate)
     photo_cols = seen if known is None else (known >= 0.5).any(0)
+    if known is None:
+        contact = smooth_panorama_contacts(contact)
     if known is not None and photo_cols.any() and not photo_cols.all():
-        contact = _continue_contacts(contact, photo_cols, radius)
+        # outdoors nothing says the unseen surroundings are near: they continue to the
+        # far field (no invented wall standing against the sky close by)
+        contact = _continue_contacts(contact, photo_cols, radius if indoor else far)
     c = np.maximum(np.cos(lat), 1e-6)
     s = np.sin(lat)
     floor = np.where(lat < 0, eye_height / np.maximum(-s, 1e-6), np.inf)
     floor = np.minimum(floor, far / c)
     wall = contact[None, :] / c
-    depth = np.where(classes == GROUND, floor, wall)
+    # ground above a column's contact is a speck on the upright thing (a contact has no
+    # more than SPECK_FRACTION ground above it): it lies on the upright, not beyond it —
+    # a floor patch placed behind the wall would open a hole in it when walking
+    depth = np.where(classes == GROUND, np.minimum(floor, wall), wall)
     est = {}
     if indoor:
         src = "option"
