@@ -255,6 +255,11 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     photo_cols = seen if known is None else (known >= 0.5).any(0)
     if known is None:
         contact = smooth_panorama_contacts(contact)
+        if not indoor:
+            # outdoors a whole panorama's near "uprights" are mostly vegetation and rocks
+            # lying on the slope, seen against the far field above them: no column stands
+            # nearer than the surroundings' typical (median) distance
+            contact = np.maximum(contact, float(np.median(contact)))
     if known is not None and photo_cols.any() and not photo_cols.all():
         # outdoors nothing says the unseen surroundings are near: they continue to the
         # far field (no invented wall standing against the sky close by)
