@@ -212,10 +212,11 @@ def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
     return np.exp(acc / cnt)
 
 
-def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray, radius: float,
-                       span_deg: float = 40.0) -> np.ndarray:
+def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray,
+                       radius: float | np.ndarray, span_deg: float = 40.0) -> np.ndarray:
     """Columns the photo did not see: from the photo's edge contact (continuous there, so
-    the invented walls meet the photo's) towards the room radius over `span_deg`."""
+    the invented walls meet the photo's) towards `radius` over `span_deg` — one distance
+    in metres, or per-column targets (W,)."""
     W = len(contact)
     idx = np.nonzero(photo_cols)[0]
     cols = np.arange(W)
@@ -227,8 +228,9 @@ def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray, radius: floa
     span = span_deg / 360.0 * W
     t_l = np.clip(d_l / span, 0, 1)
     t_r = np.clip(d_r / span, 0, 1)
-    v_l = contact[left] * (1 - t_l) + radius * t_l
-    v_r = contact[right] * (1 - t_r) + radius * t_r
+    target = np.broadcast_to(np.asarray(radius, np.float64), (W,))
+    v_l = contact[left] * (1 - t_l) + target * t_l
+    v_r = contact[right] * (1 - t_r) + target * t_r
     w_l = 1.0 / np.maximum(d_l, 1e-3)
     w_r = 1.0 / np.maximum(d_r, 1e-3)
     out = (v_l * w_l + v_r * w_r) / (w_l + w_r)
@@ -263,7 +265,14 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     if known is not None and photo_cols.any() and not photo_cols.all():
         # outdoors nothing says the unseen surroundings are near: they continue to the
         # far field (no invented wall standing against the sky close by)
-        contact = _continue_contacts(contact, photo_cols, radius if indoor else far)
+        if indoor:
+            # the invented room is a box with planar walls (half-width `radius`, square
+            # to the photo's view): straight creases, no fisheye bowl of a cylinder
+            lon, _ = pano_lonlat(H)
+            target = radius / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+        else:
+            target = far
+        contact = _continue_contacts(contact, photo_cols, target)
     c = np.maximum(np.cos(lat), 1e-6)
     s = np.sin(lat)
     floor = np.where(lat < 0, eye_height / np.maximum(-s, 1e-6), np.inf)
@@ -298,6 +307,10 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
         # walls stay vertical: the ceiling height came from them)
         inv = (classes == UPRIGHT) if known is None else (classes == UPRIGHT) & (known < 0.5)
         depth = np.where(inv, np.minimum(depth, ceil), depth)
+        if known is not None:
+            # an invented ceiling never lies beyond the invented walls (no gap at their top)
+            inv_c = (classes == CEILING) & (known < 0.5)
+            depth = np.where(inv_c, np.minimum(depth, wall), depth)
         est["ceiling_height"] = {"value": round(ch, 3), "source": src}
     else:
         # outdoors the upright things stop at the sky; the ground never passes the far field
@@ -388,3 +401,39 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
     return mask, out_d, col.astype(np.float32)
+
+
+AO_STRENGTH = 0.35     # darkening right at a crease between floor, wall and ceiling
+AO_FALLOFF = 0.45      # m: the crease's shadow fades over this distance
+FLOOR_LIGHT = 0.86     # floor / ceiling brightness relative to the walls (light from the
+CEILING_LIGHT = 0.94   # windows and lamps falls mostly on the walls)
+
+
+def room_shading(depth: np.ndarray, contact: np.ndarray, *, eye_height: float,
+                 ceiling_height: float) -> np.ndarray:
+    """Shading factor (H, 2H) for an indoor room from its geometry (1 = unchanged).
+
+    Each ray's end point is on the floor (y ≈ 0), the ceiling (y ≈ `ceiling_height`) or
+    a wall (the column's `contact` distance, m). Where two surfaces meet less ambient
+    light arrives ("ambient obscurance", Zhukov, Iones & Kronin 1998, as a function of
+    the distance to the crease), and the floor and ceiling are a little darker than the
+    walls. Used on the invented part of an indoor panorama so a turned view reads as a
+    room — wall, floor and ceiling boundaries where the geometry has them — without
+    copying anything from the photo.
+    """
+    H, W = depth.shape
+    _, lat = pano_lonlat(H)
+    lat = lat[:, None]
+    y = eye_height + depth * np.sin(lat)
+    r = depth * np.cos(lat)
+    tol = 0.03 + 0.01 * depth
+    on_floor = y < tol
+    on_ceil = y > ceiling_height - tol
+    wall_r = contact[None, :]
+    to_wall = np.maximum(wall_r - r, 0.0)
+    occl = np.where(on_floor | on_ceil, np.exp(-to_wall / AO_FALLOFF),
+                    np.exp(-np.maximum(y, 0) / AO_FALLOFF) +
+                    np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF))
+    shade = 1.0 - AO_STRENGTH * np.clip(occl, 0, 1)
+    shade = np.where(on_floor, shade * FLOOR_LIGHT, np.where(on_ceil, shade * CEILING_LIGHT, shade))
+    return shade.astype(np.float32)

@@ -425,6 +425,15 @@ def world_from_panorama(
             estimates["level"] = {"value": lv.get("tilt_deg"), "applied": lv.get("applied"),
                                   "source": lv.get("source")}
         depth, sky = layers.depth, layers.sky
+        if known is not None and (known < 0.5).any() and "ceiling_height" in estimates:
+            # the invented room gets the shading of its own geometry (creases, floor,
+            # ceiling) so a turned view reads as a room; the photo is left as it is
+            from generators.pano_layers import room_shading
+
+            shade = room_shading(depth, layers.contact, eye_height=eye_height,
+                                 ceiling_height=estimates["ceiling_height"]["value"])
+            w_inv = np.clip(1.0 - known, 0.0, 1.0)[..., None]
+            image = image * (1.0 - w_inv + w_inv * shade[..., None])
         if depth_backend != "classical":
             from generators.depth import BACKENDS
             from generators.depth.neural import neural_pano_depth

@@ -35,9 +35,6 @@ WORK_HEIGHT = 128       # class map and colour fields
 TEXTURE_HEIGHT = 512    # texture synthesis (and the photo's classification)
 CEILING = 3             # the upper class of an indoor view (no sky in the photo's top)
 EDGE_BLEND_DEG = 8.0    # the photo's own colours fade into the class surfaces over this
-AO_DEPTH = 0.32        # indoor: darkening at a wall/floor/ceiling crease (fraction)
-AO_BROAD = 0.12        # ... plus a broad, soft part (light falls off into the corner)
-AO_DEG = 3.5           # ... falling off over this many degrees from it
 MAX_GRAIN = 0.045       # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
@@ -108,8 +105,6 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
         exemplars[_NAMES[c]] = size
         fill += w_t[..., None] * (col_t + tex)
         cancel.check()
-    if upper == CEILING:
-        fill = fill * _room_shading(weights_s, ht, wt)[..., None]
     progress(0.75, "outpainting: blending")
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within ~8°
@@ -357,38 +352,6 @@ def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray,
                 tex *= cap / amp
             return tex, size
     return np.zeros((ht, wt, 3), np.float32), None
-
-
-def _room_shading(weights_s: dict, ht: int, wt: int) -> np.ndarray:
-    """Indoor shading factor (ht, wt) for the invented room: ambient occlusion.
-
-    Where two surfaces meet (wall and floor, wall and ceiling: the boundaries of the
-    class map) less light reaches, so the surfaces darken towards the corner line
-    (Zhukov et al. 1998, "ambient obscurance", as a function of the distance to the
-    crease); the floor darkens slightly further from the light overhead, the ceiling
-    a little towards the walls. Smooth and photo-free: it only shapes the room.
-    """
-    import cv2
-
-    order = list(weights_s)
-    stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
-    cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
-    edge = np.zeros((ht, wt), bool)
-    edge[1:] |= cmap[1:] != cmap[:-1]
-    edge[:-1] |= cmap[1:] != cmap[:-1]
-    if not edge.any():
-        return np.ones((ht, wt), np.float32)
-    pad = wt // 4
-    e = (~edge).astype(np.uint8)
-    dist = cv2.distanceTransform(np.concatenate([e[:, -pad:], e, e[:, :pad]], 1),
-                                 cv2.DIST_L2, 5)[:, pad:pad + wt]
-    deg = dist * 180.0 / ht
-    _, lat = pano_lonlat(ht)
-    # foreshortening: a crease far below/above the eye spans fewer degrees
-    occl = AO_DEPTH * np.exp(-deg / AO_DEG) + AO_BROAD * np.exp(-deg / (4 * AO_DEG))
-    shade = 1.0 - occl
-    shade = np.where(cmap == GROUND, shade * (0.92 + 0.08 * np.cos(lat[:, None])), shade)
-    return np.clip(shade, 0.5, 1.0).astype(np.float32)
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:
