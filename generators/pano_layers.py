@@ -245,8 +245,14 @@ def _circular_median(x: np.ndarray, size: int) -> np.ndarray:
 
 def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far: float,
                   sky_radius: float, known: np.ndarray | None = None,
-                  ceiling_height: float | None = None) -> Layers:
-    """Depth of every panorama ray from its class (see the module docstring)."""
+                  ceiling_height: float | None = None,
+                  image: np.ndarray | None = None) -> Layers:
+    """Depth of every panorama ray from its class (see the module docstring).
+
+    image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
+    contacts become one continuous surface (`smooth_panorama_contacts`), outdoors none
+    nearer than their median. Without it every column stands at its own contact.
+    """
     H, W = classes.shape
     _, lat = pano_lonlat(H)
     lat = lat[:, None].astype(np.float64)
@@ -255,11 +261,12 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     contact, seen = ground_contacts(classes, eye_height, far, known, radius)
     # columns the photo never saw keep the wall radius (the room's estimate)
     photo_cols = seen if known is None else (known >= 0.5).any(0)
-    if known is None:
+    if known is None and image is not None:
+        # a whole panorama (no photo edge needing layers): one continuous surface
         contact = smooth_panorama_contacts(contact)
         if not indoor:
             # outdoors a whole panorama's near "uprights" are mostly vegetation and rocks
-            # lying on the slope, seen against the far field above them: no column stands
+            # on the slope, seen against the far field above them: no column stands
             # nearer than the surroundings' typical (median) distance
             contact = np.maximum(contact, float(np.median(contact)))
     if known is not None and photo_cols.any() and not photo_cols.all():
@@ -281,7 +288,7 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     # ground above a column's contact is a speck on the upright thing (a contact has no
     # more than SPECK_FRACTION ground above it): it lies on the upright, not beyond it —
     # a floor patch placed behind the wall would open a hole in it when walking
-    depth = np.where(classes == GROUND, np.minimum(floor, wall), wall)
+    depth = np.where(classes == GROUND, np.where(floor > wall * EDGE_RATIO, wall, floor), wall)
     est = {}
     if indoor:
         src = "option"

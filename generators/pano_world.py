@@ -345,7 +345,8 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
         far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
     sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
     layers = layered_depth(cls, eye_height=eye_height, radius=radius, far=far,
-                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height)
+                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height,
+                           image=image)
     est.update(layers.estimates)
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
