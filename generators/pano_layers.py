@@ -403,7 +403,10 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
     pad = hs // 4
     u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
-    hole = np.maximum(m_s, sky_s)
+    # the sky is a source above the horizon only: what hides behind a tree's crown is
+    # sky or the far skyline, while nothing under the horizon takes the sky's colour
+    below = (np.arange(hs) >= hs // 2)[:, None]
+    hole = np.maximum(m_s, sky_s * below)
     mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
     filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
