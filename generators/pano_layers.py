@@ -381,6 +381,12 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     finite = np.where(sky, 0.0, depth).astype(np.float32)
     far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
     mask = (far_d > depth * EDGE_RATIO) & ~sky
+    # above the horizon, a row with sky beside the near thing (a tree's crown against
+    # the sky) has sky behind it: the sky dome shows there, not a far surface coloured
+    # from the ground below
+    _, lat_r = pano_lonlat(H)
+    sky_beside = maximum_filter1d(sky.astype(np.uint8), size=2 * n + 1, axis=1, mode="wrap") > 0
+    mask &= ~(sky_beside & (lat_r[:, None] > 0))
     out_d = np.where(mask, far_d, depth).astype(np.float32)
     ground_under = np.zeros_like(mask)
     if classes is not None:
@@ -403,10 +409,7 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
     pad = hs // 4
     u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
-    # the sky is a source above the horizon only: what hides behind a tree's crown is
-    # sky or the far skyline, while nothing under the horizon takes the sky's colour
-    below = (np.arange(hs) >= hs // 2)[:, None]
-    hole = np.maximum(m_s, sky_s * below)
+    hole = np.maximum(m_s, sky_s)
     mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
     filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)

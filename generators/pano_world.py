@@ -288,8 +288,7 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
         # coloured from the sky alone (every non-sky pixel is a hole, so no tree, roof
         # or hill bleeds into the dome it reveals when walking sideways)
-        # (sky pixels next to the non-sky carry blended colours: they are filled too)
-        fill = cv2.dilate((~sky2).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+        fill = ~sky2
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
             small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
