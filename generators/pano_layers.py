@@ -18,6 +18,14 @@ of every vertical depth edge behind the near side (`background_layer`), coloured
 inpainting from the background only, so walking sideways reveals background instead of
 a stretched streak.
 
+A contact stands only where the column above it up to the horizon is (nearly) free of
+ground — a bush with ground visible above it lies on the ground; layers narrower than
+MIN_LAYER_DEG merge into a neighbour (no combs of slivers); a whole panorama's contacts
+are one continuous surface (outdoors none nearer than their median); outdoors the far
+field and the sky sit far (OUTDOOR_FAR, SKY_FAR_RATIO in pano_world) and the unseen
+surroundings continue to the far field; indoors the unseen room is a box with planar walls,
+shaded from its geometry (`room_shading`).
+
 Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
 """
 
