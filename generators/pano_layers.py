@@ -18,6 +18,14 @@ of every vertical depth edge behind the near side (`background_layer`), coloured
 inpainting from the background only, so walking sideways reveals background instead of
 a stretched streak.
 
+A contact stands only where the column above it up to the horizon is (nearly) free of
+ground — a bush with ground visible above it lies on the ground; layers narrower than
+MIN_LAYER_DEG merge into a neighbour (no combs of slivers); a whole panorama's contacts
+are one continuous surface (outdoors none nearer than their median); outdoors the far
+field and the sky sit far (OUTDOOR_FAR, SKY_FAR_RATIO in pano_world) and the unseen
+surroundings continue to the far field; indoors the unseen room is a box with planar walls,
+shaded from its geometry (`room_shading`).
+
 Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
 """
 
@@ -35,6 +43,10 @@ CEILING = 3
 EDGE_RATIO = 1.12          # neighbouring depths further apart than this are different layers
 DEFAULT_CEILING = 2.7      # m above the floor when the photo does not show it
 MIN_CONTACT = 0.8          # m: nothing stands closer than this
+SPECK_FRACTION = 0.12     # ground share above a contact (up to the horizon) it tolerates
+PANO_MEDIAN_DEG = 24.0    # whole panoramas: contacts median-filtered over this
+PANO_SIGMA_DEG = 8.0      # ... then smoothed (Gaussian sigma) over this
+MIN_LAYER_DEG = 2.5       # narrower layers of the contact profile merge into a neighbour
 BACKGROUND_DEG = 18.0      # how far (degrees of longitude) the background continues behind an edge
 
 
@@ -99,7 +111,20 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
     n_above = np.maximum(r1 - r_lo, 1)[:, None]
     below_frac = (csum[H][None, :] - csum[r1]) / (H - r1)[:, None]   # rows r .. H-1
     rows = r1[:, None]
+    # an upright thing stands on the contact only if nothing between it and the horizon
+    # is ground again: a bush, rock or rug with ground visible above it lies on the
+    # ground (the top of the ground run above it is the contact), it is no slab
+    hz = int(np.searchsorted(-lat, 0.0))                    # first row at or below the horizon
+    ground_to_hz = csum[r1] - csum[min(hz, H)]              # ground among rows hz .. r-1
+    n_to_hz = np.maximum(r1 - hz, 1)[:, None]
+    clear = ground_to_hz < SPECK_FRACTION * n_to_hz
     ok = (g > 0.5) & (ground_above < 0.3 * n_above) & (lat[:, None] < 0) & (below_frac > 0.6)
+    top_ok = ok.copy()
+    ok &= clear
+    # no clear contact: the topmost ground top (everything below it lies on the ground)
+    fallback = np.where(top_ok, rows, H).min(0)
+    has_fb = top_ok.any(0) & ~ok.any(0)
+    ok[fallback[has_fb].clip(0, H - 1), np.nonzero(has_fb)[0]] = True
     any_ok = ok.any(0)
     # the first such top met going up from the nadir
     contact_row = np.where(any_ok, np.where(ok, rows, -1).max(0), H - 1)
@@ -118,7 +143,65 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
     dist = np.clip(dist, MIN_CONTACT, far)
     dist = _circular_median(dist, max(3, W // 36) | 1)      # ~10°: specks and chair legs
     dist = _smooth_within_layers(dist, max(3, W // 60))
+    dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
+
+
+def merge_narrow_layers(x: np.ndarray, min_width: int) -> np.ndarray:
+    """Contact distances (W,) m with every layer narrower than `min_width` columns merged
+    into its more similar neighbour (wrap-around).
+
+    A layer is a run of columns without a depth edge (ratio EDGE_RATIO) between
+    neighbours. A ramp of thin steps (the median filter's answer to a wide jump) or a
+    sliver between two layers would otherwise become a comb of thin slabs with a gap at
+    every step when seen from the side; after merging, one clean edge remains, which
+    the background layer fills behind. Layers of at least `min_width` (a pillar) stay.
+    """
+    x = np.asarray(x, np.float64).copy()
+    W = len(x)
+    tol = math.log(EDGE_RATIO)
+    for _ in range(4 * W // max(min_width, 1) + 1):
+        lx = np.log(x)
+        edge = np.abs(lx - np.roll(lx, 1)) >= tol            # edge between col-1 and col
+        starts = np.nonzero(edge)[0]
+        if len(starts) < 2:
+            break
+        changed = False
+        widths = (np.roll(starts, -1) - starts) % W
+        widths[widths == 0] = W
+        order = np.argsort(widths)
+        for i in order:
+            if widths[i] >= min_width:
+                break
+            a, wdt = starts[i], widths[i]
+            idx = (a + np.arange(wdt)) % W
+            left, right = x[(a - 1) % W], x[(a + wdt) % W]
+            mid = math.log(float(np.median(x[idx])))
+            x[idx] = left if abs(math.log(left) - mid) <= abs(math.log(right) - mid) else right
+            changed = True
+            break                                           # recompute the layers
+        if not changed:
+            break
+    return x
+
+
+def smooth_panorama_contacts(contact: np.ndarray, median_deg: float = PANO_MEDIAN_DEG,
+                             sigma_deg: float = PANO_SIGMA_DEG) -> np.ndarray:
+    """A whole panorama's contact distances (2H,) m made one continuous surface.
+
+    A real panorama has no photo edge that needs layers, and per-column contacts of
+    vegetation, rocks and water are unreliable: a wide circular median (`median_deg`)
+    then a wrap-around Gaussian in log distance (`sigma_deg`) keep the room's or the
+    landscape's shape but leave no vertical depth edge, so walking sideways bends the
+    far field gently instead of tearing it into slabs (the old one-sheet behaviour,
+    with upright walls).
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    W = len(contact)
+    med = _circular_median(contact, max(3, int(W * median_deg / 360)) | 1)
+    return np.exp(gaussian_filter1d(np.log(med), sigma=max(1.0, W * sigma_deg / 360),
+                                    mode="wrap")).astype(np.float32)
 
 
 def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
@@ -137,10 +220,11 @@ def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
     return np.exp(acc / cnt)
 
 
-def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray, radius: float,
-                       span_deg: float = 40.0) -> np.ndarray:
+def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray,
+                       radius: float | np.ndarray, span_deg: float = 40.0) -> np.ndarray:
     """Columns the photo did not see: from the photo's edge contact (continuous there, so
-    the invented walls meet the photo's) towards the room radius over `span_deg`."""
+    the invented walls meet the photo's) towards `radius` over `span_deg` — one distance
+    in metres, or per-column targets (W,)."""
     W = len(contact)
     idx = np.nonzero(photo_cols)[0]
     cols = np.arange(W)
@@ -152,8 +236,9 @@ def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray, radius: floa
     span = span_deg / 360.0 * W
     t_l = np.clip(d_l / span, 0, 1)
     t_r = np.clip(d_r / span, 0, 1)
-    v_l = contact[left] * (1 - t_l) + radius * t_l
-    v_r = contact[right] * (1 - t_r) + radius * t_r
+    target = np.broadcast_to(np.asarray(radius, np.float64), (W,))
+    v_l = contact[left] * (1 - t_l) + target * t_l
+    v_r = contact[right] * (1 - t_r) + target * t_r
     w_l = 1.0 / np.maximum(d_l, 1e-3)
     w_r = 1.0 / np.maximum(d_r, 1e-3)
     out = (v_l * w_l + v_r * w_r) / (w_l + w_r)
@@ -168,8 +253,14 @@ def _circular_median(x: np.ndarray, size: int) -> np.ndarray:
 
 def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far: float,
                   sky_radius: float, known: np.ndarray | None = None,
-                  ceiling_height: float | None = None) -> Layers:
-    """Depth of every panorama ray from its class (see the module docstring)."""
+                  ceiling_height: float | None = None,
+                  image: np.ndarray | None = None) -> Layers:
+    """Depth of every panorama ray from its class (see the module docstring).
+
+    image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
+    contacts become one continuous surface (`smooth_panorama_contacts`), outdoors none
+    nearer than their median. Without it every column stands at its own contact.
+    """
     H, W = classes.shape
     _, lat = pano_lonlat(H)
     lat = lat[:, None].astype(np.float64)
@@ -178,14 +269,34 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     contact, seen = ground_contacts(classes, eye_height, far, known, radius)
     # columns the photo never saw keep the wall radius (the room's estimate)
     photo_cols = seen if known is None else (known >= 0.5).any(0)
+    if known is None and image is not None:
+        # a whole panorama (no photo edge needing layers): one continuous surface
+        contact = smooth_panorama_contacts(contact)
+        if not indoor:
+            # outdoors a whole panorama's near "uprights" are mostly vegetation and rocks
+            # on the slope, seen against the far field above them: no column stands
+            # nearer than the surroundings' typical (median) distance
+            contact = np.maximum(contact, float(np.median(contact)))
     if known is not None and photo_cols.any() and not photo_cols.all():
-        contact = _continue_contacts(contact, photo_cols, radius)
+        # outdoors nothing says the unseen surroundings are near: they continue to the
+        # far field (no invented wall standing against the sky close by)
+        if indoor:
+            # the invented room is a box with planar walls (half-width `radius`, square
+            # to the photo's view): straight creases, no fisheye bowl of a cylinder
+            lon, _ = pano_lonlat(H)
+            target = radius / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+        else:
+            target = far
+        contact = _continue_contacts(contact, photo_cols, target)
     c = np.maximum(np.cos(lat), 1e-6)
     s = np.sin(lat)
     floor = np.where(lat < 0, eye_height / np.maximum(-s, 1e-6), np.inf)
     floor = np.minimum(floor, far / c)
     wall = contact[None, :] / c
-    depth = np.where(classes == GROUND, floor, wall)
+    # ground above a column's contact is a speck on the upright thing (a contact has no
+    # more than SPECK_FRACTION ground above it): it lies on the upright, not beyond it —
+    # a floor patch placed behind the wall would open a hole in it when walking
+    depth = np.where(classes == GROUND, np.where(floor > wall * EDGE_RATIO, wall, floor), wall)
     est = {}
     if indoor:
         src = "option"
@@ -211,6 +322,10 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
         # walls stay vertical: the ceiling height came from them)
         inv = (classes == UPRIGHT) if known is None else (classes == UPRIGHT) & (known < 0.5)
         depth = np.where(inv, np.minimum(depth, ceil), depth)
+        if known is not None:
+            # an invented ceiling never lies beyond the invented walls (no gap at their top)
+            inv_c = (classes == CEILING) & (known < 0.5)
+            depth = np.where(inv_c, np.minimum(depth, wall), depth)
         est["ceiling_height"] = {"value": round(ch, 3), "source": src}
     else:
         # outdoors the upright things stop at the sky; the ground never passes the far field
@@ -274,6 +389,12 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     finite = np.where(sky, 0.0, depth).astype(np.float32)
     far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
     mask = (far_d > depth * EDGE_RATIO) & ~sky
+    # above the horizon, a row with sky beside the near thing (a tree's crown against
+    # the sky) has sky behind it: the sky dome shows there, not a far surface coloured
+    # from the ground below
+    _, lat_r = pano_lonlat(H)
+    sky_beside = maximum_filter1d(sky.astype(np.uint8), size=2 * n + 1, axis=1, mode="wrap") > 0
+    mask &= ~(sky_beside & (lat_r[:, None] > 0))
     out_d = np.where(mask, far_d, depth).astype(np.float32)
     ground_under = np.zeros_like(mask)
     if classes is not None:
@@ -301,3 +422,39 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
     return mask, out_d, col.astype(np.float32)
+
+
+AO_STRENGTH = 0.35     # darkening right at a crease between floor, wall and ceiling
+AO_FALLOFF = 0.45      # m: the crease's shadow fades over this distance
+FLOOR_LIGHT = 0.86     # floor / ceiling brightness relative to the walls (light from the
+CEILING_LIGHT = 0.94   # windows and lamps falls mostly on the walls)
+
+
+def room_shading(depth: np.ndarray, contact: np.ndarray, *, eye_height: float,
+                 ceiling_height: float) -> np.ndarray:
+    """Shading factor (H, 2H) for an indoor room from its geometry (1 = unchanged).
+
+    Each ray's end point is on the floor (y ≈ 0), the ceiling (y ≈ `ceiling_height`) or
+    a wall (the column's `contact` distance, m). Where two surfaces meet less ambient
+    light arrives ("ambient obscurance", Zhukov, Iones & Kronin 1998, as a function of
+    the distance to the crease), and the floor and ceiling are a little darker than the
+    walls. Used on the invented part of an indoor panorama so a turned view reads as a
+    room — wall, floor and ceiling boundaries where the geometry has them — without
+    copying anything from the photo.
+    """
+    H, W = depth.shape
+    _, lat = pano_lonlat(H)
+    lat = lat[:, None]
+    y = eye_height + depth * np.sin(lat)
+    r = depth * np.cos(lat)
+    tol = 0.03 + 0.01 * depth
+    on_floor = y < tol
+    on_ceil = y > ceiling_height - tol
+    wall_r = contact[None, :]
+    to_wall = np.maximum(wall_r - r, 0.0)
+    occl = np.where(on_floor | on_ceil, np.exp(-to_wall / AO_FALLOFF),
+                    np.exp(-np.maximum(y, 0) / AO_FALLOFF) +
+                    np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF))
+    shade = 1.0 - AO_STRENGTH * np.clip(occl, 0, 1)
+    shade = np.where(on_floor, shade * FLOOR_LIGHT, np.where(on_ceil, shade * CEILING_LIGHT, shade))
+    return shade.astype(np.float32)

@@ -29,6 +29,8 @@ FOOTPRINT = 0.75      # Gaussian std-dev as a fraction of the pixel spacing (ove
 THICKNESS = 0.12      # normal-axis std-dev as a fraction of the smaller in-surface one
 MAX_SLANT = 6.0       # cap on depth change per pixel / lateral pixel size (no rubber sheets)
 OPACITY = 0.985
+OUTDOOR_FAR = 40.0    # m: the far field outdoors at least this far
+SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
 DEFAULT_RESOLUTION = 768  # splat panorama height: ~0.9 M splats (1024: ~1.5 M)
 
 
@@ -136,6 +138,7 @@ def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon:
 MAX_PHOTO_SPLATS = 600_000
 PHOTO_FOOTPRINT = 0.5   # photo splats are sharper: the start view keeps the photo's detail
 EDGE_RIM = 1.0 + 1e-3   # how far behind the near layer the rim pixels sit (ratio)
+EDGE_RATIO_PHOTO = 1.12  # depth ratio between neighbouring panorama pixels that is an edge
 PHOTO_SUPERSAMPLE = 1.0  # denser than the photo's pixels only blurs it (front splats win)
 
 
@@ -165,6 +168,15 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
     col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
     m = (col.astype(np.float32), row.astype(np.float32))
     d = cv2.remap(depth.astype(np.float32), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    # across a depth edge, interpolating would put the photo's pixels there at in-between
+    # depths: a fan of thin slivers in mid-air when seen from the side. There each pixel
+    # takes the depth of its nearest panorama pixel (one side of the edge or the other).
+    dpf = depth.astype(np.float32)
+    k2 = np.ones((2, 2), np.uint8)
+    jump = cv2.dilate(dpf, k2) / np.maximum(cv2.erode(dpf, k2), 1e-6)
+    near_j = cv2.remap(jump, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    d_near = cv2.remap(dpf, *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
+    d = np.where(near_j > EDGE_RATIO_PHOTO, d_near, d)
     s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
     d = np.where(s, np.float32(sky_radius), d)
     # a pixel just beside a nearer layer takes that layer's depth (a 1 px silhouette rim):
@@ -274,7 +286,9 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         _, lat = pano_lonlat(h2)
         # down to the floor's level at the dome (never below y = 0: walking is unaffected)
         behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
-        fill = behind & (lat[:, None] > 0)
+        # coloured from the sky alone (every non-sky pixel is a hole, so no tree, roof
+        # or hill bleeds into the dome it reveals when walking sideways)
+        fill = ~sky2
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
             small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
@@ -295,6 +309,7 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
     (`depth.classical.estimate_radius`), else the default; `estimates` says which.
     """
     from generators.depth.classical import estimate_radius, sky_radius_for
+    from generators.panorama.classes import SKY as SKY_CLASS
     from generators.pano_layers import (classify_panorama, ground_contacts, layered_depth,
                                         radius_from_contacts)
 
@@ -321,11 +336,19 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
         src = "option"
     est["radius"] = {"value": round(float(radius), 3), "source": src}
     far = float(np.clip(2.0 * radius, 6.0, 60.0))
-    sky_r = max(sky_radius_for(radius), 1.3 * far)
+    far_src = "2 x radius, 6..60 m"
+    outdoor = bool((cls == SKY_CLASS).any())
+    if outdoor:
+        # outdoors the ground runs to the horizon: the far field (hills, water, trees on
+        # the skyline) is far, and the sky farther still, so walking shows no parallax
+        # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
+        far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
+    sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
     layers = layered_depth(cls, eye_height=eye_height, radius=radius, far=far,
-                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height)
+                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height,
+                           image=image)
     est.update(layers.estimates)
-    est["far_radius"] = {"value": round(far, 3), "source": "2 x radius, 6..60 m"}
+    est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
     walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
@@ -403,6 +426,15 @@ def world_from_panorama(
             estimates["level"] = {"value": lv.get("tilt_deg"), "applied": lv.get("applied"),
                                   "source": lv.get("source")}
         depth, sky = layers.depth, layers.sky
+        if known is not None and (known < 0.5).any() and "ceiling_height" in estimates:
+            # the invented room gets the shading of its own geometry (creases, floor,
+            # ceiling) so a turned view reads as a room; the photo is left as it is
+            from generators.pano_layers import room_shading
+
+            shade = room_shading(depth, layers.contact, eye_height=eye_height,
+                                 ceiling_height=estimates["ceiling_height"]["value"])
+            w_inv = np.clip(1.0 - known, 0.0, 1.0)[..., None]
+            image = image * (1.0 - w_inv + w_inv * shade[..., None])
         if depth_backend != "classical":
             from generators.depth import BACKENDS
             from generators.depth.neural import neural_pano_depth

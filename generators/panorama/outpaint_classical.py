@@ -34,6 +34,7 @@ from .projection import pano_lonlat
 WORK_HEIGHT = 128       # class map and colour fields
 TEXTURE_HEIGHT = 512    # texture synthesis (and the photo's classification)
 CEILING = 3             # the upper class of an indoor view (no sky in the photo's top)
+RIM_DEG = 3.0           # the band outside the photo that meets its edge colours exactly
 EDGE_BLEND_DEG = 8.0    # the photo's own colours fade into the class surfaces over this
 MAX_GRAIN = 0.045       # cap on the synthesised grain's std-dev (0..1 colour units)
 
@@ -108,15 +109,27 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     progress(0.75, "outpainting: blending")
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within ~8°
-    edge = _resize_wrap(_normalised_fill(img_s * 0 + np.where(known_s[..., None] > 0.05,
-                                                              img_s / np.maximum(known_s, 1e-6)[..., None], 0),
-                                         known_s > 0.5), ht, wt)
+    norm_s = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
+    edge_all = _normalised_fill(norm_s, known_s > 0.5)
+    # the sky carries on the sky's own colours only: a tree's dark foliage at the photo's
+    # top does not bleed into the sky invented above it
+    edge_s = np.zeros_like(edge_all)
+    wsum = np.zeros(known_s.shape, np.float32)
+    for c, w_s in weights_s.items():
+        src = (known_s > 0.5) & (onehot_s[c] / np.maximum(known_s, 1e-6) > 0.6) \
+            if c == SKY else np.zeros_like(known_s, bool)
+        e_c = _normalised_fill(norm_s, src) if src.sum() >= 8 else edge_all
+        edge_s += w_s[..., None] * e_c
+        wsum += w_s
+    edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
+    edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
     pad = wt // 4
     unk = (~known_t).astype(np.uint8)
     dist = cv2.distanceTransform(np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1),
                                  cv2.DIST_L2, 5)[:, pad:pad + wt]
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
+    fill = _photo_rim(fill, img_t, known_t, dist)
     fill = _converge_poles(fill)
     big = _resize_wrap(fill, H, W) if ht != H else fill
     # keep the photo; feather only a thin band just inside its border
@@ -341,6 +354,37 @@ def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray,
                 tex *= cap / amp
             return tex, size
     return np.zeros((ht, wt, 3), np.float32), None
+
+
+def _photo_rim(fill: np.ndarray, img: np.ndarray, known: np.ndarray,
+               dist: np.ndarray) -> np.ndarray:
+    """The invented band just outside the photo (RIM_DEG wide) made to meet the photo's
+    own edge colours at full resolution, so its frame does not show as a colour step.
+
+    The band is a hole inpainted (cv2 Telea, Telea 2004) from both sides: the photo's
+    outermost pixels and the invented surface beyond the band — a smooth transition
+    between them, with the surface's grain faded in across it. Nothing is mirrored or
+    copied: Telea carries only the boundary colours inwards. (h, w, 3) float32.
+    """
+    import cv2
+
+    h, w = known.shape
+    b = RIM_DEG / 180.0 * h
+    band = (~known) & (dist < b)
+    if not band.any():
+        return fill
+    # the photo's outermost 2 px are resampled / feathered: the colours come from within
+    core = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
+    src = np.where(core[..., None], img, fill)
+    pad = max(4, int(2 * b))
+    u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(np.uint8)
+    m = (band | (known & ~core)).astype(np.uint8)
+    m = np.concatenate([m[:, -pad:], m, m[:, :pad]], 1)
+    smooth = cv2.inpaint(u8, m, 3, cv2.INPAINT_TELEA)[:, pad:pad + w].astype(np.float32) / 255
+    grain = fill - _blur_wrap(fill, 2.0)
+    t = np.clip(dist / b, 0, 1)[..., None]
+    out = smooth + grain * t
+    return np.where(band[..., None], out, fill).astype(np.float32)
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:

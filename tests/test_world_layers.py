@@ -1,0 +1,96 @@
+"""Issue 14 round 2: the layer rules that keep walking views free of slabs, combs and frames."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generators.pano_layers import (EDGE_RATIO, GROUND, SKY, UPRIGHT, ground_contacts,
+                                    layered_depth, merge_narrow_layers, room_shading)
+from generators.panorama.projection import pano_lonlat
+
+
+def _lat_deg(H: int) -> np.ndarray:
+    _, lat = pano_lonlat(H)
+    return np.degrees(lat)[:, None] * np.ones((1, 2 * H))
+
+
+def test_a_bush_with_ground_above_it_lies_on_the_ground() -> None:
+    """Ground, a low blob, ground again, then the far upright: the contact is the top of
+    the ground (a slab only where an upright really stands)."""
+    H = 128
+    lat = _lat_deg(H)
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat > 20] = SKY
+    cls[lat < -5] = GROUND                       # ground runs up to 5° below the horizon
+    bush = (lat < -25) & (lat > -35)
+    bush[:, :100] = False
+    bush[:, 120:] = False
+    cls[bush] = UPRIGHT                          # a bush near the eye, ground visible above it
+    d, _ = ground_contacts(cls, 1.6, 40.0)
+    far_contact = 1.6 / np.tan(np.radians(5.0))
+    assert np.all(d[104:116] > 0.6 * far_contact), d[100:120]     # not the bush's 2-3 m
+    # a pillar (upright from its foot to the sky, no ground above) does stand at its foot
+    cls2 = cls.copy()
+    cls2[bush] = GROUND
+    cls2[:, 100:112][lat[:, 100:112] > -35] = UPRIGHT
+    cls2[:, 100:112][lat[:, 100:112] > 20] = SKY
+    d2, _ = ground_contacts(cls2, 1.6, 40.0)
+    np.testing.assert_allclose(d2[103:109], 1.6 / np.tan(np.radians(35)), rtol=0.1)
+
+
+def test_narrow_layers_merge_into_a_neighbour_and_wide_ones_stay() -> None:
+    x = np.full(360, 5.0)
+    x[100:103] = 6.0                  # a ramp of thin steps between 5 m and 16 m
+    x[103:105] = 8.0
+    x[105:160] = 16.0
+    x[250:262] = 2.0                  # a pillar, 12 columns wide
+    y = merge_narrow_layers(x, 6)
+    ratio = np.maximum(y, np.roll(y, 1)) / np.minimum(y, np.roll(y, 1))
+    edges = np.nonzero(ratio >= EDGE_RATIO)[0]
+    assert len(edges[(edges > 90) & (edges < 120)]) == 1, y[95:110]
+    np.testing.assert_array_equal(y[250:262], 2.0)
+
+
+def test_a_whole_outdoor_panorama_is_one_continuous_surface() -> None:
+    """With the image (a real panorama, no photo edge), contacts have no vertical depth
+    edge and none is nearer than their median."""
+    H = 128
+    lat = _lat_deg(H)
+    rng = np.random.default_rng(0)
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat > 10] = SKY
+    top = -8 - 25 * (rng.random(2 * H) < 0.1)           # scattered near "bushes"
+    cls[lat < top[None, :]] = GROUND
+    image = np.full((H, 2 * H, 3), 0.5, np.float32)
+    L = layered_depth(cls, eye_height=1.6, radius=8.0, far=40.0, sky_radius=400.0, image=image)
+    c = L.contact
+    assert c.min() >= 0.999 * np.median(c)
+    assert (np.maximum(c, np.roll(c, 1)) / np.minimum(c, np.roll(c, 1))).max() < EDGE_RATIO
+
+
+def test_invented_room_is_a_box_with_shaded_creases() -> None:
+    """Indoors the walls the photo did not see are planar (straight creases) and the
+    room's shading darkens at the creases, not mid-wall."""
+    H = 128
+    lat = _lat_deg(H)
+    lon, _ = pano_lonlat(H)
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < -15] = GROUND
+    cls[lat > 30] = 3                                   # ceiling
+    known = np.zeros((H, 2 * H), np.float32)
+    known[40:90, 110:146] = 1.0                         # the photo, straight ahead
+    L = layered_depth(cls, eye_height=1.6, radius=4.0, far=8.0, sky_radius=30.0, known=known)
+    back = np.abs(np.abs(lon) - np.pi) < np.radians(30)  # behind: one planar wall
+    perp = L.contact[back] * np.abs(np.cos(lon[back]))
+    np.testing.assert_allclose(perp, 4.0, rtol=0.02)
+    ch = L.estimates["ceiling_height"]["value"]
+    shade = room_shading(L.depth, L.contact, eye_height=1.6, ceiling_height=ch)
+    col = int(np.argmin(np.abs(lon - np.pi * 0.99)))
+    y = 1.6 + L.depth[:, col] * np.sin(np.radians(lat[:, col]))
+    wall = (y > 0.05) & (y < ch - 0.05)
+    mid = wall & (np.abs(y - ch / 2) < 0.3)
+    lowest = np.nonzero(wall)[0].max()                  # the wall's lowest pixel
+    assert shade[lowest, col] < shade[mid, col].mean() - 0.05
+    floor = np.nonzero(y < 0.02)[0]
+    assert shade[floor.min(), col] < 0.75               # the floor at the wall's foot
+    assert shade[mid, col].mean() > 0.95
