@@ -37,6 +37,18 @@ def _cells(means: np.ndarray, h: float, lo: np.ndarray) -> tuple[np.ndarray, int
 
 def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
     """About `target` splats merged from `cloud` (unchanged when it has no more than that).
+    See `merge_with_parents` (this is its merged cloud alone).
+    """
+    return merge_with_parents(cloud, target)[0]
+
+
+def merge_with_parents(cloud: GaussianCloud, target: int
+                       ) -> tuple[GaussianCloud, np.ndarray | None, float]:
+    """(merged cloud, parent (N,) int64 index of each fine splat's merged splat or None when
+    nothing was merged, voxel edge h in layer units (0 when nothing was merged)).
+
+    The parents make an adaptive cut possible (hierarchical 3DGS, Octree-GS): a frame draws
+    a voxel's fine splats where the voxel projects large and its merged splat elsewhere.
 
     Voxel size is chosen (up to four refinements) so that about `target` voxels are occupied; per
     voxel, with w = opacity × s1 × s2 (the two largest scales): mean = Σ w x / Σ w,
@@ -46,7 +58,7 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
     """
     n = len(cloud)
     if n <= target or target <= 0:
-        return cloud
+        return cloud, None, 0.0
     means = cloud.means.astype(np.float64)
     lo, hi = means.min(0), means.max(0)
     ext = np.sort(np.maximum(hi - lo, 1e-9))
@@ -93,4 +105,4 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
                         logit(opacity).astype(np.float32), sh0, shn)
     out.meta = dict(cloud.meta)
     log.debug("merged %d splats into %d (voxel %.3g)", n, m, h)
-    return out
+    return out, inv, h
