@@ -324,7 +324,12 @@ def lod_cut(projected: np.ndarray, children: np.ndarray, budget: int, min_px: fl
     cand = np.flatnonzero((projected > min_px) & (children > 1))
     if not len(cand):
         return expand
-    cand = cand[np.argsort(-projected[cand], kind="stable")]
+    # largest first, by a 16-bit key (numpy's radix sort: ~10x a float argsort; voxels within
+    # 0.02 % of each other in size may swap, which changes nothing visible)
+    lp = np.log2(projected[cand].astype(np.float32))
+    lo, hi = float(lp.min()), float(lp.max())
+    keys = ((np.float32(hi) - lp) * np.float32(65535.0 / max(hi - lo, 1e-6))).astype(np.uint16)
+    cand = cand[np.argsort(keys, kind="stable")]
     extra = np.cumsum(children[cand].astype(np.int64) - 1)
     take = int(np.searchsorted(extra, budget - m, side="right"))
     expand[cand[:take]] = True
