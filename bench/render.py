@@ -10,10 +10,15 @@ For each size it prints
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
 and the same rows for today's path (`--legacy` alone runs only that one): limited frames draw a
 subset of the splats as they are, where the new path draws the merged coarse level
-(viewer/lod.py), grown where it too is limited. CPU milliseconds (all threads of this process, llvmpipe's included)
+(viewer/lod.py) cut adaptively (its voxels largest on screen drawn with their own splats, within
+the frame's splat budget), or its strongest splats grown where the budget is below the merged
+splats in view; `--coarse` adds that path without the cut. `--fixed K@SCALE` draws every moving
+frame at one level instead of the controller's: on a loaded machine the controller drops to its
+lowest level, while CPU ms and PSNR/SSIM at one level compare the paths whatever the load. CPU milliseconds (all threads of this process, llvmpipe's included)
 are printed beside wall time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 16] [--scene room|cube] [--legacy]
+                           [--coarse] [--fixed 45000@0.33]
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
 All timings end with glFinish. Cold start of the app: bench/startup.py.
