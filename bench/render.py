@@ -10,10 +10,15 @@ For each size it prints
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
 and the same rows for today's path (`--legacy` alone runs only that one): limited frames draw a
 subset of the splats as they are, where the new path draws the merged coarse level
-(viewer/lod.py), grown where it too is limited. CPU milliseconds (all threads of this process, llvmpipe's included)
+(viewer/lod.py) cut adaptively (its voxels largest on screen drawn with their own splats, within
+the frame's splat budget), or its strongest splats grown where the budget is below the merged
+splats in view; `--coarse` adds that path without the cut. `--fixed K@SCALE` draws every moving
+frame at one level instead of the controller's: on a loaded machine the controller drops to its
+lowest level, while CPU ms and PSNR/SSIM at one level compare the paths whatever the load. CPU milliseconds (all threads of this process, llvmpipe's included)
 are printed beside wall time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 16] [--scene room|cube] [--legacy]
+                           [--coarse] [--fixed 45000@0.33]
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
 All timings end with glFinish. Cold start of the app: bench/startup.py.
@@ -165,10 +170,11 @@ class Bench:
         return np.frombuffer(raw, np.uint8).reshape(H, W, 3)[::-1].copy()
 
 
-def make_renderer(world, legacy: bool, sync: bool = False):
+def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
     from viewer.renderer import SplatRenderer
 
     r = SplatRenderer(sync_sort=sync)
+    r.lod_cut = cut  # False: the coarse level's strongest splats, grown (no fine splats)
     if legacy:  # today's limited frames: a subset of the splats, not grown, no coarse level
         r.grow_limit = 1.0
         r.use_lod = False
@@ -176,13 +182,17 @@ def make_renderer(world, legacy: bool, sync: bool = False):
     return r
 
 
-def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool) -> dict:
-    """Still, moving and first-frame figures of one path for one scene."""
+def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool,
+             fixed: tuple[int, float] | None = None, cut: bool = True) -> dict:
+    """Still, moving and first-frame figures of one path for one scene; with `fixed`
+    (max splats, render scale) every moving frame is drawn at that level instead of the
+    controller's (on a loaded machine the controller drops to its lowest level; CPU ms and
+    quality at one level compare paths whatever the load)."""
     from generators.reconstruct.evaluate import psnr, ssim
     from viewer.viewport import TARGET_MS, AdaptiveQuality
 
     out: dict = {}
-    r = make_renderer(world, legacy)  # as the app: pack on a worker, sort beside the upload
+    r = make_renderer(world, legacy, cut=cut)  # as the app: pack on a worker, sort beside the upload
     cam0 = camera_at(0.0, scene)
     t0 = time.perf_counter()
     while True:  # frames until the first full-quality one with the scene in it
@@ -204,7 +214,7 @@ def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool) -> dict
     t, walls, cpus, levels, scores = 0.0, [], [], [], []
     total = len(world.layers[0].data)
     for f in range(frames):
-        scale, k = q.setting(True, total)
+        scale, k = q.setting(True, total) if fixed is None else (fixed[1], fixed[0])
         cam = camera_at(t, scene)
         wall, cpu = bench.frame(r, cam, k, scale)
         q.record(True, wall)
@@ -259,10 +269,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--scene", choices=["room", "cube"], default="room")
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
     ap.add_argument("--legacy", action="store_true", help="run only today's path")
+    ap.add_argument("--coarse", action="store_true",
+                    help="also run the coarse level without the adaptive cut (path 'coarse')")
+    ap.add_argument("--fixed", default=None, metavar="K@SCALE",
+                    help="draw every moving frame with K splats at SCALE (e.g. 45000@0.33) instead of "
+                         "the adaptive controller's level")
     args = ap.parse_args(argv)
     from scene.world import Layer, World
 
     sizes = [int(s) for s in args.sizes.split(",")]
+    fixed = None
+    if args.fixed:
+        try:
+            k_s, sc_s = args.fixed.split("@")
+            fixed = (int(k_s), float(sc_s))
+        except ValueError:
+            print(f"--fixed wants K@SCALE such as 45000@0.33, got {args.fixed!r}", file=sys.stderr)
+            return 2
     bench = Bench()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
@@ -270,7 +293,9 @@ def main(argv: list[str] | None = None) -> int:
     t_sort, t_full, t_float = sort_bench()
     print(f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
           f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x")
-    paths = [("today", True)] if args.legacy else [("new", False), ("today", True)]
+    paths = [("today", True, False)] if args.legacy else [("new", False, True), ("today", True, False)]
+    if args.coarse and not args.legacy:
+        paths.insert(1, ("coarse", False, False))
     warm = World()  # compile the shaders once, so the first path timed does not pay for it
     warm.layers.append(Layer("warm-up", cube_scene(1000)))
     wr = make_renderer(warm, False, sync=True)
@@ -286,8 +311,8 @@ def main(argv: list[str] | None = None) -> int:
 
         pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone
         res = {}
-        for name, legacy in paths:
-            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy)
+        for name, legacy, cut in paths:
+            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut)
             k, scale = o["level"]
             print(f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
                   f"{1e3 / o['moving'][0]:>10.1f} {o['moving'][1]:>9.0f} "
@@ -295,7 +320,7 @@ def main(argv: list[str] | None = None) -> int:
                   f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"
                   + (f"  (coarse level ready after {o['lod_s']:.1f} s)" if o.get("lod_s") else ""))
             sys.stdout.flush()
-        if len(res) == 2:
+        if "new" in res and "today" in res:
             a, b = res["new"], res["today"]
             print(f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
                   f"{b['still'][1] / a['still'][1]:.2f}x cpu | moving {b['moving'][0] / a['moving'][0]:.2f}x | "

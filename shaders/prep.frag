@@ -14,10 +14,14 @@
 
 uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 uniform int u_count;             // splats in the order buffer
+uniform float u_r2_max;        // quads end at most this squared Mahalanobis radius (huge: exact)
 uniform float u_grow;            // scale of every splat (> 1: a limited frame covers for the dropped ones)
 
 uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer aa)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
+uniform int u_split;         // order entries >= u_split index the second set (a merged coarse level)
+uniform sampler2D u_geom2;   // the second set, laid out as u_geom / u_color
+uniform sampler2D u_color2;
 uniform mat4 u_models[MAX_LAYERS];  // world-from-layer similarity per layer slot
 uniform mat4 u_view;        // world -> OpenCV camera (x right, y down, z forward)
 uniform mat4 u_proj;        // OpenCV camera -> clip
@@ -50,10 +54,14 @@ void cull() {
     o_center = vec4(0.0); o_axes = vec4(0.0); o_color = vec4(0.0);
 }
 
-vec3 sh_color(int i, vec3 d) {
+vec3 sh_color(int i, bool second, vec3 d) {
     vec4 q[SH_TEXELS];
     int base = i * SH_TEXELS;
-    for (int k = 0; k < SH_TEXELS; ++k) q[k] = texelFetch(u_color, texel(base + k), 0);
+    if (second) {
+        for (int k = 0; k < SH_TEXELS; ++k) q[k] = texelFetch(u_color2, texel(base + k), 0);
+    } else {
+        for (int k = 0; k < SH_TEXELS; ++k) q[k] = texelFetch(u_color, texel(base + k), 0);
+    }
 #define F(n) q[(n) / 4][(n) % 4]
 #define SH(k) vec3(F(3 * (k)), F(3 * (k) + 1), F(3 * (k) + 2))
     vec3 c = 0.5 + C0 * SH(0);
@@ -88,9 +96,18 @@ void main() {
     int j = int(gl_FragCoord.y) * TEX_W + int(gl_FragCoord.x);
     if (j >= u_count) { cull(); return; }
     int i = int(texelFetch(u_order, j).r);
-    vec4 g0 = texelFetch(u_geom, texel(3 * i), 0);
-    vec4 g1 = texelFetch(u_geom, texel(3 * i + 1), 0);
-    vec4 g2 = texelFetch(u_geom, texel(3 * i + 2), 0);
+    bool second = i >= u_split;
+    vec4 g0, g1, g2;
+    if (second) {
+        i -= u_split;
+        g0 = texelFetch(u_geom2, texel(3 * i), 0);
+        g1 = texelFetch(u_geom2, texel(3 * i + 1), 0);
+        g2 = texelFetch(u_geom2, texel(3 * i + 2), 0);
+    } else {
+        g0 = texelFetch(u_geom, texel(3 * i), 0);
+        g1 = texelFetch(u_geom, texel(3 * i + 1), 0);
+        g2 = texelFetch(u_geom, texel(3 * i + 2), 0);
+    }
     mat4 model = u_models[int(g2.z)];
     vec3 pw = (model * vec4(g0.xyz, 1.0)).xyz;
     vec3 t = (u_view * vec4(pw, 1.0)).xyz;
@@ -128,13 +145,13 @@ void main() {
     float l2 = max(mid - rad, 1e-8);
     vec2 e1 = abs(b) > 1e-12 ? normalize(vec2(b, l1 - a)) : (a >= c ? vec2(1.0, 0.0) : vec2(0.0, 1.0));
     vec2 e2 = vec2(-e1.y, e1.x);
-    // Quad half-size in sigmas: where opacity * exp(-r^2/2) reaches 1/255 (at most ~3.33 sigma);
-    // the splat pass recomputes r from the opacity.
-    float r = sqrt(2.0 * log(255.0 * opacity));
+    // Quad half-size in sigmas: where opacity * exp(-r^2/2) reaches 1/255 (at most ~3.33 sigma),
+    // at most sqrt(u_r2_max); the splat pass recomputes r from the opacity.
+    float r = sqrt(min(2.0 * log(255.0 * opacity), u_r2_max));
     o_center = clip;
     o_axes = vec4(r * sqrt(l1) * e1, r * sqrt(l2) * e2);
 
     // View direction in the layer's own frame: rotate back by the inverse rotation.
     vec3 dir = normalize(transpose(A) * normalize(pw - u_campos));
-    o_color = vec4(sh_color(i, dir), opacity);
+    o_color = vec4(sh_color(i, second, dir), opacity);
 }

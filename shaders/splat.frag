@@ -9,7 +9,7 @@ out vec4 frag;
 
 void main() {
     float d2 = dot(v_uv, v_uv);
-    if (d2 > v_r2) discard;  // the quad's corners: alpha < 1/255 there, skip the exp
+    if (d2 > v_r2) discard;  // the quad's corners: alpha below the quad's cut-off there, skip the exp
     float alpha = min(0.99, v_opacity * exp(-0.5 * d2));
     if (alpha < 1.0 / 255.0) discard;
     frag = vec4(v_color * alpha, alpha);

@@ -10,11 +10,12 @@ uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)
 uniform sampler2D u_axes;    // RGBA32F quad half-axes in pixels
 uniform sampler2D u_rgba;    // RGBA32F colour, opacity
 uniform vec2 u_size;         // framebuffer width, height
+uniform float u_r2_max;      // quads end at most this squared Mahalanobis radius (as prep.frag)
 
 flat out vec3 v_color;
 flat out float v_opacity;
 out vec2 v_uv;               // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
-flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255
+flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255 (or the quad's limit)
 
 void main() {
     int j = gl_VertexID >> 2;
@@ -30,7 +31,7 @@ void main() {
     vec2 corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
     vec2 off = corner.x * axes.xy + corner.y * axes.zw;
     gl_Position = center + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * center.w;
-    v_r2 = 2.0 * log(255.0 * rgba.a);
+    v_r2 = min(2.0 * log(255.0 * rgba.a), u_r2_max);
     v_uv = corner * sqrt(v_r2);
     v_color = rgba.rgb;
     v_opacity = rgba.a;
