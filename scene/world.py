@@ -151,6 +151,30 @@ class World:
             return np.zeros(3), np.zeros(3)
         return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
 
+    def near_bounds(self, visible_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """World-space bounding box of the scene proper: like `bounds`, but each Gaussian
+        layer counts only its near field (`GaussianCloud.near_field_mask`), so a sky dome
+        or distant background hundreds of metres out does not set the box. This is what to
+        frame or orbit around; `bounds` is what contains every splat."""
+        boxes = []
+        for lay in (self.visible_layers() if visible_only else self.layers):
+            if isinstance(lay.data, GaussianCloud):
+                if not len(lay.data):
+                    continue
+                pts = lay.data.means[lay.data.near_field_mask()]
+                if not len(pts):
+                    continue
+                lo, hi = pts.min(0).astype(np.float64), pts.max(0).astype(np.float64)
+                corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
+                                    for z in (lo[2], hi[2])])
+                pts4 = corners @ lay.transform.T
+                boxes.append((pts4[:, :3].min(0), pts4[:, :3].max(0)))
+            elif lay.data.n_vertices:
+                boxes.append(lay.world_bounds())
+        if not boxes:
+            return self.bounds(visible_only)
+        return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
+
     def merged_cloud(self, visible_only: bool = True) -> GaussianCloud:
         """All (visible) Gaussian layers with transforms baked, as one cloud."""
         clouds = [lay.baked() for lay in (self.visible_layers() if visible_only else self.layers)

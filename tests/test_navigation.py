@@ -322,3 +322,30 @@ def test_walker_hovers_where_nothing_is_below_and_lands_once_over_ground() -> No
     nav.pos = np.array([0.0, 5.0, 0.0])  # over the floor: falls and stands at eye height
     run(nav, 3.0)
     assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.05)
+
+
+def test_orbit_frames_the_scene_not_its_sky_dome() -> None:
+    """A photo world carries a sky dome hundreds of metres out; switching to orbit must
+    circle the scene proper (World.near_bounds), not swing the eye 80 m out (seen in use:
+    M → orbit put the camera at (0, 12, 112), outside the dome)."""
+    from scene.world import Layer, World
+
+    room = room_cloud(wall_z=None)
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=(3000, 3))
+    dome = 400.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    sky = GaussianCloud.from_points(dome, np.full((len(dome), 3), 0.6), 8.0, opacity=0.95)
+    world = World()
+    world.layers.append(Layer(name="w", data=GaussianCloud.concatenate([room, sky])))
+    lo, hi = world.bounds()
+    nlo, nhi = world.near_bounds()
+    assert np.max(hi - lo) > 700 and np.max(nhi - nlo) < 15
+    nav = Navigator()
+    rot = np.eye(3)
+    nav.set_scene(*local_bounds(lo, hi, rot), up_rot=rot, collider=None, scale=1.0,
+                  focus=local_bounds(nlo, nhi, rot))
+    nav.set_view_world([0.0, 1.6, 3.0], [0.0, 0.0, -1.0])
+    nav.set_mode("orbit")
+    assert nav.distance < 10.0
+    nav.orbit(400.0, 0.0)  # half a turn or so around the target
+    assert np.linalg.norm(nav.position_world) < 15.0

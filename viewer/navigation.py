@@ -81,6 +81,7 @@ class Navigator:
         self.home = Pose(np.array([0.0, 0.0, 5.0]))
         self.home_mode: Mode = "fly"
         self.bounds = (np.full(3, -5.0), np.full(3, 5.0))  # local frame
+        self.focus_bounds = self.bounds  # local frame, without the far field: what orbit frames
         self.walk_area = None           # viewer.walk_area.WalkArea: walk mode stays inside
         self._changed = True
 
@@ -109,10 +110,16 @@ class Navigator:
 
     # ---------------------------------------------------------------- setup
     def set_scene(self, lo_local: np.ndarray, hi_local: np.ndarray, *, up_rot: np.ndarray,
-                  collider: Collider | None, scale: float) -> None:
-        """Adopt a scene: its local-frame bounds, up rotation, collider and units."""
+                  collider: Collider | None, scale: float,
+                  focus: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+        """Adopt a scene: its local-frame bounds, up rotation, collider and units.
+
+        focus: local-frame bounds of the scene proper (no sky dome / far field), which
+        orbit mode frames; defaults to the full bounds."""
         self.rot = np.asarray(up_rot, np.float64)
         self.bounds = (np.asarray(lo_local, np.float64), np.asarray(hi_local, np.float64))
+        self.focus_bounds = self.bounds if focus is None else (
+            np.asarray(focus[0], np.float64), np.asarray(focus[1], np.float64))
         self.collider = collider
         self.scale = float(scale) if scale > 0 else 1.0
         self.home, self.home_mode = self._default_home()
@@ -160,7 +167,8 @@ class Navigator:
         if mode not in MODES:
             raise ValueError(f"unknown navigation mode {mode!r}; expected one of {MODES}")
         if mode == "orbit" and self.mode != "orbit":
-            lo, hi = self.bounds
+            # the scene proper: a sky dome 400 m out would put the orbit radius at 80 m
+            lo, hi = self.focus_bounds
             c = 0.5 * (lo + hi)
             fwd = self.forward_local()
             # Orbit around the point in front of us nearest the scene centre.
