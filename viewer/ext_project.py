@@ -241,10 +241,22 @@ class ProjectExtension(QObject):
         p = self.project_path
         if p is not None:
             return str(p.with_name(p.stem + suffix))
-        from .naming import world_name
+        from .naming import clean_stem, world_name
 
+        src = getattr(self.win, "path", None)
+        if src is not None:  # a scene file (out.sog): out.wander / out.ply beside it
+            src = Path(src)
+            stem = src.name[:-len(".compressed.ply")] if src.name.lower().endswith(".compressed.ply") \
+                else src.stem
+            out = src.with_name(stem + (suffix or proj.EXTENSION))
+            if out.name.lower() == src.name.lower():  # never propose replacing the input
+                out = src.with_name(f"{stem}-edited{suffix}")
+            return str(out)
         folder = self.dialog_dir()
         stem = world_name(self.win.world)
+        if stem is None:  # else the world's own layer name (a generated or demo world)
+            names = [lay.name for lay in self.win.world.layers if lay.kind == "world"]
+            stem = clean_stem(names[0]) if names and names[0] != "World" else None
         if stem is not None:
             return str(folder / (stem + (suffix or proj.EXTENSION)))
         return str(folder / fallback)
