@@ -235,13 +235,14 @@ class ProjectExtension(QObject):
 
     def suggested_path(self, suffix: str, fallback: str) -> str:
         """Default for a save dialog: beside the open project and named after it
-        (`trip.wander` -> `trip<suffix>`), else named after the world's source photo
+        (`trip.wander` -> `trip<suffix>`), else beside the open scene file and named after it
+        (`out.sog` -> `out.wander`, `out<suffix>`), else named after the world's source photo
         (`chelsea.jpg` -> `chelsea<suffix>`) beside it, else `fallback` in the folder file
         dialogs start in."""
         p = self.project_path
         if p is not None:
             return str(p.with_name(p.stem + suffix))
-        from .naming import clean_stem, world_name
+        from .naming import world_name
 
         src = getattr(self.win, "path", None)
         if src is not None:  # a scene file (out.sog): out.wander / out.ply beside it
@@ -254,9 +255,6 @@ class ProjectExtension(QObject):
             return str(out)
         folder = self.dialog_dir()
         stem = world_name(self.win.world)
-        if stem is None:  # else the world's own layer name (a generated or demo world)
-            names = [lay.name for lay in self.win.world.layers if lay.kind == "world"]
-            stem = clean_stem(names[0]) if names and names[0] != "World" else None
         if stem is not None:
             return str(folder / (stem + (suffix or proj.EXTENSION)))
         return str(folder / fallback)
