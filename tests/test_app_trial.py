@@ -112,6 +112,8 @@ def test_proposed_names_follow_the_open_file_not_the_install(window, tmp_path) -
     assert window.dialog_dir() == tmp_path
     assert ext.suggested_path("", "Untitled.wander") == str(tmp_path / "rocket.wander")
     assert ext.suggested_path(".ply", "scene.ply") == str(tmp_path / "rocket.ply")
+    window.set_world(photo_world(), INSTALL_ROOT / "assets" / "sample.ply")  # a file in the install
+    assert ext.suggested_path("", "Untitled.wander") == str(tmp_path / "sample.wander")
     window.settings.set("last_dir", str(INSTALL_ROOT / "assets"))
     assert window.dialog_dir() == Path.home()
 

@@ -421,14 +421,15 @@ class MainWindow(QMainWindow):
 
     def dialog_dir(self) -> Path:
         """Where file dialogs start: beside the open project/scene, else beside the world's
-        source photo, else the last folder used, else home."""
+        source photo, else the last folder used, else home — never inside the app's own
+        folder (its bundled assets)."""
         from .naming import dialog_folder
 
         last = self.settings.get("last_dir", None, str)
         folder = dialog_folder(self.path, self.world, last)
-        if self.path is None and _inside_install(folder):
-            # a world made from a bundled sample (the demo's assets/rocket.jpg): never
-            # propose saving into the app's own folder
+        if _inside_install(folder):
+            # a world made from a bundled sample (the demo's assets/rocket.jpg) or a file in
+            # the app's folder: never propose saving into the app's own folder
             folder = dialog_folder(None, None, None if last and _inside_install(Path(last)) else last)
         return folder
 
