@@ -45,6 +45,7 @@ class SplatTools:
         # stays in the status bar while a tool is on (left-drag selects instead of looking)
         self.tool_label = QLabel()
         self.tool_label.setObjectName("splat_tool_label")
+        self.tool_label.setStyleSheet("font-weight: 600;")
         self.tool_label.hide()
         window.statusBar().addPermanentWidget(self.tool_label)
         self._build()
