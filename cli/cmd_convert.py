@@ -64,12 +64,30 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return [("IN", args.input)], [("OUT", args.output)]
 
 
+def _is_project(path: Path) -> bool:
+    """True for a Wander project (.wander, or a zip holding the project manifest)."""
+    import zipfile
+
+    from scene.project import EXTENSION, MANIFEST
+
+    if path.suffix.lower() == EXTENSION:
+        return True
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return MANIFEST in zf.namelist()
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
 def run(args: argparse.Namespace) -> int:
     from scene.gaussians import GaussianCloud
     from scene.io import check_readable, load, output_format, resolve_format, save
 
     t0 = time.perf_counter()
     check_readable(Path(args.input))
+    if args.input_format is None and _is_project(Path(args.input)):
+        raise InputError(f"{args.input} is a Wander project, not a splat or mesh file; to write "
+                         f"its scene use: python main.py export {args.input} {args.output}")
     in_fmt = resolve_format(args.input, args.input_format)
     if in_fmt == "spz":
         from scene.io.spz import read_spz

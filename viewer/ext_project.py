@@ -185,6 +185,7 @@ class ProjectExtension(QObject):
             except ValueError:
                 self.path = None
         if self.editor is not None:
+            self.editor.scrub_mode = None  # a scrub of the last world gives nothing back
             self.editor.changed()
 
     def _on_world_changed(self, what: str) -> None:
@@ -235,15 +236,25 @@ class ProjectExtension(QObject):
 
     def suggested_path(self, suffix: str, fallback: str) -> str:
         """Default for a save dialog: beside the open project and named after it
-        (`trip.wander` -> `trip<suffix>`), else named after the world's source photo
+        (`trip.wander` -> `trip<suffix>`), else beside the open scene file and named after it
+        (`out.sog` -> `out.wander`, `out<suffix>`), else named after the world's source photo
         (`chelsea.jpg` -> `chelsea<suffix>`) beside it, else `fallback` in the folder file
         dialogs start in."""
-        p = self.project_path
-        if p is not None:
-            return str(p.with_name(p.stem + suffix))
         from .naming import world_name
 
-        folder = self.dialog_dir()
+        folder = self.dialog_dir()  # beside the open file, but never in the app's own folder
+        p = self.project_path
+        if p is not None:
+            return str(folder / (p.stem + suffix))
+        src = getattr(self.win, "path", None)
+        if src is not None:  # a scene file (out.sog): out.wander / out.ply beside it
+            src = Path(src)
+            stem = src.name[:-len(".compressed.ply")] if src.name.lower().endswith(".compressed.ply") \
+                else src.stem
+            out = folder / (stem + (suffix or proj.EXTENSION))
+            if out.name.lower() == src.name.lower():  # never propose replacing the input
+                out = folder / f"{stem}-edited{suffix}"
+            return str(out)
         stem = world_name(self.win.world)
         if stem is not None:
             return str(folder / (stem + (suffix or proj.EXTENSION)))

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, QMouseEvent, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import QWidget
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
@@ -42,6 +42,12 @@ class SplatTools:
         self.sphere: tuple[np.ndarray, float] | None = None  # (centre, radius) while dragging
         self.overlay = _Overlay(self)
         self.tool_actions: dict[str, QAction] = {}
+        # stays in the status bar while a tool is on (left-drag selects instead of looking)
+        self.tool_label = QLabel()
+        self.tool_label.setObjectName("splat_tool_label")
+        self.tool_label.setStyleSheet("font-weight: 600;")
+        self.tool_label.hide()
+        window.statusBar().addPermanentWidget(self.tool_label)
         self._build()
         tools = getattr(window.viewport, "mouse_tools", None)
         if tools is not None:
@@ -106,6 +112,8 @@ class SplatTools:
             self._world.unsubscribe(self._on_world)
         self._world = world
         world.subscribe(self._on_world)
+        if self.tool is not None:  # a new world/project starts with plain click-select
+            self.set_tool(None)
         self.selection.clear()
         self.overlay.update()
 
@@ -124,9 +132,15 @@ class SplatTools:
         self.path, self.sphere = [], None
         for t, a in self.tool_actions.items():
             a.setChecked(t == tool)
+        vp = self.window.viewport
         if tool is None:
+            self.tool_label.hide()
+            vp.unsetCursor()
             self.window.show_status("Splat selection tool off", 2000)
         else:
+            self.tool_label.setText(f"{tool.capitalize()} select on — Esc stops")
+            self.tool_label.show()
+            vp.setCursor(Qt.CursorShape.CrossCursor)
             self.window.show_status(f"{tool.capitalize()} select: {HINT}", 8000)
         self.overlay.update()
 
@@ -279,6 +293,9 @@ class SplatTools:
                 (x0, y0), (x1, y1) = self.path
                 if abs(x1 - x0) >= 2 and abs(y1 - y0) >= 2:
                     self.select_box(x0, y0, x1, y1, self.op)
+                else:  # a plain click: say why it did not select an object
+                    self.window.show_status("Box select is on: drag a box over splats "
+                                            "(Esc stops the tool)", 4000)
             elif self.tool == "lasso" and len(self.path) >= 3:
                 self.select_polygon(np.array(self.path), self.op)
             elif self.tool == "sphere" and self.sphere is not None and self.sphere[1] > 0:

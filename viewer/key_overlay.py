@@ -29,6 +29,8 @@ VIEWPORT_EXTRA: tuple[tuple[str, str], ...] = (
     ("1 … 9", "go to bookmark"),
     ("Ctrl+1 … 9", "save a bookmark here"),
     ("Left-click", "select the object under the cursor"),
+    ("Del", "delete the selected splats, else the selected object"),
+    ("Esc", "stop the splat selection tool, then clear the splat selection"),
 )
 
 
@@ -70,8 +72,16 @@ def action_rows(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def key_table(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
-    """Every section of the overlay: movement, viewport, then each menu's keys."""
-    return [("Move", movement_rows()), ("View", list(VIEWPORT_EXTRA))] + action_rows(window)
+    """Every section of the overlay: movement, viewport, then each menu's keys; sections with
+    the same title (the viewport's keys and the View menu) are one section."""
+    out: list[tuple[str, list[tuple[str, str]]]] = []
+    for title, rows in [("Move", movement_rows()), ("View", list(VIEWPORT_EXTRA))] + action_rows(window):
+        same = next((r for t, r in out if t.upper() == title.upper()), None)
+        if same is None:
+            out.append((title, list(rows)))
+        else:
+            same.extend(r for r in rows if r not in same)
+    return out
 
 
 def _html(title: str, rows: list[tuple[str, str]]) -> str:
@@ -95,7 +105,7 @@ class KeyOverlay(QWidget):
         self.grid.setHorizontalSpacing(36)
         self.grid.setVerticalSpacing(14)
         head = QLabel("<b style='font-size:16px'>Keys</b> &nbsp; <span style='color:#aaa'>"
-                      "Esc, ? or a click closes · Settings: Edit &gt; Settings…</span>")
+                      "Esc, ? or a click closes · Settings: Settings &gt; Preferences… (Ctrl+,)</span>")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 28, 40, 28)
         lay.addWidget(head)

@@ -52,7 +52,7 @@ from .viewport import FrameInfo, Viewport, fmt_count
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Help")
+MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
 def scene_suffixes() -> tuple[str, ...]:
     """What Open and drag-and-drop take: scene.io's registry (imported when first asked)."""
     from scene.io import scene_suffixes as readable
@@ -86,6 +86,17 @@ class SetUpAxis(Command):
         else:
             world.meta["up_axis_source"] = self.old_source
         world.emit("up_axis")
+
+
+INSTALL_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _inside_install(folder: Path) -> bool:
+    """True when `folder` is the app's own folder (its bundled `assets/`, its code)."""
+    try:
+        return Path(folder).resolve().is_relative_to(INSTALL_ROOT)
+    except OSError:
+        return False
 
 
 def load_scene_file(path: str | Path, progress: ProgressFn, cancel: CancelToken) -> tuple[World, list[str]]:
@@ -305,17 +316,17 @@ class MainWindow(QMainWindow):
                 return m
         m = QMenu(key, self)
         bar = self.menuBar()
-        # Keep the standard order; unknown menus go before Help.
+        # Keep the standard order; unknown menus go before Settings and Help.
         order = [t.replace("&", "").lower() for t in MENU_ORDER]
         name = key.replace("&", "").lower()
-        rank = order.index(name) if name in order else len(order) - 1
-        before = None
-        for k, other in self._menus.items():
+        extra = order.index("settings") - 0.5  # unknown menus (Object…) go before Settings/Help
+        rank = order.index(name) if name in order else extra
+        before, before_rank = None, float("inf")
+        for k, other in self._menus.items():  # the lowest-ranked menu that goes after this one
             kn = k.replace("&", "").lower()
-            r = order.index(kn) if kn in order else len(order) - 1
-            if r > rank or (kn == "help" and name not in order):
-                before = other
-                break
+            r = order.index(kn) if kn in order else extra
+            if rank < r < before_rank:
+                before, before_rank = other, r
         if before is not None:
             bar.insertMenu(before.menuAction(), m)
         else:
@@ -348,6 +359,7 @@ class MainWindow(QMainWindow):
 
             name_world_layers(world)  # a new world's layer is named after its photo
         self._attach(world)
+        self._reset_fov()  # a bookmark's FOV from the last world must not leak into this one
         self.viewport.set_world(world)
         if world.is_empty():
             self._show_start_page()
@@ -362,6 +374,15 @@ class MainWindow(QMainWindow):
         self._sync_mode_actions()
         self.world_replaced.emit(world)
         self._update_title()  # after the project extension reset its unsaved-changes state
+
+    def _reset_fov(self) -> None:
+        """Put the view's field of view back to the Settings > Preferences value (degrees)."""
+        from .settings_dialog import load_prefs
+
+        try:
+            self.viewport.nav.fov_y_deg = float(load_prefs(self.settings)["fov_y_deg"])
+        except Exception:  # noqa: BLE001 - bad stored preferences must not stop opening
+            log.warning("could not read the field-of-view setting", exc_info=True)
 
     def current_camera(self):
         """What the viewport shows now (scene.camera.Camera at the viewport's pixel size)."""
@@ -400,10 +421,17 @@ class MainWindow(QMainWindow):
 
     def dialog_dir(self) -> Path:
         """Where file dialogs start: beside the open project/scene, else beside the world's
-        source photo, else the last folder used, else home."""
+        source photo, else the last folder used, else home — never inside the app's own
+        folder (its bundled assets)."""
         from .naming import dialog_folder
 
-        return dialog_folder(self.path, self.world, self.settings.get("last_dir", None, str))
+        last = self.settings.get("last_dir", None, str)
+        folder = dialog_folder(self.path, self.world, last)
+        if _inside_install(folder):
+            # a world made from a bundled sample (the demo's assets/rocket.jpg) or a file in
+            # the app's folder: never propose saving into the app's own folder
+            folder = dialog_folder(None, None, None if last and _inside_install(Path(last)) else last)
+        return folder
 
     def suggested_name(self, suffix: str = ".wander") -> str:
         """A file name for the open world: the project's, else its source photo's stem."""
@@ -536,8 +564,9 @@ class MainWindow(QMainWindow):
         e.addSeparator()
         self.delete_action = self._act(e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer")
         e.aboutToShow.connect(self._update_edit_actions)
-        self.settings_action = self._act(e, "Se&ttings…", self.settings_dialog, "Ctrl+,",
-                                         tip="Move speed, mouse, field of view, quality, autosave")
+        # Settings > Preferences… and Settings > Models… (ext_models): one place for both
+        self.settings_action = self._act(self.menu("&Settings"), "&Preferences…", self.settings_dialog,
+                                         "Ctrl+,", tip="Move speed, mouse, field of view, quality, autosave")
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         self.menu("&Create")
@@ -853,7 +882,7 @@ class MainWindow(QMainWindow):
         self.key_overlay.toggle()
 
     def settings_dialog(self) -> bool:
-        """Edit > Settings…: True when the user changed and saved the preferences."""
+        """Settings > Preferences…: True when the user changed and saved the preferences."""
         from .settings_dialog import SettingsDialog, apply_prefs, load_prefs, save_prefs
 
         dlg = SettingsDialog(self, load_prefs(self.settings))
@@ -866,7 +895,7 @@ class MainWindow(QMainWindow):
         return True
 
     def apply_settings(self) -> None:
-        """Apply the stored preferences (Edit > Settings…) to the running window."""
+        """Apply the stored preferences (Settings > Preferences…) to the running window."""
         from .settings_dialog import apply_prefs, load_prefs
 
         try:

@@ -20,7 +20,7 @@ import logging
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QPointF, Qt
+from PyQt6.QtCore import QEvent, QObject, QPointF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
 from PyQt6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
                              QPushButton, QSlider, QVBoxLayout, QWidget)
@@ -35,6 +35,10 @@ PATH_COLOR = QColor(255, 200, 60)
 KEY_COLOR = QColor(255, 255, 255)
 SELECTED_COLOR = QColor(80, 200, 255)
 SCRUB_STEPS = 1000
+# keys that move the camera: pressing one ends scrubbing (and gives back Walk)
+MOVE_KEYS = frozenset({Qt.Key.Key_W, Qt.Key.Key_A, Qt.Key.Key_S, Qt.Key.Key_D, Qt.Key.Key_Q,
+                       Qt.Key.Key_E, Qt.Key.Key_Space, Qt.Key.Key_Up, Qt.Key.Key_Down,
+                       Qt.Key.Key_Left, Qt.Key.Key_Right})
 
 
 class SetCameraPath(Command):
@@ -184,6 +188,7 @@ class PathPanel(QWidget):
         self.scrub.setRange(0, SCRUB_STEPS)
         self.scrub.setToolTip("Drag to preview the view along the path")
         self.scrub.valueChanged.connect(self._on_scrub)
+        self.scrub.sliderReleased.connect(lambda: self.editor.end_scrub())
         row.addWidget(QLabel("Preview"))
         row.addWidget(self.scrub, 1)
         row.addWidget(self.scrub_label)
@@ -241,15 +246,21 @@ class PathPanel(QWidget):
         self.editor.scrub_to(t)
 
 
-class PathEditor:
-    """Ties the path held by `ext` (a ProjectExtension) to the overlay and the panel."""
+class PathEditor(QObject):
+    """Ties the path held by `ext` (a ProjectExtension) to the overlay and the panel.
+
+    Scrubbing (the Preview slider, Go To) switches Walk to Fly so gravity does not pull the
+    camera off the path; `end_scrub` gives the previous mode back when the slider is
+    released, the panel is closed or a movement key is pressed in the view."""
 
     def __init__(self, ext: Any) -> None:
         from PyQt6.QtWidgets import QDockWidget
 
+        super().__init__(ext.win)
         self.ext = ext
         self.win = ext.win
         self.show_path = True
+        self.scrub_mode: str | None = None  # the mode scrubbing left (restored by end_scrub)
         self.overlay = PathOverlay(self.win.viewport, self)
         self.dock = QDockWidget("Camera Path", self.win)
         self.dock.setObjectName("camera_path_dock")
@@ -259,7 +270,15 @@ class PathEditor:
                               | QDockWidget.DockWidgetFeature.DockWidgetClosable)
         self.win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
+        self.dock.visibilityChanged.connect(lambda on: None if on else self.end_scrub())
+        self.win.viewport.installEventFilter(self)
         self.panel.refresh()
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        if (self.scrub_mode is not None and event.type() == QEvent.Type.KeyPress
+                and event.key() in MOVE_KEYS):
+            self.end_scrub()
+        return False
 
     @property
     def path(self) -> CameraPath | None:
@@ -319,5 +338,13 @@ class PathEditor:
         """Put the viewport camera at the path's pose at time t (preview scrubbing)."""
         if self.path is not None:
             if self.win.viewport.nav.mode == "walk" and hasattr(self.win, "set_mode"):
+                self.scrub_mode = "walk"
                 self.win.set_mode("fly")  # gravity would pull the camera off the path
             self.ext.show_path_time(t)
+
+    def end_scrub(self) -> None:
+        """Scrubbing ended: give back the navigation mode it switched away from (unless the
+        user chose another mode meanwhile)."""
+        mode, self.scrub_mode = self.scrub_mode, None
+        if mode is not None and self.win.viewport.nav.mode == "fly" and hasattr(self.win, "set_mode"):
+            self.win.set_mode(mode)

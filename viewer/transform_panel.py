@@ -103,15 +103,23 @@ class TransformPanel(QWidget):
         self.space_button.setText("Local axes" if local else "World axes")
 
     def refresh(self) -> None:
-        """Show the selected layer's values (or disable when there is none)."""
+        """Show the selected layer's values (or disable and blank them when there is none)."""
         lay = self.layer_fn()
         self.setEnabled(lay is not None)
         self._filling = True
         try:
-            if lay is None:
+            if lay is None:  # no stale numbers from the last object (or the last file)
                 self.title.setText("No object selected — click one in the view")
+                for s in self.pos + self.rot:
+                    s.setValue(0.0)
+                self.scale.setValue(1.0)
+                for s in self.pos + self.rot + [self.scale]:
+                    s.setSuffix("")
+                    s.clear()
                 return
             self.title.setText(f"<b>{lay.name}</b>")
+            for s in self.rot:
+                s.setSuffix("°")
             try:
                 euler = te.euler_xyz_deg(lay.transform)
             except ValueError:
