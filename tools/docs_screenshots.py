@@ -6,7 +6,7 @@ Opens the app on the demo world (built from the bundled photo by the classical g
 no downloads), inserts an object made from a bundled photo, and saves window grabs:
 screenshot-app.png (hero: the world with the object selected, gizmo and Object panel),
 gizmo-rotate.png, splat-selection.png (floaters box-selected and highlighted),
-key-overlay.png (Help > Controls), settings.png (Edit > Settings…), camera-path.png (the
+key-overlay.png (Help > Controls), settings.png (Settings > Preferences…), camera-path.png (the
 path drawn in the view with the Camera Path panel), orbit-grid.png (orbit pivot marker and
 ground grid) and insert-object-dialog.png (backends with their model-manager readiness).
 `--only camera-path,orbit-grid` makes just those.

@@ -1,4 +1,4 @@
-"""Edit > Settings…: move speed, mouse sensitivity, invert Y, field of view, quality while
+"""Settings > Preferences…: move speed, mouse sensitivity, invert Y, field of view, quality while
 moving and the autosave interval, stored in the user's settings file (viewer/settings.py,
 keys "prefs/<name>") and applied to the running window at once and at every start."""
 
