@@ -38,6 +38,7 @@ from scene.world import Layer, World
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
+                      strongest_per_layer,
                       run_sort, splat_weights, strongest, view_changed)
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,9 @@ class _Slot:
     baked: np.ndarray | None  # transform baked into the upload (overflow layers), else None
     lo: np.ndarray           # (3,) local bounds of its centres
     hi: np.ndarray
+    #: the layer's data as packed (an edit replaces layer.data; the coarse level must be
+    #: merged from what was uploaded, not from newer data)
+    data: GaussianCloud | None = None
 
 
 def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
@@ -186,8 +190,11 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
     parts, ranges, at = [], [], 0
     sizes, parents = [], []
     for i, s in enumerate(packed.slots):
-        cloud = s.layer.data if s.baked is None else s.layer.data.transformed(s.baked)
+        data = s.layer.data if s.data is None else s.data  # as packed, not as edited since
+        cloud = data if s.baked is None else data.transformed(s.baked)
         n = len(cloud)
+        if n != s.stop - s.start:
+            raise ValueError("layer data changed since packing")
         lod, parent, h = ((cloud, None, 0.0) if n < 5000
                           else merge_with_parents(cloud, max(1000, int(target * n / total))))
         if parent is None:  # kept as it is: each splat its own parent
@@ -251,7 +258,7 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
             slot = MAX_LAYERS - 1
         n = len(cloud)
         lo, hi = (cloud.means.min(0), cloud.means.max(0)) if n else (np.zeros(3, np.float32),) * 2
-        slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi))
+        slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi, lay.data))
         parts.append((cloud, slot))
         at += n
     geom, color, degree, texels = pack_splats(parts)
@@ -383,7 +390,10 @@ class SplatRenderer:
             self._vis_key = vis_key
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
-        lod = self._lod_ready() if (max_splats is not None and stats.splats_total) else None
+        # the coarse level only for the layers' current data (after an edit: the fine path
+        # until the new data is packed and merged)
+        lod = (self._lod_ready() if (max_splats is not None and stats.splats_total
+                                     and key == self._uploaded_key) else None)
         if lod is not None and not self.lod_cut and max_splats > 1.5 * len(lod.means):
             lod = None  # a budget for many splats: a subset of the full ones shows more detail
         if lod is not None:
@@ -631,7 +641,7 @@ class SplatRenderer:
             return order[:0]
         if res.score is None:  # no weights (nothing packed): keep the first k
             return order[:k]
-        keep = strongest(res.score, k)
+        keep = strongest_per_layer(res.score, order, res.request.layers, k)
         self._grow = grow_factor(res.in_view, k, self.grow_limit)
         return order[keep]
 
