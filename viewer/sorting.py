@@ -256,8 +256,11 @@ def strongest_per_layer(score: np.ndarray, order: np.ndarray, layers: Sequence[L
         return np.ones(len(score), bool)
     if len(layers) <= 1:
         return strongest(score, k)
-    lay_of = np.searchsorted(np.array([lay.stop for lay in layers]), order, side="right")
-    counts = np.bincount(lay_of, minlength=len(layers))
+
+    def members(lay: LayerDepth) -> np.ndarray:  # (M,) bool: entries of this layer
+        return (order >= lay.start) & (order < lay.stop)
+
+    counts = np.array([np.count_nonzero(members(lay)) for lay in layers])
     if np.count_nonzero(counts) <= 1:
         return strongest(score, k)
     share = np.zeros(len(counts), np.int64)
@@ -267,11 +270,12 @@ def strongest_per_layer(score: np.ndarray, order: np.ndarray, layers: Sequence[L
         share[i] = min(int(counts[i]), left // (len(ranked) - j))
         left -= int(share[i])
     mask = np.zeros(len(score), bool)
-    group = np.argsort(lay_of, kind="stable")   # entries grouped by layer
-    ends = np.cumsum(counts)
     for i in np.flatnonzero(counts):
-        idx = group[ends[i] - counts[i]:ends[i]]
-        mask[idx[strongest(score[idx], int(share[i]))]] = True
+        if share[i] >= counts[i]:  # all of it (the usual case for an object)
+            mask |= members(layers[i])
+        else:
+            idx = np.flatnonzero(members(layers[i]))
+            mask[idx[strongest(score[idx], int(share[i]))]] = True
     return mask
 
 
