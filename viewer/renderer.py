@@ -15,6 +15,10 @@ as `max_splats` allows (sorting.lod_cut), quads cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
+A limited frame shares its budget among the layers in view (sorting.strongest_per_layer:
+a small object keeps all its splats). The coarse level is merged from the data as packed
+and drawn only while that is the layers' current data (after an edit: the fine path until
+it is merged again).
 """
 
 from __future__ import annotations
