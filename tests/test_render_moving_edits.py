@@ -187,3 +187,20 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
         gate.set()
         packed.set()
         r.release()
+
+
+def test_limited_candidates_include_small_layers_whole() -> None:
+    """The fine path's limited sort reads only the globally strongest splats: a small
+    object's (weaker) splats must be among them, else its share has nothing to pick."""
+    from scene.world import Layer
+    from viewer.renderer import SplatRenderer, pack_world
+
+    world_lay, cup = Layer("wall", _wall(20_000, seed=4)), Layer("cup", _cup(500))
+    packed = pack_world([world_lay, cup])
+    r = SplatRenderer()
+    r._slots, r._view_fraction = packed.slots, 1.0
+    r._by_weight = np.argsort(-packed.weight).astype(np.uint32)
+    assert not np.isin(np.arange(20_000, 20_500), r._by_weight[:1500]).any()  # all crowded out
+    cand = r._candidates(1000)
+    assert np.isin(np.arange(20_000, 20_500), cand).all() and np.all(np.diff(cand.astype(np.int64)) > 0)
+    assert len(cand) < 20_500

@@ -588,7 +588,14 @@ class SplatRenderer:
         if limit is None or n == 0:
             return None
         c = int(min(n, math.ceil(1.5 * limit / max(self._view_fraction, 1e-3))))
-        return None if c >= n else np.sort(self._by_weight[:c])
+        if c >= n:
+            return None
+        # layers small enough to fit the budget are candidates whole (an object's splats are
+        # weaker than the world's largest, and the per-layer share needs them present)
+        small = [np.arange(s.start, s.stop, dtype=np.uint32) for s in self._slots
+                 if s.stop - s.start <= limit]
+        return np.union1d(self._by_weight[:c], np.concatenate(small)) if small else \
+            np.sort(self._by_weight[:c])
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
