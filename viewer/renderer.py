@@ -15,6 +15,10 @@ as `max_splats` allows (sorting.lod_cut), quads cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
+A limited frame shares its budget among the layers in view (sorting.strongest_per_layer:
+a small object keeps all its splats). The coarse level is merged from the data as packed
+and drawn only while that is the layers' current data (after an edit: the fine path until
+it is merged again).
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from scene.world import Layer, World
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
+                      strongest_per_layer,
                       run_sort, splat_weights, strongest, view_changed)
 
 log = logging.getLogger(__name__)
@@ -73,6 +78,9 @@ class _Slot:
     baked: np.ndarray | None  # transform baked into the upload (overflow layers), else None
     lo: np.ndarray           # (3,) local bounds of its centres
     hi: np.ndarray
+    #: the layer's data as packed (an edit replaces layer.data; the coarse level must be
+    #: merged from what was uploaded, not from newer data)
+    data: GaussianCloud | None = None
 
 
 def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
@@ -186,8 +194,11 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
     parts, ranges, at = [], [], 0
     sizes, parents = [], []
     for i, s in enumerate(packed.slots):
-        cloud = s.layer.data if s.baked is None else s.layer.data.transformed(s.baked)
+        data = s.layer.data if s.data is None else s.data  # as packed, not as edited since
+        cloud = data if s.baked is None else data.transformed(s.baked)
         n = len(cloud)
+        if n != s.stop - s.start:
+            raise ValueError("layer data changed since packing")
         lod, parent, h = ((cloud, None, 0.0) if n < 5000
                           else merge_with_parents(cloud, max(1000, int(target * n / total))))
         if parent is None:  # kept as it is: each splat its own parent
@@ -251,7 +262,7 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
             slot = MAX_LAYERS - 1
         n = len(cloud)
         lo, hi = (cloud.means.min(0), cloud.means.max(0)) if n else (np.zeros(3, np.float32),) * 2
-        slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi))
+        slots.append(_Slot(lay, slot, at, at + n, baked, lo, hi, lay.data))
         parts.append((cloud, slot))
         at += n
     geom, color, degree, texels = pack_splats(parts)
@@ -383,7 +394,10 @@ class SplatRenderer:
             self._vis_key = vis_key
             self._generation += 1
         stats.splats_total = sum(s.stop - s.start for s in visible)
-        lod = self._lod_ready() if (max_splats is not None and stats.splats_total) else None
+        # the coarse level only for the layers' current data (after an edit: the fine path
+        # until the new data is packed and merged)
+        lod = (self._lod_ready() if (max_splats is not None and stats.splats_total
+                                     and key == self._uploaded_key) else None)
         if lod is not None and not self.lod_cut and max_splats > 1.5 * len(lod.means):
             lod = None  # a budget for many splats: a subset of the full ones shows more detail
         if lod is not None:
@@ -574,7 +588,14 @@ class SplatRenderer:
         if limit is None or n == 0:
             return None
         c = int(min(n, math.ceil(1.5 * limit / max(self._view_fraction, 1e-3))))
-        return None if c >= n else np.sort(self._by_weight[:c])
+        if c >= n:
+            return None
+        # layers small enough to fit the budget are candidates whole (an object's splats are
+        # weaker than the world's largest, and the per-layer share needs them present)
+        small = [np.arange(s.start, s.stop, dtype=np.uint32) for s in self._slots
+                 if s.stop - s.start <= limit]
+        return np.union1d(self._by_weight[:c], np.concatenate(small)) if small else \
+            np.sort(self._by_weight[:c])
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
@@ -631,7 +652,7 @@ class SplatRenderer:
             return order[:0]
         if res.score is None:  # no weights (nothing packed): keep the first k
             return order[:k]
-        keep = strongest(res.score, k)
+        keep = strongest_per_layer(res.score, order, res.request.layers, k)
         self._grow = grow_factor(res.in_view, k, self.grow_limit)
         return order[keep]
 

@@ -223,7 +223,8 @@ def run_sort(req: SortRequest) -> SortResult:
             in_view = max(in_view, int(round(fraction * considered)))
         if req.limit is not None and len(index) > req.limit:
             # fewer splats while moving: those that show most in this view get sorted
-            keep = np.argpartition(-score, req.limit - 1)[:req.limit]
+            # (every layer its fair share: see strongest_per_layer)
+            keep = strongest_per_layer(score, index, req.layers, req.limit)
             depth, index, score = depth[keep], index[keep], score[keep]
         keys = depth_keys_u16(depth)
         perm = np.argsort(keys, kind="stable")
@@ -241,6 +242,40 @@ def strongest(score: np.ndarray, k: int) -> np.ndarray:
         return np.ones(len(score), bool)
     mask = np.zeros(len(score), bool)
     mask[np.argpartition(-score, k - 1)[:k]] = True
+    return mask
+
+
+def strongest_per_layer(score: np.ndarray, order: np.ndarray, layers: Sequence[LayerDepth],
+                        k: int) -> np.ndarray:
+    """(M,) bool mask of at most `k` entries of a sort result: `k` is shared among the layers
+    of `layers` (LayerDepth ranges over the indices in `order`) max-min fairly (a layer with
+    fewer entries than an equal share keeps them all, the rest go to the others), the largest
+    `score` within each layer. A global top-k let one layer's big splats (the coarse level's
+    merged world) crowd a small object's splats out of moving frames entirely."""
+    if k >= len(score):
+        return np.ones(len(score), bool)
+    if len(layers) <= 1:
+        return strongest(score, k)
+
+    def members(lay: LayerDepth) -> np.ndarray:  # (M,) bool: entries of this layer
+        return (order >= lay.start) & (order < lay.stop)
+
+    counts = np.array([np.count_nonzero(members(lay)) for lay in layers])
+    if np.count_nonzero(counts) <= 1:
+        return strongest(score, k)
+    share = np.zeros(len(counts), np.int64)
+    left = int(k)
+    ranked = np.argsort(counts, kind="stable")  # smallest layers first (water-filling)
+    for j, i in enumerate(ranked):
+        share[i] = min(int(counts[i]), left // (len(ranked) - j))
+        left -= int(share[i])
+    mask = np.zeros(len(score), bool)
+    for i in np.flatnonzero(counts):
+        if share[i] >= counts[i]:  # all of it (the usual case for an object)
+            mask |= members(layers[i])
+        else:
+            idx = np.flatnonzero(members(layers[i]))
+            mask[idx[strongest(score[idx], int(share[i]))]] = True
     return mask
 
 

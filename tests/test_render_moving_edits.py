@@ -1,0 +1,206 @@
+"""Moving frames (coarse level) draw every layer and never stale data after an edit."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+
+from test_render_lod import _wall
+
+
+def _cup(n: int, scale: float = 0.004):
+    """A small red object of n tiny splats around the origin (smaller than merged voxels)."""
+    from scene.gaussians import GaussianCloud, logit
+
+    rng = np.random.default_rng(7)
+    means = rng.normal(0, 0.05, (n, 3)).astype(np.float32)
+    scales = np.log(np.full((n, 3), scale)).astype(np.float32)
+    quats = np.tile([1.0, 0, 0, 0], (n, 1)).astype(np.float32)
+    sh0 = np.tile([3.0, -2.0, -2.0], (n, 1)).astype(np.float32)
+    return GaussianCloud(means, scales, quats, logit(np.full(n, 0.95)).astype(np.float32), sh0)
+
+
+def test_coarse_level_is_merged_from_the_packed_data() -> None:
+    """An edit after packing (World.remove_splats replaces layer.data) must not leak into
+    the coarse level merged for that packing: it would index other splats (garbled frames)."""
+    from scene.world import Layer, World
+    from viewer.renderer import pack_lod, pack_world
+
+    world = World()
+    lay = Layer("wall", _wall(12_000, seed=1))
+    world.layers.append(lay)
+    packed = pack_world(world.layers, ("k",))
+    mask = np.zeros(len(lay.data), bool)
+    mask[:4000] = True
+    world.remove_splats(lay.id, mask)
+    lod = pack_lod(packed, target=1000)
+    assert len(lod.children) == len(packed.means) == 12_000
+    assert lod.child_start[-1] == 12_000
+
+
+def test_limited_selection_gives_every_layer_its_share() -> None:
+    from viewer.sorting import strongest_per_layer
+    from viewer.sorting import LayerDepth
+
+    eye = np.eye(3, dtype=np.float32)
+    layers = (LayerDepth(0, 1000, eye, np.zeros(3, np.float32)),
+              LayerDepth(1000, 1100, eye, np.zeros(3, np.float32)))
+    order = np.arange(1100)
+    score = np.where(order < 1000, 10.0, 0.01)  # the world's splats all stronger
+    keep = strongest_per_layer(score, order, layers, 220)
+    assert keep.sum() == 220 and keep[1000:].all()  # the object keeps all its splats
+    assert keep[:1000].sum() == 120 and not strongest_per_layer(score, order, layers, 100)[1000:].all()
+
+
+@pytest.fixture
+def gl_target(x_display):  # noqa: ANN001
+    from viewer import offscreen
+
+    ctx = offscreen.offscreen_context()
+    ctx.make_current()
+    fb = offscreen.Framebuffer(160, 120)
+    fb.bind()
+    yield fb
+    fb.release()
+
+
+def _until_lod(r, cam, k: int) -> None:  # noqa: ANN001
+    deadline = time.time() + 60
+    while (r._lod is None or r._lod.key != r._uploaded_key) and time.time() < deadline:
+        r.draw(cam, (160, 120), max_splats=k)
+        time.sleep(0.05)
+    assert r._lod is not None and r._lod.key == r._uploaded_key, "the coarse level never arrived"
+
+
+def _red(fb) -> float:  # noqa: ANN001
+    from OpenGL import GL
+
+    GL.glFinish()
+    img = fb.read_float()
+    return float(((img[..., 0] > 0.6) & (img[..., 1] < 0.35)).mean())
+
+
+@pytest.mark.gl
+def test_moving_frames_draw_a_dragged_object(gl_target) -> None:  # noqa: ANN001
+    from scene.camera import Camera
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+
+    world = World()
+    world.layers.append(Layer("wall", _wall(120_000, seed=2)))
+    cup = Layer("cup", _cup(3000))
+    cup.transform[:3, 3] = (0.1, 0.0, 0.3)
+    world.layers.append(cup)
+    cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)
+    r = SplatRenderer()
+    r.set_world(world)
+    try:
+        _until_lod(r, cam, 3000)
+        for i in range(3):  # a gizmo drag: the transform changes between moving frames
+            cup.transform[0, 3] = 0.1 + 0.05 * i
+            world.emit("transform")
+            r.invalidate("transform")
+            r.draw(cam, (160, 120), max_splats=3000)
+            assert _red(gl_target) > 0.01, f"the object vanished from moving frame {i}"
+    finally:
+        r.release()
+
+
+@pytest.mark.gl
+def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -> None:  # noqa: ANN001
+    """Delete splats while the coarse level is being merged and the new data packed in the
+    background (a big scene): no frame may draw a coarse level that does not match the
+    uploaded splats, and once packed the moving frames show the edited data."""
+    import threading
+
+    import viewer.renderer as renderer_mod
+    from scene.camera import Camera
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+
+    monkeypatch.setattr(renderer_mod, "LOD_MIN_SPLATS", 10_000)  # a coarse level also after the edit
+    monkeypatch.setattr(renderer_mod, "INLINE_PACK_LIMIT", 0)    # pack on a worker, as big scenes
+    gate = threading.Event()
+    merge = renderer_mod.pack_lod
+
+    def gated(*args, **kw):  # noqa: ANN002, ANN003, ANN202 - the merge waits for the test's edit
+        gate.wait(30)
+        return merge(*args, **kw)
+
+    monkeypatch.setattr(renderer_mod, "pack_lod", gated)
+    packed = threading.Event()  # the edited data's packing waits until the merge is done
+    pack = renderer_mod.pack_world
+
+    def gated_pack(*args, **kw):  # noqa: ANN002, ANN003, ANN202
+        if gate.is_set():
+            packed.wait(30)
+        return pack(*args, **kw)
+
+    monkeypatch.setattr(renderer_mod, "pack_world", gated_pack)
+    world = World()
+    wall = _wall(80_000, seed=3)
+    wall.sh0[:] = np.array([3.0, -2.0, -2.0], np.float32)  # all red
+    lay = Layer("wall", wall)
+    world.layers.append(lay)
+    cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)
+    r = SplatRenderer()
+    r.set_world(world)
+
+    def consistent() -> None:  # the coarse level in use indexes the uploaded splats
+        assert r._lod is None or r._lod.child_start[-1] == len(r._means)
+
+    try:
+        deadline = time.time() + 30
+        while r._lod_job is None and time.time() < deadline:  # packed, merge started (and held)
+            r.draw(cam, (160, 120), max_splats=20_000)
+            time.sleep(0.02)
+        assert r._lod_job is not None
+        world.remove_splats(lay.id, lay.data.means[:, 0] < 0.5)  # most of the wall
+        r.invalidate("layers")
+        job = r._lod_job
+        gate.set()
+        job.result(30)  # merged while the edited data is not packed yet
+        for _ in range(3):
+            r.draw(cam, (160, 120), max_splats=20_000)
+            consistent()
+        packed.set()
+        deadline = time.time() + 30
+        while len(r._means) == 80_000 and time.time() < deadline:
+            r.draw(cam, (160, 120), max_splats=20_000)
+            consistent()
+            time.sleep(0.02)
+        r.draw(cam, (160, 120), max_splats=20_000)
+        consistent()
+        assert _red(gl_target) < 0.35           # the deleted splats are gone
+        world.undo()
+        r.invalidate("layers")
+        world.redo()                            # Ctrl+Y
+        r.invalidate("layers")
+        _until_lod(r, cam, 20_000)              # rebuilt for the redone data
+        r.draw(cam, (160, 120), max_splats=20_000)
+        consistent()
+        assert _red(gl_target) < 0.35
+        assert r._lod.child_start[-1] == len(lay.data)
+    finally:
+        gate.set()
+        packed.set()
+        r.release()
+
+
+def test_limited_candidates_include_small_layers_whole() -> None:
+    """The fine path's limited sort reads only the globally strongest splats: a small
+    object's (weaker) splats must be among them, else its share has nothing to pick."""
+    from scene.world import Layer
+    from viewer.renderer import SplatRenderer, pack_world
+
+    world_lay, cup = Layer("wall", _wall(20_000, seed=4)), Layer("cup", _cup(500))
+    packed = pack_world([world_lay, cup])
+    r = SplatRenderer()
+    r._slots, r._view_fraction = packed.slots, 1.0
+    r._by_weight = np.argsort(-packed.weight).astype(np.uint32)
+    assert not np.isin(np.arange(20_000, 20_500), r._by_weight[:1500]).any()  # all crowded out
+    cand = r._candidates(1000)
+    assert np.isin(np.arange(20_000, 20_500), cand).all() and np.all(np.diff(cand.astype(np.int64)) > 0)
+    assert len(cand) < 20_500
