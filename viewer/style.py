@@ -52,6 +52,7 @@ QPushButton {{ background: {RAISED}; border: 1px solid {BORDER}; border-radius: 
     padding: 6px 14px; }}
 QPushButton:hover {{ border-color: {ACCENT}; }}
 QPushButton:pressed {{ background: {BORDER}; }}
+QPushButton:checked {{ background: {ACCENT}; border-color: {ACCENT}; color: white; }}
 QPushButton#browse {{ padding: 6px 4px; }}
 QPushButton#primary {{ background: {ACCENT}; border: none; color: white; font-weight: 600; }}
 QPushButton#primary:hover {{ background: {ACCENT_HOVER}; }}
