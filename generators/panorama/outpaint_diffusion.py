@@ -149,15 +149,29 @@ def outpaint_diffusion(pano: np.ndarray, known: np.ndarray, *, model: str | Path
         rolled = run(rolled, band, steps2, "closing the 360° seam")
     gen2 = np.roll(rolled, -(ws // 2), axis=1)
     progress(0.97, "blending")
-    # upsample the generated part; keep the photo at full resolution
-    big = cv2.resize(np.concatenate([gen2[:, -4:], gen2, gen2[:, :4]], 1),
+    out = composite_generated(pano, known, gen2)
+    progress(1.0, "outpainting done")
+    return out
+
+
+def composite_generated(pano: np.ndarray, known: np.ndarray, gen: np.ndarray) -> np.ndarray:
+    """Put a model's panorama back at full size under the photo.
+
+    pano: (H, W, 3) float in 0..1, the photo on the sphere; known: (H, W) its coverage in 0..1;
+    gen: (h, w, 3) the generated equirect at working resolution (w = 2h, wrapping at ±180°).
+    Returns (H, W, 3) float32: `gen` upsampled (cubic, resampled across the seam so both edges
+    see their wrapped neighbours) where the photo is not, the photo at full resolution where it is.
+    """
+    import cv2
+
+    H, W = known.shape
+    ws = gen.shape[1]
+    big = cv2.resize(np.concatenate([gen[:, -4:], gen, gen[:, :4]], 1),
                      (W + round(8 * W / ws), H), interpolation=cv2.INTER_CUBIC)
     o = round(4 * W / ws)
     big = big[:, o:o + W]
     alpha = np.clip(known, 0, 1)[..., None]
-    out = pano * alpha + big * (1 - alpha)
-    progress(1.0, "outpainting done")
-    return np.clip(out, 0, 1).astype(np.float32)
+    return np.clip(pano * alpha + big * (1 - alpha), 0, 1).astype(np.float32)
 
 
 def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:

@@ -157,14 +157,11 @@ def outpaint_flux(pano: np.ndarray, known: np.ndarray, *, pipe: Any = None,
         gen_img = cv2.resize(gen_img, (ws + ext, hs), interpolation=cv2.INTER_CUBIC)
     gen_img = blend_seam(gen_img, ext)
     progress(0.97, "blending")
-    big = cv2.resize(np.concatenate([gen_img[:, -4:], gen_img, gen_img[:, :4]], 1),
-                     (W + round(8 * W / ws), H), interpolation=cv2.INTER_CUBIC)
-    o = round(4 * W / ws)
-    big = big[:, o:o + W]
-    alpha = np.clip(known, 0, 1)[..., None]
-    res = pano * alpha + big * (1 - alpha)
+    from .outpaint_diffusion import composite_generated
+
+    res = composite_generated(pano, known, gen_img)
     progress(1.0, "outpainting done")
-    return np.clip(res, 0, 1).astype(np.float32)
+    return res
 
 
 def verify_backend(backend: Any, paths: list[Path], device: str) -> Callable[[], str]:
