@@ -92,3 +92,26 @@ class Mesh:
         faces = self.faces[:, ::-1].copy() if np.linalg.det(r) < 0 else self.faces.copy()
         return Mesh(verts, faces, None if self.vertex_colors is None else self.vertex_colors.copy(),
                     None if self.uvs is None else self.uvs.copy(), self.texture, dict(self.meta))
+
+
+def ray_triangles(tri: np.ndarray, origin: np.ndarray, direction: np.ndarray, *,
+                  det_eps: float = 1e-12, t_min: float = 0.0) -> np.ndarray:
+    """Ray–triangle intersection, vectorised over triangles (Möller & Trumbore 1997).
+
+    tri: (F, 3, 3) float64 triangle corners; origin, direction: (3,) the ray (direction need
+    not be unit: t is in its units). det_eps: triangles seen edge-on within it are misses;
+    t_min: hits at t <= t_min (behind or at the origin) are misses.
+    Returns (F,) float64: the ray parameter t of each triangle's hit, inf where it is missed.
+    """
+    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
+    p = np.cross(direction, e2)
+    det = np.einsum("ij,ij->i", e1, p)
+    ok = np.abs(det) > det_eps
+    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
+    s = origin - tri[:, 0]
+    u = np.einsum("ij,ij->i", s, p) * inv
+    q = np.cross(s, e1)
+    v = (q @ direction) * inv
+    t = np.einsum("ij,ij->i", e2, q) * inv
+    hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > t_min)
+    return np.where(hit, t, np.inf)

@@ -21,7 +21,7 @@ import numpy as np
 
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
-from scene.mesh import Mesh
+from scene.mesh import Mesh, ray_triangles
 
 HIT_OPACITY = 0.5      # accumulated opacity that counts as "what you see"
 MIN_RADIUS_PX = 1.5    # a splat smaller than this on screen still catches a click this close
@@ -160,19 +160,9 @@ def mesh_hit(mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: n
         return None
     m = np.asarray(transform, np.float64)
     v = mesh.vertices.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
-    tri = v[mesh.faces]
-    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    p = np.cross(direction, e2)
-    det = np.einsum("ij,ij->i", e1, p)
-    ok = np.abs(det) > 1e-12
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    s = origin - tri[:, 0]
-    u = np.einsum("ij,ij->i", s, p) * inv
-    q = np.cross(s, e1)
-    v_ = (q @ direction) * inv
-    t = np.einsum("ij,ij->i", e2, q) * inv
-    hit = ok & (u >= 0) & (v_ >= 0) & (u + v_ <= 1) & (t > 1e-6)
-    return float(t[hit].min()) if hit.any() else None
+    t = ray_triangles(v[mesh.faces], origin, direction, det_eps=1e-12, t_min=1e-6)
+    best = float(t.min()) if len(t) else np.inf
+    return best if np.isfinite(best) else None
 
 
 def pick(world: Any, cam: Camera, x: float, y: float, exclude: tuple[int, ...] = ()) -> Pick | None:

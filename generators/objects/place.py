@@ -13,7 +13,7 @@ from typing import Iterable
 import numpy as np
 
 from scene.gaussians import GaussianCloud
-from scene.mesh import Mesh
+from scene.mesh import Mesh, ray_triangles
 from scene.rotations import decompose_similarity, quats_to_matrices
 from scene.world import AddLayer, Command, Layer, SetTransform, World, similarity_matrix
 
@@ -112,21 +112,11 @@ def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndar
     if mesh.n_faces == 0:
         return None
     tri = mesh.vertices[mesh.faces].astype(np.float64)      # (F, 3, 3)
-    e1, e2 = tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]
-    p = np.cross(d, e2)
-    det = np.einsum("ij,ij->i", e1, p)
-    ok = np.abs(det) > 1e-14
-    inv = np.where(ok, 1.0 / np.where(ok, det, 1.0), 0.0)
-    tv = o - tri[:, 0]
-    u = np.einsum("ij,ij->i", tv, p) * inv
-    q = np.cross(tv, e1)
-    v = (q @ d) * inv
-    t = np.einsum("ij,ij->i", e2, q) * inv
-    hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > 0)
-    if not hit.any():
+    t = ray_triangles(tri, o, d, det_eps=1e-14, t_min=0.0)
+    i = int(np.argmin(t))
+    if not np.isfinite(t[i]):
         return None
-    i = int(np.argmin(np.where(hit, t, np.inf)))
-    n = np.cross(e1[i], e2[i])
+    n = np.cross(tri[i, 1] - tri[i, 0], tri[i, 2] - tri[i, 0])
     return float(t[i]), n / max(np.linalg.norm(n), 1e-12)
 
 
