@@ -17,7 +17,8 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QAction, QColor, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import QWidget
+
+from .overlay import ViewportOverlay
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +41,12 @@ def nice_step(length: float) -> float:
     return base
 
 
-class OrbitOverlay(QWidget):
+class OrbitOverlay(ViewportOverlay):
     """Pivot marker + ground grid, drawn only while the navigator is in orbit mode."""
 
     def __init__(self, viewport: Any) -> None:
         super().__init__(viewport)
-        self.viewport = viewport
         self.show_grid = False
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.resize(viewport.size())
-        if hasattr(viewport, "frame_drawn"):
-            viewport.frame_drawn.connect(lambda *_: self._follow())
-
-    def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
-        self.update()
 
     @property
     def active(self) -> bool:

@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, QMouseEvent, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import QLabel, QWidget
+from PyQt6.QtWidgets import QLabel
 
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
+from .overlay import ViewportOverlay
 from .picking import pick, pixel_ray, world_points
 from .splat_select import (SplatSelection, box_polygon, combine, polygon_mask, sphere_mask,
                            world_centres)
@@ -305,24 +306,15 @@ class SplatTools:
             self.overlay.update()
 
 
-class _Overlay(QWidget):
+class _Overlay(ViewportOverlay):
     """Draws the selection (a dot on every selected splat's centre) and the tool's outline."""
 
     def __init__(self, tools: SplatTools) -> None:
-        vp = tools.window.viewport
-        super().__init__(vp)
+        super().__init__(tools.window.viewport)
         self.tools = tools
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.resize(vp.size())
-        vp.frame_drawn.connect(lambda *_: self._follow())
 
-    def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
-        if self.tools.selection or self.tools.path:
-            self.update()
+    def wants_repaint(self) -> bool:
+        return bool(self.tools.selection or self.tools.path)
 
     def highlight_image(self, cam: Camera) -> np.ndarray | None:
         """(H, W, 4) uint8 RGBA: the selected splats' centres as 2×2 px dots, or None."""

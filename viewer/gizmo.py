@@ -20,11 +20,11 @@ from typing import Any, Callable
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QColor, QMouseEvent, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import QWidget
 
 from scene.camera import Camera
 
 from . import transform_edit as te
+from .overlay import ViewportOverlay
 from .picking import pixel_ray
 
 HANDLE_PX = 95.0      # handle length on screen
@@ -48,7 +48,7 @@ class _Drag:
     current: np.ndarray | None = None
 
 
-class TransformGizmo(QWidget):
+class TransformGizmo(ViewportOverlay):
     """Overlay widget (child of the viewport) + the viewport mouse tool that drags it.
 
     `layer_fn()` returns the selected movable layer or None; `world_fn()` the World.
@@ -57,7 +57,6 @@ class TransformGizmo(QWidget):
     def __init__(self, viewport: Any, world_fn: Callable[[], Any], layer_fn: Callable[[], Any],
                  on_status: Callable[[str], None] | None = None) -> None:
         super().__init__(viewport)
-        self.viewport = viewport
         self.world_fn = world_fn
         self.layer_fn = layer_fn
         self.on_status = on_status or (lambda s: None)
@@ -67,12 +66,6 @@ class TransformGizmo(QWidget):
         self.space = "world"
         self.hover: tuple[str, int] | None = None
         self.drag: _Drag | None = None
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.resize(viewport.size())
-        if hasattr(viewport, "frame_drawn"):
-            viewport.frame_drawn.connect(lambda *_: self._follow())
         tools = getattr(viewport, "mouse_tools", None)
         if tools is not None:
             tools.append(self)
@@ -126,11 +119,6 @@ class TransformGizmo(QWidget):
         return best
 
     # ------------------------------------------------------------- drawing
-    def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
-        self.update()
-
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
         lay = self.layer_fn()
         if lay is None or not lay.visible or self.pending_fn():

@@ -29,6 +29,8 @@ from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,
                            replace_keyframe, retime_keyframe)
 from scene.world import Command, World
 
+from .overlay import ViewportOverlay
+
 log = logging.getLogger(__name__)
 
 PATH_COLOR = QColor(255, 200, 60)
@@ -60,27 +62,19 @@ class SetCameraPath(Command):
         world.emit("camera_path")
 
 
-class PathOverlay(QWidget):
+class PathOverlay(ViewportOverlay):
     """Draws the camera path over the viewport (mouse events pass through)."""
 
     def __init__(self, viewport: Any, editor: "PathEditor") -> None:
         super().__init__(viewport)
-        self.viewport = viewport
         self.editor = editor
-        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
-        self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
-        self.resize(viewport.size())
         self._poly_for: Any = None
         self._poly: np.ndarray | None = None
         if hasattr(viewport, "frame_drawn"):
             viewport.frame_drawn.connect(lambda *_: self._follow())
 
-    def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
-        if self.editor.path is not None:
-            self.update()
+    def wants_repaint(self) -> bool:
+        return self.editor.path is not None
 
     def polyline(self) -> np.ndarray | None:
         """World points (N, 3) of the current path, cached per path object."""
