@@ -343,7 +343,7 @@ def test_orbit_frames_the_scene_not_its_sky_dome() -> None:
     nav = Navigator()
     rot = np.eye(3)
     nav.set_scene(*local_bounds(lo, hi, rot), up_rot=rot, collider=None, scale=1.0,
-                  focus=local_bounds(nlo, nhi, rot))
+                  focus=lambda: local_bounds(nlo, nhi, rot))
     nav.set_view_world([0.0, 1.6, 3.0], [0.0, 0.0, -1.0])
     nav.set_mode("orbit")
     assert nav.distance < 10.0

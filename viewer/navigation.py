@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Callable, Literal
 
 import numpy as np
 
@@ -81,7 +81,8 @@ class Navigator:
         self.home = Pose(np.array([0.0, 0.0, 5.0]))
         self.home_mode: Mode = "fly"
         self.bounds = (np.full(3, -5.0), np.full(3, 5.0))  # local frame
-        self.focus_bounds = self.bounds  # local frame, without the far field: what orbit frames
+        self._focus_fn: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
+        self._focus: tuple[np.ndarray, np.ndarray] | None = None
         self.walk_area = None           # viewer.walk_area.WalkArea: walk mode stays inside
         self._changed = True
 
@@ -111,15 +112,15 @@ class Navigator:
     # ---------------------------------------------------------------- setup
     def set_scene(self, lo_local: np.ndarray, hi_local: np.ndarray, *, up_rot: np.ndarray,
                   collider: Collider | None, scale: float,
-                  focus: tuple[np.ndarray, np.ndarray] | None = None) -> None:
+                  focus: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
         """Adopt a scene: its local-frame bounds, up rotation, collider and units.
 
-        focus: local-frame bounds of the scene proper (no sky dome / far field), which
-        orbit mode frames; defaults to the full bounds."""
+        focus: returns the local-frame bounds of the scene proper (no sky dome / far field),
+        which orbit mode frames; called once, when orbit is first entered (it scans every
+        splat, so a world opens without paying for it); None: the full bounds."""
         self.rot = np.asarray(up_rot, np.float64)
         self.bounds = (np.asarray(lo_local, np.float64), np.asarray(hi_local, np.float64))
-        self.focus_bounds = self.bounds if focus is None else (
-            np.asarray(focus[0], np.float64), np.asarray(focus[1], np.float64))
+        self._focus_fn, self._focus = focus, None
         self.collider = collider
         self.scale = float(scale) if scale > 0 else 1.0
         self.home, self.home_mode = self._default_home()
@@ -161,6 +162,16 @@ class Navigator:
         self.on_ground = False
         self.set_mode(self.home_mode)
         self._changed = True
+
+    @property
+    def focus_bounds(self) -> tuple[np.ndarray, np.ndarray]:
+        """Local-frame bounds orbit mode frames (see `set_scene`'s focus)."""
+        if self._focus is None:
+            if self._focus_fn is None:
+                return self.bounds
+            lo, hi = self._focus_fn()
+            self._focus = (np.asarray(lo, np.float64), np.asarray(hi, np.float64))
+        return self._focus
 
     def set_mode(self, mode: Mode) -> None:
         """Switch walk/fly/orbit keeping the view where it is."""

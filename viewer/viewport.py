@@ -294,9 +294,8 @@ class Viewport(QOpenGLWidget):
         col = None if (world.is_empty() or big) else Collider.from_cloud(collision_cloud(world), rot)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
-        focus = local_bounds(*world.near_bounds(), rot)
         self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units),
-                           focus=focus)
+                           focus=lambda: local_bounds(*world.near_bounds(), rot))
         from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
         self.nav.walk_area = WalkArea.from_world(world, rot)
         if frame and world.bookmarks:
