@@ -35,7 +35,7 @@ def test_pivot_marker_and_persisted_grid(window, qtbot) -> None:  # noqa: ANN001
 
     win = window
     ext_orbit.install(win)
-    ov = win.orbit_overlay
+    ov = win.extensions["orbit_tools"].overlay
     win.set_world(photo_world())
     win.set_mode("walk")
     assert not ov.active  # nothing drawn outside orbit mode
@@ -55,7 +55,7 @@ def test_pivot_marker_and_persisted_grid(window, qtbot) -> None:  # noqa: ANN001
     assert step == pytest.approx(0.5) and len(lines) == 2 * (2 * ext_orbit.GRID_CELLS + 1)
     ys = np.concatenate(lines) @ win.viewport.nav.rot.T  # back to the up-aligned frame
     assert np.ptp(ys[:, 1]) < 1e-9  # flat: all on one floor height
-    win.orbit_grid_action.trigger()
+    win.extensions["orbit_tools"].grid_action.trigger()
     assert ov.show_grid and Settings().get("orbit_grid", False, bool)
-    win.orbit_grid_action.trigger()
+    win.extensions["orbit_tools"].grid_action.trigger()
     assert not ov.show_grid and not Settings().get("orbit_grid", True, bool)

@@ -312,9 +312,8 @@ def test_reduced_frame_without_camera_motion_is_refined_at_rest(window, qtbot) -
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
 
 
-def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) -> None:
+def test_start_page_drop_and_extensions(window, qtbot, tmp_path) -> None:
     import scene.io
-    import viewer
 
     assert window.stack.currentWidget() is window.start_page
     path = tmp_path / "dropped.ply"
@@ -327,19 +326,18 @@ def test_start_page_drop_and_extensions(window, qtbot, tmp_path, monkeypatch) ->
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
     assert window.world.layers[0].name == "dropped"
 
-    ext = tmp_path / "extpkg"
-    ext.mkdir()
-    (ext / "ext_zz_probe.py").write_text(
-        "def install(window):\n"
-        "    window.menu('&Create').addAction('Probe world…')\n"
-        "    window.probe_installed = True\n")
-    (ext / "ext_zz_broken.py").write_text("raise RuntimeError('boom')\n")
-    monkeypatch.setattr(viewer, "__path__", list(viewer.__path__) + [str(ext)])
-    for name in ("viewer.ext_zz_probe", "viewer.ext_zz_broken"):
-        sys.modules.pop(name, None)
-    window.install_extensions()
-    assert getattr(window, "probe_installed", False)
-    assert "ext_zz_broken" in window.extension_errors
+    probed: list[object] = []
+
+    def probe(win) -> None:  # noqa: ANN001 - a feature installed through the explicit list
+        win.menu("&Create").addAction("Probe world…")
+        probed.append(win)
+
+    def broken(win) -> None:  # noqa: ANN001
+        raise RuntimeError("boom")
+
+    window.install_features((("probe", probe), ("broken", broken)))
+    assert probed == [window]
+    assert "broken" in window.feature_errors and "boom" in window.feature_errors["broken"]
     window._finish_menus()
     texts = [a.text() for a in window.menu("&Create").actions()]
     assert "Probe world…" in texts

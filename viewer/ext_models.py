@@ -6,11 +6,13 @@ from typing import Any
 
 from PyQt6.QtGui import QAction
 
+from .features import WindowAPI
+
 
 class ModelsTools:
     """The Settings > Models… action of one window (kept on `window.extensions`)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         self.window = window
         self.dialog: Any = None
         self.action = QAction("&Models…", window)
@@ -30,9 +32,6 @@ class ModelsTools:
         return self.dialog
 
 
-def install(window: Any) -> None:
+def install(window: WindowAPI) -> None:
     """Add Settings > Models… to the window."""
-    tools = ModelsTools(window)
-    exts = getattr(window, "extensions", None)
-    if isinstance(exts, dict):
-        exts["models_tools"] = tools
+    window.extensions["models_tools"] = ModelsTools(window)

@@ -30,6 +30,7 @@ from generators.objects.place import duplicate_layer, insert_object, pick_surfac
 from scene.world import Layer
 
 from . import transform_edit as te
+from .features import WindowAPI
 from .gizmo import TransformGizmo
 from .picking import pick
 from .picking import warm as warm_picking
@@ -44,26 +45,19 @@ log = logging.getLogger(__name__)
 class ObjectTools:
     """The object actions of one MainWindow (kept on `window.extensions`)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         self.window = window
         self.last_inserted: int | None = None
         self.actions: dict[str, QAction] = {}
         vp = window.viewport
         self.gizmo = TransformGizmo(vp, lambda: self.window.world, self.selected,
                                     on_status=lambda t: self.window.show_status(t, 3000))
-        pending = getattr(window, "render_pending", None)
-        if callable(pending):
-            self.gizmo.pending_fn = lambda: pending() > 0
+        self.gizmo.pending_fn = lambda: window.render_pending() > 0
         self._build()
         self._build_panel()
-        if hasattr(vp, "clicked"):
-            vp.clicked.connect(self.click_select)
-        sig = getattr(window, "selection_changed", None)
-        if sig is not None:
-            sig.connect(lambda _lid: self._selection_changed())
-        replaced = getattr(window, "world_replaced", None)
-        if replaced is not None:
-            replaced.connect(self._world_replaced)
+        vp.clicked.connect(self.click_select)
+        window.selection_changed.connect(lambda _lid: self._selection_changed())
+        window.world_replaced.connect(self._world_replaced)
         self._world_replaced(window.world)
 
     # ---------------------------------------------------------------- menus
@@ -120,10 +114,8 @@ class ObjectTools:
         self.panel_dock.setWidget(self.panel)
         self.panel_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
                                     | QDockWidget.DockWidgetFeature.DockWidgetClosable)
-        outliner_dock = getattr(self.window, "outliner_dock", None)
         self.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
-        if outliner_dock is not None:
-            self.window.splitDockWidget(outliner_dock, self.panel_dock, Qt.Orientation.Vertical)
+        self.window.splitDockWidget(self.window.outliner_dock, self.panel_dock, Qt.Orientation.Vertical)
         self.panel_dock.hide()
         toggle = self.panel_dock.toggleViewAction()
         toggle.setText("Object &Panel")
@@ -155,8 +147,7 @@ class ObjectTools:
         """The layer selected in the outliner when it is an object or mesh (World layers are
         not moved by the object tools), else None. The view's highlight box, the gizmo, the
         panel and every Object key act on exactly this."""
-        sel = getattr(self.window, "selected_layer_id", None)
-        lid = sel() if callable(sel) else None
+        lid = self.window.selected_layer_id()
         if lid is None:
             return None
         try:
@@ -166,9 +157,7 @@ class ObjectTools:
         return None if lay.kind == "world" else lay
 
     def _select(self, layer_id: int | None) -> None:
-        fn = getattr(self.window, "select_layer", None)
-        if callable(fn):
-            fn(layer_id)
+        self.window.select_layer(layer_id)
 
     def click_select(self, x: float, y: float, modifiers: Any = None) -> int | None:
         """Select the layer under widget pixel (x, y) (None: clicked on nothing)."""
@@ -237,8 +226,7 @@ class ObjectTools:
 
     # --------------------------------------------------------------- insert
     def _start_dir(self) -> str:
-        fn = getattr(self.window, "dialog_dir", None)
-        return str(fn()) if callable(fn) else ""
+        return str(self.window.dialog_dir())
 
     def insert_photo_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Object photo", self._start_dir(), PHOTO_FILTER)
@@ -381,8 +369,7 @@ class ObjectTools:
         splats = self.window.extensions.get("splat_tools")
         if splats is not None and splats.selection:
             return splats.delete() > 0
-        sel = getattr(self.window, "selected_layer_id", None)
-        lid = sel() if callable(sel) else None
+        lid = self.window.selected_layer_id()
         if lid is not None and any(x.id == lid for x in self.window.world.layers):
             self.window.world.remove_layer(lid)
             return True
@@ -590,6 +577,6 @@ class _PhotoCanvas(QLabel):
         p.end()
 
 
-def install(window: Any) -> None:
+def install(window: WindowAPI) -> None:
     """Add the Create > Insert… actions and the Object menu to the window."""
     window.extensions["objects_tools"] = ObjectTools(window)

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
 from PyQt6.QtGui import QAction, QColor, QPainter, QPen, QPolygonF
 
+from .features import WindowAPI
 from .overlay import ViewportOverlay
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ class OrbitOverlay(ViewportOverlay):
 
     @property
     def active(self) -> bool:
-        world = getattr(self.viewport, "world", None)
+        world = self.viewport.world
         return (self.viewport.nav.mode == "orbit" and world is not None
                 and not world.is_empty())
 
@@ -139,11 +141,19 @@ def _runs(uv: np.ndarray, ok: np.ndarray) -> list[np.ndarray]:
     return out
 
 
-def install(window: Any) -> None:
+@dataclass
+class OrbitTools:
+    """The orbit aids of one window (kept as window.extensions['orbit_tools'])."""
+
+    overlay: OrbitOverlay
+    grid_action: QAction  # View > Ground Grid in Orbit (checkable)
+
+
+def install(window: WindowAPI) -> None:
     """Add the orbit overlay and View > Ground Grid in Orbit (persisted)."""
     overlay = OrbitOverlay(window.viewport)
-    st = getattr(window, "settings", None)
-    overlay.show_grid = bool(st.get("orbit_grid", False, bool)) if st is not None else False
+    st = window.settings
+    overlay.show_grid = bool(st.get("orbit_grid", False, bool))
     act = QAction("Ground &Grid in Orbit", window)
     act.setCheckable(True)
     act.setChecked(overlay.show_grid)
@@ -151,13 +161,11 @@ def install(window: Any) -> None:
 
     def toggled(on: bool) -> None:
         overlay.show_grid = bool(on)
-        if st is not None:
-            st.set("orbit_grid", bool(on))
+        st.set("orbit_grid", bool(on))
         overlay.update()
         window.viewport.request_full()
 
     act.toggled.connect(toggled)
     window.menu("&View").addAction(act)
     window.addAction(act)
-    window.orbit_overlay = overlay
-    window.orbit_grid_action = act
+    window.extensions["orbit_tools"] = OrbitTools(overlay, act)

@@ -31,6 +31,8 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from .features import WindowAPI
+
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
 RESOLUTIONS = [("Fast (~0.4 M splats)", 512), ("Standard (~0.9 M splats)", 768),
                ("High (~1.5 M splats)", 1024)]
@@ -195,7 +197,7 @@ class NewWorldDialog(QDialog):
 class PanoramaTools:
     """The panorama-world actions of one window (kept on `window.extensions`)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         self.window = window
         create = window.menu("&Create")
         self.photo_action = QAction("New &World from Photo…", window)
@@ -211,10 +213,7 @@ class PanoramaTools:
         self.last_job: Any = None
 
     def _start_dir(self) -> str:
-        if callable(getattr(self.window, "dialog_dir", None)):  # beside the open project
-            return str(self.window.dialog_dir())
-        s = getattr(self.window, "settings", None)
-        return s.get("last_dir", str(Path.home()), str) if s is not None else str(Path.home())
+        return str(self.window.dialog_dir())  # beside the open project
 
     def new_from_photo(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self.window, "Photo(s) for a new world",
@@ -248,9 +247,6 @@ class PanoramaTools:
         return self.last_job
 
 
-def install(window: Any) -> None:
+def install(window: WindowAPI) -> None:
     """Add the panorama-world actions to the window's Create menu."""
-    exts = getattr(window, "extensions", None)
-    tools = PanoramaTools(window)
-    if isinstance(exts, dict):
-        exts["panorama_tools"] = tools
+    window.extensions["panorama_tools"] = PanoramaTools(window)

@@ -20,6 +20,8 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
                              QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                              QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from .features import WindowAPI
+
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
 DETAIL = [("Fast (depth 320 px)", 320), ("Standard (depth 400 px)", 400), ("High (depth 640 px)", 640)]
@@ -214,7 +216,7 @@ class ReconstructDialog(QDialog):
 class ReconstructTools:
     """The reconstruction actions of one window (kept on `window.extensions`)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         self.window = window
         create = window.menu("&Create")
         self.photos_action = QAction("New Scene from &Photos…", window)
@@ -233,13 +235,7 @@ class ReconstructTools:
         self.last_job: Any = None
 
     def _start_dir(self) -> str:
-        if callable(getattr(self.window, "dialog_dir", None)):  # beside the open project
-            return str(self.window.dialog_dir())
-        s = getattr(self.window, "settings", None)
-        try:
-            return s.get("last_dir", str(Path.home()), str) if s is not None else str(Path.home())
-        except Exception:  # noqa: BLE001 - settings are a convenience
-            return str(Path.home())
+        return str(self.window.dialog_dir())  # beside the open project
 
     def new_from_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(self.window, "Photos taken while moving",
@@ -285,9 +281,6 @@ class ReconstructTools:
         return self.last_job
 
 
-def install(window: Any) -> None:
+def install(window: WindowAPI) -> None:
     """Add the reconstruction actions to the window's Create menu."""
-    tools = ReconstructTools(window)
-    exts = getattr(window, "extensions", None)
-    if isinstance(exts, dict):
-        exts["reconstruct_tools"] = tools
+    window.extensions["reconstruct_tools"] = ReconstructTools(window)

@@ -20,6 +20,7 @@ from PyQt6.QtWidgets import QLabel
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
+from .features import WindowAPI
 from .overlay import ViewportOverlay
 from .picking import pick, pixel_ray, world_points
 from .splat_select import (SplatSelection, box_polygon, combine, polygon_mask, sphere_mask,
@@ -34,7 +35,7 @@ HINT = "drag over splats — Shift adds, Ctrl removes; Del deletes, Esc stops"
 class SplatTools:
     """Edit > Select Splats for one MainWindow (kept as window.extensions['splat_tools'])."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         self.window = window
         self.selection = SplatSelection()
         self.tool: str | None = None
@@ -50,15 +51,9 @@ class SplatTools:
         self.tool_label.hide()
         window.statusBar().addPermanentWidget(self.tool_label)
         self._build()
-        tools = getattr(window.viewport, "mouse_tools", None)
-        if tools is not None:
-            tools.insert(0, self)
-        replaced = getattr(window, "world_replaced", None)
-        if replaced is not None:
-            replaced.connect(self._world_replaced)
-        handlers = getattr(window, "escape_handlers", None)
-        if handlers is not None:
-            handlers.append(self.escape)
+        window.viewport.mouse_tools.insert(0, self)  # left-drag selects while a tool is on
+        window.world_replaced.connect(self._world_replaced)
+        window.escape_handlers.append(self.escape)
         self._world = None
         self._world_replaced(window.world)
 
@@ -374,6 +369,6 @@ class _Overlay(ViewportOverlay):
             p.end()
 
 
-def install(window: Any) -> None:
+def install(window: WindowAPI) -> None:
     """Add Edit > Select Splats (box / lasso / sphere, invert, delete, separate)."""
     window.extensions["splat_tools"] = SplatTools(window)

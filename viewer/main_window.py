@@ -1,11 +1,14 @@
-"""The main window: viewport, outliner, status bar, menus, jobs, extensions."""
+"""The main window: viewport, outliner, status bar, the core menus, jobs, and the features.
+
+The features (File > Save and Export, Create > New World…, the Object menu, splat cleaning,
+orbit aids, Settings > Models…) are the modules in `FEATURES`, imported here and installed
+in that order; each one's `install(window)` uses only `viewer.features.WindowAPI`.
+"""
 
 from __future__ import annotations
 
-import importlib
 import inspect
 import logging
-import pkgutil
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -42,6 +45,8 @@ from PyQt6.QtWidgets import (
 from generators.jobs import CancelToken, ProgressFn
 from scene.world import Command, Layer, World
 
+from . import ext_models, ext_objects, ext_orbit, ext_panorama, ext_project, ext_reconstruct, ext_splats
+from .features import Install, SaveState
 from .jobs import Job, JobRunner
 from .outliner import Outliner
 from .settings import Settings
@@ -53,6 +58,20 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
+
+#: The window's features, installed in this order (their menu entries follow it). Each is
+#: `install(window: viewer.features.WindowAPI) -> None`; a failing one is reported and skipped.
+FEATURES: tuple[tuple[str, Install], ...] = (
+    ("models", ext_models.install),            # Settings > Models…
+    ("objects", ext_objects.install),          # Create > Insert Object…, the Object menu, gizmo
+    ("orbit", ext_orbit.install),              # orbit pivot marker, View > Ground Grid in Orbit
+    ("panorama", ext_panorama.install),        # Create > New World from Photo / Panorama…
+    ("project", ext_project.install),          # File > New, Save, Save As, Export; camera paths
+    ("reconstruct", ext_reconstruct.install),  # Create > New Scene from Photos / Folder / Video…
+    ("splats", ext_splats.install),            # Edit > Select Splats (box, lasso, sphere)
+)
+
+
 def scene_suffixes() -> tuple[str, ...]:
     """What Open and drag-and-drop take: scene.io's registry (imported when first asked)."""
     from scene.io import scene_suffixes as readable
@@ -219,7 +238,19 @@ def _delete_at_exit(win: "MainWindow") -> None:
 
 
 class MainWindow(QMainWindow):
-    """Wander's main window (see /work/notes/contracts.md for the public API)."""
+    """Wander's main window. What features may use of it is `viewer.features.WindowAPI`
+    (checked by tests/test_features.py); the core menus are built in `_build_menus`, the
+    features' in `FEATURES`."""
+
+    world: World
+    path: Path | None
+    settings: Settings
+    viewport: Viewport
+    jobs: JobRunner
+    extensions: dict[str, Any]
+    escape_handlers: list[Callable[[], bool]]
+    outliner_dock: QDockWidget
+    project_ext: SaveState | None
 
     selection_changed = pyqtSignal(object)   # layer id or None
     world_replaced = pyqtSignal(object)      # the new World
@@ -228,14 +259,17 @@ class MainWindow(QMainWindow):
     background_error = pyqtSignal(str)
 
     def __init__(self, settings: Settings | None = None, install_extensions: bool = True) -> None:
+        """`install_extensions`: install `FEATURES` (tests install the ones they need)."""
         super().__init__()
         _delete_at_exit(self)
         self.settings = settings or Settings()
-        self.world: World = World()
-        self.path: Path | None = None
+        self.world = World()
+        self.path = None
         self.jobs = JobRunner(self)
-        self.extensions: dict[str, Any] = {}
-        self.extension_errors: dict[str, str] = {}
+        self.extensions = {}     # features' objects by name, filled by their install()
+        self.feature_errors: dict[str, str] = {}  # feature name -> traceback of a failed install
+        self.project_ext = None  # the project feature's save state (set by its install)
+        self.key_overlay: Any = None  # Help > Controls, made when first shown
         self._menus: dict[str, QMenu] = {}
         #: Esc not used by the viewport (mouse not captured): each handler in turn until one
         #: returns True (e.g. stop the splat selection tool, then clear its selection)
@@ -280,7 +314,7 @@ class MainWindow(QMainWindow):
         self._status_timer.start(250)
         self._attach(self.world)
         if install_extensions:
-            self.install_extensions()
+            self.install_features(FEATURES)
         self._finish_menus()
         self._show_start_page()
         self.apply_settings()
@@ -341,7 +375,7 @@ class MainWindow(QMainWindow):
 
         A cancelled job changes nothing; errors go to `on_error` (default: a message box).
         """
-        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self._job_failed(t, e)))
+        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self.report_job_error(t, e)))
 
     def set_world(self, world: World, path: Path | None = None) -> None:
         """Replace the current world and frame the camera on it."""
@@ -370,10 +404,18 @@ class MainWindow(QMainWindow):
         if self.path is not None:
             self.settings.add_recent(self.path)
             self._refresh_recent()
-        self._update_title()
+        self.update_title()
         self._sync_mode_actions()
         self.world_replaced.emit(world)
-        self._update_title()  # after the project extension reset its unsaved-changes state
+        self.update_title()  # after the project extension reset its unsaved-changes state
+
+    def set_path(self, path: Path) -> None:
+        """The open world is now stored at `path` (after Save / Save As): the title, Open
+        Recent and the file dialogs follow it."""
+        self.path = Path(path)
+        self.settings.add_recent(self.path)
+        self._refresh_recent()
+        self.update_title()
 
     def _reset_fov(self) -> None:
         """Put the view's field of view back to the Settings > Preferences value (degrees)."""
@@ -442,8 +484,8 @@ class MainWindow(QMainWindow):
         return (world_name(self.world) or "Untitled") + suffix
 
     def is_modified(self) -> bool:
-        ext = getattr(self, "project_ext", None)
-        return bool(getattr(ext, "dirty", False)) and not self.world.is_empty()
+        ext = self.project_ext
+        return ext is not None and bool(ext.dirty) and not self.world.is_empty()
 
     def selected_layer_id(self) -> int | None:
         """The layer selected in the outliner (for extensions), or None."""
@@ -455,7 +497,7 @@ class MainWindow(QMainWindow):
     def confirm_replace(self) -> bool:
         """True when the current world may be replaced (the project extension offers to save
         unsaved changes first; False when the user cancels)."""
-        ext = getattr(self, "project_ext", None)
+        ext = self.project_ext
         return ext is None or bool(ext.confirm_replace())
 
     def open_path(self, path: str | Path) -> Job | None:
@@ -547,6 +589,8 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
         self.demo_action.setEnabled(_demo_available())
+        # File > New, Save, Save As…, Export… come between here and Screenshot: ext_project.install
+        # (FEATURES) adds them; _finish_menus moves the tail below back to the end
         self._file_tail_sep = f.addSeparator()
         self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
                                            tip="Save a PNG of the view at window size")
@@ -634,24 +678,16 @@ class MainWindow(QMainWindow):
             self.screenshot_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+Shift+S")])
         self._refresh_start_page()
 
-    def install_extensions(self) -> None:
-        """Import every viewer/ext_*.py (sorted) and call its install(window)."""
-        import viewer
-
-        names = sorted(m.name for m in pkgutil.iter_modules(list(viewer.__path__))
-                       if m.name.startswith("ext_"))
-        for name in names:
+    def install_features(self, features: tuple[tuple[str, Install], ...] = FEATURES) -> None:
+        """Call each feature's `install(self)` in order (`FEATURES` by default). A feature that
+        raises is logged, named in the status bar and in `feature_errors`; the rest go on."""
+        for name, install in features:
             try:
-                mod = importlib.import_module(f"viewer.{name}")
-                install = getattr(mod, "install", None)
-                if install is None:
-                    raise AttributeError(f"viewer.{name} has no install(window)")
                 install(self)
-                self.extensions[name] = mod
-            except Exception as exc:  # noqa: BLE001 - one broken extension must not stop the app
-                self.extension_errors[name] = traceback.format_exc()
-                log.error("extension %s failed to load", name, exc_info=exc)
-                self.show_status(f"Extension {name} failed to load: {exc}", 10000)
+            except Exception as exc:  # noqa: BLE001 - one broken feature must not stop the app
+                self.feature_errors[name] = traceback.format_exc()
+                log.error("feature %s failed to install", name, exc_info=exc)
+                self.show_status(f"Feature {name} failed to install: {exc}", 10000)
 
     # ============================================================== actions
     def open_dialog(self) -> None:
@@ -699,7 +735,9 @@ class MainWindow(QMainWindow):
             box.show()
             self._last_warning_box = box
 
-    def _job_failed(self, title: str, exc: BaseException) -> None:
+    def report_job_error(self, title: str, exc: BaseException) -> None:
+        """Show a failed job: `title: exc` in the status bar and a non-modal message box
+        (a traceback in its details for bugs; bad input is said in the message alone)."""
         from scene.errors import InvalidSceneError, SceneFormatError
 
         # bad input is said in its message; a traceback is for bugs only (and the log)
@@ -712,6 +750,9 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self._last_error_box = box
+
+    # ext_project (being split, issue 16) still calls the old private names
+    _job_failed = report_job_error
 
     def screenshot_dialog_quick(self) -> None:
         folder = Path(self.settings.get("screenshot_dir", "", str) or self.dialog_dir())
@@ -875,7 +916,7 @@ class MainWindow(QMainWindow):
 
     def show_controls(self) -> None:
         """Toggle the key overlay (generated from the actions' shortcuts and the viewport's key table)."""
-        if getattr(self, "key_overlay", None) is None:
+        if self.key_overlay is None:
             from .key_overlay import KeyOverlay
 
             self.key_overlay = KeyOverlay(self)
@@ -932,8 +973,7 @@ class MainWindow(QMainWindow):
 
     # ============================================================== plumbing
     def _attach(self, world: World) -> None:
-        if getattr(self, "world", None) is not None:
-            self.world.unsubscribe(self._on_world)
+        self.world.unsubscribe(self._on_world)  # the previous world (or the first, empty one)
         self.world = world
         world.subscribe(self._on_world)
         self.outliner.set_world(world)
@@ -941,14 +981,14 @@ class MainWindow(QMainWindow):
     def _on_world(self, what: str) -> None:
         # Commands emit before World.execute pushes them on the undo stack: update after.
         QTimer.singleShot(0, self._update_edit_actions)
-        QTimer.singleShot(0, self._update_title)  # the project extension marks it unsaved
+        QTimer.singleShot(0, self.update_title)  # the project extension marks it unsaved
         if what == "layers":
             if self.world.is_empty():
                 self._show_start_page()
             elif self.stack.currentWidget() is not self.viewport:
                 self.stack.setCurrentWidget(self.viewport)
                 self._set_scene_chrome(True)
-        self._update_title()
+        self.update_title()
 
     def _on_selection(self, lid: int | None) -> None:
         self.selection_changed.emit(lid)
@@ -958,7 +998,7 @@ class MainWindow(QMainWindow):
         self.redo_action.setEnabled(self.world.can_redo)
         self.delete_action.setEnabled(self.selected_layer_id() is not None)
 
-    def _update_title(self) -> None:
+    def update_title(self) -> None:
         """"chelsea.wander — Wander", with a • while there are unsaved changes."""
         if self.world.is_empty() and self.path is None:
             name = ""
@@ -966,6 +1006,8 @@ class MainWindow(QMainWindow):
             name = self.path.name if self.path else self.suggested_name("") + " (not saved)"
         dot = "• " if self.is_modified() else ""
         self.setWindowTitle(f"{dot}{name} — Wander" if name else "Wander")
+
+    _update_title = update_title  # ext_project (being split, issue 16) still calls this name
 
     def _show_start_page(self) -> None:
         self._refresh_start_page()
@@ -1105,7 +1147,7 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, e: Any) -> None:
         super().resizeEvent(e)
-        ov = getattr(self, "key_overlay", None)
+        ov = self.key_overlay
         if ov is not None and ov.isVisible():
             ov.setGeometry(self.rect())
 
