@@ -31,7 +31,7 @@ def test_marker_drops_the_last_splats_even_when_near() -> None:
 
 def test_collision_cloud_has_no_far_splats() -> None:
     from scene.world import Layer, World
-    from viewer.viewport import collision_cloud
+    from viewer.collision import collision_cloud
 
     cloud, n_room = _room_and_sky()
     world = World()

@@ -1,6 +1,8 @@
 """Walk-mode collision from the splats themselves: an occupancy grid and a ground height field.
 
-Everything here is in the navigation's *local* frame (+Y up; see viewer/up_axis.py).
+`collision_cloud` gathers what collides (visible splats without the far field, points
+sampled on meshes: world frame); `Collider.from_cloud` builds the grid from it.
+Everything in `Collider` is in the navigation's *local* frame (+Y up; see viewer/up_axis.py).
 Only opaque-enough splats count, large splats are sampled along their axes, and a voxel
 is solid only when its 3×3×3 neighbourhood holds several such samples, so isolated
 floaters neither block the walker nor hold it up. Each solid voxel keeps the mean height
@@ -12,8 +14,72 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from scene.gaussians import GaussianCloud
+from scene.mesh import Mesh
+
+if TYPE_CHECKING:
+    from scene.world import World
+
+
+def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud | None:
+    """What walking collides with, in the world frame: the visible splats (layer transforms
+    baked, no SH, far field left out: `GaussianCloud.near_field_mask`) + points sampled on
+    the visible meshes (`sample_mesh_surface`, as tiny opaque splats). At most `max_splats`
+    (a seeded random subset); None when nothing visible collides."""
+    parts: list[GaussianCloud] = []
+    for lay in world.layers:
+        if not lay.visible:
+            continue
+        d = lay.data
+        if isinstance(d, GaussianCloud) and len(d):
+            keep = d.near_field_mask()
+            c = GaussianCloud(d.means[keep], d.scales[keep], d.quats[keep], d.opacities[keep],
+                              d.sh0[keep])
+            if not np.allclose(lay.transform, np.eye(4)):
+                c = c.transformed(lay.transform)
+            parts.append(c)
+        elif isinstance(d, Mesh) and d.n_faces:
+            pts = sample_mesh_surface(d, lay.transform)
+            if len(pts):
+                parts.append(GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 1e-3, 0.99))
+    if not parts:
+        return None
+    cloud = GaussianCloud.concatenate(parts)
+    if len(cloud) > max_splats:
+        idx = np.random.default_rng(0).choice(len(cloud), max_splats, replace=False)
+        cloud = cloud.subset(np.sort(idx))
+    return cloud
+
+
+def sample_mesh_surface(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000) -> np.ndarray:
+    """Points (M, 3) float64 spread over a mesh's surface in world space: area-weighted
+    uniform samples (seeded), about one per (extent / 400)² of area, 1000..`n_max` of them.
+    `transform` (4, 4) maps the mesh's local frame to the world. Empty (0, 3) for no area."""
+    v = mesh.vertices.astype(np.float64) @ transform[:3, :3].T + transform[:3, 3]
+    tri = v[mesh.faces]  # (F, 3, 3)
+    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
+    total = float(area.sum())
+    if total <= 0:
+        return np.zeros((0, 3))
+    ext = float(np.max(v.max(0) - v.min(0)))
+    spacing = max(ext / 400.0, 1e-6)
+    n = int(min(n_max, max(1000, total / spacing ** 2)))
+    rng = np.random.default_rng(0)
+    f = rng.choice(len(tri), n, p=area / total)
+    r1, r2 = rng.random(n), rng.random(n)
+    s = np.sqrt(r1)
+    a, b, c = 1 - s, s * (1 - r2), s * r2
+    return tri[f, 0] * a[:, None] + tri[f, 1] * b[:, None] + tri[f, 2] * c[:, None]
+
+
+def collider_for(world: World, up_rot: np.ndarray | None = None) -> Collider | None:
+    """The walk collider of `world` with `up_rot` (3, 3) turning the world into the local
+    +Y-up frame (None: already +Y up). None when nothing collides."""
+    return Collider.from_cloud(collision_cloud(world), up_rot)
 
 
 @dataclass

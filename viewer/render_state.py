@@ -1,22 +1,76 @@
-"""When the viewport draws what: the moving / refining / still state of the view, as one
-explicit object fed with events and timestamps (no Qt, no GL: unit-tested on its own).
+"""When the viewport draws what: the render state machine of the view, fed with events and
+timestamps (no Qt, no GL: unit-tested on its own in tests/test_render_state.py).
 
-- MOVING: the camera moved within `rest_s`, or a move key / drag is held. Frames use the
-  adaptive moving level. A captured pointer (mouse-look) is *not* motion by itself: only
-  the pointer's moves are (issue: with Tab/F the view used to count as moving forever).
-- REFINING: the camera is still but the last frame was reduced. When a full frame is
-  predicted slow, one intermediate frame comes first (a quick preview at a level predicted
-  within `preview_ms`), and the full frame once the camera has rested `full_delay_s`, so
-  the picture improves in steps instead of a stall followed by a pop.
-- STILL: a full-quality frame of this view is on screen; nothing is drawn until something
-  changes.
+Two things make up the state:
+
+- the *screen*: what the last frame shows of the current view (`Screen`);
+- the *motion*: whether the camera is moving — it moved since the last frame, or within
+  `rest_s`, or a move key / drag is held (input, `set_held`). A captured pointer
+  (mouse-look) is not motion by itself: only the pointer's moves are.
+
+Their product is the `Phase` the viewport is in:
+
+=========  =======================================  ============================================
+phase      when                                     the frame timer
+=========  =======================================  ============================================
+MOVING     motion                                   draws what is asked (each camera move asks)
+                                                    at the adaptive moving level
+REFINING   still; screen STALE (a reduced frame,    draws a full-quality frame — or, when a full
+           or a changed scene or view)              frame is predicted slower than
+                                                    `full_block_ms`, a quick preview first
+PREVIEW    still; screen PREVIEW                    waits until `full_after` (= preview time +
+                                                    `full_delay_s`), then draws the full frame
+STILL      still; screen FULL                       draws nothing until something changes
+FAILED     still; screen FAILED (the frame raised)  draws nothing until something changes
+=========  =======================================  ============================================
+
+Transitions of the screen (events are methods of `RenderState`):
+
+=====================  ==================================================================
+event                  screen after
+=====================  ==================================================================
+camera_moved(now)      STALE (and motion: moved since the last frame, `last_motion = now`)
+request_full()         STALE (a new world, an edit, a resize: refine this view)
+content_changed()      unchanged; one frame at the same quality is asked for (a sort ended)
+drawn: preview         PREVIEW (the delay starts with the first preview only)
+drawn: full, still     FULL
+drawn: full, moving    unchanged (a moving frame is refined once at rest)
+drawn: reduced         STALE
+failed()               FAILED
+=====================  ==================================================================
+
+Any event but `failed` also asks for a frame (`redraw`), which the timer honours in every
+phase; drawing clears it. As in nerfstudio's viewer, the picture improves in steps
+(moving level → preview → full) instead of a stall followed by a pop.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import Enum
 
-MOVING, REFINING, STILL = "moving", "refining", "still"
+
+class Phase(str, Enum):
+    """The viewport's render phase (see the module docstring for the table)."""
+
+    MOVING = "moving"
+    REFINING = "refining"
+    PREVIEW = "preview"
+    STILL = "still"
+    FAILED = "failed"
+
+
+class Screen(str, Enum):
+    """What the last frame shows of the current view."""
+
+    STALE = "stale"      # reduced, or of another view/scene: refine when still
+    PREVIEW = "preview"  # a quick preview: the full frame is due at `full_after`
+    FULL = "full"        # full quality of this view
+    FAILED = "failed"    # the last frame failed
+
+
+#: The coarse states a status read-out shows: PREVIEW counts as refining, FAILED as still.
+MOVING, REFINING, STILL = Phase.MOVING, Phase.REFINING, Phase.STILL
 
 
 @dataclass(frozen=True)
@@ -31,27 +85,29 @@ class FramePlan:
 
 class RenderState:
     """The viewport's render state machine. All times are seconds on one monotonic clock
-    (the caller passes `now`, so tests drive it without sleeping)."""
+    (the caller passes `now`, so tests drive it without sleeping).
+
+    rest_s        the camera counts as moving this long after its last move
+    full_delay_s  after a preview, the full frame waits until the camera rested this long
+    """
 
     def __init__(self, rest_s: float = 0.15, full_delay_s: float = 0.6) -> None:
         self.rest_s = rest_s
         self.full_delay_s = full_delay_s
-        self.last_motion = -1e9     # when the camera last moved
-        self.held = False           # a move key or a mouse drag is held
-        self.dirty = True           # something changed: draw the next tick
-        self.needs_full = True      # the frame on screen is not full quality of this view
-        self.moved_since_paint = False
-        self.preview_done = False
-        self.full_after = 0.0       # with a preview shown: draw the full frame from then on
+        self.screen = Screen.STALE       # nothing drawn yet
+        self.redraw = True               # a frame is asked for (any phase)
+        self.last_motion = -1e9          # when the camera last moved
+        self.moved_since_paint = False   # a camera move no frame has shown yet
+        self.held = False                # a move key or a mouse drag is held
+        self.full_after = 0.0            # Screen.PREVIEW: the full frame is due from then
 
     # ------------------------------------------------------------------ events
     def camera_moved(self, now: float) -> None:
         """The camera pose changed (keys, pointer, wheel, a bookmark)."""
         self.last_motion = now
         self.moved_since_paint = True
-        self.needs_full = True
-        self.dirty = True
-        self.preview_done = False
+        self.screen = Screen.STALE
+        self.redraw = True
         self.full_after = 0.0
 
     def set_held(self, held: bool) -> None:
@@ -60,55 +116,58 @@ class RenderState:
 
     def request_full(self) -> None:
         """The scene or the view changed: draw a full-quality frame (after a preview if slow)."""
-        self.needs_full = True
-        self.preview_done = False
-        self.dirty = True
+        self.screen = Screen.STALE
+        self.redraw = True
 
     def content_changed(self) -> None:
         """Something new to show at the same quality (e.g. a finished sort)."""
-        self.dirty = True
+        self.redraw = True
+
+    def drawn(self, plan: FramePlan, full: bool, now: float) -> None:
+        """A frame of `plan` was drawn at `now` (`full`: at full quality)."""
+        self.moved_since_paint = False
+        self.redraw = False
+        if plan.preview:
+            if self.screen is not Screen.PREVIEW:  # the delay runs from the first preview
+                self.screen, self.full_after = Screen.PREVIEW, now + self.full_delay_s
+        elif full and not plan.moving:
+            self.screen = Screen.FULL
+        elif not full:
+            # a reduced frame (moving, or a modifier pressed without motion) is refined at rest
+            self.screen = Screen.STALE
+
+    def failed(self) -> None:
+        """The frame could not be drawn: stop asking for it until something changes."""
+        self.redraw = False
+        self.screen = Screen.FAILED
 
     # ------------------------------------------------------------------ queries
     def moving(self, now: float) -> bool:
         return self.moved_since_paint or self.held or now - self.last_motion < self.rest_s
 
-    def state(self, now: float) -> str:
+    def phase(self, now: float) -> Phase:
         if self.moving(now):
-            return MOVING
-        return REFINING if self.needs_full else STILL
+            return Phase.MOVING
+        return {Screen.STALE: Phase.REFINING, Screen.PREVIEW: Phase.PREVIEW,
+                Screen.FULL: Phase.STILL, Screen.FAILED: Phase.FAILED}[self.screen]
+
+    def state(self, now: float) -> Phase:
+        """The coarse state: MOVING, REFINING (refining or showing a preview) or STILL."""
+        p = self.phase(now)
+        return {Phase.PREVIEW: Phase.REFINING, Phase.FAILED: Phase.STILL}.get(p, p)
 
     def wants_paint(self, now: float) -> bool:
         """Should the frame timer schedule a repaint now?"""
-        if self.dirty:
+        if self.redraw:
             return True
-        if not self.needs_full or self.moving(now):
-            return False
-        return not self.preview_done or now >= self.full_after
+        p = self.phase(now)
+        return p is Phase.REFINING or (p is Phase.PREVIEW and now >= self.full_after)
 
     def plan(self, now: float, full_ms: float, full_block_ms: float,
              preview_level: int | None) -> FramePlan:
         """The next frame: `full_ms` is the predicted full-frame time (0: unknown), a full frame
         slower than `full_block_ms` gets a preview at `preview_level` first."""
-        moving = self.moving(now)
-        preview = (not moving and self.needs_full and preview_level is not None and full_ms > 0
-                   and full_ms > full_block_ms
-                   and (not self.preview_done or now < self.full_after))
-        return FramePlan(moving, preview_level if preview else None, preview)
-
-    def drawn(self, plan: FramePlan, full: bool, now: float) -> None:
-        """A frame of `plan` was drawn (`full`: at full quality)."""
-        self.moved_since_paint = False
-        self.dirty = False
-        if plan.preview:
-            if not self.preview_done:
-                self.preview_done, self.full_after = True, now + self.full_delay_s
-        elif full and not plan.moving:
-            self.needs_full = False
-        elif not full:
-            # a reduced frame (moving, or a modifier pressed without motion) is refined at rest
-            self.needs_full = True
-
-    def failed(self) -> None:
-        """The frame could not be drawn: stop asking for it until something changes."""
-        self.dirty = False
-        self.needs_full = False
+        p = self.phase(now)
+        preview = (preview_level is not None and 0 < full_ms and full_ms > full_block_ms
+                   and (p is Phase.REFINING or (p is Phase.PREVIEW and now < self.full_after)))
+        return FramePlan(p is Phase.MOVING, preview_level if preview else None, preview)

@@ -1,7 +1,9 @@
 """The 3D viewport: a QOpenGLWidget hosting SplatRenderer, driven by a ~60 Hz frame timer.
 
 Repaints only when the camera moved, the world changed, a sort finished or a refine is
-due; when is decided by `RenderState` (viewer/render_state.py: moving / refining / still).
+due; when is decided by `RenderState` (viewer/render_state.py: the phases moving /
+refining / preview / still / failed and their transitions). Walk collision is built by
+viewer/collision.py (`collider_for`), off the GUI thread for big scenes.
 While the camera moves and frames are slow, an adaptive controller (as in nerfstudio's
 viewer) lowers the render scale (render into a smaller FBO, blit up) and the number of
 splats (the merged coarse level of big scenes, else the strongest in view grown to cover
@@ -24,9 +26,8 @@ from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel
 
 from scene.gaussians import GaussianCloud
-from scene.mesh import Mesh
 
-from .collision import Collider
+from .collision import Collider, collider_for
 from .navigation import Navigator, local_bounds, scene_scale
 from .render_state import RenderState
 from .up_axis import up_rotation
@@ -166,53 +167,6 @@ class FrameInfo:
     moving: bool = False
 
 
-def collision_cloud(world: Any, max_splats: int = 1_500_000) -> GaussianCloud | None:
-    """Visible splats (transforms baked, no SH, far field left out: `GaussianCloud.near_field_mask`) +
-    points sampled on visible meshes."""
-    parts: list[GaussianCloud] = []
-    for lay in world.layers:
-        if not lay.visible:
-            continue
-        d = lay.data
-        if isinstance(d, GaussianCloud) and len(d):
-            keep = d.near_field_mask()
-            c = GaussianCloud(d.means[keep], d.scales[keep], d.quats[keep], d.opacities[keep],
-                              d.sh0[keep])
-            if not np.allclose(lay.transform, np.eye(4)):
-                c = c.transformed(lay.transform)
-            parts.append(c)
-        elif isinstance(d, Mesh) and d.n_faces:
-            pts = _sample_mesh(d, lay.transform)
-            if len(pts):
-                parts.append(GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 1e-3, 0.99))
-    if not parts:
-        return None
-    cloud = GaussianCloud.concatenate(parts)
-    if len(cloud) > max_splats:
-        idx = np.random.default_rng(0).choice(len(cloud), max_splats, replace=False)
-        cloud = cloud.subset(np.sort(idx))
-    return cloud
-
-
-def _sample_mesh(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000) -> np.ndarray:
-    """Points (M, 3) spread over a mesh's surface in world space (area weighted)."""
-    v = mesh.vertices.astype(np.float64) @ transform[:3, :3].T + transform[:3, 3]
-    tri = v[mesh.faces]  # (F, 3, 3)
-    area = 0.5 * np.linalg.norm(np.cross(tri[:, 1] - tri[:, 0], tri[:, 2] - tri[:, 0]), axis=1)
-    total = float(area.sum())
-    if total <= 0:
-        return np.zeros((0, 3))
-    ext = float(np.max(v.max(0) - v.min(0)))
-    spacing = max(ext / 400.0, 1e-6)
-    n = int(min(n_max, max(1000, total / spacing ** 2)))
-    rng = np.random.default_rng(0)
-    f = rng.choice(len(tri), n, p=area / total)
-    r1, r2 = rng.random(n), rng.random(n)
-    s = np.sqrt(r1)
-    a, b, c = 1 - s, s * (1 - r2), s * r2
-    return tri[f, 0] * a[:, None] + tri[f, 1] * b[:, None] + tri[f, 2] * c[:, None]
-
-
 class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
@@ -248,9 +202,12 @@ class Viewport(QOpenGLWidget):
         self._collider_debounce.setInterval(250)
         self._collider_debounce.timeout.connect(self._rebuild_collider_async)
         self._collider_token = 0
+        #: (token, pos, yaw, pitch) of a pending re-home onto the floor once the collider lands
+        self._rehome: tuple[int, np.ndarray, float, float] | None = None
+        self._hud_mode: str | None = None  # the navigation mode the HUD text was made for
         self._fbo: Any = None
         self._last_tick = time.perf_counter()
-        self.render_state = RenderState(REST_S, FULL_DELAY_S)  # moving / refining / still
+        self.render_state = RenderState(REST_S, FULL_DELAY_S)  # when to draw what (phases)
         self._last_paint = (0.0, 0.0, False)  # (start, render ms, moving) of the last frame
         self._last_ui = (-1e9, False)   # (time, moving) of the last frame_drawn emitted
         self._last_cam_ui = -1e9        # last camera_changed emitted; a pending one follows
@@ -291,7 +248,7 @@ class Viewport(QOpenGLWidget):
         llo, lhi = local_bounds(lo, hi, rot)
         n = sum(len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud))
         big = n > SYNC_COLLIDER_SPLATS
-        col = None if (world.is_empty() or big) else Collider.from_cloud(collision_cloud(world), rot)
+        col = None if (world.is_empty() or big) else collider_for(world, rot)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
         self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units),
@@ -334,7 +291,7 @@ class Viewport(QOpenGLWidget):
 
         def work() -> None:
             try:
-                col = Collider.from_cloud(collision_cloud(world), rot)
+                col = collider_for(world, rot)
             except Exception:  # noqa: BLE001 - keep the old collider, but say why
                 log.warning("collider build failed; walking keeps the previous collider",
                             exc_info=True)
@@ -358,8 +315,7 @@ class Viewport(QOpenGLWidget):
         if token != self._collider_token:
             return
         self.nav.collider = col
-        re = getattr(self, "_rehome", None)
-        self._rehome = None
+        re, self._rehome = self._rehome, None
         if re is not None and re[0] == token and col is not None:
             unmoved = (np.allclose(re[1], self.nav.pos) and re[2] == self.nav.yaw
                        and re[3] == self.nav.pitch)
@@ -385,17 +341,21 @@ class Viewport(QOpenGLWidget):
         self.render_state.content_changed()
         self.update()
 
+    def _input_held(self) -> bool:
+        """A move key or a mouse drag is held (the render state counts it as motion)."""
+        return bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None
+
     @property
     def moving(self) -> bool:
         """Camera moved since the last frame, moved recently, or a move key/drag is held
         (a captured pointer counts only while it moves the view)."""
-        self.render_state.set_held(bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None)
+        self.render_state.set_held(self._input_held())
         return self.render_state.moving(time.perf_counter())
 
     def _tick(self) -> None:
         now = time.perf_counter()
         dt, self._last_tick = now - self._last_tick, now
-        if self.nav.mode != getattr(self, "_hud_mode", None):
+        if self.nav.mode != self._hud_mode:
             self._hud_mode = self.nav.mode
             self.set_hud_text()
         if self.nav.update(dt):
@@ -408,7 +368,7 @@ class Viewport(QOpenGLWidget):
         elif self._cam_pending:  # the pose it came to rest at
             self._last_cam_ui, self._cam_pending = now, False
             self.camera_changed.emit()
-        self.render_state.set_held(bool(self.nav.keys & MOVE_KEYS) or self._drag_button is not None)
+        self.render_state.set_held(self._input_held())
         if self.render_state.wants_paint(now):
             self.update()
 
