@@ -12,8 +12,8 @@ import typing
 from pathlib import Path
 
 import pytest
-
 from conftest import ROOT
+
 from viewer import main_window
 from viewer.features import SaveState, WindowAPI
 from viewer.main_window import FEATURES, MainWindow
@@ -128,7 +128,7 @@ def test_main_window_implements_the_protocol() -> None:
 
 @pytest.mark.gl
 def test_a_real_window_is_a_window_api_with_every_feature(qtbot, x_display, tmp_path,
-                                                          monkeypatch) -> None:  # noqa: ANN001
+                                                          monkeypatch) -> None:
     monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     monkeypatch.setenv("WANDER_NO_DIALOGS", "1")

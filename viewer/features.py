@@ -156,24 +156,24 @@ class WindowAPI(Protocol):
         ...
 
     # ------------------------------------------- the QMainWindow calls features make
-    def addAction(self, action: QAction) -> None:  # noqa: N802 - Qt's name
+    def addAction(self, action: QAction) -> None:
         """Register an action's shortcut with the window (works while menus are hidden)."""
         ...
 
-    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None:  # noqa: N802
+    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None:
         ...
 
-    def splitDockWidget(self, first: QDockWidget, second: QDockWidget,  # noqa: N802
+    def splitDockWidget(self, first: QDockWidget, second: QDockWidget,
                         orientation: Qt.Orientation) -> None:
         ...
 
-    def statusBar(self) -> QStatusBar:  # noqa: N802
+    def statusBar(self) -> QStatusBar:
         ...
 
-    def findChildren(self, kind: type, name: str = "") -> list[Any]:  # noqa: N802
+    def findChildren(self, kind: type, name: str = "") -> list[Any]:
         ...
 
-    def installEventFilter(self, obj: QObject) -> None:  # noqa: N802
+    def installEventFilter(self, obj: QObject) -> None:
         ...
 
     def close(self) -> bool:
