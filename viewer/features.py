@@ -11,6 +11,8 @@ probing (every member always exists) and no private (`_name`) members. `MainWind
 `QMainWindow`, so features parent their actions, docks and dialogs to `window` as usual.
 Edits go through the undo stack on the World: `window.world.execute(command)`
 (scene.world.Command; Edit > Undo / Redo call `world.undo()` / `world.redo()`).
+Long work goes through `window.run_job` (the window's job runner: progress bar, Cancel,
+errors shown), never a thread of the feature's own.
 
 `tests/test_features.py` checks that `MainWindow` implements every member and that each
 listed feature's `install` takes a `WindowAPI` and keeps to these rules.
@@ -32,7 +34,7 @@ if TYPE_CHECKING:
     from scene.camera import Camera
     from scene.world import World
 
-    from .jobs import Job, JobRunner
+    from .jobs import Job
     from .settings import Settings
     from .viewport import Viewport
 
@@ -61,7 +63,6 @@ class WindowAPI(Protocol):
     path: Path | None
     settings: Settings
     viewport: Viewport
-    jobs: JobRunner
     #: installed features' objects by name ("objects_tools", "splat_tools"...)
     extensions: dict[str, Any]
     #: Esc handlers, asked in turn until one returns True (e.g. stop a selection tool)
@@ -74,7 +75,6 @@ class WindowAPI(Protocol):
     # ---------------------------------------------------------------- signals
     selection_changed: pyqtBoundSignal   # layer id or None
     world_replaced: pyqtBoundSignal      # the new World
-    background_error: pyqtBoundSignal    # str, from any thread
 
     # ---------------------------------------------------------------- menus
     def menu(self, title: str) -> QMenu:
@@ -100,10 +100,6 @@ class WindowAPI(Protocol):
     def set_path(self, path: Path) -> None:
         """The open world is now stored at `path` (after a save): title and Open Recent follow.
         (`path` is read-only to features otherwise.)"""
-        ...
-
-    def open_path(self, path: str | Path) -> Job | None:
-        """Open a scene file or project in the background."""
         ...
 
     def open_inputs(self) -> list[tuple[str, Path]]:
