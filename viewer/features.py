@@ -12,7 +12,7 @@ probing (every member always exists) and no private (`_name`) members. `MainWind
 Edits go through the undo stack on the World: `window.world.execute(command)`
 (scene.world.Command; Edit > Undo / Redo call `world.undo()` / `world.redo()`).
 Long work goes through `window.run_job` (the window's job runner: progress bar, Cancel,
-errors shown), never a thread of the feature's own.
+errors shown).
 
 `tests/test_features.py` checks that `MainWindow` implements every member and that each
 listed feature's `install` takes a `WindowAPI` and keeps to these rules.
