@@ -66,7 +66,7 @@ def room_world() -> World:
     rng = np.random.default_rng(3)
     cloud.sh0[:] = rng.normal(0, 0.6, cloud.sh0.shape)
     w = World()
-    w.layers.append(Layer("room", cloud))
+    w.add_layer(Layer("room", cloud))
     return w
 
 

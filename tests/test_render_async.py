@@ -55,7 +55,7 @@ def test_async_sort_converges_to_the_exact_image(gl_env) -> None:
 
     GL, fb, render_float = gl_env
     world = World()
-    world.layers.append(Layer("w", random_cloud(3000, 3, seed=2)))
+    world.add_layer(Layer("w", random_cloud(3000, 3, seed=2)))
     fb.bind()
     r = SplatRenderer()
     done = []
@@ -116,7 +116,7 @@ def test_big_scene_packs_off_thread_then_appears(gl_env, monkeypatch) -> None:
     monkeypatch.setattr(R, "INLINE_PACK_LIMIT", 100)
     cloud = random_cloud(2000, 1, seed=6)
     world = World()
-    world.layers.append(Layer("big", cloud))
+    world.add_layer(Layer("big", cloud))
     cam = _cams(1)[0]
     fb.bind()
     r = R.SplatRenderer()
