@@ -91,7 +91,8 @@ def test_hidden_layer_disappears_on_the_next_frame(gl_env) -> None:
     GL, fb, render_float = gl_env
     a, b = random_cloud(500, 0, seed=3), random_cloud(500, 0, seed=4)
     world = World()
-    world.layers += [Layer("a", a), Layer("b", b, "object")]
+    world.add_layer(Layer("a", a))
+    world.add_layer(Layer("b", b, "object"))
     cam = _cams(1)[0]
     fb.bind()
     r = SplatRenderer()

@@ -99,9 +99,9 @@ def test_moving_frames_draw_a_dragged_object(gl_target) -> None:  # noqa: ANN001
     try:
         _until_lod(r, cam, 3000)
         for i in range(3):  # a gizmo drag: the transform changes between moving frames
-            cup.transform[0, 3] = 0.1 + 0.05 * i
-            world.emit("transform")
-            r.invalidate("transform")
+            m = cup.transform.copy()
+            m[0, 3] = 0.1 + 0.05 * i
+            world.preview_transform(cup.id, m)  # the event alone must reach the renderer
             r.draw(cam, (160, 120), max_splats=3000)
             assert _red(gl_target) > 0.01, f"the object vanished from moving frame {i}"
     finally:

@@ -125,7 +125,8 @@ def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
     a = random_cloud(800, 0, seed=7)
     b = random_cloud(800, 0, seed=8)
     world = World()
-    world.layers += [Layer("a", a), Layer("b", b, "object")]
+    world.add_layer(Layer("a", a))
+    world.add_layer(Layer("b", b, "object"))
     cam = _cam()
     both = gl.render_float(world, cam)
     world.layers[1].visible = False

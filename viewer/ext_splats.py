@@ -118,7 +118,8 @@ class SplatTools:
         self.selection.clear()
         self.overlay.update()
 
-    def _on_world(self, what: str) -> None:
+    def _on_world(self, ev: Any) -> None:
+        what = ev.what
         if what in ("layers", "all", "visibility"):
             self.selection.prune(self.window.world)
             self.overlay.update()

@@ -911,11 +911,11 @@ class MainWindow(QMainWindow):
         world.subscribe(self._on_world)
         self.outliner.set_world(world)
 
-    def _on_world(self, what: str) -> None:
+    def _on_world(self, ev: Any) -> None:
         # Commands emit before World.execute pushes them on the undo stack: update after.
         QTimer.singleShot(0, self._update_edit_actions)
         QTimer.singleShot(0, self._update_title)  # the project extension marks it unsaved
-        if what == "layers":
+        if ev.what == "layers":
             if self.world.is_empty():
                 self._show_start_page()
             elif self.stack.currentWidget() is not self.viewport:
