@@ -259,6 +259,11 @@ class World:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def undo_texts(self) -> tuple[str, ...]:
+        """What Ctrl+Z would undo, oldest first (each command's `text`)."""
+        return tuple(c.text for c in self._undo)
+
     def clear_history(self) -> None:
         self._undo.clear()
         self._redo.clear()
