@@ -50,7 +50,7 @@ from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
                       strongest_per_layer,
-                      run_sort, splat_weights, strongest, view_changed)
+                      run_sort, splat_weights, view_changed)
 
 log = logging.getLogger(__name__)
 
