@@ -327,6 +327,7 @@ class SplatRenderer:
         self._uploaded_count = 0
         self._seen_transforms: dict[int, np.ndarray] = {}
         self._subscribed: World | None = None          # the world whose events we follow
+        self._drop_meshes = False                       # free the mesh buffers at the next draw
         self._visible: list[_Slot] | None = None        # slots of visible layers (None: recompute)
         self._box: tuple | None = None                  # cached _world_box() (None: recompute)
         self._force_resort = False
@@ -341,6 +342,9 @@ class SplatRenderer:
             self._slots, self._means = [], np.zeros((0, 3), np.float32)
             self._order, self._uploaded_key = None, None
             self._visible = None
+            # mesh buffers are keyed by (layer id, data id): ids are per World now, so a
+            # new world's layer 1 must never meet the old one's buffers (freed on the GL thread)
+            self._drop_meshes = self._world is not None
         self._unsubscribe()
         self._world = world
         self._subscribe()
@@ -410,6 +414,9 @@ class SplatRenderer:
         if not self._gl_ready:
             self._init_gl()
         t_up = 0.0
+        if self._drop_meshes:
+            self._mesh.release()
+            self._drop_meshes = False
         if self._subscribed is None and self._world is not None:  # after release(): catch up
             self._subscribe()
             self.invalidate("all")
