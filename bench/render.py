@@ -297,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.coarse and not args.legacy:
         paths.insert(1, ("coarse", False, False))
     warm = World()  # compile the shaders once, so the first path timed does not pay for it
-    warm.layers.append(Layer("warm-up", cube_scene(1000)))
+    warm.add_layer(Layer("warm-up", cube_scene(1000)))
     wr = make_renderer(warm, False, sync=True)
     bench.frame(wr, camera_at(0.0, "cube"), None, 1.0)
     wr.release()
@@ -306,7 +306,7 @@ def main(argv: list[str] | None = None) -> int:
     for n in sizes:
         cloud = (room_scene if args.scene == "room" else cube_scene)(n, args.sh)
         world = World()
-        world.layers.append(Layer("bench", cloud))
+        world.add_layer(Layer("bench", cloud))
         from viewer.renderer import pack_world
 
         pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone

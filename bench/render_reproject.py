@@ -24,7 +24,7 @@ from scene.world import World, Layer
 from viewer.renderer import SplatRenderer
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 300_000
 cloud = room_scene(n)
-w = World(); w.layers.append(Layer("b", cloud))
+w = World(); w.add_layer(Layer("b", cloud))
 ref = SplatRenderer(sync_sort=True); ref.set_world(w)
 cam0 = camera_at(0.0, "room")
 b.frame(ref, cam0, None, 1.0); key = b.read().astype(np.float32)
@@ -33,7 +33,7 @@ dc = cloud.copy()
 d = (cloud.means.astype(np.float64) @ cam0.R.T + cam0.t)[:, 2]
 C0 = 0.28209479177387814
 dc.sh0[:] = ((np.clip(d, 0, 15.9) / 16.0 - 0.5) / C0)[:, None]
-wd = World(); wd.layers.append(Layer("d", dc))
+wd = World(); wd.add_layer(Layer("d", dc))
 from viewer.offscreen import render_float
 depth = render_float(wd, cam0)[..., 0] * 16.0  # alpha ~1 on surfaces
 # moving renderer with LOD

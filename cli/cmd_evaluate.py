@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
     world = load_scene(args.scene)
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
         if (lay.source or {}).get("what") == "camera frusta":
-            lay.visible = False
+            world.set_visible(lay.id, False)
     from viewer.offscreen import OffscreenRenderer
 
     args.out.mkdir(parents=True, exist_ok=True)

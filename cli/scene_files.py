@@ -25,6 +25,6 @@ def load_scene(path: str | Path):
 
     obj = sio.load(p)
     world = World()
-    world.layers.append(Layer(p.stem, obj, "mesh" if isinstance(obj, Mesh) else "world",
-                              source={"path": str(p)}))
+    world.add_layer(Layer(p.stem, obj, "mesh" if isinstance(obj, Mesh) else "world",
+                          source={"path": str(p)}))
     return world

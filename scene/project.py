@@ -55,7 +55,7 @@ from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer dec
 from .gaussians import GaussianCloud
 from .mesh import Mesh
 from .rotations import decompose_similarity
-from .world import Bookmark, Layer, World, reserve_layer_ids
+from .world import Bookmark, Layer, World
 
 log = logging.getLogger(__name__)
 
@@ -883,9 +883,8 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
             got = _load_layer(arc, entry, dec, by_original, warnings)
             if got is not None:
                 loaded.append(got)
-        w.layers = _assign_ids(loaded, warnings)
-        if w.layers:
-            reserve_layer_ids(max(lay.id for lay in w.layers))
+        for lay in _assign_ids(loaded, warnings):
+            w.add_layer(lay)  # keeps the saved id (unique here); history cleared below
         if not trust_paths:
             w.untrusted_paths = {s for s in dec.paths
                                  if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS}
@@ -1173,8 +1172,10 @@ def snapshot_world(world: World) -> World:
     import copy
 
     snap = World()
-    snap.layers = [Layer(lay.name, lay.data, lay.kind, lay.transform.copy(), lay.visible,
-                         lay.id, copy.deepcopy(lay.source)) for lay in world.layers]
+    for lay in world.layers:
+        snap.add_layer(Layer(lay.name, lay.data, lay.kind, lay.transform.copy(), lay.visible,
+                             lay.id, copy.deepcopy(lay.source)))
+    snap.clear_history()
     snap.bookmarks = [Bookmark(b.name, b.position.copy(), b.yaw, b.pitch, b.fov_y_deg)
                       for b in world.bookmarks]
     snap.up_axis = np.array(world.up_axis, np.float64).copy()

@@ -1,8 +1,11 @@
 """`World`: the layers a user walks through (base world, inserted objects, meshes),
-camera bookmarks, and undoable editing commands.
+camera bookmarks, the up axis, and the undo stack of the edits made to them.
 
-Pure data with a tiny event mechanism: the viewer subscribes to `World.changed` and pulls
-render-ready arrays; nothing here knows about Qt or GL.
+Pure data, no Qt or GL. Every change is an undoable command (`scene.commands`) run through
+`World.execute` or one of the convenience methods (`add_layer`, `set_transform`,
+`set_bookmark`...), and announced afterwards as a typed event (`scene.events`:
+`LayerAdded`, `LayerChanged(layer, 'transform')`...) to the functions given to
+`World.subscribe`. `World.layers` is a read-only tuple; layer ids are unique per World.
 """
 
 from __future__ import annotations
@@ -14,18 +17,15 @@ from typing import Any, Callable, Literal
 
 import numpy as np
 
+from .commands import (AddLayer, Batch, Command, RemoveLayer, RemoveSplats, Rename, SeparateSplats,
+                       SetBookmark, SetTransform, SetUpAxis, SetVisible)
+from .events import (BookmarksChanged, LayerAdded, LayerChanged, LayerProperty, LayerRemoved,
+                     UpAxisChanged, WorldEvent)
 from .gaussians import GaussianCloud
 from .mesh import Mesh
 
 LayerKind = Literal["world", "object", "mesh"]
-_ids = itertools.count(1)
-
-
-def reserve_layer_ids(up_to: int) -> None:
-    """Make sure newly created layers get ids above `up_to` (after restoring saved ids)."""
-    global _ids
-    nxt = next(_ids)
-    _ids = itertools.count(max(nxt, up_to + 1))
+Listener = Callable[[WorldEvent], None]
 
 
 @dataclass
@@ -33,12 +33,12 @@ class Layer:
     """One named, transformable, hideable piece of the world."""
 
     name: str
-    data: GaussianCloud | Mesh
+    data: GaussianCloud | Mesh = field(repr=False)
     kind: LayerKind = "world"
-    transform: np.ndarray = field(default_factory=lambda: np.eye(4))
+    transform: np.ndarray = field(default_factory=lambda: np.eye(4), repr=False)
     visible: bool = True
-    id: int = field(default_factory=lambda: next(_ids))
-    source: dict[str, Any] = field(default_factory=dict)  # how it was made / where from
+    id: int = 0  # 0: not in a World yet; the World it is added to gives it a unique id
+    source: dict[str, Any] = field(default_factory=dict, repr=False)  # how it was made / where from
 
     def __post_init__(self) -> None:
         self.transform = np.asarray(self.transform, np.float64).reshape(4, 4)
@@ -75,24 +75,16 @@ class Bookmark:
         self.position = np.asarray(self.position, np.float64).reshape(3)
 
 
-class Command:
-    """An undoable edit. Subclasses implement `do` and `undo` on a World."""
-
-    text = "edit"
-
-    def do(self, world: "World") -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-    def undo(self, world: "World") -> None:  # pragma: no cover - interface
-        raise NotImplementedError
-
-
 class World:
     """Layers + bookmarks + metadata, with an undo stack and change events."""
 
     def __init__(self) -> None:
-        self.layers: list[Layer] = []
+        self._layers: tuple[Layer, ...] = ()
+        self._next_id = 1  # ids only grow, so an undone-and-redone layer keeps a unique id
+        #: saved viewpoints; builders may fill the list before the world is shown, edits in
+        #: the app go through `set_bookmark` (undoable, announced)
         self.bookmarks: list[Bookmark] = []
+        #: (3,) unit vector; builders may set it, the app changes it with `set_up_axis`
         self.up_axis: np.ndarray = np.array([0.0, 1.0, 0.0])
         self.meta: dict[str, Any] = {}
         # Path texts that came from an opened project file rather than from this user's
@@ -100,20 +92,75 @@ class World:
         self.untrusted_paths: set[str] = set()
         self._undo: list[Command] = []
         self._redo: list[Command] = []
-        self._listeners: list[Callable[[str], None]] = []
+        self._listeners: list[tuple[Listener, tuple[type, ...]]] = []
+
+    @property
+    def layers(self) -> tuple[Layer, ...]:
+        """The layers, bottom first (read-only: change them with the World's methods)."""
+        return self._layers
 
     # ----------------------------------------------------------------- events
-    def subscribe(self, fn: Callable[[str], None]) -> None:
-        """Call `fn(what)` after every change ('layers', 'transform', 'visibility'...)."""
-        self._listeners.append(fn)
+    def subscribe(self, fn: Listener, *types: type[WorldEvent]) -> None:
+        """Call `fn(event)` after every change, or only for events that are instances of
+        `types` (e.g. `subscribe(fn, LayerAdded, LayerRemoved)`). Subscribing the same
+        function again replaces its filter."""
+        self.unsubscribe(fn)
+        self._listeners.append((fn, tuple(types)))
 
-    def unsubscribe(self, fn: Callable[[str], None]) -> None:
-        if fn in self._listeners:
-            self._listeners.remove(fn)
+    def unsubscribe(self, fn: Listener) -> None:
+        self._listeners = [(f, t) for f, t in self._listeners if f != fn]
 
-    def emit(self, what: str) -> None:
-        for fn in list(self._listeners):
-            fn(what)
+    def emit(self, event: WorldEvent) -> None:
+        """Announce `event` to the subscribers (commands do this; call it yourself only for
+        a change made outside the World, e.g. a camera path held by the app)."""
+        if not isinstance(event, WorldEvent):
+            raise TypeError(f"World.emit takes a scene.events.WorldEvent, not {type(event).__name__}")
+        for fn, types in list(self._listeners):
+            if not types or isinstance(event, types):
+                fn(event)
+
+    # ------------------------------------------- mutators (for scene.commands only)
+    def _claim_id(self, layer: Layer) -> None:
+        """Keep `layer.id` when it is set and free in this World, else give it the next id."""
+        taken = {lay.id for lay in self._layers}
+        if layer.id <= 0 or layer.id in taken:
+            layer.id = self._next_id
+        self._next_id = max(self._next_id, layer.id + 1)
+
+    def _insert_layer(self, layer: Layer, index: int | None = None) -> int:
+        if any(lay is layer for lay in self._layers):
+            raise ValueError(f"layer {layer.name!r} is already in this world")
+        self._claim_id(layer)
+        idx = len(self._layers) if index is None else max(0, min(int(index), len(self._layers)))
+        self._layers = self._layers[:idx] + (layer,) + self._layers[idx:]
+        self.emit(LayerAdded(layer, idx))
+        return idx
+
+    def _remove_layer(self, layer: Layer) -> int:
+        idx = next((i for i, lay in enumerate(self._layers) if lay is layer), None)
+        if idx is None:
+            raise KeyError(f"layer {layer.name!r} is not in this world")
+        self._layers = self._layers[:idx] + self._layers[idx + 1:]
+        self.emit(LayerRemoved(layer, idx))
+        return idx
+
+    def _set_layer(self, layer: Layer, prop: LayerProperty, value: Any) -> None:
+        if prop == "transform":
+            value = np.asarray(value, np.float64).reshape(4, 4)
+        setattr(layer, prop, value)
+        self.emit(LayerChanged(layer, prop))
+
+    def _set_up_axis(self, up: np.ndarray, source: Any) -> None:
+        self.up_axis = np.asarray(up, np.float64).reshape(3)
+        if source is None:
+            self.meta.pop("up_axis_source", None)
+        else:
+            self.meta["up_axis_source"] = source
+        self.emit(UpAxisChanged(self.up_axis.copy()))
+
+    def _set_bookmarks(self, bookmarks: list[Bookmark], index: int | None) -> None:
+        self.bookmarks[:] = bookmarks  # the same list object: holders of it stay current
+        self.emit(BookmarksChanged(index))
 
     # ---------------------------------------------------------------- queries
     def layer(self, layer_id: int) -> Layer:
@@ -212,23 +259,45 @@ class World:
     def can_redo(self) -> bool:
         return bool(self._redo)
 
+    @property
+    def undo_texts(self) -> tuple[str, ...]:
+        """What Ctrl+Z would undo, oldest first (each command's `text`)."""
+        return tuple(c.text for c in self._undo)
+
     def clear_history(self) -> None:
         self._undo.clear()
         self._redo.clear()
 
     # Convenience wrappers, each one undoable command.
     def add_layer(self, layer: Layer, index: int | None = None) -> Layer:
+        """Insert `layer` (default: last, drawn on top); it gets an id unique in this World
+        (its own when set and free). Returns the layer."""
         self.execute(AddLayer(layer, index))
         return layer
 
     def remove_layer(self, layer_id: int) -> None:
         self.execute(RemoveLayer(layer_id))
 
-    def set_transform(self, layer_id: int, matrix: np.ndarray) -> None:
-        self.execute(SetTransform(layer_id, matrix))
+    def set_transform(self, layer_id: int, matrix: np.ndarray, text: str | None = None) -> None:
+        """Set the layer's 4×4 world-from-local similarity (`text`: the undo entry's name)."""
+        self.execute(SetTransform(layer_id, matrix, text))
+
+    def preview_transform(self, layer_id: int, matrix: np.ndarray) -> None:
+        """Show `matrix` on the layer while a drag is under way, without an undo entry.
+        The drag must end by restoring the start matrix and running `set_transform`."""
+        lay = self.layer(layer_id)
+        lay.transform = np.asarray(matrix, np.float64).reshape(4, 4).copy()
+        self.emit(LayerChanged(lay, "transform", preview=True))
 
     def set_visible(self, layer_id: int, visible: bool) -> None:
         self.execute(SetVisible(layer_id, visible))
+
+    def show_only(self, layer_id: int) -> None:
+        """Hide every other layer and show this one, as one undo step."""
+        cmds: list[Command] = [SetVisible(lay.id, lay.id == layer_id) for lay in self._layers
+                               if lay.visible != (lay.id == layer_id)]
+        if cmds:
+            self.execute(Batch(cmds, f"show only {self.layer(layer_id).name}"))
 
     def rename(self, layer_id: int, name: str) -> None:
         self.execute(Rename(layer_id, name))
@@ -248,159 +317,20 @@ class World:
         assert cmd.new_layer is not None
         return cmd.new_layer
 
+    def set_up_axis(self, up: Any, source: str = "user") -> None:
+        """Set the up axis ((3,) vector, normalised here; ValueError for zero) and who chose it."""
+        self.execute(SetUpAxis(up, source))
 
-# ---------------------------------------------------------------------- commands
-class AddLayer(Command):
-    text = "add layer"
+    def set_bookmark(self, index: int | None, bookmark: Bookmark) -> int:
+        """Store `bookmark` at `index` (replace; past the end or None: append), undoably.
+        Returns the index it now has."""
+        cmd = SetBookmark(index, bookmark)
+        self.execute(cmd)
+        return cmd.at
 
-    def __init__(self, layer: Layer, index: int | None = None) -> None:
-        self.layer, self.index = layer, index
-
-    def do(self, world: World) -> None:
-        idx = len(world.layers) if self.index is None else self.index
-        world.layers.insert(idx, self.layer)
-        world.emit("layers")
-
-    def undo(self, world: World) -> None:
-        world.layers.remove(self.layer)
-        world.emit("layers")
-
-
-class RemoveLayer(Command):
-    text = "delete layer"
-
-    def __init__(self, layer_id: int) -> None:
-        self.layer_id = layer_id
-        self.layer: Layer | None = None
-        self.index = 0
-
-    def do(self, world: World) -> None:
-        self.layer = world.layer(self.layer_id)
-        self.index = world.layers.index(self.layer)
-        world.layers.remove(self.layer)
-        world.emit("layers")
-
-    def undo(self, world: World) -> None:
-        assert self.layer is not None
-        world.layers.insert(self.index, self.layer)
-        world.emit("layers")
-
-
-class SetTransform(Command):
-    text = "transform"
-
-    def __init__(self, layer_id: int, matrix: np.ndarray) -> None:
-        self.layer_id = layer_id
-        self.new = np.asarray(matrix, np.float64).reshape(4, 4).copy()
-        self.old: np.ndarray | None = None
-
-    def do(self, world: World) -> None:
-        lay = world.layer(self.layer_id)
-        self.old = lay.transform.copy()
-        lay.transform = self.new.copy()
-        world.emit("transform")
-
-    def undo(self, world: World) -> None:
-        assert self.old is not None
-        world.layer(self.layer_id).transform = self.old.copy()
-        world.emit("transform")
-
-
-class SetVisible(Command):
-    text = "visibility"
-
-    def __init__(self, layer_id: int, visible: bool) -> None:
-        self.layer_id, self.visible, self.old = layer_id, visible, True
-
-    def do(self, world: World) -> None:
-        lay = world.layer(self.layer_id)
-        self.old = lay.visible
-        lay.visible = self.visible
-        world.emit("visibility")
-
-    def undo(self, world: World) -> None:
-        world.layer(self.layer_id).visible = self.old
-        world.emit("visibility")
-
-
-class Rename(Command):
-    text = "rename"
-
-    def __init__(self, layer_id: int, name: str) -> None:
-        self.layer_id, self.name, self.old = layer_id, name, ""
-
-    def do(self, world: World) -> None:
-        lay = world.layer(self.layer_id)
-        self.old = lay.name
-        lay.name = self.name
-        world.emit("layers")
-
-    def undo(self, world: World) -> None:
-        world.layer(self.layer_id).name = self.old
-        world.emit("layers")
-
-
-def _splat_mask(world: World, layer_id: int, mask: np.ndarray) -> tuple[Layer, np.ndarray]:
-    lay = world.layer(layer_id)
-    if not isinstance(lay.data, GaussianCloud):
-        raise ValueError(f"{lay.name} is a mesh layer, not splats")
-    m = np.asarray(mask, bool).reshape(-1)
-    if len(m) != len(lay.data):
-        raise ValueError(f"mask has {len(m)} entries for {len(lay.data)} splats in {lay.name}")
-    return lay, m
-
-
-class RemoveSplats(Command):
-    """Delete a Gaussian layer's splats where a mask is True (undo restores the same data)."""
-
-    def __init__(self, layer_id: int, mask: np.ndarray) -> None:
-        self.layer_id = layer_id
-        self.mask = np.asarray(mask, bool).copy()
-        self.count = int(self.mask.sum())
-        self.old: GaussianCloud | None = None
-        self.new: GaussianCloud | None = None
-        self.text = f"delete {self.count} splats"
-
-    def do(self, world: World) -> None:
-        lay, m = _splat_mask(world, self.layer_id, self.mask)
-        self.old = lay.data
-        if self.new is None:
-            self.new = lay.data.subset(np.flatnonzero(~m))
-        lay.data = self.new
-        world.emit("layers")
-
-    def undo(self, world: World) -> None:
-        assert self.old is not None
-        world.layer(self.layer_id).data = self.old
-        world.emit("layers")
-
-
-class SeparateSplats(Command):
-    """Move masked splats of a Gaussian layer into a new object layer (one undo step)."""
-
-    def __init__(self, layer_id: int, mask: np.ndarray, name: str | None = None) -> None:
-        self.remove = RemoveSplats(layer_id, mask)
-        self.name = name
-        self.new_layer: Layer | None = None
-        self.index = 0
-        self.text = f"separate {self.remove.count} splats"
-
-    def do(self, world: World) -> None:
-        lay, m = _splat_mask(world, self.remove.layer_id, self.remove.mask)
-        if self.new_layer is None:
-            part = lay.data.subset(np.flatnonzero(m))
-            self.new_layer = Layer(world.unique_name(self.name or f"{lay.name} part"), part, kind="object",
-                                   transform=lay.transform.copy(),
-                                   source={"separated_from": lay.name, "splats": int(m.sum())})
-        self.remove.do(world)
-        self.index = world.layers.index(lay) + 1
-        world.layers.insert(self.index, self.new_layer)
-        world.emit("layers")
-
-    def undo(self, world: World) -> None:
-        assert self.new_layer is not None
-        world.layers.remove(self.new_layer)
-        self.remove.undo(world)
+    def remove_bookmark(self, index: int) -> None:
+        """Delete bookmark `index` (IndexError when there is none), undoably."""
+        self.execute(SetBookmark(index, None))
 
 
 def similarity_matrix(translation: Any = (0, 0, 0), yaw: float = 0.0, scale: float = 1.0,

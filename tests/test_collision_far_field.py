@@ -35,7 +35,7 @@ def test_collision_cloud_has_no_far_splats() -> None:
 
     cloud, n_room = _room_and_sky()
     world = World()
-    world.layers.append(Layer("scene", cloud, "world"))
+    world.add_layer(Layer("scene", cloud, "world"))
     col = collision_cloud(world)
     assert col is not None and len(col) == n_room
     assert np.abs(col.means).max() <= 3.0 + 1e-5

@@ -336,7 +336,7 @@ def test_orbit_frames_the_scene_not_its_sky_dome() -> None:
     dome = 400.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
     sky = GaussianCloud.from_points(dome, np.full((len(dome), 3), 0.6), 8.0, opacity=0.95)
     world = World()
-    world.layers.append(Layer(name="w", data=GaussianCloud.concatenate([room, sky])))
+    world.add_layer(Layer(name="w", data=GaussianCloud.concatenate([room, sky])))
     lo, hi = world.bounds()
     nlo, nhi = world.near_bounds()
     assert np.max(hi - lo) > 700 and np.max(nhi - nlo) < 15

@@ -66,7 +66,7 @@ def room_world() -> World:
     rng = np.random.default_rng(3)
     cloud.sh0[:] = rng.normal(0, 0.6, cloud.sh0.shape)
     w = World()
-    w.layers.append(Layer("room", cloud))
+    w.add_layer(Layer("room", cloud))
     return w
 
 
@@ -290,8 +290,7 @@ def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_pa
     ext = win.project_ext
     other = tmp_path / "other.ply"
     scene.io.save(room_cloud(size=2.0, spacing=0.2, wall_z=None), other)
-    win.world.layers[0].visible = False
-    win.world.emit("layers")  # an unsaved change
+    win.world.set_visible(win.world.layers[0].id, False)  # an unsaved change
     assert ext.dirty
     answers: list[str] = []
     monkeypatch.setattr(ext, "_ask_replace", lambda name: answers.pop(0))

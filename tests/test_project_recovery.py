@@ -31,7 +31,7 @@ def named_world(name: str, seed: int = 0) -> World:
     cloud = room_cloud(size=4.0, spacing=0.25, wall_z=-2.0)
     cloud.sh0[:] = np.random.default_rng(seed).normal(0, 0.6, cloud.sh0.shape)
     w = World()
-    w.layers.append(Layer(name, cloud))
+    w.add_layer(Layer(name, cloud))
     return w
 
 

@@ -107,8 +107,9 @@ def test_round_trip_restores_equal_world(tmp_path):
     assert [lay["generator"] for lay in man["layers"]] == ["pano_world", "object", None, None]
     assert man["layers"][0]["source"]["options"]["fov"] == 65.0
     # New layers never reuse restored ids.
-    new = Layer("new", random_cloud(3))
-    assert new.id > max(lay.id for lay in w2.layers)
+    top = max(lay.id for lay in w2.layers)
+    new = w2.add_layer(Layer("new", random_cloud(3)))
+    assert new.id > top
 
 
 def test_zip_layout_and_plyfile_reads_layer(tmp_path):
@@ -287,7 +288,7 @@ def test_empty_world_round_trip(tmp_path):
     p = tmp_path / "empty.wander"
     save_project(World(), p)
     w, warnings = load_project(p)
-    assert w.layers == [] and warnings == []
+    assert w.layers == () and warnings == []
 
 
 def test_list_and_extract_inputs(tmp_path):
@@ -309,8 +310,8 @@ def test_list_and_extract_inputs(tmp_path):
 
 def test_two_unsaved_worlds_never_share_a_recovery_file(tmp_path):
     a, b = World(), World()
-    a.layers.append(Layer("first", random_cloud(10, seed=1)))
-    b.layers.append(Layer("second", random_cloud(10, seed=2)))
+    a.add_layer(Layer("first", random_cloud(10, seed=1)))
+    b.add_layer(Layer("second", random_cloud(10, seed=2)))
     folder = tmp_path / "auto"
     fa = write_autosave(a, None, folder)
     fb = write_autosave(b, None, folder)

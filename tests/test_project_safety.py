@@ -252,7 +252,7 @@ def test_declared_size_beyond_the_file_is_refused(tmp_path):
     p = raw_zip(tmp_path / "big.wander", [("manifest.json", man),
                                           ("layers/1.ply", b"ply\n", 0, 3 << 30, 0)])
     world, warnings = load_project(p)
-    assert world.layers == [] and any("layers/1.ply" in w for w in warnings)
+    assert world.layers == () and any("layers/1.ply" in w for w in warnings)
 
 
 def test_manifest_bomb_fails_clearly(tmp_path):

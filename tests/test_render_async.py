@@ -55,7 +55,7 @@ def test_async_sort_converges_to_the_exact_image(gl_env) -> None:
 
     GL, fb, render_float = gl_env
     world = World()
-    world.layers.append(Layer("w", random_cloud(3000, 3, seed=2)))
+    world.add_layer(Layer("w", random_cloud(3000, 3, seed=2)))
     fb.bind()
     r = SplatRenderer()
     done = []
@@ -91,7 +91,8 @@ def test_hidden_layer_disappears_on_the_next_frame(gl_env) -> None:
     GL, fb, render_float = gl_env
     a, b = random_cloud(500, 0, seed=3), random_cloud(500, 0, seed=4)
     world = World()
-    world.layers += [Layer("a", a), Layer("b", b, "object")]
+    world.add_layer(Layer("a", a))
+    world.add_layer(Layer("b", b, "object"))
     cam = _cams(1)[0]
     fb.bind()
     r = SplatRenderer()
@@ -116,7 +117,7 @@ def test_big_scene_packs_off_thread_then_appears(gl_env, monkeypatch) -> None:
     monkeypatch.setattr(R, "INLINE_PACK_LIMIT", 100)
     cloud = random_cloud(2000, 1, seed=6)
     world = World()
-    world.layers.append(Layer("big", cloud))
+    world.add_layer(Layer("big", cloud))
     cam = _cams(1)[0]
     fb.bind()
     r = R.SplatRenderer()

@@ -52,7 +52,7 @@ def test_moving_frames_draw_the_coarse_level(x_display) -> None:  # noqa: ANN001
     from OpenGL import GL
 
     world = World()
-    world.layers.append(Layer("wall", _wall(120_000, seed=2)))
+    world.add_layer(Layer("wall", _wall(120_000, seed=2)))
     cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)  # the wall fills the view
     fb = offscreen.Framebuffer(160, 120)
     fb.bind()
@@ -144,7 +144,7 @@ def test_cut_frames_draw_fine_splats_where_the_coarse_level_is_large(x_display) 
     from OpenGL import GL
 
     world = World()
-    world.layers.append(Layer("wall", _wall(120_000, seed=5)))
+    world.add_layer(Layer("wall", _wall(120_000, seed=5)))
     cam = Camera.look_at((0.2, 0.1, 0.4), (0.2, 0.1, 0), 60, 200, 150)  # voxels ~3 px
     fb = offscreen.Framebuffer(200, 150)
     fb.bind()

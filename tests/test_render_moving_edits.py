@@ -30,7 +30,7 @@ def test_coarse_level_is_merged_from_the_packed_data() -> None:
 
     world = World()
     lay = Layer("wall", _wall(12_000, seed=1))
-    world.layers.append(lay)
+    world.add_layer(lay)
     packed = pack_world(world.layers, ("k",))
     mask = np.zeros(len(lay.data), bool)
     mask[:4000] = True
@@ -89,19 +89,19 @@ def test_moving_frames_draw_a_dragged_object(gl_target) -> None:  # noqa: ANN001
     from viewer.renderer import SplatRenderer
 
     world = World()
-    world.layers.append(Layer("wall", _wall(120_000, seed=2)))
+    world.add_layer(Layer("wall", _wall(120_000, seed=2)))
     cup = Layer("cup", _cup(3000))
     cup.transform[:3, 3] = (0.1, 0.0, 0.3)
-    world.layers.append(cup)
+    world.add_layer(cup)
     cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)
     r = SplatRenderer()
     r.set_world(world)
     try:
         _until_lod(r, cam, 3000)
         for i in range(3):  # a gizmo drag: the transform changes between moving frames
-            cup.transform[0, 3] = 0.1 + 0.05 * i
-            world.emit("transform")
-            r.invalidate("transform")
+            m = cup.transform.copy()
+            m[0, 3] = 0.1 + 0.05 * i
+            world.preview_transform(cup.id, m)  # the event alone must reach the renderer
             r.draw(cam, (160, 120), max_splats=3000)
             assert _red(gl_target) > 0.01, f"the object vanished from moving frame {i}"
     finally:
@@ -143,7 +143,7 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
     wall = _wall(80_000, seed=3)
     wall.sh0[:] = np.array([3.0, -2.0, -2.0], np.float32)  # all red
     lay = Layer("wall", wall)
-    world.layers.append(lay)
+    world.add_layer(lay)
     cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)
     r = SplatRenderer()
     r.set_world(world)

@@ -88,9 +88,9 @@ def _quad(z: float, half: float, color) -> Mesh:
 def test_mesh_occludes_splats_behind_it(gl) -> None:
     cloud = GaussianCloud.from_points([[-0.6, 0, 0], [0.6, 0, 2.0]], [[1, 0, 0], [0, 1, 0]], 0.25, 0.95)
     world = World()
-    world.layers.append(Layer("splats", cloud))
+    world.add_layer(Layer("splats", cloud))
     # a blue quad at z=1 covering the left splat (z=0, behind it) but not the right one (z=2, in front)
-    world.layers.append(Layer("wall", _quad(1.0, 0.5, (0, 0, 1)), "mesh",
+    world.add_layer(Layer("wall", _quad(1.0, 0.5, (0, 0, 1)), "mesh",
                               transform=similarity_matrix((-0.6, 0, 0))))
     cam = _cam(eye=(0, 0, 6), fov=40)
     img = gl.render_float(world, cam)
@@ -111,7 +111,7 @@ def test_transformed_layer_equals_baked_cloud(gl) -> None:
     m = similarity_matrix((0.5, -0.3, 0.8), yaw=0.7, scale=0.6)
     cam = _cam()
     moved = World()
-    moved.layers.append(Layer("obj", cloud, "object", transform=m))
+    moved.add_layer(Layer("obj", cloud, "object", transform=m))
     baked = cloud.transformed(m)
     a = gl.render_float(moved, cam)
     b = gl.render_float(baked, cam)
@@ -125,7 +125,8 @@ def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
     a = random_cloud(800, 0, seed=7)
     b = random_cloud(800, 0, seed=8)
     world = World()
-    world.layers += [Layer("a", a), Layer("b", b, "object")]
+    world.add_layer(Layer("a", a))
+    world.add_layer(Layer("b", b, "object"))
     cam = _cam()
     both = gl.render_float(world, cam)
     world.layers[1].visible = False

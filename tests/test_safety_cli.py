@@ -83,7 +83,7 @@ def _project(tmp_path: Path) -> Path:
 
     save(random_cloud(200, seed=4), src)
     world = World()
-    world.layers.append(Layer("base", load(src), "world", source={"path": str(src)}))
+    world.add_layer(Layer("base", load(src), "world", source={"path": str(src)}))
     p = tmp_path / "p.wander"
     save_project(world, p)
     return p
@@ -606,7 +606,7 @@ def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
     src = tmp_path / "layer.ply"
     save(random_cloud(100, seed=6), src)
     world = World()
-    world.layers.append(Layer("base", load(src), "world", source={"panorama": str(pano)}))
+    world.add_layer(Layer("base", load(src), "world", source={"panorama": str(pano)}))
     proj = tmp_path / "p.wander"
     save_project(world, proj)
     from scene.export import find_panorama

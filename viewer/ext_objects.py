@@ -206,7 +206,8 @@ class ObjectTools:
 
         threading.Thread(target=work, name="pick-warm", daemon=True).start()
 
-    def _on_world(self, what: str) -> None:
+    def _on_world(self, ev: Any) -> None:
+        what = ev.what
         if what in ("transform", "layers", "all"):
             self.panel.refresh()
             self.gizmo.update()

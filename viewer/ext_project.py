@@ -188,10 +188,10 @@ class ProjectExtension(QObject):
             self.editor.scrub_mode = None  # a scrub of the last world gives nothing back
             self.editor.changed()
 
-    def _on_world_changed(self, what: str) -> None:
+    def _on_world_changed(self, ev: Any) -> None:
         self.dirty = True
         self._changes += 1
-        if what == "camera_path" and self.editor is not None:
+        if ev.what == "camera_path" and self.editor is not None:
             self.editor.changed()
 
     def _setting(self, key: str, default: Any) -> Any:

@@ -113,7 +113,8 @@ class SplatTools:
         self.selection.clear()
         self.overlay.update()
 
-    def _on_world(self, what: str) -> None:
+    def _on_world(self, ev: Any) -> None:
+        what = ev.what
         if what in ("layers", "all", "visibility"):
             self.selection.prune(self.window.world)
             self.overlay.update()
@@ -213,8 +214,7 @@ class SplatTools:
         if not items:
             self.window.show_status("No splats selected: B box, L lasso, Shift+B sphere", 4000)
             return 0
-        from generators.objects.place import Batch
-        from scene.world import RemoveSplats
+        from scene.commands import Batch, RemoveSplats
 
         cmds = [RemoveSplats(lid, m) for lid, m in items]
         n = sum(c.count for c in cmds)
@@ -235,7 +235,7 @@ class SplatTools:
                                     else "No splats selected", 4000)
             return None
         lid, m = items[0]
-        from scene.world import SeparateSplats
+        from scene.commands import SeparateSplats
 
         cmd = SeparateSplats(lid, m)
         cmd.text = f"Separate {int(m.sum()):,} splats"

@@ -231,13 +231,11 @@ class TransformGizmo(ViewportOverlay):
             return
         world = self.world_fn()
         try:
-            lay = world.layer(d.layer_id)
+            world.preview_transform(d.layer_id, m)  # live; the undoable command lands on release
         except KeyError:
             self.drag = None
             return
         d.current = m
-        lay.transform = m.copy()       # live preview; the undoable command lands on release
-        world.emit("transform")
         self.on_status(self._describe(d))
         self.update()
 
@@ -247,14 +245,11 @@ class TransformGizmo(ViewportOverlay):
             return
         world = self.world_fn()
         try:
-            lay = world.layer(d.layer_id)
+            world.preview_transform(d.layer_id, d.start)  # back to the start, then one undo step
         except KeyError:
             return
-        lay.transform = d.start.copy()
         if d.current is not None and not np.allclose(d.current, d.start):
             world.execute(te.EditTransform(d.layer_id, d.current, te.edit_text(d.mode, d.name)))
-        else:
-            world.emit("transform")
         self.update()
 
     def _describe(self, d: _Drag) -> str:

@@ -43,7 +43,8 @@ from PyQt6.QtWidgets import (
 )
 
 from generators.jobs import CancelToken, ProgressFn
-from scene.world import Command, Layer, World
+from scene.commands import SetUpAxis
+from scene.world import Layer, World
 
 from . import ext_models, ext_objects, ext_orbit, ext_panorama, ext_project, ext_reconstruct, ext_splats
 from .features import Install, SaveState
@@ -77,34 +78,6 @@ def scene_suffixes() -> tuple[str, ...]:
     from scene.io import scene_suffixes as readable
 
     return (*readable(), ".wander")
-
-
-class SetUpAxis(Command):
-    """Undoable change of World.up_axis."""
-
-    text = "set up axis"
-
-    def __init__(self, up: Any, source: str = "user") -> None:
-        self.new = normalize(up)
-        self.old: np.ndarray | None = None
-        self.old_source: Any = None
-        self.source = source
-
-    def do(self, world: World) -> None:
-        self.old = np.asarray(world.up_axis, np.float64).copy()
-        self.old_source = world.meta.get("up_axis_source")
-        world.up_axis = self.new.copy()
-        world.meta["up_axis_source"] = self.source
-        world.emit("up_axis")
-
-    def undo(self, world: World) -> None:
-        assert self.old is not None
-        world.up_axis = self.old.copy()
-        if self.old_source is None:
-            world.meta.pop("up_axis_source", None)
-        else:
-            world.meta["up_axis_source"] = self.old_source
-        world.emit("up_axis")
 
 
 INSTALL_ROOT = Path(__file__).resolve().parents[1]
@@ -180,7 +153,7 @@ def _as_world(data: Any, path: Path) -> World:
     elif isinstance(data, (GaussianCloud, Mesh)):
         world = World()
         kind = "mesh" if isinstance(data, Mesh) else "world"
-        world.layers.append(Layer(path.stem, data, kind=kind, source={"path": str(path)}))
+        world.add_layer(Layer(path.stem, data, kind=kind, source={"path": str(path)}))
     else:
         raise TypeError(f"{path}: the reader returned {type(data).__name__}, not a scene")
     world.meta.setdefault("source", str(path))
@@ -978,11 +951,11 @@ class MainWindow(QMainWindow):
         world.subscribe(self._on_world)
         self.outliner.set_world(world)
 
-    def _on_world(self, what: str) -> None:
+    def _on_world(self, ev: Any) -> None:
         # Commands emit before World.execute pushes them on the undo stack: update after.
         QTimer.singleShot(0, self._update_edit_actions)
         QTimer.singleShot(0, self.update_title)  # the project extension marks it unsaved
-        if what == "layers":
+        if ev.what == "layers":
             if self.world.is_empty():
                 self._show_start_page()
             elif self.stack.currentWidget() is not self.viewport:

@@ -127,7 +127,7 @@ def as_world(scene_obj: World | GaussianCloud | Mesh) -> World:
         return scene_obj
     if isinstance(scene_obj, (GaussianCloud, Mesh)):
         world = World()
-        world.layers.append(Layer("scene", scene_obj, "mesh" if isinstance(scene_obj, Mesh) else "world"))
+        world.add_layer(Layer("scene", scene_obj, "mesh" if isinstance(scene_obj, Mesh) else "world"))
         return world
     raise TypeError(f"render_image needs a World, GaussianCloud or Mesh, not {type(scene_obj).__name__}")
 

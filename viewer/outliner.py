@@ -12,6 +12,7 @@ from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QKeyEvent
 from PyQt6.QtWidgets import QAbstractItemView, QTreeWidget, QTreeWidgetItem
 
+from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.gaussians import GaussianCloud
 
 GROUPS = (("world", "World"), ("object", "Objects"), ("mesh", "Meshes"))
@@ -71,14 +72,17 @@ class Outliner(QTreeWidget):
             self.world.unsubscribe(self._on_world)
         self.world = world
         if world is not None:
-            world.subscribe(self._on_world)
+            world.subscribe(self._on_world, LayerAdded, LayerRemoved, LayerChanged)
         self.rebuild()
 
-    def _on_world(self, what: str) -> None:
-        if what == "visibility":
-            self._sync_checks()
-        elif what in ("layers", "all"):
+    def _on_world(self, ev: WorldEvent) -> None:
+        """Rows follow the layers: added, removed or renamed rebuilds, shown/hidden ticks."""
+        if isinstance(ev, (LayerAdded, LayerRemoved)):
             self.rebuild()
+        elif isinstance(ev, LayerChanged) and ev.property == "visible":
+            self._sync_checks()
+        elif isinstance(ev, LayerChanged) and ev.property in ("name", "data"):
+            self.rebuild()  # the name or the splat count shown
 
     def rebuild(self) -> None:
         """Recreate the items from the world's layers, keeping the selection."""
@@ -204,11 +208,8 @@ class Outliner(QTreeWidget):
         m.exec(self.viewport().mapToGlobal(pos))
 
     def show_only(self, layer_id: int) -> None:
-        """Hide every other layer (one undoable step per changed layer)."""
-        for lay in list(self.world.layers):
-            want = lay.id == layer_id
-            if lay.visible != want:
-                self.world.set_visible(lay.id, want)
+        """Hide every other layer (one undoable step)."""
+        self.world.show_only(layer_id)
 
     def _forwarded(self, e: QKeyEvent) -> bool:
         return (self.key_target is not None and e.key() in NAV_KEYS

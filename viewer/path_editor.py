@@ -1,7 +1,7 @@
 """Camera-path editing in the app: the path drawn in the viewport, a keyframe list, a
 preview scrubber, and undoable keyframe edits.
 
-- `SetCameraPath`: the undo entry of every path change (add, move, retime, delete, clear,
+- `SetCameraPath` (in `scene.commands`): the undo entry of every path change (add, move, retime, delete, clear,
   record, load), named by what changed ("Move keyframe 2", "Retime keyframe 3").
 - `PathOverlay`: a transparent child of the viewport drawing the sampled path (yellow
   line, `scene.campath.path_polyline`), the keyframes (dots, the selected one larger) and
@@ -27,7 +27,7 @@ from PyQt6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, Q
 
 from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,
                            replace_keyframe, retime_keyframe)
-from scene.world import Command, World
+from scene.commands import SetCameraPath  # noqa: F401 - its home moved; imported from here
 
 from .overlay import ViewportOverlay
 
@@ -41,25 +41,6 @@ SCRUB_STEPS = 1000
 MOVE_KEYS = frozenset({Qt.Key.Key_W, Qt.Key.Key_A, Qt.Key.Key_S, Qt.Key.Key_D, Qt.Key.Key_Q,
                        Qt.Key.Key_E, Qt.Key.Key_Space, Qt.Key.Key_Up, Qt.Key.Key_Down,
                        Qt.Key.Key_Left, Qt.Key.Key_Right})
-
-
-class SetCameraPath(Command):
-    """Undoable replacement of the camera path held by `owner` (an object with `.path`)."""
-
-    def __init__(self, owner: Any, new: CameraPath | None, text: str) -> None:
-        self.owner = owner
-        self.new = new
-        self.old: CameraPath | None = None
-        self.text = text
-
-    def do(self, world: World) -> None:
-        self.old = self.owner.path
-        self.owner.path = self.new
-        world.emit("camera_path")
-
-    def undo(self, world: World) -> None:
-        self.owner.path = self.old
-        world.emit("camera_path")
 
 
 class PathOverlay(ViewportOverlay):

@@ -19,6 +19,12 @@ A limited frame shares its budget among the layers in view (sorting.strongest_pe
 a small object keeps all its splats). The coarse level is merged from the data as packed
 and drawn only while that is the layers' current data (after an edit: the fine path until
 it is merged again).
+
+The renderer follows its World's events (`scene.events`) rather than re-checking every
+layer each frame: a layer added, removed or given new data re-packs the textures; a moved
+layer only re-sorts (its matrix is a uniform; a layer past the slot limit has it baked in,
+so that one re-packs); a shown or hidden layer starts a new sort generation; a rename
+changes nothing drawn. Whoever changes a layer behind the World's back calls `invalidate`.
 """
 
 from __future__ import annotations
@@ -37,13 +43,14 @@ from OpenGL import GL
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
+from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
                       strongest_per_layer,
-                      run_sort, splat_weights, strongest, view_changed)
+                      run_sort, splat_weights, view_changed)
 
 log = logging.getLogger(__name__)
 
@@ -315,11 +322,14 @@ class SplatRenderer:
         self.grow_limit = 2.5
         self._order = None                              # SortResult in use
         self._last_request: SortRequest | None = None
-        self._vis_key: tuple = ()
         self._order_seq = 0                             # bumped whenever self._order changes
         self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
         self._uploaded_count = 0
         self._seen_transforms: dict[int, np.ndarray] = {}
+        self._subscribed: World | None = None          # the world whose events we follow
+        self._drop_meshes = False                       # free the mesh buffers at the next draw
+        self._visible: list[_Slot] | None = None        # slots of visible layers (None: recompute)
+        self._box: tuple | None = None                  # cached _world_box() (None: recompute)
         self._force_resort = False
         self._sh_degree = 0
         self._sh_texels = 1
@@ -327,24 +337,64 @@ class SplatRenderer:
 
     # ------------------------------------------------------------------ public
     def set_world(self, world: World) -> None:
-        """Show `world`; GPU upload happens lazily in the next draw()."""
+        """Show `world` and follow its events; GPU upload happens lazily in the next draw()."""
         if world is not self._world:  # draw nothing of the old world from now on
             self._slots, self._means = [], np.zeros((0, 3), np.float32)
             self._order, self._uploaded_key = None, None
+            self._visible = None
+            # mesh buffers are keyed by (layer id, data id): ids are per World now, so a
+            # new world's layer 1 must never meet the old one's buffers (freed on the GL thread)
+            self._drop_meshes = self._world is not None
+        self._unsubscribe()
         self._world = world
+        self._subscribe()
         self._layers_version += 1
+        self._box = None
+
+    def _subscribe(self) -> None:
+        if self._world is not None and self._subscribed is None:
+            self._world.subscribe(self._on_world, LayerAdded, LayerRemoved, LayerChanged)
+            self._subscribed = self._world
+
+    def _unsubscribe(self) -> None:
+        if self._subscribed is not None:
+            self._subscribed.unsubscribe(self._on_world)
+            self._subscribed = None
+
+    def _on_world(self, ev: WorldEvent) -> None:
+        """Update what the event names (runs on the thread that edited the world: the GUI's)."""
+        if isinstance(ev, (LayerAdded, LayerRemoved)) or (isinstance(ev, LayerChanged)
+                                                           and ev.property == "data"):
+            self._layers_version += 1   # re-pack (the key also sees new data objects)
+            self._generation += 1
+            self._visible, self._box = None, None
+        elif isinstance(ev, LayerChanged) and ev.property == "visible":
+            self._generation += 1
+            self._visible, self._box = None, None
+        elif isinstance(ev, LayerChanged) and ev.property == "transform":
+            self._force_resort = True
+            self._box = None
+            s = next((s for s in self._slots if s.layer is ev.layer), None)
+            if s is not None:
+                self._seen_transforms[s.layer.id] = s.layer.transform.copy()
+                if s.baked is not None:  # baked into the textures: re-pack
+                    self._layers_version += 1
+        # a rename draws nothing new
 
     def invalidate(self, what: str = "all") -> None:
-        """Mark state changed: 'transform' | 'visibility' | 'layers' | 'all'."""
+        """Say that layers changed behind the World's back (its events need no call):
+        'transform' | 'visibility' | 'layers' | 'all'."""
+        if what not in ("transform", "visibility", "layers", "all"):
+            raise ValueError(f"invalidate: unknown change {what!r} "
+                             "(use 'transform', 'visibility', 'layers' or 'all')")
+        self._visible, self._box = None, None
         if what in ("layers", "all"):
             self._layers_version += 1
         if what in ("visibility", "layers", "all"):
             self._generation += 1
         if what in ("transform", "all"):
             self._force_resort = True
-        if what not in ("transform", "visibility", "layers", "all"):
-            raise ValueError(f"invalidate: unknown change {what!r} "
-                             "(use 'transform', 'visibility', 'layers' or 'all')")
+            self._check_transforms()
 
     @property
     def sorting(self) -> bool:
@@ -364,7 +414,12 @@ class SplatRenderer:
         if not self._gl_ready:
             self._init_gl()
         t_up = 0.0
-        self._check_transforms()
+        if self._drop_meshes:
+            self._mesh.release()
+            self._drop_meshes = False
+        if self._subscribed is None and self._world is not None:  # after release(): catch up
+            self._subscribe()
+            self.invalidate("all")
         layers = self._world.layers if self._world is not None else []
         key = (self._layers_version, tuple((lay.id, id(lay.data)) for lay in layers))
         cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
@@ -388,11 +443,9 @@ class SplatRenderer:
         proj = projection_matrix(cam, near, far)
         stats.triangles = self._mesh.draw(layers, view, proj)
 
-        visible = [s for s in self._slots if s.layer.visible]
-        vis_key = tuple(s.layer.id for s in visible)
-        if vis_key != self._vis_key:  # also catches visibility set without invalidate()
-            self._vis_key = vis_key
-            self._generation += 1
+        if self._visible is None:
+            self._visible = [s for s in self._slots if s.layer.visible]
+        visible = self._visible
         stats.splats_total = sum(s.stop - s.start for s in visible)
         # the coarse level only for the layers' current data (after an edit: the fine path
         # until the new data is packed and merged)
@@ -438,6 +491,7 @@ class SplatRenderer:
         """Free GL objects (call with the context current) and stop the sort thread.
         The renderer stays usable: a later draw() re-creates everything."""
         self._sorter.shutdown()
+        self._unsubscribe()  # a renderer thrown away must not stay listening (draw() resumes)
         self._sorter = BackgroundSorter(self._sort_done)
         self._pack_job = None
         self._order = None
@@ -504,9 +558,9 @@ class SplatRenderer:
         self._seen_transforms = {s.layer.id: s.layer.transform.copy() for s in packed.slots}
         self._generation += 1
         self._first_sort = None
-        visible = [s for s in packed.slots if s.layer.visible]
+        self._visible = visible = [s for s in packed.slots if s.layer.visible]
+        self._box = None
         if cam is not None and not self.sync_sort and visible:
-            self._vis_key = tuple(s.layer.id for s in visible)
             limit = None if k is None else 2 * k
             self._first_sort = _daemon_job(run_sort, self._request(cam, visible, False, limit))
         self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
@@ -545,6 +599,8 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
     def _check_transforms(self) -> None:
+        """Compare every slot's transform with the one last seen (for `invalidate`, when a
+        change did not come as an event)."""
         for s in self._slots:
             old = self._seen_transforms.get(s.layer.id)
             if old is None or not np.array_equal(old, s.layer.transform):
@@ -662,6 +718,11 @@ class SplatRenderer:
         return float(np.linalg.norm(hi - lo)) if lo is not None else 1.0
 
     def _world_box(self):
+        if self._box is None:
+            self._box = self._compute_world_box()
+        return self._box
+
+    def _compute_world_box(self):
         pts = []
         layers = self._world.layers if self._world is not None else []
         for lay in layers:

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from scene.rotations import decompose_similarity
-from scene.world import SetTransform
+from scene.commands import SetTransform
 
 from .up_axis import up_rotation
 
@@ -24,12 +24,8 @@ ROTATE_SNAP_DEG = 15.0
 SCALE_SNAP = 0.1  # scale factors snap to multiples of 0.1
 
 
-class EditTransform(SetTransform):
-    """SetTransform with an undo-menu text naming the edit, e.g. "Move chelsea"."""
-
-    def __init__(self, layer_id: int, matrix: np.ndarray, text: str) -> None:
-        super().__init__(layer_id, matrix)
-        self.text = text
+#: SetTransform(layer_id, matrix, text): the undo-menu text names the edit, e.g. "Move chelsea"
+EditTransform = SetTransform
 
 
 def edit_text(kind: str, name: str) -> str:

@@ -268,12 +268,11 @@ class Viewport(QOpenGLWidget):
         if big:  # build off the GUI thread; re-home onto the floor if the user hasn't moved
             self._rebuild_collider_async(rehome=frame)
 
-    def _on_world(self, what: str) -> None:
-        """World events: only geometry changes reach the renderer and the collider
-        (bookmarks, up axis, selection... must not trigger a re-upload)."""
-        geometry = what in ("transform", "visibility", "layers", "all")
-        if geometry and self.renderer is not None:
-            self.renderer.invalidate(what)
+    def _on_world(self, ev: Any) -> None:
+        """World events (scene.events): the renderer follows them itself; geometry changes
+        rebuild the collider (bookmarks, up axis, renames... do not)."""
+        what = ev.what
+        geometry = what in ("transform", "visibility", "layers") and getattr(ev, "property", "") != "name"
         if what == "up_axis":
             self._setup_navigation(frame=False)
         elif geometry:
@@ -700,13 +699,7 @@ class Viewport(QOpenGLWidget):
 
         pos, yaw, pitch = self.nav.bookmark_view()
         bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, self.nav.fov_y_deg)
-        bms = self.world.bookmarks
-        if index < len(bms):
-            bms[index] = bm
-        else:
-            bms.append(bm)
-        self.world.emit("bookmarks")
-        self.bookmark_saved.emit(min(index, len(bms) - 1))
+        self.bookmark_saved.emit(self.world.set_bookmark(index, bm))  # undoable
 
     def go_to_bookmark(self, index: int) -> bool:
         if self.world is None or index >= len(self.world.bookmarks):

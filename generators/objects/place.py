@@ -15,7 +15,8 @@ import numpy as np
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh, ray_triangles
 from scene.rotations import decompose_similarity, quats_to_matrices
-from scene.world import AddLayer, Command, Layer, SetTransform, World, similarity_matrix
+from scene.commands import AddLayer, Batch, SetTransform  # noqa: F401 - Batch moved here
+from scene.world import Layer, World, similarity_matrix
 
 
 @dataclass
@@ -244,18 +245,3 @@ def snap_to_ground(world: World, layer_id: int) -> Hit | None:
     if abs(dy) > 1e-9:
         move_layer(world, layer_id, np.array([0.0, dy, 0.0]))
     return hit
-
-
-class Batch(Command):
-    """Several commands undone and redone as one step."""
-
-    def __init__(self, commands: list[Command], text: str = "edit") -> None:
-        self.commands, self.text = commands, text
-
-    def do(self, world: World) -> None:
-        for c in self.commands:
-            c.do(world)
-
-    def undo(self, world: World) -> None:
-        for c in reversed(self.commands):
-            c.undo(world)

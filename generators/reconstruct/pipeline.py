@@ -474,8 +474,8 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     from scene.world import Bookmark, Layer, World
 
     world = World()
-    world.layers.append(Layer(name, result.cloud, "world",
-                              source={"generator": "wander.reconstruct", "options": result.options}))
+    world.add_layer(Layer(name, result.cloud, "world",
+                          source={"generator": "wander.reconstruct", "options": result.options}))
     world.meta["cameras"] = camera_records(result.cameras)
     # the frame is already levelled (align.estimate_up): tell the viewer not to re-guess up
     # from the mean camera up vector, which tilts when every photo looks down
@@ -490,8 +490,8 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
         spread = float(np.ptp(np.array([c.position for c in result.cameras]), axis=0).max())
         lo, hi = result.cloud.robust_bounds(0.02) if len(result.cloud) else (np.zeros(3), np.ones(3))
         size = max(spread, 0.05 * float(np.linalg.norm(hi - lo)), 1e-3)
-        world.layers.append(Layer("Photo cameras", frusta_mesh(result.cameras, 0.12 * size), "mesh",
-                                  source={"generator": "wander.reconstruct", "what": "camera frusta"}))
+        world.add_layer(Layer("Photo cameras", frusta_mesh(result.cameras, 0.12 * size), "mesh",
+                              source={"generator": "wander.reconstruct", "what": "camera frusta"}))
         # first bookmark (the viewer's start): behind and above the photo cameras, so the
         # scene and the frusta are in view rather than one frustum around the eye
         from .preview import overview_camera
@@ -502,4 +502,5 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     for c in result.cameras:
         yaw, pitch = yaw_pitch_from_forward(c.forward)
         world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))
+    world.clear_history()  # a new world: building it is not an edit to undo
     return world
