@@ -20,7 +20,7 @@ import numpy as np
 from .camera import Camera
 from .errors import SceneFormatError
 from .gaussians import GaussianCloud
-from .io._common import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
+from .files import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
 from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
 from .world import Layer, World
