@@ -31,7 +31,7 @@ b.frame(ref, cam0, None, 1.0); key = b.read().astype(np.float32)
 # depth image: colour = camera depth / 16 (SH0 such that 0.5 + C0*sh0 = d/16)
 dc = cloud.copy()
 d = (cloud.means.astype(np.float64) @ cam0.R.T + cam0.t)[:, 2]
-C0 = 0.28209479177387814
+from scene.sh import C0  # noqa: E402
 dc.sh0[:] = ((np.clip(d, 0, 15.9) / 16.0 - 0.5) / C0)[:, None]
 wd = World(); wd.add_layer(Layer("d", dc))
 from viewer.offscreen import render_float

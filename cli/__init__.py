@@ -101,7 +101,7 @@ def run_cli(argv: list[str]) -> int:
 
     from generators.jobs import Cancelled
     from scene.errors import InputError, InvalidSceneError, SceneFormatError
-    from scene.io._common import sweep_once
+    from scene.files import sweep_once
     from scene.logs import setup_logging
 
     argv, debug = _split_debug(list(argv))
@@ -254,7 +254,7 @@ def check_io(args: argparse.Namespace) -> None:
     """Refuse an output that is the same file as an input (or another output), before
     any work. Each command lists its files with `io_paths(args) -> (inputs, outputs)`,
     both lists of (option label, path)."""
-    from scene.io._common import check_outputs
+    from scene.files import check_outputs
 
     fn = getattr(sys.modules.get(args._run.__module__), "io_paths", None)
     if fn is None:

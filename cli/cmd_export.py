@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         if pano is None:
             raise InputError("this scene has no panorama (only worlds made from a panorama keep one)")
         if isinstance(pano, Path):  # the panorama image is read: no output may replace it
-            from scene.io._common import check_outputs
+            from scene.files import check_outputs
 
             check_outputs(io_paths(args)[1], [("the scene's panorama", pano)])
         if Path(args.panorama).suffix.lower() != ".png":

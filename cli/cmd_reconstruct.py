@@ -118,7 +118,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from scene.io._common import temp_dir
+    from scene.files import temp_dir
     from generators.reconstruct.photos import list_photos
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
 

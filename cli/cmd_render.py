@@ -72,7 +72,7 @@ def write_png(img: np.ndarray, out: Path) -> None:
     """Write (H, W, 3) uint8 atomically (temp file in the same folder, then rename)."""
     from PIL import Image
 
-    from scene.io._common import atomic_write
+    from scene.files import atomic_write
 
     out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as f:

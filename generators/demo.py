@@ -83,7 +83,7 @@ def _save(world: World, path: Path) -> None:
             "bookmark": {"name": bm.name, "position": bm.position.tolist(), "yaw": bm.yaw,
                          "pitch": bm.pitch, "fov_y_deg": bm.fov_y_deg}}
     path.parent.mkdir(parents=True, exist_ok=True)
-    from scene.io._common import atomic_write
+    from scene.files import atomic_write
 
     with atomic_write(path) as f:
         np.savez(f, means=cloud.means, scales=cloud.scales, quats=cloud.quats,

@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from scene.camera import Camera
+from scene.sh import C0
+from scene.splatting import ALPHA_MAX, ALPHA_MIN, NEAR_CULL
 
 if TYPE_CHECKING:
     import torch
 
-NEAR = 0.01
-ALPHA_MIN = 1.0 / 255.0
-ALPHA_MAX = 0.99
+NEAR = NEAR_CULL  # the shared near cull (scene.splatting), as the GL viewer
 
 
 @dataclass
@@ -196,7 +196,7 @@ def cloud_tensors(cloud, dtype=None) -> dict:  # noqa: ANN001
         "quats": torch.as_tensor(cloud.quats, dtype=dtype),
         "log_scales": torch.as_tensor(cloud.scales, dtype=dtype),
         "opacity_logits": torch.as_tensor(cloud.opacities, dtype=dtype),
-        "colors": torch.as_tensor(np.clip(0.5 + 0.28209479177387814 * cloud.sh0, 0, 1), dtype=dtype),
+        "colors": torch.as_tensor(np.clip(0.5 + C0 * cloud.sh0, 0, 1), dtype=dtype),
     }
 
 

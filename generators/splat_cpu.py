@@ -48,6 +48,7 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
     numba.config.THREADING_LAYER = "workqueue"
 
 from scene.camera import Camera
+from scene.splatting import ALPHA_MAX, ALPHA_MIN, NEAR_CULL
 
 if TYPE_CHECKING:
     import torch
@@ -55,9 +56,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TILE = 16
-NEAR = 0.01
-ALPHA_MIN = 1.0 / 255.0
-ALPHA_MAX = 0.99
+NEAR = NEAR_CULL  # the shared near cull (scene.splatting), as the GL viewer
 T_MIN = 1e-4
 
 

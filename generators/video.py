@@ -25,7 +25,7 @@ from scene.campath import CameraPath
 from scene.errors import SceneFormatError
 
 log = logging.getLogger(__name__)
-from scene.io._common import commit_temp, make_temp_file
+from scene.files import commit_temp, make_temp_file
 
 RenderFn = Callable[[Any, Camera], np.ndarray]
 MAX_SIDE = 8192

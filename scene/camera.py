@@ -168,6 +168,24 @@ def forward_from_yaw_pitch(yaw: float, pitch: float) -> np.ndarray:
     return np.array([-math.sin(yaw) * cp, math.sin(pitch), -math.cos(yaw) * cp])
 
 
+def yaw_pitch_rotation(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
+    """OpenCV world-to-camera rotation (3, 3) of a view at yaw (0 → −Z, + turns left about
+    +Y), pitch (+ up) and roll (about the view axis), radians: rows right, down, forward.
+
+    Forward is `forward_from_yaw_pitch`; right is always the yaw-rotated +X, so the view
+    stays defined at pitch ±90° (looking straight down, the image's top edge is towards
+    yaw's forward). Away from ±90° it equals `Camera.look_at` with up +Y.
+    """
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    right = np.array([cy, 0.0, -sy])
+    fwd = forward_from_yaw_pitch(yaw, pitch)
+    rot = np.stack([right, np.cross(fwd, right), fwd])
+    if roll:
+        cr, sr = math.cos(roll), math.sin(roll)
+        rot = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1.0]]) @ rot
+    return rot
+
+
 def yaw_pitch_from_forward(fwd: Any) -> tuple[float, float]:
     """Inverse of `forward_from_yaw_pitch`."""
     f = np.asarray(fwd, np.float64)

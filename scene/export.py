@@ -18,9 +18,10 @@ from typing import Any, Sequence
 import numpy as np
 
 from .camera import Camera
+from .equirect import CUBE_FACES, cube_face_directions, dirs_to_pano_pixels
 from .errors import SceneFormatError
 from .gaussians import GaussianCloud
-from .io._common import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
+from .files import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
 from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
 from .world import Layer, World
@@ -198,39 +199,6 @@ def write_cloud(cloud: GaussianCloud, path: str | Path, fmt: str | None = None,
 
 
 # ------------------------------------------------------------------- panoramas
-def cube_face_directions(size: int) -> dict[str, np.ndarray]:
-    """World-space unit view directions (size, size, 3) for the six cube faces.
-
-    Faces as seen from the centre with +Y up: front looks along −Z (longitude 0),
-    right +X, back +Z, left −X, up +Y (top edge towards back), down −Y (top edge front):
-    the 'dice' layout, where up sits above front and down below it.
-    """
-    a = (np.arange(size) + 0.5) / size * 2 - 1  # −1..1 across the face
-    u, v = np.meshgrid(a, a)  # u right, v down
-    one = np.ones_like(u)
-    dirs = {
-        "front": np.stack([u, -v, -one], -1),
-        "right": np.stack([one, -v, u], -1),
-        "back": np.stack([-u, -v, one], -1),
-        "left": np.stack([-one, -v, -u], -1),
-        "up": np.stack([u, one, -v], -1),
-        "down": np.stack([u, -one, v], -1),
-    }
-    return {k: d / np.linalg.norm(d, axis=-1, keepdims=True) for k, d in dirs.items()}
-
-
-def direction_to_equirect(d: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
-    """Unit directions (..., 3) -> continuous equirect pixel coords (x, y).
-
-    Longitude 0 is −Z, increasing towards +X (to the right); latitude +π/2 at row 0.
-    """
-    lon = np.arctan2(d[..., 0], -d[..., 2])
-    lat = np.arcsin(np.clip(d[..., 1], -1, 1))
-    x = (lon / (2 * np.pi) + 0.5) * width - 0.5
-    y = (0.5 - lat / np.pi) * height - 0.5
-    return x, y
-
-
 def sample_equirect(pano: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Bilinear sample with longitude wrap-around; returns pano.dtype."""
     h, w = pano.shape[:2]
@@ -263,8 +231,8 @@ def equirect_to_cube(pano: np.ndarray, face_size: int | None = None) -> dict[str
         raise ValueError(f"cube face size must be 1..{MAX_FACE_SIZE} pixels, got {size}")
     h, w = pano.shape[:2]
     faces = {}
-    for name, d in cube_face_directions(size).items():
-        x, y = direction_to_equirect(d, w, h)
+    for name, d in cube_face_directions(size).items():  # the scene's one equirect mapping
+        x, y = dirs_to_pano_pixels(d, h, w)
         faces[name] = sample_equirect(pano, x, y)
     return faces
 
@@ -307,14 +275,14 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
     return written
 
 
-#: cube faces in the order `equirect_to_cube` returns them
-CUBE_FACES = ("front", "right", "back", "left", "up", "down")
+#: cube face names in the order `equirect_to_cube` returns them (scene.equirect.CUBE_FACES)
+CUBE_FACE_NAMES = tuple(name for name, *_ in CUBE_FACES)
 
 
 def cube_face_paths(out_png: str | Path) -> list[Path]:
     """The six cube-face PNGs `export_panorama` writes beside `out_png`: `<stem>_<face>.png`."""
     out = Path(out_png)
-    return [out.with_name(f"{out.stem}_{name}.png") for name in CUBE_FACES]
+    return [out.with_name(f"{out.stem}_{name}.png") for name in CUBE_FACE_NAMES]
 
 
 # --------------------------------------------------------------------- cameras

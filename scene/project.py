@@ -50,7 +50,7 @@ from typing import Any, Callable
 import numpy as np
 
 from .errors import InvalidSceneError, SceneFormatError
-from .io._common import atomic_write
+from .files import atomic_write
 from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
 from .gaussians import GaussianCloud
 from .mesh import Mesh
@@ -1099,7 +1099,7 @@ def _unpack_input(root: Path, digest: str, name: str, body: bytes | bytearray) -
             raise ValueError(f"{target} exists and is not a file")
         if target.stat().st_size == len(body) and _sha256_file(target) == digest:
             return target
-    from .io._common import make_temp_file
+    from .files import make_temp_file
 
     fd, tmp = make_temp_file(target)   # the one temp pattern: swept if a kill leaves it
     try:

@@ -33,20 +33,8 @@ layout(location = 0) out vec4 o_center;  // clip-space centre; w = 0 marks a cul
 layout(location = 1) out vec4 o_axes;    // quad half-axes in pixels: (major.xy, minor.xy)
 layout(location = 2) out vec4 o_color;   // rgb, opacity
 
-const float C0 = 0.28209479177387814;
-const float C1 = 0.4886025119029199;
-const float C2_0 = 1.0925484305920792;
-const float C2_1 = -1.0925484305920792;
-const float C2_2 = 0.31539156525252005;
-const float C2_3 = -1.0925484305920792;
-const float C2_4 = 0.5462742152960396;
-const float C3_0 = -0.5900435899266435;
-const float C3_1 = 2.890611442640554;
-const float C3_2 = -0.4570457994644658;
-const float C3_3 = 0.3731763325901154;
-const float C3_4 = -0.4570457994644658;
-const float C3_5 = 1.445305721320277;
-const float C3_6 = -0.5900435899266435;
+// SH constants C0 C1 C2_0..4 C3_0..6 and NEAR_CULL / ALPHA_MIN come from shaders.load (scene.sh,
+// scene.splatting): the CPU rasterisers use the same values.
 
 ivec2 texel(int linear) { return ivec2(linear % TEX_W, linear / TEX_W); }
 
@@ -111,7 +99,7 @@ void main() {
     mat4 model = u_models[int(g2.z)];
     vec3 pw = (model * vec4(g0.xyz, 1.0)).xyz;
     vec3 t = (u_view * vec4(pw, 1.0)).xyz;
-    if (t.z <= 0.2) { cull(); return; }
+    if (t.z <= NEAR_CULL) { cull(); return; }
     vec4 clip = u_proj * vec4(t, 1.0);
     vec2 ndc = clip.xy / clip.w;
     if (abs(ndc.x) > 1.3 || abs(ndc.y) > 1.3) { cull(); return; }
@@ -137,7 +125,7 @@ void main() {
         float det0 = cov[0][0] * cov[1][1] - b * b;
         opacity *= sqrt(max(det0 / max(det, 1e-12), 0.0));
     }
-    if (det <= 0.0 || opacity < 1.0 / 255.0) { cull(); return; }
+    if (det <= 0.0 || opacity < ALPHA_MIN) { cull(); return; }
 
     float mid = 0.5 * (a + c);
     float rad = length(vec2(0.5 * (a - c), b));
@@ -147,7 +135,7 @@ void main() {
     vec2 e2 = vec2(-e1.y, e1.x);
     // Quad half-size in sigmas: where opacity * exp(-r^2/2) reaches 1/255 (at most ~3.33 sigma),
     // at most sqrt(u_r2_max); the splat pass recomputes r from the opacity.
-    float r = sqrt(min(2.0 * log(255.0 * opacity), u_r2_max));
+    float r = sqrt(min(2.0 * log(opacity / ALPHA_MIN), u_r2_max));
     o_center = clip;
     o_axes = vec4(r * sqrt(l1) * e1, r * sqrt(l2) * e2);
 

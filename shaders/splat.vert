@@ -31,7 +31,7 @@ void main() {
     vec2 corner = vec2(float(gl_VertexID & 1) * 2.0 - 1.0, float((gl_VertexID >> 1) & 1) * 2.0 - 1.0);
     vec2 off = corner.x * axes.xy + corner.y * axes.zw;
     gl_Position = center + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * center.w;
-    v_r2 = min(2.0 * log(255.0 * rgba.a), u_r2_max);
+    v_r2 = min(2.0 * log(rgba.a / ALPHA_MIN), u_r2_max);
     v_uv = corner * sqrt(v_r2);
     v_color = rgba.rgb;
     v_opacity = rgba.a;

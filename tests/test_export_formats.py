@@ -228,7 +228,7 @@ def test_cube_faces_match_py360convert(tmp_path):
     from py360convert import utils as p3u
     from skimage import data
 
-    from scene.export import direction_to_equirect
+    from scene.equirect import dirs_to_pano_pixels
 
     # Exact maths: py360convert's cube grid (its +Z forward = our −Z) lands on the same
     # equirect coordinates through our mapping as through its own.
@@ -236,7 +236,7 @@ def test_cube_faces_match_py360convert(tmp_path):
     u, v = p3u.xyz2uv(xyz)
     px, py = (np.ravel(a) for a in p3u.uv2coor(u, v, 64, 128))
     ours_dir = xyz * [1, 1, -1] / np.linalg.norm(xyz, axis=1, keepdims=True)
-    ox, oy = direction_to_equirect(ours_dir, 128, 64)
+    ox, oy = dirs_to_pano_pixels(ours_dir, 64, 128)
     dx = (ox - px + 64) % 128 - 64  # longitude wraps
     assert np.abs(dx).max() < 1e-3 and np.abs(oy - py).max() < 1e-3
     # Images: same faces and orientation (grids differ by half a pixel: py360convert puts

@@ -169,7 +169,7 @@ def test_grep_finds_exactly_one_encoder_per_format() -> None:
 def test_one_atomic_write_and_one_extension_table() -> None:
     src = _product_sources()
     atomic = [p for p, t in src.items() if re.search(r"^def atomic_write\(", t, re.M)]
-    assert atomic == ["scene/io/_common.py"]
+    assert atomic == ["scene/files.py"]
     # extension -> format tables: only the registry says which format a file name means
     tables = sorted(p for p, t in src.items()
                     if re.search(r"^(\w*FORMATS)\s*[:=]", t, re.M)

@@ -481,7 +481,7 @@ def test_failed_write_leaves_previous_file_and_no_temp(tmp_path, fmt, monkeypatc
     target.write_bytes(b"previous contents")
     c = random_cloud(20, 1)
 
-    import scene.io._common as common
+    import scene.files as common
 
     real_fdopen = common.os.fdopen
 

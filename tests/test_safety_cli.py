@@ -152,7 +152,7 @@ def test_object_refuses_input_as_output_and_two_outputs_on_one_file(
 
 def test_same_file_rules(tmp_path: Path) -> None:
     from scene.errors import SceneFormatError
-    from scene.io._common import check_outputs, same_file
+    from scene.files import check_outputs, same_file
 
     a = tmp_path / "a.ply"
     a.write_bytes(b"x")
@@ -333,7 +333,7 @@ def _dead_pid() -> int:
 
 
 def test_temp_names_and_the_sweep(tmp_path: Path) -> None:
-    from scene.io._common import TEMP_PREFIX, atomic_write, make_temp_dir, sweep_temps, temp_name
+    from scene.files import TEMP_PREFIX, atomic_write, make_temp_dir, sweep_temps, temp_name
 
     name = temp_name("scene.ply")
     assert name.startswith(f"{TEMP_PREFIX}{os.getpid()}-") and name.endswith("-scene.ply")
@@ -409,7 +409,7 @@ render_video(None, path, sys.argv[2], slow, size=(64, 48), fps=30)
 
 
 def test_a_killed_video_leaves_no_file_at_the_final_name(tmp_path: Path) -> None:
-    from scene.io._common import sweep_temps
+    from scene.files import sweep_temps
 
     out = tmp_path / "fly.mp4"
     proc = subprocess.Popen([sys.executable, "-c", _KILLED_VIDEO, str(ROOT), str(out)],
@@ -585,7 +585,7 @@ def test_a_truncated_video_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
 def test_no_bare_except_pass_in_the_files_fixed_for_issue_11() -> None:
     import re
 
-    for rel in ("cli/__init__.py", "scene/io/_common.py", "scene/io/images.py",
+    for rel in ("cli/__init__.py", "scene/files.py", "scene/io/images.py",
                 "generators/video.py", "scene/export.py", "viewer/app.py"):
         text = (ROOT / rel).read_text()
         # a broad except that swallows the failure without a trace

@@ -45,7 +45,7 @@ def _start_logging_and_sweep() -> None:
     killed runs left in the system temp folder (ours only, owner dead)."""
     import tempfile
 
-    from scene.io._common import sweep_once
+    from scene.files import sweep_once
     from scene.logs import setup_logging
 
     setup_logging()
@@ -74,7 +74,7 @@ def _log_uncaught(win) -> None:  # noqa: ANN001
 
 def _sweep_recent_folders(recent: list[str]) -> None:
     """Remove temps killed runs left beside the files the user worked on lately."""
-    from scene.io._common import sweep_once
+    from scene.files import sweep_once
 
     for folder in {str(Path(p).parent) for p in recent[:20]}:
         sweep_once(folder)
@@ -160,7 +160,7 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
         state["shown"], state["full"] = time.perf_counter(), False
 
     def take() -> None:
-        from scene.io._common import atomic_path
+        from scene.files import atomic_path
 
         img = win.grab()
         try:

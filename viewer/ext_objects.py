@@ -26,7 +26,7 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
-from generators.objects.place import duplicate_layer, insert_object, pick_surface, placement_transform
+from generators.objects.place import dropped, duplicate_layer, insert_object, placement_transform, view_placement
 from scene.world import Layer
 
 from . import transform_edit as te
@@ -264,20 +264,8 @@ class ObjectTools:
         """Place a generated object on the surface hit by `ray` (default: the view centre)."""
         world = self.window.world
         origin, direction = ray or self.window.pick_ray()
-        m, hit = placement_transform(world, origin, direction, face_point=origin)
-        dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
-        size = float(np.clip(0.25 * dist, 0.05, 3.0))   # a quarter of the distance: easy to see
-        m[:3, :3] *= size
-        d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
-        if hit is not None and d[1] > -0.1:
-            # Looking level or up, the view centre meets a wall (or something overhead), not
-            # a floor: stand the object on the ground just in front of it, not hung in it.
-            ext = np.max(np.abs(np.stack(res.data.bounds())), axis=0)  # (3,) object frame
-            reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
-            front = hit.point - d * min(reach + 0.05 * size, 0.5 * dist)  # all of it in front
-            below = pick_surface(world, front, np.array([0.0, -1.0, 0.0]))
-            if below is not None:  # else no floor was captured there: keep the wall spot
-                m[:3, 3] = below.point
+        # on the surface the ray hits (on the floor in front of a wall), along the world's up
+        m, _hit = view_placement(world, origin, direction, res.data.bounds())
         data = res.data
         gain = 1.0
         if match_light:
@@ -339,22 +327,15 @@ class ObjectTools:
         return self._with(go)
 
     def snap(self) -> bool:
-        """Drop the object along the world's down axis onto the first surface under it."""
+        """Drop the object along the world's down axis onto the first surface under it
+        (generators.objects.place.dropped)."""
         def go(lay: Layer) -> None:
-            up = self._up()
-            lo, hi = lay.data.bounds()
-            corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                                for z in (lo[2], hi[2])]) @ lay.transform[:3, :3].T + lay.transform[:3, 3]
-            h = corners @ up
-            base = lay.transform[:3, 3]
-            top = base + (float(h.max() - base @ up) + 1e-3) * up
-            hit = pick_surface(self.window.world, top, -up, exclude=[lay.id])
-            if hit is None:
+            res = dropped(self.window.world, lay.id, fallback_ground=False)
+            if res is None:
                 raise ValueError("nothing below the object to rest on")
-            dy = float(hit.point @ up - h.min())
-            if abs(dy) > 1e-9:
-                self.window.world.execute(te.EditTransform(
-                    lay.id, te.translated(lay.transform, dy * up), f"Snap {lay.name} to the ground"))
+            m, _hit = res
+            if not np.allclose(m, lay.transform, rtol=0.0, atol=1e-9):
+                self.window.world.execute(te.EditTransform(lay.id, m, f"Snap {lay.name} to the ground"))
         return self._with(go)
 
     def duplicate(self) -> bool:

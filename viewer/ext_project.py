@@ -270,7 +270,7 @@ class ProjectExtension(QObject):
         open world was read or made from (the open file, its photos, its panorama), so no
         save or export dialog can replace an input. `keep_open_file`: Save may replace the
         open project itself."""
-        from scene.io._common import check_outputs
+        from scene.files import check_outputs
 
         inputs = self.win.open_inputs()
         if keep_open_file:
@@ -826,7 +826,7 @@ class ProjectExtension(QObject):
             return
         try:
             size, fps, out = dlg.values()
-            from scene.io._common import check_outputs
+            from scene.files import check_outputs
 
             check_outputs([("the video", out)], self.win.open_inputs())
             self.render_video(out, size, fps)

@@ -45,7 +45,7 @@ class ReconstructRequest:
             raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
         if self.save_to is not None:
             from generators.reconstruct.pipeline import scene_format
-            from scene.io._common import check_outputs
+            from scene.files import check_outputs
 
             scene_format(self.save_to)
             # the scene may not replace a photo or the video it is made from
@@ -54,7 +54,7 @@ class ReconstructRequest:
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
-        from scene.io._common import temp_dir
+        from scene.files import temp_dir
 
         opts = ReconstructOptions(refine_steps=self.refine_steps, refine_seconds=self.refine_seconds,
                                   depth_size=self.depth_size, backend=self.backend)

@@ -489,7 +489,7 @@ class MainWindow(QMainWindow):
 
         w = width or max(self.viewport.width(), 1)
         h = height or max(self.viewport.height(), 1)
-        from scene.io._common import atomic_write
+        from scene.files import atomic_write
 
         img = self.viewport.render_to_image(w, h)
         out = Path(path)
@@ -760,8 +760,8 @@ class MainWindow(QMainWindow):
     def open_inputs(self) -> list[tuple[str, Path]]:
         """Files the open world was read from or made from (the scene or project file, the
         photos and panorama its layers name), as (label, path) pairs: a save or export
-        dialog passes them to `scene.io._common.check_outputs` so no output replaces one."""
-        from scene.io._common import referenced_files
+        dialog passes them to `scene.files.check_outputs` so no output replaces one."""
+        from scene.files import referenced_files
 
         trees = [self.world.meta] + [lay.source for lay in self.world.layers]
         found = referenced_files(*trees)
@@ -770,7 +770,7 @@ class MainWindow(QMainWindow):
         return found
 
     def _save_shot(self, path: str, w: int | None, h: int | None) -> None:
-        from scene.io._common import check_outputs
+        from scene.files import check_outputs
 
         if not path.lower().endswith(".png"):
             path += ".png"

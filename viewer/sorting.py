@@ -12,10 +12,9 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-log = logging.getLogger(__name__)
+from scene.splatting import NEAR_CULL  # noqa: F401  (splats at camera depth <= this are culled)
 
-#: splats whose centre is at camera depth <= this are culled (as the reference rasterizer)
-NEAR_CULL = 0.2
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)

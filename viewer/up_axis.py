@@ -1,7 +1,9 @@
 """The world's up axis: estimated from cameras or from the splats' floor, fixable by the user.
 
 Navigation works in a *local* frame whose +Y is the world's up axis; `up_rotation(up)`
-gives the rotation world -> local. Pure NumPy, no Qt.
+gives the rotation world -> local. The frame maths (`up_rotation`, `snap_to_axis`, `AXES`...)
+is the scene's convention and lives in `scene.up_axis`; this module estimates and adopts an
+up axis for the app. Pure NumPy, no Qt.
 """
 
 from __future__ import annotations
@@ -12,57 +14,7 @@ from typing import Any
 import numpy as np
 
 from scene.camera import level_up_from_rotations
-
-AXES: dict[str, tuple[float, float, float]] = {
-    "+Y": (0.0, 1.0, 0.0), "-Y": (0.0, -1.0, 0.0),
-    "+Z": (0.0, 0.0, 1.0), "-Z": (0.0, 0.0, -1.0),
-    "+X": (1.0, 0.0, 0.0), "-X": (-1.0, 0.0, 0.0),
-}
-
-
-def normalize(v: Any) -> np.ndarray:
-    """Unit 3-vector; raises ValueError for a zero or non-finite vector."""
-    a = np.asarray(v, np.float64).reshape(3)
-    n = float(np.linalg.norm(a))
-    if not np.isfinite(n) or n < 1e-12:
-        raise ValueError(f"up axis must be a non-zero finite vector, got {a.tolist()}")
-    return a / n
-
-
-def up_rotation(up: Any) -> np.ndarray:
-    """3×3 rotation R with R @ up = +Y (minimal rotation; 180° about X for up = −Y)."""
-    u = normalize(up)
-    y = np.array([0.0, 1.0, 0.0])
-    c = float(u @ y)
-    if c > 1 - 1e-12:
-        return np.eye(3)
-    if c < -1 + 1e-12:
-        return np.diag([1.0, -1.0, -1.0])
-    axis = np.cross(u, y)
-    s = float(np.linalg.norm(axis))
-    axis /= s
-    k = np.array([[0, -axis[2], axis[1]], [axis[2], 0, -axis[0]], [-axis[1], axis[0], 0]])
-    return np.eye(3) + s * k + (1 - c) * (k @ k)
-
-
-def snap_to_axis(v: Any, max_angle_deg: float = 12.0) -> np.ndarray:
-    """The nearest ±X/±Y/±Z if within `max_angle_deg` of `v`, else `v` normalised."""
-    u = normalize(v)
-    i = int(np.argmax(np.abs(u)))
-    if abs(u[i]) >= np.cos(np.radians(max_angle_deg)):
-        out = np.zeros(3)
-        out[i] = np.sign(u[i])
-        return out
-    return u
-
-
-def axis_name(v: Any) -> str:
-    """'+Y', '-Z'... for an axis-aligned vector, else the rounded components."""
-    u = normalize(v)
-    for name, a in AXES.items():
-        if float(u @ np.asarray(a)) > 0.9999:
-            return name
-    return "(" + ", ".join(f"{c:+.2f}" for c in u) + ")"
+from scene.up_axis import AXES, axis_name, normalize, snap_to_axis, up_rotation  # noqa: F401  (re-exported)
 
 
 def up_from_cameras(rotations: Iterable[np.ndarray]) -> np.ndarray | None:

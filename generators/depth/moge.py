@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from generators.models.hub import offline
+
 CHECKPOINT = "model.pt"
 
 
@@ -56,6 +58,7 @@ class MoGeDepth:
         return _Output(torch.where(valid, depth, far)[None])
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_moge(snapshot: Path, device: str) -> tuple[Any, Any]:
     """(processor, model) for `neural_pano_depth` from the manager's `moge` snapshot."""
     from generators.models.hub import ModelMissing

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
+from generators.models.hub import offline
 
 DOWNLOAD_HINT = (
     "Run `python main.py models download depth-anything-v2-small` (then --depth-model is not "
@@ -26,6 +27,7 @@ DOWNLOAD_HINT = (
 MIN_DEPTH = 0.3
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_depth_model(model: str | Path | None, device: str | None = None) -> tuple[Any, Any]:
     """(image processor, model) from a local folder, or through the model manager: None means
     Depth Anything V2 Small, a registry name (`depth-anything-v2-large`) its cached snapshot;

@@ -2,8 +2,9 @@
 
 States: `downloaded` (every repo has a snapshot with its required files), `missing` (no
 snapshot), `broken` (a snapshot without a required file, a file whose blob is gone, or a
-download left half-way). Resolution returns the local snapshot folder so loaders never
-contact the hub (no process-wide HF_HUB_OFFLINE needed).
+download left half-way). Resolution returns the local snapshot folder, and loaders read it
+inside `offline()`, which switches the Hugging Face libraries off the network for the
+load only (never for the whole process: the Models dialog downloads in the same process).
 """
 
 from __future__ import annotations
@@ -11,8 +12,11 @@ from __future__ import annotations
 import importlib.util
 import logging
 import os
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 from scene.errors import InputError
 
@@ -23,6 +27,50 @@ log = logging.getLogger(__name__)
 
 class ModelMissing(InputError):
     """A backend's weights or packages are not here; the message names the command that fixes it."""
+
+
+_offline_lock = threading.Lock()
+_offline_depth = 0
+_offline_saved: tuple[str | None, bool | None] = (None, None)
+
+
+@contextmanager
+def offline() -> Iterator[None]:
+    """Keep huggingface_hub, transformers and diffusers off the network while a backend loads.
+
+    Sets HF_HUB_OFFLINE=1 in the environment and in `huggingface_hub.constants` (which
+    read it once at import: the flag alone would be too late) and restores both on exit,
+    also when loading raises. Reentrant and thread-safe: nested or concurrent loads share
+    one offline period that ends with the last of them. A download started while a load is
+    running is refused (`download.hub_disabled`), as it would be with the user's own flag.
+    """
+    global _offline_depth, _offline_saved
+    with _offline_lock:
+        if _offline_depth == 0:
+            try:
+                from huggingface_hub import constants
+                saved_const: bool | None = bool(constants.HF_HUB_OFFLINE)
+                constants.HF_HUB_OFFLINE = True
+            except ImportError:  # the manager works without huggingface_hub installed
+                saved_const = None
+            _offline_saved = (os.environ.get("HF_HUB_OFFLINE"), saved_const)
+            os.environ["HF_HUB_OFFLINE"] = "1"
+        _offline_depth += 1
+    try:
+        yield
+    finally:
+        with _offline_lock:
+            _offline_depth -= 1
+            if _offline_depth == 0:
+                env, const = _offline_saved
+                if env is None:
+                    os.environ.pop("HF_HUB_OFFLINE", None)
+                else:
+                    os.environ["HF_HUB_OFFLINE"] = env
+                if const is not None:
+                    from huggingface_hub import constants
+
+                    constants.HF_HUB_OFFLINE = const
 
 
 def cache_dir() -> Path:

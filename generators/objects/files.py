@@ -13,7 +13,7 @@ import numpy as np
 
 from scene.errors import SceneFormatError
 from scene.gaussians import GaussianCloud
-from scene.io._common import atomic_path
+from scene.files import atomic_path
 from scene.mesh import Mesh
 
 #: what `write_mesh` writes: the mesh formats of scene.io's registry

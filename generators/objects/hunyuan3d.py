@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from generators.models.hub import offline
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 SUBFOLDER = "hunyuan3d-dit-v2-mini"
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_hunyuan3d(device: str | None = "auto") -> Any:
     """The shape pipeline from the model manager's `hunyuan3d-2mini` snapshot.
 

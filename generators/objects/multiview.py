@@ -19,6 +19,7 @@ from typing import Any, Callable
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from generators.models.hub import offline
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
@@ -130,6 +131,7 @@ def wander_pipeline_class() -> type:
     return _pipeline_class()
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_multiview_pipeline(model: str | Path | None, device: str | None = None) -> Any:
     """Load a multiview pipeline from a local folder, or through the model manager (None or
     `zero123plus`: the cached sudo-ai/zero123plus-v1.2 snapshot with the custom pipeline code

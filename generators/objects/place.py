@@ -2,11 +2,13 @@
 
 Everything here is numpy on scene objects (no Qt): the app's keys and menus call these
 functions, and every change goes through `World.execute` so Ctrl+Z / Ctrl+Y work.
+"Up", "the ground", "down" and "yaw" follow the world's up axis (`World.up_axis`, the
+frame of `scene.up_axis`): in a Z-up scene objects stand along Z, drop along −Z and turn
+about Z. Objects are made with +Y up, their base centre at the origin.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Iterable
 
@@ -16,6 +18,7 @@ from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh, ray_triangles
 from scene.rotations import decompose_similarity, quats_to_matrices
 from scene.commands import AddLayer, Batch, SetTransform  # noqa: F401 - Batch moved here
+from scene.up_axis import ground_axes, heights, upright_rotation, world_up, yaw_towards
 from scene.world import Layer, World, similarity_matrix
 
 
@@ -122,9 +125,12 @@ def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndar
 
 
 def ground_height(world: World, exclude: Iterable[int] = ()) -> float:
-    """A fallback ground: the 2nd-percentile height of the visible splats (0 when empty)."""
+    """A fallback ground: the 2nd-percentile height (along the world's up axis) of the
+    visible splats (0 when empty)."""
     skip = set(exclude)
-    ys = [lay.data.means.astype(np.float64) @ lay.transform[1, :3] + lay.transform[1, 3]
+    up = world_up(world)
+    # height of layer points p: up · (M p) = p · (Mᵀ up) + up · t
+    ys = [lay.data.means.astype(np.float64) @ (lay.transform[:3, :3].T @ up) + lay.transform[:3, 3] @ up
           for lay in world.visible_layers()
           if lay.id not in skip and isinstance(lay.data, GaussianCloud) and len(lay.data)]
     if not ys:
@@ -135,7 +141,8 @@ def ground_height(world: World, exclude: Iterable[int] = ()) -> float:
 def placement_transform(world: World, origin: np.ndarray, direction: np.ndarray, *,
                         scale: float = 1.0, face_point: np.ndarray | None = None,
                         exclude: Iterable[int] = (), fallback_distance: float = 3.0) -> tuple[np.ndarray, Hit | None]:
-    """4×4 similarity putting an object's base where the ray hits, turned to face `face_point`.
+    """4×4 similarity putting an object's base where the ray hits, standing along the
+    world's up axis and turned about it to face `face_point`.
 
     Without a hit the object stands on the ground plane under the ray, or `fallback_distance`
     along it.
@@ -143,19 +150,47 @@ def placement_transform(world: World, origin: np.ndarray, direction: np.ndarray,
     o = np.asarray(origin, np.float64)
     d = np.asarray(direction, np.float64)
     d = d / max(np.linalg.norm(d), 1e-12)
+    up = world_up(world)
     hit = pick_surface(world, o, d, exclude=exclude)
     if hit is not None:
         pos = hit.point
     else:
         g = ground_height(world, exclude)
-        if d[1] < -1e-3 and (g - o[1]) / d[1] > 0:
-            pos = o + d * min((g - o[1]) / d[1], 50.0 * fallback_distance)
+        rise, h0 = float(d @ up), float(o @ up)
+        if rise < -1e-3 and (g - h0) / rise > 0:
+            pos = o + d * min((g - h0) / rise, 50.0 * fallback_distance)
         else:
             pos = o + d * fallback_distance
     look = o if face_point is None else np.asarray(face_point, np.float64)
-    v = look - pos
-    yaw = math.atan2(v[0], v[2]) if abs(v[0]) + abs(v[2]) > 1e-9 else 0.0
-    return similarity_matrix(pos, yaw=yaw, scale=scale), hit
+    yaw = yaw_towards(look - pos, up)
+    return similarity_matrix(pos, scale=scale, rotation=upright_rotation(up, yaw)), hit
+
+
+def view_placement(world: World, origin: np.ndarray, direction: np.ndarray,
+                   object_bounds: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, Hit | None]:
+    """Where the app inserts an object seen along a view ray: 4×4 similarity and the hit.
+
+    The object (its own bounds (lo, hi), +Y up, base at its origin) stands where the ray
+    hits, facing the viewer, sized a quarter of the distance (0.05..3 m) so it is easy to
+    see. Looking level or up, the ray meets a wall (or something overhead), not a floor:
+    the object then stands on the floor just in front of that spot, all of it in front,
+    when a floor was captured there. Honours the world's up axis.
+    """
+    origin = np.asarray(origin, np.float64)
+    m, hit = placement_transform(world, origin, direction, face_point=origin)
+    dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
+    size = float(np.clip(0.25 * dist, 0.05, 3.0))   # a quarter of the distance: easy to see
+    m[:3, :3] *= size
+    d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
+    up = world_up(world)
+    if hit is not None and d @ up > -0.1:
+        ext = np.max(np.abs(np.stack(object_bounds)), axis=0)  # (3,) object frame, +Y up
+        reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
+        front = hit.point - d * min(reach + 0.05 * size, 0.5 * dist)  # all of it in front
+        below = pick_surface(world, front, -up)
+        if below is not None:  # else no floor was captured there: keep the wall spot
+            m[:3, 3] = below.point
+    return m, hit
 
 
 # ------------------------------------------------------------------ edits (undoable)
@@ -174,17 +209,26 @@ def insert_object(world: World, name: str, data: GaussianCloud | Mesh, transform
 
 
 def duplicate_layer(world: World, layer_id: int, offset: np.ndarray | None = None) -> Layer:
-    """Copy a layer (sharing its immutable data), shifted by `offset` (default: its width in +X)."""
+    """Copy a layer (sharing its immutable data), shifted by `offset` (default: beside it on
+    the ground, its width along the up-aligned frame's X: +X for a Y- or Z-up world)."""
     src = world.layer(layer_id)
     m = src.transform.copy()
     if offset is None:
-        lo, hi = src.world_bounds()
-        offset = np.array([max(hi[0] - lo[0], 1e-3) * 1.1, 0.0, 0.0])
+        side, _ = ground_axes(world_up(world))
+        width = float(np.ptp(_world_corners(src) @ side))
+        offset = side * max(width, 1e-3) * 1.1
     m[:3, 3] += np.asarray(offset, np.float64)
     lay = Layer(name=world.unique_name(src.name), data=src.data, kind=src.kind, transform=m,
                 visible=True, source=dict(src.source, duplicated_from=src.id))
     world.execute(AddLayer(lay, world.layers.index(src) + 1))
     return lay
+
+
+def _world_corners(layer: Layer) -> np.ndarray:
+    """(8, 3) world positions of the corners of the layer's own bounding box."""
+    lo, hi = layer.data.bounds()
+    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    return corners @ layer.transform[:3, :3].T + layer.transform[:3, 3]
 
 
 def _about_base(layer: Layer, local: np.ndarray) -> np.ndarray:
@@ -201,8 +245,11 @@ def moved(layer: Layer, delta: np.ndarray) -> np.ndarray:
     return m
 
 
-def rotated(layer: Layer, yaw: float) -> np.ndarray:
-    return _about_base(layer, similarity_matrix(yaw=yaw))
+def rotated(layer: Layer, yaw: float, up: np.ndarray | None = None) -> np.ndarray:
+    """The layer turned by `yaw` radians about `up` (default +Y) through its origin."""
+    u = np.array([0.0, 1.0, 0.0]) if up is None else np.asarray(up, np.float64)
+    turn = upright_rotation(u) @ upright_rotation((0.0, 1.0, 0.0), yaw) @ upright_rotation(u).T
+    return _about_base(layer, similarity_matrix(rotation=turn))
 
 
 def scaled(layer: Layer, factor: float) -> np.ndarray:
@@ -219,29 +266,44 @@ def move_layer(world: World, layer_id: int, delta: np.ndarray) -> None:
 
 
 def rotate_layer(world: World, layer_id: int, yaw: float) -> None:
-    world.execute(SetTransform(layer_id, rotated(world.layer(layer_id), yaw)))
+    """Turn a layer about the world's up axis through its origin (undoable)."""
+    world.execute(SetTransform(layer_id, rotated(world.layer(layer_id), yaw, world_up(world))))
 
 
 def scale_layer(world: World, layer_id: int, factor: float) -> None:
     world.execute(SetTransform(layer_id, scaled(world.layer(layer_id), factor)))
 
 
-def snap_to_ground(world: World, layer_id: int) -> Hit | None:
-    """Drop the object straight down (world −Y) onto the first surface under it (undoable).
-
-    Returns the hit, or None (nothing changed) when there is no surface below.
-    """
+def dropped(world: World, layer_id: int, *, fallback_ground: bool = True
+            ) -> tuple[np.ndarray, Hit] | None:
+    """The layer moved along the world's down axis (−up) until its lowest corner rests on
+    the first surface under it: (new 4×4 transform, hit), or None when there is nothing
+    to rest on. Without a surface below, `fallback_ground` drops it to `ground_height`
+    when other layers are visible."""
     lay = world.layer(layer_id)
-    lo, hi = lay.world_bounds()
-    centre = lay.transform[:3, 3]
-    top = np.array([centre[0], hi[1] + 1e-3, centre[2]])
-    hit = pick_surface(world, top, np.array([0.0, -1.0, 0.0]), exclude=[layer_id])
+    up = world_up(world)
+    h = heights(_world_corners(lay), up)
+    base = lay.transform[:3, 3]
+    top = base + (float(h.max() - base @ up) + 1e-3) * up  # just above the object, over its origin
+    hit = pick_surface(world, top, -up, exclude=[layer_id])
     if hit is None:
-        g = ground_height(world, exclude=[layer_id])
-        if not any(x.id != layer_id and x.visible for x in world.layers):
+        if not fallback_ground or not any(x.id != layer_id and x.visible for x in world.layers):
             return None
-        hit = Hit(np.array([centre[0], g, centre[2]]), float(top[1] - g), -1, np.array([0.0, 1.0, 0.0]))
-    dy = hit.point[1] - lo[1]
-    if abs(dy) > 1e-9:
-        move_layer(world, layer_id, np.array([0.0, dy, 0.0]))
+        g = ground_height(world, exclude=[layer_id])
+        hit = Hit(top - (float(top @ up) - g) * up, float(top @ up - g), -1, up.copy())
+    m = lay.transform.copy()
+    m[:3, 3] += float(hit.point @ up - h.min()) * up
+    return m, hit
+
+
+def snap_to_ground(world: World, layer_id: int) -> Hit | None:
+    """Drop the object along the world's down axis (−up) onto the first surface under it
+    (undoable; `dropped`). Returns the hit, or None (nothing changed) when there is no
+    surface below."""
+    res = dropped(world, layer_id)
+    if res is None:
+        return None
+    m, hit = res
+    if not np.allclose(m, world.layer(layer_id).transform, rtol=0.0, atol=1e-9):
+        world.execute(SetTransform(layer_id, m))
     return hit

@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from generators.models.hub import offline
+
 from .segment_classical import Segmentation, default_box, mask_to_segmentation
 
 HINT = ("run `python main.py models download sam2-tiny` (then --sam is not needed), or pass --sam "
@@ -44,6 +46,7 @@ def is_sam2_folder(folder: Path) -> bool:
         return False
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_sam2(folder: Path, device: str | None = None) -> Any:
     """transformers Sam2Model from a local folder, fp16 on accelerators."""
     from transformers import Sam2Model
@@ -101,8 +104,9 @@ def sam_masks_transformers(rgb: np.ndarray, folder: Path, box: tuple[int, int, i
     from transformers import SamModel, SamProcessor
 
     try:
-        model = SamModel.from_pretrained(str(folder), local_files_only=True)
-        processor = SamProcessor.from_pretrained(str(folder), local_files_only=True)
+        with offline():  # HF_HUB_OFFLINE for the load only
+            model = SamModel.from_pretrained(str(folder), local_files_only=True)
+            processor = SamProcessor.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ValueError(f"could not load SAM from {folder}: {exc}. {HINT}") from None
     dev = _device(device)

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
+from generators.models.hub import offline
 
 DOWNLOAD_HINT = (
     "Run `python main.py models download sd-inpaint` (then --model is not needed), or pass "
@@ -27,6 +28,7 @@ DEFAULT_PROMPT = ("360 degree equirectangular panorama, seamless, natural contin
 NEGATIVE_PROMPT = "text, watermark, frame, border, people, blurry, distorted"
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -> Any:
     """Load a diffusers inpainting pipeline from a local folder, or through the model manager
     (model None or `sd-inpaint`: the cached snapshot; ModelMissing names the download command).

@@ -21,6 +21,7 @@ from typing import Any, Callable
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
+from generators.models.hub import offline
 
 log = logging.getLogger(__name__)
 
@@ -31,6 +32,7 @@ WORK_HEIGHT = 960       # HunyuanWorld-1 generates 1920x960
 GUIDANCE = 30.0         # FLUX.1-Fill's recommended guidance (HunyuanWorld uses 30)
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_flux_pano(paths: list[Path] | None = None, device: str | None = "auto") -> Any:
     """FluxFillPipeline + PanoDiT-Image LoRA from the cache (or given snapshot folders).
 

@@ -1,17 +1,11 @@
-"""Equirectangular panorama maths: the ONE mapping between panorama pixels and world rays.
+"""Equirectangular panorama resampling for the generators, on the scene's one mapping.
 
-Panorama (H, W) with W = 2 H. Pixel (col, row) has its centre at
-    lon = ((col + 0.5) / W) * 2π − π          (−π .. π, left to right)
-    lat = π/2 − ((row + 0.5) / H) * π         (+π/2 top row, −π/2 bottom row)
-and looks along the world direction (right-handed, +Y up, metres)
-    d(lon, lat) = ( cos(lat)·sin(lon),  sin(lat),  −cos(lat)·cos(lon) )
-so longitude 0 on the horizon is −Z (where the viewer's start camera looks at yaw 0,
-see scene.camera.forward_from_yaw_pitch), longitude +90° is +X (to the right of the
-start view), −90° is −X, ±180° is +Z (behind), and latitude +90° is +Y (up).
-Everything in Wander that reads or writes panoramas goes through this module.
-
-Perspective views are `scene.camera.Camera` objects (OpenCV intrinsics and pose), so
-the same maths serves photo placement, cube faces and depth crops.
+The mapping between panorama pixels and world rays (and the cube faces) is the scene's
+convention and lives in `scene.equirect`; its names are re-exported here because the
+panorama generators use them together with this module's resampling (perspective views
+of a panorama and back, wrap-aware resizing). Perspective views are `scene.camera.Camera`
+objects (OpenCV intrinsics and pose), so the same maths serves photo placement, cube faces
+and depth crops; their yaw/pitch basis is `scene.camera.yaw_pitch_rotation`.
 """
 
 from __future__ import annotations
@@ -21,69 +15,16 @@ import math
 import numpy as np
 
 from scene.camera import Camera
+from scene.camera import yaw_pitch_rotation as view_rotation
+from scene.equirect import (CUBE_FACES, dirs_to_lonlat, dirs_to_pano_pixels, lonlat_to_dirs, pano_dirs,
+                            pano_lonlat)
 
-
-# --------------------------------------------------------------- angles <-> pixels
-def pano_lonlat(height: int, width: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Longitude (W,) and latitude (H,) of pixel centres, float64 radians."""
-    width = 2 * height if width is None else width
-    lon = (np.arange(width) + 0.5) / width * 2 * np.pi - np.pi
-    lat = np.pi / 2 - (np.arange(height) + 0.5) / height * np.pi
-    return lon, lat
-
-
-def lonlat_to_dirs(lon: np.ndarray, lat: np.ndarray) -> np.ndarray:
-    """Unit world directions (..., 3) for broadcastable lon/lat arrays (radians)."""
-    lon, lat = np.broadcast_arrays(np.asarray(lon, np.float64), np.asarray(lat, np.float64))
-    c = np.cos(lat)
-    return np.stack([c * np.sin(lon), np.sin(lat), -c * np.cos(lon)], -1)
-
-
-def dirs_to_lonlat(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """World directions (..., 3) (any length > 0) -> (lon, lat) radians."""
-    d = np.asarray(d, np.float64)
-    n = np.linalg.norm(d, axis=-1)
-    lon = np.arctan2(d[..., 0], -d[..., 2])
-    lat = np.arcsin(np.clip(d[..., 1] / np.maximum(n, 1e-300), -1.0, 1.0))
-    return lon, lat
-
-
-def pano_dirs(height: int, width: int | None = None) -> np.ndarray:
-    """Unit world direction of every panorama pixel centre, (H, W, 3) float64."""
-    lon, lat = pano_lonlat(height, width)
-    return lonlat_to_dirs(lon[None, :], lat[:, None])
-
-
-def dirs_to_pano_pixels(d: np.ndarray, height: int, width: int | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
-    """World directions (..., 3) -> continuous pixel coords (col, row); integers are centres."""
-    width = 2 * height if width is None else width
-    lon, lat = dirs_to_lonlat(d)
-    col = (lon + np.pi) / (2 * np.pi) * width - 0.5
-    row = (np.pi / 2 - lat) / np.pi * height - 0.5
-    return col, row
+__all__ = ["dirs_to_lonlat", "dirs_to_pano_pixels", "lonlat_to_dirs", "pano_dirs", "pano_lonlat",
+           "view_rotation", "perspective_camera", "cube_face_cameras", "equirect_to_perspective",
+           "dirs_to_camera_pixels", "perspective_to_equirect", "resize_pano"]
 
 
 # ------------------------------------------------------------------ cameras
-def view_rotation(yaw: float, pitch: float, roll: float = 0.0) -> np.ndarray:
-    """OpenCV world-to-camera rotation for a view at yaw (0 → −Z, + turns left), pitch (+ up).
-
-    The camera's right axis is always the yaw-rotated +X, so the view stays defined at
-    pitch ±90° (cube faces U/D: the image's bottom/top edge is towards yaw's forward).
-    """
-    cy, sy = math.cos(yaw), math.sin(yaw)
-    cp, sp = math.cos(pitch), math.sin(pitch)
-    right = np.array([cy, 0.0, -sy])                         # yaw-rotated +X
-    fwd = np.array([-sy * cp, sp, -cy * cp])                 # forward_from_yaw_pitch
-    down = np.cross(fwd, right)
-    rot = np.stack([right, down, fwd])
-    if roll:
-        cr, sr = math.cos(roll), math.sin(roll)
-        rz = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1.0]])
-        rot = rz @ rot
-    return rot
-
-
 def perspective_camera(width: int, height: int, fov_x_deg: float, yaw: float = 0.0,
                        pitch: float = 0.0, roll: float = 0.0,
                        position: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Camera:
@@ -97,11 +38,10 @@ def perspective_camera(width: int, height: int, fov_x_deg: float, yaw: float = 0
 
 
 def cube_face_cameras(face_w: int) -> list[tuple[str, Camera]]:
-    """Six 90° views F R B L U D (py360convert's order), each face_w × face_w."""
-    h = math.pi / 2
-    spec = [("F", 0.0, 0.0), ("R", -h, 0.0), ("B", math.pi, 0.0), ("L", h, 0.0),
-            ("U", 0.0, h), ("D", 0.0, -h)]
-    return [(n, perspective_camera(face_w, face_w, 90.0, yaw, pitch)) for n, yaw, pitch in spec]
+    """Six 90° views F R B L U D (py360convert's order, `scene.equirect.CUBE_FACES`),
+    each face_w × face_w."""
+    return [(short, perspective_camera(face_w, face_w, 90.0, yaw, pitch))
+            for _, short, yaw, pitch in CUBE_FACES]
 
 
 # ------------------------------------------------------------------ resampling

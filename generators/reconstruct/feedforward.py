@@ -19,6 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
+from generators.models.hub import offline
 from scene.camera import Camera
 
 from .dense import DepthView
@@ -40,6 +41,7 @@ def feedforward_ready() -> bool:
     return gpu and backend_state("depth-anything-3").ready
 
 
+@offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
 def load_da3(device: str | None = "auto") -> Any:
     """The DA3 model from the manager's `depth-anything-3` snapshot (ModelMissing names the fix)."""
     from generators.models.hub import ModelMissing

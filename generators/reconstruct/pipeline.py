@@ -132,7 +132,7 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
                ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)]
     stages = Stages(progress, weights, cancel)
     own_tmp = work_dir is None
-    from scene.io._common import make_temp_dir
+    from scene.files import make_temp_dir
 
     work = make_temp_dir("recon") if own_tmp else Path(work_dir)
     try:
@@ -359,7 +359,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
     paths = check_side_paths(out, cameras_out)
     for p in (out.parent, paths["cameras"].parent):
         p.mkdir(parents=True, exist_ok=True)
-    from scene.io._common import make_temp_dir, temp_name
+    from scene.files import make_temp_dir, temp_name
 
     tmp_cams = make_temp_dir(paths["cameras"].name, paths["cameras"].parent)
     tmp_depth = make_temp_dir(paths["depth"].name, paths["depth"].parent)
@@ -404,11 +404,11 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
-    from scene.io._common import default_dir_mode
+    from scene.files import default_dir_mode
 
     os.chmod(src, default_dir_mode())  # src came from mkdtemp (0700)
     if dst.exists():
-        from scene.io._common import temp_name
+        from scene.files import temp_name
 
         old = dst.with_name(temp_name(f"{dst.name}.old"))
         os.replace(dst, old)

@@ -1,13 +1,12 @@
 """Preview images of a reconstruction: the splats rendered from a viewpoint behind the
 photo cameras, with each camera's frustum drawn as lines (no GL needed).
 
-    python -m generators.reconstruct.preview --photos DIR --out docs/reconstruct-room.png
+A library module (the pipeline imports it; it imports nothing of the pipeline): the docs
+image is made by `python tools/reconstruct_overview.py --photos DIR --out docs/reconstruct-room.png`.
 """
 
 from __future__ import annotations
 
-import argparse
-from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -100,26 +99,3 @@ def preview(cloud: GaussianCloud, cams: Sequence[Camera], width: int = 960, heig
     img = render_cloud(cloud, view, background=(0.08, 0.08, 0.1))
     spread = max(float(np.ptp(np.array([c.position for c in cams]), axis=0).max()), 1e-3)
     return draw_frusta(img, view, cams, 0.1 * spread)
-
-
-def main(argv: list[str] | None = None) -> int:
-    import cv2
-
-    from .photos import list_photos
-    from .pipeline import ReconstructOptions, reconstruct
-
-    p = argparse.ArgumentParser(description="reconstruct photos and save an overview image with frusta")
-    p.add_argument("--photos", type=Path, required=True)
-    p.add_argument("--out", type=Path, required=True)
-    p.add_argument("--refine", type=int, default=0)
-    a = p.parse_args(argv)
-    res = reconstruct(list_photos(a.photos), ReconstructOptions(refine_steps=a.refine))
-    img = preview(res.cloud, res.cameras)
-    a.out.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(a.out), img[..., ::-1])
-    print(f"{a.out}: {len(res.cloud)} splats, {len(res.cameras)} cameras")
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -33,7 +33,8 @@ from typing import Any, BinaryIO, Callable, NamedTuple
 from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
-from ._common import atomic_write, check_readable
+from ..files import atomic_write
+from ._common import check_readable
 from .colmap import read_colmap, write_colmap, write_colmap_text
 from .ksplat import read_ksplat
 from .mesh_io import encode_mesh, read_mesh

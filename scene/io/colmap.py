@@ -15,7 +15,7 @@ import numpy as np
 
 from ..camera import Camera
 from ..errors import SceneFormatError
-from ._common import atomic_write
+from ..files import atomic_write
 
 # COLMAP camera models whose first parameters are focal length(s) and principal point
 _MODELS = {

@@ -357,7 +357,7 @@ def save_image(path: str | Path, rgb: np.ndarray) -> None:
     """Write float 0..1 or uint8 RGB (H, W, 3) atomically; format from the suffix."""
     import cv2
 
-    from scene.io._common import atomic_write
+    from scene.files import atomic_write
 
     p = Path(path)
     arr = np.asarray(rgb)

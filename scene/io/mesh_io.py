@@ -12,7 +12,7 @@ import numpy as np
 
 from ..errors import SceneFormatError
 from ..mesh import Mesh
-from ._common import atomic_path, check_readable
+from ._common import check_readable
 
 log = logging.getLogger(__name__)
 
@@ -234,7 +234,7 @@ def encode_mesh(mesh: Mesh, fh: BinaryIO, file_type: str, path: str | Path | Non
 
 def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **options: Any) -> None:
     """`encode_mesh` into `path` (type from `file_type` or the suffix), atomically."""
-    from ._common import atomic_write
+    from ..files import atomic_write
 
     if options:
         raise ValueError(f"unknown mesh write options: {', '.join(options)}")

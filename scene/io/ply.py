@@ -23,7 +23,8 @@ from ..errors import InvalidSceneError, SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
-from ._common import atomic_write, check_readable, finish_cloud, read_exact
+from ..files import atomic_write
+from ._common import check_readable, finish_cloud, read_exact
 from ._common import validate_finite
 from .plyheader import MAX_HEADER, PlyElement, PlyHeader, ascii_element_rows, binary_offsets, \
     parse_header, read_header_bytes

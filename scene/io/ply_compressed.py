@@ -19,7 +19,8 @@ import numpy as np
 from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud, rgb_to_sh0, sh0_to_rgb, sigmoid
 from ..sh import REST_COEFFS
-from ._common import atomic_write, check_readable, finish_cloud, normalized_quats, safe_logit
+from ..files import atomic_write
+from ._common import check_readable, finish_cloud, normalized_quats, safe_logit
 from ._common import validate_finite
 from .plyheader import PlyHeader, binary_offsets, parse_header, read_header_bytes
 

@@ -16,8 +16,8 @@ import numpy as np
 from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud, sigmoid
 from ..sh import C0
-from ._common import atomic_write, finish_cloud, looks_like_text, normalized_quats, read_all, \
-    safe_logit
+from ..files import atomic_write
+from ._common import finish_cloud, looks_like_text, normalized_quats, read_all, safe_logit
 from ._common import validate_finite
 
 SPLAT_DTYPE = np.dtype([("pos", "<f4", 3), ("scale", "<f4", 3), ("rgba", "u1", 4), ("rot", "u1", 4)])

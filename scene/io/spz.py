@@ -30,7 +30,8 @@ import numpy as np
 from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud, sigmoid
 from ..sh import REST_COEFFS
-from ._common import atomic_write, finish_cloud, normalized_quats, read_all, safe_logit
+from ..files import atomic_write
+from ._common import finish_cloud, normalized_quats, read_all, safe_logit
 from ._common import validate_finite
 
 MAGIC = 0x5053474E  # "NGSP" little endian
