@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from generators.options import GeneratorOptions
 from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
 from scene.rotations import matrices_to_quats
@@ -416,13 +417,13 @@ def world_from_panorama(pano: Any, options: WorldOptions | None = None,
     most 768); splat count ≈ 1.5 × resolution² (768 → ~0.9 M, 1024 → ~1.5 M). The layer's
     source and the world's meta record the options (`"options"`).
     """
-    opts = options or WorldOptions(panorama=Path("panorama"))
+    opts = options or WorldOptions()
     depth_backend, model, resolution = opts.depth_backend, opts.depth_model, opts.resolution
     eye_height, radius = opts.eye_height, opts.radius
     from generators.panorama import check_height
     from generators.panorama.projection import resize_pano
 
-    opts.replace(photos=[], panorama=Path("panorama")).check()  # ranges (no source needed)
+    GeneratorOptions.check(opts)  # ranges and choices (the source is the panorama given)
     cancel = cancel or CancelToken()
     st = stages or Stages(progress, [("depth", 1 if depth_backend == "classical" else 8),
                                      ("splats", 2)], cancel)

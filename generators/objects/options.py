@@ -45,7 +45,8 @@ class ObjectOptions(GeneratorOptions):
                             help="classical: GrabCut + matte; neural: SAM 2 (`models download "
                                  "sam2-tiny`) or the SAM given with --sam")
     box: str | tuple[int, int, int, int] | None = option(
-        None, flag="--box", unit="px", help="object box in the photo, x0,y0,x1,y1 (default: centred box)")
+        None, flag="--box", unit="px", metavar="X0,Y0,X1,Y1",
+        help="object box in the photo, x0,y0,x1,y1 (default: centred box)")
     point: tuple[float, float] | None = option(None, flag="--point", metavar="X,Y", unit="px",
                                                parse=parse_point, help="a click on the object, x,y")
     mask: np.ndarray | None = option(None, record=False,
