@@ -141,10 +141,6 @@ class GeneratorOptions:
                 out[f.name] = _jsonable(getattr(self, f.name))
         return out
 
-    def replace(self, **changes: Any):  # noqa: ANN206 - Self
-        """A copy with some options changed."""
-        return dataclasses.replace(self, **changes)
-
 
 def _jsonable(v: Any) -> Any:
     if isinstance(v, Path):
