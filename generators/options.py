@@ -78,11 +78,8 @@ class GeneratorOptions:
     """Base of every generator's options dataclass (see the module docstring)."""
 
     @classmethod
-    def option_fields(cls) -> list[dataclasses.Field]:
-        return list(dataclasses.fields(cls))
-
-    @classmethod
     def hints(cls) -> dict[str, Any]:
+        """Each field's type hint, evaluated (the modules use postponed annotations)."""
         return typing.get_type_hints(cls)
 
     @classmethod
