@@ -110,9 +110,10 @@ def cube_scene(n: int, sh_degree: int = 0, seed: int = 0):
 def camera_at(t: float, scene: str):
     """The walk's camera `t` seconds in (t = 0: the still camera)."""
     from scene.camera import Camera
+    from scene.units import EYE_HEIGHT
 
     if scene == "room":
-        eye = np.array([0.3 * math.sin(t), 1.6, 4.5 - WALK_SPEED * t])
+        eye = np.array([0.3 * math.sin(t), EYE_HEIGHT, 4.5 - WALK_SPEED * t])
         yaw = TURN_RATE * t
         look = eye + np.array([-math.sin(yaw), -0.1, -math.cos(yaw)])
         return Camera.look_at(eye, look, 70, W, H)

@@ -30,10 +30,11 @@ def run(code: Path) -> dict:
 
     from generators.pano_world import world_from_photos
     from generators.panorama.projection import perspective_camera
+    from scene.units import EYE_HEIGHT
     from viewer.offscreen import render_image
 
     W, H, FOV = 480, 320, 65.0
-    cam = perspective_camera(W, H, FOV, position=(0.0, 1.6, 0.0))
+    cam = perspective_camera(W, H, FOV, position=(0.0, EYE_HEIGHT, 0.0))
     photo, _, sid = raycast(cam)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "room.png"
@@ -47,7 +48,7 @@ def run(code: Path) -> dict:
     start = render_image(world, cam).astype(np.float32) / 255
     out["start_psnr_db"] = round(psnr(start, photo, np.ones((H, W), bool)), 2)
     for dx in (1.0, 2.0):
-        side = perspective_camera(W, H, FOV, position=(dx, 1.6, 0.0))
+        side = perspective_camera(W, H, FOV, position=(dx, EYE_HEIGHT, 0.0))
         truth, _, _ = raycast(side)
         m = seen_by(side, cam)
         img = render_image(world, side).astype(np.float32) / 255

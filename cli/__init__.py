@@ -234,7 +234,8 @@ def one_line(text: str, limit: int = 300) -> str:
 
 #: option names whose values are files or folders (inputs and outputs)
 _PATH_OPTIONS = ("scene", "input", "output", "out", "mesh", "photo", "photos", "panorama",
-                 "save_panorama", "cameras", "cameras_out", "video", "path", "colmap")
+                 "save_panorama", "cameras", "cameras_out", "video", "path", "colmap",
+                 "colmap_dir")
 
 
 def _sweep_folders(args: argparse.Namespace, tmp: str) -> list[Path]:

@@ -145,12 +145,18 @@ def run(args: argparse.Namespace) -> int:
     from scene.io import file_info
     from scene.project import EXTENSION
 
+    from generators.options import recorded_options  # the generator options a file recorded
+
+    options = recorded_options(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
         pinfo = describe_project(args.file)
+        if options:
+            pinfo["options"] = options
         if args.json:
             print(json.dumps(pinfo))
         else:
             _print_project(pinfo)
+            _print_options(options)
         return 0
 
     info = file_info(args.file)
@@ -159,6 +165,8 @@ def run(args: argparse.Namespace) -> int:
     est = world_estimates(args.file)
     if est:
         info["world_estimates"] = est
+    if options:
+        info["options"] = options
     if args.json:
         print(json.dumps(info))
         return 0
@@ -198,6 +206,28 @@ def run(args: argparse.Namespace) -> int:
     for name, e in (est or {}).items():
         if isinstance(e, dict):
             print(f"  {name}: {e.get('value')} ({e.get('source')})")
+    _print_options(options)
     if info.get("warning"):
         print(f"warning:   {info['warning']}")
     return 0
+
+
+def _print_options(options: dict[str, Any] | None) -> None:
+    """The generator options the file recorded, one `name: value` per line (untrusted:
+    plain values only, control characters dropped)."""
+    if not options:
+        return
+    print("generated with options:")
+    for k, v in options.items():
+        shown = ", ".join(_option_text(x) for x in v) if isinstance(v, list) else _option_text(v)
+        print(f"  {_text(k, 40)}: {shown}")
+
+
+def _option_text(v: Any) -> str:
+    if v is None or isinstance(v, bool):
+        return str(v).lower() if isinstance(v, bool) else "none"
+    if isinstance(v, dict) and _plain(v.get("name")):   # a project's stored input
+        return _text(v["name"])
+    if isinstance(v, str) and not v:
+        return '""'
+    return _text(v)

@@ -1,4 +1,8 @@
-"""`python main.py object`: a photo (or a mesh/splat file) -> a 3D object (splats + mesh)."""
+"""`python main.py object`: a photo (or a mesh/splat file) -> a 3D object (splats + mesh).
+
+The options are `generators.objects.options.ObjectOptions`: its fields with a CLI flag
+become the arguments; the PLY written records them in its `comment wander` header line.
+"""
 
 from __future__ import annotations
 
@@ -12,37 +16,16 @@ NAME = "object"
 HELP = "turn a photo of a thing (or a mesh/splat file) into a 3D object: splat PLY + mesh"
 
 
-def _pair(text: str) -> tuple[float, float]:
-    try:
-        x, y = (float(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected x,y pixels, got {text!r}") from None
-    return x, y
+#: arguments of the command that are not object options (its outputs)
+JOB_ARGUMENTS = ("out", "mesh")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--photo", type=Path, help="photo of the object (PNG with alpha is used as the mask)")
-    p.add_argument("--backend", choices=("classical", "multiview", "hunyuan3d", "import"), default="classical",
-                   help="classical: silhouette inflation, no weights (default); multiview: Zero123++ "
-                        "diffusion + space carving (`models download zero123plus`, or --model DIR); "
-                        "hunyuan3d: Hunyuan3D-2mini shape + photo texture (hy3dgen; `models download "
-                        "hunyuan3d-2mini`); import: an external mesh/splat file")
-    p.add_argument("--segmenter", choices=("classical", "neural"), default="classical",
-                   help="classical: GrabCut + matte (default); neural: SAM 2 (`models download sam2-tiny`) "
-                        "or the SAM given with --sam")
-    p.add_argument("--box", help="object box in the photo, x0,y0,x1,y1 pixels (default: centred box)")
-    p.add_argument("--point", type=_pair, help="a click on the object, x,y pixels")
-    p.add_argument("--model", type=Path, help="multiview: local diffusers pipeline folder (default: the model manager's zero123plus)")
-    p.add_argument("--sam", type=Path, help="neural segmenter: SAM .pth checkpoint, transformers folder or model name "
-                        "(default: sam2-tiny)")
-    p.add_argument("--input", type=Path, help="import: GLB/GLTF/OBJ/PLY mesh or splat file")
-    p.add_argument("--keep-mesh", action="store_true", help="import: keep a mesh as a mesh (no splats)")
-    p.add_argument("--height", type=float, default=1.0, help="object height in world units (default 1)")
-    p.add_argument("--resolution", type=int, default=320, help="classical: splat grid size (default 320)")
-    p.add_argument("--steps", type=int, default=28, help="multiview: diffusion steps (default 28)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--samples", type=int, default=200_000, help="import: splats sampled on a mesh")
-    p.add_argument("--device", help="torch device for neural backends (default: cuda if available)")
+    """The `ObjectOptions` fields with a CLI flag, then the outputs."""
+    from generators.objects.options import ObjectOptions
+    from generators.options import add_arguments as add_option_arguments
+
+    add_option_arguments(p, ObjectOptions)
     p.add_argument("--out", type=Path, help="output splat file (.ply)")
     p.add_argument("--mesh", type=Path, help="also write the mesh (.glb/.obj/.ply)")
 
@@ -61,16 +44,11 @@ def run(args: argparse.Namespace) -> int:
         write_cloud,
         write_mesh,
     )
-    from generators.objects.pipeline import ObjectRequest, generate_object
+    from generators.objects.options import ObjectOptions
+    from generators.objects.pipeline import generate_object
+    from generators.options import from_args
 
-    from cli.checks import check_int, check_seed
-
-    check_seed(args.seed)
-    check_int(args.steps, "--steps", 1, 1000)
-    check_int(args.resolution, "--resolution", 16, 4096)
-    from generators.objects.pipeline import MAX_SAMPLES
-
-    check_int(args.samples, "--samples", 100, MAX_SAMPLES)
+    req = from_args(ObjectOptions, args, with_mesh=args.mesh is not None)
     if args.out is None and args.mesh is None:
         raise InputError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
     if args.out is not None and args.out.suffix.lower() != ".ply":
@@ -80,11 +58,7 @@ def run(args: argparse.Namespace) -> int:
     for target in (args.out, args.mesh):  # both checked before either is written
         if target is not None:
             check_output_folder(target)
-    req = ObjectRequest(photo=args.photo, backend=args.backend, segmenter=args.segmenter, box=args.box,
-                        point=args.point, model=args.model, sam=args.sam, input=args.input,
-                        as_mesh=args.keep_mesh, with_mesh=args.mesh is not None, height=args.height,
-                        resolution=args.resolution, steps=args.steps, seed=args.seed,
-                        samples=args.samples, device=args.device)
+    req.check()  # options, and a backend's weights, before any work
     bar = TerminalProgress("object ")
     try:
         res = generate_object(req, bar)

@@ -1,52 +1,44 @@
-"""`python main.py reconstruct`: photos or a video -> cameras, depth maps, Gaussian scene."""
+"""`python main.py reconstruct`: photos or a video -> cameras, depth maps, Gaussian scene.
+
+The options are `generators.reconstruct.options.ReconstructOptions`: its fields with a CLI
+flag become the arguments; the report beside the scene records them.
+"""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
+from generators.reconstruct.options import DEFAULT_REFINE_STEPS as DEFAULT_REFINE
 from scene.errors import InputError
 
 NAME = "reconstruct"
 HELP = "Photos (or a video) taken while moving -> cameras, depth maps and a Gaussian-splat scene"
 
 
+#: arguments of the command that are not reconstruction options (inputs, outputs, video)
+JOB_ARGUMENTS = ("photos", "video", "out", "cameras_out", "max_frames")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Inputs and outputs, then the `ReconstructOptions` fields with a CLI flag."""
+    from generators.options import add_arguments as add_option_arguments
+    from generators.reconstruct.options import ReconstructOptions
+
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
     src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
     p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
                    help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
                         "project (the scene, the photo cameras, a bookmark per photo)")
-    p.add_argument("--refine", type=int, default=None, metavar="N",
-                   help="3DGS optimisation steps at most (3000; 0 = off): gsplat on CUDA, "
-                        "else the compiled CPU rasterizer; needs PyTorch (without it the "
-                        "default skips this step with a warning)")
-    p.add_argument("--refine-seconds", type=float, default=90.0, metavar="S",
-                   help="time budget of the optimisation (90 s; 0 = no limit)")
     p.add_argument("--cameras-out", type=Path, metavar="DIR",
                    help="COLMAP text model folder (default: SCENE_cameras beside the scene)")
-    p.add_argument("--intrinsics", metavar="fx,fy,cx,cy", help="known pinhole intrinsics (pixels)")
-    p.add_argument("--colmap", type=Path, metavar="DIR", help="existing COLMAP model: skip SfM")
     p.add_argument("--max-frames", type=int, default=60, help="video: most frames to keep (60)")
-    p.add_argument("--depth-size", type=int, default=400, help="dense depth working size, px (400)")
-    p.add_argument("--max-splats", type=int, default=400_000, help="splat budget (400000)")
-    p.add_argument("--device", choices=["auto", "cpu", "cuda"], default="auto", help="refinement device")
-    p.add_argument("--capture", choices=["auto", "walk", "orbit", "aerial"], default="auto",
-                   help="capture type, which sets the assumed scale: walk (eye height 1.5 m above the "
-                        "floor), orbit (object, cameras 0.6 m away), aerial (cameras 30 m up); "
-                        "auto detects it from the camera layout (default)")
-    p.add_argument("--backend", choices=["sfm", "feedforward", "auto"], default="sfm",
-                   help="cameras and depth: sfm (COLMAP-style, no weights, default); feedforward "
-                        "(Depth Anything 3 in one pass: `models download depth-anything-3`); auto "
-                        "(feedforward when it is ready and a GPU is present, else sfm)")
-    p.add_argument("--holdout", type=int, default=0, metavar="K",
-                   help="hold out every K-th registered photo (sorted names: 0, K, 2K..., the "
-                        "3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion and refinement; "
-                        "their cameras are still written, for `evaluate` (0 = off)")
+    add_option_arguments(p, ReconstructOptions)
+    # no --refine: the default depends on PyTorch being installed (`refine_steps`)
+    p.set_defaults(refine_steps=None)
 
 
-DEFAULT_REFINE = 3000
 
 
 def torch_install_hint() -> str:
@@ -87,24 +79,12 @@ def refine_steps(requested: int | None, has_torch: bool | None = None) -> tuple[
                f"{torch_install_hint()}")
 
 
-def _parse_intrinsics(text: str | None) -> tuple[float, float, float, float] | None:
-    if not text:
-        return None
-    try:
-        vals = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        raise InputError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy") from None
-    if len(vals) != 4:
-        raise InputError(f"--intrinsics {text!r}: expected four numbers fx,fy,cx,cy")
-    return vals  # type: ignore[return-value]
-
-
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: the scene, the cameras and depth
     folders and the report never overwrite the video, a photo or the COLMAP model."""
     from generators.reconstruct.pipeline import check_side_paths
 
-    ins: list = [("--video", args.video), ("--colmap", args.colmap)]
+    ins: list = [("--video", args.video), ("--colmap", args.colmap_dir)]
     if args.photos is not None and Path(args.photos).is_dir():
         ins += [("--photos", p) for p in sorted(Path(args.photos).iterdir()) if p.is_file()]
     outs: list = [("--out", args.out)]
@@ -122,20 +102,18 @@ def run(args: argparse.Namespace) -> int:
     from generators.reconstruct.photos import list_photos
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
 
-    steps, torch_warning = refine_steps(args.refine)
+    from generators.options import from_args
+
+    steps, torch_warning = refine_steps(args.refine_steps)
     if torch_warning:
         print(torch_warning)
-    opts = ReconstructOptions(refine_steps=steps, intrinsics=_parse_intrinsics(args.intrinsics),
-                              colmap_dir=args.colmap, depth_size=args.depth_size,
-                              max_points=args.max_splats, refine_device=args.device,
-                              holdout=args.holdout, capture=args.capture,
-                              refine_seconds=args.refine_seconds, backend=args.backend)
+    opts = from_args(ReconstructOptions, args, refine_steps=steps)
     from generators.reconstruct.pipeline import check_side_paths, scene_format
 
     scene_format(args.out)  # a bad --out fails before minutes of work
     check_side_paths(args.out, args.cameras_out)
     _check_writable(Path(args.out).parent)
-    opts.validate()  # so do bad options (before sampling a video)
+    opts.check()  # so do bad options (before sampling a video)
     with temp_dir("frames") as tmp:
         if args.video is not None:
             from generators.reconstruct.video import sample_frames
@@ -147,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
             paths = frames
             opts.sequential = True
         else:
-            paths = list_photos(args.photos, recursive=args.colmap is not None)
+            paths = list_photos(args.photos, recursive=args.colmap_dir is not None)
             if not paths:
                 raise InputError(f"{args.photos}: no image files in the folder")
         bar = TerminalProgress("reconstruct ")
@@ -167,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {st}{where}")
     if result.held_out:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
-    _print_orientation(result, args.colmap is not None)
+    _print_orientation(result, args.colmap_dir is not None)
     if result.capture:
         print(f"capture: {result.capture['type']} ({result.capture['reason']}); "
               f"scale {result.capture['scale']}")

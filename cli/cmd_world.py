@@ -1,4 +1,9 @@
-"""`python main.py world`: photo(s) or a panorama -> walkable Gaussian-splat world."""
+"""`python main.py world`: photo(s) or a panorama -> walkable Gaussian-splat world.
+
+The options are `generators.world_options.WorldOptions`: its fields with a CLI flag
+become the arguments; the world written records them (project manifest, the splat
+file's `.json` provenance), and `info` shows them.
+"""
 
 from __future__ import annotations
 
@@ -6,36 +11,22 @@ import argparse
 import json
 from pathlib import Path
 
-from cli.cmd_panorama import add_panorama_arguments
 from scene.errors import InputError
 
 NAME = "world"
 HELP = "turn a photo, overlapping photos or a 360° panorama into a walkable splat world"
 
 
+#: arguments of the command that are not generator options (its outputs)
+JOB_ARGUMENTS = ("save_panorama", "out")
+
+
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--photo", type=Path, nargs="+", metavar="P",
-                     help="the photo; several overlapping photos from one spot are stitched")
-    src.add_argument("--panorama", type=Path, metavar="PANO",
-                     help="an equirectangular 360° panorama image (width = 2 x height)")
-    add_panorama_arguments(p, backend_flag="--outpaint")
-    p.add_argument("--backend", "--depth", dest="depth", choices=("classical", "neural"),
-                   default="classical",
-                   help="depth: classical geometric prior (default) or neural (Depth Anything V2: "
-                        "`models download depth-anything-v2-small`, or --depth-model)")
-    p.add_argument("--depth-model", type=Path, metavar="DIR|NAME",
-                   help="neural depth: a transformers depth-estimation folder (Depth Anything / "
-                        "DPT) or a model name from `models` (default: depth-anything-v2-small)")
-    p.add_argument("--resolution", type=int, default=None,
-                   help="panorama height used for splats (default 768: ~0.9 M splats; 1024: ~1.5 M)")
-    p.add_argument("--eye-height", type=float, default=1.6, help="camera height above the floor, m")
-    p.add_argument("--radius", type=float, default=None,
-                   help="distance to the walls/far field in m (default: from the photo's "
-                        "ground line, else 8)")
-    p.add_argument("--no-level", dest="level", action="store_false",
-                   help="--panorama: use it as given (default: level a tilted panorama "
-                        "from its vertical lines)")
+    """The `WorldOptions` fields with a CLI flag, then the outputs."""
+    from generators.options import add_arguments as add_option_arguments
+    from generators.world_options import WorldOptions
+
+    add_option_arguments(p, WorldOptions)
     p.add_argument("--save-panorama", type=Path, metavar="PNG", help="also write the panorama")
     p.add_argument("--out", type=Path, required=True,
                    help="output: .ply (3DGS), .splat, .spz or .wander (project)")
@@ -85,7 +76,7 @@ def world_estimates(path: str | Path) -> dict | None:
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out, its .json provenance and
     --save-panorama never overwrite a photo or the panorama read."""
-    ins = [("--photo", p) for p in args.photo or []] + [("--panorama", args.panorama)]
+    ins = [("--photo", p) for p in args.photos or []] + [("--panorama", args.panorama)]
     outs = [("--out", args.out), ("--save-panorama", args.save_panorama)]
     if args.out.suffix.lower() != ".wander":
         outs.append(("--out's provenance", args.out.with_name(args.out.name + ".json")))
@@ -95,40 +86,29 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from generators.images import check_image_path, save_image
-    from generators.pano_world import world_from_photos
+    from generators.options import from_args
+    from generators.pano_world import generate_world
+    from generators.world_options import WorldOptions
 
-    from cli.checks import check_int, check_seed
-
-    check_seed(args.seed)
-    check_int(args.steps, "--steps", 1, 1000)
-    check_int(args.resolution, "--resolution", 64, 8192)
-    from generators.models.hub import require
-
-    if args.backend in ("diffusion", "flux") and args.model is None:  # weights checked before work
-        require("sd-inpaint" if args.backend == "diffusion" else "flux-pano", "--model DIR")
-    if args.depth == "neural" and args.depth_model is None:
-        require("depth-anything-v2-small", "--depth-model DIR")
+    opts = from_args(WorldOptions, args)
+    opts.check()  # options, and the chosen backends' weights, before any work
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise InputError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
     if args.save_panorama:
         check_image_path(args.save_panorama)  # before the world is written, not after
     bar = TerminalProgress("world ")
     try:
-        world, pano, stages = world_from_photos(
-            args.photo, panorama=args.panorama, fov=args.fov, pano_backend=args.backend,
-            pano_model=args.model, depth_backend=args.depth, depth_model=args.depth_model,
-            pano_height=args.height, resolution=args.resolution, eye_height=args.eye_height,
-            radius=args.radius, level=args.level, prompt=args.prompt, seed=args.seed,
-            progress=bar)
+        result = generate_world(opts, bar)
         bar(0.99, "writing")
-        save_world(world, args.out)
+        save_world(result.world, args.out)
     finally:
         bar.done()
     if args.save_panorama:
-        save_image(args.save_panorama, pano.image)
+        save_image(args.save_panorama, result.panorama.image)
+    world = result.world
     n = len(world.layers[0].data)
-    times = "  ".join(f"{k} {v:.2f}s" for k, v in stages.times.items())
-    print(f"wrote {args.out}: {n} splats; start camera at (0, {args.eye_height}, 0) looking -Z\n"
+    times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items())
+    print(f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) looking -Z\n"
           f"stages: {times}")
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(f"  {name}: {e.get('value')} ({e.get('source')})")

@@ -15,11 +15,12 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
 from scene.gaussians import GaussianCloud
+from scene.units import EYE_HEIGHT
 from scene.world import Bookmark, Layer, World
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEMO_PHOTO = ASSETS / "rocket.jpg"
-DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": 1.6, "radius": None,
+DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": EYE_HEIGHT, "radius": None,
                 "fov": None, "seed": 0}
 _CODE = ["generators/demo.py", "generators/pano_world.py", "scene/io/images.py",
          "generators/panorama/__init__.py", "generators/panorama/projection.py",

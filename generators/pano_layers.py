@@ -38,6 +38,7 @@ import numpy as np
 
 from generators.panorama.classes import GROUND, SKY, UPRIGHT
 from generators.panorama.projection import pano_lonlat
+from scene.units import EYE_HEIGHT
 
 CEILING = 3
 EDGE_RATIO = 1.12          # neighbouring depths further apart than this are different layers
@@ -367,7 +368,7 @@ def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
 
 
 def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
-                     classes: np.ndarray | None = None, *, eye_height: float = 1.6,
+                     classes: np.ndarray | None = None, *, eye_height: float = EYE_HEIGHT,
                      far: float | None = None
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What hides behind the near side of depth edges, and the ground under upright things.

@@ -13,15 +13,19 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
+from generators.options import GeneratorOptions
+from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
 from scene.rotations import matrices_to_quats
+from scene.units import EYE_HEIGHT
 from scene.world import Bookmark, Layer, World
 
 GENERATOR_VERSION = "1"
@@ -31,10 +35,9 @@ MAX_SLANT = 6.0       # cap on depth change per pixel / lateral pixel size (no r
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0    # m: the far field outdoors at least this far
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
-DEFAULT_RESOLUTION = 768  # splat panorama height: ~0.9 M splats (1024: ~1.5 M)
 
 
-def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float = 1.6,
+def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float = EYE_HEIGHT,
                      keep: np.ndarray | None = None, thin_poles: bool = True,
                      cancel: CancelToken | None = None) -> GaussianCloud:
     """Equirect image (H, 2H, 3) 0..1 + ray distance (H, 2H) metres -> GaussianCloud.
@@ -297,7 +300,7 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     return GaussianCloud.concatenate(parts)
 
 
-def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | None = None,
+def scene_layers(image: np.ndarray, *, eye_height: float = EYE_HEIGHT, radius: float | None = None,
                  classes: np.ndarray | None = None, known: np.ndarray | None = None,
                  ceiling_height: float | None = None) -> tuple[Any, float, dict]:
     """Classical layered geometry of an equirect image (H, 2H, 3): (Layers, radius, estimates).
@@ -361,7 +364,7 @@ def scene_layers(image: np.ndarray, *, eye_height: float = 1.6, radius: float | 
 
 
 def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str | Path | None = None,
-                   eye_height: float = 1.6, radius: float = 8.0,
+                   eye_height: float = EYE_HEIGHT, radius: float = 8.0,
                    classes: np.ndarray | None = None, known: np.ndarray | None = None,
                    progress: ProgressFn = no_progress, cancel: CancelToken | None = None
                    ) -> tuple[np.ndarray, np.ndarray]:
@@ -385,30 +388,42 @@ def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str 
     return depth, layers.sky
 
 
-def world_from_panorama(
-    pano: Any,
-    *,
-    depth_backend: str = "classical",
-    model: str | Path | None = None,
-    resolution: int | None = None,
-    eye_height: float = 1.6,
-    radius: float | None = None,
-    progress: ProgressFn = no_progress,
-    cancel: CancelToken | None = None,
-    stages: Stages | None = None,
-) -> World:
+@dataclass
+class WorldResult:
+    """What `generate_world` made: the world, the panorama it was built from, the timed
+    stages (`stages.times`: stage -> seconds) and the options used.
+
+    Unpacks as `world, panorama, stages = result` (the tuple `world_from_photos`
+    returned before).
+    """
+
+    world: World
+    panorama: Any                 # generators.panorama.Panorama
+    stages: Stages
+    options: WorldOptions
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.world, self.panorama, self.stages))
+
+
+def world_from_panorama(pano: Any, options: WorldOptions | None = None,
+                        progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
+                        stages: Stages | None = None) -> World:
     """A `generators.panorama.Panorama` -> World with one 'world' layer and a start bookmark.
 
+    Uses the depth and splat options of `options` (depth_backend, depth_model,
+    resolution, eye_height, radius; the panorama options are not used here);
     `resolution`: panorama height used for the splats (default: the panorama's own, at
-    most 768); splat count ≈ 1.5 × resolution² (768 → ~0.9 M, 1024 → ~1.5 M).
+    most 768); splat count ≈ 1.5 × resolution² (768 → ~0.9 M, 1024 → ~1.5 M). The layer's
+    source and the world's meta record the options (`"options"`).
     """
+    opts = options or WorldOptions()
+    depth_backend, model, resolution = opts.depth_backend, opts.depth_model, opts.resolution
+    eye_height, radius = opts.eye_height, opts.radius
     from generators.panorama import check_height
     from generators.panorama.projection import resize_pano
 
-    if not 0.2 <= eye_height <= 10:
-        raise ValueError(f"eye height must be between 0.2 and 10 m, got {eye_height}")
-    if radius is not None and not 1 <= radius <= 1000:
-        raise ValueError(f"room radius must be between 1 and 1000 m, got {radius}")
+    GeneratorOptions.check(opts)  # ranges and choices (the source is the panorama given)
     cancel = cancel or CancelToken()
     st = stages or Stages(progress, [("depth", 1 if depth_backend == "classical" else 8),
                                      ("splats", 2)], cancel)
@@ -436,12 +451,8 @@ def world_from_panorama(
             w_inv = np.clip(1.0 - known, 0.0, 1.0)[..., None]
             image = image * (1.0 - w_inv + w_inv * shade[..., None])
         if depth_backend != "classical":
-            from generators.depth import BACKENDS
             from generators.depth.neural import neural_pano_depth
 
-            if depth_backend not in BACKENDS:
-                raise ValueError(f"unknown depth backend {depth_backend!r}; choose one of "
-                                 f"{', '.join(BACKENDS)}")
             depth = neural_pano_depth(image, depth, sky, model=model, progress=report,
                                       cancel=cancel)
     with st("splats") as report:
@@ -472,6 +483,7 @@ def world_from_panorama(
         "splats": len(cloud),
         "panorama": pano.meta,
         **({"depth_model": str(model)} if model else {}),
+        "options": opts.record(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     cloud.meta.update(meta)
@@ -480,6 +492,7 @@ def world_from_panorama(
     world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
                                     float(pano.fov_y_deg)))
     world.meta.update({"generator": "wander.pano_world", "units": "m", "eye_height": eye_height,
+                       "options": opts.record(),
                        "floor_y": 0.0, "estimates": estimates,
                        "walkable": {"centre": [0.0, 0.0, 0.0],
                                     "radius": estimates["walkable_radius"]["value"],
@@ -491,42 +504,43 @@ def world_from_panorama(
     return world
 
 
-def world_from_photos(photos: Sequence[str | Path] | None = None, *, panorama: str | Path | None = None,
-                      fov: float | None = None, pano_backend: str = "classical",
-                      pano_model: str | Path | None = None, depth_backend: str = "classical",
-                      depth_model: str | Path | None = None, pano_height: int = 1024,
-                      resolution: int | None = None, eye_height: float = 1.6,
-                      radius: float | None = None, level: bool = True,
-                      prompt: str = "", seed: int = 0, progress: ProgressFn = no_progress,
-                      cancel: CancelToken | None = None) -> tuple[World, Any, Stages]:
-    """Photo(s) or a panorama file -> (World, Panorama, Stages with per-stage times).
+def generate_world(options: WorldOptions, progress: ProgressFn = no_progress,
+                   cancel: CancelToken | None = None) -> WorldResult:
+    """Photo(s) or a panorama file -> WorldResult (world, panorama, per-stage times).
 
-    level: a panorama file is levelled from its vertical lines first (photos are placed
-    on the horizon as taken).
+    `options` are checked first (`WorldOptions.check`: OptionsError, or ModelMissing when
+    a chosen backend's weights are not here), before any work. A panorama file is
+    levelled from its vertical lines first when `options.level` (photos are placed on the
+    horizon as taken). The world, its layer and its panorama record the options.
     """
-    from generators.panorama import load_panorama, panorama_from_photos
+    from generators.panorama import generate_panorama, load_panorama
 
-    if (not photos) == (panorama is None):
-        raise ValueError("give either photos or a panorama (not both)")
+    options.check()
     cancel = cancel or CancelToken()
-    pano_w = 1 if pano_backend == "classical" else 12
-    n = len(photos) if photos else 0
+    pano_w = 1 if options.pano_backend == "classical" else 12
+    n = len(options.photos)
     st = Stages(progress, [("load", 0.5), ("place", 0.5 if n <= 1 else 3), ("outpaint", pano_w),
-                           ("depth", 1 if depth_backend == "classical" else 8), ("splats", 2)],
-                cancel)
-    if panorama is not None:
+                           ("depth", 1 if options.depth_backend == "classical" else 8),
+                           ("splats", 2)], cancel)
+    if options.panorama is not None:
         with st("load") as report:
             report(0.1, "loading panorama")
-            report(0.3, "levelling the panorama from its vertical lines" if level else
+            report(0.3, "levelling the panorama from its vertical lines" if options.level else
                    "loading panorama")
-            pano = load_panorama(panorama, height=pano_height, level=level)
+            pano = load_panorama(options.panorama, height=options.pano_height, level=options.level)
         with st("place"), st("outpaint"):
             pass
     else:
-        pano = panorama_from_photos(photos, fov=fov, backend=pano_backend, model=pano_model,
-                                    height=pano_height, prompt=prompt, seed=seed,
-                                    cancel=cancel, stages=st)
-    world = world_from_panorama(pano, depth_backend=depth_backend, model=depth_model,
-                                resolution=resolution, eye_height=eye_height, radius=radius,
-                                cancel=cancel, stages=st)
-    return world, pano, st
+        pano = generate_panorama(options.panorama_options(), cancel=cancel, stages=st)
+    world = world_from_panorama(pano, options, cancel=cancel, stages=st)
+    return WorldResult(world, pano, st, options)
+
+
+def world_from_photos(photos: Sequence[str | Path] | None = None, *,
+                      progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
+                      **options: Any) -> WorldResult:
+    """`generate_world(WorldOptions(photos=photos, **options), ...)`: the same job with the
+    options as keywords (panorama, fov, pano_backend, ..., radius, level; see
+    `WorldOptions`). Unknown keywords raise TypeError."""
+    opts = WorldOptions(photos=[Path(p) for p in photos or []], **options)
+    return generate_world(opts, progress, cancel)

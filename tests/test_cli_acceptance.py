@@ -116,14 +116,14 @@ def test_reconstruct_splat_budget_below_one_is_rejected(budget: int) -> None:
     from generators.reconstruct.pipeline import ReconstructOptions
 
     with pytest.raises(ValueError, match="max-splats"):
-        ReconstructOptions(max_points=budget).validate()
+        ReconstructOptions(max_points=budget).check()
 
 
 def test_reconstruct_non_finite_intrinsics_are_rejected() -> None:
     from generators.reconstruct.pipeline import ReconstructOptions
 
     with pytest.raises(ValueError, match="finite"):
-        ReconstructOptions(intrinsics=(float("nan"), 500.0, 320.0, 240.0)).validate()
+        ReconstructOptions(intrinsics=(float("nan"), 500.0, 320.0, 240.0)).check()
 
 
 def test_camera_far_beyond_any_scene_is_a_clear_error() -> None:

@@ -118,6 +118,6 @@ def test_create_dialogs_offer_ready_backends(window, tmp_path) -> None:
     dlg = NewWorldDialog(window, [photo])
     assert dlg.depth_backend.currentData() == "neural"
     assert dlg.request().depth_backend == "neural" and dlg.request().depth_model is None
-    dlg.request().validate()
+    dlg.request().check()
     rd = ReconstructDialog(window, [photo, photo])
-    assert rd.backend.currentData() == "sfm" and rd.request().backend == "sfm"
+    assert rd.backend.currentData() == "sfm" and rd.request().options.backend == "sfm"

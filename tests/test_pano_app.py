@@ -44,7 +44,8 @@ def window(qtbot, x_display, tmp_path, monkeypatch):
 def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:
     from skimage import data
 
-    from viewer.ext_panorama import NewWorldDialog, WorldRequest
+    from generators.world_options import WorldOptions
+    from viewer.ext_panorama import NewWorldDialog
 
     texts = [a.text() for a in window.menu("&Create").actions()]
     assert "New &World from Photo…" in texts
@@ -59,9 +60,9 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     assert req.fov == 50.0 and req.resolution == 512 and req.pano_backend == "classical"
     dlg.depth_backend.setCurrentIndex(dlg.depth_backend.findData("neural"))
     with pytest.raises(ValueError, match="model folder"):
-        dlg.request().validate()
+        dlg.request().check()
     tools = window.extensions["panorama_tools"]
-    tools.start(WorldRequest(photos=[photo], fov=50.0, resolution=384))
+    tools.start(WorldOptions(photos=[photo], fov=50.0, resolution=384))
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=60000)
     world = window.world
     cloud = world.layers[0].data
@@ -81,22 +82,23 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
 
 
-def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:
+def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path, monkeypatch) -> None:
     from skimage import data
 
-    from viewer.ext_panorama import WorldRequest
+    from generators import pano_world
+    from generators.world_options import WorldOptions
 
     photo = tmp_path / "cat.jpg"
     cv2.imwrite(str(photo), data.chelsea()[..., ::-1])
     before = window.world
     seen: list[str] = []
-    req = WorldRequest(photos=[photo], resolution=1024)
-    run = req.run
+    req = WorldOptions(photos=[photo], resolution=1024)
+    run = pano_world.generate_world
 
-    def tracked(progress, cancel):  # noqa: ANN001
-        return run(lambda f, m: (seen.append(m), progress(f, m)), cancel)
+    def tracked(options, progress, cancel):  # noqa: ANN001
+        return run(options, lambda f, m: (seen.append(m), progress(f, m)), cancel)
 
-    req.run = tracked  # type: ignore[method-assign]
+    monkeypatch.setattr(pano_world, "generate_world", tracked)
     job = window.extensions["panorama_tools"].start(req)
     qtbot.waitUntil(lambda: len(seen) > 0, timeout=10000)
     window.jobs.cancel_all()

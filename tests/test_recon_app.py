@@ -50,11 +50,11 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     assert dlg.refine.value() == 3000 and dlg.refine_seconds.value() == 90   # optimisation on by default
     dlg.refine_seconds.setValue(3)                                          # a short budget for the test
     req = dlg.request()
-    assert len(req.photos) == 6 and req.refine_steps == 3000 and req.refine_seconds == 3
+    assert len(req.photos) == 6 and req.options.refine_steps == 3000 and req.options.refine_seconds == 3
     for i in range(1, 6):
         dlg.list.item(i).setCheckState(dlg.list.item(i).checkState().Unchecked)
     with pytest.raises(ValueError, match="at least 2"):
-        dlg.request().validate()
+        dlg.request().check()
     messages: list[str] = []
     orig = window.run_job
 

@@ -384,7 +384,7 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     assert not res3.held_out and len(res3.depths) == 9
     assert len(res3.cloud) != len(res.cloud) or not np.array_equal(res3.cloud.sh0, res.cloud.sh0)
     with pytest.raises(ValueError, match="holdout"):
-        ReconstructOptions(holdout=1).validate()
+        ReconstructOptions(holdout=1).check()
 
 
 @pytest.mark.gl

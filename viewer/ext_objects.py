@@ -25,7 +25,7 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
                              QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
 
 from generators.objects.light import match_exposure
-from generators.objects.pipeline import ObjectRequest, ObjectResult, generate_object, segment
+from generators.objects.pipeline import ObjectOptions, ObjectResult, generate_object, segment
 from generators.objects.place import dropped, duplicate_layer, insert_object, placement_transform, view_placement
 from scene.world import Layer
 
@@ -249,9 +249,9 @@ class ObjectTools:
             if not ok:
                 return
             as_mesh = choice == kinds[1]
-        self.start(ObjectRequest(backend="import", input=path, as_mesh=as_mesh))
+        self.start(ObjectOptions(backend="import", input=path, as_mesh=as_mesh))
 
-    def start(self, req: ObjectRequest, ray: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
+    def start(self, req: ObjectOptions, ray: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
         """Run the generator as a job; on success the object lands where the view centre points."""
         req.check()
         ray = ray or self.window.pick_ray()
@@ -479,9 +479,9 @@ class SegmentDialog(QDialog):
         if d:
             self.model.setText(d)
 
-    def request(self) -> ObjectRequest:
+    def request(self) -> ObjectOptions:
         box = self.canvas.box
-        return ObjectRequest(photo=self.photo, backend=self.backend.currentData() or "classical",
+        return ObjectOptions(photo=self.photo, backend=self.backend.currentData() or "classical",
                              segmenter=self.segmenter.currentData() or "classical",
                              box=None if box is None else ",".join(str(int(v)) for v in box),
                              point=self.canvas.point, model=self.model.text() or None,

@@ -10,7 +10,7 @@ the photo).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
@@ -31,55 +31,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from generators.panorama.options import DEFAULT_FOV
+from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
+
 from .features import WindowAPI
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-RESOLUTIONS = [("Fast (~0.4 M splats)", 512), ("Standard (~0.9 M splats)", 768),
+RESOLUTIONS = [("Fast (~0.4 M splats)", 512), ("Standard (~0.9 M splats)", DEFAULT_RESOLUTION),
                ("High (~1.5 M splats)", 1024)]
-
-
-@dataclass
-class WorldRequest:
-    """What the dialog asks for; `run` turns it into a World (worker thread)."""
-
-    photos: list[Path] = field(default_factory=list)
-    panorama: Path | None = None
-    fov: float | None = None
-    pano_backend: str = "classical"
-    pano_model: Path | None = None
-    depth_backend: str = "classical"
-    depth_model: Path | None = None
-    resolution: int = 768
-    prompt: str = ""
-
-    def validate(self) -> None:
-        if not self.photos and self.panorama is None:
-            raise ValueError("choose a photo (or a panorama) first")
-        from generators.panorama import BACKENDS
-
-        if self.pano_backend not in BACKENDS:
-            raise ValueError(f"unknown outpainting backend {self.pano_backend!r}")
-        # neural backends without a folder use the model manager's weights (Settings > Models)
-        from generators.models.hub import backend_state
-
-        for backend, folder, model, what in (
-                (self.pano_backend, self.pano_model, {"diffusion": "sd-inpaint", "flux": "flux-pano"},
-                 "outpainting"),
-                (self.depth_backend, self.depth_model, {"neural": "depth-anything-v2-small"}, "depth")):
-            name = model.get(backend)
-            if name and not folder and not backend_state(name).ready:
-                raise ValueError(f"{backend} {what} needs its weights: download {name} in Settings > "
-                                 "Models, or choose a local model folder")
-
-    def run(self, progress: Any, cancel: Any) -> Any:
-        from generators.pano_world import world_from_photos
-
-        world, _, _ = world_from_photos(
-            self.photos or None, panorama=self.panorama, fov=self.fov,
-            pano_backend=self.pano_backend, pano_model=self.pano_model,
-            depth_backend=self.depth_backend, depth_model=self.depth_model,
-            resolution=self.resolution, prompt=self.prompt, progress=progress, cancel=cancel)
-        return world
+#: the WorldOptions fields this dialog sets (the others keep their defaults)
+DIALOG_FIELDS = ("photos", "panorama", "fov", "pano_backend", "pano_model", "depth_backend",
+                 "depth_model", "resolution", "prompt")
 
 
 class _FolderField(QWidget):
@@ -107,7 +69,7 @@ class _FolderField(QWidget):
 
 
 class NewWorldDialog(QDialog):
-    """Options for a new world; `request()` returns the filled WorldRequest."""
+    """Options for a new world; `request()` returns the filled `WorldOptions`."""
 
     def __init__(self, parent: QWidget, photos: list[Path], panorama: Path | None = None) -> None:
         super().__init__(parent)
@@ -119,8 +81,9 @@ class NewWorldDialog(QDialog):
         self.auto_fov = QCheckBox("from the photo (EXIF), else 65°")
         self.auto_fov.setChecked(True)
         self.fov = QDoubleSpinBox()
-        self.fov.setRange(10.0, 170.0)
-        self.fov.setValue(65.0)
+        meta = {f.name: f.metadata for f in fields(WorldOptions)}
+        self.fov.setRange(meta["fov"]["lo"], meta["fov"]["hi"])
+        self.fov.setValue(DEFAULT_FOV)
         self.fov.setSuffix("°")
         self.fov.setEnabled(False)
         self.auto_fov.toggled.connect(lambda on: self.fov.setEnabled(not on))
@@ -153,7 +116,7 @@ class NewWorldDialog(QDialog):
         self.resolution = QComboBox()
         for label, _ in RESOLUTIONS:
             self.resolution.addItem(label)
-        self.resolution.setCurrentIndex(1)
+        self.resolution.setCurrentIndex([r for _, r in RESOLUTIONS].index(DEFAULT_RESOLUTION))
         form.addRow("Detail:", self.resolution)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #d55;")
@@ -174,9 +137,10 @@ class NewWorldDialog(QDialog):
             self.prompt.setEnabled(self.pano_backend.currentData() in ("diffusion", "flux"))
         self.depth_model.setEnabled(self.depth_backend.currentData() == "neural")
 
-    def request(self) -> WorldRequest:
+    def request(self) -> WorldOptions:
+        """The dialog's choices as the world generator's options (not yet checked)."""
         pano = self.panorama is None
-        return WorldRequest(
+        return WorldOptions(
             photos=list(self.photos), panorama=self.panorama,
             fov=None if (not pano or self.auto_fov.isChecked()) else float(self.fov.value()),
             pano_backend=self.pano_backend.currentData() if pano else "classical",
@@ -187,8 +151,8 @@ class NewWorldDialog(QDialog):
 
     def _accept(self) -> None:
         try:
-            self.request().validate()
-        except ValueError as exc:
+            self.request().check()
+        except ValueError as exc:  # OptionsError, ModelMissing: one line in the dialog
             self.error.setText(str(exc))
             return
         self.accept()
@@ -232,18 +196,24 @@ class PanoramaTools:
         if dlg.exec() == QDialog.DialogCode.Accepted and self.window.confirm_replace():
             self.start(dlg.request())
 
-    def start(self, req: WorldRequest) -> Any:
-        """Validate and run a request as a window job; the world opens when it is done."""
-        req.validate()
-        title = "New world from " + (req.panorama.name if req.panorama else
-                                     ", ".join(p.name for p in req.photos))
+    def start(self, options: WorldOptions) -> Any:
+        """Check the options and run the world generator as a window job; the world opens
+        when it is done."""
+        options.check()
+        title = "New world from " + (options.panorama.name if options.panorama else
+                                     ", ".join(p.name for p in options.photos))
+
+        def run(progress: Any, cancel: Any) -> Any:
+            from generators.pano_world import generate_world
+
+            return generate_world(options, progress, cancel).world
 
         def done(world: Any) -> None:
             self.window.set_world(world)
             n = len(world.layers[0].data) if world.layers else 0
             self.window.show_status(f"New world: {n:,} splats — WASD to walk, mouse to look", 8000)
 
-        self.last_job = self.window.run_job(title, req.run, done)
+        self.last_job = self.window.run_job(title, run, done)
         return self.last_job
 
 

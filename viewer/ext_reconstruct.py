@@ -20,6 +20,8 @@ from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, 
                              QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
                              QPushButton, QSpinBox, QVBoxLayout, QWidget)
 
+from generators.reconstruct.options import ReconstructOptions
+
 from .features import WindowAPI
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
@@ -27,20 +29,24 @@ VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
 DETAIL = [("Fast (depth 320 px)", 320), ("Standard (depth 400 px)", 400), ("High (depth 640 px)", 640)]
 
 
+#: the ReconstructOptions fields the dialog sets (the others keep their defaults)
+DIALOG_FIELDS = ("refine_steps", "refine_seconds", "depth_size", "backend")
+
+
 @dataclass
 class ReconstructRequest:
-    """What the dialog asks for; `run` turns it into a World on the worker thread."""
+    """One reconstruction job from the dialog: the photos or video, where to save, and the
+    generator's own `ReconstructOptions` (the same dataclass the CLI builds)."""
 
     photos: list[Path] = field(default_factory=list)
     video: Path | None = None
-    refine_steps: int = 3000             # 3DGS optimisation steps at most (0 = off)
-    refine_seconds: float = 90.0         # ... within this time budget
-    depth_size: int = 400
     save_to: Path | None = None          # optional .ply: also write cameras + depth maps beside
-    max_frames: int = 60
-    backend: str = "sfm"                 # sfm | feedforward (Depth Anything 3, model manager)
+    max_frames: int = 60                 # video: most frames to keep
+    options: ReconstructOptions = field(default_factory=ReconstructOptions)
 
-    def validate(self) -> None:
+    def check(self) -> None:
+        """The options, the inputs, and where the scene is saved (ValueError: one line)."""
+        self.options.check()
         if self.video is None and len(self.photos) < 2:
             raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
         if self.save_to is not None:
@@ -53,11 +59,12 @@ class ReconstructRequest:
                           [("a photo", p) for p in self.photos] + [("the video", self.video)])
 
     def run(self, progress: Any, cancel: Any) -> Any:
-        from generators.reconstruct.pipeline import ReconstructOptions, build_world, reconstruct, save_result
+        from dataclasses import replace
+
+        from generators.reconstruct.pipeline import build_world, reconstruct, save_result
         from scene.files import temp_dir
 
-        opts = ReconstructOptions(refine_steps=self.refine_steps, refine_seconds=self.refine_seconds,
-                                  depth_size=self.depth_size, backend=self.backend)
+        opts = self.options
         with temp_dir("frames") as tmp:
             photos = self.photos
             if self.video is not None:
@@ -65,7 +72,7 @@ class ReconstructRequest:
 
                 photos = sample_frames(self.video, Path(tmp), max_frames=self.max_frames,
                                        progress=lambda f, m: progress(0.1 * f, m), cancel=cancel)
-                opts.sequential = True
+                opts = replace(opts, sequential=True)
                 inner = progress
                 progress = lambda f, m: inner(0.1 + 0.9 * f, m)  # noqa: E731
             result = reconstruct(photos, opts, progress, cancel)
@@ -125,16 +132,17 @@ class ReconstructDialog(QDialog):
         else:
             lay.addWidget(QLabel(f"Video: {video.name} — sharp, distinct frames are sampled"))
         form = QFormLayout()
+        defaults = ReconstructOptions()
         self.refine = QSpinBox()
         self.refine.setRange(0, 30000)
-        self.refine.setValue(ReconstructRequest.refine_steps)
+        self.refine.setValue(defaults.refine_steps)
         self.refine.setToolTip("3DGS optimisation steps at most (0 = off): gsplat on CUDA, else the "
                                "compiled CPU rasterizer at a reduced resolution")
         form.addRow("Optimisation steps:", self.refine)
         self.refine_seconds = QSpinBox()
         self.refine_seconds.setRange(0, 3600)
         self.refine_seconds.setSuffix(" s")
-        self.refine_seconds.setValue(int(ReconstructRequest.refine_seconds))
+        self.refine_seconds.setValue(int(defaults.refine_seconds))
         self.refine_seconds.setToolTip("time budget of the optimisation (0 = no limit); "
                                        "the report says when it stopped the run")
         form.addRow("Optimisation time:", self.refine_seconds)
@@ -154,11 +162,11 @@ class ReconstructDialog(QDialog):
         self.detail = QComboBox()
         for label, _ in DETAIL:
             self.detail.addItem(label)
-        self.detail.setCurrentIndex(1)
+        self.detail.setCurrentIndex([d for _, d in DETAIL].index(defaults.depth_size))
         form.addRow("Depth detail:", self.detail)
         self.frames = QSpinBox()
         self.frames.setRange(2, 300)
-        self.frames.setValue(60)
+        self.frames.setValue(ReconstructRequest.max_frames)
         if video is not None:
             form.addRow("Most frames:", self.frames)
         row = QHBoxLayout()
@@ -196,17 +204,19 @@ class ReconstructDialog(QDialog):
         return out
 
     def request(self) -> ReconstructRequest:
+        """The dialog's choices: inputs, where to save, and the `ReconstructOptions`."""
         text = self.save_to.text().strip()
-        return ReconstructRequest(photos=self.photos() if self.video is None else [], video=self.video,
-                                  refine_steps=int(self.refine.value()),
+        opts = ReconstructOptions(refine_steps=int(self.refine.value()),
                                   refine_seconds=float(self.refine_seconds.value()),
                                   depth_size=DETAIL[self.detail.currentIndex()][1],
-                                  save_to=Path(text) if text else None, max_frames=int(self.frames.value()),
                                   backend=str(self.backend.currentData() or "sfm"))
+        return ReconstructRequest(photos=self.photos() if self.video is None else [], video=self.video,
+                                  save_to=Path(text) if text else None,
+                                  max_frames=int(self.frames.value()), options=opts)
 
     def _accept(self) -> None:
         try:
-            self.request().validate()
+            self.request().check()
         except ValueError as exc:
             self.error.setText(str(exc))
             return
@@ -262,8 +272,8 @@ class ReconstructTools:
             self.start(dlg.request())
 
     def start(self, req: ReconstructRequest) -> Any:
-        """Validate and run a request as a window job; the scene opens when it is done."""
-        req.validate()
+        """Check and run a request as a window job; the scene opens when it is done."""
+        req.check()
         title = f"Reconstructing from {req.video.name}" if req.video else \
             f"Reconstructing from {len(req.photos)} photos"
 

@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal
 import numpy as np
 
 from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+from scene.units import EYE_HEIGHT  # m: re-exported for the viewer
 
 from .collision import Collider
 
@@ -22,7 +23,6 @@ Mode = Literal["walk", "fly", "orbit"]
 MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")
 
 GRAVITY = 9.8          # m/s²
-EYE_HEIGHT = 1.6       # m
 BODY_RADIUS = 0.2      # m
 STEP_HEIGHT = 0.35     # m, highest ledge the walker steps onto
 JUMP_HEIGHT = 0.6      # m

@@ -16,8 +16,8 @@ import math
 import numpy as np
 
 from generators.panorama.projection import pano_lonlat
+from scene.units import EYE_HEIGHT  # m: re-exported for the depth priors
 
-EYE_HEIGHT = 1.6
 ROOM_RADIUS = 8.0
 SKY_RADIUS = 30.0   # sky dome: far enough for little parallax, near enough to keep the
                     # viewer's voxel collider fine (its voxel is ~1/160 of the world's size)

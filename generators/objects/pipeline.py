@@ -7,7 +7,7 @@ Segmenters: `classical` (GrabCut + matte) and `neural` (Segment Anything, local 
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -17,72 +17,11 @@ from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
+from .options import BACKENDS, MAX_SAMPLES, SEGMENTERS, ObjectOptions  # noqa: F401 - re-exported
 from .segment_classical import Segmentation, load_image, parse_box, segment_classical, split_alpha
 
-BACKENDS = ("classical", "multiview", "hunyuan3d", "import")
-SEGMENTERS = ("classical", "neural")
-#: most splats sampled on an imported mesh (beyond, memory runs out before anything is written)
-MAX_SAMPLES = 10_000_000
-
-
-@dataclass
-class ObjectRequest:
-    """Everything one object generation needs (options validated by `check`)."""
-
-    photo: str | Path | None = None
-    image: np.ndarray | None = None              # (H, W, 3|4) uint8, instead of `photo`
-    backend: str = "classical"
-    segmenter: str = "classical"
-    box: str | tuple[int, int, int, int] | None = None   # x0,y0,x1,y1 pixels
-    point: tuple[float, float] | None = None     # click x, y pixels
-    mask: np.ndarray | None = None               # (H, W) bool, skips segmentation
-    model: str | Path | None = None              # multiview pipeline folder (None: model manager)
-    sam: str | Path | None = None                # SAM file/folder (None: model manager's sam2-tiny)
-    input: str | Path | None = None              # import: mesh or splat file
-    as_mesh: bool = False                        # import: keep a mesh as a mesh layer
-    with_mesh: bool = True                       # also build a mesh (classical/multiview)
-    height: float = 1.0
-    resolution: int = 320
-    steps: int = 28
-    seed: int = 0
-    samples: int = 200_000                       # import: splats sampled on a mesh
-    device: str | None = None
-
-    def check(self) -> None:
-        if self.backend not in BACKENDS:
-            raise ValueError(f"unknown object backend {self.backend!r}; choose one of {', '.join(BACKENDS)}")
-        if self.segmenter not in SEGMENTERS:
-            raise ValueError(f"unknown segmenter {self.segmenter!r}; choose one of {', '.join(SEGMENTERS)}")
-        if self.backend == "import":
-            if self.input is None:
-                raise ValueError("the import backend needs --input MESH_OR_SPLAT_FILE")
-        elif self.photo is None and self.image is None:
-            raise ValueError(f"the {self.backend} backend needs a photo (--photo P)")
-        if self.backend == "multiview" and self.model is None:  # the manager's Zero123++
-            from generators.models.hub import require
-
-            require("zero123plus", "--model DIR")
-        if self.segmenter == "neural" and self.sam is None and self.backend != "import":
-            from generators.models.hub import require
-
-            require("sam2-tiny", "--sam PATH")  # SAM 2 from the model manager
-        if self.backend == "hunyuan3d":
-            from generators.models.hub import require
-
-            require("hunyuan3d-2mini", "--backend classical or multiview")
-        if not 0 < self.height < 1e6:
-            raise ValueError(f"height must be more than 0 and less than 1e6, got {self.height}")
-        if not 1 <= self.steps <= 500:
-            raise ValueError(f"steps must be 1..500, got {self.steps}")
-        if not 100 <= self.samples <= MAX_SAMPLES:
-            raise ValueError(f"samples must be 100..{MAX_SAMPLES}, got {self.samples}")
-
-    def options(self) -> dict[str, Any]:
-        """JSON-able options recorded in the object's provenance."""
-        d = asdict(self)
-        for k in ("image", "mask"):
-            d.pop(k)
-        return {k: (str(v) if isinstance(v, Path) else v) for k, v in d.items()}
+#: the options' older name (one class: `ObjectOptions`)
+ObjectRequest = ObjectOptions
 
 
 @dataclass
@@ -105,7 +44,7 @@ class ObjectResult:
         return self.mesh
 
 
-def segment(req: ObjectRequest, progress: ProgressFn = no_progress,
+def segment(req: ObjectOptions, progress: ProgressFn = no_progress,
             cancel: CancelToken | None = None) -> Segmentation:
     """Load the photo and segment its object with the requested segmenter."""
     if req.image is not None:
@@ -128,14 +67,16 @@ def segment(req: ObjectRequest, progress: ProgressFn = no_progress,
     return segment_neural(rgb, req.sam, box=box, point=req.point, device=req.device)  # type: ignore[arg-type]
 
 
-def generate_object(req: ObjectRequest, progress: ProgressFn = no_progress,
+def generate_object(req: ObjectOptions, progress: ProgressFn = no_progress,
                     cancel: CancelToken | None = None) -> ObjectResult:
-    """Run the whole job. Raises ValueError / SceneFormatError with a clear message on bad input."""
+    """Run the whole job. `req` is checked first (`ObjectOptions.check`: OptionsError, or
+    ModelMissing when a backend's weights are not here); SceneFormatError for unreadable
+    files. The result's meta records the options (`meta["options"]`)."""
     req.check()
     cancel = cancel or CancelToken()
     name = Path(str(req.input if req.backend == "import" else (req.photo or "object"))).stem or "object"
     meta: dict[str, Any] = {"generator": "wander.objects", "backend": req.backend,
-                            "options": req.options()}
+                            "options": req.record()}
     if req.backend == "import":
         from .mesh_to_splats import import_object
 

@@ -1,6 +1,6 @@
 """Photo(s) -> 360° equirectangular panorama.
 
-`panorama_from_photos` is the one entry point: one photo is placed at longitude 0 with
+`generate_panorama(PanoramaOptions(...))` is the one entry point: one photo is placed at longitude 0 with
 its field of view (option > EXIF > 65° default); several photos are stitched first
 (`stitch.py`); then the rest of the sphere is outpainted by a backend:
 `classical` (no weights), `diffusion` (Stable Diffusion inpainting) or `flux`
@@ -20,8 +20,7 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 
-BACKENDS = ("classical", "diffusion", "flux")
-DEFAULT_HEIGHT = 1024
+from .options import BACKENDS, DEFAULT_HEIGHT, PanoramaOptions  # noqa: F401 - re-exported
 
 
 @dataclass
@@ -90,36 +89,23 @@ def place_photo(rgb: np.ndarray, fov_x_deg: float, height: int,
     return pano, cov
 
 
-def panorama_from_photos(
-    photos: Sequence[str | Path],
-    *,
-    fov: float | None = None,
-    backend: str = "classical",
-    model: str | Path | None = None,
-    height: int = DEFAULT_HEIGHT,
-    prompt: str = "",
-    seed: int = 0,
-    steps: int = 30,
-    progress: ProgressFn = no_progress,
-    cancel: CancelToken | None = None,
-    stages: Stages | None = None,
-) -> Panorama:
+def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progress,
+                      cancel: CancelToken | None = None, stages: Stages | None = None) -> Panorama:
     """One or more photos (taken from one spot) -> full 360° panorama.
 
-    `fov`: horizontal field of view of the photos in degrees (default: EXIF, else 65°).
-    Raises SceneFormatError for unreadable photos, ValueError for bad options or
-    photos that do not overlap.
+    `options` are checked first (`PanoramaOptions.check`: OptionsError, or ModelMissing
+    when a backend's weights are not here). Raises SceneFormatError for unreadable photos
+    and ValueError for photos that do not overlap. The panorama's meta records the
+    options (`meta["options"]`).
     """
+    options.check()
+    photos = [Path(p) for p in options.photos]
+    backend, model, fov = options.backend, options.model, options.fov
+    height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
     from generators.images import load_image
 
     from .fov import photo_fov
 
-    photos = [Path(p) for p in photos]
-    if not photos:
-        raise ValueError("give at least one photo")
-    if backend not in BACKENDS:
-        raise ValueError(f"unknown panorama backend {backend!r}; choose one of {', '.join(BACKENDS)}")
-    height = check_height(height)
     cancel = cancel or CancelToken()
     st = stages or Stages(progress, [("load", 1), ("place", 1 if len(photos) == 1 else 4),
                                      ("outpaint", 2 if backend == "classical" else 12)], cancel)
@@ -184,9 +170,19 @@ def panorama_from_photos(
         **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
+        "options": options.record(),
     }
     return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
                     meta=meta, photo=photo, photo_alpha=photo_alpha, classes=classes)
+
+
+def panorama_from_photos(photos: Sequence[str | Path], *, progress: ProgressFn = no_progress,
+                         cancel: CancelToken | None = None, stages: Stages | None = None,
+                         **options: Any) -> Panorama:
+    """`generate_panorama(PanoramaOptions(photos=photos, **options), ...)`: the same job
+    with the options as keywords (fov, backend, model, height, prompt, seed, steps)."""
+    return generate_panorama(PanoramaOptions(photos=[Path(p) for p in photos], **options),
+                             progress, cancel, stages)
 
 
 def load_panorama(path: str | Path, height: int | None = None, *, level: bool = False) -> Panorama:

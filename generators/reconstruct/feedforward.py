@@ -126,7 +126,7 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
 
     from . import align
     from .fuse import fuse_views, fused_to_gaussians
-    from .pipeline import ReconstructResult, _jsonable
+    from .pipeline import ReconstructResult
     from .sky import add_sky
 
     paths = [Path(p) for p in paths]
@@ -164,15 +164,14 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
         out_cams.append(depth_w[p.name].camera.resized(*size))
     pts = fused.points[:: max(1, len(fused.points) // 20000)]
     cols = (np.clip(fused.colors[:: max(1, len(fused.points) // 20000)], 0, 1) * 255).astype(np.uint8)
-    from dataclasses import asdict
 
     cloud.meta.update({"generator": "wander.reconstruct", "backend": "feedforward",
                        "model": "depth-anything-3", "inputs": [p.name for p in paths],
-                       "options": _jsonable(asdict(opts))})
+                       "options": opts.record()})
     return ReconstructResult(
         cloud=cloud, cameras=out_cams, status={p.name: "registered" for p in paths}, depths=depth_w,
         points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32), point_colors=cols,
-        visible={}, similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
+        visible={}, similarity=sim, times=dict(stages.times), options=opts.record(),
         capture=capture)
 
 

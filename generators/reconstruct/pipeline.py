@@ -17,10 +17,9 @@ cameras 30 above it. The report states the type and the assumed scale.
 from __future__ import annotations
 
 import json
-import math
 import os
 import shutil
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
@@ -33,62 +32,9 @@ from scene.gaussians import GaussianCloud
 from . import align
 from .dense import DepthView, choose_neighbours, compute_depths
 from .fuse import fuse_views, fused_to_gaussians
+from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
 from .sky import add_sky
-
-
-@dataclass
-class ReconstructOptions:
-    """Options of the reconstruction (all have working defaults)."""
-
-    refine_steps: int = 3000               # 3DGS optimisation steps at most (0 = off)
-    refine_seconds: float = 90.0           # ... and at most this long (0 = no limit); reported
-    intrinsics: tuple[float, float, float, float] | None = None  # fx, fy, cx, cy at photo size
-    colmap_dir: Path | None = None         # existing COLMAP model: skip SfM
-    sequential: bool = False               # sequential matching (video frames)
-    max_image_size: int = 1600             # working size for SfM (long side, px)
-    depth_size: int = 400                  # dense depth working size (long side, px)
-    planes: int = 96                       # plane-sweep depth hypotheses
-    max_points: int = 400_000              # splat budget after fusion
-    refine_size: int = 320                 # CPU optimisation render size (long side, px)
-    refine_device: str = "auto"            # auto | cpu | cuda
-    target_depth: float = 2.0              # median camera-to-point distance in output units
-    eye_height: float = 1.5                # walk-through with a floor: cameras this high above y = 0
-    capture: str = "auto"                  # auto | walk | orbit | aerial (align.place_capture)
-    orbit_radius: float = 0.6              # object orbit: assumed camera-to-object distance (m)
-    aerial_height: float = 30.0            # aerial: assumed camera height above the ground (m)
-    threads: int = -1
-    holdout: int = 0                       # every k-th registered photo (sorted names, 0, k, 2k…)
-    backend: str = "sfm"                   # sfm | feedforward (Depth Anything 3) | auto
-    #                                        is held out of depth/fusion/refinement (0 = none)
-
-    def validate(self) -> None:
-        if self.refine_steps < 0:
-            raise ValueError("--refine must be >= 0")
-        if not self.refine_seconds >= 0:
-            raise ValueError("--refine-seconds must be >= 0")
-        if self.intrinsics is not None:
-            if (len(self.intrinsics) != 4 or not all(math.isfinite(v) for v in self.intrinsics)
-                    or min(self.intrinsics[:2]) <= 0):
-                raise ValueError("intrinsics must be four finite numbers fx,fy,cx,cy, fx and fy > 0")
-        if self.max_points < 1:
-            # fusion grows its voxel until the budget fits: a budget below 1 never fits
-            raise ValueError(f"--max-splats must be >= 1, got {self.max_points}")
-        if self.max_image_size < 64 or self.depth_size < 32:
-            raise ValueError("image sizes are too small")
-        if self.planes < 8:
-            raise ValueError("planes must be >= 8")
-        if self.refine_device not in ("auto", "cpu", "cuda"):
-            raise ValueError("refine device must be auto, cpu or cuda")
-        if self.capture not in ("auto", *align.CAPTURE_TYPES):
-            raise ValueError(f"capture type must be auto, {', '.join(align.CAPTURE_TYPES)}; "
-                             f"got {self.capture!r}")
-        if not (self.orbit_radius > 0 and self.aerial_height > 0 and self.eye_height >= 0):
-            raise ValueError("orbit radius and aerial height must be > 0, eye height >= 0")
-        if self.backend not in ("sfm", "feedforward", "auto"):
-            raise ValueError(f"backend must be sfm, feedforward or auto, got {self.backend!r}")
-        if self.holdout < 0 or self.holdout == 1:
-            raise ValueError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
 
 @dataclass
@@ -115,9 +61,12 @@ class ReconstructResult:
 def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
                 progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
                 work_dir: Path | None = None) -> ReconstructResult:
-    """Run the whole job on 2-100 photos (bad ones are skipped and reported)."""
+    """Run the whole job on 2-100 photos (bad ones are skipped and reported).
+
+    `options` are checked first (`ReconstructOptions.check`: OptionsError); the result,
+    the scene's meta and everything `save_result` writes record them."""
     opts = options or ReconstructOptions()
-    opts.validate()
+    opts.check()
     paths = [Path(p) for p in photo_paths]
     if len(paths) < 2:
         raise ValueError(f"need at least 2 photos of the scene taken while moving; got {len(paths)}")
@@ -272,13 +221,13 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
                             "colmap_size": list(ph.orig_size)})
         out_cams.append(cc)
     cloud.meta.update({"generator": "wander.reconstruct", "backend": "classical",
-                       "inputs": [p.name for p in photos], "options": _jsonable(asdict(opts))})
+                       "inputs": [p.name for p in photos], "options": opts.record()})
     return ReconstructResult(
         cloud=cloud, cameras=sorted(out_cams, key=lambda c: c.name), status=status,
         depths={v.name: v for v in depth_w.values()},
         points=(res.points @ (s * r).T + t), point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
-        similarity=sim, times=dict(stages.times), options=_jsonable(asdict(opts)),
+        similarity=sim, times=dict(stages.times), options=opts.record(),
         held_out=sorted(held), capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1})
 
@@ -301,11 +250,6 @@ def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
         status[by_name[n].work_name if n in by_name else n] = st
     res.cameras, res.distortion, res.visible, res.status = cams, dist, vis, status
     return res
-
-
-def _jsonable(d: dict) -> dict:
-    return {k: (str(v) if isinstance(v, Path) else list(v) if isinstance(v, tuple) else v)
-            for k, v in d.items()}
 
 
 # ------------------------------------------------------------------- outputs
