@@ -76,7 +76,7 @@ def app(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     from viewer.main_window import MainWindow
 
     win = MainWindow()
-    assert not win.extension_errors, win.extension_errors
+    assert not win.feature_errors, win.feature_errors
     qtbot.addWidget(win)
     win.resize(640, 420)
     win.show()
