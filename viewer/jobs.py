@@ -1,8 +1,17 @@
-"""Run long jobs (`fn(progress, cancel) -> T`) on a worker thread with Qt signals.
+"""Where the app starts background work: every worker thread of the viewer starts here.
 
-The job's progress reaches the GUI thread through a queued signal; its result is
-handed to `on_done` on the GUI thread, unless it was cancelled (then nothing happens:
-a cancelled job changes nothing).
+`JobRunner.run(title, fn, on_done)` runs a long job `fn(progress, cancel) -> T` on a
+worker thread, shown in the status bar with a progress bar and Cancel. `progress` is a
+`scene.progress.Progress` (callable as `progress(fraction, message)`, with `sub` ranges
+and `raise_if_cancelled`), `cancel` its `CancelToken`: the one protocol of
+scene/progress.py that scene/ and generators/ functions take. The job's progress
+reaches the GUI thread through a queued signal; its result is handed to `on_done` on
+the GUI thread, unless it was cancelled (then nothing happens: a cancelled job changes
+nothing).
+
+`background(fn, *args, name=...)` is for the app's silent helpers that show no progress
+(autosave, the renderer's splat packing, the walk collider, picking warm-up): a daemon
+thread whose outcome is a `concurrent.futures.Future`.
 """
 
 from __future__ import annotations
@@ -12,13 +21,32 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from generators.jobs import Cancelled, CancelToken
+from scene.progress import Cancelled, CancelToken, Progress
 
 log = logging.getLogger(__name__)
+
+
+def background(fn: Callable[..., Any], *args: Any, name: str = "background") -> Future:
+    """Run `fn(*args)` on a daemon thread (closing the app never waits for it) and return
+    its Future (result or exception). For silent helper work with no progress UI and no
+    Cancel button; anything the user waits for goes through `JobRunner.run`."""
+    fut: Future = Future()
+
+    def work() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True, name=name).start()
+    return fut
 
 
 class Job(QObject):
@@ -37,6 +65,7 @@ class Job(QObject):
         self.on_done = on_done
         self.on_error = on_error
         self.cancel_token = CancelToken()
+        self.progress = Progress(self._progress, self.cancel_token)
         self.fraction = 0.0
         self.message = title
         self.started_at = time.perf_counter()
@@ -75,7 +104,7 @@ class Job(QObject):
 
     def _work(self) -> None:
         try:
-            res = self.fn(self._progress, self.cancel_token)
+            res = self.fn(self.progress, self.cancel_token)
         except BaseException as exc:  # noqa: BLE001 - reported on the GUI thread
             if not isinstance(exc, Cancelled):
                 exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
