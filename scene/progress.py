@@ -93,6 +93,13 @@ class Progress:
 
     __call__ = update
 
+    def finish(self, message: str = "") -> None:
+        """Report this range complete without checking cancel: for the step after a
+        commit, when the work is done and a late cancel must not claim otherwise."""
+        if message:
+            self.message = message
+        self.report(self.stop, self.message)
+
     @property
     def cancelled(self) -> bool:
         return self.cancel.cancelled
