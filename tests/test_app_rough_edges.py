@@ -33,7 +33,7 @@ def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     for ext in (ext_objects, ext_project, ext_splats):
         ext.install(win)
     win._finish_menus()
-    win.project_ext.ask_on_close = False
+    win.document.ask_user = False
     qtbot.addWidget(win)
     win.resize(900, 600)
     win.show()
@@ -104,7 +104,7 @@ def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa
     nav = window.viewport.nav
     assert nav.speed_mult == 2.5 and nav.fov_y_deg == 75.0
     assert not window.viewport.quality.enabled and not window.adaptive_action.isChecked()
-    assert not window.project_ext.autosave_timer.isActive()
+    assert not window.autosave.autosave_timer.isActive()
     nav.set_mode("fly")
     p0 = nav.pitch
     nav.look(0, 10)                                            # mouse down -> looks up (inverted)
@@ -127,13 +127,13 @@ def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noq
     layer = window.world.layers[0]
     assert layer.name == "chelsea"                             # not "World"
     assert window.windowTitle() == "chelsea (not saved) — Wander"
-    assert window.project_ext.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
+    assert window.document.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
     assert window.dialog_dir() == photo.parent                 # beside the photo until saved
     window.world.rename(layer.id, "garden")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
     target = tmp_path / "saved" / "mine.wander"
     target.parent.mkdir()
-    window.project_ext.save(target)
+    window.project_save.save(target)
     qtbot.waitUntil(lambda: window.windowTitle() == "mine.wander — Wander", timeout=20000)
     assert window.dialog_dir() == target.parent                # beside the project
     assert window.suggested_name(".png") == "mine.png"

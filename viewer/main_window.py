@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import importlib
-import inspect
 import logging
 import pkgutil
 import traceback
@@ -39,9 +38,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from generators.jobs import CancelToken, ProgressFn
-from scene.world import Command, Layer, World
+from scene.progress import CancelToken, Progress, ProgressFn, as_progress
+from scene.world import Command, World
 
+from .document import Document
 from .jobs import Job, JobRunner
 from .outliner import Outliner
 from .settings import Settings
@@ -99,73 +99,35 @@ def _inside_install(folder: Path) -> bool:
         return False
 
 
-def load_scene_file(path: str | Path, progress: ProgressFn, cancel: CancelToken) -> tuple[World, list[str]]:
+def load_scene_file(path: str | Path, progress: ProgressFn | Progress,
+                    cancel: CancelToken | None = None) -> tuple[World, list[str]]:
     """Read a scene file or .wander project into a World (runs on a worker thread).
 
-    Scene files get an up axis estimated from their cameras or floor; projects keep theirs.
+    The one scene loader (`scene.io.load_world`, as the CLI and offscreen rendering use)
+    reads it; scene files then get an up axis estimated from their cameras or floor;
+    projects keep theirs. Raises `Cancelled` when cancelled (the open World is untouched).
     """
+    from scene.io import load_world
+
+    prog = as_progress(progress, cancel)
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
-    progress(0.05, f"Reading {p.name}")
-    warnings: list[str] = []
-    if p.suffix.lower() == ".wander":
-        from scene.project import load_project
-
-        world, warnings = load_project(p)
-        cancel.check()
-        progress(1.0, "Loaded")
-        return world, list(warnings)
-    import scene.io as sio
-
-    load = getattr(sio, "load", None)
-    if load is None:
-        raise RuntimeError("scene.io.load is not available in this build")
-    kwargs: dict[str, Any] = {}
-    try:
-        params = inspect.signature(load).parameters
-        if "progress" in params:
-            kwargs["progress"] = lambda f, m: progress(0.05 + 0.75 * f, m)
-        if "cancel" in params:
-            kwargs["cancel"] = cancel
-    except (TypeError, ValueError):
-        pass
-    data = load(p, **kwargs)
-    cancel.check()
-    progress(0.82, "Preparing")
-    world = _as_world(data, p)
-    cancel.check()
+    is_project = p.suffix.lower() == ".wander"
+    world, warnings = load_world(p, progress=prog.sub(0.0, 1.0 if is_project else 0.82))
+    if is_project:
+        return world, warnings
+    prog.update(0.82, "Preparing")
     if world.meta.get("up_axis_source") is None:
         # a reconstruction's photo cameras saved beside it (SCENE_cameras/): their up axis
         # and the first photo's view, not a guessed floor
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is None:
-        progress(0.9, "Estimating the up axis")
+        prog.update(0.9, "Estimating the up axis")
         up, source = estimate_up(world, dense_points_of(world.merged_cloud(visible_only=False)))
         world.up_axis = up
         world.meta["up_axis_source"] = source
     world.clear_history()
-    progress(1.0, "Loaded")
+    prog.update(1.0, "Loaded")  # last cancel point: the caller has not touched its World
     return world, warnings
-
-
-def _as_world(data: Any, path: Path) -> World:
-    """Whatever scene.io.load returned (World, cloud, mesh, (cloud, meta)...) as a World."""
-    from scene.gaussians import GaussianCloud
-    from scene.mesh import Mesh
-
-    if isinstance(data, tuple) and data:
-        data = data[0]
-    if isinstance(data, World):
-        world = data
-    elif isinstance(data, (GaussianCloud, Mesh)):
-        world = World()
-        kind = "mesh" if isinstance(data, Mesh) else "world"
-        world.layers.append(Layer(path.stem, data, kind=kind, source={"path": str(path)}))
-    else:
-        raise TypeError(f"{path}: the reader returned {type(data).__name__}, not a scene")
-    world.meta.setdefault("source", str(path))
-    return world
 
 
 def _demo_available() -> bool:
@@ -279,6 +241,8 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._update_camera_status)
         self._status_timer.start(250)
         self._attach(self.world)
+        #: the open document's save state (unsaved changes, autosave slot, camera path)
+        self.document = Document(self)
         if install_extensions:
             self.install_extensions()
         self._finish_menus()
@@ -442,8 +406,8 @@ class MainWindow(QMainWindow):
         return (world_name(self.world) or "Untitled") + suffix
 
     def is_modified(self) -> bool:
-        ext = getattr(self, "project_ext", None)
-        return bool(getattr(ext, "dirty", False)) and not self.world.is_empty()
+        """Unsaved changes in a world that holds something (viewer/document.py)."""
+        return self.document.is_modified()
 
     def selected_layer_id(self) -> int | None:
         """The layer selected in the outliner (for extensions), or None."""
@@ -455,8 +419,8 @@ class MainWindow(QMainWindow):
     def confirm_replace(self) -> bool:
         """True when the current world may be replaced (the project extension offers to save
         unsaved changes first; False when the user cancels)."""
-        ext = getattr(self, "project_ext", None)
-        return ext is None or bool(ext.confirm_replace())
+        guard = self.document.replace_guard
+        return guard is None or bool(guard())
 
     def open_path(self, path: str | Path) -> Job | None:
         """Load a scene file or project in the background and show it (None: the user chose
@@ -519,6 +483,20 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.fps_label)
         sb.addPermanentWidget(self.pos_label)
         sb.addPermanentWidget(self.mode_label)
+
+    def add_menu_action(self, menu: QMenu, text: str, slot: Callable[[], Any],
+                        shortcut: str | None = None, tip: str = "",
+                        checkable: bool = False) -> QAction:
+        """A menu entry for a feature: `slot()` on trigger; its shortcut works in full screen."""
+        return self._act(menu, text, slot, shortcut, checkable, tip)
+
+    def update_title(self) -> None:
+        """Refresh the window title (file name, • while there are unsaved changes)."""
+        self._update_title()
+
+    def show_job_error(self, title: str, exc: BaseException) -> None:
+        """Say that background work failed: status bar and a non-modal message box."""
+        self._job_failed(title, exc)
 
     def _act(self, menu: QMenu, text: str, slot: Callable[[], Any],
              shortcut: str | QKeySequence.StandardKey | list | None = None,
@@ -630,7 +608,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.quit_action)
         used = {s.toString() for a in self.findChildren(QAction) for s in a.shortcuts()
                 if a is not self.screenshot_action}
-        if "Ctrl+Shift+S" not in used:  # Save As (ext_project) keeps it when present
+        if "Ctrl+Shift+S" not in used:  # Save As (viewer/project_save.py) keeps it when present
             self.screenshot_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+Shift+S")])
         self._refresh_start_page()
 

@@ -7,6 +7,10 @@ through this package, chosen by one registry.
     load(path, format=None, progress=None) -> GaussianCloud | Mesh   content first (sniff),
                             then the name
     load_cloud(path)        -> GaussianCloud (a mesh file is a clear error)
+    load_world(path, progress=None) -> (World, warnings)   THE scene loader: a .wander
+                            project or any file `load` reads, as a World (the app's Open,
+                            the CLI's SCENE argument and offscreen rendering all use it)
+    world_of(obj, name, path) -> World   a cloud or mesh as a one-layer World
     save(obj, path, format=None, progress=None, **options)   atomic: temp file + rename
     write_to(obj, fh, format, **options)      the same bytes into an open binary file
     sniff(path) -> str      format from magic bytes / header ("unknown" if none)
@@ -50,6 +54,7 @@ from .splat import encode_splat, read_splat
 from .spz import encode_spz_file, read_spz
 
 __all__ = ["FORMATS", "Format", "expected_size", "file_info", "format_for_path", "load", "load_cloud",
+           "load_world", "world_of",
            "read_colmap", "resolve_format", "save", "scene_suffixes", "sniff", "write_colmap",
            "write_colmap_text", "write_to"]
 
@@ -246,6 +251,53 @@ def load_cloud(path: str | Path, format: str | None = None) -> GaussianCloud:
         raise SceneFormatError(path, f"is a mesh ({obj.n_vertices} vertices, {obj.n_faces} "
                                      "faces), not a Gaussian-splat file")
     return obj
+
+
+def load_world(path: str | Path, progress: Progress | ProgressFn | None = None) -> tuple[Any, list[str]]:
+    """THE scene loader: a `.wander` project (scene.project.load_project) or any scene file
+    `load` reads, as a `scene.world.World` with a clear undo history.
+
+    Returns (world, warnings): a project's warnings name what could not be restored; a
+    scene file has none. A file becomes one layer named after the file ("garden" for
+    garden.ply; kind "mesh" or "world") with `source={"path": ...}`, and
+    `world.meta["source"]` names the file. Nothing else is decided here: the app adds its
+    up-axis estimate on top. Raises FileNotFoundError for a missing file,
+    SceneFormatError for bad input, `scene.progress.Cancelled` when `progress` is
+    cancelled (no World is returned, nothing is changed).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    prog = as_progress(progress)
+    if path.suffix.lower() == ".wander":
+        from ..project import load_project
+
+        world, warnings = load_project(path, progress=prog)
+        return world, list(warnings)
+    obj = load(path, progress=prog.sub(0.0, 0.95))
+    world = world_of(obj, path.stem, path)
+    prog.update(1.0, f"Loaded {path.name}")
+    return world, []
+
+
+def world_of(obj: Any, name: str = "scene", path: str | Path | None = None) -> Any:
+    """`obj` as a World: a World is returned as it is; a GaussianCloud or Mesh becomes one
+    layer called `name` (kind "world" or "mesh"), with `source={"path": path}` and
+    `meta["source"]` when it came from the file `path`. Raises TypeError otherwise."""
+    from ..world import Layer, World
+
+    if isinstance(obj, World):
+        return obj
+    if not isinstance(obj, (GaussianCloud, Mesh)):
+        raise TypeError(f"a scene is a World, GaussianCloud or Mesh, not {type(obj).__name__}")
+    world = World()
+    source = {"path": str(path)} if path is not None else {}
+    world.layers.append(Layer(name, obj, "mesh" if isinstance(obj, Mesh) else "world",
+                              source=source))
+    if path is not None:
+        world.meta.setdefault("source", str(path))
+    world.clear_history()
+    return world
 
 
 def output_format(path: str | Path, format: str | None = None, obj: object = None) -> str:
