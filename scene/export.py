@@ -325,7 +325,8 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
     for i, (name, img) in enumerate(faces.items()):
         prog.update(0.45 + 0.45 * i / len(faces), f"Encoding the {name} face")
         encoded.append((out.with_name(f"{out.stem}_{name}.png"), _png_bytes(img)))
-    prog.update(0.9, f"Writing {out.name}")  # last cancel point: nothing written yet
+    prog.update(0.9, f"Writing {out.name}")
+    prog.raise_if_cancelled()  # last cancel point: nothing written yet
     for p, data in encoded:
         write_bytes_atomic(p, data)
     prog.finish(f"Wrote {out.name}")

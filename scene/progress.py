@@ -85,11 +85,13 @@ class Progress:
 
     # -------------------------------------------------------------- reports
     def update(self, fraction: float, message: str = "") -> None:
-        """Report `fraction` (0..1 of this range) done; raises `Cancelled` when cancelled."""
+        """Report `fraction` (0..1 of this range) done; raises `Cancelled` when cancelled
+        (checked before and after the report, so a cancel never slips past one)."""
         self.raise_if_cancelled()
         if message:
             self.message = message
         self.report(self.start + (self.stop - self.start) * _clamp(fraction), self.message)
+        self.raise_if_cancelled()
 
     __call__ = update
 
@@ -153,12 +155,17 @@ class ProgressWriter:
         self.written = 0
         self.message = message
 
+    CHUNK = 1 << 18  # an encoder that hands over its whole file at once: 256 KiB a report
+
     def write(self, data: Any) -> int:
-        self.progress.raise_if_cancelled()
-        n = self.fh.write(data)
-        self.written += memoryview(data).nbytes if n is None else n
-        self.progress.update(min(self.written / self.expected, 0.99), self.message)
-        return n if n is not None else 0
+        view = memoryview(data).cast("B")
+        for i in range(0, max(len(view), 1), self.CHUNK):
+            self.progress.raise_if_cancelled()
+            part = view[i:i + self.CHUNK]
+            n = self.fh.write(part)
+            self.written += len(part) if n is None else n
+            self.progress.update(min(self.written / self.expected, 0.99), self.message)
+        return len(view)
 
     def __getattr__(self, name: str) -> Any:  # tell, seek, flush, fileno... of the file
         return getattr(self.fh, name)

@@ -945,6 +945,7 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
             w.untrusted_paths = {s for s in kept if isinstance(s, str)} \
                 if isinstance(kept, list) else set()
         w.clear_history()
+        prog.update(1.0, f"Read {path.name}")
         return w, warnings
     finally:
         arc.close()

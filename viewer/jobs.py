@@ -58,9 +58,13 @@ class Job(QObject):
 
     def __init__(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
                  on_error: Callable[[BaseException], None] | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, commits: bool = False) -> None:
         super().__init__(parent)
         self.title = title
+        #: the job writes files: once `fn` returned, its work is on disk, so a Cancel that
+        #: came too late still hands the result to `on_done` (the app's state must match
+        #: the disk); a cancel in time makes `fn` raise Cancelled and write nothing
+        self.commits = commits
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
@@ -116,7 +120,8 @@ class Job(QObject):
     # -------------------------------------------------------------- GUI side
     def _on_finished(self, result: Any, error: BaseException | None) -> None:
         try:
-            if isinstance(error, Cancelled) or self.cancel_token.cancelled:
+            late_cancel = self.cancel_token.cancelled and not (self.commits and error is None)
+            if isinstance(error, Cancelled) or late_cancel:
                 self.state = "cancelled"
             elif error is not None:
                 self.state, self.error = "failed", error
@@ -145,8 +150,11 @@ class JobRunner(QObject):
         self.jobs: list[Job] = []
 
     def run(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
-            on_error: Callable[[BaseException], None] | None = None) -> Job:
-        job = Job(title, fn, on_done, on_error, parent=self)
+            on_error: Callable[[BaseException], None] | None = None,
+            commits: bool = False) -> Job:
+        """Start `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
+        `commits`: the job writes files (see `Job.commits`)."""
+        job = Job(title, fn, on_done, on_error, parent=self, commits=commits)
         job.progressed.connect(lambda f, m, j=job: self._progress(j, f, m))
         job.ended.connect(self._ended)
         self.jobs.append(job)

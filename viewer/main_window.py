@@ -300,12 +300,17 @@ class MainWindow(QMainWindow):
 
     def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
                 on_done: Callable[[T], None],
-                on_error: Callable[[BaseException], None] | None = None) -> Job:
+                on_error: Callable[[BaseException], None] | None = None,
+                commits: bool = False) -> Job:
         """Run `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
 
-        A cancelled job changes nothing; errors go to `on_error` (default: a message box).
+        `progress` is a scene.progress.Progress, `cancel` its CancelToken. A cancelled job
+        changes nothing; errors go to `on_error` (default: a message box). `commits`: the
+        job writes files, so once `fn` returned (its file committed) `on_done` runs even
+        if Cancel came too late to stop it.
         """
-        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self._job_failed(t, e)))
+        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self._job_failed(t, e)),
+                             commits=commits)
 
     def set_world(self, world: World, path: Path | None = None) -> None:
         """Replace the current world and frame the camera on it."""

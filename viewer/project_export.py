@@ -77,7 +77,7 @@ class ProjectExport(QObject):
             unit = "splats" if "splats" in info else "vertices"
             self.win.show_status(f"Exported {n:,} {unit} to {out.name}", 8000)
 
-        return self.win.run_job(f"Exporting {out.name}", work, done)
+        return self.win.run_job(f"Exporting {out.name}", work, done, commits=True)
 
     def export_dialog(self, layer: Any = None) -> None:
         if self.win.world.is_empty():
@@ -126,7 +126,7 @@ class ProjectExport(QObject):
         return self.win.run_job(
             "Exporting panorama", lambda p, c: export_panorama(pano, path, progress=p),
             lambda files: self.win.show_status(
-                f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000))
+                f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000), commits=True)
 
     def export_panorama_dialog(self) -> None:
         from scene.export import find_panorama
@@ -156,7 +156,8 @@ class ProjectExport(QObject):
             self.win.run_job("Exporting cameras",
                              lambda p, c: export_cameras(cams, folder, progress=p),
                              lambda files: self.win.show_status(
-                                 f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000))
+                                 f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000),
+                             commits=True)
 
 
 class ExportOptionsDialog(QDialog):

@@ -75,7 +75,7 @@ class ProjectSave(QObject):
             if on_saved:
                 on_saved(p)
 
-        return self.win.run_job(f"Saving {target.name}", work, done)
+        return self.win.run_job(f"Saving {target.name}", work, done, commits=True)
 
     def save_as(self) -> None:
         target = self._ask_target()

@@ -71,7 +71,7 @@ class VideoRender(QObject):
             self.win.show_status(f"Wrote {res.path.name}: {res.frames} frames, "
                                  f"{res.ms_per_frame:.0f} ms/frame", 10000)
 
-        return self.win.run_job(f"Rendering {out.name}", work, done)
+        return self.win.run_job(f"Rendering {out.name}", work, done, commits=True)
 
     def _render_on_gui(self, cam: Any, box: dict, ev: threading.Event) -> None:
         try:
