@@ -183,7 +183,7 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
     assert not ext._preview_timer.isActive()
     # Render the path through the viewport's renderer, from a worker job.
     out = tmp_path / "fly.mp4"
-    win.video.render_video(out, (128, 96), fps=2)
+    win.video_render.render_video(out, (128, 96), fps=2)
     wait_jobs(qtbot, win, timeout=120000)
     assert errors == []
     frames, fps = read_video(out)

@@ -25,8 +25,8 @@ VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "10
 
 def install(window: Any) -> "VideoRender":
     """Add Create > Render Video…."""
-    window.video = VideoRender(window)
-    return window.video
+    window.video_render = VideoRender(window)
+    return window.video_render
 
 
 class VideoRender(QObject):
