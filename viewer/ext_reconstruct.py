@@ -281,7 +281,8 @@ class ReconstructTools:
                 msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
             self.window.show_status(msg, 15000)
 
-        self.last_job = self.window.run_job(title, req.run, done)
+        # saving to a file: once the file is written a late Cancel must not drop the world
+        self.last_job = self.window.run_job(title, req.run, done, commits=req.save_to is not None)
         return self.last_job
 
 
