@@ -281,8 +281,7 @@ class ReconstructTools:
                 msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
             self.window.show_status(msg, 15000)
 
-        # saving to a file: once the file is written a late Cancel must not drop the world
-        self.last_job = self.window.run_job(title, req.run, done, commits=req.save_to is not None)
+        self.last_job = self.window.run_job(title, req.run, done)
         return self.last_job
 
 
