@@ -6,25 +6,12 @@ import sys
 from pathlib import Path
 
 
-def load_scene(path: str | Path):
-    """A World from a .wander project (warnings to stderr) or any file scene.io reads."""
-    from scene.world import Layer, World
+def load_scene(path: str | Path, progress=None):
+    """A World from a .wander project (warnings to stderr) or any file scene.io reads,
+    through the one scene loader, `scene.io.load_world`."""
+    from scene.io import load_world
 
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
-    if p.suffix.lower() == ".wander":
-        from scene.project import load_project
-
-        world, warnings = load_project(p)
-        for w in warnings:
-            print(f"warning: {w}", file=sys.stderr)
-        return world
-    from scene import io as sio
-    from scene.mesh import Mesh
-
-    obj = sio.load(p)
-    world = World()
-    world.add_layer(Layer(p.stem, obj, "mesh" if isinstance(obj, Mesh) else "world",
-                          source={"path": str(p)}))
+    world, warnings = load_world(path, progress=progress)
+    for w in warnings:
+        print(f"warning: {w}", file=sys.stderr)
     return world

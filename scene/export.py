@@ -6,6 +6,11 @@ degree to keep, crop to an axis-aligned box, drop near-transparent splats) and h
 cloud or mesh to `scene.io.save`, the one registry of formats and encoders. Also here:
 panoramas (equirect PNG + six cube faces) and cameras (COLMAP model + JSON), both
 written through scene.io's atomic helpers.
+
+Every export takes `progress` (scene/progress.py: a `Progress`, a `report(fraction,
+message)` callable or None) and reports real progress (baking, then the bytes written);
+when it is cancelled it raises `Cancelled` and writes nothing: no file, no temp, any old
+file untouched.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from .gaussians import GaussianCloud
 from .files import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
 from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
+from .progress import Progress, ProgressFn, as_progress
 from .world import Layer, World
 
 log = logging.getLogger(__name__)
@@ -162,6 +168,7 @@ def find_layer(world: World, key: str | int) -> Layer:
 # -------------------------------------------------------------------- front door
 def export_world(world: World, path: str | Path, fmt: str | None = None, *,
                  layer: str | int | None = None, options: ExportOptions | None = None,
+                 progress: Progress | ProgressFn | None = None,
                  **format_options: Any) -> dict:
     """Export the scene (or one layer) to `path`; returns a summary dict.
 
@@ -169,9 +176,13 @@ def export_world(world: World, path: str | Path, fmt: str | None = None, *,
     formats the visible mesh layers. The format comes from `fmt` or the file name, through
     the scene.io registry; `format_options` go to its writer (e.g. spz `version`, `axes`,
     `antialiased`). Atomic: a failure leaves any old file intact. Raises ValueError for an
-    unknown format or option, or nothing to export.
+    unknown format or option, or nothing to export; `Cancelled` (nothing written) when
+    `progress` is cancelled.
     """
     from . import io as sio
+
+    prog = as_progress(progress)
+    bake, write = prog.split([1.0, 3.0])
 
     try:
         f = sio.output_format(path, fmt)
@@ -181,11 +192,15 @@ def export_world(world: World, path: str | Path, fmt: str | None = None, *,
         if options is not None and (options.crop is not None or options.min_opacity
                                     or options.sh_degree is not None):
             log.info("export options (SH degree, crop, opacity) apply to splats, not meshes")
+        bake.update(0.0, "Baking meshes")
         mesh = scene_mesh(world, layer)
-        sio.save(mesh, path, f, **format_options)
+        bake.update(1.0)
+        sio.save(mesh, path, f, progress=write, **format_options)
         return {"format": f, "path": str(path), "vertices": mesh.n_vertices, "faces": mesh.n_faces}
+    bake.update(0.0, "Baking the visible layers")
     cloud = scene_cloud(world, layer, options)
-    sio.save(cloud, path, f, **format_options)
+    bake.update(1.0)
+    sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
     return {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
 
@@ -252,8 +267,14 @@ def _png_bytes(img: np.ndarray) -> bytes:
 
 
 def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
-                    face_size: int | None = None) -> list[Path]:
-    """Write the equirect PNG and six cube faces `<stem>_<face>.png` beside it."""
+                    face_size: int | None = None,
+                    progress: Progress | ProgressFn | None = None) -> list[Path]:
+    """Write the equirect PNG and six cube faces `<stem>_<face>.png` beside it.
+
+    Every image is encoded before the first file is written, so a cancel (`Cancelled`
+    from `progress`) writes none of them."""
+    prog = as_progress(progress)
+    prog.update(0.0, "Reading the panorama")
     if Path(out_png).suffix.lower() != ".png":
         raise ValueError(f"the panorama is written as PNG: name it .png, got {out_png}")
     if isinstance(pano, (str, Path)):
@@ -265,14 +286,19 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
         pano = np.clip(np.round(pano.astype(np.float64) * (255 if pano.max() <= 1.0 else 1)),
                        0, 255).astype(np.uint8)
     out = Path(out_png)
+    prog.update(0.1, "Projecting cube faces")
     faces = equirect_to_cube(pano, face_size)
-    written = [out]
-    write_bytes_atomic(out, _png_bytes(pano))
-    for name, img in faces.items():
-        p = out.with_name(f"{out.stem}_{name}.png")
-        write_bytes_atomic(p, _png_bytes(img))
-        written.append(p)
-    return written
+    prog.update(0.3, f"Encoding {out.name}")
+    encoded = [(out, _png_bytes(pano))]
+    for i, (name, img) in enumerate(faces.items()):
+        prog.update(0.45 + 0.45 * i / len(faces), f"Encoding the {name} face")
+        encoded.append((out.with_name(f"{out.stem}_{name}.png"), _png_bytes(img)))
+    prog.update(0.9, f"Writing {out.name}")
+    prog.raise_if_cancelled()  # last cancel point: nothing written yet
+    for p, data in encoded:
+        write_bytes_atomic(p, data)
+    prog.finish(f"Wrote {out.name}")
+    return [p for p, _ in encoded]
 
 
 #: cube face names in the order `equirect_to_cube` returns them (scene.equirect.CUBE_FACES)
@@ -336,7 +362,8 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
 
 
 def export_cameras(cameras: Sequence[Camera], folder: str | Path,
-                   points: np.ndarray | None = None, colors: np.ndarray | None = None) -> list[Path]:
+                   points: np.ndarray | None = None, colors: np.ndarray | None = None,
+                   progress: Progress | ProgressFn | None = None) -> list[Path]:
     """COLMAP model (cameras, images, points3D) + cameras.json in `folder`.
 
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
@@ -348,6 +375,8 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
 
     if not cameras:
         raise ValueError("no cameras to export (add bookmarks or a camera path)")
+    prog = as_progress(progress)
+    prog.update(0.0, "Writing cameras")  # small files: cancel is checked before the first
     out = Path(folder)
     named = []
     for i, c in enumerate(cameras, start=1):
@@ -356,7 +385,9 @@ def export_cameras(cameras: Sequence[Camera], folder: str | Path,
             name += ".png"
         named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
     written = write_colmap(out, named, points, colors)
-    return [*written, write_cameras_json(out / "cameras.json", named)]
+    files = [*written, write_cameras_json(out / "cameras.json", named)]
+    prog.finish("Wrote cameras")
+    return files
 
 
 def find_panorama(world: World) -> np.ndarray | Path | None:

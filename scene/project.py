@@ -54,6 +54,7 @@ from .files import atomic_write
 from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
 from .gaussians import GaussianCloud
 from .mesh import Mesh
+from .progress import Cancelled, Progress, ProgressFn, as_progress
 from .rotations import decompose_similarity
 from .world import Bookmark, Layer, World
 
@@ -289,7 +290,8 @@ def _sha256_file(path: Path) -> str:
 
 # ========================================================================= saving
 def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None = None,
-                 include_inputs: bool = True) -> None:
+                 include_inputs: bool = True,
+                 progress: Progress | ProgressFn | None = None) -> None:
     """Write `world` to a `.wander` project at `path` atomically.
 
     Input files referenced by path in `world.meta` or a layer's `source` (photos, the
@@ -298,10 +300,16 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
     Paths listed in `world.untrusted_paths` (they came from an opened project) are
     never read. `extra` adds top-level manifest fields (autosave bookkeeping).
 
+    `progress` (scene/progress.py) hears the bytes hashed, encoded and written; when it
+    is cancelled the save raises `Cancelled` and writes nothing (the temp file is removed,
+    any previous file at `path` is untouched).
+
     Raises InvalidSceneError for a layer that holds neither a cloud nor a mesh, and
     OSError when the file cannot be written (the previous file is then intact).
     """
     path = Path(path)
+    prog = as_progress(progress)
+    prog.update(0.0, f"Saving {path.name}")
     skip = frozenset(getattr(world, "untrusted_paths", ()) or ())
     inputs: list[dict[str, Any]] = []
     by_text: dict[str, tuple[str, str]] = {}
@@ -309,11 +317,18 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
     candidates = (_input_candidates(world.meta, skip) + [x for lay in world.layers
                                                          for x in _input_candidates(lay.source, skip)]
                   if include_inputs else [])
+    input_bytes = {s: _file_size(s) for s in dict.fromkeys(candidates)}
+    payload_bytes = [_payload_size(lay.data) for lay in world.layers]
+    hashing, writing = prog.split([sum(input_bytes.values()),
+                                   sum(payload_bytes) + sum(input_bytes.values()) + 1])
+    hashed = 0
     for s in candidates:
         if s in by_text:
             continue
         p = Path(s)
         name = _plain_name(p.name) or "input"
+        hashing.update(hashed / max(sum(input_bytes.values()), 1), f"Reading {name}")
+        hashed += input_bytes[s]
         digest = _sha256_file(p)
         by_text[s] = (digest, name)
         stored = f"inputs/{digest[:12]}_{name}"
@@ -326,11 +341,11 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
     for lay in world.layers:
         if isinstance(lay.data, GaussianCloud):
             entry = f"layers/{int(lay.id)}.ply"
-            payloads.append((entry, lambda c=lay.data: ply_bytes(c)))
+            payloads.append((entry, lambda part, c=lay.data: ply_bytes(c, progress=part)))
             data_type, count = "cloud", len(lay.data)
         elif isinstance(lay.data, Mesh):
             entry = f"layers/{int(lay.id)}.npz"
-            payloads.append((entry, lambda m=lay.data: _mesh_npz(m)))
+            payloads.append((entry, lambda part, m=lay.data: _mesh_npz(m)))
             data_type, count = "mesh", lay.data.n_vertices
         else:
             raise InvalidSceneError(f"layer {lay.name!r} holds {type(lay.data).__name__}, "
@@ -358,20 +373,43 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
         **(extra or {}),
     }
 
+    parts = writing.split([*payload_bytes, *(input_bytes[o] for o in files.values()), 1])
+
     def write(fh: Any) -> None:
         with zipfile.ZipFile(fh, "w", allowZip64=True) as zf:
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1), zipfile.ZIP_DEFLATED)
             for name, arr in enc.arrays.items():
                 zf.writestr(name, _npy_bytes(arr), zipfile.ZIP_DEFLATED)
-            for name, make in payloads:
-                zf.writestr(name, make(), zipfile.ZIP_STORED)
-            for stored, original in files.items():
+            for (name, make), part in zip(payloads, parts):
+                part.update(0.0, f"Writing layer {name.split('/')[-1]}")
+                zf.writestr(name, make(part), zipfile.ZIP_STORED)
+            for (stored, original), part in zip(files.items(), parts[len(payloads):]):
+                part.update(0.0, f"Copying {Path(original).name}")
                 zf.write(original, stored, zipfile.ZIP_STORED)
+            parts[-1].update(0.0, f"Finishing {path.name}")  # last cancel point
+        prog.raise_if_cancelled()  # nothing is committed before this returns
 
     if path.suffix == "":
         path = path.with_suffix(EXTENSION)
     _atomic(path, write)
     _fsync_dir(path.parent)
+    prog.finish(f"Saved {path.name}")
+
+
+def _file_size(path: str) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # hashing it says why
+
+
+def _payload_size(data: Any) -> int:
+    """Bytes a layer takes in a project (ply rows, or the mesh arrays): progress weights."""
+    if isinstance(data, GaussianCloud):
+        return 1024 + len(data) * 4 * (17 + 3 * data.shN.shape[1])
+    if isinstance(data, Mesh):
+        return 1024 + data.n_vertices * 32 + data.n_faces * 12
+    return 0
 
 
 def _atomic(path: Path, write: Callable[[Any], None]) -> None:
@@ -745,7 +783,7 @@ def _guarded(path: Path, fn: Callable[[], Any]) -> Any:
     SceneFormatError naming `path` (and is logged with its traceback)."""
     try:
         return fn()
-    except (SceneFormatError, FileNotFoundError):
+    except (SceneFormatError, FileNotFoundError, Cancelled):
         raise
     except MemoryError:
         raise SceneFormatError(path, "needs more memory than is free (the project is damaged "
@@ -801,7 +839,8 @@ def default_inputs_dir() -> Path:
 
 
 def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
-                 trust_paths: bool = False) -> tuple[World, list[str]]:
+                 trust_paths: bool = False,
+                 progress: Progress | ProgressFn | None = None) -> tuple[World, list[str]]:
     """Open a `.wander` project; returns (World, warnings about what could not be restored).
 
     Input photos stored in the project are checked against their SHA-256 and unpacked
@@ -811,6 +850,10 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
     in `world.untrusted_paths` so a later save never copies those files in, unless
     `trust_paths` (the app's own recovery files).
 
+    `progress` (scene/progress.py) hears each layer read; a cancel raises `Cancelled`
+    before the World is returned (the caller's World is never touched; stored photos
+    already unpacked into the inputs cache stay there, as they would for the next open).
+
     Raises FileNotFoundError when `path` does not exist and SceneFormatError (naming the
     project and the entry) for anything that cannot be opened at all; every other
     problem is a warning and the rest opens.
@@ -818,10 +861,14 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such project")
-    return _guarded(path, lambda: _load(path, inputs_dir, trust_paths))
+    prog = as_progress(progress)
+    return _guarded(path, lambda: _load(path, inputs_dir, trust_paths, prog))
 
 
-def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple[World, list[str]]:
+def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
+          prog: Progress | None = None) -> tuple[World, list[str]]:
+    prog = prog if prog is not None else as_progress(None)
+    prog.update(0.0, f"Reading {path.name}")
     arc = _Archive(path)
     warnings: list[str] = []
     try:
@@ -848,6 +895,7 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
                 warnings.append(f"array {name[:80]} is missing from the project")
             except SceneFormatError as exc:
                 warnings.append(f"array {name[:80]} is damaged ({exc.problem})")
+        prog.update(0.05, "Restoring stored photos")
         by_digest, by_original = _restore_inputs(arc, _list_field(man, "inputs", warnings, 10_000),
                                                  inputs_dir, warnings)
         dec = _Decoder(arrays, warnings, by_digest)
@@ -876,13 +924,16 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
                             f"{MAX_LAYERS:,} (the most a project may hold)")
             entries = entries[:MAX_LAYERS]
         loaded: list[tuple[Layer, Any]] = []
+        layers = prog.sub(0.1, 0.98)
         for i, entry in enumerate(entries):
+            layers.update(i / max(len(entries), 1), f"Reading layer {i + 1} of {len(entries)}")
             if not isinstance(entry, dict):
                 warnings.append(f"layer entry {i + 1} in the manifest is unreadable; skipped")
                 continue
             got = _load_layer(arc, entry, dec, by_original, warnings)
             if got is not None:
                 loaded.append(got)
+        prog.update(0.98, "Assigning layer ids")  # last cancel point: nothing added yet
         for lay in _assign_ids(loaded, warnings):
             w.add_layer(lay)  # keeps the saved id (unique here); history cleared below
         if not trust_paths:
@@ -893,6 +944,7 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool) -> tuple
             w.untrusted_paths = {s for s in kept if isinstance(s, str)} \
                 if isinstance(kept, list) else set()
         w.clear_history()
+        prog.update(1.0, f"Read {path.name}")
         return w, warnings
     finally:
         arc.close()
@@ -1303,7 +1355,8 @@ def _write_png(path: Path, image: np.ndarray) -> None:
 
 def write_autosave(world: World, project_path: str | Path | None = None,
                    folder: str | Path | None = None, doc_id: str | None = None,
-                   thumbnail: np.ndarray | None = None) -> Path:
+                   thumbnail: np.ndarray | None = None,
+                   progress: Progress | ProgressFn | None = None) -> Path:
     """Save `world` to its recovery file (atomic) plus a PNG thumbnail beside it
     (`thumbnail`, (H, W, 3) uint8, else `world_thumbnail`); returns the file written.
 
@@ -1320,7 +1373,8 @@ def write_autosave(world: World, project_path: str | Path | None = None,
         "autosave_doc": doc_id,
         "autosaved_at": time.time(),
         # paths that came from an opened project stay untrusted after a recovery
-        "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ())})
+        "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ())},
+        progress=progress)
     try:
         _write_png(thumbnail_path(target), world_thumbnail(world) if thumbnail is None
                    else thumbnail)
@@ -1414,7 +1468,9 @@ def discard_recovery(recovery: Recovery) -> None:
     _unlink(thumbnail_path(recovery.autosave))
 
 
-def recover(recovery: Recovery) -> tuple[World, list[str]]:
+def recover(recovery: Recovery,
+            progress: Progress | ProgressFn | None = None) -> tuple[World, list[str]]:
     """Load the autosaved world of a Recovery (it keeps its local input paths: the app
-    wrote it). Raises SceneFormatError if the file is unreadable."""
-    return load_project(recovery.autosave, trust_paths=True)
+    wrote it). Raises SceneFormatError if the file is unreadable, `Cancelled` when
+    `progress` is cancelled."""
+    return load_project(recovery.autosave, trust_paths=True, progress=progress)

@@ -43,7 +43,7 @@ def test_campath_edit_helpers() -> None:
 def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) -> None:  # noqa: ANN001
     win = window
     win.set_world(photo_world())
-    ext = win.project_ext
+    ext = win.extensions["camera_paths"]
     ed = ext.editor
     nav = win.viewport.nav
     # three keyframes from three views (K), one undo entry each
@@ -101,4 +101,4 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     assert ext.path is None and ed.panel.list.count() == 0
     win.undo()
     assert ext.path is not None and len(ext.path) == 3
-    assert ext.dirty and win.windowTitle().startswith("•")  # a path edit is unsaved work
+    assert win.document.dirty and win.windowTitle().startswith("•")  # a path edit is unsaved work

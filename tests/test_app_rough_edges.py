@@ -26,14 +26,14 @@ pytestmark = pytest.mark.gl
 def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    from viewer import ext_objects, ext_project, ext_splats
-    from viewer.main_window import MainWindow
+    from viewer import ext_objects, ext_splats
+    from viewer.main_window import PROJECT_FEATURES, MainWindow
 
     win = MainWindow(install_extensions=False)
-    for ext in (ext_objects, ext_project, ext_splats):
-        ext.install(win)
+    win.install_features((("objects", ext_objects.install), *PROJECT_FEATURES,
+                          ("splats", ext_splats.install)))
     win._finish_menus()
-    win.project_ext.ask_on_close = False
+    win.document.ask_user = False
     qtbot.addWidget(win)
     win.resize(900, 600)
     win.show()
@@ -104,7 +104,7 @@ def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa
     nav = window.viewport.nav
     assert nav.speed_mult == 2.5 and nav.fov_y_deg == 75.0
     assert not window.viewport.quality.enabled and not window.adaptive_action.isChecked()
-    assert not window.project_ext.autosave_timer.isActive()
+    assert not window.extensions["autosave"].autosave_timer.isActive()
     nav.set_mode("fly")
     p0 = nav.pitch
     nav.look(0, 10)                                            # mouse down -> looks up (inverted)
@@ -127,13 +127,13 @@ def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noq
     layer = window.world.layers[0]
     assert layer.name == "chelsea"                             # not "World"
     assert window.windowTitle() == "chelsea (not saved) — Wander"
-    assert window.project_ext.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
+    assert window.document.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
     assert window.dialog_dir() == photo.parent                 # beside the photo until saved
     window.world.rename(layer.id, "garden")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
     target = tmp_path / "saved" / "mine.wander"
     target.parent.mkdir()
-    window.project_ext.save(target)
+    window.extensions["project_save"].save(target)
     qtbot.waitUntil(lambda: window.windowTitle() == "mine.wander — Wander", timeout=20000)
     assert window.dialog_dir() == target.parent                # beside the project
     assert window.suggested_name(".png") == "mine.png"

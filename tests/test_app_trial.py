@@ -50,7 +50,7 @@ def test_box_tool_shows_itself_and_ends_when_a_world_opens(window, qtbot) -> Non
 def test_scrubbing_the_path_gives_walk_back(window, qtbot) -> None:  # noqa: ANN001
     win = window
     win.set_world(photo_world())
-    ext, nav = win.project_ext, win.viewport.nav
+    ext, nav = win.extensions["camera_paths"], win.viewport.nav
     for x in (0.0, 1.0, 2.0):
         nav.set_view_world(np.array([x, 0.0, 0.0]), np.array([0.0, 0.0, -1.0]))
         ext.add_keyframe()
@@ -99,7 +99,7 @@ def test_fov_comes_from_settings_on_every_open(window) -> None:  # noqa: ANN001
 def test_proposed_names_follow_the_open_file_not_the_install(window, tmp_path) -> None:  # noqa: ANN001
     from viewer.main_window import INSTALL_ROOT
 
-    ext = window.project_ext
+    ext = window.document
     src = tmp_path / "out.sog"
     window.set_world(photo_world(), src)
     window.world.layers[0].source = {}

@@ -15,13 +15,10 @@ import pytest
 from conftest import ROOT
 
 from viewer import main_window
-from viewer.features import SaveState, WindowAPI
+from viewer.features import WindowAPI
 from viewer.main_window import FEATURES, MainWindow
 
 VIEWER = ROOT / "viewer"
-#: viewer/ext_project.py is being split (issue 16 item 6, another branch); its successors
-#: must pass these checks: remove this entry when they replace it.
-BEING_SPLIT = {"viewer.ext_project"}
 WINDOW_NAMES = {"window", "win"}
 
 
@@ -35,14 +32,8 @@ def feature_modules() -> list[str]:
     return sorted({install.__module__ for _, install in FEATURES})
 
 
-def _marks(module: str) -> list:
-    if module in BEING_SPLIT:
-        return [pytest.mark.xfail(strict=True, reason="being split on another branch")]
-    return []
-
-
 def _params(modules: list[str]) -> list:
-    return [pytest.param(m, marks=_marks(m), id=m) for m in modules]
+    return [pytest.param(m, id=m) for m in modules]
 
 
 def _is_window(node: ast.AST) -> bool:
@@ -102,7 +93,7 @@ def test_features_use_only_the_protocol(module: str) -> None:
         elif isinstance(node, ast.Attribute) and _is_window(node.value):
             if node.attr not in allowed:
                 problems.append(f"line {node.lineno}: window.{node.attr} is not in WindowAPI")
-            elif isinstance(node.ctx, ast.Store) and node.attr != "project_ext":
+            elif isinstance(node.ctx, ast.Store):
                 problems.append(f"line {node.lineno}: assigns window.{node.attr}")
     assert not problems, "\n".join(problems)
 
@@ -136,12 +127,13 @@ def test_a_real_window_is_a_window_api_with_every_feature(qtbot, x_display, tmp_
     qtbot.addWidget(win)
     try:
         assert not win.feature_errors
-        assert isinstance(win, WindowAPI) and isinstance(win.project_ext, SaveState)
+        assert isinstance(win, WindowAPI)
         # File > Save is there, and comes from the project feature listed in FEATURES
         save = next(a for a in win.menu("&File").actions() if a.shortcut().toString() == "Ctrl+S")
-        assert save is win.project_ext.save_action and "Save" in save.text()
+        assert save is win.extensions["project_save"].save_action and "Save" in save.text()
         assert {"models_tools", "objects_tools", "orbit_tools", "panorama_tools",
-                "reconstruct_tools", "splat_tools"} <= set(win.extensions)
+                "reconstruct_tools", "splat_tools", "project_save", "autosave", "exporter",
+                "camera_paths", "video_render"} <= set(win.extensions)
     finally:
         win.jobs.cancel_all()
         win.close()

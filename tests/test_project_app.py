@@ -22,14 +22,13 @@ from test_navigation import room_cloud  # noqa: E402
 def make_window(qtbot, errors):  # noqa: ANN001
     from PyQt6.QtWidgets import QApplication
 
-    from viewer import ext_project
-    from viewer.main_window import MainWindow
+    from viewer.main_window import PROJECT_FEATURES, MainWindow
     from viewer.style import apply_theme
 
     apply_theme(QApplication.instance())
     win = MainWindow(install_extensions=False)
-    win._job_failed = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
-    ext_project.install(win)
+    win.report_job_error = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
+    win.install_features(PROJECT_FEATURES)
     win._finish_menus()
     qtbot.addWidget(win)
     win.resize(480, 320)
@@ -75,7 +74,7 @@ def test_menu_actions_exist(env):
     win = new_window()
     file_texts = [a.text() for a in win.menu("&File").actions()]
     assert "&Save Project" in file_texts and "&Export…" in file_texts
-    ext = win.project_ext
+    ext = win.extensions["project_save"]
     assert ext.save_action.shortcut().toString() == "Ctrl+S"
     assert ext.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
     from PyQt6.QtGui import QAction
@@ -89,34 +88,33 @@ def test_menu_actions_exist(env):
 def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     new_window, errors = env
     win = new_window()
-    ext = win.project_ext
     win.set_world(room_world())
     qtbot.wait(100)
-    assert not ext.dirty
+    assert not win.document.dirty
     target = tmp_path / "room.wander"
-    ext.save(target)
+    win.extensions["project_save"].save(target)
     wait_jobs(qtbot, win)
-    assert errors == [] and win.path == target and not ext.dirty
+    assert errors == [] and win.path == target and not win.document.dirty
     assert [lay.name for lay in load_project(target)[0].layers] == ["room"]
     # Edit after saving, then the periodic autosave fires.
     win.world.rename(win.world.layers[0].id, "edited room")
-    assert ext.dirty
-    assert ext.autosave_now(wait=True)
-    auto = proj.autosave_path(target, tmp_path / "autosave", ext.doc_id)  # this document's slot
-    assert auto.is_file() and ext.autosave_file == auto
+    assert win.document.dirty
+    assert win.extensions["autosave"].autosave_now(wait=True)
+    auto = proj.autosave_path(target, tmp_path / "autosave", win.document.doc_id)  # this document's slot
+    assert auto.is_file() and win.extensions["autosave"].autosave_file == auto
     assert proj.thumbnail_path(auto).is_file()
-    assert not ext.autosave_now(wait=True)  # nothing changed since: no rewrite
+    assert not win.extensions["autosave"].autosave_now(wait=True)  # nothing changed since: no rewrite
     os.utime(target, (time.time() - 30, time.time() - 30))
     # Crash: the window goes away without saving or quitting cleanly. Next start:
     win2 = new_window()
     asked = []
-    assert win2.project_ext.offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
+    assert win2.autosave.offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
     wait_jobs(qtbot, win2)
     assert asked[0].project == target.resolve()
     assert [lay.name for lay in win2.world.layers] == ["edited room"]
-    assert win2.path == target.resolve() and win2.project_ext.dirty
+    assert win2.path == target.resolve() and win2.document.dirty
     # Saving the recovered work clears the recovery file.
-    win2.project_ext.save()
+    win2.project_save.save()
     wait_jobs(qtbot, win2)
     assert not auto.exists() and errors == []
     assert [lay.name for lay in load_project(target)[0].layers] == ["edited room"]
@@ -125,23 +123,22 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
 def test_quit_with_unsaved_changes_autosaves_clean_quit_discards(env, qtbot, tmp_path):
     new_window, _ = env
     win = new_window()
-    ext = win.project_ext
     win.set_world(room_world())
     win.world.rename(win.world.layers[0].id, "changed")
-    ext.on_quit()
+    win.extensions["autosave"].on_quit()
     rec = proj.find_recovery(None, tmp_path / "autosave")
     assert rec is not None and rec.project is None
-    ext.dirty = False
-    ext.on_quit()
+    win.document.dirty = False
+    win.extensions["autosave"].on_quit()
     assert proj.find_recovery(None, tmp_path / "autosave") is None
-    assert not ext.offer_recovery(ask=lambda r: "recover")  # nothing left to offer
+    assert not win.extensions["autosave"].offer_recovery(ask=lambda r: "recover")  # nothing left to offer
 
 
 def test_declined_recovery_is_discarded(env, qtbot, tmp_path):
     new_window, _ = env
     proj.write_autosave(room_world(), None, tmp_path / "autosave")
     win = new_window()
-    assert not win.project_ext.offer_recovery(ask=lambda r: "discard")
+    assert not win.extensions["autosave"].offer_recovery(ask=lambda r: "discard")
     assert proj.find_recoveries(tmp_path / "autosave") == []
 
 
@@ -153,7 +150,7 @@ def test_export_job(env, qtbot, tmp_path):
     win.set_world(room_world())
     from scene.export import ExportOptions
 
-    win.project_ext.export(tmp_path / "out.ply", options=ExportOptions(sh_degree=0, min_opacity=0.5))
+    win.extensions["exporter"].export(tmp_path / "out.ply", options=ExportOptions(sh_degree=0, min_opacity=0.5))
     wait_jobs(qtbot, win)
     assert errors == []
     assert len(plyfile.PlyData.read(str(tmp_path / "out.ply"))["vertex"]) == len(win.world.layers[0].data)
@@ -164,7 +161,7 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
 
     new_window, errors = env
     win = new_window()
-    ext = win.project_ext
+    ext = win.extensions["camera_paths"]
     win.set_world(room_world())
     qtbot.wait(200)
     nav = win.viewport.nav
@@ -185,7 +182,7 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
     assert not ext._preview_timer.isActive()
     # Render the path through the viewport's renderer, from a worker job.
     out = tmp_path / "fly.mp4"
-    ext.render_video(out, (128, 96), fps=2)
+    win.extensions["video_render"].render_video(out, (128, 96), fps=2)
     wait_jobs(qtbot, win, timeout=120000)
     assert errors == []
     frames, fps = read_video(out)
@@ -199,7 +196,7 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
 def test_record_while_walking(env, qtbot):
     new_window, _ = env
     win = new_window()
-    ext = win.project_ext
+    ext = win.extensions["camera_paths"]
     win.set_world(room_world())
     qtbot.wait(100)
     nav = win.viewport.nav
@@ -219,25 +216,26 @@ def test_record_while_walking(env, qtbot):
 def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):
     new_window, errors = env
     win = new_window()
-    ext = win.project_ext
+    ext = win.extensions["camera_paths"]
     win.set_world(room_world())
     nav = win.viewport.nav
     for pos in ([0, 1.5, 2], [1, 1.5, 0]):
         nav.set_view_world(np.array(pos, float), np.array([0, 0, -1.0]))
         ext.add_keyframe()
-    ext.save(tmp_path / "p.wander")
+    win.extensions["project_save"].save(tmp_path / "p.wander")
     wait_jobs(qtbot, win)
     world, warnings = load_project(tmp_path / "p.wander")
     assert warnings == [] and errors == []
     win2 = new_window()
     win2.set_world(world, tmp_path / "p.wander")
-    got = win2.project_ext.path
+    got = win2.camera_paths.path
     assert got is not None and len(got) == 2
     np.testing.assert_allclose(got.keyframes[1].position, ext.path.keyframes[1].position)
 
 
 def test_export_and_video_dialog_values(env, qtbot):
-    from viewer.ext_project import ExportOptionsDialog, VideoDialog
+    from viewer.project_export import ExportOptionsDialog
+    from viewer.video_render import VideoDialog
 
     new_window, _ = env
     win = new_window()
@@ -251,8 +249,8 @@ def test_export_and_video_dialog_values(env, qtbot):
     opts = dlg.options()
     assert opts.sh_degree == 0 and opts.min_opacity == pytest.approx(0.05)
     assert opts.crop[1][1] == pytest.approx(0.5)
-    win.project_ext.path_from_bookmarks()  # no bookmarks: a status message, no path
-    assert win.project_ext.path is None
+    win.extensions["camera_paths"].path_from_bookmarks()  # no bookmarks: a status message, no path
+    assert win.extensions["camera_paths"].path is None
     from scene.campath import CameraPath, Keyframe
 
     vd = VideoDialog(win, CameraPath([Keyframe([0, 0, 0]), Keyframe([1, 0, 0], time=2)]))
@@ -271,13 +269,12 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
     new_window, _ = env
     win = new_window()
     win.set_world(room_world())
-    ext = win.project_ext
-    assert ext.suggested_path(".ply", "scene.ply").endswith("scene.ply")  # no project yet
+    assert win.document.suggested_path(".ply", "scene.ply").endswith("scene.ply")  # no project yet
     win.set_world(room_world(), tmp_path / "trip.wander")
     asked: list[str] = []
     monkeypatch.setattr(QFileDialog, "getSaveFileName",
                         staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]))
-    ext.export_dialog()
+    win.extensions["exporter"].export_dialog()
     assert asked == [str(tmp_path / "trip.ply")]
 
 
@@ -287,11 +284,11 @@ def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_pa
     new_window, _ = env
     win = new_window()
     win.set_world(room_world())
-    ext = win.project_ext
+    ext = win.extensions["project_save"]
     other = tmp_path / "other.ply"
     scene.io.save(room_cloud(size=2.0, spacing=0.2, wall_z=None), other)
     win.world.set_visible(win.world.layers[0].id, False)  # an unsaved change
-    assert ext.dirty
+    assert win.document.dirty
     answers: list[str] = []
     monkeypatch.setattr(ext, "_ask_replace", lambda name: answers.pop(0))
 

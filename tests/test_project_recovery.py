@@ -40,7 +40,7 @@ def crash_with_unsaved_world(new_window, name: str, seed: int = 0):  # noqa: ANN
     win = new_window()
     win.set_world(named_world("draft", seed))
     win.world.rename(win.world.layers[0].id, name)
-    assert win.project_ext.autosave_now(wait=True)
+    assert win.extensions["autosave"].autosave_now(wait=True)
     return win
 
 
@@ -52,45 +52,45 @@ def test_later_then_clean_quit_keeps_the_recovery(env, qtbot, tmp_path):  # noqa
     # Next start: "Later", then a clean quit with nothing changed.
     win2 = new_window()
     asked: list = []
-    assert not win2.project_ext.offer_recovery(ask=lambda r: asked.append(r) or "later")
+    assert not win2.autosave.offer_recovery(ask=lambda r: asked.append(r) or "later")
     assert asked[0].autosave == rec.autosave
-    win2.project_ext.on_quit()
+    win2.autosave.on_quit()
     assert rec.autosave.is_file()
     # A later session that makes and saves its own unsaved world also leaves it alone.
     win3 = new_window()
     win3.set_world(named_world("other"))
     win3.world.rename(win3.world.layers[0].id, "other edited")
-    win3.project_ext.autosave_now(wait=True)
-    win3.project_ext.save(tmp_path / "other.wander")
+    win3.autosave.autosave_now(wait=True)
+    win3.project_save.save(tmp_path / "other.wander")
     wait_jobs(qtbot, win3)
-    win3.project_ext.on_quit()
+    win3.autosave.on_quit()
     assert [r.autosave for r in proj.find_recoveries(folder)] == [rec.autosave]
     # Still offered, and recoverable.
     win4 = new_window()
-    assert win4.project_ext.offer_recovery(ask=lambda r: "recover")
+    assert win4.autosave.offer_recovery(ask=lambda r: "recover")
     wait_jobs(qtbot, win4)
     assert [lay.name for lay in win4.world.layers] == ["crashed work"] and errors == []
-    assert win4.project_ext.dirty and win4.path is None
+    assert win4.document.dirty and win4.path is None
     # Recovered work keeps its file until it is saved (or autosaved anew, in the same slot).
     assert rec.autosave.is_file()
     win4.world.rename(win4.world.layers[0].id, "crashed work, edited")
-    win4.project_ext.autosave_now(wait=True)
+    win4.autosave.autosave_now(wait=True)
     (again,) = proj.find_recoveries(folder)
     assert again.autosave == rec.autosave  # same slot: no second copy
-    win4.project_ext.save(tmp_path / "rescued.wander")
+    win4.project_save.save(tmp_path / "rescued.wander")
     wait_jobs(qtbot, win4)
     assert proj.find_recoveries(folder) == [] and errors == []
 
 
 def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path):  # noqa: F811
-    from viewer.ext_project import RecoverDialog
+    from viewer.project_autosave import RecoverDialog
 
     new_window, errors = env
     folder = tmp_path / "autosave"
     a = crash_with_unsaved_world(new_window, "first world", seed=1)
     time.sleep(0.05)
     b = crash_with_unsaved_world(new_window, "second world", seed=2)
-    assert a.project_ext.autosave_file != b.project_ext.autosave_file
+    assert a.autosave.autosave_file != b.autosave.autosave_file
     recs = proj.find_recoveries(folder)
     assert len(recs) == 2 and recs[0].saved_at >= recs[1].saved_at
     assert all(r.project is None and r.thumbnail is not None and r.thumbnail.is_file()
@@ -102,16 +102,16 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
     # File > Recover lists both, with time and thumbnail.
     win = new_window()
     assert any(act.text() == "&Recover Unsaved Work…" for act in win.menu("&File").actions())
-    dlg = RecoverDialog(win, win.project_ext.pending_recoveries())
+    dlg = RecoverDialog(win, win.extensions["autosave"].pending_recoveries())
     qtbot.addWidget(dlg)
     assert dlg.list.count() == 2
     texts = [dlg.list.item(i).text() for i in range(2)]
     assert all("Unsaved world" in t and "autosaved" in t for t in texts)
     assert all(not dlg.list.item(i).icon().isNull() for i in range(2))
     got = set()
-    for rec in win.project_ext.pending_recoveries():
+    for rec in win.extensions["autosave"].pending_recoveries():
         w = new_window()
-        assert w.project_ext.recover(rec) is not None
+        assert w.autosave.recover(rec) is not None
         wait_jobs(qtbot, w)
         got.add(w.world.layers[0].name)
     assert got == {"first world", "second world"} and errors == []
@@ -132,12 +132,12 @@ def test_legacy_single_slot_file_is_still_offered(env, qtbot, tmp_path):  # noqa
                       extra={"autosave_of": None, "autosaved_at": time.time()})
     win = new_window()
     asked: list = []
-    win.project_ext.offer_recovery(ask=lambda r: asked.append(r) or "later")
+    win.extensions["autosave"].offer_recovery(ask=lambda r: asked.append(r) or "later")
     assert asked and asked[0].autosave.name == "untitled.autosave.wander"
     win.set_world(named_world("new"))
     win.world.rename(win.world.layers[0].id, "new edited")
-    win.project_ext.autosave_now(wait=True)
-    win.project_ext.on_quit()
+    win.extensions["autosave"].autosave_now(wait=True)
+    win.extensions["autosave"].on_quit()
     assert (tmp_path / "autosave" / "untitled.autosave.wander").is_file()
 
 
@@ -149,14 +149,13 @@ _DRIVER = textwrap.dedent('''
     from PyQt6.QtCore import QTimer
     from PyQt6.QtWidgets import QApplication
     app = QApplication([sys.argv[0]])
-    from viewer import ext_project
-    from viewer.main_window import MainWindow
+    from viewer.main_window import PROJECT_FEATURES, MainWindow
     from test_project_recovery import named_world
     win = MainWindow(install_extensions=False)
-    ext_project.install(win)
+    win.install_features(PROJECT_FEATURES)
     win._finish_menus()
     win.show()
-    ext = win.project_ext
+    ext = win.extensions["autosave"]
     mode = sys.argv[1]
     if mode == "crash":
         win.set_world(named_world("draft"))
@@ -269,15 +268,15 @@ def test_real_startup_offer_later_keeps_every_file(env, qtbot, tmp_path):  # noq
     crash_with_unsaved_world(new_window, "one", seed=3)
     win = new_window()
     qtbot.wait(600)  # let the window's own start-up offer (dialogs off in tests) pass
-    win.project_ext.ask_on_close = True  # the real dialogs, as at a normal start
+    win.document.ask_user = True  # the real dialogs, as at a normal start
     seen: list = []
     _click_later_when_shown(qtbot, seen)
-    assert not win.project_ext.offer_recovery()
+    assert not win.extensions["autosave"].offer_recovery()
     assert "Recover unsaved work" in seen[0].windowTitle()
     crash_with_unsaved_world(new_window, "two", seed=4)
     seen.clear()
     _click_later_when_shown(qtbot, seen)  # two of them: the list, with Later
-    assert not win.project_ext.offer_recovery()
+    assert not win.extensions["autosave"].offer_recovery()
     assert seen[0].list.count() == 2
-    win.project_ext.on_quit()
+    win.extensions["autosave"].on_quit()
     assert len(proj.find_recoveries(folder)) == 2

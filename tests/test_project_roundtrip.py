@@ -151,11 +151,11 @@ def test_failure_mid_save_keeps_previous_project(tmp_path, monkeypatch):
     calls = {"n": 0}
     real = project.ply_bytes
 
-    def exploding(cloud):
+    def exploding(cloud, **kw):
         calls["n"] += 1
         if calls["n"] == 2:  # first layer already written into the temp zip
             raise OSError("disk full (simulated)")
-        return real(cloud)
+        return real(cloud, **kw)
 
     monkeypatch.setattr(project, "ply_bytes", exploding)
     w.layers[0].name = "renamed"

@@ -35,8 +35,7 @@ def _fingerprint(win) -> tuple:  # noqa: ANN001
     layers = tuple((lay.id, lay.name, lay.kind, lay.visible, lay.transform.round(12).tobytes(), id(lay.data))
                    for lay in w.layers)
     bms = tuple((b.name, b.position.round(12).tobytes(), b.yaw, b.pitch, b.fov_y_deg) for b in w.bookmarks)
-    ext = getattr(win, "project_ext", None)
-    path = getattr(ext, "path", None)
+    path = win.document.camera.path
     return (layers, np.asarray(w.up_axis).round(12).tobytes(), w.meta.get("up_axis_source"), bms,
             repr(path.to_dict()) if path is not None else None)
 
@@ -126,7 +125,7 @@ def test_every_menu_and_key_edit_is_one_undoable_step(app, qtbot) -> None:  # no
     win = app
     world, obj = _world()
     win.set_world(world)
-    win.project_ext.path_from_bookmarks()  # a camera path to edit and clear
+    win.extensions["camera_paths"].path_from_bookmarks()  # a camera path to edit and clear
     world.clear_history()
     qtbot.wait(200)
     keys = [("Ctrl+3 (viewport)", lambda: qtbot.keyClick(win.viewport, Qt.Key.Key_3,

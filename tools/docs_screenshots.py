@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     app = QApplication.instance() or QApplication(["wander"])
     apply_theme(app)
     win = MainWindow()
-    win.project_ext.ask_on_close = False
+    win.document.ask_user = False
     win.resize(w, h)
     win.show()
 
@@ -147,7 +147,7 @@ def main(argv: list[str] | None = None) -> int:
         win.show_controls()
 
     if want("camera-path"):  # keyframes along a curve, seen from behind, in the path panel
-        pe = win.project_ext
+        pe = win.extensions["camera_paths"]
         eye, fwd = start_view
         up = np.asarray(win.world.up_axis, np.float64)
         side = np.cross(fwd, up)

@@ -192,7 +192,7 @@ class ObjectTools:
 
     def _warm_picking(self) -> None:
         """Precompute what click-to-select needs for big layers, off the GUI thread."""
-        import threading
+        from .jobs import background
 
         world = self.window.world
 
@@ -204,7 +204,7 @@ class ObjectTools:
 
                 logging.getLogger(__name__).debug("picking warm-up failed", exc_info=True)
 
-        threading.Thread(target=work, name="pick-warm", daemon=True).start()
+        background(work, name="pick-warm")
 
     def _on_world(self, ev: Any) -> None:
         what = ev.what

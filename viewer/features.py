@@ -34,22 +34,12 @@ if TYPE_CHECKING:
     from scene.camera import Camera
     from scene.world import World
 
+    from .document import Document
     from .jobs import Job
     from .settings import Settings
     from .viewport import Viewport
 
 T = TypeVar("T")
-
-
-@runtime_checkable
-class SaveState(Protocol):
-    """The project feature's answer to "are there unsaved changes?" (`window.project_ext`)."""
-
-    dirty: bool
-
-    def confirm_replace(self) -> bool:
-        """True when the open world may be replaced (after offering to save it)."""
-        ...
 
 
 @runtime_checkable
@@ -69,8 +59,9 @@ class WindowAPI(Protocol):
     escape_handlers: list[Callable[[], bool]]
     #: the Scene outliner's dock (a feature's own dock may go below it)
     outliner_dock: QDockWidget
-    #: set by the project feature's install; the window asks it about unsaved changes
-    project_ext: SaveState | None
+    #: the open document's state shared by the project features (unsaved changes, autosave
+    #: slot, camera path; viewer/document.py), made by the window
+    document: Document
 
     # ---------------------------------------------------------------- signals
     selection_changed: pyqtBoundSignal   # layer id or None
@@ -82,11 +73,20 @@ class WindowAPI(Protocol):
         created in the standard order when new."""
         ...
 
+    def add_menu_action(self, menu: QMenu, text: str, slot: Callable[[], Any],
+                        shortcut: str | None = None, tip: str = "",
+                        checkable: bool = False) -> QAction:
+        """A menu entry: `slot()` on trigger; its shortcut works in full screen too."""
+        ...
+
     # ------------------------------------------------------------ work, world
     def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
                 on_done: Callable[[T], None],
-                on_error: Callable[[BaseException], None] | None = None) -> Job:
-        """Run `fn(progress, cancel)` on the window's job runner; `on_done` on the GUI thread."""
+                on_error: Callable[[BaseException], None] | None = None,
+                commits: bool = False) -> Job:
+        """Run `fn(progress, cancel)` on the window's job runner; `on_done` on the GUI thread.
+        `commits`: the job writes files, so a Cancel that arrives after it finished still
+        delivers its result (the app then matches the disk)."""
         ...
 
     def set_world(self, world: World, path: Path | None = None) -> None:

@@ -1,8 +1,17 @@
-"""Run long jobs (`fn(progress, cancel) -> T`) on a worker thread with Qt signals.
+"""Where the app starts background work: every worker thread of the viewer starts here.
 
-The job's progress reaches the GUI thread through a queued signal; its result is
-handed to `on_done` on the GUI thread, unless it was cancelled (then nothing happens:
-a cancelled job changes nothing).
+`JobRunner.run(title, fn, on_done)` runs a long job `fn(progress, cancel) -> T` on a
+worker thread, shown in the status bar with a progress bar and Cancel. `progress` is a
+`scene.progress.Progress` (callable as `progress(fraction, message)`, with `sub` ranges
+and `raise_if_cancelled`), `cancel` its `CancelToken`: the one protocol of
+scene/progress.py that scene/ and generators/ functions take. The job's progress
+reaches the GUI thread through a queued signal; its result is handed to `on_done` on
+the GUI thread, unless it was cancelled (then nothing happens: a cancelled job changes
+nothing).
+
+`background(fn, *args, name=...)` is for the app's silent helpers that show no progress
+(autosave, the renderer's splat packing, the walk collider, picking warm-up): a daemon
+thread whose outcome is a `concurrent.futures.Future`.
 """
 
 from __future__ import annotations
@@ -12,13 +21,32 @@ import threading
 import time
 import traceback
 from collections.abc import Callable
+from concurrent.futures import Future
 from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 
-from generators.jobs import Cancelled, CancelToken
+from scene.progress import Cancelled, CancelToken, Progress
 
 log = logging.getLogger(__name__)
+
+
+def background(fn: Callable[..., Any], *args: Any, name: str = "background") -> Future:
+    """Run `fn(*args)` on a daemon thread (closing the app never waits for it) and return
+    its Future (result or exception). For silent helper work with no progress UI and no
+    Cancel button; anything the user waits for goes through `JobRunner.run`."""
+    fut: Future = Future()
+
+    def work() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
+            fut.set_exception(exc)
+
+    threading.Thread(target=work, daemon=True, name=name).start()
+    return fut
 
 
 class Job(QObject):
@@ -30,13 +58,18 @@ class Job(QObject):
 
     def __init__(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
                  on_error: Callable[[BaseException], None] | None = None,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, commits: bool = False) -> None:
         super().__init__(parent)
         self.title = title
+        #: the job writes files: once `fn` returned, its work is on disk, so a Cancel that
+        #: came too late still hands the result to `on_done` (the app's state must match
+        #: the disk); a cancel in time makes `fn` raise Cancelled and write nothing
+        self.commits = commits
         self.fn = fn
         self.on_done = on_done
         self.on_error = on_error
         self.cancel_token = CancelToken()
+        self.progress = Progress(self._progress, self.cancel_token)
         self.fraction = 0.0
         self.message = title
         self.started_at = time.perf_counter()
@@ -75,7 +108,7 @@ class Job(QObject):
 
     def _work(self) -> None:
         try:
-            res = self.fn(self._progress, self.cancel_token)
+            res = self.fn(self.progress, self.cancel_token)
         except BaseException as exc:  # noqa: BLE001 - reported on the GUI thread
             if not isinstance(exc, Cancelled):
                 exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
@@ -87,7 +120,8 @@ class Job(QObject):
     # -------------------------------------------------------------- GUI side
     def _on_finished(self, result: Any, error: BaseException | None) -> None:
         try:
-            if isinstance(error, Cancelled) or self.cancel_token.cancelled:
+            late_cancel = self.cancel_token.cancelled and not (self.commits and error is None)
+            if isinstance(error, Cancelled) or late_cancel:
                 self.state = "cancelled"
             elif error is not None:
                 self.state, self.error = "failed", error
@@ -116,8 +150,11 @@ class JobRunner(QObject):
         self.jobs: list[Job] = []
 
     def run(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
-            on_error: Callable[[BaseException], None] | None = None) -> Job:
-        job = Job(title, fn, on_done, on_error, parent=self)
+            on_error: Callable[[BaseException], None] | None = None,
+            commits: bool = False) -> Job:
+        """Start `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
+        `commits`: the job writes files (see `Job.commits`)."""
+        job = Job(title, fn, on_done, on_error, parent=self, commits=commits)
         job.progressed.connect(lambda f, m, j=job: self._progress(j, f, m))
         job.ended.connect(self._ended)
         self.jobs.append(job)

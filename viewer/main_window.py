@@ -7,7 +7,6 @@ in that order; each one's `install(window)` uses only `viewer.features.WindowAPI
 
 from __future__ import annotations
 
-import inspect
 import logging
 import traceback
 from collections.abc import Callable
@@ -42,12 +41,14 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from generators.jobs import CancelToken, ProgressFn
 from scene.commands import SetUpAxis
-from scene.world import Layer, World
+from scene.progress import CancelToken, Progress, ProgressFn, as_progress
+from scene.world import World
 
-from . import ext_models, ext_objects, ext_orbit, ext_panorama, ext_project, ext_reconstruct, ext_splats
-from .features import Install, SaveState
+from . import (camera_paths, ext_models, ext_objects, ext_orbit, ext_panorama, ext_reconstruct, ext_splats,
+               project_autosave, project_export, project_save, video_render)
+from .document import Document
+from .features import Install
 from .jobs import Job, JobRunner
 from .outliner import Outliner
 from .settings import Settings
@@ -62,12 +63,21 @@ MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
 
 #: The window's features, installed in this order (their menu entries follow it). Each is
 #: `install(window: viewer.features.WindowAPI) -> None`; a failing one is reported and skipped.
+#: The project features (viewer/document.py holds the open document they share), in menu order.
+PROJECT_FEATURES: tuple[tuple[str, Install], ...] = (
+    ("project_save", project_save.install),          # File > Save Project, Save Project As…
+    ("autosave", project_autosave.install),          # autosave, File > Recover Unsaved Work…
+    ("exporter", project_export.install),            # File > Export…, Export Layer/Panorama/Cameras
+    ("camera_paths", camera_paths.install),          # Create > Camera Path ▸
+    ("video_render", video_render.install),          # Create > Render Video…
+)
+
 FEATURES: tuple[tuple[str, Install], ...] = (
     ("models", ext_models.install),            # Settings > Models…
     ("objects", ext_objects.install),          # Create > Insert Object…, the Object menu, gizmo
     ("orbit", ext_orbit.install),              # orbit pivot marker, View > Ground Grid in Orbit
     ("panorama", ext_panorama.install),        # Create > New World from Photo / Panorama…
-    ("project", ext_project.install),          # File > New, Save, Save As, Export; camera paths
+    *PROJECT_FEATURES,
     ("reconstruct", ext_reconstruct.install),  # Create > New Scene from Photos / Folder / Video…
     ("splats", ext_splats.install),            # Edit > Select Splats (box, lasso, sphere)
 )
@@ -91,73 +101,35 @@ def _inside_install(folder: Path) -> bool:
         return False
 
 
-def load_scene_file(path: str | Path, progress: ProgressFn, cancel: CancelToken) -> tuple[World, list[str]]:
+def load_scene_file(path: str | Path, progress: ProgressFn | Progress,
+                    cancel: CancelToken | None = None) -> tuple[World, list[str]]:
     """Read a scene file or .wander project into a World (runs on a worker thread).
 
-    Scene files get an up axis estimated from their cameras or floor; projects keep theirs.
+    The one scene loader (`scene.io.load_world`, as the CLI and offscreen rendering use)
+    reads it; scene files then get an up axis estimated from their cameras or floor;
+    projects keep theirs. Raises `Cancelled` when cancelled (the open World is untouched).
     """
+    from scene.io import load_world
+
+    prog = as_progress(progress, cancel)
     p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"{p}: no such file")
-    progress(0.05, f"Reading {p.name}")
-    warnings: list[str] = []
-    if p.suffix.lower() == ".wander":
-        from scene.project import load_project
-
-        world, warnings = load_project(p)
-        cancel.check()
-        progress(1.0, "Loaded")
-        return world, list(warnings)
-    import scene.io as sio
-
-    load = getattr(sio, "load", None)
-    if load is None:
-        raise RuntimeError("scene.io.load is not available in this build")
-    kwargs: dict[str, Any] = {}
-    try:
-        params = inspect.signature(load).parameters
-        if "progress" in params:
-            kwargs["progress"] = lambda f, m: progress(0.05 + 0.75 * f, m)
-        if "cancel" in params:
-            kwargs["cancel"] = cancel
-    except (TypeError, ValueError):
-        pass
-    data = load(p, **kwargs)
-    cancel.check()
-    progress(0.82, "Preparing")
-    world = _as_world(data, p)
-    cancel.check()
+    is_project = p.suffix.lower() == ".wander"
+    world, warnings = load_world(p, progress=prog.sub(0.0, 1.0 if is_project else 0.82))
+    if is_project:
+        return world, warnings
+    prog.update(0.82, "Preparing")
     if world.meta.get("up_axis_source") is None:
         # a reconstruction's photo cameras saved beside it (SCENE_cameras/): their up axis
         # and the first photo's view, not a guessed floor
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is None:
-        progress(0.9, "Estimating the up axis")
+        prog.update(0.9, "Estimating the up axis")
         up, source = estimate_up(world, dense_points_of(world.merged_cloud(visible_only=False)))
         world.up_axis = up
         world.meta["up_axis_source"] = source
     world.clear_history()
-    progress(1.0, "Loaded")
+    prog.update(1.0, "Loaded")  # last cancel point: the caller has not touched its World
     return world, warnings
-
-
-def _as_world(data: Any, path: Path) -> World:
-    """Whatever scene.io.load returned (World, cloud, mesh, (cloud, meta)...) as a World."""
-    from scene.gaussians import GaussianCloud
-    from scene.mesh import Mesh
-
-    if isinstance(data, tuple) and data:
-        data = data[0]
-    if isinstance(data, World):
-        world = data
-    elif isinstance(data, (GaussianCloud, Mesh)):
-        world = World()
-        kind = "mesh" if isinstance(data, Mesh) else "world"
-        world.add_layer(Layer(path.stem, data, kind=kind, source={"path": str(path)}))
-    else:
-        raise TypeError(f"{path}: the reader returned {type(data).__name__}, not a scene")
-    world.meta.setdefault("source", str(path))
-    return world
 
 
 def _demo_available() -> bool:
@@ -223,7 +195,7 @@ class MainWindow(QMainWindow):
     extensions: dict[str, Any]
     escape_handlers: list[Callable[[], bool]]
     outliner_dock: QDockWidget
-    project_ext: SaveState | None
+    document: Document
 
     selection_changed = pyqtSignal(object)   # layer id or None
     world_replaced = pyqtSignal(object)      # the new World
@@ -241,7 +213,6 @@ class MainWindow(QMainWindow):
         self.jobs = JobRunner(self)
         self.extensions = {}     # features' objects by name, filled by their install()
         self.feature_errors: dict[str, str] = {}  # feature name -> traceback of a failed install
-        self.project_ext = None  # the project feature's save state (set by its install)
         self.key_overlay: Any = None  # Help > Controls, made when first shown
         self._menus: dict[str, QMenu] = {}
         #: Esc not used by the viewport (mouse not captured): each handler in turn until one
@@ -286,6 +257,8 @@ class MainWindow(QMainWindow):
         self._status_timer.timeout.connect(self._update_camera_status)
         self._status_timer.start(250)
         self._attach(self.world)
+        #: the open document's save state (unsaved changes, autosave slot, camera path)
+        self.document = Document(self)
         if install_extensions:
             self.install_features(FEATURES)
         self._finish_menus()
@@ -343,12 +316,17 @@ class MainWindow(QMainWindow):
 
     def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
                 on_done: Callable[[T], None],
-                on_error: Callable[[BaseException], None] | None = None) -> Job:
+                on_error: Callable[[BaseException], None] | None = None,
+                commits: bool = False) -> Job:
         """Run `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
 
-        A cancelled job changes nothing; errors go to `on_error` (default: a message box).
+        `progress` is a scene.progress.Progress, `cancel` its CancelToken. A cancelled job
+        changes nothing; errors go to `on_error` (default: a message box). `commits`: the
+        job writes files, so once `fn` returned (its file committed) `on_done` runs even
+        if Cancel came too late to stop it.
         """
-        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self.report_job_error(t, e)))
+        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self.report_job_error(t, e)),
+                             commits=commits)
 
     def set_world(self, world: World, path: Path | None = None) -> None:
         """Replace the current world and frame the camera on it."""
@@ -457,8 +435,8 @@ class MainWindow(QMainWindow):
         return (world_name(self.world) or "Untitled") + suffix
 
     def is_modified(self) -> bool:
-        ext = self.project_ext
-        return ext is not None and bool(ext.dirty) and not self.world.is_empty()
+        """Unsaved changes in a world that holds something (viewer/document.py)."""
+        return self.document.is_modified()
 
     def selected_layer_id(self) -> int | None:
         """The layer selected in the outliner (for extensions), or None."""
@@ -470,8 +448,8 @@ class MainWindow(QMainWindow):
     def confirm_replace(self) -> bool:
         """True when the current world may be replaced (the project extension offers to save
         unsaved changes first; False when the user cancels)."""
-        ext = self.project_ext
-        return ext is None or bool(ext.confirm_replace())
+        guard = self.document.replace_guard
+        return guard is None or bool(guard())
 
     def open_path(self, path: str | Path) -> Job | None:
         """Load a scene file or project in the background and show it (None: the user chose
@@ -481,7 +459,7 @@ class MainWindow(QMainWindow):
         p = Path(path)
         return self.run_job(f"Opening {p.name}", lambda prog, cancel: load_scene_file(p, prog, cancel),
                             lambda res: self._opened(res, p),
-                            lambda e: self._job_failed(f"Could not open {p.name}", e))
+                            lambda e: self.report_job_error(f"Could not open {p.name}", e))
 
     def screenshot(self, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
         """Render the current view at width×height (default: viewport size) to a PNG."""
@@ -535,6 +513,12 @@ class MainWindow(QMainWindow):
         sb.addPermanentWidget(self.pos_label)
         sb.addPermanentWidget(self.mode_label)
 
+    def add_menu_action(self, menu: QMenu, text: str, slot: Callable[[], Any],
+                        shortcut: str | None = None, tip: str = "",
+                        checkable: bool = False) -> QAction:
+        """A menu entry for a feature: `slot()` on trigger; its shortcut works in full screen."""
+        return self._act(menu, text, slot, shortcut, checkable, tip)
+
     def _act(self, menu: QMenu, text: str, slot: Callable[[], Any],
              shortcut: str | QKeySequence.StandardKey | list | None = None,
              checkable: bool = False, tip: str = "") -> QAction:
@@ -562,7 +546,7 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
         self.demo_action.setEnabled(_demo_available())
-        # File > New, Save, Save As…, Export… come between here and Screenshot: ext_project.install
+        # File > Save, Save As…, Export… come between here and Screenshot: PROJECT_FEATURES
         # (FEATURES) adds them; _finish_menus moves the tail below back to the end
         self._file_tail_sep = f.addSeparator()
         self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
@@ -647,7 +631,7 @@ class MainWindow(QMainWindow):
         f.addAction(self.quit_action)
         used = {s.toString() for a in self.findChildren(QAction) for s in a.shortcuts()
                 if a is not self.screenshot_action}
-        if "Ctrl+Shift+S" not in used:  # Save As (ext_project) keeps it when present
+        if "Ctrl+Shift+S" not in used:  # Save As (viewer/project_save.py) keeps it when present
             self.screenshot_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+Shift+S")])
         self._refresh_start_page()
 
@@ -723,9 +707,6 @@ class MainWindow(QMainWindow):
         box.setModal(False)
         box.show()
         self._last_error_box = box
-
-    # ext_project (being split, issue 16) still calls the old private names
-    _job_failed = report_job_error
 
     def screenshot_dialog_quick(self) -> None:
         folder = Path(self.settings.get("screenshot_dir", "", str) or self.dialog_dir())
@@ -979,8 +960,6 @@ class MainWindow(QMainWindow):
             name = self.path.name if self.path else self.suggested_name("") + " (not saved)"
         dot = "• " if self.is_modified() else ""
         self.setWindowTitle(f"{dot}{name} — Wander" if name else "Wander")
-
-    _update_title = update_title  # ext_project (being split, issue 16) still calls this name
 
     def _show_start_page(self) -> None:
         self._refresh_start_page()

@@ -19,7 +19,7 @@ from scene.camera import Camera
 from scene.errors import InputError
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
-from scene.world import Layer, World
+from scene.world import World
 
 from .gl_context import offscreen_context
 
@@ -122,14 +122,11 @@ class Framebuffer:
 
 
 def as_world(scene_obj: World | GaussianCloud | Mesh) -> World:
-    """A World showing `scene_obj` (a World is returned as is)."""
-    if isinstance(scene_obj, World):
-        return scene_obj
-    if isinstance(scene_obj, (GaussianCloud, Mesh)):
-        world = World()
-        world.add_layer(Layer("scene", scene_obj, "mesh" if isinstance(scene_obj, Mesh) else "world"))
-        return world
-    raise TypeError(f"render_image needs a World, GaussianCloud or Mesh, not {type(scene_obj).__name__}")
+    """A World showing `scene_obj` (a World is returned as is): scene.io's `world_of`,
+    the one scene loader's wrapping of a cloud or mesh. TypeError for anything else."""
+    from scene.io import world_of
+
+    return world_of(scene_obj, "scene")
 
 
 def to_uint8(img: np.ndarray) -> np.ndarray:

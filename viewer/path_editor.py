@@ -10,8 +10,9 @@ preview scrubber, and undoable keyframe edits.
   Set to View (move the keyframe to the current camera), Go To, Delete, and a slider that
   scrubs the view along the path (dragging puts the viewport camera at that time).
 
-The extension (`viewer/ext_project.py`) owns the path; this module only edits it through
-`ProjectExtension.set_path`.
+The open document (`viewer/document.py`, `window.document.camera.path`) holds the path and
+the camera-path feature (`viewer/camera_paths.py`) owns the editor; this module only edits the
+path through `Document.set_camera_path` (one undo entry per change).
 """
 
 from __future__ import annotations

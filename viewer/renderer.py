@@ -32,7 +32,6 @@ from __future__ import annotations
 import logging
 import math
 import time
-import threading
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Callable
@@ -47,6 +46,7 @@ from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.world import Layer, World
 
 from .gl_util import compile_program
+from .jobs import background
 from .mesh_renderer import MeshRenderer
 from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
                       strongest_per_layer,
@@ -231,19 +231,9 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
 
 
 def _daemon_job(fn: Callable, *args, name: str = "splat-worker") -> Future:
-    """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future."""
-    fut: Future = Future()
-
-    def work() -> None:
-        if not fut.set_running_or_notify_cancel():
-            return
-        try:
-            fut.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 - handed to whoever reads the Future
-            fut.set_exception(exc)
-
-    threading.Thread(target=work, daemon=True, name=name).start()
-    return fut
+    """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future.
+    Started through viewer/jobs.py's `background`, the app's one way to run work off the GUI."""
+    return background(fn, *args, name=name)
 
 
 def _pad_rows(a: np.ndarray) -> np.ndarray:

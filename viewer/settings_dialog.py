@@ -76,7 +76,7 @@ def apply_prefs(window: Any, prefs: dict[str, Any]) -> None:
     act = getattr(window, "adaptive_action", None)
     if act is not None:
         act.setChecked(vp.quality.enabled)
-    ext = getattr(window, "project_ext", None)
+    ext = window.extensions.get("autosave")  # viewer/project_autosave.py
     timer = getattr(ext, "autosave_timer", None)
     if timer is not None and not os.environ.get("WANDER_AUTOSAVE_SECONDS"):  # tests pin it
         minutes = float(prefs["autosave_minutes"])

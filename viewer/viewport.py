@@ -281,7 +281,7 @@ class Viewport(QOpenGLWidget):
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
         """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
-        import threading
+        from .jobs import background
 
         self._collider_token += 1
         token, world = self._collider_token, self.world
@@ -308,7 +308,7 @@ class Viewport(QOpenGLWidget):
             except RuntimeError as exc:  # the widget was deleted while this thread worked
                 log.debug("collider ready after the viewport closed: %s", exc)
 
-        threading.Thread(target=work, daemon=True, name="collider").start()
+        background(work, name="collider")  # viewer/jobs.py: the one way to run work off the GUI
 
     def _apply_collider(self, token: int, col: Collider | None) -> None:
         if token != self._collider_token:

@@ -32,7 +32,7 @@ from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 
-from generators.jobs import CancelToken
+from generators.jobs import Cancelled, CancelToken
 from scene.camera import Camera
 
 Report = Callable[[float, str], None]
@@ -196,6 +196,14 @@ def _noop(f: float, m: str) -> None:
     pass
 
 
+def _cancelled_or_raise(cancel: CancelToken | None, exc: InterruptedError) -> None:
+    """pycolmap raises InterruptedError when its token fires: that is our `Cancelled`
+    when the job was cancelled; any other interruption is re-raised as it is."""
+    if token_cancelled(cancel):
+        raise Cancelled() from None
+    raise exc
+
+
 def token_cancelled(cancel: CancelToken | None) -> bool:
     """True when the job was cancelled (stop issuing further COLMAP calls)."""
     return cancel is not None and cancel.cancelled
@@ -265,6 +273,8 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
                             im = d.read_image_with_name(part[0])
                             reader.existing_camera_id = int(im.camera_id)
                     done += len(part)
+    except InterruptedError as exc:  # pycolmap's answer to its cancellation token
+        _cancelled_or_raise(cancel, exc)
     finally:
         stop.set()
     if cancel is not None:
@@ -306,6 +316,8 @@ def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: 
             else:
                 pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu,
                                           cancellation_token=token)
+    except InterruptedError as exc:  # pycolmap's answer to its cancellation token
+        _cancelled_or_raise(cancel, exc)
     finally:
         stop.set()
     if cancel is not None:
@@ -459,6 +471,8 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
                 recs = pycolmap.incremental_mapping(
                     db, image_dir, out, options=opts, input_path=str(base) if base else "",
                     next_image_callback=next_image, cancellation_token=token)
+        except InterruptedError as exc:  # pycolmap's answer to its cancellation token
+            _cancelled_or_raise(cancel, exc)
         finally:
             stop.set()
         if cancel is not None:
@@ -584,6 +598,8 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs:
                                        verification_options=ver, device=cpu, cancellation_token=token)
             log.info("re-matched %d pairs between the main model and %d left-out photos",
                      len(chosen), len(cand))
+    except InterruptedError as exc:  # pycolmap's answer to its cancellation token
+        _cancelled_or_raise(cancel, exc)
     finally:
         stop.set()
     if cancel is not None:

@@ -4,9 +4,14 @@ through this package, chosen by one registry.
     FORMATS                 name -> Format(extensions, reader, writer, description, kind,
                             encoder, options): the registry (`convert`, Export, projects,
                             generators and the Open dialog all use it)
-    load(path, format=None) -> GaussianCloud | Mesh   content first (sniff), then the name
+    load(path, format=None, progress=None) -> GaussianCloud | Mesh   content first (sniff),
+                            then the name
     load_cloud(path)        -> GaussianCloud (a mesh file is a clear error)
-    save(obj, path, format=None, **options)   atomic: temp file + rename
+    load_world(path, progress=None) -> (World, warnings)   THE scene loader: a .wander
+                            project or any file `load` reads, as a World (the app's Open,
+                            the CLI's SCENE argument and offscreen rendering all use it)
+    world_of(obj, name, path) -> World   a cloud or mesh as a one-layer World
+    save(obj, path, format=None, progress=None, **options)   atomic: temp file + rename
     write_to(obj, fh, format, **options)      the same bytes into an open binary file
     sniff(path) -> str      format from magic bytes / header ("unknown" if none)
     file_info(path) -> dict count, SH degree, bounds, format, file size (mesh: vertices/faces)
@@ -19,6 +24,10 @@ ply `comments`; splat `sort`; spz `version` (2, 3), `axes` ("ply", "rub"), `sh1_
 `export_splats(format=...)`: there is exactly one encoder per format.
 
 Every reader raises `SceneFormatError` (naming the file and the problem) for bad input.
+`progress` is scene.progress's protocol (a `Progress`, a `report(fraction, message)`
+callable, or None): `save` reports bytes written and stops at the next block when
+cancelled (`Cancelled`; the temp file is removed and any old file is untouched), `load`
+reports its stages and checks cancel before and after reading.
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ from ..errors import SceneFormatError
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..files import atomic_write
+from ..progress import Progress, ProgressFn, ProgressWriter, as_progress
 from ._common import check_readable
 from .colmap import read_colmap, write_colmap, write_colmap_text
 from .ksplat import read_ksplat
@@ -44,7 +54,8 @@ from .sog import read_sog
 from .splat import encode_splat, read_splat
 from .spz import encode_spz_file, read_spz
 
-__all__ = ["FORMATS", "Format", "file_info", "format_for_path", "load", "load_cloud",
+__all__ = ["FORMATS", "Format", "expected_size", "file_info", "format_for_path", "load", "load_cloud",
+           "load_world", "world_of",
            "read_colmap", "resolve_format", "save", "scene_suffixes", "sniff", "write_colmap",
            "write_colmap_text", "write_to"]
 
@@ -221,11 +232,17 @@ def resolve_format(path: str | Path, format: str | None = None) -> str:
     return _resolve(Path(path), format)
 
 
-def load(path: str | Path, format: str | None = None) -> GaussianCloud | Mesh:
-    """Read a splat cloud or a mesh; the format comes from the content, then the name."""
+def load(path: str | Path, format: str | None = None,
+         progress: Progress | ProgressFn | None = None) -> GaussianCloud | Mesh:
+    """Read a splat cloud or a mesh; the format comes from the content, then the name.
+    Raises `scene.progress.Cancelled` when `progress` was cancelled (nothing is kept)."""
     path = Path(path)
+    prog = as_progress(progress)
+    prog.update(0.0, f"Reading {path.name}")
     check_readable(path)
-    return FORMATS[_resolve(path, format)].reader(path)
+    obj = FORMATS[_resolve(path, format)].reader(path)
+    prog.update(1.0, f"Read {path.name}")  # raises Cancelled if cancelled meanwhile
+    return obj
 
 
 def load_cloud(path: str | Path, format: str | None = None) -> GaussianCloud:
@@ -235,6 +252,53 @@ def load_cloud(path: str | Path, format: str | None = None) -> GaussianCloud:
         raise SceneFormatError(path, f"is a mesh ({obj.n_vertices} vertices, {obj.n_faces} "
                                      "faces), not a Gaussian-splat file")
     return obj
+
+
+def load_world(path: str | Path, progress: Progress | ProgressFn | None = None) -> tuple[Any, list[str]]:
+    """THE scene loader: a `.wander` project (scene.project.load_project) or any scene file
+    `load` reads, as a `scene.world.World` with a clear undo history.
+
+    Returns (world, warnings): a project's warnings name what could not be restored; a
+    scene file has none. A file becomes one layer named after the file ("garden" for
+    garden.ply; kind "mesh" or "world") with `source={"path": ...}`, and
+    `world.meta["source"]` names the file. Nothing else is decided here: the app adds its
+    up-axis estimate on top. Raises FileNotFoundError for a missing file,
+    SceneFormatError for bad input, `scene.progress.Cancelled` when `progress` is
+    cancelled (no World is returned, nothing is changed).
+    """
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file")
+    prog = as_progress(progress)
+    if path.suffix.lower() == ".wander":
+        from ..project import load_project
+
+        world, warnings = load_project(path, progress=prog)
+        return world, list(warnings)
+    obj = load(path, progress=prog.sub(0.0, 0.95))
+    world = world_of(obj, path.stem, path)
+    prog.update(1.0, f"Loaded {path.name}")
+    return world, []
+
+
+def world_of(obj: Any, name: str = "scene", path: str | Path | None = None) -> Any:
+    """`obj` as a World: a World is returned as it is; a GaussianCloud or Mesh becomes one
+    layer called `name` (kind "world" or "mesh"), with `source={"path": path}` and
+    `meta["source"]` when it came from the file `path`. Raises TypeError otherwise."""
+    from ..world import Layer, World
+
+    if isinstance(obj, World):
+        return obj
+    if not isinstance(obj, (GaussianCloud, Mesh)):
+        raise TypeError(f"a scene is a World, GaussianCloud or Mesh, not {type(obj).__name__}")
+    world = World()
+    source = {"path": str(path)} if path is not None else {}
+    world.add_layer(Layer(name, obj, "mesh" if isinstance(obj, Mesh) else "world",
+                              source=source))
+    if path is not None:
+        world.meta.setdefault("source", str(path))
+    world.clear_history()
+    return world
 
 
 def output_format(path: str | Path, format: str | None = None, obj: object = None) -> str:
@@ -305,19 +369,37 @@ def write_to(obj: GaussianCloud | Mesh, fh: BinaryIO, format: str, **options: An
     FORMATS[fmt].encoder(obj, fh, **options)
 
 
+def expected_size(obj: GaussianCloud | Mesh, fmt: str) -> int:
+    """Estimated bytes `fmt`'s encoder writes for `obj` (exact for ply and splat; a rough
+    figure for compressed formats): the denominator of save's progress."""
+    if isinstance(obj, Mesh):
+        return 64 + obj.n_vertices * 32 + obj.n_faces * 12
+    n, k = len(obj), obj.shN.shape[1]
+    per = {"ply": 4 * (17 + 3 * k), "splat": 32, "ply_compressed": 16 + 3 * k,
+           "spz": (19 + 3 * k) // 2}.get(fmt, 4 * (14 + 3 * k))
+    return 1024 + n * per
+
+
 def save(obj: GaussianCloud | Mesh, path: str | Path, format: str | None = None,
-         **options: Any) -> None:
+         progress: Progress | ProgressFn | None = None, **options: Any) -> None:
     """Write `obj` atomically; the format comes from `format` or the file name.
 
     Options: see the module docstring (sh_degree, antialiased, and per format).
+    `progress` receives the bytes written so far (of `expected_size`) at every block.
     Raises ValueError for an unknown format/option, SceneFormatError when the file cannot
-    be written (missing folder, no permission); a failure leaves any old file intact.
+    be written (missing folder, no permission), `scene.progress.Cancelled` when cancelled;
+    a failure or cancel leaves any old file intact and no temp file behind.
     """
     path = Path(path)
+    prog = as_progress(progress)
     fmt = output_format(path, format, obj)
+    prog.update(0.0, f"Writing {path.name}")
     obj, options = prepare(obj, fmt, options)
     with atomic_write(path) as fh:
-        FORMATS[fmt].encoder(obj, fh, path=path, **options)
+        out = ProgressWriter(fh, prog, expected_size(obj, fmt), f"Writing {path.name}")
+        FORMATS[fmt].encoder(obj, out, path=path, **options)
+        prog.raise_if_cancelled()  # the last block: still nothing committed
+    prog.finish(f"Wrote {path.name}")
 
 
 def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:

@@ -476,12 +476,19 @@ def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
         encode_ply(cloud, f, path=path, **options)
 
 
-def ply_bytes(cloud: GaussianCloud, **options: Any) -> bytes:
-    """`encode_ply` into memory, values as they are (check=False): a project's layer."""
+def ply_bytes(cloud: GaussianCloud, progress: Any = None, **options: Any) -> bytes:
+    """`encode_ply` into memory, values as they are (check=False): a project's layer.
+    `progress` (scene/progress.py) hears the rows encoded; `Cancelled` stops it."""
     import io
 
     buf = io.BytesIO()
-    encode_ply(cloud, buf, check=False, **options)
+    out: Any = buf
+    if progress is not None:
+        from ..progress import ProgressWriter, as_progress
+
+        n, k = len(cloud), cloud.shN.shape[1]
+        out = ProgressWriter(buf, as_progress(progress), 1024 + n * 4 * (17 + 3 * k))
+    encode_ply(cloud, out, check=False, **options)
     return buf.getvalue()
 
 

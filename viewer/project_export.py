@@ -1,0 +1,209 @@
+"""File > Export… (Ctrl+E), Export Layer…, Export Panorama…, Export Cameras (COLMAP)….
+
+Every export runs as a job (viewer/jobs.py) through scene/export.py, which bakes the
+visible layers' transforms and hands the result to scene.io's one format registry; it
+reports real progress (baking, then bytes written) and a Cancel writes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QObject
+from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
+                             QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QMessageBox,
+                             QWidget)
+
+from scene.world import World
+
+from .document import Document
+from .jobs import Job
+from .features import WindowAPI
+
+log = logging.getLogger(__name__)
+
+EXPORT_FILTERS = ("3DGS PLY (*.ply);;antimatter15 splat (*.splat);;Niantic SPZ (*.spz);;"
+                  "SuperSplat compressed PLY (*.compressed.ply);;"
+                  "glTF binary mesh (*.glb);;Wavefront OBJ mesh (*.obj)")
+
+
+def install(window: WindowAPI) -> None:
+    """Add the Export entries to the File menu."""
+    window.extensions["exporter"] = ProjectExport(window)
+
+
+class ProjectExport(QObject):
+    """Exports the window's world (or one layer), its panorama and its cameras."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.doc: Document = window.document
+        f = window.menu("&File")
+        f.addSeparator()
+        window.add_menu_action(f, "&Export…", self.export_dialog, "Ctrl+E",
+                               "Export the visible scene to PLY / SPLAT / SPZ / GLB / OBJ")
+        window.add_menu_action(f, "Export &Layer…", self.export_layer_dialog)
+        window.add_menu_action(f, "Export &Panorama…", self.export_panorama_dialog)
+        window.add_menu_action(f, "Export &Cameras (COLMAP)…", self.export_cameras_dialog)
+
+    def export(self, out: str | Path, fmt: str | None = None, layer: Any = None,
+               options: Any = None) -> Job | None:
+        """Export to `out` in a job (visible layers baked, or one layer); None when refused."""
+        from cli.cmd_export import mesh_export_problem
+        from scene.export import export_world
+        from scene.io import output_format
+
+        out = Path(out)
+        if self.doc.refuses_output(out, "the export"):
+            return None
+        try:
+            problem = mesh_export_problem(self.win.world, output_format(out, fmt), layer)
+        except ValueError:
+            problem = None  # an unknown format: export_world says so in the job
+        if problem:
+            self.win.show_status(problem.split(":")[0], 8000)
+            QMessageBox.warning(self.win, "Export", problem)
+            return None
+        snap = self.doc.snapshot()
+
+        def work(progress: Any, cancel: Any) -> dict:
+            return export_world(snap, out, fmt, layer=layer, options=options, progress=progress)
+
+        def done(info: dict) -> None:
+            n = info.get("splats", info.get("vertices"))
+            unit = "splats" if "splats" in info else "vertices"
+            self.win.show_status(f"Exported {n:,} {unit} to {out.name}", 8000)
+
+        return self.win.run_job(f"Exporting {out.name}", work, done, commits=True)
+
+    def export_dialog(self, layer: Any = None) -> None:
+        if self.win.world.is_empty():
+            self.win.show_status("Nothing to export: open or create a world first")
+            return
+        path, filt = QFileDialog.getSaveFileName(self.win, "Export",
+                                                 self.doc.suggested_path(".ply", "scene.ply"),
+                                                 EXPORT_FILTERS)
+        if not path:
+            return
+        if not Path(path).suffix:
+            path += "." + filt.split("*.")[-1].rstrip(")")
+        elif "compressed" in filt and not path.lower().endswith(".compressed.ply"):
+            path = str(Path(path).with_suffix("")) + ".compressed.ply"
+        options = None
+        if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
+            dlg = ExportOptionsDialog(self.win, self.win.world)
+            if dlg.exec() != QDialog.DialogCode.Accepted:
+                return
+            options = dlg.options()
+        self.export(path, None, layer, options)
+
+    def export_layer_dialog(self) -> None:
+        world = self.win.world
+        if world.is_empty():
+            return
+        lid = self.win.selected_layer_id()
+        if lid is None:
+            names = [lay.name for lay in world.layers]
+            name, ok = QInputDialog.getItem(self.win, "Export layer", "Layer:", names, 0, False)
+            if not ok:
+                return
+            lid = world.find(name).id
+        self.export_dialog(layer=lid)
+
+    def export_panorama(self, path: str | Path) -> Job | None:
+        """Write the world's panorama and its six cube faces in a job (None: no panorama)."""
+        from scene.export import export_panorama, find_panorama
+
+        pano = find_panorama(self.win.world)
+        if pano is None:
+            self.win.show_status("This world has no panorama to export", 6000)
+            return None
+        if self.doc.refuses_output(path, "the panorama"):
+            return None
+        return self.win.run_job(
+            "Exporting panorama", lambda p, c: export_panorama(pano, path, progress=p),
+            lambda files: self.win.show_status(
+                f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000), commits=True)
+
+    def export_panorama_dialog(self) -> None:
+        from scene.export import find_panorama
+
+        if find_panorama(self.win.world) is None:
+            self.win.show_status("This world has no panorama to export", 6000)
+            return
+        path, _ = QFileDialog.getSaveFileName(
+            self.win, "Export panorama", self.doc.suggested_path("_panorama.png", "panorama.png"),
+            "PNG (*.png)")
+        if path:
+            self.export_panorama(path)
+
+    def export_cameras_dialog(self) -> None:
+        from scene.export import export_cameras, scene_cameras
+
+        cams = scene_cameras(self.win.world, 1920, 1080)
+        campath = self.doc.camera.path
+        if campath is not None and not cams:  # no bookmarks: the path's keyframes
+            cams = [kf.camera(1920, 1080, campath.up) for kf in campath.keyframes]
+        if not cams:
+            self.win.show_status("No bookmarks or camera path to export as cameras", 6000)
+            return
+        folder = QFileDialog.getExistingDirectory(self.win, "Export cameras to folder",
+                                                  str(self.doc.dialog_dir()))
+        if folder:
+            self.win.run_job("Exporting cameras",
+                             lambda p, c: export_cameras(cams, folder, progress=p),
+                             lambda files: self.win.show_status(
+                                 f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000),
+                             commits=True)
+
+
+class ExportOptionsDialog(QDialog):
+    """SH degree, minimum opacity, crop box."""
+
+    def __init__(self, parent: QWidget, world: World) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export options")
+        form = QFormLayout(self)
+        self.sh = QComboBox()
+        deg = max((lay.data.sh_degree for lay in world.layers if not lay.is_mesh), default=0)
+        self.sh.addItems([str(d) for d in range(deg + 1)])
+        self.sh.setCurrentIndex(deg)
+        form.addRow("SH degree to keep", self.sh)
+        self.opacity = QDoubleSpinBox()
+        self.opacity.setRange(0.0, 0.99)
+        self.opacity.setSingleStep(0.01)
+        self.opacity.setValue(0.0)
+        form.addRow("Drop splats with opacity below", self.opacity)
+        self.crop = QCheckBox("Crop to box")
+        form.addRow(self.crop)
+        lo, hi = world.bounds()
+        self.box: list[QDoubleSpinBox] = []
+        for label, vals in (("Box min", lo), ("Box max", hi)):
+            row = QHBoxLayout()
+            for v in vals:
+                s = QDoubleSpinBox()
+                s.setRange(-1e6, 1e6)
+                s.setDecimals(3)
+                s.setValue(float(v))
+                s.setEnabled(False)
+                self.crop.toggled.connect(s.setEnabled)
+                row.addWidget(s)
+                self.box.append(s)
+            form.addRow(label, row)
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def options(self) -> Any:
+        from scene.export import ExportOptions
+
+        crop = None
+        if self.crop.isChecked():
+            v = [s.value() for s in self.box]
+            crop = (v[:3], v[3:])
+        return ExportOptions(sh_degree=int(self.sh.currentText()), crop=crop,
+                             min_opacity=self.opacity.value())

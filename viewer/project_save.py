@@ -1,0 +1,147 @@
+"""File > Save Project (Ctrl+S) and Save Project As… (Ctrl+Shift+S); the Save / Discard /
+Cancel question before another world replaces, or the window closes over, unsaved work.
+
+The project is written by `scene.project.save_project` in a job (viewer/jobs.py) with real
+progress; Cancel writes nothing and keeps the document as it was (its old project file,
+still unsaved). The document's state lives in viewer/document.py.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PyQt6.QtCore import QEvent, QObject, Qt
+from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from scene import project as proj
+
+from .document import Document
+from .jobs import Job
+from .features import WindowAPI
+
+log = logging.getLogger(__name__)
+
+PROJECT_FILTER = "Wander projects (*.wander)"
+
+
+def install(window: WindowAPI) -> None:
+    """Add Save / Save As to the File menu; guard world replacement and closing."""
+    window.extensions["project_save"] = ProjectSave(window)
+
+
+class ProjectSave(QObject):
+    """Saves the window's document as a .wander project."""
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.doc: Document = window.document
+        f = window.menu("&File")
+        f.addSeparator()
+        self.save_action = window.add_menu_action(f, "&Save Project", self.save, "Ctrl+S",
+                                                  "Save the world as a .wander project")
+        self.save_as_action = window.add_menu_action(f, "Save Project &As…", self.save_as,
+                                                     "Ctrl+Shift+S")
+        self.doc.replace_guard = self.confirm_replace
+        window.installEventFilter(self)
+
+    def _ask_target(self) -> Path | None:
+        path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
+                                              self.doc.suggested_path("", "Untitled.wander"),
+                                              PROJECT_FILTER)
+        return Path(path) if path else None
+
+    def save(self, path: str | Path | None = None, on_saved: Any = None) -> Job | None:
+        """Save to the current project (or `path`) in a job; asks for a name when there is
+        none. Returns the job (None when nothing was started)."""
+        target = Path(path) if path is not None else self.doc.project_path
+        if target is None:
+            self.save_as()
+            return None
+        if target.suffix.lower() != proj.EXTENSION:
+            target = target.with_suffix(proj.EXTENSION)
+        if self.doc.refuses_output(target, "the project", keep_open_file=True):
+            return None
+        snap = self.doc.snapshot()
+
+        def work(progress: Any, cancel: Any) -> Path:
+            proj.save_project(snap, target, progress=progress)
+            return target
+
+        def done(p: Path) -> None:
+            self.doc.mark_saved(p)
+            if on_saved:
+                on_saved(p)
+
+        return self.win.run_job(f"Saving {target.name}", work, done, commits=True)
+
+    def save_as(self) -> None:
+        target = self._ask_target()
+        if target is not None:
+            self.save(target)
+
+    def confirm_replace(self, ask: Any = None) -> bool:
+        """Before another world replaces a changed one: Save / Discard / Cancel.
+
+        `ask(name) -> 'save'|'discard'|'cancel'` (default: a message box). Returns True when
+        the replacement may go ahead. Save writes the project before returning.
+        """
+        if not self.doc.is_modified():
+            return True
+        name = self.doc.project_path.name if self.doc.project_path else "this world"
+        choice = (ask or self._ask_replace)(name)
+        if choice == "discard":
+            self.doc.forget_own_autosave()
+            return True
+        if choice != "save":
+            return False
+        target = self.doc.project_path or self._ask_target()
+        if target is None:
+            return False
+        if target.suffix.lower() != proj.EXTENSION:
+            target = target.with_suffix(proj.EXTENSION)
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+        try:
+            proj.save_project(self.doc.snapshot(), target)
+        except Exception as exc:  # noqa: BLE001 - say why and keep the world
+            QMessageBox.warning(self.win, "Save project", f"Could not save {target.name}: {exc}")
+            return False
+        finally:
+            QApplication.restoreOverrideCursor()
+        self.doc.mark_saved(target)
+        return True
+
+    def _ask_replace(self, name: str) -> str:
+        ans = QMessageBox.question(
+            self.win, "Unsaved changes", f"Save the changes to {name} before opening another world?",
+            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+        return {QMessageBox.StandardButton.Save: "save",
+                QMessageBox.StandardButton.Discard: "discard"}.get(ans, "cancel")
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
+        """Closing the window over unsaved work asks Save / Discard / Cancel first."""
+        if obj is self.win and event.type() == QEvent.Type.Close and self.doc.ask_user \
+                and self.doc.is_modified():
+            name = self.doc.project_path.name if self.doc.project_path else "this world"
+            ans = QMessageBox.question(
+                self.win, "Unsaved changes", f"Save the changes to {name} before closing?",
+                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+            if ans == QMessageBox.StandardButton.Cancel:
+                event.ignore()
+                return True
+            if ans == QMessageBox.StandardButton.Discard:
+                self.doc.dirty = False
+                self.doc.forget_own_autosave()
+                return False
+            target = self.doc.project_path or self._ask_target()
+            if target is None:
+                event.ignore()
+                return True
+            event.ignore()  # close again once the save has finished
+            self.save(target, on_saved=lambda p: self.win.close())
+            return True
+        return super().eventFilter(obj, event)

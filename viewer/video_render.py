@@ -1,0 +1,147 @@
+"""Create > Render Video…: the document's camera path rendered to an MP4 in a job.
+
+Frames are drawn on the GUI thread by the viewport's own renderer (GL lives there) and
+encoded on the worker (generators/video.py); Cancel stops between frames.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
+                             QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
+
+from scene.campath import CameraPath
+
+from .document import Document
+from .jobs import Job
+from .features import WindowAPI
+
+VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "1024x1024"]
+
+
+def install(window: WindowAPI) -> None:
+    """Add Create > Render Video…."""
+    window.extensions["video_render"] = VideoRender(window)
+
+
+class VideoRender(QObject):
+    """Renders the document's camera path to a video file."""
+
+    _render_request = pyqtSignal(object, object, object)  # camera, result box, threading.Event
+
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.win = window
+        self.doc: Document = window.document
+        self._render_request.connect(self._render_on_gui)
+        window.add_menu_action(window.menu("&Create"), "Render &Video…", self.render_video_dialog,
+                               tip="Render the camera path to MP4")
+
+    def render_video(self, out: str | Path, size: tuple[int, int], fps: float,
+                     crf: int = 18) -> Job:
+        """Render the camera path to `out` (size in pixels, fps frames a second) in a job.
+        Raises ValueError when there is no camera path."""
+        from generators.video import render_video
+
+        campath = self.doc.camera.path
+        if campath is None:
+            raise ValueError("no camera path: record one, add keyframes (K) or use bookmarks")
+        world, out = self.win.world, Path(out)
+
+        def work(progress: Any, cancel: Any) -> Any:
+            def render(scene_obj: Any, cam: Any) -> np.ndarray:
+                box: dict[str, Any] = {}
+                ev = threading.Event()
+                self._render_request.emit(cam, box, ev)
+                while not ev.wait(0.05):
+                    cancel.check()
+                if "error" in box:
+                    raise box["error"]
+                return box["image"]
+
+            return render_video(world, campath, out, render, size=size, fps=fps, crf=crf,
+                                progress=progress, cancel=cancel)
+
+        def done(res: Any) -> None:
+            self.win.show_status(f"Wrote {res.path.name}: {res.frames} frames, "
+                                 f"{res.ms_per_frame:.0f} ms/frame", 10000)
+
+        return self.win.run_job(f"Rendering {out.name}", work, done, commits=True)
+
+    def _render_on_gui(self, cam: Any, box: dict, ev: threading.Event) -> None:
+        try:
+            box["image"] = self.win.viewport.render_to_image(cam.width, cam.height, camera=cam)
+        except Exception as exc:  # noqa: BLE001 - re-raised on the worker
+            box["error"] = exc
+        finally:
+            ev.set()
+
+    def render_video_dialog(self) -> None:
+        world = self.win.world
+        if self.doc.camera.path is None:
+            if len(world.bookmarks) >= 2:
+                self.doc.set_camera_path(CameraPath.from_bookmarks(
+                    world.bookmarks, seconds=3.0, up=world.up_axis), "Path from bookmarks")
+            else:
+                QMessageBox.information(self.win, "Render video",
+                                        "Make a camera path first: Create > Camera Path > Record "
+                                        "While Walking, or add keyframes with K.")
+                return
+        dlg = VideoDialog(self.win, self.doc.camera.path,
+                          self.doc.suggested_path(".mp4", "flythrough.mp4"))
+        if dlg.exec() != QDialog.DialogCode.Accepted:
+            return
+        try:
+            size, fps, out = dlg.values()
+            from scene.files import check_outputs
+
+            check_outputs([("the video", out)], self.win.open_inputs())
+            self.render_video(out, size, fps)
+        except (ValueError, FileNotFoundError) as exc:
+            QMessageBox.warning(self.win, "Render video", str(exc))
+
+
+class VideoDialog(QDialog):
+    """Resolution, frame rate and output file for Render Video."""
+
+    def __init__(self, parent: QWidget, path: CameraPath, out: str | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Render video")
+        self.setMinimumWidth(460)  # room for the output path
+        form = QFormLayout(self)
+        self.size = QComboBox()
+        self.size.setEditable(True)
+        self.size.addItems(VIDEO_SIZES)
+        form.addRow("Size (WxH)", self.size)
+        self.fps = QSpinBox()
+        self.fps.setRange(1, 120)
+        self.fps.setValue(30)
+        form.addRow("Frames per second", self.fps)
+        self.out = QLineEdit(out or str(Path.home() / "flythrough.mp4"))
+        browse = QPushButton("…")
+        browse.clicked.connect(self._browse)
+        row = QHBoxLayout()
+        row.addWidget(self.out)
+        row.addWidget(browse)
+        form.addRow("Output", row)
+        form.addRow("Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes",
+                                          readOnly=True))
+        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb.accepted.connect(self.accept)
+        bb.rejected.connect(self.reject)
+        form.addRow(bb)
+
+    def _browse(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(self, "Video file", self.out.text(), "MP4 (*.mp4)")
+        if path:
+            self.out.setText(path if path.lower().endswith(".mp4") else path + ".mp4")
+
+    def values(self) -> tuple[tuple[int, int], float, str]:
+        from generators.video import parse_size
+
+        return parse_size(self.size.currentText()), float(self.fps.value()), self.out.text()
