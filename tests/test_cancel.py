@@ -46,7 +46,7 @@ def big_cloud(n: int = 40_000, seed: int = 0) -> GaussianCloud:
 
 def world_of(cloud: GaussianCloud, name: str = "room") -> World:
     w = World()
-    w.layers.append(Layer(name, cloud))
+    w.add_layer(Layer(name, cloud))
     w.clear_history()
     return w
 
@@ -369,7 +369,7 @@ def test_cancelled_generator_job_adds_nothing(app, qtbot, photo, monkeypatch) ->
 
     win = app
     win.set_world(world_of(big_cloud(500)))
-    world, layers = win.world, list(win.world.layers)
+    world, layers = win.world, tuple(win.world.layers)
     cancel_jobs_at(monkeypatch, 3)
 
     def work(progress, cancel):  # noqa: ANN001

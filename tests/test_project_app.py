@@ -108,13 +108,13 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     # Crash: the window goes away without saving or quitting cleanly. Next start:
     win2 = new_window()
     asked = []
-    assert win2.autosave.offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
+    assert win2.extensions["autosave"].offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
     wait_jobs(qtbot, win2)
     assert asked[0].project == target.resolve()
     assert [lay.name for lay in win2.world.layers] == ["edited room"]
     assert win2.path == target.resolve() and win2.document.dirty
     # Saving the recovered work clears the recovery file.
-    win2.project_save.save()
+    win2.extensions["project_save"].save()
     wait_jobs(qtbot, win2)
     assert not auto.exists() and errors == []
     assert [lay.name for lay in load_project(target)[0].layers] == ["edited room"]
@@ -228,7 +228,7 @@ def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):
     assert warnings == [] and errors == []
     win2 = new_window()
     win2.set_world(world, tmp_path / "p.wander")
-    got = win2.camera_paths.path
+    got = win2.extensions["camera_paths"].path
     assert got is not None and len(got) == 2
     np.testing.assert_allclose(got.keyframes[1].position, ext.path.keyframes[1].position)
 

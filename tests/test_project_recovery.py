@@ -52,32 +52,32 @@ def test_later_then_clean_quit_keeps_the_recovery(env, qtbot, tmp_path):  # noqa
     # Next start: "Later", then a clean quit with nothing changed.
     win2 = new_window()
     asked: list = []
-    assert not win2.autosave.offer_recovery(ask=lambda r: asked.append(r) or "later")
+    assert not win2.extensions["autosave"].offer_recovery(ask=lambda r: asked.append(r) or "later")
     assert asked[0].autosave == rec.autosave
-    win2.autosave.on_quit()
+    win2.extensions["autosave"].on_quit()
     assert rec.autosave.is_file()
     # A later session that makes and saves its own unsaved world also leaves it alone.
     win3 = new_window()
     win3.set_world(named_world("other"))
     win3.world.rename(win3.world.layers[0].id, "other edited")
-    win3.autosave.autosave_now(wait=True)
-    win3.project_save.save(tmp_path / "other.wander")
+    win3.extensions["autosave"].autosave_now(wait=True)
+    win3.extensions["project_save"].save(tmp_path / "other.wander")
     wait_jobs(qtbot, win3)
-    win3.autosave.on_quit()
+    win3.extensions["autosave"].on_quit()
     assert [r.autosave for r in proj.find_recoveries(folder)] == [rec.autosave]
     # Still offered, and recoverable.
     win4 = new_window()
-    assert win4.autosave.offer_recovery(ask=lambda r: "recover")
+    assert win4.extensions["autosave"].offer_recovery(ask=lambda r: "recover")
     wait_jobs(qtbot, win4)
     assert [lay.name for lay in win4.world.layers] == ["crashed work"] and errors == []
     assert win4.document.dirty and win4.path is None
     # Recovered work keeps its file until it is saved (or autosaved anew, in the same slot).
     assert rec.autosave.is_file()
     win4.world.rename(win4.world.layers[0].id, "crashed work, edited")
-    win4.autosave.autosave_now(wait=True)
+    win4.extensions["autosave"].autosave_now(wait=True)
     (again,) = proj.find_recoveries(folder)
     assert again.autosave == rec.autosave  # same slot: no second copy
-    win4.project_save.save(tmp_path / "rescued.wander")
+    win4.extensions["project_save"].save(tmp_path / "rescued.wander")
     wait_jobs(qtbot, win4)
     assert proj.find_recoveries(folder) == [] and errors == []
 
@@ -90,7 +90,7 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
     a = crash_with_unsaved_world(new_window, "first world", seed=1)
     time.sleep(0.05)
     b = crash_with_unsaved_world(new_window, "second world", seed=2)
-    assert a.autosave.autosave_file != b.autosave.autosave_file
+    assert a.extensions["autosave"].autosave_file != b.extensions["autosave"].autosave_file
     recs = proj.find_recoveries(folder)
     assert len(recs) == 2 and recs[0].saved_at >= recs[1].saved_at
     assert all(r.project is None and r.thumbnail is not None and r.thumbnail.is_file()
@@ -111,7 +111,7 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
     got = set()
     for rec in win.extensions["autosave"].pending_recoveries():
         w = new_window()
-        assert w.autosave.recover(rec) is not None
+        assert w.extensions["autosave"].recover(rec) is not None
         wait_jobs(qtbot, w)
         got.add(w.world.layers[0].name)
     assert got == {"first world", "second world"} and errors == []

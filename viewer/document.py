@@ -99,7 +99,7 @@ class Document(QObject):
 
     def set_camera_path(self, path: CameraPath | None, text: str) -> None:
         """Replace the camera path as one undo entry named `text` ("Move keyframe 2")."""
-        from .path_editor import SetCameraPath
+        from scene.commands import SetCameraPath
 
         self.win.world.execute(SetCameraPath(self.camera, path, text))
 
