@@ -23,26 +23,8 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    from viewer import ext_objects, ext_project, ext_splats
-    from viewer.main_window import MainWindow
-
-    win = MainWindow(install_extensions=False)
-    for ext in (ext_objects, ext_project, ext_splats):
-        ext.install(win)
-    win._finish_menus()
-    win.project_ext.ask_on_close = False
-    qtbot.addWidget(win)
-    win.resize(900, 600)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+    return editor_window
 
 
 def photo_world(photo: str = "/photos/trip/chelsea.jpg") -> World:

@@ -22,9 +22,14 @@ from PyQt6.QtCore import Qt  # noqa: E402
 
 from scene.gaussians import GaussianCloud  # noqa: E402
 from scene.world import Bookmark, Layer  # noqa: E402
-from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401
+from tests.test_app_rough_edges import photo_world  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+    return editor_window
 
 
 @pytest.mark.gl

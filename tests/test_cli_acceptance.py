@@ -441,3 +441,18 @@ def test_option_values_may_start_with_a_minus(tmp_path: Path) -> None:
     assert _join_negative_values(["--eye", "-1e3,0,0", "--fov", "-5", "-h"]) == [
         "--eye=-1e3,0,0", "--fov=-5", "-h"]
     assert _join_negative_values(["--keep", "x", "-v"]) == ["--keep", "x", "-v"]
+
+
+def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
+    """`python main.py` (the app) with no display: exit 2 and one clear line (moved here from
+    test_app_window: it must run in the headless subset)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    res = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "no display" in res.stderr

@@ -85,8 +85,8 @@ def test_export_missing_or_broken_project(tmp_path):
     assert r.returncode == 2 and "not a Wander project" in r.stderr
 
 
+@pytest.mark.gl
 def test_video_cli(project, tmp_path, x_display):
-    pytest.importorskip("OpenGL")
     path = tmp_path / "path.json"
     path.write_text(json.dumps({"keyframes": [
         {"time": 0, "position": [0, 0, 6], "look_at": [0, 0, 0]},

@@ -15,8 +15,8 @@ import scene.io as sio
 from scene.gaussians import GaussianCloud, sigmoid
 from scene.sh import C0
 
-torch = pytest.importorskip("torch")
-exporter = pytest.importorskip("gsplat.exporter")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+exporter = pytest.importorskip("gsplat.exporter", reason="gsplat is optional (cuda extra)")
 
 
 def gsplat_export(c: GaussianCloud, fmt: str, path) -> None:

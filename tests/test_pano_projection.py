@@ -6,6 +6,7 @@ import math
 
 import cv2
 import numpy as np
+import py360convert
 import pytest
 
 from generators.panorama.projection import (
@@ -20,8 +21,6 @@ from generators.panorama.projection import (
     view_rotation,
 )
 from scene.camera import Camera, forward_from_yaw_pitch
-
-py360convert = pytest.importorskip("py360convert")
 
 
 def _smooth_pano(h: int = 256, seed: int = 0) -> np.ndarray:

@@ -18,43 +18,25 @@ from scene.project import load_project  # noqa: E402
 from scene.world import Layer, World  # noqa: E402
 from test_navigation import room_cloud  # noqa: E402
 
-
-def make_window(qtbot, errors):  # noqa: ANN001
-    from PyQt6.QtWidgets import QApplication
-
-    from viewer import ext_project
-    from viewer.main_window import MainWindow
-    from viewer.style import apply_theme
-
-    apply_theme(QApplication.instance())
-    win = MainWindow(install_extensions=False)
-    win._job_failed = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
-    ext_project.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(480, 320)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def env(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+def env(app_window, monkeypatch):  # noqa: ANN001, ANN201
+    """(new_window, errors): windows with the project feature (conftest's shared window,
+    closed at teardown); failed jobs are collected in `errors` instead of a modal box."""
+    from viewer import ext_project
+
     monkeypatch.setenv("WANDER_NO_DIALOGS", "1")
     errors: list = []
-    wins = []
 
-    def new_window():
-        w = make_window(qtbot, errors)
-        wins.append(w)
-        return w
+    def no_box(win) -> None:  # noqa: ANN001
+        win._job_failed = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
 
-    yield new_window, errors
-    for w in wins:
-        w.jobs.cancel_all()
-        w.close()
+    def new_window():  # noqa: ANN202
+        return app_window(ext_project, size=(480, 320), theme=True, prepare=no_box)
+
+    return new_window, errors
 
 
 def wait_jobs(qtbot, win, timeout=60000):  # noqa: ANN001

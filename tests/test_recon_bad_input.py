@@ -8,8 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
+import cv2
 
 from generators.reconstruct.synthetic import make_photo_set, orbit_cameras, render, room_scene  # noqa: E402
 

@@ -331,7 +331,6 @@ def _gt_model(folder: Path, cams, depths, per_view: int = 150) -> None:
 def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Path) -> None:
     import cv2
 
-    pytest.importorskip("pycolmap")
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
 

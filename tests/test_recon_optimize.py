@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("numba")
-pytest.importorskip("gsplat")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+pytest.importorskip("gsplat", reason="gsplat is optional (cuda extra)")  # densification
 
 from conftest import random_cloud  # noqa: E402
 from generators.jobs import CancelToken, Cancelled  # noqa: E402

@@ -9,8 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
+import cv2
 
 from generators.jobs import CancelToken, Cancelled  # noqa: E402
 from generators.reconstruct.align import align_cameras, rotation_error_deg, transform_camera  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 from conftest import random_cloud  # noqa: E402
 from generators.rasterize import cloud_tensors, rasterize, rasterize_dense, render_cloud  # noqa: E402
@@ -96,7 +96,6 @@ def test_empty_and_behind_camera() -> None:
 # ---------------------------------------------------------------- compiled CPU rasterizer
 # generators.splat_cpu: numba kernels (forward and backward) in a torch autograd Function;
 # rasterize_dense above is its reference twin too.
-pytest.importorskip("numba")
 from generators.splat_cpu import rasterize_cpu  # noqa: E402
 
 

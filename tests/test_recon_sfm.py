@@ -13,8 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
+import cv2
 
 from generators.reconstruct import sfm  # noqa: E402
 from generators.reconstruct.synthetic import Quad, orbit_cameras, render, room_scene  # noqa: E402

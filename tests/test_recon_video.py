@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-cv2 = pytest.importorskip("cv2")
+import cv2
 
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
 from generators.reconstruct.video import sample_frames  # noqa: E402
