@@ -164,6 +164,7 @@ def test_settings_menu_and_key_overlay(window) -> None:  # noqa: ANN001
     assert "splats" in view["Del"] and "tool" in view["Esc"]
 
 
+@pytest.mark.slow
 def test_convert_on_a_project_names_export(tmp_path) -> None:
     from scene.project import save_project
 

@@ -11,6 +11,8 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
+pytestmark = pytest.mark.slow  # building the tiny backends takes half a minute here
+
 from generators.models.hub import ModelMissing, backend_state  # noqa: E402
 from generators.models.registry import get_backend  # noqa: E402
 from generators.models.verify import verify  # noqa: E402

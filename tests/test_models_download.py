@@ -55,6 +55,7 @@ def test_download_fetches_into_the_cache_with_progress(cache: Path, served: Path
     assert any(r.startswith("GET /api/models/" + REPO) for r in hub.requests)
 
 
+@pytest.mark.slow
 def test_interrupted_download_resumes(cache: Path, served: Path) -> None:
     with StandInHub({REPO: served}) as hub:
         hub.fail_after = 100_000  # the first big GET breaks off after 100 kB
@@ -109,6 +110,7 @@ def test_unknown_repo_on_the_hub(cache: Path, served: Path) -> None:
             download("depth-anything-v2-small", endpoint=hub.url)
 
 
+@pytest.mark.slow
 def test_cli_download_asks_for_restricted_licences(cache: Path, tmp_path: Path, served: Path) -> None:
     env = dict(os.environ, HF_HUB_CACHE=str(cache))
     env.pop("HF_HUB_OFFLINE", None)

@@ -101,6 +101,7 @@ def test_unknown_model_argument(cache: Path) -> None:
         resolve_model_arg("not/a-model", "depth-anything-v2-small")
 
 
+@pytest.mark.slow
 def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, monkeypatch,
                                                 capsys: pytest.CaptureFixture) -> None:
     """`models` as a new user runs it: nothing downloaded, no network (an endpoint that does not
@@ -139,6 +140,7 @@ def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, mon
     assert attempts == []
 
 
+@pytest.mark.slow
 def test_models_cli_errors_are_one_line(cache: Path) -> None:
     env = dict(os.environ, HF_HUB_CACHE=str(cache))
     for argv, pattern in ((["models", "verify", "depth-anything-v2-small"],

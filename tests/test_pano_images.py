@@ -108,6 +108,7 @@ def _pixel_work(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[int, in
     return work
 
 
+@pytest.mark.slow
 def test_huge_photo_is_downscaled_while_decoding(tmp_path: Path, monkeypatch) -> None:
     rng = np.random.default_rng(0)
     small = (rng.random((80, 120, 3)) * 255).astype(np.uint8)
@@ -123,6 +124,7 @@ def test_huge_photo_is_downscaled_while_decoding(tmp_path: Path, monkeypatch) ->
     assert set(work["decoded"]) == {(6000, 4000)} and work["converted"] == [(6000, 4000)]
 
 
+@pytest.mark.slow
 def test_huge_png_also_loads(tmp_path: Path, monkeypatch) -> None:
     big = np.zeros((8000, 12000), np.uint8)
     big[::100] = 255

@@ -109,6 +109,7 @@ def test_pixel_direction_roundtrip() -> None:
     np.testing.assert_allclose(row, ii, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_place_photo_then_view_it_back() -> None:
     from skimage import data
 

@@ -6,10 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-
-import cv2
 
 from cli import run_cli  # noqa: E402
 from generators.reconstruct.synthetic import make_photo_set  # noqa: E402

@@ -288,6 +288,7 @@ def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp
     assert v["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / np.mean(p ** 2)), abs=1e-6)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     from conftest import random_cloud
 

@@ -105,6 +105,7 @@ def test_fattened_depth_edges_are_not_kept(room: dict[str, DepthView]) -> None:
     assert edge.any() and not (fused.kept[next(iter(views))] & edge).any()
 
 
+@pytest.mark.slow
 def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> None:
     pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud
@@ -134,6 +135,7 @@ def test_budget_subsamples_on_a_pixel_grid(room: dict[str, DepthView]) -> None:
     assert np.median(small.scales[:, 0]) > 1.5 * np.median(full.scales[:, 0])
 
 
+@pytest.mark.slow
 def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
     pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud

@@ -108,6 +108,7 @@ def test_held_out_exposure_is_predicted_from_exif_alone() -> None:
     assert (apply_affine(img, [2.0, 1.0, 0.5, 0.0, 0.1, 0.0]) == [200, 126, 50]).all()
 
 
+@pytest.mark.slow
 def test_optimiser_learns_a_brighter_photos_exposure() -> None:
     pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     pytest.importorskip("gsplat", reason="gsplat is optional (cuda extra)")
