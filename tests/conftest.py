@@ -111,7 +111,7 @@ def qapp_cls(x_display):  # noqa: ANN001 - pytest-qt hook, makes qapp depend on 
     return QApplication
 
 
-def stop_app_jobs(win) -> None:  # noqa: ANN001 - a viewer.main_window.MainWindow
+def stop_app_jobs(win) -> None:  # a viewer.main_window.MainWindow
     """Cancel a window's jobs and wait for their worker threads, then deliver their queued
     signals while the window still exists: a job finishing after the window is gone calls
     back into deleted widgets (the crash seen at teardown). `app_window` gives this to
@@ -130,7 +130,7 @@ def stop_app_jobs(win) -> None:  # noqa: ANN001 - a viewer.main_window.MainWindo
 
 
 @pytest.fixture
-def app_window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
+def app_window(qtbot, x_display, tmp_path, monkeypatch):
     """Make the app's real MainWindow: `app_window(*features, size=(w, h), active=False,
     theme=False, prepare=None)`.
 
@@ -145,8 +145,8 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     made: list = []
 
-    def make(*features, size: tuple[int, int] = (640, 420), active: bool = False,  # noqa: ANN001
-             theme: bool = False, prepare=None):  # noqa: ANN001, ANN202
+    def make(*features, size: tuple[int, int] = (640, 420), active: bool = False,
+             theme: bool = False, prepare=None):
         from PyQt6.QtWidgets import QApplication
 
         from viewer.main_window import MainWindow
@@ -179,7 +179,7 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
 
 
 @pytest.fixture
-def editor_window(app_window):  # noqa: ANN001, ANN201
+def editor_window(app_window):
     """The window with the editing features (objects, project, splats) at 900 x 600, active,
     and no "save changes?" question on close."""
     from viewer import ext_objects, ext_project, ext_splats

@@ -15,11 +15,11 @@ pytestmark = pytest.mark.gl
 
 from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,  # noqa: E402
                            replace_keyframe, retime_keyframe)
-from tests.test_app_rough_edges import photo_world  # noqa: E402
+from tests.test_app_rough_edges import photo_world
 
 
 @pytest.fixture
-def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+def window(editor_window):  # conftest's window with the editing features
     return editor_window
 
 

@@ -11,12 +11,12 @@ configure_gl()
 
 pytestmark = pytest.mark.gl
 
-from tests.test_app_rough_edges import photo_world  # noqa: E402
+from tests.test_app_rough_edges import photo_world
 from viewer.ext_orbit import nice_step  # noqa: E402
 
 
 @pytest.fixture
-def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+def window(editor_window):  # conftest's window with the editing features
     return editor_window
 
 

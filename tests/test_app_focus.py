@@ -21,7 +21,7 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window, a random cloud open
+def window(app_window):  # conftest's shared window, a random cloud open
     win = app_window(size=(640, 420), active=True)
     rng = np.random.default_rng(0)
     w = World()

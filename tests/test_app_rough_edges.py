@@ -23,7 +23,7 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+def window(editor_window):  # conftest's window with the editing features
     return editor_window
 
 

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window
+def window(app_window):  # conftest's shared window
     from viewer import ext_objects
 
     return app_window(ext_objects, size=(800, 520), active=True)

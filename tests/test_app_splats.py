@@ -69,7 +69,7 @@ def test_world_remove_and_separate_splats_undo() -> None:
 
 
 @pytest.fixture
-def window(app_window, qtbot):  # noqa: ANN001, ANN201 - conftest's shared window, the scene open
+def window(app_window, qtbot):  # conftest's shared window, the scene open
     from viewer import ext_objects, ext_splats
 
     win = app_window(ext_objects, ext_splats, size=(800, 520), active=True)

@@ -22,13 +22,13 @@ from PyQt6.QtCore import Qt  # noqa: E402
 
 from scene.gaussians import GaussianCloud  # noqa: E402
 from scene.world import Bookmark, Layer  # noqa: E402
-from tests.test_app_rough_edges import photo_world  # noqa: E402
+from tests.test_app_rough_edges import photo_world
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
-def window(editor_window):  # noqa: ANN001, ANN201 - conftest's window with the editing features
+def window(editor_window):  # conftest's window with the editing features
     return editor_window
 
 

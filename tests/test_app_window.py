@@ -27,7 +27,7 @@ from scene.world import Layer, World, similarity_matrix
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window, no features
+def window(app_window):  # conftest's shared window, no features
     return app_window(theme=True)
 
 

@@ -19,7 +19,7 @@ REPO = "depth-anything/Depth-Anything-V2-Small-hf"
 
 
 @pytest.fixture
-def window(app_window, tmp_path, monkeypatch):  # noqa: ANN001, ANN201 - conftest's shared window
+def window(app_window, tmp_path, monkeypatch):  # conftest's shared window
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))  # an empty model cache
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     from viewer import ext_models, ext_panorama, ext_reconstruct

@@ -89,7 +89,7 @@ def test_no_network_and_offline_say_which_command_fixes_it(cache: Path, monkeypa
     attempts: list = []
     real_connect = socket.socket.connect
 
-    def connect(sock, address):  # noqa: ANN001, ANN202
+    def connect(sock, address):
         attempts.append(address)
         return real_connect(sock, address)
 

@@ -129,7 +129,7 @@ def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, mon
     attempts: list = []
     real_connect = socket.socket.connect
 
-    def connect(sock, address):  # noqa: ANN001, ANN202
+    def connect(sock, address):
         attempts.append(address)
         return real_connect(sock, address)
 

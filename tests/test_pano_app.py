@@ -16,7 +16,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window
+def window(app_window):  # conftest's shared window
     from viewer import ext_panorama
 
     return app_window(ext_panorama)

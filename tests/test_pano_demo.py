@@ -25,7 +25,7 @@ def test_demo_world_builds_then_loads_from_cache(tmp_path: Path, monkeypatch) ->
     builds: list[int] = []
     real_build = pano_world.world_from_photos
 
-    def counted_build(*a, **k):  # noqa: ANN002, ANN003, ANN202
+    def counted_build(*a, **k):
         builds.append(1)
         return real_build(*a, **k)
 

@@ -15,7 +15,7 @@ from generators.jobs import Cancelled, CancelToken
 # neural backends cannot run at all. diffusers is a required dependency: imported plainly.
 torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
-from models_tiny import build_tiny_sd_inpaint  # noqa: E402
+from models_tiny import build_tiny_sd_inpaint
 
 
 @pytest.fixture(scope="module")

@@ -94,12 +94,12 @@ def _pixel_work(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[tuple[int, in
     work: dict[str, list[tuple[int, int]]] = {"decoded": [], "converted": []}
     real_load, real_to_array = ImageFile.ImageFile.load, images._to_array
 
-    def load(img):  # noqa: ANN001, ANN202
+    def load(img):
         out = real_load(img)
         work["decoded"].append(tuple(img.size))
         return out
 
-    def to_array(img, p):  # noqa: ANN001, ANN202
+    def to_array(img, p):
         work["converted"].append(tuple(img.size))
         return real_to_array(img, p)
 

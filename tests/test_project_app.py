@@ -22,7 +22,7 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def env(app_window, monkeypatch):  # noqa: ANN001, ANN201
+def env(app_window, monkeypatch):
     """(new_window, errors): windows with the project feature (conftest's shared window,
     closed at teardown); failed jobs are collected in `errors` instead of a modal box."""
     from viewer import ext_project
@@ -30,10 +30,10 @@ def env(app_window, monkeypatch):  # noqa: ANN001, ANN201
     monkeypatch.setenv("WANDER_NO_DIALOGS", "1")
     errors: list = []
 
-    def no_box(win) -> None:  # noqa: ANN001
+    def no_box(win) -> None:
         win._job_failed = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
 
-    def new_window():  # noqa: ANN202
+    def new_window():
         return app_window(ext_project, size=(480, 320), theme=True, prepare=no_box)
 
     return new_window, errors

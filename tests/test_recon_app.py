@@ -15,7 +15,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window
+def window(app_window):  # conftest's shared window
     from viewer import ext_reconstruct
 
     return app_window(ext_reconstruct)

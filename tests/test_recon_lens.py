@@ -71,6 +71,7 @@ def _renderer(renders: dict[str, np.ndarray]):
 
 def test_writer_picks_the_model_from_k1_and_pycolmap_reads_it_back(tmp_path: Path) -> None:
     import pycolmap
+
     from scene.camera import Camera
     from scene.io.colmap import read_colmap, write_colmap
 
@@ -153,9 +154,10 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
     the one the written cameras carry, at the photo size, readable by pycolmap; the
     viewer's cameras-beside rule reads them."""
     import pycolmap
+    from test_recon_evaluate import _gt_model
+
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
-    from test_recon_evaluate import _gt_model
 
     cams, _, depths = make_photo_set(tmp_path / "photos", 6, 160, 120, seed=5, supersample=1)
     for c in cams:
@@ -186,6 +188,7 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
 
 def test_a_read_lens_is_written_back_unless_the_camera_was_resized(tmp_path: Path) -> None:
     import pycolmap
+
     from scene.camera import Camera
     from scene.io.colmap import read_colmap, write_colmap
 
@@ -214,9 +217,10 @@ def test_reconstruct_colmap_writes_back_a_lens_beyond_k1(tmp_path: Path) -> None
     for the dense stages (the empty border left out of the depth maps), and the written
     model is that same lens at the photo size."""
     import pycolmap
+    from test_recon_evaluate import _gt_model
+
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
-    from test_recon_evaluate import _gt_model
 
     cams, _, depths = make_photo_set(tmp_path / "photos", 6, 160, 120, seed=5, supersample=1)
     _gt_model(tmp_path / "gt", cams, depths)

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window, no features
+def window(app_window):  # conftest's shared window, no features
     return app_window(size=(480, 360))
 
 

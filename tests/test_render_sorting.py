@@ -97,7 +97,7 @@ def test_background_sorter_returns_newest_and_calls_back(monkeypatch: pytest.Mon
 
     gate, sorts = threading.Event(), []
 
-    def held_sort(req: SortRequest):  # noqa: ANN202
+    def held_sort(req: SortRequest):
         sorts.append(req.generation)
         assert gate.wait(30), "the test never released the sort"
         return run_sort(req)

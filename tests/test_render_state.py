@@ -9,7 +9,7 @@ from viewer.render_state import MOVING, REFINING, STILL, RenderState
 
 
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window, as test_app_window's
+def window(app_window):  # conftest's shared window, as test_app_window's
     return app_window(theme=True)
 
 

@@ -249,11 +249,11 @@ def _decoded_images(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     names: list[str] = []
     real_load, real_imread = ImageFile.ImageFile.load, cv2.imread
 
-    def load(img):  # noqa: ANN001, ANN202
+    def load(img):
         names.append(Path(getattr(img, "filename", "") or "?").name)
         return real_load(img)
 
-    def imread(path, *a):  # noqa: ANN001, ANN002, ANN202
+    def imread(path, *a):
         names.append(Path(path).name)
         return real_imread(path, *a)
 

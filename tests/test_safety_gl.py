@@ -101,7 +101,7 @@ def test_render_refuses_in_one_line_when_no_framebuffer_works(
 
 # --------------------------------------------------------------------------- the app
 @pytest.fixture
-def window(app_window):  # noqa: ANN001, ANN201 - conftest's shared window, no features
+def window(app_window):  # conftest's shared window, no features
     return app_window(size=(480, 320))
 
 
