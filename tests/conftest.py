@@ -1,4 +1,11 @@
-"""Shared test fixtures: a virtual X display with Mesa for GL/Qt tests, small clouds."""
+"""Shared test fixtures: a virtual X display with Mesa for GL/Qt tests, the app's main
+window (`app_window`), small clouds.
+
+Every test that needs the display (it asks for `x_display`, `qapp`, `qtbot` or
+`app_window`, directly or through another fixture) must be marked `gl`, so that
+`pytest -m "not gl and not slow"` runs with no display at all: an unmarked one fails here
+with a message naming the mark.
+"""
 
 from __future__ import annotations
 
@@ -70,6 +77,18 @@ def _start_xvfb() -> None:
     os.environ["DISPLAY"] = display
 
 
+DISPLAY_FIXTURES = frozenset({"x_display", "qapp", "qtbot", "app_window"})
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test that uses the display but is not marked `gl` fails before it starts one."""
+    used = DISPLAY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+    if used and item.get_closest_marker("gl") is None:
+        pytest.fail(f"{item.nodeid} uses {', '.join(sorted(used))} (a display) but is not marked "
+                    "`gl`: add `pytestmark = pytest.mark.gl` to its module or mark the test",
+                    pytrace=False)
+
+
 @pytest.fixture(scope="session")
 def x_display() -> str:
     """A running X display (Xvfb) with Qt set to use it; Mesa llvmpipe gives GL 4.5."""
@@ -90,6 +109,93 @@ def qapp_cls(x_display):  # noqa: ANN001 - pytest-qt hook, makes qapp depend on 
     from PyQt6.QtWidgets import QApplication
 
     return QApplication
+
+
+def stop_app_jobs(win) -> None:  # a viewer.main_window.MainWindow
+    """Cancel a window's jobs and wait for their worker threads, then deliver their queued
+    signals while the window still exists: a job finishing after the window is gone calls
+    back into deleted widgets (the crash seen at teardown). `app_window` gives this to
+    pytest-qt as the `before_close_func`, so it runs before pytest-qt closes the window;
+    closing then releases the GL objects and detaches the renderer's background-sort
+    callback (viewport.release_gl), which would otherwise emit on the deleted viewport."""
+    from PyQt6 import sip
+    from PyQt6.QtWidgets import QApplication
+
+    if sip.isdeleted(win):
+        return
+    win.jobs.cancel_all()
+    for job in list(win.jobs.jobs):
+        job.wait(30)
+    QApplication.processEvents()
+
+
+@pytest.fixture
+def app_window(qtbot, x_display, tmp_path, monkeypatch):
+    """Make the app's real MainWindow: `app_window(*features, size=(w, h), active=False,
+    theme=False, prepare=None)`.
+
+    Only the given features are installed (modules with `install`, e.g. `viewer.ext_objects`,
+    or install functions, e.g. `*project_features()`), in that order,
+    then the menus are finished; `prepare(win)` runs before the features are installed.
+    `active` waits until the window has keyboard focus (window shortcuts need it); `theme`
+    applies the app's style. Settings and autosaves go to the test's tmp_path. At teardown
+    pytest-qt closes every window made, after `stop_app_jobs`; then Qt runs the deferred
+    deletions here, while everything they touch is still alive. `made` lists the windows.
+    """
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    made: list = []
+
+    def make(*features, size: tuple[int, int] = (640, 420), active: bool = False,
+             theme: bool = False, prepare=None):
+        from PyQt6.QtWidgets import QApplication
+
+        from viewer.main_window import MainWindow
+
+        if theme:
+            from viewer.style import apply_theme
+
+            apply_theme(QApplication.instance())
+        win = MainWindow(install_extensions=False)
+        made.append(win)
+        if prepare is not None:
+            prepare(win)
+        for feature in features:
+            (feature if callable(feature) else feature.install)(win)
+        win._finish_menus()
+        qtbot.addWidget(win, before_close_func=stop_app_jobs)
+        win.resize(*size)
+        win.show()
+        qtbot.waitExposed(win)
+        if active:
+            win.activateWindow()
+            qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+        return win
+
+    make.made = made
+    yield make
+    # pytest-qt has already closed the windows (stop_app_jobs first) and asked Qt to delete
+    # them: do it now, not at some later test's event loop or at interpreter exit
+    qtbot.wait(100)
+
+
+@pytest.fixture
+def editor_window(app_window):
+    """The window with the editing features (objects, project, splats) at 900 x 600, active,
+    and no "save changes?" question on close."""
+    from viewer import ext_objects, ext_splats
+
+    win = app_window(ext_objects, *project_features(), ext_splats, size=(900, 600), active=True)
+    win.document.ask_user = False
+    return win
+
+
+def project_features() -> list:
+    """The install functions of the project features (save, autosave, export, camera paths,
+    video: `viewer.main_window.PROJECT_FEATURES`), in menu order."""
+    from viewer.main_window import PROJECT_FEATURES
+
+    return [install for _, install in PROJECT_FEATURES]
 
 
 def random_cloud(n: int = 100, sh_degree: int = 0, seed: int = 0):

@@ -15,7 +15,12 @@ pytestmark = pytest.mark.gl
 
 from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,  # noqa: E402
                            replace_keyframe, retime_keyframe)
-from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401
+from tests.test_app_rough_edges import photo_world
+
+
+@pytest.fixture
+def window(editor_window):  # conftest's window with the editing features
+    return editor_window
 
 
 def _path() -> CameraPath:

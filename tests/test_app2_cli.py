@@ -42,6 +42,7 @@ def project(tmp_path_factory) -> Path:  # noqa: ANN001
     return p
 
 
+@pytest.mark.slow
 def test_info_describes_a_project(project: Path) -> None:
     r = _cli("info", project)
     assert r.returncode == 0, r.stderr
@@ -55,6 +56,7 @@ def test_info_describes_a_project(project: Path) -> None:
     assert [lay["count"] for lay in j["layers"]] == [300, 40] and j["camera_path"]["keyframes"] == 2
 
 
+@pytest.mark.slow
 def test_info_on_a_damaged_project_is_one_line(tmp_path: Path) -> None:
     bad = tmp_path / "bad.wander"
     bad.write_bytes(b"PK\x03\x04 not really")
@@ -62,6 +64,7 @@ def test_info_on_a_damaged_project_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "bad.wander" in r.stderr
 
 
+@pytest.mark.slow
 def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) -> None:
     for ext in ("glb", "obj"):
         out = tmp_path / f"x.{ext}"
@@ -83,6 +86,7 @@ def test_reconstruct_without_torch_skips_or_refuses_clearly() -> None:
         refine_steps(500, has_torch=False)
 
 
+@pytest.mark.slow
 def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
     """A run where `import torch` fails: the explicit --refine is refused in one line before
     any work; the optimisation module is never reached (no raw ImportError)."""

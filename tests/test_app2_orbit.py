@@ -11,8 +11,13 @@ configure_gl()
 
 pytestmark = pytest.mark.gl
 
-from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401
+from tests.test_app_rough_edges import photo_world
 from viewer.ext_orbit import nice_step  # noqa: E402
+
+
+@pytest.fixture
+def window(editor_window):  # conftest's window with the editing features
+    return editor_window
 
 
 def test_nice_step() -> None:

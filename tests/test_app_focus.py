@@ -21,26 +21,15 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    from viewer.main_window import MainWindow
-
-    win = MainWindow(install_extensions=False)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(640, 420)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+def window(app_window):  # conftest's shared window, a random cloud open
+    win = app_window(size=(640, 420), active=True)
     rng = np.random.default_rng(0)
     w = World()
     w.add_layer(Layer("World", GaussianCloud.from_points(rng.uniform(-3, 3, (2000, 3)),
                                                          rng.uniform(0, 1, (2000, 3)), 0.03)))
     win.set_world(w)
     win.set_mode("fly")
-    yield win
-    win.close()
+    return win
 
 
 def hold_w(qtbot, ms: int = 300) -> None:  # noqa: ANN001

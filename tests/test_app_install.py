@@ -83,6 +83,7 @@ def test_unreachable_index_answers_false_quickly():
     assert tp.index_reachable("http://127.0.0.1:9/whl/cpu", timeout=2) is False
 
 
+@pytest.mark.slow
 def test_command_line_prints_a_plan(monkeypatch):
     env = {"WANDER_GPU": "1", "WANDER_TORCH": "torch==2.13.0", "PATH": "/usr/bin:/bin"}
     out = subprocess.run([sys.executable, str(ROOT / "tools" / "torch_plan.py")], env=env,

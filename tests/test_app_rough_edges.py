@@ -23,26 +23,8 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    from viewer import ext_objects, ext_splats
-    from viewer.main_window import PROJECT_FEATURES, MainWindow
-
-    win = MainWindow(install_extensions=False)
-    win.install_features((("objects", ext_objects.install), *PROJECT_FEATURES,
-                          ("splats", ext_splats.install)))
-    win._finish_menus()
-    win.document.ask_user = False
-    qtbot.addWidget(win)
-    win.resize(900, 600)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+def window(editor_window):  # conftest's window with the editing features
+    return editor_window
 
 
 def photo_world(photo: str = "/photos/trip/chelsea.jpg") -> World:

@@ -24,23 +24,10 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+def window(app_window):  # conftest's shared window
     from viewer import ext_objects
-    from viewer.main_window import MainWindow
 
-    win = MainWindow(install_extensions=False)
-    ext_objects.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(800, 520)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+    return app_window(ext_objects, size=(800, 520), active=True)
 
 
 def floor() -> GaussianCloud:

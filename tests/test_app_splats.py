@@ -69,21 +69,10 @@ def test_world_remove_and_separate_splats_undo() -> None:
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+def window(app_window, qtbot):  # conftest's shared window, the scene open
     from viewer import ext_objects, ext_splats
-    from viewer.main_window import MainWindow
 
-    win = MainWindow(install_extensions=False)
-    ext_objects.install(win)
-    ext_splats.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(800, 520)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
+    win = app_window(ext_objects, ext_splats, size=(800, 520), active=True)
     w = World()
     w.add_layer(Layer("World", scene_cloud()))
     w.clear_history()
@@ -91,8 +80,7 @@ def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     win.set_mode("fly")
     win.viewport.nav.set_view_world([0.0, 1.6, 4.0], [0.0, 0.0, -1.0])
     qtbot.wait(100)
-    yield win
-    win.close()
+    return win
 
 
 def screen(window, p) -> QPoint:  # noqa: ANN001

@@ -22,9 +22,14 @@ from PyQt6.QtCore import Qt  # noqa: E402
 
 from scene.gaussians import GaussianCloud  # noqa: E402
 from scene.world import Bookmark, Layer  # noqa: E402
-from tests.test_app_rough_edges import photo_world, window  # noqa: E402,F401
+from tests.test_app_rough_edges import photo_world
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def window(editor_window):  # conftest's window with the editing features
+    return editor_window
 
 
 @pytest.mark.gl
@@ -159,6 +164,7 @@ def test_settings_menu_and_key_overlay(window) -> None:  # noqa: ANN001
     assert "splats" in view["Del"] and "tool" in view["Esc"]
 
 
+@pytest.mark.slow
 def test_convert_on_a_project_names_export(tmp_path) -> None:
     from scene.project import save_project
 

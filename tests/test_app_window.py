@@ -15,6 +15,8 @@ from viewer.app import configure_gl
 
 configure_gl()  # before pytest-qt creates the QApplication
 
+pytestmark = pytest.mark.gl
+
 from PyQt6.QtCore import QMimeData, QPointF, Qt, QUrl
 from PyQt6.QtGui import QDropEvent
 from test_navigation import room_cloud
@@ -25,23 +27,8 @@ from scene.world import Layer, World, similarity_matrix
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    from PyQt6.QtWidgets import QApplication
-
-    from viewer.main_window import MainWindow
-    from viewer.style import apply_theme
-
-    apply_theme(QApplication.instance())
-    win = MainWindow(install_extensions=False)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(640, 420)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+def window(app_window):  # conftest's shared window, no features
+    return app_window(theme=True)
 
 
 def small_room(wall_z: float | None = -2.5) -> GaussianCloud:
@@ -531,17 +518,3 @@ def test_collider_finishing_after_the_viewport_closed_is_dropped(qtbot, x_displa
     gate.set()
     worker.join(10)
     assert errors == []
-
-
-def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
-    import os
-    import subprocess
-    import sys
-
-    from conftest import ROOT
-
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    res = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60)
-    assert res.returncode == 2 and "no display" in res.stderr

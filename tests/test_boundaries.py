@@ -3,9 +3,12 @@
 import subprocess
 import sys
 
+import pytest
+
 from conftest import ROOT
 
 
+@pytest.mark.slow
 def test_scene_and_generators_import_no_qt_or_gl() -> None:
     code = (
         "import sys, pkgutil, importlib, scene, generators, scene.io\n"

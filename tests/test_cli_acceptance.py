@@ -33,6 +33,7 @@ def _one_error_line(capsys: pytest.CaptureFixture) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_os_error_on_the_output_path_is_one_line(photo: Path, tmp_path: Path,
                                                  capsys: pytest.CaptureFixture) -> None:
     """A file where a folder should be (or no permission) is the user's path, not a crash."""
@@ -196,6 +197,7 @@ def test_reconstruction_side_folders_get_the_usual_mode(tmp_path: Path, umask_02
     assert (tmp_path / "scene_depth").stat().st_mode & 0o777 == 0o755
 
 
+@pytest.mark.slow
 def test_stitch_focal_refinement_cannot_run_off_to_zero_fov() -> None:
     """Side-by-side crops with no FOV given: the focal refinement drifted to 171010 px
     (0.13°), nothing landed on the panorama and the user got 'no known pixels'."""
@@ -441,3 +443,19 @@ def test_option_values_may_start_with_a_minus(tmp_path: Path) -> None:
     assert _join_negative_values(["--eye", "-1e3,0,0", "--fov", "-5", "-h"]) == [
         "--eye=-1e3,0,0", "--fov=-5", "-h"]
     assert _join_negative_values(["--keep", "x", "-v"]) == ["--keep", "x", "-v"]
+
+
+@pytest.mark.slow
+def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
+    """`python main.py` (the app) with no display: exit 2 and one clear line (moved here from
+    test_app_window: it must run in the headless subset)."""
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    res = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert res.returncode == 2 and "no display" in res.stderr

@@ -35,6 +35,7 @@ def project(tmp_path_factory) -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_export_splats_with_options(project, tmp_path):
     import plyfile
 
@@ -55,6 +56,7 @@ def test_export_splats_with_options(project, tmp_path):
         assert "100 splats" in r.stdout
 
 
+@pytest.mark.slow
 def test_export_panorama_and_cameras(project, tmp_path):
     r = main("export", str(project), "--panorama", str(tmp_path / "p.png"), "--cameras",
              str(tmp_path / "cams"), "--camera-size", "640x480")
@@ -71,11 +73,13 @@ def test_export_panorama_and_cameras(project, tmp_path):
     (["--out", "x.ply", "--min-opacity", "2"], "min opacity"),
     ([], "nothing to do"),
 ])
+@pytest.mark.slow
 def test_export_bad_input_is_one_clear_line(project, tmp_path, args, msg):
     r = main("export", str(project), *args, cwd=tmp_path)
     assert r.returncode == 2 and msg in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.slow
 def test_export_missing_or_broken_project(tmp_path):
     r = main("export", str(tmp_path / "none.wander"), "--out", str(tmp_path / "x.ply"))
     assert r.returncode == 2 and "no such" in r.stderr
@@ -85,8 +89,8 @@ def test_export_missing_or_broken_project(tmp_path):
     assert r.returncode == 2 and "not a Wander project" in r.stderr
 
 
+@pytest.mark.gl
 def test_video_cli(project, tmp_path, x_display):
-    pytest.importorskip("OpenGL")
     path = tmp_path / "path.json"
     path.write_text(json.dumps({"keyframes": [
         {"time": 0, "position": [0, 0, 6], "look_at": [0, 0, 0]},
@@ -110,6 +114,7 @@ def test_video_cli(project, tmp_path, x_display):
     assert "no camera path given or saved" in r.stderr   # it says what it renders instead
 
 
+@pytest.mark.slow
 def test_export_plain_scene_file(tmp_path):
     from scene.io.ply import ply_bytes
 

@@ -50,7 +50,7 @@ def build_ksplat(sections: list, level: int, path: Path, *, block: float = 1.0,
     for c in sections:
         n = len(c)
         if level == 0:
-            order, buckets, partial_len = np.arange(n), [], []
+            order, partial_len = np.arange(n), []
             centres = np.zeros((0, 3))
             nfull = npart = 0
         else:

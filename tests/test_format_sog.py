@@ -200,6 +200,7 @@ def test_bad_sog_is_one_clear_error(tmp_path: Path, edit, message: str) -> None:
         load(_hostile(tmp_path, edit))
 
 
+@pytest.mark.slow
 def test_sog_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
     """A member that unpacks to 64 MiB (a few KiB in the zip) for a 100-splat scene."""
     from scene.errors import SceneFormatError
@@ -240,6 +241,7 @@ def test_lod_meta_and_missing_loose_texture(tmp_path: Path) -> None:
         load(lod)
 
 
+@pytest.mark.slow
 def test_convert_bad_sog_prints_one_line(tmp_path: Path) -> None:
     import sys
 

@@ -290,6 +290,7 @@ def test_spz_coordinate_system_extension_is_honoured(tmp_path: Path, code: int, 
 
 
 # ------------------------------------------------------------------ antialiased flag
+@pytest.mark.slow
 @pytest.mark.parametrize("src", ["antialiased.spz", "antialiased_marked.ply"])
 @pytest.mark.parametrize("ext", [".ply", ".spz", ".compressed.ply"])
 def test_antialiased_survives_convert(tmp_path: Path, src: str, ext: str) -> None:
@@ -440,6 +441,7 @@ def test_infinite_size_and_all_nan_rows(tmp_path: Path) -> None:
         load(tmp_path / "c.ply")
 
 
+@pytest.mark.slow
 def test_convert_spz_axes_and_info(tmp_path: Path) -> None:
     import subprocess
     import sys

@@ -15,8 +15,8 @@ import scene.io as sio
 from scene.gaussians import GaussianCloud, sigmoid
 from scene.sh import C0
 
-torch = pytest.importorskip("torch")
-exporter = pytest.importorskip("gsplat.exporter")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+exporter = pytest.importorskip("gsplat.exporter", reason="gsplat is optional (cuda extra)")
 
 
 def gsplat_export(c: GaussianCloud, fmt: str, path) -> None:
@@ -65,6 +65,7 @@ def test_gsplat_splat_loads_within_quantisation(tmp_path):
     assert (1 - dot).max() < 3e-4  # truncated 8-bit components (1/128 each)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("deg", [0, 3])
 def test_gsplat_compressed_ply_loads_within_quantisation(tmp_path, deg):
     c = random_cloud(1000, deg, seed=7)
@@ -106,6 +107,7 @@ def _cli(*args: str) -> subprocess.CompletedProcess:
                           text=True, timeout=120)
 
 
+@pytest.mark.slow
 def test_cli_convert_gsplat_ply_to_splat_then_info(tmp_path):
     c = random_cloud(300, 3, seed=11)
     gsplat_export(c, "ply", tmp_path / "a.ply")
@@ -122,6 +124,7 @@ def test_cli_convert_gsplat_ply_to_splat_then_info(tmp_path):
     np.testing.assert_allclose(sigmoid(d.opacities), sigmoid(r.opacities), atol=0.5 / 255 + 1e-6)
 
 
+@pytest.mark.slow
 def test_cli_convert_options_and_errors(tmp_path):
     c = random_cloud(100, 3)
     sio.save(c, tmp_path / "a.ply")

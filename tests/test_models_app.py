@@ -19,26 +19,12 @@ REPO = "depth-anything/Depth-Anything-V2-Small-hf"
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+def window(app_window, tmp_path, monkeypatch):  # conftest's shared window
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))  # an empty model cache
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     from viewer import ext_models, ext_panorama, ext_reconstruct
-    from viewer.main_window import MainWindow
 
-    win = MainWindow(install_extensions=False)
-    for ext in (ext_models, ext_panorama, ext_reconstruct):
-        ext.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(640, 420)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.jobs.cancel_all()
-    for job in list(win.jobs.jobs):
-        job.wait(30)
-    win.close()
+    return app_window(ext_models, ext_panorama, ext_reconstruct)
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("diffusers")
-pytest.importorskip("transformers")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+
+pytestmark = pytest.mark.slow  # building the tiny backends takes half a minute here
 
 from generators.models.hub import ModelMissing, backend_state  # noqa: E402
 from generators.models.registry import get_backend  # noqa: E402

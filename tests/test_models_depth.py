@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 from generators.depth.moge import MoGeDepth, _Processor  # noqa: E402
 

@@ -73,6 +73,7 @@ def test_walk_from_a_low_fly_view_stands_on_the_floor_not_under_it() -> None:
     assert nav.on_ground and nav.pos[1] == pytest.approx(1.6, abs=0.05)
 
 
+@pytest.mark.slow
 def test_walker_stops_at_a_wall_and_slides_along_it() -> None:
     nav = walker(room_cloud(wall_z=-3.0))
     nav.pos = np.array([0.0, 1.6, 0.0])
@@ -173,6 +174,7 @@ def test_up_axis_rotation_and_z_up_scene_walks() -> None:
     assert np.allclose(cam.up, [0, 0, 1], atol=1e-6)
 
 
+@pytest.mark.slow
 def test_up_estimated_from_floor_and_cameras() -> None:
     cloud = room_cloud(wall_z=-3.0)
     n, frac = up_from_points(cloud.means)
@@ -269,6 +271,7 @@ def test_big_dt_does_not_teleport_through_walls() -> None:
     assert nav.pos[2] > -3.0
 
 
+@pytest.mark.slow
 def test_walker_stays_out_of_a_corner_and_eases_speed() -> None:
     cloud = room_cloud(wall_z=-3.0)
     g = np.arange(-5, 5, 0.08)

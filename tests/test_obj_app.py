@@ -17,27 +17,15 @@ from generators.objects.pipeline import ObjectRequest  # noqa: E402
 from scene.gaussians import GaussianCloud  # noqa: E402
 from scene.world import Layer, World  # noqa: E402
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+def window(app_window):  # conftest's shared window
     from viewer import ext_objects
-    from viewer.main_window import MainWindow
 
-    win = MainWindow(install_extensions=False)
-    ext_objects.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(640, 420)
-    win.show()
-    qtbot.waitExposed(win)
-    win.activateWindow()  # window shortcuts (Alt+arrows, Ctrl+D...) need the active window
-    qtbot.waitUntil(win.isActiveWindow, timeout=5000)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+    # active: window shortcuts (Alt+arrows, Ctrl+D...) need the active window
+    return app_window(ext_objects, active=True)
 
 
 def press(qtbot, window, key, mod=Qt.KeyboardModifier.NoModifier) -> None:  # noqa: ANN001

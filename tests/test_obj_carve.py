@@ -64,6 +64,7 @@ def test_cameras_follow_zero123pp_layout() -> None:
         assert np.allclose(uv, 160, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_carved_volume_matches_the_object(views) -> None:
     imgs, cams = views
     masks = [silhouette_against_background(v) for v in imgs]
@@ -76,6 +77,7 @@ def test_carved_volume_matches_the_object(views) -> None:
     assert (truth & ~res.occ).sum() < 0.03 * truth.sum()
 
 
+@pytest.mark.slow
 def test_carved_object_colours(views) -> None:
     imgs, cams = views
     masks = [silhouette_against_background(v) for v in imgs]

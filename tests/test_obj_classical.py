@@ -29,6 +29,7 @@ def coffee_obj(coffee_seg):
     return lift_classical(coffee_seg, InflateOptions(resolution=160, mesh_resolution=64))
 
 
+@pytest.mark.slow
 def test_grabcut_finds_the_cup(coffee_seg) -> None:
     m = coffee_seg.mask
     assert 0.25 < m.mean() < 0.7
@@ -39,6 +40,7 @@ def test_grabcut_finds_the_cup(coffee_seg) -> None:
     assert 30 < x0 < 150 and 420 < x1 < 560 and y1 > 300
 
 
+@pytest.mark.slow
 def test_click_seed_and_box_seed() -> None:
     img = skimage.data.coffee()
     by_click = segment_classical(img, point=(300, 200))
@@ -79,6 +81,7 @@ def test_bad_masks_are_clear_errors(mask, words) -> None:
         validate_mask(mask)
 
 
+@pytest.mark.slow
 def test_photo_without_object_is_a_clear_error() -> None:
     flat = np.full((200, 200, 3), 128, np.uint8)
     with pytest.raises(ValueError, match="no .*object"):
@@ -160,6 +163,7 @@ def test_bad_options() -> None:
         ObjectRequest(photo="x.png", backend="multiview").check()
 
 
+@pytest.mark.slow
 def test_cli_writes_ply_and_glb(tmp_path) -> None:
     photo = tmp_path / "cup.png"
     cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
@@ -189,6 +193,7 @@ def test_unreadable_photo(tmp_path) -> None:
         generate_object(ObjectRequest(photo=bad))
 
 
+@pytest.mark.slow
 def test_provenance_is_json(tmp_path) -> None:
     import json
 

@@ -66,6 +66,7 @@ def test_pick_mesh_respects_layer_transform() -> None:
     assert pick_surface(w, [2.5, 3, 0], [0, -1, 0]) is None
 
 
+@pytest.mark.slow
 def test_insert_move_undo_redo_delete_undo(cup) -> None:
     w = floor_world(y=-0.5)
     eye = np.array([0.0, 1.0, 4.0])

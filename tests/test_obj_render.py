@@ -14,7 +14,7 @@ from generators.objects.inflate import InflateOptions, relief_from_segmentation,
 from generators.objects.segment_classical import segment_classical
 from scene.camera import Camera
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 FAR = 200.0  # a far camera with a long lens is nearly orthographic: pixels map 1:1 to the relief
 

@@ -16,29 +16,10 @@ pytestmark = [pytest.mark.slow, pytest.mark.gl]
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
+def window(app_window):  # conftest's shared window
     from viewer import ext_panorama
-    from viewer.main_window import MainWindow
 
-    win = MainWindow(install_extensions=False)
-    ext_panorama.install(win)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(640, 420)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.jobs.cancel_all()
-    for job in list(getattr(win.jobs, "jobs", [])):
-        job.wait(30)
-    # A background pack/sort of a big world may finish after the window is gone; its
-    # callback emits a signal on the deleted viewport (segfault), so detach it first.
-    renderer = getattr(win.viewport, "renderer", None)
-    if renderer is not None:
-        renderer.on_sort_done = None
-    win.close()
-    qtbot.wait(100)
+    return app_window(ext_panorama)
 
 
 def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: Path) -> None:

@@ -27,6 +27,7 @@ def photo(tmp_path_factory) -> Path:
     return p
 
 
+@pytest.mark.slow
 def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: Path) -> None:
     out = tmp_path / "world.ply"
     pano = tmp_path / "pano.png"
@@ -44,6 +45,7 @@ def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: 
     assert img.shape == (512, 1024, 3)
 
 
+@pytest.mark.slow
 def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
     out = tmp_path / "p.jpg"
     r = _main("panorama", "--photo", str(photo), "--height", "256", "--out", str(out))
@@ -52,6 +54,7 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
     assert "65° field of view" in r.stdout or "65.0°" in r.stdout
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano"])
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
     bad = tmp_path / "bad.jpg"

@@ -13,6 +13,8 @@ from generators.panorama.copy_metrics import clone_fraction, mirror_ncc
 from generators.panorama.outpaint_classical import outpaint_classical
 from generators.panorama.texture import adsn_texture
 
+pytestmark = pytest.mark.slow  # 512-pixel classical fills
+
 FOV = 65.0
 HEIGHT = 512
 

@@ -9,8 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("transformers")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 from generators.depth.classical import prior_depth
 from generators.depth.neural import align_disparity, load_depth_model, neural_pano_depth

@@ -6,6 +6,7 @@ import math
 
 import cv2
 import numpy as np
+import py360convert
 import pytest
 
 from generators.panorama.projection import (
@@ -20,8 +21,6 @@ from generators.panorama.projection import (
     view_rotation,
 )
 from scene.camera import Camera, forward_from_yaw_pitch
-
-py360convert = pytest.importorskip("py360convert")
 
 
 def _smooth_pano(h: int = 256, seed: int = 0) -> np.ndarray:
@@ -110,6 +109,7 @@ def test_pixel_direction_roundtrip() -> None:
     np.testing.assert_allclose(row, ii, atol=1e-9)
 
 
+@pytest.mark.slow
 def test_place_photo_then_view_it_back() -> None:
     from skimage import data
 

@@ -31,6 +31,7 @@ def _view(pano: np.ndarray, yaw_deg: float, pitch_deg: float = 3.0, fov: float =
     return equirect_to_perspective(pano, cam)
 
 
+@pytest.mark.slow
 def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, y) for y in (0, -35, -70)]
     pano, known, meta = stitch_photos(views, [65.0] * 3, H, fov_known=False)  # wrong FOV guess
@@ -48,6 +49,7 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
     assert psnr > 24
 
 
+@pytest.mark.slow
 def test_non_overlapping_photos_name_the_culprits(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, 0), _view(scene_pano, -35), _view(scene_pano, 180)]
     with pytest.raises(ValueError, match=r"photo 3 \(c.jpg\) does not overlap photos 1 \(a.jpg\) and 2"):
@@ -59,6 +61,7 @@ def test_non_overlapping_photos_name_the_culprits(scene_pano: np.ndarray) -> Non
         stitch_photos([views[0], flat], [60.0] * 2, H)
 
 
+@pytest.mark.slow
 def test_panorama_from_several_photo_files(tmp_path: Path, scene_pano: np.ndarray) -> None:
     paths = []
     for i, y in enumerate((10, -25, -60)):

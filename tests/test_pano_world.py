@@ -38,6 +38,7 @@ def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     return 10 * math.log10(1.0 / max(float(np.mean((a - b) ** 2)), 1e-12))
 
 
+@pytest.mark.slow
 def test_classical_outpaint_is_seamless_keeps_photo_and_fills_everything(chelsea: Path) -> None:
     pano = panorama_from_photos([chelsea], height=256)
     img, known = pano.image, pano.known
@@ -94,6 +95,7 @@ def test_detect_sky_on_blue_sky_not_on_brown_ceiling() -> None:
     assert not detect_sky(indoor).any()
 
 
+@pytest.mark.slow
 def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     events: list[tuple[float, str]] = []
     world, pano, stages = world_from_photos([rocket], pano_height=512, resolution=384,
@@ -142,6 +144,7 @@ def test_cancel_stops_the_job(rocket: Path) -> None:
     assert not any("Gaussians" in m for m in seen)
 
 
+@pytest.mark.slow
 def test_bad_options_are_clear(rocket: Path, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="backend"):
         world_from_photos([rocket], pano_backend="magic")
@@ -155,6 +158,7 @@ def test_bad_options_are_clear(rocket: Path, tmp_path: Path) -> None:
         cloud_from_depth(np.zeros((8, 16, 3)), np.zeros((8, 16)))
 
 
+@pytest.mark.slow
 def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
     from generators.images import save_image
 

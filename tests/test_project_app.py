@@ -1,4 +1,4 @@
-"""The project extension in the real window: save, autosave + crash recovery, export,
+"""The project features in the real window: save, autosave + crash recovery, export,
 camera path keyframes / recording / preview, and Render Video through the viewport."""
 
 from __future__ import annotations
@@ -18,42 +18,25 @@ from scene.project import load_project  # noqa: E402
 from scene.world import Layer, World  # noqa: E402
 from test_navigation import room_cloud  # noqa: E402
 
-
-def make_window(qtbot, errors):  # noqa: ANN001
-    from PyQt6.QtWidgets import QApplication
-
-    from viewer.main_window import PROJECT_FEATURES, MainWindow
-    from viewer.style import apply_theme
-
-    apply_theme(QApplication.instance())
-    win = MainWindow(install_extensions=False)
-    win.report_job_error = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
-    win.install_features(PROJECT_FEATURES)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(480, 320)
-    win.show()
-    qtbot.waitExposed(win)
-    return win
+pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def env(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+def env(app_window, monkeypatch):
+    """(new_window, errors): windows with the project feature (conftest's shared window,
+    closed at teardown); failed jobs are collected in `errors` instead of a modal box."""
+    from conftest import project_features
+
     monkeypatch.setenv("WANDER_NO_DIALOGS", "1")
     errors: list = []
-    wins = []
+
+    def no_box(win) -> None:
+        win.report_job_error = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
 
     def new_window():
-        w = make_window(qtbot, errors)
-        wins.append(w)
-        return w
+        return app_window(*project_features(), size=(480, 320), theme=True, prepare=no_box)
 
-    yield new_window, errors
-    for w in wins:
-        w.jobs.cancel_all()
-        w.close()
+    return new_window, errors
 
 
 def wait_jobs(qtbot, win, timeout=60000):  # noqa: ANN001

@@ -8,6 +8,7 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +46,8 @@ def check_loads_or_clear_error(path: Path) -> None:
         assert lay.transform.shape == (4, 4)
 
 
-@settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@pytest.mark.slow
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(field=fields, value=json_values, layer_field=st.sampled_from(
     ["id", "name", "transform", "file", "data", "source", "data_meta", "visible", "kind"]),
     layer_value=json_values)
@@ -66,7 +68,7 @@ def test_random_manifest_values(tmp_path, field, value, layer_field, layer_value
     check_loads_or_clear_error(out)
 
 
-@settings(max_examples=60, deadline=2000, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_random_byte_damage(tmp_path, data):
     raw = bytearray(base_project(tmp_path).read_bytes())
@@ -178,6 +180,7 @@ def _entries(folder: Path) -> dict[str, bytes]:
             "inputs/a": b"input bytes"}
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(man=_manifest, depth=st.sampled_from([0, 0, 0, 3, 70, 5000]))

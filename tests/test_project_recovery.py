@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from project_craft import ROOT, fake_home, snapshot
 from scene import project as proj
@@ -25,6 +26,8 @@ from scene.errors import SceneFormatError
 from scene.world import Layer, World
 from test_navigation import room_cloud
 from test_project_app import env, wait_jobs  # noqa: F401 - `env` is a fixture
+
+pytestmark = pytest.mark.gl
 
 
 def named_world(name: str, seed: int = 0) -> World:
@@ -174,14 +177,15 @@ _DRIVER = textwrap.dedent('''
 
 
 def test_kill_9_after_autosave_then_later_then_quit_keeps_it(x_display, tmp_path):
-    env = fake_home(tmp_path)
-    env.update(WANDER_CONFIG_DIR=str(tmp_path / "config"), WANDER_AUTOSAVE_DIR=str(tmp_path / "auto"),
-               QT_QPA_PLATFORM="xcb", DISPLAY=x_display, LIBGL_ALWAYS_SOFTWARE="1")
+    child_env = fake_home(tmp_path)
+    child_env.update(WANDER_CONFIG_DIR=str(tmp_path / "config"),
+                     WANDER_AUTOSAVE_DIR=str(tmp_path / "auto"), QT_QPA_PLATFORM="xcb",
+                     DISPLAY=x_display, LIBGL_ALWAYS_SOFTWARE="1")
     driver = tmp_path / "driver.py"
     driver.write_text(_DRIVER.format(root=str(ROOT), tests=str(ROOT / "tests")))
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(driver), *args], env=env, cwd=tmp_path,
+        return subprocess.run([sys.executable, str(driver), *args], env=child_env, cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
 
     for name in ("first", "second"):

@@ -90,6 +90,7 @@ def evil_project(tmp_path: Path, home: Path) -> Path:
     ["video", "evil.wander", "--from-bookmarks", "--size", "64x48", "--fps", "2", "--seconds", "1",
      "--out", "v.mp4"],
 ])
+@pytest.mark.slow
 def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     env = fake_home(tmp_path)
     home = Path(env["HOME"])
@@ -262,6 +263,7 @@ def test_manifest_bomb_fails_clearly(tmp_path):
         load_project(p)
 
 
+@pytest.mark.slow
 def test_thousands_of_layers_sharing_one_entry_are_bounded(tmp_path, monkeypatch):
     body = cloud_ply(800, sh_degree=3)  # ~200 KB
     man = manifest(layers=[layer_entry(i + 1, "layers/1.ply") for i in range(20_000)])
@@ -316,6 +318,7 @@ def test_mesh_npz_bomb_and_lying_member(tmp_path):
     assert any("layers/1.npz/vertices.npy" in w for w in warnings), warnings
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["ratio", "no-central-directory", "shared-entry"])
 def test_peak_memory_of_crafted_projects_via_cli(tmp_path, kind):
     """`python main.py export crafted.wander --out x.ply` stays under 1.5 GB + 3x the
@@ -347,6 +350,7 @@ def test_deep_nesting_is_one_clear_error(tmp_path):
         assert str(p) in str(e.value)
 
 
+@pytest.mark.slow
 def test_deep_nesting_and_huge_ints_via_cli(tmp_path):
     env = fake_home(tmp_path)
     deep = json.dumps(manifest())[:-1] + ', "meta": ' + "{\"a\":" * 100_000 + "1" + "}" * 100_001
@@ -402,6 +406,7 @@ def test_ids_of_1e999_huge_ints_and_duplicates_are_renumbered(tmp_path):
     assert [lay.id for lay in w2.layers] == [lay.id for lay in world.layers] and warnings2 == []
 
 
+@pytest.mark.slow
 def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
     env = fake_home(tmp_path)
     bms = [{"name": "zero", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 0},

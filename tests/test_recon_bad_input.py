@@ -5,11 +5,9 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
 
 from generators.reconstruct.synthetic import make_photo_set, orbit_cameras, render, room_scene  # noqa: E402
 
@@ -41,6 +39,7 @@ def test_non_overlapping_photos_are_a_clear_error(tmp_path: Path) -> None:
         reconstruct(sorted(tmp_path.iterdir()))
 
 
+@pytest.mark.slow
 def test_mixed_folder_uses_the_good_photos(tmp_path: Path) -> None:
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct
 
@@ -82,6 +81,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
     assert not (tmp_path / "a.ply").exists()
 
 
+@pytest.mark.slow
 def test_two_photos_are_enough(tmp_path: Path) -> None:
     from generators.reconstruct.align import rotation_error_deg
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct

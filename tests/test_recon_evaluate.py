@@ -288,6 +288,7 @@ def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp
     assert v["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / np.mean(p ** 2)), abs=1e-6)
 
 
+@pytest.mark.slow
 def test_evaluate_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     from conftest import random_cloud
 
@@ -331,7 +332,6 @@ def _gt_model(folder: Path, cams, depths, per_view: int = 150) -> None:
 def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Path) -> None:
     import cv2
 
-    pytest.importorskip("pycolmap")
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
 

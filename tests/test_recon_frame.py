@@ -219,7 +219,6 @@ def test_reconstruct_of_a_tabletop_orbit_is_an_orbit_at_object_scale(tmp_path: P
     """A box on a table photographed all around: not a floor 1.5 m below the cameras."""
     import cv2
 
-    pytest.importorskip("pycolmap")
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import Quad, _textures, render
     from test_recon_evaluate import _gt_model

@@ -105,8 +105,9 @@ def test_fattened_depth_edges_are_not_kept(room: dict[str, DepthView]) -> None:
     assert edge.any() and not (fused.kept[next(iter(views))] & edge).any()
 
 
+@pytest.mark.slow
 def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> None:
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud
 
     from generators.reconstruct.fuse import _splat_geometry
@@ -134,8 +135,9 @@ def test_budget_subsamples_on_a_pixel_grid(room: dict[str, DepthView]) -> None:
     assert np.median(small.scales[:, 0]) > 1.5 * np.median(full.scales[:, 0])
 
 
+@pytest.mark.slow
 def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
-    pytest.importorskip("torch")
+    pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud
     from generators.reconstruct.sky import add_sky, far_field_mask
 

@@ -108,10 +108,10 @@ def test_held_out_exposure_is_predicted_from_exif_alone() -> None:
     assert (apply_affine(img, [2.0, 1.0, 0.5, 0.0, 0.1, 0.0]) == [200, 126, 50]).all()
 
 
+@pytest.mark.slow
 def test_optimiser_learns_a_brighter_photos_exposure() -> None:
-    pytest.importorskip("torch")
-    pytest.importorskip("numba")
-    pytest.importorskip("gsplat")
+    pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+    pytest.importorskip("gsplat", reason="gsplat is optional (cuda extra)")
     from generators.reconstruct.optimize import SHORT_RUN_RATES, OptimizeOptions, optimize_cloud
     from generators.reconstruct.synthetic import orbit_cameras
     from scene.gaussians import GaussianCloud
@@ -166,7 +166,7 @@ def test_intake_records_the_exif_orientation(tmp_path: Path) -> None:
 
 
 def test_anisotropy_cap_shortens_needles_and_keeps_discs() -> None:
-    torch = pytest.importorskip("torch")
+    torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.reconstruct.optimize import _cap_anisotropy
 
     ls = torch.log(torch.tensor([[0.01, 0.01, 1.0],      # needle

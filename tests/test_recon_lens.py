@@ -70,7 +70,8 @@ def _renderer(renders: dict[str, np.ndarray]):
 
 
 def test_writer_picks_the_model_from_k1_and_pycolmap_reads_it_back(tmp_path: Path) -> None:
-    pycolmap = pytest.importorskip("pycolmap")
+    import pycolmap
+
     from scene.camera import Camera
     from scene.io.colmap import read_colmap, write_colmap
 
@@ -100,7 +101,6 @@ def test_writer_picks_the_model_from_k1_and_pycolmap_reads_it_back(tmp_path: Pat
 
 @pytest.mark.parametrize("k1", [K1, -K1])
 def test_evaluate_undistorts_photos_through_the_lens(tmp_path: Path, k1: float) -> None:
-    pytest.importorskip("pycolmap")
     from generators.reconstruct.evaluate import evaluate_views
     from scene.io.colmap import read_colmap, write_colmap
 
@@ -153,10 +153,11 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
     """reconstruct --colmap with a SIMPLE_RADIAL model: the k1 the dense stage removed is
     the one the written cameras carry, at the photo size, readable by pycolmap; the
     viewer's cameras-beside rule reads them."""
-    pycolmap = pytest.importorskip("pycolmap")
+    import pycolmap
+    from test_recon_evaluate import _gt_model
+
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
-    from test_recon_evaluate import _gt_model
 
     cams, _, depths = make_photo_set(tmp_path / "photos", 6, 160, 120, seed=5, supersample=1)
     for c in cams:
@@ -186,7 +187,8 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
 
 
 def test_a_read_lens_is_written_back_unless_the_camera_was_resized(tmp_path: Path) -> None:
-    pycolmap = pytest.importorskip("pycolmap")
+    import pycolmap
+
     from scene.camera import Camera
     from scene.io.colmap import read_colmap, write_colmap
 
@@ -214,10 +216,11 @@ def test_reconstruct_colmap_writes_back_a_lens_beyond_k1(tmp_path: Path) -> None
     """--colmap with an OPENCV lens (pincushion k1, k2, p1 set): the photos are undistorted
     for the dense stages (the empty border left out of the depth maps), and the written
     model is that same lens at the photo size."""
-    pycolmap = pytest.importorskip("pycolmap")
+    import pycolmap
+    from test_recon_evaluate import _gt_model
+
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
-    from test_recon_evaluate import _gt_model
 
     cams, _, depths = make_photo_set(tmp_path / "photos", 6, 160, 120, seed=5, supersample=1)
     _gt_model(tmp_path / "gt", cams, depths)

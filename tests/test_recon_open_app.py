@@ -16,18 +16,8 @@ pytestmark = pytest.mark.gl
 
 
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    from viewer.main_window import MainWindow
-
-    win = MainWindow(install_extensions=False)
-    qtbot.addWidget(win)
-    win.resize(480, 360)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+def window(app_window):  # conftest's shared window, no features
+    return app_window(size=(480, 360))
 
 
 def test_open_a_scene_with_cameras_beside_starts_at_the_first_photo(window, qtbot, tmp_path: Path) -> None:

@@ -7,9 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
-pytest.importorskip("numba")
-pytest.importorskip("gsplat")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+pytest.importorskip("gsplat", reason="gsplat is optional (cuda extra)")  # densification
 
 from conftest import random_cloud  # noqa: E402
 from generators.jobs import CancelToken, Cancelled  # noqa: E402
@@ -59,6 +58,7 @@ def test_sh_colours_are_the_reference_sh_clamped() -> None:
     assert np.abs(got - ref).max() < 1e-9 and (ref == 0).any()
 
 
+@pytest.mark.slow
 def test_optimisation_raises_held_out_psnr() -> None:
     cloud, views, held, held_img = _room()
     before = _psnr(render_cloud_cpu(cloud, held), held_img)
@@ -98,6 +98,7 @@ def _strategy_state(n: int, hot: np.ndarray):
     return c, params, opts, strat, state
 
 
+@pytest.mark.slow
 def test_densify_grows_where_gradients_are_large_and_prunes_transparent() -> None:
     hot = np.arange(10, 20)
     c, params, opts, strat, state = _strategy_state(50, hot)
@@ -143,6 +144,7 @@ def test_cancel_stops_between_steps_and_time_budget_is_reported() -> None:
     assert len(out) == rep.splats_after
 
 
+@pytest.mark.slow
 def test_fine_phase_trains_on_full_resolution_crops() -> None:
     """Coarse-to-fine: the first half at 32 px, the rest on 32 px crops of the 64 px views
     (the crop's camera is the view's with the principal point shifted). The result must

@@ -6,11 +6,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
 
 from generators.jobs import CancelToken, Cancelled  # noqa: E402
 from generators.reconstruct.align import align_cameras, rotation_error_deg, transform_camera  # noqa: E402

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")
+torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 from conftest import random_cloud  # noqa: E402
 from generators.rasterize import cloud_tensors, rasterize, rasterize_dense, render_cloud  # noqa: E402
@@ -17,6 +17,7 @@ def _cam(w: int = 48, h: int = 36) -> Camera:
     return Camera.look_at([0.5, 0.3, 6.0], [0, 0, 0], 50, w, h)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_matches_reference_twin(seed: int) -> None:
     p = cloud_tensors(random_cloud(60, seed=seed), torch.float64)
@@ -64,6 +65,7 @@ def test_gradients_match_finite_differences() -> None:
         assert abs(fd - g[i].item()) <= 1e-4 * max(1.0, abs(fd)), name
 
 
+@pytest.mark.slow
 def test_fitting_reduces_error() -> None:
     """A few Adam steps on colours pull a render towards a target image."""
     p = cloud_tensors(random_cloud(80, seed=5))
@@ -96,10 +98,10 @@ def test_empty_and_behind_camera() -> None:
 # ---------------------------------------------------------------- compiled CPU rasterizer
 # generators.splat_cpu: numba kernels (forward and backward) in a torch autograd Function;
 # rasterize_dense above is its reference twin too.
-pytest.importorskip("numba")
 from generators.splat_cpu import rasterize_cpu  # noqa: E402
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_compiled_matches_reference_twin(seed: int) -> None:
     p = cloud_tensors(random_cloud(60, seed=seed), torch.float64)

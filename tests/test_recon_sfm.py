@@ -10,17 +10,17 @@ import subprocess
 import sys
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-
-pytest.importorskip("pycolmap")
-cv2 = pytest.importorskip("cv2")
 
 from generators.reconstruct import sfm  # noqa: E402
 from generators.reconstruct.synthetic import Quad, orbit_cameras, render, room_scene  # noqa: E402
 from scene.camera import Camera  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+
+pytestmark = pytest.mark.slow  # real SfM runs on photo sets
 
 
 @pytest.fixture(autouse=True)

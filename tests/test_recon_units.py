@@ -55,7 +55,8 @@ def test_wander_frame_puts_up_on_plus_y() -> None:
 
 
 def test_colmap_text_is_read_by_pycolmap(tmp_path: Path) -> None:
-    pycolmap = pytest.importorskip("pycolmap")
+    import pycolmap
+
     from generators.reconstruct.colmap_text import write_colmap_text
 
     cams = orbit_cameras(3, 64, 48)

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
-
-cv2 = pytest.importorskip("cv2")
 
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
 from generators.reconstruct.video import sample_frames  # noqa: E402
@@ -47,6 +46,7 @@ def test_sample_frames_skips_blur_and_duplicates(tmp_path: Path) -> None:
         assert cv2.Laplacian(cv2.cvtColor(img, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var() > 50
 
 
+@pytest.mark.slow
 def test_max_frames_and_bad_video(tmp_path: Path) -> None:
     quads = room_scene()
     cams = orbit_cameras(12, 128, 96, seed=7)
@@ -63,6 +63,7 @@ def test_max_frames_and_bad_video(tmp_path: Path) -> None:
         sample_frames(tmp_path / "still.avi", tmp_path / "h")
 
 
+@pytest.mark.slow
 def test_dolly_with_plain_sky_and_ground_keeps_its_frames(tmp_path: Path) -> None:
     """A sideways dolly whose frames are 45 % untextured sky and ground: every frame
     moves the textured scene 1.1-1.7 % of the width, so none is a near-duplicate (a median

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from test_app_window import window  # noqa: F401 - the window fixture
 from viewer.render_state import MOVING, REFINING, STILL, RenderState
+
+
+@pytest.fixture
+def window(app_window):  # conftest's shared window, as test_app_window's
+    return app_window(theme=True)
 
 
 def test_motion_then_rest_refines_once_and_stays_still() -> None:

@@ -101,19 +101,8 @@ def test_render_refuses_in_one_line_when_no_framebuffer_works(
 
 # --------------------------------------------------------------------------- the app
 @pytest.fixture
-def window(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001, ANN201
-    monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
-    from viewer.main_window import MainWindow
-
-    win = MainWindow(install_extensions=False)
-    win._finish_menus()
-    qtbot.addWidget(win)
-    win.resize(480, 320)
-    win.show()
-    qtbot.waitExposed(win)
-    yield win
-    win.jobs.cancel_all()
-    win.close()
+def window(app_window):  # conftest's shared window, no features
+    return app_window(size=(480, 320))
 
 
 def test_screenshot_at_resolution_is_tiled_when_needed(window, qtbot, cloud,

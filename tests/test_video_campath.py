@@ -172,6 +172,7 @@ def test_z_up_world_keeps_horizon_level(tmp_path):
         CameraPath(kfs, up=(0, 0, 0))
 
 
+@pytest.mark.slow
 def test_random_json_never_crashes(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st

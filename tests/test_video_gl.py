@@ -9,6 +9,8 @@ from conftest import random_cloud
 from scene.campath import CameraPath, Keyframe
 from scene.world import Layer, World, similarity_matrix
 
+pytestmark = pytest.mark.gl
+
 
 def small_world() -> World:
     rng = np.random.default_rng(0)
@@ -27,7 +29,6 @@ def small_world() -> World:
 
 
 def test_video_frames_match_offscreen_renders(x_display, tmp_path):
-    pytest.importorskip("OpenGL")
     from cli.cmd_video import make_render_fn
     from generators.video import psnr, read_video, render_video
     from viewer.offscreen import render_image

@@ -27,6 +27,7 @@ def room_pano() -> np.ndarray:
     return _texture(p, sid).reshape(H, 2 * H, 3)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("roll_deg, pitch_deg", [(6.0, 0.0), (-3.0, 4.0)])
 def test_tilted_room_panorama_is_levelled(room_pano, roll_deg: float, pitch_deg: float) -> None:
     a, b = math.radians(roll_deg), math.radians(pitch_deg)
@@ -51,6 +52,7 @@ def test_level_panorama_leaves_a_level_one_and_no_lines_alone(room_pano) -> None
     assert not info["applied"] and "too few" in info["source"] and out is flat
 
 
+@pytest.mark.slow
 def test_world_cli_no_level_flag(tmp_path: Path, room_pano) -> None:
     from generators.images import save_image
     from generators.pano_world import world_from_photos

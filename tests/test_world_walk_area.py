@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from scene.world import World
 from viewer.navigation import Navigator
@@ -71,6 +72,7 @@ def test_ring_projects_in_front_of_the_camera() -> None:
     assert ys.min() > 120        # below the horizon: on the floor
 
 
+@pytest.mark.slow
 def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
     from pathlib import Path
 
