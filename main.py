@@ -1,8 +1,8 @@
 """Wander: turn photos into 3D worlds you can walk through.
 
-    python main.py                 open the app (a demo world on first launch)
-    python main.py SCENE           open the app with a scene or project
-    python main.py <command> ...   headless; `python main.py --help` lists commands
+python main.py                 open the app (a demo world on first launch)
+python main.py SCENE           open the app with a scene or project
+python main.py <command> ...   headless; `python main.py --help` lists commands
 """
 
 from __future__ import annotations

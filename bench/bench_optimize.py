@@ -36,11 +36,18 @@ def main() -> None:
     ap.add_argument("--size", type=int, default=320)
     ap.add_argument("--sh-degree", type=int, default=1)
     ap.add_argument("--no-densify", action="store_true")
-    ap.add_argument("--plain-rates", action="store_true",
-                    help="gsplat's learning rates instead of the short-run ones (as reconstruct on CPU)")
+    ap.add_argument(
+        "--plain-rates",
+        action="store_true",
+        help="gsplat's learning rates instead of the short-run ones (as reconstruct on CPU)",
+    )
     ap.add_argument("--out", type=Path, default=None, help="write the optimised scene here")
-    ap.add_argument("--eval-size", type=int, default=None,
-                    help="first log the scene's PSNR at this size (0 = photo size); with --steps 0 only that")
+    ap.add_argument(
+        "--eval-size",
+        type=int,
+        default=None,
+        help="first log the scene's PSNR at this size (0 = photo size); with --steps 0 only that",
+    )
     a = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     cloud = load_cloud(a.scene)
@@ -53,7 +60,7 @@ def main() -> None:
         if img is None:
             raise SystemExit(f"{a.photos / c.name}: cannot read")
         img = np.ascontiguousarray(img[..., ::-1])
-        img, _ = undistort_photo(img, camera_lens(c))   # SIMPLE_RADIAL cameras: pinhole pixels
+        img, _ = undistort_photo(img, camera_lens(c))  # SIMPLE_RADIAL cameras: pinhole pixels
         if img.shape[:2] != (c.height, c.width):
             img = cv2.resize(img, (c.width, c.height), interpolation=cv2.INTER_AREA)
         views.append((c, np.ascontiguousarray(img)))
@@ -61,13 +68,25 @@ def main() -> None:
         from generators.reconstruct.optimize import views_psnr
 
         vals = views_psnr(cloud, views, a.eval_size)
-        log.info("PSNR at the %d training cameras (long side %s px): mean %.2f dB, min %.2f, max %.2f",
-                 len(vals), a.eval_size or "photo", float(np.mean(vals)), min(vals), max(vals))
+        log.info(
+            "PSNR at the %d training cameras (long side %s px): mean %.2f dB, min %.2f, max %.2f",
+            len(vals),
+            a.eval_size or "photo",
+            float(np.mean(vals)),
+            min(vals),
+            max(vals),
+        )
         if a.steps == 0:
             return
     rates = {} if a.plain_rates else SHORT_RUN_RATES
-    opts = OptimizeOptions(steps=a.steps, seconds=a.seconds, size=a.size, sh_degree=a.sh_degree,
-                           densify=not a.no_densify, **rates)
+    opts = OptimizeOptions(
+        steps=a.steps,
+        seconds=a.seconds,
+        size=a.size,
+        sh_degree=a.sh_degree,
+        densify=not a.no_densify,
+        **rates,
+    )
     last = [0.0]
 
     def progress(f: float, msg: str) -> None:

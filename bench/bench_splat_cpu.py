@@ -28,7 +28,9 @@ def random_scene(n: int, seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     q = rng.normal(size=(n, 4))
     return {
-        "means": torch.tensor(rng.uniform([-2, -1.5, -2], [2, 1.5, 2], (n, 3)), dtype=torch.float32),
+        "means": torch.tensor(
+            rng.uniform([-2, -1.5, -2], [2, 1.5, 2], (n, 3)), dtype=torch.float32
+        ),
         "quats": torch.tensor(q / np.linalg.norm(q, axis=1, keepdims=True), dtype=torch.float32),
         "log_scales": torch.tensor(np.log(rng.uniform(0.005, 0.03, (n, 3))), dtype=torch.float32),
         "opacity_logits": torch.tensor(rng.normal(1.0, 1.0, n), dtype=torch.float32),
@@ -42,7 +44,7 @@ def time_it(fn, p: dict, cam, reps: int) -> float:  # noqa: ANN001
     q = {k: v.clone().requires_grad_(True) for k, v in p.items()}
     target = torch.zeros((cam.height, cam.width, 3))
     best = float("inf")
-    for _ in range(reps + 1):   # first call: compile / warm-up
+    for _ in range(reps + 1):  # first call: compile / warm-up
         t = time.perf_counter()
         loss = (fn(**q, cam=cam) - target).abs().mean()
         loss.backward()
@@ -64,8 +66,12 @@ def main() -> None:
     ap.add_argument("--reps", type=int, default=3)
     ap.add_argument("--old", action="store_true", help="also time the PyTorch rasterizer")
     ap.add_argument("--scene", type=Path, default=None, help="a reconstruction's scene.ply")
-    ap.add_argument("--torch-threads", type=int, default=1,
-                    help="PyTorch threads (1, as the optimiser uses beside the numba kernels)")
+    ap.add_argument(
+        "--torch-threads",
+        type=int,
+        default=1,
+        help="PyTorch threads (1, as the optimiser uses beside the numba kernels)",
+    )
     a = ap.parse_args()
     torch.set_num_threads(a.torch_threads)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
@@ -81,7 +87,13 @@ def main() -> None:
     else:
         p = random_scene(a.splats)
         cam = Camera.look_at([0.0, 0.0, 6.0], [0, 0, 0], 50, a.width, a.height)
-    log.info("%d splats, %dx%d, %d torch threads", a.splats, cam.width, cam.height, torch.get_num_threads())
+    log.info(
+        "%d splats, %dx%d, %d torch threads",
+        a.splats,
+        cam.width,
+        cam.height,
+        torch.get_num_threads(),
+    )
     log.info("numba   fwd+bwd %.0f ms", time_it(rasterize_cpu, p, cam, a.reps))
     if a.old:
         log.info("pytorch fwd+bwd %.0f ms", time_it(rasterize, p, cam, 1))

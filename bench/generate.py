@@ -35,8 +35,10 @@ def bench_world(repeat: int = 3) -> dict[str, Any]:
 
     photos = [ROOT / "assets" / "rocket.jpg", ROOT / "assets" / "chelsea.jpg"]
     results: dict[str, Any] = {}
-    print("== world: one photo -> walkable world (classical), "
-          f"budget {WORLD_BUDGET_S:.0f} s, median of {repeat}")
+    print(
+        "== world: one photo -> walkable world (classical), "
+        f"budget {WORLD_BUDGET_S:.0f} s, median of {repeat}"
+    )
     for photo in photos:
         runs = []
         for _ in range(repeat):
@@ -57,10 +59,16 @@ def bench_world(repeat: int = 3) -> dict[str, Any]:
         print(f"  {photo.name}: {n:,} splats, panorama {pano.image.shape[1]}x{pano.image.shape[0]}")
         for k in keys:
             print(f"    {k:<10} {med[k]:7.2f} s")
-        print(f"    -> {'PASS' if ok else 'FAIL'}: {med['total']:.2f} s of {WORLD_BUDGET_S:.0f} s "
-              f"({med['total'] / WORLD_BUDGET_S:.2f} of the budget)")
-        results[photo.name] = {"splats": n, "seconds": {k: round(v, 3) for k, v in med.items()},
-                               "budget_s": WORLD_BUDGET_S, "pass": ok}
+        print(
+            f"    -> {'PASS' if ok else 'FAIL'}: {med['total']:.2f} s of {WORLD_BUDGET_S:.0f} s "
+            f"({med['total'] / WORLD_BUDGET_S:.2f} of the budget)"
+        )
+        results[photo.name] = {
+            "splats": n,
+            "seconds": {k: round(v, 3) for k, v in med.items()},
+            "budget_s": WORLD_BUDGET_S,
+            "pass": ok,
+        }
     return results
 
 
@@ -81,11 +89,14 @@ def bench_object(repeat: int = 3) -> dict[str, Any]:
 
     res = run(repeat=repeat)
     t = res["times"]
-    print(f"object ({res['photo']}): " + "  ".join(f"{k} {v:.2f}s" for k, v in t.items())
-          + f"  | {res['splats']:,} splats, {res['faces']:,} faces; segmentation "
-          f"{res['segment_speedup']:.1f}x faster than naive GrabCut "
-          f"(mask IoU {res['mask_iou_vs_peer']:.2f}); budget 10 s: "
-          f"{'PASS' if t['total'] <= 10 else 'FAIL'}")
+    print(
+        f"object ({res['photo']}): "
+        + "  ".join(f"{k} {v:.2f}s" for k, v in t.items())
+        + f"  | {res['splats']:,} splats, {res['faces']:,} faces; segmentation "
+        f"{res['segment_speedup']:.1f}x faster than naive GrabCut "
+        f"(mask IoU {res['mask_iou_vs_peer']:.2f}); budget 10 s: "
+        f"{'PASS' if t['total'] <= 10 else 'FAIL'}"
+    )
     return res
 
 
@@ -109,8 +120,12 @@ def main(argv: list[str] | None = None) -> int:
     out = {name: SECTIONS[name](repeat=args.repeat) for name in names}
     if args.json:
         args.json.write_text(json.dumps(out, indent=2))
-    failed = [f"{s}/{k}" for s, r in out.items() for k, v in r.items()
-              if isinstance(v, dict) and v.get("pass") is False]
+    failed = [
+        f"{s}/{k}"
+        for s, r in out.items()
+        for k, v in r.items()
+        if isinstance(v, dict) and v.get("pass") is False
+    ]
     if failed:
         print("over budget: " + ", ".join(failed))
     return 1 if failed else 0

@@ -32,23 +32,35 @@ def bench_photo(size: int) -> np.ndarray:
 
     img = skimage.data.chelsea()
     s = size / max(img.shape[:2])
-    return cv2.resize(img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_CUBIC)
+    return cv2.resize(
+        img, (round(img.shape[1] * s), round(img.shape[0] * s)), interpolation=cv2.INTER_CUBIC
+    )
 
 
-def naive_grabcut(rgb: np.ndarray, box: tuple[int, int, int, int], iterations: int = 5) -> np.ndarray:
+def naive_grabcut(
+    rgb: np.ndarray, box: tuple[int, int, int, int], iterations: int = 5
+) -> np.ndarray:
     """The peer: cv2.grabCut on the full-resolution photo, (H, W) bool."""
     import cv2
 
     mask = np.zeros(rgb.shape[:2], np.uint8)
     bgd, fgd = np.zeros((1, 65)), np.zeros((1, 65))
     x0, y0, x1, y1 = box
-    cv2.grabCut(np.ascontiguousarray(rgb[:, :, ::-1]), mask, (x0, y0, x1 - x0, y1 - y0), bgd, fgd,
-                iterations, cv2.GC_INIT_WITH_RECT)
+    cv2.grabCut(
+        np.ascontiguousarray(rgb[:, :, ::-1]),
+        mask,
+        (x0, y0, x1 - x0, y1 - y0),
+        bgd,
+        fgd,
+        iterations,
+        cv2.GC_INIT_WITH_RECT,
+    )
     return (mask == cv2.GC_FGD) | (mask == cv2.GC_PR_FGD)
 
 
-def bench_object(photo: np.ndarray | None = None, size: int = 1024, repeat: int = 3,
-                 with_mesh: bool = True) -> dict[str, Any]:
+def bench_object(
+    photo: np.ndarray | None = None, size: int = 1024, repeat: int = 3, with_mesh: bool = True
+) -> dict[str, Any]:
     """Run the classical object job `repeat` times; best times per stage + peer comparison."""
     from generators.objects.inflate import InflateOptions, lift_classical
     from generators.objects.segment_classical import default_box, segment_classical
@@ -65,15 +77,25 @@ def bench_object(photo: np.ndarray | None = None, size: int = 1024, repeat: int 
         times = {"segment": t_seg, **info["times"], "total": total}
         for k, v in times.items():
             best[k] = min(best.get(k, np.inf), v)
-        result = {"splats": len(cloud), "faces": 0 if mesh is None else mesh.n_faces, "mask": seg.mask}
+        result = {
+            "splats": len(cloud),
+            "faces": 0 if mesh is None else mesh.n_faces,
+            "mask": seg.mask,
+        }
     h, w = rgb.shape[:2]
     t0 = time.perf_counter()
     peer = naive_grabcut(rgb, default_box(w, h))
     t_peer = time.perf_counter() - t0
     ours = result.pop("mask")
     iou = float((ours & peer).sum() / max((ours | peer).sum(), 1))
-    return {"photo": f"{w}x{h}", "times": best, "peer_grabcut_s": t_peer,
-            "segment_speedup": t_peer / best["segment"], "mask_iou_vs_peer": iou, **result}
+    return {
+        "photo": f"{w}x{h}",
+        "times": best,
+        "peer_grabcut_s": t_peer,
+        "segment_speedup": t_peer / best["segment"],
+        "mask_iou_vs_peer": iou,
+        **result,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,8 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         if k in t:
             print(f"  {k:<8} {t[k]:7.3f} s")
     print(f"  -> {r['splats']} splats, {r['faces']} mesh faces")
-    print(f"peer: full-resolution cv2.grabCut {r['peer_grabcut_s']:.3f} s; ours segments "
-          f"{r['segment_speedup']:.2f}x faster, mask IoU vs peer {r['mask_iou_vs_peer']:.3f}")
+    print(
+        f"peer: full-resolution cv2.grabCut {r['peer_grabcut_s']:.3f} s; ours segments "
+        f"{r['segment_speedup']:.2f}x faster, mask IoU vs peer {r['mask_iou_vs_peer']:.3f}"
+    )
     ok = t["total"] <= BUDGET_S
     print(f"budget {BUDGET_S:.0f} s: {'PASS' if ok else 'FAIL'} ({t['total']:.2f} s)")
     return 0 if ok else 1

@@ -32,14 +32,17 @@ def bench_reconstruct(repeat: int = 1, photos: int = 20, size: int = 1024) -> di
     from generators.reconstruct.pipeline import reconstruct, save_result
     from generators.reconstruct.synthetic import make_photo_set
 
-    print(f"== reconstruct: {photos} photos at {size}x{size * 3 // 4} -> scene (no refinement), "
-          f"budget {RECON_BUDGET_S:.0f} s")
+    print(
+        f"== reconstruct: {photos} photos at {size}x{size * 3 // 4} -> scene (no refinement), "
+        f"budget {RECON_BUDGET_S:.0f} s"
+    )
     results: dict[str, Any] = {}
     for run in range(max(1, repeat)):
         with tempfile.TemporaryDirectory() as tmp:
             t = time.perf_counter()
-            cams, _, depths = make_photo_set(Path(tmp) / "photos", photos, size, size * 3 // 4,
-                                             seed=11 + run, supersample=1)
+            cams, _, depths = make_photo_set(
+                Path(tmp) / "photos", photos, size, size * 3 // 4, seed=11 + run, supersample=1
+            )
             print(f"  (rendering the photos took {time.perf_counter() - t:.1f} s, not counted)")
             t0 = time.perf_counter()
             res = reconstruct(sorted((Path(tmp) / "photos").iterdir()))
@@ -52,10 +55,18 @@ def bench_reconstruct(repeat: int = 1, photos: int = 20, size: int = 1024) -> di
         gt = {c.name: c for c in cams}
         gtc = [gt[c.name] for c in res.cameras]
         s, r, tt = align_cameras(gtc, res.cameras)
-        rot = max(rotation_error_deg(transform_camera(g, s, r, tt).R, c.R) for g, c in zip(gtc, res.cameras))
+        rot = max(
+            rotation_error_deg(transform_camera(g, s, r, tt).R, c.R)
+            for g, c in zip(gtc, res.cameras)
+        )
         size_w = np.ptp(np.array([c.position for c in gtc]), axis=0).max() * s
-        pos = max(np.linalg.norm(transform_camera(g, s, r, tt).position - c.position)
-                  for g, c in zip(gtc, res.cameras)) / size_w
+        pos = (
+            max(
+                np.linalg.norm(transform_camera(g, s, r, tt).position - c.position)
+                for g, c in zip(gtc, res.cameras)
+            )
+            / size_w
+        )
         errs = []
         for name, v in res.depths.items():
             i = [c.name for c in cams].index(name)
@@ -66,16 +77,25 @@ def bench_reconstruct(repeat: int = 1, photos: int = 20, size: int = 1024) -> di
         ok = times["total"] <= RECON_BUDGET_S
         for k, v in times.items():
             print(f"    {k:<11} {v:7.2f} s")
-        print(f"    registered {len(res.cameras)}/{photos}, {len(res.cloud):,} splats; "
-              f"rotation error max {rot:.2f} deg, position error max {100 * pos:.2f}% of scene, "
-              f"depth median rel. error {100 * dmed:.2f}%")
-        print(f"    -> {'PASS' if ok else 'FAIL'}: {times['total']:.1f} s of {RECON_BUDGET_S:.0f} s "
-              f"({times['total'] / RECON_BUDGET_S:.2f} of the budget)")
-        results[f"run{run}"] = {"seconds": {k: round(v, 2) for k, v in times.items()},
-                                "registered": len(res.cameras), "splats": len(res.cloud),
-                                "rot_err_deg": round(rot, 3), "pos_err_frac": round(float(pos), 4),
-                                "depth_median_rel_err": round(dmed, 4),
-                                "budget_s": RECON_BUDGET_S, "pass": ok}
+        print(
+            f"    registered {len(res.cameras)}/{photos}, {len(res.cloud):,} splats; "
+            f"rotation error max {rot:.2f} deg, position error max {100 * pos:.2f}% of scene, "
+            f"depth median rel. error {100 * dmed:.2f}%"
+        )
+        print(
+            f"    -> {'PASS' if ok else 'FAIL'}: {times['total']:.1f} s of {RECON_BUDGET_S:.0f} s "
+            f"({times['total'] / RECON_BUDGET_S:.2f} of the budget)"
+        )
+        results[f"run{run}"] = {
+            "seconds": {k: round(v, 2) for k, v in times.items()},
+            "registered": len(res.cameras),
+            "splats": len(res.cloud),
+            "rot_err_deg": round(rot, 3),
+            "pos_err_frac": round(float(pos), 4),
+            "depth_median_rel_err": round(dmed, 4),
+            "budget_s": RECON_BUDGET_S,
+            "pass": ok,
+        }
     return results
 
 

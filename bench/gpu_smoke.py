@@ -48,23 +48,25 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     import torch
+    from models_tiny import install_tiny_backends
 
     from generators.models.device import pick_device
     from generators.models.hub import ModelMissing, missing_packages
     from generators.models.registry import BACKENDS
-    from models_tiny import install_tiny_backends
 
     dev = pick_device(args.device)
-    print(f"torch {torch.__version__}; device {dev}"
-          + (f" ({torch.cuda.get_device_name(0)})" if dev.startswith("cuda") else ""))
+    print(
+        f"torch {torch.__version__}; device {dev}"
+        + (f" ({torch.cuda.get_device_name(0)})" if dev.startswith("cuda") else "")
+    )
     with tempfile.TemporaryDirectory(prefix="wander-smoke-") as tmp:
         cache = Path(tmp) / "hub"
         os.environ["HF_HUB_CACHE"] = str(cache)
         os.environ["HF_HUB_DISABLE_PROGRESS_BARS"] = "1"
+        import warnings
+
         from diffusers.utils import logging as dlog
         from transformers.utils import logging as tlog
-
-        import warnings
 
         warnings.filterwarnings("ignore")  # tiny configs trip library deprecation notes
         dlog.disable_progress_bar()
@@ -74,13 +76,19 @@ def main(argv: list[str] | None = None) -> int:
         built = install_tiny_backends(cache, Path(tmp) / "src", args.only)
         from generators.models.verify import verify
 
-        print(f"{'backend':<26}{'load s':>8}{'run s':>8}{'peak MB':>9}{'cpu run s':>11}{'ratio':>7}  result")
+        print(
+            f"{'backend':<26}{'load s':>8}{'run s':>8}{'peak MB':>9}{'cpu run s':>11}{'ratio':>7}  result"
+        )
         for b in BACKENDS:
             if args.only and b.name not in args.only:
                 continue
             if b.name not in built:
                 miss = missing_packages(b)
-                why = f"needs {', '.join(miss)}: {b.pip}" if miss else "no tiny model for it in this bench"
+                why = (
+                    f"needs {', '.join(miss)}: {b.pip}"
+                    if miss
+                    else "no tiny model for it in this bench"
+                )
                 print(f"{b.name:<26}{'-':>8}{'-':>8}{'-':>9}{'-':>11}{'-':>7}  skipped: {why}")
                 continue
             try:
@@ -94,9 +102,11 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{b.name:<26}  failed: {exc}")
                 continue
             ratio = f"{cpu['run_s'] / max(res['run_s'], 1e-9):.1f}x" if cpu else "-"
-            print(f"{b.name:<26}{res['load_s']:>8.2f}{res['run_s']:>8.3f}"
-                  f"{(f'{peak:.0f}' if peak is not None else '-'):>9}"
-                  f"{(format(cpu['run_s'], '.3f') if cpu else '-'):>11}{ratio:>7}  {res['summary']}")
+            print(
+                f"{b.name:<26}{res['load_s']:>8.2f}{res['run_s']:>8.3f}"
+                f"{(f'{peak:.0f}' if peak is not None else '-'):>9}"
+                f"{(format(cpu['run_s'], '.3f') if cpu else '-'):>11}{ratio:>7}  {res['summary']}"
+            )
     return 0
 
 

@@ -40,7 +40,7 @@ def sphere_error(pts: np.ndarray) -> tuple[float, float]:
     d = np.linalg.norm(pts - c, axis=1)
     r_fit = float(np.median(d))
     e = np.abs(d - r_fit) / r_fit
-    return float(np.sqrt((e ** 2).mean())), abs(r_fit - r_true) / r_true
+    return float(np.sqrt((e**2).mean())), abs(r_fit - r_true) / r_true
 
 
 def pyvista_smooth_decimate(pts: np.ndarray, faces: np.ndarray, target: int):  # noqa: ANN201
@@ -64,8 +64,12 @@ def main() -> int:
     yy, xx = np.mgrid[:n, :n]
     mask = (xx - n / 2 + 0.5) ** 2 + (yy - n / 2 + 0.5) ** 2 <= (0.4 * n) ** 2
     ys, xs = np.nonzero(mask)
-    seg = Segmentation(np.full((n, n, 3), 128, np.uint8), mask.astype(np.float32), mask,
-                       (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
+    seg = Segmentation(
+        np.full((n, n, 3), 128, np.uint8),
+        mask.astype(np.float32),
+        mask,
+        (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+    )
     rows = []
     orig = inflate._smooth_decimate
     for method in ("raw", "trimesh", "pyvista"):
@@ -87,15 +91,19 @@ def main() -> int:
         rms, radius = sphere_error(mesh.vertices.astype(np.float64))
         ang = normal_error_deg(mesh.vertices.astype(np.float64), mesh.faces)
         rows.append((method, rms, radius, ang, len(mesh.faces), dt))
-    print(f"{'method':8s} {'RMS radial err':>15s} {'radius err':>11s} {'normal err':>11s} "
-          f"{'faces':>7s} {'time s':>7s}")
+    print(
+        f"{'method':8s} {'RMS radial err':>15s} {'radius err':>11s} {'normal err':>11s} "
+        f"{'faces':>7s} {'time s':>7s}"
+    )
     for m, rms, rad, ang, nf, dt in rows:
         print(f"{m:8s} {100 * rms:14.3f}% {100 * rad:10.3f}% {ang:9.2f}° {nf:7d} {dt:7.2f}")
     base = {m: r for m, *r in rows}
     if "trimesh" in base and "pyvista" in base:
-        print(f"trimesh/pyvista ratios: RMS radial {base['trimesh'][0] / base['pyvista'][0]:.2f}, "
-              f"normal error {base['trimesh'][2] / base['pyvista'][2]:.2f}, "
-              f"time {base['trimesh'][4] / base['pyvista'][4]:.2f}")
+        print(
+            f"trimesh/pyvista ratios: RMS radial {base['trimesh'][0] / base['pyvista'][0]:.2f}, "
+            f"normal error {base['trimesh'][2] / base['pyvista'][2]:.2f}, "
+            f"time {base['trimesh'][4] / base['pyvista'][4]:.2f}"
+        )
     return 0
 
 

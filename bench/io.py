@@ -23,8 +23,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -69,8 +69,10 @@ def plyfile_load(path: Path):
     xyz = np.stack([np.asarray(v["x"]), np.asarray(v["y"]), np.asarray(v["z"])], axis=1)
     opacities = np.asarray(v["opacity"])
     dc = np.stack([np.asarray(v[f"f_dc_{i}"]) for i in range(3)], axis=1)
-    rest_names = sorted((p.name for p in v.properties if p.name.startswith("f_rest_")),
-                        key=lambda s: int(s.split("_")[-1]))
+    rest_names = sorted(
+        (p.name for p in v.properties if p.name.startswith("f_rest_")),
+        key=lambda s: int(s.split("_")[-1]),
+    )
     rest = np.zeros((len(xyz), len(rest_names)), np.float32)
     for i, name in enumerate(rest_names):
         rest[:, i] = np.asarray(v[name])
@@ -90,9 +92,18 @@ def plyfile_save(cloud, path: Path) -> None:
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
     arr = np.empty(n, dtype=[(nm, "f4") for nm in names])
-    cols = np.concatenate([cloud.means, np.zeros((n, 3), np.float32), cloud.sh0,
-                           cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k),
-                           cloud.opacities[:, None], cloud.scales, cloud.quats], axis=1)
+    cols = np.concatenate(
+        [
+            cloud.means,
+            np.zeros((n, 3), np.float32),
+            cloud.sh0,
+            cloud.shN.transpose(0, 2, 1).reshape(n, 3 * k),
+            cloud.opacities[:, None],
+            cloud.scales,
+            cloud.quats,
+        ],
+        axis=1,
+    )
     for i, nm in enumerate(names):
         arr[nm] = cols[:, i]
     PlyData([PlyElement.describe(arr, "vertex")]).write(str(path))
@@ -103,8 +114,16 @@ def gsplat_save_splat(cloud, path: Path) -> None:
     from gsplat.exporter import export_splats
 
     t = torch.from_numpy
-    export_splats(t(cloud.means), t(cloud.scales), t(cloud.quats), t(cloud.opacities),
-                  t(cloud.sh0[:, None, :].copy()), t(cloud.shN), format="splat", save_to=str(path))
+    export_splats(
+        t(cloud.means),
+        t(cloud.scales),
+        t(cloud.quats),
+        t(cloud.opacities),
+        t(cloud.sh0[:, None, :].copy()),
+        t(cloud.shN),
+        format="splat",
+        save_to=str(path),
+    )
 
 
 def peak_rss(cmd: list[str], cwd: Path) -> tuple[int, float]:
@@ -144,7 +163,9 @@ save_project(w, sys.argv[2])
 
 def memory(args: argparse.Namespace) -> int:
     """Peak memory / input file size for each conversion, ours (and a baseline checkout)."""
-    roots = [("ours", ROOT)] + ([("baseline", Path(args.baseline).resolve())] if args.baseline else [])
+    roots = [("ours", ROOT)] + (
+        [("baseline", Path(args.baseline).resolve())] if args.baseline else []
+    )
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
         d = Path(tmp)
         src = d / "in.ply"
@@ -157,22 +178,42 @@ def memory(args: argparse.Namespace) -> int:
         peak_rss([py, "-c", _SAVE_PROJECT, str(src), str(d / "p.wander")], ROOT)
         jobs = [
             ("convert ply -> spz", lambda o: [py, "main.py", "convert", src, o / "a.spz"], size),
-            ("convert ply -> compressed.ply", lambda o: [py, "main.py", "convert", src,
-                                                          o / "a.compressed.ply"], size),
+            (
+                "convert ply -> compressed.ply",
+                lambda o: [py, "main.py", "convert", src, o / "a.compressed.ply"],
+                size,
+            ),
             ("convert ply -> ply", lambda o: [py, "main.py", "convert", src, o / "a.ply"], size),
-            ("convert ply -> splat", lambda o: [py, "main.py", "convert", src, o / "a.splat"], size),
-            ("export project -> ply", lambda o: [py, "main.py", "export", d / "p.wander",
-                                                 "--out", o / "e.ply"], (d / "p.wander").stat().st_size),
-            ("export project -> spz", lambda o: [py, "main.py", "export", d / "p.wander",
-                                                 "--out", o / "e.spz"], (d / "p.wander").stat().st_size),
-            ("project save (from ply)", lambda o: [py, "-c", _SAVE_PROJECT, src, o / "s.wander"], size),
+            (
+                "convert ply -> splat",
+                lambda o: [py, "main.py", "convert", src, o / "a.splat"],
+                size,
+            ),
+            (
+                "export project -> ply",
+                lambda o: [py, "main.py", "export", d / "p.wander", "--out", o / "e.ply"],
+                (d / "p.wander").stat().st_size,
+            ),
+            (
+                "export project -> spz",
+                lambda o: [py, "main.py", "export", d / "p.wander", "--out", o / "e.spz"],
+                (d / "p.wander").stat().st_size,
+            ),
+            (
+                "project save (from ply)",
+                lambda o: [py, "-c", _SAVE_PROJECT, src, o / "s.wander"],
+                size,
+            ),
             ("info ply", lambda o: [py, "main.py", "info", src], size),
         ]
         base = peak_rss([py, "-c", "import sys; sys.path.insert(0, '.'); import scene.io"], ROOT)[0]
-        print(f"{args.n:,} splats, SH degree 3; input PLY {size / 1e6:.0f} MB; python + scene.io "
-              f"alone {base / 1e6:.0f} MB ({base / size:.2f}x)")
-        head = f"{'operation':<32}" + "".join(f"{name + ' peak':>16}{'x file':>8}{'s':>7}"
-                                              for name, _ in roots)
+        print(
+            f"{args.n:,} splats, SH degree 3; input PLY {size / 1e6:.0f} MB; python + scene.io "
+            f"alone {base / 1e6:.0f} MB ({base / size:.2f}x)"
+        )
+        head = f"{'operation':<32}" + "".join(
+            f"{name + ' peak':>16}{'x file':>8}{'s':>7}" for name, _ in roots
+        )
         print(head)
         for label, make, in_size in jobs:
             line = f"{label:<32}"
@@ -195,10 +236,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=3, help="runs per measurement; best is kept")
     ap.add_argument("--dir", default=None, help="folder for the temporary files")
     ap.add_argument("--skip-gsplat", action="store_true", help="skip gsplat's (slow) .splat export")
-    ap.add_argument("--memory", action="store_true",
-                    help="measure peak memory / file size of convert, export, save, info instead")
-    ap.add_argument("--baseline", metavar="DIR",
-                    help="with --memory: also run the commands from this (older) checkout")
+    ap.add_argument(
+        "--memory",
+        action="store_true",
+        help="measure peak memory / file size of convert, export, save, info instead",
+    )
+    ap.add_argument(
+        "--baseline",
+        metavar="DIR",
+        help="with --memory: also run the commands from this (older) checkout",
+    )
     args = ap.parse_args(argv)
     if args.n <= 0 or args.repeat <= 0:
         ap.error("--n and --repeat must be positive")
@@ -234,8 +281,10 @@ def main(argv: list[str] | None = None) -> int:
         size_ply = os.path.getsize(ours_ply) / 1e6
         size_splat = os.path.getsize(ours_splat) / 1e6
 
-    print(f"{args.n:,} splats, SH degree 3; PLY {size_ply:.0f} MB, .splat {size_splat:.0f} MB; "
-          f"best of {args.repeat}")
+    print(
+        f"{args.n:,} splats, SH degree 3; PLY {size_ply:.0f} MB, .splat {size_splat:.0f} MB; "
+        f"best of {args.repeat}"
+    )
     print(f"{'operation':<14}{'ours (s)':>10}{'peer (s)':>10}{'ratio':>9}  peer")
     for name, ours, peer_t, peer_name in rows:
         if peer_t is None:

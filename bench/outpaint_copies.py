@@ -17,8 +17,12 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL = ROOT.parent / "shared" / "realdata"
-PHOTOS = [REAL / "world_office" / "Office.jpg", REAL / "world_sceaux" / "100_7100.JPG",
-          ROOT / "assets" / "rocket.jpg", ROOT / "assets" / "chelsea.jpg"]
+PHOTOS = [
+    REAL / "world_office" / "Office.jpg",
+    REAL / "world_sceaux" / "100_7100.JPG",
+    ROOT / "assets" / "rocket.jpg",
+    ROOT / "assets" / "chelsea.jpg",
+]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,9 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         ncc = mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size)
         cl = clone_fraction(pano.image, pano.known, pano.fov_x_deg, pano.photo_size)
         out[photo.name] = {"mirror_ncc": ncc, "clones": cl, "seconds": round(dt, 2)}
-        print(f"{photo.name:<14} mirror NCC max {ncc['max']:.3f} "
-              f"(l {ncc['left']:.2f} r {ncc['right']:.2f} t {ncc['top']:.2f} b {ncc['bottom']:.2f})"
-              f"  clones {100 * cl['fraction']:.1f} % of {cl['outside']} keypoints  {dt:.2f} s")
+        print(
+            f"{photo.name:<14} mirror NCC max {ncc['max']:.3f} "
+            f"(l {ncc['left']:.2f} r {ncc['right']:.2f} t {ncc['top']:.2f} b {ncc['bottom']:.2f})"
+            f"  clones {100 * cl['fraction']:.1f} % of {cl['outside']} keypoints  {dt:.2f} s"
+        )
     if a.json:
         a.json.write_text(json.dumps(out, indent=2))
     return 0

@@ -11,6 +11,7 @@ rasterizer at 320 px long side and compared with the undistorted, downscaled pho
 over covered pixels (render alpha > 0.5) and over the full frame (uncovered = black).
 Extra `key=value` arguments go to `fuse.fuse_views`. Renders are written beside the cache.
 """
+
 import ast
 import logging
 import os
@@ -30,8 +31,9 @@ def sfm(name: str, folder: Path, max_image_size=1600):
     f = CACHE / f"{name}.pkl"
     if f.exists():
         return pickle.loads(f.read_bytes())
-    from generators.reconstruct.photos import ingest_photos, read_rgb, list_photos
-    from generators.reconstruct.sfm import sfm_extract, sfm_match, sfm_map
+    from generators.reconstruct.photos import ingest_photos, list_photos, read_rgb
+    from generators.reconstruct.sfm import sfm_extract, sfm_map, sfm_match
+
     work = CACHE / f"{name}_work"
     img_dir = work / "images"
     t0 = time.time()
@@ -50,15 +52,17 @@ def sfm(name: str, folder: Path, max_image_size=1600):
 def psnr(a, b, m=None):
     d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
     mse = d[m].mean() if m is not None else d.mean()
-    return 10 * np.log10(255 ** 2 / max(mse, 1e-12))
+    return 10 * np.log10(255**2 / max(mse, 1e-12))
 
 
 def evaluate(cloud, res, images, long_side=320, names=None):
     import cv2
+
     from generators.rasterize import render_cloud
     from generators.reconstruct.dense import undistort
+
     out = []
-    for n in (names or list(res.cameras)):
+    for n in names or list(res.cameras):
         cam = res.cameras[n]
         s = long_side / max(cam.width, cam.height)
         c = cam.resized(round(cam.width * s), round(cam.height * s))
@@ -69,7 +73,9 @@ def evaluate(cloud, res, images, long_side=320, names=None):
         alpha = 1 - (w - b).mean(-1) / 255.0
         m = alpha > 0.5
         out.append((n, psnr(b, gt, m), psnr(b, gt), m.mean()))
-        cv2.imwrite(str(CACHE / f"render_{n}"), np.concatenate([gt, b.astype(np.uint8)], 1)[..., ::-1])
+        cv2.imwrite(
+            str(CACHE / f"render_{n}"), np.concatenate([gt, b.astype(np.uint8)], 1)[..., ::-1]
+        )
     return out
 
 
@@ -80,6 +86,7 @@ def main():
     folder = {"gw": data / "recon_great_wall", "sc": data / "recon_sceaux"}[which]
     res, images = sfm(which, Path(folder))
     from generators.reconstruct import dense, fuse
+
     t0 = time.time()
     dcache = CACHE / f"{which}_depth.pkl"
     if "--depth-cache" in sys.argv and dcache.exists():
@@ -98,6 +105,7 @@ def main():
     cloud = fuse.fused_to_gaussians(fused)
     if "--sky" in sys.argv:
         from generators.reconstruct import sky
+
         cloud = sky.add_sky(cloud, depths, fused.covered)
     t2 = time.time()
     print(f"depth {t1 - t0:.1f}s fusion {t2 - t1:.1f}s splats {len(cloud)}")
@@ -106,8 +114,10 @@ def main():
     r = evaluate(cloud, res, images, names=sub)
     for n, pm, pf, cov in r:
         print(f"{n}: masked {pm:.2f} full {pf:.2f} cover {cov:.2f}")
-    print(f"MEAN masked {np.mean([x[1] for x in r]):.2f} full {np.mean([x[2] for x in r]):.2f} "
-          f"cover {np.mean([x[3] for x in r]):.2f}")
+    print(
+        f"MEAN masked {np.mean([x[1] for x in r]):.2f} full {np.mean([x[2] for x in r]):.2f} "
+        f"cover {np.mean([x[3] for x in r]):.2f}"
+    )
 
 
 if __name__ == "__main__":

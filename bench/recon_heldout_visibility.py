@@ -13,6 +13,7 @@ dilated by 2 px. With `--render` (a render|photo side-by-side PNG, as `recon_ite
 writes) it prints the PSNR over matched and over unmatched pixels, and their share of the
 frame's squared error. Uses `recon_iterate.py`'s SfM cache.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -53,8 +54,11 @@ def main() -> None:
         c = res.cameras[k]
         s = a.size / max(c.width, c.height)
         sc = c.resized(round(c.width * s), round(c.height * s))
-        im = cv2.resize(dense.undistort(images[k], c, res.distortion.get(k, 0.0)), (sc.width, sc.height),
-                        interpolation=cv2.INTER_AREA)
+        im = cv2.resize(
+            dense.undistort(images[k], c, res.distortion.get(k, 0.0)),
+            (sc.width, sc.height),
+            interpolation=cv2.INTER_AREA,
+        )
         return cv2.cvtColor(im, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0, sc
 
     g, sc = small(n)
@@ -74,25 +78,38 @@ def main() -> None:
     chk = check_pixels(ref, pix, others, reproj_px=2.0, depth_tol=0.03)
     seen = np.zeros(g.shape, bool)
     seen.reshape(-1)[pix[chk.consistent >= 1]] = True
-    seen = cv2.dilate(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0   # close pin holes
-    print(f"{a.photo}: training neighbours {[orig[m] for m in neigh]}; {100 * (depth > 0).mean():.1f} % of "
-          f"its pixels match them (NCC >= 0.5), {100 * seen.mean():.1f} % (dilated 2 px) on a surface a "
-          f"training depth map sees there too")
+    seen = cv2.dilate(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # close pin holes
+    print(
+        f"{a.photo}: training neighbours {[orig[m] for m in neigh]}; {100 * (depth > 0).mean():.1f} % of "
+        f"its pixels match them (NCC >= 0.5), {100 * seen.mean():.1f} % (dilated 2 px) on a surface a "
+        f"training depth map sees there too"
+    )
     if a.render is not None:
         side = cv2.imread(str(a.render))[..., ::-1].astype(np.float64)
         w = side.shape[1] // 2
         r, p = side[:, :w], side[:, w:]
-        m = cv2.resize(seen.astype(np.uint8), (w, side.shape[0]), interpolation=cv2.INTER_NEAREST) > 0
+        m = (
+            cv2.resize(seen.astype(np.uint8), (w, side.shape[0]), interpolation=cv2.INTER_NEAREST)
+            > 0
+        )
         se = ((r - p) ** 2).mean(-1)
         for lab, mm in (("matched", m), ("unmatched", ~m)):
             if mm.any():
-                print(f"  {lab:<9} {100 * mm.mean():5.1f} % of the frame: PSNR "
-                      f"{10 * np.log10(255 ** 2 / se[mm].mean()):.2f} dB, {100 * se[mm].sum() / se.sum():.0f} % "
-                      f"of the squared error")
-        print(f"  whole frame PSNR {10 * np.log10(255 ** 2 / se.mean()):.2f} dB; if the unmatched pixels "
-              f"scored like the matched ones: {10 * np.log10(255 ** 2 / se[m].mean()):.2f} dB")
-        cv2.imwrite(str(CACHE / f"seen_{Path(a.photo).stem}.png"),
-                    (np.concatenate([p, np.where(m[..., None], p, p * 0.25)], 1)[..., ::-1]).astype(np.uint8))
+                print(
+                    f"  {lab:<9} {100 * mm.mean():5.1f} % of the frame: PSNR "
+                    f"{10 * np.log10(255**2 / se[mm].mean()):.2f} dB, {100 * se[mm].sum() / se.sum():.0f} % "
+                    f"of the squared error"
+                )
+        print(
+            f"  whole frame PSNR {10 * np.log10(255**2 / se.mean()):.2f} dB; if the unmatched pixels "
+            f"scored like the matched ones: {10 * np.log10(255**2 / se[m].mean()):.2f} dB"
+        )
+        cv2.imwrite(
+            str(CACHE / f"seen_{Path(a.photo).stem}.png"),
+            (np.concatenate([p, np.where(m[..., None], p, p * 0.25)], 1)[..., ::-1]).astype(
+                np.uint8
+            ),
+        )
 
 
 if __name__ == "__main__":

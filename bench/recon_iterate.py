@@ -14,6 +14,7 @@ frame (uncovered = black, as `evaluate`), per view, training and held-out means.
 scene stays in COLMAP's frame (PSNR does not depend on the frame). Renders go beside the
 cache (render|photo per view).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -55,7 +56,7 @@ def sfm(key: str, folder: Path, max_image_size: int = 1600):  # noqa: ANN201
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     d = (a.astype(np.float64) - b.astype(np.float64)) ** 2
-    return float(10 * np.log10(255 ** 2 / max(d.mean(), 1e-12)))
+    return float(10 * np.log10(255**2 / max(d.mean(), 1e-12)))
 
 
 def main() -> None:
@@ -92,19 +93,25 @@ def main() -> None:
     if a.depth_cache and dcache.exists():
         depths = pickle.loads(dcache.read_bytes())
     else:
-        depths = dense.compute_depths({n: images[n] for n in train}, train, res.distortion, res.points,
-                                      res.visible, **dkw)
+        depths = dense.compute_depths(
+            {n: images[n] for n in train}, train, res.distortion, res.points, res.visible, **dkw
+        )
         dcache.write_bytes(pickle.dumps(depths))
     t1 = time.time()
     neigh = dense.choose_neighbours(train, res.visible, res.points)
     fused = fuse.fuse_views(depths, neigh, max_points=400_000)
-    cloud = sky.add_sky(fuse.fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
+    cloud = sky.add_sky(
+        fuse.fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride
+    )
     t2 = time.time()
     print(f"depth {t1 - t0:.1f}s fusion+sky {t2 - t1:.1f}s splats {len(cloud)}", flush=True)
     if not a.no_refine:
         from generators.reconstruct.refine import refine_cloud
 
-        views = [(train[n], dense.undistort(images[n], train[n], res.distortion.get(n, 0.0))) for n in train]
+        views = [
+            (train[n], dense.undistort(images[n], train[n], res.distortion.get(n, 0.0)))
+            for n in train
+        ]
         kw = {}
         for kv in a.opt:
             k, v = kv.split("=", 1)
@@ -113,16 +120,25 @@ def main() -> None:
         if kw:
             from generators.reconstruct.optimize import SHORT_RUN_RATES, OptimizeOptions
 
-            base = dict(steps=a.steps, seconds=a.seconds, size=320, fine_start=0.6, fine_size=800,
-                        device="cpu", sh_degree=1, **SHORT_RUN_RATES)
+            base = dict(
+                steps=a.steps,
+                seconds=a.seconds,
+                size=320,
+                fine_start=0.6,
+                fine_size=800,
+                device="cpu",
+                sh_degree=1,
+                **SHORT_RUN_RATES,
+            )
             base.update(kw)
             opts = OptimizeOptions(**base)
-        cloud = refine_cloud(cloud, views, steps=a.steps, seconds=a.seconds, device="cpu", options=opts)
+        cloud = refine_cloud(
+            cloud, views, steps=a.steps, seconds=a.seconds, device="cpu", options=opts
+        )
         print("refinement", cloud.meta.get("refinement"), flush=True)
     t3 = time.time()
-    from generators.reconstruct.optimize import render_cloud_cpu
-
     from generators.reconstruct.exposure import apply_affine, exif_exposure, predict_affine
+    from generators.reconstruct.optimize import render_cloud_cpu
 
     learnt = (cloud.meta.get("refinement") or {}).get("exposure") or {}
     ev = {n: exif_exposure(folder / orig[n]) for n in res.cameras}
@@ -131,8 +147,11 @@ def main() -> None:
         cam = res.cameras[n]
         s = a.eval_size / max(cam.width, cam.height)
         c = cam.resized(round(cam.width * s), round(cam.height * s))
-        gt = cv2.resize(dense.undistort(images[n], cam, res.distortion.get(n, 0.0)), (c.width, c.height),
-                        interpolation=cv2.INTER_AREA)
+        gt = cv2.resize(
+            dense.undistort(images[n], cam, res.distortion.get(n, 0.0)),
+            (c.width, c.height),
+            interpolation=cv2.INTER_AREA,
+        )
         r = np.clip(render_cloud_cpu(cloud, c) * 255.0 + 0.5, 0, 255).astype(np.uint8)
         p0 = psnr(r, gt)
         if learnt and not a.no_exposure:
@@ -140,13 +159,18 @@ def main() -> None:
             r = apply_affine(r, aff)
             print(f"    {orig[n]} exposure {how} {np.round(aff, 3).tolist()} raw {p0:.2f}")
         rows.append((orig[n], orig[n] in held_orig, psnr(r, gt)))
-        cv2.imwrite(str(CACHE / f"{a.tag}_{Path(orig[n]).stem}.png"), np.concatenate([r, gt], 1)[..., ::-1])
+        cv2.imwrite(
+            str(CACHE / f"{a.tag}_{Path(orig[n]).stem}.png"), np.concatenate([r, gt], 1)[..., ::-1]
+        )
     for n, h, p in rows:
         print(f"  {n:<24} {'held-out' if h else 'train   '} {p:6.2f}")
     tr = [p for _, h, p in rows if not h]
     ho = [p for _, h, p in rows if h]
-    print(f"[{a.tag}] {a.set} train {np.mean(tr):.2f} held-out {np.mean(ho) if ho else float('nan'):.2f} "
-          f"(eval {a.eval_size} px, refine {t3 - t2:.0f}s, {len(cloud)} splats)", flush=True)
+    print(
+        f"[{a.tag}] {a.set} train {np.mean(tr):.2f} held-out {np.mean(ho) if ho else float('nan'):.2f} "
+        f"(eval {a.eval_size} px, refine {t3 - t2:.0f}s, {len(cloud)} splats)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

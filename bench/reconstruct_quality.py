@@ -50,8 +50,12 @@ def _run(args: list[str], log: Path) -> float:
     """Run `python main.py ARGS`, output to `log`; returns wall seconds, exits on failure."""
     t = time.perf_counter()
     with open(log, "w") as f:
-        rc = subprocess.run([sys.executable, str(ROOT / "main.py"), *args], stdout=f,
-                            stderr=subprocess.STDOUT, cwd=ROOT).returncode
+        rc = subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), *args],
+            stdout=f,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+        ).returncode
     dt = time.perf_counter() - t
     if rc != 0:
         tail = log.read_text()[-1500:]
@@ -59,16 +63,33 @@ def _run(args: list[str], log: Path) -> float:
     return dt
 
 
-def bench_set(name: str, photos: Path, out: Path, holdout: int = 8, max_size: int = 0,
-              extra: list[str] | None = None) -> dict[str, Any]:
+def bench_set(
+    name: str,
+    photos: Path,
+    out: Path,
+    holdout: int = 8,
+    max_size: int = 0,
+    extra: list[str] | None = None,
+) -> dict[str, Any]:
     """Reconstruct + evaluate one set; returns the figures (also printed by `main`)."""
     work = out / name
     work.mkdir(parents=True, exist_ok=True)
     scene = work / "scene.ply"
     n_photos = len([p for p in photos.iterdir() if p.is_file()])
     print(f"== {name}: {n_photos} photos from {photos}", flush=True)
-    t_rec = _run(["reconstruct", "--photos", str(photos), "--out", str(scene), "--holdout", str(holdout),
-                  *(extra or [])], work / "reconstruct.log")
+    t_rec = _run(
+        [
+            "reconstruct",
+            "--photos",
+            str(photos),
+            "--out",
+            str(scene),
+            "--holdout",
+            str(holdout),
+            *(extra or []),
+        ],
+        work / "reconstruct.log",
+    )
     rec = json.loads((work / "scene_report.json").read_text())
     ev_args = ["evaluate", str(scene), "--photos", str(photos), "--out", str(work / "eval")]
     if max_size:
@@ -77,12 +98,20 @@ def bench_set(name: str, photos: Path, out: Path, holdout: int = 8, max_size: in
     ev = json.loads((work / "eval" / "report.json").read_text())
     m = ev["mean"]
     res = {
-        "set": name, "photos": n_photos, "registered": rec["registered"], "held_out": rec.get("held_out", []),
-        "splats": rec["splats"], "reconstruct_s": round(t_rec, 1), "evaluate_s": round(t_ev, 1),
-        "stage_seconds": rec["stage_seconds"], "capture": rec.get("capture"),
+        "set": name,
+        "photos": n_photos,
+        "registered": rec["registered"],
+        "held_out": rec.get("held_out", []),
+        "splats": rec["splats"],
+        "reconstruct_s": round(t_rec, 1),
+        "evaluate_s": round(t_ev, 1),
+        "stage_seconds": rec["stage_seconds"],
+        "capture": rec.get("capture"),
         "eval_size": sorted({f"{v['width']}x{v['height']}" for v in ev["views"]}),
         "all": {k: m[k] for k in ("psnr", "ssim", "coverage", "psnr_masked", "views")},
-        "training": m["training"], "held_out_mean": m["held_out"], "out": str(work),
+        "training": m["training"],
+        "held_out_mean": m["held_out"],
+        "out": str(work),
         "refinement_steps": (rec.get("refinement") or {}).get("steps"),
         "per_view": {v["name"]: round(v["psnr"], 2) for v in ev["views"]},
     }
@@ -103,50 +132,75 @@ def _f(v: Any, fmt: str, width: int) -> str:
 def print_table(rows: list[dict[str, Any]]) -> None:
     """The summary table (one line per set) and the stage times."""
     print()
-    print(f"{'set':<11} {'photos':>6} {'reg':>4} {'PSNR tr':>7} {'SSIM tr':>7} {'PSNR ho':>7} "
-          f"{'SSIM ho':>7} {'cover':>6} {'masked':>6} {'splats':>8} {'wall s':>7}  "
-          f"{'vs issue: full':>15} {'masked':>15}")
+    print(
+        f"{'set':<11} {'photos':>6} {'reg':>4} {'PSNR tr':>7} {'SSIM tr':>7} {'PSNR ho':>7} "
+        f"{'SSIM ho':>7} {'cover':>6} {'masked':>6} {'splats':>8} {'wall s':>7}  "
+        f"{'vs issue: full':>15} {'masked':>15}"
+    )
     for r in rows:
         tr, ho, al = r["training"], r["held_out_mean"], r["all"]
         prev = r.get("previous") or {}
-        vs_full = (f"{al['psnr']:.1f}/{prev['full']:.1f} {r['delta_full_db']:+.1f}" if prev else "-")
-        vs_mask = (f"{al['psnr_masked']:.1f}/{prev['masked']:.1f} {r['delta_masked_db']:+.1f}"
-                   if prev and "delta_masked_db" in r else "-")
-        print(f"{r['set']:<11} {r['photos']:>6} {r['registered']:>4} {_f(tr['psnr'], '.2f', 7)} "
-              f"{_f(tr['ssim'], '.3f', 7)} {_f(ho['psnr'], '.2f', 7)} {_f(ho['ssim'], '.3f', 7)} "
-              f"{al['coverage']:6.3f} {_f(al['psnr_masked'], '.2f', 6)} {r['splats']:>8,} "
-              f"{r['reconstruct_s']:7.1f}  {vs_full:>15} {vs_mask:>15}")
-    print("  PSNR/SSIM full frame at the photos' resolution (tr = training views, ho = held out, "
-          "every 8th by name); masked = PSNR of covered pixels only;\n"
-          "  'vs issue' = this run's all-view mean / the issue's figure, then the change in dB.")
+        vs_full = f"{al['psnr']:.1f}/{prev['full']:.1f} {r['delta_full_db']:+.1f}" if prev else "-"
+        vs_mask = (
+            f"{al['psnr_masked']:.1f}/{prev['masked']:.1f} {r['delta_masked_db']:+.1f}"
+            if prev and "delta_masked_db" in r
+            else "-"
+        )
+        print(
+            f"{r['set']:<11} {r['photos']:>6} {r['registered']:>4} {_f(tr['psnr'], '.2f', 7)} "
+            f"{_f(tr['ssim'], '.3f', 7)} {_f(ho['psnr'], '.2f', 7)} {_f(ho['ssim'], '.3f', 7)} "
+            f"{al['coverage']:6.3f} {_f(al['psnr_masked'], '.2f', 6)} {r['splats']:>8,} "
+            f"{r['reconstruct_s']:7.1f}  {vs_full:>15} {vs_mask:>15}"
+        )
+    print(
+        "  PSNR/SSIM full frame at the photos' resolution (tr = training views, ho = held out, "
+        "every 8th by name); masked = PSNR of covered pixels only;\n"
+        "  'vs issue' = this run's all-view mean / the issue's figure, then the change in dB."
+    )
     for r in rows:
         st = ", ".join(f"{k} {v:.1f}" for k, v in r["stage_seconds"].items())
         cap = r.get("capture") or {}
         extra = f"; capture {cap.get('type')} ({cap.get('scale', '')})" if cap else ""
-        print(f"  {r['set']}: stages (s) {st}; evaluate {r['evaluate_s']:.1f} s at "
-              f"{', '.join(r['eval_size'])}; held out {', '.join(r['held_out']) or '-'}{extra}")
-        print(f"    optimisation steps {r.get('refinement_steps')}; per view PSNR: "
-              + ", ".join(f"{k} {v:.2f}" for k, v in (r.get("per_view") or {}).items()))
+        print(
+            f"  {r['set']}: stages (s) {st}; evaluate {r['evaluate_s']:.1f} s at "
+            f"{', '.join(r['eval_size'])}; held out {', '.join(r['held_out']) or '-'}{extra}"
+        )
+        print(
+            f"    optimisation steps {r.get('refinement_steps')}; per view PSNR: "
+            + ", ".join(f"{k} {v:.2f}" for k, v in (r.get("per_view") or {}).items())
+        )
         print(f"    renders and reports: {r['out']}")
 
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--sets", default="great_wall,sceaux",
-                   help="comma-separated set names (recon_<name> folders): great_wall,sceaux")
+    p.add_argument(
+        "--sets",
+        default="great_wall,sceaux",
+        help="comma-separated set names (recon_<name> folders): great_wall,sceaux",
+    )
     p.add_argument("--out", type=Path, help="output folder (default: a new temporary folder)")
     p.add_argument("--data", type=Path, help="folder with recon_<set> photo folders")
     p.add_argument("--holdout", type=int, default=8, help="hold out every K-th photo (8)")
-    p.add_argument("--max-size", type=int, default=0,
-                   help="evaluate downscaled to this long side (0 = full resolution, the default)")
-    p.add_argument("--reconstruct-args", default="",
-                   help='extra reconstruct arguments, e.g. "--refine 288 --refine-seconds 0" (a fixed '
-                        'step count: quality comparable across machine loads; default: none)')
+    p.add_argument(
+        "--max-size",
+        type=int,
+        default=0,
+        help="evaluate downscaled to this long side (0 = full resolution, the default)",
+    )
+    p.add_argument(
+        "--reconstruct-args",
+        default="",
+        help='extra reconstruct arguments, e.g. "--refine 288 --refine-seconds 0" (a fixed '
+        "step count: quality comparable across machine loads; default: none)",
+    )
     a = p.parse_args(argv)
     data = data_dir(a.data)
     out = a.out or Path(tempfile.mkdtemp(prefix="wander-recon-quality-"))
     if out.resolve().is_relative_to(data.resolve()):
-        raise SystemExit(f"--out {out} is inside the shared data folder {data}: choose another folder")
+        raise SystemExit(
+            f"--out {out} is inside the shared data folder {data}: choose another folder"
+        )
     rows = []
     for name in [s.strip() for s in a.sets.split(",") if s.strip()]:
         photos = data / f"recon_{name}"

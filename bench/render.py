@@ -40,8 +40,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 W, H = 1280, 720
-WALK_SPEED = 1.4               # m/s
-TURN_RATE = math.radians(20)   # rad/s
+WALK_SPEED = 1.4  # m/s
+TURN_RATE = math.radians(20)  # rad/s
 
 
 def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
@@ -55,14 +55,23 @@ def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
 
     rng = np.random.default_rng(seed)
     # (origin, u edge, v edge, normal) rectangles
-    rects = [((-6, 0, -6), (12, 0, 0), (0, 0, 12)), ((-6, 4, -6), (12, 0, 0), (0, 0, 12)),
-             ((-6, 0, -6), (12, 0, 0), (0, 4, 0)), ((-6, 0, 6), (12, 0, 0), (0, 4, 0)),
-             ((-6, 0, -6), (0, 0, 12), (0, 4, 0)), ((6, 0, -6), (0, 0, 12), (0, 4, 0))]
+    rects = [
+        ((-6, 0, -6), (12, 0, 0), (0, 0, 12)),
+        ((-6, 4, -6), (12, 0, 0), (0, 0, 12)),
+        ((-6, 0, -6), (12, 0, 0), (0, 4, 0)),
+        ((-6, 0, 6), (12, 0, 0), (0, 4, 0)),
+        ((-6, 0, -6), (0, 0, 12), (0, 4, 0)),
+        ((6, 0, -6), (0, 0, 12), (0, 4, 0)),
+    ]
     for px in (-3.5, -1.2, 1.2, 3.5):
         for pz in (-3.5, -1.2, 1.2, 3.5):
             s = 0.4
-            for o, u in (((px - s / 2, 0, pz - s / 2), (s, 0, 0)), ((px - s / 2, 0, pz + s / 2), (s, 0, 0)),
-                         ((px - s / 2, 0, pz - s / 2), (0, 0, s)), ((px + s / 2, 0, pz - s / 2), (0, 0, s))):
+            for o, u in (
+                ((px - s / 2, 0, pz - s / 2), (s, 0, 0)),
+                ((px - s / 2, 0, pz + s / 2), (s, 0, 0)),
+                ((px - s / 2, 0, pz - s / 2), (0, 0, s)),
+                ((px + s / 2, 0, pz - s / 2), (0, 0, s)),
+            ):
                 rects.append((o, u, (0, 4, 0)))
     rects = [tuple(np.array(v, np.float64) for v in r) for r in rects]
     areas = np.array([np.linalg.norm(np.cross(u, v)) for _, u, v in rects])
@@ -76,14 +85,20 @@ def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
         p = o + a[:, None] * u + b[:, None] * v
         nrm = np.cross(u, v)
         nrm /= np.linalg.norm(nrm)
-        rot = np.stack([u / np.linalg.norm(u), v / np.linalg.norm(v), nrm], 1)  # columns: local axes
+        rot = np.stack(
+            [u / np.linalg.norm(u), v / np.linalg.norm(v), nrm], 1
+        )  # columns: local axes
         if np.linalg.det(rot) < 0:
             rot[:, 2] *= -1
         quats.append(np.repeat(matrices_to_quats(rot[None]), k, 0))
         su, sv = a * np.linalg.norm(u), b * np.linalg.norm(v)
         check = ((np.floor(su * 2) + np.floor(sv * 2)) % 2)[:, None]
         base = np.array([0.55, 0.45, 0.35]) if nrm[1] != 0 else np.array([0.35, 0.45, 0.6])
-        col = base * (0.75 + 0.35 * check) + 0.08 * rng.normal(size=(k, 3)) + 0.1 * np.sin(su * 3)[:, None]
+        col = (
+            base * (0.75 + 0.35 * check)
+            + 0.08 * rng.normal(size=(k, 3))
+            + 0.1 * np.sin(su * 3)[:, None]
+        )
         means.append(p)
         colors.append(np.clip(col, 0, 1))
     means = np.concatenate(means).astype(np.float32)
@@ -91,9 +106,14 @@ def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
     scales = np.empty((m, 3), np.float32)
     scales[:, :2] = spacing * rng.uniform(0.5, 1.0, (m, 2))
     scales[:, 2] = spacing * 0.1
-    cloud = GaussianCloud(means, np.log(scales), np.concatenate(quats), logit(rng.uniform(0.6, 0.99, m)),
-                          rgb_to_sh0(np.concatenate(colors)),
-                          rng.normal(0, 0.05, (m, REST_COEFFS[sh_degree], 3)).astype(np.float32))
+    cloud = GaussianCloud(
+        means,
+        np.log(scales),
+        np.concatenate(quats),
+        logit(rng.uniform(0.6, 0.99, m)),
+        rgb_to_sh0(np.concatenate(colors)),
+        rng.normal(0, 0.05, (m, REST_COEFFS[sh_degree], 3)).astype(np.float32),
+    )
     return cloud
 
 
@@ -183,8 +203,15 @@ def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
     return r
 
 
-def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool,
-             fixed: tuple[int, float] | None = None, cut: bool = True) -> dict:
+def run_size(
+    bench: Bench,
+    world,
+    scene: str,
+    frames: int,
+    legacy: bool,
+    fixed: tuple[int, float] | None = None,
+    cut: bool = True,
+) -> dict:
     """Still, moving and first-frame figures of one path for one scene; with `fixed`
     (max splats, render scale) every moving frame is drawn at that level instead of the
     controller's (on a loaded machine the controller drops to its lowest level; CPU ms and
@@ -193,7 +220,9 @@ def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool,
     from viewer.viewport import TARGET_MS, AdaptiveQuality
 
     out: dict = {}
-    r = make_renderer(world, legacy, cut=cut)  # as the app: pack on a worker, sort beside the upload
+    r = make_renderer(
+        world, legacy, cut=cut
+    )  # as the app: pack on a worker, sort beside the upload
     cam0 = camera_at(0.0, scene)
     t0 = time.perf_counter()
     while True:  # frames until the first full-quality one with the scene in it
@@ -204,7 +233,7 @@ def run_size(bench: Bench, world, scene: str, frames: int, legacy: bool,
     out["first_ms"] = (time.perf_counter() - t0) * 1e3
     t0 = time.perf_counter()
     while r._lod_job is not None:  # the coarse level merges in the background (app: seconds
-        time.sleep(0.05)           # after opening; moving frames before it use a subset)
+        time.sleep(0.05)  # after opening; moving frames before it use a subset)
         bench.frame(r, cam0, 1000, 0.2)
     out["lod_s"] = time.perf_counter() - t0 + out["first_ms"] / 1e3 if r._lod is not None else None
     still = [bench.frame(r, cam0, None, 1.0) for _ in range(max(2, frames // 4))]
@@ -266,15 +295,24 @@ def sort_bench(n: int = 1_000_000, repeats: int = 7) -> tuple[float, float, floa
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="300000,1000000")
-    ap.add_argument("--frames", type=int, default=16, help="moving frames per size (the last 2/3 count)")
+    ap.add_argument(
+        "--frames", type=int, default=16, help="moving frames per size (the last 2/3 count)"
+    )
     ap.add_argument("--scene", choices=["room", "cube"], default="room")
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
     ap.add_argument("--legacy", action="store_true", help="run only today's path")
-    ap.add_argument("--coarse", action="store_true",
-                    help="also run the coarse level without the adaptive cut (path 'coarse')")
-    ap.add_argument("--fixed", default=None, metavar="K@SCALE",
-                    help="draw every moving frame with K splats at SCALE (e.g. 45000@0.33) instead of "
-                         "the adaptive controller's level")
+    ap.add_argument(
+        "--coarse",
+        action="store_true",
+        help="also run the coarse level without the adaptive cut (path 'coarse')",
+    )
+    ap.add_argument(
+        "--fixed",
+        default=None,
+        metavar="K@SCALE",
+        help="draw every moving frame with K splats at SCALE (e.g. 45000@0.33) instead of "
+        "the adaptive controller's level",
+    )
     args = ap.parse_args(argv)
     from scene.world import Layer, World
 
@@ -289,12 +327,18 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     bench = Bench()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    print(f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
-          f"{W}x{H}, scene={args.scene}, SH{args.sh}")
+    print(
+        f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
+        f"{W}x{H}, scene={args.scene}, SH{args.sh}"
+    )
     t_sort, t_full, t_float = sort_bench()
-    print(f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
-          f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x")
-    paths = [("today", True, False)] if args.legacy else [("new", False, True), ("today", True, False)]
+    print(
+        f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
+        f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x"
+    )
+    paths = (
+        [("today", True, False)] if args.legacy else [("new", False, True), ("today", True, False)]
+    )
     if args.coarse and not args.legacy:
         paths.insert(1, ("coarse", False, False))
     warm = World()  # compile the shaders once, so the first path timed does not pay for it
@@ -302,8 +346,10 @@ def main(argv: list[str] | None = None) -> int:
     wr = make_renderer(warm, False, sync=True)
     bench.frame(wr, camera_at(0.0, "cube"), None, 1.0)
     wr.release()
-    print(f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} {'moving fps':>10} {'(cpu ms)':>9} "
-          f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}")
+    print(
+        f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} {'moving fps':>10} {'(cpu ms)':>9} "
+        f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}"
+    )
     for n in sizes:
         cloud = (room_scene if args.scene == "room" else cube_scene)(n, args.sh)
         world = World()
@@ -315,18 +361,22 @@ def main(argv: list[str] | None = None) -> int:
         for name, legacy, cut in paths:
             o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut)
             k, scale = o["level"]
-            print(f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
-                  f"{1e3 / o['moving'][0]:>10.1f} {o['moving'][1]:>9.0f} "
-                  f"{'all' if k is None else f'{k // 1000}k':>8} @ {scale:<6g} {o['psnr']:>6.1f} "
-                  f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"
-                  + (f"  (coarse level ready after {o['lod_s']:.1f} s)" if o.get("lod_s") else ""))
+            print(
+                f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
+                f"{1e3 / o['moving'][0]:>10.1f} {o['moving'][1]:>9.0f} "
+                f"{'all' if k is None else f'{k // 1000}k':>8} @ {scale:<6g} {o['psnr']:>6.1f} "
+                f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"
+                + (f"  (coarse level ready after {o['lod_s']:.1f} s)" if o.get("lod_s") else "")
+            )
             sys.stdout.flush()
         if "new" in res and "today" in res:
             a, b = res["new"], res["today"]
-            print(f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
-                  f"{b['still'][1] / a['still'][1]:.2f}x cpu | moving {b['moving'][0] / a['moving'][0]:.2f}x | "
-                  f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
-                  f"first frame {b['first_ms'] / a['first_ms']:.2f}x")
+            print(
+                f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
+                f"{b['still'][1] / a['still'][1]:.2f}x cpu | moving {b['moving'][0] / a['moving'][0]:.2f}x | "
+                f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
+                f"first frame {b['first_ms'] / a['first_ms']:.2f}x"
+            )
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"{'':>8} (load {load:.1f})")
     return 0

@@ -29,8 +29,9 @@ sys.path.insert(0, str(ROOT))
 
 def make_ply(n: int, folder: Path) -> Path:
     sys.path.insert(0, str(ROOT / "bench"))
-    import scene.io
     from render import room_scene
+
+    import scene.io
 
     path = folder / f"room_{n}.ply"
     if not path.exists():
@@ -41,8 +42,14 @@ def make_ply(n: int, folder: Path) -> Path:
 def one_run(ply: Path, env: dict, root: Path = ROOT) -> tuple[float, float, float]:
     """(seconds to window shown, to first full frame, total wall) for one cold start."""
     t0 = time.time()
-    out = subprocess.run([sys.executable, str(root / "main.py"), str(ply), "--no-demo"], cwd=root,
-                         env=env, capture_output=True, text=True, timeout=300)
+    out = subprocess.run(
+        [sys.executable, str(root / "main.py"), str(ply), "--no-demo"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     total = time.time() - t0
     stamps = {}
     for line in out.stdout.splitlines():
@@ -62,13 +69,19 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--compare", type=Path, help="another Wander checkout to start alternately")
     args = ap.parse_args(argv)
     if not os.environ.get("DISPLAY"):
-        print("error: bench/startup.py needs a display (e.g. Xvfb :1 & DISPLAY=:1)", file=sys.stderr)
+        print(
+            "error: bench/startup.py needs a display (e.g. Xvfb :1 & DISPLAY=:1)", file=sys.stderr
+        )
         return 2
     folder = Path(tempfile.gettempdir()) / "wander-bench"
     folder.mkdir(exist_ok=True)
     ply = args.ply or make_ply(args.splats, folder)
-    env = dict(os.environ, WANDER_STARTUP_TRACE="1", QT_QPA_PLATFORM="xcb",
-               WANDER_CONFIG_DIR=str(folder / "config"))
+    env = dict(
+        os.environ,
+        WANDER_STARTUP_TRACE="1",
+        QT_QPA_PLATFORM="xcb",
+        WANDER_CONFIG_DIR=str(folder / "config"),
+    )
     size_mb = ply.stat().st_size / 1e6
     load = os.getloadavg()[0]
     print(f"{ply.name}: {size_mb:.0f} MB, {args.runs} cold starts, load {load:.1f}")
@@ -78,10 +91,15 @@ def main(argv: list[str] | None = None) -> int:
         for name, root in roots:
             shown, first, total = one_run(ply, env, root)
             runs[name].append((shown, first))
-            print(f"  {name} run {i + 1}: window shown {shown:.2f} s, first full frame {first:.2f} s "
-                  f"(process {total:.2f} s)", flush=True)
-    med = {name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
-           for name, rs in runs.items()}
+            print(
+                f"  {name} run {i + 1}: window shown {shown:.2f} s, first full frame {first:.2f} s "
+                f"(process {total:.2f} s)",
+                flush=True,
+            )
+    med = {
+        name: (statistics.median(r[0] for r in rs), statistics.median(r[1] for r in rs))
+        for name, rs in runs.items()
+    }
     for name, (shown, first) in med.items():
         print(f"median {name}: window shown {shown:.2f} s, first full frame {first:.2f} s")
     if args.compare:

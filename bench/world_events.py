@@ -8,6 +8,7 @@ and property that changed, and a frame reuses the cached visible slots and box.
 Prints the per-frame CPU cost of both ways, measured in the same run, and their ratio. The
 frame images are the same (tests/test_render_events.py compares them after each edit).
 """
+
 # ruff: noqa: E402
 import sys
 import time
@@ -32,8 +33,14 @@ rng = np.random.default_rng(0)
 w = World()
 for i in range(n_layers):
     pts = rng.normal(0, 0.3, (200, 3))
-    w.add_layer(Layer(f"l{i}", GaussianCloud.from_points(pts, rng.uniform(0, 1, (200, 3)), 0.02, 0.8),
-                      kind="object", transform=similarity_matrix((0.2 * i, 0, 0))))
+    w.add_layer(
+        Layer(
+            f"l{i}",
+            GaussianCloud.from_points(pts, rng.uniform(0, 1, (200, 3)), 0.02, 0.8),
+            kind="object",
+            transform=similarity_matrix((0.2 * i, 0, 0)),
+        )
+    )
 W, H = 64, 48
 cam = Camera.look_at((0.5, 1.0, 5.0), (0, 0, 0), 50, W, H)
 fb = Framebuffer(W, H)
@@ -63,7 +70,9 @@ def per_frame_us(fn, n: int = 2000) -> float:
 
 
 old, new = per_frame_us(before), per_frame_us(after)
-print(f"{n_layers} layers: per-frame layer checks {old:.1f} us before, {new:.2f} us now "
-      f"({old / max(new, 1e-9):.0f}x less)")
+print(
+    f"{n_layers} layers: per-frame layer checks {old:.1f} us before, {new:.2f} us now "
+    f"({old / max(new, 1e-9):.0f}x less)"
+)
 r.release()
 fb.release()

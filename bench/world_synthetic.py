@@ -25,7 +25,6 @@ def run(code: Path) -> dict:
     sys.path.insert(0, str(ROOT / "tests"))
     import cv2
     import numpy as np
-
     from world_scene import raycast, seen_by
 
     from generators.pano_world import world_from_photos
@@ -38,7 +37,9 @@ def run(code: Path) -> dict:
     photo, _, sid = raycast(cam)
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "room.png"
-        cv2.imwrite(str(path), cv2.cvtColor((photo * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR))
+        cv2.imwrite(
+            str(path), cv2.cvtColor((photo * 255 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
+        )
         world, pano, _ = world_from_photos([path], fov=FOV, pano_height=1024)
     out: dict = {}
 
@@ -55,7 +56,7 @@ def run(code: Path) -> dict:
         out[f"side_{dx:.0f}m_psnr_db"] = round(psnr(img, truth, m), 2)
     # pillar tilt: the photo splats are pixel-aligned, first in the cloud, row-major
     cloud = world.layers[0].data
-    pts = cloud.means[:W * H].reshape(H, W, 3)
+    pts = cloud.means[: W * H].reshape(H, W, 3)
     sel = sid == 1
     sel &= cv2.erode(sel.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     p = pts[sel].astype(np.float64)

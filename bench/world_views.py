@@ -25,11 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 REALDATA = ROOT.parent / "shared" / "realdata"
-DEFAULT_INPUTS = [REALDATA / "world_office" / "Office.jpg",
-                  REALDATA / "world_sceaux" / "100_7100.JPG",
-                  REALDATA / "pano_pannellum_jordanpond" / "examplepano.jpg"]
-VIEWS = [("start", 0.0, 0.0), ("turn90", -math.pi / 2, 0.0), ("turn180", math.pi, 0.0),
-         ("side2m", 0.0, 2.0)]
+DEFAULT_INPUTS = [
+    REALDATA / "world_office" / "Office.jpg",
+    REALDATA / "world_sceaux" / "100_7100.JPG",
+    REALDATA / "pano_pannellum_jordanpond" / "examplepano.jpg",
+]
+VIEWS = [
+    ("start", 0.0, 0.0),
+    ("turn90", -math.pi / 2, 0.0),
+    ("turn180", math.pi, 0.0),
+    ("side2m", 0.0, 2.0),
+]
 VIEW_W, VIEW_H, VIEW_FOV = 480, 320, 75.0
 
 
@@ -55,13 +61,28 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
         dt = time.perf_counter() - t0
         bm = world.bookmarks[0]
         eye = np.asarray(bm.position, float)
-        entry = {"seconds": round(dt, 2), "splats": len(world.merged_cloud()),
-                 "meta": {k: v for k, v in world.layers[0].data.meta.items()
-                          if k in ("radius", "radius_source", "sky_fraction", "ceiling",
-                                   "level", "walkable_radius", "estimates")}}
+        entry = {
+            "seconds": round(dt, 2),
+            "splats": len(world.merged_cloud()),
+            "meta": {
+                k: v
+                for k, v in world.layers[0].data.meta.items()
+                if k
+                in (
+                    "radius",
+                    "radius_source",
+                    "sky_fraction",
+                    "ceiling",
+                    "level",
+                    "walkable_radius",
+                    "estimates",
+                )
+            },
+        }
         for view, yaw, dx in VIEWS:
-            cam = perspective_camera(VIEW_W, VIEW_H, VIEW_FOV, yaw=yaw,
-                                     position=tuple(eye + [dx, 0.0, 0.0]))
+            cam = perspective_camera(
+                VIEW_W, VIEW_H, VIEW_FOV, yaw=yaw, position=tuple(eye + [dx, 0.0, 0.0])
+            )
             img = render_image(world, cam)
             cv2.imwrite(str(out / f"{name}_{view}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
         if not is_pano:
@@ -90,16 +111,27 @@ def contact_sheet(before: Path, after: Path, out: Path) -> None:
     font = cv2.FONT_HERSHEY_SIMPLEX
     for name in names:
         title = np.full((28, 4 * tw + 90, 3), 255, np.uint8)
-        cv2.putText(title, name + "   (start | turned 90 | turned 180 | 2 m to the side)",
-                    (6, 20), font, 0.55, (0, 0, 0), 1, cv2.LINE_AA)
+        cv2.putText(
+            title,
+            name + "   (start | turned 90 | turned 180 | 2 m to the side)",
+            (6, 20),
+            font,
+            0.55,
+            (0, 0, 0),
+            1,
+            cv2.LINE_AA,
+        )
         blocks.append(title)
         for label, folder in (("before", before), ("after", after)):
             row = [np.full((th, 90, 3), 255, np.uint8)]
             cv2.putText(row[0], label, (6, th // 2), font, 0.6, (0, 0, 0), 1, cv2.LINE_AA)
             for view, _, _ in VIEWS:
                 im = cv2.imread(str(folder / f"{name}_{view}.png"))
-                im = np.zeros((th, tw, 3), np.uint8) if im is None else cv2.resize(
-                    im, (tw, th), interpolation=cv2.INTER_AREA)
+                im = (
+                    np.zeros((th, tw, 3), np.uint8)
+                    if im is None
+                    else cv2.resize(im, (tw, th), interpolation=cv2.INTER_AREA)
+                )
                 row.append(im)
             blocks.append(np.concatenate(row, 1))
     sheet = np.concatenate(blocks, 0)
@@ -113,7 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("render")
     r.add_argument("--out", type=Path, required=True)
-    r.add_argument("--code", type=Path, default=ROOT, help="repository whose code builds the worlds")
+    r.add_argument(
+        "--code", type=Path, default=ROOT, help="repository whose code builds the worlds"
+    )
     r.add_argument("--inputs", help="comma-separated photos / panoramas (default: the shared ones)")
     s = sub.add_parser("sheet")
     s.add_argument("--before", type=Path, required=True)

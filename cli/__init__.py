@@ -19,8 +19,11 @@ _PREFIX = "cmd_"
 
 def _command_names() -> list[str]:
     here = Path(__file__).parent
-    return sorted(m.name[len(_PREFIX):] for m in pkgutil.iter_modules([str(here)])
-                  if m.name.startswith(_PREFIX))
+    return sorted(
+        m.name[len(_PREFIX) :]
+        for m in pkgutil.iter_modules([str(here)])
+        if m.name.startswith(_PREFIX)
+    )
 
 
 def is_command(word: str) -> bool:
@@ -30,8 +33,14 @@ def is_command(word: str) -> bool:
     if word in _command_names():
         return True
     p = Path(word)
-    return bool(word) and not word.startswith("-") and not p.suffix and "/" not in word \
-        and "\\" not in word and not p.exists()
+    return (
+        bool(word)
+        and not word.startswith("-")
+        and not p.suffix
+        and "/" not in word
+        and "\\" not in word
+        and not p.exists()
+    )
 
 
 def _load(name: str) -> ModuleType:
@@ -70,8 +79,12 @@ def _join_negative_values(argv: list[str]) -> list[str]:
     out: list[str] = []
     for word in argv:
         prev = out[-1] if out else ""
-        if (_NEGATIVE_VALUE.match(word) and prev.startswith("--") and "=" not in prev
-                and prev != "--"):
+        if (
+            _NEGATIVE_VALUE.match(word)
+            and prev.startswith("--")
+            and "=" not in prev
+            and prev != "--"
+        ):
             out[-1] = f"{prev}={word}"
         else:
             out.append(word)
@@ -108,8 +121,9 @@ def run_cli(argv: list[str]) -> int:
     setup_logging(debug)
     log = logging.getLogger("cli")
     parser = build_parser()
-    parser.add_argument("--debug", action="store_true",
-                        help="print the full traceback of an internal error")
+    parser.add_argument(
+        "--debug", action="store_true", help="print the full traceback of an internal error"
+    )
     args = parser.parse_args(_join_negative_values(argv))
     if not getattr(args, "_run", None):
         parser.print_help()
@@ -129,8 +143,10 @@ def run_cli(argv: list[str]) -> int:
         return _input_error(exc, log)
     except MemoryError:
         log.exception("out of memory")
-        print("error: not enough memory for this job; try smaller sizes or fewer splats",
-              file=sys.stderr)
+        print(
+            "error: not enough memory for this job; try smaller sizes or fewer splats",
+            file=sys.stderr,
+        )
         return 2
     except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
         log.warning("OS error: %s", exc, exc_info=True)
@@ -183,8 +199,10 @@ def _internal_error(exc: BaseException, log, debug: bool) -> int:
     what = one_line(f"{type(exc).__name__}: {exc}", 160)
     where = active_log_file()
     see = f"details in {where} " if where is not None else ""
-    print(f"error: internal error ({what}); this is a bug, {see}"
-          f"(run with --debug for the traceback)", file=sys.stderr)
+    print(
+        f"error: internal error ({what}); this is a bug, {see}(run with --debug for the traceback)",
+        file=sys.stderr,
+    )
     return 1
 
 
@@ -209,8 +227,11 @@ def _from_library(exc: BaseException) -> bool:
         parts = ()
     if parts and parts[0] in _OUR_PACKAGES and Path(fname).is_file():
         return False
-    if fname.endswith((".pyx", ".pxd", ".pxi")) or "site-packages" in fname \
-            or "dist-packages" in fname:
+    if (
+        fname.endswith((".pyx", ".pxd", ".pxi"))
+        or "site-packages" in fname
+        or "dist-packages" in fname
+    ):
         return True  # compiled (Cython) or installed third-party code
     return False  # Wander's code (a deliberate raise, or a conversion of user text) or stdlib
 
@@ -227,15 +248,29 @@ def one_line(text: str, limit: int = 300) -> str:
         return ""
     line = lines[0] if len(lines) == 1 else f"{lines[0].rstrip(':')}: {lines[-1]}"
     if len(line) > limit:
-        cut = line[:limit].rsplit(" ", 1)[0] if " " in line[limit // 2:limit] else line[:limit]
+        cut = line[:limit].rsplit(" ", 1)[0] if " " in line[limit // 2 : limit] else line[:limit]
         line = f"{cut.rstrip(' ,;:')} ... ({len(line) - len(cut)} more characters)"
     return line
 
 
 #: option names whose values are files or folders (inputs and outputs)
-_PATH_OPTIONS = ("scene", "input", "output", "out", "mesh", "photo", "photos", "panorama",
-                 "save_panorama", "cameras", "cameras_out", "video", "path", "colmap",
-                 "colmap_dir")
+_PATH_OPTIONS = (
+    "scene",
+    "input",
+    "output",
+    "out",
+    "mesh",
+    "photo",
+    "photos",
+    "panorama",
+    "save_panorama",
+    "cameras",
+    "cameras_out",
+    "video",
+    "path",
+    "colmap",
+    "colmap_dir",
+)
 
 
 def _sweep_folders(args: argparse.Namespace, tmp: str) -> list[Path]:

@@ -7,7 +7,7 @@ import math
 from scene.errors import InputError
 
 #: the largest seed numpy's and torch's generators accept
-MAX_SEED = 2 ** 32 - 1
+MAX_SEED = 2**32 - 1
 
 
 def check_int(value: int | None, option: str, lo: int, hi: int) -> None:

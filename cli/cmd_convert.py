@@ -9,37 +9,65 @@ from pathlib import Path
 from scene.errors import InputError
 
 NAME = "convert"
-HELP = ("convert a splat or mesh file to another format (ply, compressed.ply, splat, spz, glb, obj; "
-        "also reads sog and ksplat)")
+HELP = (
+    "convert a splat or mesh file to another format (ply, compressed.ply, splat, spz, glb, obj; "
+    "also reads sog and ksplat)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     from scene.io import FORMATS
 
-    parser.add_argument("input", help="file to read (.ply, .compressed.ply, .splat, .spz, .sog, "
-                                      "meta.json, .ksplat, .glb, .obj...)")
+    parser.add_argument(
+        "input",
+        help="file to read (.ply, .compressed.ply, .splat, .spz, .sog, "
+        "meta.json, .ksplat, .glb, .obj...)",
+    )
     parser.add_argument("output", help="file to write; the format follows its extension")
-    parser.add_argument("--format", choices=[n for n, f in FORMATS.items() if f.encoder],
-                        help="output format when the extension is ambiguous")
-    parser.add_argument("--input-format", choices=list(FORMATS),
-                        help="read the input as this format instead of detecting it")
+    parser.add_argument(
+        "--format",
+        choices=[n for n, f in FORMATS.items() if f.encoder],
+        help="output format when the extension is ambiguous",
+    )
+    parser.add_argument(
+        "--input-format",
+        choices=list(FORMATS),
+        help="read the input as this format instead of detecting it",
+    )
     add_format_options(parser)
 
 
 def add_format_options(parser: argparse.ArgumentParser) -> None:
     """The writer options of scene.io's registry, shared by `convert` and `export`."""
-    parser.add_argument("--sh-degree", type=int, choices=[0, 1, 2, 3],
-                        help="truncate (or zero-pad) spherical harmonics to this degree")
-    parser.add_argument("--spz-version", type=int, choices=[2, 3], default=3,
-                        help="version of .spz to write (default 3)")
-    parser.add_argument("--spz-axes", choices=["ply", "rub"], default=None,
-                        help="axes of the .spz data read or written: ply (the default: the PLY "
-                             "frame, as Niantic's CLI and Wander store it) or rub (y up, z back: "
-                             "as splat-transform and SuperSplat write). Reading without this "
-                             "option follows the file's coordinate-system extension if it has one")
-    parser.add_argument("--antialiased", choices=["keep", "yes", "no"], default="keep",
-                        help="mark the written splats as antialiased (mip-splatting) or not; "
-                             "default: keep the input's flag (ply, compressed ply, spz carry it)")
+    parser.add_argument(
+        "--sh-degree",
+        type=int,
+        choices=[0, 1, 2, 3],
+        help="truncate (or zero-pad) spherical harmonics to this degree",
+    )
+    parser.add_argument(
+        "--spz-version",
+        type=int,
+        choices=[2, 3],
+        default=3,
+        help="version of .spz to write (default 3)",
+    )
+    parser.add_argument(
+        "--spz-axes",
+        choices=["ply", "rub"],
+        default=None,
+        help="axes of the .spz data read or written: ply (the default: the PLY "
+        "frame, as Niantic's CLI and Wander store it) or rub (y up, z back: "
+        "as splat-transform and SuperSplat write). Reading without this "
+        "option follows the file's coordinate-system extension if it has one",
+    )
+    parser.add_argument(
+        "--antialiased",
+        choices=["keep", "yes", "no"],
+        default="keep",
+        help="mark the written splats as antialiased (mip-splatting) or not; "
+        "default: keep the input's flag (ply, compressed ply, spz carry it)",
+    )
 
 
 def format_options(args: argparse.Namespace, fmt: str) -> dict:
@@ -86,8 +114,10 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     check_readable(Path(args.input))
     if args.input_format is None and _is_project(Path(args.input)):
-        raise InputError(f"{args.input} is a Wander project, not a splat or mesh file; to write "
-                         f"its scene use: python main.py export {args.input} {args.output}")
+        raise InputError(
+            f"{args.input} is a Wander project, not a splat or mesh file; to write "
+            f"its scene use: python main.py export {args.input} {args.output}"
+        )
     in_fmt = resolve_format(args.input, args.input_format)
     if in_fmt == "spz":
         from scene.io.spz import read_spz
@@ -102,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
     options = format_options(args, out_fmt)
     if not isinstance(obj, GaussianCloud):
         if args.sh_degree is not None or args.antialiased != "keep":
-            raise InputError("--sh-degree / --antialiased apply to Gaussian clouds, but the "
-                             "input is a mesh")
+            raise InputError(
+                "--sh-degree / --antialiased apply to Gaussian clouds, but the input is a mesh"
+            )
         options = {}
     save(obj, args.output, out_fmt, **options)
     if isinstance(obj, GaussianCloud):
@@ -114,6 +145,7 @@ def run(args: argparse.Namespace) -> int:
             what += f"; SH degree {have} dropped: .splat has no SH"
     else:
         what = f"mesh with {obj.n_vertices} vertices, {obj.n_faces} faces"
-    print(f"wrote {args.output} ({in_fmt} -> {out_fmt}: {what}) in "
-          f"{time.perf_counter() - t0:.2f} s")
+    print(
+        f"wrote {args.output} ({in_fmt} -> {out_fmt}: {what}) in {time.perf_counter() - t0:.2f} s"
+    )
     return 0

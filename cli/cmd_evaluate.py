@@ -32,33 +32,72 @@ HELP = "PSNR/SSIM of a scene against its photos at their COLMAP cameras (trainin
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("scene", type=Path, help="splat file (.ply .splat .spz ...) or .wander project")
-    p.add_argument("--photos", type=Path, required=True, metavar="DIR", help="the photos (matched by image name)")
-    p.add_argument("--out", type=Path, required=True, metavar="DIR", help="folder for report.json and the view images")
-    p.add_argument("--cameras", type=Path, metavar="DIR",
-                   help="COLMAP model folder, text or binary (default: SCENE_cameras beside the scene)")
-    p.add_argument("--report", type=Path, metavar="FILE",
-                   help="reconstruct report naming the held-out photos (default: SCENE_report.json beside the scene)")
-    p.add_argument("--max-size", type=int, default=0, metavar="PX",
-                   help="downscale photo and camera so the long side is at most PX (0 = full resolution, the default)")
-    p.add_argument("--exif", choices=["auto", "stored", "apply"], default="auto",
-                   help="photo orientation: 'stored' = pixels as in the file (COLMAP), 'apply' = EXIF-rotated "
-                        "(Wander's reconstruct); auto = apply for scenes made by reconstruct, else stored")
+    p.add_argument(
+        "--photos",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="the photos (matched by image name)",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="DIR",
+        help="folder for report.json and the view images",
+    )
+    p.add_argument(
+        "--cameras",
+        type=Path,
+        metavar="DIR",
+        help="COLMAP model folder, text or binary (default: SCENE_cameras beside the scene)",
+    )
+    p.add_argument(
+        "--report",
+        type=Path,
+        metavar="FILE",
+        help="reconstruct report naming the held-out photos (default: SCENE_report.json beside the scene)",
+    )
+    p.add_argument(
+        "--max-size",
+        type=int,
+        default=0,
+        metavar="PX",
+        help="downscale photo and camera so the long side is at most PX (0 = full resolution, the default)",
+    )
+    p.add_argument(
+        "--exif",
+        choices=["auto", "stored", "apply"],
+        default="auto",
+        help="photo orientation: 'stored' = pixels as in the file (COLMAP), 'apply' = EXIF-rotated "
+        "(Wander's reconstruct); auto = apply for scenes made by reconstruct, else stored",
+    )
     p.add_argument("--no-images", action="store_true", help="do not write the side-by-side PNGs")
-    p.add_argument("--exposure", choices=["auto", "off"], default="auto",
-                   help="auto: apply the per-photo exposure reconstruct learnt (training photos) or "
-                        "predicts from EXIF exposure alone (held-out photos; never from their pixels); "
-                        "off: score the scene as rendered")
+    p.add_argument(
+        "--exposure",
+        choices=["auto", "off"],
+        default="auto",
+        help="auto: apply the per-photo exposure reconstruct learnt (training photos) or "
+        "predicts from EXIF exposure alone (held-out photos; never from their pixels); "
+        "off: score the scene as rendered",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene
-    from generators.reconstruct.evaluate import (evaluate_views, held_out_from_report,
-                                                 scene_report_path, write_report)
+    from generators.reconstruct.evaluate import (
+        evaluate_views,
+        held_out_from_report,
+        scene_report_path,
+        write_report,
+    )
     from scene.io.colmap import read_colmap
 
     if args.max_size < 0 or 0 < args.max_size < 16:
-        raise ValueError(f"--max-size must be 0 (full resolution) or at least 16, got {args.max_size}")
+        raise ValueError(
+            f"--max-size must be 0 (full resolution) or at least 16, got {args.max_size}"
+        )
     if not args.photos.is_dir():
         raise ValueError(f"{args.photos}: not a folder of photos")
     cam_dir = args.cameras or Path(f"{args.scene.with_suffix('')}_cameras")
@@ -69,10 +108,14 @@ def run(args: argparse.Namespace) -> int:
     cameras, _, _ = read_colmap(cam_dir)
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
-    distorted = sorted({c.meta.get("colmap_model", "PINHOLE") for c in cameras} - {"PINHOLE", "SIMPLE_PINHOLE"})
+    distorted = sorted(
+        {c.meta.get("colmap_model", "PINHOLE") for c in cameras} - {"PINHOLE", "SIMPLE_PINHOLE"}
+    )
     if distorted:
-        print(f"camera model(s) {', '.join(distorted)}: each photo is undistorted through its "
-              f"camera's lens and scored where it has content")
+        print(
+            f"camera model(s) {', '.join(distorted)}: each photo is undistorted through its "
+            f"camera's lens and scored where it has content"
+        )
 
     report_path = args.report or scene_report_path(args.scene)
     held: list[str] = []
@@ -111,63 +154,90 @@ def run(args: argparse.Namespace) -> int:
             rgb, alpha = r.render_with_alpha(c)
             aff = affines.get(c.name)
             return (apply_affine(np.asarray(rgb), aff[0]) if aff else rgb), alpha
+
         return render
 
     try:
         with renderer as r:
-            rep = evaluate_views(cameras, args.photos, render_fn(r), held_out=held,
-                                 max_size=args.max_size or None, apply_exif=apply_exif,
-                                 out_dir=None if args.no_images else args.out / "views", report=bar)
+            rep = evaluate_views(
+                cameras,
+                args.photos,
+                render_fn(r),
+                held_out=held,
+                max_size=args.max_size or None,
+                apply_exif=apply_exif,
+                out_dir=None if args.no_images else args.out / "views",
+                report=bar,
+            )
     finally:
         bar.done()
     for v in rep.views:
         if v.image:
             v.image = f"views/{v.image}"
-    rep.meta.update({
-        "scene": str(args.scene), "cameras": str(cam_dir),
-        "held_out_from": str(report_path) if recon else None,
-        "max_size": args.max_size or None, "exif_applied": apply_exif,
-        "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "
-                  "pinhole camera), uncovered render pixels black; SSIM gaussian 11x11 sigma 1.5",
-        "photos": "undistorted through each camera's lens",
-        "photos_dir": str(args.photos),
-        "seconds": round(time.perf_counter() - t0, 2),
-        "exposure": ({n: {"gain_bias": [round(v, 5) for v in a], "source": src}
-                      for n, (a, src) in sorted(affines.items())} if affines else
-                     ("off" if args.exposure == "off" else "none in the scene's report")),
-    })
+    rep.meta.update(
+        {
+            "scene": str(args.scene),
+            "cameras": str(cam_dir),
+            "held_out_from": str(report_path) if recon else None,
+            "max_size": args.max_size or None,
+            "exif_applied": apply_exif,
+            "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "
+            "pinhole camera), uncovered render pixels black; SSIM gaussian 11x11 sigma 1.5",
+            "photos": "undistorted through each camera's lens",
+            "photos_dir": str(args.photos),
+            "seconds": round(time.perf_counter() - t0, 2),
+            "exposure": (
+                {
+                    n: {"gain_bias": [round(v, 5) for v in a], "source": src}
+                    for n, (a, src) in sorted(affines.items())
+                }
+                if affines
+                else ("off" if args.exposure == "off" else "none in the scene's report")
+            ),
+        }
+    )
     for key in ("capture", "frame"):
         if key in recon:
             rep.meta["reconstruct_" + key] = recon[key]
     write_report(rep, args.out / "report.json")
 
-    print(f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7} {'photo':>6}")
+    print(
+        f"{'view':<28} {'size':>11} {'PSNR':>7} {'SSIM':>7} {'cover':>6} {'masked':>7} {'photo':>6}"
+    )
     for v in rep.views:
-        print(f"{v.name[:28]:<28} {f'{v.width}x{v.height}':>11} {v.psnr:7.2f} {v.ssim:7.4f} "
-              f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)} {v.photo_coverage:6.3f}"
-              f"{'  held out' if v.held_out else ''}")
+        print(
+            f"{v.name[:28]:<28} {f'{v.width}x{v.height}':>11} {v.psnr:7.2f} {v.ssim:7.4f} "
+            f"{v.coverage:6.3f} {_num(v.psnr_masked, 7, 2)} {v.photo_coverage:6.3f}"
+            f"{'  held out' if v.held_out else ''}"
+        )
     for name, why in rep.skipped.items():
         print(f"{name[:28]:<28} skipped: {why}")
     m = rep.means()
     for label, g in (("all", m), ("training", m["training"]), ("held out", m["held_out"])):
         if g["views"]:
-            print(f"mean {label:<9} ({g['views']:>3} views): PSNR {g['psnr']:.2f} dB, "
-                  f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f} "
-                  f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})")
+            print(
+                f"mean {label:<9} ({g['views']:>3} views): PSNR {g['psnr']:.2f} dB, "
+                f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f} "
+                f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})"
+            )
     if not held:
         print("no held-out views (reconstruct --holdout K marks them)")
     if affines:
         by = {}
         for n, (_, src) in affines.items():
             by.setdefault(src, []).append(n)
-        how = {"learnt": "learnt by the optimisation", "exif": "predicted from EXIF exposure only",
-               "mean": "the training photos' mean (no EXIF exposure)"}
-        print("exposure per photo (render x gain + bias): "
-              + "; ".join(f"{how.get(k, k)}: {len(v)}" for k, v in sorted(by.items()))
-              + " (--exposure off scores the scene as rendered)")
+        how = {
+            "learnt": "learnt by the optimisation",
+            "exif": "predicted from EXIF exposure only",
+            "mean": "the training photos' mean (no EXIF exposure)",
+        }
+        print(
+            "exposure per photo (render x gain + bias): "
+            + "; ".join(f"{how.get(k, k)}: {len(v)}" for k, v in sorted(by.items()))
+            + " (--exposure off scores the scene as rendered)"
+        )
     print(f"report: {args.out / 'report.json'}")
     return 0
-
 
 
 def _num(v: float | None, width: int, digits: int) -> str:

@@ -14,8 +14,10 @@ from typing import Any
 from scene.errors import InputError
 
 NAME = "export"
-HELP = ("export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GLB/OBJ, "
-        "the panorama, the bookmarks as COLMAP cameras")
+HELP = (
+    "export a project or scene: splats to 3DGS PLY/.splat/.spz, meshes to GLB/OBJ, "
+    "the panorama, the bookmarks as COLMAP cameras"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,22 +25,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", help="output file (format from its extension unless --format)")
     from scene.io import FORMATS
 
-    parser.add_argument("--format", choices=[n for n, f in FORMATS.items() if f.encoder],
-                        help="output format (default: from --out's extension; "
-                             "name.compressed.ply = SuperSplat's compressed PLY)")
+    parser.add_argument(
+        "--format",
+        choices=[n for n, f in FORMATS.items() if f.encoder],
+        help="output format (default: from --out's extension; "
+        "name.compressed.ply = SuperSplat's compressed PLY)",
+    )
     parser.add_argument("--layer", help="export only this layer (name or id), visible or not")
-    parser.add_argument("--crop", metavar="X0,Y0,Z0,X1,Y1,Z1",
-                        help="keep only splats whose centres lie in this world-space box")
-    parser.add_argument("--min-opacity", type=float, default=0.0, metavar="T",
-                        help="drop splats with opacity below T (0..1), e.g. 0.02")
-    parser.add_argument("--panorama", metavar="PNG",
-                        help="also write the world's panorama here, plus six cube faces beside it")
+    parser.add_argument(
+        "--crop",
+        metavar="X0,Y0,Z0,X1,Y1,Z1",
+        help="keep only splats whose centres lie in this world-space box",
+    )
+    parser.add_argument(
+        "--min-opacity",
+        type=float,
+        default=0.0,
+        metavar="T",
+        help="drop splats with opacity below T (0..1), e.g. 0.02",
+    )
+    parser.add_argument(
+        "--panorama",
+        metavar="PNG",
+        help="also write the world's panorama here, plus six cube faces beside it",
+    )
     parser.add_argument("--face-size", type=int, help="cube face size in pixels (default H/2)")
-    parser.add_argument("--cameras", metavar="DIR",
-                        help="also write the cameras (a reconstruction's photo cameras, else the "
-                             "bookmarks) as a COLMAP text model + cameras.json")
-    parser.add_argument("--camera-size", default="1920x1080",
-                        help="image size of bookmark cameras WxH (1920x1080)")
+    parser.add_argument(
+        "--cameras",
+        metavar="DIR",
+        help="also write the cameras (a reconstruction's photo cameras, else the "
+        "bookmarks) as a COLMAP text model + cameras.json",
+    )
+    parser.add_argument(
+        "--camera-size", default="1920x1080", help="image size of bookmark cameras WxH (1920x1080)"
+    )
     from cli.cmd_convert import add_format_options
 
     add_format_options(parser)  # --sh-degree, --spz-version, --spz-axes, --antialiased
@@ -53,8 +73,10 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
         outs += [("--panorama (cube face)", p) for p in cube_face_paths(args.panorama)]
     if args.cameras:
-        outs += [("--cameras", Path(args.cameras) / n)
-                 for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")]
+        outs += [
+            ("--cameras", Path(args.cameras) / n)
+            for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")
+        ]
     return [("SCENE", args.scene)], outs
 
 
@@ -71,11 +93,13 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
     if any(lay.is_mesh for lay in world.visible_layers()):
         return None
     n = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
-    return (f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
-            f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
-            "Export the splats as .ply, .splat or .spz; for a mesh, add a mesh layer (Create > "
-            "Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
-            "`object --mesh FILE`")
+    return (
+        f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
+        f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
+        "Export the splats as .ply, .splat or .spz; for a mesh, add a mesh layer (Create > "
+        "Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
+        "`object --mesh FILE`"
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -83,9 +107,11 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.out or args.panorama or args.cameras):
         raise InputError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
-    opts = ex.ExportOptions(sh_degree=args.sh_degree,
-                            crop=ex.parse_crop(args.crop) if args.crop else None,
-                            min_opacity=args.min_opacity)
+    opts = ex.ExportOptions(
+        sh_degree=args.sh_degree,
+        crop=ex.parse_crop(args.crop) if args.crop else None,
+        min_opacity=args.min_opacity,
+    )
     from cli.scene_files import load_scene
 
     world = load_scene(args.scene)
@@ -94,7 +120,9 @@ def run(args: argparse.Namespace) -> int:
     if args.panorama:
         pano = ex.find_panorama(world)
         if pano is None:
-            raise InputError("this scene has no panorama (only worlds made from a panorama keep one)")
+            raise InputError(
+                "this scene has no panorama (only worlds made from a panorama keep one)"
+            )
         if isinstance(pano, Path):  # the panorama image is read: no output may replace it
             from scene.files import check_outputs
 
@@ -105,7 +133,9 @@ def run(args: argparse.Namespace) -> int:
         if not folder.is_dir():
             raise InputError(f"folder {folder} does not exist")
         if args.face_size is not None and not 1 <= args.face_size <= ex.MAX_FACE_SIZE:
-            raise InputError(f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}")
+            raise InputError(
+                f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}"
+            )
     if args.cameras:
         w, h = _camera_size(args.camera_size)
         cams = ex.scene_cameras(world, w, h)
@@ -127,16 +157,21 @@ def run(args: argparse.Namespace) -> int:
         fopts = format_options(args, fmt)
         fopts.pop("sh_degree", None)  # applied by ExportOptions, with the crop and opacity
         info = ex.export_world(world, args.out, fmt, layer=args.layer, options=opts, **fopts)
-        what = (f"{info['splats']} splats, SH degree {info['sh_degree']}" if "splats" in info
-                else f"{info['vertices']} vertices, {info['faces']} faces")
+        what = (
+            f"{info['splats']} splats, SH degree {info['sh_degree']}"
+            if "splats" in info
+            else f"{info['vertices']} vertices, {info['faces']} faces"
+        )
         print(f"wrote {info['path']} ({info['format']}: {what})")
     if pano is not None:
         files = ex.export_panorama(pano, args.panorama, args.face_size)
         print(f"wrote {files[0]} and {len(files) - 1} cube faces")
     if cams is not None:
         files = ex.export_cameras(cams, args.cameras)
-        print(f"wrote {len(cams)} cameras to {Path(args.cameras)} "
-              f"({', '.join(f.name for f in files)})")
+        print(
+            f"wrote {len(cams)} cameras to {Path(args.cameras)} "
+            f"({', '.join(f.name for f in files)})"
+        )
     return 0
 
 

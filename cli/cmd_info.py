@@ -15,8 +15,10 @@ from pathlib import Path
 from typing import Any
 
 NAME = "info"
-HELP = ("show format, splat count, SH degree, bounds and size of a splat or mesh file, or the "
-        "layers, bookmarks and origins of a .wander project")
+HELP = (
+    "show format, splat count, SH degree, bounds and size of a splat or mesh file, or the "
+    "layers, bookmarks and origins of a .wander project"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -33,8 +35,19 @@ GENERATORS = {
     "file": "opened from a file",
 }
 #: settings worth naming when a layer's source (or its "options") holds them as plain values
-HOW_KEYS = ("backend", "depth_backend", "depth_model", "segmenter", "method", "model",
-            "resolution", "refine_steps", "prompt", "format", "duplicated_from")
+HOW_KEYS = (
+    "backend",
+    "depth_backend",
+    "depth_model",
+    "segmenter",
+    "method",
+    "model",
+    "resolution",
+    "refine_steps",
+    "prompt",
+    "format",
+    "duplicated_from",
+)
 
 
 def _plain(v: Any) -> bool:
@@ -57,8 +70,11 @@ def how_made(source: Any) -> str:
     parts = []
     for where in (source, source.get("options")):
         if isinstance(where, dict):
-            parts += [f"{k} {_text(where[k], 60)}" for k in HOW_KEYS
-                      if k in where and _plain(where[k]) and f"{k} {_text(where[k], 60)}" not in parts]
+            parts += [
+                f"{k} {_text(where[k], 60)}"
+                for k in HOW_KEYS
+                if k in where and _plain(where[k]) and f"{k} {_text(where[k], 60)}" not in parts
+            ]
     return words + (f" ({', '.join(parts)})" if parts else "")
 
 
@@ -74,58 +90,85 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         if not isinstance(lay, dict):
             continue
         count = lay.get("count")
-        layers.append({
-            "name": _text(lay.get("name")),
-            "kind": _text(lay.get("kind"), 40),
-            "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
-            "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
-            "visible": lay.get("visible") is not False,
-            "how": how_made(lay.get("source")),
-        })
+        layers.append(
+            {
+                "name": _text(lay.get("name")),
+                "kind": _text(lay.get("kind"), 40),
+                "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
+                "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
+                "visible": lay.get("visible") is not False,
+                "how": how_made(lay.get("source")),
+            }
+        )
     bookmarks = []
     for b in lst(man.get("bookmarks")):
         pos = b.get("position") if isinstance(b, dict) else None
-        if isinstance(pos, list) and len(pos) == 3 and all(_plain(v) and not isinstance(v, str) for v in pos):
-            bookmarks.append({"name": _text(b.get("name"), 80), "position": [float(v) for v in pos]})
+        if (
+            isinstance(pos, list)
+            and len(pos) == 3
+            and all(_plain(v) and not isinstance(v, str) for v in pos)
+        ):
+            bookmarks.append(
+                {"name": _text(b.get("name"), 80), "position": [float(v) for v in pos]}
+            )
     meta = man.get("meta") if isinstance(man.get("meta"), dict) else {}
     cpath = meta.get("camera_path") if isinstance(meta.get("camera_path"), dict) else None
     kfs = lst(cpath.get("keyframes")) if cpath else []
-    times = [k.get("time") for k in kfs if isinstance(k, dict) and _plain(k.get("time"))
-             and not isinstance(k.get("time"), str)]
-    inputs = [_text(i.get("name")) for i in lst(man.get("inputs"))
-              if isinstance(i, dict) and _plain(i.get("name"))]
+    times = [
+        k.get("time")
+        for k in kfs
+        if isinstance(k, dict) and _plain(k.get("time")) and not isinstance(k.get("time"), str)
+    ]
+    inputs = [
+        _text(i.get("name"))
+        for i in lst(man.get("inputs"))
+        if isinstance(i, dict) and _plain(i.get("name"))
+    ]
     up = man.get("up_axis")
     return {
-        "path": str(p), "format": "wander", "format_description": "Wander project",
+        "path": str(p),
+        "format": "wander",
+        "format_description": "Wander project",
         "file_size": p.stat().st_size,
         "format_version": _text(man.get("format_version"), 20),
         "app_version": _text(man.get("app_version"), 40),
-        "up_axis": ([float(v) for v in up] if isinstance(up, list) and len(up) == 3
-                    and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in up)
-                    else None),
+        "up_axis": (
+            [float(v) for v in up]
+            if isinstance(up, list)
+            and len(up) == 3
+            and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in up)
+            else None
+        ),
         "world": how_made(meta) if meta.get("generator") else None,
         "layers": layers,
         "splats": sum(l["count"] or 0 for l in layers if l["data"] == "cloud"),
         "mesh_vertices": sum(l["count"] or 0 for l in layers if l["data"] == "mesh"),
         "bookmarks": bookmarks,
-        "camera_path": ({"keyframes": len(kfs),
-                         "duration_s": (max(times) - min(times)) if times else 0.0}
-                        if cpath else None),
+        "camera_path": (
+            {"keyframes": len(kfs), "duration_s": (max(times) - min(times)) if times else 0.0}
+            if cpath
+            else None
+        ),
         "inputs": inputs,
     }
 
 
 def _print_project(info: dict[str, Any]) -> None:
     print(f"file:      {info['path']}")
-    print(f"format:    Wander project (format {info['format_version']}, saved by Wander "
-          f"{info['app_version']})")
+    print(
+        f"format:    Wander project (format {info['format_version']}, saved by Wander "
+        f"{info['app_version']})"
+    )
     print(f"size:      {info['file_size']:,} bytes")
     if info["up_axis"]:
         print(f"up axis:   ({', '.join(f'{float(v):.3g}' for v in info['up_axis'])})")
     if info["world"]:
         print(f"world:     {info['world']}")
-    print(f"layers:    {len(info['layers'])} ({info['splats']:,} splats"
-          + (f", {info['mesh_vertices']:,} mesh vertices" if info["mesh_vertices"] else "") + ")")
+    print(
+        f"layers:    {len(info['layers'])} ({info['splats']:,} splats"
+        + (f", {info['mesh_vertices']:,} mesh vertices" if info["mesh_vertices"] else "")
+        + ")"
+    )
     for lay in info["layers"]:
         n = "?" if lay["count"] is None else f"{lay['count']:,}"
         unit = {"cloud": "splats", "mesh": "vertices (mesh)"}.get(lay["data"], "items")
@@ -136,16 +179,18 @@ def _print_project(info: dict[str, Any]) -> None:
         x, y, z = b["position"]
         print(f"  {b['name']} at ({x:+.2f}, {y:+.2f}, {z:+.2f})")
     cp = info["camera_path"]
-    print("camera path: " + (f"{cp['keyframes']} keyframes, {cp['duration_s']:.1f} s" if cp else "none"))
+    print(
+        "camera path: "
+        + (f"{cp['keyframes']} keyframes, {cp['duration_s']:.1f} s" if cp else "none")
+    )
     if info["inputs"]:
         print(f"inputs:    {', '.join(info['inputs'])}")
 
 
 def run(args: argparse.Namespace) -> int:
+    from generators.options import recorded_options  # the generator options a file recorded
     from scene.io import file_info
     from scene.project import EXTENSION
-
-    from generators.options import recorded_options  # the generator options a file recorded
 
     options = recorded_options(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
@@ -177,7 +222,9 @@ def run(args: argparse.Namespace) -> int:
     if info["kind"] == "mesh":
         print(f"vertices:  {info['vertices']:,}")
         print(f"faces:     {info['faces']:,}")
-        print(f"colour:    {'texture' if info['has_texture'] else 'vertex colours' if info['has_vertex_colors'] else 'none'}")
+        print(
+            f"colour:    {'texture' if info['has_texture'] else 'vertex colours' if info['has_vertex_colors'] else 'none'}"
+        )
     else:
         print(f"splats:    {info['count']:,}")
         print(f"SH degree: {info['sh_degree']}")
@@ -189,8 +236,10 @@ def run(args: argparse.Namespace) -> int:
             # file_info reads without an axes choice: only the file's own extension flips
             axes = info["spz_axes"]
             if axes == "ply":
-                how = ("PLY frame (x right, y down, z forward), kept as stored; a file from "
-                       "splat-transform or SuperSplat (RUB) needs `convert --spz-axes rub`")
+                how = (
+                    "PLY frame (x right, y down, z forward), kept as stored; a file from "
+                    "splat-transform or SuperSplat (RUB) needs `convert --spz-axes rub`"
+                )
             else:
                 how = f"{axes} from the file's coordinate-system extension, turned to the PLY frame"
             print(f"spz axes:  {how}")
@@ -199,8 +248,10 @@ def run(args: argparse.Namespace) -> int:
     print(f"bounds:    {fmt3(info['bounds_min'])} .. {fmt3(info['bounds_max'])}")
     if "near_bounds_min" in info and info.get("near_count", 0) < info.get("count", 0):
         far = info["count"] - info["near_count"]
-        print(f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
-              f"(1-99 % of centres, without {far:,} far splats: sky or distant background)")
+        print(
+            f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
+            f"(1-99 % of centres, without {far:,} far splats: sky or distant background)"
+        )
     if est:
         print("world estimates (value, source):")
     for name, e in (est or {}).items():
@@ -226,7 +277,7 @@ def _print_options(options: dict[str, Any] | None) -> None:
 def _option_text(v: Any) -> str:
     if v is None or isinstance(v, bool):
         return str(v).lower() if isinstance(v, bool) else "none"
-    if isinstance(v, dict) and _plain(v.get("name")):   # a project's stored input
+    if isinstance(v, dict) and _plain(v.get("name")):  # a project's stored input
         return _text(v["name"])
     if isinstance(v, str) and not v:
         return '""'

@@ -12,15 +12,26 @@ HELP = "list the neural backends and their weights; download or verify one (mode
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("action", nargs="?", choices=("list", "download", "verify"), default="list",
-                   help="list (default): every backend with its state; download NAME: fetch its "
-                        "weights into the Hugging Face cache (resumes); verify NAME: load it and run "
-                        "one tiny inference")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("list", "download", "verify"),
+        default="list",
+        help="list (default): every backend with its state; download NAME: fetch its "
+        "weights into the Hugging Face cache (resumes); verify NAME: load it and run "
+        "one tiny inference",
+    )
     p.add_argument("name", nargs="?", help="the backend (first column of `models`)")
-    p.add_argument("--yes", action="store_true",
-                   help="download: accept a licence that restricts use without asking")
-    p.add_argument("--endpoint", metavar="URL",
-                   help="download: the hub address (default: HF_ENDPOINT, else the Hugging Face hub)")
+    p.add_argument(
+        "--yes",
+        action="store_true",
+        help="download: accept a licence that restricts use without asking",
+    )
+    p.add_argument(
+        "--endpoint",
+        metavar="URL",
+        help="download: the hub address (default: HF_ENDPOINT, else the Hugging Face hub)",
+    )
     p.add_argument("--device", default="auto", help="verify: cuda, mps, cpu or auto (default)")
 
 
@@ -37,8 +48,17 @@ def format_table(states: list) -> str:
         if st.ready:
             state = "ready"
         lic = b.licence if len(b.licence) <= 28 else b.licence[:27] + "…"
-        rows.append((b.name, b.kind, state, _gb(b.size_gb), f"{b.vram_gb:g} GB",
-                     lic + (" *" if b.restricted else ""), " + ".join(b.repo_ids)))
+        rows.append(
+            (
+                b.name,
+                b.kind,
+                state,
+                _gb(b.size_gb),
+                f"{b.vram_gb:g} GB",
+                lic + (" *" if b.restricted else ""),
+                " + ".join(b.repo_ids),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
     notes = []
@@ -62,14 +82,17 @@ def run(args: argparse.Namespace) -> int:
 
     if args.action == "list":
         if args.name:
-            raise InputError("`models list` takes no name; use `models verify NAME` or "
-                             "`models download NAME`")
+            raise InputError(
+                "`models list` takes no name; use `models verify NAME` or `models download NAME`"
+            )
         states = [backend_state(b) for b in BACKENDS]
         print(f"Hugging Face cache: {cache_dir()}")
         print(format_table(states))
         return 0
     if not args.name:
-        raise InputError(f"`models {args.action}` needs a backend name (see `python main.py models`)")
+        raise InputError(
+            f"`models {args.action}` needs a backend name (see `python main.py models`)"
+        )
     backend = get_backend(args.name)
     if args.action == "download":
         return _download(backend, args)
@@ -83,8 +106,10 @@ def _confirm_licence(backend, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        raise InputError(f"{backend.name}'s licence restricts use ({backend.restricted}); "
-                         "rerun with --yes to accept it")
+        raise InputError(
+            f"{backend.name}'s licence restricts use ({backend.restricted}); "
+            "rerun with --yes to accept it"
+        )
     answer = input("accept and download? [y/N] ").strip().lower()
     if answer not in ("y", "yes"):
         raise InputError(f"licence of {backend.name} not accepted: nothing downloaded")
@@ -96,8 +121,11 @@ def _download(backend, args: argparse.Namespace) -> int:
 
     _confirm_licence(backend, args.yes)
     if backend.gated:
-        print(f"note: {', '.join(backend.repo_ids)} may be gated: accept the terms on the model page "
-              "and log in with `hf auth login` first", file=sys.stderr)
+        print(
+            f"note: {', '.join(backend.repo_ids)} may be gated: accept the terms on the model page "
+            "and log in with `hf auth login` first",
+            file=sys.stderr,
+        )
     bar = TerminalProgress("download ")
     try:
         paths = download(backend, endpoint=args.endpoint, progress=bar)
@@ -113,6 +141,8 @@ def _verify(backend, args: argparse.Namespace) -> int:
     from generators.models.verify import verify
 
     res = verify(backend, device=args.device)
-    print(f"{backend.name}: OK on {res['device']} ({res['dtype']}): {res['summary']}; "
-          f"load {res['load_s']:.1f}s, inference {res['run_s']:.2f}s")
+    print(
+        f"{backend.name}: OK on {res['device']} ({res['dtype']}): {res['summary']}; "
+        f"load {res['load_s']:.1f}s, inference {res['run_s']:.2f}s"
+    )
     return 0

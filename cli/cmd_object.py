@@ -32,8 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out/--mesh never overwrite an input."""
-    return ([("--photo", args.photo), ("--input", args.input), ("--sam", args.sam)],
-            [("--out", args.out), ("--mesh", args.mesh)])
+    return (
+        [("--photo", args.photo), ("--input", args.input), ("--sam", args.sam)],
+        [("--out", args.out), ("--mesh", args.mesh)],
+    )
 
 
 def run(args: argparse.Namespace) -> int:

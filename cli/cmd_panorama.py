@@ -29,8 +29,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out (and its .json provenance beside
     it) never overwrite a photo."""
-    return ([("--photo", p) for p in args.photos],
-            [("--out", args.out), ("--out's provenance", args.out.with_name(args.out.name + ".json"))])
+    return (
+        [("--photo", p) for p in args.photos],
+        [("--out", args.out), ("--out's provenance", args.out.with_name(args.out.name + ".json"))],
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -54,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
     from scene.export import write_bytes_atomic
 
     write_bytes_atomic(side, json.dumps(pano.meta, indent=2).encode())
-    print(f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
-          f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}")
+    print(
+        f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
+        f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}"
+    )
     return 0

@@ -27,18 +27,27 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--photos", type=Path, metavar="DIR", help="folder with 2-100 photos")
-    src.add_argument("--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled")
-    p.add_argument("--out", type=Path, required=True, metavar="SCENE.ply",
-                   help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
-                        "project (the scene, the photo cameras, a bookmark per photo)")
-    p.add_argument("--cameras-out", type=Path, metavar="DIR",
-                   help="COLMAP text model folder (default: SCENE_cameras beside the scene)")
+    src.add_argument(
+        "--video", type=Path, metavar="FILE", help="video file: sharp frames are sampled"
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        metavar="SCENE.ply",
+        help="output splats: .ply (3DGS), .compressed.ply, .splat or .spz; or a .wander "
+        "project (the scene, the photo cameras, a bookmark per photo)",
+    )
+    p.add_argument(
+        "--cameras-out",
+        type=Path,
+        metavar="DIR",
+        help="COLMAP text model folder (default: SCENE_cameras beside the scene)",
+    )
     p.add_argument("--max-frames", type=int, default=60, help="video: most frames to keep (60)")
     add_option_arguments(p, ReconstructOptions)
     # no --refine: the default depends on PyTorch being installed (`refine_steps`)
     p.set_defaults(refine_steps=None)
-
-
 
 
 def torch_install_hint() -> str:
@@ -72,11 +81,15 @@ def refine_steps(requested: int | None, has_torch: bool | None = None) -> tuple[
     if steps <= 0 or has_torch:
         return steps, None
     if requested is not None:
-        raise InputError(f"--refine {requested} needs PyTorch, which is not installed: "
-                         f"{torch_install_hint()} (or --refine 0 to skip optimisation)")
-    return 0, ("warning: PyTorch is not installed, so the 3DGS optimisation step is skipped "
-               "(the scene is the fused depth splats, less sharp); to add it: "
-               f"{torch_install_hint()}")
+        raise InputError(
+            f"--refine {requested} needs PyTorch, which is not installed: "
+            f"{torch_install_hint()} (or --refine 0 to skip optimisation)"
+        )
+    return 0, (
+        "warning: PyTorch is not installed, so the 3DGS optimisation step is skipped "
+        "(the scene is the fused depth splats, less sharp); to add it: "
+        f"{torch_install_hint()}"
+    )
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
@@ -98,11 +111,10 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from scene.files import temp_dir
+    from generators.options import from_args
     from generators.reconstruct.photos import list_photos
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
-
-    from generators.options import from_args
+    from scene.files import temp_dir
 
     steps, torch_warning = refine_steps(args.refine_steps)
     if torch_warning:
@@ -147,17 +159,23 @@ def run(args: argparse.Namespace) -> int:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
     _print_orientation(result, args.colmap_dir is not None)
     if result.capture:
-        print(f"capture: {result.capture['type']} ({result.capture['reason']}); "
-              f"scale {result.capture['scale']}")
+        print(
+            f"capture: {result.capture['type']} ({result.capture['reason']}); "
+            f"scale {result.capture['scale']}"
+        )
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):
         size = "x".join(str(v) for v in ref.get("size") or [])
-        line = (f"optimisation: {ref['steps']} of {ref.get('steps_planned', '?')} steps, "
-                f"{ref.get('splats_before')} -> {ref.get('splats_after')} splats")
+        line = (
+            f"optimisation: {ref['steps']} of {ref.get('steps_planned', '?')} steps, "
+            f"{ref.get('splats_before')} -> {ref.get('splats_after')} splats"
+        )
         if ref.get("psnr_before") is not None and ref.get("psnr_after") is not None:
-            line += (f", training views {ref['psnr_before']:.1f} -> {ref['psnr_after']:.1f} dB "
-                     f"at {size} px (run `evaluate` for full-resolution and held-out scores)")
+            line += (
+                f", training views {ref['psnr_before']:.1f} -> {ref['psnr_after']:.1f} dB "
+                f"at {size} px (run `evaluate` for full-resolution and held-out scores)"
+            )
         print(line)
         for limit in ref.get("limits") or []:
             print(f"  limit: {limit}")
@@ -179,10 +197,14 @@ def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001
     if not turned:
         print("EXIF orientation: applied on reading; no photo needed turning")
         return
-    items = [f"{n} ({ORIENTATION_WORDS.get(o, f'orientation {o}')})" for n, o in sorted(turned.items())]
+    items = [
+        f"{n} ({ORIENTATION_WORDS.get(o, f'orientation {o}')})" for n, o in sorted(turned.items())
+    ]
     more = f", ... ({len(items)} in all)" if len(items) > 6 else ""
-    print(f"EXIF orientation: applied on reading, so the photos and cameras are upright; "
-          f"turned: {', '.join(items[:6])}{more}")
+    print(
+        f"EXIF orientation: applied on reading, so the photos and cameras are upright; "
+        f"turned: {', '.join(items[:6])}{more}"
+    )
 
 
 def _check_writable(folder: Path) -> None:

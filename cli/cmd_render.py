@@ -20,12 +20,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help="splat file (.ply .splat .spz ...), mesh, or .wander project")
     parser.add_argument("--eye", help="camera position x,y,z (default: framing the scene)")
     parser.add_argument("--look", help="point looked at x,y,z (default: scene centre)")
-    parser.add_argument("--fov", type=float, default=60.0, help="vertical field of view in degrees (60)")
+    parser.add_argument(
+        "--fov", type=float, default=60.0, help="vertical field of view in degrees (60)"
+    )
     parser.add_argument("--size", default="1280x720", help="image size WxH in pixels (1280x720)")
     parser.add_argument("--out", required=True, help="output PNG path")
-    parser.add_argument("--max-splats", type=int, default=None,
-                        help="draw only the N most important splats (fast previews)")
-    parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1 (0,0,0)")
+    parser.add_argument(
+        "--max-splats",
+        type=int,
+        default=None,
+        help="draw only the N most important splats (fast previews)",
+    )
+    parser.add_argument(
+        "--background", default="0,0,0", help="background colour r,g,b in 0..1 (0,0,0)"
+    )
 
 
 def parse_vec3(text: str, what: str) -> np.ndarray:
@@ -56,12 +64,25 @@ def default_view(world) -> tuple[np.ndarray, np.ndarray]:
     from scene.gaussians import GaussianCloud
 
     lo, hi = world.bounds()
-    clouds = [lay for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud) and len(lay.data)]
+    clouds = [
+        lay
+        for lay in world.visible_layers()
+        if isinstance(lay.data, GaussianCloud) and len(lay.data)
+    ]
     if clouds:  # ignore floaters: quantile box of the biggest cloud
         big = max(clouds, key=lambda lay: len(lay.data))
         qlo, qhi = big.data.robust_bounds(0.02)
-        pts = np.array([[x, y, z, 1.0] for x in (qlo[0], qhi[0]) for y in (qlo[1], qhi[1])
-                        for z in (qlo[2], qhi[2])]) @ big.transform.T
+        pts = (
+            np.array(
+                [
+                    [x, y, z, 1.0]
+                    for x in (qlo[0], qhi[0])
+                    for y in (qlo[1], qhi[1])
+                    for z in (qlo[2], qhi[2])
+                ]
+            )
+            @ big.transform.T
+        )
         lo, hi = pts[:, :3].min(0), pts[:, :3].max(0)
     centre = (lo + hi) / 2
     radius = max(float(np.linalg.norm(hi - lo)) / 2, 1e-3)
@@ -111,7 +132,9 @@ def run(args: argparse.Namespace) -> int:
 
     t1 = time.perf_counter()
     try:
-        img = render_image(world, cam, max_splats=args.max_splats, background=tuple(np.clip(bg, 0, 1)))
+        img = render_image(
+            world, cam, max_splats=args.max_splats, background=tuple(np.clip(bg, 0, 1))
+        )
     except GLContextError as exc:
         print(f"error: no OpenGL 3.3 available for rendering: {exc}", file=sys.stderr)
         return 2

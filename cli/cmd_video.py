@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,17 +24,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help=".wander project or splat/mesh file")
     src = parser.add_mutually_exclusive_group()
     src.add_argument("--path", help="camera path JSON (keyframes: time, position, yaw, pitch, fov)")
-    src.add_argument("--from-bookmarks", action="store_true",
-                     help="fly through the scene's bookmarks in order (default when the "
-                          "project saved no camera path)")
-    parser.add_argument("--seconds", type=float, default=3.0,
-                        help="seconds between bookmarks with --from-bookmarks (3)")
-    parser.add_argument("--size", default="1280x720", help="frame size WxH, even numbers (1280x720)")
+    src.add_argument(
+        "--from-bookmarks",
+        action="store_true",
+        help="fly through the scene's bookmarks in order (default when the "
+        "project saved no camera path)",
+    )
+    parser.add_argument(
+        "--seconds",
+        type=float,
+        default=3.0,
+        help="seconds between bookmarks with --from-bookmarks (3)",
+    )
+    parser.add_argument(
+        "--size", default="1280x720", help="frame size WxH, even numbers (1280x720)"
+    )
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
     parser.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (18)")
-    parser.add_argument("--preset", default="medium",
-                        choices=["ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower"],
-                        help="x264 speed/size trade-off (medium)")
+    parser.add_argument(
+        "--preset",
+        default="medium",
+        choices=["ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower"],
+        help="x264 speed/size trade-off (medium)",
+    )
     parser.add_argument("--max-splats", type=int, help="draw only the N most important splats")
     parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1")
     parser.add_argument("--out", required=True, help="output .mp4")
@@ -49,8 +62,9 @@ def parse_rgb(text: str) -> tuple[float, float, float]:
     return vals  # type: ignore[return-value]
 
 
-def make_render_fn(world: Any, background=(0.0, 0.0, 0.0),
-                   max_splats: int | None = None) -> Callable[[Any, Any], np.ndarray]:
+def make_render_fn(
+    world: Any, background=(0.0, 0.0, 0.0), max_splats: int | None = None
+) -> Callable[[Any, Any], np.ndarray]:
     """A render function for `world` that uploads it once and reuses the GL objects.
 
     Falls back to `viewer.offscreen.render_image` (re-uploads per frame) when the
@@ -131,8 +145,8 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from cli.scene_files import load_scene
     from cli.progress import TerminalProgress
+    from cli.scene_files import load_scene
     from generators.video import parse_size, render_video
     from scene.campath import CameraPath
 
@@ -150,14 +164,21 @@ def run(args: argparse.Namespace) -> int:
     elif world.bookmarks:  # one bookmark: a look-around from it
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
         if len(world.bookmarks) == 1:
-            print(f"no camera path given or saved: rendering a look-around from bookmark "
-                  f"{world.bookmarks[0].name!r} (--path PATH.json for your own)", file=sys.stderr)
+            print(
+                f"no camera path given or saved: rendering a look-around from bookmark "
+                f"{world.bookmarks[0].name!r} (--path PATH.json for your own)",
+                file=sys.stderr,
+            )
         else:
-            print(f"no camera path given or saved: flying through the {len(world.bookmarks)} "
-                  f"bookmarks in order (--path PATH.json for your own)", file=sys.stderr)
+            print(
+                f"no camera path given or saved: flying through the {len(world.bookmarks)} "
+                f"bookmarks in order (--path PATH.json for your own)",
+                file=sys.stderr,
+            )
     else:
-        raise InputError("no camera path: give --path PATH.json, or save a path or a "
-                         "bookmark in the project")
+        raise InputError(
+            "no camera path: give --path PATH.json, or save a path or a bookmark in the project"
+        )
     try:
         render = make_render_fn(world, bg, args.max_splats)
     except RuntimeError as exc:  # GLContextError: no display / no EGL
@@ -166,15 +187,25 @@ def run(args: argparse.Namespace) -> int:
     bar = TerminalProgress("video ")
     old = _on_sigterm_interrupt()
     try:
-        res = render_video(world, path, args.out, render, size=size, fps=args.fps, crf=args.crf,
-                           preset=args.preset,
-                           progress=bar)
+        res = render_video(
+            world,
+            path,
+            args.out,
+            render,
+            size=size,
+            fps=args.fps,
+            crf=args.crf,
+            preset=args.preset,
+            progress=bar,
+        )
     finally:
         if old is not None:
             signal.signal(signal.SIGTERM, old)
         bar.done()
         render.release()  # type: ignore[attr-defined]
-    print(f"wrote {res.path}: {res.frames} frames {res.width}x{res.height} @ {res.fps:g} fps; "
-          f"{res.ms_per_frame:.1f} ms/frame ({res.render_ms_per_frame:.1f} ms rendering), "
-          f"{res.seconds:.1f} s total")
+    print(
+        f"wrote {res.path}: {res.frames} frames {res.width}x{res.height} @ {res.fps:g} fps; "
+        f"{res.ms_per_frame:.1f} ms/frame ({res.render_ms_per_frame:.1f} ms rendering), "
+        f"{res.seconds:.1f} s total"
+    )
     return 0

@@ -28,8 +28,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
     add_option_arguments(p, WorldOptions)
     p.add_argument("--save-panorama", type=Path, metavar="PNG", help="also write the panorama")
-    p.add_argument("--out", type=Path, required=True,
-                   help="output: .ply (3DGS), .splat, .spz or .wander (project)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        required=True,
+        help="output: .ply (3DGS), .splat, .spz or .wander (project)",
+    )
 
 
 def save_world(world, path: Path) -> None:
@@ -108,8 +112,10 @@ def run(args: argparse.Namespace) -> int:
     world = result.world
     n = len(world.layers[0].data)
     times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items())
-    print(f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) looking -Z\n"
-          f"stages: {times}")
+    print(
+        f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) looking -Z\n"
+        f"stages: {times}"
+    )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(f"  {name}: {e.get('value')} ({e.get('source')})")
     return 0

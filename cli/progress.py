@@ -20,7 +20,9 @@ class TerminalProgress:
     seconds, so a log does not fill with hundreds of carriage-return frames.
     """
 
-    def __init__(self, label: str = "", width: int = 30, stream=None, log_every: float = 10.0) -> None:
+    def __init__(
+        self, label: str = "", width: int = 30, stream=None, log_every: float = 10.0
+    ) -> None:
         self.label, self.width = label, width
         self.stream = stream or sys.stderr
         self.t0 = time.perf_counter()
@@ -30,7 +32,7 @@ class TerminalProgress:
         self.log_every = log_every
         self._last_kind: str | None = None
         self._last_time = -1e9
-        self._held: str | None = None      # the latest line of this kind not written yet
+        self._held: str | None = None  # the latest line of this kind not written yet
 
     def __call__(self, fraction: float, message: str) -> None:
         # never backwards: a stage that restarts its own count lower keeps the bar where it was
@@ -49,8 +51,10 @@ class TerminalProgress:
                 self._held = text
             return
         n = int(round(f * self.width))
-        line = (f"\r{self.label}[{'#' * n}{'.' * (self.width - n)}] {f * 100:5.1f}% "
-                f"{elapsed:6.1f}s  {message[:50]:<50}")
+        line = (
+            f"\r{self.label}[{'#' * n}{'.' * (self.width - n)}] {f * 100:5.1f}% "
+            f"{elapsed:6.1f}s  {message[:50]:<50}"
+        )
         if line != self._last:
             self.stream.write(line)
             self.stream.flush()

@@ -20,13 +20,27 @@ from scene.world import Bookmark, Layer, World
 
 ASSETS = Path(__file__).resolve().parents[1] / "assets"
 DEMO_PHOTO = ASSETS / "rocket.jpg"
-DEMO_OPTIONS = {"pano_height": 1024, "resolution": 768, "eye_height": EYE_HEIGHT, "radius": None,
-                "fov": None, "seed": 0}
-_CODE = ["generators/demo.py", "generators/pano_world.py", "scene/io/images.py",
-         "generators/panorama/__init__.py", "generators/panorama/projection.py",
-         "generators/panorama/outpaint_classical.py", "generators/depth/classical.py",
-         "generators/panorama/classes.py", "generators/panorama/texture.py",
-         "generators/panorama/level.py", "generators/pano_layers.py"]
+DEMO_OPTIONS = {
+    "pano_height": 1024,
+    "resolution": 768,
+    "eye_height": EYE_HEIGHT,
+    "radius": None,
+    "fov": None,
+    "seed": 0,
+}
+_CODE = [
+    "generators/demo.py",
+    "generators/pano_world.py",
+    "scene/io/images.py",
+    "generators/panorama/__init__.py",
+    "generators/panorama/projection.py",
+    "generators/panorama/outpaint_classical.py",
+    "generators/depth/classical.py",
+    "generators/panorama/classes.py",
+    "generators/panorama/texture.py",
+    "generators/panorama/level.py",
+    "generators/pano_layers.py",
+]
 
 
 def demo_key(photo: Path = DEMO_PHOTO) -> str:
@@ -41,8 +55,9 @@ def demo_key(photo: Path = DEMO_PHOTO) -> str:
     return h.hexdigest()[:16]
 
 
-def demo_world(cache_dir: str | Path, progress: ProgressFn = no_progress,
-               cancel: CancelToken | None = None) -> World:
+def demo_world(
+    cache_dir: str | Path, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> World:
     """Build (or load from `cache_dir`) the demo world; raises FileNotFoundError if the
     bundled photo is missing."""
     from generators.pano_world import world_from_photos
@@ -60,10 +75,17 @@ def demo_world(cache_dir: str | Path, progress: ProgressFn = no_progress,
         except (OSError, ValueError, KeyError) as exc:  # corrupt cache: rebuild it
             progress(0.1, f"rebuilding the demo world ({exc})")
     o = DEMO_OPTIONS
-    world, _, _ = world_from_photos([DEMO_PHOTO], fov=o["fov"], pano_height=o["pano_height"],
-                                    resolution=o["resolution"], eye_height=o["eye_height"],
-                                    radius=o["radius"], seed=o["seed"], progress=progress,
-                                    cancel=cancel)
+    world, _, _ = world_from_photos(
+        [DEMO_PHOTO],
+        fov=o["fov"],
+        pano_height=o["pano_height"],
+        resolution=o["resolution"],
+        eye_height=o["eye_height"],
+        radius=o["radius"],
+        seed=o["seed"],
+        progress=progress,
+        cancel=cancel,
+    )
     world.layers[0].name = "Demo world (rocket launch)"
     world.meta["demo"] = True
     try:
@@ -79,29 +101,46 @@ def _save(world: World, path: Path) -> None:
     cloud = lay.data
     assert isinstance(cloud, GaussianCloud)
     bm = world.bookmarks[0]
-    info = {"name": lay.name, "source": lay.source, "cloud_meta": cloud.meta,
-            "world_meta": world.meta,
-            "bookmark": {"name": bm.name, "position": bm.position.tolist(), "yaw": bm.yaw,
-                         "pitch": bm.pitch, "fov_y_deg": bm.fov_y_deg}}
+    info = {
+        "name": lay.name,
+        "source": lay.source,
+        "cloud_meta": cloud.meta,
+        "world_meta": world.meta,
+        "bookmark": {
+            "name": bm.name,
+            "position": bm.position.tolist(),
+            "yaw": bm.yaw,
+            "pitch": bm.pitch,
+            "fov_y_deg": bm.fov_y_deg,
+        },
+    }
     path.parent.mkdir(parents=True, exist_ok=True)
     from scene.files import atomic_write
 
     with atomic_write(path) as f:
-        np.savez(f, means=cloud.means, scales=cloud.scales, quats=cloud.quats,
-                 opacities=cloud.opacities, sh0=cloud.sh0,
-                 info=np.frombuffer(json.dumps(info, default=str).encode(), np.uint8))
+        np.savez(
+            f,
+            means=cloud.means,
+            scales=cloud.scales,
+            quats=cloud.quats,
+            opacities=cloud.opacities,
+            sh0=cloud.sh0,
+            info=np.frombuffer(json.dumps(info, default=str).encode(), np.uint8),
+        )
 
 
 def _load(path: Path) -> World:
     with np.load(path) as z:
         info = json.loads(bytes(z["info"]).decode())
-        cloud = GaussianCloud(z["means"], z["scales"], z["quats"], z["opacities"], z["sh0"],
-                              meta=info["cloud_meta"])
+        cloud = GaussianCloud(
+            z["means"], z["scales"], z["quats"], z["opacities"], z["sh0"], meta=info["cloud_meta"]
+        )
     world = World()
     world.add_layer(Layer(name=info["name"], data=cloud, kind="world", source=info["source"]))
     b = info["bookmark"]
-    world.bookmarks.append(Bookmark(b["name"], np.array(b["position"]), b["yaw"], b["pitch"],
-                                    b["fov_y_deg"]))
+    world.bookmarks.append(
+        Bookmark(b["name"], np.array(b["position"]), b["yaw"], b["pitch"], b["fov_y_deg"])
+    )
     world.meta.update(info["world_meta"])
     world.clear_history()
     return world

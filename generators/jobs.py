@@ -8,8 +8,22 @@ as `progress(fraction, message)` and checks cancel at every report).
 
 from __future__ import annotations
 
-from scene.progress import (CancelToken, Cancelled, Progress, ProgressFn, Stages, as_progress,
-                            no_progress)
+from scene.progress import (
+    Cancelled,
+    CancelToken,
+    Progress,
+    ProgressFn,
+    Stages,
+    as_progress,
+    no_progress,
+)
 
-__all__ = ["CancelToken", "Cancelled", "Progress", "ProgressFn", "Stages", "as_progress",
-           "no_progress"]
+__all__ = [
+    "CancelToken",
+    "Cancelled",
+    "Progress",
+    "ProgressFn",
+    "Stages",
+    "as_progress",
+    "no_progress",
+]

@@ -36,13 +36,25 @@ class OptionsError(InputError):
     The message names the option (and its CLI flag when it has one)."""
 
 
-def option(default: Any = _MISSING, *, help: str, unit: str = "",  # noqa: A002 - argparse's word
-           flag: str | Sequence[str] | None = None, choices: Sequence[Any] | None = None,
-           lo: float | None = None, hi: float | None = None, above: float | None = None,
-           label: str | None = None, metavar: str | None = None,
-           parse: Callable[[str], Any] | None = None, negate: bool = False,
-           group: str | None = None, required: bool = False, record: bool = True,
-           default_factory: Callable[[], Any] | Any = _MISSING) -> Any:
+def option(
+    default: Any = _MISSING,
+    *,
+    help: str,
+    unit: str = "",  # noqa: A002 - argparse's word
+    flag: str | Sequence[str] | None = None,
+    choices: Sequence[Any] | None = None,
+    lo: float | None = None,
+    hi: float | None = None,
+    above: float | None = None,
+    label: str | None = None,
+    metavar: str | None = None,
+    parse: Callable[[str], Any] | None = None,
+    negate: bool = False,
+    group: str | None = None,
+    required: bool = False,
+    record: bool = True,
+    default_factory: Callable[[], Any] | Any = _MISSING,
+) -> Any:
     """A dataclass field of a generator's options, described for the CLI, the app and `check`.
 
     help/unit: what the option means and its unit ("m", "deg", "px", "s"); flag: the CLI
@@ -53,10 +65,22 @@ def option(default: Any = _MISSING, *, help: str, unit: str = "",  # noqa: A002 
     flags of one group are mutually exclusive and one is required; record: False for
     in-memory inputs (arrays) that provenance does not store.
     """
-    meta = {"help": help, "unit": unit, "flags": (flag,) if isinstance(flag, str) else tuple(flag or ()),
-            "choices": tuple(choices) if choices is not None else None, "lo": lo, "hi": hi,
-            "above": above, "label": label, "metavar": metavar, "parse": parse,
-            "negate": negate, "group": group, "required": required, "record": record}
+    meta = {
+        "help": help,
+        "unit": unit,
+        "flags": (flag,) if isinstance(flag, str) else tuple(flag or ()),
+        "choices": tuple(choices) if choices is not None else None,
+        "lo": lo,
+        "hi": hi,
+        "above": above,
+        "label": label,
+        "metavar": metavar,
+        "parse": parse,
+        "negate": negate,
+        "group": group,
+        "required": required,
+        "record": record,
+    }
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
@@ -68,7 +92,7 @@ def _base_type(hint: Any) -> tuple[Any, bool]:
     origin = typing.get_origin(hint)
     if origin in (list, Sequence) or hint is list:
         return (args[0] if args else str), True
-    if args and origin is not tuple and origin is not None:   # X | None, Union[...]
+    if args and origin is not tuple and origin is not None:  # X | None, Union[...]
         return _base_type(args[0])
     return (origin or hint), False
 
@@ -100,8 +124,10 @@ class GeneratorOptions:
             if v is None:
                 continue
             if m.get("choices") is not None and v not in m["choices"]:
-                raise OptionsError(f"unknown {self.what(f.name)} {v!r}; choose one of "
-                                   f"{', '.join(str(c) for c in m['choices'])}")
+                raise OptionsError(
+                    f"unknown {self.what(f.name)} {v!r}; choose one of "
+                    f"{', '.join(str(c) for c in m['choices'])}"
+                )
             lo, hi, above = m.get("lo"), m.get("hi"), m.get("above")
             if lo is None and hi is None and above is None:
                 continue
@@ -111,14 +137,23 @@ class GeneratorOptions:
                 ok = isinstance(v, (int, np.integer)) and not isinstance(v, bool)
                 kind = "an integer "
             else:
-                ok = isinstance(v, (int, float, np.number)) and not isinstance(v, bool) \
+                ok = (
+                    isinstance(v, (int, float, np.number))
+                    and not isinstance(v, bool)
                     and math.isfinite(float(v))
+                )
                 kind = "a number "
             if ok:
-                ok = (lo is None or v >= lo) and (hi is None or v <= hi) and (above is None or v > above)
+                ok = (
+                    (lo is None or v >= lo)
+                    and (hi is None or v <= hi)
+                    and (above is None or v > above)
+                )
             if not ok:
                 if above is not None:
-                    rng = f"more than {above:g}" + (f" and at most {hi:g}" if hi is not None else "")
+                    rng = f"more than {above:g}" + (
+                        f" and at most {hi:g}" if hi is not None else ""
+                    )
                 elif hi is None:
                     rng = f">= {lo:g}"
                 elif lo is None:
@@ -165,8 +200,9 @@ def _help(f: dataclasses.Field) -> str:
 _UNIT_METAVARS = {"m": "M", "px": "PX", "deg": "DEG", "s": "S"}
 
 
-def add_arguments(parser: argparse.ArgumentParser, cls: type[GeneratorOptions],
-                  skip: Sequence[str] = ()) -> list[str]:
+def add_arguments(
+    parser: argparse.ArgumentParser, cls: type[GeneratorOptions], skip: Sequence[str] = ()
+) -> list[str]:
     """Add one argument per field of `cls` that has a CLI flag (dest = the field name),
     with its help, unit, default and choices. Returns the field names added."""
     hints = cls.hints()
@@ -190,8 +226,11 @@ def add_arguments(parser: argparse.ArgumentParser, cls: type[GeneratorOptions],
                 kw["default"] = f.default
             if m.get("choices") is not None:
                 kw["choices"] = m["choices"]
-            metavar = m.get("metavar") or _UNIT_METAVARS.get(m.get("unit", "")) or \
-                ("N" if base is int else None)
+            metavar = (
+                m.get("metavar")
+                or _UNIT_METAVARS.get(m.get("unit", ""))
+                or ("N" if base is int else None)
+            )
             if metavar and "choices" not in kw:
                 kw["metavar"] = metavar
         if m.get("required"):
@@ -255,8 +294,10 @@ def check_weights(what: str, backend: str, folder: str | Path | None, instead: s
     try:
         resolve(name)
     except ModelMissing as exc:
-        raise ModelMissing(f"{backend} {what} needs its weights: {exc} (or pass {instead}); "
-                           "in the app: Settings > Models, or a local model folder") from None
+        raise ModelMissing(
+            f"{backend} {what} needs its weights: {exc} (or pass {instead}); "
+            "in the app: Settings > Models, or a local model folder"
+        ) from None
 
 
 # ---------------------------------------------------- what a file recorded
@@ -289,7 +330,10 @@ def recorded_options(path: str | Path) -> dict[str, Any] | None:
             for lay in man.get("layers") or []:
                 found = found or (pick(lay.get("source")) if isinstance(lay, dict) else None)
             return found
-        for side in (p.with_name(p.name + ".json"), p.with_name(p.with_suffix("").name + "_report.json")):
+        for side in (
+            p.with_name(p.name + ".json"),
+            p.with_name(p.with_suffix("").name + "_report.json"),
+        ):
             if side.is_file():
                 found = pick(json.loads(side.read_text()))
                 if found:
@@ -300,7 +344,7 @@ def recorded_options(path: str | Path) -> dict[str, Any] | None:
             end = head.find(b"end_header")
             for line in head[: max(end, 0)].decode("utf-8", "replace").splitlines():
                 if line.startswith("comment wander "):
-                    found = pick(json.loads(line[len("comment wander "):]))
+                    found = pick(json.loads(line[len("comment wander ") :]))
                     if found:
                         return found
     except (OSError, ValueError, AttributeError) as exc:

@@ -41,14 +41,14 @@ from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT
 
 CEILING = 3
-EDGE_RATIO = 1.12          # neighbouring depths further apart than this are different layers
-DEFAULT_CEILING = 2.7      # m above the floor when the photo does not show it
-MIN_CONTACT = 0.8          # m: nothing stands closer than this
-SPECK_FRACTION = 0.12     # ground share above a contact (up to the horizon) it tolerates
-PANO_MEDIAN_DEG = 24.0    # whole panoramas: contacts median-filtered over this
-PANO_SIGMA_DEG = 8.0      # ... then smoothed (Gaussian sigma) over this
-MIN_LAYER_DEG = 2.5       # narrower layers of the contact profile merge into a neighbour
-BACKGROUND_DEG = 18.0      # how far (degrees of longitude) the background continues behind an edge
+EDGE_RATIO = 1.12  # neighbouring depths further apart than this are different layers
+DEFAULT_CEILING = 2.7  # m above the floor when the photo does not show it
+MIN_CONTACT = 0.8  # m: nothing stands closer than this
+SPECK_FRACTION = 0.12  # ground share above a contact (up to the horizon) it tolerates
+PANO_MEDIAN_DEG = 24.0  # whole panoramas: contacts median-filtered over this
+PANO_SIGMA_DEG = 8.0  # ... then smoothed (Gaussian sigma) over this
+MIN_LAYER_DEG = 2.5  # narrower layers of the contact profile merge into a neighbour
+BACKGROUND_DEG = 18.0  # how far (degrees of longitude) the background continues behind an edge
 
 
 @dataclass
@@ -58,12 +58,13 @@ class Layers:
     depth: np.ndarray
     classes: np.ndarray
     sky: np.ndarray
-    contact: np.ndarray                  # (2H,) horizontal contact distance per column, m
+    contact: np.ndarray  # (2H,) horizontal contact distance per column, m
     estimates: dict = field(default_factory=dict)
 
 
-def classify_panorama(image: np.ndarray, classes: np.ndarray | None = None,
-                      height: int | None = None) -> np.ndarray:
+def classify_panorama(
+    image: np.ndarray, classes: np.ndarray | None = None, height: int | None = None
+) -> np.ndarray:
     """Class map (H, 2H) uint8 at `height` (default: the image's), from the outpainting's
     map when given, else classified here (horizon at the middle row)."""
     import cv2
@@ -78,16 +79,21 @@ def classify_panorama(image: np.ndarray, classes: np.ndarray | None = None,
         classes = classify_view(small, hs / 2 - 0.5)
         if not (classes == SKY).any():
             _, lat = pano_lonlat(hs)
-            classes = np.where((classes == UPRIGHT) & (lat[:, None] > math.radians(40)),
-                               CEILING, classes).astype(np.uint8)
+            classes = np.where(
+                (classes == UPRIGHT) & (lat[:, None] > math.radians(40)), CEILING, classes
+            ).astype(np.uint8)
     if classes.shape[0] != H:
         classes = cv2.resize(classes, (2 * H, H), interpolation=cv2.INTER_NEAREST)
     return classes.astype(np.uint8)
 
 
-def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
-                    known: np.ndarray | None = None, radius: float | None = None
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def ground_contacts(
+    classes: np.ndarray,
+    eye_height: float,
+    far: float,
+    known: np.ndarray | None = None,
+    radius: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Per column: horizontal contact distance (2H,) m and whether the photo showed it (bool).
 
     Scans each column up from the nadir through the ground run; the first row where the
@@ -102,21 +108,24 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
 
     # ground with its small holes closed (rugs, cracks, stones are not things that stand)
     kk = max(3, H // 48) | 1
-    g = cv2.morphologyEx((classes == GROUND).astype(np.uint8), cv2.MORPH_CLOSE,
-                         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk))).astype(np.float32)
-    k = max(3, H // 32)                                    # an upright run at least this tall
+    g = cv2.morphologyEx(
+        (classes == GROUND).astype(np.uint8),
+        cv2.MORPH_CLOSE,
+        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
+    ).astype(np.float32)
+    k = max(3, H // 32)  # an upright run at least this tall
     csum = np.concatenate([np.zeros((1, W), np.float32), np.cumsum(g, axis=0)])  # rows < r
     r1 = np.arange(H)
     r_lo = np.maximum(r1 - k, 0)
-    ground_above = csum[r1] - csum[r_lo]                    # ground among rows r-k .. r-1
+    ground_above = csum[r1] - csum[r_lo]  # ground among rows r-k .. r-1
     n_above = np.maximum(r1 - r_lo, 1)[:, None]
-    below_frac = (csum[H][None, :] - csum[r1]) / (H - r1)[:, None]   # rows r .. H-1
+    below_frac = (csum[H][None, :] - csum[r1]) / (H - r1)[:, None]  # rows r .. H-1
     rows = r1[:, None]
     # an upright thing stands on the contact only if nothing between it and the horizon
     # is ground again: a bush, rock or rug with ground visible above it lies on the
     # ground (the top of the ground run above it is the contact), it is no slab
-    hz = int(np.searchsorted(-lat, 0.0))                    # first row at or below the horizon
-    ground_to_hz = csum[r1] - csum[min(hz, H)]              # ground among rows hz .. r-1
+    hz = int(np.searchsorted(-lat, 0.0))  # first row at or below the horizon
+    ground_to_hz = csum[r1] - csum[min(hz, H)]  # ground among rows hz .. r-1
     n_to_hz = np.maximum(r1 - hz, 1)[:, None]
     clear = ground_to_hz < SPECK_FRACTION * n_to_hz
     ok = (g > 0.5) & (ground_above < 0.3 * n_above) & (lat[:, None] < 0) & (below_frac > 0.6)
@@ -142,7 +151,7 @@ def ground_contacts(classes: np.ndarray, eye_height: float, far: float,
         border = inside & ~kn[np.clip(r + 2 * k, 0, H - 1), cols]
         seen &= inside & ~border
     dist = np.clip(dist, MIN_CONTACT, far)
-    dist = _circular_median(dist, max(3, W // 36) | 1)      # ~10°: specks and chair legs
+    dist = _circular_median(dist, max(3, W // 36) | 1)  # ~10°: specks and chair legs
     dist = _smooth_within_layers(dist, max(3, W // 60))
     dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
@@ -163,7 +172,7 @@ def merge_narrow_layers(x: np.ndarray, min_width: int) -> np.ndarray:
     tol = math.log(EDGE_RATIO)
     for _ in range(4 * W // max(min_width, 1) + 1):
         lx = np.log(x)
-        edge = np.abs(lx - np.roll(lx, 1)) >= tol            # edge between col-1 and col
+        edge = np.abs(lx - np.roll(lx, 1)) >= tol  # edge between col-1 and col
         starts = np.nonzero(edge)[0]
         if len(starts) < 2:
             break
@@ -180,14 +189,15 @@ def merge_narrow_layers(x: np.ndarray, min_width: int) -> np.ndarray:
             mid = math.log(float(np.median(x[idx])))
             x[idx] = left if abs(math.log(left) - mid) <= abs(math.log(right) - mid) else right
             changed = True
-            break                                           # recompute the layers
+            break  # recompute the layers
         if not changed:
             break
     return x
 
 
-def smooth_panorama_contacts(contact: np.ndarray, median_deg: float = PANO_MEDIAN_DEG,
-                             sigma_deg: float = PANO_SIGMA_DEG) -> np.ndarray:
+def smooth_panorama_contacts(
+    contact: np.ndarray, median_deg: float = PANO_MEDIAN_DEG, sigma_deg: float = PANO_SIGMA_DEG
+) -> np.ndarray:
     """A whole panorama's contact distances (2H,) m made one continuous surface.
 
     A real panorama has no photo edge that needs layers, and per-column contacts of
@@ -201,8 +211,9 @@ def smooth_panorama_contacts(contact: np.ndarray, median_deg: float = PANO_MEDIA
 
     W = len(contact)
     med = _circular_median(contact, max(3, int(W * median_deg / 360)) | 1)
-    return np.exp(gaussian_filter1d(np.log(med), sigma=max(1.0, W * sigma_deg / 360),
-                                    mode="wrap")).astype(np.float32)
+    return np.exp(
+        gaussian_filter1d(np.log(med), sigma=max(1.0, W * sigma_deg / 360), mode="wrap")
+    ).astype(np.float32)
 
 
 def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
@@ -221,8 +232,9 @@ def _smooth_within_layers(x: np.ndarray, radius: int) -> np.ndarray:
     return np.exp(acc / cnt)
 
 
-def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray,
-                       radius: float | np.ndarray, span_deg: float = 40.0) -> np.ndarray:
+def _continue_contacts(
+    contact: np.ndarray, photo_cols: np.ndarray, radius: float | np.ndarray, span_deg: float = 40.0
+) -> np.ndarray:
     """Columns the photo did not see: from the photo's edge contact (continuous there, so
     the invented walls meet the photo's) towards `radius` over `span_deg` — one distance
     in metres, or per-column targets (W,)."""
@@ -230,8 +242,8 @@ def _continue_contacts(contact: np.ndarray, photo_cols: np.ndarray,
     idx = np.nonzero(photo_cols)[0]
     cols = np.arange(W)
     pos = np.searchsorted(idx, cols) % len(idx)
-    right = idx[pos]                                     # next photo column (wrapping)
-    left = idx[pos - 1]                                  # previous photo column
+    right = idx[pos]  # next photo column (wrapping)
+    left = idx[pos - 1]  # previous photo column
     d_r = (right - cols) % W
     d_l = (cols - left) % W
     span = span_deg / 360.0 * W
@@ -252,10 +264,17 @@ def _circular_median(x: np.ndarray, size: int) -> np.ndarray:
     return median_filter(x, size=size, mode="wrap")
 
 
-def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far: float,
-                  sky_radius: float, known: np.ndarray | None = None,
-                  ceiling_height: float | None = None,
-                  image: np.ndarray | None = None) -> Layers:
+def layered_depth(
+    classes: np.ndarray,
+    *,
+    eye_height: float,
+    radius: float,
+    far: float,
+    sky_radius: float,
+    known: np.ndarray | None = None,
+    ceiling_height: float | None = None,
+    image: np.ndarray | None = None,
+) -> Layers:
     """Depth of every panorama ray from its class (see the module docstring).
 
     image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
@@ -334,15 +353,22 @@ def layered_depth(classes: np.ndarray, *, eye_height: float, radius: float, far:
     depth = np.minimum(depth, np.where(sky, sky_radius, far / c))
     # nothing lies below the floor: a ray below the horizon ends on the floor at the latest
     depth = np.where(sky, depth, np.minimum(depth, floor))
-    est["indoor"] = {"value": bool(indoor), "source": "no sky in the panorama's top" if indoor
-                     else "sky found above the horizon"}
-    return Layers(depth=np.ascontiguousarray(depth, np.float32), classes=classes, sky=sky,
-                  contact=contact, estimates=est)
+    est["indoor"] = {
+        "value": bool(indoor),
+        "source": "no sky in the panorama's top" if indoor else "sky found above the horizon",
+    }
+    return Layers(
+        depth=np.ascontiguousarray(depth, np.float32),
+        classes=classes,
+        sky=sky,
+        contact=contact,
+        estimates=est,
+    )
 
 
 def radius_from_contacts(contact: np.ndarray, seen: np.ndarray) -> float | None:
     """Room / wall radius: the median contact distance the photo shows (None if < 8 %)."""
-    use = seen & (contact < 15.0)      # the ground running to the horizon is no wall
+    use = seen & (contact < 15.0)  # the ground running to the horizon is no wall
     if use.mean() < 0.05 and use.sum() < 12:
         return None
     return float(np.median(contact[use]))
@@ -360,17 +386,23 @@ def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
         bwd = np.diff(d, axis=axis, prepend=np.take(d, [0], axis=axis))
     out = np.where(np.abs(fwd) < np.abs(bwd), fwd, bwd)
     ratio = np.maximum(np.abs(fwd), np.abs(bwd)) / np.maximum(d, 1e-6)
-    both = (np.abs(fwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1) & \
-        (np.abs(bwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1)
-    out = np.where(both, 0.0, out)          # a one-pixel sliver: flat, facing the eye
+    both = (np.abs(fwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1) & (
+        np.abs(bwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1
+    )
+    out = np.where(both, 0.0, out)  # a one-pixel sliver: flat, facing the eye
     del ratio
     return out.astype(np.float32)
 
 
-def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
-                     classes: np.ndarray | None = None, *, eye_height: float = EYE_HEIGHT,
-                     far: float | None = None
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def background_layer(
+    image: np.ndarray,
+    depth: np.ndarray,
+    sky: np.ndarray,
+    classes: np.ndarray | None = None,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    far: float | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What hides behind the near side of depth edges, and the ground under upright things.
 
     Returns (mask (H, 2H) bool, depth (H, 2H) m, colour (H, 2H, 3)):
@@ -420,19 +452,20 @@ def background_layer(image: np.ndarray, depth: np.ndarray, sky: np.ndarray,
     u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
     hole = np.maximum(m_s, sky_s)
     mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
-    filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad:pad + 2 * hs]
+    filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad : pad + 2 * hs]
     col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
     return mask, out_d, col.astype(np.float32)
 
 
-AO_STRENGTH = 0.35     # darkening right at a crease between floor, wall and ceiling
-AO_FALLOFF = 0.45      # m: the crease's shadow fades over this distance
-FLOOR_LIGHT = 0.86     # floor / ceiling brightness relative to the walls (light from the
-CEILING_LIGHT = 0.94   # windows and lamps falls mostly on the walls)
+AO_STRENGTH = 0.35  # darkening right at a crease between floor, wall and ceiling
+AO_FALLOFF = 0.45  # m: the crease's shadow fades over this distance
+FLOOR_LIGHT = 0.86  # floor / ceiling brightness relative to the walls (light from the
+CEILING_LIGHT = 0.94  # windows and lamps falls mostly on the walls)
 
 
-def room_shading(depth: np.ndarray, contact: np.ndarray, *, eye_height: float,
-                 ceiling_height: float) -> np.ndarray:
+def room_shading(
+    depth: np.ndarray, contact: np.ndarray, *, eye_height: float, ceiling_height: float
+) -> np.ndarray:
     """Shading factor (H, 2H) for an indoor room from its geometry (1 = unchanged).
 
     Each ray's end point is on the floor (y ≈ 0), the ceiling (y ≈ `ceiling_height`) or
@@ -453,9 +486,12 @@ def room_shading(depth: np.ndarray, contact: np.ndarray, *, eye_height: float,
     on_ceil = y > ceiling_height - tol
     wall_r = contact[None, :]
     to_wall = np.maximum(wall_r - r, 0.0)
-    occl = np.where(on_floor | on_ceil, np.exp(-to_wall / AO_FALLOFF),
-                    np.exp(-np.maximum(y, 0) / AO_FALLOFF) +
-                    np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF))
+    occl = np.where(
+        on_floor | on_ceil,
+        np.exp(-to_wall / AO_FALLOFF),
+        np.exp(-np.maximum(y, 0) / AO_FALLOFF)
+        + np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF),
+    )
     shade = 1.0 - AO_STRENGTH * np.clip(occl, 0, 1)
     shade = np.where(on_floor, shade * FLOOR_LIGHT, np.where(on_ceil, shade * CEILING_LIGHT, shade))
     return shade.astype(np.float32)

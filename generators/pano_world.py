@@ -29,17 +29,23 @@ from scene.units import EYE_HEIGHT
 from scene.world import Bookmark, Layer, World
 
 GENERATOR_VERSION = "1"
-FOOTPRINT = 0.75      # Gaussian std-dev as a fraction of the pixel spacing (overlap: no holes, no grid)
-THICKNESS = 0.12      # normal-axis std-dev as a fraction of the smaller in-surface one
-MAX_SLANT = 6.0       # cap on depth change per pixel / lateral pixel size (no rubber sheets)
+FOOTPRINT = 0.75  # Gaussian std-dev as a fraction of the pixel spacing (overlap: no holes, no grid)
+THICKNESS = 0.12  # normal-axis std-dev as a fraction of the smaller in-surface one
+MAX_SLANT = 6.0  # cap on depth change per pixel / lateral pixel size (no rubber sheets)
 OPACITY = 0.985
-OUTDOOR_FAR = 40.0    # m: the far field outdoors at least this far
+OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
 
 
-def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float = EYE_HEIGHT,
-                     keep: np.ndarray | None = None, thin_poles: bool = True,
-                     cancel: CancelToken | None = None) -> GaussianCloud:
+def cloud_from_depth(
+    image: np.ndarray,
+    depth: np.ndarray,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    keep: np.ndarray | None = None,
+    thin_poles: bool = True,
+    cancel: CancelToken | None = None,
+) -> GaussianCloud:
     """Equirect image (H, 2H, 3) 0..1 + ray distance (H, 2H) metres -> GaussianCloud.
 
     keep (H, 2H) bool: only pixels (blocks) mostly inside it become splats.
@@ -50,7 +56,9 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
     depth = np.asarray(depth, np.float32)
     H, W = depth.shape
     if image.shape != (H, W, 3) or W != 2 * H:
-        raise ValueError(f"image {image.shape} and depth {depth.shape} must be (H, 2H, 3) and (H, 2H)")
+        raise ValueError(
+            f"image {image.shape} and depth {depth.shape} must be (H, 2H, 3) and (H, 2H)"
+        )
     if not np.isfinite(depth).all() or float(depth.min()) <= 0:
         raise ValueError("depth must be finite and positive everywhere")
     from generators.pano_layers import edge_aware_step
@@ -78,7 +86,7 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
         gr = dd_row[rows].reshape(len(rows), n, k).mean(2)
         lon = ((np.arange(n) * k + k / 2.0) / W * 2 * math.pi - math.pi)[None, :]
         lat = lat_all[rows][:, None]
-        gc = edge_aware_step(d, 1, wrap=True)                              # per block step
+        gc = edge_aware_step(d, 1, wrap=True)  # per block step
         sp = _splats(col, d, gc, gr, lon, lat, dlon * k, dlat, eye_height)
         if keep is not None:
             sel = (keep[rows].reshape(len(rows), n, k).mean(2) >= 0.5).reshape(-1)
@@ -97,8 +105,9 @@ def cloud_from_depth(image: np.ndarray, depth: np.ndarray, *, eye_height: float 
     )
 
 
-def surface_frames(a1: np.ndarray, a2: np.ndarray, footprint: float
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def surface_frames(
+    a1: np.ndarray, a2: np.ndarray, footprint: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Flat Gaussians spanning the 3D steps to the neighbouring pixels.
 
     a1, a2 (..., 3): steps to the next pixel along the two image axes. Returns rotations
@@ -116,38 +125,56 @@ def surface_frames(a1: np.ndarray, a2: np.ndarray, footprint: float
     return rot, np.stack([s1, s2, np.minimum(s1, s2) * THICKNESS], -1)
 
 
-def _splats(col: np.ndarray, d: np.ndarray, gc: np.ndarray, gr: np.ndarray, lon: np.ndarray,
-            lat: np.ndarray, step_lon: float, step_lat: float, eye_height: float
-            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _splats(
+    col: np.ndarray,
+    d: np.ndarray,
+    gc: np.ndarray,
+    gr: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+    step_lon: float,
+    step_lat: float,
+    eye_height: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Splat centres (N,3), axes as rotation matrices (N,3,3), std-devs (N,3), colours (N,3)."""
     sl, cl = np.sin(lon), np.cos(lon)
     sa, ca = np.sin(lat), np.cos(lat)
-    ray = np.stack(np.broadcast_arrays(ca * sl, sa + 0 * lon, -ca * cl), -1)       # (r, n, 3)
+    ray = np.stack(np.broadcast_arrays(ca * sl, sa + 0 * lon, -ca * cl), -1)  # (r, n, 3)
     east = np.stack(np.broadcast_arrays(cl + 0 * lat, 0 * lon + 0 * lat, sl + 0 * lat), -1)
     north = np.stack(np.broadcast_arrays(-sa * sl, ca + 0 * lon, sa * cl), -1)
-    lat_px = (d * ca * step_lon)[..., None]                                          # lateral size
+    lat_px = (d * ca * step_lon)[..., None]  # lateral size
     ver_px = (d * step_lat)[..., None]
     gc = np.clip(gc[..., None], -MAX_SLANT * lat_px, MAX_SLANT * lat_px)
     gr = np.clip(gr[..., None], -MAX_SLANT * ver_px, MAX_SLANT * ver_px)
-    a1 = lat_px * east + gc * ray                      # 3D step to the next block in longitude
-    a2 = ver_px * north - gr * ray                     # 3D step to the next row (upward)
+    a1 = lat_px * east + gc * ray  # 3D step to the next block in longitude
+    a2 = ver_px * north - gr * ray  # 3D step to the next row (upward)
     rot, scales = surface_frames(a1, a2, FOOTPRINT)
     centre = ray * d[..., None] + np.array([0.0, eye_height, 0.0])
-    return (centre.reshape(-1, 3).astype(np.float32), rot.reshape(-1, 3, 3),
-            scales.reshape(-1, 3).astype(np.float32),
-            np.clip(col.reshape(-1, 3), 0, 1).astype(np.float32))
+    return (
+        centre.reshape(-1, 3).astype(np.float32),
+        rot.reshape(-1, 3, 3),
+        scales.reshape(-1, 3).astype(np.float32),
+        np.clip(col.reshape(-1, 3), 0, 1).astype(np.float32),
+    )
 
 
 MAX_PHOTO_SPLATS = 600_000
-PHOTO_FOOTPRINT = 0.5   # photo splats are sharper: the start view keeps the photo's detail
-EDGE_RIM = 1.0 + 1e-3   # how far behind the near layer the rim pixels sit (ratio)
+PHOTO_FOOTPRINT = 0.5  # photo splats are sharper: the start view keeps the photo's detail
+EDGE_RIM = 1.0 + 1e-3  # how far behind the near layer the rim pixels sit (ratio)
 EDGE_RATIO_PHOTO = 1.12  # depth ratio between neighbouring panorama pixels that is an edge
 PHOTO_SUPERSAMPLE = 1.0  # denser than the photo's pixels only blurs it (front splats win)
 
 
-def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np.ndarray, *,
-                 eye_height: float, sky_radius: float, alpha: np.ndarray | None = None
-                 ) -> GaussianCloud:
+def photo_splats(
+    photo: np.ndarray,
+    fov_x_deg: float,
+    depth: np.ndarray,
+    sky: np.ndarray,
+    *,
+    eye_height: float,
+    sky_radius: float,
+    alpha: np.ndarray | None = None,
+) -> GaussianCloud:
     """Pixel-aligned splats straight from the source photo (its full detail).
 
     photo (h, w, 3) seen by the start camera (eye, yaw 0, `fov_x_deg`); each pixel's
@@ -167,7 +194,7 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
         alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
         h, w = photo.shape[:2]
     cam = perspective_camera(w, h, fov_x_deg)
-    rays = cam.pixel_rays()                                            # (h, w, 3)
+    rays = cam.pixel_rays()  # (h, w, 3)
     col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
     m = (col.astype(np.float32), row.astype(np.float32))
     d = cv2.remap(depth.astype(np.float32), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
@@ -215,13 +242,22 @@ def photo_splats(photo: np.ndarray, fov_x_deg: float, depth: np.ndarray, sky: np
     )
 
 
-def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_height: float,
-                 radius: float, detail: tuple[np.ndarray, np.ndarray] | None = None,
-                 photo: tuple[np.ndarray, float, np.ndarray | None] | None = None,
-                 photo_region: np.ndarray | None = None, background: bool = True,
-                 sky_radius: float | None = None, classes: np.ndarray | None = None,
-                 far: float | None = None,
-                 cancel: CancelToken | None = None) -> GaussianCloud:
+def build_splats(
+    image: np.ndarray,
+    depth: np.ndarray,
+    sky: np.ndarray,
+    *,
+    eye_height: float,
+    radius: float,
+    detail: tuple[np.ndarray, np.ndarray] | None = None,
+    photo: tuple[np.ndarray, float, np.ndarray | None] | None = None,
+    photo_region: np.ndarray | None = None,
+    background: bool = True,
+    sky_radius: float | None = None,
+    classes: np.ndarray | None = None,
+    far: float | None = None,
+    cancel: CancelToken | None = None,
+) -> GaussianCloud:
     """All splats of a panorama world.
 
     image (H, 2H, 3), depth (H, 2H), sky (H, 2H) bool at the world resolution.
@@ -248,18 +284,28 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
     H = image.shape[0]
     # sky depth replaced by the finite prior so slopes at silhouettes are computed against
     # a neighbour on the same surface
-    finite = np.where(sky, prior_depth(H, eye_height=eye_height, radius=radius), depth) \
-        if sky.any() else depth
+    finite = (
+        np.where(sky, prior_depth(H, eye_height=eye_height, radius=radius), depth)
+        if sky.any()
+        else depth
+    )
     parts = []
     keep = ~sky
-    dome_r = max(sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0)
+    dome_r = max(
+        sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0
+    )
     if photo is not None and photo_region is not None:
         rgb, fov, alpha = photo
-        parts.append(photo_splats(rgb, fov, depth, sky, eye_height=eye_height,
-                                  sky_radius=dome_r, alpha=alpha))
+        parts.append(
+            photo_splats(
+                rgb, fov, depth, sky, eye_height=eye_height, sky_radius=dome_r, alpha=alpha
+            )
+        )
         # the invented layer stops where the photo starts: its coarser splats must not
         # reach over the photo's own (the layers' depths differ at the photo's edges)
-        cover = cv2.resize(photo_region.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA)
+        cover = cv2.resize(
+            photo_region.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA
+        )
         keep = keep & ~(cover > 0.5)
     elif detail is not None:
         img_hi, photo_hi = detail
@@ -267,21 +313,34 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         up = lambda a, interp: cv2.resize(a, (2 * h, h), interpolation=interp)
         sky_hi = up(sky.astype(np.uint8), cv2.INTER_NEAREST) > 0
         finite_hi = up(finite, cv2.INTER_LINEAR)
-        parts.append(cloud_from_depth(img_hi, finite_hi, eye_height=eye_height,
-                                      keep=photo_hi & ~sky_hi, cancel=cancel))
+        parts.append(
+            cloud_from_depth(
+                img_hi, finite_hi, eye_height=eye_height, keep=photo_hi & ~sky_hi, cancel=cancel
+            )
+        )
         # the coarse layer leaves the photo's interior to the fine one (edges overlap)
         inner = cv2.erode(photo_hi.astype(np.uint8), np.ones((5, 5), np.uint8))
-        inner_lo = cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
+        inner_lo = (
+            cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
+        )
         keep = keep & ~inner_lo
     parts.append(cloud_from_depth(image, finite, eye_height=eye_height, keep=keep, cancel=cancel))
     if background:
         from generators.pano_layers import background_layer
 
-        bmask, bdepth, bcol = background_layer(image, finite, sky, classes,
-                                               eye_height=eye_height, far=far)
+        bmask, bdepth, bcol = background_layer(
+            image, finite, sky, classes, eye_height=eye_height, far=far
+        )
         if bmask.any():
-            parts.append(cloud_from_depth(bcol, np.where(bmask, bdepth, finite).astype(np.float32),
-                                          eye_height=eye_height, keep=bmask, cancel=cancel))
+            parts.append(
+                cloud_from_depth(
+                    bcol,
+                    np.where(bmask, bdepth, finite).astype(np.float32),
+                    eye_height=eye_height,
+                    keep=bmask,
+                    cancel=cancel,
+                )
+            )
     if sky.any():
         h2 = max(32, H // 2)
         small = resize_pano(image, h2)
@@ -294,15 +353,31 @@ def build_splats(image: np.ndarray, depth: np.ndarray, sky: np.ndarray, *, eye_h
         fill = ~sky2
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
-            small = cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32) / 255
-        parts.append(cloud_from_depth(small, np.full((h2, 2 * h2), dome_r, np.float32),
-                                      eye_height=eye_height, keep=sky2 | behind, cancel=cancel))
+            small = (
+                cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
+                / 255
+            )
+        parts.append(
+            cloud_from_depth(
+                small,
+                np.full((h2, 2 * h2), dome_r, np.float32),
+                eye_height=eye_height,
+                keep=sky2 | behind,
+                cancel=cancel,
+            )
+        )
     return GaussianCloud.concatenate(parts)
 
 
-def scene_layers(image: np.ndarray, *, eye_height: float = EYE_HEIGHT, radius: float | None = None,
-                 classes: np.ndarray | None = None, known: np.ndarray | None = None,
-                 ceiling_height: float | None = None) -> tuple[Any, float, dict]:
+def scene_layers(
+    image: np.ndarray,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    radius: float | None = None,
+    classes: np.ndarray | None = None,
+    known: np.ndarray | None = None,
+    ceiling_height: float | None = None,
+) -> tuple[Any, float, dict]:
     """Classical layered geometry of an equirect image (H, 2H, 3): (Layers, radius, estimates).
 
     classes: the outpainting's class map (any resolution) or None (classified here);
@@ -312,9 +387,13 @@ def scene_layers(image: np.ndarray, *, eye_height: float = EYE_HEIGHT, radius: f
     (`depth.classical.estimate_radius`), else the default; `estimates` says which.
     """
     from generators.depth.classical import estimate_radius, sky_radius_for
+    from generators.pano_layers import (
+        classify_panorama,
+        ground_contacts,
+        layered_depth,
+        radius_from_contacts,
+    )
     from generators.panorama.classes import SKY as SKY_CLASS
-    from generators.pano_layers import (classify_panorama, ground_contacts, layered_depth,
-                                        radius_from_contacts)
 
     H = image.shape[0]
     cls = classify_panorama(image, classes, H)
@@ -327,14 +406,21 @@ def scene_layers(image: np.ndarray, *, eye_height: float = EYE_HEIGHT, radius: f
         photo_cols = (known >= 0.5).any(0) if known is not None else None
         if r is not None:
             radius, src = float(np.clip(r, 1.5, 40.0)), "ground contact of upright things"
-        elif photo_cols is not None and photo_cols.sum() >= 12 and \
-                (np.median(contact[photo_cols]) < 15.0):
+        elif (
+            photo_cols is not None
+            and photo_cols.sum() >= 12
+            and (np.median(contact[photo_cols]) < 15.0)
+        ):
             # contacts hidden below the photo's lower edge bound the distance: use them
             radius = float(np.clip(np.median(contact[photo_cols]), 1.5, 15.0))
             src = "ground contact of upright things (partly the photo's lower edge)"
         else:
             radius, src = estimate_radius(image, known, eye_height=eye_height)
-            src = "strongest ground line" if src == "image" else "default (nothing in the photo to measure)"
+            src = (
+                "strongest ground line"
+                if src == "image"
+                else "default (nothing in the photo to measure)"
+            )
     else:
         src = "option"
     est["radius"] = {"value": round(float(radius), 3), "source": src}
@@ -347,27 +433,44 @@ def scene_layers(image: np.ndarray, *, eye_height: float = EYE_HEIGHT, radius: f
         # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
         far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
     sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
-    layers = layered_depth(cls, eye_height=eye_height, radius=radius, far=far,
-                           sky_radius=sky_r, known=known, ceiling_height=ceiling_height,
-                           image=image)
+    layers = layered_depth(
+        cls,
+        eye_height=eye_height,
+        radius=radius,
+        far=far,
+        sky_radius=sky_r,
+        known=known,
+        ceiling_height=ceiling_height,
+        image=image,
+    )
     est.update(layers.estimates)
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
     walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
-    est["walkable_radius"] = {"value": round(walk_r, 3),
-                              "source": "half the distance of the nearest upright things "
-                                        "(5th percentile), at most 3 m"}
-    est["sky_fraction"] = {"value": round(float(layers.sky.mean()), 4),
-                           "source": "classes (bright/blue smooth region joined to the top)"}
+    est["walkable_radius"] = {
+        "value": round(walk_r, 3),
+        "source": "half the distance of the nearest upright things (5th percentile), at most 3 m",
+    }
+    est["sky_fraction"] = {
+        "value": round(float(layers.sky.mean()), 4),
+        "source": "classes (bright/blue smooth region joined to the top)",
+    }
     return layers, float(radius), est
 
 
-def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str | Path | None = None,
-                   eye_height: float = EYE_HEIGHT, radius: float = 8.0,
-                   classes: np.ndarray | None = None, known: np.ndarray | None = None,
-                   progress: ProgressFn = no_progress, cancel: CancelToken | None = None
-                   ) -> tuple[np.ndarray, np.ndarray]:
+def estimate_depth(
+    image: np.ndarray,
+    backend: str = "classical",
+    *,
+    model: str | Path | None = None,
+    eye_height: float = EYE_HEIGHT,
+    radius: float = 8.0,
+    classes: np.ndarray | None = None,
+    known: np.ndarray | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Depth (H, W) metres and sky mask (H, W) for an equirect image, by backend name.
 
     classical: the layered geometry (`scene_layers`); neural: a depth model aligned to it.
@@ -377,14 +480,16 @@ def estimate_depth(image: np.ndarray, backend: str = "classical", *, model: str 
     if backend not in BACKENDS:
         raise ValueError(f"unknown depth backend {backend!r}; choose one of {', '.join(BACKENDS)}")
     progress(0.05, "finding sky, ground and upright structure")
-    layers, _, _ = scene_layers(image, eye_height=eye_height, radius=radius, classes=classes,
-                                known=known)
+    layers, _, _ = scene_layers(
+        image, eye_height=eye_height, radius=radius, classes=classes, known=known
+    )
     if backend == "classical":
         return layers.depth, layers.sky
     from generators.depth.neural import neural_pano_depth
 
-    depth = neural_pano_depth(image, layers.depth, layers.sky, model=model, progress=progress,
-                              cancel=cancel)
+    depth = neural_pano_depth(
+        image, layers.depth, layers.sky, model=model, progress=progress, cancel=cancel
+    )
     return depth, layers.sky
 
 
@@ -398,7 +503,7 @@ class WorldResult:
     """
 
     world: World
-    panorama: Any                 # generators.panorama.Panorama
+    panorama: Any  # generators.panorama.Panorama
     stages: Stages
     options: WorldOptions
 
@@ -406,9 +511,13 @@ class WorldResult:
         return iter((self.world, self.panorama, self.stages))
 
 
-def world_from_panorama(pano: Any, options: WorldOptions | None = None,
-                        progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
-                        stages: Stages | None = None) -> World:
+def world_from_panorama(
+    pano: Any,
+    options: WorldOptions | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stages: Stages | None = None,
+) -> World:
     """A `generators.panorama.Panorama` -> World with one 'world' layer and a start bookmark.
 
     Uses the depth and splat options of `options` (depth_backend, depth_model,
@@ -425,36 +534,49 @@ def world_from_panorama(pano: Any, options: WorldOptions | None = None,
 
     GeneratorOptions.check(opts)  # ranges and choices (the source is the panorama given)
     cancel = cancel or CancelToken()
-    st = stages or Stages(progress, [("depth", 1 if depth_backend == "classical" else 8),
-                                     ("splats", 2)], cancel)
+    st = stages or Stages(
+        progress, [("depth", 1 if depth_backend == "classical" else 8), ("splats", 2)], cancel
+    )
     res = check_height(resolution) if resolution else min(pano.height, DEFAULT_RESOLUTION)
     image = resize_pano(pano.image, res)
     with st("depth") as report:
         report(0.05, "finding sky, ground and upright structure")
         known = resize_pano(pano.known, res)
         layers, radius, estimates = scene_layers(
-            image, eye_height=eye_height, radius=radius, classes=pano.classes,
-            known=known if (known < 0.5).any() else None)
+            image,
+            eye_height=eye_height,
+            radius=radius,
+            classes=pano.classes,
+            known=known if (known < 0.5).any() else None,
+        )
         radius_source = estimates["radius"]["source"]
         if "level" in pano.meta:
             lv = pano.meta["level"]
-            estimates["level"] = {"value": lv.get("tilt_deg"), "applied": lv.get("applied"),
-                                  "source": lv.get("source")}
+            estimates["level"] = {
+                "value": lv.get("tilt_deg"),
+                "applied": lv.get("applied"),
+                "source": lv.get("source"),
+            }
         depth, sky = layers.depth, layers.sky
         if known is not None and (known < 0.5).any() and "ceiling_height" in estimates:
             # the invented room gets the shading of its own geometry (creases, floor,
             # ceiling) so a turned view reads as a room; the photo is left as it is
             from generators.pano_layers import room_shading
 
-            shade = room_shading(depth, layers.contact, eye_height=eye_height,
-                                 ceiling_height=estimates["ceiling_height"]["value"])
+            shade = room_shading(
+                depth,
+                layers.contact,
+                eye_height=eye_height,
+                ceiling_height=estimates["ceiling_height"]["value"],
+            )
             w_inv = np.clip(1.0 - known, 0.0, 1.0)[..., None]
             image = image * (1.0 - w_inv + w_inv * shade[..., None])
         if depth_backend != "classical":
             from generators.depth.neural import neural_pano_depth
 
-            depth = neural_pano_depth(image, depth, sky, model=model, progress=report,
-                                      cancel=cancel)
+            depth = neural_pano_depth(
+                image, depth, sky, model=model, progress=report, cancel=cancel
+            )
     with st("splats") as report:
         report(0.1, "placing Gaussians")
         detail = photo = None
@@ -464,17 +586,28 @@ def world_from_panorama(pano: Any, options: WorldOptions | None = None,
             photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha)
         elif hr > res and region.any() and not region.all():
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
-        cloud = build_splats(image, depth, sky, eye_height=eye_height, radius=radius,
-                             detail=detail, photo=photo, photo_region=region,
-                             sky_radius=estimates["sky_radius"]["value"], classes=layers.classes,
-                             far=estimates["far_radius"]["value"], cancel=cancel)
+        cloud = build_splats(
+            image,
+            depth,
+            sky,
+            eye_height=eye_height,
+            radius=radius,
+            detail=detail,
+            photo=photo,
+            photo_region=region,
+            sky_radius=estimates["sky_radius"]["value"],
+            classes=layers.classes,
+            far=estimates["far_radius"]["value"],
+            cancel=cancel,
+        )
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,
         "depth_backend": depth_backend,
         "resolution": res,
-        "photo_detail": "photo" if photo is not None else ("panorama" if detail is not None
-                                                              else "none"),
+        "photo_detail": "photo"
+        if photo is not None
+        else ("panorama" if detail is not None else "none"),
         "eye_height": eye_height,
         "radius": round(float(radius), 3),
         "radius_source": radius_source,
@@ -489,23 +622,37 @@ def world_from_panorama(pano: Any, options: WorldOptions | None = None,
     cloud.meta.update(meta)
     world = World()
     world.add_layer(Layer(name="World", data=cloud, kind="world", source=meta))
-    world.bookmarks.append(Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0,
-                                    float(pano.fov_y_deg)))
-    world.meta.update({"generator": "wander.pano_world", "units": "m", "eye_height": eye_height,
-                       "options": opts.record(),
-                       "floor_y": 0.0, "estimates": estimates,
-                       "walkable": {"centre": [0.0, 0.0, 0.0],
-                                    "radius": estimates["walkable_radius"]["value"],
-                                    "source": estimates["walkable_radius"]["source"]},
-                       "start": {"position": [0.0, eye_height, 0.0],
-                                                 "yaw": 0.0, "pitch": 0.0,
-                                                 "fov_y_deg": float(pano.fov_y_deg)}})
+    world.bookmarks.append(
+        Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0, float(pano.fov_y_deg))
+    )
+    world.meta.update(
+        {
+            "generator": "wander.pano_world",
+            "units": "m",
+            "eye_height": eye_height,
+            "options": opts.record(),
+            "floor_y": 0.0,
+            "estimates": estimates,
+            "walkable": {
+                "centre": [0.0, 0.0, 0.0],
+                "radius": estimates["walkable_radius"]["value"],
+                "source": estimates["walkable_radius"]["source"],
+            },
+            "start": {
+                "position": [0.0, eye_height, 0.0],
+                "yaw": 0.0,
+                "pitch": 0.0,
+                "fov_y_deg": float(pano.fov_y_deg),
+            },
+        }
+    )
     world.clear_history()
     return world
 
 
-def generate_world(options: WorldOptions, progress: ProgressFn = no_progress,
-                   cancel: CancelToken | None = None) -> WorldResult:
+def generate_world(
+    options: WorldOptions, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> WorldResult:
     """Photo(s) or a panorama file -> WorldResult (world, panorama, per-stage times).
 
     `options` are checked first (`WorldOptions.check`: OptionsError, or ModelMissing when
@@ -519,14 +666,26 @@ def generate_world(options: WorldOptions, progress: ProgressFn = no_progress,
     cancel = cancel or CancelToken()
     pano_w = 1 if options.pano_backend == "classical" else 12
     n = len(options.photos)
-    st = Stages(progress, [("load", 0.5), ("place", 0.5 if n <= 1 else 3), ("outpaint", pano_w),
-                           ("depth", 1 if options.depth_backend == "classical" else 8),
-                           ("splats", 2)], cancel)
+    st = Stages(
+        progress,
+        [
+            ("load", 0.5),
+            ("place", 0.5 if n <= 1 else 3),
+            ("outpaint", pano_w),
+            ("depth", 1 if options.depth_backend == "classical" else 8),
+            ("splats", 2),
+        ],
+        cancel,
+    )
     if options.panorama is not None:
         with st("load") as report:
             report(0.1, "loading panorama")
-            report(0.3, "levelling the panorama from its vertical lines" if options.level else
-                   "loading panorama")
+            report(
+                0.3,
+                "levelling the panorama from its vertical lines"
+                if options.level
+                else "loading panorama",
+            )
             pano = load_panorama(options.panorama, height=options.pano_height, level=options.level)
         with st("place"), st("outpaint"):
             pass
@@ -536,9 +695,13 @@ def generate_world(options: WorldOptions, progress: ProgressFn = no_progress,
     return WorldResult(world, pano, st, options)
 
 
-def world_from_photos(photos: Sequence[str | Path] | None = None, *,
-                      progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
-                      **options: Any) -> WorldResult:
+def world_from_photos(
+    photos: Sequence[str | Path] | None = None,
+    *,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    **options: Any,
+) -> WorldResult:
     """`generate_world(WorldOptions(photos=photos, **options), ...)`: the same job with the
     options as keywords (panorama, fov, pano_backend, ..., radius, level; see
     `WorldOptions`). Unknown keywords raise TypeError."""

@@ -30,48 +30,63 @@ NEAR = NEAR_CULL  # the shared near cull (scene.splatting), as the GL viewer
 class Projected:
     """Screen-space splats (all tensors, N rows)."""
 
-    mean2d: "torch.Tensor"   # (N, 2) pixel coords
-    conic: "torch.Tensor"    # (N, 3) inverse 2D covariance (a, b, c)
-    radius: "torch.Tensor"   # (N,) 3σ radius in pixels (no grad)
-    depth: "torch.Tensor"    # (N,) camera z
-    valid: "torch.Tensor"    # (N,) bool: in front and on screen
+    mean2d: torch.Tensor  # (N, 2) pixel coords
+    conic: torch.Tensor  # (N, 3) inverse 2D covariance (a, b, c)
+    radius: torch.Tensor  # (N,) 3σ radius in pixels (no grad)
+    depth: torch.Tensor  # (N,) camera z
+    valid: torch.Tensor  # (N,) bool: in front and on screen
 
 
-def quat_to_rotmat(q: "torch.Tensor") -> "torch.Tensor":
+def quat_to_rotmat(q: torch.Tensor) -> torch.Tensor:
     """(N, 4) wxyz (any norm) -> (N, 3, 3)."""
     import torch
 
     q = q / q.norm(dim=1, keepdim=True).clamp_min(1e-12)
     w, x, y, z = q.unbind(1)
-    return torch.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y),
-    ], 1).reshape(-1, 3, 3)
+    return torch.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        1,
+    ).reshape(-1, 3, 3)
 
 
-def project(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "torch.Tensor",
-            cam: Camera) -> Projected:
+def project(
+    means: torch.Tensor, quats: torch.Tensor, log_scales: torch.Tensor, cam: Camera
+) -> Projected:
     """EWA projection of (N, 3) means, (N, 4) quats, (N, 3) log-scales into `cam`."""
     import torch
 
     dt = means.dtype
     R = torch.as_tensor(cam.R, dtype=dt)
     t = torch.as_tensor(cam.t, dtype=dt)
-    pc = means @ R.T + t                                          # (N, 3)
+    pc = means @ R.T + t  # (N, 3)
     z = pc[:, 2]
     zs = z.clamp_min(NEAR)
     # the frustum widened by 30 % of the half field of view on each side, as the viewer's
     # shader and gsplat (equals 3DGS's ±1.3·tan(fov/2) for a centred principal point)
     tanx, tany = 0.5 * cam.width / cam.fx, 0.5 * cam.height / cam.fy
-    tx = (pc[:, 0] / zs).clamp(-(cam.cx / cam.fx + 0.3 * tanx), (cam.width - cam.cx) / cam.fx + 0.3 * tanx) * zs
-    ty = (pc[:, 1] / zs).clamp(-(cam.cy / cam.fy + 0.3 * tany), (cam.height - cam.cy) / cam.fy + 0.3 * tany) * zs
+    tx = (pc[:, 0] / zs).clamp(
+        -(cam.cx / cam.fx + 0.3 * tanx), (cam.width - cam.cx) / cam.fx + 0.3 * tanx
+    ) * zs
+    ty = (pc[:, 1] / zs).clamp(
+        -(cam.cy / cam.fy + 0.3 * tany), (cam.height - cam.cy) / cam.fy + 0.3 * tany
+    ) * zs
     zero = torch.zeros_like(zs)
-    J = torch.stack([cam.fx / zs, zero, -cam.fx * tx / zs ** 2,
-                     zero, cam.fy / zs, -cam.fy * ty / zs ** 2], 1).reshape(-1, 2, 3)
+    J = torch.stack(
+        [cam.fx / zs, zero, -cam.fx * tx / zs**2, zero, cam.fy / zs, -cam.fy * ty / zs**2], 1
+    ).reshape(-1, 2, 3)
     M = quat_to_rotmat(quats) * torch.exp(log_scales)[:, None, :]  # (N, 3, 3) R S
-    T = J @ R @ M                                                 # (N, 2, 3)
-    cov = T @ T.transpose(1, 2)                                   # (N, 2, 2)
+    T = J @ R @ M  # (N, 2, 3)
+    cov = T @ T.transpose(1, 2)  # (N, 2, 2)
     a = cov[:, 0, 0] + 0.3
     b = cov[:, 0, 1]
     c = cov[:, 1, 1] + 0.3
@@ -82,8 +97,13 @@ def project(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "torch.Ten
         mid = 0.5 * (a + c)
         lam = mid + torch.sqrt((mid * mid - det).clamp_min(0.1))
         radius = torch.ceil(3.0 * torch.sqrt(lam))
-        valid = (z > NEAR) & (mean2d[:, 0] + radius > 0) & (mean2d[:, 0] - radius < cam.width) \
-            & (mean2d[:, 1] + radius > 0) & (mean2d[:, 1] - radius < cam.height)
+        valid = (
+            (z > NEAR)
+            & (mean2d[:, 0] + radius > 0)
+            & (mean2d[:, 0] - radius < cam.width)
+            & (mean2d[:, 1] + radius > 0)
+            & (mean2d[:, 1] - radius < cam.height)
+        )
     return Projected(mean2d, conic, radius, z, valid)
 
 
@@ -91,7 +111,7 @@ def _pairs(pr: Projected, width: int, height: int) -> tuple[np.ndarray, np.ndarr
     """Every (splat, pixel) pair with the pixel centre inside the splat's 3σ box, sorted by
     pixel, then near to far. Returns (splat index (M,), pixel index (M,)) int64."""
     idx = np.nonzero(pr.valid.numpy())[0]
-    idx = idx[np.argsort(pr.depth.detach().numpy()[idx], kind="stable")]   # near -> far
+    idx = idx[np.argsort(pr.depth.detach().numpy()[idx], kind="stable")]  # near -> far
     m2 = pr.mean2d.detach().numpy()[idx].astype(np.float64)
     r = pr.radius.numpy()[idx].astype(np.float64)
     x0 = np.clip(np.ceil(m2[:, 0] - r - 0.5), 0, width).astype(np.int64)
@@ -106,12 +126,19 @@ def _pairs(pr: Projected, width: int, height: int) -> tuple[np.ndarray, np.ndarr
     px = x0[g] + off % np.maximum(nx[g], 1)
     py = y0[g] + off // np.maximum(nx[g], 1)
     pix = py * width + px
-    order = np.argsort(pix, kind="stable")   # keeps near -> far inside each pixel
+    order = np.argsort(pix, kind="stable")  # keeps near -> far inside each pixel
     return idx[g[order]], pix[order]
 
 
-def rasterize(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # noqa: ANN001
-              background=(0.0, 0.0, 0.0)) -> "torch.Tensor":
+def rasterize(
+    means,
+    quats,
+    log_scales,
+    opacity_logits,
+    colors,
+    cam: Camera,  # noqa: ANN001
+    background=(0.0, 0.0, 0.0),
+) -> torch.Tensor:
     """Render (H, W, 3) (dtype of `means`) of splats with linear RGB `colors` (N, 3).
 
     Differentiable w.r.t. every tensor argument. Work and memory follow the number of
@@ -137,16 +164,18 @@ def rasterize(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # 
         cn = pr.conic[gi]
         dx, dy = px - m2[:, 0], py - m2[:, 1]
         power = -0.5 * (cn[:, 0] * dx * dx + cn[:, 2] * dy * dy) - cn[:, 1] * dx * dy
-        alpha = (torch.sigmoid(opacity_logits)[gi] * torch.exp(power.clamp_max(0.0))).clamp_max(ALPHA_MAX)
+        alpha = (torch.sigmoid(opacity_logits)[gi] * torch.exp(power.clamp_max(0.0))).clamp_max(
+            ALPHA_MAX
+        )
         alpha = torch.where(alpha < ALPHA_MIN, torch.zeros_like(alpha), alpha)
-        log_t = torch.log1p(-alpha.to(torch.float64))                  # (M,)
+        log_t = torch.log1p(-alpha.to(torch.float64))  # (M,)
         csum = torch.cumsum(log_t, 0)
         # start of each pixel's run in the sorted pair list
         first = np.ones(len(pix), bool)
         first[1:] = pix[1:] != pix[:-1]
         run_start = np.maximum.accumulate(np.where(first, np.arange(len(pix)), 0))
-        base = (csum - log_t)[torch.as_tensor(run_start)]              # cumsum before the run
-        excl = torch.exp(csum - log_t - base)                          # T in front of the pair
+        base = (csum - log_t)[torch.as_tensor(run_start)]  # cumsum before the run
+        excl = torch.exp(csum - log_t - base)  # T in front of the pair
         w = (alpha.to(torch.float64) * excl).to(dt)
         out = out.index_add(0, pi, w[:, None] * colors[gi])
         last = np.ones(len(pix), bool)
@@ -157,8 +186,15 @@ def rasterize(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # 
     return img.reshape(H, W, 3)
 
 
-def rasterize_dense(means, quats, log_scales, opacity_logits, colors, cam: Camera,  # noqa: ANN001
-                    background=(0.0, 0.0, 0.0)) -> "torch.Tensor":
+def rasterize_dense(
+    means,
+    quats,
+    log_scales,
+    opacity_logits,
+    colors,
+    cam: Camera,  # noqa: ANN001
+    background=(0.0, 0.0, 0.0),
+) -> torch.Tensor:
     """Reference twin of `rasterize`: every splat against every pixel with a plain
     sequential front-to-back loop (small inputs only)."""
     import torch
@@ -167,8 +203,11 @@ def rasterize_dense(means, quats, log_scales, opacity_logits, colors, cam: Camer
     pr = project(means, quats, log_scales, cam)
     keep = torch.nonzero(pr.valid).squeeze(1)
     keep = keep[torch.argsort(pr.depth[keep].detach(), stable=True)]
-    ys, xs = torch.meshgrid(torch.arange(cam.height, dtype=dt) + 0.5,
-                            torch.arange(cam.width, dtype=dt) + 0.5, indexing="ij")
+    ys, xs = torch.meshgrid(
+        torch.arange(cam.height, dtype=dt) + 0.5,
+        torch.arange(cam.width, dtype=dt) + 0.5,
+        indexing="ij",
+    )
     trans = torch.ones((cam.height, cam.width), dtype=dt)
     img = torch.zeros((cam.height, cam.width, 3), dtype=dt)
     opac = torch.sigmoid(opacity_logits)

@@ -32,12 +32,11 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 from typing import TYPE_CHECKING, Any
 
-import os
-
-import numpy as np
 import numba
+import numpy as np
 from numba import get_num_threads, njit, prange
 
 # numba's OpenMP pool busy-waits after each parallel region, and so does PyTorch's: two
@@ -62,8 +61,25 @@ T_MIN = 1e-4
 
 # ---------------------------------------------------------------------------- projection
 @njit(parallel=True, cache=True, fastmath=True)
-def _project_fwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, near,
-                 mean2d, conic, radius, depth, cov2d):  # noqa: ANN001
+def _project_fwd(
+    means,
+    quats,
+    log_scales,
+    Rc,
+    tc,
+    fx,
+    fy,
+    cx,
+    cy,
+    W,
+    H,
+    near,
+    mean2d,
+    conic,
+    radius,
+    depth,
+    cov2d,
+):  # noqa: ANN001
     """means (N,3), quats (N,4) wxyz any norm, log_scales (N,3); Rc (3,3), tc (3,)
     world→camera. Writes mean2d (N,2) px, conic (N,3) (a,b,c) of Σ⁻¹, radius (N,) int32 px
     (0 = culled), depth (N,) camera z, cov2d (N,3) low-passed 2D covariance."""
@@ -151,8 +167,26 @@ def _project_fwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, near,
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _project_bwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, radius, cov2d,
-                 g_mean2d, g_conic, g_means, g_quats, g_log_scales):  # noqa: ANN001
+def _project_bwd(
+    means,
+    quats,
+    log_scales,
+    Rc,
+    tc,
+    fx,
+    fy,
+    cx,
+    cy,
+    W,
+    H,
+    radius,
+    cov2d,
+    g_mean2d,
+    g_conic,
+    g_means,
+    g_quats,
+    g_log_scales,
+):  # noqa: ANN001
     """Gradients of the loss w.r.t. means (N,3), quats (N,4), log_scales (N,3) from those
     w.r.t. mean2d (N,2) and conic (N,3) (written into g_*; culled splats get 0)."""
     n = means.shape[0]
@@ -270,12 +304,36 @@ def _project_bwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, radius,
         g10, g11, g12 = gm10 * s0, gm11 * s1, gm12 * s2
         g20, g21, g22 = gm20 * s0, gm21 * s1, gm22 * s2
         gw = 2 * (-qz * g01 + qy * g02 + qz * g10 - qx * g12 - qy * g20 + qx * g21)
-        gx = 2 * (qy * g01 + qz * g02 + qy * g10 - 2 * qx * g11 - qw * g12 + qz * g20 + qw * g21
-                  - 2 * qx * g22)
-        gy = 2 * (-2 * qy * g00 + qx * g01 + qw * g02 + qx * g10 + qz * g12 - qw * g20 + qz * g21
-                  - 2 * qy * g22)
-        gz = 2 * (-2 * qz * g00 - qw * g01 + qx * g02 + qw * g10 - 2 * qz * g11 + qy * g12
-                  + qx * g20 + qy * g21)
+        gx = 2 * (
+            qy * g01
+            + qz * g02
+            + qy * g10
+            - 2 * qx * g11
+            - qw * g12
+            + qz * g20
+            + qw * g21
+            - 2 * qx * g22
+        )
+        gy = 2 * (
+            -2 * qy * g00
+            + qx * g01
+            + qw * g02
+            + qx * g10
+            + qz * g12
+            - qw * g20
+            + qz * g21
+            - 2 * qy * g22
+        )
+        gz = 2 * (
+            -2 * qz * g00
+            - qw * g01
+            + qx * g02
+            + qw * g10
+            - 2 * qz * g11
+            + qy * g12
+            + qx * g20
+            + qy * g21
+        )
         dot = gw * qw + gx * qx + gy * qy + gz * qz
         g_quats[i, 0] = (gw - qw * dot) / qnorm
         g_quats[i, 1] = (gx - qx * dot) / qnorm
@@ -286,10 +344,14 @@ def _project_bwd(means, quats, log_scales, Rc, tc, fx, fy, cx, cy, W, H, radius,
         iz2 = iz * iz
         gpx = gu * fx * iz + gj02 * (-fx * iz2) * dtx_dp
         gpy = gv * fy * iz + gj12 * (-fy * iz2) * dty_dp
-        gpz = (-gu * fx * px * iz2 - gv * fy * py * iz2
-               - gj00 * fx * iz2 - gj11 * fy * iz2
-               + gj02 * (2 * fx * tx * iz2 * iz - fx * iz2 * dtx_dz)
-               + gj12 * (2 * fy * ty * iz2 * iz - fy * iz2 * dty_dz))
+        gpz = (
+            -gu * fx * px * iz2
+            - gv * fy * py * iz2
+            - gj00 * fx * iz2
+            - gj11 * fy * iz2
+            + gj02 * (2 * fx * tx * iz2 * iz - fx * iz2 * dtx_dz)
+            + gj12 * (2 * fy * ty * iz2 * iz - fy * iz2 * dty_dz)
+        )
         for k in range(3):
             g_means[i, k] = Rc[0, k] * gpx + Rc[1, k] * gpy + Rc[2, k] * gpz
 
@@ -352,8 +414,9 @@ def _bin_tiles(order, boxes, W, H):  # noqa: ANN001
 
 # ---------------------------------------------------------------------------- raster
 @njit(parallel=True, cache=True, fastmath=True)
-def _raster_fwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_min,
-                img, t_final, n_last):  # noqa: ANN001
+def _raster_fwd(
+    offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_min, img, t_final, n_last
+):  # noqa: ANN001
     """Front-to-back compositing, per tile in parallel; inside a tile the splats (near →
     far) each visit only the pixels of their box, keeping per-pixel transmittance and
     colour in a tile-sized buffer. img (H,W,3); t_final (H,W) transmittance left; n_last
@@ -426,8 +489,9 @@ def _raster_fwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_mi
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _raster_bwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H,
-                t_final, n_last, g_img, gbuf):  # noqa: ANN001
+def _raster_bwd(
+    offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_final, n_last, g_img, gbuf
+):  # noqa: ANN001
     """Reverse traversal (far → near) of each tile's contributors, recovering the
     transmittance in front of each splat as T / (1 - α). g_img (H,W,3) = dL/dimage.
     gbuf (workers, N, 9) receives per-worker sums of dL/d(mean2d x, y, conic a, b, c,
@@ -463,8 +527,11 @@ def _raster_bwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H,
                     gi[ly, lx, 0] = g_img[py, px, 0]
                     gi[ly, lx, 1] = g_img[py, px, 1]
                     gi[ly, lx, 2] = g_img[py, px, 2]
-                    bgdot[ly, lx] = Tp * (bg[0] * g_img[py, px, 0] + bg[1] * g_img[py, px, 1]
-                                          + bg[2] * g_img[py, px, 2])
+                    bgdot[ly, lx] = Tp * (
+                        bg[0] * g_img[py, px, 0]
+                        + bg[1] * g_img[py, px, 1]
+                        + bg[2] * g_img[py, px, 2]
+                    )
                     last[ly, lx] = n_last[py, px]
                     kmax = max(kmax, n_last[py, px])
             for k in range(kmax - 1, s0 - 1, -1):
@@ -504,7 +571,7 @@ def _raster_bwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H,
                         a = min(ALPHA_MAX, a0)
                         if a < ALPHA_MIN:
                             continue
-                        Tp = T[ly, lx] / (1.0 - a)      # transmittance in front of splat i
+                        Tp = T[ly, lx] / (1.0 - a)  # transmittance in front of splat i
                         T[ly, lx] = Tp
                         wgt = a * Tp
                         g0 = gi[ly, lx, 0]
@@ -540,8 +607,16 @@ def _raster_bwd(offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H,
 
 # ---------------------------------------------------------------------------- torch glue
 def _cam_args(cam: Camera, dt: np.dtype) -> tuple:
-    return (np.ascontiguousarray(cam.R, dtype=dt), np.ascontiguousarray(cam.t, dtype=dt),
-            float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy), int(cam.width), int(cam.height))
+    return (
+        np.ascontiguousarray(cam.R, dtype=dt),
+        np.ascontiguousarray(cam.t, dtype=dt),
+        float(cam.fx),
+        float(cam.fy),
+        float(cam.cx),
+        float(cam.cy),
+        int(cam.width),
+        int(cam.height),
+    )
 
 
 class RasterizeFn:
@@ -561,8 +636,19 @@ def _make_function() -> Any:
 
     class _Rasterize(torch.autograd.Function):
         @staticmethod
-        def forward(ctx, means, quats, log_scales, opacity, colors, mean2d_probe,  # noqa: ANN001, ANN205
-                    cam, background, t_min, stats):
+        def forward(
+            ctx,
+            means,
+            quats,
+            log_scales,
+            opacity,
+            colors,
+            mean2d_probe,  # noqa: ANN001, ANN205
+            cam,
+            background,
+            t_min,
+            stats,
+        ):
             # the kernels always run in float64 (one compiled signature); results come
             # back in the inputs' dtype
             ctx.dtype = means.dtype
@@ -580,7 +666,9 @@ def _make_function() -> Any:
             radius = np.zeros(n, np.int32)
             depth = np.zeros(n, dt)
             if n:
-                _project_fwd(m, q, s, Rc, tc, fx, fy, cx, cy, W, H, NEAR, mean2d, conic, radius, depth, cov2d)
+                _project_fwd(
+                    m, q, s, Rc, tc, fx, fy, cx, cy, W, H, NEAR, mean2d, conic, radius, depth, cov2d
+                )
             vis = np.nonzero(radius > 0)[0]
             # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
             # between splats at equal float32 depth is arbitrary but deterministic)
@@ -593,10 +681,40 @@ def _make_function() -> Any:
             img = np.zeros((H, W, 3), dt)
             t_final = np.ones((H, W), dt)
             n_last = np.zeros((H, W), np.int32)
-            _raster_fwd(offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, float(t_min),
-                        img, t_final, n_last)
+            _raster_fwd(
+                offsets,
+                ids,
+                boxes,
+                mean2d,
+                conic,
+                o,
+                c,
+                bg,
+                W,
+                H,
+                float(t_min),
+                img,
+                t_final,
+                n_last,
+            )
             ctx.cam = cam
-            ctx.np = (m, q, s, o, c, mean2d, conic, cov2d, radius, boxes, offsets, ids, bg, t_final, n_last)
+            ctx.np = (
+                m,
+                q,
+                s,
+                o,
+                c,
+                mean2d,
+                conic,
+                cov2d,
+                radius,
+                boxes,
+                offsets,
+                ids,
+                bg,
+                t_final,
+                n_last,
+            )
             if stats is not None:
                 stats["radius"] = radius
                 stats["pairs"] = int(ids.shape[0])
@@ -605,7 +723,23 @@ def _make_function() -> Any:
 
         @staticmethod
         def backward(ctx, g_img):  # noqa: ANN001, ANN205
-            m, q, s, o, c, mean2d, conic, cov2d, radius, boxes, offsets, ids, bg, t_final, n_last = ctx.np
+            (
+                m,
+                q,
+                s,
+                o,
+                c,
+                mean2d,
+                conic,
+                cov2d,
+                radius,
+                boxes,
+                offsets,
+                ids,
+                bg,
+                t_final,
+                n_last,
+            ) = ctx.np
             cam = ctx.cam
             dt = np.float64
             n = m.shape[0]
@@ -613,7 +747,9 @@ def _make_function() -> Any:
             gi = np.ascontiguousarray(g_img.detach().numpy(), dtype=dt)
             nw = max(1, min(get_num_threads(), (offsets.shape[0] - 1)))
             gbuf = np.empty((nw, n, 9), dt)
-            _raster_bwd(offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf)
+            _raster_bwd(
+                offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf
+            )
             gs = gbuf.sum(0) if nw > 1 else gbuf[0]
             g_mean2d = np.ascontiguousarray(gs[:, 0:2])
             g_conic = np.ascontiguousarray(gs[:, 2:5])
@@ -621,22 +757,55 @@ def _make_function() -> Any:
             g_quats = np.zeros((n, 4), dt)
             g_ls = np.zeros((n, 3), dt)
             if n:
-                _project_bwd(m, q, s, Rc, tc, fx, fy, cx, cy, W, H, radius, cov2d, g_mean2d, g_conic,
-                             g_means, g_quats, g_ls)
+                _project_bwd(
+                    m,
+                    q,
+                    s,
+                    Rc,
+                    tc,
+                    fx,
+                    fy,
+                    cx,
+                    cy,
+                    W,
+                    H,
+                    radius,
+                    cov2d,
+                    g_mean2d,
+                    g_conic,
+                    g_means,
+                    g_quats,
+                    g_ls,
+                )
             ctx.np = None
-            out = [torch.from_numpy(a).to(ctx.dtype) for a in
-                   (g_means, g_quats, g_ls, np.ascontiguousarray(gs[:, 5]), np.ascontiguousarray(gs[:, 6:9]),
-                    g_mean2d)]
+            out = [
+                torch.from_numpy(a).to(ctx.dtype)
+                for a in (
+                    g_means,
+                    g_quats,
+                    g_ls,
+                    np.ascontiguousarray(gs[:, 5]),
+                    np.ascontiguousarray(gs[:, 6:9]),
+                    g_mean2d,
+                )
+            ]
             return (*out, None, None, None, None)
 
     return _Rasterize
 
 
-def rasterize_cpu(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "torch.Tensor",
-                  opacity_logits: "torch.Tensor", colors: "torch.Tensor", cam: Camera,
-                  background=(0.0, 0.0, 0.0), t_min: float = T_MIN,  # noqa: ANN001
-                  mean2d_probe: "torch.Tensor | None" = None,
-                  stats: dict | None = None) -> "torch.Tensor":
+def rasterize_cpu(
+    means: torch.Tensor,
+    quats: torch.Tensor,
+    log_scales: torch.Tensor,
+    opacity_logits: torch.Tensor,
+    colors: torch.Tensor,
+    cam: Camera,
+    background=(0.0, 0.0, 0.0),
+    t_min: float = T_MIN,  # noqa: ANN001
+    mean2d_probe: torch.Tensor | None = None,
+    stats: dict | None = None,
+) -> torch.Tensor:
     """Render (H, W, 3) of N splats into `cam`, differentiable w.r.t. every tensor input.
 
     means (N, 3) world units; quats (N, 4) wxyz (any norm); log_scales (N, 3);
@@ -652,9 +821,18 @@ def rasterize_cpu(means: "torch.Tensor", quats: "torch.Tensor", log_scales: "tor
     if mean2d_probe is None:
         mean2d_probe = torch.zeros((means.shape[0], 2), dtype=means.dtype)
     opac = torch.sigmoid(opacity_logits)
-    return RasterizeFn.get().apply(means, quats, log_scales, opac, colors, mean2d_probe, cam,
-                                   tuple(float(v) for v in np.asarray(background).reshape(3)),
-                                   t_min, stats)
+    return RasterizeFn.get().apply(
+        means,
+        quats,
+        log_scales,
+        opac,
+        colors,
+        mean2d_probe,
+        cam,
+        tuple(float(v) for v in np.asarray(background).reshape(3)),
+        t_min,
+        stats,
+    )
 
 
 def warm_up() -> float:

@@ -13,9 +13,10 @@ import logging
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -40,9 +41,9 @@ class VideoResult:
     width: int
     height: int
     fps: float
-    seconds: float                 # wall time of the whole job
-    render_ms_per_frame: float     # time inside render_fn
-    ms_per_frame: float            # wall time per frame, rendering + encoding
+    seconds: float  # wall time of the whole job
+    render_ms_per_frame: float  # time inside render_fn
+    ms_per_frame: float  # wall time per frame, rendering + encoding
     stages: dict[str, float] = field(default_factory=dict)
 
 
@@ -58,16 +59,29 @@ def parse_size(text: str) -> tuple[int, int]:
 
 def check_size(width: int, height: int) -> None:
     if not (16 <= width <= MAX_SIDE and 16 <= height <= MAX_SIDE):
-        raise ValueError(f"video size {width}x{height} must be between 16 and {MAX_SIDE} pixels a side")
+        raise ValueError(
+            f"video size {width}x{height} must be between 16 and {MAX_SIDE} pixels a side"
+        )
     if width % 2 or height % 2:
-        raise ValueError(f"video width and height must be even for H.264 (yuv420p); got "
-                         f"{width}x{height}, try {width - width % 2}x{height - height % 2}")
+        raise ValueError(
+            f"video width and height must be even for H.264 (yuv420p); got "
+            f"{width}x{height}, try {width - width % 2}x{height - height % 2}"
+        )
 
 
-def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: RenderFn, *,
-                 size: tuple[int, int] = (1280, 720), fps: float = 30.0, crf: int = 18,
-                 preset: str = "medium", progress: ProgressFn = no_progress,
-                 cancel: CancelToken | None = None) -> VideoResult:
+def render_video(
+    scene_obj: Any,
+    path: CameraPath,
+    out: str | Path,
+    render_fn: RenderFn,
+    *,
+    size: tuple[int, int] = (1280, 720),
+    fps: float = 30.0,
+    crf: int = 18,
+    preset: str = "medium",
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> VideoResult:
     """Render `path` through `render_fn` at `size` and `fps` into the MP4 `out`.
 
     Frame count: round(duration·fps) + 1 (first and last keyframes included).
@@ -97,10 +111,17 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
     writer = None
     try:
         writer = imageio_ffmpeg.write_frames(
-            str(tmp), (width, height), fps=fps, codec="libx264", pix_fmt_in="rgb24",
-            pix_fmt_out="yuv420p", quality=None, macro_block_size=2,
+            str(tmp),
+            (width, height),
+            fps=fps,
+            codec="libx264",
+            pix_fmt_in="rgb24",
+            pix_fmt_out="yuv420p",
+            quality=None,
+            macro_block_size=2,
             ffmpeg_log_level="error",
-            output_params=["-crf", str(int(crf)), "-preset", preset, "-movflags", "+faststart"])
+            output_params=["-crf", str(int(crf)), "-preset", preset, "-movflags", "+faststart"],
+        )
         writer.send(None)  # start ffmpeg
         with stages("render") as report:
             for i, t in enumerate(times):
@@ -110,8 +131,10 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
                 frame = np.asarray(render_fn(scene_obj, cam))
                 render_s += time.perf_counter() - r0
                 if frame.shape != (height, width, 3) or frame.dtype != np.uint8:
-                    raise ValueError(f"the renderer returned {frame.dtype} {frame.shape}, "
-                                     f"expected uint8 ({height}, {width}, 3)")
+                    raise ValueError(
+                        f"the renderer returned {frame.dtype} {frame.shape}, "
+                        f"expected uint8 ({height}, {width}, 3)"
+                    )
                 writer.send(np.ascontiguousarray(frame))
                 report((i + 1) / n, f"frame {i + 1}/{n}")
         writer.close()  # waits for ffmpeg to finish the file
@@ -128,8 +151,17 @@ def render_video(scene_obj: Any, path: CameraPath, out: str | Path, render_fn: R
         tmp.unlink(missing_ok=True)
         raise
     total = time.perf_counter() - t0
-    return VideoResult(out, n, width, height, float(fps), total, 1000 * render_s / n,
-                       1000 * total / n, dict(stages.times))
+    return VideoResult(
+        out,
+        n,
+        width,
+        height,
+        float(fps),
+        total,
+        1000 * render_s / n,
+        1000 * total / n,
+        dict(stages.times),
+    )
 
 
 def _close_quietly(writer: Any) -> None:
@@ -156,4 +188,4 @@ def read_video(path: str | Path) -> tuple[np.ndarray, float]:
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     """Peak signal-to-noise ratio in dB between two uint8 images."""
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
-    return float("inf") if mse == 0 else 10 * math.log10(255.0 ** 2 / mse)
+    return float("inf") if mse == 0 else 10 * math.log10(255.0**2 / mse)

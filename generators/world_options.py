@@ -10,6 +10,8 @@ from generators.depth import BACKENDS as DEPTH_BACKENDS
 from generators.options import GeneratorOptions, OptionsError, check_weights, option
 from generators.panorama.options import (
     BACKENDS as PANO_BACKENDS,
+)
+from generators.panorama.options import (
     DEFAULT_HEIGHT,
     FOV_HELP,
     HEIGHT_HELP,
@@ -36,46 +38,101 @@ class WorldOptions(GeneratorOptions):
     starts from photos; the rest shape the depth and the splats.
     """
 
-    photos: list[Path] = option(default_factory=list, help=PHOTO_HELP, flag="--photo",
-                                metavar="P", group="source")
-    panorama: Path | None = option(None, help="an equirectangular 360° panorama image "
-                                   "(width = 2 x height)", flag="--panorama", metavar="PANO",
-                                   group="source")
-    fov: float | None = option(None, help=FOV_HELP, unit="deg", flag="--fov", metavar="DEG",
-                               lo=1.0, hi=179.0, label="field of view")
-    pano_backend: str = option("classical", help=OUTPAINT_HELP, flag="--outpaint",
-                               choices=PANO_BACKENDS, label="outpainting backend")
-    pano_model: Path | None = option(None, help=MODEL_HELP, flag="--model", metavar="DIR",
-                                     label="inpainting model folder")
+    photos: list[Path] = option(
+        default_factory=list, help=PHOTO_HELP, flag="--photo", metavar="P", group="source"
+    )
+    panorama: Path | None = option(
+        None,
+        help="an equirectangular 360° panorama image (width = 2 x height)",
+        flag="--panorama",
+        metavar="PANO",
+        group="source",
+    )
+    fov: float | None = option(
+        None,
+        help=FOV_HELP,
+        unit="deg",
+        flag="--fov",
+        metavar="DEG",
+        lo=1.0,
+        hi=179.0,
+        label="field of view",
+    )
+    pano_backend: str = option(
+        "classical",
+        help=OUTPAINT_HELP,
+        flag="--outpaint",
+        choices=PANO_BACKENDS,
+        label="outpainting backend",
+    )
+    pano_model: Path | None = option(
+        None, help=MODEL_HELP, flag="--model", metavar="DIR", label="inpainting model folder"
+    )
     prompt: str = option("", help=PROMPT_HELP, flag="--prompt")
     steps: int = option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
-    pano_height: int = option(DEFAULT_HEIGHT, help=HEIGHT_HELP, unit="px", flag="--height",
-                              lo=64, hi=8192, label="panorama height")
+    pano_height: int = option(
+        DEFAULT_HEIGHT,
+        help=HEIGHT_HELP,
+        unit="px",
+        flag="--height",
+        lo=64,
+        hi=8192,
+        label="panorama height",
+    )
     seed: int = option(0, help=SEED_HELP, flag="--seed", lo=0, hi=MAX_SEED)
-    depth_backend: str = option("classical", flag=("--depth", "--backend"),
-                                choices=DEPTH_BACKENDS, label="depth backend",
-                                help="depth: classical geometric prior or neural (Depth Anything "
-                                     "V2: `models download depth-anything-v2-small`, or "
-                                     "--depth-model)")
-    depth_model: Path | None = option(None, flag="--depth-model", metavar="DIR|NAME",
-                                      label="depth model folder",
-                                      help="neural depth: a transformers depth-estimation folder "
-                                           "(Depth Anything / DPT) or a model name from `models` "
-                                           "(default: depth-anything-v2-small)")
-    resolution: int | None = option(None, unit="px", flag="--resolution", lo=64, hi=8192,
-                                    label="splat resolution",
-                                    help=f"panorama height used for the splats (default: the "
-                                         f"panorama's, at most {DEFAULT_RESOLUTION}: ~0.9 M splats; "
-                                         f"1024: ~1.5 M)")
-    eye_height: float = option(EYE_HEIGHT, help="camera height above the floor", unit="m",
-                               flag="--eye-height", lo=0.2, hi=10.0)
-    radius: float | None = option(None, unit="m", flag="--radius", lo=1.0, hi=1000.0,
-                                  label="room radius",
-                                  help="distance to the walls/far field (default: from the "
-                                       "photo's ground line, else 8)")
-    level: bool = option(True, flag="--no-level", negate=True,
-                         help="--panorama: use it as given (default: level a tilted panorama "
-                              "from its vertical lines)")
+    depth_backend: str = option(
+        "classical",
+        flag=("--depth", "--backend"),
+        choices=DEPTH_BACKENDS,
+        label="depth backend",
+        help="depth: classical geometric prior or neural (Depth Anything "
+        "V2: `models download depth-anything-v2-small`, or "
+        "--depth-model)",
+    )
+    depth_model: Path | None = option(
+        None,
+        flag="--depth-model",
+        metavar="DIR|NAME",
+        label="depth model folder",
+        help="neural depth: a transformers depth-estimation folder "
+        "(Depth Anything / DPT) or a model name from `models` "
+        "(default: depth-anything-v2-small)",
+    )
+    resolution: int | None = option(
+        None,
+        unit="px",
+        flag="--resolution",
+        lo=64,
+        hi=8192,
+        label="splat resolution",
+        help=f"panorama height used for the splats (default: the "
+        f"panorama's, at most {DEFAULT_RESOLUTION}: ~0.9 M splats; "
+        f"1024: ~1.5 M)",
+    )
+    eye_height: float = option(
+        EYE_HEIGHT,
+        help="camera height above the floor",
+        unit="m",
+        flag="--eye-height",
+        lo=0.2,
+        hi=10.0,
+    )
+    radius: float | None = option(
+        None,
+        unit="m",
+        flag="--radius",
+        lo=1.0,
+        hi=1000.0,
+        label="room radius",
+        help="distance to the walls/far field (default: from the photo's ground line, else 8)",
+    )
+    level: bool = option(
+        True,
+        flag="--no-level",
+        negate=True,
+        help="--panorama: use it as given (default: level a tilted panorama "
+        "from its vertical lines)",
+    )
 
     def check(self) -> None:
         """Options in range, one source, and the weights of the chosen backends here."""
@@ -88,6 +145,13 @@ class WorldOptions(GeneratorOptions):
 
     def panorama_options(self) -> PanoramaOptions:
         """The options of the panorama made from the photos."""
-        return PanoramaOptions(photos=list(self.photos), fov=self.fov, backend=self.pano_backend,
-                               model=self.pano_model, prompt=self.prompt, steps=self.steps,
-                               height=self.pano_height, seed=self.seed)
+        return PanoramaOptions(
+            photos=list(self.photos),
+            fov=self.fov,
+            backend=self.pano_backend,
+            model=self.pano_model,
+            prompt=self.prompt,
+            steps=self.steps,
+            height=self.pano_height,
+            seed=self.seed,
+        )

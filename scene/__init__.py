@@ -9,5 +9,13 @@ from .gaussians import GaussianCloud
 from .mesh import Mesh
 from .world import Bookmark, Layer, World
 
-__all__ = ["Bookmark", "Camera", "GaussianCloud", "InvalidSceneError", "Layer", "Mesh",
-           "SceneFormatError", "World"]
+__all__ = [
+    "Bookmark",
+    "Camera",
+    "GaussianCloud",
+    "InvalidSceneError",
+    "Layer",
+    "Mesh",
+    "SceneFormatError",
+    "World",
+]

@@ -46,15 +46,16 @@ class Camera:
         width: int,
         height: int,
         up: Any = (0.0, 1.0, 0.0),
-    ) -> "Camera":
+    ) -> Camera:
         """Camera at `eye` looking at `target` with vertical field of view `fov_y_deg`."""
         eye = np.asarray(eye, np.float64)
         target = np.asarray(target, np.float64)
         for what, v in (("eye", eye), ("look-at point", target)):
             if not (np.all(np.isfinite(v)) and np.abs(v).max() <= _MAX_COORD):
                 # beyond this the axes overflow to NaN and the render is silently black
-                raise ValueError(f"camera {what} must be finite numbers up to {_MAX_COORD:g}; "
-                                 f"got {v.tolist()}")
+                raise ValueError(
+                    f"camera {what} must be finite numbers up to {_MAX_COORD:g}; got {v.tolist()}"
+                )
         fwd = target - eye
         if np.linalg.norm(fwd) < 1e-12:
             raise ValueError("eye and look-at point coincide")
@@ -78,7 +79,7 @@ class Camera:
         fov_y_deg: float,
         width: int,
         height: int,
-    ) -> "Camera":
+    ) -> Camera:
         """First-person camera: yaw about +Y (0 looks along −Z), pitch up positive, radians."""
         fwd = forward_from_yaw_pitch(yaw, pitch)
         pos = np.asarray(position, np.float64)
@@ -121,11 +122,21 @@ class Camera:
         m[:3, 3] = self.t
         return m
 
-    def resized(self, width: int, height: int) -> "Camera":
+    def resized(self, width: int, height: int) -> Camera:
         """Same pose and field of view at another resolution."""
         sx, sy = width / self.width, height / self.height
-        return Camera(width, height, self.fx * sx, self.fy * sy, self.cx * sx, self.cy * sy,
-                      self.R.copy(), self.t.copy(), self.name, dict(self.meta))
+        return Camera(
+            width,
+            height,
+            self.fx * sx,
+            self.fy * sy,
+            self.cx * sx,
+            self.cy * sy,
+            self.R.copy(),
+            self.t.copy(),
+            self.name,
+            dict(self.meta),
+        )
 
     def project(self, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """World points (N,3) -> pixel coords (N,2) and camera depth z (N,)."""

@@ -22,9 +22,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -52,18 +53,30 @@ class Keyframe:
         self.fov_y_deg, self.time = float(self.fov_y_deg), float(self.time)
 
     @classmethod
-    def from_camera(cls, cam: Camera, time: float = 0.0) -> "Keyframe":
+    def from_camera(cls, cam: Camera, time: float = 0.0) -> Keyframe:
         yaw, pitch = yaw_pitch_from_forward(cam.forward)
         return cls(cam.position, yaw, pitch, cam.fov_y_deg, time)
 
     def camera(self, width: int, height: int, up: Any = (0.0, 1.0, 0.0)) -> Camera:
         """Pinhole camera at this keyframe, level with respect to `up`."""
-        return level_camera(self.position, forward_from_yaw_pitch(self.yaw, self.pitch),
-                            self.fov_y_deg, width, height, up)
+        return level_camera(
+            self.position,
+            forward_from_yaw_pitch(self.yaw, self.pitch),
+            self.fov_y_deg,
+            width,
+            height,
+            up,
+        )
 
 
-def level_camera(position: Any, forward: Any, fov_y_deg: float, width: int, height: int,
-                 up: Any = (0.0, 1.0, 0.0)) -> Camera:
+def level_camera(
+    position: Any,
+    forward: Any,
+    fov_y_deg: float,
+    width: int,
+    height: int,
+    up: Any = (0.0, 1.0, 0.0),
+) -> Camera:
     """Camera at `position` looking along `forward` with no roll about the `up` axis."""
     pos = np.asarray(position, np.float64)
     return Camera.look_at(pos, pos + np.asarray(forward, np.float64), fov_y_deg, width, height, up)
@@ -115,10 +128,13 @@ def _mat_to_quat(m: np.ndarray) -> np.ndarray:
 def _quat_to_mat(q: np.ndarray) -> np.ndarray:
     """Unit wxyz quaternion -> 3×3 rotation, float64."""
     w, x, y, z = np.asarray(q, np.float64) / np.linalg.norm(q)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)]])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def slerp(a: np.ndarray, b: np.ndarray, u: float) -> np.ndarray:
@@ -153,9 +169,11 @@ def squad(q0: np.ndarray, q1: np.ndarray, s0: np.ndarray, s1: np.ndarray, u: flo
 
 
 # ------------------------------------------------------------------- position spline
-def centripetal_catmull_rom(p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray,
-                            u: float, alpha: float = 0.5) -> np.ndarray:
+def centripetal_catmull_rom(
+    p0: np.ndarray, p1: np.ndarray, p2: np.ndarray, p3: np.ndarray, u: float, alpha: float = 0.5
+) -> np.ndarray:
     """Point at u∈[0,1] between p1 and p2 (Barry–Goldman, knot spacing |Δp|^alpha)."""
+
     def step(a: np.ndarray, b: np.ndarray) -> float:
         return max(float(np.linalg.norm(b - a)) ** alpha, 1e-6)
 
@@ -197,11 +215,14 @@ class CameraPath:
         if not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
             raise ValueError("keyframe times must be finite and all different")
         if times[-1] - times[0] > MAX_DURATION_S:  # frame_times would allocate without end
-            raise ValueError(f"a camera path may last at most {MAX_DURATION_S:g} s (24 h); "
-                             f"this one lasts {times[-1] - times[0]:g} s")
+            raise ValueError(
+                f"a camera path may last at most {MAX_DURATION_S:g} s (24 h); "
+                f"this one lasts {times[-1] - times[0]:g} s"
+            )
         for k in kfs:
-            if not (np.all(np.isfinite(k.position)) and math.isfinite(k.yaw)
-                    and math.isfinite(k.pitch)):
+            if not (
+                np.all(np.isfinite(k.position)) and math.isfinite(k.yaw) and math.isfinite(k.pitch)
+            ):
                 raise ValueError(f"keyframe at t={k.time} has a non-finite pose")
             if not 1.0 <= k.fov_y_deg <= 170.0:
                 raise ValueError(f"keyframe at t={k.time}: FOV {k.fov_y_deg}° is outside 1..170")
@@ -292,8 +313,13 @@ class CameraPath:
 
     # ------------------------------------------------------------ construction
     @classmethod
-    def from_bookmarks(cls, bookmarks: Sequence[Any], seconds: float = 3.0,
-                       speed: float | None = None, up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
+    def from_bookmarks(
+        cls,
+        bookmarks: Sequence[Any],
+        seconds: float = 3.0,
+        speed: float | None = None,
+        up: Any = (0.0, 1.0, 0.0),
+    ) -> CameraPath:
         """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s.
 
         A single bookmark gives a look-around: a full turn in place, a quarter per `seconds`
@@ -304,8 +330,13 @@ class CameraPath:
             raise ValueError("seconds per bookmark and speed must be positive")
         if len(bookmarks) == 1:
             b = bookmarks[0]
-            return cls([Keyframe(b.position, b.yaw + k * math.pi / 2, b.pitch, b.fov_y_deg, k * seconds)
-                        for k in range(5)], up)
+            return cls(
+                [
+                    Keyframe(b.position, b.yaw + k * math.pi / 2, b.pitch, b.fov_y_deg, k * seconds)
+                    for k in range(5)
+                ],
+                up,
+            )
         kfs, t = [], 0.0
         for i, b in enumerate(bookmarks):
             if i:
@@ -316,10 +347,21 @@ class CameraPath:
 
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT_NAME, "version": FORMAT_VERSION,
-                "up": [float(v) for v in self.up], "keyframes": [
-            {"time": k.time, "position": [float(v) for v in k.position], "yaw": k.yaw,
-             "pitch": k.pitch, "fov_y_deg": k.fov_y_deg} for k in self.keyframes]}
+        return {
+            "format": FORMAT_NAME,
+            "version": FORMAT_VERSION,
+            "up": [float(v) for v in self.up],
+            "keyframes": [
+                {
+                    "time": k.time,
+                    "position": [float(v) for v in k.position],
+                    "yaw": k.yaw,
+                    "pitch": k.pitch,
+                    "fov_y_deg": k.fov_y_deg,
+                }
+                for k in self.keyframes
+            ],
+        }
 
     def save(self, path: str | Path) -> None:
         """Write the path as JSON (atomic)."""
@@ -328,8 +370,9 @@ class CameraPath:
         write_bytes_atomic(path, json.dumps(self.to_dict(), indent=1).encode())
 
     @classmethod
-    def from_dict(cls, d: Any, source: str | Path | None = None,
-                  default_up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
+    def from_dict(
+        cls, d: Any, source: str | Path | None = None, default_up: Any = (0.0, 1.0, 0.0)
+    ) -> CameraPath:
         """From the JSON structure; `default_up` applies when the file names no "up"."""
         if isinstance(d, list):
             d = {"keyframes": d}
@@ -338,11 +381,15 @@ class CameraPath:
         try:
             version = int(d.get("version", 1))
         except (TypeError, ValueError):
-            raise SceneFormatError(source, f"camera path version {d.get('version')!r} "
-                                           "is not a number") from None
+            raise SceneFormatError(
+                source, f"camera path version {d.get('version')!r} is not a number"
+            ) from None
         if version > FORMAT_VERSION:
-            raise SceneFormatError(source, f"camera path version {d.get('version')} is newer "
-                                           "than this Wander reads; update Wander")
+            raise SceneFormatError(
+                source,
+                f"camera path version {d.get('version')} is newer "
+                "than this Wander reads; update Wander",
+            )
         kfs = []
         for i, k in enumerate(d["keyframes"]):
             try:
@@ -357,8 +404,11 @@ class CameraPath:
                     pitch = math.radians(float(k.get("pitch_deg", 0)))
                 else:
                     yaw, pitch = float(k.get("yaw", 0)), float(k.get("pitch", 0))
-                kfs.append(Keyframe(pos, yaw, pitch, float(k.get("fov_y_deg", 60.0)),
-                                    float(k.get("time", i))))
+                kfs.append(
+                    Keyframe(
+                        pos, yaw, pitch, float(k.get("fov_y_deg", 60.0)), float(k.get("time", i))
+                    )
+                )
             except (KeyError, TypeError, ValueError) as exc:
                 raise SceneFormatError(source, f"keyframe {i + 1} is invalid ({exc})") from None
         try:
@@ -367,7 +417,7 @@ class CameraPath:
             raise SceneFormatError(source, str(exc)) from None
 
     @classmethod
-    def load(cls, path: str | Path, default_up: Any = (0.0, 1.0, 0.0)) -> "CameraPath":
+    def load(cls, path: str | Path, default_up: Any = (0.0, 1.0, 0.0)) -> CameraPath:
         """Read a camera path JSON file (SceneFormatError on bad content)."""
         p = Path(path)
         try:
@@ -392,9 +442,13 @@ class PathRecorder:
 
     def add(self, cam_or_kf: Camera | Keyframe, time: float) -> None:
         """Add a sample at wall-clock `time` (seconds; any origin)."""
-        kf = (Keyframe.from_camera(cam_or_kf, time) if isinstance(cam_or_kf, Camera)
-              else Keyframe(cam_or_kf.position, cam_or_kf.yaw, cam_or_kf.pitch,
-                            cam_or_kf.fov_y_deg, time))
+        kf = (
+            Keyframe.from_camera(cam_or_kf, time)
+            if isinstance(cam_or_kf, Camera)
+            else Keyframe(
+                cam_or_kf.position, cam_or_kf.yaw, cam_or_kf.pitch, cam_or_kf.fov_y_deg, time
+            )
+        )
         if self.samples and time <= self.samples[-1].time:
             return  # duplicate timestamps (a timer firing twice) add nothing
         self.samples.append(kf)
@@ -402,8 +456,13 @@ class PathRecorder:
     def clear(self) -> None:
         self.samples.clear()
 
-    def path(self, min_distance: float = 0.25, min_angle_deg: float = 8.0,
-             max_interval: float = 1.5, up: Any = (0.0, 1.0, 0.0)) -> CameraPath:
+    def path(
+        self,
+        min_distance: float = 0.25,
+        min_angle_deg: float = 8.0,
+        max_interval: float = 1.5,
+        up: Any = (0.0, 1.0, 0.0),
+    ) -> CameraPath:
         """Keyframes every `min_distance` m / `min_angle_deg` of turn / `max_interval` s,
         with times starting at 0 (the recording's own pace)."""
         if len(self.samples) < 2:
@@ -419,8 +478,9 @@ class PathRecorder:
                 keep.append(s)
         keep.append(self.samples[-1])
         t0 = keep[0].time
-        return CameraPath((Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0)
-                           for k in keep), up)
+        return CameraPath(
+            (Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0) for k in keep), up
+        )
 
 
 # ---------------------------------------------------------------------- editing
@@ -456,8 +516,9 @@ def delete_keyframe(path: CameraPath, index: int) -> CameraPath | None:
     return CameraPath(kfs, path.up) if kfs else None
 
 
-def path_polyline(path: CameraPath, samples_per_second: float = 20.0,
-                  max_samples: int = 2000) -> np.ndarray:
+def path_polyline(
+    path: CameraPath, samples_per_second: float = 20.0, max_samples: int = 2000
+) -> np.ndarray:
     """World positions (N, 3) along the path, N ≥ 2 (for drawing it)."""
     n = int(min(max(2, path.duration * samples_per_second + 1), max_samples))
     ts = path.start + np.linspace(0.0, path.duration, n)

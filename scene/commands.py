@@ -29,10 +29,10 @@ class Command:
 
     text = "edit"
 
-    def do(self, world: "World") -> None:  # pragma: no cover - interface
+    def do(self, world: World) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
-    def undo(self, world: "World") -> None:  # pragma: no cover - interface
+    def undo(self, world: World) -> None:  # pragma: no cover - interface
         raise NotImplementedError
 
 
@@ -42,11 +42,11 @@ class Batch(Command):
     def __init__(self, commands: list[Command], text: str = "edit") -> None:
         self.commands, self.text = list(commands), text
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         for c in self.commands:
             c.do(world)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         for c in reversed(self.commands):
             c.undo(world)
 
@@ -57,13 +57,13 @@ class AddLayer(Command):
 
     text = "add layer"
 
-    def __init__(self, layer: "Layer", index: int | None = None) -> None:
+    def __init__(self, layer: Layer, index: int | None = None) -> None:
         self.layer, self.index = layer, index
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         world._insert_layer(self.layer, self.index)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         world._remove_layer(self.layer)
 
 
@@ -77,11 +77,11 @@ class RemoveLayer(Command):
         self.layer: Layer | None = None
         self.index = 0
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         self.layer = world.layer(self.layer_id)
         self.index = world._remove_layer(self.layer)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         assert self.layer is not None
         world._insert_layer(self.layer, self.index)
 
@@ -94,12 +94,12 @@ class _SetLayerAttr(Command):
     def __init__(self, layer_id: int, value: Any) -> None:
         self.layer_id, self.new, self.old = layer_id, value, None
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         lay = world.layer(self.layer_id)
         self.old = _copy(getattr(lay, self.prop))
         world._set_layer(lay, self.prop, _copy(self.new))
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         world._set_layer(world.layer(self.layer_id), self.prop, _copy(self.old))
 
 
@@ -136,7 +136,7 @@ class Rename(_SetLayerAttr):
         super().__init__(layer_id, str(name))
 
 
-def _splat_mask(world: "World", layer_id: int, mask: np.ndarray) -> tuple["Layer", np.ndarray]:
+def _splat_mask(world: World, layer_id: int, mask: np.ndarray) -> tuple[Layer, np.ndarray]:
     lay = world.layer(layer_id)
     if not isinstance(lay.data, GaussianCloud):
         raise ValueError(f"{lay.name} is a mesh layer, not splats")
@@ -158,14 +158,14 @@ class RemoveSplats(Command):
         self.new: GaussianCloud | None = None
         self.text = f"delete {self.count} splats"
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         lay, m = _splat_mask(world, self.layer_id, self.mask)
         self.old = lay.data
         if self.new is None:
             self.new = lay.data.subset(np.flatnonzero(~m))
         world._set_layer(lay, "data", self.new)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         assert self.old is not None
         world._set_layer(world.layer(self.layer_id), "data", self.old)
 
@@ -180,19 +180,23 @@ class SeparateSplats(Command):
         self.new_layer: Layer | None = None
         self.text = f"separate {self.remove.count} splats"
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         from .world import Layer
 
         lay, m = _splat_mask(world, self.remove.layer_id, self.remove.mask)
         if self.new_layer is None:
             part = lay.data.subset(np.flatnonzero(m))
-            self.new_layer = Layer(world.unique_name(self.name or f"{lay.name} part"), part, kind="object",
-                                   transform=lay.transform.copy(),
-                                   source={"separated_from": lay.name, "splats": int(m.sum())})
+            self.new_layer = Layer(
+                world.unique_name(self.name or f"{lay.name} part"),
+                part,
+                kind="object",
+                transform=lay.transform.copy(),
+                source={"separated_from": lay.name, "splats": int(m.sum())},
+            )
         self.remove.do(world)
         world._insert_layer(self.new_layer, world.layers.index(lay) + 1)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         assert self.new_layer is not None
         world._remove_layer(self.new_layer)
         self.remove.undo(world)
@@ -220,12 +224,12 @@ class SetUpAxis(Command):
         self.old_source: Any = None
         self.source = source
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         self.old = np.asarray(world.up_axis, np.float64).copy()
         self.old_source = world.meta.get("up_axis_source")
         world._set_up_axis(self.new.copy(), self.source)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         assert self.old is not None
         world._set_up_axis(self.old.copy(), self.old_source)
 
@@ -235,13 +239,13 @@ class SetBookmark(Command):
     appended when `index` is at or past the end; None appends). `bookmark=None` deletes
     the one at `index`."""
 
-    def __init__(self, index: int | None, bookmark: "Bookmark | None") -> None:
+    def __init__(self, index: int | None, bookmark: Bookmark | None) -> None:
         self.index, self.new = index, bookmark
         self.old: list[Bookmark] | None = None
         self.at = 0  # where it landed (after do)
         self.text = "delete bookmark" if bookmark is None else f"bookmark {bookmark.name}"
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         bms = list(world.bookmarks)
         self.old = list(bms)
         i = len(bms) if self.index is None else int(self.index)
@@ -257,7 +261,7 @@ class SetBookmark(Command):
         self.at = i
         world._set_bookmarks(bms, i)
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         assert self.old is not None
         world._set_bookmarks(list(self.old), self.at)
 
@@ -273,16 +277,28 @@ class SetCameraPath(Command):
         self.old: Any = None
         self.text = text
 
-    def do(self, world: "World") -> None:
+    def do(self, world: World) -> None:
         self.old = self.owner.path
         self.owner.path = self.new
         world.emit(CameraPathChanged(self.owner))
 
-    def undo(self, world: "World") -> None:
+    def undo(self, world: World) -> None:
         self.owner.path = self.old
         world.emit(CameraPathChanged(self.owner))
 
 
-__all__ = ["Command", "Batch", "AddLayer", "RemoveLayer", "SetTransform", "SetVisible", "Rename",
-           "RemoveSplats", "SeparateSplats", "SetUpAxis", "SetBookmark", "SetCameraPath",
-           "unit_vector"]
+__all__ = [
+    "Command",
+    "Batch",
+    "AddLayer",
+    "RemoveLayer",
+    "SetTransform",
+    "SetVisible",
+    "Rename",
+    "RemoveSplats",
+    "SeparateSplats",
+    "SetUpAxis",
+    "SetBookmark",
+    "SetCameraPath",
+    "unit_vector",
+]

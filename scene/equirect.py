@@ -69,8 +69,9 @@ def pano_dirs(height: int, width: int | None = None) -> np.ndarray:
     return lonlat_to_dirs(lon[None, :], lat[:, None])
 
 
-def dirs_to_pano_pixels(d: np.ndarray, height: int, width: int | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def dirs_to_pano_pixels(
+    d: np.ndarray, height: int, width: int | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """World directions (..., 3) -> continuous pixel coords (col, row); integers are centres.
 
     `col` runs −0.5 .. W − 0.5 (wrap it for sampling), `row` −0.5 .. H − 0.5.

@@ -34,7 +34,7 @@ class WorldEvent:
 class LayerAdded(WorldEvent):
     """`layer` was inserted at position `index` of `World.layers`."""
 
-    layer: "Layer"
+    layer: Layer
     index: int
     what: ClassVar[str] = "layers"
 
@@ -43,7 +43,7 @@ class LayerAdded(WorldEvent):
 class LayerRemoved(WorldEvent):
     """`layer` was taken out of `World.layers`; it stood at `index`."""
 
-    layer: "Layer"
+    layer: Layer
     index: int
     what: ClassVar[str] = "layers"
 
@@ -54,7 +54,7 @@ class LayerChanged(WorldEvent):
     'visible', 'name' or 'data' (its GaussianCloud/Mesh was replaced, e.g. splats deleted).
     `preview` is True for a live gizmo drag that is not (yet) an undo entry."""
 
-    layer: "Layer"
+    layer: Layer
     property: LayerProperty
     preview: bool = False
 
@@ -87,5 +87,13 @@ class CameraPathChanged(WorldEvent):
     what: ClassVar[str] = "camera_path"
 
 
-__all__ = ["WorldEvent", "LayerAdded", "LayerRemoved", "LayerChanged", "LayerProperty",
-           "UpAxisChanged", "BookmarksChanged", "CameraPathChanged"]
+__all__ = [
+    "WorldEvent",
+    "LayerAdded",
+    "LayerRemoved",
+    "LayerChanged",
+    "LayerProperty",
+    "UpAxisChanged",
+    "BookmarksChanged",
+    "CameraPathChanged",
+]

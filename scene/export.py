@@ -16,17 +16,18 @@ file untouched.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from .camera import Camera
 from .equirect import CUBE_FACES, cube_face_directions, dirs_to_pano_pixels
 from .errors import SceneFormatError
-from .gaussians import GaussianCloud
 from .files import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
+from .gaussians import GaussianCloud
 from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
 from .progress import Progress, ProgressFn, as_progress
@@ -84,9 +85,9 @@ def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> Gaussi
         keep &= np.isfinite(getattr(cloud, name)).all(1)
     keep &= np.isfinite(cloud.opacities)
     for r0 in range(0, n, 65536):  # SH in blocks: no N x K x 3 temporary
-        sh = cloud.shN[r0:r0 + 65536]
+        sh = cloud.shN[r0 : r0 + 65536]
         if sh.size:
-            keep[r0:r0 + 65536] &= np.isfinite(sh).reshape(len(sh), -1).all(1)
+            keep[r0 : r0 + 65536] &= np.isfinite(sh).reshape(len(sh), -1).all(1)
     if opts.crop is not None:
         lo, hi = opts.crop
         keep &= np.all((cloud.means >= lo) & (cloud.means <= hi), axis=1)
@@ -100,8 +101,9 @@ def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> Gaussi
     return out
 
 
-def scene_cloud(world: World, layer: str | int | None = None,
-                options: ExportOptions | None = None) -> GaussianCloud:
+def scene_cloud(
+    world: World, layer: str | int | None = None, options: ExportOptions | None = None
+) -> GaussianCloud:
     """The cloud to export: all visible splat layers baked, or one layer (by name or id).
 
     One visible splat layer without a transform is used as it is, without a copy: the
@@ -121,8 +123,10 @@ def scene_cloud(world: World, layer: str | int | None = None,
         raise ValueError("nothing to export: the scene has no visible splat layer")
     out = apply_options(cloud, options)
     if len(out) == 0:
-        raise ValueError("nothing to export: no visible splats left after the options "
-                         "(check --crop / --min-opacity / layer visibility)")
+        raise ValueError(
+            "nothing to export: no visible splats left after the options "
+            "(check --crop / --min-opacity / layer visibility)"
+        )
     return out
 
 
@@ -166,10 +170,16 @@ def find_layer(world: World, key: str | int) -> Layer:
 
 
 # -------------------------------------------------------------------- front door
-def export_world(world: World, path: str | Path, fmt: str | None = None, *,
-                 layer: str | int | None = None, options: ExportOptions | None = None,
-                 progress: Progress | ProgressFn | None = None,
-                 **format_options: Any) -> dict:
+def export_world(
+    world: World,
+    path: str | Path,
+    fmt: str | None = None,
+    *,
+    layer: str | int | None = None,
+    options: ExportOptions | None = None,
+    progress: Progress | ProgressFn | None = None,
+    **format_options: Any,
+) -> dict:
     """Export the scene (or one layer) to `path`; returns a summary dict.
 
     Splat formats take the visible splat layers (transforms baked, SH rotated); mesh
@@ -189,8 +199,9 @@ def export_world(world: World, path: str | Path, fmt: str | None = None, *,
     except ValueError as exc:
         raise ValueError(f"cannot export {Path(path).name!r}: {exc}") from None
     if sio.FORMATS[f].kind == "mesh":
-        if options is not None and (options.crop is not None or options.min_opacity
-                                    or options.sh_degree is not None):
+        if options is not None and (
+            options.crop is not None or options.min_opacity or options.sh_degree is not None
+        ):
             log.info("export options (SH degree, crop, opacity) apply to splats, not meshes")
         bake.update(0.0, "Baking meshes")
         mesh = scene_mesh(world, layer)
@@ -205,8 +216,9 @@ def export_world(world: World, path: str | Path, fmt: str | None = None, *,
     return {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
 
 
-def write_cloud(cloud: GaussianCloud, path: str | Path, fmt: str | None = None,
-                **format_options: Any) -> None:
+def write_cloud(
+    cloud: GaussianCloud, path: str | Path, fmt: str | None = None, **format_options: Any
+) -> None:
     """`scene.io.save` for a cloud (kept for callers of the old exporter)."""
     from . import io as sio
 
@@ -266,9 +278,12 @@ def _png_bytes(img: np.ndarray) -> bytes:
     return buf.tobytes()
 
 
-def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
-                    face_size: int | None = None,
-                    progress: Progress | ProgressFn | None = None) -> list[Path]:
+def export_panorama(
+    pano: np.ndarray | str | Path,
+    out_png: str | Path,
+    face_size: int | None = None,
+    progress: Progress | ProgressFn | None = None,
+) -> list[Path]:
     """Write the equirect PNG and six cube faces `<stem>_<face>.png` beside it.
 
     Every image is encoded before the first file is written, so a cancel (`Cancelled`
@@ -283,8 +298,9 @@ def export_panorama(pano: np.ndarray | str | Path, out_png: str | Path,
         pano, _alpha = load_image_u8(pano, max_side=None)  # the one image front door
     pano = np.asarray(pano)
     if pano.dtype != np.uint8:
-        pano = np.clip(np.round(pano.astype(np.float64) * (255 if pano.max() <= 1.0 else 1)),
-                       0, 255).astype(np.uint8)
+        pano = np.clip(
+            np.round(pano.astype(np.float64) * (255 if pano.max() <= 1.0 else 1)), 0, 255
+        ).astype(np.uint8)
     out = Path(out_png)
     prog.update(0.1, "Projecting cube faces")
     faces = equirect_to_cube(pano, face_size)
@@ -320,8 +336,14 @@ def bookmark_cameras(world: World, width: int = 1280, height: int = 720) -> list
     cams = []
     for b in world.bookmarks:
         pos = np.asarray(b.position, np.float64)
-        c = Camera.look_at(pos, pos + forward_from_yaw_pitch(b.yaw, b.pitch), b.fov_y_deg,
-                           width, height, up=world.up_axis)
+        c = Camera.look_at(
+            pos,
+            pos + forward_from_yaw_pitch(b.yaw, b.pitch),
+            b.fov_y_deg,
+            width,
+            height,
+            up=world.up_axis,
+        )
         c.name = b.name
         cams.append(c)
     return cams
@@ -337,8 +359,9 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
     recs = world.meta.get("cameras") if isinstance(world.meta, dict) else None
     if not recs:
         return bookmark_cameras(world, width, height)
-    owner = next((lay for lay in world.layers
-                  if "reconstruct" in str(lay.source.get("generator", ""))), None)
+    owner = next(
+        (lay for lay in world.layers if "reconstruct" in str(lay.source.get("generator", ""))), None
+    )
     m = owner.transform if owner is not None else np.eye(4)
     from .rotations import decompose_similarity
 
@@ -349,10 +372,21 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
             if isinstance(c, Camera):
                 cam = Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, c.name)
             else:
-                cam = Camera(int(c["width"]), int(c["height"]), float(c["fx"]), float(c["fy"]),
-                             float(c["cx"]), float(c["cy"]), c["R"], c["t"], str(c.get("name", "")))
+                cam = Camera(
+                    int(c["width"]),
+                    int(c["height"]),
+                    float(c["fx"]),
+                    float(c["fy"]),
+                    float(c["cx"]),
+                    float(c["cy"]),
+                    c["R"],
+                    c["t"],
+                    str(c.get("name", "")),
+                )
         except (KeyError, TypeError, ValueError) as exc:
-            raise ValueError(f"camera {i + 1} in the scene's metadata is unreadable ({exc})") from None
+            raise ValueError(
+                f"camera {i + 1} in the scene's metadata is unreadable ({exc})"
+            ) from None
         # x_cam = Rc x + tc with x = Rᵀ(x' − t)/s; scaling camera coordinates by s keeps the
         # projection, so R' = Rc Rᵀ and t' = s tc − Rc Rᵀ t.
         rc = cam.R @ r.T
@@ -361,9 +395,13 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
     return cams
 
 
-def export_cameras(cameras: Sequence[Camera], folder: str | Path,
-                   points: np.ndarray | None = None, colors: np.ndarray | None = None,
-                   progress: Progress | ProgressFn | None = None) -> list[Path]:
+def export_cameras(
+    cameras: Sequence[Camera],
+    folder: str | Path,
+    points: np.ndarray | None = None,
+    colors: np.ndarray | None = None,
+    progress: Progress | ProgressFn | None = None,
+) -> list[Path]:
     """COLMAP model (cameras, images, points3D) + cameras.json in `folder`.
 
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
@@ -394,6 +432,7 @@ def find_panorama(world: World) -> np.ndarray | Path | None:
     """The equirect panorama a world came from, else None: an (H, 2H[, C]) array or a 2:1
     image file found under a '*pano*' key (at any depth) in world.meta, a layer's source
     or its data's meta."""
+
     def is_equirect_file(p: Path) -> bool:
         from .io.images import image_size
 
@@ -421,14 +460,21 @@ def find_panorama(world: World) -> np.ndarray | Path | None:
             return None
         if isinstance(v, np.ndarray) and v.ndim in (2, 3) and v.shape[1] == 2 * v.shape[0]:
             return v
-        if isinstance(v, (str, Path)) and len(str(v)) < 4096 and Path(v).suffix.lower() in (
-                ".png", ".jpg", ".jpeg", ".exr", ".hdr", ".webp", ".tif", ".tiff"):
+        if (
+            isinstance(v, (str, Path))
+            and len(str(v)) < 4096
+            and Path(v).suffix.lower()
+            in (".png", ".jpg", ".jpeg", ".exr", ".hdr", ".webp", ".tif", ".tiff")
+        ):
             p = Path(v)
             return p if p.is_file() and is_equirect_file(p) else None
         return None
 
-    for src in [world.meta] + [lay.source for lay in world.layers] + \
-               [lay.data.meta for lay in world.layers]:
+    for src in (
+        [world.meta]
+        + [lay.source for lay in world.layers]
+        + [lay.data.meta for lay in world.layers]
+    ):
         got = search(src, False)
         if got is not None:
             return got

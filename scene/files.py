@@ -15,9 +15,10 @@ import re
 import secrets
 import shutil
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from .errors import SceneFormatError
 
@@ -63,7 +64,7 @@ def _fit(name: str, suffix: str, used: int) -> str:
     if len(raw) > room:
         keep = Path(name).suffix.encode()  # keep the extension: writers pick formats by it
         keep = keep if len(keep) < room // 2 else b""
-        raw = raw[:room - len(keep)] + keep
+        raw = raw[: room - len(keep)] + keep
         name = raw.decode(errors="ignore")
     return name + suffix
 
@@ -81,11 +82,11 @@ def make_temp_file(path: str | Path, suffix: str = "") -> tuple[int, Path]:
     sweep_once(folder)
     prefix = f"{TEMP_PREFIX}{os.getpid()}-"
     try:  # mkstemp: O_EXCL, mode 0600, a random part of [a-z0-9_]
-        fd, tmp = tempfile.mkstemp(prefix=prefix, suffix="-" + _fit(path.name, suffix, len(prefix) + 10),
-                                   dir=folder)
+        fd, tmp = tempfile.mkstemp(
+            prefix=prefix, suffix="-" + _fit(path.name, suffix, len(prefix) + 10), dir=folder
+        )
     except OSError as exc:
-        raise SceneFormatError(path, f"cannot write in {folder}: "
-                                     f"{exc.strerror or exc}") from None
+        raise SceneFormatError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
     return fd, Path(tmp)
 
 
@@ -96,11 +97,15 @@ def make_temp_dir(name: str, parent: str | Path | None = None) -> Path:
     sweep_once(folder)
     prefix = f"{TEMP_PREFIX}{os.getpid()}-"
     try:  # mkdtemp: mode 0700, a random part of [a-z0-9_]
-        return Path(tempfile.mkdtemp(prefix=prefix, suffix="-" + _fit(name, "", len(prefix) + 10),
-                                     dir=folder))
+        return Path(
+            tempfile.mkdtemp(
+                prefix=prefix, suffix="-" + _fit(name, "", len(prefix) + 10), dir=folder
+            )
+        )
     except OSError as exc:
-        raise SceneFormatError(folder / name, f"cannot write in {folder}: "
-                                              f"{exc.strerror or exc}") from None
+        raise SceneFormatError(
+            folder / name, f"cannot write in {folder}: {exc.strerror or exc}"
+        ) from None
 
 
 @contextmanager
@@ -262,8 +267,10 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
-def check_outputs(outputs: Iterable[tuple[str, str | Path | None]],
-                  inputs: Iterable[tuple[str, str | Path | None]]) -> None:
+def check_outputs(
+    outputs: Iterable[tuple[str, str | Path | None]],
+    inputs: Iterable[tuple[str, str | Path | None]],
+) -> None:
     """Refuse, before any work, an output that is the same file as an input or as
     another output.
 
@@ -275,12 +282,15 @@ def check_outputs(outputs: Iterable[tuple[str, str | Path | None]],
     for i, (olab, out) in enumerate(outs):
         for ilab, inp in ins:
             if same_file(out, inp):
-                raise SceneFormatError(out, f"{olab} would overwrite the input {ilab} "
-                                            f"({inp}); choose another output file")
+                raise SceneFormatError(
+                    out,
+                    f"{olab} would overwrite the input {ilab} ({inp}); choose another output file",
+                )
         for olab2, out2 in outs[:i]:
             if same_file(out, out2):
-                raise SceneFormatError(out, f"{olab} and {olab2} name the same file; "
-                                            f"choose different outputs")
+                raise SceneFormatError(
+                    out, f"{olab} and {olab2} name the same file; choose different outputs"
+                )
 
 
 def referenced_files(*trees: object, limit: int = 2000) -> list[tuple[str, Path]]:

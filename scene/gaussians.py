@@ -6,8 +6,9 @@ reference PLY does; activations (exp, sigmoid, normalisation) are applied where 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -96,7 +97,7 @@ class GaussianCloud:
         return degree_from_rest(self.shN.shape[1])
 
     @classmethod
-    def empty(cls, sh_degree: int = 0) -> "GaussianCloud":
+    def empty(cls, sh_degree: int = 0) -> GaussianCloud:
         k = REST_COEFFS[sh_degree]
         z = np.zeros
         return cls(z((0, 3)), z((0, 3)), z((0, 4)), z((0,)), z((0, 3)), z((0, k, 3)))
@@ -110,12 +111,20 @@ class GaussianCloud:
         opacity: np.ndarray | float = 0.95,
         quats: np.ndarray | None = None,
         sh_degree: int = 0,
-    ) -> "GaussianCloud":
+    ) -> GaussianCloud:
         """Build a cloud from centres, linear RGB (0..1), std-devs (N,), (N,3) or scalar."""
         pts = np.asarray(points, np.float32).reshape(-1, 3)
         n = len(pts)
-        sc = np.broadcast_to(np.asarray(scales, np.float32).reshape(n, -1) if np.ndim(scales) else
-                             np.float32(scales), (n, 3)) if n else np.zeros((0, 3), np.float32)
+        sc = (
+            np.broadcast_to(
+                np.asarray(scales, np.float32).reshape(n, -1)
+                if np.ndim(scales)
+                else np.float32(scales),
+                (n, 3),
+            )
+            if n
+            else np.zeros((0, 3), np.float32)
+        )
         op = np.broadcast_to(np.asarray(opacity, np.float32), (n,))
         q = np.tile(np.array([1, 0, 0, 0], np.float32), (n, 1)) if quats is None else quats
         return cls(
@@ -127,10 +136,16 @@ class GaussianCloud:
             shN=np.zeros((n, REST_COEFFS[sh_degree], 3), np.float32),
         )
 
-    def copy(self) -> "GaussianCloud":
-        return GaussianCloud(self.means.copy(), self.scales.copy(), self.quats.copy(),
-                             self.opacities.copy(), self.sh0.copy(), self.shN.copy(),
-                             dict(self.meta))
+    def copy(self) -> GaussianCloud:
+        return GaussianCloud(
+            self.means.copy(),
+            self.scales.copy(),
+            self.quats.copy(),
+            self.opacities.copy(),
+            self.sh0.copy(),
+            self.shN.copy(),
+            dict(self.meta),
+        )
 
     def validate(self) -> None:
         """Raise InvalidSceneError if any parameter is NaN or infinite."""
@@ -161,26 +176,29 @@ class GaussianCloud:
         return np.einsum("nij,nkj->nik", m, m).astype(np.float32)
 
     # ------------------------------------------------------------- selection
-    def subset(self, index: np.ndarray | slice | Sequence[int]) -> "GaussianCloud":
+    def subset(self, index: np.ndarray | slice | Sequence[int]) -> GaussianCloud:
         """Splats picked by a boolean mask, an index array or a slice (copies)."""
         idx = index if isinstance(index, slice) else np.asarray(index)
         if isinstance(idx, np.ndarray) and idx.dtype == bool and idx.shape != (len(self),):
             raise InvalidSceneError(f"mask has shape {idx.shape}, expected ({len(self)},)")
         return GaussianCloud(
-            np.ascontiguousarray(self.means[idx]), np.ascontiguousarray(self.scales[idx]),
-            np.ascontiguousarray(self.quats[idx]), np.ascontiguousarray(self.opacities[idx]),
-            np.ascontiguousarray(self.sh0[idx]), np.ascontiguousarray(self.shN[idx]),
+            np.ascontiguousarray(self.means[idx]),
+            np.ascontiguousarray(self.scales[idx]),
+            np.ascontiguousarray(self.quats[idx]),
+            np.ascontiguousarray(self.opacities[idx]),
+            np.ascontiguousarray(self.sh0[idx]),
+            np.ascontiguousarray(self.shN[idx]),
             dict(self.meta),
         )
 
-    def crop(self, box_min: Sequence[float], box_max: Sequence[float]) -> "GaussianCloud":
+    def crop(self, box_min: Sequence[float], box_max: Sequence[float]) -> GaussianCloud:
         """Splats whose centres lie inside the axis-aligned box (inclusive)."""
         lo = np.asarray(box_min, np.float32)
         hi = np.asarray(box_max, np.float32)
         inside = np.all((self.means >= lo) & (self.means <= hi), axis=1)
         return self.subset(inside)
 
-    def with_sh_degree(self, degree: int) -> "GaussianCloud":
+    def with_sh_degree(self, degree: int) -> GaussianCloud:
         """Copy truncated (or zero-padded) to SH `degree`."""
         k = REST_COEFFS[degree]
         cur = self.shN.shape[1]
@@ -194,7 +212,7 @@ class GaussianCloud:
         return out
 
     @staticmethod
-    def concatenate(clouds: Sequence["GaussianCloud"]) -> "GaussianCloud":
+    def concatenate(clouds: Sequence[GaussianCloud]) -> GaussianCloud:
         """Join clouds; the result has the highest SH degree (lower ones zero-padded)."""
         if not clouds:
             return GaussianCloud.empty()
@@ -202,9 +220,12 @@ class GaussianCloud:
         parts = [c.with_sh_degree(deg) if c.sh_degree != deg else c for c in clouds]
         cat = np.concatenate
         return GaussianCloud(
-            cat([c.means for c in parts]), cat([c.scales for c in parts]),
-            cat([c.quats for c in parts]), cat([c.opacities for c in parts]),
-            cat([c.sh0 for c in parts]), cat([c.shN for c in parts]),
+            cat([c.means for c in parts]),
+            cat([c.scales for c in parts]),
+            cat([c.quats for c in parts]),
+            cat([c.opacities for c in parts]),
+            cat([c.sh0 for c in parts]),
+            cat([c.shN for c in parts]),
             dict(clouds[0].meta),
         )
 
@@ -225,7 +246,7 @@ class GaussianCloud:
         far = self.meta.get("far_field") if isinstance(self.meta, dict) else None
         count = int(far.get("count", 0)) if isinstance(far, dict) else 0
         if 0 < count < len(self):
-            keep[len(self) - count:] = False
+            keep[len(self) - count :] = False
         if keep.sum() >= 16:
             centre = np.median(self.means[keep], axis=0)
             dist = np.linalg.norm(self.means - centre, axis=1)
@@ -238,8 +259,10 @@ class GaussianCloud:
         """Bounding box of the centres between quantiles q and 1-q (ignores floaters)."""
         if len(self) == 0:
             raise InvalidSceneError("an empty cloud has no bounds")
-        return (np.quantile(self.means, q, axis=0).astype(np.float32),
-                np.quantile(self.means, 1 - q, axis=0).astype(np.float32))
+        return (
+            np.quantile(self.means, q, axis=0).astype(np.float32),
+            np.quantile(self.means, 1 - q, axis=0).astype(np.float32),
+        )
 
     def importance(self) -> np.ndarray:
         """Opacity × ellipsoid volume per splat, (N,) float32 (monotone in both)."""
@@ -250,7 +273,7 @@ class GaussianCloud:
         """Indices from most to least important (stable), (N,) int64."""
         return np.argsort(-self.importance(), kind="stable")
 
-    def transformed(self, matrix: np.ndarray) -> "GaussianCloud":
+    def transformed(self, matrix: np.ndarray) -> GaussianCloud:
         """Apply a 4×4 similarity (rotation/reflection, uniform scale, translation).
 
         Centres are mapped, orientations composed with the rotation, log-scales shifted
@@ -273,7 +296,7 @@ class GaussianCloud:
         out.shN = rotate_coefficients(self.shN, r)
         return out
 
-    def normalized(self) -> "GaussianCloud":
+    def normalized(self) -> GaussianCloud:
         """Copy with unit quaternions."""
         out = self.copy()
         out.quats = normalize_quats(self.quats)

@@ -52,14 +52,16 @@ def setup_logging(debug: bool = False) -> Path | None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handler: logging.Handler = logging.handlers.RotatingFileHandler(
-            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8", delay=True)
+            path, maxBytes=1_000_000, backupCount=3, encoding="utf-8", delay=True
+        )
         if not os.access(path.parent, os.W_OK):
             raise PermissionError(f"cannot write in {path.parent}")
         _path = path
     except OSError:
         handler, _path = logging.NullHandler(), None
-    handler.setFormatter(logging.Formatter(
-        "%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(process)d %(levelname)s %(name)s: %(message)s")
+    )
     root.addHandler(handler)
     if root.level > logging.WARNING or root.level == logging.NOTSET:
         root.setLevel(logging.WARNING)

@@ -31,7 +31,9 @@ class Mesh:
 
     def __post_init__(self) -> None:
         self.vertices = np.ascontiguousarray(np.asarray(self.vertices, np.float32).reshape(-1, 3))
-        self.faces = np.ascontiguousarray(np.asarray(self.faces, np.int64).reshape(-1, 3).astype(np.int32))
+        self.faces = np.ascontiguousarray(
+            np.asarray(self.faces, np.int64).reshape(-1, 3).astype(np.int32)
+        )
         v = len(self.vertices)
         if self.faces.size and (self.faces.min() < 0 or self.faces.max() >= v):
             raise InvalidSceneError("mesh faces index vertices that do not exist")
@@ -82,20 +84,32 @@ class Mesh:
             u = np.clip(self.uvs[:, 0] % 1.0, 0, 1) * (w - 1)
             vv = np.clip(1.0 - (self.uvs[:, 1] % 1.0), 0, 1) * (h - 1)
             px = tex[vv.round().astype(int), u.round().astype(int), :3]
-            return (px.astype(np.float32) / 255.0)
+            return px.astype(np.float32) / 255.0
         return np.full((self.n_vertices, 3), 0.7, np.float32)
 
-    def transformed(self, matrix: np.ndarray) -> "Mesh":
+    def transformed(self, matrix: np.ndarray) -> Mesh:
         """Copy with vertices mapped by a 4×4 similarity (winding fixed for reflections)."""
         s, r, t = decompose_similarity(matrix)
         verts = (self.vertices.astype(np.float64) @ (s * r).T + t).astype(np.float32)
         faces = self.faces[:, ::-1].copy() if np.linalg.det(r) < 0 else self.faces.copy()
-        return Mesh(verts, faces, None if self.vertex_colors is None else self.vertex_colors.copy(),
-                    None if self.uvs is None else self.uvs.copy(), self.texture, dict(self.meta))
+        return Mesh(
+            verts,
+            faces,
+            None if self.vertex_colors is None else self.vertex_colors.copy(),
+            None if self.uvs is None else self.uvs.copy(),
+            self.texture,
+            dict(self.meta),
+        )
 
 
-def ray_triangles(tri: np.ndarray, origin: np.ndarray, direction: np.ndarray, *,
-                  det_eps: float = 1e-12, t_min: float = 0.0) -> np.ndarray:
+def ray_triangles(
+    tri: np.ndarray,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    *,
+    det_eps: float = 1e-12,
+    t_min: float = 0.0,
+) -> np.ndarray:
     """Ray–triangle intersection, vectorised over triangles (Möller & Trumbore 1997).
 
     tri: (F, 3, 3) float64 triangle corners; origin, direction: (3,) the ray (direction need

@@ -25,10 +25,19 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any, BinaryIO, Callable, Protocol
+from collections.abc import Callable
+from typing import Any, BinaryIO, Protocol
 
-__all__ = ["CancelToken", "Cancelled", "Progress", "ProgressFn", "ProgressWriter", "Stages",
-           "as_progress", "no_progress"]
+__all__ = [
+    "CancelToken",
+    "Cancelled",
+    "Progress",
+    "ProgressFn",
+    "ProgressWriter",
+    "Stages",
+    "as_progress",
+    "no_progress",
+]
 
 
 class Cancelled(Exception):
@@ -76,8 +85,14 @@ class Progress:
     message repeats the last one.
     """
 
-    def __init__(self, report: ProgressFn | None = None, cancel: CancelToken | None = None, *,
-                 start: float = 0.0, stop: float = 1.0) -> None:
+    def __init__(
+        self,
+        report: ProgressFn | None = None,
+        cancel: CancelToken | None = None,
+        *,
+        start: float = 0.0,
+        stop: float = 1.0,
+    ) -> None:
         self.report: ProgressFn = report if report is not None else no_progress
         self.cancel = cancel if cancel is not None else CancelToken()
         self.start, self.stop = float(start), float(stop)
@@ -111,16 +126,20 @@ class Progress:
         self.cancel.check()
 
     # --------------------------------------------------------------- ranges
-    def sub(self, start: float, stop: float) -> "Progress":
+    def sub(self, start: float, stop: float) -> Progress:
         """A stage covering `start..stop` (fractions of this range) with the same cancel."""
         a, b = _clamp(start), _clamp(stop)
         span = self.stop - self.start
-        child = Progress(self.report, self.cancel, start=self.start + span * a,
-                         stop=self.start + span * max(a, b))
+        child = Progress(
+            self.report,
+            self.cancel,
+            start=self.start + span * a,
+            stop=self.start + span * max(a, b),
+        )
         child.message = self.message
         return child
 
-    def split(self, weights: "list[float]") -> "list[Progress]":
+    def split(self, weights: list[float]) -> list[Progress]:
         """Consecutive stages in proportion to `weights` (e.g. bytes each step handles)."""
         total = float(sum(max(w, 0.0) for w in weights)) or 1.0
         out, acc = [], 0.0
@@ -131,8 +150,9 @@ class Progress:
         return out
 
 
-def as_progress(progress: Progress | ProgressFn | None = None,
-                cancel: CancelToken | None = None) -> Progress:
+def as_progress(
+    progress: Progress | ProgressFn | None = None, cancel: CancelToken | None = None
+) -> Progress:
     """A `Progress` from what a caller passed: a Progress (returned as is when `cancel` is
     None or its own), a bare `report(fraction, message)` callable, or None (no-op)."""
     if isinstance(progress, Progress):
@@ -161,7 +181,7 @@ class ProgressWriter:
         view = memoryview(data).cast("B")
         for i in range(0, max(len(view), 1), self.CHUNK):
             self.progress.raise_if_cancelled()
-            part = view[i:i + self.CHUNK]
+            part = view[i : i + self.CHUNK]
             n = self.fh.write(part)
             self.written += len(part) if n is None else n
             self.progress.update(min(self.written / self.expected, 0.99), self.message)
@@ -178,8 +198,12 @@ class Stages:
     at every report and times each stage (`stages.times`, seconds).
     """
 
-    def __init__(self, progress: ProgressFn | Progress | None, weights: list[tuple[str, float]],
-                 cancel: CancelToken | None = None) -> None:
+    def __init__(
+        self,
+        progress: ProgressFn | Progress | None,
+        weights: list[tuple[str, float]],
+        cancel: CancelToken | None = None,
+    ) -> None:
         self._time = time.perf_counter
         self.progress = progress if progress is not None else no_progress
         if cancel is None:
@@ -194,7 +218,7 @@ class Stages:
         self._span = {name: w / total for name, w in weights}
         self.times: dict[str, float] = {}
 
-    def __call__(self, name: str) -> "_Stage":
+    def __call__(self, name: str) -> _Stage:
         return _Stage(self, name)
 
 

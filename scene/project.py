@@ -43,16 +43,17 @@ import time
 import uuid
 import zipfile
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from .errors import InvalidSceneError, SceneFormatError
 from .files import atomic_write
-from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
 from .gaussians import GaussianCloud
+from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
 from .mesh import Mesh
 from .progress import Cancelled, Progress, ProgressFn, as_progress
 from .rotations import decompose_similarity
@@ -64,16 +65,28 @@ FORMAT_NAME = "wander-project"
 FORMAT_VERSION = (1, 1)  # 1.1: inputs referenced by checksum ({"__input__": sha256}), names only
 MANIFEST = "manifest.json"
 EXTENSION = ".wander"
-INPUT_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp", ".tif", ".tiff", ".exr", ".hdr",
-                    ".bmp", ".heic", ".mp4", ".mov"}
+INPUT_EXTENSIONS = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".exr",
+    ".hdr",
+    ".bmp",
+    ".heic",
+    ".mp4",
+    ".mov",
+}
 MAX_INPUT_BYTES = 1 << 30
 # Limits on what opening a project may cost (bytes are uncompressed sizes).
-MAX_MANIFEST_BYTES = 32 << 20   # manifest.json
-MAX_DEPTH = 64                  # nesting of lists/objects in the manifest
-MAX_LAYERS = 1000               # layers restored from one project
-MAX_ENTRY_BYTES = 8 << 30       # any one entry
-MAX_EXPANSION = 128 << 20       # bytes produced beyond those the file physically holds
-                                # (inflation, plus every re-use of an entry by another layer)
+MAX_MANIFEST_BYTES = 32 << 20  # manifest.json
+MAX_DEPTH = 64  # nesting of lists/objects in the manifest
+MAX_LAYERS = 1000  # layers restored from one project
+MAX_ENTRY_BYTES = 8 << 30  # any one entry
+MAX_EXPANSION = 128 << 20  # bytes produced beyond those the file physically holds
+# (inflation, plus every re-use of an entry by another layer)
 MAX_LAYER_ID = 2**31 - 1
 _SHA256 = re.compile(r"[0-9a-fA-F]{64}")
 
@@ -139,15 +152,20 @@ class _Decoder:
     is dropped (None) with a warning naming `where`.
     """
 
-    def __init__(self, arrays: dict[str, np.ndarray], warnings: list[str],
-                 inputs: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        arrays: dict[str, np.ndarray],
+        warnings: list[str],
+        inputs: dict[str, str] | None = None,
+    ) -> None:
         self.arrays, self.warnings = arrays, warnings
-        self.inputs = inputs or {}        # sha256 -> restored path
-        self.paths: set[str] = set()      # path texts decoded from the manifest
+        self.inputs = inputs or {}  # sha256 -> restored path
+        self.paths: set[str] = set()  # path texts decoded from the manifest
 
     def _bad(self, where: str, tag: str, v: Any) -> None:
-        self.warnings.append(f"{where}: a {tag} value of the wrong type "
-                             f"({type(v).__name__}) was dropped")
+        self.warnings.append(
+            f"{where}: a {tag} value of the wrong type ({type(v).__name__}) was dropped"
+        )
 
     def value(self, v: Any, where: str) -> Any:
         if isinstance(v, str):
@@ -176,8 +194,9 @@ class _Decoder:
             got = self.inputs.get(digest.lower())
             if got is None:
                 plain = _plain_name(name) or "?"
-                self.warnings.append(f"{where}: input {plain} is not in the project; "
-                                     "kept its name only")
+                self.warnings.append(
+                    f"{where}: input {plain} is not in the project; kept its name only"
+                )
                 self.paths.add(plain)
                 return plain
             return Path(got) if v.get("path") is True else got
@@ -220,8 +239,10 @@ class _Decoder:
                     self._bad(where, "__items__ key", k)
             return out
         if "__unsupported__" in v:
-            self.warnings.append(f"{where}: a {str(v['__unsupported__'])[:40]} value could not "
-                                 "be saved and was restored as text")
+            self.warnings.append(
+                f"{where}: a {str(v['__unsupported__'])[:40]} value could not "
+                "be saved and was restored as text"
+            )
             r = v.get("repr", "")
             return r if isinstance(r, str) else ""
         return {k: self.value(x, where) for k, x in v.items()}
@@ -248,8 +269,11 @@ def _plain_name(text: Any) -> str | None:
     if not isinstance(text, str):
         return None
     name = text.replace("\\", "/").rsplit("/", 1)[-1]
-    if name in ("", ".", "..") or any(ord(ch) < 32 for ch in name) \
-            or len(name.encode("utf-8", "surrogatepass")) > 255:
+    if (
+        name in ("", ".", "..")
+        or any(ord(ch) < 32 for ch in name)
+        or len(name.encode("utf-8", "surrogatepass")) > 255
+    ):
         return None
     return name
 
@@ -289,9 +313,14 @@ def _sha256_file(path: Path) -> str:
 
 
 # ========================================================================= saving
-def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None = None,
-                 include_inputs: bool = True,
-                 progress: Progress | ProgressFn | None = None) -> None:
+def save_project(
+    world: World,
+    path: str | Path,
+    *,
+    extra: dict[str, Any] | None = None,
+    include_inputs: bool = True,
+    progress: Progress | ProgressFn | None = None,
+) -> None:
     """Write `world` to a `.wander` project at `path` atomically.
 
     Input files referenced by path in `world.meta` or a layer's `source` (photos, the
@@ -314,13 +343,17 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
     inputs: list[dict[str, Any]] = []
     by_text: dict[str, tuple[str, str]] = {}
     files: dict[str, str] = {}  # stored entry -> local file to copy in
-    candidates = (_input_candidates(world.meta, skip) + [x for lay in world.layers
-                                                         for x in _input_candidates(lay.source, skip)]
-                  if include_inputs else [])
+    candidates = (
+        _input_candidates(world.meta, skip)
+        + [x for lay in world.layers for x in _input_candidates(lay.source, skip)]
+        if include_inputs
+        else []
+    )
     input_bytes = {s: _file_size(s) for s in dict.fromkeys(candidates)}
     payload_bytes = [_payload_size(lay.data) for lay in world.layers]
-    hashing, writing = prog.split([sum(input_bytes.values()),
-                                   sum(payload_bytes) + sum(input_bytes.values()) + 1])
+    hashing, writing = prog.split(
+        [sum(input_bytes.values()), sum(payload_bytes) + sum(input_bytes.values()) + 1]
+    )
     hashed = 0
     for s in candidates:
         if s in by_text:
@@ -334,8 +367,15 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
         stored = f"inputs/{digest[:12]}_{name}"
         if stored not in files:
             files[stored] = s
-            inputs.append({"name": name, "original": name, "stored": stored,
-                           "sha256": digest, "size": p.stat().st_size})
+            inputs.append(
+                {
+                    "name": name,
+                    "original": name,
+                    "stored": stored,
+                    "sha256": digest,
+                    "size": p.stat().st_size,
+                }
+            )
     enc = _Encoder(by_text)
     layers_json, payloads = [], []
     for lay in world.layers:
@@ -348,15 +388,24 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
             payloads.append((entry, lambda part, m=lay.data: _mesh_npz(m)))
             data_type, count = "mesh", lay.data.n_vertices
         else:
-            raise InvalidSceneError(f"layer {lay.name!r} holds {type(lay.data).__name__}, "
-                                    "which a project cannot store")
-        layers_json.append({
-            "id": int(lay.id), "name": lay.name, "kind": lay.kind,
-            "transform": lay.transform.tolist(), "visible": bool(lay.visible),
-            "source": enc.value(lay.source), "generator": lay.source.get("generator"),
-            "data": data_type, "count": count, "file": entry,
-            "data_meta": enc.value(lay.data.meta),
-        })
+            raise InvalidSceneError(
+                f"layer {lay.name!r} holds {type(lay.data).__name__}, which a project cannot store"
+            )
+        layers_json.append(
+            {
+                "id": int(lay.id),
+                "name": lay.name,
+                "kind": lay.kind,
+                "transform": lay.transform.tolist(),
+                "visible": bool(lay.visible),
+                "source": enc.value(lay.source),
+                "generator": lay.source.get("generator"),
+                "data": data_type,
+                "count": count,
+                "file": entry,
+                "data_meta": enc.value(lay.data.meta),
+            }
+        )
     manifest = {
         "format": FORMAT_NAME,
         "format_version": f"{FORMAT_VERSION[0]}.{FORMAT_VERSION[1]}",
@@ -364,9 +413,16 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
         "saved_at": time.time(),
         "up_axis": [float(v) for v in world.up_axis],
         "meta": enc.value(world.meta),
-        "bookmarks": [{"name": b.name, "position": [float(v) for v in b.position],
-                       "yaw": float(b.yaw), "pitch": float(b.pitch),
-                       "fov_y_deg": float(b.fov_y_deg)} for b in world.bookmarks],
+        "bookmarks": [
+            {
+                "name": b.name,
+                "position": [float(v) for v in b.position],
+                "yaw": float(b.yaw),
+                "pitch": float(b.pitch),
+                "fov_y_deg": float(b.fov_y_deg),
+            }
+            for b in world.bookmarks
+        ],
         "layers": layers_json,
         "inputs": inputs,
         "arrays": sorted(enc.arrays),
@@ -383,7 +439,7 @@ def save_project(world: World, path: str | Path, *, extra: dict[str, Any] | None
             for (name, make), part in zip(payloads, parts):
                 part.update(0.0, f"Writing layer {name.split('/')[-1]}")
                 zf.writestr(name, make(part), zipfile.ZIP_STORED)
-            for (stored, original), part in zip(files.items(), parts[len(payloads):]):
+            for (stored, original), part in zip(files.items(), parts[len(payloads) :]):
                 part.update(0.0, f"Copying {Path(original).name}")
                 zf.write(original, stored, zipfile.ZIP_STORED)
             parts[-1].update(0.0, f"Finishing {path.name}")  # last cancel point
@@ -467,21 +523,27 @@ class _Budget:
     def charge(self, key: str, where: str, usize: int, csize: int) -> None:
         """Raise SceneFormatError when reading `where` would exceed a limit."""
         if usize > MAX_ENTRY_BYTES:
-            raise SceneFormatError(self.path, f"{where} claims {_mb(usize)} uncompressed, over "
-                                              f"the {_mb(MAX_ENTRY_BYTES)} limit for one entry")
+            raise SceneFormatError(
+                self.path,
+                f"{where} claims {_mb(usize)} uncompressed, over "
+                f"the {_mb(MAX_ENTRY_BYTES)} limit for one entry",
+            )
         extra = max(0, usize - csize) if key not in self.seen else usize
         if extra > self.left:
             what = "inflate" if key not in self.seen else "be read again (shared by several layers)"
             raise SceneFormatError(
-                self.path, f"{where} would {what} to {_mb(usize)}, beyond what a project may "
-                           f"expand to ({_mb(MAX_EXPANSION)} over its file size); refused as "
-                           "damaged or malicious")
+                self.path,
+                f"{where} would {what} to {_mb(usize)}, beyond what a project may "
+                f"expand to ({_mb(MAX_EXPANSION)} over its file size); refused as "
+                "damaged or malicious",
+            )
         self.seen.add(key)
         self.left -= extra
 
 
-def _inflate(raw: bytes | memoryview, method: int, usize: int, crc: int | None,
-             where: str, path: Path | None) -> bytes:
+def _inflate(
+    raw: bytes | memoryview, method: int, usize: int, crc: int | None, where: str, path: Path | None
+) -> bytes:
     """Decompress one raw zip entry to exactly `usize` bytes (never more) and check its CRC."""
     if method == zipfile.ZIP_STORED:
         body = bytes(raw)
@@ -492,11 +554,13 @@ def _inflate(raw: bytes | memoryview, method: int, usize: int, crc: int | None,
         except zlib.error as exc:
             raise SceneFormatError(path, f"{where} is damaged ({exc})") from None
     else:
-        raise SceneFormatError(path, f"{where} uses compression method {method}, "
-                                     "which a project does not")
+        raise SceneFormatError(
+            path, f"{where} uses compression method {method}, which a project does not"
+        )
     if len(body) > usize:
-        raise SceneFormatError(path, f"{where} inflates beyond its declared "
-                                     f"{usize:,} bytes (damaged or malicious)")
+        raise SceneFormatError(
+            path, f"{where} inflates beyond its declared {usize:,} bytes (damaged or malicious)"
+        )
     if len(body) < usize:
         raise SceneFormatError(path, f"{where} is cut off: {len(body):,} of {usize:,} bytes")
     if crc is not None and zlib.crc32(body) & 0xFFFFFFFF != crc:
@@ -504,17 +568,26 @@ def _inflate(raw: bytes | memoryview, method: int, usize: int, crc: int | None,
     return body
 
 
-def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, key: str,
-                 where: str, container_bytes: int, limit: int | None = None) -> bytearray:
+def _read_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    key: str,
+    where: str,
+    container_bytes: int,
+    limit: int | None = None,
+) -> bytearray:
     """One zip member, checked against its declared sizes, `limit` and the budget first,
     then read with a running cap of its declared size."""
     usize, csize = int(info.file_size), int(info.compress_size)
     if csize > container_bytes or (info.compress_type == zipfile.ZIP_STORED and usize != csize):
-        raise SceneFormatError(budget.path, f"{where} declares {usize:,} bytes but the file "
-                                            "does not hold them (damaged or malicious)")
+        raise SceneFormatError(
+            budget.path,
+            f"{where} declares {usize:,} bytes but the file "
+            "does not hold them (damaged or malicious)",
+        )
     if limit is not None and usize > limit:
-        raise SceneFormatError(budget.path, f"{where} is {_mb(usize)}, over its "
-                                            f"{_mb(limit)} limit")
+        raise SceneFormatError(budget.path, f"{where} is {_mb(usize)}, over its {_mb(limit)} limit")
     budget.charge(key, where, usize, csize)
     buf = bytearray(usize)
     view = memoryview(buf)
@@ -527,10 +600,19 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _Budget, ke
                     break
                 got += n
             if fh.read(1):
-                raise SceneFormatError(budget.path, f"{where} inflates beyond its declared "
-                                                    f"{usize:,} bytes (damaged or malicious)")
-    except (zipfile.BadZipFile, zlib.error, OSError, EOFError, ValueError,
-            NotImplementedError, RuntimeError) as exc:
+                raise SceneFormatError(
+                    budget.path,
+                    f"{where} inflates beyond its declared {usize:,} bytes (damaged or malicious)",
+                )
+    except (
+        zipfile.BadZipFile,
+        zlib.error,
+        OSError,
+        EOFError,
+        ValueError,
+        NotImplementedError,
+        RuntimeError,
+    ) as exc:
         if isinstance(exc, SceneFormatError):
             raise
         raise SceneFormatError(budget.path, f"{where} is damaged ({exc})") from None
@@ -563,8 +645,10 @@ class _Archive:
             self._data = path.read_bytes()
             self._entries = _scan_local_entries(self._data)
             if not self._entries:
-                raise SceneFormatError(path, "not a Wander project (not a zip archive, "
-                                             "or too damaged to read any entry)") from None
+                raise SceneFormatError(
+                    path,
+                    "not a Wander project (not a zip archive, or too damaged to read any entry)",
+                ) from None
         except (OSError, ValueError, EOFError, NotImplementedError, struct.error) as exc:
             problem = getattr(exc, "strerror", None) or exc
             raise SceneFormatError(path, f"cannot open project: {problem}") from None
@@ -590,18 +674,22 @@ class _Archive:
             raise SceneFormatError(self.path, f"{where} is damaged ({got.problem})")
         method, crc, csize, usize, start = got
         if limit is not None and usize > limit:
-            raise SceneFormatError(self.path, f"{where} is {_mb(usize)}, over its "
-                                              f"{_mb(limit)} limit")
+            raise SceneFormatError(
+                self.path, f"{where} is {_mb(usize)}, over its {_mb(limit)} limit"
+            )
         self.budget.charge(name, where, usize, csize)
-        return _inflate(memoryview(self._data)[start:start + csize], method, usize, crc,
-                        where, self.path)
+        return _inflate(
+            memoryview(self._data)[start : start + csize], method, usize, crc, where, self.path
+        )
 
     def close(self) -> None:
         if self._zf is not None:
             self._zf.close()
 
 
-def _scan_local_entries(data: bytes) -> dict[str, tuple[int, int, int, int, int] | SceneFormatError]:
+def _scan_local_entries(
+    data: bytes,
+) -> dict[str, tuple[int, int, int, int, int] | SceneFormatError]:
     """Walk zip local file headers from the start (no central directory needed).
 
     Maps each name to (method, crc, compressed size, uncompressed size, data offset);
@@ -609,14 +697,15 @@ def _scan_local_entries(data: bytes) -> dict[str, tuple[int, int, int, int, int]
     """
     out: dict[str, tuple[int, int, int, int, int] | SceneFormatError] = {}
     pos, n = 0, len(data)
-    while pos + 30 <= n and data[pos:pos + 4] == b"PK\x03\x04":
+    while pos + 30 <= n and data[pos : pos + 4] == b"PK\x03\x04":
         (_, _, flags, method, _, _, crc, csize, usize, nlen, xlen) = struct.unpack_from(
-            "<IHHHHHIIIHH", data, pos)
+            "<IHHHHHIIIHH", data, pos
+        )
         name_start = pos + 30
         if name_start + nlen + xlen > n:
             break
-        name = data[name_start:name_start + nlen].decode("utf-8", "replace")
-        extra = data[name_start + nlen:name_start + nlen + xlen]
+        name = data[name_start : name_start + nlen].decode("utf-8", "replace")
+        extra = data[name_start + nlen : name_start + nlen + xlen]
         if csize == 0xFFFFFFFF or usize == 0xFFFFFFFF:  # zip64: sizes in extra field 0x0001
             usize, csize = _zip64_sizes(extra, usize, csize)
         if flags & 0x08:  # sizes only in a trailing data descriptor: cannot walk further
@@ -637,7 +726,7 @@ def _zip64_sizes(extra: bytes, usize: int, csize: int) -> tuple[int, int]:
     while i + 4 <= len(extra):
         tag, size = struct.unpack_from("<HH", extra, i)
         if tag == 1:
-            vals = extra[i + 4:i + 4 + size]
+            vals = extra[i + 4 : i + 4 + size]
             k = 0
             if usize == 0xFFFFFFFF and k + 8 <= len(vals):
                 usize = struct.unpack_from("<Q", vals, k)[0]
@@ -665,7 +754,9 @@ def _load_npy(data: bytes | bytearray, where: str, path: Path | None) -> np.ndar
         else:
             raise ValueError(f"npy format version {version[0]}.{version[1]} is not supported")
     except (ValueError, OSError, EOFError, SyntaxError, TypeError, OverflowError) as exc:
-        raise SceneFormatError(path, f"{where} is not a readable array ({str(exc)[:200]})") from None
+        raise SceneFormatError(
+            path, f"{where} is not a readable array ({str(exc)[:200]})"
+        ) from None
     if dtype.hasobject or dtype.itemsize == 0:
         raise SceneFormatError(path, f"{where} holds a {dtype} array, which a project may not")
     count = math.prod(shape)
@@ -673,8 +764,11 @@ def _load_npy(data: bytes | bytearray, where: str, path: Path | None) -> np.ndar
     offset = f.tell()
     have = len(data) - offset
     if need != have:
-        raise SceneFormatError(path, f"{where}: its header claims shape {tuple(shape)} "
-                                     f"({need:,} bytes) but it holds {have:,} bytes")
+        raise SceneFormatError(
+            path,
+            f"{where}: its header claims shape {tuple(shape)} "
+            f"({need:,} bytes) but it holds {have:,} bytes",
+        )
     arr = np.frombuffer(data, dtype=dtype, count=count, offset=offset)
     arr = arr.reshape(shape[::-1]).T if fortran else arr.reshape(shape)
     return arr.copy()
@@ -701,14 +795,20 @@ def _mesh_from_npz(data: bytes | bytearray, where: str, budget: _Budget) -> Mesh
             arrays[key] = _load_npy(raw, sub, path)
             del raw
     try:
-        return Mesh(arrays["vertices"], arrays["faces"], arrays.get("vertex_colors"),
-                    arrays.get("uvs"), arrays.get("texture"))
+        return Mesh(
+            arrays["vertices"],
+            arrays["faces"],
+            arrays.get("vertex_colors"),
+            arrays.get("uvs"),
+            arrays.get("texture"),
+        )
     except (InvalidSceneError, ValueError, TypeError, OverflowError) as exc:
         raise SceneFormatError(path, f"{where}: mesh data is corrupt ({exc})") from None
 
 
-def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
-                    warnings: list[str]) -> GaussianCloud:
+def _read_layer_ply(
+    raw: bytes | bytearray, file: str, name: str, path: Path, warnings: list[str]
+) -> GaussianCloud:
     """A Gaussian layer; a header whose splat count disagrees with the data, and splats
     holding NaN / infinite values, are repaired with a warning saying what was dropped."""
     end = raw.find(b"end_header\n", 0, 65536)
@@ -727,15 +827,21 @@ def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
             held = body // stride
             if declared != held or body % stride:
                 said = text[:20] if declared is None or declared < 0 else f"{declared:,}"
-                lost = "" if declared is None or declared <= held else \
-                    f"; {declared - held:,} splats are missing"
+                lost = (
+                    ""
+                    if declared is None or declared <= held
+                    else f"; {declared - held:,} splats are missing"
+                )
                 tail = f"; {body % stride} stray bytes ignored" if body % stride else ""
-                warnings.append(f"layer {name!r}: {file} says it holds {said} splats but its "
-                                f"data holds {held:,}; opened those{lost}{tail}")
+                warnings.append(
+                    f"layer {name!r}: {file} says it holds {said} splats but its "
+                    f"data holds {held:,}; opened those{lost}{tail}"
+                )
                 lines[counts[0]] = f"element vertex {held}"
                 start = end + len(b"end_header\n")
-                raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + \
-                    bytes(memoryview(raw)[start:start + held * stride])
+                raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + bytes(
+                    memoryview(raw)[start : start + held * stride]
+                )
     cloud = read_ply_bytes(raw, file, consume=True)  # `raw` is cut while it is decoded
     n = len(cloud)
     if n:
@@ -744,8 +850,9 @@ def _read_layer_ply(raw: bytes | bytearray, file: str, name: str, path: Path,
             bad |= ~np.isfinite(arr.reshape(n, -1)).all(1)
         k = int(bad.sum())
         if k:
-            warnings.append(f"layer {name!r}: dropped {k:,} of {n:,} splats holding NaN or "
-                            "infinite values")
+            warnings.append(
+                f"layer {name!r}: dropped {k:,} of {n:,} splats holding NaN or infinite values"
+            )
             cloud = cloud.subset(~bad)
     return cloud
 
@@ -786,14 +893,19 @@ def _guarded(path: Path, fn: Callable[[], Any]) -> Any:
     except (SceneFormatError, FileNotFoundError, Cancelled):
         raise
     except MemoryError:
-        raise SceneFormatError(path, "needs more memory than is free (the project is damaged "
-                                     "or far larger than it looks)") from None
+        raise SceneFormatError(
+            path,
+            "needs more memory than is free (the project is damaged or far larger than it looks)",
+        ) from None
     except RecursionError:
         raise SceneFormatError(path, "its manifest nests values too deeply to read") from None
     except Exception as exc:  # noqa: BLE001 - a project is untrusted input: one error type out
         log.exception("unexpected problem reading project %s", path)
-        raise SceneFormatError(path, "could not be read: an unexpected problem in the file "
-                                     f"({type(exc).__name__}: {str(exc)[:200]})") from None
+        raise SceneFormatError(
+            path,
+            "could not be read: an unexpected problem in the file "
+            f"({type(exc).__name__}: {str(exc)[:200]})",
+        ) from None
 
 
 def _parse_manifest(arc: _Archive) -> dict[str, Any]:
@@ -808,11 +920,14 @@ def _parse_manifest(arc: _Archive) -> dict[str, Any]:
     except (UnicodeDecodeError, ValueError) as exc:  # incl. JSONDecodeError, 4300+ digit ints
         raise SceneFormatError(arc.path, f"manifest.json is corrupt ({str(exc)[:200]})") from None
     if not isinstance(man, dict) or man.get("format") != FORMAT_NAME:
-        raise SceneFormatError(arc.path, "not a Wander project (manifest has no "
-                                         f"'format': '{FORMAT_NAME}')")
+        raise SceneFormatError(
+            arc.path, f"not a Wander project (manifest has no 'format': '{FORMAT_NAME}')"
+        )
     if _too_deep(man, MAX_DEPTH):
-        raise SceneFormatError(arc.path, f"manifest.json nests values more than {MAX_DEPTH} "
-                                         "levels deep (damaged or malicious)")
+        raise SceneFormatError(
+            arc.path,
+            f"manifest.json nests values more than {MAX_DEPTH} levels deep (damaged or malicious)",
+        )
     return man
 
 
@@ -826,21 +941,29 @@ def _parse_version(text: Any, path: Path) -> tuple[int, int]:
         major, minor = (int(p) for p in s.split(".")[:2])
         return major, minor
     except ValueError:
-        raise SceneFormatError(path, f"project format version {str(text)[:40]!r} is not "
-                                     "understood") from None
+        raise SceneFormatError(
+            path, f"project format version {str(text)[:40]!r} is not understood"
+        ) from None
 
 
 def default_inputs_dir() -> Path:
     """Where inputs stored in a project are unpacked: Wander's own cache folder."""
-    base = os.environ.get("WANDER_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME") or \
-        str(Path.home() / ".cache")
+    base = (
+        os.environ.get("WANDER_CACHE_DIR")
+        or os.environ.get("XDG_CACHE_HOME")
+        or str(Path.home() / ".cache")
+    )
     sub = "" if os.environ.get("WANDER_CACHE_DIR") else "wander"
     return Path(base) / sub / "project-inputs"
 
 
-def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
-                 trust_paths: bool = False,
-                 progress: Progress | ProgressFn | None = None) -> tuple[World, list[str]]:
+def load_project(
+    path: str | Path,
+    *,
+    inputs_dir: str | Path | None = None,
+    trust_paths: bool = False,
+    progress: Progress | ProgressFn | None = None,
+) -> tuple[World, list[str]]:
     """Open a `.wander` project; returns (World, warnings about what could not be restored).
 
     Input photos stored in the project are checked against their SHA-256 and unpacked
@@ -865,8 +988,9 @@ def load_project(path: str | Path, *, inputs_dir: str | Path | None = None,
     return _guarded(path, lambda: _load(path, inputs_dir, trust_paths, prog))
 
 
-def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
-          prog: Progress | None = None) -> tuple[World, list[str]]:
+def _load(
+    path: Path, inputs_dir: str | Path | None, trust_paths: bool, prog: Progress | None = None
+) -> tuple[World, list[str]]:
     prog = prog if prog is not None else as_progress(None)
     prog.update(0.0, f"Reading {path.name}")
     arc = _Archive(path)
@@ -876,12 +1000,16 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
         major, minor = _parse_version(man.get("format_version"), path)
         if major > FORMAT_VERSION[0]:
             raise SceneFormatError(
-                path, f"written by a newer Wander ({str(man.get('app_version', '?'))[:40]}, "
-                      f"project format {major}.{minor}); this version reads format "
-                      f"{FORMAT_VERSION[0]}.x — update Wander to open it")
+                path,
+                f"written by a newer Wander ({str(man.get('app_version', '?'))[:40]}, "
+                f"project format {major}.{minor}); this version reads format "
+                f"{FORMAT_VERSION[0]}.x — update Wander to open it",
+            )
         if major == FORMAT_VERSION[0] and minor > FORMAT_VERSION[1]:
-            warnings.append(f"project written by a newer Wander (format {major}.{minor}); "
-                            "anything it added that this version does not know was ignored")
+            warnings.append(
+                f"project written by a newer Wander (format {major}.{minor}); "
+                "anything it added that this version does not know was ignored"
+            )
         if arc.truncated:
             warnings.append("the project file is truncated or damaged; opened what it still holds")
         arrays: dict[str, np.ndarray] = {}
@@ -896,8 +1024,9 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
             except SceneFormatError as exc:
                 warnings.append(f"array {name[:80]} is damaged ({exc.problem})")
         prog.update(0.05, "Restoring stored photos")
-        by_digest, by_original = _restore_inputs(arc, _list_field(man, "inputs", warnings, 10_000),
-                                                 inputs_dir, warnings)
+        by_digest, by_original = _restore_inputs(
+            arc, _list_field(man, "inputs", warnings, 10_000), inputs_dir, warnings
+        )
         dec = _Decoder(arrays, warnings, by_digest)
 
         w = World()
@@ -916,12 +1045,16 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
                 w.bookmarks.append(_bookmark(b))
             except ValueError as exc:
                 label = str(b.get("name"))[:40] if isinstance(b, dict) else ""
-                warnings.append(f"bookmark {i + 1}{f' ({label})' if label else ''} is unreadable "
-                                f"({exc}) and was skipped")
+                warnings.append(
+                    f"bookmark {i + 1}{f' ({label})' if label else ''} is unreadable "
+                    f"({exc}) and was skipped"
+                )
         entries = _list_field(man, "layers", warnings, None)
         if len(entries) > MAX_LAYERS:
-            warnings.append(f"the project lists {len(entries):,} layers; opened the first "
-                            f"{MAX_LAYERS:,} (the most a project may hold)")
+            warnings.append(
+                f"the project lists {len(entries):,} layers; opened the first "
+                f"{MAX_LAYERS:,} (the most a project may hold)"
+            )
             entries = entries[:MAX_LAYERS]
         loaded: list[tuple[Layer, Any]] = []
         layers = prog.sub(0.1, 0.98)
@@ -937,12 +1070,14 @@ def _load(path: Path, inputs_dir: str | Path | None, trust_paths: bool,
         for lay in _assign_ids(loaded, warnings):
             w.add_layer(lay)  # keeps the saved id (unique here); history cleared below
         if not trust_paths:
-            w.untrusted_paths = {s for s in dec.paths
-                                 if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS}
+            w.untrusted_paths = {
+                s for s in dec.paths if os.path.splitext(s)[1].lower() in INPUT_EXTENSIONS
+            }
         else:  # the app's own recovery file: only what it recorded as untrusted
             kept = man.get("untrusted_paths", [])
-            w.untrusted_paths = {s for s in kept if isinstance(s, str)} \
-                if isinstance(kept, list) else set()
+            w.untrusted_paths = (
+                {s for s in kept if isinstance(s, str)} if isinstance(kept, list) else set()
+            )
         w.clear_history()
         prog.update(1.0, f"Read {path.name}")
         return w, warnings
@@ -956,7 +1091,9 @@ def _list_field(man: dict, key: str, warnings: list[str], limit: int | None) -> 
         warnings.append(f"manifest field {key!r} is unreadable; ignored")
         return []
     if limit is not None and len(v) > limit:
-        warnings.append(f"manifest field {key!r} lists {len(v):,} entries; read the first {limit:,}")
+        warnings.append(
+            f"manifest field {key!r} lists {len(v):,} entries; read the first {limit:,}"
+        )
         return v[:limit]
     return v
 
@@ -999,8 +1136,9 @@ def _bookmark(b: Any) -> Bookmark:
     return Bookmark(name if isinstance(name, str) else str(name)[:200], pos, yaw, pitch, fov)
 
 
-def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str],
-                warnings: list[str]) -> tuple[Layer, Any] | None:
+def _load_layer(
+    arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str], warnings: list[str]
+) -> tuple[Layer, Any] | None:
     """(layer, the id its entry gave) or None (with a warning) when it cannot be restored."""
     name = entry.get("name", "?")
     name = name if isinstance(name, str) else str(name)[:200]
@@ -1033,10 +1171,17 @@ def _load_layer(arc: _Archive, entry: dict, dec: _Decoder, remap: dict[str, str]
         source = {}
     kind = entry.get("kind", "world")
     transform = _transform(entry.get("transform", None), name, warnings)
-    layer = Layer(name=name, data=data, kind=kind if kind in ("world", "object", "mesh") else
-                  ("mesh" if isinstance(data, Mesh) else "object"),
-                  transform=transform, visible=entry.get("visible", True) is not False,
-                  id=0, source=source)
+    layer = Layer(
+        name=name,
+        data=data,
+        kind=kind
+        if kind in ("world", "object", "mesh")
+        else ("mesh" if isinstance(data, Mesh) else "object"),
+        transform=transform,
+        visible=entry.get("visible", True) is not False,
+        id=0,
+        source=source,
+    )
     return layer, entry.get("id")
 
 
@@ -1050,8 +1195,9 @@ def _transform(t: Any, name: str, warnings: list[str]) -> np.ndarray:
             raise ValueError(f"shape {m.shape} is not 4×4")
         decompose_similarity(m)  # NaN / singular / sheared: every view and export breaks
     except (ValueError, TypeError, OverflowError, np.linalg.LinAlgError) as exc:
-        warnings.append(f"layer {name!r}: its transform is invalid ({str(exc)[:120]}); "
-                        "reset to identity")
+        warnings.append(
+            f"layer {name!r}: its transform is invalid ({str(exc)[:120]}); reset to identity"
+        )
         return np.eye(4)
     return m
 
@@ -1069,7 +1215,9 @@ def _assign_ids(loaded: list[tuple[Layer, Any]], warnings: list[str]) -> list[La
         else:
             dup = type(raw_id) is int and raw_id in seen
             why = "is already used by another layer" if dup else "is not a valid id"
-            shown = str(raw_id)[:24] if not isinstance(raw_id, (dict, list)) else type(raw_id).__name__
+            shown = (
+                str(raw_id)[:24] if not isinstance(raw_id, (dict, list)) else type(raw_id).__name__
+            )
             warnings.append(f"layer {lay.name!r}: its id {shown} {why}; renumbered to {nxt}")
             lay.id = nxt
             nxt += 1
@@ -1078,8 +1226,9 @@ def _assign_ids(loaded: list[tuple[Layer, Any]], warnings: list[str]) -> list[La
     return out
 
 
-def _restore_inputs(arc: _Archive, inputs: list, inputs_dir: str | Path | None,
-                    warnings: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+def _restore_inputs(
+    arc: _Archive, inputs: list, inputs_dir: str | Path | None, warnings: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Unpack the input photos a project holds into Wander's cache.
 
     Returns ({sha256: cached path}, {original text (format 1.0): cached path}). Each
@@ -1099,7 +1248,9 @@ def _restore_inputs(arc: _Archive, inputs: list, inputs_dir: str | Path | None,
         name = _plain_name(inp.get("name", original))
         label = name or f"entry {i + 1}"
         if not isinstance(digest, str) or not _SHA256.fullmatch(digest):
-            warnings.append(f"input {label}: its checksum is not a SHA-256 (64 hex digits); skipped")
+            warnings.append(
+                f"input {label}: its checksum is not a SHA-256 (64 hex digits); skipped"
+            )
             continue
         if name is None:
             warnings.append(f"input entry {i + 1}: its name is not a plain file name; skipped")
@@ -1153,7 +1304,7 @@ def _unpack_input(root: Path, digest: str, name: str, body: bytes | bytearray) -
             return target
     from .files import make_temp_file
 
-    fd, tmp = make_temp_file(target)   # the one temp pattern: swept if a kill leaves it
+    fd, tmp = make_temp_file(target)  # the one temp pattern: swept if a kill leaves it
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(body)
@@ -1225,11 +1376,21 @@ def snapshot_world(world: World) -> World:
 
     snap = World()
     for lay in world.layers:
-        snap.add_layer(Layer(lay.name, lay.data, lay.kind, lay.transform.copy(), lay.visible,
-                             lay.id, copy.deepcopy(lay.source)))
+        snap.add_layer(
+            Layer(
+                lay.name,
+                lay.data,
+                lay.kind,
+                lay.transform.copy(),
+                lay.visible,
+                lay.id,
+                copy.deepcopy(lay.source),
+            )
+        )
     snap.clear_history()
-    snap.bookmarks = [Bookmark(b.name, b.position.copy(), b.yaw, b.pitch, b.fov_y_deg)
-                      for b in world.bookmarks]
+    snap.bookmarks = [
+        Bookmark(b.name, b.position.copy(), b.yaw, b.pitch, b.fov_y_deg) for b in world.bookmarks
+    ]
     snap.up_axis = np.array(world.up_axis, np.float64).copy()
     snap.meta = copy.copy(world.meta)
     snap.untrusted_paths = set(getattr(world, "untrusted_paths", ()) or ())
@@ -1280,8 +1441,11 @@ def _project_tag(project_path: str | Path) -> tuple[str, str]:
     return p.stem, hashlib.sha1(str(p).encode()).hexdigest()[:10]
 
 
-def autosave_path(project_path: str | Path | None = None, folder: str | Path | None = None,
-                  doc_id: str | None = None) -> Path:
+def autosave_path(
+    project_path: str | Path | None = None,
+    folder: str | Path | None = None,
+    doc_id: str | None = None,
+) -> Path:
     """The recovery file of one document: a project (or the unsaved world when None) in
     the slot `doc_id` (each open document has its own; None = the single legacy slot).
 
@@ -1301,27 +1465,34 @@ def autosave_path(project_path: str | Path | None = None, folder: str | Path | N
 def thumbnail_path(autosave: str | Path) -> Path:
     """The PNG thumbnail beside a recovery file."""
     a = Path(autosave)
-    return a.with_name(a.name[:-len(AUTOSAVE_SUFFIX)] + THUMB_SUFFIX) \
-        if a.name.endswith(AUTOSAVE_SUFFIX) else a.with_suffix(".png")
+    return (
+        a.with_name(a.name[: -len(AUTOSAVE_SUFFIX)] + THUMB_SUFFIX)
+        if a.name.endswith(AUTOSAVE_SUFFIX)
+        else a.with_suffix(".png")
+    )
 
 
-def world_thumbnail(world: World, width: int = 160, height: int = 100,
-                    max_points: int = 60_000) -> np.ndarray:
+def world_thumbnail(
+    world: World, width: int = 160, height: int = 100, max_points: int = 60_000
+) -> np.ndarray:
     """A small picture of the world without GL: up to `max_points` splat centres of the
     visible Gaussian layers (transforms applied, no data copied whole) seen from the
     front (−Z, +Y up), far ones drawn first. Returns (height, width, 3) uint8."""
     from .gaussians import sh0_to_rgb
 
     img = np.full((height, width, 3), 32, np.uint8)
-    layers = [lay for lay in world.visible_layers()
-              if isinstance(lay.data, GaussianCloud) and len(lay.data)]
+    layers = [
+        lay
+        for lay in world.visible_layers()
+        if isinstance(lay.data, GaussianCloud) and len(lay.data)
+    ]
     total = sum(len(lay.data) for lay in layers)
     if not total:
         return img
     step = max(1, total // max_points)
     pts_l, col_l = [], []
     for lay in layers:
-        m = lay.data.means[::step].astype(np.float64)          # (n, 3)
+        m = lay.data.means[::step].astype(np.float64)  # (n, 3)
         pts_l.append(m @ lay.transform[:3, :3].T + lay.transform[:3, 3])
         col_l.append(np.clip(sh0_to_rgb(lay.data.sh0[::step]), 0, 1))
     pts, cols = np.concatenate(pts_l), np.concatenate(col_l)
@@ -1353,10 +1524,14 @@ def _write_png(path: Path, image: np.ndarray) -> None:
     _atomic(path, lambda fh: Image.fromarray(arr).save(fh, format="PNG"))
 
 
-def write_autosave(world: World, project_path: str | Path | None = None,
-                   folder: str | Path | None = None, doc_id: str | None = None,
-                   thumbnail: np.ndarray | None = None,
-                   progress: Progress | ProgressFn | None = None) -> Path:
+def write_autosave(
+    world: World,
+    project_path: str | Path | None = None,
+    folder: str | Path | None = None,
+    doc_id: str | None = None,
+    thumbnail: np.ndarray | None = None,
+    progress: Progress | ProgressFn | None = None,
+) -> Path:
     """Save `world` to its recovery file (atomic) plus a PNG thumbnail beside it
     (`thumbnail`, (H, W, 3) uint8, else `world_thumbnail`); returns the file written.
 
@@ -1368,16 +1543,23 @@ def write_autosave(world: World, project_path: str | Path | None = None,
         doc_id = new_doc_id()
     target = autosave_path(project_path, folder, doc_id)
     target.parent.mkdir(parents=True, exist_ok=True)
-    save_project(world, target, include_inputs=False, extra={
-        "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
-        "autosave_doc": doc_id,
-        "autosaved_at": time.time(),
-        # paths that came from an opened project stay untrusted after a recovery
-        "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ())},
-        progress=progress)
+    save_project(
+        world,
+        target,
+        include_inputs=False,
+        extra={
+            "autosave_of": None if project_path is None else str(Path(project_path).resolve()),
+            "autosave_doc": doc_id,
+            "autosaved_at": time.time(),
+            # paths that came from an opened project stay untrusted after a recovery
+            "untrusted_paths": sorted(getattr(world, "untrusted_paths", ()) or ()),
+        },
+        progress=progress,
+    )
     try:
-        _write_png(thumbnail_path(target), world_thumbnail(world) if thumbnail is None
-                   else thumbnail)
+        _write_png(
+            thumbnail_path(target), world_thumbnail(world) if thumbnail is None else thumbnail
+        )
     except (OSError, ValueError, TypeError, ImportError) as exc:  # the autosave itself is written
         log.warning("could not write the thumbnail of %s: %s", target, exc)
     return target
@@ -1392,8 +1574,11 @@ def _unlink(path: Path) -> None:
         log.warning("could not remove %s: %s", path, exc)
 
 
-def discard_autosave(project_path: str | Path | None = None,
-                     folder: str | Path | None = None, doc_id: str | None = None) -> None:
+def discard_autosave(
+    project_path: str | Path | None = None,
+    folder: str | Path | None = None,
+    doc_id: str | None = None,
+) -> None:
     """Remove one document's recovery file and its thumbnail (after a clean save, or
     when the user discards it). Other documents' recovery files are never touched."""
     auto = autosave_path(project_path, folder, doc_id)
@@ -1425,25 +1610,32 @@ def _recovery_for(auto: Path) -> Recovery | None:
     at = man.get("autosaved_at", saved)
     layers = man.get("layers")
     thumb = thumbnail_path(auto)
-    return Recovery(auto, proj_path,
-                    float(at) if isinstance(at, (int, float)) and math.isfinite(at) else saved,
-                    thumb if thumb.is_file() else None,
-                    doc if isinstance(doc, str) and _DOC_ID.fullmatch(doc) else None,
-                    len(layers) if isinstance(layers, list) else 0)
+    return Recovery(
+        auto,
+        proj_path,
+        float(at) if isinstance(at, (int, float)) and math.isfinite(at) else saved,
+        thumb if thumb.is_file() else None,
+        doc if isinstance(doc, str) and _DOC_ID.fullmatch(doc) else None,
+        len(layers) if isinstance(layers, list) else 0,
+    )
 
 
-def find_recovery(project_path: str | Path | None = None,
-                  folder: str | Path | None = None) -> Recovery | None:
+def find_recovery(
+    project_path: str | Path | None = None, folder: str | Path | None = None
+) -> Recovery | None:
     """The newest recovery of `project_path` (None = an unsaved world), any slot."""
     base = Path(folder) if folder is not None else autosave_dir()
     legacy = autosave_path(project_path, base)
-    prefix = legacy.name[:-len(AUTOSAVE_SUFFIX)]
+    prefix = legacy.name[: -len(AUTOSAVE_SUFFIX)]
     if not base.is_dir():
         return None
-    found = [r for p in base.glob(f"{glob_escape(prefix)}*{AUTOSAVE_SUFFIX}")
-             if (p == legacy or _DOC_ID.fullmatch(p.name[len(prefix) + 1:-len(AUTOSAVE_SUFFIX)]))
-             and (r := _recovery_for(p)) is not None
-             and (r.project is None) == (project_path is None)]
+    found = [
+        r
+        for p in base.glob(f"{glob_escape(prefix)}*{AUTOSAVE_SUFFIX}")
+        if (p == legacy or _DOC_ID.fullmatch(p.name[len(prefix) + 1 : -len(AUTOSAVE_SUFFIX)]))
+        and (r := _recovery_for(p)) is not None
+        and (r.project is None) == (project_path is None)
+    ]
     return max(found, key=lambda r: r.saved_at) if found else None
 
 
@@ -1468,8 +1660,9 @@ def discard_recovery(recovery: Recovery) -> None:
     _unlink(thumbnail_path(recovery.autosave))
 
 
-def recover(recovery: Recovery,
-            progress: Progress | ProgressFn | None = None) -> tuple[World, list[str]]:
+def recover(
+    recovery: Recovery, progress: Progress | ProgressFn | None = None
+) -> tuple[World, list[str]]:
     """Load the autosaved world of a Recovery (it keeps its local input paths: the app
     wrote it). Raises SceneFormatError if the file is unreadable, `Cancelled` when
     `progress` is cancelled."""

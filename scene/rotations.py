@@ -45,20 +45,48 @@ def matrices_to_quats(m: np.ndarray) -> np.ndarray:
         r = m[sel]
         if i == 0:
             s = np.sqrt(np.maximum(1 + r[:, 0, 0] + r[:, 1, 1] + r[:, 2, 2], 1e-12)) * 2
-            q[sel] = np.stack([0.25 * s, (r[:, 2, 1] - r[:, 1, 2]) / s,
-                               (r[:, 0, 2] - r[:, 2, 0]) / s, (r[:, 1, 0] - r[:, 0, 1]) / s], 1)
+            q[sel] = np.stack(
+                [
+                    0.25 * s,
+                    (r[:, 2, 1] - r[:, 1, 2]) / s,
+                    (r[:, 0, 2] - r[:, 2, 0]) / s,
+                    (r[:, 1, 0] - r[:, 0, 1]) / s,
+                ],
+                1,
+            )
         elif i == 1:
             s = np.sqrt(np.maximum(1 + r[:, 0, 0] - r[:, 1, 1] - r[:, 2, 2], 1e-12)) * 2
-            q[sel] = np.stack([(r[:, 2, 1] - r[:, 1, 2]) / s, 0.25 * s,
-                               (r[:, 0, 1] + r[:, 1, 0]) / s, (r[:, 0, 2] + r[:, 2, 0]) / s], 1)
+            q[sel] = np.stack(
+                [
+                    (r[:, 2, 1] - r[:, 1, 2]) / s,
+                    0.25 * s,
+                    (r[:, 0, 1] + r[:, 1, 0]) / s,
+                    (r[:, 0, 2] + r[:, 2, 0]) / s,
+                ],
+                1,
+            )
         elif i == 2:
             s = np.sqrt(np.maximum(1 + r[:, 1, 1] - r[:, 0, 0] - r[:, 2, 2], 1e-12)) * 2
-            q[sel] = np.stack([(r[:, 0, 2] - r[:, 2, 0]) / s, (r[:, 0, 1] + r[:, 1, 0]) / s,
-                               0.25 * s, (r[:, 1, 2] + r[:, 2, 1]) / s], 1)
+            q[sel] = np.stack(
+                [
+                    (r[:, 0, 2] - r[:, 2, 0]) / s,
+                    (r[:, 0, 1] + r[:, 1, 0]) / s,
+                    0.25 * s,
+                    (r[:, 1, 2] + r[:, 2, 1]) / s,
+                ],
+                1,
+            )
         else:
             s = np.sqrt(np.maximum(1 + r[:, 2, 2] - r[:, 0, 0] - r[:, 1, 1], 1e-12)) * 2
-            q[sel] = np.stack([(r[:, 1, 0] - r[:, 0, 1]) / s, (r[:, 0, 2] + r[:, 2, 0]) / s,
-                               (r[:, 1, 2] + r[:, 2, 1]) / s, 0.25 * s], 1)
+            q[sel] = np.stack(
+                [
+                    (r[:, 1, 0] - r[:, 0, 1]) / s,
+                    (r[:, 0, 2] + r[:, 2, 0]) / s,
+                    (r[:, 1, 2] + r[:, 2, 1]) / s,
+                    0.25 * s,
+                ],
+                1,
+            )
     q *= np.where(q[:, :1] < 0, -1.0, 1.0)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     return q.astype(np.float32)
@@ -70,12 +98,15 @@ def quat_multiply(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     b = np.asarray(b, dtype=np.float64)
     aw, ax, ay, az = np.moveaxis(a, -1, 0)
     bw, bx, by, bz = np.moveaxis(b, -1, 0)
-    return np.stack([
-        aw * bw - ax * bx - ay * by - az * bz,
-        aw * bx + ax * bw + ay * bz - az * by,
-        aw * by - ax * bz + ay * bw + az * bx,
-        aw * bz + ax * by - ay * bx + az * bw,
-    ], -1)
+    return np.stack(
+        [
+            aw * bw - ax * bx - ay * by - az * bz,
+            aw * bx + ax * bw + ay * bz - az * by,
+            aw * by - ax * bz + ay * bw + az * bx,
+            aw * bz + ax * by - ay * bx + az * bw,
+        ],
+        -1,
+    )
 
 
 def decompose_similarity(m: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

@@ -12,15 +12,34 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from .commands import (AddLayer, Batch, Command, RemoveLayer, RemoveSplats, Rename, SeparateSplats,
-                       SetBookmark, SetTransform, SetUpAxis, SetVisible)
-from .events import (BookmarksChanged, LayerAdded, LayerChanged, LayerProperty, LayerRemoved,
-                     UpAxisChanged, WorldEvent)
+from .commands import (
+    AddLayer,
+    Batch,
+    Command,
+    RemoveLayer,
+    RemoveSplats,
+    Rename,
+    SeparateSplats,
+    SetBookmark,
+    SetTransform,
+    SetUpAxis,
+    SetVisible,
+)
+from .events import (
+    BookmarksChanged,
+    LayerAdded,
+    LayerChanged,
+    LayerProperty,
+    LayerRemoved,
+    UpAxisChanged,
+    WorldEvent,
+)
 from .gaussians import GaussianCloud
 from .mesh import Mesh
 
@@ -55,8 +74,9 @@ class Layer:
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.data.bounds()
-        corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                            for z in (lo[2], hi[2])])
+        corners = np.array(
+            [[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        )
         pts = corners @ self.transform.T
         return pts[:, :3].min(0), pts[:, :3].max(0)
 
@@ -114,7 +134,9 @@ class World:
         """Announce `event` to the subscribers (commands do this; call it yourself only for
         a change made outside the World, e.g. a camera path held by the app)."""
         if not isinstance(event, WorldEvent):
-            raise TypeError(f"World.emit takes a scene.events.WorldEvent, not {type(event).__name__}")
+            raise TypeError(
+                f"World.emit takes a scene.events.WorldEvent, not {type(event).__name__}"
+            )
         for fn, types in list(self._listeners):
             if not types or isinstance(event, types):
                 fn(event)
@@ -140,7 +162,7 @@ class World:
         idx = next((i for i, lay in enumerate(self._layers) if lay is layer), None)
         if idx is None:
             raise KeyError(f"layer {layer.name!r} is not in this world")
-        self._layers = self._layers[:idx] + self._layers[idx + 1:]
+        self._layers = self._layers[:idx] + self._layers[idx + 1 :]
         self.emit(LayerRemoved(layer, idx))
         return idx
 
@@ -192,8 +214,11 @@ class World:
 
     def bounds(self, visible_only: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """World-space bounding box of the (visible) layers."""
-        boxes = [lay.world_bounds() for lay in (self.visible_layers() if visible_only else self.layers)
-                 if (len(lay.data) if isinstance(lay.data, GaussianCloud) else lay.data.n_vertices)]
+        boxes = [
+            lay.world_bounds()
+            for lay in (self.visible_layers() if visible_only else self.layers)
+            if (len(lay.data) if isinstance(lay.data, GaussianCloud) else lay.data.n_vertices)
+        ]
         if not boxes:
             return np.zeros(3), np.zeros(3)
         return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)
@@ -204,7 +229,7 @@ class World:
         or distant background hundreds of metres out does not set the box. This is what to
         frame or orbit around; `bounds` is what contains every splat."""
         boxes = []
-        for lay in (self.visible_layers() if visible_only else self.layers):
+        for lay in self.visible_layers() if visible_only else self.layers:
             if isinstance(lay.data, GaussianCloud):
                 if not len(lay.data):
                     continue
@@ -212,8 +237,14 @@ class World:
                 if not len(pts):
                     continue
                 lo, hi = pts.min(0).astype(np.float64), pts.max(0).astype(np.float64)
-                corners = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                                    for z in (lo[2], hi[2])])
+                corners = np.array(
+                    [
+                        [x, y, z, 1.0]
+                        for x in (lo[0], hi[0])
+                        for y in (lo[1], hi[1])
+                        for z in (lo[2], hi[2])
+                    ]
+                )
                 pts4 = corners @ lay.transform.T
                 boxes.append((pts4[:, :3].min(0), pts4[:, :3].max(0)))
             elif lay.data.n_vertices:
@@ -224,8 +255,11 @@ class World:
 
     def merged_cloud(self, visible_only: bool = True) -> GaussianCloud:
         """All (visible) Gaussian layers with transforms baked, as one cloud."""
-        clouds = [lay.baked() for lay in (self.visible_layers() if visible_only else self.layers)
-                  if isinstance(lay.data, GaussianCloud)]
+        clouds = [
+            lay.baked()
+            for lay in (self.visible_layers() if visible_only else self.layers)
+            if isinstance(lay.data, GaussianCloud)
+        ]
         return GaussianCloud.concatenate(clouds) if clouds else GaussianCloud.empty()
 
     # ------------------------------------------------------- undoable editing
@@ -294,8 +328,11 @@ class World:
 
     def show_only(self, layer_id: int) -> None:
         """Hide every other layer and show this one, as one undo step."""
-        cmds: list[Command] = [SetVisible(lay.id, lay.id == layer_id) for lay in self._layers
-                               if lay.visible != (lay.id == layer_id)]
+        cmds: list[Command] = [
+            SetVisible(lay.id, lay.id == layer_id)
+            for lay in self._layers
+            if lay.visible != (lay.id == layer_id)
+        ]
         if cmds:
             self.execute(Batch(cmds, f"show only {self.layer(layer_id).name}"))
 
@@ -333,8 +370,12 @@ class World:
         self.execute(SetBookmark(index, None))
 
 
-def similarity_matrix(translation: Any = (0, 0, 0), yaw: float = 0.0, scale: float = 1.0,
-                      rotation: np.ndarray | None = None) -> np.ndarray:
+def similarity_matrix(
+    translation: Any = (0, 0, 0),
+    yaw: float = 0.0,
+    scale: float = 1.0,
+    rotation: np.ndarray | None = None,
+) -> np.ndarray:
     """4×4 similarity from a translation, a yaw about +Y (radians) or a 3×3 rotation, and a scale."""
     m = np.eye(4)
     if rotation is None:

@@ -8,7 +8,7 @@ from `scene.splatting`, the spherical-harmonics constants C0, C1, C2_0..4, C3_0.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 
@@ -16,20 +16,27 @@ def shared_constants() -> dict[str, float]:
     """Name -> value of every constant `load` writes into the GLSL sources."""
     from scene import sh, splatting
 
-    out = {"NEAR_CULL": splatting.NEAR_CULL, "ALPHA_MIN": splatting.ALPHA_MIN,
-           "ALPHA_MAX": splatting.ALPHA_MAX, "C0": sh.C0, "C1": sh.C1}
+    out = {
+        "NEAR_CULL": splatting.NEAR_CULL,
+        "ALPHA_MIN": splatting.ALPHA_MIN,
+        "ALPHA_MAX": splatting.ALPHA_MAX,
+        "C0": sh.C0,
+        "C1": sh.C1,
+    }
     out.update({f"C2_{i}": v for i, v in enumerate(sh.C2)})
     out.update({f"C3_{i}": v for i, v in enumerate(sh.C3)})
     return {k: float(v) for k, v in out.items()}
 
 
 def _constants_block() -> str:
-    lines = ["// shared with the CPU rasterisers: scene.splatting, scene.sh (written by shaders.load)"]
+    lines = [
+        "// shared with the CPU rasterisers: scene.splatting, scene.sh (written by shaders.load)"
+    ]
     lines += [f"const float {k} = {v!r};" for k, v in shared_constants().items()]
     return "\n".join(lines) + "\n"
 
 
-@lru_cache(maxsize=None)
+@cache
 def load(name: str) -> str:
     """Text of the shader file `name` (e.g. "splat.vert") in this package, with the shared
     constants (`shared_constants`) declared after its `#version` line."""

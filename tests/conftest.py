@@ -65,9 +65,13 @@ def _start_xvfb() -> None:
     # -displayfd: Xvfb picks a free display number and writes it to the pipe, so test
     # runs in parallel (or beside someone's own Xvfb) never share or kill a display.
     rfd, wfd = os.pipe()
-    _xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1920x1080x24",
-                              "-nolisten", "tcp"], pass_fds=(wfd,), preexec_fn=_die_with_parent,
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _xvfb = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1920x1080x24", "-nolisten", "tcp"],
+        pass_fds=(wfd,),
+        preexec_fn=_die_with_parent,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     os.close(wfd)
     with os.fdopen(rfd) as pipe:
         number = pipe.readline().strip()
@@ -84,9 +88,11 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     """A test that uses the display but is not marked `gl` fails before it starts one."""
     used = DISPLAY_FIXTURES.intersection(getattr(item, "fixturenames", ()))
     if used and item.get_closest_marker("gl") is None:
-        pytest.fail(f"{item.nodeid} uses {', '.join(sorted(used))} (a display) but is not marked "
-                    "`gl`: add `pytestmark = pytest.mark.gl` to its module or mark the test",
-                    pytrace=False)
+        pytest.fail(
+            f"{item.nodeid} uses {', '.join(sorted(used))} (a display) but is not marked "
+            "`gl`: add `pytestmark = pytest.mark.gl` to its module or mark the test",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(scope="session")
@@ -146,8 +152,13 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     made: list = []
 
-    def make(*features, size: tuple[int, int] = (640, 420), active: bool = False,
-             theme: bool = False, prepare=None):
+    def make(
+        *features,
+        size: tuple[int, int] = (640, 420),
+        active: bool = False,
+        theme: bool = False,
+        prepare=None,
+    ):
         from PyQt6.QtWidgets import QApplication
 
         from viewer.main_window import MainWindow

@@ -14,8 +14,9 @@ from urllib.parse import unquote, urlparse
 SHA = "0123456789abcdef0123456789abcdef01234567"
 
 
-def put_in_cache(src: Path, repo_id: str, cache: Path, subfolder: str = "",
-                 commit: str = SHA) -> Path:
+def put_in_cache(
+    src: Path, repo_id: str, cache: Path, subfolder: str = "", commit: str = SHA
+) -> Path:
     """Copy folder `src` into `cache` as repo `repo_id` (under `subfolder`), the way
     huggingface_hub stores it: blobs by hash, snapshot files as links, refs/main."""
     root = cache / ("models--" + repo_id.replace("/", "--"))
@@ -95,16 +96,29 @@ class StandInHub:
                     files = self._files(repo)
                     root = hub.repos[repo]
                     if rest[:1] == ["revision"]:
-                        return self._json({"id": repo, "modelId": repo, "sha": SHA, "private": False,
-                                           "siblings": [{"rfilename": f.relative_to(root).as_posix()}
-                                                        for f in files]})
+                        return self._json(
+                            {
+                                "id": repo,
+                                "modelId": repo,
+                                "sha": SHA,
+                                "private": False,
+                                "siblings": [
+                                    {"rfilename": f.relative_to(root).as_posix()} for f in files
+                                ],
+                            }
+                        )
                     if rest[:1] == ["tree"]:
                         out = []
                         for f in files:
                             data = f.read_bytes()
-                            out.append({"type": "file", "path": f.relative_to(root).as_posix(),
-                                        "size": len(data),
-                                        "oid": hashlib.sha1(data).hexdigest()})
+                            out.append(
+                                {
+                                    "type": "file",
+                                    "path": f.relative_to(root).as_posix(),
+                                    "size": len(data),
+                                    "oid": hashlib.sha1(data).hexdigest(),
+                                }
+                            )
                         return self._json(out)
                     return self._missing()
                 repo = self._repo(parts)
@@ -148,7 +162,7 @@ class StandInHub:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def __enter__(self) -> "StandInHub":
+    def __enter__(self) -> StandInHub:
         self.thread.start()
         return self
 
@@ -164,10 +178,14 @@ def copy_tree(src: Path, dst: Path) -> Path:
 
 # --- tiny random-weight models (the diffusers `get_dummy_components` pattern) -----------------
 
+
 def _byte_chars() -> list[str]:
     """CLIP's bytes_to_unicode alphabet (256 printable characters)."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + \
-        list(range(ord("®"), ord("ÿ") + 1))
+    bs = (
+        list(range(ord("!"), ord("~") + 1))
+        + list(range(ord("¡"), ord("¬") + 1))
+        + list(range(ord("®"), ord("ÿ") + 1))
+    )
     cs = bs[:]
     n = 0
     for b in range(256):
@@ -191,8 +209,9 @@ def tiny_clip_tokenizer(folder: Path):
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "vocab.json").write_text(json.dumps(vocab))
     (folder / "merges.txt").write_text("\n".join(merges) + "\n")
-    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"),
-                         model_max_length=77, pad_token="!")
+    return CLIPTokenizer(
+        str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77, pad_token="!"
+    )
 
 
 def tiny_t5_tokenizer():
@@ -209,75 +228,187 @@ def build_tiny_flux_fill(folder: Path) -> tuple[Path, Path]:
     """A tiny FluxFillPipeline (diffusers' test components) saved to folder/'fill', and a
     random rank-4 PanoDiT-style LoRA saved as folder/'lora'/HunyuanWorld-PanoDiT-Image/lora.safetensors."""
     import torch
-    from diffusers import AutoencoderKL, FlowMatchEulerDiscreteScheduler, FluxFillPipeline, FluxTransformer2DModel
+    from diffusers import (
+        AutoencoderKL,
+        FlowMatchEulerDiscreteScheduler,
+        FluxFillPipeline,
+        FluxTransformer2DModel,
+    )
     from peft import LoraConfig
     from peft.utils import get_peft_model_state_dict
     from transformers import CLIPTextConfig, CLIPTextModel, T5Config, T5EncoderModel
 
     torch.manual_seed(0)
-    tr = FluxTransformer2DModel(patch_size=1, in_channels=20, out_channels=8, num_layers=1,
-                                num_single_layers=1, attention_head_dim=16, num_attention_heads=2,
-                                joint_attention_dim=32, pooled_projection_dim=32, axes_dims_rope=[4, 4, 8])
-    vae = AutoencoderKL(sample_size=32, in_channels=3, out_channels=3, block_out_channels=(4,),
-                        layers_per_block=1, latent_channels=2, norm_num_groups=1, use_quant_conv=False,
-                        use_post_quant_conv=False, shift_factor=0.0609, scaling_factor=1.5035)
-    te = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37,
-                                      layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
-                                      pad_token_id=1, vocab_size=1000, hidden_act="gelu", projection_dim=32))
-    te2 = T5EncoderModel(T5Config(vocab_size=1000, d_model=32, d_kv=8, d_ff=37, num_layers=2, num_heads=4,
-                                  decoder_start_token_id=0))
-    pipe = FluxFillPipeline(scheduler=FlowMatchEulerDiscreteScheduler(), vae=vae, text_encoder=te,
-                            tokenizer=tiny_clip_tokenizer(folder / "tok-src"), text_encoder_2=te2,
-                            tokenizer_2=tiny_t5_tokenizer(), transformer=tr)
+    tr = FluxTransformer2DModel(
+        patch_size=1,
+        in_channels=20,
+        out_channels=8,
+        num_layers=1,
+        num_single_layers=1,
+        attention_head_dim=16,
+        num_attention_heads=2,
+        joint_attention_dim=32,
+        pooled_projection_dim=32,
+        axes_dims_rope=[4, 4, 8],
+    )
+    vae = AutoencoderKL(
+        sample_size=32,
+        in_channels=3,
+        out_channels=3,
+        block_out_channels=(4,),
+        layers_per_block=1,
+        latent_channels=2,
+        norm_num_groups=1,
+        use_quant_conv=False,
+        use_post_quant_conv=False,
+        shift_factor=0.0609,
+        scaling_factor=1.5035,
+    )
+    te = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=2,
+            hidden_size=32,
+            intermediate_size=37,
+            layer_norm_eps=1e-5,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            pad_token_id=1,
+            vocab_size=1000,
+            hidden_act="gelu",
+            projection_dim=32,
+        )
+    )
+    te2 = T5EncoderModel(
+        T5Config(
+            vocab_size=1000,
+            d_model=32,
+            d_kv=8,
+            d_ff=37,
+            num_layers=2,
+            num_heads=4,
+            decoder_start_token_id=0,
+        )
+    )
+    pipe = FluxFillPipeline(
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        vae=vae,
+        text_encoder=te,
+        tokenizer=tiny_clip_tokenizer(folder / "tok-src"),
+        text_encoder_2=te2,
+        tokenizer_2=tiny_t5_tokenizer(),
+        transformer=tr,
+    )
     pipe.save_pretrained(folder / "fill")
-    tr.add_adapter(LoraConfig(r=4, lora_alpha=4, init_lora_weights=False,
-                              target_modules=["to_q", "to_k", "to_v", "to_out.0"]))
+    tr.add_adapter(
+        LoraConfig(
+            r=4,
+            lora_alpha=4,
+            init_lora_weights=False,
+            target_modules=["to_q", "to_k", "to_v", "to_out.0"],
+        )
+    )
     lora_dir = folder / "lora" / "HunyuanWorld-PanoDiT-Image"
     lora_dir.mkdir(parents=True)
-    FluxFillPipeline.save_lora_weights(str(lora_dir), transformer_lora_layers=get_peft_model_state_dict(tr),
-                                       weight_name="lora.safetensors")
+    FluxFillPipeline.save_lora_weights(
+        str(lora_dir),
+        transformer_lora_layers=get_peft_model_state_dict(tr),
+        weight_name="lora.safetensors",
+    )
     return folder / "fill", folder / "lora"
 
 
 def build_tiny_depth_anything(folder: Path) -> Path:
     """A tiny random DepthAnythingForDepthEstimation + DPT processor (64 px input)."""
     import torch
-    from transformers import (DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config,
-                              DPTImageProcessor)
+    from transformers import (
+        DepthAnythingConfig,
+        DepthAnythingForDepthEstimation,
+        Dinov2Config,
+        DPTImageProcessor,
+    )
 
     torch.manual_seed(0)
-    bb = Dinov2Config(image_size=64, patch_size=8, num_channels=3, hidden_size=16, num_hidden_layers=4,
-                      num_attention_heads=2, intermediate_size=32,
-                      out_features=["stage1", "stage2", "stage3", "stage4"], reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, patch_size=8,
-                              neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=8, head_hidden_size=8)
+    bb = Dinov2Config(
+        image_size=64,
+        patch_size=8,
+        num_channels=3,
+        hidden_size=16,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=32,
+        out_features=["stage1", "stage2", "stage3", "stage4"],
+        reshape_hidden_states=False,
+    )
+    cfg = DepthAnythingConfig(
+        backbone_config=bb,
+        reassemble_hidden_size=16,
+        patch_size=8,
+        neck_hidden_sizes=[8, 8, 16, 16],
+        fusion_hidden_size=8,
+        head_hidden_size=8,
+    )
     DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
-    DPTImageProcessor(do_resize=True, size={"height": 64, "width": 64}, keep_aspect_ratio=False,
-                      ensure_multiple_of=8, do_normalize=True, image_mean=[0.5] * 3,
-                      image_std=[0.5] * 3).save_pretrained(folder)
+    DPTImageProcessor(
+        do_resize=True,
+        size={"height": 64, "width": 64},
+        keep_aspect_ratio=False,
+        ensure_multiple_of=8,
+        do_normalize=True,
+        image_mean=[0.5] * 3,
+        image_std=[0.5] * 3,
+    ).save_pretrained(folder)
     return folder
 
 
 def build_tiny_sam2(folder: Path) -> Path:
     """A tiny random transformers Sam2Model (128 px input, 4-stage Hiera)."""
     import torch
-    from transformers import (Sam2Config, Sam2HieraDetConfig, Sam2MaskDecoderConfig, Sam2Model,
-                              Sam2PromptEncoderConfig, Sam2VisionConfig)
+    from transformers import (
+        Sam2Config,
+        Sam2HieraDetConfig,
+        Sam2MaskDecoderConfig,
+        Sam2Model,
+        Sam2PromptEncoderConfig,
+        Sam2VisionConfig,
+    )
 
     torch.manual_seed(0)
-    bb = Sam2HieraDetConfig(hidden_size=8, num_attention_heads=1, image_size=[128, 128],
-                            patch_kernel_size=[7, 7], patch_stride=[4, 4], patch_padding=[3, 3],
-                            query_stride=[2, 2], window_positional_embedding_background_size=[2, 2],
-                            num_query_pool_stages=3, blocks_per_stage=[1, 1, 2, 1],
-                            embed_dim_per_stage=[8, 16, 32, 64], num_attention_heads_per_stage=[1, 1, 1, 1],
-                            window_size_per_stage=[4, 4, 4, 4], global_attention_blocks=[3])
-    vc = Sam2VisionConfig(backbone_config=bb, backbone_channel_list=[64, 32, 16, 8],
-                          backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]], fpn_hidden_size=16)
-    cfg = Sam2Config(vision_config=vc,
-                     prompt_encoder_config=Sam2PromptEncoderConfig(hidden_size=16, image_size=128, patch_size=16,
-                                                                   mask_input_channels=4),
-                     mask_decoder_config=Sam2MaskDecoderConfig(hidden_size=16, mlp_dim=16, num_hidden_layers=1,
-                                                               num_attention_heads=2, iou_head_hidden_dim=8))
+    bb = Sam2HieraDetConfig(
+        hidden_size=8,
+        num_attention_heads=1,
+        image_size=[128, 128],
+        patch_kernel_size=[7, 7],
+        patch_stride=[4, 4],
+        patch_padding=[3, 3],
+        query_stride=[2, 2],
+        window_positional_embedding_background_size=[2, 2],
+        num_query_pool_stages=3,
+        blocks_per_stage=[1, 1, 2, 1],
+        embed_dim_per_stage=[8, 16, 32, 64],
+        num_attention_heads_per_stage=[1, 1, 1, 1],
+        window_size_per_stage=[4, 4, 4, 4],
+        global_attention_blocks=[3],
+    )
+    vc = Sam2VisionConfig(
+        backbone_config=bb,
+        backbone_channel_list=[64, 32, 16, 8],
+        backbone_feature_sizes=[[32, 32], [16, 16], [8, 8]],
+        fpn_hidden_size=16,
+    )
+    cfg = Sam2Config(
+        vision_config=vc,
+        prompt_encoder_config=Sam2PromptEncoderConfig(
+            hidden_size=16, image_size=128, patch_size=16, mask_input_channels=4
+        ),
+        mask_decoder_config=Sam2MaskDecoderConfig(
+            hidden_size=16,
+            mlp_dim=16,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            iou_head_hidden_dim=8,
+        ),
+    )
     Sam2Model(cfg).save_pretrained(folder)
     return folder
 
@@ -285,24 +416,56 @@ def build_tiny_sam2(folder: Path) -> Path:
 def build_tiny_sd_inpaint(folder: Path) -> Path:
     """A tiny random StableDiffusionInpaintPipeline (9-channel UNet) saved to `folder`."""
     import torch
-    from diffusers import AutoencoderKL, PNDMScheduler, StableDiffusionInpaintPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        PNDMScheduler,
+        StableDiffusionInpaintPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=16, in_channels=9, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=16,
+        in_channels=9,
+        out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"), cross_attention_dim=32)
-    vae = AutoencoderKL(block_out_channels=[32, 64], in_channels=3, out_channels=3,
-                        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2,
-                        latent_channels=4)
-    text = CLIPTextModel(CLIPTextConfig(bos_token_id=0, eos_token_id=2, hidden_size=32, intermediate_size=37,
-                                        layer_norm_eps=1e-5, num_attention_heads=4, num_hidden_layers=2,
-                                        pad_token_id=1, vocab_size=1000))
-    pipe = StableDiffusionInpaintPipeline(vae=vae, text_encoder=text, tokenizer=tiny_clip_tokenizer(folder / "tok"),
-                                          unet=unet, scheduler=PNDMScheduler(skip_prk_steps=True),
-                                          safety_checker=None, feature_extractor=None,
-                                          requires_safety_checker=False)
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=32,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=[32, 64],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        latent_channels=4,
+    )
+    text = CLIPTextModel(
+        CLIPTextConfig(
+            bos_token_id=0,
+            eos_token_id=2,
+            hidden_size=32,
+            intermediate_size=37,
+            layer_norm_eps=1e-5,
+            num_attention_heads=4,
+            num_hidden_layers=2,
+            pad_token_id=1,
+            vocab_size=1000,
+        )
+    )
+    pipe = StableDiffusionInpaintPipeline(
+        vae=vae,
+        text_encoder=text,
+        tokenizer=tiny_clip_tokenizer(folder / "tok"),
+        unet=unet,
+        scheduler=PNDMScheduler(skip_prk_steps=True),
+        safety_checker=None,
+        feature_extractor=None,
+        requires_safety_checker=False,
+    )
     pipe.save_pretrained(folder / "pipe")
     return folder / "pipe"
 
@@ -317,19 +480,49 @@ def build_tiny_multiview(folder: Path, view: int = 32) -> Path:
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        sample_size=16, in_channels=8, out_channels=4, layers_per_block=1, block_out_channels=(8, 16),
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"), up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=8, attention_head_dim=2, norm_num_groups=4)
-    vae = AutoencoderKL(block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4,
-                        norm_num_groups=4, down_block_types=["DownEncoderBlock2D"] * 2,
-                        up_block_types=["UpDecoderBlock2D"] * 2, sample_size=32)
-    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=8, intermediate_size=16, projection_dim=8, num_hidden_layers=1, num_attention_heads=2,
-        image_size=32, patch_size=8))
-    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    pipe = wander_pipeline_class()(unet=unet, vae=vae, image_encoder=encoder, feature_extractor=processor,
-                                   scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
-                                   view_size=view)
+        sample_size=16,
+        in_channels=8,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(8, 16),
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8,
+        attention_head_dim=2,
+        norm_num_groups=4,
+    )
+    vae = AutoencoderKL(
+        block_out_channels=(8, 16),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        norm_num_groups=4,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        sample_size=32,
+    )
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=8,
+            intermediate_size=16,
+            projection_dim=8,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+        )
+    )
+    processor = CLIPImageProcessor(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    )
+    pipe = wander_pipeline_class()(
+        unet=unet,
+        vae=vae,
+        image_encoder=encoder,
+        feature_extractor=processor,
+        scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
+        view_size=view,
+    )
     pipe.save_pretrained(str(folder))
     return folder
 
@@ -344,7 +537,10 @@ def install_tiny_backends(cache: Path, work: Path, names: list[str] | None = Non
         "sd-inpaint": lambda: (build_tiny_sd_inpaint(work / "sd"),),
         "depth-anything-v2-small": lambda: (build_tiny_depth_anything(work / "depth"),),
         "sam2-tiny": lambda: (build_tiny_sam2(work / "sam2"),),
-        "zero123plus": lambda: (build_tiny_multiview(work / "mv"), _pipeline_code(work / "mv-code")),
+        "zero123plus": lambda: (
+            build_tiny_multiview(work / "mv"),
+            _pipeline_code(work / "mv-code"),
+        ),
     }
     done = []
     for name, build in builders.items():

@@ -51,43 +51,91 @@ def raw_zip(path: Path, entries: list[tuple[Any, ...]], central: bool = True) ->
             name, raw, method, usize, crc = e
         nb = name.encode()
         off = len(out)
-        out += struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc,
-                           len(raw), usize, len(nb), 0) + nb + raw
-        cdir += struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, method, 0, 0x21, crc,
-                            len(raw), usize, len(nb), 0, 0, 0, 0, 0, off) + nb
+        out += (
+            struct.pack(
+                "<IHHHHHIIIHH", 0x04034B50, 20, 0, method, 0, 0x21, crc, len(raw), usize, len(nb), 0
+            )
+            + nb
+            + raw
+        )
+        cdir += (
+            struct.pack(
+                "<IHHHHHHIIIHHHHHII",
+                0x02014B50,
+                20,
+                20,
+                0,
+                method,
+                0,
+                0x21,
+                crc,
+                len(raw),
+                usize,
+                len(nb),
+                0,
+                0,
+                0,
+                0,
+                0,
+                off,
+            )
+            + nb
+        )
     if central:
         start = len(out)
-        out += cdir + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries),
-                                  len(cdir), start, 0)
+        out += cdir + struct.pack(
+            "<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(cdir), start, 0
+        )
     path.write_bytes(bytes(out))
     return path
 
 
 def cloud_ply(n: int = 30, seed: int = 0, sh_degree: int = 0) -> bytes:
     from conftest import random_cloud
+
     from scene.export import ply_bytes
 
     return ply_bytes(random_cloud(n, sh_degree=sh_degree, seed=seed))
 
 
 def manifest(**fields: Any) -> dict[str, Any]:
-    man: dict[str, Any] = {"format": "wander-project", "format_version": "1.1",
-                           "app_version": "0.1.0", "up_axis": [0, 1, 0], "meta": {},
-                           "bookmarks": [], "layers": [], "inputs": [], "arrays": []}
+    man: dict[str, Any] = {
+        "format": "wander-project",
+        "format_version": "1.1",
+        "app_version": "0.1.0",
+        "up_axis": [0, 1, 0],
+        "meta": {},
+        "bookmarks": [],
+        "layers": [],
+        "inputs": [],
+        "arrays": [],
+    }
     man.update(fields)
     return man
 
 
 def layer_entry(lid: Any = 1, file: str = "layers/1.ply", **more: Any) -> dict[str, Any]:
-    e = {"id": lid, "name": f"layer {lid}", "kind": "world",
-         "transform": [[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]],
-         "visible": True, "source": {}, "data": "cloud", "file": file, "data_meta": {}}
+    e = {
+        "id": lid,
+        "name": f"layer {lid}",
+        "kind": "world",
+        "transform": [[1.0, 0, 0, 0], [0, 1.0, 0, 0], [0, 0, 1.0, 0], [0, 0, 0, 1.0]],
+        "visible": True,
+        "source": {},
+        "data": "cloud",
+        "file": file,
+        "data_meta": {},
+    }
     e.update(more)
     return e
 
 
-def project(path: Path, man: dict[str, Any] | str, files: dict[str, bytes] | None = None,
-            central: bool = True) -> Path:
+def project(
+    path: Path,
+    man: dict[str, Any] | str,
+    files: dict[str, bytes] | None = None,
+    central: bool = True,
+) -> Path:
     """A project zip: the manifest (dict, or raw JSON text; deflated) then `files` (stored)."""
     body = (man if isinstance(man, str) else json.dumps(man)).encode()
     entry = ("manifest.json", deflate(body), 8, len(body), zlib.crc32(body) & 0xFFFFFFFF)
@@ -109,17 +157,29 @@ def fake_home(tmp: Path) -> dict[str, str]:
     (home / ".bashrc").write_text("# the user's own bashrc\n")
     (home / ".ssh" / "authorized_keys").write_text("ssh-ed25519 AAAA user\n")
     (home / "Pictures").mkdir(exist_ok=True)
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith(("XDG_", "WANDER_")) and k not in ("HOME",)}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("XDG_", "WANDER_")) and k not in ("HOME",)
+    }
     env.update(HOME=str(home), PYTHONPATH=str(ROOT), WANDER_NO_DIALOGS="1")
     return env
 
 
-WANDER_OWN = (".cache/wander", ".local/share/wander", ".local/state/wander", ".config/wander",
-              ".config/Wander")
+WANDER_OWN = (
+    ".cache/wander",
+    ".local/share/wander",
+    ".local/state/wander",
+    ".config/wander",
+    ".config/Wander",
+)
 #: the folders above Wander's own, which creating those may create (empty otherwise)
-_OWN_PARENTS = {os.path.normpath(os.path.join(*parts[:i]))
-                for own in WANDER_OWN for parts in [own.split("/")] for i in range(1, len(parts))}
+_OWN_PARENTS = {
+    os.path.normpath(os.path.join(*parts[:i]))
+    for own in WANDER_OWN
+    for parts in [own.split("/")]
+    for i in range(1, len(parts))
+}
 
 
 def snapshot(folder: Path, skip: tuple[str, ...] = WANDER_OWN) -> dict[str, tuple[bytes, int]]:
@@ -143,21 +203,37 @@ def snapshot(folder: Path, skip: tuple[str, ...] = WANDER_OWN) -> dict[str, tupl
     return out
 
 
-def run_cli(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300
-            ) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], env=env, cwd=cwd,
-                          capture_output=True, text=True, timeout=timeout)
+def run_cli(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
-def run_cli_peak(args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300
-                 ) -> tuple[subprocess.CompletedProcess, int]:
+def run_cli_peak(
+    args: list[str], env: dict[str, str], cwd: Path, timeout: float = 300
+) -> tuple[subprocess.CompletedProcess, int]:
     """Run the CLI in a fresh wrapper process; also return the child's peak RSS in bytes."""
-    code = ("import resource, subprocess, sys; "
-            "p = subprocess.run(sys.argv[1:]); "
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
-            "sys.exit(p.returncode)")
-    res = subprocess.run([sys.executable, "-c", code, sys.executable, str(ROOT / "main.py"), *args],
-                         env=env, cwd=cwd, capture_output=True, text=True, timeout=timeout)
+    code = (
+        "import resource, subprocess, sys; "
+        "p = subprocess.run(sys.argv[1:]); "
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr); "
+        "sys.exit(p.returncode)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", code, sys.executable, str(ROOT / "main.py"), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     lines = res.stderr.strip().splitlines()
     peak = int(lines[-1]) * 1024
     res.stderr = "\n".join(lines[:-1])

@@ -27,36 +27,75 @@ def project(cloud, camera, near: float = 0.2):
     q = torch.tensor(cloud.quats, dtype=torch.float64)
     q = q / q.norm(dim=1, keepdim=True)
     w, x, y, z = q.unbind(1)
-    rot = torch.stack([
-        1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y),
-        2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x),
-        2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)], 1).reshape(-1, 3, 3)
+    rot = torch.stack(
+        [
+            1 - 2 * (y * y + z * z),
+            2 * (x * y - w * z),
+            2 * (x * z + w * y),
+            2 * (x * y + w * z),
+            1 - 2 * (x * x + z * z),
+            2 * (y * z - w * x),
+            2 * (x * z - w * y),
+            2 * (y * z + w * x),
+            1 - 2 * (x * x + y * y),
+        ],
+        1,
+    ).reshape(-1, 3, 3)
     s = torch.exp(torch.tensor(cloud.scales, dtype=torch.float64))
     m = rot * s[:, None, :]
     covars = m @ m.transpose(1, 2)
     view = torch.eye(4, dtype=torch.float64)
     view[:3, :3] = torch.tensor(camera.R)
     view[:3, 3] = torch.tensor(camera.t)
-    K = torch.tensor([[camera.fx, 0, camera.cx], [0, camera.fy, camera.cy], [0, 0, 1.0]],
-                     dtype=torch.float64)
+    K = torch.tensor(
+        [[camera.fx, 0, camera.cx], [0, camera.fy, camera.cy], [0, 0, 1.0]], dtype=torch.float64
+    )
     aa = bool(cloud.meta.get("antialiased"))
     radii, means2d, depths, conics, comp = _fully_fused_projection(
-        means, covars, view[None], K[None], int(camera.width), int(camera.height),
-        eps2d=0.3, near_plane=near, calc_compensations=aa)
+        means,
+        covars,
+        view[None],
+        K[None],
+        int(camera.width),
+        int(camera.height),
+        eps2d=0.3,
+        near_plane=near,
+        calc_compensations=aa,
+    )
     campos = -view[:3, :3].T @ view[:3, 3]
     dirs = means - campos
-    coeffs = torch.cat([torch.tensor(cloud.sh0, dtype=torch.float64)[:, None],
-                        torch.tensor(cloud.shN, dtype=torch.float64)], 1)
+    coeffs = torch.cat(
+        [
+            torch.tensor(cloud.sh0, dtype=torch.float64)[:, None],
+            torch.tensor(cloud.shN, dtype=torch.float64),
+        ],
+        1,
+    )
     colors = torch.clamp_min(_spherical_harmonics(cloud.sh_degree, dirs, coeffs) + 0.5, 0.0)
     opac = torch.sigmoid(torch.tensor(cloud.opacities, dtype=torch.float64))
     if aa:  # antialiased (mip-splatting) scenes: opacity × sqrt(det Σ / det(Σ + 0.3 I))
         opac = opac * comp[0]
-    return (means2d[0].numpy(), conics[0].numpy(), depths[0].numpy(), radii[0].numpy(),
-            colors.numpy(), opac.numpy())
+    return (
+        means2d[0].numpy(),
+        conics[0].numpy(),
+        depths[0].numpy(),
+        radii[0].numpy(),
+        colors.numpy(),
+        opac.numpy(),
+    )
 
 
-def composite(means2d, conics, depths, radii, colors, opacities, width: int, height: int,
-              background=(0.0, 0.0, 0.0)) -> np.ndarray:
+def composite(
+    means2d,
+    conics,
+    depths,
+    radii,
+    colors,
+    opacities,
+    width: int,
+    height: int,
+    background=(0.0, 0.0, 0.0),
+) -> np.ndarray:
     """Front-to-back alpha compositing -> (H, W, 3) float64 (not clamped)."""
     img = np.zeros((height, width, 3))
     trans = np.ones((height, width))

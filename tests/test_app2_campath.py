@@ -13,8 +13,14 @@ configure_gl()
 
 pytestmark = pytest.mark.gl
 
-from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,  # noqa: E402
-                           replace_keyframe, retime_keyframe)
+from scene.campath import (  # noqa: E402
+    CameraPath,
+    Keyframe,
+    delete_keyframe,
+    path_polyline,
+    replace_keyframe,
+    retime_keyframe,
+)
 from tests.test_app_rough_edges import photo_world
 
 
@@ -24,8 +30,13 @@ def window(editor_window):  # conftest's window with the editing features
 
 
 def _path() -> CameraPath:
-    return CameraPath([Keyframe([0, 0, 0], 0, 0, 60, 0.0), Keyframe([1, 0, 0], 0.3, 0, 60, 2.0),
-                       Keyframe([2, 0, -1], 0.6, 0, 60, 4.0)])
+    return CameraPath(
+        [
+            Keyframe([0, 0, 0], 0, 0, 60, 0.0),
+            Keyframe([1, 0, 0], 0.3, 0, 60, 2.0),
+            Keyframe([2, 0, -1], 0.6, 0, 60, 4.0),
+        ]
+    )
 
 
 def test_campath_edit_helpers() -> None:

@@ -19,8 +19,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *map(str, args)],
-                          capture_output=True, text=True, cwd=ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -28,15 +33,34 @@ def project(tmp_path_factory) -> Path:  # noqa: ANN001
     rng = np.random.default_rng(0)
     w = World()
     c = GaussianCloud.from_points(rng.uniform(-2, 2, (300, 3)), rng.uniform(0, 1, (300, 3)), 0.03)
-    w.add_layer(Layer("chelsea", c, kind="world",
-                      source={"generator": "wander.pano_world", "depth_backend": "classical",
-                              "resolution": 2048}))
-    w.add_layer(Layer("mug\x1b[31m", c.subset(np.arange(40)), kind="object",
-                      source={"generator": "wander.objects", "backend": "classical",
-                              "options": {"segmenter": "grabcut"}}))
+    w.add_layer(
+        Layer(
+            "chelsea",
+            c,
+            kind="world",
+            source={
+                "generator": "wander.pano_world",
+                "depth_backend": "classical",
+                "resolution": 2048,
+            },
+        )
+    )
+    w.add_layer(
+        Layer(
+            "mug\x1b[31m",
+            c.subset(np.arange(40)),
+            kind="object",
+            source={
+                "generator": "wander.objects",
+                "backend": "classical",
+                "options": {"segmenter": "grabcut"},
+            },
+        )
+    )
     w.bookmarks.append(Bookmark("Start", np.array([0, 1.5, 0.0]), 0, 0, 60))
-    w.meta["camera_path"] = {"keyframes": [{"time": 0, "position": [0, 0, 0]},
-                                           {"time": 4, "position": [1, 0, 0]}]}
+    w.meta["camera_path"] = {
+        "keyframes": [{"time": 0, "position": [0, 0, 0]}, {"time": 4, "position": [1, 0, 0]}]
+    }
     p = tmp_path_factory.mktemp("proj") / "trip.wander"
     save_project(w, p, include_inputs=False)
     return p
@@ -48,7 +72,9 @@ def test_info_describes_a_project(project: Path) -> None:
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "Wander project" in out and "layers:    2 (340 splats)" in out
-    assert "chelsea [world]: 300 splats; world from a photo/panorama (depth_backend classical" in out
+    assert (
+        "chelsea [world]: 300 splats; world from a photo/panorama (depth_backend classical" in out
+    )
     assert "inserted object (backend classical, segmenter grabcut)" in out
     assert "Start at (+0.00, +1.50, +0.00)" in out and "2 keyframes, 4.0 s" in out
     assert "\x1b" not in out  # a name from the file cannot drive the terminal
@@ -75,8 +101,8 @@ def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) ->
 
 
 def test_reconstruct_without_torch_skips_or_refuses_clearly() -> None:
-    from scene.errors import InputError
     from cli.cmd_reconstruct import refine_steps
+    from scene.errors import InputError
 
     assert refine_steps(None, has_torch=True) == (3000, None)
     steps, warn = refine_steps(None, has_torch=False)
@@ -97,18 +123,47 @@ def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
         "    def find_spec(self, name, path=None, target=None):\n"
         "        if name == 'torch' or name.startswith('torch.'):\n"
         "            raise ModuleNotFoundError(\"No module named 'torch'\")\n        return None\n"
-        "sys.meta_path.insert(0, Block())\n")
+        "sys.meta_path.insert(0, Block())\n"
+    )
     photos = tmp_path / "photos"
     photos.mkdir()
     import os
 
     env = dict(os.environ, PYTHONPATH=f"{block}:{ROOT}")
-    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
-                        "--out", str(tmp_path / "s.ply"), "--refine", "100"],
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "reconstruct",
+            "--photos",
+            str(photos),
+            "--out",
+            str(tmp_path / "s.ply"),
+            "--refine",
+            "100",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     assert r.returncode == 2 and "needs PyTorch" in r.stderr and "Traceback" not in r.stderr
-    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
-                        "--out", str(tmp_path / "s.ply")],
-                       capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    r = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "reconstruct",
+            "--photos",
+            str(photos),
+            "--out",
+            str(tmp_path / "s.ply"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=120,
+    )
     # the default goes on without optimisation (here it then stops: the folder is empty)
     assert "optimisation step is skipped" in r.stdout and "Traceback" not in r.stderr

@@ -15,8 +15,12 @@ def _sphere_relief(n: int = 160):  # noqa: ANN202
     yy, xx = np.mgrid[:n, :n]
     mask = (xx - n / 2 + 0.5) ** 2 + (yy - n / 2 + 0.5) ** 2 <= (0.4 * n) ** 2
     ys, xs = np.nonzero(mask)
-    seg = Segmentation(np.full((n, n, 3), 128, np.uint8), mask.astype(np.float32), mask,
-                       (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1))
+    seg = Segmentation(
+        np.full((n, n, 3), 128, np.uint8),
+        mask.astype(np.float32),
+        mask,
+        (int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+    )
     opts = inflate.InflateOptions(depth=1.0, mesh_resolution=64, mesh_faces=4000)
     return inflate.relief_from_segmentation(seg, opts), opts
 

@@ -18,9 +18,13 @@ pytestmark = pytest.mark.gl
 def _fake_states(ready: set[str], cpu_ok: bool = True):  # noqa: ANN202
     def state(name: str) -> SimpleNamespace:
         ok = name in ready
-        return SimpleNamespace(ready=ok, missing_packages=[] if ok or name != "hunyuan3d-2mini"
-                               else ["hy3dgen"], state="ready" if ok else "not downloaded",
-                               backend=SimpleNamespace(cpu_ok=cpu_ok, vram_gb=6.0))
+        return SimpleNamespace(
+            ready=ok,
+            missing_packages=[] if ok or name != "hunyuan3d-2mini" else ["hy3dgen"],
+            state="ready" if ok else "not downloaded",
+            backend=SimpleNamespace(cpu_ok=cpu_ok, vram_gb=6.0),
+        )
+
     return state
 
 
@@ -45,7 +49,8 @@ def _labels(combo) -> list[str]:  # noqa: ANN001
 
 
 def test_nothing_downloaded_preselects_classical_and_says_what_is_missing(
-        qtbot, x_display, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    qtbot, x_display, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
     dlg = _dialog(qtbot, tmp_path, monkeypatch, ready=set())
     assert dlg.backend.currentData() == "classical" and dlg.segmenter.currentData() == "classical"
     labels = _labels(dlg.backend)
@@ -56,15 +61,16 @@ def test_nothing_downloaded_preselects_classical_and_says_what_is_missing(
     assert dlg.request().backend == "classical"
 
 
-def test_best_ready_backend_and_segmenter_are_preselected(qtbot, x_display, tmp_path,
-                                                          monkeypatch) -> None:  # noqa: ANN001
+def test_best_ready_backend_and_segmenter_are_preselected(
+    qtbot, x_display, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
     dlg = _dialog(qtbot, tmp_path, monkeypatch, ready={"zero123plus", "sam2-tiny"})
     assert dlg.backend.currentData() == "multiview" and dlg.segmenter.currentData() == "neural"
     assert dlg.request().backend == "multiview" and dlg.request().segmenter == "neural"
     assert "ready" in dlg.backend.currentText()
     # a GPU-only model on a machine without CUDA is not ready
-    from viewer.ext_objects import OBJECT_OFFERS, offer_choices
     from generators.models import hub
+    from viewer.ext_objects import OBJECT_OFFERS, offer_choices
 
     monkeypatch.setattr(hub, "backend_state", _fake_states({"hunyuan3d-2mini"}, cpu_ok=False))
     from viewer import models_dialog
@@ -74,8 +80,9 @@ def test_best_ready_backend_and_segmenter_are_preselected(qtbot, x_display, tmp_
     assert choices[best].value == "classical" and "needs a GPU" in choices[2].label
 
 
-def test_reconstruct_dialog_without_torch_turns_optimisation_off(qtbot, x_display, tmp_path,
-                                                                 monkeypatch) -> None:  # noqa: ANN001
+def test_reconstruct_dialog_without_torch_turns_optimisation_off(
+    qtbot, x_display, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
     """Issue 15: without PyTorch the app's reconstruction does not reach a raw ImportError:
     the dialog sets optimisation to 0 steps and says in one line how to add PyTorch."""
     import cv2
@@ -92,5 +99,7 @@ def test_reconstruct_dialog_without_torch_turns_optimisation_off(qtbot, x_displa
     dlg = ReconstructDialog(None, photos)
     qtbot.addWidget(dlg)
     assert dlg.refine.value() == 0 and not dlg.refine.isEnabled()
-    assert "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
+    assert (
+        "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
+    )
     assert dlg.request().refine_steps == 0

@@ -53,7 +53,7 @@ def test_pivot_marker_and_persisted_grid(window, qtbot) -> None:  # noqa: ANN001
     assert np.allclose(uv[0], [ov.width() / 2, ov.height() / 2], atol=2)  # ...in the middle
     pix = _orange(ov.grab().toImage())
     cy, cx = ov.height() // 2, ov.width() // 2
-    assert pix[cy - 12:cy + 13, cx - 12:cx + 13].sum() > 20  # the marker is drawn there
+    assert pix[cy - 12 : cy + 13, cx - 12 : cx + 13].sum() > 20  # the marker is drawn there
     # the grid: off by default, toggled from the View menu, persisted
     assert not ov.show_grid
     lines, step = ov.grid_lines()

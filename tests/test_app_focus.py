@@ -25,8 +25,14 @@ def window(app_window):  # conftest's shared window, a random cloud open
     win = app_window(size=(640, 420), active=True)
     rng = np.random.default_rng(0)
     w = World()
-    w.add_layer(Layer("World", GaussianCloud.from_points(rng.uniform(-3, 3, (2000, 3)),
-                                                         rng.uniform(0, 1, (2000, 3)), 0.03)))
+    w.add_layer(
+        Layer(
+            "World",
+            GaussianCloud.from_points(
+                rng.uniform(-3, 3, (2000, 3)), rng.uniform(0, 1, (2000, 3)), 0.03
+            ),
+        )
+    )
     win.set_world(w)
     win.set_mode("fly")
     return win
@@ -42,7 +48,9 @@ def hold_w(qtbot, ms: int = 300) -> None:  # noqa: ANN001
 def test_file_menu_then_esc_then_w_walks(window, qtbot) -> None:  # noqa: ANN001
     bar = window.menuBar()
     file_menu = window.menu("&File")
-    QTest.mouseClick(bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(file_menu.menuAction()).center())
+    QTest.mouseClick(
+        bar, Qt.MouseButton.LeftButton, pos=bar.actionGeometry(file_menu.menuAction()).center()
+    )
     qtbot.waitUntil(file_menu.isVisible, timeout=3000)
     QTest.keyClick(file_menu, Qt.Key.Key_Escape)
     qtbot.waitUntil(lambda: not file_menu.isVisible(), timeout=3000)
@@ -53,7 +61,7 @@ def test_file_menu_then_esc_then_w_walks(window, qtbot) -> None:  # noqa: ANN001
 
 
 def test_dialog_closing_returns_focus(window, qtbot) -> None:  # noqa: ANN001
-    window.menuBar().setFocus()           # e.g. Alt pressed, or a click that left it there
+    window.menuBar().setFocus()  # e.g. Alt pressed, or a click that left it there
     box = QMessageBox(QMessageBox.Icon.Information, "x", "y", parent=window)
     QTimer.singleShot(50, box.accept)
     box.exec()

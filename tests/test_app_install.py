@@ -16,11 +16,19 @@ tp = importlib.util.module_from_spec(_spec)
 sys.modules["torch_plan"] = tp  # dataclasses look their module up
 _spec.loader.exec_module(tp)  # type: ignore[union-attr]
 
-CPU_REPORT = {"install": [{"metadata": {"name": "torch", "version": "2.13.0+cpu"}},
-                          {"metadata": {"name": "sympy", "version": "1.13"}}]}
-CUDA_REPORT = {"install": [{"metadata": {"name": "torch", "version": "2.13.0"}},
-                           {"metadata": {"name": "nvidia-cudnn-cu12", "version": "9.1"}},
-                           {"metadata": {"name": "nvidia-nccl-cu12", "version": "2.21"}}]}
+CPU_REPORT = {
+    "install": [
+        {"metadata": {"name": "torch", "version": "2.13.0+cpu"}},
+        {"metadata": {"name": "sympy", "version": "1.13"}},
+    ]
+}
+CUDA_REPORT = {
+    "install": [
+        {"metadata": {"name": "torch", "version": "2.13.0"}},
+        {"metadata": {"name": "nvidia-cudnn-cu12", "version": "9.1"}},
+        {"metadata": {"name": "nvidia-nccl-cu12", "version": "2.21"}},
+    ]
+}
 
 
 def _never():
@@ -41,30 +49,35 @@ def test_no_gpu_reachable_index_installs_the_cpu_build():
 
 
 def test_no_gpu_unreachable_index_uses_a_configured_cpu_wheel():
-    plan = tp.decide(torch_installed=None, gpu=False, cpu_index_ok=lambda: False,
-                     configured=lambda: CPU_REPORT)
+    plan = tp.decide(
+        torch_installed=None, gpu=False, cpu_index_ok=lambda: False, configured=lambda: CPU_REPORT
+    )
     assert plan.case == "configured" and plan.pip_args == [tp.PIN]
     assert "2.13.0+cpu" in plan.message
 
 
 @pytest.mark.parametrize("report", [CUDA_REPORT, None])
 def test_no_gpu_unreachable_index_never_falls_back_to_cuda(report):
-    plan = tp.decide(torch_installed=None, gpu=False, cpu_index_ok=lambda: False,
-                     configured=lambda: report)
+    plan = tp.decide(
+        torch_installed=None, gpu=False, cpu_index_ok=lambda: False, configured=lambda: report
+    )
     assert plan.case == "skip" and plan.pip_args is None and plan.extras == []
     assert "NOT installed" in plan.message and "--index-url " + tp.CPU_INDEX in plan.message
 
 
 def test_installed_torch_is_kept():
-    plan = tp.decide(torch_installed="2.13.0+cpu", gpu=False, cpu_index_ok=_never, configured=_never)
+    plan = tp.decide(
+        torch_installed="2.13.0+cpu", gpu=False, cpu_index_ok=_never, configured=_never
+    )
     assert plan.case == "installed" and plan.pip_args is None
 
 
 def test_cuda_packages_found_in_a_pip_report():
     assert tp.cuda_packages(CUDA_REPORT) == ["nvidia-cudnn-cu12", "nvidia-nccl-cu12"]
     assert tp.cuda_packages(CPU_REPORT) == []
-    assert tp.cuda_packages({"install": [{"metadata": {"name": "torch", "version": "2.5.0+cu124"}}]}) \
-        == ["torch"]
+    assert tp.cuda_packages(
+        {"install": [{"metadata": {"name": "torch", "version": "2.5.0+cu124"}}]}
+    ) == ["torch"]
 
 
 def test_gpu_detection_from_nvidia_smi_and_proc(monkeypatch):
@@ -73,7 +86,9 @@ def test_gpu_detection_from_nvidia_smi_and_proc(monkeypatch):
     assert tp.has_nvidia_gpu(run=lambda cmd: smi, gpu_dirs=lambda: [])
     assert not tp.has_nvidia_gpu(run=lambda cmd: None, gpu_dirs=lambda: [])
     assert not tp.has_nvidia_gpu(run=lambda cmd: "No devices were found\n", gpu_dirs=lambda: [])
-    assert tp.has_nvidia_gpu(run=lambda cmd: None, gpu_dirs=lambda: ["/proc/driver/nvidia/gpus/0000"])
+    assert tp.has_nvidia_gpu(
+        run=lambda cmd: None, gpu_dirs=lambda: ["/proc/driver/nvidia/gpus/0000"]
+    )
     monkeypatch.setenv("WANDER_GPU", "0")
     assert not tp.has_nvidia_gpu(run=lambda cmd: smi, gpu_dirs=lambda: [])
 
@@ -86,8 +101,14 @@ def test_unreachable_index_answers_false_quickly():
 @pytest.mark.slow
 def test_command_line_prints_a_plan(monkeypatch):
     env = {"WANDER_GPU": "1", "WANDER_TORCH": "torch==2.13.0", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, str(ROOT / "tools" / "torch_plan.py")], env=env,
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "torch_plan.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     plan = json.loads(out)
     assert set(plan) == {"pip_args", "extras", "message", "case"}
     assert plan["extras"] == ["cuda"]

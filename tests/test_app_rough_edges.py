@@ -30,9 +30,17 @@ def window(editor_window):  # conftest's window with the editing features
 def photo_world(photo: str = "/photos/trip/chelsea.jpg") -> World:
     rng = np.random.default_rng(0)
     w = World()
-    cloud = GaussianCloud.from_points(rng.uniform(-2, 2, (500, 3)), rng.uniform(0, 1, (500, 3)), 0.03)
-    w.add_layer(Layer("World", cloud, kind="world",
-                      source={"generator": "wander.pano_world", "panorama": {"inputs": [photo]}}))
+    cloud = GaussianCloud.from_points(
+        rng.uniform(-2, 2, (500, 3)), rng.uniform(0, 1, (500, 3)), 0.03
+    )
+    w.add_layer(
+        Layer(
+            "World",
+            cloud,
+            kind="world",
+            source={"generator": "wander.pano_world", "panorama": {"inputs": [photo]}},
+        )
+    )
     w.clear_history()
     return w
 
@@ -47,7 +55,7 @@ def test_key_overlay_lists_every_bound_key(window, qtbot) -> None:  # noqa: ANN0
     table = key_table(window)
     flat = {(k, v) for _, rows in table for k, v in rows}
     texts = " ".join(f"{k} {v}" for k, v in flat)
-    for a in shortcut_actions(window):          # every action bound to a key is listed
+    for a in shortcut_actions(window):  # every action bound to a key is listed
         if a.isVisible() and any(m for m in a.associatedObjects() if hasattr(m, "title")):
             key = a.shortcuts()[0].toString()
             assert key in texts, (key, a.text())
@@ -66,8 +74,14 @@ def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa
 
     prefs = sd.load_prefs(window.settings)
     assert prefs == {p.key: p.default for p in sd.PREFS}
-    prefs.update(move_speed=2.5, mouse_sensitivity=2.0, invert_y=True, fov_y_deg=75.0,
-                 moving_quality="full", autosave_minutes=0.0)
+    prefs.update(
+        move_speed=2.5,
+        mouse_sensitivity=2.0,
+        invert_y=True,
+        fov_y_deg=75.0,
+        moving_quality="full",
+        autosave_minutes=0.0,
+    )
 
     def fake_exec(dlg):  # noqa: ANN001 - the user edits the form and presses OK
         for k, v in prefs.items():
@@ -82,14 +96,14 @@ def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa
 
     monkeypatch.setattr(sd.SettingsDialog, "exec", fake_exec)
     assert window.settings_dialog()
-    assert sd.load_prefs(Settings()) == prefs                  # persisted
+    assert sd.load_prefs(Settings()) == prefs  # persisted
     nav = window.viewport.nav
     assert nav.speed_mult == 2.5 and nav.fov_y_deg == 75.0
     assert not window.viewport.quality.enabled and not window.adaptive_action.isChecked()
     assert not window.extensions["autosave"].autosave_timer.isActive()
     nav.set_mode("fly")
     p0 = nav.pitch
-    nav.look(0, 10)                                            # mouse down -> looks up (inverted)
+    nav.look(0, 10)  # mouse down -> looks up (inverted)
     assert nav.pitch - p0 == pytest.approx(2.0 * 10 * 0.0025)
     # a new window starts with them
     from viewer.main_window import MainWindow
@@ -107,17 +121,19 @@ def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noq
     photo.write_bytes(b"not really a photo")
     window.set_world(photo_world(str(photo)))
     layer = window.world.layers[0]
-    assert layer.name == "chelsea"                             # not "World"
+    assert layer.name == "chelsea"  # not "World"
     assert window.windowTitle() == "chelsea (not saved) — Wander"
-    assert window.document.suggested_path("", "Untitled.wander") == str(photo.parent / "chelsea.wander")
-    assert window.dialog_dir() == photo.parent                 # beside the photo until saved
+    assert window.document.suggested_path("", "Untitled.wander") == str(
+        photo.parent / "chelsea.wander"
+    )
+    assert window.dialog_dir() == photo.parent  # beside the photo until saved
     window.world.rename(layer.id, "garden")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
     target = tmp_path / "saved" / "mine.wander"
     target.parent.mkdir()
     window.extensions["project_save"].save(target)
     qtbot.waitUntil(lambda: window.windowTitle() == "mine.wander — Wander", timeout=20000)
-    assert window.dialog_dir() == target.parent                # beside the project
+    assert window.dialog_dir() == target.parent  # beside the project
     assert window.suggested_name(".png") == "mine.png"
 
 

@@ -34,15 +34,18 @@ def floor() -> GaussianCloud:
     g = np.arange(-4, 4, 0.15)
     fx, fz = np.meshgrid(g, g)
     pts = np.stack([fx.ravel(), np.zeros(fx.size), fz.ravel()], 1)
-    return GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.4), np.tile([0.08, 0.01, 0.08], (len(pts), 1)),
-                                     opacity=0.98)
+    return GaussianCloud.from_points(
+        pts, np.full((len(pts), 3), 0.4), np.tile([0.08, 0.01, 0.08], (len(pts), 1)), opacity=0.98
+    )
 
 
 def cube(n: int = 9, size: float = 0.5) -> GaussianCloud:
     g = np.linspace(-size / 2, size / 2, n)
     x, y, z = np.meshgrid(g, g + size / 2, g)
     pts = np.stack([x.ravel(), y.ravel(), z.ravel()], 1)
-    return GaussianCloud.from_points(pts, np.tile([0.9, 0.3, 0.2], (len(pts), 1)), 0.03, opacity=0.95)
+    return GaussianCloud.from_points(
+        pts, np.tile([0.9, 0.3, 0.2], (len(pts), 1)), 0.03, opacity=0.95
+    )
 
 
 def scene(window, qtbot) -> tuple[Layer, Layer]:  # noqa: ANN001
@@ -67,13 +70,17 @@ def test_click_selects_in_view_and_outliner(window, qtbot) -> None:  # noqa: ANN
     base, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]
     assert window.selected_layer_id() is None
-    QTest.mouseClick(window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [0.0, 0.25, 0.25]))
+    QTest.mouseClick(
+        window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [0.0, 0.25, 0.25])
+    )
     qtbot.waitUntil(lambda: window.selected_layer_id() == obj.id, timeout=3000)
     assert window.outliner.item_for(obj.id).isSelected()
-    assert tools.selected() is obj and tools.gizmo.handles()          # box + handles drawn
+    assert tools.selected() is obj and tools.gizmo.handles()  # box + handles drawn
     assert "chelsea" in tools.panel.title.text()
     # the floor beside it: World selected -> no box, no handles, Object keys don't move chelsea
-    QTest.mouseClick(window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [1.5, 0.0, 0.0]))
+    QTest.mouseClick(
+        window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [1.5, 0.0, 0.0])
+    )
     qtbot.waitUntil(lambda: window.selected_layer_id() == base.id, timeout=3000)
     assert tools.selected() is None and tools.gizmo.handles() == {}
     t0 = obj.transform.copy()
@@ -103,11 +110,11 @@ def test_drag_gizmo_handle_moves_by_the_dragged_amount_and_undo_restores(window,
         qtbot.wait(10)
     QTest.mouseRelease(vp, Qt.MouseButton.LeftButton, pos=grab + QPoint(60, 0))
     moved = obj.transform[:3, 3]
-    expected = 60 * depth / cam.fx                      # 60 px at the object's depth
+    expected = 60 * depth / cam.fx  # 60 px at the object's depth
     assert moved[0] == pytest.approx(expected, rel=0.03)
     assert abs(moved[1]) < 1e-9 and abs(moved[2]) < 1e-9
     assert window.world._undo[-1].text == "Move chelsea"
-    assert window.selected_layer_id() == obj.id          # dragging is not a click
+    assert window.selected_layer_id() == obj.id  # dragging is not a click
     window.undo()
     assert np.allclose(obj.transform, np.eye(4))
     assert "Move chelsea" in window.statusBar().currentMessage()
@@ -126,20 +133,22 @@ def test_rotate_and_scale_handles(window, qtbot) -> None:  # noqa: ANN001
     _, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]
     window.select_layer(obj.id)
-    window.viewport.nav.set_view_world([0.0, 2.0, 2.5], [0.0, -2.0, -2.5])  # see the ring from above
+    window.viewport.nav.set_view_world(
+        [0.0, 2.0, 2.5], [0.0, -2.0, -2.5]
+    )  # see the ring from above
     qtbot.wait(50)
     tools.set_gizmo_mode("rotate")
     g = tools.gizmo
-    ring = g.handles()[("rotate", 1)]                       # the ring about the up axis
+    ring = g.handles()[("rotate", 1)]  # the ring about the up axis
     a = QPoint(*(int(round(v)) for v in ring[len(ring) // 4]))
     b = QPoint(*(int(round(v)) for v in ring[len(ring) // 4 + 9]))
     assert g.press(_Event(a, Qt.MouseButton.LeftButton))
     g.move(_Event(b, Qt.MouseButton.LeftButton, ctrl=True))
     g.release(_Event(b, Qt.MouseButton.LeftButton))
     r = obj.transform[:3, :3]
-    assert np.allclose(r[:, 1], [0, 1, 0], atol=1e-9)       # turned about up only
+    assert np.allclose(r[:, 1], [0, 1, 0], atol=1e-9)  # turned about up only
     ang = math.degrees(math.atan2(r[0, 2], r[0, 0]))
-    assert abs(ang) > 1 and abs(ang / 15 - round(ang / 15)) < 1e-6   # Ctrl: 15° steps
+    assert abs(ang) > 1 and abs(ang / 15 - round(ang / 15)) < 1e-6  # Ctrl: 15° steps
     assert window.world._undo[-1].text == "Rotate chelsea"
     tools.set_gizmo_mode("scale")
     tip = g.handles()[("scale", 0)][-1]
@@ -160,7 +169,7 @@ def test_local_axes_follow_the_object(window, qtbot) -> None:  # noqa: ANN001
     _, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]
     window.select_layer(obj.id)
-    assert tools.turn(math.radians(90))                       # turned about up
+    assert tools.turn(math.radians(90))  # turned about up
     world_x = tools.gizmo.handles()[("move", 0)]
     tools.toggle_space()
     assert tools.gizmo.space == "local" and tools.panel.space_button.isChecked()
@@ -203,7 +212,7 @@ def test_object_keys_follow_the_world_up_axis(window, qtbot) -> None:  # noqa: A
     _, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]
     window.select_layer(obj.id)
-    window.world.up_axis = np.array([0.0, 0.0, 1.0])       # a Z-up capture
+    window.world.up_axis = np.array([0.0, 0.0, 1.0])  # a Z-up capture
     assert tools.lift(0.5)
     assert np.allclose(obj.transform[:3, 3], [0, 0, 0.5])
     assert window.world._undo[-1].text == "Move chelsea"
@@ -225,7 +234,9 @@ def test_after_reopening_a_project_clicking_selects(window, qtbot, tmp_path) -> 
     window.viewport.nav.set_view_world([0.0, 0.25, 3.0], [0.0, 0.0, -1.0])
     qtbot.wait(100)
     chelsea = window.world.find("chelsea")
-    QTest.mouseClick(window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [0.0, 0.25, 0.25]))
+    QTest.mouseClick(
+        window.viewport, Qt.MouseButton.LeftButton, pos=screen_of(window, [0.0, 0.25, 0.25])
+    )
     qtbot.waitUntil(lambda: window.selected_layer_id() == chelsea.id, timeout=3000)
     assert window.extensions["objects_tools"].nudge(0.1, 0.0)
     assert chelsea.transform[0, 3] == pytest.approx(0.1)

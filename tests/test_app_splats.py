@@ -27,7 +27,7 @@ def scene_cloud() -> GaussianCloud:
     fx, fz = np.meshgrid(g, g)
     floor = np.stack([fx.ravel(), np.zeros(fx.size), fz.ravel()], 1)
     rng = np.random.default_rng(1)
-    floaters = rng.normal([0.0, 1.6, 0.0], 0.15, (N_FLOATERS, 3))   # a cloud of junk in the air
+    floaters = rng.normal([0.0, 1.6, 0.0], 0.15, (N_FLOATERS, 3))  # a cloud of junk in the air
     pts = np.concatenate([floor, floaters])
     col = np.concatenate([np.full((N_FLOOR, 3), 0.4), np.full((N_FLOATERS, 3), 0.9)])
     return GaussianCloud.from_points(pts, col, 0.03, opacity=0.95)
@@ -35,10 +35,12 @@ def scene_cloud() -> GaussianCloud:
 
 def test_polygon_and_sphere_geometry() -> None:
     cam = Camera.look_at([0, 0, 5], [0, 0, 0], width=200, height=100, fov_y_deg=60)
-    pts = np.array([[0, 0, 0], [10, 0, 0], [0, 0, 6], [0.2, 0.1, 0]], float)   # centre, off-screen, behind
+    pts = np.array(
+        [[0, 0, 0], [10, 0, 0], [0, 0, 6], [0.2, 0.1, 0]], float
+    )  # centre, off-screen, behind
     m = polygon_mask(cam, pts, box_polygon(80, 30, 120, 70))
     assert m.tolist() == [True, False, False, True]
-    tri = np.array([[100, 10], [190, 90], [10, 90]])                           # lasso (triangle)
+    tri = np.array([[100, 10], [190, 90], [10, 90]])  # lasso (triangle)
     assert polygon_mask(cam, pts[:1], tri).tolist() == [True]
     assert sphere_mask(pts, [0, 0, 0], 0.25).tolist() == [True, False, False, True]
     a, b = np.array([1, 1, 0, 0], bool), np.array([0, 1, 1, 0], bool)
@@ -93,7 +95,7 @@ def test_box_select_floaters_delete_undo(window, qtbot) -> None:  # noqa: ANN001
     tools = window.extensions["splat_tools"]
     layer = window.world.layers[0]
     vp = window.viewport
-    qtbot.keyClick(vp, Qt.Key.Key_B)                     # box tool
+    qtbot.keyClick(vp, Qt.Key.Key_B)  # box tool
     assert tools.tool == "box"
     a, b = screen(window, [-0.8, 2.4, 0.0]), screen(window, [0.8, 0.8, 0.0])
     QTest.mousePress(vp, Qt.MouseButton.LeftButton, pos=a)
@@ -111,7 +113,7 @@ def test_box_select_floaters_delete_undo(window, qtbot) -> None:  # noqa: ANN001
     assert window.world._undo[-1].text == f"Delete {N_FLOATERS} splats"
     qtbot.keyClick(vp, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(layer.data) == N_FLOOR + N_FLOATERS
-    qtbot.keyClick(vp, Qt.Key.Key_Escape)                # Esc stops the tool
+    qtbot.keyClick(vp, Qt.Key.Key_Escape)  # Esc stops the tool
     assert tools.tool is None
 
 
@@ -142,6 +144,6 @@ def test_lasso_sphere_invert_and_separate(window, qtbot) -> None:  # noqa: ANN00
     tools.select_polygon(np.array(ring), cam=cam)
     part = tools.separate()
     assert part is not None and len(part.data) == N_FLOATERS and len(layer.data) == N_FLOOR
-    assert window.selected_layer_id() == part.id        # a layer of its own, ready to move
+    assert window.selected_layer_id() == part.id  # a layer of its own, ready to move
     window.undo()
     assert len(window.world.layers) == 1 and len(layer.data) == N_FLOOR + N_FLOATERS

@@ -41,9 +41,9 @@ def test_box_tool_shows_itself_and_ends_when_a_world_opens(window, qtbot) -> Non
     assert tools.tool == "box"
     assert tools.tool_label.isVisible() and "Esc" in tools.tool_label.text()
     assert vp.cursor().shape() == Qt.CursorShape.CrossCursor
-    window.show_status("something else", 5000)         # another message does not hide it
+    window.show_status("something else", 5000)  # another message does not hide it
     assert tools.tool_label.isVisible()
-    window.set_world(photo_world("/photos/other.jpg"))   # File > Open of another world
+    window.set_world(photo_world("/photos/other.jpg"))  # File > Open of another world
     assert tools.tool is None and not tools.tool_label.isVisible()
     assert vp.cursor().shape() != Qt.CursorShape.CrossCursor
     qtbot.keyClick(vp, Qt.Key.Key_B)
@@ -65,20 +65,20 @@ def test_scrubbing_the_path_gives_walk_back(window, qtbot) -> None:  # noqa: ANN
     win.set_mode("walk")
     ed.panel.scrub.setValue(500)
     assert nav.mode == "fly"
-    ed.panel.scrub.sliderReleased.emit()                 # slider released
+    ed.panel.scrub.sliderReleased.emit()  # slider released
     assert nav.mode == "walk"
     ed.panel.scrub.setValue(200)
     assert nav.mode == "fly"
     win.viewport.setFocus()
-    qtbot.keyPress(win.viewport, Qt.Key.Key_W)           # a movement key
+    qtbot.keyPress(win.viewport, Qt.Key.Key_W)  # a movement key
     qtbot.keyRelease(win.viewport, Qt.Key.Key_W)
     assert nav.mode == "walk"
     ed.panel.scrub.setValue(700)
     assert nav.mode == "fly"
-    ext.toggle_editor()                                  # panel closed
+    ext.toggle_editor()  # panel closed
     qtbot.waitUntil(lambda: not ed.dock.isVisible(), timeout=3000)
     assert nav.mode == "walk"
-    win.set_mode("fly")                                  # a user's own Fly stays Fly
+    win.set_mode("fly")  # a user's own Fly stays Fly
     ext.toggle_editor()
     ed.panel.scrub.setValue(100)
     ed.panel.scrub.sliderReleased.emit()
@@ -91,9 +91,9 @@ def test_fov_comes_from_settings_on_every_open(window) -> None:  # noqa: ANN001
     rocket = photo_world("/photos/rocket.jpg")
     rocket.bookmarks.append(Bookmark("close", np.zeros(3), 0.0, 0.0, 30.0))
     window.set_world(rocket)
-    assert nav.fov_y_deg == pytest.approx(30.0)          # the project's bookmark view
+    assert nav.fov_y_deg == pytest.approx(30.0)  # the project's bookmark view
     window.set_world(photo_world())
-    assert nav.fov_y_deg == pytest.approx(60.0)          # the Settings value, not 30
+    assert nav.fov_y_deg == pytest.approx(60.0)  # the Settings value, not 30
     window.settings.set("prefs/fov_y_deg", 75.0)
     window.set_world(rocket)
     window.set_world(photo_world())
@@ -127,8 +127,13 @@ def test_proposed_names_follow_the_open_file_not_the_install(window, tmp_path) -
 def test_object_panel_is_blank_without_an_object(window) -> None:  # noqa: ANN001
     w = photo_world()
     rng = np.random.default_rng(1)
-    obj = Layer("Crate", GaussianCloud.from_points(rng.uniform(-0.2, 0.2, (50, 3)),
-                                                   rng.uniform(0, 1, (50, 3)), 0.02), kind="object")
+    obj = Layer(
+        "Crate",
+        GaussianCloud.from_points(
+            rng.uniform(-0.2, 0.2, (50, 3)), rng.uniform(0, 1, (50, 3)), 0.02
+        ),
+        kind="object",
+    )
     obj.transform = np.eye(4)
     obj.transform[:3, 3] = [3.25, 0.5, -1.0]
     w.add_layer(obj)
@@ -142,7 +147,7 @@ def test_object_panel_is_blank_without_an_object(window) -> None:  # noqa: ANN00
     assert [s.text() for s in panel.pos + panel.rot + [panel.scale]] == [""] * 7
     window.select_layer(obj.id)
     assert panel.pos[0].text().startswith("3.25")
-    window.set_world(photo_world())                      # another file
+    window.set_world(photo_world())  # another file
     assert not panel.isEnabled() and panel.pos[0].text() == ""
 
 
@@ -159,7 +164,7 @@ def test_settings_menu_and_key_overlay(window) -> None:  # noqa: ANN001
     assert not any("Settings" in a.text() for a in window.menu("&Edit").actions())
     table = key_table(window)
     names = [t.upper() for t, _ in table]
-    assert len(names) == len(set(names)), names           # one VIEW section
+    assert len(names) == len(set(names)), names  # one VIEW section
     view = dict(next(rows for t, rows in table if t.upper() == "VIEW"))
     assert "splats" in view["Del"] and "tool" in view["Esc"]
 
@@ -170,8 +175,13 @@ def test_convert_on_a_project_names_export(tmp_path) -> None:
 
     p = tmp_path / "p.wander"
     save_project(photo_world(), p, include_inputs=False)
-    r = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", str(p), str(tmp_path / "x.ply")],
-                       capture_output=True, text=True, cwd=ROOT, timeout=120)
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "convert", str(p), str(tmp_path / "x.ply")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
     assert r.returncode == 2, r.stderr
     assert "is a Wander project" in r.stderr and f"main.py export {p}" in r.stderr
     assert "zip archive" not in r.stderr and not (tmp_path / "x.ply").exists()

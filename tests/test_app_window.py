@@ -182,13 +182,19 @@ def test_job_result_and_errors_arrive_on_gui_thread(window, qtbot) -> None:
         assert threading.current_thread() is not main
         return 42
 
-    window.run_job("ok", work, lambda r: seen.append(("done", threading.current_thread() is main and r == 42)))
+    window.run_job(
+        "ok", work, lambda r: seen.append(("done", threading.current_thread() is main and r == 42))
+    )
 
     def bad(progress, cancel):
         raise ValueError("broken input")
 
-    window.run_job("bad", bad, lambda r: seen.append(("done", False)),
-                   lambda e: seen.append(("error", isinstance(e, ValueError))))
+    window.run_job(
+        "bad",
+        bad,
+        lambda r: seen.append(("done", False)),
+        lambda e: seen.append(("error", isinstance(e, ValueError))),
+    )
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
     assert sorted(seen) == [("done", True), ("error", True)]
     assert Cancelled  # the job module's cancel type is the generators' one
@@ -307,8 +313,13 @@ def test_start_page_drop_and_extensions(window, qtbot, tmp_path) -> None:
     scene.io.save(small_room(), path)
     md = QMimeData()
     md.setUrls([QUrl.fromLocalFile(str(path))])
-    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, md, Qt.MouseButton.NoButton,
-                    Qt.KeyboardModifier.NoModifier)
+    ev = QDropEvent(
+        QPointF(10, 10),
+        Qt.DropAction.CopyAction,
+        md,
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     window.dropEvent(ev)
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
     assert window.world.layers[0].name == "dropped"
@@ -340,7 +351,8 @@ def test_pick_ray_and_current_camera(window, qtbot) -> None:
     o, d = window.pick_ray()
     assert np.allclose(o, cam.position) and np.allclose(d, cam.forward, atol=1e-2)
     assert cam.width == window.viewport.width() or cam.width == round(
-        window.viewport.width() * window.viewport.devicePixelRatioF())
+        window.viewport.width() * window.viewport.devicePixelRatioF()
+    )
 
 
 @pytest.mark.slow
@@ -357,8 +369,15 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:
     scene.io.save(small_room(), path)
     shot = tmp_path / "app.png"
     env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
-    res = subprocess.run([sys.executable, "main.py", str(path), "--shot", str(shot)], cwd=ROOT,
-                         env=env, capture_output=True, text=True, timeout=60, check=False)
+    res = subprocess.run(
+        [sys.executable, "main.py", str(path), "--shot", str(shot)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert res.returncode == 0, res.stderr[-2000:]
     from PIL import Image
 
@@ -406,7 +425,9 @@ def test_set_world_takes_up_axis_from_photo_cameras(window, qtbot) -> None:
     w = World()
     w.add_layer(Layer("room", small_room()))
     # Photo cameras of a capture whose "up" is world -Y (OpenCV-like, as COLMAP often is).
-    w.meta["cameras"] = [{"name": f"c{i}", "R": np.eye(3).tolist(), "t": [0, 0, i]} for i in range(3)]
+    w.meta["cameras"] = [
+        {"name": f"c{i}", "R": np.eye(3).tolist(), "t": [0, 0, i]} for i in range(3)
+    ]
     window.set_world(w)
     assert np.allclose(w.up_axis, [0, -1, 0]) and w.meta["up_axis_source"] == "cameras"
     assert np.allclose(window.current_camera().up, [0, -1, 0], atol=0.2)
@@ -450,7 +471,7 @@ def test_world_events_invalidate_only_what_changed(window, qtbot) -> None:  # no
     r = vp.renderer
     version, generation = r._layers_version, r._generation
     qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # bookmark: no upload
-    w.rename(lay.id, "renamed room")                                       # nothing drawn changes
+    w.rename(lay.id, "renamed room")  # nothing drawn changes
     assert (r._layers_version, r._generation) == (version, generation)
     old = vp.nav.collider
     for i in range(5):  # an object dragged in small steps: one collider rebuild at the end
@@ -466,8 +487,9 @@ def _mouse(widget, kind, pos, button, buttons) -> None:  # noqa: ANN001
     from PyQt6.QtWidgets import QApplication
 
     p = QPointF(*pos)
-    ev = QMouseEvent(kind, p, widget.mapToGlobal(p), button, buttons,
-                     Qt.KeyboardModifier.NoModifier)
+    ev = QMouseEvent(
+        kind, p, widget.mapToGlobal(p), button, buttons, Qt.KeyboardModifier.NoModifier
+    )
     QApplication.sendEvent(widget, ev)
 
 
@@ -495,7 +517,9 @@ def test_right_drag_looks_and_left_drag_orbits(window, qtbot) -> None:  # noqa: 
     assert window.mode_label.text() == "ORBIT"
 
 
-def test_collider_finishing_after_the_viewport_closed_is_dropped(qtbot, x_display, monkeypatch) -> None:
+def test_collider_finishing_after_the_viewport_closed_is_dropped(
+    qtbot, x_display, monkeypatch
+) -> None:
     import threading
 
     import viewer.viewport as vpm
@@ -504,8 +528,9 @@ def test_collider_finishing_after_the_viewport_closed_is_dropped(qtbot, x_displa
     gate, errors = threading.Event(), []
     monkeypatch.setattr(threading, "excepthook", lambda args: errors.append(args.exc_value))
     real = vpm.Collider.from_cloud
-    monkeypatch.setattr(vpm.Collider, "from_cloud",
-                        staticmethod(lambda *a, **k: (gate.wait(5), real(*a, **k))[1]))
+    monkeypatch.setattr(
+        vpm.Collider, "from_cloud", staticmethod(lambda *a, **k: (gate.wait(5), real(*a, **k))[1])
+    )
     vp = Viewport()
     w = World()
     w.add_layer(Layer("room", small_room()))

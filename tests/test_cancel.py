@@ -182,8 +182,9 @@ def test_cancelled_world_generator_stops(photo: Path) -> None:
 
     prog, seen = cancel_mid(0.2)
     with pytest.raises(Cancelled):
-        world_from_photos([photo], pano_height=128, resolution=96, progress=prog,
-                          cancel=prog.cancel)
+        world_from_photos(
+            [photo], pano_height=128, resolution=96, progress=prog, cancel=prog.cancel
+        )
     assert seen and max(seen) < 1.0
 
 
@@ -201,8 +202,11 @@ def test_cancelled_object_generator_stops(photo: Path) -> None:
 
     prog, seen = cancel_mid(0.1)
     with pytest.raises(Cancelled):
-        generate_object(ObjectRequest(image=cv2.imread(str(photo))[..., ::-1].copy()), progress=prog,
-                        cancel=prog.cancel)
+        generate_object(
+            ObjectRequest(image=cv2.imread(str(photo))[..., ::-1].copy()),
+            progress=prog,
+            cancel=prog.cancel,
+        )
     assert seen and max(seen) < 1.0
 
 
@@ -270,8 +274,9 @@ def finish(qtbot, job) -> None:  # noqa: ANN001
 
 @pytest.mark.gl
 @pytest.mark.parametrize("k", [1, 2, 4])
-def test_cancelled_save_keeps_the_old_file_path_and_unsaved_state(app, qtbot, tmp_path,
-                                                                  monkeypatch, k) -> None:  # noqa: ANN001
+def test_cancelled_save_keeps_the_old_file_path_and_unsaved_state(
+    app, qtbot, tmp_path, monkeypatch, k
+) -> None:  # noqa: ANN001
     win = app
     target = tmp_path / "trip.wander"
     win.set_world(world_of(big_cloud()))
@@ -292,8 +297,7 @@ def test_cancelled_save_keeps_the_old_file_path_and_unsaved_state(app, qtbot, tm
 
 
 @pytest.mark.gl
-def test_a_save_cancelled_too_late_is_recorded_as_saved(app, qtbot, tmp_path,
-                                                        monkeypatch) -> None:  # noqa: ANN001
+def test_a_save_cancelled_too_late_is_recorded_as_saved(app, qtbot, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     """Cancel pressed after the file was committed: the app's state matches the disk."""
     from viewer.jobs import Job
 
@@ -373,11 +377,13 @@ def test_cancelled_generator_job_adds_nothing(app, qtbot, photo, monkeypatch) ->
     cancel_jobs_at(monkeypatch, 3)
 
     def work(progress, cancel):  # noqa: ANN001
-        return world_from_photos([photo], pano_height=128, resolution=96, progress=progress,
-                                 cancel=cancel)[0]
+        return world_from_photos(
+            [photo], pano_height=128, resolution=96, progress=progress, cancel=cancel
+        )[0]
 
-    job = win.run_job("World", work,
-                      lambda w: [win.world.execute(AddLayer(lay)) for lay in w.layers])
+    job = win.run_job(
+        "World", work, lambda w: [win.world.execute(AddLayer(lay)) for lay in w.layers]
+    )
     finish(qtbot, job)
     assert job.state == "cancelled" and win.world is world and win.world.layers == layers
     assert not win.world.can_undo

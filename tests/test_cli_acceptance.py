@@ -18,7 +18,7 @@ def photo(tmp_path: Path) -> Path:
     rng = np.random.default_rng(0)
     img = np.zeros((96, 128, 3), np.uint8)
     img[:48] = (120, 160, 220)  # sky
-    img[48:] = (90, 70, 50)     # ground
+    img[48:] = (90, 70, 50)  # ground
     img[30:70, 40:90] = rng.integers(0, 255, (40, 50, 3))  # a textured thing in the middle
     p = tmp_path / "photo.png"
     Image.fromarray(img).save(p)
@@ -34,15 +34,17 @@ def _one_error_line(capsys: pytest.CaptureFixture) -> str:
 
 
 @pytest.mark.slow
-def test_os_error_on_the_output_path_is_one_line(photo: Path, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture) -> None:
+def test_os_error_on_the_output_path_is_one_line(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     """A file where a folder should be (or no permission) is the user's path, not a crash."""
     from cli import run_cli
 
     blocker = tmp_path / "afile"
     blocker.write_text("x")
-    rc = run_cli(["panorama", "--photo", str(photo), "--height", "64",
-                  "--out", str(blocker / "pano.png")])
+    rc = run_cli(
+        ["panorama", "--photo", str(photo), "--height", "64", "--out", str(blocker / "pano.png")]
+    )
     assert rc == 2
     assert "is a file, not a folder" in _one_error_line(capsys)
 
@@ -86,26 +88,48 @@ def test_unwritable_image_suffix_is_a_format_error(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_world_bad_save_panorama_writes_nothing(photo: Path, tmp_path: Path,
-                                                capsys: pytest.CaptureFixture) -> None:
+def test_world_bad_save_panorama_writes_nothing(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     out = tmp_path / "w.ply"
-    rc = run_cli(["world", "--photo", str(photo), "--out", str(out),
-                  "--save-panorama", str(tmp_path / "pano.txt")])
+    rc = run_cli(
+        [
+            "world",
+            "--photo",
+            str(photo),
+            "--out",
+            str(out),
+            "--save-panorama",
+            str(tmp_path / "pano.txt"),
+        ]
+    )
     assert rc == 2
     assert "pano.txt" in _one_error_line(capsys)
     assert not out.exists()
 
 
 @pytest.mark.parametrize("mesh", ["m.txt", "missing/m.glb"])
-def test_object_bad_mesh_path_writes_nothing(photo: Path, tmp_path: Path, mesh: str,
-                                             capsys: pytest.CaptureFixture) -> None:
+def test_object_bad_mesh_path_writes_nothing(
+    photo: Path, tmp_path: Path, mesh: str, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     out = tmp_path / "o.ply"
-    rc = run_cli(["object", "--photo", str(photo), "--resolution", "32", "--out", str(out),
-                  "--mesh", str(tmp_path / mesh)])
+    rc = run_cli(
+        [
+            "object",
+            "--photo",
+            str(photo),
+            "--resolution",
+            "32",
+            "--out",
+            str(out),
+            "--mesh",
+            str(tmp_path / mesh),
+        ]
+    )
     assert rc == 2
     _one_error_line(capsys)
     assert not out.exists()
@@ -172,8 +196,9 @@ def test_object_import_sample_count_is_bounded(tmp_path: Path) -> None:
     ObjectRequest(backend="import", input=tmp_path / "m.glb", samples=MAX_SAMPLES).check()
 
 
-def test_out_of_memory_is_one_line(monkeypatch: pytest.MonkeyPatch,
-                                   capsys: pytest.CaptureFixture) -> None:
+def test_out_of_memory_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """A job that runs out of memory says so in one line (exit 2), not a numpy traceback."""
     import cli.cmd_info as cmd
 
@@ -206,7 +231,7 @@ def test_stitch_focal_refinement_cannot_run_off_to_zero_fov() -> None:
     from generators.panorama.stitch import stitch_photos
 
     a = skimage.data.astronaut().astype(np.float32) / 255
-    crops = [np.ascontiguousarray(a[40:440, 20 + 25 * i:420 + 25 * i]) for i in range(2)]
+    crops = [np.ascontiguousarray(a[40:440, 20 + 25 * i : 420 + 25 * i]) for i in range(2)]
     _, known, meta = stitch_photos(crops, [65.0, 65.0], 128, fov_known=False)
     assert 20.0 - 1e-3 <= meta["reference_fov_x_deg"] <= 150.0
     assert known.mean() > 0.002
@@ -232,10 +257,12 @@ def test_object_photo_is_upright_by_exif(tmp_path: Path) -> None:
     assert np.abs(ref * 255 - rgb).max() < 1
 
 
-@pytest.mark.parametrize("bad", [np.full((4, 4), np.nan), np.diag([0.0, 0.0, 0.0, 1.0]),
-                                 np.diag([1.0, 2.0, 3.0, 1.0])])
-def test_project_with_a_broken_layer_transform_opens_with_a_warning(tmp_path: Path,
-                                                                    bad: np.ndarray) -> None:
+@pytest.mark.parametrize(
+    "bad", [np.full((4, 4), np.nan), np.diag([0.0, 0.0, 0.0, 1.0]), np.diag([1.0, 2.0, 3.0, 1.0])]
+)
+def test_project_with_a_broken_layer_transform_opens_with_a_warning(
+    tmp_path: Path, bad: np.ndarray
+) -> None:
     """A NaN/singular/sheared transform in the manifest loaded as is: render then failed
     on a NaN default view and export on 'transform must be finite', naming no layer."""
     import json
@@ -283,10 +310,13 @@ def test_wrong_kind_for_a_format_reads_well(tmp_path: Path) -> None:
         save(random_cloud(10, seed=6), tmp_path / "x.glb")
 
 
-@pytest.mark.parametrize("extra", [["--panorama", "p.png"], ["--cameras", "cams"],
-                                   ["--cameras", "cams", "--camera-size", "0x5"]])
-def test_export_checks_every_output_before_writing_any(tmp_path: Path, extra: list[str],
-                                                       capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "extra",
+    [["--panorama", "p.png"], ["--cameras", "cams"], ["--cameras", "cams", "--camera-size", "0x5"]],
+)
+def test_export_checks_every_output_before_writing_any(
+    tmp_path: Path, extra: list[str], capsys: pytest.CaptureFixture
+) -> None:
     """`export scene --out a.ply --panorama p.png` on a scene with no panorama (or no
     cameras) wrote a.ply, then failed: a half-done command."""
     from cli import run_cli
@@ -312,8 +342,10 @@ def test_export_bookmark_cameras_may_have_odd_sizes(tmp_path: Path) -> None:
     w.bookmarks.append(Bookmark("a", [0, 0, 5], 0, 0, 60))
     p = tmp_path / "p.wander"
     save_project(w, p)
-    assert run_cli(["export", str(p), "--cameras", str(tmp_path / "c"),
-                    "--camera-size", "1921x1081"]) == 0
+    assert (
+        run_cli(["export", str(p), "--cameras", str(tmp_path / "c"), "--camera-size", "1921x1081"])
+        == 0
+    )
     assert "1921 1081" in (tmp_path / "c" / "cameras.txt").read_text()
 
 
@@ -329,11 +361,15 @@ def test_reconstruct_never_replaces_a_users_file_or_folder(tmp_path: Path, targe
     else:
         mine.mkdir()
         (mine / "notes.txt").write_text("precious")
-    for call in (lambda: check_side_paths(tmp_path / "s.ply", mine),
-                 lambda: save_result(None, tmp_path / "s.ply", mine)):  # type: ignore[arg-type]
+    for call in (
+        lambda: check_side_paths(tmp_path / "s.ply", mine),
+        lambda: save_result(None, tmp_path / "s.ply", mine),
+    ):  # type: ignore[arg-type]
         with pytest.raises(ValueError, match="file|other files"):
             call()
-    assert (mine.read_text() if target == "file" else (mine / "notes.txt").read_text()) == "precious"
+    assert (
+        mine.read_text() if target == "file" else (mine / "notes.txt").read_text()
+    ) == "precious"
     # an earlier result's folder may be replaced
     prev = tmp_path / "prev"
     prev.mkdir()
@@ -371,9 +407,9 @@ def test_reading_a_named_pipe_fails_instead_of_hanging(tmp_path: Path) -> None:
     assert got and isinstance(got[0], SceneFormatError) and "regular file" in str(got[0])
 
 
-def test_a_mistyped_command_is_an_invalid_choice_not_the_app(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch,
-                                                             capsys: pytest.CaptureFixture) -> None:
+def test_a_mistyped_command_is_an_invalid_choice_not_the_app(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     """`python main.py rendr x.ply` started the Qt app, which aborts (core dump) headless."""
     from cli import is_command, run_cli
 
@@ -401,16 +437,19 @@ def test_dense_depth_skips_a_view_with_no_points_in_front(monkeypatch: pytest.Mo
     rng = np.random.default_rng(0)
     points = rng.uniform(-1, 1, (50, 3)) + [0, 0, 5]  # all behind both cameras (they look -Z)
     images = {n: rng.integers(0, 255, (48, 64, 3), dtype=np.uint8) for n in cams}
-    monkeypatch.setattr(dense, "choose_neighbours", lambda *a, **k: {"a.png": ["b.png"],
-                                                                     "b.png": ["a.png"]})
-    out = dense.compute_depths(images, cams, {}, points, {n: np.arange(50) for n in cams},
-                               max_size=64, planes=8)
+    monkeypatch.setattr(
+        dense, "choose_neighbours", lambda *a, **k: {"a.png": ["b.png"], "b.png": ["a.png"]}
+    )
+    out = dense.compute_depths(
+        images, cams, {}, points, {n: np.arange(50) for n in cams}, max_size=64, planes=8
+    )
     assert set(out) == set(cams)
     assert all(not v.depth.any() for v in out.values())
 
 
 def test_unwritable_folder_names_the_users_path_not_the_temp_file(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """'error: /out/.x.ply.k3j2h1.tmp: Read-only file system' named a file the user never
     asked for."""
     import tempfile
@@ -437,11 +476,16 @@ def test_option_values_may_start_with_a_minus(tmp_path: Path) -> None:
     scene = tmp_path / "s.ply"
     save(random_cloud(200, seed=10), scene)
     out = tmp_path / "c.ply"
-    assert run_cli(["export", str(scene), "--out", str(out),
-                    "--crop", "-0.5,-0.5,-0.5,0.5,0.5,0.5"]) == 0
+    assert (
+        run_cli(["export", str(scene), "--out", str(out), "--crop", "-0.5,-0.5,-0.5,0.5,0.5,0.5"])
+        == 0
+    )
     assert np.abs(load_cloud(out).means).max() <= 0.5 + 1e-6
     assert _join_negative_values(["--eye", "-1e3,0,0", "--fov", "-5", "-h"]) == [
-        "--eye=-1e3,0,0", "--fov=-5", "-h"]
+        "--eye=-1e3,0,0",
+        "--fov=-5",
+        "-h",
+    ]
     assert _join_negative_values(["--keep", "x", "-v"]) == ["--keep", "x", "-v"]
 
 
@@ -454,8 +498,12 @@ def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
 
     from conftest import ROOT
 
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    res = subprocess.run([sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True,
-                         text=True, timeout=60)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")
+    }
+    res = subprocess.run(
+        [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
     assert res.returncode == 2 and "no display" in res.stderr

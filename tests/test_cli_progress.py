@@ -25,7 +25,7 @@ def test_redirected_output_gets_plain_lines_not_a_frame_per_step() -> None:
     assert "\r" not in out.getvalue()
     assert len(lines) == 5, lines
     assert lines[2].endswith("optimising: step 0 · loss 1.000")
-    assert lines[3].endswith("optimising: step 299 · loss 0.003")   # the last step is kept
+    assert lines[3].endswith("optimising: step 299 · loss 0.003")  # the last step is kept
     assert lines[4].endswith("writing")
 
 

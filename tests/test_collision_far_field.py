@@ -26,7 +26,7 @@ def test_marker_drops_the_last_splats_even_when_near() -> None:
     cloud, n_room = _room_and_sky(n_sky=0)
     cloud.meta["far_field"] = {"count": 100}
     keep = cloud.near_field_mask()
-    assert keep[: n_room - 100].all() and not keep[n_room - 100:].any()
+    assert keep[: n_room - 100].all() and not keep[n_room - 100 :].any()
 
 
 def test_collision_cloud_has_no_far_splats() -> None:

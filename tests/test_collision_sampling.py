@@ -51,14 +51,15 @@ def test_collision_cloud_bakes_transforms_samples_meshes_and_skips_hidden_layers
     world = World()
     world.add_layer(Layer("room", splats, transform=translate_scale((10.0, 0.0, 0.0), 1.0)))
     world.add_layer(Layer("hidden", splats.copy(), visible=False))
-    world.add_layer(Layer("floor", square(4.0), kind="mesh",
-                          transform=translate_scale((-20.0, -1.0, 0.0), 1.0)))
+    world.add_layer(
+        Layer("floor", square(4.0), kind="mesh", transform=translate_scale((-20.0, -1.0, 0.0), 1.0))
+    )
     cloud = collision_cloud(world)
     assert cloud is not None
     near_room = np.abs(cloud.means[:, 0] - 10.0) <= 1.0 + 1e-5
     on_floor = np.isclose(cloud.means[:, 1], -1.0) & (cloud.means[:, 0] <= -16.0 + 1e-5)
-    assert near_room.sum() == 300                 # the room, moved by its transform
-    assert on_floor.sum() >= 1000                 # points on the floor mesh, opaque
+    assert near_room.sum() == 300  # the room, moved by its transform
+    assert on_floor.sum() >= 1000  # points on the floor mesh, opaque
     assert near_room.sum() + on_floor.sum() == len(cloud)  # nothing from the hidden layer
     assert cloud.opacity_values()[on_floor].min() > 0.98
 
@@ -79,8 +80,9 @@ def test_collider_for_a_floor_stands_the_walker_on_it(up: np.ndarray | None) -> 
     # a dense opaque floor at height 0 in the world frame, +Y up or +Z up
     g = np.stack(np.meshgrid(np.linspace(-3, 3, 80), np.linspace(-3, 3, 80)), -1).reshape(-1, 2)
     floor = np.c_[g[:, 0], np.zeros(len(g)), g[:, 1]] if up is None else np.c_[g, np.zeros(len(g))]
-    world.add_layer(Layer("floor", GaussianCloud.from_points(floor, np.full((len(g), 3), 0.5),
-                                                              0.04, 0.95)))
+    world.add_layer(
+        Layer("floor", GaussianCloud.from_points(floor, np.full((len(g), 3), 0.5), 0.04, 0.95))
+    )
     col = collider_for(world, up)
     assert col is not None
     ground = col.ground_at(0.5, 0.5, 1.0)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 PRODUCT = ("scene", "generators", "viewer", "cli", "shaders")
@@ -31,18 +30,32 @@ def _sources() -> dict[str, str]:
 # ------------------------------------------------------------------ equirect mapping
 def test_one_equirect_mapping_in_scene() -> None:
     src = _sources()
-    names = ("pano_lonlat", "lonlat_to_dirs", "dirs_to_lonlat", "pano_dirs", "dirs_to_pano_pixels",
-             "cube_face_directions", "direction_to_equirect")
+    names = (
+        "pano_lonlat",
+        "lonlat_to_dirs",
+        "dirs_to_lonlat",
+        "pano_dirs",
+        "dirs_to_pano_pixels",
+        "cube_face_directions",
+        "direction_to_equirect",
+    )
     for name in names:
         where = [p for p, t in src.items() if re.search(rf"^def {name}\(", t, re.M)]
         assert where in ([], ["scene/equirect.py"]), (name, where)
     # the longitude formula atan2(x, -z) and the latitude arcsin(y) appear once
-    lon = [p for p, t in src.items() if re.search(r"arctan2\(\s*\w+\[\.\.\., 0\],\s*-\w+\[\.\.\., 2\]\)", t)]
+    lon = [
+        p
+        for p, t in src.items()
+        if re.search(r"arctan2\(\s*\w+\[\.\.\., 0\],\s*-\w+\[\.\.\., 2\]\)", t)
+    ]
     lat = [p for p, t in src.items() if re.search(r"arcsin\(np\.clip\(\w+\[\.\.\., 1\]", t)]
     assert lon == ["scene/equirect.py"] and lat == ["scene/equirect.py"], (lon, lat)
     # the cube-face table is written once
-    faces = [p for p, t in src.items()
-             if re.search(r"[\"']front[\"'].{0,80}?[\"']right[\"'].{0,80}?[\"']back[\"']", t, re.S)]
+    faces = [
+        p
+        for p, t in src.items()
+        if re.search(r"[\"']front[\"'].{0,80}?[\"']right[\"'].{0,80}?[\"']back[\"']", t, re.S)
+    ]
     assert faces == ["scene/equirect.py"], faces
 
 
@@ -53,7 +66,13 @@ def test_panorama_generators_and_export_share_the_mapping() -> None:
     from scene import equirect
     from scene.export import equirect_to_cube
 
-    for name in ("pano_lonlat", "lonlat_to_dirs", "dirs_to_lonlat", "pano_dirs", "dirs_to_pano_pixels"):
+    for name in (
+        "pano_lonlat",
+        "lonlat_to_dirs",
+        "dirs_to_lonlat",
+        "pano_dirs",
+        "dirs_to_pano_pixels",
+    ):
         assert getattr(projection, name) is getattr(equirect, name)
     # a smooth panorama: the export's cube faces equal the generators' perspective views
     rng = np.random.default_rng(3)
@@ -106,11 +125,22 @@ def test_shaders_take_the_shared_constants() -> None:
             assert not re.search(rf"(#define|const float) {used}\b", raw), (name, used)
     assert "NEAR_CULL" in (ROOT / "shaders" / "prep.frag").read_text()
     src = _sources()
-    copies = [p for p, t in src.items() if re.search(r"0\.2820947917738781", t) and p != "scene/sh.py"]
+    copies = [
+        p for p, t in src.items() if re.search(r"0\.2820947917738781", t) and p != "scene/sh.py"
+    ]
     assert copies == [], copies
-    renderers = ("scene/splatting.py", "generators/rasterize.py", "generators/splat_cpu.py",
-                 "viewer/sorting.py", "viewer/renderer.py")
-    near = [p for p in renderers if re.search(r"^(NEAR_CULL|NEAR|ALPHA_MIN|ALPHA_MAX)\s*=\s*[\d.]", src[p], re.M)]
+    renderers = (
+        "scene/splatting.py",
+        "generators/rasterize.py",
+        "generators/splat_cpu.py",
+        "viewer/sorting.py",
+        "viewer/renderer.py",
+    )
+    near = [
+        p
+        for p in renderers
+        if re.search(r"^(NEAR_CULL|NEAR|ALPHA_MIN|ALPHA_MAX)\s*=\s*[\d.]", src[p], re.M)
+    ]
     assert near == ["scene/splatting.py"], near
 
 
@@ -151,11 +181,22 @@ def test_gl_culls_at_the_shared_near_plane(x_display) -> None:  # noqa: ANN001
 def test_private_io_helpers_stay_in_scene_io() -> None:
     from scene import files
 
-    for name in ("atomic_write", "atomic_path", "write_bytes_atomic", "check_outputs", "temp_dir",
-                 "sweep_once", "make_temp_file", "referenced_files"):
+    for name in (
+        "atomic_write",
+        "atomic_path",
+        "write_bytes_atomic",
+        "check_outputs",
+        "temp_dir",
+        "sweep_once",
+        "make_temp_file",
+        "referenced_files",
+    ):
         assert callable(getattr(files, name))
-    offenders = [p for p, t in _sources().items()
-                 if not p.startswith("scene/io/") and re.search(r"\b_common\b", t)]
+    offenders = [
+        p
+        for p, t in _sources().items()
+        if not p.startswith("scene/io/") and re.search(r"\b_common\b", t)
+    ]
     assert offenders == [], offenders
 
 
@@ -173,7 +214,9 @@ def _import_graph() -> dict[str, set[str]]:
             if isinstance(node, ast.Import):
                 deps.update(a.name for a in node.names)
             elif isinstance(node, ast.ImportFrom):
-                base = pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)] if node.level else []
+                base = (
+                    pkg.split(".")[: len(pkg.split(".")) - (node.level - 1)] if node.level else []
+                )
                 mod = ".".join(base + ([node.module] if node.module else []))
                 deps.add(mod)
                 deps.update(f"{mod}.{a.name}" for a in node.names)
@@ -196,7 +239,12 @@ def _reaches(graph: dict[str, set[str]], start: str, goal: str) -> bool:
 def test_no_import_cycle_through_the_reconstruction_preview() -> None:
     g = _import_graph()
     assert "generators.reconstruct.preview" in g["generators.reconstruct.pipeline"]
-    for mod in ("generators.reconstruct.preview", "scene.equirect", "scene.files", "scene.splatting"):
+    for mod in (
+        "generators.reconstruct.preview",
+        "scene.equirect",
+        "scene.files",
+        "scene.splatting",
+    ):
         back = [d for d in g[mod] if _reaches(g, d, mod)]
         assert back == [], (mod, back)
     assert (ROOT / "tools" / "reconstruct_overview.py").is_file()

@@ -10,15 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, random_cloud
+
 from scene.project import save_project
 from scene.world import Bookmark, Layer, World, similarity_matrix
 
 
-def main(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True,
-                          text=True, timeout=120, env=env, cwd=cwd)
+def main(
+    *args: str, env: dict | None = None, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=cwd,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -26,8 +34,14 @@ def project(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("proj")
     w = World()
     w.add_layer(Layer("base", random_cloud(500, sh_degree=2, seed=1)))
-    w.add_layer(Layer("chair", random_cloud(100, sh_degree=2, seed=2), "object",
-                      transform=similarity_matrix((1, 0, 0), 0.5, 2.0)))
+    w.add_layer(
+        Layer(
+            "chair",
+            random_cloud(100, sh_degree=2, seed=2),
+            "object",
+            transform=similarity_matrix((1, 0, 0), 0.5, 2.0),
+        )
+    )
     w.bookmarks += [Bookmark("a", [0, 0, 6], 0, 0, 60), Bookmark("b", [2, 0.5, 5], 0.4, 0, 60)]
     w.meta["panorama"] = (np.random.default_rng(0).uniform(size=(32, 64, 3)) * 255).astype(np.uint8)
     p = d / "t.wander"
@@ -40,8 +54,17 @@ def test_export_splats_with_options(project, tmp_path):
     import plyfile
 
     out = tmp_path / "s.ply"
-    r = main("export", str(project), "--out", str(out), "--sh-degree", "1",
-             "--min-opacity", "0.1", "--crop=-2,-2,-2,2,2,2")
+    r = main(
+        "export",
+        str(project),
+        "--out",
+        str(out),
+        "--sh-degree",
+        "1",
+        "--min-opacity",
+        "0.1",
+        "--crop=-2,-2,-2,2,2,2",
+    )
     assert r.returncode == 0, r.stderr
     v = plyfile.PlyData.read(str(out))["vertex"]
     names = v.data.dtype.names
@@ -50,29 +73,48 @@ def test_export_splats_with_options(project, tmp_path):
     assert np.all(1 / (1 + np.exp(-v["opacity"])) >= 0.1 - 1e-6)
     assert f"{len(v)} splats" in r.stdout
     for fmt in ("splat", "spz"):
-        r = main("export", str(project), "--format", fmt, "--out", str(tmp_path / f"x.{fmt}"),
-                 "--layer", "chair")
+        r = main(
+            "export",
+            str(project),
+            "--format",
+            fmt,
+            "--out",
+            str(tmp_path / f"x.{fmt}"),
+            "--layer",
+            "chair",
+        )
         assert r.returncode == 0, r.stderr
         assert "100 splats" in r.stdout
 
 
 @pytest.mark.slow
 def test_export_panorama_and_cameras(project, tmp_path):
-    r = main("export", str(project), "--panorama", str(tmp_path / "p.png"), "--cameras",
-             str(tmp_path / "cams"), "--camera-size", "640x480")
+    r = main(
+        "export",
+        str(project),
+        "--panorama",
+        str(tmp_path / "p.png"),
+        "--cameras",
+        str(tmp_path / "cams"),
+        "--camera-size",
+        "640x480",
+    )
     assert r.returncode == 0, r.stderr
     assert len(list(tmp_path.glob("p*.png"))) == 7
     js = json.loads((tmp_path / "cams" / "cameras.json").read_text())
     assert [c["width"] for c in js["cameras"]] == [640, 640]
 
 
-@pytest.mark.parametrize("args, msg", [
-    (["--out", "x.glb"], "no visible mesh layer"),
-    (["--out", "x.ply", "--crop", "1,2"], "crop box"),
-    (["--out", "x.ply", "--layer", "nope"], "no layer 'nope'"),
-    (["--out", "x.ply", "--min-opacity", "2"], "min opacity"),
-    ([], "nothing to do"),
-])
+@pytest.mark.parametrize(
+    "args, msg",
+    [
+        (["--out", "x.glb"], "no visible mesh layer"),
+        (["--out", "x.ply", "--crop", "1,2"], "crop box"),
+        (["--out", "x.ply", "--layer", "nope"], "no layer 'nope'"),
+        (["--out", "x.ply", "--min-opacity", "2"], "min opacity"),
+        ([], "nothing to do"),
+    ],
+)
 @pytest.mark.slow
 def test_export_bad_input_is_one_clear_line(project, tmp_path, args, msg):
     r = main("export", str(project), *args, cwd=tmp_path)
@@ -92,13 +134,31 @@ def test_export_missing_or_broken_project(tmp_path):
 @pytest.mark.gl
 def test_video_cli(project, tmp_path, x_display):
     path = tmp_path / "path.json"
-    path.write_text(json.dumps({"keyframes": [
-        {"time": 0, "position": [0, 0, 6], "look_at": [0, 0, 0]},
-        {"time": 0.5, "position": [1, 0.3, 5], "look_at": [0, 0, 0], "fov_y_deg": 50}]}))
+    path.write_text(
+        json.dumps(
+            {
+                "keyframes": [
+                    {"time": 0, "position": [0, 0, 6], "look_at": [0, 0, 0]},
+                    {"time": 0.5, "position": [1, 0.3, 5], "look_at": [0, 0, 0], "fov_y_deg": 50},
+                ]
+            }
+        )
+    )
     out = tmp_path / "v.mp4"
     env = dict(os.environ)
-    r = main("video", str(project), "--path", str(path), "--size", "96x64", "--fps", "10",
-             "--out", str(out), env=env)
+    r = main(
+        "video",
+        str(project),
+        "--path",
+        str(path),
+        "--size",
+        "96x64",
+        "--fps",
+        "10",
+        "--out",
+        str(out),
+        env=env,
+    )
     assert r.returncode == 0, r.stderr
     assert "6 frames 96x64" in r.stdout and "ms/frame" in r.stdout
     from generators.video import read_video
@@ -108,10 +168,21 @@ def test_video_cli(project, tmp_path, x_display):
     r = main("video", str(project), "--from-bookmarks", "--size", "95x64", "--out", str(out))
     assert r.returncode == 2 and "even" in r.stderr
     # With no --path the project's bookmarks make the path.
-    r = main("video", str(project), "--size", "64x48", "--fps", "2", "--seconds", "1",
-             "--out", str(out), env=env)
+    r = main(
+        "video",
+        str(project),
+        "--size",
+        "64x48",
+        "--fps",
+        "2",
+        "--seconds",
+        "1",
+        "--out",
+        str(out),
+        env=env,
+    )
     assert r.returncode == 0 and "3 frames 64x48" in r.stdout, r.stderr
-    assert "no camera path given or saved" in r.stderr   # it says what it renders instead
+    assert "no camera path given or saved" in r.stderr  # it says what it renders instead
 
 
 @pytest.mark.slow

@@ -9,13 +9,20 @@ import struct
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
-from scene.io.splat import SPLAT_DTYPE
-from scene.export import (ExportOptions, equirect_to_cube, export_cameras,
-                          export_panorama, export_world, bookmark_cameras, parse_crop,
-                          scene_cloud)
+
+from scene.export import (
+    ExportOptions,
+    bookmark_cameras,
+    equirect_to_cube,
+    export_cameras,
+    export_panorama,
+    export_world,
+    parse_crop,
+    scene_cloud,
+)
 from scene.gaussians import sigmoid
+from scene.io.splat import SPLAT_DTYPE
 from scene.mesh import Mesh
 from scene.rotations import quats_to_matrices
 from scene.sh import C0
@@ -25,8 +32,14 @@ from scene.world import Bookmark, Layer, World, similarity_matrix
 def make_world() -> World:
     w = World()
     w.add_layer(Layer("base", random_cloud(400, sh_degree=3, seed=5)))
-    w.add_layer(Layer("obj", random_cloud(150, sh_degree=3, seed=6), "object",
-                      transform=similarity_matrix((0.5, 1.0, -1.0), yaw=0.9, scale=1.3)))
+    w.add_layer(
+        Layer(
+            "obj",
+            random_cloud(150, sh_degree=3, seed=6),
+            "object",
+            transform=similarity_matrix((0.5, 1.0, -1.0), yaw=0.9, scale=1.3),
+        )
+    )
     w.add_layer(Layer("hidden", random_cloud(50, sh_degree=1, seed=7), visible=False))
     return w
 
@@ -71,10 +84,17 @@ def read_spz_v3(path) -> dict:
     k = {0: 0, 1: 3, 2: 8, 3: 15}[deg]
     sh = np.frombuffer(raw, np.uint8, n * k * 3, off).reshape(n, k, 3)
     assert off + n * k * 3 == len(raw)
-    return {"n": n, "deg": deg, "flags": flags, "means": fixed / (1 << frac),
-            "alpha": alpha / 255.0, "sh0": (color / 255.0 - 0.5) / 0.15,
-            "scales": scale / 16.0 - 10, "quats_wxyz": quats[:, [3, 0, 1, 2]],
-            "shN": (sh.astype(np.float64) - 128) / 128}
+    return {
+        "n": n,
+        "deg": deg,
+        "flags": flags,
+        "means": fixed / (1 << frac),
+        "alpha": alpha / 255.0,
+        "sh0": (color / 255.0 - 0.5) / 0.15,
+        "scales": scale / 16.0 - 10,
+        "quats_wxyz": quats[:, [3, 0, 1, 2]],
+        "shN": (sh.astype(np.float64) - 128) / 128,
+    }
 
 
 def same_rotation(qa: np.ndarray, qb: np.ndarray, tol: float) -> None:
@@ -94,7 +114,7 @@ def test_ply_read_by_plyfile_with_transforms_baked(tmp_path):
     want = w.merged_cloud()  # visible layers, transform baked, SH rotated
     assert len(v) == len(want) == 550
     np.testing.assert_array_equal(np.stack([v["x"], v["y"], v["z"]], 1), want.means)
-    np.testing.assert_array_equal(v["f_rest_0"], want.shN[:, 0, 0])   # channel-major
+    np.testing.assert_array_equal(v["f_rest_0"], want.shN[:, 0, 0])  # channel-major
     np.testing.assert_array_equal(v["f_rest_15"], want.shN[:, 0, 1])
     np.testing.assert_array_equal(v["f_rest_44"], want.shN[:, 14, 2])
     np.testing.assert_array_equal(v["opacity"], want.opacities)
@@ -107,8 +127,9 @@ def test_ply_read_by_plyfile_with_transforms_baked(tmp_path):
 
 def test_splat_matches_gsplat_conventions(tmp_path):
     torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
-    export_splats = pytest.importorskip("gsplat.exporter",
-                                        reason="gsplat is optional (cuda extra)").export_splats
+    export_splats = pytest.importorskip(
+        "gsplat.exporter", reason="gsplat is optional (cuda extra)"
+    ).export_splats
 
     cloud = random_cloud(200, sh_degree=0, seed=9)
     w = World()
@@ -118,8 +139,16 @@ def test_splat_matches_gsplat_conventions(tmp_path):
     ours = read_splat(out)
     peer_file = tmp_path / "peer.splat"
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
-    export_splats(t(cloud.means), t(cloud.scales), t(cloud.quats), t(cloud.opacities),
-                  t(cloud.sh0[:, None]), t(cloud.shN), format="splat", save_to=str(peer_file))
+    export_splats(
+        t(cloud.means),
+        t(cloud.scales),
+        t(cloud.quats),
+        t(cloud.opacities),
+        t(cloud.sh0[:, None]),
+        t(cloud.shN),
+        format="splat",
+        save_to=str(peer_file),
+    )
     peer = read_splat(peer_file)
     # Match rows by position (orders differ: we sort by importance, gsplat by Morton code).
     key = lambda a: np.lexsort(a["pos"].T)  # noqa: E731
@@ -135,7 +164,9 @@ def test_splat_matches_gsplat_conventions(tmp_path):
     np.testing.assert_array_equal(raw["pos"], cloud.means[order])
     want_rgb = np.clip(0.5 + C0 * cloud.sh0[order], 0, 1)
     assert np.abs(raw["rgba"][:, :3] / 255 - want_rgb).max() <= 0.5 / 255 + 1e-6
-    assert np.abs(raw["rgba"][:, 3] / 255 - sigmoid(cloud.opacities[order])).max() <= 0.5 / 255 + 1e-6
+    assert (
+        np.abs(raw["rgba"][:, 3] / 255 - sigmoid(cloud.opacities[order])).max() <= 0.5 / 255 + 1e-6
+    )
     same_rotation((raw["rot"].astype(np.float64) - 128) / 128, cloud.quats[order], 0.03)
 
 
@@ -162,8 +193,7 @@ def test_options_sh_degree_crop_min_opacity(tmp_path):
     opts = ExportOptions(sh_degree=1, crop=parse_crop("-1,-1,-1,1,1,1"), min_opacity=0.3)
     cloud = scene_cloud(w, options=opts)
     full = w.merged_cloud()
-    keep = (np.all((full.means >= -1) & (full.means <= 1), 1)
-            & (sigmoid(full.opacities) >= 0.3))
+    keep = np.all((full.means >= -1) & (full.means <= 1), 1) & (sigmoid(full.opacities) >= 0.3)
     assert 0 < len(cloud) == keep.sum() < len(full)
     np.testing.assert_array_equal(cloud.shN, full.shN[keep][:, :3])
     out = tmp_path / "c.spz"
@@ -187,8 +217,9 @@ def test_one_layer_export(tmp_path):
     out = tmp_path / "obj.ply"
     export_world(w, out, layer="obj")
     v = plyfile.PlyData.read(str(out))["vertex"]
-    np.testing.assert_array_equal(np.stack([v["x"], v["y"], v["z"]], 1),
-                                  w.find("obj").baked().means)
+    np.testing.assert_array_equal(
+        np.stack([v["x"], v["y"], v["z"]], 1), w.find("obj").baked().means
+    )
     # A hidden layer can still be exported on its own, by name or id.
     hid = w.find("hidden")
     export_world(w, out, layer=str(hid.id))
@@ -204,8 +235,14 @@ def test_mesh_export_glb_obj(tmp_path):
     rng = np.random.default_rng(0)
     verts = rng.normal(size=(6, 3)).astype(np.float32)
     cols = rng.uniform(size=(6, 3)).astype(np.float32)
-    w.add_layer(Layer("m", Mesh(verts, [[0, 1, 2], [3, 4, 5]], cols), "mesh",
-                      transform=similarity_matrix((1, 2, 3), yaw=0.4, scale=2.0)))
+    w.add_layer(
+        Layer(
+            "m",
+            Mesh(verts, [[0, 1, 2], [3, 4, 5]], cols),
+            "mesh",
+            transform=similarity_matrix((1, 2, 3), yaw=0.4, scale=2.0),
+        )
+    )
     w.add_layer(Layer("splats", random_cloud(10)))
     baked = w.find("m").baked()
     for fmt in ("glb", "obj"):
@@ -242,8 +279,9 @@ def test_cube_faces_match_py360convert(tmp_path):
     assert np.abs(dx).max() < 1e-3 and np.abs(oy - py).max() < 1e-3
     # Images: same faces and orientation (grids differ by half a pixel: py360convert puts
     # samples on the face edges, we sample pixel centres), so compare a smooth panorama.
-    pano = cv2.GaussianBlur(np.ascontiguousarray(data.astronaut()[::4, ::2][:128, :256]),
-                            (0, 0), 3)  # (128, 256, 3)
+    pano = cv2.GaussianBlur(
+        np.ascontiguousarray(data.astronaut()[::4, ::2][:128, :256]), (0, 0), 3
+    )  # (128, 256, 3)
     ours = equirect_to_cube(pano, 64)
     peer = py360convert.e2c(pano, 64, cube_format="dict")
     names = {"front": "F", "right": "R", "back": "B", "left": "L", "up": "U", "down": "D"}
@@ -253,9 +291,15 @@ def test_cube_faces_match_py360convert(tmp_path):
         flipped = np.abs(ours[ours_name][::-1].astype(float) - peer[peer_name].astype(float))
         assert flipped.mean() > 2 * err.mean()  # the test can tell orientations apart
     written = export_panorama(pano, tmp_path / "pano.png", face_size=64)
-    assert [p.name for p in written] == ["pano.png", "pano_front.png", "pano_right.png",
-                                         "pano_back.png", "pano_left.png", "pano_up.png",
-                                         "pano_down.png"]
+    assert [p.name for p in written] == [
+        "pano.png",
+        "pano_front.png",
+        "pano_right.png",
+        "pano_back.png",
+        "pano_left.png",
+        "pano_up.png",
+        "pano_down.png",
+    ]
     back = cv2.imread(str(tmp_path / "pano.png"))[..., ::-1]
     np.testing.assert_array_equal(back, pano)
     front = cv2.imread(str(tmp_path / "pano_front.png"))[..., ::-1]
@@ -270,8 +314,10 @@ def test_cameras_colmap_text_read_by_pycolmap(tmp_path):
     import pycolmap
 
     w = World()
-    w.bookmarks += [Bookmark("door", [1, 1.6, 2], 0.3, -0.1, 70.0),
-                    Bookmark("hall way", [-2, 1.5, 0], 2.0, 0.2, 55.0)]
+    w.bookmarks += [
+        Bookmark("door", [1, 1.6, 2], 0.3, -0.1, 70.0),
+        Bookmark("hall way", [-2, 1.5, 0], 2.0, 0.2, 55.0),
+    ]
     cams = bookmark_cameras(w, 640, 480)
     export_cameras(cams, tmp_path / "sparse", points=np.zeros((2, 3)), colors=np.ones((2, 3)))
     rec = pycolmap.Reconstruction(str(tmp_path / "sparse"))
@@ -353,9 +399,19 @@ def test_reconstruction_cameras_follow_their_moved_layer(tmp_path):
     cam.name = "IMG_0001.jpg"
     w = World()
     w.add_layer(Layer("scan", cloud, source={"generator": "wander.reconstruct"}))
-    w.meta["cameras"] = [{"name": cam.name, "width": 320, "height": 240, "fx": cam.fx,
-                          "fy": cam.fy, "cx": cam.cx, "cy": cam.cy, "R": cam.R.tolist(),
-                          "t": cam.t.tolist()}]
+    w.meta["cameras"] = [
+        {
+            "name": cam.name,
+            "width": 320,
+            "height": 240,
+            "fx": cam.fx,
+            "fy": cam.fy,
+            "cx": cam.cx,
+            "cy": cam.cy,
+            "R": cam.R.tolist(),
+            "t": cam.t.tolist(),
+        }
+    ]
     w.bookmarks.append(Bookmark("ignored", [9, 9, 9]))
     w.set_transform(w.layers[0].id, similarity_matrix((1, -2, 0.5), yaw=0.8, scale=1.7))
     (moved,) = scene_cameras(w)
@@ -373,6 +429,7 @@ def test_compressed_ply_for_supersplat(tmp_path):
     import plyfile
 
     import scene.io as io
+
     w = make_world()
     out = tmp_path / "scene.compressed.ply"
     info = export_world(w, out)

@@ -15,7 +15,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
 from test_format_sog import needs_peer, splat_transform
 
@@ -23,7 +22,9 @@ C0 = 0.28209479177387814
 LEVEL_RANGE = {0: 1, 1: 32767, 2: 32767}
 
 
-def _buckets(means: np.ndarray, block: float, size: int) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _buckets(
+    means: np.ndarray, block: float, size: int
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Splat indices grouped by grid cell, cut into buckets of `size`: (full, partial),
     each with the cell centre, as computeBucketsForUncompressedSplatArray does."""
     cells = np.floor(means / block).astype(np.int64)
@@ -32,18 +33,28 @@ def _buckets(means: np.ndarray, block: float, size: int) -> tuple[list[np.ndarra
         idx = np.nonzero((cells == key).all(1))[0]
         centre = (key + 0.5) * block
         for s in range(0, len(idx), size):
-            part = idx[s:s + size]
+            part = idx[s : s + size]
             (full if len(part) == size else partial).append((part, centre))
     return full, partial
 
 
-def build_ksplat(sections: list, level: int, path: Path, *, block: float = 1.0,
-                 bucket_size: int = 16, sh_degree: int | None = None) -> list[np.ndarray]:
+def build_ksplat(
+    sections: list,
+    level: int,
+    path: Path,
+    *,
+    block: float = 1.0,
+    bucket_size: int = 16,
+    sh_degree: int | None = None,
+) -> list[np.ndarray]:
     """Write clouds (one per section) as .ksplat; returns each section's splat order."""
     deg = max(c.sh_degree for c in sections) if sh_degree is None else sh_degree
     nsh = {0: 0, 1: 9, 2: 24}[deg]
-    all_sh = np.concatenate([c.shN[:, :{0: 0, 1: 3, 2: 8}[deg]].reshape(-1) for c in sections]) \
-        if nsh else np.zeros(1)
+    all_sh = (
+        np.concatenate([c.shN[:, : {0: 0, 1: 3, 2: 8}[deg]].reshape(-1) for c in sections])
+        if nsh
+        else np.zeros(1)
+    )
     sh_min, sh_max = float(all_sh.min()), float(all_sh.max())
     sec_headers, sec_blobs, orders = [], [], []
     rng = LEVEL_RANGE[level]
@@ -71,7 +82,9 @@ def build_ksplat(sections: list, level: int, path: Path, *, block: float = 1.0,
             d = cs.means.astype(np.float64) - centres[bucket_of]
             u = np.clip(np.round(d * factor) + rng, 0, 2 * rng + 1).astype("<u2")
             rows.append(u.view(np.uint8).reshape(n, 6))
-        rows.append(np.exp(cs.scales.astype(np.float64)).astype(ftype).view(np.uint8).reshape(n, -1))
+        rows.append(
+            np.exp(cs.scales.astype(np.float64)).astype(ftype).view(np.uint8).reshape(n, -1)
+        )
         rows.append(q.astype(ftype).view(np.uint8).reshape(n, -1))
         rgb = np.clip(np.floor((0.5 + C0 * cs.sh0.astype(np.float64)) * 255), 0, 255)
         a = np.clip(np.floor(255 / (1 + np.exp(-cs.opacities.astype(np.float64)))), 0, 255)
@@ -83,17 +96,32 @@ def build_ksplat(sections: list, level: int, path: Path, *, block: float = 1.0,
                 vals += [sh[:, 3:8, ch] for ch in range(3)]
             flat = np.concatenate(vals, 1).astype(np.float64)  # R0..2 G0..2 B0..2 [R3..7 ...]
             if level == 2:
-                u8 = np.clip(np.floor((np.clip(flat, sh_min, sh_max) - sh_min) / (sh_max - sh_min) * 255), 0, 255)
+                u8 = np.clip(
+                    np.floor((np.clip(flat, sh_min, sh_max) - sh_min) / (sh_max - sh_min) * 255),
+                    0,
+                    255,
+                )
                 rows.append(u8.astype(np.uint8))
             else:
                 rows.append(flat.astype(ftype).view(np.uint8).reshape(n, -1))
         data = np.concatenate(rows, 1)
-        bucket_bytes = b"" if level == 0 else (
-            np.asarray(partial_len, "<u4").tobytes() + centres.astype("<f4").tobytes())
+        bucket_bytes = (
+            b""
+            if level == 0
+            else (np.asarray(partial_len, "<u4").tobytes() + centres.astype("<f4").tobytes())
+        )
         blob = bucket_bytes + data.tobytes()
         h = bytearray(1024)
-        struct.pack_into("<IIIIf", h, 0, n, n, bucket_size if level else 0,
-                         len(centres) if level else 0, block if level else 0.0)
+        struct.pack_into(
+            "<IIIIf",
+            h,
+            0,
+            n,
+            n,
+            bucket_size if level else 0,
+            len(centres) if level else 0,
+            block if level else 0.0,
+        )
         struct.pack_into("<H", h, 20, 12 if level else 0)
         struct.pack_into("<IIII", h, 24, rng if level else 0, len(blob), nfull, npart)
         struct.pack_into("<H", h, 40, deg)
@@ -117,7 +145,7 @@ def test_ksplat_levels_and_sh(tmp_path: Path, level: int, sh_degree: int) -> Non
 
     a = random_cloud(300, sh_degree=sh_degree, seed=level * 3 + sh_degree)
     b = random_cloud(77, sh_degree=sh_degree, seed=50 + level)
-    b.means += 5.0   # another section, elsewhere
+    b.means += 5.0  # another section, elsewhere
     path = tmp_path / "s.ksplat"
     orders = build_ksplat([a, b], level, path)
     assert sniff(path) == "ksplat"
@@ -126,14 +154,14 @@ def test_ksplat_levels_and_sh(tmp_path: Path, level: int, sh_degree: int) -> Non
     src = GaussianCloudConcat([a.subset(orders[0]), b.subset(orders[1])])
     pos_tol = 1e-6 if level == 0 else 0.5 / LEVEL_RANGE[level] * 1.01 + 1e-6
     np.testing.assert_allclose(got.means, src.means, atol=pos_tol)
-    s_tol = 1e-5 if level == 0 else 2e-3   # log of a float16 linear scale
+    s_tol = 1e-5 if level == 0 else 2e-3  # log of a float16 linear scale
     np.testing.assert_allclose(got.scales, src.scales, atol=s_tol)
     qs = src.quats / np.linalg.norm(src.quats, axis=1, keepdims=True)
     assert np.abs(np.abs((got.quats * qs).sum(1)) - 1).max() < (1e-6 if level == 0 else 2e-3)
-    assert np.abs(got.sh0 - src.sh0).max() <= 1 / 255 / C0 + 1e-5      # floor to a byte
+    assert np.abs(got.sh0 - src.sh0).max() <= 1 / 255 / C0 + 1e-5  # floor to a byte
     assert np.abs(got.opacity_values() - src.opacity_values()).max() <= 1 / 255 + 1e-6
     if sh_degree:
-        sh_tol = {0: 1e-6, 1: 1e-3, 2: (0.6 / 255) + 1e-6}[level]   # float16 / 8-bit in range
+        sh_tol = {0: 1e-6, 1: 1e-3, 2: (0.6 / 255) + 1e-6}[level]  # float16 / 8-bit in range
         np.testing.assert_allclose(got.shN, src.shN, atol=sh_tol)
 
 
@@ -143,14 +171,17 @@ def GaussianCloudConcat(clouds):  # noqa: N802 - reads like the class it builds
     return GaussianCloud.concatenate(clouds)
 
 
-@pytest.mark.parametrize("cut,message", [
-    (lambda d: d[:-100], "truncated"),
-    (lambda d: d[:5000], "cannot hold"),
-    (lambda d: d[:100], "smaller than a .ksplat header"),
-    (lambda d: d[:20] + struct.pack("<H", 7) + d[22:], "compression level 7"),
-    (lambda d: d[:4] + struct.pack("<I", 10 ** 6) + d[8:], "claims 1000000 sections"),
-    (lambda d: d[:1] + b"\x00" + d[2:], "version 0.0"),
-])
+@pytest.mark.parametrize(
+    "cut,message",
+    [
+        (lambda d: d[:-100], "truncated"),
+        (lambda d: d[:5000], "cannot hold"),
+        (lambda d: d[:100], "smaller than a .ksplat header"),
+        (lambda d: d[:20] + struct.pack("<H", 7) + d[22:], "compression level 7"),
+        (lambda d: d[:4] + struct.pack("<I", 10**6) + d[8:], "claims 1000000 sections"),
+        (lambda d: d[:1] + b"\x00" + d[2:], "version 0.0"),
+    ],
+)
 def test_bad_ksplat_is_one_clear_error(tmp_path: Path, cut, message: str) -> None:
     from scene.errors import SceneFormatError
     from scene.io.ksplat import read_ksplat
@@ -173,8 +204,13 @@ def test_ksplat_matches_splat_transform_reader(tmp_path: Path, level: int) -> No
 
     path = tmp_path / "s.ksplat"
     build_ksplat([random_cloud(250, sh_degree=2, seed=9)], level, path)
-    r = subprocess.run([*splat_transform(), "-w", "s.ksplat", "dec.ply"], cwd=tmp_path,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [*splat_transform(), "-w", "s.ksplat", "dec.ply"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr[-2000:]
     v = PlyData.read(str(tmp_path / "dec.ply"))["vertex"]
     got = load(path)

@@ -23,7 +23,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
 
 SQRT2 = math.sqrt(2.0)
@@ -35,7 +34,8 @@ def _webp(rgba: np.ndarray) -> bytes:
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(rgba, np.uint8), "RGBA").save(
-        buf, "WEBP", lossless=True, quality=100, exact=True)
+        buf, "WEBP", lossless=True, quality=100, exact=True
+    )
     return buf.getvalue()
 
 
@@ -57,8 +57,15 @@ def _codebook(values: np.ndarray, size: int = 256) -> tuple[np.ndarray, np.ndarr
     return cb, labels.astype(np.uint8)
 
 
-def build_sog(cloud, out: Path, *, palette: int = 32, bundle: bool = True,
-              antialiased: bool = False, edit=None):
+def build_sog(
+    cloud,
+    out: Path,
+    *,
+    palette: int = 32,
+    bundle: bool = True,
+    antialiased: bool = False,
+    edit=None,
+):
     """Write `cloud` as SOG v2 the way write-sog.ts lays it out; returns the values a
     correct reader must decode (a dict of arrays in file order)."""
     from scene.io.sog import texture_size
@@ -68,7 +75,9 @@ def build_sog(cloud, out: Path, *, palette: int = 32, bundle: bool = True,
     files: dict[str, bytes] = {}
     exp: dict[str, np.ndarray] = {}
     # means: log transform, 16 bits per axis (JS `x & 0xff` truncates)
-    lt = np.sign(cloud.means.astype(np.float64)) * np.log(np.abs(cloud.means.astype(np.float64)) + 1)
+    lt = np.sign(cloud.means.astype(np.float64)) * np.log(
+        np.abs(cloud.means.astype(np.float64)) + 1
+    )
     mins, maxs = lt.min(0), lt.max(0)
     q = np.trunc(65535 * (lt - mins) / (maxs - mins)).astype(np.int64)
     files["means_l.webp"] = _webp(_texture([q[:, a] & 0xFF for a in range(3)], w, h))
@@ -80,43 +89,59 @@ def build_sog(cloud, out: Path, *, palette: int = 32, bundle: bool = True,
     big = np.abs(qq).argmax(1)
     qq = qq * (np.where(qq[np.arange(n), big] < 0, -1.0, 1.0) * SQRT2)[:, None]
     kept = np.array([[1, 2, 3], [0, 2, 3], [0, 1, 3], [0, 1, 2]])[big]
-    b = [np.trunc(255 * (qq[np.arange(n), kept[:, j]] * 0.5 + 0.5)).astype(np.uint8) for j in range(3)]
+    b = [
+        np.trunc(255 * (qq[np.arange(n), kept[:, j]] * 0.5 + 0.5)).astype(np.uint8)
+        for j in range(3)
+    ]
     files["quats.webp"] = _webp(_texture(b, w, h, alpha=252 + big))
     dq = np.zeros((n, 4))
     for j in range(3):
         dq[np.arange(n), kept[:, j]] = (b[j] / 255 * 2 - 1) / SQRT2
-    dq[np.arange(n), big] = np.sqrt(np.maximum(0, 1 - (dq ** 2).sum(1)))
+    dq[np.arange(n), big] = np.sqrt(np.maximum(0, 1 - (dq**2).sum(1)))
     exp["quats"] = dq
     # scales and colours through 256-entry codebooks; opacity in sh0's alpha
     scb, sl = _codebook(cloud.scales)
     files["scales.webp"] = _webp(_texture([sl[:, c] for c in range(3)], w, h))
     exp["scales"] = scb[sl]
     ccb, cl = _codebook(cloud.sh0)
-    alpha = np.clip(1 / (1 + np.exp(-cloud.opacities.astype(np.float64))) * 255, 0, 255).astype(np.uint8)
+    alpha = np.clip(1 / (1 + np.exp(-cloud.opacities.astype(np.float64))) * 255, 0, 255).astype(
+        np.uint8
+    )
     files["sh0.webp"] = _webp(_texture([cl[:, c] for c in range(3)], w, h, alpha=alpha))
     exp["sh0"] = ccb[cl]
     exp["opacity"] = alpha / 255.0
-    meta = {"version": 2, "asset": {"generator": "wander test"}, "count": n,
-            "means": {"mins": mins.tolist(), "maxs": maxs.tolist(),
-                      "files": ["means_l.webp", "means_u.webp"]},
-            "scales": {"codebook": scb.tolist(), "files": ["scales.webp"]},
-            "quats": {"files": ["quats.webp"]},
-            "sh0": {"codebook": ccb.tolist(), "files": ["sh0.webp"]}}
+    meta = {
+        "version": 2,
+        "asset": {"generator": "wander test"},
+        "count": n,
+        "means": {
+            "mins": mins.tolist(),
+            "maxs": maxs.tolist(),
+            "files": ["means_l.webp", "means_u.webp"],
+        },
+        "scales": {"codebook": scb.tolist(), "files": ["scales.webp"]},
+        "quats": {"files": ["quats.webp"]},
+        "sh0": {"codebook": ccb.tolist(), "files": ["sh0.webp"]},
+    }
     k = cloud.shN.shape[1]
     exp["shN"] = np.zeros((n, k, 3))
     if k:
         bands = {3: 1, 8: 2, 15: 3}[k]
-        labels = np.arange(n) % palette                 # palette entry per splat
-        pal = cloud.shN[:palette]                        # (P, K, 3)
-        hcb, hl = _codebook(pal)                         # indices (P, K, 3)
+        labels = np.arange(n) % palette  # palette entry per splat
+        pal = cloud.shN[:palette]  # (P, K, 3)
+        hcb, hl = _codebook(pal)  # indices (P, K, 3)
         rows = -(-palette // 64)
         cen = np.zeros((rows * 64, k, 4), np.uint8)
         cen[:, :, 3] = 255
         cen[:palette, :, :3] = hl
         files["shN_centroids.webp"] = _webp(cen.reshape(rows, 64 * k, 4))
         files["shN_labels.webp"] = _webp(_texture([labels & 0xFF, labels >> 8], w, h))
-        meta["shN"] = {"count": palette, "bands": bands, "codebook": hcb.tolist(),
-                       "files": ["shN_centroids.webp", "shN_labels.webp"]}
+        meta["shN"] = {
+            "count": palette,
+            "bands": bands,
+            "codebook": hcb.tolist(),
+            "files": ["shN_centroids.webp", "shN_labels.webp"],
+        }
         exp["shN"] = hcb[hl][labels]
     if antialiased:
         meta["model"] = "antialiased"
@@ -176,22 +201,32 @@ def _hostile(tmp_path: Path, edit, name: str = "bad.sog") -> Path:
     return tmp_path / name
 
 
-@pytest.mark.parametrize("edit,message", [
-    (lambda m, f: f.pop("quats.webp"), "lacks quats.webp"),
-    (lambda m, f: f.update({"scales.webp": _webp(np.zeros((4, 4, 4), np.uint8))}),
-     "too small for 100 splats"),
-    (lambda m, f: f.update({"sh0.webp": b"RIFF\x10\x00\x00\x00WEBPjunkjunk"}), "not a readable WebP"),
-    (lambda m, f: m["quats"].update(files=["../../etc/passwd"]), "unusable file"),
-    (lambda m, f: m.pop("version"), r"first \(v1\) layout"),
-    (lambda m, f: m.update(version=3), "version 3 is not supported"),
-    (lambda m, f: m.update(count=10 ** 12), "needs textures larger"),
-    (lambda m, f: m.update(count=-4), "not a positive whole number"),
-    (lambda m, f: m["scales"].update(codebook=[0.1] * 10), "beyond its 10-entry codebook"),
-    (lambda m, f: m["shN"].update(bands=7), "bands '7'"),
-    (lambda m, f: m["means"].update(mins=[1e9, 0, 0]), "means.mins / maxs"),
-    (lambda m, f: f.update({"shN_centroids.webp": _webp(np.zeros((1, 64, 4), np.uint8))}),
-     "should be 192 texels wide"),
-])
+@pytest.mark.parametrize(
+    "edit,message",
+    [
+        (lambda m, f: f.pop("quats.webp"), "lacks quats.webp"),
+        (
+            lambda m, f: f.update({"scales.webp": _webp(np.zeros((4, 4, 4), np.uint8))}),
+            "too small for 100 splats",
+        ),
+        (
+            lambda m, f: f.update({"sh0.webp": b"RIFF\x10\x00\x00\x00WEBPjunkjunk"}),
+            "not a readable WebP",
+        ),
+        (lambda m, f: m["quats"].update(files=["../../etc/passwd"]), "unusable file"),
+        (lambda m, f: m.pop("version"), r"first \(v1\) layout"),
+        (lambda m, f: m.update(version=3), "version 3 is not supported"),
+        (lambda m, f: m.update(count=10**12), "needs textures larger"),
+        (lambda m, f: m.update(count=-4), "not a positive whole number"),
+        (lambda m, f: m["scales"].update(codebook=[0.1] * 10), "beyond its 10-entry codebook"),
+        (lambda m, f: m["shN"].update(bands=7), "bands '7'"),
+        (lambda m, f: m["means"].update(mins=[1e9, 0, 0]), "means.mins / maxs"),
+        (
+            lambda m, f: f.update({"shN_centroids.webp": _webp(np.zeros((1, 64, 4), np.uint8))}),
+            "should be 192 texels wide",
+        ),
+    ],
+)
 def test_bad_sog_is_one_clear_error(tmp_path: Path, edit, message: str) -> None:
     from scene.errors import SceneFormatError
     from scene.io import load
@@ -246,8 +281,12 @@ def test_convert_bad_sog_prints_one_line(tmp_path: Path) -> None:
     import sys
 
     path = _hostile(tmp_path, lambda m, f: f.pop("means_u.webp"))
-    r = subprocess.run([sys.executable, "main.py", "convert", str(path), str(tmp_path / "o.ply")],
-                       capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    r = subprocess.run(
+        [sys.executable, "main.py", "convert", str(path), str(tmp_path / "o.ply")],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     assert r.returncode == 2
     assert r.stderr.strip().count("\n") == 0 and "means_u.webp" in r.stderr
     assert not (tmp_path / "o.ply").exists()
@@ -256,8 +295,11 @@ def test_convert_bad_sog_prints_one_line(tmp_path: Path) -> None:
 # ------------------------------------------------------------ splat-transform, the peer
 def splat_transform() -> list[str] | None:
     """The splat-transform command line, or None when node or the package is absent."""
-    exe = os.environ.get("WANDER_SPLAT_TRANSFORM") or shutil.which("splat-transform") or \
-        "/work/node_peers/node_modules/.bin/splat-transform"
+    exe = (
+        os.environ.get("WANDER_SPLAT_TRANSFORM")
+        or shutil.which("splat-transform")
+        or "/work/node_peers/node_modules/.bin/splat-transform"
+    )
     if not shutil.which("node") or not Path(exe).is_file():
         return None
     return [exe]
@@ -269,14 +311,17 @@ def _run_peer(args: list[str], cwd: Path) -> None:
     assert r.returncode == 0, r.stdout[-2000:] + r.stderr[-2000:]
 
 
-needs_peer = pytest.mark.skipif(splat_transform() is None,
-                                reason="splat-transform (node + @playcanvas/splat-transform) absent")
+needs_peer = pytest.mark.skipif(
+    splat_transform() is None, reason="splat-transform (node + @playcanvas/splat-transform) absent"
+)
 
 
 @needs_peer
 @pytest.mark.slow
 @pytest.mark.parametrize("sh_degree,out", [(1, "out.sog"), (0, "loose/meta.json")])
-def test_sog_written_by_splat_transform_opens_right(tmp_path: Path, sh_degree: int, out: str) -> None:
+def test_sog_written_by_splat_transform_opens_right(
+    tmp_path: Path, sh_degree: int, out: str
+) -> None:
     """`splat-transform in.ply out.sog` -> Wander: the count, values equal to
     splat-transform's own decode (read with plyfile), and the source's values within SOG
     quantisation (SOG reorders splats along a Morton curve: matched by position)."""
@@ -313,5 +358,10 @@ def test_sog_written_by_splat_transform_opens_right(tmp_path: Path, sh_degree: i
     assert np.abs(s.scales - got.scales).max() < 0.03
     assert np.abs(s.sh0 - got.sh0).max() < 0.03
     assert np.abs(s.opacity_values() - got.opacity_values()).max() < 0.005
-    assert np.abs(np.abs((s.quats / np.linalg.norm(s.quats, axis=1, keepdims=True)
-                          * got.quats).sum(1)) - 1).max() < 2e-3
+    assert (
+        np.abs(
+            np.abs((s.quats / np.linalg.norm(s.quats, axis=1, keepdims=True) * got.quats).sum(1))
+            - 1
+        ).max()
+        < 2e-3
+    )

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,13 +38,21 @@ def _one_layer_world(src: Path):
     return w
 
 
-@pytest.mark.parametrize("name,fmt_args", [
-    ("a.ply", []), ("a.spz", ["--spz-version", "2"]), ("a.spz", ["--spz-axes", "rub"]),
-    ("a.splat", []), ("a.compressed.ply", []), ("a.ply", ["--sh-degree", "1"]),
-    ("a.spz", ["--antialiased", "yes"]),
-])
-def test_export_convert_and_api_write_identical_bytes(tmp_path: Path, name: str,
-                                                      fmt_args: list[str]) -> None:
+@pytest.mark.parametrize(
+    "name,fmt_args",
+    [
+        ("a.ply", []),
+        ("a.spz", ["--spz-version", "2"]),
+        ("a.spz", ["--spz-axes", "rub"]),
+        ("a.splat", []),
+        ("a.compressed.ply", []),
+        ("a.ply", ["--sh-degree", "1"]),
+        ("a.spz", ["--antialiased", "yes"]),
+    ],
+)
+def test_export_convert_and_api_write_identical_bytes(
+    tmp_path: Path, name: str, fmt_args: list[str]
+) -> None:
     from scene.export import ExportOptions, export_world
     from scene.io import save
 
@@ -159,10 +166,17 @@ def test_grep_finds_exactly_one_encoder_per_format() -> None:
             assert mod not in modules.values(), f"{n} shares an encoder module with another format"
             modules[n] = mod
     cloud_encoders = {f.encoder.__name__ for f in writable.values() if f.kind == "cloud"}
-    assert cloud_encoders == {"encode_ply", "encode_ply_compressed", "encode_splat", "encode_spz_file"}
+    assert cloud_encoders == {
+        "encode_ply",
+        "encode_ply_compressed",
+        "encode_splat",
+        "encode_spz_file",
+    }
     # nothing outside scene/io encodes a format by hand
     for label, rx in _ENCODING_MARKERS.items():
-        outside = [p for p, text in src.items() if not p.startswith("scene/io/") and rx.search(text)]
+        outside = [
+            p for p, text in src.items() if not p.startswith("scene/io/") and rx.search(text)
+        ]
         assert not outside, f"{label} outside scene/io: {outside}"
 
 
@@ -171,17 +185,29 @@ def test_one_atomic_write_and_one_extension_table() -> None:
     atomic = [p for p, t in src.items() if re.search(r"^def atomic_write\(", t, re.M)]
     assert atomic == ["scene/files.py"]
     # extension -> format tables: only the registry says which format a file name means
-    tables = sorted(p for p, t in src.items()
-                    if re.search(r"^(\w*FORMATS)\s*[:=]", t, re.M)
-                    or re.search(r"^def format_(for|from)_path\(", t, re.M)
-                    or re.search(r"[\"']\.(spz|splat|ksplat|sog)[\"']\s*:\s*[\"']", t))
+    tables = sorted(
+        p
+        for p, t in src.items()
+        if re.search(r"^(\w*FORMATS)\s*[:=]", t, re.M)
+        or re.search(r"^def format_(for|from)_path\(", t, re.M)
+        or re.search(r"[\"']\.(spz|splat|ksplat|sog)[\"']\s*:\s*[\"']", t)
+    )
     assert tables == ["scene/io/__init__.py"], tables
 
 
 # ----------------------------------------------------------------------- the registry
-@pytest.mark.parametrize("fmt,name", [("ply", "x.ply"), ("ply_compressed", "x.compressed.ply"),
-                                      ("spz", "x.spz"), ("splat", "x.splat")])
-def test_every_writable_cloud_format_sniffs_and_loads_back(tmp_path: Path, fmt: str, name: str) -> None:
+@pytest.mark.parametrize(
+    "fmt,name",
+    [
+        ("ply", "x.ply"),
+        ("ply_compressed", "x.compressed.ply"),
+        ("spz", "x.spz"),
+        ("splat", "x.splat"),
+    ],
+)
+def test_every_writable_cloud_format_sniffs_and_loads_back(
+    tmp_path: Path, fmt: str, name: str
+) -> None:
     from scene import io as sio
 
     c = random_cloud(300, sh_degree=1, seed=6)
@@ -216,7 +242,9 @@ def test_info_names_the_registry_format(tmp_path: Path, capsys) -> None:
     save(random_cloud(40, sh_degree=1), tmp_path / "a.compressed.ply")
     assert _cli(["info", tmp_path / "a.compressed.ply"]) == 0
     out = capsys.readouterr().out
-    assert re.search(r"^format:\s+ply_compressed \(PlayCanvas/SuperSplat compressed PLY\)", out, re.M)
+    assert re.search(
+        r"^format:\s+ply_compressed \(PlayCanvas/SuperSplat compressed PLY\)", out, re.M
+    )
 
 
 def test_open_dialog_offers_what_the_registry_reads() -> None:
@@ -225,8 +253,9 @@ def test_open_dialog_offers_what_the_registry_reads() -> None:
     assert "scene_suffixes" in text
 
 
-@pytest.mark.parametrize("ext,fmt", [("glb", "glb"), ("obj", "obj"), ("ply", "mesh_ply"),
-                                     ("stl", "stl"), ("off", "off")])
+@pytest.mark.parametrize(
+    "ext,fmt", [("glb", "glb"), ("obj", "obj"), ("ply", "mesh_ply"), ("stl", "stl"), ("off", "off")]
+)
 def test_mesh_formats_write_sniff_and_read_back(tmp_path: Path, ext: str, fmt: str) -> None:
     """Generators' meshes go through the same registry: written, recognised by content,
     read back with every face."""
@@ -234,8 +263,10 @@ def test_mesh_formats_write_sniff_and_read_back(tmp_path: Path, ext: str, fmt: s
     from scene.io import load, sniff
     from scene.mesh import Mesh
 
-    m = Mesh(np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float),
-             np.array([[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]]))
+    m = Mesh(
+        np.array([[0, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], float),
+        np.array([[0, 1, 2], [0, 1, 3], [0, 2, 3], [1, 2, 3]]),
+    )
     write_mesh(m, tmp_path / f"m.{ext}")
     assert sniff(tmp_path / f"m.{ext}") == fmt
     back = load(tmp_path / f"m.{ext}")

@@ -5,9 +5,9 @@ import math
 
 import numpy as np
 import pytest
+from conftest import random_cloud
 from scipy.spatial.transform import Rotation
 
-from conftest import random_cloud
 from scene.errors import InvalidSceneError
 from scene.gaussians import GaussianCloud
 from scene.sh import eval_color, rotation_matrix
@@ -23,10 +23,18 @@ def test_shapes_and_degree() -> None:
 
 def test_bad_shapes_rejected() -> None:
     with pytest.raises(InvalidSceneError):
-        GaussianCloud(np.zeros((3, 3)), np.zeros((2, 3)), np.zeros((3, 4)), np.zeros(3), np.zeros((3, 3)))
+        GaussianCloud(
+            np.zeros((3, 3)), np.zeros((2, 3)), np.zeros((3, 4)), np.zeros(3), np.zeros((3, 3))
+        )
     with pytest.raises(InvalidSceneError):
-        GaussianCloud(np.zeros((3, 3)), np.zeros((3, 3)), np.zeros((3, 4)), np.zeros(3),
-                      np.zeros((3, 3)), np.zeros((3, 5, 3)))
+        GaussianCloud(
+            np.zeros((3, 3)),
+            np.zeros((3, 3)),
+            np.zeros((3, 4)),
+            np.zeros(3),
+            np.zeros((3, 3)),
+            np.zeros((3, 5, 3)),
+        )
 
 
 def test_validate_finds_nan() -> None:
@@ -117,4 +125,6 @@ def test_from_points_roundtrip_colour() -> None:
     np.testing.assert_allclose(c.base_colors(), rgb, atol=1e-5)
     np.testing.assert_allclose(c.opacity_values(), 0.5, atol=1e-5)
     np.testing.assert_allclose(c.scale_values(), 0.1, rtol=1e-5)
-    assert math.isclose(float(GaussianCloud.from_points(np.zeros((0, 3)), np.zeros((0, 3)), 0.1).count), 0)
+    assert math.isclose(
+        float(GaussianCloud.from_points(np.zeros((0, 3)), np.zeros((0, 3)), 0.1).count), 0
+    )

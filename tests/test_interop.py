@@ -30,35 +30,41 @@ def test_colmap_models_read_the_same_pinhole(model: str) -> None:
         a, b = res.cameras[n], ref.cameras[n]
         assert (a.fx, a.fy, a.cx, a.cy) == pytest.approx((b.fx, b.fy, b.cx, b.cy))
         assert a.cy == pytest.approx(180.0)
-        assert res.distortion[n] == 0.0          # OPENCV k1 is params[4], not cy = 180
+        assert res.distortion[n] == 0.0  # OPENCV k1 is params[4], not cy = 180
         np.testing.assert_allclose(a.R, b.R, atol=1e-12)
 
 
-@pytest.mark.parametrize("model,params,k1", [
-    ("OPENCV", [300, 310, 240, 180, -0.1, 0, 0, 0], -0.1),
-    ("FULL_OPENCV", [300, 310, 240, 180, 0.05, 0, 0, 0, 0, 0, 0, 0], 0.05),
-    ("RADIAL", [300, 240, 180, 0.02, 0], 0.02),
-    ("SIMPLE_RADIAL", [300, 240, 180, -0.03], -0.03),
-    ("PINHOLE", [300, 310, 240, 180], 0.0),
-    ("FOV", [300, 310, 240, 180, 0.0], 0.0),          # omega = 0 is exactly pinhole
-    ("SIMPLE_DIVISION", [300, 240, 180, 0.0], 0.0),   # k = 0 is exactly pinhole
-])
+@pytest.mark.parametrize(
+    "model,params,k1",
+    [
+        ("OPENCV", [300, 310, 240, 180, -0.1, 0, 0, 0], -0.1),
+        ("FULL_OPENCV", [300, 310, 240, 180, 0.05, 0, 0, 0, 0, 0, 0, 0], 0.05),
+        ("RADIAL", [300, 240, 180, 0.02, 0], 0.02),
+        ("SIMPLE_RADIAL", [300, 240, 180, -0.03], -0.03),
+        ("PINHOLE", [300, 310, 240, 180], 0.0),
+        ("FOV", [300, 310, 240, 180, 0.0], 0.0),  # omega = 0 is exactly pinhole
+        ("SIMPLE_DIVISION", [300, 240, 180, 0.0], 0.0),  # k = 0 is exactly pinhole
+    ],
+)
 def test_radial_k1_by_parameter_name(model: str, params: list[float], k1: float) -> None:
     from generators.reconstruct.sfm import colmap_radial_k1
 
     assert colmap_radial_k1(_cam(model, params)) == pytest.approx(k1)
 
 
-@pytest.mark.parametrize("model,params", [
-    ("SIMPLE_FISHEYE", [300, 240, 180]),
-    ("FISHEYE", [300, 300, 240, 180]),
-    ("OPENCV_FISHEYE", [300, 300, 240, 180, 0, 0, 0, 0]),
-    ("RADIAL_FISHEYE", [300, 240, 180, 0, 0]),
-    ("FOV", [300, 300, 240, 180, 0.9]),
-    ("SIMPLE_DIVISION", [300, 240, 180, -0.2]),
-    ("OPENCV", [300, 300, 240, 180, -0.1, 0.02, 0, 0]),
-    ("FULL_OPENCV", [300, 300, 240, 180, 0, 0, 0.001, 0, 0, 0, 0, 0]),
-])
+@pytest.mark.parametrize(
+    "model,params",
+    [
+        ("SIMPLE_FISHEYE", [300, 240, 180]),
+        ("FISHEYE", [300, 300, 240, 180]),
+        ("OPENCV_FISHEYE", [300, 300, 240, 180, 0, 0, 0, 0]),
+        ("RADIAL_FISHEYE", [300, 240, 180, 0, 0]),
+        ("FOV", [300, 300, 240, 180, 0.9]),
+        ("SIMPLE_DIVISION", [300, 240, 180, -0.2]),
+        ("OPENCV", [300, 300, 240, 180, -0.1, 0.02, 0, 0]),
+        ("FULL_OPENCV", [300, 300, 240, 180, 0, 0, 0.001, 0, 0, 0, 0, 0]),
+    ],
+)
 def test_unsupported_lenses_are_refused_naming_the_model(model: str, params: list[float]) -> None:
     from generators.reconstruct.sfm import colmap_radial_k1
 
@@ -77,7 +83,7 @@ def test_intrinsics_by_colmap_indices() -> None:
         name = "a.png"
 
         @staticmethod
-        def cam_from_world() -> "pycolmap.Rigid3d":
+        def cam_from_world() -> pycolmap.Rigid3d:
             return pycolmap.Rigid3d()
 
     im = _Im()
@@ -113,7 +119,9 @@ def _cams_named(names: list[str]):  # noqa: ANN202
 SPACED = ["IMG 0000 (copy).png", "IMG 0001 (copy).png", "holiday  pic.jpg"]
 
 
-@pytest.mark.parametrize("names", [SPACED, ["a.png", "b.png", "c.png"], ["left/view_000.png", "x y/z.png", "r.png"]])
+@pytest.mark.parametrize(
+    "names", [SPACED, ["a.png", "b.png", "c.png"], ["left/view_000.png", "x y/z.png", "r.png"]]
+)
 def test_written_names_read_back_by_pycolmap_and_wander(tmp_path: Path, names: list[str]) -> None:
     import pycolmap
 
@@ -123,7 +131,9 @@ def test_written_names_read_back_by_pycolmap_and_wander(tmp_path: Path, names: l
     cams = _cams_named(names)
     pts = np.array([[0.0, 0.0, 0.0], [0.2, 0.1, 0.3], [5.0, 5.0, -9.0]])
     vis = [np.array([0, 1, 2])] * len(cams)
-    write_colmap(tmp_path, cams, pts, np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8), vis)
+    write_colmap(
+        tmp_path, cams, pts, np.array([[255, 0, 0], [0, 255, 0], [0, 0, 255]], np.uint8), vis
+    )
     rec = pycolmap.Reconstruction(str(tmp_path))
     assert sorted(im.name for im in rec.images.values()) == sorted(names)
     got, p, _ = read_colmap(tmp_path)
@@ -133,7 +143,7 @@ def test_written_names_read_back_by_pycolmap_and_wander(tmp_path: Path, names: l
         np.testing.assert_allclose(c.R, ref.R, atol=1e-9)
         np.testing.assert_allclose(c.t, ref.t, atol=1e-9)
         assert (c.fx, c.fy, c.cx, c.cy) == pytest.approx((50, 51, 32, 24))
-    assert len(p) == 2          # the point behind every camera has no observation: dropped
+    assert len(p) == 2  # the point behind every camera has no observation: dropped
     res = load_colmap_model(tmp_path, names)
     assert sorted(res.cameras) == sorted(names)
 
@@ -159,8 +169,11 @@ def test_export_cameras_keeps_names_with_spaces(tmp_path: Path) -> None:
     assert all(f.exists() for f in files)
     rec = pycolmap.Reconstruction(str(tmp_path / "sparse"))
     js = json.loads((tmp_path / "sparse" / "cameras.json").read_text())
-    assert sorted(im.name for im in rec.images.values()) == sorted(c["name"] for c in js["cameras"]) \
+    assert (
+        sorted(im.name for im in rec.images.values())
+        == sorted(c["name"] for c in js["cameras"])
         == sorted(SPACED)
+    )
 
 
 def test_pipeline_writer_keeps_names_with_spaces(tmp_path: Path) -> None:
@@ -169,8 +182,9 @@ def test_pipeline_writer_keeps_names_with_spaces(tmp_path: Path) -> None:
     from generators.reconstruct.colmap_text import write_colmap_text
 
     pts = np.array([[0.0, 0.0, 0.0], [0.1, -0.1, 0.2]])
-    write_colmap_text(tmp_path, _cams_named(SPACED), pts, np.full((2, 3), 200, np.uint8),
-                      [np.array([0, 1])] * 3)
+    write_colmap_text(
+        tmp_path, _cams_named(SPACED), pts, np.full((2, 3), 200, np.uint8), [np.array([0, 1])] * 3
+    )
     rec = pycolmap.Reconstruction(str(tmp_path))
     assert sorted(im.name for im in rec.images.values()) == sorted(SPACED)
     assert len(rec.points3D) == 2
@@ -185,11 +199,14 @@ def _small_cloud(n: int = 40, deg: int = 1):  # noqa: ANN202
     q = rng.normal(size=(n, 4)).astype(np.float32)
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     k = {0: 0, 1: 3, 2: 8, 3: 15}[deg]
-    return GaussianCloud(rng.uniform(-2, 2, (n, 3)).astype(np.float32),
-                         rng.uniform(-4, -1, (n, 3)).astype(np.float32), q,
-                         rng.uniform(-2, 2, n).astype(np.float32),
-                         rng.uniform(-1, 1, (n, 3)).astype(np.float32),
-                         rng.uniform(-0.4, 0.4, (n, k, 3)).astype(np.float32))
+    return GaussianCloud(
+        rng.uniform(-2, 2, (n, 3)).astype(np.float32),
+        rng.uniform(-4, -1, (n, 3)).astype(np.float32),
+        q,
+        rng.uniform(-2, 2, n).astype(np.float32),
+        rng.uniform(-1, 1, (n, 3)).astype(np.float32),
+        rng.uniform(-0.4, 0.4, (n, k, 3)).astype(np.float32),
+    )
 
 
 def test_spz_extension_records_after_the_blocks() -> None:
@@ -205,8 +222,13 @@ def test_spz_extension_records_after_the_blocks() -> None:
     assert a.meta["spz_extensions"] == ["0xADBE0002"]
 
 
-def _spz_with_records(cloud, records: list[tuple[int, bytes]], before: bool,  # noqa: ANN001
-                      version: int = 3, flags: int = 0x2) -> bytes:
+def _spz_with_records(
+    cloud,
+    records: list[tuple[int, bytes]],
+    before: bool,  # noqa: ANN001
+    version: int = 3,
+    flags: int = 0x2,
+) -> bytes:
     import gzip
     import struct
 
@@ -221,7 +243,9 @@ def _spz_with_records(cloud, records: list[tuple[int, bytes]], before: bool,  # 
 
 @pytest.mark.parametrize("version", [2, 3])
 @pytest.mark.parametrize("before", [False, True])
-def test_spz_extension_records_either_place_any_version(tmp_path: Path, version: int, before: bool) -> None:
+def test_spz_extension_records_either_place_any_version(
+    tmp_path: Path, version: int, before: bool
+) -> None:
     from scene.io.spz import encode_spz, read_spz
 
     c = _small_cloud(deg=1)
@@ -230,7 +254,9 @@ def test_spz_extension_records_either_place_any_version(tmp_path: Path, version:
 
     plain.write_bytes(gzip.compress(encode_spz(c, version), mtime=0))
     f = tmp_path / "ext.spz"
-    f.write_bytes(_spz_with_records(c, [(0xADBE0002, b"\0" * 12), (0x12345678, b"abc")], before, version))
+    f.write_bytes(
+        _spz_with_records(c, [(0xADBE0002, b"\0" * 12), (0x12345678, b"abc")], before, version)
+    )
     a, b = read_spz(f), read_spz(plain)
     np.testing.assert_array_equal(a.means, b.means)
     np.testing.assert_array_equal(a.shN, b.shN)
@@ -257,7 +283,7 @@ def test_spz_axes_rub_flips_y_and_z(tmp_path: Path) -> None:
     c = _small_cloud(deg=1)
     write_spz(c, tmp_path / "ply.spz")
     write_spz(c, tmp_path / "rub.spz", axes="rub")
-    stored_rub = read_spz(tmp_path / "rub.spz", axes="ply")       # as stored
+    stored_rub = read_spz(tmp_path / "rub.spz", axes="ply")  # as stored
     np.testing.assert_allclose(stored_rub.means, c.means * [1, -1, -1], atol=1e-3)
     back = read_spz(tmp_path / "rub.spz", axes="rub")
     ref = read_spz(tmp_path / "ply.spz")
@@ -274,7 +300,9 @@ def test_spz_axes_rub_flips_y_and_z(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("code,signs", [(4, (1, -1, -1)), (6, (1, 1, 1)), (7, (-1, -1, 1))])
-def test_spz_coordinate_system_extension_is_honoured(tmp_path: Path, code: int, signs: tuple) -> None:
+def test_spz_coordinate_system_extension_is_honoured(
+    tmp_path: Path, code: int, signs: tuple
+) -> None:
     import struct
 
     from scene.io.spz import read_spz
@@ -301,8 +329,12 @@ def test_antialiased_survives_convert(tmp_path: Path, src: str, ext: str) -> Non
 
     assert load(DATA / "antialiased" / src).meta.get("antialiased") is True
     out = tmp_path / f"out{ext}"
-    r = subprocess.run([sys.executable, "main.py", "convert", str(DATA / "antialiased" / src), str(out)],
-                       capture_output=True, text=True, cwd=Path(__file__).parent.parent)
+    r = subprocess.run(
+        [sys.executable, "main.py", "convert", str(DATA / "antialiased" / src), str(out)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).parent.parent,
+    )
     assert r.returncode == 0, r.stderr
     assert load(out).meta.get("antialiased") is True
     assert not load(DATA / "antialiased" / "src.ply").meta.get("antialiased")
@@ -348,7 +380,9 @@ def test_nerfstudio_rgb_mode_ply_loads() -> None:
 
 
 @pytest.mark.parametrize("dtype,scale", [("u1", 255), ("u2", 65535), ("f4", 1.0), ("f8", 1.0)])
-def test_rgb_mode_and_point_colours_scaled_by_type(tmp_path: Path, dtype: str, scale: float) -> None:
+def test_rgb_mode_and_point_colours_scaled_by_type(
+    tmp_path: Path, dtype: str, scale: float
+) -> None:
     from plyfile import PlyData, PlyElement
 
     from scene.io import load
@@ -357,14 +391,21 @@ def test_rgb_mode_and_point_colours_scaled_by_type(tmp_path: Path, dtype: str, s
     rng = np.random.default_rng(0)
     n = 30
     rgb01 = rng.uniform(0, 1, (n, 3))
-    rgb01[0] = [0.2, 0.2, 0.2]   # a dark point cloud: the largest value says nothing
+    rgb01[0] = [0.2, 0.2, 0.2]  # a dark point cloud: the largest value says nothing
     stored = (np.rint(rgb01 * scale) if dtype[0] == "u" else rgb01).astype(dtype)
     want = stored.astype(np.float64) / scale
-    base = [("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", dtype), ("green", dtype), ("blue", dtype)]
+    base = [
+        ("x", "f4"),
+        ("y", "f4"),
+        ("z", "f4"),
+        ("red", dtype),
+        ("green", dtype),
+        ("blue", dtype),
+    ]
     pts = np.empty(n, base)
     pts["x"], pts["y"], pts["z"] = rng.uniform(0, 1, (3, n))
     for j, ch in enumerate(("red", "green", "blue")):
-        pts[ch] = stored[:, j] * (0.3 if dtype[0] == "f" else 1)   # dark float cloud, max 0.3
+        pts[ch] = stored[:, j] * (0.3 if dtype[0] == "f" else 1)  # dark float cloud, max 0.3
     PlyData([PlyElement.describe(pts, "vertex")]).write(str(tmp_path / "p.ply"))
     c = load(tmp_path / "p.ply")
     k = 0.3 if dtype[0] == "f" else 1
@@ -430,7 +471,7 @@ def test_infinite_size_and_all_nan_rows(tmp_path: Path) -> None:
 
     d = PlyData.read(str(tmp_path / "a.ply"))
     v = d["vertex"].data
-    v["scale_0"][2] = np.inf      # infinite size: cannot be drawn
+    v["scale_0"][2] = np.inf  # infinite size: cannot be drawn
     v["f_dc_1"][4] = -np.inf
     d.write(str(tmp_path / "b.ply"))
     got = load(tmp_path / "b.ply")
@@ -453,14 +494,16 @@ def test_convert_spz_axes_and_info(tmp_path: Path) -> None:
     save(c, tmp_path / "src.ply")
 
     def run(*a: str) -> str:
-        r = subprocess.run([sys.executable, "main.py", *a], capture_output=True, text=True, cwd=root)
+        r = subprocess.run(
+            [sys.executable, "main.py", *a], capture_output=True, text=True, cwd=root
+        )
         assert r.returncode == 0, r.stderr
         return r.stdout
 
     run("convert", str(tmp_path / "src.ply"), str(tmp_path / "rub.spz"), "--spz-axes", "rub")
     run("convert", str(tmp_path / "rub.spz"), str(tmp_path / "back.ply"), "--spz-axes", "rub")
     np.testing.assert_allclose(load(tmp_path / "back.ply").means, c.means, atol=1e-3)
-    run("convert", str(tmp_path / "rub.spz"), str(tmp_path / "asis.ply"))   # default: ply frame
+    run("convert", str(tmp_path / "rub.spz"), str(tmp_path / "asis.ply"))  # default: ply frame
     np.testing.assert_allclose(load(tmp_path / "asis.ply").means, c.means * [1, -1, -1], atol=1e-3)
     out = run("info", str(tmp_path / "rub.spz"))
     assert "spz axes:" in out and "PLY frame" in out and "--spz-axes rub" in out
@@ -475,13 +518,18 @@ def _patch_glb(src: Path, dst: Path, edit) -> None:  # noqa: ANN001
 
     data = src.read_bytes()
     length = struct.unpack_from("<I", data, 12)[0]
-    doc = json.loads(data[20:20 + length])
+    doc = json.loads(data[20 : 20 + length])
     edit(doc)
     js = json.dumps(doc).encode()
     js += b" " * (-len(js) % 4)
-    rest = data[20 + length:]
-    dst.write_bytes(b"glTF" + struct.pack("<II", 2, 20 + len(js) + len(rest))
-                    + struct.pack("<II", len(js), 0x4E4F534A) + js + rest)
+    rest = data[20 + length :]
+    dst.write_bytes(
+        b"glTF"
+        + struct.pack("<II", 2, 20 + len(js) + len(rest))
+        + struct.pack("<II", len(js), 0x4E4F534A)
+        + js
+        + rest
+    )
 
 
 def test_draco_glb_decodes_to_the_same_box() -> None:
@@ -491,7 +539,7 @@ def test_draco_glb_decodes_to_the_same_box() -> None:
 
     plain = load(DATA / "glb_draco" / "box_plain.glb")
     draco = load(DATA / "glb_draco" / "box_draco.glb")
-    assert np.abs(draco.vertices).max() > 1.0           # not all-zero vertices
+    assert np.abs(draco.vertices).max() > 1.0  # not all-zero vertices
     assert draco.faces.shape == plain.faces.shape
     lo, hi = plain.vertices.min(0), plain.vertices.max(0)
     np.testing.assert_allclose(draco.vertices.min(0), lo, atol=1e-2)
@@ -514,20 +562,27 @@ def test_draco_without_decoder_refused_in_one_line(monkeypatch: pytest.MonkeyPat
     assert "\n" not in str(ei.value)
 
 
-@pytest.mark.parametrize("ext", ["EXT_meshopt_compression", "KHR_mesh_quantization", "VENDOR_thing"])
+@pytest.mark.parametrize(
+    "ext", ["EXT_meshopt_compression", "KHR_mesh_quantization", "VENDOR_thing"]
+)
 def test_unknown_required_extension_refused_naming_it(tmp_path: Path, ext: str) -> None:
     from scene.errors import SceneFormatError
     from scene.io import load
 
     f = tmp_path / "m.glb"
-    _patch_glb(DATA / "glb_draco" / "box_plain.glb", f,
-               lambda d: d.update(extensionsRequired=[ext], extensionsUsed=[ext]))
+    _patch_glb(
+        DATA / "glb_draco" / "box_plain.glb",
+        f,
+        lambda d: d.update(extensionsRequired=[ext], extensionsUsed=[ext]),
+    )
     with pytest.raises(SceneFormatError, match=ext) as ei:
         load(f)
     assert "\n" not in str(ei.value)
 
 
-def test_basisu_textures_dropped_with_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+def test_basisu_textures_dropped_with_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     from scene.io import load
 
     def edit(d: dict) -> None:
@@ -564,8 +619,10 @@ def test_stored_pixels_ignore_exif(tmp_path: Path, orientation: int) -> None:
     from generators.reconstruct.photos import ingest_photos, read_rgb
 
     rng = np.random.default_rng(orientation)
-    imgs = [np.kron(rng.integers(0, 255, (6, 8, 3), dtype=np.uint8), np.ones((10, 10, 1), np.uint8))
-            for _ in range(2)]
+    imgs = [
+        np.kron(rng.integers(0, 255, (6, 8, 3), dtype=np.uint8), np.ones((10, 10, 1), np.uint8))
+        for _ in range(2)
+    ]
     for i, im in enumerate(imgs):
         _exif_jpeg(tmp_path / f"v{i}.jpg", im, orientation)
     stored = read_rgb(tmp_path / "v0.jpg", upright=False)
@@ -586,13 +643,19 @@ def test_photo_names_with_subfolders(tmp_path: Path) -> None:
     for side in ("left", "right"):
         (tmp_path / "images" / side).mkdir(parents=True)
         for i in range(2):
-            cv2.imwrite(str(tmp_path / "images" / side / f"view_{i:03d}.png"),
-                        rng.integers(0, 255, (60, 80, 3), dtype=np.uint8))
+            cv2.imwrite(
+                str(tmp_path / "images" / side / f"view_{i:03d}.png"),
+                rng.integers(0, 255, (60, 80, 3), dtype=np.uint8),
+            )
     paths = list_photos(tmp_path / "images", recursive=True)
     assert len(paths) == 4 and list_photos(tmp_path / "images") == []
     photos, status = ingest_photos(paths, tmp_path / "work", root=tmp_path / "images")
-    assert [p.name for p in photos] == ["left/view_000.png", "left/view_001.png",
-                                        "right/view_000.png", "right/view_001.png"]
+    assert [p.name for p in photos] == [
+        "left/view_000.png",
+        "left/view_001.png",
+        "right/view_000.png",
+        "right/view_001.png",
+    ]
     assert len({p.work_name for p in photos}) == 4 and not status
     assert all((tmp_path / "work" / p.work_name).exists() for p in photos)
 
@@ -607,7 +670,9 @@ def test_downscaled_image_folder_rescales_intrinsics(factor: int) -> None:
     for n in NAMES:
         a, b = res.cameras[n], full.cameras[n]
         assert (a.width, a.height) == sizes[n]
-        assert a.fx == pytest.approx(b.fx * a.width / 480) and a.cy == pytest.approx(b.cy * a.height / 360)
+        assert a.fx == pytest.approx(b.fx * a.width / 480) and a.cy == pytest.approx(
+            b.cy * a.height / 360
+        )
         np.testing.assert_allclose(a.R, b.R)
 
 
@@ -615,7 +680,9 @@ def test_rotated_photo_against_model_refused_in_one_line() -> None:
     from generators.reconstruct.sfm import load_colmap_model
 
     with pytest.raises(ValueError, match="360x480") as ei:
-        load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, {n: (360, 480) for n in NAMES})
+        load_colmap_model(
+            DATA / "colmap_models" / "model_OPENCV", NAMES, {n: (360, 480) for n in NAMES}
+        )
     assert "\n" not in str(ei.value)
 
 
@@ -636,13 +703,19 @@ def _texture(h: int = 180, w: int = 240) -> np.ndarray:
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
-@pytest.mark.parametrize("model,params", [
-    ("OPENCV", [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002]),
-    ("FULL_OPENCV", [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002, 0.01, 0.0, 0.0, 0.0]),
-    ("OPENCV_FISHEYE", [150.0, 150.0, 120.0, 90.0, 0.05, -0.01, 0.0, 0.0]),
-    ("SIMPLE_FISHEYE", [150.0, 120.0, 90.0]),
-    ("RADIAL_FISHEYE", [150.0, 120.0, 90.0, 0.03, 0.0]),
-])
+@pytest.mark.parametrize(
+    "model,params",
+    [
+        ("OPENCV", [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002]),
+        (
+            "FULL_OPENCV",
+            [200.0, 205.0, 120.0, 90.0, -0.2, 0.05, 0.001, -0.002, 0.01, 0.0, 0.0, 0.0],
+        ),
+        ("OPENCV_FISHEYE", [150.0, 150.0, 120.0, 90.0, 0.05, -0.01, 0.0, 0.0]),
+        ("SIMPLE_FISHEYE", [150.0, 120.0, 90.0]),
+        ("RADIAL_FISHEYE", [150.0, 120.0, 90.0, 0.03, 0.0]),
+    ],
+)
 def test_undistort_matches_opencv(model: str, params: list[float]) -> None:
     import cv2
     import pycolmap
@@ -658,12 +731,17 @@ def test_undistort_matches_opencv(model: str, params: list[float]) -> None:
     else:
         fx = fy = p[0]
         cx, cy = p[1], p[2]
-    k = np.array([[fx, 0, cx - 0.5], [0, fy, cy - 0.5], [0, 0, 1]])   # OpenCV: pixel centres at integers
+    k = np.array(
+        [[fx, 0, cx - 0.5], [0, fy, cy - 0.5], [0, 0, 1]]
+    )  # OpenCV: pixel centres at integers
     if model in ("OPENCV", "FULL_OPENCV"):
         ref = cv2.undistort(distorted, k, np.array(p[4:], np.float64))
     else:
-        d = {"OPENCV_FISHEYE": lambda: p[4:8], "SIMPLE_FISHEYE": lambda: [0, 0, 0, 0],
-             "RADIAL_FISHEYE": lambda: [p[3], p[4], 0, 0]}[model]()
+        d = {
+            "OPENCV_FISHEYE": lambda: p[4:8],
+            "SIMPLE_FISHEYE": lambda: [0, 0, 0, 0],
+            "RADIAL_FISHEYE": lambda: [p[3], p[4], 0, 0],
+        }[model]()
         ref = cv2.fisheye.undistortImage(distorted, k, np.array(d, np.float64), Knew=k)
     core = inside.copy()
     core[:5], core[-5:], core[:, :5], core[:, -5:] = False, False, False, False
@@ -681,12 +759,14 @@ def test_load_colmap_model_undistort_keeps_every_lens() -> None:
     assert sorted(res.lenses) == NAMES and all(res.distortion[n] == 0.0 for n in NAMES)
     assert res.lenses[NAMES[0]].model == "SIMPLE_FISHEYE"
     res = load_colmap_model(DATA / "colmap_models" / "model_OPENCV", NAMES, undistort=True)
-    assert res.lenses == {}    # a zero-distortion OPENCV lens needs nothing
+    assert res.lenses == {}  # a zero-distortion OPENCV lens needs nothing
 
 
 # ------------------------------------------------------------------ end to end (slow)
 @pytest.mark.slow
-def test_reconstruct_names_with_spaces_round_trip(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_reconstruct_names_with_spaces_round_trip(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     import pycolmap
 
     from cli import run_cli
@@ -695,17 +775,42 @@ def test_reconstruct_names_with_spaces_round_trip(tmp_path: Path, capsys: pytest
     cams, _, _ = make_photo_set(tmp_path / "raw", 6, 240, 180, seed=5, supersample=1)
     (tmp_path / "photos").mkdir()
     for p in sorted((tmp_path / "raw").iterdir()):
-        p.rename(tmp_path / "photos" / p.name.replace("view_", "IMG ").replace(".png", " (copy).png"))
+        p.rename(
+            tmp_path / "photos" / p.name.replace("view_", "IMG ").replace(".png", " (copy).png")
+        )
     c0 = cams[0]
-    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(tmp_path / "a.ply"),
-                  "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--refine", "0",
-                  "--cameras-out", str(tmp_path / "cams")])
+    rc = run_cli(
+        [
+            "reconstruct",
+            "--photos",
+            str(tmp_path / "photos"),
+            "--out",
+            str(tmp_path / "a.ply"),
+            "--intrinsics",
+            f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}",
+            "--refine",
+            "0",
+            "--cameras-out",
+            str(tmp_path / "cams"),
+        ]
+    )
     assert rc == 0, capsys.readouterr().out
     names = sorted(p.name for p in (tmp_path / "photos").iterdir())
     rec = pycolmap.Reconstruction(str(tmp_path / "cams"))
     assert sorted(i.name for i in rec.images.values()) == names
-    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(tmp_path / "b.ply"),
-                  "--colmap", str(tmp_path / "cams"), "--refine", "0"])
+    rc = run_cli(
+        [
+            "reconstruct",
+            "--photos",
+            str(tmp_path / "photos"),
+            "--out",
+            str(tmp_path / "b.ply"),
+            "--colmap",
+            str(tmp_path / "cams"),
+            "--refine",
+            "0",
+        ]
+    )
     assert rc == 0, capsys.readouterr().out
     rec2 = pycolmap.Reconstruction(str(tmp_path / "b_cameras"))
     assert sorted(i.name for i in rec2.images.values()) == names
@@ -720,15 +825,22 @@ def _model_from(cams, depths, folder: Path, model: str) -> None:  # noqa: ANN001
 
     pts, vis = [], [[] for _ in cams]
     for i, (c, d) in enumerate(zip(cams, depths)):
-        v, u = np.mgrid[8:c.height:24, 8:c.width:24]
+        v, u = np.mgrid[8 : c.height : 24, 8 : c.width : 24]
         z = d[v, u]
         ok = np.isfinite(z) & (z > 0)
-        rays = np.stack([(u[ok] + 0.5 - c.cx) / c.fx, (v[ok] + 0.5 - c.cy) / c.fy, np.ones(ok.sum())], 1)
-        world = (rays * z[ok][:, None] - c.t) @ c.R     # camera -> world: Rᵀ (x - t)
+        rays = np.stack(
+            [(u[ok] + 0.5 - c.cx) / c.fx, (v[ok] + 0.5 - c.cy) / c.fy, np.ones(ok.sum())], 1
+        )
+        world = (rays * z[ok][:, None] - c.t) @ c.R  # camera -> world: Rᵀ (x - t)
         vis[i].extend(range(len(pts), len(pts) + len(world)))
         pts.extend(world)
-    write_colmap(tmp := folder.with_name(folder.name + "_pinhole"), cams, np.array(pts),
-                 np.full((len(pts), 3), 128, np.uint8), [np.array(v) for v in vis])
+    write_colmap(
+        tmp := folder.with_name(folder.name + "_pinhole"),
+        cams,
+        np.array(pts),
+        np.full((len(pts), 3), 128, np.uint8),
+        [np.array(v) for v in vis],
+    )
     rec = pycolmap.Reconstruction(str(tmp))
     extra = {"PINHOLE": 0, "OPENCV": 4, "FULL_OPENCV": 8}[model]
     for cam in rec.cameras.values():
@@ -740,7 +852,9 @@ def _model_from(cams, depths, folder: Path, model: str) -> None:  # noqa: ANN001
 
 
 @pytest.mark.slow
-def test_reconstruct_opencv_models_give_the_pinhole_scene(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+def test_reconstruct_opencv_models_give_the_pinhole_scene(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     import json
 
     from cli import run_cli
@@ -751,8 +865,19 @@ def test_reconstruct_opencv_models_give_the_pinhole_scene(tmp_path: Path, capsys
     out = {}
     for model in ("PINHOLE", "OPENCV", "FULL_OPENCV"):
         _model_from(cams, depths, tmp_path / model, model)
-        rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out",
-                      str(tmp_path / f"{model}.ply"), "--colmap", str(tmp_path / model), "--refine", "0"])
+        rc = run_cli(
+            [
+                "reconstruct",
+                "--photos",
+                str(tmp_path / "photos"),
+                "--out",
+                str(tmp_path / f"{model}.ply"),
+                "--colmap",
+                str(tmp_path / model),
+                "--refine",
+                "0",
+            ]
+        )
         assert rc == 0, capsys.readouterr().out
         out[model] = load_cloud(tmp_path / f"{model}.ply")
         assert json.loads((tmp_path / f"{model}_report.json").read_text())["registered"] == 6
@@ -773,5 +898,5 @@ def test_antialiased_survives_export_world(tmp_path: Path, name: str) -> None:
     w.add_layer(Layer("base", load(DATA / "antialiased" / "antialiased.spz")))
     export_world(w, tmp_path / name)
     assert load(tmp_path / name).meta.get("antialiased") is True
-    if name.endswith(".spz"):   # the flag byte itself, read without Wander's reader
+    if name.endswith(".spz"):  # the flag byte itself, read without Wander's reader
         assert gzip.decompress((tmp_path / name).read_bytes())[14] & 0x1

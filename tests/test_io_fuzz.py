@@ -27,8 +27,13 @@ HANG_SECONDS = 10
 # WANDER_FUZZ_EXAMPLES=2000 WANDER_FUZZ_RANDOM=1 for a long exploratory run
 EXAMPLES = int(os.environ.get("WANDER_FUZZ_EXAMPLES", "60"))
 DERANDOMIZE = not os.environ.get("WANDER_FUZZ_RANDOM")
-FUZZ = settings(max_examples=EXAMPLES, deadline=None, derandomize=DERANDOMIZE, database=None,
-                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+FUZZ = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=DERANDOMIZE,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 _DIR = Path(tempfile.mkdtemp(prefix="wander_fuzz_"))
 
@@ -46,15 +51,26 @@ def _seed_files() -> dict[str, list[bytes]]:
         return (_DIR / name).read_bytes()
 
     out["ply"] = [dump(c0, "s0.ply"), dump(c1, "s1.ply")]
-    arr = np.zeros(6, dtype=[("x", "f4"), ("y", "f4"), ("z", "f4"), ("red", "u1"),
-                             ("green", "u1"), ("blue", "u1")])
+    arr = np.zeros(
+        6,
+        dtype=[
+            ("x", "f4"),
+            ("y", "f4"),
+            ("z", "f4"),
+            ("red", "u1"),
+            ("green", "u1"),
+            ("blue", "u1"),
+        ],
+    )
     arr["x"] = np.arange(6)
     PlyData([PlyElement.describe(arr, "vertex")], text=True).write(str(_DIR / "pts.ply"))
     out["ply"].append((_DIR / "pts.ply").read_bytes())
     PlyData([PlyElement.describe(arr, "vertex")], byte_order=">").write(str(_DIR / "be.ply"))
     out["ply"].append((_DIR / "be.ply").read_bytes())
-    out["ply_compressed"] = [dump(random_cloud(300, 1, seed=3), "c.compressed.ply"),
-                             dump(c0, "c0.compressed.ply")]
+    out["ply_compressed"] = [
+        dump(random_cloud(300, 1, seed=3), "c.compressed.ply"),
+        dump(c0, "c0.compressed.ply"),
+    ]
     out["splat"] = [dump(c0, "s.splat")]
     out["spz"] = [dump(c0, "s3.spz"), dump(c1, "s2.spz", version=2)]
     import trimesh
@@ -69,8 +85,14 @@ def _seed_files() -> dict[str, list[bytes]]:
 
 
 SEEDS = _seed_files()
-EXT = {"ply": ".ply", "ply_compressed": ".compressed.ply", "splat": ".splat", "spz": ".spz",
-       "glb": ".glb", "obj": ".obj"}
+EXT = {
+    "ply": ".ply",
+    "ply_compressed": ".compressed.ply",
+    "splat": ".splat",
+    "spz": ".spz",
+    "glb": ".glb",
+    "obj": ".obj",
+}
 
 
 @contextmanager
@@ -110,7 +132,7 @@ def _mutate(draw, data: bytes) -> bytes:
     kind = draw(st.sampled_from(["truncate", "flip", "count", "splice", "insert"]))
     n = len(data)
     if kind == "truncate":
-        return data[:draw(st.integers(0, max(n - 1, 0)))]
+        return data[: draw(st.integers(0, max(n - 1, 0)))]
     if kind == "flip":
         b = bytearray(data)
         for _ in range(draw(st.integers(1, 8))):
@@ -119,14 +141,14 @@ def _mutate(draw, data: bytes) -> bytes:
             b[draw(st.integers(0, hi - 1))] = draw(st.integers(0, 255))
         return bytes(b)
     if kind == "count":
-        new = str(draw(st.one_of(st.integers(0, 40), st.integers(0, 10 ** 13),
-                                 st.just(-1)))).encode()
-        return re.sub(rb"(element \w+ )\d+", lambda m: m.group(1) + new, data,
-                      count=draw(st.integers(1, 3)))
+        new = str(draw(st.one_of(st.integers(0, 40), st.integers(0, 10**13), st.just(-1)))).encode()
+        return re.sub(
+            rb"(element \w+ )\d+", lambda m: m.group(1) + new, data, count=draw(st.integers(1, 3))
+        )
     if kind == "splice":
         other = draw(st.sampled_from([s for v in SEEDS.values() for s in v]))
         cut = draw(st.integers(0, n))
-        return data[:cut] + other[draw(st.integers(0, len(other))):]
+        return data[:cut] + other[draw(st.integers(0, len(other))) :]
     pos = draw(st.integers(0, n))
     return data[:pos] + draw(st.binary(min_size=1, max_size=64)) + data[pos:]
 
@@ -207,7 +229,7 @@ def _v4_seed() -> bytes:
     sizes = [n * 9, n, n * 3, n * 3, n * 4, n * 9]
     blocks, pos = [], 16
     for s in sizes:
-        blocks.append(payload[pos:pos + s])
+        blocks.append(payload[pos : pos + s])
         pos += s
     toc = b"".join(struct.pack("<QQ", len(b), len(b)) for b in blocks)
     return struct.pack("<IIIBBBBI12x", 0x5053474E, 4, n, 1, 12, 0, 6, 32) + toc + b"".join(blocks)

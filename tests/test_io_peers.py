@@ -22,8 +22,16 @@ exporter = pytest.importorskip("gsplat.exporter", reason="gsplat is optional (cu
 def gsplat_export(c: GaussianCloud, fmt: str, path) -> None:
     """gsplat's own exporter: sh0 (N, 1, 3) and shN (N, K, 3), torch CPU tensors."""
     t = lambda a: torch.from_numpy(np.ascontiguousarray(a))  # noqa: E731
-    exporter.export_splats(t(c.means), t(c.scales), t(c.quats), t(c.opacities),
-                           t(c.sh0[:, None, :]), t(c.shN), format=fmt, save_to=str(path))
+    exporter.export_splats(
+        t(c.means),
+        t(c.scales),
+        t(c.quats),
+        t(c.opacities),
+        t(c.sh0[:, None, :]),
+        t(c.shN),
+        format=fmt,
+        save_to=str(path),
+    )
 
 
 def match_by_position(ref: GaussianCloud, got: GaussianCloud) -> GaussianCloud:
@@ -103,8 +111,9 @@ def test_our_compressed_ply_matches_gsplat_bytes_layout(tmp_path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.mark.slow
@@ -133,9 +142,10 @@ def test_cli_convert_options_and_errors(tmp_path):
     assert sio.load(tmp_path / "b.spz").sh_degree == 1
     res = _cli("info", str(tmp_path / "b.spz"))
     assert res.returncode == 0 and "SH degree: 1" in res.stdout
-    (tmp_path / "bad.ply").write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n"
-                                       b"property float x\nproperty float y\nproperty float z\nend_header\n"
-                                       + bytes(8))
+    (tmp_path / "bad.ply").write_bytes(
+        b"ply\nformat binary_little_endian 1.0\nelement vertex 5\n"
+        b"property float x\nproperty float y\nproperty float z\nend_header\n" + bytes(8)
+    )
     res = _cli("info", str(tmp_path / "bad.ply"))
     assert res.returncode == 2
     lines = res.stderr.strip().splitlines()

@@ -49,8 +49,9 @@ def test_ply_round_trip_is_exact(tmp_path, deg):
         np.testing.assert_array_equal(getattr(c, name), getattr(d, name), err_msg=name)
 
 
-def _write_plyfile(path, c: GaussianCloud, *, byte_order="<", text=False, extra=True,
-                   shuffle=False, dtype="f4"):
+def _write_plyfile(
+    path, c: GaussianCloud, *, byte_order="<", text=False, extra=True, shuffle=False, dtype="f4"
+):
     """Write a 3DGS PLY with plyfile (an independent writer), optionally unusual."""
     from plyfile import PlyData, PlyElement
 
@@ -85,14 +86,19 @@ def _write_plyfile(path, c: GaussianCloud, *, byte_order="<", text=False, extra=
 @pytest.mark.parametrize("deg", [0, 3])
 def test_ply_variants_written_by_plyfile(tmp_path, variant, deg):
     c = random_cloud(200, deg, seed=3)
-    kw = {"big_endian": dict(byte_order=">"), "ascii": dict(text=True),
-          "shuffled_double": dict(shuffle=True, dtype="f8"), "no_normals": dict(extra=False)}[variant]
+    kw = {
+        "big_endian": dict(byte_order=">"),
+        "ascii": dict(text=True),
+        "shuffled_double": dict(shuffle=True, dtype="f8"),
+        "no_normals": dict(extra=False),
+    }[variant]
     _write_plyfile(tmp_path / "v.ply", c, **kw)
     d = sio.load_cloud(tmp_path / "v.ply")
     assert d.sh_degree == deg
     for name in ATTRS:  # ASCII goes through decimal text: float32 precision, not bit-exact
-        np.testing.assert_allclose(getattr(d, name), getattr(c, name), rtol=1e-6, atol=1e-6,
-                                   err_msg=name)
+        np.testing.assert_allclose(
+            getattr(d, name), getattr(c, name), rtol=1e-6, atol=1e-6, err_msg=name
+        )
 
 
 def test_ply_output_read_by_plyfile_has_reference_layout(tmp_path):
@@ -103,12 +109,16 @@ def test_ply_output_read_by_plyfile_has_reference_layout(tmp_path):
     ply = PlyData.read(str(tmp_path / "r.ply"))
     v = ply["vertex"]
     names = [p.name for p in v.properties]
-    expect = (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
-              + [f"f_rest_{i}" for i in range(45)]
-              + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
+    expect = (
+        ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
+        + [f"f_rest_{i}" for i in range(45)]
+        + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+    )
     assert names == expect
-    assert all(p.val_dtype in ("f4", "float32", "<f4") or np.dtype(p.val_dtype) == np.float32
-               for p in v.properties)
+    assert all(
+        p.val_dtype in ("f4", "float32", "<f4") or np.dtype(p.val_dtype) == np.float32
+        for p in v.properties
+    )
     assert ply.byte_order in ("<", "=") and not ply.text
     np.testing.assert_array_equal(v["x"], c.means[:, 0])
     np.testing.assert_array_equal(v["rot_0"], c.quats[:, 0])
@@ -126,8 +136,17 @@ def test_point_cloud_ply_becomes_small_gaussians(tmp_path):
     rng = np.random.default_rng(0)
     pts = rng.uniform(0, 1, (500, 3)).astype("f4")
     rgb = rng.integers(0, 256, (500, 3)).astype("u1")
-    arr = np.empty(500, dtype=[("x", "f4"), ("y", "f4"), ("z", "f4"),
-                               ("red", "u1"), ("green", "u1"), ("blue", "u1")])
+    arr = np.empty(
+        500,
+        dtype=[
+            ("x", "f4"),
+            ("y", "f4"),
+            ("z", "f4"),
+            ("red", "u1"),
+            ("green", "u1"),
+            ("blue", "u1"),
+        ],
+    )
     for i, nm in enumerate("xyz"):
         arr[nm] = pts[:, i]
     for i, nm in enumerate(("red", "green", "blue")):
@@ -158,8 +177,14 @@ def test_ply_with_degree4_sh_keeps_degree3(tmp_path):
     from plyfile import PlyData, PlyElement
 
     c = random_cloud(20, 3)
-    names = ["x", "y", "z"] + [f"f_dc_{i}" for i in range(3)] + [f"f_rest_{i}" for i in range(72)] \
-        + ["opacity"] + [f"scale_{i}" for i in range(3)] + [f"rot_{i}" for i in range(4)]
+    names = (
+        ["x", "y", "z"]
+        + [f"f_dc_{i}" for i in range(3)]
+        + [f"f_rest_{i}" for i in range(72)]
+        + ["opacity"]
+        + [f"scale_{i}" for i in range(3)]
+        + [f"rot_{i}" for i in range(4)]
+    )
     arr = np.zeros(20, dtype=[(n, "f4") for n in names])
     for i, nm in enumerate("xyz"):
         arr[nm] = c.means[:, i]
@@ -199,12 +224,12 @@ def test_splat_writer_sorts_by_importance(tmp_path):
 
 # ------------------------------------------------------------------------------- .spz
 SPZ_TOL = dict(
-    means=0.5 / 4096 + 1e-6,           # 24-bit fixed point, 12 fractional bits
-    scales=0.5 / 16 + 1e-6,            # (s + 10) * 16 in a byte
-    sh0=0.5 / (0.15 * 255) + 1e-5,     # dc * 0.15 * 255 + 127.5 in a byte
-    alpha=0.5 / 255 + 1e-6,            # sigmoid(opacity) * 255
-    sh1=(4 + 0.5) / 128 + 1e-6,        # 5-bit buckets of 8 on a 1/128 grid
-    sh_rest=(8 + 0.5) / 128 + 1e-6,    # 4-bit buckets of 16
+    means=0.5 / 4096 + 1e-6,  # 24-bit fixed point, 12 fractional bits
+    scales=0.5 / 16 + 1e-6,  # (s + 10) * 16 in a byte
+    sh0=0.5 / (0.15 * 255) + 1e-5,  # dc * 0.15 * 255 + 127.5 in a byte
+    alpha=0.5 / 255 + 1e-6,  # sigmoid(opacity) * 255
+    sh1=(4 + 0.5) / 128 + 1e-6,  # 5-bit buckets of 8 on a 1/128 grid
+    sh_rest=(8 + 0.5) / 128 + 1e-6,  # 4-bit buckets of 16
 )
 
 
@@ -243,7 +268,7 @@ def test_spz_blocks_follow_the_reference_layout(tmp_path):
     v = pos[:, 0] | pos[:, 1] << 8 | pos[:, 2] << 16
     v = (v ^ 0x800000) - 0x800000
     np.testing.assert_array_equal(v.reshape(3, 3) / 4096.0, c.means)
-    sh = np.frombuffer(body[27 + 3 + 9 + 9 + 12:], np.uint8).reshape(3, 3, 3)  # (N, coeff, rgb)
+    sh = np.frombuffer(body[27 + 3 + 9 + 9 + 12 :], np.uint8).reshape(3, 3, 3)  # (N, coeff, rgb)
     expect = np.clip((np.rint(c.shN * 128).astype(int) + 128 + 4) // 8 * 8, 0, 255)
     np.testing.assert_array_equal(sh, expect)
 
@@ -297,7 +322,7 @@ def test_spz_v4_container(tmp_path, monkeypatch, real):
     sizes = [n * 9, n, n * 3, n * 3, n * 4, n * 9]
     blocks, pos = [], 16
     for s in sizes:
-        blocks.append(payload[pos:pos + s])
+        blocks.append(payload[pos : pos + s])
         pos += s
     comp = [zstd.ZstdCompressor().compress(b) for b in blocks]
     toc = b"".join(struct.pack("<QQ", len(cb), len(b)) for cb, b in zip(comp, blocks))
@@ -310,7 +335,7 @@ def test_spz_v4_container(tmp_path, monkeypatch, real):
     assert_rotations_close(d.quats, c.quats, 2e-5)
     # a table of contents that promises more bytes than the file has is a clear error
     data = bytearray((tmp_path / "v4.spz").read_bytes())
-    struct.pack_into("<Q", data, 32, 10 ** 9)
+    struct.pack_into("<Q", data, 32, 10**9)
     (tmp_path / "bad4.spz").write_bytes(bytes(data))
     with pytest.raises(SceneFormatError, match="past the end"):
         sio.load(tmp_path / "bad4.spz")
@@ -381,7 +406,7 @@ def test_broken_texture_keeps_geometry_with_a_warning(tmp_path):
     sio.save(Mesh(box.vertices, box.faces, uvs=uv, texture=tex), tmp_path / "t.glb")
     data = bytearray((tmp_path / "t.glb").read_bytes())
     png = data.find(b"\x89PNG")
-    data[png + 16:png + 60] = b"\xff" * 44  # corrupt the embedded PNG's header chunk
+    data[png + 16 : png + 60] = b"\xff" * 44  # corrupt the embedded PNG's header chunk
     (tmp_path / "bad.glb").write_bytes(bytes(data))
     m = sio.load(tmp_path / "bad.glb")
     assert m.n_faces == 12 and m.texture is None and "texture" in m.meta["warning"]
@@ -397,8 +422,10 @@ def test_mesh_file_without_faces_is_an_error(tmp_path):
 def test_colmap_text_round_trip_and_pycolmap_reads_it(tmp_path):
     from scene.camera import Camera
 
-    cams = [Camera.look_at([np.cos(a) * 3, 0.5, np.sin(a) * 3], [0, 0, 0], 55, 640, 480)
-            for a in np.linspace(0, 2, 4)]
+    cams = [
+        Camera.look_at([np.cos(a) * 3, 0.5, np.sin(a) * 3], [0, 0, 0], 55, 640, 480)
+        for a in np.linspace(0, 2, 4)
+    ]
     for i, cam in enumerate(cams):
         cam.name = f"frame_{i:03d}.jpg"
     pts = np.random.default_rng(0).uniform(-1, 1, (30, 3))
@@ -413,6 +440,7 @@ def test_colmap_text_round_trip_and_pycolmap_reads_it(tmp_path):
     np.testing.assert_allclose(p2, pts, atol=1e-12)
     np.testing.assert_allclose(c2, np.rint(cols * 255) / 255, atol=1e-6)
     import pycolmap
+
     rec = pycolmap.Reconstruction(str(tmp_path))
     assert len(rec.images) == 4 and len(rec.points3D) == 30
     binary = tmp_path / "bin"
@@ -433,19 +461,28 @@ def test_clear_errors_for_bad_files(tmp_path):
     cases = {
         "empty.ply": (b"", "empty"),
         "trunc.ply": (good[:-100], "holds only 99"),
-        "lies.ply": (good.replace(b"element vertex 100", b"element vertex 999999999999"),
-                     "holds only"),
+        "lies.ply": (
+            good.replace(b"element vertex 100", b"element vertex 999999999999"),
+            "holds only",
+        ),
         "zero.ply": (good.replace(b"element vertex 100", b"element vertex 0"), "no splats"),
         "png.ply": (b"\x89PNG\r\n\x1a\n" + bytes(100), "PNG image"),
         "text.splat": (b"hello world, I am not a splat file!\n" * 8 + b"x" * 32 * 3, "text"),
         "odd.splat": (bytes(33), "multiple of 32"),
         "noheader.ply": (b"ply\nformat binary_little_endian 1.0\nelement vertex 3\n", "end_header"),
-        "missing.ply": (good.replace(b"property float opacity\n", b""), "lacks required properties: opacity"),
+        "missing.ply": (
+            good.replace(b"property float opacity\n", b""),
+            "lacks required properties: opacity",
+        ),
         "gz.spz": (gzip.compress(b"not a splat at all"), "NGSP|not .spz|not an .spz"),
-        "short.spz": (gzip.compress(struct.pack("<IIIBBBB", 0x5053474E, 3, 1000, 0, 12, 0, 0)),
-                      "truncated|holds only"),
-        "bomb.spz": (gzip.compress(struct.pack("<IIIBBBB", 0x5053474E, 3, 4_000_000_000 // 23, 0,
-                                               12, 0, 0)), "far more"),
+        "short.spz": (
+            gzip.compress(struct.pack("<IIIBBBB", 0x5053474E, 3, 1000, 0, 12, 0, 0)),
+            "truncated|holds only",
+        ),
+        "bomb.spz": (
+            gzip.compress(struct.pack("<IIIBBBB", 0x5053474E, 3, 4_000_000_000 // 23, 0, 12, 0, 0)),
+            "far more",
+        ),
     }
     for name, (data, pattern) in cases.items():
         (tmp_path / name).write_bytes(data)
@@ -465,10 +502,13 @@ def test_nan_splats_are_counted(tmp_path):
     names = ply_property_names(0)
     mat = np.zeros((50, len(names)), "<f4")
     mat[:, 0:3] = c.means
-    mat[:, names.index("scale_0"):names.index("scale_0") + 3] = c.scales
+    mat[:, names.index("scale_0") : names.index("scale_0") + 3] = c.scales
     mat[:, names.index("rot_0")] = 1
-    header = "ply\nformat binary_little_endian 1.0\nelement vertex 50\n" + \
-        "".join(f"property float {n}\n" for n in names) + "end_header\n"
+    header = (
+        "ply\nformat binary_little_endian 1.0\nelement vertex 50\n"
+        + "".join(f"property float {n}\n" for n in names)
+        + "end_header\n"
+    )
     (tmp_path / "nan.ply").write_bytes(header.encode() + mat.tobytes())
     # issue 13: rows that cannot be drawn are dropped and counted, the file still opens
     got = sio.load(tmp_path / "nan.ply")
@@ -492,7 +532,7 @@ def test_failed_write_leaves_previous_file_and_no_temp(tmp_path, fmt, monkeypatc
             self.f = f
 
         def write(self, data):
-            self.f.write(bytes(data)[:len(data) // 2])
+            self.f.write(bytes(data)[: len(data) // 2])
             raise OSError(28, "No space left on device")
 
         def fileno(self):

@@ -7,10 +7,9 @@ import os
 from pathlib import Path
 
 import pytest
+from models_tiny import StandInHub
 
 from viewer.app import configure_gl
-
-from models_tiny import StandInHub
 
 configure_gl()
 pytestmark = [pytest.mark.slow, pytest.mark.gl]
@@ -44,7 +43,9 @@ def _row(dlg, name: str) -> int:
     raise AssertionError(name)
 
 
-def test_models_dialog_downloads_with_progress_and_cancel(window, qtbot, served, monkeypatch) -> None:
+def test_models_dialog_downloads_with_progress_and_cancel(
+    window, qtbot, served, monkeypatch
+) -> None:
     from generators.models.registry import BACKENDS
 
     texts = [a.text() for a in window.menu("&Settings").actions()]
@@ -77,10 +78,11 @@ def test_models_dialog_downloads_with_progress_and_cancel(window, qtbot, served,
 
 
 def test_create_dialogs_offer_ready_backends(window, tmp_path) -> None:
+    from models_tiny import put_in_cache
+
     from generators.models.registry import get_backend
     from viewer.ext_panorama import NewWorldDialog
     from viewer.ext_reconstruct import ReconstructDialog
-    from models_tiny import put_in_cache
 
     photo = tmp_path / "p.png"
     import cv2

@@ -13,12 +13,16 @@ torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 pytestmark = pytest.mark.slow  # building the tiny backends takes half a minute here
 
+from models_tiny import (  # noqa: E402
+    build_tiny_depth_anything,
+    build_tiny_flux_fill,
+    build_tiny_sam2,
+    put_in_cache,
+)
+
 from generators.models.hub import ModelMissing, backend_state  # noqa: E402
 from generators.models.registry import get_backend  # noqa: E402
 from generators.models.verify import verify  # noqa: E402
-
-from models_tiny import (build_tiny_depth_anything, build_tiny_flux_fill, build_tiny_sam2,  # noqa: E402
-                         put_in_cache)
 
 
 @pytest.fixture(scope="module")
@@ -30,8 +34,11 @@ def hub_cache(tmp_path_factory) -> Path:
     fill, lora = build_tiny_flux_fill(root / "flux")
     put_in_cache(fill, flux.repos[0].id, cache)
     put_in_cache(lora, flux.repos[1].id, cache)
-    put_in_cache(build_tiny_depth_anything(root / "depth"), get_backend("depth-anything-v2-small").repos[0].id,
-                 cache)
+    put_in_cache(
+        build_tiny_depth_anything(root / "depth"),
+        get_backend("depth-anything-v2-small").repos[0].id,
+        cache,
+    )
     put_in_cache(build_tiny_sam2(root / "sam2"), get_backend("sam2-tiny").repos[0].id, cache)
     return cache
 
@@ -47,8 +54,8 @@ def test_blend_seam_joins_the_two_ends() -> None:
 
     W, E = 64, 8
     img = np.zeros((4, W + E, 3), np.float32)
-    img[:, :W] = np.linspace(0, 1, W)[None, :, None]   # a ramp: a hard jump at the seam
-    img[:, W:] = 1.0                                    # the model's continuation past 180°
+    img[:, :W] = np.linspace(0, 1, W)[None, :, None]  # a ramp: a hard jump at the seam
+    img[:, W:] = 1.0  # the model's continuation past 180°
     out = blend_seam(img, E)
     assert out.shape == (4, W, 3)
     # the first column equals the continuation (right after the last column), then fades in
@@ -75,8 +82,9 @@ def test_flux_pano_verify_and_panorama_with_lora(cache: Path, tmp_path: Path) ->
     photo = tmp_path / "coffee.png"
     cv2.imwrite(str(photo), data.coffee()[::4, ::4, ::-1])
     msgs: list[str] = []
-    pano = panorama_from_photos([photo], fov=70, backend="flux", height=64, steps=2,
-                                progress=lambda f, m: msgs.append(m))
+    pano = panorama_from_photos(
+        [photo], fov=70, backend="flux", height=64, steps=2, progress=lambda f, m: msgs.append(m)
+    )
     assert pano.image.shape == (64, 128, 3) and np.isfinite(pano.image).all()
     assert pano.meta["backend"] == "flux" and pano.meta["model"] == "flux-pano"
     assert any("FLUX fill: step 2/2" in m for m in msgs)
@@ -116,14 +124,18 @@ def test_depth_anything_from_the_manager(cache: Path, tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_sam2_click_and_box_segmentation(cache: Path) -> None:
-    from generators.objects.segment_neural import load_sam2, sam2_masks, segment_neural
     from generators.models.hub import resolve
+    from generators.objects.segment_neural import load_sam2, sam2_masks, segment_neural
 
     res = verify("sam2-tiny", device="cpu")
     assert "3 candidate masks" in res["summary"]
     model = load_sam2(resolve("sam2-tiny")[0], "cpu")
     rgb = np.zeros((90, 120, 3), np.uint8)
-    for box, point in (((10, 10, 80, 70), None), (None, (40.0, 50.0)), ((10, 10, 80, 70), (40.0, 50.0))):
+    for box, point in (
+        ((10, 10, 80, 70), None),
+        (None, (40.0, 50.0)),
+        ((10, 10, 80, 70), (40.0, 50.0)),
+    ):
         masks, scores = sam2_masks(rgb, model, box, point)
         assert masks.shape == (3, 90, 120) and masks.dtype == bool and scores.shape == (3,)
     from skimage import data
@@ -147,21 +159,56 @@ def test_cli_verify_and_commands_use_the_cached_tiny_models(cache: Path, tmp_pat
 
     root = Path(__file__).resolve().parent.parent
     env = dict(os.environ, HF_HUB_CACHE=str(cache))
-    r = subprocess.run([sys.executable, "main.py", "models", "verify", "depth-anything-v2-small",
-                        "--device", "cpu"], cwd=root, env=env, capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "models",
+            "verify",
+            "depth-anything-v2-small",
+            "--device",
+            "cpu",
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert "depth-anything-v2-small: OK on cpu (float32): depth map" in r.stdout
     photo = tmp_path / "rocket.png"
     cv2.imwrite(str(photo), data.rocket()[::4, ::4, ::-1])
     out = tmp_path / "pano.png"
-    r = subprocess.run([sys.executable, "main.py", "panorama", "--photo", str(photo), "--backend", "flux",
-                        "--height", "64", "--steps", "2", "--out", str(out)], cwd=root, env=env,
-                       capture_output=True, text=True, timeout=300)
+    r = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "panorama",
+            "--photo",
+            str(photo),
+            "--backend",
+            "flux",
+            "--height",
+            "64",
+            "--steps",
+            "2",
+            "--out",
+            str(out),
+        ],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert r.returncode == 0, r.stderr
     assert cv2.imread(str(out)).shape == (64, 128, 3)
 
 
-def test_object_request_checks_the_managers_sam2_first(hub_cache: Path, tmp_path: Path, monkeypatch) -> None:
+def test_object_request_checks_the_managers_sam2_first(
+    hub_cache: Path, tmp_path: Path, monkeypatch
+) -> None:
     from generators.objects.pipeline import ObjectRequest
 
     img = np.zeros((40, 60, 3), np.uint8)

@@ -41,16 +41,20 @@ def test_panorama_depth_fusion_runs_on_moge_output() -> None:
     from generators.depth.neural import neural_pano_depth
 
     H = 64
-    yy, xx = np.mgrid[0:H, 0:2 * H]
-    image = np.stack([xx / (2 * H), yy / H, np.full_like(xx, 0.4, dtype=float)], -1).astype(np.float32)
+    yy, xx = np.mgrid[0:H, 0 : 2 * H]
+    image = np.stack([xx / (2 * H), yy / H, np.full_like(xx, 0.4, dtype=float)], -1).astype(
+        np.float32
+    )
     sky = np.zeros((H, 2 * H), bool)
     sky[:6] = True
     prior = prior_depth(H, sky=sky)
-    depth = neural_pano_depth(image, prior, sky, net=(_Processor(), MoGeDepth(_Oracle())), view_size=32)
+    depth = neural_pano_depth(
+        image, prior, sky, net=(_Processor(), MoGeDepth(_Oracle())), view_size=32
+    )
     assert depth.shape == prior.shape and np.isfinite(depth).all() and depth.min() > 0
     band = slice(H // 3, H // 2)  # walls near the horizon: the oracle's depth, aligned to the prior
-    assert np.abs(depth[band] - prior[band]).mean() > 1e-3   # the model's output was used
-    np.testing.assert_allclose(depth[sky], prior[sky])        # sky stays on the dome
+    assert np.abs(depth[band] - prior[band]).mean() > 1e-3  # the model's output was used
+    np.testing.assert_allclose(depth[sky], prior[sky])  # sky stays on the dome
 
 
 def test_moge_without_its_package_is_one_line(tmp_path, monkeypatch) -> None:

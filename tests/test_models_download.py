@@ -10,12 +10,11 @@ import sys
 from pathlib import Path
 
 import pytest
+from models_tiny import StandInHub
 
 from generators.jobs import Cancelled, CancelToken
 from generators.models.download import download
 from generators.models.hub import ModelMissing, backend_state, resolve
-
-from models_tiny import StandInHub
 
 ROOT = Path(__file__).resolve().parent.parent
 REPO = "depth-anything/Depth-Anything-V2-Small-hf"
@@ -43,15 +42,19 @@ def served(tmp_path: Path) -> Path:
 def test_download_fetches_into_the_cache_with_progress(cache: Path, served: Path) -> None:
     msgs: list[tuple[float, str]] = []
     with StandInHub({REPO: served}) as hub:
-        paths = download("depth-anything-v2-small", endpoint=hub.url,
-                         progress=lambda f, m: msgs.append((f, m)))
+        paths = download(
+            "depth-anything-v2-small", endpoint=hub.url, progress=lambda f, m: msgs.append((f, m))
+        )
     snap = paths[0]
     assert snap.parent.parent.name == "models--depth-anything--Depth-Anything-V2-Small-hf"
     for f in ("config.json", "model.safetensors", "sub/notes.txt"):
         assert (snap / f).read_bytes() == (served / f).read_bytes()
     assert backend_state("depth-anything-v2-small").state == "downloaded"
     assert resolve("depth-anything-v2-small") == [snap]
-    assert any("MB" in m for _, m in msgs) and msgs[-1] == (1.0, "depth-anything-v2-small: downloaded")
+    assert any("MB" in m for _, m in msgs) and msgs[-1] == (
+        1.0,
+        "depth-anything-v2-small: downloaded",
+    )
     assert any(r.startswith("GET /api/models/" + REPO) for r in hub.requests)
 
 
@@ -77,8 +80,13 @@ def test_cancel_stops_the_download(cache: Path, served: Path) -> None:
 
     with StandInHub({REPO: served}) as hub:
         with pytest.raises(Cancelled):
-            download("depth-anything-v2-small", endpoint=hub.url, progress=progress, cancel=tok,
-                     max_workers=1)
+            download(
+                "depth-anything-v2-small",
+                endpoint=hub.url,
+                progress=progress,
+                cancel=tok,
+                max_workers=1,
+            )
     assert backend_state("depth-anything-v2-small").state != "downloaded"
 
 
@@ -111,20 +119,51 @@ def test_unknown_repo_on_the_hub(cache: Path, served: Path) -> None:
 
 
 @pytest.mark.slow
-def test_cli_download_asks_for_restricted_licences(cache: Path, tmp_path: Path, served: Path) -> None:
+def test_cli_download_asks_for_restricted_licences(
+    cache: Path, tmp_path: Path, served: Path
+) -> None:
     env = dict(os.environ, HF_HUB_CACHE=str(cache))
     env.pop("HF_HUB_OFFLINE", None)
     large = "depth-anything/Depth-Anything-V2-Large-hf"  # CC-BY-NC-4.0
     with StandInHub({large: served}) as hub:
-        r = subprocess.run([sys.executable, "main.py", "models", "download", "depth-anything-v2-large",
-                            "--endpoint", hub.url], cwd=ROOT, env=env, capture_output=True, text=True,
-                           stdin=subprocess.DEVNULL, timeout=120)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "main.py",
+                "models",
+                "download",
+                "depth-anything-v2-large",
+                "--endpoint",
+                hub.url,
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
         assert r.returncode == 2
         assert "CC-BY-NC-4.0" in r.stderr and "rerun with --yes" in r.stderr.splitlines()[-1]
         assert not any("resolve" in q for q in hub.requests)  # nothing fetched before consent
-        r = subprocess.run([sys.executable, "main.py", "models", "download", "depth-anything-v2-large",
-                            "--endpoint", hub.url, "--yes"], cwd=ROOT, env=env, capture_output=True,
-                           text=True, stdin=subprocess.DEVNULL, timeout=120)
+        r = subprocess.run(
+            [
+                sys.executable,
+                "main.py",
+                "models",
+                "download",
+                "depth-anything-v2-large",
+                "--endpoint",
+                hub.url,
+                "--yes",
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=120,
+        )
     assert r.returncode == 0, r.stderr
     assert "downloaded:" in r.stdout and "models verify depth-anything-v2-large" in r.stdout
     assert backend_state("depth-anything-v2-large").state == "downloaded"

@@ -21,8 +21,13 @@ def test_da3_prediction_fuses_onto_the_true_surfaces() -> None:
     K = np.stack([c.K for c in cams])
     ext = np.stack([np.hstack([c.R, c.t[:, None]]) for c in cams])
     conf = np.stack([np.where(d > 0, 1.0 + d, 0.0) for d in depths]).astype(np.float32)
-    pred = SimpleNamespace(depth=np.stack(depths), conf=conf, extrinsics=ext, intrinsics=K,
-                           processed_images=np.stack(imgs))
+    pred = SimpleNamespace(
+        depth=np.stack(depths),
+        conf=conf,
+        extrinsics=ext,
+        intrinsics=K,
+        processed_images=np.stack(imgs),
+    )
     names = [c.name for c in cams]
     views = prediction_to_views(pred, names)
     assert list(views) == names
@@ -47,8 +52,13 @@ def test_da3_prediction_fuses_onto_the_true_surfaces() -> None:
 
 
 def test_bad_prediction_and_missing_package(tmp_path, monkeypatch) -> None:
-    pred = SimpleNamespace(depth=np.ones((2, 4, 4)), conf=None, extrinsics=np.zeros((2, 3, 4)),
-                           intrinsics=np.zeros((2, 3, 3)), processed_images=np.zeros((2, 4, 4, 3), np.uint8))
+    pred = SimpleNamespace(
+        depth=np.ones((2, 4, 4)),
+        conf=None,
+        extrinsics=np.zeros((2, 3, 4)),
+        intrinsics=np.zeros((2, 3, 3)),
+        processed_images=np.zeros((2, 4, 4, 3), np.uint8),
+    )
     with pytest.raises(ValueError, match="2 depth maps for 3 photos"):
         prediction_to_views(pred, ["a", "b", "c"])
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
@@ -75,27 +85,37 @@ class _FakeDA3:
             conf=np.stack([(self.depths[i] > 0).astype(np.float32) + 1 for i in idx]),
             extrinsics=np.stack([np.hstack([c.R, c.t[:, None]]) for c in cams]),
             intrinsics=np.stack([c.K for c in cams]),
-            processed_images=np.stack([self.imgs[i] for i in idx]))
+            processed_images=np.stack([self.imgs[i] for i in idx]),
+        )
 
 
 def test_feedforward_route_builds_a_saved_scene(tmp_path) -> None:
     from generators.reconstruct.feedforward import reconstruct_feedforward
     from generators.reconstruct.pipeline import ReconstructOptions, save_result
 
-    cams, imgs, depths = make_photo_set(tmp_path / "photos", n=4, width=96, height=72, supersample=1)
+    cams, imgs, depths = make_photo_set(
+        tmp_path / "photos", n=4, width=96, height=72, supersample=1
+    )
     paths = sorted((tmp_path / "photos").glob("*.png"))
     fake = _FakeDA3(cams, imgs, depths)
     msgs: list[str] = []
-    res = reconstruct_feedforward(paths, ReconstructOptions(refine_steps=0, backend="feedforward"),
-                                  lambda f, m: msgs.append(m), model=fake)
+    res = reconstruct_feedforward(
+        paths,
+        ReconstructOptions(refine_steps=0, backend="feedforward"),
+        lambda f, m: msgs.append(m),
+        model=fake,
+    )
     assert fake.asked == [p.name for p in paths]
     assert res.cloud.meta["backend"] == "feedforward" and len(res.cloud) > 1000
     assert set(res.status.values()) == {"registered"} and len(res.cameras) == 4
     assert res.cameras[0].width == 96 and res.capture["type"] in ("walk", "orbit", "aerial")
     # the relative layout survives the similarity: camera distances keep their ratios
-    d_true = np.linalg.norm(cams[0].position - cams[3].position) / np.linalg.norm(cams[0].position - cams[1].position)
-    d_out = np.linalg.norm(res.cameras[0].position - res.cameras[3].position) / \
-        np.linalg.norm(res.cameras[0].position - res.cameras[1].position)
+    d_true = np.linalg.norm(cams[0].position - cams[3].position) / np.linalg.norm(
+        cams[0].position - cams[1].position
+    )
+    d_out = np.linalg.norm(res.cameras[0].position - res.cameras[3].position) / np.linalg.norm(
+        res.cameras[0].position - res.cameras[1].position
+    )
     assert abs(d_out - d_true) < 1e-6 * max(1.0, d_true)
     written = save_result(res, tmp_path / "scene.ply")
     assert written["scene"].is_file()
@@ -107,5 +127,7 @@ def test_feedforward_backend_without_da3_is_one_line(tmp_path, monkeypatch) -> N
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
     make_photo_set(tmp_path / "p", n=2, width=64, height=48, supersample=1)
     with pytest.raises(ValueError, match="depth-anything-3") as exc:
-        reconstruct(sorted((tmp_path / "p").glob("*.png")), ReconstructOptions(backend="feedforward"))
+        reconstruct(
+            sorted((tmp_path / "p").glob("*.png")), ReconstructOptions(backend="feedforward")
+        )
     assert "\n" not in str(exc.value)

@@ -9,11 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from models_tiny import put_in_cache
 
 from generators.models.hub import ModelMissing, backend_state, resolve, resolve_model_arg
 from generators.models.registry import BACKENDS, DEFAULTS, get_backend
-
-from models_tiny import put_in_cache
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -51,10 +50,14 @@ def test_registry_is_complete_and_consistent() -> None:
 def test_states_missing_downloaded_broken(cache: Path, tmp_path: Path) -> None:
     b = get_backend("depth-anything-v2-small")
     assert backend_state(b).state == "missing"
-    with pytest.raises(ModelMissing, match="run `python main.py models download depth-anything-v2-small`"):
+    with pytest.raises(
+        ModelMissing, match="run `python main.py models download depth-anything-v2-small`"
+    ):
         resolve(b)
-    src = _fake_repo(tmp_path / "src", {"config.json": b"{}", "preprocessor_config.json": b"{}",
-                                        "model.safetensors": b"x" * 100})
+    src = _fake_repo(
+        tmp_path / "src",
+        {"config.json": b"{}", "preprocessor_config.json": b"{}", "model.safetensors": b"x" * 100},
+    )
     snap = put_in_cache(src, b.repos[0].id, cache)
     st = backend_state(b)
     assert st.state == "downloaded" and st.ready and st.size_bytes == 104
@@ -72,7 +75,9 @@ def test_states_missing_downloaded_broken(cache: Path, tmp_path: Path) -> None:
     (snap / "preprocessor_config.json").unlink()
     (blob.parent / "abc.incomplete").write_bytes(b"x")
     st = backend_state(b)
-    assert st.state == "broken" and "half-way" in st.detail and "preprocessor_config.json" in st.detail
+    assert (
+        st.state == "broken" and "half-way" in st.detail and "preprocessor_config.json" in st.detail
+    )
 
 
 def test_two_repo_backend_needs_both(cache: Path, tmp_path: Path) -> None:
@@ -102,8 +107,9 @@ def test_unknown_model_argument(cache: Path) -> None:
 
 
 @pytest.mark.slow
-def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, monkeypatch,
-                                                capsys: pytest.CaptureFixture) -> None:
+def test_models_cli_lists_every_backend_offline(
+    cache: Path, tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture
+) -> None:
     """`models` as a new user runs it: nothing downloaded, no network (an endpoint that does not
     answer), a clear table, exit 0, and not one connection attempted."""
     import socket
@@ -113,8 +119,14 @@ def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, mon
     b = get_backend("sam2-tiny")
     put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
     env = dict(os.environ, HF_HUB_CACHE=str(cache), HF_ENDPOINT="http://10.255.255.1:9")
-    r = subprocess.run([sys.executable, "main.py", "models"], cwd=ROOT, env=env, capture_output=True,
-                       text=True, timeout=120)
+    r = subprocess.run(
+        [sys.executable, "main.py", "models"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert out.splitlines()[1].split()[:3] == ["NAME", "KIND", "STATE"]
@@ -143,12 +155,22 @@ def test_models_cli_lists_every_backend_offline(cache: Path, tmp_path: Path, mon
 @pytest.mark.slow
 def test_models_cli_errors_are_one_line(cache: Path) -> None:
     env = dict(os.environ, HF_HUB_CACHE=str(cache))
-    for argv, pattern in ((["models", "verify", "depth-anything-v2-small"],
-                           "error: depth-anything-v2-small weights are not downloaded"),
-                          (["models", "verify"], "needs a backend name"),
-                          (["models", "download", "nope"], "unknown model 'nope'")):
-        r = subprocess.run([sys.executable, "main.py", *argv], cwd=ROOT, env=env, capture_output=True,
-                           text=True, timeout=120)
+    for argv, pattern in (
+        (
+            ["models", "verify", "depth-anything-v2-small"],
+            "error: depth-anything-v2-small weights are not downloaded",
+        ),
+        (["models", "verify"], "needs a backend name"),
+        (["models", "download", "nope"], "unknown model 'nope'"),
+    ):
+        r = subprocess.run(
+            [sys.executable, "main.py", *argv],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert r.returncode == 2, (argv, r.stderr)
         lines = r.stderr.strip().splitlines()
         assert len(lines) == 1 and pattern in lines[0], (argv, r.stderr)
@@ -160,12 +182,14 @@ def test_memory_is_checked_early_in_one_line(monkeypatch) -> None:
 
     flux = get_backend("flux-pano")
     monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 8.0)
-    with pytest.raises(InputError, match=r"flux-pano needs about 24.0 GB of GPU memory, cuda has 8.0 GB") as e:
+    with pytest.raises(
+        InputError, match=r"flux-pano needs about 24.0 GB of GPU memory, cuda has 8.0 GB"
+    ) as e:
         devmod.check_memory(flux, "cuda")
     assert "\n" not in str(e.value)
-    devmod.check_memory(get_backend("sam2-tiny"), "cuda")        # 1 GB: fits
+    devmod.check_memory(get_backend("sam2-tiny"), "cuda")  # 1 GB: fits
     monkeypatch.setattr(devmod, "free_vram_gb", lambda d: 12.0)
-    devmod.check_memory(flux, "cuda", offload=True)              # 10.8 GB with offload: fits
+    devmod.check_memory(flux, "cuda", offload=True)  # 10.8 GB with offload: fits
     monkeypatch.delenv("WANDER_ALLOW_CPU", raising=False)
     with pytest.raises(InputError, match="needs a GPU"):
         devmod.check_memory(flux, "cpu")

@@ -20,9 +20,9 @@ def _box_mesh() -> tuple[np.ndarray, np.ndarray]:
 def _two_colour_photo():
     rgb = np.full((120, 160, 3), 40, np.uint8)
     mask = np.zeros((120, 160), bool)
-    mask[20:100, 60:100] = True           # 40 x 80 px: the box's 1 x 2 front
-    rgb[20:100, 60:80] = (220, 30, 30)    # left half red
-    rgb[20:100, 80:100] = (30, 30, 220)   # right half blue
+    mask[20:100, 60:100] = True  # 40 x 80 px: the box's 1 x 2 front
+    rgb[20:100, 60:80] = (220, 30, 30)  # left half red
+    rgb[20:100, 80:100] = (30, 30, 220)  # right half blue
     return mask_to_segmentation(rgb, mask, "given")
 
 

@@ -22,8 +22,13 @@ from viewer.up_axis import (
 )
 
 
-def room_cloud(size: float = 10.0, spacing: float = 0.08, wall_z: float | None = -3.0,
-               floaters: int = 0, seed: int = 0) -> GaussianCloud:
+def room_cloud(
+    size: float = 10.0,
+    spacing: float = 0.08,
+    wall_z: float | None = -3.0,
+    floaters: int = 0,
+    seed: int = 0,
+) -> GaussianCloud:
     """A floor at y=0 spanning ±size/2, optionally a wall (plane z=wall_z, 3 m high)."""
     rng = np.random.default_rng(seed)
     g = np.arange(-size / 2, size / 2, spacing)
@@ -112,7 +117,7 @@ def test_shift_runs_and_wheel_changes_speed() -> None:
     assert nav.move_speed == pytest.approx(3 * base)
     nav.key_up("shift")
     nav.scroll(2)
-    assert nav.move_speed == pytest.approx(base * 1.25 ** 2)
+    assert nav.move_speed == pytest.approx(base * 1.25**2)
 
 
 def test_floaters_do_not_block_the_walker() -> None:
@@ -144,8 +149,9 @@ def test_walk_steps_onto_a_low_ledge_but_not_a_wall() -> None:
     g = np.arange(-1, 1, 0.08)
     lx, lz = np.meshgrid(g, np.arange(-2.0, -1.0, 0.08))
     ledge = np.stack([lx.ravel(), np.full(lx.size, 0.2), lz.ravel()], 1)
-    cloud = GaussianCloud.concatenate([floor, GaussianCloud.from_points(
-        ledge, np.full((len(ledge), 3), 0.5), 0.05)])
+    cloud = GaussianCloud.concatenate(
+        [floor, GaussianCloud.from_points(ledge, np.full((len(ledge), 3), 0.5), 0.05)]
+    )
     nav = walker(cloud)
     nav.pos = np.array([0.0, 1.6, 0.0])
     run(nav, 0.3)
@@ -278,8 +284,9 @@ def test_walker_stays_out_of_a_corner_and_eases_speed() -> None:
     h = np.arange(0.0, 3.0, 0.08)
     wz, wy = np.meshgrid(g, h)
     side = np.stack([np.full(wz.size, 2.0), wy.ravel(), wz.ravel()], 1)
-    cloud = GaussianCloud.concatenate([cloud, GaussianCloud.from_points(
-        side, np.full((len(side), 3), 0.5), 0.05, 0.95)])
+    cloud = GaussianCloud.concatenate(
+        [cloud, GaussianCloud.from_points(side, np.full((len(side), 3), 0.5), 0.05, 0.95)]
+    )
     nav = walker(cloud)
     nav.pos = np.array([0.0, 1.6, 0.0])
     nav.yaw = math.radians(-45)  # towards +x, -z: the corner
@@ -345,8 +352,13 @@ def test_orbit_frames_the_scene_not_its_sky_dome() -> None:
     assert np.max(hi - lo) > 700 and np.max(nhi - nlo) < 15
     nav = Navigator()
     rot = np.eye(3)
-    nav.set_scene(*local_bounds(lo, hi, rot), up_rot=rot, collider=None, scale=1.0,
-                  focus=lambda: local_bounds(nlo, nhi, rot))
+    nav.set_scene(
+        *local_bounds(lo, hi, rot),
+        up_rot=rot,
+        collider=None,
+        scale=1.0,
+        focus=lambda: local_bounds(nlo, nhi, rot),
+    )
     nav.set_view_world([0.0, 1.6, 3.0], [0.0, 0.0, -1.0])
     nav.set_mode("orbit")
     assert nav.distance < 10.0

@@ -58,12 +58,12 @@ def test_insert_move_undo_delete_in_the_app(window, qtbot) -> None:  # noqa: ANN
     assert obj.kind == "object" and obj.source["backend"] == "classical"
     assert window.selected_layer_id() == obj.id
     lo, _ = obj.world_bounds()
-    assert abs(lo[1]) < 0.05                      # resting on the floor it was dropped on
+    assert abs(lo[1]) < 0.05  # resting on the floor it was dropped on
     after = window.viewport.render_to_image(160, 120).astype(int)
     changed = np.abs(after - before).max(axis=2) > 30
-    assert changed.mean() > 0.02                  # the cup is in the picture
+    assert changed.mean() > 0.02  # the cup is in the picture
     ys, xs = np.nonzero(changed)
-    assert 40 < xs.mean() < 120                   # ... near the middle, where we looked
+    assert 40 < xs.mean() < 120  # ... near the middle, where we looked
 
     t0 = obj.transform.copy()
     window.viewport.setFocus()
@@ -77,7 +77,7 @@ def test_insert_move_undo_delete_in_the_app(window, qtbot) -> None:  # noqa: ANN
     press(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
     assert obj.transform[0, 3] > t0[0, 3]
 
-    qtbot.keyClick(window.viewport, Qt.Key.Key_BracketRight)     # turn
+    qtbot.keyClick(window.viewport, Qt.Key.Key_BracketRight)  # turn
     press(qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert [x.kind for x in window.world.layers] == ["world", "object", "object"]
     dup = window.world.layers[2]
@@ -111,9 +111,14 @@ def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # n
     bad = tmp_path / "broken.glb"
     bad.write_bytes(b"nope")
     errors: list[BaseException] = []
-    job = window.run_job("import", lambda p, c: __import__("generators.objects.pipeline", fromlist=["x"])
-                         .generate_object(ObjectRequest(backend="import", input=bad), p, c),
-                         tools.insert_result, errors.append)
+    job = window.run_job(
+        "import",
+        lambda p, c: __import__("generators.objects.pipeline", fromlist=["x"]).generate_object(
+            ObjectRequest(backend="import", input=bad), p, c
+        ),
+        tools.insert_result,
+        errors.append,
+    )
     qtbot.waitUntil(lambda: bool(errors), timeout=20000)
     assert "broken.glb" in str(errors[0]) and len(window.world.layers) == 1 and job is not None
 
@@ -144,12 +149,13 @@ def test_snap_and_bad_file_keep_the_scene(window, qtbot, tmp_path) -> None:  # n
     assert (np.abs(after - before).max(axis=2) > 30).mean() > 0.01
 
 
-def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(window, qtbot,
-                                                                     tmp_path) -> None:  # noqa: ANN001
+def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(
+    window, qtbot, tmp_path
+) -> None:  # noqa: ANN001
     import trimesh
+    from test_navigation import room_cloud
 
     from generators.objects.pipeline import generate_object
-    from test_navigation import room_cloud
 
     w = World()
     w.add_layer(Layer("room", room_cloud(size=8.0, spacing=0.1, wall_z=-2.0)))
@@ -160,7 +166,7 @@ def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(window, qtb
     tools = window.extensions["objects_tools"]
     lay = tools.insert_result(res, (np.array([0.0, 1.6, 1.0]), np.array([0.0, 0.0, -1.0])))
     lo, hi = lay.world_bounds()
-    assert abs(lo[1]) < 0.05            # on the floor, not hung on the wall at eye height
+    assert abs(lo[1]) < 0.05  # on the floor, not hung on the wall at eye height
     assert -2.0 < lo[2] and hi[2] < -0.5  # just in front of the wall it was pointed at
 
 
@@ -194,4 +200,8 @@ def test_segment_dialog_box_preview_and_request(qtbot, x_display, tmp_path) -> N
     empty = SegmentDialog(None, flat)
     qtbot.addWidget(empty)
     empty.preview()
-    assert empty.canvas.mask is None and "No mask" in empty.info.text() and "object" in empty.info.text()
+    assert (
+        empty.canvas.mask is None
+        and "No mask" in empty.info.text()
+        and "object" in empty.info.text()
+    )

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from generators.objects.carve import (carve, carve_to_object, iou, silhouette_against_background,
-                                      split_grid, zero123pp_cameras)
+from generators.objects.carve import (
+    carve,
+    carve_to_object,
+    iou,
+    silhouette_against_background,
+    split_grid,
+    zero123pp_cameras,
+)
 
 BOX_LO, BOX_HI = np.array([-0.55, -0.6, -0.45]), np.array([0.55, 0.0, 0.45])
 SPHERE_C, SPHERE_R = np.array([0.0, 0.35, 0.0]), 0.42
@@ -29,7 +35,7 @@ def render(cam) -> np.ndarray:
     t_box = np.where((tn <= tf) & (tf > 0), tn, np.inf)
     oc = o - SPHERE_C
     b = d @ oc
-    disc = b * b - (oc @ oc - SPHERE_R ** 2)
+    disc = b * b - (oc @ oc - SPHERE_R**2)
     t_sph = np.where(disc >= 0, -b - np.sqrt(np.maximum(disc, 0)), np.inf)
     img = np.tile(GRAY, (len(d), 1))
     img[t_box < t_sph] = RED
@@ -83,8 +89,8 @@ def test_carved_object_colours(views) -> None:
     masks = [silhouette_against_background(v) for v in imgs]
     cloud, mesh = carve_to_object(carve(masks, cams, resolution=64), imgs, cams)
     c = cloud.base_colors()
-    top = cloud.means[:, 1] > 0.55         # only the sphere is up there
-    low = cloud.means[:, 1] < -0.3         # only the box is down there
+    top = cloud.means[:, 1] > 0.55  # only the sphere is up there
+    low = cloud.means[:, 1] < -0.3  # only the box is down there
     assert c[top, 1].mean() > 0.5 and c[top, 0].mean() < 0.3
     assert c[low, 0].mean() > 0.5 and c[low, 1].mean() < 0.35
     import trimesh

@@ -9,13 +9,17 @@ import cv2
 import numpy as np
 import pytest
 import skimage.data
-
 from conftest import ROOT
-from generators.jobs import CancelToken, Cancelled
+
+from generators.jobs import Cancelled, CancelToken
 from generators.objects.inflate import InflateOptions, inflate_profile, lift_classical
 from generators.objects.pipeline import ObjectRequest, generate_object
-from generators.objects.segment_classical import (clean_mask, parse_box, segment_classical,
-                                                  validate_mask)
+from generators.objects.segment_classical import (
+    clean_mask,
+    parse_box,
+    segment_classical,
+    validate_mask,
+)
 from scene.errors import SceneFormatError
 
 
@@ -59,23 +63,26 @@ def test_alpha_image_is_used_as_is() -> None:
     seg = segment_classical(rgb, alpha)
     assert seg.meta["method"] == "alpha"
     assert not seg.mask[5, 5] and seg.mask[60, 80]
-    assert abs(seg.mask.sum() - np.pi * 40 ** 2) < 0.05 * np.pi * 40 ** 2
+    assert abs(seg.mask.sum() - np.pi * 40**2) < 0.05 * np.pi * 40**2
 
 
 def test_clean_mask_keeps_largest_and_fills_holes() -> None:
     m = np.zeros((50, 50), bool)
     m[10:40, 10:40] = True
     m[20:25, 20:25] = False  # hole
-    m[45:48, 45:48] = True   # speck
+    m[45:48, 45:48] = True  # speck
     out = clean_mask(m)
     assert out[22, 22] and not out[46, 46] and out.sum() == 900
 
 
-@pytest.mark.parametrize("mask,words", [
-    (np.zeros((100, 100), bool), "empty"),
-    (np.pad(np.ones((1, 1), bool), ((50, 49), (50, 49))), "1 pixel"),
-    (np.ones((100, 100), bool), "whole photo"),
-])
+@pytest.mark.parametrize(
+    "mask,words",
+    [
+        (np.zeros((100, 100), bool), "empty"),
+        (np.pad(np.ones((1, 1), bool), ((50, 49), (50, 49))), "1 pixel"),
+        (np.ones((100, 100), bool), "whole photo"),
+    ],
+)
 def test_bad_masks_are_clear_errors(mask, words) -> None:
     with pytest.raises(ValueError, match=words):
         validate_mask(mask)
@@ -102,20 +109,20 @@ def test_one_pixel_mask_request_fails_cleanly() -> None:
 def test_profile_of_a_disk_is_a_hemisphere() -> None:
     m = np.zeros((101, 101), bool)
     yy, xx = np.mgrid[:101, :101]
-    m[(yy - 50) ** 2 + (xx - 50) ** 2 <= 40 ** 2] = True
+    m[(yy - 50) ** 2 + (xx - 50) ** 2 <= 40**2] = True
     h = inflate_profile(m, depth=1.0)
-    assert abs(h[50, 50] - 40) < 2.5           # centre height = radius
+    assert abs(h[50, 50] - 40) < 2.5  # centre height = radius
     r = 30
-    assert abs(h[50, 50 + r] - np.sqrt(40 ** 2 - r ** 2)) < 3
+    assert abs(h[50, 50 + r] - np.sqrt(40**2 - r**2)) < 3
     assert h[~m].max() == 0
 
 
 def test_object_frame_and_size(coffee_obj) -> None:
     cloud, mesh, info = coffee_obj
     lo, hi = cloud.bounds()
-    assert abs(lo[1]) < 0.02 and abs(hi[1] - 1.0) < 0.02       # base at 0, height 1
+    assert abs(lo[1]) < 0.02 and abs(hi[1] - 1.0) < 0.02  # base at 0, height 1
     assert abs(lo[0] + hi[0]) < 0.05 and abs(lo[2] + hi[2]) < 1e-3  # centred
-    assert 0.2 < hi[2] - lo[2] < 1.2                            # rounded, not flat, not huge
+    assert 0.2 < hi[2] - lo[2] < 1.2  # rounded, not flat, not huge
     assert info["size"] == pytest.approx(list(hi - lo), rel=1e-5)
     cloud.validate()
     # Front splats are the photo's colours: the cup is mostly red/brown.
@@ -168,11 +175,27 @@ def test_cli_writes_ply_and_glb(tmp_path) -> None:
     photo = tmp_path / "cup.png"
     cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
     out, glb = tmp_path / "cup.ply", tmp_path / "cup.glb"
-    res = subprocess.run([sys.executable, "main.py", "object", "--photo", str(photo), "--resolution", "128",
-                          "--out", str(out), "--mesh", str(glb)], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "object",
+            "--photo",
+            str(photo),
+            "--resolution",
+            "128",
+            "--out",
+            str(out),
+            "--mesh",
+            str(glb),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 0, res.stderr
-    from plyfile import PlyData
     import trimesh
+    from plyfile import PlyData
 
     ply = PlyData.read(str(out))
     assert ply["vertex"].count > 5000 and "f_dc_0" in ply["vertex"].data.dtype.names
@@ -180,8 +203,20 @@ def test_cli_writes_ply_and_glb(tmp_path) -> None:
     tm = trimesh.load(str(glb), force="mesh")
     assert len(tm.faces) > 100
     # a missing photo is one clear line and exit code 2, and nothing is written
-    res = subprocess.run([sys.executable, "main.py", "object", "--photo", str(tmp_path / "none.png"),
-                          "--out", str(tmp_path / "x.ply")], cwd=ROOT, capture_output=True, text=True)
+    res = subprocess.run(
+        [
+            sys.executable,
+            "main.py",
+            "object",
+            "--photo",
+            str(tmp_path / "none.png"),
+            "--out",
+            str(tmp_path / "x.ply"),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert res.returncode == 2 and "no such photo" in res.stderr
     assert not (tmp_path / "x.ply").exists()
 
@@ -197,14 +232,16 @@ def test_unreadable_photo(tmp_path) -> None:
 def test_provenance_is_json(tmp_path) -> None:
     import json
 
-    res = generate_object(ObjectRequest(image=skimage.data.coffee(), resolution=64, with_mesh=False))
+    res = generate_object(
+        ObjectRequest(image=skimage.data.coffee(), resolution=64, with_mesh=False)
+    )
     text = json.dumps(res.cloud.meta)
     assert '"backend": "classical"' in text and "segmentation" in res.meta and "size" in res.meta
 
 
 def test_png_with_alpha_keeps_colours_and_matte(tmp_path) -> None:
     rgba = np.zeros((100, 120, 4), np.uint8)
-    rgba[..., :3] = (0, 0, 255)                       # BGR on disk: pure red
+    rgba[..., :3] = (0, 0, 255)  # BGR on disk: pure red
     cv2.rectangle(rgba, (30, 20), (90, 80), (0, 0, 255, 255), -1)
     path = tmp_path / "red.png"
     cv2.imwrite(str(path), rgba)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import trimesh
+from conftest import random_cloud
 from PIL import Image
 
-from conftest import random_cloud
 from generators.objects.files import write_cloud
 from generators.objects.mesh_to_splats import import_object, sample_texture
 from generators.objects.pipeline import ObjectRequest, generate_object
@@ -23,10 +23,13 @@ def _two_tone_box(tmp_path, fmt: str = "glb"):
     tex = np.zeros((8, 8, 3), np.uint8)
     tex[:, :4] = (220, 20, 20)
     tex[:, 4:] = (20, 20, 220)
-    mat = trimesh.visual.material.PBRMaterial(baseColorTexture=Image.fromarray(tex),
-                                              baseColorFactor=[255, 255, 255, 255])
+    mat = trimesh.visual.material.PBRMaterial(
+        baseColorTexture=Image.fromarray(tex), baseColorFactor=[255, 255, 255, 255]
+    )
     if fmt == "obj":
-        mat = trimesh.visual.material.SimpleMaterial(image=Image.fromarray(tex), diffuse=[255, 255, 255, 255])
+        mat = trimesh.visual.material.SimpleMaterial(
+            image=Image.fromarray(tex), diffuse=[255, 255, 255, 255]
+        )
     box.visual = trimesh.visual.TextureVisuals(uv=uv, material=mat)
     path = tmp_path / f"box.{fmt}"
     box.export(str(path))
@@ -80,7 +83,9 @@ def test_missing_texture_warns_and_falls_back(tmp_path) -> None:
 def test_keep_as_mesh(tmp_path) -> None:
     cloud, mesh, _, _ = import_object(_two_tone_box(tmp_path), as_mesh=True)
     assert cloud is None and mesh.n_faces > 0
-    res = generate_object(ObjectRequest(backend="import", input=_two_tone_box(tmp_path), as_mesh=True))
+    res = generate_object(
+        ObjectRequest(backend="import", input=_two_tone_box(tmp_path), as_mesh=True)
+    )
     assert res.data is res.mesh
 
 

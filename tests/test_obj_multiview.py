@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import skimage.data
 
-from generators.jobs import CancelToken, Cancelled
+from generators.jobs import Cancelled, CancelToken
 
 pytestmark = pytest.mark.slow  # importing diffusers + transformers takes several seconds here
 
@@ -24,20 +24,49 @@ def tiny_pipeline_dir(tmp_path_factory):
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
-        sample_size=16, in_channels=8, out_channels=4, layers_per_block=1, block_out_channels=(8, 16),
+        sample_size=16,
+        in_channels=8,
+        out_channels=4,
+        layers_per_block=1,
+        block_out_channels=(8, 16),
         down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
         up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=8, attention_head_dim=2, norm_num_groups=4)
+        cross_attention_dim=8,
+        attention_head_dim=2,
+        norm_num_groups=4,
+    )
     vae = AutoencoderKL(
-        block_out_channels=(8, 16), in_channels=3, out_channels=3, latent_channels=4, norm_num_groups=4,
-        down_block_types=["DownEncoderBlock2D"] * 2, up_block_types=["UpDecoderBlock2D"] * 2, sample_size=32)
-    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=8, intermediate_size=16, projection_dim=8, num_hidden_layers=1,
-        num_attention_heads=2, image_size=32, patch_size=8))
-    processor = CLIPImageProcessor(size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32})
-    pipe = wander_pipeline_class()(unet=unet, vae=vae, image_encoder=encoder, feature_extractor=processor,
-                                   scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
-                                   view_size=VIEW)
+        block_out_channels=(8, 16),
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        norm_num_groups=4,
+        down_block_types=["DownEncoderBlock2D"] * 2,
+        up_block_types=["UpDecoderBlock2D"] * 2,
+        sample_size=32,
+    )
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=8,
+            intermediate_size=16,
+            projection_dim=8,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+        )
+    )
+    processor = CLIPImageProcessor(
+        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
+    )
+    pipe = wander_pipeline_class()(
+        unet=unet,
+        vae=vae,
+        image_encoder=encoder,
+        feature_extractor=processor,
+        scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
+        view_size=VIEW,
+    )
     out = tmp_path_factory.mktemp("tiny_multiview")
     pipe.save_pretrained(str(out))
     return out
@@ -51,7 +80,11 @@ def cup_seg():
 
 
 def test_loads_and_generates_a_zero123pp_grid(tiny_pipeline_dir, cup_seg) -> None:
-    from generators.objects.multiview import conditioning_image, generate_views, load_multiview_pipeline
+    from generators.objects.multiview import (
+        conditioning_image,
+        generate_views,
+        load_multiview_pipeline,
+    )
 
     pipe = load_multiview_pipeline(tiny_pipeline_dir, "cpu")
     cond = conditioning_image(cup_seg, VIEW)
@@ -70,12 +103,15 @@ def test_loads_and_generates_a_zero123pp_grid(tiny_pipeline_dir, cup_seg) -> Non
 def test_multiview_backend_end_to_end(tiny_pipeline_dir) -> None:
     from generators.objects.pipeline import ObjectRequest, generate_object
 
-    res = generate_object(ObjectRequest(image=skimage.data.coffee(), backend="multiview",
-                                        model=tiny_pipeline_dir, steps=2))
+    res = generate_object(
+        ObjectRequest(
+            image=skimage.data.coffee(), backend="multiview", model=tiny_pipeline_dir, steps=2
+        )
+    )
     cloud = res.cloud
     assert res.meta["backend"] == "multiview" and res.meta["views_shape"] == [3 * VIEW, 2 * VIEW, 3]
     lo, hi = cloud.bounds()
-    assert abs(lo[1]) < 1e-4 and abs(hi[1] - 1.0) < 1e-4    # object frame: base at 0, height 1
+    assert abs(lo[1]) < 1e-4 and abs(hi[1] - 1.0) < 1e-4  # object frame: base at 0, height 1
     assert len(cloud) > 100 and res.mesh is not None and res.mesh.n_faces > 0
     cloud.validate()
 

@@ -8,8 +8,16 @@ import skimage.data
 
 from generators.objects.light import exposure_gain, match_exposure
 from generators.objects.pipeline import ObjectRequest, generate_object
-from generators.objects.place import (duplicate_layer, insert_object, move_layer, pick_surface,
-                                      placement_transform, rotate_layer, scale_layer, snap_to_ground)
+from generators.objects.place import (
+    duplicate_layer,
+    insert_object,
+    move_layer,
+    pick_surface,
+    placement_transform,
+    rotate_layer,
+    scale_layer,
+    snap_to_ground,
+)
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 from scene.world import Layer, World
@@ -31,7 +39,9 @@ def floor_world(y: float = 0.0, color: float = 0.5, n: int = 60) -> World:
 
 @pytest.fixture(scope="module")
 def cup():
-    return generate_object(ObjectRequest(image=skimage.data.coffee(), resolution=96, with_mesh=False))
+    return generate_object(
+        ObjectRequest(image=skimage.data.coffee(), resolution=96, with_mesh=False)
+    )
 
 
 def test_pick_splat_floor_from_above() -> None:
@@ -43,7 +53,7 @@ def test_pick_splat_floor_from_above() -> None:
     d = np.array([0.0, -1.0, -1.0]) / np.sqrt(2)
     hit = pick_surface(w, [0, 1.0, 0], d)
     assert hit is not None and np.allclose(hit.point, [0, -1, -2], atol=0.08)
-    assert pick_surface(w, [0, 2, 0], [0, 1, 0]) is None   # looking up: nothing
+    assert pick_surface(w, [0, 2, 0], [0, 1, 0]) is None  # looking up: nothing
 
 
 def test_transparent_splats_are_not_surfaces() -> None:
@@ -61,7 +71,7 @@ def test_pick_mesh_respects_layer_transform() -> None:
     m[:3, 3] = [0, 0.5, 0]
     m[:3, :3] *= 2.0
     w.add_layer(Layer("quad", quad, kind="mesh", transform=m))
-    hit = pick_surface(w, [1.5, 3, 1.5], [0, -1, 0])       # inside the scaled quad (±2)
+    hit = pick_surface(w, [1.5, 3, 1.5], [0, -1, 0])  # inside the scaled quad (±2)
     assert hit is not None and abs(hit.point[1] - 0.5) < 1e-9
     assert pick_surface(w, [2.5, 3, 0], [0, -1, 0]) is None
 
@@ -92,7 +102,7 @@ def test_insert_move_undo_redo_delete_undo(cup) -> None:
     assert [x.name for x in w.layers] == ["floor"]
     assert w.undo()
     assert [x.name for x in w.layers] == ["floor", "coffee"] and w.layers[1] is lay
-    assert w.undo() and w.undo()            # move, then insert
+    assert w.undo() and w.undo()  # move, then insert
     assert [x.name for x in w.layers] == ["floor"]
     assert w.redo() and [x.name for x in w.layers] == ["floor", "coffee"]
 
@@ -138,8 +148,10 @@ def test_hide_and_rename_are_undoable(cup) -> None:
     w.rename(lay.id, "espresso")
     assert not lay.visible and lay.name == "espresso"
     # a hidden object is not picked
-    assert pick_surface(w, [0, 0.5, 3], [0, 0, -1]) is None or \
-        pick_surface(w, [0, 0.5, 3], [0, 0, -1]).layer_id != lay.id
+    assert (
+        pick_surface(w, [0, 0.5, 3], [0, 0, -1]) is None
+        or pick_surface(w, [0, 0.5, 3], [0, 0, -1]).layer_id != lay.id
+    )
     w.undo()
     w.undo()
     assert lay.visible and lay.name == "cup"

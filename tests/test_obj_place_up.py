@@ -10,8 +10,15 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from generators.objects.place import (duplicate_layer, ground_height, insert_object, placement_transform,
-                                      rotate_layer, snap_to_ground, view_placement)
+from generators.objects.place import (
+    duplicate_layer,
+    ground_height,
+    insert_object,
+    placement_transform,
+    rotate_layer,
+    snap_to_ground,
+    view_placement,
+)
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.up_axis import up_rotation, upright_rotation, yaw_towards
@@ -98,7 +105,9 @@ def test_drop_turn_and_duplicate_along_z() -> None:
     rotate_layer(w, lay.id, math.pi / 2)
     np.testing.assert_allclose(lay.transform[:3, :3] @ [0, 1, 0], Z_UP, atol=1e-9)  # still upright
     np.testing.assert_allclose(lay.transform[:3, 3], [0.5, 0.2, 2.0], atol=1e-12)  # about its base
-    np.testing.assert_allclose(lay.transform[:3, :3] @ [1, 0, 0], [0, 1, 0], atol=1e-9)  # turned about Z
+    np.testing.assert_allclose(
+        lay.transform[:3, :3] @ [1, 0, 0], [0, 1, 0], atol=1e-9
+    )  # turned about Z
     dup = duplicate_layer(w, lay.id)
     d = dup.transform[:3, 3] - lay.transform[:3, 3]
     assert abs(d[2]) < 1e-12 and np.linalg.norm(d) > 0.1  # beside it on the ground
@@ -111,8 +120,9 @@ def test_view_placement_in_front_of_a_wall_stands_on_the_z_floor() -> None:
     m, hit = view_placement(w, eye, [0.0, 1.0, 0.0], obj.bounds())  # looking level at the wall
     assert hit is not None and abs(hit.point[1] - 2.0) < 0.1
     assert abs(m[2, 3] + 1.0) < 0.05 and m[1, 3] < 2.0  # on the floor, in front of the wall
-    np.testing.assert_allclose(m[:3, :3] @ [0, 1, 0] / np.linalg.norm(m[:3, :3] @ [0, 1, 0]), Z_UP,
-                               atol=1e-9)
+    np.testing.assert_allclose(
+        m[:3, :3] @ [0, 1, 0] / np.linalg.norm(m[:3, :3] @ [0, 1, 0]), Z_UP, atol=1e-9
+    )
 
 
 def _tools(world: World, lay: Layer, forward: np.ndarray) -> object:
@@ -121,9 +131,12 @@ def _tools(world: World, lay: Layer, forward: np.ndarray) -> object:
 
     eye = np.array([0.0, -3.0, 0.6])
     status: list[str] = []
-    win = SimpleNamespace(world=world, show_status=lambda text, *a: status.append(text),
-                          current_camera=lambda: Camera.look_at(eye, eye + forward, 60, 64, 48, up=Z_UP),
-                          pick_ray=lambda: (eye, np.array([0.0, 1.0, -0.6])))
+    win = SimpleNamespace(
+        world=world,
+        show_status=lambda text, *a: status.append(text),
+        current_camera=lambda: Camera.look_at(eye, eye + forward, 60, 64, 48, up=Z_UP),
+        pick_ray=lambda: (eye, np.array([0.0, 1.0, -0.6])),
+    )
     tools = ObjectTools.__new__(ObjectTools)  # the methods under test use only the window
     tools.window = win
     tools.selected = lambda: lay
@@ -168,9 +181,18 @@ def _floor_world(up: np.ndarray) -> World:
     xx, zz = np.meshgrid(g, g)
     pts = np.stack([xx.ravel(), np.full(xx.size, -1.0), zz.ravel()], 1)
     w = World()
-    w.add_layer(Layer("floor", GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5),
-                                                         np.tile([0.15, 0.01, 0.15], (len(pts), 1)), opacity=0.95),
-                        kind="world"))
+    w.add_layer(
+        Layer(
+            "floor",
+            GaussianCloud.from_points(
+                pts,
+                np.full((len(pts), 3), 0.5),
+                np.tile([0.15, 0.01, 0.15], (len(pts), 1)),
+                opacity=0.95,
+            ),
+            kind="world",
+        )
+    )
     return w
 
 
@@ -193,5 +215,7 @@ def test_snap_matches_between_app_and_library(up) -> None:  # noqa: ANN001
 
 def heights_min(lay: Layer, up: np.ndarray) -> float:
     lo, hi = lay.data.bounds()
-    c = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    c = np.array(
+        [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+    )
     return float(((c @ lay.transform[:3, :3].T + lay.transform[:3, 3]) @ up).min())

@@ -31,7 +31,7 @@ def front_camera(rel, yaw_deg: float = 0.0) -> Camera:
     h, w = rel.mask.shape
     f = FAR / rel.pixel
     a = math.radians(yaw_deg)
-    centre_y = (rel.bottom - h / 2) * rel.pixel          # object-frame height of the crop's centre
+    centre_y = (rel.bottom - h / 2) * rel.pixel  # object-frame height of the crop's centre
     eye = np.array([FAR * math.sin(a), centre_y, FAR * math.cos(a)])
     cam = Camera.look_at(eye, [0.0, centre_y, 0.0], 10.0, w, h)
     return Camera(w, h, f, f, rel.x0, h / 2, cam.R, cam.t)
@@ -39,7 +39,7 @@ def front_camera(rel, yaw_deg: float = 0.0) -> Camera:
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray) -> float:
     err = ((a.astype(np.float64) - b.astype(np.float64)) ** 2)[mask].mean()
-    return 10 * math.log10(255.0 ** 2 / max(err, 1e-12))
+    return 10 * math.log10(255.0**2 / max(err, 1e-12))
 
 
 def test_front_view_matches_the_photo(x_display, coffee_relief) -> None:
@@ -66,7 +66,7 @@ def test_side_silhouettes_stay_sane(x_display, coffee_relief) -> None:
     for yaw in (30.0, -30.0):
         sil = render_image(cloud, front_camera(rel, yaw)).max(axis=2) > 40
         ys, xs = np.nonzero(sil)
-        assert 0.75 * fw <= np.ptp(xs) <= 1.15 * fw     # turned, not flat, not bloated
-        assert abs(np.ptp(ys) - fh) <= 0.05 * fh        # same height
+        assert 0.75 * fw <= np.ptp(xs) <= 1.15 * fw  # turned, not flat, not bloated
+        assert abs(np.ptp(ys) - fh) <= 0.05 * fh  # same height
         assert 0.75 * fa <= sil.sum() <= 1.2 * fa
         assert not sil[:, :2].any() and not sil[:, -2:].any()  # nothing spills off to the sides

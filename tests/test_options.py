@@ -47,7 +47,7 @@ def test_every_field_is_described_and_the_defaults_record_as_json(cls) -> None:
         assert f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
     rec = cls().record()
     assert json.loads(json.dumps(rec)) == rec
-    assert "image" not in rec and "mask" not in rec      # in-memory arrays are not provenance
+    assert "image" not in rec and "mask" not in rec  # in-memory arrays are not provenance
 
 
 @pytest.mark.parametrize("name", list(COMMANDS))
@@ -64,13 +64,15 @@ def test_cli_arguments_are_the_dataclass_fields(name: str) -> None:
         if act.dest in mod.JOB_ARGUMENTS:
             assert act.dest not in fields, f"{act.dest} is both a job argument and an option"
             continue
-        assert act.dest in fields, f"`{name}` argument {act.option_strings} is no {cls.__name__} field"
+        assert act.dest in fields, (
+            f"`{name}` argument {act.option_strings} is no {cls.__name__} field"
+        )
         f = fields[act.dest]
         seen.add(act.dest)
         assert tuple(act.option_strings) == f.metadata["flags"]
         want = cli_defaults.get(f.name, f.default)
         if f.default_factory is not dataclasses.MISSING:
-            want = None                                   # list fields: argparse gives None
+            want = None  # list fields: argparse gives None
         assert act.default == want, f"{act.dest}: CLI default {act.default!r} != {want!r}"
         if f.metadata["choices"] is not None:
             assert tuple(act.choices) == f.metadata["choices"]
@@ -80,17 +82,52 @@ def test_cli_arguments_are_the_dataclass_fields(name: str) -> None:
 
 def test_cli_parses_into_the_same_options() -> None:
     p, _ = _parser("world")
-    args = p.parse_args(["--photo", "a.jpg", "b.jpg", "--depth", "neural", "--eye-height", "1.7",
-                         "--no-level", "--radius", "5", "--out", "w.ply"])
+    args = p.parse_args(
+        [
+            "--photo",
+            "a.jpg",
+            "b.jpg",
+            "--depth",
+            "neural",
+            "--eye-height",
+            "1.7",
+            "--no-level",
+            "--radius",
+            "5",
+            "--out",
+            "w.ply",
+        ]
+    )
     opts = from_args(WorldOptions, args)
-    assert opts == WorldOptions(photos=[Path("a.jpg"), Path("b.jpg")], depth_backend="neural",
-                                eye_height=1.7, level=False, radius=5.0)
+    assert opts == WorldOptions(
+        photos=[Path("a.jpg"), Path("b.jpg")],
+        depth_backend="neural",
+        eye_height=1.7,
+        level=False,
+        radius=5.0,
+    )
     p, _ = _parser("reconstruct")
-    args = p.parse_args(["--photos", "d", "--out", "s.ply", "--intrinsics", "500,500,320,240",
-                         "--max-splats", "1000", "--device", "cpu"])
+    args = p.parse_args(
+        [
+            "--photos",
+            "d",
+            "--out",
+            "s.ply",
+            "--intrinsics",
+            "500,500,320,240",
+            "--max-splats",
+            "1000",
+            "--device",
+            "cpu",
+        ]
+    )
     opts = from_args(ReconstructOptions, args, refine_steps=0)
-    assert opts == ReconstructOptions(intrinsics=(500.0, 500.0, 320.0, 240.0), max_points=1000,
-                                      refine_device="cpu", refine_steps=0)
+    assert opts == ReconstructOptions(
+        intrinsics=(500.0, 500.0, 320.0, 240.0),
+        max_points=1000,
+        refine_device="cpu",
+        refine_steps=0,
+    )
     args = p.parse_args(["--photos", "d", "--out", "s.ply", "--intrinsics", "1,2"])
     with pytest.raises(OptionsError, match="--intrinsics '1,2': expected four numbers"):
         from_args(ReconstructOptions, args)
@@ -100,27 +137,36 @@ def test_cli_parses_into_the_same_options() -> None:
     assert opts.point == (3.0, 4.0) and opts.as_mesh and not opts.with_mesh
 
 
-@pytest.mark.parametrize("opts, words", [
-    (WorldOptions(photos=[Path("a.jpg")], eye_height=0.1), r"eye height \(--eye-height\) must be "
-                                                           r"a number between 0.2 and 10 m, got 0.1"),
-    (WorldOptions(photos=[Path("a.jpg")], pano_height=10), r"panorama height \(--height\) must be "
-                                                           r"an integer 64..8192 px"),
-    (WorldOptions(photos=[Path("a.jpg")], resolution=12.5), "must be an integer"),  # type: ignore[arg-type]
-    (WorldOptions(photos=[Path("a.jpg")], radius=float("nan")), "room radius"),
-    (WorldOptions(), "either photos or a panorama"),
-    (PanoramaOptions(photos=[Path("a.jpg")], backend="magic"), "unknown panorama backend"),
-    (PanoramaOptions(), "at least one photo"),
-    (ReconstructOptions(max_points=0), "max-splats"),
-    (ReconstructOptions(holdout=1), "holdout"),
-    (ReconstructOptions(refine_seconds=float("nan")), "optimisation time"),
-    (ObjectOptions(photo="p.png", seed=-1), r"seed \(--seed\)"),
-    (ObjectOptions(photo="p.png", height=0.0), "object height"),
-    (ObjectOptions(backend="import"), "--input"),
-])
+@pytest.mark.parametrize(
+    "opts, words",
+    [
+        (
+            WorldOptions(photos=[Path("a.jpg")], eye_height=0.1),
+            r"eye height \(--eye-height\) must be "
+            r"a number between 0.2 and 10 m, got 0.1",
+        ),
+        (
+            WorldOptions(photos=[Path("a.jpg")], pano_height=10),
+            r"panorama height \(--height\) must be "
+            r"an integer 64..8192 px",
+        ),
+        (WorldOptions(photos=[Path("a.jpg")], resolution=12.5), "must be an integer"),  # type: ignore[arg-type]
+        (WorldOptions(photos=[Path("a.jpg")], radius=float("nan")), "room radius"),
+        (WorldOptions(), "either photos or a panorama"),
+        (PanoramaOptions(photos=[Path("a.jpg")], backend="magic"), "unknown panorama backend"),
+        (PanoramaOptions(), "at least one photo"),
+        (ReconstructOptions(max_points=0), "max-splats"),
+        (ReconstructOptions(holdout=1), "holdout"),
+        (ReconstructOptions(refine_seconds=float("nan")), "optimisation time"),
+        (ObjectOptions(photo="p.png", seed=-1), r"seed \(--seed\)"),
+        (ObjectOptions(photo="p.png", height=0.0), "object height"),
+        (ObjectOptions(backend="import"), "--input"),
+    ],
+)
 def test_check_raises_one_error_type_naming_the_option(opts: GeneratorOptions, words: str) -> None:
     with pytest.raises(OptionsError, match=words) as exc:
         opts.check()
-    assert isinstance(exc.value, InputError)   # the CLI: one line, exit 2; the app: the dialog
+    assert isinstance(exc.value, InputError)  # the CLI: one line, exit 2; the app: the dialog
 
 
 def test_missing_weights_are_checked_in_one_place(tmp_path: Path, monkeypatch) -> None:
@@ -128,19 +174,28 @@ def test_missing_weights_are_checked_in_one_place(tmp_path: Path, monkeypatch) -
 
     monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-cache"))
     photo = [Path("a.jpg")]
-    for opts, flag in [(WorldOptions(photos=photo, depth_backend="neural"), "--depth-model DIR"),
-                       (WorldOptions(photos=photo, pano_backend="diffusion"), "--model DIR"),
-                       (PanoramaOptions(photos=photo, backend="flux"), "--model DIR"),
-                       (ObjectOptions(photo="p.png", segmenter="neural"), "--sam PATH")]:
+    for opts, flag in [
+        (WorldOptions(photos=photo, depth_backend="neural"), "--depth-model DIR"),
+        (WorldOptions(photos=photo, pano_backend="diffusion"), "--model DIR"),
+        (PanoramaOptions(photos=photo, backend="flux"), "--model DIR"),
+        (ObjectOptions(photo="p.png", segmenter="neural"), "--sam PATH"),
+    ]:
         with pytest.raises(ModelMissing, match=re.escape(f"(or pass {flag})") + ".*model folder"):
             opts.check()
     # a local folder given: no manager weights needed (the loader checks the folder)
     WorldOptions(photos=photo, depth_backend="neural", depth_model=tmp_path).check()
     WorldOptions(panorama=Path("p.png"), pano_backend="diffusion").check()  # no outpainting
     # no command, dialog or generator asks the model manager itself
-    for rel in ("cli/cmd_world.py", "cli/cmd_panorama.py", "cli/cmd_object.py",
-                "viewer/ext_panorama.py", "viewer/ext_objects.py", "generators/pano_world.py",
-                "generators/panorama/__init__.py", "generators/objects/pipeline.py"):
+    for rel in (
+        "cli/cmd_world.py",
+        "cli/cmd_panorama.py",
+        "cli/cmd_object.py",
+        "viewer/ext_panorama.py",
+        "viewer/ext_objects.py",
+        "generators/pano_world.py",
+        "generators/panorama/__init__.py",
+        "generators/objects/pipeline.py",
+    ):
         text = (ROOT / rel).read_text()
         assert not re.search(r"\brequire\(|backend_state\(name\)", text), rel
 
@@ -164,9 +219,9 @@ def test_eye_height_is_defined_once() -> None:
 def _write_pano(path: Path, h: int = 64) -> None:
     import cv2
 
-    yy, xx = np.mgrid[0:h, 0:2 * h]
+    yy, xx = np.mgrid[0:h, 0 : 2 * h]
     img = np.stack([xx * 255 // (2 * h), yy * 255 // h, np.full_like(xx, 128)], -1).astype(np.uint8)
-    img[h // 2:] //= 2                                          # a darker floor half
+    img[h // 2 :] //= 2  # a darker floor half
     cv2.imwrite(str(path), img)
 
 
@@ -176,11 +231,32 @@ def test_world_files_record_their_options_and_info_shows_them(tmp_path: Path, ca
     pano = tmp_path / "pano.png"
     _write_pano(pano)
     out = tmp_path / "w.ply"
-    assert run_cli(["world", "--panorama", str(pano), "--height", "64", "--resolution", "64",
-                    "--no-level", "--eye-height", "1.5", "--out", str(out)]) == 0
+    assert (
+        run_cli(
+            [
+                "world",
+                "--panorama",
+                str(pano),
+                "--height",
+                "64",
+                "--resolution",
+                "64",
+                "--no-level",
+                "--eye-height",
+                "1.5",
+                "--out",
+                str(out),
+            ]
+        )
+        == 0
+    )
     rec = recorded_options(out)
-    assert rec == WorldOptions(panorama=pano, pano_height=64, resolution=64, level=False,
-                               eye_height=1.5).record()
+    assert (
+        rec
+        == WorldOptions(
+            panorama=pano, pano_height=64, resolution=64, level=False, eye_height=1.5
+        ).record()
+    )
     capsys.readouterr()
     assert run_cli(["info", str(out)]) == 0
     text = capsys.readouterr().out
@@ -195,12 +271,12 @@ def test_recorded_options_are_found_beside_and_inside_files(tmp_path: Path, clou
     opts = ObjectOptions(photo=tmp_path / "cup.png", height=0.3)
     cloud = cloud_factory(50)
     cloud.meta.update({"generator": "wander.objects", "options": opts.record()})
-    write_cloud(cloud, tmp_path / "cup.ply")                    # PLY header comment
+    write_cloud(cloud, tmp_path / "cup.ply")  # PLY header comment
     assert recorded_options(tmp_path / "cup.ply") == opts.record()
     r = ReconstructOptions(depth_size=64)
     (tmp_path / "scene_report.json").write_text(json.dumps({"options": r.record()}))
     (tmp_path / "scene.ply").write_bytes(b"ply\nformat binary_little_endian 1.0\nend_header\n")
-    assert recorded_options(tmp_path / "scene.ply") == r.record()   # a reconstruction's report
+    assert recorded_options(tmp_path / "scene.ply") == r.record()  # a reconstruction's report
     assert recorded_options(tmp_path / "nothing.ply") is None
     (tmp_path / "bad.ply.json").write_text("[1, 2")
-    assert recorded_options(tmp_path / "bad.ply") is None            # untrusted: never raises
+    assert recorded_options(tmp_path / "bad.ply") is None  # untrusted: never raises

@@ -15,7 +15,7 @@ from generators.objects.options import ObjectOptions
 from generators.reconstruct.options import ReconstructOptions
 from generators.world_options import WorldOptions
 
-pytestmark = pytest.mark.gl   # Qt widgets: needs the X display
+pytestmark = pytest.mark.gl  # Qt widgets: needs the X display
 
 
 def _combo_data(combo) -> list:  # noqa: ANN001
@@ -51,9 +51,12 @@ def test_new_world_dialog_builds_world_options(qtbot, photo: Path, tmp_path: Pat
     qtbot.addWidget(dlg)
     opts = dlg.request()
     assert type(opts) is WorldOptions
-    assert opts == WorldOptions(photos=[photo], pano_backend=dlg.pano_backend.currentData(),
-                                depth_backend=dlg.depth_backend.currentData(),
-                                resolution=WorldOptions().resolution or 768)
+    assert opts == WorldOptions(
+        photos=[photo],
+        pano_backend=dlg.pano_backend.currentData(),
+        depth_backend=dlg.depth_backend.currentData(),
+        resolution=WorldOptions().resolution or 768,
+    )
     _untouched(opts, WorldOptions, DIALOG_FIELDS)
     assert set(_combo_data(dlg.pano_backend)) <= set(meta["pano_backend"]["choices"])
     assert set(_combo_data(dlg.depth_backend)) <= set(meta["depth_backend"]["choices"])
@@ -61,7 +64,7 @@ def test_new_world_dialog_builds_world_options(qtbot, photo: Path, tmp_path: Pat
     dlg.auto_fov.setChecked(False)
     dlg.fov.setValue(50.0)
     assert dlg.request().fov == 50.0
-    dlg.request().check()                       # classical backends: nothing missing
+    dlg.request().check()  # classical backends: nothing missing
     pano = tmp_path / "p.png"
     d2 = NewWorldDialog(None, [], pano)
     qtbot.addWidget(d2)
@@ -71,7 +74,7 @@ def test_new_world_dialog_builds_world_options(qtbot, photo: Path, tmp_path: Pat
 
 def test_reconstruct_dialog_builds_reconstruct_options(qtbot, photo: Path) -> None:
     from cli.cmd_reconstruct import torch_available
-    from viewer.ext_reconstruct import DIALOG_FIELDS, DETAIL, ReconstructDialog
+    from viewer.ext_reconstruct import DETAIL, DIALOG_FIELDS, ReconstructDialog
 
     meta = _meta(ReconstructOptions)
     assert set(DIALOG_FIELDS) <= set(meta)

@@ -55,15 +55,17 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     qtbot.wait(500)
     feet = window.current_camera().position[1] - window.viewport.nav.eye_height
     assert abs(feet) < 0.05
-    assert cam.forward[2] < -0.95                                       # looking at the photo
+    assert cam.forward[2] < -0.95  # looking at the photo
     qtbot.wait(300)
     img = window.viewport.grabFramebuffer()
     assert img.width() > 100
     arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
-    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
+    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5  # something drawn
 
 
-def test_cancelled_job_leaves_the_world_unchanged(window, qtbot, tmp_path: Path, monkeypatch) -> None:
+def test_cancelled_job_leaves_the_world_unchanged(
+    window, qtbot, tmp_path: Path, monkeypatch
+) -> None:
     from skimage import data
 
     from generators import pano_world

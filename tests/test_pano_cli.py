@@ -14,8 +14,9 @@ from conftest import ROOT
 
 
 def _main(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "main.py", *args], cwd=ROOT, capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "main.py", *args], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture(scope="module")
@@ -31,8 +32,21 @@ def photo(tmp_path_factory) -> Path:
 def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: Path) -> None:
     out = tmp_path / "world.ply"
     pano = tmp_path / "pano.png"
-    r = _main("world", "--photo", str(photo), "--fov", "55", "--height", "512",
-              "--resolution", "256", "--out", str(out), "--save-panorama", str(pano))
+    r = _main(
+        "world",
+        "--photo",
+        str(photo),
+        "--fov",
+        "55",
+        "--height",
+        "512",
+        "--resolution",
+        "256",
+        "--out",
+        str(out),
+        "--save-panorama",
+        str(pano),
+    )
     assert r.returncode == 0, r.stderr
     assert "splats" in r.stdout and "stages:" in r.stdout and "outpaint" in r.stdout
     from scene.io import load_cloud
@@ -55,7 +69,9 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano"])
+@pytest.mark.parametrize(
+    "case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano"]
+)
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 broken jpeg" + bytes(100))
@@ -63,14 +79,42 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
     args = {
         "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
-        "missing": ["panorama", "--photo", str(tmp_path / "nope.jpg"), "--out", str(tmp_path / "p.png")],
-        "bad_fov": ["panorama", "--photo", str(photo), "--fov", "0", "--out", str(tmp_path / "p.png")],
-        "no_model": ["world", "--photo", str(photo), "--backend", "neural", "--out", str(tmp_path / "w.ply")],
+        "missing": [
+            "panorama",
+            "--photo",
+            str(tmp_path / "nope.jpg"),
+            "--out",
+            str(tmp_path / "p.png"),
+        ],
+        "bad_fov": [
+            "panorama",
+            "--photo",
+            str(photo),
+            "--fov",
+            "0",
+            "--out",
+            str(tmp_path / "p.png"),
+        ],
+        "no_model": [
+            "world",
+            "--photo",
+            str(photo),
+            "--backend",
+            "neural",
+            "--out",
+            str(tmp_path / "w.ply"),
+        ],
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
     }[case]
-    expect = {"corrupt": "bad.jpg", "missing": "does not exist", "bad_fov": "fov",
-              "no_model": "--depth-model", "bad_out": ".ply", "wide_pano": "twice the height"}[case]
+    expect = {
+        "corrupt": "bad.jpg",
+        "missing": "does not exist",
+        "bad_fov": "fov",
+        "no_model": "--depth-model",
+        "bad_out": ".ply",
+        "wide_pano": "twice the height",
+    }[case]
     r = _main(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert "Traceback" not in r.stderr

@@ -51,18 +51,21 @@ def test_measures_flag_mirrors_and_clones_and_pass_the_classical_fill(photo) -> 
     clones = clone_fraction(filled, known, FOV, (w, h))
     assert ncc["max"] <= 0.2, ncc
     assert clones["fraction"] <= 0.15, clones
-    assert info["upper"] in ("sky", "ceiling") and set(info["class_fractions"]) == \
-        {"upright", "ground", "sky"}
+    assert info["upper"] in ("sky", "ceiling") and set(info["class_fractions"]) == {
+        "upright",
+        "ground",
+        "sky",
+    }
 
 
 def test_adsn_texture_keeps_colour_statistics_not_content() -> None:
     rng = np.random.default_rng(1)
     ex = np.clip(0.5 + 0.1 * rng.standard_normal((32, 32, 3)), 0, 1).astype(np.float32)
-    ex[..., 1] = ex[..., 0]                                 # perfectly correlated R and G
+    ex[..., 1] = ex[..., 0]  # perfectly correlated R and G
     tex = adsn_texture(ex, (128, 256), seed=3)
     assert tex.shape == (128, 256, 3) and abs(float(tex.mean())) < 0.01
     assert 0.03 < float(tex.std()) < 0.15
-    np.testing.assert_allclose(tex[..., 0], tex[..., 1], atol=1e-5)   # covariance kept
+    np.testing.assert_allclose(tex[..., 0], tex[..., 1], atol=1e-5)  # covariance kept
     # periodic in longitude: no seam at the wrap
     assert np.abs(tex[:, 0] - tex[:, -1]).mean() < 2 * np.abs(np.diff(tex, axis=1)).mean()
     with pytest.raises(ValueError, match="4x4"):

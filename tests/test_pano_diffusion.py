@@ -40,15 +40,22 @@ def test_diffusion_outpaint_runs_real_loading_and_inference(tiny_sd: Path, monke
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     pano, known = _inputs(64)
     events: list[tuple[float, str]] = []
-    out = outpaint_diffusion(pano, known, model=tiny_sd, steps=2, work_height=32,
-                             device="cpu", progress=lambda f, m: events.append((f, m)))
+    out = outpaint_diffusion(
+        pano,
+        known,
+        model=tiny_sd,
+        steps=2,
+        work_height=32,
+        device="cpu",
+        progress=lambda f, m: events.append((f, m)),
+    )
     assert out.shape == (64, 128, 3) and np.isfinite(out).all()
     full = known >= 1.0
-    np.testing.assert_allclose(out[full], pano[full], atol=1e-6)      # photo kept exactly
-    assert out[known == 0].std() > 0.01                                # something generated
+    np.testing.assert_allclose(out[full], pano[full], atol=1e-6)  # photo kept exactly
+    assert out[known == 0].std() > 0.01  # something generated
     steps = [m for _, m in events if "step" in m]
     assert any("outpainting: step 2/2" in m for m in steps)
-    assert any("seam" in m for m in steps)                             # second, seam pass ran
+    assert any("seam" in m for m in steps)  # second, seam pass ran
     assert events[-1][0] == pytest.approx(1.0)
 
 
@@ -67,8 +74,9 @@ def test_diffusion_cancel_interrupts_the_pipeline(tiny_sd: Path) -> None:
             token.cancel()
 
     with pytest.raises(Cancelled):
-        outpaint_diffusion(pano, known, pipe=pipe, steps=4, work_height=32, progress=progress,
-                           cancel=token)
+        outpaint_diffusion(
+            pano, known, pipe=pipe, steps=4, work_height=32, progress=progress, cancel=token
+        )
     assert pipe._interrupt is True
     assert sum("step" in m for m in calls) == 1
 
@@ -95,8 +103,23 @@ def test_panorama_cli_with_diffusion_backend(tiny_sd: Path, tmp_path: Path) -> N
     photo = tmp_path / "cat.png"
     cv2.imwrite(str(photo), data.chelsea()[..., ::-1])
     out = tmp_path / "pano.png"
-    rc = run_cli(["panorama", "--photo", str(photo), "--backend", "diffusion", "--model",
-                  str(tiny_sd), "--steps", "1", "--height", "64", "--out", str(out)])
+    rc = run_cli(
+        [
+            "panorama",
+            "--photo",
+            str(photo),
+            "--backend",
+            "diffusion",
+            "--model",
+            str(tiny_sd),
+            "--steps",
+            "1",
+            "--height",
+            "64",
+            "--out",
+            str(out),
+        ]
+    )
     assert rc == 0 and out.exists()
     meta = json.loads((tmp_path / "pano.png.json").read_text())
     assert meta["backend"] == "diffusion" and meta["model"] == str(tiny_sd)

@@ -19,9 +19,15 @@ from generators.panorama.projection import pano_dirs
 def _processor():
     from transformers import DPTImageProcessor
 
-    return DPTImageProcessor(do_resize=True, size={"height": 64, "width": 64},
-                             keep_aspect_ratio=False, ensure_multiple_of=8, do_normalize=True,
-                             image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5])
+    return DPTImageProcessor(
+        do_resize=True,
+        size={"height": 64, "width": 64},
+        keep_aspect_ratio=False,
+        ensure_multiple_of=8,
+        do_normalize=True,
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
+    )
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +35,25 @@ def tiny_depth_model(tmp_path_factory) -> Path:
     from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
 
     torch.manual_seed(0)
-    bb = Dinov2Config(image_size=64, patch_size=8, num_channels=3, hidden_size=16,
-                      num_hidden_layers=4, num_attention_heads=2, intermediate_size=32,
-                      out_features=["stage1", "stage2", "stage3", "stage4"],
-                      reshape_hidden_states=False)
-    cfg = DepthAnythingConfig(backbone_config=bb, reassemble_hidden_size=16, patch_size=8,
-                              neck_hidden_sizes=[8, 8, 16, 16], fusion_hidden_size=8,
-                              head_hidden_size=8)
+    bb = Dinov2Config(
+        image_size=64,
+        patch_size=8,
+        num_channels=3,
+        hidden_size=16,
+        num_hidden_layers=4,
+        num_attention_heads=2,
+        intermediate_size=32,
+        out_features=["stage1", "stage2", "stage3", "stage4"],
+        reshape_hidden_states=False,
+    )
+    cfg = DepthAnythingConfig(
+        backbone_config=bb,
+        reassemble_hidden_size=16,
+        patch_size=8,
+        neck_hidden_sizes=[8, 8, 16, 16],
+        fusion_hidden_size=8,
+        head_hidden_size=8,
+    )
     folder = tmp_path_factory.mktemp("depth") / "tiny-depth-anything"
     DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
     _processor().save_pretrained(folder)
@@ -46,11 +64,11 @@ def test_align_disparity_recovers_scale_and_shift() -> None:
     rng = np.random.default_rng(0)
     rel = rng.random((40, 40))
     target = 0.3 * rel + 0.05
-    target[:4] += 5.0                                     # outliers are trimmed
+    target[:4] += 5.0  # outliers are trimmed
     valid = np.ones_like(rel, bool)
     a, b = align_disparity(rel, target, valid)
     assert a == pytest.approx(0.3, rel=1e-3) and b == pytest.approx(0.05, abs=1e-3)
-    assert align_disparity(-rel, 0.3 * rel, valid) is None   # inverted ordering -> rejected
+    assert align_disparity(-rel, 0.3 * rel, valid) is None  # inverted ordering -> rejected
     assert align_disparity(np.ones((40, 40)), target, valid) is None
 
 
@@ -64,7 +82,7 @@ class _OracleDepthNet(torch.nn.Module):
         self.metric = metric
 
     def forward(self, pixel_values):
-        disp = pixel_values[:, 0] + 2.0 + 0 * self.dummy   # normalised to about 1..3
+        disp = pixel_values[:, 0] + 2.0 + 0 * self.dummy  # normalised to about 1..3
         return SimpleNamespace(predicted_depth=1.0 / disp if self.metric else disp)
 
 
@@ -74,26 +92,31 @@ def test_fusion_puts_a_near_object_in_front_of_the_prior_wall(metric: bool) -> N
     h = 96
     truth = prior_depth(h, radius=8.0).copy()
     dirs = pano_dirs(h)
-    box = (np.abs(np.degrees(np.arctan2(dirs[..., 0], -dirs[..., 2]))) < 20) & \
-          (dirs[..., 1] > -0.1) & (dirs[..., 1] < 0.3)
+    box = (
+        (np.abs(np.degrees(np.arctan2(dirs[..., 0], -dirs[..., 2]))) < 20)
+        & (dirs[..., 1] > -0.1)
+        & (dirs[..., 1] < 0.3)
+    )
     truth[box] = 3.0
     disp = 1.0 / truth
     image = np.repeat((disp / disp.max())[..., None], 3, axis=2).astype(np.float32)
     sky = np.zeros((h, 2 * h), bool)
     prior = prior_depth(h, radius=8.0)
-    out = neural_pano_depth(image, prior, sky, net=(_processor(), _OracleDepthNet(metric)),
-                            view_size=96)
-    assert np.median(out[box]) < 4.0                         # the object came forward
+    out = neural_pano_depth(
+        image, prior, sky, net=(_processor(), _OracleDepthNet(metric)), view_size=96
+    )
+    assert np.median(out[box]) < 4.0  # the object came forward
     away = ~box & (dirs[..., 1] > -0.5)
     rel_err = np.abs(out[away] - prior[away]) / prior[away]
-    assert np.median(rel_err) < 0.1                          # elsewhere it agrees with the prior
-    floor = dirs[..., 1] < -0.88                               # below -62° latitude
-    np.testing.assert_allclose(out[floor], prior[floor], rtol=1e-4)   # walkable floor kept
+    assert np.median(rel_err) < 0.1  # elsewhere it agrees with the prior
+    floor = dirs[..., 1] < -0.88  # below -62° latitude
+    np.testing.assert_allclose(out[floor], prior[floor], rtol=1e-4)  # walkable floor kept
 
 
 @pytest.mark.slow
-def test_world_with_tiny_random_depth_anything(tiny_depth_model: Path, tmp_path: Path,
-                                               monkeypatch) -> None:
+def test_world_with_tiny_random_depth_anything(
+    tiny_depth_model: Path, tmp_path: Path, monkeypatch
+) -> None:
     import cv2
     from skimage import data
 
@@ -103,9 +126,13 @@ def test_world_with_tiny_random_depth_anything(tiny_depth_model: Path, tmp_path:
     photo = tmp_path / "rocket.png"
     cv2.imwrite(str(photo), data.rocket()[..., ::-1])
     msgs: list[str] = []
-    world, _, stages = world_from_photos([photo], pano_height=128, depth_backend="neural",
-                                         depth_model=tiny_depth_model,
-                                         progress=lambda f, m: msgs.append(m))
+    world, _, stages = world_from_photos(
+        [photo],
+        pano_height=128,
+        depth_backend="neural",
+        depth_model=tiny_depth_model,
+        progress=lambda f, m: msgs.append(m),
+    )
     cloud = world.layers[0].data
     cloud.validate()
     assert any("depth: view 10/10" in m for m in msgs)

@@ -44,15 +44,21 @@ def test_equirect_to_perspective_matches_py360convert_e2p(u_deg: float, v_deg: f
     assert np.abs(mine - ref).max() < 0.05
     # a wrong convention (mirrored yaw) is far off, so the check has teeth
     if abs(u_deg) > 20:
-        bad = Camera(w, h, f, f, w / 2, h / 2, view_rotation(math.radians(u_deg), math.radians(v_deg)))
-        assert np.abs(equirect_to_perspective(pano, bad) - ref).mean() > 20 * np.abs(mine - ref).mean()
+        bad = Camera(
+            w, h, f, f, w / 2, h / 2, view_rotation(math.radians(u_deg), math.radians(v_deg))
+        )
+        assert (
+            np.abs(equirect_to_perspective(pano, bad) - ref).mean() > 20 * np.abs(mine - ref).mean()
+        )
 
 
 def test_cube_faces_to_equirect_matches_py360convert_c2e() -> None:
     fw, h, w = 64, 128, 256
     rng = np.random.default_rng(1)
-    faces = {k: cv2.GaussianBlur(rng.random((fw, fw, 3)).astype(np.float32), (0, 0), 3) * 3 - 1
-             for k in "FRBLUD"}
+    faces = {
+        k: cv2.GaussianBlur(rng.random((fw, fw, 3)).astype(np.float32), (0, 0), 3) * 3 - 1
+        for k in "FRBLUD"
+    }
     ref = py360convert.c2e(faces, h, w, cube_format="dict")
     # py360convert's equirect grid has its first/last columns on ±180° exactly
     uu, vv = py360convert.utils.equirect_uvgrid(h, w)
@@ -64,14 +70,19 @@ def test_cube_faces_to_equirect_matches_py360convert_c2e() -> None:
         cam = Camera(fw, fw, fw / 2, fw / 2, (fw + 1) / 2, (fw + 1) / 2, cam.R, cam.t)
         u, v, ok = dirs_to_camera_pixels(d, cam)
         inside = ok & (u >= -0.5) & (u <= fw - 0.5) & (v >= -0.5) & (v <= fw - 0.5)
-        samp = cv2.remap(faces[name], u.astype(np.float32), v.astype(np.float32),
-                         cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        samp = cv2.remap(
+            faces[name],
+            u.astype(np.float32),
+            v.astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        )
         out[inside] += samp[inside]
         cnt[inside] += 1
     assert (cnt >= 1).mean() > 0.99
     out /= np.maximum(cnt, 1)[..., None]
     err = np.abs(out - ref).mean(-1)[cnt >= 1]
-    assert np.median(err) < 1e-3          # identical away from face seams
+    assert np.median(err) < 1e-3  # identical away from face seams
     assert err.mean() < 5e-3
 
 
@@ -88,12 +99,16 @@ def test_equirect_to_cube_faces_matches_py360convert_e2c() -> None:
 
 
 def test_convention_longitude_zero_is_minus_z_and_start_camera_sees_it() -> None:
-    d = lonlat_to_dirs(np.array([0.0, np.pi / 2, -np.pi / 2, np.pi, 0.0]),
-                       np.array([0.0, 0.0, 0.0, 0.0, np.pi / 2]))
-    np.testing.assert_allclose(d, [[0, 0, -1], [1, 0, 0], [-1, 0, 0], [0, 0, 1], [0, 1, 0]], atol=1e-12)
+    d = lonlat_to_dirs(
+        np.array([0.0, np.pi / 2, -np.pi / 2, np.pi, 0.0]),
+        np.array([0.0, 0.0, 0.0, 0.0, np.pi / 2]),
+    )
+    np.testing.assert_allclose(
+        d, [[0, 0, -1], [1, 0, 0], [-1, 0, 0], [0, 0, 1], [0, 1, 0]], atol=1e-12
+    )
     np.testing.assert_allclose(forward_from_yaw_pitch(0.0, 0.0), d[0], atol=1e-12)
     col, row = dirs_to_pano_pixels(forward_from_yaw_pitch(0.0, 0.0), 100)
-    assert col == pytest.approx(99.5) and row == pytest.approx(49.5)   # centre of a 200x100 pano
+    assert col == pytest.approx(99.5) and row == pytest.approx(49.5)  # centre of a 200x100 pano
     # the viewer's start camera at yaw 0 and our perspective camera agree
     a = Camera.from_yaw_pitch((0, 0, 0), 0.3, -0.2, 50.0, 64, 48)
     b = perspective_camera(64, 48, a.fov_x_deg, yaw=0.3, pitch=-0.2)

@@ -26,8 +26,12 @@ def scene_pano() -> np.ndarray:
     return np.concatenate([cv2.resize(t, (H // 2, H)) for t in tiles], 1).astype(np.float32) / 255
 
 
-def _view(pano: np.ndarray, yaw_deg: float, pitch_deg: float = 3.0, fov: float = 60.0) -> np.ndarray:
-    cam = perspective_camera(400, 300, fov, yaw=math.radians(yaw_deg), pitch=math.radians(pitch_deg))
+def _view(
+    pano: np.ndarray, yaw_deg: float, pitch_deg: float = 3.0, fov: float = 60.0
+) -> np.ndarray:
+    cam = perspective_camera(
+        400, 300, fov, yaw=math.radians(yaw_deg), pitch=math.radians(pitch_deg)
+    )
     return equirect_to_perspective(pano, cam)
 
 
@@ -39,7 +43,7 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
     # centred on longitude 0: the middle photo at yaw 0, the others ±35°, pitch kept
     assert [c["yaw_deg"] for c in cams] == pytest.approx([35, 0, -35], abs=0.6)
     assert [c["pitch_deg"] for c in cams] == pytest.approx([3, 3, 3], abs=0.4)
-    assert cams[0]["fov_x_deg"] == pytest.approx(60.0, abs=1.0)   # focal found from overlaps
+    assert cams[0]["fov_x_deg"] == pytest.approx(60.0, abs=1.0)  # focal found from overlaps
     assert meta["focal_source"] == "overlaps"
     # content matches the ground truth rotated by the centring (35°)
     ref = np.roll(scene_pano, -round(35 / 360 * 2 * H), axis=1)
@@ -52,11 +56,13 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
 @pytest.mark.slow
 def test_non_overlapping_photos_name_the_culprits(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, 0), _view(scene_pano, -35), _view(scene_pano, 180)]
-    with pytest.raises(ValueError, match=r"photo 3 \(c.jpg\) does not overlap photos 1 \(a.jpg\) and 2"):
+    with pytest.raises(
+        ValueError, match=r"photo 3 \(c.jpg\) does not overlap photos 1 \(a.jpg\) and 2"
+    ):
         stitch_photos(views, [60.0] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
     with pytest.raises(ValueError, match=r"photos 1 \(a.jpg\) and 2 \(c.jpg\) do not overlap"):
         stitch_photos([views[0], views[2]], [60.0] * 2, H, names=["a.jpg", "c.jpg"])
-    flat = np.full((300, 400, 3), 0.5, np.float32)   # featureless: no crash, clear error
+    flat = np.full((300, 400, 3), 0.5, np.float32)  # featureless: no crash, clear error
     with pytest.raises(ValueError, match="do not overlap"):
         stitch_photos([views[0], flat], [60.0] * 2, H)
 
@@ -72,4 +78,4 @@ def test_panorama_from_several_photo_files(tmp_path: Path, scene_pano: np.ndarra
     assert pano.image.shape == (256, 512, 3)
     assert pano.meta["stitch"]["photos"] == 3 and pano.meta["inputs"] == [str(p) for p in paths]
     assert 0.08 < (pano.known > 0.99).mean() < 0.3
-    assert np.abs(pano.image[:, 0] - pano.image[:, -1]).mean() < 0.05   # outpainted, seamless
+    assert np.abs(pano.image[:, 0] - pano.image[:, -1]).mean() < 0.05  # outpainted, seamless

@@ -53,7 +53,8 @@ def test_classical_outpaint_is_seamless_keeps_photo_and_fills_everything(chelsea
     # the photo itself is kept where fully known (away from its 1-2 px feathered rim)
     inner = cv2.erode((known > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     base, _ = __import__("generators.panorama", fromlist=["place_photo"]).place_photo(
-        __import__("generators.images", fromlist=["load_image"]).load_image(chelsea).rgb, 65.0, 256)
+        __import__("generators.images", fromlist=["load_image"]).load_image(chelsea).rgb, 65.0, 256
+    )
     assert np.abs(img[inner] - base[inner]).max() < 1e-5
     # the invented part is not a flat fill: it carries the photo's colours with variation
     unknown = known == 0
@@ -74,7 +75,7 @@ def test_prior_depth_floor_walls_and_sky() -> None:
 
     pts = pano_dirs(128) * d[..., None] + [0, 1.6, 0]
     below = pano_dirs(128)[..., 1] < -0.5
-    np.testing.assert_allclose(pts[below][:, 1], 0.0, atol=1e-4)       # floor at y = 0
+    np.testing.assert_allclose(pts[below][:, 1], 0.0, atol=1e-4)  # floor at y = 0
     horizontal = np.linalg.norm(pts[..., [0, 2]], axis=-1)
     assert horizontal.max() <= 8.0 * 1.5 + 1e-3
     sky = np.zeros((128, 256), bool)
@@ -85,11 +86,11 @@ def test_prior_depth_floor_walls_and_sky() -> None:
 def test_detect_sky_on_blue_sky_not_on_brown_ceiling() -> None:
     h = 128
     img = np.zeros((h, 2 * h, 3), np.float32)
-    img[: h // 2] = [0.45, 0.65, 0.95]                      # blue sky
-    img[h // 2:] = [0.4, 0.35, 0.3]
-    img[40:64, 100:120] = [0.2, 0.2, 0.2]                   # a building against the sky
+    img[: h // 2] = [0.45, 0.65, 0.95]  # blue sky
+    img[h // 2 :] = [0.4, 0.35, 0.3]
+    img[40:64, 100:120] = [0.2, 0.2, 0.2]  # a building against the sky
     sky = detect_sky(img)
-    assert sky[:30].mean() > 0.95 and not sky[h // 2 + 2:].any()
+    assert sky[:30].mean() > 0.95 and not sky[h // 2 + 2 :].any()
     assert sky[45:64, 104:116].mean() < 0.05
     indoor = np.full((h, 2 * h, 3), [0.5, 0.4, 0.3], np.float32)
     assert not detect_sky(indoor).any()
@@ -98,10 +99,11 @@ def test_detect_sky_on_blue_sky_not_on_brown_ceiling() -> None:
 @pytest.mark.slow
 def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     events: list[tuple[float, str]] = []
-    world, pano, stages = world_from_photos([rocket], pano_height=512, resolution=384,
-                                            progress=lambda f, m: events.append((f, m)))
+    world, pano, stages = world_from_photos(
+        [rocket], pano_height=512, resolution=384, progress=lambda f, m: events.append((f, m))
+    )
     cloud = world.layers[0].data
-    assert 100_000 < len(cloud) < 500_000    # incl. ~270 k pixel-aligned photo splats
+    assert 100_000 < len(cloud) < 500_000  # incl. ~270 k pixel-aligned photo splats
     cloud.validate()
     # floor at y = 0 under the start camera
     near = np.linalg.norm(cloud.means[:, [0, 2]], axis=1) < 1.5
@@ -123,7 +125,9 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     assert bm.yaw == 0 and bm.pitch == 0
     meta = cloud.meta
     assert meta["generator"] == "wander.pano_world" and meta["depth_backend"] == "classical"
-    assert meta["panorama"]["inputs"] == [str(rocket)] and meta["panorama"]["backend"] == "classical"
+    assert (
+        meta["panorama"]["inputs"] == [str(rocket)] and meta["panorama"]["backend"] == "classical"
+    )
     # progress: monotone, ends at 1, each stage timed
     fr = [f for f, _ in events]
     assert all(b >= a - 1e-9 for a, b in zip(fr, fr[1:])) and fr[-1] == pytest.approx(1.0)
@@ -166,7 +170,7 @@ def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
     path = tmp_path / "pano.jpg"
     save_image(path, pano.image)
     world, _, _ = world_from_photos(panorama=path, pano_height=256)
-    assert len(world.layers[0].data) > 30_000      # sky dome at half resolution
+    assert len(world.layers[0].data) > 30_000  # sky dome at half resolution
     bad = tmp_path / "wide.png"
     save_image(bad, np.zeros((100, 300, 3)))
     from scene.errors import SceneFormatError
@@ -205,8 +209,9 @@ def test_start_view_render_matches_the_photo(which: str, request, qapp) -> None:
     photo = load_image(path).rgb
     h, w = photo.shape[:2]
     bm = world.bookmarks[0]
-    cam = perspective_camera(w, h, pano.fov_x_deg, yaw=bm.yaw, pitch=bm.pitch,
-                             position=tuple(bm.position))
+    cam = perspective_camera(
+        w, h, pano.fov_x_deg, yaw=bm.yaw, pitch=bm.pitch, position=tuple(bm.position)
+    )
     assert cam.fov_y_deg == pytest.approx(bm.fov_y_deg, abs=0.5)
     img = render_image(world, cam).astype(np.float32) / 255
     crop = (slice(3, -3), slice(3, -3))

@@ -13,10 +13,11 @@ from viewer.app import configure_gl
 
 configure_gl()  # before pytest-qt creates the QApplication
 
+from test_navigation import room_cloud  # noqa: E402
+
 from scene import project as proj  # noqa: E402
 from scene.project import load_project  # noqa: E402
 from scene.world import Layer, World  # noqa: E402
-from test_navigation import room_cloud  # noqa: E402
 
 pytestmark = pytest.mark.gl
 
@@ -31,7 +32,9 @@ def env(app_window, monkeypatch):
     errors: list = []
 
     def no_box(win) -> None:
-        win.report_job_error = lambda title, exc: errors.append((title, exc))  # no modal boxes in tests
+        win.report_job_error = lambda title, exc: errors.append(
+            (title, exc)
+        )  # no modal boxes in tests
 
     def new_window():
         return app_window(*project_features(), size=(480, 320), theme=True, prepare=no_box)
@@ -83,15 +86,21 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     win.world.rename(win.world.layers[0].id, "edited room")
     assert win.document.dirty
     assert win.extensions["autosave"].autosave_now(wait=True)
-    auto = proj.autosave_path(target, tmp_path / "autosave", win.document.doc_id)  # this document's slot
+    auto = proj.autosave_path(
+        target, tmp_path / "autosave", win.document.doc_id
+    )  # this document's slot
     assert auto.is_file() and win.extensions["autosave"].autosave_file == auto
     assert proj.thumbnail_path(auto).is_file()
-    assert not win.extensions["autosave"].autosave_now(wait=True)  # nothing changed since: no rewrite
+    assert not win.extensions["autosave"].autosave_now(
+        wait=True
+    )  # nothing changed since: no rewrite
     os.utime(target, (time.time() - 30, time.time() - 30))
     # Crash: the window goes away without saving or quitting cleanly. Next start:
     win2 = new_window()
     asked = []
-    assert win2.extensions["autosave"].offer_recovery(ask=lambda rec: asked.append(rec) or "recover")
+    assert win2.extensions["autosave"].offer_recovery(
+        ask=lambda rec: asked.append(rec) or "recover"
+    )
     wait_jobs(qtbot, win2)
     assert asked[0].project == target.resolve()
     assert [lay.name for lay in win2.world.layers] == ["edited room"]
@@ -114,7 +123,9 @@ def test_quit_with_unsaved_changes_autosaves_clean_quit_discards(env, qtbot, tmp
     win.document.dirty = False
     win.extensions["autosave"].on_quit()
     assert proj.find_recovery(None, tmp_path / "autosave") is None
-    assert not win.extensions["autosave"].offer_recovery(ask=lambda r: "recover")  # nothing left to offer
+    assert not win.extensions["autosave"].offer_recovery(
+        ask=lambda r: "recover"
+    )  # nothing left to offer
 
 
 def test_declined_recovery_is_discarded(env, qtbot, tmp_path):
@@ -133,10 +144,14 @@ def test_export_job(env, qtbot, tmp_path):
     win.set_world(room_world())
     from scene.export import ExportOptions
 
-    win.extensions["exporter"].export(tmp_path / "out.ply", options=ExportOptions(sh_degree=0, min_opacity=0.5))
+    win.extensions["exporter"].export(
+        tmp_path / "out.ply", options=ExportOptions(sh_degree=0, min_opacity=0.5)
+    )
     wait_jobs(qtbot, win)
     assert errors == []
-    assert len(plyfile.PlyData.read(str(tmp_path / "out.ply"))["vertex"]) == len(win.world.layers[0].data)
+    assert len(plyfile.PlyData.read(str(tmp_path / "out.ply"))["vertex"]) == len(
+        win.world.layers[0].data
+    )
 
 
 def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
@@ -148,8 +163,11 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
     win.set_world(room_world())
     qtbot.wait(200)
     nav = win.viewport.nav
-    for pos, fwd in (([0, 1.5, 2], [0, -0.1, -1]), ([1, 1.5, 0.5], [-0.3, -0.1, -1]),
-                     ([1.5, 1.4, -0.5], [-1, -0.1, -0.5])):
+    for pos, fwd in (
+        ([0, 1.5, 2], [0, -0.1, -1]),
+        ([1, 1.5, 0.5], [-0.3, -0.1, -1]),
+        ([1.5, 1.4, -0.5], [-1, -0.1, -0.5]),
+    ):
         nav.set_view_world(np.array(pos, float), np.array(fwd, float))
         ext.add_keyframe()
     path = ext.path
@@ -255,8 +273,11 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
     assert win.document.suggested_path(".ply", "scene.ply").endswith("scene.ply")  # no project yet
     win.set_world(room_world(), tmp_path / "trip.wander")
     asked: list[str] = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]))
+    monkeypatch.setattr(
+        QFileDialog,
+        "getSaveFileName",
+        staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]),
+    )
     win.extensions["exporter"].export_dialog()
     assert asked == [str(tmp_path / "trip.ply")]
 
@@ -283,8 +304,9 @@ def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_pa
     target = tmp_path / "kept.wander"
     from PyQt6.QtWidgets import QFileDialog
 
-    monkeypatch.setattr(QFileDialog, "getSaveFileName",
-                        staticmethod(lambda *a, **k: (str(target), "")))
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(target), ""))
+    )
     assert win.open_path(other) is not None
     wait_jobs(qtbot, win)
     assert target.exists() and load_project(target)[0].layers[0].name == "room"

@@ -19,13 +19,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from project_craft import ROOT, fake_home, snapshot
+from test_navigation import room_cloud
+from test_project_app import env, wait_jobs  # noqa: F401 - `env` is a fixture
+
 from scene import project as proj
 from scene.errors import SceneFormatError
 from scene.world import Layer, World
-from test_navigation import room_cloud
-from test_project_app import env, wait_jobs  # noqa: F401 - `env` is a fixture
 
 pytestmark = pytest.mark.gl
 
@@ -96,8 +96,9 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
     assert a.extensions["autosave"].autosave_file != b.extensions["autosave"].autosave_file
     recs = proj.find_recoveries(folder)
     assert len(recs) == 2 and recs[0].saved_at >= recs[1].saved_at
-    assert all(r.project is None and r.thumbnail is not None and r.thumbnail.is_file()
-               for r in recs)
+    assert all(
+        r.project is None and r.thumbnail is not None and r.thumbnail.is_file() for r in recs
+    )
     from PIL import Image
 
     thumb = np.asarray(Image.open(recs[0].thumbnail))
@@ -131,8 +132,12 @@ def test_legacy_single_slot_file_is_still_offered(env, qtbot, tmp_path):  # noqa
     new_window, _ = env
     legacy = proj.autosave_path(None, tmp_path / "autosave")  # as older versions wrote it
     legacy.parent.mkdir(parents=True)
-    proj.save_project(named_world("old version"), legacy, include_inputs=False,
-                      extra={"autosave_of": None, "autosaved_at": time.time()})
+    proj.save_project(
+        named_world("old version"),
+        legacy,
+        include_inputs=False,
+        extra={"autosave_of": None, "autosaved_at": time.time()},
+    )
     win = new_window()
     asked: list = []
     win.extensions["autosave"].offer_recovery(ask=lambda r: asked.append(r) or "later")
@@ -144,7 +149,7 @@ def test_legacy_single_slot_file_is_still_offered(env, qtbot, tmp_path):  # noqa
     assert (tmp_path / "autosave" / "untitled.autosave.wander").is_file()
 
 
-_DRIVER = textwrap.dedent('''
+_DRIVER = textwrap.dedent("""
     import os, signal, sys, json
     sys.path.insert(0, {root!r}); sys.path.insert(0, {tests!r})
     from viewer.app import configure_gl
@@ -173,20 +178,30 @@ _DRIVER = textwrap.dedent('''
     QTimer.singleShot(300, later)
     app.exec()
     print(json.dumps(offered))
-''')
+""")
 
 
 def test_kill_9_after_autosave_then_later_then_quit_keeps_it(x_display, tmp_path):
     child_env = fake_home(tmp_path)
-    child_env.update(WANDER_CONFIG_DIR=str(tmp_path / "config"),
-                     WANDER_AUTOSAVE_DIR=str(tmp_path / "auto"), QT_QPA_PLATFORM="xcb",
-                     DISPLAY=x_display, LIBGL_ALWAYS_SOFTWARE="1")
+    child_env.update(
+        WANDER_CONFIG_DIR=str(tmp_path / "config"),
+        WANDER_AUTOSAVE_DIR=str(tmp_path / "auto"),
+        QT_QPA_PLATFORM="xcb",
+        DISPLAY=x_display,
+        LIBGL_ALWAYS_SOFTWARE="1",
+    )
     driver = tmp_path / "driver.py"
     driver.write_text(_DRIVER.format(root=str(ROOT), tests=str(ROOT / "tests")))
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, str(driver), *args], env=child_env, cwd=tmp_path,
-                              capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, str(driver), *args],
+            env=child_env,
+            cwd=tmp_path,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     for name in ("first", "second"):
         res = run("crash", name)
@@ -197,7 +212,9 @@ def test_kill_9_after_autosave_then_later_then_quit_keeps_it(x_display, tmp_path
     assert len(offered) == 2
     res = run("later")  # restarted: both still offered
     assert sorted(json.loads(res.stdout.strip().splitlines()[-1])) == sorted(offered)
-    names = sorted(proj.recover(r)[0].layers[0].name for r in proj.find_recoveries(tmp_path / "auto"))
+    names = sorted(
+        proj.recover(r)[0].layers[0].name for r in proj.find_recoveries(tmp_path / "auto")
+    )
     assert names == ["first", "second"]
 
 
@@ -216,13 +233,16 @@ def test_opening_crafted_projects_in_the_app(env, qtbot, tmp_path, monkeypatch):
     # Refused outright: one readable message, no Python error text.
     deep = json.dumps(manifest())[:-1] + ', "meta": ' + "[" * 50_000 + "]" * 50_000 + "}"
     ints = json.dumps(manifest())[:-1] + ', "x": ' + "7" * 5000 + "}"
-    bad = [project(tmp_path / "deep.wander", deep), project(tmp_path / "ints.wander", ints),
-           project(tmp_path / "newer.wander", manifest(format_version="7.0"))]
+    bad = [
+        project(tmp_path / "deep.wander", deep),
+        project(tmp_path / "ints.wander", ints),
+        project(tmp_path / "newer.wander", manifest(format_version="7.0")),
+    ]
     for p in bad:
         errors.clear()
         win.open_path(p)
         wait_jobs(qtbot, win)
-        (title, exc), = errors
+        ((title, exc),) = errors
         assert isinstance(exc, SceneFormatError) and p.name in str(exc) and p.name in title
         assert "Traceback" not in str(exc) and "Error:" not in str(exc)
     # Opened with warnings: the rest shows, and a warning box lists what was refused.
@@ -234,16 +254,20 @@ def test_opening_crafted_projects_in_the_app(env, qtbot, tmp_path, monkeypatch):
     box = win._last_warning_box
     assert "not everything could be restored" in box.text()
     assert "not a SHA-256" in box.detailedText()
-    dup = project(tmp_path / "dup.wander",
-                  manifest(layers=[layer_entry(5, "layers/1.ply"), layer_entry(5, "layers/2.ply")]),
-                  {"layers/1.ply": cloud_ply(seed=1), "layers/2.ply": cloud_ply(seed=2)})
+    dup = project(
+        tmp_path / "dup.wander",
+        manifest(layers=[layer_entry(5, "layers/1.ply"), layer_entry(5, "layers/2.ply")]),
+        {"layers/1.ply": cloud_ply(seed=1), "layers/2.ply": cloud_ply(seed=2)},
+    )
     win.open_path(dup)
     wait_jobs(qtbot, win)
     ids = [lay.id for lay in win.world.layers]
     assert len(set(ids)) == 2
     win.world.remove_layer(ids[0])
     assert [lay.id for lay in win.world.layers] == [ids[1]]
-    assert snapshot(home) == before and (home / ".bashrc").read_text() == "# the user's own bashrc\n"
+    assert (
+        snapshot(home) == before and (home / ".bashrc").read_text() == "# the user's own bashrc\n"
+    )
 
 
 def _click_later_when_shown(qtbot, seen: list) -> None:  # noqa: ANN001

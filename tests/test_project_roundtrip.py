@@ -10,14 +10,23 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene import project
 from scene.errors import SceneFormatError
 from scene.mesh import Mesh
-from scene.project import (FORMAT_VERSION, autosave_path, discard_autosave, find_recoveries,
-                           find_recovery, load_project, read_manifest, recover, save_project,
-                           write_autosave)
+from scene.project import (
+    FORMAT_VERSION,
+    autosave_path,
+    discard_autosave,
+    find_recoveries,
+    find_recovery,
+    load_project,
+    read_manifest,
+    recover,
+    save_project,
+    write_autosave,
+)
 from scene.world import Bookmark, Layer, World, similarity_matrix
 
 
@@ -27,25 +36,51 @@ def make_world(tmp_path: Path) -> World:
     w = World()
     base = random_cloud(300, sh_degree=3, seed=1)
     base.meta = {"generator": "pano_world", "depth_scale": 1.5}
-    w.add_layer(Layer("Base world", base, "world", source={
-        "generator": "pano_world", "backend": "classical",
-        "options": {"fov": 65.0, "steps": 20, "size": (1024, 512)},
-        "photo": str(photo)}))
+    w.add_layer(
+        Layer(
+            "Base world",
+            base,
+            "world",
+            source={
+                "generator": "pano_world",
+                "backend": "classical",
+                "options": {"fov": 65.0, "steps": 20, "size": (1024, 512)},
+                "photo": str(photo),
+            },
+        )
+    )
     obj = random_cloud(120, sh_degree=1, seed=2)
-    w.add_layer(Layer("Chair", obj, "object",
-                      transform=similarity_matrix((1, 0.5, -2), yaw=0.7, scale=0.8),
-                      visible=False, source={"generator": "object", "seed": 7}))
-    mesh = Mesh(np.random.default_rng(3).normal(size=(8, 3)),
-                [[0, 1, 2], [2, 3, 4], [5, 6, 7]],
-                vertex_colors=np.random.default_rng(4).uniform(size=(8, 3)))
+    w.add_layer(
+        Layer(
+            "Chair",
+            obj,
+            "object",
+            transform=similarity_matrix((1, 0.5, -2), yaw=0.7, scale=0.8),
+            visible=False,
+            source={"generator": "object", "seed": 7},
+        )
+    )
+    mesh = Mesh(
+        np.random.default_rng(3).normal(size=(8, 3)),
+        [[0, 1, 2], [2, 3, 4], [5, 6, 7]],
+        vertex_colors=np.random.default_rng(4).uniform(size=(8, 3)),
+    )
     w.add_layer(Layer("Plain", random_cloud(50, sh_degree=0, seed=8), "object"))
     w.add_layer(Layer("Collider", mesh, "mesh", transform=similarity_matrix((0, -1, 0))))
-    w.bookmarks += [Bookmark("door", [1, 1.6, 2], 0.3, -0.1, 70.0),
-                    Bookmark("window", [-2, 1.5, 0], 2.0, 0.2, 55.0)]
+    w.bookmarks += [
+        Bookmark("door", [1, 1.6, 2], 0.3, -0.1, 70.0),
+        Bookmark("window", [-2, 1.5, 0], 2.0, 0.2, 55.0),
+    ]
     w.up_axis = np.array([0.0, 0.0, 1.0])
-    w.meta = {"title": "Garden", "created_by": "test", "panorama": np.arange(24, dtype=np.uint8)
-              .reshape(2, 4, 3), "ratio": 0.25, "tags": ["a", "b"], "pair": (1, 2),
-              "origin": Path("/tmp/somewhere")}
+    w.meta = {
+        "title": "Garden",
+        "created_by": "test",
+        "panorama": np.arange(24, dtype=np.uint8).reshape(2, 4, 3),
+        "ratio": 0.25,
+        "tags": ["a", "b"],
+        "pair": (1, 2),
+        "origin": Path("/tmp/somewhere"),
+    }
     return w
 
 
@@ -60,7 +95,11 @@ def _same_input(a: object, b: object) -> bool:
     (a project carries names only, never the folder the photo lived in)."""
     if isinstance(a, str) and isinstance(b, str) and a != b and Path(a).is_file():
         pb = Path(b)
-        return pb.name == Path(a).name and "wander-cache" in b and pb.read_bytes() == Path(a).read_bytes()
+        return (
+            pb.name == Path(a).name
+            and "wander-cache" in b
+            and pb.read_bytes() == Path(a).read_bytes()
+        )
     return a == b
 
 
@@ -70,7 +109,10 @@ def assert_worlds_equal(a: World, b: World) -> None:
         assert (la.id, la.name, la.kind, la.visible) == (lb.id, lb.name, lb.kind, lb.visible)
         np.testing.assert_array_equal(la.transform, lb.transform)
         assert la.source.keys() == lb.source.keys()
-        assert all(_same_input(la.source[k], lb.source[k]) for k in la.source), (la.source, lb.source)
+        assert all(_same_input(la.source[k], lb.source[k]) for k in la.source), (
+            la.source,
+            lb.source,
+        )
         assert type(la.data) is type(lb.data)
         if la.is_mesh:
             np.testing.assert_array_equal(la.data.vertices, lb.data.vertices)
@@ -82,7 +124,12 @@ def assert_worlds_equal(a: World, b: World) -> None:
         assert la.data.meta == lb.data.meta
     assert len(a.bookmarks) == len(b.bookmarks)
     for ba, bb in zip(a.bookmarks, b.bookmarks):
-        assert (ba.name, ba.yaw, ba.pitch, ba.fov_y_deg) == (bb.name, bb.yaw, bb.pitch, bb.fov_y_deg)
+        assert (ba.name, ba.yaw, ba.pitch, ba.fov_y_deg) == (
+            bb.name,
+            bb.yaw,
+            bb.pitch,
+            bb.fov_y_deg,
+        )
         np.testing.assert_array_equal(ba.position, bb.position)
     np.testing.assert_array_equal(a.up_axis, b.up_axis)
     assert a.meta.keys() == b.meta.keys()
@@ -167,8 +214,9 @@ def test_failure_mid_save_keeps_previous_project(tmp_path, monkeypatch):
     assert w2.layers[0].name == "Base world"
 
 
-def _rewrite(p: Path, out: Path, edit_manifest=None, drop: str | None = None,
-             corrupt: str | None = None) -> None:
+def _rewrite(
+    p: Path, out: Path, edit_manifest=None, drop: str | None = None, corrupt: str | None = None
+) -> None:
     with zipfile.ZipFile(p) as zin, zipfile.ZipFile(out, "w") as zout:
         for info in zin.infolist():
             data = zin.read(info.filename)

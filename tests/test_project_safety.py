@@ -18,10 +18,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
-from project_craft import (cloud_ply, fake_home, layer_entry, manifest, project,
-                           raw_zip, run_cli, run_cli_peak, simple_project, snapshot, zero_bomb)
+from project_craft import (
+    cloud_ply,
+    fake_home,
+    layer_entry,
+    manifest,
+    project,
+    raw_zip,
+    run_cli,
+    run_cli_peak,
+    simple_project,
+    snapshot,
+    zero_bomb,
+)
+
 from scene import project as proj
 from scene.errors import SceneFormatError
 from scene.project import load_project, read_manifest, save_project
@@ -55,8 +66,12 @@ def evil_inputs(home: Path) -> list[dict]:
         {"original": "/x/.bashrc", "stored": "inputs/a", "sha256": "../../../", "size": len(EVIL)},
         {"original": "/x/.bashrc", "stored": "inputs/a", "sha256": str(home), "size": len(EVIL)},
         {"original": "/x/.bashrc", "stored": "inputs/a", "sha256": str(home) + "/", "size": 1},
-        {"original": "../../../../.bashrc", "stored": "inputs/a",
-         "sha256": "../../../../../../../../../../" + str(home)[1:], "size": 1},
+        {
+            "original": "../../../../.bashrc",
+            "stored": "inputs/a",
+            "sha256": "../../../../../../../../../../" + str(home)[1:],
+            "size": 1,
+        },
         {"original": "..", "stored": "inputs/a", "sha256": good, "size": len(EVIL)},
         {"original": ".", "stored": "inputs/a", "sha256": good},
         {"original": "", "stored": "inputs/a", "sha256": good},
@@ -73,23 +88,43 @@ def evil_inputs(home: Path) -> list[dict]:
 
 def evil_project(tmp_path: Path, home: Path) -> Path:
     meta = {"photo": str(home / ".bashrc"), "p": {"__path__": str(home / ".ssh")}}
-    return project(tmp_path / "evil.wander",
-                   manifest(format_version="1.0", layers=[layer_entry()], meta=meta,
-                            inputs=evil_inputs(home),
-                            bookmarks=[{"name": "a", "position": [0, 0, 3], "yaw": 0,
-                                        "pitch": 0, "fov_y_deg": 60},
-                                       {"name": "b", "position": [1, 0, 3], "yaw": 0.2,
-                                        "pitch": 0, "fov_y_deg": 50}]),
-                   {"layers/1.ply": cloud_ply(), "inputs/a": EVIL})
+    return project(
+        tmp_path / "evil.wander",
+        manifest(
+            format_version="1.0",
+            layers=[layer_entry()],
+            meta=meta,
+            inputs=evil_inputs(home),
+            bookmarks=[
+                {"name": "a", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 60},
+                {"name": "b", "position": [1, 0, 3], "yaw": 0.2, "pitch": 0, "fov_y_deg": 50},
+            ],
+        ),
+        {"layers/1.ply": cloud_ply(), "inputs/a": EVIL},
+    )
 
 
-@pytest.mark.parametrize("command", [
-    ["export", "evil.wander", "--out", "x.ply"],
-    ["export", "evil.wander", "--out", "x.ply", "--cameras", "cams"],
-    ["render", "evil.wander", "--out", "x.png", "--size", "64x48"],
-    ["video", "evil.wander", "--from-bookmarks", "--size", "64x48", "--fps", "2", "--seconds", "1",
-     "--out", "v.mp4"],
-])
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["export", "evil.wander", "--out", "x.ply"],
+        ["export", "evil.wander", "--out", "x.ply", "--cameras", "cams"],
+        ["render", "evil.wander", "--out", "x.png", "--size", "64x48"],
+        [
+            "video",
+            "evil.wander",
+            "--from-bookmarks",
+            "--size",
+            "64x48",
+            "--fps",
+            "2",
+            "--seconds",
+            "1",
+            "--out",
+            "v.mp4",
+        ],
+    ],
+)
 @pytest.mark.slow
 def test_cli_never_writes_outside_output_and_wanders_folders(tmp_path, command):
     env = fake_home(tmp_path)
@@ -134,11 +169,22 @@ def test_checksum_and_name_validation_in_the_library(tmp_path):
 
 def test_valid_input_with_a_path_for_a_name_lands_in_the_cache(tmp_path):
     good = hashlib.sha256(EVIL).hexdigest()
-    p = project(tmp_path / "p.wander",
-                manifest(format_version="1.0", layers=[layer_entry(source={"photo": "/a/b/x.jpg"})],
-                         inputs=[{"original": "/a/b/../../../../x.jpg", "stored": "inputs/a",
-                                  "sha256": good.upper(), "size": len(EVIL)}]),
-                {"layers/1.ply": cloud_ply(), "inputs/a": EVIL})
+    p = project(
+        tmp_path / "p.wander",
+        manifest(
+            format_version="1.0",
+            layers=[layer_entry(source={"photo": "/a/b/x.jpg"})],
+            inputs=[
+                {
+                    "original": "/a/b/../../../../x.jpg",
+                    "stored": "inputs/a",
+                    "sha256": good.upper(),
+                    "size": len(EVIL),
+                }
+            ],
+        ),
+        {"layers/1.ply": cloud_ply(), "inputs/a": EVIL},
+    )
     cache = tmp_path / "cache"
     world, warnings = load_project(p, inputs_dir=cache)
     (f,) = [q for q in cache.rglob("*") if q.is_file()]
@@ -153,10 +199,13 @@ def test_planted_symlink_in_the_cache_is_not_followed(tmp_path):
     cache = tmp_path / "cache"
     cache.mkdir()
     (cache / good[:16]).symlink_to(outside)
-    p = project(tmp_path / "p.wander",
-                manifest(layers=[layer_entry()],
-                         inputs=[{"name": "x.jpg", "stored": "inputs/a", "sha256": good}]),
-                {"layers/1.ply": cloud_ply(), "inputs/a": EVIL})
+    p = project(
+        tmp_path / "p.wander",
+        manifest(
+            layers=[layer_entry()], inputs=[{"name": "x.jpg", "stored": "inputs/a", "sha256": good}]
+        ),
+        {"layers/1.ply": cloud_ply(), "inputs/a": EVIL},
+    )
     world, warnings = load_project(p, inputs_dir=cache)
     assert list(outside.iterdir()) == []
     assert any("could not be unpacked" in w for w in warnings)
@@ -166,20 +215,33 @@ def test_a_manifest_cannot_make_save_read_a_local_file(tmp_path):
     secret = tmp_path / "private" / "secret.jpg"
     secret.parent.mkdir()
     secret.write_bytes(b"SECRET-BYTES" * 20)
-    meta = {"photo": str(secret), "as_path": {"__path__": str(secret)},
-            "nested": [{"__tuple__": [str(secret)]}]}
-    p = project(tmp_path / "p.wander",
-                manifest(format_version="1.0", meta=meta,
-                         layers=[layer_entry(source={"photo": str(secret)})],
-                         # a legacy entry whose original exists with the right size, but no copy
-                         inputs=[{"original": str(secret), "stored": "inputs/missing",
-                                  "sha256": hashlib.sha256(secret.read_bytes()).hexdigest(),
-                                  "size": secret.stat().st_size}]),
-                {"layers/1.ply": cloud_ply()})
+    meta = {
+        "photo": str(secret),
+        "as_path": {"__path__": str(secret)},
+        "nested": [{"__tuple__": [str(secret)]}],
+    }
+    p = project(
+        tmp_path / "p.wander",
+        manifest(
+            format_version="1.0",
+            meta=meta,
+            layers=[layer_entry(source={"photo": str(secret)})],
+            # a legacy entry whose original exists with the right size, but no copy
+            inputs=[
+                {
+                    "original": str(secret),
+                    "stored": "inputs/missing",
+                    "sha256": hashlib.sha256(secret.read_bytes()).hexdigest(),
+                    "size": secret.stat().st_size,
+                }
+            ],
+        ),
+        {"layers/1.ply": cloud_ply()},
+    )
     world, warnings = load_project(p)
     assert world.meta["photo"] == str(secret)  # the text is kept as text...
     out = tmp_path / "resaved.wander"
-    save_project(world, out)                   # ...but never read
+    save_project(world, out)  # ...but never read
     raw = out.read_bytes()
     assert b"SECRET-BYTES" not in raw
     with zipfile.ZipFile(out) as zf:
@@ -195,8 +257,7 @@ def test_the_users_own_photos_are_still_saved_and_restored(tmp_path):
     photo.parent.mkdir(parents=True)
     photo.write_bytes(b"\xff\xd8jpeg" * 50)
     w = World()
-    w.add_layer(Layer("base", random_cloud(20), source={"photo": str(photo),
-                                                        "as_path": photo}))
+    w.add_layer(Layer("base", random_cloud(20), source={"photo": str(photo), "as_path": photo}))
     w.meta = {"panorama_source": str(photo)}
     p = tmp_path / "share.wander"
     save_project(w, p)
@@ -206,8 +267,10 @@ def test_the_users_own_photos_are_still_saved_and_restored(tmp_path):
     assert str(photo.parent) not in text and "Alice" not in text and "My Trips" not in text
     man = read_manifest(p)
     assert man["inputs"][0]["name"] == "beach.jpg"
-    assert man["layers"][0]["source"]["photo"] == {"__input__": man["inputs"][0]["sha256"],
-                                                   "name": "beach.jpg"}
+    assert man["layers"][0]["source"]["photo"] == {
+        "__input__": man["inputs"][0]["sha256"],
+        "name": "beach.jpg",
+    }
     # Opened elsewhere: every reference points at the unpacked copy.
     w2, warnings = load_project(p, inputs_dir=tmp_path / "cache")
     assert warnings == []
@@ -224,10 +287,15 @@ def test_the_users_own_photos_are_still_saved_and_restored(tmp_path):
 def bomb_project(tmp_path: Path, mb: int, central: bool = True, lie: int | None = None) -> Path:
     stream, usize, crc = zero_bomb(mb)
     man = json.dumps(manifest(layers=[layer_entry(), layer_entry(2, "layers/2.ply")])).encode()
-    return raw_zip(tmp_path / f"bomb{mb}{'' if central else '-nocd'}.wander",
-                   [("manifest.json", man), ("layers/1.ply", cloud_ply()),
-                    ("layers/2.ply", stream, 8, usize if lie is None else lie, crc)],
-                   central=central)
+    return raw_zip(
+        tmp_path / f"bomb{mb}{'' if central else '-nocd'}.wander",
+        [
+            ("manifest.json", man),
+            ("layers/1.ply", cloud_ply()),
+            ("layers/2.ply", stream, 8, usize if lie is None else lie, crc),
+        ],
+        central=central,
+    )
 
 
 @pytest.mark.parametrize("central", [True, False])
@@ -250,8 +318,9 @@ def test_entry_that_inflates_beyond_its_declared_size_is_cut_off(tmp_path):
 
 def test_declared_size_beyond_the_file_is_refused(tmp_path):
     man = json.dumps(manifest(layers=[layer_entry()])).encode()
-    p = raw_zip(tmp_path / "big.wander", [("manifest.json", man),
-                                          ("layers/1.ply", b"ply\n", 0, 3 << 30, 0)])
+    p = raw_zip(
+        tmp_path / "big.wander", [("manifest.json", man), ("layers/1.ply", b"ply\n", 0, 3 << 30, 0)]
+    )
     world, warnings = load_project(p)
     assert world.layers == () and any("layers/1.ply" in w for w in warnings)
 
@@ -282,18 +351,27 @@ def test_thousands_of_layers_sharing_one_entry_are_bounded(tmp_path, monkeypatch
 
 def test_npy_header_claiming_a_huge_shape(tmp_path):
     hdr = io.BytesIO()
-    np.lib.format.write_array_header_1_0(hdr, {"descr": "<f8", "fortran_order": False,
-                                               "shape": (10**6, 10**6)})
+    np.lib.format.write_array_header_1_0(
+        hdr, {"descr": "<f8", "fortran_order": False, "shape": (10**6, 10**6)}
+    )
     huge = hdr.getvalue() + b"\0" * 64
     obj = io.BytesIO()
-    np.lib.format.write_array_header_1_0(obj, {"descr": "|O", "fortran_order": False,
-                                              "shape": (1,)})
-    p = project(tmp_path / "npy.wander",
-                manifest(layers=[layer_entry()], arrays=["arrays/0.npy", "arrays/1.npy"],
-                         meta={"pano": {"__npy__": "arrays/0.npy"},
-                               "o": {"__npy__": "arrays/1.npy"}}),
-                {"layers/1.ply": cloud_ply(), "arrays/0.npy": huge,
-                 "arrays/1.npy": obj.getvalue() + b"\x80\x04N."})
+    np.lib.format.write_array_header_1_0(
+        obj, {"descr": "|O", "fortran_order": False, "shape": (1,)}
+    )
+    p = project(
+        tmp_path / "npy.wander",
+        manifest(
+            layers=[layer_entry()],
+            arrays=["arrays/0.npy", "arrays/1.npy"],
+            meta={"pano": {"__npy__": "arrays/0.npy"}, "o": {"__npy__": "arrays/1.npy"}},
+        ),
+        {
+            "layers/1.ply": cloud_ply(),
+            "arrays/0.npy": huge,
+            "arrays/1.npy": obj.getvalue() + b"\x80\x04N.",
+        },
+    )
     assert p.stat().st_size < 4096
     world, warnings = load_project(p)
     text = "\n".join(warnings)
@@ -306,13 +384,20 @@ def test_mesh_npz_bomb_and_lying_member(tmp_path):
     stream, usize, crc = zero_bomb(1024)
     inner = tmp_path / "inner.npz"
     hdr = io.BytesIO()
-    np.lib.format.write_array_header_1_0(hdr, {"descr": "<f4", "fortran_order": False,
-                                               "shape": (3, 3)})
+    np.lib.format.write_array_header_1_0(
+        hdr, {"descr": "<f4", "fortran_order": False, "shape": (3, 3)}
+    )
     raw_zip(inner, [("vertices.npy", stream, 8, usize, crc), ("faces.npy", hdr.getvalue())])
-    p = project(tmp_path / "mesh.wander",
-                manifest(layers=[layer_entry(1, "layers/1.npz", data="mesh", kind="mesh"),
-                                 layer_entry(2, "layers/2.ply")]),
-                {"layers/1.npz": inner.read_bytes(), "layers/2.ply": cloud_ply()})
+    p = project(
+        tmp_path / "mesh.wander",
+        manifest(
+            layers=[
+                layer_entry(1, "layers/1.npz", data="mesh", kind="mesh"),
+                layer_entry(2, "layers/2.ply"),
+            ]
+        ),
+        {"layers/1.npz": inner.read_bytes(), "layers/2.ply": cloud_ply()},
+    )
     world, warnings = load_project(p)
     assert [lay.id for lay in world.layers] == [2]
     assert any("layers/1.npz/vertices.npy" in w for w in warnings), warnings
@@ -326,9 +411,11 @@ def test_peak_memory_of_crafted_projects_via_cli(tmp_path, kind):
     env = fake_home(tmp_path)
     if kind == "shared-entry":
         body = cloud_ply(800, sh_degree=3)
-        p = project(tmp_path / "c.wander",
-                    manifest(layers=[layer_entry(i + 1, "layers/1.ply") for i in range(20_000)]),
-                    {"layers/1.ply": body})
+        p = project(
+            tmp_path / "c.wander",
+            manifest(layers=[layer_entry(i + 1, "layers/1.ply") for i in range(20_000)]),
+            {"layers/1.ply": body},
+        )
     else:
         p = bomb_project(tmp_path, 3000, central=kind == "ratio")  # 3 MB -> 3 GB
         p = p.rename(tmp_path / "c.wander")
@@ -342,8 +429,13 @@ def test_peak_memory_of_crafted_projects_via_cli(tmp_path, kind):
 # ============================================================ kind 3: values
 def test_deep_nesting_is_one_clear_error(tmp_path):
     for depth in (100, 200_000):
-        text = json.dumps(manifest(layers=[layer_entry()]))[:-1] + ', "meta": ' + \
-            "[" * depth + "]" * depth + "}"
+        text = (
+            json.dumps(manifest(layers=[layer_entry()]))[:-1]
+            + ', "meta": '
+            + "[" * depth
+            + "]" * depth
+            + "}"
+        )
         p = project(tmp_path / f"deep{depth}.wander", text, {"layers/1.ply": cloud_ply()})
         with pytest.raises(SceneFormatError, match="manifest.json.*(nest|deep)") as e:
             load_project(p)
@@ -353,7 +445,7 @@ def test_deep_nesting_is_one_clear_error(tmp_path):
 @pytest.mark.slow
 def test_deep_nesting_and_huge_ints_via_cli(tmp_path):
     env = fake_home(tmp_path)
-    deep = json.dumps(manifest())[:-1] + ', "meta": ' + "{\"a\":" * 100_000 + "1" + "}" * 100_001
+    deep = json.dumps(manifest())[:-1] + ', "meta": ' + '{"a":' * 100_000 + "1" + "}" * 100_001
     project(tmp_path / "deep.wander", deep)
     res = run_cli(["export", "deep.wander", "--out", "x.ply"], env, tmp_path)
     cli_fails_cleanly(res, "deep.wander", "manifest.json")
@@ -365,15 +457,32 @@ def test_deep_nesting_and_huge_ints_via_cli(tmp_path):
 
 
 def test_wrong_types_in_tagged_values_are_warnings(tmp_path):
-    bad = [{"__float__": [1]}, {"__float__": {"a": 1}}, {"__float__": "abc"}, {"__float__": True},
-           {"__tuple__": 5}, {"__tuple__": {"a": 1}}, {"__npy__": [1]}, {"__npy__": {"x": 1}},
-           {"__path__": 5}, {"__path__": ["a"]}, {"__path__": "a\u0000b"}, {"__items__": 5},
-           {"__items__": [[{"k": 1}, 2]]}, {"__items__": [[1]]}, {"__items__": [5]},
-           {"__input__": 7}, {"__input__": "ab", "name": 3}, {"__unsupported__": 3, "repr": 5},
-           {"__float__": "1e999"}, {"__tuple__": [{"__float__": None}]}]
+    bad = [
+        {"__float__": [1]},
+        {"__float__": {"a": 1}},
+        {"__float__": "abc"},
+        {"__float__": True},
+        {"__tuple__": 5},
+        {"__tuple__": {"a": 1}},
+        {"__npy__": [1]},
+        {"__npy__": {"x": 1}},
+        {"__path__": 5},
+        {"__path__": ["a"]},
+        {"__path__": "a\u0000b"},
+        {"__items__": 5},
+        {"__items__": [[{"k": 1}, 2]]},
+        {"__items__": [[1]]},
+        {"__items__": [5]},
+        {"__input__": 7},
+        {"__input__": "ab", "name": 3},
+        {"__unsupported__": 3, "repr": 5},
+        {"__float__": "1e999"},
+        {"__tuple__": [{"__float__": None}]},
+    ]
     meta = {f"k{i}": v for i, v in enumerate(bad)}
-    p = simple_project(tmp_path / "types.wander", meta=meta,
-                       bookmarks=[{"name": "ok", "position": [0, 1, 2]}])
+    p = simple_project(
+        tmp_path / "types.wander", meta=meta, bookmarks=[{"name": "ok", "position": [0, 1, 2]}]
+    )
     world, warnings = load_project(p)
     assert len(world.layers) == 1 and len(world.bookmarks) == 1
     assert world.meta["k18"] == float("inf") and world.meta["k0"] is None
@@ -381,14 +490,22 @@ def test_wrong_types_in_tagged_values_are_warnings(tmp_path):
 
 
 def test_ids_of_1e999_huge_ints_and_duplicates_are_renumbered(tmp_path):
-    layers = [layer_entry(1e999, "layers/1.ply"), layer_entry(7, "layers/2.ply"),
-              layer_entry(7, "layers/3.ply"), layer_entry(10**300, "layers/4.ply"),
-              layer_entry("../../x", "layers/5.ply"), layer_entry(True, "layers/6.ply"),
-              layer_entry(-3, "layers/7.ply")]
+    layers = [
+        layer_entry(1e999, "layers/1.ply"),
+        layer_entry(7, "layers/2.ply"),
+        layer_entry(7, "layers/3.ply"),
+        layer_entry(10**300, "layers/4.ply"),
+        layer_entry("../../x", "layers/5.ply"),
+        layer_entry(True, "layers/6.ply"),
+        layer_entry(-3, "layers/7.ply"),
+    ]
     text = json.dumps(manifest(layers=layers))
     assert "Infinity" in text
-    p = project(tmp_path / "ids.wander", text,
-                {f"layers/{i}.ply": cloud_ply(5 + i, seed=i) for i in range(1, 8)})
+    p = project(
+        tmp_path / "ids.wander",
+        text,
+        {f"layers/{i}.ply": cloud_ply(5 + i, seed=i) for i in range(1, 8)},
+    )
     world, warnings = load_project(p)
     ids = [lay.id for lay in world.layers]
     assert len(ids) == 7 and len(set(ids)) == 7 and all(isinstance(i, int) and i > 0 for i in ids)
@@ -409,12 +526,15 @@ def test_ids_of_1e999_huge_ints_and_duplicates_are_renumbered(tmp_path):
 @pytest.mark.slow
 def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
     env = fake_home(tmp_path)
-    bms = [{"name": "zero", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 0},
-           {"name": "ok", "position": [1, 0, 3], "yaw": 0.1, "pitch": 0, "fov_y_deg": 60},
-           {"name": "nan", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 1e999},
-           {"name": "big", "position": [10**400, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 60},
-           {"name": "neg", "position": [0, 0, 3], "fov_y_deg": -5},
-           {"name": "str", "position": "x", "fov_y_deg": 60}, 5]
+    bms = [
+        {"name": "zero", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 0},
+        {"name": "ok", "position": [1, 0, 3], "yaw": 0.1, "pitch": 0, "fov_y_deg": 60},
+        {"name": "nan", "position": [0, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 1e999},
+        {"name": "big", "position": [10**400, 0, 3], "yaw": 0, "pitch": 0, "fov_y_deg": 60},
+        {"name": "neg", "position": [0, 0, 3], "fov_y_deg": -5},
+        {"name": "str", "position": "x", "fov_y_deg": 60},
+        5,
+    ]
     simple_project(tmp_path / "bm.wander", bookmarks=bms)
     res = run_cli(["export", "bm.wander", "--out", "x.ply", "--cameras", "cams"], env, tmp_path)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
@@ -441,13 +561,26 @@ def test_vertex_count_minus_one_and_nan_splats_say_what_was_dropped(tmp_path):
     c2.shN = np.zeros((10, 0, 3), np.float32)
     c2.opacities[6] = np.inf
     nan = ply_bytes(c2)
-    zero_sh = ply_bytes(random_cloud(10, seed=6)).replace(b"element vertex 10\n",
-                                                          b"element vertex -1\n")
-    p = project(tmp_path / "v.wander",
-                manifest(layers=[layer_entry(1, "layers/1.ply"), layer_entry(2, "layers/2.ply"),
-                                 layer_entry(3, "layers/3.ply"), layer_entry(4, "layers/4.ply")]),
-                {"layers/1.ply": minus, "layers/2.ply": nan, "layers/3.ply": zero_sh,
-                 "layers/4.ply": short})
+    zero_sh = ply_bytes(random_cloud(10, seed=6)).replace(
+        b"element vertex 10\n", b"element vertex -1\n"
+    )
+    p = project(
+        tmp_path / "v.wander",
+        manifest(
+            layers=[
+                layer_entry(1, "layers/1.ply"),
+                layer_entry(2, "layers/2.ply"),
+                layer_entry(3, "layers/3.ply"),
+                layer_entry(4, "layers/4.ply"),
+            ]
+        ),
+        {
+            "layers/1.ply": minus,
+            "layers/2.ply": nan,
+            "layers/3.ply": zero_sh,
+            "layers/4.ply": short,
+        },
+    )
     world, warnings = load_project(p)
     assert [len(lay.data) for lay in world.layers] == [10, 8, 10, 10]
     text = "\n".join(warnings)
@@ -458,11 +591,17 @@ def test_vertex_count_minus_one_and_nan_splats_say_what_was_dropped(tmp_path):
 
 
 def test_garbage_values_in_known_fields(tmp_path):
-    p = simple_project(tmp_path / "g.wander", up_axis=[10**400, 0, 0], format_version="1.1",
-                       layers=[layer_entry(transform=[[10**300] * 4] * 4),
-                               layer_entry(2, "layers/1.ply", transform="abc", name={"a": 1}),
-                               layer_entry(3, 5), layer_entry(4, "layers/1.ply",
-                                                              transform=[[1, 2], [3, 4]])])
+    p = simple_project(
+        tmp_path / "g.wander",
+        up_axis=[10**400, 0, 0],
+        format_version="1.1",
+        layers=[
+            layer_entry(transform=[[10**300] * 4] * 4),
+            layer_entry(2, "layers/1.ply", transform="abc", name={"a": 1}),
+            layer_entry(3, 5),
+            layer_entry(4, "layers/1.ply", transform=[[1, 2], [3, 4]]),
+        ],
+    )
     world, warnings = load_project(p)
     assert len(world.layers) == 3
     assert all(np.array_equal(lay.transform, np.eye(4)) for lay in world.layers)

@@ -31,13 +31,19 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     (tmp_path / "photos" / "notes.jpg").write_bytes(b"not an image")
     photos = sorted((tmp_path / "photos").iterdir())
     dlg = ReconstructDialog(window, photos)
-    assert dlg.list.count() == 7 and dlg.unreadable == ["notes.jpg"]   # thumbnails shown
+    assert dlg.list.count() == 7 and dlg.unreadable == ["notes.jpg"]  # thumbnails shown
     dlg.list.item(6).setCheckState(dlg.list.item(6).checkState().Unchecked)
     dlg.save_to.setText(str(tmp_path / "out" / "scene.ply"))
-    assert dlg.refine.value() == 3000 and dlg.refine_seconds.value() == 90   # optimisation on by default
-    dlg.refine_seconds.setValue(3)                                          # a short budget for the test
+    assert (
+        dlg.refine.value() == 3000 and dlg.refine_seconds.value() == 90
+    )  # optimisation on by default
+    dlg.refine_seconds.setValue(3)  # a short budget for the test
     req = dlg.request()
-    assert len(req.photos) == 6 and req.options.refine_steps == 3000 and req.options.refine_seconds == 3
+    assert (
+        len(req.photos) == 6
+        and req.options.refine_steps == 3000
+        and req.options.refine_seconds == 3
+    )
     for i in range(1, 6):
         dlg.list.item(i).setCheckState(dlg.list.item(i).checkState().Unchecked)
     with pytest.raises(ValueError, match="at least 2"):
@@ -46,7 +52,9 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     orig = window.run_job
 
     def spy(title, fn, on_done, on_error=None):  # noqa: ANN001, ANN202
-        return orig(title, lambda p, c: fn(lambda f, m: (messages.append(m), p(f, m)), c), on_done, on_error)
+        return orig(
+            title, lambda p, c: fn(lambda f, m: (messages.append(m), p(f, m)), c), on_done, on_error
+        )
 
     errors: list[BaseException] = []
     window.run_job = lambda t, fn, done, err=None: spy(t, fn, done, errors.append)
@@ -57,13 +65,15 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     assert len(world.meta["cameras"]) == 6 and len(world.bookmarks) == 7
     for stage in ("features", "match", "depth", "fusing"):
         assert any(stage in m for m in messages), stage
-    assert (tmp_path / "out" / "scene.ply").exists() and (tmp_path / "out" / "scene_cameras" / "images.txt").exists()
+    assert (tmp_path / "out" / "scene.ply").exists() and (
+        tmp_path / "out" / "scene_cameras" / "images.txt"
+    ).exists()
     up = np.asarray(world.up_axis)
     assert up[1] > 0.95
     qtbot.wait(500)
     img = window.viewport.grabFramebuffer()
     arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
-    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5   # something drawn
+    assert arr.reshape(img.height(), -1)[:, : img.width() * 4].std() > 5  # something drawn
 
 
 def test_cancelled_reconstruction_leaves_the_world_unchanged(window, qtbot, tmp_path: Path) -> None:  # noqa: ANN001
@@ -78,7 +88,8 @@ def test_cancelled_reconstruction_leaves_the_world_unchanged(window, qtbot, tmp_
     before = window.world
     out = tmp_path / "out" / "scene.ply"
     job = window.extensions["reconstruct_tools"].start(
-        ReconstructRequest(photos=sorted((tmp_path / "photos").iterdir()), save_to=out))
+        ReconstructRequest(photos=sorted((tmp_path / "photos").iterdir()), save_to=out)
+    )
     seen: list[float] = []
     job.progressed.connect(lambda f, m: seen.append(f))
     qtbot.waitUntil(lambda: bool(seen), timeout=60000)  # it is working

@@ -45,10 +45,10 @@ def test_mixed_folder_uses_the_good_photos(tmp_path: Path) -> None:
 
     photos = tmp_path / "photos"
     make_photo_set(photos, 7, 240, 180, seed=3, supersample=1)
-    shutil.copy(photos / "view_002.png", photos / "view_002_copy.png")    # duplicate
+    shutil.copy(photos / "view_002.png", photos / "view_002_copy.png")  # duplicate
     (photos / "broken.jpg").write_bytes(b"\xff\xd8\xff\xe0 definitely not a jpeg")  # corrupt
     (photos / "empty.png").write_bytes(b"")
-    _unrelated(photos / "zz_unrelated.png", 0)                             # no overlap
+    _unrelated(photos / "zz_unrelated.png", 0)  # no overlap
     # a photo of the same scene at another size (another phone)
     cam = orbit_cameras(9, 240, 180, seed=3)[8].resized(200, 150)
     img, _ = render(room_scene(), cam)
@@ -69,14 +69,38 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
     from cli import run_cli
 
     (tmp_path / "empty").mkdir()
-    assert run_cli(["reconstruct", "--photos", str(tmp_path / "empty"), "--out", str(tmp_path / "a.ply")]) == 2
+    assert (
+        run_cli(
+            ["reconstruct", "--photos", str(tmp_path / "empty"), "--out", str(tmp_path / "a.ply")]
+        )
+        == 2
+    )
     assert "no image files" in capsys.readouterr().err
-    assert run_cli(["reconstruct", "--photos", str(tmp_path / "missing"), "--out", str(tmp_path / "a.ply")]) == 2
+    assert (
+        run_cli(
+            ["reconstruct", "--photos", str(tmp_path / "missing"), "--out", str(tmp_path / "a.ply")]
+        )
+        == 2
+    )
     assert "not a folder" in capsys.readouterr().err
-    assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.ply"),
-                    "--intrinsics", "1,2"]) == 2
+    assert (
+        run_cli(
+            [
+                "reconstruct",
+                "--photos",
+                str(tmp_path),
+                "--out",
+                str(tmp_path / "a.ply"),
+                "--intrinsics",
+                "1,2",
+            ]
+        )
+        == 2
+    )
     assert "fx,fy,cx,cy" in capsys.readouterr().err
-    assert run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.obj")]) == 2
+    assert (
+        run_cli(["reconstruct", "--photos", str(tmp_path), "--out", str(tmp_path / "a.obj")]) == 2
+    )
     assert "Gaussian-splat file name" in capsys.readouterr().err
     assert not (tmp_path / "a.ply").exists()
 
@@ -94,10 +118,12 @@ def test_two_photos_are_enough(tmp_path: Path) -> None:
     assert len(res.cameras) == 2 and len(res.cloud) > 1000
     # two views pin down the focal length poorly: accuracy needs the intrinsics prior
     c0 = cams[0]
-    res = reconstruct(sorted((tmp_path / "two").iterdir()),
-                      ReconstructOptions(intrinsics=(c0.fx, c0.fy, c0.cx, c0.cy), refine_steps=0))
+    res = reconstruct(
+        sorted((tmp_path / "two").iterdir()),
+        ReconstructOptions(intrinsics=(c0.fx, c0.fy, c0.cx, c0.cy), refine_steps=0),
+    )
     gt = {c.name: c for c in cams}
     a, b = res.cameras
-    rel_rec = b.R @ a.R.T                                   # frame-free: relative rotation
+    rel_rec = b.R @ a.R.T  # frame-free: relative rotation
     rel_gt = gt[b.name].R @ gt[a.name].R.T
     assert rotation_error_deg(rel_rec, rel_gt) < 2.0

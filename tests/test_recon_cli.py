@@ -16,8 +16,9 @@ from generators.reconstruct.synthetic import make_photo_set  # noqa: E402
 pytestmark = pytest.mark.slow
 
 
-def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pytest.CaptureFixture,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_intrinsics_prior_then_existing_colmap_model(
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pycolmap
 
     from generators.reconstruct import sfm
@@ -25,16 +26,30 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     cams, _, _ = make_photo_set(tmp_path / "photos", 7, 240, 180, seed=3, supersample=1)
     c0 = cams[0]
     out = tmp_path / "a" / "scene.ply"
-    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out),
-                  "--intrinsics", f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}", "--cameras-out", str(tmp_path / "cams"),
-                  "--refine-seconds", "8"])
+    rc = run_cli(
+        [
+            "reconstruct",
+            "--photos",
+            str(tmp_path / "photos"),
+            "--out",
+            str(out),
+            "--intrinsics",
+            f"{c0.fx},{c0.fy},{c0.cx},{c0.cy}",
+            "--cameras-out",
+            str(tmp_path / "cams"),
+            "--refine-seconds",
+            "8",
+        ]
+    )
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "view_000.png: registered" in text and "stage times:" in text
-    assert "optimisation: " in text and "limit: time budget 8 s" in text   # said, not only in the report
+    assert (
+        "optimisation: " in text and "limit: time budget 8 s" in text
+    )  # said, not only in the report
     model = pycolmap.Reconstruction(str(tmp_path / "cams"))
     assert model.num_reg_images() == 7
-    for cam in model.cameras.values():        # the known intrinsics were kept, not re-estimated
+    for cam in model.cameras.values():  # the known intrinsics were kept, not re-estimated
         np.testing.assert_allclose(cam.params, [c0.fx, c0.fy, c0.cx, c0.cy], rtol=1e-6)
     assert out.exists() and (tmp_path / "a" / "scene_depth" / "view_000.npy").exists()
     # optimisation is on by default; its report (and the time budget that ended it) is saved
@@ -42,12 +57,23 @@ def test_intrinsics_prior_then_existing_colmap_model(tmp_path: Path, capsys: pyt
     assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
-    out2 = tmp_path / "b" / "scene.spz"      # any splat format by name
+    out2 = tmp_path / "b" / "scene.spz"  # any splat format by name
     sfm_calls: list[str] = []
     for name in ("sfm_extract", "sfm_match", "sfm_map"):  # none of SfM may run again
         monkeypatch.setattr(sfm, name, lambda *a, _n=name, **k: sfm_calls.append(_n))
-    rc = run_cli(["reconstruct", "--photos", str(tmp_path / "photos"), "--out", str(out2),
-                  "--colmap", str(tmp_path / "cams"), "--refine", "0"])
+    rc = run_cli(
+        [
+            "reconstruct",
+            "--photos",
+            str(tmp_path / "photos"),
+            "--out",
+            str(out2),
+            "--colmap",
+            str(tmp_path / "cams"),
+            "--refine",
+            "0",
+        ]
+    )
     assert rc == 0, capsys.readouterr()
     rep = json.loads((tmp_path / "b" / "scene_report.json").read_text())
     assert rep["registered"] == 7
@@ -71,14 +97,18 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
 
     quads = room_scene()
     cams = orbit_cameras(8, 240, 180, seed=3)
-    vw = cv2.VideoWriter(str(tmp_path / "walk.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (240, 180))
+    vw = cv2.VideoWriter(
+        str(tmp_path / "walk.avi"), cv2.VideoWriter_fourcc(*"MJPG"), 10, (240, 180)
+    )
     for c in cams:
         img = render(quads, c)[0][..., ::-1]
         vw.write(img)
-        vw.write(img)                                  # duplicate frames, skipped
+        vw.write(img)  # duplicate frames, skipped
     vw.release()
     out = tmp_path / "v" / "scene.ply"
-    rc = run_cli(["reconstruct", "--video", str(tmp_path / "walk.avi"), "--out", str(out), "--refine", "0"])
+    rc = run_cli(
+        ["reconstruct", "--video", str(tmp_path / "walk.avi"), "--out", str(out), "--refine", "0"]
+    )
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "sampled 8 sharp, distinct frames" in text

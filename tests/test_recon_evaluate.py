@@ -10,7 +10,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT
 
 
@@ -32,10 +31,12 @@ def test_psnr_matches_the_analytic_value_and_caps_identical_images() -> None:
 
     img = _photo()
     for d in (1, 3, 10):
-        assert psnr(_perturb(img, d), img) == pytest.approx(10 * math.log10(255 ** 2 / d ** 2), abs=1e-9)
+        assert psnr(_perturb(img, d), img) == pytest.approx(
+            10 * math.log10(255**2 / d**2), abs=1e-9
+        )
     assert psnr(img, img) == PSNR_CAP
     black = np.zeros_like(img)
-    expect = 10 * math.log10(255 ** 2 / np.mean(img.astype(float) ** 2))
+    expect = 10 * math.log10(255**2 / np.mean(img.astype(float) ** 2))
     assert psnr(black, img) == pytest.approx(expect, abs=1e-9)
     with pytest.raises(ValueError):
         psnr(img, img[:-1])
@@ -46,11 +47,11 @@ def test_masked_psnr_only_counts_covered_pixels() -> None:
 
     img = _photo()
     bad = img.copy()
-    bad[:, 40:] = 255 - bad[:, 40:]          # garbage where not covered
-    bad[:, :40] = _perturb(img[:, :40], 4)   # ±4 where covered
+    bad[:, 40:] = 255 - bad[:, 40:]  # garbage where not covered
+    bad[:, :40] = _perturb(img[:, :40], 4)  # ±4 where covered
     mask = np.zeros(img.shape[:2], bool)
     mask[:, :40] = True
-    assert psnr_masked(bad, img, mask) == pytest.approx(10 * math.log10(255 ** 2 / 16), abs=1e-9)
+    assert psnr_masked(bad, img, mask) == pytest.approx(10 * math.log10(255**2 / 16), abs=1e-9)
     assert psnr_masked(bad, img, np.zeros_like(mask)) is None
 
 
@@ -115,16 +116,17 @@ def test_evaluate_views_scores_each_view_and_splits_the_means(tmp_path: Path) ->
         alpha[:, : cam.width // 2] = 1.0
         return _perturb(truth[cam.name], d[cam.name]), alpha
 
-    rep = evaluate_views(cams, tmp_path / "photos", render, held_out=["p0.png", "p2.png"],
-                         out_dir=tmp_path / "views")
+    rep = evaluate_views(
+        cams, tmp_path / "photos", render, held_out=["p0.png", "p2.png"], out_dir=tmp_path / "views"
+    )
     got = {v.name: v for v in rep.views}
     for n, dn in d.items():
-        assert got[n].psnr == pytest.approx(10 * math.log10(255 ** 2 / dn ** 2), abs=1e-9)
+        assert got[n].psnr == pytest.approx(10 * math.log10(255**2 / dn**2), abs=1e-9)
         assert got[n].coverage == pytest.approx(0.5)
         assert got[n].psnr_masked == pytest.approx(got[n].psnr)  # ±d everywhere
         assert (got[n].width, got[n].height) == (80, 60)
     m = rep.means()
-    psnr = {n: 10 * math.log10(255 ** 2 / dn ** 2) for n, dn in d.items()}
+    psnr = {n: 10 * math.log10(255**2 / dn**2) for n, dn in d.items()}
     assert m["held_out"]["psnr"] == pytest.approx((psnr["p0.png"] + psnr["p2.png"]) / 2)
     assert m["training"]["psnr"] == pytest.approx((psnr["p1.png"] + psnr["p3.png"]) / 2)
     assert m["psnr"] == pytest.approx(np.mean(list(psnr.values())))
@@ -151,7 +153,9 @@ def test_evaluate_views_rescales_cameras_to_the_photo_and_honours_max_size(tmp_p
 
     def render(cam):
         seen.append((cam.width, cam.height, cam.fx))
-        return np.zeros((cam.height, cam.width, 3), np.uint8), np.zeros((cam.height, cam.width), np.float32)
+        return np.zeros((cam.height, cam.width, 3), np.uint8), np.zeros(
+            (cam.height, cam.width), np.float32
+        )
 
     evaluate_views(small, tmp_path / "photos", render)
     assert seen[0] == (80, 60, pytest.approx(cams[0].fx))
@@ -172,7 +176,9 @@ def test_missing_or_mismatched_photos_are_skipped_with_a_reason(tmp_path: Path) 
     square.name = "p1.png"
 
     def render(cam):
-        return np.zeros((cam.height, cam.width, 3), np.uint8), np.zeros((cam.height, cam.width), np.float32)
+        return np.zeros((cam.height, cam.width, 3), np.uint8), np.zeros(
+            (cam.height, cam.width), np.float32
+        )
 
     rep = evaluate_views([cams[0], ghost, square], tmp_path / "photos", render)
     assert [v.name for v in rep.views] == ["p0.png"]
@@ -234,12 +240,18 @@ def _scene_with_cameras(tmp_path: Path):
 
 
 def _evaluate(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "evaluate", *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "evaluate", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.mark.gl
-def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp_path: Path) -> None:
+def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(
+    x_display, tmp_path: Path
+) -> None:
     import cv2
 
     from scene.io import load
@@ -255,8 +267,9 @@ def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp
         cv2.imwrite(str(photos / c.name), renders[c.name][..., ::-1])
     # v1 differs by exactly ±5 per value: PSNR = 10 log10(255² / 25)
     cv2.imwrite(str(photos / "v1.png"), _perturb(renders["v1.png"], 5)[..., ::-1])
-    (tmp_path / "scene_report.json").write_text(json.dumps({"generator": "wander.reconstruct",
-                                                            "held_out": ["v0.png"]}))
+    (tmp_path / "scene_report.json").write_text(
+        json.dumps({"generator": "wander.reconstruct", "held_out": ["v0.png"]})
+    )
     out = tmp_path / "eval"
     res = _evaluate(str(ply), "--photos", str(photos), "--out", str(out))
     assert res.returncode == 0, res.stderr
@@ -264,7 +277,7 @@ def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp
     views = {v["name"]: v for v in rep["views"]}
     assert views["v0.png"]["psnr"] > 60 and views["v2.png"]["psnr"] > 60
     assert views["v0.png"]["ssim"] > 0.999
-    assert views["v1.png"]["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / 25), abs=0.05)
+    assert views["v1.png"]["psnr"] == pytest.approx(10 * math.log10(255**2 / 25), abs=0.05)
     assert views["v0.png"]["held_out"] and not views["v1.png"]["held_out"]
     assert rep["mean"]["held_out"]["views"] == 1 and rep["mean"]["training"]["views"] == 2
     cov = views["v0.png"]["coverage"]
@@ -279,13 +292,21 @@ def test_evaluate_cli_on_renders_of_the_scene_and_on_noisy_photos(x_display, tmp
     away = Camera.look_at((0, 0.5, 6), (0, 0.5, 12), 50, 96, 72)
     away.name = "v2.png"
     write_colmap_text(tmp_path / "away", [away])
-    res = _evaluate(str(ply), "--photos", str(photos), "--out", str(tmp_path / "e2"),
-                    "--cameras", str(tmp_path / "away"), "--no-images")
+    res = _evaluate(
+        str(ply),
+        "--photos",
+        str(photos),
+        "--out",
+        str(tmp_path / "e2"),
+        "--cameras",
+        str(tmp_path / "away"),
+        "--no-images",
+    )
     assert res.returncode == 0, res.stderr
     v = json.loads((tmp_path / "e2" / "report.json").read_text())["views"][0]
     p = renders["v2.png"].astype(float)
     assert v["coverage"] == 0.0
-    assert v["psnr"] == pytest.approx(10 * math.log10(255 ** 2 / np.mean(p ** 2)), abs=1e-6)
+    assert v["psnr"] == pytest.approx(10 * math.log10(255**2 / np.mean(p**2)), abs=1e-6)
 
 
 @pytest.mark.slow
@@ -339,19 +360,27 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     _gt_model(tmp_path / "gt", cams, depths)
     # no optimisation: its time budget makes two runs differ whatever the photos; the views it
     # trains on are the depth maps' (held-out photos have none), checked below
-    opts = dict(colmap_dir=tmp_path / "gt", depth_size=96, planes=16, max_points=20_000, holdout=4,
-                refine_steps=0)
+    opts = dict(
+        colmap_dir=tmp_path / "gt",
+        depth_size=96,
+        planes=16,
+        max_points=20_000,
+        holdout=4,
+        refine_steps=0,
+    )
     paths = sorted((tmp_path / "photos").iterdir())
     res = reconstruct(paths, ReconstructOptions(**opts))
     assert res.held_out == ["view_000.png", "view_004.png", "view_008.png"]
-    assert len(res.cameras) == 9                              # their cameras are known
+    assert len(res.cameras) == 9  # their cameras are known
     assert set(res.depths) == {c.name for c in cams} - set(res.held_out)
     written = save_result(res, tmp_path / "out" / "scene.ply")
     rep = json.loads(written["report"].read_text())
     assert rep["held_out"] == res.held_out
     from scene.io.colmap import read_colmap
 
-    assert sorted(c.name for c in read_colmap(written["cameras"])[0]) == sorted(c.name for c in cams)
+    assert sorted(c.name for c in read_colmap(written["cameras"])[0]) == sorted(
+        c.name for c in cams
+    )
     assert rep["capture"]["type"] in ("walk", "orbit", "aerial") and rep["capture"]["scale"]
 
     # a .wander project: scene + camera frusta layers, +Y up, Overview + a bookmark per photo
@@ -399,10 +428,28 @@ def test_evaluate_without_a_display_renders_through_egl(x_display, tmp_path: Pat
     photos.mkdir()
     for c in cams:
         cv2.imwrite(str(photos / c.name), np.full((c.height, c.width, 3), 90, np.uint8))
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WANDER_GL", "PYOPENGL_PLATFORM")}
-    res = subprocess.run([sys.executable, str(ROOT / "main.py"), "evaluate", str(ply), "--photos",
-                          str(photos), "--out", str(tmp_path / "e"), "--no-images"],
-                         capture_output=True, text=True, timeout=300, env=env)
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WANDER_GL", "PYOPENGL_PLATFORM")
+    }
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "evaluate",
+            str(ply),
+            "--photos",
+            str(photos),
+            "--out",
+            str(tmp_path / "e"),
+            "--no-images",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
     if res.returncode != 0 and "EGL" in res.stderr:
         pytest.skip(f"no EGL here: {res.stderr.strip()[-200:]}")
     assert res.returncode == 0, res.stderr

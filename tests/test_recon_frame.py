@@ -10,28 +10,40 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scene.camera import Camera
 from generators.reconstruct.synthetic import orbit_cameras, room_scene
+from scene.camera import Camera
 
-def ring(n, radius, elev_deg, centre=(0,0,0), span=360.0, jitter=0.0, seed=0):
+
+def ring(n, radius, elev_deg, centre=(0, 0, 0), span=360.0, jitter=0.0, seed=0):
     rng = np.random.default_rng(seed)
     cams = []
     for i in range(n):
         a = math.radians(span * i / (n if span >= 360 else max(n - 1, 1)))
         e = math.radians(elev_deg)
         r = radius * (1 + rng.uniform(-jitter, jitter))
-        eye = np.array(centre) + r * np.array([math.cos(e) * math.cos(a), math.sin(e), math.cos(e) * math.sin(a)])
-        cams.append(Camera.look_at(eye, np.array(centre) + rng.uniform(-jitter, jitter, 3) * radius, 50, 320, 240))
+        eye = np.array(centre) + r * np.array(
+            [math.cos(e) * math.cos(a), math.sin(e), math.cos(e) * math.sin(a)]
+        )
+        cams.append(
+            Camera.look_at(
+                eye, np.array(centre) + rng.uniform(-jitter, jitter, 3) * radius, 50, 320, 240
+            )
+        )
     return cams
+
 
 def tabletop_points(radius, n=4000, seed=0):
     rng = np.random.default_rng(seed)
-    obj = rng.normal(size=(n // 2, 3)); obj = obj / np.linalg.norm(obj, axis=1, keepdims=True) * 0.15 * radius
+    obj = rng.normal(size=(n // 2, 3))
+    obj = obj / np.linalg.norm(obj, axis=1, keepdims=True) * 0.15 * radius
     obj[:, 1] = np.abs(obj[:, 1])
-    t = rng.uniform(0, 2 * np.pi, n // 2); rr = np.sqrt(rng.uniform(0, 1, n // 2)) * 0.8 * radius
+    t = rng.uniform(0, 2 * np.pi, n // 2)
+    rr = np.sqrt(rng.uniform(0, 1, n // 2)) * 0.8 * radius
     table = np.stack([rr * np.cos(t), np.zeros(n // 2), rr * np.sin(t)], 1)
-    pts = np.concatenate([obj, table]); nrm = np.tile([0, 1.0, 0], (len(pts), 1))
+    pts = np.concatenate([obj, table])
+    nrm = np.tile([0, 1.0, 0], (len(pts), 1))
     return pts, nrm
+
 
 def drone(n=12, height=40.0, pitch_deg=-25.0, seed=0):
     rng = np.random.default_rng(seed)
@@ -40,29 +52,54 @@ def drone(n=12, height=40.0, pitch_deg=-25.0, seed=0):
         eye = np.array([i * 4.0, height + rng.uniform(-1, 1), 0.0])
         fwd = np.array([0, math.sin(math.radians(pitch_deg)), -math.cos(math.radians(pitch_deg))])
         cams.append(Camera.look_at(eye, eye + fwd, 50, 320, 240))
-    x = rng.uniform(-40, 80, 5000); z = rng.uniform(-200, -20, 5000)
+    x = rng.uniform(-40, 80, 5000)
+    z = rng.uniform(-200, -20, 5000)
     y = 3 * np.sin(x / 13) + 2 * np.cos(z / 17)
     pts = np.stack([x, y, z], 1)
     return cams, pts, np.tile([0, 1.0, 0], (len(pts), 1))
 
+
 def room_points(n=6000, seed=0):
     rng = np.random.default_rng(seed)
-    out = []; nrm = []
+    out = []
+    nrm = []
     for q in room_scene():
         m = n // 10
-        p = np.zeros((m, 3)); p[:, q.axis] = q.value
-        p[:, q.u_axis] = rng.uniform(q.lo[0], q.hi[0], m); p[:, q.v_axis] = rng.uniform(q.lo[1], q.hi[1], m)
-        nn = np.zeros((m, 3)); nn[:, q.axis] = 1
-        out.append(p); nrm.append(nn)
+        p = np.zeros((m, 3))
+        p[:, q.axis] = q.value
+        p[:, q.u_axis] = rng.uniform(q.lo[0], q.hi[0], m)
+        p[:, q.v_axis] = rng.uniform(q.lo[1], q.hi[1], m)
+        nn = np.zeros((m, 3))
+        nn[:, q.axis] = 1
+        out.append(p)
+        nrm.append(nn)
     return np.concatenate(out), np.concatenate(nrm)
 
+
 def corridor(n=10):
-    cams = [Camera.look_at((0.2 * math.sin(i), 1.6, -i * 0.8), (0.5 * math.sin(i), 1.5, -i * 0.8 - 3), 60, 320, 240) for i in range(n)]
+    cams = [
+        Camera.look_at(
+            (0.2 * math.sin(i), 1.6, -i * 0.8), (0.5 * math.sin(i), 1.5, -i * 0.8 - 3), 60, 320, 240
+        )
+        for i in range(n)
+    ]
     rng = np.random.default_rng(1)
-    z = rng.uniform(-15, 2, 6000); k = rng.integers(0, 4, 6000); u = rng.uniform(0, 1, 6000)
-    pts = np.where(k[:, None] == 0, np.stack([-1.5 + 0 * z, u * 2.6, z], 1),
-          np.where(k[:, None] == 1, np.stack([1.5 + 0 * z, u * 2.6, z], 1),
-          np.where(k[:, None] == 2, np.stack([u * 3 - 1.5, 0 * z, z], 1), np.stack([u * 3 - 1.5, 2.6 + 0 * z, z], 1))))
+    z = rng.uniform(-15, 2, 6000)
+    k = rng.integers(0, 4, 6000)
+    u = rng.uniform(0, 1, 6000)
+    pts = np.where(
+        k[:, None] == 0,
+        np.stack([-1.5 + 0 * z, u * 2.6, z], 1),
+        np.where(
+            k[:, None] == 1,
+            np.stack([1.5 + 0 * z, u * 2.6, z], 1),
+            np.where(
+                k[:, None] == 2,
+                np.stack([u * 3 - 1.5, 0 * z, z], 1),
+                np.stack([u * 3 - 1.5, 2.6 + 0 * z, z], 1),
+            ),
+        ),
+    )
     nrm = np.where(k[:, None] < 2, [1.0, 0, 0], [0, 1.0, 0])
     return cams, pts, nrm
 
@@ -89,14 +126,17 @@ def _tabletop(span: float = 360.0, n: int = 12):
     return cams, pts, nrm
 
 
-@pytest.mark.parametrize("layout,kind", [
-    (lambda: _tabletop(360.0), "orbit"),
-    (lambda: _tabletop(90.0, 8), "orbit"),            # half-way round a compact subject
-    (lambda: drone(), "aerial"),
-    (lambda: (orbit_cameras(10), *room_points()), "walk"),  # walking past a room corner
-    (lambda: corridor(), "walk"),
-    (lambda: facade(), "walk"),                        # a castle facade from an arc, looking up
-])
+@pytest.mark.parametrize(
+    "layout,kind",
+    [
+        (lambda: _tabletop(360.0), "orbit"),
+        (lambda: _tabletop(90.0, 8), "orbit"),  # half-way round a compact subject
+        (lambda: drone(), "aerial"),
+        (lambda: (orbit_cameras(10), *room_points()), "walk"),  # walking past a room corner
+        (lambda: corridor(), "walk"),
+        (lambda: facade(), "walk"),  # a castle facade from an arc, looking up
+    ],
+)
 def test_capture_type_from_the_camera_layout(layout, kind: str) -> None:
     from generators.reconstruct.align import classify_capture
 
@@ -119,7 +159,7 @@ def test_orbit_gets_the_assumed_radius_and_the_table_at_y0() -> None:
     assert info["type"] == "orbit" and "0.6 m" in info["scale"]
     out = [transform_camera(c, k, np.eye(3), o) for c in cams]
     # the table (the second half of the points) is at y = 0, the object centre at the origin
-    assert np.allclose((pts * k + o)[len(pts) // 2:, 1], 0.0, atol=1e-3)
+    assert np.allclose((pts * k + o)[len(pts) // 2 :, 1], 0.0, atol=1e-3)
     assert np.median([np.linalg.norm(c.position) for c in out]) == pytest.approx(0.6, rel=0.05)
     assert abs(np.mean([c.position[0] for c in out])) < 0.05
     assert abs(np.mean([c.position[2] for c in out])) < 0.05
@@ -138,7 +178,9 @@ def test_aerial_cameras_go_to_the_assumed_height_above_the_ground() -> None:
     # flat, level ground: it is the floor plane, at y = 0
     flat = pts.copy()
     flat[:, 1] = 1.0
-    k, o, info = place_capture(cams, flat, np.tile([0.0, 1.0, 0.0], (len(pts), 1)), aerial_height=30.0)
+    k, o, info = place_capture(
+        cams, flat, np.tile([0.0, 1.0, 0.0], (len(pts), 1)), aerial_height=30.0
+    )
     assert "level ground" in info["scale"]
     assert 1.0 * k + o[1] == pytest.approx(0.0, abs=1e-6)
     assert np.median([c.position[1] for c in cams]) * k + o[1] == pytest.approx(30.0, rel=1e-3)
@@ -180,7 +222,9 @@ def _scene_with_z_up_cameras(tmp_path: Path) -> tuple[Path, list[Camera]]:
     return ply, cams
 
 
-def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(tmp_path: Path) -> None:
+def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(
+    tmp_path: Path,
+) -> None:
     from generators.jobs import CancelToken
     from scene.camera import forward_from_yaw_pitch
     from viewer.main_window import load_scene_file
@@ -203,8 +247,8 @@ def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(
 
 
 def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> None:
-    from viewer.up_axis import cameras_beside, use_cameras_beside
     from scene.world import World
+    from viewer.up_axis import cameras_beside, use_cameras_beside
 
     ply, _ = _scene_with_z_up_cameras(tmp_path)
     assert cameras_beside(ply) == tmp_path / "scene_cameras"
@@ -218,17 +262,21 @@ def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> No
 def test_reconstruct_of_a_tabletop_orbit_is_an_orbit_at_object_scale(tmp_path: Path) -> None:
     """A box on a table photographed all around: not a floor 1.5 m below the cameras."""
     import cv2
+    from test_recon_evaluate import _gt_model
 
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
     from generators.reconstruct.synthetic import Quad, _textures, render
-    from test_recon_evaluate import _gt_model
 
     br, gr, gv, ast, cof, cat, roc = _textures()
     x0, x1, y1, z0, z1 = -0.3, 0.3, 0.5, -0.3, 0.3
-    quads = [Quad(1, 0.0, 0, 2, (-1.2, -1.2), (1.2, 1.2), gv, 0.8),     # table top
-             Quad(1, y1, 0, 2, (x0, z0), (x1, z1), cof, 0.6),
-             Quad(2, z1, 0, 1, (x0, 0.0), (x1, y1), ast, 0.6), Quad(2, z0, 0, 1, (x0, 0.0), (x1, y1), cat, 0.6),
-             Quad(0, x0, 2, 1, (z0, 0.0), (z1, y1), br, 0.6), Quad(0, x1, 2, 1, (z0, 0.0), (z1, y1), roc, 0.6)]
+    quads = [
+        Quad(1, 0.0, 0, 2, (-1.2, -1.2), (1.2, 1.2), gv, 0.8),  # table top
+        Quad(1, y1, 0, 2, (x0, z0), (x1, z1), cof, 0.6),
+        Quad(2, z1, 0, 1, (x0, 0.0), (x1, y1), ast, 0.6),
+        Quad(2, z0, 0, 1, (x0, 0.0), (x1, y1), cat, 0.6),
+        Quad(0, x0, 2, 1, (z0, 0.0), (z1, y1), br, 0.6),
+        Quad(0, x1, 2, 1, (z0, 0.0), (z1, y1), roc, 0.6),
+    ]
     cams = ring(12, 2.0, 35, centre=(0, 0.25, 0), jitter=0.03, seed=4)
     (tmp_path / "photos").mkdir()
     depths = []
@@ -240,8 +288,12 @@ def test_reconstruct_of_a_tabletop_orbit_is_an_orbit_at_object_scale(tmp_path: P
         cv2.imwrite(str(tmp_path / "photos" / c.name), img[..., ::-1])
         depths.append(dep)
     _gt_model(tmp_path / "gt", cams, depths)
-    res = reconstruct(sorted((tmp_path / "photos").iterdir()),
-                      ReconstructOptions(colmap_dir=tmp_path / "gt", depth_size=96, planes=24, max_points=20_000, refine_steps=0))
+    res = reconstruct(
+        sorted((tmp_path / "photos").iterdir()),
+        ReconstructOptions(
+            colmap_dir=tmp_path / "gt", depth_size=96, planes=24, max_points=20_000, refine_steps=0
+        ),
+    )
     assert res.capture["type"] == "orbit", res.capture
     # the cameras were 2 units from the box centre (0.25 above the table): now 0.6 m, so
     # the scale is 0.3, the box 0.15 m tall, its centre above x = z = 0 and the table at y = 0

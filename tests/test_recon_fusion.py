@@ -40,7 +40,9 @@ def _in_front(points: np.ndarray, views: dict[str, DepthView], tol: float = 0.03
         uv, z = v.camera.project(points)
         x, y = np.floor(uv[:, 0]).astype(int), np.floor(uv[:, 1]).astype(int)
         ok = (z > 0) & (x >= 0) & (x < W) & (y >= 0) & (y < H)
-        near = cv2.erode(np.where(v.depth > 0, v.depth, 1e9).astype(np.float32), np.ones((3, 3), np.uint8))
+        near = cv2.erode(
+            np.where(v.depth > 0, v.depth, 1e9).astype(np.float32), np.ones((3, 3), np.uint8)
+        )
         near[near > 1e8] = 0
         gt = np.zeros(len(points))
         gt[ok] = near[y[ok], x[ok]]
@@ -50,7 +52,7 @@ def _in_front(points: np.ndarray, views: dict[str, DepthView], tol: float = 0.03
 
 def _psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(((a.astype(np.float64) - b.astype(np.float64)) ** 2).mean())
-    return 10 * np.log10(255.0 ** 2 / max(mse, 1e-12))
+    return 10 * np.log10(255.0**2 / max(mse, 1e-12))
 
 
 def test_floaters_in_one_depth_map_are_removed(room: dict[str, DepthView]) -> None:
@@ -58,7 +60,7 @@ def test_floaters_in_one_depth_map_are_removed(room: dict[str, DepthView]) -> No
     first = next(iter(views))
     v = views[first]
     noisy = v.depth.copy()
-    noisy[20:40, 30:60] *= 0.7          # a 20×30 px blob of floaters 30 % in front
+    noisy[20:40, 30:60] *= 0.7  # a 20×30 px blob of floaters 30 % in front
     views[first] = DepthView(first, v.camera, v.image, noisy, v.score)
     fused = fuse_views(views, _all_neighbours(views), max_points=10**6)
     assert _in_front(fused.points, room).sum() == 0
@@ -94,7 +96,7 @@ def test_fattened_depth_edges_are_not_kept(room: dict[str, DepthView]) -> None:
     import cv2
 
     views = {}
-    for n, v in room.items():   # stereo-like fattening: the nearer depth bleeds 1 px outward
+    for n, v in room.items():  # stereo-like fattening: the nearer depth bleeds 1 px outward
         d = np.where(v.depth > 0, v.depth, 1e9).astype(np.float32)
         fat = cv2.erode(d, np.ones((3, 3), np.uint8))
         fat[fat > 1e8] = 0
@@ -109,7 +111,6 @@ def test_fattened_depth_edges_are_not_kept(room: dict[str, DepthView]) -> None:
 def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> None:
     pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud
-
     from generators.reconstruct.fuse import _splat_geometry
 
     fused = fuse_views(room, _all_neighbours(room), max_points=10**6)
@@ -119,8 +120,17 @@ def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> N
         # the bar: splats made from this view's own (exact) depth map alone
         kp = np.flatnonzero(v.depth > 0)
         pts, nrm, sc, qt = _splat_geometry(v, kp, 1, 0.6, 0.1, 3.0)
-        single = fused_to_gaussians(type(fused)(pts, v.image.reshape(-1, 3)[kp] / 255.0, nrm, sc, qt,
-                                                np.zeros(len(kp), np.int32), [n]))
+        single = fused_to_gaussians(
+            type(fused)(
+                pts,
+                v.image.reshape(-1, 3)[kp] / 255.0,
+                nrm,
+                sc,
+                qt,
+                np.zeros(len(kp), np.int32),
+                [n],
+            )
+        )
         mask = v.depth > 0
         p_single = _psnr(render_cloud(single, v.camera)[mask], v.image[mask])
         p = _psnr(render_cloud(cloud, v.camera)[mask], v.image[mask])
@@ -139,16 +149,17 @@ def test_budget_subsamples_on_a_pixel_grid(room: dict[str, DepthView]) -> None:
 def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
     pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.rasterize import render_cloud
+    from generators.reconstruct.fuse import backproject
     from generators.reconstruct.sky import add_sky, far_field_mask
 
-    from generators.reconstruct.fuse import backproject
-
     views = {}
-    for n, v in room.items():    # everything above y = 1.7 is a smooth blue sky without depth
+    for n, v in room.items():  # everything above y = 1.7 is a smooth blue sky without depth
         high = (backproject(v.depth, v.camera)[..., 1] > 1.7) | (v.depth <= 0)
         img = v.image.copy()
         img[high] = (90, 140, 230)
-        views[n] = DepthView(n, v.camera, img, np.where(high, 0, v.depth).astype(np.float32), v.score)
+        views[n] = DepthView(
+            n, v.camera, img, np.where(high, 0, v.depth).astype(np.float32), v.score
+        )
     first = views[next(iter(views))]
     assert first.depth[:6].max() == 0 and (first.depth[40:] > 0).all()
     fused = fuse_views(views, _all_neighbours(views), max_points=10**6)
@@ -160,7 +171,7 @@ def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
     assert np.linalg.norm(cloud.means[far] - centre, axis=1).min() > 10 * scene_depth
     img = render_cloud(cloud, first.camera)
     sky = img[0:5, 2:-2].reshape(-1, 3).astype(float)
-    assert np.abs(sky - [90, 140, 230]).max() < 12          # the sky is blue, not black
+    assert np.abs(sky - [90, 140, 230]).max() < 12  # the sky is blue, not black
     # smooth holes *inside* the scene (below its top) are not sky
     from generators.reconstruct.sky import sky_mask
 

@@ -35,7 +35,9 @@ def test_ground_plane_is_found_among_walls_and_outliers() -> None:
     assert plane is not None
     assert plane.normal[1] > 0.999 and abs(plane.d) < 0.01
     # no floor below the cameras: no plane (a wall is not ground)
-    assert fit_ground_plane(np.r_[wall, junk[:50]], np.array([0.0, 1.0, 0.0]), cams, tol=0.02) is None
+    assert (
+        fit_ground_plane(np.r_[wall, junk[:50]], np.array([0.0, 1.0, 0.0]), cams, tol=0.02) is None
+    )
 
 
 def test_empty_floor_pixels_get_the_floor_depth_and_facade_holes_stay_empty() -> None:
@@ -44,27 +46,29 @@ def test_empty_floor_pixels_get_the_floor_depth_and_facade_holes_stay_empty() ->
     assert on_floor.mean() > 0.2
     d = depth.copy()
     rng = np.random.default_rng(1)
-    d[on_floor & (rng.random(d.shape) > 0.1)] = 0.0         # stereo found 10 % of the floor
+    d[on_floor & (rng.random(d.shape) > 0.1)] = 0.0  # stereo found 10 % of the floor
     wall = (depth > 0) & (np.abs(world[..., 2] + 2.0) < 1e-3) & (world[..., 1] > 1.0)
     hole = np.zeros_like(wall)
     ys, xs = np.nonzero(wall)
     cy, cx = int(np.median(ys)), int(np.median(xs))
-    hole[cy - 3:cy + 4, cx - 3:cx + 4] = True
+    hole[cy - 3 : cy + 4, cx - 3 : cx + 4] = True
     hole &= wall
-    d[hole] = 0.0                                           # a window hole in the back wall
-    plane = fit_ground_plane(world[on_floor][::3], np.array([0.0, 1.0, 0.0]), cam.position[None], tol=0.01)
+    d[hole] = 0.0  # a window hole in the back wall
+    plane = fit_ground_plane(
+        world[on_floor][::3], np.array([0.0, 1.0, 0.0]), cam.position[None], tol=0.01
+    )
     assert plane is not None
     fill = fill_ground_depth(d, cam, plane)
     zp = plane_depth(cam, plane, d.shape)
-    assert fill[on_floor & (d == 0)].mean() > 0.8          # most of the floor comes back ...
+    assert fill[on_floor & (d == 0)].mean() > 0.8  # most of the floor comes back ...
     assert np.abs(zp[fill & on_floor] - depth[fill & on_floor]).max() < 0.01 * depth.max()
-    assert not fill[hole].any()                             # ... the wall's hole does not become floor
-    assert not fill[d > 0].any()                            # known depth on the plane is kept
+    assert not fill[hole].any()  # ... the wall's hole does not become floor
+    assert not fill[d > 0].any()  # known depth on the plane is kept
     # no floor depth at all in the view: the plane grows only from where the walls and
     # the box meet the floor (their depth is on the plane), not over the whole floor
     none = depth.copy()
     none[on_floor] = 0.0
-    assert fill_ground_depth(none, cam, plane)[on_floor].mean() < 0.4     # measured 0.29
+    assert fill_ground_depth(none, cam, plane)[on_floor].mean() < 0.4  # measured 0.29
 
 
 def test_ground_sweep_recovers_the_floor_that_fronto_parallel_planes_miss() -> None:
@@ -83,22 +87,31 @@ def test_ground_sweep_recovers_the_floor_that_fronto_parallel_planes_miss() -> N
     down = ref.R @ np.array([0.0, -1.0, 0.0])
     gd, gs = plane_sweep(grey, ref, srcs, 0.2, 2.0, planes=48, normal=down)
     fd, fs = plane_sweep(grey, ref, srcs, 0.5, 6.0, planes=48)
-    band = (slice(h // 2, h - 6), slice(8, w - 8))          # floor in front of the camera
-    good = lambda d, s: ((s[band] > 0.5) & (np.abs(d[band] - depth[band]) < 0.03 * depth[band])).mean()  # noqa: E731
-    print(f"floor pixels within 3 %: ground sweep {good(gd, gs):.2f}, fronto-parallel {good(fd, fs):.2f}")
+    band = (slice(h // 2, h - 6), slice(8, w - 8))  # floor in front of the camera
+    good = lambda d, s: (
+        (s[band] > 0.5) & (np.abs(d[band] - depth[band]) < 0.03 * depth[band])
+    ).mean()  # noqa: E731
+    print(
+        f"floor pixels within 3 %: ground sweep {good(gd, gs):.2f}, fronto-parallel {good(fd, fs):.2f}"
+    )
     assert good(gd, gs) > 0.6 and good(gd, gs) > good(fd, fs) + 0.1
 
 
 def test_held_out_exposure_is_predicted_from_exif_alone() -> None:
     ev = {f"p{i}": float(e) for i, e in enumerate([-2.0, -1.5, -1.0, -0.5, 0.0])}
     # learnt gains follow the exposure: 2^(0.45 ev) per channel, biases 0.01
-    learnt = {n: [*(2 ** (0.45 * e) * np.array([1.0, 0.98, 1.02])), 0.01, 0.01, 0.01]
-              for n, e in ev.items() if n != "p2"}
+    learnt = {
+        n: [*(2 ** (0.45 * e) * np.array([1.0, 0.98, 1.02])), 0.01, 0.01, 0.01]
+        for n, e in ev.items()
+        if n != "p2"
+    }
     aff, how = predict_affine(learnt, ev, "p2")
     truth = 2 ** (0.45 * -1.0) * np.array([1.0, 0.98, 1.02])
     assert how == "exif" and np.allclose(aff[:3], truth, rtol=1e-6) and np.allclose(aff[3:], 0.01)
-    aff, how = predict_affine(learnt, {**ev, "p2": None}, "p2")        # no EXIF: the mean
-    assert how == "mean" and np.allclose(aff[:3], np.exp(np.log([v[:3] for v in learnt.values()]).mean(0)))
+    aff, how = predict_affine(learnt, {**ev, "p2": None}, "p2")  # no EXIF: the mean
+    assert how == "mean" and np.allclose(
+        aff[:3], np.exp(np.log([v[:3] for v in learnt.values()]).mean(0))
+    )
     assert predict_affine({}, ev, "p2") == ([1.0, 1.0, 1.0, 0.0, 0.0, 0.0], "none")
     rep = {"refinement": {"exposure": learnt, "exif_exposure": ev}}
     got = view_affines(rep, ["p0", "p2"])
@@ -127,7 +140,7 @@ def test_optimiser_learns_a_brighter_photos_exposure() -> None:
         xc = np.stack([(u + 0.5 - cam.cx) / cam.fx * z, (v + 0.5 - cam.cy) / cam.fy * z, z], -1)[ok]
         pts.append((xc - cam.t) @ cam.R)
         cols.append(img[v, u][ok] / 255.0)
-        if i == 2:   # one photo 30 % brighter (auto exposure)
+        if i == 2:  # one photo 30 % brighter (auto exposure)
             img = np.clip(img.astype(np.float32) * 1.3, 0, 255).astype(np.uint8)
         views.append((cam, img))
     cloud = GaussianCloud.from_points(np.concatenate(pts), np.concatenate(cols), 0.03, opacity=0.8)
@@ -136,10 +149,12 @@ def test_optimiser_learns_a_brighter_photos_exposure() -> None:
     _, rep_0 = optimize_cloud(cloud, views, OptimizeOptions(exposure=False, **opts))
     gains = {n: np.mean(v[:3]) for n, v in rep_e.exposure.items()}
     others = np.mean([g for n, g in gains.items() if n != cams[2].name])
-    print(f"gain of the bright photo {gains[cams[2].name]:.3f}, others {others:.3f}; training PSNR "
-          f"{rep_0.psnr_after:.2f} dB without, {rep_e.psnr_after:.2f} dB with exposure")
+    print(
+        f"gain of the bright photo {gains[cams[2].name]:.3f}, others {others:.3f}; training PSNR "
+        f"{rep_0.psnr_after:.2f} dB without, {rep_e.psnr_after:.2f} dB with exposure"
+    )
     assert len(rep_e.exposure) == 6 and rep_0.exposure == {}
-    assert gains[cams[2].name] > others * 1.1           # measured 1.138 vs 1.004 (60 steps)
+    assert gains[cams[2].name] > others * 1.1  # measured 1.138 vs 1.004 (60 steps)
     assert rep_e.psnr_after > rep_0.psnr_after
 
 
@@ -160,7 +175,7 @@ def test_intake_records_the_exif_orientation(tmp_path: Path) -> None:
     photos, _ = ingest_photos(paths, tmp_path / "work", 1600)
     by = {p.name: p for p in photos}
     assert by["p0.jpg"].orientation == 1 and by["p1.jpg"].orientation == 6
-    assert by["p1.jpg"].orig_size == (60, 80)            # upright: turned 90°
+    assert by["p1.jpg"].orig_size == (60, 80)  # upright: turned 90°
     photos, _ = ingest_photos(paths, tmp_path / "work2", 1600, upright=False)
     assert all(p.orientation == 1 for p in photos)
 
@@ -169,9 +184,15 @@ def test_anisotropy_cap_shortens_needles_and_keeps_discs() -> None:
     torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
     from generators.reconstruct.optimize import _cap_anisotropy
 
-    ls = torch.log(torch.tensor([[0.01, 0.01, 1.0],      # needle
-                                 [0.5, 0.5, 0.01],       # flat disc
-                                 [0.1, 0.2, 0.3]]))      # blob
+    ls = torch.log(
+        torch.tensor(
+            [
+                [0.01, 0.01, 1.0],  # needle
+                [0.5, 0.5, 0.01],  # flat disc
+                [0.1, 0.2, 0.3],
+            ]
+        )
+    )  # blob
     before = ls.clone()
     assert _cap_anisotropy(ls, 10.0) == 1
     assert torch.allclose(ls[0].exp(), torch.tensor([0.01, 0.01, 0.1]))

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-K1 = -0.15   # barrel, as a wide phone lens
+K1 = -0.15  # barrel, as a wide phone lens
 
 
 def _texture(h: int, w: int, seed: int) -> np.ndarray:
@@ -29,10 +29,13 @@ def _distort(img: np.ndarray, fx: float, fy: float, cx: float, cy: float, k1: fl
     import pycolmap
 
     h, w = img.shape[:2]
-    cam = pycolmap.Camera(model="OPENCV", width=w, height=h,
-                          params=[fx, fy, cx, cy, k1, 0.0, 0.0, 0.0])
+    cam = pycolmap.Camera(
+        model="OPENCV", width=w, height=h, params=[fx, fy, cx, cy, k1, 0.0, 0.0, 0.0]
+    )
     u, v = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
-    xy = np.asarray(cam.cam_from_img(np.stack([u, v], -1).reshape(-1, 2)), np.float64).reshape(h, w, 2)
+    xy = np.asarray(cam.cam_from_img(np.stack([u, v], -1).reshape(-1, 2)), np.float64).reshape(
+        h, w, 2
+    )
     mx = (xy[..., 0] * fx + cx - 0.5).astype(np.float32)
     my = (xy[..., 1] * fy + cy - 0.5).astype(np.float32)
     return cv2.remap(img, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
@@ -66,6 +69,7 @@ def _renderer(renders: dict[str, np.ndarray]):
         if img.shape[:2] != (c.height, c.width):
             img = cv2.resize(img, (c.width, c.height), interpolation=cv2.INTER_AREA)
         return img, np.ones((c.height, c.width), np.float32)
+
     return render
 
 
@@ -78,7 +82,7 @@ def test_writer_picks_the_model_from_k1_and_pycolmap_reads_it_back(tmp_path: Pat
     a = Camera.look_at((0, 0, 5), (0, 0, 0), 60, 160, 120)
     a.name, a.meta["k1"] = "a.png", K1
     b = Camera.look_at((1, 0, 5), (0, 0, 0), 60, 160, 120)
-    b.name = "b c.png"                                    # a space: binary model
+    b.name = "b c.png"  # a space: binary model
     for binary, names in ((False, ["a.png", "b.png"]), (None, ["a.png", "b c.png"])):
         a2, b2 = a.resized(160, 120), b.resized(160, 120)
         a2.name, b2.name = names
@@ -121,10 +125,10 @@ def test_evaluate_undistorts_photos_through_the_lens(tmp_path: Path, k1: float) 
     assert g["psnr"] > 32 and g["ssim"] > 0.97, g
     assert o["psnr"] < g["psnr"] - 10 and o["ssim"] < g["ssim"] - 0.1, (o, g)
     for v in good.views:
-        assert v.lens == "SIMPLE_RADIAL" and v.coverage == 1.0   # coverage stays the render's
-        if k1 > 0:   # pincushion removal leaves an empty border: out of the score, reported
+        assert v.lens == "SIMPLE_RADIAL" and v.coverage == 1.0  # coverage stays the render's
+        if k1 > 0:  # pincushion removal leaves an empty border: out of the score, reported
             assert 0.7 < v.photo_coverage < 0.99
-        else:        # barrel removal at the same focal length crops the photo: no border
+        else:  # barrel removal at the same focal length crops the photo: no border
             assert v.photo_coverage == 1.0
     assert all(v.photo_coverage == 1.0 and v.lens == "PINHOLE" for v in old.views)
     # downscaled evaluation: the lens is undone at full size, the mask follows the photo
@@ -142,7 +146,7 @@ def test_masked_ssim_ignores_pixels_outside_the_mask() -> None:
     b = a.copy()
     b[:, :20] = 255 - b[:, :20]
     m = np.ones((60, 80), bool)
-    m[:, :32] = False                 # the damaged columns and the SSIM window around them
+    m[:, :32] = False  # the damaged columns and the SSIM window around them
     assert ssim(a, b, m) == pytest.approx(1.0, abs=1e-6)
     assert ssim(a, b) < 0.9
     assert ssim(a, b, np.ones((60, 80), bool)) == pytest.approx(ssim(a, b))
@@ -164,9 +168,12 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
         c.meta["k1"] = -0.05
     _gt_model(tmp_path / "gt", cams, depths)
     assert pycolmap.Reconstruction(str(tmp_path / "gt")).cameras[1].model.name == "SIMPLE_RADIAL"
-    res = reconstruct(sorted((tmp_path / "photos").iterdir()),
-                      ReconstructOptions(colmap_dir=tmp_path / "gt", depth_size=64, planes=16,
-                                         max_points=5000, refine_steps=0))
+    res = reconstruct(
+        sorted((tmp_path / "photos").iterdir()),
+        ReconstructOptions(
+            colmap_dir=tmp_path / "gt", depth_size=64, planes=16, max_points=5000, refine_steps=0
+        ),
+    )
     assert [c.meta.get("k1") for c in res.cameras] == [pytest.approx(-0.05)] * 6
     written = save_result(res, tmp_path / "out" / "scene.ply")
     rec = pycolmap.Reconstruction(str(written["cameras"]))
@@ -182,7 +189,9 @@ def test_reconstruct_writes_simple_radial_cameras_with_its_k1(tmp_path: Path) ->
     world = World()
     assert use_cameras_beside(world, tmp_path / "out" / "scene.ply")
     rec0 = world.meta["cameras"][0]
-    assert rec0["colmap_model"] == "SIMPLE_RADIAL" and rec0["colmap_params"][3] == pytest.approx(-0.05)
+    assert rec0["colmap_model"] == "SIMPLE_RADIAL" and rec0["colmap_params"][3] == pytest.approx(
+        -0.05
+    )
     assert len(world.bookmarks) == 6
 
 
@@ -206,7 +215,7 @@ def test_a_read_lens_is_written_back_unless_the_camera_was_resized(tmp_path: Pat
     write_colmap(tmp_path / "again", [cam])
     back = next(iter(pycolmap.Reconstruction(str(tmp_path / "again")).cameras.values()))
     assert back.model.name == "OPENCV" and np.allclose(back.params, prm)
-    write_colmap(tmp_path / "half", [cam.resized(80, 60)])     # only k1 can follow a resize
+    write_colmap(tmp_path / "half", [cam.resized(80, 60)])  # only k1 can follow a resize
     half = next(iter(pycolmap.Reconstruction(str(tmp_path / "half")).cameras.values()))
     assert half.model.name == "SIMPLE_RADIAL" and half.params[3] == pytest.approx(-0.05)
 
@@ -232,10 +241,13 @@ def test_reconstruct_colmap_writes_back_a_lens_beyond_k1(tmp_path: Path) -> None
             ln = " ".join(w[:1] + ["OPENCV"] + w[2:8] + ["0.08", "0.01", "0.001", "0"])
         out.append(ln)
     txt.write_text("\n".join(out) + "\n")
-    res = reconstruct(sorted((tmp_path / "photos").iterdir()),
-                      ReconstructOptions(colmap_dir=tmp_path / "gt", depth_size=64, planes=16,
-                                         max_points=5000, refine_steps=0))
-    for v in res.depths.values():   # the border the pincushion removal leaves: no depth
+    res = reconstruct(
+        sorted((tmp_path / "photos").iterdir()),
+        ReconstructOptions(
+            colmap_dir=tmp_path / "gt", depth_size=64, planes=16, max_points=5000, refine_steps=0
+        ),
+    )
+    for v in res.depths.values():  # the border the pincushion removal leaves: no depth
         assert 0.6 < v.image_mask().mean() < 0.99 and not v.depth[~v.image_mask()].any()
     written = save_result(res, tmp_path / "out" / "scene.ply")
     rec = pycolmap.Reconstruction(str(written["cameras"]))

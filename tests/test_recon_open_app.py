@@ -20,7 +20,9 @@ def window(app_window):  # conftest's shared window, no features
     return app_window(size=(480, 360))
 
 
-def test_open_a_scene_with_cameras_beside_starts_at_the_first_photo(window, qtbot, tmp_path: Path) -> None:
+def test_open_a_scene_with_cameras_beside_starts_at_the_first_photo(
+    window, qtbot, tmp_path: Path
+) -> None:
     from test_recon_frame import _scene_with_z_up_cameras
 
     ply, cams = _scene_with_z_up_cameras(tmp_path)

@@ -11,9 +11,17 @@ torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 pytest.importorskip("gsplat", reason="gsplat is optional (cuda extra)")  # densification
 
 from conftest import random_cloud  # noqa: E402
-from generators.jobs import CancelToken, Cancelled  # noqa: E402
+
+from generators.jobs import Cancelled, CancelToken  # noqa: E402
 from generators.reconstruct.optimize import (  # noqa: E402
-    SHORT_RUN_RATES, OptimizeOptions, OptimizeReport, _densify, optimize_cloud, render_cloud_cpu, sh_colors)
+    SHORT_RUN_RATES,
+    OptimizeOptions,
+    OptimizeReport,
+    _densify,
+    optimize_cloud,
+    render_cloud_cpu,
+    sh_colors,
+)
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
 from scene.camera import Camera  # noqa: E402
 from scene.gaussians import GaussianCloud, logit  # noqa: E402
@@ -38,7 +46,7 @@ def _room(n_views: int = 8, w: int = 64, h: int = 48):
         z = depth[v, u]
         ok = z > 0
         xc = np.stack([(u + 0.5 - cam.cx) / cam.fx * z, (v + 0.5 - cam.cy) / cam.fy * z, z], -1)[ok]
-        pts.append((xc - cam.t) @ cam.R)          # camera -> world
+        pts.append((xc - cam.t) @ cam.R)  # camera -> world
     pts = np.concatenate(pts)
     cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.03, opacity=0.6)
     a, b = cams[n_views // 2 - 1], cams[n_views // 2]
@@ -53,8 +61,12 @@ def test_sh_colours_are_the_reference_sh_clamped() -> None:
     d = np.random.default_rng(0).normal(size=(50, 3))
     d /= np.linalg.norm(d, axis=1, keepdims=True)
     ref = np.maximum(eval_color(c.sh0, c.shN, d), 0)
-    got = sh_colors(torch.as_tensor(c.sh0, dtype=torch.float64), torch.as_tensor(c.shN, dtype=torch.float64),
-                    torch.as_tensor(d), 3).numpy()
+    got = sh_colors(
+        torch.as_tensor(c.sh0, dtype=torch.float64),
+        torch.as_tensor(c.shN, dtype=torch.float64),
+        torch.as_tensor(d),
+        3,
+    ).numpy()
     assert np.abs(got - ref).max() < 1e-9 and (ref == 0).any()
 
 
@@ -63,14 +75,22 @@ def test_optimisation_raises_held_out_psnr() -> None:
     cloud, views, held, held_img = _room()
     before = _psnr(render_cloud_cpu(cloud, held), held_img)
     msgs: list[str] = []
-    opts = OptimizeOptions(steps=80, size=0, refine_every=20, sh_every=40, sh_degree=1,
-                           max_splats=50_000, **SHORT_RUN_RATES)
-    out, rep = optimize_cloud(cloud, views, opts,
-                              report=lambda f, m: msgs.append(m))
+    opts = OptimizeOptions(
+        steps=80,
+        size=0,
+        refine_every=20,
+        sh_every=40,
+        sh_degree=1,
+        max_splats=50_000,
+        **SHORT_RUN_RATES,
+    )
+    out, rep = optimize_cloud(cloud, views, opts, report=lambda f, m: msgs.append(m))
     after = _psnr(render_cloud_cpu(out, held), held_img)
-    print(f"held-out PSNR {before:.2f} -> {after:.2f} dB; train {rep.psnr_before:.2f} -> "
-          f"{rep.psnr_after:.2f}; {rep.splats_before} -> {rep.splats_after} splats")
-    assert after >= before + 6.0           # measured +10.3 dB (13.9 -> 24.3)
+    print(
+        f"held-out PSNR {before:.2f} -> {after:.2f} dB; train {rep.psnr_before:.2f} -> "
+        f"{rep.psnr_after:.2f}; {rep.splats_before} -> {rep.splats_after} splats"
+    )
+    assert after >= before + 6.0  # measured +10.3 dB (13.9 -> 24.3)
     assert rep.psnr_after >= rep.psnr_before + 6.0
     assert rep.steps == 80 and rep.limits == [] and out.sh_degree == 1
     assert any("PSNR" in m and "loss" in m for m in msgs)
@@ -82,18 +102,23 @@ def _strategy_state(n: int, hot: np.ndarray):
 
     c = random_cloud(n, seed=5)
     c.opacities[:] = logit(np.full(n, 0.5))
-    c.opacities[:5] = logit(np.full(5, 0.001))      # transparent: pruned
-    params = torch.nn.ParameterDict({k: torch.nn.Parameter(torch.tensor(v)) for k, v in
-                                     dict(means=c.means, scales=c.scales, quats=c.quats,
-                                          opacities=c.opacities, sh0=c.sh0).items()})
+    c.opacities[:5] = logit(np.full(5, 0.001))  # transparent: pruned
+    params = torch.nn.ParameterDict(
+        {
+            k: torch.nn.Parameter(torch.tensor(v))
+            for k, v in dict(
+                means=c.means, scales=c.scales, quats=c.quats, opacities=c.opacities, sh0=c.sh0
+            ).items()
+        }
+    )
     opts = {k: torch.optim.Adam([params[k]], lr=1e-3) for k in params}
-    for k, o in opts.items():                      # one step, so Adam has state to carry
+    for k, o in opts.items():  # one step, so Adam has state to carry
         params[k].grad = torch.zeros_like(params[k])
         o.step()
     strat = DefaultStrategy(refine_start_iter=0, refine_stop_iter=1 << 30, refine_every=1 << 30)
     state = strat.initialize_state(scene_scale=1.0)
     state["grad2d"] = torch.zeros(n)
-    state["grad2d"][hot] = 1.0                     # far above the 0.0002 threshold
+    state["grad2d"][hot] = 1.0  # far above the 0.0002 threshold
     state["count"] = torch.ones(n)
     return c, params, opts, strat, state
 
@@ -110,9 +135,9 @@ def test_densify_grows_where_gradients_are_large_and_prunes_transparent() -> Non
     for i in range(50):
         near = int((np.linalg.norm(out - c.means[i], axis=1) <= reach[i] + 1e-6).sum())
         if i in hot:
-            assert near >= 2, i                    # cloned or split into two
+            assert near >= 2, i  # cloned or split into two
         elif i < 5:
-            assert not np.any(np.all(np.isclose(out, c.means[i]), axis=1)), i   # pruned
+            assert not np.any(np.all(np.isclose(out, c.means[i]), axis=1)), i  # pruned
     # Adam's state follows the new rows
     assert opts["means"].state[params["means"]]["exp_avg"].shape == (55, 3)
 
@@ -136,7 +161,9 @@ def test_cancel_stops_between_steps_and_time_budget_is_reported() -> None:
             tok.cancel()
 
     with pytest.raises(Cancelled):
-        optimize_cloud(cloud, views, OptimizeOptions(steps=10_000, size=0), report=report, cancel=tok)
+        optimize_cloud(
+            cloud, views, OptimizeOptions(steps=10_000, size=0), report=report, cancel=tok
+        )
     assert not any("step 3 " in m for m in seen)
     out, rep = optimize_cloud(cloud, views, OptimizeOptions(steps=10_000, seconds=0.5, size=0))
     assert 0 < rep.steps < 10_000
@@ -150,15 +177,25 @@ def test_fine_phase_trains_on_full_resolution_crops() -> None:
     (the crop's camera is the view's with the principal point shifted). The result must
     hold up at full resolution better than a run of the same steps at 32 px only."""
     cloud, views, held, held_img = _room(8, 64, 48)
-    base = dict(steps=80, size=32, refine_every=20, sh_every=40, sh_degree=1, max_splats=50_000,
-                **SHORT_RUN_RATES)
+    base = dict(
+        steps=80,
+        size=32,
+        refine_every=20,
+        sh_every=40,
+        sh_degree=1,
+        max_splats=50_000,
+        **SHORT_RUN_RATES,
+    )
     low, _ = optimize_cloud(cloud, views, OptimizeOptions(**base))
     out, rep = optimize_cloud(cloud, views, OptimizeOptions(fine_start=0.5, **base))
     assert rep.size == (32, 24) and rep.fine_size == (64, 48) and rep.fine_crop == (32, 24)
     assert rep.steps == 80 and 38 <= rep.fine_steps <= 42
-    full = [_psnr(render_cloud_cpu(c, cam), img.astype(np.float32) / 255)
-            for c in (low, out) for cam, img in views]
-    a, b = np.mean(full[: len(views)]), np.mean(full[len(views):])
+    full = [
+        _psnr(render_cloud_cpu(c, cam), img.astype(np.float32) / 255)
+        for c in (low, out)
+        for cam, img in views
+    ]
+    a, b = np.mean(full[: len(views)]), np.mean(full[len(views) :])
     print(f"full-res training PSNR: 32 px only {a:.2f} dB, coarse-to-fine {b:.2f} dB")
     assert b >= a + 0.5
     assert rep.as_dict()["fine_crop"] == [32, 24]

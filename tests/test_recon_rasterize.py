@@ -8,6 +8,7 @@ import pytest
 torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
 from conftest import random_cloud  # noqa: E402
+
 from generators.rasterize import cloud_tensors, rasterize, rasterize_dense, render_cloud  # noqa: E402
 from scene.camera import Camera  # noqa: E402
 from scene.gaussians import GaussianCloud  # noqa: E402
@@ -34,9 +35,9 @@ def test_single_splat_centre_colour_and_position() -> None:
     cam = Camera.look_at([0, 0, 3.0], [0, 0, 0], 60, 41, 41)
     img = render_cloud(c, cam)
     y, x = np.unravel_index(np.argmax(img[..., 0]), img.shape[:2])
-    assert (y, x) == (20, 20)            # projected centre (20.5, 20.5) -> pixel 20
+    assert (y, x) == (20, 20)  # projected centre (20.5, 20.5) -> pixel 20
     assert img[20, 20, 0] >= 250 and img[20, 20, 1] == 0
-    assert img[0, 0].max() == 0          # background far from the splat
+    assert img[0, 0].max() == 0  # background far from the splat
 
 
 def test_gradients_match_finite_differences() -> None:
@@ -73,7 +74,7 @@ def test_fitting_reduces_error() -> None:
     q = dict(p)
     q["colors"] = torch.rand(80, 3, generator=torch.Generator().manual_seed(1))
     with torch.no_grad():
-        target = rasterize(**q, cam=cam)   # reachable: same splats, other colours
+        target = rasterize(**q, cam=cam)  # reachable: same splats, other colours
     p["colors"].requires_grad_(True)
     opt = torch.optim.Adam([p["colors"]], lr=0.05)
     errs = []
@@ -88,7 +89,7 @@ def test_fitting_reduces_error() -> None:
 
 def test_empty_and_behind_camera() -> None:
     c = GaussianCloud.from_points([[0.0, 0.0, 10.0]], [[1.0, 1.0, 1.0]], 0.2)
-    cam = Camera.look_at([0, 0, 3.0], [0, 0, 0], 60, 16, 12)   # the splat is behind it
+    cam = Camera.look_at([0, 0, 3.0], [0, 0, 0], 60, 16, 12)  # the splat is behind it
     img = render_cloud(c, cam, background=(0.0, 0.0, 1.0))
     assert (img[..., 2] == 255).all() and (img[..., :2] == 0).all()
     empty = render_cloud(GaussianCloud.empty(), cam)
@@ -122,10 +123,11 @@ def test_compiled_off_centre_principal_point_and_wide_splats() -> None:
     """A principal point off the centre (clamp limits differ per side) and splats partly
     off screen, some huge: still the reference image."""
     c = random_cloud(40, seed=7)
-    c.scales[:5] += 2.0                       # a few splats much larger than the image
+    c.scales[:5] += 2.0  # a few splats much larger than the image
     p = cloud_tensors(c, torch.float64)
-    cam = Camera(R=_cam(40, 30).R, t=_cam(40, 30).t, fx=30.0, fy=34.0, cx=12.0, cy=20.0,
-                 width=40, height=30)
+    cam = Camera(
+        R=_cam(40, 30).R, t=_cam(40, 30).t, fx=30.0, fy=34.0, cx=12.0, cy=20.0, width=40, height=30
+    )
     ref = rasterize_dense(**p, cam=cam)
     out = rasterize_cpu(**p, cam=cam, t_min=0.0)
     assert float((out - ref).abs().max()) < 1e-10
@@ -142,7 +144,9 @@ def _grads(fn, p: dict, cam: Camera, target: torch.Tensor, **kw) -> dict:  # noq
 def test_compiled_gradients_match_autograd_through_reference(seed: int) -> None:
     p = cloud_tensors(random_cloud(40, seed=seed), torch.float64)
     cam = _cam(40, 30)
-    target = torch.rand(30, 40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(seed))
+    target = torch.rand(
+        30, 40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(seed)
+    )
     ga = _grads(rasterize_cpu, p, cam, target, t_min=0.0)
     gb = _grads(rasterize_dense, p, cam, target)
     for k in p:
@@ -171,7 +175,12 @@ def test_compiled_gradients_match_finite_differences() -> None:
             up[name].view(-1)[i] += eps
             dn[name].view(-1)[i] -= eps
             fd = (loss(up) - loss(dn)) / (2 * eps)
-            assert abs(fd - flat[i].item()) <= 1e-5 * max(1.0, abs(fd)), (name, i, fd, flat[i].item())
+            assert abs(fd - flat[i].item()) <= 1e-5 * max(1.0, abs(fd)), (
+                name,
+                i,
+                fd,
+                flat[i].item(),
+            )
 
 
 def test_compiled_mean2d_probe_is_the_screen_space_gradient() -> None:
@@ -182,14 +191,24 @@ def test_compiled_mean2d_probe_is_the_screen_space_gradient() -> None:
     target = torch.rand(30, 40, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(3))
     probe = torch.zeros((30, 2), dtype=torch.float64, requires_grad=True)
     stats: dict = {}
-    ((rasterize_cpu(**p, cam=cam, t_min=0.0, mean2d_probe=probe, stats=stats) - target) ** 2).sum().backward()
+    (
+        (rasterize_cpu(**p, cam=cam, t_min=0.0, mean2d_probe=probe, stats=stats) - target) ** 2
+    ).sum().backward()
     assert stats["visible"] > 0 and (probe.grad[torch.as_tensor(stats["radius"] == 0)] == 0).all()
     # shift the camera's principal point: every 2D mean moves by (+h, 0), conics unchanged
     h = 1e-6
 
     def shifted(dx: float) -> float:
-        c = Camera(R=cam.R, t=cam.t, fx=cam.fx, fy=cam.fy, cx=cam.cx + dx, cy=cam.cy,
-                   width=cam.width, height=cam.height)
+        c = Camera(
+            R=cam.R,
+            t=cam.t,
+            fx=cam.fx,
+            fy=cam.fy,
+            cx=cam.cx + dx,
+            cy=cam.cy,
+            width=cam.width,
+            height=cam.height,
+        )
         return float(((rasterize_cpu(**p, cam=c, t_min=0.0) - target) ** 2).sum())
 
     fd = (shifted(h) - shifted(-h)) / (2 * h)

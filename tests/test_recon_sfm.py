@@ -48,9 +48,11 @@ def _noise_scene(seed: int) -> list[Quad]:
         small = rng.uniform(0, 1, (48, 48, 3)).astype(np.float32)
         return cv2.resize(small, (384, 384), interpolation=cv2.INTER_CUBIC).clip(0, 1)
 
-    return [Quad(2, -2.0, 0, 1, (-3.0, -1.0), (3.0, 3.0), tex(), 2.0),
-            Quad(1, -1.0, 0, 2, (-3.0, -2.0), (3.0, 4.0), tex(), 2.0),
-            Quad(0, -2.5, 2, 1, (-2.0, -1.0), (4.0, 3.0), tex(), 2.0)]
+    return [
+        Quad(2, -2.0, 0, 1, (-3.0, -1.0), (3.0, 3.0), tex(), 2.0),
+        Quad(1, -1.0, 0, 2, (-3.0, -2.0), (3.0, 4.0), tex(), 2.0),
+        Quad(0, -2.5, 2, 1, (-2.0, -1.0), (4.0, 3.0), tex(), 2.0),
+    ]
 
 
 def test_groups_and_status_messages() -> None:
@@ -60,10 +62,13 @@ def test_groups_and_status_messages() -> None:
     names = list("abcdefghij")
     kps = {n: 500 for n in names} | {"j": 3}
     pairs = {n: 4 for n in names} | {"i": 0}
-    st = sfm.photo_status(names, {"a", "b", "c", "d"}, groups, kps, pairs,
-                          labels={"f": "F.JPG", "g": "G.JPG"})
+    st = sfm.photo_status(
+        names, {"a", "b", "c", "d"}, groups, kps, pairs, labels={"f": "F.JPG", "g": "G.JPG"}
+    )
     assert st["a"] == "registered"
-    assert st["e"].startswith("not registered: formed a separate group with F.JPG, G.JPG (3 photos)")
+    assert st["e"].startswith(
+        "not registered: formed a separate group with F.JPG, G.JPG (3 photos)"
+    )
     assert "too few matches with them" in st["h"] and "separate group" not in st["h"]
     assert "no overlap" in st["i"]
     assert "only 3 features" in st["j"]
@@ -85,11 +90,12 @@ def test_split_first_pass_is_joined_into_one_model(tmp_path: Path) -> None:
         for a in first:
             for b in last:
                 if d.exists_two_view_geometry(ids[a], ids[b]):
-                    d.delete_two_view_geometry(ids[a], ids[b])   # raw matches stay
+                    d.delete_two_view_geometry(ids[a], ids[b])  # raw matches stay
     reports: list[str] = []
-    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1,
-                      report=lambda f, m: reports.append(m))
-    assert res.passes[0] == "mapping: 4 + 3 of 7 photos", res.passes     # the default pass split
+    res = sfm.sfm_map(
+        db, img_dir, names, tmp_path / "work", threads=1, report=lambda f, m: reports.append(m)
+    )
+    assert res.passes[0] == "mapping: 4 + 3 of 7 photos", res.passes  # the default pass split
     assert len(res.cameras) == 7, (res.passes, res.status)
     assert all(s == "registered" for s in res.status.values())
     assert reports[-1] == "mapping: 7/7 registered"
@@ -115,10 +121,11 @@ def test_unrelated_photos_are_reported_as_a_separate_group(tmp_path: Path) -> No
     names = room + other
     db = sfm.sfm_extract(img_dir, names, tmp_path / "work", max_features=1024, threads=1)
     sfm.sfm_match(db, threads=1)
-    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1,
-                      labels={n: n.upper() for n in names})
+    res = sfm.sfm_map(
+        db, img_dir, names, tmp_path / "work", threads=1, labels={n: n.upper() for n in names}
+    )
     assert res.passes[0] == "mapping: 4 + 3 of 7 photos", res.passes
-    assert len(res.passes) == 3          # the default pass, the join retry, the relaxed pass
+    assert len(res.passes) == 3  # the default pass, the join retry, the relaxed pass
     assert sorted(res.cameras) == sorted(room), res.status
     for n in other:
         st = res.status[n]
@@ -135,16 +142,38 @@ def test_reconstruct_cli_is_quiet_and_leaves_no_colmap_files(tmp_path: Path) -> 
     tmp.mkdir()
     state = tmp_path / "state2"
     env = dict(os.environ, TMPDIR=str(tmp), XDG_STATE_HOME=str(state), PYTHONPATH=str(ROOT))
-    proc = subprocess.run([sys.executable, str(ROOT / "main.py"), "reconstruct", "--photos", str(photos),
-                           "--out", str(tmp_path / "out" / "scene.ply"), "--depth-size", "96",
-                           "--max-splats", "5000", "--refine-seconds", "3"],
-                          capture_output=True, text=True, env=env, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "reconstruct",
+            "--photos",
+            str(photos),
+            "--out",
+            str(tmp_path / "out" / "scene.ply"),
+            "--depth-size",
+            "96",
+            "--max-splats",
+            "5000",
+            "--refine-seconds",
+            "3",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert proc.returncode == 0, proc.stderr[-2000:]
     both = proc.stdout + proc.stderr
     assert "I20" not in both and "W20" not in both, both[-2000:]
     assert "registered" in proc.stdout
-    for shown in ("features: 0/4 images", "features: 4/4 images, ", "matching: 6 pairs, 6 verified",
-                  "mapping: 4/4 registered"):
+    for shown in (
+        "features: 0/4 images",
+        "features: 4/4 images, ",
+        "matching: 6 pairs, 6 verified",
+        "mapping: 4/4 registered",
+    ):
         assert shown in proc.stderr, (shown, proc.stderr[-1500:])
     leftovers = [p.name for p in tmp.rglob("*") if ".log." in p.name or p.name.endswith(".INFO")]
     assert leftovers == []
@@ -172,4 +201,6 @@ def test_wide_orbit_split_by_the_default_pass_is_joined(tmp_path: Path) -> None:
     assert max(first) < 7 and len(first) >= 2, res.passes
     assert sorted(res.cameras) == names[3:], (res.passes, res.status)
     for n in names[:3]:
-        assert res.status[n].startswith("not registered: formed a separate group with"), res.status[n]
+        assert res.status[n].startswith("not registered: formed a separate group with"), res.status[
+            n
+        ]

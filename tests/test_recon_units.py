@@ -34,14 +34,14 @@ def test_align_cameras_and_transform_camera_roundtrip() -> None:
     r, s, t = _rand_rot(2), 0.3, np.array([0.2, 0.1, -4.0])
     moved = [align.transform_camera(c, s, r, t) for c in cams]
     pts = np.random.default_rng(1).normal(size=(5, 3))
-    for c, m in zip(cams, moved):   # the same pixels see the transformed points
+    for c, m in zip(cams, moved):  # the same pixels see the transformed points
         np.testing.assert_allclose(c.project(pts)[0], m.project(s * pts @ r.T + t)[0], atol=1e-8)
     s2, r2, t2 = align.align_cameras(cams, moved)
     assert abs(s2 - s) < 1e-9 and align.rotation_error_deg(r2, r) < 1e-6
 
 
 def test_wander_frame_puts_up_on_plus_y() -> None:
-    cams = orbit_cameras(6, 64, 48)                       # upright: up = +Y
+    cams = orbit_cameras(6, 64, 48)  # upright: up = +Y
     r0, s0, t0 = _rand_rot(3), 7.0, np.array([5.0, 1.0, 2.0])
     tilted = [align.transform_camera(c, s0, r0, t0) for c in cams]
     pts = s0 * np.random.default_rng(2).uniform(-2, 2, (200, 3)) @ r0.T + t0
@@ -51,7 +51,7 @@ def test_wander_frame_puts_up_on_plus_y() -> None:
         assert c.up[1] > 0.9
     assert np.allclose(np.mean([c.position for c in back], 0), 0, atol=1e-9)
     fwd = np.mean([c.forward for c in back], 0)
-    assert fwd[2] < 0 and abs(fwd[0]) < 1e-6               # looking along -Z on average
+    assert fwd[2] < 0 and abs(fwd[0]) < 1e-6  # looking along -Z on average
 
 
 def test_colmap_text_is_read_by_pycolmap(tmp_path: Path) -> None:
@@ -82,8 +82,14 @@ def test_plane_sweep_depth_with_exact_cameras() -> None:
     views = [render(quads, c) for c in cams]
     grey = [cv2.cvtColor(v[0], cv2.COLOR_RGB2GRAY).astype(np.float32) / 255 for v in views]
     gt = views[2][1]
-    depth, score = plane_sweep(grey[2], cams[2], [(grey[i], cams[i]) for i in (0, 1, 3, 4)],
-                               near=gt[gt > 0].min() * 0.7, far=gt.max() * 1.3, planes=64)
+    depth, score = plane_sweep(
+        grey[2],
+        cams[2],
+        [(grey[i], cams[i]) for i in (0, 1, 3, 4)],
+        near=gt[gt > 0].min() * 0.7,
+        far=gt.max() * 1.3,
+        planes=64,
+    )
     m = (depth > 0) & (score > 0.5) & (gt > 0)
     assert m.mean() > 0.6
     err = np.abs(depth[m] - gt[m]) / gt[m]
@@ -98,13 +104,13 @@ def test_normal_quats_and_gaussians_are_flat_disks() -> None:
     n = rng.normal(size=(50, 3))
     n /= np.linalg.norm(n, axis=1, keepdims=True)
     rot = quats_to_matrices(normal_quats(n))
-    np.testing.assert_allclose(rot[:, :, 2], n, atol=1e-5)          # local z = normal
+    np.testing.assert_allclose(rot[:, :, 2], n, atol=1e-5)  # local z = normal
     xy = rng.uniform(-1, 1, (400, 2))
     pts = np.c_[xy[:, 0], np.zeros(400), xy[:, 1]].astype(np.float32)  # a floor
     normals = np.tile([0.0, 1.0, 0.0], (400, 1)).astype(np.float32)
     g = points_to_gaussians(pts, np.full((400, 3), 0.5, np.float32), normals)
     cov = g.covariances()
-    assert (cov[:, 1, 1] < 0.05 * cov[:, 0, 0]).all()                 # thin along the normal
+    assert (cov[:, 1, 1] < 0.05 * cov[:, 0, 0]).all()  # thin along the normal
     assert np.allclose(g.base_colors(), 0.5, atol=1e-3) and g.sh_degree == 0
 
 
@@ -135,7 +141,12 @@ def test_floor_level() -> None:
     wall = np.c_[rng.uniform(-2, 2, 3000), rng.uniform(-0.7, 2.0, 3000), np.full(3000, -2.0)]
     table = np.c_[rng.uniform(-0.3, 0.3, 300), np.full(300, 0.1), rng.uniform(-0.3, 0.3, 300)]
     pts = np.vstack([floor, wall, table])
-    nrm = np.vstack([np.tile([0, 1.0, 0], (3000, 1)), np.tile([0, 0, 1.0], (3000, 1)),
-                     np.tile([0, 1.0, 0], (300, 1))])
+    nrm = np.vstack(
+        [
+            np.tile([0, 1.0, 0], (3000, 1)),
+            np.tile([0, 0, 1.0], (3000, 1)),
+            np.tile([0, 1.0, 0], (300, 1)),
+        ]
+    )
     assert abs(align.floor_level(pts, nrm, np.array([0.8, 0.9])) + 0.7) < 0.05
     assert align.floor_level(wall, np.tile([0, 0, 1.0], (3000, 1)), np.array([0.8])) is None

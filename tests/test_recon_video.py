@@ -28,17 +28,17 @@ def test_sample_frames_skips_blur_and_duplicates(tmp_path: Path) -> None:
     kinds = []
     for i, cam in enumerate(cams):
         img, _ = render(quads, cam)
-        frames += [img, img.copy()]                    # the camera paused: a duplicate
+        frames += [img, img.copy()]  # the camera paused: a duplicate
         kinds += ["sharp", "dup"]
         if i % 2 == 0:
-            frames.append(cv2.GaussianBlur(img, (0, 0), 4))   # motion-blurred frame
+            frames.append(cv2.GaussianBlur(img, (0, 0), 4))  # motion-blurred frame
             kinds.append("blur")
     video = tmp_path / "walk.avi"
     _write_video(video, frames)
     stats: dict = {}
     out = sample_frames(video, tmp_path / "frames", max_frames=40, stats=stats)
     assert stats["read"] == len(frames)
-    assert len(out) == 6, stats                       # one per camera position
+    assert len(out) == 6, stats  # one per camera position
     assert stats["blurred"] >= 1 and stats["duplicates"] >= 1
     for p in out:
         img = cv2.imread(str(p))
@@ -68,18 +68,19 @@ def test_dolly_with_plain_sky_and_ground_keeps_its_frames(tmp_path: Path) -> Non
     """A sideways dolly whose frames are 45 % untextured sky and ground: every frame
     moves the textured scene 1.1-1.7 % of the width, so none is a near-duplicate (a median
     over all pixels saw < 1 % and dropped about half of them)."""
-    from scene.camera import Camera
-
     from generators.reconstruct.video import median_flow, motion
+    from scene.camera import Camera
 
     quads = room_scene()
     frames = []
     for i in range(14):
         eye = np.array([-1.2 + 0.065 * i, 1.0, 1.6])
-        img, _ = render(quads, Camera.look_at(eye, eye + np.array([0.0, 0.0, -1.0]), 60.0, 320, 180))
+        img, _ = render(
+            quads, Camera.look_at(eye, eye + np.array([0.0, 0.0, -1.0]), 60.0, 320, 180)
+        )
         img = img.copy()
-        img[:45] = (150, 190, 235)     # plain sky: 25 % of the frame
-        img[-36:] = (120, 120, 110)    # plain ground: 20 %
+        img[:45] = (150, 190, 235)  # plain sky: 25 % of the frame
+        img[-36:] = (120, 120, 110)  # plain ground: 20 %
         frames.append(img)
     g0, g1 = (cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames[:2])
     assert median_flow(g0, g1) < 0.01 < motion(g0, g1) < 0.025  # the case the old measure missed

@@ -7,8 +7,8 @@ import time
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene.camera import Camera
 from scene.world import Layer, World, similarity_matrix
 
@@ -34,8 +34,10 @@ def gl_env(x_display):  # noqa: ANN001
 
 
 def _cams(n: int):
-    return [Camera.look_at((6 * np.sin(a), 1.0, 6 * np.cos(a)), (0, 0, 0), 50, W, H)
-            for a in np.linspace(0, 1.2, n)]
+    return [
+        Camera.look_at((6 * np.sin(a), 1.0, 6 * np.cos(a)), (0, 0, 0), 50, W, H)
+        for a in np.linspace(0, 1.2, n)
+    ]
 
 
 def _settle(renderer, cam, GL, fb, **kw) -> np.ndarray:

@@ -8,7 +8,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
 from conftest import ROOT, random_cloud
 
 
@@ -22,8 +21,13 @@ def ply(tmp_path_factory) -> Path:
 
 
 def _run(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), "render", *args],
-                          capture_output=True, text=True, timeout=120, env=env)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "render", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+    )
 
 
 @pytest.mark.gl
@@ -35,8 +39,19 @@ def test_render_writes_the_same_image_as_render_image(x_display, ply: Path, tmp_
     from viewer.offscreen import render_image
 
     out = tmp_path / "shot.png"
-    res = _run(str(ply), "--eye", "0.5,1,6", "--look", "0,0,0", "--fov", "45", "--size", "160x120",
-               "--out", str(out))
+    res = _run(
+        str(ply),
+        "--eye",
+        "0.5,1,6",
+        "--look",
+        "0,0,0",
+        "--fov",
+        "45",
+        "--size",
+        "160x120",
+        "--out",
+        str(out),
+    )
     assert res.returncode == 0, res.stderr
     img = np.asarray(Image.open(out))
     assert img.shape == (120, 160, 3)
@@ -46,12 +61,15 @@ def test_render_writes_the_same_image_as_render_image(x_display, ply: Path, tmp_
     assert not list(tmp_path.glob(".*"))  # no temp file left behind
 
 
-@pytest.mark.parametrize("args,msg", [
-    (["--eye", "1,2", "--look", "0,0,0"], "--eye must be three numbers"),
-    (["--size", "big"], "--size must look like"),
-    (["--fov", "0"], "--fov must be between"),
-    (["--eye", "0,0,0", "--look", "0,0,0"], "coincide"),
-])
+@pytest.mark.parametrize(
+    "args,msg",
+    [
+        (["--eye", "1,2", "--look", "0,0,0"], "--eye must be three numbers"),
+        (["--size", "big"], "--size must look like"),
+        (["--fov", "0"], "--fov must be between"),
+        (["--eye", "0,0,0", "--look", "0,0,0"], "coincide"),
+    ],
+)
 def test_bad_options_give_one_clear_error(ply: Path, tmp_path: Path, args, msg: str) -> None:
     res = _run(str(ply), "--out", str(tmp_path / "x.png"), *args)
     assert res.returncode == 2
@@ -64,14 +82,20 @@ def test_missing_scene_is_a_clear_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.gl
-def test_headless_egl_render_matches_the_x_display_render(x_display, ply: Path, tmp_path: Path) -> None:
+def test_headless_egl_render_matches_the_x_display_render(
+    x_display, ply: Path, tmp_path: Path
+) -> None:
     """No display at all: the CLI falls back to Mesa's surfaceless EGL and draws the same image."""
     import os
 
     from PIL import Image
 
     args = ["--eye", "0,0.5,6", "--look", "0,0,0", "--fov", "50", "--size", "120x90"]
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WANDER_GL", "PYOPENGL_PLATFORM")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WANDER_GL", "PYOPENGL_PLATFORM")
+    }
     res = _run(str(ply), *args, "--out", str(tmp_path / "egl.png"), env=env)
     if res.returncode != 0 and "EGL" in res.stderr:
         pytest.skip(f"no EGL here: {res.stderr.strip()[-200:]}")

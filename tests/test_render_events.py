@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene.camera import Camera
 from scene.mesh import Mesh
 from scene.world import Layer, World, similarity_matrix
@@ -29,8 +29,14 @@ def test_each_event_reaches_the_renderer(x_display) -> None:  # noqa: ANN001
 
     w = World()
     a = w.add_layer(Layer("a", random_cloud(3000, 1, seed=1)))
-    b = w.add_layer(Layer("b", random_cloud(1000, 1, seed=2), kind="object",
-                          transform=similarity_matrix((0.5, 0, 0), scale=0.5)))
+    b = w.add_layer(
+        Layer(
+            "b",
+            random_cloud(1000, 1, seed=2),
+            kind="object",
+            transform=similarity_matrix((0.5, 0, 0), scale=0.5),
+        )
+    )
     v = np.array([[-1, -1, 0], [1, -1, 0], [1, 1, 0], [-1, 1, 0]], np.float32)
     quad = Mesh(v, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(np.float32([0, 0, 1]), (4, 1)))
     m = w.add_layer(Layer("quad", quad, "mesh", transform=similarity_matrix((0, 0, -1.5))))
@@ -39,7 +45,10 @@ def test_each_event_reaches_the_renderer(x_display) -> None:  # noqa: ANN001
     r = SplatRenderer(sync_sort=True)
     r.set_world(w)
     edits = [
-        ("move", lambda: w.set_transform(b.id, similarity_matrix((-0.4, 0.3, 0.2), yaw=0.5, scale=0.7))),
+        (
+            "move",
+            lambda: w.set_transform(b.id, similarity_matrix((-0.4, 0.3, 0.2), yaw=0.5, scale=0.7)),
+        ),
         ("hide", lambda: w.set_visible(a.id, False)),
         ("show", lambda: w.set_visible(a.id, True)),
         ("rename", lambda: w.rename(a.id, "ground")),

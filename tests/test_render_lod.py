@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from viewer.lod import merge_cloud
 
 
@@ -92,9 +92,9 @@ def test_covariance_rows_match_the_cloud() -> None:
     np.testing.assert_allclose(rows, ref, rtol=1e-4, atol=1e-6 * np.abs(ref).max())
     geom, color, degree, texels = pack_splats([(cloud, 5)])
     assert len(geom) % TEX_W == 0 and len(color) % TEX_W == 0 and degree == 1 and texels == 3
-    g = geom[:3 * len(cloud)].reshape(-1, 3, 4)
+    g = geom[: 3 * len(cloud)].reshape(-1, 3, 4)
     np.testing.assert_allclose(g[:, 1], ref[:, :4], rtol=1e-4, atol=1e-7)
-    assert np.all(g[:, 2, 2] == 5) and not geom[3 * len(cloud):].any()
+    assert np.all(g[:, 2, 2] == 5) and not geom[3 * len(cloud) :].any()
 
 
 def test_merge_with_parents_are_the_voxels_merged() -> None:
@@ -108,8 +108,9 @@ def test_merge_with_parents_are_the_voxels_merged() -> None:
     w = wall.opacity_values() * np.exp(np.sort(wall.scales, 1)[:, 1:].sum(1))
     for j in (0, len(lod) // 2, len(lod) - 1):
         kids = parent == j
-        np.testing.assert_allclose(lod.means[j], (wall.means[kids] * w[kids, None]).sum(0) / w[kids].sum(),
-                                   atol=1e-5)
+        np.testing.assert_allclose(
+            lod.means[j], (wall.means[kids] * w[kids, None]).sum(0) / w[kids].sum(), atol=1e-5
+        )
         assert np.ptp(wall.means[kids], axis=0).max() <= h * 1.0001
     same, none, h0 = merge_with_parents(wall, 10_000)
     assert same is wall and none is None and h0 == 0.0
@@ -122,8 +123,14 @@ def test_lod_cut_expands_the_largest_voxels_within_budget() -> None:
     kids = np.array([4, 4, 4, 1, 4])
     # 5 merged splats; budget 12 leaves 7 extra: the two largest voxels (3 extra each)
     np.testing.assert_array_equal(lod_cut(px, kids, 12), [False, False, True, False, True])
-    assert not lod_cut(px, kids, 5).any()              # no room beyond the merged splats
-    assert lod_cut(px, kids, 100).tolist() == [True, False, True, False, True]  # 1 px and 1 child: never
+    assert not lod_cut(px, kids, 5).any()  # no room beyond the merged splats
+    assert lod_cut(px, kids, 100).tolist() == [
+        True,
+        False,
+        True,
+        False,
+        True,
+    ]  # 1 px and 1 child: never
     total = lambda e: int(len(px) + (kids[e] - 1).sum())  # noqa: E731
     for budget in range(5, 20):
         assert total(lod_cut(px, kids, budget)) <= budget
@@ -191,7 +198,7 @@ def test_merge_conserves_integrated_opacity(monkeypatch) -> None:  # noqa: ANN00
         return float((c.opacity_values() * np.exp(np.sort(c.scales, 1)[:, 1:].sum(1))).sum())
 
     fine = integrated(wall)
-    kept = integrated(lod_mod.merge_cloud(wall, 400)) / fine   # widened at most MAX_WIDEN
+    kept = integrated(lod_mod.merge_cloud(wall, 400)) / fine  # widened at most MAX_WIDEN
     monkeypatch.setattr(lod_mod, "MAX_WIDEN", 10.0)
     exact = integrated(lod_mod.merge_cloud(wall, 400)) / fine
     monkeypatch.setattr(lod_mod, "CONSERVE", False)

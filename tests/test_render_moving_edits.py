@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 from test_render_lod import _wall
 
 
@@ -41,17 +40,20 @@ def test_coarse_level_is_merged_from_the_packed_data() -> None:
 
 
 def test_limited_selection_gives_every_layer_its_share() -> None:
-    from viewer.sorting import strongest_per_layer
-    from viewer.sorting import LayerDepth
+    from viewer.sorting import LayerDepth, strongest_per_layer
 
     eye = np.eye(3, dtype=np.float32)
-    layers = (LayerDepth(0, 1000, eye, np.zeros(3, np.float32)),
-              LayerDepth(1000, 1100, eye, np.zeros(3, np.float32)))
+    layers = (
+        LayerDepth(0, 1000, eye, np.zeros(3, np.float32)),
+        LayerDepth(1000, 1100, eye, np.zeros(3, np.float32)),
+    )
     order = np.arange(1100)
     score = np.where(order < 1000, 10.0, 0.01)  # the world's splats all stronger
     keep = strongest_per_layer(score, order, layers, 220)
     assert keep.sum() == 220 and keep[1000:].all()  # the object keeps all its splats
-    assert keep[:1000].sum() == 120 and not strongest_per_layer(score, order, layers, 100)[1000:].all()
+    assert (
+        keep[:1000].sum() == 120 and not strongest_per_layer(score, order, layers, 100)[1000:].all()
+    )
 
 
 @pytest.fixture
@@ -120,8 +122,10 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
     from scene.world import Layer, World
     from viewer.renderer import SplatRenderer
 
-    monkeypatch.setattr(renderer_mod, "LOD_MIN_SPLATS", 10_000)  # a coarse level also after the edit
-    monkeypatch.setattr(renderer_mod, "INLINE_PACK_LIMIT", 0)    # pack on a worker, as big scenes
+    monkeypatch.setattr(
+        renderer_mod, "LOD_MIN_SPLATS", 10_000
+    )  # a coarse level also after the edit
+    monkeypatch.setattr(renderer_mod, "INLINE_PACK_LIMIT", 0)  # pack on a worker, as big scenes
     gate = threading.Event()
     merge = renderer_mod.pack_lod
 
@@ -173,12 +177,12 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
             time.sleep(0.02)
         r.draw(cam, (160, 120), max_splats=20_000)
         consistent()
-        assert _red(gl_target) < 0.35           # the deleted splats are gone
+        assert _red(gl_target) < 0.35  # the deleted splats are gone
         world.undo()
         r.invalidate("layers")
-        world.redo()                            # Ctrl+Y
+        world.redo()  # Ctrl+Y
         r.invalidate("layers")
-        _until_lod(r, cam, 20_000)              # rebuilt for the redone data
+        _until_lod(r, cam, 20_000)  # rebuilt for the redone data
         r.draw(cam, (160, 120), max_splats=20_000)
         consistent()
         assert _red(gl_target) < 0.35
@@ -202,5 +206,7 @@ def test_limited_candidates_include_small_layers_whole() -> None:
     r._by_weight = np.argsort(-packed.weight).astype(np.uint32)
     assert not np.isin(np.arange(20_000, 20_500), r._by_weight[:1500]).any()  # all crowded out
     cand = r._candidates(1000)
-    assert np.isin(np.arange(20_000, 20_500), cand).all() and np.all(np.diff(cand.astype(np.int64)) > 0)
+    assert np.isin(np.arange(20_000, 20_500), cand).all() and np.all(
+        np.diff(cand.astype(np.int64)) > 0
+    )
     assert len(cand) < 20_500

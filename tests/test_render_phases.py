@@ -23,11 +23,16 @@ def machine(screen: Screen, moving: bool = False, now: float = 10.0) -> RenderSt
     return rs
 
 
-@pytest.mark.parametrize("screen,moving,phase", [
-    (Screen.STALE, False, Phase.REFINING), (Screen.PREVIEW, False, Phase.PREVIEW),
-    (Screen.FULL, False, Phase.STILL), (Screen.FAILED, False, Phase.FAILED),
-    *[(s, True, Phase.MOVING) for s in Screen],
-])
+@pytest.mark.parametrize(
+    "screen,moving,phase",
+    [
+        (Screen.STALE, False, Phase.REFINING),
+        (Screen.PREVIEW, False, Phase.PREVIEW),
+        (Screen.FULL, False, Phase.STILL),
+        (Screen.FAILED, False, Phase.FAILED),
+        *[(s, True, Phase.MOVING) for s in Screen],
+    ],
+)
 def test_phase_of_screen_and_motion(screen: Screen, moving: bool, phase: Phase) -> None:
     rs = machine(screen, moving)
     assert rs.phase(10.0) is phase
@@ -58,10 +63,16 @@ TRANSITIONS = {
 }
 
 
-@pytest.mark.parametrize("screen,event", [
-    (s, e) for s in Screen for e in EVENTS
-    # a preview is planned only while refining (STALE) or waiting after one (PREVIEW)
-    if e != "drawn preview" or s in (Screen.STALE, Screen.PREVIEW)])
+@pytest.mark.parametrize(
+    "screen,event",
+    [
+        (s, e)
+        for s in Screen
+        for e in EVENTS
+        # a preview is planned only while refining (STALE) or waiting after one (PREVIEW)
+        if e != "drawn preview" or s in (Screen.STALE, Screen.PREVIEW)
+    ],
+)
 def test_every_event_from_every_screen(screen: Screen, event: str) -> None:
     rs = machine(screen)
     EVENTS[event](rs)
@@ -83,13 +94,16 @@ def test_the_preview_delay_runs_from_the_first_preview() -> None:
     assert rs.screen is Screen.STALE and rs.full_after == 0.0
 
 
-@pytest.mark.parametrize("screen,moving,before,after", [
-    (Screen.STALE, False, True, True),      # refining: draw
-    (Screen.PREVIEW, False, False, True),   # preview shown: wait for full_after
-    (Screen.FULL, False, False, False),     # still: nothing to do
-    (Screen.FAILED, False, False, False),   # failed: nothing until something changes
-    (Screen.STALE, True, False, False),     # moving: only what a move asks for
-])
+@pytest.mark.parametrize(
+    "screen,moving,before,after",
+    [
+        (Screen.STALE, False, True, True),  # refining: draw
+        (Screen.PREVIEW, False, False, True),  # preview shown: wait for full_after
+        (Screen.FULL, False, False, False),  # still: nothing to do
+        (Screen.FAILED, False, False, False),  # failed: nothing until something changes
+        (Screen.STALE, True, False, False),  # moving: only what a move asks for
+    ],
+)
 def test_wants_paint_by_phase(screen: Screen, moving: bool, before: bool, after: bool) -> None:
     rs = machine(screen, moving)
     assert rs.wants_paint(10.0) is before
@@ -99,17 +113,21 @@ def test_wants_paint_by_phase(screen: Screen, moving: bool, before: bool, after:
     assert rs.wants_paint(10.0)  # a frame asked for is drawn in any phase
 
 
-@pytest.mark.parametrize("screen,moving,full_ms,level,want", [
-    (Screen.STALE, True, 900.0, PREVIEW_LEVEL, FramePlan(True)),
-    (Screen.STALE, False, 900.0, PREVIEW_LEVEL, FramePlan(False, PREVIEW_LEVEL, True)),
-    (Screen.STALE, False, 100.0, PREVIEW_LEVEL, FramePlan(False)),   # fast: full at once
-    (Screen.STALE, False, 0.0, PREVIEW_LEVEL, FramePlan(False)),     # unknown: full
-    (Screen.STALE, False, 900.0, None, FramePlan(False)),            # no preview level
-    (Screen.PREVIEW, False, 900.0, PREVIEW_LEVEL, FramePlan(False, PREVIEW_LEVEL, True)),
-    (Screen.FULL, False, 900.0, PREVIEW_LEVEL, FramePlan(False)),    # same quality redraw
-])
-def test_plan_by_phase(screen: Screen, moving: bool, full_ms: float, level: int | None,
-                       want: FramePlan) -> None:
+@pytest.mark.parametrize(
+    "screen,moving,full_ms,level,want",
+    [
+        (Screen.STALE, True, 900.0, PREVIEW_LEVEL, FramePlan(True)),
+        (Screen.STALE, False, 900.0, PREVIEW_LEVEL, FramePlan(False, PREVIEW_LEVEL, True)),
+        (Screen.STALE, False, 100.0, PREVIEW_LEVEL, FramePlan(False)),  # fast: full at once
+        (Screen.STALE, False, 0.0, PREVIEW_LEVEL, FramePlan(False)),  # unknown: full
+        (Screen.STALE, False, 900.0, None, FramePlan(False)),  # no preview level
+        (Screen.PREVIEW, False, 900.0, PREVIEW_LEVEL, FramePlan(False, PREVIEW_LEVEL, True)),
+        (Screen.FULL, False, 900.0, PREVIEW_LEVEL, FramePlan(False)),  # same quality redraw
+    ],
+)
+def test_plan_by_phase(
+    screen: Screen, moving: bool, full_ms: float, level: int | None, want: FramePlan
+) -> None:
     assert machine(screen, moving).plan(10.0, full_ms, BLOCK, level) == want
 
 
@@ -131,8 +149,14 @@ def test_motion_lasts_until_it_is_drawn_and_while_input_is_held() -> None:
     assert rs.phase(9.0) is Phase.REFINING and rs.wants_paint(9.0)
 
 
-def run_loop(rs: RenderState, until: float, motion_until: float, full_ms: float,
-             moving_frame_s: float = 0.02, full_frame_s: float = 0.0) -> list[tuple[float, str]]:
+def run_loop(
+    rs: RenderState,
+    until: float,
+    motion_until: float,
+    full_ms: float,
+    moving_frame_s: float = 0.02,
+    full_frame_s: float = 0.0,
+) -> list[tuple[float, str]]:
     """Drive `rs` like the viewport's 16 ms frame timer: the camera moves every tick until
     `motion_until`; each frame drawn is logged as (time, 'moving'|'preview'|'full')."""
     frames: list[tuple[float, str]] = []
@@ -151,8 +175,9 @@ def run_loop(rs: RenderState, until: float, motion_until: float, full_ms: float,
 
 
 def test_fast_scene_moves_then_refines_once_and_goes_quiet() -> None:
-    frames = run_loop(RenderState(REST, DELAY), until=3.0, motion_until=0.5, full_ms=40.0,
-                      full_frame_s=0.04)
+    frames = run_loop(
+        RenderState(REST, DELAY), until=3.0, motion_until=0.5, full_ms=40.0, full_frame_s=0.04
+    )
     kinds = [k for _, k in frames]
     assert set(kinds[:-1]) == {"moving"} and kinds[-1] == "full"  # one full frame, at the end
     assert len(kinds) > 10  # ...after a moving frame for each tick the camera moved in
@@ -161,8 +186,9 @@ def test_fast_scene_moves_then_refines_once_and_goes_quiet() -> None:
 
 
 def test_slow_scene_gets_one_preview_then_one_full_frame_after_the_delay() -> None:
-    frames = run_loop(RenderState(REST, DELAY), until=4.0, motion_until=0.5, full_ms=900.0,
-                      full_frame_s=0.9)
+    frames = run_loop(
+        RenderState(REST, DELAY), until=4.0, motion_until=0.5, full_ms=900.0, full_frame_s=0.9
+    )
     after = [(t, k) for t, k in frames if t > 0.5 and k != "moving"]
     assert [k for _, k in after] == ["preview", "full"]
     (t_prev, _), (t_full, _) = after

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
 from reference_compositor import psnr, render_reference
+
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
@@ -77,28 +77,35 @@ def test_view_dependent_colour_changes_with_view(gl) -> None:
     assert np.abs(a - b).max() > 0.05
     for eye in ((0, 0, 4), (4, 0, 0)):
         ref = render_reference(cloud, _cam(eye=eye))[H // 2, W // 2]
-        np.testing.assert_allclose(gl.render_float(cloud, _cam(eye=eye))[H // 2, W // 2], ref, atol=2e-3)
+        np.testing.assert_allclose(
+            gl.render_float(cloud, _cam(eye=eye))[H // 2, W // 2], ref, atol=2e-3
+        )
 
 
 def _quad(z: float, half: float, color) -> Mesh:
-    v = np.array([[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]], np.float32)
+    v = np.array(
+        [[-half, -half, z], [half, -half, z], [half, half, z], [-half, half, z]], np.float32
+    )
     return Mesh(v, np.array([[0, 1, 2], [0, 2, 3]]), np.tile(np.asarray(color, np.float32), (4, 1)))
 
 
 def test_mesh_occludes_splats_behind_it(gl) -> None:
-    cloud = GaussianCloud.from_points([[-0.6, 0, 0], [0.6, 0, 2.0]], [[1, 0, 0], [0, 1, 0]], 0.25, 0.95)
+    cloud = GaussianCloud.from_points(
+        [[-0.6, 0, 0], [0.6, 0, 2.0]], [[1, 0, 0], [0, 1, 0]], 0.25, 0.95
+    )
     world = World()
     world.add_layer(Layer("splats", cloud))
     # a blue quad at z=1 covering the left splat (z=0, behind it) but not the right one (z=2, in front)
-    world.add_layer(Layer("wall", _quad(1.0, 0.5, (0, 0, 1)), "mesh",
-                              transform=similarity_matrix((-0.6, 0, 0))))
+    world.add_layer(
+        Layer("wall", _quad(1.0, 0.5, (0, 0, 1)), "mesh", transform=similarity_matrix((-0.6, 0, 0)))
+    )
     cam = _cam(eye=(0, 0, 6), fov=40)
     img = gl.render_float(world, cam)
     uv, _ = cam.project(np.array([[-0.6, 0, 0], [0.6, 0, 2.0]]))
     left = img[int(uv[0, 1]), int(uv[0, 0])]
     right = img[int(uv[1, 1]), int(uv[1, 0])]
-    assert left[2] > 0.2 and left[0] < 0.01   # the wall hides the red splat completely
-    assert right[1] > 0.5                     # the green splat in front of the wall's plane shows
+    assert left[2] > 0.2 and left[0] < 0.01  # the wall hides the red splat completely
+    assert right[1] > 0.5  # the green splat in front of the wall's plane shows
     # the mesh beside the splat composites under a splat in front of it
     world.layers[1].transform = similarity_matrix((0.6, 0, 0))
     img2 = gl.render_float(world, cam)
@@ -141,7 +148,9 @@ def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
     sub = a.subset(np.sort(strong))
     sub.scales += np.float32(np.log(g))  # the kept splats grow to cover for the dropped ones
     far = _cam(eye=(0.0, 0.0, 9.0))  # every centre in view, so K counts the whole cloud
-    np.testing.assert_allclose(gl.render_float(a, far, max_splats=k), gl.render_float(sub, far), atol=1e-3)
+    np.testing.assert_allclose(
+        gl.render_float(a, far, max_splats=k), gl.render_float(sub, far), atol=1e-3
+    )
     assert gl.render_image(a, cam, max_splats=0).max() == 0
 
 

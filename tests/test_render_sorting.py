@@ -8,8 +8,17 @@ import threading
 import numpy as np
 import pytest
 
-from viewer.sorting import (BackgroundSorter, SortRequest, back_to_front, back_to_front_reference,
-                            depth_keys_u16, layer_depth, run_sort, view_changed, view_depths)
+from viewer.sorting import (
+    BackgroundSorter,
+    SortRequest,
+    back_to_front,
+    back_to_front_reference,
+    depth_keys_u16,
+    layer_depth,
+    run_sort,
+    view_changed,
+    view_depths,
+)
 
 
 def _depths(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
@@ -78,13 +87,16 @@ def test_frustum_cull_matches_projection() -> None:
     expect = np.nonzero((z > 0.2) & (np.abs(ndc) <= 1.3).all(1))[0]
     assert 1000 < len(expect) < len(means)
     assert set(idx.tolist()) ^ set(expect.tolist()) <= set(
-        np.nonzero(np.abs(np.abs(ndc).max(1) - 1.3) < 1e-4)[0].tolist())  # only float ties differ
+        np.nonzero(np.abs(np.abs(ndc).max(1) - 1.3) < 1e-4)[0].tolist()
+    )  # only float ties differ
 
 
 def test_view_changed_thresholds() -> None:
     req = SortRequest(0, np.zeros((1, 3), np.float32), (), np.zeros(3), np.array([0, 0, 1.0]), None)
     assert view_changed(None, np.zeros(3), np.array([0, 0, 1.0]), 10)
-    assert not view_changed(req, np.zeros(3), np.array([0, 0.01, 1.0]) / np.linalg.norm([0, 0.01, 1]), 10)
+    assert not view_changed(
+        req, np.zeros(3), np.array([0, 0.01, 1.0]) / np.linalg.norm([0, 0.01, 1]), 10
+    )
     turned = np.array([0, np.sin(0.2), np.cos(0.2)])
     assert view_changed(req, np.zeros(3), turned, 10)
     assert view_changed(req, np.array([0.5, 0, 0]), np.array([0, 0, 1.0]), 10)
@@ -111,7 +123,9 @@ def test_background_sorter_returns_newest_and_calls_back(monkeypatch: pytest.Mon
         reqs = []
         for gen, z in enumerate((5.0, 6.0, 7.0)):
             lay = layer_depth(np.eye(4), np.eye(3), np.array([0, 0, z]), 0, len(means))
-            reqs.append(SortRequest(gen, means, (lay,), np.array([0, 0, -z]), np.array([0, 0, 1.0]), None))
+            reqs.append(
+                SortRequest(gen, means, (lay,), np.array([0, 0, -z]), np.array([0, 0, 1.0]), None)
+            )
         submitter = threading.Thread(target=lambda: [sorter.submit(r) for r in reqs])
         submitter.start()
         submitter.join(10)  # a hang guard only: a submit waiting on the held sort never returns
@@ -135,13 +149,41 @@ def test_limited_sort_keeps_the_strongest_in_depth_order() -> None:
     means = rng.uniform(-5, 5, (50_000, 3)).astype(np.float32)
     weight = rng.uniform(0.01, 1.0, len(means)).astype(np.float32)
     lay = layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, len(means))
-    full = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2,
-                                None, None, weight))
-    lim = run_sort(SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2,
-                               None, 1000, weight))
+    full = run_sort(
+        SortRequest(
+            0,
+            means,
+            (lay,),
+            np.array([0, 0, -10.0]),
+            np.array([0, 0, 1.0]),
+            0.2,
+            None,
+            None,
+            weight,
+        )
+    )
+    lim = run_sort(
+        SortRequest(
+            0,
+            means,
+            (lay,),
+            np.array([0, 0, -10.0]),
+            np.array([0, 0, 1.0]),
+            0.2,
+            None,
+            1000,
+            weight,
+        )
+    )
     assert len(lim.order) == 1000 and lim.in_view == full.in_view == len(full.order)
-    np.testing.assert_array_equal(np.sort(full.order), np.sort(run_sort(SortRequest(
-        0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2)).order))
+    np.testing.assert_array_equal(
+        np.sort(full.order),
+        np.sort(
+            run_sort(
+                SortRequest(0, means, (lay,), np.array([0, 0, -10.0]), np.array([0, 0, 1.0]), 0.2)
+            ).order
+        ),
+    )
     best = np.sort(weight[full.order])[::-1][:1000]
     np.testing.assert_allclose(np.sort(weight[lim.order])[::-1], best)
     np.testing.assert_allclose(lim.score, weight[lim.order])  # depth_power 0, layer scale 1
@@ -157,20 +199,21 @@ def test_contribution_grow_and_weights() -> None:
     c = contribution(np.array([1.0, 1.0], np.float32), np.array([1.0, 2.0], np.float32), 4.0, 2.0)
     np.testing.assert_allclose(c, [4.0, 1.0])
     assert grow_factor(1000, 1000) == 1.0 and grow_factor(10, 0) == 1.0
-    assert grow_factor(8000, 1000) == pytest.approx(8 ** 0.3)
-    assert grow_factor(10 ** 9, 1, limit=2.5) == 2.5
+    assert grow_factor(8000, 1000) == pytest.approx(8**0.3)
+    assert grow_factor(10**9, 1, limit=2.5) == 2.5
     m = strongest(np.array([3.0, 1.0, 2.0, 5.0]), 2)
     np.testing.assert_array_equal(m, [True, False, False, True])
     assert not strongest(np.ones(3), 0).any() and strongest(np.ones(3), 5).all()
-
 
 
 def test_limited_sort_from_candidates_matches_the_full_choice() -> None:
     rng = np.random.default_rng(8)
     means = rng.uniform(-5, 5, (40_000, 3)).astype(np.float32)
     weight = rng.uniform(0.01, 1.0, len(means)).astype(np.float32)
-    lays = (layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, 25_000),
-            layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 12.0]), 25_000, 40_000))
+    lays = (
+        layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 10.0]), 0, 25_000),
+        layer_depth(np.eye(4), np.eye(3), np.array([0, 0, 12.0]), 25_000, 40_000),
+    )
     from viewer.sorting import Frustum
 
     fr = Frustum(-0.2, 0.2, -0.2, 0.2)  # a narrow view: few splats in it

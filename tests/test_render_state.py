@@ -78,9 +78,9 @@ def test_reduced_frame_without_motion_and_failures() -> None:
 @pytest.mark.gl
 def test_captured_pointer_reaches_full_quality(window, qtbot) -> None:  # noqa: ANN001
     from PyQt6.QtCore import Qt
+    from test_app_window import open_world, small_room
 
     from scene.world import Layer, World
-    from test_app_window import open_world, small_room
 
     win = window
     w = World()

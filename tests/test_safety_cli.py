@@ -91,17 +91,22 @@ def _project(tmp_path: Path) -> Path:
     return p
 
 
-def test_export_refuses_to_replace_the_project_with_a_ply(tmp_path: Path,
-                                                          capsys: pytest.CaptureFixture) -> None:
+def test_export_refuses_to_replace_the_project_with_a_ply(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     proj = _project(tmp_path)
     line = _refused(["export", str(proj), "--out", str(proj), "--format", "ply"], [proj], capsys)
     assert "p.wander" in line and "overwrite" in line
 
 
 @pytest.mark.parametrize("how", ["same", "relative", "dotdot", "symlink", "hardlink"])
-def test_convert_output_that_is_the_input_is_refused(how: str, scene_ply: Path, tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch,
-                                                     capsys: pytest.CaptureFixture) -> None:
+def test_convert_output_that_is_the_input_is_refused(
+    how: str,
+    scene_ply: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+) -> None:
     monkeypatch.chdir(tmp_path)
     out: str
     if how == "same":
@@ -120,20 +125,34 @@ def test_convert_output_that_is_the_input_is_refused(how: str, scene_ply: Path, 
     _refused(["convert", str(scene_ply), out, "--format", "splat"], [scene_ply], capsys)
 
 
-def test_world_refuses_to_save_the_panorama_over_the_photo(photo: Path,
-                                                           capsys: pytest.CaptureFixture,
-                                                           tmp_path: Path) -> None:
+def test_world_refuses_to_save_the_panorama_over_the_photo(
+    photo: Path, capsys: pytest.CaptureFixture, tmp_path: Path
+) -> None:
     out = tmp_path / "w.ply"
-    line = _refused(["world", "--photo", str(photo), "--height", "64", "--save-panorama",
-                     str(photo), "--out", str(out)], [photo], capsys)
+    line = _refused(
+        [
+            "world",
+            "--photo",
+            str(photo),
+            "--height",
+            "64",
+            "--save-panorama",
+            str(photo),
+            "--out",
+            str(out),
+        ],
+        [photo],
+        capsys,
+    )
     assert "--save-panorama" in line and not out.exists()
 
 
-def test_panorama_and_render_and_video_refuse_their_inputs(photo: Path, scene_ply: Path,
-                                                           tmp_path: Path,
-                                                           capsys: pytest.CaptureFixture) -> None:
-    _refused(["panorama", "--photo", str(photo), "--height", "64", "--out", str(photo)],
-             [photo], capsys)
+def test_panorama_and_render_and_video_refuse_their_inputs(
+    photo: Path, scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _refused(
+        ["panorama", "--photo", str(photo), "--height", "64", "--out", str(photo)], [photo], capsys
+    )
     link_png = tmp_path / "shot.png"
     link_png.symlink_to(scene_ply)
     _refused(["render", str(scene_ply), "--out", str(link_png)], [scene_ply], capsys)
@@ -143,12 +162,29 @@ def test_panorama_and_render_and_video_refuse_their_inputs(photo: Path, scene_pl
 
 
 def test_object_refuses_input_as_output_and_two_outputs_on_one_file(
-        scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
-    _refused(["object", "--backend", "import", "--input", str(scene_ply), "--out",
-              str(scene_ply)], [scene_ply], capsys)
+    scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    _refused(
+        ["object", "--backend", "import", "--input", str(scene_ply), "--out", str(scene_ply)],
+        [scene_ply],
+        capsys,
+    )
     out = tmp_path / "o.ply"
-    line = _refused(["object", "--backend", "import", "--input", str(scene_ply), "--out", str(out),
-                     "--mesh", str(out)], [scene_ply], capsys)
+    line = _refused(
+        [
+            "object",
+            "--backend",
+            "import",
+            "--input",
+            str(scene_ply),
+            "--out",
+            str(out),
+            "--mesh",
+            str(out),
+        ],
+        [scene_ply],
+        capsys,
+    )
     assert "same file" in line and not out.exists()
 
 
@@ -193,8 +229,12 @@ def test_a_ply_truncated_while_it_loads_is_an_error_not_a_sigbus(tmp_path: Path)
 
     p = tmp_path / "big.ply"
     save(random_cloud(20000, sh_degree=1, seed=5), p)
-    res = subprocess.run([sys.executable, "-c", _SHRINK, str(ROOT), str(p)],
-                         capture_output=True, text=True, timeout=120)
+    res = subprocess.run(
+        [sys.executable, "-c", _SHRINK, str(ROOT), str(p)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 3, (res.returncode, res.stderr)  # -7 was SIGBUS
     assert "shrank" in res.stdout and "big.ply" in res.stdout
 
@@ -211,11 +251,17 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _png(w: int, h: int, depth: int = 8, ctype: int = 2, idat: bytes = b"",
-         extra: bytes = b"") -> bytes:
+def _png(
+    w: int, h: int, depth: int = 8, ctype: int = 2, idat: bytes = b"", extra: bytes = b""
+) -> bytes:
     ihdr = struct.pack(">IIBBBBB", w, h, depth, ctype, 0, 0, 0)
-    return (b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", ihdr) + extra + _chunk(b"IDAT", idat)
-            + _chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + _chunk(b"IHDR", ihdr)
+        + extra
+        + _chunk(b"IDAT", idat)
+        + _chunk(b"IEND", b"")
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -267,8 +313,13 @@ def _exif_text_orientation_jpeg(path: Path, value: bytes) -> Path:
     from PIL import Image
 
     entry = struct.pack("<HHI", 0x0112, 2, len(value)) + (value + b"\0" * 4)[:4]
-    blob = (b"Exif\0\0II*\0" + struct.pack("<I", 8) + struct.pack("<H", 1) + entry
-            + struct.pack("<I", 0))
+    blob = (
+        b"Exif\0\0II*\0"
+        + struct.pack("<I", 8)
+        + struct.pack("<H", 1)
+        + entry
+        + struct.pack("<I", 0)
+    )
     rgb = np.zeros((40, 60, 3), np.uint8)
     rgb[:, :30] = 255
     Image.fromarray(rgb).save(path, exif=blob)
@@ -309,9 +360,9 @@ def test_exif_orientation_as_text_and_text_chunk_bombs(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("command", ["world", "object", "reconstruct", "panorama"])
-def test_every_command_refuses_image_bombs_alike(command: str, tmp_path: Path,
-                                                 capsys: pytest.CaptureFixture,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_command_refuses_image_bombs_alike(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from PIL import Image
 
     from cli import run_cli
@@ -321,13 +372,28 @@ def test_every_command_refuses_image_bombs_alike(command: str, tmp_path: Path,
     bomb = _bomb16(folder / "bomb16.png")
     rng = np.random.default_rng(1)
     Image.fromarray(rng.integers(0, 255, (80, 100, 3), dtype=np.uint8)).save(folder / "ok.png")
-    argv = {"world": ["world", "--photo", str(bomb), "--height", "64", "--out",
-                      str(tmp_path / "w.ply")],
-            "panorama": ["panorama", "--photo", str(bomb), "--height", "64", "--out",
-                         str(tmp_path / "p.png")],
-            "object": ["object", "--photo", str(bomb), "--out", str(tmp_path / "o.ply")],
-            "reconstruct": ["reconstruct", "--photos", str(folder), "--out",
-                            str(tmp_path / "r.ply")]}[command]
+    argv = {
+        "world": [
+            "world",
+            "--photo",
+            str(bomb),
+            "--height",
+            "64",
+            "--out",
+            str(tmp_path / "w.ply"),
+        ],
+        "panorama": [
+            "panorama",
+            "--photo",
+            str(bomb),
+            "--height",
+            "64",
+            "--out",
+            str(tmp_path / "p.png"),
+        ],
+        "object": ["object", "--photo", str(bomb), "--out", str(tmp_path / "o.ply")],
+        "reconstruct": ["reconstruct", "--photos", str(folder), "--out", str(tmp_path / "r.ply")],
+    }[command]
     decoded = _decoded_images(monkeypatch)
     assert run_cli(argv) == 2
     line = _one_error_line(capsys)
@@ -336,17 +402,27 @@ def test_every_command_refuses_image_bombs_alike(command: str, tmp_path: Path,
 
 
 @pytest.mark.parametrize("command", ["world", "object"])
-def test_text_exif_orientation_and_text_bomb_through_commands(command: str, tmp_path: Path,
-                                                              capsys: pytest.CaptureFixture) -> None:
+def test_text_exif_orientation_and_text_bomb_through_commands(
+    command: str, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     raw = b"".join(b"\0" + b"\x80" * 12 for _ in range(4))
     bomb = tmp_path / "text.png"
-    bomb.write_bytes(_png(4, 4, idat=zlib.compress(raw),
-                          extra=_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * (40 << 20)))))
+    bomb.write_bytes(
+        _png(
+            4,
+            4,
+            idat=zlib.compress(raw),
+            extra=_chunk(b"zTXt", b"Comment\0\0" + zlib.compress(b"a" * (40 << 20))),
+        )
+    )
     out = tmp_path / "o.ply"
-    argv = (["world", "--photo", str(bomb), "--height", "64", "--out", str(out)]
-            if command == "world" else ["object", "--photo", str(bomb), "--out", str(out)])
+    argv = (
+        ["world", "--photo", str(bomb), "--height", "64", "--out", str(out)]
+        if command == "world"
+        else ["object", "--photo", str(bomb), "--out", str(out)]
+    )
     assert run_cli(argv) == 2
     assert "text.png" in _one_error_line(capsys)
 
@@ -374,8 +450,11 @@ def test_temp_names_and_the_sweep(tmp_path: Path) -> None:
     live.write_bytes(b"work in progress")
     old_live = tmp_path / f"{TEMP_PREFIX}1-abcd1234-init.ply"  # pid 1 is alive: kept
     old_live.write_bytes(b"x")
-    users = [tmp_path / ".scene.ply.tmp", tmp_path / ".wander-tmp-notapid-x.ply",
-             tmp_path / "notes.txt"]  # not our pattern: never touched
+    users = [
+        tmp_path / ".scene.ply.tmp",
+        tmp_path / ".wander-tmp-notapid-x.ply",
+        tmp_path / "notes.txt",
+    ]  # not our pattern: never touched
     for u in users:
         u.write_bytes(b"user")
     removed = sweep_temps(tmp_path)
@@ -389,8 +468,9 @@ def test_temp_names_and_the_sweep(tmp_path: Path) -> None:
     assert sweep_temps(tmp_path) == [reused]
     with atomic_write(tmp_path / "done.bin") as f:
         f.write(b"ok")
-    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".wander")) == \
-        sorted([live.name, old_live.name, users[1].name])
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".wander")) == sorted(
+        [live.name, old_live.name, users[1].name]
+    )
     d = make_temp_dir("recon")
     assert d.name.startswith(f"{TEMP_PREFIX}{os.getpid()}-") and d.is_dir()
     d.rmdir()
@@ -405,16 +485,28 @@ def test_the_next_cli_run_sweeps_a_killed_runs_temps(scene_ply: Path, tmp_path: 
     tmpdir = tmp_path / "systmp"
     tmpdir.mkdir()
     dead = _dead_pid()
-    litter = [out_dir / f".wander-tmp-{dead}-0badc0de-big.ply",
-              tmpdir / f".wander-tmp-{dead}-0badc0de-recon"]
+    litter = [
+        out_dir / f".wander-tmp-{dead}-0badc0de-big.ply",
+        tmpdir / f".wander-tmp-{dead}-0badc0de-recon",
+    ]
     litter[0].write_bytes(b"\0" * 1000)
     litter[1].mkdir()
     keep = out_dir / ".big.ply.tmp"
     keep.write_bytes(b"not ours")
     env = {**os.environ, "TMPDIR": str(tmpdir)}
-    res = subprocess.run([sys.executable, str(ROOT / "main.py"), "convert", str(scene_ply),
-                          str(out_dir / "c.splat")], env=env, capture_output=True, text=True,
-                         timeout=120)
+    res = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "main.py"),
+            "convert",
+            str(scene_ply),
+            str(out_dir / "c.splat"),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert res.returncode == 0, res.stderr
     assert not any(p.exists() for p in litter) and keep.exists()
 
@@ -440,8 +532,11 @@ def test_a_killed_video_leaves_no_file_at_the_final_name(tmp_path: Path) -> None
     from scene.files import sweep_temps
 
     out = tmp_path / "fly.mp4"
-    proc = subprocess.Popen([sys.executable, "-c", _KILLED_VIDEO, str(ROOT), str(out)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_VIDEO, str(ROOT), str(out)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     t0 = time.time()
     temps: list[Path] = []
     while time.time() - t0 < 60 and not temps:
@@ -457,9 +552,9 @@ def test_a_killed_video_leaves_no_file_at_the_final_name(tmp_path: Path) -> None
     assert not list(tmp_path.iterdir())
 
 
-def test_unwritable_folder_error_names_the_output_not_the_temp(scene_ply: Path, tmp_path: Path,
-                                                               monkeypatch: pytest.MonkeyPatch,
-                                                               capsys: pytest.CaptureFixture) -> None:
+def test_unwritable_folder_error_names_the_output_not_the_temp(
+    scene_ply: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     real_open = os.open
@@ -470,8 +565,10 @@ def test_unwritable_folder_error_names_the_output_not_the_temp(scene_ply: Path, 
         return real_open(path, *a, **k)
 
     monkeypatch.setattr(os, "open", denied)
-    for argv in (["export", str(scene_ply), "--out", str(tmp_path / "e.splat")],
-                 ["convert", str(scene_ply), str(tmp_path / "c.spz")]):
+    for argv in (
+        ["export", str(scene_ply), "--out", str(tmp_path / "e.splat")],
+        ["convert", str(scene_ply), str(tmp_path / "c.spz")],
+    ):
         assert run_cli(argv) == 2
         line = _one_error_line(capsys)
         assert ".wander-tmp" not in line and "Permission denied" in line
@@ -479,8 +576,9 @@ def test_unwritable_folder_error_names_the_output_not_the_temp(scene_ply: Path, 
 
 
 # ------------------------------------------------------------ kind 10: errors are seen
-def _fake_command(monkeypatch: pytest.MonkeyPatch, exc: BaseException | None = None,
-                  fn=None) -> None:  # noqa: ANN001
+def _fake_command(
+    monkeypatch: pytest.MonkeyPatch, exc: BaseException | None = None, fn=None
+) -> None:  # noqa: ANN001
     import cli.cmd_info as info
 
     def run(args):  # noqa: ANN001, ANN202
@@ -491,12 +589,18 @@ def _fake_command(monkeypatch: pytest.MonkeyPatch, exc: BaseException | None = N
     monkeypatch.setattr(info, "run", run)
 
 
-@pytest.mark.parametrize("bug", [TypeError("unsupported operand"), KeyError("sh0"),
-                                 AttributeError("'NoneType' object has no attribute 'x'"),
-                                 IndexError("index 3 is out of bounds")])
-def test_a_bug_is_an_internal_error_not_bad_input(bug: Exception, scene_ply: Path,
-                                                  monkeypatch: pytest.MonkeyPatch,
-                                                  capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "bug",
+    [
+        TypeError("unsupported operand"),
+        KeyError("sh0"),
+        AttributeError("'NoneType' object has no attribute 'x'"),
+        IndexError("index 3 is out of bounds"),
+    ],
+)
+def test_a_bug_is_an_internal_error_not_bad_input(
+    bug: Exception, scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
     from scene.logs import log_path
 
@@ -508,7 +612,8 @@ def test_a_bug_is_an_internal_error_not_bad_input(bug: Exception, scene_ply: Pat
 
 
 def test_a_library_value_error_is_a_bug_but_our_validation_is_input(
-        scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture) -> None:
+    scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     _fake_command(monkeypatch, fn=lambda: np.linalg.norm(np.zeros(3), ord="bogus"))  # numpy raises
@@ -526,8 +631,9 @@ def test_a_library_value_error_is_a_bug_but_our_validation_is_input(
     assert _one_error_line(capsys) == "error: --widgets must be positive, got -3"
 
 
-def test_debug_prints_the_traceback(scene_ply: Path, monkeypatch: pytest.MonkeyPatch,
-                                    capsys: pytest.CaptureFixture) -> None:
+def test_debug_prints_the_traceback(
+    scene_ply: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     _fake_command(monkeypatch, TypeError("boom"))
@@ -539,23 +645,41 @@ def test_debug_prints_the_traceback(scene_ply: Path, monkeypatch: pytest.MonkeyP
 def test_the_log_file_lives_in_the_state_folder(scene_ply: Path, tmp_path: Path) -> None:
     state = tmp_path / "state"
     env = {**os.environ, "XDG_STATE_HOME": str(state)}
-    res = subprocess.run([sys.executable, str(ROOT / "main.py"), "info", str(tmp_path / "nope.ply")],
-                         env=env, capture_output=True, text=True, timeout=60)
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "info", str(tmp_path / "nope.ply")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert res.returncode == 2 and len(res.stderr.strip().splitlines()) == 1
     log = state / "wander" / "wander.log"
     assert log.is_file() and "nope.ply" in log.read_text()
 
 
-@pytest.mark.parametrize("argv", [["panorama", "--seed", "-1"], ["world", "--seed", "-1"],
-                                  ["world", "--resolution", "-5"],
-                                  ["object", "--seed", "-1"], ["object", "--resolution", "-1"]])
-def test_bad_option_values_name_the_option(argv: list[str], photo: Path, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture) -> None:
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["panorama", "--seed", "-1"],
+        ["world", "--seed", "-1"],
+        ["world", "--resolution", "-5"],
+        ["object", "--seed", "-1"],
+        ["object", "--resolution", "-1"],
+    ],
+)
+def test_bad_option_values_name_the_option(
+    argv: list[str], photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     out = tmp_path / ("o.png" if argv[0] == "panorama" else "o.ply")
-    full = argv[:1] + ["--photo", str(photo)] + (["--height", "64"] if argv[0] != "object" else []) \
-        + argv[1:] + ["--out", str(out)]
+    full = (
+        argv[:1]
+        + ["--photo", str(photo)]
+        + (["--height", "64"] if argv[0] != "object" else [])
+        + argv[1:]
+        + ["--out", str(out)]
+    )
     assert run_cli(full) == 2
     assert argv[1] in _one_error_line(capsys)
 
@@ -567,11 +691,14 @@ def test_long_and_multi_line_messages_become_one_short_line() -> None:
     line = one_line(listing)
     assert len(line) < 400 and line.startswith("need 2 photos: photo_0000.png")
     assert "more characters" in line
-    banner = ("Could not load meta information\n=== stderr ===\n"
-              + "\n".join(f"  lib{i} 1.2.3" for i in range(18))
-              + "\n/x/cut.mp4: Invalid data found when processing input\n")
-    assert one_line(banner) == ("Could not load meta information: /x/cut.mp4: Invalid data "
-                                "found when processing input")
+    banner = (
+        "Could not load meta information\n=== stderr ===\n"
+        + "\n".join(f"  lib{i} 1.2.3" for i in range(18))
+        + "\n/x/cut.mp4: Invalid data found when processing input\n"
+    )
+    assert one_line(banner) == (
+        "Could not load meta information: /x/cut.mp4: Invalid data found when processing input"
+    )
 
 
 def test_many_tiny_photos_give_a_short_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -583,7 +710,8 @@ def test_many_tiny_photos_give_a_short_error(tmp_path: Path, capsys: pytest.Capt
     folder.mkdir()
     for i in range(300):
         Image.fromarray(np.full((10, 10, 3), i % 250, np.uint8)).save(
-            folder / f"a_rather_long_photo_name_{i:04d}.png")
+            folder / f"a_rather_long_photo_name_{i:04d}.png"
+        )
     assert run_cli(["reconstruct", "--photos", str(folder), "--out", str(tmp_path / "r.ply")]) == 2
     line = _one_error_line(capsys)
     assert len(line) < 500
@@ -595,8 +723,9 @@ def test_a_truncated_video_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     good = tmp_path / "good.mp4"
     import imageio_ffmpeg
 
-    w = imageio_ffmpeg.write_frames(str(good), (64, 48), fps=10, macro_block_size=2,
-                                    ffmpeg_log_level="error")
+    w = imageio_ffmpeg.write_frames(
+        str(good), (64, 48), fps=10, macro_block_size=2, ffmpeg_log_level="error"
+    )
     w.send(None)
     for i in range(30):
         w.send(np.full((48, 64, 3), i * 8, np.uint8))
@@ -613,16 +742,24 @@ def test_a_truncated_video_is_one_line(tmp_path: Path, capsys: pytest.CaptureFix
 def test_no_bare_except_pass_in_the_files_fixed_for_issue_11() -> None:
     import re
 
-    for rel in ("cli/__init__.py", "scene/files.py", "scene/io/images.py",
-                "generators/video.py", "scene/export.py", "viewer/app.py"):
+    for rel in (
+        "cli/__init__.py",
+        "scene/files.py",
+        "scene/io/images.py",
+        "generators/video.py",
+        "scene/export.py",
+        "viewer/app.py",
+    ):
         text = (ROOT / rel).read_text()
         # a broad except that swallows the failure without a trace
-        assert not re.search(r"except( \(?(Exception|BaseException|OSError)[^:]*)?:\s*\n\s*pass\b",
-                             text), rel
+        assert not re.search(
+            r"except( \(?(Exception|BaseException|OSError)[^:]*)?:\s*\n\s*pass\b", text
+        ), rel
 
 
 def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
-        tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from PIL import Image
 
     from scene.io import load, save
@@ -630,7 +767,9 @@ def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
     from scene.world import Layer, World
 
     pano = tmp_path / "pano.png"
-    Image.fromarray(np.random.default_rng(2).integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(pano)
+    Image.fromarray(np.random.default_rng(2).integers(0, 255, (32, 64, 3), dtype=np.uint8)).save(
+        pano
+    )
     src = tmp_path / "layer.ply"
     save(random_cloud(100, seed=6), src)
     world = World()
@@ -645,8 +784,9 @@ def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
     _refused(["export", str(proj), "--panorama", str(pano)], [pano], capsys)
 
 
-def test_a_video_write_failure_names_the_output_not_the_temp(tmp_path: Path,
-                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_video_write_failure_names_the_output_not_the_temp(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import imageio_ffmpeg
 
     from generators.video import render_video
@@ -658,13 +798,19 @@ def test_a_video_write_failure_names_the_output_not_the_temp(tmp_path: Path,
         raise OSError(28, "No space left on device", path)
 
     monkeypatch.setattr(imageio_ffmpeg, "write_frames", full_disk)
-    path = CameraPath.from_dict({"keyframes": [
-        {"time": 0, "position": [0, 0, 0], "yaw": 0, "pitch": 0, "fov": 60},
-        {"time": 1, "position": [1, 0, 0], "yaw": 0, "pitch": 0, "fov": 60}]})
+    path = CameraPath.from_dict(
+        {
+            "keyframes": [
+                {"time": 0, "position": [0, 0, 0], "yaw": 0, "pitch": 0, "fov": 60},
+                {"time": 1, "position": [1, 0, 0], "yaw": 0, "pitch": 0, "fov": 60},
+            ]
+        }
+    )
     out = tmp_path / "fly.mp4"
     with pytest.raises(SceneFormatError) as exc:
-        render_video(None, path, out, lambda s, c: np.zeros((48, 64, 3), np.uint8), size=(64, 48),
-                     fps=5)
+        render_video(
+            None, path, out, lambda s, c: np.zeros((48, 64, 3), np.uint8), size=(64, 48), fps=5
+        )
     assert "fly.mp4" in str(exc.value) and ".wander-tmp" not in str(exc.value)
     assert not list(tmp_path.iterdir())
 
@@ -680,8 +826,9 @@ def test_usage_errors_are_one_line(capsys: pytest.CaptureFixture) -> None:
         assert len(err.strip().splitlines()) == 1 and err.startswith("error: "), err
 
 
-def test_video_size_error_names_the_option(scene_ply: Path, tmp_path: Path,
-                                           capsys: pytest.CaptureFixture) -> None:
+def test_video_size_error_names_the_option(
+    scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
     from cli import run_cli
 
     assert run_cli(["video", str(scene_ply), "--size", "12", "--out", str(tmp_path / "v.mp4")]) == 2

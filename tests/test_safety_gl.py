@@ -43,8 +43,9 @@ def test_tiles_match_one_pass(x_display, cloud, monkeypatch: pytest.MonkeyPatch)
     assert diff.mean() < 0.5 and np.mean(diff > 2) < 0.01
 
 
-def test_a_framebuffer_the_driver_cannot_allocate_is_tiled(x_display, cloud,
-                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_framebuffer_the_driver_cannot_allocate_is_tiled(
+    x_display, cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """llvmpipe accepts 12000x12000 against GL_MAX_RENDERBUFFER_SIZE 16384, then reports
     the framebuffer incomplete: the render goes on in tiles."""
     import viewer.offscreen as off
@@ -78,8 +79,8 @@ def test_limits_are_queried_from_the_context(x_display) -> None:
 
 
 def test_render_refuses_in_one_line_when_no_framebuffer_works(
-        x_display, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-        capsys: pytest.CaptureFixture) -> None:
+    x_display, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
     import viewer.offscreen as off
     from cli import run_cli
     from scene.io import save
@@ -105,8 +106,9 @@ def window(app_window):  # conftest's shared window, no features
     return app_window(size=(480, 320))
 
 
-def test_screenshot_at_resolution_is_tiled_when_needed(window, qtbot, cloud,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_screenshot_at_resolution_is_tiled_when_needed(
+    window, qtbot, cloud, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import viewer.offscreen as off
     from scene.world import Layer, World
 
@@ -121,8 +123,9 @@ def test_screenshot_at_resolution_is_tiled_when_needed(window, qtbot, cloud,
     assert np.abs(tiled.astype(int) - whole.astype(int)).mean() < 1.0
 
 
-def test_a_background_failure_is_logged_and_shown(window, qtbot,
-                                                  caplog: pytest.LogCaptureFixture) -> None:
+def test_a_background_failure_is_logged_and_shown(
+    window, qtbot, caplog: pytest.LogCaptureFixture
+) -> None:
     """A failing autosave (or collider build) used to vanish in `except: pass`."""
     import threading
 
@@ -142,9 +145,9 @@ def test_a_background_failure_is_logged_and_shown(window, qtbot,
     assert any("Autosave failed" in r.getMessage() and r.exc_info for r in caplog.records)
 
 
-def test_a_failing_collider_build_is_logged(window, qtbot, cloud,
-                                            monkeypatch: pytest.MonkeyPatch,
-                                            caplog: pytest.LogCaptureFixture) -> None:
+def test_a_failing_collider_build_is_logged(
+    window, qtbot, cloud, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     import viewer.viewport as vp
     from scene.world import Layer, World
 
@@ -159,13 +162,15 @@ def test_a_failing_collider_build_is_logged(window, qtbot, cloud,
     monkeypatch.setattr(vp.Collider, "from_cloud", broken)
     caplog.set_level(logging.WARNING)
     window.viewport._rebuild_collider_async()
-    qtbot.waitUntil(lambda: "Collision update failed" in window.statusBar().currentMessage(),
-                    timeout=5000)
+    qtbot.waitUntil(
+        lambda: "Collision update failed" in window.statusBar().currentMessage(), timeout=5000
+    )
     assert any("collider build failed" in r.getMessage() for r in caplog.records)
 
 
 def test_screenshot_refuses_to_replace_the_photo_the_world_came_from(
-        window, qtbot, cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    window, qtbot, cloud, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import hashlib
 
     from PIL import Image
@@ -181,7 +186,9 @@ def test_screenshot_refuses_to_replace_the_photo_the_world_came_from(
     window.set_world(w)
     qtbot.wait(200)
     warnings: list[str] = []
-    monkeypatch.setattr(mw.QMessageBox, "warning", lambda parent, title, text: warnings.append(text))
+    monkeypatch.setattr(
+        mw.QMessageBox, "warning", lambda parent, title, text: warnings.append(text)
+    )
     link = tmp_path / "shot.png"
     link.symlink_to(photo)
     for target in (photo, link):

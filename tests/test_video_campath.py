@@ -9,19 +9,21 @@ import numpy as np
 import pytest
 
 from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
-from scene.campath import (CameraPath, Keyframe, PathRecorder, centripetal_catmull_rom, slerp)
+from scene.campath import CameraPath, Keyframe, PathRecorder, centripetal_catmull_rom, slerp
 from scene.errors import SceneFormatError
 from scene.world import Bookmark
 
 
 def zigzag() -> CameraPath:
-    return CameraPath([
-        Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
-        Keyframe([1, 1.6, -2], 0.5, 0.2, 50, 1.0),
-        Keyframe([3, 1.8, -2.5], 1.4, -0.1, 70, 2.5),
-        Keyframe([4, 1.6, 0], 3.0, 0.0, 60, 4.0),   # yaw 3.0 -> near +Z
-        Keyframe([3, 1.5, 2], -2.6, 0.1, 60, 5.0),  # crossing ±π: shortest turn
-    ])
+    return CameraPath(
+        [
+            Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
+            Keyframe([1, 1.6, -2], 0.5, 0.2, 50, 1.0),
+            Keyframe([3, 1.8, -2.5], 1.4, -0.1, 70, 2.5),
+            Keyframe([4, 1.6, 0], 3.0, 0.0, 60, 4.0),  # yaw 3.0 -> near +Z
+            Keyframe([3, 1.5, 2], -2.6, 0.1, 60, 5.0),  # crossing ±π: shortest turn
+        ]
+    )
 
 
 def test_keyframes_are_hit_exactly():
@@ -88,24 +90,35 @@ def test_json_round_trip_and_hand_written_forms(tmp_path):
     for a, b in zip(path.keyframes, back.keyframes):
         np.testing.assert_array_equal(a.position, b.position)
         assert (a.yaw, a.pitch, a.fov_y_deg, a.time) == (b.yaw, b.pitch, b.fov_y_deg, b.time)
-    f.write_text(json.dumps([{"position": [0, 1, 0], "look_at": [0, 1, -5]},
-                             {"position": [2, 1, 0], "yaw_deg": 90, "time": 2}]))
+    f.write_text(
+        json.dumps(
+            [
+                {"position": [0, 1, 0], "look_at": [0, 1, -5]},
+                {"position": [2, 1, 0], "yaw_deg": 90, "time": 2},
+            ]
+        )
+    )
     hand = CameraPath.load(f)
     np.testing.assert_allclose(hand.camera(0, 8, 8).forward, [0, 0, -1], atol=1e-9)
     np.testing.assert_allclose(hand.camera(2, 8, 8).forward, [-1, 0, 0], atol=1e-9)
 
 
-@pytest.mark.parametrize("text, match", [
-    ("not json", "not valid JSON"),
-    ('{"frames": []}', "keyframes"),
-    ('{"keyframes": []}', "at least one keyframe"),
-    ('{"keyframes": [{"time": 0}]}', "keyframe 1 is invalid"),
-    ('{"keyframes": [{"position": [0,0,0], "time": 1}, {"position": [1,0,0], "time": 1}]}',
-     "all different"),
-    ('{"keyframes": [{"position": [0,0,"x"]}]}', "keyframe 1 is invalid"),
-    ('{"keyframes": [{"position": [0,0,0], "fov_y_deg": 400}]}', "FOV"),
-    ('{"version": 99, "keyframes": []}', "newer"),
-])
+@pytest.mark.parametrize(
+    "text, match",
+    [
+        ("not json", "not valid JSON"),
+        ('{"frames": []}', "keyframes"),
+        ('{"keyframes": []}', "at least one keyframe"),
+        ('{"keyframes": [{"time": 0}]}', "keyframe 1 is invalid"),
+        (
+            '{"keyframes": [{"position": [0,0,0], "time": 1}, {"position": [1,0,0], "time": 1}]}',
+            "all different",
+        ),
+        ('{"keyframes": [{"position": [0,0,"x"]}]}', "keyframe 1 is invalid"),
+        ('{"keyframes": [{"position": [0,0,0], "fov_y_deg": 400}]}', "FOV"),
+        ('{"version": 99, "keyframes": []}', "newer"),
+    ],
+)
 def test_bad_path_files(tmp_path, text, match):
     f = tmp_path / "bad.json"
     f.write_text(text)
@@ -114,8 +127,11 @@ def test_bad_path_files(tmp_path, text, match):
 
 
 def test_from_bookmarks():
-    bms = [Bookmark("a", [0, 1.6, 0], 0, 0, 60), Bookmark("b", [4, 1.6, 0], 1, 0, 60),
-           Bookmark("c", [4, 1.6, 4], 2, 0, 40)]
+    bms = [
+        Bookmark("a", [0, 1.6, 0], 0, 0, 60),
+        Bookmark("b", [4, 1.6, 0], 1, 0, 60),
+        Bookmark("c", [4, 1.6, 4], 2, 0, 40),
+    ]
     path = CameraPath.from_bookmarks(bms, seconds=2)
     assert [k.time for k in path.keyframes] == [0, 2, 4]
     by_speed = CameraPath.from_bookmarks(bms, speed=2.0)
@@ -162,8 +178,9 @@ def test_z_up_world_keeps_horizon_level(tmp_path):
         cam = path.camera(t, 32, 32)
         assert abs(cam.right @ up) < 1e-9 and cam.up @ up > 0  # level and upright about +Z
     for k, f in zip(kfs, fwds):
-        np.testing.assert_allclose(path.camera(k.time, 8, 8).forward,
-                                   np.array(f) / np.linalg.norm(f), atol=1e-9)
+        np.testing.assert_allclose(
+            path.camera(k.time, 8, 8).forward, np.array(f) / np.linalg.norm(f), atol=1e-9
+        )
     path.save(tmp_path / "p.json")
     np.testing.assert_allclose(CameraPath.load(tmp_path / "p.json").up, up)
     (tmp_path / "q.json").write_text(json.dumps({"keyframes": [{"position": [0, 0, 0]}]}))
@@ -177,13 +194,31 @@ def test_random_json_never_crashes(tmp_path):
     from hypothesis import given, settings
     from hypothesis import strategies as st
 
-    values = st.recursive(st.none() | st.booleans() | st.floats() | st.integers(-3, 3)
-                          | st.text(max_size=4),
-                          lambda inner: st.lists(inner, max_size=4)
-                          | st.dictionaries(st.sampled_from(["position", "time", "yaw", "pitch",
-                                                             "fov_y_deg", "look_at", "yaw_deg",
-                                                             "keyframes", "version", "up"]),
-                                            inner, max_size=5), max_leaves=15)
+    values = st.recursive(
+        st.none() | st.booleans() | st.floats() | st.integers(-3, 3) | st.text(max_size=4),
+        lambda inner: (
+            st.lists(inner, max_size=4)
+            | st.dictionaries(
+                st.sampled_from(
+                    [
+                        "position",
+                        "time",
+                        "yaw",
+                        "pitch",
+                        "fov_y_deg",
+                        "look_at",
+                        "yaw_deg",
+                        "keyframes",
+                        "version",
+                        "up",
+                    ]
+                ),
+                inner,
+                max_size=5,
+            )
+        ),
+        max_leaves=15,
+    )
 
     @settings(max_examples=150, deadline=None)
     @given(values)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene.campath import CameraPath, Keyframe
 from scene.world import Layer, World, similarity_matrix
 
@@ -34,9 +34,13 @@ def test_video_frames_match_offscreen_renders(x_display, tmp_path):
     from viewer.offscreen import render_image
 
     world = small_world()
-    path = CameraPath([Keyframe([0, 1.5, 4], 0.0, -0.2, 60, 0.0),
-                       Keyframe([1.5, 1.2, 2.5], 0.5, -0.3, 55, 1.0),
-                       Keyframe([2.5, 1.6, 0.5], 1.2, -0.25, 60, 2.0)])
+    path = CameraPath(
+        [
+            Keyframe([0, 1.5, 4], 0.0, -0.2, 60, 0.0),
+            Keyframe([1.5, 1.2, 2.5], 0.5, -0.3, 55, 1.0),
+            Keyframe([2.5, 1.6, 0.5], 1.2, -0.25, 60, 2.0),
+        ]
+    )
     render = make_render_fn(world)
     try:
         res = render_video(world, path, tmp_path / "fly.mp4", render, size=(192, 128), fps=8)
@@ -46,9 +50,14 @@ def test_video_frames_match_offscreen_renders(x_display, tmp_path):
     assert res.frames == 17 and frames.shape == (17, 128, 192, 3) and fps == pytest.approx(8)
     cams = path.cameras(8, 192, 128)
     scores = [psnr(f, render_image(world, c)) for f, c in zip(frames, cams)]
-    print(f"video vs render_image PSNR min {min(scores):.1f} dB mean {np.mean(scores):.1f} dB; "
-          f"{res.ms_per_frame:.1f} ms/frame ({res.render_ms_per_frame:.1f} ms rendering)")
+    print(
+        f"video vs render_image PSNR min {min(scores):.1f} dB mean {np.mean(scores):.1f} dB; "
+        f"{res.ms_per_frame:.1f} ms/frame ({res.render_ms_per_frame:.1f} ms rendering)"
+    )
     assert min(scores) >= 30.0
     assert frames[0].mean() > 5  # not a black video
     # Each frame is its own camera's view, not a neighbour's.
-    assert psnr(frames[8], render_image(world, cams[8])) > psnr(frames[8], render_image(world, cams[0])) + 5
+    assert (
+        psnr(frames[8], render_image(world, cams[8]))
+        > psnr(frames[8], render_image(world, cams[0])) + 5
+    )

@@ -15,30 +15,38 @@ def env_render(scene_obj, cam: Camera) -> np.ndarray:
     """A procedural 'environment' renderer: smooth colours from view rays and position."""
     d = cam.pixel_rays()  # (H, W, 3)
     p = cam.position
-    rgb = 0.5 + 0.45 * np.sin(np.stack([3 * d[..., 0] + p[0], 2 * d[..., 1] + 2 * d[..., 2],
-                                        4 * d[..., 2] - p[2]], -1))
+    rgb = 0.5 + 0.45 * np.sin(
+        np.stack([3 * d[..., 0] + p[0], 2 * d[..., 1] + 2 * d[..., 2], 4 * d[..., 2] - p[2]], -1)
+    )
     return np.round(rgb * 255).astype(np.uint8)
 
 
 def short_path() -> CameraPath:
-    return CameraPath([Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
-                       Keyframe([0.5, 1.6, -1], 0.6, 0.1, 55, 1.0),
-                       Keyframe([1.0, 1.7, -1.5], 1.2, -0.1, 60, 2.0)])
+    return CameraPath(
+        [
+            Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
+            Keyframe([0.5, 1.6, -1], 0.6, 0.1, 55, 1.0),
+            Keyframe([1.0, 1.7, -1.5], 1.2, -0.1, 60, 2.0),
+        ]
+    )
 
 
 def test_video_frames_count_size_and_match_renders(tmp_path):
     path = short_path()
     out = tmp_path / "fly.mp4"
     seen = []
-    res = render_video(None, path, out, env_render, size=(160, 96), fps=12,
-                       progress=lambda f, m: seen.append(f))
+    res = render_video(
+        None, path, out, env_render, size=(160, 96), fps=12, progress=lambda f, m: seen.append(f)
+    )
     assert res.frames == 25 and out.exists()
     assert seen[-1] == pytest.approx(1.0) and all(np.diff(seen) >= 0)
     frames, fps = read_video(out)
     assert frames.shape == (25, 96, 160, 3) and fps == pytest.approx(12)
     scores = [psnr(f, env_render(None, c)) for f, c in zip(frames, path.cameras(12, 160, 96))]
-    print(f"PSNR min {min(scores):.1f} dB, mean {np.mean(scores):.1f} dB; "
-          f"{res.ms_per_frame:.1f} ms/frame")
+    print(
+        f"PSNR min {min(scores):.1f} dB, mean {np.mean(scores):.1f} dB; "
+        f"{res.ms_per_frame:.1f} ms/frame"
+    )
     assert min(scores) >= 30.0
     # Frames are in path order: each matches its own camera better than its neighbour's.
     cams = path.cameras(12, 160, 96)
@@ -68,13 +76,15 @@ def test_cancel_leaves_no_partial_file(tmp_path):
 def test_renderer_errors_clean_up(tmp_path):
     out = tmp_path / "v.mp4"
     with pytest.raises(ValueError, match="expected uint8"):
-        render_video(None, short_path(), out, lambda s, c: np.zeros((10, 10, 3)),
-                     size=(64, 48), fps=5)
+        render_video(
+            None, short_path(), out, lambda s, c: np.zeros((10, 10, 3)), size=(64, 48), fps=5
+        )
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("text, match", [("1281x720", "even"), ("8x8", "between"),
-                                         ("big", "WIDTHxHEIGHT")])
+@pytest.mark.parametrize(
+    "text, match", [("1281x720", "even"), ("8x8", "between"), ("big", "WIDTHxHEIGHT")]
+)
 def test_bad_sizes(text, match):
     with pytest.raises(ValueError, match=match):
         parse_size(text)

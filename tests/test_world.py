@@ -1,8 +1,8 @@
 """World layers, undo/redo commands, events, merged export cloud and cameras."""
 
 import numpy as np
-
 from conftest import random_cloud
+
 from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
 from scene.world import Layer, World, similarity_matrix
 
@@ -55,7 +55,9 @@ def test_level_up_ignores_a_shared_downward_pitch() -> None:
     """Every photo looking 30° down must not tilt the estimated up (the mean up would)."""
     from scene.camera import level_up_from_rotations
 
-    cams = [Camera.from_yaw_pitch((0, 1.6, 0), yaw, -0.5, 60, 64, 48) for yaw in (0.0, 0.4, 0.9, 1.3)]
+    cams = [
+        Camera.from_yaw_pitch((0, 1.6, 0), yaw, -0.5, 60, 64, 48) for yaw in (0.0, 0.4, 0.9, 1.3)
+    ]
     np.testing.assert_allclose(level_up_from_rotations([c.R for c in cams]), (0, 1, 0), atol=1e-9)
     # one viewing direction cannot tell pitch from tilt: up stays perpendicular to x
     one_way = Camera.from_yaw_pitch((0, 1.6, 0), 0.2, -0.5, 60, 64, 48)

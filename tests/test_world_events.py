@@ -3,11 +3,17 @@ edit announces, that undo/redo restore exactly, read-only layers and per-World i
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene.commands import Batch, SetCameraPath, SetTransform, SetVisible
-from scene.events import (BookmarksChanged, CameraPathChanged, LayerAdded, LayerChanged, LayerRemoved,
-                          UpAxisChanged)
+from scene.events import (
+    BookmarksChanged,
+    CameraPathChanged,
+    LayerAdded,
+    LayerChanged,
+    LayerRemoved,
+    UpAxisChanged,
+)
 from scene.world import Bookmark, Layer, World, similarity_matrix
 
 
@@ -30,12 +36,20 @@ def test_each_edit_announces_the_layer_and_property() -> None:
     w.rename(a.id, "ground")
     w.remove_splats(a.id, np.arange(20) < 5)
     assert [(type(e), e.layer, e.property) for e in got] == [
-        (LayerChanged, b, "transform"), (LayerChanged, a, "visible"),
-        (LayerChanged, a, "name"), (LayerChanged, a, "data")]
+        (LayerChanged, b, "transform"),
+        (LayerChanged, a, "visible"),
+        (LayerChanged, a, "name"),
+        (LayerChanged, a, "data"),
+    ]
     assert [e.what for e in got] == ["transform", "visibility", "layers", "layers"]
     got.clear()
     w.remove_layer(b.id)
-    assert len(got) == 1 and isinstance(got[0], LayerRemoved) and got[0].layer is b and got[0].index == 0
+    assert (
+        len(got) == 1
+        and isinstance(got[0], LayerRemoved)
+        and got[0].layer is b
+        and got[0].index == 0
+    )
     got.clear()
     assert w.undo()  # the removal: the same object comes back in place, announced as added
     assert isinstance(got[0], LayerAdded) and got[0].layer is b and w.layers == (b, a)
@@ -111,7 +125,9 @@ def test_up_axis_bookmarks_and_camera_path_are_undoable() -> None:
 
     owner = Owner()
     w.execute(SetCameraPath(owner, "a path", "Add keyframe 1"))
-    assert owner.path == "a path" and isinstance(got[-1], CameraPathChanged) and got[-1].owner is owner
+    assert (
+        owner.path == "a path" and isinstance(got[-1], CameraPathChanged) and got[-1].owner is owner
+    )
     assert w.undo_texts[-1] == "Add keyframe 1"
     assert w.undo() and owner.path is None
 
@@ -122,8 +138,12 @@ def test_batch_is_one_step_and_show_only_hides_the_rest() -> None:
     b = w.add_layer(Layer("b", random_cloud(5)))
     c = w.add_layer(Layer("c", random_cloud(5)))
     depth = len(w.undo_texts)
-    w.execute(Batch([SetTransform(a.id, similarity_matrix((1, 0, 0)), "move a"), SetVisible(b.id, False)],
-                    "two edits"))
+    w.execute(
+        Batch(
+            [SetTransform(a.id, similarity_matrix((1, 0, 0)), "move a"), SetVisible(b.id, False)],
+            "two edits",
+        )
+    )
     assert len(w.undo_texts) == depth + 1 and w.undo_texts[-1] == "two edits"
     assert w.undo() and np.allclose(a.transform, np.eye(4)) and b.visible
     w.show_only(b.id)
@@ -146,7 +166,9 @@ def test_preview_transform_is_announced_but_not_an_undo_step() -> None:
 
 def test_separate_splats_round_trip() -> None:
     w, got = _world()
-    src = w.add_layer(Layer("scan", random_cloud(30, seed=4), transform=similarity_matrix((0, 1, 0))))
+    src = w.add_layer(
+        Layer("scan", random_cloud(30, seed=4), transform=similarity_matrix((0, 1, 0)))
+    )
     data = src.data
     mask = np.arange(30) % 3 == 0
     part = w.separate_splats(src.id, mask)

@@ -4,8 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from generators.pano_layers import (EDGE_RATIO, GROUND, SKY, UPRIGHT, ground_contacts,
-                                    layered_depth, merge_narrow_layers, room_shading)
+from generators.pano_layers import (
+    EDGE_RATIO,
+    GROUND,
+    SKY,
+    UPRIGHT,
+    ground_contacts,
+    layered_depth,
+    merge_narrow_layers,
+    room_shading,
+)
 from generators.panorama.projection import pano_lonlat
 
 
@@ -21,14 +29,14 @@ def test_a_bush_with_ground_above_it_lies_on_the_ground() -> None:
     lat = _lat_deg(H)
     cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
     cls[lat > 20] = SKY
-    cls[lat < -5] = GROUND                       # ground runs up to 5° below the horizon
+    cls[lat < -5] = GROUND  # ground runs up to 5° below the horizon
     bush = (lat < -25) & (lat > -35)
     bush[:, :100] = False
     bush[:, 120:] = False
-    cls[bush] = UPRIGHT                          # a bush near the eye, ground visible above it
+    cls[bush] = UPRIGHT  # a bush near the eye, ground visible above it
     d, _ = ground_contacts(cls, 1.6, 40.0)
     far_contact = 1.6 / np.tan(np.radians(5.0))
-    assert np.all(d[104:116] > 0.6 * far_contact), d[100:120]     # not the bush's 2-3 m
+    assert np.all(d[104:116] > 0.6 * far_contact), d[100:120]  # not the bush's 2-3 m
     # a pillar (upright from its foot to the sky, no ground above) does stand at its foot
     cls2 = cls.copy()
     cls2[bush] = GROUND
@@ -40,10 +48,10 @@ def test_a_bush_with_ground_above_it_lies_on_the_ground() -> None:
 
 def test_narrow_layers_merge_into_a_neighbour_and_wide_ones_stay() -> None:
     x = np.full(360, 5.0)
-    x[100:103] = 6.0                  # a ramp of thin steps between 5 m and 16 m
+    x[100:103] = 6.0  # a ramp of thin steps between 5 m and 16 m
     x[103:105] = 8.0
     x[105:160] = 16.0
-    x[250:262] = 2.0                  # a pillar, 12 columns wide
+    x[250:262] = 2.0  # a pillar, 12 columns wide
     y = merge_narrow_layers(x, 6)
     ratio = np.maximum(y, np.roll(y, 1)) / np.minimum(y, np.roll(y, 1))
     edges = np.nonzero(ratio >= EDGE_RATIO)[0]
@@ -59,7 +67,7 @@ def test_a_whole_outdoor_panorama_is_one_continuous_surface() -> None:
     rng = np.random.default_rng(0)
     cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
     cls[lat > 10] = SKY
-    top = -8 - 25 * (rng.random(2 * H) < 0.1)           # scattered near "bushes"
+    top = -8 - 25 * (rng.random(2 * H) < 0.1)  # scattered near "bushes"
     cls[lat < top[None, :]] = GROUND
     image = np.full((H, 2 * H, 3), 0.5, np.float32)
     L = layered_depth(cls, eye_height=1.6, radius=8.0, far=40.0, sky_radius=400.0, image=image)
@@ -76,9 +84,9 @@ def test_invented_room_is_a_box_with_shaded_creases() -> None:
     lon, _ = pano_lonlat(H)
     cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
     cls[lat < -15] = GROUND
-    cls[lat > 30] = 3                                   # ceiling
+    cls[lat > 30] = 3  # ceiling
     known = np.zeros((H, 2 * H), np.float32)
-    known[40:90, 110:146] = 1.0                         # the photo, straight ahead
+    known[40:90, 110:146] = 1.0  # the photo, straight ahead
     L = layered_depth(cls, eye_height=1.6, radius=4.0, far=8.0, sky_radius=30.0, known=known)
     back = np.abs(np.abs(lon) - np.pi) < np.radians(30)  # behind: one planar wall
     perp = L.contact[back] * np.abs(np.cos(lon[back]))
@@ -89,8 +97,8 @@ def test_invented_room_is_a_box_with_shaded_creases() -> None:
     y = 1.6 + L.depth[:, col] * np.sin(np.radians(lat[:, col]))
     wall = (y > 0.05) & (y < ch - 0.05)
     mid = wall & (np.abs(y - ch / 2) < 0.3)
-    lowest = np.nonzero(wall)[0].max()                  # the wall's lowest pixel
+    lowest = np.nonzero(wall)[0].max()  # the wall's lowest pixel
     assert shade[lowest, col] < shade[mid, col].mean() - 0.05
     floor = np.nonzero(y < 0.02)[0]
-    assert shade[floor.min(), col] < 0.75               # the floor at the wall's foot
+    assert shade[floor.min(), col] < 0.75  # the floor at the wall's foot
     assert shade[mid, col].mean() > 0.95

@@ -58,8 +58,10 @@ def test_world_cli_no_level_flag(tmp_path: Path, room_pano) -> None:
     from generators.pano_world import world_from_photos
 
     a = math.radians(5)
-    tilted = rotate_pano(room_pano, np.array([[math.cos(a), -math.sin(a), 0],
-                                              [math.sin(a), math.cos(a), 0], [0, 0, 1]]))
+    tilted = rotate_pano(
+        room_pano,
+        np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]),
+    )
     path = tmp_path / "tilted.png"
     save_image(path, tilted)
     w1, _, _ = world_from_photos(panorama=path, pano_height=512, resolution=128)

@@ -19,7 +19,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.gl
 @pytest.mark.slow
 def test_world_from_a_room_photo_holds_up_when_walking_aside(qapp) -> None:
-    spec = importlib.util.spec_from_file_location("world_synthetic", ROOT / "bench" / "world_synthetic.py")
+    spec = importlib.util.spec_from_file_location(
+        "world_synthetic", ROOT / "bench" / "world_synthetic.py"
+    )
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     res = mod.run(ROOT)
@@ -44,8 +46,9 @@ def test_layered_depth_stands_upright_things_at_their_ground_contact() -> None:
     # ground up to 20° below the horizon (contact at 1.6 / tan 20° = 4.4 m), except a
     # band of columns where an object meets the ground at 40° below (1.9 m)
     cls[lat < -20] = GROUND
-    cls[:, 100:110][lat[:, 100:110] > -40] = np.where(lat[:, 100:110][lat[:, 100:110] > -40] > 30,
-                                                       SKY, UPRIGHT)
+    cls[:, 100:110][lat[:, 100:110] > -40] = np.where(
+        lat[:, 100:110][lat[:, 100:110] > -40] > 30, SKY, UPRIGHT
+    )
     L = layered_depth(cls, eye_height=1.6, radius=4.4, far=9.0, sky_radius=30.0)
     pts = dirs * L.depth[..., None]
     horiz = np.linalg.norm(pts[..., [0, 2]], axis=-1)

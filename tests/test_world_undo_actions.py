@@ -12,39 +12,80 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from conftest import random_cloud
+
 from scene.world import Bookmark, Layer, World, similarity_matrix
 
 pytestmark = pytest.mark.gl
 
 # Actions that leave the edited world (quit, replace it, write files, start generators
 # that need input files) or only open a dialog/mode: not World edits, not triggered.
-SKIP = {"&Quit", "&Open…", "Open &Demo World", "&Recover Unsaved Work…", "Screens&hot",
-        "Screenshot at Resolution…", "F&ull Screen", "&Undo", "&Redo", "&Play Preview",
-        "Render &Video…", "&Record While Walking"}
+SKIP = {
+    "&Quit",
+    "&Open…",
+    "Open &Demo World",
+    "&Recover Unsaved Work…",
+    "Screens&hot",
+    "Screenshot at Resolution…",
+    "F&ull Screen",
+    "&Undo",
+    "&Redo",
+    "&Play Preview",
+    "Render &Video…",
+    "&Record While Walking",
+}
 # Edits this walk must find (so a broken walk cannot pass by finding none).
-MUST_EDIT = {"&Delete Layer", "&Duplicate", "Move Left", "Turn Left 15°", "Scale Up", "&Snap to Ground",
-             "&Hide / Show", "&Rename…", "+Z is up", "&Flip (upside down)", "Add &Keyframe from View",
-             "Path from &Bookmarks", "&Clear Path", "Add Bookmark Here", "Ctrl+3 (viewport)",
-             "Delete (outliner)", "Untick (outliner)"}
+MUST_EDIT = {
+    "&Delete Layer",
+    "&Duplicate",
+    "Move Left",
+    "Turn Left 15°",
+    "Scale Up",
+    "&Snap to Ground",
+    "&Hide / Show",
+    "&Rename…",
+    "+Z is up",
+    "&Flip (upside down)",
+    "Add &Keyframe from View",
+    "Path from &Bookmarks",
+    "&Clear Path",
+    "Add Bookmark Here",
+    "Ctrl+3 (viewport)",
+    "Delete (outliner)",
+    "Untick (outliner)",
+}
 
 
 def _fingerprint(win) -> tuple:  # noqa: ANN001
     w = win.world
-    layers = tuple((lay.id, lay.name, lay.kind, lay.visible, lay.transform.round(12).tobytes(), id(lay.data))
-                   for lay in w.layers)
-    bms = tuple((b.name, b.position.round(12).tobytes(), b.yaw, b.pitch, b.fov_y_deg) for b in w.bookmarks)
+    layers = tuple(
+        (lay.id, lay.name, lay.kind, lay.visible, lay.transform.round(12).tobytes(), id(lay.data))
+        for lay in w.layers
+    )
+    bms = tuple(
+        (b.name, b.position.round(12).tobytes(), b.yaw, b.pitch, b.fov_y_deg) for b in w.bookmarks
+    )
     path = win.document.camera.path
-    return (layers, np.asarray(w.up_axis).round(12).tobytes(), w.meta.get("up_axis_source"), bms,
-            repr(path.to_dict()) if path is not None else None)
+    return (
+        layers,
+        np.asarray(w.up_axis).round(12).tobytes(),
+        w.meta.get("up_axis_source"),
+        bms,
+        repr(path.to_dict()) if path is not None else None,
+    )
 
 
 def _world() -> tuple[World, Layer]:
     w = World()
     w.add_layer(Layer("ground", random_cloud(400, seed=1)))
-    obj = w.add_layer(Layer("crate", random_cloud(60, seed=2), kind="object",
-                            transform=similarity_matrix((0.5, 1.0, -1.0), scale=0.3)))
+    obj = w.add_layer(
+        Layer(
+            "crate",
+            random_cloud(60, seed=2),
+            kind="object",
+            transform=similarity_matrix((0.5, 1.0, -1.0), scale=0.3),
+        )
+    )
     w.bookmarks.append(Bookmark("a", [0, 1.6, 4], 0.0, 0.0, 60.0))
     w.bookmarks.append(Bookmark("b", [1, 1.6, 3], 0.4, -0.1, 60.0))
     w.meta["up_axis_source"] = "test"
@@ -67,7 +108,9 @@ def app(qtbot, x_display, tmp_path, monkeypatch):  # noqa: ANN001
     for name in ("getDouble", "getInt", "getItem"):
         monkeypatch.setattr(QInputDialog, name, staticmethod(lambda *a, **k: (None, False)))
     for name in ("question", "warning", "information", "critical"):
-        monkeypatch.setattr(QMessageBox, name, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Cancel))
+        monkeypatch.setattr(
+            QMessageBox, name, staticmethod(lambda *a, **k: QMessageBox.StandardButton.Cancel)
+        )
     monkeypatch.setattr(QMessageBox, "about", staticmethod(lambda *a, **k: None))
     monkeypatch.setattr(QMessageBox, "exec", lambda self: QMessageBox.StandardButton.Cancel)
     monkeypatch.setattr(QDialog, "exec", lambda self: QDialog.DialogCode.Rejected)
@@ -98,6 +141,7 @@ def _menu_paths(win) -> list[tuple[str, ...]]:  # noqa: ANN001
                 walk(a.menu(), (*path, a.text()))
             elif a.text() not in SKIP:
                 out.append((*path, a.text()))
+
     for top in win.menuBar().actions():
         if top.menu() is not None:
             walk(top.menu(), (top.text(),))
@@ -128,10 +172,17 @@ def test_every_menu_and_key_edit_is_one_undoable_step(app, qtbot) -> None:  # no
     win.extensions["camera_paths"].path_from_bookmarks()  # a camera path to edit and clear
     world.clear_history()
     qtbot.wait(200)
-    keys = [("Ctrl+3 (viewport)", lambda: qtbot.keyClick(win.viewport, Qt.Key.Key_3,
-                                                         Qt.KeyboardModifier.ControlModifier)),
-            ("Delete (outliner)", lambda: qtbot.keyClick(win.outliner, Qt.Key.Key_Delete)),
-            ("Untick (outliner)", lambda: win.outliner.item_for(obj.id).setCheckState(0, Qt.CheckState.Unchecked))]
+    keys = [
+        (
+            "Ctrl+3 (viewport)",
+            lambda: qtbot.keyClick(win.viewport, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier),
+        ),
+        ("Delete (outliner)", lambda: qtbot.keyClick(win.outliner, Qt.Key.Key_Delete)),
+        (
+            "Untick (outliner)",
+            lambda: win.outliner.item_for(obj.id).setCheckState(0, Qt.CheckState.Unchecked),
+        ),
+    ]
     events: list = []
     world.subscribe(events.append)
     edits, walked = [], []

@@ -53,7 +53,7 @@ def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     nav.pos = np.array([0.0, nav.eye_height, 0.0])
     nav.yaw = 0.0
     nav.key_down("w")
-    for _ in range(400):          # 4 s of walking straight ahead at ~1.4 m/s
+    for _ in range(400):  # 4 s of walking straight ahead at ~1.4 m/s
         nav.update(0.01)
     feet = nav.pos - [0, nav.eye_height, 0]
     assert nav.walk_area.distance(feet) <= 1.5 + 1e-6
@@ -69,7 +69,7 @@ def test_ring_projects_in_front_of_the_camera() -> None:
     segs = a.ring_segments(cam)
     assert segs and all(np.isfinite(s).all() for s in np.array(segs))
     ys = np.array(segs)[:, [1, 3]]
-    assert ys.min() > 120        # below the horizon: on the floor
+    assert ys.min() > 120  # below the horizon: on the floor
 
 
 @pytest.mark.slow

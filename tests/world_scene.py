@@ -32,7 +32,7 @@ def _planes(o: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     with np.errstate(divide="ignore", invalid="ignore"):
         # floor y = 0
         t = -o[1] / d[:, 1]
-        ok = (t > 1e-6)
+        ok = t > 1e-6
         best = np.where(ok & (t < best), t, best)
         sid = np.where(ok & (t <= best), 10, sid)
         for axis, val, s in ((0, 4.0, 11), (0, -4.0, 12), (2, -6.0, 13), (2, 5.0, 14)):
@@ -61,13 +61,16 @@ def _texture(p: np.ndarray, sid: np.ndarray) -> np.ndarray:
     fine = 0.5 + 0.5 * np.sin(x * 23.0 + z * 17.0) * np.sin(y * 19.0 + x * 7.0)
     floor = sid == 10
     chk = ((np.floor(x / 0.5) + np.floor(z / 0.5)) % 2).astype(np.float32)
-    col[floor] = (np.array([0.45, 0.33, 0.22]) + 0.12 * chk[floor, None]
-                  + 0.05 * fine[floor, None])
+    col[floor] = np.array([0.45, 0.33, 0.22]) + 0.12 * chk[floor, None] + 0.05 * fine[floor, None]
     wall = (sid >= 11) & (sid <= 14)
     u = np.where(np.abs(x) >= 3.999, z, x)
     stripe = (np.floor(u / 0.35) % 2).astype(np.float32)
-    col[wall] = (np.array([0.78, 0.76, 0.68]) - 0.10 * stripe[wall, None]
-                 + 0.04 * fine[wall, None] - 0.15 * (y[wall, None] < 0.15))
+    col[wall] = (
+        np.array([0.78, 0.76, 0.68])
+        - 0.10 * stripe[wall, None]
+        + 0.04 * fine[wall, None]
+        - 0.15 * (y[wall, None] < 0.15)
+    )
     for bid, base in ((1, np.array([0.75, 0.18, 0.15])), (2, np.array([0.16, 0.28, 0.7]))):
         m = sid == bid
         band = (np.floor(y / 0.25) % 2).astype(np.float32)

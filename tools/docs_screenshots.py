@@ -70,7 +70,13 @@ def main(argv: list[str] | None = None) -> int:
 
     def settle() -> None:
         pump(0.3)
-        wait(lambda: not win.jobs.jobs and win.viewport.info.splats_total > 0 and not win.render_pending())
+        wait(
+            lambda: (
+                not win.jobs.jobs
+                and win.viewport.info.splats_total > 0
+                and not win.render_pending()
+            )
+        )
         wait(lambda: win.fps_label.text() == "full quality", 30)
         pump(0.3)
 
@@ -121,9 +127,11 @@ def main(argv: list[str] | None = None) -> int:
         cam = win.current_camera()
         centre = cam.position + 2.0 * cam.forward + 0.4 * -cam.up
         pts = centre + rng.normal(0, 0.25, (400, 3))
-        floaters = GaussianCloud.from_points(pts, rng.uniform(0.6, 1.0, (400, 3)), 0.02, opacity=0.9)
+        floaters = GaussianCloud.from_points(
+            pts, rng.uniform(0.6, 1.0, (400, 3)), 0.02, opacity=0.9
+        )
         floaters_layer = win.world.add_layer(Layer("floaters", floaters, kind="world"))
-        win.select_layer(floaters_layer.id)     # the tools act on the layer selected in the outliner
+        win.select_layer(floaters_layer.id)  # the tools act on the layer selected in the outliner
         settle()
         splats = win.extensions["splat_tools"]
         splats.set_tool("box")
@@ -132,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         x0, y0 = uv.min(0) - 10
         x1, y1 = uv.max(0) + 10
         splats.select_box(x0, y0, x1, y1)
-        splats.path = [(x0, y0), (x1, y1)]      # show the box being dragged
+        splats.path = [(x0, y0), (x1, y1)]  # show the box being dragged
         vp.update()
         settle()
         grab("splat-selection.png")

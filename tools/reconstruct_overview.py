@@ -23,7 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     from generators.reconstruct.preview import preview
     from scene.files import write_bytes_atomic
 
-    p = argparse.ArgumentParser(description="reconstruct photos and save an overview image with frusta")
+    p = argparse.ArgumentParser(
+        description="reconstruct photos and save an overview image with frusta"
+    )
     p.add_argument("--photos", type=Path, required=True)
     p.add_argument("--out", type=Path, required=True)
     p.add_argument("--refine", type=int, default=0)

@@ -47,8 +47,10 @@ class Plan:
     case: str = ""  # "installed" | "cuda" | "cpu-index" | "configured" | "skip"
 
 
-def has_nvidia_gpu(run: Callable[[Sequence[str]], str | None] | None = None,
-                   gpu_dirs: Callable[[], list[str]] | None = None) -> bool:
+def has_nvidia_gpu(
+    run: Callable[[Sequence[str]], str | None] | None = None,
+    gpu_dirs: Callable[[], list[str]] | None = None,
+) -> bool:
     """True when an NVIDIA GPU is visible: `nvidia-smi -L` lists a "GPU n:" line or the
     driver exposes /proc/driver/nvidia/gpus/*. `WANDER_GPU=1|0` overrides."""
     forced = os.environ.get("WANDER_GPU", "").strip()
@@ -87,7 +89,9 @@ def cuda_packages(report: dict) -> list[str]:
     for item in report.get("install", []):
         meta = item.get("metadata", {})
         name = str(meta.get("name", "")).lower()
-        if name.startswith("nvidia-") or (name == "torch" and "+cu" in str(meta.get("version", ""))):
+        if name.startswith("nvidia-") or (
+            name == "torch" and "+cu" in str(meta.get("version", ""))
+        ):
             names.append(name)
     return names
 
@@ -96,9 +100,23 @@ def configured_report(requirement: str, python: str = sys.executable) -> dict | 
     """pip's dry-run report for `requirement` from pip's configured sources, or None when
     pip could not resolve it (no network, no such wheel)."""
     try:
-        r = subprocess.run([python, "-m", "pip", "install", "--dry-run", "--quiet", "--ignore-installed",
-                            "--report", "-", requirement],
-                           capture_output=True, text=True, timeout=300)
+        r = subprocess.run(
+            [
+                python,
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--quiet",
+                "--ignore-installed",
+                "--report",
+                "-",
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     if r.returncode != 0:
@@ -109,40 +127,77 @@ def configured_report(requirement: str, python: str = sys.executable) -> dict | 
         return None
 
 
-def decide(*, torch_installed: str | None, gpu: bool, cpu_index_ok: Callable[[], bool],
-           configured: Callable[[], dict | None], requirement: str = PIN,
-           cpu_index: str = CPU_INDEX) -> Plan:
+def decide(
+    *,
+    torch_installed: str | None,
+    gpu: bool,
+    cpu_index_ok: Callable[[], bool],
+    configured: Callable[[], dict | None],
+    requirement: str = PIN,
+    cpu_index: str = CPU_INDEX,
+) -> Plan:
     """The install plan from the facts (probes are callables: only asked when needed)."""
     extras = ["cuda"] if gpu else []
     if torch_installed:
-        return Plan(None, extras, f"PyTorch {torch_installed} is already installed: kept.", "installed")
+        return Plan(
+            None, extras, f"PyTorch {torch_installed} is already installed: kept.", "installed"
+        )
     if gpu:
-        return Plan([requirement], extras,
-                    f"NVIDIA GPU found: installing the CUDA build of PyTorch ({requirement}).", "cuda")
+        return Plan(
+            [requirement],
+            extras,
+            f"NVIDIA GPU found: installing the CUDA build of PyTorch ({requirement}).",
+            "cuda",
+        )
     if cpu_index_ok():
-        return Plan([requirement, "--index-url", cpu_index], extras,
-                    f"No NVIDIA GPU: installing the CPU build of PyTorch from {cpu_index}.", "cpu-index")
+        return Plan(
+            [requirement, "--index-url", cpu_index],
+            extras,
+            f"No NVIDIA GPU: installing the CPU build of PyTorch from {cpu_index}.",
+            "cpu-index",
+        )
     report = configured()
     if report is not None and not cuda_packages(report):
-        torch = next((i.get("metadata", {}).get("version") for i in report.get("install", [])
-                      if str(i.get("metadata", {}).get("name", "")).lower() == "torch"), "?")
-        return Plan([requirement], extras,
-                    f"No NVIDIA GPU; PyTorch's CPU index is unreachable, but pip's configured "
-                    f"sources offer torch {torch} without CUDA packages: installing that.", "configured")
-    why = ("would pull CUDA packages (" + ", ".join(cuda_packages(report)[:3]) + ", ...)"
-           if report is not None else "could not resolve torch")
-    return Plan(None, extras,
-                f"No NVIDIA GPU, PyTorch's CPU index ({cpu_index}) did not answer and pip's own "
-                f"sources {why}: PyTorch is NOT installed. The classical generators, the app and "
-                f"every file format work without it; reconstruction's refinement step and the "
-                f"neural backends need it. Add it later with:\n"
-                f"  python -m pip install {requirement} --index-url {cpu_index}", "skip")
+        torch = next(
+            (
+                i.get("metadata", {}).get("version")
+                for i in report.get("install", [])
+                if str(i.get("metadata", {}).get("name", "")).lower() == "torch"
+            ),
+            "?",
+        )
+        return Plan(
+            [requirement],
+            extras,
+            f"No NVIDIA GPU; PyTorch's CPU index is unreachable, but pip's configured "
+            f"sources offer torch {torch} without CUDA packages: installing that.",
+            "configured",
+        )
+    why = (
+        "would pull CUDA packages (" + ", ".join(cuda_packages(report)[:3]) + ", ...)"
+        if report is not None
+        else "could not resolve torch"
+    )
+    return Plan(
+        None,
+        extras,
+        f"No NVIDIA GPU, PyTorch's CPU index ({cpu_index}) did not answer and pip's own "
+        f"sources {why}: PyTorch is NOT installed. The classical generators, the app and "
+        f"every file format work without it; reconstruction's refinement step and the "
+        f"neural backends need it. Add it later with:\n"
+        f"  python -m pip install {requirement} --index-url {cpu_index}",
+        "skip",
+    )
 
 
 def torch_version() -> str | None:
     try:
-        r = subprocess.run([sys.executable, "-c", "import torch; print(torch.__version__)"],
-                           capture_output=True, text=True, timeout=120)
+        r = subprocess.run(
+            [sys.executable, "-c", "import torch; print(torch.__version__)"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return r.stdout.strip() if r.returncode == 0 and r.stdout.strip() else None
@@ -152,10 +207,14 @@ def main() -> int:
     requirement = os.environ.get("WANDER_TORCH") or PIN
     cpu_index = os.environ.get("WANDER_TORCH_INDEX") or CPU_INDEX
     timeout = float(os.environ.get("WANDER_PROBE_TIMEOUT") or PROBE_TIMEOUT_S)
-    plan = decide(torch_installed=torch_version(), gpu=has_nvidia_gpu(),
-                  cpu_index_ok=lambda: index_reachable(cpu_index, timeout),
-                  configured=lambda: configured_report(requirement),
-                  requirement=requirement, cpu_index=cpu_index)
+    plan = decide(
+        torch_installed=torch_version(),
+        gpu=has_nvidia_gpu(),
+        cpu_index_ok=lambda: index_reachable(cpu_index, timeout),
+        configured=lambda: configured_report(requirement),
+        requirement=requirement,
+        cpu_index=cpu_index,
+    )
     print(json.dumps(asdict(plan)))
     return 0
 

@@ -33,8 +33,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="python main.py", add_help=False)
     p.add_argument("scene", nargs="?", help="scene file or .wander project to open")
     p.add_argument("--no-demo", action="store_true", help="do not open the demo on first launch")
-    p.add_argument("--shot", metavar="PNG", help="save a screenshot of the window once the scene "
-                   "is shown, then quit (for docs and smoke tests)")
+    p.add_argument(
+        "--shot",
+        metavar="PNG",
+        help="save a screenshot of the window once the scene "
+        "is shown, then quit (for docs and smoke tests)",
+    )
     p.add_argument("--size", metavar="WxH", help="window size, e.g. 1440x900")
     args, _unknown = p.parse_known_args(argv)
     return args
@@ -87,9 +91,12 @@ def run_app(argv: list[str]) -> int:
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             # Qt would abort (core dump) trying to open a screen that is not there
-            print("error: no display to open the Wander window on (DISPLAY / WAYLAND_DISPLAY "
-                  "unset). Run it on a desktop, or use the headless commands: "
-                  "python main.py --help", file=sys.stderr)
+            print(
+                "error: no display to open the Wander window on (DISPLAY / WAYLAND_DISPLAY "
+                "unset). Run it on a desktop, or use the headless commands: "
+                "python main.py --help",
+                file=sys.stderr,
+            )
             return 2
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "wayland;xcb"
     configure_gl()
@@ -137,8 +144,9 @@ def run_app(argv: list[str]) -> int:
     return int(app.exec())
 
 
-def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
-              timeout_ms: int = 120000) -> None:
+def _arm_shot(
+    app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500, timeout_ms: int = 120000
+) -> None:
     """Grab the window to `out` once the scene is shown and a full-quality frame is drawn
     (or at once when no scene is coming), then quit."""
     import time
@@ -152,7 +160,9 @@ def _arm_shot(app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500,
     def on_frame(info) -> None:
         # big scenes are prepared off-thread: until then frames are full quality but empty
         drawn = info.splats_total > 0 or not any(
-            isinstance(lay.data, GaussianCloud) and len(lay.data) for lay in win.world.visible_layers())
+            isinstance(lay.data, GaussianCloud) and len(lay.data)
+            for lay in win.world.visible_layers()
+        )
         if state["shown"] is not None and info.full_quality and drawn and not win.viewport.moving:
             state["full"] = True
 
@@ -196,7 +206,9 @@ def _arm_startup_trace(app, win) -> None:  # noqa: ANN001
 
     def on_frame(info) -> None:  # noqa: ANN001
         if info.full_quality and info.splats_drawn > 0 and not info.moving:
-            print(f"startup first_full_frame {time.time():.4f} splats {info.splats_total}", flush=True)
+            print(
+                f"startup first_full_frame {time.time():.4f} splats {info.splats_total}", flush=True
+            )
             app.exit(0)
 
     win.viewport.frame_drawn.connect(on_frame)

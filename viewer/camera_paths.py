@@ -59,22 +59,28 @@ class CameraPaths(QObject):
             c.addSeparator()  # one group per kind of thing created
         m = c.addMenu("Camera &Path")
         act = self.win.add_menu_action
-        self.record_action = act(m, "&Record While Walking", self.toggle_record, "Ctrl+R",
-                                 checkable=True)
+        self.record_action = act(
+            m, "&Record While Walking", self.toggle_record, "Ctrl+R", checkable=True
+        )
         act(m, "Add &Keyframe from View", self.add_keyframe, "K")
         act(m, "Path from &Bookmarks", self.path_from_bookmarks)
-        self.preview_action = act(m, "&Play Preview", self.toggle_preview, "Ctrl+Shift+P",
-                                  checkable=True)
+        self.preview_action = act(
+            m, "&Play Preview", self.toggle_preview, "Ctrl+Shift+P", checkable=True
+        )
         m.addSeparator()
         act(m, "&Load Path…", self.load_path_dialog)
         act(m, "&Save Path…", self.save_path_dialog)
         act(m, "&Clear Path", self.clear_path)
         m.addSeparator()
-        self.edit_path_action = act(m, "&Edit Path…", self.toggle_editor, "Ctrl+Shift+K",
-                                    "Keyframe list: select, move, retime, delete; "
-                                    "scrub the preview", checkable=True)
-        self.show_path_action = act(m, "Show Path in &View", self.toggle_show_path,
-                                    checkable=True)
+        self.edit_path_action = act(
+            m,
+            "&Edit Path…",
+            self.toggle_editor,
+            "Ctrl+Shift+K",
+            "Keyframe list: select, move, retime, delete; scrub the preview",
+            checkable=True,
+        )
+        self.show_path_action = act(m, "Show Path in &View", self.toggle_show_path, checkable=True)
 
     # ================================================================ the path
     @property
@@ -120,8 +126,11 @@ class CameraPaths(QObject):
             except ValueError as exc:
                 self.win.show_status(str(exc), 6000)
                 return
-            self.win.show_status(f"Recorded a {self.path.duration:.1f} s path with "
-                                 f"{len(self.path)} keyframes — Create > Render Video…", 8000)
+            self.win.show_status(
+                f"Recorded a {self.path.duration:.1f} s path with "
+                f"{len(self.path)} keyframes — Create > Render Video…",
+                8000,
+            )
         else:
             self.recorder.clear()
             self._record_sample()
@@ -148,14 +157,18 @@ class CameraPaths(QObject):
         """The path through the world's bookmarks, 3 s apart; False (and a status message)
         when there are fewer than two."""
         try:
-            self.set_path(CameraPath.from_bookmarks(self.win.world.bookmarks, seconds=3.0,
-                                                    up=self.win.world.up_axis),
-                          "Path from bookmarks")
+            self.set_path(
+                CameraPath.from_bookmarks(
+                    self.win.world.bookmarks, seconds=3.0, up=self.win.world.up_axis
+                ),
+                "Path from bookmarks",
+            )
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return False
-        self.win.show_status(f"Camera path through {len(self.path)} bookmarks "
-                             f"({self.path.duration:.0f} s)", 6000)
+        self.win.show_status(
+            f"Camera path through {len(self.path)} bookmarks ({self.path.duration:.0f} s)", 6000
+        )
         return True
 
     def clear_path(self) -> None:
@@ -166,12 +179,14 @@ class CameraPaths(QObject):
 
     # =================================================================== files
     def load_path_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.win, "Load camera path",
-                                              str(self.doc.dialog_dir()), "Camera paths (*.json)")
+        path, _ = QFileDialog.getOpenFileName(
+            self.win, "Load camera path", str(self.doc.dialog_dir()), "Camera paths (*.json)"
+        )
         if path:
             try:
-                self.set_path(CameraPath.load(path, default_up=self.win.world.up_axis),
-                              "Load camera path")
+                self.set_path(
+                    CameraPath.load(path, default_up=self.win.world.up_axis), "Load camera path"
+                )
             except (ValueError, OSError) as exc:
                 QMessageBox.warning(self.win, "Camera path", str(exc))
                 return
@@ -181,9 +196,12 @@ class CameraPaths(QObject):
         if self.path is None:
             self.win.show_status("No camera path yet: record one or add keyframes (K)", 6000)
             return
-        out, _ = QFileDialog.getSaveFileName(self.win, "Save camera path",
-                                             self.doc.suggested_path("_path.json", "path.json"),
-                                             "JSON (*.json)")
+        out, _ = QFileDialog.getSaveFileName(
+            self.win,
+            "Save camera path",
+            self.doc.suggested_path("_path.json", "path.json"),
+            "JSON (*.json)",
+        )
         if out and not self.doc.refuses_output(out, "the camera path"):
             self.path.save(out)
 

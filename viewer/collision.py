@@ -37,15 +37,18 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
         d = lay.data
         if isinstance(d, GaussianCloud) and len(d):
             keep = d.near_field_mask()
-            c = GaussianCloud(d.means[keep], d.scales[keep], d.quats[keep], d.opacities[keep],
-                              d.sh0[keep])
+            c = GaussianCloud(
+                d.means[keep], d.scales[keep], d.quats[keep], d.opacities[keep], d.sh0[keep]
+            )
             if not np.allclose(lay.transform, np.eye(4)):
                 c = c.transformed(lay.transform)
             parts.append(c)
         elif isinstance(d, Mesh) and d.n_faces:
             pts = sample_mesh_surface(d, lay.transform)
             if len(pts):
-                parts.append(GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 1e-3, 0.99))
+                parts.append(
+                    GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 1e-3, 0.99)
+                )
     if not parts:
         return None
     cloud = GaussianCloud.concatenate(parts)
@@ -67,7 +70,7 @@ def sample_mesh_surface(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000)
         return np.zeros((0, 3))
     ext = float(np.max(v.max(0) - v.min(0)))
     spacing = max(ext / 400.0, 1e-6)
-    n = int(min(n_max, max(1000, total / spacing ** 2)))
+    n = int(min(n_max, max(1000, total / spacing**2)))
     rng = np.random.default_rng(0)
     f = rng.choice(len(tri), n, p=area / total)
     r1, r2 = rng.random(n), rng.random(n)
@@ -99,10 +102,20 @@ class Collider:
 
     # ------------------------------------------------------------ building
     @classmethod
-    def from_cloud(cls, cloud, up_rot: np.ndarray | None = None, *, voxel: float | None = None,
-                   radius: float = 0.2, min_opacity: float = 0.3, min_neighbours: int = 3,
-                   max_cells: int = 160, fill_radius: float | None = None,
-                   max_splats: int = 600_000, max_big: int = 150_000) -> Collider | None:
+    def from_cloud(
+        cls,
+        cloud,
+        up_rot: np.ndarray | None = None,
+        *,
+        voxel: float | None = None,
+        radius: float = 0.2,
+        min_opacity: float = 0.3,
+        min_neighbours: int = 3,
+        max_cells: int = 160,
+        fill_radius: float | None = None,
+        max_splats: int = 600_000,
+        max_big: int = 150_000,
+    ) -> Collider | None:
         """Build from a GaussianCloud (world frame) rotated by `up_rot` into the local frame.
 
         At most `max_splats` opaque splats are used (random subset; density thresholds are
@@ -250,8 +263,9 @@ class Collider:
         """True when the walker's body at `feet` overlaps a solid voxel."""
         return len(self.blockers(feet, radius, height, step)) > 0
 
-    def move(self, feet: np.ndarray, delta: np.ndarray, radius: float, height: float,
-             step: float) -> np.ndarray:
+    def move(
+        self, feet: np.ndarray, delta: np.ndarray, radius: float, height: float, step: float
+    ) -> np.ndarray:
         """Move the walker horizontally by `delta` (x, z used), sliding along walls.
 
         Collide-and-slide: each sub-step (at most a quarter voxel/radius, so thin walls
@@ -284,7 +298,7 @@ class Collider:
                 ok = (pen > 0) & (dd > 1e-9)
                 if not ok.any():
                     break
-                push = (away[ok] / dd[ok, None] * pen[ok, None])
+                push = away[ok] / dd[ok, None] * pen[ok, None]
                 # The deepest overlap sets the size, the sum sets the direction.
                 dirv = push.sum(0)
                 nrm = float(np.hypot(*dirv))

@@ -14,8 +14,9 @@ file when it is a .wander project (else None); `Document.camera.path` is the cam
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from PyQt6.QtCore import QObject, pyqtSignal
 from PyQt6.QtWidgets import QMessageBox
@@ -37,21 +38,21 @@ class Document(QObject):
     """Save state of the world shown in `window`: `dirty` (unsaved changes), the autosave
     slot (`doc_id`, `autosave_file`, `adopted`), the camera path (`camera.path`)."""
 
-    saved = pyqtSignal(object)               # Path, after a successful save
-    camera_path_changed = pyqtSignal()       # an edit, undo or redo changed the camera path
+    saved = pyqtSignal(object)  # Path, after a successful save
+    camera_path_changed = pyqtSignal()  # an edit, undo or redo changed the camera path
 
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.win = window
         self.dirty = False
-        self.changes = 0                 # edits since start; autosave only when this moved
+        self.changes = 0  # edits since start; autosave only when this moved
         self.autosaved_changes = -1
         #: False: never open a dialog (tests, scripted runs: WANDER_NO_DIALOGS)
         self.ask_user = os.environ.get("WANDER_NO_DIALOGS") is None
         self.autosave_folder = self._autosave_folder()
-        self.doc_id = proj.new_doc_id()          # this document's autosave slot
-        self.autosave_file: Path | None = None   # what this document's autosave last wrote
-        self.adopted: Path | None = None         # the recovery file this world came from
+        self.doc_id = proj.new_doc_id()  # this document's autosave slot
+        self.autosave_file: Path | None = None  # what this document's autosave last wrote
+        self.adopted: Path | None = None  # the recovery file this world came from
         self.camera = CameraPathSlot()
         #: asked before another world replaces this one (project_save's Save/Discard/Cancel);
         #: False keeps the current world
@@ -141,8 +142,11 @@ class Document(QObject):
         src = self.win.path
         if src is not None:  # a scene file (out.sog): out.wander / out.ply beside it
             src = Path(src)
-            stem = src.name[:-len(".compressed.ply")] if src.name.lower().endswith(".compressed.ply") \
+            stem = (
+                src.name[: -len(".compressed.ply")]
+                if src.name.lower().endswith(".compressed.ply")
                 else src.stem
+            )
             out = folder / (stem + (suffix or proj.EXTENSION))
             if out.name.lower() == src.name.lower():  # never propose replacing the input
                 out = folder / f"{stem}-edited{suffix}"
@@ -161,8 +165,11 @@ class Document(QObject):
 
         inputs = self.win.open_inputs()
         if keep_open_file:
-            inputs = [(lab, p) for lab, p in inputs if lab != "the open file"
-                      or Path(p).suffix.lower() != proj.EXTENSION]
+            inputs = [
+                (lab, p)
+                for lab, p in inputs
+                if lab != "the open file" or Path(p).suffix.lower() != proj.EXTENSION
+            ]
         try:
             check_outputs([(what, path)], inputs)
         except ValueError as exc:

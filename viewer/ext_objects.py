@@ -21,12 +21,29 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QPointF, QRectF, Qt
 from PyQt6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
-from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout, QHBoxLayout,
-                             QInputDialog, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+)
 
 from generators.objects.light import match_exposure
 from generators.objects.pipeline import ObjectOptions, ObjectResult, generate_object, segment
-from generators.objects.place import dropped, duplicate_layer, insert_object, placement_transform, view_placement
+from generators.objects.place import (
+    dropped,
+    duplicate_layer,
+    insert_object,
+    placement_transform,
+    view_placement,
+)
 from scene.world import Layer
 
 from . import transform_edit as te
@@ -50,8 +67,12 @@ class ObjectTools:
         self.last_inserted: int | None = None
         self.actions: dict[str, QAction] = {}
         vp = window.viewport
-        self.gizmo = TransformGizmo(vp, lambda: self.window.world, self.selected,
-                                    on_status=lambda t: self.window.show_status(t, 3000))
+        self.gizmo = TransformGizmo(
+            vp,
+            lambda: self.window.world,
+            self.selected,
+            on_status=lambda t: self.window.show_status(t, 3000),
+        )
         self.gizmo.pending_fn = lambda: window.render_pending() > 0
         self._build()
         self._build_panel()
@@ -61,7 +82,9 @@ class ObjectTools:
         self._world_replaced(window.world)
 
     # ---------------------------------------------------------------- menus
-    def _act(self, menu: Any, key: str, text: str, slot: Any, shortcut: str | list[str] | None = None) -> QAction:
+    def _act(
+        self, menu: Any, key: str, text: str, slot: Any, shortcut: str | list[str] | None = None
+    ) -> QAction:
         a = QAction(text, self.window)
         if shortcut:
             keys = [shortcut] if isinstance(shortcut, str) else shortcut
@@ -78,8 +101,12 @@ class ObjectTools:
         self._act(create, "insert_file", "Insert &Mesh/Splat File…", self.insert_file_dialog)
         obj = self.window.menu("&Object")
         self._act(obj, "gizmo_move", "Gizmo: &Move", lambda: self.set_gizmo_mode("move"), "Alt+1")
-        self._act(obj, "gizmo_rotate", "Gizmo: R&otate", lambda: self.set_gizmo_mode("rotate"), "Alt+2")
-        self._act(obj, "gizmo_scale", "Gizmo: S&cale", lambda: self.set_gizmo_mode("scale"), "Alt+3")
+        self._act(
+            obj, "gizmo_rotate", "Gizmo: R&otate", lambda: self.set_gizmo_mode("rotate"), "Alt+2"
+        )
+        self._act(
+            obj, "gizmo_scale", "Gizmo: S&cale", lambda: self.set_gizmo_mode("scale"), "Alt+3"
+        )
         self._act(obj, "gizmo_space", "Gizmo: World / &Local Axes", self.toggle_space, "Alt+L")
         obj.addSeparator()
         self._act(obj, "here", "Move to Where You &Look", self.move_here, "G")
@@ -107,15 +134,20 @@ class ObjectTools:
     def _build_panel(self) -> None:
         from PyQt6.QtWidgets import QDockWidget
 
-        self.panel = TransformPanel(lambda: self.window.world, self.selected, self.gizmo,
-                                    focus_back=self._focus_view)
+        self.panel = TransformPanel(
+            lambda: self.window.world, self.selected, self.gizmo, focus_back=self._focus_view
+        )
         self.panel_dock = QDockWidget("Object", self.window)
         self.panel_dock.setObjectName("object_panel")
         self.panel_dock.setWidget(self.panel)
-        self.panel_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                    | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.panel_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
-        self.window.splitDockWidget(self.window.outliner_dock, self.panel_dock, Qt.Orientation.Vertical)
+        self.window.splitDockWidget(
+            self.window.outliner_dock, self.panel_dock, Qt.Orientation.Vertical
+        )
         self.panel_dock.hide()
         toggle = self.panel_dock.toggleViewAction()
         toggle.setText("Object &Panel")
@@ -175,7 +207,11 @@ class ObjectTools:
         self.gizmo.update()
         self.panel.refresh()
         lay = self.selected()
-        if lay is not None and self.panel_dock.isHidden() and not getattr(self, "_panel_closed", False):
+        if (
+            lay is not None
+            and self.panel_dock.isHidden()
+            and not getattr(self, "_panel_closed", False)
+        ):
             self.panel_dock.show()
         elif self.window.world.is_empty() and not self.panel_dock.isHidden():
             self.panel_dock.hide()  # the start page shows no scene panels
@@ -230,7 +266,9 @@ class ObjectTools:
         return str(self.window.dialog_dir())
 
     def insert_photo_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Object photo", self._start_dir(), PHOTO_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Object photo", self._start_dir(), PHOTO_FILTER
+        )
         if not path:
             return
         dlg = SegmentDialog(self.window, Path(path))
@@ -238,14 +276,17 @@ class ObjectTools:
             self.start(dlg.request())
 
     def insert_file_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self.window, "Object mesh or splats", self._start_dir(),
-                                              OBJECT_FILTER)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Object mesh or splats", self._start_dir(), OBJECT_FILTER
+        )
         if not path:
             return
         as_mesh = False
         if Path(path).suffix.lower() in (".glb", ".gltf", ".obj", ".stl", ".off"):
             kinds = ["Gaussian splats (sampled from the surface)", "Mesh (as is)"]
-            choice, ok = QInputDialog.getItem(self.window, "Insert mesh", "Insert as:", kinds, 0, False)
+            choice, ok = QInputDialog.getItem(
+                self.window, "Insert mesh", "Insert as:", kinds, 0, False
+            )
             if not ok:
                 return
             as_mesh = choice == kinds[1]
@@ -256,11 +297,18 @@ class ObjectTools:
         req.check()
         ray = ray or self.window.pick_ray()
         title = "Import object" if req.backend == "import" else f"Object from photo ({req.backend})"
-        return self.window.run_job(title, lambda progress, cancel: generate_object(req, progress, cancel),
-                                   lambda res: self.insert_result(res, ray))
+        return self.window.run_job(
+            title,
+            lambda progress, cancel: generate_object(req, progress, cancel),
+            lambda res: self.insert_result(res, ray),
+        )
 
-    def insert_result(self, res: ObjectResult, ray: tuple[np.ndarray, np.ndarray] | None = None,
-                      match_light: bool = True) -> Layer:
+    def insert_result(
+        self,
+        res: ObjectResult,
+        ray: tuple[np.ndarray, np.ndarray] | None = None,
+        match_light: bool = True,
+    ) -> Layer:
         """Place a generated object on the surface hit by `ray` (default: the view centre)."""
         world = self.window.world
         origin, direction = ray or self.window.pick_ray()
@@ -284,7 +332,9 @@ class ObjectTools:
     def _with(self, fn: Any) -> bool:
         lay = self.selected()
         if lay is None:
-            self.window.show_status("Select an object first: click it in the view or in the Scene outliner")
+            self.window.show_status(
+                "Select an object first: click it in the view or in the Scene outliner"
+            )
             return False
         try:
             fn(lay)
@@ -303,16 +353,23 @@ class ObjectTools:
         """Move on the ground plane (⟂ the world's up axis) relative to the camera's heading."""
         cam = self.window.current_camera()
         r, f = te.ground_frame(cam.forward, self._up())
-        return self._with(lambda lay: self._set(lay, te.translated(lay.transform, right * r + forward * f),
-                                                "move"))
+        return self._with(
+            lambda lay: self._set(
+                lay, te.translated(lay.transform, right * r + forward * f), "move"
+            )
+        )
 
     def lift(self, dy: float) -> bool:
         """Move along the world's up axis."""
-        return self._with(lambda lay: self._set(lay, te.translated(lay.transform, dy * self._up()), "move"))
+        return self._with(
+            lambda lay: self._set(lay, te.translated(lay.transform, dy * self._up()), "move")
+        )
 
     def turn(self, yaw: float) -> bool:
         """Turn about the world's up axis through the object's origin."""
-        return self._with(lambda lay: self._set(lay, te.rotated(lay.transform, self._up(), yaw), "rotate"))
+        return self._with(
+            lambda lay: self._set(lay, te.rotated(lay.transform, self._up(), yaw), "rotate")
+        )
 
     def scale(self, factor: float) -> bool:
         return self._with(lambda lay: self._set(lay, te.scaled(lay.transform, factor), "scale"))
@@ -324,18 +381,23 @@ class ObjectTools:
             new = lay.transform.copy()
             new[:3, 3] = m[:3, 3]
             self._set(lay, new, "move")
+
         return self._with(go)
 
     def snap(self) -> bool:
         """Drop the object along the world's down axis onto the first surface under it
         (generators.objects.place.dropped)."""
+
         def go(lay: Layer) -> None:
             res = dropped(self.window.world, lay.id, fallback_ground=False)
             if res is None:
                 raise ValueError("nothing below the object to rest on")
             m, _hit = res
             if not np.allclose(m, lay.transform, rtol=0.0, atol=1e-9):
-                self.window.world.execute(te.EditTransform(lay.id, m, f"Snap {lay.name} to the ground"))
+                self.window.world.execute(
+                    te.EditTransform(lay.id, m, f"Snap {lay.name} to the ground")
+                )
+
         return self._with(go)
 
     def duplicate(self) -> bool:
@@ -343,6 +405,7 @@ class ObjectTools:
             dup = duplicate_layer(self.window.world, lay.id)
             self.last_inserted = dup.id
             self._select(dup.id)
+
         return self._with(go)
 
     def delete(self) -> bool:
@@ -376,11 +439,15 @@ class ObjectTools:
 
 
 #: (value, label, model manager name, preference: higher = better when ready)
-OBJECT_OFFERS = [("classical", "Classical inflation (no weights)", "", 0),
-                 ("multiview", "Zero123++ multi-view + carving", "zero123plus", 2),
-                 ("hunyuan3d", "Hunyuan3D-2mini shape", "hunyuan3d-2mini", 3)]
-SEGMENT_OFFERS = [("classical", "GrabCut (no weights)", "", 0),
-                  ("neural", "SAM 2.1 tiny", "sam2-tiny", 2)]
+OBJECT_OFFERS = [
+    ("classical", "Classical inflation (no weights)", "", 0),
+    ("multiview", "Zero123++ multi-view + carving", "zero123plus", 2),
+    ("hunyuan3d", "Hunyuan3D-2mini shape", "hunyuan3d-2mini", 3),
+]
+SEGMENT_OFFERS = [
+    ("classical", "GrabCut (no weights)", "", 0),
+    ("neural", "SAM 2.1 tiny", "sam2-tiny", 2),
+]
 
 
 def offer_choices(offers: list[tuple[str, str, str, int]]) -> tuple[list[Any], int]:
@@ -399,13 +466,18 @@ def offer_choices(offers: list[tuple[str, str, str, int]]) -> tuple[list[Any], i
             st = backend_state(model)
             ready = bool(st.ready)
             if not ready:
-                hint = (f"needs {', '.join(st.missing_packages)}" if st.missing_packages
-                        else f"{st.state}: Settings > Models > Download {model}")
+                hint = (
+                    f"needs {', '.join(st.missing_packages)}"
+                    if st.missing_packages
+                    else f"{st.state}: Settings > Models > Download {model}"
+                )
             else:
                 gpu = _has_gpu() if gpu is None else gpu
                 if not st.backend.cpu_ok and not gpu:
                     ready, hint = False, f"needs a GPU with ~{st.backend.vram_gb:g} GB"
-        out.append(Choice(value, label + (" — ready" if ready else f" — {hint}"), ready, hint, model))
+        out.append(
+            Choice(value, label + (" — ready" if ready else f" — {hint}"), ready, hint, model)
+        )
         if ready and pref > best_pref:
             best, best_pref = len(out) - 1, pref
     return out, best
@@ -464,7 +536,9 @@ class SegmentDialog(QDialog):
         form.addRow("Model", row)
         form.addRow("Segmenter", self.segmenter)
         form.addRow("SAM", self.sam)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         lay = QVBoxLayout(self)
@@ -481,11 +555,15 @@ class SegmentDialog(QDialog):
 
     def request(self) -> ObjectOptions:
         box = self.canvas.box
-        return ObjectOptions(photo=self.photo, backend=self.backend.currentData() or "classical",
-                             segmenter=self.segmenter.currentData() or "classical",
-                             box=None if box is None else ",".join(str(int(v)) for v in box),
-                             point=self.canvas.point, model=self.model.text() or None,
-                             sam=self.sam.text() or None)
+        return ObjectOptions(
+            photo=self.photo,
+            backend=self.backend.currentData() or "classical",
+            segmenter=self.segmenter.currentData() or "classical",
+            box=None if box is None else ",".join(str(int(v)) for v in box),
+            point=self.canvas.point,
+            model=self.model.text() or None,
+            sam=self.sam.text() or None,
+        )
 
     def preview(self) -> None:
         req = self.request()
@@ -496,7 +574,9 @@ class SegmentDialog(QDialog):
             self.canvas.set_mask(None)
             return
         self.canvas.set_mask(seg.mask)
-        self.info.setText(f"Mask: {int(seg.mask.sum())} pixels. Adjust the box or click, or press OK.")
+        self.info.setText(
+            f"Mask: {int(seg.mask.sum())} pixels. Adjust the box or click, or press OK."
+        )
 
 
 class _PhotoCanvas(QLabel):
@@ -533,7 +613,12 @@ class _PhotoCanvas(QLabel):
         if abs(a.x() - b.x()) < 4 and abs(a.y() - b.y()) < 4:
             self.point = (b.x() / s, b.y() / s)
         else:
-            self.box = (min(a.x(), b.x()) / s, min(a.y(), b.y()) / s, max(a.x(), b.x()) / s, max(a.y(), b.y()) / s)
+            self.box = (
+                min(a.x(), b.x()) / s,
+                min(a.y(), b.y()) / s,
+                max(a.x(), b.x()) / s,
+                max(a.y(), b.y()) / s,
+            )
         self._drag = None
         self.update()
 

@@ -24,8 +24,8 @@ from .overlay import ViewportOverlay
 
 log = logging.getLogger(__name__)
 
-GRID_CELLS = 10          # cells each side of the pivot
-LINE_SAMPLES = 24        # a grid line is drawn as this many pieces (clipped at the near plane)
+GRID_CELLS = 10  # cells each side of the pivot
+LINE_SAMPLES = 24  # a grid line is drawn as this many pieces (clipped at the near plane)
 PIVOT_COLOR = QColor(255, 140, 40)
 GRID_COLOR = QColor(200, 200, 210, 90)
 GRID_AXIS_COLOR = QColor(230, 230, 240, 150)
@@ -36,7 +36,7 @@ def nice_step(length: float) -> float:
     if not (length > 0 and math.isfinite(length)):
         return 1.0
     e = math.floor(math.log10(length))
-    base = 10.0 ** e
+    base = 10.0**e
     for m in (5.0, 2.0, 1.0):
         if m * base <= length:
             return m * base
@@ -53,8 +53,7 @@ class OrbitOverlay(ViewportOverlay):
     @property
     def active(self) -> bool:
         world = self.viewport.world
-        return (self.viewport.nav.mode == "orbit" and world is not None
-                and not world.is_empty())
+        return self.viewport.nav.mode == "orbit" and world is not None and not world.is_empty()
 
     # ------------------------------------------------------------ geometry
     def pivot_world(self) -> np.ndarray:

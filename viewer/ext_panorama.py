@@ -37,11 +37,23 @@ from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
 from .features import WindowAPI
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-RESOLUTIONS = [("Fast (~0.4 M splats)", 512), ("Standard (~0.9 M splats)", DEFAULT_RESOLUTION),
-               ("High (~1.5 M splats)", 1024)]
+RESOLUTIONS = [
+    ("Fast (~0.4 M splats)", 512),
+    ("Standard (~0.9 M splats)", DEFAULT_RESOLUTION),
+    ("High (~1.5 M splats)", 1024),
+]
 #: the WorldOptions fields this dialog sets (the others keep their defaults)
-DIALOG_FIELDS = ("photos", "panorama", "fov", "pano_backend", "pano_model", "depth_backend",
-                 "depth_model", "resolution", "prompt")
+DIALOG_FIELDS = (
+    "photos",
+    "panorama",
+    "fov",
+    "pano_backend",
+    "pano_model",
+    "depth_backend",
+    "depth_model",
+    "resolution",
+    "prompt",
+)
 
 
 class _FolderField(QWidget):
@@ -97,7 +109,9 @@ class NewWorldDialog(QDialog):
             self.pano_backend = QComboBox()
             fill_combo(self.pano_backend, "panorama")  # ready backends, the best preselected
             self.pano_model = _FolderField(self, "Stable Diffusion inpainting folder")
-            self.pano_model.edit.setPlaceholderText("optional: a local folder (default: Settings > Models)")
+            self.pano_model.edit.setPlaceholderText(
+                "optional: a local folder (default: Settings > Models)"
+            )
             self.prompt = QLineEdit()
             self.prompt.setPlaceholderText("optional: describe the scene (diffusion, FLUX)")
             form.addRow("Outpainting:", self.pano_backend)
@@ -109,7 +123,9 @@ class NewWorldDialog(QDialog):
         self.depth_backend = QComboBox()
         fill_combo(self.depth_backend, "depth")
         self.depth_model = _FolderField(self, "Depth model folder")
-        self.depth_model.edit.setPlaceholderText("optional: a local folder (default: Settings > Models)")
+        self.depth_model.edit.setPlaceholderText(
+            "optional: a local folder (default: Settings > Models)"
+        )
         form.addRow("Depth:", self.depth_backend)
         form.addRow("Depth model:", self.depth_model)
         self.depth_backend.currentIndexChanged.connect(self._sync)
@@ -120,8 +136,9 @@ class NewWorldDialog(QDialog):
         form.addRow("Detail:", self.resolution)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #d55;")
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Create World")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
@@ -141,13 +158,16 @@ class NewWorldDialog(QDialog):
         """The dialog's choices as the world generator's options (not yet checked)."""
         pano = self.panorama is None
         return WorldOptions(
-            photos=list(self.photos), panorama=self.panorama,
+            photos=list(self.photos),
+            panorama=self.panorama,
             fov=None if (not pano or self.auto_fov.isChecked()) else float(self.fov.value()),
             pano_backend=self.pano_backend.currentData() if pano else "classical",
             pano_model=self.pano_model.path() if pano else None,
-            depth_backend=self.depth_backend.currentData(), depth_model=self.depth_model.path(),
+            depth_backend=self.depth_backend.currentData(),
+            depth_model=self.depth_model.path(),
             resolution=RESOLUTIONS[self.resolution.currentIndex()][1],
-            prompt=self.prompt.text().strip() if pano else "")
+            prompt=self.prompt.text().strip() if pano else "",
+        )
 
     def _accept(self) -> None:
         try:
@@ -180,14 +200,16 @@ class PanoramaTools:
         return str(self.window.dialog_dir())  # beside the open project
 
     def new_from_photo(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.window, "Photo(s) for a new world",
-                                                self._start_dir(), PHOTO_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(
+            self.window, "Photo(s) for a new world", self._start_dir(), PHOTO_FILTER
+        )
         if files:
             self._ask([Path(f) for f in files], None)
 
     def new_from_panorama(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self.window, "360° panorama (equirectangular)",
-                                           self._start_dir(), PHOTO_FILTER)
+        f, _ = QFileDialog.getOpenFileName(
+            self.window, "360° panorama (equirectangular)", self._start_dir(), PHOTO_FILTER
+        )
         if f:
             self._ask([], Path(f))
 
@@ -200,8 +222,9 @@ class PanoramaTools:
         """Check the options and run the world generator as a window job; the world opens
         when it is done."""
         options.check()
-        title = "New world from " + (options.panorama.name if options.panorama else
-                                     ", ".join(p.name for p in options.photos))
+        title = "New world from " + (
+            options.panorama.name if options.panorama else ", ".join(p.name for p in options.photos)
+        )
 
         def run(progress: Any, cancel: Any) -> Any:
             from generators.pano_world import generate_world

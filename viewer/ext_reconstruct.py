@@ -16,9 +16,22 @@ from typing import Any
 
 from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QAction, QIcon, QImage, QPixmap
-from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                             QHBoxLayout, QLabel, QLineEdit, QListWidget, QListWidgetItem,
-                             QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from generators.reconstruct.options import ReconstructOptions
 
@@ -26,7 +39,11 @@ from .features import WindowAPI
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
-DETAIL = [("Fast (depth 320 px)", 320), ("Standard (depth 400 px)", 400), ("High (depth 640 px)", 640)]
+DETAIL = [
+    ("Fast (depth 320 px)", 320),
+    ("Standard (depth 400 px)", 400),
+    ("High (depth 640 px)", 640),
+]
 
 
 #: the ReconstructOptions fields the dialog sets (the others keep their defaults)
@@ -40,23 +57,27 @@ class ReconstructRequest:
 
     photos: list[Path] = field(default_factory=list)
     video: Path | None = None
-    save_to: Path | None = None          # optional .ply: also write cameras + depth maps beside
-    max_frames: int = 60                 # video: most frames to keep
+    save_to: Path | None = None  # optional .ply: also write cameras + depth maps beside
+    max_frames: int = 60  # video: most frames to keep
     options: ReconstructOptions = field(default_factory=ReconstructOptions)
 
     def check(self) -> None:
         """The options, the inputs, and where the scene is saved (ValueError: one line)."""
         self.options.check()
         if self.video is None and len(self.photos) < 2:
-            raise ValueError("choose at least 2 photos of the scene taken while moving (or a video)")
+            raise ValueError(
+                "choose at least 2 photos of the scene taken while moving (or a video)"
+            )
         if self.save_to is not None:
             from generators.reconstruct.pipeline import scene_format
             from scene.files import check_outputs
 
             scene_format(self.save_to)
             # the scene may not replace a photo or the video it is made from
-            check_outputs([("the scene", self.save_to)],
-                          [("a photo", p) for p in self.photos] + [("the video", self.video)])
+            check_outputs(
+                [("the scene", self.save_to)],
+                [("a photo", p) for p in self.photos] + [("the video", self.video)],
+            )
 
     def run(self, progress: Any, cancel: Any) -> Any:
         from dataclasses import replace
@@ -70,8 +91,13 @@ class ReconstructRequest:
             if self.video is not None:
                 from generators.reconstruct.video import sample_frames
 
-                photos = sample_frames(self.video, Path(tmp), max_frames=self.max_frames,
-                                       progress=lambda f, m: progress(0.1 * f, m), cancel=cancel)
+                photos = sample_frames(
+                    self.video,
+                    Path(tmp),
+                    max_frames=self.max_frames,
+                    progress=lambda f, m: progress(0.1 * f, m),
+                    cancel=cancel,
+                )
                 opts = replace(opts, sequential=True)
                 inner = progress
                 progress = lambda f, m: inner(0.1 + 0.9 * f, m)  # noqa: E731
@@ -95,9 +121,14 @@ def _thumbnail(path: Path, size: int = 96) -> QIcon | None:
     import cv2
 
     s = size / max(img.shape[:2])
-    small = cv2.resize(img, (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
-                       interpolation=cv2.INTER_AREA).copy()
-    q = QImage(small.data, small.shape[1], small.shape[0], small.strides[0], QImage.Format.Format_RGB888)
+    small = cv2.resize(
+        img,
+        (max(1, round(img.shape[1] * s)), max(1, round(img.shape[0] * s))),
+        interpolation=cv2.INTER_AREA,
+    ).copy()
+    q = QImage(
+        small.data, small.shape[1], small.shape[0], small.strides[0], QImage.Format.Format_RGB888
+    )
     return QIcon(QPixmap.fromImage(q.copy()))
 
 
@@ -126,8 +157,12 @@ class ReconstructDialog(QDialog):
                 item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
                 item.setCheckState(Qt.CheckState.Checked)
                 self.list.addItem(item)
-            lay.addWidget(QLabel(f"{self.list.count()} photos (untick any to leave out)"
-                                 + (f"; not images: {', '.join(self.unreadable)}" if self.unreadable else "")))
+            lay.addWidget(
+                QLabel(
+                    f"{self.list.count()} photos (untick any to leave out)"
+                    + (f"; not images: {', '.join(self.unreadable)}" if self.unreadable else "")
+                )
+            )
             lay.addWidget(self.list)
         else:
             lay.addWidget(QLabel(f"Video: {video.name} — sharp, distinct frames are sampled"))
@@ -136,22 +171,28 @@ class ReconstructDialog(QDialog):
         self.refine = QSpinBox()
         self.refine.setRange(0, 30000)
         self.refine.setValue(defaults.refine_steps)
-        self.refine.setToolTip("3DGS optimisation steps at most (0 = off): gsplat on CUDA, else the "
-                               "compiled CPU rasterizer at a reduced resolution")
+        self.refine.setToolTip(
+            "3DGS optimisation steps at most (0 = off): gsplat on CUDA, else the "
+            "compiled CPU rasterizer at a reduced resolution"
+        )
         form.addRow("Optimisation steps:", self.refine)
         self.refine_seconds = QSpinBox()
         self.refine_seconds.setRange(0, 3600)
         self.refine_seconds.setSuffix(" s")
         self.refine_seconds.setValue(int(defaults.refine_seconds))
-        self.refine_seconds.setToolTip("time budget of the optimisation (0 = no limit); "
-                                       "the report says when it stopped the run")
+        self.refine_seconds.setToolTip(
+            "time budget of the optimisation (0 = no limit); "
+            "the report says when it stopped the run"
+        )
         form.addRow("Optimisation time:", self.refine_seconds)
         from cli.cmd_reconstruct import torch_available, torch_install_hint  # app2 hook: no torch
 
         if not torch_available():  # optimisation needs PyTorch: off, and say how to add it
             self.refine.setValue(0)
             self.refine.setEnabled(False)
-            self.no_torch = QLabel(f"Off: PyTorch is not installed. To add it: {torch_install_hint()}")
+            self.no_torch = QLabel(
+                f"Off: PyTorch is not installed. To add it: {torch_install_hint()}"
+            )
             self.no_torch.setWordWrap(True)
             form.addRow("", self.no_torch)
         from .models_dialog import fill_combo
@@ -183,15 +224,21 @@ class ReconstructDialog(QDialog):
         self.error = QLabel("")
         self.error.setStyleSheet("color: #d55;")
         lay.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("Reconstruct")
         buttons.accepted.connect(self._accept)
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
     def _pick_save(self) -> None:
-        f, _ = QFileDialog.getSaveFileName(self, "Save reconstructed scene", "scene.ply",
-                                           "Splats (*.ply *.splat *.spz);;All files (*)")
+        f, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save reconstructed scene",
+            "scene.ply",
+            "Splats (*.ply *.splat *.spz);;All files (*)",
+        )
         if f:
             self.save_to.setText(f if Path(f).suffix else f + ".ply")
 
@@ -206,13 +253,19 @@ class ReconstructDialog(QDialog):
     def request(self) -> ReconstructRequest:
         """The dialog's choices: inputs, where to save, and the `ReconstructOptions`."""
         text = self.save_to.text().strip()
-        opts = ReconstructOptions(refine_steps=int(self.refine.value()),
-                                  refine_seconds=float(self.refine_seconds.value()),
-                                  depth_size=DETAIL[self.detail.currentIndex()][1],
-                                  backend=str(self.backend.currentData() or "sfm"))
-        return ReconstructRequest(photos=self.photos() if self.video is None else [], video=self.video,
-                                  save_to=Path(text) if text else None,
-                                  max_frames=int(self.frames.value()), options=opts)
+        opts = ReconstructOptions(
+            refine_steps=int(self.refine.value()),
+            refine_seconds=float(self.refine_seconds.value()),
+            depth_size=DETAIL[self.detail.currentIndex()][1],
+            backend=str(self.backend.currentData() or "sfm"),
+        )
+        return ReconstructRequest(
+            photos=self.photos() if self.video is None else [],
+            video=self.video,
+            save_to=Path(text) if text else None,
+            max_frames=int(self.frames.value()),
+            options=opts,
+        )
 
     def _accept(self) -> None:
         try:
@@ -248,8 +301,9 @@ class ReconstructTools:
         return str(self.window.dialog_dir())  # beside the open project
 
     def new_from_photos(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self.window, "Photos taken while moving",
-                                                self._start_dir(), PHOTO_FILTER)
+        files, _ = QFileDialog.getOpenFileNames(
+            self.window, "Photos taken while moving", self._start_dir(), PHOTO_FILTER
+        )
         if files:
             self.ask([Path(f) for f in files])
 
@@ -261,8 +315,9 @@ class ReconstructTools:
             self.ask(list_photos(Path(d)))
 
     def new_from_video(self) -> None:
-        f, _ = QFileDialog.getOpenFileName(self.window, "Video walking through the scene",
-                                           self._start_dir(), VIDEO_FILTER)
+        f, _ = QFileDialog.getOpenFileName(
+            self.window, "Video walking through the scene", self._start_dir(), VIDEO_FILTER
+        )
         if f:
             self.ask([], Path(f))
 
@@ -274,8 +329,11 @@ class ReconstructTools:
     def start(self, req: ReconstructRequest) -> Any:
         """Check and run a request as a window job; the scene opens when it is done."""
         req.check()
-        title = f"Reconstructing from {req.video.name}" if req.video else \
-            f"Reconstructing from {len(req.photos)} photos"
+        title = (
+            f"Reconstructing from {req.video.name}"
+            if req.video
+            else f"Reconstructing from {len(req.photos)} photos"
+        )
 
         def done(world: Any) -> None:
             self.window.set_world(world, req.save_to)

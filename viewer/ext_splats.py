@@ -14,7 +14,17 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
-from PyQt6.QtGui import QAction, QActionGroup, QColor, QImage, QKeySequence, QMouseEvent, QPainter, QPen, QPolygonF
+from PyQt6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QImage,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPen,
+    QPolygonF,
+)
 from PyQt6.QtWidgets import QLabel
 
 from scene.camera import Camera
@@ -23,8 +33,14 @@ from scene.gaussians import GaussianCloud
 from .features import WindowAPI
 from .overlay import ViewportOverlay
 from .picking import pick, pixel_ray, world_points
-from .splat_select import (SplatSelection, box_polygon, combine, polygon_mask, sphere_mask,
-                           world_centres)
+from .splat_select import (
+    SplatSelection,
+    box_polygon,
+    combine,
+    polygon_mask,
+    sphere_mask,
+    world_centres,
+)
 
 log = logging.getLogger(__name__)
 HIGHLIGHT = (255, 214, 40, 235)
@@ -40,7 +56,7 @@ class SplatTools:
         self.selection = SplatSelection()
         self.tool: str | None = None
         self.op = "replace"
-        self.path: list[tuple[float, float]] = []   # box: [start, now]; lasso: the outline
+        self.path: list[tuple[float, float]] = []  # box: [start, now]; lasso: the outline
         self.sphere: tuple[np.ndarray, float] | None = None  # (centre, radius) while dragging
         self.overlay = _Overlay(self)
         self.tool_actions: dict[str, QAction] = {}
@@ -77,11 +93,12 @@ class SplatTools:
         m.addSeparator()
         self.actions = {}
         for key, text, slot, sc in (
-                ("all", "Select &All Splats", self.select_all, None),
-                ("none", "Select &No Splats", self.select_none, "Ctrl+Shift+A"),
-                ("invert", "&Invert Splat Selection", self.invert, "Ctrl+I"),
-                ("delete", "&Delete Selected Splats", self.delete, None),
-                ("separate", "Se&parate Selected Splats to a Layer", self.separate, "Ctrl+Shift+D")):
+            ("all", "Select &All Splats", self.select_all, None),
+            ("none", "Select &No Splats", self.select_none, "Ctrl+Shift+A"),
+            ("invert", "&Invert Splat Selection", self.invert, "Ctrl+I"),
+            ("delete", "&Delete Selected Splats", self.delete, None),
+            ("separate", "Se&parate Selected Splats to a Layer", self.separate, "Ctrl+Shift+D"),
+        ):
             if key == "delete":
                 m.addSeparator()
             a = QAction(text, self.window)
@@ -155,7 +172,9 @@ class SplatTools:
         """The outliner's selected Gaussian layer, else every visible Gaussian layer."""
         world = self.window.world
         lid = self.window.selected_layer_id()
-        layers = [lay for lay in world.layers if lay.visible and isinstance(lay.data, GaussianCloud)]
+        layers = [
+            lay for lay in world.layers if lay.visible and isinstance(lay.data, GaussianCloud)
+        ]
         chosen = [lay for lay in layers if lay.id == lid]
         return chosen or layers
 
@@ -174,25 +193,43 @@ class SplatTools:
             lay = world.layer(lid)
             self.selection.set(lay, combine(self.selection.get(lay), new, op))
         n = self.selection.count()
-        self.window.show_status(f"{n:,} splats selected — Del deletes, Ctrl+Shift+D separates", 6000)
+        self.window.show_status(
+            f"{n:,} splats selected — Del deletes, Ctrl+Shift+D separates", 6000
+        )
         self.overlay.update()
         return n
 
-    def select_polygon(self, polygon: np.ndarray, op: str = "replace", cam: Camera | None = None) -> int:
+    def select_polygon(
+        self, polygon: np.ndarray, op: str = "replace", cam: Camera | None = None
+    ) -> int:
         """Select splats whose centres project inside `polygon` (K, 2) widget pixels."""
         cam = cam or self.camera()
-        return self.apply({lay.id: polygon_mask(cam, world_points(lay.data, lay.transform), polygon)
-                           for lay in self.target_layers()}, op)
+        return self.apply(
+            {
+                lay.id: polygon_mask(cam, world_points(lay.data, lay.transform), polygon)
+                for lay in self.target_layers()
+            },
+            op,
+        )
 
     def select_box(self, x0: float, y0: float, x1: float, y1: float, op: str = "replace") -> int:
-        return self.select_polygon(box_polygon(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), op)
+        return self.select_polygon(
+            box_polygon(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)), op
+        )
 
     def select_sphere(self, centre: np.ndarray, radius: float, op: str = "replace") -> int:
-        return self.apply({lay.id: sphere_mask(world_points(lay.data, lay.transform), centre, radius)
-                           for lay in self.target_layers()}, op)
+        return self.apply(
+            {
+                lay.id: sphere_mask(world_points(lay.data, lay.transform), centre, radius)
+                for lay in self.target_layers()
+            },
+            op,
+        )
 
     def select_all(self) -> int:
-        return self.apply({lay.id: np.ones(len(lay.data), bool) for lay in self.target_layers()}, "replace")
+        return self.apply(
+            {lay.id: np.ones(len(lay.data), bool) for lay in self.target_layers()}, "replace"
+        )
 
     def select_none(self) -> None:
         self.selection.clear()
@@ -231,8 +268,10 @@ class SplatTools:
         self.selection.prune(world)
         items = [(lid, m) for lid, m in self.selection.masks.items() if m.any()]
         if len(items) != 1:
-            self.window.show_status("Select splats of one layer to separate them" if items
-                                    else "No splats selected", 4000)
+            self.window.show_status(
+                "Select splats of one layer to separate them" if items else "No splats selected",
+                4000,
+            )
             return None
         lid, m = items[0]
         from scene.commands import SeparateSplats
@@ -242,7 +281,9 @@ class SplatTools:
         world.execute(cmd)
         self.selection.clear()
         self.window.select_layer(cmd.new_layer.id)
-        self.window.show_status(f"Separated {int(m.sum()):,} splats into {cmd.new_layer.name}", 5000)
+        self.window.show_status(
+            f"Separated {int(m.sum()):,} splats into {cmd.new_layer.name}", 5000
+        )
         return cmd.new_layer
 
     # -------------------------------------------------------- mouse (tool)
@@ -290,8 +331,9 @@ class SplatTools:
                 if abs(x1 - x0) >= 2 and abs(y1 - y0) >= 2:
                     self.select_box(x0, y0, x1, y1, self.op)
                 else:  # a plain click: say why it did not select an object
-                    self.window.show_status("Box select is on: drag a box over splats "
-                                            "(Esc stops the tool)", 4000)
+                    self.window.show_status(
+                        "Box select is on: drag a box over splats (Esc stops the tool)", 4000
+                    )
             elif self.tool == "lasso" and len(self.path) >= 3:
                 self.select_polygon(np.array(self.path), self.op)
             elif self.tool == "sphere" and self.sphere is not None and self.sphere[1] > 0:
@@ -330,7 +372,9 @@ class _Overlay(ViewportOverlay):
             for dx in range(-r, r + 1):
                 for dy in range(-r, r + 1):
                     if abs(dx) + abs(dy) <= r + (r > 1):
-                        img[np.clip(px[:, 1] + dy, 0, h - 1), np.clip(px[:, 0] + dx, 0, w - 1)] = HIGHLIGHT
+                        img[np.clip(px[:, 1] + dy, 0, h - 1), np.clip(px[:, 0] + dx, 0, w - 1)] = (
+                            HIGHLIGHT
+                        )
         return img
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
@@ -341,16 +385,26 @@ class _Overlay(ViewportOverlay):
                 cam = t.camera()
                 img = self.highlight_image(cam)
                 if img is not None:
-                    q = QImage(img.data, img.shape[1], img.shape[0], 4 * img.shape[1],
-                               QImage.Format.Format_RGBA8888)
+                    q = QImage(
+                        img.data,
+                        img.shape[1],
+                        img.shape[0],
+                        4 * img.shape[1],
+                        QImage.Format.Format_RGBA8888,
+                    )
                     p.drawImage(0, 0, q)
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
             pen = QPen(QColor(255, 214, 40), 1.5, Qt.PenStyle.DashLine)
             p.setPen(pen)
             if t.tool == "box" and len(t.path) == 2:
                 (x0, y0), (x1, y1) = t.path
-                p.fillRect(int(min(x0, x1)), int(min(y0, y1)), int(abs(x1 - x0)), int(abs(y1 - y0)),
-                           QColor(255, 214, 40, 40))
+                p.fillRect(
+                    int(min(x0, x1)),
+                    int(min(y0, y1)),
+                    int(abs(x1 - x0)),
+                    int(abs(y1 - y0)),
+                    QColor(255, 214, 40, 40),
+                )
                 p.drawRect(int(min(x0, x1)), int(min(y0, y1)), int(abs(x1 - x0)), int(abs(y1 - y0)))
             elif t.tool == "lasso" and len(t.path) >= 2:
                 p.setBrush(QColor(255, 214, 40, 40))

@@ -64,8 +64,8 @@ class WindowAPI(Protocol):
     document: Document
 
     # ---------------------------------------------------------------- signals
-    selection_changed: pyqtBoundSignal   # layer id or None
-    world_replaced: pyqtBoundSignal      # the new World
+    selection_changed: pyqtBoundSignal  # layer id or None
+    world_replaced: pyqtBoundSignal  # the new World
 
     # ---------------------------------------------------------------- menus
     def menu(self, title: str) -> QMenu:
@@ -73,17 +73,27 @@ class WindowAPI(Protocol):
         created in the standard order when new."""
         ...
 
-    def add_menu_action(self, menu: QMenu, text: str, slot: Callable[[], Any],
-                        shortcut: str | None = None, tip: str = "",
-                        checkable: bool = False) -> QAction:
+    def add_menu_action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: str | None = None,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
         """A menu entry: `slot()` on trigger; its shortcut works in full screen too."""
         ...
 
     # ------------------------------------------------------------ work, world
-    def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
-                on_done: Callable[[T], None],
-                on_error: Callable[[BaseException], None] | None = None,
-                commits: bool = False) -> Job:
+    def run_job(
+        self,
+        title: str,
+        fn: Callable[[ProgressFn, CancelToken], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        commits: bool = False,
+    ) -> Job:
         """Run `fn(progress, cancel)` on the window's job runner; `on_done` on the GUI thread.
         `commits`: the job writes files, so a Cancel that arrives after it finished still
         delivers its result (the app then matches the disk)."""
@@ -111,19 +121,18 @@ class WindowAPI(Protocol):
         ...
 
     # ------------------------------------------------------------- selection
-    def selected_layer_id(self) -> int | None:
-        ...
+    def selected_layer_id(self) -> int | None: ...
 
-    def select_layer(self, layer_id: int | None) -> None:
-        ...
+    def select_layer(self, layer_id: int | None) -> None: ...
 
     # ---------------------------------------------------------------- camera
     def current_camera(self) -> Camera:
         """The camera the viewport shows now (viewport size in device pixels)."""
         ...
 
-    def pick_ray(self, x: float | None = None,
-                 y: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def pick_ray(
+        self, x: float | None = None, y: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """World-space (origin (3,), unit direction (3,)) through widget pixel (x, y)."""
         ...
 
@@ -136,8 +145,7 @@ class WindowAPI(Protocol):
         ...
 
     # ---------------------------------------------------------------- status
-    def show_status(self, text: str, ms: int = 5000) -> None:
-        ...
+    def show_status(self, text: str, ms: int = 5000) -> None: ...
 
     def report_background_error(self, what: str, exc: BaseException | None = None) -> None:
         """Log a background failure and show `what` in the status bar (any thread)."""
@@ -156,24 +164,19 @@ class WindowAPI(Protocol):
         """Register an action's shortcut with the window (works while menus are hidden)."""
         ...
 
-    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None:
-        ...
+    def addDockWidget(self, area: Qt.DockWidgetArea, dock: QDockWidget) -> None: ...
 
-    def splitDockWidget(self, first: QDockWidget, second: QDockWidget,
-                        orientation: Qt.Orientation) -> None:
-        ...
+    def splitDockWidget(
+        self, first: QDockWidget, second: QDockWidget, orientation: Qt.Orientation
+    ) -> None: ...
 
-    def statusBar(self) -> QStatusBar:
-        ...
+    def statusBar(self) -> QStatusBar: ...
 
-    def findChildren(self, kind: type, name: str = "") -> list[Any]:
-        ...
+    def findChildren(self, kind: type, name: str = "") -> list[Any]: ...
 
-    def installEventFilter(self, obj: QObject) -> None:
-        ...
+    def installEventFilter(self, obj: QObject) -> None: ...
 
-    def close(self) -> bool:
-        ...
+    def close(self) -> bool: ...
 
 
 #: A feature's entry point.

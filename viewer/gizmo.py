@@ -14,8 +14,9 @@ undo entry named by what changed ("Move chelsea"). Geometry is computed with the
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QPointF, Qt
@@ -27,8 +28,8 @@ from . import transform_edit as te
 from .overlay import ViewportOverlay
 from .picking import pixel_ray
 
-HANDLE_PX = 95.0      # handle length on screen
-GRAB_PX = 8.0         # how close the cursor must be to grab a handle
+HANDLE_PX = 95.0  # handle length on screen
+GRAB_PX = 8.0  # how close the cursor must be to grab a handle
 RING_SEGMENTS = 72
 AXIS_COLORS = (QColor(235, 70, 70), QColor(90, 205, 90), QColor(80, 130, 255))
 HOT = QColor(255, 230, 80)
@@ -41,10 +42,10 @@ class _Drag:
     axis: int
     layer_id: int
     name: str
-    start: np.ndarray        # transform at press
-    direction: np.ndarray    # world axis (unit)
+    start: np.ndarray  # transform at press
+    direction: np.ndarray  # world axis (unit)
     pivot: np.ndarray
-    t0: float                # move/scale: axis parameter at press; rotate: angle at press
+    t0: float  # move/scale: axis parameter at press; rotate: angle at press
     current: np.ndarray | None = None
 
 
@@ -54,8 +55,13 @@ class TransformGizmo(ViewportOverlay):
     `layer_fn()` returns the selected movable layer or None; `world_fn()` the World.
     """
 
-    def __init__(self, viewport: Any, world_fn: Callable[[], Any], layer_fn: Callable[[], Any],
-                 on_status: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self,
+        viewport: Any,
+        world_fn: Callable[[], Any],
+        layer_fn: Callable[[], Any],
+        on_status: Callable[[str], None] | None = None,
+    ) -> None:
         super().__init__(viewport)
         self.world_fn = world_fn
         self.layer_fn = layer_fn
@@ -132,7 +138,9 @@ class TransformGizmo(ViewportOverlay):
 
             logging.getLogger(__name__).debug("gizmo paint skipped", exc_info=True)
             return
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+        corners = np.array(
+            [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        )
         m = lay.transform
         uv, z = cam.project(corners @ m[:3, :3].T + m[:3, 3])
         p = QPainter(self)
@@ -267,7 +275,9 @@ class TransformGizmo(ViewportOverlay):
 def _polyline_distance(p: np.ndarray, uv: np.ndarray) -> float:
     a, b = uv[:-1], uv[1:]
     ab = b - a
-    t = np.clip(np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0, 1)
+    t = np.clip(
+        np.einsum("ij,ij->i", p - a, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-12), 0, 1
+    )
     proj = a + t[:, None] * ab
     return float(np.min(np.linalg.norm(proj - p, axis=1)))
 

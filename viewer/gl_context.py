@@ -18,7 +18,7 @@ import threading
 from typing import Any
 
 _lock = threading.Lock()
-_context: "OffscreenContext | None" = None
+_context: OffscreenContext | None = None
 
 
 class GLContextError(RuntimeError):
@@ -52,8 +52,10 @@ class OffscreenContext:
     # ------------------------------------------------------------------- EGL
     def _init_egl(self) -> None:
         if "OpenGL.platform" in sys.modules and os.environ.get("PYOPENGL_PLATFORM") != "egl":
-            raise GLContextError("PyOpenGL is already loaded for GLX; EGL needs "
-                                 "PYOPENGL_PLATFORM=egl before OpenGL is first imported")
+            raise GLContextError(
+                "PyOpenGL is already loaded for GLX; EGL needs "
+                "PYOPENGL_PLATFORM=egl before OpenGL is first imported"
+            )
         os.environ["PYOPENGL_PLATFORM"] = "egl"
         os.environ.setdefault("EGL_PLATFORM", "surfaceless")
         from OpenGL import EGL
@@ -63,19 +65,35 @@ class OffscreenContext:
         try:
             ok = EGL.eglInitialize(dpy, ctypes.pointer(major), ctypes.pointer(minor))
         except Exception as exc:  # PyOpenGL raises EGLError
-            raise GLContextError(f"EGL initialisation failed ({exc.__class__.__name__}); "
-                                 "install Mesa's libegl1 or run under Xvfb") from None
+            raise GLContextError(
+                f"EGL initialisation failed ({exc.__class__.__name__}); "
+                "install Mesa's libegl1 or run under Xvfb"
+            ) from None
         if not ok:
             raise GLContextError("EGL initialisation failed")
-        attrs = (EGL.EGLint * 5)(EGL.EGL_SURFACE_TYPE, EGL.EGL_PBUFFER_BIT,
-                                 EGL.EGL_RENDERABLE_TYPE, EGL.EGL_OPENGL_BIT, EGL.EGL_NONE)
+        attrs = (EGL.EGLint * 5)(
+            EGL.EGL_SURFACE_TYPE,
+            EGL.EGL_PBUFFER_BIT,
+            EGL.EGL_RENDERABLE_TYPE,
+            EGL.EGL_OPENGL_BIT,
+            EGL.EGL_NONE,
+        )
         cfg, n = EGL.EGLConfig(), EGL.EGLint()
-        if not EGL.eglChooseConfig(dpy, attrs, ctypes.pointer(cfg), 1, ctypes.pointer(n)) or n.value < 1:
+        if (
+            not EGL.eglChooseConfig(dpy, attrs, ctypes.pointer(cfg), 1, ctypes.pointer(n))
+            or n.value < 1
+        ):
             raise GLContextError("no EGL config supports desktop OpenGL")
         EGL.eglBindAPI(EGL.EGL_OPENGL_API)
-        cattrs = (EGL.EGLint * 7)(EGL.EGL_CONTEXT_MAJOR_VERSION, 3, EGL.EGL_CONTEXT_MINOR_VERSION, 3,
-                                  EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK,
-                                  EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT, EGL.EGL_NONE)
+        cattrs = (EGL.EGLint * 7)(
+            EGL.EGL_CONTEXT_MAJOR_VERSION,
+            3,
+            EGL.EGL_CONTEXT_MINOR_VERSION,
+            3,
+            EGL.EGL_CONTEXT_OPENGL_PROFILE_MASK,
+            EGL.EGL_CONTEXT_OPENGL_CORE_PROFILE_BIT,
+            EGL.EGL_NONE,
+        )
         ctx = EGL.eglCreateContext(dpy, cfg, EGL.EGL_NO_CONTEXT, cattrs)
         if not ctx:
             raise GLContextError("could not create an OpenGL 3.3 core context through EGL")
@@ -84,8 +102,9 @@ class OffscreenContext:
     # -------------------------------------------------------------------- Qt
     def _init_qt(self) -> None:
         if not os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb":
-            raise GLContextError("no X display for a Qt OpenGL context: set DISPLAY (Xvfb) "
-                                 "or WANDER_GL=egl")
+            raise GLContextError(
+                "no X display for a Qt OpenGL context: set DISPLAY (Xvfb) or WANDER_GL=egl"
+            )
         from PyQt6.QtGui import QGuiApplication, QOffscreenSurface, QOpenGLContext, QSurfaceFormat
         from PyQt6.QtWidgets import QApplication
 
@@ -116,8 +135,10 @@ class OffscreenContext:
         else:
             _app, surface, ctx = self._impl
             if threading.get_ident() != self._thread:
-                raise GLContextError("the Qt offscreen GL context belongs to the thread that created "
-                                     "it (the GUI thread in the app); render there, or use WANDER_GL=egl")
+                raise GLContextError(
+                    "the Qt offscreen GL context belongs to the thread that created "
+                    "it (the GUI thread in the app); render there, or use WANDER_GL=egl"
+                )
             if not ctx.makeCurrent(surface):
                 raise GLContextError("QOpenGLContext.makeCurrent failed")
 

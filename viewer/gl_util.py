@@ -12,8 +12,12 @@ class ShaderError(RuntimeError):
     """A GLSL program failed to compile or link (the driver's log is in the message)."""
 
 
-def compile_program(vert_name: str, frag_name: str, defines: dict[str, int] | None = None,
-                    geom_name: str | None = None) -> int:
+def compile_program(
+    vert_name: str,
+    frag_name: str,
+    defines: dict[str, int] | None = None,
+    geom_name: str | None = None,
+) -> int:
     """Compile and link shaders/<vert_name> + shaders/<frag_name> (+ an optional geometry
     shader); returns the program id."""
     sources = []
@@ -29,7 +33,9 @@ def compile_program(vert_name: str, frag_name: str, defines: dict[str, int] | No
         GL.glCompileShader(sh)
         if not GL.glGetShaderiv(sh, GL.GL_COMPILE_STATUS):
             log = GL.glGetShaderInfoLog(sh)
-            raise ShaderError(f"{name}: {log.decode(errors='replace') if isinstance(log, bytes) else log}")
+            raise ShaderError(
+                f"{name}: {log.decode(errors='replace') if isinstance(log, bytes) else log}"
+            )
         sources.append(sh)
     prog = GL.glCreateProgram()
     for sh in sources:

@@ -54,11 +54,17 @@ class Job(QObject):
 
     progressed = pyqtSignal(float, str)
     _finished = pyqtSignal(object, object)  # (result, exception or None)
-    ended = pyqtSignal(object)               # self, after on_done/on_error ran
+    ended = pyqtSignal(object)  # self, after on_done/on_error ran
 
-    def __init__(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
-                 on_error: Callable[[BaseException], None] | None = None,
-                 parent: QObject | None = None, commits: bool = False) -> None:
+    def __init__(
+        self,
+        title: str,
+        fn: Callable[..., Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        parent: QObject | None = None,
+        commits: bool = False,
+    ) -> None:
         super().__init__(parent)
         self.title = title
         #: the job writes files: once `fn` returned, its work is on disk, so a Cancel that
@@ -149,9 +155,14 @@ class JobRunner(QObject):
         super().__init__(parent)
         self.jobs: list[Job] = []
 
-    def run(self, title: str, fn: Callable[..., Any], on_done: Callable[[Any], None],
-            on_error: Callable[[BaseException], None] | None = None,
-            commits: bool = False) -> Job:
+    def run(
+        self,
+        title: str,
+        fn: Callable[..., Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        commits: bool = False,
+    ) -> Job:
         """Start `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
         `commits`: the job writes files (see `Job.commits`)."""
         job = Job(title, fn, on_done, on_error, parent=self, commits=commits)

@@ -15,10 +15,19 @@ from PyQt6.QtWidgets import QGridLayout, QLabel, QMenu, QVBoxLayout, QWidget
 
 #: what each navigator key name (viewer.viewport.KEY_NAMES values) does
 NAV_MEANING: dict[str, str] = {
-    "w": "forward", "s": "back", "a": "left", "d": "right",
-    "up": "forward", "down": "back", "left": "left", "right": "right",
-    "shift": "run (walk) / faster (fly)", "space": "jump (walk) / up (fly)",
-    "e": "up (fly)", "q": "down (fly)", "ctrl": "down (fly)",
+    "w": "forward",
+    "s": "back",
+    "a": "left",
+    "d": "right",
+    "up": "forward",
+    "down": "back",
+    "left": "left",
+    "right": "right",
+    "shift": "run (walk) / faster (fly)",
+    "space": "jump (walk) / up (fly)",
+    "e": "up (fly)",
+    "q": "down (fly)",
+    "ctrl": "down (fly)",
 }
 #: keys and gestures the viewport handles in its own event code (viewer/viewport.py)
 VIEWPORT_EXTRA: tuple[tuple[str, str], ...] = (
@@ -40,7 +49,9 @@ def movement_rows() -> list[tuple[str, str]]:
 
     by_meaning: dict[str, list[str]] = {}
     for qt_key, name in KEY_NAMES.items():
-        text = QKeySequence(int(qt_key.value) if hasattr(qt_key, "value") else int(qt_key)).toString()
+        text = QKeySequence(
+            int(qt_key.value) if hasattr(qt_key, "value") else int(qt_key)
+        ).toString()
         text = {"Control": "Ctrl"}.get(text, text) or name.title()
         by_meaning.setdefault(NAV_MEANING.get(name, name), []).append(text)
     return [(" / ".join(keys), meaning) for meaning, keys in by_meaning.items()]
@@ -58,7 +69,9 @@ def action_rows(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
             keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()]
             keys = [k for k in keys if k]
             if keys and not a.isSeparator():
-                rows.append((" / ".join(keys), a.text().replace("&", "").replace("…", "").split("\t")[0]))
+                rows.append(
+                    (" / ".join(keys), a.text().replace("&", "").replace("…", "").split("\t")[0])
+                )
 
     for a in window.menuBar().actions():
         m = a.menu()
@@ -75,7 +88,9 @@ def key_table(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
     """Every section of the overlay: movement, viewport, then each menu's keys; sections with
     the same title (the viewport's keys and the View menu) are one section."""
     out: list[tuple[str, list[tuple[str, str]]]] = []
-    for title, rows in [("Move", movement_rows()), ("View", list(VIEWPORT_EXTRA))] + action_rows(window):
+    for title, rows in [("Move", movement_rows()), ("View", list(VIEWPORT_EXTRA))] + action_rows(
+        window
+    ):
         same = next((r for t, r in out if t.upper() == title.upper()), None)
         if same is None:
             out.append((title, list(rows)))
@@ -85,10 +100,15 @@ def key_table(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
 
 
 def _html(title: str, rows: list[tuple[str, str]]) -> str:
-    body = "".join(f"<tr><td align='right' style='padding:1px 10px 1px 0'><span style='color:#ffd84d;"
-                   f"font-weight:600'>{escape(k)}</span></td><td>{escape(v)}</td></tr>" for k, v in rows)
-    return f"<div style='font-size:13px'><b style='color:#9ec3ff'>{escape(title.upper())}</b>" \
-           f"<table cellspacing='0'>{body}</table></div>"
+    body = "".join(
+        f"<tr><td align='right' style='padding:1px 10px 1px 0'><span style='color:#ffd84d;"
+        f"font-weight:600'>{escape(k)}</span></td><td>{escape(v)}</td></tr>"
+        for k, v in rows
+    )
+    return (
+        f"<div style='font-size:13px'><b style='color:#9ec3ff'>{escape(title.upper())}</b>"
+        f"<table cellspacing='0'>{body}</table></div>"
+    )
 
 
 class KeyOverlay(QWidget):
@@ -104,8 +124,10 @@ class KeyOverlay(QWidget):
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(36)
         self.grid.setVerticalSpacing(14)
-        head = QLabel("<b style='font-size:16px'>Keys</b> &nbsp; <span style='color:#aaa'>"
-                      "Esc, ? or a click closes · Settings: Settings &gt; Preferences… (Ctrl+,)</span>")
+        head = QLabel(
+            "<b style='font-size:16px'>Keys</b> &nbsp; <span style='color:#aaa'>"
+            "Esc, ? or a click closes · Settings: Settings &gt; Preferences… (Ctrl+,)</span>"
+        )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 28, 40, 28)
         lay.addWidget(head)

@@ -52,8 +52,9 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
     return merge_with_parents(cloud, target)[0]
 
 
-def merge_with_parents(cloud: GaussianCloud, target: int
-                       ) -> tuple[GaussianCloud, np.ndarray | None, float]:
+def merge_with_parents(
+    cloud: GaussianCloud, target: int
+) -> tuple[GaussianCloud, np.ndarray | None, float]:
     """(merged cloud, parent (N,) int64 index of each fine splat's merged splat or None when
     nothing was merged, voxel edge h in layer units (0 when nothing was merged)).
 
@@ -95,21 +96,21 @@ def merge_with_parents(cloud: GaussianCloud, target: int
 
     mu = wmean(means)
     tri = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    second = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)   # (N, 6)
+    second = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)  # (N, 6)
     second += np.stack([means[:, a] * means[:, b] for a, b in tri], 1)
     second = wmean(second) - np.stack([mu[:, a] * mu[:, b] for a, b in tri], 1)
     cov = np.empty((m, 3, 3))
     for c, (a, b) in enumerate(tri):
         cov[:, a, b] = cov[:, b, a] = SPREAD * second[:, c]
-    vals, vecs = np.linalg.eigh(cov)                       # ascending eigenvalues
+    vals, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
     vals = np.maximum(vals, (1e-4 * h) ** 2)
-    vecs[np.linalg.det(vecs) < 0, :, 0] *= -1               # a rotation, not a reflection
+    vecs[np.linalg.det(vecs) < 0, :, 0] *= -1  # a rotation, not a reflection
     cover = np.bincount(inv, op * area, m)
     merged_area = np.sqrt(vals[:, 1] * vals[:, 2])
     # conserve the integrated opacity: where the children cover more than an opaque merged
     # splat of this size, widen its two largest axes instead of clipping the opacity
     if CONSERVE:
-        grow2 = np.clip(cover / (0.99 * merged_area), 1.0, MAX_WIDEN ** 2)
+        grow2 = np.clip(cover / (0.99 * merged_area), 1.0, MAX_WIDEN**2)
         vals[:, 1:] *= grow2[:, None]
         merged_area = merged_area * grow2
     opacity = np.clip(cover / merged_area, 1e-3, 0.99)
@@ -117,9 +118,14 @@ def merge_with_parents(cloud: GaussianCloud, target: int
     # view-dependent terms left out: at a moving frame's resolution they hardly show, and
     # averaging them is most of the merge time at SH degree 3 (zeros keep the layout)
     shn = np.zeros((m,) + cloud.shN.shape[1:], np.float32)
-    out = GaussianCloud(mu.astype(np.float32), (0.5 * np.log(vals)).astype(np.float32),
-                        matrices_to_quats(vecs).astype(np.float32),
-                        logit(opacity).astype(np.float32), sh0, shn)
+    out = GaussianCloud(
+        mu.astype(np.float32),
+        (0.5 * np.log(vals)).astype(np.float32),
+        matrices_to_quats(vecs).astype(np.float32),
+        logit(opacity).astype(np.float32),
+        sh0,
+        shn,
+    )
     out.meta = dict(cloud.meta)
     log.debug("merged %d splats into %d (voxel %.3g)", n, m, h)
     return out, inv, h

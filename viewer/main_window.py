@@ -24,13 +24,13 @@ from PyQt6.QtGui import (
     QKeySequence,
 )
 from PyQt6.QtWidgets import (
+    QApplication,
+    QDialog,
     QDockWidget,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
-    QApplication,
-    QDialog,
     QMainWindow,
     QMenu,
     QMenuBar,
@@ -45,8 +45,19 @@ from scene.commands import SetUpAxis
 from scene.progress import CancelToken, Progress, ProgressFn, as_progress
 from scene.world import World
 
-from . import (camera_paths, ext_models, ext_objects, ext_orbit, ext_panorama, ext_reconstruct, ext_splats,
-               project_autosave, project_export, project_save, video_render)
+from . import (
+    camera_paths,
+    ext_models,
+    ext_objects,
+    ext_orbit,
+    ext_panorama,
+    ext_reconstruct,
+    ext_splats,
+    project_autosave,
+    project_export,
+    project_save,
+    video_render,
+)
 from .document import Document
 from .features import Install
 from .jobs import Job, JobRunner
@@ -65,21 +76,21 @@ MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
 #: `install(window: viewer.features.WindowAPI) -> None`; a failing one is reported and skipped.
 #: The project features (viewer/document.py holds the open document they share), in menu order.
 PROJECT_FEATURES: tuple[tuple[str, Install], ...] = (
-    ("project_save", project_save.install),          # File > Save Project, Save Project As…
-    ("autosave", project_autosave.install),          # autosave, File > Recover Unsaved Work…
-    ("exporter", project_export.install),            # File > Export…, Export Layer/Panorama/Cameras
-    ("camera_paths", camera_paths.install),          # Create > Camera Path ▸
-    ("video_render", video_render.install),          # Create > Render Video…
+    ("project_save", project_save.install),  # File > Save Project, Save Project As…
+    ("autosave", project_autosave.install),  # autosave, File > Recover Unsaved Work…
+    ("exporter", project_export.install),  # File > Export…, Export Layer/Panorama/Cameras
+    ("camera_paths", camera_paths.install),  # Create > Camera Path ▸
+    ("video_render", video_render.install),  # Create > Render Video…
 )
 
 FEATURES: tuple[tuple[str, Install], ...] = (
-    ("models", ext_models.install),            # Settings > Models…
-    ("objects", ext_objects.install),          # Create > Insert Object…, the Object menu, gizmo
-    ("orbit", ext_orbit.install),              # orbit pivot marker, View > Ground Grid in Orbit
-    ("panorama", ext_panorama.install),        # Create > New World from Photo / Panorama…
+    ("models", ext_models.install),  # Settings > Models…
+    ("objects", ext_objects.install),  # Create > Insert Object…, the Object menu, gizmo
+    ("orbit", ext_orbit.install),  # orbit pivot marker, View > Ground Grid in Orbit
+    ("panorama", ext_panorama.install),  # Create > New World from Photo / Panorama…
     *PROJECT_FEATURES,
     ("reconstruct", ext_reconstruct.install),  # Create > New Scene from Photos / Folder / Video…
-    ("splats", ext_splats.install),            # Edit > Select Splats (box, lasso, sphere)
+    ("splats", ext_splats.install),  # Edit > Select Splats (box, lasso, sphere)
 )
 
 
@@ -101,8 +112,9 @@ def _inside_install(folder: Path) -> bool:
         return False
 
 
-def load_scene_file(path: str | Path, progress: ProgressFn | Progress,
-                    cancel: CancelToken | None = None) -> tuple[World, list[str]]:
+def load_scene_file(
+    path: str | Path, progress: ProgressFn | Progress, cancel: CancelToken | None = None
+) -> tuple[World, list[str]]:
     """Read a scene file or .wander project into a World (runs on a worker thread).
 
     The one scene loader (`scene.io.load_world`, as the CLI and offscreen rendering use)
@@ -146,7 +158,7 @@ class _FocusKeeper(QObject):
     viewport unless it landed on a real input widget (after Esc the menu bar would otherwise
     keep the keyboard and W would do nothing)."""
 
-    def __init__(self, window: "MainWindow") -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__(window)
         self.window = window
 
@@ -156,7 +168,7 @@ class _FocusKeeper(QObject):
         return False
 
 
-def _delete_at_exit(win: "MainWindow") -> None:
+def _delete_at_exit(win: MainWindow) -> None:
     """Delete `win` (and its children) before PyQt's own exit-time cleanup runs.
 
     That cleanup walks every wrapper and crashed now and then (SIGSEGV in
@@ -197,8 +209,8 @@ class MainWindow(QMainWindow):
     outliner_dock: QDockWidget
     document: Document
 
-    selection_changed = pyqtSignal(object)   # layer id or None
-    world_replaced = pyqtSignal(object)      # the new World
+    selection_changed = pyqtSignal(object)  # layer id or None
+    world_replaced = pyqtSignal(object)  # the new World
     #: a failure in background work (autosave, collider, sort...) to show in the status bar;
     #: emit from any thread (queued to the GUI thread)
     background_error = pyqtSignal(str)
@@ -211,7 +223,7 @@ class MainWindow(QMainWindow):
         self.world = World()
         self.path = None
         self.jobs = JobRunner(self)
-        self.extensions = {}     # features' objects by name, filled by their install()
+        self.extensions = {}  # features' objects by name, filled by their install()
         self.feature_errors: dict[str, str] = {}  # feature name -> traceback of a failed install
         self.key_overlay: Any = None  # Help > Controls, made when first shown
         self._menus: dict[str, QMenu] = {}
@@ -239,8 +251,10 @@ class MainWindow(QMainWindow):
         self.outliner_dock = QDockWidget("Scene", self)
         self.outliner_dock.setObjectName("outliner")
         self.outliner_dock.setWidget(self.outliner)
-        self.outliner_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                                       | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.outliner_dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.outliner_dock.setMinimumWidth(250)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.outliner_dock)
 
@@ -251,7 +265,8 @@ class MainWindow(QMainWindow):
         self.viewport.frame_drawn.connect(self._on_frame)
         self.viewport.camera_changed.connect(self._update_camera_status)
         self.viewport.bookmark_saved.connect(
-            lambda i: self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back"))
+            lambda i: self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back")
+        )
         self.jobs.changed.connect(self._update_job_ui)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_camera_status)
@@ -276,7 +291,9 @@ class MainWindow(QMainWindow):
         if self.stack.currentWidget() is not self.viewport or not self.isVisible():
             return False
         app = QApplication.instance()
-        if app is not None and (app.activePopupWidget() is not None or app.activeModalWidget() is not None):
+        if app is not None and (
+            app.activePopupWidget() is not None or app.activeModalWidget() is not None
+        ):
             return False
         if app is not None and app.activeWindow() is None:
             self.activateWindow()  # a dialog closed and no window manager handed activation back
@@ -314,10 +331,14 @@ class MainWindow(QMainWindow):
         self._menus[key] = m
         return m
 
-    def run_job(self, title: str, fn: Callable[[ProgressFn, CancelToken], T],
-                on_done: Callable[[T], None],
-                on_error: Callable[[BaseException], None] | None = None,
-                commits: bool = False) -> Job:
+    def run_job(
+        self,
+        title: str,
+        fn: Callable[[ProgressFn, CancelToken], T],
+        on_done: Callable[[T], None],
+        on_error: Callable[[BaseException], None] | None = None,
+        commits: bool = False,
+    ) -> Job:
         """Run `fn(progress, cancel)` on a worker; `on_done(result)` on the GUI thread.
 
         `progress` is a scene.progress.Progress, `cancel` its CancelToken. A cancelled job
@@ -325,8 +346,13 @@ class MainWindow(QMainWindow):
         job writes files, so once `fn` returned (its file committed) `on_done` runs even
         if Cancel came too late to stop it.
         """
-        return self.jobs.run(title, fn, on_done, on_error or (lambda e, t=title: self.report_job_error(t, e)),
-                             commits=commits)
+        return self.jobs.run(
+            title,
+            fn,
+            on_done,
+            on_error or (lambda e, t=title: self.report_job_error(t, e)),
+            commits=commits,
+        )
 
     def set_world(self, world: World, path: Path | None = None) -> None:
         """Replace the current world and frame the camera on it."""
@@ -381,7 +407,9 @@ class MainWindow(QMainWindow):
         """What the viewport shows now (scene.camera.Camera at the viewport's pixel size)."""
         return self.viewport.current_camera()
 
-    def pick_ray(self, x: float | None = None, y: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def pick_ray(
+        self, x: float | None = None, y: float | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """World-space (origin, unit dir) through widget pixel (x, y), default the centre."""
         return self.viewport.pick_ray(x, y)
 
@@ -409,7 +437,11 @@ class MainWindow(QMainWindow):
         every visible layer; large layers are packed on a worker thread)."""
         from scene.gaussians import GaussianCloud
 
-        n = sum(len(lay.data) for lay in self.world.visible_layers() if isinstance(lay.data, GaussianCloud))
+        n = sum(
+            len(lay.data)
+            for lay in self.world.visible_layers()
+            if isinstance(lay.data, GaussianCloud)
+        )
         return max(n - int(self.viewport.info.splats_total), 0)
 
     def dialog_dir(self) -> Path:
@@ -423,7 +455,9 @@ class MainWindow(QMainWindow):
         if _inside_install(folder):
             # a world made from a bundled sample (the demo's assets/rocket.jpg) or a file in
             # the app's folder: never propose saving into the app's own folder
-            folder = dialog_folder(None, None, None if last and _inside_install(Path(last)) else last)
+            folder = dialog_folder(
+                None, None, None if last and _inside_install(Path(last)) else last
+            )
         return folder
 
     def suggested_name(self, suffix: str = ".wander") -> str:
@@ -457,11 +491,16 @@ class MainWindow(QMainWindow):
         if not self.confirm_replace():
             return None
         p = Path(path)
-        return self.run_job(f"Opening {p.name}", lambda prog, cancel: load_scene_file(p, prog, cancel),
-                            lambda res: self._opened(res, p),
-                            lambda e: self.report_job_error(f"Could not open {p.name}", e))
+        return self.run_job(
+            f"Opening {p.name}",
+            lambda prog, cancel: load_scene_file(p, prog, cancel),
+            lambda res: self._opened(res, p),
+            lambda e: self.report_job_error(f"Could not open {p.name}", e),
+        )
 
-    def screenshot(self, path: str | Path, width: int | None = None, height: int | None = None) -> Path:
+    def screenshot(
+        self, path: str | Path, width: int | None = None, height: int | None = None
+    ) -> Path:
         """Render the current view at width×height (default: viewport size) to a PNG."""
         from PIL import Image
 
@@ -506,22 +545,36 @@ class MainWindow(QMainWindow):
         fm = self.fps_label.fontMetrics()
         self.fps_label.setMinimumWidth(fm.horizontalAdvance("full quality") + 12)
         # the longest read-out it shows, so "66% res" is never cut off
-        self.splat_label.setMinimumWidth(fm.horizontalAdvance("8.88M / 8.88M splats  ·  100% res") + 12)
+        self.splat_label.setMinimumWidth(
+            fm.horizontalAdvance("8.88M / 8.88M splats  ·  100% res") + 12
+        )
         sb.addPermanentWidget(self.job_box)
         sb.addPermanentWidget(self.splat_label)
         sb.addPermanentWidget(self.fps_label)
         sb.addPermanentWidget(self.pos_label)
         sb.addPermanentWidget(self.mode_label)
 
-    def add_menu_action(self, menu: QMenu, text: str, slot: Callable[[], Any],
-                        shortcut: str | None = None, tip: str = "",
-                        checkable: bool = False) -> QAction:
+    def add_menu_action(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: str | None = None,
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
         """A menu entry for a feature: `slot()` on trigger; its shortcut works in full screen."""
         return self._act(menu, text, slot, shortcut, checkable, tip)
 
-    def _act(self, menu: QMenu, text: str, slot: Callable[[], Any],
-             shortcut: str | QKeySequence.StandardKey | list | None = None,
-             checkable: bool = False, tip: str = "") -> QAction:
+    def _act(
+        self,
+        menu: QMenu,
+        text: str,
+        slot: Callable[[], Any],
+        shortcut: str | QKeySequence.StandardKey | list | None = None,
+        checkable: bool = False,
+        tip: str = "",
+    ) -> QAction:
         a = QAction(text, self)
         if shortcut is not None:
             if isinstance(shortcut, list):
@@ -540,8 +593,13 @@ class MainWindow(QMainWindow):
 
     def _build_menus(self) -> None:
         f = self.menu("&File")
-        self.open_action = self._act(f, "&Open…", self.open_dialog, QKeySequence.StandardKey.Open,
-                                     tip="Open a scene file or project")
+        self.open_action = self._act(
+            f,
+            "&Open…",
+            self.open_dialog,
+            QKeySequence.StandardKey.Open,
+            tip="Open a scene file or project",
+        )
         self.recent_menu = f.addMenu("Open &Recent")
         self._refresh_recent()
         self.demo_action = self._act(f, "Open &Demo World", self.open_demo)
@@ -549,25 +607,38 @@ class MainWindow(QMainWindow):
         # File > Save, Save As…, Export… come between here and Screenshot: PROJECT_FEATURES
         # (FEATURES) adds them; _finish_menus moves the tail below back to the end
         self._file_tail_sep = f.addSeparator()
-        self.screenshot_action = self._act(f, "Screens&hot", self.screenshot_dialog_quick, "F12",
-                                           tip="Save a PNG of the view at window size")
-        self.screenshot_res_action = self._act(f, "Screenshot at Resolution…",
-                                               self.screenshot_dialog)
+        self.screenshot_action = self._act(
+            f,
+            "Screens&hot",
+            self.screenshot_dialog_quick,
+            "F12",
+            tip="Save a PNG of the view at window size",
+        )
+        self.screenshot_res_action = self._act(
+            f, "Screenshot at Resolution…", self.screenshot_dialog
+        )
         f.addSeparator()
         self.quit_action = self._act(f, "&Quit", self.close, "Ctrl+Q")
-        self._file_tail = [self._file_tail_sep, self.screenshot_action,
-                           self.screenshot_res_action]
+        self._file_tail = [self._file_tail_sep, self.screenshot_action, self.screenshot_res_action]
 
         e = self.menu("&Edit")
         self.undo_action = self._act(e, "&Undo", self.undo, [QKeySequence("Ctrl+Z")])
-        self.redo_action = self._act(e, "&Redo", self.redo, [QKeySequence("Ctrl+Y"),
-                                                             QKeySequence("Ctrl+Shift+Z")])
+        self.redo_action = self._act(
+            e, "&Redo", self.redo, [QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")]
+        )
         e.addSeparator()
-        self.delete_action = self._act(e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer")
+        self.delete_action = self._act(
+            e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer"
+        )
         e.aboutToShow.connect(self._update_edit_actions)
         # Settings > Preferences… and Settings > Models… (ext_models): one place for both
-        self.settings_action = self._act(self.menu("&Settings"), "&Preferences…", self.settings_dialog,
-                                         "Ctrl+,", tip="Move speed, mouse, field of view, quality, autosave")
+        self.settings_action = self._act(
+            self.menu("&Settings"),
+            "&Preferences…",
+            self.settings_dialog,
+            "Ctrl+,",
+            tip="Move speed, mouse, field of view, quality, autosave",
+        )
         self.settings_action.setMenuRole(QAction.MenuRole.PreferencesRole)
 
         self.menu("&Create")
@@ -576,15 +647,29 @@ class MainWindow(QMainWindow):
         group = QActionGroup(self)
         self.mode_actions: dict[str, QAction] = {}
         for mode, label in (("walk", "&Walk"), ("fly", "&Fly"), ("orbit", "&Orbit")):
-            a = self._act(v, label, lambda m=mode: self.set_mode(m), checkable=True,
-                          tip=f"{mode.title()} navigation")
+            a = self._act(
+                v,
+                label,
+                lambda m=mode: self.set_mode(m),
+                checkable=True,
+                tip=f"{mode.title()} navigation",
+            )
             group.addAction(a)
             self.mode_actions[mode] = a
         self._act(v, "Cycle Navigation Mode", self.cycle_mode, "M")
-        self._act(v, "Orbit &Selection", lambda: (self.orbit_layer(self.selected_layer_id())
-                                                   if self.selected_layer_id() is not None
-                                                   else self.set_mode("orbit")), "O")
-        self._act(v, "&Reset View", self._reset_view, tip="Back to the start view (R in the viewport)")
+        self._act(
+            v,
+            "Orbit &Selection",
+            lambda: (
+                self.orbit_layer(self.selected_layer_id())
+                if self.selected_layer_id() is not None
+                else self.set_mode("orbit")
+            ),
+            "O",
+        )
+        self._act(
+            v, "&Reset View", self._reset_view, tip="Back to the start view (R in the viewport)"
+        )
         self.hud_action = self._act(v, "Show Controls &Hint", self._toggle_hud, checkable=True)
         self.hud_action.setChecked(bool(self.settings.get("show_hud", True, bool)))
         self.viewport.hud.setVisible(self.hud_action.isChecked())
@@ -598,15 +683,22 @@ class MainWindow(QMainWindow):
         self.up_actions: dict[str, QAction] = {}
         ug = QActionGroup(self)
         for name in AXES:
-            a = self._act(up, f"{name} is up", lambda n=name: self.set_up_axis(AXES[n]), checkable=True)
+            a = self._act(
+                up, f"{name} is up", lambda n=name: self.set_up_axis(AXES[n]), checkable=True
+            )
             ug.addAction(a)
             self.up_actions[name] = a
         up.aboutToShow.connect(self._sync_up_actions)
         v.addSeparator()
         self.stats_action = self._act(v, "Show &Stats", self._toggle_stats, checkable=True)
         self.stats_action.setChecked(bool(self.settings.get("show_stats", True, bool)))
-        self.adaptive_action = self._act(v, "&Adaptive Quality", self._toggle_adaptive, checkable=True,
-                                         tip="Lower resolution / splats while moving when frames are slow")
+        self.adaptive_action = self._act(
+            v,
+            "&Adaptive Quality",
+            self._toggle_adaptive,
+            checkable=True,
+            tip="Lower resolution / splats while moving when frames are slow",
+        )
         self.adaptive_action.setChecked(True)
         dock_toggle = self.outliner_dock.toggleViewAction()
         dock_toggle.setText("Scene &Outliner")
@@ -615,8 +707,12 @@ class MainWindow(QMainWindow):
         self._act(v, "F&ull Screen", self._toggle_full_screen, "F11")
 
         h = self.menu("&Help")
-        self.controls_action = self._act(h, "&Controls (all keys)", self.show_controls,
-                                         [QKeySequence(QKeySequence.StandardKey.HelpContents), "?"])
+        self.controls_action = self._act(
+            h,
+            "&Controls (all keys)",
+            self.show_controls,
+            [QKeySequence(QKeySequence.StandardKey.HelpContents), "?"],
+        )
         self._act(h, "&About Wander", self._about)
 
     def _finish_menus(self) -> None:
@@ -629,8 +725,12 @@ class MainWindow(QMainWindow):
         f.addAction(self.screenshot_res_action)
         f.addSeparator()
         f.addAction(self.quit_action)
-        used = {s.toString() for a in self.findChildren(QAction) for s in a.shortcuts()
-                if a is not self.screenshot_action}
+        used = {
+            s.toString()
+            for a in self.findChildren(QAction)
+            for s in a.shortcuts()
+            if a is not self.screenshot_action
+        }
         if "Ctrl+Shift+S" not in used:  # Save As (viewer/project_save.py) keeps it when present
             self.screenshot_action.setShortcuts([QKeySequence("F12"), QKeySequence("Ctrl+Shift+S")])
         self._refresh_start_page()
@@ -651,8 +751,11 @@ class MainWindow(QMainWindow):
         start = str(self.dialog_dir())
         exts = " ".join(f"*{s}" for s in scene_suffixes())
         path, _ = QFileDialog.getOpenFileName(
-            self, "Open scene", start,
-            f"Scenes and projects ({exts});;Wander projects (*.wander);;All files (*)")
+            self,
+            "Open scene",
+            start,
+            f"Scenes and projects ({exts});;Wander projects (*.wander);;All files (*)",
+        )
         if path:
             self.settings.set("last_dir", str(Path(path).parent))
             self.open_path(path)
@@ -684,9 +787,12 @@ class MainWindow(QMainWindow):
             msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
         self.show_status(msg, 8000)
         if warnings:
-            box = QMessageBox(QMessageBox.Icon.Warning, "Opened with warnings",
-                              f"{path.name} opened, but not everything could be restored.",
-                              parent=self)
+            box = QMessageBox(
+                QMessageBox.Icon.Warning,
+                "Opened with warnings",
+                f"{path.name} opened, but not everything could be restored.",
+                parent=self,
+            )
             box.setDetailedText("\n".join(str(w) for w in warnings))
             box.setModal(False)
             box.show()
@@ -698,8 +804,11 @@ class MainWindow(QMainWindow):
         from scene.errors import InvalidSceneError, SceneFormatError
 
         # bad input is said in its message; a traceback is for bugs only (and the log)
-        detail = "" if isinstance(exc, (SceneFormatError, InvalidSceneError, ValueError)) \
+        detail = (
+            ""
+            if isinstance(exc, (SceneFormatError, InvalidSceneError, ValueError))
             else getattr(exc, "__wander_traceback__", "")
+        )
         self.show_status(f"{title}: {exc}", 10000)
         box = QMessageBox(QMessageBox.Icon.Warning, "Wander", f"{title}\n\n{exc}", parent=self)
         if detail:
@@ -715,16 +824,20 @@ class MainWindow(QMainWindow):
         import time
 
         path, _ = QFileDialog.getSaveFileName(
-            self, "Save screenshot", str(folder / time.strftime("wander-%Y%m%d-%H%M%S.png")),
-            "PNG images (*.png)")
+            self,
+            "Save screenshot",
+            str(folder / time.strftime("wander-%Y%m%d-%H%M%S.png")),
+            "PNG images (*.png)",
+        )
         if path:
             self._save_shot(path, None, None)
 
     def screenshot_dialog(self) -> None:
         w0 = self.viewport.width()
         h0 = self.viewport.height()
-        text, ok = QInputDialog.getText(self, "Screenshot at resolution", "Size (W×H):",
-                                        text=f"{w0 * 2}x{h0 * 2}")
+        text, ok = QInputDialog.getText(
+            self, "Screenshot at resolution", "Size (W×H):", text=f"{w0 * 2}x{h0 * 2}"
+        )
         if not ok:
             return
         try:
@@ -732,9 +845,12 @@ class MainWindow(QMainWindow):
         except ValueError:
             QMessageBox.warning(self, "Screenshot", f"{text!r} is not a size like 3840x2160")
             return
-        path, _ = QFileDialog.getSaveFileName(self, "Save screenshot",
-                                              str(self.dialog_dir() / self.suggested_name(".png")),
-                                              "PNG images (*.png)")
+        path, _ = QFileDialog.getSaveFileName(
+            self,
+            "Save screenshot",
+            str(self.dialog_dir() / self.suggested_name(".png")),
+            "PNG images (*.png)",
+        )
         if path:
             self._save_shot(path, w, h)
 
@@ -899,8 +1015,11 @@ class MainWindow(QMainWindow):
             log.warning("could not apply the stored settings", exc_info=True)
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About Wander",
-                          "<b>Wander</b><br>Turn photos into 3D Gaussian-splat worlds you can walk through.")
+        QMessageBox.about(
+            self,
+            "About Wander",
+            "<b>Wander</b><br>Turn photos into 3D Gaussian-splat worlds you can walk through.",
+        )
 
     def _toggle_stats(self) -> None:
         on = self.stats_action.isChecked()
@@ -953,7 +1072,7 @@ class MainWindow(QMainWindow):
         self.delete_action.setEnabled(self.selected_layer_id() is not None)
 
     def update_title(self) -> None:
-        """"chelsea.wander — Wander", with a • while there are unsaved changes."""
+        """ "chelsea.wander — Wander", with a • while there are unsaved changes."""
         if self.world.is_empty() and self.path is None:
             name = ""
         else:
@@ -973,15 +1092,21 @@ class MainWindow(QMainWindow):
         elif not on and not self.outliner_dock.isHidden():
             self.outliner_dock.hide()
         for w in (self.pos_label, self.mode_label, self.fps_label, self.splat_label):
-            w.setVisible(on and (w not in (self.fps_label, self.splat_label)
-                                 or self.stats_action.isChecked()))
+            w.setVisible(
+                on
+                and (w not in (self.fps_label, self.splat_label) or self.stats_action.isChecked())
+            )
 
     def _refresh_start_page(self) -> None:
         # World-creating actions ("New …", or any flagged with the Qt property
         # wander_start_page=True) get a tile; inserting objects needs an open world.
-        create = [a for a in self.menu("&Create").actions()
-                  if not a.menu() and not a.isSeparator()
-                  and (a.text().replace("&", "").startswith("New") or a.property("wander_start_page"))]
+        create = [
+            a
+            for a in self.menu("&Create").actions()
+            if not a.menu()
+            and not a.isSeparator()
+            and (a.text().replace("&", "").startswith("New") or a.property("wander_start_page"))
+        ]
         self.start_page.refresh(create, self.settings.recent_files())
 
     def _refresh_recent(self) -> None:
@@ -1024,15 +1149,19 @@ class MainWindow(QMainWindow):
             self.fps_label.setToolTip(f"Last frame: {info.frame_ms:.0f} ms at full resolution")
         else:
             self.fps_label.setText(f"{info.fps:4.0f} fps")
-            self.fps_label.setToolTip(f"Frame: {info.frame_ms:.0f} ms at {int(info.scale * 100)}% "
-                                      "resolution (adaptive quality while moving)")
+            self.fps_label.setToolTip(
+                f"Frame: {info.frame_ms:.0f} ms at {int(info.scale * 100)}% "
+                "resolution (adaptive quality while moving)"
+            )
         q = "" if info.full_quality else f"  ·  {int(info.scale * 100)}% res"
         pending = self.render_pending()
         if pending:  # the renderer is still packing new splats on a worker thread
             self.splat_label.setText(f"preparing {fmt_count(pending)} splats…")
             QTimer.singleShot(200, self.viewport.update)  # look again until they show
             return
-        self.splat_label.setText(f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}")
+        self.splat_label.setText(
+            f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
+        )
 
     def _update_camera_status(self) -> None:
         nav = self.viewport.nav
@@ -1056,8 +1185,9 @@ class MainWindow(QMainWindow):
             self.job_label.setToolTip(text)
             key = id(job)
             value = max(int(job.fraction * 1000), self._job_high.get(key, 0))
-            self._job_high = {k: v for k, v in self._job_high.items()
-                              if any(id(j) == k for j in self.jobs.jobs)}
+            self._job_high = {
+                k: v for k, v in self._job_high.items() if any(id(j) == k for j in self.jobs.jobs)
+            }
             self._job_high[key] = value
             self.job_bar.setValue(value)  # never runs backwards when a stage restarts its count
 
@@ -1083,8 +1213,11 @@ class MainWindow(QMainWindow):
         md = e.mimeData()
         if md is None or not md.hasUrls():
             return []
-        return [u.toLocalFile() for u in md.urls()
-                if u.isLocalFile() and Path(u.toLocalFile()).name.lower().endswith(scene_suffixes())]
+        return [
+            u.toLocalFile()
+            for u in md.urls()
+            if u.isLocalFile() and Path(u.toLocalFile()).name.lower().endswith(scene_suffixes())
+        ]
 
     def closeEvent(self, e: QCloseEvent) -> None:
         app = QApplication.instance()

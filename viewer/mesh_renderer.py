@@ -15,10 +15,11 @@ from .gl_util import compile_program
 
 class _GpuMesh:
     def __init__(self, mesh: Mesh) -> None:
-        normals = mesh.vertex_normals()                    # (V, 3)
-        colors = mesh.colors_or_default()                  # (V, 3)
-        inter = np.ascontiguousarray(np.concatenate(
-            [mesh.vertices, normals, colors], axis=1).astype(np.float32))  # (V, 9)
+        normals = mesh.vertex_normals()  # (V, 3)
+        colors = mesh.colors_or_default()  # (V, 3)
+        inter = np.ascontiguousarray(
+            np.concatenate([mesh.vertices, normals, colors], axis=1).astype(np.float32)
+        )  # (V, 9)
         idx = np.ascontiguousarray(mesh.faces.astype(np.uint32).reshape(-1))
         self.count = int(idx.size)
         self.vao = GL.glGenVertexArrays(1)
@@ -28,7 +29,9 @@ class _GpuMesh:
         GL.glBufferData(GL.GL_ARRAY_BUFFER, inter.nbytes, inter, GL.GL_STATIC_DRAW)
         for loc in range(3):
             GL.glEnableVertexAttribArray(loc)
-            GL.glVertexAttribPointer(loc, 3, GL.GL_FLOAT, GL.GL_FALSE, 36, ctypes.c_void_p(12 * loc))
+            GL.glVertexAttribPointer(
+                loc, 3, GL.GL_FLOAT, GL.GL_FALSE, 36, ctypes.c_void_p(12 * loc)
+            )
         GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self.ebo)
         GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
         GL.glBindVertexArray(0)
@@ -50,7 +53,9 @@ class MeshRenderer:
         """Draw the visible mesh layers; view/proj are row-major 4×4. Returns triangles drawn."""
         if self._prog is None:
             self._prog = compile_program("mesh.vert", "mesh.frag")
-            self._loc = {n: GL.glGetUniformLocation(self._prog, n) for n in ("u_model", "u_view", "u_proj")}
+            self._loc = {
+                n: GL.glGetUniformLocation(self._prog, n) for n in ("u_model", "u_view", "u_proj")
+            }
         live = {(lay.id, id(lay.data)) for lay in layers}
         for key in [k for k in self._gpu if k not in live]:
             self._gpu.pop(key).release()
@@ -65,7 +70,9 @@ class MeshRenderer:
             gpu = self._gpu.get(key)
             if gpu is None:
                 gpu = self._gpu[key] = _GpuMesh(lay.data)
-            GL.glUniformMatrix4fv(self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32))
+            GL.glUniformMatrix4fv(
+                self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32)
+            )
             GL.glBindVertexArray(gpu.vao)
             GL.glDrawElements(GL.GL_TRIANGLES, gpu.count, GL.GL_UNSIGNED_INT, None)
             tris += gpu.count // 3

@@ -10,9 +10,20 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QHBoxLayout, QHeaderView, QLabel,
-                             QMessageBox, QProgressBar, QPushButton, QTableWidget, QTableWidgetItem,
-                             QVBoxLayout)
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 log = logging.getLogger(__name__)
 
@@ -24,22 +35,28 @@ ACTION_COLUMN = 3
 class Choice:
     """One entry of a Create dialog's backend menu."""
 
-    value: str          # what the generator takes (--backend value)
+    value: str  # what the generator takes (--backend value)
     label: str
     ready: bool
-    hint: str = ""      # what it needs when not ready
-    model: str = ""     # model manager name ("" = no weights)
+    hint: str = ""  # what it needs when not ready
+    model: str = ""  # model manager name ("" = no weights)
 
 
 #: (kind, value, label, model manager name, preference: higher = better when ready)
 _OFFERS = {
-    "panorama": [("classical", "Classical (no weights)", "", 0),
-                 ("flux", "FLUX.1-Fill + HunyuanWorld LoRA", "flux-pano", 3),
-                 ("diffusion", "Stable Diffusion inpainting", "sd-inpaint", 2)],
-    "depth": [("classical", "Classical prior (no weights)", "", 0),
-              ("neural", "Depth Anything V2", "depth-anything-v2-small", 2)],
-    "scene": [("sfm", "Structure from motion (no weights)", "", 1),
-              ("feedforward", "Depth Anything 3 (feed-forward)", "depth-anything-3", 2)],
+    "panorama": [
+        ("classical", "Classical (no weights)", "", 0),
+        ("flux", "FLUX.1-Fill + HunyuanWorld LoRA", "flux-pano", 3),
+        ("diffusion", "Stable Diffusion inpainting", "sd-inpaint", 2),
+    ],
+    "depth": [
+        ("classical", "Classical prior (no weights)", "", 0),
+        ("neural", "Depth Anything V2", "depth-anything-v2-small", 2),
+    ],
+    "scene": [
+        ("sfm", "Structure from motion (no weights)", "", 1),
+        ("feedforward", "Depth Anything 3 (feed-forward)", "depth-anything-3", 2),
+    ],
 }
 
 
@@ -67,8 +84,11 @@ def backend_choices(kind: str) -> tuple[list[Choice], int]:
             st = backend_state(model)
             ready = st.ready
             if not st.ready:
-                hint = (f"needs {', '.join(st.missing_packages)}" if st.missing_packages
-                        else f"{st.state}: Settings > Models > Download {model}")
+                hint = (
+                    f"needs {', '.join(st.missing_packages)}"
+                    if st.missing_packages
+                    else f"{st.state}: Settings > Models > Download {model}"
+                )
             elif not st.backend.cpu_ok and not gpu:
                 ready, hint = False, f"needs a GPU with ~{st.backend.vram_gb:g} GB"
             else:
@@ -105,8 +125,12 @@ class ModelsDialog(QDialog):
         lay = QVBoxLayout(self)
         from generators.models.hub import cache_dir
 
-        lay.addWidget(QLabel(f"Neural backends and their weights (Hugging Face cache: {cache_dir()}). "
-                             "* = the licence restricts use."))
+        lay.addWidget(
+            QLabel(
+                f"Neural backends and their weights (Hugging Face cache: {cache_dir()}). "
+                "* = the licence restricts use."
+            )
+        )
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
@@ -138,9 +162,19 @@ class ModelsDialog(QDialog):
         self.table.setRowCount(len(self.states))
         for r, st in enumerate(self.states):
             b = st.backend
-            state = "ready" if st.ready else st.state + (" (no package)" if st.missing_packages else "")
-            cells = (b.name, b.kind, state, "", f"{b.size_gb:g} GB", f"{b.vram_gb:g} GB",
-                     b.licence + (" *" if b.restricted else ""), " + ".join(b.repo_ids))
+            state = (
+                "ready" if st.ready else st.state + (" (no package)" if st.missing_packages else "")
+            )
+            cells = (
+                b.name,
+                b.kind,
+                state,
+                "",
+                f"{b.size_gb:g} GB",
+                f"{b.vram_gb:g} GB",
+                b.licence + (" *" if b.restricted else ""),
+                " + ".join(b.repo_ids),
+            )
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 tip = st.detail or b.title
@@ -173,8 +207,9 @@ class ModelsDialog(QDialog):
             self.status.setText("a download is running: wait or cancel it")
             return None
         if confirm and b.restricted:
-            ans = QMessageBox.question(self, "Licence", f"{b.name}: {b.licence}\n\n{b.restricted}\n\n"
-                                       "Accept and download?")
+            ans = QMessageBox.question(
+                self, "Licence", f"{b.name}: {b.licence}\n\n{b.restricted}\n\nAccept and download?"
+            )
             if ans != QMessageBox.StandardButton.Yes:
                 return None
         self._busy(True, f"downloading {name}…")
@@ -215,7 +250,9 @@ class ModelsDialog(QDialog):
         def failed(exc: BaseException) -> None:
             self._busy(False, f"{name}: {exc}")
 
-        self.job = self.window.run_job(f"Verify {name}", lambda progress, cancel: verify(name), done, failed)
+        self.job = self.window.run_job(
+            f"Verify {name}", lambda progress, cancel: verify(name), done, failed
+        )
         return self.job
 
     def cancel(self) -> None:

@@ -8,8 +8,23 @@ import re
 from pathlib import Path
 from typing import Any
 
-PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".bmp", ".heic", ".exr", ".mp4",
-                  ".mov", ".m4v", ".avi", ".mkv", ".webm"}
+PHOTO_SUFFIXES = {
+    ".jpg",
+    ".jpeg",
+    ".png",
+    ".webp",
+    ".tif",
+    ".tiff",
+    ".bmp",
+    ".heic",
+    ".exr",
+    ".mp4",
+    ".mov",
+    ".m4v",
+    ".avi",
+    ".mkv",
+    ".webm",
+}
 _SOURCE_KEYS = ("inputs", "photos", "photo", "panorama", "video", "input", "path", "source")
 
 

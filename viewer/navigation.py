@@ -9,8 +9,9 @@ Qt keys to them. State lives in a *local* frame whose +Y is the world's up axis
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Literal
+from typing import Any, Literal
 
 import numpy as np
 
@@ -22,15 +23,15 @@ from .collision import Collider
 Mode = Literal["walk", "fly", "orbit"]
 MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")
 
-GRAVITY = 9.8          # m/s²
-BODY_RADIUS = 0.2      # m
-STEP_HEIGHT = 0.35     # m, highest ledge the walker steps onto
-JUMP_HEIGHT = 0.6      # m
-WALK_SPEED = 2.5       # m/s
+GRAVITY = 9.8  # m/s²
+BODY_RADIUS = 0.2  # m
+STEP_HEIGHT = 0.35  # m, highest ledge the walker steps onto
+JUMP_HEIGHT = 0.6  # m
+WALK_SPEED = 2.5  # m/s
 RUN_FACTOR = 3.0
 MAX_PITCH = math.radians(89.0)
 LOOK_SENSITIVITY = 0.0025  # rad per pixel
-ACCEL_TAU = 0.07       # s, velocity follows the keys with this time constant (game feel)
+ACCEL_TAU = 0.07  # s, velocity follows the keys with this time constant (game feel)
 
 
 def scene_scale(lo: np.ndarray, hi: np.ndarray, units: str | None = None) -> float:
@@ -65,25 +66,25 @@ class Navigator:
     def __init__(self) -> None:
         self.mode: Mode = "fly"
         self.fov_y_deg = 60.0
-        self.rot = np.eye(3)            # world -> local
-        self.pos = np.zeros(3)          # eye, local frame
+        self.rot = np.eye(3)  # world -> local
+        self.pos = np.zeros(3)  # eye, local frame
         self.yaw = 0.0
         self.pitch = 0.0
-        self.vel_up = 0.0               # walk: vertical velocity
-        self.vel = np.zeros(3)          # smoothed key-driven velocity, local frame (units/s)
+        self.vel_up = 0.0  # walk: vertical velocity
+        self.vel = np.zeros(3)  # smoothed key-driven velocity, local frame (units/s)
         self.on_ground = False
         self.speed_mult = 1.0
         self.keys: set[str] = set()
         self.collider: Collider | None = None
-        self.scale = 1.0                # scene units per metre
-        self.target = np.zeros(3)       # orbit centre, local frame
-        self.distance = 5.0             # orbit radius
+        self.scale = 1.0  # scene units per metre
+        self.target = np.zeros(3)  # orbit centre, local frame
+        self.distance = 5.0  # orbit radius
         self.home = Pose(np.array([0.0, 0.0, 5.0]))
         self.home_mode: Mode = "fly"
         self.bounds = (np.full(3, -5.0), np.full(3, 5.0))  # local frame
         self._focus_fn: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
         self._focus: tuple[np.ndarray, np.ndarray] | None = None
-        self.walk_area = None           # viewer.walk_area.WalkArea: walk mode stays inside
+        self.walk_area = None  # viewer.walk_area.WalkArea: walk mode stays inside
         self._changed = True
 
     # ----------------------------------------------------------- dimensions
@@ -110,9 +111,16 @@ class Navigator:
         return WALK_SPEED * self.scale * self.speed_mult * run
 
     # ---------------------------------------------------------------- setup
-    def set_scene(self, lo_local: np.ndarray, hi_local: np.ndarray, *, up_rot: np.ndarray,
-                  collider: Collider | None, scale: float,
-                  focus: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None) -> None:
+    def set_scene(
+        self,
+        lo_local: np.ndarray,
+        hi_local: np.ndarray,
+        *,
+        up_rot: np.ndarray,
+        collider: Collider | None,
+        scale: float,
+        focus: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None,
+    ) -> None:
         """Adopt a scene: its local-frame bounds, up rotation, collider and units.
 
         focus: returns the local-frame bounds of the scene proper (no sky dome / far field),
@@ -240,10 +248,10 @@ class Navigator:
     def scroll(self, steps: float) -> None:
         """Wheel / +/-: speed up or slow down (zoom in orbit mode)."""
         if self.mode == "orbit":
-            self.distance = float(np.clip(self.distance * 0.85 ** steps, 1e-3, 1e6))
+            self.distance = float(np.clip(self.distance * 0.85**steps, 1e-3, 1e6))
             self._apply_orbit()
         else:
-            self.speed_mult = float(np.clip(self.speed_mult * 1.25 ** steps, 1 / 64, 64))
+            self.speed_mult = float(np.clip(self.speed_mult * 1.25**steps, 1 / 64, 64))
         self._changed = True
 
     # ------------------------------------------------------------- stepping
@@ -257,8 +265,11 @@ class Navigator:
             self._update_fly(dt)
         else:
             self._update_orbit(dt)
-        moved = (not np.allclose(before[0], self.pos, atol=1e-9, rtol=0)
-                 or before[1] != self.yaw or before[2] != self.pitch)
+        moved = (
+            not np.allclose(before[0], self.pos, atol=1e-9, rtol=0)
+            or before[1] != self.yaw
+            or before[2] != self.pitch
+        )
         changed = moved or self._changed
         self._changed = False
         return changed
@@ -291,7 +302,9 @@ class Navigator:
     def _update_walk(self, dt: float) -> None:
         fwd = np.array([-math.sin(self.yaw), 0.0, -math.cos(self.yaw)])
         right = np.array([math.cos(self.yaw), 0.0, -math.sin(self.yaw)])
-        move = fwd * self._axis("w", "s", "up", "down") + right * self._axis("d", "a", "right", "left")
+        move = fwd * self._axis("w", "s", "up", "down") + right * self._axis(
+            "d", "a", "right", "left"
+        )
         v = self._smoothed(move, dt)
         feet = self.pos - np.array([0.0, self.eye_height, 0.0])
         col = self.collider
@@ -299,8 +312,9 @@ class Navigator:
             delta = v * dt
             before = feet
             if col is not None:
-                feet = col.move(feet, delta, self.radius, self.eye_height + 0.1 * self.scale,
-                                self.step_height)
+                feet = col.move(
+                    feet, delta, self.radius, self.eye_height + 0.1 * self.scale, self.step_height
+                )
             else:
                 feet = feet + delta
             if self.walk_area is not None:
@@ -322,8 +336,9 @@ class Navigator:
         if self.vel_up > 0:  # rising: stop at a ceiling
             head = feet.copy()
             head[1] = new_y
-            if col.blocked(head, self.radius * 0.7, self.eye_height + 0.1 * self.scale,
-                           self.step_height):
+            if col.blocked(
+                head, self.radius * 0.7, self.eye_height + 0.1 * self.scale, self.step_height
+            ):
                 new_y, self.vel_up = feet[1], 0.0
         if ground is not None and new_y <= ground:
             new_y, self.vel_up = ground, 0.0
@@ -366,8 +381,9 @@ class Navigator:
 
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""
-        loc = Camera.from_yaw_pitch(self.pos, self.yaw, self.pitch, self.fov_y_deg,
-                                    max(int(width), 1), max(int(height), 1))
+        loc = Camera.from_yaw_pitch(
+            self.pos, self.yaw, self.pitch, self.fov_y_deg, max(int(width), 1), max(int(height), 1)
+        )
         loc.R = loc.R @ self.rot
         return loc
 
@@ -397,7 +413,9 @@ class Navigator:
         if self.mode == "walk":
             self.on_ground = False
 
-    def pick_ray(self, x: float, y: float, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
+    def pick_ray(
+        self, x: float, y: float, width: int, height: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """World-space (origin, unit direction) through pixel (x, y) of a width×height view."""
         cam = self.camera(width, height)
         d_cam = np.array([(x - cam.cx) / cam.fx, (y - cam.cy) / cam.fy, 1.0])
@@ -427,7 +445,9 @@ def pose_from_camera_world(rot_local: np.ndarray, position: Any, forward: Any) -
 
 def local_bounds(lo: np.ndarray, hi: np.ndarray, rot: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Axis-aligned bounds in the local frame of a world box."""
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                        for z in (lo[2], hi[2])], np.float64)
+    corners = np.array(
+        [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])],
+        np.float64,
+    )
     pts = corners @ np.asarray(rot).T
     return pts.min(0), pts.max(0)

@@ -49,8 +49,10 @@ class GLLimits:
     @property
     def max_side(self) -> tuple[int, int]:
         """(width, height) of the largest single framebuffer we may draw into."""
-        return (min(self.renderbuffer, self.texture, self.viewport[0]),
-                min(self.renderbuffer, self.texture, self.viewport[1]))
+        return (
+            min(self.renderbuffer, self.texture, self.viewport[0]),
+            min(self.renderbuffer, self.texture, self.viewport[1]),
+        )
 
 
 def gl_limits() -> GLLimits:
@@ -59,9 +61,11 @@ def gl_limits() -> GLLimits:
     from OpenGL import GL
 
     vp = np.asarray(GL.glGetIntegerv(GL.GL_MAX_VIEWPORT_DIMS)).reshape(-1)
-    return GLLimits(int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE)),
-                    int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE)),
-                    (int(vp[0]), int(vp[-1])))
+    return GLLimits(
+        int(GL.glGetIntegerv(GL.GL_MAX_RENDERBUFFER_SIZE)),
+        int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE)),
+        (int(vp[0]), int(vp[-1])),
+    )
 
 
 class FramebufferError(RuntimeError):
@@ -77,8 +81,9 @@ class Framebuffer:
 
         mw, mh = gl_limits().max_side
         if not (0 < width <= mw and 0 < height <= mh):
-            raise FramebufferError(f"render size {width}x{height} is outside the GPU's "
-                                   f"1..{mw}x{mh} pixels")
+            raise FramebufferError(
+                f"render size {width}x{height} is outside the GPU's 1..{mw}x{mh} pixels"
+            )
         self.width, self.height = width, height
         self.fbo = GL.glGenFramebuffers(1)
         self.color, self.depth = GL.glGenRenderbuffers(2)
@@ -88,14 +93,19 @@ class Framebuffer:
         GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, width, height)
         GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self.fbo)
-        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, self.color)
-        GL.glFramebufferRenderbuffer(GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, self.depth)
+        GL.glFramebufferRenderbuffer(
+            GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_RENDERBUFFER, self.color
+        )
+        GL.glFramebufferRenderbuffer(
+            GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, self.depth
+        )
         status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
         if status != GL.GL_FRAMEBUFFER_COMPLETE:
             self.release()
             GL.glGetError()  # clear GL_OUT_OF_MEMORY from the failed allocation
-            raise FramebufferError(f"offscreen framebuffer of {width}x{height} incomplete "
-                                   f"(status 0x{int(status):x})")
+            raise FramebufferError(
+                f"offscreen framebuffer of {width}x{height} incomplete (status 0x{int(status):x})"
+            )
 
     def bind(self) -> None:
         from OpenGL import GL
@@ -134,14 +144,24 @@ def to_uint8(img: np.ndarray) -> np.ndarray:
     return (np.clip(img, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
 
 
-def render_float(scene_obj: World | GaussianCloud | Mesh, camera: Camera, *,
-                 max_splats: int | None = None, background=(0.0, 0.0, 0.0)) -> np.ndarray:
+def render_float(
+    scene_obj: World | GaussianCloud | Mesh,
+    camera: Camera,
+    *,
+    max_splats: int | None = None,
+    background=(0.0, 0.0, 0.0),
+) -> np.ndarray:
     """Like `render_image` but returns the unclamped float colours, (H, W, 3) float32."""
     return _render(scene_obj, camera, max_splats, background, np.float32)
 
 
-def render_image(scene_obj: World | GaussianCloud | Mesh, camera: Camera, *,
-                 max_splats: int | None = None, background=(0, 0, 0)) -> np.ndarray:
+def render_image(
+    scene_obj: World | GaussianCloud | Mesh,
+    camera: Camera,
+    *,
+    max_splats: int | None = None,
+    background=(0, 0, 0),
+) -> np.ndarray:
     """Render headlessly at camera.width × camera.height -> (H, W, 3) uint8 (top row first).
 
     Makes (or reuses) an offscreen GL context: Qt on an X display, else EGL.
@@ -154,12 +174,27 @@ def render_image(scene_obj: World | GaussianCloud | Mesh, camera: Camera, *,
 def tile_camera(camera: Camera, x0: int, y0: int, w: int, h: int) -> Camera:
     """The crop [x0, x0+w) x [y0, y0+h) of `camera`'s image as a camera of its own (same
     pose and focal lengths, principal point shifted)."""
-    return Camera(w, h, camera.fx, camera.fy, camera.cx - x0, camera.cy - y0, camera.R,
-                  camera.t, camera.name, dict(camera.meta))
+    return Camera(
+        w,
+        h,
+        camera.fx,
+        camera.fy,
+        camera.cx - x0,
+        camera.cy - y0,
+        camera.R,
+        camera.t,
+        camera.name,
+        dict(camera.meta),
+    )
 
 
-def _render(scene_obj: World | GaussianCloud | Mesh, camera: Camera, max_splats: int | None,
-            background, dtype: type) -> np.ndarray:
+def _render(
+    scene_obj: World | GaussianCloud | Mesh,
+    camera: Camera,
+    max_splats: int | None,
+    background,
+    dtype: type,
+) -> np.ndarray:
     """(H, W, 3) `dtype` (float32 colours, or uint8), in one pass or in tiles."""
     world = as_world(scene_obj)
     ctx = offscreen_context()
@@ -192,7 +227,8 @@ def _render(scene_obj: World | GaussianCloud | Mesh, camera: Camera, max_splats:
                 if tile <= MIN_TILE:
                     raise RenderSizeError(
                         f"cannot render {W}x{H} pixels on this GPU ({exc}); its limit is "
-                        f"{mw}x{mh}: try a smaller size") from None
+                        f"{mw}x{mh}: try a smaller size"
+                    ) from None
                 tile = max(MIN_TILE, tile // 2)
                 log.info("framebuffer failed (%s): retrying with %d px tiles", exc, tile)
     finally:
@@ -201,8 +237,18 @@ def _render(scene_obj: World | GaussianCloud | Mesh, camera: Camera, max_splats:
             fb.release()
 
 
-def _draw_tiles(renderer, camera: Camera, fbs: dict, out: np.ndarray, tile: int, W: int, H: int,
-                max_splats: int | None, background, GL) -> None:  # noqa: ANN001
+def _draw_tiles(
+    renderer,
+    camera: Camera,
+    fbs: dict,
+    out: np.ndarray,
+    tile: int,
+    W: int,
+    H: int,
+    max_splats: int | None,
+    background,
+    GL,
+) -> None:  # noqa: ANN001
     """Fill `out` (H, W, 3) tile by tile (one tile when it fits); framebuffers are cached
     by size in `fbs`."""
     whole = (W, H) in fbs
@@ -218,7 +264,7 @@ def _draw_tiles(renderer, camera: Camera, fbs: dict, out: np.ndarray, tile: int,
             renderer.draw(cam, (w, h), max_splats=max_splats, background=background)
             GL.glFinish()
             img = fb.read_float()
-            out[y0:y0 + h, x0:x0 + w] = to_uint8(img) if out.dtype == np.uint8 else img
+            out[y0 : y0 + h, x0 : x0 + w] = to_uint8(img) if out.dtype == np.uint8 else img
 
 
 class OffscreenRenderer:
@@ -277,7 +323,7 @@ class OffscreenRenderer:
             self._fb.release()
             self._fb = None
 
-    def __enter__(self) -> "OffscreenRenderer":
+    def __enter__(self) -> OffscreenRenderer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -18,8 +18,16 @@ from scene.gaussians import GaussianCloud
 GROUPS = (("world", "World"), ("object", "Objects"), ("mesh", "Meshes"))
 ID_ROLE = Qt.ItemDataRole.UserRole
 # Keys that keep walking when the outliner has focus (arrows stay tree navigation).
-NAV_KEYS = {Qt.Key.Key_W, Qt.Key.Key_A, Qt.Key.Key_S, Qt.Key.Key_D, Qt.Key.Key_Q, Qt.Key.Key_E,
-            Qt.Key.Key_Space, Qt.Key.Key_Shift}
+NAV_KEYS = {
+    Qt.Key.Key_W,
+    Qt.Key.Key_A,
+    Qt.Key.Key_S,
+    Qt.Key.Key_D,
+    Qt.Key.Key_Q,
+    Qt.Key.Key_E,
+    Qt.Key.Key_Space,
+    Qt.Key.Key_Shift,
+}
 
 
 def _count_text(layer: Any) -> str:
@@ -40,7 +48,7 @@ class Outliner(QTreeWidget):
     """A tree view of a World's layers that edits it through commands."""
 
     selection_changed = pyqtSignal(object)  # layer id or None
-    orbit_requested = pyqtSignal(int)       # layer id
+    orbit_requested = pyqtSignal(int)  # layer id
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -53,8 +61,10 @@ class Outliner(QTreeWidget):
         self.setIndentation(14)
         self.setUniformRowHeights(True)
         self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.setEditTriggers(QAbstractItemView.EditTrigger.DoubleClicked
-                             | QAbstractItemView.EditTrigger.EditKeyPressed)
+        self.setEditTriggers(
+            QAbstractItemView.EditTrigger.DoubleClicked
+            | QAbstractItemView.EditTrigger.EditKeyPressed
+        )
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.header().setStretchLastSection(False)
         self.header().setSectionResizeMode(0, self.header().ResizeMode.Stretch)
@@ -111,12 +121,19 @@ class Outliner(QTreeWidget):
                 for lay in layers:
                     it = QTreeWidgetItem([lay.name, _count_text(lay)])
                     it.setData(0, ID_ROLE, lay.id)
-                    it.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
-                                | Qt.ItemFlag.ItemIsEditable | Qt.ItemFlag.ItemIsUserCheckable)
-                    it.setCheckState(0, Qt.CheckState.Checked if lay.visible else Qt.CheckState.Unchecked)
+                    it.setFlags(
+                        Qt.ItemFlag.ItemIsEnabled
+                        | Qt.ItemFlag.ItemIsSelectable
+                        | Qt.ItemFlag.ItemIsEditable
+                        | Qt.ItemFlag.ItemIsUserCheckable
+                    )
+                    it.setCheckState(
+                        0, Qt.CheckState.Checked if lay.visible else Qt.CheckState.Unchecked
+                    )
                     it.setForeground(1, self.palette().placeholderText())
-                    it.setToolTip(0, f"{lay.name} ({lay.kind}) — double-click to rename, "
-                                     "Delete to remove")
+                    it.setToolTip(
+                        0, f"{lay.name} ({lay.kind}) — double-click to rename, Delete to remove"
+                    )
                     g.addChild(it)
                     self._items[lay.id] = it
                 g.setExpanded(True)
@@ -200,8 +217,9 @@ class Outliner(QTreeWidget):
         m = QMenu(self)
         m.addAction("Orbit Around", lambda: self.orbit_requested.emit(lid))
         m.addAction("Rename", lambda: self.editItem(item, 0))
-        m.addAction("Hide" if lay.visible else "Show",
-                    lambda: self.world.set_visible(lid, not lay.visible))
+        m.addAction(
+            "Hide" if lay.visible else "Show", lambda: self.world.set_visible(lid, not lay.visible)
+        )
         m.addAction("Show Only This", lambda: self.show_only(lid))
         m.addSeparator()
         m.addAction("Delete", lambda: self.world.remove_layer(lid))
@@ -212,17 +230,24 @@ class Outliner(QTreeWidget):
         self.world.show_only(layer_id)
 
     def _forwarded(self, e: QKeyEvent) -> bool:
-        return (self.key_target is not None and e.key() in NAV_KEYS
-                and self.state() != QAbstractItemView.State.EditingState
-                and not (e.modifiers() & (Qt.KeyboardModifier.ControlModifier
-                                          | Qt.KeyboardModifier.AltModifier)))
+        return (
+            self.key_target is not None
+            and e.key() in NAV_KEYS
+            and self.state() != QAbstractItemView.State.EditingState
+            and not (
+                e.modifiers()
+                & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier)
+            )
+        )
 
     def keyPressEvent(self, e: QKeyEvent) -> None:
         if self._forwarded(e):
             self.key_target.keyPressEvent(e)
             return
-        if e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.state() != \
-                QAbstractItemView.State.EditingState:
+        if (
+            e.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace)
+            and self.state() != QAbstractItemView.State.EditingState
+        ):
             if self.delete_selected():
                 e.accept()
                 return

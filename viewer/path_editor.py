@@ -23,11 +23,26 @@ from typing import Any
 import numpy as np
 from PyQt6.QtCore import QEvent, QObject, QPointF, Qt
 from PyQt6.QtGui import QColor, QPainter, QPen, QPolygonF
-from PyQt6.QtWidgets import (QDoubleSpinBox, QHBoxLayout, QLabel, QListWidget, QListWidgetItem,
-                             QPushButton, QSlider, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QDoubleSpinBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
-from scene.campath import (CameraPath, Keyframe, delete_keyframe, path_polyline,
-                           replace_keyframe, retime_keyframe)
+from scene.campath import (
+    CameraPath,
+    Keyframe,
+    delete_keyframe,
+    path_polyline,
+    replace_keyframe,
+    retime_keyframe,
+)
 from scene.commands import SetCameraPath  # noqa: F401 - its home moved; imported from here
 
 from .overlay import ViewportOverlay
@@ -39,15 +54,27 @@ KEY_COLOR = QColor(255, 255, 255)
 SELECTED_COLOR = QColor(80, 200, 255)
 SCRUB_STEPS = 1000
 # keys that move the camera: pressing one ends scrubbing (and gives back Walk)
-MOVE_KEYS = frozenset({Qt.Key.Key_W, Qt.Key.Key_A, Qt.Key.Key_S, Qt.Key.Key_D, Qt.Key.Key_Q,
-                       Qt.Key.Key_E, Qt.Key.Key_Space, Qt.Key.Key_Up, Qt.Key.Key_Down,
-                       Qt.Key.Key_Left, Qt.Key.Key_Right})
+MOVE_KEYS = frozenset(
+    {
+        Qt.Key.Key_W,
+        Qt.Key.Key_A,
+        Qt.Key.Key_S,
+        Qt.Key.Key_D,
+        Qt.Key.Key_Q,
+        Qt.Key.Key_E,
+        Qt.Key.Key_Space,
+        Qt.Key.Key_Up,
+        Qt.Key.Key_Down,
+        Qt.Key.Key_Left,
+        Qt.Key.Key_Right,
+    }
+)
 
 
 class PathOverlay(ViewportOverlay):
     """Draws the camera path over the viewport (mouse events pass through)."""
 
-    def __init__(self, viewport: Any, editor: "PathEditor") -> None:
+    def __init__(self, viewport: Any, editor: PathEditor) -> None:
         super().__init__(viewport)
         self.editor = editor
         self._poly_for: Any = None
@@ -85,7 +112,9 @@ class PathOverlay(ViewportOverlay):
                     if i - start >= 2:
                         segs.append(uv[start:i])
                     start = None
-        kpos = np.stack([k.position for k in path.keyframes]) if path is not None else np.zeros((0, 3))
+        kpos = (
+            np.stack([k.position for k in path.keyframes]) if path is not None else np.zeros((0, 3))
+        )
         if len(kpos):
             kuv, kz = cam.project(kpos)
             kok = (kz > 0.05) & np.isfinite(kuv).all(1)
@@ -123,7 +152,7 @@ class PathOverlay(ViewportOverlay):
 class PathPanel(QWidget):
     """Keyframe list + retime box + buttons + scrub slider (lives in a dock)."""
 
-    def __init__(self, editor: "PathEditor", parent: QWidget | None = None) -> None:
+    def __init__(self, editor: PathEditor, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.editor = editor
         lay = QVBoxLayout(self)
@@ -179,14 +208,19 @@ class PathPanel(QWidget):
         try:
             self.list.clear()
             if path is None:
-                self.summary.setText("No camera path: add keyframes with K, record (Ctrl+R) "
-                                     "or use Path from Bookmarks")
+                self.summary.setText(
+                    "No camera path: add keyframes with K, record (Ctrl+R) "
+                    "or use Path from Bookmarks"
+                )
             else:
                 self.summary.setText(f"{len(path)} keyframes, {path.duration:.1f} s")
                 for i, k in enumerate(path.keyframes):
                     x, y, z = k.position + 0.0  # no "-0.00"
-                    self.list.addItem(QListWidgetItem(
-                        f"{i + 1}.  {k.time:6.2f} s   ({x:+.2f}, {y:+.2f}, {z:+.2f})"))
+                    self.list.addItem(
+                        QListWidgetItem(
+                            f"{i + 1}.  {k.time:6.2f} s   ({x:+.2f}, {y:+.2f}, {z:+.2f})"
+                        )
+                    )
             if path is not None and len(path):
                 self.list.setCurrentRow(min(max(sel, 0), len(path) - 1))
         finally:
@@ -242,8 +276,10 @@ class PathEditor(QObject):
         self.dock.setObjectName("camera_path_dock")
         self.panel = PathPanel(self, self.dock)
         self.dock.setWidget(self.panel)
-        self.dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
-                              | QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        self.dock.setFeatures(
+            QDockWidget.DockWidgetFeature.DockWidgetMovable
+            | QDockWidget.DockWidgetFeature.DockWidgetClosable
+        )
         self.win.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.dock)
         self.dock.hide()
         self.dock.visibilityChanged.connect(lambda on: None if on else self.end_scrub())
@@ -251,8 +287,11 @@ class PathEditor(QObject):
         self.panel.refresh()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
-        if (self.scrub_mode is not None and event.type() == QEvent.Type.KeyPress
-                and event.key() in MOVE_KEYS):
+        if (
+            self.scrub_mode is not None
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in MOVE_KEYS
+        ):
             self.end_scrub()
         return False
 
@@ -322,5 +361,9 @@ class PathEditor(QObject):
         """Scrubbing ended: give back the navigation mode it switched away from (unless the
         user chose another mode meanwhile)."""
         mode, self.scrub_mode = self.scrub_mode, None
-        if mode is not None and self.win.viewport.nav.mode == "fly" and hasattr(self.win, "set_mode"):
+        if (
+            mode is not None
+            and self.win.viewport.nav.mode == "fly"
+            and hasattr(self.win, "set_mode")
+        ):
             self.win.set_mode(mode)

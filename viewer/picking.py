@@ -23,10 +23,10 @@ from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh, ray_triangles
 
-HIT_OPACITY = 0.5      # accumulated opacity that counts as "what you see"
-MIN_RADIUS_PX = 1.5    # a splat smaller than this on screen still catches a click this close
+HIT_OPACITY = 0.5  # accumulated opacity that counts as "what you see"
+MIN_RADIUS_PX = 1.5  # a splat smaller than this on screen still catches a click this close
 NEAR = 0.05
-LOW_PASS = 0.3         # px² added to the 2D covariance, as every 3DGS viewer does
+LOW_PASS = 0.3  # px² added to the 2D covariance, as every 3DGS viewer does
 
 
 @dataclass
@@ -44,8 +44,9 @@ def pixel_ray(cam: Camera, x: float, y: float) -> tuple[np.ndarray, np.ndarray]:
     return cam.position.copy(), d / np.linalg.norm(d)
 
 
-def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def splat_alphas(
+    cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(indices, camera depths, alphas at pixel (x, y)) of the splats of `cloud` that reach
     that pixel with alpha ≥ 1/255, through the renderer's EWA footprint."""
     empty = (np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
@@ -79,21 +80,23 @@ def splat_alphas(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: fl
     u = cam.fx * pc[:, 0] / pc[:, 2] + cam.cx
     v = cam.fy * pc[:, 1] / pc[:, 2] + cam.cy
     sub = cloud.subset(cand)
-    cov = a3 @ sub.covariances().astype(np.float64) @ a3.T                    # (K, 3, 3) world
+    cov = a3 @ sub.covariances().astype(np.float64) @ a3.T  # (K, 3, 3) world
     w = cam.R
     cov_c = w @ cov @ w.T
     t = pc
     zc = t[:, 2]
     j = np.zeros((len(cand), 2, 3))
     j[:, 0, 0] = cam.fx / zc
-    j[:, 0, 2] = -cam.fx * t[:, 0] / zc ** 2
+    j[:, 0, 2] = -cam.fx * t[:, 0] / zc**2
     j[:, 1, 1] = cam.fy / zc
-    j[:, 1, 2] = -cam.fy * t[:, 1] / zc ** 2
+    j[:, 1, 2] = -cam.fy * t[:, 1] / zc**2
     c2 = j @ cov_c @ j.transpose(0, 2, 1) + LOW_PASS * np.eye(2)
     det = c2[:, 0, 0] * c2[:, 1, 1] - c2[:, 0, 1] ** 2
     dx = x - u
     dy = y - v
-    maha = (c2[:, 1, 1] * dx * dx - 2 * c2[:, 0, 1] * dx * dy + c2[:, 0, 0] * dy * dy) / np.maximum(det, 1e-12)
+    maha = (c2[:, 1, 1] * dx * dx - 2 * c2[:, 0, 1] * dx * dy + c2[:, 0, 0] * dy * dy) / np.maximum(
+        det, 1e-12
+    )
     alpha = np.minimum(0.99, sub.opacity_values().astype(np.float64) * np.exp(-0.5 * maha))
     keep = alpha >= 1.0 / 255.0
     return cand[keep], zc[keep], alpha[keep]
@@ -113,7 +116,9 @@ def _world_cache(cloud: GaussianCloud, m: np.ndarray) -> tuple[np.ndarray, np.nd
         a3 = m[:3, :3]
         s = float(abs(np.linalg.det(a3)) ** (1 / 3))
         pts = (cloud.means.astype(np.float64) @ a3.T + m[:3, 3]).astype(np.float32)
-        sigma = (np.exp(cloud.scales.max(axis=1).astype(np.float32)) * np.float32(s)).astype(np.float32)
+        sigma = (np.exp(cloud.scales.max(axis=1).astype(np.float32)) * np.float32(s)).astype(
+            np.float32
+        )
         with _LOCK:
             while len(_CACHE) >= 4:
                 _CACHE.pop(next(iter(_CACHE)))
@@ -134,8 +139,9 @@ def warm(world: Any) -> None:
             _world_cache(lay.data, np.asarray(lay.transform, np.float64))
 
 
-def splat_hit(cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
-              ) -> tuple[float, int] | None:
+def splat_hit(
+    cloud: GaussianCloud, transform: np.ndarray, cam: Camera, x: float, y: float
+) -> tuple[float, int] | None:
     """(camera depth, splat index) of the splat of `cloud` at which the front-to-back
     accumulated opacity at pixel (x, y) reaches HIT_OPACITY, or None."""
     idx, z, alpha = splat_alphas(cloud, transform, cam, x, y)
@@ -153,8 +159,9 @@ def _first_opaque(z: np.ndarray, alpha: np.ndarray) -> int | None:
     return int(order[k[0]]) if len(k) else None
 
 
-def mesh_hit(mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: np.ndarray
-             ) -> float | None:
+def mesh_hit(
+    mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: np.ndarray
+) -> float | None:
     """Ray parameter t (distance along the unit `direction`) of the nearest triangle hit."""
     if not mesh.n_faces:
         return None

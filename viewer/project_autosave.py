@@ -20,15 +20,24 @@ from typing import Any
 
 from PyQt6.QtCore import QObject, QSize, QTimer
 from PyQt6.QtGui import QIcon, QPixmap
-from PyQt6.QtWidgets import (QApplication, QDialog, QDialogButtonBox, QLabel, QListWidget,
-                             QListWidgetItem, QMessageBox, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QDialogButtonBox,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from scene import project as proj
 from scene.world import World
 
 from .document import Document
-from .jobs import Job, background
 from .features import WindowAPI
+from .jobs import Job, background
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +61,11 @@ class Autosave(QObject):
         self.last_recover_dialog: RecoverDialog | None = None
         f = window.menu("&File")
         self.recover_action = window.add_menu_action(
-            f, "&Recover Unsaved Work…", self.recover_dialog,
-            tip="Reopen work that Wander autosaved before it closed without saving")
+            f,
+            "&Recover Unsaved Work…",
+            self.recover_dialog,
+            tip="Reopen work that Wander autosaved before it closed without saving",
+        )
         self.autosave_timer = QTimer(self)
         secs = float(os.environ.get("WANDER_AUTOSAVE_SECONDS", AUTOSAVE_SECONDS))
         self.autosave_timer.timeout.connect(self.autosave_now)
@@ -78,8 +90,12 @@ class Autosave(QObject):
         if not self._writing.acquire(blocking=False):
             return False
         doc.autosaved_changes = doc.changes
-        snap, project_path, folder, doc_id = (doc.snapshot(), doc.project_path,
-                                              doc.autosave_folder, doc.doc_id)
+        snap, project_path, folder, doc_id = (
+            doc.snapshot(),
+            doc.project_path,
+            doc.autosave_folder,
+            doc.doc_id,
+        )
 
         def work() -> None:
             try:
@@ -178,8 +194,11 @@ class Autosave(QObject):
             self.win.report_job_error(f"Could not recover {rec.title}", exc)
 
         self.recovery_job = self.win.run_job(
-            "Recovering unsaved work", lambda progress, cancel: proj.recover(rec, progress),
-            done, failed)
+            "Recovering unsaved work",
+            lambda progress, cancel: proj.recover(rec, progress),
+            done,
+            failed,
+        )
         return self.recovery_job
 
     def recover_dialog(self, recs: list[proj.Recovery] | None = None) -> bool:
@@ -187,8 +206,9 @@ class Autosave(QObject):
         Returns True if one is being loaded."""
         recs = self.pending_recoveries() if recs is None else recs
         if not recs:
-            QMessageBox.information(self.win, "Recover unsaved work",
-                                    "There is no unsaved work to recover.")
+            QMessageBox.information(
+                self.win, "Recover unsaved work", "There is no unsaved work to recover."
+            )
             return False
         dlg = RecoverDialog(self.win, recs)
         self.last_recover_dialog = dlg
@@ -202,8 +222,10 @@ class Autosave(QObject):
         box = QMessageBox(self.win)
         box.setWindowTitle("Recover unsaved work?")
         box.setText(f"Wander closed without saving changes to {what} (autosaved {when}).")
-        box.setInformativeText("Recover them now? \"Later\" keeps them: File > Recover "
-                               "Unsaved Work… lists them at any time.")
+        box.setInformativeText(
+            'Recover them now? "Later" keeps them: File > Recover '
+            "Unsaved Work… lists them at any time."
+        )
         if rec.thumbnail is not None:
             pix = QPixmap(str(rec.thumbnail))
             if not pix.isNull():
@@ -271,10 +293,15 @@ class RecoverDialog(QDialog):
         rec = self.selected()
         if rec is None:
             return
-        if confirm and QMessageBox.question(
-                self, "Discard unsaved work",
-                f"Delete the autosaved work of {rec.title}? This cannot be undone.") \
-                != QMessageBox.StandardButton.Yes:
+        if (
+            confirm
+            and QMessageBox.question(
+                self,
+                "Discard unsaved work",
+                f"Delete the autosaved work of {rec.title}? This cannot be undone.",
+            )
+            != QMessageBox.StandardButton.Yes
+        ):
             return
         proj.discard_recovery(rec)
         row = self.list.currentRow()

@@ -12,21 +12,33 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QObject
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                             QFileDialog, QFormLayout, QHBoxLayout, QInputDialog, QMessageBox,
-                             QWidget)
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QInputDialog,
+    QMessageBox,
+    QWidget,
+)
 
 from scene.world import World
 
 from .document import Document
-from .jobs import Job
 from .features import WindowAPI
+from .jobs import Job
 
 log = logging.getLogger(__name__)
 
-EXPORT_FILTERS = ("3DGS PLY (*.ply);;antimatter15 splat (*.splat);;Niantic SPZ (*.spz);;"
-                  "SuperSplat compressed PLY (*.compressed.ply);;"
-                  "glTF binary mesh (*.glb);;Wavefront OBJ mesh (*.obj)")
+EXPORT_FILTERS = (
+    "3DGS PLY (*.ply);;antimatter15 splat (*.splat);;Niantic SPZ (*.spz);;"
+    "SuperSplat compressed PLY (*.compressed.ply);;"
+    "glTF binary mesh (*.glb);;Wavefront OBJ mesh (*.obj)"
+)
 
 
 def install(window: WindowAPI) -> None:
@@ -43,14 +55,20 @@ class ProjectExport(QObject):
         self.doc: Document = window.document
         f = window.menu("&File")
         f.addSeparator()
-        window.add_menu_action(f, "&Export…", self.export_dialog, "Ctrl+E",
-                               "Export the visible scene to PLY / SPLAT / SPZ / GLB / OBJ")
+        window.add_menu_action(
+            f,
+            "&Export…",
+            self.export_dialog,
+            "Ctrl+E",
+            "Export the visible scene to PLY / SPLAT / SPZ / GLB / OBJ",
+        )
         window.add_menu_action(f, "Export &Layer…", self.export_layer_dialog)
         window.add_menu_action(f, "Export &Panorama…", self.export_panorama_dialog)
         window.add_menu_action(f, "Export &Cameras (COLMAP)…", self.export_cameras_dialog)
 
-    def export(self, out: str | Path, fmt: str | None = None, layer: Any = None,
-               options: Any = None) -> Job | None:
+    def export(
+        self, out: str | Path, fmt: str | None = None, layer: Any = None, options: Any = None
+    ) -> Job | None:
         """Export to `out` in a job (visible layers baked, or one layer); None when refused."""
         from cli.cmd_export import mesh_export_problem
         from scene.export import export_world
@@ -83,9 +101,9 @@ class ProjectExport(QObject):
         if self.win.world.is_empty():
             self.win.show_status("Nothing to export: open or create a world first")
             return
-        path, filt = QFileDialog.getSaveFileName(self.win, "Export",
-                                                 self.doc.suggested_path(".ply", "scene.ply"),
-                                                 EXPORT_FILTERS)
+        path, filt = QFileDialog.getSaveFileName(
+            self.win, "Export", self.doc.suggested_path(".ply", "scene.ply"), EXPORT_FILTERS
+        )
         if not path:
             return
         if not Path(path).suffix:
@@ -124,9 +142,13 @@ class ProjectExport(QObject):
         if self.doc.refuses_output(path, "the panorama"):
             return None
         return self.win.run_job(
-            "Exporting panorama", lambda p, c: export_panorama(pano, path, progress=p),
+            "Exporting panorama",
+            lambda p, c: export_panorama(pano, path, progress=p),
             lambda files: self.win.show_status(
-                f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000), commits=True)
+                f"Wrote {Path(path).name} and {len(files) - 1} cube faces", 8000
+            ),
+            commits=True,
+        )
 
     def export_panorama_dialog(self) -> None:
         from scene.export import find_panorama
@@ -135,8 +157,11 @@ class ProjectExport(QObject):
             self.win.show_status("This world has no panorama to export", 6000)
             return
         path, _ = QFileDialog.getSaveFileName(
-            self.win, "Export panorama", self.doc.suggested_path("_panorama.png", "panorama.png"),
-            "PNG (*.png)")
+            self.win,
+            "Export panorama",
+            self.doc.suggested_path("_panorama.png", "panorama.png"),
+            "PNG (*.png)",
+        )
         if path:
             self.export_panorama(path)
 
@@ -150,14 +175,18 @@ class ProjectExport(QObject):
         if not cams:
             self.win.show_status("No bookmarks or camera path to export as cameras", 6000)
             return
-        folder = QFileDialog.getExistingDirectory(self.win, "Export cameras to folder",
-                                                  str(self.doc.dialog_dir()))
+        folder = QFileDialog.getExistingDirectory(
+            self.win, "Export cameras to folder", str(self.doc.dialog_dir())
+        )
         if folder:
-            self.win.run_job("Exporting cameras",
-                             lambda p, c: export_cameras(cams, folder, progress=p),
-                             lambda files: self.win.show_status(
-                                 f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000),
-                             commits=True)
+            self.win.run_job(
+                "Exporting cameras",
+                lambda p, c: export_cameras(cams, folder, progress=p),
+                lambda files: self.win.show_status(
+                    f"Wrote {len(cams)} cameras (COLMAP text + JSON)", 8000
+                ),
+                commits=True,
+            )
 
 
 class ExportOptionsDialog(QDialog):
@@ -193,7 +222,9 @@ class ExportOptionsDialog(QDialog):
                 row.addWidget(s)
                 self.box.append(s)
             form.addRow(label, row)
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        bb = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
         form.addRow(bb)
@@ -205,5 +236,6 @@ class ExportOptionsDialog(QDialog):
         if self.crop.isChecked():
             v = [s.value() for s in self.box]
             crop = (v[:3], v[3:])
-        return ExportOptions(sh_degree=int(self.sh.currentText()), crop=crop,
-                             min_opacity=self.opacity.value())
+        return ExportOptions(
+            sh_degree=int(self.sh.currentText()), crop=crop, min_opacity=self.opacity.value()
+        )

@@ -18,8 +18,8 @@ from PyQt6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from scene import project as proj
 
 from .document import Document
-from .jobs import Job
 from .features import WindowAPI
+from .jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +40,19 @@ class ProjectSave(QObject):
         self.doc: Document = window.document
         f = window.menu("&File")
         f.addSeparator()
-        self.save_action = window.add_menu_action(f, "&Save Project", self.save, "Ctrl+S",
-                                                  "Save the world as a .wander project")
-        self.save_as_action = window.add_menu_action(f, "Save Project &As…", self.save_as,
-                                                     "Ctrl+Shift+S")
+        self.save_action = window.add_menu_action(
+            f, "&Save Project", self.save, "Ctrl+S", "Save the world as a .wander project"
+        )
+        self.save_as_action = window.add_menu_action(
+            f, "Save Project &As…", self.save_as, "Ctrl+Shift+S"
+        )
         self.doc.replace_guard = self.confirm_replace
         window.installEventFilter(self)
 
     def _ask_target(self) -> Path | None:
-        path, _ = QFileDialog.getSaveFileName(self.win, "Save project",
-                                              self.doc.suggested_path("", "Untitled.wander"),
-                                              PROJECT_FILTER)
+        path, _ = QFileDialog.getSaveFileName(
+            self.win, "Save project", self.doc.suggested_path("", "Untitled.wander"), PROJECT_FILTER
+        )
         return Path(path) if path else None
 
     def save(self, path: str | Path | None = None, on_saved: Any = None) -> Job | None:
@@ -115,21 +117,37 @@ class ProjectSave(QObject):
 
     def _ask_replace(self, name: str) -> str:
         ans = QMessageBox.question(
-            self.win, "Unsaved changes", f"Save the changes to {name} before opening another world?",
-            QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
-        return {QMessageBox.StandardButton.Save: "save",
-                QMessageBox.StandardButton.Discard: "discard"}.get(ans, "cancel")
+            self.win,
+            "Unsaved changes",
+            f"Save the changes to {name} before opening another world?",
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(ans, "cancel")
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt override
         """Closing the window over unsaved work asks Save / Discard / Cancel first."""
-        if obj is self.win and event.type() == QEvent.Type.Close and self.doc.ask_user \
-                and self.doc.is_modified():
+        if (
+            obj is self.win
+            and event.type() == QEvent.Type.Close
+            and self.doc.ask_user
+            and self.doc.is_modified()
+        ):
             name = self.doc.project_path.name if self.doc.project_path else "this world"
             ans = QMessageBox.question(
-                self.win, "Unsaved changes", f"Save the changes to {name} before closing?",
-                QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard
-                | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Save)
+                self.win,
+                "Unsaved changes",
+                f"Save the changes to {name} before closing?",
+                QMessageBox.StandardButton.Save
+                | QMessageBox.StandardButton.Discard
+                | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Save,
+            )
             if ans == QMessageBox.StandardButton.Cancel:
                 event.ignore()
                 return True

@@ -63,10 +63,10 @@ class Phase(str, Enum):
 class Screen(str, Enum):
     """What the last frame shows of the current view."""
 
-    STALE = "stale"      # reduced, or of another view/scene: refine when still
+    STALE = "stale"  # reduced, or of another view/scene: refine when still
     PREVIEW = "preview"  # a quick preview: the full frame is due at `full_after`
-    FULL = "full"        # full quality of this view
-    FAILED = "failed"    # the last frame failed
+    FULL = "full"  # full quality of this view
+    FAILED = "failed"  # the last frame failed
 
 
 #: The coarse states a status read-out shows: PREVIEW counts as refining, FAILED as still.
@@ -94,12 +94,12 @@ class RenderState:
     def __init__(self, rest_s: float = 0.15, full_delay_s: float = 0.6) -> None:
         self.rest_s = rest_s
         self.full_delay_s = full_delay_s
-        self.screen = Screen.STALE       # nothing drawn yet
-        self.redraw = True               # a frame is asked for (any phase)
-        self.last_motion = -1e9          # when the camera last moved
-        self.moved_since_paint = False   # a camera move no frame has shown yet
-        self.held = False                # a move key or a mouse drag is held
-        self.full_after = 0.0            # Screen.PREVIEW: the full frame is due from then
+        self.screen = Screen.STALE  # nothing drawn yet
+        self.redraw = True  # a frame is asked for (any phase)
+        self.last_motion = -1e9  # when the camera last moved
+        self.moved_since_paint = False  # a camera move no frame has shown yet
+        self.held = False  # a move key or a mouse drag is held
+        self.full_after = 0.0  # Screen.PREVIEW: the full frame is due from then
 
     # ------------------------------------------------------------------ events
     def camera_moved(self, now: float) -> None:
@@ -148,8 +148,12 @@ class RenderState:
     def phase(self, now: float) -> Phase:
         if self.moving(now):
             return Phase.MOVING
-        return {Screen.STALE: Phase.REFINING, Screen.PREVIEW: Phase.PREVIEW,
-                Screen.FULL: Phase.STILL, Screen.FAILED: Phase.FAILED}[self.screen]
+        return {
+            Screen.STALE: Phase.REFINING,
+            Screen.PREVIEW: Phase.PREVIEW,
+            Screen.FULL: Phase.STILL,
+            Screen.FAILED: Phase.FAILED,
+        }[self.screen]
 
     def state(self, now: float) -> Phase:
         """The coarse state: MOVING, REFINING (refining or showing a preview) or STILL."""
@@ -163,11 +167,16 @@ class RenderState:
         p = self.phase(now)
         return p is Phase.REFINING or (p is Phase.PREVIEW and now >= self.full_after)
 
-    def plan(self, now: float, full_ms: float, full_block_ms: float,
-             preview_level: int | None) -> FramePlan:
+    def plan(
+        self, now: float, full_ms: float, full_block_ms: float, preview_level: int | None
+    ) -> FramePlan:
         """The next frame: `full_ms` is the predicted full-frame time (0: unknown), a full frame
         slower than `full_block_ms` gets a preview at `preview_level` first."""
         p = self.phase(now)
-        preview = (preview_level is not None and 0 < full_ms and full_ms > full_block_ms
-                   and (p is Phase.REFINING or (p is Phase.PREVIEW and now < self.full_after)))
+        preview = (
+            preview_level is not None
+            and 0 < full_ms
+            and full_ms > full_block_ms
+            and (p is Phase.REFINING or (p is Phase.PREVIEW and now < self.full_after))
+        )
         return FramePlan(p is Phase.MOVING, preview_level if preview else None, preview)

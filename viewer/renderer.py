@@ -32,34 +32,45 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from OpenGL import GL
 
 from scene.camera import Camera
+from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
-from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.world import Layer, World
 
 from .gl_util import compile_program
 from .jobs import background
 from .mesh_renderer import MeshRenderer
-from .sorting import (NEAR_CULL, BackgroundSorter, Frustum, SortRequest, grow_factor, layer_depth,
-                      strongest_per_layer,
-                      run_sort, splat_weights, view_changed)
+from .sorting import (
+    NEAR_CULL,
+    BackgroundSorter,
+    Frustum,
+    SortRequest,
+    grow_factor,
+    layer_depth,
+    run_sort,
+    splat_weights,
+    strongest_per_layer,
+    view_changed,
+)
 
 log = logging.getLogger(__name__)
 
-MAX_LAYERS = 32          # layer slots in the shader's model-matrix array (last one: identity)
-TEX_W = 4096             # texture width in texels (must match the shaders)
+MAX_LAYERS = 32  # layer slots in the shader's model-matrix array (last one: identity)
+TEX_W = 4096  # texture width in texels (must match the shaders)
 INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the drawing thread
-LOD_MIN_SPLATS = 100_000     # bigger scenes get a merged coarse level for moving frames
-LOD_SPLATS = 60_000          # its size: about half in view, what a moving frame can draw here
-MOVING_SIGMA_MAX = 2.0       # moving frames' quads end this many sigmas out (see SplatRenderer.moving_sigma_max)
+LOD_MIN_SPLATS = 100_000  # bigger scenes get a merged coarse level for moving frames
+LOD_SPLATS = 60_000  # its size: about half in view, what a moving frame can draw here
+MOVING_SIGMA_MAX = (
+    2.0  # moving frames' quads end this many sigmas out (see SplatRenderer.moving_sigma_max)
+)
 _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
 
@@ -67,11 +78,11 @@ _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0.
 class DrawStats:
     """What one `draw` did."""
 
-    splats_drawn: int = 0      # instances submitted (after near cull and max_splats)
-    splats_total: int = 0      # splats in visible layers
-    sort_ms: float = 0.0       # sort time of an order adopted this frame (0 if none)
+    splats_drawn: int = 0  # instances submitted (after near cull and max_splats)
+    splats_total: int = 0  # splats in visible layers
+    sort_ms: float = 0.0  # sort time of an order adopted this frame (0 if none)
     gpu_upload_ms: float = 0.0  # time spent uploading (order buffer, new layers) this frame
-    triangles: int = 0         # mesh triangles drawn
+    triangles: int = 0  # mesh triangles drawn
 
 
 @dataclass
@@ -79,11 +90,11 @@ class _Slot:
     """Where one Gaussian layer lives in the uploaded textures."""
 
     layer: Layer
-    slot: int                # index into u_models
+    slot: int  # index into u_models
     start: int
     stop: int
     baked: np.ndarray | None  # transform baked into the upload (overflow layers), else None
-    lo: np.ndarray           # (3,) local bounds of its centres
+    lo: np.ndarray  # (3,) local bounds of its centres
     hi: np.ndarray
     #: the layer's data as packed (an edit replaces layer.data; the coarse level must be
     #: merged from what was uploaded, not from newer data)
@@ -94,12 +105,14 @@ def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
     """OpenCV camera space -> GL clip space (row-major 4×4): pixel (u, v) with v down maps to
     NDC (2u/W - 1, 1 - 2v/H), depth z in [near, far] to [-1, 1]."""
     w, h = cam.width, cam.height
-    return np.array([
-        [2 * cam.fx / w, 0.0, 2 * cam.cx / w - 1, 0.0],
-        [0.0, -2 * cam.fy / h, 1 - 2 * cam.cy / h, 0.0],
-        [0.0, 0.0, (far + near) / (far - near), -2 * far * near / (far - near)],
-        [0.0, 0.0, 1.0, 0.0],
-    ])
+    return np.array(
+        [
+            [2 * cam.fx / w, 0.0, 2 * cam.cx / w - 1, 0.0],
+            [0.0, -2 * cam.fy / h, 1 - 2 * cam.cy / h, 0.0],
+            [0.0, 0.0, (far + near) / (far - near), -2 * far * near / (far - near)],
+            [0.0, 0.0, 1.0, 0.0],
+        ]
+    )
 
 
 def covariance_rows(quats: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
@@ -139,15 +152,15 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     n = sum(len(c) for c, _ in clouds)
     geom_rows = np.zeros((max(1, math.ceil(3 * n / TEX_W)) * TEX_W, 4), np.float32)
     color_rows = np.zeros((max(1, math.ceil(texels * n / TEX_W)) * TEX_W, 4), np.float16)
-    geom = geom_rows[:3 * n].reshape(n, 3, 4)
-    color = color_rows[:texels * n].reshape(n, texels * 4)
+    geom = geom_rows[: 3 * n].reshape(n, 3, 4)
+    color = color_rows[: texels * n].reshape(n, texels * 4)
     at = 0
     for cloud, slot in clouds:
         m = len(cloud)
         if m == 0:
             continue
-        cov = covariance_rows(cloud.quats, cloud.scales)               # (m, 6)
-        g = geom[at:at + m]
+        cov = covariance_rows(cloud.quats, cloud.scales)  # (m, 6)
+        g = geom[at : at + m]
         g[:, 0, :3] = cloud.means
         g[:, 0, 3] = cloud.opacity_values()
         g[:, 1] = cov[:, :4]
@@ -155,9 +168,9 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
         g[:, 2, 2] = slot
         g[:, 2, 3] = 1.0 if cloud.meta.get("antialiased") else 0.0
         k = cloud.shN.shape[1]
-        color[at:at + m, :3] = cloud.sh0
+        color[at : at + m, :3] = cloud.sh0
         if k:
-            color[at:at + m, 3:3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
+            color[at : at + m, 3 : 3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
         at += m
     return geom_rows, color_rows, degree, texels
 
@@ -168,11 +181,11 @@ class _Packed:
 
     key: tuple
     slots: list[_Slot]
-    geom: np.ndarray    # (rows*TEX_W, 4) float32, zero padded
-    color: np.ndarray   # (rows*TEX_W, 4) float16, zero padded
+    geom: np.ndarray  # (rows*TEX_W, 4) float32, zero padded
+    color: np.ndarray  # (rows*TEX_W, 4) float16, zero padded
     degree: int
     texels: int
-    means: np.ndarray   # (N, 3) float32 layer-local centres
+    means: np.ndarray  # (N, 3) float32 layer-local centres
     weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
 
 
@@ -180,19 +193,23 @@ class _Packed:
 class _Lod:
     """The coarse level (viewer/lod.py) of a packed layer set, for moving frames."""
 
-    key: tuple               # the _Packed key it was made from
+    key: tuple  # the _Packed key it was made from
     ranges: list[tuple[int, int, int]]  # per fine slot index: (slot index, start, stop) in the LOD
     geom: np.ndarray
     color: np.ndarray
-    means: np.ndarray        # (M, 3) float32 layer-local centres
-    weight: np.ndarray       # (M,) float32 splat_weights
-    by_weight: np.ndarray    # (N,) uint32 indices of the *full* set, largest weight first
-    size: np.ndarray | None = None      # (M,) float32 voxel edge of each merged splat, layer units (0: a fine splat kept)
+    means: np.ndarray  # (M, 3) float32 layer-local centres
+    weight: np.ndarray  # (M,) float32 splat_weights
+    by_weight: np.ndarray  # (N,) uint32 indices of the *full* set, largest weight first
+    size: np.ndarray | None = (
+        None  # (M,) float32 voxel edge of each merged splat, layer units (0: a fine splat kept)
+    )
     child_start: np.ndarray | None = None  # (M + 1,) int64: children of merged splat j are
-    children: np.ndarray | None = None     # children[child_start[j]:child_start[j + 1]], (N,) uint32 full-set indices
+    children: np.ndarray | None = (
+        None  # children[child_start[j]:child_start[j + 1]], (N,) uint32 full-set indices
+    )
 
 
-def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
+def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
     """Merge every layer of `packed` to about `target` splats in all (in proportion to size;
     layers under 5000 splats are kept as they are), packed like `pack_world` (CPU only)."""
     from .lod import merge_with_parents
@@ -206,8 +223,11 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
         n = len(cloud)
         if n != s.stop - s.start:
             raise ValueError("layer data changed since packing")
-        lod, parent, h = ((cloud, None, 0.0) if n < 5000
-                          else merge_with_parents(cloud, max(1000, int(target * n / total))))
+        lod, parent, h = (
+            (cloud, None, 0.0)
+            if n < 5000
+            else merge_with_parents(cloud, max(1000, int(target * n / total)))
+        )
         if parent is None:  # kept as it is: each splat its own parent
             parent = np.arange(n)
         parts.append((lod, s.slot))
@@ -223,11 +243,24 @@ def pack_lod(packed: "_Packed", target: int = LOD_SPLATS) -> _Lod:
     if degree != packed.degree:  # keep the fine set's SH layout (texels per splat)
         raise ValueError("LOD SH degree differs from the packed set")
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
-    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
-              if parts else np.zeros(0, np.float32))
+    weight = (
+        np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+        if parts
+        else np.zeros(0, np.float32)
+    )
     by_weight = np.argsort(-packed.weight).astype(np.uint32)
-    return _Lod(packed.key, ranges, _pad_rows(geom), _pad_rows(color), means, weight, by_weight,
-                np.concatenate(sizes) if sizes else np.zeros(0, np.float32), child_start, children)
+    return _Lod(
+        packed.key,
+        ranges,
+        _pad_rows(geom),
+        _pad_rows(color),
+        means,
+        weight,
+        by_weight,
+        np.concatenate(sizes) if sizes else np.zeros(0, np.float32),
+        child_start,
+        children,
+    )
 
 
 def _daemon_job(fn: Callable, *args, name: str = "splat-worker") -> Future:
@@ -241,7 +274,7 @@ def _pad_rows(a: np.ndarray) -> np.ndarray:
         return a  # already whole rows (pack_splats)
     rows = max(1, math.ceil(len(a) / TEX_W))
     out = np.zeros((rows * TEX_W, 4), a.dtype)
-    out[:len(a)] = a
+    out[: len(a)] = a
     return out
 
 
@@ -264,8 +297,11 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
         at += n
     geom, color, degree, texels = pack_splats(parts)
     means = np.concatenate([c.means for c, _ in parts]) if parts else np.zeros((0, 3), np.float32)
-    weight = (np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
-              if parts else np.zeros(0, np.float32))
+    weight = (
+        np.concatenate([splat_weights(c.opacity_values(), c.scales) for c, _ in parts])
+        if parts
+        else np.zeros(0, np.float32)
+    )
     return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
@@ -278,48 +314,50 @@ class SplatRenderer:
     so a viewport can schedule a repaint (e.g. emit a Qt signal connected to update()).
     """
 
-    def __init__(self, sync_sort: bool = False, on_sort_done: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self, sync_sort: bool = False, on_sort_done: Callable[[], None] | None = None
+    ) -> None:
         self.sync_sort = sync_sort
         self._world: World | None = None
         self._sorter = BackgroundSorter(self._sort_done)
         self.on_sort_done = on_sort_done
         self._gl_ready = False
         self._mesh = MeshRenderer()
-        self._layers_version = 0                        # bumped when layers must be re-packed
-        self._uploaded_key: tuple | None = None         # (version, layer signature) on the GPU
-        self._pack_job: tuple | None = None             # (key, Future) packing off-thread
+        self._layers_version = 0  # bumped when layers must be re-packed
+        self._uploaded_key: tuple | None = None  # (version, layer signature) on the GPU
+        self._pack_job: tuple | None = None  # (key, Future) packing off-thread
         self._generation = 0
         self._slots: list[_Slot] = []
-        self._means = np.zeros((0, 3), np.float32)     # (N, 3) layer-local centres
-        self._weight = np.zeros(0, np.float32)         # (N,) splat_weights
-        self._by_weight = np.zeros(0, np.uint32)        # (N,) indices, largest weight first
-        self._view_fraction = 1.0                       # share of splats in view (last sort)
-        self._first_sort = None                         # Future: the first sort after an upload
+        self._means = np.zeros((0, 3), np.float32)  # (N, 3) layer-local centres
+        self._weight = np.zeros(0, np.float32)  # (N,) splat_weights
+        self._by_weight = np.zeros(0, np.uint32)  # (N,) indices, largest weight first
+        self._view_fraction = 1.0  # share of splats in view (last sort)
+        self._first_sort = None  # Future: the first sort after an upload
         #: moving (limited) frames draw the merged coarse level when there is one (False:
         #: a subset of the full splats, the previous way)
         self.use_lod = True
-        self._lod: _Lod | None = None                  # uploaded coarse level
-        self._lod_job = None                            # Future[_Lod] being merged
-        self._lod_wanted: _Packed | None = None         # to merge after the next drawn frame
+        self._lod: _Lod | None = None  # uploaded coarse level
+        self._lod_job = None  # Future[_Lod] being merged
+        self._lod_wanted: _Packed | None = None  # to merge after the next drawn frame
         #: moving frames cut adaptively through the coarse level (fine splats where its
         #: voxels are large on screen); False: a subset of the merged splats, grown
         self.lod_cut = True
         #: a cut frame's quads end at most this many standard deviations out (full frames:
         #: where alpha reaches 1/255, ~3.3 for opaque splats)
         self.moving_sigma_max = MOVING_SIGMA_MAX
-        self._grow = 1.0                                # scale of the kept splats in a limited frame
+        self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
-        self._order = None                              # SortResult in use
+        self._order = None  # SortResult in use
         self._last_request: SortRequest | None = None
-        self._order_seq = 0                             # bumped whenever self._order changes
+        self._order_seq = 0  # bumped whenever self._order changes
         self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
         self._uploaded_count = 0
         self._seen_transforms: dict[int, np.ndarray] = {}
-        self._subscribed: World | None = None          # the world whose events we follow
-        self._drop_meshes = False                       # free the mesh buffers at the next draw
-        self._visible: list[_Slot] | None = None        # slots of visible layers (None: recompute)
-        self._box: tuple | None = None                  # cached _world_box() (None: recompute)
+        self._subscribed: World | None = None  # the world whose events we follow
+        self._drop_meshes = False  # free the mesh buffers at the next draw
+        self._visible: list[_Slot] | None = None  # slots of visible layers (None: recompute)
+        self._box: tuple | None = None  # cached _world_box() (None: recompute)
         self._force_resort = False
         self._sh_degree = 0
         self._sh_texels = 1
@@ -353,9 +391,10 @@ class SplatRenderer:
 
     def _on_world(self, ev: WorldEvent) -> None:
         """Update what the event names (runs on the thread that edited the world: the GUI's)."""
-        if isinstance(ev, (LayerAdded, LayerRemoved)) or (isinstance(ev, LayerChanged)
-                                                           and ev.property == "data"):
-            self._layers_version += 1   # re-pack (the key also sees new data objects)
+        if isinstance(ev, (LayerAdded, LayerRemoved)) or (
+            isinstance(ev, LayerChanged) and ev.property == "data"
+        ):
+            self._layers_version += 1  # re-pack (the key also sees new data objects)
             self._generation += 1
             self._visible, self._box = None, None
         elif isinstance(ev, LayerChanged) and ev.property == "visible":
@@ -375,8 +414,10 @@ class SplatRenderer:
         """Say that layers changed behind the World's back (its events need no call):
         'transform' | 'visibility' | 'layers' | 'all'."""
         if what not in ("transform", "visibility", "layers", "all"):
-            raise ValueError(f"invalidate: unknown change {what!r} "
-                             "(use 'transform', 'visibility', 'layers' or 'all')")
+            raise ValueError(
+                f"invalidate: unknown change {what!r} "
+                "(use 'transform', 'visibility', 'layers' or 'all')"
+            )
         self._visible, self._box = None, None
         if what in ("layers", "all"):
             self._layers_version += 1
@@ -391,8 +432,14 @@ class SplatRenderer:
         """True while a background sort is running or queued (a better frame is coming)."""
         return self._sorter.busy
 
-    def draw(self, camera: Camera, size: tuple[int, int], *, max_splats: int | None = None,
-             background=(0.0, 0.0, 0.0)) -> DrawStats:
+    def draw(
+        self,
+        camera: Camera,
+        size: tuple[int, int],
+        *,
+        max_splats: int | None = None,
+        background=(0.0, 0.0, 0.0),
+    ) -> DrawStats:
         """Clear to `background` and draw the world as seen by `camera` into the bound
         framebuffer of `size` = (w, h) pixels (camera intrinsics are rescaled to it)."""
         w, h = int(size[0]), int(size[1])
@@ -439,14 +486,18 @@ class SplatRenderer:
         stats.splats_total = sum(s.stop - s.start for s in visible)
         # the coarse level only for the layers' current data (after an edit: the fine path
         # until the new data is packed and merged)
-        lod = (self._lod_ready() if (max_splats is not None and stats.splats_total
-                                     and key == self._uploaded_key) else None)
+        lod = (
+            self._lod_ready()
+            if (max_splats is not None and stats.splats_total and key == self._uploaded_key)
+            else None
+        )
         if lod is not None and not self.lod_cut and max_splats > 1.5 * len(lod.means):
             lod = None  # a budget for many splats: a subset of the full ones shows more detail
         if lod is not None:
             t0 = time.perf_counter()
-            stats.splats_drawn, stats.sort_ms = self._draw_lod(lod, cam, view, proj, visible, max_splats,
-                                                               stats.triangles > 0)
+            stats.splats_drawn, stats.sort_ms = self._draw_lod(
+                lod, cam, view, proj, visible, max_splats, stats.triangles > 0
+            )
             t_up += time.perf_counter() - t0
         elif stats.splats_total:
             res, sort_ms = self._current_order(cam, visible, max_splats)
@@ -456,15 +507,21 @@ class SplatRenderer:
                 sel = self._select(res, max_splats)
                 data = np.ascontiguousarray(sel, dtype=np.uint32)
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
-                GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
-                                GL.GL_STREAM_DRAW)
+                GL.glBufferData(
+                    GL.GL_TEXTURE_BUFFER,
+                    max(data.nbytes, 4),
+                    data if data.size else None,
+                    GL.GL_STREAM_DRAW,
+                )
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
                 self._selected = (self._order_seq, max_splats)
                 self._uploaded_count = int(data.size)
             t_up += time.perf_counter() - t0
             stats.splats_drawn = self._uploaded_count
             if stats.splats_drawn:
-                self._draw_splats(cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0)
+                self._draw_splats(
+                    cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0
+                )
         stats.gpu_upload_ms = t_up * 1000.0
         if self._lod_wanted is not None and stats.splats_drawn:
             self._lod_job = _daemon_job(pack_lod, self._lod_wanted, name="splat-lod")
@@ -506,8 +563,10 @@ class SplatRenderer:
         defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
         self._preps: dict[int, tuple[int, dict[str, int]]] = {}  # SH degree -> (program, uniforms)
         self._prog = compile_program("splat.vert", "splat.frag", defines)
-        self._loc = {n: GL.glGetUniformLocation(self._prog, n)
-                     for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")}
+        self._loc = {
+            n: GL.glGetUniformLocation(self._prog, n)
+            for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")
+        }
         self._prep_fbo = GL.glGenFramebuffers(1)
         self._prep_tex = list(GL.glGenTextures(3))
         self._prep_rows = 0
@@ -521,7 +580,9 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, self._tex_order)
         GL.glTexBuffer(GL.GL_TEXTURE_BUFFER, GL.GL_R32UI, self._order_buf)
         GL.glBindTexture(GL.GL_TEXTURE_BUFFER, 0)
-        self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color = GL.glGenTextures(4)
+        self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color = GL.glGenTextures(
+            4
+        )
         for tex in (self._tex_geom, self._tex_color, self._tex_lod_geom, self._tex_lod_color):
             GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
             GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
@@ -532,14 +593,16 @@ class SplatRenderer:
         self._uploaded_key = None
 
     # -------------------------------------------------------------- upload
-    def _apply(self, packed: "_Packed", cam: Camera | None = None, k: int | None = None) -> None:
+    def _apply(self, packed: _Packed, cam: Camera | None = None, k: int | None = None) -> None:
         """Upload a packed layer set (GL thread) and make it the drawn state. With `cam`
         (interactive renders) the first sort for it runs on a worker while the textures upload."""
         self._sh_degree, self._sh_texels = packed.degree, packed.texels
         self._slots = packed.slots
         self._means = packed.means
         self._weight = packed.weight
-        self._by_weight = np.zeros(0, np.uint32)  # with the coarse level (not on the first frame's path)
+        self._by_weight = np.zeros(
+            0, np.uint32
+        )  # with the coarse level (not on the first frame's path)
         self._view_fraction = 1.0
         self._uploaded_key = packed.key
         self._order = None
@@ -557,10 +620,13 @@ class SplatRenderer:
         self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
         self._lod, self._lod_job = None, None
         # merged once the first frame is drawn, so it does not slow that frame down
-        self._lod_wanted = (packed if self.use_lod and not self.sync_sort
-                            and len(packed.means) >= LOD_MIN_SPLATS else None)
+        self._lod_wanted = (
+            packed
+            if self.use_lod and not self.sync_sort and len(packed.means) >= LOD_MIN_SPLATS
+            else None
+        )
 
-    def _packed_for(self, key: tuple, layers: list[Layer]) -> "_Packed | None":
+    def _packed_for(self, key: tuple, layers: list[Layer]) -> _Packed | None:
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
         frame never freezes; None while that runs (the previous state is drawn meanwhile)."""
         job = self._pack_job
@@ -581,8 +647,10 @@ class SplatRenderer:
         """Upload (rows*TEX_W, 4) texels (already padded by pack_world)."""
         rows = len(buf) // TEX_W
         if rows > self._max_tex:
-            raise ValueError(f"scene too large for this GPU: {rows} texture rows needed, "
-                             f"its maximum texture size is {self._max_tex}")
+            raise ValueError(
+                f"scene too large for this GPU: {rows} texture rows needed, "
+                f"its maximum texture size is {self._max_tex}"
+            )
         GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
         GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
         GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, TEX_W, rows, 0, GL.GL_RGBA, kind, buf)
@@ -609,8 +677,9 @@ class SplatRenderer:
         if cb is not None:
             cb()
 
-    def _request(self, cam: Camera, visible: list[_Slot], exact: bool,
-                 limit: int | None = None) -> SortRequest:
+    def _request(
+        self, cam: Camera, visible: list[_Slot], exact: bool, limit: int | None = None
+    ) -> SortRequest:
         """Sort request for `cam`. Exact: cull as the shader does. Otherwise (background
         sorts, used for several frames while the view drifts) keep a margin around the view
         so splats turning into view are present before the next sort lands."""
@@ -619,11 +688,22 @@ class SplatRenderer:
             frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
             min_depth = NEAR_CULL
         else:
-            frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height,
-                                         ndc_limit=2.2)
+            frustum = Frustum.for_camera(
+                cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height, ndc_limit=2.2
+            )
             min_depth = NEAR_CULL - 0.02 * self._scene_size()
-        return SortRequest(self._generation, self._means, layers, cam.position, cam.forward,
-                           min_depth, frustum, limit, self._weight, self._candidates(limit))
+        return SortRequest(
+            self._generation,
+            self._means,
+            layers,
+            cam.position,
+            cam.forward,
+            min_depth,
+            frustum,
+            limit,
+            self._weight,
+            self._candidates(limit),
+        )
 
     def _candidates(self, limit: int | None) -> np.ndarray | None:
         """For a limited sort: the globally strongest splats, enough of them that about
@@ -638,10 +718,16 @@ class SplatRenderer:
             return None
         # layers small enough to fit the budget are candidates whole (an object's splats are
         # weaker than the world's largest, and the per-layer share needs them present)
-        small = [np.arange(s.start, s.stop, dtype=np.uint32) for s in self._slots
-                 if s.stop - s.start <= limit]
-        return np.union1d(self._by_weight[:c], np.concatenate(small)) if small else \
-            np.sort(self._by_weight[:c])
+        small = [
+            np.arange(s.start, s.stop, dtype=np.uint32)
+            for s in self._slots
+            if s.stop - s.start <= limit
+        ]
+        return (
+            np.union1d(self._by_weight[:c], np.concatenate(small))
+            if small
+            else np.sort(self._by_weight[:c])
+        )
 
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
@@ -664,8 +750,11 @@ class SplatRenderer:
                     res = first.result()
                 except Exception:  # noqa: BLE001 - sorted again below; the failure is logged
                     log.warning("first sort after the upload failed", exc_info=True)
-            if res is None or res.request.generation != self._generation or \
-                    res.request.limit != limit:
+            if (
+                res is None
+                or res.request.generation != self._generation
+                or res.request.limit != limit
+            ):
                 res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
             self._view_fraction = res.fraction
@@ -678,9 +767,16 @@ class SplatRenderer:
             self._view_fraction = res.fraction
             self._order_seq += 1
         last = self._last_request
-        too_few = last is not None and last.limit is not None and (limit is None or limit > last.limit)
-        if self._force_resort or too_few or view_changed(
-                last, cam.position, cam.forward, self._scene_size(), move_fraction=0.005):
+        too_few = (
+            last is not None and last.limit is not None and (limit is None or limit > last.limit)
+        )
+        if (
+            self._force_resort
+            or too_few
+            or view_changed(
+                last, cam.position, cam.forward, self._scene_size(), move_fraction=0.005
+            )
+        ):
             req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)
             self._last_request, self._force_resort = req, False
@@ -728,8 +824,17 @@ class SplatRenderer:
                 if s is None or s.stop == s.start:
                     continue
                 lo, hi, m = s.lo, s.hi, self._model(s)
-            c = np.array([[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                          for z in (lo[2], hi[2])]) @ np.asarray(m).T
+            c = (
+                np.array(
+                    [
+                        [x, y, z, 1.0]
+                        for x in (lo[0], hi[0])
+                        for y in (lo[1], hi[1])
+                        for z in (lo[2], hi[2])
+                    ]
+                )
+                @ np.asarray(m).T
+            )
             pts.append(c[:, :3])
         if not pts:
             return None, None
@@ -740,8 +845,9 @@ class SplatRenderer:
         lo, hi = self._world_box()
         if lo is None:
             return 0.05, 100.0
-        corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1])
-                            for z in (lo[2], hi[2])])
+        corners = np.array(
+            [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        )
         far = float(np.max(corners @ cam.R[2] + cam.t[2]))
         # splats reach ~3.3 sigma past their centres; pad so they are never far-clipped
         far = max(far * 1.1 + 0.1 * float(np.linalg.norm(hi - lo)), 1.0)
@@ -762,10 +868,33 @@ class SplatRenderer:
         """The preprocessing program specialised for SH `degree` (compiled on first use)."""
         if degree not in self._preps:
             texels = math.ceil(3 * (degree + 1) ** 2 / 4)
-            prog = compile_program("prep.vert", "prep.frag", {
-                "MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W, "SH_DEGREE": degree, "SH_TEXELS": texels})
-            names = ["u_geom", "u_color", "u_models", "u_view", "u_proj", "u_campos", "u_intr",
-                     "u_size", "u_order", "u_count", "u_grow", "u_split", "u_geom2", "u_color2", "u_r2_max"]
+            prog = compile_program(
+                "prep.vert",
+                "prep.frag",
+                {
+                    "MAX_LAYERS": MAX_LAYERS,
+                    "TEX_W": TEX_W,
+                    "SH_DEGREE": degree,
+                    "SH_TEXELS": texels,
+                },
+            )
+            names = [
+                "u_geom",
+                "u_color",
+                "u_models",
+                "u_view",
+                "u_proj",
+                "u_campos",
+                "u_intr",
+                "u_size",
+                "u_order",
+                "u_count",
+                "u_grow",
+                "u_split",
+                "u_geom2",
+                "u_color2",
+                "u_r2_max",
+            ]
             self._preps[degree] = (prog, {n: GL.glGetUniformLocation(prog, n) for n in names})
         return self._preps[degree]
 
@@ -778,21 +907,29 @@ class SplatRenderer:
                 raise ValueError(f"{count} splats exceed this GPU's texture limits")
             for tex in self._prep_tex:
                 GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
-                GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, TEX_W, cap, 0, GL.GL_RGBA, GL.GL_FLOAT, None)
+                GL.glTexImage2D(
+                    GL.GL_TEXTURE_2D, 0, GL.GL_RGBA32F, TEX_W, cap, 0, GL.GL_RGBA, GL.GL_FLOAT, None
+                )
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
                 GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
             GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._prep_fbo)
             for k, tex in enumerate(self._prep_tex):
-                GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0 + k, GL.GL_TEXTURE_2D, tex, 0)
-            GL.glDrawBuffers(3, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1, GL.GL_COLOR_ATTACHMENT2])
+                GL.glFramebufferTexture2D(
+                    GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0 + k, GL.GL_TEXTURE_2D, tex, 0
+                )
+            GL.glDrawBuffers(
+                3, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1, GL.GL_COLOR_ATTACHMENT2]
+            )
             status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
             if status != GL.GL_FRAMEBUFFER_COMPLETE:
-                raise RuntimeError(f"splat preprocessing framebuffer incomplete (0x{int(status):x})")
+                raise RuntimeError(
+                    f"splat preprocessing framebuffer incomplete (0x{int(status):x})"
+                )
             self._prep_rows = cap
         return rows
 
-    def _lod_ready(self) -> "_Lod | None":
+    def _lod_ready(self) -> _Lod | None:
         """The coarse level of the drawn layer set, uploading it once its merge finished."""
         if not self.use_lod:
             return None
@@ -806,14 +943,24 @@ class SplatRenderer:
                 return None
             if lod.key == self._uploaded_key:
                 self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
-                self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+                self._upload_texture(
+                    self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT
+                )
                 self._lod = lod
                 self._by_weight = lod.by_weight
         lod = self._lod
         return lod if lod is not None and lod.key == self._uploaded_key else None
 
-    def _draw_lod(self, lod: "_Lod", cam: Camera, view: np.ndarray, proj: np.ndarray,
-                  visible: list[_Slot], k: int, depth_test: bool) -> tuple[int, float]:
+    def _draw_lod(
+        self,
+        lod: _Lod,
+        cam: Camera,
+        view: np.ndarray,
+        proj: np.ndarray,
+        visible: list[_Slot],
+        k: int,
+        depth_test: bool,
+    ) -> tuple[int, float]:
         """A moving frame from the coarse level, sorted here (tens of thousands: a few ms).
 
         With `lod_cut` (default) an adaptive cut: every merged splat in view, and where the
@@ -821,8 +968,16 @@ class SplatRenderer:
         (sorting.lod_cut). Without it, at most `k` merged splats, the strongest, grown for the
         rest. Returns (splats drawn, sort ms)."""
         index = {id(s): i for i, s in enumerate(self._slots)}
-        layers = tuple(layer_depth(self._model(s), cam.R, cam.t, lod.ranges[index[id(s)]][1],
-                                   lod.ranges[index[id(s)]][2]) for s in visible)
+        layers = tuple(
+            layer_depth(
+                self._model(s),
+                cam.R,
+                cam.t,
+                lod.ranges[index[id(s)]][1],
+                lod.ranges[index[id(s)]][2],
+            )
+            for s in visible
+        )
         frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
         split, cut = None, None
         if self.lod_cut and lod.child_start is not None:
@@ -833,26 +988,55 @@ class SplatRenderer:
             data, split = cut
             self._grow = 1.0
         else:  # no cut, or more merged splats in view than the budget: the strongest, grown
-            res = run_sort(SortRequest(self._generation, lod.means, layers, cam.position, cam.forward,
-                                       NEAR_CULL, frustum, k, lod.weight))
+            res = run_sort(
+                SortRequest(
+                    self._generation,
+                    lod.means,
+                    layers,
+                    cam.position,
+                    cam.forward,
+                    NEAR_CULL,
+                    frustum,
+                    k,
+                    lod.weight,
+                )
+            )
             data = np.ascontiguousarray(self._select(res, k), dtype=np.uint32)
             ms = res.ms
         GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
-        GL.glBufferData(GL.GL_TEXTURE_BUFFER, max(data.nbytes, 4), data if data.size else None,
-                        GL.GL_STREAM_DRAW)
+        GL.glBufferData(
+            GL.GL_TEXTURE_BUFFER,
+            max(data.nbytes, 4),
+            data if data.size else None,
+            GL.GL_STREAM_DRAW,
+        )
         GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
         self._selected = None  # the order buffer no longer holds the full set's order
         if data.size:
             if split is None:
-                self._draw_splats(cam, view, proj, int(data.size), depth_test,
-                                  (self._tex_lod_geom, self._tex_lod_color))
+                self._draw_splats(
+                    cam,
+                    view,
+                    proj,
+                    int(data.size),
+                    depth_test,
+                    (self._tex_lod_geom, self._tex_lod_color),
+                )
             else:
-                self._draw_splats(cam, view, proj, int(data.size), depth_test, split=split,
-                                  sigma_max=self.moving_sigma_max)
+                self._draw_splats(
+                    cam,
+                    view,
+                    proj,
+                    int(data.size),
+                    depth_test,
+                    split=split,
+                    sigma_max=self.moving_sigma_max,
+                )
         return int(data.size), ms
 
-    def _cut_order(self, lod: "_Lod", cam: Camera, visible: list[_Slot], layers: tuple,
-                   frustum: Frustum, k: int) -> tuple[np.ndarray, int] | None:
+    def _cut_order(
+        self, lod: _Lod, cam: Camera, visible: list[_Slot], layers: tuple, frustum: Frustum, k: int
+    ) -> tuple[np.ndarray, int] | None:
         """Back-to-front order (uint32) of an adaptive cut for `cam` within `k` splats:
         full-set indices for fine splats, split + j for merged splat j; and split (= N).
         None when more than `k` merged splats are in view (the budget allows no cut)."""
@@ -887,9 +1071,17 @@ class SplatRenderer:
         order = np.argsort(depth_keys_u16(alld), kind="stable")
         return np.ascontiguousarray(allidx[order], dtype=np.uint32), split
 
-    def _draw_splats(self, cam: Camera, view: np.ndarray, proj: np.ndarray, count: int,
-                     depth_test: bool = True, textures: tuple[int, int] | None = None,
-                     split: int | None = None, sigma_max: float = 1e3) -> None:
+    def _draw_splats(
+        self,
+        cam: Camera,
+        view: np.ndarray,
+        proj: np.ndarray,
+        count: int,
+        depth_test: bool = True,
+        textures: tuple[int, int] | None = None,
+        split: int | None = None,
+        sigma_max: float = 1e3,
+    ) -> None:
         """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
         grid, one texel per splat in draw order). Pass 2: one quad per splat, blended.
         With `split`, order entries >= split index the coarse level's textures (at entry - split).
@@ -918,11 +1110,23 @@ class SplatRenderer:
         GL.glUniform1f(loc["u_grow"], float(self._grow))
         GL.glUniform1i(loc["u_split"], 2**31 - 1 if split is None else int(split))
         GL.glUniform1f(loc["u_r2_max"], float(sigma_max) ** 2)
-        for unit, (target_kind, tex, name) in enumerate([
-                (GL.GL_TEXTURE_2D, geom_tex, "u_geom"), (GL.GL_TEXTURE_2D, color_tex, "u_color"),
+        for unit, (target_kind, tex, name) in enumerate(
+            [
+                (GL.GL_TEXTURE_2D, geom_tex, "u_geom"),
+                (GL.GL_TEXTURE_2D, color_tex, "u_color"),
                 (GL.GL_TEXTURE_BUFFER, self._tex_order, "u_order"),
-                (GL.GL_TEXTURE_2D, self._tex_lod_geom if split is not None else geom_tex, "u_geom2"),
-                (GL.GL_TEXTURE_2D, self._tex_lod_color if split is not None else color_tex, "u_color2")]):
+                (
+                    GL.GL_TEXTURE_2D,
+                    self._tex_lod_geom if split is not None else geom_tex,
+                    "u_geom2",
+                ),
+                (
+                    GL.GL_TEXTURE_2D,
+                    self._tex_lod_color if split is not None else color_tex,
+                    "u_color2",
+                ),
+            ]
+        ):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(target_kind, tex)
             GL.glUniform1i(loc[name], unit)

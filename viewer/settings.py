@@ -24,8 +24,9 @@ class Settings:
             Path(base).mkdir(parents=True, exist_ok=True)
             self.q = QSettings(str(Path(base) / "wander.ini"), QSettings.Format.IniFormat)
         else:
-            self.q = QSettings(QSettings.Format.IniFormat, QSettings.Scope.UserScope,
-                               "Wander", "Wander")
+            self.q = QSettings(
+                QSettings.Format.IniFormat, QSettings.Scope.UserScope, "Wander", "Wander"
+            )
 
     # ---------------------------------------------------------------- recent
     def recent_files(self) -> list[str]:

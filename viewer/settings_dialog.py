@@ -8,12 +8,22 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from PyQt6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox, QDoubleSpinBox,
-                             QFormLayout, QLabel, QVBoxLayout)
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+)
 
-QUALITY = {"fast": ("Fast (lower resolution while moving)", 35.0),
-           "balanced": ("Balanced", 70.0),
-           "full": ("Full (never lower it)", None)}
+QUALITY = {
+    "fast": ("Fast (lower resolution while moving)", 35.0),
+    "balanced": ("Balanced", 70.0),
+    "full": ("Full (never lower it)", None),
+}
 
 
 @dataclass(frozen=True)
@@ -28,12 +38,24 @@ class Pref:
 
 
 PREFS: tuple[Pref, ...] = (
-    Pref("move_speed", "Move speed", 1.0, 0.1, 10.0, " ×", "multiplies walking/flying speed (the wheel still changes it)"),
+    Pref(
+        "move_speed",
+        "Move speed",
+        1.0,
+        0.1,
+        10.0,
+        " ×",
+        "multiplies walking/flying speed (the wheel still changes it)",
+    ),
     Pref("mouse_sensitivity", "Mouse sensitivity", 1.0, 0.1, 5.0, " ×", "mouse-look speed"),
     Pref("invert_y", "Invert mouse Y", False, tip="moving the mouse up looks down"),
     Pref("fov_y_deg", "Field of view", 60.0, 20.0, 120.0, "°", "vertical field of view"),
-    Pref("moving_quality", "Quality while moving", "fast", tip="how far the view may lower its "
-         "resolution and splat count while the camera moves"),
+    Pref(
+        "moving_quality",
+        "Quality while moving",
+        "fast",
+        tip="how far the view may lower its resolution and splat count while the camera moves",
+    ),
     Pref("autosave_minutes", "Autosave every", 3.0, 0.0, 120.0, " min", "0 turns autosave off"),
 )
 
@@ -134,11 +156,16 @@ class SettingsDialog(QDialog):
                 w.setToolTip(p.tip)
             self.widgets[p.key] = w
             form.addRow(p.label, w)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
-                                   | QDialogButtonBox.StandardButton.RestoreDefaults)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok
+            | QDialogButtonBox.StandardButton.Cancel
+            | QDialogButtonBox.StandardButton.RestoreDefaults
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
-        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(self.restore_defaults)
+        buttons.button(QDialogButtonBox.StandardButton.RestoreDefaults).clicked.connect(
+            self.restore_defaults
+        )
         lay = QVBoxLayout(self)
         lay.addLayout(form)
         note = QLabel("Saved for every world; applied at once.")

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -23,7 +23,9 @@ class LayerDepth:
 
     start: int
     stop: int
-    rows: np.ndarray    # (3, 3) float32: camera x, y, z axes expressed in layer coordinates (R_cam · A)
+    rows: (
+        np.ndarray
+    )  # (3, 3) float32: camera x, y, z axes expressed in layer coordinates (R_cam · A)
     offset: np.ndarray  # (3,) float32: R_cam · layer translation + t_cam
 
     @property
@@ -45,34 +47,60 @@ class Frustum:
     y_hi: float
 
     @classmethod
-    def for_camera(cls, fx: float, fy: float, cx: float, cy: float, width: int, height: int,
-                   ndc_limit: float = 1.3) -> "Frustum":
+    def for_camera(
+        cls,
+        fx: float,
+        fy: float,
+        cx: float,
+        cy: float,
+        width: int,
+        height: int,
+        ndc_limit: float = 1.3,
+    ) -> Frustum:
         """Centres within ±ndc_limit of the image in NDC (1.3 as the splat shader culls)."""
         lo, hi = (1 - ndc_limit) / 2, (1 + ndc_limit) / 2
-        return cls((lo * width - cx) / fx, (hi * width - cx) / fx,
-                   (lo * height - cy) / fy, (hi * height - cy) / fy)
+        return cls(
+            (lo * width - cx) / fx,
+            (hi * width - cx) / fx,
+            (lo * height - cy) / fy,
+            (hi * height - cy) / fy,
+        )
 
 
-def layer_depth(model: np.ndarray, R: np.ndarray, t: np.ndarray, start: int, stop: int) -> LayerDepth:
+def layer_depth(
+    model: np.ndarray, R: np.ndarray, t: np.ndarray, start: int, stop: int
+) -> LayerDepth:
     """Camera-coordinate coefficients for one layer: model (4,4) world-from-layer;
     R (3,3), t (3,) OpenCV world-to-camera."""
     m = np.asarray(model, np.float64)
     r = np.asarray(R, np.float64)
-    return LayerDepth(start, stop, (r @ m[:3, :3]).astype(np.float32),
-                      (r @ m[:3, 3] + np.asarray(t, np.float64)).astype(np.float32))
+    return LayerDepth(
+        start,
+        stop,
+        (r @ m[:3, :3]).astype(np.float32),
+        (r @ m[:3, 3] + np.asarray(t, np.float64)).astype(np.float32),
+    )
 
 
-def view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frustum | None = None,
-                min_depth: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def view_depths(
+    means: np.ndarray,
+    layers: Sequence[LayerDepth],
+    frustum: Frustum | None = None,
+    min_depth: float | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Camera depths (M,) float32 and global indices (M,) uint32 of the splats of `layers`;
     with `frustum`, only centres deeper than `min_depth` inside it."""
     depth, index, _ = _view_depths(means, layers, frustum, min_depth)
     return depth, index
 
 
-def _view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frustum | None,
-                 min_depth: float | None, subset: np.ndarray | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _view_depths(
+    means: np.ndarray,
+    layers: Sequence[LayerDepth],
+    frustum: Frustum | None,
+    min_depth: float | None,
+    subset: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """view_depths plus each kept splat's layer area factor (M,) float32 (layer scale²);
     with `subset` (sorted uint32 global indices) only those splats are considered."""
     depths, index, area = [], [], []
@@ -80,7 +108,7 @@ def _view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frust
         if lay.stop <= lay.start:
             continue
         if subset is None:
-            pts = means[lay.start:lay.stop]
+            pts = means[lay.start : lay.stop]
             idx = np.arange(lay.start, lay.stop, dtype=np.uint32)
         else:
             a, b = np.searchsorted(subset, [lay.start, lay.stop])
@@ -104,8 +132,9 @@ def _view_depths(means: np.ndarray, layers: Sequence[LayerDepth], frustum: Frust
     return np.concatenate(depths), np.concatenate(index), np.concatenate(area)
 
 
-def contribution(weight: np.ndarray, depth: np.ndarray, area: np.ndarray | float = 1.0,
-                 depth_power: float = 0.0) -> np.ndarray:
+def contribution(
+    weight: np.ndarray, depth: np.ndarray, area: np.ndarray | float = 1.0, depth_power: float = 0.0
+) -> np.ndarray:
     """How much each splat in view is worth keeping in a limited frame, (M,) float32:
     `weight` (opacity × the product of its two largest scales, layer units²) × `area`
     (layer scale²) / depth**depth_power.
@@ -126,7 +155,9 @@ def splat_weights(opacity: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
     """opacity (N,) in 0..1, log_scales (N, 3) -> (N,) float32 opacity × s1 × s2 (the two
     largest scales: the area of the splat's largest cross-section up to π)."""
     ls = np.sort(np.asarray(log_scales, np.float32), axis=1)
-    return (np.asarray(opacity, np.float32) * np.exp(np.clip(ls[:, 1] + ls[:, 2], -80, 80))).astype(np.float32)
+    return (np.asarray(opacity, np.float32) * np.exp(np.clip(ls[:, 1] + ls[:, 2], -80, 80))).astype(
+        np.float32
+    )
 
 
 def grow_factor(in_view: int, kept: int, limit: float = 2.5) -> float:
@@ -152,7 +183,9 @@ def depth_keys_u16(depth: np.ndarray) -> np.ndarray:
     return np.clip(keys, 0, 65535).astype(np.uint16)
 
 
-def back_to_front(depth: np.ndarray, index: np.ndarray, min_depth: float | None = NEAR_CULL) -> np.ndarray:
+def back_to_front(
+    depth: np.ndarray, index: np.ndarray, min_depth: float | None = NEAR_CULL
+) -> np.ndarray:
     """Fast sort: indices (uint32) of splats farther than `min_depth`, farthest first.
 
     depth (M,) float32, index (M,) uint32 -> (K,) uint32. Uses a stable 16-bit key sort
@@ -166,8 +199,9 @@ def back_to_front(depth: np.ndarray, index: np.ndarray, min_depth: float | None 
     return index[order]
 
 
-def back_to_front_reference(depth: np.ndarray, index: np.ndarray,
-                            min_depth: float | None = NEAR_CULL) -> np.ndarray:
+def back_to_front_reference(
+    depth: np.ndarray, index: np.ndarray, min_depth: float | None = NEAR_CULL
+) -> np.ndarray:
     """Plain twin of `back_to_front`: exact float argsort (farthest first)."""
     if min_depth is not None:
         keep = depth > min_depth
@@ -180,13 +214,13 @@ class SortRequest:
     """Everything a sort needs, captured on the GUI thread (arrays are never mutated)."""
 
     generation: int
-    means: np.ndarray                # (N, 3) float32, layer-local centres
-    layers: tuple[LayerDepth, ...]   # the visible Gaussian layers
-    position: np.ndarray             # (3,) camera centre, world
-    forward: np.ndarray              # (3,) unit view direction
-    min_depth: float | None          # cull centres at or nearer than this depth
-    frustum: Frustum | None = None   # cull centres outside this (with a margin when async)
-    limit: int | None = None         # keep only this many in view, the largest contribution first
+    means: np.ndarray  # (N, 3) float32, layer-local centres
+    layers: tuple[LayerDepth, ...]  # the visible Gaussian layers
+    position: np.ndarray  # (3,) camera centre, world
+    forward: np.ndarray  # (3,) unit view direction
+    min_depth: float | None  # cull centres at or nearer than this depth
+    frustum: Frustum | None = None  # cull centres outside this (with a margin when async)
+    limit: int | None = None  # keep only this many in view, the largest contribution first
     weight: np.ndarray | None = None  # (N,) splat_weights: with it, results carry contributions
     candidates: np.ndarray | None = None  # sorted uint32 indices: consider only these (with limit)
 
@@ -194,11 +228,11 @@ class SortRequest:
 @dataclass(frozen=True)
 class SortResult:
     request: SortRequest
-    order: np.ndarray   # (K,) uint32, farthest first
+    order: np.ndarray  # (K,) uint32, farthest first
     ms: float
     score: np.ndarray | None = None  # (K,) float32 contribution of each splat of `order`
-    in_view: int = 0                 # splats in view before `limit` (estimated from the candidates)
-    fraction: float = 1.0            # share of the considered splats that were in view
+    in_view: int = 0  # splats in view before `limit` (estimated from the candidates)
+    fraction: float = 1.0  # share of the considered splats that were in view
 
 
 def run_sort(req: SortRequest) -> SortResult:
@@ -227,8 +261,9 @@ def run_sort(req: SortRequest) -> SortResult:
             depth, index, score = depth[keep], index[keep], score[keep]
         keys = depth_keys_u16(depth)
         perm = np.argsort(keys, kind="stable")
-        return SortResult(req, index[perm], (time.perf_counter() - t0) * 1000.0, score[perm], in_view,
-                          fraction)
+        return SortResult(
+            req, index[perm], (time.perf_counter() - t0) * 1000.0, score[perm], in_view, fraction
+        )
     order = back_to_front(depth, index, req.min_depth)
     return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
 
@@ -244,8 +279,9 @@ def strongest(score: np.ndarray, k: int) -> np.ndarray:
     return mask
 
 
-def strongest_per_layer(score: np.ndarray, order: np.ndarray, layers: Sequence[LayerDepth],
-                        k: int) -> np.ndarray:
+def strongest_per_layer(
+    score: np.ndarray, order: np.ndarray, layers: Sequence[LayerDepth], k: int
+) -> np.ndarray:
     """(M,) bool mask of at most `k` entries of a sort result: `k` is shared among the layers
     of `layers` (LayerDepth ranges over the indices in `order`) max-min fairly (a layer with
     fewer entries than an equal share keeps them all, the rest go to the others), the largest
@@ -278,8 +314,14 @@ def strongest_per_layer(score: np.ndarray, order: np.ndarray, layers: Sequence[L
     return mask
 
 
-def view_changed(a: SortRequest | None, position: np.ndarray, forward: np.ndarray,
-                 scene_size: float, dot_limit: float = 0.99, move_fraction: float = 0.01) -> bool:
+def view_changed(
+    a: SortRequest | None,
+    position: np.ndarray,
+    forward: np.ndarray,
+    scene_size: float,
+    dot_limit: float = 0.99,
+    move_fraction: float = 0.01,
+) -> bool:
     """True when the view moved enough since `a` that its order may be visibly wrong."""
     if a is None:
         return True
@@ -319,7 +361,10 @@ class BackgroundSorter:
         while True:
             res = run_sort(req)
             with self._lock:
-                if self._result is None or res.request.generation >= self._result.request.generation:
+                if (
+                    self._result is None
+                    or res.request.generation >= self._result.request.generation
+                ):
                     self._result = res
                 if self._pending is None:
                     self._running = None
@@ -341,7 +386,9 @@ class BackgroundSorter:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
-def lod_cut(projected: np.ndarray, children: np.ndarray, budget: int, min_px: float = 1.5) -> np.ndarray:
+def lod_cut(
+    projected: np.ndarray, children: np.ndarray, budget: int, min_px: float = 1.5
+) -> np.ndarray:
     """Which merged splats in view to replace by their fine splats (an adaptive cut through a
     two-level hierarchy, as hierarchical 3DGS / Octree-GS choose levels by projected size).
 

@@ -62,8 +62,12 @@ class StartPage(QWidget):
 
     open_recent = pyqtSignal(str)
 
-    def __init__(self, on_open: Callable[[], None], on_demo: Callable[[], None] | None,
-                 parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        on_open: Callable[[], None],
+        on_demo: Callable[[], None] | None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.on_open, self.on_demo = on_open, on_demo
         outer = QHBoxLayout(self)
@@ -103,17 +107,26 @@ class StartPage(QWidget):
                 w = lay.takeAt(0).widget()
                 if w is not None:
                     w.deleteLater()
-        tiles = [_tile("⤓", "Open scene…", "PLY, SPZ, SPLAT, GLB or a .wander project", self.on_open)]
+        tiles = [
+            _tile("⤓", "Open scene…", "PLY, SPZ, SPLAT, GLB or a .wander project", self.on_open)
+        ]
         if self.on_demo is not None:
-            tiles.append(_tile("◆", "Demo world", "A small bundled world to walk around", self.on_demo))
+            tiles.append(
+                _tile("◆", "Demo world", "A small bundled world to walk around", self.on_demo)
+            )
         for act in create_actions:
             if act.isSeparator() or not act.text():
                 continue
             label = act.text().replace("&", "")
             plain = label.rstrip("…. ")
-            tip = next((t for t in (act.statusTip(), act.toolTip())
-                        if t and t.replace("&", "").rstrip("…. ") != plain),
-                       "Generate a world you can walk through")
+            tip = next(
+                (
+                    t
+                    for t in (act.statusTip(), act.toolTip())
+                    if t and t.replace("&", "").rstrip("…. ") != plain
+                ),
+                "Generate a world you can walk through",
+            )
             tiles.append(_tile("✦", label, tip, act.trigger))
         for i, t in enumerate(tiles):
             self.grid.addWidget(t, i // 2, i % 2)

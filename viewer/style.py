@@ -7,9 +7,9 @@ from PyQt6.QtWidgets import QApplication
 
 ACCENT = "#5b8cff"
 ACCENT_HOVER = "#7aa2ff"
-BG = "#15171c"          # window
-PANEL = "#1c1f26"       # docks, bars
-RAISED = "#252933"      # buttons, inputs
+BG = "#15171c"  # window
+PANEL = "#1c1f26"  # docks, bars
+RAISED = "#252933"  # buttons, inputs
 BORDER = "#2d323d"
 TEXT = "#e6e8ee"
 MUTED = "#8b93a5"
@@ -91,18 +91,28 @@ def apply_theme(app: QApplication) -> None:
     pal = QPalette()
     c = QColor
     roles = {
-        QPalette.ColorRole.Window: c(BG), QPalette.ColorRole.WindowText: c(TEXT),
-        QPalette.ColorRole.Base: c(PANEL), QPalette.ColorRole.AlternateBase: c(RAISED),
-        QPalette.ColorRole.ToolTipBase: c(RAISED), QPalette.ColorRole.ToolTipText: c(TEXT),
-        QPalette.ColorRole.Text: c(TEXT), QPalette.ColorRole.Button: c(RAISED),
-        QPalette.ColorRole.ButtonText: c(TEXT), QPalette.ColorRole.BrightText: c("#ffffff"),
-        QPalette.ColorRole.Highlight: c(ACCENT), QPalette.ColorRole.HighlightedText: c("#ffffff"),
-        QPalette.ColorRole.Link: c(ACCENT), QPalette.ColorRole.PlaceholderText: c(MUTED),
+        QPalette.ColorRole.Window: c(BG),
+        QPalette.ColorRole.WindowText: c(TEXT),
+        QPalette.ColorRole.Base: c(PANEL),
+        QPalette.ColorRole.AlternateBase: c(RAISED),
+        QPalette.ColorRole.ToolTipBase: c(RAISED),
+        QPalette.ColorRole.ToolTipText: c(TEXT),
+        QPalette.ColorRole.Text: c(TEXT),
+        QPalette.ColorRole.Button: c(RAISED),
+        QPalette.ColorRole.ButtonText: c(TEXT),
+        QPalette.ColorRole.BrightText: c("#ffffff"),
+        QPalette.ColorRole.Highlight: c(ACCENT),
+        QPalette.ColorRole.HighlightedText: c("#ffffff"),
+        QPalette.ColorRole.Link: c(ACCENT),
+        QPalette.ColorRole.PlaceholderText: c(MUTED),
     }
     for role, col in roles.items():
         pal.setColor(role, col)
-    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText,
-                 QPalette.ColorRole.WindowText):
+    for role in (
+        QPalette.ColorRole.Text,
+        QPalette.ColorRole.ButtonText,
+        QPalette.ColorRole.WindowText,
+    ):
         pal.setColor(QPalette.ColorGroup.Disabled, role, c(MUTED))
     app.setPalette(pal)
     font = QFont(app.font())
@@ -121,9 +131,11 @@ def _check_icon() -> str:
     if not path.exists():
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f".check.{id(folder)}.svg"
-        tmp.write_text('<svg xmlns="http://www.w3.org/2000/svg" width="14" height="14" '
-                       'viewBox="0 0 14 14"><path d="M3 7.2 L5.8 10 L11 4.2" fill="none" '
-                       'stroke="white" stroke-width="2" stroke-linecap="round" '
-                       'stroke-linejoin="round"/></svg>')
+        tmp.write_text(
+            '<svg xmlns="http://www.w3.org/2000/svg" width="14" height="14" '
+            'viewBox="0 0 14 14"><path d="M3 7.2 L5.8 10 L11 4.2" fill="none" '
+            'stroke="white" stroke-width="2" stroke-linecap="round" '
+            'stroke-linejoin="round"/></svg>'
+        )
         tmp.replace(path)
     return path.as_posix()

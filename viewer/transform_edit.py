@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
-from scene.rotations import decompose_similarity
 from scene.commands import SetTransform
+from scene.rotations import decompose_similarity
 
 from .up_axis import up_rotation
 
@@ -98,7 +98,9 @@ def snap(value: float, step: float) -> float:
     return round(value / step) * step if step > 0 else value
 
 
-def axis_param(origin: np.ndarray, axis: np.ndarray, ray_o: np.ndarray, ray_d: np.ndarray) -> float | None:
+def axis_param(
+    origin: np.ndarray, axis: np.ndarray, ray_o: np.ndarray, ray_d: np.ndarray
+) -> float | None:
     """Parameter t of the point on the line origin + t·axis closest to the ray (None when
     the ray runs along the axis, where dragging along it is meaningless)."""
     a = np.asarray(axis, np.float64)
@@ -131,7 +133,11 @@ def euler_xyz_deg(transform: np.ndarray) -> np.ndarray:
 def compose(position: Any, euler_deg: Any, scale: float) -> np.ndarray:
     """4×4 from a position, Euler XYZ degrees (R = Rz·Ry·Rx) and a uniform scale."""
     rx, ry, rz = np.radians(np.asarray(euler_deg, np.float64))
-    r = rotation_about([0, 0, 1], rz) @ rotation_about([0, 1, 0], ry) @ rotation_about([1, 0, 0], rx)
+    r = (
+        rotation_about([0, 0, 1], rz)
+        @ rotation_about([0, 1, 0], ry)
+        @ rotation_about([1, 0, 0], rx)
+    )
     m = np.eye(4)
     m[:3, :3] = float(scale) * r
     m[:3, 3] = np.asarray(position, np.float64)

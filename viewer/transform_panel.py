@@ -4,12 +4,21 @@ uniform scale. Typing a value is one undo entry named by what changed ("Move che
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import Qt
-from PyQt6.QtWidgets import (QButtonGroup, QDoubleSpinBox, QFormLayout, QHBoxLayout, QLabel,
-                             QPushButton, QVBoxLayout, QWidget)
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from . import transform_edit as te
 
@@ -29,8 +38,13 @@ def _spin(lo: float, hi: float, decimals: int, step: float, suffix: str = "") ->
 class TransformPanel(QWidget):
     """Numeric transform of `layer_fn()`'s layer in `world_fn()`; follows `gizmo`'s mode/space."""
 
-    def __init__(self, world_fn: Callable[[], Any], layer_fn: Callable[[], Any], gizmo: Any,
-                 focus_back: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        world_fn: Callable[[], Any],
+        layer_fn: Callable[[], Any],
+        gizmo: Any,
+        focus_back: Callable[[], None] | None = None,
+    ) -> None:
         super().__init__()
         self.world_fn, self.layer_fn, self.gizmo = world_fn, layer_fn, gizmo
         self.focus_back = focus_back or (lambda: None)
@@ -53,7 +67,9 @@ class TransformPanel(QWidget):
         self.space_button = QPushButton("World axes")
         self.space_button.setCheckable(True)
         self.space_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.space_button.setToolTip("Gizmo axes: the world's (up-aligned) or the object's own (Alt+L)")
+        self.space_button.setToolTip(
+            "Gizmo axes: the world's (up-aligned) or the object's own (Alt+L)"
+        )
         self.space_button.clicked.connect(lambda on: self.set_space("local" if on else "world"))
         self.pos = [_spin(-1e6, 1e6, 3, 0.1) for _ in range(3)]
         self.rot = [_spin(-360, 360, 1, 5, "°") for _ in range(3)]
@@ -138,7 +154,9 @@ class TransformPanel(QWidget):
         lay = self.layer_fn()
         if lay is None:
             return
-        m = te.compose([s.value() for s in self.pos], [s.value() for s in self.rot], self.scale.value())
+        m = te.compose(
+            [s.value() for s in self.pos], [s.value() for s in self.rot], self.scale.value()
+        )
         old = lay.transform
         if kind == "move":  # keep rotation/scale bit-exact when only the position changed
             m = te.translated(old, m[:3, 3] - old[:3, 3])

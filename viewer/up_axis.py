@@ -44,8 +44,9 @@ def camera_rotations(meta: dict[str, Any]) -> list[np.ndarray]:
     return out
 
 
-def up_from_points(points: np.ndarray, *, iterations: int = 200, seed: int = 0,
-                   inlier_frac: float = 0.01) -> tuple[np.ndarray, float] | None:
+def up_from_points(
+    points: np.ndarray, *, iterations: int = 200, seed: int = 0, inlier_frac: float = 0.01
+) -> tuple[np.ndarray, float] | None:
     """Floor normal of dense points (N, 3) by RANSAC, oriented towards the bulk of the scene.
 
     Returns (unit normal, fraction of points on the plane) or None when no plane stands out.
@@ -163,19 +164,35 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     except ValueError as exc:  # SceneFormatError: a broken model must not stop the scene opening
         logging.getLogger(__name__).warning("ignoring the cameras beside the scene: %s", exc)
         return False
-    cams = sorted((c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()),
-                  key=lambda c: c.name)
+    cams = sorted(
+        (c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()), key=lambda c: c.name
+    )
     if not cams:
         return False
     # the pinhole part of each lens places the frusta and bookmarks; a lens model
     # (SIMPLE_RADIAL k1 from reconstruct, ...) is kept in the record for exporters
-    world.meta["cameras"] = [{"name": c.name, "width": c.width, "height": c.height, "fx": c.fx,
-                              "fy": c.fy, "cx": c.cx, "cy": c.cy, "R": c.R.tolist(),
-                              "t": c.t.tolist(),
-                              **({"colmap_model": c.meta["colmap_model"],
-                                  "colmap_params": list(c.meta.get("colmap_params", []))}
-                                 if c.meta.get("colmap_model") not in (None, "PINHOLE") else {})}
-                             for c in cams]
+    world.meta["cameras"] = [
+        {
+            "name": c.name,
+            "width": c.width,
+            "height": c.height,
+            "fx": c.fx,
+            "fy": c.fy,
+            "cx": c.cx,
+            "cy": c.cy,
+            "R": c.R.tolist(),
+            "t": c.t.tolist(),
+            **(
+                {
+                    "colmap_model": c.meta["colmap_model"],
+                    "colmap_params": list(c.meta.get("colmap_params", [])),
+                }
+                if c.meta.get("colmap_model") not in (None, "PINHOLE")
+                else {}
+            ),
+        }
+        for c in cams
+    ]
     world.meta["cameras_from"] = str(folder)
     up = up_from_cameras([c.R for c in cams])
     world.up_axis = snap_to_axis(up, 5.0)

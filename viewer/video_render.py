@@ -12,14 +12,25 @@ from typing import Any
 
 import numpy as np
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtWidgets import (QComboBox, QDialog, QDialogButtonBox, QFileDialog, QFormLayout,
-                             QHBoxLayout, QLineEdit, QMessageBox, QPushButton, QSpinBox, QWidget)
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QSpinBox,
+    QWidget,
+)
 
 from scene.campath import CameraPath
 
 from .document import Document
-from .jobs import Job
 from .features import WindowAPI
+from .jobs import Job
 
 VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "1024x1024"]
 
@@ -39,11 +50,16 @@ class VideoRender(QObject):
         self.win = window
         self.doc: Document = window.document
         self._render_request.connect(self._render_on_gui)
-        window.add_menu_action(window.menu("&Create"), "Render &Video…", self.render_video_dialog,
-                               tip="Render the camera path to MP4")
+        window.add_menu_action(
+            window.menu("&Create"),
+            "Render &Video…",
+            self.render_video_dialog,
+            tip="Render the camera path to MP4",
+        )
 
-    def render_video(self, out: str | Path, size: tuple[int, int], fps: float,
-                     crf: int = 18) -> Job:
+    def render_video(
+        self, out: str | Path, size: tuple[int, int], fps: float, crf: int = 18
+    ) -> Job:
         """Render the camera path to `out` (size in pixels, fps frames a second) in a job.
         Raises ValueError when there is no camera path."""
         from generators.video import render_video
@@ -64,12 +80,23 @@ class VideoRender(QObject):
                     raise box["error"]
                 return box["image"]
 
-            return render_video(world, campath, out, render, size=size, fps=fps, crf=crf,
-                                progress=progress, cancel=cancel)
+            return render_video(
+                world,
+                campath,
+                out,
+                render,
+                size=size,
+                fps=fps,
+                crf=crf,
+                progress=progress,
+                cancel=cancel,
+            )
 
         def done(res: Any) -> None:
-            self.win.show_status(f"Wrote {res.path.name}: {res.frames} frames, "
-                                 f"{res.ms_per_frame:.0f} ms/frame", 10000)
+            self.win.show_status(
+                f"Wrote {res.path.name}: {res.frames} frames, {res.ms_per_frame:.0f} ms/frame",
+                10000,
+            )
 
         return self.win.run_job(f"Rendering {out.name}", work, done, commits=True)
 
@@ -85,15 +112,21 @@ class VideoRender(QObject):
         world = self.win.world
         if self.doc.camera.path is None:
             if len(world.bookmarks) >= 2:
-                self.doc.set_camera_path(CameraPath.from_bookmarks(
-                    world.bookmarks, seconds=3.0, up=world.up_axis), "Path from bookmarks")
+                self.doc.set_camera_path(
+                    CameraPath.from_bookmarks(world.bookmarks, seconds=3.0, up=world.up_axis),
+                    "Path from bookmarks",
+                )
             else:
-                QMessageBox.information(self.win, "Render video",
-                                        "Make a camera path first: Create > Camera Path > Record "
-                                        "While Walking, or add keyframes with K.")
+                QMessageBox.information(
+                    self.win,
+                    "Render video",
+                    "Make a camera path first: Create > Camera Path > Record "
+                    "While Walking, or add keyframes with K.",
+                )
                 return
-        dlg = VideoDialog(self.win, self.doc.camera.path,
-                          self.doc.suggested_path(".mp4", "flythrough.mp4"))
+        dlg = VideoDialog(
+            self.win, self.doc.camera.path, self.doc.suggested_path(".mp4", "flythrough.mp4")
+        )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
@@ -129,9 +162,12 @@ class VideoDialog(QDialog):
         row.addWidget(self.out)
         row.addWidget(browse)
         form.addRow("Output", row)
-        form.addRow("Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes",
-                                          readOnly=True))
-        bb = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        form.addRow(
+            "Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes", readOnly=True)
+        )
+        bb = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
         form.addRow(bb)

@@ -35,28 +35,47 @@ from .up_axis import up_rotation
 log = logging.getLogger(__name__)
 
 BACKGROUND = (0.055, 0.06, 0.075)
-REST_S = 0.15             # camera still this long -> full-quality refine
-TARGET_MS = 45.0          # frame interval while moving (≥ 22 fps); the measured compositing
-                          # and event-loop overhead per frame is taken off the render budget
-MIN_SPLATS = 20000        # never thin below this many while moving
-UI_UPDATE_S = 0.25        # while moving, status read-outs update at most this often: every
-                          # label change re-composites the window around the GL view
+REST_S = 0.15  # camera still this long -> full-quality refine
+TARGET_MS = 45.0  # frame interval while moving (≥ 22 fps); the measured compositing
+# and event-loop overhead per frame is taken off the render budget
+MIN_SPLATS = 20000  # never thin below this many while moving
+UI_UPDATE_S = 0.25  # while moving, status read-outs update at most this often: every
+# label change re-composites the window around the GL view
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
-FULL_BLOCK_MS = 250.0     # a full frame predicted slower than this gets a quick preview first...
-PREVIEW_MS = 150.0        # ...at the best level predicted within this (refining in steps)...
-FULL_DELAY_S = 0.35       # ...and the full frame only once the camera rested this long
+FULL_BLOCK_MS = 250.0  # a full frame predicted slower than this gets a quick preview first...
+PREVIEW_MS = 150.0  # ...at the best level predicted within this (refining in steps)...
+FULL_DELAY_S = 0.35  # ...and the full frame only once the camera rested this long
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
-    (1.0, 1.0), (0.8, 1.0), (0.66, 0.7), (0.5, 0.5), (0.5, 0.3), (0.4, 0.2),
-    (0.33, 0.12), (0.25, 0.07), (0.25, 0.04), (0.2, 0.025),
+    (1.0, 1.0),
+    (0.8, 1.0),
+    (0.66, 0.7),
+    (0.5, 0.5),
+    (0.5, 0.3),
+    (0.4, 0.2),
+    (0.33, 0.12),
+    (0.25, 0.07),
+    (0.25, 0.04),
+    (0.2, 0.025),
 )
 
-MOVE_KEYS = frozenset({"w", "a", "s", "d", "q", "e", "space", "ctrl", "up", "down", "left", "right"})
+MOVE_KEYS = frozenset(
+    {"w", "a", "s", "d", "q", "e", "space", "ctrl", "up", "down", "left", "right"}
+)
 KEY_NAMES = {
-    Qt.Key.Key_W: "w", Qt.Key.Key_A: "a", Qt.Key.Key_S: "s", Qt.Key.Key_D: "d",
-    Qt.Key.Key_Q: "q", Qt.Key.Key_E: "e", Qt.Key.Key_Space: "space",
-    Qt.Key.Key_Control: "ctrl", Qt.Key.Key_Shift: "shift", Qt.Key.Key_Up: "up",
-    Qt.Key.Key_Down: "down", Qt.Key.Key_Left: "left", Qt.Key.Key_Right: "right",
+    Qt.Key.Key_W: "w",
+    Qt.Key.Key_A: "a",
+    Qt.Key.Key_S: "s",
+    Qt.Key.Key_D: "d",
+    Qt.Key.Key_Q: "q",
+    Qt.Key.Key_E: "e",
+    Qt.Key.Key_Space: "space",
+    Qt.Key.Key_Control: "ctrl",
+    Qt.Key.Key_Shift: "shift",
+    Qt.Key.Key_Up: "up",
+    Qt.Key.Key_Down: "down",
+    Qt.Key.Key_Left: "left",
+    Qt.Key.Key_Right: "right",
 }
 
 
@@ -74,13 +93,13 @@ class AdaptiveQuality:
 
     def __init__(self, target_ms: float = TARGET_MS) -> None:
         self.target_ms = target_ms
-        self.level = 0          # index into LEVELS used while moving
+        self.level = 0  # index into LEVELS used while moving
         self.enabled = True
-        self.last_ms = 0.0      # last frame's time
-        self.full_ms = 0.0      # last full-quality frame's time
+        self.last_ms = 0.0  # last frame's time
+        self.full_ms = 0.0  # last full-quality frame's time
         self.overhead_ms = 0.0  # frame interval minus render time while moving (EMA)
-        self.fixed_ms = 2.0     # fitted level-independent cost
-        self.var_ms = 0.0       # fitted cost of a full frame above fixed_ms
+        self.fixed_ms = 2.0  # fitted level-independent cost
+        self.var_ms = 0.0  # fitted cost of a full frame above fixed_ms
         self._samples: list[tuple[float, float]] = []  # (cost, ms)
 
     @staticmethod
@@ -105,8 +124,10 @@ class AdaptiveQuality:
 
     def preview_level(self) -> int:
         """Best level predicted to render within PREVIEW_MS (shown before a slow full frame)."""
-        return next((i for i in range(1, len(LEVELS)) if self.predicted_ms(i) <= PREVIEW_MS),
-                    len(LEVELS) - 1)
+        return next(
+            (i for i in range(1, len(LEVELS)) if self.predicted_ms(i) <= PREVIEW_MS),
+            len(LEVELS) - 1,
+        )
 
     def _fit(self) -> None:
         c = np.array([s[0] for s in self._samples])
@@ -130,15 +151,18 @@ class AdaptiveQuality:
         used = level if level is not None else (self.level if (moving and self.enabled) else 0)
         if used == 0 and not moving:
             self.full_ms = frame_ms
-        self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY:]
+        self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY :]
         self._fit()
         budget = self.budget_ms
-        best = next((i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget),
-                    len(LEVELS) - 1)
+        best = next(
+            (i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget), len(LEVELS) - 1
+        )
         # Hysteresis: only raise quality when the better level fits comfortably.
         if best < self.level:
-            best = next((i for i in range(best, self.level)
-                         if self.predicted_ms(i) <= 0.75 * budget), self.level)
+            best = next(
+                (i for i in range(best, self.level) if self.predicted_ms(i) <= 0.75 * budget),
+                self.level,
+            )
         self.level = best
 
     @property
@@ -151,7 +175,9 @@ class AdaptiveQuality:
         """Feed back the time between two consecutive moving frames and the render time of
         the second: what the window adds per frame beyond rendering."""
         extra = max(0.0, interval_ms - render_ms)
-        self.overhead_ms = extra if self.overhead_ms == 0.0 else 0.8 * self.overhead_ms + 0.2 * extra
+        self.overhead_ms = (
+            extra if self.overhead_ms == 0.0 else 0.8 * self.overhead_ms + 0.2 * extra
+        )
 
 
 @dataclass
@@ -171,10 +197,12 @@ class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
-    frame_drawn = pyqtSignal(object)      # FrameInfo (while moving: at most every UI_UPDATE_S)
+    frame_drawn = pyqtSignal(object)  # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int)
-    clicked = pyqtSignal(float, float, object)  # left click without a drag: x, y (widget px), modifiers
+    clicked = pyqtSignal(
+        float, float, object
+    )  # left click without a drag: x, y (widget px), modifiers
     _sort_ready = pyqtSignal()
     _collider_ready = pyqtSignal(object, object)  # (token, collider)
 
@@ -209,8 +237,8 @@ class Viewport(QOpenGLWidget):
         self._last_tick = time.perf_counter()
         self.render_state = RenderState(REST_S, FULL_DELAY_S)  # when to draw what (phases)
         self._last_paint = (0.0, 0.0, False)  # (start, render ms, moving) of the last frame
-        self._last_ui = (-1e9, False)   # (time, moving) of the last frame_drawn emitted
-        self._last_cam_ui = -1e9        # last camera_changed emitted; a pending one follows
+        self._last_ui = (-1e9, False)  # (time, moving) of the last frame_drawn emitted
+        self._last_cam_ui = -1e9  # last camera_changed emitted; a pending one follows
         self._cam_pending = False
         self._frame_times: list[float] = []
         self._drag_button: Qt.MouseButton | None = None
@@ -246,22 +274,32 @@ class Viewport(QOpenGLWidget):
         rot = up_rotation(world.up_axis)
         lo, hi = world.bounds()
         llo, lhi = local_bounds(lo, hi, rot)
-        n = sum(len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud))
+        n = sum(
+            len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)
+        )
         big = n > SYNC_COLLIDER_SPLATS
         col = None if (world.is_empty() or big) else collider_for(world, rot)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
-        self.nav.set_scene(llo, lhi, up_rot=rot, collider=col, scale=scene_scale(llo, lhi, units),
-                           focus=lambda: local_bounds(*world.near_bounds(), rot))
+        self.nav.set_scene(
+            llo,
+            lhi,
+            up_rot=rot,
+            collider=col,
+            scale=scene_scale(llo, lhi, units),
+            focus=lambda: local_bounds(*world.near_bounds(), rot),
+        )
         from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
+
         self.nav.walk_area = WalkArea.from_world(world, rot)
         if frame and world.bookmarks:
             b = world.bookmarks[0]
             self.nav.go_to_bookmark(b)
             from .navigation import Pose
 
-            self.nav.set_home(Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch),
-                              self.nav.home_mode)
+            self.nav.set_home(
+                Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch), self.nav.home_mode
+            )
         elif not frame:  # same view and the user's walk/fly/orbit mode (e.g. an up-axis fix)
             self.nav.set_view_world(pos, fwd)
             self.nav.set_mode(mode)
@@ -272,7 +310,9 @@ class Viewport(QOpenGLWidget):
         """World events (scene.events): the renderer follows them itself; geometry changes
         rebuild the collider (bookmarks, up axis, renames... do not)."""
         what = ev.what
-        geometry = what in ("transform", "visibility", "layers") and getattr(ev, "property", "") != "name"
+        geometry = (
+            what in ("transform", "visibility", "layers") and getattr(ev, "property", "") != "name"
+        )
         if what == "up_axis":
             self._setup_navigation(frame=False)
         elif geometry:
@@ -286,18 +326,22 @@ class Viewport(QOpenGLWidget):
         self._collider_token += 1
         token, world = self._collider_token, self.world
         rot = self.nav.rot.copy()
-        self._rehome = (token, self.nav.pos.copy(), self.nav.yaw, self.nav.pitch) if rehome else None
+        self._rehome = (
+            (token, self.nav.pos.copy(), self.nav.yaw, self.nav.pitch) if rehome else None
+        )
 
         def work() -> None:
             try:
                 col = collider_for(world, rot)
             except Exception:  # noqa: BLE001 - keep the old collider, but say why
-                log.warning("collider build failed; walking keeps the previous collider",
-                            exc_info=True)
+                log.warning(
+                    "collider build failed; walking keeps the previous collider", exc_info=True
+                )
                 if token == self._collider_token:
                     try:
-                        self.background_error.emit("Collision update failed; walking uses "
-                                                   "the previous shape")
+                        self.background_error.emit(
+                            "Collision update failed; walking uses the previous shape"
+                        )
                     except RuntimeError:  # the widget was deleted meanwhile
                         log.debug("viewport gone before the collider error was shown")
                 return
@@ -316,8 +360,11 @@ class Viewport(QOpenGLWidget):
         self.nav.collider = col
         re, self._rehome = self._rehome, None
         if re is not None and re[0] == token and col is not None:
-            unmoved = (np.allclose(re[1], self.nav.pos) and re[2] == self.nav.yaw
-                       and re[3] == self.nav.pitch)
+            unmoved = (
+                np.allclose(re[1], self.nav.pos)
+                and re[2] == self.nav.yaw
+                and re[3] == self.nav.pitch
+            )
             if self.world is not None and self.world.bookmarks:
                 # Keep the bookmarked start view; walk if there is ground under it.
                 h = self.nav.home.position
@@ -386,11 +433,15 @@ class Viewport(QOpenGLWidget):
         if m == "orbit":
             text = "<b>Orbit</b> &nbsp; drag to orbit · wheel zoom · A/D Q/E rotate · M mode"
         elif m == "walk":
-            text = ("<b>Walk</b> &nbsp; WASD move · right-drag look · Shift run · Space jump · "
-                    "Tab mouse-look · M mode")
+            text = (
+                "<b>Walk</b> &nbsp; WASD move · right-drag look · Shift run · Space jump · "
+                "Tab mouse-look · M mode"
+            )
         else:
-            text = ("<b>Fly</b> &nbsp; WASD move · Q/E down/up · right-drag look · Shift fast · "
-                    "wheel speed · M mode")
+            text = (
+                "<b>Fly</b> &nbsp; WASD move · Q/E down/up · right-drag look · Shift fast · "
+                "wheel speed · M mode"
+            )
         if self.hud.text() != text:
             self.hud.setText(text)
             self.hud.adjustSize()
@@ -415,13 +466,21 @@ class Viewport(QOpenGLWidget):
         moving = self.moving
         total = self.info.splats_total
         q = self.quality
-        plan = self.render_state.plan(t0, q.predicted_ms(0) if (q.enabled and q.var_ms > 0) else 0.0,
-                                      FULL_BLOCK_MS, q.preview_level())
+        plan = self.render_state.plan(
+            t0,
+            q.predicted_ms(0) if (q.enabled and q.var_ms > 0) else 0.0,
+            FULL_BLOCK_MS,
+            q.preview_level(),
+        )
         preview, level = plan.preview, plan.level
         scale, k = q.setting_for(level, total) if preview else q.setting(moving, total)
         target = self.defaultFramebufferObject()
-        if self.renderer is None and self.renderer_error and self.world is not None \
-                and not self.world.is_empty():
+        if (
+            self.renderer is None
+            and self.renderer_error
+            and self.world is not None
+            and not self.world.is_empty()
+        ):
             self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")
             self.hud.adjustSize()
             self._place_hud()
@@ -465,12 +524,21 @@ class Viewport(QOpenGLWidget):
         self._last_paint = (t0, ms, moving)
         self.quality.record(moving, ms, level)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
-            print(f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}", flush=True)
+            print(
+                f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}",
+                flush=True,
+            )
         now = time.perf_counter()
         self._frame_times = [t for t in self._frame_times if now - t < 1.0] + [now]
-        self.info = FrameInfo(fps=self._fps(), frame_ms=ms, splats_drawn=stats.splats_drawn,
-                              splats_total=stats.splats_total, scale=scale, full_quality=full,
-                              moving=moving)
+        self.info = FrameInfo(
+            fps=self._fps(),
+            frame_ms=ms,
+            splats_drawn=stats.splats_drawn,
+            splats_total=stats.splats_total,
+            scale=scale,
+            full_quality=full,
+            moving=moving,
+        )
         # a finished background sort repaints via _sort_ready; a reduced frame drawn without
         # the camera moving (a modifier pressed, a click) is still refined at rest
         self.render_state.drawn(plan, full, now)
@@ -490,7 +558,8 @@ class Viewport(QOpenGLWidget):
 
         if self._fbo is None or (self._fbo.width(), self._fbo.height()) != (w, h):
             self._fbo = QOpenGLFramebufferObject(
-                w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+                w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil
+            )
         return self._fbo
 
     def render_to_image(self, width: int, height: int, camera: Any = None) -> np.ndarray:
@@ -505,10 +574,14 @@ class Viewport(QOpenGLWidget):
 
         width, height = int(width), int(height)
         if width <= 0 or height <= 0 or width > 16384 or height > 16384:
-            raise ValueError(f"screenshot size must be 1..16384 pixels a side, got {width}x{height}")
+            raise ValueError(
+                f"screenshot size must be 1..16384 pixels a side, got {width}x{height}"
+            )
         if self.renderer is None:
             raise RuntimeError(self.renderer_error or "no renderer")
-        cam = camera.resized(width, height) if camera is not None else self.nav.camera(width, height)
+        cam = (
+            camera.resized(width, height) if camera is not None else self.nav.camera(width, height)
+        )
         out = np.empty((height, width, 3), np.uint8)
         self.makeCurrent()
         try:
@@ -518,8 +591,10 @@ class Viewport(QOpenGLWidget):
                 tile = max(width, height)
             while not self._render_tiles(cam, out, tile):
                 if tile <= MIN_TILE:
-                    raise RenderSizeError(f"cannot render a {width}x{height} screenshot on this "
-                                          f"GPU (limit {mw}x{mh}): try a smaller size")
+                    raise RenderSizeError(
+                        f"cannot render a {width}x{height} screenshot on this "
+                        f"GPU (limit {mw}x{mh}): try a smaller size"
+                    )
                 tile = max(MIN_TILE, tile // 2)
                 log.info("screenshot framebuffer failed: retrying with %d px tiles", tile)
         finally:
@@ -543,7 +618,8 @@ class Viewport(QOpenGLWidget):
                 for x0 in range(0, width, tile):
                     w, h = min(tile, width - x0), min(tile, height - y0)
                     fbo = QOpenGLFramebufferObject(
-                        w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil)
+                        w, h, QOpenGLFramebufferObject.Attachment.CombinedDepthStencil
+                    )
                     if not fbo.isValid():
                         GL.glGetError()  # clear the failed allocation's error
                         return False
@@ -554,7 +630,9 @@ class Viewport(QOpenGLWidget):
                     raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
                     fbo.release()
                     del fbo
-                    out[y0:y0 + h, x0:x0 + w] = np.frombuffer(raw, np.uint8).reshape(h, w, 3)[::-1]
+                    out[y0 : y0 + h, x0 : x0 + w] = np.frombuffer(raw, np.uint8).reshape(h, w, 3)[
+                        ::-1
+                    ]
         finally:
             self.renderer.sync_sort = sync
         return True
@@ -642,8 +720,9 @@ class Viewport(QOpenGLWidget):
 
     def mousePressEvent(self, e: QMouseEvent) -> None:
         self.setFocus()
-        self._mouse_tool = None if self.captured else next(
-            (t for t in self.mouse_tools if t.press(e)), None)
+        self._mouse_tool = (
+            None if self.captured else next((t for t in self.mouse_tools if t.press(e)), None)
+        )
         if self._mouse_tool is not None:
             return
         self._press_at = e.position().toPoint() if e.button() == Qt.MouseButton.LeftButton else None
@@ -656,8 +735,12 @@ class Viewport(QOpenGLWidget):
             tool.release(e)
             return
         at, self._press_at = self._press_at, None
-        if (at is not None and e.button() == Qt.MouseButton.LeftButton and not self.captured
-                and (e.position().toPoint() - at).manhattanLength() <= 4):
+        if (
+            at is not None
+            and e.button() == Qt.MouseButton.LeftButton
+            and not self.captured
+            and (e.position().toPoint() - at).manhattanLength() <= 4
+        ):
             self.clicked.emit(e.position().x(), e.position().y(), e.modifiers())
         if e.button() == self._drag_button:
             self._drag_button = None

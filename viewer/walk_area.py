@@ -29,10 +29,10 @@ class WalkArea:
     centre: np.ndarray
     radius: float
     margin: float
-    rot: np.ndarray          # world -> local rotation (the viewer's up axis)
+    rot: np.ndarray  # world -> local rotation (the viewer's up axis)
 
     @classmethod
-    def from_world(cls, world: Any, up_rot: np.ndarray) -> "WalkArea | None":
+    def from_world(cls, world: Any, up_rot: np.ndarray) -> WalkArea | None:
         """From `world.meta['walkable']` (None when absent or malformed)."""
         meta = getattr(world, "meta", None)
         w = meta.get("walkable") if isinstance(meta, dict) else None
@@ -83,15 +83,21 @@ class WalkArea:
         """Screen segments (x1, y1, x2, y2) px of the ring on the floor, in front of the
         world-frame `camera`."""
         a = np.linspace(0, 2 * math.pi, RING_POINTS + 1)
-        pts = np.stack([self.centre[0] + self.radius * np.cos(a),
-                        np.full_like(a, self.centre[1] + 0.01),
-                        self.centre[2] + self.radius * np.sin(a)], -1)
-        uv, z = camera.project(pts @ self.rot)              # local -> world
+        pts = np.stack(
+            [
+                self.centre[0] + self.radius * np.cos(a),
+                np.full_like(a, self.centre[1] + 0.01),
+                self.centre[2] + self.radius * np.sin(a),
+            ],
+            -1,
+        )
+        uv, z = camera.project(pts @ self.rot)  # local -> world
         segs = []
         for i in range(RING_POINTS):
             if z[i] > 0.05 and z[i + 1] > 0.05:
-                segs.append((float(uv[i, 0]), float(uv[i, 1]), float(uv[i + 1, 0]),
-                             float(uv[i + 1, 1])))
+                segs.append(
+                    (float(uv[i, 0]), float(uv[i, 1]), float(uv[i + 1, 0]), float(uv[i + 1, 1]))
+                )
         return segs
 
     def paint_ring(self, widget: Any, camera: Any) -> None:
@@ -110,7 +116,8 @@ class WalkArea:
             pen.setWidthF(1.5)
             pen.setStyle(Qt.PenStyle.DashLine)
             p.setPen(pen)
-            p.drawLines([QLineF(x1 / ratio, y1 / ratio, x2 / ratio, y2 / ratio)
-                         for x1, y1, x2, y2 in segs])
+            p.drawLines(
+                [QLineF(x1 / ratio, y1 / ratio, x2 / ratio, y2 / ratio) for x1, y1, x2, y2 in segs]
+            )
         finally:
             p.end()

@@ -19,12 +19,18 @@ from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT  # m: re-exported for the depth priors
 
 ROOM_RADIUS = 8.0
-SKY_RADIUS = 30.0   # sky dome: far enough for little parallax, near enough to keep the
-                    # viewer's voxel collider fine (its voxel is ~1/160 of the world's size)
+SKY_RADIUS = 30.0  # sky dome: far enough for little parallax, near enough to keep the
+# viewer's voxel collider fine (its voxel is ~1/160 of the world's size)
 
 
-def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = ROOM_RADIUS,
-                sky: np.ndarray | None = None, sky_radius: float | None = None) -> np.ndarray:
+def prior_depth(
+    height: int,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    radius: float = ROOM_RADIUS,
+    sky: np.ndarray | None = None,
+    sky_radius: float | None = None,
+) -> np.ndarray:
     """Prior distance along each panorama ray, (H, 2H) float32 metres.
 
     sky_radius defaults to max(SKY_RADIUS, 2.5 × radius) (see `sky_radius_for`).
@@ -44,9 +50,13 @@ def prior_depth(height: int, *, eye_height: float = EYE_HEIGHT, radius: float = 
     return np.ascontiguousarray(d, dtype=np.float32)
 
 
-def estimate_radius(pano: np.ndarray, known: np.ndarray | None = None, *,
-                    eye_height: float = EYE_HEIGHT, work_height: int = 256
-                    ) -> tuple[float, str]:
+def estimate_radius(
+    pano: np.ndarray,
+    known: np.ndarray | None = None,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    work_height: int = 256,
+) -> tuple[float, str]:
     """Wall radius from the photo's ground line, or the default: (metres, 'image'|'default').
 
     The ground line is the most distinct horizontal edge 3°–35° below the horizon inside
@@ -59,9 +69,13 @@ def estimate_radius(pano: np.ndarray, known: np.ndarray | None = None, *,
     H = pano.shape[0]
     hs = min(work_height, H)
     img = cv2.resize(np.asarray(pano, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA)
-    k = np.ones((hs, 2 * hs), bool) if known is None else \
-        cv2.resize(np.asarray(known, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA) > 0.99
-    k = cv2.erode(k.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0   # not the photo's border
+    k = (
+        np.ones((hs, 2 * hs), bool)
+        if known is None
+        else cv2.resize(np.asarray(known, np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA)
+        > 0.99
+    )
+    k = cv2.erode(k.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0  # not the photo's border
     lum = img @ np.array([0.299, 0.587, 0.114], np.float32)
     gy = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3))
     _, lat = pano_lonlat(hs)
@@ -113,8 +127,12 @@ def detect_sky(pano: np.ndarray, *, min_lat: float = 0.0, work_height: int = 256
     step = np.zeros((hs, 2 * hs), np.float32)
     step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
     above = lat[:, None] > min_lat
-    skyish = (texture < 0.06 * (hs / 256)) & (step < 0.035) & above & \
-             (np.linalg.norm(small - tc, axis=-1) < 0.45)
+    skyish = (
+        (texture < 0.06 * (hs / 256))
+        & (step < 0.035)
+        & above
+        & (np.linalg.norm(small - tc, axis=-1) < 0.45)
+    )
     skyish = cv2.morphologyEx(skyish.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     # sky = smooth regions connected to the zenith (flows around towers and between trees)
     _, labels = cv2.connectedComponents(skyish, connectivity=4)

@@ -66,7 +66,9 @@ def load_moge(snapshot: Path, device: str) -> tuple[Any, Any]:
     try:
         from moge.model.v2 import MoGeModel
     except Exception as exc:  # noqa: BLE001 - a partial install raises anything at import
-        raise ModelMissing(f"moge does not import ({type(exc).__name__}: {exc}): install MoGe from its "
-                           "source repository (microsoft/MoGe)") from None
+        raise ModelMissing(
+            f"moge does not import ({type(exc).__name__}: {exc}): install MoGe from its "
+            "source repository (microsoft/MoGe)"
+        ) from None
     model = MoGeModel.from_pretrained(str(Path(snapshot) / CHECKPOINT)).to(device).eval()
     return _Processor(), MoGeDepth(model)

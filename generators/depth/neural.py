@@ -23,7 +23,8 @@ from generators.models.hub import offline
 DOWNLOAD_HINT = (
     "Run `python main.py models download depth-anything-v2-small` (then --depth-model is not "
     "needed), or pass --depth-model DIR: a transformers depth-estimation folder with "
-    "config.json, preprocessor_config.json and the weights.")
+    "config.json, preprocessor_config.json and the weights."
+)
 MIN_DEPTH = 0.3
 
 
@@ -51,8 +52,9 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
     path = Path(model)
     local = path.exists()
     if local and not (path / "config.json").is_file():
-        raise ValueError(f"{path} is not a transformers model folder (no config.json).\n"
-                         + DOWNLOAD_HINT)
+        raise ValueError(
+            f"{path} is not a transformers model folder (no config.json).\n" + DOWNLOAD_HINT
+        )
     try:
         import torch
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
@@ -64,7 +66,9 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
         net = AutoModelForDepthEstimation.from_pretrained(src, local_files_only=True)
     except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
-        raise ValueError(f"cannot load a depth model from {where}: {exc}\n" + DOWNLOAD_HINT) from None
+        raise ValueError(
+            f"cannot load a depth model from {where}: {exc}\n" + DOWNLOAD_HINT
+        ) from None
     from generators.models.device import pick_device
 
     dev = pick_device(device)
@@ -82,13 +86,16 @@ def view_cameras(size: int) -> list[Any]:
     from generators.panorama.projection import perspective_camera
 
     cams = [perspective_camera(size, size, 90.0, yaw=math.radians(45 * i)) for i in range(8)]
-    cams += [perspective_camera(size, size, 90.0, pitch=math.pi / 2),
-             perspective_camera(size, size, 90.0, pitch=-math.pi / 2)]
+    cams += [
+        perspective_camera(size, size, 90.0, pitch=math.pi / 2),
+        perspective_camera(size, size, 90.0, pitch=-math.pi / 2),
+    ]
     return cams
 
 
-def align_disparity(rel: np.ndarray, target_disp: np.ndarray, valid: np.ndarray
-                    ) -> tuple[float, float] | None:
+def align_disparity(
+    rel: np.ndarray, target_disp: np.ndarray, valid: np.ndarray
+) -> tuple[float, float] | None:
     """Scale/shift (a, b) with a·rel + b ≈ target on valid pixels (trimmed least squares).
 
     Returns None when the fit is degenerate or has the wrong sign (the model disagrees
@@ -110,11 +117,18 @@ def align_disparity(rel: np.ndarray, target_disp: np.ndarray, valid: np.ndarray
     return float(a), float(b)
 
 
-def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
-                      model: str | Path | None = None, net: tuple[Any, Any] | None = None,
-                      view_size: int | None = None, device: str | None = None,
-                      progress: ProgressFn = no_progress,
-                      cancel: CancelToken | None = None) -> np.ndarray:
+def neural_pano_depth(
+    image: np.ndarray,
+    prior: np.ndarray,
+    sky: np.ndarray,
+    *,
+    model: str | Path | None = None,
+    net: tuple[Any, Any] | None = None,
+    view_size: int | None = None,
+    device: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Metric depth (H, 2H) for an equirect image, fused from per-view model predictions.
 
     prior (H, 2H): the classical depth (sets scale, fills where the model is unusable);
@@ -153,8 +167,12 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
         inputs = proc(images=u8, return_tensors="pt")
         with torch.no_grad():
             dt = next(mdl.parameters()).dtype
-            pred = mdl(**{k2: v.to(dev, dt) if v.is_floating_point() else v.to(dev)
-                          for k2, v in inputs.items()}).predicted_depth
+            pred = mdl(
+                **{
+                    k2: v.to(dev, dt) if v.is_floating_point() else v.to(dev)
+                    for k2, v in inputs.items()
+                }
+            ).predicted_depth
         rel = pred[0].float().cpu().numpy()
         rel = cv2.resize(rel, (view_size, view_size), interpolation=cv2.INTER_LINEAR)
         tgt = equirect_to_perspective(prior_disp, cam)
@@ -181,8 +199,13 @@ def neural_pano_depth(image: np.ndarray, prior: np.ndarray, sky: np.ndarray, *,
     t = np.clip((np.radians(-35) - lat) / np.radians(25), 0, 1)[:, None]
     w_floor = (t * t * (3 - 2 * t)).astype(np.float32)
     depth = depth * (1 - w_floor) + prior * w_floor
-    depth = np.where(sky, prior, np.clip(depth, MIN_DEPTH, float(prior[~sky].max()) * 1.5
-                                         if (~sky).any() else float(prior.max())))
+    depth = np.where(
+        sky,
+        prior,
+        np.clip(
+            depth, MIN_DEPTH, float(prior[~sky].max()) * 1.5 if (~sky).any() else float(prior.max())
+        ),
+    )
     progress(1.0, "depth done")
     return depth.astype(np.float32)
 
@@ -199,8 +222,12 @@ def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
         inputs = proc(images=img, return_tensors="pt")
         p = next(net.parameters())
         with torch.no_grad():
-            pred = net(**{k: v.to(p.device, p.dtype) if v.is_floating_point() else v.to(p.device)
-                          for k, v in inputs.items()}).predicted_depth
+            pred = net(
+                **{
+                    k: v.to(p.device, p.dtype) if v.is_floating_point() else v.to(p.device)
+                    for k, v in inputs.items()
+                }
+            ).predicted_depth
         d = pred[0].float().cpu().numpy()
         if not np.isfinite(d).all():
             raise ValueError("the depth model produced non-finite values")

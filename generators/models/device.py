@@ -31,7 +31,9 @@ def pick_device(preference: str | None = None) -> str:
         return "cpu"
     if pref.startswith("cuda") and not torch.cuda.is_available():
         raise InputError(f"--device {preference}: no CUDA GPU is available here (use cpu or auto)")
-    if pref == "mps" and not (getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()):
+    if pref == "mps" and not (
+        getattr(torch.backends, "mps", None) and torch.backends.mps.is_available()
+    ):
         raise InputError("--device mps: Apple Metal is not available here (use cpu or auto)")
     return pref
 
@@ -70,16 +72,20 @@ def check_memory(backend: Backend, device: str, *, offload: bool = False) -> Non
 
     if device == "cpu":
         if not backend.cpu_ok and os.environ.get("WANDER_ALLOW_CPU") != "1":
-            raise InputError(f"{backend.name} needs a GPU with about {backend.vram_gb:g} GB "
-                             "(on the CPU one image takes hours); set WANDER_ALLOW_CPU=1 to run it anyway")
+            raise InputError(
+                f"{backend.name} needs a GPU with about {backend.vram_gb:g} GB "
+                "(on the CPU one image takes hours); set WANDER_ALLOW_CPU=1 to run it anyway"
+            )
         return
     free = free_vram_gb(device)
     if free is None:
         return
     need = backend.vram_gb * (0.45 if offload else 1.0)
     if free < need:
-        raise InputError(f"{backend.name} needs about {need:.1f} GB of GPU memory, {device} has "
-                         f"{free:.1f} GB free: close other GPU programs or use a smaller model")
+        raise InputError(
+            f"{backend.name} needs about {need:.1f} GB of GPU memory, {device} has "
+            f"{free:.1f} GB free: close other GPU programs or use a smaller model"
+        )
 
 
 def check_backend_memory(name: str, device: str) -> None:

@@ -30,7 +30,9 @@ def offline() -> bool:
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in ("1", "true", "yes", "on")
 
 
-def _progress_class(progress: ProgressFn, cancel: CancelToken, total_bytes: float, label: str) -> type:
+def _progress_class(
+    progress: ProgressFn, cancel: CancelToken, total_bytes: float, label: str
+) -> type:
     """A tqdm class huggingface_hub can drive: sums byte updates of all files into one
     `progress(fraction, message)`, and raises Cancelled inside the download threads."""
     from tqdm.auto import tqdm
@@ -49,15 +51,23 @@ def _progress_class(progress: ProgressFn, cancel: CancelToken, total_bytes: floa
             if self._bytes and n:
                 state["bytes"] += float(n)
                 frac = min(state["bytes"] / max(total_bytes, 1.0), 0.999)
-                progress(frac, f"{label}: {state['bytes'] / 1e6:.1f} of ~{total_bytes / 1e6:.0f} MB")
+                progress(
+                    frac, f"{label}: {state['bytes'] / 1e6:.1f} of ~{total_bytes / 1e6:.0f} MB"
+                )
             return super().update(n)
 
     return _Bar
 
 
-def download(backend: Backend | str, *, endpoint: str | None = None, token: str | None = None,
-             progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
-             max_workers: int = 4) -> list[Path]:
+def download(
+    backend: Backend | str,
+    *,
+    endpoint: str | None = None,
+    token: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    max_workers: int = 4,
+) -> list[Path]:
     """Download (or finish downloading) every repo of `backend`; returns the snapshot folders.
 
     Raises ModelMissing (one line) when the hub cannot be reached or refuses (gated repo,
@@ -74,8 +84,9 @@ def download(backend: Backend | str, *, endpoint: str | None = None, token: str 
     b = get_backend(backend) if isinstance(backend, str) else backend
     cancel = cancel or CancelToken()
     if offline():
-        raise ModelMissing(f"HF_HUB_OFFLINE is set: unset it and run `{fix_command(b)}` "
-                           "on a machine with network")
+        raise ModelMissing(
+            f"HF_HUB_OFFLINE is set: unset it and run `{fix_command(b)}` on a machine with network"
+        )
     total = b.size_gb * 1e9
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None  # read now, not at import
     out: list[Path] = []
@@ -85,37 +96,58 @@ def download(backend: Backend | str, *, endpoint: str | None = None, token: str 
         progress(0.0, f"{label}: asking the hub")
         bar = _progress_class(progress, cancel, total, label)
         try:
-            path = snapshot_download(repo.id, allow_patterns=list(repo.allow) if repo.allow else None,
-                                     cache_dir=str(cache_dir()), endpoint=endpoint, token=token,
-                                     tqdm_class=bar, etag_timeout=CONNECT_TIMEOUT,
-                                     max_workers=max_workers)
+            path = snapshot_download(
+                repo.id,
+                allow_patterns=list(repo.allow) if repo.allow else None,
+                cache_dir=str(cache_dir()),
+                endpoint=endpoint,
+                token=token,
+                tqdm_class=bar,
+                etag_timeout=CONNECT_TIMEOUT,
+                max_workers=max_workers,
+            )
         except Cancelled:
             raise
         except GatedRepoError:
-            raise ModelMissing(f"{repo.id} is gated: accept its terms on its Hugging Face page, log in "
-                               f"with `hf auth login`, then run `{fix_command(b)}`") from None
+            raise ModelMissing(
+                f"{repo.id} is gated: accept its terms on its Hugging Face page, log in "
+                f"with `hf auth login`, then run `{fix_command(b)}`"
+            ) from None
         except RepositoryNotFoundError:
-            raise ModelMissing(f"{repo.id} was not found on the hub (or needs a login): log in with "
-                               f"`hf auth login`, then run `{fix_command(b)}`") from None
+            raise ModelMissing(
+                f"{repo.id} was not found on the hub (or needs a login): log in with "
+                f"`hf auth login`, then run `{fix_command(b)}`"
+            ) from None
         except LocalEntryNotFoundError as exc:
             log.info("hub unreachable: %s", exc)
-            raise ModelMissing(f"cannot reach the Hugging Face hub to fetch {repo.id}: check the "
-                               f"network (or HF_ENDPOINT), then run `{fix_command(b)}` "
-                               "(it resumes)") from None
+            raise ModelMissing(
+                f"cannot reach the Hugging Face hub to fetch {repo.id}: check the "
+                f"network (or HF_ENDPOINT), then run `{fix_command(b)}` "
+                "(it resumes)"
+            ) from None
         except HfHubHTTPError as exc:
-            raise ModelMissing(f"the hub refused {repo.id} ({str(exc).splitlines()[0]}): run "
-                               f"`{fix_command(b)}` later") from None
+            raise ModelMissing(
+                f"the hub refused {repo.id} ({str(exc).splitlines()[0]}): run "
+                f"`{fix_command(b)}` later"
+            ) from None
         except Exception as exc:  # noqa: BLE001 - only network errors are turned into one line
-            if not isinstance(exc, OSError) and type(exc).__module__.split(".")[0] not in _NET_MODULES:
+            if (
+                not isinstance(exc, OSError)
+                and type(exc).__module__.split(".")[0] not in _NET_MODULES
+            ):
                 raise
             log.info("download failed: %s", exc, exc_info=True)
             first = str(exc).splitlines()[0] if str(exc) else "no details"
-            raise ModelMissing(f"download of {repo.id} failed ({exc.__class__.__name__}: {first}): "
-                               f"check the network, then run `{fix_command(b)}` (it resumes)") from None
+            raise ModelMissing(
+                f"download of {repo.id} failed ({exc.__class__.__name__}: {first}): "
+                f"check the network, then run `{fix_command(b)}` (it resumes)"
+            ) from None
         out.append(Path(path))
     st = backend_state(b)
     if st.state != "downloaded":
-        raise ModelMissing(f"{b.name}: the download finished but {st.detail or 'files are missing'}; "
-                           f"run `{fix_command(b)}` again")
+        raise ModelMissing(
+            f"{b.name}: the download finished but {st.detail or 'files are missing'}; "
+            f"run `{fix_command(b)}` again"
+        )
     progress(1.0, f"{b.name}: downloaded")
     return out

@@ -13,10 +13,10 @@ import importlib.util
 import logging
 import os
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
 
 from scene.errors import InputError
 
@@ -49,6 +49,7 @@ def offline() -> Iterator[None]:
         if _offline_depth == 0:
             try:
                 from huggingface_hub import constants
+
                 saved_const: bool | None = bool(constants.HF_HUB_OFFLINE)
                 constants.HF_HUB_OFFLINE = True
             except ImportError:  # the manager works without huggingface_hub installed
@@ -93,7 +94,7 @@ def repo_folder(repo_id: str, cache: Path | None = None) -> Path:
 @dataclass
 class RepoState:
     repo: str
-    state: str           # downloaded | missing | broken
+    state: str  # downloaded | missing | broken
     detail: str = ""
     snapshot: Path | None = None
     size_bytes: int = 0
@@ -105,8 +106,11 @@ def _snapshot_for(folder: Path, revision: str = "main") -> Path | None:
         snap = folder / "snapshots" / ref.read_text().strip()
         if snap.is_dir():
             return snap
-    snaps = sorted((folder / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime) \
-        if (folder / "snapshots").is_dir() else []
+    snaps = (
+        sorted((folder / "snapshots").glob("*"), key=lambda p: p.stat().st_mtime)
+        if (folder / "snapshots").is_dir()
+        else []
+    )
     return snaps[-1] if snaps else None
 
 
@@ -122,11 +126,14 @@ def repo_state(repo: Repo, cache: Path | None = None) -> RepoState:
             return RepoState(repo.id, "broken", "download stopped half-way")
         return RepoState(repo.id, "missing")
     absent = [f for f in repo.required if not (snap / f).is_file()]
-    dangling = [p.relative_to(snap).as_posix() for p in snap.rglob("*")
-                if p.is_symlink() and not p.exists()]
+    dangling = [
+        p.relative_to(snap).as_posix() for p in snap.rglob("*") if p.is_symlink() and not p.exists()
+    ]
     size = sum(p.stat().st_size for p in snap.rglob("*") if p.is_file())
     if dangling:
-        return RepoState(repo.id, "broken", f"files without data: {', '.join(dangling[:3])}", snap, size)
+        return RepoState(
+            repo.id, "broken", f"files without data: {', '.join(dangling[:3])}", snap, size
+        )
     if absent:
         what = "download stopped half-way; " if partial else ""
         return RepoState(repo.id, "broken", f"{what}missing {', '.join(absent[:3])}", snap, size)
@@ -148,7 +155,7 @@ def missing_packages(backend: Backend) -> list[str]:
 @dataclass
 class BackendState:
     backend: Backend
-    state: str                     # downloaded | missing | broken
+    state: str  # downloaded | missing | broken
     repos: list[RepoState]
     missing_packages: list[str]
 
@@ -195,14 +202,19 @@ def resolve(backend: Backend | str, *, need_packages: bool = True) -> list[Path]
     st = backend_state(backend)
     b = st.backend
     if need_packages and st.missing_packages:
-        raise ModelMissing(f"{b.name} needs the Python package(s) {', '.join(st.missing_packages)}: "
-                           f"{b.pip}")
+        raise ModelMissing(
+            f"{b.name} needs the Python package(s) {', '.join(st.missing_packages)}: {b.pip}"
+        )
     if st.state == "missing":
-        raise ModelMissing(f"{b.name} weights are not downloaded ({', '.join(b.repo_ids)}, "
-                           f"{b.size_gb:g} GB): run `{fix_command(b)}`")
+        raise ModelMissing(
+            f"{b.name} weights are not downloaded ({', '.join(b.repo_ids)}, "
+            f"{b.size_gb:g} GB): run `{fix_command(b)}`"
+        )
     if st.state == "broken":
-        raise ModelMissing(f"{b.name} weights are incomplete ({st.detail}): run "
-                           f"`{fix_command(b)}` again (it resumes)")
+        raise ModelMissing(
+            f"{b.name} weights are incomplete ({st.detail}): run "
+            f"`{fix_command(b)}` again (it resumes)"
+        )
     return [r.snapshot for r in st.repos]  # type: ignore[misc]
 
 
@@ -219,8 +231,10 @@ def resolve_model_arg(value: str | Path | None, kind_default: str) -> Path:
             return resolve(b)[b.repo_ids.index(str(value))]
 
     if not is_backend_name(name):
-        raise InputError(f"{value} is neither a folder nor a known model name "
-                         "(list them with `python main.py models`)")
+        raise InputError(
+            f"{value} is neither a folder nor a known model name "
+            "(list them with `python main.py models`)"
+        )
     return resolve(name)[0]
 
 

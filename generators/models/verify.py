@@ -63,5 +63,10 @@ def verify(backend: Backend | str, device: str | None = "auto") -> dict[str, Any
     t1 = time.perf_counter()
     summary = runner()
     t2 = time.perf_counter()
-    return {"device": dev, "dtype": str(pick_dtype(dev)).replace("torch.", ""), "summary": summary,
-            "load_s": t1 - t0, "run_s": t2 - t1}
+    return {
+        "device": dev,
+        "dtype": str(pick_dtype(dev)).replace("torch.", ""),
+        "summary": summary,
+        "load_s": t1 - t0,
+        "run_s": t2 - t1,
+    }

@@ -29,29 +29,44 @@ ZERO123PP_VIEW = 320
 ZERO123PP_DISTANCE = 1.0 / math.sin(math.radians(ZERO123PP_FOV / 2)) * 1.02
 
 
-def orbit_camera(azimuth_deg: float, elevation_deg: float, distance: float, fov_deg: float,
-                 size: int | tuple[int, int], target=(0.0, 0.0, 0.0)) -> Camera:
+def orbit_camera(
+    azimuth_deg: float,
+    elevation_deg: float,
+    distance: float,
+    fov_deg: float,
+    size: int | tuple[int, int],
+    target=(0.0, 0.0, 0.0),
+) -> Camera:
     """Camera on a sphere around `target`; azimuth 0 is +Z, positive azimuth turns toward +X."""
     a, e = math.radians(azimuth_deg), math.radians(elevation_deg)
     w, h = (size, size) if isinstance(size, int) else size
     eye = np.asarray(target, np.float64) + distance * np.array(
-        [math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)])
+        [math.cos(e) * math.sin(a), math.sin(e), math.cos(e) * math.cos(a)]
+    )
     return Camera.look_at(eye, target, fov_deg, w, h)
 
 
-def zero123pp_cameras(size: int = ZERO123PP_VIEW, distance: float = ZERO123PP_DISTANCE) -> list[Camera]:
+def zero123pp_cameras(
+    size: int = ZERO123PP_VIEW, distance: float = ZERO123PP_DISTANCE
+) -> list[Camera]:
     """The six fixed Zero123++ v1.2 cameras, in grid order."""
-    return [orbit_camera(a, e, distance, ZERO123PP_FOV, size)
-            for a, e in zip(ZERO123PP_AZIMUTHS, ZERO123PP_ELEVATIONS)]
+    return [
+        orbit_camera(a, e, distance, ZERO123PP_FOV, size)
+        for a, e in zip(ZERO123PP_AZIMUTHS, ZERO123PP_ELEVATIONS)
+    ]
 
 
 def split_grid(grid: np.ndarray, rows: int = 3, cols: int = 2) -> list[np.ndarray]:
     """(rows·S, cols·S, C) image -> rows·cols views (S, S, C), row-major."""
     h, w = grid.shape[:2]
     if h % rows or w % cols or h // rows != w // cols:
-        raise ValueError(f"a {rows}x{cols} grid of square views is expected, got an image of {w}x{h}")
+        raise ValueError(
+            f"a {rows}x{cols} grid of square views is expected, got an image of {w}x{h}"
+        )
     s = h // rows
-    return [grid[r * s:(r + 1) * s, c * s:(c + 1) * s] for r in range(rows) for c in range(cols)]
+    return [
+        grid[r * s : (r + 1) * s, c * s : (c + 1) * s] for r in range(rows) for c in range(cols)
+    ]
 
 
 def silhouette_against_background(view: np.ndarray, tolerance: float = 0.08) -> np.ndarray:
@@ -68,7 +83,9 @@ def silhouette_against_background(view: np.ndarray, tolerance: float = 0.08) -> 
     dist = np.abs(v - bg).max(axis=2)
     import cv2
 
-    m = cv2.morphologyEx((dist > tolerance).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    m = cv2.morphologyEx(
+        (dist > tolerance).astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)
+    )
     return clean_mask(m > 0)
 
 
@@ -84,13 +101,19 @@ class CarveResult:
         return self.origin + (idx + 0.5) * self.voxel
 
 
-def _carve_grid(masks: list[np.ndarray], cameras: list[Camera], lo: np.ndarray, hi: np.ndarray,
-                res: int, cancel: CancelToken | None) -> CarveResult:
+def _carve_grid(
+    masks: list[np.ndarray],
+    cameras: list[Camera],
+    lo: np.ndarray,
+    hi: np.ndarray,
+    res: int,
+    cancel: CancelToken | None,
+) -> CarveResult:
     voxel = float(np.max(hi - lo)) / res
     dims = np.maximum(np.ceil((hi - lo) / voxel).astype(int), 1)
     ii, jj, kk = np.meshgrid(*(np.arange(d) for d in dims), indexing="ij")
     idx = np.stack([ii.ravel(), jj.ravel(), kk.ravel()], 1)
-    pts = lo + (idx + 0.5) * voxel                                # (M, 3)
+    pts = lo + (idx + 0.5) * voxel  # (M, 3)
     keep = np.ones(len(pts), bool)
     for mask, cam in zip(masks, cameras):
         if cancel is not None:
@@ -105,9 +128,13 @@ def _carve_grid(masks: list[np.ndarray], cameras: list[Camera], lo: np.ndarray, 
     return CarveResult(keep.reshape(tuple(dims)), lo.astype(np.float64), voxel)
 
 
-def carve(masks: list[np.ndarray], cameras: list[Camera], resolution: int = 96,
-          bounds: tuple[np.ndarray, np.ndarray] | None = None,
-          cancel: CancelToken | None = None) -> CarveResult:
+def carve(
+    masks: list[np.ndarray],
+    cameras: list[Camera],
+    resolution: int = 96,
+    bounds: tuple[np.ndarray, np.ndarray] | None = None,
+    cancel: CancelToken | None = None,
+) -> CarveResult:
     """Visual hull of the silhouettes: a coarse pass finds the object, a fine pass carves it."""
     if len(masks) != len(cameras) or not masks:
         raise ValueError("carving needs one silhouette per camera")
@@ -124,7 +151,9 @@ def carve(masks: list[np.ndarray], cameras: list[Camera], resolution: int = 96,
         lo, hi = (np.asarray(b, np.float64) for b in bounds)
     coarse = _carve_grid(masks, cameras, lo, hi, 32, cancel)
     if not coarse.occ.any():
-        raise ValueError("the views' silhouettes do not agree on any shared volume (nothing carved)")
+        raise ValueError(
+            "the views' silhouettes do not agree on any shared volume (nothing carved)"
+        )
     ijk = np.argwhere(coarse.occ)
     lo2 = coarse.origin + (ijk.min(0) - 1) * coarse.voxel
     hi2 = coarse.origin + (ijk.max(0) + 2) * coarse.voxel
@@ -143,15 +172,20 @@ def surface_and_normals(res: CarveResult) -> tuple[np.ndarray, np.ndarray, np.nd
             interior &= np.roll(pad, sh, axis=ax)[1:-1, 1:-1, 1:-1]
     surf = occ & ~interior
     field = ndimage.gaussian_filter(np.pad(occ.astype(np.float32), 2), 1.0)
-    g = np.stack(np.gradient(field), -1)[2:-2, 2:-2, 2:-2]     # (R, R, R, 3)
+    g = np.stack(np.gradient(field), -1)[2:-2, 2:-2, 2:-2]  # (R, R, R, 3)
     idx = np.argwhere(surf)
     n = -g[tuple(idx.T)]
     n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-9)
     return idx, n, field[2:-2, 2:-2, 2:-2]
 
 
-def color_points(points: np.ndarray, normals: np.ndarray, views: list[np.ndarray],
-                 cameras: list[Camera], voxel: float) -> np.ndarray:
+def color_points(
+    points: np.ndarray,
+    normals: np.ndarray,
+    views: list[np.ndarray],
+    cameras: list[Camera],
+    voxel: float,
+) -> np.ndarray:
     """Colour (N, 3) of surface points from the views that see them (z-buffered, cos-weighted)."""
     acc = np.zeros((len(points), 3))
     wsum = np.zeros(len(points))
@@ -173,8 +207,9 @@ def color_points(points: np.ndarray, normals: np.ndarray, views: list[np.ndarray
     return col.astype(np.float32)
 
 
-def carve_to_object(res: CarveResult, views: list[np.ndarray], cameras: list[Camera],
-                    with_mesh: bool = True) -> tuple[GaussianCloud, Mesh | None]:
+def carve_to_object(
+    res: CarveResult, views: list[np.ndarray], cameras: list[Camera], with_mesh: bool = True
+) -> tuple[GaussianCloud, Mesh | None]:
     """Coloured surfels on the hull's surface voxels, and a marching-cubes mesh."""
     idx, normals, field = surface_and_normals(res)
     pts = res.centres(idx)

@@ -5,15 +5,15 @@ the object's provenance in a header comment), GLB/OBJ/PLY/STL/OFF for the mesh (
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from scene.errors import SceneFormatError
-from scene.gaussians import GaussianCloud
 from scene.files import atomic_path
+from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
 #: what `write_mesh` writes: the mesh formats of scene.io's registry

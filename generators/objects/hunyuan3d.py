@@ -45,11 +45,13 @@ def load_hunyuan3d(device: str | None = "auto") -> Any:
     try:
         from hy3dgen.shapegen import Hunyuan3DDiTFlowMatchingPipeline
     except Exception as exc:  # noqa: BLE001 - a broken install raises anything at import
-        raise ModelMissing(f"hunyuan3d-2mini: hy3dgen does not import ({type(exc).__name__}: {exc}); "
-                           f"{backend.pip}") from None
+        raise ModelMissing(
+            f"hunyuan3d-2mini: hy3dgen does not import ({type(exc).__name__}: {exc}); {backend.pip}"
+        ) from None
     # an absolute path makes hy3dgen's loader use the snapshot as is (no download)
     return Hunyuan3DDiTFlowMatchingPipeline.from_pretrained(
-        str(paths[0]), subfolder=SUBFOLDER, use_safetensors=True, device=dev, dtype=pick_dtype(dev))
+        str(paths[0]), subfolder=SUBFOLDER, use_safetensors=True, device=dev, dtype=pick_dtype(dev)
+    )
 
 
 def project_photo_colors(vertices: np.ndarray, seg: Segmentation) -> np.ndarray:
@@ -66,8 +68,9 @@ def project_photo_colors(vertices: np.ndarray, seg: Segmentation) -> np.ndarray:
     mask = seg.mask[y0:y1, x0:x1] > 0
     h, w = mask.shape
     if mask.any():  # fill outside the mask with the nearest object colour
-        _, lab = cv2.distanceTransformWithLabels((~mask).astype(np.uint8), cv2.DIST_L2, 5,
-                                                 labelType=cv2.DIST_LABEL_PIXEL)
+        _, lab = cv2.distanceTransformWithLabels(
+            (~mask).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+        )
         ys, xs = np.nonzero(mask)
         src = np.zeros(lab.max() + 1, np.int64)
         src[lab[ys, xs]] = ys * w + xs
@@ -81,9 +84,15 @@ def project_photo_colors(vertices: np.ndarray, seg: Segmentation) -> np.ndarray:
     return rgb[v.round().astype(int), u.round().astype(int)].astype(np.float32)
 
 
-def mesh_to_object(vertices: np.ndarray, faces: np.ndarray, seg: Segmentation, *, height: float = 1.0,
-                   samples: int = 200_000, with_mesh: bool = True
-                   ) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
+def mesh_to_object(
+    vertices: np.ndarray,
+    faces: np.ndarray,
+    seg: Segmentation,
+    *,
+    height: float = 1.0,
+    samples: int = 200_000,
+    with_mesh: bool = True,
+) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
     """A generated mesh + the photo -> the coloured object (surfels + mesh) in the object frame."""
     from .mesh_to_splats import ColoredPart, normalizing_transform, parts_to_cloud, parts_to_mesh
 
@@ -95,14 +104,29 @@ def mesh_to_object(vertices: np.ndarray, faces: np.ndarray, seg: Segmentation, *
     cloud = parts_to_cloud([part], samples)
     mesh = parts_to_mesh([part]) if with_mesh else None
     lo, hi = cloud.bounds()
-    return cloud, mesh, {"size": [float(v) for v in hi - lo], "texture": "photo projection",
-                         "mesh_faces": int(len(faces))}
+    return (
+        cloud,
+        mesh,
+        {
+            "size": [float(v) for v in hi - lo],
+            "texture": "photo projection",
+            "mesh_faces": int(len(faces)),
+        },
+    )
 
 
-def lift_hunyuan3d(seg: Segmentation, *, steps: int = 30, seed: int = 0, height: float = 1.0,
-                   with_mesh: bool = True, device: str | None = "auto", samples: int = 200_000,
-                   progress: ProgressFn = no_progress, cancel: CancelToken | None = None
-                   ) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
+def lift_hunyuan3d(
+    seg: Segmentation,
+    *,
+    steps: int = 30,
+    seed: int = 0,
+    height: float = 1.0,
+    with_mesh: bool = True,
+    device: str | None = "auto",
+    samples: int = 200_000,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
     """Segmented photo -> Hunyuan3D-2mini mesh -> photo-textured Gaussian object (+ mesh)."""
     import torch
     from PIL import Image
@@ -113,13 +137,23 @@ def lift_hunyuan3d(seg: Segmentation, *, steps: int = 30, seed: int = 0, height:
     with stages("shape"):
         x0, y0, x1, y1 = seg.box
         rgba = np.dstack([seg.rgb, (seg.alpha * seg.mask * 255).astype(np.uint8)])[y0:y1, x0:x1]
-        out = pipe(image=Image.fromarray(rgba, "RGBA"), num_inference_steps=steps,
-                   generator=torch.manual_seed(int(seed)), output_type="trimesh")
+        out = pipe(
+            image=Image.fromarray(rgba, "RGBA"),
+            num_inference_steps=steps,
+            generator=torch.manual_seed(int(seed)),
+            output_type="trimesh",
+        )
         tm = out[0]
         stages.cancel.check()
     with stages("texture"):
-        return mesh_to_object(np.asarray(tm.vertices), np.asarray(tm.faces), seg, height=height,
-                              samples=samples, with_mesh=with_mesh)
+        return mesh_to_object(
+            np.asarray(tm.vertices),
+            np.asarray(tm.faces),
+            seg,
+            height=height,
+            samples=samples,
+            with_mesh=with_mesh,
+        )
 
 
 def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
@@ -133,8 +167,12 @@ def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
         yy, xx = np.mgrid[0:64, 0:64]
         a = (((xx - 32) ** 2 + (yy - 32) ** 2) < 500).astype(np.uint8) * 255
         rgba = np.dstack([np.full((64, 64, 3), 180, np.uint8), a])
-        mesh = pipe(image=Image.fromarray(rgba, "RGBA"), num_inference_steps=2,
-                    generator=torch.manual_seed(0), output_type="trimesh")[0]
+        mesh = pipe(
+            image=Image.fromarray(rgba, "RGBA"),
+            num_inference_steps=2,
+            generator=torch.manual_seed(0),
+            output_type="trimesh",
+        )[0]
         return f"a mesh of {len(mesh.vertices)} vertices, {len(mesh.faces)} faces"
 
     return run

@@ -28,12 +28,12 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class InflateOptions:
-    resolution: int = 320        # splat grid: pixels along the object's longer side
-    mesh_resolution: int = 96    # voxel grid for the mesh along the longer side
-    depth: float = 0.8           # profile depth relative to the circular profile
-    back_shade: float = 0.85     # colour factor for the mirrored back
-    height: float = 1.0          # object height in world units
-    mesh_faces: int = 20000      # target triangle count after decimation (0: keep all)
+    resolution: int = 320  # splat grid: pixels along the object's longer side
+    mesh_resolution: int = 96  # voxel grid for the mesh along the longer side
+    depth: float = 0.8  # profile depth relative to the circular profile
+    back_shade: float = 0.85  # colour factor for the mirrored back
+    height: float = 1.0  # object height in world units
+    mesh_faces: int = 20000  # target triangle count after decimation (0: keep all)
 
     def check(self) -> None:
         if not 16 <= self.resolution <= 4096:
@@ -85,7 +85,9 @@ def relief_from_segmentation(seg: Segmentation, opts: InflateOptions) -> Relief:
     interp = cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR
     rgb = cv2.resize(rgb, size, interpolation=interp)
     alpha = np.clip(cv2.resize(seg.alpha[cy0:cy1, cx0:cx1], size, interpolation=interp), 0, 1)
-    mask = cv2.resize(seg.mask[cy0:cy1, cx0:cx1].astype(np.float32), size, interpolation=interp) >= 0.5
+    mask = (
+        cv2.resize(seg.mask[cy0:cy1, cx0:cx1].astype(np.float32), size, interpolation=interp) >= 0.5
+    )
     if mask.sum() < 16:
         raise ValueError("the object is too small to lift (fewer than 16 pixels at working size)")
     alpha = np.where(mask, np.maximum(alpha, 0.5), 0.0).astype(np.float32)
@@ -93,8 +95,15 @@ def relief_from_segmentation(seg: Segmentation, opts: InflateOptions) -> Relief:
     rgb = decontaminate(rgb, alpha)
     ys, xs = np.nonzero(mask)
     height_px = ys.max() + 1 - ys.min()
-    return Relief(rgb, alpha, mask, h, opts.height / height_px,
-                  x0=0.5 * (xs.min() + xs.max() + 1), bottom=float(ys.max() + 1))
+    return Relief(
+        rgb,
+        alpha,
+        mask,
+        h,
+        opts.height / height_px,
+        x0=0.5 * (xs.min() + xs.max() + 1),
+        bottom=float(ys.max() + 1),
+    )
 
 
 def inflate_profile(mask: np.ndarray, depth: float = 0.8) -> np.ndarray:
@@ -118,8 +127,9 @@ def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     solid = alpha >= 0.9
     if solid.sum() < 4:
         return rgb
-    _, labels = cv2.distanceTransformWithLabels((~solid).astype(np.uint8), cv2.DIST_L2, 5,
-                                                labelType=cv2.DIST_LABEL_PIXEL)
+    _, labels = cv2.distanceTransformWithLabels(
+        (~solid).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+    )
     ys, xs = np.nonzero(solid)
     # labels index the zero pixels (solid ones) in scan order, starting at 1
     order = np.zeros(labels.max() + 1, np.int64)
@@ -183,14 +193,16 @@ def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
     n, w = len(u), 1024
     rows = max(1, -(-n // w))
     grid = lambda a: np.pad(a.astype(np.float32), (0, rows * w - n), mode="edge").reshape(rows, w)  # noqa: E731
-    col = cv2.remap(rel.rgb, grid(u), grid(v), cv2.INTER_LINEAR,
-                    borderMode=cv2.BORDER_REPLICATE).reshape(-1, 3)[:n]
+    col = cv2.remap(
+        rel.rgb, grid(u), grid(v), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+    ).reshape(-1, 3)[:n]
     shade = np.where(pts[:, 2] < 0, opts.back_shade, 1.0)[:, None]
     return Mesh(pts, faces, np.clip(col * shade, 0, 1).astype(np.float32))
 
 
-def _smooth_decimate(pts: np.ndarray, faces: np.ndarray,
-                     target: int) -> tuple[np.ndarray, np.ndarray]:
+def _smooth_decimate(
+    pts: np.ndarray, faces: np.ndarray, target: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Smooth the marching-cubes staircase away, then decimate to about `target` faces.
 
     Taubin λ|μ smoothing (`trimesh.smoothing.filter_taubin`, λ 0.5, ν 0.53, 20 passes;
@@ -216,13 +228,20 @@ def _smooth_decimate(pts: np.ndarray, faces: np.ndarray,
     return np.asarray(mesh.vertices, np.float32), np.asarray(mesh.faces, np.int64)
 
 
-def lift_classical(seg: Segmentation, opts: InflateOptions | None = None, *,
-                   with_mesh: bool = True, progress: ProgressFn = no_progress,
-                   cancel: CancelToken | None = None) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
+def lift_classical(
+    seg: Segmentation,
+    opts: InflateOptions | None = None,
+    *,
+    with_mesh: bool = True,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
     """Segmented photo -> (Gaussian object, watertight mesh or None, info)."""
     opts = opts or InflateOptions()
     opts.check()
-    stages = Stages(progress, [("profile", 1), ("splats", 1), ("mesh", 3 if with_mesh else 0)], cancel)
+    stages = Stages(
+        progress, [("profile", 1), ("splats", 1), ("mesh", 3 if with_mesh else 0)], cancel
+    )
     with stages("profile"):
         rel = relief_from_segmentation(seg, opts)
     with stages("splats"):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
@@ -24,8 +24,13 @@ def cloud_luminance(cloud: GaussianCloud, weights: np.ndarray | None = None) -> 
     return float((lum * w).sum() / max(w.sum(), 1e-12))
 
 
-def world_luminance_near(world: World, point: np.ndarray, radius: float,
-                         exclude: Iterable[int] = (), min_splats: int = 50) -> float | None:
+def world_luminance_near(
+    world: World,
+    point: np.ndarray,
+    radius: float,
+    exclude: Iterable[int] = (),
+    min_splats: int = 50,
+) -> float | None:
     """Mean luminance of visible world splats within `radius` of `point` (widened until
     `min_splats` are found, up to 8× the radius). None when the world has no splats there."""
     skip = set(exclude)
@@ -53,8 +58,12 @@ def world_luminance_near(world: World, point: np.ndarray, radius: float,
     return None
 
 
-def exposure_gain(object_lum: float, world_lum: float, strength: float = 1.0,
-                  limits: tuple[float, float] = (0.5, 2.0)) -> float:
+def exposure_gain(
+    object_lum: float,
+    world_lum: float,
+    strength: float = 1.0,
+    limits: tuple[float, float] = (0.5, 2.0),
+) -> float:
     """Colour factor moving the object's mean luminance toward the world's (clamped)."""
     if not 0 <= strength <= 1:
         raise ValueError(f"light-matching strength must be 0..1, got {strength}")
@@ -73,8 +82,13 @@ def apply_gain(data: GaussianCloud | Mesh, gain: float) -> GaussianCloud | Mesh:
     return Mesh(data.vertices, data.faces, cols, data.uvs, data.texture, dict(data.meta))
 
 
-def match_exposure(data: GaussianCloud | Mesh, world: World, transform: np.ndarray,
-                   strength: float = 0.5, exclude: Iterable[int] = ()) -> tuple[GaussianCloud | Mesh, float]:
+def match_exposure(
+    data: GaussianCloud | Mesh,
+    world: World,
+    transform: np.ndarray,
+    strength: float = 0.5,
+    exclude: Iterable[int] = (),
+) -> tuple[GaussianCloud | Mesh, float]:
     """Object data with colours scaled to the world's brightness around its placement.
 
     `strength` 0.5 moves half-way (in log) to the surroundings' mean luminance: objects keep

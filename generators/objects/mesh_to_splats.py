@@ -63,7 +63,9 @@ def load_mesh_parts(path: str | Path) -> tuple[list[ColoredPart], list[str]]:
         g.apply_transform(transform)
         parts.append(_colored_part(g, geom_name, warnings))
     if not parts:
-        raise SceneFormatError(path, "the file has no triangles (no faces): nothing to turn into an object")
+        raise SceneFormatError(
+            path, "the file has no triangles (no faces): nothing to turn into an object"
+        )
     for p in parts:
         if not np.isfinite(p.vertices).all():
             raise SceneFormatError(path, "mesh has NaN/inf vertex positions")
@@ -102,7 +104,9 @@ def _colored_part(g: Any, name: str, warnings: list[str]) -> ColoredPart:
                 warnings.append(f"{name}: texture unusable ({exc}); using the material colour")
                 tex = uvs = None
         elif vis.uv is not None:
-            warnings.append(f"{name}: texture image missing or unreadable; using the material colour")
+            warnings.append(
+                f"{name}: texture image missing or unreadable; using the material colour"
+            )
     elif vis is not None and getattr(vis, "kind", None) in ("vertex", "face"):
         vcol = np.asarray(vis.vertex_colors, np.float32)[:, :3] / 255.0
     return ColoredPart(v, f, uvs, tex, vcol, base)
@@ -124,18 +128,22 @@ def sample_texture(tex: np.ndarray, uv: np.ndarray) -> np.ndarray:
 
 def part_colors(part: ColoredPart, faces: np.ndarray, bary: np.ndarray) -> np.ndarray:
     """Colour (N, 3) at barycentric points `bary` (N, 3) of faces `faces` (N,)."""
-    tri = part.faces[faces]                                  # (N, 3) vertex indices
+    tri = part.faces[faces]  # (N, 3) vertex indices
     if part.texture is not None and part.uvs is not None:
         uv = np.einsum("nk,nkj->nj", bary, part.uvs[tri])
         col = sample_texture(part.texture, uv)
     elif part.vertex_colors is not None:
         col = np.einsum("nk,nkj->nj", bary, part.vertex_colors[tri])
     else:
-        col = np.tile(DEFAULT_GREY if np.allclose(part.base, 1) else np.ones(3, np.float32), (len(faces), 1))
+        col = np.tile(
+            DEFAULT_GREY if np.allclose(part.base, 1) else np.ones(3, np.float32), (len(faces), 1)
+        )
     return np.clip(col * part.base, 0, 1).astype(np.float32)
 
 
-def normalizing_transform(lo: np.ndarray, hi: np.ndarray, height: float) -> tuple[float, np.ndarray]:
+def normalizing_transform(
+    lo: np.ndarray, hi: np.ndarray, height: float
+) -> tuple[float, np.ndarray]:
     """(scale, offset) mapping a box to the object frame: base centre at 0, height `height`."""
     ext = hi - lo
     size = ext[1] if ext[1] > 1e-9 else max(float(ext.max()), 1e-9)
@@ -162,14 +170,20 @@ def parts_to_cloud(parts: list[ColoredPart], samples: int, seed: int = 0) -> Gau
         r1, r2 = rng.random(k), rng.random(k)
         s1 = np.sqrt(r1)
         bary = np.stack([1 - s1, s1 * (1 - r2), s1 * r2], 1)  # uniform on the triangle
-        t = p.vertices[p.faces[fi]]                            # (k, 3, 3)
+        t = p.vertices[p.faces[fi]]  # (k, 3, 3)
         pts.append(np.einsum("nk,nkj->nj", bary, t))
         n = np.cross(t[:, 1] - t[:, 0], t[:, 2] - t[:, 0])
         nrm.append(n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-20))
         col.append(part_colors(p, fi, bary))
     sigma = 0.7 * np.sqrt(total / max(samples, 1))
-    return surfels(np.concatenate(pts), np.concatenate(nrm), np.concatenate(col), sigma,
-                   thickness=0.2, opacity=0.99)
+    return surfels(
+        np.concatenate(pts),
+        np.concatenate(nrm),
+        np.concatenate(col),
+        sigma,
+        thickness=0.2,
+        opacity=0.99,
+    )
 
 
 def parts_to_mesh(parts: list[ColoredPart]) -> Mesh:
@@ -184,10 +198,15 @@ def parts_to_mesh(parts: list[ColoredPart]) -> Mesh:
         elif p.vertex_colors is not None:
             c = p.vertex_colors
         else:
-            c = np.tile(DEFAULT_GREY if np.allclose(p.base, 1) else np.ones(3, np.float32), (len(p.vertices), 1))
+            c = np.tile(
+                DEFAULT_GREY if np.allclose(p.base, 1) else np.ones(3, np.float32),
+                (len(p.vertices), 1),
+            )
         cols.append(np.clip(c * p.base, 0, 1))
         off += len(p.vertices)
-    return Mesh(np.concatenate(verts), np.concatenate(faces), np.concatenate(cols).astype(np.float32))
+    return Mesh(
+        np.concatenate(verts), np.concatenate(faces), np.concatenate(cols).astype(np.float32)
+    )
 
 
 def read_splat_file(path: Path) -> GaussianCloud | Mesh:
@@ -207,9 +226,15 @@ def read_splat_file(path: Path) -> GaussianCloud | Mesh:
     raise SceneFormatError(path, f"no reader for {path.suffix} splat files is available")
 
 
-def import_object(path: str | Path | None, *, as_mesh: bool = False, samples: int = 200_000,
-                  height: float = 1.0, progress: ProgressFn = no_progress,
-                  cancel: CancelToken | None = None) -> tuple[GaussianCloud | None, Mesh | None, list[str], dict[str, Any]]:
+def import_object(
+    path: str | Path | None,
+    *,
+    as_mesh: bool = False,
+    samples: int = 200_000,
+    height: float = 1.0,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud | None, Mesh | None, list[str], dict[str, Any]]:
     """Import a mesh or splat file as an object in its own frame (base centre at 0, +Y up).
 
     Returns (cloud or None, mesh or None, warnings, info). Meshes give a cloud (sampled)
@@ -222,8 +247,10 @@ def import_object(path: str | Path | None, *, as_mesh: bool = False, samples: in
         raise FileNotFoundError(f"{path}: no such file")
     suffix = path.suffix.lower()
     if suffix not in MESH_TYPES + SPLAT_TYPES:
-        raise ValueError(f"{path}: cannot import {suffix or 'files without a suffix'}; "
-                         f"use one of {', '.join(sorted(set(MESH_TYPES + SPLAT_TYPES)))}")
+        raise ValueError(
+            f"{path}: cannot import {suffix or 'files without a suffix'}; "
+            f"use one of {', '.join(sorted(set(MESH_TYPES + SPLAT_TYPES)))}"
+        )
     stages = Stages(progress, [("read", 1), ("convert", 2)], cancel)
     info: dict[str, Any] = {"source": str(path)}
     with stages("read"):
@@ -242,10 +269,20 @@ def import_object(path: str | Path | None, *, as_mesh: bool = False, samples: in
                 lo2, hi2 = out.bounds()
                 info["size"] = [float(x) for x in hi2 - lo2]
                 return out, None, [], info
-            parts = [ColoredPart(data.vertices.astype(np.float64), data.faces.astype(np.int64), None, None,
-                                 data.vertex_colors, np.ones(3, np.float32))]
+            parts = [
+                ColoredPart(
+                    data.vertices.astype(np.float64),
+                    data.faces.astype(np.int64),
+                    None,
+                    None,
+                    data.vertex_colors,
+                    np.ones(3, np.float32),
+                )
+            ]
             if data.n_faces == 0:
-                raise SceneFormatError(path, "the file has no triangles (no faces): nothing to turn into an object")
+                raise SceneFormatError(
+                    path, "the file has no triangles (no faces): nothing to turn into an object"
+                )
             warnings: list[str] = []
         else:
             parts, warnings = load_mesh_parts(path)

@@ -13,8 +13,9 @@ Both return one image of 3 rows x 2 columns of square views at the Zero123++ v1.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -23,15 +24,23 @@ from generators.models.hub import offline
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
-from .carve import (ZERO123PP_VIEW, carve, carve_to_object, silhouette_against_background, split_grid,
-                    zero123pp_cameras)
+from .carve import (
+    ZERO123PP_VIEW,
+    carve,
+    carve_to_object,
+    silhouette_against_background,
+    split_grid,
+    zero123pp_cameras,
+)
 from .segment_classical import Segmentation
 
 GRAY = 0.5
-DOWNLOAD_HINT = ("run `python main.py models download zero123plus` (then --model is not needed), or "
-                 "download sudo-ai/zero123plus-v1.2 into that folder and copy pipeline.py from "
-                 "sudo-ai/zero123plus-pipeline beside its model_index.json (or point --model at a "
-                 "saved WanderMultiViewPipeline)")
+DOWNLOAD_HINT = (
+    "run `python main.py models download zero123plus` (then --model is not needed), or "
+    "download sudo-ai/zero123plus-v1.2 into that folder and copy pipeline.py from "
+    "sudo-ai/zero123plus-pipeline beside its model_index.json (or point --model at a "
+    "saved WanderMultiViewPipeline)"
+)
 
 
 def conditioning_image(seg: Segmentation, size: int = 320, fill: float = 0.8) -> np.ndarray:
@@ -48,7 +57,7 @@ def conditioning_image(seg: Segmentation, size: int = 320, fill: float = 0.8) ->
     comp = cv2.resize(comp, (w, h), interpolation=cv2.INTER_AREA if s < 1 else cv2.INTER_LINEAR)
     out = np.full((size, size, 3), GRAY, np.float32)
     oy, ox = (size - h) // 2, (size - w) // 2
-    out[oy:oy + h, ox:ox + w] = comp
+    out[oy : oy + h, ox : ox + w] = comp
     return (np.clip(out, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
@@ -69,38 +78,64 @@ def _pipeline_class() -> type:
 
         model_cpu_offload_seq = "image_encoder->unet->vae"
 
-        def __init__(self, unet, vae, image_encoder, feature_extractor, scheduler, view_size: int = 320) -> None:
+        def __init__(
+            self, unet, vae, image_encoder, feature_extractor, scheduler, view_size: int = 320
+        ) -> None:
             super().__init__()
-            self.register_modules(unet=unet, vae=vae, image_encoder=image_encoder,
-                                  feature_extractor=feature_extractor, scheduler=scheduler)
+            self.register_modules(
+                unet=unet,
+                vae=vae,
+                image_encoder=image_encoder,
+                feature_extractor=feature_extractor,
+                scheduler=scheduler,
+            )
             self.register_to_config(view_size=view_size)
             self.vae_scale_factor = 2 ** (len(self.vae.config.block_out_channels) - 1)
 
         @torch.no_grad()
-        def __call__(self, image: Any, num_inference_steps: int = 28, guidance_scale: float = 4.0,
-                     generator: torch.Generator | None = None, view_size: int | None = None,
-                     callback_on_step_end: Callable | None = None, output_type: str = "np") -> Any:
+        def __call__(
+            self,
+            image: Any,
+            num_inference_steps: int = 28,
+            guidance_scale: float = 4.0,
+            generator: torch.Generator | None = None,
+            view_size: int | None = None,
+            callback_on_step_end: Callable | None = None,
+            output_type: str = "np",
+        ) -> Any:
             from diffusers.utils import BaseOutput
             from PIL import Image
 
             s = int(view_size or self.config.view_size)
             if s % self.vae_scale_factor:
                 raise ValueError(f"view size {s} must be a multiple of {self.vae_scale_factor}")
-            pil = image if isinstance(image, Image.Image) else Image.fromarray(np.asarray(image, np.uint8))
+            pil = (
+                image
+                if isinstance(image, Image.Image)
+                else Image.fromarray(np.asarray(image, np.uint8))
+            )
             pil = pil.convert("RGB")
             dev, dtype = self._execution_device, self.unet.dtype
-            clip_in = self.feature_extractor(images=pil, return_tensors="pt").pixel_values.to(dev, dtype)
-            emb = self.image_encoder(clip_in).image_embeds[:, None, :]          # (1, 1, D)
-            cond = torch.from_numpy(np.asarray(pil.resize((s, s), Image.BICUBIC), np.float32) / 127.5 - 1)
-            cond = cond.permute(2, 0, 1)[None].to(dev, dtype)                   # (1, 3, s, s)
+            clip_in = self.feature_extractor(images=pil, return_tensors="pt").pixel_values.to(
+                dev, dtype
+            )
+            emb = self.image_encoder(clip_in).image_embeds[:, None, :]  # (1, 1, D)
+            cond = torch.from_numpy(
+                np.asarray(pil.resize((s, s), Image.BICUBIC), np.float32) / 127.5 - 1
+            )
+            cond = cond.permute(2, 0, 1)[None].to(dev, dtype)  # (1, 3, s, s)
             lat_c = self.vae.encode(cond).latent_dist.mode() * self.vae.config.scaling_factor
-            lat_c = lat_c.repeat(1, 1, 3, 2)                                    # (1, 4, 3s/f, 2s/f)
+            lat_c = lat_c.repeat(1, 1, 3, 2)  # (1, 4, 3s/f, 2s/f)
             cfg = guidance_scale > 1.0
             if cfg:
                 emb = torch.cat([torch.zeros_like(emb), emb])
                 lat_c = torch.cat([torch.zeros_like(lat_c), lat_c])
-            shape = (1, self.unet.config.out_channels, 3 * s // self.vae_scale_factor,
-                     2 * s // self.vae_scale_factor)
+            shape = (
+                1,
+                self.unet.config.out_channels,
+                3 * s // self.vae_scale_factor,
+                2 * s // self.vae_scale_factor,
+            )
             latents = torch.randn(shape, generator=generator, device="cpu", dtype=torch.float32)
             latents = latents.to(dev, dtype) * self.scheduler.init_noise_sigma
             self.scheduler.set_timesteps(num_inference_steps, device=dev)
@@ -116,7 +151,9 @@ def _pipeline_class() -> type:
                     callback_on_step_end(self, i, t, {"latents": latents})
             img = self.vae.decode(latents / self.vae.config.scaling_factor).sample
             img = (img / 2 + 0.5).clamp(0, 1)[0].permute(1, 2, 0).float().cpu().numpy()
-            out = img if output_type == "np" else Image.fromarray((img * 255 + 0.5).astype(np.uint8))
+            out = (
+                img if output_type == "np" else Image.fromarray((img * 255 + 0.5).astype(np.uint8))
+            )
             return BaseOutput(images=[out])  # type: ignore[call-arg]
 
     _PIPELINE_CLASS = WanderMultiViewPipeline
@@ -146,7 +183,9 @@ def load_multiview_pipeline(model: str | Path | None, device: str | None = None)
         raise FileNotFoundError(f"multiview model {path} not found: {DOWNLOAD_HINT}")
     index = path / "model_index.json"
     if not index.is_file():
-        raise ValueError(f"{path} is not a diffusers pipeline folder (no model_index.json): {DOWNLOAD_HINT}")
+        raise ValueError(
+            f"{path} is not a diffusers pipeline folder (no model_index.json): {DOWNLOAD_HINT}"
+        )
     try:
         cls_name = json.loads(index.read_text()).get("_class_name", "")
     except json.JSONDecodeError as exc:
@@ -163,20 +202,32 @@ def load_multiview_pipeline(model: str | Path | None, device: str | None = None)
 
             code = custom if custom is not None else path
             if not (code / "pipeline.py").is_file():
-                raise ValueError(f"{path} holds a {cls_name or 'custom'} pipeline but no pipeline.py: "
-                                 f"{DOWNLOAD_HINT}")
-            pipe = DiffusionPipeline.from_pretrained(str(path), custom_pipeline=str(code), dtype=dtype,
-                                                     local_files_only=True)
-            pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(pipe.scheduler.config,
-                                                                         timestep_spacing="trailing")
-    except (OSError, EnvironmentError) as exc:
-        raise ValueError(f"could not load the multiview pipeline from {path}: {exc}. {DOWNLOAD_HINT}") from None
+                raise ValueError(
+                    f"{path} holds a {cls_name or 'custom'} pipeline but no pipeline.py: "
+                    f"{DOWNLOAD_HINT}"
+                )
+            pipe = DiffusionPipeline.from_pretrained(
+                str(path), custom_pipeline=str(code), dtype=dtype, local_files_only=True
+            )
+            pipe.scheduler = EulerAncestralDiscreteScheduler.from_config(
+                pipe.scheduler.config, timestep_spacing="trailing"
+            )
+    except OSError as exc:
+        raise ValueError(
+            f"could not load the multiview pipeline from {path}: {exc}. {DOWNLOAD_HINT}"
+        ) from None
     pipe.set_progress_bar_config(disable=True)
     return pipe.to(dev)
 
 
-def generate_views(pipe: Any, cond: np.ndarray, steps: int = 28, seed: int = 0,
-                   progress: ProgressFn = no_progress, cancel: CancelToken | None = None) -> np.ndarray:
+def generate_views(
+    pipe: Any,
+    cond: np.ndarray,
+    steps: int = 28,
+    seed: int = 0,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Run the pipeline: conditioning image (S, S, 3) uint8 -> grid (3V, 2V, 3) float32 0..1."""
     import torch
     from PIL import Image
@@ -190,7 +241,12 @@ def generate_views(pipe: Any, cond: np.ndarray, steps: int = 28, seed: int = 0,
         progress((i + 1) / steps, f"view diffusion step {i + 1}/{steps}")
         return kw
 
-    out = pipe(Image.fromarray(cond), num_inference_steps=steps, generator=gen, callback_on_step_end=on_step)
+    out = pipe(
+        Image.fromarray(cond),
+        num_inference_steps=steps,
+        generator=gen,
+        callback_on_step_end=on_step,
+    )
     img = out.images[0]
     arr = np.asarray(img, np.float32)
     if arr.dtype != np.float32 or arr.max() > 1.5:
@@ -198,8 +254,13 @@ def generate_views(pipe: Any, cond: np.ndarray, steps: int = 28, seed: int = 0,
     return np.clip(arr[:, :, :3], 0, 1).astype(np.float32)
 
 
-def views_to_object(grid: np.ndarray, height: float = 1.0, resolution: int = 96, with_mesh: bool = True,
-                    cancel: CancelToken | None = None) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
+def views_to_object(
+    grid: np.ndarray,
+    height: float = 1.0,
+    resolution: int = 96,
+    with_mesh: bool = True,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
     """Six views on gray -> silhouettes -> carved, coloured object in the object frame."""
     views = split_grid(grid)
     masks = [silhouette_against_background(v) for v in views]
@@ -208,8 +269,10 @@ def views_to_object(grid: np.ndarray, height: float = 1.0, resolution: int = 96,
         raise ValueError(f"the generated views {empty} show no object against the gray background")
     full = [i for i, m in enumerate(masks) if m.mean() > 0.97]
     if full:
-        raise ValueError(f"the generated views {full} have no gray background to cut the object from "
-                         "(the model output is not Zero123++-like)")
+        raise ValueError(
+            f"the generated views {full} have no gray background to cut the object from "
+            "(the model output is not Zero123++-like)"
+        )
     cams = zero123pp_cameras(size=views[0].shape[0])
     res = carve(masks, cams, resolution=resolution, cancel=cancel)
     cloud, mesh = carve_to_object(res, views, cams, with_mesh)
@@ -221,14 +284,25 @@ def views_to_object(grid: np.ndarray, height: float = 1.0, resolution: int = 96,
     cloud = cloud.transformed(m)
     mesh = mesh.transformed(m) if mesh is not None else None
     lo, hi = cloud.bounds()
-    return cloud, mesh, {"size": [float(v) for v in hi - lo],
-                         "view_coverage": [float(k.mean()) for k in masks]}
+    return (
+        cloud,
+        mesh,
+        {"size": [float(v) for v in hi - lo], "view_coverage": [float(k.mean()) for k in masks]},
+    )
 
 
-def lift_multiview(seg: Segmentation, model: str | Path | None, *, steps: int = 28, seed: int = 0,
-                   height: float = 1.0, with_mesh: bool = True, device: str | None = None,
-                   progress: ProgressFn = no_progress,
-                   cancel: CancelToken | None = None) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
+def lift_multiview(
+    seg: Segmentation,
+    model: str | Path | None,
+    *,
+    steps: int = 28,
+    seed: int = 0,
+    height: float = 1.0,
+    with_mesh: bool = True,
+    device: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud, Mesh | None, dict[str, Any]]:
     """Segmented photo -> Zero123++-style views -> carved Gaussian object (+ mesh)."""
     stages = Stages(progress, [("load model", 1), ("views", 6), ("carve", 2)], cancel)
     with stages("load model"):

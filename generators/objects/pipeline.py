@@ -44,8 +44,9 @@ class ObjectResult:
         return self.mesh
 
 
-def segment(req: ObjectOptions, progress: ProgressFn = no_progress,
-            cancel: CancelToken | None = None) -> Segmentation:
+def segment(
+    req: ObjectOptions, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> Segmentation:
     """Load the photo and segment its object with the requested segmenter."""
     if req.image is not None:
         rgb, alpha = split_alpha(req.image)
@@ -67,25 +68,40 @@ def segment(req: ObjectOptions, progress: ProgressFn = no_progress,
     return segment_neural(rgb, req.sam, box=box, point=req.point, device=req.device)  # type: ignore[arg-type]
 
 
-def generate_object(req: ObjectOptions, progress: ProgressFn = no_progress,
-                    cancel: CancelToken | None = None) -> ObjectResult:
+def generate_object(
+    req: ObjectOptions, progress: ProgressFn = no_progress, cancel: CancelToken | None = None
+) -> ObjectResult:
     """Run the whole job. `req` is checked first (`ObjectOptions.check`: OptionsError, or
     ModelMissing when a backend's weights are not here); SceneFormatError for unreadable
     files. The result's meta records the options (`meta["options"]`)."""
     req.check()
     cancel = cancel or CancelToken()
-    name = Path(str(req.input if req.backend == "import" else (req.photo or "object"))).stem or "object"
-    meta: dict[str, Any] = {"generator": "wander.objects", "backend": req.backend,
-                            "options": req.record()}
+    name = (
+        Path(str(req.input if req.backend == "import" else (req.photo or "object"))).stem
+        or "object"
+    )
+    meta: dict[str, Any] = {
+        "generator": "wander.objects",
+        "backend": req.backend,
+        "options": req.record(),
+    }
     if req.backend == "import":
         from .mesh_to_splats import import_object
 
-        cloud, mesh, warnings, info = import_object(req.input, as_mesh=req.as_mesh, samples=req.samples,
-                                                    height=req.height, progress=progress, cancel=cancel)
+        cloud, mesh, warnings, info = import_object(
+            req.input,
+            as_mesh=req.as_mesh,
+            samples=req.samples,
+            height=req.height,
+            progress=progress,
+            cancel=cancel,
+        )
         meta.update(info)
         return _finish(name, cloud, mesh, meta, warnings, None)
 
-    stages = Stages(progress, [("segment", 2), ("lift", 2 if req.backend == "classical" else 6)], cancel)
+    stages = Stages(
+        progress, [("segment", 2), ("lift", 2 if req.backend == "classical" else 6)], cancel
+    )
     with stages("segment"):
         seg = segment(req, progress, cancel)
     meta["segmentation"] = dict(seg.meta, box=list(seg.box))
@@ -95,25 +111,48 @@ def generate_object(req: ObjectOptions, progress: ProgressFn = no_progress,
             from .inflate import InflateOptions, lift_classical
 
             opts = InflateOptions(resolution=req.resolution, height=req.height)
-            cloud, mesh, info = lift_classical(seg, opts, with_mesh=req.with_mesh, progress=sub, cancel=cancel)
+            cloud, mesh, info = lift_classical(
+                seg, opts, with_mesh=req.with_mesh, progress=sub, cancel=cancel
+            )
         elif req.backend == "hunyuan3d":  # model manager: hunyuan3d-2mini (hy3dgen)
             from .hunyuan3d import lift_hunyuan3d
 
-            cloud, mesh, info = lift_hunyuan3d(seg, steps=req.steps, seed=req.seed, height=req.height,
-                                               with_mesh=req.with_mesh, device=req.device,
-                                               progress=sub, cancel=cancel)
+            cloud, mesh, info = lift_hunyuan3d(
+                seg,
+                steps=req.steps,
+                seed=req.seed,
+                height=req.height,
+                with_mesh=req.with_mesh,
+                device=req.device,
+                progress=sub,
+                cancel=cancel,
+            )
         else:
             from .multiview import lift_multiview
 
-            cloud, mesh, info = lift_multiview(seg, req.model, steps=req.steps, seed=req.seed,  # type: ignore[arg-type]
-                                               height=req.height, with_mesh=req.with_mesh,
-                                               device=req.device, progress=sub, cancel=cancel)
+            cloud, mesh, info = lift_multiview(
+                seg,
+                req.model,
+                steps=req.steps,
+                seed=req.seed,  # type: ignore[arg-type]
+                height=req.height,
+                with_mesh=req.with_mesh,
+                device=req.device,
+                progress=sub,
+                cancel=cancel,
+            )
     meta.update(info)
     return _finish(name, cloud, mesh, meta, [], seg)
 
 
-def _finish(name: str, cloud: GaussianCloud | None, mesh: Mesh | None, meta: dict[str, Any],
-            warnings: list[str], seg: Segmentation | None) -> ObjectResult:
+def _finish(
+    name: str,
+    cloud: GaussianCloud | None,
+    mesh: Mesh | None,
+    meta: dict[str, Any],
+    warnings: list[str],
+    seg: Segmentation | None,
+) -> ObjectResult:
     from .files import _jsonable
 
     meta = _jsonable(meta)  # type: ignore[assignment] - provenance must survive JSON (projects, PLY)

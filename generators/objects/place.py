@@ -9,15 +9,15 @@ about Z. Objects are made with +Y up, their base centre at the origin.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable
 
 import numpy as np
 
+from scene.commands import AddLayer, Batch, SetTransform  # noqa: F401 - Batch moved here
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh, ray_triangles
 from scene.rotations import decompose_similarity, quats_to_matrices
-from scene.commands import AddLayer, Batch, SetTransform  # noqa: F401 - Batch moved here
 from scene.up_axis import ground_axes, heights, upright_rotation, world_up, yaw_towards
 from scene.world import Layer, World, similarity_matrix
 
@@ -26,15 +26,21 @@ from scene.world import Layer, World, similarity_matrix
 class Hit:
     """First opaque surface along a ray."""
 
-    point: np.ndarray      # (3,) world
-    distance: float        # along the unit ray
+    point: np.ndarray  # (3,) world
+    distance: float  # along the unit ray
     layer_id: int
-    normal: np.ndarray     # (3,) world, unit (best guess for splats)
+    normal: np.ndarray  # (3,) world, unit (best guess for splats)
 
 
-def pick_surface(world: World, origin: np.ndarray, direction: np.ndarray, *,
-                 exclude: Iterable[int] = (), min_distance: float = 1e-3,
-                 max_distance: float = 1e6) -> Hit | None:
+def pick_surface(
+    world: World,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    *,
+    exclude: Iterable[int] = (),
+    min_distance: float = 1e-3,
+    max_distance: float = 1e6,
+) -> Hit | None:
     """The first opaque splat or mesh triangle hit by the ray, over all visible layers."""
     o = np.asarray(origin, np.float64).reshape(3)
     d = np.asarray(direction, np.float64).reshape(3)
@@ -48,7 +54,7 @@ def pick_surface(world: World, origin: np.ndarray, direction: np.ndarray, *,
         if lay.id in skip:
             continue
         s, r, t = decompose_similarity(lay.transform)
-        lo_ = (r.T @ (o - t)) / s   # ray in the layer's own frame
+        lo_ = (r.T @ (o - t)) / s  # ray in the layer's own frame
         ld = r.T @ d
         if isinstance(lay.data, GaussianCloud):
             found = _pick_splats(lay.data, lo_, ld)
@@ -71,24 +77,25 @@ def pick_surface(world: World, origin: np.ndarray, direction: np.ndarray, *,
     return best
 
 
-def _pick_splats(cloud: GaussianCloud, o: np.ndarray, d: np.ndarray,
-                 threshold: float = 0.5) -> tuple[float, np.ndarray] | None:
+def _pick_splats(
+    cloud: GaussianCloud, o: np.ndarray, d: np.ndarray, threshold: float = 0.5
+) -> tuple[float, np.ndarray] | None:
     """Depth where accumulated opacity along the ray first reaches `threshold`."""
     if len(cloud) == 0:
         return None
-    mu = cloud.means.astype(np.float64)                      # (N, 3)
-    sig = np.exp(cloud.scales.astype(np.float64))             # (N, 3)
+    mu = cloud.means.astype(np.float64)  # (N, 3)
+    sig = np.exp(cloud.scales.astype(np.float64))  # (N, 3)
     rel = mu - o
-    tc = rel @ d                                              # (N,) depth of closest approach
+    tc = rel @ d  # (N,) depth of closest approach
     r2 = np.einsum("ij,ij->i", rel, rel) - tc * tc
     reach = 3.0 * sig.max(1)
     cand = np.nonzero((tc > 0) & (r2 < reach * reach))[0]
     if cand.size == 0:
         return None
-    rot = quats_to_matrices(cloud.quats[cand])                # (M, 3, 3) columns = axes
+    rot = quats_to_matrices(cloud.quats[cand])  # (M, 3, 3) columns = axes
     s = sig[cand]
     # In each Gaussian's whitened frame the ray is o_l + t d_l; its peak response is exp(-m/2).
-    o_l = np.einsum("mji,mj->mi", rot, o - mu[cand]) / s      # (M, 3)
+    o_l = np.einsum("mji,mj->mi", rot, o - mu[cand]) / s  # (M, 3)
     d_l = np.einsum("mji,j->mi", rot, d) / s
     dd = np.maximum(np.einsum("ij,ij->i", d_l, d_l), 1e-30)
     od = np.einsum("ij,ij->i", o_l, d_l)
@@ -106,7 +113,7 @@ def _pick_splats(cloud: GaussianCloud, o: np.ndarray, d: np.ndarray,
         return None
     k = order[reached[0]]
     # Normal guess: the splat's thinnest axis.
-    axes = quats_to_matrices(cloud.quats[idx[k]:idx[k] + 1])[0]
+    axes = quats_to_matrices(cloud.quats[idx[k] : idx[k] + 1])[0]
     normal = axes[:, int(np.argmin(sig[idx[k]]))]
     return float(t_star[k]), normal
 
@@ -115,7 +122,7 @@ def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndar
     """Nearest triangle hit (Möller–Trumbore, vectorised over faces)."""
     if mesh.n_faces == 0:
         return None
-    tri = mesh.vertices[mesh.faces].astype(np.float64)      # (F, 3, 3)
+    tri = mesh.vertices[mesh.faces].astype(np.float64)  # (F, 3, 3)
     t = ray_triangles(tri, o, d, det_eps=1e-14, t_min=0.0)
     i = int(np.argmin(t))
     if not np.isfinite(t[i]):
@@ -130,17 +137,27 @@ def ground_height(world: World, exclude: Iterable[int] = ()) -> float:
     skip = set(exclude)
     up = world_up(world)
     # height of layer points p: up · (M p) = p · (Mᵀ up) + up · t
-    ys = [lay.data.means.astype(np.float64) @ (lay.transform[:3, :3].T @ up) + lay.transform[:3, 3] @ up
-          for lay in world.visible_layers()
-          if lay.id not in skip and isinstance(lay.data, GaussianCloud) and len(lay.data)]
+    ys = [
+        lay.data.means.astype(np.float64) @ (lay.transform[:3, :3].T @ up)
+        + lay.transform[:3, 3] @ up
+        for lay in world.visible_layers()
+        if lay.id not in skip and isinstance(lay.data, GaussianCloud) and len(lay.data)
+    ]
     if not ys:
         return 0.0
     return float(np.quantile(np.concatenate(ys), 0.02))
 
 
-def placement_transform(world: World, origin: np.ndarray, direction: np.ndarray, *,
-                        scale: float = 1.0, face_point: np.ndarray | None = None,
-                        exclude: Iterable[int] = (), fallback_distance: float = 3.0) -> tuple[np.ndarray, Hit | None]:
+def placement_transform(
+    world: World,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    *,
+    scale: float = 1.0,
+    face_point: np.ndarray | None = None,
+    exclude: Iterable[int] = (),
+    fallback_distance: float = 3.0,
+) -> tuple[np.ndarray, Hit | None]:
     """4×4 similarity putting an object's base where the ray hits, standing along the
     world's up axis and turned about it to face `face_point`.
 
@@ -166,8 +183,12 @@ def placement_transform(world: World, origin: np.ndarray, direction: np.ndarray,
     return similarity_matrix(pos, scale=scale, rotation=upright_rotation(up, yaw)), hit
 
 
-def view_placement(world: World, origin: np.ndarray, direction: np.ndarray,
-                   object_bounds: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, Hit | None]:
+def view_placement(
+    world: World,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    object_bounds: tuple[np.ndarray, np.ndarray],
+) -> tuple[np.ndarray, Hit | None]:
     """Where the app inserts an object seen along a view ray: 4×4 similarity and the hit.
 
     The object (its own bounds (lo, hi), +Y up, base at its origin) stands where the ray
@@ -179,7 +200,7 @@ def view_placement(world: World, origin: np.ndarray, direction: np.ndarray,
     origin = np.asarray(origin, np.float64)
     m, hit = placement_transform(world, origin, direction, face_point=origin)
     dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
-    size = float(np.clip(0.25 * dist, 0.05, 3.0))   # a quarter of the distance: easy to see
+    size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
     m[:3, :3] *= size
     d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
     up = world_up(world)
@@ -194,14 +215,22 @@ def view_placement(world: World, origin: np.ndarray, direction: np.ndarray,
 
 
 # ------------------------------------------------------------------ edits (undoable)
-def object_layer(name: str, data: GaussianCloud | Mesh, transform: np.ndarray,
-                 source: dict | None = None) -> Layer:
+def object_layer(
+    name: str, data: GaussianCloud | Mesh, transform: np.ndarray, source: dict | None = None
+) -> Layer:
     """A new `kind='object'` layer."""
-    return Layer(name=name, data=data, kind="object", transform=transform, source=dict(source or {}))
+    return Layer(
+        name=name, data=data, kind="object", transform=transform, source=dict(source or {})
+    )
 
 
-def insert_object(world: World, name: str, data: GaussianCloud | Mesh, transform: np.ndarray,
-                  source: dict | None = None) -> Layer:
+def insert_object(
+    world: World,
+    name: str,
+    data: GaussianCloud | Mesh,
+    transform: np.ndarray,
+    source: dict | None = None,
+) -> Layer:
     """Add an object layer (one undoable command) and return it."""
     lay = object_layer(world.unique_name(name), data, transform, source)
     world.execute(AddLayer(lay))
@@ -218,8 +247,14 @@ def duplicate_layer(world: World, layer_id: int, offset: np.ndarray | None = Non
         width = float(np.ptp(_world_corners(src) @ side))
         offset = side * max(width, 1e-3) * 1.1
     m[:3, 3] += np.asarray(offset, np.float64)
-    lay = Layer(name=world.unique_name(src.name), data=src.data, kind=src.kind, transform=m,
-                visible=True, source=dict(src.source, duplicated_from=src.id))
+    lay = Layer(
+        name=world.unique_name(src.name),
+        data=src.data,
+        kind=src.kind,
+        transform=m,
+        visible=True,
+        source=dict(src.source, duplicated_from=src.id),
+    )
     world.execute(AddLayer(lay, world.layers.index(src) + 1))
     return lay
 
@@ -227,7 +262,9 @@ def duplicate_layer(world: World, layer_id: int, offset: np.ndarray | None = Non
 def _world_corners(layer: Layer) -> np.ndarray:
     """(8, 3) world positions of the corners of the layer's own bounding box."""
     lo, hi = layer.data.bounds()
-    corners = np.array([[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])])
+    corners = np.array(
+        [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+    )
     return corners @ layer.transform[:3, :3].T + layer.transform[:3, 3]
 
 
@@ -274,8 +311,9 @@ def scale_layer(world: World, layer_id: int, factor: float) -> None:
     world.execute(SetTransform(layer_id, scaled(world.layer(layer_id), factor)))
 
 
-def dropped(world: World, layer_id: int, *, fallback_ground: bool = True
-            ) -> tuple[np.ndarray, Hit] | None:
+def dropped(
+    world: World, layer_id: int, *, fallback_ground: bool = True
+) -> tuple[np.ndarray, Hit] | None:
     """The layer moved along the world's down axis (−up) until its lowest corner rests on
     the first surface under it: (new 4×4 transform, hit), or None when there is nothing
     to rest on. Without a surface below, `fallback_ground` drops it to `ground_height`

@@ -6,17 +6,18 @@ that already carries an alpha channel is used as is (only validated and cleaned)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
 from scene.errors import SceneFormatError
 
-MIN_OBJECT_PIXELS = 64        # fewer foreground pixels than this is "no object"
-MIN_OBJECT_FRACTION = 0.002   # ... or less than this share of the photo
-WORK_SIZE = 512               # GrabCut runs at most at this long side (speed)
+MIN_OBJECT_PIXELS = 64  # fewer foreground pixels than this is "no object"
+MIN_OBJECT_FRACTION = 0.002  # ... or less than this share of the photo
+WORK_SIZE = 512  # GrabCut runs at most at this long side (speed)
 
 
 @dataclass
@@ -48,8 +49,9 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         raise FileNotFoundError(f"{p}: no such photo")
     rgb, alpha = load_image_u8(p, max_side=None)
     if min(rgb.shape[:2]) < 8:
-        raise SceneFormatError(p, f"image is too small ({rgb.shape[1]}x{rgb.shape[0]} pixels; "
-                                  f"need at least 8x8)")
+        raise SceneFormatError(
+            p, f"image is too small ({rgb.shape[1]}x{rgb.shape[0]} pixels; need at least 8x8)"
+        )
     if alpha is not None and float(alpha.min()) > 0.99:  # fully opaque: no matte information
         alpha = None
     return rgb, alpha
@@ -86,7 +88,9 @@ def _to_uint8(img: np.ndarray, path: Path | None) -> np.ndarray:
     raise SceneFormatError(path, f"unsupported pixel type {img.dtype}")
 
 
-def parse_box(text: str | Sequence[float] | None, width: int, height: int) -> tuple[int, int, int, int] | None:
+def parse_box(
+    text: str | Sequence[float] | None, width: int, height: int
+) -> tuple[int, int, int, int] | None:
     """'x0,y0,x1,y1' (pixels) -> a validated box clipped to the image, or None."""
     if text is None:
         return None
@@ -100,7 +104,9 @@ def parse_box(text: str | Sequence[float] | None, width: int, height: int) -> tu
     x0, x1 = sorted((max(0, min(width, x0)), max(0, min(width, x1))))
     y0, y1 = sorted((max(0, min(height, y0)), max(0, min(height, y1))))
     if x1 - x0 < 4 or y1 - y0 < 4:
-        raise ValueError(f"box {text!r} is smaller than 4x4 pixels inside the {width}x{height} photo")
+        raise ValueError(
+            f"box {text!r} is smaller than 4x4 pixels inside the {width}x{height} photo"
+        )
     return x0, y0, x1, y1
 
 
@@ -141,14 +147,22 @@ def segment_classical(
     seed = box or default_box(w, h)
     # Work at a reduced size: GrabCut's cost grows with pixels, the matte refines at full size.
     scale = min(1.0, WORK_SIZE / max(h, w))
-    small = cv2.resize(rgb, (max(8, round(w * scale)), max(8, round(h * scale))),
-                       interpolation=cv2.INTER_AREA) if scale < 1 else rgb
+    small = (
+        cv2.resize(
+            rgb, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
+        )
+        if scale < 1
+        else rgb
+    )
     sh, sw = small.shape[:2]
-    sbox = [int(seed[0] * scale), int(seed[1] * scale),
-            max(int(seed[2] * scale), int(seed[0] * scale) + 2),
-            max(int(seed[3] * scale), int(seed[1] * scale) + 2)]
+    sbox = [
+        int(seed[0] * scale),
+        int(seed[1] * scale),
+        max(int(seed[2] * scale), int(seed[0] * scale) + 2),
+        max(int(seed[3] * scale), int(seed[1] * scale) + 2),
+    ]
     gc_mask = np.full((sh, sw), cv2.GC_BGD, np.uint8)
-    gc_mask[sbox[1]:sbox[3], sbox[0]:sbox[2]] = cv2.GC_PR_FGD
+    gc_mask[sbox[1] : sbox[3], sbox[0] : sbox[2]] = cv2.GC_PR_FGD
     if point is not None:
         px, py = int(point[0] * scale), int(point[1] * scale)
         if not (0 <= px < sw and 0 <= py < sh):
@@ -160,12 +174,16 @@ def segment_classical(
     try:
         cv2.grabCut(bgr, gc_mask, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     except cv2.error as exc:
-        raise ValueError(f"no clear object in the photo (GrabCut failed: {exc.msg.strip()})") from None
+        raise ValueError(
+            f"no clear object in the photo (GrabCut failed: {exc.msg.strip()})"
+        ) from None
     fg_small = (gc_mask == cv2.GC_FGD) | (gc_mask == cv2.GC_PR_FGD)
     box_area = (sbox[2] - sbox[0]) * (sbox[3] - sbox[1])
     if fg_small.sum() > 0.97 * box_area:
-        raise ValueError("no clear object in the photo: the whole box looks like one region; "
-                         "draw a tighter box (--box x0,y0,x1,y1) or use a photo with a distinct object")
+        raise ValueError(
+            "no clear object in the photo: the whole box looks like one region; "
+            "draw a tighter box (--box x0,y0,x1,y1) or use a photo with a distinct object"
+        )
     mask_small = clean_mask(fg_small)
     validate_mask(mask_small)
     # Upsample the hard mask and refine its edge against the full-resolution photo.
@@ -185,8 +203,12 @@ def _box_around_point(point: tuple[float, float], w: int, h: int) -> tuple[int, 
         raise ValueError(f"click point {point} lies outside the {w}x{h} photo")
     x0, y0, x1, y1 = default_box(w, h)
     m = 0.05 * max(w, h)
-    return (int(max(1, min(x0, x - m))), int(max(1, min(y0, y - m))),
-            int(min(w - 1, max(x1, x + m))), int(min(h - 1, max(y1, y + m))))
+    return (
+        int(max(1, min(x0, x - m))),
+        int(max(1, min(y0, y - m))),
+        int(min(w - 1, max(x1, x + m))),
+        int(min(h - 1, max(y1, y + m))),
+    )
 
 
 def _component_halo(mask: np.ndarray) -> np.ndarray:
@@ -231,8 +253,10 @@ def validate_mask(mask: np.ndarray) -> None:
         raise ValueError("no object found: the mask is empty")
     need = max(MIN_OBJECT_PIXELS, int(MIN_OBJECT_FRACTION * m.size))
     if n < need:
-        raise ValueError(f"no clear object: the mask has only {n} pixel(s) (need at least {need}); "
-                         "mark the object with a box or a click")
+        raise ValueError(
+            f"no clear object: the mask has only {n} pixel(s) (need at least {need}); "
+            "mark the object with a box or a click"
+        )
     if n > 0.98 * m.size:
         raise ValueError("no clear object: the mask covers the whole photo")
 

@@ -22,9 +22,11 @@ from generators.models.hub import offline
 
 from .segment_classical import Segmentation, default_box, mask_to_segmentation
 
-HINT = ("run `python main.py models download sam2-tiny` (then --sam is not needed), or pass --sam "
-        "with a transformers SAM folder (facebook/sam-vit-base) or a segment-anything checkpoint "
-        "(sam_vit_b_01ec64.pth)")
+HINT = (
+    "run `python main.py models download sam2-tiny` (then --sam is not needed), or pass --sam "
+    "with a transformers SAM folder (facebook/sam-vit-base) or a segment-anything checkpoint "
+    "(sam_vit_b_01ec64.pth)"
+)
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -41,7 +43,9 @@ def is_sam2_folder(folder: Path) -> bool:
 
     cfg = folder / "config.json"
     try:
-        return cfg.is_file() and str(json.loads(cfg.read_text()).get("model_type", "")).startswith("sam2")
+        return cfg.is_file() and str(json.loads(cfg.read_text()).get("model_type", "")).startswith(
+            "sam2"
+        )
     except (OSError, ValueError):
         return False
 
@@ -56,13 +60,19 @@ def load_sam2(folder: Path, device: str | None = None) -> Any:
     try:
         model = Sam2Model.from_pretrained(str(folder), local_files_only=True)
     except (OSError, ValueError) as exc:
-        raise ValueError(f"could not load SAM 2 from {folder}: {str(exc).splitlines()[0]}. {HINT}") from None
+        raise ValueError(
+            f"could not load SAM 2 from {folder}: {str(exc).splitlines()[0]}. {HINT}"
+        ) from None
     dev = _device(device)
     return model.to(dev, pick_dtype(dev)).eval()
 
 
-def sam2_masks(rgb: np.ndarray, model: Any, box: tuple[int, int, int, int] | None,
-               point: tuple[float, float] | None) -> tuple[np.ndarray, np.ndarray]:
+def sam2_masks(
+    rgb: np.ndarray,
+    model: Any,
+    box: tuple[int, int, int, int] | None,
+    point: tuple[float, float] | None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate masks (K, H, W) bool and predicted IoUs (K,) from a loaded Sam2Model.
 
     The photo (H, W, 3) uint8 is resized to the model's S x S input (no padding, as SAM 2's
@@ -83,22 +93,29 @@ def sam2_masks(rgb: np.ndarray, model: Any, box: tuple[int, int, int, int] | Non
     kwargs: dict[str, Any] = {}
     if box is not None:
         x0, y0, x1, y1 = (float(v) for v in box)
-        kwargs["input_boxes"] = torch.tensor([[[x0 * sx, y0 * sy, x1 * sx, y1 * sy]]], dtype=p.dtype,
-                                             device=p.device)
+        kwargs["input_boxes"] = torch.tensor(
+            [[[x0 * sx, y0 * sy, x1 * sx, y1 * sy]]], dtype=p.dtype, device=p.device
+        )
     if point is not None:
-        kwargs["input_points"] = torch.tensor([[[[point[0] * sx, point[1] * sy]]]], dtype=p.dtype,
-                                              device=p.device)
+        kwargs["input_points"] = torch.tensor(
+            [[[[point[0] * sx, point[1] * sy]]]], dtype=p.dtype, device=p.device
+        )
         kwargs["input_labels"] = torch.tensor([[[1]]], dtype=torch.long, device=p.device)
     with torch.no_grad():
         out = model(pixel_values=pix, multimask_output=True, **kwargs)
-    logits = out.pred_masks[0, 0].float().cpu().numpy()           # (K, h', w')
+    logits = out.pred_masks[0, 0].float().cpu().numpy()  # (K, h', w')
     masks = np.stack([cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR) > 0 for m in logits])
     scores = out.iou_scores[0, 0].float().cpu().numpy()
     return masks, scores
 
 
-def sam_masks_transformers(rgb: np.ndarray, folder: Path, box: tuple[int, int, int, int] | None,
-                           point: tuple[float, float] | None, device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sam_masks_transformers(
+    rgb: np.ndarray,
+    folder: Path,
+    box: tuple[int, int, int, int] | None,
+    point: tuple[float, float] | None,
+    device: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate masks (K, H, W) bool and their predicted IoUs (K,) from a transformers SAM folder."""
     import torch
     from transformers import SamModel, SamProcessor
@@ -121,20 +138,28 @@ def sam_masks_transformers(rgb: np.ndarray, folder: Path, box: tuple[int, int, i
     with torch.no_grad():
         out = model(**inputs, multimask_output=True)
     masks = processor.image_processor.post_process_masks(
-        out.pred_masks.cpu(), inputs["original_sizes"].cpu(), inputs["reshaped_input_sizes"].cpu())
-    m = masks[0][0].numpy().astype(bool)               # (K, H, W)
+        out.pred_masks.cpu(), inputs["original_sizes"].cpu(), inputs["reshaped_input_sizes"].cpu()
+    )
+    m = masks[0][0].numpy().astype(bool)  # (K, H, W)
     scores = out.iou_scores[0, 0].float().cpu().numpy()  # (K,)
     return m, scores
 
 
-def sam_masks_checkpoint(rgb: np.ndarray, checkpoint: Path, box: tuple[int, int, int, int] | None,
-                         point: tuple[float, float] | None, device: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+def sam_masks_checkpoint(
+    rgb: np.ndarray,
+    checkpoint: Path,
+    box: tuple[int, int, int, int] | None,
+    point: tuple[float, float] | None,
+    device: str | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Candidate masks and scores from a segment-anything checkpoint (model type from the name)."""
     try:
         from segment_anything import SamPredictor, sam_model_registry
     except ImportError as exc:
-        raise ValueError(f"SAM checkpoint files need the segment-anything package and torchvision "
-                         f"({exc}); or use a transformers SAM folder instead") from None
+        raise ValueError(
+            f"SAM checkpoint files need the segment-anything package and torchvision "
+            f"({exc}); or use a transformers SAM folder instead"
+        ) from None
     name = checkpoint.name.lower()
     kind = next((k for k in ("vit_h", "vit_l", "vit_b") if k in name), "vit_b")
     try:
@@ -147,13 +172,19 @@ def sam_masks_checkpoint(rgb: np.ndarray, checkpoint: Path, box: tuple[int, int,
     masks, scores, _ = pred.predict(
         point_coords=None if point is None else np.array([point], np.float32),
         point_labels=None if point is None else np.array([1]),
-        box=None if box is None else np.array(box, np.float32), multimask_output=True)
+        box=None if box is None else np.array(box, np.float32),
+        multimask_output=True,
+    )
     return masks.astype(bool), np.asarray(scores, np.float32)
 
 
-def segment_neural(rgb: np.ndarray, sam: str | Path | None = None,
-                   box: tuple[int, int, int, int] | None = None,
-                   point: tuple[float, float] | None = None, device: str | None = None) -> Segmentation:
+def segment_neural(
+    rgb: np.ndarray,
+    sam: str | Path | None = None,
+    box: tuple[int, int, int, int] | None = None,
+    point: tuple[float, float] | None = None,
+    device: str | None = None,
+) -> Segmentation:
     """Segment the object with SAM / SAM 2; raises ValueError for a missing model or no usable mask
     (ModelMissing, naming `models download ...`, when the manager's model is not downloaded)."""
     from generators.models.registry import is_backend_name

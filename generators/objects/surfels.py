@@ -24,9 +24,15 @@ def tangent_frames(normals: np.ndarray) -> np.ndarray:
     return np.stack([t1, t2, n], axis=2)  # columns
 
 
-def surfels(points: np.ndarray, normals: np.ndarray, colors: np.ndarray,
-            sigma: np.ndarray | float, stretch: np.ndarray | float = 1.0,
-            thickness: float = 0.2, opacity: np.ndarray | float = 0.99) -> GaussianCloud:
+def surfels(
+    points: np.ndarray,
+    normals: np.ndarray,
+    colors: np.ndarray,
+    sigma: np.ndarray | float,
+    stretch: np.ndarray | float = 1.0,
+    thickness: float = 0.2,
+    opacity: np.ndarray | float = 0.99,
+) -> GaussianCloud:
     """Disks centred at `points` (N, 3) facing `normals` (N, 3), linear RGB `colors` (N, 3).
 
     `sigma` (N,) or scalar: std-dev across the surface; `stretch` (N,) multiplies it along

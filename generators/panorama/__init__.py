@@ -61,8 +61,9 @@ def check_height(height: int) -> int:
     return int(height)
 
 
-def place_photo(rgb: np.ndarray, fov_x_deg: float, height: int,
-                alpha: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def place_photo(
+    rgb: np.ndarray, fov_x_deg: float, height: int, alpha: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Project a photo (h, w, 3) centred at longitude 0 on the horizon.
 
     Returns (pano (H, 2H, 3), known weight (H, 2H)). The photo is first area-resampled to
@@ -89,8 +90,12 @@ def place_photo(rgb: np.ndarray, fov_x_deg: float, height: int,
     return pano, cov
 
 
-def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progress,
-                      cancel: CancelToken | None = None, stages: Stages | None = None) -> Panorama:
+def generate_panorama(
+    options: PanoramaOptions,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stages: Stages | None = None,
+) -> Panorama:
     """One or more photos (taken from one spot) -> full 360° panorama.
 
     `options` are checked first (`PanoramaOptions.check`: OptionsError, or ModelMissing
@@ -107,8 +112,15 @@ def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progre
     from .fov import photo_fov
 
     cancel = cancel or CancelToken()
-    st = stages or Stages(progress, [("load", 1), ("place", 1 if len(photos) == 1 else 4),
-                                     ("outpaint", 2 if backend == "classical" else 12)], cancel)
+    st = stages or Stages(
+        progress,
+        [
+            ("load", 1),
+            ("place", 1 if len(photos) == 1 else 4),
+            ("outpaint", 2 if backend == "classical" else 12),
+        ],
+        cancel,
+    )
     with st("load") as report:
         images = []
         for i, p in enumerate(photos):
@@ -129,9 +141,14 @@ def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progre
             fovs = [photo_fov(im.exif, im.width, im.height, fov) for im in images]
             fov_x, fov_src = fovs[0]
             pano, known, stitch_meta = stitch_photos(
-                [im.rgb for im in images], [f for f, _ in fovs], height,
-                names=[p.name for p in photos], fov_known=fov_src != "default",
-                progress=report, cancel=cancel)
+                [im.rgb for im in images],
+                [f for f, _ in fovs],
+                height,
+                names=[p.name for p in photos],
+                fov_known=fov_src != "default",
+                progress=report,
+                cancel=cancel,
+            )
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
             if stitch_meta.get("focal_source") == "overlaps":
                 fov_src = "overlaps"
@@ -142,21 +159,31 @@ def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progre
             from .outpaint_classical import outpaint_classical
 
             found: dict[str, Any] = {}
-            image = outpaint_classical(pano, known, seed=seed, progress=report, cancel=cancel,
-                                       info=found)
+            image = outpaint_classical(
+                pano, known, seed=seed, progress=report, cancel=cancel, info=found
+            )
             classes = found.pop("classes", None)
             outpaint_meta = found
         elif backend == "flux":  # HunyuanWorld-1 style (model manager: flux-pano)
             from .outpaint_flux import outpaint_flux
 
-            image = outpaint_flux(pano, known, prompt=prompt, seed=seed, steps=steps,
-                                  progress=report, cancel=cancel)
+            image = outpaint_flux(
+                pano, known, prompt=prompt, seed=seed, steps=steps, progress=report, cancel=cancel
+            )
             classes, outpaint_meta = None, {}
         else:
             from .outpaint_diffusion import outpaint_diffusion
 
-            image = outpaint_diffusion(pano, known, model=model, prompt=prompt, seed=seed,
-                                       steps=steps, progress=report, cancel=cancel)
+            image = outpaint_diffusion(
+                pano,
+                known,
+                model=model,
+                prompt=prompt,
+                seed=seed,
+                steps=steps,
+                progress=report,
+                cancel=cancel,
+            )
             classes, outpaint_meta = None, {}
     meta = {
         "generator": "wander.panorama",
@@ -166,23 +193,41 @@ def generate_panorama(options: PanoramaOptions, progress: ProgressFn = no_progre
         "fov_source": fov_src,
         "height": height,
         "seed": seed,
-        **({"model": str(model), "prompt": prompt, "steps": steps} if backend == "diffusion" else {}),
+        **(
+            {"model": str(model), "prompt": prompt, "steps": steps}
+            if backend == "diffusion"
+            else {}
+        ),
         **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
         "options": options.record(),
     }
-    return Panorama(image=image, known=known, fov_x_deg=float(fov_x), photo_size=photo_size,
-                    meta=meta, photo=photo, photo_alpha=photo_alpha, classes=classes)
+    return Panorama(
+        image=image,
+        known=known,
+        fov_x_deg=float(fov_x),
+        photo_size=photo_size,
+        meta=meta,
+        photo=photo,
+        photo_alpha=photo_alpha,
+        classes=classes,
+    )
 
 
-def panorama_from_photos(photos: Sequence[str | Path], *, progress: ProgressFn = no_progress,
-                         cancel: CancelToken | None = None, stages: Stages | None = None,
-                         **options: Any) -> Panorama:
+def panorama_from_photos(
+    photos: Sequence[str | Path],
+    *,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stages: Stages | None = None,
+    **options: Any,
+) -> Panorama:
     """`generate_panorama(PanoramaOptions(photos=photos, **options), ...)`: the same job
     with the options as keywords (fov, backend, model, height, prompt, seed, steps)."""
-    return generate_panorama(PanoramaOptions(photos=[Path(p) for p in photos], **options),
-                             progress, cancel, stages)
+    return generate_panorama(
+        PanoramaOptions(photos=[Path(p) for p in photos], **options), progress, cancel, stages
+    )
 
 
 def load_panorama(path: str | Path, height: int | None = None, *, level: bool = False) -> Panorama:
@@ -199,8 +244,10 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
     im = load_image(path, max_side=8192)
     h, w = im.rgb.shape[:2]
     if abs(w / h - 2.0) > 0.05:
-        raise SceneFormatError(path, f"not an equirectangular panorama: {w}x{h} pixels; "
-                                     "the width must be twice the height")
+        raise SceneFormatError(
+            path,
+            f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the height",
+        )
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
     meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)]}

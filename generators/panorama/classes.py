@@ -39,8 +39,9 @@ def _texture(lum: np.ndarray, scale: float) -> np.ndarray:
     return cv2.GaussianBlur(np.hypot(gx, gy), (0, 0), 1.5) * scale
 
 
-def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None = None
-                  ) -> np.ndarray:
+def classify_view(
+    rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None = None
+) -> np.ndarray:
     """Per-pixel class of a perspective (or equirect) view, (h, w) uint8.
 
     rgb (h, w, 3) float 0..1, ideally ~100–300 px tall (texture thresholds assume it);
@@ -78,12 +79,19 @@ def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None 
             step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
             r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
             skyish = ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > 0.05)) | (lum > 0.72)
-            cand = above & (tex < 0.08) & (step < 0.05) & (lum > 0.05) & \
-                ((np.linalg.norm(rgb - tc, axis=-1) < 0.4) | skyish)
-            cand = cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN,
-                                    np.ones((3, 3), np.uint8)) > 0
+            cand = (
+                above
+                & (tex < 0.08)
+                & (step < 0.05)
+                & (lum > 0.05)
+                & ((np.linalg.norm(rgb - tc, axis=-1) < 0.4) | skyish)
+            )
+            cand = (
+                cv2.morphologyEx(cand.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+                > 0
+            )
             n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=4)
-            first = np.argmax(valid, axis=0)                  # top valid row per column
+            first = np.argmax(valid, axis=0)  # top valid row per column
             seeds = np.unique(lab[np.minimum(first + 1, h - 1), np.arange(w)])
             seeds = np.union1d(seeds, np.unique(lab[first, np.arange(w)]))
             sky = np.isin(lab, seeds[seeds > 0])
@@ -112,8 +120,10 @@ def classify_view(rgb: np.ndarray, horizon_row: float, valid: np.ndarray | None 
         seeds = np.unique(lab[bottom & (cand > 0)])
         ground = np.isin(lab, seeds[seeds > 0])
         # close small holes (patterns on the floor), never above the horizon
-        ground = cv2.morphologyEx(ground.astype(np.uint8), cv2.MORPH_CLOSE,
-                                  np.ones((5, 5), np.uint8)) > 0
+        ground = (
+            cv2.morphologyEx(ground.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
+            > 0
+        )
         labels[ground & below] = GROUND
     return labels
 

@@ -20,10 +20,10 @@ import numpy as np
 
 from scene.camera import Camera
 
-PHOTO_WIDTH = 480          # photo frame width the measures are taken at, px
-STRIP = 0.04               # strip width as a fraction of the photo width
-RATIO = 0.75               # Lowe's ratio test
-DETAIL_SIGMA = 4.0         # fine detail: luminance minus a Gaussian blur of this σ (px)
+PHOTO_WIDTH = 480  # photo frame width the measures are taken at, px
+STRIP = 0.04  # strip width as a fraction of the photo width
+RATIO = 0.75  # Lowe's ratio test
+DETAIL_SIGMA = 4.0  # fine detail: luminance minus a Gaussian blur of this σ (px)
 
 
 def _photo_camera(fov_x_deg: float, photo_size: tuple[int, int], margin: int) -> Camera:
@@ -51,8 +51,9 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
     return float((a * b).sum() / den) if den > 1e-12 else 0.0
 
 
-def mirror_ncc(image: np.ndarray, fov_x_deg: float, photo_size: tuple[int, int]
-               ) -> dict[str, float]:
+def mirror_ncc(
+    image: np.ndarray, fov_x_deg: float, photo_size: tuple[int, int]
+) -> dict[str, float]:
     """Mirror NCC per photo edge and their maximum: {'left','right','top','bottom','max'}.
 
     image (H, 2H, 3) equirect float 0..1 with the photo at longitude 0 on the horizon
@@ -67,7 +68,7 @@ def mirror_ncc(image: np.ndarray, fov_x_deg: float, photo_size: tuple[int, int]
     view = equirect_to_perspective(np.asarray(image, np.float32), cam)
     gray = _detail(view @ np.array([0.299, 0.587, 0.114], np.float32))
     W, H = cam.width, cam.height
-    k = np.arange(2, s)                        # skip the 1–2 px feathered rim
+    k = np.arange(2, s)  # skip the 1–2 px feathered rim
     rows, cols = slice(m, H - m), slice(m, W - m)
     out = {
         "left": _ncc(gray[rows, m - 1 - k], gray[rows, m + k]),
@@ -86,8 +87,14 @@ def _sift(gray_u8: np.ndarray, mask: np.ndarray | None = None):  # noqa: ANN202
     return sift.detectAndCompute(gray_u8, None if mask is None else mask.astype(np.uint8) * 255)
 
 
-def clone_fraction(image: np.ndarray, known: np.ndarray, fov_x_deg: float,
-                   photo_size: tuple[int, int], *, view_size: int = 512) -> dict[str, float]:
+def clone_fraction(
+    image: np.ndarray,
+    known: np.ndarray,
+    fov_x_deg: float,
+    photo_size: tuple[int, int],
+    *,
+    view_size: int = 512,
+) -> dict[str, float]:
     """{'fraction': cloned share of outside keypoints, 'outside': their count, 'cloned': n}.
 
     image (H, 2H, 3) equirect float 0..1, known (H, 2H) the photo's coverage (0..1).
@@ -98,8 +105,9 @@ def clone_fraction(image: np.ndarray, known: np.ndarray, fov_x_deg: float,
     from .projection import equirect_to_perspective, perspective_camera
 
     image = np.asarray(image, np.float32)
-    to_u8 = lambda a: (np.clip(a @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255
-                       + 0.5).astype(np.uint8)
+    to_u8 = lambda a: (
+        np.clip(a @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255 + 0.5
+    ).astype(np.uint8)
     pcam = _photo_camera(fov_x_deg, photo_size, 0)
     photo = to_u8(equirect_to_perspective(image, pcam))
     descs = []
@@ -111,8 +119,10 @@ def clone_fraction(image: np.ndarray, known: np.ndarray, fov_x_deg: float,
         return {"fraction": 0.0, "outside": 0, "cloned": 0}
     ref = np.concatenate(descs)
     matcher = cv2.BFMatcher(cv2.NORM_L2)
-    views = [(math.radians(45 * i), 0.0) for i in range(8)] + [(0.0, math.pi / 2),
-                                                               (0.0, -math.pi / 2)]
+    views = [(math.radians(45 * i), 0.0) for i in range(8)] + [
+        (0.0, math.pi / 2),
+        (0.0, -math.pi / 2),
+    ]
     outside = cloned = 0
     for yaw, pitch in views:
         cam = perspective_camera(view_size, view_size, 90.0, yaw=yaw, pitch=pitch)
@@ -125,8 +135,13 @@ def clone_fraction(image: np.ndarray, known: np.ndarray, fov_x_deg: float,
         kps, d = _sift(img, free > 0)
         if d is None:
             continue
-        ok = np.array([dist[min(int(kp.pt[1]), view_size - 1), min(int(kp.pt[0]), view_size - 1)]
-                       > 1.5 * kp.size for kp in kps])
+        ok = np.array(
+            [
+                dist[min(int(kp.pt[1]), view_size - 1), min(int(kp.pt[0]), view_size - 1)]
+                > 1.5 * kp.size
+                for kp in kps
+            ]
+        )
         if not ok.any():
             continue
         d = d[ok]
@@ -142,5 +157,7 @@ def clone_fraction(image: np.ndarray, known: np.ndarray, fov_x_deg: float,
 
 def copy_report(pano) -> dict:  # noqa: ANN001 - a generators.panorama.Panorama
     """Both measures for a single-photo Panorama: {'mirror_ncc': {...}, 'clones': {...}}."""
-    return {"mirror_ncc": mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size),
-            "clones": clone_fraction(pano.image, pano.known, pano.fov_x_deg, pano.photo_size)}
+    return {
+        "mirror_ncc": mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size),
+        "clones": clone_fraction(pano.image, pano.known, pano.fov_x_deg, pano.photo_size),
+    }

@@ -7,12 +7,12 @@ from typing import Any
 
 DEFAULT_FOV_DEG = 65.0  # a typical phone main camera (~26 mm equivalent is 69°, 28 mm 65°)
 
-_FOCAL_35MM = 0xA405          # FocalLengthIn35mmFilm (mm, diagonal-equivalent)
-_FOCAL = 0x920A               # FocalLength (mm)
-_FP_XRES = 0xA20E             # FocalPlaneXResolution (pixels per unit)
-_FP_UNIT = 0xA210             # FocalPlaneResolutionUnit: 2 inch, 3 cm, 4 mm, 5 µm
-_EXIF_W = 0xA002              # PixelXDimension
-_EXIF_H = 0xA003              # PixelYDimension
+_FOCAL_35MM = 0xA405  # FocalLengthIn35mmFilm (mm, diagonal-equivalent)
+_FOCAL = 0x920A  # FocalLength (mm)
+_FP_XRES = 0xA20E  # FocalPlaneXResolution (pixels per unit)
+_FP_UNIT = 0xA210  # FocalPlaneResolutionUnit: 2 inch, 3 cm, 4 mm, 5 µm
+_EXIF_W = 0xA002  # PixelXDimension
+_EXIF_H = 0xA003  # PixelYDimension
 _UNIT_MM = {1: 25.4, 2: 25.4, 3: 10.0, 4: 1.0, 5: 0.001}
 _DIAG_35MM = math.hypot(36.0, 24.0)
 
@@ -28,8 +28,9 @@ def _num(v: Any) -> float | None:
     return f if math.isfinite(f) and f > 0 else None
 
 
-def fov_from_exif(exif: dict[int, Any], width: int, height: int,
-                  sensor_width_px: int | None = None) -> float | None:
+def fov_from_exif(
+    exif: dict[int, Any], width: int, height: int, sensor_width_px: int | None = None
+) -> float | None:
     """Horizontal FOV in degrees of the upright image (width × height), or None.
 
     Uses FocalLengthIn35mmFilm (defined on the 35 mm diagonal, so it holds for any
@@ -64,8 +65,9 @@ def _sane(fov: float) -> float | None:
     return fov if 5.0 <= fov <= 175.0 else None
 
 
-def photo_fov(exif: dict[int, Any], width: int, height: int,
-              override: float | None = None) -> tuple[float, str]:
+def photo_fov(
+    exif: dict[int, Any], width: int, height: int, override: float | None = None
+) -> tuple[float, str]:
     """(horizontal FOV degrees, where it came from: 'option' | 'exif' | 'default')."""
     if override is not None:
         if not 1.0 <= float(override) <= 179.0:

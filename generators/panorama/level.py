@@ -16,10 +16,10 @@ import math
 
 import numpy as np
 
-MAX_TILT_DEG = 30.0     # a larger estimate is not trusted
-MIN_TILT_DEG = 0.2      # below this the panorama is already level
-MIN_SEGMENTS = 20      # fewer (e.g. a landscape's few trunks) is no reliable estimate
-MIN_VIEWS = 3          # from at least this many of the 8 headings (else tilt and pitch mix)
+MAX_TILT_DEG = 30.0  # a larger estimate is not trusted
+MIN_TILT_DEG = 0.2  # below this the panorama is already level
+MIN_SEGMENTS = 20  # fewer (e.g. a landscape's few trunks) is no reliable estimate
+MIN_VIEWS = 3  # from at least this many of the 8 headings (else tilt and pitch mix)
 
 
 def _segments(gray_u8: np.ndarray) -> np.ndarray:
@@ -33,9 +33,12 @@ def _segments(gray_u8: np.ndarray) -> np.ndarray:
         lines = None
     if lines is None:
         edges = cv2.Canny(gray_u8, 60, 150)
-        lines = cv2.HoughLinesP(edges, 1, np.pi / 360, 40, minLineLength=gray_u8.shape[0] // 12,
-                                maxLineGap=3)
-    return np.zeros((0, 4), np.float32) if lines is None else lines.reshape(-1, 4).astype(np.float32)
+        lines = cv2.HoughLinesP(
+            edges, 1, np.pi / 360, 40, minLineLength=gray_u8.shape[0] // 12, maxLineGap=3
+        )
+    return (
+        np.zeros((0, 4), np.float32) if lines is None else lines.reshape(-1, 4).astype(np.float32)
+    )
 
 
 def estimate_up(pano: np.ndarray, *, view_size: int = 384) -> tuple[np.ndarray, int]:
@@ -44,7 +47,6 @@ def estimate_up(pano: np.ndarray, *, view_size: int = 384) -> tuple[np.ndarray, 
     pano (H, 2H, 3) float 0..1. Returns ((0, 1, 0), n < MIN_SEGMENTS) when fewer than
     MIN_SEGMENTS vertical segments, or segments from fewer than MIN_VIEWS headings, are found.
     """
-    import cv2
 
     from .projection import equirect_to_perspective, perspective_camera
 
@@ -53,22 +55,26 @@ def estimate_up(pano: np.ndarray, *, view_size: int = 384) -> tuple[np.ndarray, 
     min_len = view_size / 24
     for i in range(8):
         for pitch in (0.0,):
-            cam = perspective_camera(view_size, view_size, 90.0, yaw=math.radians(45 * i),
-                                     pitch=pitch)
+            cam = perspective_camera(
+                view_size, view_size, 90.0, yaw=math.radians(45 * i), pitch=pitch
+            )
             view = equirect_to_perspective(np.asarray(pano, np.float32), cam)
-            gray = (np.clip(view @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255
-                    ).astype(np.uint8)
+            gray = (np.clip(view @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255).astype(
+                np.uint8
+            )
             seg = _segments(gray)
             if not len(seg):
                 continue
             dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
             length = np.hypot(dx, dy)
-            vert = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(MAX_TILT_DEG))) & (length > min_len)
+            vert = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(MAX_TILT_DEG))) & (
+                length > min_len
+            )
             seg, length = seg[vert], length[vert]
             if not len(seg):
                 continue
             K = np.linalg.inv(cam.K)
-            p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ K.T @ cam.R   # world rays
+            p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ K.T @ cam.R  # world rays
             p2 = np.c_[seg[:, 2:] + 0.5, np.ones(len(seg))] @ K.T @ cam.R
             n = np.cross(p1, p2)
             n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
@@ -82,7 +88,7 @@ def estimate_up(pano: np.ndarray, *, view_size: int = 384) -> tuple[np.ndarray, 
     if len(n) < MIN_SEGMENTS or views < MIN_VIEWS:
         return np.array([0.0, 1.0, 0.0]), min(len(n), MIN_SEGMENTS - 1)
     up = np.array([0.0, 1.0, 0.0])
-    for _ in range(3):   # re-weight: drop segments far from the current estimate (outliers)
+    for _ in range(3):  # re-weight: drop segments far from the current estimate (outliers)
         r = np.abs(n @ up)
         keep = r < max(0.08, np.percentile(r, 70))
         M = (n[keep] * w[keep, None]).T @ n[keep]
@@ -100,17 +106,18 @@ def rotation_to_up(up: np.ndarray) -> np.ndarray:
     if s < 1e-12:
         return np.eye(3)
     vx = np.array([[0, -v[2], v[1]], [v[2], 0, -v[0]], [-v[1], v[0], 0]])
-    return np.eye(3) + vx + vx @ vx * ((1 - c) / s ** 2)
+    return np.eye(3) + vx + vx @ vx * ((1 - c) / s**2)
 
 
 def rotate_pano(pano: np.ndarray, R: np.ndarray) -> np.ndarray:
     """Resample an equirect image (H, 2H[, C]) so that direction d becomes R d."""
-    from .projection import _remap, dirs_to_pano_pixels, pano_dirs
     import cv2
+
+    from .projection import _remap, dirs_to_pano_pixels, pano_dirs
 
     H, W = pano.shape[:2]
     d_out = pano_dirs(H, W)
-    d_src = d_out @ R          # R^T applied to each row vector
+    d_src = d_out @ R  # R^T applied to each row vector
     col, row = dirs_to_pano_pixels(d_src, H, W)
     return _remap(np.asarray(pano, np.float32), col, row, cv2.INTER_LINEAR, wrap=True)
 

@@ -14,35 +14,61 @@ DEFAULT_FOV = 65.0
 
 #: shared help lines (the world generator offers the same options)
 FOV_HELP = "horizontal field of view of the photo(s) (default: from EXIF, else 65)"
-OUTPAINT_HELP = ("outpainting: classical (no weights); diffusion (Stable Diffusion inpainting: "
-                 "`models download sd-inpaint` or --model DIR); flux (HunyuanWorld-1 style "
-                 "FLUX.1-Fill + PanoDiT LoRA, GPU: `models download flux-pano`)")
-MODEL_HELP = ("diffusion: local diffusers inpainting pipeline folder (default: sd-inpaint from "
-              "the model manager)")
+OUTPAINT_HELP = (
+    "outpainting: classical (no weights); diffusion (Stable Diffusion inpainting: "
+    "`models download sd-inpaint` or --model DIR); flux (HunyuanWorld-1 style "
+    "FLUX.1-Fill + PanoDiT LoRA, GPU: `models download flux-pano`)"
+)
+MODEL_HELP = (
+    "diffusion: local diffusers inpainting pipeline folder (default: sd-inpaint from "
+    "the model manager)"
+)
 PROMPT_HELP = "diffusion, flux: text prompt describing the scene"
 STEPS_HELP = "diffusion, flux: denoising steps"
 HEIGHT_HELP = "panorama height; its width is twice that"
 SEED_HELP = "random seed"
 PHOTO_HELP = "the photo; several overlapping photos from one spot are stitched"
-MAX_SEED = 2 ** 32 - 1   # the largest seed numpy's and torch's generators accept
+MAX_SEED = 2**32 - 1  # the largest seed numpy's and torch's generators accept
 
 
 @dataclass
 class PanoramaOptions(GeneratorOptions):
     """Photo(s) taken from one spot -> a full 360° panorama (`generate_panorama`)."""
 
-    photos: list[Path] = option(default_factory=list, help=PHOTO_HELP, flag="--photo",
-                                metavar="P", required=True)
-    fov: float | None = option(None, help=FOV_HELP, unit="deg", flag="--fov", metavar="DEG",
-                               lo=1.0, hi=179.0, label="field of view")
-    backend: str = option("classical", help=OUTPAINT_HELP, flag="--backend", choices=BACKENDS,
-                          label="panorama backend")
-    model: Path | None = option(None, help=MODEL_HELP, flag="--model", metavar="DIR",
-                                label="inpainting model folder")
+    photos: list[Path] = option(
+        default_factory=list, help=PHOTO_HELP, flag="--photo", metavar="P", required=True
+    )
+    fov: float | None = option(
+        None,
+        help=FOV_HELP,
+        unit="deg",
+        flag="--fov",
+        metavar="DEG",
+        lo=1.0,
+        hi=179.0,
+        label="field of view",
+    )
+    backend: str = option(
+        "classical",
+        help=OUTPAINT_HELP,
+        flag="--backend",
+        choices=BACKENDS,
+        label="panorama backend",
+    )
+    model: Path | None = option(
+        None, help=MODEL_HELP, flag="--model", metavar="DIR", label="inpainting model folder"
+    )
     prompt: str = option("", help=PROMPT_HELP, flag="--prompt")
     steps: int = option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
-    height: int = option(DEFAULT_HEIGHT, help=HEIGHT_HELP, unit="px", flag="--height",
-                         lo=64, hi=8192, label="panorama height")
+    height: int = option(
+        DEFAULT_HEIGHT,
+        help=HEIGHT_HELP,
+        unit="px",
+        flag="--height",
+        lo=64,
+        hi=8192,
+        label="panorama height",
+    )
     seed: int = option(0, help=SEED_HELP, flag="--seed", lo=0, hi=MAX_SEED)
 
     def check(self) -> None:

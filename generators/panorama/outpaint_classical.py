@@ -22,8 +22,6 @@ The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
@@ -31,12 +29,12 @@ from generators.jobs import CancelToken, ProgressFn, no_progress
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
 from .projection import pano_lonlat
 
-WORK_HEIGHT = 128       # class map and colour fields
-TEXTURE_HEIGHT = 512    # texture synthesis (and the photo's classification)
-CEILING = 3             # the upper class of an indoor view (no sky in the photo's top)
-RIM_DEG = 3.0           # the band outside the photo that meets its edge colours exactly
-EDGE_BLEND_DEG = 8.0    # the photo's own colours fade into the class surfaces over this
-MAX_GRAIN = 0.045       # cap on the synthesised grain's std-dev (0..1 colour units)
+WORK_HEIGHT = 128  # class map and colour fields
+TEXTURE_HEIGHT = 512  # texture synthesis (and the photo's classification)
+CEILING = 3  # the upper class of an indoor view (no sky in the photo's top)
+RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
+EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
+MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
 def looks_like_sky(rgb: np.ndarray) -> bool:
@@ -44,10 +42,15 @@ def looks_like_sky(rgb: np.ndarray) -> bool:
     return looks_like_sky_colour(rgb)
 
 
-def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
-                       progress: ProgressFn = no_progress,
-                       cancel: CancelToken | None = None,
-                       info: dict | None = None) -> np.ndarray:
+def outpaint_classical(
+    pano: np.ndarray,
+    weight: np.ndarray,
+    *,
+    seed: int = 0,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    info: dict | None = None,
+) -> np.ndarray:
     """Fill the unknown part of an equirect panorama.
 
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
@@ -66,8 +69,10 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     weight = np.asarray(weight, np.float32)
     H, W = pano.shape[:2]
     if W != 2 * H or pano.ndim != 3 or weight.shape != (H, W):
-        raise ValueError(f"expected an equirect panorama (H, 2H, 3) and weight (H, 2H); "
-                         f"got {pano.shape} and {weight.shape}")
+        raise ValueError(
+            f"expected an equirect panorama (H, 2H, 3) and weight (H, 2H); "
+            f"got {pano.shape} and {weight.shape}"
+        )
     if float(weight.max()) <= 0.0:
         raise ValueError("nothing to outpaint from: the panorama has no known pixels")
     progress(0.0, "outpainting: finding sky, ground and walls in the photo")
@@ -77,9 +82,13 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     num = cv2.resize(pano * weight[..., None], (wt, ht), interpolation=cv2.INTER_AREA)
     known_t = m_t > 0.5
     if known_t.sum() < 16:
-        raise ValueError("the photo covers too little of the panorama to outpaint from "
-                         "(is its field of view tiny?)")
-    img_t = np.where(known_t[..., None], num / np.maximum(m_t, 1e-6)[..., None], 0).astype(np.float32)
+        raise ValueError(
+            "the photo covers too little of the panorama to outpaint from "
+            "(is its field of view tiny?)"
+        )
+    img_t = np.where(known_t[..., None], num / np.maximum(m_t, 1e-6)[..., None], 0).astype(
+        np.float32
+    )
     labels_t = _classify_known(img_t, known_t)
     cancel.check()
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
@@ -88,9 +97,11 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     known_s = cv2.resize(known_t.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
     img_s = cv2.resize(img_t * known_t[..., None], (ws, hs), interpolation=cv2.INTER_AREA)
     onehot_t = {c: (known_t & (labels_t == c)).astype(np.float32) for c in (UPRIGHT, GROUND, SKY)}
-    onehot_s = {c: cv2.resize(v, (ws, hs), interpolation=cv2.INTER_AREA) for c, v in onehot_t.items()}
+    onehot_s = {
+        c: cv2.resize(v, (ws, hs), interpolation=cv2.INTER_AREA) for c, v in onehot_t.items()
+    }
     progress(0.2, "outpainting: continuing each surface's colours")
-    weights_s = _class_weights(onehot_s, known_s, upper)                # {class: (hs, ws)}
+    weights_s = _class_weights(onehot_s, known_s, upper)  # {class: (hs, ws)}
     colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t)
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -116,8 +127,11 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     edge_s = np.zeros_like(edge_all)
     wsum = np.zeros(known_s.shape, np.float32)
     for c, w_s in weights_s.items():
-        src = (known_s > 0.5) & (onehot_s[c] / np.maximum(known_s, 1e-6) > 0.6) \
-            if c == SKY else np.zeros_like(known_s, bool)
+        src = (
+            (known_s > 0.5) & (onehot_s[c] / np.maximum(known_s, 1e-6) > 0.6)
+            if c == SKY
+            else np.zeros_like(known_s, bool)
+        )
         e_c = _normalised_fill(norm_s, src) if src.sum() >= 8 else edge_all
         edge_s += w_s[..., None] * e_c
         wsum += w_s
@@ -125,32 +139,40 @@ def outpaint_classical(pano: np.ndarray, weight: np.ndarray, *, seed: int = 0,
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
     pad = wt // 4
     unk = (~known_t).astype(np.uint8)
-    dist = cv2.distanceTransform(np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1),
-                                 cv2.DIST_L2, 5)[:, pad:pad + wt]
+    dist = cv2.distanceTransform(
+        np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1), cv2.DIST_L2, 5
+    )[:, pad : pad + wt]
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
     fill = _photo_rim(fill, img_t, known_t, dist)
     fill = _converge_poles(fill)
     big = _resize_wrap(fill, H, W) if ht != H else fill
     # keep the photo; feather only a thin band just inside its border
-    inner = cv2.erode((weight > 0.99).astype(np.uint8), np.ones((3, 3), np.uint8),
-                      iterations=max(1, H // 512))
+    inner = cv2.erode(
+        (weight > 0.99).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, H // 512)
+    )
     alpha = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), max(0.7, H / 1024))
     alpha = np.minimum(np.where(inner > 0, np.maximum(alpha, 0.5), alpha), weight)
     core = cv2.erode(inner, np.ones((3, 3), np.uint8)) > 0
-    alpha = np.where(core, 1.0, alpha).astype(np.float32)     # the photo itself, untouched
+    alpha = np.where(core, 1.0, alpha).astype(np.float32)  # the photo itself, untouched
     out = pano * alpha[..., None] + big * (1 - alpha[..., None])
     if info is not None:
         order = list(weights_s)
         stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
         cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
-        cmap = cv2.medianBlur(cmap, 5)        # no specks of one class inside another
+        cmap = cv2.medianBlur(cmap, 5)  # no specks of one class inside another
         info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
-        info.update({"upper": "sky" if upper == SKY else "ceiling",
-                     "class_fractions": {_NAMES[c]: round(float((labels_t[known_t] == c).sum()) / tot, 3)
-                                         for c in (UPRIGHT, GROUND, SKY)},
-                     "exemplars": exemplars})
+        info.update(
+            {
+                "upper": "sky" if upper == SKY else "ceiling",
+                "class_fractions": {
+                    _NAMES[c]: round(float((labels_t[known_t] == c).sum()) / tot, 3)
+                    for c in (UPRIGHT, GROUND, SKY)
+                },
+                "exemplars": exemplars,
+            }
+        )
     progress(1.0, "outpainting done")
     return np.clip(out, 0.0, 1.0).astype(np.float32)
 
@@ -219,7 +241,7 @@ def _blur_wrap(img: np.ndarray, sx: float, sy: float | None = None) -> np.ndarra
     kx = max(3, int(6 * sx) | 1)
     ky = max(3, int(6 * sy) | 1)
     b = cv2.GaussianBlur(p, (kx, ky), sx, sigmaY=max(sy, 0.01), borderType=cv2.BORDER_REFLECT)
-    return b[:, pad:pad + ws]
+    return b[:, pad : pad + ws]
 
 
 def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0) -> np.ndarray:
@@ -259,8 +281,11 @@ def _class_weights(onehot: dict, known: np.ndarray, upper: int) -> dict:
     lat_top = float(lat[rows[0], 0]) if len(rows) else 0.3
     lat_bot = float(lat[rows[-1], 0]) if len(rows) else -0.3
     stack = np.stack([onehot[UPRIGHT], onehot[GROUND], onehot[SKY]], -1)
-    lateral = _normalised_fill(stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None],
-                               (known > 0.5), aniso=4.0)
+    lateral = _normalised_fill(
+        stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None],
+        (known > 0.5),
+        aniso=4.0,
+    )
     lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
     up = _smoothstep(lat_top - 0.02, lat_top + 0.35, lat) * (lat > min(lat_top, 0.05))
     down = _smoothstep(lat_bot + 0.02, lat_bot - 0.35, lat) * (lat < max(lat_bot, -0.05))
@@ -290,8 +315,15 @@ def _class_weights(onehot: dict, known: np.ndarray, upper: int) -> dict:
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
 
 
-def _class_colours(img_s: np.ndarray, onehot_s: dict, known_s: np.ndarray, upper: int,
-                   img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray) -> dict:
+def _class_colours(
+    img_s: np.ndarray,
+    onehot_s: dict,
+    known_s: np.ndarray,
+    upper: int,
+    img_t: np.ndarray,
+    known_t: np.ndarray,
+    labels_t: np.ndarray,
+) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
@@ -312,7 +344,9 @@ def _class_colours(img_s: np.ndarray, onehot_s: dict, known_s: np.ndarray, upper
     sky_mean = out[SKY][lat[:, 0, 0] > 0].reshape(-1, 3).mean(0) if (lat > 0).any() else top_c
     if upper == SKY:
         lum = float(sky_mean.mean())
-        zenith = np.clip(0.6 * sky_mean + np.array([0.05, 0.12, 0.3]) * (0.4 + 0.6 * lum) - 0.03, 0, 1)
+        zenith = np.clip(
+            0.6 * sky_mean + np.array([0.05, 0.12, 0.3]) * (0.4 + 0.6 * lum) - 0.03, 0, 1
+        )
         t = _smoothstep(0.5, 1.45, lat)
         out[SKY] = out[SKY] * (1 - t) + zenith * t
     else:
@@ -326,8 +360,9 @@ def _class_colours(img_s: np.ndarray, onehot_s: dict, known_s: np.ndarray, upper
     return {c: v.astype(np.float32) for c, v in out.items()}
 
 
-def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray, c: int,
-                   noise: np.ndarray) -> tuple[np.ndarray, int | None]:
+def _class_texture(
+    img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray, c: int, noise: np.ndarray
+) -> tuple[np.ndarray, int | None]:
     """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it."""
     from .texture import adsn_texture, best_window
 
@@ -344,7 +379,7 @@ def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray,
         win = best_window(mask, size, avoid=edges)
         if win is not None and win[2] >= 0.8:
             r, q, _ = win
-            ex = img_t[r:r + size, q:q + size]
+            ex = img_t[r : r + size, q : q + size]
             # the grain only: shading across the window would become blotches
             ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
             tex = adsn_texture(ex, (ht, wt), noise=noise)
@@ -356,8 +391,9 @@ def _class_texture(img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray,
     return np.zeros((ht, wt, 3), np.float32), None
 
 
-def _photo_rim(fill: np.ndarray, img: np.ndarray, known: np.ndarray,
-               dist: np.ndarray) -> np.ndarray:
+def _photo_rim(
+    fill: np.ndarray, img: np.ndarray, known: np.ndarray, dist: np.ndarray
+) -> np.ndarray:
     """The invented band just outside the photo (RIM_DEG wide) made to meet the photo's
     own edge colours at full resolution, so its frame does not show as a colour step.
 
@@ -377,10 +413,12 @@ def _photo_rim(fill: np.ndarray, img: np.ndarray, known: np.ndarray,
     core = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
     src = np.where(core[..., None], img, fill)
     pad = max(4, int(2 * b))
-    u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(np.uint8)
+    u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(
+        np.uint8
+    )
     m = (band | (known & ~core)).astype(np.uint8)
     m = np.concatenate([m[:, -pad:], m, m[:, :pad]], 1)
-    smooth = cv2.inpaint(u8, m, 3, cv2.INPAINT_TELEA)[:, pad:pad + w].astype(np.float32) / 255
+    smooth = cv2.inpaint(u8, m, 3, cv2.INPAINT_TELEA)[:, pad : pad + w].astype(np.float32) / 255
     grain = fill - _blur_wrap(fill, 2.0)
     t = np.clip(dist / b, 0, 1)[..., None]
     out = smooth + grain * t
@@ -422,4 +460,4 @@ def _resize_wrap(img: np.ndarray, H: int, W: int) -> np.ndarray:
     sx = W / ws
     big = cv2.resize(p, (round(p.shape[1] * sx), H), interpolation=cv2.INTER_CUBIC)
     o = round(pad * sx)
-    return big[:, o:o + W]
+    return big[:, o : o + W]

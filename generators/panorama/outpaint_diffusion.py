@@ -22,9 +22,12 @@ from generators.models.hub import offline
 DOWNLOAD_HINT = (
     "Run `python main.py models download sd-inpaint` (then --model is not needed), or pass "
     "--model DIR: a diffusers inpainting folder with model_index.json, unet/, vae/, "
-    "text_encoder/, tokenizer/, scheduler/.")
-DEFAULT_PROMPT = ("360 degree equirectangular panorama, seamless, natural continuation of the "
-                  "scene, photorealistic, highly detailed")
+    "text_encoder/, tokenizer/, scheduler/."
+)
+DEFAULT_PROMPT = (
+    "360 degree equirectangular panorama, seamless, natural continuation of the "
+    "scene, photorealistic, highly detailed"
+)
 NEGATIVE_PROMPT = "text, watermark, frame, border, people, blurry, distorted"
 
 
@@ -41,14 +44,17 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
     path = Path(model)
     local = path.exists()
     if local and not (path / "model_index.json").is_file():
-        raise ValueError(f"{path} is not a diffusers pipeline folder (no model_index.json).\n"
-                         + DOWNLOAD_HINT)
+        raise ValueError(
+            f"{path} is not a diffusers pipeline folder (no model_index.json).\n" + DOWNLOAD_HINT
+        )
     try:
         import torch
         from diffusers import AutoPipelineForInpainting
     except ImportError as exc:  # pragma: no cover - installed in this project
-        raise ValueError(f"diffusion outpainting needs torch and diffusers ({exc}); "
-                         "pip install torch diffusers transformers") from None
+        raise ValueError(
+            f"diffusion outpainting needs torch and diffusers ({exc}); "
+            "pip install torch diffusers transformers"
+        ) from None
     from generators.models.device import pick_device, pick_dtype
 
     dev = pick_device(device)
@@ -59,12 +65,17 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
         check_backend_memory("sd-inpaint", dev)  # one line before loading, not an OOM later
     try:
         pipe = AutoPipelineForInpainting.from_pretrained(
-            str(path) if local else str(model), dtype=dtype, local_files_only=True,
-            safety_checker=None, requires_safety_checker=False)
+            str(path) if local else str(model),
+            dtype=dtype,
+            local_files_only=True,
+            safety_checker=None,
+            requires_safety_checker=False,
+        )
     except (OSError, ValueError) as exc:
         where = f"folder {path}" if local else f"{model!r} in the Hugging Face cache"
-        raise ValueError(f"cannot load an inpainting pipeline from {where}: {exc}\n"
-                         + DOWNLOAD_HINT) from None
+        raise ValueError(
+            f"cannot load an inpainting pipeline from {where}: {exc}\n" + DOWNLOAD_HINT
+        ) from None
     pipe = pipe.to(dev)
     pipe.set_progress_bar_config(disable=True)
     return pipe
@@ -77,12 +88,22 @@ def _work_size(height: int, pipe: Any) -> int:
     return max(unit, (height // unit) * unit)
 
 
-def outpaint_diffusion(pano: np.ndarray, known: np.ndarray, *, model: str | Path | None = None,
-                       pipe: Any = None, prompt: str = "", negative_prompt: str = NEGATIVE_PROMPT,
-                       steps: int = 30, guidance: float = 7.0, seed: int = 0,
-                       work_height: int = 512, device: str | None = None,
-                       progress: ProgressFn = no_progress,
-                       cancel: CancelToken | None = None) -> np.ndarray:
+def outpaint_diffusion(
+    pano: np.ndarray,
+    known: np.ndarray,
+    *,
+    model: str | Path | None = None,
+    pipe: Any = None,
+    prompt: str = "",
+    negative_prompt: str = NEGATIVE_PROMPT,
+    steps: int = 30,
+    guidance: float = 7.0,
+    seed: int = 0,
+    work_height: int = 512,
+    device: str | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Inpaint the unknown part of an equirect panorama (H, 2H, 3) with a diffusion model.
 
     known (H, 2H) 0..1 marks the photo. `pipe` may be a loaded pipeline (reused);
@@ -125,11 +146,19 @@ def outpaint_diffusion(pano: np.ndarray, known: np.ndarray, *, model: str | Path
             return kw
 
         h, w = img.shape[:2]
-        out = pipe(prompt=prompt or DEFAULT_PROMPT, negative_prompt=negative_prompt,
-                   image=Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)),
-                   mask_image=Image.fromarray(m * 255), height=h, width=w,
-                   num_inference_steps=n_steps, guidance_scale=guidance, generator=gen,
-                   output_type="np", callback_on_step_end=on_step).images[0]
+        out = pipe(
+            prompt=prompt or DEFAULT_PROMPT,
+            negative_prompt=negative_prompt,
+            image=Image.fromarray((np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)),
+            mask_image=Image.fromarray(m * 255),
+            height=h,
+            width=w,
+            num_inference_steps=n_steps,
+            guidance_scale=guidance,
+            generator=gen,
+            output_type="np",
+            callback_on_step_end=on_step,
+        ).images[0]
         cancel.check()  # an interrupted run returns early: drop its result
         out = np.asarray(out, np.float32)
         if out.shape[:2] != (h, w):
@@ -140,12 +169,12 @@ def outpaint_diffusion(pano: np.ndarray, known: np.ndarray, *, model: str | Path
     # pass 1: circular padding so both ends see each other across ±180°
     padded = np.concatenate([small[:, -pad:], small, small[:, :pad]], axis=1)
     m_pad = np.concatenate([mask[:, -pad:], mask, mask[:, :pad]], axis=1)
-    gen1 = run(padded, m_pad, steps, "outpainting")[:, pad:pad + ws]
+    gen1 = run(padded, m_pad, steps, "outpainting")[:, pad : pad + ws]
     # pass 2: roll the seam to the middle and repaint a band around it
     rolled = np.roll(gen1, ws // 2, axis=1)
     band = np.zeros((hs, ws), np.uint8)
     half = max(unit // 2, ws // 16)
-    band[:, ws // 2 - half:ws // 2 + half] = 1
+    band[:, ws // 2 - half : ws // 2 + half] = 1
     band &= np.roll(mask, ws // 2, axis=1)
     if band.any():
         rolled = run(rolled, band, steps2, "closing the 360° seam")
@@ -168,10 +197,13 @@ def composite_generated(pano: np.ndarray, known: np.ndarray, gen: np.ndarray) ->
 
     H, W = known.shape
     ws = gen.shape[1]
-    big = cv2.resize(np.concatenate([gen[:, -4:], gen, gen[:, :4]], 1),
-                     (W + round(8 * W / ws), H), interpolation=cv2.INTER_CUBIC)
+    big = cv2.resize(
+        np.concatenate([gen[:, -4:], gen, gen[:, :4]], 1),
+        (W + round(8 * W / ws), H),
+        interpolation=cv2.INTER_CUBIC,
+    )
     o = round(4 * W / ws)
-    big = big[:, o:o + W]
+    big = big[:, o : o + W]
     alpha = np.clip(known, 0, 1)[..., None]
     return np.clip(pano * alpha + big * (1 - alpha), 0, 1).astype(np.float32)
 

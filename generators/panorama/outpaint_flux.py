@@ -15,8 +15,9 @@ Source: Tencent-Hunyuan/HunyuanWorld-1.0, hy3dworld/models/pipelines.py.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -28,8 +29,8 @@ log = logging.getLogger(__name__)
 LORA_SUBFOLDER = "HunyuanWorld-PanoDiT-Image"
 LORA_FILE = "lora.safetensors"
 DEFAULT_PROMPT = "a seamless 360 degree equirectangular panorama, photorealistic, highly detailed"
-WORK_HEIGHT = 960       # HunyuanWorld-1 generates 1920x960
-GUIDANCE = 30.0         # FLUX.1-Fill's recommended guidance (HunyuanWorld uses 30)
+WORK_HEIGHT = 960  # HunyuanWorld-1 generates 1920x960
+GUIDANCE = 30.0  # FLUX.1-Fill's recommended guidance (HunyuanWorld uses 30)
 
 
 @offline()  # HF_HUB_OFFLINE for the load only (generators.models.hub)
@@ -67,22 +68,28 @@ def load_flux_pano(paths: list[Path] | None = None, device: str | None = "auto")
     if dev.startswith("cuda"):
         free = free_vram_gb(dev) or 0.0
         if free < need * 0.45:
-            raise InputError(f"flux-pano needs at least {need * 0.45:.1f} GB of GPU memory even with "
-                             f"CPU offload, {dev} has {free:.1f} GB free; use --backend diffusion")
+            raise InputError(
+                f"flux-pano needs at least {need * 0.45:.1f} GB of GPU memory even with "
+                f"CPU offload, {dev} has {free:.1f} GB free; use --backend diffusion"
+            )
         offload = free < need
     elif dev == "cpu" and need >= 2.0:
         import os
 
         if os.environ.get("WANDER_ALLOW_CPU") != "1":
-            raise InputError("flux-pano needs a GPU (24 GB, 11 GB with offload); on the CPU one "
-                             "panorama takes hours. Set WANDER_ALLOW_CPU=1 to run it anyway, or use "
-                             "--backend diffusion / classical")
+            raise InputError(
+                "flux-pano needs a GPU (24 GB, 11 GB with offload); on the CPU one "
+                "panorama takes hours. Set WANDER_ALLOW_CPU=1 to run it anyway, or use "
+                "--backend diffusion / classical"
+            )
     try:
         pipe = FluxFillPipeline.from_pretrained(str(base), dtype=dtype, local_files_only=True)
         pipe.load_lora_weights(str(lora), subfolder=LORA_SUBFOLDER, weight_name=LORA_FILE)
     except (OSError, ValueError) as exc:
-        raise InputError(f"cannot load flux-pano from {base} + {lora}: {str(exc).splitlines()[0]}; "
-                         "run `python main.py models download flux-pano` again") from None
+        raise InputError(
+            f"cannot load flux-pano from {base} + {lora}: {str(exc).splitlines()[0]}; "
+            "run `python main.py models download flux-pano` again"
+        ) from None
     if offload:
         pipe.enable_model_cpu_offload(device=dev)
     else:
@@ -103,12 +110,22 @@ def blend_seam(img: np.ndarray, blend: int) -> np.ndarray:
     return out
 
 
-def outpaint_flux(pano: np.ndarray, known: np.ndarray, *, pipe: Any = None,
-                  paths: list[Path] | None = None, prompt: str = "", steps: int = 28,
-                  guidance: float = GUIDANCE, seed: int = 0, work_height: int = WORK_HEIGHT,
-                  blend: int | None = None, device: str | None = "auto",
-                  progress: ProgressFn = no_progress,
-                  cancel: CancelToken | None = None) -> np.ndarray:
+def outpaint_flux(
+    pano: np.ndarray,
+    known: np.ndarray,
+    *,
+    pipe: Any = None,
+    paths: list[Path] | None = None,
+    prompt: str = "",
+    steps: int = 28,
+    guidance: float = GUIDANCE,
+    seed: int = 0,
+    work_height: int = WORK_HEIGHT,
+    blend: int | None = None,
+    device: str | None = "auto",
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> np.ndarray:
     """Fill the unknown part of an equirect panorama (H, 2H, 3) float 0..1 with FLUX.1-Fill.
 
     known (H, 2H) 0..1 marks the photo (kept exactly at full resolution). Generation runs
@@ -148,11 +165,18 @@ def outpaint_flux(pano: np.ndarray, known: np.ndarray, *, pipe: Any = None,
         return kw
 
     gen = torch.Generator(device="cpu").manual_seed(int(seed))
-    out = pipe(prompt=prompt or DEFAULT_PROMPT,
-               image=Image.fromarray((np.clip(img_ext, 0, 1) * 255 + 0.5).astype(np.uint8)),
-               mask_image=Image.fromarray(m_ext * 255), height=hs, width=ws + ext,
-               num_inference_steps=steps, guidance_scale=guidance, generator=gen,
-               output_type="np", callback_on_step_end=on_step).images[0]
+    out = pipe(
+        prompt=prompt or DEFAULT_PROMPT,
+        image=Image.fromarray((np.clip(img_ext, 0, 1) * 255 + 0.5).astype(np.uint8)),
+        mask_image=Image.fromarray(m_ext * 255),
+        height=hs,
+        width=ws + ext,
+        num_inference_steps=steps,
+        guidance_scale=guidance,
+        generator=gen,
+        output_type="np",
+        callback_on_step_end=on_step,
+    ).images[0]
     cancel.check()  # an interrupted run returns early: drop it
     gen_img = np.asarray(out, np.float32)
     if gen_img.shape[:2] != (hs, ws + ext):
@@ -172,8 +196,10 @@ def verify_backend(backend: Any, paths: list[Path], device: str) -> Callable[[],
 
     def run() -> str:
         H = 64
-        yy, xx = np.mgrid[0:H, 0:2 * H]
-        pano = np.stack([xx / (2 * H), yy / H, np.full_like(xx, 0.5, dtype=float)], -1).astype(np.float32)
+        yy, xx = np.mgrid[0:H, 0 : 2 * H]
+        pano = np.stack([xx / (2 * H), yy / H, np.full_like(xx, 0.5, dtype=float)], -1).astype(
+            np.float32
+        )
         known = np.zeros((H, 2 * H), np.float32)
         known[16:48, 48:80] = 1
         out = outpaint_flux(pano, known, pipe=pipe, steps=2, work_height=H)

@@ -16,18 +16,41 @@ import numpy as np
 
 from scene.camera import Camera
 from scene.camera import yaw_pitch_rotation as view_rotation
-from scene.equirect import (CUBE_FACES, dirs_to_lonlat, dirs_to_pano_pixels, lonlat_to_dirs, pano_dirs,
-                            pano_lonlat)
+from scene.equirect import (
+    CUBE_FACES,
+    dirs_to_lonlat,
+    dirs_to_pano_pixels,
+    lonlat_to_dirs,
+    pano_dirs,
+    pano_lonlat,
+)
 
-__all__ = ["dirs_to_lonlat", "dirs_to_pano_pixels", "lonlat_to_dirs", "pano_dirs", "pano_lonlat",
-           "view_rotation", "perspective_camera", "cube_face_cameras", "equirect_to_perspective",
-           "dirs_to_camera_pixels", "perspective_to_equirect", "resize_pano"]
+__all__ = [
+    "dirs_to_lonlat",
+    "dirs_to_pano_pixels",
+    "lonlat_to_dirs",
+    "pano_dirs",
+    "pano_lonlat",
+    "view_rotation",
+    "perspective_camera",
+    "cube_face_cameras",
+    "equirect_to_perspective",
+    "dirs_to_camera_pixels",
+    "perspective_to_equirect",
+    "resize_pano",
+]
 
 
 # ------------------------------------------------------------------ cameras
-def perspective_camera(width: int, height: int, fov_x_deg: float, yaw: float = 0.0,
-                       pitch: float = 0.0, roll: float = 0.0,
-                       position: tuple[float, float, float] = (0.0, 0.0, 0.0)) -> Camera:
+def perspective_camera(
+    width: int,
+    height: int,
+    fov_x_deg: float,
+    yaw: float = 0.0,
+    pitch: float = 0.0,
+    roll: float = 0.0,
+    position: tuple[float, float, float] = (0.0, 0.0, 0.0),
+) -> Camera:
     """Pinhole camera with horizontal FOV `fov_x_deg` (image edges), square pixels."""
     if not 0.5 < fov_x_deg < 179.5:
         raise ValueError(f"field of view must be between 0.5 and 179.5 degrees, got {fov_x_deg}")
@@ -40,13 +63,21 @@ def perspective_camera(width: int, height: int, fov_x_deg: float, yaw: float = 0
 def cube_face_cameras(face_w: int) -> list[tuple[str, Camera]]:
     """Six 90° views F R B L U D (py360convert's order, `scene.equirect.CUBE_FACES`),
     each face_w × face_w."""
-    return [(short, perspective_camera(face_w, face_w, 90.0, yaw, pitch))
-            for _, short, yaw, pitch in CUBE_FACES]
+    return [
+        (short, perspective_camera(face_w, face_w, 90.0, yaw, pitch))
+        for _, short, yaw, pitch in CUBE_FACES
+    ]
 
 
 # ------------------------------------------------------------------ resampling
-def _remap(img: np.ndarray, col: np.ndarray, row: np.ndarray, interp: int, wrap: bool,
-           border_value: float = 0.0) -> np.ndarray:
+def _remap(
+    img: np.ndarray,
+    col: np.ndarray,
+    row: np.ndarray,
+    interp: int,
+    wrap: bool,
+    border_value: float = 0.0,
+) -> np.ndarray:
     """cv2.remap with horizontal wrap-around (panoramas) via a 2-pixel padded copy."""
     import cv2
 
@@ -63,8 +94,14 @@ def _remap(img: np.ndarray, col: np.ndarray, row: np.ndarray, interp: int, wrap:
         mode = cv2.BORDER_REPLICATE
     else:
         mode = cv2.BORDER_CONSTANT
-    out = cv2.remap(src, col.astype(np.float32), row.astype(np.float32), interp,
-                    borderMode=mode, borderValue=border_value)
+    out = cv2.remap(
+        src,
+        col.astype(np.float32),
+        row.astype(np.float32),
+        interp,
+        borderMode=mode,
+        borderValue=border_value,
+    )
     return out
 
 
@@ -72,20 +109,22 @@ def equirect_to_perspective(pano: np.ndarray, camera: Camera, interp: str = "lin
     """Render a perspective view of an equirect panorama (H, W[, C]) -> (h, w[, C])."""
     import cv2
 
-    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST,
-            "cubic": cv2.INTER_CUBIC}[interp]
+    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC}[
+        interp
+    ]
     rays = camera.pixel_rays()
     col, row = dirs_to_pano_pixels(rays, pano.shape[0], pano.shape[1])
     return _remap(pano, col, row, mode, wrap=True)
 
 
-def dirs_to_camera_pixels(dirs: np.ndarray, camera: Camera
-                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def dirs_to_camera_pixels(
+    dirs: np.ndarray, camera: Camera
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """World directions (..., 3) -> camera pixel-index coords (u, v) and in-front mask.
 
     Integer (u, v) are pixel centres; directions behind the camera get u = v = −1e6.
     """
-    pc = np.asarray(dirs, np.float64) @ camera.R.T                # camera frame
+    pc = np.asarray(dirs, np.float64) @ camera.R.T  # camera frame
     z = pc[..., 2]
     ok = z > 1e-6
     zs = np.where(ok, z, 1.0)
@@ -94,8 +133,9 @@ def dirs_to_camera_pixels(dirs: np.ndarray, camera: Camera
     return np.where(ok, u, -1e6), np.where(ok, v, -1e6), ok
 
 
-def perspective_to_equirect(image: np.ndarray, camera: Camera, pano_height: int,
-                            interp: str = "linear") -> tuple[np.ndarray, np.ndarray]:
+def perspective_to_equirect(
+    image: np.ndarray, camera: Camera, pano_height: int, interp: str = "linear"
+) -> tuple[np.ndarray, np.ndarray]:
     """Place a perspective image (h, w[, C]) seen by `camera` on an equirect panorama.
 
     Returns (pano (H, 2H[, C]) float32, weight (H, 2H) float32 in 0..1), where weight is
@@ -104,8 +144,9 @@ def perspective_to_equirect(image: np.ndarray, camera: Camera, pano_height: int,
     """
     import cv2
 
-    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST,
-            "cubic": cv2.INTER_CUBIC}[interp]
+    mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC}[
+        interp
+    ]
     u, v, ok = dirs_to_camera_pixels(pano_dirs(pano_height), camera)
     src = np.asarray(image, np.float32)
     out = _remap(src, u, v, mode, wrap=False)
@@ -133,7 +174,7 @@ def resize_pano(pano: np.ndarray, height: int) -> np.ndarray:
     interp = cv2.INTER_AREA if height < h else cv2.INTER_CUBIC
     big = cv2.resize(src, (round(src.shape[1] * sx), height), interpolation=interp)
     p2 = round(pad * sx)
-    out = big[:, p2:p2 + 2 * height]
+    out = big[:, p2 : p2 + 2 * height]
     if out.shape[1] != 2 * height:  # rounding: fall back to a plain resize
         out = cv2.resize(pano, (2 * height, height), interpolation=interp)
     return out

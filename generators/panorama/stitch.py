@@ -22,7 +22,7 @@ import numpy as np
 
 from generators.jobs import CancelToken
 
-MATCH_SIDE = 900       # photos are matched at this size (longer side, pixels)
+MATCH_SIDE = 900  # photos are matched at this size (longer side, pixels)
 MIN_INLIERS = 15
 
 
@@ -35,8 +35,11 @@ def _gray_u8(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
 
     h, w = rgb.shape[:2]
     f = min(1.0, side / max(h, w))
-    small = cv2.resize(rgb, (max(8, round(w * f)), max(8, round(h * f))),
-                       interpolation=cv2.INTER_AREA) if f < 1 else rgb
+    small = (
+        cv2.resize(rgb, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
+        if f < 1
+        else rgb
+    )
     g = cv2.cvtColor((np.clip(small, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     return g, f
 
@@ -70,15 +73,21 @@ def _overlap_error(groups: list[list[int]], names: Sequence[str]) -> ValueError:
         return "photos " + ", ".join(items[:-1]) + " and " + items[-1]
 
     if len(groups) == 2 and all(len(g) == 1 for g in groups):
-        head = f"photos {_label(groups[0][0], names)} and {_label(groups[1][0], names)} do not overlap"
+        head = (
+            f"photos {_label(groups[0][0], names)} and {_label(groups[1][0], names)} do not overlap"
+        )
     elif len(groups) == 2:
         small, big = sorted(groups, key=len)
         verb = "does" if len(small) == 1 else "do"
         head = f"{photos(small)} {verb} not overlap {photos(big)}"
     else:
-        head = "these groups of photos do not overlap each other: " + "; ".join(photos(g) for g in groups)
-    return ValueError(f"{head} (no shared features found). Take the photos from one spot, "
-                      "turning between shots so each overlaps the next by about a third.")
+        head = "these groups of photos do not overlap each other: " + "; ".join(
+            photos(g) for g in groups
+        )
+    return ValueError(
+        f"{head} (no shared features found). Take the photos from one spot, "
+        "turning between shots so each overlaps the next by about a third."
+    )
 
 
 def _focals_from_homography(h: np.ndarray) -> tuple[float, float] | None:
@@ -98,8 +107,12 @@ def _focals_from_homography(h: np.ndarray) -> tuple[float, float] | None:
 
     with np.errstate(divide="ignore", invalid="ignore"):
         d1, d2 = h[6] * h[7], (h[7] - h[6]) * (h[7] + h[6])
-        f1 = pick(d1, d2, -(h[0] * h[1] + h[3] * h[4]) / d1,
-                  (h[0] ** 2 + h[3] ** 2 - h[1] ** 2 - h[4] ** 2) / d2)
+        f1 = pick(
+            d1,
+            d2,
+            -(h[0] * h[1] + h[3] * h[4]) / d1,
+            (h[0] ** 2 + h[3] ** 2 - h[1] ** 2 - h[4] ** 2) / d2,
+        )
         d1, d2 = h[0] * h[3] + h[1] * h[4], h[0] ** 2 + h[1] ** 2 - h[3] ** 2 - h[4] ** 2
         f0 = pick(d1, d2, -h[2] * h[5] / d1, (h[5] ** 2 - h[2] ** 2) / d2)
     if f0 is None or f1 is None or not (math.isfinite(f0) and math.isfinite(f1)):
@@ -167,8 +180,11 @@ def stitch_photos(
         (pi, di), (pj, dj) = feats[i], feats[j]
         if di is None or dj is None or len(di) < 8 or len(dj) < 8:
             continue
-        good = [m[0] for m in matcher.knnMatch(di, dj, k=2)
-                if len(m) == 2 and m[0].distance < 0.75 * m[1].distance]
+        good = [
+            m[0]
+            for m in matcher.knnMatch(di, dj, k=2)
+            if len(m) == 2 and m[0].distance < 0.75 * m[1].distance
+        ]
         if len(good) < MIN_INLIERS:
             continue
         a = pi[[m.queryIdx for m in good]]
@@ -190,8 +206,12 @@ def stitch_photos(
     if not fov_known:
         est = []
         for (i, j), (h, *_rest) in edges.items():
-            ti = np.array([[1, 0, images[i].shape[1] / 2], [0, 1, images[i].shape[0] / 2], [0, 0, 1.0]])
-            tj = np.array([[1, 0, images[j].shape[1] / 2], [0, 1, images[j].shape[0] / 2], [0, 0, 1.0]])
+            ti = np.array(
+                [[1, 0, images[i].shape[1] / 2], [0, 1, images[i].shape[0] / 2], [0, 0, 1.0]]
+            )
+            tj = np.array(
+                [[1, 0, images[j].shape[1] / 2], [0, 1, images[j].shape[0] / 2], [0, 0, 1.0]]
+            )
             fs = _focals_from_homography(np.linalg.inv(ti) @ h @ tj)
             if fs is not None:
                 est.append(math.sqrt(fs[0] * fs[1]) / images[i].shape[1])  # relative to width
@@ -201,8 +221,10 @@ def stitch_photos(
             if _MIN_FOV <= fov_est <= _MAX_FOV:
                 focals = [rel * im.shape[1] for im in images]
                 focal_source = "overlaps"
-    Ks = [np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
-          for f, im in zip(focals, images)]
+    Ks = [
+        np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
+        for f, im in zip(focals, images)
+    ]
 
     # --- initial rotations over the maximum spanning tree (photo 1 is the reference)
     report(0.62, "estimating camera rotations")
@@ -210,12 +232,14 @@ def stitch_photos(
     R[0] = np.diag([1.0, -1.0, -1.0])  # world→camera of a camera looking along −Z, y down
     done = {0}
     while len(done) < n:
-        best = max(((w, i, j) for (i, j), (_, _, _, w) in edges.items()
-                    if (i in done) != (j in done)), default=None)
+        best = max(
+            ((w, i, j) for (i, j), (_, _, _, w) in edges.items() if (i in done) != (j in done)),
+            default=None,
+        )
         assert best is not None  # graph is connected
         _, i, j = best
         h = edges[(i, j)][0]
-        rij = _rot_from_h(h, Ks[i], Ks[j])                 # R_i R_jᵀ
+        rij = _rot_from_h(h, Ks[i], Ks[j])  # R_i R_jᵀ
         if i in done:
             R[j] = rij.T @ R[i]
             done.add(j)
@@ -224,8 +248,10 @@ def stitch_photos(
             done.add(i)
     rots = [np.asarray(r) for r in R]
     rots, focals = _refine(rots, focals, images, edges, refine_focal=not fov_known)
-    Ks = [np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
-          for f, im in zip(focals, images)]
+    Ks = [
+        np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
+        for f, im in zip(focals, images)
+    ]
     rots = _level_and_centre(rots)
     cancel.check()
 
@@ -242,13 +268,20 @@ def stitch_photos(
         # resample each photo to about the panorama's angular resolution first
         target = max(8, int(math.ceil(2 * math.atan(w_i / (2 * f)) / (2 * math.pi) * W * 1.25)))
         s = min(1.0, target / w_i)
-        img = cv2.resize(im, (max(8, round(w_i * s)), max(8, round(h_i * s))),
-                         interpolation=cv2.INTER_AREA) if s < 1 else im
+        img = (
+            cv2.resize(
+                im, (max(8, round(w_i * s)), max(8, round(h_i * s))), interpolation=cv2.INTER_AREA
+            )
+            if s < 1
+            else im
+        )
         hh, ww = img.shape[:2]
         sx, sy = ww / w_i, hh / h_i
         cam = Camera(ww, hh, f * sx, f * sy, ww / 2, hh / 2, rots[i], np.zeros(3))
         yy, xx = np.mgrid[0:hh, 0:ww]
-        feather = np.minimum.reduce([xx + 0.5, ww - xx - 0.5, yy + 0.5, hh - yy - 0.5]).astype(np.float32)
+        feather = np.minimum.reduce([xx + 0.5, ww - xx - 0.5, yy + 0.5, hh - yy - 0.5]).astype(
+            np.float32
+        )
         feather = (feather / (0.5 * min(hh, ww))) ** 1.5
         p, cov = perspective_to_equirect(img, cam, H)
         wf, _ = perspective_to_equirect(feather, cam, H)
@@ -262,12 +295,20 @@ def stitch_photos(
         num += p * (wf * g)[..., None]
         den += wf
         known = np.maximum(known, cov)
-    pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(np.float32)
-    meta = {"photos": n, "gains": [round(float(g), 4) for g in gains], "focal_source": focal_source,
-            "reference_fov_x_deg": math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0]))),
-            "cameras": [_angles(r) | {"fov_x_deg": round(math.degrees(
-                2 * math.atan(im.shape[1] / (2 * f))), 3)} for r, f, im in zip(rots, focals, images)],
-            "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()}}
+    pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(
+        np.float32
+    )
+    meta = {
+        "photos": n,
+        "gains": [round(float(g), 4) for g in gains],
+        "focal_source": focal_source,
+        "reference_fov_x_deg": math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0]))),
+        "cameras": [
+            _angles(r) | {"fov_x_deg": round(math.degrees(2 * math.atan(im.shape[1] / (2 * f))), 3)}
+            for r, f, im in zip(rots, focals, images)
+        ],
+        "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
+    }
     return np.clip(pano, 0, 1), known, meta
 
 
@@ -281,14 +322,20 @@ def _angles(r: np.ndarray) -> dict[str, float]:
 
 def _rays(pts: np.ndarray, k: np.ndarray, r: np.ndarray) -> np.ndarray:
     """Pixel coords (N, 2) -> unit world rays (N, 3) for intrinsics k, world→camera r."""
-    x = np.column_stack([(pts[:, 0] - k[0, 2]) / k[0, 0], (pts[:, 1] - k[1, 2]) / k[1, 1],
-                         np.ones(len(pts))])
+    x = np.column_stack(
+        [(pts[:, 0] - k[0, 2]) / k[0, 0], (pts[:, 1] - k[1, 2]) / k[1, 1], np.ones(len(pts))]
+    )
     d = x @ r  # camera → world (rows): Rᵀ x
     return d / np.linalg.norm(d, axis=1, keepdims=True)
 
 
-def _refine(rots: list[np.ndarray], focals: list[float], images: Sequence[np.ndarray],
-            edges: dict, refine_focal: bool) -> tuple[list[np.ndarray], list[float]]:
+def _refine(
+    rots: list[np.ndarray],
+    focals: list[float],
+    images: Sequence[np.ndarray],
+    edges: dict,
+    refine_focal: bool,
+) -> tuple[list[np.ndarray], list[float]]:
     """Joint least-squares refinement of all rotations (and a shared focal scale)."""
     from scipy.optimize import least_squares
 
@@ -300,7 +347,7 @@ def _refine(rots: list[np.ndarray], focals: list[float], images: Sequence[np.nda
         obs.append((i, j, a[sel], b[sel]))
 
     def unpack(x: np.ndarray) -> tuple[list[np.ndarray], list[float]]:
-        rs = [rots[0]] + [_rodrigues(x[3 * k:3 * k + 3]) @ rots[k + 1] for k in range(n - 1)]
+        rs = [rots[0]] + [_rodrigues(x[3 * k : 3 * k + 3]) @ rots[k + 1] for k in range(n - 1)]
         s = math.exp(x[-1]) if refine_focal else 1.0
         return rs, [f * s for f in focals]
 
@@ -308,8 +355,12 @@ def _refine(rots: list[np.ndarray], focals: list[float], images: Sequence[np.nda
         rs, fs = unpack(x)
         out = []
         for i, j, a, b in obs:
-            ki = np.array([[fs[i], 0, images[i].shape[1] / 2], [0, fs[i], images[i].shape[0] / 2], [0, 0, 1]])
-            kj = np.array([[fs[j], 0, images[j].shape[1] / 2], [0, fs[j], images[j].shape[0] / 2], [0, 0, 1]])
+            ki = np.array(
+                [[fs[i], 0, images[i].shape[1] / 2], [0, fs[i], images[i].shape[0] / 2], [0, 0, 1]]
+            )
+            kj = np.array(
+                [[fs[j], 0, images[j].shape[1] / 2], [0, fs[j], images[j].shape[0] / 2], [0, 0, 1]]
+            )
             out.append((_rays(a, ki, rs[i]) - _rays(b, kj, rs[j])).ravel())
         return np.concatenate(out)
 
@@ -334,7 +385,7 @@ def _refine(rots: list[np.ndarray], focals: list[float], images: Sequence[np.nda
 
 def _level_and_centre(rots: list[np.ndarray]) -> list[np.ndarray]:
     """Wave correction (horizon level) and yaw-centring of the set on longitude 0."""
-    rights = np.array([r[0] for r in rots])          # camera x axes in world
+    rights = np.array([r[0] for r in rots])  # camera x axes in world
     ups = np.array([-r[1] for r in rots])
     fwd = np.array([r[2] for r in rots])
     world = np.eye(3)
@@ -349,12 +400,12 @@ def _level_and_centre(rots: list[np.ndarray]) -> list[np.ndarray]:
         if s > 1e-9:
             k = axis / s
             kx = np.array([[0, -k[2], k[1]], [k[2], 0, -k[0]], [-k[1], k[0], 0]])
-            world = np.eye(3) + s * kx + (1 - c) * kx @ kx      # maps up -> +Y
+            world = np.eye(3) + s * kx + (1 - c) * kx @ kx  # maps up -> +Y
     f = fwd @ world.T
     mean = f.mean(0)
     yaw = math.atan2(-mean[0], -mean[2])
     cy, sy = math.cos(-yaw), math.sin(-yaw)
-    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])       # rotates the mean yaw to 0
+    ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])  # rotates the mean yaw to 0
     # world→camera of the new frame: R_new = R_old · (ry · world)ᵀ
     m = ry @ world
     return [r @ m.T for r in rots]

@@ -13,8 +13,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def adsn_texture(exemplar: np.ndarray, shape: tuple[int, int], *, seed: int = 0,
-                 noise: np.ndarray | None = None) -> np.ndarray:
+def adsn_texture(
+    exemplar: np.ndarray, shape: tuple[int, int], *, seed: int = 0, noise: np.ndarray | None = None
+) -> np.ndarray:
     """Zero-mean texture (h, w, C) float32 with the exemplar's spectrum and covariance.
 
     exemplar (s, t, C) float 0..1 (C = 1 or 3), at least 4×4; shape (h, w) of the output.
@@ -32,7 +33,7 @@ def adsn_texture(exemplar: np.ndarray, shape: tuple[int, int], *, seed: int = 0,
     mean = (ex * win[..., None]).sum((0, 1)) / win.sum()
     spot = (ex - mean) * win[..., None]
     # normalise so the output variance equals the exemplar's (windowed) variance
-    spot = spot / np.sqrt((win ** 2).sum())
+    spot = spot / np.sqrt((win**2).sum())
     if noise is None:
         noise = np.random.default_rng(seed).standard_normal((h, w)).astype(np.float32)
     # circular convolution (FFT): the texture wraps around seamlessly in both directions,
@@ -42,13 +43,15 @@ def adsn_texture(exemplar: np.ndarray, shape: tuple[int, int], *, seed: int = 0,
     pad[:s2, :t2] = spot[:s2, :t2]
     pad = np.roll(pad, (-(s2 // 2), -(t2 // 2)), axis=(0, 1))
     fn = np.fft.rfft2(noise)
-    out = np.stack([np.fft.irfft2(fn * np.fft.rfft2(pad[..., c]), s=(h, w))
-                    for c in range(ex.shape[2])], -1)
+    out = np.stack(
+        [np.fft.irfft2(fn * np.fft.rfft2(pad[..., c]), s=(h, w)) for c in range(ex.shape[2])], -1
+    )
     return out.astype(np.float32)
 
 
-def best_window(mask: np.ndarray, size: int, *, avoid: np.ndarray | None = None
-                ) -> tuple[int, int, float] | None:
+def best_window(
+    mask: np.ndarray, size: int, *, avoid: np.ndarray | None = None
+) -> tuple[int, int, float] | None:
     """Top-left (row, col) of the size×size window most covered by `mask`, and that cover.
 
     avoid (h, w) float ≥ 0: a cost (e.g. edge strength) to break ties towards plain
@@ -59,14 +62,15 @@ def best_window(mask: np.ndarray, size: int, *, avoid: np.ndarray | None = None
     h, w = mask.shape
     if size > h or size > w:
         return None
-    cover = cv2.boxFilter(mask.astype(np.float32), -1, (size, size), normalize=True,
-                          borderType=cv2.BORDER_CONSTANT)
+    cover = cv2.boxFilter(
+        mask.astype(np.float32), -1, (size, size), normalize=True, borderType=cv2.BORDER_CONSTANT
+    )
     score = cover.copy()
     if avoid is not None:
         score = score - 0.5 * cv2.boxFilter(avoid.astype(np.float32), -1, (size, size))
     half = size // 2
     valid = np.zeros_like(score, bool)
-    valid[half:h - (size - half) + 1, half:w - (size - half) + 1] = True
+    valid[half : h - (size - half) + 1, half : w - (size - half) + 1] = True
     score = np.where(valid, score, -np.inf)
     r, c = np.unravel_index(int(np.argmax(score)), score.shape)
     if not np.isfinite(score[r, c]):

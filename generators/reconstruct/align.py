@@ -27,7 +27,7 @@ def umeyama(src: np.ndarray, dst: np.ndarray) -> tuple[float, np.ndarray, np.nda
     if np.linalg.det(u) * np.linalg.det(vt) < 0:
         sgn[2, 2] = -1
     r = u @ sgn @ vt
-    var_s = (xs ** 2).sum() / len(src)
+    var_s = (xs**2).sum() / len(src)
     s = float(np.trace(np.diag(d) @ sgn) / max(var_s, 1e-300))
     t = mu_d - s * r @ mu_s
     return s, r, t
@@ -45,8 +45,18 @@ def transform_camera(cam: Camera, s: float, r: np.ndarray, t: np.ndarray) -> Cam
     """The same camera in a frame where world points map x' = s R x + t."""
     r_new = cam.R @ r.T
     c_new = s * r @ cam.position + t
-    out = Camera(cam.width, cam.height, cam.fx, cam.fy, cam.cx, cam.cy, r_new, -r_new @ c_new,
-                 cam.name, dict(cam.meta))
+    out = Camera(
+        cam.width,
+        cam.height,
+        cam.fx,
+        cam.fy,
+        cam.cx,
+        cam.cy,
+        r_new,
+        -r_new @ c_new,
+        cam.name,
+        dict(cam.meta),
+    )
     return out
 
 
@@ -69,8 +79,9 @@ def estimate_up(cams: list[Camera]) -> np.ndarray:
     return level_up_from_rotations([c.R for c in cams])
 
 
-def wander_frame(cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
-                 ) -> tuple[float, np.ndarray, np.ndarray]:
+def wander_frame(
+    cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
+) -> tuple[float, np.ndarray, np.ndarray]:
     """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (`estimate_up`), scaled so the median camera-to-point distance is `target_depth`, and the
     cameras' centroid at the origin. Returns (s, R, t)."""
     up = estimate_up(cams)
@@ -118,8 +129,9 @@ def rotation_error_deg(a: np.ndarray, b: np.ndarray) -> float:
     return float(np.degrees(np.arccos(np.clip(c, -1.0, 1.0))))
 
 
-def floor_level(points: np.ndarray, normals: np.ndarray, cam_heights: np.ndarray,
-                min_fraction: float = 0.03) -> float | None:
+def floor_level(
+    points: np.ndarray, normals: np.ndarray, cam_heights: np.ndarray, min_fraction: float = 0.03
+) -> float | None:
     """Height of the floor in a +Y-up frame, or None when there is no clear one.
 
     The floor is the lowest well-populated height among points on horizontal surfaces
@@ -166,7 +178,9 @@ class Capture:
     evidence: dict[str, float] = field(default_factory=dict)
 
 
-def ray_convergence(centres: np.ndarray, forwards: np.ndarray) -> tuple[np.ndarray, float, float] | None:
+def ray_convergence(
+    centres: np.ndarray, forwards: np.ndarray
+) -> tuple[np.ndarray, float, float] | None:
     """Least-squares point nearest to every optical axis (rays c_i + λ d_i).
 
     Returns (point (3,), median perpendicular distance / distance along the ray,
@@ -178,7 +192,7 @@ def ray_convergence(centres: np.ndarray, forwards: np.ndarray) -> tuple[np.ndarr
     if len(c) < 3:
         return None
     d = d / np.linalg.norm(d, axis=1, keepdims=True)
-    proj = np.eye(3)[None] - d[:, :, None] * d[:, None, :]      # (N, 3, 3)
+    proj = np.eye(3)[None] - d[:, :, None] * d[:, None, :]  # (N, 3, 3)
     a = proj.sum(0) / len(c)
     b = np.einsum("nij,nj->i", proj, c) / len(c)
     evals = np.linalg.eigvalsh(a)
@@ -187,7 +201,9 @@ def ray_convergence(centres: np.ndarray, forwards: np.ndarray) -> tuple[np.ndarr
     p = np.linalg.solve(a, b)
     along = np.einsum("ni,ni->n", p - c, d)
     perp = np.linalg.norm(np.einsum("nij,nj->ni", proj, p - c), axis=1)
-    ratio = float(np.median(perp / np.maximum(np.abs(along), 1e-12))) if (along > 0).all() else np.inf
+    ratio = (
+        float(np.median(perp / np.maximum(np.abs(along), 1e-12))) if (along > 0).all() else np.inf
+    )
     return p, ratio, float(evals[0])
 
 
@@ -232,27 +248,52 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
         dist = np.linalg.norm(c - p, axis=1)
         spread = float(dist.std() / max(dist.mean(), 1e-12))
         span = azimuth_span_deg(c, p)
-        compact = (float(np.median(np.linalg.norm(pts - p, axis=1)) / dist.mean())
-                   if len(pts) else np.inf)
-        ev.update({"axes_miss": miss, "distance_spread": spread, "azimuth_span_deg": span,
-                   "median_point_distance_over_radius": compact})
-        if (pitch.mean() <= -10.0 and miss <= 0.2 and spread <= 0.3
-                and (span >= 120.0 or compact <= 0.3)):
-            why = (f"{len(cams)} cameras look in at one centre from {100 * (1 - spread):.0f}%-constant "
-                   f"distance over {span:.0f}° around it")
+        compact = (
+            float(np.median(np.linalg.norm(pts - p, axis=1)) / dist.mean()) if len(pts) else np.inf
+        )
+        ev.update(
+            {
+                "axes_miss": miss,
+                "distance_spread": spread,
+                "azimuth_span_deg": span,
+                "median_point_distance_over_radius": compact,
+            }
+        )
+        if (
+            pitch.mean() <= -10.0
+            and miss <= 0.2
+            and spread <= 0.3
+            and (span >= 120.0 or compact <= 0.3)
+        ):
+            why = (
+                f"{len(cams)} cameras look in at one centre from {100 * (1 - spread):.0f}%-constant "
+                f"distance over {span:.0f}° around it"
+            )
             return Capture("orbit", why, p, ev)
     if len(pts):
         below = float(np.mean(pts[:, 1] < c[:, 1].min()))
         ev["points_below_cameras"] = below
         if pitch.mean() <= -12.0 and below >= 0.95:
-            return Capture("aerial", f"cameras look down ({pitch.mean():.0f}° on average) and "
-                                     f"{100 * below:.0f}% of the scene lies below them", None, ev)
+            return Capture(
+                "aerial",
+                f"cameras look down ({pitch.mean():.0f}° on average) and "
+                f"{100 * below:.0f}% of the scene lies below them",
+                None,
+                ev,
+            )
     return Capture("walk", "neither an orbit around an object nor a view from above", None, ev)
 
 
-def place_capture(cams: list[Camera], points: np.ndarray, normals: np.ndarray, *,
-                  kind: str = "auto", eye_height: float = 1.5, orbit_radius: float = 0.6,
-                  aerial_height: float = 30.0) -> tuple[float, np.ndarray, dict[str, Any]]:
+def place_capture(
+    cams: list[Camera],
+    points: np.ndarray,
+    normals: np.ndarray,
+    *,
+    kind: str = "auto",
+    eye_height: float = 1.5,
+    orbit_radius: float = 0.6,
+    aerial_height: float = 30.0,
+) -> tuple[float, np.ndarray, dict[str, Any]]:
     """Scale and offset (k, o) for a +Y-up frame (x' = k x + o) by capture type.
 
     cams, points (N, 3), normals (N, 3) are in the +Y-up frame already (any scale).
@@ -271,11 +312,19 @@ def place_capture(cams: list[Camera], points: np.ndarray, normals: np.ndarray, *
         raise ValueError(f"capture type must be auto, {', '.join(CAPTURE_TYPES)}; got {kind!r}")
     cap = classify_capture(cams, points)
     if kind != "auto" and kind != cap.kind:
-        cap = Capture(kind, f"given (detected: {cap.kind})", cap.centre if kind == "orbit" else None,
-                      cap.evidence)
+        cap = Capture(
+            kind,
+            f"given (detected: {cap.kind})",
+            cap.centre if kind == "orbit" else None,
+            cap.evidence,
+        )
         if kind == "orbit" and cap.centre is None:
-            conv = ray_convergence(np.array([c.position for c in cams]), np.array([c.forward for c in cams]))
-            cap.centre = conv[0] if conv is not None else np.mean([c.position for c in cams], axis=0)
+            conv = ray_convergence(
+                np.array([c.position for c in cams]), np.array([c.forward for c in cams])
+            )
+            cap.centre = (
+                conv[0] if conv is not None else np.mean([c.position for c in cams], axis=0)
+            )
     cam_y = np.array([c.position[1] for c in cams])
     k, o = 1.0, np.zeros(3)
     scale = "unknown: median camera-to-scene distance 2 units (no floor found)"
@@ -286,8 +335,9 @@ def place_capture(cams: list[Camera], points: np.ndarray, normals: np.ndarray, *
         table = floor_level(points, normals, np.array([ctr[1]])) if len(points) else None
         base = table if table is not None else ctr[1]
         o = -k * np.array([ctr[0], base, ctr[2]])
-        scale = (f"assumed: cameras {orbit_radius:g} m from the object (hand-held orbit); "
-                 + ("the table it stands on at y = 0" if table is not None else "its centre at y = 0"))
+        scale = f"assumed: cameras {orbit_radius:g} m from the object (hand-held orbit); " + (
+            "the table it stands on at y = 0" if table is not None else "its centre at y = 0"
+        )
     elif cap.kind == "aerial":
         ground = floor_level(points, normals, cam_y) if len(points) else None
         gsrc = "a level ground plane"
@@ -304,7 +354,11 @@ def place_capture(cams: list[Camera], points: np.ndarray, normals: np.ndarray, *
             k = eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
             o = np.array([0.0, -k * floor, 0.0])
             scale = f"assumed: cameras at eye height {eye_height:g} m above the floor at y = 0"
-    info = {"type": cap.kind, "reason": cap.reason, "scale": scale,
-            "units": "metres (assumed)" if k != 1.0 else "unknown",
-            "evidence": {n: round(float(v), 4) for n, v in cap.evidence.items()}}
+    info = {
+        "type": cap.kind,
+        "reason": cap.reason,
+        "scale": scale,
+        "units": "metres (assumed)" if k != 1.0 else "unknown",
+        "evidence": {n: round(float(v), 4) for n, v in cap.evidence.items()},
+    }
     return k, o, info

@@ -18,8 +18,13 @@ import numpy as np
 from scene.camera import Camera
 
 
-def write_colmap_text(folder: Path, cams: list[Camera], points: np.ndarray, colors: np.ndarray,
-                      visible: list[np.ndarray] | None = None) -> list[Path]:
+def write_colmap_text(
+    folder: Path,
+    cams: list[Camera],
+    points: np.ndarray,
+    colors: np.ndarray,
+    visible: list[np.ndarray] | None = None,
+) -> list[Path]:
     """Write the model into `folder` (created). points (M, 3) float, colors (M, 3) uint8,
     `visible[i]`: point indices seen by cams[i] (points seen by none are dropped).
     Returns the files written; see `scene.io.colmap.write_colmap` for the format choice."""

@@ -10,8 +10,8 @@ precision with a parabola. Runs on grey images at a reduced working size with Op
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -25,12 +25,12 @@ class DepthView:
     """One view's dense depth at the working resolution."""
 
     name: str
-    camera: Camera           # intrinsics scaled to the depth map size
-    image: np.ndarray        # (h, w, 3) uint8 RGB (undistorted)
-    depth: np.ndarray        # (h, w) float32 camera z, 0 where unknown
-    score: np.ndarray        # (h, w) float32 NCC score of the winner (-1..1)
+    camera: Camera  # intrinsics scaled to the depth map size
+    image: np.ndarray  # (h, w, 3) uint8 RGB (undistorted)
+    depth: np.ndarray  # (h, w) float32 camera z, 0 where unknown
+    score: np.ndarray  # (h, w) float32 NCC score of the winner (-1..1)
     valid: np.ndarray | None = None  # (h, w) bool pixels the photo covers after undistortion
-                                     # (None = all)
+    # (None = all)
 
     def image_mask(self) -> np.ndarray:
         """(h, w) bool: pixels holding photo content (not undistortion's empty border)."""
@@ -53,8 +53,9 @@ def undistorted_mask(cam: Camera, k1: float) -> np.ndarray:
     return undistort(ones, cam, k1) > 127
 
 
-def choose_neighbours(cams: dict[str, Camera], visible: dict[str, np.ndarray],
-                      points: np.ndarray, k: int = 4) -> dict[str, list[str]]:
+def choose_neighbours(
+    cams: dict[str, Camera], visible: dict[str, np.ndarray], points: np.ndarray, k: int = 4
+) -> dict[str, list[str]]:
     """For each view, up to `k` neighbours with a useful baseline and shared points."""
     names = list(cams)
     out: dict[str, list[str]] = {}
@@ -89,7 +90,13 @@ def depth_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None) -> 
     """Near/far from the sparse points seen by (or in front of) this camera."""
     pts = points[visible] if visible is not None and len(visible) >= 10 else points
     uv, z = cam.project(pts)
-    inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+    inside = (
+        (z > 0)
+        & (uv[:, 0] >= 0)
+        & (uv[:, 0] < cam.width)
+        & (uv[:, 1] >= 0)
+        & (uv[:, 1] < cam.height)
+    )
     z = z[inside] if inside.sum() >= 5 else z[z > 0]
     if len(z) == 0:
         raise ValueError(f"{cam.name}: no sparse points in front of the camera")
@@ -97,8 +104,9 @@ def depth_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None) -> 
     return float(lo * 0.5), float(hi * 2.0)
 
 
-def ground_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None, down: np.ndarray
-                 ) -> tuple[float, float] | None:
+def ground_range(
+    cam: Camera, points: np.ndarray, visible: np.ndarray | None, down: np.ndarray
+) -> tuple[float, float] | None:
     """Distances (near, far) of ground planes below `cam` to sweep: planes n·X = d in the
     camera frame with n = R·down (world down, unit), from 1/4 of the 90th percentile to
     twice the 99th percentile of the drop n·X of the sparse points seen below the camera;
@@ -109,7 +117,13 @@ def ground_range(cam: Camera, points: np.ndarray, visible: np.ndarray | None, do
     xc = pts @ cam.R.T + cam.t
     drop = xc @ (cam.R @ np.asarray(down, np.float64))
     uv, z = cam.project(pts)
-    inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0) & (uv[:, 1] < cam.height)
+    inside = (
+        (z > 0)
+        & (uv[:, 0] >= 0)
+        & (uv[:, 0] < cam.width)
+        & (uv[:, 1] >= 0)
+        & (uv[:, 1] < cam.height)
+    )
     d = drop[inside & (drop > 0)]
     if len(d) < 10:
         return None
@@ -125,10 +139,17 @@ def _ncc_prep(g: np.ndarray, win: int) -> tuple[np.ndarray, np.ndarray]:
     return mu, var
 
 
-def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, Camera]],
-                near: float, far: float, planes: int = 96, win: int = 7,
-                check: Callable[[], None] | None = None,
-                normal: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+def plane_sweep(
+    ref_img: np.ndarray,
+    ref: Camera,
+    srcs: list[tuple[np.ndarray, Camera]],
+    near: float,
+    far: float,
+    planes: int = 96,
+    win: int = 7,
+    check: Callable[[], None] | None = None,
+    normal: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
     """Depth (h, w) and best score (h, w) for grey float32 `ref_img` seen by `ref`.
 
     srcs: (grey float32 image, camera) pairs, all at their working sizes.
@@ -151,13 +172,13 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
     kinv = np.linalg.inv(ref.K) @ np.array([[1.0, 0, 0.5], [0, 1.0, 0.5], [0, 0, 1.0]])
     unshift = np.array([[1.0, 0, -0.5], [0, 1.0, -0.5], [0, 0, 1.0]])
     yy0, xx0 = np.mgrid[0:h, 0:w].astype(np.float64)
-    rays = np.stack([xx0, yy0, np.ones_like(xx0)], -1) @ kinv.T     # (h, w, 3), z = 1
-    n_dot = (rays @ nrm).astype(np.float32)                          # depth = d / n_dot
+    rays = np.stack([xx0, yy0, np.ones_like(xx0)], -1) @ kinv.T  # (h, w, 3), z = 1
+    n_dot = (rays @ nrm).astype(np.float32)  # depth = d / n_dot
     hits = n_dot > 1e-3
     cost = np.empty((planes, h, w), np.float32)
     rels = []
     for img, cam in srcs:
-        r_rel = cam.R @ ref.R.T                    # ref camera -> src camera
+        r_rel = cam.R @ ref.R.T  # ref camera -> src camera
         t_rel = cam.t - r_rel @ ref.t
         rels.append((img, cam, r_rel, t_rel))
     n_src = len(srcs)
@@ -168,8 +189,14 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
         for s_i, (img, cam, r_rel, t_rel) in enumerate(rels):
             # plane n·X = d in the ref frame: X_s = (R + t nᵀ / d) X_r
             hmat = unshift @ cam.K @ (r_rel + np.outer(t_rel, nrm * idepth)) @ kinv
-            warped = cv2.warpPerspective(img, hmat, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
-                                         borderMode=cv2.BORDER_CONSTANT, borderValue=-1.0)
+            warped = cv2.warpPerspective(
+                img,
+                hmat,
+                (w, h),
+                flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=-1.0,
+            )
             valid = cv2.boxFilter((warped >= 0).astype(np.float32), -1, (win, win)) > 0.999
             wv = np.maximum(warped, 0)
             mu_w = cv2.boxFilter(wv, -1, (win, win))
@@ -183,14 +210,16 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
             cost[d_i] = 0.5 * (part[-1] + part[-2])
         else:
             cost[d_i] = scores[0]
-    best = np.argmax(cost, axis=0)                                        # (h, w)
+    best = np.argmax(cost, axis=0)  # (h, w)
     yy, xx = np.mgrid[0:h, 0:w]
     c0 = cost[best, yy, xx]
     cm = cost[np.clip(best - 1, 0, planes - 1), yy, xx]
     cp = cost[np.clip(best + 1, 0, planes - 1), yy, xx]
     denom = cm - 2 * c0 + cp
     with np.errstate(divide="ignore", invalid="ignore"):
-        off = np.where((denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0)
+        off = np.where(
+            (denom < -1e-6) & (best > 0) & (best < planes - 1), 0.5 * (cm - cp) / denom, 0.0
+        )
     step = inv[1] - inv[0]
     idep = inv[best] + np.clip(off, -0.5, 0.5) * step
     depth = (1.0 / np.maximum(idep, 1e-9) / np.maximum(n_dot, 1e-3)).astype(np.float32)
@@ -200,12 +229,21 @@ def plane_sweep(ref_img: np.ndarray, ref: Camera, srcs: list[tuple[np.ndarray, C
     return depth, c0.astype(np.float32)
 
 
-def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], distortion: dict[str, float],
-                   points: np.ndarray, visible: dict[str, np.ndarray], *, max_size: int = 400,
-                   planes: int = 96, min_score: float = 0.5,
-                   report: Callable[[float, str], None] | None = None,
-                   valid: dict[str, np.ndarray] | None = None,
-                   ground_planes: int = 48, ground_fill: bool = True) -> dict[str, DepthView]:
+def compute_depths(
+    images: dict[str, np.ndarray],
+    cams: dict[str, Camera],
+    distortion: dict[str, float],
+    points: np.ndarray,
+    visible: dict[str, np.ndarray],
+    *,
+    max_size: int = 400,
+    planes: int = 96,
+    min_score: float = 0.5,
+    report: Callable[[float, str], None] | None = None,
+    valid: dict[str, np.ndarray] | None = None,
+    ground_planes: int = 48,
+    ground_fill: bool = True,
+) -> dict[str, DepthView]:
     """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size.
 
     Two plane sweeps per view: `planes` fronto-parallel ones and `ground_planes` (0 = off)
@@ -254,12 +292,20 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
         try:
             near, far = depth_range(sc, points, visible.get(n)) if nb else (0.0, 0.0)
         except ValueError:  # a doubtful registration (no point in front): skip this view,
-            nb = []         # as one without neighbours, instead of failing the whole job
+            nb = []  # as one without neighbours, instead of failing the whole job
         if not nb:
-            out[n] = DepthView(n, sc, rgb, np.zeros(grey.shape, np.float32), np.full(grey.shape, -1, np.float32),
-                               masks[n])
+            out[n] = DepthView(
+                n,
+                sc,
+                rgb,
+                np.zeros(grey.shape, np.float32),
+                np.full(grey.shape, -1, np.float32),
+                masks[n],
+            )
             continue
-        check = (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
+        check = (
+            (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
+        )
         srcs = [(small[s][1], small[s][2]) for s in nb]
         depth, score = plane_sweep(grey, sc, srcs, near, far, planes=planes, check=check)
         if ground_planes and down is not None:
@@ -269,8 +315,9 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
             g = ground_range(sc, points, visible.get(n), down)
             if g is not None:
                 n_c = sc.R @ down
-                gd, gs = plane_sweep(grey, sc, srcs, g[0], g[1], planes=ground_planes, check=check,
-                                     normal=n_c)
+                gd, gs = plane_sweep(
+                    grey, sc, srcs, g[0], g[1], planes=ground_planes, check=check, normal=n_c
+                )
                 use = (gs > score) & (gd > 0)
                 depth = np.where(use, gd, depth)
                 score = np.where(use, gs, score)
@@ -281,8 +328,9 @@ def compute_depths(images: dict[str, np.ndarray], cams: dict[str, Camera], disto
     return out
 
 
-def fill_ground(views: dict[str, DepthView], points: np.ndarray, up: np.ndarray,
-                fill_score: float = 0.5) -> int:
+def fill_ground(
+    views: dict[str, DepthView], points: np.ndarray, up: np.ndarray, fill_score: float = 0.5
+) -> int:
     """Fit the ground plane (`ground.fit_ground_plane`) to the depth maps' points and the
     sparse points, and give each view's empty ground pixels its depth (in place; score
     `fill_score`). Returns the number of pixels filled (0 when no ground is found)."""
@@ -315,6 +363,12 @@ def fill_ground(views: dict[str, DepthView], points: np.ndarray, up: np.ndarray,
             v.depth[fill] = zp[fill]
             v.score[fill] = fill_score
             total += int(fill.sum())
-    log.info("ground: plane with %d inliers (%.0f %% of the points below the cameras); %d empty "
-             "pixels filled in %d views", plane.inliers, 100 * plane.support, total, len(views))
+    log.info(
+        "ground: plane with %d inliers (%.0f %% of the points below the cameras); %d empty "
+        "pixels filled in %d views",
+        plane.inliers,
+        100 * plane.support,
+        total,
+        len(views),
+    )
     return total

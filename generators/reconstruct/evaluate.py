@@ -36,9 +36,10 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -67,7 +68,7 @@ def psnr(rendered: np.ndarray, photo: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
     if mse <= 0.0:
         return PSNR_CAP
-    return min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
+    return min(PSNR_CAP, 10.0 * math.log10(255.0**2 / mse))
 
 
 def ssim(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -84,8 +85,13 @@ def ssim(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray | None = None
     a, b = _pair(rendered, photo)
     if min(a.shape[:2]) < 7:
         raise ValueError(f"SSIM needs images of at least 7x7 pixels, got {a.shape[1]}x{a.shape[0]}")
-    kw = dict(data_range=255, channel_axis=2, gaussian_weights=True, sigma=1.5,
-              use_sample_covariance=False)
+    kw = dict(
+        data_range=255,
+        channel_axis=2,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+    )
     if mask is None:
         return float(structural_similarity(a, b, **kw))
     m = np.asarray(mask, bool)
@@ -106,7 +112,7 @@ def psnr_masked(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray) -> fl
     if not m.any():
         return None
     mse = float(np.mean((a[m].astype(np.float64) - b[m].astype(np.float64)) ** 2))
-    return PSNR_CAP if mse <= 0.0 else min(PSNR_CAP, 10.0 * math.log10(255.0 ** 2 / mse))
+    return PSNR_CAP if mse <= 0.0 else min(PSNR_CAP, 10.0 * math.log10(255.0**2 / mse))
 
 
 def coverage(alpha: np.ndarray) -> float:
@@ -162,8 +168,15 @@ def find_photo(photos_dir: Path, name: str) -> Path | None:
         return photos_dir / base
     stem = Path(base).stem
     for cand in sorted(photos_dir.glob(f"{stem}.*")):
-        if cand.is_file() and cand.suffix.lower() in {".jpg", ".jpeg", ".png", ".tif", ".tiff",
-                                                      ".bmp", ".webp"}:
+        if cand.is_file() and cand.suffix.lower() in {
+            ".jpg",
+            ".jpeg",
+            ".png",
+            ".tif",
+            ".tiff",
+            ".bmp",
+            ".webp",
+        }:
             return cand
     return None
 
@@ -178,8 +191,10 @@ def fit_camera_to_photo(cam: Camera, width: int, height: int) -> Camera:
         return cam
     ra, rb = cam.width / cam.height, width / height
     if abs(ra / rb - 1.0) > ASPECT_TOL:
-        raise ValueError(f"camera is {cam.width}x{cam.height} but the photo is {width}x{height} "
-                         f"(different aspect ratio)")
+        raise ValueError(
+            f"camera is {cam.width}x{cam.height} but the photo is {width}x{height} "
+            f"(different aspect ratio)"
+        )
     return cam.resized(width, height)
 
 
@@ -198,8 +213,9 @@ def camera_lens(cam: Camera):  # noqa: ANN201 - ColmapLens | None
     if model is not None and params is not None:
         if model in _PINHOLE_MODELS:
             return None
-        lens = ColmapLens(str(model), int(cam.width), int(cam.height),
-                          tuple(float(v) for v in params))
+        lens = ColmapLens(
+            str(model), int(cam.width), int(cam.height), tuple(float(v) for v in params)
+        )
         k = {"SIMPLE_RADIAL": 3, "RADIAL": 3}.get(str(model))
         if k is not None and not any(lens.params[k:]):
             return None
@@ -207,8 +223,12 @@ def camera_lens(cam: Camera):  # noqa: ANN201 - ColmapLens | None
     k1 = float(cam.meta.get("k1", 0.0) or 0.0)
     if k1 == 0.0:
         return None
-    return ColmapLens("OPENCV", int(cam.width), int(cam.height),
-                      (float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy), k1, 0.0, 0.0, 0.0))
+    return ColmapLens(
+        "OPENCV",
+        int(cam.width),
+        int(cam.height),
+        (float(cam.fx), float(cam.fy), float(cam.cx), float(cam.cy), k1, 0.0, 0.0, 0.0),
+    )
 
 
 def undistort_photo(photo: np.ndarray, lens) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
@@ -259,10 +279,10 @@ class ViewScore:
     width: int
     height: int
     psnr_masked: float | None = None  # PSNR over covered pixels only (None: nothing covered)
-    image: str | None = None        # side-by-side PNG, relative to the report
-    photo_coverage: float = 1.0     # fraction of the frame the undistorted photo covers
+    image: str | None = None  # side-by-side PNG, relative to the report
+    photo_coverage: float = 1.0  # fraction of the frame the undistorted photo covers
     #                                 (the pixels PSNR and SSIM score; 1.0 for a pinhole)
-    lens: str = "PINHOLE"           # the COLMAP model the photo was undistorted from
+    lens: str = "PINHOLE"  # the COLMAP model the photo was undistorted from
 
 
 @dataclass
@@ -270,7 +290,7 @@ class EvalReport:
     """Per-view scores plus means (all views, training views, held-out views)."""
 
     views: list[ViewScore]
-    skipped: dict[str, str] = field(default_factory=dict)   # camera name -> reason
+    skipped: dict[str, str] = field(default_factory=dict)  # camera name -> reason
     meta: dict[str, Any] = field(default_factory=dict)
 
     def means(self) -> dict[str, Any]:
@@ -282,24 +302,38 @@ class EvalReport:
         return out
 
     def to_json(self) -> dict[str, Any]:
-        return {"views": [asdict(v) for v in self.views], "mean": self.means(),
-                "skipped": dict(self.skipped), **self.meta}
+        return {
+            "views": [asdict(v) for v in self.views],
+            "mean": self.means(),
+            "skipped": dict(self.skipped),
+            **self.meta,
+        }
 
 
 def _mean(views: Sequence[ViewScore]) -> dict[str, Any]:
     if not views:
         return {"psnr": None, "ssim": None, "coverage": None, "psnr_masked": None, "views": 0}
     masked = [v.psnr_masked for v in views if v.psnr_masked is not None]
-    return {"psnr": float(np.mean([v.psnr for v in views])),
-            "psnr_masked": float(np.mean(masked)) if masked else None,
-            "ssim": float(np.mean([v.ssim for v in views])),
-            "coverage": float(np.mean([v.coverage for v in views])), "views": len(views)}
+    return {
+        "psnr": float(np.mean([v.psnr for v in views])),
+        "psnr_masked": float(np.mean(masked)) if masked else None,
+        "ssim": float(np.mean([v.ssim for v in views])),
+        "coverage": float(np.mean([v.coverage for v in views])),
+        "views": len(views),
+    }
 
 
-def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn, *,
-                   held_out: Iterable[str] = (), max_size: int | None = None,
-                   apply_exif: bool = False, out_dir: Path | None = None,
-                   report: Callable[[float, str], None] | None = None) -> EvalReport:
+def evaluate_views(
+    cameras: Sequence[Camera],
+    photos_dir: Path,
+    render: RenderFn,
+    *,
+    held_out: Iterable[str] = (),
+    max_size: int | None = None,
+    apply_exif: bool = False,
+    out_dir: Path | None = None,
+    report: Callable[[float, str], None] | None = None,
+) -> EvalReport:
     """Render every camera and score it against its photo.
 
     cameras: COLMAP cameras (names = image names); photos_dir: the photos; render: the
@@ -341,8 +375,11 @@ def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn
                 # the other orientation reading may be the one the camera describes
                 other = read_photo(path, not apply_exif)
                 c = fit_camera_to_photo(cam, other.shape[1], other.shape[0])
-                log.warning("%s: the camera matches the photo %s EXIF orientation", cam.name,
-                            "without" if apply_exif else "with")
+                log.warning(
+                    "%s: the camera matches the photo %s EXIF orientation",
+                    cam.name,
+                    "without" if apply_exif else "with",
+                )
                 photo = other
             lens = camera_lens(cam)
             photo, valid = undistort_photo(photo, lens)
@@ -355,30 +392,45 @@ def evaluate_views(cameras: Sequence[Camera], photos_dir: Path, render: RenderFn
         rgb, alpha = render(c)
         rgb = np.asarray(rgb)
         if rgb.shape != photo.shape:
-            raise RuntimeError(f"the renderer returned {rgb.shape} for a {c.width}x{c.height} camera")
+            raise RuntimeError(
+                f"the renderer returned {rgb.shape} for a {c.width}x{c.height} camera"
+            )
         full = bool(valid.all())
         if not full:  # the photo's empty border: out of the comparison on both sides
             rgb = np.where(valid[..., None], rgb, 0).astype(np.uint8)
             photo = np.where(valid[..., None], photo, 0).astype(np.uint8)
         covered = np.asarray(alpha) >= COVERED_ALPHA
-        v = ViewScore(cam.name, cam.name in held,
-                      psnr(rgb, photo) if full else (psnr_masked(rgb, photo, valid) or 0.0),
-                      ssim(rgb, photo, None if full else valid),
-                      coverage(alpha), int(c.width), int(c.height),
-                      psnr_masked(rgb, photo, covered & valid),
-                      photo_coverage=float(valid.mean()),
-                      lens=str(lens.model) if lens is not None else "PINHOLE")
+        v = ViewScore(
+            cam.name,
+            cam.name in held,
+            psnr(rgb, photo) if full else (psnr_masked(rgb, photo, valid) or 0.0),
+            ssim(rgb, photo, None if full else valid),
+            coverage(alpha),
+            int(c.width),
+            int(c.height),
+            psnr_masked(rgb, photo, covered & valid),
+            photo_coverage=float(valid.mean()),
+            lens=str(lens.model) if lens is not None else "PINHOLE",
+        )
         if out_dir is not None:
             fn = f"{Path(cam.name).stem}.png"
             side = np.concatenate([rgb, photo], axis=1)
             cv2.imwrite(str(Path(out_dir) / fn), side[..., ::-1])
             v.image = fn
-        log.info("%s: PSNR %.2f dB, SSIM %.4f, coverage %.3f%s", v.name, v.psnr, v.ssim,
-                 v.coverage, " (held out)" if v.held_out else "")
+        log.info(
+            "%s: PSNR %.2f dB, SSIM %.4f, coverage %.3f%s",
+            v.name,
+            v.psnr,
+            v.ssim,
+            v.coverage,
+            " (held out)" if v.held_out else "",
+        )
         views.append(v)
     if not views:
-        raise ValueError("no view could be evaluated: "
-                         + "; ".join(f"{k}: {r}" for k, r in list(skipped.items())[:3]))
+        raise ValueError(
+            "no view could be evaluated: "
+            + "; ".join(f"{k}: {r}" for k, r in list(skipped.items())[:3])
+        )
     unknown = held - {c.name for c in cams}
     if unknown:
         log.warning("held-out photos without a camera: %s", ", ".join(sorted(unknown)))

@@ -21,8 +21,9 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -53,8 +54,9 @@ def exif_exposure(path: Path) -> float | None:
     return math.log2(t * iso / (f * f))
 
 
-def predict_affine(learnt: Mapping[str, list[float]], ev: Mapping[str, float | None], name: str
-                   ) -> tuple[list[float], str]:
+def predict_affine(
+    learnt: Mapping[str, list[float]], ev: Mapping[str, float | None], name: str
+) -> tuple[list[float], str]:
     """([gain r, g, b, bias r, g, b], how) for photo `name` that was not optimised, from the
     training photos' `learnt` affines and every photo's EXIF exposure `ev` (see the module
     docstring). `how` is "exif" or "mean"; ([1, 1, 1, 0, 0, 0], "none") without any
@@ -105,8 +107,9 @@ def name_exposure(refinement: dict[str, Any] | None, photos: list) -> None:  # l
     by_work = {p.work_name: p.name for p in photos}
     learnt = refinement.get("exposure") or {}
     refinement["exposure"] = {by_work.get(n, n): v for n, v in learnt.items()}
-    refinement["exif_exposure"] = {p.name: (exif_exposure(p.source) if p.source is not None else None)
-                                   for p in photos}
+    refinement["exif_exposure"] = {
+        p.name: (exif_exposure(p.source) if p.source is not None else None) for p in photos
+    }
 
 
 def apply_affine(rgb: np.ndarray, affine: list[float]) -> np.ndarray:

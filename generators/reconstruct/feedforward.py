@@ -13,8 +13,9 @@ SfM stays the fallback where the package or the weights are missing.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -51,31 +52,48 @@ def load_da3(device: str | None = "auto") -> Any:
     try:
         from depth_anything_3.api import DepthAnything3
     except Exception as exc:  # noqa: BLE001 - a partial install raises anything at import
-        raise ModelMissing(f"depth-anything-3 does not import ({type(exc).__name__}: {exc}); "
-                           f"{backend.pip}") from None
+        raise ModelMissing(
+            f"depth-anything-3 does not import ({type(exc).__name__}: {exc}); {backend.pip}"
+        ) from None
     return DepthAnything3.from_pretrained(str(paths[0])).to(dev).eval()
 
 
-def prediction_to_views(pred: Any, names: Sequence[str], conf_quantile: float = 0.2
-                        ) -> dict[str, DepthView]:
+def prediction_to_views(
+    pred: Any, names: Sequence[str], conf_quantile: float = 0.2
+) -> dict[str, DepthView]:
     """DA3 prediction -> name -> DepthView (camera at the depth map's size, depth 0 where the
     confidence is in the lowest `conf_quantile` of its view or the depth is not positive)."""
     depth = np.asarray(pred.depth, np.float32)
     ext = np.asarray(pred.extrinsics, np.float64)
     K = np.asarray(pred.intrinsics, np.float64)
     imgs = np.asarray(pred.processed_images)
-    conf = np.asarray(pred.conf, np.float32) if getattr(pred, "conf", None) is not None \
+    conf = (
+        np.asarray(pred.conf, np.float32)
+        if getattr(pred, "conf", None) is not None
         else np.ones_like(depth)
+    )
     if not (len(depth) == len(ext) == len(K) == len(imgs) == len(names)):
         raise ValueError(f"DA3 returned {len(depth)} depth maps for {len(names)} photos")
     views: dict[str, DepthView] = {}
     for i, name in enumerate(names):
         h, w = depth[i].shape
-        cam = Camera(width=w, height=h, fx=K[i, 0, 0], fy=K[i, 1, 1], cx=K[i, 0, 2], cy=K[i, 1, 2],
-                     R=ext[i, :3, :3], t=ext[i, :3, 3], name=name)
+        cam = Camera(
+            width=w,
+            height=h,
+            fx=K[i, 0, 0],
+            fy=K[i, 1, 1],
+            cx=K[i, 0, 2],
+            cy=K[i, 1, 2],
+            R=ext[i, :3, :3],
+            t=ext[i, :3, 3],
+            name=name,
+        )
         c = conf[i]
-        d = np.where((depth[i] > 0) & np.isfinite(depth[i]) & (c >= np.quantile(c, conf_quantile)),
-                     depth[i], 0.0).astype(np.float32)
+        d = np.where(
+            (depth[i] > 0) & np.isfinite(depth[i]) & (c >= np.quantile(c, conf_quantile)),
+            depth[i],
+            0.0,
+        ).astype(np.float32)
         score = (c / max(float(c.max()), 1e-9)).astype(np.float32)
         img = imgs[i]
         if img.dtype != np.uint8:
@@ -95,13 +113,18 @@ def nearest_neighbours(views: dict[str, DepthView], k: int = 4) -> dict[str, lis
         facing = fwd @ fwd[i]
         cost = dist / (np.median(dist[dist > 0]) if (dist > 0).any() else 1.0) + (1 - facing)
         cost[i] = np.inf
-        out[n] = [names[j] for j in np.argsort(cost)[:min(k, len(names) - 1)]]
+        out[n] = [names[j] for j in np.argsort(cost)[: min(k, len(names) - 1)]]
     return out
 
 
-def feedforward_views(paths: Sequence[Path], *, model: Any = None, device: str | None = "auto",
-                      progress: ProgressFn = no_progress, cancel: CancelToken | None = None
-                      ) -> dict[str, DepthView]:
+def feedforward_views(
+    paths: Sequence[Path],
+    *,
+    model: Any = None,
+    device: str | None = "auto",
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+) -> dict[str, DepthView]:
     """Photos -> per-photo DepthViews (cameras, depth, colours) from one DA3 pass."""
     cancel = cancel or CancelToken()
     progress(0.05, "loading Depth Anything 3")
@@ -114,8 +137,13 @@ def feedforward_views(paths: Sequence[Path], *, model: Any = None, device: str |
     return prediction_to_views(pred, [Path(p).name for p in paths])
 
 
-def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: ProgressFn = no_progress,
-                            cancel: CancelToken | None = None, model: Any = None) -> Any:
+def reconstruct_feedforward(
+    paths: Sequence[Path],
+    opts: Any,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    model: Any = None,
+) -> Any:
     """The `reconstruct --backend feedforward` job: DA3 views -> `fuse_views` -> sky -> Wander
     frame (`align.wander_frame` + `align.place_capture`, as the SfM route) -> optional 3DGS
     refinement. Returns a `pipeline.ReconstructResult` (sparse points: a subsample of the
@@ -130,11 +158,15 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
     from .sky import add_sky
 
     paths = [Path(p) for p in paths]
-    stages = Stages(progress, [("network", 4), ("fusion", 1),
-                               ("refinement", 6 if opts.refine_steps else 0.01)], cancel)
+    stages = Stages(
+        progress,
+        [("network", 4), ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)],
+        cancel,
+    )
     with stages("network") as rep:
-        views = feedforward_views(paths, model=model, device=opts.refine_device, progress=rep,
-                                  cancel=stages.cancel)
+        views = feedforward_views(
+            paths, model=model, device=opts.refine_device, progress=rep, cancel=stages.cancel
+        )
     with stages("fusion") as rep:
         fused = fuse_views(views, nearest_neighbours(views), max_points=opts.max_points, report=rep)
         cloud = add_sky(fused_to_gaussians(fused), views, fused.covered, stride=2 * fused.stride)
@@ -142,37 +174,73 @@ def reconstruct_feedforward(paths: Sequence[Path], opts: Any, progress: Progress
     s, r, t = align.wander_frame(cams, fused.points, opts.target_depth)
     k, o, capture = align.place_capture(
         [align.transform_camera(c, s, r, t) for c in cams],
-        fused.points.astype(np.float64) @ (s * r).T + t, fused.normals @ r.T, kind=opts.capture,
-        eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
+        fused.points.astype(np.float64) @ (s * r).T + t,
+        fused.normals @ r.T,
+        kind=opts.capture,
+        eye_height=opts.eye_height,
+        orbit_radius=opts.orbit_radius,
+        aerial_height=opts.aerial_height,
+    )
     s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
-    depth_w = {n: DepthView(n, align.transform_camera(v.camera, s, r, t), v.image,
-                            (v.depth * s).astype(np.float32), v.score, v.valid) for n, v in views.items()}
+    depth_w = {
+        n: DepthView(
+            n,
+            align.transform_camera(v.camera, s, r, t),
+            v.image,
+            (v.depth * s).astype(np.float32),
+            v.score,
+            v.valid,
+        )
+        for n, v in views.items()
+    }
     with stages("refinement") as rep:
         if opts.refine_steps:
             from .refine import refine_cloud
 
-            cloud = refine_cloud(cloud, [(v.camera, v.image) for v in depth_w.values()],
-                                 steps=opts.refine_steps, seconds=opts.refine_seconds,
-                                 size=opts.refine_size, device=opts.refine_device, report=rep,
-                                 cancel=stages.cancel)
+            cloud = refine_cloud(
+                cloud,
+                [(v.camera, v.image) for v in depth_w.values()],
+                steps=opts.refine_steps,
+                seconds=opts.refine_seconds,
+                size=opts.refine_size,
+                device=opts.refine_device,
+                report=rep,
+                cancel=stages.cancel,
+            )
     out_cams = []
     for p in paths:
         with Image.open(p) as im:
             size = im.size
         out_cams.append(depth_w[p.name].camera.resized(*size))
     pts = fused.points[:: max(1, len(fused.points) // 20000)]
-    cols = (np.clip(fused.colors[:: max(1, len(fused.points) // 20000)], 0, 1) * 255).astype(np.uint8)
+    cols = (np.clip(fused.colors[:: max(1, len(fused.points) // 20000)], 0, 1) * 255).astype(
+        np.uint8
+    )
 
-    cloud.meta.update({"generator": "wander.reconstruct", "backend": "feedforward",
-                       "model": "depth-anything-3", "inputs": [p.name for p in paths],
-                       "options": opts.record()})
+    cloud.meta.update(
+        {
+            "generator": "wander.reconstruct",
+            "backend": "feedforward",
+            "model": "depth-anything-3",
+            "inputs": [p.name for p in paths],
+            "options": opts.record(),
+        }
+    )
     return ReconstructResult(
-        cloud=cloud, cameras=out_cams, status={p.name: "registered" for p in paths}, depths=depth_w,
-        points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32), point_colors=cols,
-        visible={}, similarity=sim, times=dict(stages.times), options=opts.record(),
-        capture=capture)
+        cloud=cloud,
+        cameras=out_cams,
+        status={p.name: "registered" for p in paths},
+        depths=depth_w,
+        points=(pts.astype(np.float64) @ (s * r).T + t).astype(np.float32),
+        point_colors=cols,
+        visible={},
+        similarity=sim,
+        times=dict(stages.times),
+        options=opts.record(),
+        capture=capture,
+    )
 
 
 def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:

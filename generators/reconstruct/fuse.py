@@ -37,8 +37,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import numpy as np
 
@@ -91,9 +91,12 @@ def depth_normals(pts: np.ndarray, cam: Camera, valid: np.ndarray | None = None)
     n = np.cross(dx, dy)
     norm = np.linalg.norm(n, axis=-1, keepdims=True)
     to_cam = cam.position - pts
-    good = (okx & oky & (norm[..., 0] > 1e-12))
-    n = np.where(good[..., None], n / np.maximum(norm, 1e-12), to_cam / np.maximum(
-        np.linalg.norm(to_cam, axis=-1, keepdims=True), 1e-12))
+    good = okx & oky & (norm[..., 0] > 1e-12)
+    n = np.where(
+        good[..., None],
+        n / np.maximum(norm, 1e-12),
+        to_cam / np.maximum(np.linalg.norm(to_cam, axis=-1, keepdims=True), 1e-12),
+    )
     flip = (n * to_cam).sum(-1) < 0
     n[flip] *= -1
     return n.astype(np.float32)
@@ -107,8 +110,10 @@ def depth_edges(depth: np.ndarray, rel_jump: float = 0.05, radius: int = 1) -> n
     h, w = depth.shape
     valid = depth > 0
     edge = np.zeros((h, w), bool)
-    for a, b in (((slice(None), slice(0, -1)), (slice(None), slice(1, None))),
-                 ((slice(0, -1), slice(None)), (slice(1, None), slice(None)))):
+    for a, b in (
+        ((slice(None), slice(0, -1)), (slice(None), slice(1, None))),
+        ((slice(0, -1), slice(None)), (slice(1, None), slice(None))),
+    ):
         da, db = depth[a], depth[b]
         va, vb = valid[a], valid[b]
         lo = np.maximum(np.minimum(da, db), 1e-12)
@@ -121,8 +126,9 @@ def depth_edges(depth: np.ndarray, rel_jump: float = 0.05, radius: int = 1) -> n
     return edge & valid
 
 
-def check_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], name: str,
-                limit: int = 6) -> list[str]:
+def check_views(
+    views: dict[str, DepthView], neighbours: dict[str, list[str]], name: str, limit: int = 6
+) -> list[str]:
     """Views to test `name` against: its own neighbours, then views that chose it, at most
     `limit` (the relation is made symmetric so every view is checked by its partners)."""
     out = [m for m in neighbours.get(name, []) if m in views and m != name]
@@ -136,18 +142,24 @@ def check_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], n
 class ViewCheck:
     """Per-pixel verdicts for one reference view (flat arrays over its candidate pixels)."""
 
-    pixels: np.ndarray            # (P,) int64 flat pixel index in the reference view
-    consistent: np.ndarray        # (P,) int32 number of agreeing neighbours
-    violations: np.ndarray        # (P,) int32 number of neighbours it would occlude
-    verifiable: np.ndarray        # (P,) int32 neighbours that see its spot unoccluded, with depth
-    seen: np.ndarray              # (P,) int32 neighbours whose frame contains it
-    colors: list[np.ndarray]      # per neighbour (P, 3) float32 0..1, NaN where not agreeing
+    pixels: np.ndarray  # (P,) int64 flat pixel index in the reference view
+    consistent: np.ndarray  # (P,) int32 number of agreeing neighbours
+    violations: np.ndarray  # (P,) int32 number of neighbours it would occlude
+    verifiable: np.ndarray  # (P,) int32 neighbours that see its spot unoccluded, with depth
+    seen: np.ndarray  # (P,) int32 neighbours whose frame contains it
+    colors: list[np.ndarray]  # per neighbour (P, 3) float32 0..1, NaN where not agreeing
     hits: list[tuple[str, np.ndarray, np.ndarray]]  # (neighbour, mask (P,), its flat pixel (P,))
 
 
-def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
-                 reproj_px: float = 1.0, depth_tol: float = 0.01,
-                 occlusion_tol: float = 0.05) -> ViewCheck:
+def check_pixels(
+    ref: DepthView,
+    pixels: np.ndarray,
+    others: list[DepthView],
+    *,
+    reproj_px: float = 1.0,
+    depth_tol: float = 0.01,
+    occlusion_tol: float = 0.05,
+) -> ViewCheck:
     """Forward-backward consistency of `pixels` ((P,) flat indices) of `ref` against `others`.
 
     For neighbour j: X = the pixel's world point; (u_j, z_j) = X projected into j; D_j read
@@ -162,7 +174,7 @@ def check_pixels(ref: DepthView, pixels: np.ndarray, others: list[DepthView], *,
     v = py + 0.5
     rc = ref.camera
     xc = np.stack([(u - rc.cx) / rc.fx * d, (v - rc.cy) / rc.fy * d, d], 1)
-    X = (xc - rc.t) @ rc.R                                              # (P, 3) world
+    X = (xc - rc.t) @ rc.R  # (P, 3) world
     n = len(pixels)
     consistent = np.zeros(n, np.int32)
     violations = np.zeros(n, np.int32)
@@ -240,13 +252,26 @@ class Fused:
         return len(self.points)
 
 
-def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
-               reproj_px: float = 1.0, depth_tol: float = 0.01, min_consistent: int = 2,
-               occlusion_tol: float = 0.05, max_violations: int = 1, edge_px: int = 2,
-               edge_jump: float = 0.05, dedupe: bool = True, max_points: int = 400_000,
-               size_factor: float = 0.5, flatness: float = 0.1, max_stretch: float = 3.0,
-               color: str = "median", keep_unverified: bool = False,
-               report: Callable[[float, str], None] | None = None) -> Fused:
+def fuse_views(
+    views: dict[str, DepthView],
+    neighbours: dict[str, list[str]],
+    *,
+    reproj_px: float = 1.0,
+    depth_tol: float = 0.01,
+    min_consistent: int = 2,
+    occlusion_tol: float = 0.05,
+    max_violations: int = 1,
+    edge_px: int = 2,
+    edge_jump: float = 0.05,
+    dedupe: bool = True,
+    max_points: int = 400_000,
+    size_factor: float = 0.5,
+    flatness: float = 0.1,
+    max_stretch: float = 3.0,
+    color: str = "median",
+    keep_unverified: bool = False,
+    report: Callable[[float, str], None] | None = None,
+) -> Fused:
     """Fuse per-view depth maps (see the module docstring for the rules).
 
     views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
@@ -260,7 +285,7 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
     index = {n: i for i, n in enumerate(names)}
     used = {n: np.zeros(v.depth.shape, bool) for n, v in views.items()}
     kept_masks: dict[str, np.ndarray] = {}
-    per_view: list[tuple[str, np.ndarray, np.ndarray]] = []   # (name, flat pixels, colours)
+    per_view: list[tuple[str, np.ndarray, np.ndarray]] = []  # (name, flat pixels, colours)
     stats = []
     for i, n in enumerate(names):
         if report:
@@ -278,8 +303,9 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
             kept_masks[n] = keep_mask
             stats.append((n, int(cand.sum()), 0))
             continue
-        chk = check_pixels(v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol,
-                           occlusion_tol=occlusion_tol)
+        chk = check_pixels(
+            v, pix, others, reproj_px=reproj_px, depth_tol=depth_tol, occlusion_tol=occlusion_tol
+        )
         # a pixel outside every neighbour's frame cannot be checked: it is kept (the
         # view's own border regions); one hidden behind the neighbours' surfaces or where
         # they have no depth is kept only with `keep_unverified`
@@ -289,7 +315,7 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
             keep &= (chk.consistent >= 1) | (chk.seen == 0)
         own = v.image.reshape(-1, 3)[pix[keep]].astype(np.float32) / 255.0
         if color == "median":
-            stack = np.stack([own] + [c[keep] for c in chk.colors], 0)    # (1+J, K, 3)
+            stack = np.stack([own] + [c[keep] for c in chk.colors], 0)  # (1+J, K, 3)
             col = np.nanmedian(stack, axis=0).astype(np.float32)
         else:
             col = own
@@ -304,8 +330,10 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
         stats.append((n, len(pix), len(kp)))
     total = sum(len(p) for _, p, _ in per_view)
     if total == 0:
-        raise ValueError("no depth survived the consistency check: the photos may not overlap "
-                         "enough, or the scene has too little texture")
+        raise ValueError(
+            "no depth survived the consistency check: the photos may not overlap "
+            "enough, or the scene has too little texture"
+        )
     stride = max(1, math.ceil(math.sqrt(total / max(max_points, 1))))
     while True:
         parts = [_grid_subsample(views[n], kp, col, stride) for n, kp, col in per_view]
@@ -326,11 +354,26 @@ def fuse_views(views: dict[str, DepthView], neighbours: dict[str, list[str]], *,
         V.append(np.full(len(kp), index[n], np.int32))
     for n, c, k in stats:
         log.debug("fusion %s: %d candidates, %d kept", n, c, k)
-    fused = Fused(np.concatenate(P), np.concatenate(C), np.concatenate(Nrm), np.concatenate(S),
-                  np.concatenate(Q), np.concatenate(V), names, {}, kept_masks, stride)
+    fused = Fused(
+        np.concatenate(P),
+        np.concatenate(C),
+        np.concatenate(Nrm),
+        np.concatenate(S),
+        np.concatenate(Q),
+        np.concatenate(V),
+        names,
+        {},
+        kept_masks,
+        stride,
+    )
     fused.covered = {n: coverage(fused.points, views[n], depth_tol=4 * depth_tol) for n in names}
-    log.info("fusion: %d of %d candidate pixels kept, %d splats (grid stride %d)",
-             total, sum(c for _, c, _ in stats), len(fused), stride)
+    log.info(
+        "fusion: %d of %d candidate pixels kept, %d splats (grid stride %d)",
+        total,
+        sum(c for _, c, _ in stats),
+        len(fused),
+        stride,
+    )
     return fused
 
 
@@ -356,8 +399,9 @@ def coverage(points: np.ndarray, view: DepthView, depth_tol: float = 0.04) -> np
     return out > 0
 
 
-def _grid_subsample(v: DepthView, kp: np.ndarray, col: np.ndarray, k: int
-                    ) -> tuple[np.ndarray, np.ndarray]:
+def _grid_subsample(
+    v: DepthView, kp: np.ndarray, col: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
     """One pixel per k×k block of kept pixels `kp` (flat, (K,)): the first in the block, with
     the block's mean colour. Returns (flat pixels (B,), colours (B, 3))."""
     if k <= 1 or len(kp) == 0:
@@ -372,9 +416,14 @@ def _grid_subsample(v: DepthView, kp: np.ndarray, col: np.ndarray, k: int
     return kp[first], (mean / cnt[:, None]).astype(np.float32)
 
 
-def _splat_geometry(v: DepthView, kp: np.ndarray, stride: int, size_factor: float,
-                    flatness: float, max_stretch: float
-                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _splat_geometry(
+    v: DepthView,
+    kp: np.ndarray,
+    stride: int,
+    size_factor: float,
+    flatness: float,
+    max_stretch: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Positions, normals, std-devs and quaternions of the splats at flat pixels `kp` of `v`.
 
     Tangent std-dev = size_factor × stride × depth / f (the pixel's footprint on a
@@ -394,26 +443,37 @@ def _splat_geometry(v: DepthView, kp: np.ndarray, stride: int, size_factor: floa
     ray /= np.maximum(np.linalg.norm(ray, axis=1, keepdims=True), 1e-12)
     cos = np.abs((ray * nrm).sum(1))
     stretch = np.minimum(1.0 / np.maximum(cos, 1e-6), max_stretch)
-    tb = ray - (ray * nrm).sum(1, keepdims=True) * nrm                 # slope direction
+    tb = ray - (ray * nrm).sum(1, keepdims=True) * nrm  # slope direction
     tbn = np.linalg.norm(tb, axis=1, keepdims=True)
     helper = np.where(np.abs(nrm[:, :1]) < 0.9, [[1.0, 0, 0]], [[0, 1.0, 0]])
     alt = np.cross(helper, nrm)
-    tb = np.where(tbn > 1e-6, tb / np.maximum(tbn, 1e-12), alt / np.maximum(
-        np.linalg.norm(alt, axis=1, keepdims=True), 1e-12))
+    tb = np.where(
+        tbn > 1e-6,
+        tb / np.maximum(tbn, 1e-12),
+        alt / np.maximum(np.linalg.norm(alt, axis=1, keepdims=True), 1e-12),
+    )
     ta = np.cross(nrm, tb)
-    rot = np.stack([ta, tb, nrm], axis=2)                             # columns: local x, y, z
+    rot = np.stack([ta, tb, nrm], axis=2)  # columns: local x, y, z
     scales = np.stack([foot, foot * stretch, foot * flatness], 1)
-    return (pts.astype(np.float32), nrm.astype(np.float32), scales.astype(np.float32),
-            matrices_to_quats(rot).astype(np.float32))
+    return (
+        pts.astype(np.float32),
+        nrm.astype(np.float32),
+        scales.astype(np.float32),
+        matrices_to_quats(rot).astype(np.float32),
+    )
 
 
 def fused_to_gaussians(fused: Fused, opacity: float = 0.98) -> GaussianCloud:
     """Fused splats -> GaussianCloud (SH degree 0, opaque discs)."""
     n = len(fused)
     return GaussianCloud(
-        means=fused.points, scales=np.log(np.maximum(fused.scales, 1e-12)), quats=fused.quats,
-        opacities=np.full(n, logit(np.float32(opacity))), sh0=rgb_to_sh0(fused.colors),
-        shN=np.zeros((n, 0, 3), np.float32))
+        means=fused.points,
+        scales=np.log(np.maximum(fused.scales, 1e-12)),
+        quats=fused.quats,
+        opacities=np.full(n, logit(np.float32(opacity))),
+        sh0=rgb_to_sh0(fused.colors),
+        shN=np.zeros((n, 0, 3), np.float32),
+    )
 
 
 def normal_quats(normals: np.ndarray) -> np.ndarray:
@@ -427,9 +487,15 @@ def normal_quats(normals: np.ndarray) -> np.ndarray:
     return matrices_to_quats(rot)
 
 
-def points_to_gaussians(points: np.ndarray, colors: np.ndarray, normals: np.ndarray,
-                        opacity: float = 0.9, flatness: float = 0.15, k: int = 3,
-                        size_factor: float = 0.5) -> GaussianCloud:
+def points_to_gaussians(
+    points: np.ndarray,
+    colors: np.ndarray,
+    normals: np.ndarray,
+    opacity: float = 0.9,
+    flatness: float = 0.15,
+    k: int = 3,
+    size_factor: float = 0.5,
+) -> GaussianCloud:
     """Gaussians for an unstructured point set (no source pixels): scale = mean distance to
     the `k` nearest neighbours (clipped to a robust range) × `size_factor`, flat disks along
     the (N, 3) normals, SH degree 0. Fused depth maps use `fused_to_gaussians` instead."""
@@ -445,6 +511,10 @@ def points_to_gaussians(points: np.ndarray, colors: np.ndarray, normals: np.ndar
     dist = np.clip(dist, 0.3 * med, 3.0 * med) * size_factor
     scales = np.stack([dist, dist, dist * flatness], 1)
     return GaussianCloud(
-        means=points, scales=np.log(scales), quats=normal_quats(normals),
-        opacities=np.full(n, logit(np.float32(opacity))), sh0=rgb_to_sh0(colors),
-        shN=np.zeros((n, 0, 3), np.float32))
+        means=points,
+        scales=np.log(scales),
+        quats=normal_quats(normals),
+        opacities=np.full(n, logit(np.float32(opacity))),
+        sh0=rgb_to_sh0(colors),
+        shN=np.zeros((n, 0, 3), np.float32),
+    )

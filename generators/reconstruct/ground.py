@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 class Plane:
     """Plane n·X = d in world coordinates, n unit pointing up (away from the ground)."""
 
-    normal: np.ndarray   # (3,)
+    normal: np.ndarray  # (3,)
     d: float
     inliers: int = 0
     support: float = 0.0  # inlier fraction of the candidate points
@@ -48,10 +48,19 @@ class Plane:
         return pts @ self.normal - self.d
 
 
-def fit_ground_plane(points: np.ndarray, up: np.ndarray, cam_centres: np.ndarray, *,
-                     tol: float, max_tilt_deg: float = 15.0, iters: int = 400,
-                     min_points: int = 100, min_support: float = 0.05,
-                     seed: int = 0, rel_support: float = 0.25) -> Plane | None:
+def fit_ground_plane(
+    points: np.ndarray,
+    up: np.ndarray,
+    cam_centres: np.ndarray,
+    *,
+    tol: float,
+    max_tilt_deg: float = 15.0,
+    iters: int = 400,
+    min_points: int = 100,
+    min_support: float = 0.05,
+    seed: int = 0,
+    rel_support: float = 0.25,
+) -> Plane | None:
     """RANSAC plane among `points` (N, 3) below every camera centre (M, 3), normal within
     `max_tilt_deg` of `up` (unit); inliers within `tol` (world units). Returns the
     hypothesis with the most inliers, or the best one more than 5 `tol` below it with at
@@ -120,8 +129,8 @@ def plane_depth(cam: Camera, plane: Plane, shape: tuple[int, int]) -> np.ndarray
     front of the camera). `cam` at the map's size."""
     h, w = shape
     yy, xx = np.mgrid[0:h, 0:w].astype(np.float64) + 0.5
-    rays = np.stack([xx, yy, np.ones_like(xx)], -1) @ np.linalg.inv(cam.K).T   # camera frame, z = 1
-    n_c = cam.R @ plane.normal                        # plane normal in the camera frame
+    rays = np.stack([xx, yy, np.ones_like(xx)], -1) @ np.linalg.inv(cam.K).T  # camera frame, z = 1
+    n_c = cam.R @ plane.normal  # plane normal in the camera frame
     # camera-frame plane: n_c·X = d - n·C  (C the camera centre)
     d_c = plane.d - float(plane.normal @ cam.position)
     den = rays @ n_c
@@ -131,10 +140,19 @@ def plane_depth(cam: Camera, plane: Plane, shape: tuple[int, int]) -> np.ndarray
     return z.astype(np.float32)
 
 
-def fill_ground_depth(depth: np.ndarray, cam: Camera, plane: Plane, *, inside: np.ndarray | None = None,
-                      max_depth_factor: float = 3.0, window_frac: float = 0.08, occlude_tol: float = 0.05,
-                      speckle_frac: float = 0.0005, support_frac: float = 0.2,
-                      min_support: float = 0.005) -> np.ndarray:
+def fill_ground_depth(
+    depth: np.ndarray,
+    cam: Camera,
+    plane: Plane,
+    *,
+    inside: np.ndarray | None = None,
+    max_depth_factor: float = 3.0,
+    window_frac: float = 0.08,
+    occlude_tol: float = 0.05,
+    speckle_frac: float = 0.0005,
+    support_frac: float = 0.2,
+    min_support: float = 0.005,
+) -> np.ndarray:
     """(h, w) bool: the pixels of `depth` (camera z, 0 = unknown) to give the ground
     plane's depth (see the module docstring): empty ones, small blobs of stereo speckle in
     front of the ground and depth behind it (a mismatch: the ground is opaque), where no
@@ -164,13 +182,16 @@ def fill_ground_depth(depth: np.ndarray, cam: Camera, plane: Plane, *, inside: n
         ok &= inside
     od = np.where(obst, depth, np.float32(np.inf)).astype(np.float32)
     k = max(3, int(round(window_frac * h)) | 1)
-    near = cv2.erode(od, np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=np.inf)
+    near = cv2.erode(
+        od, np.ones((k, k), np.uint8), borderType=cv2.BORDER_CONSTANT, borderValue=np.inf
+    )
     ok &= zp <= (1 + occlude_tol) * near
     # only where the view itself sees ground: depth agreeing with the plane nearby (no
     # plane extended over a table's edge into the empty background)
     agree = known & (zp > 0) & (np.abs(depth - zp) < occlude_tol * zp)
     ks = max(3, int(round(support_frac * h)) | 1)
-    dens = cv2.boxFilter(agree.astype(np.float32), -1, (ks, ks), normalize=True,
-                         borderType=cv2.BORDER_REPLICATE)
+    dens = cv2.boxFilter(
+        agree.astype(np.float32), -1, (ks, ks), normalize=True, borderType=cv2.BORDER_REPLICATE
+    )
     ok &= dens >= min_support
     return ok

@@ -41,8 +41,9 @@ from __future__ import annotations
 import logging
 import math
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -62,40 +63,40 @@ log = logging.getLogger(__name__)
 class OptimizeOptions:
     """Options of `optimize_cloud` (gsplat simple-trainer defaults where they apply)."""
 
-    steps: int = 3000                  # at most this many steps (one photo each)
-    seconds: float = 0.0               # wall-clock budget of the whole call (0 = none)
-    size: int = 320                    # training resolution: long side in px (0 = photo size)
-    fine_start: float = 1.0            # from this fraction of the run, train on crops of ...
-    fine_size: int = 0                 # ... the views at this long side (0 = as given, at most)
-    fine_crop: int = 0                 # crop long side in px (0 = `size`: a coarse step's cost)
-    device: str = "auto"               # auto | cpu | cuda
-    sh_degree: int = 1                 # highest SH degree trained (gsplat default 3)
-    sh_every: int = 1000               # raise the SH degree every this many steps (gsplat 1000)
+    steps: int = 3000  # at most this many steps (one photo each)
+    seconds: float = 0.0  # wall-clock budget of the whole call (0 = none)
+    size: int = 320  # training resolution: long side in px (0 = photo size)
+    fine_start: float = 1.0  # from this fraction of the run, train on crops of ...
+    fine_size: int = 0  # ... the views at this long side (0 = as given, at most)
+    fine_crop: int = 0  # crop long side in px (0 = `size`: a coarse step's cost)
+    device: str = "auto"  # auto | cpu | cuda
+    sh_degree: int = 1  # highest SH degree trained (gsplat default 3)
+    sh_every: int = 1000  # raise the SH degree every this many steps (gsplat 1000)
     ssim_lambda: float = 0.2
-    lr_means: float = 1.6e-4           # × scene scale; decays to 1 % of it over the run
+    lr_means: float = 1.6e-4  # × scene scale; decays to 1 % of it over the run
     lr_scales: float = 5e-3
     lr_quats: float = 1e-3
     lr_opacities: float = 5e-2
     lr_sh0: float = 2.5e-3
     lr_shN: float = 2.5e-3 / 20
-    lr_decay: float = 1.0              # other rates than the means' decay to this × (1 = constant)
+    lr_decay: float = 1.0  # other rates than the means' decay to this × (1 = constant)
     densify: bool = True
-    grow_grad2d: float = 0.0002        # gsplat's normalised screen-space gradient threshold
-    grow_scale3d: float = 0.01         # × scene scale: clone below, split above
+    grow_grad2d: float = 0.0002  # gsplat's normalised screen-space gradient threshold
+    grow_scale3d: float = 0.01  # × scene scale: clone below, split above
     prune_opa: float = 0.005
-    prune_scale3d: float = 0.1         # × scene scale (pruned only after an opacity reset)
-    refine_start: float = 0.05         # densify from this fraction of the run ...
-    refine_stop: float = 0.6           # ... to this one (gsplat: 500 .. 15000 of 30000)
-    refine_every: int = 100            # steps between densifications (gsplat 100)
-    reset_every: int = 3000            # opacity reset period in steps (gsplat 3000)
-    max_splats: int = 0                # growth limit (0 = 1.5 × the initial count); reported
+    prune_scale3d: float = 0.1  # × scene scale (pruned only after an opacity reset)
+    refine_start: float = 0.05  # densify from this fraction of the run ...
+    refine_stop: float = 0.6  # ... to this one (gsplat: 500 .. 15000 of 30000)
+    refine_every: int = 100  # steps between densifications (gsplat 100)
+    reset_every: int = 3000  # opacity reset period in steps (gsplat 3000)
+    max_splats: int = 0  # growth limit (0 = 1.5 × the initial count); reported
     background: tuple[float, float, float] = (0.0, 0.0, 0.0)
     seed: int = 0
-    max_aniso: float = 0.0             # cap each splat's longest axis at this × its middle one
+    max_aniso: float = 0.0  # cap each splat's longest axis at this × its middle one
     #                                    (0 = off): no needles (PhysGaussian's anisotropy limit)
-    exposure: bool = False             # learn a per-view colour affine (gain, bias per channel)
-    lr_exposure: float = 1e-3          # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
-    exposure_reg: float = 1e-2         # L2 pull of log-gains and biases towards identity
+    exposure: bool = False  # learn a per-view colour affine (gain, bias per channel)
+    lr_exposure: float = 1e-3  # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
+    exposure_reg: float = 1e-2  # L2 pull of log-gains and biases towards identity
 
 
 #: Learning rates for short runs (a CPU makes ~50-300 steps in its budget, not gsplat's
@@ -103,9 +104,16 @@ class OptimizeOptions:
 #: positions' decaying to 10 % over the run so it settles. Measured on Great Wall (12
 #: photos, 397k splats, 48 steps at 240 px, constant rates, one view held out, PSNR from
 #: 16.75 dB there): plain rates ~+1 dB, ×8 23.43 dB, ×16 26.29 dB, ×32 28.07 dB.
-SHORT_RUN_RATES = {"lr_means": 1.6e-4 * 4, "lr_scales": 5e-3 * 32, "lr_quats": 1e-3 * 32,
-                   "lr_opacities": 5e-2 * 2, "lr_sh0": 2.5e-3 * 32, "lr_shN": 2.5e-3 / 20 * 32,
-                   "lr_decay": 0.1, "lr_exposure": 3e-2}
+SHORT_RUN_RATES = {
+    "lr_means": 1.6e-4 * 4,
+    "lr_scales": 5e-3 * 32,
+    "lr_quats": 1e-3 * 32,
+    "lr_opacities": 5e-2 * 2,
+    "lr_sh0": 2.5e-3 * 32,
+    "lr_shN": 2.5e-3 / 20 * 32,
+    "lr_decay": 0.1,
+    "lr_exposure": 3e-2,
+}
 
 
 @dataclass
@@ -113,12 +121,12 @@ class OptimizeReport:
     """What an optimisation run did (stored in cloud.meta["refinement"])."""
 
     device: str
-    size: tuple[int, int]              # training resolution of the first view (w, h)
+    size: tuple[int, int]  # training resolution of the first view (w, h)
     fine_size: tuple[int, int] = (0, 0)  # fine phase: resolution of the first view (w, h) ...
     fine_crop: tuple[int, int] = (0, 0)  # ... and the crop each of its steps renders
-    fine_steps: int = 0                # steps of the fine phase (included in `steps`)
+    fine_steps: int = 0  # steps of the fine phase (included in `steps`)
     steps: int = 0
-    steps_planned: int = 0             # the step limit asked for
+    steps_planned: int = 0  # the step limit asked for
     seconds: float = 0.0
     splats_before: int = 0
     splats_after: int = 0
@@ -126,14 +134,14 @@ class OptimizeReport:
     psnr_after: float = float("nan")
     loss_final: float = float("nan")
     sh_degree: int = 0
-    densified: int = 0                 # splats added by clone/split
+    densified: int = 0  # splats added by clone/split
     pruned: int = 0
     opacity_resets: int = 0
-    compile_seconds: float = 0.0       # compiling the CPU kernels first (a fresh install only)
+    compile_seconds: float = 0.0  # compiling the CPU kernels first (a fresh install only)
     # view name -> [gain r, g, b, bias r, g, b]: the learnt per-view exposure (render × gain
     # + bias matches that photo; the scene itself holds the views' common colours)
     exposure: dict[str, list[float]] = field(default_factory=dict)
-    limits: list[str] = field(default_factory=list)   # every limit that applied, in words
+    limits: list[str] = field(default_factory=list)  # every limit that applied, in words
 
     def as_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -162,7 +170,9 @@ def pick_device(device: str = "auto") -> str:
 
 
 # ---------------------------------------------------------------------------- rendering
-def sh_colors(sh0: "torch.Tensor", shN: "torch.Tensor", dirs: "torch.Tensor", degree: int) -> "torch.Tensor":
+def sh_colors(
+    sh0: torch.Tensor, shN: torch.Tensor, dirs: torch.Tensor, degree: int
+) -> torch.Tensor:
     """Viewer colours: 0.5 + C0·dc + Σ basis(dir)·rest up to `degree`, clamped at 0.
 
     sh0 (N, 3); shN (N, K, 3); dirs (N, 3) unit, camera → splat (world frame). Basis and
@@ -173,20 +183,31 @@ def sh_colors(sh0: "torch.Tensor", shN: "torch.Tensor", dirs: "torch.Tensor", de
         c = c - C1 * y * shN[:, 0] + C1 * z * shN[:, 1] - C1 * x * shN[:, 2]
         if degree >= 2 and shN.shape[1] >= 8:
             xx, yy, zz = x * x, y * y, z * z
-            c = (c + C2[0] * x * y * shN[:, 3] + C2[1] * y * z * shN[:, 4]
-                 + C2[2] * (2 * zz - xx - yy) * shN[:, 5] + C2[3] * x * z * shN[:, 6]
-                 + C2[4] * (xx - yy) * shN[:, 7])
+            c = (
+                c
+                + C2[0] * x * y * shN[:, 3]
+                + C2[1] * y * z * shN[:, 4]
+                + C2[2] * (2 * zz - xx - yy) * shN[:, 5]
+                + C2[3] * x * z * shN[:, 6]
+                + C2[4] * (xx - yy) * shN[:, 7]
+            )
             if degree >= 3 and shN.shape[1] >= 15:
-                c = (c + C3[0] * y * (3 * xx - yy) * shN[:, 8] + C3[1] * x * y * z * shN[:, 9]
-                     + C3[2] * y * (4 * zz - xx - yy) * shN[:, 10]
-                     + C3[3] * z * (2 * zz - 3 * xx - 3 * yy) * shN[:, 11]
-                     + C3[4] * x * (4 * zz - xx - yy) * shN[:, 12] + C3[5] * z * (xx - yy) * shN[:, 13]
-                     + C3[6] * x * (xx - 3 * yy) * shN[:, 14])
+                c = (
+                    c
+                    + C3[0] * y * (3 * xx - yy) * shN[:, 8]
+                    + C3[1] * x * y * z * shN[:, 9]
+                    + C3[2] * y * (4 * zz - xx - yy) * shN[:, 10]
+                    + C3[3] * z * (2 * zz - 3 * xx - 3 * yy) * shN[:, 11]
+                    + C3[4] * x * (4 * zz - xx - yy) * shN[:, 12]
+                    + C3[5] * z * (xx - yy) * shN[:, 13]
+                    + C3[6] * x * (xx - 3 * yy) * shN[:, 14]
+                )
     return c.clamp_min(0.0)
 
 
-def render_cpu(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
-               probe: bool = True) -> tuple["torch.Tensor", dict]:
+def render_cpu(
+    params: dict, cam: Camera, sh_degree: int, bg: torch.Tensor, probe: bool = True
+) -> tuple[torch.Tensor, dict]:
     """(H, W, 3) render through `generators.splat_cpu` and the densification info
     (means2d (1, N, 2) leaf whose .grad is dL/d 2D mean, radii (1, N, 2), width, height)."""
     import torch
@@ -198,23 +219,40 @@ def render_cpu(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
     campos = torch.as_tensor(cam.position, dtype=means.dtype)
     colors = params["sh0"]
     if sh_degree > 0:
-        dirs = means - campos            # gradients flow through the view direction too (as 3DGS)
+        dirs = means - campos  # gradients flow through the view direction too (as 3DGS)
         dirs = dirs / dirs.norm(dim=1, keepdim=True).clamp_min(1e-12)
         colors = sh_colors(params["sh0"], params["shN"], dirs, sh_degree)
     else:
         colors = (0.5 + C0 * params["sh0"]).clamp_min(0.0)
     m2 = torch.zeros((1, n, 2), dtype=means.dtype, requires_grad=probe)
     stats: dict = {}
-    img = rasterize_cpu(means, params["quats"], params["scales"], params["opacities"], colors, cam,
-                        background=tuple(bg.tolist()), mean2d_probe=m2[0], stats=stats)
+    img = rasterize_cpu(
+        means,
+        params["quats"],
+        params["scales"],
+        params["opacities"],
+        colors,
+        cam,
+        background=tuple(bg.tolist()),
+        mean2d_probe=m2[0],
+        stats=stats,
+    )
     r = torch.from_numpy(stats["radius"].astype(np.int32))
-    info = {"means2d": m2, "radii": torch.stack([r, r], -1)[None], "width": cam.width,
-            "height": cam.height, "n_cameras": 1, "gaussian_ids": None, "pairs": stats["pairs"]}
+    info = {
+        "means2d": m2,
+        "radii": torch.stack([r, r], -1)[None],
+        "width": cam.width,
+        "height": cam.height,
+        "n_cameras": 1,
+        "gaussian_ids": None,
+        "pairs": stats["pairs"],
+    }
     return img, info
 
 
-def render_gsplat(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
-                  probe: bool = True) -> tuple["torch.Tensor", dict]:
+def render_gsplat(
+    params: dict, cam: Camera, sh_degree: int, bg: torch.Tensor, probe: bool = True
+) -> tuple[torch.Tensor, dict]:
     """(H, W, 3) render through gsplat's CUDA `rasterization` (SH evaluated there, with its
     default 0.3 px² low-pass, packed=False) and its info dict (means2d, radii, ...)."""
     import torch
@@ -225,9 +263,20 @@ def render_gsplat(params: dict, cam: Camera, sh_degree: int, bg: "torch.Tensor",
     K = torch.as_tensor(cam.K, dtype=torch.float32, device=dev)[None]
     k = (sh_degree + 1) ** 2
     coeffs = torch.cat([params["sh0"][:, None, :], params["shN"][:, : k - 1]], 1)
-    img, _, info = rasterization(params["means"], params["quats"], torch.exp(params["scales"]),
-                                 torch.sigmoid(params["opacities"]), coeffs, view, K, cam.width,
-                                 cam.height, sh_degree=sh_degree, backgrounds=bg[None], packed=False)
+    img, _, info = rasterization(
+        params["means"],
+        params["quats"],
+        torch.exp(params["scales"]),
+        torch.sigmoid(params["opacities"]),
+        coeffs,
+        view,
+        K,
+        cam.width,
+        cam.height,
+        sh_degree=sh_degree,
+        backgrounds=bg[None],
+        packed=False,
+    )
     return img[0], info
 
 
@@ -236,10 +285,14 @@ def cloud_params(cloud: GaussianCloud, dtype: Any = None) -> dict:
     import torch
 
     dtype = dtype or torch.float32
-    return {"means": torch.as_tensor(cloud.means, dtype=dtype), "scales": torch.as_tensor(cloud.scales, dtype=dtype),
-            "quats": torch.as_tensor(cloud.quats, dtype=dtype),
-            "opacities": torch.as_tensor(cloud.opacities, dtype=dtype),
-            "sh0": torch.as_tensor(cloud.sh0, dtype=dtype), "shN": torch.as_tensor(cloud.shN, dtype=dtype)}
+    return {
+        "means": torch.as_tensor(cloud.means, dtype=dtype),
+        "scales": torch.as_tensor(cloud.scales, dtype=dtype),
+        "quats": torch.as_tensor(cloud.quats, dtype=dtype),
+        "opacities": torch.as_tensor(cloud.opacities, dtype=dtype),
+        "sh0": torch.as_tensor(cloud.sh0, dtype=dtype),
+        "shN": torch.as_tensor(cloud.shN, dtype=dtype),
+    }
 
 
 def render_cloud_cpu(cloud: GaussianCloud, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:  # noqa: ANN001
@@ -248,33 +301,38 @@ def render_cloud_cpu(cloud: GaussianCloud, cam: Camera, background=(0.0, 0.0, 0.
     import torch
 
     with torch.no_grad():
-        img, _ = render_cpu(cloud_params(cloud), cam, cloud.sh_degree,
-                            torch.as_tensor(background, dtype=torch.float32), probe=False)
+        img, _ = render_cpu(
+            cloud_params(cloud),
+            cam,
+            cloud.sh_degree,
+            torch.as_tensor(background, dtype=torch.float32),
+            probe=False,
+        )
     return img.numpy()
 
 
 # ---------------------------------------------------------------------------- loss
-def _gauss_window(dtype: "torch.dtype", device: Any) -> "torch.Tensor":
+def _gauss_window(dtype: torch.dtype, device: Any) -> torch.Tensor:
     import torch
 
     x = torch.arange(11, dtype=dtype, device=device) - 5
-    g = torch.exp(-(x * x) / (2 * 1.5 ** 2))
+    g = torch.exp(-(x * x) / (2 * 1.5**2))
     return g / g.sum()
 
 
-def ssim(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
+def ssim(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """Mean SSIM of two (H, W, 3) images in 0..1 (11×11 Gaussian window σ 1.5, 'valid'
     borders as 3DGS's `fused_ssim` uses 'same' zero padding; both are common; constants
     C1 = 0.01², C2 = 0.03²)."""
     import torch.nn.functional as F
 
     g = _gauss_window(a.dtype, a.device)
-    x = torch_stack_nchw(a, b)                         # (2, 3, H, W)
+    x = torch_stack_nchw(a, b)  # (2, 3, H, W)
     ch = x.shape[1]
     wx = g.view(1, 1, 1, 11).repeat(ch, 1, 1, 1)
     wy = g.view(1, 1, 11, 1).repeat(ch, 1, 1, 1)
 
-    def blur(t: "torch.Tensor") -> "torch.Tensor":
+    def blur(t: torch.Tensor) -> torch.Tensor:
         return F.conv2d(F.conv2d(t, wx, padding=(0, 5), groups=ch), wy, padding=(5, 0), groups=ch)
 
     xa, xb = x[0:1], x[1:2]
@@ -282,18 +340,20 @@ def ssim(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
     saa = blur(xa * xa) - mu_a * mu_a
     sbb = blur(xb * xb) - mu_b * mu_b
     sab = blur(xa * xb) - mu_a * mu_b
-    c1, c2 = 0.01 ** 2, 0.03 ** 2
-    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / ((mu_a * mu_a + mu_b * mu_b + c1) * (saa + sbb + c2))
+    c1, c2 = 0.01**2, 0.03**2
+    s = ((2 * mu_a * mu_b + c1) * (2 * sab + c2)) / (
+        (mu_a * mu_a + mu_b * mu_b + c1) * (saa + sbb + c2)
+    )
     return s.mean()
 
 
-def torch_stack_nchw(a: "torch.Tensor", b: "torch.Tensor") -> "torch.Tensor":
+def torch_stack_nchw(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     import torch
 
     return torch.stack([a, b]).permute(0, 3, 1, 2)
 
 
-def psnr(img: "torch.Tensor", target: "torch.Tensor") -> float:
+def psnr(img: torch.Tensor, target: torch.Tensor) -> float:
     """PSNR in dB of images in 0..1 (the render clipped to 0..1 first, as it is shown)."""
     mse = float(((img.detach().clamp(0, 1) - target) ** 2).mean())
     return 10.0 * math.log10(1.0 / max(mse, 1e-12))
@@ -312,26 +372,34 @@ def scene_scale(cloud: GaussianCloud, cams: Sequence[Camera]) -> float:
     return extent or 1.0
 
 
-def _prepare_views(views: Sequence[tuple[Camera, np.ndarray]], size: int, dev: str
-                   ) -> list[tuple[Camera, "torch.Tensor"]]:
+def _prepare_views(
+    views: Sequence[tuple[Camera, np.ndarray]], size: int, dev: str
+) -> list[tuple[Camera, torch.Tensor]]:
     import cv2
     import torch
 
     data = []
     for cam, img in views:
         if img.shape[:2] != (cam.height, cam.width):
-            raise ValueError(f"{cam.name}: image is {img.shape[1]}x{img.shape[0]} but the camera "
-                             f"{cam.width}x{cam.height}")
+            raise ValueError(
+                f"{cam.name}: image is {img.shape[1]}x{img.shape[0]} but the camera "
+                f"{cam.width}x{cam.height}"
+            )
         s = min(1.0, size / max(cam.width, cam.height)) if size > 0 else 1.0
         w, h = max(16, round(cam.width * s)), max(16, round(cam.height * s))
         c = cam.resized(w, h)
-        im = img if (w, h) == (cam.width, cam.height) else cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        im = (
+            img
+            if (w, h) == (cam.width, cam.height)
+            else cv2.resize(img, (w, h), interpolation=cv2.INTER_AREA)
+        )
         data.append((c, torch.as_tensor(im[..., :3].astype(np.float32) / 255.0, device=dev)))
     return data
 
 
-def _prepare_fine(views: Sequence[tuple[Camera, np.ndarray]], size: int, crop: int
-                  ) -> list[tuple[Camera, np.ndarray, tuple[int, int]]]:
+def _prepare_fine(
+    views: Sequence[tuple[Camera, np.ndarray]], size: int, crop: int
+) -> list[tuple[Camera, np.ndarray, tuple[int, int]]]:
     """(camera, RGB uint8 image, (crop w, crop h)) per view at long side `size` (0 = as
     given; never upscaled); the crop keeps the view's aspect at long side `crop`."""
     import cv2
@@ -341,28 +409,46 @@ def _prepare_fine(views: Sequence[tuple[Camera, np.ndarray]], size: int, crop: i
         s = min(1.0, size / max(cam.width, cam.height)) if size > 0 else 1.0
         w, h = max(16, round(cam.width * s)), max(16, round(cam.height * s))
         c = cam.resized(w, h)
-        im = img[..., :3] if (w, h) == (cam.width, cam.height) else \
-            cv2.resize(img[..., :3], (w, h), interpolation=cv2.INTER_AREA)
+        im = (
+            img[..., :3]
+            if (w, h) == (cam.width, cam.height)
+            else cv2.resize(img[..., :3], (w, h), interpolation=cv2.INTER_AREA)
+        )
         k = min(1.0, crop / max(w, h)) if crop > 0 else 1.0
-        out.append((c, np.ascontiguousarray(im), (max(16, min(w, round(w * k))), max(16, min(h, round(h * k))))))
+        out.append(
+            (
+                c,
+                np.ascontiguousarray(im),
+                (max(16, min(w, round(w * k))), max(16, min(h, round(h * k)))),
+            )
+        )
     return out
 
 
-def _crop_view(view: tuple[Camera, np.ndarray, tuple[int, int]], rng: np.random.Generator, dev: str
-               ) -> tuple[Camera, "torch.Tensor"]:
+def _crop_view(
+    view: tuple[Camera, np.ndarray, tuple[int, int]], rng: np.random.Generator, dev: str
+) -> tuple[Camera, torch.Tensor]:
     """A random crop of a fine view: the crop's camera (principal point shifted) and image."""
     import torch
 
     cam, img, (cw, ch) = view
     x0 = int(rng.integers(0, cam.width - cw + 1))
     y0 = int(rng.integers(0, cam.height - ch + 1))
-    c = Camera(cw, ch, cam.fx, cam.fy, cam.cx - x0, cam.cy - y0, cam.R, cam.t, cam.name, dict(cam.meta))
-    t = torch.as_tensor(img[y0:y0 + ch, x0:x0 + cw].astype(np.float32) / 255.0, device=dev)
+    c = Camera(
+        cw, ch, cam.fx, cam.fy, cam.cx - x0, cam.cy - y0, cam.R, cam.t, cam.name, dict(cam.meta)
+    )
+    t = torch.as_tensor(img[y0 : y0 + ch, x0 : x0 + cw].astype(np.float32) / 255.0, device=dev)
     return c, t
 
 
-def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "torch.Tensor",
-              affine: list | None = None) -> float:
+def mean_psnr(
+    params: dict,
+    data: list,
+    render: Callable,
+    sh_degree: int,
+    bg: torch.Tensor,
+    affine: list | None = None,
+) -> float:
     """Mean PSNR of the current parameters over `data` (no gradients); `affine`: per view
     (gain (3,), bias (3,)) applied to the render first (the learnt exposure)."""
     import torch
@@ -377,8 +463,12 @@ def mean_psnr(params: dict, data: list, render: Callable, sh_degree: int, bg: "t
     return float(np.mean(vals)) if vals else float("nan")
 
 
-def views_psnr(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], size: int = 0,
-               background=(0.0, 0.0, 0.0)) -> list[float]:  # noqa: ANN001
+def views_psnr(
+    cloud: GaussianCloud,
+    views: Sequence[tuple[Camera, np.ndarray]],
+    size: int = 0,
+    background=(0.0, 0.0, 0.0),
+) -> list[float]:  # noqa: ANN001
     """PSNR (dB) of `cloud` rendered by the compiled CPU rasterizer (with its SH) at each
     view's camera, against the view's image, both at `size` (long side; 0 = as given)."""
     import torch
@@ -387,13 +477,18 @@ def views_psnr(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]],
     params = cloud_params(cloud)
     bg = torch.as_tensor(background, dtype=torch.float32)
     with torch.no_grad():
-        return [psnr(render_cpu(params, c, cloud.sh_degree, bg, probe=False)[0], t) for c, t in data]
+        return [
+            psnr(render_cpu(params, c, cloud.sh_degree, bg, probe=False)[0], t) for c, t in data
+        ]
 
 
-def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]],
-                   options: OptimizeOptions | None = None,
-                   report: Callable[[float, str], None] | None = None,
-                   cancel: "CancelToken | None" = None) -> tuple[GaussianCloud, OptimizeReport]:
+def optimize_cloud(
+    cloud: GaussianCloud,
+    views: Sequence[tuple[Camera, np.ndarray]],
+    options: OptimizeOptions | None = None,
+    report: Callable[[float, str], None] | None = None,
+    cancel: CancelToken | None = None,
+) -> tuple[GaussianCloud, OptimizeReport]:
     """Optimise `cloud` so its renders match `views` ((camera, RGB uint8 image) pairs,
     image at the camera's size; resized to `options.size`). Returns the optimised copy
     (SH degree `options.sh_degree`) and what was done. `report(fraction, message)` gets
@@ -418,8 +513,13 @@ def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarra
     if not views:
         raise ValueError("optimisation needs at least one view")
     data = _prepare_views(views, o.size, dev)
-    rep = OptimizeReport(device=dev, size=(data[0][0].width, data[0][0].height),
-                         splats_before=len(cloud), sh_degree=0, compile_seconds=compile_s)
+    rep = OptimizeReport(
+        device=dev,
+        size=(data[0][0].width, data[0][0].height),
+        splats_before=len(cloud),
+        sh_degree=0,
+        compile_seconds=compile_s,
+    )
     fine: list = []
     if o.fine_start < 1.0:
         fine = _prepare_fine(views, o.fine_size, o.fine_crop or o.size)
@@ -440,10 +540,18 @@ def optimize_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarra
         torch.set_num_threads(threads)
 
 
-def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: OptimizeReport, dev: str,
-              render: Callable, report: Callable[[float, str], None] | None,
-              cancel: "CancelToken | None", t_start: float, fine: list | None = None
-              ) -> tuple[GaussianCloud, OptimizeReport]:
+def _optimize(
+    cloud: GaussianCloud,
+    data: list,
+    o: OptimizeOptions,
+    rep: OptimizeReport,
+    dev: str,
+    render: Callable,
+    report: Callable[[float, str], None] | None,
+    cancel: CancelToken | None,
+    t_start: float,
+    fine: list | None = None,
+) -> tuple[GaussianCloud, OptimizeReport]:
     import torch
     from gsplat.strategy import DefaultStrategy
     from gsplat.strategy.ops import reset_opa
@@ -455,18 +563,42 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     shN = np.zeros((len(cloud), k_rest, 3), np.float32)
     kk = min(k_rest, cloud.shN.shape[1])
     shN[:, :kk] = cloud.shN[:, :kk]
-    init = {"means": cloud.means, "scales": cloud.scales, "quats": cloud.quats,
-            "opacities": cloud.opacities, "sh0": cloud.sh0, "shN": shN}
-    params = torch.nn.ParameterDict({k: torch.nn.Parameter(torch.tensor(np.asarray(v, np.float32), device=dev))
-                                     for k, v in init.items()})
-    lrs = {"means": o.lr_means * scale, "scales": o.lr_scales, "quats": o.lr_quats,
-           "opacities": o.lr_opacities, "sh0": o.lr_sh0, "shN": o.lr_shN}
-    opts = {k: torch.optim.Adam([{"params": [params[k]], "lr": lrs[k], "name": k}], eps=1e-15)
-            for k in params}
-    strategy = DefaultStrategy(prune_opa=o.prune_opa, grow_grad2d=o.grow_grad2d,
-                               grow_scale3d=o.grow_scale3d, prune_scale3d=o.prune_scale3d,
-                               refine_start_iter=0, refine_stop_iter=1 << 30,
-                               reset_every=max(o.reset_every, 1), refine_every=1 << 30)
+    init = {
+        "means": cloud.means,
+        "scales": cloud.scales,
+        "quats": cloud.quats,
+        "opacities": cloud.opacities,
+        "sh0": cloud.sh0,
+        "shN": shN,
+    }
+    params = torch.nn.ParameterDict(
+        {
+            k: torch.nn.Parameter(torch.tensor(np.asarray(v, np.float32), device=dev))
+            for k, v in init.items()
+        }
+    )
+    lrs = {
+        "means": o.lr_means * scale,
+        "scales": o.lr_scales,
+        "quats": o.lr_quats,
+        "opacities": o.lr_opacities,
+        "sh0": o.lr_sh0,
+        "shN": o.lr_shN,
+    }
+    opts = {
+        k: torch.optim.Adam([{"params": [params[k]], "lr": lrs[k], "name": k}], eps=1e-15)
+        for k in params
+    }
+    strategy = DefaultStrategy(
+        prune_opa=o.prune_opa,
+        grow_grad2d=o.grow_grad2d,
+        grow_scale3d=o.grow_scale3d,
+        prune_scale3d=o.prune_scale3d,
+        refine_start_iter=0,
+        refine_stop_iter=1 << 30,
+        reset_every=max(o.reset_every, 1),
+        refine_every=1 << 30,
+    )
     strategy.check_sanity(params, opts)
     # per-view exposure (log-gain, bias per channel), kept out of `params` so densification
     # leaves it alone
@@ -488,8 +620,16 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     te = time.perf_counter()
     rep.psnr_before = mean_psnr(params, data, render, 0, bg)
     eval_s = time.perf_counter() - te
-    log.info("optimise: %d splats, %d views at %dx%d, scene scale %.3g, start PSNR %.2f dB (%s)",
-             len(cloud), len(data), rep.size[0], rep.size[1], scale, rep.psnr_before, dev)
+    log.info(
+        "optimise: %d splats, %d views at %dx%d, scene scale %.3g, start PSNR %.2f dB (%s)",
+        len(cloud),
+        len(data),
+        rep.size[0],
+        rep.size[1],
+        scale,
+        rep.psnr_before,
+        dev,
+    )
     t0 = time.perf_counter()
     # the budget covers the whole call: setup, both PSNR measurements and the steps
     # (the closing measurement renders with SH and maybe more splats: 1.3× the opening one)
@@ -506,14 +646,16 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         elapsed = time.perf_counter() - t0
         frac = max(step / o.steps, elapsed / budget if budget > 0 else 1.0)
         if frac >= 1.0 or elapsed + last_step_s > budget:
-            rep.limits.append(f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps")
+            rep.limits.append(
+                f"time budget {o.seconds:.0f} s reached after {step} of {o.steps} steps"
+            )
             break
         # one more SH degree every `sh_every` steps, or every 10 % of a budget-bound run
         sh_deg = min(o.sh_degree, max(step // max(o.sh_every, 1), int(frac * 10)))
         for name, opt in opts.items():
             f = 0.01 if name == "means" else o.lr_decay
             for g in opt.param_groups:
-                g["lr"] = lrs[name] * f ** frac
+                g["lr"] = lrs[name] * f**frac
         if not order:
             order = list(rng.permutation(len(data)))
         in_fine = bool(fine) and frac >= o.fine_start
@@ -530,7 +672,11 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         if expo is not None:
             img = img * torch.exp(expo[vi, :3]) + expo[vi, 3:]
         l1 = (img - target).abs().mean()
-        loss = (1 - o.ssim_lambda) * l1 + o.ssim_lambda * (1 - ssim(img, target)) if o.ssim_lambda else l1
+        loss = (
+            (1 - o.ssim_lambda) * l1 + o.ssim_lambda * (1 - ssim(img, target))
+            if o.ssim_lambda
+            else l1
+        )
         if expo is not None and o.exposure_reg > 0:
             loss = loss + o.exposure_reg * (expo[vi] ** 2).mean()
         strategy.step_pre_backward(params, opts, state, step, info)
@@ -545,7 +691,7 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
             _cap_anisotropy(params["scales"], o.max_aniso)
         if expo is not None:
             for g in expo_opt.param_groups:
-                g["lr"] = o.lr_exposure * o.lr_decay ** frac
+                g["lr"] = o.lr_exposure * o.lr_decay**frac
             expo_opt.step()
             expo_opt.zero_grad(set_to_none=True)
         step += 1
@@ -553,8 +699,12 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         if densify and since_refine >= refine_every:
             since_refine = 0
             _densify(strategy, params, opts, state, step, max_splats, rep)
-        if (o.reset_every > 0 and step % o.reset_every == 0 and o.refine_start <= frac < o.refine_stop
-                and not in_fine):
+        if (
+            o.reset_every > 0
+            and step % o.reset_every == 0
+            and o.refine_start <= frac < o.refine_stop
+            and not in_fine
+        ):
             reset_opa(params=params, optimizers=opts, state=state, value=o.prune_opa * 2.0)
             rep.opacity_resets += 1
         last_step_s = time.perf_counter() - ts
@@ -572,8 +722,11 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
         now = time.perf_counter()
         if step == 1 or now - last_report >= 0.25:
             last_report = now
-            say(min(frac, 1.0), f"optimising: step {step} · {len(params['means'])} splats · "
-                                f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB")
+            say(
+                min(frac, 1.0),
+                f"optimising: step {step} · {len(params['means'])} splats · "
+                f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB",
+            )
         elif cancel is not None:
             cancel.check()
     rep.steps = step
@@ -586,21 +739,38 @@ def _optimize(cloud: GaussianCloud, data: list, o: OptimizeOptions, rep: Optimiz
     affine = None
     if expo is not None:
         e = expo.detach().cpu().numpy().astype(np.float64)
-        rep.exposure = {c.name: [round(float(v), 5) for v in (*np.exp(e[i, :3]), *e[i, 3:])]
-                        for i, (c, _) in enumerate(data)}
+        rep.exposure = {
+            c.name: [round(float(v), 5) for v in (*np.exp(e[i, :3]), *e[i, 3:])]
+            for i, (c, _) in enumerate(data)
+        }
         affine = [(torch.exp(expo[i, :3]).detach(), expo[i, 3:].detach()) for i in range(len(data))]
     rep.psnr_after = mean_psnr(params, data, render, sh_deg, bg, affine)
     rep.splats_after = len(params["means"])
     out = _to_cloud(cloud, params, k_rest)
-    log.info("optimise: %d steps in %.1f s (%.0f ms/step), %d -> %d splats, PSNR %.2f -> %.2f dB%s",
-             rep.steps, rep.seconds, 1e3 * elapsed_per, rep.splats_before, rep.splats_after,
-             rep.psnr_before, rep.psnr_after, ("; " + "; ".join(rep.limits)) if rep.limits else "")
+    log.info(
+        "optimise: %d steps in %.1f s (%.0f ms/step), %d -> %d splats, PSNR %.2f -> %.2f dB%s",
+        rep.steps,
+        rep.seconds,
+        1e3 * elapsed_per,
+        rep.splats_before,
+        rep.splats_after,
+        rep.psnr_before,
+        rep.psnr_after,
+        ("; " + "; ".join(rep.limits)) if rep.limits else "",
+    )
     rep.seconds = time.perf_counter() - t_start
     return out, rep
 
 
-def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max_splats: int,
-             rep: OptimizeReport) -> None:
+def _densify(
+    strategy: Any,
+    params: Any,
+    opts: dict,
+    state: dict,
+    step: int,
+    max_splats: int,
+    rep: OptimizeReport,
+) -> None:
     """One clone/split + prune round of gsplat's DefaultStrategy, with growth limited to
     `max_splats` (the candidates with the largest gradients win; the limit is reported)."""
     import torch
@@ -615,7 +785,11 @@ def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max
         room = max(0, max_splats - n)
         n_cand = int(cand.sum())
         if n_cand > room:
-            keep = torch.topk(torch.where(cand, grads, torch.zeros_like(grads)), room).indices if room else None
+            keep = (
+                torch.topk(torch.where(cand, grads, torch.zeros_like(grads)), room).indices
+                if room
+                else None
+            )
             newg = torch.zeros_like(state["grad2d"])
             if keep is not None:
                 newg[keep] = state["grad2d"][keep]
@@ -630,11 +804,17 @@ def _densify(strategy: Any, params: Any, opts: dict, state: dict, step: int, max
         state["count"].zero_()
     rep.densified += n_dupli + n_split
     rep.pruned += n_prune
-    log.debug("step %d: %d cloned, %d split, %d pruned -> %d splats", step, n_dupli, n_split, n_prune,
-              len(params["means"]))
+    log.debug(
+        "step %d: %d cloned, %d split, %d pruned -> %d splats",
+        step,
+        n_dupli,
+        n_split,
+        n_prune,
+        len(params["means"]),
+    )
 
 
-def _cap_anisotropy(log_scales: "torch.Tensor", ratio: float) -> int:
+def _cap_anisotropy(log_scales: torch.Tensor, ratio: float) -> int:
     """Clamp (in place) each splat's largest log-scale to its middle one + log(ratio): a
     long thin needle becomes a shorter one, a flat disc (two equal large axes) is
     untouched (as the anisotropy regulariser of PhysGaussian, Xie et al. 2024, as a hard
@@ -655,8 +835,9 @@ def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
 
     q = a("quats")
     q = q / np.maximum(np.linalg.norm(q, axis=1, keepdims=True), 1e-12)
-    out = GaussianCloud(a("means"), a("scales"), q, a("opacities"), a("sh0"),
-                       a("shN").reshape(len(q), k_rest, 3))
+    out = GaussianCloud(
+        a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(len(q), k_rest, 3)
+    )
     out.meta = dict(src.meta)
     # densification and pruning reorder splats: 'the last M are sky' no longer holds
     # (the viewer tells far-field splats by distance as well)

@@ -11,6 +11,7 @@ from pathlib import Path
 from generators.options import GeneratorOptions, OptionsError, option
 
 from .align import CAPTURE_TYPES
+
 BACKENDS = ("sfm", "feedforward", "auto")
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_REFINE_STEPS = 3000
@@ -31,64 +32,115 @@ def parse_intrinsics(text: str) -> tuple[float, float, float, float]:
 class ReconstructOptions(GeneratorOptions):
     """Options of the reconstruction (all have working defaults)."""
 
-    refine_steps: int = option(DEFAULT_REFINE_STEPS, flag="--refine", metavar="N", lo=0,
-                               label="optimisation steps",
-                               help="3DGS optimisation steps at most (0 = off): gsplat on CUDA, "
-                                    "else the compiled CPU rasterizer; needs PyTorch (without it "
-                                    "the default skips this step with a warning)")
-    refine_seconds: float = option(90.0, unit="s", flag="--refine-seconds", lo=0.0,
-                                   label="optimisation time",
-                                   help="time budget of the optimisation (0 = no limit); "
-                                        "the report says when it stopped the run")
+    refine_steps: int = option(
+        DEFAULT_REFINE_STEPS,
+        flag="--refine",
+        metavar="N",
+        lo=0,
+        label="optimisation steps",
+        help="3DGS optimisation steps at most (0 = off): gsplat on CUDA, "
+        "else the compiled CPU rasterizer; needs PyTorch (without it "
+        "the default skips this step with a warning)",
+    )
+    refine_seconds: float = option(
+        90.0,
+        unit="s",
+        flag="--refine-seconds",
+        lo=0.0,
+        label="optimisation time",
+        help="time budget of the optimisation (0 = no limit); "
+        "the report says when it stopped the run",
+    )
     intrinsics: tuple[float, float, float, float] | None = option(
-        None, flag="--intrinsics", metavar="fx,fy,cx,cy", parse=parse_intrinsics, unit="px",
-        help="known pinhole intrinsics at the photos' size")
-    colmap_dir: Path | None = option(None, flag="--colmap", metavar="DIR",
-                                     help="existing COLMAP model: skip SfM")
+        None,
+        flag="--intrinsics",
+        metavar="fx,fy,cx,cy",
+        parse=parse_intrinsics,
+        unit="px",
+        help="known pinhole intrinsics at the photos' size",
+    )
+    colmap_dir: Path | None = option(
+        None, flag="--colmap", metavar="DIR", help="existing COLMAP model: skip SfM"
+    )
     sequential: bool = option(False, help="sequential matching (video frames)")
-    max_image_size: int = option(1600, unit="px", lo=64, label="SfM working size",
-                                 help="working size for SfM (long side)")
-    depth_size: int = option(400, unit="px", flag="--depth-size", lo=32, label="depth size",
-                             help="dense depth working size (long side)")
+    max_image_size: int = option(
+        1600, unit="px", lo=64, label="SfM working size", help="working size for SfM (long side)"
+    )
+    depth_size: int = option(
+        400,
+        unit="px",
+        flag="--depth-size",
+        lo=32,
+        label="depth size",
+        help="dense depth working size (long side)",
+    )
     planes: int = option(96, lo=8, help="plane-sweep depth hypotheses")
-    max_points: int = option(400_000, flag="--max-splats", lo=1, label="splat budget",
-                             help="splat budget after fusion")
-    refine_size: int = option(320, unit="px", lo=16,
-                              help="CPU optimisation render size (long side)")
-    refine_device: str = option("auto", flag="--device", choices=DEVICES,
-                                label="refinement device", help="refinement device")
-    target_depth: float = option(2.0, above=0.0,
-                                 help="median camera-to-point distance in output units")
-    eye_height: float = option(1.5, unit="m", lo=0.0,
-                               help="walk-through with a floor: the cameras this high above y = 0")
-    capture: str = option("auto", flag="--capture", choices=("auto", *CAPTURE_TYPES),
-                          label="capture type",
-                          help="capture type, which sets the assumed scale: walk (eye height "
-                               "1.5 m above the floor), orbit (object, cameras 0.6 m away), "
-                               "aerial (cameras 30 m up); auto detects it from the camera layout")
-    orbit_radius: float = option(0.6, unit="m", above=0.0,
-                                 help="object orbit: assumed camera-to-object distance")
-    aerial_height: float = option(30.0, unit="m", above=0.0,
-                                  help="aerial: assumed camera height above the ground")
+    max_points: int = option(
+        400_000, flag="--max-splats", lo=1, label="splat budget", help="splat budget after fusion"
+    )
+    refine_size: int = option(
+        320, unit="px", lo=16, help="CPU optimisation render size (long side)"
+    )
+    refine_device: str = option(
+        "auto",
+        flag="--device",
+        choices=DEVICES,
+        label="refinement device",
+        help="refinement device",
+    )
+    target_depth: float = option(
+        2.0, above=0.0, help="median camera-to-point distance in output units"
+    )
+    eye_height: float = option(
+        1.5, unit="m", lo=0.0, help="walk-through with a floor: the cameras this high above y = 0"
+    )
+    capture: str = option(
+        "auto",
+        flag="--capture",
+        choices=("auto", *CAPTURE_TYPES),
+        label="capture type",
+        help="capture type, which sets the assumed scale: walk (eye height "
+        "1.5 m above the floor), orbit (object, cameras 0.6 m away), "
+        "aerial (cameras 30 m up); auto detects it from the camera layout",
+    )
+    orbit_radius: float = option(
+        0.6, unit="m", above=0.0, help="object orbit: assumed camera-to-object distance"
+    )
+    aerial_height: float = option(
+        30.0, unit="m", above=0.0, help="aerial: assumed camera height above the ground"
+    )
     threads: int = option(-1, help="SfM threads (-1: all cores)")
-    holdout: int = option(0, flag="--holdout", metavar="K", lo=0,
-                          help="hold out every K-th registered photo (sorted names: 0, K, 2K..., "
-                               "the 3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion "
-                               "and refinement; their cameras are still written, for `evaluate` "
-                               "(0 = off)")
-    backend: str = option("sfm", flag="--backend", choices=BACKENDS,
-                          help="cameras and depth: sfm (COLMAP-style, no weights); feedforward "
-                               "(Depth Anything 3 in one pass: `models download "
-                               "depth-anything-3`); auto (feedforward when it is ready and a GPU "
-                               "is present, else sfm)")
+    holdout: int = option(
+        0,
+        flag="--holdout",
+        metavar="K",
+        lo=0,
+        help="hold out every K-th registered photo (sorted names: 0, K, 2K..., "
+        "the 3DGS/Mip-NeRF 360 llffhold convention) from depth, fusion "
+        "and refinement; their cameras are still written, for `evaluate` "
+        "(0 = off)",
+    )
+    backend: str = option(
+        "sfm",
+        flag="--backend",
+        choices=BACKENDS,
+        help="cameras and depth: sfm (COLMAP-style, no weights); feedforward "
+        "(Depth Anything 3 in one pass: `models download "
+        "depth-anything-3`); auto (feedforward when it is ready and a GPU "
+        "is present, else sfm)",
+    )
 
     def check(self) -> None:
         """Options in range, and intrinsics four finite numbers with fx, fy > 0."""
         super().check()
         if self.intrinsics is not None:
-            if (len(self.intrinsics) != 4 or not all(math.isfinite(v) for v in self.intrinsics)
-                    or min(self.intrinsics[:2]) <= 0):
-                raise OptionsError("intrinsics must be four finite numbers fx,fy,cx,cy, "
-                                   "fx and fy > 0")
+            if (
+                len(self.intrinsics) != 4
+                or not all(math.isfinite(v) for v in self.intrinsics)
+                or min(self.intrinsics[:2]) <= 0
+            ):
+                raise OptionsError(
+                    "intrinsics must be four finite numbers fx,fy,cx,cy, fx and fy > 0"
+                )
         if self.holdout == 1:
             raise OptionsError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")

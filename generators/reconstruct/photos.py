@@ -5,9 +5,9 @@ SfM and dense stages see exactly the same pixels."""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
@@ -19,18 +19,24 @@ MIN_SIDE = 48
 class Photo:
     """One usable photo: its original name and size, and the working copy."""
 
-    name: str                 # original file name (what reports and COLMAP models use)
-    work_name: str            # PNG name inside the working image folder
+    name: str  # original file name (what reports and COLMAP models use)
+    work_name: str  # PNG name inside the working image folder
     orig_size: tuple[int, int]  # (w, h) of the file
-    size: tuple[int, int]       # (w, h) of the working copy
-    orientation: int = 1        # EXIF orientation applied when reading (1 = pixels as stored)
+    size: tuple[int, int]  # (w, h) of the working copy
+    orientation: int = 1  # EXIF orientation applied when reading (1 = pixels as stored)
     source: Path | None = None  # the file it was read from
 
 
 #: what each EXIF orientation value does to the stored pixels to show them upright
-ORIENTATION_WORDS = {2: "mirrored", 3: "turned 180°", 4: "flipped upside down",
-                     5: "transposed", 6: "turned 90° clockwise", 7: "transversed",
-                     8: "turned 90° anticlockwise"}
+ORIENTATION_WORDS = {
+    2: "mirrored",
+    3: "turned 180°",
+    4: "flipped upside down",
+    5: "transposed",
+    6: "turned 90° clockwise",
+    7: "transversed",
+    8: "turned 90° anticlockwise",
+}
 
 
 def exif_orientation_of(path: Path) -> int:
@@ -91,10 +97,15 @@ def read_rgb(path: Path, upright: bool = True) -> np.ndarray | None:
     return rgb
 
 
-def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
-                  report: Callable[[float, str], None] | None = None, *,
-                  upright: bool = True, root: Path | None = None,
-                  ) -> tuple[list[Photo], dict[str, str]]:
+def ingest_photos(
+    paths: Sequence[Path],
+    out_dir: Path,
+    max_size: int = 1600,
+    report: Callable[[float, str], None] | None = None,
+    *,
+    upright: bool = True,
+    root: Path | None = None,
+) -> tuple[list[Photo], dict[str, str]]:
     """Validate and normalise photos into `out_dir`.
 
     upright: apply EXIF orientation (True, the default for reconstruction from scratch);
@@ -139,10 +150,19 @@ def ingest_photos(paths: Sequence[Path], out_dir: Path, max_size: int = 1600,
             k += 1
         used_names.add(work)
         cv2.imwrite(str(out_dir / work), img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
-        photos.append(Photo(name, work, (w, h), (img.shape[1], img.shape[0]),
-                            exif_orientation_of(p) if upright else 1, Path(p)))
+        photos.append(
+            Photo(
+                name,
+                work,
+                (w, h),
+                (img.shape[1], img.shape[0]),
+                exif_orientation_of(p) if upright else 1,
+                Path(p),
+            )
+        )
     if len(photos) < 2:
         detail = "; ".join(f"{k}: {v}" for k, v in status.items())
-        raise ValueError(f"need at least 2 usable photos, got {len(photos)}"
-                         + (f" ({detail})" if detail else ""))
+        raise ValueError(
+            f"need at least 2 usable photos, got {len(photos)}" + (f" ({detail})" if detail else "")
+        )
     return photos, status

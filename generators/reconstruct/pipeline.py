@@ -19,9 +19,10 @@ from __future__ import annotations
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -42,13 +43,13 @@ class ReconstructResult:
     """Everything the job produced, in Wander's world frame."""
 
     cloud: GaussianCloud
-    cameras: list[Camera]                   # registered photos, at the original photo size
-    status: dict[str, str]                  # original photo name -> "registered" | reason
-    depths: dict[str, DepthView]            # original name -> depth map (Wander units)
-    points: np.ndarray                      # (M, 3) sparse SfM points
-    point_colors: np.ndarray                # (M, 3) uint8
-    visible: dict[str, np.ndarray]          # original name -> sparse point indices seen
-    similarity: np.ndarray                  # 4×4: COLMAP frame -> Wander frame
+    cameras: list[Camera]  # registered photos, at the original photo size
+    status: dict[str, str]  # original photo name -> "registered" | reason
+    depths: dict[str, DepthView]  # original name -> depth map (Wander units)
+    points: np.ndarray  # (M, 3) sparse SfM points
+    point_colors: np.ndarray  # (M, 3) uint8
+    visible: dict[str, np.ndarray]  # original name -> sparse point indices seen
+    similarity: np.ndarray  # 4×4: COLMAP frame -> Wander frame
     times: dict[str, float] = field(default_factory=dict)
     options: dict[str, Any] = field(default_factory=dict)
     held_out: list[str] = field(default_factory=list)  # original names kept out of depth..refine
@@ -58,9 +59,13 @@ class ReconstructResult:
     exif_oriented: dict[str, int] = field(default_factory=dict)
 
 
-def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None = None,
-                progress: ProgressFn = no_progress, cancel: CancelToken | None = None,
-                work_dir: Path | None = None) -> ReconstructResult:
+def reconstruct(
+    photo_paths: Sequence[Path],
+    options: ReconstructOptions | None = None,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    work_dir: Path | None = None,
+) -> ReconstructResult:
     """Run the whole job on 2-100 photos (bad ones are skipped and reported).
 
     `options` are checked first (`ReconstructOptions.check`: OptionsError); the result,
@@ -69,7 +74,9 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
     opts.check()
     paths = [Path(p) for p in photo_paths]
     if len(paths) < 2:
-        raise ValueError(f"need at least 2 photos of the scene taken while moving; got {len(paths)}")
+        raise ValueError(
+            f"need at least 2 photos of the scene taken while moving; got {len(paths)}"
+        )
     if len(paths) > 300:
         raise ValueError(f"{len(paths)} photos: at most 300 are supported (100 recommended)")
     if opts.backend != "sfm" and opts.colmap_dir is None:  # feed-forward route (model manager)
@@ -77,8 +84,15 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
 
         if opts.backend == "feedforward" or feedforward_ready():
             return reconstruct_feedforward(paths, opts, progress, cancel)
-    weights = [("read", 0.5), ("features", 3), ("matching", 3), ("mapping", 2), ("depth", 5),
-               ("fusion", 1), ("refinement", 6 if opts.refine_steps else 0.01)]
+    weights = [
+        ("read", 0.5),
+        ("features", 3),
+        ("matching", 3),
+        ("mapping", 2),
+        ("depth", 5),
+        ("fusion", 1),
+        ("refinement", 6 if opts.refine_steps else 0.01),
+    ]
     stages = Stages(progress, weights, cancel)
     own_tmp = work_dir is None
     from scene.files import make_temp_dir
@@ -91,23 +105,38 @@ def reconstruct(photo_paths: Sequence[Path], options: ReconstructOptions | None 
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path,
-         cancel: CancelToken | None) -> ReconstructResult:
+def _run(
+    paths: list[Path],
+    opts: ReconstructOptions,
+    stages: Stages,
+    work: Path,
+    cancel: CancelToken | None,
+) -> ReconstructResult:
     from .sfm import load_colmap_model, sfm_extract, sfm_map, sfm_match
 
     img_dir = work / "images"
     with stages("read") as rep:
-        photos, status = ingest_photos(paths, img_dir, opts.max_image_size, rep,
-                                       upright=opts.colmap_dir is None,
-                                       root=(Path(os.path.commonpath([p.parent for p in paths]))
-                                             if opts.colmap_dir is not None else None))
+        photos, status = ingest_photos(
+            paths,
+            img_dir,
+            opts.max_image_size,
+            rep,
+            upright=opts.colmap_dir is None,
+            root=(
+                Path(os.path.commonpath([p.parent for p in paths]))
+                if opts.colmap_dir is not None
+                else None
+            ),
+        )
     by_work = {p.work_name: p for p in photos}
     intr = None
     if opts.intrinsics is not None:
         sizes = {p.orig_size for p in photos}
         if len(sizes) > 1:
-            raise ValueError("--intrinsics needs all photos to have the same size; got "
-                             + ", ".join(f"{w}x{h}" for w, h in sorted(sizes)))
+            raise ValueError(
+                "--intrinsics needs all photos to have the same size; got "
+                + ", ".join(f"{w}x{h}" for w, h in sorted(sizes))
+            )
         p0 = photos[0]
         s = p0.size[0] / p0.orig_size[0]
         intr = tuple(v * s for v in opts.intrinsics)
@@ -119,26 +148,53 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         with stages("mapping") as rep:
             rep(0.1, "reading COLMAP model")
             # model names are the user's file names; work on the work copies
-            res = load_colmap_model(opts.colmap_dir, [p.name for p in photos],
-                                    sizes={p.name: p.orig_size for p in photos}, undistort=True)
+            res = load_colmap_model(
+                opts.colmap_dir,
+                [p.name for p in photos],
+                sizes={p.name: p.orig_size for p in photos},
+                undistort=True,
+            )
             res = _rename_and_rescale(res, photos)
     else:
         names = [p.work_name for p in photos]
         with stages("features") as rep:
             # many photos: fewer features each keeps exhaustive matching affordable
             feats = 8192 if len(names) <= 40 else 4096
-            db = sfm_extract(img_dir, names, work, intrinsics=intr, threads=opts.threads, report=rep,
-                             cancel=stages.cancel, max_features=feats)
+            db = sfm_extract(
+                img_dir,
+                names,
+                work,
+                intrinsics=intr,
+                threads=opts.threads,
+                report=rep,
+                cancel=stages.cancel,
+                max_features=feats,
+            )
         with stages("matching") as rep:
             # exhaustive matching grows with n²: long photo sets (taken in order while walking)
             # match each photo with its 20 successors instead
             seq = opts.sequential or len(names) > 50
-            sfm_match(db, sequential=seq, threads=opts.threads, report=rep, cancel=stages.cancel,
-                      overlap=8 if opts.sequential else 20)
+            sfm_match(
+                db,
+                sequential=seq,
+                threads=opts.threads,
+                report=rep,
+                cancel=stages.cancel,
+                overlap=8 if opts.sequential else 20,
+            )
         with stages("mapping") as rep:
-            res = sfm_map(db, img_dir, names, work, intrinsics=intr is not None, threads=opts.threads,
-                          report=rep, cancel=stages.cancel, sequential=seq,
-                          labels={p.work_name: p.name for p in photos})
+            res = sfm_map(
+                db,
+                img_dir,
+                names,
+                work,
+                intrinsics=intr is not None,
+                threads=opts.threads,
+                report=rep,
+                cancel=stages.cancel,
+                sequential=seq,
+                labels={p.work_name: p.name for p in photos},
+            )
     for wname, st in res.status.items():
         status[by_work[wname].name if wname in by_work else wname] = st
     # held-out photos (llffhold): registered, so their cameras are known, but no part of
@@ -146,10 +202,14 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     from .evaluate import holdout_names
 
     held = set(holdout_names([by_work[n].name for n in res.cameras if n in by_work], opts.holdout))
-    train = {n: c for n, c in res.cameras.items() if n not in by_work or by_work[n].name not in held}
+    train = {
+        n: c for n, c in res.cameras.items() if n not in by_work or by_work[n].name not in held
+    }
     if len(train) < 2:
-        raise ValueError(f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
-                         f"build the scene from; need at least 2")
+        raise ValueError(
+            f"--holdout {opts.holdout} leaves {len(train)} registered photo(s) to "
+            f"build the scene from; need at least 2"
+        )
     images, lens_valid = {}, {}
     for n in train:
         img = read_rgb(img_dir / n)
@@ -159,9 +219,17 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
     with stages("depth") as rep:
-        depths = compute_depths(images, train, res.distortion, res.points, res.visible,
-                                max_size=opts.depth_size, planes=opts.planes, report=rep,
-                                valid=lens_valid)
+        depths = compute_depths(
+            images,
+            train,
+            res.distortion,
+            res.points,
+            res.visible,
+            max_size=opts.depth_size,
+            planes=opts.planes,
+            report=rep,
+            valid=lens_valid,
+        )
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
@@ -174,29 +242,51 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
     # orbit: orbit radius; aerial: altitude), detected from the camera layout
     k, o, capture = align.place_capture(
         [align.transform_camera(c, s, r, t) for c in res.cameras.values()],
-        pts.astype(np.float64) @ (s * r).T + t, nrms @ r.T, kind=opts.capture,
-        eye_height=opts.eye_height, orbit_radius=opts.orbit_radius, aerial_height=opts.aerial_height)
+        pts.astype(np.float64) @ (s * r).T + t,
+        nrms @ r.T,
+        kind=opts.capture,
+        eye_height=opts.eye_height,
+        orbit_radius=opts.orbit_radius,
+        aerial_height=opts.aerial_height,
+    )
     s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
-    cams_w: dict[str, Camera] = {n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()}
+    cams_w: dict[str, Camera] = {
+        n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()
+    }
     depth_w: dict[str, DepthView] = {}
     for n, v in depths.items():
-        depth_w[n] = DepthView(by_work[n].name, align.transform_camera(v.camera, s, r, t), v.image,
-                               (v.depth * s).astype(np.float32), v.score, v.valid)
+        depth_w[n] = DepthView(
+            by_work[n].name,
+            align.transform_camera(v.camera, s, r, t),
+            v.image,
+            (v.depth * s).astype(np.float32),
+            v.score,
+            v.valid,
+        )
     with stages("refinement") as rep:
         if opts.refine_steps:
-            from .refine import refine_cloud
-
             from .dense import undistort
+            from .refine import refine_cloud
 
             # the photos at the working size (undistorted as the depth views are), not the
             # depth views' small copies: the optimiser's fine phase needs their detail
-            views = [(cams_w[n], undistort(images[n], cams_w[n], res.distortion.get(n, 0.0)))
-                     for n in cams_w if n in depth_w]
-            cloud = refine_cloud(cloud, views, steps=opts.refine_steps, seconds=opts.refine_seconds,
-                                 size=opts.refine_size, device=opts.refine_device, report=rep,
-                                 cancel=cancel)
+            views = [
+                (cams_w[n], undistort(images[n], cams_w[n], res.distortion.get(n, 0.0)))
+                for n in cams_w
+                if n in depth_w
+            ]
+            cloud = refine_cloud(
+                cloud,
+                views,
+                steps=opts.refine_steps,
+                seconds=opts.refine_seconds,
+                size=opts.refine_size,
+                device=opts.refine_device,
+                report=rep,
+                cancel=cancel,
+            )
             # learnt exposure by photo name, and every photo's EXIF exposure (evaluate
             # predicts a held-out photo's from it: `exposure.view_affines`)
             from .exposure import name_exposure
@@ -213,23 +303,39 @@ def _run(paths: list[Path], opts: ReconstructOptions, stages: Stages, work: Path
         cc.meta.pop("k1", None)
         if k1 != 0.0:
             cc.meta["k1"] = k1
-        lens = res.lenses.get(ph.name)   # --colmap lens beyond k1: written back as it was
+        lens = res.lenses.get(ph.name)  # --colmap lens beyond k1: written back as it was
         if lens is not None:
-            cc.meta.update({"colmap_model": lens.model,
-                            "colmap_params": [float(v) for v in
-                                              lens.pycolmap_camera(*ph.orig_size).params],
-                            "colmap_size": list(ph.orig_size)})
+            cc.meta.update(
+                {
+                    "colmap_model": lens.model,
+                    "colmap_params": [float(v) for v in lens.pycolmap_camera(*ph.orig_size).params],
+                    "colmap_size": list(ph.orig_size),
+                }
+            )
         out_cams.append(cc)
-    cloud.meta.update({"generator": "wander.reconstruct", "backend": "classical",
-                       "inputs": [p.name for p in photos], "options": opts.record()})
+    cloud.meta.update(
+        {
+            "generator": "wander.reconstruct",
+            "backend": "classical",
+            "inputs": [p.name for p in photos],
+            "options": opts.record(),
+        }
+    )
     return ReconstructResult(
-        cloud=cloud, cameras=sorted(out_cams, key=lambda c: c.name), status=status,
+        cloud=cloud,
+        cameras=sorted(out_cams, key=lambda c: c.name),
+        status=status,
         depths={v.name: v for v in depth_w.values()},
-        points=(res.points @ (s * r).T + t), point_colors=res.colors,
+        points=(res.points @ (s * r).T + t),
+        point_colors=res.colors,
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
-        similarity=sim, times=dict(stages.times), options=opts.record(),
-        held_out=sorted(held), capture=capture,
-        exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1})
+        similarity=sim,
+        times=dict(stages.times),
+        options=opts.record(),
+        held_out=sorted(held),
+        capture=capture,
+        exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
+    )
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -239,8 +345,10 @@ def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
     for n, c in res.cameras.items():
         ph = by_name[n]
         if (c.width, c.height) != ph.orig_size:
-            raise ValueError(f"COLMAP model camera for {n} is {c.width}x{c.height} but the photo is "
-                             f"{ph.orig_size[0]}x{ph.orig_size[1]}")
+            raise ValueError(
+                f"COLMAP model camera for {n} is {c.width}x{c.height} but the photo is "
+                f"{ph.orig_size[0]}x{ph.orig_size[1]}"
+            )
         cc = c.resized(*ph.size)
         cc.name = ph.work_name
         cams[ph.work_name] = cc
@@ -257,12 +365,16 @@ def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
     """Where the files beside a scene go: cameras (COLMAP text), depth maps, report."""
     out = Path(out)
     stem = out.with_suffix("")
-    return {"cameras": Path(cameras_out) if cameras_out else Path(f"{stem}_cameras"),
-            "depth": Path(f"{stem}_depth"), "report": Path(f"{stem}_report.json")}
+    return {
+        "cameras": Path(cameras_out) if cameras_out else Path(f"{stem}_cameras"),
+        "depth": Path(f"{stem}_depth"),
+        "report": Path(f"{stem}_report.json"),
+    }
 
 
 #: what a side folder may already hold for `save_result` to replace it as a whole
 from scene.io.colmap import MODEL_FILE_NAMES as _CAMERA_FILES  # noqa: E402
+
 _DEPTH_SUFFIXES = {".npy", ".png"}
 
 
@@ -271,23 +383,29 @@ def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Pa
     folder goes, or a folder holding anything but an earlier result (the folder is
     replaced whole, so `--cameras-out ~/Documents` would have deleted it)."""
     paths = side_paths(out, cameras_out)
-    for key, allowed in (("cameras", lambda n: n in _CAMERA_FILES),
-                         ("depth", lambda n: Path(n).suffix.lower() in _DEPTH_SUFFIXES)):
+    for key, allowed in (
+        ("cameras", lambda n: n in _CAMERA_FILES),
+        ("depth", lambda n: Path(n).suffix.lower() in _DEPTH_SUFFIXES),
+    ):
         p = paths[key]
         if p.exists() and not p.is_dir():
             raise ValueError(f"{p}: is a file; the {key} are written to a folder there")
         if p.is_dir():
             other = sorted(e.name for e in p.iterdir() if not (e.is_file() and allowed(e.name)))
             if other:
-                raise ValueError(f"{p} already holds other files ({', '.join(other[:3])}"
-                                 f"{'...' if len(other) > 3 else ''}); it would be replaced "
-                                 f"whole: choose a new or empty folder")
+                raise ValueError(
+                    f"{p} already holds other files ({', '.join(other[:3])}"
+                    f"{'...' if len(other) > 3 else ''}); it would be replaced "
+                    f"whole: choose a new or empty folder"
+                )
     if paths["report"].is_dir():
         raise ValueError(f"{paths['report']}: is a folder, not a file")
     return paths
 
 
-def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
+def save_result(
+    result: ReconstructResult, out: Path, cameras_out: Path | None = None
+) -> dict[str, Path]:
     """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz / .wander by name), cameras
     (COLMAP text), depth maps (.npy + .png) and a report.
 
@@ -307,7 +425,7 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
 
     tmp_cams = make_temp_dir(paths["cameras"].name, paths["cameras"].parent)
     tmp_depth = make_temp_dir(paths["depth"].name, paths["depth"].parent)
-    tmp_ply = out.with_name(temp_name(out.name))   # keeps the extension
+    tmp_ply = out.with_name(temp_name(out.name))  # keeps the extension
     tmp_report = paths["report"].with_name(temp_name(paths["report"].name))
     try:
         vis = [result.visible.get(c.name, np.zeros(0, np.int64)) for c in result.cameras]
@@ -323,9 +441,13 @@ def save_result(result: ReconstructResult, out: Path, cameras_out: Path | None =
         else:
             _write_scene(result.cloud, tmp_ply, fmt)
         report = {
-            "generator": "wander.reconstruct", "scene": out.name, "splats": len(result.cloud),
-            "photos": result.status, "registered": len(result.cameras),
-            "held_out": list(result.held_out), "capture": result.capture,
+            "generator": "wander.reconstruct",
+            "scene": out.name,
+            "splats": len(result.cloud),
+            "photos": result.status,
+            "registered": len(result.cameras),
+            "held_out": list(result.held_out),
+            "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
@@ -371,9 +493,12 @@ def scene_format(out: Path) -> str:
         return "wander"
     fmt = format_for_path(out)
     if fmt is None or FORMATS[fmt].kind != "cloud" or FORMATS[fmt].writer is None:
-        names = sorted(e for f in FORMATS.values() if f.kind == "cloud" and f.writer for e in f.extensions)
-        raise ValueError(f"{out}: give a Gaussian-splat file name ({', '.join(names)}) "
-                         f"or a .wander project")
+        names = sorted(
+            e for f in FORMATS.values() if f.kind == "cloud" and f.writer for e in f.extensions
+        )
+        raise ValueError(
+            f"{out}: give a Gaussian-splat file name ({', '.join(names)}) or a .wander project"
+        )
     return fmt
 
 
@@ -384,8 +509,17 @@ def _write_scene(cloud: GaussianCloud, path: Path, fmt: str) -> None:
 
 
 def _cam_dict(c: Camera) -> dict[str, Any]:
-    return {"name": c.name, "width": c.width, "height": c.height, "fx": c.fx, "fy": c.fy,
-            "cx": c.cx, "cy": c.cy, "R": c.R.tolist(), "t": c.t.tolist()}
+    return {
+        "name": c.name,
+        "width": c.width,
+        "height": c.height,
+        "fx": c.fx,
+        "fy": c.fy,
+        "cx": c.cx,
+        "cy": c.cy,
+        "R": c.R.tolist(),
+        "t": c.t.tolist(),
+    }
 
 
 def depth_preview(depth: np.ndarray) -> np.ndarray:
@@ -418,24 +552,41 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
     from scene.world import Bookmark, Layer, World
 
     world = World()
-    world.add_layer(Layer(name, result.cloud, "world",
-                          source={"generator": "wander.reconstruct", "options": result.options}))
+    world.add_layer(
+        Layer(
+            name,
+            result.cloud,
+            "world",
+            source={"generator": "wander.reconstruct", "options": result.options},
+        )
+    )
     world.meta["cameras"] = camera_records(result.cameras)
     # the frame is already levelled (align.estimate_up): tell the viewer not to re-guess up
     # from the mean camera up vector, which tilts when every photo looks down
     world.up_axis = np.array([0.0, 1.0, 0.0])
     world.meta["up_axis_source"] = "reconstruct"
-    world.meta["reconstruct"] = {"photos": result.status,
-                                 "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
-                                 "held_out": list(result.held_out), "capture": result.capture}
+    world.meta["reconstruct"] = {
+        "photos": result.status,
+        "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
+        "held_out": list(result.held_out),
+        "capture": result.capture,
+    }
     if result.cameras:
         from .preview import frusta_mesh
 
         spread = float(np.ptp(np.array([c.position for c in result.cameras]), axis=0).max())
-        lo, hi = result.cloud.robust_bounds(0.02) if len(result.cloud) else (np.zeros(3), np.ones(3))
+        lo, hi = (
+            result.cloud.robust_bounds(0.02) if len(result.cloud) else (np.zeros(3), np.ones(3))
+        )
         size = max(spread, 0.05 * float(np.linalg.norm(hi - lo)), 1e-3)
-        world.add_layer(Layer("Photo cameras", frusta_mesh(result.cameras, 0.12 * size), "mesh",
-                              source={"generator": "wander.reconstruct", "what": "camera frusta"}))
+        world.add_layer(
+            Layer(
+                "Photo cameras",
+                frusta_mesh(result.cameras, 0.12 * size),
+                "mesh",
+                source={"generator": "wander.reconstruct", "what": "camera frusta"},
+            )
+        )
         # first bookmark (the viewer's start): behind and above the photo cameras, so the
         # scene and the frusta are in view rather than one frustum around the eye
         from .preview import overview_camera

@@ -7,7 +7,7 @@ image is made by `python tools/reconstruct_overview.py --photos DIR --out docs/r
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -15,8 +15,9 @@ from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
 
-def overview_camera(cams: Sequence[Camera], width: int = 960, height: int = 540,
-                    back: float = 0.6, up: float = 0.9) -> Camera:
+def overview_camera(
+    cams: Sequence[Camera], width: int = 960, height: int = 540, back: float = 0.6, up: float = 0.9
+) -> Camera:
     """A camera behind and above the photo cameras, looking where they look."""
     centre = np.mean([c.position for c in cams], axis=0)
     fwd = np.mean([c.forward for c in cams], axis=0)
@@ -34,8 +35,12 @@ def frustum_corners(c: Camera, depth: float) -> np.ndarray:
     return np.vstack([c.position, (rays * depth) @ c.R + c.position])  # camera -> world
 
 
-def frusta_mesh(cams: Sequence[Camera], depth: float, width: float | None = None,
-                color: tuple[float, float, float] = (1.0, 0.85, 0.15)):  # noqa: ANN201
+def frusta_mesh(
+    cams: Sequence[Camera],
+    depth: float,
+    width: float | None = None,
+    color: tuple[float, float, float] = (1.0, 0.85, 0.15),
+):  # noqa: ANN201
     """A `scene.mesh.Mesh` of camera frusta drawn as thin triangular tubes (8 edges per
     camera, top edge red), so any mesh renderer shows them as wireframes."""
     from scene.mesh import Mesh
@@ -68,13 +73,21 @@ def frusta_mesh(cams: Sequence[Camera], depth: float, width: float | None = None
             cols.append(np.tile(col, (6, 1)))
     if not verts:
         return Mesh(np.zeros((0, 3), np.float32), np.zeros((0, 3), np.int64))
-    return Mesh(np.concatenate(verts).astype(np.float32), np.concatenate(faces).astype(np.int64),
-                vertex_colors=np.concatenate(cols).astype(np.float32), meta={"generator": "wander.reconstruct",
-                                                                            "what": "camera frusta"})
+    return Mesh(
+        np.concatenate(verts).astype(np.float32),
+        np.concatenate(faces).astype(np.int64),
+        vertex_colors=np.concatenate(cols).astype(np.float32),
+        meta={"generator": "wander.reconstruct", "what": "camera frusta"},
+    )
 
 
-def draw_frusta(img: np.ndarray, view: Camera, cams: Sequence[Camera], depth: float,
-                color: tuple[int, int, int] = (255, 220, 40)) -> np.ndarray:
+def draw_frusta(
+    img: np.ndarray,
+    view: Camera,
+    cams: Sequence[Camera],
+    depth: float,
+    color: tuple[int, int, int] = (255, 220, 40),
+) -> np.ndarray:
     """Draw each camera's frustum (apex + image rectangle at `depth`) into RGB `img`."""
     import cv2
 
@@ -91,7 +104,9 @@ def draw_frusta(img: np.ndarray, view: Camera, cams: Sequence[Camera], depth: fl
     return out
 
 
-def preview(cloud: GaussianCloud, cams: Sequence[Camera], width: int = 960, height: int = 540) -> np.ndarray:
+def preview(
+    cloud: GaussianCloud, cams: Sequence[Camera], width: int = 960, height: int = 540
+) -> np.ndarray:
     """(H, W, 3) uint8 overview render with frusta."""
     from generators.rasterize import render_cloud
 

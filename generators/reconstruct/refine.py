@@ -8,7 +8,8 @@ limit that applied) is stored in the returned cloud's meta["refinement"].
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -25,14 +26,23 @@ __all__ = ["pick_device", "refine_cloud"]
 log = logging.getLogger(__name__)
 
 
-def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]], *, steps: int = 3000,
-                 seconds: float = 90.0, size: int = 320, device: str = "auto", seed: int = 0,
-                 fine_start: float = 0.6, fine_size: int = 800,
-                 background=(0.0, 0.0, 0.0),  # noqa: ANN001
-                 exposure: bool = True,
-                 report: Callable[[float, str], None] | None = None,
-                 cancel: "CancelToken | None" = None,
-                 options: OptimizeOptions | None = None) -> GaussianCloud:
+def refine_cloud(
+    cloud: GaussianCloud,
+    views: Sequence[tuple[Camera, np.ndarray]],
+    *,
+    steps: int = 3000,
+    seconds: float = 90.0,
+    size: int = 320,
+    device: str = "auto",
+    seed: int = 0,
+    fine_start: float = 0.6,
+    fine_size: int = 800,
+    background=(0.0, 0.0, 0.0),  # noqa: ANN001
+    exposure: bool = True,
+    report: Callable[[float, str], None] | None = None,
+    cancel: CancelToken | None = None,
+    options: OptimizeOptions | None = None,
+) -> GaussianCloud:
     """Return an optimised copy of `cloud`. views: (camera, RGB uint8 image) pairs, the
     image at the camera's size. On the CPU the images are resized to `size` (long side)
     until `fine_start` of the run, then the rest trains on random crops (as many pixels
@@ -44,13 +54,20 @@ def refine_cloud(cloud: GaussianCloud, views: Sequence[tuple[Camera, np.ndarray]
     `options` overrides everything else."""
     if options is None:
         dev = pick_device(device)
-        options = OptimizeOptions(steps=steps, seconds=seconds, size=size if dev == "cpu" else 0,
-                                  fine_start=fine_start if dev == "cpu" else 1.0, fine_size=fine_size,
-                                  device=dev, seed=seed,
-                                  background=tuple(float(v) for v in background),  # type: ignore[arg-type]
-                                  sh_degree=1 if dev == "cpu" else 3, exposure=exposure,
-                                  # a CPU run makes ~50-300 steps, not gsplat's 30000
-                                  **(SHORT_RUN_RATES if dev == "cpu" else {}))
+        options = OptimizeOptions(
+            steps=steps,
+            seconds=seconds,
+            size=size if dev == "cpu" else 0,
+            fine_start=fine_start if dev == "cpu" else 1.0,
+            fine_size=fine_size,
+            device=dev,
+            seed=seed,
+            background=tuple(float(v) for v in background),  # type: ignore[arg-type]
+            sh_degree=1 if dev == "cpu" else 3,
+            exposure=exposure,
+            # a CPU run makes ~50-300 steps, not gsplat's 30000
+            **(SHORT_RUN_RATES if dev == "cpu" else {}),
+        )
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
     out.meta["refinement"] = rep.as_dict()
     if rep.limits:

@@ -26,9 +26,10 @@ import os
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -44,16 +45,16 @@ log = logging.getLogger(__name__)
 class SfmResult:
     """Cameras and sparse structure in COLMAP's world frame."""
 
-    cameras: dict[str, Camera]                    # registered photo name -> pinhole camera
-    distortion: dict[str, float]                  # name -> SIMPLE_RADIAL k1 (0 = none)
-    points: np.ndarray                            # (M, 3) float64 sparse points
-    colors: np.ndarray                            # (M, 3) uint8
+    cameras: dict[str, Camera]  # registered photo name -> pinhole camera
+    distortion: dict[str, float]  # name -> SIMPLE_RADIAL k1 (0 = none)
+    points: np.ndarray  # (M, 3) float64 sparse points
+    colors: np.ndarray  # (M, 3) uint8
     visible: dict[str, np.ndarray] = field(default_factory=dict)  # name -> point indices seen
-    status: dict[str, str] = field(default_factory=dict)          # name -> "registered" | reason
-    passes: list[str] = field(default_factory=list)               # mapping passes run, in order
+    status: dict[str, str] = field(default_factory=dict)  # name -> "registered" | reason
+    passes: list[str] = field(default_factory=list)  # mapping passes run, in order
     # name -> lens still to be removed from the photo (load_colmap_model(undistort=True)):
     # undistort each photo with `lenses[name].undistort(img)`; `distortion` is 0 for these
-    lenses: dict[str, "ColmapLens"] = field(default_factory=dict)
+    lenses: dict[str, ColmapLens] = field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ COLMAP's log
@@ -68,7 +69,7 @@ def colmap_log_path() -> Path:
     return log_dir() / "colmap.log"
 
 
-_glog_lock = threading.RLock()   # guards the fd 2 redirect state below
+_glog_lock = threading.RLock()  # guards the fd 2 redirect state below
 _glog_depth = 0
 _glog_saved_fd: int | None = None
 
@@ -80,10 +81,10 @@ def _pycolmap() -> Any:
 
     g = pycolmap.logging
     if not getattr(_pycolmap, "_done", False):
-        g.logtostderr = True          # glog writes no *.INFO/WARNING files anywhere
+        g.logtostderr = True  # glog writes no *.INFO/WARNING files anywhere
         g.alsologtostderr = False
-        g.minloglevel = 2             # outside colmap_output: errors only
-        _pycolmap._done = True        # type: ignore[attr-defined]
+        g.minloglevel = 2  # outside colmap_output: errors only
+        _pycolmap._done = True  # type: ignore[attr-defined]
     return pycolmap
 
 
@@ -155,6 +156,7 @@ def _to_terminal(report: Report) -> Report:
                     sys.stderr.flush()
                 os.dup2(here, 2)
                 os.close(here)
+
     return wrapped
 
 
@@ -175,21 +177,48 @@ def _watch(cancel: CancelToken | None, token) -> threading.Event:  # noqa: ANN00
 
 
 # ------------------------------------------------------------------ stages
-def run_sfm(image_dir: Path, names: Sequence[str], work: Path, *, sequential: bool = False,
-            intrinsics: tuple[float, float, float, float] | None = None,
-            max_features: int = 8192, threads: int = -1,
-            extract: Report | None = None, match: Report | None = None, mapping: Report | None = None,
-            cancel: CancelToken | None = None, labels: dict[str, str] | None = None) -> SfmResult:
+def run_sfm(
+    image_dir: Path,
+    names: Sequence[str],
+    work: Path,
+    *,
+    sequential: bool = False,
+    intrinsics: tuple[float, float, float, float] | None = None,
+    max_features: int = 8192,
+    threads: int = -1,
+    extract: Report | None = None,
+    match: Report | None = None,
+    mapping: Report | None = None,
+    cancel: CancelToken | None = None,
+    labels: dict[str, str] | None = None,
+) -> SfmResult:
     """SIFT + matching (exhaustive, or sequential for video) + incremental mapping.
 
     `extract`, `match`, `mapping` are per-stage progress reporters (they also check cancel).
     Raises ValueError when fewer than two photos can be registered.
     """
-    db = sfm_extract(image_dir, names, work, intrinsics=intrinsics, max_features=max_features,
-                     threads=threads, report=extract, cancel=cancel)
+    db = sfm_extract(
+        image_dir,
+        names,
+        work,
+        intrinsics=intrinsics,
+        max_features=max_features,
+        threads=threads,
+        report=extract,
+        cancel=cancel,
+    )
     sfm_match(db, sequential=sequential, threads=threads, report=match, cancel=cancel)
-    return sfm_map(db, image_dir, names, work, intrinsics=intrinsics is not None, threads=threads,
-                   report=mapping, cancel=cancel, labels=labels)
+    return sfm_map(
+        db,
+        image_dir,
+        names,
+        work,
+        intrinsics=intrinsics is not None,
+        threads=threads,
+        report=mapping,
+        cancel=cancel,
+        labels=labels,
+    )
 
 
 def _noop(f: float, m: str) -> None:
@@ -219,10 +248,17 @@ def _image_size(path: Path) -> tuple[int, int]:
         return (0, 0)
 
 
-def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
-                intrinsics: tuple[float, float, float, float] | None = None,
-                max_features: int = 8192, threads: int = -1, report: Report | None = None,
-                cancel: CancelToken | None = None) -> Path:
+def sfm_extract(
+    image_dir: Path,
+    names: Sequence[str],
+    work: Path,
+    *,
+    intrinsics: tuple[float, float, float, float] | None = None,
+    max_features: int = 8192,
+    threads: int = -1,
+    report: Report | None = None,
+    cancel: CancelToken | None = None,
+) -> Path:
     """SIFT features of `names` (files in `image_dir`, at their working size: SIFT never
     downsamples them) into a fresh `work/database.db`; returns its path.
 
@@ -261,11 +297,17 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
                 reader.existing_camera_id = -1
                 for k in range(0, len(group), chunk):
                     report(done / len(names), f"features: {done}/{len(names)} images")
-                    part = group[k:k + chunk]
-                    pycolmap.extract_features(db, image_dir, image_names=part,
-                                              camera_mode=pycolmap.CameraMode.SINGLE,
-                                              reader_options=reader, extraction_options=ext,
-                                              device=pycolmap.Device.cpu, cancellation_token=token)
+                    part = group[k : k + chunk]
+                    pycolmap.extract_features(
+                        db,
+                        image_dir,
+                        image_names=part,
+                        camera_mode=pycolmap.CameraMode.SINGLE,
+                        reader_options=reader,
+                        extraction_options=ext,
+                        device=pycolmap.Device.cpu,
+                        cancellation_token=token,
+                    )
                     if token_cancelled(cancel):
                         break
                     if reader.existing_camera_id == -1:
@@ -290,8 +332,15 @@ def sfm_extract(image_dir: Path, names: Sequence[str], work: Path, *,
     return db
 
 
-def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: Report | None = None,
-              cancel: CancelToken | None = None, overlap: int = 8) -> None:
+def sfm_match(
+    db: Path,
+    *,
+    sequential: bool = False,
+    threads: int = -1,
+    report: Report | None = None,
+    cancel: CancelToken | None = None,
+    overlap: int = 8,
+) -> None:
     """Match features: exhaustive (photos), or each photo with its `overlap` successors
     (plus quadratically spaced ones) for frames or long photo sequences.
 
@@ -311,11 +360,17 @@ def sfm_match(db: Path, *, sequential: bool = False, threads: int = -1, report: 
                 pair = pycolmap.SequentialPairingOptions()
                 pair.overlap = overlap
                 pair.quadratic_overlap = True
-                pycolmap.match_sequential(db, matching_options=mopt, pairing_options=pair, device=cpu,
-                                          cancellation_token=token)
+                pycolmap.match_sequential(
+                    db,
+                    matching_options=mopt,
+                    pairing_options=pair,
+                    device=cpu,
+                    cancellation_token=token,
+                )
             else:
-                pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu,
-                                          cancellation_token=token)
+                pycolmap.match_exhaustive(
+                    db, matching_options=mopt, device=cpu, cancellation_token=token
+                )
     except InterruptedError as exc:  # pycolmap's answer to its cancellation token
         _cancelled_or_raise(cancel, exc)
     finally:
@@ -405,9 +460,14 @@ def separate_groups(models: Sequence[set[str]], main: set[str]) -> dict[str, lis
     return out
 
 
-def photo_status(names: Sequence[str], main: set[str], groups: dict[str, list[str]],
-                 keypoints: dict[str, int], pairs: dict[str, int],
-                 labels: dict[str, str] | None = None) -> dict[str, str]:
+def photo_status(
+    names: Sequence[str],
+    main: set[str],
+    groups: dict[str, list[str]],
+    keypoints: dict[str, int],
+    pairs: dict[str, int],
+    labels: dict[str, str] | None = None,
+) -> dict[str, str]:
     """Status per photo: "registered", or why not (few features, no overlap, a separate
     group of photos, too few matches with the main model). `labels` maps a name to the
     name shown in messages (e.g. the user's file name for a working copy)."""
@@ -417,25 +477,45 @@ def photo_status(names: Sequence[str], main: set[str], groups: dict[str, list[st
         if n in main:
             status[n] = "registered"
         elif keypoints.get(n, 1) < 20:
-            status[n] = f"not registered: only {keypoints.get(n, 0)} features (blank, blurred or tiny photo)"
+            status[n] = (
+                f"not registered: only {keypoints.get(n, 0)} features (blank, blurred or tiny photo)"
+            )
         elif pairs.get(n, 1) == 0:
-            status[n] = "not registered: shares no verified matches with any other photo (no overlap)"
+            status[n] = (
+                "not registered: shares no verified matches with any other photo (no overlap)"
+            )
         elif groups.get(n):
             others = [lab.get(k, k) for k in groups[n]]
-            shown = ", ".join(others[:8]) + (f" and {len(others) - 8} more" if len(others) > 8 else "")
-            status[n] = (f"not registered: formed a separate group with {shown} "
-                         f"({len(others) + 1} photos) that shares too few matches with the "
-                         f"{len(main)} registered photos")
+            shown = ", ".join(others[:8]) + (
+                f" and {len(others) - 8} more" if len(others) > 8 else ""
+            )
+            status[n] = (
+                f"not registered: formed a separate group with {shown} "
+                f"({len(others) + 1} photos) that shares too few matches with the "
+                f"{len(main)} registered photos"
+            )
         else:
-            status[n] = (f"not registered: could not be placed among the {len(main)} registered "
-                         "photos (too few matches with them)")
+            status[n] = (
+                f"not registered: could not be placed among the {len(main)} registered "
+                "photos (too few matches with them)"
+            )
     return status
 
 
-def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intrinsics: bool = False,
-            threads: int = -1, report: Report | None = None, cancel: CancelToken | None = None,
-            labels: dict[str, str] | None = None, sequential: bool = False,
-            max_retries: int = 4) -> SfmResult:
+def sfm_map(
+    db: Path,
+    image_dir: Path,
+    names: Sequence[str],
+    work: Path,
+    *,
+    intrinsics: bool = False,
+    threads: int = -1,
+    report: Report | None = None,
+    cancel: CancelToken | None = None,
+    labels: dict[str, str] | None = None,
+    sequential: bool = False,
+    max_retries: int = 4,
+) -> SfmResult:
     """Incremental mapping with retries until every photo that shares verified matches is
     in one model (see the module docstring); the largest model wins and the per-photo
     status explains the rest.
@@ -461,16 +541,24 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
         def next_image() -> None:
             count[0] += 1
             if not (cancel is not None and cancel.cancelled):
-                report(lo + (hi - lo) * min(count[0] / max(n, 1), 0.99),
-                       f"mapping{tag}: {min(count[0], n)}/{n} registered")
+                report(
+                    lo + (hi - lo) * min(count[0] / max(n, 1), 0.99),
+                    f"mapping{tag}: {min(count[0], n)}/{n} registered",
+                )
 
         token = pycolmap.CancellationToken()
         stop = _watch(cancel, token)
         try:
             with colmap_output(title=f"mapping{tag}"):
                 recs = pycolmap.incremental_mapping(
-                    db, image_dir, out, options=opts, input_path=str(base) if base else "",
-                    next_image_callback=next_image, cancellation_token=token)
+                    db,
+                    image_dir,
+                    out,
+                    options=opts,
+                    input_path=str(base) if base else "",
+                    next_image_callback=next_image,
+                    cancellation_token=token,
+                )
         except InterruptedError as exc:  # pycolmap's answer to its cancellation token
             _cancelled_or_raise(cancel, exc)
         finally:
@@ -479,8 +567,11 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
             cancel.check()
         found = [_model_names(r) for r in recs.values()]
         models.extend(m for m in found if m)
-        passes.append(f"mapping{tag}: " + (" + ".join(str(len(m)) for m in sorted(found, key=len, reverse=True))
-                                            or "no model") + f" of {n} photos")
+        passes.append(
+            f"mapping{tag}: "
+            + (" + ".join(str(len(m)) for m in sorted(found, key=len, reverse=True)) or "no model")
+            + f" of {n} photos"
+        )
         log.info(passes[-1])
         for r in recs.values():
             if best is None or _rank(r) > _rank(best):
@@ -508,9 +599,18 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
         lo = 0.6 + 0.39 * round_ / max_retries
         hi = 0.6 + 0.39 * (round_ + 1) / max_retries
         if best is not None and before >= 2:
-            report(lo, f"mapping: {before}/{n} registered; joining {len(left_out())} left-out photos")
-            _extra_matches(db, names, _model_names(best), all_pairs=sequential and round_ == 0,
-                           threads=threads, cancel=cancel, done=rematched)
+            report(
+                lo, f"mapping: {before}/{n} registered; joining {len(left_out())} left-out photos"
+            )
+            _extra_matches(
+                db,
+                names,
+                _model_names(best),
+                all_pairs=sequential and round_ == 0,
+                threads=threads,
+                cancel=cancel,
+                done=rematched,
+            )
             with contextlib.suppress(Exception):
                 kps, pairs = _db_stats(db, names)
             base = work / f"sparse_main{round_}"
@@ -529,9 +629,11 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
     main = _model_names(best) if best is not None else set()
     status = photo_status(names, main, separate_groups(models, main), kps, pairs, labels)
     if best is None:
-        raise ValueError("structure from motion found no camera poses: the photos need to overlap "
-                         "(each scene point seen from 2+ photos taken a step apart); " +
-                         "; ".join(f"{(labels or {}).get(k, k)}: {s}" for k, s in status.items()))
+        raise ValueError(
+            "structure from motion found no camera poses: the photos need to overlap "
+            "(each scene point seen from 2+ photos taken a step apart); "
+            + "; ".join(f"{(labels or {}).get(k, k)}: {s}" for k, s in status.items())
+        )
     msg = f"mapping: {len(main)}/{n} registered"
     log.info(msg)
     report(1.0, msg)
@@ -540,9 +642,17 @@ def sfm_map(db: Path, image_dir: Path, names: Sequence[str], work: Path, *, intr
     return res
 
 
-def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs: bool,
-                   threads: int, cancel: CancelToken | None, done: set[tuple[int, int]],
-                   per_photo: int = 6) -> None:
+def _extra_matches(
+    db: Path,
+    names: Sequence[str],
+    main: set[str],
+    *,
+    all_pairs: bool,
+    threads: int,
+    cancel: CancelToken | None,
+    done: set[tuple[int, int]],
+    per_photo: int = 6,
+) -> None:
     """More matches for photos outside `main`: all pairs first when `all_pairs` (frames
     matched sequentially; at most 150 photos), then the `per_photo` most promising pairs
     (most raw matches, < 30 verified inliers) of each left-out photo with `main`, re-matched
@@ -557,7 +667,9 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs:
             if all_pairs and len(names) <= 150:
                 mopt = pycolmap.FeatureMatchingOptions()
                 mopt.num_threads = threads
-                pycolmap.match_exhaustive(db, matching_options=mopt, device=cpu, cancellation_token=token)
+                pycolmap.match_exhaustive(
+                    db, matching_options=mopt, device=cpu, cancellation_token=token
+                )
             if cancel is not None:
                 cancel.check()
             with pycolmap.Database.open(db) as d:
@@ -594,10 +706,19 @@ def _extra_matches(db: Path, names: Sequence[str], main: set[str], *, all_pairs:
             ver = pycolmap.TwoViewGeometryOptions()
             ver.min_num_inliers = 12
             ver.ransac.min_inlier_ratio = 0.1  # the looser ratio test admits more outliers
-            pycolmap.match_image_pairs(db, matching_options=mopt, pairing_options=pair,
-                                       verification_options=ver, device=cpu, cancellation_token=token)
-            log.info("re-matched %d pairs between the main model and %d left-out photos",
-                     len(chosen), len(cand))
+            pycolmap.match_image_pairs(
+                db,
+                matching_options=mopt,
+                pairing_options=pair,
+                verification_options=ver,
+                device=cpu,
+                cancellation_token=token,
+            )
+            log.info(
+                "re-matched %d pairs between the main model and %d left-out photos",
+                len(chosen),
+                len(cand),
+            )
     except InterruptedError as exc:  # pycolmap's answer to its cancellation token
         _cancelled_or_raise(cancel, exc)
     finally:
@@ -639,9 +760,12 @@ def _pair_ids(ids) -> list[tuple[int, int]]:  # noqa: ANN001
     return out
 
 
-def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
-                        status: dict[str, str] | None = None,
-                        undistort: bool = False) -> SfmResult:
+def from_reconstruction(
+    rec,
+    names: Sequence[str] | None = None,  # noqa: ANN001
+    status: dict[str, str] | None = None,
+    undistort: bool = False,
+) -> SfmResult:
     """Convert a pycolmap.Reconstruction (from mapping or an existing model) to SfmResult.
 
     Lenses whose distortion is a radial k1 go into `distortion` (the dense stage removes
@@ -669,21 +793,34 @@ def from_reconstruction(rec, names: Sequence[str] | None = None,  # noqa: ANN001
                 raise
             dist[im.name] = 0.0
             lenses[im.name] = ColmapLens.of(c)
-        vis = [index[p.point3D_id] for p in im.points2D if p.has_point3D() and p.point3D_id in index]
+        vis = [
+            index[p.point3D_id] for p in im.points2D if p.has_point3D() and p.point3D_id in index
+        ]
         visible[im.name] = np.asarray(vis, np.int64)
         status[im.name] = "registered"
     for n in names or []:
         status.setdefault(n, "not registered")
     if len(cams) < 2:
-        raise ValueError(f"only {len(cams)} photo could be registered; need at least 2 overlapping "
-                         "photos. " + "; ".join(f"{n}: {s}" for n, s in status.items()))
+        raise ValueError(
+            f"only {len(cams)} photo could be registered; need at least 2 overlapping "
+            "photos. " + "; ".join(f"{n}: {s}" for n, s in status.items())
+        )
     return SfmResult(cams, dist, pts, cols, visible, status, lenses=lenses)
 
 
 #: COLMAP models that are exactly pinhole once their distortion parameters are zero
 #: (a fisheye model with zero parameters is still an equidistant fisheye, not a pinhole)
-_PERSPECTIVE_MODELS = {"SIMPLE_PINHOLE", "PINHOLE", "SIMPLE_RADIAL", "RADIAL", "OPENCV",
-                       "FULL_OPENCV", "FOV", "SIMPLE_DIVISION", "DIVISION"}
+_PERSPECTIVE_MODELS = {
+    "SIMPLE_PINHOLE",
+    "PINHOLE",
+    "SIMPLE_RADIAL",
+    "RADIAL",
+    "OPENCV",
+    "FULL_OPENCV",
+    "FOV",
+    "SIMPLE_DIVISION",
+    "DIVISION",
+}
 #: the radial k1 term of the perspective models with a Brown–Conrady radial polynomial
 _K1_NAME = {"SIMPLE_RADIAL": "k", "RADIAL": "k1", "OPENCV": "k1", "FULL_OPENCV": "k1"}
 
@@ -700,8 +837,10 @@ def colmap_params(c) -> dict[str, float]:  # noqa: ANN001
     names = [n.strip() for n in str(c.params_info).split(",")]
     vals = [float(v) for v in np.asarray(c.params, np.float64)]
     if len(names) != len(vals):
-        raise ValueError(f"COLMAP camera {colmap_model_name(c)} has {len(vals)} parameters, "
-                         f"expected {len(names)} ({c.params_info})")
+        raise ValueError(
+            f"COLMAP camera {colmap_model_name(c)} has {len(vals)} parameters, "
+            f"expected {len(names)} ({c.params_info})"
+        )
     return dict(zip(names, vals))
 
 
@@ -718,18 +857,22 @@ def colmap_radial_k1(c) -> float:  # noqa: ANN001
     model = colmap_model_name(c)
     prm = colmap_params(c)
     if model not in _PERSPECTIVE_MODELS:
-        raise ValueError(f"COLMAP camera model {model} ({c.params_info}) is not supported by "
-                         f"reconstruct --colmap: undistort the photos first (e.g. `colmap "
-                         f"image_undistorter`) and pass the PINHOLE model it writes")
+        raise ValueError(
+            f"COLMAP camera model {model} ({c.params_info}) is not supported by "
+            f"reconstruct --colmap: undistort the photos first (e.g. `colmap "
+            f"image_undistorter`) and pass the PINHOLE model it writes"
+        )
     intr = {"f", "fx", "fy", "cx", "cy"}
     k1_name = _K1_NAME.get(model)
     rest = {k: v for k, v in prm.items() if k not in intr and k != k1_name}
     bad = {k: v for k, v in rest.items() if abs(v) > 1e-12}
     if bad:
         terms = ", ".join(f"{k}={v:g}" for k, v in bad.items())
-        raise ValueError(f"COLMAP camera model {model} with {terms}: reconstruct --colmap removes "
-                         f"only a radial k1 term; undistort the photos first (e.g. `colmap "
-                         f"image_undistorter`) and pass the PINHOLE model it writes")
+        raise ValueError(
+            f"COLMAP camera model {model} with {terms}: reconstruct --colmap removes "
+            f"only a radial k1 term; undistort the photos first (e.g. `colmap "
+            f"image_undistorter`) and pass the PINHOLE model it writes"
+        )
     return float(prm[k1_name]) if k1_name else 0.0
 
 
@@ -745,15 +888,20 @@ class ColmapLens:
     params: tuple[float, ...]
 
     @classmethod
-    def of(cls, c) -> "ColmapLens":  # noqa: ANN001
-        return cls(colmap_model_name(c), int(c.width), int(c.height),
-                   tuple(float(v) for v in np.asarray(c.params, np.float64)))
+    def of(cls, c) -> ColmapLens:  # noqa: ANN001
+        return cls(
+            colmap_model_name(c),
+            int(c.width),
+            int(c.height),
+            tuple(float(v) for v in np.asarray(c.params, np.float64)),
+        )
 
     def pycolmap_camera(self, width: int | None = None, height: int | None = None):  # noqa: ANN201
         """The lens as a pycolmap.Camera, rescaled to (width, height) when given."""
         pycolmap = _pycolmap()
-        cam = pycolmap.Camera(model=self.model, width=self.width, height=self.height,
-                              params=list(self.params))
+        cam = pycolmap.Camera(
+            model=self.model, width=self.width, height=self.height, params=list(self.params)
+        )
         if width is not None and (width, height) != (self.width, self.height):
             cam.rescale(int(width), int(height))
         return cam
@@ -777,14 +925,26 @@ class ColmapLens:
         fx = p[fi[0]]
         fy = p[fi[1]] if len(fi) > 1 else fx
         cx, cy = p[ci[0]], p[ci[1]]
-        u, v = np.meshgrid(np.arange(w, dtype=np.float64) + 0.5, np.arange(h, dtype=np.float64) + 0.5)
+        u, v = np.meshgrid(
+            np.arange(w, dtype=np.float64) + 0.5, np.arange(h, dtype=np.float64) + 0.5
+        )
         rays = np.stack([(u - cx) / fx, (v - cy) / fy, np.ones_like(u)], -1).reshape(-1, 3)
         src = np.asarray(cam.img_from_cam(rays), np.float64).reshape(h, w, 2) - 0.5
         src = np.where(np.isfinite(src), src, -1e6).astype(np.float32)
-        out = cv2.remap(img, src[..., 0], src[..., 1], cv2.INTER_LINEAR,
-                        borderMode=cv2.BORDER_CONSTANT, borderValue=0)
-        inside = (src[..., 0] >= -0.5) & (src[..., 0] <= w - 0.5) & \
-            (src[..., 1] >= -0.5) & (src[..., 1] <= h - 0.5)
+        out = cv2.remap(
+            img,
+            src[..., 0],
+            src[..., 1],
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
+        inside = (
+            (src[..., 0] >= -0.5)
+            & (src[..., 0] <= w - 0.5)
+            & (src[..., 1] >= -0.5)
+            & (src[..., 1] <= h - 0.5)
+        )
         return out, inside
 
 
@@ -802,8 +962,17 @@ def camera_from_colmap(c, im) -> Camera:  # noqa: ANN001
     fy = p[fi[1]] if len(fi) > 1 else fx
     cx, cy = p[ci[0]], p[ci[1]]
     pose = im.cam_from_world()
-    return Camera(int(c.width), int(c.height), float(fx), float(fy), float(cx), float(cy),
-                  np.asarray(pose.rotation.matrix()), np.asarray(pose.translation), im.name)
+    return Camera(
+        int(c.width),
+        int(c.height),
+        float(fx),
+        float(fy),
+        float(cx),
+        float(cy),
+        np.asarray(pose.rotation.matrix()),
+        np.asarray(pose.translation),
+        im.name,
+    )
 
 
 def _rescaled(folder: Path, name: str, cam: Camera, size: tuple[int, int]) -> Camera:
@@ -811,15 +980,20 @@ def _rescaled(folder: Path, name: str, cam: Camera, size: tuple[int, int]) -> Ca
     w, h = size
     k = cam.width / w
     if not (k > 0 and abs(cam.height / k - h) <= 1):
-        raise ValueError(f"{folder}: the model's camera for {name} is {cam.width}x{cam.height} "
-                         f"but the photo is {w}x{h} (neither the same size nor a downscaled "
-                         f"copy; a photo rotated by EXIF orientation must be read as stored)")
+        raise ValueError(
+            f"{folder}: the model's camera for {name} is {cam.width}x{cam.height} "
+            f"but the photo is {w}x{h} (neither the same size nor a downscaled "
+            f"copy; a photo rotated by EXIF orientation must be read as stored)"
+        )
     return cam.resized(w, h)
 
 
-def load_colmap_model(path: Path, names: Sequence[str],
-                      sizes: dict[str, tuple[int, int]] | None = None,
-                      undistort: bool = False) -> SfmResult:
+def load_colmap_model(
+    path: Path,
+    names: Sequence[str],
+    sizes: dict[str, tuple[int, int]] | None = None,
+    undistort: bool = False,
+) -> SfmResult:
     """Read an existing COLMAP model folder (text or binary) as the SfM result.
 
     names: the photos' names as the model spells them (paths relative to the image folder,
@@ -858,7 +1032,11 @@ def load_colmap_model(path: Path, names: Sequence[str],
                 if sizes and n in sizes and (cam.width, cam.height) != tuple(sizes[n]):
                     res.cameras[n] = _rescaled(c, n, cam, tuple(sizes[n]))
             if len(res.cameras) < 2:
-                raise ValueError(f"{c}: fewer than 2 of the model's images are among the photos "
-                                 f"(model names: {sorted(missing)[:5]}...)")
+                raise ValueError(
+                    f"{c}: fewer than 2 of the model's images are among the photos "
+                    f"(model names: {sorted(missing)[:5]}...)"
+                )
             return res
-    raise ValueError(f"{path}: no COLMAP model found (expected cameras.txt/bin in it or in sparse/0)")
+    raise ValueError(
+        f"{path}: no COLMAP model found (expected cameras.txt/bin in it or in sparse/0)"
+    )

@@ -43,8 +43,15 @@ class SkySplats:
     radius: float
 
 
-def sky_mask(image: np.ndarray, covered: np.ndarray, *, scene: np.ndarray | None = None,
-             max_contrast: float = 0.05, win: int = 7, top_rows: int = 1) -> np.ndarray:
+def sky_mask(
+    image: np.ndarray,
+    covered: np.ndarray,
+    *,
+    scene: np.ndarray | None = None,
+    max_contrast: float = 0.05,
+    win: int = 7,
+    top_rows: int = 1,
+) -> np.ndarray:
     """(h, w) bool sky / far-field pixels of one view.
 
     image: (h, w, 3) uint8 RGB; covered: (h, w) bool pixels the fused scene explains;
@@ -60,7 +67,9 @@ def sky_mask(image: np.ndarray, covered: np.ndarray, *, scene: np.ndarray | None
     mu = cv2.boxFilter(grey, -1, (win, win))
     var = np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0)
     top = skyline(covered if scene is None else scene)
-    cand = (~covered) & (np.sqrt(var) < max_contrast) & (top[None, :] > np.arange(len(grey))[:, None])
+    cand = (
+        (~covered) & (np.sqrt(var) < max_contrast) & (top[None, :] > np.arange(len(grey))[:, None])
+    )
     if not cand.any():
         return cand
     n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
@@ -87,7 +96,9 @@ def skyline(covered: np.ndarray, min_run: int = 3) -> np.ndarray:
     return np.round(np.interp(cols, cols[has], top[has])).astype(np.int64)
 
 
-def scene_sphere(views: dict[str, DepthView], radius_factor: float = 30.0) -> tuple[np.ndarray, float]:
+def scene_sphere(
+    views: dict[str, DepthView], radius_factor: float = 30.0
+) -> tuple[np.ndarray, float]:
     """Centre (3,) = the cameras' centroid; radius = `radius_factor` × the median of the
     views' median depths (plus the camera spread, so every camera is well inside)."""
     cams = [v.camera for v in views.values()]
@@ -99,7 +110,9 @@ def scene_sphere(views: dict[str, DepthView], radius_factor: float = 30.0) -> tu
     return center, radius_factor * depth + 2 * spread
 
 
-def _ray_sphere(origin: np.ndarray, dirs: np.ndarray, center: np.ndarray, radius: float) -> np.ndarray:
+def _ray_sphere(
+    origin: np.ndarray, dirs: np.ndarray, center: np.ndarray, radius: float
+) -> np.ndarray:
     """Distance along unit rays (P, 3) from `origin` (inside the sphere) to the sphere."""
     oc = origin - center
     b = dirs @ oc
@@ -107,9 +120,16 @@ def _ray_sphere(origin: np.ndarray, dirs: np.ndarray, center: np.ndarray, radius
     return -b + np.sqrt(np.maximum(b * b - c, 0.0))
 
 
-def sky_splats(views: dict[str, DepthView], covered: dict[str, np.ndarray], *,
-               radius_factor: float = 30.0, stride: int = 2, size_factor: float = 0.6,
-               flatness: float = 0.1, max_contrast: float = 0.05) -> SkySplats:
+def sky_splats(
+    views: dict[str, DepthView],
+    covered: dict[str, np.ndarray],
+    *,
+    radius_factor: float = 30.0,
+    stride: int = 2,
+    size_factor: float = 0.6,
+    flatness: float = 0.1,
+    max_contrast: float = 0.05,
+) -> SkySplats:
     """Far-field splats for every view's sky pixels (see the module docstring).
 
     views: name -> DepthView (image and camera at the depth map's size); covered: name ->
@@ -130,8 +150,14 @@ def sky_splats(views: dict[str, DepthView], covered: dict[str, np.ndarray], *,
         if P:  # skip what earlier views' sky already covers here
             mask &= ~_coverage(np.concatenate(P), np.concatenate(S)[:, 0], cam, h, w)
         if stride > 1:
-            blk = cv2.resize(mask.astype(np.float32), ((w + stride - 1) // stride, (h + stride - 1) // stride),
-                             interpolation=cv2.INTER_AREA) > 0.49
+            blk = (
+                cv2.resize(
+                    mask.astype(np.float32),
+                    ((w + stride - 1) // stride, (h + stride - 1) // stride),
+                    interpolation=cv2.INTER_AREA,
+                )
+                > 0.49
+            )
             ys, xs = np.nonzero(blk)
             ys = np.minimum(ys * stride + stride // 2, h - 1)
             xs = np.minimum(xs * stride + stride // 2, w - 1)
@@ -143,7 +169,13 @@ def sky_splats(views: dict[str, DepthView], covered: dict[str, np.ndarray], *,
             continue
         u = xs + (0.5 if stride == 1 else (0.0 if stride % 2 == 0 else 0.5))
         vv = ys + (0.5 if stride == 1 else (0.0 if stride % 2 == 0 else 0.5))
-        d = np.stack([(u - cam.cx) / cam.fx, (vv - cam.cy) / cam.fy, np.ones_like(u, dtype=np.float64)], 1) @ cam.R
+        d = (
+            np.stack(
+                [(u - cam.cx) / cam.fx, (vv - cam.cy) / cam.fy, np.ones_like(u, dtype=np.float64)],
+                1,
+            )
+            @ cam.R
+        )
         d /= np.linalg.norm(d, axis=1, keepdims=True)
         t = _ray_sphere(cam.position, d, center, radius)
         pts = cam.position + t[:, None] * d
@@ -159,8 +191,9 @@ def sky_splats(views: dict[str, DepthView], covered: dict[str, np.ndarray], *,
     if not P:
         z3 = np.zeros((0, 3), np.float32)
         return SkySplats(z3, z3, z3, np.zeros((0, 4), np.float32), center, radius)
-    out = SkySplats(np.concatenate(P), np.concatenate(C), np.concatenate(S), np.concatenate(Q),
-                    center, radius)
+    out = SkySplats(
+        np.concatenate(P), np.concatenate(C), np.concatenate(S), np.concatenate(Q), center, radius
+    )
     log.info("sky: %d far-field splats on a sphere of radius %.3g", len(out.points), radius)
     return out
 
@@ -187,7 +220,7 @@ def _facing_quats(dirs: np.ndarray, cam: Camera) -> np.ndarray:
     from scene.rotations import matrices_to_quats
 
     n = dirs.astype(np.float64)
-    a = np.cross(-cam.up[None, :], n)      # ≈ camera right, orthogonal to the ray
+    a = np.cross(-cam.up[None, :], n)  # ≈ camera right, orthogonal to the ray
     a /= np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
     b = np.cross(n, a)
     return matrices_to_quats(np.stack([a, b, n], axis=2)).astype(np.float32)
@@ -196,13 +229,22 @@ def _facing_quats(dirs: np.ndarray, cam: Camera) -> np.ndarray:
 def sky_cloud(sky: SkySplats, opacity: float = 0.98) -> GaussianCloud:
     """SkySplats -> GaussianCloud (SH degree 0)."""
     m = len(sky.points)
-    return GaussianCloud(means=sky.points, scales=np.log(np.maximum(sky.scales, 1e-12)),
-                         quats=sky.quats, opacities=np.full(m, logit(np.float32(opacity))),
-                         sh0=rgb_to_sh0(sky.colors), shN=np.zeros((m, 0, 3), np.float32))
+    return GaussianCloud(
+        means=sky.points,
+        scales=np.log(np.maximum(sky.scales, 1e-12)),
+        quats=sky.quats,
+        opacities=np.full(m, logit(np.float32(opacity))),
+        sh0=rgb_to_sh0(sky.colors),
+        shN=np.zeros((m, 0, 3), np.float32),
+    )
 
 
-def add_sky(cloud: GaussianCloud, views: dict[str, DepthView], covered: dict[str, np.ndarray],
-            **options: float) -> GaussianCloud:
+def add_sky(
+    cloud: GaussianCloud,
+    views: dict[str, DepthView],
+    covered: dict[str, np.ndarray],
+    **options: float,
+) -> GaussianCloud:
     """`cloud` with far-field splats appended; `meta["far_field"]` records how many."""
     sky = sky_splats(views, covered, **options)
     if not len(sky.points):
@@ -220,5 +262,5 @@ def far_field_mask(cloud: GaussianCloud) -> np.ndarray:
     m = np.zeros(len(cloud), bool)
     count = int(cloud.meta.get("far_field", {}).get("count", 0))
     if 0 < count <= len(cloud):
-        m[len(cloud) - count:] = True
+        m[len(cloud) - count :] = True
     return m

@@ -38,29 +38,35 @@ def _textures() -> list[np.ndarray]:
             a = a[..., None] * np.asarray(tint, np.float32)
         return np.ascontiguousarray(a[..., :3])
 
-    return [rgb(data.brick(), (1.0, 0.62, 0.5)), rgb(data.grass(), (0.55, 0.9, 0.45)),
-            rgb(data.gravel(), (0.85, 0.85, 0.95)), rgb(data.astronaut()), rgb(data.coffee()),
-            rgb(data.chelsea()), rgb(data.rocket())]
+    return [
+        rgb(data.brick(), (1.0, 0.62, 0.5)),
+        rgb(data.grass(), (0.55, 0.9, 0.45)),
+        rgb(data.gravel(), (0.85, 0.85, 0.95)),
+        rgb(data.astronaut()),
+        rgb(data.coffee()),
+        rgb(data.chelsea()),
+        rgb(data.rocket()),
+    ]
 
 
 def room_scene() -> list[Quad]:
     """Room corner (floor y=0, back wall z=-2, left wall x=-2, right wall x=2.5) + a box."""
     br, gr, gv, ast, cof, cat, roc = _textures()
     q = [
-        Quad(1, 0.0, 0, 2, (-2.0, -2.0), (2.5, 3.0), gv, 1.2),        # floor
-        Quad(2, -2.0, 0, 1, (-2.0, 0.0), (2.5, 2.6), br, 1.3),        # back wall
-        Quad(0, -2.0, 2, 1, (-2.0, 0.0), (3.0, 2.6), gr, 1.4),        # left wall
-        Quad(0, 2.5, 2, 1, (-2.0, 0.0), (3.0, 2.6), roc, 2.0),        # right wall
-        Quad(1, 2.6, 0, 2, (-2.0, -2.0), (2.5, 3.0), cat, 2.5),       # ceiling
+        Quad(1, 0.0, 0, 2, (-2.0, -2.0), (2.5, 3.0), gv, 1.2),  # floor
+        Quad(2, -2.0, 0, 1, (-2.0, 0.0), (2.5, 2.6), br, 1.3),  # back wall
+        Quad(0, -2.0, 2, 1, (-2.0, 0.0), (3.0, 2.6), gr, 1.4),  # left wall
+        Quad(0, 2.5, 2, 1, (-2.0, 0.0), (3.0, 2.6), roc, 2.0),  # right wall
+        Quad(1, 2.6, 0, 2, (-2.0, -2.0), (2.5, 3.0), cat, 2.5),  # ceiling
     ]
     # box: x -0.6..0.4, y 0..0.8, z -1.0..-0.2
     x0, x1, y1, z0, z1 = -0.6, 0.4, 0.8, -1.0, -0.2
     q += [
-        Quad(1, y1, 0, 2, (x0, z0), (x1, z1), cof, 1.0),              # top
-        Quad(2, z1, 0, 1, (x0, 0.0), (x1, y1), ast, 1.0),             # front
-        Quad(2, z0, 0, 1, (x0, 0.0), (x1, y1), ast, 1.0),             # back
-        Quad(0, x0, 2, 1, (z0, 0.0), (z1, y1), cof, 0.9),             # left
-        Quad(0, x1, 2, 1, (z0, 0.0), (z1, y1), cat, 0.9),             # right
+        Quad(1, y1, 0, 2, (x0, z0), (x1, z1), cof, 1.0),  # top
+        Quad(2, z1, 0, 1, (x0, 0.0), (x1, y1), ast, 1.0),  # front
+        Quad(2, z0, 0, 1, (x0, 0.0), (x1, y1), ast, 1.0),  # back
+        Quad(0, x0, 2, 1, (z0, 0.0), (z1, y1), cof, 0.9),  # left
+        Quad(0, x1, 2, 1, (z0, 0.0), (z1, y1), cat, 0.9),  # right
     ]
     return q
 
@@ -98,8 +104,14 @@ def render(quads: list[Quad], cam: Camera, supersample: int = 1) -> tuple[np.nda
             t = (q.value - o[q.axis]) / dn
         p_u = o[q.u_axis] + t * d[:, q.u_axis]
         p_v = o[q.v_axis] + t * d[:, q.v_axis]
-        hit = (t > 1e-6) & (t < best) & (p_u >= q.lo[0]) & (p_u <= q.hi[0]) \
-            & (p_v >= q.lo[1]) & (p_v <= q.hi[1])
+        hit = (
+            (t > 1e-6)
+            & (t < best)
+            & (p_u >= q.lo[0])
+            & (p_u <= q.hi[0])
+            & (p_v >= q.lo[1])
+            & (p_v <= q.hi[1])
+        )
         best[hit] = t[hit]
         which[hit] = i
     img = np.zeros((len(d), 3), np.float32)
@@ -120,8 +132,14 @@ def render(quads: list[Quad], cam: Camera, supersample: int = 1) -> tuple[np.nda
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8), depth.astype(np.float32)
 
 
-def orbit_cameras(n: int, width: int = 480, height: int = 360, fov_y_deg: float = 55.0,
-                  seed: int = 0, spread_deg: float = 50.0) -> list[Camera]:
+def orbit_cameras(
+    n: int,
+    width: int = 480,
+    height: int = 360,
+    fov_y_deg: float = 55.0,
+    seed: int = 0,
+    spread_deg: float = 50.0,
+) -> list[Camera]:
     """`n` cameras on a jittered arc facing the room corner, like a user walking past."""
     rng = np.random.default_rng(seed)
     cams = []
@@ -129,7 +147,9 @@ def orbit_cameras(n: int, width: int = 480, height: int = 360, fov_y_deg: float 
     for i in range(n):
         a = math.radians(-spread_deg / 2 + spread_deg * i / max(n - 1, 1))
         r = 2.4 + rng.uniform(-0.15, 0.15)
-        eye = target_c + np.array([r * math.sin(a), 0.8 + rng.uniform(-0.15, 0.15), r * math.cos(a)])
+        eye = target_c + np.array(
+            [r * math.sin(a), 0.8 + rng.uniform(-0.15, 0.15), r * math.cos(a)]
+        )
         target = target_c + rng.uniform(-0.25, 0.25, 3)
         cam = Camera.look_at(eye, target, fov_y_deg, width, height)
         cam.name = f"view_{i:03d}.png"
@@ -137,11 +157,13 @@ def orbit_cameras(n: int, width: int = 480, height: int = 360, fov_y_deg: float 
     return cams
 
 
-def make_photo_set(folder, n: int = 10, width: int = 480, height: int = 360, seed: int = 0,
-                   supersample: int = 2) -> tuple[list[Camera], list[np.ndarray], list[np.ndarray]]:
+def make_photo_set(
+    folder, n: int = 10, width: int = 480, height: int = 360, seed: int = 0, supersample: int = 2
+) -> tuple[list[Camera], list[np.ndarray], list[np.ndarray]]:
     """Render `n` views into `folder` as PNG; returns (cameras, images, depths)."""
-    import cv2
     from pathlib import Path
+
+    import cv2
 
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)

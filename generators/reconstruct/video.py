@@ -10,8 +10,8 @@ half the frame has real parallax even though most pixels do not change.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -40,12 +40,18 @@ def motion(a: np.ndarray, b: np.ndarray) -> float:
     w = a.shape[1]
     pts = cv2.goodFeaturesToTrack(a, maxCorners=500, qualityLevel=0.01, minDistance=4, blockSize=5)
     if pts is not None and len(pts) >= 12:
-        lk = dict(winSize=(21, 21), maxLevel=4,
-                  criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01))
+        lk = dict(
+            winSize=(21, 21),
+            maxLevel=4,
+            criteria=(cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 30, 0.01),
+        )
         nxt, st, _ = cv2.calcOpticalFlowPyrLK(a, b, pts, None, **lk)
         back, st2, _ = cv2.calcOpticalFlowPyrLK(b, a, nxt, None, **lk)
-        ok = (st.ravel() == 1) & (st2.ravel() == 1) \
+        ok = (
+            (st.ravel() == 1)
+            & (st2.ravel() == 1)
             & (np.linalg.norm((back - pts).reshape(-1, 2), axis=1) < 1.0)
+        )
         if ok.sum() >= 12:
             d = np.linalg.norm((nxt - pts).reshape(-1, 2)[ok], axis=1)
             return float(np.median(d)) / w
@@ -85,6 +91,7 @@ def _frames(path: Path) -> tuple[Iterator[np.ndarray], int]:
                         break
                     yield f
                 cap.release()
+
             return gen(), count
         cap.release()
     try:
@@ -98,14 +105,25 @@ def _frames(path: Path) -> tuple[Iterator[np.ndarray], int]:
         def gen2() -> Iterator[np.ndarray]:
             for buf in reader:
                 yield np.frombuffer(buf, np.uint8).reshape(h, w, 3)[..., ::-1]
+
         return gen2(), nframes
     except Exception as exc:  # noqa: BLE001 - any decoder failure is "unreadable video"
-        raise ValueError(f"{path}: cannot read the video ({exc.__class__.__name__}: {exc})") from None
+        raise ValueError(
+            f"{path}: cannot read the video ({exc.__class__.__name__}: {exc})"
+        ) from None
 
 
-def sample_frames(video: Path, out_dir: Path, *, max_frames: int = 60, min_motion: float = 0.01,
-                  blur_ratio: float = 0.4, progress: ProgressFn = no_progress,
-                  cancel: CancelToken | None = None, stats: dict | None = None) -> list[Path]:
+def sample_frames(
+    video: Path,
+    out_dir: Path,
+    *,
+    max_frames: int = 60,
+    min_motion: float = 0.01,
+    blur_ratio: float = 0.4,
+    progress: ProgressFn = no_progress,
+    cancel: CancelToken | None = None,
+    stats: dict | None = None,
+) -> list[Path]:
     """Write up to `max_frames` sharp, distinct frames of `video` as PNGs into `out_dir`.
 
     `stats` (if given) receives counts: read, blurred, duplicates, kept.
@@ -159,8 +177,10 @@ def sample_frames(video: Path, out_dir: Path, *, max_frames: int = 60, min_motio
     if stats is not None:
         stats.update(read=n, blurred=blurred, duplicates=dups, kept=len(kept))
     if len(kept) < 2:
-        raise ValueError(f"{video}: only {len(kept)} sharp, distinct frame(s) found in {n} frames "
-                         f"({blurred} blurred, {dups} near-duplicates); move the camera while filming")
+        raise ValueError(
+            f"{video}: only {len(kept)} sharp, distinct frame(s) found in {n} frames "
+            f"({blurred} blurred, {dups} near-duplicates); move the camera while filming"
+        )
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []

@@ -34,15 +34,16 @@ from __future__ import annotations
 
 import dataclasses
 import zlib
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, BinaryIO, NamedTuple
 
 import numpy as np
-from typing import Any, BinaryIO, Callable, NamedTuple
 
 from ..errors import SceneFormatError
+from ..files import atomic_write
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
-from ..files import atomic_write
 from ..progress import Progress, ProgressFn, ProgressWriter, as_progress
 from ._common import check_readable
 from .colmap import read_colmap, write_colmap, write_colmap_text
@@ -54,10 +55,25 @@ from .sog import read_sog
 from .splat import encode_splat, read_splat
 from .spz import encode_spz_file, read_spz
 
-__all__ = ["FORMATS", "Format", "expected_size", "file_info", "format_for_path", "load", "load_cloud",
-           "load_world", "world_of",
-           "read_colmap", "resolve_format", "save", "scene_suffixes", "sniff", "write_colmap",
-           "write_colmap_text", "write_to"]
+__all__ = [
+    "FORMATS",
+    "Format",
+    "expected_size",
+    "file_info",
+    "format_for_path",
+    "load",
+    "load_cloud",
+    "load_world",
+    "world_of",
+    "read_colmap",
+    "resolve_format",
+    "save",
+    "scene_suffixes",
+    "sniff",
+    "write_colmap",
+    "write_colmap_text",
+    "write_to",
+]
 
 
 class Format(NamedTuple):
@@ -86,37 +102,86 @@ def _writer(name: str) -> Callable[..., None]:
     return lambda obj, path, **o: save(obj, path, name, **o)
 
 
-def _fmt(name: str, extensions: tuple[str, ...], reader: Callable, encoder: Callable | None,
-         description: str, kind: str, options: tuple[str, ...] = ()) -> Format:
-    return Format(extensions, reader, _writer(name) if encoder else None, description, kind,
-                  encoder, options)
+def _fmt(
+    name: str,
+    extensions: tuple[str, ...],
+    reader: Callable,
+    encoder: Callable | None,
+    description: str,
+    kind: str,
+    options: tuple[str, ...] = (),
+) -> Format:
+    return Format(
+        extensions, reader, _writer(name) if encoder else None, description, kind, encoder, options
+    )
 
 
 FORMATS: dict[str, Format] = {
-    "ply": _fmt("ply", (".ply",), read_ply, encode_ply,
-                "3DGS PLY (reference layout; SH 0-3; also reads point clouds and meshes)", "cloud",
-                ("comments",)),
-    "ply_compressed": _fmt("ply_compressed", (".compressed.ply",), read_ply_compressed,
-                           encode_ply_compressed, "PlayCanvas/SuperSplat compressed PLY", "cloud"),
-    "splat": _fmt("splat", (".splat",), read_splat, encode_splat, "antimatter15 .splat (no SH)",
-                  "cloud", ("sort",)),
-    "spz": _fmt("spz", (".spz",), read_spz, encode_spz_file,
-                "Niantic .spz (gzip v2/v3 written; v1-v4 read)", "cloud",
-                ("version", "axes", "sh1_bits", "sh_rest_bits", "compresslevel")),
-    "sog": _fmt("sog", (".sog", "meta.json"), read_sog, None,
-                "PlayCanvas SOG v2 (SuperSplat; .sog zip or meta.json + WebP; read only)", "cloud"),
-    "ksplat": _fmt("ksplat", (".ksplat",), read_ksplat, None,
-                   "GaussianSplats3D .ksplat (compression 0/1/2; read only)", "cloud"),
-    "glb": _fmt("glb", (".glb",), _mesh_reader("glb"), _mesh_encoder("glb"), "glTF binary mesh",
-                "mesh"),
-    "gltf": _fmt("gltf", (".gltf",), _mesh_reader("gltf"), None, "glTF JSON mesh (read only)",
-                 "mesh"),
-    "obj": _fmt("obj", (".obj",), _mesh_reader("obj"), _mesh_encoder("obj"),
-                "Wavefront OBJ mesh", "mesh"),
+    "ply": _fmt(
+        "ply",
+        (".ply",),
+        read_ply,
+        encode_ply,
+        "3DGS PLY (reference layout; SH 0-3; also reads point clouds and meshes)",
+        "cloud",
+        ("comments",),
+    ),
+    "ply_compressed": _fmt(
+        "ply_compressed",
+        (".compressed.ply",),
+        read_ply_compressed,
+        encode_ply_compressed,
+        "PlayCanvas/SuperSplat compressed PLY",
+        "cloud",
+    ),
+    "splat": _fmt(
+        "splat",
+        (".splat",),
+        read_splat,
+        encode_splat,
+        "antimatter15 .splat (no SH)",
+        "cloud",
+        ("sort",),
+    ),
+    "spz": _fmt(
+        "spz",
+        (".spz",),
+        read_spz,
+        encode_spz_file,
+        "Niantic .spz (gzip v2/v3 written; v1-v4 read)",
+        "cloud",
+        ("version", "axes", "sh1_bits", "sh_rest_bits", "compresslevel"),
+    ),
+    "sog": _fmt(
+        "sog",
+        (".sog", "meta.json"),
+        read_sog,
+        None,
+        "PlayCanvas SOG v2 (SuperSplat; .sog zip or meta.json + WebP; read only)",
+        "cloud",
+    ),
+    "ksplat": _fmt(
+        "ksplat",
+        (".ksplat",),
+        read_ksplat,
+        None,
+        "GaussianSplats3D .ksplat (compression 0/1/2; read only)",
+        "cloud",
+    ),
+    "glb": _fmt(
+        "glb", (".glb",), _mesh_reader("glb"), _mesh_encoder("glb"), "glTF binary mesh", "mesh"
+    ),
+    "gltf": _fmt(
+        "gltf", (".gltf",), _mesh_reader("gltf"), None, "glTF JSON mesh (read only)", "mesh"
+    ),
+    "obj": _fmt(
+        "obj", (".obj",), _mesh_reader("obj"), _mesh_encoder("obj"), "Wavefront OBJ mesh", "mesh"
+    ),
     "stl": _fmt("stl", (".stl",), _mesh_reader("stl"), _mesh_encoder("stl"), "STL mesh", "mesh"),
     "off": _fmt("off", (".off",), _mesh_reader("off"), _mesh_encoder("off"), "OFF mesh", "mesh"),
-    "mesh_ply": _fmt("mesh_ply", (), _mesh_reader("ply"), _mesh_encoder("ply"),
-                     "PLY mesh (faces)", "mesh"),
+    "mesh_ply": _fmt(
+        "mesh_ply", (), _mesh_reader("ply"), _mesh_encoder("ply"), "PLY mesh (faces)", "mesh"
+    ),
 }
 
 
@@ -182,8 +247,11 @@ def sniff(path: str | Path) -> str:
 
     if looks_like_ksplat(path):
         return "ksplat"
-    if len(head) >= 84 and not head.startswith(b"solid") and \
-            84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size:
+    if (
+        len(head) >= 84
+        and not head.startswith(b"solid")
+        and 84 + 50 * int.from_bytes(head[80:84], "little") == path.stat().st_size
+    ):
         return "stl"  # binary STL: 80-byte header, u32 triangle count, 50 bytes a triangle
     from ._common import looks_like_text
 
@@ -204,8 +272,13 @@ def sniff(path: str | Path) -> str:
     return "unknown"
 
 
-_NOT_SCENES = {"png": "a PNG image", "jpeg": "a JPEG image", "zip": "a zip archive",
-               "gzip": "gzip data that is not .spz", "text": "a text file"}
+_NOT_SCENES = {
+    "png": "a PNG image",
+    "jpeg": "a JPEG image",
+    "zip": "a zip archive",
+    "gzip": "gzip data that is not .spz",
+    "text": "a text file",
+}
 
 
 def _resolve(path: Path, format: str | None) -> str:
@@ -220,9 +293,11 @@ def _resolve(path: Path, format: str | None) -> str:
     if found in _NOT_SCENES and by_name != "splat":
         raise SceneFormatError(path, f"is {_NOT_SCENES[found]}, not a splat or mesh file")
     if by_name is None:
-        raise SceneFormatError(path, f"unknown file type {path.suffix!r}; known: "
-                                     + ", ".join(sorted({e for f in FORMATS.values()
-                                                         for e in f.extensions})))
+        raise SceneFormatError(
+            path,
+            f"unknown file type {path.suffix!r}; known: "
+            + ", ".join(sorted({e for f in FORMATS.values() for e in f.extensions})),
+        )
     return by_name
 
 
@@ -232,8 +307,9 @@ def resolve_format(path: str | Path, format: str | None = None) -> str:
     return _resolve(Path(path), format)
 
 
-def load(path: str | Path, format: str | None = None,
-         progress: Progress | ProgressFn | None = None) -> GaussianCloud | Mesh:
+def load(
+    path: str | Path, format: str | None = None, progress: Progress | ProgressFn | None = None
+) -> GaussianCloud | Mesh:
     """Read a splat cloud or a mesh; the format comes from the content, then the name.
     Raises `scene.progress.Cancelled` when `progress` was cancelled (nothing is kept)."""
     path = Path(path)
@@ -249,12 +325,17 @@ def load_cloud(path: str | Path, format: str | None = None) -> GaussianCloud:
     """Read a Gaussian cloud; a mesh file raises SceneFormatError."""
     obj = load(path, format)
     if isinstance(obj, Mesh):
-        raise SceneFormatError(path, f"is a mesh ({obj.n_vertices} vertices, {obj.n_faces} "
-                                     "faces), not a Gaussian-splat file")
+        raise SceneFormatError(
+            path,
+            f"is a mesh ({obj.n_vertices} vertices, {obj.n_faces} "
+            "faces), not a Gaussian-splat file",
+        )
     return obj
 
 
-def load_world(path: str | Path, progress: Progress | ProgressFn | None = None) -> tuple[Any, list[str]]:
+def load_world(
+    path: str | Path, progress: Progress | ProgressFn | None = None
+) -> tuple[Any, list[str]]:
     """THE scene loader: a `.wander` project (scene.project.load_project) or any scene file
     `load` reads, as a `scene.world.World` with a clear undo history.
 
@@ -293,8 +374,7 @@ def world_of(obj: Any, name: str = "scene", path: str | Path | None = None) -> A
         raise TypeError(f"a scene is a World, GaussianCloud or Mesh, not {type(obj).__name__}")
     world = World()
     source = {"path": str(path)} if path is not None else {}
-    world.add_layer(Layer(name, obj, "mesh" if isinstance(obj, Mesh) else "world",
-                              source=source))
+    world.add_layer(Layer(name, obj, "mesh" if isinstance(obj, Mesh) else "world", source=source))
     if path is not None:
         world.meta.setdefault("source", str(path))
     world.clear_history()
@@ -307,19 +387,24 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
     fmt = format.lower().lstrip(".") if format else format_for_path(path)
     writable = [n for n, f in FORMATS.items() if f.encoder]
     if fmt is None:
-        raise ValueError(f"cannot tell the format of {Path(path).name!r} from its name; pass a "
-                         f"format ({', '.join(writable)})")
+        raise ValueError(
+            f"cannot tell the format of {Path(path).name!r} from its name; pass a "
+            f"format ({', '.join(writable)})"
+        )
     if isinstance(obj, Mesh) and fmt == "ply":
         fmt = "mesh_ply"
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if FORMATS[fmt].encoder is None:
-        raise ValueError(f"writing {fmt} is not supported (read only); write one of "
-                         f"{', '.join(writable)}")
+        raise ValueError(
+            f"writing {fmt} is not supported (read only); write one of {', '.join(writable)}"
+        )
     return fmt
 
 
-def prepare(obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]) -> tuple[Any, dict[str, Any]]:
+def prepare(
+    obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]
+) -> tuple[Any, dict[str, Any]]:
     """Check `obj` and `options` against format `fmt`; apply the common cloud options
     (sh_degree, antialiased). Returns (object to encode, format-specific options)."""
     spec = FORMATS[fmt]
@@ -332,8 +417,10 @@ def prepare(obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]) -> tup
     allowed = set(spec.options) | (set(CLOUD_OPTIONS) if spec.kind == "cloud" else set())
     unknown = sorted(set(options) - allowed)
     if unknown:
-        raise ValueError(f"unknown .{fmt} write options: {', '.join(unknown)}"
-                         + (f"; it takes {', '.join(sorted(allowed))}" if allowed else ""))
+        raise ValueError(
+            f"unknown .{fmt} write options: {', '.join(unknown)}"
+            + (f"; it takes {', '.join(sorted(allowed))}" if allowed else "")
+        )
     if spec.kind == "cloud":
         degree = options.pop("sh_degree", None)
         aa = options.pop("antialiased", None)
@@ -375,13 +462,22 @@ def expected_size(obj: GaussianCloud | Mesh, fmt: str) -> int:
     if isinstance(obj, Mesh):
         return 64 + obj.n_vertices * 32 + obj.n_faces * 12
     n, k = len(obj), obj.shN.shape[1]
-    per = {"ply": 4 * (17 + 3 * k), "splat": 32, "ply_compressed": 16 + 3 * k,
-           "spz": (19 + 3 * k) // 2}.get(fmt, 4 * (14 + 3 * k))
+    per = {
+        "ply": 4 * (17 + 3 * k),
+        "splat": 32,
+        "ply_compressed": 16 + 3 * k,
+        "spz": (19 + 3 * k) // 2,
+    }.get(fmt, 4 * (14 + 3 * k))
     return 1024 + n * per
 
 
-def save(obj: GaussianCloud | Mesh, path: str | Path, format: str | None = None,
-         progress: Progress | ProgressFn | None = None, **options: Any) -> None:
+def save(
+    obj: GaussianCloud | Mesh,
+    path: str | Path,
+    format: str | None = None,
+    progress: Progress | ProgressFn | None = None,
+    **options: Any,
+) -> None:
     """Write `obj` atomically; the format comes from `format` or the file name.
 
     Options: see the module docstring (sh_degree, antialiased, and per format).
@@ -413,26 +509,40 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
 
         summary = ply_splat_summary(path)
     obj = summary[0] if summary else FORMATS[fmt].reader(path)
-    info: dict[str, Any] = {"path": str(path), "format": fmt,
-                            "format_description": FORMATS[fmt].description,
-                            "file_size": path.stat().st_size}
+    info: dict[str, Any] = {
+        "path": str(path),
+        "format": fmt,
+        "format_description": FORMATS[fmt].description,
+        "file_size": path.stat().st_size,
+    }
     if isinstance(obj, Mesh):
         lo, hi = obj.bounds()
-        info.update(kind="mesh", vertices=obj.n_vertices, faces=obj.n_faces,
-                    has_texture=obj.texture is not None,
-                    has_vertex_colors=obj.vertex_colors is not None)
+        info.update(
+            kind="mesh",
+            vertices=obj.n_vertices,
+            faces=obj.n_faces,
+            has_texture=obj.texture is not None,
+            has_vertex_colors=obj.vertex_colors is not None,
+        )
     else:
         lo, hi = obj.bounds()
-        info.update(kind="gaussians", count=len(obj),
-                    sh_degree=summary[1] if summary else obj.sh_degree)
+        info.update(
+            kind="gaussians", count=len(obj), sh_degree=summary[1] if summary else obj.sh_degree
+        )
         if len(obj):
             # without the far field (a reconstruction's sky sphere, distant background)
             near = obj.means[obj.near_field_mask()]
             info["near_count"] = int(len(near))
             info["near_bounds_min"] = [float(v) for v in np.quantile(near, 0.01, axis=0)]
             info["near_bounds_max"] = [float(v) for v in np.quantile(near, 0.99, axis=0)]
-        for key in ("antialiased", "spz_version", "spz_axes", "spz_extensions", "sog_version",
-                    "ksplat_compression"):
+        for key in (
+            "antialiased",
+            "spz_version",
+            "spz_axes",
+            "spz_extensions",
+            "sog_version",
+            "ksplat_compression",
+        ):
             if key in obj.meta:
                 info[key] = obj.meta[key]
     info["bounds_min"] = [float(v) for v in lo]

@@ -36,9 +36,12 @@ def read_exact(path: str | Path, offset: int, nbytes: int) -> np.ndarray:
     except OSError as exc:
         raise SceneFormatError(path, f"cannot read file: {exc.strerror or exc}") from None
     if got < nbytes:
-        raise SceneFormatError(path, f"file shrank or is truncated while reading: needed "
-                                     f"{offset + nbytes} bytes, got {offset + got} (was it "
-                                     f"changed by another program?)")
+        raise SceneFormatError(
+            path,
+            f"file shrank or is truncated while reading: needed "
+            f"{offset + nbytes} bytes, got {offset + got} (was it "
+            f"changed by another program?)",
+        )
     return buf
 
 
@@ -72,7 +75,11 @@ def finish_cloud(cloud: GaussianCloud, path: str | Path, fmt: str) -> GaussianCl
         raise SceneFormatError(path, "contains no splats")
     bad = np.zeros(n, dtype=bool)
     checked = cloud.meta.pop("finite_checked", False)  # a reader that checked while copying
-    for arr in () if checked else (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
+    for arr in (
+        ()
+        if checked
+        else (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN)
+    ):
         flat = arr.reshape(n, -1)
         # a finite float64 sum proves every element finite; only then skip the exact check
         if flat.shape[1] == 0 or np.isfinite(np.add.reduce(flat, axis=None, dtype=np.float64)):
@@ -99,7 +106,7 @@ def validate_finite(cloud: GaussianCloud, block: int = 65536) -> None:
             continue
         bad = 0
         for r0 in range(0, n, block):
-            part = arr[r0:r0 + block].reshape(min(block, n - r0), -1)
+            part = arr[r0 : r0 + block].reshape(min(block, n - r0), -1)
             with np.errstate(invalid="ignore", over="ignore"):
                 if np.isfinite(np.add.reduce(part, axis=None, dtype=np.float64)):
                     continue

@@ -8,8 +8,8 @@ cameras to every 3DGS trainer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 
@@ -19,10 +19,22 @@ from ..files import atomic_write
 
 # COLMAP camera models whose first parameters are focal length(s) and principal point
 _MODELS = {
-    "SIMPLE_PINHOLE": "f", "PINHOLE": "ff", "SIMPLE_RADIAL": "f", "RADIAL": "f",
-    "OPENCV": "ff", "OPENCV_FISHEYE": "ff", "FULL_OPENCV": "ff", "SIMPLE_RADIAL_FISHEYE": "f",
-    "RADIAL_FISHEYE": "f", "THIN_PRISM_FISHEYE": "ff", "SIMPLE_FISHEYE": "f", "FISHEYE": "ff",
-    "FOV": "ff", "SIMPLE_DIVISION": "f", "DIVISION": "ff", "RAD_TAN_THIN_PRISM_FISHEYE": "ff",
+    "SIMPLE_PINHOLE": "f",
+    "PINHOLE": "ff",
+    "SIMPLE_RADIAL": "f",
+    "RADIAL": "f",
+    "OPENCV": "ff",
+    "OPENCV_FISHEYE": "ff",
+    "FULL_OPENCV": "ff",
+    "SIMPLE_RADIAL_FISHEYE": "f",
+    "RADIAL_FISHEYE": "f",
+    "THIN_PRISM_FISHEYE": "ff",
+    "SIMPLE_FISHEYE": "f",
+    "FISHEYE": "ff",
+    "FOV": "ff",
+    "SIMPLE_DIVISION": "f",
+    "DIVISION": "ff",
+    "RAD_TAN_THIN_PRISM_FISHEYE": "ff",
 }
 
 
@@ -46,8 +58,9 @@ def _colours_u8(colors: np.ndarray | None, n: int) -> np.ndarray:
 def _image_name(cam: Camera, i: int) -> str:
     name = cam.name or f"{i:05d}.png"
     if "\n" in name or "\r" in name or name != name.strip():
-        raise ValueError(f"COLMAP image names cannot start or end with spaces or hold line "
-                         f"breaks: {name!r}")
+        raise ValueError(
+            f"COLMAP image names cannot start or end with spaces or hold line breaks: {name!r}"
+        )
     return name
 
 
@@ -57,8 +70,9 @@ def camera_k1(cam: Camera) -> float:
     try:
         k1 = float(cam.meta.get("k1", 0.0) or 0.0)
     except (TypeError, ValueError):
-        raise ValueError(f"camera {cam.name!r}: meta['k1'] is not a number: "
-                         f"{cam.meta.get('k1')!r}") from None
+        raise ValueError(
+            f"camera {cam.name!r}: meta['k1'] is not a number: {cam.meta.get('k1')!r}"
+        ) from None
     if not np.isfinite(k1):
         raise ValueError(f"camera {cam.name!r}: meta['k1'] is not finite: {k1}")
     return k1
@@ -83,11 +97,13 @@ def colmap_camera_params(cam: Camera) -> tuple[str, list[float]]:
 
 
 def _kept_lens(cam: Camera) -> tuple[str, list[float]] | None:
-    model, params, size = (cam.meta.get(k) for k in ("colmap_model", "colmap_params", "colmap_size"))
+    model, params, size = (
+        cam.meta.get(k) for k in ("colmap_model", "colmap_params", "colmap_size")
+    )
     if model is None or params is None or size is None or model in ("PINHOLE", "SIMPLE_PINHOLE"):
         return None
     if [int(v) for v in size] != [int(cam.width), int(cam.height)] or model not in _MODELS:
-        return None   # resized since it was read: its pinhole part and k1 describe it
+        return None  # resized since it was read: its pinhole part and k1 describe it
     return str(model), [float(v) for v in params]
 
 
@@ -97,10 +113,14 @@ def text_safe_names(names: Sequence[str]) -> bool:
     return not any(any(ch.isspace() for ch in n) for n in names)
 
 
-def write_colmap(folder: str | Path, cameras: Sequence[Camera],
-                 points: np.ndarray | None = None, colors: np.ndarray | None = None,
-                 visible: Sequence[np.ndarray] | None = None,
-                 binary: bool | None = None) -> list[Path]:
+def write_colmap(
+    folder: str | Path,
+    cameras: Sequence[Camera],
+    points: np.ndarray | None = None,
+    colors: np.ndarray | None = None,
+    visible: Sequence[np.ndarray] | None = None,
+    binary: bool | None = None,
+) -> list[Path]:
     """Write a COLMAP sparse model into `folder` (created if needed): Wander's one writer.
 
     cameras: intrinsics in pixels and OpenCV world-to-camera poses (COLMAP's own
@@ -136,7 +156,13 @@ def write_colmap(folder: str | Path, cameras: Sequence[Camera],
             if not len(vis):
                 continue
             uv, z = c.project(pts[vis])
-            ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < c.width) & (uv[:, 1] >= 0) & (uv[:, 1] < c.height)
+            ok = (
+                (z > 0)
+                & (uv[:, 0] >= 0)
+                & (uv[:, 0] < c.width)
+                & (uv[:, 1] >= 0)
+                & (uv[:, 1] < c.height)
+            )
             for pid, (u, v) in zip(vis[ok].tolist(), uv[ok].tolist()):
                 tracks[pid].append((i + 1, len(obs[i])))
                 obs[i].append((u, v, pid))
@@ -154,47 +180,77 @@ def write_colmap(folder: str | Path, cameras: Sequence[Camera],
     return written
 
 
-def _write_text(folder: Path, cameras: Sequence[Camera], names: list[str], pts: np.ndarray,
-                cols: np.ndarray, obs: list, tracks: list, keep: np.ndarray) -> list[Path]:
-    cam_lines = ["# Camera list with one line of data per camera:",
-                 "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]",
-                 f"# Number of cameras: {len(cameras)}"]
-    img_lines = ["# Image list with two lines of data per image:",
-                 "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME",
-                 "#   POINTS2D[] as (X, Y, POINT3D_ID)",
-                 f"# Number of images: {len(cameras)}"]
+def _write_text(
+    folder: Path,
+    cameras: Sequence[Camera],
+    names: list[str],
+    pts: np.ndarray,
+    cols: np.ndarray,
+    obs: list,
+    tracks: list,
+    keep: np.ndarray,
+) -> list[Path]:
+    cam_lines = [
+        "# Camera list with one line of data per camera:",
+        "#   CAMERA_ID, MODEL, WIDTH, HEIGHT, PARAMS[]",
+        f"# Number of cameras: {len(cameras)}",
+    ]
+    img_lines = [
+        "# Image list with two lines of data per image:",
+        "#   IMAGE_ID, QW, QX, QY, QZ, TX, TY, TZ, CAMERA_ID, NAME",
+        "#   POINTS2D[] as (X, Y, POINT3D_ID)",
+        f"# Number of images: {len(cameras)}",
+    ]
     for i, (cam, name) in enumerate(zip(cameras, names), start=1):
         model, prm = colmap_camera_params(cam)
-        cam_lines.append(f"{i} {model} {int(cam.width)} {int(cam.height)} "
-                         + " ".join(f"{v!r}" for v in prm))
+        cam_lines.append(
+            f"{i} {model} {int(cam.width)} {int(cam.height)} " + " ".join(f"{v!r}" for v in prm)
+        )
         q = [float(v) for v in rotation_to_quat(cam.R)]
         t = [float(v) for v in np.asarray(cam.t, np.float64).reshape(3)]
-        img_lines.append(f"{i} {q[0]!r} {q[1]!r} {q[2]!r} {q[3]!r} {t[0]!r} {t[1]!r} {t[2]!r} {i} {name}")
+        img_lines.append(
+            f"{i} {q[0]!r} {q[1]!r} {q[2]!r} {q[3]!r} {t[0]!r} {t[1]!r} {t[2]!r} {i} {name}"
+        )
         img_lines.append(" ".join(f"{u:.3f} {v:.3f} {pid + 1}" for u, v, pid in obs[i - 1]))
-    pts_lines = ["# 3D point list with one line of data per point:",
-                 "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)",
-                 f"# Number of points: {int(keep.sum())}"]
+    pts_lines = [
+        "# 3D point list with one line of data per point:",
+        "#   POINT3D_ID, X, Y, Z, R, G, B, ERROR, TRACK[] as (IMAGE_ID, POINT2D_IDX)",
+        f"# Number of points: {int(keep.sum())}",
+    ]
     for j in np.flatnonzero(keep).tolist():
         x, y, z = pts[j].tolist()
         r, g, b = cols[j].tolist()
         tr = "".join(f" {a} {k}" for a, k in tracks[j])
         pts_lines.append(f"{j + 1} {x!r} {y!r} {z!r} {r} {g} {b} 0{tr}")
     out = []
-    for name, lines in (("cameras.txt", cam_lines), ("images.txt", img_lines),
-                        ("points3D.txt", pts_lines)):
+    for name, lines in (
+        ("cameras.txt", cam_lines),
+        ("images.txt", img_lines),
+        ("points3D.txt", pts_lines),
+    ):
         with atomic_write(folder / name) as f:
             f.write(("\n".join(lines) + "\n").encode())
         out.append(folder / name)
     return out
 
 
-def _write_binary(folder: Path, cameras: Sequence[Camera], names: list[str], pts: np.ndarray,
-                  cols: np.ndarray, obs: list, tracks: list, keep: np.ndarray) -> list[Path]:
+def _write_binary(
+    folder: Path,
+    cameras: Sequence[Camera],
+    names: list[str],
+    pts: np.ndarray,
+    cols: np.ndarray,
+    obs: list,
+    tracks: list,
+    keep: np.ndarray,
+) -> list[Path]:
     try:
         import pycolmap
     except ImportError:
-        raise ValueError("image names with spaces need the binary COLMAP format, which is "
-                         "written through pycolmap: pip install pycolmap") from None
+        raise ValueError(
+            "image names with spaces need the binary COLMAP format, which is "
+            "written through pycolmap: pip install pycolmap"
+        ) from None
     import os
     import shutil
     import tempfile
@@ -202,13 +258,19 @@ def _write_binary(folder: Path, cameras: Sequence[Camera], names: list[str], pts
     rec = pycolmap.Reconstruction()
     for i, (cam, name) in enumerate(zip(cameras, names), start=1):
         model, prm = colmap_camera_params(cam)
-        rec.add_camera_with_trivial_rig(pycolmap.Camera(
-            model=model, width=int(cam.width), height=int(cam.height), params=prm, camera_id=i))
+        rec.add_camera_with_trivial_rig(
+            pycolmap.Camera(
+                model=model, width=int(cam.width), height=int(cam.height), params=prm, camera_id=i
+            )
+        )
         im = pycolmap.Image(name=name, camera_id=i, image_id=i)
-        im.points2D = pycolmap.Point2DList([pycolmap.Point2D(np.array([u, v], np.float64))
-                                            for u, v, _ in obs[i - 1]])
-        pose = pycolmap.Rigid3d(pycolmap.Rotation3d(np.asarray(cam.R, np.float64).reshape(3, 3)),
-                                np.asarray(cam.t, np.float64).reshape(3))
+        im.points2D = pycolmap.Point2DList(
+            [pycolmap.Point2D(np.array([u, v], np.float64)) for u, v, _ in obs[i - 1]]
+        )
+        pose = pycolmap.Rigid3d(
+            pycolmap.Rotation3d(np.asarray(cam.R, np.float64).reshape(3, 3)),
+            np.asarray(cam.t, np.float64).reshape(3),
+        )
         rec.add_image_with_trivial_frame(im, pose)
     for j in np.flatnonzero(keep).tolist():
         tr = pycolmap.Track()
@@ -227,8 +289,12 @@ def _write_binary(folder: Path, cameras: Sequence[Camera], names: list[str], pts
     return out
 
 
-def write_colmap_text(folder: str | Path, cameras: Sequence[Camera],
-                      points: np.ndarray | None = None, colors: np.ndarray | None = None) -> None:
+def write_colmap_text(
+    folder: str | Path,
+    cameras: Sequence[Camera],
+    points: np.ndarray | None = None,
+    colors: np.ndarray | None = None,
+) -> None:
     """`write_colmap` with text preferred (binary only when an image name holds
     whitespace); kept for callers of the earlier name."""
     write_colmap(folder, cameras, points, colors)
@@ -238,12 +304,37 @@ def rotation_to_quat(r: np.ndarray) -> np.ndarray:
     """3×3 rotation -> unit quaternion (w, x, y, z), w >= 0, in float64 (COLMAP precision)."""
     m = np.asarray(r, np.float64).reshape(3, 3)
     # eigenvector of the symmetric 4×4 K matrix (Bar-Itzhack): robust for any rotation
-    k = np.array([
-        [m[0, 0] - m[1, 1] - m[2, 2], m[1, 0] + m[0, 1], m[2, 0] + m[0, 2], m[2, 1] - m[1, 2]],
-        [m[1, 0] + m[0, 1], m[1, 1] - m[0, 0] - m[2, 2], m[2, 1] + m[1, 2], m[0, 2] - m[2, 0]],
-        [m[2, 0] + m[0, 2], m[2, 1] + m[1, 2], m[2, 2] - m[0, 0] - m[1, 1], m[1, 0] - m[0, 1]],
-        [m[2, 1] - m[1, 2], m[0, 2] - m[2, 0], m[1, 0] - m[0, 1], m[0, 0] + m[1, 1] + m[2, 2]],
-    ]) / 3.0
+    k = (
+        np.array(
+            [
+                [
+                    m[0, 0] - m[1, 1] - m[2, 2],
+                    m[1, 0] + m[0, 1],
+                    m[2, 0] + m[0, 2],
+                    m[2, 1] - m[1, 2],
+                ],
+                [
+                    m[1, 0] + m[0, 1],
+                    m[1, 1] - m[0, 0] - m[2, 2],
+                    m[2, 1] + m[1, 2],
+                    m[0, 2] - m[2, 0],
+                ],
+                [
+                    m[2, 0] + m[0, 2],
+                    m[2, 1] + m[1, 2],
+                    m[2, 2] - m[0, 0] - m[1, 1],
+                    m[1, 0] - m[0, 1],
+                ],
+                [
+                    m[2, 1] - m[1, 2],
+                    m[0, 2] - m[2, 0],
+                    m[1, 0] - m[0, 1],
+                    m[0, 0] + m[1, 1] + m[2, 2],
+                ],
+            ]
+        )
+        / 3.0
+    )
     w, v = np.linalg.eigh(k)
     x, y, z, qw = v[:, np.argmax(w)]
     q = np.array([qw, x, y, z])
@@ -253,11 +344,13 @@ def rotation_to_quat(r: np.ndarray) -> np.ndarray:
 def quat_to_rotation(q: np.ndarray) -> np.ndarray:
     """Quaternion (w, x, y, z) -> 3×3 rotation in float64."""
     w, x, y, z = np.asarray(q, np.float64) / np.linalg.norm(q)
-    return np.array([
-        [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
-        [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
-        [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
-    ])
+    return np.array(
+        [
+            [1 - 2 * (y * y + z * z), 2 * (x * y - w * z), 2 * (x * z + w * y)],
+            [2 * (x * y + w * z), 1 - 2 * (x * x + z * z), 2 * (y * z - w * x)],
+            [2 * (x * z - w * y), 2 * (y * z + w * x), 1 - 2 * (x * x + y * y)],
+        ]
+    )
 
 
 def read_colmap(folder: str | Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
@@ -283,7 +376,9 @@ def _data_lines(path: Path) -> list[list[str]]:
         text = path.read_text(errors="strict")
     except (OSError, UnicodeDecodeError) as exc:
         raise SceneFormatError(path, f"cannot read: {exc}") from None
-    return [ln.split() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+    return [
+        ln.split() for ln in text.splitlines() if ln.strip() and not ln.lstrip().startswith("#")
+    ]
 
 
 def _intrinsics(path: Path, model: str, params: list[float]) -> tuple[float, float, float, float]:
@@ -304,8 +399,11 @@ _K1_INDEX = {"SIMPLE_RADIAL": 3, "RADIAL": 3, "OPENCV": 4, "FULL_OPENCV": 4}
 
 
 def _lens_meta(model: str, params: list[float], width: int, height: int) -> dict:
-    meta: dict = {"colmap_model": model, "colmap_params": [float(v) for v in params],
-                  "colmap_size": [int(width), int(height)]}
+    meta: dict = {
+        "colmap_model": model,
+        "colmap_params": [float(v) for v in params],
+        "colmap_size": [int(width), int(height)],
+    }
     k = _K1_INDEX.get(model)
     if k is not None and len(params) > k:
         meta["k1"] = float(params[k])
@@ -345,8 +443,11 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
             raise SceneFormatError(ipath, f"image {name} uses unknown camera {cid}")
         model, wd, ht, (fx, fy, cx, cy) = intr[cid]
         r = quat_to_rotation(np.array([qw, qx, qy, qz]))
-        cams.append(Camera(wd, ht, fx, fy, cx, cy, r, [tx, ty, tz], name,
-                           {**lens[cid], "image_id": image_id}))
+        cams.append(
+            Camera(
+                wd, ht, fx, fy, cx, cy, r, [tx, ty, tz], name, {**lens[cid], "image_id": image_id}
+            )
+        )
     pts, cols = np.zeros((0, 3)), np.zeros((0, 3), np.float32)
     ppath = folder / "points3D.txt"
     if ppath.exists():
@@ -363,7 +464,9 @@ def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
     try:
         import pycolmap
     except ImportError:
-        raise SceneFormatError(folder, "binary COLMAP models need pycolmap: pip install pycolmap") from None
+        raise SceneFormatError(
+            folder, "binary COLMAP models need pycolmap: pip install pycolmap"
+        ) from None
     try:
         rec = pycolmap.Reconstruction(str(folder))
     except Exception as exc:
@@ -377,10 +480,22 @@ def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
         fx, fy, cx, cy = _intrinsics(folder, model, params)
         pose = img.cam_from_world() if callable(img.cam_from_world) else img.cam_from_world
         m = np.asarray(pose.matrix(), np.float64)
-        cams.append(Camera(cam.width, cam.height, fx, fy, cx, cy, m[:, :3], m[:, 3], img.name,
-                           {**_lens_meta(model, params, cam.width, cam.height), "image_id": int(image_id)}))
+        cams.append(
+            Camera(
+                cam.width,
+                cam.height,
+                fx,
+                fy,
+                cx,
+                cy,
+                m[:, :3],
+                m[:, 3],
+                img.name,
+                {**_lens_meta(model, params, cam.width, cam.height), "image_id": int(image_id)},
+            )
+        )
     pts = np.array([p.xyz for p in rec.points3D.values()], np.float64).reshape(-1, 3)
-    cols = (np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0)
+    cols = np.array([p.color for p in rec.points3D.values()], np.float32).reshape(-1, 3) / 255.0
     return cams, pts, cols
 
 
@@ -390,11 +505,22 @@ def write_cameras_json(path: str | Path, cameras: Sequence[Camera]) -> Path:
     same names as the COLMAP model written beside it. Returns `path`."""
     import json
 
-    js = [{"id": i, "name": c.name, "width": c.width, "height": c.height,
-           "fx": c.fx, "fy": c.fy, "cx": c.cx, "cy": c.cy,
-           "world_to_camera": c.world_to_camera().tolist(),
-           "position": c.position.tolist(), "convention": "opencv"}
-          for i, c in enumerate(cameras, start=1)]
+    js = [
+        {
+            "id": i,
+            "name": c.name,
+            "width": c.width,
+            "height": c.height,
+            "fx": c.fx,
+            "fy": c.fy,
+            "cx": c.cx,
+            "cy": c.cy,
+            "world_to_camera": c.world_to_camera().tolist(),
+            "position": c.position.tolist(),
+            "convention": "opencv",
+        }
+        for i, c in enumerate(cameras, start=1)
+    ]
     with atomic_write(path) as f:
         f.write(json.dumps({"cameras": js}, indent=1).encode())
     return Path(path)

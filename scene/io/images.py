@@ -77,8 +77,9 @@ def load_image(path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE) -> Loa
     return _with_image(path, lambda img, p: _decode(img, p, max_side, False))
 
 
-def load_image_u8(path: str | Path, max_side: int | None = None, upright: bool = True
-                  ) -> tuple[np.ndarray, np.ndarray | None]:
+def load_image_u8(
+    path: str | Path, max_side: int | None = None, upright: bool = True
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Like `load_image` but 8-bit: (rgb (H, W, 3) uint8, alpha (H, W) float32 0..1 or
     None). `max_side` None keeps the full resolution. upright=True applies the EXIF
     orientation (what viewers show); False keeps the pixels as stored in the file (what
@@ -90,6 +91,7 @@ def load_image_u8(path: str | Path, max_side: int | None = None, upright: bool =
 def image_size(path: str | Path) -> tuple[int, int]:
     """(width, height) as stored, from the header only (no pixels decoded). Same errors
     and limits as `load_image`."""
+
     def size(img: Any, p: Path) -> tuple[int, int]:
         check_size(img, p, None)
         return tuple(img.size)  # type: ignore[return-value]
@@ -119,12 +121,24 @@ def _with_image(path: str | Path, use: Any) -> Any:
             try:
                 img = Image.open(p)
             except UnidentifiedImageError:
-                raise SceneFormatError(p, "not a readable image (corrupt file or unsupported "
-                                          "format; use JPEG, PNG, TIFF or WebP)") from None
+                raise SceneFormatError(
+                    p,
+                    "not a readable image (corrupt file or unsupported "
+                    "format; use JPEG, PNG, TIFF or WebP)",
+                ) from None
             except MemoryError:
                 raise ImageTooLargeError(p, "image metadata is too large to read") from None
-            except (OSError, ValueError, SyntaxError, EOFError, TypeError, IndexError,
-                    KeyError, struct.error, zlib.error) as exc:
+            except (
+                OSError,
+                ValueError,
+                SyntaxError,
+                EOFError,
+                TypeError,
+                IndexError,
+                KeyError,
+                struct.error,
+                zlib.error,
+            ) as exc:
                 raise SceneFormatError(p, f"cannot open image: {_pil_problem(exc)}") from None
             with img:
                 return use(img, p)
@@ -135,15 +149,37 @@ def _with_image(path: str | Path, use: Any) -> Any:
 def _pil_problem(exc: BaseException) -> str:
     """A short reason for a PIL failure (a text-chunk bomb says so)."""
     text = str(exc) or type(exc).__name__
-    if "decompressed data too large" in text.lower() or "too much memory used in text" in text.lower():
+    if (
+        "decompressed data too large" in text.lower()
+        or "too much memory used in text" in text.lower()
+    ):
         return "its text metadata (PNG text chunks) is too large: a decompression bomb?"
     return text
 
 
 #: bytes per pixel of each PIL mode, as decoded
-_MODE_BYTES = {"1": 1, "L": 1, "P": 1, "LA": 2, "PA": 2, "La": 2, "RGB": 3, "YCbCr": 3,
-               "LAB": 3, "HSV": 3, "RGBA": 4, "RGBa": 4, "RGBX": 4, "CMYK": 4, "I": 4,
-               "F": 4, "I;16": 2, "I;16L": 2, "I;16B": 2, "I;16N": 2}
+_MODE_BYTES = {
+    "1": 1,
+    "L": 1,
+    "P": 1,
+    "LA": 2,
+    "PA": 2,
+    "La": 2,
+    "RGB": 3,
+    "YCbCr": 3,
+    "LAB": 3,
+    "HSV": 3,
+    "RGBA": 4,
+    "RGBa": 4,
+    "RGBX": 4,
+    "CMYK": 4,
+    "I": 4,
+    "F": 4,
+    "I;16": 2,
+    "I;16L": 2,
+    "I;16B": 2,
+    "I;16N": 2,
+}
 
 
 def check_size(img: Any, p: Path, max_side: int | None) -> None:
@@ -155,8 +191,11 @@ def check_size(img: Any, p: Path, max_side: int | None) -> None:
         raise SceneFormatError(p, f"image is too small ({w0}x{h0} pixels)")
     mp = w0 * h0 / 1e6
     if w0 * h0 > MAX_PIXELS:
-        raise ImageTooLargeError(p, f"image is too large ({w0}x{h0} = {mp:.0f} megapixels; "
-                                    f"the limit is {MAX_PIXELS / 1e6:.0f})")
+        raise ImageTooLargeError(
+            p,
+            f"image is too large ({w0}x{h0} = {mp:.0f} megapixels; "
+            f"the limit is {MAX_PIXELS / 1e6:.0f})",
+        )
     bpp = _MODE_BYTES.get(img.mode, 8)
     if img.mode in ("RGB", "RGBA") and _png_bit_depth(img) == 16:
         bpp *= 2  # Pillow decodes 16-bit RGB(A) PNGs at 8 bits, but reads all the data
@@ -165,10 +204,13 @@ def check_size(img: Any, p: Path, max_side: int | None) -> None:
         scale = min(8, 2 ** int(math.log2(max(1.0, max(w0, h0) / max_side))))
     need = w0 * h0 * bpp / (scale * scale)
     if need > MAX_DECODED_BYTES:
-        raise ImageTooLargeError(p, f"image is too large to decode ({w0}x{h0} {img.mode}"
-                                    f"{' 16-bit' if _png_bit_depth(img) == 16 else ''} = "
-                                    f"{need / 1e9:.1f} GB of pixels; the limit is "
-                                    f"{MAX_DECODED_BYTES / 1e9:.1f} GB)")
+        raise ImageTooLargeError(
+            p,
+            f"image is too large to decode ({w0}x{h0} {img.mode}"
+            f"{' 16-bit' if _png_bit_depth(img) == 16 else ''} = "
+            f"{need / 1e9:.1f} GB of pixels; the limit is "
+            f"{MAX_DECODED_BYTES / 1e9:.1f} GB)",
+        )
 
 
 def _png_bit_depth(img: Any) -> int:
@@ -186,8 +228,9 @@ def _png_bit_depth(img: Any) -> int:
         return 0
 
 
-def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
-            upright: bool = True) -> LoadedImage:
+def _decode(
+    img: Any, p: Path, max_side: int | None, as_u8: bool, upright: bool = True
+) -> LoadedImage:
     from PIL import Image
 
     check_size(img, p, max_side)
@@ -205,7 +248,9 @@ def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
     except Image.DecompressionBombError as exc:  # pragma: no cover - limit disabled above
         raise ImageTooLargeError(p, str(exc)) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a bad file, named
-        raise SceneFormatError(p, f"image data is corrupt or truncated: {_pil_problem(exc)}") from None
+        raise SceneFormatError(
+            p, f"image data is corrupt or truncated: {_pil_problem(exc)}"
+        ) from None
 
     if max_side and max(img.size) >= 2 * max_side:
         # cheap box reduction in Pillow before any conversion (huge PNG/TIFF/WebP)
@@ -222,8 +267,9 @@ def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
         arr = arr[..., None]
     if as_u8:
         if arr.dtype != np.uint8:
-            arr = np.clip(np.nan_to_num(arr.astype(np.float32) * np.float32(255.0 / peak)) + 0.5,
-                          0, 255).astype(np.uint8)
+            arr = np.clip(
+                np.nan_to_num(arr.astype(np.float32) * np.float32(255.0 / peak)) + 0.5, 0, 255
+            ).astype(np.uint8)
         alpha = None
         if arr.shape[2] in (2, 4):
             alpha = arr[..., -1].astype(np.float32) / np.float32(255.0)
@@ -231,8 +277,14 @@ def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
             if float(alpha.min()) >= 1.0:
                 alpha = None
         rgb = np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr
-        return LoadedImage(rgb=np.ascontiguousarray(rgb), alpha=alpha, path=p, exif=exif,
-                           original_size=(w0, h0), scale=rgb.shape[1] / upright_w)
+        return LoadedImage(
+            rgb=np.ascontiguousarray(rgb),
+            alpha=alpha,
+            path=p,
+            exif=exif,
+            original_size=(w0, h0),
+            scale=rgb.shape[1] / upright_w,
+        )
     arr = arr.astype(np.float32) / np.float32(peak)
     if arr.shape[2] in (2, 4):  # gray+alpha / RGBA
         alpha = np.ascontiguousarray(arr[..., -1])
@@ -243,8 +295,14 @@ def _decode(img: Any, p: Path, max_side: int | None, as_u8: bool,
         alpha = None
     rgb = np.repeat(arr, 3, axis=2) if arr.shape[2] == 1 else arr
     rgb = np.ascontiguousarray(np.clip(np.nan_to_num(rgb), 0.0, 1.0), dtype=np.float32)
-    return LoadedImage(rgb=rgb, alpha=alpha, path=p, exif=exif, original_size=(w0, h0),
-                       scale=rgb.shape[1] / upright_w)
+    return LoadedImage(
+        rgb=rgb,
+        alpha=alpha,
+        path=p,
+        exif=exif,
+        original_size=(w0, h0),
+        scale=rgb.shape[1] / upright_w,
+    )
 
 
 def exif_orientation(exif: dict[int, Any]) -> int:

@@ -54,26 +54,47 @@ def _layout(path: Path, head: bytes, sections: bytes, size: int) -> tuple[dict, 
     if level not in LEVELS:
         raise SceneFormatError(path, f".ksplat compression level {level} is unknown (0, 1, 2)")
     sh_min, sh_max = (float(v) for v in np.frombuffer(head, "<f4", 2, 36))
-    hdr = {"max_sections": int(u32[1]), "level": level, "count": int(u32[4]),
-           "sh_min": sh_min or -1.5, "sh_max": sh_max or 1.5}
+    hdr = {
+        "max_sections": int(u32[1]),
+        "level": level,
+        "count": int(u32[4]),
+        "sh_min": sh_min or -1.5,
+        "sh_max": sh_max or 1.5,
+    }
     out, base = [], HEADER + hdr["max_sections"] * SECTION_HEADER
     for i in range(hdr["max_sections"]):
-        sec = sections[i * SECTION_HEADER:(i + 1) * SECTION_HEADER]
+        sec = sections[i * SECTION_HEADER : (i + 1) * SECTION_HEADER]
         s32 = np.frombuffer(sec, "<u4", 10)
         degree = int(np.frombuffer(sec, "<u2", 1, 40)[0])
         if degree not in SH_VALUES:
             raise SceneFormatError(path, f".ksplat section {i} has SH degree {degree} (0-2)")
         bucket_bytes = int(np.frombuffer(sec, "<u2", 1, 20)[0])
-        s = {"count": int(s32[0]), "max_count": int(s32[1]), "bucket_size": int(s32[2]),
-             "buckets": int(s32[3]), "block": float(np.frombuffer(sec, "<f4", 1, 16)[0]),
-             "range": int(s32[6]) or LEVELS[level][5], "full": int(s32[8]),
-             "partial": int(s32[9]), "degree": degree}
+        s = {
+            "count": int(s32[0]),
+            "max_count": int(s32[1]),
+            "bucket_size": int(s32[2]),
+            "buckets": int(s32[3]),
+            "block": float(np.frombuffer(sec, "<f4", 1, 16)[0]),
+            "range": int(s32[6]) or LEVELS[level][5],
+            "full": int(s32[8]),
+            "partial": int(s32[9]),
+            "degree": degree,
+        }
         if s["count"] > s["max_count"]:
-            raise SceneFormatError(path, f".ksplat section {i} says {s['count']} splats but has "
-                                         f"room for {s['max_count']}")
+            raise SceneFormatError(
+                path,
+                f".ksplat section {i} says {s['count']} splats but has room for {s['max_count']}",
+            )
         bucket_store = bucket_bytes * s["buckets"] + 4 * s["partial"]
-        if level >= 1 and s["count"] and (bucket_bytes != 12 or s["full"] + s["partial"] > s["buckets"]
-                                          or not np.isfinite(s["block"])):
+        if (
+            level >= 1
+            and s["count"]
+            and (
+                bucket_bytes != 12
+                or s["full"] + s["partial"] > s["buckets"]
+                or not np.isfinite(s["block"])
+            )
+        ):
             raise SceneFormatError(path, f".ksplat section {i} has an inconsistent bucket table")
         s["bpp"] = _bytes_per_splat(level, degree)
         s["partial_at"] = base
@@ -81,8 +102,10 @@ def _layout(path: Path, head: bytes, sections: bytes, size: int) -> tuple[dict, 
         s["data_at"] = base + bucket_store
         base = s["data_at"] + s["bpp"] * s["max_count"]
         if base > size:
-            raise SceneFormatError(path, f".ksplat section {i} ends at byte {base:,} but the file "
-                                         f"has {size:,} (truncated?)")
+            raise SceneFormatError(
+                path,
+                f".ksplat section {i} ends at byte {base:,} but the file has {size:,} (truncated?)",
+            )
         out.append(s)
     return hdr, out
 
@@ -93,8 +116,9 @@ def _header_bytes(path: Path, size: int) -> tuple[bytes, bytes]:
     head = bytes(read_exact(path, 0, HEADER))
     n_sec = int(np.frombuffer(head, "<u4", 1, 4)[0])
     if not 1 <= n_sec <= MAX_SECTIONS or HEADER + n_sec * SECTION_HEADER > size:
-        raise SceneFormatError(path, f".ksplat header claims {n_sec} sections, which the file "
-                                     "cannot hold")
+        raise SceneFormatError(
+            path, f".ksplat header claims {n_sec} sections, which the file cannot hold"
+        )
     return head, bytes(read_exact(path, HEADER, n_sec * SECTION_HEADER))
 
 
@@ -118,7 +142,7 @@ def looks_like_ksplat(path: Path) -> bool:
 
 def _floats(raw: np.ndarray, offset: int, count: int, width: int) -> np.ndarray:
     """(N, count) float32 from row bytes `raw` (N, bpp) at `offset`: f32 or f16 by `width`."""
-    cols = np.ascontiguousarray(raw[:, offset:offset + count * width])
+    cols = np.ascontiguousarray(raw[:, offset : offset + count * width])
     return cols.view("<f4" if width == 4 else "<f2").astype(np.float32).reshape(len(raw), count)
 
 
@@ -144,20 +168,27 @@ def read_ksplat(path: str | Path) -> GaussianCloud:
         else:
             nb = s["buckets"]
             centres = read_exact(path, s["centres_at"], 12 * nb).view("<f4").reshape(nb, 3)
-            lengths = read_exact(path, s["partial_at"], 4 * s["partial"]).view("<u4").astype(np.int64)
-            bucket = np.concatenate([np.repeat(np.arange(s["full"]), s["bucket_size"]),
-                                     np.repeat(np.arange(s["full"], s["full"] + s["partial"]), lengths)])
+            lengths = (
+                read_exact(path, s["partial_at"], 4 * s["partial"]).view("<u4").astype(np.int64)
+            )
+            bucket = np.concatenate(
+                [
+                    np.repeat(np.arange(s["full"]), s["bucket_size"]),
+                    np.repeat(np.arange(s["full"], s["full"] + s["partial"]), lengths),
+                ]
+            )
             if len(bucket) < n:
-                raise SceneFormatError(path, f".ksplat section {i}: its buckets hold "
-                                             f"{len(bucket)} splats, not {n}")
+                raise SceneFormatError(
+                    path, f".ksplat section {i}: its buckets hold {len(bucket)} splats, not {n}"
+                )
             q = np.ascontiguousarray(raw[:, 0:6]).view("<u2").astype(np.float64).reshape(n, 3)
             factor = s["block"] / 2.0 / s["range"]
             means = ((q - s["range"]) * factor + centres[bucket[:n]]).astype(np.float32)
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             scales = np.log(np.abs(_floats(raw, cb, 3, sb // 3)))
         scales = np.maximum(np.nan_to_num(scales, nan=-69.0), np.float32(-69.0))
-        quats = normalized_quats(_floats(raw, cb + sb, 4, rb // 4))   # w x y z
-        rgba = raw[:, cb + sb + rb:cb + sb + rb + colb].astype(np.float32) / 255.0
+        quats = normalized_quats(_floats(raw, cb + sb, 4, rb // 4))  # w x y z
+        rgba = raw[:, cb + sb + rb : cb + sb + rb + colb].astype(np.float32) / 255.0
         sh0 = (rgba[:, :3] - 0.5) / C0
         opac = safe_logit(rgba[:, 3])
         shN = np.zeros((n, k_out, 3), np.float32)
@@ -165,15 +196,27 @@ def read_ksplat(path: str | Path) -> GaussianCloud:
         if nv:
             at = cb + sb + rb + colb
             if shb == 1:
-                vals = raw[:, at:at + nv].astype(np.float32) / 255.0 * \
-                    (hdr["sh_max"] - hdr["sh_min"]) + hdr["sh_min"]
+                vals = (
+                    raw[:, at : at + nv].astype(np.float32)
+                    / 255.0
+                    * (hdr["sh_max"] - hdr["sh_min"])
+                    + hdr["sh_min"]
+                )
             else:
                 vals = _floats(raw, at, nv, shb)
-            shN[:, 0:3, :] = vals[:, 0:9].reshape(n, 3, 3).transpose(0, 2, 1)   # R0..2 G0..2 B0..2
+            shN[:, 0:3, :] = vals[:, 0:9].reshape(n, 3, 3).transpose(0, 2, 1)  # R0..2 G0..2 B0..2
             if nv == 24:
                 shN[:, 3:8, :] = vals[:, 9:24].reshape(n, 3, 5).transpose(0, 2, 1)
-        parts.append({"means": means, "scales": scales.astype(np.float32), "quats": quats,
-                      "opacities": opac, "sh0": sh0.astype(np.float32), "shN": shN})
+        parts.append(
+            {
+                "means": means,
+                "scales": scales.astype(np.float32),
+                "quats": quats,
+                "opacities": opac,
+                "sh0": sh0.astype(np.float32),
+                "shN": shN,
+            }
+        )
     if not parts:
         raise SceneFormatError(path, "contains no splats")
     arrays = {key: np.concatenate([p[key] for p in parts]) for key in parts[0]}

@@ -16,7 +16,14 @@ from ._common import check_readable
 
 log = logging.getLogger(__name__)
 
-_TYPES = {".glb": "glb", ".gltf": "gltf", ".obj": "obj", ".ply": "ply", ".stl": "stl", ".off": "off"}
+_TYPES = {
+    ".glb": "glb",
+    ".gltf": "gltf",
+    ".obj": "obj",
+    ".ply": "ply",
+    ".stl": "stl",
+    ".off": "off",
+}
 
 #: glTF extensions a file may require that the reader handles (trimesh reads the rest of
 #: the core spec); Draco only with DracoPy installed, basis textures by dropping them
@@ -58,13 +65,19 @@ def _check_gltf_extensions(path: Path, doc: dict[str, Any]) -> list[str]:
             try:
                 import DracoPy  # noqa: F401  (trimesh decodes Draco through it)
             except ImportError:
-                raise SceneFormatError(path, f"needs glTF extension {_DRACO} (Draco geometry): "
-                                             "pip install DracoPy to read it") from None
+                raise SceneFormatError(
+                    path,
+                    f"needs glTF extension {_DRACO} (Draco geometry): "
+                    "pip install DracoPy to read it",
+                ) from None
         elif ext in _TEXTURE_ONLY:
             drop.append(ext)
         elif ext not in _HANDLED:
-            raise SceneFormatError(path, f"needs glTF extension {ext}, which Wander cannot "
-                                         "decode (re-export the file without it)")
+            raise SceneFormatError(
+                path,
+                f"needs glTF extension {ext}, which Wander cannot "
+                "decode (re-export the file without it)",
+            )
     return drop
 
 
@@ -98,8 +111,9 @@ def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
     except SceneFormatError:
         raise
     except Exception as exc:  # trimesh raises many types for bad files
-        raise SceneFormatError(path, f"cannot read {ftype.upper()} mesh: "
-                                     f"{type(exc).__name__}: {exc}"[:300]) from None
+        raise SceneFormatError(
+            path, f"cannot read {ftype.upper()} mesh: {type(exc).__name__}: {exc}"[:300]
+        ) from None
     if isinstance(loaded, list):
         loaded = trimesh.util.concatenate([m for m in loaded if hasattr(m, "faces")])
     if not hasattr(loaded, "faces") or loaded.faces is None or len(loaded.faces) == 0:
@@ -163,22 +177,33 @@ def _load_without_textures(path: Path, ftype: str, doc: dict[str, Any]) -> Any:
         if k in doc:
             doc[k] = [e for e in doc[k] if e not in _TEXTURE_ONLY]
     if ftype == "gltf":
-        return trimesh.load(io.BytesIO(json.dumps(doc).encode()), file_type="gltf", force="mesh",
-                            process=False, resolver=trimesh.resolvers.FilePathResolver(path.parent))
+        return trimesh.load(
+            io.BytesIO(json.dumps(doc).encode()),
+            file_type="gltf",
+            force="mesh",
+            process=False,
+            resolver=trimesh.resolvers.FilePathResolver(path.parent),
+        )
     data = path.read_bytes()
     length = struct.unpack_from("<I", data, 12)[0]
-    rest = data[20 + length:]
+    rest = data[20 + length :]
     js = json.dumps(doc).encode()
     js += b" " * (-len(js) % 4)
-    out = b"glTF" + struct.pack("<II", 2, 12 + 8 + len(js) + len(rest)) + \
-        struct.pack("<II", len(js), 0x4E4F534A) + js + rest
+    out = (
+        b"glTF"
+        + struct.pack("<II", 2, 12 + 8 + len(js) + len(rest))
+        + struct.pack("<II", len(js), 0x4E4F534A)
+        + js
+        + rest
+    )
     return trimesh.load(io.BytesIO(out), file_type="glb", force="mesh", process=False)
 
 
 def _vertex_colors(visual: Any, n: int) -> np.ndarray | None:
     try:
-        c = np.asarray(visual.to_color().vertex_colors if visual.kind == "texture"
-                       else visual.vertex_colors)
+        c = np.asarray(
+            visual.to_color().vertex_colors if visual.kind == "texture" else visual.vertex_colors
+        )
     except Exception as exc:  # noqa: BLE001 - vertex colours are optional
         log.info("vertex colours unusable (%s)", exc)
         return None
@@ -219,8 +244,9 @@ def encode_mesh(mesh: Mesh, fh: BinaryIO, file_type: str, path: str | Path | Non
     if mesh.texture is not None and mesh.uvs is not None and file_type in ("glb", "ply"):
         from PIL import Image
 
-        tm.visual = trimesh.visual.TextureVisuals(uv=mesh.uvs,
-                                                  image=Image.fromarray(np.asarray(mesh.texture, np.uint8)))
+        tm.visual = trimesh.visual.TextureVisuals(
+            uv=mesh.uvs, image=Image.fromarray(np.asarray(mesh.texture, np.uint8))
+        )
     else:
         cols = np.clip(np.rint(mesh.colors_or_default() * 255), 0, 255)
         rgba = np.concatenate([cols, np.full((mesh.n_vertices, 1), 255)], 1).astype(np.uint8)
@@ -241,7 +267,9 @@ def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **opt
     path = Path(path)
     ftype = file_type or _TYPES.get(path.suffix.lower())
     if ftype not in WRITE_TYPES:
-        raise ValueError(f"cannot write meshes as {path.suffix!r}: use "
-                         + ", ".join("." + t for t in WRITE_TYPES))
+        raise ValueError(
+            f"cannot write meshes as {path.suffix!r}: use "
+            + ", ".join("." + t for t in WRITE_TYPES)
+        )
     with atomic_write(path) as f:
         encode_mesh(mesh, f, ftype, path)

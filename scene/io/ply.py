@@ -13,24 +13,45 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from ..errors import InvalidSceneError, SceneFormatError
+from ..files import atomic_write
 from ..gaussians import GaussianCloud
 from ..mesh import Mesh
 from ..sh import REST_COEFFS
-from ..files import atomic_write
-from ._common import check_readable, finish_cloud, read_exact
-from ._common import validate_finite
-from .plyheader import MAX_HEADER, PlyElement, PlyHeader, ascii_element_rows, binary_offsets, \
-    parse_header, read_header_bytes
+from ._common import check_readable, finish_cloud, read_exact, validate_finite
+from .plyheader import (
+    MAX_HEADER,
+    PlyElement,
+    PlyHeader,
+    ascii_element_rows,
+    binary_offsets,
+    parse_header,
+    read_header_bytes,
+)
 
-SPLAT_REQUIRED = ["x", "y", "z", "f_dc_0", "f_dc_1", "f_dc_2", "opacity",
-                  "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+SPLAT_REQUIRED = [
+    "x",
+    "y",
+    "z",
+    "f_dc_0",
+    "f_dc_1",
+    "f_dc_2",
+    "opacity",
+    "scale_0",
+    "scale_1",
+    "scale_2",
+    "rot_0",
+    "rot_1",
+    "rot_2",
+    "rot_3",
+]
 _SPLAT_MARKERS = {"f_dc_0", "opacity", "scale_0", "rot_0"}
 
 
@@ -46,8 +67,11 @@ def is_antialiased_header(header: PlyHeader) -> bool:
 def is_compressed_header(header: PlyHeader) -> bool:
     """True for PlayCanvas / SuperSplat compressed PLY (chunk element + packed_position)."""
     v = header.element("vertex")
-    return header.element("chunk") is not None and v is not None and \
-        v.prop("packed_position") is not None
+    return (
+        header.element("chunk") is not None
+        and v is not None
+        and v.prop("packed_position") is not None
+    )
 
 
 def read_ply(path: str | Path) -> GaussianCloud | Mesh:
@@ -78,7 +102,9 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
         if _colour_trio(names) is not None:  # nerfstudio --ply-color-mode rgb: red green blue
             missing = [n for n in missing if not n.startswith("f_dc_")]
         if missing:
-            raise SceneFormatError(path, "3DGS PLY lacks required properties: " + ", ".join(missing))
+            raise SceneFormatError(
+                path, "3DGS PLY lacks required properties: " + ", ".join(missing)
+            )
         table = _VertexTable(path, header, vertex, size)
         cloud = _splats_from_table(table, names, path, vertex)
         if is_antialiased_header(header):
@@ -100,8 +126,14 @@ class _VertexTable:
 
     BLOCK = 16384  # rows per block: a few MB for any splat layout
 
-    def __init__(self, path: Path, header: PlyHeader, vertex: PlyElement, size: int,
-                 data: bytes | bytearray | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        header: PlyHeader,
+        vertex: PlyElement,
+        size: int,
+        data: bytes | bytearray | None = None,
+    ) -> None:
         """data: the whole file in memory (else `path` is read)."""
         self.path, self.n = path, vertex.count
         self.vertex, self.data, self.order = vertex, data, header.byte_order
@@ -111,7 +143,7 @@ class _VertexTable:
         self._mat: np.ndarray | None = None
         if header.format == "ascii":
             if data is not None:
-                body = bytes(data[header.data_offset:])
+                body = bytes(data[header.data_offset :])
             else:
                 with open(path, "rb") as f:
                     f.seek(header.data_offset)
@@ -120,8 +152,9 @@ class _VertexTable:
             return
         offsets = binary_offsets(header, size, path, ["vertex"])
         if "vertex" not in offsets:
-            raise SceneFormatError(path, "cannot locate the vertex data: it follows an element "
-                                         "with list properties")
+            raise SceneFormatError(
+                path, "cannot locate the vertex data: it follows an element with list properties"
+            )
         self.offset = offsets["vertex"]
         self.rowdt = vertex.row_dtype(header.byte_order)
 
@@ -164,8 +197,9 @@ class _VertexTable:
         """Columns `names` as a new C-contiguous float32 array, (N, len(names))."""
         return np.array(self._cols(names), dtype=np.float32, order="C")
 
-    def extract(self, groups: dict[str, tuple[list[str], int]],
-                consume: bool = False) -> tuple[dict[str, np.ndarray], int]:
+    def extract(
+        self, groups: dict[str, tuple[list[str], int]], consume: bool = False
+    ) -> tuple[dict[str, np.ndarray], int]:
         """Copy column groups into new float32 arrays, block by block.
 
         groups: output name -> (column names, sh_k). sh_k = 0 gives an (N, C) array; sh_k > 0
@@ -187,7 +221,7 @@ class _VertexTable:
                 continue
             if k:  # one (N, k) selection per colour channel: channel-by-channel copies are ~2x
                 # faster than one copy through a transposed (N, k, 3) view
-                sel[name] = [self._idx(cols[c * k:(c + 1) * k]) for c in range(3)]
+                sel[name] = [self._idx(cols[c * k : (c + 1) * k]) for c in range(3)]
                 outs[name] = np.empty((n, k, 3), np.float32)
             else:
                 sel[name] = self._idx(cols) if cols else None
@@ -220,7 +254,7 @@ class _VertexTable:
             bad = 0
             for r0, r1 in reversed(spans):
                 bad += work(r0, r1)
-                del self.data[self.offset + r0 * self.rowdt.itemsize:]
+                del self.data[self.offset + r0 * self.rowdt.itemsize :]
             return outs, bad
         workers = min(4, os.cpu_count() or 1, len(spans))
         if workers > 1:
@@ -231,11 +265,20 @@ class _VertexTable:
         return outs, bad
 
 
-_COLOR_NAMES = (("red", "green", "blue"), ("r", "g", "b"),
-                ("diffuse_red", "diffuse_green", "diffuse_blue"))
+_COLOR_NAMES = (
+    ("red", "green", "blue"),
+    ("r", "g", "b"),
+    ("diffuse_red", "diffuse_green", "diffuse_blue"),
+)
 #: the largest stored value of each integer PLY colour type (floats are 0..1 already)
-_COLOUR_MAX = {"u1": 255.0, "i1": 127.0, "u2": 65535.0, "i2": 32767.0, "u4": 4294967295.0,
-               "i4": 2147483647.0}
+_COLOUR_MAX = {
+    "u1": 255.0,
+    "i1": 127.0,
+    "u2": 65535.0,
+    "i2": 32767.0,
+    "u4": 4294967295.0,
+    "i4": 2147483647.0,
+}
 #: opacity logits standing for opacity 1 / 0 (sigmoid(±20) is 1 within float32); log-scale
 #: for "zero size"
 _LOGIT_ONE, _LOG_SCALE_ZERO = 20.0, -30.0
@@ -248,8 +291,9 @@ def _colour_trio(names: set[str]) -> tuple[str, str, str] | None:
     return None
 
 
-def _colours_01(t: "_VertexTable", trio: tuple[str, str, str], vertex: PlyElement,
-                raw: np.ndarray | None = None) -> np.ndarray:
+def _colours_01(
+    t: _VertexTable, trio: tuple[str, str, str], vertex: PlyElement, raw: np.ndarray | None = None
+) -> np.ndarray:
     """(N, 3) float32 colours in 0..1, scaled by each property's declared type: integer
     types by their largest value (uchar / 255), float types taken as 0..1 and clipped.
     raw: the trio's columns already extracted (else they are taken from `t`)."""
@@ -262,8 +306,9 @@ def _colours_01(t: "_VertexTable", trio: tuple[str, str, str], vertex: PlyElemen
     return np.clip(np.nan_to_num(c, nan=0.0), 0.0, 1.0).astype(np.float32)
 
 
-def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
-                       vertex: PlyElement) -> GaussianCloud:
+def _splats_from_table(
+    t: _VertexTable, names: set[str], path: Path, vertex: PlyElement
+) -> GaussianCloud:
     """The 3DGS splats of a vertex table.
 
     The colour term comes from `f_dc_0..2`, or, in nerfstudio's `--ply-color-mode rgb`
@@ -273,12 +318,15 @@ def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
     well-defined infinities are clamped: opacity logit ±inf -> opacity 1 / 0, log-scale
     -inf -> zero size. Raises SceneFormatError when no drawable row is left.
     """
-    rest = sorted((n for n in names if n.startswith("f_rest_")),
-                  key=lambda s: int(s[7:]) if s[7:].isdigit() else -1)
+    rest = sorted(
+        (n for n in names if n.startswith("f_rest_")),
+        key=lambda s: int(s[7:]) if s[7:].isdigit() else -1,
+    )
     m = len(rest)
     if rest and rest != [f"f_rest_{i}" for i in range(m)]:
-        raise SceneFormatError(path, "f_rest properties are not numbered f_rest_0.."
-                                     f"f_rest_{m - 1} without gaps")
+        raise SceneFormatError(
+            path, f"f_rest properties are not numbered f_rest_0..f_rest_{m - 1} without gaps"
+        )
     if m % 3:
         raise SceneFormatError(path, f"{m} f_rest properties is not a multiple of 3 (RGB)")
     k_file = m // 3
@@ -291,15 +339,17 @@ def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
     rest_cols = [f"f_rest_{c * k_file + j}" for c in range(3) for j in range(kd)]
     dc = ["f_dc_0", "f_dc_1", "f_dc_2"]
     rgb_trio = None if set(dc) <= names else _colour_trio(names)
-    arrays, bad = t.extract({
-        "means": (["x", "y", "z"], 0),
-        "scales": (["scale_0", "scale_1", "scale_2"], 0),
-        "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
-        "opacities": (["opacity"], 0),
-        "sh0": (dc if rgb_trio is None else [], 0),
-        "shN": (rest_cols, kd),
-        **({"rgb": (list(rgb_trio), 0)} if rgb_trio is not None else {}),
-    })
+    arrays, bad = t.extract(
+        {
+            "means": (["x", "y", "z"], 0),
+            "scales": (["scale_0", "scale_1", "scale_2"], 0),
+            "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
+            "opacities": (["opacity"], 0),
+            "sh0": (dc if rgb_trio is None else [], 0),
+            "shN": (rest_cols, kd),
+            **({"rgb": (list(rgb_trio), 0)} if rgb_trio is not None else {}),
+        }
+    )
     if rgb_trio is not None:
         from ..sh import C0
 
@@ -312,11 +362,15 @@ def _splats_from_table(t: "_VertexTable", names: set[str], path: Path,
     if bad:
         arrays, dropped, clamped = _clean_rows(arrays)
         if dropped:
-            warnings.append(f"dropped {dropped} of {t.n} splats with NaN or infinite values "
-                            "that cannot be drawn")
+            warnings.append(
+                f"dropped {dropped} of {t.n} splats with NaN or infinite values "
+                "that cannot be drawn"
+            )
         if clamped:
-            warnings.append(f"clamped {clamped} infinite opacities / log-scales "
-                            "(opacity ±inf -> 1 / 0, log-scale -inf -> zero size)")
+            warnings.append(
+                f"clamped {clamped} infinite opacities / log-scales "
+                "(opacity ±inf -> 1 / 0, log-scale -inf -> zero size)"
+            )
         if dropped == t.n:
             raise SceneFormatError(path, f"all {t.n} splats have NaN or infinite values")
     if warnings:
@@ -354,13 +408,22 @@ def ply_splat_summary(path: str | Path) -> tuple[GaussianCloud, int] | None:
     path = Path(path)
     header = parse_header(read_header_bytes(path), path)
     vertex, face = header.element("vertex"), header.element("face")
-    if header.format == "ascii" or is_compressed_header(header) or vertex is None \
-            or vertex.count == 0 or (face is not None and face.count > 0):
+    if (
+        header.format == "ascii"
+        or is_compressed_header(header)
+        or vertex is None
+        or vertex.count == 0
+        or (face is not None and face.count > 0)
+    ):
         return None
     names = set(vertex.names())
     rest = [n for n in names if n.startswith("f_rest_")]
-    if not names & _SPLAT_MARKERS or any(n not in names for n in SPLAT_REQUIRED) \
-            or len(rest) % 3 or len(rest) // 3 not in REST_COEFFS.values():
+    if (
+        not names & _SPLAT_MARKERS
+        or any(n not in names for n in SPLAT_REQUIRED)
+        or len(rest) % 3
+        or len(rest) // 3 not in REST_COEFFS.values()
+    ):
         return None
     t = _VertexTable(path, header, vertex, path.stat().st_size)
     others = [p for p in vertex.names() if p not in ("x", "y", "z")]
@@ -368,16 +431,21 @@ def ply_splat_summary(path: str | Path) -> tuple[GaussianCloud, int] | None:
     if bad:
         return None
     n = vertex.count
-    cloud = GaussianCloud(arrays["means"], np.zeros((n, 3), np.float32),
-                          np.tile(np.array([1, 0, 0, 0], np.float32), (n, 1)),
-                          np.zeros(n, np.float32), np.zeros((n, 3), np.float32),
-                          meta={"antialiased": True} if is_antialiased_header(header) else {})
+    cloud = GaussianCloud(
+        arrays["means"],
+        np.zeros((n, 3), np.float32),
+        np.tile(np.array([1, 0, 0, 0], np.float32), (n, 1)),
+        np.zeros(n, np.float32),
+        np.zeros((n, 3), np.float32),
+        meta={"antialiased": True} if is_antialiased_header(header) else {},
+    )
     degree = max(d for d, kk in REST_COEFFS.items() if kk == len(rest) // 3)
     return cloud, degree
 
 
-def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
-                    vertex: PlyElement) -> GaussianCloud:
+def points_to_cloud(
+    t: _VertexTable, names: set[str], path: Path, vertex: PlyElement
+) -> GaussianCloud:
     """A plain point cloud (x y z [+ colour]) -> small round Gaussians.
 
     Colours are scaled by their property type (uchar 0..255, ushort 0..65535, float 0..1,
@@ -398,8 +466,11 @@ def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
         if not ok.any():
             raise SceneFormatError(path, f"all {len(pts)} points have NaN or infinite positions")
         logging.getLogger(__name__).warning(
-            "%s: dropped %d of %d points with NaN or infinite positions", path,
-            int((~ok).sum()), len(pts))
+            "%s: dropped %d of %d points with NaN or infinite positions",
+            path,
+            int((~ok).sum()),
+            len(pts),
+        )
         pts, colors = np.ascontiguousarray(pts[ok]), np.ascontiguousarray(colors[ok])
     n = len(pts)
     if n > 1:
@@ -413,8 +484,9 @@ def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
     else:
         size = np.full(n, 0.01)
     size = np.maximum(size, 1e-7).astype(np.float32)
-    cloud = GaussianCloud.from_points(pts, colors, np.repeat(size[:, None] * 0.5, 3, axis=1),
-                                      opacity=0.9)
+    cloud = GaussianCloud.from_points(
+        pts, colors, np.repeat(size[:, None] * 0.5, 3, axis=1), opacity=0.9
+    )
     cloud.meta["converted_from"] = "point cloud"
     return cloud
 
@@ -422,13 +494,21 @@ def points_to_cloud(t: _VertexTable, names: set[str], path: Path,
 # --------------------------------------------------------------------------- writing
 def ply_property_names(sh_rest: int) -> list[str]:
     """The reference 3DGS vertex property order for `sh_rest` coefficients per channel."""
-    return (["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
-            + [f"f_rest_{i}" for i in range(3 * sh_rest)]
-            + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"])
+    return (
+        ["x", "y", "z", "nx", "ny", "nz", "f_dc_0", "f_dc_1", "f_dc_2"]
+        + [f"f_rest_{i}" for i in range(3 * sh_rest)]
+        + ["opacity", "scale_0", "scale_1", "scale_2", "rot_0", "rot_1", "rot_2", "rot_3"]
+    )
 
 
-def encode_ply(cloud: GaussianCloud, fh: BinaryIO, *, comments: Sequence[str] = (),
-               path: str | Path | None = None, check: bool = True) -> None:
+def encode_ply(
+    cloud: GaussianCloud,
+    fh: BinaryIO,
+    *,
+    comments: Sequence[str] = (),
+    path: str | Path | None = None,
+    check: bool = True,
+) -> None:
     """THE 3DGS PLY encoder: binary little-endian float32, reference names and order.
 
     Writes to an open binary file `fh` (a temp file, a zip member...). Properties:
@@ -459,14 +539,14 @@ def encode_ply(cloud: GaussianCloud, fh: BinaryIO, *, comments: Sequence[str] = 
     fh.write("\n".join(header).encode("utf-8"))
     for r0 in range(0, n, block):
         r1 = min(r0 + block, n)
-        b = buf[:r1 - r0]
+        b = buf[: r1 - r0]
         b[:, 0:3] = cloud.means[r0:r1]
         b[:, 6:9] = cloud.sh0[r0:r1]
         for c in range(3):  # f_rest is channel-major
-            b[:, 9 + c * k:9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
+            b[:, 9 + c * k : 9 + (c + 1) * k] = cloud.shN[r0:r1, :, c]
         b[:, j] = cloud.opacities[r0:r1]
-        b[:, j + 1:j + 4] = cloud.scales[r0:r1]
-        b[:, j + 4:j + 8] = cloud.quats[r0:r1]
+        b[:, j + 1 : j + 4] = cloud.scales[r0:r1]
+        b[:, j + 4 : j + 8] = cloud.quats[r0:r1]
         fh.write(b.data if b.flags.c_contiguous else b.tobytes())
 
 
@@ -492,8 +572,9 @@ def ply_bytes(cloud: GaussianCloud, progress: Any = None, **options: Any) -> byt
     return buf.getvalue()
 
 
-def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None, *,
-                   consume: bool = False) -> GaussianCloud:
+def read_ply_bytes(
+    data: bytes | bytearray, source: str | Path | None = None, *, consume: bool = False
+) -> GaussianCloud:
     """A 3DGS PLY held in memory (a project's layer), values exactly as stored.
 
     Unlike `read_ply`, rows holding NaN/inf are kept (the caller decides what to drop and
@@ -511,19 +592,27 @@ def read_ply_bytes(data: bytes | bytearray, source: str | Path | None = None, *,
     if missing:
         raise SceneFormatError(source, f"PLY lacks splat property {missing[0]}")
     t = _VertexTable(Path(str(source or "PLY data")), header, vertex, len(data), data=data)
-    rest = sorted((p for p in names if p.startswith("f_rest_")), key=lambda p: int(p[7:])
-                  if p[7:].isdigit() else -1)
+    rest = sorted(
+        (p for p in names if p.startswith("f_rest_")),
+        key=lambda p: int(p[7:]) if p[7:].isdigit() else -1,
+    )
     k = len(rest) // 3
     if len(rest) % 3 or (rest and rest != [f"f_rest_{i}" for i in range(len(rest))]):
-        raise SceneFormatError(source, f"{len(rest)} f_rest properties are not 3 numbered "
-                                       "channels of SH coefficients")
+        raise SceneFormatError(
+            source, f"{len(rest)} f_rest properties are not 3 numbered channels of SH coefficients"
+        )
     aa = is_antialiased_header(header)
-    arrays, _ = t.extract({"means": (["x", "y", "z"], 0),
-                           "scales": (["scale_0", "scale_1", "scale_2"], 0),
-                           "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
-                           "opacities": (["opacity"], 0),
-                           "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
-                           "shN": (rest, k)}, consume=consume)
+    arrays, _ = t.extract(
+        {
+            "means": (["x", "y", "z"], 0),
+            "scales": (["scale_0", "scale_1", "scale_2"], 0),
+            "quats": (["rot_0", "rot_1", "rot_2", "rot_3"], 0),
+            "opacities": (["opacity"], 0),
+            "sh0": (["f_dc_0", "f_dc_1", "f_dc_2"], 0),
+            "shN": (rest, k),
+        },
+        consume=consume,
+    )
     if not k:
         arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
     arrays["opacities"] = arrays["opacities"].reshape(-1)

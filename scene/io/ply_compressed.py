@@ -17,11 +17,10 @@ from typing import Any, BinaryIO
 import numpy as np
 
 from ..errors import SceneFormatError
+from ..files import atomic_write
 from ..gaussians import GaussianCloud, rgb_to_sh0, sh0_to_rgb, sigmoid
 from ..sh import REST_COEFFS
-from ..files import atomic_write
-from ._common import check_readable, finish_cloud, normalized_quats, safe_logit
-from ._common import validate_finite
+from ._common import check_readable, finish_cloud, normalized_quats, safe_logit, validate_finite
 from .plyheader import PlyHeader, binary_offsets, parse_header, read_header_bytes
 
 CHUNK = 256
@@ -50,12 +49,15 @@ def _mark_antialiased(cloud: GaussianCloud, header: PlyHeader) -> GaussianCloud:
 
 def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> GaussianCloud:
     if header.format != "binary_little_endian":
-        raise SceneFormatError(path, f"compressed PLY must be binary little endian, not {header.format}")
+        raise SceneFormatError(
+            path, f"compressed PLY must be binary little endian, not {header.format}"
+        )
     chunk, vertex, sh = header.element("chunk"), header.element("vertex"), header.element("sh")
     if chunk is None or vertex is None:
         raise SceneFormatError(path, "compressed PLY needs 'chunk' and 'vertex' elements")
-    missing = [p for p in _POS + _SCALE if chunk.prop(p) is None] + \
-              [p for p in _PACKED if vertex.prop(p) is None]
+    missing = [p for p in _POS + _SCALE if chunk.prop(p) is None] + [
+        p for p in _PACKED if vertex.prop(p) is None
+    ]
     if missing:
         raise SceneFormatError(path, "compressed PLY lacks properties: " + ", ".join(missing))
     n = vertex.count
@@ -63,14 +65,17 @@ def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> Gau
         raise SceneFormatError(path, "contains no splats")
     need = -(-n // CHUNK)
     if chunk.count < need:
-        raise SceneFormatError(path, f"{chunk.count} chunks cannot hold {n} splats "
-                                     f"({need} needed at {CHUNK} per chunk)")
+        raise SceneFormatError(
+            path,
+            f"{chunk.count} chunks cannot hold {n} splats ({need} needed at {CHUNK} per chunk)",
+        )
     names = ["chunk", "vertex"] + (["sh"] if sh is not None else [])
     offsets = binary_offsets(header, size, path, names)
     for name in names:
         if name not in offsets:
             raise SceneFormatError(path, f"cannot locate the '{name}' data")
     with open(path, "rb") as f:
+
         def read(el, off):  # noqa: ANN001, ANN202 - tiny local helper
             dt = el.row_dtype("<")
             f.seek(off)
@@ -78,6 +83,7 @@ def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> Gau
             if len(buf) < dt.itemsize * el.count:
                 raise SceneFormatError(path, f"'{el.name}' data is truncated")
             return np.frombuffer(buf, dt)
+
         ch = read(chunk, offsets["chunk"])
         vx = read(vertex, offsets["vertex"])
         shd = read(sh, offsets["sh"]) if sh is not None and sh.count and sh.properties else None
@@ -109,19 +115,26 @@ def read_compressed_with_header(path: Path, header: PlyHeader, size: int) -> Gau
         if m % 3 or (m // 3) not in REST_COEFFS.values():
             raise SceneFormatError(path, f"{m} SH values per splat is not a valid SH degree")
         k = m // 3
-        u = np.stack([shd[f"f_rest_{i}"] if f"f_rest_{i}" in shd.dtype.names else
-                      shd[shd.dtype.names[i]] for i in range(m)], 1).astype(np.float32)
+        u = np.stack(
+            [
+                shd[f"f_rest_{i}"] if f"f_rest_{i}" in shd.dtype.names else shd[shd.dtype.names[i]]
+                for i in range(m)
+            ],
+            1,
+        ).astype(np.float32)
         vals = ((u + 0.5) / 256.0 - 0.5) * 8.0  # (N, 3K) channel-major
         shN = np.ascontiguousarray(vals.reshape(n, 3, k).transpose(0, 2, 1))
-    cloud = GaussianCloud(means, scales, quats, safe_logit(rgba[:, 3]), rgb_to_sh0(rgb), shN,
-                          meta=meta)
+    cloud = GaussianCloud(
+        means, scales, quats, safe_logit(rgba[:, 3]), rgb_to_sh0(rgb), shN, meta=meta
+    )
     return finish_cloud(_mark_antialiased(cloud, header), path, "ply_compressed")
 
 
 def _unpack_111011(v: np.ndarray) -> np.ndarray:
     """uint32 (N,) -> (N, 3) floats in 0..1 from 11-10-11 bit unorms."""
-    return np.stack([((v >> 21) & 0x7FF) / 2047.0, ((v >> 11) & 0x3FF) / 1023.0,
-                     (v & 0x7FF) / 2047.0], 1).astype(np.float32)
+    return np.stack(
+        [((v >> 21) & 0x7FF) / 2047.0, ((v >> 11) & 0x3FF) / 1023.0, (v & 0x7FF) / 2047.0], 1
+    ).astype(np.float32)
 
 
 def _unpack_rotation(v: np.ndarray) -> np.ndarray:
@@ -177,8 +190,9 @@ def _pack_111011(t: np.ndarray) -> np.ndarray:
 ENCODE_BLOCK = 256 * CHUNK
 
 
-def encode_ply_compressed(cloud: GaussianCloud, fh: BinaryIO,
-                          path: str | Path | None = None) -> None:
+def encode_ply_compressed(
+    cloud: GaussianCloud, fh: BinaryIO, path: str | Path | None = None
+) -> None:
     """THE compressed-PLY encoder, into `fh` (18-float chunks of 256 Morton-ordered splats,
     uchar SH). Rows are gathered in Morton order block by block: memory is the packed
     vertex table (16 bytes a splat) and one block, not a reordered copy of the cloud."""
@@ -206,13 +220,17 @@ def encode_ply_compressed(cloud: GaussianCloud, fh: BinaryIO,
         rgb = sh0_to_rgb(cloud.sh0[idx]).astype(np.float64)
         (pmin, pmax), (smin, smax), (cmin, cmax) = bounds(means), bounds(scales), bounds(rgb)
         c0 = r0 // CHUNK
-        chunk[c0:c0 + len(starts)] = np.concatenate([pmin, pmax, smin, smax, cmin, cmax], 1)
+        chunk[c0 : c0 + len(starts)] = np.concatenate([pmin, pmax, smin, smax, cmin, cmax], 1)
         pos = _pack_111011(_normalise(means, pmin[ci], pmax[ci]))
         scl = _pack_111011(_normalise(scales, smin[ci], smax[ci]))
         crgb = _normalise(rgb, cmin[ci], cmax[ci])
         alpha = sigmoid(cloud.opacities[idx]).astype(np.float64)
-        col = (_unorm(crgb[:, 0], 8) << 24) | (_unorm(crgb[:, 1], 8) << 16) | \
-              (_unorm(crgb[:, 2], 8) << 8) | _unorm(alpha, 8)
+        col = (
+            (_unorm(crgb[:, 0], 8) << 24)
+            | (_unorm(crgb[:, 1], 8) << 16)
+            | (_unorm(crgb[:, 2], 8) << 8)
+            | _unorm(alpha, 8)
+        )
         q = normalized_quats(cloud.quats[idx]).astype(np.float64)
         rows = np.arange(m)
         largest = np.argmax(np.abs(q), 1)
@@ -237,7 +255,7 @@ def encode_ply_compressed(cloud: GaussianCloud, fh: BinaryIO,
     fh.write(vert.data)
     del vert
     for r0 in range(0, n if k else 0, ENCODE_BLOCK):
-        idx = order[r0:r0 + ENCODE_BLOCK]
+        idx = order[r0 : r0 + ENCODE_BLOCK]
         flat = cloud.shN[idx].transpose(0, 2, 1).reshape(len(idx), 3 * k)  # float32, as gsplat
         q = np.trunc((flat / np.float32(8.0) + np.float32(0.5)) * np.float32(256.0))
         fh.write(np.clip(q, 0, 255).astype(np.uint8).tobytes())

@@ -11,10 +11,22 @@ from ..errors import SceneFormatError
 
 #: PLY scalar type names -> numpy type codes (without byte order)
 PLY_TYPES = {
-    "char": "i1", "int8": "i1", "uchar": "u1", "uint8": "u1",
-    "short": "i2", "int16": "i2", "ushort": "u2", "uint16": "u2",
-    "int": "i4", "int32": "i4", "uint": "u4", "uint32": "u4",
-    "float": "f4", "float32": "f4", "double": "f8", "float64": "f8",
+    "char": "i1",
+    "int8": "i1",
+    "uchar": "u1",
+    "uint8": "u1",
+    "short": "i2",
+    "int16": "i2",
+    "ushort": "u2",
+    "uint16": "u2",
+    "int": "i4",
+    "int32": "i4",
+    "uint": "u4",
+    "uint32": "u4",
+    "float": "f4",
+    "float32": "f4",
+    "double": "f8",
+    "float64": "f8",
 }
 MAX_HEADER = 1 << 20  # a header longer than 1 MiB is not a PLY header
 
@@ -22,7 +34,7 @@ MAX_HEADER = 1 << 20  # a header longer than 1 MiB is not a PLY header
 @dataclass
 class PlyProperty:
     name: str
-    dtype: str                 # numpy code without byte order, e.g. "f4"
+    dtype: str  # numpy code without byte order, e.g. "f4"
     list_count: str | None = None  # numpy code of a list's count, None for scalars
 
 
@@ -52,9 +64,9 @@ class PlyElement:
 
 @dataclass
 class PlyHeader:
-    format: str                # "ascii" | "binary_little_endian" | "binary_big_endian"
+    format: str  # "ascii" | "binary_little_endian" | "binary_big_endian"
     elements: list[PlyElement]
-    data_offset: int           # byte offset of the first element's data
+    data_offset: int  # byte offset of the first element's data
     comments: list[str] = field(default_factory=list)
 
     @property
@@ -98,19 +110,26 @@ def parse_header(head: bytes, path: Path | str) -> PlyHeader:
         words = line.split()
         key = words[0]
         if key in ("comment", "obj_info"):
-            comments.append(line[len(key):].strip())
+            comments.append(line[len(key) :].strip())
         elif key == "format":
-            if len(words) != 3 or words[1] not in ("ascii", "binary_little_endian", "binary_big_endian"):
+            if len(words) != 3 or words[1] not in (
+                "ascii",
+                "binary_little_endian",
+                "binary_big_endian",
+            ):
                 raise SceneFormatError(path, f"PLY header line {i}: unknown format {line!r}")
             fmt = words[1]
         elif key == "element":
             if len(words) != 3:
-                raise SceneFormatError(path, f"PLY header line {i}: malformed element line {line!r}")
+                raise SceneFormatError(
+                    path, f"PLY header line {i}: malformed element line {line!r}"
+                )
             try:
                 count = int(words[2])
             except ValueError:
-                raise SceneFormatError(path, f"PLY header line {i}: element count {words[2]!r} "
-                                       "is not a number") from None
+                raise SceneFormatError(
+                    path, f"PLY header line {i}: element count {words[2]!r} is not a number"
+                ) from None
             if count < 0:
                 raise SceneFormatError(path, f"PLY header line {i}: negative element count")
             elements.append(PlyElement(words[1], count))
@@ -137,8 +156,9 @@ def parse_header(head: bytes, path: Path | str) -> PlyHeader:
     return PlyHeader(fmt, elements, nl + 1, comments)
 
 
-def binary_offsets(header: PlyHeader, file_size: int, path: Path | str,
-                   needed: list[str]) -> dict[str, int]:
+def binary_offsets(
+    header: PlyHeader, file_size: int, path: Path | str, needed: list[str]
+) -> dict[str, int]:
     """Byte offset of each element named in `needed`, checked against the file size.
 
     Elements are laid out one after another; an element with list properties has no
@@ -155,14 +175,15 @@ def binary_offsets(header: PlyHeader, file_size: int, path: Path | str,
             if pos + size > file_size:
                 have = max(file_size - pos, 0) // max(e.row_dtype("<").itemsize, 1)
                 raise SceneFormatError(
-                    path, f"header says {e.count} '{e.name}' rows but the file holds only "
-                          f"{have} (truncated file, or the header lies)")
+                    path,
+                    f"header says {e.count} '{e.name}' rows but the file holds only "
+                    f"{have} (truncated file, or the header lies)",
+                )
         pos += size
     return offsets
 
 
-def ascii_element_rows(header: PlyHeader, body: bytes, path: Path | str,
-                       name: str) -> np.ndarray:
+def ascii_element_rows(header: PlyHeader, body: bytes, path: Path | str, name: str) -> np.ndarray:
     """Rows of scalar element `name` from an ASCII PLY body, (count, P) float64."""
     lines = body.split(b"\n")
     li = 0
@@ -175,17 +196,24 @@ def ascii_element_rows(header: PlyHeader, body: bytes, path: Path | str,
         if e.has_lists:
             raise SceneFormatError(path, f"ASCII element '{name}' has list properties")
         if li + e.count > len(lines):
-            raise SceneFormatError(path, f"header says {e.count} '{name}' rows but the file "
-                                         f"holds only {max(len(lines) - li, 0)} lines")
-        chunk = b" ".join(lines[li:li + e.count])
+            raise SceneFormatError(
+                path,
+                f"header says {e.count} '{name}' rows but the file "
+                f"holds only {max(len(lines) - li, 0)} lines",
+            )
+        chunk = b" ".join(lines[li : li + e.count])
         p = len(e.properties)
         try:
             vals = np.array(chunk.split(), dtype=np.float64)
         except ValueError:
-            raise SceneFormatError(path, f"ASCII element '{name}' holds a value that is not a "
-                                         "number") from None
+            raise SceneFormatError(
+                path, f"ASCII element '{name}' holds a value that is not a number"
+            ) from None
         if vals.size != e.count * p:
-            raise SceneFormatError(path, f"ASCII element '{name}': expected {e.count} rows of "
-                                         f"{p} values, found {vals.size} values")
+            raise SceneFormatError(
+                path,
+                f"ASCII element '{name}': expected {e.count} rows of "
+                f"{p} values, found {vals.size} values",
+            )
         return vals.reshape(e.count, p)
     raise SceneFormatError(path, "ASCII PLY has fewer lines than its header promises")

@@ -28,8 +28,9 @@ import io
 import json
 import math
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
@@ -38,8 +39,8 @@ from ..gaussians import GaussianCloud
 from ..sh import REST_COEFFS
 from ._common import check_readable, finish_cloud, safe_logit
 
-MAX_SIDE = 16383            # WebP's limit, and the format's
-MAX_META_BYTES = 16 << 20   # meta.json: a few codebooks of 256 floats
+MAX_SIDE = 16383  # WebP's limit, and the format's
+MAX_META_BYTES = 16 << 20  # meta.json: a few codebooks of 256 floats
 MAX_MEMBERS = 64
 SQRT2 = math.sqrt(2.0)
 #: the components each quats tag (252 + index of the largest over w x y z) keeps, in order
@@ -77,34 +78,51 @@ class _Files:
 
     def read(self, name: str, limit: int) -> bytes:
         """File `name` (a plain name from meta.json), at most `limit` bytes."""
-        if not isinstance(name, str) or not name or "/" in name or "\\" in name \
-                or name in (".", "..") or "\x00" in name:
-            raise SceneFormatError(self.path, f"meta.json names an unusable file {str(name)[:80]!r}")
+        if (
+            not isinstance(name, str)
+            or not name
+            or "/" in name
+            or "\\" in name
+            or name in (".", "..")
+            or "\x00" in name
+        ):
+            raise SceneFormatError(
+                self.path, f"meta.json names an unusable file {str(name)[:80]!r}"
+            )
         if self.zf is not None:
             info = self.members.get(name)
             if info is None:
                 raise SceneFormatError(self.path, f"the SOG archive lacks {name}")
             if info.file_size > limit:
-                raise SceneFormatError(self.path, f"{name} unpacks to {info.file_size:,} bytes, "
-                                                  f"more than a SOG of this size can need "
-                                                  f"({limit:,}): not a SOG, or a zip bomb")
+                raise SceneFormatError(
+                    self.path,
+                    f"{name} unpacks to {info.file_size:,} bytes, "
+                    f"more than a SOG of this size can need "
+                    f"({limit:,}): not a SOG, or a zip bomb",
+                )
             try:
                 with self.zf.open(info) as f:
                     data = f.read(limit + 1)
             except Exception as exc:  # zipfile, zlib, CRC and encryption errors alike
-                raise SceneFormatError(self.path, f"{name} is corrupt in the archive ({exc})") from None
+                raise SceneFormatError(
+                    self.path, f"{name} is corrupt in the archive ({exc})"
+                ) from None
         else:
             f_path = self.path.parent / name
             if not f_path.is_file():
                 raise SceneFormatError(self.path, f"the texture {name} is missing beside meta.json")
             if f_path.stat().st_size > limit:
-                raise SceneFormatError(self.path, f"{name} is larger ({f_path.stat().st_size:,} "
-                                                  f"bytes) than a SOG of this size can need")
+                raise SceneFormatError(
+                    self.path,
+                    f"{name} is larger ({f_path.stat().st_size:,} "
+                    f"bytes) than a SOG of this size can need",
+                )
             with open(f_path, "rb") as f:
                 data = f.read(limit + 1)
         if len(data) > limit:
-            raise SceneFormatError(self.path, f"{name} unpacks to more than {limit:,} bytes: "
-                                              "not a SOG, or a zip bomb")
+            raise SceneFormatError(
+                self.path, f"{name} unpacks to more than {limit:,} bytes: not a SOG, or a zip bomb"
+            )
         return data
 
 
@@ -114,7 +132,9 @@ def texture_size(count: int) -> tuple[int, int]:
     return w, int(math.ceil(count / w / 4) * 4)
 
 
-def _decode_webp(files: _Files, name: str, limit: int, expect: Callable[[int, int], str | None]) -> np.ndarray:
+def _decode_webp(
+    files: _Files, name: str, limit: int, expect: Callable[[int, int], str | None]
+) -> np.ndarray:
     """RGBA (H, W, 4) uint8 of WebP `name`; `expect(w, h)` returns a complaint or None,
     checked from the header before any pixel is decoded."""
     from PIL import Image
@@ -148,8 +168,9 @@ def _codebook(path: Path, meta: dict[str, Any], key: str) -> np.ndarray:
 
 def _lookup(path: Path, codebook: np.ndarray, idx: np.ndarray, what: str) -> np.ndarray:
     if int(idx.max(initial=0)) >= len(codebook):
-        raise SceneFormatError(path, f"{what} index {int(idx.max())} lies beyond its "
-                                     f"{len(codebook)}-entry codebook")
+        raise SceneFormatError(
+            path, f"{what} index {int(idx.max())} lies beyond its {len(codebook)}-entry codebook"
+        )
     return codebook[idx]
 
 
@@ -172,8 +193,11 @@ def read_sog(path: str | Path) -> GaussianCloud:
     path = Path(path)
     check_readable(path)
     if path.name.lower().endswith("lod-meta.json"):
-        raise SceneFormatError(path, "is a streamed SOG (LOD chunks): convert it with "
-                                     "splat-transform to one .sog or .ply first")
+        raise SceneFormatError(
+            path,
+            "is a streamed SOG (LOD chunks): convert it with "
+            "splat-transform to one .sog or .ply first",
+        )
     files = _Files(path)
     try:
         return _read(path, files)
@@ -196,18 +220,23 @@ def _read(path: Path, files: _Files) -> GaussianCloud:
         raise SceneFormatError(path, "meta.json is not a JSON object")
     version = meta.get("version")
     if version is None:
-        raise SceneFormatError(path, "is a SOG of the first (v1) layout; re-save it with "
-                                     "SuperSplat or splat-transform to get SOG v2")
+        raise SceneFormatError(
+            path,
+            "is a SOG of the first (v1) layout; re-save it with "
+            "SuperSplat or splat-transform to get SOG v2",
+        )
     if version != 2:
         raise SceneFormatError(path, f"SOG version {str(version)[:20]} is not supported (2 is)")
     count = meta.get("count")
     if not isinstance(count, int) or isinstance(count, bool) or count <= 0:
-        raise SceneFormatError(path, f"meta.json count {str(count)[:30]!r} is not a positive "
-                                     "whole number")
+        raise SceneFormatError(
+            path, f"meta.json count {str(count)[:30]!r} is not a positive whole number"
+        )
     w_exp, h_exp = texture_size(count)
     if w_exp > MAX_SIDE or h_exp > MAX_SIDE:
-        raise SceneFormatError(path, f"count {count:,} needs textures larger than "
-                                     f"{MAX_SIDE}x{MAX_SIDE}")
+        raise SceneFormatError(
+            path, f"count {count:,} needs textures larger than {MAX_SIDE}x{MAX_SIDE}"
+        )
     # a lossless WebP of W*H RGBA texels is not larger than the raw pixels plus headers
     limit = w_exp * h_exp * 4 + (1 << 20)
 
@@ -230,8 +259,12 @@ def _read(path: Path, files: _Files) -> GaussianCloud:
         maxs = np.asarray(meta["means"]["maxs"], np.float64)
     except (KeyError, TypeError, ValueError):
         raise SceneFormatError(path, "meta.json has no usable means.mins / means.maxs") from None
-    if mins.shape != (3,) or maxs.shape != (3,) or not np.isfinite([mins, maxs]).all() \
-            or np.abs([mins, maxs]).max() > 80:  # exp(80) would overflow float32 positions
+    if (
+        mins.shape != (3,)
+        or maxs.shape != (3,)
+        or not np.isfinite([mins, maxs]).all()
+        or np.abs([mins, maxs]).max() > 80
+    ):  # exp(80) would overflow float32 positions
         raise SceneFormatError(path, "meta.json means.mins / maxs are not 3 sane numbers each")
     lo = texels("means", 0)[:, :3].astype(np.uint32)
     hi = texels("means", 1)[:, :3].astype(np.uint32)
@@ -267,12 +300,15 @@ def _read(path: Path, files: _Files) -> GaussianCloud:
     if isinstance(shn_meta, dict) and shn_meta.get("bands") not in (None, 0):
         bands = shn_meta.get("bands")
         if bands not in (1, 2, 3):
-            raise SceneFormatError(path, f"meta.json shN.bands {str(bands)[:20]!r} is not 1, 2 or 3")
+            raise SceneFormatError(
+                path, f"meta.json shN.bands {str(bands)[:20]!r} is not 1, 2 or 3"
+            )
         k = REST_COEFFS[bands]
         palette_n = shn_meta.get("count")
         if not isinstance(palette_n, int) or not 0 < palette_n <= 65536:
-            raise SceneFormatError(path, f"meta.json shN.count {str(palette_n)[:20]!r} is not "
-                                         "1..65536")
+            raise SceneFormatError(
+                path, f"meta.json shN.count {str(palette_n)[:20]!r} is not 1..65536"
+            )
         cb = _codebook(path, meta, "shN")
         rows_needed = -(-palette_n // 64)
 
@@ -284,10 +320,11 @@ def _read(path: Path, files: _Files) -> GaussianCloud:
             return None
 
         names = _files_of(path, meta, "shN", 2)
-        cen = _decode_webp(files, names[0], 64 * k * (rows_needed + 1) * 4 + (1 << 20),
-                           centroid_size)                       # (h, 64·K, 4)
+        cen = _decode_webp(
+            files, names[0], 64 * k * (rows_needed + 1) * 4 + (1 << 20), centroid_size
+        )  # (h, 64·K, 4)
         entries = cen.reshape(cen.shape[0] * 64, k, 4)[:, :, :3]  # (P, K, 3) codebook indices
-        palette = _lookup(path, cb, entries, "SH")                # (P, K, 3)
+        palette = _lookup(path, cb, entries, "SH")  # (P, K, 3)
         palette = np.concatenate([palette, np.zeros((1, k, 3), np.float32)])  # + "no entry"
         lab = _decode_webp(files, names[1], limit, per_splat).reshape(-1, 4)[:count]
         labels = lab[:, 0].astype(np.int64) | (lab[:, 1].astype(np.int64) << 8)

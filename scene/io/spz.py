@@ -22,17 +22,17 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import numpy as np
 
 from ..errors import SceneFormatError
+from ..files import atomic_write
 from ..gaussians import GaussianCloud, sigmoid
 from ..sh import REST_COEFFS
-from ..files import atomic_write
-from ._common import finish_cloud, normalized_quats, read_all, safe_logit
-from ._common import validate_finite
+from ._common import finish_cloud, normalized_quats, read_all, safe_logit, validate_finite
 
 MAGIC = 0x5053474E  # "NGSP" little endian
 COLOR_SCALE = 0.15
@@ -42,13 +42,25 @@ GZIP_MAX_RATIO = 1100  # deflate cannot expand by more than ~1032:1
 EXT_COORDINATE_SYSTEM = 0xADBE0003  # SPZ_ADOBE_coordinate_system
 #: the spz library's CoordinateSystem enum -> axis signs relative to the PLY frame (RDF):
 #: R/L = +x/-x, D/U = +y/-y, F/B = +z/-z
-_COORDINATE_SYSTEMS = {1: "LDB", 2: "RDB", 3: "LUB", 4: "RUB", 5: "LDF", 6: "RDF", 7: "LUF", 8: "RUF"}
+_COORDINATE_SYSTEMS = {
+    1: "LDB",
+    2: "RDB",
+    3: "LUB",
+    4: "RUB",
+    5: "LDF",
+    6: "RDF",
+    7: "LUF",
+    8: "RUF",
+}
 AXES = ("ply", "rub")
 
 
 def _axis_signs(code: str) -> tuple[float, float, float]:
-    return (1.0 if code[0] == "R" else -1.0, 1.0 if code[1] == "D" else -1.0,
-            1.0 if code[2] == "F" else -1.0)
+    return (
+        1.0 if code[0] == "R" else -1.0,
+        1.0 if code[1] == "D" else -1.0,
+        1.0 if code[2] == "F" else -1.0,
+    )
 
 
 def to_ply_frame(cloud: GaussianCloud, code: str) -> GaussianCloud:
@@ -72,7 +84,7 @@ def _parse_records(buf: bytes) -> list[tuple[int, bytes]] | None:
         typ, ln = struct.unpack_from("<II", buf, pos)
         if pos + 8 + ln > len(buf):
             return None
-        out.append((typ, bytes(buf[pos + 8:pos + 8 + ln])))
+        out.append((typ, bytes(buf[pos + 8 : pos + 8 + ln])))
         pos += 8 + ln
     return out
 
@@ -139,8 +151,9 @@ def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
     sizes = _block_sizes(n, SPZ_REST[sh_deg], version)
     body = sum(sizes)
     if body > GZIP_MAX_RATIO * len(data):
-        raise SceneFormatError(path, f"header claims {n} splats, far more than "
-                                     f"{len(data)} compressed bytes can hold")
+        raise SceneFormatError(
+            path, f"header claims {n} splats, far more than {len(data)} compressed bytes can hold"
+        )
     # extension records (flag 0x2): after the blocks (Niantic's writer), or before them
     limit = body + (1 << 20 if flags & 0x2 else 0)
     try:
@@ -148,11 +161,16 @@ def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
     except zlib.error as exc:
         raise SceneFormatError(path, f"corrupt gzip data: {exc}") from None
     if len(rest) < body:
-        raise SceneFormatError(path, f"header claims {n} splats but the data holds only "
-                                     f"{len(rest)} of {body} bytes (truncated?)")
+        raise SceneFormatError(
+            path,
+            f"header claims {n} splats but the data holds only "
+            f"{len(rest)} of {body} bytes (truncated?)",
+        )
     if len(rest) > limit:
-        raise SceneFormatError(path, "more data than the header's splat count accounts for "
-                                     "(corrupt header or not an .spz)")
+        raise SceneFormatError(
+            path,
+            "more data than the header's splat count accounts for (corrupt header or not an .spz)",
+        )
     meta: dict[str, Any] = {}
     start = 0
     if len(rest) > body:
@@ -162,10 +180,13 @@ def _read_gzip(path: Path, data: bytes) -> GaussianCloud:
             records = _parse_records(rest[:extra])
             start = extra
         if records is None:
-            raise SceneFormatError(path, f"{extra} bytes beyond the splat data are not "
-                                         ".spz extension records (corrupt file?)")
+            raise SceneFormatError(
+                path,
+                f"{extra} bytes beyond the splat data are not "
+                ".spz extension records (corrupt file?)",
+            )
         _read_extensions(path, records, meta)
-    blocks = _split(memoryview(rest)[start:start + body], sizes)
+    blocks = _split(memoryview(rest)[start : start + body], sizes)
     return _decode(path, blocks, n, sh_deg, frac, flags, version, meta)
 
 
@@ -180,7 +201,9 @@ def _read_extensions(path: Path, records: list[tuple[int, bytes]], meta: dict[st
             if code is None:
                 logging.getLogger(__name__).warning(
                     "%s: unknown coordinate system %d in the .spz extension; kept as stored",
-                    path, payload[0])
+                    path,
+                    payload[0],
+                )
             else:
                 meta["spz_coordinate_system"] = code
 
@@ -195,8 +218,9 @@ def _read_v4(path: Path, data: bytes) -> GaussianCloud:
     try:
         import zstandard
     except ImportError:
-        raise SceneFormatError(path, ".spz version 4 uses zstd compression: run "
-                                     "`pip install zstandard` to read it") from None
+        raise SceneFormatError(
+            path, ".spz version 4 uses zstd compression: run `pip install zstandard` to read it"
+        ) from None
     sizes = _block_sizes(n, SPZ_REST[sh_deg], 4)
     wanted = [s for s in sizes if s > 0]
     if n_streams != len(wanted):
@@ -213,7 +237,7 @@ def _read_v4(path: Path, data: bytes) -> GaussianCloud:
         if pos + comp > len(data):
             raise SceneFormatError(path, f".spz v4 stream {i} runs past the end of the file")
         try:
-            block = dctx.decompress(data[pos:pos + comp], max_output_size=size)
+            block = dctx.decompress(data[pos : pos + comp], max_output_size=size)
         except zstandard.ZstdError as exc:
             raise SceneFormatError(path, f"corrupt zstd stream {i}: {exc}") from None
         if len(block) != size:
@@ -228,13 +252,21 @@ def _read_v4(path: Path, data: bytes) -> GaussianCloud:
 def _split(buf: memoryview, sizes: list[int]) -> list[memoryview]:
     out, pos = [], 0
     for s in sizes:
-        out.append(buf[pos:pos + s])
+        out.append(buf[pos : pos + s])
         pos += s
     return out
 
 
-def _decode(path: Path, blocks: list[memoryview], n: int, sh_deg: int, frac: int, flags: int,
-            version: int, meta: dict[str, Any]) -> GaussianCloud:
+def _decode(
+    path: Path,
+    blocks: list[memoryview],
+    n: int,
+    sh_deg: int,
+    frac: int,
+    flags: int,
+    version: int,
+    meta: dict[str, Any],
+) -> GaussianCloud:
     if n == 0:
         raise SceneFormatError(path, "contains no splats")
     p_b, a_b, c_b, s_b, r_b, sh_b = (np.frombuffer(b, np.uint8) for b in blocks)
@@ -258,18 +290,23 @@ def _decode(path: Path, blocks: list[memoryview], n: int, sh_deg: int, frac: int
     sh = ((sh_b.astype(np.float32) - 128.0) / 128.0).reshape(n, dim, 3)
     if sh_deg > 3:
         meta["warning"] = f"SH degree {sh_deg} truncated to 3"
-        sh = sh[:, :REST_COEFFS[3]]
+        sh = sh[:, : REST_COEFFS[3]]
     meta["antialiased"] = bool(flags & 0x1)
     meta["spz_version"] = version
-    cloud = GaussianCloud(means, scales, normalized_quats(quats), opac, sh0,
-                          np.ascontiguousarray(sh), meta=meta)
+    cloud = GaussianCloud(
+        means, scales, normalized_quats(quats), opac, sh0, np.ascontiguousarray(sh), meta=meta
+    )
     return finish_cloud(cloud, path, "spz")
 
 
 def _unpack_smallest_three(r: np.ndarray) -> np.ndarray:
     """(N, 4) bytes -> (N, 4) quaternions w x y z (the file stores x y z w)."""
-    comp = (r[:, 0].astype(np.uint32) | (r[:, 1].astype(np.uint32) << 8)
-            | (r[:, 2].astype(np.uint32) << 16) | (r[:, 3].astype(np.uint32) << 24))
+    comp = (
+        r[:, 0].astype(np.uint32)
+        | (r[:, 1].astype(np.uint32) << 8)
+        | (r[:, 2].astype(np.uint32) << 16)
+        | (r[:, 3].astype(np.uint32) << 24)
+    )
     largest = (comp >> 30).astype(np.int64)
     q = np.zeros((len(r), 4), np.float32)  # x y z w
     rows = np.arange(len(r))
@@ -319,15 +356,26 @@ ENCODE_CHUNK = 65536
 def _rub_sh_signs(k: int) -> np.ndarray:
     """(k, 1) signs turning SH coefficients between the PLY and RUB frames (a rotation by
     pi about x: every coefficient keeps or flips its sign), taken from `to_ply_frame`."""
-    unit = GaussianCloud(np.zeros((1, 3)), np.zeros((1, 3)), np.array([[1.0, 0, 0, 0]]),
-                         np.zeros(1), np.zeros((1, 3)), np.ones((1, k, 3)))
+    unit = GaussianCloud(
+        np.zeros((1, 3)),
+        np.zeros((1, 3)),
+        np.array([[1.0, 0, 0, 0]]),
+        np.zeros(1),
+        np.zeros((1, 3)),
+        np.ones((1, k, 3)),
+    )
     signs = to_ply_frame(unit, "RUB").shN[0, :, :1]
     assert np.allclose(np.abs(signs), 1.0)
     return np.sign(signs).astype(np.float32)
 
 
-def spz_payload(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
-                sh_rest_bits: int = 4, axes: str = "ply") -> Iterator[bytes]:
+def spz_payload(
+    cloud: GaussianCloud,
+    version: int = 3,
+    sh1_bits: int = 5,
+    sh_rest_bits: int = 4,
+    axes: str = "ply",
+) -> Iterator[bytes]:
     """THE .spz encoder: the uncompressed payload (16-byte header, then the planar blocks)
     for versions 2 and 3, yielded in pieces of at most ENCODE_CHUNK splats so a big cloud
     is never duplicated. axes="rub" writes y and z flipped (orientations and SH follow).
@@ -353,10 +401,17 @@ def spz_payload(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
     for r0, r1 in spans:  # positions: 24-bit fixed point
         p = cloud.means[r0:r1].astype(np.float64) * (np.array([1.0, -1.0, -1.0]) if rub else 1.0)
         fixed = np.rint(p * (1 << frac)).astype(np.int32).reshape(-1)
-        yield np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], 1).astype(np.uint8).tobytes()
+        yield (
+            np.stack([fixed & 0xFF, (fixed >> 8) & 0xFF, (fixed >> 16) & 0xFF], 1)
+            .astype(np.uint8)
+            .tobytes()
+        )
     for r0, r1 in spans:
-        yield np.clip(np.rint(sigmoid(cloud.opacities[r0:r1]).astype(np.float64) * 255), 0, 255) \
-            .astype(np.uint8).tobytes()
+        yield (
+            np.clip(np.rint(sigmoid(cloud.opacities[r0:r1]).astype(np.float64) * 255), 0, 255)
+            .astype(np.uint8)
+            .tobytes()
+        )
     for r0, r1 in spans:
         col = np.rint(cloud.sh0[r0:r1].astype(np.float64) * (COLOR_SCALE * 255) + 127.5)
         yield np.clip(col, 0, 255).astype(np.uint8).tobytes()
@@ -383,14 +438,26 @@ def spz_payload(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
             yield sh.tobytes()
 
 
-def encode_spz(cloud: GaussianCloud, version: int = 3, sh1_bits: int = 5,
-               sh_rest_bits: int = 4, axes: str = "ply") -> bytes:
+def encode_spz(
+    cloud: GaussianCloud,
+    version: int = 3,
+    sh1_bits: int = 5,
+    sh_rest_bits: int = 4,
+    axes: str = "ply",
+) -> bytes:
     """`spz_payload` joined: the uncompressed .spz payload as one bytes object."""
     return b"".join(spz_payload(cloud, version, sh1_bits, sh_rest_bits, axes))
 
 
-def encode_spz_file(cloud: GaussianCloud, fh: BinaryIO, *, version: int = 3, axes: str = "ply",
-                    path: str | Path | None = None, **options: Any) -> None:
+def encode_spz_file(
+    cloud: GaussianCloud,
+    fh: BinaryIO,
+    *,
+    version: int = 3,
+    axes: str = "ply",
+    path: str | Path | None = None,
+    **options: Any,
+) -> None:
     """`.spz` (gzip container around `spz_payload`) into `fh`, streamed.
 
     axes: "ply" (default: data as Wander holds it, the PLY frame, as Niantic's CLI writes)
