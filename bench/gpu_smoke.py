@@ -77,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
         from generators.models.verify import verify
 
         print(
-            f"{'backend':<26}{'load s':>8}{'run s':>8}{'peak MB':>9}{'cpu run s':>11}{'ratio':>7}  result"
+            f"{'backend':<26}{'load s':>8}{'run s':>8}{'peak MB':>9}"
+            f"{'cpu run s':>11}{'ratio':>7}  result"
         )
         for b in BACKENDS:
             if args.only and b.name not in args.only:

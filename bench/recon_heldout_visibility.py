@@ -1,6 +1,7 @@
 """How much of a held-out photo the training photos show at all, and what it scores there.
 
-    python bench/recon_heldout_visibility.py sc 100_7100.JPG --render /tmp/wander-recon-iterate/TAG_100_7100.png
+    python bench/recon_heldout_visibility.py sc 100_7100.JPG
+                                             --render /tmp/wander-recon-iterate/TAG_100_7100.png
 
 A held-out photo can only be reproduced where its content was photographed by the
 training photos. This measures that from the photos alone (not from the scene): a plane
@@ -80,9 +81,9 @@ def main() -> None:
     seen.reshape(-1)[pix[chk.consistent >= 1]] = True
     seen = cv2.dilate(seen.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0  # close pin holes
     print(
-        f"{a.photo}: training neighbours {[orig[m] for m in neigh]}; {100 * (depth > 0).mean():.1f} % of "
-        f"its pixels match them (NCC >= 0.5), {100 * seen.mean():.1f} % (dilated 2 px) on a surface a "
-        f"training depth map sees there too"
+        f"{a.photo}: training neighbours {[orig[m] for m in neigh]}; "
+        f"{100 * (depth > 0).mean():.1f} % of its pixels match them (NCC >= 0.5), "
+        f"{100 * seen.mean():.1f} % (dilated 2 px) on a surface a training depth map sees there too"
     )
     if a.render is not None:
         side = cv2.imread(str(a.render))[..., ::-1].astype(np.float64)
@@ -97,12 +98,13 @@ def main() -> None:
             if mm.any():
                 print(
                     f"  {lab:<9} {100 * mm.mean():5.1f} % of the frame: PSNR "
-                    f"{10 * np.log10(255**2 / se[mm].mean()):.2f} dB, {100 * se[mm].sum() / se.sum():.0f} % "
-                    f"of the squared error"
+                    f"{10 * np.log10(255**2 / se[mm].mean()):.2f} dB, "
+                    f"{100 * se[mm].sum() / se.sum():.0f} % of the squared error"
                 )
         print(
-            f"  whole frame PSNR {10 * np.log10(255**2 / se.mean()):.2f} dB; if the unmatched pixels "
-            f"scored like the matched ones: {10 * np.log10(255**2 / se[m].mean()):.2f} dB"
+            f"  whole frame PSNR {10 * np.log10(255**2 / se.mean()):.2f} dB; "
+            f"if the unmatched pixels scored like the matched ones: "
+            f"{10 * np.log10(255**2 / se[m].mean()):.2f} dB"
         )
         cv2.imwrite(
             str(CACHE / f"seen_{Path(a.photo).stem}.png"),

@@ -167,7 +167,8 @@ def main() -> None:
     tr = [p for _, h, p in rows if not h]
     ho = [p for _, h, p in rows if h]
     print(
-        f"[{a.tag}] {a.set} train {np.mean(tr):.2f} held-out {np.mean(ho) if ho else float('nan'):.2f} "
+        f"[{a.tag}] {a.set} train {np.mean(tr):.2f} "
+        f"held-out {np.mean(ho) if ho else float('nan'):.2f} "
         f"(eval {a.eval_size} px, refine {t3 - t2:.0f}s, {len(cloud)} splats)",
         flush=True,
     )

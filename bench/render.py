@@ -1,4 +1,5 @@
-"""Renderer benchmark: what a user sees, at 1280x720, per scene size (300k and 1M splats by default).
+"""Renderer benchmark: what a user sees, at 1280x720, per scene size (300k and 1M splats by
+default).
 
 For each size it prints
 - still:  full-quality frames per second at a fixed camera;
@@ -14,8 +15,9 @@ subset of the splats as they are, where the new path draws the merged coarse lev
 the frame's splat budget), or its strongest splats grown where the budget is below the merged
 splats in view; `--coarse` adds that path without the cut. `--fixed K@SCALE` draws every moving
 frame at one level instead of the controller's: on a loaded machine the controller drops to its
-lowest level, while CPU ms and PSNR/SSIM at one level compare the paths whatever the load. CPU milliseconds (all threads of this process, llvmpipe's included)
-are printed beside wall time: on a shared machine they move far less with other load.
+lowest level, while CPU ms and PSNR/SSIM at one level compare the paths whatever the load.
+CPU milliseconds (all threads of this process, llvmpipe's included) are printed beside wall
+time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 16] [--scene room|cube] [--legacy]
                            [--coarse] [--fixed 45000@0.33]
@@ -269,7 +271,8 @@ def run_size(
 
 
 def sort_bench(n: int = 1_000_000, repeats: int = 7) -> tuple[float, float, float]:
-    """(16-bit key sort ms, full depth+key+sort ms, float argsort ms) for n splats, best of repeats."""
+    """(16-bit key sort ms, full depth+key+sort ms, float argsort ms) for n splats, best of
+    `repeats`."""
     from viewer.sorting import depth_keys_u16
 
     rng = np.random.default_rng(0)
@@ -347,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     bench.frame(wr, camera_at(0.0, "cube"), None, 1.0)
     wr.release()
     print(
-        f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} {'moving fps':>10} {'(cpu ms)':>9} "
+        f"{'splats':>8} {'path':<6} {'still fps':>9} {'(cpu ms)':>9} "
+        f"{'moving fps':>10} {'(cpu ms)':>9} "
         f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}"
     )
     for n in sizes:
@@ -373,7 +377,8 @@ def main(argv: list[str] | None = None) -> int:
             a, b = res["new"], res["today"]
             print(
                 f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
-                f"{b['still'][1] / a['still'][1]:.2f}x cpu | moving {b['moving'][0] / a['moving'][0]:.2f}x | "
+                f"{b['still'][1] / a['still'][1]:.2f}x cpu | "
+                f"moving {b['moving'][0] / a['moving'][0]:.2f}x | "
                 f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
                 f"first frame {b['first_ms'] / a['first_ms']:.2f}x"
             )

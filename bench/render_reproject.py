@@ -95,7 +95,9 @@ for t in (0.1, 0.25, 0.5, 0.8):
             zf[tgt[closer]] = np.minimum(zf[tgt[closer]], z[idx[closer]])
     img = np.clip(out, 0, 255).astype(np.uint8)
     print(
-        f"{n} t={t:.2f}s ({1.4 * t:.2f} m, {20 * t:.0f} deg): LOD only PSNR {psnr(fill, full):.1f} SSIM {ssim(fill, full):.3f} | "
-        f"reprojected key + LOD fill PSNR {psnr(img, full):.1f} SSIM {ssim(img, full):.3f} (covered {np.isfinite(zbuf).mean():.2f})",
+        f"{n} t={t:.2f}s ({1.4 * t:.2f} m, {20 * t:.0f} deg): "
+        f"LOD only PSNR {psnr(fill, full):.1f} SSIM {ssim(fill, full):.3f} | "
+        f"reprojected key + LOD fill PSNR {psnr(img, full):.1f} SSIM {ssim(img, full):.3f} "
+        f"(covered {np.isfinite(zbuf).mean():.2f})",
         flush=True,
     )

@@ -56,14 +56,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         "--report",
         type=Path,
         metavar="FILE",
-        help="reconstruct report naming the held-out photos (default: SCENE_report.json beside the scene)",
+        help=(
+            "reconstruct report naming the held-out photos "
+            "(default: SCENE_report.json beside the scene)"
+        ),
     )
     p.add_argument(
         "--max-size",
         type=int,
         default=0,
         metavar="PX",
-        help="downscale photo and camera so the long side is at most PX (0 = full resolution, the default)",
+        help=(
+            "downscale photo and camera so the long side is at most PX "
+            "(0 = full resolution, the default)"
+        ),
     )
     p.add_argument(
         "--exif",

@@ -141,8 +141,8 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         ),
         "world": how_made(meta) if meta.get("generator") else None,
         "layers": layers,
-        "splats": sum(l["count"] or 0 for l in layers if l["data"] == "cloud"),
-        "mesh_vertices": sum(l["count"] or 0 for l in layers if l["data"] == "mesh"),
+        "splats": sum(lay["count"] or 0 for lay in layers if lay["data"] == "cloud"),
+        "mesh_vertices": sum(lay["count"] or 0 for lay in layers if lay["data"] == "mesh"),
         "bookmarks": bookmarks,
         "camera_path": (
             {"keyframes": len(kfs), "duration_s": (max(times) - min(times)) if times else 0.0}
@@ -222,9 +222,14 @@ def run(args: argparse.Namespace) -> int:
     if info["kind"] == "mesh":
         print(f"vertices:  {info['vertices']:,}")
         print(f"faces:     {info['faces']:,}")
-        print(
-            f"colour:    {'texture' if info['has_texture'] else 'vertex colours' if info['has_vertex_colors'] else 'none'}"
+        colour = (
+            "texture"
+            if info["has_texture"]
+            else "vertex colours"
+            if info["has_vertex_colors"]
+            else "none"
         )
+        print(f"colour:    {colour}")
     else:
         print(f"splats:    {info['count']:,}")
         print(f"SH degree: {info['sh_degree']}")

@@ -1,10 +1,11 @@
 """A small differentiable Gaussian-splat rasterizer in PyTorch, for the CPU.
 
 Same semantics as the 3DGS reference: EWA projection of each 3D covariance (x/z, y/z
-clamped to the frustum widened by 30 %), +0.3 px² low-pass, 3σ footprint, α = min(0.99, o·exp(-½dᵀΣ⁻¹d)),
-α < 1/255 skipped, front-to-back compositing. Instead of tiles, it lists every
-(splat, pixel-in-its-3σ-box) pair, sorted by pixel then depth, and composites all pairs
-at once with segmented cumulative sums, so the cost follows the splats' real footprints.
+clamped to the frustum widened by 30 %), +0.3 px² low-pass, 3σ footprint,
+α = min(0.99, o·exp(-½dᵀΣ⁻¹d)), α < 1/255 skipped, front-to-back compositing. Instead of
+tiles, it lists every (splat, pixel-in-its-3σ-box) pair, sorted by pixel then depth, and
+composites all pairs at once with segmented cumulative sums, so the cost follows the
+splats' real footprints.
 `rasterize_dense` is the plain reference twin (a sequential loop over splats) that the
 tests compare with. Pixel centres are at integer + 0.5, as in `scene.camera`.
 """

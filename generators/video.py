@@ -24,9 +24,9 @@ from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.camera import Camera
 from scene.campath import CameraPath
 from scene.errors import SceneFormatError
+from scene.files import commit_temp, make_temp_file
 
 log = logging.getLogger(__name__)
-from scene.files import commit_temp, make_temp_file
 
 RenderFn = Callable[[Any, Camera], np.ndarray]
 MAX_SIDE = 8192

@@ -376,7 +376,8 @@ def similarity_matrix(
     scale: float = 1.0,
     rotation: np.ndarray | None = None,
 ) -> np.ndarray:
-    """4×4 similarity from a translation, a yaw about +Y (radians) or a 3×3 rotation, and a scale."""
+    """4×4 similarity from a translation, a yaw about +Y (radians) or a 3×3 rotation, and a
+    scale."""
     m = np.eye(4)
     if rotation is None:
         c, s = math.cos(yaw), math.sin(yaw)

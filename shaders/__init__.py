@@ -8,7 +8,7 @@ from `scene.splatting`, the spherical-harmonics constants C0, C1, C2_0..4, C3_0.
 
 from __future__ import annotations
 
-from functools import cache, lru_cache
+from functools import cache
 from importlib import resources
 
 

@@ -226,7 +226,8 @@ def tiny_t5_tokenizer():
 
 def build_tiny_flux_fill(folder: Path) -> tuple[Path, Path]:
     """A tiny FluxFillPipeline (diffusers' test components) saved to folder/'fill', and a
-    random rank-4 PanoDiT-style LoRA saved as folder/'lora'/HunyuanWorld-PanoDiT-Image/lora.safetensors."""
+    random rank-4 PanoDiT-style LoRA saved as
+    folder/'lora'/HunyuanWorld-PanoDiT-Image/lora.safetensors."""
     import torch
     from diffusers import (
         AutoencoderKL,

@@ -604,7 +604,7 @@ def test_basisu_textures_dropped_with_warning(
     assert "KHR_texture_basisu" in caplog.text
 
 
-# ------------------------------------------------------------------ 2. photos against a COLMAP model
+# ---------------------------------------------------------------- 2. photos against a COLMAP model
 def _exif_jpeg(path: Path, img: np.ndarray, orientation: int) -> None:
     from PIL import Image
 

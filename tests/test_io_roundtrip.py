@@ -545,7 +545,7 @@ def test_failed_write_leaves_previous_file_and_no_temp(tmp_path, fmt, monkeypatc
             self.f.close()
 
     monkeypatch.setattr(common.os, "fdopen", lambda fd, mode: FailingFile(real_fdopen(fd, mode)))
-    with pytest.raises(Exception):
+    with pytest.raises(OSError, match="No space left on device"):
         sio.save(c, target)
     monkeypatch.undo()
     assert target.read_bytes() == b"previous contents"

@@ -1,5 +1,6 @@
-"""Hunyuan3D-2 objects: the generated mesh is textured by projecting the photo and normalised like
-every object; without hy3dgen (it needs a torchvision matching torch) the backend says how to fix it."""
+"""Hunyuan3D-2 objects: the generated mesh is textured by projecting the photo and normalised
+like every object; without hy3dgen (it needs a torchvision matching torch) the backend says
+how to fix it."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Several photos from one spot: stitched onto the sphere where they belong; no overlap -> clear error."""
+"""Several photos from one spot: stitched onto the sphere where they belong; no overlap ->
+clear error."""
 
 from __future__ import annotations
 

@@ -115,7 +115,7 @@ def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> N
 
     fused = fuse_views(room, _all_neighbours(room), max_points=10**6)
     cloud = fused_to_gaussians(fused)
-    for i, n in list(enumerate(room))[::2]:
+    for n in list(room)[::2]:
         v = room[n]
         # the bar: splats made from this view's own (exact) depth map alone
         kp = np.flatnonzero(v.depth > 0)

@@ -90,9 +90,10 @@ def test_ground_sweep_recovers_the_floor_that_fronto_parallel_planes_miss() -> N
     band = (slice(h // 2, h - 6), slice(8, w - 8))  # floor in front of the camera
     good = lambda d, s: (
         (s[band] > 0.5) & (np.abs(d[band] - depth[band]) < 0.03 * depth[band])
-    ).mean()  # noqa: E731
+    ).mean()
     print(
-        f"floor pixels within 3 %: ground sweep {good(gd, gs):.2f}, fronto-parallel {good(fd, fs):.2f}"
+        f"floor pixels within 3 %: ground sweep {good(gd, gs):.2f}, "
+        f"fronto-parallel {good(fd, fs):.2f}"
     )
     assert good(gd, gs) > 0.6 and good(gd, gs) > good(fd, fs) + 0.1
 

@@ -1,5 +1,6 @@
-"""The GL splat renderer against an independent reference compositor (tests/reference_compositor.py),
-plus meshes occluding splats, moved layers, hidden layers and max_splats."""
+"""The GL splat renderer against an independent reference compositor
+(tests/reference_compositor.py), plus meshes occluding splats, moved layers, hidden layers and
+max_splats."""
 
 from __future__ import annotations
 
@@ -95,7 +96,8 @@ def test_mesh_occludes_splats_behind_it(gl) -> None:
     )
     world = World()
     world.add_layer(Layer("splats", cloud))
-    # a blue quad at z=1 covering the left splat (z=0, behind it) but not the right one (z=2, in front)
+    # a blue quad at z=1 covering the left splat (z=0, behind it) but not the right one
+    # (z=2, in front)
     world.add_layer(
         Layer("wall", _quad(1.0, 0.5, (0, 0, 1)), "mesh", transform=similarity_matrix((-0.6, 0, 0)))
     )

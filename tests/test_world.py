@@ -13,13 +13,13 @@ def test_layers_undo_redo_and_events() -> None:
     w.subscribe(events.append)
     base = w.add_layer(Layer("world", random_cloud(10)))
     obj = w.add_layer(Layer("chair", random_cloud(5, 1, 3), kind="object"))
-    assert [l.name for l in w.layers] == ["world", "chair"]
+    assert [lay.name for lay in w.layers] == ["world", "chair"]
     w.set_transform(obj.id, similarity_matrix((1, 0, 0)))
     w.set_visible(base.id, False)
     assert len(w.merged_cloud()) == 5
     w.remove_layer(obj.id)
-    assert [l.name for l in w.layers] == ["world"]
-    assert w.undo() and [l.name for l in w.layers] == ["world", "chair"]
+    assert [lay.name for lay in w.layers] == ["world"]
+    assert w.undo() and [lay.name for lay in w.layers] == ["world", "chair"]
     assert w.undo() and w.layer(base.id).visible
     assert w.undo() and np.allclose(obj.transform, np.eye(4))
     assert w.redo() and np.allclose(obj.transform[:3, 3], (1, 0, 0))

@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         side /= np.linalg.norm(side)
         ahead = fwd - (fwd @ up) * up
         ahead /= np.linalg.norm(ahead)
-        for i, t in enumerate(np.linspace(0.0, 1.0, 5)):
+        for t in np.linspace(0.0, 1.0, 5):
             p = eye + ahead * (1.0 + 3.0 * t) + side * 1.2 * np.sin(np.pi * t) - up * 0.2
             nav.set_view_world(p, ahead + side * 0.4 * np.cos(np.pi * t))
             pe.add_keyframe()

@@ -14,4 +14,7 @@ if ! command -v Xvfb >/dev/null || [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $PKGS >/dev/null
 fi
 bash tools/install.sh --test
+# lint and formatting first (rules in pyproject.toml); a finding fails the run
+$PY -m ruff check .
+$PY -m ruff format --check .
 exec $PY -m pytest -q -ra "$@"

@@ -340,7 +340,10 @@ class ReconstructTools:
             st = world.meta.get("reconstruct", {}).get("photos", {})
             ok = sum(1 for v in st.values() if v == "registered")
             bad = [f"{k}: {v}" for k, v in st.items() if v != "registered"]
-            msg = f"Reconstructed: {ok} of {len(st)} photos placed, {len(world.layers[0].data):,} splats"
+            msg = (
+                f"Reconstructed: {ok} of {len(st)} photos placed, "
+                f"{len(world.layers[0].data):,} splats"
+            )
             if bad:
                 msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
             self.window.show_status(msg, 15000)

@@ -113,7 +113,8 @@ class WindowAPI(Protocol):
         ...
 
     def open_inputs(self) -> list[tuple[str, Path]]:
-        """Files the open world was read or made from, as (label, path): no output may replace one."""
+        """Files the open world was read or made from, as (label, path): no output may replace
+        one."""
         ...
 
     def dialog_dir(self) -> Path:

@@ -985,7 +985,8 @@ class MainWindow(QMainWindow):
             a.triggered.connect(lambda _=False, i=i: self.viewport.go_to_bookmark(i))
 
     def show_controls(self) -> None:
-        """Toggle the key overlay (generated from the actions' shortcuts and the viewport's key table)."""
+        """Toggle the key overlay (generated from the actions' shortcuts and the viewport's key
+        table)."""
         if self.key_overlay is None:
             from .key_overlay import KeyOverlay
 

@@ -1,8 +1,9 @@
 """Camera-path editing in the app: the path drawn in the viewport, a keyframe list, a
 preview scrubber, and undoable keyframe edits.
 
-- `SetCameraPath` (in `scene.commands`): the undo entry of every path change (add, move, retime, delete, clear,
-  record, load), named by what changed ("Move keyframe 2", "Retime keyframe 3").
+- `SetCameraPath` (in `scene.commands`): the undo entry of every path change (add, move,
+  retime, delete, clear, record, load), named by what changed ("Move keyframe 2", "Retime
+  keyframe 3").
 - `PathOverlay`: a transparent child of the viewport drawing the sampled path (yellow
   line, `scene.campath.path_polyline`), the keyframes (dots, the selected one larger) and
   the scrub position, projected with the same `scene.camera.Camera` the renderer uses.

@@ -244,7 +244,8 @@ class Viewport(QOpenGLWidget):
         self._drag_button: Qt.MouseButton | None = None
         self._last_mouse = QPoint()
         self.captured = False
-        # mouse tools (gizmo, splat selection): press(e) -> True takes the drag (move/release follow)
+        # mouse tools (gizmo, splat selection): press(e) -> True takes the drag
+        # (move/release follow)
         self.mouse_tools: list[Any] = []
         self._mouse_tool: Any = None
         self._press_at: QPoint | None = None
@@ -525,7 +526,8 @@ class Viewport(QOpenGLWidget):
         self.quality.record(moving, ms, level)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(
-                f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} level={self.quality.level} var={self.quality.var_ms}",
+                f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} "
+                f"level={self.quality.level} var={self.quality.var_ms}",
                 flush=True,
             )
         now = time.perf_counter()

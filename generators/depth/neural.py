@@ -2,11 +2,12 @@
 
 The panorama is cut into 10 overlapping 90° views (8 around the horizon every 45°, plus
 straight up and down). The model (Depth Anything / DPT: relative inverse depth; metric
-depth models are detected by their ordering and inverted) runs on each; each view's output is scale/shift-aligned in disparity to the geometric prior
-(robust least squares on non-sky pixels), so all views share the prior's metric scale
-and agree with each other; the aligned views are feather-blended back onto the sphere.
-Sky keeps the far dome and the floor under the viewer blends back to the prior's exact
-plane (y = 0), so the result stays walkable.
+depth models are detected by their ordering and inverted) runs on each; each view's output
+is scale/shift-aligned in disparity to the geometric prior (robust least squares on non-sky
+pixels), so all views share the prior's metric scale and agree with each other; the
+aligned views are feather-blended back onto the sphere. Sky keeps the far dome and the
+floor under the viewer blends back to the prior's exact plane (y = 0), so the result stays
+walkable.
 """
 
 from __future__ import annotations
@@ -56,7 +57,7 @@ def load_depth_model(model: str | Path | None, device: str | None = None) -> tup
             f"{path} is not a transformers model folder (no config.json).\n" + DOWNLOAD_HINT
         )
     try:
-        import torch
+        import torch  # noqa: F401 - checks torch is installed and imports
         from transformers import AutoImageProcessor, AutoModelForDepthEstimation
     except ImportError as exc:  # pragma: no cover
         raise ValueError(f"neural depth needs torch and transformers ({exc})") from None

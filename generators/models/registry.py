@@ -159,7 +159,10 @@ BACKENDS: tuple[Backend, ...] = (
         size_gb=1.3,
         vram_gb=4.0,
         packages=("torch", "moge"),
-        pip="install MoGe from its source repository (microsoft/MoGe); it is not on the package index",
+        pip=(
+            "install MoGe from its source repository (microsoft/MoGe); "
+            "it is not on the package index"
+        ),
         option="world: --depth neural --depth-model moge",
     ),
     Backend(
@@ -189,7 +192,9 @@ BACKENDS: tuple[Backend, ...] = (
             ),
         ),
         licence="Tencent Hunyuan 3D 2.0 Community",
-        restricted="Tencent Hunyuan 3D 2.0 Community licence: excludes the EU, the UK and South Korea",
+        restricted=(
+            "Tencent Hunyuan 3D 2.0 Community licence: excludes the EU, the UK and South Korea"
+        ),
         size_gb=2.4,
         vram_gb=5.0,
         packages=("torch", "torchvision", "hy3dgen"),

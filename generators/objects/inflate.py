@@ -162,7 +162,8 @@ def relief_to_cloud(rel: Relief, opts: InflateOptions) -> GaussianCloud:
 
 
 def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
-    """Watertight vertex-coloured mesh: marching cubes on the voxelised volume, smoothed, decimated."""
+    """Watertight vertex-coloured mesh: marching cubes on the voxelised volume, smoothed,
+    decimated."""
     import cv2
     from skimage.measure import marching_cubes
 

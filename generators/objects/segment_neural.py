@@ -116,7 +116,8 @@ def sam_masks_transformers(
     point: tuple[float, float] | None,
     device: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Candidate masks (K, H, W) bool and their predicted IoUs (K,) from a transformers SAM folder."""
+    """Candidate masks (K, H, W) bool and their predicted IoUs (K,) from a transformers SAM
+    folder."""
     import torch
     from transformers import SamModel, SamProcessor
 

@@ -1,8 +1,8 @@
 """Photo(s) -> 360° equirectangular panorama.
 
-`generate_panorama(PanoramaOptions(...))` is the one entry point: one photo is placed at longitude 0 with
-its field of view (option > EXIF > 65° default); several photos are stitched first
-(`stitch.py`); then the rest of the sphere is outpainted by a backend:
+`generate_panorama(PanoramaOptions(...))` is the one entry point: one photo is placed at
+longitude 0 with its field of view (option > EXIF > 65° default); several photos are
+stitched first (`stitch.py`); then the rest of the sphere is outpainted by a backend:
 `classical` (no weights), `diffusion` (Stable Diffusion inpainting) or `flux`
 (FLUX.1-Fill + HunyuanWorld-1 PanoDiT LoRA; weights through `python main.py models`).
 Conventions: see `projection.py`.

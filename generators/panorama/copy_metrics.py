@@ -1,8 +1,9 @@
 """Does an outpainted panorama copy its photo? Two measures (issue 14's acceptance).
 
 `mirror_ncc`: normalised cross-correlation of the fine detail (luminance minus a σ = 4 px
-Gaussian blur, at 480 px across the photo) in a strip just outside each photo edge with the mirror image of the strip
-just inside it, seen in the photo's own (extended) perspective frame. A mirror-padded fill
+Gaussian blur, at 480 px across the photo) in a strip just outside each photo edge with the
+mirror image of the strip just inside it, seen in the photo's own (extended) perspective
+frame. A mirror-padded fill
 scores ~0.4–0.8; a fill that continues without reflecting scores ~0.
 
 `clone_fraction`: SIFT keypoints (Lowe, IJCV 2004) found outside the photo's footprint in

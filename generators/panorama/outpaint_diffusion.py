@@ -48,7 +48,7 @@ def load_inpaint_pipeline(model: str | Path | None, device: str | None = None) -
             f"{path} is not a diffusers pipeline folder (no model_index.json).\n" + DOWNLOAD_HINT
         )
     try:
-        import torch
+        import torch  # noqa: F401 - checks torch is installed and imports
         from diffusers import AutoPipelineForInpainting
     except ImportError as exc:  # pragma: no cover - installed in this project
         raise ValueError(
@@ -220,6 +220,9 @@ def verify_backend(backend: Any, paths: list[Path], device: str) -> Any:
         out = outpaint_diffusion(pano, known, pipe=pipe, steps=2, work_height=H)
         if not np.isfinite(out).all():
             raise ValueError("sd-inpaint produced non-finite pixels")
-        return f"inpainted a {out.shape[1]}x{out.shape[0]} panorama in 2+1 steps (mean {out.mean():.3f})"
+        return (
+            f"inpainted a {out.shape[1]}x{out.shape[0]} panorama in 2+1 steps "
+            f"(mean {out.mean():.3f})"
+        )
 
     return run

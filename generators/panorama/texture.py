@@ -5,7 +5,8 @@ exemplar's mean-subtracted, windowed patch (Galerne, Gousseau & Morel, "Random P
 Textures: Theory and Synthesis", IEEE TIP 2011). The result has the exemplar's mean,
 colour covariance and power spectrum (its "micro-texture": grass, gravel, plaster, sky
 grain, wood grain) but random phases, so no object, edge or keypoint of the exemplar is
-reproduced: it cannot clone content, by construction. Any output size; periodic over the output (so it wraps around a panorama).
+reproduced: it cannot clone content, by construction. Any output size; periodic over the
+output (so it wraps around a panorama).
 """
 
 from __future__ import annotations

@@ -82,8 +82,9 @@ def estimate_up(cams: list[Camera]) -> np.ndarray:
 def wander_frame(
     cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (`estimate_up`), scaled so the median camera-to-point distance is `target_depth`, and the
-    cameras' centroid at the origin. Returns (s, R, t)."""
+    """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (`estimate_up`), scaled
+    so the median camera-to-point distance is `target_depth`, and the cameras' centroid at
+    the origin. Returns (s, R, t)."""
     up = estimate_up(cams)
     r = rotation_between(up, np.array([0.0, 1.0, 0.0]))
     # yaw: make the mean viewing direction look along -Z (the viewer's default forward)
@@ -266,8 +267,8 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
             and (span >= 120.0 or compact <= 0.3)
         ):
             why = (
-                f"{len(cams)} cameras look in at one centre from {100 * (1 - spread):.0f}%-constant "
-                f"distance over {span:.0f}° around it"
+                f"{len(cams)} cameras look in at one centre from "
+                f"{100 * (1 - spread):.0f}%-constant distance over {span:.0f}° around it"
             )
             return Capture("orbit", why, p, ev)
     if len(pts):

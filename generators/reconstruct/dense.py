@@ -303,8 +303,11 @@ def compute_depths(
                 masks[n],
             )
             continue
+        # called by plane_sweep within this iteration; defaults bind this view's i and n
         check = (
-            (lambda: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")) if report else None
+            (lambda i=i, n=n: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}"))
+            if report
+            else None
         )
         srcs = [(small[s][1], small[s][2]) for s in nb]
         depth, score = plane_sweep(grey, sc, srcs, near, far, planes=planes, check=check)

@@ -25,8 +25,9 @@ Conventions
   meta "k1") has its photo undistorted through that lens to the pinhole camera first, as
   3DGS evaluates on COLMAP-undistorted images. PSNR and SSIM then score only the pixels
   the undistorted photo covers (the empty border a barrel removal leaves is excluded and
-  reported per view as `photo_coverage`); `coverage` stays the render's. A camera whose size differs from the photo on disk is rescaled
-  (intrinsics × photo size / camera size) when the aspect ratio agrees within 1 %.
+  reported per view as `photo_coverage`); `coverage` stays the render's. A camera whose
+  size differs from the photo on disk is rescaled (intrinsics × photo size / camera size)
+  when the aspect ratio agrees within 1 %.
 - Held-out views follow the `llffhold` convention of Mip-NeRF 360 and 3DGS: every k-th
   registered photo by sorted name, indices 0, k, 2k… (`holdout_names`).
 """

@@ -24,10 +24,10 @@ A pixel that another (earlier) view's survivor already explains is not emitted a
 (COLMAP's fusion marks such pixels as used), so each surface point is one splat. Its
 colour is the median over the views that agree (`color="median"`, the default: robust to
 one view's glare and exposure, +0.3–0.7 dB at the input views on real photos) or its own
-pixel's (`color="own"`, exact in the view it came from), its size is its pixel footprint (depth / focal length, times the grid stride
-when the budget forces subsampling), and it is a flat disc, thin along the depth map's
-normal and stretched along the surface slope so it covers exactly its pixel in the view
-it came from. Nothing is averaged across a voxel.
+pixel's (`color="own"`, exact in the view it came from), its size is its pixel footprint
+(depth / focal length, times the grid stride when the budget forces subsampling), and it is
+a flat disc, thin along the depth map's normal and stretched along the surface slope so
+it covers exactly its pixel in the view it came from. Nothing is averaged across a voxel.
 
 All arrays are float32 unless noted; depth is camera z (OpenCV convention), 0 = unknown;
 pixel centres are at integer + 0.5.
@@ -230,9 +230,12 @@ def _bilinear(img: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
 class Fused:
     """Fused splat parameters (N rows) plus what each view's pixels ended up as.
 
-    points   (N, 3)  world positions             normals (N, 3) unit, facing the source view
-    colors   (N, 3)  RGB 0..1                     scales  (N, 3) std-devs: tangent a, tangent b, normal
-    quats    (N, 4)  wxyz, local axes (a, b, n)   view    (N,) int32 index of the source view
+    points   (N, 3)  world positions
+    normals  (N, 3)  unit, facing the source view
+    colors   (N, 3)  RGB 0..1
+    scales   (N, 3)  std-devs: tangent a, tangent b, normal
+    quats    (N, 4)  wxyz, local axes (a, b, n)
+    view     (N,)    int32 index of the source view
     covered  name -> (h, w) bool: pixels explained by a fused splat (own or another view's)
     kept     name -> (h, w) bool: pixels that passed the checks in their own view
     """

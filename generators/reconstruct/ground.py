@@ -14,9 +14,10 @@ the camera within `max_depth_factor` × the view's median depth, and no surface 
 does see nearby (within a window of `window_frac` of the image height) is in front of
 that ground point (a window hole in a façade sees the façade around it, closer than the
 ground behind, and stays empty), and only where some of the view's own depth nearby lies
-on the plane (the view sees ground there: a table's plane is not extended over its edge). Filled pixels carry score `fill_score` so they stay
-distinguishable; fusion treats them as any depth (a neighbour that sees the same ground
-confirms them, the ground only one camera sees is kept as unverifiable).
+on the plane (the view sees ground there: a table's plane is not extended over its edge).
+Filled pixels carry score `fill_score` so they stay distinguishable; fusion treats them as
+any depth (a neighbour that sees the same ground confirms them, the ground only one camera
+sees is kept as unverifiable).
 
 Conventions: COLMAP/OpenCV camera frame (x right, y down, z forward), depth = camera z,
 0 = unknown, pixel centres at integer + 0.5.

@@ -794,7 +794,10 @@ def _densify(
             if keep is not None:
                 newg[keep] = state["grad2d"][keep]
             state["grad2d"] = newg
-            msg = f"splat limit {max_splats}: {n_cand - room} of {n_cand} densification candidates skipped"
+            msg = (
+                f"splat limit {max_splats}: {n_cand - room} of {n_cand} "
+                "densification candidates skipped"
+            )
             if not any(m.startswith(f"splat limit {max_splats}") for m in rep.limits):
                 rep.limits.append(msg)
             log.info("step %d: %s", step, msg)

@@ -2,7 +2,8 @@
 photo cameras, with each camera's frustum drawn as lines (no GL needed).
 
 A library module (the pipeline imports it; it imports nothing of the pipeline): the docs
-image is made by `python tools/reconstruct_overview.py --photos DIR --out docs/reconstruct-room.png`.
+image is made by
+`python tools/reconstruct_overview.py --photos DIR --out docs/reconstruct-room.png`.
 """
 
 from __future__ import annotations

@@ -48,10 +48,11 @@ def refine_cloud(
     until `fine_start` of the run, then the rest trains on random crops (as many pixels
     as a `size` image) of the views at `fine_size` (long side; 0 = as given; fine_start
     1.0 = no fine phase; on Sceaux 800 px beat 1600 px, 17.32 vs 16.95 dB at 1416 px),
-    so the result holds up at the photos' resolution; on CUDA they are used at full size. `steps` and `seconds` (0 = no limit) bound the
-    run; `exposure` learns a colour affine per view (`exposure.py`; stored in
-    meta["refinement"]["exposure"] by view name); `report(fraction, message)` shows loss and PSNR and may raise to cancel;
-    `options` overrides everything else."""
+    so the result holds up at the photos' resolution; on CUDA they are used at full size.
+    `steps` and `seconds` (0 = no limit) bound the run; `exposure` learns a colour affine
+    per view (`exposure.py`; stored in meta["refinement"]["exposure"] by view name);
+    `report(fraction, message)` shows loss and PSNR and may raise to cancel; `options`
+    overrides everything else."""
     if options is None:
         dev = pick_device(device)
         options = OptimizeOptions(

@@ -478,7 +478,8 @@ def photo_status(
             status[n] = "registered"
         elif keypoints.get(n, 1) < 20:
             status[n] = (
-                f"not registered: only {keypoints.get(n, 0)} features (blank, blurred or tiny photo)"
+                f"not registered: only {keypoints.get(n, 0)} features "
+                "(blank, blurred or tiny photo)"
             )
         elif pairs.get(n, 1) == 0:
             status[n] = (
@@ -687,7 +688,7 @@ def _extra_matches(
                     if inliers.get(int(p), 0) < 30 and k >= 12 and (a, b) not in done:
                         cand.setdefault(out_name, []).append((int(k), a, b))
                 chosen = []
-                for out_name, lst in cand.items():
+                for lst in cand.values():
                     chosen += [(a, b) for _, a, b in sorted(lst, reverse=True)[:per_photo]]
                 done.update(chosen)
                 for a, b in chosen:

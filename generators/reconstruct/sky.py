@@ -80,7 +80,8 @@ def sky_mask(
 def skyline(covered: np.ndarray, min_run: int = 3) -> np.ndarray:
     """(w,) int row of each column's scene top: the first row starting a vertical run of
     `min_run` covered pixels (isolated specks do not count), interpolated from the nearest
-    columns where a column has none (h when no column has any). Sky lies above it: a hole inside the scene is not sky, even when it is smooth."""
+    columns where a column has none (h when no column has any). Sky lies above it: a hole
+    inside the scene is not sky, even when it is smooth."""
     h, w = covered.shape
     c = covered.astype(np.int32)
     run = np.zeros((h, w), bool)

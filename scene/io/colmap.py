@@ -125,11 +125,11 @@ def write_colmap(
 
     cameras: intrinsics in pixels and OpenCV world-to-camera poses (COLMAP's own
     convention); one COLMAP camera per image, PINHOLE, or SIMPLE_RADIAL (OPENCV when fx
-    and fy differ) when `meta["k1"]` is non-zero (see `colmap_camera_params`); image names are `Camera.name` (else
-    00001.png...). points (P, 3) world positions; colors (P, 3) RGB, float 0..1 or integer
-    0..255 (scaled by dtype); visible[i] (optional): indices of the points seen by
-    cameras[i], written as 2D observations (the projections inside the image) and tracks —
-    points seen by no image are dropped when `visible` is given, as COLMAP does.
+    and fy differ) when `meta["k1"]` is non-zero (see `colmap_camera_params`); image names
+    are `Camera.name` (else 00001.png...). points (P, 3) world positions; colors (P, 3) RGB,
+    float 0..1 or integer 0..255 (scaled by dtype); visible[i] (optional): indices of the
+    points seen by cameras[i], written as 2D observations (the projections inside the image)
+    and tracks — points seen by no image are dropped when `visible` is given, as COLMAP does.
 
     binary: True writes `cameras/images/points3D.bin` through pycolmap, False the `.txt`
     files; None (default) writes text unless an image name holds whitespace, which

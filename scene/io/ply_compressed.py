@@ -212,8 +212,8 @@ def encode_ply_compressed(
         starts = np.arange(0, m, CHUNK)
         ci = np.arange(m) // CHUNK
 
-        def bounds(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            return np.minimum.reduceat(a, starts, axis=0), np.maximum.reduceat(a, starts, axis=0)
+        def bounds(a: np.ndarray, s: np.ndarray = starts) -> tuple[np.ndarray, np.ndarray]:
+            return np.minimum.reduceat(a, s, axis=0), np.maximum.reduceat(a, s, axis=0)
 
         means = cloud.means[idx].astype(np.float64)
         scales = np.clip(cloud.scales[idx].astype(np.float64), -20, 20)
