@@ -298,6 +298,10 @@ class World:
         """What Ctrl+Z would undo, oldest first (each command's `text`)."""
         return tuple(c.text for c in self._undo)
 
+    def redo_texts(self) -> tuple[str, ...]:
+        """What Ctrl+Shift+Z would redo, the next one last (each command's `text`)."""
+        return tuple(c.text for c in self._redo)
+
     def clear_history(self) -> None:
         self._undo.clear()
         self._redo.clear()

@@ -102,4 +102,4 @@ def test_reconstruct_dialog_without_torch_turns_optimisation_off(
     assert (
         "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
     )
-    assert dlg.request().refine_steps == 0
+    assert dlg.request().options.refine_steps == 0

@@ -882,20 +882,15 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         if self.world.undo():
-            self.show_status(f"Undone: {self._last_command_text('_redo')}")
+            self.show_status(f"Undone: {self.world.redo_texts()[-1]}")
         else:
             self.show_status("Nothing to undo")
 
     def redo(self) -> None:
         if self.world.redo():
-            self.show_status(f"Redone: {self._last_command_text('_undo')}")
+            self.show_status(f"Redone: {self.world.undo_texts()[-1]}")
         else:
             self.show_status("Nothing to redo")
-
-    def _last_command_text(self, stack: str) -> str:
-        """What the command just moved onto World's `stack` did ("rename", "delete layer"…)."""
-        cmds = getattr(self.world, stack, None)
-        return str(getattr(cmds[-1], "text", "edit")) if cmds else "edit"
 
     def delete_selected(self) -> None:
         self.outliner.delete_selected()

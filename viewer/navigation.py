@@ -74,6 +74,8 @@ class Navigator:
         self.vel = np.zeros(3)  # smoothed key-driven velocity, local frame (units/s)
         self.on_ground = False
         self.speed_mult = 1.0
+        self.look_gain = 1.0  # mouse-look sensitivity multiplier (Preferences)
+        self.invert_y = False  # mouse up looks down (Preferences)
         self.keys: set[str] = set()
         self.collider: Collider | None = None
         self.scale = 1.0  # scene units per metre
@@ -229,12 +231,18 @@ class Navigator:
         self.keys.clear()
 
     def look(self, dx: float, dy: float) -> None:
-        """Mouse-look by a pixel delta (right-drag or captured pointer)."""
+        """Mouse-look by a pixel delta (right-drag or captured pointer), scaled by
+        `look_gain` and with the vertical part flipped when `invert_y`."""
+        dx, dy = dx * self.look_gain, dy * self.look_gain * (-1.0 if self.invert_y else 1.0)
         if self.mode == "orbit":
             self.orbit(dx, dy)
             return
         self.yaw -= dx * LOOK_SENSITIVITY
         self.pitch = float(np.clip(self.pitch - dy * LOOK_SENSITIVITY, -MAX_PITCH, MAX_PITCH))
+        self._changed = True
+
+    def mark_changed(self) -> None:
+        """The next `update` reports a change (settings that alter the view were edited)."""
         self._changed = True
 
     def orbit(self, dx: float, dy: float) -> None:

@@ -89,42 +89,23 @@ def apply_prefs(window: Any, prefs: dict[str, Any]) -> None:
     nav = vp.nav
     nav.speed_mult = float(prefs["move_speed"])
     nav.fov_y_deg = float(prefs["fov_y_deg"])
-    _install_look_gain(nav)
-    nav.look_gain = (float(prefs["mouse_sensitivity"]), -1.0 if prefs["invert_y"] else 1.0)
+    nav.look_gain = float(prefs["mouse_sensitivity"])
+    nav.invert_y = bool(prefs["invert_y"])
     label, target = QUALITY[prefs["moving_quality"]]
     vp.quality.enabled = target is not None
     if target is not None:
         vp.quality.target_ms = target
-    act = getattr(window, "adaptive_action", None)
-    if act is not None:
-        act.setChecked(vp.quality.enabled)
-    ext = window.extensions.get("autosave")  # viewer/project_autosave.py
-    timer = getattr(ext, "autosave_timer", None)
+    window.adaptive_action.setChecked(vp.quality.enabled)
+    autosave = window.extensions.get("autosave")  # viewer/project_autosave.py, when installed
+    timer = autosave.autosave_timer if autosave is not None else None
     if timer is not None and not os.environ.get("WANDER_AUTOSAVE_SECONDS"):  # tests pin it
         minutes = float(prefs["autosave_minutes"])
         if minutes <= 0:
             timer.stop()
         else:
             timer.start(int(minutes * 60_000))
-    if hasattr(nav, "_changed"):
-        nav._changed = True
+    nav.mark_changed()
     vp.update()
-
-
-def _install_look_gain(nav: Any) -> None:
-    """Scale (and optionally invert the vertical part of) every mouse-look delta the
-    navigator receives, by wrapping this instance's `look` once."""
-    if getattr(nav, "_look_gain_installed", False):
-        return
-    base = nav.look
-    nav.look_gain = (1.0, 1.0)
-
-    def look(dx: float, dy: float) -> None:
-        gain, sign_y = nav.look_gain
-        base(dx * gain, dy * gain * sign_y)
-
-    nav.look = look
-    nav._look_gain_installed = True
 
 
 class SettingsDialog(QDialog):
