@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
         bar.done()
     save_image(args.out, pano.image)
     side = args.out.with_name(args.out.name + ".json")
-    from scene.export import write_bytes_atomic
+    from scene.files import write_bytes_atomic
 
     write_bytes_atomic(side, json.dumps(pano.meta, indent=2).encode())
     print(

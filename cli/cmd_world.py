@@ -48,7 +48,7 @@ def save_world(world, path: Path) -> None:
     cloud = world.merged_cloud()
     save(cloud, path)
     side = path.with_name(path.name + ".json")
-    from scene.export import write_bytes_atomic
+    from scene.files import write_bytes_atomic
 
     write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
 

@@ -365,7 +365,7 @@ class CameraPath:
 
     def save(self, path: str | Path) -> None:
         """Write the path as JSON (atomic)."""
-        from .export import write_bytes_atomic
+        from .files import write_bytes_atomic
 
         write_bytes_atomic(path, json.dumps(self.to_dict(), indent=1).encode())
 

@@ -298,6 +298,7 @@ class World:
         """What Ctrl+Z would undo, oldest first (each command's `text`)."""
         return tuple(c.text for c in self._undo)
 
+    @property
     def redo_texts(self) -> tuple[str, ...]:
         """What Ctrl+Shift+Z would redo, the next one last (each command's `text`)."""
         return tuple(c.text for c in self._redo)

@@ -93,7 +93,7 @@ def raw_zip(path: Path, entries: list[tuple[Any, ...]], central: bool = True) ->
 def cloud_ply(n: int = 30, seed: int = 0, sh_degree: int = 0) -> bytes:
     from conftest import random_cloud
 
-    from scene.export import ply_bytes
+    from scene.io.ply import ply_bytes
 
     return ply_bytes(random_cloud(n, sh_degree=sh_degree, seed=seed))
 

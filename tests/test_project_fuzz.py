@@ -244,7 +244,7 @@ _manifest = st.fixed_dictionaries(
 def _entries(folder: Path) -> dict[str, bytes]:
     import io as _io
 
-    from scene.export import ply_bytes
+    from scene.io.ply import ply_bytes
 
     buf = _io.BytesIO()
     np.save(buf, np.arange(6, dtype=np.float32).reshape(2, 3))

@@ -551,7 +551,7 @@ def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
 
 def test_vertex_count_minus_one_and_nan_splats_say_what_was_dropped(tmp_path):
     c = random_cloud(10, sh_degree=1, seed=4)
-    from scene.export import ply_bytes
+    from scene.io.ply import ply_bytes
 
     good = ply_bytes(c)
     minus = good.replace(b"element vertex 10\n", b"element vertex -1\n")

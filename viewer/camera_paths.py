@@ -32,7 +32,7 @@ def install(window: WindowAPI) -> None:
 class CameraPaths(QObject):
     """Records, edits and previews the document's camera path."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         super().__init__(window)
         self.win = window
         self.doc: Document = window.document

@@ -30,8 +30,8 @@ if TYPE_CHECKING:
     from PyQt6.QtGui import QAction
     from PyQt6.QtWidgets import QDockWidget, QMenu, QStatusBar
 
-    from generators.jobs import CancelToken, ProgressFn
     from scene.camera import Camera
+    from scene.progress import CancelToken, ProgressFn
     from scene.world import World
 
     from .document import Document

@@ -1,4 +1,5 @@
-"""Where the app starts background work: every worker thread of the viewer starts here.
+"""Where the app starts background work: every worker thread of the viewer starts here,
+except the splat sorter's one worker (viewer/sorting.py), which is part of drawing a frame.
 
 `JobRunner.run(title, fn, on_done)` runs a long job `fn(progress, cancel) -> T` on a
 worker thread, shown in the status bar with a progress bar and Cancel. `progress` is a

@@ -384,7 +384,7 @@ class MainWindow(QMainWindow):
         self.update_title()
         self._sync_mode_actions()
         self.world_replaced.emit(world)
-        self.update_title()  # after the project extension reset its unsaved-changes state
+        self.update_title()  # after the document (viewer/document.py) reset its unsaved state
 
     def set_path(self, path: Path) -> None:
         """The open world is now stored at `path` (after Save / Save As): the title, Open
@@ -480,8 +480,8 @@ class MainWindow(QMainWindow):
         self.outliner.select_layer(layer_id)
 
     def confirm_replace(self) -> bool:
-        """True when the current world may be replaced (the project extension offers to save
-        unsaved changes first; False when the user cancels)."""
+        """True when the current world may be replaced (the project-save feature offers to
+        save unsaved changes first; False when the user cancels)."""
         guard = self.document.replace_guard
         return guard is None or bool(guard())
 
@@ -882,13 +882,13 @@ class MainWindow(QMainWindow):
 
     def undo(self) -> None:
         if self.world.undo():
-            self.show_status(f"Undone: {self.world.redo_texts()[-1]}")
+            self.show_status(f"Undone: {self.world.redo_texts[-1]}")
         else:
             self.show_status("Nothing to undo")
 
     def redo(self) -> None:
         if self.world.redo():
-            self.show_status(f"Redone: {self.world.undo_texts()[-1]}")
+            self.show_status(f"Redone: {self.world.undo_texts[-1]}")
         else:
             self.show_status("Nothing to redo")
 
@@ -1050,7 +1050,7 @@ class MainWindow(QMainWindow):
     def _on_world(self, ev: Any) -> None:
         # Commands emit before World.execute pushes them on the undo stack: update after.
         QTimer.singleShot(0, self._update_edit_actions)
-        QTimer.singleShot(0, self.update_title)  # the project extension marks it unsaved
+        QTimer.singleShot(0, self.update_title)  # the document marks it unsaved
         if ev.what == "layers":
             if self.world.is_empty():
                 self._show_start_page()

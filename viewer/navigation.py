@@ -133,10 +133,10 @@ class Navigator:
         self._focus_fn, self._focus = focus, None
         self.collider = collider
         self.scale = float(scale) if scale > 0 else 1.0
-        self.home, self.home_mode = self._default_home()
+        self.home, self.home_mode = self.default_home()
         self.reset()
 
-    def _default_home(self) -> tuple[Pose, Mode]:
+    def default_home(self) -> tuple[Pose, Mode]:
         lo, hi = self.bounds
         c = 0.5 * (lo + hi)
         if self.collider is not None:

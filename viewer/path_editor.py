@@ -258,7 +258,8 @@ class PathPanel(QWidget):
 
 
 class PathEditor(QObject):
-    """Ties the path held by `ext` (a ProjectExtension) to the overlay and the panel.
+    """Ties the path held by `ext` (viewer/camera_paths.py `CameraPaths`) to the overlay and
+    the panel.
 
     Scrubbing (the Preview slider, Go To) switches Walk to Fly so gravity does not pull the
     camera off the path; `end_scrub` gives the previous mode back when the slider is

@@ -52,7 +52,7 @@ def install(window: WindowAPI) -> None:
 class Autosave(QObject):
     """Writes the document's recovery file and offers recovered work back."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         super().__init__(window)
         self.win = window
         self.doc: Document = window.document

@@ -49,7 +49,7 @@ def install(window: WindowAPI) -> None:
 class ProjectExport(QObject):
     """Exports the window's world (or one layer), its panorama and its cameras."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         super().__init__(window)
         self.win = window
         self.doc: Document = window.document

@@ -34,7 +34,7 @@ def install(window: WindowAPI) -> None:
 class ProjectSave(QObject):
     """Saves the window's document as a .wander project."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         super().__init__(window)
         self.win = window
         self.doc: Document = window.document

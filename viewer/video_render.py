@@ -45,7 +45,7 @@ class VideoRender(QObject):
 
     _render_request = pyqtSignal(object, object, object)  # camera, result box, threading.Event
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowAPI) -> None:
         super().__init__(window)
         self.win = window
         self.doc: Document = window.document

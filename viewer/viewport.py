@@ -372,7 +372,7 @@ class Viewport(QOpenGLWidget):
                 g = col.ground_at(h[0], h[2], h[1], self.nav.radius)
                 self.nav.home_mode = "walk" if g is not None else self.nav.home_mode
             else:
-                self.nav.home, self.nav.home_mode = self.nav._default_home()
+                self.nav.home, self.nav.home_mode = self.nav.default_home()
             if unmoved:
                 self.nav.reset()
                 self.camera_changed.emit()
