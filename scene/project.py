@@ -996,6 +996,8 @@ def _stream_layer_ply(
     rows = _Prefixed(head[start:], member)
     try:
         cloud = read_ply_stream(header, rows, len(header) + body, file)
+    except _MemberError:
+        raise
     except SceneFormatError:
         member.finish()  # a damaged or cut-off entry is what to report, if it is one
         raise

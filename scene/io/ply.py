@@ -272,7 +272,10 @@ class _VertexTable:
                     bad = rows if bad is None else bad | rows
             return 0 if bad is None else int(bad.sum())
 
-        spans = [(r0, min(r0 + self.BLOCK, n)) for r0 in range(0, n, self.BLOCK)]
+        block = self.BLOCK
+        if self.stream is not None and self._mat is None:  # ~1 MB reads: a zip member's
+            block = max(1, min(block, (1 << 20) // self.rowdt.itemsize))  # copies stay small
+        spans = [(r0, min(r0 + block, n)) for r0 in range(0, n, block)]
         if consume and isinstance(self.data, bytearray) and self._mat is None:
             bad = 0
             for r0, r1 in reversed(spans):
