@@ -4,8 +4,9 @@
     python bench/io.py --memory [--n 1000000] [--baseline /path/to/older/checkout]
 
 --memory: peak memory (ru_maxrss of each child process, from os.wait4) of `convert` to
-every writable splat format, `export` of a project, project save and `info`, printed as a
-ratio to the input file's size (issue 18: every one should stay at or below 1.5x).
+every writable splat format, `export` of a project (its layer as saved, and moved by a
+transform the export bakes), project save and `info`, printed as a ratio to the input
+file's size (issue 18: every one should stay at or below 1.5x).
 --baseline runs the same commands from another checkout too (e.g. the previous commit)
 and prints its ratios beside ours.
 
@@ -154,9 +155,11 @@ import sys
 sys.path.insert(0, '.')
 from scene.io import load
 from scene.project import save_project
-from scene.world import Layer, World
+from scene.world import Layer, World, similarity_matrix
 w = World()
-w.add_layer(Layer('scene', load(sys.argv[1])))
+moved = len(sys.argv) > 3  # a layer with a transform: export bakes it
+m = similarity_matrix((1.0, 0.5, -2.0), yaw=0.7, scale=0.8) if moved else None
+w.add_layer(Layer('scene', load(sys.argv[1]), **({'transform': m} if moved else {})))
 save_project(w, sys.argv[2])
 """
 
@@ -176,6 +179,7 @@ def memory(args: argparse.Namespace) -> int:
         size = src.stat().st_size
         # the project the export reads: saved once by our code
         peak_rss([py, "-c", _SAVE_PROJECT, str(src), str(d / "p.wander")], ROOT)
+        peak_rss([py, "-c", _SAVE_PROJECT, str(src), str(d / "moved.wander"), "moved"], ROOT)
         jobs = [
             ("convert ply -> spz", lambda o: [py, "main.py", "convert", src, o / "a.spz"], size),
             (
@@ -198,6 +202,11 @@ def memory(args: argparse.Namespace) -> int:
                 "export project -> spz",
                 lambda o: [py, "main.py", "export", d / "p.wander", "--out", o / "e.spz"],
                 (d / "p.wander").stat().st_size,
+            ),
+            (
+                "export moved layer -> ply",
+                lambda o: [py, "main.py", "export", d / "moved.wander", "--out", o / "m.ply"],
+                (d / "moved.wander").stat().st_size,
             ),
             (
                 "project save (from ply)",

@@ -156,7 +156,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError(problem)
         fopts = format_options(args, fmt)
         fopts.pop("sh_degree", None)  # applied by ExportOptions, with the crop and opacity
-        info = ex.export_world(world, args.out, fmt, layer=args.layer, options=opts, **fopts)
+        info = ex.export_world(  # consume: the panorama and cameras were taken above
+            world, args.out, fmt, layer=args.layer, options=opts, consume=True, **fopts
+        )
         what = (
             f"{info['splats']} splats, SH degree {info['sh_degree']}"
             if "splats" in info

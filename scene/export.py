@@ -102,23 +102,37 @@ def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> Gaussi
 
 
 def scene_cloud(
-    world: World, layer: str | int | None = None, options: ExportOptions | None = None
+    world: World,
+    layer: str | int | None = None,
+    options: ExportOptions | None = None,
+    *,
+    consume: bool = False,
 ) -> GaussianCloud:
     """The cloud to export: all visible splat layers baked, or one layer (by name or id).
 
     One visible splat layer without a transform is used as it is, without a copy: the
     result may share arrays with the layer, so treat it as read-only.
+    consume=True: `world` is not used afterwards (the CLI's freshly read project), so
+    transforms are baked into the layers' own arrays block by block and several layers
+    are joined while each is released: no second copy of the scene. The world's layers
+    are left emptied or moved; do not use it again.
     """
     clouds = [lay for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)]
     if layer is None and len(clouds) == 1 and np.array_equal(clouds[0].transform, np.eye(4)):
         cloud = clouds[0].data
+    elif layer is None and consume and len(clouds) == 1:
+        cloud = bake_in_place(clouds[0])
+    elif layer is None and consume:
+        cloud = _join_consumed(clouds)
+    elif layer is None and len(clouds) == 1:  # no concatenation copy of the baked layer
+        cloud = clouds[0].baked()
     elif layer is None:
         cloud = world.merged_cloud(visible_only=True)
     else:
         lay = find_layer(world, layer)
         if lay.is_mesh:
             raise ValueError(f"layer {lay.name!r} is a mesh; export it as glb or obj")
-        cloud = lay.baked()
+        cloud = bake_in_place(lay) if consume else lay.baked()
     if len(cloud) == 0:  # e.g. every layer of a damaged project was skipped on load
         raise ValueError("nothing to export: the scene has no visible splat layer")
     out = apply_options(cloud, options)
@@ -128,6 +142,70 @@ def scene_cloud(
             "(check --crop / --min-opacity / layer visibility)"
         )
     return out
+
+
+#: rows baked at a time by `bake_in_place` (a few MB of temporaries for SH degree 3)
+BAKE_BLOCK = 16384
+
+
+def bake_in_place(layer: Layer) -> GaussianCloud:
+    """`layer.baked()` without a copy: the transform is applied to the layer's own
+    arrays, BAKE_BLOCK rows at a time (each block through `GaussianCloud.transformed`,
+    so the values are the same), and the layer's transform becomes the identity.
+    Returns the layer's cloud. For a layer nobody else uses (an export from a file)."""
+    cloud = layer.data
+    if not isinstance(cloud, GaussianCloud):
+        raise TypeError(f"layer {layer.name!r} holds no splats")
+    m = np.asarray(layer.transform, np.float64)
+    if np.allclose(m, np.eye(4)):
+        return cloud
+    names = ("means", "scales", "quats", "opacities", "sh0", "shN")
+    if not all(getattr(cloud, f).flags.writeable for f in names):
+        return layer.baked()  # arrays we may not change (a mapped file): a baked copy
+    for r0 in range(0, len(cloud), BAKE_BLOCK):
+        part = GaussianCloud(*(getattr(cloud, f)[r0 : r0 + BAKE_BLOCK] for f in names))
+        moved = part.transformed(m)
+        for f in names:
+            getattr(cloud, f)[r0 : r0 + BAKE_BLOCK] = getattr(moved, f)
+    layer.transform = np.eye(4)
+    return cloud
+
+
+def _join_consumed(layers: Sequence[Layer]) -> GaussianCloud:
+    """`World.merged_cloud` of `layers` (same values, SH zero-padded to the highest
+    degree, meta of the first), baking each in place and releasing it once it is copied
+    into the joined arrays: memory is the result plus the largest layer, not twice the
+    scene."""
+    if not layers:
+        return GaussianCloud.empty()
+    from .sh import REST_COEFFS
+
+    deg = max(lay.data.sh_degree for lay in layers)
+    k = REST_COEFFS[deg]
+    n = sum(len(lay.data) for lay in layers)
+    meta = dict(layers[0].data.meta)
+    out = {
+        "means": np.empty((n, 3), np.float32),
+        "scales": np.empty((n, 3), np.float32),
+        "quats": np.empty((n, 4), np.float32),
+        "opacities": np.empty(n, np.float32),
+        "sh0": np.empty((n, 3), np.float32),
+        "shN": np.zeros((n, k, 3), np.float32),
+    }
+    r0 = 0
+    for lay in layers:
+        c = bake_in_place(lay)
+        r1 = r0 + len(c)
+        for f, arr in out.items():
+            src = getattr(c, f)
+            if f == "shN":
+                arr[r0:r1, : src.shape[1]] = src
+            else:
+                arr[r0:r1] = src
+        r0 = r1
+        lay.data = GaussianCloud.empty(c.sh_degree)  # released: the world is consumed
+        del c
+    return GaussianCloud(**out, meta=meta)
 
 
 def scene_mesh(world: World, layer: str | int | None = None) -> Mesh:
@@ -178,6 +256,7 @@ def export_world(
     layer: str | int | None = None,
     options: ExportOptions | None = None,
     progress: Progress | ProgressFn | None = None,
+    consume: bool = False,
     **format_options: Any,
 ) -> dict:
     """Export the scene (or one layer) to `path`; returns a summary dict.
@@ -187,7 +266,8 @@ def export_world(
     the scene.io registry; `format_options` go to its writer (e.g. spz `version`, `axes`,
     `antialiased`). Atomic: a failure leaves any old file intact. Raises ValueError for an
     unknown format or option, or nothing to export; `Cancelled` (nothing written) when
-    `progress` is cancelled.
+    `progress` is cancelled. consume=True: `world` is not used afterwards (see
+    `scene_cloud`): transforms are baked in place, without a copy of the scene.
     """
     from . import io as sio
 
@@ -209,7 +289,7 @@ def export_world(
         sio.save(mesh, path, f, progress=write, **format_options)
         return {"format": f, "path": str(path), "vertices": mesh.n_vertices, "faces": mesh.n_faces}
     bake.update(0.0, "Baking the visible layers")
-    cloud = scene_cloud(world, layer, options)
+    cloud = scene_cloud(world, layer, options, consume=consume)
     bake.update(1.0)
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree

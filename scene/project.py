@@ -31,6 +31,7 @@ a small PNG thumbnail is written beside each recovery file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
@@ -43,7 +44,7 @@ import time
 import uuid
 import zipfile
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,9 +54,14 @@ import numpy as np
 from .errors import InvalidSceneError, SceneFormatError
 from .files import atomic_write
 from .gaussians import GaussianCloud
-from .io.ply import ply_bytes, read_ply_bytes  # the one PLY encoder / layer decoder
+from .io.ply import (  # the one PLY encoder / layer decoder
+    encode_ply,
+    ply_size,
+    read_ply_bytes,
+    read_ply_stream,
+)
 from .mesh import Mesh
-from .progress import Cancelled, Progress, ProgressFn, as_progress
+from .progress import Cancelled, Progress, ProgressFn, ProgressWriter, as_progress
 from .rotations import decompose_similarity
 from .world import Bookmark, Layer, World
 
@@ -381,11 +387,11 @@ def save_project(
     for lay in world.layers:
         if isinstance(lay.data, GaussianCloud):
             entry = f"layers/{int(lay.id)}.ply"
-            payloads.append((entry, lambda part, c=lay.data: ply_bytes(c, progress=part)))
+            payloads.append((entry, lay.data))
             data_type, count = "cloud", len(lay.data)
         elif isinstance(lay.data, Mesh):
             entry = f"layers/{int(lay.id)}.npz"
-            payloads.append((entry, lambda part, m=lay.data: _mesh_npz(m)))
+            payloads.append((entry, lay.data))
             data_type, count = "mesh", lay.data.n_vertices
         else:
             raise InvalidSceneError(
@@ -436,9 +442,12 @@ def save_project(
             zf.writestr(MANIFEST, json.dumps(manifest, indent=1), zipfile.ZIP_DEFLATED)
             for name, arr in enc.arrays.items():
                 zf.writestr(name, _npy_bytes(arr), zipfile.ZIP_DEFLATED)
-            for (name, make), part in zip(payloads, parts):
+            for (name, data), part in zip(payloads, parts):
                 part.update(0.0, f"Writing layer {name.split('/')[-1]}")
-                zf.writestr(name, make(part), zipfile.ZIP_STORED)
+                if isinstance(data, GaussianCloud):
+                    _write_cloud_entry(zf, name, data, part)
+                else:
+                    zf.writestr(name, _mesh_npz(data), zipfile.ZIP_STORED)
             for (stored, original), part in zip(files.items(), parts[len(payloads) :]):
                 part.update(0.0, f"Copying {Path(original).name}")
                 zf.write(original, stored, zipfile.ZIP_STORED)
@@ -450,6 +459,19 @@ def save_project(
     _atomic(path, write)
     _fsync_dir(path.parent)
     prog.finish(f"Saved {path.name}")
+
+
+def _write_cloud_entry(zf: zipfile.ZipFile, name: str, cloud: GaussianCloud, part: Any) -> None:
+    """Layer `cloud` as a stored PLY entry, encoded straight into the zip (no copy of the
+    layer in memory); the same bytes and entry header `writestr` of `ply_bytes` gives.
+    `part` (a Progress) hears the rows written; `Cancelled` stops it mid-entry."""
+    size = ply_size(cloud)
+    info = zipfile.ZipInfo(name, date_time=time.localtime(time.time())[:6])
+    info.compress_type = zipfile.ZIP_STORED
+    info.external_attr = 0o600 << 16  # as writestr sets it
+    info.file_size = size  # decides zip64 the way writestr does
+    with zf.open(info, "w") as dest:
+        encode_ply(cloud, ProgressWriter(dest, part, size), check=False)
 
 
 def _file_size(path: str) -> int:
@@ -568,6 +590,120 @@ def _inflate(
     return body
 
 
+class _MemberError(SceneFormatError):
+    """A zip member that cannot be read as stored (cut off, damaged, over its size)."""
+
+
+_ZIP_ERRORS = (
+    zipfile.BadZipFile,
+    zlib.error,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+)
+
+
+class _MemberReader:
+    """A zip member opened for reading, bounded by its declared size.
+
+    `readinto` / `read` never go past the declared size; zip and zlib errors become
+    `_MemberError` naming the entry; `finish` reads what is left (so the zip's CRC is
+    checked) and raises when the member holds fewer or more bytes than it declares.
+    """
+
+    def __init__(self, fh: Any, usize: int, where: str, path: Path) -> None:
+        self.fh, self.usize, self.where, self.path = fh, usize, where, path
+        self.got = 0
+
+    def _damaged(self, exc: BaseException) -> _MemberError:
+        return _MemberError(self.path, f"{self.where} is damaged ({exc})")
+
+    def readinto(self, b: Any) -> int:
+        view = memoryview(b).cast("B")
+        view = view[: max(0, self.usize - self.got)]
+        if not len(view):
+            return 0
+        try:
+            n = self.fh.readinto(view) or 0
+        except _ZIP_ERRORS as exc:
+            raise self._damaged(exc) from None
+        self.got += n
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to `size` bytes (all that is left for -1); fewer only at the end."""
+        left = self.usize - self.got
+        size = left if size is None or size < 0 else min(size, left)
+        buf = bytearray(size)
+        view = memoryview(buf)
+        got = 0
+        while got < size:
+            n = self.readinto(view[got:])
+            if not n:
+                break
+            got += n
+        view.release()
+        del buf[got:]
+        return bytes(buf)
+
+    def finish(self) -> None:
+        """Read the rest (CRC checked at the end); raise when the sizes disagree."""
+        while self.got < self.usize:
+            if not self.read(1 << 20):
+                break
+        if self.got != self.usize:
+            raise _MemberError(
+                self.path, f"{self.where} is cut off: {self.got:,} of {self.usize:,} bytes"
+            )
+        try:
+            extra = self.fh.read(1)
+        except _ZIP_ERRORS as exc:
+            raise self._damaged(exc) from None
+        if extra:
+            raise _MemberError(
+                self.path,
+                f"{self.where} inflates beyond its declared {self.usize:,} bytes "
+                "(damaged or malicious)",
+            )
+
+
+@contextlib.contextmanager
+def _open_member(
+    zf: zipfile.ZipFile,
+    info: zipfile.ZipInfo,
+    budget: _Budget,
+    key: str,
+    where: str,
+    container_bytes: int,
+    limit: int | None = None,
+) -> Iterator[_MemberReader]:
+    """One zip member as a `_MemberReader`, checked against its declared sizes, `limit`
+    and the budget before anything is read."""
+    usize, csize = int(info.file_size), int(info.compress_size)
+    if csize > container_bytes or (info.compress_type == zipfile.ZIP_STORED and usize != csize):
+        raise _MemberError(
+            budget.path,
+            f"{where} declares {usize:,} bytes but the file "
+            "does not hold them (damaged or malicious)",
+        )
+    if limit is not None and usize > limit:
+        raise _MemberError(budget.path, f"{where} is {_mb(usize)}, over its {_mb(limit)} limit")
+    try:
+        budget.charge(key, where, usize, csize)
+    except SceneFormatError as exc:
+        raise _MemberError(exc.path, exc.problem) from None
+    try:
+        fh = zf.open(info)
+    except _ZIP_ERRORS as exc:
+        raise _MemberError(budget.path, f"{where} is damaged ({exc})") from None
+    try:
+        yield _MemberReader(fh, usize, where, budget.path)
+    finally:
+        fh.close()
+
+
 def _read_member(
     zf: zipfile.ZipFile,
     info: zipfile.ZipInfo,
@@ -579,47 +715,19 @@ def _read_member(
 ) -> bytearray:
     """One zip member, checked against its declared sizes, `limit` and the budget first,
     then read with a running cap of its declared size."""
-    usize, csize = int(info.file_size), int(info.compress_size)
-    if csize > container_bytes or (info.compress_type == zipfile.ZIP_STORED and usize != csize):
-        raise SceneFormatError(
-            budget.path,
-            f"{where} declares {usize:,} bytes but the file "
-            "does not hold them (damaged or malicious)",
-        )
-    if limit is not None and usize > limit:
-        raise SceneFormatError(budget.path, f"{where} is {_mb(usize)}, over its {_mb(limit)} limit")
-    budget.charge(key, where, usize, csize)
-    buf = bytearray(usize)
-    view = memoryview(buf)
-    got = 0
-    try:
-        with zf.open(info) as fh:
-            while got < usize:
-                n = fh.readinto(view[got:])
+    with _open_member(zf, info, budget, key, where, container_bytes, limit) as member:
+        buf = bytearray(member.usize)
+        view = memoryview(buf)
+        try:
+            got = 0
+            while got < len(buf):
+                n = member.readinto(view[got:])
                 if not n:
                     break
                 got += n
-            if fh.read(1):
-                raise SceneFormatError(
-                    budget.path,
-                    f"{where} inflates beyond its declared {usize:,} bytes (damaged or malicious)",
-                )
-    except (
-        zipfile.BadZipFile,
-        zlib.error,
-        OSError,
-        EOFError,
-        ValueError,
-        NotImplementedError,
-        RuntimeError,
-    ) as exc:
-        if isinstance(exc, SceneFormatError):
-            raise
-        raise SceneFormatError(budget.path, f"{where} is damaged ({exc})") from None
-    finally:
-        view.release()
-    if got != usize:
-        raise SceneFormatError(budget.path, f"{where} is cut off: {got:,} of {usize:,} bytes")
+        finally:
+            view.release()
+        member.finish()
     return buf
 
 
@@ -681,6 +789,17 @@ class _Archive:
         return _inflate(
             memoryview(self._data)[start : start + csize], method, usize, crc, where, self.path
         )
+
+    def open_member(self, name: str) -> contextlib.AbstractContextManager[_MemberReader] | None:
+        """Entry `name` to read as a stream (`_open_member`), or None when the archive is
+        truncated (read it with `read`). KeyError if absent."""
+        if self._zf is None:
+            return None
+        try:
+            info = self._zf.getinfo(name)
+        except KeyError:
+            raise KeyError(name[:200]) from None
+        return _open_member(self._zf, info, self.budget, name, name[:200], self.size)
 
     def close(self) -> None:
         if self._zf is not None:
@@ -806,54 +925,130 @@ def _mesh_from_npz(data: bytes | bytearray, where: str, budget: _Budget) -> Mesh
         raise SceneFormatError(path, f"{where}: mesh data is corrupt ({exc})") from None
 
 
+def _repaired_header(
+    head: bytes | bytearray, size: int, file: str, name: str, warnings: list[str]
+) -> tuple[bytes, int] | None:
+    """When a layer's PLY header gives a splat count its data disagrees with: (the header
+    with the count its data holds, the bytes of rows to keep), with a warning; else None.
+    head: the entry's first bytes (at least through `end_header`); size: the entry's size."""
+    end = head.find(b"end_header\n", 0, 65536)
+    if not (head.startswith(b"ply\n") and end > 0):
+        return None
+    lines = bytes(head[:end]).decode("ascii", "replace").splitlines()
+    props = sum(1 for ln in lines if ln.split()[:1] == ["property"])
+    counts = [i for i, ln in enumerate(lines) if ln.split()[:2] == ["element", "vertex"]]
+    if not (props and len(counts) == 1 and len(lines[counts[0]].split()) == 3):
+        return None
+    text = lines[counts[0]].split()[2]
+    try:
+        declared: int | None = int(text)
+    except ValueError:
+        declared = None
+    stride = 4 * props
+    body = size - end - len(b"end_header\n")
+    held = body // stride
+    if declared == held and not body % stride:
+        return None
+    said = text[:20] if declared is None or declared < 0 else f"{declared:,}"
+    lost = (
+        "" if declared is None or declared <= held else f"; {declared - held:,} splats are missing"
+    )
+    tail = f"; {body % stride} stray bytes ignored" if body % stride else ""
+    warnings.append(
+        f"layer {name!r}: {file} says it holds {said} splats but its "
+        f"data holds {held:,}; opened those{lost}{tail}"
+    )
+    lines[counts[0]] = f"element vertex {held}"
+    return ("\n".join(lines) + "\nend_header\n").encode("ascii"), held * stride
+
+
 def _read_layer_ply(
     raw: bytes | bytearray, file: str, name: str, path: Path, warnings: list[str]
 ) -> GaussianCloud:
-    """A Gaussian layer; a header whose splat count disagrees with the data, and splats
-    holding NaN / infinite values, are repaired with a warning saying what was dropped."""
-    end = raw.find(b"end_header\n", 0, 65536)
-    if raw.startswith(b"ply\n") and end > 0:
-        lines = bytes(raw[:end]).decode("ascii", "replace").splitlines()
-        props = sum(1 for ln in lines if ln.split()[:1] == ["property"])
-        counts = [i for i, ln in enumerate(lines) if ln.split()[:2] == ["element", "vertex"]]
-        if props and len(counts) == 1 and len(lines[counts[0]].split()) == 3:
-            text = lines[counts[0]].split()[2]
-            try:
-                declared: int | None = int(text)
-            except ValueError:
-                declared = None
-            stride = 4 * props
-            body = len(raw) - end - len(b"end_header\n")
-            held = body // stride
-            if declared != held or body % stride:
-                said = text[:20] if declared is None or declared < 0 else f"{declared:,}"
-                lost = (
-                    ""
-                    if declared is None or declared <= held
-                    else f"; {declared - held:,} splats are missing"
-                )
-                tail = f"; {body % stride} stray bytes ignored" if body % stride else ""
-                warnings.append(
-                    f"layer {name!r}: {file} says it holds {said} splats but its "
-                    f"data holds {held:,}; opened those{lost}{tail}"
-                )
-                lines[counts[0]] = f"element vertex {held}"
-                start = end + len(b"end_header\n")
-                raw = ("\n".join(lines) + "\nend_header\n").encode("ascii") + bytes(
-                    memoryview(raw)[start : start + held * stride]
-                )
+    """A Gaussian layer held in memory; a header whose splat count disagrees with the
+    data, and splats holding NaN / infinite values, are repaired with a warning saying
+    what was dropped."""
+    fixed = _repaired_header(raw, len(raw), file, name, warnings)
+    if fixed is not None:
+        header, body = fixed
+        start = raw.find(b"end_header\n", 0, 65536) + len(b"end_header\n")
+        raw = header + bytes(memoryview(raw)[start : start + body])
     cloud = read_ply_bytes(raw, file, consume=True)  # `raw` is cut while it is decoded
+    return _drop_nonfinite(cloud, name, warnings)
+
+
+def _stream_layer_ply(
+    member: _MemberReader, file: str, name: str, warnings: list[str]
+) -> GaussianCloud:
+    """`_read_layer_ply` for a zip member read as a stream: the rows are decoded block by
+    block into the layer's arrays (memory: the arrays plus a block, not the entry too);
+    the rest of the member is then read so its CRC is checked."""
+    head = member.read(65536)
+    end = head.find(b"end_header\n", 0, 65536)
+    fixed = _repaired_header(head, member.usize, file, name, warnings)
+    if end < 0 or not head.startswith(b"ply\n"):  # not a PLY we can stream: as before
+        raw = bytearray(head)
+        raw += member.read()
+        member.finish()
+        return _read_layer_ply(raw, file, name, Path(file), warnings)
+    start = end + len(b"end_header\n")
+    header, body = (bytes(head[:start]), member.usize - start) if fixed is None else fixed
+    rows = _Prefixed(head[start:], member)
+    try:
+        cloud = read_ply_stream(header, rows, len(header) + body, file)
+    except _MemberError:
+        raise
+    except SceneFormatError:
+        member.finish()  # a damaged or cut-off entry is what to report, if it is one
+        raise
+    member.finish()
+    return _drop_nonfinite(cloud, name, warnings)
+
+
+class _Prefixed:
+    """A binary stream: `prefix`, then what `fh` reads (a header's first bytes put back)."""
+
+    def __init__(self, prefix: bytes, fh: Any) -> None:
+        self.prefix, self.fh = memoryview(prefix), fh
+
+    def readinto(self, b: Any) -> int:
+        if len(self.prefix):
+            view = memoryview(b).cast("B")
+            n = min(len(view), len(self.prefix))
+            view[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
+        return self.fh.readinto(b)
+
+    def read(self, size: int = -1) -> bytes:
+        head = bytes(self.prefix[: None if size < 0 else size])
+        self.prefix = self.prefix[len(head) :]
+        more = -1 if size < 0 else size - len(head)
+        return head + (self.fh.read(more) if more else b"")
+
+
+def _drop_nonfinite(cloud: GaussianCloud, name: str, warnings: list[str]) -> GaussianCloud:
+    """`cloud` without the splats holding NaN / infinite values (checked in blocks of rows,
+    so no N x 45 temporary), with a warning when any is dropped."""
     n = len(cloud)
-    if n:
-        bad = np.zeros(n, bool)
-        for arr in (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
-            bad |= ~np.isfinite(arr.reshape(n, -1)).all(1)
-        k = int(bad.sum())
-        if k:
-            warnings.append(
-                f"layer {name!r}: dropped {k:,} of {n:,} splats holding NaN or infinite values"
-            )
-            cloud = cloud.subset(~bad)
+    if not n:
+        return cloud
+    bad = np.zeros(n, bool)
+    block = 65536
+    for arr in (cloud.means, cloud.scales, cloud.quats, cloud.opacities, cloud.sh0, cloud.shN):
+        flat = arr.reshape(n, -1)
+        for r0 in range(0, n, block):
+            part = flat[r0 : r0 + block]
+            with np.errstate(invalid="ignore", over="ignore"):
+                if np.isfinite(np.add.reduce(part, axis=None, dtype=np.float64)):
+                    continue  # a finite sum: every value finite
+            bad[r0 : r0 + block] |= ~np.isfinite(part).all(1)
+    k = int(bad.sum())
+    if k:
+        warnings.append(
+            f"layer {name!r}: dropped {k:,} of {n:,} splats holding NaN or infinite values"
+        )
+        cloud = cloud.subset(~bad)
     return cloud
 
 
@@ -1146,8 +1341,10 @@ def _load_layer(
     if not isinstance(file, str) or not file:
         warnings.append(f"layer {name!r}: its manifest entry names no data file; layer skipped")
         return None
+    is_mesh = entry.get("data") == "mesh" or file.endswith(".npz")
     try:
-        raw = arc.read(file)
+        opener = None if is_mesh else arc.open_member(file)
+        raw = arc.read(file) if opener is None else b""
     except KeyError:
         warnings.append(f"layer {name!r}: {file[:200]} is missing from the project; layer skipped")
         return None
@@ -1155,11 +1352,17 @@ def _load_layer(
         warnings.append(f"layer {name!r}: {exc.problem}; layer skipped")
         return None
     try:
-        if entry.get("data") == "mesh" or file.endswith(".npz"):
-            data: GaussianCloud | Mesh = _mesh_from_npz(raw, file, arc.budget)
+        if opener is not None:  # a PLY layer in a whole archive: decoded while it is read
+            with opener as member:
+                data: GaussianCloud | Mesh = _stream_layer_ply(member, file, name, warnings)
+        elif is_mesh:
+            data = _mesh_from_npz(raw, file, arc.budget)
         else:
             data = _read_layer_ply(raw, file, name, arc.path, warnings)
     except SceneFormatError as exc:
+        if opener is not None and isinstance(exc, _MemberError):  # the entry, as read says
+            warnings.append(f"layer {name!r}: {exc.problem}; layer skipped")
+            return None
         warnings.append(f"layer {name!r}: {file[:200]} is corrupt ({exc.problem}); layer skipped")
         return None
     del raw

@@ -196,15 +196,15 @@ def test_failure_mid_save_keeps_previous_project(tmp_path, monkeypatch):
     save_project(w, p)
     before = p.read_bytes()
     calls = {"n": 0}
-    real = project.ply_bytes
+    real = project.encode_ply  # the layer encoder, writing into the zip entry
 
-    def exploding(cloud, **kw):
+    def exploding(cloud, fh, **kw):
         calls["n"] += 1
         if calls["n"] == 2:  # first layer already written into the temp zip
             raise OSError("disk full (simulated)")
-        return real(cloud, **kw)
+        return real(cloud, fh, **kw)
 
-    monkeypatch.setattr(project, "ply_bytes", exploding)
+    monkeypatch.setattr(project, "encode_ply", exploding)
     w.layers[0].name = "renamed"
     with pytest.raises(OSError, match="simulated"):
         save_project(w, p)

@@ -116,6 +116,18 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
     return finish_cloud(points_to_cloud(table, names, path, vertex), path, "ply")
 
 
+def _read_into(fh: BinaryIO, view: memoryview, source: Path | str) -> None:
+    """Fill `view` from `fh` (short reads repeated); SceneFormatError when the data ends."""
+    got = 0
+    while got < len(view):
+        n = fh.readinto(view[got:])
+        if not n:
+            raise SceneFormatError(
+                source, f"the vertex data ends after {got:,} of {len(view):,} bytes of a block"
+            )
+        got += n
+
+
 class _VertexTable:
     """Column access to the vertex element without materialising a structured array.
 
@@ -133,10 +145,14 @@ class _VertexTable:
         vertex: PlyElement,
         size: int,
         data: bytes | bytearray | None = None,
+        stream: BinaryIO | None = None,
     ) -> None:
-        """data: the whole file in memory (else `path` is read)."""
+        """data: the whole file in memory (else `path` is read). stream: a binary file
+        positioned at the first vertex row (a zip member); rows are then read from it in
+        order, once (binary PLY whose first element is the vertex element)."""
         self.path, self.n = path, vertex.count
         self.vertex, self.data, self.order = vertex, data, header.byte_order
+        self.stream, self._next = stream, 0
         self.index = {p.name: i for i, p in enumerate(vertex.properties)}
         codes = {p.dtype for p in vertex.properties}
         self.code = codes.pop() if len(codes) == 1 else None  # one type for every property
@@ -163,7 +179,13 @@ class _VertexTable:
         if self._mat is not None:
             return self._mat[r0:r1]
         size = self.rowdt.itemsize
-        if self.data is not None:
+        if self.stream is not None:
+            if r0 != self._next:
+                raise RuntimeError(f"stream rows read out of order: {r0} after {self._next}")
+            raw = np.empty((r1 - r0) * size, np.uint8)
+            _read_into(self.stream, memoryview(raw), self.path)
+            self._next = r1
+        elif self.data is not None:
             raw = np.frombuffer(self.data, np.uint8, (r1 - r0) * size, self.offset + r0 * size)
         else:
             raw = read_exact(self.path, self.offset + r0 * size, (r1 - r0) * size)
@@ -207,6 +229,7 @@ class _VertexTable:
         only counts the rows holding NaN/inf (nothing kept).
         Blocks of rows are read and copied out on a few threads (numpy and file reads
         release the GIL); only the blocks in flight are held besides the outputs.
+        A stream table reads its blocks in order on this thread.
         consume=True (binary data held in a bytearray): blocks are decoded from the last to
         the first and the bytearray is cut after each, so the rows decoded are released
         while the output (whose untouched pages are not yet resident) fills: decoding costs
@@ -249,7 +272,10 @@ class _VertexTable:
                     bad = rows if bad is None else bad | rows
             return 0 if bad is None else int(bad.sum())
 
-        spans = [(r0, min(r0 + self.BLOCK, n)) for r0 in range(0, n, self.BLOCK)]
+        block = self.BLOCK
+        if self.stream is not None and self._mat is None:  # ~1 MB reads: a zip member's
+            block = max(1, min(block, (1 << 20) // self.rowdt.itemsize))  # copies stay small
+        spans = [(r0, min(r0 + block, n)) for r0 in range(0, n, block)]
         if consume and isinstance(self.data, bytearray) and self._mat is None:
             bad = 0
             for r0, r1 in reversed(spans):
@@ -257,6 +283,8 @@ class _VertexTable:
                 del self.data[self.offset + r0 * self.rowdt.itemsize :]
             return outs, bad
         workers = min(4, os.cpu_count() or 1, len(spans))
+        if self.stream is not None and self._mat is None:
+            return outs, sum(work(*sp) for sp in spans)
         if workers > 1:
             with ThreadPoolExecutor(workers) as pool:
                 bad = sum(pool.map(lambda sp: work(*sp), spans))
@@ -525,18 +553,10 @@ def encode_ply(
         validate_finite(cloud)
     n, k = len(cloud), cloud.shN.shape[1]
     names = ply_property_names(k)
-    header = ["ply", "format binary_little_endian 1.0"]
-    if cloud.meta.get("antialiased"):
-        header.append(f"comment {AA_COMMENT}")
-    for c in comments:
-        header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
-    header.append(f"element vertex {n}")
-    header += [f"property float {name}" for name in names]
-    header.append("end_header\n")
     block = max(1, min(n, 16384))
     buf = np.zeros((block, len(names)), dtype="<f4")  # (B, P); nx ny nz stay 0
     j = 9 + 3 * k
-    fh.write("\n".join(header).encode("utf-8"))
+    fh.write(ply_header(cloud, comments))
     for r0 in range(0, n, block):
         r1 = min(r0 + block, n)
         b = buf[: r1 - r0]
@@ -548,6 +568,24 @@ def encode_ply(
         b[:, j + 1 : j + 4] = cloud.scales[r0:r1]
         b[:, j + 4 : j + 8] = cloud.quats[r0:r1]
         fh.write(b.data if b.flags.c_contiguous else b.tobytes())
+
+
+def ply_header(cloud: GaussianCloud, comments: Sequence[str] = ()) -> bytes:
+    """The header `encode_ply` writes for `cloud` (UTF-8, through `end_header\\n`)."""
+    header = ["ply", "format binary_little_endian 1.0"]
+    if cloud.meta.get("antialiased"):
+        header.append(f"comment {AA_COMMENT}")
+    for c in comments:
+        header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
+    header.append(f"element vertex {len(cloud)}")
+    header += [f"property float {name}" for name in ply_property_names(cloud.shN.shape[1])]
+    header.append("end_header\n")
+    return "\n".join(header).encode("utf-8")
+
+
+def ply_size(cloud: GaussianCloud, comments: Sequence[str] = ()) -> int:
+    """Exact bytes `encode_ply` writes for `cloud`: header + N rows of float32."""
+    return len(ply_header(cloud, comments)) + len(cloud) * 4 * (17 + 3 * cloud.shN.shape[1])
 
 
 def write_ply(cloud: GaussianCloud, path: str | Path, **options: Any) -> None:
@@ -584,6 +622,42 @@ def read_ply_bytes(
     Raises SceneFormatError for anything that is not a 3DGS splat PLY.
     """
     header = parse_header(bytes(data[:MAX_HEADER]), source or "PLY data")
+    vertex = _layer_vertex(header, source)
+    t = _VertexTable(Path(str(source or "PLY data")), header, vertex, len(data), data=data)
+    return _layer_cloud(header, vertex, t, source, consume)
+
+
+def read_ply_stream(
+    head: bytes, fh: BinaryIO, size: int, source: str | Path | None = None
+) -> GaussianCloud:
+    """`read_ply_bytes` for a PLY read from a stream (a zip member), values as stored.
+
+    head: the header, through `end_header\\n`; fh: the rest, positioned at the first data
+    byte; size: the bytes head + fh hold. Binary rows of a PLY whose first element is the
+    vertex element are decoded block by block straight into the output arrays, so memory
+    is the arrays plus a block; anything else (ASCII, another element first) is read into
+    memory and handed to `read_ply_bytes`. Reads exactly the vertex rows from `fh` (the
+    caller reads or checks what follows). Raises SceneFormatError as `read_ply_bytes`
+    does, and when `fh` ends early.
+    """
+    header = parse_header(bytes(head[:MAX_HEADER]), source or "PLY data")
+    first = header.elements[0] if header.elements else None
+    if (
+        header.format == "ascii"
+        or header.data_offset != len(head)
+        or first is None
+        or first.name != "vertex"
+    ):
+        rest = bytearray(head)
+        rest += fh.read(max(size - len(head), 0))
+        return read_ply_bytes(rest, source, consume=True)
+    vertex = _layer_vertex(header, source)
+    t = _VertexTable(Path(str(source or "PLY data")), header, vertex, size, stream=fh)
+    return _layer_cloud(header, vertex, t, source, False)
+
+
+def _layer_vertex(header: PlyHeader, source: str | Path | None) -> PlyElement:
+    """The vertex element of a layer's PLY, checked to hold every splat property."""
     vertex = header.element("vertex")
     if vertex is None:
         raise SceneFormatError(source, "PLY has no vertex element")
@@ -591,7 +665,18 @@ def read_ply_bytes(
     missing = [p for p in SPLAT_REQUIRED if p not in names]
     if missing:
         raise SceneFormatError(source, f"PLY lacks splat property {missing[0]}")
-    t = _VertexTable(Path(str(source or "PLY data")), header, vertex, len(data), data=data)
+    return vertex
+
+
+def _layer_cloud(
+    header: PlyHeader,
+    vertex: PlyElement,
+    t: _VertexTable,
+    source: str | Path | None,
+    consume: bool,
+) -> GaussianCloud:
+    """The splats of a layer's vertex table, values as stored."""
+    names = set(vertex.names())
     rest = sorted(
         (p for p in names if p.startswith("f_rest_")),
         key=lambda p: int(p[7:]) if p[7:].isdigit() else -1,
