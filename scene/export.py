@@ -26,9 +26,8 @@ import numpy as np
 from .camera import Camera
 from .equirect import CUBE_FACES, cube_face_directions, dirs_to_pano_pixels
 from .errors import SceneFormatError
-from .files import default_file_mode, write_bytes_atomic  # noqa: F401  (re-exported)
+from .files import write_bytes_atomic
 from .gaussians import GaussianCloud
-from .io.ply import ply_bytes  # noqa: F401  (re-exported for older callers: scene.io's encoder)
 from .mesh import Mesh
 from .progress import Progress, ProgressFn, as_progress
 from .world import Layer, World
