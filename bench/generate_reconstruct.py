@@ -1,5 +1,7 @@
-"""Reconstruction benchmark: `python bench/generate_reconstruct.py [--photos 20] [--size 1024]`
-(also the `reconstruct` section of bench/generate.py).
+"""Reconstruction benchmark: photos of a synthetic scene -> cameras, depth and splats.
+
+`python bench/generate_reconstruct.py [--photos 20] [--size 1024]` (also the `reconstruct`
+section of bench/generate.py).
 
 Renders a textured synthetic room (scikit-image textures) from known cameras at the given
 size, runs photos -> cameras -> depth -> Gaussians without refinement, prints each stage's

@@ -1,5 +1,4 @@
-"""Renderer benchmark: what a user sees, at 1280x720, per scene size (300k and 1M splats by
-default).
+"""Renderer benchmark: what a user sees at 1280x720 (300k and 1M splats by default).
 
 For each size it prints
 - still:  full-quality frames per second at a fixed camera;

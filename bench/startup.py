@@ -1,5 +1,7 @@
-"""Cold start: `python main.py big.ply` from process start to the window shown and to the first
-full-quality frame, for a 1M-splat PLY (a synthetic room, written once to a temp folder).
+"""Cold start: `python main.py big.ply` to the window and to its first full-quality frame.
+
+Measured from process start, for a 1M-splat PLY (a synthetic room, written once to a temp
+folder).
 
     python bench/startup.py [--splats 1000000] [--runs 3] [--ply PATH] [--compare CHECKOUT]
 
