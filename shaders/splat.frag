@@ -1,17 +1,21 @@
 #version 330 core
 // Gaussian splat fragment shader: premultiplied colour for back-to-front
 // glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA); alpha capped at ALPHA_MAX, dropped below ALPHA_MIN
-// (scene.splatting, written in by shaders.load).
-flat in vec3 v_color;
-flat in float v_opacity;
+// (scene.splatting, written in by shaders.load). SCREEN_UV as in splat.vert.
+#define SCREEN_UV 1
+flat in vec4 v_rgba;  // colour, opacity
+#if SCREEN_UV
+noperspective in vec2 v_uv;
+#else
 in vec2 v_uv;
+#endif
 flat in float v_r2;
 out vec4 frag;
 
 void main() {
     float d2 = dot(v_uv, v_uv);
     if (d2 > v_r2) discard;  // the quad's corners: alpha below the quad's cut-off there, skip the exp
-    float alpha = min(ALPHA_MAX, v_opacity * exp(-0.5 * d2));
+    float alpha = min(ALPHA_MAX, v_rgba.a * exp(-0.5 * d2));
     if (alpha < ALPHA_MIN) discard;
-    frag = vec4(v_color * alpha, alpha);
+    frag = vec4(v_rgba.rgb * alpha, alpha);
 }

@@ -5,6 +5,10 @@
 // (Plain indexed quads instead of instancing: llvmpipe runs 4-vertex instances one by one.)
 
 #define TEX_W 4096
+// 1: v_uv interpolated without perspective correction. A quad's four corners share their
+// centre's clip w, so both give the same values; the linear one spares llvmpipe a 1/w and a
+// multiply per fragment. 0: perspective-correct, as before (SplatRenderer.screen_uv False).
+#define SCREEN_UV 1
 
 uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)
 uniform sampler2D u_axes;    // RGBA32F quad half-axes in pixels
@@ -12,9 +16,12 @@ uniform sampler2D u_rgba;    // RGBA32F colour, opacity
 uniform vec2 u_size;         // framebuffer width, height
 uniform float u_r2_max;      // quads end at most this squared Mahalanobis radius (as prep.frag)
 
-flat out vec3 v_color;
-flat out float v_opacity;
-out vec2 v_uv;               // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
+flat out vec4 v_rgba;        // colour, opacity
+#if SCREEN_UV
+noperspective out vec2 v_uv; // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
+#else
+out vec2 v_uv;
+#endif
 flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255 (or the quad's limit)
 
 void main() {
@@ -23,7 +30,7 @@ void main() {
     vec4 center = texelFetch(u_center, tc, 0);
     if (center.w <= 0.0) {
         gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: no fragments
-        v_color = vec3(0.0); v_opacity = 0.0; v_uv = vec2(0.0); v_r2 = 0.0;
+        v_rgba = vec4(0.0); v_uv = vec2(0.0); v_r2 = 0.0;
         return;
     }
     vec4 axes = texelFetch(u_axes, tc, 0);
@@ -33,6 +40,5 @@ void main() {
     gl_Position = center + vec4(off.x * 2.0 / u_size.x, -off.y * 2.0 / u_size.y, 0.0, 0.0) * center.w;
     v_r2 = min(2.0 * log(rgba.a / ALPHA_MIN), u_r2_max);
     v_uv = corner * sqrt(v_r2);
-    v_color = rgba.rgb;
-    v_opacity = rgba.a;
+    v_rgba = rgba;
 }

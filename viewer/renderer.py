@@ -345,6 +345,11 @@ class SplatRenderer:
         #: a cut frame's quads end at most this many standard deviations out (full frames:
         #: where alpha reaches 1/255, ~3.3 for opaque splats)
         self.moving_sigma_max = MOVING_SIGMA_MAX
+        #: splat quads interpolate their Mahalanobis coordinates linearly in screen space (a
+        #: quad's corners share one clip w, so the values are the same; llvmpipe skips a 1/w per
+        #: fragment). False: perspective-correct, the previous shader (bench/render.py --legacy).
+        #: Read when the GL objects are made (the first draw, or the first after release()).
+        self.screen_uv = True
         self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -562,7 +567,9 @@ class SplatRenderer:
     def _init_gl(self) -> None:
         defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
         self._preps: dict[int, tuple[int, dict[str, int]]] = {}  # SH degree -> (program, uniforms)
-        self._prog = compile_program("splat.vert", "splat.frag", defines)
+        self._prog = compile_program(
+            "splat.vert", "splat.frag", {**defines, "SCREEN_UV": int(self.screen_uv)}
+        )
         self._loc = {
             n: GL.glGetUniformLocation(self._prog, n)
             for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")
