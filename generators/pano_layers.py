@@ -27,6 +27,9 @@ surroundings continue to the far field; indoors the unseen room is a box with pl
 shaded from its geometry (`room_shading`), and floor-coloured panelling or furniture classed
 as ground up to the horizon keeps the room's typical contact (`_credible_indoor_contacts`).
 
+The class map's skyline (from a coarser grid) is refined at the world's resolution
+(`refine_sky_edge`), so no band of sky stands on the skyline's trees and roofs.
+
 Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
 """
 
@@ -51,6 +54,9 @@ PANO_SIGMA_DEG = 8.0  # ... then smoothed (Gaussian sigma) over this
 MIN_LAYER_DEG = 2.5  # narrower layers of the contact profile merge into a neighbour
 INDOOR_CREDIBLE = 12.0  # m: indoors, contacts nearer than this are taken as measured
 INDOOR_CONTACT_RATIO = 2.5  # ... and farther ones only up to this times their median
+SKY_EDGE_DEG = 2.5  # how far the sky may grow down into the class map's coarse skyline
+SKY_EDGE_CLOSE = 0.5  # ... into pixels at most this fraction as far from the sky's colour
+SKY_EDGE_MAX = 0.15  # ... and at most this far (RGB distance, 0..1 units)
 BACKGROUND_DEG = 18.0  # how far (degrees of longitude) the background continues behind an edge
 
 
@@ -69,7 +75,8 @@ def classify_panorama(
     image: np.ndarray, classes: np.ndarray | None = None, height: int | None = None
 ) -> np.ndarray:
     """Class map (H, 2H) uint8 at `height` (default: the image's), from the outpainting's
-    map when given, else classified here (horizon at the middle row)."""
+    map when given, else classified here (horizon at the middle row); its skyline refined
+    at that size (`refine_sky_edge`)."""
     import cv2
 
     from generators.panorama.classes import classify_view
@@ -87,7 +94,89 @@ def classify_panorama(
             ).astype(np.uint8)
     if classes.shape[0] != H:
         classes = cv2.resize(classes, (2 * H, H), interpolation=cv2.INTER_NEAREST)
-    return classes.astype(np.uint8)
+    img = np.asarray(image, np.float32)
+    if img.shape[0] != H:
+        img = cv2.resize(img, (2 * H, H), interpolation=cv2.INTER_AREA)
+    return refine_sky_edge(img, classes.astype(np.uint8))
+
+
+def _blur_wrap(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur (sigma px) of an (H, W[, C]) array, wrap-around in longitude."""
+    import cv2
+
+    pad = min(a.shape[1], int(3 * sigma) + 1)
+    p = np.concatenate([a[:, -pad:], a, a[:, :pad]], 1)
+    return cv2.GaussianBlur(p, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)[:, pad:-pad]
+
+
+def refine_sky_edge(image: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Class map (H, 2H) uint8 with the sky reaching down to the skyline it really has.
+
+    The class map comes from a coarser grid (blocks, then nearest-neighbour upscaling),
+    so a band of real sky — often the pale haze at the horizon — lies on the trees, hills
+    or roofs below it: those pixels stand at the skyline's distance, and walking sideways
+    carries a pale, blocky band of sky along with the skyline (and a bright halo round a
+    roof). Here the sky grows, one pixel ring at a time and at most SKY_EDGE_DEG, into
+    the non-sky pixels at or above the horizon whose colour is much nearer the local sky
+    colour than the local colour of what stands below (both local means by normalised
+    convolution, Knutsson & Westin 1993) — a two-class nearest-mean split confined to the
+    boundary band. image (H, 2H, 3) 0..1 at the map's size; an indoor map (no sky) is
+    returned as it is.
+    """
+    import cv2
+
+    sky = classes == SKY
+    if not sky.any() or sky.all():
+        return classes
+    H, W = classes.shape
+    k = max(2, int(round(SKY_EDGE_DEG / 180.0 * H)))
+    _, lat = pano_lonlat(H)
+    img = np.asarray(image, np.float32)[..., :3]
+    ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    near_sky = _dilate_wrap(sky, ring)
+    # what stands below: the non-sky pixels beyond the band (the band itself is mixed)
+    core = ~_dilate_wrap(near_sky, ring)
+    # local means over ~2k px, computed at a quarter of the size (they are smooth)
+    f = max(1, min(4, k // 2))
+    hs, ws_ = max(2, H // f), max(4, W // f)
+
+    def local(a: np.ndarray) -> np.ndarray:
+        small = cv2.resize(a, (ws_, hs), interpolation=cv2.INTER_AREA)
+        return cv2.resize(_blur_wrap(small, 2.0 * k / f), (W, H), interpolation=cv2.INTER_LINEAR)
+
+    ws, wo = local(sky.astype(np.float32)), local(core.astype(np.float32))
+    m_sky = local(img * sky[..., None]) / np.maximum(ws, 1e-6)[..., None]
+    m_obj = local(img * core[..., None]) / np.maximum(wo, 1e-6)[..., None]
+    d_sky = np.linalg.norm(img - m_sky, axis=-1)
+    d_obj = np.linalg.norm(img - m_obj, axis=-1)
+    cand = (
+        near_sky
+        & ~sky
+        & (lat[:, None] > -0.02)
+        & (ws > 0.02)
+        & (d_sky < SKY_EDGE_CLOSE * np.where(wo > 0.02, d_obj, np.inf))
+        & (d_sky < SKY_EDGE_MAX)
+    )
+    if not cand.any():
+        return classes
+    cur = sky.copy()
+    step = np.ones((3, 3), np.uint8)
+    for _ in range(k):
+        nxt = _dilate_wrap(cur, step) & cand & ~cur
+        if not nxt.any():
+            break
+        cur |= nxt
+    out = classes.copy()
+    out[cur & ~sky] = SKY
+    return out
+
+
+def _dilate_wrap(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    import cv2
+
+    pad = kernel.shape[1]
+    p = np.concatenate([mask[:, -pad:], mask, mask[:, :pad]], 1).astype(np.uint8)
+    return cv2.dilate(p, kernel)[:, pad:-pad] > 0
 
 
 def ground_contacts(

@@ -13,6 +13,7 @@ from generators.pano_layers import (
     ground_contacts,
     layered_depth,
     merge_narrow_layers,
+    refine_sky_edge,
     room_shading,
 )
 from generators.panorama.projection import pano_lonlat
@@ -157,3 +158,36 @@ def test_revealed_background_continues_the_far_side_with_texture() -> None:
         > 0.3 * np.abs(np.diff(far.reshape(h, 40, 3).mean(-1), axis=1)).mean()
     )
     np.testing.assert_array_equal(out[~hole], img[~hole])  # the rest is untouched
+
+
+def test_the_sky_reaches_down_to_the_real_skyline_not_the_coarse_class_edge() -> None:
+    """A blue sky over a jagged dark treeline and a beige wall, classed on a coarse grid
+    (the sky edge up to ~2° above the skyline, as nearest-neighbour upscaling leaves it):
+    the refined sky reaches the skyline in (nearly) every column — no band of sky left
+    standing on the trees — and never eats into the trees or the pale wall."""
+    H, W = 384, 768
+    lat = _lat_deg(H)
+    rng = np.random.default_rng(3)
+    sky_line = 8 + 6 * np.sin(np.arange(W) / 14.0) + rng.uniform(0, 2, W)  # deg above horizon
+    wall = (np.arange(W) > 500) & (np.arange(W) < 600)
+    sky_line[wall] = 20.0
+    img = np.empty((H, W, 3), np.float32)
+    sky_true = lat > sky_line[None, :]
+    img[:] = (0.15, 0.35, 0.12)  # trees
+    img[:, wall] = (0.85, 0.75, 0.6)  # pale wall
+    img[sky_true] = (0.55, 0.7, 0.95)
+    img[sky_true] += (0.15 * (1 - lat[sky_true] / 90))[:, None]  # paler towards the horizon
+    img += 0.02 * rng.standard_normal(img.shape).astype(np.float32)
+    # the coarse class map: 4 px blocks, sky only where the whole block is sky
+    blk = sky_true.reshape(H // 4, 4, W // 4, 4).all(axis=(1, 3))
+    coarse = np.repeat(np.repeat(blk, 4, 0), 4, 1)
+    cls = np.where(coarse, SKY, np.where(lat > 0, UPRIGHT, GROUND)).astype(np.uint8)
+    before = ((cls == SKY) != sky_true).sum(0)
+    out = refine_sky_edge(img, cls)
+    after = ((out == SKY) != sky_true).sum(0)
+    assert before.mean() > 2.0
+    assert after.mean() < 1.0 and np.mean(after <= 1) > 0.9, (before.mean(), after.mean())
+    assert not ((out == SKY) & ~sky_true).sum(0)[wall].any()  # the wall stays
+    assert ((out == SKY) & ~sky_true).sum() < 0.02 * sky_true.sum()
+    indoor = np.where(cls == SKY, 3, cls).astype(np.uint8)
+    np.testing.assert_array_equal(refine_sky_edge(img, indoor), indoor)
