@@ -15,8 +15,8 @@ contact is hidden (upright running out of the photo's bottom) take the nearest b
 photo allows. Depth edges (a jump of more than EDGE_RATIO between neighbours) are not
 bridged by any splat (`edge_aware_step`), and a background layer continues the far side
 of every vertical depth edge behind the near side (`background_layer`), coloured by
-inpainting from the background only, so walking sideways reveals background instead of
-a stretched streak.
+continuing each row's background side with its own fine texture (`continue_background`),
+so walking sideways reveals background instead of a stretched streak or a flat block.
 
 A contact stands only where the column above it up to the horizon is (nearly) free of
 ground — a bush with ground visible above it lies on the ground; layers narrower than
@@ -24,7 +24,11 @@ MIN_LAYER_DEG merge into a neighbour (no combs of slivers); a whole panorama's c
 are one continuous surface (outdoors none nearer than their median); outdoors the far
 field and the sky sit far (OUTDOOR_FAR, SKY_FAR_RATIO in pano_world) and the unseen
 surroundings continue to the far field; indoors the unseen room is a box with planar walls,
-shaded from its geometry (`room_shading`).
+shaded from its geometry (`room_shading`), and floor-coloured panelling or furniture classed
+as ground up to the horizon keeps the room's typical contact (`_credible_indoor_contacts`).
+
+The class map's skyline (from a coarser grid) is refined at the world's resolution
+(`refine_sky_edge`), so no band of sky stands on the skyline's trees and roofs.
 
 Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
 """
@@ -48,6 +52,11 @@ SPECK_FRACTION = 0.12  # ground share above a contact (up to the horizon) it tol
 PANO_MEDIAN_DEG = 24.0  # whole panoramas: contacts median-filtered over this
 PANO_SIGMA_DEG = 8.0  # ... then smoothed (Gaussian sigma) over this
 MIN_LAYER_DEG = 2.5  # narrower layers of the contact profile merge into a neighbour
+INDOOR_CREDIBLE = 12.0  # m: indoors, contacts nearer than this are taken as measured
+INDOOR_CONTACT_RATIO = 2.5  # ... and farther ones only up to this times their median
+SKY_EDGE_DEG = 2.5  # how far the sky may grow down into the class map's coarse skyline
+SKY_EDGE_CLOSE = 0.5  # ... into pixels at most this fraction as far from the sky's colour
+SKY_EDGE_MAX = 0.15  # ... and at most this far (RGB distance, 0..1 units)
 BACKGROUND_DEG = 18.0  # how far (degrees of longitude) the background continues behind an edge
 
 
@@ -66,7 +75,8 @@ def classify_panorama(
     image: np.ndarray, classes: np.ndarray | None = None, height: int | None = None
 ) -> np.ndarray:
     """Class map (H, 2H) uint8 at `height` (default: the image's), from the outpainting's
-    map when given, else classified here (horizon at the middle row)."""
+    map when given, else classified here (horizon at the middle row); its skyline refined
+    at that size (`refine_sky_edge`)."""
     import cv2
 
     from generators.panorama.classes import classify_view
@@ -84,7 +94,89 @@ def classify_panorama(
             ).astype(np.uint8)
     if classes.shape[0] != H:
         classes = cv2.resize(classes, (2 * H, H), interpolation=cv2.INTER_NEAREST)
-    return classes.astype(np.uint8)
+    img = np.asarray(image, np.float32)
+    if img.shape[0] != H:
+        img = cv2.resize(img, (2 * H, H), interpolation=cv2.INTER_AREA)
+    return refine_sky_edge(img, classes.astype(np.uint8))
+
+
+def _blur_wrap(a: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian blur (sigma px) of an (H, W[, C]) array, wrap-around in longitude."""
+    import cv2
+
+    pad = min(a.shape[1], int(3 * sigma) + 1)
+    p = np.concatenate([a[:, -pad:], a, a[:, :pad]], 1)
+    return cv2.GaussianBlur(p, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)[:, pad:-pad]
+
+
+def refine_sky_edge(image: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Class map (H, 2H) uint8 with the sky reaching down to the skyline it really has.
+
+    The class map comes from a coarser grid (blocks, then nearest-neighbour upscaling),
+    so a band of real sky — often the pale haze at the horizon — lies on the trees, hills
+    or roofs below it: those pixels stand at the skyline's distance, and walking sideways
+    carries a pale, blocky band of sky along with the skyline (and a bright halo round a
+    roof). Here the sky grows, one pixel ring at a time and at most SKY_EDGE_DEG, into
+    the non-sky pixels at or above the horizon whose colour is much nearer the local sky
+    colour than the local colour of what stands below (both local means by normalised
+    convolution, Knutsson & Westin 1993) — a two-class nearest-mean split confined to the
+    boundary band. image (H, 2H, 3) 0..1 at the map's size; an indoor map (no sky) is
+    returned as it is.
+    """
+    import cv2
+
+    sky = classes == SKY
+    if not sky.any() or sky.all():
+        return classes
+    H, W = classes.shape
+    k = max(2, int(round(SKY_EDGE_DEG / 180.0 * H)))
+    _, lat = pano_lonlat(H)
+    img = np.asarray(image, np.float32)[..., :3]
+    ring = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1))
+    near_sky = _dilate_wrap(sky, ring)
+    # what stands below: the non-sky pixels beyond the band (the band itself is mixed)
+    core = ~_dilate_wrap(near_sky, ring)
+    # local means over ~2k px, computed at a quarter of the size (they are smooth)
+    f = max(1, min(4, k // 2))
+    hs, ws_ = max(2, H // f), max(4, W // f)
+
+    def local(a: np.ndarray) -> np.ndarray:
+        small = cv2.resize(a, (ws_, hs), interpolation=cv2.INTER_AREA)
+        return cv2.resize(_blur_wrap(small, 2.0 * k / f), (W, H), interpolation=cv2.INTER_LINEAR)
+
+    ws, wo = local(sky.astype(np.float32)), local(core.astype(np.float32))
+    m_sky = local(img * sky[..., None]) / np.maximum(ws, 1e-6)[..., None]
+    m_obj = local(img * core[..., None]) / np.maximum(wo, 1e-6)[..., None]
+    d_sky = np.linalg.norm(img - m_sky, axis=-1)
+    d_obj = np.linalg.norm(img - m_obj, axis=-1)
+    cand = (
+        near_sky
+        & ~sky
+        & (lat[:, None] > -0.02)
+        & (ws > 0.02)
+        & (d_sky < SKY_EDGE_CLOSE * np.where(wo > 0.02, d_obj, np.inf))
+        & (d_sky < SKY_EDGE_MAX)
+    )
+    if not cand.any():
+        return classes
+    cur = sky.copy()
+    step = np.ones((3, 3), np.uint8)
+    for _ in range(k):
+        nxt = _dilate_wrap(cur, step) & cand & ~cur
+        if not nxt.any():
+            break
+        cur |= nxt
+    out = classes.copy()
+    out[cur & ~sky] = SKY
+    return out
+
+
+def _dilate_wrap(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
+    import cv2
+
+    pad = kernel.shape[1]
+    p = np.concatenate([mask[:, -pad:], mask, mask[:, :pad]], 1).astype(np.uint8)
+    return cv2.dilate(p, kernel)[:, pad:-pad] > 0
 
 
 def ground_contacts(
@@ -150,11 +242,39 @@ def ground_contacts(
         # contact on the photo's border: hidden
         border = inside & ~kn[np.clip(r + 2 * k, 0, H - 1), cols]
         seen &= inside & ~border
+    if not (classes == SKY).any():
+        photo = any_ok if known is None else any_ok & (known >= 0.5).any(0)
+        dist, seen = _credible_indoor_contacts(dist, seen, photo)
     dist = np.clip(dist, MIN_CONTACT, far)
     dist = _circular_median(dist, max(3, W // 36) | 1)  # ~10°: specks and chair legs
     dist = _smooth_within_layers(dist, max(3, W // 60))
     dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
+
+
+def _credible_indoor_contacts(
+    dist: np.ndarray, seen: np.ndarray, found: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Indoors, contacts (W,) m that no room has, replaced; returns (dist, seen).
+
+    In a room the floor never runs up to the horizon: a column whose ground run reaches
+    (nearly) that far is floor-coloured upright structure — wood panelling, a cabinet,
+    a dark bookcase — classed as ground. Such a contact (farther than
+    INDOOR_CONTACT_RATIO × the median of the columns' contacts nearer than
+    INDOOR_CREDIBLE m, and than INDOOR_CREDIBLE) would stand the column at the far
+    field: a slab of its own beside its neighbours, and a wide depth edge that walking
+    sideways opens. It takes that median (the room's typical wall distance) and counts
+    as not seen. `found` (W,) bool marks the photo's columns with a ground contact (the
+    only ones judged: the invented rest follows the room's estimate).
+    """
+    near = found & (dist < INDOOR_CREDIBLE)
+    if near.sum() < 8:
+        return dist, seen
+    typical = float(np.median(dist[near]))
+    bad = found & (dist > max(INDOOR_CONTACT_RATIO * typical, INDOOR_CREDIBLE))
+    if not bad.any():
+        return dist, seen
+    return np.where(bad, typical, dist), seen & ~bad
 
 
 def merge_narrow_layers(x: np.ndarray, min_width: int) -> np.ndarray:
@@ -411,8 +531,9 @@ def background_layer(
         for the floor and for walls is the same surface continued);
       * with `classes`: every non-ground pixel below the horizon also hides the ground:
         the floor plane continues under it (out to `far`).
-    Colours are inpainted from the visible background only — never from the occluder or
-    the sky (cv2 Telea, Telea 2004) — so walking sideways reveals background, not streaks.
+    Colours continue the visible background of each row — never the occluder or the sky
+    (`continue_background`), with its fine texture — so walking sideways reveals
+    background, not a stretched streak or a flat blurred block.
     """
     import cv2
     from scipy.ndimage import maximum_filter1d
@@ -446,15 +567,134 @@ def background_layer(
     hs = min(256, H)
     small = cv2.resize(np.clip(image, 0, 1), (2 * hs, hs), interpolation=cv2.INTER_AREA)
     m_s = cv2.resize(mask.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
-    m_s = cv2.dilate(m_s, np.ones((3, 3), np.uint8))
-    sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
-    pad = hs // 4
-    u8 = (np.concatenate([small[:, -pad:], small, small[:, :pad]], 1) * 255 + 0.5).astype(np.uint8)
-    hole = np.maximum(m_s, sky_s)
-    mp = np.concatenate([hole[:, -pad:], hole, hole[:, :pad]], 1)
-    filled = cv2.inpaint(u8, mp, 5, cv2.INPAINT_TELEA)[:, pad : pad + 2 * hs]
-    col = cv2.resize(filled.astype(np.float32) / 255, (W, H), interpolation=cv2.INTER_LINEAR)
+    m_s = cv2.dilate(m_s, np.ones((3, 3), np.uint8)) > 0
+    sky_s = cv2.resize(sky.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST) > 0
+    d_s = cv2.resize(depth.astype(np.float32), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
+    gu_s = cv2.resize(ground_under.astype(np.uint8), (2 * hs, hs), interpolation=cv2.INTER_NEAREST)
+    gr_s = (
+        None
+        if classes is None
+        else cv2.resize(classes, (2 * hs, hs), interpolation=cv2.INTER_NEAREST) == GROUND
+    )
+    filled = continue_background(small, m_s, sky_s, d_s, gu_s > 0, gr_s)
+    col = cv2.resize(filled, (W, H), interpolation=cv2.INTER_LINEAR)
     return mask, out_d, col.astype(np.float32)
+
+
+def _nearest_source(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per pixel of a wrap-around (h, w) mask: the column of the nearest `src` pixel in the
+    same row to the left and to the right (−1 where the row has none), and their
+    distances in columns (left, right stacked: (2, h, w) each)."""
+    h, w = src.shape
+    cols = np.arange(3 * w)[None, :]
+    t = np.tile(src, (1, 3))
+    left = np.maximum.accumulate(np.where(t, cols, -(10 * w)), axis=1)[:, w : 2 * w]
+    right = np.minimum.accumulate(np.where(t, cols, 20 * w)[:, ::-1], axis=1)[:, ::-1][:, w : 2 * w]
+    here = np.arange(w, 2 * w)[None, :]
+    dist = np.stack([here - left, right - here])
+    idx = np.stack([left % w, right % w])
+    none = ~src.any(1)
+    idx[:, none] = -1
+    return idx, dist
+
+
+def continue_background(
+    image: np.ndarray,
+    hole: np.ndarray,
+    sky: np.ndarray,
+    depth: np.ndarray,
+    ground_hole: np.ndarray,
+    ground: np.ndarray | None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Colours (h, 2h, 3) 0..1 for the hidden background: `image` with `hole` filled.
+
+    Each hole pixel continues the visible background of its own row — the nearer side
+    of the two (left, right) that lies farther from the eye (`depth`), so the occluder
+    never colours what hides behind it; the floor under upright things (`ground_hole`)
+    continues the visible ground of its row (`ground`), which on the floor plane is the
+    same distance. The row's colour is taken from a few source pixels (no single edge
+    pixel smeared), and the source's fine texture is added back as random-phase spot
+    noise (`panorama.texture.adsn_texture`, Galerne et al. 2011) so a revealed region is
+    neither a flat block nor a copy of what is beside it. Rows without any source fall
+    back to Telea inpainting (Telea 2004). Wrap-around in longitude.
+    """
+    import cv2
+    from scipy.ndimage import find_objects, gaussian_filter1d, label
+
+    from generators.panorama.texture import adsn_texture
+
+    h, w = hole.shape
+    img = np.asarray(image, np.float32)
+    src = ~hole & ~sky
+    out = img.copy()
+    # source colours averaged over a few columns of the same surface (wrap-around)
+    k = max(2, w // 128)
+    pad = 2 * k
+    wt = np.concatenate([src[:, -pad:], src, src[:, :pad]], 1).astype(np.float32)
+    ip = np.concatenate([img[:, -pad:], img, img[:, :pad]], 1)
+    num = cv2.blur(ip * wt[..., None], (2 * k + 1, 1))
+    den = cv2.blur(wt, (2 * k + 1, 1))
+    src_col = (num / np.maximum(den, 1e-6)[..., None])[:, pad : pad + w]
+    # fine texture of the visible background (what the row colour leaves out)
+    hp_pad = ip - cv2.GaussianBlur(ip, (0, 0), 1.5)
+    hp = np.where(src[..., None], hp_pad[:, pad : pad + w], 0.0).astype(np.float32)
+    idx, dist = _nearest_source(src)
+    rows = np.arange(h)[:, None].repeat(w, 1)
+    # the farther of the two sides is the background (ties: the nearer one)
+    d_side = np.where(idx >= 0, depth[rows[None], np.maximum(idx, 0)], -1.0)
+    pick = np.where(
+        np.abs(np.log(np.maximum(d_side[0], 1e-6) / np.maximum(d_side[1], 1e-6)))
+        < math.log(EDGE_RATIO),
+        (dist[1] < dist[0]).astype(int),
+        (d_side[1] > d_side[0]).astype(int),
+    )
+    chosen = np.take_along_axis(idx, pick[None], 0)[0]
+    if ground is not None and ground_hole.any():
+        g_idx, g_dist = _nearest_source(src & ground)
+        g_pick = (g_dist[1] < g_dist[0]).astype(int)
+        g_chosen = np.take_along_axis(g_idx, g_pick[None], 0)[0]
+        chosen = np.where(ground_hole & (g_chosen >= 0), g_chosen, chosen)
+    ok = hole & (chosen >= 0)
+    fill = src_col[rows, np.maximum(chosen, 0)]
+    # a little vertical smoothing inside the hole: rows continue, single rows do not streak
+    wv = ok.astype(np.float32)
+    fs = gaussian_filter1d(fill * wv[..., None], 1.0, axis=0)
+    ws = gaussian_filter1d(wv, 1.0, axis=0)
+    fill = np.where(ws[..., None] > 1e-3, fs / np.maximum(ws, 1e-6)[..., None], fill)
+    # random-phase texture per hole region, from the background pixels it continues
+    lab, n = label(ok, structure=np.ones((3, 3)))
+    noise = np.random.default_rng(seed).standard_normal((h, w)).astype(np.float32)
+    tex = np.zeros_like(img)
+    for i, sl in enumerate(find_objects(lab, n), start=1):
+        if sl is None:
+            continue
+        rs, cs = sl
+        region = lab[rs, cs] == i
+        if region.sum() < 16:
+            continue
+        used = chosen[rs, cs][region]
+        c0, c1 = int(used.min()), int(used.max()) + 1
+        if c1 - c0 > w // 2:  # the source wraps around the seam
+            c0, c1 = 0, w
+        c0, c1 = max(0, min(c0, w - 8)), min(w, max(c1, c0 + 8))
+        ex = hp[rs, c0:c1]
+        if ex.shape[0] < 4 or ex.shape[1] < 4:
+            continue
+        t = adsn_texture(ex, (rs.stop - rs.start, cs.stop - cs.start), noise=noise[rs, cs])
+        tex[rs, cs] += np.where(region[..., None], t, 0.0)
+    fill = fill + tex
+    out = np.where(ok[..., None], fill, out)
+    rest = hole & ~ok
+    if rest.any():
+        # rows with nothing to continue: Telea from the background only
+        pad = h // 4
+        u8 = np.clip(np.concatenate([out[:, -pad:], out, out[:, :pad]], 1), 0, 1) * 255 + 0.5
+        mp = rest | sky
+        mp = np.concatenate([mp[:, -pad:], mp, mp[:, :pad]], 1).astype(np.uint8)
+        tel = cv2.inpaint(u8.astype(np.uint8), mp, 5, cv2.INPAINT_TELEA)[:, pad : pad + w]
+        out = np.where(rest[..., None], tel.astype(np.float32) / 255, out)
+    return np.clip(out, 0, 1).astype(np.float32)
 
 
 AO_STRENGTH = 0.35  # darkening right at a crease between floor, wall and ceiling

@@ -9,9 +9,11 @@ from generators.pano_layers import (
     GROUND,
     SKY,
     UPRIGHT,
+    continue_background,
     ground_contacts,
     layered_depth,
     merge_narrow_layers,
+    refine_sky_edge,
     room_shading,
 )
 from generators.panorama.projection import pano_lonlat
@@ -102,3 +104,90 @@ def test_invented_room_is_a_box_with_shaded_creases() -> None:
     floor = np.nonzero(y < 0.02)[0]
     assert shade[floor.min(), col] < 0.75  # the floor at the wall's foot
     assert shade[mid, col].mean() > 0.95
+
+
+def test_indoors_floor_coloured_panelling_does_not_push_its_wall_to_the_far_field() -> None:
+    """A room (no sky) whose walls stand 4-5 m away, but in two stretches the wood
+    panelling is classed as ground up to the horizon: those columns keep the room's
+    typical wall distance instead of a contact tens of metres away (a slab and a wide
+    depth edge when walking sideways)."""
+    H = 128
+    lat = _lat_deg(H)
+    rng = np.random.default_rng(1)
+    foot = -np.degrees(np.arctan(1.6 / rng.uniform(4.0, 5.0, 2 * H)))
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < foot[None, :]] = GROUND
+    cls[lat > 40] = 3  # ceiling
+    panel = np.zeros(2 * H, bool)
+    panel[40:70] = panel[150:180] = True
+    cls[:, panel] = np.where(lat[:, panel] < -1.0, GROUND, cls[:, panel])
+    d, seen = ground_contacts(cls, 1.6, 60.0)
+    assert np.all(d[panel] < 6.0), d[panel]
+    assert not seen[45:65].any() and seen[~panel].mean() > 0.9
+    assert 3.5 < np.median(d[~panel]) < 5.5  # the walls keep their own (row-quantised) contacts
+    # outdoors (sky at the top) ground up to the horizon is a real far field
+    cls[lat > 30] = SKY
+    d_out, _ = ground_contacts(cls, 1.6, 60.0)
+    assert np.all(d_out[45:65] > 30.0), d_out[45:65]
+
+
+def test_revealed_background_continues_the_far_side_with_texture() -> None:
+    """Behind a near occluder (flat red) beside a far textured surface (blue-grey): the
+    hidden part is coloured from the far side only — not the occluder, not a flat blur —
+    and carries the far side's fine texture."""
+    h, w = 64, 128
+    rng = np.random.default_rng(2)
+    img = np.empty((h, w, 3), np.float32)
+    img[:] = (0.3, 0.4, 0.6)
+    img += 0.08 * rng.standard_normal((h, w, 1)).astype(np.float32)
+    depth = np.full((h, w), 8.0, np.float32)
+    img[:, 30:70] = (0.9, 0.1, 0.1)  # the occluder
+    depth[:, 30:70] = 2.0
+    hole = np.zeros((h, w), bool)
+    hole[8:56, 50:70] = True  # the occluder's pixels next to the far side
+    sky = np.zeros((h, w), bool)
+    out = continue_background(img, hole, sky, depth, np.zeros_like(hole), None)
+    fill = out[hole]
+    far = img[:, 80:120].reshape(-1, 3)
+    np.testing.assert_allclose(fill.mean(0), far.mean(0), atol=0.05)
+    assert fill[:, 0].max() < 0.7  # no red from the occluder
+    # textured like the far side (a Telea blur of this hole has ~no variation)
+    tex = out[8:56, 52:68].mean(-1)
+    assert (
+        np.abs(np.diff(tex, axis=1)).mean()
+        > 0.3 * np.abs(np.diff(far.reshape(h, 40, 3).mean(-1), axis=1)).mean()
+    )
+    np.testing.assert_array_equal(out[~hole], img[~hole])  # the rest is untouched
+
+
+def test_the_sky_reaches_down_to_the_real_skyline_not_the_coarse_class_edge() -> None:
+    """A blue sky over a jagged dark treeline and a beige wall, classed on a coarse grid
+    (the sky edge up to ~2° above the skyline, as nearest-neighbour upscaling leaves it):
+    the refined sky reaches the skyline in (nearly) every column — no band of sky left
+    standing on the trees — and never eats into the trees or the pale wall."""
+    H, W = 384, 768
+    lat = _lat_deg(H)
+    rng = np.random.default_rng(3)
+    sky_line = 8 + 6 * np.sin(np.arange(W) / 14.0) + rng.uniform(0, 2, W)  # deg above horizon
+    wall = (np.arange(W) > 500) & (np.arange(W) < 600)
+    sky_line[wall] = 20.0
+    img = np.empty((H, W, 3), np.float32)
+    sky_true = lat > sky_line[None, :]
+    img[:] = (0.15, 0.35, 0.12)  # trees
+    img[:, wall] = (0.85, 0.75, 0.6)  # pale wall
+    img[sky_true] = (0.55, 0.7, 0.95)
+    img[sky_true] += (0.15 * (1 - lat[sky_true] / 90))[:, None]  # paler towards the horizon
+    img += 0.02 * rng.standard_normal(img.shape).astype(np.float32)
+    # the coarse class map: 4 px blocks, sky only where the whole block is sky
+    blk = sky_true.reshape(H // 4, 4, W // 4, 4).all(axis=(1, 3))
+    coarse = np.repeat(np.repeat(blk, 4, 0), 4, 1)
+    cls = np.where(coarse, SKY, np.where(lat > 0, UPRIGHT, GROUND)).astype(np.uint8)
+    before = ((cls == SKY) != sky_true).sum(0)
+    out = refine_sky_edge(img, cls)
+    after = ((out == SKY) != sky_true).sum(0)
+    assert before.mean() > 2.0
+    assert after.mean() < 1.0 and np.mean(after <= 1) > 0.9, (before.mean(), after.mean())
+    assert not ((out == SKY) & ~sky_true).sum(0)[wall].any()  # the wall stays
+    assert ((out == SKY) & ~sky_true).sum() < 0.02 * sky_true.sum()
+    indoor = np.where(cls == SKY, 3, cls).astype(np.uint8)
+    np.testing.assert_array_equal(refine_sky_edge(img, indoor), indoor)
