@@ -36,7 +36,9 @@ default pipeline: measured on Sceaux (9 training photos, `bench/recon_iterate.py
 708 px) it raises the fused cloud from 12.1 to 17.9 dB and, after 130 optimisation steps,
 training 22.98 -> 24.35 dB, held-out 14.01 -> 14.44 dB; but within the 90 s budget on a
 loaded 2-core CPU (91 instead of 124 steps: +35 % splats) `bench/reconstruct_quality.py`
-gave Sceaux held-out 14.85 -> 13.24 dB and Great Wall held-out 28.13 -> 27.35 dB.
+gave Sceaux held-out 14.85 -> 13.24 dB and Great Wall held-out 28.13 -> 27.35 dB, and
+`recon_iterate.py` at the 90 s budget Sceaux training 24.08 -> 25.01, held-out 15.75 ->
+14.86 dB (100_7108: 22.37 -> 20.83; the leaves of 100_7109/7110 float into its view).
 
 All arrays are float32 unless noted; depth is camera z (OpenCV convention), 0 = unknown;
 pixel centres are at integer + 0.5.
