@@ -70,6 +70,14 @@ def main() -> None:
     ap.add_argument("--depth-cache", action="store_true")
     ap.add_argument("--holdout", type=int, default=8)
     ap.add_argument("--tag", default="run")
+    ap.add_argument(
+        "--fill",
+        action="append",
+        nargs="?",
+        const="",
+        default=None,
+        help="fuse.fill_gaps after fusion (key=value options)",
+    )
     ap.add_argument("--dense", action="append", default=[], help="key=value compute_depths option")
     ap.add_argument("opt", nargs="*", help="key=value OptimizeOptions overrides")
     a = ap.parse_intermixed_args()
@@ -100,6 +108,11 @@ def main() -> None:
     t1 = time.time()
     neigh = dense.choose_neighbours(train, res.visible, res.points)
     fused = fuse.fuse_views(depths, neigh, max_points=400_000)
+    if a.fill:
+        fkw = dict(kv.split("=", 1) for kv in a.fill if kv)
+        fused = fuse.fill_gaps(
+            fused, depths, neigh, **{k: ast.literal_eval(v) for k, v in fkw.items()}
+        )
     cloud = sky.add_sky(
         fuse.fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride
     )

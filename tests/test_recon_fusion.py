@@ -180,3 +180,35 @@ def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
     cov[40:50, 40:50] = False
     m = sky_mask(np.full((H, W, 3), 128, np.uint8), cov)
     assert m[:15].all() and not m[40:50, 40:50].any()
+
+
+def test_gap_fill_restores_unverifiable_surfaces_without_floaters(
+    room: dict[str, DepthView],
+) -> None:
+    from generators.reconstruct.fuse import coverage, fill_gaps
+
+    names = list(room)
+    views = {}
+    for i, n in enumerate(names):
+        v = room[n]
+        dep = v.depth.copy()
+        if i >= 2:  # only the first two views found depth: much of the first is unverifiable
+            dep[:] = 0
+        if i == 0:
+            dep[20:40, 30:60] *= 0.7  # and a blob of floaters 30 % in front
+        views[n] = DepthView(n, v.camera, v.image, dep.astype(np.float32), v.score)
+    nb = _all_neighbours(views)
+    fused = fuse_views(views, nb, max_points=10**6)
+    filled = fill_gaps(fused, views, nb)
+    first = room[names[0]]
+    before = coverage(fused.points, first)[first.depth > 0].mean()
+    after = coverage(filled.points, first)[first.depth > 0].mean()
+    assert after > before + 0.1
+    assert filled.covered[names[0]].sum() > fused.covered[names[0]].sum()
+    # the fill adds no floaters: the blob lies in front of the second view's surface, or
+    # on colours the other photos do not show there
+    assert _in_front(filled.points, room).sum() == 0
+    # what fusion verified is unchanged, the fill comes after it
+    assert np.array_equal(filled.points[: len(fused)], fused.points)
+    # the splat budget counts the fill
+    assert len(fill_gaps(fused, views, nb, max_points=len(fused) + 10)) == len(fused) + 10
