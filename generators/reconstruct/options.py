@@ -78,6 +78,14 @@ class ReconstructOptions(GeneratorOptions):
     max_points: int = option(
         400_000, flag="--max-splats", lo=1, label="splat budget", help="splat budget after fusion"
     )
+    fill_gaps: bool = option(
+        False,
+        flag="--fill-gaps",
+        label="fill single-view surfaces",
+        help="also make splats where only one photo's depth knows the surface (foliage, thin "
+        "or rarely seen parts), kept when no other photo sees through them and their colour "
+        "agrees (fuse.fill_gaps): more splats, so it pays with more optimisation steps",
+    )
     refine_size: int = option(
         320, unit="px", lo=16, help="CPU optimisation render size (long side)"
     )

@@ -32,7 +32,7 @@ from scene.gaussians import GaussianCloud
 
 from . import align
 from .dense import DepthView, choose_neighbours, compute_depths
-from .fuse import fuse_views, fused_to_gaussians
+from .fuse import fill_gaps, fuse_views, fused_to_gaussians
 from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
 from .sky import add_sky
@@ -233,6 +233,8 @@ def _run(
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
+        if opts.fill_gaps:
+            fused = fill_gaps(fused, depths, neigh, max_points=opts.max_points)
         pts, nrms = fused.points, fused.normals
         # sky / far field: the last splats, counted in cloud.meta["far_field"]
         cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
