@@ -22,10 +22,10 @@ import numpy as np
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh, ray_triangles
+from scene.splatting import NEAR_CULL  # the renderer draws nothing nearer
 
 HIT_OPACITY = 0.5  # accumulated opacity that counts as "what you see"
 MIN_RADIUS_PX = 1.5  # a splat smaller than this on screen still catches a click this close
-NEAR = 0.05
 LOW_PASS = 0.3  # px² added to the 2D covariance, as every 3DGS viewer does
 
 
@@ -61,7 +61,7 @@ def splat_alphas(
     pc = pts @ r32.T
     pc += cam.t.astype(np.float32)
     z = pc[:, 2]
-    ok = z > NEAR
+    ok = z > NEAR_CULL
     zs = np.where(ok, z, np.float32(1.0))
     du = pc[:, 0] / zs
     du *= np.float32(cam.fx)

@@ -15,8 +15,8 @@ import numpy as np
 
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
+from scene.splatting import NEAR_CULL  # the renderer draws nothing nearer
 
-NEAR = 0.05
 OPS = ("replace", "add", "subtract")
 
 
@@ -37,7 +37,7 @@ def polygon_mask(cam: Camera, centres: np.ndarray, polygon: np.ndarray) -> np.nd
     w, h = int(cam.width), int(cam.height)
     img = np.zeros((h, w), np.uint8)
     cv2.fillPoly(img, [np.round(poly).astype(np.int32)], 1)
-    ok = (z > NEAR) & np.isfinite(uv).all(1)
+    ok = (z > NEAR_CULL) & np.isfinite(uv).all(1)
     px = np.floor(uv).astype(np.int64, copy=False) if ok.any() else np.zeros((len(uv), 2), np.int64)
     ok &= (px[:, 0] >= 0) & (px[:, 0] < w) & (px[:, 1] >= 0) & (px[:, 1] < h)
     out = np.zeros(len(centres), bool)
