@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import math
 
+from generators.options import MAX_SEED
 from scene.errors import InputError
-
-#: the largest seed numpy's and torch's generators accept
-MAX_SEED = 2**32 - 1
 
 
 def check_int(value: int | None, option: str, lo: int, hi: int) -> None:

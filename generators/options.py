@@ -36,6 +36,9 @@ class OptionsError(InputError):
     The message names the option (and its CLI flag when it has one)."""
 
 
+MAX_SEED = 2**32 - 1  # the largest seed numpy's and torch's generators accept
+
+
 def option(
     default: Any = _MISSING,
     *,

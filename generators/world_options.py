@@ -12,17 +12,15 @@ from generators.panorama.options import (
     BACKENDS as PANO_BACKENDS,
 )
 from generators.panorama.options import (
-    DEFAULT_HEIGHT,
-    FOV_HELP,
-    HEIGHT_HELP,
-    MAX_SEED,
-    MODEL_HELP,
     OUTPAINT_HELP,
     PHOTO_HELP,
-    PROMPT_HELP,
-    SEED_HELP,
-    STEPS_HELP,
     PanoramaOptions,
+    fov_option,
+    height_option,
+    model_option,
+    prompt_option,
+    seed_option,
+    steps_option,
 )
 from scene.units import EYE_HEIGHT
 
@@ -48,16 +46,7 @@ class WorldOptions(GeneratorOptions):
         metavar="PANO",
         group="source",
     )
-    fov: float | None = option(
-        None,
-        help=FOV_HELP,
-        unit="deg",
-        flag="--fov",
-        metavar="DEG",
-        lo=1.0,
-        hi=179.0,
-        label="field of view",
-    )
+    fov: float | None = fov_option()
     pano_backend: str = option(
         "classical",
         help=OUTPAINT_HELP,
@@ -65,21 +54,11 @@ class WorldOptions(GeneratorOptions):
         choices=PANO_BACKENDS,
         label="outpainting backend",
     )
-    pano_model: Path | None = option(
-        None, help=MODEL_HELP, flag="--model", metavar="DIR", label="inpainting model folder"
-    )
-    prompt: str = option("", help=PROMPT_HELP, flag="--prompt")
-    steps: int = option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
-    pano_height: int = option(
-        DEFAULT_HEIGHT,
-        help=HEIGHT_HELP,
-        unit="px",
-        flag="--height",
-        lo=64,
-        hi=8192,
-        label="panorama height",
-    )
-    seed: int = option(0, help=SEED_HELP, flag="--seed", lo=0, hi=MAX_SEED)
+    pano_model: Path | None = model_option()
+    prompt: str = prompt_option()
+    steps: int = steps_option()
+    pano_height: int = height_option()
+    seed: int = seed_option()
     depth_backend: str = option(
         "classical",
         flag=("--depth", "--backend"),

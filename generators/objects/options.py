@@ -9,13 +9,12 @@ from pathlib import Path
 
 import numpy as np
 
-from generators.options import GeneratorOptions, OptionsError, check_weights, option
+from generators.options import MAX_SEED, GeneratorOptions, OptionsError, check_weights, option
 
 BACKENDS = ("classical", "multiview", "hunyuan3d", "import")
 SEGMENTERS = ("classical", "neural")
 #: most splats sampled on an imported mesh (beyond, memory runs out before anything is written)
 MAX_SAMPLES = 10_000_000
-MAX_SEED = 2**32 - 1
 
 
 def parse_point(text: str) -> tuple[float, float]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from generators.options import GeneratorOptions, OptionsError, check_weights, option
+from generators.options import MAX_SEED, GeneratorOptions, OptionsError, check_weights, option
 
 BACKENDS = ("classical", "diffusion", "flux")
 DEFAULT_HEIGHT = 1024
@@ -28,17 +29,12 @@ STEPS_HELP = "diffusion, flux: denoising steps"
 HEIGHT_HELP = "panorama height; its width is twice that"
 SEED_HELP = "random seed"
 PHOTO_HELP = "the photo; several overlapping photos from one spot are stitched"
-MAX_SEED = 2**32 - 1  # the largest seed numpy's and torch's generators accept
 
 
-@dataclass
-class PanoramaOptions(GeneratorOptions):
-    """Photo(s) taken from one spot -> a full 360° panorama (`generate_panorama`)."""
-
-    photos: list[Path] = option(
-        default_factory=list, help=PHOTO_HELP, flag="--photo", metavar="P", required=True
-    )
-    fov: float | None = option(
+# The panorama options the world generator offers too (same flag, range and words; the
+# field names differ): one definition each, a dataclass field from `option`.
+def fov_option() -> Any:
+    return option(
         None,
         help=FOV_HELP,
         unit="deg",
@@ -48,19 +44,24 @@ class PanoramaOptions(GeneratorOptions):
         hi=179.0,
         label="field of view",
     )
-    backend: str = option(
-        "classical",
-        help=OUTPAINT_HELP,
-        flag="--backend",
-        choices=BACKENDS,
-        label="panorama backend",
-    )
-    model: Path | None = option(
+
+
+def model_option() -> Any:
+    return option(
         None, help=MODEL_HELP, flag="--model", metavar="DIR", label="inpainting model folder"
     )
-    prompt: str = option("", help=PROMPT_HELP, flag="--prompt")
-    steps: int = option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
-    height: int = option(
+
+
+def prompt_option() -> Any:
+    return option("", help=PROMPT_HELP, flag="--prompt")
+
+
+def steps_option() -> Any:
+    return option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
+
+
+def height_option() -> Any:
+    return option(
         DEFAULT_HEIGHT,
         help=HEIGHT_HELP,
         unit="px",
@@ -69,7 +70,32 @@ class PanoramaOptions(GeneratorOptions):
         hi=8192,
         label="panorama height",
     )
-    seed: int = option(0, help=SEED_HELP, flag="--seed", lo=0, hi=MAX_SEED)
+
+
+def seed_option() -> Any:
+    return option(0, help=SEED_HELP, flag="--seed", lo=0, hi=MAX_SEED)
+
+
+@dataclass
+class PanoramaOptions(GeneratorOptions):
+    """Photo(s) taken from one spot -> a full 360° panorama (`generate_panorama`)."""
+
+    photos: list[Path] = option(
+        default_factory=list, help=PHOTO_HELP, flag="--photo", metavar="P", required=True
+    )
+    fov: float | None = fov_option()
+    backend: str = option(
+        "classical",
+        help=OUTPAINT_HELP,
+        flag="--backend",
+        choices=BACKENDS,
+        label="panorama backend",
+    )
+    model: Path | None = model_option()
+    prompt: str = prompt_option()
+    steps: int = steps_option()
+    height: int = height_option()
+    seed: int = seed_option()
 
     def check(self) -> None:
         """Options in range and, for a backend needing weights, the weights here."""
