@@ -319,15 +319,25 @@ def build_tiny_flux_fill(folder: Path) -> tuple[Path, Path]:
     return folder / "fill", folder / "lora"
 
 
+def tiny_dpt_processor():  # noqa: ANN201 - transformers' DPTImageProcessor
+    """The DPT processor of the tiny Depth Anything models (64 px input, mean/std 0.5)."""
+    from transformers import DPTImageProcessor
+
+    return DPTImageProcessor(
+        do_resize=True,
+        size={"height": 64, "width": 64},
+        keep_aspect_ratio=False,
+        ensure_multiple_of=8,
+        do_normalize=True,
+        image_mean=[0.5] * 3,
+        image_std=[0.5] * 3,
+    )
+
+
 def build_tiny_depth_anything(folder: Path) -> Path:
     """A tiny random DepthAnythingForDepthEstimation + DPT processor (64 px input)."""
     import torch
-    from transformers import (
-        DepthAnythingConfig,
-        DepthAnythingForDepthEstimation,
-        Dinov2Config,
-        DPTImageProcessor,
-    )
+    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
 
     torch.manual_seed(0)
     bb = Dinov2Config(
@@ -350,15 +360,7 @@ def build_tiny_depth_anything(folder: Path) -> Path:
         head_hidden_size=8,
     )
     DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
-    DPTImageProcessor(
-        do_resize=True,
-        size={"height": 64, "width": 64},
-        keep_aspect_ratio=False,
-        ensure_multiple_of=8,
-        do_normalize=True,
-        image_mean=[0.5] * 3,
-        image_std=[0.5] * 3,
-    ).save_pretrained(folder)
+    tiny_dpt_processor().save_pretrained(folder)
     return folder
 
 

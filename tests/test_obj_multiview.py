@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import skimage.data
+from models_tiny import build_tiny_multiview
 
 from generators.jobs import Cancelled, CancelToken
 
@@ -16,60 +17,7 @@ VIEW = 32
 @pytest.fixture(scope="module")
 def tiny_pipeline_dir(tmp_path_factory):
     """A WanderMultiViewPipeline with tiny random components, saved like a downloaded model."""
-    import torch
-    from diffusers import AutoencoderKL, EulerAncestralDiscreteScheduler, UNet2DConditionModel
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    from generators.objects.multiview import wander_pipeline_class
-
-    torch.manual_seed(0)
-    unet = UNet2DConditionModel(
-        sample_size=16,
-        in_channels=8,
-        out_channels=4,
-        layers_per_block=1,
-        block_out_channels=(8, 16),
-        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
-        cross_attention_dim=8,
-        attention_head_dim=2,
-        norm_num_groups=4,
-    )
-    vae = AutoencoderKL(
-        block_out_channels=(8, 16),
-        in_channels=3,
-        out_channels=3,
-        latent_channels=4,
-        norm_num_groups=4,
-        down_block_types=["DownEncoderBlock2D"] * 2,
-        up_block_types=["UpDecoderBlock2D"] * 2,
-        sample_size=32,
-    )
-    encoder = CLIPVisionModelWithProjection(
-        CLIPVisionConfig(
-            hidden_size=8,
-            intermediate_size=16,
-            projection_dim=8,
-            num_hidden_layers=1,
-            num_attention_heads=2,
-            image_size=32,
-            patch_size=8,
-        )
-    )
-    processor = CLIPImageProcessor(
-        size={"shortest_edge": 32}, crop_size={"height": 32, "width": 32}
-    )
-    pipe = wander_pipeline_class()(
-        unet=unet,
-        vae=vae,
-        image_encoder=encoder,
-        feature_extractor=processor,
-        scheduler=EulerAncestralDiscreteScheduler(timestep_spacing="trailing"),
-        view_size=VIEW,
-    )
-    out = tmp_path_factory.mktemp("tiny_multiview")
-    pipe.save_pretrained(str(out))
-    return out
+    return build_tiny_multiview(tmp_path_factory.mktemp("tiny_multiview"), VIEW)
 
 
 @pytest.fixture(scope="module")

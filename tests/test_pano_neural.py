@@ -11,53 +11,16 @@ import pytest
 
 torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
 
+from models_tiny import build_tiny_depth_anything, tiny_dpt_processor
+
 from generators.depth.classical import prior_depth
 from generators.depth.neural import align_disparity, load_depth_model, neural_pano_depth
 from generators.panorama.projection import pano_dirs
 
 
-def _processor():
-    from transformers import DPTImageProcessor
-
-    return DPTImageProcessor(
-        do_resize=True,
-        size={"height": 64, "width": 64},
-        keep_aspect_ratio=False,
-        ensure_multiple_of=8,
-        do_normalize=True,
-        image_mean=[0.5, 0.5, 0.5],
-        image_std=[0.5, 0.5, 0.5],
-    )
-
-
 @pytest.fixture(scope="module")
 def tiny_depth_model(tmp_path_factory) -> Path:
-    from transformers import DepthAnythingConfig, DepthAnythingForDepthEstimation, Dinov2Config
-
-    torch.manual_seed(0)
-    bb = Dinov2Config(
-        image_size=64,
-        patch_size=8,
-        num_channels=3,
-        hidden_size=16,
-        num_hidden_layers=4,
-        num_attention_heads=2,
-        intermediate_size=32,
-        out_features=["stage1", "stage2", "stage3", "stage4"],
-        reshape_hidden_states=False,
-    )
-    cfg = DepthAnythingConfig(
-        backbone_config=bb,
-        reassemble_hidden_size=16,
-        patch_size=8,
-        neck_hidden_sizes=[8, 8, 16, 16],
-        fusion_hidden_size=8,
-        head_hidden_size=8,
-    )
-    folder = tmp_path_factory.mktemp("depth") / "tiny-depth-anything"
-    DepthAnythingForDepthEstimation(cfg).save_pretrained(folder)
-    _processor().save_pretrained(folder)
-    return folder
+    return build_tiny_depth_anything(tmp_path_factory.mktemp("depth") / "tiny-depth-anything")
 
 
 def test_align_disparity_recovers_scale_and_shift() -> None:
@@ -103,7 +66,7 @@ def test_fusion_puts_a_near_object_in_front_of_the_prior_wall(metric: bool) -> N
     sky = np.zeros((h, 2 * h), bool)
     prior = prior_depth(h, radius=8.0)
     out = neural_pano_depth(
-        image, prior, sky, net=(_processor(), _OracleDepthNet(metric)), view_size=96
+        image, prior, sky, net=(tiny_dpt_processor(), _OracleDepthNet(metric)), view_size=96
     )
     assert np.median(out[box]) < 4.0  # the object came forward
     away = ~box & (dirs[..., 1] > -0.5)
