@@ -177,6 +177,8 @@ def run(args: argparse.Namespace) -> int:
                 f"at {size} px (run `evaluate` for full-resolution and held-out scores)"
             )
         print(line)
+        if ref.get("budget_s"):
+            print(f"  time budget: {ref['budget_s']:.0f} s ({ref.get('budget_source', '')})")
         for limit in ref.get("limits") or []:
             print(f"  limit: {limit}")
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")

@@ -217,6 +217,11 @@ class Stages:
             acc += w
         self._span = {name: w / total for name, w in weights}
         self.times: dict[str, float] = {}
+        self.started = self._time()
+
+    def elapsed(self) -> float:
+        """Seconds since these stages were made (the job's wall time so far)."""
+        return self._time() - self.started
 
     def __call__(self, name: str) -> _Stage:
         return _Stage(self, name)

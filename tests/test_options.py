@@ -280,3 +280,20 @@ def test_recorded_options_are_found_beside_and_inside_files(tmp_path: Path, clou
     assert recorded_options(tmp_path / "nothing.ply") is None
     (tmp_path / "bad.ply.json").write_text("[1, 2")
     assert recorded_options(tmp_path / "bad.ply") is None  # untrusted: never raises
+
+
+def test_reconstruction_time_budget_splits_the_run() -> None:
+    """The optimisation gets what the run budget leaves, within its own cap and floor."""
+    from generators.reconstruct.options import MIN_REFINE_S, RESERVE_S
+
+    o = ReconstructOptions(refine_seconds=240.0, run_seconds=270.0)
+    secs, why = o.refine_budget(70.0)
+    assert secs == pytest.approx(270.0 - 70.0 - RESERVE_S) and "270 s run budget" in why
+    assert o.refine_budget(10.0) == (240.0, "the optimisation's own 240 s budget")
+    assert o.refine_budget(500.0)[0] == MIN_REFINE_S  # a spent budget: a short optimisation
+    assert ReconstructOptions(refine_seconds=0.0, run_seconds=0.0).refine_budget(99.0)[0] == 0.0
+    assert ReconstructOptions(refine_seconds=0.0, run_seconds=100.0).refine_budget(20.0)[0] == (
+        pytest.approx(70.0)
+    )
+    with pytest.raises(OptionsError, match="run time budget"):
+        ReconstructOptions(run_seconds=-1.0).check()

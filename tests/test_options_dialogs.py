@@ -86,13 +86,15 @@ def test_reconstruct_dialog_builds_reconstruct_options(qtbot, photo: Path) -> No
     _untouched(opts, ReconstructOptions, DIALOG_FIELDS)
     base = ReconstructOptions()
     assert opts.refine_seconds == base.refine_seconds and opts.depth_size == base.depth_size
+    assert opts.run_seconds == base.run_seconds
     assert opts.refine_steps == (base.refine_steps if torch_available() else 0)
     assert set(_combo_data(dlg.backend)) <= set(meta["backend"]["choices"])
     assert all(size >= meta["depth_size"]["lo"] for _, size in DETAIL)
     dlg.refine.setValue(0)
     dlg.refine_seconds.setValue(5)
+    dlg.run_seconds.setValue(0)
     o = dlg.request().options
-    assert (o.refine_steps, o.refine_seconds) == (0, 5.0)
+    assert (o.refine_steps, o.refine_seconds, o.run_seconds) == (0, 5.0, 0.0)
     dlg.request().check()
 
 

@@ -35,7 +35,7 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     dlg.list.item(6).setCheckState(dlg.list.item(6).checkState().Unchecked)
     dlg.save_to.setText(str(tmp_path / "out" / "scene.ply"))
     assert (
-        dlg.refine.value() == 3000 and dlg.refine_seconds.value() == 90
+        dlg.refine.value() == 3000 and dlg.refine_seconds.value() == 240
     )  # optimisation on by default
     dlg.refine_seconds.setValue(3)  # a short budget for the test
     req = dlg.request()

@@ -47,6 +47,7 @@ def test_intrinsics_prior_then_existing_colmap_model(
     assert (
         "optimisation: " in text and "limit: time budget 8 s" in text
     )  # said, not only in the report
+    assert "time budget: 8 s (the optimisation's own 8 s budget)" in text
     model = pycolmap.Reconstruction(str(tmp_path / "cams"))
     assert model.num_reg_images() == 7
     for cam in model.cameras.values():  # the known intrinsics were kept, not re-estimated
@@ -55,6 +56,7 @@ def test_intrinsics_prior_then_existing_colmap_model(
     # optimisation is on by default; its report (and the time budget that ended it) is saved
     ref = json.loads((tmp_path / "a" / "scene_report.json").read_text())["refinement"]
     assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
+    assert ref["budget_s"] == 8 and "own 8 s" in ref["budget_source"]
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
     out2 = tmp_path / "b" / "scene.spz"  # any splat format by name

@@ -47,7 +47,7 @@ DETAIL = [
 
 
 #: the ReconstructOptions fields the dialog sets (the others keep their defaults)
-DIALOG_FIELDS = ("refine_steps", "refine_seconds", "depth_size", "backend")
+DIALOG_FIELDS = ("refine_steps", "refine_seconds", "run_seconds", "depth_size", "backend")
 
 
 @dataclass
@@ -181,10 +181,19 @@ class ReconstructDialog(QDialog):
         self.refine_seconds.setSuffix(" s")
         self.refine_seconds.setValue(int(defaults.refine_seconds))
         self.refine_seconds.setToolTip(
-            "time budget of the optimisation (0 = no limit); "
+            "time budget of the optimisation at most (0 = no limit); "
             "the report says when it stopped the run"
         )
         form.addRow("Optimisation time:", self.refine_seconds)
+        self.run_seconds = QSpinBox()
+        self.run_seconds.setRange(0, 24 * 3600)
+        self.run_seconds.setSuffix(" s")
+        self.run_seconds.setValue(int(defaults.run_seconds))
+        self.run_seconds.setToolTip(
+            "wall-clock budget of the whole run (0 = none): the optimisation gets what "
+            "the earlier stages leave, up to the optimisation time above"
+        )
+        form.addRow("Whole run within:", self.run_seconds)
         from cli.cmd_reconstruct import torch_available, torch_install_hint  # app2 hook: no torch
 
         if not torch_available():  # optimisation needs PyTorch: off, and say how to add it
@@ -256,6 +265,7 @@ class ReconstructDialog(QDialog):
         opts = ReconstructOptions(
             refine_steps=int(self.refine.value()),
             refine_seconds=float(self.refine_seconds.value()),
+            run_seconds=float(self.run_seconds.value()),
             depth_size=DETAIL[self.detail.currentIndex()][1],
             backend=str(self.backend.currentData() or "sfm"),
         )

@@ -197,18 +197,22 @@ def reconstruct_feedforward(
     }
     with stages("refinement") as rep:
         if opts.refine_steps:
+            budget_s, budget_why = opts.refine_budget(stages.elapsed())
             from .refine import refine_cloud
 
             cloud = refine_cloud(
                 cloud,
                 [(v.camera, v.image) for v in depth_w.values()],
                 steps=opts.refine_steps,
-                seconds=opts.refine_seconds,
+                seconds=budget_s,
                 size=opts.refine_size,
                 device=opts.refine_device,
                 report=rep,
                 cancel=stages.cancel,
             )
+            from .pipeline import _note_budget
+
+            _note_budget(cloud, budget_s, budget_why)
     out_cams = []
     for p in paths:
         with Image.open(p) as im:

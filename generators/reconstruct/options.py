@@ -15,6 +15,12 @@ from .align import CAPTURE_TYPES
 BACKENDS = ("sfm", "feedforward", "auto")
 DEVICES = ("auto", "cpu", "cuda")
 DEFAULT_REFINE_STEPS = 3000
+#: the optimisation's share of a run budget is never cut below this (a budget the earlier
+#: stages already spent still gets a short optimisation instead of none)
+MIN_REFINE_S = 45.0
+#: kept back from a run budget for what follows the optimisation (writing the scene,
+#: cameras and depth maps)
+RESERVE_S = 10.0
 
 
 def parse_intrinsics(text: str) -> tuple[float, float, float, float]:
@@ -43,13 +49,22 @@ class ReconstructOptions(GeneratorOptions):
         "the default skips this step with a warning)",
     )
     refine_seconds: float = option(
-        90.0,
+        240.0,
         unit="s",
         flag="--refine-seconds",
         lo=0.0,
         label="optimisation time",
-        help="time budget of the optimisation (0 = no limit); "
+        help="time budget of the optimisation at most (0 = no limit); "
         "the report says when it stopped the run",
+    )
+    run_seconds: float = option(
+        270.0,
+        unit="s",
+        flag="--time-budget",
+        lo=0.0,
+        label="run time budget",
+        help="wall-clock budget of the whole run (0 = none): the optimisation gets what "
+        f"the earlier stages leave (at least {MIN_REFINE_S:.0f} s), up to --refine-seconds",
     )
     intrinsics: tuple[float, float, float, float] | None = option(
         None,
@@ -152,3 +167,20 @@ class ReconstructOptions(GeneratorOptions):
                 )
         if self.holdout == 1:
             raise OptionsError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
+
+    def refine_budget(self, elapsed: float) -> tuple[float, str]:
+        """(seconds, why) for the optimisation after `elapsed` s of earlier stages:
+        `refine_seconds`, cut to what `run_seconds` leaves after `elapsed` and RESERVE_S,
+        never below MIN_REFINE_S; 0 = no limit (both budgets 0)."""
+        cap = self.refine_seconds if self.refine_seconds > 0 else math.inf
+        left = math.inf
+        if self.run_seconds > 0:
+            left = max(MIN_REFINE_S, self.run_seconds - elapsed - RESERVE_S)
+        if math.isinf(cap) and math.isinf(left):
+            return 0.0, "no time budget"
+        if left < cap:
+            return left, (
+                f"what the {self.run_seconds:.0f} s run budget left after {elapsed:.0f} s "
+                "of earlier stages"
+            )
+        return cap, f"the optimisation's own {cap:.0f} s budget"

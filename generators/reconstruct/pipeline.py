@@ -105,6 +105,15 @@ def reconstruct(
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _note_budget(cloud: GaussianCloud, seconds: float, why: str) -> None:
+    """Record the optimisation's time budget and where it came from in the scene's
+    refinement meta (the CLI and the report show it)."""
+    ref = cloud.meta.get("refinement")
+    if isinstance(ref, dict):
+        ref["budget_s"] = round(float(seconds), 1)
+        ref["budget_source"] = why
+
+
 def _run(
     paths: list[Path],
     opts: ReconstructOptions,
@@ -269,6 +278,7 @@ def _run(
         )
     with stages("refinement") as rep:
         if opts.refine_steps:
+            budget_s, budget_why = opts.refine_budget(stages.elapsed())
             from .dense import undistort
             from .refine import refine_cloud
 
@@ -283,12 +293,13 @@ def _run(
                 cloud,
                 views,
                 steps=opts.refine_steps,
-                seconds=opts.refine_seconds,
+                seconds=budget_s,
                 size=opts.refine_size,
                 device=opts.refine_device,
                 report=rep,
                 cancel=cancel,
             )
+            _note_budget(cloud, budget_s, budget_why)
             # learnt exposure by photo name, and every photo's EXIF exposure (evaluate
             # predicts a held-out photo's from it: `exposure.view_affines`)
             from .exposure import name_exposure
