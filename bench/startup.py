@@ -41,6 +41,12 @@ def make_ply(n: int, folder: Path) -> Path:
     return path
 
 
+#: the app's startup stamps in order (viewer/app.py `_trace`): Python and main.py started,
+#: the window's modules imported, the window shown, the scene loaded into the world, its
+#: first full-quality frame
+STAGES = ("main", "imported", "window_shown", "world_set", "first_full_frame")
+
+
 def one_run(ply: Path, env: dict, root: Path = ROOT) -> tuple[float, float, float]:
     """(seconds to window shown, to first full frame, total wall) for one cold start."""
     t0 = time.time()
@@ -60,6 +66,15 @@ def one_run(ply: Path, env: dict, root: Path = ROOT) -> tuple[float, float, floa
             stamps[parts[1]] = float(parts[2])
     if "first_full_frame" not in stamps:
         raise RuntimeError(f"no first frame reported (rc {out.returncode}): {out.stderr[-800:]}")
+    steps = [k for k in STAGES if k in stamps]
+    print(
+        "    "
+        + ", ".join(
+            f"{k} +{stamps[k] - (stamps[steps[i - 1]] if i else t0):.2f}"
+            for i, k in enumerate(steps)
+        ),
+        flush=True,
+    )
     return stamps.get("window_shown", t0) - t0, stamps["first_full_frame"] - t0, total
 
 

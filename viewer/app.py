@@ -87,6 +87,7 @@ def _sweep_recent_folders(recent: list[str]) -> None:
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
+    _trace("main")
     _start_logging_and_sweep()
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -106,6 +107,7 @@ def run_app(argv: list[str]) -> int:
     from .settings import Settings
     from .style import apply_theme
 
+    _trace("imported")
     app = QApplication.instance() or QApplication([sys.argv[0]] + list(argv))
     app.setApplicationName("Wander")
     app.setOrganizationName("Wander")
@@ -197,12 +199,21 @@ def _arm_shot(
     QTimer.singleShot(timeout_ms, lambda: app.exit(1))
 
 
+def _trace(stage: str) -> None:
+    """With WANDER_STARTUP_TRACE set, print a wall-clock stamp of `stage` (bench/startup.py)."""
+    if os.environ.get("WANDER_STARTUP_TRACE"):
+        import time
+
+        print(f"startup {stage} {time.time():.4f}", flush=True)
+
+
 def _arm_startup_trace(app, win) -> None:  # noqa: ANN001
     """WANDER_STARTUP_TRACE=1 (bench/startup.py): print wall-clock stamps (time.time()) of the
     window shown and of the first full-quality frame with splats, then quit."""
     import time
 
     print(f"startup window_shown {time.time():.4f}", flush=True)
+    win.world_replaced.connect(lambda _w: _trace("world_set"))
 
     def on_frame(info) -> None:  # noqa: ANN001
         if info.full_quality and info.splats_drawn > 0 and not info.moving:
