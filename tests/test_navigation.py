@@ -19,6 +19,7 @@ from viewer.up_axis import (
     up_from_cameras,
     up_from_points,
     up_rotation,
+    world_dense_points,
 )
 
 
@@ -364,3 +365,42 @@ def test_orbit_frames_the_scene_not_its_sky_dome() -> None:
     assert nav.distance < 10.0
     nav.orbit(400.0, 0.0)  # half a turn or so around the target
     assert np.linalg.norm(nav.position_world) < 15.0
+
+
+def test_world_dense_points_are_the_merged_clouds_opaque_centres() -> None:
+    """The floor fit's points: every layer's opaque centres with its transform applied, as
+    merging the clouds would give, hidden layers only when asked, subsampled when many."""
+    from scene.world import Layer, World
+
+    w = World()
+    a = room_cloud(size=2.0, spacing=0.2)
+    b = room_cloud(size=2.0, spacing=0.25, seed=1)
+    b.opacities[: len(b) // 2] = -5.0  # transparent: not floor evidence
+    w.add_layer(Layer("a", a))
+    lay = Layer("b", b)
+    m = np.eye(4)
+    m[:3, :3] = 2.0 * np.array([[0, -1, 0], [1, 0, 0], [0, 0, 1]])
+    m[:3, 3] = [1, 2, 3]
+    lay.transform = m
+    w.add_layer(lay)
+    merged = w.merged_cloud(visible_only=False)
+    want = merged.means[merged.opacity_values() >= 0.3]
+    got = world_dense_points(w, visible_only=False)
+    assert got.shape == want.shape and np.allclose(got, want, atol=1e-4)
+    lay.visible = False
+    assert len(world_dense_points(w)) == int((a.opacity_values() >= 0.3).sum())
+    assert len(world_dense_points(w, visible_only=False, max_points=50)) == 50
+    assert world_dense_points(World()).shape == (0, 3)
+
+
+def test_box_sum3_is_scipys_uniform_filter_times_27() -> None:
+    """The collider's neighbour count: a zero-padded 3×3×3 box sum (scipy's filter, no import)."""
+    from scipy.ndimage import uniform_filter
+
+    from viewer.collision import box_sum3
+
+    a = np.random.default_rng(0).integers(0, 5, (7, 4, 9)).astype(np.float32)
+    np.testing.assert_allclose(box_sum3(a), uniform_filter(a, 3, mode="constant") * 27, atol=1e-4)
+    one = np.zeros((3, 3, 3), np.float32)
+    one[0, 0, 0] = 1.0
+    assert box_sum3(one).sum() == 8.0  # a corner cell reaches 2×2×2 cells

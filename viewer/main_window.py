@@ -64,7 +64,14 @@ from .jobs import Job, JobRunner
 from .outliner import Outliner
 from .settings import Settings
 from .start_page import StartPage
-from .up_axis import AXES, axis_name, dense_points_of, estimate_up, normalize, use_cameras_beside
+from .up_axis import (
+    AXES,
+    axis_name,
+    estimate_up,
+    normalize,
+    use_cameras_beside,
+    world_dense_points,
+)
 from .viewport import FrameInfo, Viewport, fmt_count
 
 log = logging.getLogger(__name__)
@@ -136,7 +143,7 @@ def load_scene_file(
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is None:
         prog.update(0.9, "Estimating the up axis")
-        up, source = estimate_up(world, dense_points_of(world.merged_cloud(visible_only=False)))
+        up, source = estimate_up(world, world_dense_points(world, visible_only=False))
         world.up_axis = up
         world.meta["up_axis_source"] = source
     world.clear_history()
@@ -956,7 +963,7 @@ class MainWindow(QMainWindow):
 
         def work(progress: ProgressFn, cancel: CancelToken):
             progress(0.2, "Finding the floor")
-            return estimate_up(world, dense_points_of(world.merged_cloud()))
+            return estimate_up(world, world_dense_points(world))
 
         def done(res: tuple[np.ndarray, str]) -> None:
             if self.world is world:

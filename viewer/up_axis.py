@@ -109,12 +109,26 @@ def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.
     return normalize(getattr(world, "up_axis", (0.0, 1.0, 0.0))), "default"
 
 
-def dense_points_of(cloud: Any, max_points: int = 50000, min_opacity: float = 0.3) -> np.ndarray:
-    """Centres of opaque-enough splats (M, 3), subsampled to at most `max_points`."""
-    if cloud is None or len(cloud) == 0:
+def world_dense_points(
+    world: Any, visible_only: bool = True, max_points: int = 50000, min_opacity: float = 0.3
+) -> np.ndarray:
+    """Centres (M, 3) float64 of the world's opaque-enough splats (opacity >= `min_opacity`,
+    layer transforms applied, layers in order), subsampled to at most `max_points` (seeded):
+    the points `up_from_points` fits a floor to. Only those centres are copied (merging
+    the clouds first copied a 1M-splat SH-3 layer's ~250 MB twice: most of opening it)."""
+    from scene.gaussians import GaussianCloud
+
+    layers = world.visible_layers() if visible_only else world.layers
+    parts = []
+    for lay in layers:
+        if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
+            continue
+        m = np.asarray(lay.transform, np.float64)
+        pts = lay.data.means[lay.data.opacity_values() >= min_opacity].astype(np.float64)
+        parts.append((pts @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
+    if not parts:
         return np.zeros((0, 3))
-    keep = cloud.opacity_values() >= min_opacity
-    pts = cloud.means[keep]
+    pts = np.concatenate(parts)
     if len(pts) > max_points:
         pts = pts[np.random.default_rng(0).choice(len(pts), max_points, replace=False)]
     return pts.astype(np.float64)

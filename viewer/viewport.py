@@ -526,7 +526,9 @@ class Viewport(QOpenGLWidget):
         self.quality.record(moving, ms, level)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(
-                f"frame moving={moving} scale={scale} k={k} ms={ms:.1f} "
+                f"frame t={time.time():.3f} drawn={stats.splats_drawn} "
+                f"up={stats.gpu_upload_ms:.0f} "
+                f"moving={moving} scale={scale} k={k} ms={ms:.1f} "
                 f"level={self.quality.level} var={self.quality.var_ms}",
                 flush=True,
             )
