@@ -199,27 +199,24 @@ def _arm_shot(
     QTimer.singleShot(timeout_ms, lambda: app.exit(1))
 
 
-def _trace(stage: str) -> None:
-    """With WANDER_STARTUP_TRACE set, print a wall-clock stamp of `stage` (bench/startup.py)."""
+def _trace(stage: str, extra: str = "") -> None:
+    """With WANDER_STARTUP_TRACE set, print a wall-clock stamp (time.time()) of `stage`,
+    then `extra` (bench/startup.py reads them)."""
     if os.environ.get("WANDER_STARTUP_TRACE"):
         import time
 
-        print(f"startup {stage} {time.time():.4f}", flush=True)
+        print(f"startup {stage} {time.time():.4f} {extra}".rstrip(), flush=True)
 
 
 def _arm_startup_trace(app, win) -> None:  # noqa: ANN001
     """WANDER_STARTUP_TRACE=1 (bench/startup.py): print wall-clock stamps (time.time()) of the
-    window shown and of the first full-quality frame with splats, then quit."""
-    import time
-
-    print(f"startup window_shown {time.time():.4f}", flush=True)
+    window shown, of the scene set and of the first full-quality frame with splats, then quit."""
+    _trace("window_shown")
     win.world_replaced.connect(lambda _w: _trace("world_set"))
 
     def on_frame(info) -> None:  # noqa: ANN001
         if info.full_quality and info.splats_drawn > 0 and not info.moving:
-            print(
-                f"startup first_full_frame {time.time():.4f} splats {info.splats_total}", flush=True
-            )
+            _trace("first_full_frame", f"splats {info.splats_total}")
             app.exit(0)
 
     win.viewport.frame_drawn.connect(on_frame)

@@ -90,14 +90,8 @@ def box_sum3(a: np.ndarray) -> np.ndarray:
     a time."""
     out = a
     for ax in range(3):
-        pad = [(1, 1) if i == ax else (0, 0) for i in range(3)]
-        p = np.pad(out, pad)
-        n = out.shape[ax]
-
-        def part(k: int, ax: int = ax, n: int = n, p: np.ndarray = p) -> np.ndarray:
-            return p[(slice(None),) * ax + (slice(k, k + n),)]
-
-        out = part(0) + part(1) + part(2)
+        p = np.pad(np.moveaxis(out, ax, 0), [(1, 1), (0, 0), (0, 0)])
+        out = np.moveaxis(p[:-2] + p[1:-1] + p[2:], 0, ax)
     return out
 
 

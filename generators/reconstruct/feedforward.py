@@ -209,10 +209,8 @@ def reconstruct_feedforward(
                 device=opts.refine_device,
                 report=rep,
                 cancel=stages.cancel,
+                budget_source=budget_why,
             )
-            from .pipeline import _note_budget
-
-            _note_budget(cloud, budget_s, budget_why)
     out_cams = []
     for p in paths:
         with Image.open(p) as im:

@@ -105,15 +105,6 @@ def reconstruct(
             shutil.rmtree(work, ignore_errors=True)
 
 
-def _note_budget(cloud: GaussianCloud, seconds: float, why: str) -> None:
-    """Record the optimisation's time budget and where it came from in the scene's
-    refinement meta (the CLI and the report show it)."""
-    ref = cloud.meta.get("refinement")
-    if isinstance(ref, dict):
-        ref["budget_s"] = round(float(seconds), 1)
-        ref["budget_source"] = why
-
-
 def _run(
     paths: list[Path],
     opts: ReconstructOptions,
@@ -298,8 +289,8 @@ def _run(
                 device=opts.refine_device,
                 report=rep,
                 cancel=cancel,
+                budget_source=budget_why,
             )
-            _note_budget(cloud, budget_s, budget_why)
             # learnt exposure by photo name, and every photo's EXIF exposure (evaluate
             # predicts a held-out photo's from it: `exposure.view_affines`)
             from .exposure import name_exposure

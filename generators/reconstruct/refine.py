@@ -42,6 +42,7 @@ def refine_cloud(
     report: Callable[[float, str], None] | None = None,
     cancel: CancelToken | None = None,
     options: OptimizeOptions | None = None,
+    budget_source: str = "",
 ) -> GaussianCloud:
     """Return an optimised copy of `cloud`. views: (camera, RGB uint8 image) pairs, the
     image at the camera's size. On the CPU the images are resized to `size` (long side)
@@ -52,7 +53,9 @@ def refine_cloud(
     `steps` and `seconds` (0 = no limit) bound the run; `exposure` learns a colour affine
     per view (`exposure.py`; stored in meta["refinement"]["exposure"] by view name);
     `report(fraction, message)` shows loss and PSNR and may raise to cancel; `options`
-    overrides everything else."""
+    overrides everything else. `budget_source` (where `seconds` came from, e.g.
+    `ReconstructOptions.refine_budget`) is recorded with it as meta["refinement"]
+    ["budget_s"] / ["budget_source"] for the CLI and the report."""
     if options is None:
         dev = pick_device(device)
         options = OptimizeOptions(
@@ -71,6 +74,10 @@ def refine_cloud(
         )
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
     out.meta["refinement"] = rep.as_dict()
+    if budget_source:
+        out.meta["refinement"].update(
+            budget_s=round(float(seconds), 1), budget_source=budget_source
+        )
     if rep.limits:
         log.warning("refinement: %s", "; ".join(rep.limits))
     return out
