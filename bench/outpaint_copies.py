@@ -46,8 +46,11 @@ def main(argv: list[str] | None = None) -> int:
         t0 = time.perf_counter()
         pano = panorama_from_photos([photo], fov=65.0)
         dt = time.perf_counter() - t0
-        ncc = mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size)
-        cl = clone_fraction(pano.image, pano.known, pano.fov_x_deg, pano.photo_size)
+        pitch = getattr(pano, "photo_pitch_deg", 0.0)  # older checkouts place it level
+        ncc = mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size, pitch)
+        cl = clone_fraction(
+            pano.image, pano.known, pano.fov_x_deg, pano.photo_size, pitch_deg=pitch
+        )
         out[photo.name] = {"mirror_ncc": ncc, "clones": cl, "seconds": round(dt, 2)}
         print(
             f"{photo.name:<14} mirror NCC max {ncc['max']:.3f} "

@@ -91,7 +91,8 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
             s = min(1.0, 900 / max(h, w))
             photo = cv2.resize(photo, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
             h, w = photo.shape[:2]
-            cam = perspective_camera(w, h, pano.fov_x_deg, position=tuple(eye))
+            pitch = math.radians(getattr(pano, "photo_pitch_deg", 0.0))
+            cam = perspective_camera(w, h, pano.fov_x_deg, pitch=pitch, position=tuple(eye))
             img = render_image(world, cam).astype(np.float32) / 255
             mse = float(np.mean((img[3:-3, 3:-3] - photo[3:-3, 3:-3]) ** 2))
             entry["start_psnr_db"] = round(10 * math.log10(1 / max(mse, 1e-12)), 2)

@@ -394,8 +394,13 @@ def layered_depth(
     known: np.ndarray | None = None,
     ceiling_height: float | None = None,
     image: np.ndarray | None = None,
+    room_radius: float | None = None,
 ) -> Layers:
     """Depth of every panorama ray from its class (see the module docstring).
+
+    room_radius: indoors, the half-width of the invented box room (default `radius`);
+    the outpainting's layout gives it (and `ceiling_height`) so the painted creases are
+    the geometry's.
 
     image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
     contacts become one continuous surface (`smooth_panorama_contacts`), outdoors none
@@ -424,7 +429,7 @@ def layered_depth(
             # the invented room is a box with planar walls (half-width `radius`, square
             # to the photo's view): straight creases, no fisheye bowl of a cylinder
             lon, _ = pano_lonlat(H)
-            target = radius / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+            target = (room_radius or radius) / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
         else:
             target = far
         contact = _continue_contacts(contact, photo_cols, target)
@@ -557,7 +562,9 @@ def background_layer(
         floor = eye_height / np.maximum(np.sin(-lat), 1e-6)
         if far is not None:
             floor = np.minimum(floor, far / np.maximum(np.cos(lat), 1e-6))
-        ground_under = (classes != GROUND) & ~sky & (lat < -0.02) & (floor > depth * EDGE_RATIO)
+        # every ray below the horizon that ends nearer than the floor hides floor behind
+        # it: upright things, and ground specks that lie on them (`layered_depth`)
+        ground_under = ~sky & (lat < -0.02) & (floor > depth * EDGE_RATIO)
         # the floor is what the near side shows below the horizon when it is nearer
         use_floor = ground_under & (~mask | (floor < out_d))
         out_d = np.where(use_floor, floor, out_d).astype(np.float32)

@@ -174,10 +174,11 @@ def photo_splats(
     eye_height: float,
     sky_radius: float,
     alpha: np.ndarray | None = None,
+    pitch_deg: float = 0.0,
 ) -> GaussianCloud:
     """Pixel-aligned splats straight from the source photo (its full detail).
 
-    photo (h, w, 3) seen by the start camera (eye, yaw 0, `fov_x_deg`); each pixel's
+    photo (h, w, 3) seen by the start camera (eye, yaw 0, `pitch_deg` up, `fov_x_deg`); each pixel's
     distance comes from the panorama depth (H, 2H) and sky mask along its ray, and its
     Gaussian spans the 3D steps to the neighbouring pixels, as in `cloud_from_depth`.
     """
@@ -193,7 +194,7 @@ def photo_splats(
         photo = np.clip(cv2.resize(photo, size, interpolation=interp), 0, 1)
         alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
         h, w = photo.shape[:2]
-    cam = perspective_camera(w, h, fov_x_deg)
+    cam = perspective_camera(w, h, fov_x_deg, pitch=math.radians(pitch_deg))
     rays = cam.pixel_rays()  # (h, w, 3)
     col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
     m = (col.astype(np.float32), row.astype(np.float32))
@@ -261,9 +262,10 @@ def build_splats(
     """All splats of a panorama world.
 
     image (H, 2H, 3), depth (H, 2H), sky (H, 2H) bool at the world resolution.
-    photo: optional (rgb (h, w, 3), fov_x_deg, alpha or None) — the source photo, turned
-    into its own pixel-aligned splats (`photo_splats`), so the start view keeps the photo's
-    full detail; photo_region (H', 2H') bool marks where it covers the panorama.
+    photo: optional (rgb (h, w, 3), fov_x_deg, alpha or None[, pitch_deg]) — the source
+    photo, turned into its own pixel-aligned splats (`photo_splats`), so the start view
+    keeps the photo's full detail; photo_region (H', 2H') bool marks where it covers the
+    panorama.
     detail: else optionally (image_hi (h, 2h, 3), photo_hi (h, 2h) bool) — the photo's
     region made from a finer panorama (stitched photos).
     The invented rest stays at the world resolution.
@@ -295,10 +297,17 @@ def build_splats(
         sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0
     )
     if photo is not None and photo_region is not None:
-        rgb, fov, alpha = photo
+        rgb, fov, alpha, *rest = photo
         parts.append(
             photo_splats(
-                rgb, fov, depth, sky, eye_height=eye_height, sky_radius=dome_r, alpha=alpha
+                rgb,
+                fov,
+                depth,
+                sky,
+                eye_height=eye_height,
+                sky_radius=dome_r,
+                alpha=alpha,
+                pitch_deg=float(rest[0]) if rest else 0.0,
             )
         )
         # the invented layer stops where the photo starts: its coarser splats must not
@@ -346,8 +355,14 @@ def build_splats(
         small = resize_pano(image, h2)
         sky2 = cv2.resize(sky.astype(np.float32), (2 * h2, h2), interpolation=cv2.INTER_AREA) > 0.5
         _, lat = pano_lonlat(h2)
-        # down to the floor's level at the dome (never below y = 0: walking is unaffected)
-        behind = ~sky2 & (lat[:, None] > -math.asin(min(1.0, eye_height / dome_r)))
+        # down to the floor's level at the dome (never below y = 0: walking is unaffected),
+        # or as low as the panorama's sky reaches (a photo looking up more than its
+        # estimated pitch shows sky below the horizon: a thing standing against it must
+        # not open a hole when seen from the side)
+        low = -math.asin(min(1.0, eye_height / dome_r))
+        if sky2.any():
+            low = min(low, max(float(lat[np.nonzero(sky2.any(1))[0][-1]]), -math.radians(30)))
+        behind = ~sky2 & (lat[:, None] > low)
         # coloured from the sky alone (every non-sky pixel is a hole, so no tree, roof
         # or hill bleeds into the dome it reveals when walking sideways)
         fill = ~sky2
@@ -377,8 +392,13 @@ def scene_layers(
     classes: np.ndarray | None = None,
     known: np.ndarray | None = None,
     ceiling_height: float | None = None,
+    layout: dict | None = None,
 ) -> tuple[Any, float, dict]:
     """Classical layered geometry of an equirect image (H, 2H, 3): (Layers, radius, estimates).
+
+    layout: the outpainting's layout of the unseen part (`panorama.layout.Layout.as_dict`);
+    indoors its box room (half-width eye / floor_tan, ceiling eye + ceiling_tan × that)
+    becomes the invented room's geometry, so its painted creases are the geometry's.
 
     classes: the outpainting's class map (any resolution) or None (classified here);
     known (H, 2H): where the photo is (its ground contacts are trusted, the invented
@@ -433,6 +453,16 @@ def scene_layers(
         # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
         far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
     sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
+    room_r = None
+    if layout and layout.get("indoor") and not outdoor and known is not None:
+        room_r = float(np.clip(eye_height / max(layout["floor_tan"], 1e-3), 1.5, 40.0))
+        if ceiling_height is None:
+            ceiling_height = float(eye_height + layout["ceiling_tan"] * room_r)
+        srcs = layout.get("sources", {})
+        est["room_radius"] = {
+            "value": round(room_r, 3),
+            "source": f"the outpainting's room box ({srcs.get('floor', 'default')})",
+        }
     layers = layered_depth(
         cls,
         eye_height=eye_height,
@@ -442,8 +472,13 @@ def scene_layers(
         known=known,
         ceiling_height=ceiling_height,
         image=image,
+        room_radius=room_r,
     )
     est.update(layers.estimates)
+    if room_r is not None and "ceiling_height" in est:
+        est["ceiling_height"]["source"] = (
+            f"the outpainting's room box ({layout.get('sources', {}).get('ceiling', 'default')})"
+        )
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
@@ -548,8 +583,16 @@ def world_from_panorama(
             radius=radius,
             classes=pano.classes,
             known=known if (known < 0.5).any() else None,
+            layout=(pano.meta.get("outpaint") or {}).get("layout"),
         )
         radius_source = estimates["radius"]["source"]
+        if "photo_pitch" in pano.meta:
+            pp = pano.meta["photo_pitch"]
+            estimates["photo_pitch"] = {
+                "value": pp.get("pitch_deg"),
+                "applied": pp.get("applied"),
+                "source": pp.get("source"),
+            }
         if "level" in pano.meta:
             lv = pano.meta["level"]
             estimates["level"] = {
@@ -583,7 +626,7 @@ def world_from_panorama(
         hr = min(pano.height, 2 * res)
         region = pano.known >= 0.5
         if pano.photo is not None and region.any():
-            photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha)
+            photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha, pano.photo_pitch_deg)
         elif hr > res and region.any() and not region.all():
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
         cloud = build_splats(
@@ -623,7 +666,13 @@ def world_from_panorama(
     world = World()
     world.add_layer(Layer(name="World", data=cloud, kind="world", source=meta))
     world.bookmarks.append(
-        Bookmark("Start", np.array([0.0, eye_height, 0.0]), 0.0, 0.0, float(pano.fov_y_deg))
+        Bookmark(
+            "Start",
+            np.array([0.0, eye_height, 0.0]),
+            0.0,
+            math.radians(pano.photo_pitch_deg),
+            float(pano.fov_y_deg),
+        )
     )
     world.meta.update(
         {
@@ -641,7 +690,7 @@ def world_from_panorama(
             "start": {
                 "position": [0.0, eye_height, 0.0],
                 "yaw": 0.0,
-                "pitch": 0.0,
+                "pitch": math.radians(pano.photo_pitch_deg),
                 "fov_y_deg": float(pano.fov_y_deg),
             },
         }

@@ -109,8 +109,8 @@ class WorldOptions(GeneratorOptions):
         True,
         flag="--no-level",
         negate=True,
-        help="--panorama: use it as given (default: level a tilted panorama "
-        "from its vertical lines)",
+        help="use the photo or panorama as given (default: a photo's pitch and a "
+        "panorama's tilt from their vertical lines, so walls and horizon come out level)",
     )
 
     def check(self) -> None:
@@ -133,4 +133,5 @@ class WorldOptions(GeneratorOptions):
             steps=self.steps,
             height=self.pano_height,
             seed=self.seed,
+            level=self.level,
         )

@@ -53,7 +53,10 @@ def test_classical_outpaint_is_seamless_keeps_photo_and_fills_everything(chelsea
     # the photo itself is kept where fully known (away from its 1-2 px feathered rim)
     inner = cv2.erode((known > 0.99).astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
     base, _ = __import__("generators.panorama", fromlist=["place_photo"]).place_photo(
-        __import__("generators.images", fromlist=["load_image"]).load_image(chelsea).rgb, 65.0, 256
+        __import__("generators.images", fromlist=["load_image"]).load_image(chelsea).rgb,
+        65.0,
+        256,
+        pitch_deg=pano.photo_pitch_deg,
     )
     assert np.abs(img[inner] - base[inner]).max() < 1e-5
     # the invented part is not a flat fill: it carries the photo's colours with variation
@@ -119,10 +122,14 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     assert np.median(np.abs(normal[:, 1])) > 0.99
     # sky detected on the rocket's dusk sky -> far dome
     assert (np.linalg.norm(cloud.means - [0, 1.6, 0], axis=1) > 25).mean() > 0.1
-    # start bookmark at eye height looking along -Z; provenance recorded
+    # start bookmark at eye height looking along -Z, up by the photo's pitch (the launch
+    # towers, shot from below, converge upwards); provenance recorded
     bm = world.bookmarks[0]
     np.testing.assert_allclose(bm.position, [0, 1.6, 0])
-    assert bm.yaw == 0 and bm.pitch == 0
+    assert bm.yaw == 0 and 3.0 < math.degrees(bm.pitch) < 20.0
+    assert bm.pitch == pytest.approx(math.radians(pano.photo_pitch_deg))
+    est = world.meta["estimates"]["photo_pitch"]
+    assert est["applied"] and "vertical lines" in est["source"]
     meta = cloud.meta
     assert meta["generator"] == "wander.pano_world" and meta["depth_backend"] == "classical"
     assert (

@@ -33,6 +33,8 @@ class Panorama:
     camera can frame exactly what the user shot.
     photo  (h, w, 3) float32: the single source photo (None for stitched or loaded
            panoramas), so a world can keep its full detail; photo_alpha (h, w) or None.
+    photo_pitch_deg: the photo's pitch (+ up) as placed on the sphere (its vertical lines
+           made vertical, `pitch.estimate_pitch`); the start camera looks there.
     """
 
     image: np.ndarray
@@ -43,6 +45,7 @@ class Panorama:
     photo: np.ndarray | None = None
     photo_alpha: np.ndarray | None = None
     classes: np.ndarray | None = None
+    photo_pitch_deg: float = 0.0
 
     @property
     def height(self) -> int:
@@ -62,9 +65,14 @@ def check_height(height: int) -> int:
 
 
 def place_photo(
-    rgb: np.ndarray, fov_x_deg: float, height: int, alpha: np.ndarray | None = None
+    rgb: np.ndarray,
+    fov_x_deg: float,
+    height: int,
+    alpha: np.ndarray | None = None,
+    pitch_deg: float = 0.0,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Project a photo (h, w, 3) centred at longitude 0 on the horizon.
+    """Project a photo (h, w, 3) centred at longitude 0, its centre `pitch_deg` above the
+    horizon (0: on it).
 
     Returns (pano (H, 2H, 3), known weight (H, 2H)). The photo is first area-resampled to
     about the panorama's angular resolution so the projection does not alias.
@@ -82,7 +90,7 @@ def place_photo(
         if alpha is not None:
             alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
         h, w = rgb.shape[:2]
-    cam = perspective_camera(w, h, fov_x_deg)
+    cam = perspective_camera(w, h, fov_x_deg, pitch=math.radians(pitch_deg))
     pano, cov = perspective_to_equirect(rgb, cam, height)
     if alpha is not None:
         a, _ = perspective_to_equirect(alpha, cam, height)
@@ -130,8 +138,20 @@ def generate_panorama(
         if len(images) == 1:
             im = images[0]
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
-            report(0.2, f"placing photo ({fov_x:.0f}° field of view, {fov_src})")
-            pano, known = place_photo(im.rgb, fov_x, height, im.alpha)
+            pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
+            if options.level:
+                from .pitch import estimate_pitch
+
+                report(0.1, "finding the photo's pitch from its vertical lines")
+                pitch_info = estimate_pitch(im.rgb, fov_x)
+            else:
+                pitch_info["source"] = "--no-level: taken as level"
+            pitch = float(pitch_info["pitch_deg"])
+            report(
+                0.2,
+                f"placing photo ({fov_x:.0f}° field of view, {fov_src}; pitch {pitch:+.1f}°)",
+            )
+            pano, known = place_photo(im.rgb, fov_x, height, im.alpha, pitch_deg=pitch)
             photo_size = (im.width, im.height)
             photo, photo_alpha = im.rgb, im.alpha
             stitch_meta: dict[str, Any] = {}
@@ -154,6 +174,7 @@ def generate_panorama(
                 fov_src = "overlaps"
             photo_size = (images[0].width, images[0].height)
             photo, photo_alpha = None, None
+            pitch, pitch_info = 0.0, {}
     with st("outpaint") as report:
         if backend == "classical":
             from .outpaint_classical import outpaint_classical
@@ -200,6 +221,7 @@ def generate_panorama(
         ),
         **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
+        **({"photo_pitch": pitch_info} if pitch_info else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
         "options": options.record(),
     }
@@ -212,6 +234,7 @@ def generate_panorama(
         photo=photo,
         photo_alpha=photo_alpha,
         classes=classes,
+        photo_pitch_deg=pitch,
     )
 
 

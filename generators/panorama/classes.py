@@ -20,6 +20,7 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 
 UPRIGHT, GROUND, SKY = 0, 1, 2
+SKY_TOP_SHARE = 0.3  # share of the view's top band that must look like sky
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
@@ -69,11 +70,19 @@ def classify_view(
         return labels
     # ---------------------------------------------------------------- sky
     above = (rows < horizon_row + 0.35 * h) & valid
-    top_rows = valid & (rows < max(2, 0.12 * h))
+    # the top band of every column (a pitched photo's top edge on the sphere is curved)
+    first_valid = np.where(valid.any(0), np.argmax(valid, axis=0), h)
+    top_rows = valid & (rows < first_valid[None, :] + max(2, 0.12 * h))
     sky = np.zeros((h, w), bool)
     if top_rows.any():
-        tc = np.median(rgb[top_rows], 0)
-        if looks_like_sky_colour(tc):
+        # the view has sky when a fair share of its top band looks like sky (a tree
+        # crown or a roof may fill the rest of it)
+        top_px = rgb[top_rows]
+        tr, tg, tb = top_px[:, 0], top_px[:, 1], top_px[:, 2]
+        tl = top_px @ np.array([0.299, 0.587, 0.114], np.float32)
+        sky_like = ((tb >= tr + 0.02) & (tb >= 0.9 * tg) & (tl > 0.08)) | (tl > 0.72)
+        tc = np.median(top_px[sky_like], 0) if sky_like.mean() >= SKY_TOP_SHARE else None
+        if tc is not None and looks_like_sky_colour(tc):
             step = np.zeros((h, w), np.float32)
             blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)
             step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
@@ -91,9 +100,11 @@ def classify_view(
                 > 0
             )
             n, lab = cv2.connectedComponents(cand.astype(np.uint8), connectivity=4)
+            # components reaching the top band of a column; a few rows in, as the view's
+            # outermost rows (resampled, feathered, curved on the sphere) are textured
             first = np.argmax(valid, axis=0)  # top valid row per column
-            seeds = np.unique(lab[np.minimum(first + 1, h - 1), np.arange(w)])
-            seeds = np.union1d(seeds, np.unique(lab[first, np.arange(w)]))
+            band = range(max(2, int(0.03 * h)) + 1)
+            seeds = np.unique([lab[np.minimum(first + k, h - 1), np.arange(w)] for k in band])
             sky = np.isin(lab, seeds[seeds > 0])
     labels[sky] = SKY
     # ---------------------------------------------------------------- ground

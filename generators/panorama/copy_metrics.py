@@ -27,7 +27,9 @@ RATIO = 0.75  # Lowe's ratio test
 DETAIL_SIGMA = 4.0  # fine detail: luminance minus a Gaussian blur of this σ (px)
 
 
-def _photo_camera(fov_x_deg: float, photo_size: tuple[int, int], margin: int) -> Camera:
+def _photo_camera(
+    fov_x_deg: float, photo_size: tuple[int, int], margin: int, pitch_deg: float = 0.0
+) -> Camera:
     from .projection import view_rotation
 
     w, h = photo_size
@@ -35,7 +37,7 @@ def _photo_camera(fov_x_deg: float, photo_size: tuple[int, int], margin: int) ->
     h0 = max(8, round(w0 * h / w))
     f = 0.5 * w0 / math.tan(math.radians(fov_x_deg) / 2)
     W, H = w0 + 2 * margin, h0 + 2 * margin
-    R = view_rotation(0.0, 0.0)
+    R = view_rotation(0.0, math.radians(pitch_deg))
     return Camera(W, H, f, f, W / 2, H / 2, R, np.zeros(3))
 
 
@@ -53,19 +55,19 @@ def _ncc(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def mirror_ncc(
-    image: np.ndarray, fov_x_deg: float, photo_size: tuple[int, int]
+    image: np.ndarray, fov_x_deg: float, photo_size: tuple[int, int], pitch_deg: float = 0.0
 ) -> dict[str, float]:
     """Mirror NCC per photo edge and their maximum: {'left','right','top','bottom','max'}.
 
     image (H, 2H, 3) equirect float 0..1 with the photo at longitude 0 on the horizon
-    (as `generators.panorama.place_photo` puts it); fov_x_deg and photo_size (w, h) of
-    the photo.
+    (as `generators.panorama.place_photo` puts it); fov_x_deg, photo_size (w, h) and
+    pitch_deg (as placed) of the photo.
     """
     from .projection import equirect_to_perspective
 
     s = max(4, round(STRIP * PHOTO_WIDTH))
     m = s + 2
-    cam = _photo_camera(fov_x_deg, photo_size, m)
+    cam = _photo_camera(fov_x_deg, photo_size, m, pitch_deg)
     view = equirect_to_perspective(np.asarray(image, np.float32), cam)
     gray = _detail(view @ np.array([0.299, 0.587, 0.114], np.float32))
     W, H = cam.width, cam.height
@@ -95,6 +97,7 @@ def clone_fraction(
     photo_size: tuple[int, int],
     *,
     view_size: int = 512,
+    pitch_deg: float = 0.0,
 ) -> dict[str, float]:
     """{'fraction': cloned share of outside keypoints, 'outside': their count, 'cloned': n}.
 
@@ -109,7 +112,7 @@ def clone_fraction(
     to_u8 = lambda a: (
         np.clip(a @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255 + 0.5
     ).astype(np.uint8)
-    pcam = _photo_camera(fov_x_deg, photo_size, 0)
+    pcam = _photo_camera(fov_x_deg, photo_size, 0, pitch_deg)
     photo = to_u8(equirect_to_perspective(image, pcam))
     descs = []
     for variant in (photo, photo[:, ::-1], photo[::-1]):
@@ -159,6 +162,12 @@ def clone_fraction(
 def copy_report(pano) -> dict:  # noqa: ANN001 - a generators.panorama.Panorama
     """Both measures for a single-photo Panorama: {'mirror_ncc': {...}, 'clones': {...}}."""
     return {
-        "mirror_ncc": mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size),
-        "clones": clone_fraction(pano.image, pano.known, pano.fov_x_deg, pano.photo_size),
+        "mirror_ncc": mirror_ncc(pano.image, pano.fov_x_deg, pano.photo_size, pano.photo_pitch_deg),
+        "clones": clone_fraction(
+            pano.image,
+            pano.known,
+            pano.fov_x_deg,
+            pano.photo_size,
+            pitch_deg=pano.photo_pitch_deg,
+        ),
     }

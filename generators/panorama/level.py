@@ -22,7 +22,7 @@ MIN_SEGMENTS = 20  # fewer (e.g. a landscape's few trunks) is no reliable estima
 MIN_VIEWS = 3  # from at least this many of the 8 headings (else tilt and pitch mix)
 
 
-def _segments(gray_u8: np.ndarray) -> np.ndarray:
+def segments(gray_u8: np.ndarray) -> np.ndarray:
     """Line segments (N, 4) x1, y1, x2, y2 in pixels."""
     import cv2
 
@@ -62,7 +62,7 @@ def estimate_up(pano: np.ndarray, *, view_size: int = 384) -> tuple[np.ndarray, 
             gray = (np.clip(view @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255).astype(
                 np.uint8
             )
-            seg = _segments(gray)
+            seg = segments(gray)
             if not len(seg):
                 continue
             dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]

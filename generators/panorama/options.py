@@ -96,6 +96,13 @@ class PanoramaOptions(GeneratorOptions):
     steps: int = steps_option()
     height: int = height_option()
     seed: int = seed_option()
+    level: bool = option(
+        True,
+        flag="--no-level",
+        negate=True,
+        help="place the photo as if level (default: its pitch from its vertical lines, "
+        "so the horizon and upright things come out level)",
+    )
 
     def check(self) -> None:
         """Options in range and, for a backend needing weights, the weights here."""

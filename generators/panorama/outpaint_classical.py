@@ -27,6 +27,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
+from .layout import estimate_layout, layout_classes
 from .projection import pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
@@ -34,6 +35,7 @@ TEXTURE_HEIGHT = 512  # texture synthesis (and the photo's classification)
 CEILING = 3  # the upper class of an indoor view (no sky in the photo's top)
 RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
 EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
+LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
@@ -58,7 +60,8 @@ def outpaint_classical(
     info   optional dict that receives what was found: 'upper' ('sky' | 'ceiling'),
            'class_fractions' of the photo, 'exemplars' (class -> window size or None),
            'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
-           (classes.UPRIGHT / GROUND / SKY, or CEILING = 3)
+           (classes.UPRIGHT / GROUND / SKY, or CEILING = 3), 'layout' of the unseen part
+           (`layout.Layout.as_dict`)
     returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
     Raises ValueError for a wrongly shaped input or one without known pixels.
     """
@@ -92,6 +95,7 @@ def outpaint_classical(
     labels_t = _classify_known(img_t, known_t)
     cancel.check()
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
+    layout = estimate_layout(labels_t, known_t, upper)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
     known_s = cv2.resize(known_t.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
@@ -101,7 +105,9 @@ def outpaint_classical(
         c: cv2.resize(v, (ws, hs), interpolation=cv2.INTER_AREA) for c, v in onehot_t.items()
     }
     progress(0.2, "outpainting: continuing each surface's colours")
-    weights_s = _class_weights(onehot_s, known_s, upper)  # {class: (hs, ws)}
+    weights_s = _class_weights(
+        onehot_s, known_s, upper, layout_classes(layout, hs, seed=seed)
+    )  # {class: (hs, ws)}
     colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t)
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -171,6 +177,7 @@ def outpaint_classical(
                     for c in (UPRIGHT, GROUND, SKY)
                 },
                 "exemplars": exemplars,
+                "layout": layout.as_dict(),
             }
         )
     progress(1.0, "outpainting done")
@@ -272,8 +279,13 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
     return out.astype(np.float32)
 
 
-def _class_weights(onehot: dict, known: np.ndarray, upper: int) -> dict:
-    """Soft class weights of every pixel (sum 1), {class: (h, w) float32}."""
+def _class_weights(onehot: dict, known: np.ndarray, upper: int, layout: np.ndarray) -> dict:
+    """Soft class weights of every pixel (sum 1), {class: (h, w) float32}.
+
+    Next to the photo its classes carry on (each row keeps the photo's mix of classes at
+    that height); from LAYOUT_NEAR_DEG to LAYOUT_FAR_DEG away they hand over to the
+    unseen part's layout (h, w) uint8 (`layout.layout_classes`: a room box, or a skyline).
+    """
     h, w = known.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None].astype(np.float32)
@@ -310,9 +322,27 @@ def _class_weights(onehot: dict, known: np.ndarray, upper: int) -> dict:
     else:
         out[SKY] = w_sky
         out[CEILING] = top
+    t = _layout_share(known)
+    for c in set(out) | set(np.unique(layout).tolist()):
+        lay_c = (layout == c).astype(np.float32)
+        out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - t) + lay_c * t
     out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
     tot = sum(out.values())
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+
+
+def _layout_share(known: np.ndarray) -> np.ndarray:
+    """How much the layout decides at each pixel (h, w) float32: 0 on and next to the
+    photo, 1 from LAYOUT_FAR_DEG away (distance on the equirect grid, wrapped)."""
+    import cv2
+
+    h, w = known.shape
+    pad = w // 4
+    unk = (known <= 0.5).astype(np.uint8)
+    dist = cv2.distanceTransform(
+        np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1), cv2.DIST_L2, 5
+    )[:, pad : pad + w] * (180.0 / h)  # degrees
+    return _smoothstep(LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG, dist)
 
 
 def _class_colours(
@@ -349,12 +379,26 @@ def _class_colours(
         )
         t = _smoothstep(0.5, 1.45, lat)
         out[SKY] = out[SKY] * (1 - t) + zenith * t
+        # the far skyline is seen through air: it takes on the sky's colour at the
+        # horizon (aerial perspective), more the farther from the photo it stands
+        far = 0.35 * _layout_share(known_s)[..., None]
+        out[UPRIGHT] = out[UPRIGHT] * (1 - far) + out[SKY] * far
     else:
-        # ceiling: the top band's colour, a little darker and less saturated
-        ceil = 0.72 * top_c + 0.18 * top_c.mean()
+        # ceiling: a light, desaturated tint of the photo's brightest walls (ceilings are
+        # painted light; the photo's top band is usually wall or shelf, not ceiling)
+        sel = known_t & (labels_t == UPRIGHT)
+        px = img_t[sel] if sel.sum() >= 16 else img_t[known_t]
+        lum = px @ np.array([0.299, 0.587, 0.114], np.float32)
+        bright = px[lum >= np.percentile(lum, 90)].mean(0)
+        grey = float(bright.mean())
+        ceil = np.clip(0.5 * bright + 0.5 * grey, 0, 1)
+        ceil = ceil * float(np.clip(0.72 / max(grey, 1e-3), 0.8, 1.6))
+        ceil = np.clip(ceil, 0.0, 0.92).astype(np.float32)
         col = _normalised_fill(norm, (known_s > 0.5) & (onehot_s[UPRIGHT] > 0.3))
-        t = _smoothstep(0.3, 1.2, lat)
-        out[CEILING] = (col * (1 - t) + ceil * t).astype(np.float32)
+        # a little brighter towards the zenith (the lamps and windows light it from below)
+        t = _layout_share(known_s)[..., None]
+        ceil_f = ceil * (1.0 + 0.08 * _smoothstep(0.3, 1.4, lat))
+        out[CEILING] = (col * (1 - t) + ceil_f * t).astype(np.float32)
     g = _smoothstep(-0.6, -1.45, lat)
     out[GROUND] = out[GROUND] * (1 - 0.15 * g)
     return {c: v.astype(np.float32) for c, v in out.items()}

@@ -1,0 +1,167 @@
+"""The layout of the part of a panorama no photo saw: a room box indoors, a skyline outdoors.
+
+Away from the photo, outpainting should not stretch the photo's rows around the sphere
+(a castle facade running all the way round at the photo's height, one brown band for a
+whole room): it should show the scene's *layout*, the way a single-view layout estimator
+does (Hedau, Hoiem & Forsyth, "Recovering the Spatial Layout of Cluttered Rooms", ICCV
+2009; HorizonNet's floor/ceiling boundaries, Sun et al. CVPR 2019):
+
+  indoors   a box room square to the photo's view: floor below the wall/floor boundary,
+            walls up to the ceiling boundary, ceiling above. For a box of half-width R seen
+            from the eye at height e, the floor boundary at longitude λ lies at
+            tan(−lat) = (e / R)·m(λ) and the ceiling boundary at tan(lat) = ((c − e) / R)·m(λ),
+            m(λ) = max(|cos λ|, |sin λ|) — the same box the world's geometry builds
+            (`pano_layers.layered_depth`), so the painted creases are its creases.
+  outdoors  ground up to the far field's foot, a far band of upright structure (trees,
+            hills, buildings on the skyline) up to a skyline that varies smoothly with
+            longitude around the photo's own skyline height, sky above.
+
+The ratios come from the photo's class map: the rows where its upright things meet the
+ground (the floor boundary), the top of its walls (the ceiling), where its sky begins
+(the skyline). Each estimate records its source.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scene.equirect import pano_lonlat
+from scene.units import EYE_HEIGHT
+
+from .classes import GROUND, SKY, UPRIGHT, ground_contact
+
+CEILING = 3  # the upper class indoors (as outpaint_classical / pano_layers)
+DEFAULT_ROOM_RADIUS = 3.0  # m: a room's half-width when the photo shows no wall foot
+MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
+FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
+SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
+
+
+@dataclass
+class Layout:
+    """Boundaries of the unseen part, as tangents of elevation (see module docstring).
+
+    indoor: floor_tan, ceiling_tan are the box's boundaries at m(λ) = 1.
+    outdoor: ground_tan (the far field's foot, < 0 means below the horizon),
+    skyline_deg the far skyline's mean elevation, skyline_var its relative variation.
+    """
+
+    indoor: bool
+    floor_tan: float = 0.0
+    ceiling_tan: float = 0.0
+    ground_tan: float = 0.0
+    skyline_deg: float = 0.0
+    skyline_var: float = 0.0
+    sources: dict | None = None
+
+    def as_dict(self) -> dict:
+        d = {"indoor": self.indoor, "sources": dict(self.sources or {})}
+        if self.indoor:
+            d.update(floor_tan=round(self.floor_tan, 4), ceiling_tan=round(self.ceiling_tan, 4))
+        else:
+            d.update(skyline_deg=round(self.skyline_deg, 2), ground_tan=round(self.ground_tan, 4))
+        return d
+
+
+def box_factor(lon: np.ndarray) -> np.ndarray:
+    """m(λ) = max(|cos λ|, |sin λ|): a square room's wall distance is R / m(λ)."""
+    return np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+
+
+def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout:
+    """The unseen part's layout from the photo's classes on the equirect grid.
+
+    labels (h, 2h) uint8 classes (UPRIGHT / GROUND / SKY) of the known pixels,
+    known (h, 2h) bool, upper SKY (outdoors) or CEILING (indoors).
+    """
+    h, w = labels.shape
+    lon, lat = pano_lonlat(h, w)
+    cols = known.any(0)
+    m = box_factor(lon)
+    if upper != SKY:
+        src = {}
+        contact = ground_contact(labels, known)  # row per column, NaN where none
+        ok = cols & np.isfinite(contact)
+        if ok.sum() >= 8:
+            rows = np.clip(contact[ok], 0, h - 1)
+            tan_c = np.tan(-np.interp(rows, np.arange(h), lat))
+            good = tan_c > 0.05  # a contact above the horizon is no floor boundary
+            if good.sum() >= 8:
+                floor_tan = float(np.median(tan_c[good] / m[ok][good]))
+                src["floor"] = "ground contact of the photo's upright things"
+            else:
+                floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
+                src["floor"] = "default room"
+        else:
+            floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
+            src["floor"] = "default room"
+        radius = EYE_HEIGHT / max(floor_tan, 1e-3)
+        # the photo's walls reach the ceiling: the top of its upright structure
+        up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
+        tcols = up.any(0)
+        lo = (MIN_CEILING - EYE_HEIGHT) / radius
+        hi = (MAX_CEILING - EYE_HEIGHT) / radius
+        if tcols.sum() >= 8:
+            top = np.argmax(up, axis=0)[tcols]
+            ceil_tan = float(np.clip(np.median(np.tan(lat[top]) / m[tcols]), lo, hi))
+            src["ceiling"] = "top of the photo's walls"
+        else:
+            ceil_tan = lo
+            src["ceiling"] = "default height"
+        return Layout(True, floor_tan=floor_tan, ceiling_tan=ceil_tan, sources=src)
+    # outdoors: the skyline where the photo's sky begins, per column that shows sky
+    sky = (labels == SKY) & known
+    scols = cols & sky.any(0)
+    src = {}
+    if scols.sum() >= 4:
+        # the lowest sky row of the sky run from the top of each column
+        below = ~sky & known
+        first_sky = np.argmax(sky, axis=0)
+        edge = np.full(w, -1)
+        for c in np.nonzero(scols)[0]:
+            r = first_sky[c]
+            run = np.nonzero(below[r:, c])[0]
+            edge[c] = r + (run[0] if len(run) else 0)
+        elev = np.degrees(lat[np.clip(edge[scols], 0, h - 1)])
+        # the far skyline: the lower part of what the photo shows (near things stand
+        # taller; far ones are what goes round)
+        skyline = float(np.clip(np.percentile(elev, 25), SKYLINE_MIN_DEG, SKYLINE_MAX_DEG))
+        var = float(np.clip(np.std(elev) / max(skyline, 1.0), 0.2, 0.6))
+        src["skyline"] = "lower quartile of the photo's skyline"
+    else:
+        skyline, var = 2.0, 0.3
+        src["skyline"] = "default (the photo shows no skyline)"
+    ground_tan = -EYE_HEIGHT / FAR_FIELD
+    src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
+    return Layout(False, ground_tan=ground_tan, skyline_deg=skyline, skyline_var=var, sources=src)
+
+
+def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
+    """Class of every pixel of an (h, 2h) equirect grid under the layout, uint8.
+
+    Indoors GROUND / UPRIGHT / CEILING, outdoors GROUND / UPRIGHT / SKY. The outdoor
+    skyline varies with longitude as a sum of sinusoids with whole periods around the
+    circle (so it wraps at ±180°) and seeded phases.
+    """
+    w = 2 * h
+    lon, lat = pano_lonlat(h, w)
+    tl = np.tan(np.clip(lat, -1.55, 1.55))[:, None]
+    out = np.full((h, w), UPRIGHT, np.uint8)
+    if layout.indoor:
+        m = box_factor(lon)[None, :]
+        out[tl < -layout.floor_tan * m] = GROUND  # (h, w) via broadcasting
+        out[tl > layout.ceiling_tan * m] = CEILING
+        return out
+    rng = np.random.default_rng(seed)
+    prof = np.zeros(w)
+    for k in range(3, 19):
+        prof += rng.standard_normal() / k * np.cos(k * lon + rng.uniform(0, 2 * math.pi))
+    prof /= max(float(np.abs(prof).max()), 1e-6)
+    sky_deg = layout.skyline_deg * (1.0 + layout.skyline_var * prof)
+    sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]
+    out[np.broadcast_to(tl < layout.ground_tan, (h, w))] = GROUND
+    out[tl > sky_tan] = SKY
+    return out

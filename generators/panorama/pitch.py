@@ -1,0 +1,86 @@
+"""A photo's pitch (and roll) from its vertical lines.
+
+A photo taken looking up or down makes vertical things converge (the launch towers of a
+rocket shot from below lean inwards). Placed on the panorama as if level, the horizon
+sits in the wrong row: the sky runs below it, walls lean, pillars bend. Every image
+segment of a vertical 3D line spans, with the eye, a plane whose normal is perpendicular
+to the true up vector, so up is the eigenvector of the length-weighted scatter of those
+normals with the smallest eigenvalue — the vertical vanishing point, as
+`level.estimate_up` finds it for whole panoramas (Coughlan & Yuille 1999; line segments
+by OpenCV's LSD, von Gioi et al. 2010). Pitch and roll are the angles between that up
+vector and the level camera's.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .level import segments
+
+MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
+MAX_PITCH_DEG = 35.0  # a larger estimate is not trusted
+MIN_PITCH_DEG = 1.0  # below this the photo is taken as level
+NEAR_VERTICAL_DEG = 30.0  # segments within this of the image's vertical are candidates
+WORK_SIZE = 640  # the photo is analysed at most this wide
+
+
+def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
+    """{'pitch_deg', 'roll_deg', 'segments', 'applied', 'source'} for a photo.
+
+    rgb (h, w, 3) float 0..1, fov_x_deg its horizontal field of view. pitch_deg > 0: the
+    camera looks up. 'applied' is False (and pitch 0) when too few vertical segments are
+    found, when the estimate is beyond MAX_PITCH_DEG (not trusted) or below MIN_PITCH_DEG.
+    """
+    import cv2
+
+    from .projection import perspective_camera
+
+    rgb = np.asarray(rgb, np.float32)
+    h, w = rgb.shape[:2]
+    f = min(1.0, WORK_SIZE / max(w, 1))
+    if f < 1.0:
+        rgb = cv2.resize(rgb, (max(2, round(w * f)), max(2, round(h * f))), cv2.INTER_AREA)
+        h, w = rgb.shape[:2]
+    gray = (np.clip(rgb @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255).astype(np.uint8)
+    seg = segments(gray)
+    out = {"pitch_deg": 0.0, "roll_deg": 0.0, "segments": 0, "applied": False}
+    if len(seg):
+        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+        length = np.hypot(dx, dy)
+        vert = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(NEAR_VERTICAL_DEG))) & (
+            length > h / 20
+        )
+        seg, length = seg[vert], length[vert]
+    out["segments"] = int(len(seg))
+    if len(seg) < MIN_SEGMENTS:
+        out["source"] = f"too few vertical lines ({len(seg)}): taken as level"
+        return out
+    cam = perspective_camera(w, h, fov_x_deg)
+    kinv = np.linalg.inv(cam.K)
+    p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ kinv.T
+    p2 = np.c_[seg[:, 2:] + 0.5, np.ones(len(seg))] @ kinv.T
+    n = np.cross(p1, p2)
+    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    # camera frame: x right, y down, z forward (OpenCV); level up is -y
+    up = np.array([0.0, -1.0, 0.0])
+    for _ in range(4):  # re-weight: drop segments far from the current estimate
+        r = np.abs(n @ up)
+        keep = r < max(0.05, np.percentile(r, 60))
+        M = (n[keep] * length[keep, None]).T @ n[keep]
+        _, vecs = np.linalg.eigh(M)
+        up = vecs[:, 0] * (-1.0 if vecs[1, 0] > 0 else 1.0)
+    # looking up, the true up leans towards the camera's forward axis (+z)
+    pitch = math.degrees(math.atan2(up[2], -up[1]))
+    roll = math.degrees(math.atan2(up[0], -up[1]))
+    out.update(pitch_deg=round(pitch, 2), roll_deg=round(roll, 2))
+    if abs(pitch) > MAX_PITCH_DEG:
+        out.update(
+            pitch_deg=0.0, source=f"estimate {pitch:.0f}° beyond {MAX_PITCH_DEG:g}°: not trusted"
+        )
+    elif abs(pitch) < MIN_PITCH_DEG:
+        out.update(pitch_deg=0.0, source=f"vertical lines ({len(seg)} segments): level")
+    else:
+        out.update(applied=True, source=f"vertical lines ({len(seg)} segments)")
+    return out

@@ -1,0 +1,188 @@
+"""A photo's pitch from its vertical lines, and the layout of what it did not see (issue 14)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from generators.panorama import place_photo
+from generators.panorama.classes import GROUND, SKY, UPRIGHT
+from generators.panorama.layout import CEILING, Layout, box_factor, layout_classes
+from generators.panorama.pitch import estimate_pitch
+from generators.panorama.projection import equirect_to_perspective, pano_lonlat, perspective_camera
+
+
+def _striped_pano(h: int = 512, n_edges: int = 160, seed: int = 0) -> np.ndarray:
+    """A level equirect scene of vertical stripes (walls, pillars): every edge is a
+    vertical 3D line; a darker upper half so the view is no flat image."""
+    rng = np.random.default_rng(seed)
+    w = 2 * h
+    cols = np.zeros(w, np.float32)
+    for e in np.sort(rng.choice(w, n_edges, replace=False)):
+        cols[e:] = rng.uniform(0.1, 0.9)
+    pano = np.repeat(np.repeat(cols[None, :, None], h, 0), 3, 2)
+    pano[: h // 2] *= 0.85
+    return pano
+
+
+@pytest.mark.parametrize("pitch", [-15.0, 9.0, 22.0])
+def test_pitch_from_converging_vertical_lines(pitch: float) -> None:
+    view = equirect_to_perspective(
+        _striped_pano(), perspective_camera(640, 480, 65.0, pitch=math.radians(pitch))
+    )
+    est = estimate_pitch(view, 65.0)
+    assert est["applied"], est
+    assert est["pitch_deg"] == pytest.approx(pitch, abs=1.0)
+    assert abs(est["roll_deg"]) < 1.0 and "vertical lines" in est["source"]
+
+
+def test_a_level_photo_and_one_without_lines_are_taken_as_level() -> None:
+    level = equirect_to_perspective(_striped_pano(), perspective_camera(640, 480, 65.0))
+    est = estimate_pitch(level, 65.0)
+    assert not est["applied"] and est["pitch_deg"] == 0.0
+    yy, xx = np.mgrid[0:240, 0:320].astype(np.float32)
+    smooth = np.stack([xx / 320, yy / 240, 0.5 + 0 * xx], -1)
+    est = estimate_pitch(smooth, 65.0)
+    assert not est["applied"] and est["pitch_deg"] == 0.0 and "too few" in est["source"]
+
+
+def _outdoor_photo(w: int = 320, h: int = 240) -> np.ndarray:
+    """Blue sky over a textured, greenish ground with a horizon at 60 % of the height."""
+    rng = np.random.default_rng(1)
+    img = np.zeros((h, w, 3), np.float32)
+    rows = np.arange(h)[:, None]
+    sky = rows < int(0.6 * h)
+    img[..., 0] = np.where(sky, 0.45 + 0.1 * rows / h, 0.3)
+    img[..., 1] = np.where(sky, 0.65 + 0.1 * rows / h, 0.45)
+    img[..., 2] = np.where(sky, 0.95, 0.25)
+    img[~np.broadcast_to(sky, (h, w))] += rng.normal(0, 0.06, (int((~sky).sum()) * w, 3)).astype(
+        np.float32
+    )
+    return np.clip(img, 0, 1)
+
+
+def test_sky_is_found_in_a_photo_placed_pitched_up() -> None:
+    """Placed pitched, the photo's top edge is curved on the sphere and its outermost rows
+    are resampled: the sky along it must still be found."""
+    from generators.panorama.outpaint_classical import _classify_known
+
+    for pitch in (0.0, 14.0):
+        pano, known = place_photo(_outdoor_photo(), 60.0, 512, pitch_deg=pitch)
+        k = known > 0.5
+        labels = _classify_known(pano, k)
+        assert (labels[k] == SKY).mean() > 0.35, pitch
+
+
+def test_indoor_layout_is_the_box_room_the_geometry_builds() -> None:
+    lay = Layout(True, floor_tan=0.5, ceiling_tan=0.4)
+    cls = layout_classes(lay, 256)
+    lon, lat = pano_lonlat(256)
+    m = box_factor(lon)
+    for c in (256, 256 + 64, 256 + 128, 100):  # straight ahead, 45°, 90°, elsewhere
+        col = cls[:, c]
+        t = np.tan(lat)
+        assert (col[t < -0.5 * m[c] - 0.02] == GROUND).all()
+        assert (col[t > 0.4 * m[c] + 0.02] == CEILING).all()
+        band = (t > -0.5 * m[c] + 0.02) & (t < 0.4 * m[c] - 0.02)
+        assert band.any() and (col[band] == UPRIGHT).all()
+    # in a corner (45°) the floor boundary is higher on the screen (farther wall)
+    assert m[256 + 64] == pytest.approx(math.sqrt(0.5), abs=0.02)
+
+
+def test_outdoor_layout_has_a_wrapping_skyline_over_the_ground() -> None:
+    lay = Layout(False, ground_tan=-0.04, skyline_deg=5.0, skyline_var=0.4)
+    cls = layout_classes(lay, 256, seed=3)
+    _, lat = pano_lonlat(256)
+    top = np.array([np.nonzero(cls[:, c] != SKY)[0][0] for c in range(512)])
+    elev = np.degrees(lat[top])
+    assert 2.0 < elev.min() and elev.max() < 8.0 and elev.std() > 0.3  # a varied skyline
+    assert abs(elev[0] - elev[-1]) < 0.8  # continuous across ±180°
+    assert (cls[lat < math.atan(-0.04) - 0.01] == GROUND).all()
+    assert not (cls == CEILING).any()
+
+
+@pytest.mark.slow
+def test_far_from_the_photo_the_outpainting_shows_the_layout() -> None:
+    """Turned away from an outdoor photo: sky above a skyline, ground below — not the
+    photo's rows stretched around the sphere."""
+    from generators.panorama.outpaint_classical import outpaint_classical
+
+    pano, known = place_photo(_outdoor_photo(), 60.0, 256)
+    info: dict = {}
+    out = outpaint_classical(pano, known, info=info)
+    assert info["upper"] == "sky" and not info["layout"]["indoor"]
+    cls = info["classes"]
+    _, lat = pano_lonlat(cls.shape[0])
+    back = cls.shape[1] // 10  # ~144° from the photo
+    col = cls[:, back]
+    assert (col[lat > math.radians(15)] == SKY).all()
+    assert (col[lat < math.radians(-8)] == GROUND).all()
+    # top to bottom: sky, at most a thin far band, then ground (no sky under the ground)
+    first_ground = int(np.argmax(col == GROUND))
+    last_sky = len(col) - 1 - int(np.argmax(col[::-1] == SKY))
+    assert last_sky < first_ground and (col[first_ground:] == GROUND).all()
+    assert first_ground - last_sky <= 6  # the far field: ~2° below to ~1° above
+    # the sky there is blue, the ground darker
+    h = out.shape[0]
+    sky_px = out[int(0.2 * h), back * out.shape[1] // cls.shape[1]]
+    ground_px = out[int(0.8 * h), back * out.shape[1] // cls.shape[1]]
+    assert sky_px[2] > sky_px[0] + 0.1 and ground_px.mean() < sky_px.mean()
+
+
+@pytest.mark.slow
+def test_an_indoor_worlds_invented_room_is_the_painted_box() -> None:
+    """The world's invented walls stand where the outpainting painted the room's creases
+    (its room radius and ceiling come from the outpainting's layout, and say so)."""
+    from generators.pano_world import world_from_photos
+
+    rng = np.random.default_rng(2)
+    h, w = 240, 320
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = (0.75, 0.7, 0.6)  # plaster walls
+    img[int(0.62 * h) :] = (0.45, 0.3, 0.18)  # a wooden floor from 62 % down
+    img[int(0.3 * h) : int(0.62 * h), 40:90] = (0.2, 0.15, 0.1)  # a cabinet on the floor
+    img += rng.normal(0, 0.03, img.shape).astype(np.float32)
+    import tempfile
+    from pathlib import Path
+
+    import cv2
+
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "room.png"
+        cv2.imwrite(str(p), cv2.cvtColor((np.clip(img, 0, 1) * 255).astype(np.uint8), 4))
+        world, pano, _ = world_from_photos([p], resolution=256, pano_height=256)
+    est = world.meta["estimates"]
+    assert est["indoor"]["value"]
+    lay = pano.meta["outpaint"]["layout"]
+    assert lay["indoor"]
+    assert "outpainting" in est["room_radius"]["source"]
+    assert est["room_radius"]["value"] == pytest.approx(1.6 / lay["floor_tan"], rel=0.02)
+    assert "outpainting" in est["ceiling_height"]["source"]
+
+
+def test_the_sky_dome_continues_behind_things_where_the_sky_dips_below_the_horizon() -> None:
+    """A photo looking up more than its estimated pitch shows sky below the horizon; a
+    tower standing against it must not leave a hole in the dome when seen from the side
+    (the demo world's launch towers did)."""
+    from generators.pano_world import build_splats
+
+    H, W = 128, 256
+    lon, lat = pano_lonlat(H)
+    lat2 = np.broadcast_to(lat[:, None], (H, W))
+    tower = (np.abs(lon) < math.radians(8))[None, :] & (lat2 > math.radians(-9))
+    tower &= lat2 < math.radians(20)
+    sky = (lat2 > math.radians(-8)) & ~tower
+    floor = 1.6 / np.maximum(np.sin(-lat2), 1e-3)
+    depth = np.where(sky, 400.0, np.where(tower, 5.0, np.minimum(floor, 40.0))).astype(np.float32)
+    image = np.where(sky[..., None], [0.3, 0.4, 0.8], [0.4, 0.35, 0.3]).astype(np.float32)
+    cloud = build_splats(
+        image, depth, sky, eye_height=1.6, radius=5.0, background=False, sky_radius=400.0
+    )
+    v = cloud.means - np.array([0.0, 1.6, 0.0])
+    d = np.linalg.norm(v, axis=1)
+    s_lon = np.degrees(np.arctan2(v[:, 0], -v[:, 2]))
+    s_lat = np.degrees(np.arcsin(v[:, 1] / d))
+    behind = (d > 300) & (np.abs(s_lon) < 6) & (s_lat > -6) & (s_lat < -2)
+    assert behind.sum() >= 3  # dome splats behind the tower, below the horizon
