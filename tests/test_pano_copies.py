@@ -70,3 +70,22 @@ def test_adsn_texture_keeps_colour_statistics_not_content() -> None:
     assert np.abs(tex[:, 0] - tex[:, -1]).mean() < 2 * np.abs(np.diff(tex, axis=1)).mean()
     with pytest.raises(ValueError, match="4x4"):
         adsn_texture(ex[:2, :2], (8, 8))
+
+
+def test_isotropic_adsn_turns_a_facades_stripes_into_grain() -> None:
+    """Window columns (a vertical stripe pattern) give stripes with plain spot noise and
+    direction-free grain of the same scale and strength with the isotropic spectrum."""
+    x = np.arange(32, dtype=np.float32)
+    stripes = (0.5 + 0.3 * np.sin(x / 32 * 2 * np.pi * 4))[None, :, None] * np.ones((32, 1, 3))
+    plain = adsn_texture(stripes, (128, 256), seed=1)
+    iso = adsn_texture(stripes, (128, 256), seed=1, isotropic=True)
+
+    def anisotropy(t: np.ndarray) -> float:
+        g = t[..., 0]
+        return float(np.abs(np.diff(g, axis=1)).mean() / np.abs(np.diff(g, axis=0)).mean())
+
+    assert anisotropy(plain) > 4.0
+    assert 0.8 < anisotropy(iso) < 1.25
+    assert float(iso.std()) == pytest.approx(float(plain.std()), rel=0.2)
+    # periodic in longitude like the plain texture
+    assert np.abs(iso[:, 0] - iso[:, -1]).mean() < 2 * np.abs(np.diff(iso, axis=1)).mean()

@@ -426,7 +426,8 @@ def _class_texture(
             ex = img_t[r : r + size, q : q + size]
             # the grain only: shading across the window would become blotches
             ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
-            tex = adsn_texture(ex, (ht, wt), noise=noise)
+            # walls and the far skyline: grain, not the stripes of a facade's windows
+            tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=c in (UPRIGHT, CEILING))
             amp = float(tex.std())
             cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
             if amp > cap:
