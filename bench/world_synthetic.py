@@ -5,7 +5,8 @@ from (0, 1.6, 0) looking −Z (480×320, 65°); `world` is built from that photo
 REPO (default: this checkout; pass the main checkout for "before"); the world and the exact
 scene are rendered 1 m and 2 m to the side (+X) and compared (PSNR) over the pixels the photo
 saw; the start view is compared with the photo; the tall pillar's splats give its tilt from
-vertical (principal axis of the photo splats on it). Needs an X display or EGL.
+vertical (principal axis of the photo splats on it), the low block's its front face's tilt
+(0: standing, 90: lying on the floor). Needs an X display or EGL.
 """
 
 from __future__ import annotations
@@ -63,6 +64,14 @@ def run(code: Path) -> dict:
     p = p - p.mean(0)
     axis = np.linalg.svd(p, full_matrices=False)[2][0]
     out["pillar_tilt_deg"] = round(math.degrees(math.acos(min(1.0, abs(axis[1])))), 2)
+    # the low block: its splats mostly lie on its front face; that face's normal (the
+    # least-spread axis) is horizontal when the block stands, vertical when it lies flat
+    sel = sid == 2
+    sel &= cv2.erode(sel.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    if sel.sum() >= 10:
+        q = pts[sel].astype(np.float64)
+        normal = np.linalg.svd(q - q.mean(0), full_matrices=False)[2][2]
+        out["block_tilt_deg"] = round(math.degrees(math.asin(min(1.0, abs(normal[1])))), 2)
     out["radius"] = cloud.meta.get("radius")
     return out
 

@@ -6,10 +6,11 @@
 `render` builds a world from each input with the classical backends (photos: `world
 --photo`, equirect panoramas: `world --panorama`) using the code in REPO (default: this
 checkout; pass the main checkout to render "before"), then renders it headlessly from the
-start point (start view, turned 90° right, turned 180°) and from 2 m to the side (+X,
-looking forward), 480×320 px at 75° horizontal field of view, plus the start view at the
-photo's own camera for a PSNR against the photo. Writes DIR/<input>_<view>.png and
-DIR/views.json (PSNR, splat count, build time, the world's estimates).
+start point (start view at the start bookmark's pitch, turned 90° right, turned 180°, level)
+and from 2 m to the side (+X, looking forward, level), 480×320 px at 75° horizontal field
+of view, plus the start view at the photo's own camera for a PSNR against the photo.
+Writes DIR/<input>_<view>.png and DIR/views.json (PSNR, splat count, build time, the
+world's estimates).
 `sheet` puts before/after rows side by side, one block per input.
 Needs an X display (or EGL) for the offscreen renderer.
 """
@@ -80,8 +81,16 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
             },
         }
         for view, yaw, dx in VIEWS:
+            # the start view is what opening the world shows (the start bookmark, at the
+            # photo's pitch); turned and side views are level
+            pitch = float(bm.pitch) if view == "start" else 0.0
             cam = perspective_camera(
-                VIEW_W, VIEW_H, VIEW_FOV, yaw=yaw, position=tuple(eye + [dx, 0.0, 0.0])
+                VIEW_W,
+                VIEW_H,
+                VIEW_FOV,
+                yaw=yaw,
+                pitch=pitch,
+                position=tuple(eye + [dx, 0.0, 0.0]),
             )
             img = render_image(world, cam)
             cv2.imwrite(str(out / f"{name}_{view}.png"), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))

@@ -185,8 +185,13 @@ def ground_contacts(
     far: float,
     known: np.ndarray | None = None,
     radius: float | None = None,
+    occluders: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Per column: horizontal contact distance (2H,) m and whether the photo showed it (bool).
+
+    occluders (H, 2H) bool: things standing in front of the backdrop (`standing`); the
+    ground continues behind them, and a column whose backdrop meets them rather than
+    the ground takes its contact from its neighbours (hidden).
 
     Scans each column up from the nadir through the ground run; the first row where the
     next few rows are mostly not ground is the contact. A column whose contact lies on
@@ -205,6 +210,8 @@ def ground_contacts(
         cv2.MORPH_CLOSE,
         cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
     ).astype(np.float32)
+    if occluders is not None:
+        g = np.maximum(g, occluders.astype(np.float32))
     k = max(3, H // 32)  # an upright run at least this tall
     csum = np.concatenate([np.zeros((1, W), np.float32), np.cumsum(g, axis=0)])  # rows < r
     r1 = np.arange(H)
@@ -234,6 +241,13 @@ def ground_contacts(
     lat_c = np.minimum(lat_c, -1e-3)
     dist = np.where(any_ok, eye_height / np.tan(-lat_c), far if radius is None else radius)
     seen = any_ok.copy()
+    if occluders is not None:
+        rc = np.clip(contact_row, 0, H - 1)
+        cols = np.arange(W)
+        hid = any_ok & (occluders[rc, cols] | occluders[np.clip(rc + 1, 0, H - 1), cols])
+        if hid.any() and (any_ok & ~hid).any():
+            dist = _fill_columns(dist, hid | ~any_ok, any_ok & ~hid)
+            seen &= ~hid
     if known is not None:
         kn = known >= 0.5
         r = np.clip(contact_row, 0, H - 1)
@@ -250,6 +264,22 @@ def ground_contacts(
     dist = _smooth_within_layers(dist, max(3, W // 60))
     dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
+
+
+def _fill_columns(x: np.ndarray, fill: np.ndarray, src: np.ndarray) -> np.ndarray:
+    """x (W,) with the `fill` columns interpolated (log scale, wrap-around) between the
+    nearest `src` columns on either side."""
+    W = len(x)
+    idx = np.nonzero(src)[0]
+    cols = np.arange(W)
+    pos = np.searchsorted(idx, cols) % len(idx)
+    right, left = idx[pos], idx[pos - 1]
+    d_r = (right - cols) % W
+    d_l = (cols - left) % W
+    t = d_l / np.maximum(d_l + d_r, 1)
+    lx = np.log(np.maximum(x, 1e-6))
+    val = np.exp(lx[left] * (1 - t) + lx[right] * t)
+    return np.where(fill & ~src, val, x)
 
 
 def _credible_indoor_contacts(
@@ -411,7 +441,14 @@ def layered_depth(
     lat = lat[:, None].astype(np.float64)
     sky = classes == SKY
     indoor = not sky.any()
-    contact, seen = ground_contacts(classes, eye_height, far, known, radius)
+    stand = None
+    if known is not None and image is not None:
+        from generators.standing import standing_things
+
+        stand, stand_dist = standing_things(image, classes, known, eye_height=eye_height)
+        if not stand.any():
+            stand = None
+    contact, seen = ground_contacts(classes, eye_height, far, known, radius, occluders=stand)
     # columns the photo never saw keep the wall radius (the room's estimate)
     photo_cols = seen if known is None else (known >= 0.5).any(0)
     if known is None and image is not None:
@@ -442,6 +479,10 @@ def layered_depth(
     # more than SPECK_FRACTION ground above it): it lies on the upright, not beyond it —
     # a floor patch placed behind the wall would open a hole in it when walking
     depth = np.where(classes == GROUND, np.where(floor > wall * EDGE_RATIO, wall, floor), wall)
+    if stand is not None:
+        # things standing in front of the backdrop, vertical at their own contact
+        d_st = stand_dist / c
+        depth = np.where(stand & (d_st * EDGE_RATIO < depth), d_st, depth)
     est = {}
     if indoor:
         src = "option"
@@ -548,12 +589,12 @@ def background_layer(
     finite = np.where(sky, 0.0, depth).astype(np.float32)
     far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
     mask = (far_d > depth * EDGE_RATIO) & ~sky
-    # above the horizon, a row with sky beside the near thing (a tree's crown against
-    # the sky) has sky behind it: the sky dome shows there, not a far surface coloured
-    # from the ground below
-    _, lat_r = pano_lonlat(H)
+    # a row with sky beside the near thing (a tree's crown, a launch tower against the
+    # sky — below the horizon too, where a photo looking up shows sky) has sky behind
+    # it: the sky dome shows there (`pano_world.build_splats` continues it down to the
+    # sky's lowest row), not a far surface coloured from the ground
     sky_beside = maximum_filter1d(sky.astype(np.uint8), size=2 * n + 1, axis=1, mode="wrap") > 0
-    mask &= ~(sky_beside & (lat_r[:, None] > 0))
+    mask &= ~sky_beside
     out_d = np.where(mask, far_d, depth).astype(np.float32)
     ground_under = np.zeros_like(mask)
     if classes is not None:

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.cluster.vq import kmeans2
 
 UPRIGHT, GROUND, SKY = 0, 1, 2
+MIN_GROUND_SHARE = 0.25  # a ground colour covers at least this share of the bottom band
 SKY_TOP_SHARE = 0.3  # share of the view's top band that must look like sky
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
@@ -114,12 +115,19 @@ def classify_view(
     if below.any() and bottom.any():
         lab_img = cv2.cvtColor(np.clip(rgb, 0, 1), cv2.COLOR_RGB2Lab)
         ref = lab_img[bottom]
-        # the bottom band's dominant colours (2 clusters) as the ground's palette
-        k = 2 if len(ref) > 20 else 1
+        # the bottom band's dominant colours as the ground's palette: up to 3 clusters,
+        # keeping those that cover a fair share of it (a box or a chair leg reaching into
+        # the band is no floor colour)
+        k = 3 if len(ref) > 30 else 1
         # scipy's k-means takes its own seeded generator (cv2.kmeans draws from OpenCV's
         # process-wide RNG, so the same photo gave a different world on each build)
-        centres, _ = kmeans2(ref.astype(np.float64), k, minit="++", seed=np.random.default_rng(0))
-        centres = centres.astype(np.float32)
+        centres, assign = kmeans2(
+            ref.astype(np.float64), k, minit="++", seed=np.random.default_rng(0)
+        )
+        share = np.bincount(assign, minlength=k) / max(len(assign), 1)
+        keep = (share >= MIN_GROUND_SHARE) | (share == share.max())
+        centres = centres[keep].astype(np.float32)
+        ref = ref[keep[assign]]
         dist = np.min(np.linalg.norm(lab_img[..., None, :] - centres[None, None], axis=-1), -1)
         spread = float(np.median(np.min(np.linalg.norm(ref[:, None] - centres[None], axis=-1), 1)))
         gx = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 1, 0, ksize=3))

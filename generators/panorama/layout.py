@@ -35,6 +35,8 @@ from .classes import GROUND, SKY, UPRIGHT, ground_contact
 
 CEILING = 3  # the upper class indoors (as outpaint_classical / pano_layers)
 DEFAULT_ROOM_RADIUS = 3.0  # m: a room's half-width when the photo shows no wall foot
+MIN_ROOM_RADIUS = 2.5  # m: no invented room is narrower than twice this
+WALL_PERCENTILE = 20.0  # of the contacts' elevation tangents: the walls behind furniture
 MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
 FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
@@ -90,8 +92,11 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             tan_c = np.tan(-np.interp(rows, np.arange(h), lat))
             good = tan_c > 0.05  # a contact above the horizon is no floor boundary
             if good.sum() >= 8:
-                floor_tan = float(np.median(tan_c[good] / m[ok][good]))
-                src["floor"] = "ground contact of the photo's upright things"
+                # the walls are the farthest things standing on the floor (furniture
+                # stands in front of them): the far fifth of the contacts
+                floor_tan = float(np.percentile(tan_c[good] / m[ok][good], WALL_PERCENTILE))
+                floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
+                src["floor"] = "farthest ground contacts of the photo's upright things"
             else:
                 floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
                 src["floor"] = "default room"

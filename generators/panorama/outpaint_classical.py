@@ -391,9 +391,7 @@ def _class_colours(
         lum = px @ np.array([0.299, 0.587, 0.114], np.float32)
         bright = px[lum >= np.percentile(lum, 90)].mean(0)
         grey = float(bright.mean())
-        ceil = np.clip(0.5 * bright + 0.5 * grey, 0, 1)
-        ceil = ceil * float(np.clip(0.72 / max(grey, 1e-3), 0.8, 1.6))
-        ceil = np.clip(ceil, 0.0, 0.92).astype(np.float32)
+        ceil = np.clip(0.5 * bright + 0.5 * grey, 0.0, 0.92).astype(np.float32)
         col = _normalised_fill(norm, (known_s > 0.5) & (onehot_s[UPRIGHT] > 0.3))
         # a little brighter towards the zenith (the lamps and windows light it from below)
         t = _layout_share(known_s)[..., None]

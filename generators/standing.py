@@ -1,0 +1,200 @@
+"""Things that stand on the ground in front of the wall behind them, from one photo.
+
+The layered world (`pano_layers`) gives each panorama column one contact with the
+ground: its backdrop, a wall or the far field. A box, a chair, a desk or a bush in front
+of that backdrop is a region of its own colour whose lower edge meets the ground nearer
+than the backdrop does. Following Hoiem, Efros & Hebert's "Automatic Photo Pop-up"
+(SIGGRAPH 2005), the photo's region is over-segmented (Felzenszwalb & Huttenlocher,
+IJCV 2004) and
+
+  * every upright segment whose lower boundary sits on the ground along at least
+    MIN_CONTACT_SHARE of its width stands vertically at the distance where it meets the
+    ground (its median contact row);
+  * a segment lying wholly below the horizon whose lower boundary rests mostly on
+    standing segments (a box's or a table's top, a chair's seat on its legs) stands at
+    their distance — things lower than the eye only, so a wall seen above a box keeps
+    its own distance.
+
+The columns whose backdrop contact is hidden behind a standing thing take the backdrop
+from their neighbours (`pano_layers.ground_contacts(occluders=...)`), so the wall behind
+a box is not pulled forward to the box.
+
+Conventions as `generators.panorama.projection`: equirect (H, 2H), eye at (0, h, 0).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from generators.panorama.classes import GROUND, UPRIGHT
+from generators.panorama.projection import pano_lonlat
+from scene.units import EYE_HEIGHT
+
+MIN_CONTACT_SHARE = 0.3  # a segment stands on the ground along this share of its width
+REST_SHARE = 0.5  # ... or rests on standing segments along this share of its lower edge
+SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
+SAME_LIGHTNESS = 35.0  # ... and L* distance
+WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
+
+
+def closed_ground(classes: np.ndarray, height: int) -> np.ndarray:
+    """Ground (H, W) bool with its small holes closed (rugs, cracks, stones)."""
+    import cv2
+
+    kk = max(3, height // 48) | 1
+    return (
+        cv2.morphologyEx(
+            (classes == GROUND).astype(np.uint8),
+            cv2.MORPH_CLOSE,
+            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
+        )
+        > 0
+    )
+
+
+def standing_things(
+    image: np.ndarray,
+    classes: np.ndarray,
+    known: np.ndarray,
+    *,
+    eye_height: float = EYE_HEIGHT,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(mask (H, 2H) bool, horizontal distance (H, 2H) m) of the standing things.
+
+    image (H, 2H, 3) 0..1 and classes (H, 2H) uint8 on the same equirect grid, known
+    (H, 2H) 0..1 the photo's coverage (only its pixels are segmented).
+    """
+    import cv2
+    from skimage.segmentation import felzenszwalb
+
+    H, W = classes.shape
+    kn = known >= 0.5
+    mask = np.zeros((H, W), bool)
+    dist = np.zeros((H, W), np.float32)
+    if not kn.any():
+        return mask, dist
+    shift = W // 2 if (kn[:, 0].any() and kn[:, -1].any()) else 0
+    kn_r = np.roll(kn, shift, 1)
+    rows = np.nonzero(kn_r.any(1))[0]
+    cols = np.nonzero(kn_r.any(0))[0]
+    r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
+    crop = np.roll(np.asarray(image, np.float32), shift, 1)[r0:r1, c0:c1]
+    f = min(1.0, WORK_WIDTH / max(c1 - c0, 1))
+    small = cv2.resize(crop, (max(2, round((c1 - c0) * f)), max(2, round((r1 - r0) * f))))
+    seg = felzenszwalb(np.clip(small, 0, 1), scale=100, sigma=0.8, min_size=40)
+    seg = cv2.resize(seg.astype(np.int32), (c1 - c0, r1 - r0), interpolation=cv2.INTER_NEAREST)
+    cls = np.roll(classes, shift, 1)[r0:r1, c0:c1]
+    valid = kn_r[r0:r1, c0:c1]
+    ground = closed_ground(cls, H) & valid
+    seg = np.where((cls == UPRIGHT) & valid & ~ground, seg, -1)
+    n = int(seg.max()) + 1
+    if n <= 0:
+        return mask, dist
+    seg = _merge_colour_families(seg, cv2.cvtColor(np.clip(crop, 0, 1), cv2.COLOR_RGB2Lab))
+    n = int(seg.max()) + 1
+    h, w = seg.shape
+    _, lat = pano_lonlat(H)
+    lat_c = lat[r0:r1]
+    below = np.full_like(seg, -1)
+    below[:-1] = seg[1:]
+    bottom = (seg >= 0) & (below != seg)  # a segment's lower boundary
+    g_next = np.zeros_like(ground)
+    g_next[:-1] = ground[1:]
+    g_next[:-2] |= ground[2:]
+    on_ground = bottom & g_next
+    col = np.broadcast_to(np.arange(w), seg.shape)
+    row = np.broadcast_to(np.arange(h)[:, None], seg.shape)
+
+    def per_segment_columns(sel: np.ndarray) -> np.ndarray:
+        pairs = np.unique(seg[sel].astype(np.int64) * w + col[sel])
+        return np.bincount(pairs // w, minlength=n)
+
+    width = per_segment_columns(seg >= 0)
+    touching = per_segment_columns(on_ground)
+    top_lat = np.full(n, -np.inf)
+    np.maximum.at(top_lat, seg[seg >= 0], lat_c[row[seg >= 0]])
+    d_seg = np.full(n, np.nan)
+    seg_g, row_g = seg[on_ground], row[on_ground]
+    for sid in np.nonzero(touching >= np.maximum(2, MIN_CONTACT_SHARE * width))[0]:
+        r_c = float(np.median(row_g[seg_g == sid]))
+        la = float(np.interp(r_c + 0.5, np.arange(h), lat_c))
+        if la < -0.01:
+            d_seg[sid] = eye_height / math.tan(-la)
+    # segments resting on standing things (iterated: a seat on legs, a cushion on the
+    # seat): below the eye any of them (a box's top, a table top); above it only one of
+    # the same colour family (the next band of a pillar), so a wall seen above a box
+    # keeps its own distance
+    lab = cv2.cvtColor(np.clip(crop, 0, 1), cv2.COLOR_RGB2Lab)
+    cnt = np.maximum(np.bincount(seg[seg >= 0], minlength=n), 1)
+    chroma = np.stack(
+        [np.bincount(seg[seg >= 0], lab[..., i][seg >= 0], minlength=n) / cnt for i in (1, 2)],
+        -1,
+    )
+    for _ in range(6):
+        stands = np.isfinite(d_seg)
+        on_stand = bottom & (below >= 0) & stands[np.maximum(below, 0)]
+        rest = np.bincount(seg[on_stand], minlength=n)
+        edge = np.bincount(seg[bottom], minlength=n)
+        cand = ~stands & (rest >= np.maximum(2, REST_SHARE * edge))
+        if not cand.any():
+            break
+        grew = False
+        for sid in np.nonzero(cand)[0]:
+            sel = on_stand & (seg == sid)
+            sup = below[sel]
+            if top_lat[sid] >= 0:
+                ref = np.median(chroma[sup], 0)
+                if float(np.linalg.norm(chroma[sid] - ref)) > SAME_CHROMA:
+                    continue
+            d_seg[sid] = float(np.median(d_seg[sup]))
+            grew = True
+        if not grew:
+            break
+    stands = np.isfinite(d_seg)
+    sub = (seg >= 0) & stands[np.maximum(seg, 0)]
+    dsub = np.where(sub, d_seg[np.maximum(seg, 0)], 0.0).astype(np.float32)
+    mask[r0:r1, c0:c1] = sub
+    dist[r0:r1, c0:c1] = dsub
+    return np.roll(mask, -shift, 1), np.roll(dist, -shift, 1)
+
+
+def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
+    """Segments (h, w) int (−1: none) with touching segments of one colour family merged
+    (Lab a*b* within SAME_CHROMA and L* within SAME_LIGHTNESS of each other): a thing's
+    bands, shading and the slivers between them become one thing. Ids renumbered 0..n−1.
+    """
+    n = int(seg.max()) + 1
+    if n <= 1:
+        return seg
+    ok = seg >= 0
+    cnt = np.maximum(np.bincount(seg[ok], minlength=n), 1)
+    mean = np.stack(
+        [np.bincount(seg[ok], lab[..., i][ok], minlength=n) / cnt for i in range(3)], -1
+    )
+    pairs = []
+    for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
+        m = (a >= 0) & (b >= 0) & (a != b)
+        pairs.append(np.stack([a[m], b[m]], 1))
+    pr = np.unique(np.sort(np.concatenate(pairs), 1), axis=0)
+    if not len(pr):
+        return seg
+    d_ab = np.linalg.norm(mean[pr[:, 0], 1:] - mean[pr[:, 1], 1:], axis=1)
+    d_l = np.abs(mean[pr[:, 0], 0] - mean[pr[:, 1], 0])
+    pr = pr[(d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS)]
+    parent = np.arange(n)
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pr:
+        ra, rb = find(int(a)), find(int(b))
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    roots = np.array([find(i) for i in range(n)])
+    _, new = np.unique(roots, return_inverse=True)
+    return np.where(ok, new[np.maximum(seg, 0)], -1).astype(np.int32)
