@@ -187,27 +187,38 @@ def _print_project(info: dict[str, Any]) -> None:
         print(f"inputs:    {', '.join(info['inputs'])}")
 
 
+def _print_estimates(est: dict | None) -> None:
+    """A generated world's estimates, one line each: value and where it came from."""
+    if est:
+        print("world estimates (value, source):")
+    for name, e in (est or {}).items():
+        if isinstance(e, dict):
+            print(f"  {name}: {e.get('value')} ({e.get('source')})")
+
+
 def run(args: argparse.Namespace) -> int:
+    from cli.cmd_world import world_estimates  # a generated world's estimates and sources
     from generators.options import recorded_options  # the generator options a file recorded
     from scene.io import file_info
     from scene.project import EXTENSION
 
     options = recorded_options(args.file)
+    est = world_estimates(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
         pinfo = describe_project(args.file)
         if options:
             pinfo["options"] = options
+        if est:
+            pinfo["world_estimates"] = est
         if args.json:
             print(json.dumps(pinfo))
         else:
             _print_project(pinfo)
+            _print_estimates(est)
             _print_options(options)
         return 0
 
     info = file_info(args.file)
-    from cli.cmd_world import world_estimates  # a generated world's estimates and sources
-
-    est = world_estimates(args.file)
     if est:
         info["world_estimates"] = est
     if options:
@@ -257,11 +268,7 @@ def run(args: argparse.Namespace) -> int:
             f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
             f"(1-99 % of centres, without {far:,} far splats: sky or distant background)"
         )
-    if est:
-        print("world estimates (value, source):")
-    for name, e in (est or {}).items():
-        if isinstance(e, dict):
-            print(f"  {name}: {e.get('value')} ({e.get('source')})")
+    _print_estimates(est)
     _print_options(options)
     if info.get("warning"):
         print(f"warning:   {info['warning']}")

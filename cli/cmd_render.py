@@ -18,7 +18,11 @@ HELP = "render a splat/mesh file or .wander project to a PNG from a given viewpo
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help="splat file (.ply .splat .spz ...), mesh, or .wander project")
-    parser.add_argument("--eye", help="camera position x,y,z (default: framing the scene)")
+    parser.add_argument(
+        "--eye",
+        help="camera position x,y,z (default: the scene's first bookmark, e.g. a generated "
+        "world's start, else framing the scene)",
+    )
     parser.add_argument("--look", help="point looked at x,y,z (default: scene centre)")
     parser.add_argument(
         "--fov", type=float, default=60.0, help="vertical field of view in degrees (60)"
@@ -89,6 +93,15 @@ def default_view(world) -> tuple[np.ndarray, np.ndarray]:
     return centre + np.array([0.0, 0.25 * radius, 2.2 * radius]), centre
 
 
+def bookmark_view(bm) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - scene.world.Bookmark
+    """(eye, look) of a saved viewpoint (a generated world's Start: inside it, where the
+    photo was taken), looking 1 m along its yaw/pitch."""
+    from scene.camera import forward_from_yaw_pitch
+
+    eye = np.asarray(bm.position, np.float64)
+    return eye, eye + np.asarray(forward_from_yaw_pitch(bm.yaw, bm.pitch), np.float64)
+
+
 def write_png(img: np.ndarray, out: Path) -> None:
     """Write (H, W, 3) uint8 atomically (temp file in the same folder, then rename)."""
     from PIL import Image
@@ -122,7 +135,11 @@ def run(args: argparse.Namespace) -> int:
 
     world = load_scene(args.scene)
     t_load = time.perf_counter() - t0
-    eye0, look0 = default_view(world) if (args.eye is None or args.look is None) else (None, None)
+    eye0, look0 = (None, None)
+    if args.eye is None and args.look is None and world.bookmarks:
+        eye0, look0 = bookmark_view(world.bookmarks[0])
+    elif args.eye is None or args.look is None:
+        eye0, look0 = default_view(world)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
     cam = Camera.look_at(eye, look, args.fov, w, h)  # raises ValueError when eye == look

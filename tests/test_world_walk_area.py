@@ -90,3 +90,19 @@ def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
     save_world(world, out)
     assert world_estimates(out)["radius"] == est["radius"]
     assert world_estimates(tmp_path / "missing.ply") is None
+    # `info` prints them for a splat file and for a project alike
+    import contextlib
+    import io
+
+    from main import main
+
+    proj = tmp_path / "w.wander"
+    save_world(world, proj)
+    assert world_estimates(proj)["radius"] == est["radius"]
+    for f in (out, proj):
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            assert main(["info", str(f)]) == 0
+        text = buf.getvalue()
+        assert "world estimates (value, source):" in text, (f, text)
+        assert f"radius: {est['radius']['value']}" in text

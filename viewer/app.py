@@ -157,7 +157,11 @@ def _arm_shot(
 
     from scene.gaussians import GaussianCloud
 
-    state = {"shown": None if wait_for_scene else time.perf_counter(), "full": False}
+    state = {
+        "shown": None if wait_for_scene else time.perf_counter(),
+        "full": False,
+        "since": time.perf_counter(),
+    }
 
     def on_frame(info) -> None:
         # big scenes are prepared off-thread: until then frames are full quality but empty
@@ -165,8 +169,14 @@ def _arm_shot(
             isinstance(lay.data, GaussianCloud) and len(lay.data)
             for lay in win.world.visible_layers()
         )
-        if state["shown"] is not None and info.full_quality and drawn and not win.viewport.moving:
-            state["full"] = True
+        # the latest frame decides: a camera re-homed after the first full frame (the
+        # walk collider) draws reduced frames again until it refines
+        full = (
+            state["shown"] is not None and info.full_quality and drawn and not win.viewport.moving
+        )
+        if full and not state["full"]:
+            state["since"] = time.perf_counter()
+        state["full"] = full
 
     def on_world(_w) -> None:
         state["shown"], state["full"] = time.perf_counter(), False
@@ -187,8 +197,11 @@ def _arm_shot(
 
     def poll() -> None:
         t = state["shown"]
-        ready = state["full"] or win.world.is_empty()
-        if t is not None and ready and (time.perf_counter() - t) * 1000 >= settle_ms:
+        now = time.perf_counter()
+        ready = win.world.is_empty() or (
+            state["full"] and (now - state["since"]) * 1000 >= min(settle_ms, 500)
+        )
+        if t is not None and ready and (now - t) * 1000 >= settle_ms:
             take()
         else:
             QTimer.singleShot(200, poll)
