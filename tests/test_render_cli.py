@@ -105,3 +105,24 @@ def test_headless_egl_render_matches_the_x_display_render(
     a = np.asarray(Image.open(tmp_path / "egl.png")).astype(int)
     b = np.asarray(Image.open(tmp_path / "x.png")).astype(int)
     assert a.std() > 10 and np.abs(a - b).max() <= 1
+
+
+def test_default_view_is_the_first_bookmark_when_there_is_one() -> None:
+    """A generated world's start (inside it, where the photo was taken) rather than a
+    view framing the whole world from outside; without bookmarks, the framing view."""
+    import math
+
+    from cli.cmd_render import bookmark_view, default_view
+    from scene.world import Bookmark, World
+
+    bm = Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, math.radians(-15), 50.0)
+    eye, look = bookmark_view(bm)
+    np.testing.assert_allclose(eye, [0, 1.6, 0])
+    d = look - eye
+    assert d[2] < 0 and d[1] == pytest.approx(-math.sin(math.radians(15)), abs=1e-6)
+    w = World()
+    from scene.world import Layer
+
+    w.add_layer(Layer(name="c", data=random_cloud(500, 0, seed=1)))
+    eye2, look2 = default_view(w)
+    assert np.linalg.norm(eye2 - look2) > 0.5
