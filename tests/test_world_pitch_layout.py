@@ -27,7 +27,7 @@ def _striped_pano(h: int = 512, n_edges: int = 160, seed: int = 0) -> np.ndarray
     return pano
 
 
-@pytest.mark.parametrize("pitch", [-15.0, 9.0, 22.0])
+@pytest.mark.parametrize("pitch", [-40.0, -15.0, 9.0, 22.0])
 def test_pitch_from_converging_vertical_lines(pitch: float) -> None:
     view = equirect_to_perspective(
         _striped_pano(), perspective_camera(640, 480, 65.0, pitch=math.radians(pitch))

@@ -21,6 +21,7 @@ from scipy.cluster.vq import kmeans2
 
 UPRIGHT, GROUND, SKY = 0, 1, 2
 MIN_GROUND_SHARE = 0.25  # a ground colour covers at least this share of the bottom band
+GROUND_CHROMA = 15.0  # ... or lies within this Lab a*b* distance of its main colour
 SKY_TOP_SHARE = 0.3  # share of the view's top band that must look like sky
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
@@ -116,8 +117,8 @@ def classify_view(
         lab_img = cv2.cvtColor(np.clip(rgb, 0, 1), cv2.COLOR_RGB2Lab)
         ref = lab_img[bottom]
         # the bottom band's dominant colours as the ground's palette: up to 3 clusters,
-        # keeping those that cover a fair share of it (a box or a chair leg reaching into
-        # the band is no floor colour)
+        # keeping those that cover a fair share of it or share the main one's hue (a
+        # blue box or a chair leg reaching into the band is no floor colour)
         k = 3 if len(ref) > 30 else 1
         # scipy's k-means takes its own seeded generator (cv2.kmeans draws from OpenCV's
         # process-wide RNG, so the same photo gave a different world on each build)
@@ -125,7 +126,13 @@ def classify_view(
             ref.astype(np.float64), k, minit="++", seed=np.random.default_rng(0)
         )
         share = np.bincount(assign, minlength=k) / max(len(assign), 1)
-        keep = (share >= MIN_GROUND_SHARE) | (share == share.max())
+        # outdoors a small cluster stays when it is the ground's own colour in shade or
+        # light (close in a*b* to the main one: rock, gravel, grass in shadow); indoors
+        # a wooden desk shares the wooden floor's hue, so only the share counts there
+        main = centres[int(np.argmax(share))]
+        same_hue = np.linalg.norm(centres[:, 1:] - main[1:], axis=1) < GROUND_CHROMA
+        keep = (share >= MIN_GROUND_SHARE) | (same_hue & bool(sky.any()))
+        keep[int(np.argmax(share))] = True
         centres = centres[keep].astype(np.float32)
         ref = ref[keep[assign]]
         dist = np.min(np.linalg.norm(lab_img[..., None, :] - centres[None, None], axis=-1), -1)

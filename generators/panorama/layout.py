@@ -93,8 +93,13 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             good = tan_c > 0.05  # a contact above the horizon is no floor boundary
             if good.sum() >= 8:
                 # the walls are the farthest things standing on the floor (furniture
-                # stands in front of them): the far fifth of the contacts
+                # stands in front of them): the far fifth of the contacts, and never
+                # nearer than the distance the world's geometry gives the photo's own
+                # upright things (`pano_layers`): no invented wall in front of them
                 floor_tan = float(np.percentile(tan_c[good] / m[ok][good], WALL_PERCENTILE))
+                r_geo = _geometry_radius(labels, known)
+                if r_geo is not None:
+                    floor_tan = min(floor_tan, EYE_HEIGHT / r_geo)
                 floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
                 src["floor"] = "farthest ground contacts of the photo's upright things"
             else:
@@ -142,6 +147,20 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
     ground_tan = -EYE_HEIGHT / FAR_FIELD
     src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
     return Layout(False, ground_tan=ground_tan, skyline_deg=skyline, skyline_var=var, sources=src)
+
+
+def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> float | None:
+    """The wall radius the world's geometry measures on this class map (as
+    `pano_world.scene_layers`: the median ground contact the photo shows), or None."""
+    from generators.pano_layers import ground_contacts, radius_from_contacts
+
+    # as in the world, the ground runs on below the photo (the outpainting's ground)
+    h = labels.shape[0]
+    below = (np.arange(h) >= h // 2)[:, None] & ~known
+    labels = np.where(below, GROUND, labels).astype(np.uint8)
+    contact, seen = ground_contacts(labels, EYE_HEIGHT, 60.0, known.astype(np.float32))
+    r = radius_from_contacts(contact, seen & known.any(0))
+    return None if r is None else float(np.clip(r, 1.5, 40.0))
 
 
 def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:

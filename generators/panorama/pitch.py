@@ -20,7 +20,7 @@ import numpy as np
 from .level import segments
 
 MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
-MAX_PITCH_DEG = 35.0  # a larger estimate is not trusted
+MAX_PITCH_DEG = 50.0  # a larger estimate is not trusted (lines near the nadir or zenith)
 MIN_PITCH_DEG = 1.0  # below this the photo is taken as level
 NEAR_VERTICAL_DEG = 30.0  # segments within this of the image's vertical are candidates
 WORK_SIZE = 640  # the photo is analysed at most this wide
