@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from pathlib import Path
 
 from scene.errors import InputError
@@ -111,9 +112,12 @@ def run(args: argparse.Namespace) -> int:
         save_image(args.save_panorama, result.panorama.image)
     world = result.world
     n = len(world.layers[0].data)
-    times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items())
+    times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items() if v >= 0.005)
+    pitch = math.degrees(world.bookmarks[0].pitch) if world.bookmarks else 0.0
+    tilt = f", {abs(pitch):.1f}° {'up' if pitch > 0 else 'down'}" if abs(pitch) >= 0.05 else ""
     print(
-        f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) looking -Z\n"
+        f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) "
+        f"looking -Z{tilt}\n"
         f"stages: {times}"
     )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
