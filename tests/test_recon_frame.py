@@ -246,6 +246,25 @@ def test_cameras_beside_a_scene_give_the_up_axis_and_the_first_photo_start_view(
     assert world2.meta["up_axis_source"] != "cameras" and not world2.bookmarks
 
 
+def test_a_held_out_photo_is_not_the_start_view(tmp_path: Path) -> None:
+    """`reconstruct --holdout` keeps some photos out of the scene; the viewer starts at the
+    first photo the scene was built from, the held-out ones' bookmarks come last."""
+    import json
+
+    from scene.world import World
+    from viewer.up_axis import use_cameras_beside
+
+    ply, _ = _scene_with_z_up_cameras(tmp_path)
+    (tmp_path / "scene_report.json").write_text(json.dumps({"held_out": ["photo_0.jpg"]}))
+    w = World()
+    assert use_cameras_beside(w, ply)
+    names = [b.name for b in w.bookmarks]
+    assert names[0] != "photo_0.jpg" and names[-1] == "photo_0.jpg"
+    (tmp_path / "scene_report.json").write_text("[1, 2]")  # unreadable: names order
+    w2 = World()
+    assert use_cameras_beside(w2, ply) and w2.bookmarks[0].name == "photo_0.jpg"
+
+
 def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> None:
     from scene.world import World
     from viewer.up_axis import cameras_beside, use_cameras_beside

@@ -151,6 +151,24 @@ def cameras_beside(scene_path: Any) -> Any:
     return None
 
 
+def _held_out_beside(scene_path: Any) -> set[str]:
+    """Names of the photos a `reconstruct --holdout` run kept out of the scene, from its
+    report beside it (`SCENE_report.json`); empty when there is none or it is unreadable."""
+    import logging
+    from pathlib import Path
+
+    from generators.reconstruct.evaluate import held_out_from_report, scene_report_path
+
+    path = scene_report_path(Path(scene_path))
+    if not path.is_file():
+        return set()
+    try:
+        return set(held_out_from_report(path)[0])
+    except ValueError as exc:
+        logging.getLogger(__name__).info("no held-out photos read: %s", exc)
+        return set()
+
+
 def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     """Adopt the photo cameras saved beside `scene_path` (see `cameras_beside`).
 
@@ -159,7 +177,9 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     the first photo (by name) is where a reconstruction looks right: its camera becomes
     the start view. Sets World.meta['cameras'] (records: name, size, fx fy cx cy, R, t),
     World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
-    (the viewer starts at bookmark 0). A world that already has bookmarks keeps them.
+    (the viewer starts at bookmark 0) — photos held out of the scene (listed in its
+    `reconstruct` report beside it) after all the others. A world that already has
+    bookmarks keeps them.
     Any COLMAP lens model reads (SIMPLE_RADIAL as `reconstruct` writes it, OPENCV, ...):
     its pinhole part is used; its model and parameters stay in the record.
     Returns False (and changes nothing) when there is no readable model beside it.
@@ -178,8 +198,12 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     except ValueError as exc:  # SceneFormatError: a broken model must not stop the scene opening
         logging.getLogger(__name__).warning("ignoring the cameras beside the scene: %s", exc)
         return False
+    # the first photo the scene was built from (by name) is the start view: a photo held
+    # out for evaluation (`reconstruct --holdout`) shows what the scene never saw
+    held = _held_out_beside(scene_path)
     cams = sorted(
-        (c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()), key=lambda c: c.name
+        (c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()),
+        key=lambda c: (c.name in held, c.name),
     )
     if not cams:
         return False
