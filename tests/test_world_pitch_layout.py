@@ -186,3 +186,33 @@ def test_the_sky_dome_continues_behind_things_where_the_sky_dips_below_the_horiz
     s_lat = np.degrees(np.arcsin(v[:, 1] / d))
     behind = (d > 300) & (np.abs(s_lon) < 6) & (s_lat > -6) & (s_lat < -2)
     assert behind.sum() >= 3  # dome splats behind the tower, below the horizon
+
+
+def test_looking_straight_down_shows_grain_not_streaks_from_the_nadir() -> None:
+    """Equirect texture pinches to a point at the poles (rows become rays from the nadir);
+    laid on the floor plane (`_planar_caps`) it is the same grain in every direction."""
+    from generators.panorama.outpaint_classical import _planar_caps
+    from generators.panorama.texture import adsn_texture
+
+    rng = np.random.default_rng(5)
+    ex = np.clip(0.5 + 0.15 * rng.standard_normal((24, 24, 3)), 0, 1).astype(np.float32)
+    import cv2
+
+    ex = cv2.GaussianBlur(ex, (0, 0), 1.0)
+    eq = adsn_texture(ex, (256, 512), seed=1)
+    capped = _planar_caps(eq, adsn_texture(ex, (512, 512), seed=2))
+
+    def tangential_share(tex: np.ndarray) -> float:
+        view = equirect_to_perspective(
+            tex + 0.5, perspective_camera(200, 200, 80.0, pitch=-math.pi / 2 + 1e-3)
+        )[..., 0]
+        gy, gx = np.gradient(view.astype(np.float64))
+        yy, xx = np.mgrid[0:200, 0:200] - 99.5
+        r = np.hypot(xx, yy)
+        ring = (r > 15) & (r < 90)
+        radial = (gx * xx + gy * yy) / np.maximum(r, 1e-6)
+        tang = (-gx * yy + gy * xx) / np.maximum(r, 1e-6)
+        return float((tang[ring] ** 2).sum() / ((radial[ring] ** 2).sum() + 1e-12))
+
+    assert tangential_share(eq) > 3.0  # streaks radiating from the nadir
+    assert 0.6 < tangential_share(capped) < 1.6  # direction-free grain

@@ -22,6 +22,8 @@ The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
@@ -36,6 +38,9 @@ CEILING = 3  # the upper class of an indoor view (no sky in the photo's top)
 RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
 EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
 LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
+CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
+CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elevation
+PLANE_PX = 512  # the planar texture's period (texels)
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
@@ -425,13 +430,64 @@ def _class_texture(
             # the grain only: shading across the window would become blotches
             ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
             # walls and the far skyline: grain, not the stripes of a facade's windows
-            tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=c in (UPRIGHT, CEILING))
+            iso = c in (UPRIGHT, CEILING)
+            tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=iso)
+            # floor and sky/ceiling caps: the grain laid on their plane, not on the
+            # equirect grid (whose rows pinch to a point at the poles: radial streaks)
+            plane = adsn_texture(ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=iso)
+            tex = _planar_caps(tex, plane)
             amp = float(tex.std())
             cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
             if amp > cap:
                 tex *= cap / amp
             return tex, size
     return np.zeros((ht, wt, 3), np.float32), None
+
+
+def _planar_caps(tex: np.ndarray, plane: np.ndarray) -> np.ndarray:
+    """The equirect texture (h, 2h, C) with its polar caps replaced by a texture laid on
+    the horizontal planes below and above the eye (a floor, a ceiling or the sky seen
+    straight up), so looking down or up shows grain, not streaks radiating from the pole.
+
+    plane (n, n, C) periodic: sampled at the ray's hit on the plane at unit distance
+    (x/|y|, z/|y|), scaled so one texel matches one equirect pixel at CAP_MATCH_DEG of
+    elevation; the caps take over from CAP_FROM_DEG to CAP_FULL_DEG (both hemispheres).
+    """
+    import cv2
+
+    from .projection import pano_dirs
+
+    h, w = tex.shape[:2]
+    n = plane.shape[0]
+    d = pano_dirs(h, w)
+    ay = np.maximum(np.abs(d[..., 1]), 1e-3)
+    s = math.sin(math.radians(CAP_MATCH_DEG))
+    k = h / math.pi * s * s  # texels per unit of plane distance (equal grain there)
+    u = (d[..., 0] / ay * k) % n
+    v = (d[..., 2] / ay * k) % n
+    # the two hemispheres look at different planes: offset one by half a period
+    upper = d[..., 1] > 0
+    u = np.where(upper, (u + n / 2) % n, u).astype(np.float32)
+    v = np.where(upper, (v + n / 2) % n, v).astype(np.float32)
+    plane = plane.astype(np.float32)
+    sharp = cv2.remap(plane, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    # towards the horizon a pixel covers many texels: sample a blurred copy there (one
+    # mip-like level), as distance averages a floor's grain out
+    pw = 8  # the plane is periodic: blur it with wrap-around
+    wrapped = np.pad(plane, ((pw, pw), (pw, pw), (0, 0)), mode="wrap")
+    soft = cv2.remap(
+        cv2.GaussianBlur(wrapped, (0, 0), 2.0)[pw:-pw, pw:-pw].reshape(plane.shape),
+        u,
+        v,
+        cv2.INTER_LINEAR,
+        borderMode=cv2.BORDER_WRAP,
+    )
+    footprint = s * s / (ay * ay)  # texels per pixel along the view
+    wf = np.clip((footprint - 1.0) / 3.0, 0.0, 1.0).reshape(h, w, 1)
+    capped = (sharp.reshape(h, w, -1) * (1 - wf) + soft.reshape(h, w, -1) * wf).astype(np.float32)
+    lat = np.degrees(np.arcsin(np.clip(np.abs(d[..., 1]), 0, 1)))
+    t = _smoothstep(CAP_FROM_DEG, CAP_FULL_DEG, lat)[..., None]
+    return (tex * (1 - t) + capped * t).astype(np.float32)
 
 
 def _photo_rim(
@@ -485,7 +541,9 @@ def _converge_poles(img: np.ndarray) -> np.ndarray:
     """Near the poles every longitude is one point: fade rows to their mean colour."""
     hs = img.shape[0]
     _, lat = pano_lonlat(hs, img.shape[1])
-    w = _smoothstep(1.2, 1.5, np.abs(lat))[:, None, None].astype(np.float32)
+    # the texture is laid on the floor and sky planes (`_planar_caps`): only the last
+    # few degrees, where the colour fields pinch, need converging
+    w = _smoothstep(1.42, 1.55, np.abs(lat))[:, None, None].astype(np.float32)
     return img * (1 - w) + img.mean(1, keepdims=True) * w
 
 
