@@ -216,3 +216,21 @@ def test_looking_straight_down_shows_grain_not_streaks_from_the_nadir() -> None:
 
     assert tangential_share(eq) > 3.0  # streaks radiating from the nadir
     assert 0.6 < tangential_share(capped) < 1.6  # direction-free grain
+
+
+def test_sky_needs_half_of_the_top_band() -> None:
+    """A tree crown may fill part of the top of an outdoor view; a light backdrop or wall
+    filling less than half of it is no sky (a studio portrait was judged outdoors)."""
+    from generators.panorama.classes import classify_view
+
+    h, w = 200, 300
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = (0.35, 0.25, 0.18)  # dark wood
+    rng = np.random.default_rng(0)
+    img += rng.normal(0, 0.02, img.shape).astype(np.float32)
+    backdrop = img.copy()
+    backdrop[:, : int(0.4 * w)] = (0.8, 0.8, 0.8)  # a light-grey backdrop, 40 % wide
+    assert not (classify_view(np.clip(backdrop, 0, 1), h / 2) == SKY).any()
+    outdoor = img.copy()
+    outdoor[: h // 2, : int(0.6 * w)] = (0.55, 0.7, 0.95)  # blue sky, 60 % of the top
+    assert (classify_view(np.clip(outdoor, 0, 1), h / 2) == SKY).mean() > 0.2

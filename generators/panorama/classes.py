@@ -22,7 +22,7 @@ from scipy.cluster.vq import kmeans2
 UPRIGHT, GROUND, SKY = 0, 1, 2
 MIN_GROUND_SHARE = 0.25  # a ground colour covers at least this share of the bottom band
 GROUND_CHROMA = 15.0  # ... or lies within this Lab a*b* distance of its main colour
-SKY_TOP_SHARE = 0.3  # share of the view's top band that must look like sky
+SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
@@ -77,8 +77,8 @@ def classify_view(
     top_rows = valid & (rows < first_valid[None, :] + max(2, 0.12 * h))
     sky = np.zeros((h, w), bool)
     if top_rows.any():
-        # the view has sky when a fair share of its top band looks like sky (a tree
-        # crown or a roof may fill the rest of it)
+        # the view has sky when half of its top band looks like sky (a tree crown or a
+        # roof may fill the rest; a grey studio backdrop or a lit wall fills less)
         top_px = rgb[top_rows]
         tr, tg, tb = top_px[:, 0], top_px[:, 1], top_px[:, 2]
         tl = top_px @ np.array([0.299, 0.587, 0.114], np.float32)
