@@ -336,6 +336,22 @@ def _class_weights(onehot: dict, known: np.ndarray, upper: int, layout: np.ndarr
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
 
 
+def _border_mean(img: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
+    """Mean colour (3,) of the `sel` pixels of the photo's region, weighted by the square
+    of their distance from its centre (0 there, 1 at its edges); None with under 16."""
+    if sel.sum() < 16:
+        return None
+    rows, cols = np.nonzero(sel)
+    r0, r1 = rows.min(), rows.max()
+    c0, c1 = cols.min(), cols.max()
+    if c1 - c0 > sel.shape[1] // 2:  # the region wraps around the seam: no border bias
+        return img[sel].mean(0)
+    dr = np.abs(rows - (r0 + r1) / 2) / max((r1 - r0) / 2, 1)
+    dc = np.abs(cols - (c0 + c1) / 2) / max((c1 - c0) / 2, 1)
+    wgt = np.maximum(dr, dc) ** 2 + 1e-3
+    return (img[rows, cols] * wgt[:, None]).sum(0) / wgt.sum()
+
+
 def _layout_share(known: np.ndarray) -> np.ndarray:
     """How much the layout decides at each pixel (h, w) float32: 0 on and next to the
     photo, 1 from LAYOUT_FAR_DEG away (distance on the equirect grid, wrapped)."""
@@ -375,6 +391,13 @@ def _class_colours(
         else:
             base = {UPRIGHT: img_t[known_t].mean(0), GROUND: bot_c, SKY: top_c}[c]
             out[c] = np.broadcast_to(base, (h, w, 3)).astype(np.float32).copy()
+    # far from the photo the walls take the colour of the photo's background, not of
+    # its subject: upright pixels weighted towards the photo's edges (a red motorcycle in
+    # the middle of a garage does not paint the garage red)
+    wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT))
+    if wall is not None:
+        t_far = _layout_share(known_s)[..., None]
+        out[UPRIGHT] = out[UPRIGHT] * (1 - t_far) + wall * t_far
     # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
     sky_mean = out[SKY][lat[:, 0, 0] > 0].reshape(-1, 3).mean(0) if (lat > 0).any() else top_c
     if upper == SKY:
@@ -422,8 +445,17 @@ def _class_texture(
     edges = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
     rows = np.nonzero(known_t.any(1))[0]
     extent = (rows[-1] - rows[0] + 1) if len(rows) else ht
+    avoid = edges
+    if src == UPRIGHT and len(rows):
+        # walls: from the photo's background (its edges), not its subject (the middle)
+        cols = np.nonzero(known_t.any(0))[0]
+        if cols[-1] - cols[0] < wt // 2:
+            rr, cc = np.mgrid[0:ht, 0:wt]
+            dr = np.abs(rr - (rows[0] + rows[-1]) / 2) / max((rows[-1] - rows[0]) / 2, 1)
+            dc = np.abs(cc - (cols[0] + cols[-1]) / 2) / max((cols[-1] - cols[0]) / 2, 1)
+            avoid = edges + 0.6 * (1.0 - np.clip(np.maximum(dr, dc), 0, 1)).astype(np.float32)
     for size in (int(np.clip(extent * 0.35, 16, 64)), 24, 16, 10):
-        win = best_window(mask, size, avoid=edges)
+        win = best_window(mask, size, avoid=avoid)
         if win is not None and win[2] >= 0.8:
             r, q, _ = win
             ex = img_t[r : r + size, q : q + size]
