@@ -39,7 +39,10 @@ _CODE = [
     "generators/panorama/classes.py",
     "generators/panorama/texture.py",
     "generators/panorama/level.py",
+    "generators/panorama/layout.py",
+    "generators/panorama/pitch.py",
     "generators/pano_layers.py",
+    "generators/standing.py",
 ]
 
 

@@ -35,6 +35,7 @@ MAX_SLANT = 6.0  # cap on depth change per pixel / lateral pixel size (no rubber
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
+DOME_BEHIND = 1.04  # the coarse sky dome sits this much beyond the photo's sky splats
 
 
 def cloud_from_depth(
@@ -375,7 +376,10 @@ def build_splats(
         parts.append(
             cloud_from_depth(
                 small,
-                np.full((h2, 2 * h2), dome_r, np.float32),
+                # a little beyond the photo's own sky splats (at dome_r): the coarse dome
+                # never blends over them (a launch tower's lattice seen against the sky
+                # came out half transparent at the start view)
+                np.full((h2, 2 * h2), dome_r * DOME_BEHIND, np.float32),
                 eye_height=eye_height,
                 keep=sky2 | behind,
                 cancel=cancel,
