@@ -438,6 +438,16 @@ def scene_layers(
             # contacts hidden below the photo's lower edge bound the distance: use them
             radius = float(np.clip(np.median(contact[photo_cols]), 1.5, 15.0))
             src = "ground contact of upright things (partly the photo's lower edge)"
+        elif (
+            photo_cols is not None
+            and photo_cols.sum() >= 12
+            and (cls == SKY_CLASS).any()
+            and np.median(contact[photo_cols]) < 60.0
+        ):
+            # outdoors a building or a tree line across a square or a lawn stands far
+            # off: its contacts are the distance (the photo's own columns use them)
+            radius = float(np.clip(np.median(contact[photo_cols]), 15.0, 60.0))
+            src = "ground contact of distant upright things"
         else:
             radius, src = estimate_radius(image, known, eye_height=eye_height)
             src = (

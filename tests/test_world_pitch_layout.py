@@ -234,3 +234,28 @@ def test_sky_needs_half_of_the_top_band() -> None:
     outdoor = img.copy()
     outdoor[: h // 2, : int(0.6 * w)] = (0.55, 0.7, 0.95)  # blue sky, 60 % of the top
     assert (classify_view(np.clip(outdoor, 0, 1), h / 2) == SKY).mean() > 0.2
+
+
+@pytest.mark.slow
+def test_a_distant_building_across_a_square_gives_the_radius(tmp_path) -> None:
+    """Outdoors, a facade meeting the ground tens of metres away is the distance (it was
+    reported as the 8 m default, "nothing in the photo to measure")."""
+    import cv2
+
+    from generators.pano_world import world_from_photos
+
+    h, w = 240, 320
+    rng = np.random.default_rng(3)
+    img = np.zeros((h, w, 3), np.float32)
+    img[: int(0.42 * h)] = (0.55, 0.72, 0.97)  # sky
+    img[int(0.42 * h) : int(0.55 * h)] = (0.75, 0.6, 0.45)  # a long facade
+    img[int(0.42 * h) : int(0.55 * h), ::12] = (0.3, 0.25, 0.2)  # its windows
+    img[int(0.55 * h) :] = (0.62, 0.6, 0.55)  # gravel
+    img[int(0.55 * h) :] += rng.normal(0, 0.04, (h - int(0.55 * h), w, 3)).astype(np.float32)
+    path = tmp_path / "square.png"
+    cv2.imwrite(str(path), cv2.cvtColor((np.clip(img, 0, 1) * 255).astype(np.uint8), 4))
+    world, _, _ = world_from_photos([path], fov=60.0, level=False, pano_height=512)
+    est = world.meta["estimates"]
+    assert not est["indoor"]["value"]
+    assert 15.0 <= est["radius"]["value"] <= 60.0, est["radius"]
+    assert "default" not in est["radius"]["source"]
