@@ -73,7 +73,10 @@ def how_made(source: Any) -> str:
             parts += [
                 f"{k} {_text(where[k], 60)}"
                 for k in HOW_KEYS
-                if k in where and _plain(where[k]) and f"{k} {_text(where[k], 60)}" not in parts
+                if k in where
+                and _plain(where[k])
+                and str(where[k]).strip()  # an empty prompt says nothing
+                and f"{k} {_text(where[k], 60)}" not in parts
             ]
     return words + (f" ({', '.join(parts)})" if parts else "")
 

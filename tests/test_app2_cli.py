@@ -167,3 +167,16 @@ def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
     )
     # the default goes on without optimisation (here it then stops: the folder is empty)
     assert "optimisation step is skipped" in r.stdout and "Traceback" not in r.stderr
+
+
+def test_how_made_leaves_out_empty_settings() -> None:
+    """An empty prompt printed as "prompt )" on every classical world."""
+    from cli.cmd_info import how_made
+
+    src = {
+        "generator": "wander.pano_world",
+        "options": {"prompt": "", "depth_backend": "classical"},
+    }
+    assert how_made(src) == "world from a photo/panorama (depth_backend classical)"
+    src["options"]["prompt"] = "a lake"
+    assert how_made(src).endswith("(depth_backend classical, prompt a lake)")
