@@ -87,9 +87,18 @@ class AdaptiveQuality:
     fitted by least squares to the last frames' (cost, ms). The moving level is the
     best-quality one predicted to fit the budget, so a slow machine drops to a cheap level
     after one slow frame, and comes back up when frames get fast.
+
+    The first frame ever drawn at a level pays one-off costs (buffers, shader variants:
+    3× a settled frame on llvmpipe) and is left out of the fit. The model's fixed part is
+    poorly known from cheap levels alone, so after PROBE_AFTER frames comfortably inside
+    the budget the controller tries the next better level; a level that then misses the
+    budget is not tried again for PROBE_BACKOFF frames.
     """
 
     HISTORY = 16
+    RAISE_MARGIN = 0.85  # raise quality only when the better level is predicted this far inside
+    PROBE_AFTER = 8  # frames comfortably inside the budget before trying a better level
+    PROBE_BACKOFF = 48  # frames before a level that missed the budget is tried again
 
     def __init__(self, target_ms: float = TARGET_MS) -> None:
         self.target_ms = target_ms
@@ -101,6 +110,10 @@ class AdaptiveQuality:
         self.fixed_ms = 2.0  # fitted level-independent cost
         self.var_ms = 0.0  # fitted cost of a full frame above fixed_ms
         self._samples: list[tuple[float, float]] = []  # (cost, ms)
+        self._seen: set[int] = set()  # levels drawn at least once (first frames skipped)
+        self._calm = 0  # consecutive frames comfortably inside the budget
+        self._frame = 0
+        self._missed: dict[int, int] = {}  # level -> frame number it last missed the budget
 
     @staticmethod
     def cost(level: int) -> float:
@@ -140,29 +153,56 @@ class AdaptiveQuality:
             if var > 0 and fixed >= 0:
                 self.fixed_ms, self.var_ms = fixed, var
                 return
-        # Not enough spread: attribute the newest frame to the variable part.
+        # Not enough spread to fit both: keep the slope once known and move the fixed part
+        # to the newest frame (a cheap level's time says little about the slope; taking
+        # it as all slope, a frame faster than the fixed part made every level look cheap
+        # and sent a walk to full quality: a 340 ms stall every ~20 frames)
         cost, ms = self._samples[-1]
-        self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
+        if self.var_ms > 0:
+            self.fixed_ms = max(ms - self.var_ms * cost, 0.0)
+            if ms <= 0.5 * self.budget_ms:
+                # frames far inside the budget: the slope may be stale (the machine got
+                # faster, or it came from a slow start); let it shrink so better levels
+                # are tried, one at a time
+                self.var_ms *= 0.8
+        else:
+            self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
 
     def record(self, moving: bool, frame_ms: float, level: int | None = None) -> None:
         """Feed back one frame's time (drawn at `level`, default: the moving level if
         moving, else full quality)."""
         self.last_ms = frame_ms
+        self._frame += 1
         used = level if level is not None else (self.level if (moving and self.enabled) else 0)
         if used == 0 and not moving:
             self.full_ms = frame_ms
+        if used not in self._seen and moving and used != 0:
+            self._seen.add(used)  # a level's first frame: one-off costs, not its speed
+            return
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY :]
         self._fit()
         budget = self.budget_ms
+        if moving and used == self.level and frame_ms > budget:
+            self._missed[used] = self._frame
         best = next(
             (i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget), len(LEVELS) - 1
         )
         # Hysteresis: only raise quality when the better level fits comfortably.
         if best < self.level:
             best = next(
-                (i for i in range(best, self.level) if self.predicted_ms(i) <= 0.75 * budget),
+                (
+                    i
+                    for i in range(best, self.level)
+                    if self.predicted_ms(i) <= self.RAISE_MARGIN * budget
+                ),
                 self.level,
             )
+        # Probe: many calm frames at this level and a better one not recently missed
+        self._calm = self._calm + 1 if frame_ms <= 0.8 * budget else 0
+        if best == self.level and self.level > 0 and self._calm >= self.PROBE_AFTER:
+            up = self.level - 1
+            if self._frame - self._missed.get(up, -(10**9)) > self.PROBE_BACKOFF:
+                best, self._calm = up, 0
         self.level = best
 
     @property
