@@ -3,6 +3,7 @@ window: with the pointer captured (Tab) and no input the view refines to full qu
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from viewer.render_state import MOVING, REFINING, STILL, RenderState
@@ -116,3 +117,23 @@ def test_moving_budget_takes_off_the_measured_window_overhead() -> None:
     assert 5.0 + 200.0 * q.cost(q.level) <= q.budget_ms  # ...that fits what is left of 45 ms
     q.record_interval(500.0, 10.0)  # a stall is averaged, and the budget never drops below 40 %
     assert q.budget_ms >= 0.4 * 45.0
+
+
+def test_a_fast_frame_does_not_send_a_walk_to_full_quality() -> None:
+    """Frames cost ~30 ms fixed + 300 ms × the level's cost; one a little faster than the
+    fixed part made every level look cheap and the next frame full quality (a 300 ms
+    stall while walking). The walk stays at cheap levels, and never repeats a first frame."""
+    from viewer.viewport import AdaptiveQuality
+
+    q = AdaptiveQuality(target_ms=45.0)
+    q.record(True, 330.0)  # the first moving frame, at full quality
+    rng = np.random.default_rng(0)
+    levels = []
+    for i in range(80):
+        t = 30.0 + 300.0 * q.cost(q.level) + rng.normal(0, 3)
+        if i % 10 == 5:
+            t = 22.0  # now and then a frame faster than the fixed part
+        q.record(True, t)
+        levels.append(q.level)
+    worst = min(levels[5:])
+    assert 30.0 + 300.0 * q.cost(worst) < 2 * 45.0, (worst, levels)
