@@ -26,11 +26,18 @@ SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
+def sky_like(rgb: np.ndarray, min_lum: float = 0.08) -> np.ndarray:
+    """Which colours (..., 3) 0..1 plausibly are sky, not a ceiling: bluish and not dark
+    (luminance above `min_lum`), or bright grey-white. Bool array of shape (...)."""
+    rgb = np.asarray(rgb)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    lum = rgb @ np.array([0.299, 0.587, 0.114], rgb.dtype)
+    return ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > min_lum)) | (lum > 0.72)
+
+
 def looks_like_sky_colour(rgb: np.ndarray) -> bool:
     """A bright, bluish or grey-white colour (3,) that plausibly is sky, not a ceiling."""
-    r, g, b = (float(x) for x in rgb)
-    lum = 0.299 * r + 0.587 * g + 0.114 * b
-    return (b >= r + 0.02 and b >= 0.9 * g and lum > 0.08) or lum > 0.72
+    return bool(sky_like(np.asarray(rgb, np.float64)))
 
 
 def _texture(lum: np.ndarray, scale: float) -> np.ndarray:
@@ -80,16 +87,13 @@ def classify_view(
         # the view has sky when half of its top band looks like sky (a tree crown or a
         # roof may fill the rest; a grey studio backdrop or a lit wall fills less)
         top_px = rgb[top_rows]
-        tr, tg, tb = top_px[:, 0], top_px[:, 1], top_px[:, 2]
-        tl = top_px @ np.array([0.299, 0.587, 0.114], np.float32)
-        sky_like = ((tb >= tr + 0.02) & (tb >= 0.9 * tg) & (tl > 0.08)) | (tl > 0.72)
-        tc = np.median(top_px[sky_like], 0) if sky_like.mean() >= SKY_TOP_SHARE else None
+        top_sky = sky_like(top_px)
+        tc = np.median(top_px[top_sky], 0) if top_sky.mean() >= SKY_TOP_SHARE else None
         if tc is not None and looks_like_sky_colour(tc):
             step = np.zeros((h, w), np.float32)
             blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)
             step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
-            r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
-            skyish = ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > 0.05)) | (lum > 0.72)
+            skyish = sky_like(rgb, min_lum=0.05)
             cand = (
                 above
                 & (tex < 0.08)
