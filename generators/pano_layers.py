@@ -179,6 +179,22 @@ def _dilate_wrap(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return cv2.dilate(p, kernel)[:, pad:-pad] > 0
 
 
+def closed_ground(classes: np.ndarray, height: int | None = None) -> np.ndarray:
+    """Ground (h, w) bool with its small holes closed (rugs, cracks, stones are not things
+    that stand); the closing's size follows the panorama height (default: the map's)."""
+    import cv2
+
+    kk = max(3, (height or classes.shape[0]) // 48) | 1
+    return (
+        cv2.morphologyEx(
+            (classes == GROUND).astype(np.uint8),
+            cv2.MORPH_CLOSE,
+            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
+        )
+        > 0
+    )
+
+
 def ground_contacts(
     classes: np.ndarray,
     eye_height: float,
@@ -201,15 +217,7 @@ def ground_contacts(
     """
     H, W = classes.shape
     _, lat = pano_lonlat(H)
-    import cv2
-
-    # ground with its small holes closed (rugs, cracks, stones are not things that stand)
-    kk = max(3, H // 48) | 1
-    g = cv2.morphologyEx(
-        (classes == GROUND).astype(np.uint8),
-        cv2.MORPH_CLOSE,
-        cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
-    ).astype(np.float32)
+    g = closed_ground(classes).astype(np.float32)
     if occluders is not None:
         g = np.maximum(g, occluders.astype(np.float32))
     k = max(3, H // 32)  # an upright run at least this tall

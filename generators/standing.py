@@ -28,7 +28,8 @@ import math
 
 import numpy as np
 
-from generators.panorama.classes import GROUND, UPRIGHT
+from generators.pano_layers import closed_ground
+from generators.panorama.classes import UPRIGHT
 from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT
 
@@ -37,21 +38,6 @@ REST_SHARE = 0.5  # ... or rests on standing segments along this share of its lo
 SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
 SAME_LIGHTNESS = 35.0  # ... and L* distance
 WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
-
-
-def closed_ground(classes: np.ndarray, height: int) -> np.ndarray:
-    """Ground (H, W) bool with its small holes closed (rugs, cracks, stones)."""
-    import cv2
-
-    kk = max(3, height // 48) | 1
-    return (
-        cv2.morphologyEx(
-            (classes == GROUND).astype(np.uint8),
-            cv2.MORPH_CLOSE,
-            cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (kk, kk)),
-        )
-        > 0
-    )
 
 
 def standing_things(
@@ -165,6 +151,9 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     (Lab a*b* within SAME_CHROMA and L* within SAME_LIGHTNESS of each other): a thing's
     bands, shading and the slivers between them become one thing. Ids renumbered 0..n−1.
     """
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     n = int(seg.max()) + 1
     if n <= 1:
         return seg
@@ -183,18 +172,7 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     d_ab = np.linalg.norm(mean[pr[:, 0], 1:] - mean[pr[:, 1], 1:], axis=1)
     d_l = np.abs(mean[pr[:, 0], 0] - mean[pr[:, 1], 0])
     pr = pr[(d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS)]
-    parent = np.arange(n)
-
-    def find(i: int) -> int:
-        while parent[i] != i:
-            parent[i] = parent[parent[i]]
-            i = parent[i]
-        return i
-
-    for a, b in pr:
-        ra, rb = find(int(a)), find(int(b))
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-    roots = np.array([find(i) for i in range(n)])
-    _, new = np.unique(roots, return_inverse=True)
+    # components of the "same family" graph, numbered by their lowest segment id
+    graph = coo_matrix((np.ones(len(pr)), (pr[:, 0], pr[:, 1])), shape=(n, n))
+    _, new = connected_components(graph, directed=False)
     return np.where(ok, new[np.maximum(seg, 0)], -1).astype(np.int32)
