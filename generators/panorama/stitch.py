@@ -49,19 +49,17 @@ def _label(i: int, names: Sequence[str]) -> str:
 
 
 def _components(n: int, edges: dict[tuple[int, int], Any]) -> list[list[int]]:
-    parent = list(range(n))
+    """The photos (0..n-1) joined by overlap `edges` into groups, each sorted, the groups
+    ordered by their first photo (scipy's connected components)."""
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
 
-    def find(a: int) -> int:
-        while parent[a] != a:
-            parent[a] = parent[parent[a]]
-            a = parent[a]
-        return a
-
-    for i, j in edges:
-        parent[find(i)] = find(j)
+    pairs = np.array(list(edges), dtype=np.int64).reshape(-1, 2)
+    graph = coo_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(n, n))
+    _, label = connected_components(graph, directed=False)
     groups: dict[int, list[int]] = {}
     for i in range(n):
-        groups.setdefault(find(i), []).append(i)
+        groups.setdefault(int(label[i]), []).append(i)
     return sorted(groups.values(), key=lambda g: g[0])
 
 
