@@ -110,10 +110,11 @@ def outpaint_classical(
         c: cv2.resize(v, (ws, hs), interpolation=cv2.INTER_AREA) for c, v in onehot_t.items()
     }
     progress(0.2, "outpainting: continuing each surface's colours")
+    share_s = _layout_share(known_s)  # (hs, ws): 0 at the photo, 1 where the layout rules
     weights_s = _class_weights(
-        onehot_s, known_s, upper, layout_classes(layout, hs, seed=seed)
+        onehot_s, known_s, upper, layout_classes(layout, hs, seed=seed), share_s
     )  # {class: (hs, ws)}
-    colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t)
+    colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s)
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
@@ -284,12 +285,15 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
     return out.astype(np.float32)
 
 
-def _class_weights(onehot: dict, known: np.ndarray, upper: int, layout: np.ndarray) -> dict:
+def _class_weights(
+    onehot: dict, known: np.ndarray, upper: int, layout: np.ndarray, share: np.ndarray
+) -> dict:
     """Soft class weights of every pixel (sum 1), {class: (h, w) float32}.
 
     Next to the photo its classes carry on (each row keeps the photo's mix of classes at
-    that height); from LAYOUT_NEAR_DEG to LAYOUT_FAR_DEG away they hand over to the
-    unseen part's layout (h, w) uint8 (`layout.layout_classes`: a room box, or a skyline).
+    that height); by `share` (h, w) (`_layout_share`: from LAYOUT_NEAR_DEG to
+    LAYOUT_FAR_DEG away) they hand over to the unseen part's layout (h, w) uint8
+    (`layout.layout_classes`: a room box, or a skyline).
     """
     h, w = known.shape
     _, lat = pano_lonlat(h, w)
@@ -327,13 +331,27 @@ def _class_weights(onehot: dict, known: np.ndarray, upper: int, layout: np.ndarr
     else:
         out[SKY] = w_sky
         out[CEILING] = top
-    t = _layout_share(known)
     for c in set(out) | set(np.unique(layout).tolist()):
         lay_c = (layout == c).astype(np.float32)
-        out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - t) + lay_c * t
+        out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - share) + lay_c * share
     out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
     tot = sum(out.values())
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+
+
+def _centre_distance(mask: np.ndarray) -> np.ndarray | None:
+    """Distance (h, w) float64 of every pixel from the centre of `mask`'s bounding box, in
+    units of its half-size (max norm: 0 at the centre, 1 on the box's edges); None when
+    the box spans more than half the width (a region around the seam has no centre)."""
+    rows = np.nonzero(mask.any(1))[0]
+    cols = np.nonzero(mask.any(0))[0]
+    if not len(rows) or cols[-1] - cols[0] > mask.shape[1] // 2:
+        return None
+    r0, r1, c0, c1 = rows[0], rows[-1], cols[0], cols[-1]
+    rr, cc = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
+    dr = np.abs(rr - (r0 + r1) / 2) / max((r1 - r0) / 2, 1)
+    dc = np.abs(cc - (c0 + c1) / 2) / max((c1 - c0) / 2, 1)
+    return np.maximum(dr, dc)
 
 
 def _border_mean(img: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
@@ -341,15 +359,11 @@ def _border_mean(img: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
     of their distance from its centre (0 there, 1 at its edges); None with under 16."""
     if sel.sum() < 16:
         return None
-    rows, cols = np.nonzero(sel)
-    r0, r1 = rows.min(), rows.max()
-    c0, c1 = cols.min(), cols.max()
-    if c1 - c0 > sel.shape[1] // 2:  # the region wraps around the seam: no border bias
+    d = _centre_distance(sel)
+    if d is None:  # the region wraps around the seam: no border bias
         return img[sel].mean(0)
-    dr = np.abs(rows - (r0 + r1) / 2) / max((r1 - r0) / 2, 1)
-    dc = np.abs(cols - (c0 + c1) / 2) / max((c1 - c0) / 2, 1)
-    wgt = np.maximum(dr, dc) ** 2 + 1e-3
-    return (img[rows, cols] * wgt[:, None]).sum(0) / wgt.sum()
+    wgt = d[sel] ** 2 + 1e-3
+    return (img[sel] * wgt[:, None]).sum(0) / wgt.sum()
 
 
 def _layout_share(known: np.ndarray) -> np.ndarray:
@@ -374,8 +388,11 @@ def _class_colours(
     img_t: np.ndarray,
     known_t: np.ndarray,
     labels_t: np.ndarray,
+    share: np.ndarray,
 ) -> dict:
-    """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class."""
+    """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
+    where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
+    background colour, the far skyline the sky's, a ceiling a light tint."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None, None].astype(np.float32)
@@ -396,8 +413,7 @@ def _class_colours(
     # the middle of a garage does not paint the garage red)
     wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT))
     if wall is not None:
-        t_far = _layout_share(known_s)[..., None]
-        out[UPRIGHT] = out[UPRIGHT] * (1 - t_far) + wall * t_far
+        out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
     # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
     sky_mean = out[SKY][lat[:, 0, 0] > 0].reshape(-1, 3).mean(0) if (lat > 0).any() else top_c
     if upper == SKY:
@@ -409,7 +425,7 @@ def _class_colours(
         out[SKY] = out[SKY] * (1 - t) + zenith * t
         # the far skyline is seen through air: it takes on the sky's colour at the
         # horizon (aerial perspective), more the farther from the photo it stands
-        far = 0.35 * _layout_share(known_s)[..., None]
+        far = 0.35 * share[..., None]
         out[UPRIGHT] = out[UPRIGHT] * (1 - far) + out[SKY] * far
     else:
         # ceiling: a light, desaturated tint of the photo's brightest walls (ceilings are
@@ -422,7 +438,7 @@ def _class_colours(
         ceil = np.clip(0.5 * bright + 0.5 * grey, 0.0, 0.92).astype(np.float32)
         col = _normalised_fill(norm, (known_s > 0.5) & (onehot_s[UPRIGHT] > 0.3))
         # a little brighter towards the zenith (the lamps and windows light it from below)
-        t = _layout_share(known_s)[..., None]
+        t = share[..., None]
         ceil_f = ceil * (1.0 + 0.08 * _smoothstep(0.3, 1.4, lat))
         out[CEILING] = (col * (1 - t) + ceil_f * t).astype(np.float32)
     g = _smoothstep(-0.6, -1.45, lat)
@@ -446,14 +462,10 @@ def _class_texture(
     rows = np.nonzero(known_t.any(1))[0]
     extent = (rows[-1] - rows[0] + 1) if len(rows) else ht
     avoid = edges
-    if src == UPRIGHT and len(rows):
+    d = _centre_distance(known_t) if src == UPRIGHT else None
+    if d is not None:
         # walls: from the photo's background (its edges), not its subject (the middle)
-        cols = np.nonzero(known_t.any(0))[0]
-        if cols[-1] - cols[0] < wt // 2:
-            rr, cc = np.mgrid[0:ht, 0:wt]
-            dr = np.abs(rr - (rows[0] + rows[-1]) / 2) / max((rows[-1] - rows[0]) / 2, 1)
-            dc = np.abs(cc - (cols[0] + cols[-1]) / 2) / max((cols[-1] - cols[0]) / 2, 1)
-            avoid = edges + 0.6 * (1.0 - np.clip(np.maximum(dr, dc), 0, 1)).astype(np.float32)
+        avoid = edges + 0.6 * (1.0 - np.clip(d, 0, 1)).astype(np.float32)
     for size in (int(np.clip(extent * 0.35, 16, 64)), 24, 16, 10):
         win = best_window(mask, size, avoid=avoid)
         if win is not None and win[2] >= 0.8:
