@@ -263,7 +263,7 @@ def build_splats(
     """All splats of a panorama world.
 
     image (H, 2H, 3), depth (H, 2H), sky (H, 2H) bool at the world resolution.
-    photo: optional (rgb (h, w, 3), fov_x_deg, alpha or None[, pitch_deg]) — the source
+    photo: optional (rgb (h, w, 3), fov_x_deg, alpha or None, pitch_deg) — the source
     photo, turned into its own pixel-aligned splats (`photo_splats`), so the start view
     keeps the photo's full detail; photo_region (H', 2H') bool marks where it covers the
     panorama.
@@ -298,7 +298,7 @@ def build_splats(
         sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0
     )
     if photo is not None and photo_region is not None:
-        rgb, fov, alpha, *rest = photo
+        rgb, fov, alpha, pitch_deg = photo
         parts.append(
             photo_splats(
                 rgb,
@@ -308,7 +308,7 @@ def build_splats(
                 eye_height=eye_height,
                 sky_radius=dome_r,
                 alpha=alpha,
-                pitch_deg=float(rest[0]) if rest else 0.0,
+                pitch_deg=float(pitch_deg),
             )
         )
         # the invented layer stops where the photo starts: its coarser splats must not
@@ -600,20 +600,15 @@ def world_from_panorama(
             layout=(pano.meta.get("outpaint") or {}).get("layout"),
         )
         radius_source = estimates["radius"]["source"]
-        if "photo_pitch" in pano.meta:
-            pp = pano.meta["photo_pitch"]
-            estimates["photo_pitch"] = {
-                "value": pp.get("pitch_deg"),
-                "applied": pp.get("applied"),
-                "source": pp.get("source"),
-            }
-        if "level" in pano.meta:
-            lv = pano.meta["level"]
-            estimates["level"] = {
-                "value": lv.get("tilt_deg"),
-                "applied": lv.get("applied"),
-                "source": lv.get("source"),
-            }
+        # how the panorama was levelled: a photo's pitch, a panorama file's tilt
+        for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
+            if key in pano.meta:
+                lv = pano.meta[key]
+                estimates[key] = {
+                    "value": lv.get(angle),
+                    "applied": lv.get("applied"),
+                    "source": lv.get("source"),
+                }
         depth, sky = layers.depth, layers.sky
         if known is not None and (known < 0.5).any() and "ceiling_height" in estimates:
             # the invented room gets the shading of its own geometry (creases, floor,
