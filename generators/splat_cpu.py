@@ -15,9 +15,10 @@ Structure (as the 3DGS CUDA kernels, Kerbl et al. 2023, and gsplat's
    can reach 1/255), splats sorted near → far once, then listed per 16×16 px tile they
    touch (so every tile's list is already depth-sorted).
 3. `_raster_fwd`: per tile (in parallel), front-to-back α compositing; inside a tile each
-   splat visits only its own box's pixels (no per-pixel scan of the tile's whole list);
-   a pixel stops when its transmittance would fall below `t_min` (1e-4 as in 3DGS;
-   0 = never).
+   splat visits only its own pixels, row by row the span of the row inside its
+   α ≥ 1/255 ellipse (`_row_span`; no per-pixel scan of the tile's whole list, no box
+   corners); a pixel stops when its transmittance would fall below `t_min` (1e-4 as in
+   3DGS; 0 = never), and a row whose pixels have all stopped is skipped whole.
 4. `_raster_bwd`: per tile, the contributors in reverse order, recovering the
    transmittance in front of each (T / (1 - α)), accumulating gradients of 2D mean,
    conic, opacity and colour in one buffer per worker (no races), summed afterwards.
@@ -412,6 +413,31 @@ def _bin_tiles(order, boxes, W, H):  # noqa: ANN001
     return offsets, ids
 
 
+@njit(inline="always", fastmath=True)
+def _alpha_k2(op):  # noqa: ANN001, ANN202
+    """2 ln(255 o) plus a hair: the pixels where α = o·exp(-½ q) can reach 1/255 have
+    q = dᵀΣ⁻¹d ≤ this (the hair keeps rounding at the rim inside the span)."""
+    return 2.0 * math.log(255.0 * op) + 1e-6
+
+
+@njit(inline="always", fastmath=True)
+def _row_span(ca, cb, cc, k2, mx, dy, x0, x1):  # noqa: ANN001, ANN202
+    """First and last pixel column (clipped to x0..x1; last < first = none) of a row at
+    vertical offset `dy` (px) whose centre lies inside the ellipse q ≤ k2:
+    ca·dx² + 2·cb·dx·dy + cc·dy² ≤ k2 is a quadratic in dx with roots
+    (-cb·dy ± √(cb²dy² - ca(cc·dy² - k2))) / ca. Visiting only these pixels instead of
+    the whole bounding box skips the box's corners (a quarter of an upright splat's box,
+    most of a thin diagonal one's) and changes nothing: α < 1/255 outside."""
+    disc = cb * cb * dy * dy - ca * (cc * dy * dy - k2)
+    if disc < 0.0:
+        return 0, -1
+    r = math.sqrt(disc)
+    c = mx - 0.5 - cb * dy / ca
+    lo = max(x0, int(math.ceil(c - r / ca - 1e-3)))
+    hi = min(x1, int(math.floor(c + r / ca + 1e-3)))
+    return lo, hi
+
+
 # ---------------------------------------------------------------------------- raster
 @njit(parallel=True, cache=True, fastmath=True)
 def _raster_fwd(
@@ -437,6 +463,7 @@ def _raster_fwd(
         last = np.full((TILE, TILE), s0, np.int64)
         done = np.zeros((TILE, TILE), np.bool_)
         n_open = (X1 - X0 + 1) * (Y1 - Y0 + 1)
+        row_open = np.full(TILE, X1 - X0 + 1, np.int64)  # a finished row is skipped whole
         for k in range(s0, s1):
             if n_open == 0:
                 break
@@ -450,10 +477,16 @@ def _raster_fwd(
             cr = colors[i, 0]
             cg = colors[i, 1]
             cbl = colors[i, 2]
+            k2 = _alpha_k2(op)
+            bx0 = max(X0, boxes[i, 0])
+            bx1 = min(X1, boxes[i, 1])
             for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
-                dy = py + 0.5 - my
                 ly = py - Y0
-                for px in range(max(X0, boxes[i, 0]), min(X1, boxes[i, 1]) + 1):
+                if row_open[ly] == 0:
+                    continue
+                dy = py + 0.5 - my
+                sx0, sx1 = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                for px in range(sx0, sx1 + 1):
                     lx = px - X0
                     if done[ly, lx]:
                         continue
@@ -469,6 +502,7 @@ def _raster_fwd(
                     if nT < t_min:
                         done[ly, lx] = True
                         n_open -= 1
+                        row_open[ly] -= 1
                         continue
                     w = a * Tp
                     acc[ly, lx, 0] += w * cr
@@ -508,6 +542,7 @@ def _raster_bwd(
         bgdot = np.empty((TILE, TILE))
         gi = np.empty((TILE, TILE, 3))
         last = np.empty((TILE, TILE), np.int64)
+        row_last = np.empty(TILE, np.int64)  # a row none of whose pixels k reaches is skipped
         for t in range(wkr, nt, nw):
             ty = t // tw
             tx = t - ty * tw
@@ -518,6 +553,7 @@ def _raster_bwd(
             s0 = offsets[t]
             kmax = s0
             for py in range(Y0, Y1 + 1):
+                row_last[py - Y0] = s0
                 for px in range(X0, X1 + 1):
                     ly = py - Y0
                     lx = px - X0
@@ -534,6 +570,7 @@ def _raster_bwd(
                     )
                     last[ly, lx] = n_last[py, px]
                     kmax = max(kmax, n_last[py, px])
+                    row_last[ly] = max(row_last[ly], n_last[py, px])
             for k in range(kmax - 1, s0 - 1, -1):
                 i = ids[k]
                 mx = mean2d[i, 0]
@@ -554,10 +591,16 @@ def _raster_bwd(
                 gr = 0.0
                 gg = 0.0
                 gb = 0.0
+                k2 = _alpha_k2(op)
+                bx0 = max(X0, boxes[i, 0])
+                bx1 = min(X1, boxes[i, 1])
                 for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
-                    dy = py + 0.5 - my
                     ly = py - Y0
-                    for px in range(max(X0, boxes[i, 0]), min(X1, boxes[i, 1]) + 1):
+                    if k >= row_last[ly]:
+                        continue
+                    dy = py + 0.5 - my
+                    sx0, sx1 = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                    for px in range(sx0, sx1 + 1):
                         lx = px - X0
                         if k >= last[ly, lx]:
                             continue

@@ -125,6 +125,9 @@ def _strategy_state(n: int, hot: np.ndarray):
 
 @pytest.mark.slow
 def test_densify_grows_where_gradients_are_large_and_prunes_transparent() -> None:
+    # a split draws its children from N(0, Σ): seeded, so the 3σ check below does not
+    # depend on how much of the global generator earlier tests used
+    torch.manual_seed(0)
     hot = np.arange(10, 20)
     c, params, opts, strat, state = _strategy_state(50, hot)
     rep = OptimizeReport(device="cpu", size=(1, 1))
