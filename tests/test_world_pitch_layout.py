@@ -75,6 +75,24 @@ def test_sky_is_found_in_a_photo_placed_pitched_up() -> None:
         assert (labels[k] == SKY).mean() > 0.35, pitch
 
 
+def test_a_photo_whose_lines_share_no_vanishing_point_is_taken_as_level() -> None:
+    """Fur, branches: near-vertical edges that do not converge anywhere give no pitch
+    (a cat photo was pitched 6° down, a coffee close-up 44°, from such edges)."""
+    import cv2
+
+    rng = np.random.default_rng(1)
+    img = np.full((480, 640, 3), 0.75, np.float32)
+    for _ in range(300):
+        x, y = rng.uniform(0, 640), rng.uniform(0, 480)
+        a = math.radians(rng.uniform(-25, 25))
+        ln = rng.uniform(30, 70)
+        dx, dy = math.sin(a) * ln / 2, math.cos(a) * ln / 2
+        cv2.line(img, (int(x - dx), int(y - dy)), (int(x + dx), int(y + dy)), (0.1, 0.1, 0.1), 2)
+    est = estimate_pitch(img, 65.0)
+    assert est["segments"] >= 20 and not est["applied"] and est["pitch_deg"] == 0.0, est
+    assert est["support"] < 0.2 and "do not agree" in est["source"]
+
+
 def test_indoor_layout_is_the_box_room_the_geometry_builds() -> None:
     lay = Layout(True, floor_tan=0.5, ceiling_tan=0.4)
     cls = layout_classes(lay, 256)
@@ -89,6 +107,27 @@ def test_indoor_layout_is_the_box_room_the_geometry_builds() -> None:
         assert band.any() and (col[band] == UPRIGHT).all()
     # in a corner (45°) the floor boundary is higher on the screen (farther wall)
     assert m[256 + 64] == pytest.approx(math.sqrt(0.5), abs=0.02)
+
+
+def test_the_painted_wall_ceiling_line_follows_the_box_without_a_staircase() -> None:
+    """The ceiling's weight at the work size crosses ½ where the box room's wall meets
+    its ceiling, to a small fraction of a pixel: drawn from hard classes at that size
+    the line was a 1.4° staircase, which the blur and upsampling painted as a wave."""
+    from generators.panorama.outpaint_classical import _layout_cover
+
+    h = 128
+    lay = Layout(True, floor_tan=0.5, ceiling_tan=0.4)
+    cover = _layout_cover(lay, h, seed=0)
+    lon, lat = pano_lonlat(h)
+    sum_cover = sum(cover.values())
+    assert np.allclose(sum_cover, 1.0, atol=1e-5)
+    want = np.arctan(0.4 * box_factor(lon))  # the boundary's elevation per column
+    # the ceiling runs from the top edge down to the line: its coverage summed down a
+    # column is the line's depth in rows (hard classes: off by up to half a row)
+    depth = cover[CEILING].astype(np.float64).sum(0)
+    err = np.abs(depth - (math.pi / 2 - want) / (math.pi / h))
+    assert err.max() < 0.2, err.max()
+    assert np.allclose(lat, np.linspace(lat[0], lat[-1], h))  # rows are even in elevation
 
 
 def test_outdoor_layout_has_a_wrapping_skyline_over_the_ground() -> None:

@@ -29,7 +29,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
-from .layout import estimate_layout, layout_classes
+from .layout import Layout, estimate_layout, layout_classes
 from .projection import pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
@@ -112,7 +112,7 @@ def outpaint_classical(
     progress(0.2, "outpainting: continuing each surface's colours")
     share_s = _layout_share(known_s)  # (hs, ws): 0 at the photo, 1 where the layout rules
     weights_s = _class_weights(
-        onehot_s, known_s, upper, layout_classes(layout, hs, seed=seed), share_s
+        onehot_s, known_s, upper, _layout_cover(layout, hs, seed), share_s
     )  # {class: (hs, ws)}
     colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s)
     cancel.check()
@@ -285,15 +285,29 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
     return out.astype(np.float32)
 
 
+def _layout_cover(layout: Layout, h: int, seed: int, supersample: int = 4) -> dict:
+    """{class: (h, 2h) float32}: the share of each pixel the layout's class covers, from
+    `layout.layout_classes` drawn `supersample`× finer and box-filtered. Hard classes at
+    the work size put the wall–ceiling line on a 1.4° staircase, which the blur and the
+    upsampling turned into a visibly wavy line."""
+    import cv2
+
+    fine = layout_classes(layout, h * supersample, seed=seed)
+    return {
+        int(c): cv2.resize((fine == c).astype(np.float32), (2 * h, h), interpolation=cv2.INTER_AREA)
+        for c in np.unique(fine)
+    }
+
+
 def _class_weights(
-    onehot: dict, known: np.ndarray, upper: int, layout: np.ndarray, share: np.ndarray
+    onehot: dict, known: np.ndarray, upper: int, layout: dict, share: np.ndarray
 ) -> dict:
     """Soft class weights of every pixel (sum 1), {class: (h, w) float32}.
 
     Next to the photo its classes carry on (each row keeps the photo's mix of classes at
     that height); by `share` (h, w) (`_layout_share`: from LAYOUT_NEAR_DEG to
     LAYOUT_FAR_DEG away) they hand over to the unseen part's layout (h, w) uint8
-    (`layout.layout_classes`: a room box, or a skyline).
+    (`_layout_cover`: {class: (h, w) coverage} of a room box, or a skyline).
     """
     h, w = known.shape
     _, lat = pano_lonlat(h, w)
@@ -331,8 +345,8 @@ def _class_weights(
     else:
         out[SKY] = w_sky
         out[CEILING] = top
-    for c in set(out) | set(np.unique(layout).tolist()):
-        lay_c = (layout == c).astype(np.float32)
+    for c in set(out) | set(layout):
+        lay_c = layout.get(c, np.zeros((h, w), np.float32))
         out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - share) + lay_c * share
     out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
     tot = sum(out.values())

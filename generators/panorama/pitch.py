@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .level import segments
+from .level import MIN_SUPPORT, line_support, segments
 
 MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
 MAX_PITCH_DEG = 50.0  # a larger estimate is not trusted (lines near the nadir or zenith)
@@ -27,11 +27,13 @@ WORK_SIZE = 640  # the photo is analysed at most this wide
 
 
 def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
-    """{'pitch_deg', 'roll_deg', 'segments', 'applied', 'source'} for a photo.
+    """{'pitch_deg', 'roll_deg', 'segments', 'support', 'applied', 'source'} for a photo.
 
     rgb (h, w, 3) float 0..1, fov_x_deg its horizontal field of view. pitch_deg > 0: the
     camera looks up. 'applied' is False (and pitch 0) when too few vertical segments are
-    found, when the estimate is beyond MAX_PITCH_DEG (not trusted) or below MIN_PITCH_DEG.
+    found, when they do not agree on one vertical vanishing point (`level.line_support`
+    below MIN_SUPPORT), when the estimate is beyond MAX_PITCH_DEG (not trusted) or below
+    MIN_PITCH_DEG.
     """
     import cv2
 
@@ -74,8 +76,17 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
     # looking up, the true up leans towards the camera's forward axis (+z)
     pitch = math.degrees(math.atan2(up[2], -up[1]))
     roll = math.degrees(math.atan2(up[0], -up[1]))
-    out.update(pitch_deg=round(pitch, 2), roll_deg=round(roll, 2))
-    if abs(pitch) > MAX_PITCH_DEG:
+    support = line_support(n, length, up)
+    out.update(pitch_deg=round(pitch, 2), roll_deg=round(roll, 2), support=round(support, 3))
+    if support < MIN_SUPPORT:
+        out.update(
+            pitch_deg=0.0,
+            source=(
+                f"vertical lines ({len(seg)} segments) do not agree on a vanishing point "
+                f"(the best explains {support:.0%} of their length): taken as level"
+            ),
+        )
+    elif abs(pitch) > MAX_PITCH_DEG:
         out.update(
             pitch_deg=0.0, source=f"estimate {pitch:.0f}° beyond {MAX_PITCH_DEG:g}°: not trusted"
         )
