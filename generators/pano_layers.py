@@ -559,12 +559,10 @@ def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
         fwd = np.diff(d, axis=axis, append=np.take(d, [-1], axis=axis))
         bwd = np.diff(d, axis=axis, prepend=np.take(d, [0], axis=axis))
     out = np.where(np.abs(fwd) < np.abs(bwd), fwd, bwd)
-    ratio = np.maximum(np.abs(fwd), np.abs(bwd)) / np.maximum(d, 1e-6)
     both = (np.abs(fwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1) & (
         np.abs(bwd) / np.maximum(d, 1e-6) > EDGE_RATIO - 1
     )
     out = np.where(both, 0.0, out)  # a one-pixel sliver: flat, facing the eye
-    del ratio
     return out.astype(np.float32)
 
 

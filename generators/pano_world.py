@@ -32,6 +32,8 @@ GENERATOR_VERSION = "1"
 FOOTPRINT = 0.75  # Gaussian std-dev as a fraction of the pixel spacing (overlap: no holes, no grid)
 THICKNESS = 0.12  # normal-axis std-dev as a fraction of the smaller in-surface one
 MAX_SLANT = 6.0  # cap on depth change per pixel / lateral pixel size (no rubber sheets)
+MAX_RAMP_SLANT = 40.0  # the cap along a sustained slope (`_cap_slant`)
+RAMP_PX = 9  # a slope held this many pixels is a surface, not an edge
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
@@ -224,8 +226,8 @@ def photo_splats(
     dd_y = edge_aware_step(d, 0)
     lat_x = np.linalg.norm(dr_x, axis=-1) * d
     lat_y = np.linalg.norm(dr_y, axis=-1) * d
-    dd_x = np.clip(dd_x, -MAX_SLANT * lat_x, MAX_SLANT * lat_x)[..., None]
-    dd_y = np.clip(dd_y, -MAX_SLANT * lat_y, MAX_SLANT * lat_y)[..., None]
+    dd_x = _cap_slant(dd_x, lat_x, 1)[..., None]
+    dd_y = _cap_slant(dd_y, lat_y, 0)[..., None]
     a1 = d[..., None] * dr_x + dd_x * rays
     a2 = d[..., None] * dr_y + dd_y * rays
     rot, scales = surface_frames(a1, a2, PHOTO_FOOTPRINT)
@@ -242,6 +244,24 @@ def photo_splats(
         sh0=rgb_to_sh0(np.clip(photo.reshape(-1, 3)[keep], 0, 1)),
         shN=np.zeros((n, 0, 3), np.float32),
     )
+
+
+def _cap_slant(dd: np.ndarray, lateral: np.ndarray, axis: int) -> np.ndarray:
+    """Depth steps (h, w) capped to MAX_SLANT × the lateral pixel size, except along a
+    sustained slope — the same sign over RAMP_PX pixels and a mean at least half the step
+    — which keeps up to MAX_RAMP_SLANT: a surface seen at a grazing angle (a backdrop
+    curving away, a wall along the view) then stays closed from the side instead of
+    falling apart into strips one pixel wide, while a lone steep step stays capped."""
+    import cv2
+
+    ksize = (RAMP_PX, 1) if axis == 1 else (1, RAMP_PX)
+    mean = cv2.blur(dd.astype(np.float32), ksize, borderType=cv2.BORDER_REPLICATE)
+    lo = cv2.erode(dd.astype(np.float32), np.ones(ksize[::-1], np.uint8))
+    hi = cv2.dilate(dd.astype(np.float32), np.ones(ksize[::-1], np.uint8))
+    same_sign = (lo > 0) | (hi < 0)
+    sustained = same_sign & (np.abs(mean) >= 0.5 * np.abs(dd))
+    cap = np.where(sustained, MAX_RAMP_SLANT, MAX_SLANT) * lateral
+    return np.clip(dd, -cap, cap)
 
 
 def build_splats(

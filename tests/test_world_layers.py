@@ -191,3 +191,20 @@ def test_the_sky_reaches_down_to_the_real_skyline_not_the_coarse_class_edge() ->
     assert ((out == SKY) & ~sky_true).sum() < 0.02 * sky_true.sum()
     indoor = np.where(cls == SKY, 3, cls).astype(np.uint8)
     np.testing.assert_array_equal(refine_sky_edge(img, indoor), indoor)
+
+
+def test_a_surface_seen_at_a_grazing_angle_stays_closed_and_an_edge_stays_cut() -> None:
+    """Depth steps along a row: a sustained slope 20× the lateral pixel size (a backdrop
+    curving away, seen from the side as strips with gaps when capped at 6×) keeps its
+    slant; the same step alone (a soft depth edge) is capped."""
+    from generators.pano_world import MAX_SLANT, _cap_slant
+
+    lateral = np.full((5, 60), 0.01, np.float32)
+    ramp = np.zeros((5, 60), np.float32)
+    ramp[:, 20:40] = 0.2  # 20 pixels of steady slope
+    capped = _cap_slant(ramp, lateral, 1)
+    assert np.allclose(capped[:, 24:36], 0.2)
+    lone = np.zeros((5, 60), np.float32)
+    lone[:, 30] = 0.2
+    assert np.allclose(_cap_slant(lone, lateral, 1)[:, 30], MAX_SLANT * 0.01)
+    assert np.allclose(_cap_slant(ramp.T, lateral.T, 0)[24:36], 0.2)  # columns too
