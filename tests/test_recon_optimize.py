@@ -202,3 +202,17 @@ def test_fine_phase_trains_on_full_resolution_crops() -> None:
     print(f"full-res training PSNR: 32 px only {a:.2f} dB, coarse-to-fine {b:.2f} dB")
     assert b >= a + 0.5
     assert rep.as_dict()["fine_crop"] == [32, 24]
+
+
+def test_a_render_brighter_than_a_clipped_photo_costs_nothing() -> None:
+    """A photo channel at 255 only says 'this bright or brighter': the loss leaves a
+    brighter render alone there (no gradient), and still pulls a darker one up; below
+    the clip level both directions cost as before."""
+    from generators.reconstruct.optimize import clip_aware
+
+    target = torch.tensor([[[1.0, 0.5, 0.99]]])
+    img = torch.tensor([[[1.3, 0.7, 0.8]]], requires_grad=True)
+    out = clip_aware(img, target, 250 / 255)
+    assert torch.allclose(out, torch.tensor([[[1.0, 0.7, 0.8]]]))
+    (out - target).abs().sum().backward()
+    assert img.grad.tolist() == [[[0.0, 1.0, -1.0]]]
