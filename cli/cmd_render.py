@@ -25,7 +25,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--look", help="point looked at x,y,z (default: scene centre)")
     parser.add_argument(
-        "--fov", type=float, default=60.0, help="vertical field of view in degrees (60)"
+        "--fov",
+        type=float,
+        default=None,
+        help="vertical field of view in degrees (default: the first bookmark's when it gives "
+        "the view, framing a generated world's photo as it was shot; else 60)",
     )
     parser.add_argument("--size", default="1280x720", help="image size WxH in pixels (1280x720)")
     parser.add_argument("--out", required=True, help="output PNG path")
@@ -125,7 +129,7 @@ def run(args: argparse.Namespace) -> int:
     if out.suffix.lower() != ".png":
         raise InputError(f"--out must be a .png file; got {args.out!r}")
     w, h = parse_size(args.size)
-    if not (0.1 <= args.fov < 179.0):
+    if args.fov is not None and not (0.1 <= args.fov < 179.0):
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
@@ -136,13 +140,16 @@ def run(args: argparse.Namespace) -> int:
     world = load_scene(args.scene)
     t_load = time.perf_counter() - t0
     eye0, look0 = (None, None)
+    fov = 60.0 if args.fov is None else args.fov
     if args.eye is None and args.look is None and world.bookmarks:
         eye0, look0 = bookmark_view(world.bookmarks[0])
+        if args.fov is None:
+            fov = world.bookmarks[0].view_fov_y(w / h)
     elif args.eye is None or args.look is None:
         eye0, look0 = default_view(world)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
-    cam = Camera.look_at(eye, look, args.fov, w, h)  # raises ValueError when eye == look
+    cam = Camera.look_at(eye, look, fov, w, h)  # raises ValueError when eye == look
 
     from viewer.gl_context import GLContextError
     from viewer.offscreen import render_image

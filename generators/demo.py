@@ -115,6 +115,7 @@ def _save(world: World, path: Path) -> None:
             "yaw": bm.yaw,
             "pitch": bm.pitch,
             "fov_y_deg": bm.fov_y_deg,
+            "fov_x_deg": bm.fov_x_deg,
         },
     }
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -142,7 +143,14 @@ def _load(path: Path) -> World:
     world.add_layer(Layer(name=info["name"], data=cloud, kind="world", source=info["source"]))
     b = info["bookmark"]
     world.bookmarks.append(
-        Bookmark(b["name"], np.array(b["position"]), b["yaw"], b["pitch"], b["fov_y_deg"])
+        Bookmark(
+            b["name"],
+            np.array(b["position"]),
+            b["yaw"],
+            b["pitch"],
+            b["fov_y_deg"],
+            float(b.get("fov_x_deg", 0.0)),  # a demo cached before photo-framing bookmarks
+        )
     )
     world.meta.update(info["world_meta"])
     world.clear_history()

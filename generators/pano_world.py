@@ -701,6 +701,8 @@ def world_from_panorama(
             0.0,
             math.radians(pano.photo_pitch_deg),
             float(pano.fov_y_deg),
+            # frame the photo when the rest was invented (a loaded 360° panorama: 0)
+            float(pano.fov_x_deg) if float(pano.known.min()) < 0.5 else 0.0,
         )
     )
     world.meta.update(

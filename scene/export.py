@@ -418,7 +418,7 @@ def bookmark_cameras(world: World, width: int = 1280, height: int = 720) -> list
         c = Camera.look_at(
             pos,
             pos + forward_from_yaw_pitch(b.yaw, b.pitch),
-            b.fov_y_deg,
+            b.view_fov_y(width / height),  # a photo's view keeps framing the photo
             width,
             height,
             up=world.up_axis,

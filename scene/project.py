@@ -426,6 +426,7 @@ def save_project(
                 "yaw": float(b.yaw),
                 "pitch": float(b.pitch),
                 "fov_y_deg": float(b.fov_y_deg),
+                **({"fov_x_deg": float(b.fov_x_deg)} if b.fov_x_deg > 0 else {}),
             }
             for b in world.bookmarks
         ],
@@ -1327,8 +1328,11 @@ def _bookmark(b: Any) -> Bookmark:
     fov = _number(b.get("fov_y_deg", 60.0))
     if not 0.0 < fov < 180.0:
         raise ValueError(f"its field of view {fov:g}° is not between 0° and 180° (both excluded)")
+    fov_x = _number(b.get("fov_x_deg", 0.0))
+    if not 0.0 <= fov_x < 180.0:
+        raise ValueError(f"its photo's field of view {fov_x:g}° is not between 0° and 180°")
     name = b.get("name", "")
-    return Bookmark(name if isinstance(name, str) else str(name)[:200], pos, yaw, pitch, fov)
+    return Bookmark(name if isinstance(name, str) else str(name)[:200], pos, yaw, pitch, fov, fov_x)
 
 
 def _load_layer(

@@ -83,16 +83,37 @@ class Layer:
 
 @dataclass
 class Bookmark:
-    """A saved viewpoint: position, yaw/pitch (radians) and vertical FOV."""
+    """A saved viewpoint: position, yaw/pitch (radians) and vertical FOV.
+
+    fov_x_deg > 0: the view reproduces a photo that wide (a generated world's start, a
+    reconstruction's photo): in a window of another aspect the view narrows its vertical
+    FOV until it shows nothing beside the photo (`view_fov_y`), as the photo was framed.
+    0: the vertical FOV as given.
+    """
 
     name: str
     position: np.ndarray
     yaw: float = 0.0
     pitch: float = 0.0
     fov_y_deg: float = 60.0
+    fov_x_deg: float = 0.0
 
     def __post_init__(self) -> None:
         self.position = np.asarray(self.position, np.float64).reshape(3)
+
+    def view_fov_y(self, aspect: float) -> float:
+        """Vertical FOV (degrees) of this view in a window of `aspect` = width / height."""
+        return fit_fov_y(self.fov_y_deg, self.fov_x_deg, aspect)
+
+
+def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:
+    """min(fov_y_deg, the vertical FOV at which a window of `aspect` (width / height) is
+    fov_x_deg wide): a photo fov_x_deg × fov_y_deg wide fills the window, cropped top and
+    bottom in a wider window, never with anything beside it. fov_x_deg ≤ 0: fov_y_deg."""
+    if fov_x_deg <= 0 or aspect <= 0:
+        return float(fov_y_deg)
+    fit = math.degrees(2 * math.atan(math.tan(math.radians(fov_x_deg) / 2) / aspect))
+    return float(min(fov_y_deg, fit))
 
 
 class World:

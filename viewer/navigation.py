@@ -66,6 +66,9 @@ class Navigator:
     def __init__(self) -> None:
         self.mode: Mode = "fly"
         self.fov_y_deg = 60.0
+        #: > 0: the view reproduces a photo this wide (a bookmark's fov_x_deg): the vertical
+        #: FOV narrows in a wider window so nothing beside the photo shows
+        self.fit_fov_x_deg = 0.0
         self.rot = np.eye(3)  # world -> local
         self.pos = np.zeros(3)  # eye, local frame
         self.yaw = 0.0
@@ -389,9 +392,8 @@ class Navigator:
 
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""
-        loc = Camera.from_yaw_pitch(
-            self.pos, self.yaw, self.pitch, self.fov_y_deg, max(int(width), 1), max(int(height), 1)
-        )
+        w, h = max(int(width), 1), max(int(height), 1)
+        loc = Camera.from_yaw_pitch(self.pos, self.yaw, self.pitch, self.view_fov_y(w / h), w, h)
         loc.R = loc.R @ self.rot
         return loc
 
@@ -413,11 +415,19 @@ class Navigator:
         yaw, pitch = yaw_pitch_from_forward(self.forward_world())
         return self.position_world.copy(), yaw, pitch
 
+    def view_fov_y(self, aspect: float) -> float:
+        """The vertical FOV (degrees) a window of `aspect` (width / height) shows."""
+        from scene.world import fit_fov_y
+
+        return fit_fov_y(self.fov_y_deg, self.fit_fov_x_deg, aspect)
+
     def go_to_bookmark(self, bookmark: Any) -> None:
-        """Jump to a scene.world.Bookmark (its yaw/pitch are world-frame, +Y up)."""
+        """Jump to a scene.world.Bookmark (its yaw/pitch are world-frame, +Y up), with its
+        field of view (a photo's bookmark keeps framing the photo: `fit_fov_x_deg`)."""
         self.set_view_world(bookmark.position, forward_from_yaw_pitch(bookmark.yaw, bookmark.pitch))
         if getattr(bookmark, "fov_y_deg", None):
             self.fov_y_deg = float(bookmark.fov_y_deg)
+            self.fit_fov_x_deg = float(getattr(bookmark, "fov_x_deg", 0.0) or 0.0)
         if self.mode == "walk":
             self.on_ground = False
 

@@ -89,6 +89,7 @@ def apply_prefs(window: Any, prefs: dict[str, Any]) -> None:
     nav = vp.nav
     nav.speed_mult = float(prefs["move_speed"])
     nav.fov_y_deg = float(prefs["fov_y_deg"])
+    nav.fit_fov_x_deg = 0.0  # the user's own field of view, not a photo's
     nav.look_gain = float(prefs["mouse_sensitivity"])
     nav.invert_y = bool(prefs["invert_y"])
     label, target = QUALITY[prefs["moving_quality"]]

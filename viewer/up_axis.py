@@ -238,5 +238,7 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     if not world.bookmarks:
         for c in cams:
             yaw, pitch = yaw_pitch_from_forward(c.forward)
-            world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))
+            world.bookmarks.append(
+                Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg, c.fov_x_deg)
+            )
     return True

@@ -825,7 +825,8 @@ class Viewport(QOpenGLWidget):
         from scene.world import Bookmark
 
         pos, yaw, pitch = self.nav.bookmark_view()
-        bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, self.nav.fov_y_deg)
+        fov = self.nav.view_fov_y(max(self.width(), 1) / max(self.height(), 1))
+        bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, fov)
         self.bookmark_saved.emit(self.world.set_bookmark(index, bm))  # undoable
 
     def go_to_bookmark(self, index: int) -> bool:

@@ -600,6 +600,6 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
         world.bookmarks.append(Bookmark("Overview", ov.position, yaw, pitch, 60.0))
     for c in result.cameras:
         yaw, pitch = yaw_pitch_from_forward(c.forward)
-        world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg))
+        world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg, c.fov_x_deg))
     world.clear_history()  # a new world: building it is not an edit to undo
     return world

@@ -1,0 +1,85 @@
+"""A generated world's start view and a reconstruction's photo views frame the photo as it
+was shot: in a window of another shape nothing beside the photo shows."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from scene.world import Bookmark, World, fit_fov_y
+
+
+def _fov_x(fov_y: float, aspect: float) -> float:
+    return math.degrees(2 * math.atan(math.tan(math.radians(fov_y) / 2) * aspect))
+
+
+def test_a_wider_window_narrows_the_view_to_the_photos_width() -> None:
+    photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))  # 4:3
+    wide = fit_fov_y(photo_fy, 65.0, 16 / 9)
+    assert wide < photo_fy and _fov_x(wide, 16 / 9) == pytest.approx(65.0)
+    # a window as tall as the photo or taller keeps the photo's vertical FOV
+    assert fit_fov_y(photo_fy, 65.0, 4 / 3) == pytest.approx(photo_fy)
+    assert fit_fov_y(photo_fy, 65.0, 3 / 4) == pytest.approx(photo_fy)
+    assert fit_fov_y(50.0, 0.0, 16 / 9) == 50.0  # no photo: as given
+
+
+def test_the_navigator_keeps_framing_until_the_user_sets_a_field_of_view() -> None:
+    from viewer.navigation import Navigator
+
+    nav = Navigator()
+    photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))
+    nav.go_to_bookmark(Bookmark("Start", np.zeros(3), 0.0, 0.0, photo_fy, 65.0))
+    assert nav.camera(1600, 900).fov_x_deg == pytest.approx(65.0)
+    assert nav.camera(800, 600).fov_y_deg == pytest.approx(photo_fy)
+    nav.go_to_bookmark(Bookmark("View 2", np.zeros(3), 0.0, 0.0, 50.0))
+    assert nav.camera(1600, 900).fov_y_deg == pytest.approx(50.0)
+
+
+def test_the_photo_width_survives_a_project_round_trip(tmp_path: Path) -> None:
+    from scene.gaussians import GaussianCloud
+    from scene.project import load_project, save_project
+    from scene.world import Layer
+
+    w = World()
+    rng = np.random.default_rng(0)
+    pts = rng.normal(size=(50, 3))
+    w.add_layer(Layer("a", GaussianCloud.from_points(pts, np.full((50, 3), 0.5), 0.05)))
+    w.bookmarks = [
+        Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.1, -0.2, 49.0, 65.0),
+        Bookmark("Mine", np.array([1.0, 1.6, 0.0]), 0.0, 0.0, 60.0),
+    ]
+    save_project(w, tmp_path / "p.wander")
+    back = load_project(tmp_path / "p.wander")
+    back = back[0] if isinstance(back, tuple) else back
+    assert [(b.fov_y_deg, b.fov_x_deg) for b in back.bookmarks] == [(49.0, 65.0), (60.0, 0.0)]
+
+
+@pytest.mark.slow
+def test_a_world_from_a_photo_starts_framed_and_one_from_a_panorama_does_not(
+    tmp_path: Path,
+) -> None:
+    from generators.pano_world import world_from_photos
+    from scene.io.images import save_image
+
+    rng = np.random.default_rng(1)
+    photo = np.clip(rng.uniform(0.2, 0.8, (90, 120, 3)), 0, 1).astype(np.float32)
+    photo[:40] = (0.5, 0.7, 0.95)  # a sky
+    save_image(tmp_path / "p.png", photo)
+    world, pano, _ = world_from_photos(
+        [tmp_path / "p.png"], fov=60.0, pano_height=256, resolution=128
+    )
+    start = world.bookmarks[0]
+    assert start.fov_x_deg == pytest.approx(60.0)
+    assert start.fov_y_deg == pytest.approx(_fov_y(60.0, 120 / 90), abs=0.01)
+    save_image(tmp_path / "pano.png", pano.image)
+    world2, _, _ = world_from_photos(
+        [], panorama=tmp_path / "pano.png", pano_height=256, resolution=128
+    )
+    assert world2.bookmarks[0].fov_x_deg == 0.0
+
+
+def _fov_y(fov_x: float, aspect: float) -> float:
+    return math.degrees(2 * math.atan(math.tan(math.radians(fov_x) / 2) / aspect))
