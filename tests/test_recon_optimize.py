@@ -216,3 +216,28 @@ def test_a_render_brighter_than_a_clipped_photo_costs_nothing() -> None:
     assert torch.allclose(out, torch.tensor([[[1.0, 0.7, 0.8]]]))
     (out - target).abs().sum().backward()
     assert img.grad.tolist() == [[[0.0, 1.0, -1.0]]]
+
+
+def test_the_mean_exposure_moves_into_the_scene_and_every_view_renders_as_before() -> None:
+    from generators.reconstruct.optimize import bake_mean_exposure, sh_colors
+
+    g = torch.Generator().manual_seed(0)
+    n = 40
+    params = {
+        "sh0": torch.rand((n, 3), generator=g) * 0.5,
+        "shN": torch.randn((n, 3, 3), generator=g) * 0.05,
+    }
+    expo = torch.cat(
+        [torch.log(torch.rand((5, 3), generator=g) * 0.3 + 0.7), torch.randn((5, 3)) * 0.03], 1
+    )
+    dirs = torch.nn.functional.normalize(torch.randn((n, 3), generator=g), dim=1)
+    before = sh_colors(params["sh0"], params["shN"], dirs, 1)
+    seen = [before * torch.exp(e[:3]) + e[3:] for e in expo]
+    rel = bake_mean_exposure(params, expo)
+    after = sh_colors(params["sh0"], params["shN"], dirs, 1)
+    for e, want in zip(rel, seen, strict=True):
+        assert torch.allclose(after * torch.exp(e[:3]) + e[3:], want, atol=1e-5)
+    # the scene alone now looks like the average view; the relative gains average to 1
+    assert torch.allclose(rel[:, :3].mean(0), torch.zeros(3), atol=1e-6)
+    mean_view = before * torch.exp(expo[:, :3].mean(0)) + expo[:, 3:].mean(0)
+    assert torch.allclose(after, mean_view, atol=1e-5)

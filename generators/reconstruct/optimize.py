@@ -760,6 +760,8 @@ def _optimize(
     say(1.0, "optimising: measuring the result")
     affine = None
     if expo is not None:
+        with torch.no_grad():
+            expo = bake_mean_exposure(params, expo)
         e = expo.detach().cpu().numpy().astype(np.float64)
         rep.exposure = {
             c.name: [round(float(v), 5) for v in (*np.exp(e[i, :3]), *e[i, 3:])]
@@ -782,6 +784,31 @@ def _optimize(
     )
     rep.seconds = time.perf_counter() - t_start
     return out, rep
+
+
+def bake_mean_exposure(params: dict, expo: torch.Tensor) -> torch.Tensor:
+    """Move the views' mean exposure into the splats' colours; returns the per-view
+    affines (V, 6) (log-gain r, g, b, bias r, g, b) relative to it.
+
+    Scene brightness and the views' gains are one degree of freedom the loss cannot
+    tell apart (render × g + b): left where the optimiser put it, a scene came out ~20 %
+    too bright with every gain near 0.8, so the app, which shows the scene without any
+    photo's affine, showed it washed out (Great Wall 24.8 dB against its photos as
+    rendered, 31.9 dB through the learnt affines). With ḡ = exp(mean log-gain) and
+    b̄ = mean bias, every colour c becomes ḡ·c + b̄ (SH DC: 0.5 + C0·sh0 ↦ ḡ(0.5 + C0·sh0)
+    + b̄; higher bands × ḡ) and each view's affine g, b becomes g/ḡ, b − (g/ḡ)·b̄, so
+    every view renders as before (exactly where a pixel is covered) and the scene
+    itself looks like the average photo. `params` changes in place."""
+    import torch
+
+    lg_mean = expo[:, :3].mean(0)
+    g_mean = torch.exp(lg_mean)
+    b_mean = expo[:, 3:].mean(0)
+    dc = 0.5 + C0 * params["sh0"]
+    params["sh0"].copy_((g_mean * dc + b_mean - 0.5) / C0)
+    params["shN"].mul_(g_mean)
+    rel_g = torch.exp(expo[:, :3] - lg_mean)
+    return torch.cat([expo[:, :3] - lg_mean, expo[:, 3:] - rel_g * b_mean], 1)
 
 
 def _densify(
