@@ -192,11 +192,13 @@ def _print_project(info: dict[str, Any]) -> None:
 
 def _print_estimates(est: dict | None) -> None:
     """A generated world's estimates, one line each: value and where it came from."""
+    from cli.cmd_world import estimate_line
+
     if est:
         print("world estimates (value, source):")
     for name, e in (est or {}).items():
         if isinstance(e, dict):
-            print(f"  {name}: {e.get('value')} ({e.get('source')})")
+            print(estimate_line(name, e))
 
 
 def run(args: argparse.Namespace) -> int:

@@ -121,5 +121,19 @@ def run(args: argparse.Namespace) -> int:
         f"stages: {times}"
     )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
-        print(f"  {name}: {e.get('value')} ({e.get('source')})")
+        print(estimate_line(name, e))
     return 0
+
+
+#: estimates that are angles (degrees)
+_ANGLES = ("photo_pitch", "level")
+
+
+def estimate_line(name: str, e: dict) -> str:
+    """'  name: value (source)' for one of a world's estimates; an angle gets '°', an
+    estimate that was found but not used says so ('13.1° estimated, not applied')."""
+    v = e.get("value")
+    val = f"{v}°" if name in _ANGLES and isinstance(v, (int, float)) else f"{v}"
+    if e.get("applied") is False and v:
+        val += " estimated, not applied"
+    return f"  {name}: {val} ({e.get('source')})"

@@ -86,9 +86,9 @@ class Bookmark:
     """A saved viewpoint: position, yaw/pitch (radians) and vertical FOV.
 
     fov_x_deg > 0: the view reproduces a photo that wide (a generated world's start, a
-    reconstruction's photo): in a window of another aspect the view narrows its vertical
-    FOV until it shows nothing beside the photo (`view_fov_y`), as the photo was framed.
-    0: the vertical FOV as given.
+    reconstruction's photo): in a window of another aspect the photo fills the window
+    (`view_fov_y`, `fit_fov_y`: nothing beside it, at most 15 % of it cut away), as the
+    photo was framed. 0: the vertical FOV as given.
     """
 
     name: str
@@ -106,14 +106,24 @@ class Bookmark:
         return fit_fov_y(self.fov_y_deg, self.fov_x_deg, aspect)
 
 
+#: a photo's view shows at least this share of the photo's width and of its height
+MIN_PHOTO_SHOWN = 0.85
+
+
 def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:
-    """min(fov_y_deg, the vertical FOV at which a window of `aspect` (width / height) is
-    fov_x_deg wide): a photo fov_x_deg × fov_y_deg wide fills the window, cropped top and
-    bottom in a wider window, never with anything beside it. fov_x_deg ≤ 0: fov_y_deg."""
+    """Vertical FOV (degrees) of a window of `aspect` (width / height) showing a photo
+    fov_x_deg × fov_y_deg: the photo fills the window (cropped top and bottom in a wider
+    window, at the sides in a taller one, nothing beside it) as long as that keeps
+    MIN_PHOTO_SHOWN of its width and height; in a window of a very different shape the
+    view widens until it does, showing what lies beyond the photo at two edges rather
+    than cutting away its ground or its sides. fov_x_deg ≤ 0: fov_y_deg as given."""
     if fov_x_deg <= 0 or aspect <= 0:
         return float(fov_y_deg)
-    fit = math.degrees(2 * math.atan(math.tan(math.radians(fov_x_deg) / 2) / aspect))
-    return float(min(fov_y_deg, fit))
+    ty = math.tan(math.radians(fov_y_deg) / 2)  # the photo's half extents on the image plane
+    tx_as_y = math.tan(math.radians(fov_x_deg) / 2) / aspect  # its width, as a window height
+    cover = min(ty, tx_as_y)
+    t = max(cover, MIN_PHOTO_SHOWN * max(ty, tx_as_y))
+    return float(math.degrees(2 * math.atan(t)))
 
 
 class World:

@@ -16,14 +16,30 @@ def _fov_x(fov_y: float, aspect: float) -> float:
     return math.degrees(2 * math.atan(math.tan(math.radians(fov_y) / 2) * aspect))
 
 
+def _shown(fov_y: float, aspect: float, photo_fx: float, photo_fy: float) -> tuple[float, float]:
+    """Share of the photo's width and height a view shows (image-plane extents)."""
+    tv = math.tan(math.radians(fov_y) / 2)
+    tx, ty = math.tan(math.radians(photo_fx) / 2), math.tan(math.radians(photo_fy) / 2)
+    return min(1.0, tv * aspect / tx), min(1.0, tv / ty)
+
+
 def test_a_wider_window_narrows_the_view_to_the_photos_width() -> None:
     photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))  # 4:3
-    wide = fit_fov_y(photo_fy, 65.0, 16 / 9)
-    assert wide < photo_fy and _fov_x(wide, 16 / 9) == pytest.approx(65.0)
-    # a window as tall as the photo or taller keeps the photo's vertical FOV
-    assert fit_fov_y(photo_fy, 65.0, 4 / 3) == pytest.approx(photo_fy)
-    assert fit_fov_y(photo_fy, 65.0, 3 / 4) == pytest.approx(photo_fy)
+    wide = fit_fov_y(photo_fy, 65.0, 1.5)
+    assert wide < photo_fy and _fov_x(wide, 1.5) == pytest.approx(65.0)  # nothing beside it
+    assert _shown(wide, 1.5, 65.0, photo_fy)[1] > 0.85
+    assert fit_fov_y(photo_fy, 65.0, 4 / 3) == pytest.approx(photo_fy)  # the photo's shape
     assert fit_fov_y(50.0, 0.0, 16 / 9) == 50.0  # no photo: as given
+
+
+@pytest.mark.parametrize("aspect", [2.3, 0.75, 0.5])
+def test_a_window_of_a_very_different_shape_still_shows_most_of_the_photo(aspect: float) -> None:
+    """A 1600×700 render of a 4:3 photo lost 42 % of its height (the ground, the people)
+    when the view only filled the window; a tall one lost half the width."""
+    photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))
+    fy = fit_fov_y(photo_fy, 65.0, aspect)
+    w, h = _shown(fy, aspect, 65.0, photo_fy)
+    assert min(w, h) == pytest.approx(0.85, abs=1e-6) and max(w, h) == 1.0
 
 
 def test_the_navigator_keeps_framing_until_the_user_sets_a_field_of_view() -> None:
@@ -32,7 +48,7 @@ def test_the_navigator_keeps_framing_until_the_user_sets_a_field_of_view() -> No
     nav = Navigator()
     photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))
     nav.go_to_bookmark(Bookmark("Start", np.zeros(3), 0.0, 0.0, photo_fy, 65.0))
-    assert nav.camera(1600, 900).fov_x_deg == pytest.approx(65.0)
+    assert nav.camera(1500, 1000).fov_x_deg == pytest.approx(65.0)
     assert nav.camera(800, 600).fov_y_deg == pytest.approx(photo_fy)
     nav.go_to_bookmark(Bookmark("View 2", np.zeros(3), 0.0, 0.0, 50.0))
     assert nav.camera(1600, 900).fov_y_deg == pytest.approx(50.0)
