@@ -254,10 +254,11 @@ def _cap_slant(dd: np.ndarray, lateral: np.ndarray, axis: int) -> np.ndarray:
     falling apart into strips one pixel wide, while a lone steep step stays capped."""
     import cv2
 
-    ksize = (RAMP_PX, 1) if axis == 1 else (1, RAMP_PX)
-    mean = cv2.blur(dd.astype(np.float32), ksize, borderType=cv2.BORDER_REPLICATE)
-    lo = cv2.erode(dd.astype(np.float32), np.ones(ksize[::-1], np.uint8))
-    hi = cv2.dilate(dd.astype(np.float32), np.ones(ksize[::-1], np.uint8))
+    ksize = (RAMP_PX, 1) if axis == 1 else (1, RAMP_PX)  # (width, height)
+    d32 = dd.astype(np.float32)
+    window = np.ones(ksize[::-1], np.uint8)  # (rows, cols)
+    mean = cv2.blur(d32, ksize, borderType=cv2.BORDER_REPLICATE)
+    lo, hi = cv2.erode(d32, window), cv2.dilate(d32, window)
     same_sign = (lo > 0) | (hi < 0)
     sustained = same_sign & (np.abs(mean) >= 0.5 * np.abs(dd))
     cap = np.where(sustained, MAX_RAMP_SLANT, MAX_SLANT) * lateral

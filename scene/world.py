@@ -105,6 +105,15 @@ class Bookmark:
         """Vertical FOV (degrees) of this view in a window of `aspect` = width / height."""
         return fit_fov_y(self.fov_y_deg, self.fov_x_deg, aspect)
 
+    @classmethod
+    def of_photo(cls, cam: Any) -> Bookmark:
+        """The view of a photo's camera (scene.camera.Camera, +Y up world): its name,
+        position, yaw/pitch and both fields of view, so the view frames the photo."""
+        from .camera import yaw_pitch_from_forward
+
+        yaw, pitch = yaw_pitch_from_forward(cam.forward)
+        return cls(cam.name, cam.position, yaw, pitch, cam.fov_y_deg, cam.fov_x_deg)
+
 
 #: a photo's view shows at least this share of the photo's width and of its height
 MIN_PHOTO_SHOWN = 0.85

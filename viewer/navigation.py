@@ -66,8 +66,8 @@ class Navigator:
     def __init__(self) -> None:
         self.mode: Mode = "fly"
         self.fov_y_deg = 60.0
-        #: > 0: the view reproduces a photo this wide (a bookmark's fov_x_deg): the vertical
-        #: FOV narrows in a wider window so nothing beside the photo shows
+        #: > 0: the view reproduces a photo this wide (a bookmark's fov_x_deg): the photo
+        #: fills the window whatever its shape (`scene.world.fit_fov_y`)
         self.fit_fov_x_deg = 0.0
         self.rot = np.eye(3)  # world -> local
         self.pos = np.zeros(3)  # eye, local frame

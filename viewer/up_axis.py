@@ -186,7 +186,6 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     """
     import logging
 
-    from scene.camera import yaw_pitch_from_forward
     from scene.io.colmap import read_colmap
     from scene.world import Bookmark
 
@@ -236,9 +235,5 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     world.up_axis = snap_to_axis(up, 5.0)
     world.meta["up_axis_source"] = "cameras"
     if not world.bookmarks:
-        for c in cams:
-            yaw, pitch = yaw_pitch_from_forward(c.forward)
-            world.bookmarks.append(
-                Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg, c.fov_x_deg)
-            )
+        world.bookmarks.extend(Bookmark.of_photo(c) for c in cams)
     return True

@@ -73,15 +73,54 @@ def estimate_up_detail(pano: np.ndarray, *, view_size: int = 384) -> dict:
     if len(n) < MIN_SEGMENTS or views < MIN_VIEWS:
         out["segments"] = min(len(n), MIN_SEGMENTS - 1)
         return out
-    up = np.array([0.0, 1.0, 0.0])
-    for _ in range(3):  # re-weight: drop segments far from the current estimate (outliers)
-        r = np.abs(n @ up)
-        keep = r < max(0.08, np.percentile(r, 70))
-        M = (n[keep] * w[keep, None]).T @ n[keep]
-        vals, vecs = np.linalg.eigh(M)
-        up = vecs[:, 0] * np.sign(vecs[1, 0] or 1.0)
-    out.update(up=up, support=line_support(n, w, up), level_support=line_support(n, w, out["up"]))
+    level = np.array([0.0, 1.0, 0.0])
+    up = fit_up(n, w, level, iters=3, keep_pct=70, keep_floor=0.08)
+    out.update(up=up, support=line_support(n, w, up), level_support=line_support(n, w, level))
     return out
+
+
+def near_vertical(seg: np.ndarray, min_len: float, max_lean_deg: float) -> tuple:
+    """(segments (M, 4), lengths (M,) px) of `seg` (N, 4) x1, y1, x2, y2 that are longer
+    than `min_len` px and lean less than `max_lean_deg` from the image's vertical."""
+    dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
+    length = np.hypot(dx, dy)
+    keep = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(max_lean_deg))) & (length > min_len)
+    return seg[keep], length[keep]
+
+
+def plane_normals(seg: np.ndarray, kinv: np.ndarray, R: np.ndarray | None = None) -> np.ndarray:
+    """Unit normals (N, 3) of the planes through the eye that hold each segment (N, 4)
+    (pixel centres at +0.5; `kinv` the inverse intrinsics), in the camera frame or, with
+    the camera's rotation R (world → camera), in the world frame."""
+    p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ kinv.T
+    p2 = np.c_[seg[:, 2:] + 0.5, np.ones(len(seg))] @ kinv.T
+    if R is not None:
+        p1, p2 = p1 @ R, p2 @ R
+    n = np.cross(p1, p2)
+    return n / np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+
+
+def fit_up(
+    n: np.ndarray,
+    w: np.ndarray,
+    start: np.ndarray,
+    *,
+    iters: int,
+    keep_pct: float,
+    keep_floor: float,
+) -> np.ndarray:
+    """The direction (3,) the segment planes (unit normals n (N, 3), lengths w (N,)) hold
+    best: the smallest-eigenvalue eigenvector of Σ w n nᵀ, refitted `iters` times on the
+    segments whose |n · up| is below max(keep_floor, its keep_pct-th percentile) (outliers
+    dropped), on the side of `start` (the level up, where the fit also begins)."""
+    up = start
+    for _ in range(iters):
+        r = np.abs(n @ up)
+        keep = r < max(keep_floor, np.percentile(r, keep_pct))
+        M = (n[keep] * w[keep, None]).T @ n[keep]
+        _, vecs = np.linalg.eigh(M)
+        up = vecs[:, 0] * (-1.0 if float(vecs[:, 0] @ start) < 0 else 1.0)
+    return up
 
 
 def line_support(n: np.ndarray, w: np.ndarray, up: np.ndarray) -> float:
@@ -110,18 +149,10 @@ def _vertical_normals(pano: np.ndarray, view_size: int) -> tuple[np.ndarray, np.
         seg = segments(gray)
         if not len(seg):
             continue
-        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
-        length = np.hypot(dx, dy)
-        vert = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(MAX_TILT_DEG))) & (length > min_len)
-        seg, length = seg[vert], length[vert]
+        seg, length = near_vertical(seg, min_len, MAX_TILT_DEG)
         if not len(seg):
             continue
-        K = np.linalg.inv(cam.K)
-        p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ K.T @ cam.R  # world rays
-        p2 = np.c_[seg[:, 2:] + 0.5, np.ones(len(seg))] @ K.T @ cam.R
-        nn = np.cross(p1, p2)
-        nn /= np.maximum(np.linalg.norm(nn, axis=1, keepdims=True), 1e-12)
-        normals.append(nn)
+        normals.append(plane_normals(seg, np.linalg.inv(cam.K), cam.R))
         weights.append(length)
         views += 1
     if not normals:

@@ -17,7 +17,7 @@ import math
 
 import numpy as np
 
-from .level import MIN_SUPPORT, line_support, segments
+from .level import MIN_SUPPORT, fit_up, line_support, near_vertical, plane_normals, segments
 
 MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
 MAX_PITCH_DEG = 50.0  # a larger estimate is not trusted (lines near the nadir or zenith)
@@ -49,30 +49,14 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
     seg = segments(gray)
     out = {"pitch_deg": 0.0, "roll_deg": 0.0, "segments": 0, "applied": False}
     if len(seg):
-        dx, dy = seg[:, 2] - seg[:, 0], seg[:, 3] - seg[:, 1]
-        length = np.hypot(dx, dy)
-        vert = (np.abs(dx) < np.abs(dy) * math.tan(math.radians(NEAR_VERTICAL_DEG))) & (
-            length > h / 20
-        )
-        seg, length = seg[vert], length[vert]
+        seg, length = near_vertical(seg, h / 20, NEAR_VERTICAL_DEG)
     out["segments"] = int(len(seg))
     if len(seg) < MIN_SEGMENTS:
         out["source"] = f"too few vertical lines ({len(seg)}): taken as level"
         return out
-    cam = perspective_camera(w, h, fov_x_deg)
-    kinv = np.linalg.inv(cam.K)
-    p1 = np.c_[seg[:, :2] + 0.5, np.ones(len(seg))] @ kinv.T
-    p2 = np.c_[seg[:, 2:] + 0.5, np.ones(len(seg))] @ kinv.T
-    n = np.cross(p1, p2)
-    n /= np.maximum(np.linalg.norm(n, axis=1, keepdims=True), 1e-12)
+    n = plane_normals(seg, np.linalg.inv(perspective_camera(w, h, fov_x_deg).K))
     # camera frame: x right, y down, z forward (OpenCV); level up is -y
-    up = np.array([0.0, -1.0, 0.0])
-    for _ in range(4):  # re-weight: drop segments far from the current estimate
-        r = np.abs(n @ up)
-        keep = r < max(0.05, np.percentile(r, 60))
-        M = (n[keep] * length[keep, None]).T @ n[keep]
-        _, vecs = np.linalg.eigh(M)
-        up = vecs[:, 0] * (-1.0 if vecs[1, 0] > 0 else 1.0)
+    up = fit_up(n, length, np.array([0.0, -1.0, 0.0]), iters=4, keep_pct=60, keep_floor=0.05)
     # looking up, the true up leans towards the camera's forward axis (+z)
     pitch = math.degrees(math.atan2(up[2], -up[1]))
     roll = math.degrees(math.atan2(up[0], -up[1]))

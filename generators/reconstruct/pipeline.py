@@ -598,8 +598,6 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
         ov = overview_camera(result.cameras)
         yaw, pitch = yaw_pitch_from_forward(ov.forward)
         world.bookmarks.append(Bookmark("Overview", ov.position, yaw, pitch, 60.0))
-    for c in result.cameras:
-        yaw, pitch = yaw_pitch_from_forward(c.forward)
-        world.bookmarks.append(Bookmark(c.name, c.position, yaw, pitch, c.fov_y_deg, c.fov_x_deg))
+    world.bookmarks.extend(Bookmark.of_photo(c) for c in result.cameras)
     world.clear_history()  # a new world: building it is not an edit to undo
     return world
