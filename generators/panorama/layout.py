@@ -84,30 +84,24 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
     cols = known.any(0)
     m = box_factor(lon)
     if upper != SKY:
-        src = {}
+        src = {"floor": "default room"}
+        floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
         contact = ground_contact(labels, known)  # row per column, NaN where none
         ok = cols & np.isfinite(contact)
-        if ok.sum() >= 8:
-            rows = np.clip(contact[ok], 0, h - 1)
-            tan_c = np.tan(-np.interp(rows, np.arange(h), lat))
-            good = tan_c > 0.05  # a contact above the horizon is no floor boundary
-            if good.sum() >= 8:
-                # the walls are the farthest things standing on the floor (furniture
-                # stands in front of them): the far fifth of the contacts, and never
-                # nearer than the distance the world's geometry gives the photo's own
-                # upright things (`pano_layers`): no invented wall in front of them
-                floor_tan = float(np.percentile(tan_c[good] / m[ok][good], WALL_PERCENTILE))
-                r_geo = _geometry_radius(labels, known)
-                if r_geo is not None:
-                    floor_tan = min(floor_tan, EYE_HEIGHT / r_geo)
-                floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
-                src["floor"] = "farthest ground contacts of the photo's upright things"
-            else:
-                floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
-                src["floor"] = "default room"
-        else:
-            floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
-            src["floor"] = "default room"
+        rows = np.clip(contact[ok], 0, h - 1)
+        tan_c = np.tan(-np.interp(rows, np.arange(h), lat))
+        good = tan_c > 0.05  # a contact above the horizon is no floor boundary
+        if good.sum() >= 8:  # (good lies within ok)
+            # the walls are the farthest things standing on the floor (furniture
+            # stands in front of them): the far fifth of the contacts, and never
+            # nearer than the distance the world's geometry gives the photo's own
+            # upright things (`pano_layers`): no invented wall in front of them
+            floor_tan = float(np.percentile(tan_c[good] / m[ok][good], WALL_PERCENTILE))
+            r_geo = _geometry_radius(labels, known)
+            if r_geo is not None:
+                floor_tan = min(floor_tan, EYE_HEIGHT / r_geo)
+            floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
+            src["floor"] = "farthest ground contacts of the photo's upright things"
         radius = EYE_HEIGHT / max(floor_tan, 1e-3)
         # the photo's walls reach the ceiling: the top of its upright structure
         up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
