@@ -611,7 +611,10 @@ def background_layer(
             floor = np.minimum(floor, far / np.maximum(np.cos(lat), 1e-6))
         # every ray below the horizon that ends nearer than the floor hides floor behind
         # it: upright things, and ground specks that lie on them (`layered_depth`)
-        ground_under = ~sky & (lat < -0.02) & (floor > depth * EDGE_RATIO)
+        # ... where the row shows ground beside it: with sky beside, the panorama's own
+        # horizon lies lower than the floor model's, and the sky dome continues behind
+        # (a floor wedge there stood above the visible ground as a grey slab)
+        ground_under = ~sky & ~sky_beside & (lat < -0.02) & (floor > depth * EDGE_RATIO)
         # the floor is what the near side shows below the horizon when it is nearer
         use_floor = ground_under & (~mask | (floor < out_d))
         out_d = np.where(use_floor, floor, out_d).astype(np.float32)

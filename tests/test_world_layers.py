@@ -208,3 +208,33 @@ def test_a_surface_seen_at_a_grazing_angle_stays_closed_and_an_edge_stays_cut() 
     lone[:, 30] = 0.2
     assert np.allclose(_cap_slant(lone, lateral, 1)[:, 30], MAX_SLANT * 0.01)
     assert np.allclose(_cap_slant(ramp.T, lateral.T, 0)[24:36], 0.2)  # columns too
+
+
+def test_the_floor_continues_behind_an_upright_only_where_ground_is_seen_beside_it() -> None:
+    """A tower stands below the horizon across two bands of rows: where ground lies beside it the
+    floor continues behind it; where the panorama shows sky beside it (its own horizon is
+    lower than the floor model's), nothing is added — the sky dome shows there, not a
+    floor wedge standing above the visible ground (the demo rocket's grey slabs)."""
+    from generators.pano_layers import background_layer
+
+    H = 128
+    W = 2 * H
+    lat = _lat_deg(H)
+    img = np.full((H, W, 3), 0.4, np.float32)
+    sky = lat > -4.0  # sky reaches 4° below the model's horizon
+    classes = np.where(sky, SKY, GROUND).astype(np.uint8)
+    depth = np.where(sky, 300.0, 1.6 / np.sin(np.radians(np.maximum(-lat, 0.5)))).astype(np.float32)
+    tower = slice(W // 2 - 3, W // 2 + 3)
+    column = (lat[:, 0] < 20.0)[:, None]
+    depth[:, tower] = np.where(column, 12.0, depth[:, tower])
+    classes[:, tower] = np.where(column, UPRIGHT, classes[:, tower])
+    sky[:, tower] &= ~column
+    mask, bdepth, _ = background_layer(img, depth, sky, classes, eye_height=1.6, far=40.0)
+    in_tower = np.zeros((H, W), bool)
+    in_tower[:, tower] = True
+    beside_sky = in_tower & (lat > -4.0) & (lat < -1.5)
+    beside_ground = in_tower & (lat < -5.5) & (lat > -7.0)
+    assert not mask[beside_sky].any()
+    assert mask[beside_ground].all()
+    floor = 1.6 / np.sin(np.radians(-lat[beside_ground]))
+    np.testing.assert_allclose(bdepth[beside_ground], floor, rtol=0.02)
