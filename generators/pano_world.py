@@ -212,6 +212,8 @@ def photo_splats(
     d_near = cv2.remap(dpf, *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
     d = np.where(near_j > EDGE_RATIO_PHOTO, d_near, d)
     s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
+    pano_px = max(1.0, 1.0 / max(float(np.median(np.abs(np.diff(col, axis=1)))), 1e-3))
+    s, d = _sky_at_photo_resolution(photo, s, d, pano_px)
     d = np.where(s, np.float32(sky_radius), d)
     # a pixel just beside a nearer layer takes that layer's depth (a 1 px silhouette rim):
     # from the start view the near splats then do not bleed over farther ones, exactly as
@@ -244,6 +246,53 @@ def photo_splats(
         sh0=rgb_to_sh0(np.clip(photo.reshape(-1, 3)[keep], 0, 1)),
         shN=np.zeros((n, 0, 3), np.float32),
     )
+
+
+SKY_COLOUR_TOL = 0.08  # a "sky" photo pixel this far (max over RGB, 0..1) from its local sky
+SKY_REFINE_PANO_PX = 2.5  # ... within this many panorama pixels of an upright thing is that thing
+
+
+def _sky_at_photo_resolution(
+    photo: np.ndarray, sky: np.ndarray, depth: np.ndarray, pano_px: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """The sky mask refined from the panorama's resolution to the photo's.
+
+    photo (h, w, 3) 0..1, sky (h, w) bool (the panorama's class, nearest-sampled),
+    depth (h, w) m, pano_px: photo pixels per panorama pixel. A pixel the coarse mask calls
+    sky whose colour is far from the sky around it (SKY_COLOUR_TOL) and that lies within
+    SKY_REFINE_PANO_PX panorama pixels of something upright is that thing — a launch
+    tower's girders, a tree's twigs: it takes the nearest depth of the upright pixels
+    around it instead of the sky's. On the sky dome those pixels were a copy of the thing
+    that stayed behind when the walker stepped aside (ghost lattices in the sky).
+    Returns (sky (h, w) bool, depth (h, w) float32).
+    """
+    import cv2
+
+    if not sky.any() or sky.all():
+        return sky, depth
+    r = max(1, int(round(SKY_REFINE_PANO_PX * pano_px)))
+    k = 4 * r + 1
+    wt = sky.astype(np.float32)
+    local = (
+        cv2.blur(photo * wt[..., None], (k, k)) / np.maximum(cv2.blur(wt, (k, k)), 1e-6)[..., None]
+    )
+    # once more without the pixels that stood out: thin dark girders pull the mean
+    close = sky & (np.abs(photo - local).max(-1) < SKY_COLOUR_TOL)
+    wt = close.astype(np.float32)
+    den = cv2.blur(wt, (k, k))
+    local = np.where(
+        den[..., None] > 1e-3,
+        cv2.blur(photo * wt[..., None], (k, k)) / np.maximum(den, 1e-6)[..., None],
+        local,
+    )
+    odd = sky & (np.abs(photo - local).max(-1) >= SKY_COLOUR_TOL)
+    none = np.float32(1e30)
+    upright = np.where(sky, none, depth.astype(np.float32))
+    near = cv2.erode(upright, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
+    move = odd & (near < none)
+    if not move.any():
+        return sky, depth
+    return sky & ~move, np.where(move, near, depth).astype(np.float32)
 
 
 def _cap_slant(dd: np.ndarray, lateral: np.ndarray, axis: int) -> np.ndarray:
@@ -386,8 +435,9 @@ def build_splats(
             low = min(low, max(float(lat[np.nonzero(sky2.any(1))[0][-1]]), -math.radians(30)))
         behind = ~sky2 & (lat[:, None] > low)
         # coloured from the sky alone (every non-sky pixel is a hole, so no tree, roof
-        # or hill bleeds into the dome it reveals when walking sideways)
-        fill = ~sky2
+        # or hill bleeds into the dome it reveals when walking sideways); one pixel around them
+        # too, whose colour mixes the thing's in (a launch tower's faint ghost)
+        fill = cv2.dilate((~sky2).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
             small = (

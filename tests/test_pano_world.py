@@ -223,3 +223,40 @@ def test_start_view_render_matches_the_photo(which: str, request, qapp) -> None:
     img = render_image(world, cam).astype(np.float32) / 255
     crop = (slice(3, -3), slice(3, -3))
     assert _psnr(img[crop], photo[crop]) >= 25.0
+
+
+def test_sky_pixels_that_look_like_a_thin_upright_thing_stand_with_it() -> None:
+    """The panorama's sky class is coarser than the photo: a launch tower's 1-px girders
+    and the sky between them fall in one 'sky' cell. At the photo's resolution the girders
+    join the tower (its depth), the sky between them and a cloud far from anything stay sky
+    (a copy of the girders left on the sky dome was a ghost tower when walking aside)."""
+    from generators.pano_world import _sky_at_photo_resolution
+
+    h, w = 120, 160
+    rng = np.random.default_rng(0)
+    photo = np.empty((h, w, 3), np.float32)
+    photo[:] = (0.15, 0.25, 0.55)
+    photo += 0.01 * rng.standard_normal((h, w, 1)).astype(np.float32)
+    depth = np.full((h, w), 500.0, np.float32)
+    sky = np.ones((h, w), bool)
+    # the tower: the coarse class holds its core (upright at 20 m); the girders along
+    # its side and its cross-bars fall in sky cells
+    sky[30:, 70:75] = False
+    depth[30:, 70:75] = 20.0
+    photo[30:, 70:75] = (0.1, 0.1, 0.1)
+    girders = np.zeros((h, w), bool)
+    girders[30:, 78] = True
+    girders[range(30, h, 6), 75:79] = True
+    photo[girders] = (0.08, 0.08, 0.08)
+    cloud = np.zeros((h, w), bool)
+    cloud[10:14, 10:40] = True
+    photo[cloud] = (0.7, 0.7, 0.75)
+    out_sky, out_d = _sky_at_photo_resolution(photo, sky, depth, pano_px=5.0)
+    assert not out_sky[girders].any()
+    np.testing.assert_allclose(out_d[girders], 20.0)
+    between = np.zeros((h, w), bool)
+    between[30:, 75:78] = True
+    between &= ~girders
+    assert out_sky[between].all()
+    assert out_sky[cloud].all()
+    assert out_sky[:, :40].all() and out_sky[:, 120:].all()
