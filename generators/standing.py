@@ -67,6 +67,11 @@ def standing_things(
     cols = np.nonzero(kn_r.any(0))[0]
     r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
     crop = np.roll(np.asarray(image, np.float32), shift, 1)[r0:r1, c0:c1]
+    # the rectangle's corners outside the photo are invented, and its feathered rim
+    # blends in the invented colours: one flat colour there, so the segments inside the
+    # photo do not depend on the outpainting's texture
+    pure = np.roll(known >= 0.99, shift, 1)[r0:r1, c0:c1]
+    crop = np.where(pure[..., None], crop, np.float32(0.0))
     f = min(1.0, WORK_WIDTH / max(c1 - c0, 1))
     small = cv2.resize(crop, (max(2, round((c1 - c0) * f)), max(2, round((r1 - r0) * f))))
     seg = felzenszwalb(np.clip(small, 0, 1), scale=100, sigma=0.8, min_size=40)
