@@ -257,6 +257,35 @@ def test_looking_straight_down_shows_grain_not_streaks_from_the_nadir() -> None:
     assert 0.6 < tangential_share(capped) < 1.6  # direction-free grain
 
 
+def test_the_ground_is_the_floor_plane_to_the_horizon_averaged_not_aliased() -> None:
+    """A turned view of an invented ground: laid on the floor plane down to the horizon
+    (`_planar_caps(..., 0, 0.5)`), the grain fades as distance averages it (mip levels by
+    footprint) — no band of equirect texture with one foreshortening at every elevation
+    (read as waves), no aliased noise at the horizon — and a ground exemplar cut at 15°
+    below the horizon is stretched to the plane's proportions (1/(sin·cos) = 4x)."""
+    from generators.panorama.outpaint_classical import _planar_caps, _rectified
+    from generators.panorama.texture import adsn_texture
+
+    rng = np.random.default_rng(5)
+    ex = np.clip(0.5 + 0.15 * rng.standard_normal((24, 24, 3)), 0, 1).astype(np.float32)
+    eq = adsn_texture(ex, (256, 512), seed=1)
+    capped = _planar_caps(eq, adsn_texture(ex, (512, 512), seed=2), 0.0, 0.5)
+    _, lat = pano_lonlat(256)
+    elev = np.degrees(lat)
+
+    def row_std(band: tuple[float, float]) -> float:
+        rows = (elev < -band[0]) & (elev > -band[1])
+        return float(capped[rows].std())
+
+    near, mid, far = row_std((40, 60)), row_std((10, 20)), row_std((0.5, 2.5))
+    assert near > mid > far
+    assert far < 0.25 * near  # the horizon is the ground's average colour, not noise
+    assert row_std((70, 89)) > 0.5 * near  # looking down keeps the grain
+    rect = _rectified(ex, 128 + 256 * 15 / 180, 256)
+    assert rect.shape[1] == 24 and abs(rect.shape[0] - 24 * 4.0) <= 1
+    assert _rectified(ex, 128 + 256 * 45 / 180, 256).shape[0] == 48
+
+
 def test_sky_needs_half_of_the_top_band() -> None:
     """A tree crown may fill part of the top of an outdoor view; a light backdrop or wall
     filling less than half of it is no sky (a studio portrait was judged outdoors)."""

@@ -492,8 +492,11 @@ def _class_texture(
             tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=iso)
             # floor and sky/ceiling caps: the grain laid on their plane, not on the
             # equirect grid (whose rows pinch to a point at the poles: radial streaks)
-            plane = adsn_texture(ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=iso)
-            tex = _planar_caps(tex, plane)
+            plane_ex = _rectified(ex, r + size / 2.0, ht) if c == GROUND else ex
+            plane = adsn_texture(plane_ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=iso)
+            # the ground is the floor plane all the way to the horizon: laid on the
+            # equirect grid its grain has one foreshortening at every elevation (waves)
+            tex = _planar_caps(tex, plane, *((0.0, 0.5) if c == GROUND else ()))
             amp = float(tex.std())
             cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
             if amp > cap:
@@ -502,14 +505,43 @@ def _class_texture(
     return np.zeros((ht, wt, 3), np.float32), None
 
 
-def _planar_caps(tex: np.ndarray, plane: np.ndarray) -> np.ndarray:
+MAX_RECTIFY = 4.0  # cap on the ground exemplar's vertical stretch (near the horizon)
+
+
+def _rectified(ex: np.ndarray, centre_row: float, h: int) -> np.ndarray:
+    """A ground exemplar (s, s, C) cut from the equirect image (h rows) around
+    `centre_row`, stretched to the floor plane's proportions: at elevation θ below the
+    horizon a floor texel spans 1/sin²θ rows against cosθ/sinθ columns of the equirect
+    grid, so the window's rows are stretched by 1/(sinθ·cosθ) (at most MAX_RECTIFY).
+    Laid on the plane unrectified, grain squashed by perspective became streaks running
+    to the vanishing point."""
+    import cv2
+
+    elev = abs((0.5 - centre_row / h) * math.pi)
+    f = float(np.clip(1.0 / max(math.sin(elev) * math.cos(elev), 1e-3), 1.0, MAX_RECTIFY))
+    if f <= 1.01:
+        return ex
+    s, t = ex.shape[:2]
+    return cv2.resize(ex, (t, max(4, round(s * f))), interpolation=cv2.INTER_CUBIC)
+
+
+def _planar_caps(
+    tex: np.ndarray,
+    plane: np.ndarray,
+    from_deg: float = CAP_FROM_DEG,
+    full_deg: float = CAP_FULL_DEG,
+) -> np.ndarray:
     """The equirect texture (h, 2h, C) with its polar caps replaced by a texture laid on
     the horizontal planes below and above the eye (a floor, a ceiling or the sky seen
     straight up), so looking down or up shows grain, not streaks radiating from the pole.
 
     plane (n, n, C) periodic: sampled at the ray's hit on the plane at unit distance
     (x/|y|, z/|y|), scaled so one texel matches one equirect pixel at CAP_MATCH_DEG of
-    elevation; the caps take over from CAP_FROM_DEG to CAP_FULL_DEG (both hemispheres).
+    elevation; the caps take over from `from_deg` to `full_deg` of elevation (both
+    hemispheres). Towards the horizon a pixel covers many texels: the plane is sampled
+    from a mip pyramid at the level of the pixel's footprint (geometric mean of its radial
+    and tangential extent, trilinear), so distance averages the grain out as on a real
+    floor instead of aliasing into moiré.
     """
     import cv2
 
@@ -521,30 +553,41 @@ def _planar_caps(tex: np.ndarray, plane: np.ndarray) -> np.ndarray:
     ay = np.maximum(np.abs(d[..., 1]), 1e-3)
     s = math.sin(math.radians(CAP_MATCH_DEG))
     k = h / math.pi * s * s  # texels per unit of plane distance (equal grain there)
-    u = (d[..., 0] / ay * k) % n
-    v = (d[..., 2] / ay * k) % n
+    u = d[..., 0] / ay * k
+    v = d[..., 2] / ay * k
     # the two hemispheres look at different planes: offset one by half a period
     upper = d[..., 1] > 0
-    u = np.where(upper, (u + n / 2) % n, u).astype(np.float32)
-    v = np.where(upper, (v + n / 2) % n, v).astype(np.float32)
-    plane = plane.astype(np.float32)
-    sharp = cv2.remap(plane, u, v, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
-    # towards the horizon a pixel covers many texels: sample a blurred copy there (one
-    # mip-like level), as distance averages a floor's grain out
-    pw = 8  # the plane is periodic: blur it with wrap-around
-    wrapped = np.pad(plane, ((pw, pw), (pw, pw), (0, 0)), mode="wrap")
-    soft = cv2.remap(
-        cv2.GaussianBlur(wrapped, (0, 0), 2.0)[pw:-pw, pw:-pw].reshape(plane.shape),
-        u,
-        v,
-        cv2.INTER_LINEAR,
-        borderMode=cv2.BORDER_WRAP,
-    )
-    footprint = s * s / (ay * ay)  # texels per pixel along the view
-    wf = np.clip((footprint - 1.0) / 3.0, 0.0, 1.0).reshape(h, w, 1)
-    capped = (sharp.reshape(h, w, -1) * (1 - wf) + soft.reshape(h, w, -1) * wf).astype(np.float32)
+    u = np.where(upper, u + n / 2, u)
+    v = np.where(upper, v + n / 2, v)
+    # texels per pixel: radial s²/sin²(elev), tangential s²·cos(elev)/sin(elev)
+    horiz = np.sqrt(np.maximum(1.0 - ay * ay, 0.0))
+    level = 0.5 * np.log2(np.maximum(s**4 * horiz / ay**3, 1.0))
+    levels = [plane.astype(np.float32)]
+    while levels[-1].shape[0] > 4 and len(levels) <= int(level.max()) + 1:
+        lv = levels[-1]
+        m = lv.shape[0]
+        pw = 4
+        wrapped = np.pad(lv, ((pw, pw), (pw, pw), (0, 0)), mode="wrap")
+        down = cv2.pyrDown(wrapped)[pw // 2 : pw // 2 + m // 2, pw // 2 : pw // 2 + m // 2]
+        levels.append(down.reshape(m // 2, m // 2, -1))
+    level = np.minimum(level, len(levels) - 1)
+
+    def sample(i: int) -> np.ndarray:
+        lv = levels[i]
+        m = lv.shape[0]
+        f = m / n
+        uu = ((u * f) % m).astype(np.float32)
+        vv = ((v * f) % m).astype(np.float32)
+        return cv2.remap(lv, uu, vv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).reshape(h, w, -1)
+
+    capped = np.zeros((h, w, plane.shape[2]), np.float32)
+    lo = np.floor(level).astype(int)
+    for i in range(len(levels)):
+        wt = np.where(lo == i, 1.0 - (level - i), 0.0) + np.where(lo == i - 1, level - (i - 1), 0.0)
+        if (wt > 1e-4).any():
+            capped += sample(i) * wt[..., None].astype(np.float32)
     lat = np.degrees(np.arcsin(np.clip(np.abs(d[..., 1]), 0, 1)))
-    t = _smoothstep(CAP_FROM_DEG, CAP_FULL_DEG, lat)[..., None]
+    t = _smoothstep(from_deg, full_deg, lat)[..., None]
     return (tex * (1 - t) + capped * t).astype(np.float32)
 
 
