@@ -543,3 +543,17 @@ def test_collider_finishing_after_the_viewport_closed_is_dropped(
     gate.set()
     worker.join(10)
     assert errors == []
+
+
+def test_the_window_can_be_made_smaller_than_the_start_pages_content(window, qtbot) -> None:
+    """The start page scrolls instead of holding the window at its ~640 px natural height
+    (the stacked central widget takes the largest minimum of its pages, so `--size
+    1000x600 --shot` of an open scene gave a 1000×766 image)."""
+    old = window.size()
+    try:
+        window.resize(900, 560)
+        qtbot.wait(50)
+        assert window.height() <= 560
+        assert window.start_page.minimumSizeHint().height() < 300
+    finally:
+        window.resize(old)

@@ -8,10 +8,12 @@ from pathlib import Path
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
     QPushButton,
+    QScrollArea,
     QSizePolicy,
     QVBoxLayout,
     QWidget,
@@ -70,7 +72,20 @@ class StartPage(QWidget):
     ) -> None:
         super().__init__(parent)
         self.on_open, self.on_demo = on_open, on_demo
-        outer = QHBoxLayout(self)
+        # in a scroll area, so a small window (or `--size 1000x600`) is not held at the
+        # page's natural height: the stacked central widget takes the largest minimum of
+        # its pages, and this one is ~640 px tall
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAsNeeded)
+        page = QWidget()
+        page.setObjectName("startPageBody")
+        scroll.setWidget(page)
+        wrap = QVBoxLayout(self)
+        wrap.setContentsMargins(0, 0, 0, 0)
+        wrap.addWidget(scroll)
+        outer = QHBoxLayout(page)
         outer.addStretch(1)
         col = QVBoxLayout()
         col.addStretch(2)
