@@ -58,6 +58,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python main.py",
         description="Wander: photos -> walkable 3D worlds. With no command, opens the app.",
+        epilog="the app: python main.py [SCENE] [--size WxH] [--shot PNG] [--no-demo]\n"
+        "  SCENE         a splat/mesh file or .wander project to open\n"
+        "  --size WxH    window size, e.g. 1440x900\n"
+        "  --shot PNG    save a screenshot of the window once the scene's first\n"
+        "                full-quality frame is drawn, then quit (other views:\n"
+        "                `python main.py render`)\n"
+        "  --no-demo     do not open the demo world on first launch",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in _command_names():

@@ -85,8 +85,8 @@ class WorldOptions(GeneratorOptions):
         hi=8192,
         label="splat resolution",
         help=f"panorama height used for the splats (default: the "
-        f"panorama's, at most {DEFAULT_RESOLUTION}: ~0.9 M splats; "
-        f"1024: ~1.5 M)",
+        f"panorama's, at most {DEFAULT_RESOLUTION}: ~0.7-1 M splats, plus up to "
+        f"0.6 M for a photo's own pixels; 1024: ~0.7 M more)",
     )
     eye_height: float = option(
         EYE_HEIGHT,

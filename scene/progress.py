@@ -243,6 +243,6 @@ class _Stage:
         return self.report
 
     def __exit__(self, *exc: object) -> None:
-        self.owner.times[self.name] = self.owner._time() - self.t0
+        dt = self.owner.times[self.name] = self.owner._time() - self.t0
         if exc[0] is None:
-            self.report(1.0, self.name)
+            self.report(1.0, f"{self.name} done ({dt:.1f} s)")
