@@ -211,6 +211,21 @@ def photo_splats(
     near_j = cv2.remap(jump, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     d_near = cv2.remap(dpf, *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
     d = np.where(near_j > EDGE_RATIO_PHOTO, d_near, d)
+    # the panorama's depth steps sideways over two or three pixels at an upright thing's
+    # edge (each step below the ratio above): a photo pixel there took an in-between
+    # depth, a different one in every row — a comb of slivers (zebra stripes) seen from
+    # the side. Across such a step each pixel goes to the nearer or the farther side,
+    # whichever its interpolated depth is closer to. Only sideways: the floor's depth
+    # changes fast from row to row near the horizon, but not along a row.
+    k_row = np.ones((1, 3), np.uint8)
+    d_far = cv2.remap(cv2.dilate(dpf, k_row), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    d_close = cv2.remap(cv2.erode(dpf, k_row), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    step = d_far > d_close * EDGE_RATIO_PHOTO
+    lg = np.log(np.maximum(d, 1e-6))
+    to_far = np.abs(np.log(np.maximum(d_far, 1e-6)) - lg) < np.abs(
+        lg - np.log(np.maximum(d_close, 1e-6))
+    )
+    d = np.where(step, np.where(to_far, d_far, d_close), d)
     s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
     pano_px = max(1.0, 1.0 / max(float(np.median(np.abs(np.diff(col, axis=1)))), 1e-3))
     s, d = _sky_at_photo_resolution(photo, s, d, pano_px)

@@ -260,3 +260,27 @@ def test_sky_pixels_that_look_like_a_thin_upright_thing_stand_with_it() -> None:
     assert out_sky[between].all()
     assert out_sky[cloud].all()
     assert out_sky[:, :40].all() and out_sky[:, 120:].all()
+
+
+def test_photo_pixels_at_an_upright_edge_lie_on_one_side_not_in_between() -> None:
+    """The panorama's depth steps sideways over two pixels at a bookcase's edge (3.6 m in
+    front of a wall at 4.5 m, each pixel step below the edge ratio): the photo's pixels,
+    five times finer, took in-between depths, a different one in every row — a comb of
+    slivers (zebra stripes) seen from the side. Every photo pixel now lies on the near or
+    the far surface."""
+    from generators.pano_world import photo_splats
+
+    H = 128
+    W = 2 * H
+    depth = np.full((H, W), 4.5, np.float32)
+    c = W // 2 + 3
+    depth[:, c:] = 3.6
+    depth[:, c - 1] = 4.2  # a two-pixel ramp, each step < 12 %
+    depth[:, c - 2] = 4.45
+    sky = np.zeros((H, W), bool)
+    photo = np.full((200, 300, 3), 0.5, np.float32)
+    cloud = photo_splats(photo, 65.0, depth, sky, eye_height=1.6, sky_radius=300.0)
+    eye = np.array([0.0, 1.6, 0.0])
+    d = np.linalg.norm(cloud.means - eye, axis=1)
+    between = (d > 3.6 * 1.05) & (d < 4.45 / 1.05)
+    assert not between.any()
