@@ -327,3 +327,28 @@ def test_a_distant_building_across_a_square_gives_the_radius(tmp_path) -> None:
     assert not est["indoor"]["value"]
     assert 15.0 <= est["radius"]["value"] <= 60.0, est["radius"]
     assert "default" not in est["radius"]["source"]
+
+
+def test_a_sky_exemplar_with_thin_verticals_gives_grain_not_rain() -> None:
+    """The photo's plainest window of sky can hold a launch tower's faint girders (the
+    coarse class calls them sky): synthesised with their orientation, the invented sky
+    was streaked with vertical 'rain' all round. The sky's grain is isotropic, as the
+    walls' is: gradient energy across and along the rows about equal."""
+    from generators.panorama.outpaint_classical import SKY, _class_texture
+
+    ht, wt = 128, 256
+    rng = np.random.default_rng(4)
+    img = np.empty((ht, wt, 3), np.float32)
+    img[:] = (0.12, 0.18, 0.35)
+    img += 0.01 * rng.standard_normal((ht, wt, 1)).astype(np.float32)
+    img[:, ::6] -= 0.05  # faint girders every 6 columns
+    known = np.zeros((ht, wt), bool)
+    known[20:90, 80:180] = True
+    labels = np.full((ht, wt), SKY, np.uint8)
+    noise = rng.standard_normal((ht, wt)).astype(np.float32)
+    tex, size = _class_texture(img, known, labels, SKY, noise)
+    assert size is not None
+    band = tex[40:60].mean(-1)  # near the horizon: the equirect texture, not the caps
+    gx = float((np.diff(band, axis=1) ** 2).mean())
+    gy = float((np.diff(band, axis=0) ** 2).mean())
+    assert 0.5 < gx / gy < 2.0

@@ -487,8 +487,9 @@ def _class_texture(
             ex = img_t[r : r + size, q : q + size]
             # the grain only: shading across the window would become blotches
             ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
-            # walls and the far skyline: grain, not the stripes of a facade's windows
-            iso = c in (UPRIGHT, CEILING)
+            # walls, the far skyline and the sky: grain, not the stripes of a facade's
+            # windows or the girders of a tower the coarse class left in the sky
+            iso = c in (UPRIGHT, CEILING, SKY)
             tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=iso)
             # floor and sky/ceiling caps: the grain laid on their plane, not on the
             # equirect grid (whose rows pinch to a point at the poles: radial streaks)
