@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QEvent, QObject, Qt
 from PyQt6.QtWidgets import QWidget
 
 
@@ -21,8 +21,22 @@ class ViewportOverlay(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self.setAttribute(Qt.WidgetAttribute.WA_TranslucentBackground)
         self.resize(viewport.size())
+        # follow the viewport's size at once, not only after its next frame: a dock that
+        # appears (the transform panel on selecting an object) shrinks the viewport, and
+        # a gizmo drag must not map the mouse with the old size (it moved 2.9x too far)
+        viewport.installEventFilter(self)
         if hasattr(viewport, "frame_drawn"):
             viewport.frame_drawn.connect(lambda *_: self._follow())
+
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
+        if (
+            event is not None
+            and event.type() == QEvent.Type.Resize
+            and obj is self.parentWidget()
+            and self.size() != obj.size()
+        ):
+            self.resize(obj.size())
+        return False
 
     def wants_repaint(self) -> bool:
         """Whether a new frame changes what this overlay draws."""
