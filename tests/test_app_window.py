@@ -557,5 +557,5 @@ def test_the_window_can_be_made_smaller_than_the_start_pages_content(window, qtb
         assert window.height() <= 400
         assert window.start_page.minimumSizeHint().height() < 200
     finally:
-        window.start_page.refresh([], [])
+        window._refresh_start_page()
         window.resize(old)

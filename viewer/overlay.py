@@ -1,6 +1,6 @@
 """A transparent widget drawn over the viewport (gizmo, camera path, orbit pivot, splat
-selection): mouse events pass through to the viewport, and after every frame it follows the
-viewport's size and repaints when it has something to show."""
+selection): mouse events pass through to the viewport, it keeps the viewport's size, and
+after every frame it repaints when it has something to show."""
 
 from __future__ import annotations
 
@@ -43,7 +43,5 @@ class ViewportOverlay(QWidget):
         return True
 
     def _follow(self) -> None:
-        if self.size() != self.parentWidget().size():
-            self.resize(self.parentWidget().size())
         if self.wants_repaint():
             self.update()

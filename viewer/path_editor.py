@@ -80,8 +80,6 @@ class PathOverlay(ViewportOverlay):
         self.editor = editor
         self._poly_for: Any = None
         self._poly: np.ndarray | None = None
-        if hasattr(viewport, "frame_drawn"):
-            viewport.frame_drawn.connect(lambda *_: self._follow())
 
     def wants_repaint(self) -> bool:
         return self.editor.path is not None

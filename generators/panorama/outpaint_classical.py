@@ -39,6 +39,7 @@ RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
 EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
 LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
 CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
+GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
 CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elevation
 PLANE_PX = 512  # the planar texture's period (texels)
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
@@ -497,7 +498,8 @@ def _class_texture(
             plane = adsn_texture(plane_ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=iso)
             # the ground is the floor plane all the way to the horizon: laid on the
             # equirect grid its grain has one foreshortening at every elevation (waves)
-            tex = _planar_caps(tex, plane, *((0.0, 0.5) if c == GROUND else ()))
+            caps = GROUND_CAP_DEG if c == GROUND else (CAP_FROM_DEG, CAP_FULL_DEG)
+            tex = _planar_caps(tex, plane, *caps)
             amp = float(tex.std())
             cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
             if amp > cap:
