@@ -559,3 +559,37 @@ def test_the_window_can_be_made_smaller_than_the_start_pages_content(window, qtb
     finally:
         window._refresh_start_page()
         window.resize(old)
+
+
+def test_the_start_pages_tiles_fit_a_narrow_window(window, qtbot) -> None:
+    """At 800 px the two tile columns were wider than the page: tiles overlapped, the
+    right column was cut off and the page scrolled sideways. Tiles now reflow into one
+    column when two would not fit with their titles on one line."""
+    import itertools
+
+    from PyQt6.QtWidgets import QScrollArea
+
+    from viewer.start_page import Tile
+
+    old = window.size()
+    try:
+        page = window.start_page
+        window._refresh_start_page()
+        page.refresh(page._create_actions, ["/a/long/folder/" * 8 + "scene.ply"])
+        window.stack.setCurrentWidget(page)
+        for width in (520, 640, 800, 1300):
+            window.resize(width, 700)
+            qtbot.wait(80)
+            scroll = page.findChild(QScrollArea)
+            assert not scroll.horizontalScrollBar().isVisible()
+            tiles = page.findChildren(Tile)
+            right = scroll.viewport().width()
+            for t in tiles:
+                assert t.mapTo(scroll.viewport(), t.rect().topRight()).x() <= right
+                assert t.width() >= t.natural_width(), width
+            for a, b in itertools.combinations(tiles, 2):
+                assert not a.geometry().intersects(b.geometry())
+        assert len({t.x() for t in tiles}) == 2  # a wide window keeps two columns
+    finally:
+        window._refresh_start_page()
+        window.resize(old)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PyQt6.QtCore import Qt, pyqtSignal
-from PyQt6.QtGui import QAction
+from PyQt6.QtGui import QAction, QResizeEvent
 from PyQt6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -43,7 +43,7 @@ class Tile(QPushButton):
         col.setSpacing(2)
         t = QLabel(title)
         t.setObjectName("tileTitle")
-        t.setWordWrap(True)
+        self._title = t
         s = QLabel(text)
         s.setObjectName("tileText")
         s.setWordWrap(True)
@@ -54,9 +54,25 @@ class Tile(QPushButton):
             w.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         self.clicked.connect(lambda _=False: on_click())
 
+    def natural_width(self) -> int:
+        """Width (px) at which the title fits on one line beside the badge."""
+        margins = self.layout().contentsMargins()
+        return max(
+            self.minimumWidth(),
+            margins.left() + 42 + 14 + self._title.sizeHint().width() + margins.right() + 8,
+        )
+
 
 def _tile(glyph: str, title: str, text: str, on_click: Callable[[], None]) -> Tile:
     return Tile(glyph, title, text, on_click)
+
+
+def _middle_elided(text: str, n: int) -> str:
+    """`text` if at most `n` characters, else its start and end around an ellipsis."""
+    if len(text) <= n:
+        return text
+    head = (n - 1) // 2
+    return text[:head] + "…" + text[len(text) - (n - 1 - head) :]
 
 
 class StartPage(QWidget):
@@ -93,6 +109,7 @@ class StartPage(QWidget):
         h1.setObjectName("h1")
         sub = QLabel("Turn photos into 3D worlds you can walk through.")
         sub.setObjectName("sub")
+        sub.setWordWrap(True)
         col.addWidget(h1)
         col.addWidget(sub)
         col.addSpacing(26)
@@ -109,14 +126,40 @@ class StartPage(QWidget):
         col.addStretch(3)
         holder = QWidget()
         holder.setLayout(col)
-        holder.setMaximumWidth(760)
-        holder.setMinimumWidth(540)
-        outer.addWidget(holder, 4)
+        holder.setMaximumWidth(self.MAX_WIDTH)
+        outer.setContentsMargins(self.MARGIN, 0, self.MARGIN, 0)
+        # the holder takes the width up to its maximum, the stretches only what is left
+        outer.addWidget(holder, 100)
         outer.addStretch(1)
+        self._tiles: list[Tile] = []
+        self._columns = 2
         self.refresh([], [])
+
+    MAX_WIDTH = 760  # px: the tile column's widest
+    MARGIN = 24  # px each side
+
+    def _columns_for(self, width: int) -> int:
+        """Two tile columns when two tiles with their titles on one line fit, else one."""
+        avail = min(self.MAX_WIDTH, width - 2 * self.MARGIN - 20)  # 20: a vertical scroll bar
+        need = max((t.natural_width() for t in self._tiles), default=0)
+        return 2 if avail >= 2 * need + self.grid.spacing() else 1
+
+    def _place_tiles(self) -> None:
+        for t in self._tiles:
+            self.grid.removeWidget(t)
+        for i, t in enumerate(self._tiles):
+            self.grid.addWidget(t, i // self._columns, i % self._columns)
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:  # noqa: N802 (Qt override)
+        super().resizeEvent(event)
+        cols = self._columns_for(self.width())
+        if cols != self._columns:
+            self._columns = cols
+            self._place_tiles()
 
     def refresh(self, create_actions: list[QAction], recent: list[str]) -> None:
         """Rebuild the tiles (Open, Demo, one per Create action) and the recent list."""
+        self._create_actions = list(create_actions)
         for lay in (self.grid, self.recent_box):
             while lay.count():
                 w = lay.takeAt(0).widget()
@@ -143,14 +186,17 @@ class StartPage(QWidget):
                 "Generate a world you can walk through",
             )
             tiles.append(_tile("✦", label, tip, act.trigger))
-        for i, t in enumerate(tiles):
-            self.grid.addWidget(t, i // 2, i % 2)
+        self._tiles = tiles
+        self._columns = self._columns_for(self.width())
+        self._place_tiles()
         if not recent:
             none = QLabel("No recent files yet — drop a scene file anywhere in this window.")
             none.setObjectName("sub")
+            none.setWordWrap(True)
             self.recent_box.addWidget(none)
         for p in recent[:6]:
-            b = QPushButton(f"{Path(p).name}    —    {Path(p).parent}")
+            b = QPushButton(f"{Path(p).name}    —    {_middle_elided(str(Path(p).parent), 40)}")
+            b.setToolTip(p)
             b.setObjectName("link")
             b.setCursor(Qt.CursorShape.PointingHandCursor)
             b.clicked.connect(lambda _=False, p=p: self.open_recent.emit(p))
