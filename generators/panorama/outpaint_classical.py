@@ -42,6 +42,7 @@ CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over
 GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
 CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elevation
 PLANE_PX = 512  # the planar texture's period (texels)
+SKY_ANISO = 6.0  # the sky's colours carry this much further along rows than across them
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 
 
@@ -145,7 +146,7 @@ def outpaint_classical(
             if c == SKY
             else np.zeros_like(known_s, bool)
         )
-        e_c = _normalised_fill(norm_s, src) if src.sum() >= 8 else edge_all
+        e_c = _normalised_fill(norm_s, src, aniso=SKY_ANISO) if src.sum() >= 8 else edge_all
         edge_s += w_s[..., None] * e_c
         wsum += w_s
     edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
@@ -419,7 +420,7 @@ def _class_colours(
         m = onehot_s[c] / np.maximum(known_s, 1e-6)
         sel = (known_s > 0.5) & (m > 0.6)
         if sel.sum() >= 3:
-            out[c] = _normalised_fill(norm, sel)
+            out[c] = _sky_field(norm, sel) if c == SKY else _normalised_fill(norm, sel)
         else:
             base = {UPRIGHT: img_t[known_t].mean(0), GROUND: bot_c, SKY: top_c}[c]
             out[c] = np.broadcast_to(base, (h, w, 3)).astype(np.float32).copy()
@@ -459,6 +460,28 @@ def _class_colours(
     g = _smoothstep(-0.6, -1.45, lat)
     out[GROUND] = out[GROUND] * (1 - 0.15 * g)
     return {c: v.astype(np.float32) for c, v in out.items()}
+
+
+def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """The sky's colour field (h, w, 3) from the photo's sky pixels `sel` (h, w) of `norm`.
+
+    A clear sky's colour depends mostly on elevation: the field is the photo's sky profile
+    (each row's mean sky colour, held above and below the rows that have sky) plus the
+    photo's deviation from it, continued along rows (`SKY_ANISO`) and relaxing to zero far
+    away. So a twilight glow at the horizon carries on around the sphere, and the darker
+    top rows of a photo stay a band at their elevation instead of a dark cloud above it
+    (an isotropic fill relaxed everything to one mean colour: a frame around the photo).
+    """
+    h = sel.shape[0]
+    cnt = sel.sum(1)
+    rows = np.nonzero(cnt >= 2)[0]
+    sums = (norm * sel[..., None]).sum(1)
+    prof_rows = sums[rows] / cnt[rows, None]
+    r = np.arange(h)
+    prof = np.stack([np.interp(r, rows, prof_rows[:, k]) for k in range(3)], -1)
+    prof = _blur_wrap(prof[:, None, :].repeat(4, 1), 0.01, 1.0)[:, 0]
+    dev = _normalised_fill(norm - prof[:, None], sel, aniso=SKY_ANISO)
+    return (prof[:, None] + dev).astype(np.float32)
 
 
 def _class_texture(
