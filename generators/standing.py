@@ -37,6 +37,7 @@ MIN_CONTACT_SHARE = 0.3  # a segment stands on the ground along this share of it
 REST_SHARE = 0.5  # ... or rests on standing segments along this share of its lower edge
 SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
 SAME_LIGHTNESS = 35.0  # ... and L* distance
+SHARED_BOUNDARY = 0.15  # ... touching along this share of the smaller one's boundary
 WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
 
 
@@ -153,8 +154,13 @@ def standing_things(
 
 def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     """Segments (h, w) int (−1: none) with touching segments of one colour family merged
-    (Lab a*b* within SAME_CHROMA and L* within SAME_LIGHTNESS of each other): a thing's
-    bands, shading and the slivers between them become one thing. Ids renumbered 0..n−1.
+    (Lab a*b* within SAME_CHROMA and L* within SAME_LIGHTNESS of each other, sharing at
+    least SHARED_BOUNDARY of the smaller one's boundary): a thing's bands, shading and the
+    slivers between them become one thing. Ids renumbered 0..n−1.
+
+    The shared edge matters because the merge chains: segments that met at a corner
+    joined a rocket's outline to a dark horizon strip and, through it, to two masts, and
+    the whole family stood at the strip's distance, cut off from the rocket's body.
     """
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
@@ -171,12 +177,19 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
         m = (a >= 0) & (b >= 0) & (a != b)
         pairs.append(np.stack([a[m], b[m]], 1))
-    pr = np.unique(np.sort(np.concatenate(pairs), 1), axis=0)
+    pr, shared = np.unique(np.sort(np.concatenate(pairs), 1), axis=0, return_counts=True)
     if not len(pr):
         return seg
+    # each segment's boundary length: pixel pairs across which the segment changes
+    rim = np.zeros(n, np.int64)
+    for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
+        m = a != b
+        rim += np.bincount(a[m & (a >= 0)], minlength=n)
+        rim += np.bincount(b[m & (b >= 0)], minlength=n)
     d_ab = np.linalg.norm(mean[pr[:, 0], 1:] - mean[pr[:, 1], 1:], axis=1)
     d_l = np.abs(mean[pr[:, 0], 0] - mean[pr[:, 1], 0])
-    pr = pr[(d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS)]
+    along = shared >= SHARED_BOUNDARY * np.minimum(rim[pr[:, 0]], rim[pr[:, 1]])
+    pr = pr[(d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS) & along]
     # components of the "same family" graph, numbered by their lowest segment id
     graph = coo_matrix((np.ones(len(pr)), (pr[:, 0], pr[:, 1])), shape=(n, n))
     _, new = connected_components(graph, directed=False)

@@ -273,3 +273,22 @@ def test_standing_things_do_not_depend_on_the_invented_pixels_around_the_photo()
     assert m1.sum() > 1000  # the room's pillar and block stand
     np.testing.assert_array_equal(m1, m2)
     np.testing.assert_array_equal(d1, d2)
+
+
+def test_colour_families_join_along_shared_edges_not_at_a_corner() -> None:
+    """A thing's bands share an edge and join into one thing; a thin strip of similar
+    colour that touches it only at a corner (a dark horizon strip reaching a rocket's
+    base) stays apart. Joining every touching pair of similar colour chained the bundled
+    launch-pad photo's rocket, two masts and the horizon strip into one thing, which then
+    stood at the strip's distance with the rocket's body cut off from it."""
+    from generators.standing import _merge_colour_families
+
+    seg = np.full((60, 60), -1, np.int32)
+    lab = np.zeros((60, 60, 3), np.float32)
+    seg[0:40, 20:30], lab[0:40, 20:30] = 0, (80, 2, 2)  # a tall white thing
+    seg[40:50, 20:30], lab[40:50, 20:30] = 1, (70, 4, 6)  # its shaded lower band
+    seg[50:53, 29:60], lab[50:53, 29:60] = 2, (55, 3, 3)  # a strip meeting its corner
+    out = _merge_colour_families(seg, lab)
+    assert out[0, 25] == out[45, 25]  # the bands are one thing
+    assert out[51, 45] != out[45, 25]  # the strip is not part of it
+    assert (out[seg < 0] == -1).all()
