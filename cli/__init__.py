@@ -295,9 +295,11 @@ def _sweep_folders(args: argparse.Namespace, tmp: str) -> list[Path]:
 
 
 def check_io(args: argparse.Namespace) -> None:
-    """Refuse an output that is the same file as an input (or another output), before
-    any work. Each command lists its files with `io_paths(args) -> (inputs, outputs)`,
-    both lists of (option label, path)."""
+    """Refuse an output that is the same file as an input (or another output), or whose
+    folder does not exist (unless that folder is itself one of the outputs), before any
+    work. Each command lists its files with `io_paths(args) -> (inputs, outputs)`, both
+    lists of (option label, path)."""
+    from scene.errors import InputError
     from scene.files import check_outputs
 
     fn = getattr(sys.modules.get(args._run.__module__), "io_paths", None)
@@ -305,6 +307,18 @@ def check_io(args: argparse.Namespace) -> None:
         return
     inputs, outputs = fn(args)
     check_outputs(outputs, inputs)
+    # a mistyped output folder is an error, not a folder tree made silently (one run as
+    # root made /nonexistent_dir): the folder an output goes into must exist already
+    made = {Path(p).absolute() for _, p in outputs if p is not None and str(p)}
+    for label, path in outputs:
+        if path is None or not str(path):
+            continue
+        folder = Path(path).parent
+        if folder.is_dir() or folder.absolute() in made:
+            continue
+        if folder.exists():
+            raise InputError(f"{label} {path}: {folder} is a file, not a folder")
+        raise InputError(f"{label} {path}: folder {folder} does not exist (create it first)")
 
 
 def _os_error_line(exc: OSError) -> str:

@@ -89,6 +89,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
+def io_paths(args: argparse.Namespace) -> tuple[list, list]:
+    """(inputs, outputs) as (option, path) pairs: --out is a folder made in an existing one."""
+    ins = [("SCENE", args.scene), ("--cameras", args.cameras), ("--report", args.report)]
+    return ins, [("--out", args.out)]
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene
@@ -137,7 +143,7 @@ def run(args: argparse.Namespace) -> int:
             world.set_visible(lay.id, False)
     from viewer.offscreen import OffscreenRenderer
 
-    args.out.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
     logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)

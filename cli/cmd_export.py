@@ -73,6 +73,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
         outs += [("--panorama (cube face)", p) for p in cube_face_paths(args.panorama)]
     if args.cameras:
+        outs.append(("--cameras", Path(args.cameras)))  # a folder it makes
         outs += [
             ("--cameras", Path(args.cameras) / n)
             for n in ("cameras.txt", "images.txt", "points3D.txt", "cameras.json")

@@ -213,8 +213,6 @@ def _check_writable(folder: Path) -> None:
     """Fail before minutes of work when the scene could not be written anyway."""
     import os
 
-    here = folder.absolute()
-    while not here.exists() and here != here.parent:
-        here = here.parent  # reconstruct creates missing folders: check the first real one
+    here = folder.absolute()  # exists: `check_io` refused a missing one
     if not os.access(here, os.W_OK):
         raise InputError(f"cannot write in {here} (read-only or no permission)")

@@ -112,7 +112,6 @@ def write_png(img: np.ndarray, out: Path) -> None:
 
     from scene.files import atomic_write
 
-    out.parent.mkdir(parents=True, exist_ok=True)
     with atomic_write(out) as f:
         Image.fromarray(img, "RGB").save(f, format="PNG")
 

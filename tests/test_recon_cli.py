@@ -26,6 +26,7 @@ def test_intrinsics_prior_then_existing_colmap_model(
     cams, _, _ = make_photo_set(tmp_path / "photos", 7, 240, 180, seed=3, supersample=1)
     c0 = cams[0]
     out = tmp_path / "a" / "scene.ply"
+    out.parent.mkdir()
     rc = run_cli(
         [
             "reconstruct",
@@ -60,6 +61,7 @@ def test_intrinsics_prior_then_existing_colmap_model(
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
     out2 = tmp_path / "b" / "scene.spz"  # any splat format by name
+    out2.parent.mkdir()
     sfm_calls: list[str] = []
     for name in ("sfm_extract", "sfm_match", "sfm_map"):  # none of SfM may run again
         monkeypatch.setattr(sfm, name, lambda *a, _n=name, **k: sfm_calls.append(_n))
@@ -108,6 +110,7 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
         vw.write(img)  # duplicate frames, skipped
     vw.release()
     out = tmp_path / "v" / "scene.ply"
+    out.parent.mkdir()
     rc = run_cli(
         ["reconstruct", "--video", str(tmp_path / "walk.avi"), "--out", str(out), "--refine", "0"]
     )

@@ -140,6 +140,7 @@ def test_reconstruct_cli_is_quiet_and_leaves_no_colmap_files(tmp_path: Path) -> 
     _write_views(photos, room_scene(), orbit_cameras(4, 240, 180, seed=5), "view")
     tmp = tmp_path / "tmp"
     tmp.mkdir()
+    (tmp_path / "out").mkdir()
     state = tmp_path / "state2"
     env = dict(os.environ, TMPDIR=str(tmp), XDG_STATE_HOME=str(state), PYTHONPATH=str(ROOT))
     proc = subprocess.run(

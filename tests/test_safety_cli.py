@@ -833,3 +833,25 @@ def test_video_size_error_names_the_option(
 
     assert run_cli(["video", str(scene_ply), "--size", "12", "--out", str(tmp_path / "v.mp4")]) == 2
     assert "--size" in _one_error_line(capsys)
+
+
+def test_outputs_into_missing_folders_are_refused_before_any_work(
+    photo: Path, scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A mistyped output folder is an error, not a folder tree made silently (reconstruct,
+    run as root, made /nonexistent_dir; world found out only after its work)."""
+    from cli import run_cli
+
+    missing = tmp_path / "no" / "such"
+    runs = [
+        ["reconstruct", "--photos", str(tmp_path), "--out", str(missing / "s.ply")],
+        ["world", "--photo", str(photo), "--out", str(missing / "w.ply")],
+        ["render", str(scene_ply), "--out", str(missing / "r.png")],
+        ["evaluate", str(scene_ply), "--photos", str(tmp_path), "--out", str(missing)],
+        ["render", str(scene_ply), "--out", str(photo / "r.png")],  # a file as the folder
+    ]
+    for argv in runs:
+        assert run_cli(argv) == 2, argv
+        line = _one_error_line(capsys)
+        assert "does not exist (create it first)" in line or "is a file, not a folder" in line
+    assert not (tmp_path / "no").exists()
