@@ -244,11 +244,12 @@ def _from_library(exc: BaseException) -> bool:
     return False  # Wander's code (a deliberate raise, or a conversion of user text) or stdlib
 
 
-def one_line(text: str, limit: int = 300) -> str:
+def one_line(text: str, limit: int = 480) -> str:
     """A message as one line of at most ~`limit` characters.
 
     A multi-line message (a library's banner, e.g. ffmpeg's) keeps its first line and
-    its last meaningful line; a long one (a list of 300 photos) is cut with a note.
+    its last meaningful line; a long one (a list of 300 photos) loses its middle, with a
+    note: the start says what went wrong and the end usually what to do (or where).
     """
     lines = [ln.strip() for ln in str(text).splitlines() if ln.strip()]
     lines = [ln for ln in lines if not set(ln) <= set("=-_*#~ ")]  # rulers
@@ -256,8 +257,15 @@ def one_line(text: str, limit: int = 300) -> str:
         return ""
     line = lines[0] if len(lines) == 1 else f"{lines[0].rstrip(':')}: {lines[-1]}"
     if len(line) > limit:
-        cut = line[:limit].rsplit(" ", 1)[0] if " " in line[limit // 2 : limit] else line[:limit]
-        line = f"{cut.rstrip(' ,;:')} ... ({len(line) - len(cut)} more characters)"
+        n_head, n_tail = limit * 3 // 5, limit * 2 // 5 - 40
+        head = line[:n_head]
+        if " " in head[n_head // 2 :]:
+            head = head.rsplit(" ", 1)[0]
+        tail = line[len(line) - n_tail :]
+        if " " in tail[: n_tail // 2]:
+            tail = tail.split(" ", 1)[1]
+        gone = len(line) - len(head) - len(tail)
+        line = f"{head.rstrip(' ,;:')} ... ({gone} characters left out) ... {tail.lstrip(' ,;:')}"
     return line
 
 

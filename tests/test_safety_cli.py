@@ -688,9 +688,11 @@ def test_long_and_multi_line_messages_become_one_short_line() -> None:
     from cli import one_line
 
     listing = "need 2 photos: " + "; ".join(f"photo_{i:04d}.png: too small" for i in range(300))
-    line = one_line(listing)
-    assert len(line) < 400 and line.startswith("need 2 photos: photo_0000.png")
-    assert "more characters" in line
+    line = one_line(listing + " in /the/photo/folder (give larger photos)")
+    assert len(line) < 500 and line.startswith("need 2 photos: photo_0000.png")
+    assert "characters left out" in line
+    # the end usually says what to do or where: it is kept
+    assert line.endswith("photo_0299.png: too small in /the/photo/folder (give larger photos)")
     banner = (
         "Could not load meta information\n=== stderr ===\n"
         + "\n".join(f"  lib{i} 1.2.3" for i in range(18))
