@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import pkgutil
 import re
 import sys
@@ -156,6 +157,11 @@ def run_cli(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    except BrokenPipeError:  # `info ... | head`: the reader has all it wanted
+        log.info("stdout closed by the reader")
+        # nothing more reaches stdout; its close at exit must not raise again
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
         log.warning("OS error: %s", exc, exc_info=True)
         print(f"error: {one_line(_os_error_line(exc))}", file=sys.stderr)

@@ -7,7 +7,6 @@ become the arguments; the PLY written records them in its `comment wander` heade
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from scene.errors import InputError
@@ -72,7 +71,9 @@ def run(args: argparse.Namespace) -> int:
         if res.cloud is None:
             raise InputError("this object is a mesh only (--keep-mesh); drop --out or use --mesh")
         write_cloud(res.cloud, args.out)
-        print(f"wrote {args.out}: {len(res.cloud)} splats, size {json.dumps(res.meta.get('size'))}")
+        size = res.meta.get("size")
+        dims = " x ".join(f"{float(v):.2f}" for v in size) + " m" if size else "unknown"
+        print(f"wrote {args.out}: {len(res.cloud):,} splats, size {dims} (x, y, z)")
     if args.mesh is not None:
         if res.mesh is None:
             raise InputError("this backend produced no mesh")

@@ -166,6 +166,21 @@ def test_bad_options() -> None:
         ObjectRequest(image=np.zeros((9, 9, 3), np.uint8), backend="magic").check()
     with pytest.raises(ValueError, match="box"):
         parse_box("1,2,3", 100, 100)
+
+
+def test_boxes_grabcut_cannot_use_are_said_plainly() -> None:
+    """A box over the whole photo reached the user as OpenCV's own assertion text
+    ('!bgdSamples.empty()'), an inverted one as 'the mask is empty', and a click outside
+    the box was taken silently."""
+    img = skimage.data.coffee()  # 600x400
+    assert parse_box("-50,-50,700,390", 600, 400) == (0, 0, 600, 390)  # clipped
+    with pytest.raises(ValueError, match="inverted"):
+        parse_box("10,10,5,5", 600, 400)
+    with pytest.raises(ValueError, match="covers the whole 600x400 photo") as exc:
+        segment_classical(img, box=parse_box("0,0,99999,99999", 600, 400))
+    assert "OpenCV" not in str(exc.value)
+    with pytest.raises(ValueError, match="outside the box"):
+        segment_classical(img, box=(100, 50, 500, 380), point=(20, 20))
     with pytest.raises(ValueError, match="--model"):
         ObjectRequest(photo="x.png", backend="multiview").check()
 

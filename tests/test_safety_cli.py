@@ -857,3 +857,19 @@ def test_outputs_into_missing_folders_are_refused_before_any_work(
         line = _one_error_line(capsys)
         assert "does not exist (create it first)" in line or "is a file, not a folder" in line
     assert not (tmp_path / "no").exists()
+
+
+def test_a_reader_that_stops_early_is_not_an_error(scene_ply: Path) -> None:
+    """`python main.py info SCENE | head -1`: the closed pipe ends the command quietly
+    (it printed 'error: Broken pipe' and exited 2)."""
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "main.py"), "info", str(scene_ply)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(60) == 0, err
+    assert "error" not in err.lower()

@@ -67,7 +67,7 @@ class ObjectOptions(GeneratorOptions):
         metavar="X,Y",
         unit="px",
         parse=parse_point,
-        help="a click on the object, x,y",
+        help="a click on the object, x,y (with --box: a sure object pixel inside the box)",
     )
     mask: np.ndarray | None = option(
         None, record=False, help="(H, W) bool object mask: skips segmentation"

@@ -88,6 +88,9 @@ def _to_uint8(img: np.ndarray, path: Path | None) -> np.ndarray:
     raise SceneFormatError(path, f"unsupported pixel type {img.dtype}")
 
 
+MIN_BACKGROUND = 0.01  # share of the photo a GrabCut box must leave outside it
+
+
 def parse_box(
     text: str | Sequence[float] | None, width: int, height: int
 ) -> tuple[int, int, int, int] | None:
@@ -101,8 +104,13 @@ def parse_box(
     if len(vals) != 4 or not all(np.isfinite(vals)):
         raise ValueError(f"box must be four numbers x0,y0,x1,y1; got {text!r}")
     x0, y0, x1, y1 = (int(round(v)) for v in vals)
-    x0, x1 = sorted((max(0, min(width, x0)), max(0, min(width, x1))))
-    y0, y1 = sorted((max(0, min(height, y0)), max(0, min(height, y1))))
+    if x1 <= x0 or y1 <= y0:
+        raise ValueError(
+            f"box {text!r} is inverted: give x0,y0,x1,y1 with x1 > x0 and y1 > y0 "
+            "(left, top, right, bottom)"
+        )
+    x0, x1 = max(0, min(width, x0)), max(0, min(width, x1))  # clipped to the photo
+    y0, y1 = max(0, min(height, y0)), max(0, min(height, y1))
     if x1 - x0 < 4 or y1 - y0 < 4:
         raise ValueError(
             f"box {text!r} is smaller than 4x4 pixels inside the {width}x{height} photo"
@@ -142,9 +150,19 @@ def segment_classical(
         a = np.where(mask | (a < 0.5), a, 0.0) * _component_halo(mask)
         return _finish(rgb, a.astype(np.float32), mask, "alpha")
 
+    if box is not None and point is not None:
+        x0, y0, x1, y1 = box
+        if not (x0 <= point[0] < x1 and y0 <= point[1] < y1):
+            raise ValueError(f"click point {tuple(point)} lies outside the box {tuple(box)}")
     if box is None and point is not None:
         box = _box_around_point(point, w, h)
     seed = box or default_box(w, h)
+    outside = h * w - (seed[2] - seed[0]) * (seed[3] - seed[1])
+    if outside < MIN_BACKGROUND * h * w:
+        raise ValueError(
+            f"the box {tuple(seed)} covers the whole {w}x{h} photo: GrabCut learns the "
+            "background from outside the box; draw the box around the object, inside the photo"
+        )
     # Work at a reduced size: GrabCut's cost grows with pixels, the matte refines at full size.
     scale = min(1.0, WORK_SIZE / max(h, w))
     small = (
