@@ -97,7 +97,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from cli.scene_files import load_scene
+    from cli.scene_files import load_scene, require_content
     from generators.reconstruct.evaluate import (
         evaluate_views,
         held_out_from_report,
@@ -138,6 +138,7 @@ def run(args: argparse.Namespace) -> int:
     apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
 
     world = load_scene(args.scene)
+    require_content(world, args.scene, "evaluate")
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
         if (lay.source or {}).get("what") == "camera frusta":
             world.set_visible(lay.id, False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -211,6 +212,13 @@ def run(args: argparse.Namespace) -> int:
     est = world_estimates(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
         pinfo = describe_project(args.file)
+        from scene.project import project_damage
+
+        damage = project_damage(args.file)
+        if damage:
+            pinfo["damaged"] = damage
+            for line in damage:  # the counts below are the manifest's, not what loads
+                print(f"warning: {line}", file=sys.stderr)
         if options:
             pinfo["options"] = options
         if est:

@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-splats must be >= 0")
     bg = parse_vec3(args.background, "--background")
     t0 = time.perf_counter()
-    from cli.scene_files import load_scene
+    from cli.scene_files import load_scene, require_content
 
     world = load_scene(args.scene)
+    require_content(world, args.scene, "render")
     t_load = time.perf_counter() - t0
     eye0, look0 = (None, None)
     fov = 60.0 if args.fov is None else args.fov

@@ -146,7 +146,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from cli.scene_files import load_scene
+    from cli.scene_files import load_scene, require_content
     from generators.video import parse_size, render_video
     from scene.campath import CameraPath
 
@@ -156,6 +156,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--size: {exc}") from None
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
+    require_content(world, args.scene, "render")
     saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
     if args.path:
         path = CameraPath.load(args.path, default_up=world.up_axis)

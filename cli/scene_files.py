@@ -15,3 +15,17 @@ def load_scene(path: str | Path, progress=None):
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
     return world
+
+
+def require_content(world, path: str | Path, what: str) -> None:
+    """Raise InputError when `world` shows nothing: no visible layer holds splats or a
+    mesh (a damaged project whose every layer was skipped on load, or an empty one), so a
+    render or video is never an all-black file that looks like success."""
+    from scene.errors import InputError
+
+    if any(len(lay.data) for lay in world.visible_layers()):
+        return
+    raise InputError(
+        f"nothing to {what}: {path} has no visible layer that could be read "
+        "(a damaged layer is skipped with a warning)"
+    )

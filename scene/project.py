@@ -1073,6 +1073,36 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return _guarded(path, lambda: _read_manifest_at(path))
 
 
+def project_damage(path: str | Path) -> list[str]:
+    """Problems a loader would skip, found without inflating any layer: for a truncated
+    or damaged archive, each layer whose data file is missing or cut off ("layer 'World':
+    layers/1.ply is cut off after 98381 of 57910032 bytes"); [] for a whole archive.
+    Raises SceneFormatError like `read_manifest`."""
+    path = Path(path)
+
+    def scan() -> list[str]:
+        arc = _Archive(path)
+        try:
+            if not arc.truncated:
+                return []
+            out = ["the project file is truncated or damaged"]
+            layers = _parse_manifest(arc).get("layers")
+            for entry in layers if isinstance(layers, list) else []:
+                if not isinstance(entry, dict):
+                    continue
+                name, file = str(entry.get("name", "?"))[:200], entry.get("file")
+                got = arc._entries.get(file) if isinstance(file, str) else None
+                if got is None:
+                    out.append(f"layer {name!r}: its data {str(file)[:200]} is missing")
+                elif isinstance(got, SceneFormatError):
+                    out.append(f"layer {name!r}: {file[:200]} is {got.problem}")
+            return out
+        finally:
+            arc.close()
+
+    return _guarded(path, scan)
+
+
 def _read_manifest_at(path: Path) -> dict[str, Any]:
     arc = _Archive(path)
     try:

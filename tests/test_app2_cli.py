@@ -90,6 +90,31 @@ def test_info_on_a_damaged_project_is_one_line(tmp_path: Path) -> None:
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "bad.wander" in r.stderr
 
 
+def test_a_project_cut_off_in_its_layer_is_said_not_rendered_black(tmp_path: Path) -> None:
+    """Truncated inside its only layer's data, a project loads with the layer skipped:
+    `render` and `video` wrote an all-black image / video and exited 0, and `info`
+    showed the manifest's splat count without a word."""
+    from cli import run_cli
+
+    rng = np.random.default_rng(1)
+    w = World()
+    c = GaussianCloud.from_points(rng.uniform(-2, 2, (3000, 3)), rng.uniform(0, 1, (3000, 3)), 0.03)
+    w.add_layer(Layer("room", c))
+    whole = tmp_path / "whole.wander"
+    save_project(w, whole)
+    data = whole.read_bytes()
+    bad = tmp_path / "cut.wander"
+    bad.write_bytes(data[: len(data) // 2])
+    r = _cli("info", bad)
+    assert r.returncode == 0 and "warning: layer 'room'" in r.stderr and "cut off" in r.stderr
+    for argv in (
+        ["render", str(bad), "--size", "64x48", "--out", str(tmp_path / "r.png")],
+        ["video", str(bad), "--size", "64x48", "--out", str(tmp_path / "v.mp4")],
+    ):
+        assert run_cli(argv) == 2
+    assert not (tmp_path / "r.png").exists() and not (tmp_path / "v.mp4").exists()
+
+
 @pytest.mark.slow
 def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) -> None:
     for ext in ("glb", "obj"):
