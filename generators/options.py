@@ -19,7 +19,7 @@ import argparse
 import dataclasses
 import math
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -312,7 +312,6 @@ def recorded_options(path: str | Path) -> dict[str, Any] | None:
     `_report.json`, and a PLY's `comment wander {...}` header line. Never raises for a
     file without them (they are untrusted: only a dict is returned).
     """
-    import json
     import logging
 
     p = Path(path)
@@ -333,23 +332,47 @@ def recorded_options(path: str | Path) -> dict[str, Any] | None:
             for lay in man.get("layers") or []:
                 found = found or (pick(lay.get("source")) if isinstance(lay, dict) else None)
             return found
-        for side in (
-            p.with_name(p.name + ".json"),
-            p.with_name(p.with_suffix("").name + "_report.json"),
-        ):
-            if side.is_file():
-                found = pick(json.loads(side.read_text()))
-                if found:
-                    return found
-        if p.suffix.lower() == ".ply" and p.is_file():
-            with open(p, "rb") as fh:
-                head = fh.read(1 << 20)
-            end = head.find(b"end_header")
-            for line in head[: max(end, 0)].decode("utf-8", "replace").splitlines():
-                if line.startswith("comment wander "):
-                    found = pick(json.loads(line[len("comment wander ") :]))
-                    if found:
-                        return found
+        for meta in _file_provenance(p):
+            found = pick(meta)
+            if found:
+                return found
     except (OSError, ValueError, AttributeError) as exc:
         logging.getLogger(__name__).info("no recorded options in %s: %s", p, exc)
+    return None
+
+
+def _file_provenance(p: Path) -> Iterator[Any]:
+    """The provenance records of a splat file, as parsed JSON (untrusted: any type): the
+    `.json` beside it, a reconstruction's `_report.json`, a PLY's `comment wander {...}`.
+    Raises OSError / ValueError for unreadable ones."""
+    import json
+
+    for side in (
+        p.with_name(p.name + ".json"),
+        p.with_name(p.with_suffix("").name + "_report.json"),
+    ):
+        if side.is_file():
+            yield json.loads(side.read_text())
+    if p.suffix.lower() == ".ply" and p.is_file():
+        with open(p, "rb") as fh:
+            head = fh.read(1 << 20)
+        end = head.find(b"end_header")
+        for line in head[: max(end, 0)].decode("utf-8", "replace").splitlines():
+            if line.startswith("comment wander "):
+                yield json.loads(line[len("comment wander ") :])
+
+
+def wander_generator(path: str | Path) -> str | None:
+    """The Wander generator that made a splat file ('wander.objects', 'wander.pano_world',
+    ...) from its provenance (`_file_provenance`), or None (another tool's file, or no
+    readable record). Wander's files are +Y up in metres."""
+    import logging
+
+    try:
+        for meta in _file_provenance(Path(path)):
+            gen = meta.get("generator") if isinstance(meta, dict) else None
+            if isinstance(gen, str) and gen.startswith("wander."):
+                return gen[:80]
+    except (OSError, ValueError) as exc:
+        logging.getLogger(__name__).info("no provenance in %s: %s", path, exc)
     return None

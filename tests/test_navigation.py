@@ -404,3 +404,55 @@ def test_box_sum3_is_scipys_uniform_filter_times_27() -> None:
     one = np.zeros((3, 3, 3), np.float32)
     one[0, 0, 0] = 1.0
     assert box_sum3(one).sum() == 8.0  # a corner cell reaches 2×2×2 cells
+
+
+def test_an_object_opens_orbited_from_outside_not_walked_inside() -> None:
+    """A 1.2 m cup (a table top for a 'floor') put the walker's eye inside it; a thing
+    smaller than a room is orbited instead, the whole of it in view."""
+    rng = np.random.default_rng(2)
+    top = np.stack(
+        [rng.uniform(-0.6, 0.6, 4000), np.full(4000, 0.8), rng.uniform(-0.4, 0.4, 4000)], 1
+    )
+    side = np.stack(
+        [rng.uniform(-0.6, 0.6, 2000), rng.uniform(0.0, 0.8, 2000), np.full(2000, 0.4)], 1
+    )
+    pts = np.concatenate([top, side])
+    cup = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.02, opacity=0.95)
+    nav = walker(cup)
+    assert nav.mode == "orbit"
+    lo, hi = local_bounds(*cup.bounds(), up_rotation((0, 1, 0)))
+    assert not np.all((nav.pos > lo) & (nav.pos < hi))  # the eye is outside the object
+    fwd = nav.forward_local()
+    to_centre = 0.5 * (lo + hi) - nav.pos
+    cos = float(fwd @ to_centre) / float(np.linalg.norm(to_centre))
+    assert cos > 0.99  # looking at it
+    assert nav.pos[1] > hi[1]  # from a little above
+    # a room still opens standing on its floor
+    assert walker(room_cloud()).mode == "walk"
+
+
+def test_wanders_own_object_file_is_y_up_whatever_its_largest_face(tmp_path) -> None:
+    """An object's flat base or back looked like a floor to the plane fit (a cup photo's
+    object came out '+Z up'); a splat file whose provenance says Wander made it is +Y up,
+    Wander's convention, and a file from elsewhere still gets the estimate."""
+    from generators.jobs import CancelToken
+    from generators.objects.files import write_cloud
+    from scene.io import save
+    from viewer.main_window import load_scene_file
+
+    rng = np.random.default_rng(4)
+    # a plate standing upright: its big face is the plane z = 0
+    pts = np.stack([rng.uniform(-0.5, 0.5, 6000), rng.uniform(0, 1, 6000), np.zeros(6000)], 1)
+    plate = GaussianCloud.from_points(pts, np.full((6000, 3), 0.5), 0.01, opacity=0.95)
+    plate.meta = {"generator": "wander.objects", "backend": "classical"}
+    ours = tmp_path / "ours.ply"
+    write_cloud(plate, ours)
+    world, _ = load_scene_file(ours, lambda f, m: None, CancelToken())
+    assert np.allclose(world.up_axis, [0, 1, 0])
+    assert "Wander" in world.meta["up_axis_source"]
+    plate.meta = {}
+    theirs = tmp_path / "theirs.ply"
+    save(plate, theirs)
+    world2, _ = load_scene_file(theirs, lambda f, m: None, CancelToken())
+    assert world2.meta["up_axis_source"] == "floor"
+    assert abs(float(world2.up_axis[2])) > 0.99  # the plate's face, as estimated

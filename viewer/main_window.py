@@ -142,6 +142,16 @@ def load_scene_file(
         # and the first photo's view, not a guessed floor
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is None:
+        from generators.options import wander_generator
+
+        gen = wander_generator(p)
+        if gen is not None:  # Wander's own files are +Y up (an object's base is no floor)
+            world.up_axis = np.array([0.0, 1.0, 0.0])
+            world.meta["up_axis_source"] = f"made by Wander ({gen})"
+        elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
+            world.up_axis = np.array([0.0, 1.0, 0.0])
+            world.meta["up_axis_source"] = "glTF (+Y up)"
+    if world.meta.get("up_axis_source") is None:
         prog.update(0.9, "Estimating the up axis")
         up, source = estimate_up(world, world_dense_points(world, visible_only=False))
         world.up_axis = up

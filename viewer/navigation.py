@@ -30,6 +30,8 @@ JUMP_HEIGHT = 0.6  # m
 WALK_SPEED = 2.5  # m/s
 RUN_FACTOR = 3.0
 MAX_PITCH = math.radians(89.0)
+OBJECT_EXTENT = 3.0  # scene units: a scene narrower than this opens as an object, orbited
+OBJECT_PITCH = math.radians(15.0)  # ... seen this far from above
 LOOK_SENSITIVITY = 0.0025  # rad per pixel
 ACCEL_TAU = 0.07  # s, velocity follows the keys with this time constant (game feel)
 
@@ -140,8 +142,18 @@ class Navigator:
         self.reset()
 
     def default_home(self) -> tuple[Pose, Mode]:
+        """Where a scene opens without a bookmark: a thing smaller than OBJECT_EXTENT
+        across is orbited, seen from the front and a little above; a place is walked,
+        standing on its floor at its centre; anything else is flown, from in front."""
         lo, hi = self.bounds
         c = 0.5 * (lo + hi)
+        ext = hi - lo
+        if np.all(np.isfinite(ext)) and 0 < max(ext[0], ext[2]) < OBJECT_EXTENT:
+            # walking put the eye inside it: its base was taken for a floor
+            r = 0.5 * float(np.linalg.norm(ext))
+            dist = 1.15 * r / math.sin(0.5 * math.radians(self.fov_y_deg))
+            pos = c + dist * np.array([0.0, math.sin(OBJECT_PITCH), math.cos(OBJECT_PITCH)])
+            return Pose(pos, 0.0, -OBJECT_PITCH), "orbit"
         if self.collider is not None:
             f = self.collider.floor_at(c[0], c[2])
             if f is None:  # nearest floor column to the centre
