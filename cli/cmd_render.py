@@ -37,7 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--max-splats",
         type=int,
         default=None,
-        help="draw only the N most important splats (fast previews)",
+        help="draw at most N of the splats in view, thinned evenly and enlarged (fast previews)",
     )
     parser.add_argument(
         "--background", default="0,0,0", help="background colour r,g,b in 0..1 (0,0,0)"

@@ -47,7 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         choices=["ultrafast", "veryfast", "faster", "fast", "medium", "slow", "slower"],
         help="x264 speed/size trade-off (medium)",
     )
-    parser.add_argument("--max-splats", type=int, help="draw only the N most important splats")
+    parser.add_argument(
+        "--max-splats",
+        type=int,
+        help="draw at most N of the splats in view, thinned evenly and enlarged (fast previews)",
+    )
     parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1")
     parser.add_argument("--out", required=True, help="output .mp4")
 

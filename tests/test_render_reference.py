@@ -130,7 +130,7 @@ def test_transformed_layer_equals_baked_cloud(gl) -> None:
     assert psnr(gl.render_float(cloud, cam), b) < 25.0  # the move did change the image
 
 
-def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
+def test_hidden_layer_vanishes_and_max_splats_thins_evenly(gl) -> None:
     a = random_cloud(800, 0, seed=7)
     b = random_cloud(800, 0, seed=8)
     world = World()
@@ -143,9 +143,11 @@ def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
     np.testing.assert_allclose(only_a, gl.render_float(a, cam), atol=1e-5)
     assert np.abs(both - only_a).max() > 0.1
     k = 300
-    from viewer.sorting import grow_factor, splat_weights
+    from viewer.sorting import grow_factor, uniform_scores
 
-    strong = np.argsort(-splat_weights(a.opacity_values(), a.scales), kind="stable")[:k]
+    # a one-shot render thins evenly: the k splats with the highest fixed pseudo-random
+    # score (by contribution, a world's sky dome took the whole budget of a preview)
+    strong = np.argsort(-uniform_scores(np.arange(len(a))), kind="stable")[:k]
     g = grow_factor(len(a), k)
     sub = a.subset(np.sort(strong))
     sub.scales += np.float32(np.log(g))  # the kept splats grow to cover for the dropped ones
@@ -154,6 +156,32 @@ def test_hidden_layer_vanishes_and_max_splats_uses_importance(gl) -> None:
         gl.render_float(a, far, max_splats=k), gl.render_float(sub, far), atol=1e-3
     )
     assert gl.render_image(a, cam, max_splats=0).max() == 0
+
+
+def test_a_preview_with_max_splats_keeps_the_small_front_splats(gl) -> None:
+    """A generated world holds the photo's small splats in front of bigger backdrop
+    splats, in one layer. Ranked by contribution, a `render --max-splats` preview kept the
+    backdrop whole and dropped the photo: it showed what stands behind the photo."""
+    from scene.gaussians import GaussianCloud
+
+    g = np.linspace(-2.0, 2.0, 120)
+    fx, fy = np.meshgrid(g, g)
+    front = np.stack([fx.ravel(), fy.ravel(), np.zeros(fx.size)], 1)  # red, 3.4 cm apart
+    g2 = np.linspace(-2.0, 2.0, 40)
+    bx, by = np.meshgrid(g2, g2)
+    back = np.stack([bx.ravel(), by.ravel(), np.full(bx.size, -0.5)], 1)  # green, 3x bigger
+    cloud = GaussianCloud.concatenate(
+        [
+            GaussianCloud.from_points(front, np.tile([0.9, 0.1, 0.1], (len(front), 1)), 0.03),
+            GaussianCloud.from_points(back, np.tile([0.1, 0.9, 0.1], (len(back), 1)), 0.09),
+        ]
+    )
+    cam = _cam(eye=(0.0, 0.0, 4.0))
+    k = len(cloud) // 3
+    img = gl.render_float(cloud, cam, max_splats=k)
+    centre = img[H // 4 : 3 * H // 4, W // 4 : 3 * W // 4]
+    red = (centre[..., 0] > centre[..., 1]).mean()
+    assert red > 0.9, red
 
 
 def test_any_resolution_and_bad_input(gl) -> None:

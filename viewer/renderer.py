@@ -709,7 +709,9 @@ class SplatRenderer:
             frustum,
             limit,
             self._weight,
-            self._candidates(limit),
+            # a one-shot exact render considers every splat in view and thins evenly
+            None if exact else self._candidates(limit),
+            uniform=exact,
         )
 
     def _candidates(self, limit: int | None) -> np.ndarray | None:
@@ -739,8 +741,9 @@ class SplatRenderer:
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
 
-        With `k` (max_splats) only the most important splats in view are sorted: exactly k
-        for a synchronous sort, 2k (a margin for the drifting view) in the background."""
+        With `k` (max_splats) only k splats in view are sorted: for a synchronous
+        (one-shot) sort exactly k, thinned evenly; in the background 2k (a margin for the
+        drifting view), the most important first."""
         cur = self._order
         if self.sync_sort:
             # exact order for this camera; the async state restarts from it afterwards

@@ -151,6 +151,24 @@ def contribution(
     return np.asarray(w, np.float32)
 
 
+def uniform_scores(index: np.ndarray) -> np.ndarray:
+    """A fixed pseudo-random score in [0, 1) per splat index, (M,) float32 (the
+    MurmurHash3 64-bit finaliser; a bare multiplicative hash kept indices on a lattice,
+    diagonal streaks across a photo's row-major splats): the top k of them thin every
+    part of the view alike. A one-shot
+    render (a preview with `max_splats`) thins this way: ranked by `contribution`, a
+    generated world's sky dome and backdrop (few, big splats) took the whole budget and
+    the photo's own small splats vanished from its start view."""
+    h = np.asarray(index, np.uint64)
+    with np.errstate(over="ignore"):
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xFF51AFD7ED558CCD)
+        h = h ^ (h >> np.uint64(33))
+        h = h * np.uint64(0xC4CEB9FE1A85EC53)
+        h = h ^ (h >> np.uint64(33))
+    return ((h >> np.uint64(40)).astype(np.float64) / float(1 << 24)).astype(np.float32)
+
+
 def splat_weights(opacity: np.ndarray, log_scales: np.ndarray) -> np.ndarray:
     """opacity (N,) in 0..1, log_scales (N, 3) -> (N,) float32 opacity × s1 × s2 (the two
     largest scales: the area of the splat's largest cross-section up to π)."""
@@ -223,6 +241,7 @@ class SortRequest:
     limit: int | None = None  # keep only this many in view, the largest contribution first
     weight: np.ndarray | None = None  # (N,) splat_weights: with it, results carry contributions
     candidates: np.ndarray | None = None  # sorted uint32 indices: consider only these (with limit)
+    uniform: bool = False  # with limit: thin evenly (`uniform_scores`), not by contribution
 
 
 @dataclass(frozen=True)
@@ -247,7 +266,9 @@ def run_sort(req: SortRequest) -> SortResult:
             keep = depth > req.min_depth
             if not keep.all():
                 depth, index, area = depth[keep], index[keep], area[keep]
-        score = contribution(req.weight[index], depth, area)
+        score = (
+            uniform_scores(index) if req.uniform else contribution(req.weight[index], depth, area)
+        )
         in_view = len(index)
         considered = sum(lay.stop - lay.start for lay in req.layers)
         fraction = in_view / considered if considered else 1.0
