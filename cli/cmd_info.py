@@ -266,8 +266,9 @@ def run(args: argparse.Namespace) -> int:
             axes = info["spz_axes"]
             if axes == "ply":
                 how = (
-                    "PLY frame (x right, y down, z forward), kept as stored; a file from "
-                    "splat-transform or SuperSplat (RUB) needs `convert --spz-axes rub`"
+                    "the PLY frame: the same axes as the scene's .ply, no flip (Niantic's "
+                    "convention); a file from splat-transform or SuperSplat (RUB, y and z "
+                    "flipped) needs `convert --spz-axes rub`"
                 )
             else:
                 how = f"{axes} from the file's coordinate-system extension, turned to the PLY frame"
