@@ -243,8 +243,11 @@ def compute_depths(
     valid: dict[str, np.ndarray] | None = None,
     ground_planes: int = 48,
     ground_fill: bool = True,
+    labels: dict[str, str] | None = None,
 ) -> dict[str, DepthView]:
     """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size.
+    labels: optional name -> the photo's own name, for the progress messages (the names
+    here are the working copies', e.g. 'IMG_1.png' for 'IMG_1.JPG').
 
     Two plane sweeps per view: `planes` fronto-parallel ones and `ground_planes` (0 = off)
     along the ground's normal (world down from the cameras held level,
@@ -259,6 +262,7 @@ def compute_depths(
     import cv2
 
     names = list(cams)
+    shown = labels or {}
     small: dict[str, tuple[np.ndarray, np.ndarray, Camera]] = {}
     masks: dict[str, np.ndarray] = {}
     for n in names:
@@ -285,8 +289,9 @@ def compute_depths(
         down = -estimate_up(list(cams.values()))
     out: dict[str, DepthView] = {}
     for i, n in enumerate(names):
+        what = f"depth {i + 1}/{len(names)}: {shown.get(n, n)}"
         if report:
-            report(i / len(names), f"depth {i + 1}/{len(names)}: {n}")
+            report(i / len(names), what)
         rgb, grey, sc = small[n]
         nb = neigh.get(n, [])
         try:
@@ -304,11 +309,7 @@ def compute_depths(
             )
             continue
         # called by plane_sweep within this iteration; defaults bind this view's i and n
-        check = (
-            (lambda i=i, n=n: report(i / len(names), f"depth {i + 1}/{len(names)}: {n}"))
-            if report
-            else None
-        )
+        check = (lambda i=i, what=what: report(i / len(names), what)) if report else None
         srcs = [(small[s][1], small[s][2]) for s in nb]
         depth, score = plane_sweep(grey, sc, srcs, near, far, planes=planes, check=check)
         if ground_planes and down is not None:

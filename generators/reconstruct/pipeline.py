@@ -229,6 +229,7 @@ def _run(
             planes=opts.planes,
             report=rep,
             valid=lens_valid,
+            labels={w: ph.name for w, ph in by_work.items()},
         )
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
