@@ -101,8 +101,9 @@ def test_merge_with_parents_are_the_voxels_merged() -> None:
     from viewer.lod import merge_with_parents
 
     wall = _wall(8000, seed=3)
-    lod, parent, h = merge_with_parents(wall, 400)
-    assert parent is not None and parent.shape == (len(wall),) and h > 0
+    lod, parent, size = merge_with_parents(wall, 400)
+    assert parent is not None and parent.shape == (len(wall),) and size.shape == (len(lod),)
+    assert (size > 0).all()
     assert parent.min() == 0 and parent.max() == len(lod) - 1
     # each merged splat's mean is the weighted mean of its children, which lie in one voxel
     w = wall.opacity_values() * np.exp(np.sort(wall.scales, 1)[:, 1:].sum(1))
@@ -111,9 +112,9 @@ def test_merge_with_parents_are_the_voxels_merged() -> None:
         np.testing.assert_allclose(
             lod.means[j], (wall.means[kids] * w[kids, None]).sum(0) / w[kids].sum(), atol=1e-5
         )
-        assert np.ptp(wall.means[kids], axis=0).max() <= h * 1.0001
-    same, none, h0 = merge_with_parents(wall, 10_000)
-    assert same is wall and none is None and h0 == 0.0
+        assert np.ptp(wall.means[kids], axis=0).max() <= size[j] * 1.0001
+    same, none, size0 = merge_with_parents(wall, 10_000)
+    assert same is wall and none is None and not size0.any()
 
 
 def test_lod_cut_expands_the_largest_voxels_within_budget() -> None:
@@ -205,3 +206,28 @@ def test_merge_conserves_integrated_opacity(monkeypatch) -> None:  # noqa: ANN00
     clipped = integrated(lod_mod.merge_cloud(wall, 400)) / fine
     assert 0.9 < exact < 1.1
     assert clipped + 0.05 < kept <= exact + 1e-6
+
+
+def test_a_far_sky_dome_does_not_coarsen_the_near_scene() -> None:
+    """A generated world holds a photo's splats a few metres away and a sky dome 400 m out
+    in one layer. One voxel size for both gave voxels of metres: the photo fell into one
+    merged splat (moving frames showed a blur without the rocket of the demo world).
+    Crowded voxels are split, so the near scene stays finely divided."""
+    from scene.gaussians import GaussianCloud
+    from viewer.lod import merge_with_parents
+
+    rng = np.random.default_rng(5)
+    g = np.linspace(-1.0, 1.0, 100)
+    px, py = np.meshgrid(g, g)
+    near = np.stack([px.ravel(), py.ravel() + 1.6, np.full(px.size, -5.0)], 1)
+    d = rng.normal(size=(6000, 3))
+    d[:, 1] = np.abs(d[:, 1])
+    dome = 400.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([near, dome])
+    cloud = GaussianCloud.from_points(pts, rng.uniform(0, 1, (len(pts), 3)), 0.01)
+    lod, parent, size = merge_with_parents(cloud, 2000)
+    assert parent is not None
+    near_parents = np.unique(parent[: len(near)])
+    assert len(near_parents) >= 300, len(near_parents)  # the 2x2 m photo: many voxels
+    assert np.median(size[near_parents]) < 0.2  # under 20 cm
+    assert size[np.unique(parent[len(near) :])].min() > 1.0  # the dome's are coarse

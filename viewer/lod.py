@@ -33,16 +33,51 @@ SPREAD = 1.2
 #: 0.841 / 30.0 dB, 0.693 / 27.0 dB.
 CONSERVE = True
 MAX_WIDEN = 1.25
+#: a voxel holding more than SPLIT_CAP × the average splats per merged splat is split in
+#: eight, at most MAX_SPLITS times (an octree's adaptive depth). One voxel size for all of
+#: a generated world (a photo 6 m away, a sky dome 400 m out) made voxels of metres: the
+#: photo fell into a handful of merged splats, each too big for a moving frame's budget to
+#: swap in, and walking the demo world showed a blur without its rocket. (Voxels laid out
+#: in mip-NeRF 360's contracted space instead drew moiré rings in the sky.)
+MAX_SPLITS = 8
+SPLIT_CAP = 4.0
 
 
-def _cells(means: np.ndarray, h: float, lo: np.ndarray) -> tuple[np.ndarray, int]:
-    """Voxel id per splat (N,) int64, renumbered 0..M-1, and M."""
-    ijk = np.floor((means - lo) / h).astype(np.int64)
-    dims = ijk.max(0) + 1
-    key = (ijk[:, 0] * dims[1] + ijk[:, 1]) * dims[2] + ijk[:, 2]
-    _, inv = np.unique(key, return_inverse=True)
+def _cells(
+    means: np.ndarray, h: float, lo: np.ndarray, cap: int | None = None
+) -> tuple[np.ndarray, int, np.ndarray]:
+    """(voxel id per splat (N,) int64 renumbered 0..M-1, M, each voxel's level (M,) int:
+    its edge is h / 2**level).
+
+    cap: a voxel holding more splats than this is split into eight, up to MAX_SPLITS
+    times (an octree's adaptive depth): dense parts of a scene get more, smaller merged
+    splats, and no merged splat holds more than a moving frame's budget can swap in."""
+    n = len(means)
+    level = np.zeros(n, np.int64)
+    key = np.zeros(n, np.int64)
+    todo = np.ones(n, bool)
+    for lv in range(MAX_SPLITS + 1):
+        e = h / (1 << lv)
+        ijk = np.floor((means[todo] - lo) / e).astype(np.int64)
+        dims = ijk.max(0) + 1 if len(ijk) else np.ones(3, np.int64)
+        k = (ijk[:, 0] * dims[1] + ijk[:, 1]) * dims[2] + ijk[:, 2]
+        key[todo], level[todo] = k, lv
+        if cap is None or lv == MAX_SPLITS:
+            break
+        _, inv_t, cnt = np.unique(k, return_inverse=True, return_counts=True)
+        inv_t = inv_t.reshape(-1)
+        if lv == 0 and cnt.max() <= cap:  # nothing crowded (a room): one unique in all
+            return inv_t, len(cnt), np.zeros(len(cnt), np.int64)
+        crowded = cnt[inv_t] > cap
+        if not crowded.any():
+            break
+        sub = np.flatnonzero(todo)
+        todo[:] = False
+        todo[sub[crowded]] = True
+    # one int64 per (level, voxel): keys stay below 2**59 for 8 splits of any sane grid
+    _, first, inv = np.unique(key * 16 + level, return_index=True, return_inverse=True)
     inv = inv.reshape(-1)
-    return inv, int(inv.max()) + 1 if len(inv) else 0
+    return inv, len(first), level[first]
 
 
 def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
@@ -54,14 +89,16 @@ def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
 
 def merge_with_parents(
     cloud: GaussianCloud, target: int
-) -> tuple[GaussianCloud, np.ndarray | None, float]:
+) -> tuple[GaussianCloud, np.ndarray | None, np.ndarray]:
     """(merged cloud, parent (N,) int64 index of each fine splat's merged splat or None when
-    nothing was merged, voxel edge h in layer units (0 when nothing was merged)).
+    nothing was merged, each merged splat's voxel edge (M,) float32 in layer units (zeros
+    when nothing was merged)).
 
     The parents make an adaptive cut possible (hierarchical 3DGS, Octree-GS): a frame draws
     a voxel's fine splats where the voxel projects large and its merged splat elsewhere.
 
-    Voxel size is chosen (up to four refinements) so that about `target` voxels are occupied; per
+    Voxels are cubes of edge h, split where crowded (`_cells`); h is chosen (up to five
+    refinements) so that about `target` voxels are occupied; per
     voxel, with w = opacity × s1 × s2 (the two largest scales): mean = Σ w x / Σ w,
     covariance = SPREAD × (Σ w (Σ_i + x xᵀ) / Σ w − mean meanᵀ), its two largest axes
     widened (at most MAX_WIDEN) until an opacity of 0.99 carries the voxel's Σ o_i s1 s2,
@@ -70,17 +107,19 @@ def merge_with_parents(
     """
     n = len(cloud)
     if n <= target or target <= 0:
-        return cloud, None, 0.0
+        return cloud, None, np.zeros(n, np.float32)
     means = cloud.means.astype(np.float64)
     lo, hi = means.min(0), means.max(0)
     ext = np.sort(np.maximum(hi - lo, 1e-9))
     h = float(np.sqrt(ext[1] * ext[2] / target))  # as if the splats lay on a surface
-    for _ in range(4):  # refine towards `target` occupied voxels
-        inv, m = _cells(means, h, lo)
+    cap = max(8, int(SPLIT_CAP * n / target))
+    for _ in range(5):  # refine towards `target` occupied voxels
+        inv, m, level = _cells(means, h, lo, cap)
         if abs(m - target) < 0.15 * target:
             break
         h *= float(np.clip((m / target) ** 0.5, 0.2, 5.0))
-    inv, m = _cells(means, h, lo)
+    else:
+        inv, m, level = _cells(means, h, lo, cap)
     op = cloud.opacity_values().astype(np.float64)
     ls = np.sort(cloud.scales.astype(np.float64), axis=1)
     area = np.exp(np.clip(ls[:, 1] + ls[:, 2], -80, 80))
@@ -127,5 +166,6 @@ def merge_with_parents(
         shn,
     )
     out.meta = dict(cloud.meta)
-    log.debug("merged %d splats into %d (voxel %.3g)", n, m, h)
-    return out, inv, h
+    size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
+    log.debug("merged %d splats into %d (voxel %.3g, split up to %d times)", n, m, h, level.max())
+    return out, inv, size

@@ -223,8 +223,8 @@ def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
         n = len(cloud)
         if n != s.stop - s.start:
             raise ValueError("layer data changed since packing")
-        lod, parent, h = (
-            (cloud, None, 0.0)
+        lod, parent, size = (
+            (cloud, None, np.zeros(n, np.float32))
             if n < 5000
             else merge_with_parents(cloud, max(1000, int(target * n / total)))
         )
@@ -232,7 +232,7 @@ def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
             parent = np.arange(n)
         parts.append((lod, s.slot))
         ranges.append((i, at, at + len(lod)))
-        sizes.append(np.full(len(lod), h, np.float32))
+        sizes.append(size)
         parents.append(parent + at)
         at += len(lod)
     parent = np.concatenate(parents) if parents else np.zeros(0, np.int64)
