@@ -39,12 +39,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.objects.files import (
-        check_mesh_path,
-        check_output_folder,
-        write_cloud,
-        write_mesh,
-    )
+    from generators.objects.files import check_mesh_path, write_cloud, write_mesh
     from generators.objects.options import ObjectOptions
     from generators.objects.pipeline import generate_object
     from generators.options import from_args
@@ -56,9 +51,6 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--out must be a .ply file, got {args.out}")
     if args.mesh is not None:
         check_mesh_path(args.mesh)
-    for target in (args.out, args.mesh):  # both checked before either is written
-        if target is not None:
-            check_output_folder(target)
     req.check()  # options, and a backend's weights, before any work
     bar = TerminalProgress("object ")
     try:

@@ -174,18 +174,16 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
         [np.bincount(seg[ok], lab[..., i][ok], minlength=n) / cnt for i in range(3)], -1
     )
     pairs = []
+    rim = np.zeros(n, np.int64)  # each segment's boundary: pixel pairs where it changes
     for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
-        m = (a >= 0) & (b >= 0) & (a != b)
+        diff = a != b
+        m = (a >= 0) & (b >= 0) & diff
         pairs.append(np.stack([a[m], b[m]], 1))
+        rim += np.bincount(a[diff & (a >= 0)], minlength=n)
+        rim += np.bincount(b[diff & (b >= 0)], minlength=n)
     pr, shared = np.unique(np.sort(np.concatenate(pairs), 1), axis=0, return_counts=True)
     if not len(pr):
         return seg
-    # each segment's boundary length: pixel pairs across which the segment changes
-    rim = np.zeros(n, np.int64)
-    for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
-        m = a != b
-        rim += np.bincount(a[m & (a >= 0)], minlength=n)
-        rim += np.bincount(b[m & (b >= 0)], minlength=n)
     d_ab = np.linalg.norm(mean[pr[:, 0], 1:] - mean[pr[:, 1], 1:], axis=1)
     d_l = np.abs(mean[pr[:, 0], 0] - mean[pr[:, 1], 0])
     along = shared >= SHARED_BOUNDARY * np.minimum(rim[pr[:, 0]], rim[pr[:, 1]])

@@ -42,14 +42,6 @@ def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
     sio.save(cloud, path, "ply", comments=[f"wander {meta}"])
 
 
-def check_output_folder(path: str | Path) -> None:
-    """Raise before any work when `path` could not be written (its folder is missing)."""
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise SceneFormatError(path, f"folder {folder} does not exist")
-
-
 def check_mesh_path(path: str | Path) -> None:
     """Raise unless `path` names a mesh format `write_mesh` can write."""
     path = Path(path)
