@@ -561,7 +561,7 @@ def test_the_window_can_be_made_smaller_than_the_start_pages_content(window, qtb
         window.resize(old)
 
 
-def test_the_start_pages_tiles_fit_a_narrow_window(window, qtbot) -> None:
+def test_the_start_pages_tiles_fit_a_narrow_window(window, qtbot, monkeypatch) -> None:
     """At 800 px the two tile columns were wider than the page: tiles overlapped, the
     right column was cut off and the page scrolled sideways. Tiles now reflow into one
     column when two would not fit with their titles on one line."""
@@ -574,8 +574,10 @@ def test_the_start_pages_tiles_fit_a_narrow_window(window, qtbot) -> None:
     old = window.size()
     try:
         page = window.start_page
-        window._refresh_start_page()
-        page.refresh(page._create_actions, ["/a/long/folder/" * 8 + "scene.ply"])
+        long_path = "/a/long/folder/" * 8 + "scene.ply"
+        with monkeypatch.context() as mp:
+            mp.setattr(window.settings, "recent_files", lambda: [long_path])
+            window._refresh_start_page()
         window.stack.setCurrentWidget(page)
         for width in (520, 640, 800, 1300):
             window.resize(width, 700)

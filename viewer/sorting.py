@@ -155,10 +155,10 @@ def uniform_scores(index: np.ndarray) -> np.ndarray:
     """A fixed pseudo-random score in [0, 1) per splat index, (M,) float32 (the
     MurmurHash3 64-bit finaliser; a bare multiplicative hash kept indices on a lattice,
     diagonal streaks across a photo's row-major splats): the top k of them thin every
-    part of the view alike. A one-shot
-    render (a preview with `max_splats`) thins this way: ranked by `contribution`, a
-    generated world's sky dome and backdrop (few, big splats) took the whole budget and
-    the photo's own small splats vanished from its start view."""
+    part of the view alike. A one-shot render (a preview with `max_splats`) thins this
+    way: ranked by `contribution`, a generated world's sky dome and backdrop (few, big
+    splats) took the whole budget and the photo's own small splats vanished from its
+    start view."""
     h = np.asarray(index, np.uint64)
     with np.errstate(over="ignore"):
         h = h ^ (h >> np.uint64(33))

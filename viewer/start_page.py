@@ -159,7 +159,6 @@ class StartPage(QWidget):
 
     def refresh(self, create_actions: list[QAction], recent: list[str]) -> None:
         """Rebuild the tiles (Open, Demo, one per Create action) and the recent list."""
-        self._create_actions = list(create_actions)
         for lay in (self.grid, self.recent_box):
             while lay.count():
                 w = lay.takeAt(0).widget()
