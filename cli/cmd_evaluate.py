@@ -138,10 +138,10 @@ def run(args: argparse.Namespace) -> int:
     apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
 
     world = load_scene(args.scene)
-    require_content(world, args.scene, "evaluate")
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
         if (lay.source or {}).get("what") == "camera frusta":
             world.set_visible(lay.id, False)
+    require_content(world, args.scene, "evaluate")  # the frusta alone are nothing to score
     from viewer.offscreen import OffscreenRenderer
 
     args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)

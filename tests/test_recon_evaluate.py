@@ -455,3 +455,27 @@ def test_evaluate_without_a_display_renders_through_egl(x_display, tmp_path: Pat
     assert res.returncode == 0, res.stderr
     rep = json.loads((tmp_path / "e" / "report.json").read_text())
     assert len(rep["views"]) == 3 and all(v["coverage"] > 0.05 for v in rep["views"])
+
+
+def test_evaluate_refuses_a_project_whose_scene_layer_was_cut_off(tmp_path: Path) -> None:
+    """Only the photo-camera frusta of a reconstruction project loaded (its scene layer
+    cut off): the frusta are hidden for scoring, so nothing is left to evaluate, and the
+    command says so instead of scoring black frames."""
+    from conftest import random_cloud
+
+    from cli import run_cli
+    from scene.project import save_project
+    from scene.world import Layer, World
+
+    _, cam_dir, _ = _scene_with_cameras(tmp_path)
+    w = World()
+    w.add_layer(Layer("cameras", random_cloud(50, seed=1), source={"what": "camera frusta"}))
+    w.add_layer(Layer("scene", random_cloud(3000, seed=2)))
+    whole = tmp_path / "whole.wander"
+    save_project(w, whole)
+    cut = tmp_path / "cut.wander"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    (tmp_path / "ph").mkdir()
+    argv = ["evaluate", str(cut), "--photos", str(tmp_path / "ph"), "--cameras", str(cam_dir)]
+    assert run_cli([*argv, "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o").exists()
