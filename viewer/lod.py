@@ -113,11 +113,18 @@ def merge_with_parents(
     ext = np.sort(np.maximum(hi - lo, 1e-9))
     h = float(np.sqrt(ext[1] * ext[2] / target))  # as if the splats lay on a surface
     cap = max(8, int(SPLIT_CAP * n / target))
+    prev = None
     for _ in range(5):  # refine towards `target` occupied voxels
         inv, m, level = _cells(means, h, lo, cap)
         if abs(m - target) < 0.15 * target:
             break
-        h *= float(np.clip((m / target) ** 0.5, 0.2, 5.0))
+        # m ~ h**-k: k = 2 on a surface; a scene with far, sparse parts (a sky dome)
+        # occupies fewer new voxels per step, so k comes from the last two tries
+        k = 2.0
+        if prev is not None and prev[0] != h and prev[1] != m:
+            k = float(np.clip(-np.log(m / prev[1]) / np.log(h / prev[0]), 0.5, 3.0))
+        prev = (h, m)
+        h *= float(np.clip((m / target) ** (1.0 / k), 0.2, 5.0))
     else:
         inv, m, level = _cells(means, h, lo, cap)
     op = cloud.opacity_values().astype(np.float64)
