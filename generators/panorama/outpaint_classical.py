@@ -44,6 +44,7 @@ CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elev
 PLANE_PX = 512  # the planar texture's period (texels)
 SKY_ANISO = 6.0  # the sky's colours carry this much further along rows than across them
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
+GRAIN_HIGHPASS = 16.0  # the exemplar keeps detail finer than its size / this (Gaussian σ)
 
 
 def looks_like_sky(rgb: np.ndarray) -> bool:
@@ -127,7 +128,7 @@ def outpaint_classical(
             continue
         w_t = _resize_wrap(w_s, ht, wt).clip(0, 1)
         col_t = _resize_wrap(colours_s[c], ht, wt)
-        tex, size = _class_texture(img_t, known_t, labels_t, c, noise)
+        tex, size = _class_texture(img_t, known_t, labels_t, c, noise, indoor=upper == CEILING)
         exemplars[_NAMES[c]] = size
         fill += w_t[..., None] * (col_t + tex)
         cancel.check()
@@ -355,7 +356,7 @@ def _class_weights(
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
 
 
-def _centre_distance(mask: np.ndarray) -> np.ndarray | None:
+def _centre_distance(mask: np.ndarray, sideways: bool = False) -> np.ndarray | None:
     """Distance (h, w) float64 of every pixel from the centre of `mask`'s bounding box, in
     units of its half-size (max norm: 0 at the centre, 1 on the box's edges); None when
     the box spans more than half the width (a region around the seam has no centre)."""
@@ -367,18 +368,21 @@ def _centre_distance(mask: np.ndarray) -> np.ndarray | None:
     rr, cc = np.mgrid[0 : mask.shape[0], 0 : mask.shape[1]]
     dr = np.abs(rr - (r0 + r1) / 2) / max((r1 - r0) / 2, 1)
     dc = np.abs(cc - (c0 + c1) / 2) / max((c1 - c0) / 2, 1)
-    return np.maximum(dr, dc)
+    return dc.astype(np.float64) if sideways else np.maximum(dr, dc)
 
 
-def _border_mean(img: np.ndarray, sel: np.ndarray) -> np.ndarray | None:
+def _border_mean(img: np.ndarray, sel: np.ndarray, sideways: bool = False) -> np.ndarray | None:
     """Mean colour (3,) of the `sel` pixels of the photo's region, weighted by the square
-    of their distance from its centre (0 there, 1 at its edges); None with under 16."""
+    of their distance from its centre (0 there, 1 at its edges); None with under 16.
+    sideways: only the distance to the left and right edges counts, to the fourth power
+    (outdoors the band around the horizon continues what stands at the photo's sides; its
+    top and bottom rows are roofs and the ground's edge)."""
     if sel.sum() < 16:
         return None
-    d = _centre_distance(sel)
+    d = _centre_distance(sel, sideways)
     if d is None:  # the region wraps around the seam: no border bias
         return img[sel].mean(0)
-    wgt = d[sel] ** 2 + 1e-3
+    wgt = d[sel] ** (4 if sideways else 2) + 1e-3
     return (img[sel] * wgt[:, None]).sum(0) / wgt.sum()
 
 
@@ -427,7 +431,7 @@ def _class_colours(
     # far from the photo the walls take the colour of the photo's background, not of
     # its subject: upright pixels weighted towards the photo's edges (a red motorcycle in
     # the middle of a garage does not paint the garage red)
-    wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT))
+    wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT), sideways=upper == SKY)
     if wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
     # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
@@ -439,9 +443,9 @@ def _class_colours(
         )
         t = _smoothstep(0.5, 1.45, lat)
         out[SKY] = out[SKY] * (1 - t) + zenith * t
-        # the far skyline is seen through air: it takes on the sky's colour at the
-        # horizon (aerial perspective), more the farther from the photo it stands
-        far = 0.35 * share[..., None]
+        # the far skyline is seen through air: it takes on a little of the sky's colour
+        # at the horizon (aerial perspective); at 0.35 a treeline 40 m away became fog
+        far = 0.15 * share[..., None]
         out[UPRIGHT] = out[UPRIGHT] * (1 - far) + out[SKY] * far
     else:
         # ceiling: a light, desaturated tint of the photo's brightest walls (ceilings are
@@ -485,9 +489,15 @@ def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
 
 
 def _class_texture(
-    img_t: np.ndarray, known_t: np.ndarray, labels_t: np.ndarray, c: int, noise: np.ndarray
+    img_t: np.ndarray,
+    known_t: np.ndarray,
+    labels_t: np.ndarray,
+    c: int,
+    noise: np.ndarray,
+    indoor: bool = False,
 ) -> tuple[np.ndarray, int | None]:
-    """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it."""
+    """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it;
+    indoors the walls get half the grain (painted walls, not sandpaper)."""
     from .texture import adsn_texture, best_window
 
     ht, wt = known_t.shape
@@ -510,21 +520,22 @@ def _class_texture(
             r, q, _ = win
             ex = img_t[r : r + size, q : q + size]
             # the grain only: shading across the window would become blotches
-            ex = ex - cv2.GaussianBlur(ex, (0, 0), size / 6.0) + ex.mean((0, 1))
-            # walls, the far skyline and the sky: grain, not the stripes of a facade's
-            # windows or the girders of a tower the coarse class left in the sky
-            iso = c in (UPRIGHT, CEILING, SKY)
-            tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=iso)
+            ex = ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))
+            # direction-free grain: not the stripes of a facade's windows, the girders of
+            # a tower the coarse class left in the sky, or a shadow's edge on the ground
+            # (laid on the floor plane with its orientation it drew concentric ripples)
+            tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=True)
             # floor and sky/ceiling caps: the grain laid on their plane, not on the
             # equirect grid (whose rows pinch to a point at the poles: radial streaks)
             plane_ex = _rectified(ex, r + size / 2.0, ht) if c == GROUND else ex
-            plane = adsn_texture(plane_ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=iso)
+            plane = adsn_texture(plane_ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=True)
             # the ground is the floor plane all the way to the horizon: laid on the
             # equirect grid its grain has one foreshortening at every elevation (waves)
             caps = GROUND_CAP_DEG if c == GROUND else (CAP_FROM_DEG, CAP_FULL_DEG)
             tex = _planar_caps(tex, plane, *caps)
             amp = float(tex.std())
-            cap = MAX_GRAIN * (0.5 if c in (CEILING, SKY) else 1.0)
+            plain = c in (CEILING, SKY) or (indoor and c == UPRIGHT)
+            cap = MAX_GRAIN * (0.5 if plain else 1.0)
             if amp > cap:
                 tex *= cap / amp
             return tex, size
