@@ -23,7 +23,12 @@ HELP = "render a fly-through MP4 along a camera path (JSON keyframes or the book
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help=".wander project or splat/mesh file")
     src = parser.add_mutually_exclusive_group()
-    src.add_argument("--path", help="camera path JSON (keyframes: time, position, yaw, pitch, fov)")
+    src.add_argument(
+        "--path",
+        help='camera path JSON: {"keyframes": [{"time": s, "position": [x, y, z], '
+        '"look_at": [x, y, z] or "yaw_deg"/"pitch_deg" (or "yaw"/"pitch" in '
+        'radians), "fov_y_deg": deg}, ...]}, at least two keyframes',
+    )
     src.add_argument(
         "--from-bookmarks",
         action="store_true",
@@ -180,9 +185,20 @@ def run(args: argparse.Namespace) -> int:
                 f"bookmarks in order (--path PATH.json for your own)",
                 file=sys.stderr,
             )
-    else:
+    else:  # nothing saved (an object, another tool's file): a turntable around it
+        from cli.cmd_render import default_view
+
+        eye, target = default_view(world)
+        path = CameraPath.orbit(eye, target, 50.0, seconds=12.0, up=world.up_axis)
+        print(
+            "no camera path given or saved: rendering a turn around the scene "
+            "(--path PATH.json for your own)",
+            file=sys.stderr,
+        )
+    if path.duration <= 0:
         raise InputError(
-            "no camera path: give --path PATH.json, or save a path or a bookmark in the project"
+            "the camera path is a single moment (one keyframe, or all at one time): a video "
+            "needs at least two keyframes at different times (`render` makes a still)"
         )
     try:
         render = make_render_fn(world, bg, args.max_splats)

@@ -8,12 +8,19 @@ from pathlib import Path
 
 def load_scene(path: str | Path, progress=None):
     """A World from a .wander project (warnings to stderr) or any file scene.io reads,
-    through the one scene loader, `scene.io.load_world`."""
+    through the one scene loader, `scene.io.load_world`; a file also gets what it says
+    about itself (`viewer.up_axis.adopt_file_context`), as in the app."""
     from scene.io import load_world
 
     world, warnings = load_world(path, progress=progress)
     for w in warnings:
         print(f"warning: {w}", file=sys.stderr)
+    if Path(path).suffix.lower() != ".wander":
+        from viewer.up_axis import adopt_file_context
+
+        # as the app opens it: a world file starts where its photo was taken, a
+        # reconstruction's photo cameras beside it become its bookmarks
+        adopt_file_context(world, path)
     return world
 
 
@@ -22,8 +29,12 @@ def require_content(world, path: str | Path, what: str) -> None:
     mesh (a damaged project whose every layer was skipped on load, or an empty one), so a
     render or video is never an all-black file that looks like success."""
     from scene.errors import InputError
+    from scene.mesh import Mesh
 
-    if any(len(lay.data) for lay in world.visible_layers()):
+    def shows(data) -> bool:
+        return data.n_faces > 0 if isinstance(data, Mesh) else len(data) > 0
+
+    if any(shows(lay.data) for lay in world.visible_layers()):
         return
     raise InputError(
         f"nothing to {what}: {path} has no visible layer that could be read "

@@ -752,6 +752,14 @@ def world_from_panorama(
         "sky_fraction": round(float(sky.mean()), 4),
         "estimates": estimates,
         "splats": len(cloud),
+        # where the photo was taken: a world saved as a splat file starts there too
+        "start": {
+            "position": [0.0, eye_height, 0.0],
+            "yaw": 0.0,
+            "pitch": math.radians(pano.photo_pitch_deg),
+            "fov_y_deg": float(pano.fov_y_deg),
+            "fov_x_deg": float(pano.fov_x_deg) if float(pano.known.min()) < 0.5 else 0.0,
+        },
         "panorama": pano.meta,
         **({"depth_model": str(model)} if model else {}),
         "options": opts.record(),

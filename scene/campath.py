@@ -33,6 +33,11 @@ from .camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
 from .errors import SceneFormatError
 from .rotations import quat_multiply
 
+#: what a keyframe may hold: angles in radians (yaw, pitch) or degrees (*_deg), or a point
+#: to look at; time in seconds
+KEYFRAME_KEYS = frozenset(
+    {"time", "position", "look_at", "yaw", "pitch", "yaw_deg", "pitch_deg", "fov_y_deg"}
+)
 FORMAT_NAME = "wander-camera-path"
 FORMAT_VERSION = 1
 
@@ -345,6 +350,42 @@ class CameraPath:
             kfs.append(Keyframe(b.position, b.yaw, b.pitch, b.fov_y_deg, t))
         return cls(kfs, up)
 
+    @classmethod
+    def orbit(
+        cls,
+        eye: Any,
+        target: Any,
+        fov_y_deg: float = 60.0,
+        seconds: float = 12.0,
+        up: Any = (0.0, 1.0, 0.0),
+    ) -> CameraPath:
+        """A turntable: one full turn around `target` (3,) at `eye`'s (3,) distance and
+        height along `up`, always looking at `target`, in `seconds`; a keyframe per 10° (the
+        spline keeps the circle round to within 0.2 %). Raises ValueError when `eye` lies
+        on `target`'s up line."""
+        up_v = np.asarray(up, np.float64).reshape(3)
+        up_v = up_v / max(float(np.linalg.norm(up_v)), 1e-12)
+        c = np.asarray(target, np.float64).reshape(3)
+        off = np.asarray(eye, np.float64).reshape(3) - c
+        h = float(off @ up_v)
+        radial = off - h * up_v
+        r = float(np.linalg.norm(radial))
+        if r < 1e-9 or seconds <= 0:
+            raise ValueError("an orbit needs an eye beside its target and a positive duration")
+        a = radial / r
+        b = np.cross(up_v, a)
+        n = 36
+        kfs = []
+        for k in range(n + 1):
+            t = 2 * math.pi * k / n
+            pos = c + h * up_v + r * (math.cos(t) * a + math.sin(t) * b)
+            kf = Keyframe.from_camera(level_camera(pos, c - pos, fov_y_deg, 16, 16, up_v))
+            kf.time = seconds * k / n
+            if kfs:  # unwrap: the yaw keeps turning one way (no spin back at ±π)
+                kf.yaw = kfs[-1].yaw + math.remainder(kf.yaw - kfs[-1].yaw, 2 * math.pi)
+            kfs.append(kf)
+        return cls(kfs, up_v)
+
     # ------------------------------------------------------------------ JSON
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -392,6 +433,13 @@ class CameraPath:
             )
         kfs = []
         for i, k in enumerate(d["keyframes"]):
+            unknown = sorted(set(k) - KEYFRAME_KEYS) if isinstance(k, dict) else []
+            if unknown:  # a misspelt key ("fov") silently fell back to a default
+                raise SceneFormatError(
+                    source,
+                    f"keyframe {i + 1}: unknown key {unknown[0]!r}; a keyframe holds "
+                    + ", ".join(sorted(KEYFRAME_KEYS)),
+                )
             try:
                 pos = np.asarray(k["position"], np.float64).reshape(3)
                 if "look_at" in k:

@@ -126,3 +126,59 @@ def test_default_view_is_the_first_bookmark_when_there_is_one() -> None:
     w.add_layer(Layer(name="c", data=random_cloud(500, 0, seed=1)))
     eye2, look2 = default_view(w)
     assert np.linalg.norm(eye2 - look2) > 0.5
+
+
+def test_a_world_saved_as_a_splat_file_starts_where_its_photo_was_taken(tmp_path: Path) -> None:
+    """`world --out world.ply` writes the splats and a .json provenance; headless commands
+    open that file as the app does: a "Start" bookmark at the eye, at the photo's pitch and
+    field of view (before: a view from outside the sky dome, and `video` refused it for
+    want of a camera path). Files written before the start was recorded get it from the
+    eye height and the panorama's record; another tool's PLY gets no bookmark."""
+    import json
+    import math
+
+    from cli.scene_files import load_scene
+    from scene.io import save
+
+    ply = tmp_path / "world.ply"
+    save(random_cloud(500, 0, seed=2), ply)
+    side = ply.with_name(ply.name + ".json")
+    start = {"position": [0, 1.7, 0], "yaw": 0.0, "pitch": 0.12, "fov_y_deg": 46.0}
+    side.write_text(
+        json.dumps({"generator": "wander.pano_world", "eye_height": 1.7, "start": start})
+    )
+    w = load_scene(ply)
+    assert [b.name for b in w.bookmarks] == ["Start"]
+    np.testing.assert_allclose(w.bookmarks[0].position, [0, 1.7, 0])
+    assert w.bookmarks[0].pitch == pytest.approx(0.12)
+    assert w.bookmarks[0].fov_y_deg == pytest.approx(46.0)
+    assert w.meta["up_axis_source"].startswith("made by Wander")
+    old = {
+        "generator": "wander.pano_world",
+        "eye_height": 1.6,
+        "panorama": {"fov_x_deg": 65.0, "photo_pitch": {"pitch_deg": 7.4, "applied": True}},
+    }
+    side.write_text(json.dumps(old))
+    b = load_scene(ply).bookmarks[0]
+    np.testing.assert_allclose(b.position, [0, 1.6, 0])
+    assert b.pitch == pytest.approx(math.radians(7.4)) and b.fov_x_deg == pytest.approx(65.0)
+    side.write_text(json.dumps({"generator": "wander.pano_world", "eye_height": "nan"}))
+    assert load_scene(ply).bookmarks == []  # a hostile record: no start, no error
+    side.unlink()
+    assert load_scene(ply).bookmarks == []
+
+
+@pytest.mark.gl
+def test_a_mesh_file_renders(x_display, tmp_path: Path) -> None:
+    """A scene that is only a mesh (an object exported as .glb/.obj) renders; the check
+    that a scene shows something took a mesh's length and crashed (TypeError)."""
+    import trimesh
+    from PIL import Image
+
+    for name in ("box.glb", "box.obj"):
+        path = tmp_path / name
+        trimesh.creation.box().export(path)
+        out = tmp_path / (name + ".png")
+        res = _run(str(path), "--size", "96x64", "--out", str(out))
+        assert res.returncode == 0, res.stderr
+        assert np.asarray(Image.open(out)).std() > 5

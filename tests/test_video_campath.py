@@ -117,6 +117,8 @@ def test_json_round_trip_and_hand_written_forms(tmp_path):
         ('{"keyframes": [{"position": [0,0,"x"]}]}', "keyframe 1 is invalid"),
         ('{"keyframes": [{"position": [0,0,0], "fov_y_deg": 400}]}', "FOV"),
         ('{"version": 99, "keyframes": []}', "newer"),
+        # a misspelt key fell back to its default without a word (fov_y_deg is meant)
+        ('{"keyframes": [{"position": [0,0,0], "fov": 30}]}', "unknown key 'fov'"),
     ],
 )
 def test_bad_path_files(tmp_path, text, match):
@@ -229,3 +231,33 @@ def test_random_json_never_crashes(tmp_path):
             pass
 
     check()
+
+
+@pytest.mark.parametrize("up", [(0.0, 1.0, 0.0), (0.0, 0.0, 1.0)])
+def test_orbit_is_a_level_turn_around_the_target(up):
+    """`video` on a scene with no path or bookmark (an object file) turns around it: every
+    frame looks at the target from the eye's distance and height, and one full turn brings
+    the camera back where it started."""
+    up = np.asarray(up)
+    target = np.array([0.5, -0.2, 1.0])
+    eye = target + 3.0 * np.array([1.0, 1.0, 1.0]) * (1 - up) / np.sqrt(2) + 0.8 * up
+    path = CameraPath.orbit(eye, target, 45.0, seconds=8.0, up=up)
+    assert path.duration == pytest.approx(8.0)
+    angles = []
+    for t in np.linspace(0, 8.0, 33):
+        cam = path.camera(t, 64, 48)
+        off = cam.position - target
+        assert off @ up == pytest.approx(0.8, abs=1e-6)
+        assert np.linalg.norm(off - (off @ up) * up) == pytest.approx(3.0, rel=2e-3)
+        to_target = -off / np.linalg.norm(off)
+        assert cam.forward @ to_target > 0.999
+        assert abs(cam.right @ up) < 1e-6  # level: no roll
+        angles.append(math.atan2(*(np.cross(eye - target, off) @ up, (eye - target) @ off)))
+    np.testing.assert_allclose(
+        path.camera(8.0, 8, 8).position, path.camera(0, 8, 8).position, atol=1e-9
+    )
+    turned = np.unwrap(angles)
+    assert np.all(np.diff(turned) > 0) or np.all(np.diff(turned) < 0)
+    assert abs(turned[-1] - turned[0]) == pytest.approx(2 * math.pi, abs=1e-6)
+    with pytest.raises(ValueError):
+        CameraPath.orbit(target + up, target, up=up)  # straight above: no circle

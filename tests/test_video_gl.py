@@ -61,3 +61,33 @@ def test_video_frames_match_offscreen_renders(x_display, tmp_path):
         psnr(frames[8], render_image(world, cams[8]))
         > psnr(frames[8], render_image(world, cams[0])) + 5
     )
+
+
+def test_video_of_an_object_file_turns_around_it(x_display, tmp_path):
+    """`video box.glb --out v.mp4`: a file with no camera path or bookmark (an exported
+    object) gets a turntable that keeps it in view; before it was refused ("no camera
+    path") or crashed on the mesh."""
+    import subprocess
+    import sys
+
+    import trimesh
+    from conftest import ROOT
+
+    from generators.video import read_video
+
+    glb = tmp_path / "box.glb"
+    trimesh.creation.box().export(glb)
+    out = tmp_path / "v.mp4"
+    res = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "video", str(glb), "--size", "96x64"]
+        + ["--fps", "2", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "turn around the scene" in res.stderr
+    frames, _ = read_video(out)
+    assert len(frames) == 25
+    centre = frames[:, 16:48, 32:64].mean((1, 2, 3))
+    assert (centre > 20).all()  # the box fills the middle of every frame

@@ -66,10 +66,10 @@ from .settings import Settings
 from .start_page import StartPage
 from .up_axis import (
     AXES,
+    adopt_file_context,
     axis_name,
     estimate_up,
     normalize,
-    use_cameras_beside,
     world_dense_points,
 )
 from .viewport import FrameInfo, Viewport, fmt_count
@@ -137,20 +137,9 @@ def load_scene_file(
     if is_project:
         return world, warnings
     prog.update(0.82, "Preparing")
-    if world.meta.get("up_axis_source") is None:
-        # a reconstruction's photo cameras saved beside it (SCENE_cameras/): their up axis
-        # and the first photo's view, not a guessed floor
-        use_cameras_beside(world, p)
-    if world.meta.get("up_axis_source") is None:
-        from generators.options import wander_generator
-
-        gen = wander_generator(p)
-        if gen is not None:  # Wander's own files are +Y up (an object's base is no floor)
-            world.up_axis = np.array([0.0, 1.0, 0.0])
-            world.meta["up_axis_source"] = f"made by Wander ({gen})"
-        elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
-            world.up_axis = np.array([0.0, 1.0, 0.0])
-            world.meta["up_axis_source"] = "glTF (+Y up)"
+    # a reconstruction's photo cameras beside it, Wander's own provenance (+Y up, a
+    # world's start view), glTF's +Y up: not a guessed floor
+    adopt_file_context(world, p)
     if world.meta.get("up_axis_source") is None:
         prog.update(0.9, "Estimating the up axis")
         up, source = estimate_up(world, world_dense_points(world, visible_only=False))

@@ -237,3 +237,82 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     if not world.bookmarks:
         world.bookmarks.extend(Bookmark.of_photo(c) for c in cams)
     return True
+
+
+def _start_of_world_file(meta: dict[str, Any]) -> Any:
+    """The Start bookmark of a world file from its provenance (`pano_world` records
+    'start'; older files: the eye height, the photo's pitch and field of view), or None."""
+    import math
+
+    from scene.world import Bookmark
+
+    def num(v: Any, lo: float, hi: float) -> float | None:
+        try:
+            f = float(v)
+        except (TypeError, ValueError):
+            return None
+        return f if math.isfinite(f) and lo <= f <= hi else None
+
+    start = meta.get("start") if isinstance(meta.get("start"), dict) else {}
+    pano = meta.get("panorama") if isinstance(meta.get("panorama"), dict) else {}
+    pos = start.get("position")
+    if isinstance(pos, list) and len(pos) == 3 and all(num(v, -1e4, 1e4) is not None for v in pos):
+        position = np.array([float(v) for v in pos])
+    else:
+        eye = num(meta.get("eye_height"), 0.0, 100.0)
+        if eye is None:
+            return None
+        position = np.array([0.0, eye, 0.0])
+    tilt = pano.get("photo_pitch") if isinstance(pano.get("photo_pitch"), dict) else {}
+    pitch_deg = num(tilt.get("pitch_deg"), -90.0, 90.0) if tilt.get("applied") else None
+    pitch = num(start.get("pitch"), -1.6, 1.6)
+    if pitch is None:
+        pitch = math.radians(pitch_deg or 0.0)
+    yaw = num(start.get("yaw"), -10.0, 10.0) or 0.0
+    fov_y = num(start.get("fov_y_deg"), 1.0, 179.0) or num(pano.get("fov_y_deg"), 1.0, 179.0)
+    fov_x = num(start.get("fov_x_deg"), 1.0, 179.0) or num(pano.get("fov_x_deg"), 1.0, 179.0)
+    return Bookmark("Start", position, yaw, pitch, fov_y or 60.0, fov_x or 0.0)
+
+
+def adopt_file_context(world: Any, scene_path: Any) -> None:
+    """What a scene file (not a project) says about itself beyond its splats, for the app
+    and the headless commands alike: the photo cameras saved beside a reconstruction
+    (`use_cameras_beside`: up axis, a bookmark per photo); Wander's own files are +Y up
+    (provenance `generators.options.wander_generator`), and a world made by `world` starts
+    where its photo was taken (a "Start" bookmark from the provenance), as its project
+    would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
+    decides the up axis; changes nothing else."""
+    from pathlib import Path
+
+    from generators.options import _file_provenance, wander_generator
+
+    p = Path(scene_path)
+    if world.meta.get("up_axis_source") is None:
+        use_cameras_beside(world, p)
+    if world.meta.get("up_axis_source") is not None:
+        return
+    gen = wander_generator(p)
+    if gen is not None:  # Wander's own files are +Y up (an object's base is no floor)
+        world.up_axis = np.array([0.0, 1.0, 0.0])
+        world.meta["up_axis_source"] = f"made by Wander ({gen})"
+        if gen == "wander.pano_world" and not world.bookmarks:
+            import logging
+
+            try:
+                meta = next(
+                    (
+                        m
+                        for m in _file_provenance(p)
+                        if isinstance(m, dict) and m.get("generator") == gen
+                    ),
+                    None,
+                )
+            except (OSError, ValueError) as exc:
+                logging.getLogger(__name__).info("no world start in %s: %s", p, exc)
+                meta = None
+            start = _start_of_world_file(meta) if meta is not None else None
+            if start is not None:
+                world.bookmarks.append(start)
+    elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
+        world.up_axis = np.array([0.0, 1.0, 0.0])
+        world.meta["up_axis_source"] = "glTF (+Y up)"
