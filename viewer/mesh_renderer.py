@@ -22,6 +22,9 @@ class _GpuMesh:
         )  # (V, 9)
         idx = np.ascontiguousarray(mesh.faces.astype(np.uint32).reshape(-1))
         self.count = int(idx.size)
+        from generators.reconstruct.preview import frusta_apexes
+
+        self.frusta = frusta_apexes(mesh)  # photo-camera frusta: (apex, edge length)
         self.vao = GL.glGenVertexArrays(1)
         self.vbo, self.ebo = GL.glGenBuffers(2)
         GL.glBindVertexArray(self.vao)
@@ -39,6 +42,24 @@ class _GpuMesh:
     def release(self) -> None:
         GL.glDeleteBuffers(2, [self.vbo, self.ebo])
         GL.glDeleteVertexArrays(1, [self.vao])
+
+
+AT_CAMERA = 0.25  # the eye within this share of a frustum's edge length of its apex
+
+
+def _drawn_ranges(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> list[tuple[int, int]]:
+    """Index ranges [start, stop) of a mesh to draw: all of it, except photo-camera frusta
+    seen from one of their cameras (a photo's bookmark), which are not drawn at all: that
+    view is the photo's. Its own frustum's edges start at the eye (their tubes filled the
+    view with a yellow wedge) and its neighbours' stood in front of it like bars."""
+    if gpu.frusta is None:
+        return [(0, gpu.count)]
+    apex, length = gpu.frusta
+    eye_world = np.linalg.inv(np.asarray(view, np.float64))[:3, 3]
+    eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
+    if (np.linalg.norm(apex - eye, axis=1) < AT_CAMERA * length).any():
+        return []
+    return [(0, gpu.count)]
 
 
 class MeshRenderer:
@@ -74,8 +95,11 @@ class MeshRenderer:
                 self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32)
             )
             GL.glBindVertexArray(gpu.vao)
-            GL.glDrawElements(GL.GL_TRIANGLES, gpu.count, GL.GL_UNSIGNED_INT, None)
-            tris += gpu.count // 3
+            for start, stop in _drawn_ranges(gpu, lay.transform, view):
+                GL.glDrawElements(
+                    GL.GL_TRIANGLES, stop - start, GL.GL_UNSIGNED_INT, ctypes.c_void_p(4 * start)
+                )
+                tris += (stop - start) // 3
         GL.glBindVertexArray(0)
         return tris
 

@@ -36,6 +36,28 @@ def frustum_corners(c: Camera, depth: float) -> np.ndarray:
     return np.vstack([c.position, (rays * depth) @ c.R + c.position])  # camera -> world
 
 
+FRUSTUM_EDGES = 8  # apex to each corner, and the image rectangle
+FACES_PER_FRUSTUM = FRUSTUM_EDGES * 6  # each edge a triangular tube: 6 vertices, 6 triangles
+
+
+def frusta_apexes(mesh) -> tuple[np.ndarray, np.ndarray] | None:  # noqa: ANN001 - Mesh
+    """(apex (N, 3), edge length (N,)) of each camera of a `frusta_mesh` (layer-local), or
+    None for any other mesh (or one whose layout is not a whole number of frusta)."""
+    meta = mesh.meta if isinstance(mesh.meta, dict) else {}
+    n = mesh.n_faces // FACES_PER_FRUSTUM
+    if (
+        meta.get("what") != "camera frusta"
+        or n == 0
+        or mesh.n_faces != n * FACES_PER_FRUSTUM
+        or mesh.n_vertices != n * FACES_PER_FRUSTUM
+    ):
+        return None
+    v = np.asarray(mesh.vertices, np.float64).reshape(n, FACES_PER_FRUSTUM, 3)
+    apex = v[:, 0:3].mean(1)  # the first edge's start ring: around the camera centre
+    corner = v[:, 3:6].mean(1)  # ... and its end ring: around the first image corner
+    return apex, np.linalg.norm(corner - apex, axis=1)
+
+
 def frusta_mesh(
     cams: Sequence[Camera],
     depth: float,

@@ -1,0 +1,52 @@
+"""Photo-camera frusta (a reconstruction's "Photo cameras" layer) seen from a photo's own
+camera: the view is the photo's, with no frustum in it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from generators.reconstruct.preview import frusta_apexes, frusta_mesh
+from scene.camera import Camera
+from scene.gaussians import GaussianCloud
+from scene.mesh import Mesh
+from scene.world import Layer, World
+
+pytestmark = pytest.mark.gl
+
+
+def _yellow(img: np.ndarray) -> float:
+    """Share of pixels in the frusta's yellow (1, 0.85, 0.15) under any shading."""
+    r, g, b = (img[..., k].astype(float) for k in range(3))
+    return float(((r > 60) & (g > 0.6 * r) & (b < 0.45 * g)).mean())
+
+
+def test_a_photo_bookmark_shows_the_scene_not_the_frusta(x_display) -> None:
+    """Twelve cameras 1.9 apart in a row, facing a grey wall, frusta as `reconstruct`
+    builds them. From a camera's own pose no frusta are drawn (before: its own frustum's
+    edges, which start at the eye, filled the view with a yellow wedge, and its
+    neighbours' stood in front like bars); a step back from the row they are all seen."""
+    from viewer.offscreen import render_image
+
+    cams = [
+        Camera.look_at((1.9 * i - 10.5, 0.0, 0.0), (1.9 * i - 10.5, -1.0, -8.0), 50, 64, 48)
+        for i in range(12)
+    ]
+    mesh = frusta_mesh(cams, 0.12 * 21)
+    apex, length = frusta_apexes(mesh)
+    np.testing.assert_allclose(apex, [c.position for c in cams], atol=1e-5)
+    assert (length > 2.0).all()
+    g = np.stack(np.meshgrid(np.linspace(-20, 20, 120), np.linspace(-8, 6, 50)), -1)
+    wall = np.stack([g[..., 0].ravel(), g[..., 1].ravel(), np.full(g[..., 0].size, -9.0)], 1)
+    world = World()
+    world.add_layer(Layer("wall", GaussianCloud.from_points(wall, np.full_like(wall, 0.5), 0.3)))
+    world.add_layer(Layer("Photo cameras", mesh, "mesh"))
+    for i in (4, 5, 6):
+        x = 1.9 * i - 10.5
+        at_photo = render_image(world, Camera.look_at((x, 0.0, 0.0), (x, -1.0, -8.0), 50, 160, 120))
+        assert _yellow(at_photo) < 0.001
+        assert at_photo.mean() > 60  # the wall
+    back = Camera.look_at((0.0, 4.0, 12.0), (0.0, -1.0, -3.0), 60, 160, 120)
+    assert _yellow(render_image(world, back)) > 0.01
+    plain = Mesh(mesh.vertices, mesh.faces)  # the same triangles, not marked as frusta
+    assert frusta_apexes(plain) is None
