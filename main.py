@@ -14,7 +14,9 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     from cli import is_command, run_cli
 
-    if args and (is_command(args[0]) or args[0] in ("-h", "--help")):
+    # the global --debug may come before the command (as `--help` shows it) or after it
+    first = next((a for a in args if a != "--debug"), None)
+    if first is not None and (is_command(first) or first in ("-h", "--help")):
         return run_cli(args)
     from viewer.app import run_app
 

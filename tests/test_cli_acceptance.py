@@ -507,3 +507,18 @@ def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
         [sys.executable, "main.py"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
     )
     assert res.returncode == 2 and "no display" in res.stderr
+
+
+def test_debug_before_the_command_runs_the_command(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`python main.py --debug render ...` (the order `--help` shows) started the app
+    instead ("no display to open the Wander window on")."""
+    import main as entry
+
+    called: list[list[str]] = []
+    monkeypatch.setattr("cli.run_cli", lambda argv: called.append(list(argv)) or 0)
+    monkeypatch.setattr("viewer.app.run_app", lambda argv: pytest.fail(f"app started: {argv}"))
+    assert entry.main(["--debug", "info", "x.ply"]) == 0
+    assert entry.main(["info", "x.ply", "--debug"]) == 0
+    assert called == [["--debug", "info", "x.ply"], ["info", "x.ply", "--debug"]]
