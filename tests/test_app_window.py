@@ -386,6 +386,36 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:
     assert Path(shot).stat().st_size < 3_000_000
 
 
+@pytest.mark.slow
+def test_run_app_shot_of_a_file_that_cannot_open_is_one_line(x_display, tmp_path) -> None:
+    """`python main.py bad.ply --shot x.png` said nothing and waited on its 2-minute
+    timeout (the open error went to a message box); a missing scene too. Now: one error
+    line, exit 2, no screenshot."""
+    import os
+    import subprocess
+
+    from conftest import ROOT
+
+    bad = tmp_path / "trunc.ply"
+    bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 10\n")
+    env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
+    for scene in (bad, tmp_path / "missing.ply"):
+        shot = tmp_path / "x.png"
+        res = subprocess.run(
+            [sys.executable, "main.py", str(scene), "--shot", str(shot)],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        assert res.returncode == 2, res.stderr[-2000:]
+        errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 and scene.name in errors[0], res.stderr[-2000:]
+        assert not shot.exists()
+
+
 def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:
     import viewer.viewport as vpm
 

@@ -137,6 +137,9 @@ def run_app(argv: list[str]) -> int:
     if args.scene:
         path = Path(args.scene)
         if not path.exists():
+            if args.shot:
+                print(f"error: {path}: no such file", file=sys.stderr)
+                return 2
             win.show_status(f"{path}: no such file", 10000)
         else:
             win.open_path(path)
@@ -206,6 +209,15 @@ def _arm_shot(
         else:
             QTimer.singleShot(200, poll)
 
+    report = win.report_job_error
+
+    def failed(title: str, exc: BaseException) -> None:
+        # the scene will never come: one line and out, not a wait for the 2-minute timeout
+        report(title, exc)
+        print(f"error: {title}: {exc}", file=sys.stderr)
+        app.exit(2)
+
+    win.report_job_error = failed
     win.viewport.frame_drawn.connect(on_frame)
     win.world_replaced.connect(on_world)
     QTimer.singleShot(200, poll)
