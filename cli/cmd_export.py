@@ -8,6 +8,7 @@ as cameras (COLMAP text + JSON).
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,14 @@ def run(args: argparse.Namespace) -> int:
             else f"{info['vertices']} vertices, {info['faces']} faces"
         )
         print(f"wrote {info['path']} ({info['format']}: {what})")
+        if info.get("splats_left_out"):
+            meshes = ", ".join(repr(lay.name) for lay in world.visible_layers() if lay.is_mesh)
+            print(
+                f"warning: {info['format'].upper()} holds meshes: only the mesh layers "
+                f"({meshes}) are in it, not the scene's {info['splats_left_out']:,} Gaussian "
+                "splats (export those as .ply, .splat or .spz)",
+                file=sys.stderr,
+            )
     if pano is not None:
         files = ex.export_panorama(pano, args.panorama, args.face_size)
         print(f"wrote {files[0]} and {len(files) - 1} cube faces")

@@ -246,6 +246,17 @@ def find_layer(world: World, key: str | int) -> Layer:
     raise ValueError(f"no layer {key!r}; layers: {names}")
 
 
+def _meshes_only(world: World, layer: str | int | None) -> bool:
+    """True when what an export takes (`layer`, else the visible layers) holds meshes and
+    no splats."""
+    if layer is not None:
+        return find_layer(world, layer).is_mesh
+    vis = world.visible_layers()
+    return any(lay.is_mesh for lay in vis) and not any(
+        len(lay.data) for lay in vis if not lay.is_mesh
+    )
+
+
 # -------------------------------------------------------------------- front door
 def export_world(
     world: World,
@@ -277,6 +288,8 @@ def export_world(
         f = sio.output_format(path, fmt)
     except ValueError as exc:
         raise ValueError(f"cannot export {Path(path).name!r}: {exc}") from None
+    if f == "ply" and _meshes_only(world, layer):
+        f = "mesh_ply"  # PLY holds meshes too: what `convert` writes for a mesh
     if sio.FORMATS[f].kind == "mesh":
         if options is not None and (
             options.crop is not None or options.min_opacity or options.sh_degree is not None
@@ -286,7 +299,16 @@ def export_world(
         mesh = scene_mesh(world, layer)
         bake.update(1.0)
         sio.save(mesh, path, f, progress=write, **format_options)
-        return {"format": f, "path": str(path), "vertices": mesh.n_vertices, "faces": mesh.n_faces}
+        left = 0
+        if layer is None:  # splats a mesh format cannot hold: the caller says so
+            left = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
+        return {
+            "format": f,
+            "path": str(path),
+            "vertices": mesh.n_vertices,
+            "faces": mesh.n_faces,
+            "splats_left_out": left,
+        }
     bake.update(0.0, "Baking the visible layers")
     cloud = scene_cloud(world, layer, options, consume=consume)
     bake.update(1.0)

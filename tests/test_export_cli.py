@@ -195,3 +195,36 @@ def test_export_plain_scene_file(tmp_path):
     r = main("export", str(src), "--out", str(out))
     assert r.returncode == 0, r.stderr
     assert "80 splats, SH degree 1" in r.stdout and out.stat().st_size > 0
+
+
+def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_path):
+    """A reconstruction (splats + its "Photo cameras" frusta) exported to GLB wrote the
+    frusta alone and said nothing of the splats; a mesh-only scene exported to .ply was
+    refused ("no visible splat layer") though `convert` writes it as a PLY mesh, and so
+    was a mesh layer picked with --layer."""
+    import trimesh
+
+    from scene.io import load
+    from scene.mesh import Mesh
+
+    box = trimesh.creation.box()
+    mesh = Mesh(np.asarray(box.vertices, np.float32), np.asarray(box.faces, np.int64))
+    w = World()
+    w.add_layer(Layer("scene", random_cloud(300, sh_degree=0, seed=3)))
+    w.add_layer(Layer("Photo cameras", mesh, "mesh"))
+    p = tmp_path / "recon.wander"
+    save_project(w, p)
+    r = main("export", str(p), "--out", str(tmp_path / "r.glb"))
+    assert r.returncode == 0, r.stderr
+    assert "300 Gaussian splats" in r.stderr and "'Photo cameras'" in r.stderr
+    r = main("export", str(p), "--layer", "Photo cameras", "--out", str(tmp_path / "c.ply"))
+    assert r.returncode == 0, r.stderr
+    assert isinstance(load(tmp_path / "c.ply"), Mesh)
+    glb = tmp_path / "box.glb"
+    box.export(glb)
+    r = main("export", str(glb), "--out", str(tmp_path / "b.ply"))
+    assert r.returncode == 0, r.stderr
+    back = load(tmp_path / "b.ply")
+    assert isinstance(back, Mesh) and back.n_faces == 12
+    r = main("export", str(p), "--out", str(tmp_path / "s.ply"))  # splats win in a mixed scene
+    assert r.returncode == 0 and "300 splats" in r.stdout, r.stderr

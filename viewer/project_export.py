@@ -93,7 +93,10 @@ class ProjectExport(QObject):
         def done(info: dict) -> None:
             n = info.get("splats", info.get("vertices"))
             unit = "splats" if "splats" in info else "vertices"
-            self.win.show_status(f"Exported {n:,} {unit} to {out.name}", 8000)
+            left = info.get("splats_left_out", 0)
+            note = f" (meshes only: the {left:,} splats are not in it)" if left else ""
+            ms = 12000 if left else 8000
+            self.win.show_status(f"Exported {n:,} {unit} to {out.name}{note}", ms)
 
         return self.win.run_job(f"Exporting {out.name}", work, done, commits=True)
 
