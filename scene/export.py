@@ -496,6 +496,21 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
     return cams
 
 
+def image_file_name(name: str, fallback: str) -> str:
+    """A camera's image name for a COLMAP model: one plain file name (letters and digits of
+    any script, ' ', '.', '_', '-', '(', ')'; anything else, path separators included,
+    becomes '_'; no leading dot), ending .png/.jpg/.jpeg (else '.png' is added);
+    `fallback` when nothing is left. A bookmark named '../../x.png' would send a tool that reads the model outside
+    its images folder; a line break breaks images.txt."""
+    import re
+
+    clean = re.sub(r"[^\w ._()\-]", "_", str(name or "")).strip().lstrip(".").strip()
+    clean = clean[:120] or fallback
+    if not clean.lower().endswith((".png", ".jpg", ".jpeg")):
+        clean += ".png"
+    return clean
+
+
 def export_cameras(
     cameras: Sequence[Camera],
     folder: str | Path,
@@ -507,8 +522,9 @@ def export_cameras(
 
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
     exported beside them. Each camera gets its own PINHOLE intrinsics entry. Written by
-    `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space
-    (names are kept as they are, the same in cameras.json). Returns the files written.
+    `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space.
+    Image names are plain, unique file names (`image_file_name`; a photo's own name stays
+    as it is), the same in cameras.json. Returns the files written.
     """
     from .io.colmap import write_cameras_json, write_colmap
 
@@ -517,11 +533,15 @@ def export_cameras(
     prog = as_progress(progress)
     prog.update(0.0, "Writing cameras")  # small files: cancel is checked before the first
     out = Path(folder)
-    named = []
+    named, used = [], set()
     for i, c in enumerate(cameras, start=1):
-        name = (c.name or f"view_{i:04d}").strip() or f"view_{i:04d}"
-        if not name.lower().endswith((".png", ".jpg", ".jpeg")):
-            name += ".png"
+        name = image_file_name(c.name, f"view_{i:04d}")
+        stem, dot, ext = name.rpartition(".")
+        k = 2
+        while name.lower() in used:  # two bookmarks called the same: two images
+            name = f"{stem}_{k}.{ext}"
+            k += 1
+        used.add(name.lower())
         named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
     written = write_colmap(out, named, points, colors)
     files = [*written, write_cameras_json(out / "cameras.json", named)]

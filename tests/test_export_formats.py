@@ -444,3 +444,30 @@ def test_compressed_ply_for_supersplat(tmp_path):
 
     d, _ = cKDTree(want.means).query(got.means)
     assert d.max() < 0.01
+
+
+def test_exported_camera_names_are_plain_file_names(tmp_path):
+    """Bookmark names become COLMAP image names: '../../x.png' or '/abs/y.png' sent a tool
+    reading the model outside its images folder, and a line break failed the export after
+    the scene file was already written. Now each is one plain, unique file name; photo
+    names (any script) stay as they are."""
+    import json
+
+    from scene.export import image_file_name
+
+    assert image_file_name("../../../tmp/ESCAPE6.png", "v") == "_.._.._tmp_ESCAPE6.png"
+    assert image_file_name("/tmp/x/E7.png", "v") == "_tmp_x_E7.png"
+    assert image_file_name("Fotó 1.JPG", "v") == "Fotó 1.JPG"
+    assert image_file_name("line\nbreak", "v") == "line_break.png"
+    assert image_file_name("...", "view_0002") == "view_0002.png"
+    w = World()
+    w.bookmarks += [
+        Bookmark("../../evil.png", [0, 1.6, 0], 0.0, 0.0, 60.0),
+        Bookmark("a\nb", [1, 1.6, 0], 0.0, 0.0, 60.0),
+        Bookmark("a\tb", [2, 1.6, 0], 0.0, 0.0, 60.0),
+    ]
+    export_cameras(bookmark_cameras(w, 64, 48), tmp_path / "cams")
+    doc = json.loads((tmp_path / "cams" / "cameras.json").read_text())
+    names = [c["name"] for c in doc["cameras"]]
+    assert names == ["_.._evil.png", "a_b.png", "a_b_2.png"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cams"]
