@@ -125,6 +125,9 @@ def run(args: argparse.Namespace) -> int:
         obj = read_spz(args.input, axes=args.spz_axes)
     else:
         obj = load(args.input, in_fmt)
+    from cli.scene_files import print_read_warning
+
+    print_read_warning(obj, args.input)
     try:
         out_fmt = output_format(args.output, args.format, obj)
     except ValueError as exc:

@@ -18,6 +18,8 @@ def load_scene(path: str | Path, progress=None):
     if Path(path).suffix.lower() != ".wander":
         from viewer.up_axis import adopt_file_context
 
+        for lay in world.layers:
+            print_read_warning(lay.data, path)
         # as the app opens it: a world file starts where its photo was taken, a
         # reconstruction's photo cameras beside it become its bookmarks
         adopt_file_context(world, path)
@@ -40,3 +42,13 @@ def require_content(world, path: str | Path, what: str) -> None:
         f"nothing to {what}: {path} has no visible layer that could be read "
         "(a damaged layer is skipped with a warning)"
     )
+
+
+def print_read_warning(obj, path: str | Path) -> None:
+    """Say on stderr what the reader changed in a scene file (`meta['warning']`: rows with
+    NaN or infinite values dropped, values clamped, textures left out), so a command that
+    goes on with the rest does not pass it over in silence."""
+    meta = getattr(obj, "meta", None)
+    text = meta.get("warning") if isinstance(meta, dict) else None
+    if text:
+        print(f"warning: {Path(path).name}: {text}", file=sys.stderr)

@@ -228,3 +228,29 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     assert isinstance(back, Mesh) and back.n_faces == 12
     r = main("export", str(p), "--out", str(tmp_path / "s.ply"))  # splats win in a mixed scene
     assert r.returncode == 0 and "300 splats" in r.stdout, r.stderr
+
+
+def test_rows_dropped_on_reading_are_said_by_every_command(tmp_path):
+    """A PLY with NaN/inf rows: the reader drops them; `info` said so, but `convert` and
+    `export` wrote the rest without a word, and an ASCII point cloud lost 2 of 3 points
+    silently everywhere."""
+    (tmp_path / "pc.ply").write_text(
+        "ply\nformat ascii 1.0\nelement vertex 3\nproperty float x\nproperty float y\n"
+        "property float z\nproperty uchar red\nproperty uchar green\nproperty uchar blue\n"
+        "end_header\n0 0 0 255 0 0\nnan 1 1 0 255 0\ninf 2 2 0 0 255\n"
+    )
+    from scene.io.ply import ply_bytes
+
+    cloud = random_cloud(50, sh_degree=0, seed=5)
+    cloud.means[3] = np.nan
+    (tmp_path / "gs.ply").write_bytes(ply_bytes(cloud))
+    for name, what in (("pc.ply", "dropped 2 of 3 points"), ("gs.ply", "dropped 1 of 50")):
+        src = str(tmp_path / name)
+        for cmd in (
+            ("convert", src, str(tmp_path / f"{name}.spz")),
+            ("export", src, "--out", str(tmp_path / f"{name}.splat")),
+            ("info", src),
+        ):
+            r = main(*cmd)
+            assert r.returncode == 0, r.stderr
+            assert what in r.stderr + r.stdout, (cmd, r.stderr)

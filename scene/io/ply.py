@@ -490,15 +490,12 @@ def points_to_cloud(
     if trio is not None:
         colors = _colours_01(t, trio, vertex)
     ok = np.isfinite(pts).all(axis=1)
+    warning = None
     if not ok.all():
         if not ok.any():
             raise SceneFormatError(path, f"all {len(pts)} points have NaN or infinite positions")
-        logging.getLogger(__name__).warning(
-            "%s: dropped %d of %d points with NaN or infinite positions",
-            path,
-            int((~ok).sum()),
-            len(pts),
-        )
+        warning = f"dropped {int((~ok).sum())} of {len(pts)} points with NaN or infinite positions"
+        logging.getLogger(__name__).warning("%s: %s", path, warning)
         pts, colors = np.ascontiguousarray(pts[ok]), np.ascontiguousarray(colors[ok])
     n = len(pts)
     if n > 1:
@@ -516,6 +513,8 @@ def points_to_cloud(
         pts, colors, np.repeat(size[:, None] * 0.5, 3, axis=1), opacity=0.9
     )
     cloud.meta["converted_from"] = "point cloud"
+    if warning:
+        cloud.meta["warning"] = warning
     return cloud
 
 
