@@ -231,6 +231,10 @@ def run(args: argparse.Namespace) -> int:
             _print_options(options)
         return 0
 
+    from scene.io import sniff
+
+    if sniff(args.file) in ("png", "jpeg"):  # a panorama (or any image): what it records
+        return _image_info(args.file, options, args.json)
     info = file_info(args.file)
     if est:
         info["world_estimates"] = est
@@ -286,6 +290,39 @@ def run(args: argparse.Namespace) -> int:
     _print_options(options)
     if info.get("warning"):
         print(f"warning:   {info['warning']}")
+    return 0
+
+
+def _image_info(path: str, options: dict[str, Any] | None, as_json: bool) -> int:
+    """`info` of an image file: its size (from the header), whether it is an equirect
+    panorama (2:1), and the options recorded in the `.json` beside it (`panorama`)."""
+    from scene.io.images import image_size
+
+    w, h = image_size(path)
+    info: dict[str, Any] = {
+        "path": str(path),
+        "format": "image",
+        "file_size": Path(path).stat().st_size,
+        "width": w,
+        "height": h,
+        "equirect": w == 2 * h,
+    }
+    if options:
+        info["options"] = options
+    if as_json:
+        print(json.dumps(info))
+        return 0
+    print(f"file:      {info['path']}")
+    kind = (
+        "an equirect panorama (2:1): `world --panorama` makes a world from it"
+        if info["equirect"]
+        else "a photo: `world --photo` or `panorama --photo` takes it"
+    )
+    print(f"format:    image, {w}x{h}, {kind}")
+    print(f"size:      {info['file_size']:,} bytes")
+    if not options:
+        print("options:   none recorded (no .json beside it from `panorama`)")
+    _print_options(options)
     return 0
 
 
