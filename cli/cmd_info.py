@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -111,6 +112,7 @@ def describe_project(path: str | Path) -> dict[str, Any]:
             isinstance(pos, list)
             and len(pos) == 3
             and all(_plain(v) and not isinstance(v, str) for v in pos)
+            and all(math.isfinite(float(v)) for v in pos)  # a NaN one is skipped on load
         ):
             bookmarks.append(
                 {"name": _text(b.get("name"), 80), "position": [float(v) for v in pos]}
@@ -123,10 +125,12 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         for k in kfs
         if isinstance(k, dict) and _plain(k.get("time")) and not isinstance(k.get("time"), str)
     ]
-    inputs = [
-        _text(i.get("name"))
+    from scene.project import _plain_name
+
+    inputs = [  # as the loader names them: the last path component only
+        _text(_plain_name(i.get("name")))
         for i in lst(man.get("inputs"))
-        if isinstance(i, dict) and _plain(i.get("name"))
+        if isinstance(i, dict) and _plain_name(i.get("name"))
     ]
     up = man.get("up_axis")
     return {

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--path",
         help='camera path JSON: {"keyframes": [{"time": s, "position": [x, y, z], '
         '"look_at": [x, y, z] or "yaw_deg"/"pitch_deg" (or "yaw"/"pitch" in '
-        'radians), "fov_y_deg": deg}, ...]}, at least two keyframes',
+        'radians), "fov_y_deg" (or "fov"): vertical, deg}, ...]}, at least two keyframes',
     )
     src.add_argument(
         "--from-bookmarks",

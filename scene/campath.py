@@ -36,8 +36,8 @@ from .rotations import quat_multiply
 #: what a keyframe may hold: angles in radians (yaw, pitch) or degrees (*_deg), or a point
 #: to look at; time in seconds
 KEYFRAME_KEYS = frozenset(
-    {"time", "position", "look_at", "yaw", "pitch", "yaw_deg", "pitch_deg", "fov_y_deg"}
-)
+    {"time", "position", "look_at", "yaw", "pitch", "yaw_deg", "pitch_deg", "fov_y_deg", "fov"}
+)  # "fov": the vertical field of view in degrees, as `video --help` once named it
 FORMAT_NAME = "wander-camera-path"
 FORMAT_VERSION = 1
 
@@ -454,7 +454,11 @@ class CameraPath:
                     yaw, pitch = float(k.get("yaw", 0)), float(k.get("pitch", 0))
                 kfs.append(
                     Keyframe(
-                        pos, yaw, pitch, float(k.get("fov_y_deg", 60.0)), float(k.get("time", i))
+                        pos,
+                        yaw,
+                        pitch,
+                        float(k.get("fov_y_deg", k.get("fov", 60.0))),
+                        float(k.get("time", i)),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:

@@ -1076,7 +1076,9 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
 def project_damage(path: str | Path) -> list[str]:
     """Problems a loader would skip, found without inflating any layer: for a truncated
     or damaged archive, each layer whose data file is missing or cut off ("layer 'World':
-    layers/1.ply is cut off after 98381 of 57910032 bytes"); [] for a whole archive.
+    layers/1.ply is cut off after 98381 of 57910032 bytes"); for a whole one, each splat
+    layer whose header disagrees with the manifest or the zip (`_layer_header_damage`);
+    [] when nothing is wrong.
     Raises SceneFormatError like `read_manifest`."""
     path = Path(path)
 
@@ -1084,7 +1086,7 @@ def project_damage(path: str | Path) -> list[str]:
         arc = _Archive(path)
         try:
             if not arc.truncated:
-                return []
+                return _layer_header_damage(arc)
             out = ["the project file is truncated or damaged"]
             layers = _parse_manifest(arc).get("layers")
             for entry in layers if isinstance(layers, list) else []:
@@ -1101,6 +1103,51 @@ def project_damage(path: str | Path) -> list[str]:
             arc.close()
 
     return _guarded(path, scan)
+
+
+def _layer_header_damage(arc: _Archive) -> list[str]:
+    """For a whole archive: each splat layer whose PLY header disagrees with the manifest
+    (its splat count) or with its own data (cut short), whose declared size is beyond the
+    project's expansion budget (a zip bomb: the loader refuses it), or that cannot be
+    parsed. Reads at most a header's worth of each layer (plyheader.MAX_HEADER bytes)."""
+    from .io.plyheader import MAX_HEADER, parse_header
+
+    zf = arc._zf
+    layers = _parse_manifest(arc).get("layers")
+    out: list[str] = []
+    for entry in layers if isinstance(layers, list) and zf is not None else []:
+        if not isinstance(entry, dict) or entry.get("data") != "cloud":
+            continue
+        name, file = str(entry.get("name", "?"))[:200], entry.get("file")
+        if not isinstance(file, str) or not file.lower().endswith(".ply"):
+            continue
+        try:
+            info = zf.getinfo(file)
+            arc.budget.charge(file, file[:200], info.file_size, info.compress_size)
+            with zf.open(info) as fh:
+                head = fh.read(MAX_HEADER)
+            header = parse_header(head, file)
+        except KeyError:
+            out.append(f"layer {name!r}: its data {file[:200]} is missing")
+            continue
+        except (SceneFormatError, OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+            problem = getattr(exc, "problem", None) or str(exc)
+            out.append(f"layer {name!r}: {str(problem)[:300]}; it will not be loaded")
+            continue
+        vertex = header.element("vertex")
+        n = vertex.count if vertex is not None else 0
+        count = entry.get("count")
+        if isinstance(count, int) and count != n:
+            out.append(f"layer {name!r}: its data holds {n:,} splats, not the {count:,} listed")
+        if vertex is not None and header.format != "ascii" and not vertex.has_lists:
+            row = vertex.row_dtype("<").itemsize
+            held = max(0, info.file_size - header.data_offset) // max(row, 1)
+            if held < n:
+                out.append(
+                    f"layer {name!r}: {file[:200]} holds the data of {held:,} of the {n:,} "
+                    "splats its header lists"
+                )
+    return out
 
 
 def _read_manifest_at(path: Path) -> dict[str, Any]:

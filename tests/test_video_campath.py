@@ -118,7 +118,7 @@ def test_json_round_trip_and_hand_written_forms(tmp_path):
         ('{"keyframes": [{"position": [0,0,0], "fov_y_deg": 400}]}', "FOV"),
         ('{"version": 99, "keyframes": []}', "newer"),
         # a misspelt key fell back to its default without a word (fov_y_deg is meant)
-        ('{"keyframes": [{"position": [0,0,0], "fov": 30}]}', "unknown key 'fov'"),
+        ('{"keyframes": [{"position": [0,0,0], "fov_deg": 30}]}', "unknown key 'fov_deg'"),
     ],
 )
 def test_bad_path_files(tmp_path, text, match):
@@ -261,3 +261,16 @@ def test_orbit_is_a_level_turn_around_the_target(up):
     assert abs(turned[-1] - turned[0]) == pytest.approx(2 * math.pi, abs=1e-6)
     with pytest.raises(ValueError):
         CameraPath.orbit(target + up, target, up=up)  # straight above: no circle
+
+
+def test_fov_is_the_vertical_field_of_view_in_degrees():
+    """`video --help` named the key "fov"; it was read as nothing (always 60°)."""
+    path = CameraPath.from_dict(
+        {
+            "keyframes": [
+                {"time": 0, "position": [0, 0, 0], "fov": 30},
+                {"time": 1, "position": [1, 0, 0]},
+            ]
+        }
+    )
+    assert path.keyframes[0].fov_y_deg == 30.0 and path.keyframes[1].fov_y_deg == 60.0
