@@ -10,6 +10,7 @@ import argparse
 import signal
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -159,6 +160,8 @@ def run(args: argparse.Namespace) -> int:
     from generators.video import parse_size, render_video
     from scene.campath import CameraPath
 
+    if Path(args.out).suffix.lower() != ".mp4":
+        raise InputError(f"--out must be an .mp4 file; got {args.out!r}")
     try:
         size = parse_size(args.size)
     except ValueError as exc:

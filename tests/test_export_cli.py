@@ -254,3 +254,13 @@ def test_rows_dropped_on_reading_are_said_by_every_command(tmp_path):
             r = main(*cmd)
             assert r.returncode == 0, r.stderr
             assert what in r.stderr + r.stdout, (cmd, r.stderr)
+
+
+def test_video_with_a_wrong_extension_is_refused_before_any_work(project, tmp_path):
+    """`video P --out v.avi` announced its camera path ("rendering a look-around...")
+    before it refused the extension."""
+    r = main("video", str(project), "--out", str(tmp_path / "v.avi"))
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"error: --out must be an .mp4 file; got '{tmp_path / 'v.avi'}'"
+    ]

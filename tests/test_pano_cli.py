@@ -77,13 +77,15 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano"]
+    "case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano", "tiny"]
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
     bad = tmp_path / "bad.jpg"
     bad.write_bytes(b"\xff\xd8\xff\xe0 broken jpeg" + bytes(100))
     wide = tmp_path / "wide.png"
     cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
+    tiny = tmp_path / "tiny.png"  # made a 1.1M-splat world of one colour
+    cv2.imwrite(str(tiny), np.full((8, 8, 3), 200, np.uint8))
     args = {
         "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
         "missing": [
@@ -113,6 +115,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         ],
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
+        "tiny": ["world", "--photo", str(tiny), "--out", str(tmp_path / "w.ply")],
     }[case]
     expect = {
         "corrupt": "bad.jpg",
@@ -121,6 +124,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "no_model": "--depth-model",
         "bad_out": ".ply",
         "wide_pano": "twice the height",
+        "tiny": "too small",
     }[case]
     r = _main(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)

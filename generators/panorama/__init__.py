@@ -57,6 +57,9 @@ class Panorama:
         return math.degrees(2 * math.atan(math.tan(math.radians(self.fov_x_deg) / 2) * h / w))
 
 
+MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
+
+
 def check_height(height: int) -> int:
     """Validate a panorama height (rows; width is twice that)."""
     if not isinstance(height, (int, np.integer)) or not 64 <= int(height) <= 8192:
@@ -133,7 +136,16 @@ def generate_panorama(
         images = []
         for i, p in enumerate(photos):
             report(i / len(photos), f"loading {p.name}")
-            images.append(load_image(p))
+            im = load_image(p)
+            if min(im.width, im.height) < MIN_PHOTO_SIDE:
+                from scene.errors import SceneFormatError
+
+                raise SceneFormatError(
+                    p,
+                    f"is too small to build a panorama or world from ({im.width}x{im.height} "
+                    f"pixels; at least {MIN_PHOTO_SIDE} on its short side)",
+                )
+            images.append(im)
     with st("place") as report:
         if len(images) == 1:
             im = images[0]
