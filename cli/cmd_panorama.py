@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 from scene.errors import InputError
@@ -60,4 +61,7 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
         f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}"
     )
+    stitch = pano.meta.get("stitch") or {}
+    if stitch.get("warning"):
+        print(f"warning: {stitch['warning']}", file=sys.stderr)
     return 0

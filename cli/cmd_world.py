@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import sys
 from pathlib import Path
 
 from scene.errors import InputError
@@ -122,6 +123,9 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(estimate_line(name, e))
+    stitch = result.panorama.meta.get("stitch") or {}
+    if stitch.get("warning"):
+        print(f"warning: {stitch['warning']}", file=sys.stderr)
     return 0
 
 

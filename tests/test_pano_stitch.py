@@ -80,3 +80,36 @@ def test_panorama_from_several_photo_files(tmp_path: Path, scene_pano: np.ndarra
     assert pano.meta["stitch"]["photos"] == 3 and pano.meta["inputs"] == [str(p) for p in paths]
     assert 0.08 < (pano.known > 0.99).mean() < 0.3
     assert np.abs(pano.image[:, 0] - pano.image[:, -1]).mean() < 0.05  # outpainted, seamless
+
+
+@pytest.mark.slow
+def test_the_same_view_twice_is_refused_and_parallax_is_said(scene_pano: np.ndarray) -> None:
+    """The same photo twice was stitched and claimed a 57° field of view "from overlaps"
+    (a true 60°); photos taken a step apart were stitched without a word, with doubled
+    edges. Now the first is one clear error, the second a warning in the meta (a rotation
+    about one spot leaves no misfit)."""
+    a = _view(scene_pano, 0)
+    with pytest.raises(ValueError, match=r"photos 1 \(a.jpg\) and 2 \(b.jpg\) show the same view"):
+        stitch_photos([a, a.copy()], [60.0] * 2, H, names=["a.jpg", "b.jpg"], fov_known=False)
+    _, _, meta = stitch_photos([a, _view(scene_pano, -35)], [60.0] * 2, H)
+    assert meta["misfit_deg"] < 0.5 * 180 / H and "warning" not in meta
+
+    from world_scene import raycast
+
+    from scene.camera import Camera
+
+    def photo(x: float, yaw_deg: float) -> np.ndarray:
+        yaw = math.radians(yaw_deg)
+        eye = np.array([x, 1.6, 0.0])
+        cam = Camera.look_at(eye, eye + [-math.sin(yaw), 0.0, -math.cos(yaw)], 45, 480, 360)
+        return raycast(cam)[0].astype(np.float32)
+
+    fov_x = math.degrees(2 * math.atan(math.tan(math.radians(22.5)) * 480 / 360))
+    turned = [photo(0.0, 0.0), photo(0.0, -25.0)]  # a turn on the spot: no warning
+    _, _, meta = stitch_photos(turned, [fov_x] * 2, H, names=["p.jpg", "q.jpg"])
+    assert meta["misfit_deg"] < 180 / H and "warning" not in meta
+    # a step of 0.6 m in a room whose walls are 2-5 m away: parallax of degrees
+    walked = [photo(0.0, 0.0), photo(0.6, -25.0)]
+    _, _, meta = stitch_photos(walked, [fov_x] * 2, H, names=["p.jpg", "q.jpg"])
+    assert meta["misfit_deg"] > 180 / H
+    assert "not taken from one spot" in meta["warning"] and "q.jpg" in meta["warning"]

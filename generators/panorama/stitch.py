@@ -14,6 +14,7 @@ on the sphere exactly where `projection.py` says):
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -21,6 +22,8 @@ from typing import Any
 import numpy as np
 
 from generators.jobs import CancelToken
+
+log = logging.getLogger(__name__)
 
 MATCH_SIDE = 900  # photos are matched at this size (longer side, pixels)
 MIN_INLIERS = 15
@@ -250,6 +253,15 @@ def stitch_photos(
         np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
         for f, im in zip(focals, images)
     ]
+    misfit = _pair_misfit(rots, Ks, edges)
+    for (i, j), (turn, _) in misfit.items():
+        if turn < SAME_VIEW_DEG:
+            raise ValueError(
+                f"photos {_label(i, names)} and {_label(j, names)} show the same view (turned "
+                f"{turn:.2f}° apart): stitching needs photos turned from one spot, each "
+                "showing more of the scene"
+            )
+    parallax = max(((m, ij) for ij, (_, m) in misfit.items()), default=(0.0, None))
     rots = _level_and_centre(rots)
     cancel.check()
 
@@ -306,8 +318,39 @@ def stitch_photos(
             for r, f, im in zip(rots, focals, images)
         ],
         "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
+        "misfit_deg": round(parallax[0], 4),
     }
+    if parallax[1] is not None and parallax[0] > 180.0 / H:
+        i, j = parallax[1]
+        meta["warning"] = (
+            f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
+            "after "
+            f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
+            "pixel), so edges there come out doubled. Turn on the spot for a panorama; "
+            "photos taken while walking make a scene with `reconstruct`"
+        )
+        log.warning("stitch: %s", meta["warning"])
     return np.clip(pano, 0, 1), known, meta
+
+
+SAME_VIEW_DEG = 0.5  # two photos turned less than this apart show the same view
+
+
+def _pair_misfit(
+    rots: list[np.ndarray], ks: list[np.ndarray], edges: dict
+) -> dict[tuple[int, int], tuple[float, float]]:
+    """Per matched pair (i, j): (the angle between the two cameras' viewing directions,
+    the 90th percentile of the angle between matched rays after alignment), degrees. A
+    rotation about one point explains every match of a pair to a fraction of a pixel;
+    photos taken from different spots (parallax) leave a misfit."""
+    out = {}
+    for (i, j), (_, a, b, _) in edges.items():
+        d = np.linalg.norm(_rays(a, ks[i], rots[i]) - _rays(b, ks[j], rots[j]), axis=1)
+        misfit = math.degrees(2 * math.asin(min(1.0, float(np.percentile(d, 90)) / 2)))
+        r = rots[i] @ rots[j].T
+        turn = math.degrees(math.acos(float(np.clip((np.trace(r) - 1) / 2, -1, 1))))
+        out[(i, j)] = (turn, misfit)
+    return out
 
 
 def _angles(r: np.ndarray) -> dict[str, float]:
