@@ -123,7 +123,9 @@ def run(args: argparse.Namespace) -> int:
         pano = ex.find_panorama(world)
         if pano is None:
             raise InputError(
-                "this scene has no panorama (only worlds made from a panorama keep one)"
+                "this scene has no panorama: a world project keeps the panorama it was made "
+                "from, a world saved as .ply/.spz/.splat does not (`world --save-panorama "
+                "PNG` writes it)"
             )
         if isinstance(pano, Path):  # the panorama image is read: no output may replace it
             from scene.files import check_outputs

@@ -800,6 +800,10 @@ def world_from_panorama(
             },
         }
     )
+    if float(pano.known.min()) < 0.5:
+        # the panorama made for this world (the photo placed, the rest outpainted) stays
+        # with its project: `export --panorama` and the cube faces come from it
+        world.meta["panorama_image"] = (np.clip(pano.image, 0, 1) * 255 + 0.5).astype(np.uint8)
     world.clear_history()
     return world
 

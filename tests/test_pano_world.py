@@ -135,6 +135,12 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     assert (
         meta["panorama"]["inputs"] == [str(rocket)] and meta["panorama"]["backend"] == "classical"
     )
+    # the panorama made for it stays with the world: `export --panorama` finds it
+    from scene.export import find_panorama
+
+    kept = find_panorama(world)
+    assert isinstance(kept, np.ndarray) and kept.shape == (512, 1024, 3)
+    assert np.abs(kept / 255.0 - pano.image).max() < 1 / 255 + 1e-6
     # progress: monotone, ends at 1, each stage timed
     fr = [f for f, _ in events]
     assert all(b >= a - 1e-9 for a, b in zip(fr, fr[1:])) and fr[-1] == pytest.approx(1.0)
