@@ -264,3 +264,24 @@ def test_video_with_a_wrong_extension_is_refused_before_any_work(project, tmp_pa
     assert r.stderr.strip().splitlines() == [
         f"error: --out must be an .mp4 file; got '{tmp_path / 'v.avi'}'"
     ]
+
+
+@pytest.mark.parametrize(
+    "name, data, msg",
+    [
+        ("empty.ply", b"", "file is empty"),  # info said "not a PLY file"
+        (
+            "wide.ply",  # said "no 'end_header' line (truncated or corrupt)"
+            b"ply\nformat binary_little_endian 1.0\nelement vertex 1\n"
+            + b"".join(b"property float p%d\n" % i for i in range(60000))
+            + b"end_header\n",
+            "longer than 1 MiB",
+        ),
+    ],
+)
+def test_info_and_convert_say_the_same_about_a_bad_file(tmp_path, name, data, msg):
+    src = tmp_path / name
+    src.write_bytes(data)
+    for cmd in (("info", str(src)), ("convert", str(src), str(tmp_path / "o.spz"))):
+        r = main(*cmd)
+        assert r.returncode == 2 and msg in r.stderr, (cmd, r.stderr)

@@ -502,6 +502,8 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
     """Summary of a scene file: format, counts, SH degree, bounds, file size."""
     path = Path(path)
     check_readable(path)
+    if path.stat().st_size == 0:  # as every reader says it
+        raise SceneFormatError(path, "file is empty")
     fmt = _resolve(path, format)
     summary = None
     if fmt == "ply":  # header + positions only: no splat is loaded

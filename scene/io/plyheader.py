@@ -92,6 +92,10 @@ def parse_header(head: bytes, path: Path | str) -> PlyHeader:
         raise SceneFormatError(path, "not a PLY file (it does not start with 'ply')")
     end = head.find(b"end_header")
     if end < 0:
+        if len(head) >= MAX_HEADER:  # the caller read a full header's worth
+            raise SceneFormatError(
+                path, f"PLY header is longer than {MAX_HEADER >> 20} MiB (no sane splat file's is)"
+            )
         raise SceneFormatError(path, "PLY header has no 'end_header' line (truncated or corrupt)")
     nl = head.find(b"\n", end)
     if nl < 0:
