@@ -278,6 +278,7 @@ def test_video_with_a_wrong_extension_is_refused_before_any_work(project, tmp_pa
             "longer than 1 MiB",
         ),
     ],
+    ids=["empty", "huge-header"],
 )
 def test_info_and_convert_say_the_same_about_a_bad_file(tmp_path, name, data, msg):
     src = tmp_path / name
