@@ -70,6 +70,16 @@ def test_new_world_dialog_builds_world_options(qtbot, photo: Path, tmp_path: Pat
     qtbot.addWidget(d2)
     o2 = d2.request()
     assert o2.panorama == pano and o2.photos == [] and o2.pano_backend == "classical"
+    # the CLI's --no-level, --eye-height and --radius (the panorama dialog had none)
+    assert o2.level and o2.radius is None and o2.eye_height == WorldOptions().eye_height
+    lo, hi = meta["radius"]["lo"], meta["radius"]["hi"]
+    assert (d2.radius.minimum(), d2.radius.maximum()) == (lo, hi)
+    d2.level.setChecked(False)
+    d2.eye_height.setValue(1.2)
+    d2.auto_radius.setChecked(False)
+    d2.radius.setValue(12.0)
+    o3 = d2.request()
+    assert (o3.level, o3.eye_height, o3.radius) == (False, 1.2, 12.0)
 
 
 def test_reconstruct_dialog_builds_reconstruct_options(qtbot, photo: Path) -> None:

@@ -33,6 +33,7 @@ from PyQt6.QtWidgets import (
 
 from generators.panorama.options import DEFAULT_FOV
 from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
+from scene.units import EYE_HEIGHT
 
 from .features import WindowAPI
 
@@ -53,6 +54,9 @@ DIALOG_FIELDS = (
     "depth_model",
     "resolution",
     "prompt",
+    "eye_height",
+    "radius",
+    "level",
 )
 
 
@@ -134,6 +138,30 @@ class NewWorldDialog(QDialog):
             self.resolution.addItem(label)
         self.resolution.setCurrentIndex([r for _, r in RESOLUTIONS].index(DEFAULT_RESOLUTION))
         form.addRow("Detail:", self.resolution)
+        # the CLI's --no-level, --eye-height and --radius, with the same ranges
+        self.level = QCheckBox("from its vertical lines (walls and horizon come out level)")
+        self.level.setChecked(True)
+        self.level.setToolTip(meta["level"]["help"])
+        form.addRow("Level:", self.level)
+        self.eye_height = QDoubleSpinBox()
+        self.eye_height.setRange(meta["eye_height"]["lo"], meta["eye_height"]["hi"])
+        self.eye_height.setSingleStep(0.1)
+        self.eye_height.setValue(EYE_HEIGHT)
+        self.eye_height.setSuffix(" m")
+        form.addRow("Eye height:", self.eye_height)
+        self.auto_radius = QCheckBox("from the photo's ground line")
+        self.auto_radius.setChecked(True)
+        self.radius = QDoubleSpinBox()
+        self.radius.setRange(meta["radius"]["lo"], meta["radius"]["hi"])
+        self.radius.setValue(8.0)
+        self.radius.setSuffix(" m")
+        self.radius.setEnabled(False)
+        self.radius.setToolTip(meta["radius"]["help"])
+        self.auto_radius.toggled.connect(lambda on: self.radius.setEnabled(not on))
+        row = QHBoxLayout()
+        row.addWidget(self.auto_radius)
+        row.addWidget(self.radius)
+        form.addRow("Room radius:", row)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #d55;")
         buttons = QDialogButtonBox(
@@ -167,6 +195,9 @@ class NewWorldDialog(QDialog):
             depth_model=self.depth_model.path(),
             resolution=RESOLUTIONS[self.resolution.currentIndex()][1],
             prompt=self.prompt.text().strip() if pano else "",
+            eye_height=float(self.eye_height.value()),
+            radius=None if self.auto_radius.isChecked() else float(self.radius.value()),
+            level=self.level.isChecked(),
         )
 
     def _accept(self) -> None:
