@@ -234,7 +234,7 @@ def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):
     np.testing.assert_allclose(got.keyframes[1].position, ext.path.keyframes[1].position)
 
 
-def test_export_and_video_dialog_values(env, qtbot):
+def test_export_and_video_dialog_values(env, qtbot, tmp_path):
     from viewer.project_export import ExportOptionsDialog
     from viewer.video_render import VideoDialog
 
@@ -250,6 +250,22 @@ def test_export_and_video_dialog_values(env, qtbot):
     opts = dlg.options()
     assert opts.sh_degree == 0 and opts.min_opacity == pytest.approx(0.05)
     assert opts.crop[1][1] == pytest.approx(0.5)
+    assert dlg.format_options() == {}  # a .ply keeping the scene's antialiased flag
+    # .spz: the CLI's --spz-version / --spz-axes / --antialiased (the dialog had none)
+    spz = ExportOptionsDialog(win, win.world, ".spz")
+    qtbot.addWidget(spz)
+    assert spz.format_options() == {"version": 3, "axes": "ply"}
+    spz.spz_version.setCurrentIndex(1)
+    spz.spz_axes.setCurrentIndex(1)
+    spz.antialiased.setCurrentIndex(1)
+    assert spz.format_options() == {"version": 2, "axes": "rub", "antialiased": True}
+    out = tmp_path / "v2.spz"
+    win.extensions["exporter"].export(out, None, None, None, spz.format_options())
+    wait_jobs(qtbot, win)
+    from scene.io.spz import read_spz
+
+    meta = read_spz(out, axes="rub").meta
+    assert meta["spz_version"] == 2 and meta["antialiased"] is True
     win.extensions["camera_paths"].path_from_bookmarks()  # no bookmarks: a status message, no path
     assert win.extensions["camera_paths"].path is None
     from scene.campath import CameraPath, Keyframe

@@ -67,9 +67,16 @@ class ProjectExport(QObject):
         window.add_menu_action(f, "Export &Cameras (COLMAP)…", self.export_cameras_dialog)
 
     def export(
-        self, out: str | Path, fmt: str | None = None, layer: Any = None, options: Any = None
+        self,
+        out: str | Path,
+        fmt: str | None = None,
+        layer: Any = None,
+        options: Any = None,
+        format_options: dict | None = None,
     ) -> Job | None:
-        """Export to `out` in a job (visible layers baked, or one layer); None when refused."""
+        """Export to `out` in a job (visible layers baked, or one layer); None when refused.
+        format_options: the writer's own (`scene.io` registry: spz version and axes,
+        antialiased), as the CLI's --spz-version / --spz-axes / --antialiased give them."""
         from cli.cmd_export import mesh_export_problem
         from scene.export import export_world
         from scene.io import output_format
@@ -86,9 +93,12 @@ class ProjectExport(QObject):
             QMessageBox.warning(self.win, "Export", problem)
             return None
         snap = self.doc.snapshot()
+        fopts = dict(format_options or {})
 
         def work(progress: Any, cancel: Any) -> dict:
-            return export_world(snap, out, fmt, layer=layer, options=options, progress=progress)
+            return export_world(
+                snap, out, fmt, layer=layer, options=options, progress=progress, **fopts
+            )
 
         def done(info: dict) -> None:
             n = info.get("splats", info.get("vertices"))
@@ -113,13 +123,13 @@ class ProjectExport(QObject):
             path += "." + filt.split("*.")[-1].rstrip(")")
         elif "compressed" in filt and not path.lower().endswith(".compressed.ply"):
             path = str(Path(path).with_suffix("")) + ".compressed.ply"
-        options = None
+        options, fopts = None, None
         if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
-            dlg = ExportOptionsDialog(self.win, self.win.world)
+            dlg = ExportOptionsDialog(self.win, self.win.world, Path(path).suffix.lower())
             if dlg.exec() != QDialog.DialogCode.Accepted:
                 return
-            options = dlg.options()
-        self.export(path, None, layer, options)
+            options, fopts = dlg.options(), dlg.format_options()
+        self.export(path, None, layer, options, fopts)
 
     def export_layer_dialog(self) -> None:
         world = self.win.world
@@ -193,12 +203,29 @@ class ProjectExport(QObject):
 
 
 class ExportOptionsDialog(QDialog):
-    """SH degree, minimum opacity, crop box."""
+    """SH degree, minimum opacity, crop box; for .spz its version and axes, and the
+    antialiased flag (.ply, .spz) — the CLI's --spz-version, --spz-axes, --antialiased."""
 
-    def __init__(self, parent: QWidget, world: World) -> None:
+    def __init__(self, parent: QWidget, world: World, suffix: str = ".ply") -> None:
         super().__init__(parent)
         self.setWindowTitle("Export options")
         form = QFormLayout(self)
+        self.suffix = suffix
+        self.spz_version = QComboBox()
+        self.spz_version.addItem("3 (current)", 3)
+        self.spz_version.addItem("2 (older readers)", 2)
+        self.spz_axes = QComboBox()
+        self.spz_axes.addItem("PLY frame (Niantic's tools, Wander)", "ply")
+        self.spz_axes.addItem("RUB: y up, z back (splat-transform, SuperSplat)", "rub")
+        self.antialiased = QComboBox()
+        aa = (("keep the scene's", "keep"), ("yes (mip-splatting)", "yes"), ("no", "no"))
+        for label, value in aa:
+            self.antialiased.addItem(label, value)
+        if suffix == ".spz":
+            form.addRow("SPZ version", self.spz_version)
+            form.addRow("SPZ axes", self.spz_axes)
+        if suffix in (".ply", ".spz"):
+            form.addRow("Antialiased", self.antialiased)
         self.sh = QComboBox()
         deg = max((lay.data.sh_degree for lay in world.layers if not lay.is_mesh), default=0)
         self.sh.addItems([str(d) for d in range(deg + 1)])
@@ -231,6 +258,17 @@ class ExportOptionsDialog(QDialog):
         bb.accepted.connect(self.accept)
         bb.rejected.connect(self.reject)
         form.addRow(bb)
+
+    def format_options(self) -> dict:
+        """The writer options for the chosen file type (what `cmd_convert.format_options`
+        makes of the CLI flags)."""
+        out: dict = {}
+        if self.suffix in (".ply", ".spz") and self.antialiased.currentData() != "keep":
+            out["antialiased"] = self.antialiased.currentData() == "yes"
+        if self.suffix == ".spz":
+            out["version"] = int(self.spz_version.currentData())
+            out["axes"] = str(self.spz_axes.currentData())
+        return out
 
     def options(self) -> Any:
         from scene.export import ExportOptions
