@@ -355,22 +355,16 @@ def test_pick_ray_and_current_camera(window, qtbot) -> None:
     )
 
 
-@pytest.mark.slow
-def test_run_app_shot_smoke(x_display, tmp_path) -> None:
-    """`python main.py SCENE --shot PNG` opens the real app, renders and exits."""
+def _app_shot(scene: Path, shot: Path, config: Path):  # noqa: ANN202 - CompletedProcess
+    """`python main.py SCENE --shot SHOT` in a fresh process with its own settings."""
     import os
     import subprocess
 
     from conftest import ROOT
 
-    import scene.io
-
-    path = tmp_path / "room.ply"
-    scene.io.save(small_room(), path)
-    shot = tmp_path / "app.png"
-    env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
-    res = subprocess.run(
-        [sys.executable, "main.py", str(path), "--shot", str(shot)],
+    env = dict(os.environ, WANDER_CONFIG_DIR=str(config), QT_QPA_PLATFORM="xcb")
+    return subprocess.run(
+        [sys.executable, "main.py", str(scene), "--shot", str(shot)],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -378,6 +372,18 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:
         timeout=60,
         check=False,
     )
+
+
+@pytest.mark.slow
+def test_run_app_shot_smoke(x_display, tmp_path) -> None:
+    """`python main.py SCENE --shot PNG` opens the real app, renders and exits."""
+
+    import scene.io
+
+    path = tmp_path / "room.ply"
+    scene.io.save(small_room(), path)
+    shot = tmp_path / "app.png"
+    res = _app_shot(path, shot, tmp_path / "cfg")
     assert res.returncode == 0, res.stderr[-2000:]
     from PIL import Image
 
@@ -391,25 +397,12 @@ def test_run_app_shot_of_a_file_that_cannot_open_is_one_line(x_display, tmp_path
     """`python main.py bad.ply --shot x.png` said nothing and waited on its 2-minute
     timeout (the open error went to a message box); a missing scene too. Now: one error
     line, exit 2, no screenshot."""
-    import os
-    import subprocess
-
-    from conftest import ROOT
 
     bad = tmp_path / "trunc.ply"
     bad.write_bytes(b"ply\nformat binary_little_endian 1.0\nelement vertex 10\n")
-    env = dict(os.environ, WANDER_CONFIG_DIR=str(tmp_path / "cfg"), QT_QPA_PLATFORM="xcb")
     for scene in (bad, tmp_path / "missing.ply"):
         shot = tmp_path / "x.png"
-        res = subprocess.run(
-            [sys.executable, "main.py", str(scene), "--shot", str(shot)],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        res = _app_shot(scene, shot, tmp_path / "cfg")
         assert res.returncode == 2, res.stderr[-2000:]
         errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
         assert len(errors) == 1 and scene.name in errors[0], res.stderr[-2000:]
