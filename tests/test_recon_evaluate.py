@@ -383,7 +383,7 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     )
     assert rep["capture"]["type"] in ("walk", "orbit", "aerial") and rep["capture"]["scale"]
 
-    # a .wander project: scene + camera frusta layers, +Y up, Overview + a bookmark per photo
+    # a .wander project: scene + camera frusta layers, +Y up, a bookmark per photo + Overview
     from scene.project import load_project
 
     wp = save_result(res, tmp_path / "w" / "scene.wander")
@@ -392,7 +392,11 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     assert not warnings
     assert [lay.kind for lay in world.layers] == ["world", "mesh"]
     assert len(world.layers[0].data) == len(res.cloud)
-    assert [b.name for b in world.bookmarks] == ["Overview"] + sorted(c.name for c in cams)
+    # the first training photo first (the start view), held-out ones after, Overview last
+    held = set(res.held_out)
+    order = sorted((c.name for c in cams), key=lambda n: (n in held, n))
+    assert [b.name for b in world.bookmarks] == order + ["Overview"]
+    assert world.bookmarks[0].name not in held and world.meta["units"] == "m"
     assert np.allclose(world.up_axis, [0, 1, 0])
     assert world.meta["reconstruct"]["held_out"] == res.held_out
 

@@ -102,7 +102,8 @@ def test_recovers_cameras_depth_and_novel_view(tmp_path: Path) -> None:
     assert (
         len(world.meta["cameras"]) == 10
         and len(world.bookmarks) == 11
-        and world.bookmarks[0].name == "Overview"
+        and world.bookmarks[-1].name == "Overview"
+        and world.bookmarks[0].name == sorted(c.name for c in rec)[0]
     )
     frusta = world.find("Photo cameras")
     assert frusta.is_mesh and frusta.data.n_faces == 10 * 8 * 6

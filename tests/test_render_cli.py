@@ -153,6 +153,7 @@ def test_a_world_saved_as_a_splat_file_starts_where_its_photo_was_taken(tmp_path
     assert w.bookmarks[0].pitch == pytest.approx(0.12)
     assert w.bookmarks[0].fov_y_deg == pytest.approx(46.0)
     assert w.meta["up_axis_source"].startswith("made by Wander")
+    assert w.meta["units"] == "m"  # walking speed in metres, not guessed from the extent
     old = {
         "generator": "wander.pano_world",
         "eye_height": 1.6,
@@ -165,7 +166,8 @@ def test_a_world_saved_as_a_splat_file_starts_where_its_photo_was_taken(tmp_path
     side.write_text(json.dumps({"generator": "wander.pano_world", "eye_height": "nan"}))
     assert load_scene(ply).bookmarks == []  # a hostile record: no start, no error
     side.unlink()
-    assert load_scene(ply).bookmarks == []
+    plain = load_scene(ply)
+    assert plain.bookmarks == [] and "units" not in plain.meta
 
 
 @pytest.mark.gl

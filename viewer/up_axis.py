@@ -281,17 +281,20 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     (provenance `generators.options.wander_generator`), and a world made by `world` starts
     where its photo was taken (a "Start" bookmark from the provenance), as its project
     would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
-    decides the up axis; changes nothing else."""
+    decides the up axis, and World.meta['units'] = 'm' for Wander's files; changes
+    nothing else."""
     from pathlib import Path
 
     from generators.options import _file_provenance, wander_generator
 
     p = Path(scene_path)
+    gen = wander_generator(p)
+    if gen is not None:  # Wander's files are in metres: walking speed is not guessed
+        world.meta.setdefault("units", "m")
     if world.meta.get("up_axis_source") is None:
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is not None:
         return
-    gen = wander_generator(p)
     if gen is not None:  # Wander's own files are +Y up (an object's base is no floor)
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = f"made by Wander ({gen})"

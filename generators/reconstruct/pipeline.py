@@ -551,8 +551,9 @@ def camera_records(cams: Sequence[Camera]) -> list[dict[str, Any]]:
 
 def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noqa: ANN201
     """A World with the scene as its base layer, the photo cameras as a frusta mesh layer
-    ("Photo cameras", hideable) and in meta['cameras'], an "Overview" bookmark first (the
-    viewer starts there) and a bookmark per photo."""
+    ("Photo cameras", hideable) and in meta['cameras'], a bookmark per photo (the first
+    training photo first: the viewer starts there) and an "Overview" bookmark last;
+    meta['units'] is metres."""
     from scene.camera import yaw_pitch_from_forward
     from scene.world import Bookmark, Layer, World
 
@@ -566,6 +567,9 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
         )
     )
     world.meta["cameras"] = camera_records(result.cameras)
+    # placed in metres by capture type (align.place_capture): walking speed is metric,
+    # not guessed from the extent (the far-field shell spans kilometres)
+    world.meta["units"] = "m"
     # the frame is already levelled (align.estimate_up): tell the viewer not to re-guess up
     # from the mean camera up vector, which tilts when every photo looks down
     world.up_axis = np.array([0.0, 1.0, 0.0])
@@ -592,13 +596,17 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
                 source={"generator": "wander.reconstruct", "what": "camera frusta"},
             )
         )
-        # first bookmark (the viewer's start): behind and above the photo cameras, so the
-        # scene and the frusta are in view rather than one frustum around the eye
+    # the first photo the scene was built from is the start view (bookmark 0: it looks
+    # like the photo; the frusta are not drawn from a photo's own camera), the photos held
+    # out for evaluation after the others, then an overview of the cameras and the scene
+    held = set(result.held_out)
+    photos = sorted(result.cameras, key=lambda c: (c.name in held, c.name))
+    world.bookmarks.extend(Bookmark.of_photo(c) for c in photos)
+    if result.cameras:
         from .preview import overview_camera
 
         ov = overview_camera(result.cameras)
         yaw, pitch = yaw_pitch_from_forward(ov.forward)
         world.bookmarks.append(Bookmark("Overview", ov.position, yaw, pitch, 60.0))
-    world.bookmarks.extend(Bookmark.of_photo(c) for c in result.cameras)
     world.clear_history()  # a new world: building it is not an edit to undo
     return world
