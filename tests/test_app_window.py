@@ -407,6 +407,9 @@ def test_run_app_shot_of_a_file_that_cannot_open_is_one_line(x_display, tmp_path
         errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
         assert len(errors) == 1 and scene.name in errors[0], res.stderr[-2000:]
         assert not shot.exists()
+    # a screenshot into a folder that does not exist: exit 1 and not a word, before
+    res = _app_shot(bad, tmp_path / "nope" / "x.png", tmp_path / "cfg")
+    assert res.returncode == 2 and "folder" in res.stderr and "nope" in res.stderr
 
 
 def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:

@@ -100,6 +100,9 @@ def run_app(argv: list[str]) -> int:
             )
             return 2
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "wayland;xcb"
+    if args.shot and not Path(args.shot).parent.is_dir():
+        print(f"error: --shot: folder {Path(args.shot).parent} does not exist", file=sys.stderr)
+        return 2
     configure_gl()
     from PyQt6.QtWidgets import QApplication
 
@@ -195,6 +198,7 @@ def _arm_shot(
             ok = True
         except (OSError, ValueError) as exc:
             log.error("screenshot %s failed: %s", out, exc)
+            print(f"error: screenshot {out}: {exc}", file=sys.stderr)
             ok = False
         app.exit(0 if ok else 1)
 
