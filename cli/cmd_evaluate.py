@@ -95,6 +95,25 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return ins, [("--out", args.out)]
 
 
+def _cameras_of(scene: Path, report: Path | None) -> Path:
+    """The COLMAP model of a reconstructed scene: SCENE_cameras beside it, else the folder
+    its reconstruct report names (`reconstruct --cameras-out DIR`)."""
+    import json
+
+    from generators.reconstruct.evaluate import scene_report_path
+
+    beside = Path(f"{scene.with_suffix('')}_cameras")
+    rep = report or scene_report_path(scene)
+    if beside.is_dir() or not rep.is_file():
+        return beside
+    try:
+        named = json.loads(rep.read_text()).get("cameras_folder")
+    except (OSError, ValueError, AttributeError) as exc:
+        logging.getLogger(__name__).info("no cameras folder in %s: %s", rep, exc)
+        return beside
+    return rep.parent / named if isinstance(named, str) and named else beside
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene, require_content
@@ -112,7 +131,7 @@ def run(args: argparse.Namespace) -> int:
         )
     if not args.photos.is_dir():
         raise ValueError(f"{args.photos}: not a folder of photos")
-    cam_dir = args.cameras or Path(f"{args.scene.with_suffix('')}_cameras")
+    cam_dir = args.cameras or _cameras_of(args.scene, args.report)
     if not cam_dir.is_dir():
         raise ValueError(f"{cam_dir}: no COLMAP model folder (give --cameras DIR)")
     if args.out.exists() and not args.out.is_dir():

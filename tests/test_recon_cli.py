@@ -58,6 +58,16 @@ def test_intrinsics_prior_then_existing_colmap_model(
     ref = json.loads((tmp_path / "a" / "scene_report.json").read_text())["refinement"]
     assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
     assert ref["budget_s"] == 8 and "own 8 s" in ref["budget_source"]
+    # `evaluate` finds the model --cameras-out put elsewhere through the report
+    from cli.cmd_evaluate import _cameras_of
+
+    assert json.loads((tmp_path / "a" / "scene_report.json").read_text())["cameras_folder"] == str(
+        Path("..") / "cams"
+    )
+    assert _cameras_of(out, None).resolve() == (tmp_path / "cams").resolve()
+    from viewer.up_axis import cameras_beside  # and the app, opening scene.ply
+
+    assert cameras_beside(out).resolve() == (tmp_path / "cams").resolve()
 
     # the saved model is a prior: no SfM, same cameras (in the same world frame)
     out2 = tmp_path / "b" / "scene.spz"  # any splat format by name

@@ -139,15 +139,28 @@ def cameras_beside(scene_path: Any) -> Any:
     """The COLMAP model folder `reconstruct` writes beside a scene file, or None.
 
     `scene.ply` -> `scene_cameras/` (the path without its last suffix + `_cameras`, as
-    `generators.reconstruct.pipeline.side_paths`), holding cameras + images (.txt or .bin).
+    `generators.reconstruct.pipeline.side_paths`), holding cameras + images (.txt or .bin);
+    else the folder `scene_report.json` names (`reconstruct --cameras-out DIR`).
     """
+    import json
+    import logging
     from pathlib import Path
 
     p = Path(scene_path)
-    folder = Path(f"{p.with_suffix('')}_cameras")
-    for ext in ("txt", "bin"):
-        if (folder / f"cameras.{ext}").is_file() and (folder / f"images.{ext}").is_file():
-            return folder
+    folders = [Path(f"{p.with_suffix('')}_cameras")]
+    report = Path(f"{p.with_suffix('')}_report.json")
+    if report.is_file():  # `reconstruct --cameras-out DIR` names its folder there
+        try:
+            named = json.loads(report.read_text()).get("cameras_folder")
+        except (OSError, ValueError, AttributeError) as exc:
+            logging.getLogger(__name__).info("no cameras folder in %s: %s", report, exc)
+            named = None
+        if isinstance(named, str) and named:
+            folders.append(report.parent / named)
+    for folder in folders:
+        for ext in ("txt", "bin"):
+            if (folder / f"cameras.{ext}").is_file() and (folder / f"images.{ext}").is_file():
+                return folder
     return None
 
 

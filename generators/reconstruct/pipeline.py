@@ -452,6 +452,9 @@ def save_result(
             "photos": result.status,
             "registered": len(result.cameras),
             "held_out": list(result.held_out),
+            # where --cameras-out put the COLMAP model (relative to this report), so
+            # `evaluate` and the viewer find it when it is not SCENE_cameras
+            "cameras_folder": os.path.relpath(paths["cameras"], paths["report"].parent),
             "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
