@@ -621,3 +621,28 @@ def test_the_start_pages_tiles_fit_a_narrow_window(window, qtbot, monkeypatch) -
     finally:
         window._refresh_start_page()
         window.resize(old)
+
+
+def test_saving_over_a_worlds_start_bookmark_says_so(window, qtbot) -> None:
+    """Ctrl+1 in a generated world replaced its "Start" (the photo's framing) with the
+    message "Saved bookmark 1" alone; now the status names what was replaced and the way
+    back, and Ctrl+Z restores it."""
+    from scene.world import Bookmark
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    w.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, 0.0, 60.0))
+    w.clear_history()
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    vp.setFocus()
+    vp.nav.set_mode("fly")
+    vp.nav.set_view_world([1.0, 1.6, -0.7], [0.0, 0.0, -1.0])
+    qtbot.keyClick(vp, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert w.bookmarks[0].name == "View 1"
+    msg = window.statusBar().currentMessage()
+    assert "replaced “Start”" in msg and "Ctrl+Z" in msg
+    window.undo()
+    assert w.bookmarks[0].name == "Start"
+    qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # a new slot
+    assert window.statusBar().currentMessage().startswith("Saved bookmark 2")

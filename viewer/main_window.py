@@ -270,9 +270,7 @@ class MainWindow(QMainWindow):
         self._build_menus()
         self.viewport.frame_drawn.connect(self._on_frame)
         self.viewport.camera_changed.connect(self._update_camera_status)
-        self.viewport.bookmark_saved.connect(
-            lambda i: self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back")
-        )
+        self.viewport.bookmark_saved.connect(self._bookmark_saved)
         self.jobs.changed.connect(self._update_job_ui)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_camera_status)
@@ -803,6 +801,19 @@ class MainWindow(QMainWindow):
             box.setModal(False)
             box.show()
             self._last_warning_box = box
+
+    def _bookmark_saved(self, i: int, replaced: str) -> None:
+        """Say where Ctrl+number put the view, and what it replaced (a world's Start, a
+        photo's view) with the way back: Ctrl+Z."""
+        if replaced and replaced != f"View {i + 1}":
+            shown = replaced if len(replaced) <= 40 else replaced[:39] + "…"
+            self.show_status(
+                f"Bookmark {i + 1} now holds this view; it replaced “{shown}” "
+                "(Ctrl+Z brings it back)",
+                10000,
+            )
+        else:
+            self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back")
 
     def report_job_error(self, title: str, exc: BaseException) -> None:
         """Show a failed job: `title: exc` in the status bar and a non-modal message box

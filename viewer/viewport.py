@@ -239,7 +239,7 @@ class Viewport(QOpenGLWidget):
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
     frame_drawn = pyqtSignal(object)  # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
-    bookmark_saved = pyqtSignal(int)
+    bookmark_saved = pyqtSignal(int, str)  # slot, name of the bookmark it replaced ('' none)
     clicked = pyqtSignal(
         float, float, object
     )  # left click without a drag: x, y (widget px), modifiers
@@ -827,7 +827,9 @@ class Viewport(QOpenGLWidget):
         pos, yaw, pitch = self.nav.bookmark_view()
         fov = self.nav.view_fov_y(max(self.width(), 1) / max(self.height(), 1))
         bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, fov)
-        self.bookmark_saved.emit(self.world.set_bookmark(index, bm))  # undoable
+        marks = self.world.bookmarks
+        replaced = marks[index].name if index < len(marks) else ""
+        self.bookmark_saved.emit(self.world.set_bookmark(index, bm), replaced)  # undoable
 
     def go_to_bookmark(self, index: int) -> bool:
         if self.world is None or index >= len(self.world.bookmarks):
