@@ -133,27 +133,46 @@ def segment_classical(
 ) -> Segmentation:
     """Segment the main object of `rgb` (H, W, 3) uint8.
 
-    With `alpha` given it is the matte (cleaned, validated). Otherwise GrabCut runs seeded
-    by `box`, by a click `point` (x, y) (a box grown around it), or by a centred box.
-    Raises ValueError when no clear object is found.
+    With `alpha` given it is the matte (cleaned, validated), restricted to `box` and to
+    the piece of it under `point` when they are given. Otherwise GrabCut runs seeded by
+    `box`, by a click `point` (x, y) (a box grown around it), or by a centred box.
+    Raises ValueError when no clear object is found, or for a point outside the photo or
+    the box, or on the transparent background.
     """
     import cv2
 
     rgb = np.ascontiguousarray(np.asarray(rgb, np.uint8)[:, :, :3])
     h, w = rgb.shape[:2]
+    if point is not None and not (0 <= point[0] < w and 0 <= point[1] < h):
+        raise ValueError(f"click point {tuple(point)} lies outside the {w}x{h} photo")
+    if box is not None and point is not None:
+        x0, y0, x1, y1 = box
+        if not (x0 <= point[0] < x1 and y0 <= point[1] < y1):
+            raise ValueError(f"click point {tuple(point)} lies outside the box {tuple(box)}")
     if alpha is not None:
         a = np.clip(np.asarray(alpha, np.float32), 0, 1)
         if a.shape != (h, w):
             raise ValueError(f"alpha has shape {a.shape}, photo is {(h, w)}")
+        if box is not None:  # the part of the cut-out inside the box (a nozzle, a handle)
+            inside = np.zeros((h, w), bool)
+            inside[max(0, box[1]) : box[3], max(0, box[0]) : box[2]] = True
+            a = np.where(inside, a, 0.0)
+        if point is not None:  # the piece of the cut-out under the click
+            px, py = int(point[0]), int(point[1])
+            if a[py, px] < 0.5:
+                raise ValueError(
+                    f"click point {tuple(point)} lies on the photo's transparent background "
+                    "(its alpha channel is the mask): click on the object"
+                )
+            import cv2
+
+            _, labels = cv2.connectedComponents((a >= 0.5).astype(np.uint8), connectivity=8)
+            a = np.where(labels == labels[py, px], a, np.where(a >= 0.5, 0.0, a))
         mask = clean_mask(a >= 0.5)
         validate_mask(mask)
         a = np.where(mask | (a < 0.5), a, 0.0) * _component_halo(mask)
         return _finish(rgb, a.astype(np.float32), mask, "alpha")
 
-    if box is not None and point is not None:
-        x0, y0, x1, y1 = box
-        if not (x0 <= point[0] < x1 and y0 <= point[1] < y1):
-            raise ValueError(f"click point {tuple(point)} lies outside the box {tuple(box)}")
     if box is None and point is not None:
         box = _box_around_point(point, w, h)
     seed = box or default_box(w, h)
