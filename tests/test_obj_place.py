@@ -20,7 +20,7 @@ from generators.objects.place import (
 )
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
-from scene.world import Layer, World
+from scene.world import Layer, World, similarity_matrix
 
 
 def floor_world(y: float = 0.0, color: float = 0.5, n: int = 60) -> World:
@@ -200,3 +200,50 @@ def test_imported_mesh_object_flow(tmp_path) -> None:
     assert [x.name for x in w.layers] == ["floor"]
     w.undo()
     assert [x.name for x in w.layers] == ["floor", "crate"]
+
+
+def _with_slab(w: World, name: str, pts: np.ndarray, scales: list[float]) -> None:
+    cloud = GaussianCloud.from_points(
+        pts, np.full((len(pts), 3), 0.3), np.tile(scales, (len(pts), 1)), opacity=0.95
+    )
+    w.add_layer(Layer(name, cloud, kind="world"))
+    w.clear_history()
+
+
+def test_snap_to_ground_drops_and_never_lifts_onto_what_passes_through_it() -> None:
+    """A shelf at 1.5 passes through an object standing at 1.0-1.8: End lifted the object
+    onto the shelf (the drop was cast from above its top); it now lands on the floor."""
+    w = floor_world(y=0.0)
+    g = np.linspace(-1, 1, 25)
+    xx, zz = np.meshgrid(g, g)
+    shelf = np.stack([xx.ravel(), np.full(xx.size, 1.5), zz.ravel()], 1)
+    _with_slab(w, "shelf", shelf, [0.06, 0.01, 0.06])
+    box = Mesh(
+        np.array([[x, y, z] for x in (-0.2, 0.2) for y in (0.0, 0.8) for z in (-0.2, 0.2)]),
+        np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1]]),
+    )
+    lay = insert_object(w, "box", box, similarity_matrix((0.0, 1.0, 0.0)))
+    hit = snap_to_ground(w, lay.id)
+    assert hit is not None and w.layer(lay.id).transform[1, 3] == pytest.approx(0.0, abs=0.05)
+    # sunk into the floor with nothing under it: it comes up onto the floor
+    move_layer(w, lay.id, np.array([2.0, -1.2, 0.0]))
+    snap_to_ground(w, lay.id)
+    assert w.layer(lay.id).transform[1, 3] == pytest.approx(0.0, abs=0.05)
+
+
+def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
+    """Looking a little down at a wall, the inserted object hung on the wall at the height
+    the view ray met it (1.1 m); a surface that does not face up is no place to stand."""
+    from generators.objects.place import view_placement
+
+    w = floor_world(y=0.0)
+    g = np.linspace(-4, 4, 60)
+    xx, yy = np.meshgrid(g, np.linspace(0, 3, 25))
+    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
+    eye = np.array([0.0, 1.6, 0.0])
+    d = np.array([0.0, 1.1, -3.0]) - eye  # down by ~9.5 degrees, onto the wall at 1.1 m
+    lo, hi = np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
+    m, hit = view_placement(w, eye, d, (lo, hi))
+    assert hit is not None and hit.point[2] == pytest.approx(-3.0, abs=0.1)
+    assert m[1, 3] == pytest.approx(0.0, abs=0.05) and m[2, 3] > -3.0  # floor, in front

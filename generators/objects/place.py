@@ -183,6 +183,9 @@ def placement_transform(
     return similarity_matrix(pos, scale=scale, rotation=upright_rotation(up, yaw)), hit
 
 
+STANDABLE_COS = 0.7  # a surface an object can stand on faces up within ~45°
+
+
 def view_placement(
     world: World,
     origin: np.ndarray,
@@ -195,7 +198,9 @@ def view_placement(
     hits, facing the viewer, sized a quarter of the distance (0.05..3 m) so it is easy to
     see. Looking level or up, the ray meets a wall (or something overhead), not a floor:
     the object then stands on the floor just in front of that spot, all of it in front,
-    when a floor was captured there. Honours the world's up axis.
+    when a floor was captured there; so does a ray meeting a surface that does not face
+    up (a wall, a cabinet's side: its normal within acos(STANDABLE_COS) of level). Honours
+    the world's up axis.
     """
     origin = np.asarray(origin, np.float64)
     m, hit = placement_transform(world, origin, direction, face_point=origin)
@@ -204,7 +209,10 @@ def view_placement(
     m[:3, :3] *= size
     d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
     up = world_up(world)
-    if hit is not None and d @ up > -0.1:
+    # a ray meeting a wall or the side of furniture (its surface not facing up) puts the
+    # object on the floor in front of it: on the wall spot it hung in mid-air
+    steep = hit is not None and abs(float(hit.normal @ up)) < STANDABLE_COS
+    if hit is not None and (d @ up > -0.1 or steep):
         ext = np.max(np.abs(np.stack(object_bounds)), axis=0)  # (3,) object frame, +Y up
         reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
         front = hit.point - d * min(reach + 0.05 * size, 0.5 * dist)  # all of it in front
@@ -315,15 +323,22 @@ def dropped(
     world: World, layer_id: int, *, fallback_ground: bool = True
 ) -> tuple[np.ndarray, Hit] | None:
     """The layer moved along the world's down axis (−up) until its lowest corner rests on
-    the first surface under it: (new 4×4 transform, hit), or None when there is nothing
+    the first surface under that corner (else, for an object sunk into a surface, the
+    first one under its top): (new 4×4 transform, hit), or None when there is nothing
     to rest on. Without a surface below, `fallback_ground` drops it to `ground_height`
     when other layers are visible."""
     lay = world.layer(layer_id)
     up = world_up(world)
     h = heights(_world_corners(lay), up)
     base = lay.transform[:3, 3]
+    # first the surface under the object's lowest point: dropping never lifts it onto
+    # something that only passes through it (a wall, a shelf above its base); only an
+    # object sunk into a surface, with nothing under it, comes up onto that surface
+    foot = base + (float(h.min() - base @ up) + 1e-3) * up
+    hit = pick_surface(world, foot, -up, exclude=[layer_id])
     top = base + (float(h.max() - base @ up) + 1e-3) * up  # just above the object, over its origin
-    hit = pick_surface(world, top, -up, exclude=[layer_id])
+    if hit is None:
+        hit = pick_surface(world, top, -up, exclude=[layer_id])
     if hit is None:
         if not fallback_ground or not any(x.id != layer_id and x.visible for x in world.layers):
             return None
