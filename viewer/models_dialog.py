@@ -10,6 +10,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -135,10 +136,19 @@ class ModelsDialog(QDialog):
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the repositories take what is left (elided, whole in the tooltip): sized to its
+        # contents the column ran past the dialog's edge behind a scroll bar
+        header.setSectionResizeMode(len(COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        lic = COLUMNS.index("Licence")  # long licence names: elided, whole in the tooltip
+        header.setSectionResizeMode(lic, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(lic, 230)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         lay.addWidget(self.table)
         row = QHBoxLayout()
         self.status = QLabel("")
+        self.status.setWordWrap(True)  # a long error wraps; it widened the dialog
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.cancel_btn = QPushButton("Cancel download")
@@ -178,7 +188,7 @@ class ModelsDialog(QDialog):
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
                 tip = st.detail or b.title
-                item.setToolTip(tip)
+                item.setToolTip(text if c >= COLUMNS.index("Licence") else tip)
                 self.table.setItem(r, c, item)
             btn = QPushButton("Verify" if st.state == "downloaded" else "Download")
             btn.setObjectName(f"action:{b.name}")
