@@ -500,8 +500,8 @@ def image_file_name(name: str, fallback: str) -> str:
     """A camera's image name for a COLMAP model: one plain file name (letters and digits of
     any script, ' ', '.', '_', '-', '(', ')'; anything else, path separators included,
     becomes '_'; no leading dot), ending .png/.jpg/.jpeg (else '.png' is added);
-    `fallback` when nothing is left. A bookmark named '../../x.png' would send a tool that reads the model outside
-    its images folder; a line break breaks images.txt."""
+    `fallback` when nothing is left. A bookmark named '../../x.png' would send a tool
+    that reads the model outside its images folder; a line break breaks images.txt."""
     import re
 
     clean = re.sub(r"[^\w ._()\-]", "_", str(name or "")).strip().lstrip(".").strip()
