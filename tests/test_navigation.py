@@ -456,3 +456,17 @@ def test_wanders_own_object_file_is_y_up_whatever_its_largest_face(tmp_path) -> 
     world2, _ = load_scene_file(theirs, lambda f, m: None, CancelToken())
     assert world2.meta["up_axis_source"] == "floor"
     assert abs(float(world2.up_axis[2])) > 0.99  # the plate's face, as estimated
+
+
+def test_a_walker_settling_by_a_hair_is_not_a_move(monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an object was inserted the walk collider was rebuilt and the walker settled by
+    a few nanometres: `update` said the camera moved, the viewport drew a reduced moving
+    frame, and the world flashed as blurred blobs. A real step still counts."""
+    nav = Navigator()
+    nav.set_mode("walk")
+    for step, moved in ((2e-7, False), (1e-3, True)):
+        monkeypatch.setattr(
+            nav, "_update_walk", lambda dt, s=step: setattr(nav, "pos", nav.pos + [0, s, 0])
+        )
+        nav.update(0.016)  # clear any pending change
+        assert nav.update(0.016) is moved

@@ -40,20 +40,29 @@ def test_coarse_level_is_merged_from_the_packed_data() -> None:
 
 
 def test_limited_selection_gives_every_layer_its_share() -> None:
+    """A small object keeps its splats in a limited frame however strong the world's are;
+    a big object does not take half the budget (an inserted 65k-splat chair took half of a
+    moving frame's 23k, and the world dissolved into blobs for a second)."""
     from viewer.sorting import LayerDepth, strongest_per_layer
 
     eye = np.eye(3, dtype=np.float32)
-    layers = (
-        LayerDepth(0, 1000, eye, np.zeros(3, np.float32)),
-        LayerDepth(1000, 1100, eye, np.zeros(3, np.float32)),
-    )
-    order = np.arange(1100)
-    score = np.where(order < 1000, 10.0, 0.01)  # the world's splats all stronger
-    keep = strongest_per_layer(score, order, layers, 220)
-    assert keep.sum() == 220 and keep[1000:].all()  # the object keeps all its splats
-    assert (
-        keep[:1000].sum() == 120 and not strongest_per_layer(score, order, layers, 100)[1000:].all()
-    )
+
+    def keep(n_world: int, n_obj: int, k: int) -> tuple[int, int]:
+        layers = (
+            LayerDepth(0, n_world, eye, np.zeros(3, np.float32)),
+            LayerDepth(n_world, n_world + n_obj, eye, np.zeros(3, np.float32)),
+        )
+        order = np.arange(n_world + n_obj)
+        score = np.where(order < n_world, 10.0, 0.01)  # the world's splats all stronger
+        m = strongest_per_layer(score, order, layers, k)
+        assert m.sum() == k
+        return int(m[:n_world].sum()), int(m[n_world:].sum())
+
+    assert keep(1000, 50, 220) == (170, 50)  # the object keeps all its splats
+    world, obj = keep(1000, 500, 220)
+    assert 55 <= obj < 110 and world > 110  # its floor, then in proportion: not half
+    world, obj = keep(850_000, 65_000, 22_925)
+    assert world > 2.4 * obj
 
 
 @pytest.fixture
@@ -210,3 +219,26 @@ def test_limited_candidates_include_small_layers_whole() -> None:
         np.diff(cand.astype(np.int64)) > 0
     )
     assert len(cand) < 20_500
+
+
+def test_limited_frames_thin_evenly_over_every_splat_in_view() -> None:
+    """Ranked by contribution, a limited frame of a generated world spent its budget on
+    the sky dome and the backdrop and the photo vanished (previews after an edit, moving
+    frames before the coarse level is merged); every limited request now thins evenly
+    over all splats in view, as a one-shot render does."""
+    from conftest import random_cloud
+
+    from scene.camera import Camera
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer, pack_world
+
+    w = World()
+    w.add_layer(Layer("a", random_cloud(3000, 0, seed=1)))
+    r = SplatRenderer(sync_sort=False)
+    packed = pack_world(w.layers)
+    r._slots, r._means, r._weight = packed.slots, packed.means, packed.weight
+    cam = Camera.look_at([0, 0, 6], [0, 0, 0], 60, 64, 48)
+    vis = [s for s in packed.slots if s.layer.visible]
+    req = r._request(cam, vis, False, 500)
+    assert req.uniform and req.candidates is None
+    assert not r._request(cam, vis, False, None).uniform  # a full frame: nothing to thin

@@ -62,6 +62,9 @@ class Pose:
     pitch: float = 0.0
 
 
+SETTLE_TOL = 1e-5  # position changes below this many metres (scene units / scale) are no move
+
+
 class Navigator:
     """Holds the viewer's camera and moves it from keys, mouse and time steps."""
 
@@ -288,8 +291,10 @@ class Navigator:
             self._update_fly(dt)
         else:
             self._update_orbit(dt)
+        # a walker settling by a hair onto a rebuilt collider (an object inserted nearby)
+        # is not a move: it started a reduced "moving" frame, a flash of blobs
         moved = (
-            not np.allclose(before[0], self.pos, atol=1e-9, rtol=0)
+            not np.allclose(before[0], self.pos, atol=SETTLE_TOL * self.scale, rtol=0)
             or before[1] != self.yaw
             or before[2] != self.pitch
         )

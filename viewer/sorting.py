@@ -304,10 +304,13 @@ def strongest_per_layer(
     score: np.ndarray, order: np.ndarray, layers: Sequence[LayerDepth], k: int
 ) -> np.ndarray:
     """(M,) bool mask of at most `k` entries of a sort result: `k` is shared among the layers
-    of `layers` (LayerDepth ranges over the indices in `order`) max-min fairly (a layer with
-    fewer entries than an equal share keeps them all, the rest go to the others), the largest
-    `score` within each layer. A global top-k let one layer's big splats (the coarse level's
-    merged world) crowd a small object's splats out of moving frames entirely."""
+    of `layers` (LayerDepth ranges over the indices in `order`), the largest `score` within
+    each layer. Each layer is first granted up to FLOOR_SHARE × k / (number of layers) of
+    its entries (a small object keeps its splats), the rest of `k` goes to the layers in
+    proportion to the entries they have left. A global top-k let one layer's big splats
+    (the coarse level's merged world) crowd a small object out of moving frames entirely;
+    equal shares let an inserted 65k-splat chair take half of a moving frame's budget and
+    the world, thinned to the other half, dissolved into blurred blobs for a second."""
     if k >= len(score):
         return np.ones(len(score), bool)
     if len(layers) <= 1:
@@ -317,14 +320,16 @@ def strongest_per_layer(
         return (order >= lay.start) & (order < lay.stop)
 
     counts = np.array([np.count_nonzero(members(lay)) for lay in layers])
-    if np.count_nonzero(counts) <= 1:
+    live = np.count_nonzero(counts)
+    if live <= 1:
         return strongest(score, k)
-    share = np.zeros(len(counts), np.int64)
-    left = int(k)
-    ranked = np.argsort(counts, kind="stable")  # smallest layers first (water-filling)
-    for j, i in enumerate(ranked):
-        share[i] = min(int(counts[i]), left // (len(ranked) - j))
-        left -= int(share[i])
+    floor = np.minimum(counts, int(FLOOR_SHARE * k) // live)
+    rest = counts - floor
+    left = int(k) - int(floor.sum())
+    extra = np.floor(left * rest / max(int(rest.sum()), 1)).astype(np.int64)
+    share = np.minimum(counts, floor + extra)
+    room = counts - share
+    share[int(np.argmax(room))] += min(int(k) - int(share.sum()), int(room.max()))  # rounding
     mask = np.zeros(len(score), bool)
     for i in np.flatnonzero(counts):
         if share[i] >= counts[i]:  # all of it (the usual case for an object)
@@ -333,6 +338,9 @@ def strongest_per_layer(
             idx = np.flatnonzero(members(layers[i]))
             mask[idx[strongest(score[idx], int(share[i]))]] = True
     return mask
+
+
+FLOOR_SHARE = 0.5  # of a limited frame's budget, granted to the layers in equal parts first
 
 
 def view_changed(
