@@ -200,6 +200,7 @@ def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
     if legacy:  # today's limited frames: a subset of the splats, not grown, no coarse level
         r.grow_limit = 1.0
         r.use_lod = False
+        r.thin_evenly = False  # ranked by contribution
         r.screen_uv = False  # today's full frames: perspective-correct quad coordinates
     r.set_world(world)
     return r

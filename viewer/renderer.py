@@ -353,6 +353,9 @@ class SplatRenderer:
         self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
+        #: limited frames thin evenly over every splat in view (False: the strongest by
+        #: contribution among the globally strongest, the previous way: bench --legacy)
+        self.thin_evenly = True
         self._order = None  # SortResult in use
         self._last_request: SortRequest | None = None
         self._order_seq = 0  # bumped whenever self._order changes
@@ -705,7 +708,7 @@ class SplatRenderer:
         # ranked by contribution, a world's sky dome and backdrop took the whole budget and
         # its photo vanished (17.5 dB against the full frame in the demo world; even
         # thinning 25.2 dB; the benchmark room's first frames 1.6 dB lower)
-        even = exact or limit is not None
+        even = exact or (limit is not None and self.thin_evenly)
         return SortRequest(
             self._generation,
             self._means,
