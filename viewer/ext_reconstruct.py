@@ -10,13 +10,14 @@ bookmark per photo. Optionally the scene, cameras and depth maps are saved too.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QAction, QIcon, QImage, QPixmap
 from PyQt6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
@@ -47,7 +48,16 @@ DETAIL = [
 
 
 #: the ReconstructOptions fields the dialog sets (the others keep their defaults)
-DIALOG_FIELDS = ("refine_steps", "refine_seconds", "run_seconds", "depth_size", "backend")
+DIALOG_FIELDS = (
+    "refine_steps",
+    "refine_seconds",
+    "run_seconds",
+    "depth_size",
+    "backend",
+    "capture",
+    "holdout",
+    "fill_gaps",
+)
 
 
 @dataclass
@@ -214,6 +224,24 @@ class ReconstructDialog(QDialog):
             self.detail.addItem(label)
         self.detail.setCurrentIndex([d for _, d in DETAIL].index(defaults.depth_size))
         form.addRow("Depth detail:", self.detail)
+        # the CLI's --capture, --holdout and --fill-gaps, with the dataclass's choices
+        meta = {f.name: f.metadata for f in fields(ReconstructOptions)}
+        self.capture = QComboBox()
+        for c in meta["capture"]["choices"]:
+            self.capture.addItem({"auto": "auto (from the camera layout)"}.get(c, c), c)
+        self.capture.setToolTip(meta["capture"]["help"])
+        form.addRow("Capture type:", self.capture)
+        self.holdout = QSpinBox()
+        self.holdout.setRange(0, 100)
+        self.holdout.setValue(defaults.holdout)
+        self.holdout.setSpecialValueText("off")
+        self.holdout.setPrefix("every ")
+        self.holdout.setToolTip(meta["holdout"]["help"])
+        form.addRow("Hold out for evaluate:", self.holdout)
+        self.fill_gaps = QCheckBox("also where only one photo sees a surface (foliage)")
+        self.fill_gaps.setChecked(defaults.fill_gaps)
+        self.fill_gaps.setToolTip(meta["fill_gaps"]["help"])
+        form.addRow("Fill gaps:", self.fill_gaps)
         self.frames = QSpinBox()
         self.frames.setRange(2, 300)
         self.frames.setValue(ReconstructRequest.max_frames)
@@ -268,6 +296,9 @@ class ReconstructDialog(QDialog):
             run_seconds=float(self.run_seconds.value()),
             depth_size=DETAIL[self.detail.currentIndex()][1],
             backend=str(self.backend.currentData() or "sfm"),
+            capture=str(self.capture.currentData() or "auto"),
+            holdout=int(self.holdout.value()),
+            fill_gaps=self.fill_gaps.isChecked(),
         )
         return ReconstructRequest(
             photos=self.photos() if self.video is None else [],
