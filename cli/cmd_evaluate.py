@@ -98,20 +98,12 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 def _cameras_of(scene: Path, report: Path | None) -> Path:
     """The COLMAP model of a reconstructed scene: SCENE_cameras beside it, else the folder
     its reconstruct report names (`reconstruct --cameras-out DIR`)."""
-    import json
-
-    from generators.reconstruct.evaluate import scene_report_path
+    from generators.reconstruct.evaluate import report_cameras_folder, scene_report_path
 
     beside = Path(f"{scene.with_suffix('')}_cameras")
-    rep = report or scene_report_path(scene)
-    if beside.is_dir() or not rep.is_file():
+    if beside.is_dir():
         return beside
-    try:
-        named = json.loads(rep.read_text()).get("cameras_folder")
-    except (OSError, ValueError, AttributeError) as exc:
-        logging.getLogger(__name__).info("no cameras folder in %s: %s", rep, exc)
-        return beside
-    return rep.parent / named if isinstance(named, str) and named else beside
+    return report_cameras_folder(report or scene_report_path(scene)) or beside
 
 
 def run(args: argparse.Namespace) -> int:

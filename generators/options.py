@@ -362,17 +362,25 @@ def _file_provenance(p: Path) -> Iterator[Any]:
                 yield json.loads(line[len("comment wander ") :])
 
 
-def wander_generator(path: str | Path) -> str | None:
-    """The Wander generator that made a splat file ('wander.objects', 'wander.pano_world',
-    ...) from its provenance (`_file_provenance`), or None (another tool's file, or no
-    readable record). Wander's files are +Y up in metres."""
+def wander_provenance(path: str | Path) -> dict | None:
+    """The first provenance record of a splat file (`_file_provenance`) that names a
+    Wander generator ('wander.objects', 'wander.pano_world', ...), or None (another tool's
+    file, or no readable record). Untrusted: only its 'generator' is checked."""
     import logging
 
     try:
         for meta in _file_provenance(Path(path)):
             gen = meta.get("generator") if isinstance(meta, dict) else None
             if isinstance(gen, str) and gen.startswith("wander."):
-                return gen[:80]
+                return meta
     except (OSError, ValueError) as exc:
         logging.getLogger(__name__).info("no provenance in %s: %s", path, exc)
     return None
+
+
+def wander_generator(path: str | Path) -> str | None:
+    """The Wander generator that made a splat file ('wander.objects', 'wander.pano_world',
+    ...) from its provenance (`wander_provenance`), or None. Wander's files are +Y up in
+    metres."""
+    meta = wander_provenance(path)
+    return None if meta is None else meta["generator"][:80]

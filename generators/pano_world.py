@@ -738,6 +738,17 @@ def world_from_panorama(
             far=estimates["far_radius"]["value"],
             cancel=cancel,
         )
+    invented = float(pano.known.min()) < 0.5  # a photo placed, the rest outpainted
+    # where the photo was taken: the Start bookmark, and a world saved as a splat file
+    # starts there too; it frames the photo when the rest was invented (a 360° panorama
+    # file: no framing, 0)
+    start = {
+        "position": [0.0, eye_height, 0.0],
+        "yaw": 0.0,
+        "pitch": math.radians(pano.photo_pitch_deg),
+        "fov_y_deg": float(pano.fov_y_deg),
+        "fov_x_deg": float(pano.fov_x_deg) if invented else 0.0,
+    }
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,
@@ -752,14 +763,7 @@ def world_from_panorama(
         "sky_fraction": round(float(sky.mean()), 4),
         "estimates": estimates,
         "splats": len(cloud),
-        # where the photo was taken: a world saved as a splat file starts there too
-        "start": {
-            "position": [0.0, eye_height, 0.0],
-            "yaw": 0.0,
-            "pitch": math.radians(pano.photo_pitch_deg),
-            "fov_y_deg": float(pano.fov_y_deg),
-            "fov_x_deg": float(pano.fov_x_deg) if float(pano.known.min()) < 0.5 else 0.0,
-        },
+        "start": start,
         "panorama": pano.meta,
         **({"depth_model": str(model)} if model else {}),
         "options": opts.record(),
@@ -771,12 +775,11 @@ def world_from_panorama(
     world.bookmarks.append(
         Bookmark(
             "Start",
-            np.array([0.0, eye_height, 0.0]),
-            0.0,
-            math.radians(pano.photo_pitch_deg),
-            float(pano.fov_y_deg),
-            # frame the photo when the rest was invented (a loaded 360° panorama: 0)
-            float(pano.fov_x_deg) if float(pano.known.min()) < 0.5 else 0.0,
+            np.array(start["position"]),
+            start["yaw"],
+            start["pitch"],
+            start["fov_y_deg"],
+            start["fov_x_deg"],
         )
     )
     world.meta.update(
@@ -792,15 +795,10 @@ def world_from_panorama(
                 "radius": estimates["walkable_radius"]["value"],
                 "source": estimates["walkable_radius"]["source"],
             },
-            "start": {
-                "position": [0.0, eye_height, 0.0],
-                "yaw": 0.0,
-                "pitch": math.radians(pano.photo_pitch_deg),
-                "fov_y_deg": float(pano.fov_y_deg),
-            },
+            "start": dict(start),
         }
     )
-    if float(pano.known.min()) < 0.5:
+    if invented:
         # the panorama made for this world (the photo placed, the rest outpainted) stays
         # with its project: `export --panorama` and the cube faces come from it
         world.meta["panorama_image"] = (np.clip(pano.image, 0, 1) * 255 + 0.5).astype(np.uint8)

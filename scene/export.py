@@ -536,7 +536,7 @@ def export_cameras(
     named, used = [], set()
     for i, c in enumerate(cameras, start=1):
         name = image_file_name(c.name, f"view_{i:04d}")
-        stem, dot, ext = name.rpartition(".")
+        stem, _, ext = name.rpartition(".")
         k = 2
         while name.lower() in used:  # two bookmarks called the same: two images
             name = f"{stem}_{k}.{ext}"

@@ -1112,25 +1112,23 @@ def _layer_header_damage(arc: _Archive) -> list[str]:
     parsed. Reads at most a header's worth of each layer (plyheader.MAX_HEADER bytes)."""
     from .io.plyheader import MAX_HEADER, parse_header
 
-    zf = arc._zf
     layers = _parse_manifest(arc).get("layers")
     out: list[str] = []
-    for entry in layers if isinstance(layers, list) and zf is not None else []:
+    for entry in layers if isinstance(layers, list) and not arc.truncated else []:
         if not isinstance(entry, dict) or entry.get("data") != "cloud":
             continue
         name, file = str(entry.get("name", "?"))[:200], entry.get("file")
         if not isinstance(file, str) or not file.lower().endswith(".ply"):
             continue
         try:
-            info = zf.getinfo(file)
-            arc.budget.charge(file, file[:200], info.file_size, info.compress_size)
-            with zf.open(info) as fh:
+            with arc.open_member(file) as fh:  # sizes and the budget checked before reading
+                size = fh.usize
                 head = fh.read(MAX_HEADER)
             header = parse_header(head, file)
         except KeyError:
             out.append(f"layer {name!r}: its data {file[:200]} is missing")
             continue
-        except (SceneFormatError, OSError, zipfile.BadZipFile, EOFError, ValueError) as exc:
+        except (SceneFormatError, OSError, EOFError, ValueError) as exc:
             problem = getattr(exc, "problem", None) or str(exc)
             out.append(f"layer {name!r}: {str(problem)[:300]}; it will not be loaded")
             continue
@@ -1141,7 +1139,7 @@ def _layer_header_damage(arc: _Archive) -> list[str]:
             out.append(f"layer {name!r}: its data holds {n:,} splats, not the {count:,} listed")
         if vertex is not None and header.format != "ascii" and not vertex.has_lists:
             row = vertex.row_dtype("<").itemsize
-            held = max(0, info.file_size - header.data_offset) // max(row, 1)
+            held = max(0, size - header.data_offset) // max(row, 1)
             if held < n:
                 out.append(
                     f"layer {name!r}: {file[:200]} holds the data of {held:,} of the {n:,} "

@@ -47,19 +47,17 @@ class _GpuMesh:
 AT_CAMERA = 0.25  # the eye within this share of a frustum's edge length of its apex
 
 
-def _drawn_ranges(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> list[tuple[int, int]]:
-    """Index ranges [start, stop) of a mesh to draw: all of it, except photo-camera frusta
-    seen from one of their cameras (a photo's bookmark), which are not drawn at all: that
-    view is the photo's. Its own frustum's edges start at the eye (their tubes filled the
-    view with a yellow wedge) and its neighbours' stood in front of it like bars."""
+def _seen_from_a_frustum(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> bool:
+    """True for photo-camera frusta seen from one of their cameras (a photo's bookmark):
+    they are not drawn then, the view is the photo's. Its own frustum's edges start at
+    the eye (their tubes filled the view with a yellow wedge) and its neighbours' stood
+    in front of it like bars."""
     if gpu.frusta is None:
-        return [(0, gpu.count)]
+        return False
     apex, length = gpu.frusta
     eye_world = np.linalg.inv(np.asarray(view, np.float64))[:3, 3]
     eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
-    if (np.linalg.norm(apex - eye, axis=1) < AT_CAMERA * length).any():
-        return []
-    return [(0, gpu.count)]
+    return bool((np.linalg.norm(apex - eye, axis=1) < AT_CAMERA * length).any())
 
 
 class MeshRenderer:
@@ -91,15 +89,14 @@ class MeshRenderer:
             gpu = self._gpu.get(key)
             if gpu is None:
                 gpu = self._gpu[key] = _GpuMesh(lay.data)
+            if _seen_from_a_frustum(gpu, lay.transform, view):
+                continue
             GL.glUniformMatrix4fv(
                 self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32)
             )
             GL.glBindVertexArray(gpu.vao)
-            for start, stop in _drawn_ranges(gpu, lay.transform, view):
-                GL.glDrawElements(
-                    GL.GL_TRIANGLES, stop - start, GL.GL_UNSIGNED_INT, ctypes.c_void_p(4 * start)
-                )
-                tris += (stop - start) // 3
+            GL.glDrawElements(GL.GL_TRIANGLES, gpu.count, GL.GL_UNSIGNED_INT, None)
+            tris += gpu.count // 3
         GL.glBindVertexArray(0)
         return tris
 

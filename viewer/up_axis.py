@@ -142,22 +142,14 @@ def cameras_beside(scene_path: Any) -> Any:
     `generators.reconstruct.pipeline.side_paths`), holding cameras + images (.txt or .bin);
     else the folder `scene_report.json` names (`reconstruct --cameras-out DIR`).
     """
-    import json
-    import logging
     from pathlib import Path
 
+    from generators.reconstruct.evaluate import report_cameras_folder, scene_report_path
+
     p = Path(scene_path)
-    folders = [Path(f"{p.with_suffix('')}_cameras")]
-    report = Path(f"{p.with_suffix('')}_report.json")
-    if report.is_file():  # `reconstruct --cameras-out DIR` names its folder there
-        try:
-            named = json.loads(report.read_text()).get("cameras_folder")
-        except (OSError, ValueError, AttributeError) as exc:
-            logging.getLogger(__name__).info("no cameras folder in %s: %s", report, exc)
-            named = None
-        if isinstance(named, str) and named:
-            folders.append(report.parent / named)
-    for folder in folders:
+    # `reconstruct --cameras-out DIR` names its folder in the report
+    named = report_cameras_folder(scene_report_path(p))
+    for folder in [Path(f"{p.with_suffix('')}_cameras")] + ([named] if named else []):
         for ext in ("txt", "bin"):
             if (folder / f"cameras.{ext}").is_file() and (folder / f"images.{ext}").is_file():
                 return folder
@@ -291,17 +283,18 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     """What a scene file (not a project) says about itself beyond its splats, for the app
     and the headless commands alike: the photo cameras saved beside a reconstruction
     (`use_cameras_beside`: up axis, a bookmark per photo); Wander's own files are +Y up
-    (provenance `generators.options.wander_generator`), and a world made by `world` starts
+    (provenance `generators.options.wander_provenance`), and a world made by `world` starts
     where its photo was taken (a "Start" bookmark from the provenance), as its project
     would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
     decides the up axis, and World.meta['units'] = 'm' for Wander's files; changes
     nothing else."""
     from pathlib import Path
 
-    from generators.options import _file_provenance, wander_generator
+    from generators.options import wander_provenance
 
     p = Path(scene_path)
-    gen = wander_generator(p)
+    meta = wander_provenance(p)  # read once: the generator, and a world's start
+    gen = None if meta is None else meta["generator"][:80]
     if gen is not None:  # Wander's files are in metres: walking speed is not guessed
         world.meta.setdefault("units", "m")
     if world.meta.get("up_axis_source") is None:
@@ -312,21 +305,7 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = f"made by Wander ({gen})"
         if gen == "wander.pano_world" and not world.bookmarks:
-            import logging
-
-            try:
-                meta = next(
-                    (
-                        m
-                        for m in _file_provenance(p)
-                        if isinstance(m, dict) and m.get("generator") == gen
-                    ),
-                    None,
-                )
-            except (OSError, ValueError) as exc:
-                logging.getLogger(__name__).info("no world start in %s: %s", p, exc)
-                meta = None
-            start = _start_of_world_file(meta) if meta is not None else None
+            start = _start_of_world_file(meta)
             if start is not None:
                 world.bookmarks.append(start)
     elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification

@@ -164,8 +164,6 @@ def segment_classical(
                     f"click point {tuple(point)} lies on the photo's transparent background "
                     "(its alpha channel is the mask): click on the object"
                 )
-            import cv2
-
             _, labels = cv2.connectedComponents((a >= 0.5).astype(np.uint8), connectivity=8)
             a = np.where(labels == labels[py, px], a, np.where(a >= 0.5, 0.0, a))
         mask = clean_mask(a >= 0.5)

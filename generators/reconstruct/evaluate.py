@@ -452,6 +452,21 @@ def scene_report_path(scene: Path) -> Path:
     return Path(f"{Path(scene).with_suffix('')}_report.json")
 
 
+def report_cameras_folder(report: Path) -> Path | None:
+    """The COLMAP model folder a `reconstruct` report names (`cameras_folder`, relative to
+    the report: where `--cameras-out DIR` put it), or None (no report, no entry, or an
+    unreadable one: logged)."""
+    report = Path(report)
+    if not report.is_file():
+        return None
+    try:
+        named = json.loads(report.read_text()).get("cameras_folder")
+    except (OSError, ValueError, AttributeError) as exc:
+        log.info("no cameras folder in %s: %s", report, exc)
+        return None
+    return report.parent / named if isinstance(named, str) and named else None
+
+
 def held_out_from_report(path: Path) -> tuple[list[str], dict[str, Any]]:
     """(held-out photo names, the whole report) from a `reconstruct` report.
 
