@@ -624,8 +624,7 @@ class SplatRenderer:
         self._visible = visible = [s for s in packed.slots if s.layer.visible]
         self._box = None
         self._lod, self._lod_job = None, None
-        # merged once the first frame is drawn, so it does not slow that frame down (set
-        # before the first sort: until the merge, limited frames thin evenly)
+        # merged once the first frame is drawn, so it does not slow that frame down
         self._lod_wanted = (
             packed
             if self.use_lod and not self.sync_sort and len(packed.means) >= LOD_MIN_SPLATS
