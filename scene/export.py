@@ -497,14 +497,15 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
 
 
 def image_file_name(name: str, fallback: str) -> str:
-    """A camera's image name for a COLMAP model: one plain file name (letters and digits of
-    any script, ' ', '.', '_', '-', '(', ')'; anything else, path separators included,
-    becomes '_'; no leading dot), ending .png/.jpg/.jpeg (else '.png' is added);
-    `fallback` when nothing is left. A bookmark named '../../x.png' would send a tool
-    that reads the model outside its images folder; a line break breaks images.txt."""
+    """A camera's image name for a COLMAP model: one plain file name (path separators and
+    control characters become '_'; no leading dot; a photo's own name, punctuation and
+    any script included, stays as it is so it still matches the photo), ending
+    .png/.jpg/.jpeg (else '.png' is added); `fallback` when nothing is left. A bookmark
+    named '../../x.png' would send a tool that reads the model outside its images
+    folder; a line break breaks images.txt."""
     import re
 
-    clean = re.sub(r"[^\w ._()\-]", "_", str(name or "")).strip().lstrip(".").strip()
+    clean = re.sub(r"[/\\\x00-\x1f\x7f]", "_", str(name or "")).strip().lstrip(".").strip()
     clean = clean[:120] or fallback
     if not clean.lower().endswith((".png", ".jpg", ".jpeg")):
         clean += ".png"

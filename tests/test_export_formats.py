@@ -458,6 +458,8 @@ def test_exported_camera_names_are_plain_file_names(tmp_path):
     assert image_file_name("../../../tmp/ESCAPE6.png", "v") == "_.._.._tmp_ESCAPE6.png"
     assert image_file_name("/tmp/x/E7.png", "v") == "_tmp_x_E7.png"
     assert image_file_name("Fotó 1.JPG", "v") == "Fotó 1.JPG"
+    assert image_file_name("IMG#1+b,&[2].jpg", "v") == "IMG#1+b,&[2].jpg"  # still the photo's
+    assert image_file_name("a\\b.png", "v") == "a_b.png"
     assert image_file_name("line\nbreak", "v") == "line_break.png"
     assert image_file_name("...", "view_0002") == "view_0002.png"
     w = World()
