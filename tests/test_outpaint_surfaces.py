@@ -94,3 +94,35 @@ def test_the_invented_grounds_grain_has_no_direction() -> None:
     assert _coherence(_floor_patch(pano, 0.0)) > 0.7  # the photo's ground: stripes
     for yaw in (np.pi / 2, np.pi):
         assert _coherence(_floor_patch(out, yaw)) < 0.4, yaw
+
+
+def test_a_vignetted_photo_meets_the_invented_sky_without_a_line() -> None:
+    """A photo whose corners are darker than its middle (lens vignetting) is kept whole to
+    its last partly covered pixel, and the invented band starts at its edge colour. Before,
+    a feather blended the photo's outer 3 px with the smooth fill (the bright middle's
+    colour) and the placement blended its edge pixels with black: a light line inside the
+    photo's border, and partly covered pixels far darker than the photo."""
+    from generators.panorama import place_photo
+
+    h, w = 300, 400
+    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
+    r2 = ((xx - w / 2) / (w / 2)) ** 2 + ((yy - h / 2) / (h / 2)) ** 2
+    photo = (SKY[None, None] * (1.0 - 0.25 * r2)[..., None]).astype(np.float32)
+    pano, weight = place_photo(photo, 60.0, 2 * H)
+    out = outpaint_classical(pano, weight, seed=0)
+    covered = weight > 0
+    assert np.array_equal(out[covered], pano[covered])  # the photo, untouched
+    # the photo's own values at its partly covered rim (not averaged with black)
+    assert pano[covered].min() > 0.5 * SKY.min() * 0.7
+    # across the border: the first invented pixel continues the photo's edge pixel
+    edge = covered & ~cv2.erode(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    outside = cv2.dilate(covered.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
+    outside &= ~covered
+    ys, xs = np.nonzero(outside)
+    steps = []
+    for y, x in zip(ys, xs):
+        nb = edge[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2]
+        if nb.any():
+            vals = pano[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2][nb]
+            steps.append(np.abs(out[y, x] - vals.mean(0)).max())
+    assert np.percentile(steps, 95) < 0.06, np.percentile(steps, 95)

@@ -36,6 +36,7 @@ WORK_HEIGHT = 128  # class map and colour fields
 TEXTURE_HEIGHT = 512  # texture synthesis (and the photo's classification)
 CEILING = 3  # the upper class of an indoor view (no sky in the photo's top)
 RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
+RIM_SOFTEN = 2.0  # ... its colours taken after a Gaussian of this σ (texels)
 EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
 LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
 CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
@@ -161,16 +162,15 @@ def outpaint_classical(
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
     fill = _photo_rim(fill, img_t, known_t, dist)
     fill = _converge_poles(fill)
+    # at the photo's texels the photo itself: upsampled, the band's first full-resolution
+    # pixels then blend with the photo's edge, not with the smooth field under it
+    fill = np.where(known_t[..., None], img_t, fill)
     big = _resize_wrap(fill, H, W) if ht != H else fill
-    # keep the photo; feather only a thin band just inside its border
-    inner = cv2.erode(
-        (weight > 0.99).astype(np.uint8), np.ones((3, 3), np.uint8), iterations=max(1, H // 512)
-    )
-    alpha = cv2.GaussianBlur(inner.astype(np.float32), (0, 0), max(0.7, H / 1024))
-    alpha = np.minimum(np.where(inner > 0, np.maximum(alpha, 0.5), alpha), weight)
-    core = cv2.erode(inner, np.ones((3, 3), np.uint8)) > 0
-    alpha = np.where(core, 1.0, alpha).astype(np.float32)  # the photo itself, untouched
-    out = pano * alpha[..., None] + big * (1 - alpha[..., None])
+    # the photo is kept whole, its partly covered rim pixels too: `_photo_rim` makes the
+    # invented band start from the photo's own edge colours, so there is nothing to hide
+    # (a feather into the smooth fill showed as a bright line where the photo's corners
+    # are darker than its middle: lens vignetting)
+    out = np.where(weight[..., None] > 0, pano, big)
     if info is not None:
         order = list(weights_s)
         stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
@@ -648,7 +648,13 @@ def _photo_rim(
         return fill
     # the photo's outermost 2 px are resampled / feathered: the colours come from within
     core = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
-    src = np.where(core[..., None], img, fill)
+    # carried outwards: the photo's colours, not its fine detail (Telea drags each edge
+    # pixel along the normal: a window's mullion would become a streak, its mirror image)
+    kf = known.astype(np.float32)
+    soft = _blur_wrap(img * kf[..., None], RIM_SOFTEN) / np.maximum(
+        _blur_wrap(kf[..., None].repeat(3, -1), RIM_SOFTEN), 1e-6
+    )
+    src = np.where(core[..., None], soft, fill)
     pad = max(4, int(2 * b))
     u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(
         np.uint8

@@ -77,8 +77,11 @@ def _remap(
     interp: int,
     wrap: bool,
     border_value: float = 0.0,
+    replicate: bool = False,
 ) -> np.ndarray:
-    """cv2.remap with horizontal wrap-around (panoramas) via a 2-pixel padded copy."""
+    """cv2.remap with horizontal wrap-around (panoramas) via a 2-pixel padded copy;
+    without wrap, samples beyond the border are `border_value`, or the edge pixels'
+    own values with `replicate`."""
     import cv2
 
     src = np.asarray(img)
@@ -93,7 +96,7 @@ def _remap(
         row = row + 2
         mode = cv2.BORDER_REPLICATE
     else:
-        mode = cv2.BORDER_CONSTANT
+        mode = cv2.BORDER_REPLICATE if replicate else cv2.BORDER_CONSTANT
     out = cv2.remap(
         src,
         col.astype(np.float32),
@@ -139,7 +142,8 @@ def perspective_to_equirect(
     """Place a perspective image (h, w[, C]) seen by `camera` on an equirect panorama.
 
     Returns (pano (H, 2H[, C]) float32, weight (H, 2H) float32 in 0..1), where weight is
-    the fraction of each panorama pixel covered by the image (soft at the edges).
+    the fraction of each panorama pixel covered by the image (soft at the edges); the
+    pano's values are the image's own wherever weight > 0 (not premultiplied), 0 elsewhere.
     Camera position is ignored (directions only).
     """
     import cv2
@@ -149,7 +153,10 @@ def perspective_to_equirect(
     ]
     u, v, ok = dirs_to_camera_pixels(pano_dirs(pano_height), camera)
     src = np.asarray(image, np.float32)
-    out = _remap(src, u, v, mode, wrap=False)
+    # a pixel half covered by the image has the image's edge value (its weight says how
+    # much is covered), not an average with black: blended by weight downstream, a black
+    # border sample drew a dark line around every placed photo
+    out = _remap(src, u, v, mode, wrap=False, replicate=True)
     h, w = src.shape[:2]
     # coverage: 1 inside, linear ramp over the last half pixel at the border
     cov = np.clip(np.minimum.reduce([u + 1.0, w - u, v + 1.0, h - v]), 0.0, 1.0)
