@@ -16,6 +16,7 @@ import numpy as np
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
+from .antialias import smooth_3d
 from .optimize import SHORT_RUN_RATES, OptimizeOptions, optimize_cloud, pick_device
 
 if TYPE_CHECKING:
@@ -53,7 +54,9 @@ def refine_cloud(
     `steps` and `seconds` (0 = no limit) bound the run; `exposure` learns a colour affine
     per view (`exposure.py`; stored in meta["refinement"]["exposure"] by view name);
     `report(fraction, message)` shows loss and PSNR and may raise to cancel; `options`
-    overrides everything else. `budget_source` (where `seconds` came from, e.g.
+    overrides everything else. After the steps no splat is left finer than the pixels it
+    was trained at (`antialias.smooth_3d`, recorded as meta["refinement"]["smoothing_3d"]).
+    `budget_source` (where `seconds` came from, e.g.
     `ReconstructOptions.refine_budget`) is recorded with it as meta["refinement"]
     ["budget_s"] / ["budget_source"] for the CLI and the report."""
     if options is None:
@@ -74,6 +77,12 @@ def refine_cloud(
         )
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
     out.meta["refinement"] = rep.as_dict()
+    if rep.steps > 0 and len(out):
+        # no splat finer than the training pixels: renders at the photos' full size (or a
+        # big window) are not eroded into specks (Mip-Splatting's 3D filter)
+        trained = rep.fine_size if rep.fine_steps > 0 else rep.size
+        out, info = smooth_3d(out, [c for c, _ in views], max(trained))
+        out.meta["refinement"]["smoothing_3d"] = info
     if budget_source:
         out.meta["refinement"].update(
             budget_s=round(float(seconds), 1), budget_source=budget_source
