@@ -62,6 +62,6 @@ def run(args: argparse.Namespace) -> int:
         f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}"
     )
     stitch = pano.meta.get("stitch") or {}
-    if stitch.get("warning"):
-        print(f"warning: {stitch['warning']}", file=sys.stderr)
+    for w in stitch.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
     return 0

@@ -124,8 +124,8 @@ def run(args: argparse.Namespace) -> int:
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(estimate_line(name, e))
     stitch = result.panorama.meta.get("stitch") or {}
-    if stitch.get("warning"):
-        print(f"warning: {stitch['warning']}", file=sys.stderr)
+    for w in stitch.get("warnings", []):
+        print(f"warning: {w}", file=sys.stderr)
     return 0
 
 

@@ -69,6 +69,20 @@ def check_size(width: int, height: int) -> None:
         )
 
 
+def check_video_output(out: str | Path) -> Path:
+    """`out` as a Path when it can take a video: a name ending in .mp4 in a folder that
+    exists. Raises ValueError (no name, another suffix) or FileNotFoundError (no folder)."""
+    out = Path(out)
+    if not out.name:
+        raise ValueError("no output file given")
+    if out.suffix.lower() != ".mp4":
+        raise ValueError(f"output {out.name!r} must end in .mp4")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"output folder {folder} does not exist")
+    return out
+
+
 def render_video(
     scene_obj: Any,
     path: CameraPath,
@@ -95,12 +109,7 @@ def render_video(
         raise ValueError(f"fps must be in (0, 240]; got {fps}")
     if not 0 <= int(crf) <= 51:
         raise ValueError(f"crf must be 0..51 (lower is better quality); got {crf}")
-    out = Path(out)
-    if out.suffix.lower() != ".mp4":
-        raise ValueError(f"output {out.name!r} must end in .mp4")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"output folder {folder} does not exist")
+    out = check_video_output(out)
     times = path.frame_times(fps)
     n = len(times)
     stages = Stages(progress, [("render", 1.0)], cancel)

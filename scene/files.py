@@ -284,7 +284,7 @@ def check_outputs(
             if same_file(out, inp):
                 raise SceneFormatError(
                     out,
-                    f"{olab} would overwrite the input {ilab} ({inp}); choose another output file",
+                    f"{olab} would overwrite an input, {ilab} ({inp}); choose another output file",
                 )
         for olab2, out2 in outs[:i]:
             if same_file(out, out2):

@@ -106,3 +106,27 @@ def test_folder_browse_buttons_fit_their_text(window, qtbot, tmp_path: Path) -> 
     assert buttons
     for b in buttons:
         assert b.sizeHint().width() <= b.width(), "the '…' is elided"
+
+
+def test_stitching_warnings_reach_the_window(window, qtbot, monkeypatch) -> None:
+    """A world stitched from photos that were not taken from one spot (or with one held
+    sideways) says so in a warning box, as `world` prints it. Before, the warning went
+    only to the terminal and the app said just "New world: N splats"."""
+    from types import SimpleNamespace
+
+    import generators.pano_world as pano_world
+    from generators.world_options import WorldOptions
+    from scene.gaussians import GaussianCloud
+    from scene.world import Layer, World
+
+    def fake(options, progress, cancel):  # noqa: ANN001, ANN202 - the generator's result
+        w = World()
+        w.add_layer(Layer("world", GaussianCloud.from_points([[0, 1, -2]], [[1, 1, 1]], 0.1)))
+        meta = {"stitch": {"warnings": ["photos 1 (a.jpg) and 2 (b.jpg) were not taken"]}}
+        return SimpleNamespace(world=w, panorama=SimpleNamespace(meta=meta))
+
+    monkeypatch.setattr(pano_world, "generate_world", fake)
+    window.extensions["panorama_tools"].start(WorldOptions(photos=[Path("a.jpg")]))
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
+    box = window._last_warning_box
+    assert box.windowTitle() == "Stitched with warnings" and "not taken" in box.text()

@@ -113,3 +113,48 @@ def test_the_same_view_twice_is_refused_and_parallax_is_said(scene_pano: np.ndar
     _, _, meta = stitch_photos(walked, [fov_x] * 2, H, names=["p.jpg", "q.jpg"])
     assert meta["misfit_deg"] > 180 / H
     assert "not taken from one spot" in meta["warning"] and "q.jpg" in meta["warning"]
+
+
+@pytest.mark.slow
+def test_one_photo_held_sideways_does_not_tip_the_panorama(scene_pano: np.ndarray) -> None:
+    """A photo turned 90° without an orientation tag among level ones: the others stay
+    level and the rolled one is named. Before, up came from every photo's x axis, the
+    rolled one's included, and the middle photo ended up pointing at the sky (pitch 89.9°),
+    with no word."""
+    views = [_view(scene_pano, y) for y in (0, -35, -70)]
+    views[1] = np.ascontiguousarray(np.rot90(views[1]))
+    tall = math.degrees(2 * math.atan(math.tan(math.radians(30)) * 300 / 400))  # its width's
+    names = ["a.jpg", "b.jpg", "c.jpg"]
+    pano, known, meta = stitch_photos(views, [60.0, tall, 60.0], H, names=names)
+    cams = meta["cameras"]
+    assert abs(cams[0]["pitch_deg"] - 3) < 1.0 and abs(cams[2]["pitch_deg"] - 3) < 1.0, cams
+    assert any("2 (b.jpg)" in w and "turned more than" in w for w in meta["warnings"])
+    level = [_view(scene_pano, y) for y in (0, -35, -70)]
+    assert "warnings" not in stitch_photos(level, [60.0] * 3, H)[2]
+
+
+@pytest.mark.slow
+def test_a_field_of_view_the_overlaps_cannot_fix_is_said(
+    scene_pano: np.ndarray, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the joint refinement runs the field of view to the end of its range (photos
+    taken while moving: the fit shrinks the FOV to shrink the misfit), the assumed one is
+    kept and a warning says so. Before, '20.0° from overlaps' was reported and the photos
+    came out as a small scrambled patch."""
+    from generators.panorama import stitch
+
+    real = stitch._refine
+
+    def runs_off(rots, focals, images, edges, refine_focal):  # noqa: ANN001, ANN202
+        rs, fs = real(rots, focals, images, edges, refine_focal)
+        if refine_focal:  # as on Great Wall frames: pinned at the 20° bound
+            w = images[0].shape[1]
+            fs = [0.5 * w / math.tan(math.radians(stitch._MIN_FOV) / 2)] * len(fs)
+        return rs, fs
+
+    monkeypatch.setattr(stitch, "_refine", runs_off)
+    views = [_view(scene_pano, y) for y in (0, -35, -70)]
+    _, _, meta = stitch_photos(views, [65.0] * 3, H, fov_known=False)
+    assert meta["focal_source"] == "assumed"
+    assert meta["cameras"][0]["fov_x_deg"] == pytest.approx(65.0, abs=0.01)
+    assert "do not fix the photos' field of view" in meta["warning"]

@@ -339,3 +339,81 @@ def test_create_menu_groups_are_separated(env):
     acts = win.menu("&Create").actions()
     seps = [i for i, a in enumerate(acts) if a.isSeparator()]
     assert len(seps) >= 2 and 0 not in seps  # camera path/video, new world, new scene groups
+
+
+def test_video_dialog_checks_the_output_before_it_closes(env, qtbot, tmp_path, monkeypatch):
+    """Render Video's dialog stays open on an output that cannot be written (and says
+    why), adds .mp4 to a bare name, refuses an input of the open world and asks before it
+    replaces a file. Before, each of these closed the dialog and failed in the job, or
+    replaced the file silently."""
+    from PyQt6.QtWidgets import QDialog, QMessageBox
+
+    from scene.campath import CameraPath, Keyframe
+    from viewer.video_render import VideoDialog
+
+    new_window, _ = env
+    win = new_window()
+    warned: list[str] = []
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a[2]) or answer[0])
+    photo = tmp_path / "photo.mp4"
+    photo.write_bytes(b"x")
+    path = CameraPath([Keyframe([0, 0, 0]), Keyframe([1, 0, 0], time=2)])
+
+    def dialog(out: str) -> VideoDialog:
+        d = VideoDialog(win, path, inputs=[("the photo", photo)])
+        qtbot.addWidget(d)
+        d.out.setText(out)
+        d.accept()
+        return d
+
+    assert dialog(str(tmp_path / "nodir" / "v.mp4")).result() != QDialog.DialogCode.Accepted
+    assert "does not exist" in warned[-1]
+    assert dialog(str(tmp_path / "v.avi")).result() != QDialog.DialogCode.Accepted
+    assert ".mp4" in warned[-1]
+    assert dialog("").result() != QDialog.DialogCode.Accepted
+    assert "no output" in warned[-1]
+    assert dialog(str(photo)).result() != QDialog.DialogCode.Accepted
+    assert "would overwrite an input, the photo" in warned[-1]
+    bare = dialog(str(tmp_path / "walk"))
+    assert bare.result() == QDialog.DialogCode.Accepted and not asked
+    assert bare.values()[2] == str(tmp_path / "walk.mp4")
+    there = tmp_path / "there.mp4"
+    there.write_bytes(b"old")
+    assert dialog(str(there)).result() != QDialog.DialogCode.Accepted  # said no
+    assert asked and "there.mp4 already exists" in asked[-1]
+    answer[0] = QMessageBox.StandardButton.Yes
+    assert dialog(str(there)).result() == QDialog.DialogCode.Accepted
+
+
+def test_bad_photo_for_an_object_and_a_zero_screenshot_size_are_said(
+    app_window, tmp_path, monkeypatch
+):
+    """Insert Object from Photo with a file that is no image gives the job-error message,
+    not an internal error; Screenshot at Resolution refuses 0x10 (a 0 width had fallen
+    back to the window's width: a 940x10 PNG)."""
+    from PyQt6.QtWidgets import QFileDialog, QInputDialog, QMessageBox
+
+    from viewer import ext_objects
+
+    errors: list = []
+
+    def no_box(win) -> None:
+        win.report_job_error = lambda title, exc: errors.append((title, exc))
+
+    win = app_window(ext_objects, size=(480, 320), prepare=no_box)
+    win.set_world(room_world())
+    bad = tmp_path / "text.jpg"
+    bad.write_text("not an image")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(bad), ""))
+    win.extensions["objects_tools"].insert_photo_dialog()
+    assert errors and "not a readable image" in str(errors[-1][1]), errors
+    warned: list[str] = []
+    saved: list = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a, **k: warned.append(a[2]))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("0x10", True))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: saved.append(1) or ("", ""))
+    win.screenshot_dialog()
+    assert warned and "1 to 16384" in warned[-1] and not saved

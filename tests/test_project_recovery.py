@@ -308,3 +308,35 @@ def test_real_startup_offer_later_keeps_every_file(env, qtbot, tmp_path):  # noq
     assert seen[0].list.count() == 2
     win.extensions["autosave"].on_quit()
     assert len(proj.find_recoveries(folder)) == 2
+
+
+def test_save_over_a_project_that_opened_incomplete_asks_first(env, qtbot, tmp_path):  # noqa: F811
+    """A project with a layer that could not be read opens with what could be; Save over
+    it then asks before replacing the file (the unreadable parts would be lost): with no
+    answer nothing is written, Replace writes, Save As leaves the file as it was."""
+    from project_craft import cloud_ply, layer_entry, manifest, project
+
+    new_window, errors = env
+    win = new_window()
+    damaged = project(
+        tmp_path / "damaged.wander",
+        manifest(layers=[layer_entry(1, "layers/1.ply"), layer_entry(2, "layers/2.ply")]),
+        {"layers/1.ply": cloud_ply(seed=1), "layers/2.ply": b"ply\nformat nonsense\n"},
+    )
+    before = damaged.read_bytes()
+    win.open_path(damaged)
+    wait_jobs(qtbot, win)
+    assert errors == [] and len(win.world.layers) == 1
+    assert win.document.incomplete
+    saver = win.extensions["project_save"]
+    assert saver.save() is None  # dialogs off: not replaced
+    assert damaged.read_bytes() == before
+    elsewhere = tmp_path / "copy.wander"
+    win.document.ask_user = True  # the question answered "Save As…"
+    saver.ask_incomplete = lambda name: "save_as"
+    saver._ask_target = lambda: elsewhere
+    saver.save()
+    wait_jobs(qtbot, win)
+    win.document.ask_user = False
+    assert elsewhere.exists() and damaged.read_bytes() == before
+    assert win.document.incomplete == []  # the open project is now the complete copy

@@ -199,7 +199,7 @@ def test_same_file_rules(tmp_path: Path) -> None:
     assert not same_file(a, tmp_path / "b.ply")
     assert same_file(tmp_path / "new.ply", tmp_path / "d" / ".." / "new.ply")  # neither exists
     check_outputs([("--out", tmp_path / "b.ply"), ("--mesh", None)], [("IN", a)])
-    with pytest.raises(SceneFormatError, match="would overwrite the input IN"):
+    with pytest.raises(SceneFormatError, match="would overwrite an input, IN"):
         check_outputs([("--out", tmp_path / "d" / ".." / "a.ply")], [("IN", a)])
 
 

@@ -57,6 +57,9 @@ class Document(QObject):
         #: asked before another world replaces this one (project_save's Save/Discard/Cancel);
         #: False keeps the current world
         self.replace_guard: Callable[[], bool] | None = None
+        #: what could not be read when the open project was opened (a damaged file): Save
+        #: over it asks first, as the unreadable parts would be lost
+        self.incomplete: list[str] = []
         self._world: World | None = None
         window.world_replaced.connect(self._on_world_replaced)
         self._on_world_replaced(window.world)
@@ -82,6 +85,7 @@ class Document(QObject):
         self.doc_id = proj.new_doc_id()
         self.autosave_file = None
         self.adopted = None
+        self.incomplete = []
         self.dirty = False
         self.camera.path = None
         saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
@@ -184,6 +188,7 @@ class Document(QObject):
         old_project = self.project_path
         self.win.path = path
         self.dirty = False
+        self.incomplete = []
         proj.discard_autosave(old_project, self.autosave_folder, self.doc_id)
         proj.discard_autosave(path, self.autosave_folder, self.doc_id)
         self.forget_own_autosave()

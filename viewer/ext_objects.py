@@ -271,7 +271,14 @@ class ObjectTools:
         )
         if not path:
             return
-        dlg = SegmentDialog(self.window, Path(path))
+        from scene.errors import InvalidSceneError, SceneFormatError
+
+        try:
+            dlg = SegmentDialog(self.window, Path(path))
+        except (SceneFormatError, InvalidSceneError, ValueError, OSError) as exc:
+            # a damaged or unreadable photo is bad input: one clear box, nothing changes
+            self.window.report_job_error("Insert object from photo", exc)
+            return
         if dlg.exec() == QDialog.DialogCode.Accepted:
             self.start(dlg.request())
 

@@ -260,12 +260,20 @@ class PanoramaTools:
         def run(progress: Any, cancel: Any) -> Any:
             from generators.pano_world import generate_world
 
-            return generate_world(options, progress, cancel).world
+            return generate_world(options, progress, cancel)
 
-        def done(world: Any) -> None:
+        def done(result: Any) -> None:
+            world = result.world
             self.window.set_world(world)
             n = len(world.layers[0].data) if world.layers else 0
-            self.window.show_status(f"New world: {n:,} splats — WASD to walk, mouse to look", 8000)
+            warnings = (result.panorama.meta.get("stitch") or {}).get("warnings", [])
+            self.window.show_status(
+                f"New world: {n:,} splats — WASD to walk, mouse to look"
+                + (" (stitching warning: see the message)" if warnings else ""),
+                8000,
+            )
+            if warnings:  # as `world` prints them: photos not from one spot, a rolled one
+                self.window.show_warning("Stitched with warnings", "\n\n".join(warnings))
 
         self.last_job = self.window.run_job(title, run, done)
         return self.last_job

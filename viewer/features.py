@@ -156,6 +156,10 @@ class WindowAPI(Protocol):
         """Show a failed job: status bar and a non-modal message box."""
         ...
 
+    def show_warning(self, title: str, text: str, details: str = "") -> None:
+        """A non-modal warning box about work that is done (what to check in it)."""
+        ...
+
     def update_title(self) -> None:
         """Refresh the title (file name, • while there are unsaved changes)."""
         ...

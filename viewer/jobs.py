@@ -117,7 +117,12 @@ class Job(QObject):
         try:
             res = self.fn(self.progress, self.cancel_token)
         except BaseException as exc:  # noqa: BLE001 - reported on the GUI thread
-            if not isinstance(exc, Cancelled):
+            if isinstance(exc, (ValueError, FileNotFoundError)):
+                # bad input (scene.errors' kinds are ValueErrors): said in one line, the
+                # traceback only in a debug log; a traceback on the terminal is for bugs
+                log.warning("background job stopped: %s", exc)
+                log.debug("background job stopped", exc_info=exc)
+            elif not isinstance(exc, Cancelled):
                 exc.__wander_traceback__ = traceback.format_exc()  # type: ignore[attr-defined]
                 log.error("background job failed", exc_info=exc)
             self._finished.emit(None, exc)

@@ -508,8 +508,8 @@ class MainWindow(QMainWindow):
         """Render the current view at width×height (default: viewport size) to a PNG."""
         from PIL import Image
 
-        w = width or max(self.viewport.width(), 1)
-        h = height or max(self.viewport.height(), 1)
+        w = width if width is not None else max(self.viewport.width(), 1)
+        h = height if height is not None else max(self.viewport.height(), 1)
         from scene.files import atomic_write
 
         img = self.viewport.render_to_image(w, h)
@@ -790,17 +790,25 @@ class MainWindow(QMainWindow):
         if src in ("cameras", "floor"):
             msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
         self.show_status(msg, 8000)
+        doc = getattr(self, "document", None)
+        if warnings and doc is not None and path.suffix.lower() == ".wander":
+            doc.incomplete = [str(w) for w in warnings]
         if warnings:
-            box = QMessageBox(
-                QMessageBox.Icon.Warning,
+            self.show_warning(
                 "Opened with warnings",
                 f"{path.name} opened, but not everything could be restored.",
-                parent=self,
+                "\n".join(str(w) for w in warnings),
             )
-            box.setDetailedText("\n".join(str(w) for w in warnings))
-            box.setModal(False)
-            box.show()
-            self._last_warning_box = box
+
+    def show_warning(self, title: str, text: str, details: str = "") -> None:
+        """A non-modal warning box (the work is done; the user reads it when they like),
+        kept as `_last_warning_box`."""
+        box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=self)
+        if details:
+            box.setDetailedText(details)
+        box.setModal(False)
+        box.show()
+        self._last_warning_box = box
 
     def _bookmark_saved(self, i: int, replaced: str) -> None:
         """Say where Ctrl+number put the view, and what it replaced (a world's Start, a
@@ -861,6 +869,13 @@ class MainWindow(QMainWindow):
             w, h = (int(v) for v in text.lower().replace("×", "x").split("x"))
         except ValueError:
             QMessageBox.warning(self, "Screenshot", f"{text!r} is not a size like 3840x2160")
+            return
+        from .viewport import MAX_IMAGE_SIDE
+
+        if not (0 < w <= MAX_IMAGE_SIDE and 0 < h <= MAX_IMAGE_SIDE):
+            QMessageBox.warning(
+                self, "Screenshot", f"{text!r}: each side must be 1 to {MAX_IMAGE_SIDE} pixels"
+            )
             return
         path, _ = QFileDialog.getSaveFileName(
             self,

@@ -66,6 +66,14 @@ class ProjectSave(QObject):
             target = target.with_suffix(proj.EXTENSION)
         if self.doc.refuses_output(target, "the project", keep_open_file=True):
             return None
+        if self.doc.incomplete and target == self.doc.project_path:
+            choice = self.ask_incomplete(target.name) if self.doc.ask_user else "cancel"
+            if choice == "save_as":
+                self.save_as()
+                return None
+            if choice != "replace":
+                self.win.show_status(f"Not saved: {target.name} opened with unreadable parts")
+                return None
         snap = self.doc.snapshot()
 
         def work(progress: Any, cancel: Any) -> Path:
@@ -78,6 +86,25 @@ class ProjectSave(QObject):
                 on_saved(p)
 
         return self.win.run_job(f"Saving {target.name}", work, done, commits=True)
+
+    def ask_incomplete(self, name: str) -> str:
+        """'save_as' | 'replace' | 'cancel': Save over a project that opened with parts
+        that could not be read (they would be lost)."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Save project",
+            f"{name} opened with parts that could not be read. Saving over it keeps only "
+            "what is open now, and those parts are lost for good.",
+            parent=self.win,
+        )
+        box.setDetailedText("\n".join(self.doc.incomplete))
+        save_as = box.addButton("Save As…", QMessageBox.ButtonRole.AcceptRole)
+        replace = box.addButton("Replace", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton(QMessageBox.StandardButton.Cancel)
+        box.setDefaultButton(save_as)
+        box.exec()
+        clicked = box.clickedButton()
+        return "save_as" if clicked is save_as else "replace" if clicked is replace else "cancel"
 
     def save_as(self) -> None:
         target = self._ask_target()

@@ -111,10 +111,10 @@ class VideoRender(QObject):
     def render_video_dialog(self) -> None:
         world = self.win.world
         if self.doc.camera.path is None:
-            if len(world.bookmarks) >= 2:
+            if world.bookmarks:  # as `video`: through them, or a look-around from one
                 self.doc.set_camera_path(
                     CameraPath.from_bookmarks(world.bookmarks, seconds=3.0, up=world.up_axis),
-                    "Path from bookmarks",
+                    "Path from bookmarks" if len(world.bookmarks) > 1 else "Look-around path",
                 )
             else:
                 QMessageBox.information(
@@ -125,15 +125,15 @@ class VideoRender(QObject):
                 )
                 return
         dlg = VideoDialog(
-            self.win, self.doc.camera.path, self.doc.suggested_path(".mp4", "flythrough.mp4")
+            self.win,
+            self.doc.camera.path,
+            self.doc.suggested_path(".mp4", "flythrough.mp4"),
+            inputs=self.win.open_inputs(),
         )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
             size, fps, out = dlg.values()
-            from scene.files import check_outputs
-
-            check_outputs([("the video", out)], self.win.open_inputs())
             self.render_video(out, size, fps)
         except (ValueError, FileNotFoundError) as exc:
             QMessageBox.warning(self.win, "Render video", str(exc))
@@ -142,8 +142,15 @@ class VideoRender(QObject):
 class VideoDialog(QDialog):
     """Resolution, frame rate and output file for Render Video."""
 
-    def __init__(self, parent: QWidget, path: CameraPath, out: str | None = None) -> None:
+    def __init__(
+        self,
+        parent: QWidget,
+        path: CameraPath,
+        out: str | None = None,
+        inputs: list[tuple[str, Path]] | None = None,
+    ) -> None:
         super().__init__(parent)
+        self.inputs = inputs or []  # (label, path) the video must not replace
         self.setWindowTitle("Render video")
         self.setMinimumWidth(460)  # room for the output path
         form = QFormLayout(self)
@@ -181,3 +188,34 @@ class VideoDialog(QDialog):
         from generators.video import parse_size
 
         return parse_size(self.size.currentText()), float(self.fps.value()), self.out.text()
+
+    def accept(self) -> None:
+        """Close only with settings that can be rendered: a valid size, an .mp4 name
+        (added when the name has no suffix) in a folder that exists, not one of the open
+        world's inputs, and a yes to replacing a file that is there."""
+        from generators.video import check_video_output, parse_size
+        from scene.files import check_outputs
+
+        text = self.out.text().strip()
+        if text and not Path(text).suffix:
+            text += ".mp4"
+            self.out.setText(text)
+        try:
+            parse_size(self.size.currentText())
+            out = check_video_output(Path(text).expanduser())
+            check_outputs([("the video", out)], self.inputs)
+        except (ValueError, FileNotFoundError) as exc:
+            QMessageBox.warning(self, "Render video", str(exc))
+            return
+        self.out.setText(str(out))
+        if out.exists():
+            answer = QMessageBox.question(
+                self,
+                "Render video",
+                f"{out.name} already exists. Replace it?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                QMessageBox.StandardButton.No,
+            )
+            if answer != QMessageBox.StandardButton.Yes:
+                return
+        super().accept()

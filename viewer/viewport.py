@@ -35,6 +35,7 @@ from .up_axis import up_rotation
 log = logging.getLogger(__name__)
 
 BACKGROUND = (0.055, 0.06, 0.075)
+MAX_IMAGE_SIDE = 16384  # px a side of a screenshot or offscreen render
 REST_S = 0.15  # camera still this long -> full-quality refine
 TARGET_MS = 45.0  # frame interval while moving (≥ 22 fps); the measured compositing
 # and event-loop overhead per frame is taken off the render budget
@@ -617,9 +618,9 @@ class Viewport(QOpenGLWidget):
         from .offscreen import MAX_TILE, MIN_TILE, RenderSizeError, gl_limits
 
         width, height = int(width), int(height)
-        if width <= 0 or height <= 0 or width > 16384 or height > 16384:
+        if not (0 < width <= MAX_IMAGE_SIDE and 0 < height <= MAX_IMAGE_SIDE):
             raise ValueError(
-                f"screenshot size must be 1..16384 pixels a side, got {width}x{height}"
+                f"screenshot size must be 1..{MAX_IMAGE_SIDE} pixels a side, got {width}x{height}"
             )
         if self.renderer is None:
             raise RuntimeError(self.renderer_error or "no renderer")

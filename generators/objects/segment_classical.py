@@ -50,7 +50,9 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     rgb, alpha = load_image_u8(p, max_side=None)
     if min(rgb.shape[:2]) < 8:
         raise SceneFormatError(
-            p, f"image is too small ({rgb.shape[1]}x{rgb.shape[0]} pixels; need at least 8x8)"
+            p,
+            f"image is too {'narrow' if max(rgb.shape[:2]) >= 8 else 'small'} "
+            f"({rgb.shape[1]}x{rgb.shape[0]} pixels; need at least 8 on each side)",
         )
     if alpha is not None and float(alpha.min()) > 0.99:  # fully opaque: no matte information
         alpha = None

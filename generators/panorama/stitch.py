@@ -151,7 +151,8 @@ def stitch_photos(
 
     `fovs`: each photo's horizontal FOV in degrees; `fov_known`: False when they are only
     the default guess (then the focal length is estimated from the overlaps).
-    Returns (pano (H, 2H, 3), known (H, 2H) 0..1, meta with per-photo yaw/pitch/roll/fov).
+    Returns (pano (H, 2H, 3), known (H, 2H) 0..1, meta with per-photo yaw/pitch/roll/fov
+    and, when a result is doubtful, "warnings" (sentences; "warning" holds the first)).
     Raises ValueError naming the photos that do not overlap.
     """
     import cv2
@@ -229,26 +230,30 @@ def stitch_photos(
 
     # --- initial rotations over the maximum spanning tree (photo 1 is the reference)
     report(0.62, "estimating camera rotations")
-    R: list[np.ndarray | None] = [None] * n
-    R[0] = np.diag([1.0, -1.0, -1.0])  # world→camera of a camera looking along −Z, y down
-    done = {0}
-    while len(done) < n:
-        best = max(
-            ((w, i, j) for (i, j), (_, _, _, w) in edges.items() if (i in done) != (j in done)),
-            default=None,
-        )
-        assert best is not None  # graph is connected
-        _, i, j = best
-        h = edges[(i, j)][0]
-        rij = _rot_from_h(h, Ks[i], Ks[j])  # R_i R_jᵀ
-        if i in done:
-            R[j] = rij.T @ R[i]
-            done.add(j)
-        else:
-            R[i] = rij @ R[j]
-            done.add(i)
-    rots = [np.asarray(r) for r in R]
+    rots = _chain_rotations(n, edges, Ks)
     rots, focals = _refine(rots, focals, images, edges, refine_focal=not fov_known)
+    warnings: list[str] = []
+    fov0 = math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0])))
+    if not fov_known and not (_MIN_FOV + 0.5 < fov0 < _MAX_FOV - 0.5):
+        # the joint refinement ran to the end of the plausible window: the overlaps do
+        # not fix the field of view (photos taken while moving, few matches); keep the
+        # assumed one and say so
+        focals = [
+            0.5 * im.shape[1] / math.tan(math.radians(fv) / 2) for im, fv in zip(images, fovs)
+        ]
+        Ks = [
+            np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
+            for f, im in zip(focals, images)
+        ]
+        rots, focals = _refine(
+            _chain_rotations(n, edges, Ks), focals, images, edges, refine_focal=False
+        )
+        focal_source = "assumed"
+        warnings.append(
+            f"the overlaps do not fix the photos' field of view (the fit ran to {fov0:.0f}°, "
+            f"the end of the {_MIN_FOV:.0f}-{_MAX_FOV:.0f}° range): stitched with "
+            f"{fovs[0]:.1f}° assumed; give the field of view (--fov) if you know it"
+        )
     Ks = [
         np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
         for f, im in zip(focals, images)
@@ -262,7 +267,17 @@ def stitch_photos(
                 "showing more of the scene"
             )
     parallax = max(((m, ij) for ij, (_, m) in misfit.items()), default=(0.0, None))
-    rots = _level_and_centre(rots)
+    rots, rolled = _level_and_centre(rots)
+    if rolled:
+        warnings.append(
+            "photo"
+            + ("s " if len(rolled) > 1 else " ")
+            + ", ".join(_label(i, names) for i in rolled)
+            + (" are" if len(rolled) > 1 else " is")
+            + f" turned more than {ROLL_TOL_DEG:.0f}° about the view axis against the others "
+            "(held sideways without an orientation tag?): the horizon is levelled from the "
+            "others"
+        )
     cancel.check()
 
     # --- composite with feathering and gain compensation
@@ -322,15 +337,44 @@ def stitch_photos(
     }
     if parallax[1] is not None and parallax[0] > 180.0 / H:
         i, j = parallax[1]
-        meta["warning"] = (
+        warnings.insert(
+            0,
             f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
             "after "
             f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
             "pixel), so edges there come out doubled. Turn on the spot for a panorama; "
-            "photos taken while walking make a scene with `reconstruct`"
+            "photos taken while walking make a scene with `reconstruct`",
         )
-        log.warning("stitch: %s", meta["warning"])
+    if warnings:
+        meta["warnings"] = warnings
+        meta["warning"] = warnings[0]  # the first, for readers of one line
+        for w in warnings:
+            log.warning("stitch: %s", w)
     return np.clip(pano, 0, 1), known, meta
+
+
+def _chain_rotations(n: int, edges: dict, ks: list[np.ndarray]) -> list[np.ndarray]:
+    """World→camera rotations (3, 3) of every photo, chained from photo 1 (looking along
+    −Z) over the maximum spanning tree of the match graph (weights: inlier counts)."""
+    R: list[np.ndarray | None] = [None] * n
+    R[0] = np.diag([1.0, -1.0, -1.0])  # world→camera of a camera looking along −Z, y down
+    done = {0}
+    while len(done) < n:
+        best = max(
+            ((w, i, j) for (i, j), (_, _, _, w) in edges.items() if (i in done) != (j in done)),
+            default=None,
+        )
+        assert best is not None  # graph is connected
+        _, i, j = best
+        h = edges[(i, j)][0]
+        rij = _rot_from_h(h, ks[i], ks[j])  # R_i R_jᵀ
+        if i in done:
+            R[j] = rij.T @ R[i]
+            done.add(j)
+        else:
+            R[i] = rij @ R[j]
+            done.add(i)
+    return [np.asarray(r) for r in R]
 
 
 SAME_VIEW_DEG = 0.5  # two photos turned less than this apart show the same view
@@ -424,18 +468,38 @@ def _refine(
         return rots, focals
 
 
-def _level_and_centre(rots: list[np.ndarray]) -> list[np.ndarray]:
-    """Wave correction (horizon level) and yaw-centring of the set on longitude 0."""
+ROLL_TOL_DEG = 10.0  # a photo whose x axis leaves the horizon by more is "rolled"
+
+
+def _level_and_centre(rots: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
+    """Wave correction (horizon level) and yaw-centring of the set on longitude 0.
+
+    Up is the direction most perpendicular to the cameras' x axes (Brown & Lowe's wave
+    correction), found from the photos that agree on it: each photo's own up is tried as
+    the candidate, the one that the most photos hold level (x axis within ROLL_TOL_DEG of
+    the horizon) wins, and up is refitted to those. One photo held sideways (no EXIF
+    orientation) no longer tips the whole panorama. Returns the new rotations and the
+    indices of the photos left out as rolled.
+    """
     rights = np.array([r[0] for r in rots])  # camera x axes in world
     ups = np.array([-r[1] for r in rots])
     fwd = np.array([r[2] for r in rots])
     world = np.eye(3)
+    rolled: list[int] = []
     if len(rots) >= 3 and np.linalg.svd(fwd - fwd.mean(0))[1][0] > 0.2:
-        # up is the direction most perpendicular to every camera's x axis
-        w, v = np.linalg.eigh(rights.T @ rights)
-        up = v[:, 0]
-        if up @ ups.sum(0) < 0:
+        tol = math.sin(math.radians(ROLL_TOL_DEG))
+        best = max(
+            range(len(rots)),
+            key=lambda k: (int((np.abs(rights @ ups[k]) < tol).sum()), ups[k] @ ups.sum(0)),
+        )
+        level = np.abs(rights @ ups[best]) < tol
+        up = ups[best]
+        w, v = np.linalg.eigh(rights[level].T @ rights[level] / level.sum())
+        if w[1] > 0.02:  # the level cameras' x axes span a plane: up is its normal
+            up = v[:, 0]
+        if up @ ups[level].sum(0) < 0:
             up = -up
+        rolled = [int(k) for k in np.nonzero(np.abs(rights @ up) >= tol)[0]]
         axis = np.cross(up, [0.0, 1.0, 0.0])
         s, c = np.linalg.norm(axis), float(up[1])
         if s > 1e-9:
@@ -449,7 +513,7 @@ def _level_and_centre(rots: list[np.ndarray]) -> list[np.ndarray]:
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])  # rotates the mean yaw to 0
     # world→camera of the new frame: R_new = R_old · (ry · world)ᵀ
     m = ry @ world
-    return [r @ m.T for r in rots]
+    return [r @ m.T for r in rots], rolled
 
 
 def _gains(layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[float]:

@@ -132,7 +132,8 @@ def ingest_photos(
             continue
         h, w = img.shape[:2]
         if min(h, w) < MIN_SIDE:
-            status[name] = f"skipped: too small ({w}x{h}, need at least {MIN_SIDE} px)"
+            what = "narrow" if max(h, w) >= MIN_SIDE else "small"
+            status[name] = f"skipped: too {what} ({w}x{h}, need at least {MIN_SIDE} px a side)"
             continue
         digest = hashlib.sha1(img.tobytes()).hexdigest()
         if digest in seen:

@@ -188,7 +188,10 @@ def check_size(img: Any, p: Path, max_side: int | None) -> None:
     at a reduced scale counts at that scale)."""
     w0, h0 = img.size
     if w0 < 2 or h0 < 2:
-        raise SceneFormatError(p, f"image is too small ({w0}x{h0} pixels)")
+        what = "narrow" if max(w0, h0) >= 2 else "small"
+        raise SceneFormatError(
+            p, f"image is too {what} ({w0}x{h0} pixels; need at least 2 on each side)"
+        )
     mp = w0 * h0 / 1e6
     if w0 * h0 > MAX_PIXELS:
         raise ImageTooLargeError(
