@@ -108,10 +108,11 @@ def test_bad_mesh_files(tmp_path) -> None:
     garbage.write_bytes(b"\x00\x01garbage" * 10)
     with pytest.raises(SceneFormatError):
         import_object(garbage)
-    empty = tmp_path / "empty.glb"
-    empty.write_bytes(b"")
-    with pytest.raises(SceneFormatError, match="empty"):
-        import_object(empty)
+    for name in ("empty.glb", "empty.ply"):  # the .ply said "no 'ply' magic" (Open: empty)
+        empty = tmp_path / name
+        empty.write_bytes(b"")
+        with pytest.raises(SceneFormatError, match="file is empty"):
+            import_object(empty)
     with pytest.raises(ValueError, match="cannot import"):
         import_object(tmp_path / "x.txt" if (tmp_path / "x.txt").write_text("x") else None)
     with pytest.raises(FileNotFoundError):

@@ -53,8 +53,11 @@ def test_max_frames_and_bad_video(tmp_path: Path) -> None:
     _write_video(tmp_path / "v.avi", [render(quads, c)[0] for c in cams])
     assert len(sample_frames(tmp_path / "v.avi", tmp_path / "f", max_frames=4)) == 4
     (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
-    with pytest.raises(ValueError, match="bad.mp4"):
+    with pytest.raises(ValueError, match="bad.mp4: not a video this machine can read"):
         sample_frames(tmp_path / "bad.mp4", tmp_path / "g")
+    (tmp_path / "text.jpg").write_text("hello")  # FFmpeg printed its own lines for this
+    with pytest.raises(ValueError, match="text.jpg: not a video"):
+        sample_frames(tmp_path / "text.jpg", tmp_path / "g")
     with pytest.raises(ValueError, match="no such video"):
         sample_frames(tmp_path / "missing.mp4", tmp_path / "g")
     still = render(quads, cams[0])[0]

@@ -245,6 +245,8 @@ def import_object(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
+    if path.stat().st_size == 0:
+        raise SceneFormatError(path, "file is empty")  # as Open says it, whatever the suffix
     suffix = path.suffix.lower()
     if suffix not in MESH_TYPES + SPLAT_TYPES:
         raise ValueError(

@@ -10,12 +10,17 @@ half the frame has real parallax even though most pixels do not change.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
+
+log = logging.getLogger(__name__)
 
 
 def sharpness(grey: np.ndarray) -> float:
@@ -77,9 +82,10 @@ def _frames(path: Path) -> tuple[Iterator[np.ndarray], int]:
     """(iterator of BGR frames, frame count or 0). cv2 first, imageio-ffmpeg as fallback."""
     import cv2
 
-    cap = cv2.VideoCapture(str(path))
+    with _quiet_stderr():  # FFmpeg's own lines ("[mjpeg @ 0x..] No JPEG data") on a bad file
+        cap = cv2.VideoCapture(str(path))
+        ok, first = cap.read() if cap.isOpened() else (False, None)
     if cap.isOpened():
-        ok, first = cap.read()
         if ok and first is not None:
             count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
 
@@ -108,9 +114,29 @@ def _frames(path: Path) -> tuple[Iterator[np.ndarray], int]:
 
         return gen2(), nframes
     except Exception as exc:  # noqa: BLE001 - any decoder failure is "unreadable video"
+        log.debug("%s: no decoder opened it", path, exc_info=exc)
         raise ValueError(
-            f"{path}: cannot read the video ({exc.__class__.__name__}: {exc})"
+            f"{path}: not a video this machine can read (damaged, or a format it has no "
+            "decoder for)"
         ) from None
+
+
+@contextlib.contextmanager
+def _quiet_stderr() -> Iterator[None]:
+    """Send file descriptor 2 to the null device for the block: FFmpeg (inside OpenCV)
+    writes its decoder errors there directly, past Python's logging. Said once instead."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no stderr to silence
+        yield
+        return
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def sample_frames(
