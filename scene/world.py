@@ -152,6 +152,9 @@ class World:
         self.untrusted_paths: set[str] = set()
         self._undo: list[Command] = []
         self._redo: list[Command] = []
+        self._serials: dict[int, int] = {}  # id(command) -> its serial (while on a stack)
+        self._next_serial = 0
+        self._in_command = 0  # > 0 while a command does or undoes itself
         self._listeners: list[tuple[Listener, tuple[type, ...]]] = []
 
     @property
@@ -305,7 +308,15 @@ class World:
     # ------------------------------------------------------- undoable editing
     def execute(self, cmd: Command) -> None:
         """Do `cmd` and push it on the undo stack (clears redo)."""
-        cmd.do(self)
+        self._in_command += 1
+        try:
+            cmd.do(self)
+        finally:
+            self._in_command -= 1
+        for gone in self._redo:
+            self._serials.pop(id(gone), None)
+        self._next_serial += 1
+        self._serials[id(cmd)] = self._next_serial
         self._undo.append(cmd)
         self._redo.clear()
 
@@ -313,7 +324,11 @@ class World:
         if not self._undo:
             return False
         cmd = self._undo.pop()
-        cmd.undo(self)
+        self._in_command += 1
+        try:
+            cmd.undo(self)
+        finally:
+            self._in_command -= 1
         self._redo.append(cmd)
         return True
 
@@ -321,9 +336,24 @@ class World:
         if not self._redo:
             return False
         cmd = self._redo.pop()
-        cmd.do(self)
+        self._in_command += 1
+        try:
+            cmd.do(self)
+        finally:
+            self._in_command -= 1
         self._undo.append(cmd)
         return True
+
+    @property
+    def in_command(self) -> bool:
+        """True while a command does, undoes or redoes itself (its events are history)."""
+        return self._in_command > 0
+
+    @property
+    def history_state(self) -> tuple[int, ...]:
+        """Where the world stands in its undo history: equal tuples mean the same
+        sequence of commands done (an edit undone and redone is back where it was)."""
+        return tuple(self._serials.get(id(c), 0) for c in self._undo)
 
     @property
     def can_undo(self) -> bool:
@@ -346,6 +376,7 @@ class World:
     def clear_history(self) -> None:
         self._undo.clear()
         self._redo.clear()
+        self._serials.clear()
 
     # Convenience wrappers, each one undoable command.
     def add_layer(self, layer: Layer, index: int | None = None) -> Layer:

@@ -417,3 +417,32 @@ def test_bad_photo_for_an_object_and_a_zero_screenshot_size_are_said(
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: saved.append(1) or ("", ""))
     win.screenshot_dialog()
     assert warned and "1 to 16384" in warned[-1] and not saved
+
+
+def test_undo_and_redo_back_to_the_saved_state_is_not_unsaved(env, qtbot, tmp_path):
+    """Edit, save, undo, redo: the world is what was saved, so no • in the title and
+    nothing to save. Before, any change marked it unsaved for good. A change outside the
+    undo history (an app-held value announced with World.emit) still counts."""
+    from scene.events import WorldEvent
+
+    new_window, errors = env
+    win = new_window()
+    win.set_world(room_world())
+    lid = win.world.layers[0].id
+    win.world.rename(lid, "renamed")
+    target = tmp_path / "room.wander"
+    win.extensions["project_save"].save(target)
+    wait_jobs(qtbot, win)
+    assert not win.document.dirty
+    win.undo()
+    qtbot.wait(20)
+    assert win.document.dirty and win.windowTitle().startswith("•")
+    win.redo()
+    qtbot.wait(20)
+    assert not win.document.dirty and not win.windowTitle().startswith("•")
+    win.undo()
+    win.world.rename(lid, "renamed")  # the same name again, but a new edit: unsaved
+    assert win.document.dirty
+    win.document.dirty = False
+    win.world.emit(WorldEvent())
+    assert win.document.dirty

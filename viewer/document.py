@@ -44,7 +44,8 @@ class Document(QObject):
     def __init__(self, window: Any) -> None:
         super().__init__(window)
         self.win = window
-        self.dirty = False
+        self._clean: tuple[int, ...] = ()  # the world's history_state when last saved/opened
+        self._tainted = False  # a change no command recorded since then
         self.changes = 0  # edits since start; autosave only when this moved
         self.autosaved_changes = -1
         #: False: never open a dialog (tests, scripted runs: WANDER_NO_DIALOGS)
@@ -96,8 +97,25 @@ class Document(QObject):
                 self.camera.path = None
         self.camera_path_changed.emit()
 
+    @property
+    def dirty(self) -> bool:
+        """Unsaved changes: the world's undo history is not where it was when saved (an
+        edit undone and redone is back), or a change outside the history happened."""
+        if self._tainted:
+            return True
+        return self._world is not None and self._world.history_state != self._clean
+
+    @dirty.setter
+    def dirty(self, value: bool) -> None:
+        if value:
+            self._tainted = True
+        else:
+            self._tainted = False
+            self._clean = self._world.history_state if self._world is not None else ()
+
     def _on_world_changed(self, ev: Any) -> None:
-        self.dirty = True
+        if not self._world.in_command:
+            self._tainted = True
         self.changes += 1
         if ev.what == "camera_path":
             self.camera_path_changed.emit()
