@@ -427,6 +427,33 @@ def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypa
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
 
 
+def test_a_world_looked_around_before_its_collider_is_ready_still_walks(
+    window, qtbot, monkeypatch
+) -> None:
+    """A big world with a start bookmark opens in fly mode until its collider is built
+    off the GUI thread. A user who looked around meanwhile was left flying for good (a
+    reopened project "came up in Fly"); now the view is kept and walking starts, unless
+    the user picked a mode themselves."""
+    import viewer.viewport as vpm
+    from scene.world import Bookmark
+
+    monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", 0)  # treat the room as "big"
+    nav = window.viewport.nav
+    for user_mode in (None, "fly"):
+        w = World()
+        w.add_layer(Layer("room", small_room(wall_z=None)))
+        w.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, 0.0))
+        window.set_world(w)
+        assert nav.collider is None
+        if user_mode:
+            window.set_mode(user_mode)
+        nav.yaw += 0.3  # looks around before the collider arrives
+        yaw = nav.yaw
+        qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+        qtbot.wait(100)
+        assert nav.mode == (user_mode or "walk") and nav.yaw == pytest.approx(yaw)
+
+
 def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:
     import scene.io
 

@@ -929,6 +929,7 @@ class MainWindow(QMainWindow):
 
     def set_mode(self, mode: str) -> None:
         self.viewport.nav.set_mode(mode)  # type: ignore[arg-type]
+        self.viewport.mode_from_user = True
         if mode == "orbit":
             lid = self.selected_layer_id()
             if lid is not None:

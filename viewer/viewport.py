@@ -273,6 +273,9 @@ class Viewport(QOpenGLWidget):
         self._collider_token = 0
         #: (token, pos, yaw, pitch) of a pending re-home onto the floor once the collider lands
         self._rehome: tuple[int, np.ndarray, float, float] | None = None
+        #: the user picked walk / fly / orbit since this world opened (the app's mode
+        #: actions set it): the world's own start mode no longer overrides theirs
+        self.mode_from_user = False
         self._hud_mode: str | None = None  # the navigation mode the HUD text was made for
         self._fbo: Any = None
         self._last_tick = time.perf_counter()
@@ -308,6 +311,8 @@ class Viewport(QOpenGLWidget):
         world.subscribe(self._on_world)
         if self.renderer is not None:
             self.renderer.set_world(world)
+        if frame:
+            self.mode_from_user = False
         self._setup_navigation(frame=frame)
         self.request_full()
 
@@ -417,6 +422,15 @@ class Viewport(QOpenGLWidget):
             if unmoved:
                 self.nav.reset()
                 self.camera_changed.emit()
+            elif not self.mode_from_user and self.nav.home_mode == "walk" != self.nav.mode:
+                # looked or moved while the collider was built (seconds for a big scene):
+                # keep the view, but walk as the world would have opened, when the floor
+                # is within reach under the eye (no fall from a height the user flew to)
+                p = self.nav.pos
+                g = col.ground_at(p[0], p[2], p[1], self.nav.radius)
+                if g is not None and p[1] - g <= 1.5 * self.nav.eye_height:
+                    self.nav.set_mode("walk")
+                    self.camera_changed.emit()
             self.request_full()
 
     # ------------------------------------------------------------ the loop
