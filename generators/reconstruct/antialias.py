@@ -43,15 +43,11 @@ def max_sampling_rate(means: np.ndarray, cameras: Sequence[Camera], long_side: f
     nu = np.zeros(len(pts))
     for cam in cameras:
         k = float(long_side) / max(cam.width, cam.height)
-        pc = pts @ cam.R.T + cam.t
-        z = pc[:, 2]
-        zs = np.maximum(z, MIN_DEPTH)
-        u = cam.fx * pc[:, 0] / zs + cam.cx
-        v = cam.fy * pc[:, 1] / zs + cam.cy
+        uv, z = cam.project(pts)
         mw, mh = FRUSTUM_MARGIN * cam.width, FRUSTUM_MARGIN * cam.height
-        ok = (z > MIN_DEPTH) & (u > -mw) & (u < cam.width + mw)
-        ok &= (v > -mh) & (v < cam.height + mh)
-        nu = np.where(ok, np.maximum(nu, cam.fx * k / zs), nu)
+        ok = (z > MIN_DEPTH) & (uv[:, 0] > -mw) & (uv[:, 0] < cam.width + mw)
+        ok &= (uv[:, 1] > -mh) & (uv[:, 1] < cam.height + mh)
+        nu = np.where(ok, np.maximum(nu, cam.fx * k / np.maximum(z, MIN_DEPTH)), nu)
     return nu
 
 
