@@ -181,6 +181,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"  time budget: {ref['budget_s']:.0f} s ({ref.get('budget_source', '')})")
         for limit in ref.get("limits") or []:
             print(f"  limit: {limit}")
+        smooth = ref.get("smoothing_3d")
+        if isinstance(smooth, dict) and smooth.get("enlarged"):
+            print(
+                f"  anti-aliasing: {smooth['enlarged']} splats finer than a pixel at "
+                f"{smooth.get('long_side')} px grown to it (Mip-Splatting's 3D filter), so "
+                "the scene holds up at full resolution"
+            )
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")

@@ -58,6 +58,10 @@ def test_intrinsics_prior_then_existing_colmap_model(
     ref = json.loads((tmp_path / "a" / "scene_report.json").read_text())["refinement"]
     assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
     assert ref["budget_s"] == 8 and "own 8 s" in ref["budget_source"]
+    # no splat left finer than the training pixels (said when any grew)
+    smooth = ref["smoothing_3d"]
+    assert smooth["s"] == 0.2 and smooth["long_side"] > 0
+    assert ("anti-aliasing: " in text) == (smooth["enlarged"] > 0)
     # `evaluate` finds the model --cameras-out put elsewhere through the report
     from cli.cmd_evaluate import _cameras_of
 
