@@ -169,6 +169,8 @@ def run(args: argparse.Namespace) -> int:
             else f"{info['vertices']} vertices, {info['faces']} faces"
         )
         print(f"wrote {info['path']} ({info['format']}: {what})")
+        if info.get("frame_record"):
+            print(f"wrote {info['frame_record']} (+Y up in metres and the start view, for Wander)")
         if info.get("splats_left_out"):
             meshes = ", ".join(repr(lay.name) for lay in world.visible_layers() if lay.is_mesh)
             print(

@@ -15,6 +15,7 @@ file untouched.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -314,7 +315,46 @@ def export_world(
     bake.update(1.0)
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
-    return {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
+    out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
+    side = write_frame_record(world, path)
+    if side is not None:
+        out["frame_record"] = str(side)
+    return out
+
+
+def _made_by_wander(world: World) -> bool:
+    """The world is in Wander's frame: +Y up, in metres (made or opened as Wander's)."""
+    if not np.allclose(np.asarray(world.up_axis, np.float64), [0.0, 1.0, 0.0], atol=1e-6):
+        return False
+    if isinstance(world.meta, dict) and world.meta.get("units") == "m":
+        return True
+    return any(
+        str((getattr(lay.data, "meta", None) or {}).get("generator", "")).startswith("wander.")
+        for lay in world.layers
+    )
+
+
+def write_frame_record(world: World, path: str | Path) -> Path | None:
+    """Beside an exported splat file, `NAME.json`: that it is +Y up in metres and where the
+    scene starts (its first bookmark), as `world` writes for its own files, so Wander opens
+    the export upright at the same view (an object's base or a far sky sphere is no floor
+    to guess the up axis from). No paths or other provenance. Only for a world in Wander's
+    frame; returns the file written, or None."""
+    if not _made_by_wander(world):
+        return None
+    rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
+    if world.bookmarks:
+        b = world.bookmarks[0]
+        rec["start"] = {
+            "position": [round(float(v), 6) for v in b.position],
+            "yaw": round(float(b.yaw), 6),
+            "pitch": round(float(b.pitch), 6),
+            "fov_y_deg": round(float(b.fov_y_deg), 4),
+            "fov_x_deg": round(float(getattr(b, "fov_x_deg", 0.0) or 0.0), 4),
+        }
+    side = Path(path).with_name(Path(path).name + ".json")
+    write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
+    return side
 
 
 def write_cloud(

@@ -286,3 +286,40 @@ def test_info_and_convert_say_the_same_about_a_bad_file(tmp_path, name, data, ms
     for cmd in (("info", str(src)), ("convert", str(src), str(tmp_path / "o.spz"))):
         r = main(*cmd)
         assert r.returncode == 2 and msg in r.stderr, (cmd, r.stderr)
+
+
+def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path) -> None:
+    """Export drops a file's provenance, so Wander guessed the up axis of its own exported
+    object from its base (it lay tipped over) and of a reconstruction from its sky sphere
+    (upside down, black). The export now carries a small `NAME.json` beside it: +Y up, in
+    metres, the first bookmark as the start; nothing else (no paths). Another tool's scene
+    (not in Wander's frame) gets none."""
+    import json
+
+    from conftest import random_cloud
+
+    from cli.scene_files import load_scene
+    from scene.export import export_world
+    from scene.world import Bookmark, Layer, World
+
+    cloud = random_cloud(200)
+    cloud.meta = {"generator": "wander.objects", "photo": "/home/someone/private/photo.jpg"}
+    world = World()
+    world.add_layer(Layer("object", cloud))
+    world.bookmarks.append(Bookmark("Photo 1", np.array([0.5, 1.6, 2.0]), 0.3, -0.1, 50.0))
+    for name in ("o.spz", "o.splat", "o.ply"):
+        info = export_world(world, tmp_path / name)
+        side = tmp_path / (name + ".json")
+        assert info["frame_record"] == str(side)
+        rec = json.loads(side.read_text())
+        assert rec["generator"] == "wander.export" and "private" not in side.read_text()
+        back = load_scene(tmp_path / name)
+        assert np.allclose(back.up_axis, [0, 1, 0]) and back.meta["units"] == "m"
+        assert "Wander" in back.meta["up_axis_source"]
+        (b,) = back.bookmarks
+        assert np.allclose(b.position, [0.5, 1.6, 2.0]) and b.yaw == pytest.approx(0.3)
+    other = World()
+    other.add_layer(Layer("theirs", random_cloud(50)))
+    other.up_axis = np.array([0.0, 0.0, 1.0])
+    assert "frame_record" not in export_world(other, tmp_path / "t.spz")
+    assert not (tmp_path / "t.spz.json").exists()

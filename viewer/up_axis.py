@@ -304,7 +304,7 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     if gen is not None:  # Wander's own files are +Y up (an object's base is no floor)
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = f"made by Wander ({gen})"
-        if gen == "wander.pano_world" and not world.bookmarks:
+        if gen in ("wander.pano_world", "wander.export") and not world.bookmarks:
             start = _start_of_world_file(meta)
             if start is not None:
                 world.bookmarks.append(start)
