@@ -247,3 +247,22 @@ def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
     m, hit = view_placement(w, eye, d, (lo, hi))
     assert hit is not None and hit.point[2] == pytest.approx(-3.0, abs=0.1)
     assert m[1, 3] == pytest.approx(0.0, abs=0.05) and m[2, 3] > -3.0  # floor, in front
+
+
+def test_snap_never_lifts_an_object_onto_the_wall_its_top_pokes_into() -> None:
+    """An object sunk into the floor with its top in a wall: the drop cast from above its
+    top met the wall's splats and lifted the object by its own height, onto nothing (seen
+    in the office world). A surface that does not face up is no place to rest: it lands on
+    the floor."""
+    w = floor_world(y=0.0)
+    g = np.linspace(-3, 3, 50)
+    xx, yy = np.meshgrid(g, np.linspace(0, 3, 25))
+    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
+    box = Mesh(
+        np.array([[x, y, z] for x in (-0.2, 0.2) for y in (0.0, 0.8) for z in (-0.05, 0.05)]),
+        np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5], [0, 4, 5], [0, 5, 1]]),
+    )
+    lay = insert_object(w, "box", box, similarity_matrix((0.0, -0.3, -3.0)))
+    hit = snap_to_ground(w, lay.id)
+    assert hit is not None and w.layer(lay.id).transform[1, 3] == pytest.approx(0.0, abs=0.05)

@@ -324,7 +324,7 @@ def dropped(
 ) -> tuple[np.ndarray, Hit] | None:
     """The layer moved along the world's down axis (−up) until its lowest corner rests on
     the first surface under that corner (else, for an object sunk into a surface, the
-    first one under its top): (new 4×4 transform, hit), or None when there is nothing
+    first one under its top that faces up): (new 4×4 transform, hit), or None when there is nothing
     to rest on. Without a surface below, `fallback_ground` drops it to `ground_height`
     when other layers are visible."""
     lay = world.layer(layer_id)
@@ -339,6 +339,10 @@ def dropped(
     top = base + (float(h.max() - base @ up) + 1e-3) * up  # just above the object, over its origin
     if hit is None:
         hit = pick_surface(world, top, -up, exclude=[layer_id])
+        if hit is not None and abs(float(hit.normal @ up)) < STANDABLE_COS:
+            # a wall or a cabinet's side the object's top pokes into is nothing to rest
+            # on: lifted onto it, an object against a wall rose by its own height
+            hit = None
     if hit is None:
         if not fallback_ground or not any(x.id != layer_id and x.visible for x in world.layers):
             return None
