@@ -145,7 +145,10 @@ def run(args: argparse.Namespace) -> int:
             result = reconstruct(paths, opts, bar)
         finally:
             bar.done()
-    written = save_result(result, args.out, args.cameras_out)
+        # a video's frames are kept beside the scene: the photos `evaluate` scores it by
+        written = save_result(
+            result, args.out, args.cameras_out, frames=paths if args.video is not None else ()
+        )
     print("photos:")
     cams = {c.name: c for c in result.cameras}
     for name, st in sorted(result.status.items()):
@@ -191,6 +194,8 @@ def run(args: argparse.Namespace) -> int:
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")
+    if "frames" in written:
+        print(f"video frames: {written['frames']} (evaluate --photos {written['frames']})")
     print(f"report: {written['report']}")
     return 0
 

@@ -133,3 +133,20 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert "sampled 8 sharp, distinct frames" in text
     assert text.count(": registered") >= 6
     assert out.exists()
+    # the frames are kept beside the scene, so `evaluate` can score it (they were in a
+    # temporary folder, and evaluate found no photo named frame_0000.png)
+    frames = tmp_path / "v" / "scene_frames"
+    assert f"video frames: {frames}" in text
+    assert sorted(p.name for p in frames.iterdir())[0] == "frame_0000.png"
+    rc = run_cli(
+        [
+            "evaluate",
+            str(out),
+            "--photos",
+            str(frames),
+            "--out",
+            str(tmp_path / "ev"),
+            "--no-images",
+        ]
+    )
+    assert rc == 0, capsys.readouterr()

@@ -367,12 +367,14 @@ def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
 
 # ------------------------------------------------------------------- outputs
 def side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Path]:
-    """Where the files beside a scene go: cameras (COLMAP text), depth maps, report."""
+    """Where the files beside a scene go: cameras (COLMAP text), depth maps, report, and
+    the frames sampled from a video (the photos `evaluate` scores it against)."""
     out = Path(out)
     stem = out.with_suffix("")
     return {
         "cameras": Path(cameras_out) if cameras_out else Path(f"{stem}_cameras"),
         "depth": Path(f"{stem}_depth"),
+        "frames": Path(f"{stem}_frames"),
         "report": Path(f"{stem}_report.json"),
     }
 
@@ -391,6 +393,7 @@ def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Pa
     for key, allowed in (
         ("cameras", lambda n: n in _CAMERA_FILES),
         ("depth", lambda n: Path(n).suffix.lower() in _DEPTH_SUFFIXES),
+        ("frames", lambda n: Path(n).suffix.lower() in _DEPTH_SUFFIXES | {".jpg"}),
     ):
         p = paths[key]
         if p.exists() and not p.is_dir():
@@ -409,10 +412,14 @@ def check_side_paths(out: Path, cameras_out: Path | None = None) -> dict[str, Pa
 
 
 def save_result(
-    result: ReconstructResult, out: Path, cameras_out: Path | None = None
+    result: ReconstructResult,
+    out: Path,
+    cameras_out: Path | None = None,
+    frames: Sequence[Path] = (),
 ) -> dict[str, Path]:
     """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz / .wander by name), cameras
-    (COLMAP text), depth maps (.npy + .png) and a report.
+    (COLMAP text), depth maps (.npy + .png), a report and, for a video, the `frames` sampled
+    from it (SCENE_frames/: the photos its cameras are named after, for `evaluate`).
 
     Everything is written into temporary siblings first and renamed at the end, so a
     failure or cancel never leaves a half-written result that looks complete.
@@ -430,6 +437,7 @@ def save_result(
 
     tmp_cams = make_temp_dir(paths["cameras"].name, paths["cameras"].parent)
     tmp_depth = make_temp_dir(paths["depth"].name, paths["depth"].parent)
+    tmp_frames = make_temp_dir(paths["frames"].name, paths["frames"].parent) if frames else None
     tmp_ply = out.with_name(temp_name(out.name))  # keeps the extension
     tmp_report = paths["report"].with_name(temp_name(paths["report"].name))
     try:
@@ -439,6 +447,8 @@ def save_result(
             stem = Path(name).stem
             np.save(tmp_depth / f"{stem}.npy", v.depth)
             cv2.imwrite(str(tmp_depth / f"{stem}.png"), depth_preview(v.depth))
+        for f in frames:
+            shutil.copyfile(f, tmp_frames / Path(f).name)  # type: ignore[operator]
         if fmt == "wander":
             from scene.project import save_project
 
@@ -455,6 +465,11 @@ def save_result(
             # where --cameras-out put the COLMAP model (relative to this report), so
             # `evaluate` and the viewer find it when it is not SCENE_cameras
             "cameras_folder": os.path.relpath(paths["cameras"], paths["report"].parent),
+            **(
+                {"frames_folder": os.path.relpath(paths["frames"], paths["report"].parent)}
+                if frames
+                else {}
+            ),
             "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
@@ -467,14 +482,21 @@ def save_result(
         # commit: directories first, the scene last (its presence means "complete")
         _replace_dir(tmp_cams, paths["cameras"])
         _replace_dir(tmp_depth, paths["depth"])
+        if tmp_frames is not None:
+            _replace_dir(tmp_frames, paths["frames"])
         os.replace(tmp_report, paths["report"])
         os.replace(tmp_ply, out)
     finally:
         shutil.rmtree(tmp_cams, ignore_errors=True)
         shutil.rmtree(tmp_depth, ignore_errors=True)
+        if tmp_frames is not None:
+            shutil.rmtree(tmp_frames, ignore_errors=True)
         tmp_ply.unlink(missing_ok=True)
         tmp_report.unlink(missing_ok=True)
-    return {"scene": out, **paths}
+    written = {"scene": out, **paths}
+    if not frames:
+        written.pop("frames")
+    return written
 
 
 def _replace_dir(src: Path, dst: Path) -> None:
