@@ -324,9 +324,9 @@ def dropped(
 ) -> tuple[np.ndarray, Hit] | None:
     """The layer moved along the world's down axis (−up) until its lowest corner rests on
     the first surface under that corner (else, for an object sunk into a surface, the
-    first one under its top that faces up): (new 4×4 transform, hit), or None when there is nothing
-    to rest on. Without a surface below, `fallback_ground` drops it to `ground_height`
-    when other layers are visible."""
+    first one under its top; one above its base only when it faces up): (new 4×4
+    transform, hit), or None when there is nothing to rest on. Without a surface below,
+    `fallback_ground` drops it to `ground_height` when other layers are visible."""
     lay = world.layer(layer_id)
     up = world_up(world)
     h = heights(_world_corners(lay), up)
@@ -339,9 +339,10 @@ def dropped(
     top = base + (float(h.max() - base @ up) + 1e-3) * up  # just above the object, over its origin
     if hit is None:
         hit = pick_surface(world, top, -up, exclude=[layer_id])
-        if hit is not None and abs(float(hit.normal @ up)) < STANDABLE_COS:
-            # a wall or a cabinet's side the object's top pokes into is nothing to rest
-            # on: lifted onto it, an object against a wall rose by its own height
+        lifts = hit is not None and float(hit.point @ up) > float(h.min())
+        if lifts and abs(float(hit.normal @ up)) < STANDABLE_COS:
+            # a wall or a cabinet's side the object's top pokes into is nothing to be
+            # lifted onto: an object against a wall rose by its own height
             hit = None
     if hit is None:
         if not fallback_ground or not any(x.id != layer_id and x.visible for x in world.layers):
