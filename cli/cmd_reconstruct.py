@@ -51,42 +51,68 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def torch_install_hint() -> str:
-    """One line: how to add PyTorch (the CPU build on a machine without an NVIDIA GPU)."""
+    """One line: how to add what the optimisation needs (PyTorch: the CPU build on a
+    machine without an NVIDIA GPU; then gsplat, whose densification the CPU path uses too;
+    gsplat after torch, so pip never pulls a CUDA build of torch for it)."""
+    gsplat = "python -m pip install gsplat"
+    if "PyTorch" not in refine_missing():
+        return gsplat
     try:
         from tools.torch_plan import CPU_INDEX, PIN, has_nvidia_gpu
 
         if has_nvidia_gpu():
             return f"python -m pip install {PIN} gsplat"
-        return f"python -m pip install {PIN} --index-url {CPU_INDEX}"
+        return f"python -m pip install {PIN} --index-url {CPU_INDEX} && {gsplat}"
     except Exception:  # noqa: BLE001 - tools/ is absent from some installs
-        return "python -m pip install torch (or rerun tools/install.sh)"
+        return "python -m pip install torch gsplat (or rerun tools/install.sh)"
+
+
+def refine_missing() -> list[str]:
+    """What the 3DGS optimisation needs and cannot import: "PyTorch" and/or "gsplat" (its
+    densification strategy runs on the CPU too). Checked without importing them."""
+    import importlib.util
+
+    missing = []
+    for name, label in (("torch", "PyTorch"), ("gsplat", "gsplat")):
+        try:
+            found = importlib.util.find_spec(name) is not None
+        except (ImportError, ValueError):  # a broken or blocked install counts as absent
+            found = False
+        if not found:
+            missing.append(label)
+    return missing
+
+
+def missing_phrase() -> str:
+    """'PyTorch is not installed' / 'PyTorch and gsplat are not installed' ('' if none)."""
+    missing = refine_missing()
+    if not missing:
+        return ""
+    return f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed"
 
 
 def torch_available() -> bool:
-    """True when PyTorch can be imported (checked without importing it)."""
-    import importlib.util
-
-    try:
-        return importlib.util.find_spec("torch") is not None
-    except (ImportError, ValueError):  # a broken or blocked install counts as absent
-        return False
+    """True when the optimisation can run: PyTorch and gsplat importable (checked without
+    importing them)."""
+    return not refine_missing()
 
 
 def refine_steps(requested: int | None, has_torch: bool | None = None) -> tuple[int, str | None]:
-    """(steps to run, warning or None). Without PyTorch the default skips optimisation with
-    a warning (the fused scene is still written); an explicit `--refine N` > 0 is an
-    InputError naming the install command, since the user asked for that step."""
+    """(steps to run, warning or None). Without PyTorch or gsplat the default skips
+    optimisation with a warning (the fused scene is still written); an explicit `--refine N`
+    > 0 is an InputError naming the install command, since the user asked for that step."""
     has_torch = torch_available() if has_torch is None else has_torch
     steps = DEFAULT_REFINE if requested is None else requested
     if steps <= 0 or has_torch:
         return steps, None
+    what = missing_phrase() or "PyTorch is not installed"
     if requested is not None:
         raise InputError(
-            f"--refine {requested} needs PyTorch, which is not installed: "
+            f"--refine {requested} needs PyTorch and gsplat; {what}: "
             f"{torch_install_hint()} (or --refine 0 to skip optimisation)"
         )
     return 0, (
-        "warning: PyTorch is not installed, so the 3DGS optimisation step is skipped "
+        f"warning: {what}, so the 3DGS optimisation step is skipped "
         "(the scene is the fused depth splats, less sharp); to add it: "
         f"{torch_install_hint()}"
     )

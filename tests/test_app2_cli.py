@@ -138,16 +138,20 @@ def test_reconstruct_without_torch_skips_or_refuses_clearly() -> None:
 
 
 @pytest.mark.slow
-def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
-    """A run where `import torch` fails: the explicit --refine is refused in one line before
-    any work; the optimisation module is never reached (no raw ImportError)."""
+@pytest.mark.parametrize("blocked,label", [("torch", "PyTorch"), ("gsplat", "gsplat")])
+def test_reconstruct_cli_without_torch(tmp_path: Path, blocked: str, label: str) -> None:
+    """A run where `import torch` (or `import gsplat`, whose densification the CPU optimiser
+    uses: a CPU install without it crashed in refinement with an internal error) fails: the
+    explicit --refine is refused in one line before any work, naming what is missing; the
+    optimisation module is never reached (no raw ImportError)."""
     block = tmp_path / "block"
     block.mkdir()
     (block / "sitecustomize.py").write_text(
         "import sys\nimport importlib.abc\nclass Block(importlib.abc.MetaPathFinder):\n"
         "    def find_spec(self, name, path=None, target=None):\n"
-        "        if name == 'torch' or name.startswith('torch.'):\n"
-        "            raise ModuleNotFoundError(\"No module named 'torch'\")\n        return None\n"
+        f"        if name == '{blocked}' or name.startswith('{blocked}.'):\n"
+        f"            raise ModuleNotFoundError(\"No module named '{blocked}'\")\n"
+        "        return None\n"
         "sys.meta_path.insert(0, Block())\n"
     )
     photos = tmp_path / "photos"
@@ -174,6 +178,7 @@ def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
         timeout=120,
     )
     assert r.returncode == 2 and "needs PyTorch" in r.stderr and "Traceback" not in r.stderr
+    assert f"{label} is not installed" in r.stderr
     r = subprocess.run(
         [
             sys.executable,
@@ -192,6 +197,7 @@ def test_reconstruct_cli_without_torch(tmp_path: Path) -> None:
     )
     # the default goes on without optimisation (here it then stops: the folder is empty)
     assert "optimisation step is skipped" in r.stdout and "Traceback" not in r.stderr
+    assert f"{label} is not installed" in r.stdout
 
 
 def test_how_made_leaves_out_empty_settings() -> None:

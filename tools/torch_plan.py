@@ -137,7 +137,9 @@ def decide(
     cpu_index: str = CPU_INDEX,
 ) -> Plan:
     """The install plan from the facts (probes are callables: only asked when needed)."""
-    extras = ["cuda"] if gpu else []
+    # gsplat comes with torch on every machine: the CPU optimiser uses its densification
+    # strategy (pure Python); only the "skip" plan (no torch) installs neither
+    extras = ["cuda"] if gpu else ["torch"]
     if torch_installed:
         return Plan(
             None, extras, f"PyTorch {torch_installed} is already installed: kept.", "installed"
@@ -180,7 +182,7 @@ def decide(
     )
     return Plan(
         None,
-        extras,
+        [],
         f"No NVIDIA GPU, PyTorch's CPU index ({cpu_index}) did not answer and pip's own "
         f"sources {why}: PyTorch is NOT installed. The classical generators, the app and "
         f"every file format work without it; reconstruction's refinement step and the "

@@ -204,13 +204,18 @@ class ReconstructDialog(QDialog):
             "the earlier stages leave, up to the optimisation time above"
         )
         form.addRow("Whole run within:", self.run_seconds)
-        from cli.cmd_reconstruct import torch_available, torch_install_hint  # app2 hook: no torch
+        from cli.cmd_reconstruct import (  # app2 hook: no torch
+            missing_phrase,
+            torch_available,
+            torch_install_hint,
+        )
 
-        if not torch_available():  # optimisation needs PyTorch: off, and say how to add it
+        if not torch_available():  # optimisation needs PyTorch + gsplat: off, and say how
             self.refine.setValue(0)
             self.refine.setEnabled(False)
             self.no_torch = QLabel(
-                f"Off: PyTorch is not installed. To add it: {torch_install_hint()}"
+                f"Off: {missing_phrase() or 'PyTorch is not installed'}. "
+                f"To add it: {torch_install_hint()}"
             )
             self.no_torch.setWordWrap(True)
             form.addRow("", self.no_torch)
