@@ -454,6 +454,32 @@ def test_a_world_looked_around_before_its_collider_is_ready_still_walks(
         assert nav.mode == (user_mode or "walk") and nav.yaw == pytest.approx(yaw)
 
 
+@pytest.mark.parametrize("sync_limit", [10**9, 0])
+def test_a_start_high_above_the_ground_opens_flying_and_keeps_its_view(
+    window, qtbot, monkeypatch, sync_limit: int
+) -> None:
+    """A drone reconstruction's first photo is 30 m above the ground. It opened in Walk,
+    and gravity dropped the walker to the ground at the first frame: the view that looks
+    like the photo was gone. A start that high opens in Fly and stays; one at eye height
+    still walks (collider built at once, and off the GUI thread for a big scene)."""
+    import viewer.viewport as vpm
+    from scene.world import Bookmark
+
+    monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", sync_limit)
+    nav = window.viewport.nav
+    # the third start is beside the 8 m floor, as a drone's camera is beside what it films
+    for x, height, mode in ((0.0, 30.0, "fly"), (1.0, 1.6, "walk"), (12.0, 30.0, "fly")):
+        w = World()
+        w.add_layer(Layer("room", small_room(wall_z=None)))
+        w.bookmarks.append(Bookmark("Start", np.array([x, height, 0.0]), 0.0, -0.5))
+        window.set_world(w)
+        qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+        qtbot.waitUntil(lambda mode=mode: nav.mode == mode, timeout=2000)
+        qtbot.wait(300)  # frames tick: a walker would fall
+        assert nav.mode == mode
+        assert nav.position_world[1] == pytest.approx(height, abs=0.05)
+
+
 def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:
     import scene.io
 

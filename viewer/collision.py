@@ -248,6 +248,17 @@ class Collider:
         fl = fl[np.isfinite(fl)]
         return float(fl.min()) if fl.size else None
 
+    def nearest_floor(self, x: float, z: float) -> tuple[float, float, float] | None:
+        """(x, z, height) of the floor column nearest to (x, z) (the column itself when it
+        has a floor), or None when the collider has no floor at all."""
+        fl = self.floor
+        ok = np.argwhere(np.isfinite(fl))
+        if not len(ok):
+            return None
+        xz = self.origin[[0, 2]] + (ok + 0.5) * self.voxel
+        j = int(np.argmin(((xz - np.array([x, z])) ** 2).sum(1)))
+        return float(xz[j, 0]), float(xz[j, 1]), float(fl[tuple(ok[j])])
+
     def blockers(self, feet: np.ndarray, radius: float, height: float, step: float) -> np.ndarray:
         """Horizontal (x, z) centres (K, 2) of solid voxels overlapping the walker's body.
 

@@ -160,14 +160,9 @@ class Navigator:
         if self.collider is not None:
             f = self.collider.floor_at(c[0], c[2])
             if f is None:  # nearest floor column to the centre
-                fl = self.collider.floor
-                ok = np.argwhere(np.isfinite(fl))
-                if len(ok):
-                    v, o = self.collider.voxel, self.collider.origin
-                    xz = o[[0, 2]] + (ok + 0.5) * v
-                    j = int(np.argmin(((xz - c[[0, 2]]) ** 2).sum(1)))
-                    c[0], c[2] = xz[j]
-                    f = float(fl[tuple(ok[j])])
+                near = self.collider.nearest_floor(c[0], c[2])
+                if near is not None:
+                    c[0], c[2], f = near
             if f is not None:
                 return Pose(np.array([c[0], f + self.eye_height, c[2]]), 0.0, 0.0), "walk"
         ext = float(np.max(hi - lo)) if np.all(np.isfinite(hi - lo)) else 1.0

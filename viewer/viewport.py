@@ -344,9 +344,10 @@ class Viewport(QOpenGLWidget):
             self.nav.go_to_bookmark(b)
             from .navigation import Pose
 
-            self.nav.set_home(
-                Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch), self.nav.home_mode
-            )
+            mode = self.nav.home_mode
+            if col is not None:
+                mode = self._bookmark_mode(col, self.nav.pos, mode)
+            self.nav.set_home(Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch), mode)
         elif not frame:  # same view and the user's walk/fly/orbit mode (e.g. an up-axis fix)
             self.nav.set_view_world(pos, fwd)
             self.nav.set_mode(mode)
@@ -365,6 +366,21 @@ class Viewport(QOpenGLWidget):
         elif geometry:
             self._collider_debounce.start()  # e.g. dragging an object: rebuild once it settles
         self.request_full()
+
+    def _bookmark_mode(self, col: Collider, pos: np.ndarray, default: str) -> str:
+        """The mode a world opens in at its bookmarked start `pos` (local frame): walk when
+        the ground is within reach under the eye (≤ 1.5 eye heights), fly when it lies far
+        below (a drone photo's camera 30 m up would fall to the ground at the first step
+        and lose the view that looks like the photo), else `default`. Where the column
+        under the start holds no surface (a drone looks ahead, not down), the nearest
+        floor column tells the ground's height."""
+        g = col.ground_at(pos[0], pos[2], pos[1], self.nav.radius)
+        if g is None:
+            near = col.nearest_floor(pos[0], pos[2])
+            if near is None or near[2] > pos[1]:
+                return default
+            g = near[2]
+        return "walk" if pos[1] - g <= 1.5 * self.nav.eye_height else "fly"
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
         """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
@@ -414,9 +430,9 @@ class Viewport(QOpenGLWidget):
             )
             if self.world is not None and self.world.bookmarks:
                 # Keep the bookmarked start view; walk if there is ground under it.
-                h = self.nav.home.position
-                g = col.ground_at(h[0], h[2], h[1], self.nav.radius)
-                self.nav.home_mode = "walk" if g is not None else self.nav.home_mode
+                self.nav.home_mode = self._bookmark_mode(
+                    col, self.nav.home.position, self.nav.home_mode
+                )
             else:
                 self.nav.home, self.nav.home_mode = self.nav.default_home()
             if unmoved:
