@@ -102,3 +102,31 @@ def test_cancelled_reconstruction_leaves_the_world_unchanged(window, qtbot, tmp_
     assert window.world is before and not window.jobs.jobs
     assert not out.exists()
     assert not out.parent.exists() or not any(out.parent.iterdir())  # nothing half-written
+
+
+def test_new_scene_from_video_keeps_its_frames_beside_the_scene(tmp_path: Path) -> None:
+    """The app's New Scene from Video sampled its frames into a temporary folder: a saved
+    scene could not be scored by `evaluate` (no photo named frame_0000.png). As the CLI
+    does, the frames are kept in SCENE_frames/ beside it."""
+    import cv2
+
+    from generators.jobs import CancelToken
+    from generators.reconstruct.options import ReconstructOptions
+    from generators.reconstruct.synthetic import orbit_cameras, render, room_scene
+    from viewer.ext_reconstruct import ReconstructRequest
+
+    quads = room_scene()
+    video = tmp_path / "walk.avi"
+    vw = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (240, 180))
+    for c in orbit_cameras(8, 240, 180, seed=3):
+        vw.write(render(quads, c)[0][..., ::-1])
+    vw.release()
+    out = tmp_path / "v" / "scene.ply"
+    req = ReconstructRequest(
+        photos=[], video=video, save_to=out, options=ReconstructOptions(refine_steps=0)
+    )
+    req.check()
+    world = req.run(lambda f, m: None, CancelToken())
+    assert world is not None and out.exists()
+    frames = sorted(p.name for p in (tmp_path / "v" / "scene_frames").iterdir())
+    assert frames[0] == "frame_0000.png" and len(frames) >= 6

@@ -112,9 +112,11 @@ class ReconstructRequest:
                 inner = progress
                 progress = lambda f, m: inner(0.1 + 0.9 * f, m)  # noqa: E731
             result = reconstruct(photos, opts, progress, cancel)
-        if self.save_to is not None:
-            cancel.check()
-            save_result(result, self.save_to)
+            if self.save_to is not None:
+                cancel.check()
+                # a video's frames are kept beside the scene (SCENE_frames/), as the CLI
+                # does: the photos `evaluate` scores the scene by
+                save_result(result, self.save_to, frames=photos if self.video is not None else ())
         world = build_world(result)
         return world
 
