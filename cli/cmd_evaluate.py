@@ -95,6 +95,20 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return ins, [("--out", args.out)]
 
 
+def _check_out_apart(out: Path, inputs: list[tuple[str, Path]]) -> None:
+    """Refuse an --out folder that is an input folder (or whose views/ is): evaluate writes
+    report.json and a render per photo there, and `--out` = the photo folder filled it with
+    130 MB of renders beside the photos (a photo named like a render would be replaced)."""
+    o = out.resolve()
+    for label, d in inputs:
+        r = Path(d).resolve()
+        if r in (o, o / "views"):
+            raise ValueError(
+                f"--out {out} is {label}'s folder; evaluate writes report.json and views/ "
+                "there: choose a folder of its own"
+            )
+
+
 def _cameras_of(scene: Path, report: Path | None) -> Path:
     """The COLMAP model of a reconstructed scene: SCENE_cameras beside it, else the folder
     its reconstruct report names (`reconstruct --cameras-out DIR`)."""
@@ -128,6 +142,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{cam_dir}: no COLMAP model folder (give --cameras DIR)")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"{args.out}: is a file; --out is a folder")
+    _check_out_apart(args.out, [("--photos", args.photos), ("the COLMAP model", cam_dir)])
     cameras, _, _ = read_colmap(cam_dir)
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")

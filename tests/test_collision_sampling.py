@@ -64,6 +64,23 @@ def test_collision_cloud_bakes_transforms_samples_meshes_and_skips_hidden_layers
     assert cloud.opacity_values()[on_floor].min() > 0.98
 
 
+def test_camera_frusta_are_not_walked_on() -> None:
+    """A reconstruction project's photo-camera frusta were sampled like any mesh: a drone
+    scene's walker stood on them 30 m up and W did not move it. They mark where the photos
+    were taken; walking collides with the scene only (a plain mesh still counts)."""
+    from generators.reconstruct.preview import frusta_mesh
+    from generators.reconstruct.synthetic import orbit_cameras
+
+    frusta = frusta_mesh(orbit_cameras(4, 64, 48), 0.3)
+    world = World()
+    world.add_layer(Layer("Photo cameras", frusta, kind="mesh"))
+    assert collision_cloud(world) is None and collider_for(world) is None
+    plain = Mesh(frusta.vertices, frusta.faces)  # the same triangles as an ordinary mesh
+    world.add_layer(Layer("sculpture", plain, kind="mesh"))
+    cloud = collision_cloud(world)
+    assert cloud is not None and len(cloud) >= 1000
+
+
 def test_collision_cloud_caps_its_size_and_is_none_for_nothing_visible() -> None:
     world = World()
     assert collision_cloud(world) is None and collider_for(world) is None

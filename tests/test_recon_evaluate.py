@@ -320,6 +320,42 @@ def test_evaluate_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
     (tmp_path / "ph").mkdir()
     res = _evaluate(str(ply), "--photos", str(tmp_path / "ph"), "--out", str(tmp_path / "o"))
     assert res.returncode == 2 and "COLMAP model" in res.stderr and "Traceback" not in res.stderr
+    # --out = the photo folder (or the model's, or a views/ that is one of them): refused
+    # before any work; it filled the photo folder with renders
+    from generators.reconstruct.colmap_text import write_colmap_text
+    from generators.reconstruct.synthetic import orbit_cameras
+
+    cams = orbit_cameras(2, 64, 48)
+    write_colmap_text(tmp_path / "cams", cams, np.zeros((0, 3)), np.zeros((0, 3), np.uint8))
+    (tmp_path / "ph" / "a.png").write_bytes(b"x")
+    for out in (tmp_path / "ph", tmp_path / "cams", tmp_path / "ph" / ".."):
+        res = _evaluate(
+            str(ply),
+            "--photos",
+            str(tmp_path / "ph"),
+            "--cameras",
+            str(tmp_path / "cams"),
+            "--out",
+            str(out if out.name != ".." else tmp_path),
+        )
+        if out.name == "..":  # tmp_path/views is no input: this one runs past the check
+            assert "choose a folder of its own" not in res.stderr
+            continue
+        assert res.returncode == 2 and "Traceback" not in res.stderr, res.stderr
+        assert "choose a folder of its own" in res.stderr or "overwrite an input" in res.stderr
+    assert sorted(p.name for p in (tmp_path / "ph").iterdir()) == ["a.png"]
+    views = tmp_path / "v2" / "views"
+    views.mkdir(parents=True)
+    res = _evaluate(
+        str(ply),
+        "--photos",
+        str(views),
+        "--cameras",
+        str(tmp_path / "cams"),
+        "--out",
+        str(views.parent),
+    )
+    assert res.returncode == 2 and "choose a folder of its own" in res.stderr
 
 
 # --------------------------------------------------------------- reconstruct --holdout

@@ -25,11 +25,20 @@ if TYPE_CHECKING:
     from scene.world import World
 
 
+def _is_camera_frusta(mesh: Mesh) -> bool:
+    """A reconstruction's photo-camera frusta (`generators.reconstruct.preview.frusta_mesh`):
+    they mark where the photos were taken, they are not things to stand on or bump into."""
+    meta = mesh.meta if isinstance(mesh.meta, dict) else {}
+    return meta.get("what") == "camera frusta"
+
+
 def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud | None:
     """What walking collides with, in the world frame: the visible splats (layer transforms
     baked, no SH, far field left out: `GaussianCloud.near_field_mask`) + points sampled on
-    the visible meshes (`sample_mesh_surface`, as tiny opaque splats). At most `max_splats`
-    (a seeded random subset); None when nothing visible collides."""
+    the visible meshes (`sample_mesh_surface`, as tiny opaque splats), camera frusta left
+    out (a drone scene's walker stood on its frusta 30 m up and could not walk through
+    them). At most `max_splats` (a seeded random subset); None when nothing visible
+    collides."""
     parts: list[GaussianCloud] = []
     for lay in world.layers:
         if not lay.visible:
@@ -47,7 +56,7 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
             if not np.allclose(lay.transform, np.eye(4)):
                 c = c.transformed(lay.transform)
             parts.append(c)
-        elif isinstance(d, Mesh) and d.n_faces:
+        elif isinstance(d, Mesh) and d.n_faces and not _is_camera_frusta(d):
             pts = sample_mesh_surface(d, lay.transform)
             if len(pts):
                 parts.append(

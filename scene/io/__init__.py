@@ -388,8 +388,8 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
     writable = [n for n, f in FORMATS.items() if f.encoder]
     if fmt is None:
         raise ValueError(
-            f"cannot tell the format of {Path(path).name!r} from its name; pass a "
-            f"format ({', '.join(writable)})"
+            f"cannot tell the format of {Path(path).name!r} from its name; use a known "
+            f"extension or give the format (--format: {', '.join(writable)})"
         )
     if isinstance(obj, Mesh) and fmt == "ply":
         fmt = "mesh_ply"
