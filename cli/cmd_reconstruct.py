@@ -217,6 +217,12 @@ def run(args: argparse.Namespace) -> int:
                 f"{smooth.get('long_side')} px grown to it (Mip-Splatting's 3D filter), so "
                 "the scene holds up at full resolution"
             )
+    dome = result.cloud.meta.get("sky_dome")
+    if isinstance(dome, dict) and dome.get("added"):
+        print(
+            f"sky: {dome['added']} splats continue the sky the photos saw where none looked "
+            "(--no-sky-dome leaves it out)"
+        )
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")

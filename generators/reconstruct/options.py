@@ -101,6 +101,15 @@ class ReconstructOptions(GeneratorOptions):
         "or rarely seen parts), kept when no other photo sees through them and their colour "
         "agrees (fuse.fill_gaps): more splats, so it pays with more optimisation steps",
     )
+    sky_dome: bool = option(
+        True,
+        flag="--no-sky-dome",
+        negate=True,
+        label="continue the sky",
+        help="leave the sky sphere where the photos saw sky only (default: continue it "
+        "smoothly above the horizon where no photo looked, so turning away from the "
+        "photos shows sky, not a black void)",
+    )
     refine_size: int = option(
         320, unit="px", lo=16, help="CPU optimisation render size (long side)"
     )

@@ -297,6 +297,16 @@ def _run(
             from .exposure import name_exposure
 
             name_exposure(cloud.meta.get("refinement"), photos)
+    if opts.sky_dome:
+        # where no photo looked, the sky the photos saw continues (no black void above the
+        # horizon when the walker turns away from them); renders at the photos' cameras
+        # are unchanged (sky_dome.py)
+        from .sky_dome import complete_sky
+
+        # the training photos' cameras: what they looked at is theirs (held-out ones too
+        # would leak where the evaluated photos point)
+        cloud, dome = complete_sky(cloud, [cams_w[n] for n in depth_w])
+        cloud.meta["sky_dome"] = dome.as_dict()
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
@@ -475,6 +485,7 @@ def save_result(
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),
+            "sky_dome": result.cloud.meta.get("sky_dome"),
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }

@@ -1,0 +1,241 @@
+"""The rest of the sky: a reconstruction's sky sphere completed where no photo looked.
+
+`sky.add_sky` puts far-field splats on a large sphere only where a photo saw sky, so a
+walker who turns away from what the photos show looks into a black void above the
+horizon (on Sceaux, turned 60° right of the first photo, most of the view was black). Here
+the sky sphere is completed, in the directions no photo looked at, above the horizon
+(fading out over `FADE_DEG` below it, where distant ground would meet the sky, so the new
+sky has no hard lower edge) with a smooth continuation of the sky the photos did see:
+
+  1. the far-field splats (`GaussianCloud.near_field_mask`; those within 25 % of the
+     sphere's median radius) are binned by direction on an equirectangular grid around the
+     cameras' centroid, +Y up (Wander's frame), their colours averaged with their opacity;
+  2. the bins of the band that no photo's frame holds (its camera's image, dilated by a
+     bin) and that hold no seen sky are filled by normalised convolution (Knutsson & Westin,
+     CVPR 1993) over a pyramid of Gaussian scales, wrapped in longitude and wider along it
+     (sky colour changes with elevation more than with azimuth), each bin from the finest
+     scale that holds enough seen sky, the coarsest falling back to the mean of its row and
+     then to the mean of all;
+  3. each filled bin becomes one flat disc on the sphere facing the centre, as big as its
+     bin and overlapping its neighbours (no lattice shows), opaque above the horizon.
+
+Nothing is added when the photos saw too little sky to continue (an indoor or tabletop
+capture: `MIN_SKY_BINS`). Nothing is added inside any photo's frame, so renders at the
+photos' cameras are the same, and the added splats are far field for walking
+(`near_field_mask` finds them by distance).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from scene.gaussians import GaussianCloud, logit, rgb_to_sh0, sh0_to_rgb
+
+log = logging.getLogger(__name__)
+
+GRID_H = 90  # latitude bins over 180° (2° each); longitude bins = 2 × GRID_H
+HORIZON_DEG = 0.0  # opaque from this elevation up ...
+FADE_DEG = 12.0  # ... fading out over this many degrees below it (no hard edge on black)
+MIN_SKY_BINS = 40  # seen sky bins (of 16200) below which the sky is not continued
+ON_SPHERE = 0.25  # far splats within this share of the median radius are the sky sphere
+SEEN_DILATE = 1  # bins around seen sky that count as seen (its splats overlap them)
+
+
+@dataclass
+class DomeInfo:
+    """What `complete_sky` did: bins of seen sky, splats added, the sphere."""
+
+    seen_bins: int
+    added: int
+    radius: float
+    reason: str = ""
+
+    def as_dict(self) -> dict:
+        return {
+            "seen_bins": self.seen_bins,
+            "added": self.added,
+            "radius": round(float(self.radius), 3),
+            **({"reason": self.reason} if self.reason else {}),
+        }
+
+
+def _directions(h: int) -> np.ndarray:
+    """(h, 2h, 3) unit directions of the bin centres, +Y up, longitude 0 looking -Z."""
+    lat = (0.5 - (np.arange(h) + 0.5) / h) * math.pi
+    lon = ((np.arange(2 * h) + 0.5) / (2 * h) - 0.5) * 2 * math.pi
+    la, lo = np.meshgrid(lat, lon, indexing="ij")
+    return np.stack([np.cos(la) * np.sin(lo), np.sin(la), -np.cos(la) * np.cos(lo)], -1)
+
+
+def _bins(dirs: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """(row, col) int bins of unit directions (P, 3) on the (h, 2h) grid."""
+    lat = np.arcsin(np.clip(dirs[:, 1], -1, 1))
+    lon = np.arctan2(dirs[:, 0], -dirs[:, 2])
+    r = np.clip(((0.5 - lat / math.pi) * h).astype(np.int64), 0, h - 1)
+    c = np.clip(((lon / (2 * math.pi) + 0.5) * 2 * h).astype(np.int64), 0, 2 * h - 1)
+    return r, c
+
+
+def _blur_wrap(img: np.ndarray, sx: float, sy: float) -> np.ndarray:
+    """Gaussian blur wrapped in longitude (columns), reflected at the poles."""
+    import cv2
+
+    w = img.shape[1]
+    pad = min(w, int(3 * sx) + 2)
+    p = np.concatenate([img[:, -pad:], img, img[:, :pad]], axis=1)
+    kx, ky = max(3, int(6 * sx) | 1), max(3, int(6 * sy) | 1)
+    b = cv2.GaussianBlur(p, (kx, ky), sx, sigmaY=sy, borderType=cv2.BORDER_REFLECT)
+    return b[:, pad : pad + w]
+
+
+def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
+    """Normalised convolution of `colour` (h, w, 3) known with `weight` (h, w) over a
+    pyramid of scales (coarse to fine, each bin from the finest scale with support);
+    the coarsest level falls back to the row's weighted mean, then the global mean."""
+    h = weight.shape[0]
+    m = weight.astype(np.float32)[..., None]
+    v = (colour * m).astype(np.float32)
+    tot = float(m.sum())
+    glob = v.sum((0, 1)) / max(tot, 1e-6)
+    row_w = m.sum(1)  # (h, 1)
+    row = np.where(row_w > 1e-6, v.sum(1) / np.maximum(row_w, 1e-6), glob)  # (h, 3)
+    # rows without sky take the nearest row that has some (sky colour follows elevation)
+    has = row_w[:, 0] > 1e-6
+    if has.any():
+        idx = np.arange(h)
+        for k in range(3):
+            row[:, k] = np.interp(idx, idx[has], row[has, k])
+    out = np.repeat(row[:, None, :], weight.shape[1], axis=1)
+    for s in (24.0, 12.0, 6.0, 3.0):
+        sc = s * h / 90.0
+        num = _blur_wrap(v, 3.0 * sc, sc)
+        den = _blur_wrap(m, 3.0 * sc, sc)
+        den = den[..., None] if den.ndim == 2 else den
+        est = num / np.maximum(den, 1e-8)
+        t = np.clip(den / 0.2, 0, 1)
+        out = out * (1 - t) + est * t
+    return out.astype(np.float32)
+
+
+def _in_photos(dirs: np.ndarray, centre: np.ndarray, radius: float, cameras: list) -> np.ndarray:
+    """(P,) bool: directions (P, 3) from `centre` whose point on the sphere lies inside
+    some camera's image (what a photo looked at, sky or not)."""
+    pts = centre + radius * dirs
+    seen = np.zeros(len(dirs), bool)
+    for cam in cameras:
+        uv, z = cam.project(pts)
+        seen |= (
+            (z > 0)
+            & (uv[:, 0] >= 0)
+            & (uv[:, 0] < cam.width)
+            & (uv[:, 1] >= 0)
+            & (uv[:, 1] < cam.height)
+        )
+    return seen
+
+
+def complete_sky(
+    cloud: GaussianCloud,
+    cameras: list,
+    *,
+    grid_h: int = GRID_H,
+    horizon_deg: float = HORIZON_DEG,
+    fade_deg: float = FADE_DEG,
+    opacity: float = 0.98,
+) -> tuple[GaussianCloud, DomeInfo]:
+    """`cloud` (Wander frame, +Y up) with the sky sphere completed above `horizon_deg`
+    (opaque) and down to `fade_deg` below it (opacity fading to 0).
+
+    cameras: the photos' `scene.camera.Camera`s in the cloud's frame (the sphere's centre
+    is their mean position). Only directions no photo looked at are filled: inside a
+    photo's frame an area that is not sky stays as the scene has it (a dark tree the
+    fusion left out was better matched by the black background than by invented sky:
+    -0.2 dB on Sceaux's training views). Returns (cloud with the new splats appended,
+    DomeInfo). The input is returned unchanged (same object) when it has no sky sphere or
+    too little seen sky."""
+    pos = np.array([c.position for c in cameras], np.float64).reshape(-1, 3)
+    if len(cloud) == 0 or len(pos) == 0:
+        return cloud, DomeInfo(0, 0, 0.0, "no splats or cameras")
+    centre = pos.mean(0)
+    far = ~cloud.near_field_mask()
+    if far.sum() < MIN_SKY_BINS:
+        return cloud, DomeInfo(0, 0, 0.0, "no far field")
+    rel = cloud.means[far].astype(np.float64) - centre
+    dist = np.linalg.norm(rel, axis=1)
+    radius = float(np.median(dist))
+    on = np.abs(dist - radius) < ON_SPHERE * radius
+    if on.sum() < MIN_SKY_BINS or radius <= 0:
+        return cloud, DomeInfo(0, 0, radius, "no sky sphere")
+    d = rel[on] / dist[on, None]
+    rgb = np.clip(sh0_to_rgb(cloud.sh0[far][on]), 0, 1)
+    a = cloud.opacity_values()[far][on].astype(np.float64)
+    h, w = grid_h, 2 * grid_h
+    r, c = _bins(d, h)
+    wsum = np.zeros((h, w))
+    csum = np.zeros((h, w, 3))
+    np.add.at(wsum, (r, c), a)
+    np.add.at(csum, (r, c), a[:, None] * rgb)
+    seen = wsum > 0.5
+    n_seen = int(seen.sum())
+    if n_seen < MIN_SKY_BINS:
+        return cloud, DomeInfo(n_seen, 0, radius, "too little sky seen to continue")
+    colour = np.where(seen[..., None], csum / np.maximum(wsum, 1e-9)[..., None], 0.0)
+    fill = _continue(colour, seen.astype(np.float32))
+    import cv2
+
+    k = 2 * SEEN_DILATE + 1
+    pad = SEEN_DILATE
+    s8 = np.concatenate([seen[:, -pad:], seen, seen[:, :pad]], 1).astype(np.uint8)
+    covered = cv2.dilate(s8, np.ones((k, k), np.uint8))[:, pad : pad + w] > 0
+    lat_deg = 90.0 - (np.arange(h) + 0.5) / h * 180.0
+    fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
+    fade = fade * fade * (3 - 2 * fade)  # smoothstep
+    band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
+    looked = _in_photos(_directions(h).reshape(-1, 3), centre, radius, cameras).reshape(h, w)
+    l8 = np.concatenate([looked[:, -pad:], looked, looked[:, :pad]], 1).astype(np.uint8)
+    looked = cv2.dilate(l8, np.ones((k, k), np.uint8))[:, pad : pad + w] > 0
+    todo = band & ~covered & ~looked
+    if not todo.any():
+        return cloud, DomeInfo(n_seen, 0, radius)
+    dirs = _directions(h)[todo]
+    pts = centre + radius * dirs
+    lat = np.radians(lat_deg)[:, None].repeat(w, 1)[todo]
+    step = math.pi / h * radius  # one bin's side along latitude (m)
+    # discs as big as their bin (a longitude bin narrows with cos(lat)), overlapping
+    sx = 0.75 * step * np.maximum(np.cos(lat), 0.15)
+    sy = np.full_like(sx, 0.75 * step)
+    scales = np.stack([sx, sy, 0.05 * sy], 1)
+    from scene.rotations import matrices_to_quats
+
+    up = np.array([0.0, 1.0, 0.0])
+    n = -dirs  # faces the centre
+    east = np.cross(up, dirs)
+    east_n = np.linalg.norm(east, axis=1, keepdims=True)
+    east = np.where(east_n > 1e-6, east / np.maximum(east_n, 1e-12), [1.0, 0.0, 0.0])
+    north = np.cross(n, east)
+    quats = matrices_to_quats(np.stack([east, north, n], axis=2)).astype(np.float32)
+    m = len(pts)
+    dome = GaussianCloud(
+        means=pts.astype(np.float32),
+        scales=np.log(np.maximum(scales, 1e-9)).astype(np.float32),
+        quats=quats,
+        opacities=logit(
+            np.clip(opacity * fade[:, None].repeat(w, 1)[todo], 0.02, 0.999).astype(np.float32)
+        ),
+        sh0=rgb_to_sh0(fill[todo].astype(np.float32)),
+        shN=np.zeros((m, cloud.shN.shape[1], 3), np.float32),
+    )
+    out = GaussianCloud.concatenate([cloud, dome])
+    out.meta = dict(cloud.meta)
+    info = DomeInfo(n_seen, m, radius)
+    log.info(
+        "sky dome: %d splats continue the sky of %d seen directions (radius %.3g)",
+        m,
+        n_seen,
+        radius,
+    )
+    return out, info

@@ -1,0 +1,97 @@
+"""The sky sphere completed where no photo looked (generators/reconstruct/sky_dome.py)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from generators.reconstruct.sky_dome import complete_sky
+from scene.camera import Camera
+from scene.gaussians import GaussianCloud, sh0_to_rgb
+
+BLUE = np.array([0.35, 0.55, 0.9])
+
+
+def _scene_with_sky_wedge(
+    az_deg: tuple[float, float] = (-30.0, 30.0), radius: float = 300.0
+) -> tuple[GaussianCloud, list[Camera]]:
+    """A 4 m box of near splats around the origin, plus sky splats on a sphere of `radius`
+    only in the azimuth wedge `az_deg` (0 = looking -Z), 2°..60° up: what the photos saw.
+    Returns (cloud, three cameras looking -Z, 50° x 38°: a photo's frame below 2° holds
+    the scene, not sky)."""
+    rng = np.random.default_rng(0)
+    near = rng.uniform(-2, 2, (30000, 3))
+    az, el = np.meshgrid(
+        np.radians(np.arange(az_deg[0], az_deg[1], 1.0)), np.radians(np.arange(2.0, 60.0, 1.0))
+    )
+    az, el = az.ravel(), el.ravel()
+    d = np.stack([np.cos(el) * np.sin(az), np.sin(el), -np.cos(el) * np.cos(az)], 1)
+    sky = radius * d
+    colours = np.concatenate([np.full((len(near), 3), 0.4), np.tile(BLUE, (len(sky), 1))])
+    pts = np.concatenate([near, sky])
+    cloud = GaussianCloud.from_points(pts, colours, 0.05, 0.95)
+    cams = [
+        Camera.look_at(p, np.add(p, [0.0, 0.0, -10.0]), 38.0, 160, 120)
+        for p in ([0.0, 1.5, 0.0], [0.5, 1.5, 0.2], [-0.5, 1.5, 0.1])
+    ]
+    return cloud, cams
+
+
+def _directions(cloud: GaussianCloud, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    rel = cloud.means.astype(np.float64) - centre
+    d = rel / np.linalg.norm(rel, axis=1, keepdims=True)
+    return np.degrees(np.arctan2(d[:, 0], -d[:, 2])), np.degrees(np.arcsin(d[:, 1]))
+
+
+def test_the_sky_continues_around_where_the_photos_saw_it() -> None:
+    cloud, cams = _scene_with_sky_wedge()
+    out, info = complete_sky(cloud, cams)
+    assert info.added > 1000 and out is not cloud
+    new = out.subset(np.arange(len(cloud), len(out)))
+    centre = np.mean([c.position for c in cams], axis=0)
+    az, el = _directions(new, centre)
+    # behind the cameras (where no photo looked) and above the horizon: sky now
+    back = (np.abs(az) > 120) & (el > 5) & (el < 80)
+    assert back.sum() > 200
+    rgb = np.clip(sh0_to_rgb(new.sh0), 0, 1)
+    assert np.abs(rgb[back] - BLUE).max() < 0.08  # the seen sky's colour carried round
+    # nothing well below the horizon, fading out towards it
+    assert el.min() > -12.5
+    op = new.opacity_values()
+    assert op[el > 5].min() > 0.9 and op[el < -6].max() < 0.5
+    # nothing added inside the photos' frames (their sky, and below it the scene's part
+    # of the frame, which was not sky): renders at the photos' cameras are unchanged
+    inside = (np.abs(az) < 22) & (np.abs(el) < 16)
+    assert not inside.any()
+    assert ((np.abs(az) < 22) & (el > 22)).any()  # above the frames: sky again
+    # the added splats are far field: walking ignores them
+    assert not out.near_field_mask()[len(cloud) :].any()
+    assert np.allclose(out.means[: len(cloud)], cloud.means)
+
+
+def test_no_sky_seen_no_dome() -> None:
+    """An indoor or tabletop capture has no far field: nothing is invented."""
+    rng = np.random.default_rng(1)
+    room = GaussianCloud.from_points(
+        rng.uniform(-3, 3, (4000, 3)), np.full((4000, 3), 0.5), 0.05, 0.9
+    )
+    out, info = complete_sky(room, [Camera.look_at([0, 0, 0], [0, 0, -1], 40.0, 64, 48)])
+    assert out is room and info.added == 0 and info.reason
+    # a handful of far splats is too little sky to continue
+    cloud, cams = _scene_with_sky_wedge(az_deg=(0.0, 1.0))
+    few = cloud.subset(np.arange(len(cloud) - 12, len(cloud)))
+    both = GaussianCloud.concatenate([room, few])
+    out, info = complete_sky(both, cams)
+    assert info.added == 0 and out is both
+
+
+def test_dome_discs_overlap_their_neighbours() -> None:
+    """Each disc is as wide as its bin, so the dome is an even surface, not a lattice: the
+    spacing between neighbouring discs' centres is under 2 standard deviations."""
+    cloud, cams = _scene_with_sky_wedge()
+    out, info = complete_sky(cloud, cams)
+    new = out.subset(np.arange(len(cloud), len(out)))
+    sigma = np.exp(new.scales[:, 1])  # along latitude
+    spacing = math.pi / 90 * info.radius
+    assert np.median(spacing / sigma) < 2.0
