@@ -266,7 +266,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"splats:    {info['count']:,}")
         print(f"SH degree: {info['sh_degree']}")
         if "antialiased" in info or info["format"] in ("ply", "ply_compressed"):
-            print(f"antialiased: {'yes (mip-splatting)' if info.get('antialiased') else 'no'}")
+            # the render-mode flag (Mip-Splatting's 2D filter), not reconstruct's 3D filter,
+            # which is baked into the splat sizes: say which, a user read "no" as "not done"
+            aa = "yes" if info.get("antialiased") else "no"
+            print(f"antialiased: {aa} (render-mode flag: Mip-Splatting's 2D filter in viewers)")
         if "ksplat_compression" in info:
             print(f"ksplat compression level: {info['ksplat_compression']}")
         if "spz_axes" in info:
