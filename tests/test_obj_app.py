@@ -81,8 +81,20 @@ def test_insert_move_undo_delete_in_the_app(window, qtbot) -> None:  # noqa: ANN
     press(qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
     assert [x.kind for x in window.world.layers] == ["world", "object", "object"]
     dup = window.world.layers[2]
+    assert window.selected_layer_id() == dup.id
     press(qtbot, window, Qt.Key.Key_Delete)
     assert [x.id for x in window.world.layers] == [window.world.layers[0].id, obj.id]
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.world.layers[2] is dup
+    qtbot.waitUntil(lambda: window.selected_layer_id() == dup.id, timeout=2000)  # undeleted
+    # undo the duplicate, then redo it: the copy comes back selected, as it was made
+    window.select_layer(obj.id)
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)  # the duplicate
+    assert len(window.world.layers) == 2
+    press(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert window.world.layers[2] is dup
+    qtbot.waitUntil(lambda: window.selected_layer_id() == dup.id, timeout=2000)
+    press(qtbot, window, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)  # delete again
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.world.layers[2] is dup
 

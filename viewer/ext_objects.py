@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QPointF, QRectF, Qt
+from PyQt6.QtCore import QPointF, QRectF, Qt, QTimer
 from PyQt6.QtGui import QAction, QColor, QImage, QKeySequence, QPainter, QPen, QPixmap
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -247,11 +247,23 @@ class ObjectTools:
         if what in ("transform", "layers", "all"):
             self.panel.refresh()
             self.gizmo.update()
+        from scene.events import LayerAdded
+
+        world = self.window.world
+        if isinstance(ev, LayerAdded) and ev.layer.kind == "object" and world.in_command:
+            # an object that comes back by undo (of a delete) or redo (of a duplicate or
+            # an insert) is selected again, as it was when it was made or deleted
+            layer_id = ev.layer.id
+            QTimer.singleShot(0, lambda: self._reselect(layer_id))
         if what == "layers":
             if self.window.world.is_empty():
                 self._selection_changed()
             else:
                 self._warm_picking()
+
+    def _reselect(self, layer_id: int) -> None:
+        if any(lay.id == layer_id for lay in self.window.world.layers):
+            self._select(layer_id)
 
     def step(self) -> float:
         """Move step: a tenth of the selected object's size (Shift-free, small enough to aim)."""
