@@ -94,9 +94,6 @@ class OptimizeOptions:
     seed: int = 0
     max_aniso: float = 0.0  # cap each splat's longest axis at this × its middle one
     #                                    (0 = off): no needles (PhysGaussian's anisotropy limit)
-    far_aniso: float = 2.0  # the same cap for the far field (sky sphere) only (0 = off):
-    #   its splats sit behind everything in the photos, and the optimiser stretched them into
-    #   needles up to 6° long that streaked across the sky seen from anywhere else
     exposure: bool = False  # learn a per-view colour affine (gain, bias per channel)
     lr_exposure: float = 1e-3  # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
     exposure_reg: float = 1e-2  # L2 pull of log-gains and biases towards identity
@@ -579,7 +576,6 @@ def _optimize(
     torch.manual_seed(o.seed)
     rng = np.random.default_rng(o.seed)
     scale = scene_scale(cloud, [c for c, _ in data])
-    far = _far_field_shell(cloud, [c for c, _ in data], dev) if o.far_aniso > 0 else None
     k_rest = REST_COEFFS[max(0, min(3, o.sh_degree))]
     shN = np.zeros((len(cloud), k_rest, 3), np.float32)
     kk = min(k_rest, cloud.shN.shape[1])
@@ -715,11 +711,6 @@ def _optimize(
             opt.zero_grad(set_to_none=True)
         if o.max_aniso > 0:
             _cap_anisotropy(params["scales"], o.max_aniso)
-        if far is not None:
-            with torch.no_grad():
-                rows = (params["means"] - far[0]).norm(dim=1) > far[1]
-            if bool(rows.any()):
-                _cap_anisotropy(params["scales"], o.far_aniso, rows)
         if expo is not None:
             for g in expo_opt.param_groups:
                 g["lr"] = o.lr_exposure * o.lr_decay**frac
@@ -875,46 +866,19 @@ def _densify(
     )
 
 
-def _cap_anisotropy(
-    log_scales: torch.Tensor, ratio: float, rows: torch.Tensor | None = None
-) -> int:
+def _cap_anisotropy(log_scales: torch.Tensor, ratio: float) -> int:
     """Clamp (in place) each splat's largest log-scale to its middle one + log(ratio): a
     long thin needle becomes a shorter one, a flat disc (two equal large axes) is
     untouched (as the anisotropy regulariser of PhysGaussian, Xie et al. 2024, as a hard
-    limit). log_scales (N, 3); rows (N,) bool: only these splats (None: all). Returns how
-    many splats were clamped."""
+    limit). log_scales (N, 3). Returns how many splats were clamped."""
     import torch
 
     with torch.no_grad():
         srt, _ = torch.sort(log_scales.data, dim=1)
         cap = srt[:, 1:2] + math.log(ratio)
         over = log_scales.data > cap
-        if rows is not None:
-            over &= rows[:, None]
-        log_scales.data.copy_(torch.where(over, cap.expand_as(over), log_scales.data))
+        log_scales.data.copy_(torch.minimum(log_scales.data, cap))
     return int(over.any(1).sum())
-
-
-def _far_field_shell(
-    cloud: GaussianCloud, cams: Sequence[Camera], dev: str
-) -> tuple[Any, float] | None:
-    """(centre tensor (3,), radius): splats farther than `radius` from the cameras'
-    centroid are the far field (half the nearest marked far-field splat's distance: the
-    sky sphere lies ~30 median depths out, the scene within a few); None when the cloud
-    marks no far field (`meta["far_field"]`, set by `sky.add_sky`)."""
-    import torch
-
-    far_meta = cloud.meta.get("far_field") if isinstance(cloud.meta, dict) else None
-    count = int(far_meta.get("count", 0)) if isinstance(far_meta, dict) else 0
-    if not 0 < count <= len(cloud) or not len(cams):
-        return None
-    centre = np.mean([c.position for c in cams], axis=0)
-    tail = np.arange(len(cloud) - count, len(cloud))
-    dist = np.linalg.norm(cloud.means[tail].astype(np.float64) - centre, axis=1)
-    radius = 0.5 * float(dist.min())
-    if radius <= 0:
-        return None
-    return torch.tensor(centre, dtype=torch.float32, device=dev), radius
 
 
 def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
