@@ -218,10 +218,11 @@ def run(args: argparse.Namespace) -> int:
                 "the scene holds up at full resolution"
             )
     dome = result.cloud.meta.get("sky_dome")
-    if isinstance(dome, dict) and dome.get("added"):
+    if isinstance(dome, dict) and (dome.get("added") or dome.get("needles_shortened")):
         print(
-            f"sky: {dome['added']} splats continue the sky the photos saw where none looked "
-            "(--no-sky-dome leaves it out)"
+            f"sky: {dome.get('added', 0)} splats continue the sky the photos saw where none "
+            f"looked, {dome.get('needles_shortened', 0)} needle-like sky splats shortened "
+            "(--no-sky-dome leaves the sky as optimised)"
         )
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")

@@ -95,3 +95,27 @@ def test_dome_discs_overlap_their_neighbours() -> None:
     sigma = np.exp(new.scales[:, 1])  # along latitude
     spacing = math.pi / 90 * info.radius
     assert np.median(spacing / sigma) < 2.0
+
+
+def test_far_needles_are_shortened_and_round_discs_and_the_scene_are_not() -> None:
+    """Sky-sphere splats the optimiser stretched into needles streaked across the sky seen
+    from anywhere but the photos' cameras: their longest axis is cut to 0.02 × their
+    distance (never below 2 × their middle axis); round far discs and near splats stay."""
+    from generators.reconstruct.sky_dome import shorten_far_needles
+
+    cloud, cams = _scene_with_sky_wedge()
+    n = len(cloud)
+    far = np.arange(n - 200, n)
+    cloud.scales[far[:100]] = np.log([30.0, 2.0, 0.1])  # needles 30 m long at 300 m
+    cloud.scales[far[100:]] = np.log([4.0, 4.0, 0.1])  # round discs (0.013 rad)
+    cloud.scales[:100] = np.log([3.0, 0.1, 0.05])  # near needles: geometry, kept
+    out, cut = shorten_far_needles(cloud, cams)
+    assert cut == 100 and out is not cloud
+    centre = np.mean([c.position for c in cams], axis=0)
+    dist = np.linalg.norm(out.means[far[:100]] - centre, axis=1)
+    longest = np.exp(out.scales[far[:100]].max(1))
+    assert np.allclose(longest, 0.02 * dist, rtol=1e-4)
+    assert np.array_equal(out.scales[far[100:]], cloud.scales[far[100:]])
+    assert np.array_equal(out.scales[:100], cloud.scales[:100])
+    same, none = shorten_far_needles(out, cams)
+    assert none == 0 and same is out

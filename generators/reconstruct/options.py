@@ -106,9 +106,10 @@ class ReconstructOptions(GeneratorOptions):
         flag="--no-sky-dome",
         negate=True,
         label="continue the sky",
-        help="leave the sky sphere where the photos saw sky only (default: continue it "
+        help="leave the sky sphere as the optimisation made it (default: continue it "
         "smoothly above the horizon where no photo looked, so turning away from the "
-        "photos shows sky, not a black void)",
+        "photos shows sky, not a black void, and shorten its needle-like splats, which "
+        "streak across the sky seen from elsewhere)",
     )
     refine_size: int = option(
         320, unit="px", lo=16, help="CPU optimisation render size (long side)"

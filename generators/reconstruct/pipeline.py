@@ -299,14 +299,17 @@ def _run(
             name_exposure(cloud.meta.get("refinement"), photos)
     if opts.sky_dome:
         # where no photo looked, the sky the photos saw continues (no black void above the
-        # horizon when the walker turns away from them); renders at the photos' cameras
-        # are unchanged (sky_dome.py)
-        from .sky_dome import complete_sky
+        # horizon when the walker turns away from them), and its needles are shortened
+        # (no streaks across the sky); renders at the photos' cameras hardly change
+        # (sky_dome.py)
+        from .sky_dome import complete_sky, shorten_far_needles
 
         # the training photos' cameras: what they looked at is theirs (held-out ones too
         # would leak where the evaluated photos point)
-        cloud, dome = complete_sky(cloud, [cams_w[n] for n in depth_w])
-        cloud.meta["sky_dome"] = dome.as_dict()
+        train_cams = [cams_w[n] for n in depth_w]
+        cloud, cut = shorten_far_needles(cloud, train_cams)
+        cloud, dome = complete_sky(cloud, train_cams)
+        cloud.meta["sky_dome"] = {**dome.as_dict(), "needles_shortened": cut}
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
