@@ -48,5 +48,12 @@ def test_a_photo_bookmark_shows_the_scene_not_the_frusta(x_display) -> None:
         assert at_photo.mean() > 60  # the wall
     back = Camera.look_at((0.0, 4.0, 12.0), (0.0, -1.0, -3.0), 60, 160, 120)
     assert _yellow(render_image(world, back)) > 0.01
+    # walking among the cameras, off their poses: the frusta near the eye are not drawn
+    # (their tubes filled a tenth of the window and stood like beams when turning); the
+    # far ones still are, small
+    x = 1.9 * 6 - 10.5
+    for eye, look in (((x + 0.7, 0.3, 1.5), (x, -1.0, -8.0)), ((x, 0.0, 1.0), (x + 8, 0.0, 1.0))):
+        walking = render_image(world, Camera.look_at(eye, look, 60, 160, 120))
+        assert _yellow(walking) < 0.03
     plain = Mesh(mesh.vertices, mesh.faces)  # the same triangles, not marked as frusta
     assert frusta_apexes(plain) is None
