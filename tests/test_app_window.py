@@ -480,6 +480,31 @@ def test_a_start_high_above_the_ground_opens_flying_and_keeps_its_view(
         assert nav.position_world[1] == pytest.approx(height, abs=0.05)
 
 
+def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:
+    """A reconstruction's Overview bookmark is 23 m up: jumping there in Walk mode kept
+    Walk (hovering, or falling at the first step); it flies now, and a jump back to a
+    photo's eye-height bookmark walks again, unless the user picked Fly themselves."""
+    from scene.world import Bookmark
+
+    nav = window.viewport.nav
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    w.bookmarks.append(Bookmark("Photo", np.array([0.0, 1.6, 0.0]), 0.0, 0.0))
+    w.bookmarks.append(Bookmark("Overview", np.array([0.0, 23.0, 10.0]), 0.0, -1.0))
+    window.set_world(w)
+    qtbot.waitUntil(lambda: nav.collider is not None and nav.mode == "walk", timeout=10000)
+    window.viewport.go_to_bookmark(1)
+    assert nav.mode == "fly"
+    qtbot.wait(200)
+    assert nav.position_world[1] == pytest.approx(23.0, abs=0.05)
+    window.viewport.go_to_bookmark(0)
+    assert nav.mode == "walk"
+    window.set_mode("fly")  # the user's own choice stays
+    window.viewport.go_to_bookmark(1)
+    window.viewport.go_to_bookmark(0)
+    assert nav.mode == "fly"
+
+
 def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:
     import scene.io
 

@@ -863,9 +863,18 @@ class Viewport(QOpenGLWidget):
         self.bookmark_saved.emit(self.world.set_bookmark(index, bm), replaced)  # undoable
 
     def go_to_bookmark(self, index: int) -> bool:
+        """Jump to bookmark `index`. Walking to a view far above the ground (a
+        reconstruction's Overview, 23 m up) switches to Fly, as a start there opens; a
+        jump back to eye height walks again, unless the user picked Fly themselves."""
         if self.world is None or index >= len(self.world.bookmarks):
             return False
         self.nav.go_to_bookmark(self.world.bookmarks[index])
+        col = self.nav.collider
+        if col is not None and self.nav.mode != "orbit":
+            mode = self._bookmark_mode(col, self.nav.pos, self.nav.mode)
+            if mode != self.nav.mode and (mode == "fly" or not self.mode_from_user):
+                self.nav.set_mode(mode)
+                self.camera_changed.emit()
         return True
 
     def pick_ray(self, x: float | None = None, y: float | None = None):
