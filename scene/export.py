@@ -335,8 +335,9 @@ def _made_by_wander(world: World) -> bool:
 
 
 def write_frame_record(world: World, path: str | Path) -> Path | None:
-    """Beside an exported splat file, `NAME.json`: that it is +Y up in metres and where the
-    scene starts (its first bookmark), as `world` writes for its own files, so Wander opens
+    """Beside an exported splat file, its name + `.json` (`scene.spz.json`): that it is
+    +Y up in metres and where the scene starts (its first bookmark), as `world` writes for
+    its own files, so Wander opens
     the export upright at the same view (an object's base or a far sky sphere is no floor
     to guess the up axis from). No paths or other provenance. Only for a world in Wander's
     frame; returns the file written, or None."""
@@ -350,8 +351,10 @@ def write_frame_record(world: World, path: str | Path) -> Path | None:
             "yaw": round(float(b.yaw), 6),
             "pitch": round(float(b.pitch), 6),
             "fov_y_deg": round(float(b.fov_y_deg), 4),
-            "fov_x_deg": round(float(getattr(b, "fov_x_deg", 0.0) or 0.0), 4),
         }
+        fov_x = float(getattr(b, "fov_x_deg", 0.0) or 0.0)
+        if fov_x > 0:  # a photo's bookmark frames its photo; 0 is "not set", left out
+            rec["start"]["fov_x_deg"] = round(fov_x, 4)
     side = Path(path).with_name(Path(path).name + ".json")
     write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
     return side
