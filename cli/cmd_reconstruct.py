@@ -217,12 +217,15 @@ def run(args: argparse.Namespace) -> int:
                 f"{smooth.get('long_side')} px grown to it (Mip-Splatting's 3D filter), so "
                 "the scene holds up at full resolution"
             )
-    dome = result.cloud.meta.get("sky_dome")
-    if isinstance(dome, dict) and (dome.get("added") or dome.get("needles_shortened")):
+    back = result.cloud.meta.get("backdrop")
+    if isinstance(back, dict) and any(
+        back.get(k) for k in ("added", "needles_shortened", "ground_discs")
+    ):
         print(
-            f"sky: {dome.get('added', 0)} splats continue the sky the photos saw where none "
-            f"looked, {dome.get('needles_shortened', 0)} needle-like sky splats shortened "
-            "(--no-sky-dome leaves the sky as optimised)"
+            f"backdrop: where no photo looked, {back.get('added', 0)} splats continue the sky "
+            f"and {back.get('ground_discs', 0)} the ground; "
+            f"{back.get('needles_shortened', 0)} needle-like sky splats shortened "
+            "(--no-backdrop leaves them as the photos made them)"
         )
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")

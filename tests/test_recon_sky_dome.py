@@ -119,3 +119,44 @@ def test_far_needles_are_shortened_and_round_discs_and_the_scene_are_not() -> No
     assert np.array_equal(out.scales[:100], cloud.scales[:100])
     same, none = shorten_far_needles(out, cams)
     assert none == 0 and same is out
+
+
+def test_the_ground_continues_where_no_photo_looked() -> None:
+    """A walk-through's ground plane (y = 0) continued out to the sky: discs lie on the
+    plane, none inside a photo's frame or on the scene's own ground, coloured like that
+    ground; a capture without ground near y = 0 gets none."""
+    from generators.reconstruct.ground_fill import continue_ground
+
+    rng = np.random.default_rng(2)
+    # the photographed ground: a 6 x 6 m patch in front of the cameras, green-grey
+    patch = np.stack([rng.uniform(-3, 3, 20000), np.zeros(20000), rng.uniform(-8, -2, 20000)], 1)
+    colours = np.clip(rng.normal([0.3, 0.5, 0.25], 0.05, (20000, 3)), 0, 1)
+    ground = GaussianCloud.from_points(patch, colours, 0.03, 0.95)
+    cams = [
+        Camera.look_at(p, np.add(p, [0.0, -1.2, -5.0]), 40.0, 160, 120)
+        for p in ([0.0, 1.5, 0.0], [0.8, 1.5, 0.0])
+    ]
+    out, n = continue_ground(ground, cams, r_max=200.0)
+    assert n > 5000 and len(out) == len(ground) + n
+    new = out.means[len(ground) :]
+    assert np.abs(new[:, 1]).max() < 1e-5  # on the plane
+    assert np.linalg.norm(new[:, [0, 2]] - [0.4, 0.0], axis=1).max() <= 200.0 * 1.1
+    behind = new[:, 2] > 1.0
+    assert behind.sum() > 1000  # behind the photographers, where no photo looked
+    # none inside the photos' frames, nor on the patch they saw
+    from generators.reconstruct.ground_fill import _in_frames
+
+    assert not _in_frames(new.astype(np.float64), cams).any()
+    on_patch = (np.abs(new[:, 0]) < 2.9) & (new[:, 2] < -2.1) & (new[:, 2] > -7.9)
+    assert not on_patch.any()
+    rgb = np.clip(sh0_to_rgb(out.sh0[len(ground) :]), 0, 1)
+    assert np.abs(np.median(rgb, axis=0) - [0.3, 0.5, 0.25]).max() < 0.05
+    # flat discs, wider far away (cells grow with the distance)
+    s = np.exp(out.scales[len(ground) :])
+    assert (s[:, 1] < 0.01 * s[:, 0]).all()
+    far = np.linalg.norm(new[:, [0, 2]], axis=1) > 100
+    assert s[far, 0].min() > s[~far, 0].max() * 0.5
+    # nothing to take colours from (no ground near y = 0): nothing added
+    lifted = GaussianCloud.from_points(patch + [0, 1.2, 0], colours, 0.03, 0.95)
+    same, none = continue_ground(lifted, cams, r_max=200.0)
+    assert none == 0 and same is lifted

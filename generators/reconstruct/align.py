@@ -328,6 +328,7 @@ def place_capture(
             )
     cam_y = np.array([c.position[1] for c in cams])
     k, o = 1.0, np.zeros(3)
+    level_ground = False  # a walk's floor or an aerial capture's ground plane is at y = 0
     scale = "unknown: median camera-to-scene distance 2 units (no floor found)"
     if cap.kind == "orbit":
         ctr = np.asarray(cap.centre, np.float64)
@@ -349,14 +350,17 @@ def place_capture(
             k = aerial_height / h
             o = np.array([0.0, -k * ground, 0.0])
             scale = f"assumed: cameras {aerial_height:g} m above the ground ({gsrc}) at y = 0"
+            level_ground = gsrc == "a level ground plane"
     else:
         floor = floor_level(points, normals, cam_y) if len(points) else None
         if floor is not None and eye_height > 0:
             k = eye_height / max(float(np.median(cam_y)) - floor, 1e-9)
             o = np.array([0.0, -k * floor, 0.0])
             scale = f"assumed: cameras at eye height {eye_height:g} m above the floor at y = 0"
+            level_ground = True
     info = {
         "type": cap.kind,
+        "ground_at_zero": level_ground,
         "reason": cap.reason,
         "scale": scale,
         "units": "metres (assumed)" if k != 1.0 else "unknown",

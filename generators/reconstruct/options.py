@@ -101,15 +101,15 @@ class ReconstructOptions(GeneratorOptions):
         "or rarely seen parts), kept when no other photo sees through them and their colour "
         "agrees (fuse.fill_gaps): more splats, so it pays with more optimisation steps",
     )
-    sky_dome: bool = option(
+    backdrop: bool = option(
         True,
-        flag="--no-sky-dome",
+        flag="--no-backdrop",
         negate=True,
-        label="continue the sky",
-        help="leave the sky sphere as the optimisation made it (default: continue it "
-        "smoothly above the horizon where no photo looked, so turning away from the "
-        "photos shows sky, not a black void, and shorten its needle-like splats, which "
-        "streak across the sky seen from elsewhere)",
+        label="continue sky and ground",
+        help="leave the sky sphere and the ground as the photos and the optimisation made "
+        "them (default: where no photo looked, continue the sky above the horizon and the "
+        "ground plane below it, so turning away from the photos shows sky and ground, not "
+        "a black void, and shorten the sky's needle-like splats, which streak across it)",
     )
     refine_size: int = option(
         320, unit="px", lo=16, help="CPU optimisation render size (long side)"

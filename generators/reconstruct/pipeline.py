@@ -297,7 +297,7 @@ def _run(
             from .exposure import name_exposure
 
             name_exposure(cloud.meta.get("refinement"), photos)
-    if opts.sky_dome:
+    if opts.backdrop:
         # where no photo looked, the sky the photos saw continues (no black void above the
         # horizon when the walker turns away from them), and its needles are shortened
         # (no streaks across the sky); renders at the photos' cameras hardly change
@@ -309,7 +309,19 @@ def _run(
         train_cams = [cams_w[n] for n in depth_w]
         cloud, cut = shorten_far_needles(cloud, train_cams)
         cloud, dome = complete_sky(cloud, train_cams)
-        cloud.meta["sky_dome"] = {**dome.as_dict(), "needles_shortened": cut}
+        backdrop = {**dome.as_dict(), "needles_shortened": cut, "ground_discs": 0}
+        if capture.get("ground_at_zero") and capture.get("type") in ("walk", "aerial"):
+            # ... and the ground plane continues under and around the cameras out to the
+            # sky (ground_fill.py), where no photo looked
+            from .ground_fill import continue_ground
+
+            near = cloud.near_field_mask()
+            mid = np.mean([c.position for c in train_cams], axis=0)
+            xz = cloud.means[near][:, [0, 2]] - mid[[0, 2]]
+            extent = float(np.percentile(np.linalg.norm(xz, axis=1), 95)) if len(xz) else 1.0
+            r_max = 0.5 * dome.radius if dome.radius > 0 else 3.0 * extent
+            cloud, backdrop["ground_discs"] = continue_ground(cloud, train_cams, r_max=r_max)
+        cloud.meta["backdrop"] = backdrop
     out_cams = []
     for n, c in cams_w.items():
         ph = by_work[n]
@@ -488,7 +500,7 @@ def save_result(
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),
-            "sky_dome": result.cloud.meta.get("sky_dome"),
+            "backdrop": result.cloud.meta.get("backdrop"),
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }

@@ -1,0 +1,169 @@
+"""The rest of the ground: a reconstruction's ground plane continued where no photo looked.
+
+A walk-through or drone capture shows the ground only inside the photos' frames, so turning
+round (or, from a drone's height, looking down and around) showed a black void below the
+horizon. When the capture found its ground (`align.place_capture`: a walk's floor or an
+aerial capture's level ground plane, both at y = 0 in Wander's frame), the plane y = 0 is
+continued out to the sky sphere:
+
+  1. a polar grid around the cameras' centroid: 180 azimuth sectors, rings growing
+     geometrically (cells about as long as wide) from `r0` (a sixth of the camera height)
+     to half the sky sphere's radius (the plane meets the sky a degree or two below the
+     horizon);
+  2. a cell is filled when no training photo's frame holds its centre (so every photo's
+     render is as it was) and no scene splat lies near it (the reconstructed ground,
+     and whatever stands on it, stays itself);
+  3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
+     quarter of the camera height): the mean of its azimuth sector's ground colours
+     (smoothed round the circle, so sectors meet without a seam), mixed half and half
+     with one colour drawn at random from the nearest sector holding ground, so the plane
+     has the ground's colour and some of its grain, not a flat tone; one flat disc per
+     cell, lying on the plane, about as big as its cell.
+
+Orbit (tabletop) captures and scenes whose ground was not found get nothing. The filled
+discs near the cameras are ground to walk on (the collider takes them like any splat).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+
+import numpy as np
+
+from scene.gaussians import GaussianCloud, logit, rgb_to_sh0, sh0_to_rgb
+
+log = logging.getLogger(__name__)
+
+N_AZ = 180  # azimuth sectors (2° each)
+FRAME_MARGIN = 0.05  # a cell within this share of a photo's frame beyond its edge is "seen"
+MIN_GROUND = 50  # ground splats needed to take colours from
+SMOOTH_SECTORS = 8  # the sector colours' Gaussian smoothing round the circle (sectors)
+
+
+def _in_frames(pts: np.ndarray, cameras: list) -> np.ndarray:
+    """(P,) bool: points (P, 3) inside some camera's image, widened by FRAME_MARGIN."""
+    seen = np.zeros(len(pts), bool)
+    for cam in cameras:
+        uv, z = cam.project(pts)
+        mw, mh = FRAME_MARGIN * cam.width, FRAME_MARGIN * cam.height
+        seen |= (
+            (z > 0)
+            & (uv[:, 0] >= -mw)
+            & (uv[:, 0] < cam.width + mw)
+            & (uv[:, 1] >= -mh)
+            & (uv[:, 1] < cam.height + mh)
+        )
+    return seen
+
+
+def continue_ground(
+    cloud: GaussianCloud,
+    cameras: list,
+    *,
+    r_max: float,
+    seed: int = 0,
+    opacity: float = 0.98,
+) -> tuple[GaussianCloud, int]:
+    """`cloud` (Wander frame, +Y up, ground at y = 0) with the ground plane continued out to
+    `r_max` (m from the cameras' centroid) where no training photo looked; returns (the
+    cloud with the new discs appended, how many). The input comes back unchanged (same
+    object) when the cameras are not above the ground or the scene holds too little
+    ground to take its colours from."""
+    pos = np.array([c.position for c in cameras], np.float64).reshape(-1, 3)
+    if len(cloud) == 0 or len(pos) == 0:
+        return cloud, 0
+    cam_h = float(np.median(pos[:, 1]))
+    if not cam_h > 0 or not r_max > 0:
+        return cloud, 0
+    near = cloud.near_field_mask()
+    op = cloud.opacity_values()
+    means = cloud.means.astype(np.float64)
+    ground = near & (op > 0.5) & (np.abs(means[:, 1]) < 0.25 * cam_h)
+    if ground.sum() < MIN_GROUND:
+        return cloud, 0
+    centre = pos.mean(0)
+    gx, gz = means[ground, 0] - centre[0], means[ground, 2] - centre[2]
+    g_az = ((np.arctan2(gx, -gz) / (2 * math.pi) + 0.5) * N_AZ).astype(np.int64) % N_AZ
+    g_rgb = np.clip(sh0_to_rgb(cloud.sh0[ground]), 0, 1).astype(np.float64)
+    # each sector's ground colours (the nearest sectors with some, wrapping round)
+    by_sector = [np.flatnonzero(g_az == a) for a in range(N_AZ)]
+    have = np.array([len(b) > 0 for b in by_sector])
+    nearest = np.arange(N_AZ)
+    if not have.all():
+        idx = np.flatnonzero(have)
+        d = np.abs(np.arange(N_AZ)[:, None] - idx[None, :])
+        nearest = idx[np.argmin(np.minimum(d, N_AZ - d), axis=1)]
+    # the polar grid: rings from r0 growing by q (cells about square)
+    q = 1.0 + 2 * math.pi / N_AZ
+    r0 = cam_h / 6.0
+    n_ring = max(1, int(math.ceil(math.log(max(r_max / r0, 1.0 + 1e-9)) / math.log(q))))
+    r_in = r0 * q ** np.arange(n_ring)
+    r_mid = r_in * (1 + q) / 2
+    az = (np.arange(N_AZ) + 0.5) / N_AZ * 2 * math.pi - math.pi
+    R, A = np.meshgrid(r_mid, az, indexing="ij")  # (n_ring, N_AZ)
+    cx = centre[0] + R * np.sin(A)
+    cz = centre[2] - R * np.cos(A)
+    pts = np.stack([cx.ravel(), np.zeros(cx.size), cz.ravel()], 1)
+    todo = ~_in_frames(pts, cameras)
+    # cells the scene already has something in (its ground, or what stands there)
+    from scipy.spatial import cKDTree
+
+    scene_xz = means[near][:, [0, 2]]
+    if len(scene_xz):
+        tree = cKDTree(scene_xz)
+        cell = (R * (q - 1)).ravel()  # a cell's radial length (≈ its width)
+        dist, _ = tree.query(pts[:, [0, 2]], k=1, distance_upper_bound=float(cell.max()))
+        todo &= ~(dist < cell)
+    if not todo.any():
+        return cloud, 0
+    rng = np.random.default_rng(seed)
+    sector = np.broadcast_to(np.arange(N_AZ)[None, :], R.shape).ravel()[todo]
+    # sector means, smoothed round the circle by their counts (no seam between sectors)
+    cnt = np.array([len(b) for b in by_sector], np.float64)
+    tot = np.array([g_rgb[b].sum(0) if len(b) else np.zeros(3) for b in by_sector])
+    wrap = 3 * SMOOTH_SECTORS
+    k = np.exp(-0.5 * (np.arange(-wrap, wrap + 1) / SMOOTH_SECTORS) ** 2)
+
+    def circ(v: np.ndarray) -> np.ndarray:
+        return np.convolve(np.r_[v[-wrap:], v, v[:wrap]], k, "valid")
+
+    num = np.stack([circ(tot[:, j]) for j in range(3)], 1)
+    den = circ(cnt)
+    ok = den > 1e-3
+    mean_rgb = np.empty((N_AZ, 3))
+    if ok.all():
+        mean_rgb[:] = num / den[:, None]
+    else:  # sectors far from any ground: interpolated round the circle between the nearest
+        a_ok = np.flatnonzero(ok)
+        xp = np.r_[a_ok - N_AZ, a_ok, a_ok + N_AZ]
+        for j in range(3):
+            fp = (num[a_ok, j] / den[a_ok])[np.r_[0 : len(a_ok), 0 : len(a_ok), 0 : len(a_ok)]]
+            mean_rgb[:, j] = np.interp(np.arange(N_AZ), xp, fp)
+    # the grain: a colour of the nearest sector holding ground, or of all ground where
+    # that sector is far (a wide unseen arc took two edge sectors' colours, with a seam)
+    far_src = np.minimum(
+        np.abs(nearest - np.arange(N_AZ)), N_AZ - np.abs(nearest - np.arange(N_AZ))
+    )
+    all_ground = np.arange(len(g_rgb))
+    pools = [
+        by_sector[nearest[a]] if far_src[a] <= SMOOTH_SECTORS else all_ground for a in range(N_AZ)
+    ]
+    pick = np.array([pools[a][rng.integers(len(pools[a]))] for a in sector])
+    rgb = 0.5 * mean_rgb[sector] + 0.5 * g_rgb[pick]
+    size = (R * (q - 1)).ravel()[todo]
+    m = int(todo.sum())
+    scales = np.stack([0.7 * size, np.full(m, 1e-3) * size, 0.7 * size], 1)  # flat in y
+    quats = np.tile(np.array([1.0, 0.0, 0.0, 0.0], np.float32), (m, 1))
+    fill = GaussianCloud(
+        means=pts[todo].astype(np.float32),
+        scales=np.log(np.maximum(scales, 1e-9)).astype(np.float32),
+        quats=quats,
+        opacities=np.full(m, logit(np.float32(opacity)), np.float32),
+        sh0=rgb_to_sh0(rgb.astype(np.float32)),
+        shN=np.zeros((m, cloud.shN.shape[1], 3), np.float32),
+    )
+    out = GaussianCloud.concatenate([cloud, fill])
+    out.meta = dict(cloud.meta)
+    log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
+    return out, m
