@@ -3,8 +3,9 @@
 A walk-through or drone capture shows the ground only inside the photos' frames, so turning
 round (or, from a drone's height, looking down and around) showed a black void below the
 horizon. When the capture found its ground (`align.place_capture`: a walk's floor or an
-aerial capture's level ground plane, both at y = 0 in Wander's frame), the plane y = 0 is
-continued out to the sky sphere:
+aerial capture's level ground plane, both at y = 0 in Wander's frame), that plane is
+continued out to the sky sphere, at the scene's low level (`LOW_PERCENTILE` of its heights,
+if below 0), so a drone capture's real hills and valleys stand above it, never under it:
 
   1. a polar grid around the cameras' centroid: 180 azimuth sectors, rings growing
      geometrically (cells about as long as wide) from `r0` (a sixth of the camera height)
@@ -15,8 +16,8 @@ continued out to the sky sphere:
      and whatever stands on it, stays itself);
   3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
      quarter of the camera height): the mean of its azimuth sector's ground colours
-     (smoothed round the circle, so sectors meet without a seam), mixed half and half
-     with one colour drawn at random from the nearest sector holding ground, so the plane
+     (smoothed round the circle, so sectors meet without a seam), mixed with one colour
+     of all the ground drawn at random (`GRAIN`), so the plane
      has the ground's colour and some of its grain, not a flat tone; one flat disc per
      cell, lying on the plane, about as big as its cell.
 
@@ -39,6 +40,8 @@ N_AZ = 180  # azimuth sectors (2° each)
 FRAME_MARGIN = 0.05  # a cell within this share of a photo's frame beyond its edge is "seen"
 MIN_GROUND = 50  # ground splats needed to take colours from
 SMOOTH_SECTORS = 8  # the sector colours' Gaussian smoothing round the circle (sectors)
+GRAIN = 0.35  # share of a cell's colour drawn at random from the ground's own colours
+LOW_PERCENTILE = 2.0  # the plane's height: this percentile of the scene's heights (or 0)
 
 
 def _in_frames(pts: np.ndarray, cameras: list) -> np.ndarray:
@@ -83,17 +86,13 @@ def continue_ground(
     if ground.sum() < MIN_GROUND:
         return cloud, 0
     centre = pos.mean(0)
+    # the plane lies at the ground's low level, so real terrain (a drone capture's hills)
+    # is never covered by it; a walk's floor is flat and stays at y = 0 within noise
+    plane_y = min(0.0, float(np.percentile(means[near & (op > 0.5), 1], LOW_PERCENTILE)))
     gx, gz = means[ground, 0] - centre[0], means[ground, 2] - centre[2]
     g_az = ((np.arctan2(gx, -gz) / (2 * math.pi) + 0.5) * N_AZ).astype(np.int64) % N_AZ
     g_rgb = np.clip(sh0_to_rgb(cloud.sh0[ground]), 0, 1).astype(np.float64)
-    # each sector's ground colours (the nearest sectors with some, wrapping round)
-    by_sector = [np.flatnonzero(g_az == a) for a in range(N_AZ)]
-    have = np.array([len(b) > 0 for b in by_sector])
-    nearest = np.arange(N_AZ)
-    if not have.all():
-        idx = np.flatnonzero(have)
-        d = np.abs(np.arange(N_AZ)[:, None] - idx[None, :])
-        nearest = idx[np.argmin(np.minimum(d, N_AZ - d), axis=1)]
+    by_sector = [np.flatnonzero(g_az == a) for a in range(N_AZ)]  # each sector's ground
     # the polar grid: rings from r0 growing by q (cells about square)
     q = 1.0 + 2 * math.pi / N_AZ
     r0 = cam_h / 6.0
@@ -104,7 +103,7 @@ def continue_ground(
     R, A = np.meshgrid(r_mid, az, indexing="ij")  # (n_ring, N_AZ)
     cx = centre[0] + R * np.sin(A)
     cz = centre[2] - R * np.cos(A)
-    pts = np.stack([cx.ravel(), np.zeros(cx.size), cz.ravel()], 1)
+    pts = np.stack([cx.ravel(), np.full(cx.size, plane_y), cz.ravel()], 1)
     todo = ~_in_frames(pts, cameras)
     # cells the scene already has something in (its ground, or what stands there)
     from scipy.spatial import cKDTree
@@ -140,17 +139,10 @@ def continue_ground(
         for j in range(3):
             fp = (num[a_ok, j] / den[a_ok])[np.r_[0 : len(a_ok), 0 : len(a_ok), 0 : len(a_ok)]]
             mean_rgb[:, j] = np.interp(np.arange(N_AZ), xp, fp)
-    # the grain: a colour of the nearest sector holding ground, or of all ground where
-    # that sector is far (a wide unseen arc took two edge sectors' colours, with a seam)
-    far_src = np.minimum(
-        np.abs(nearest - np.arange(N_AZ)), N_AZ - np.abs(nearest - np.arange(N_AZ))
-    )
-    all_ground = np.arange(len(g_rgb))
-    pools = [
-        by_sector[nearest[a]] if far_src[a] <= SMOOTH_SECTORS else all_ground for a in range(N_AZ)
-    ]
-    pick = np.array([pools[a][rng.integers(len(pools[a]))] for a in sector])
-    rgb = 0.5 * mean_rgb[sector] + 0.5 * g_rgb[pick]
+    # the grain: a colour of all the ground drawn at random (a sector's own pool gave a
+    # seam where a wide unseen arc switched between two edge sectors' pools)
+    pick = rng.integers(len(g_rgb), size=len(sector))
+    rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * g_rgb[pick]
     size = (R * (q - 1)).ravel()[todo]
     m = int(todo.sum())
     scales = np.stack([0.7 * size, np.full(m, 1e-3) * size, 0.7 * size], 1)  # flat in y
