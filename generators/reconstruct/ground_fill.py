@@ -12,8 +12,8 @@ if below 0), so a drone capture's real hills and valleys stand above it, never u
      to half the sky sphere's radius (the plane meets the sky a degree or two below the
      horizon);
   2. a cell is filled when no training photo's frame holds its centre (so every photo's
-     render is as it was) and no scene splat lies near it (the reconstructed ground,
-     and whatever stands on it, stays itself);
+     render is as it was) and no scene splat near the plane's level lies near it (the
+     reconstructed ground stays itself);
   3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
      quarter of the camera height): the mean of its azimuth sector's ground colours
      (smoothed round the circle, so sectors meet without a seam), mixed with one colour
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 N_AZ = 180  # azimuth sectors (2° each)
 FRAME_MARGIN = 0.05  # a cell within this share of a photo's frame beyond its edge is "seen"
 MIN_GROUND = 50  # ground splats needed to take colours from
-SMOOTH_SECTORS = 8  # the sector colours' Gaussian smoothing round the circle (sectors)
+SMOOTH_SECTORS = 24  # the sector colours' Gaussian smoothing round the circle (sectors)
 GRAIN = 0.35  # share of a cell's colour drawn at random from the ground's own colours
 LOW_PERCENTILE = 2.0  # the plane's height: this percentile of the scene's heights (or 0)
 
@@ -105,10 +105,13 @@ def continue_ground(
     cz = centre[2] - R * np.cos(A)
     pts = np.stack([cx.ravel(), np.full(cx.size, plane_y), cz.ravel()], 1)
     todo = ~_in_frames(pts, cameras)
-    # cells the scene already has something in (its ground, or what stands there)
+    # cells where the scene has ground of its own at the plane's level (floaters above
+    # do not count: a line of them behind a drone's cameras left a black radial gap;
+    # under a hill the plane is hidden by the hill)
     from scipy.spatial import cKDTree
 
-    scene_xz = means[near][:, [0, 2]]
+    level = near & (np.abs(means[:, 1] - plane_y) < 0.25 * cam_h)
+    scene_xz = means[level][:, [0, 2]]
     if len(scene_xz):
         tree = cKDTree(scene_xz)
         cell = (R * (q - 1)).ravel()  # a cell's radial length (≈ its width)
