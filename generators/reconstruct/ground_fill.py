@@ -46,18 +46,9 @@ LOW_PERCENTILE = 2.0  # the plane's height: this percentile of the scene's heigh
 
 def _in_frames(pts: np.ndarray, cameras: list) -> np.ndarray:
     """(P,) bool: points (P, 3) inside some camera's image, widened by FRAME_MARGIN."""
-    seen = np.zeros(len(pts), bool)
-    for cam in cameras:
-        uv, z = cam.project(pts)
-        mw, mh = FRAME_MARGIN * cam.width, FRAME_MARGIN * cam.height
-        seen |= (
-            (z > 0)
-            & (uv[:, 0] >= -mw)
-            & (uv[:, 0] < cam.width + mw)
-            & (uv[:, 1] >= -mh)
-            & (uv[:, 1] < cam.height + mh)
-        )
-    return seen
+    from .sky_dome import in_photo_frames
+
+    return in_photo_frames(pts, cameras, FRAME_MARGIN)
 
 
 def continue_ground(

@@ -157,19 +157,19 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _in_photos(dirs: np.ndarray, centre: np.ndarray, radius: float, cameras: list) -> np.ndarray:
-    """(P,) bool: directions (P, 3) from `centre` whose point on the sphere lies inside
-    some camera's image (what a photo looked at, sky or not)."""
-    pts = centre + radius * dirs
-    seen = np.zeros(len(dirs), bool)
+def in_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
+    """(P,) bool: points (P, 3) inside some camera's image (what a photo looked at), the
+    image widened by `margin` × its size on each side."""
+    seen = np.zeros(len(pts), bool)
     for cam in cameras:
         uv, z = cam.project(pts)
+        mw, mh = margin * cam.width, margin * cam.height
         seen |= (
             (z > 0)
-            & (uv[:, 0] >= 0)
-            & (uv[:, 0] < cam.width)
-            & (uv[:, 1] >= 0)
-            & (uv[:, 1] < cam.height)
+            & (uv[:, 0] >= -mw)
+            & (uv[:, 0] < cam.width + mw)
+            & (uv[:, 1] >= -mh)
+            & (uv[:, 1] < cam.height + mh)
         )
     return seen
 
@@ -231,7 +231,8 @@ def complete_sky(
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
     fade = fade * fade * (3 - 2 * fade)  # smoothstep
     band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
-    looked = _in_photos(_directions(h).reshape(-1, 3), centre, radius, cameras).reshape(h, w)
+    on_sphere = centre + radius * _directions(h).reshape(-1, 3)
+    looked = in_photo_frames(on_sphere, cameras).reshape(h, w)
     l8 = np.concatenate([looked[:, -pad:], looked, looked[:, :pad]], 1).astype(np.uint8)
     looked = cv2.dilate(l8, np.ones((k, k), np.uint8))[:, pad : pad + w] > 0
     todo = band & ~covered & ~looked
