@@ -44,6 +44,7 @@ from generators.objects.place import (
     placement_transform,
     view_placement,
 )
+from scene.events import LayerAdded
 from scene.world import Layer
 
 from . import transform_edit as te
@@ -247,8 +248,6 @@ class ObjectTools:
         if what in ("transform", "layers", "all"):
             self.panel.refresh()
             self.gizmo.update()
-        from scene.events import LayerAdded
-
         world = self.window.world
         if isinstance(ev, LayerAdded) and ev.layer.kind == "object" and world.in_command:
             # an object that comes back by undo (of a delete) or redo (of a duplicate or

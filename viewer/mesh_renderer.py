@@ -47,33 +47,25 @@ class _GpuMesh:
 AT_CAMERA = 0.25  # the eye within this share of a frustum's edge length of its apex
 
 
-def _seen_from_a_frustum(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> bool:
-    """True for photo-camera frusta seen from one of their cameras (a photo's bookmark):
-    they are not drawn then, the view is the photo's. Its own frustum's edges start at
-    the eye (their tubes filled the view with a yellow wedge) and its neighbours' stood
-    in front of it like bars."""
-    if gpu.frusta is None:
-        return False
-    apex, length = gpu.frusta
-    eye_world = np.linalg.inv(np.asarray(view, np.float64))[:3, 3]
-    eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
-    return bool((np.linalg.norm(apex - eye, axis=1) < AT_CAMERA * length).any())
-
-
 NEAR_FRUSTUM = 3.0  # a frustum whose apex is within this many edge lengths of the eye
 
 
 def _frusta_runs(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> list[tuple[int, int]]:
-    """(first index, index count) runs of a frusta mesh to draw: none from a photo's own
-    camera (`_seen_from_a_frustum`), else every frustum but those near the eye. Walking
-    among a reconstruction's cameras, their tubes filled a tenth of the window at 1-2 m
-    and walls of yellow beams when turning; seen from farther (an overview) all show."""
-    if _seen_from_a_frustum(gpu, model, view):
-        return []
+    """(first index, index count) runs of a frusta mesh to draw.
+
+    None from one of its cameras (the eye within AT_CAMERA edge lengths of an apex: a
+    photo's bookmark shows the photo; its own frustum's edges start at the eye and filled
+    the view with a yellow wedge, its neighbours' stood in front of it like bars), else
+    every frustum but those near the eye (within NEAR_FRUSTUM edge lengths: walking among
+    a reconstruction's cameras, their tubes filled a tenth of the window at 1-2 m and
+    walls of yellow beams when turning; seen from farther, an overview, all show)."""
     apex, length = gpu.frusta
     eye_world = np.linalg.inv(np.asarray(view, np.float64))[:3, 3]
     eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
-    keep = np.linalg.norm(apex - eye, axis=1) >= NEAR_FRUSTUM * length
+    dist = np.linalg.norm(apex - eye, axis=1)
+    if (dist < AT_CAMERA * length).any():
+        return []
+    keep = dist >= NEAR_FRUSTUM * length
     per = gpu.count // len(keep)
     runs: list[tuple[int, int]] = []
     for i in np.flatnonzero(keep):

@@ -42,6 +42,7 @@ TARGET_MS = 45.0  # frame interval while moving (≥ 22 fps); the measured compo
 MIN_SPLATS = 20000  # never thin below this many while moving
 UI_UPDATE_S = 0.25  # while moving, status read-outs update at most this often: every
 # label change re-composites the window around the GL view
+WALK_REACH = 1.5  # eye heights: ground this close under the eye is walked on, not flown over
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
 FULL_BLOCK_MS = 250.0  # a full frame predicted slower than this gets a quick preview first...
 PREVIEW_MS = 150.0  # ...at the best level predicted within this (refining in steps)...
@@ -369,7 +370,7 @@ class Viewport(QOpenGLWidget):
 
     def _bookmark_mode(self, col: Collider, pos: np.ndarray, default: str) -> str:
         """The mode a world opens in at its bookmarked start `pos` (local frame): walk when
-        the ground is within reach under the eye (≤ 1.5 eye heights), fly when it lies far
+        the ground is within WALK_REACH eye heights under the eye, fly when it lies far
         below (a drone photo's camera 30 m up would fall to the ground at the first step
         and lose the view that looks like the photo), else `default`. Where the column
         under the start holds no surface (a drone looks ahead, not down), the nearest
@@ -380,7 +381,7 @@ class Viewport(QOpenGLWidget):
             if near is None or near[2] > pos[1]:
                 return default
             g = near[2]
-        return "walk" if pos[1] - g <= 1.5 * self.nav.eye_height else "fly"
+        return "walk" if pos[1] - g <= WALK_REACH * self.nav.eye_height else "fly"
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
         """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
@@ -444,7 +445,7 @@ class Viewport(QOpenGLWidget):
                 # is within reach under the eye (no fall from a height the user flew to)
                 p = self.nav.pos
                 g = col.ground_at(p[0], p[2], p[1], self.nav.radius)
-                if g is not None and p[1] - g <= 1.5 * self.nav.eye_height:
+                if g is not None and p[1] - g <= WALK_REACH * self.nav.eye_height:
                     self.nav.set_mode("walk")
                     self.camera_changed.emit()
             self.request_full()

@@ -315,11 +315,13 @@ def _run(
             # sky (ground_fill.py), where no photo looked
             from .ground_fill import continue_ground
 
-            near = cloud.near_field_mask()
-            mid = np.mean([c.position for c in train_cams], axis=0)
-            xz = cloud.means[near][:, [0, 2]] - mid[[0, 2]]
-            extent = float(np.percentile(np.linalg.norm(xz, axis=1), 95)) if len(xz) else 1.0
-            r_max = 0.5 * dome.radius if dome.radius > 0 else 3.0 * extent
+            if dome.radius > 0:
+                r_max = 0.5 * dome.radius  # half way to the sky sphere
+            else:  # no sky: three times the scene's extent around the cameras
+                mid = np.mean([c.position for c in train_cams], axis=0)
+                xz = cloud.means[cloud.near_field_mask()][:, [0, 2]] - mid[[0, 2]]
+                extent = float(np.percentile(np.linalg.norm(xz, axis=1), 95)) if len(xz) else 1.0
+                r_max = 3.0 * extent
             cloud, backdrop["ground_discs"] = continue_ground(cloud, train_cams, r_max=r_max)
         cloud.meta["backdrop"] = backdrop
     out_cams = []

@@ -116,22 +116,13 @@ def _bins(dirs: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray]:
     return r, c
 
 
-def _blur_wrap(img: np.ndarray, sx: float, sy: float) -> np.ndarray:
-    """Gaussian blur wrapped in longitude (columns), reflected at the poles."""
-    import cv2
-
-    w = img.shape[1]
-    pad = min(w, int(3 * sx) + 2)
-    p = np.concatenate([img[:, -pad:], img, img[:, :pad]], axis=1)
-    kx, ky = max(3, int(6 * sx) | 1), max(3, int(6 * sy) | 1)
-    b = cv2.GaussianBlur(p, (kx, ky), sx, sigmaY=sy, borderType=cv2.BORDER_REFLECT)
-    return b[:, pad : pad + w]
-
-
 def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Normalised convolution of `colour` (h, w, 3) known with `weight` (h, w) over a
     pyramid of scales (coarse to fine, each bin from the finest scale with support);
     the coarsest level falls back to the row's weighted mean, then the global mean."""
+    # the outpainting's longitude-wrapped blur (one equirect blur for the whole project)
+    from generators.panorama.outpaint_classical import _blur_wrap as blur_wrap
+
     h = weight.shape[0]
     m = weight.astype(np.float32)[..., None]
     v = (colour * m).astype(np.float32)
@@ -148,13 +139,23 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     out = np.repeat(row[:, None, :], weight.shape[1], axis=1)
     for s in (24.0, 12.0, 6.0, 3.0):
         sc = s * h / 90.0
-        num = _blur_wrap(v, 3.0 * sc, sc)
-        den = _blur_wrap(m, 3.0 * sc, sc)
+        num = blur_wrap(v, 3.0 * sc, sc)
+        den = blur_wrap(m, 3.0 * sc, sc)
         den = den[..., None] if den.ndim == 2 else den
         est = num / np.maximum(den, 1e-8)
         t = np.clip(den / 0.2, 0, 1)
         out = out * (1 - t) + est * t
     return out.astype(np.float32)
+
+
+def _dilate_wrap(mask: np.ndarray, r: int) -> np.ndarray:
+    """(h, w) bool `mask` dilated by `r` bins (a (2r+1)² square), wrapped in longitude."""
+    import cv2
+
+    w = mask.shape[1]
+    padded = np.concatenate([mask[:, -r:], mask, mask[:, :r]], 1).astype(np.uint8)
+    k = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
+    return cv2.dilate(padded, k)[:, r : r + w] > 0
 
 
 def in_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
@@ -221,24 +222,17 @@ def complete_sky(
         return cloud, DomeInfo(n_seen, 0, radius, "too little sky seen to continue")
     colour = np.where(seen[..., None], csum / np.maximum(wsum, 1e-9)[..., None], 0.0)
     fill = _continue(colour, seen.astype(np.float32))
-    import cv2
-
-    k = 2 * SEEN_DILATE + 1
-    pad = SEEN_DILATE
-    s8 = np.concatenate([seen[:, -pad:], seen, seen[:, :pad]], 1).astype(np.uint8)
-    covered = cv2.dilate(s8, np.ones((k, k), np.uint8))[:, pad : pad + w] > 0
+    covered = _dilate_wrap(seen, SEEN_DILATE)
     lat_deg = 90.0 - (np.arange(h) + 0.5) / h * 180.0
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
     fade = fade * fade * (3 - 2 * fade)  # smoothstep
     band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
-    on_sphere = centre + radius * _directions(h).reshape(-1, 3)
-    looked = in_photo_frames(on_sphere, cameras).reshape(h, w)
-    l8 = np.concatenate([looked[:, -pad:], looked, looked[:, :pad]], 1).astype(np.uint8)
-    looked = cv2.dilate(l8, np.ones((k, k), np.uint8))[:, pad : pad + w] > 0
-    todo = band & ~covered & ~looked
+    grid = _directions(h)
+    looked = in_photo_frames(centre + radius * grid.reshape(-1, 3), cameras).reshape(h, w)
+    todo = band & ~covered & ~_dilate_wrap(looked, SEEN_DILATE)
     if not todo.any():
         return cloud, DomeInfo(n_seen, 0, radius)
-    dirs = _directions(h)[todo]
+    dirs = grid[todo]
     pts = centre + radius * dirs
     lat = np.radians(lat_deg)[:, None].repeat(w, 1)[todo]
     step = math.pi / h * radius  # one bin's side along latitude (m)
