@@ -89,7 +89,7 @@ def format_options(args: argparse.Namespace, fmt: str) -> dict:
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: checked so OUT never overwrites IN."""
-    return [("IN", args.input)], [("OUT", args.output)]
+    return [("the input", args.input)], [("the output", args.output)]
 
 
 def _is_project(path: Path) -> bool:

@@ -282,9 +282,9 @@ def check_outputs(
     for i, (olab, out) in enumerate(outs):
         for ilab, inp in ins:
             if same_file(out, inp):
+                what = ilab if ilab.startswith("the ") else f"an input, {ilab}"
                 raise SceneFormatError(
-                    out,
-                    f"{olab} would overwrite an input, {ilab} ({inp}); choose another output file",
+                    out, f"{olab} would overwrite {what} ({inp}); choose another output file"
                 )
         for olab2, out2 in outs[:i]:
             if same_file(out, out2):

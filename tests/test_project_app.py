@@ -376,7 +376,7 @@ def test_video_dialog_checks_the_output_before_it_closes(env, qtbot, tmp_path, m
     assert dialog("").result() != QDialog.DialogCode.Accepted
     assert "no output" in warned[-1]
     assert dialog(str(photo)).result() != QDialog.DialogCode.Accepted
-    assert "would overwrite an input, the photo" in warned[-1]
+    assert "would overwrite the photo" in warned[-1]
     bare = dialog(str(tmp_path / "walk"))
     assert bare.result() == QDialog.DialogCode.Accepted and not asked
     assert bare.values()[2] == str(tmp_path / "walk.mp4")

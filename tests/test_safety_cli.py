@@ -201,6 +201,8 @@ def test_same_file_rules(tmp_path: Path) -> None:
     check_outputs([("--out", tmp_path / "b.ply"), ("--mesh", None)], [("IN", a)])
     with pytest.raises(SceneFormatError, match="would overwrite an input, IN"):
         check_outputs([("--out", tmp_path / "d" / ".." / "a.ply")], [("IN", a)])
+    with pytest.raises(SceneFormatError, match=r"the output would overwrite the input \("):
+        check_outputs([("the output", a)], [("the input", a)])
 
 
 # ----------------------------------------------------- kind 6: a file that shrinks
