@@ -61,7 +61,6 @@ def run(args: argparse.Namespace) -> int:
         f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
         f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}"
     )
-    stitch = pano.meta.get("stitch") or {}
-    for w in stitch.get("warnings", []):
+    for w in pano.meta.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     return 0

@@ -123,8 +123,7 @@ def run(args: argparse.Namespace) -> int:
     )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(estimate_line(name, e))
-    stitch = result.panorama.meta.get("stitch") or {}
-    for w in stitch.get("warnings", []):
+    for w in result.panorama.meta.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
     return 0
 

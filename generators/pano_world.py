@@ -686,6 +686,17 @@ def world_from_panorama(
             layout=(pano.meta.get("outpaint") or {}).get("layout"),
         )
         radius_source = estimates["radius"]["source"]
+        rows = int((pano.meta.get("file_size") or [0, pano.height])[1])
+        if resolution:
+            estimates["resolution"] = {"value": res, "source": "option"}
+        elif rows > res:
+            more = min(rows, 2 * res)
+            height = f"--height {more} " if more > pano.height else ""
+            estimates["resolution"] = {
+                "value": res,
+                "source": f"default: the panorama file's {rows} rows reduced; {height}"
+                f"--resolution {more} keeps more detail with {(more / res) ** 2:.1f}x the splats",
+            }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
             if key in pano.meta:

@@ -122,11 +122,11 @@ def test_stitching_warnings_reach_the_window(window, qtbot, monkeypatch) -> None
     def fake(options, progress, cancel):  # noqa: ANN001, ANN202 - the generator's result
         w = World()
         w.add_layer(Layer("world", GaussianCloud.from_points([[0, 1, -2]], [[1, 1, 1]], 0.1)))
-        meta = {"stitch": {"warnings": ["photos 1 (a.jpg) and 2 (b.jpg) were not taken"]}}
+        meta = {"warnings": ["photos 1 (a.jpg) and 2 (b.jpg) were not taken"]}
         return SimpleNamespace(world=w, panorama=SimpleNamespace(meta=meta))
 
     monkeypatch.setattr(pano_world, "generate_world", fake)
     window.extensions["panorama_tools"].start(WorldOptions(photos=[Path("a.jpg")]))
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
     box = window._last_warning_box
-    assert box.windowTitle() == "Stitched with warnings" and "not taken" in box.text()
+    assert box.windowTitle() == "Made with warnings" and "not taken" in box.text()

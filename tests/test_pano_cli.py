@@ -66,6 +66,13 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert cv2.imread(str(out)).shape == (256, 512, 3)
     assert "65° field of view" in r.stdout or "65.0°" in r.stdout
+    assert "warning" not in r.stderr
+    # a 360° panorama given as a photo is placed as one, with a warning naming --panorama
+    wide = tmp_path / "pano_as_photo.jpg"
+    cv2.imwrite(str(wide), cv2.resize(cv2.imread(str(photo)), (1200, 600)))
+    r = _main("panorama", "--photo", str(wide), "--height", "256", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "warning: pano_as_photo.jpg is 1200x600" in r.stderr and "--panorama" in r.stderr
     # `info` lists a panorama's recorded options (it was refused: "is a PNG/JPEG image")
     r = _main("info", str(out))
     assert r.returncode == 0, r.stderr
@@ -131,3 +138,18 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     assert "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and expect in last
+
+
+def test_a_panorama_given_as_a_photo_is_recognised(tmp_path: Path) -> None:
+    from generators.panorama import looks_equirectangular
+
+    plain = tmp_path / "plain.jpg"
+    plain.write_bytes(b"\xff\xd8" + b"\0" * 1000)
+    assert looks_equirectangular(plain, 2048, 1024)  # 2:1 and big enough
+    assert looks_equirectangular(plain, 2048, 1040)
+    assert not looks_equirectangular(plain, 800, 400)  # a small 2:1 crop is a photo
+    assert not looks_equirectangular(plain, 4000, 3000)
+    xmp = tmp_path / "xmp.jpg"
+    xmp.write_bytes(b"\xff\xd8<GPano:ProjectionType>equirectangular</GPano:ProjectionType>")
+    assert looks_equirectangular(xmp, 4000, 3000)  # the file says so, whatever its shape
+    assert not looks_equirectangular(tmp_path / "gone.jpg", 640, 480)

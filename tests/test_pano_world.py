@@ -184,6 +184,25 @@ def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
     save_image(path, pano.image)
     world, _, _ = world_from_photos(panorama=path, pano_height=256)
     assert len(world.layers[0].data) > 30_000  # sky dome at half resolution
+    assert "resolution" not in world.meta["estimates"]  # used at the file's own size
+
+
+def test_a_reduced_panorama_says_how_to_keep_its_detail(
+    tmp_path: Path, rocket: Path, monkeypatch
+) -> None:
+    from generators import pano_world
+    from generators.images import save_image
+
+    path = tmp_path / "pano.jpg"
+    save_image(path, panorama_from_photos([rocket], height=256).image)
+    monkeypatch.setattr(pano_world, "DEFAULT_RESOLUTION", 128)
+    world, _, _ = world_from_photos(panorama=path, pano_height=192)
+    est = world.meta["estimates"]["resolution"]
+    assert est["value"] == 128
+    assert "file's 256 rows reduced; --height 256 --resolution 256" in est["source"]
+    assert "4.0x the splats" in est["source"]
+    world, _, _ = world_from_photos(panorama=path, pano_height=128, resolution=96)
+    assert world.meta["estimates"]["resolution"] == {"value": 96, "source": "option"}
     bad = tmp_path / "wide.png"
     save_image(bad, np.zeros((100, 300, 3)))
     from scene.errors import SceneFormatError

@@ -266,14 +266,15 @@ class PanoramaTools:
             world = result.world
             self.window.set_world(world)
             n = len(world.layers[0].data) if world.layers else 0
-            warnings = (result.panorama.meta.get("stitch") or {}).get("warnings", [])
+            warnings = result.panorama.meta.get("warnings", [])
             self.window.show_status(
                 f"New world: {n:,} splats — WASD to walk, mouse to look"
-                + (" (stitching warning: see the message)" if warnings else ""),
+                + (" (with a warning: see the message)" if warnings else ""),
                 8000,
             )
-            if warnings:  # as `world` prints them: photos not from one spot, a rolled one
-                self.window.show_warning("Stitched with warnings", "\n\n".join(warnings))
+            if warnings:  # as `world` prints them: photos not from one spot, a rolled one,
+                # a panorama given as a photo
+                self.window.show_warning("Made with warnings", "\n\n".join(warnings))
 
         self.last_job = self.window.run_job(title, run, done)
         return self.last_job

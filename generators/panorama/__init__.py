@@ -10,6 +10,7 @@ Conventions: see `projection.py`.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -57,6 +58,8 @@ class Panorama:
         return math.degrees(2 * math.atan(math.tan(math.radians(self.fov_x_deg) / 2) * h / w))
 
 
+log = logging.getLogger(__name__)
+
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
 
 
@@ -65,6 +68,25 @@ def check_height(height: int) -> int:
     if not isinstance(height, (int, np.integer)) or not 64 <= int(height) <= 8192:
         raise ValueError(f"panorama height must be an integer between 64 and 8192, got {height!r}")
     return int(height)
+
+
+#: a photo this close to 2:1 may be an equirectangular panorama given as a photo
+EQUIRECT_ASPECT_TOL = 0.03
+
+
+def looks_equirectangular(path: Path, width: int, height: int) -> bool:
+    """Whether a photo (its file and size in pixels) looks like an equirectangular 360°
+    panorama: 2:1 within EQUIRECT_ASPECT_TOL and at least 1024 wide, or an XMP packet in
+    its first 256 KB naming the equirectangular projection (GPano:ProjectionType)."""
+    if width >= 1024 and abs(width / max(height, 1) - 2.0) <= 2.0 * EQUIRECT_ASPECT_TOL:
+        return True
+    try:
+        with open(path, "rb") as f:
+            head = f.read(256 * 1024)
+    except OSError as exc:
+        log.debug("could not sniff %s for XMP: %s", path, exc)
+        return False
+    return b"ProjectionType" in head and b"equirectangular" in head
 
 
 def place_photo(
@@ -146,9 +168,16 @@ def generate_panorama(
                     f"pixels; at least {MIN_PHOTO_SIDE} on its short side)",
                 )
             images.append(im)
+    warnings: list[str] = []
     with st("place") as report:
         if len(images) == 1:
             im = images[0]
+            if looks_equirectangular(photos[0], im.width, im.height):
+                warnings.append(
+                    f"{photos[0].name} is {im.width}x{im.height}, shaped like an equirectangular "
+                    "360° panorama; it was placed as one photo. If it is a panorama, make the "
+                    "world with --panorama (Create > New World from Panorama…)"
+                )
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
             pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
             if options.level:
@@ -182,6 +211,7 @@ def generate_panorama(
                 cancel=cancel,
             )
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
+            warnings += stitch_meta.get("warnings", [])
             if stitch_meta.get("focal_source") == "overlaps":
                 fov_src = "overlaps"
             photo_size = (images[0].width, images[0].height)
@@ -235,6 +265,7 @@ def generate_panorama(
         **({"stitch": stitch_meta} if stitch_meta else {}),
         **({"photo_pitch": pitch_info} if pitch_info else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
+        **({"warnings": warnings} if warnings else {}),
         "options": options.record(),
     }
     return Panorama(
@@ -285,7 +316,7 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
         )
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
-    meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)]}
+    meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)], "file_size": [w, h]}
     if level:
         from .level import level_panorama
 
