@@ -59,6 +59,12 @@ def test_nothing_downloaded_preselects_classical_and_says_what_is_missing(
     assert any("Hunyuan3D" in t and "needs hy3dgen" in t for t in labels)
     assert any("SAM" in t and "Download sam2-tiny" in t for t in _labels(dlg.segmenter))
     assert dlg.request().backend == "classical"
+    # the height: Auto (sized where it lands) unless set, then the object is made that tall
+    assert dlg.fixed_height() is None and dlg.request().height == 1.0
+    assert dlg.height.text().startswith("Auto")
+    dlg.height.setValue(0.45)
+    assert dlg.fixed_height() == pytest.approx(0.45)
+    assert dlg.request().height == pytest.approx(0.45)
 
 
 def test_best_ready_backend_and_segmenter_are_preselected(

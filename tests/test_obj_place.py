@@ -247,6 +247,14 @@ def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
     m, hit = view_placement(w, eye, d, (lo, hi))
     assert hit is not None and hit.point[2] == pytest.approx(-3.0, abs=0.1)
     assert m[1, 3] == pytest.approx(0.0, abs=0.05) and m[2, 3] > -3.0  # floor, in front
+    # sized by its distance (a quarter of ~3 m) unless a height is asked for
+    assert np.linalg.norm(m[:3, 1]) * (hi[1] - lo[1]) == pytest.approx(0.75, abs=0.1)
+    tall = (lo, np.array([0.5, 2.5, 0.5]))  # an imported mesh 2.5 units tall
+    m2, _ = view_placement(w, eye, d, tall, height=1.8)
+    assert np.linalg.norm(m2[:3, 1]) * 2.5 == pytest.approx(1.8)
+    assert m2[1, 3] == pytest.approx(0.0, abs=0.05)  # still on the floor in front
+    with pytest.raises(ValueError, match="positive"):
+        view_placement(w, eye, d, tall, height=0.0)
 
 
 def test_snap_never_lifts_an_object_onto_the_wall_its_top_pokes_into() -> None:

@@ -25,6 +25,7 @@ from PyQt6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -291,7 +292,7 @@ class ObjectTools:
             self.window.report_job_error("Insert object from photo", exc)
             return
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.start(dlg.request())
+            self.start(dlg.request(), height=dlg.fixed_height())
 
     def insert_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -310,15 +311,21 @@ class ObjectTools:
             as_mesh = choice == kinds[1]
         self.start(ObjectOptions(backend="import", input=path, as_mesh=as_mesh))
 
-    def start(self, req: ObjectOptions, ray: tuple[np.ndarray, np.ndarray] | None = None) -> Any:
-        """Run the generator as a job; on success the object lands where the view centre points."""
+    def start(
+        self,
+        req: ObjectOptions,
+        ray: tuple[np.ndarray, np.ndarray] | None = None,
+        height: float | None = None,
+    ) -> Any:
+        """Run the generator as a job; on success the object lands where the view centre
+        points, `height` m tall (None: a quarter of the distance, `view_placement`)."""
         req.check()
         ray = ray or self.window.pick_ray()
         title = "Import object" if req.backend == "import" else f"Object from photo ({req.backend})"
         return self.window.run_job(
             title,
             lambda progress, cancel: generate_object(req, progress, cancel),
-            lambda res: self.insert_result(res, ray),
+            lambda res: self.insert_result(res, ray, height=height),
         )
 
     def insert_result(
@@ -326,12 +333,14 @@ class ObjectTools:
         res: ObjectResult,
         ray: tuple[np.ndarray, np.ndarray] | None = None,
         match_light: bool = True,
+        height: float | None = None,
     ) -> Layer:
-        """Place a generated object on the surface hit by `ray` (default: the view centre)."""
+        """Place a generated object on the surface hit by `ray` (default: the view centre),
+        `height` m tall (None: sized by its distance)."""
         world = self.window.world
         origin, direction = ray or self.window.pick_ray()
         # on the surface the ray hits (on the floor in front of a wall), along the world's up
-        m, _hit = view_placement(world, origin, direction, res.data.bounds())
+        m, _hit = view_placement(world, origin, direction, res.data.bounds(), height=height)
         data = res.data
         gain = 1.0
         if match_light:
@@ -542,6 +551,18 @@ class SegmentDialog(QDialog):
         self.model.setPlaceholderText("multiview: local Zero123++ folder")
         self.sam = QLineEdit()
         self.sam.setPlaceholderText("neural: SAM checkpoint (.pth) or folder")
+        self.height = QDoubleSpinBox()
+        self.height.setRange(0.0, 1000.0)
+        self.height.setDecimals(2)
+        self.height.setSingleStep(0.1)
+        self.height.setSuffix(" m")
+        # 0 = sized by where it lands, easy to see from here (as before the field existed)
+        self.height.setSpecialValueText("Auto (a quarter of the distance)")
+        self.height.setValue(0.0)
+        self.height.setToolTip(
+            "How tall the object stands; Auto sizes it to a quarter of its distance from "
+            "the view (at most 3 m). The Object panel and Alt+= / Alt+- scale it later."
+        )
         browse = QPushButton("Browse…")
         browse.clicked.connect(self._browse_model)
         preview = QPushButton("Preview mask")
@@ -554,6 +575,7 @@ class SegmentDialog(QDialog):
         form.addRow("Model", row)
         form.addRow("Segmenter", self.segmenter)
         form.addRow("SAM", self.sam)
+        form.addRow("Height", self.height)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -571,10 +593,16 @@ class SegmentDialog(QDialog):
         if d:
             self.model.setText(d)
 
+    def fixed_height(self) -> float | None:
+        """The height chosen in m, or None for Auto."""
+        v = float(self.height.value())
+        return v if v > 0 else None
+
     def request(self) -> ObjectOptions:
         box = self.canvas.box
         return ObjectOptions(
             photo=self.photo,
+            **({"height": h} if (h := self.fixed_height()) is not None else {}),
             backend=self.backend.currentData() or "classical",
             segmenter=self.segmenter.currentData() or "classical",
             box=None if box is None else ",".join(str(int(v)) for v in box),

@@ -191,21 +191,29 @@ def view_placement(
     origin: np.ndarray,
     direction: np.ndarray,
     object_bounds: tuple[np.ndarray, np.ndarray],
+    height: float | None = None,
 ) -> tuple[np.ndarray, Hit | None]:
     """Where the app inserts an object seen along a view ray: 4×4 similarity and the hit.
 
     The object (its own bounds (lo, hi), +Y up, base at its origin) stands where the ray
-    hits, facing the viewer, sized a quarter of the distance (0.05..3 m) so it is easy to
-    see. Looking level or up, the ray meets a wall (or something overhead), not a floor:
-    the object then stands on the floor just in front of that spot, all of it in front,
-    when a floor was captured there; so does a ray meeting a surface that does not face
-    up (a wall, a cabinet's side: its normal within acos(STANDABLE_COS) of level). Honours
-    the world's up axis.
+    hits, facing the viewer, `height` world units tall when given, else sized a quarter
+    of the distance (0.05..3 m) so it is easy to see. Looking level or up, the ray meets
+    a wall (or something overhead), not a floor: the object then stands on the floor just
+    in front of that spot, all of it in front, when a floor was captured there; so does a
+    ray meeting a surface that does not face up (a wall, a cabinet's side: its normal
+    within acos(STANDABLE_COS) of level). Honours the world's up axis. Raises ValueError
+    for a height that is not positive.
     """
     origin = np.asarray(origin, np.float64)
     m, hit = placement_transform(world, origin, direction, face_point=origin)
     dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
-    size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
+    if height is not None:
+        if not height > 0:
+            raise ValueError(f"object height must be positive, got {height}")
+        own = float(np.asarray(object_bounds[1])[1] - np.asarray(object_bounds[0])[1])
+        size = float(height) / max(own, 1e-9)
+    else:
+        size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
     m[:3, :3] *= size
     d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
     up = world_up(world)
