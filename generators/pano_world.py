@@ -686,7 +686,8 @@ def world_from_panorama(
             layout=(pano.meta.get("outpaint") or {}).get("layout"),
         )
         radius_source = estimates["radius"]["source"]
-        rows = int((pano.meta.get("file_size") or [0, pano.height])[1])
+        # a panorama file's own rows (a photo's world keeps the photo's pixels anyway)
+        rows = int((pano.meta.get("file_size") or [0, 0])[1])
         if resolution:
             estimates["resolution"] = {"value": res, "source": "option"}
         elif rows > res:

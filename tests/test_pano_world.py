@@ -203,6 +203,9 @@ def test_a_reduced_panorama_says_how_to_keep_its_detail(
     assert "4.0x the splats" in est["source"]
     world, _, _ = world_from_photos(panorama=path, pano_height=128, resolution=96)
     assert world.meta["estimates"]["resolution"] == {"value": 96, "source": "option"}
+    # a photo's world keeps the photo's own pixels: no advice about the panorama's rows
+    world, _, _ = world_from_photos(photos=[rocket], pano_height=256)
+    assert "resolution" not in world.meta["estimates"]
     bad = tmp_path / "wide.png"
     save_image(bad, np.zeros((100, 300, 3)))
     from scene.errors import SceneFormatError
