@@ -460,15 +460,22 @@ def test_a_start_high_above_the_ground_opens_flying_and_keeps_its_view(
 ) -> None:
     """A drone reconstruction's first photo is 30 m above the ground. It opened in Walk,
     and gravity dropped the walker to the ground at the first frame: the view that looks
-    like the photo was gone. A start that high opens in Fly and stays; one at eye height
-    still walks (collider built at once, and off the GUI thread for a big scene)."""
+    like the photo was gone. A start that high opens in Fly and stays, as does one just
+    above the ground (a tabletop orbit); one at eye height still walks (collider built at
+    once, and off the GUI thread for a big scene)."""
     import viewer.viewport as vpm
     from scene.world import Bookmark
 
     monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", sync_limit)
     nav = window.viewport.nav
     # the third start is beside the 8 m floor, as a drone's camera is beside what it films
-    for x, height, mode in ((0.0, 30.0, "fly"), (1.0, 1.6, "walk"), (12.0, 30.0, "fly")):
+    # the fourth is a tabletop orbit's camera just above the table: walking lifted it 1.2 m
+    for x, height, mode in (
+        (0.0, 30.0, "fly"),
+        (1.0, 1.6, "walk"),
+        (12.0, 30.0, "fly"),
+        (0.5, 0.4, "fly"),
+    ):
         w = World()
         w.add_layer(Layer("room", small_room(wall_z=None)))
         w.bookmarks.append(Bookmark("Start", np.array([x, height, 0.0]), 0.0, -0.5))

@@ -43,6 +43,9 @@ MIN_SPLATS = 20000  # never thin below this many while moving
 UI_UPDATE_S = 0.25  # while moving, status read-outs update at most this often: every
 # label change re-composites the window around the GL view
 WALK_REACH = 1.5  # eye heights: ground this close under the eye is walked on, not flown over
+#: eye heights: a start nearer the ground than this is flown (a tabletop orbit's cameras
+#: 0.4 m above the table; walking lifted the eye to 1.6 m and lost the photo's view)
+WALK_LOW = 0.5
 SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker thread
 FULL_BLOCK_MS = 250.0  # a full frame predicted slower than this gets a quick preview first...
 PREVIEW_MS = 150.0  # ...at the best level predicted within this (refining in steps)...
@@ -370,18 +373,27 @@ class Viewport(QOpenGLWidget):
 
     def _bookmark_mode(self, col: Collider, pos: np.ndarray, default: str) -> str:
         """The mode a world opens in at its bookmarked start `pos` (local frame): walk when
-        the ground is within WALK_REACH eye heights under the eye, fly when it lies far
-        below (a drone photo's camera 30 m up would fall to the ground at the first step
-        and lose the view that looks like the photo), else `default`. Where the column
-        under the start holds no surface (a drone looks ahead, not down), the nearest
-        floor column tells the ground's height."""
+        the ground is within WALK_REACH eye heights under the eye (and not nearer than
+        WALK_LOW), fly when it lies far below (a drone photo's camera 30 m up would fall to
+        the ground at the first step and lose the view that looks like the photo) or close
+        under it (a tabletop orbit's cameras would rise to eye height), else `default`.
+        Where the column under the start holds no surface (a drone looks ahead, not down),
+        the nearest floor column tells the ground's height."""
         g = col.ground_at(pos[0], pos[2], pos[1], self.nav.radius)
         if g is None:
             near = col.nearest_floor(pos[0], pos[2])
             if near is None or near[2] > pos[1]:
                 return default
             g = near[2]
-        return "walk" if pos[1] - g <= WALK_REACH * self.nav.eye_height else "fly"
+        return "walk" if self._walk_height(pos[1] - g) else "fly"
+
+    def _walk_height(self, above: float) -> bool:
+        """Whether an eye `above` the ground (local units) is where a walker stands: from
+        WALK_LOW to WALK_REACH eye heights. Walking puts the eye at one eye height, so a
+        start far above (a drone photo) or near the ground (a tabletop orbit) would lose
+        the view it bookmarks."""
+        eye = self.nav.eye_height
+        return WALK_LOW * eye <= above <= WALK_REACH * eye
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
         """Recompute the collider off the GUI thread after an edit (newest edit wins)."""
@@ -445,7 +457,7 @@ class Viewport(QOpenGLWidget):
                 # is within reach under the eye (no fall from a height the user flew to)
                 p = self.nav.pos
                 g = col.ground_at(p[0], p[2], p[1], self.nav.radius)
-                if g is not None and p[1] - g <= WALK_REACH * self.nav.eye_height:
+                if g is not None and self._walk_height(p[1] - g):
                     self.nav.set_mode("walk")
                     self.camera_changed.emit()
             self.request_full()
