@@ -187,6 +187,7 @@ def run(args: argparse.Namespace) -> int:
     if result.held_out:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
     _print_orientation(result, args.colmap_dir is not None)
+    _print_focal_prior(result.focal_prior)
     if result.capture:
         print(
             f"capture: {result.capture['type']} ({result.capture['reason']}); "
@@ -234,6 +235,21 @@ def run(args: argparse.Namespace) -> int:
         print(f"video frames: {written['frames']} (evaluate --photos {written['frames']})")
     print(f"report: {written['report']}")
     return 0
+
+
+def _print_focal_prior(prior: dict) -> None:
+    """Say where SfM's focal length started (it refines it from there)."""
+    src = prior.get("source")
+    if src == "EXIF":
+        print(
+            f"focal length: SfM started from the EXIF focal length of {prior['photos']} photos "
+            f"({prior['fov_x_deg']:.1f}° across) and refined it"
+        )
+    elif src == "default":
+        print(
+            "focal length: no photo records one (EXIF); SfM started from its default guess "
+            "(1.2 x the long side, 45° across it) and refined it; --intrinsics gives it"
+        )
 
 
 def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001

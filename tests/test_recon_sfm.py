@@ -205,3 +205,73 @@ def test_wide_orbit_split_by_the_default_pass_is_joined(tmp_path: Path) -> None:
         assert res.status[n].startswith("not registered: formed a separate group with"), res.status[
             n
         ]
+
+
+def _exif_jpegs(folder: Path, cams: list[Camera], f35: float | None) -> None:
+    """The room seen from `cams`, as JPEGs recording FocalLengthIn35mmFilm = f35 mm."""
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, cam in enumerate(cams):
+        img, _ = render(room_scene(), cam, 2)
+        exif = Image.Exif()
+        if f35 is not None:
+            exif.get_ifd(0x8769)[0xA405] = f35
+        Image.fromarray(img).save(folder / f"view_{i:02d}.jpg", quality=95, exif=exif)
+
+
+def test_exif_focal_lengths_start_and_hold_the_mapping(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The working copies are PNGs, so COLMAP never saw the photos' EXIF: every camera
+    started at 1.2 x the long side (45° across) and the mapper refined it freely, which on
+    a weak set traded focal length for distance. The EXIF focal length is now the
+    camera's prior, held while mapping and freed at the end within FOCAL_PRIOR_TOL."""
+    import pycolmap
+
+    from generators.reconstruct.photos import ingest_photos, list_photos
+
+    cams = orbit_cameras(7, 320, 240, seed=3)
+    fx = float(cams[0].fx)
+    diag = math.hypot(320, 240)
+    f35 = round(21.6333 / (0.5 * diag / fx))  # the 35 mm equivalent, whole mm as cameras write
+    _exif_jpegs(tmp_path / "exif", cams, f35)
+    photos, _ = ingest_photos(list_photos(tmp_path / "exif"), tmp_path / "work" / "images")
+    assert all(abs(p.focal_px / fx - 1) < 0.03 for p in photos), [p.focal_px for p in photos]
+    priors = {p.work_name: p.focal_px for p in photos}
+    names = [p.work_name for p in photos]
+    img_dir = tmp_path / "work" / "images"
+    db = sfm.sfm_extract(img_dir, names, tmp_path / "work", focal_priors=priors, threads=1)
+    with pycolmap.Database.open(db) as d:
+        (cam,) = d.read_all_cameras()
+    assert cam.has_prior_focal_length
+    assert cam.mean_focal_length() == pytest.approx(float(np.median(list(priors.values()))))
+    sfm.sfm_match(db, threads=1)
+    res = sfm.sfm_map(db, img_dir, names, tmp_path / "work", threads=1)
+    assert len(res.cameras) == 7
+    assert any("refined from the EXIF prior" in p for p in res.passes), res.passes
+    got = res.cameras[names[0]].fx
+    assert abs(got / fx - 1) < 0.05, (got, fx)
+    # a refinement that runs away from the prior is refused: the held model stays
+    model = pycolmap.Reconstruction(tmp_path / "work" / "sparse" / "0")
+
+    def runaway(rec, options) -> None:  # noqa: ANN001 - pycolmap's signature
+        for c in rec.cameras.values():
+            c.params = [c.params[0] * 1.3, *c.params[1:]]
+
+    before = {cid: c.mean_focal_length() for cid, c in model.cameras.items()}
+    monkeypatch.setattr(pycolmap, "bundle_adjustment", runaway)
+    kept, said = sfm.refine_focal(model)
+    assert "kept at the EXIF prior" in said and "30 %" in said
+    assert {cid: c.mean_focal_length() for cid, c in kept.cameras.items()} == before
+
+
+def test_photos_without_exif_focal_get_no_prior(tmp_path: Path) -> None:
+    from generators.reconstruct.photos import ingest_photos, list_photos
+
+    _exif_jpegs(tmp_path / "plain", orbit_cameras(2, 160, 120, seed=1), None)
+    photos, _ = ingest_photos(list_photos(tmp_path / "plain"), tmp_path / "images")
+    assert [p.focal_px for p in photos] == [None, None]
+    assert sfm.group_focal(["a", "b", "c"], {"a": 100.0, "b": 120.0}) == pytest.approx(110.0)
+    assert sfm.group_focal(["a", "b", "c"], {"a": 100.0}) is None  # most photos have none
+    assert sfm.group_focal(["a"], None) is None

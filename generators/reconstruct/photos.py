@@ -25,6 +25,8 @@ class Photo:
     size: tuple[int, int]  # (w, h) of the working copy
     orientation: int = 1  # EXIF orientation applied when reading (1 = pixels as stored)
     source: Path | None = None  # the file it was read from
+    #: focal length in working-copy pixels from the file's EXIF (None: none recorded)
+    focal_px: float | None = None
 
 
 #: what each EXIF orientation value does to the stored pixels to show them upright
@@ -53,6 +55,31 @@ def exif_orientation_of(path: Path) -> int:
 
         logging.getLogger(__name__).debug("%s: no EXIF orientation (%s)", path, exc)
         return 1
+
+
+def exif_focal_px(path: Path, width: int, height: int, work_width: int) -> float | None:
+    """Focal length (px) of a photo's working copy `work_width` wide, from the EXIF of
+    `path` (upright size `width` x `height`): FocalLengthIn35mmFilm, else FocalLength
+    with the focal plane resolution (`panorama.fov.fov_from_exif`). None when the file
+    records neither (a PNG, a screenshot, a rendered frame) or they are not sane."""
+    import math
+
+    try:
+        from PIL import Image
+
+        from generators.panorama.fov import fov_from_exif
+        from scene.io.images import read_exif
+
+        with Image.open(path) as im:
+            fov = fov_from_exif(read_exif(im), width, height, sensor_width_px=im.width)
+    except (OSError, ValueError) as exc:
+        import logging
+
+        logging.getLogger(__name__).debug("%s: no EXIF focal length (%s)", path, exc)
+        return None
+    if fov is None:
+        return None
+    return 0.5 * work_width / math.tan(math.radians(fov) / 2)
 
 
 def list_photos(folder: Path, recursive: bool = False) -> list[Path]:
@@ -159,6 +186,7 @@ def ingest_photos(
                 (img.shape[1], img.shape[0]),
                 exif_orientation_of(p) if upright else 1,
                 Path(p),
+                exif_focal_px(p, w, h, img.shape[1]) if upright else None,
             )
         )
     if len(photos) < 2:

@@ -17,6 +17,7 @@ cameras 30 above it. The report states the type and the assumed scale.
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from collections.abc import Sequence
@@ -57,6 +58,9 @@ class ReconstructResult:
     # photos read upright by their EXIF orientation: name -> orientation 2..8 (the pixels
     # the cameras describe are the turned ones); empty when none needed turning
     exif_oriented: dict[str, int] = field(default_factory=dict)
+    # where SfM's focal length started: {"source": "EXIF" | "option" | "default", "photos":
+    # how many had one, "fov_x_deg": the median prior across the width}
+    focal_prior: dict[str, Any] = field(default_factory=dict)
 
 
 def reconstruct(
@@ -169,6 +173,7 @@ def _run(
                 report=rep,
                 cancel=stages.cancel,
                 max_features=feats,
+                focal_priors={p.work_name: p.focal_px for p in photos if p.focal_px},
             )
         with stages("matching") as rep:
             # exhaustive matching grows with n²: long photo sets (taken in order while walking)
@@ -367,7 +372,21 @@ def _run(
         held_out=sorted(held),
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
+        focal_prior=_focal_prior_record(photos, opts),
     )
+
+
+def _focal_prior_record(photos: list[Photo], opts: ReconstructOptions) -> dict[str, Any]:
+    """Where SfM's focal length started (the report's `focal_prior`)."""
+    if opts.colmap_dir is not None:
+        return {"source": "COLMAP model"}
+    if opts.intrinsics is not None:
+        return {"source": "option", "photos": len(photos)}
+    with_f = [p for p in photos if p.focal_px]
+    if not with_f:
+        return {"source": "default", "photos": 0}
+    fov = [2 * math.degrees(math.atan(0.5 * p.size[0] / p.focal_px)) for p in with_f]
+    return {"source": "EXIF", "photos": len(with_f), "fov_x_deg": round(float(np.median(fov)), 2)}
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202
@@ -499,6 +518,7 @@ def save_result(
             ),
             "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
+            "focal_prior": dict(result.focal_prior),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),
