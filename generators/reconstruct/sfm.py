@@ -274,8 +274,8 @@ def sfm_extract(
 
     focal_priors: name -> focal length (px) from the photo's EXIF. The working copies are
     PNGs, whose missing EXIF left COLMAP its default guess of 1.2 x the long side (45°
-    across the long side; a phone's main camera sees 65-70°); a shared camera whose
-    photos all have one starts from their median as a prior (refined by the mapper).
+    across the long side; a phone's main camera sees 65-70°); a shared camera at least
+    half of whose photos have one starts from their median as a prior (`group_focal`).
 
     Starts a fresh COLMAP log (`colmap_log_path()`). Raises `Cancelled` on cancel.
     """
@@ -480,7 +480,8 @@ def refine_focal(rec: Any, tol: float = FOCAL_PRIOR_TOL) -> tuple[Any, str]:
     Sceaux set). Refined freely from the first pair on, a set with few points (800 over
     20 photos of a pillar walked around) traded focal length against distance: 47° across
     became 39°, the cameras' circle an egg and the scene 18 dB at its own photos. Held
-    while mapping it stayed a circle (radius spread 0.6 % against 11 %)."""
+    while mapping and freed at the end it stayed a circle (radius spread 0.4 %
+    against 10 %)."""
     pycolmap = _pycolmap()
     prior = {cid: float(cam.mean_focal_length()) for cid, cam in rec.cameras.items()}
     trial = pycolmap.Reconstruction(rec)
@@ -488,8 +489,12 @@ def refine_focal(rec: Any, tol: float = FOCAL_PRIOR_TOL) -> tuple[Any, str]:
     ba.refine_focal_length = True
     ba.refine_extra_params = True
     ba.refine_principal_point = False
-    with colmap_output(title="focal refinement"):
-        pycolmap.bundle_adjustment(trial, ba)
+    try:
+        with colmap_output(title="focal refinement"):
+            pycolmap.bundle_adjustment(trial, ba)
+    except (RuntimeError, ValueError) as exc:  # Ceres gave up: the held model is sound
+        log.warning("focal refinement failed, keeping the EXIF focal lengths: %s", exc)
+        return rec, "focal length kept at the EXIF prior (its refinement failed)"
     change = max(
         abs(float(trial.cameras[cid].mean_focal_length()) / f0 - 1.0) for cid, f0 in prior.items()
     )
