@@ -241,9 +241,10 @@ def _print_focal_prior(prior: dict) -> None:
     """Say where SfM's focal length started (it refines it from there)."""
     src = prior.get("source")
     if src == "EXIF":
+        how = prior.get("refinement") or "focal length refined by SfM"
         print(
             f"focal length: SfM started from the EXIF focal length of {prior['photos']} photos "
-            f"({prior['fov_x_deg']:.1f}° across) and refined it"
+            f"({prior['fov_x_deg']:.1f}° across); {how}"
         )
     elif src == "default":
         print(

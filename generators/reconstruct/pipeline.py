@@ -372,12 +372,15 @@ def _run(
         held_out=sorted(held),
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
-        focal_prior=_focal_prior_record(photos, opts),
+        focal_prior=_focal_prior_record(photos, opts, getattr(res, "focal", "")),
     )
 
 
-def _focal_prior_record(photos: list[Photo], opts: ReconstructOptions) -> dict[str, Any]:
-    """Where SfM's focal length started (the report's `focal_prior`)."""
+def _focal_prior_record(
+    photos: list[Photo], opts: ReconstructOptions, refined: str = ""
+) -> dict[str, Any]:
+    """Where SfM's focal length started (the report's `focal_prior`); `refined`: what
+    `sfm.refine_focal` made of an EXIF prior."""
     if opts.colmap_dir is not None:
         return {"source": "COLMAP model"}
     if opts.intrinsics is not None:
@@ -386,7 +389,12 @@ def _focal_prior_record(photos: list[Photo], opts: ReconstructOptions) -> dict[s
     if not with_f:
         return {"source": "default", "photos": 0}
     fov = [2 * math.degrees(math.atan(0.5 * p.size[0] / p.focal_px)) for p in with_f]
-    return {"source": "EXIF", "photos": len(with_f), "fov_x_deg": round(float(np.median(fov)), 2)}
+    return {
+        "source": "EXIF",
+        "photos": len(with_f),
+        "fov_x_deg": round(float(np.median(fov)), 2),
+        **({"refinement": refined} if refined else {}),
+    }
 
 
 def _rename_and_rescale(res, photos: list[Photo]):  # noqa: ANN001, ANN202

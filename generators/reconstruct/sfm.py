@@ -55,6 +55,7 @@ class SfmResult:
     # name -> lens still to be removed from the photo (load_colmap_model(undistort=True)):
     # undistort each photo with `lenses[name].undistort(img)`; `distortion` is 0 for these
     lenses: dict[str, ColmapLens] = field(default_factory=dict)
+    focal: str = ""  # what became of the EXIF focal prior (`refine_focal`); "" without one
 
 
 # ------------------------------------------------------------------ COLMAP's log
@@ -713,6 +714,7 @@ def sfm_map(
             "(each scene point seen from 2+ photos taken a step apart); "
             + "; ".join(f"{(labels or {}).get(k, k)}: {s}" for k, s in status.items())
         )
+    said = ""
     if hold:
         best, said = refine_focal(best)
         log.info(said)
@@ -722,6 +724,7 @@ def sfm_map(
     report(1.0, msg)
     res = from_reconstruction(best, names, status)
     res.passes = passes
+    res.focal = said
     return res
 
 
