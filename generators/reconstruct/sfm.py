@@ -468,7 +468,7 @@ def _all_priors(db: Path) -> bool:
 
 
 #: a focal length refined further than this from its EXIF prior is a degenerate fit
-FOCAL_PRIOR_TOL = 0.12
+FOCAL_PRIOR_TOL = 0.06
 
 
 def refine_focal(rec: Any, tol: float = FOCAL_PRIOR_TOL) -> tuple[Any, str]:
