@@ -232,7 +232,7 @@ def test_cli_writes_ply_and_glb(tmp_path) -> None:
         capture_output=True,
         text=True,
     )
-    assert res.returncode == 2 and "no such photo" in res.stderr
+    assert res.returncode == 2 and "no such file" in res.stderr
     assert not (tmp_path / "x.ply").exists()
 
 

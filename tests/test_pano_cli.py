@@ -126,7 +126,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     }[case]
     expect = {
         "corrupt": "bad.jpg",
-        "missing": "does not exist",
+        "missing": "no such file",
         "bad_fov": "fov",
         "no_model": "--depth-model",
         "bad_out": ".ply",

@@ -29,7 +29,7 @@ def test_corrupt_empty_missing_and_truncated_files_raise_clear_errors(tmp_path: 
     empty.write_bytes(b"")
     with pytest.raises(SceneFormatError, match="empty"):
         load_image(empty)
-    with pytest.raises(SceneFormatError, match="does not exist"):
+    with pytest.raises(SceneFormatError, match="no such file"):
         load_image(tmp_path / "missing.png")
     good = tmp_path / "good.png"
     Image.fromarray(_photo(200, 300)).save(good)

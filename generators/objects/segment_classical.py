@@ -46,7 +46,7 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
 
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"{p}: no such photo")
+        raise FileNotFoundError(f"{p}: no such file")
     rgb, alpha = load_image_u8(p, max_side=None)
     if min(rgb.shape[:2]) < 8:
         raise SceneFormatError(

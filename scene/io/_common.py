@@ -61,7 +61,7 @@ def read_all(path: str | Path, limit: int | None = None) -> bytes:
 
 def check_readable(path: Path) -> None:
     if not path.exists():
-        raise SceneFormatError(path, "file does not exist")
+        raise SceneFormatError(path, "no such file")
     if path.is_dir():
         raise SceneFormatError(path, "is a folder, not a file")
     if not path.is_file():  # a pipe would block the read forever

@@ -106,7 +106,7 @@ def _with_image(path: str | Path, use: Any) -> Any:
 
     p = Path(path)
     if not p.exists():
-        raise SceneFormatError(p, "file does not exist")
+        raise SceneFormatError(p, "no such file")
     if p.is_dir():
         raise SceneFormatError(p, "is a folder, not an image file")
     if not p.is_file():
