@@ -144,9 +144,10 @@ def test_the_ground_continues_where_no_photo_looked() -> None:
     behind = new[:, 2] > 1.0
     assert behind.sum() > 1000  # behind the photographers, where no photo looked
     # none inside the photos' frames, nor on the patch they saw
-    from generators.reconstruct.ground_fill import _in_frames
+    from generators.reconstruct.ground_fill import FRAME_MARGIN
+    from generators.reconstruct.sky_dome import in_photo_frames
 
-    assert not _in_frames(new.astype(np.float64), cams).any()
+    assert not in_photo_frames(new.astype(np.float64), cams, FRAME_MARGIN).any()
     on_patch = (np.abs(new[:, 0]) < 2.9) & (new[:, 2] < -2.1) & (new[:, 2] > -7.9)
     assert not on_patch.any()
     rgb = np.clip(sh0_to_rgb(out.sh0[len(ground) :]), 0, 1)

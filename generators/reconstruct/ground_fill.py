@@ -34,6 +34,8 @@ import numpy as np
 
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0, sh0_to_rgb
 
+from .sky_dome import in_photo_frames
+
 log = logging.getLogger(__name__)
 
 N_AZ = 180  # azimuth sectors (2° each)
@@ -42,13 +44,6 @@ MIN_GROUND = 50  # ground splats needed to take colours from
 SMOOTH_SECTORS = 24  # the sector colours' Gaussian smoothing round the circle (sectors)
 GRAIN = 0.35  # share of a cell's colour drawn at random from the ground's own colours
 LOW_PERCENTILE = 2.0  # the plane's height: this percentile of the scene's heights (or 0)
-
-
-def _in_frames(pts: np.ndarray, cameras: list) -> np.ndarray:
-    """(P,) bool: points (P, 3) inside some camera's image, widened by FRAME_MARGIN."""
-    from .sky_dome import in_photo_frames
-
-    return in_photo_frames(pts, cameras, FRAME_MARGIN)
 
 
 def continue_ground(
@@ -95,7 +90,8 @@ def continue_ground(
     cx = centre[0] + R * np.sin(A)
     cz = centre[2] - R * np.cos(A)
     pts = np.stack([cx.ravel(), np.full(cx.size, plane_y), cz.ravel()], 1)
-    todo = ~_in_frames(pts, cameras)
+    cell = (R * (q - 1)).ravel()  # a cell's radial length (≈ its width)
+    todo = ~in_photo_frames(pts, cameras, FRAME_MARGIN)
     # cells where the scene has ground of its own at the plane's level (floaters above
     # do not count: a line of them behind a drone's cameras left a black radial gap;
     # under a hill the plane is hidden by the hill)
@@ -105,7 +101,6 @@ def continue_ground(
     scene_xz = means[level][:, [0, 2]]
     if len(scene_xz):
         tree = cKDTree(scene_xz)
-        cell = (R * (q - 1)).ravel()  # a cell's radial length (≈ its width)
         dist, _ = tree.query(pts[:, [0, 2]], k=1, distance_upper_bound=float(cell.max()))
         todo &= ~(dist < cell)
     if not todo.any():
@@ -137,7 +132,7 @@ def continue_ground(
     # seam where a wide unseen arc switched between two edge sectors' pools)
     pick = rng.integers(len(g_rgb), size=len(sector))
     rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * g_rgb[pick]
-    size = (R * (q - 1)).ravel()[todo]
+    size = cell[todo]
     m = int(todo.sum())
     scales = np.stack([0.7 * size, np.full(m, 1e-3) * size, 0.7 * size], 1)  # flat in y
     quats = np.tile(np.array([1.0, 0.0, 0.0, 0.0], np.float32), (m, 1))

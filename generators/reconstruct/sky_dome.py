@@ -149,13 +149,11 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
 
 
 def _dilate_wrap(mask: np.ndarray, r: int) -> np.ndarray:
-    """(h, w) bool `mask` dilated by `r` bins (a (2r+1)² square), wrapped in longitude."""
-    import cv2
+    """(h, w) bool `mask` dilated by `r` bins (a (2r+1)² square), wrapped in longitude
+    (the panorama layers' wrapped dilation)."""
+    from generators.pano_layers import _dilate_wrap as dilate_wrap
 
-    w = mask.shape[1]
-    padded = np.concatenate([mask[:, -r:], mask, mask[:, :r]], 1).astype(np.uint8)
-    k = np.ones((2 * r + 1, 2 * r + 1), np.uint8)
-    return cv2.dilate(padded, k)[:, r : r + w] > 0
+    return dilate_wrap(mask, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
 
 
 def in_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
