@@ -5,11 +5,16 @@ SfM and dense stages see exactly the same pixels."""
 from __future__ import annotations
 
 import hashlib
+import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+
+log = logging.getLogger(__name__)
 
 IMAGE_EXTS = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp", ".jp2", ".pgm", ".ppm"}
 MIN_SIDE = 48
@@ -41,42 +46,32 @@ ORIENTATION_WORDS = {
 }
 
 
-def exif_orientation_of(path: Path) -> int:
-    """EXIF orientation 1..8 of an image file (1 when absent or unreadable)."""
+def file_exif(path: Path) -> tuple[dict[int, Any], int]:
+    """The EXIF tags of an image file (`scene.io.images.read_exif`) and its stored width
+    in pixels; ({}, 0) when the file cannot be read."""
     try:
         from PIL import Image
 
-        from scene.io.images import exif_orientation, read_exif
-
-        with Image.open(path) as im:
-            return exif_orientation(read_exif(im))
-    except (OSError, ValueError, ImportError) as exc:
-        import logging
-
-        logging.getLogger(__name__).debug("%s: no EXIF orientation (%s)", path, exc)
-        return 1
-
-
-def exif_focal_px(path: Path, width: int, height: int, work_width: int) -> float | None:
-    """Focal length (px) of a photo's working copy `work_width` wide, from the EXIF of
-    `path` (upright size `width` x `height`): FocalLengthIn35mmFilm, else FocalLength
-    with the focal plane resolution (`panorama.fov.fov_from_exif`). None when the file
-    records neither (a PNG, a screenshot, a rendered frame) or they are not sane."""
-    import math
-
-    try:
-        from PIL import Image
-
-        from generators.panorama.fov import fov_from_exif
         from scene.io.images import read_exif
 
         with Image.open(path) as im:
-            fov = fov_from_exif(read_exif(im), width, height, sensor_width_px=im.width)
+            return read_exif(im), int(im.width)
     except (OSError, ValueError) as exc:
-        import logging
+        log.debug("%s: no EXIF (%s)", path, exc)
+        return {}, 0
 
-        logging.getLogger(__name__).debug("%s: no EXIF focal length (%s)", path, exc)
-        return None
+
+def exif_focal_px(
+    exif: dict[int, Any], stored_width: int, width: int, height: int, work_width: int
+) -> float | None:
+    """Focal length (px) of a photo's working copy `work_width` wide, from its EXIF tags
+    (`file_exif`; upright size `width` x `height`, `stored_width` the file's own):
+    FocalLengthIn35mmFilm, else FocalLength with the focal plane resolution
+    (`panorama.fov.fov_from_exif`). None when the file records neither (a PNG, a
+    screenshot, a rendered frame) or they are not sane."""
+    from generators.panorama.fov import fov_from_exif
+
+    fov = fov_from_exif(exif, width, height, sensor_width_px=stored_width or None)
     if fov is None:
         return None
     return 0.5 * work_width / math.tan(math.radians(fov) / 2)
@@ -144,6 +139,8 @@ def ingest_photos(
     """
     import cv2
 
+    from scene.io.images import exif_orientation
+
     out_dir.mkdir(parents=True, exist_ok=True)
     photos: list[Photo] = []
     status: dict[str, str] = {}
@@ -178,15 +175,16 @@ def ingest_photos(
             k += 1
         used_names.add(work)
         cv2.imwrite(str(out_dir / work), img[..., ::-1], [cv2.IMWRITE_PNG_COMPRESSION, 1])
+        exif, stored_w = file_exif(p) if upright else ({}, 0)
         photos.append(
             Photo(
                 name,
                 work,
                 (w, h),
                 (img.shape[1], img.shape[0]),
-                exif_orientation_of(p) if upright else 1,
+                exif_orientation(exif) if upright else 1,
                 Path(p),
-                exif_focal_px(p, w, h, img.shape[1]) if upright else None,
+                exif_focal_px(exif, stored_w, w, h, img.shape[1]) if upright else None,
             )
         )
     if len(photos) < 2:
