@@ -372,7 +372,7 @@ def _run(
         held_out=sorted(held),
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
-        focal_prior=_focal_prior_record(photos, opts, getattr(res, "focal", "")),
+        focal_prior=_focal_prior_record(photos, opts, res.focal),
     )
 
 
