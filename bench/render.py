@@ -2,13 +2,16 @@
 
 For each size it prints
 - still:  full-quality frames per second at a fixed camera;
-- moving: frames per second of a walk (1.4 m/s forward while turning 20 deg/s, a frame every 50 ms
-  of walk time so every path sees the same cameras), each frame drawn at the level the
-  viewport's adaptive controller picks for its budget (viewer/viewport.py AdaptiveQuality,
-  background sort, the camera never waits for it), and that moving frame's PSNR / SSIM against
-  the full-quality frame of the same camera;
+- moving: frames per second of a walk that starts where the still frames were drawn (1.4 m/s
+  forward while turning 20 deg/s, a frame every 50 ms of walk time so every path sees the same
+  cameras), each frame drawn at the level the viewport's adaptive controller picks for its
+  budget (viewer/viewport.py AdaptiveQuality, background sort, the camera never waits for it),
+  and the moving frames' PSNR / SSIM against the full-quality frame of the same camera at
+  0.3, 0.6, 1.2 and 2.4 s into the walk (mean, and each);
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
-and the same rows for today's path (`--legacy` alone runs only that one): limited frames draw a
+for the app's path ("new": moving frames with the last still frame reprojected over them,
+viewer/reproject.py), the same without reprojection ("plain"), and today's path (`--legacy`
+alone runs only that one): limited frames draw a
 subset of the splats as they are, where the new path draws the merged coarse level
 (viewer/lod.py) cut adaptively (its voxels largest on screen drawn with their own splats, within
 the frame's splat budget), or its strongest splats grown where the budget is below the merged
@@ -18,7 +21,7 @@ lowest level, while CPU ms and PSNR/SSIM at one level compare the paths whatever
 CPU milliseconds (all threads of this process, llvmpipe's included) are printed beside wall
 time: on a shared machine they move far less with other load.
 
-    python bench/render.py [--sizes 300000,1000000] [--frames 16] [--scene room|cube] [--legacy]
+    python bench/render.py [--sizes 300000,1000000] [--frames 50] [--scene room|cube] [--legacy]
                            [--coarse] [--fixed 45000@0.33]
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
@@ -43,6 +46,8 @@ sys.path.insert(0, str(ROOT))
 W, H = 1280, 720
 WALK_SPEED = 1.4  # m/s
 TURN_RATE = math.radians(20)  # rad/s
+SETTLE = 5  # moving frames before the controller has settled (not timed)
+SCORED = (6, 12, 24, 48)  # moving frames compared with the full frame (0.3, 0.6, 1.2, 2.4 s in)
 
 
 def room_scene(n: int, sh_degree: int = 0, seed: int = 0):
@@ -164,12 +169,16 @@ class Bench:
             self._small[(w, h)] = self.Framebuffer(w, h, self.GL.GL_RGBA8)
         return self._small[(w, h)]
 
-    def frame(self, renderer, cam, k: int | None, scale: float) -> tuple[float, float]:
+    def frame(
+        self, renderer, cam, k: int | None, scale: float, reproject=None, keep: bool = False
+    ) -> tuple[float, float]:
         """One frame at 1280x720 (rendered at `scale`, then upscaled by a blit, as the
-        viewport does); (wall ms, CPU ms of this process)."""
+        viewport does; a reduced frame gets the kept full frame reprojected over it when
+        `reproject`, a viewer.reproject.FrameReprojector, is given; with `keep` a full frame
+        is kept in it, as the app keeps a still frame); (wall ms, CPU ms of this process)."""
         GL = self.GL
         t0, c0 = time.perf_counter(), time.process_time()
-        if scale < 0.999:
+        if scale < 0.999 or k is not None:
             sw, sh = max(1, int(W * scale)), max(1, int(H * scale))
             fb = self.small(sw, sh)
             fb.bind()
@@ -177,9 +186,14 @@ class Bench:
             GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fb.fbo)
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.full.fbo)
             GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, W, H, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+            if reproject is not None:
+                self.full.bind()
+                reproject.draw(renderer, cam)
         else:
             self.full.bind()
             renderer.draw(cam, (W, H), max_splats=k)
+            if reproject is not None and keep:
+                reproject.keep(renderer, cam, self.full.fbo)
         GL.glFinish()
         return (time.perf_counter() - t0) * 1e3, (time.process_time() - c0) * 1e3
 
@@ -214,12 +228,14 @@ def run_size(
     legacy: bool,
     fixed: tuple[int, float] | None = None,
     cut: bool = True,
+    reproject: bool = False,
 ) -> dict:
     """Still, moving and first-frame figures of one path for one scene; with `fixed`
     (max splats, render scale) every moving frame is drawn at that level instead of the
     controller's (on a loaded machine the controller drops to its lowest level; CPU ms and
     quality at one level compare paths whatever the load)."""
     from generators.reconstruct.evaluate import psnr, ssim
+    from viewer.reproject import FrameReprojector
     from viewer.viewport import TARGET_MS, AdaptiveQuality
 
     out: dict = {}
@@ -239,8 +255,14 @@ def run_size(
         time.sleep(0.05)  # after opening; moving frames before it use a subset)
         bench.frame(r, cam0, 1000, 0.2)
     out["lod_s"] = time.perf_counter() - t0 + out["first_ms"] / 1e3 if r._lod is not None else None
-    still = [bench.frame(r, cam0, None, 1.0) for _ in range(max(2, frames // 4))]
+    rp = FrameReprojector() if reproject else None
+    still = [bench.frame(r, cam0, None, 1.0, rp, keep=True) for _ in range(max(2, frames // 8))]
     out["still"] = statistics.median(w for w, _ in still), statistics.median(c for _, c in still)
+    if rp is not None:  # the app does this once the still frame is on screen
+        t0 = time.perf_counter()
+        rp.finish(r)
+        bench.GL.glFinish()
+        out["keep_ms"] = (time.perf_counter() - t0) * 1e3
     # moving: the walk in real time, at the levels the controller picks
     q = AdaptiveQuality(TARGET_MS)
     ref = make_renderer(world, legacy, sync=True)  # exact full frames for the comparison
@@ -249,22 +271,25 @@ def run_size(
     for f in range(frames):
         scale, k = q.setting(True, total) if fixed is None else (fixed[1], fixed[0])
         cam = camera_at(t, scene)
-        wall, cpu = bench.frame(r, cam, k, scale)
+        wall, cpu = bench.frame(r, cam, k, scale, rp)
         q.record(True, wall)
-        t += 1.0 / 20  # the walk as seen at 20 fps, the same cameras for every path
-        if f >= frames // 3:  # the controller has settled
+        if f >= SETTLE:  # the controller has settled
             walls.append(wall)
             cpus.append(cpu)
             levels.append((k, scale))
-            if len(scores) < 3 and f % 3 == 0:
-                img = bench.read()
-                bench.frame(ref, cam, None, 1.0)
-                full = bench.read()
-                scores.append((psnr(img, full), ssim(img, full)))
+        if f in SCORED:
+            img = bench.read()
+            bench.frame(ref, cam, None, 1.0)
+            full = bench.read()
+            scores.append((t, psnr(img, full), ssim(img, full)))
+        t += 1.0 / 20  # the walk as seen at 20 fps, the same cameras for every path
     out["moving"] = statistics.median(walls), statistics.median(cpus)
     out["level"] = max(set(levels), key=levels.count)
-    out["psnr"] = statistics.mean(s[0] for s in scores)
-    out["ssim"] = statistics.mean(s[1] for s in scores)
+    out["psnr"] = statistics.mean(s[1] for s in scores)
+    out["ssim"] = statistics.mean(s[2] for s in scores)
+    out["scores"] = scores
+    if rp is not None:
+        rp.release()
     bench.full.bind()
     ref.release()
     r.release()
@@ -300,7 +325,10 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="300000,1000000")
     ap.add_argument(
-        "--frames", type=int, default=16, help="moving frames per size (the last 2/3 count)"
+        "--frames",
+        type=int,
+        default=50,
+        help="moving frames per size, 50 ms of walk apart (frames 6, 12, 24, 48 are scored)",
     )
     ap.add_argument("--scene", choices=["room", "cube"], default="room")
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
@@ -340,11 +368,18 @@ def main(argv: list[str] | None = None) -> int:
         f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
         f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x"
     )
+    # (name, today's path, adaptive cut, reproject the last full frame)
     paths = (
-        [("today", True, False)] if args.legacy else [("new", False, True), ("today", True, False)]
+        [("today", True, False, False)]
+        if args.legacy
+        else [
+            ("new", False, True, True),
+            ("plain", False, True, False),
+            ("today", True, False, False),
+        ]
     )
     if args.coarse and not args.legacy:
-        paths.insert(1, ("coarse", False, False))
+        paths.insert(2, ("coarse", False, False, False))
     warm = World()  # compile the shaders once, so the first path timed does not pay for it
     warm.add_layer(Layer("warm-up", cube_scene(1000)))
     wr = make_renderer(warm, False, sync=True)
@@ -363,8 +398,8 @@ def main(argv: list[str] | None = None) -> int:
 
         pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone
         res = {}
-        for name, legacy, cut in paths:
-            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut)
+        for name, legacy, cut, rep in paths:
+            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut, rep)
             k, scale = o["level"]
             print(
                 f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
@@ -372,6 +407,15 @@ def main(argv: list[str] | None = None) -> int:
                 f"{'all' if k is None else f'{k // 1000}k':>8} @ {scale:<6g} {o['psnr']:>6.1f} "
                 f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"
                 + (f"  (coarse level ready after {o['lod_s']:.1f} s)" if o.get("lod_s") else "")
+            )
+            print(
+                f"{'':>8} {'':<6} PSNR / SSIM into the walk: "
+                + ", ".join(f"{t:.1f} s {p:.1f} / {q:.3f}" for t, p, q in o["scores"])
+                + (
+                    f"; keeping the still frame for reprojection {o['keep_ms']:.0f} ms"
+                    if "keep_ms" in o
+                    else ""
+                )
             )
             sys.stdout.flush()
         if "new" in res and "today" in res:
@@ -382,6 +426,12 @@ def main(argv: list[str] | None = None) -> int:
                 f"moving {b['moving'][0] / a['moving'][0]:.2f}x | "
                 f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
                 f"first frame {b['first_ms'] / a['first_ms']:.2f}x"
+            )
+        if "new" in res and "plain" in res:
+            a, b = res["new"], res["plain"]
+            print(
+                f"{'':>8} reprojection (new/plain): moving {b['moving'][0] / a['moving'][0]:.2f}x"
+                f" | SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB"
             )
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
         print(f"{'':>8} (load {load:.1f})")

@@ -9,6 +9,8 @@
 // centre's clip w, so both give the same values; the linear one spares llvmpipe a 1/w and a
 // multiply per fragment. 0: perspective-correct, as before (SplatRenderer.screen_uv False).
 #define SCREEN_UV 1
+// 1: the depth pass of viewer/reproject.py (splat.frag writes depth instead of colour)
+#define DEPTH_OUT 0
 
 uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)
 uniform sampler2D u_axes;    // RGBA32F quad half-axes in pixels
@@ -23,6 +25,9 @@ noperspective out vec2 v_uv; // Mahalanobis coordinates: alpha = opacity * exp(-
 out vec2 v_uv;
 #endif
 flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255 (or the quad's limit)
+#if DEPTH_OUT
+flat out float v_depth;      // the centre's camera-space depth (clip w)
+#endif
 
 void main() {
     int j = gl_VertexID >> 2;
@@ -31,6 +36,9 @@ void main() {
     if (center.w <= 0.0) {
         gl_Position = vec4(0.0, 0.0, 2.0, 1.0);  // outside the clip volume: no fragments
         v_rgba = vec4(0.0); v_uv = vec2(0.0); v_r2 = 0.0;
+#if DEPTH_OUT
+        v_depth = 0.0;
+#endif
         return;
     }
     vec4 axes = texelFetch(u_axes, tc, 0);
@@ -41,4 +49,7 @@ void main() {
     v_r2 = min(2.0 * log(rgba.a / ALPHA_MIN), u_r2_max);
     v_uv = corner * sqrt(v_r2);
     v_rgba = rgba;
+#if DEPTH_OUT
+    v_depth = center.w;
+#endif
 }

@@ -305,6 +305,41 @@ def test_reduced_frame_without_camera_motion_is_refined_at_rest(window, qtbot) -
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
 
 
+def test_moving_frames_show_the_last_still_frame_reprojected(window, qtbot) -> None:
+    """Once a still frame is on screen the viewport keeps it, and the reduced frames of the
+    walk that follows draw it from their camera (viewer/reproject.py); a moved layer makes
+    it stale: the frames after that do not."""
+    w = World()
+    room = Layer("room", small_room())
+    w.add_layer(room)
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    qtbot.waitUntil(lambda: vp.reproject.usable(vp.renderer), timeout=3000)
+    drawn: list[bool] = []
+    real = vp.reproject.draw
+
+    def draw(renderer, cam):  # noqa: ANN001, ANN202
+        drawn.append(real(renderer, cam))
+        return drawn[-1]
+
+    vp.reproject.draw = draw
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
+    hold_key(qtbot, vp, Qt.Key.Key_Left, 150)  # turn in place
+    qtbot.waitUntil(lambda: any(drawn), timeout=3000)
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    qtbot.waitUntil(lambda: vp.reproject.usable(vp.renderer), timeout=3000)
+    m = room.transform.copy()
+    m[0, 3] = 0.3
+    w.set_transform(room.id, m)
+    drawn.clear()
+    vp.quality.level = 3
+    hold_key(qtbot, vp, Qt.Key.Key_Left, 150)
+    qtbot.waitUntil(lambda: len(drawn) > 0, timeout=3000)
+    assert not any(drawn)  # the kept frame shows the room where it was
+
+
 def test_start_page_drop_and_extensions(window, qtbot, tmp_path) -> None:
     import scene.io
 

@@ -15,6 +15,8 @@ as `max_splats` allows (sorting.lod_cut), quads cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
+`draw_depth` draws the same frame's expected depth (viewer/reproject.py redraws a still frame
+from a moving camera with it).
 A limited frame shares its budget among the layers in view (sorting.strongest_per_layer:
 a small object keeps all its splats). The coarse level is merged from the data as packed
 and drawn only while that is the layers' current data (after an edit: the fine path until
@@ -370,6 +372,10 @@ class SplatRenderer:
         self._sh_degree = 0
         self._sh_texels = 1
         self.last_stats = DrawStats()
+        #: bumped whenever what a camera sees may have changed (layers, data, visibility,
+        #: transforms): a frame kept for reprojection (viewer/reproject.py) is stale after it
+        self.content_version = 0
+        self._depth_pass = False  # draw() writes expected depth instead of colour
 
     # ------------------------------------------------------------------ public
     def set_world(self, world: World) -> None:
@@ -386,6 +392,7 @@ class SplatRenderer:
         self._subscribe()
         self._layers_version += 1
         self._box = None
+        self.content_version += 1
 
     def _subscribe(self) -> None:
         if self._world is not None and self._subscribed is None:
@@ -399,6 +406,8 @@ class SplatRenderer:
 
     def _on_world(self, ev: WorldEvent) -> None:
         """Update what the event names (runs on the thread that edited the world: the GUI's)."""
+        if not (isinstance(ev, LayerChanged) and ev.property == "name"):
+            self.content_version += 1
         if isinstance(ev, (LayerAdded, LayerRemoved)) or (
             isinstance(ev, LayerChanged) and ev.property == "data"
         ):
@@ -427,6 +436,7 @@ class SplatRenderer:
                 "(use 'transform', 'visibility', 'layers' or 'all')"
             )
         self._visible, self._box = None, None
+        self.content_version += 1
         if what in ("layers", "all"):
             self._layers_version += 1
         if what in ("visibility", "layers", "all"):
@@ -473,10 +483,12 @@ class SplatRenderer:
             if packed is not None:
                 t0 = time.perf_counter()
                 self._apply(packed, cam, max_splats)
+                self.content_version += 1
                 t_up += time.perf_counter() - t0
 
         GL.glViewport(0, 0, w, h)
-        GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), 1.0)
+        clear_a = 0.0 if self._depth_pass else 1.0  # depth: the blend's alpha sums coverage
+        GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), clear_a)
         GL.glDepthMask(GL.GL_TRUE)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         GL.glDisable(GL.GL_CULL_FACE)
@@ -486,7 +498,10 @@ class SplatRenderer:
         near, far = self._near_far(cam)
         view = cam.world_to_camera()
         proj = projection_matrix(cam, near, far)
+        if self._depth_pass:  # meshes occlude the splats behind them but write no colour
+            GL.glColorMask(GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE)
         stats.triangles = self._mesh.draw(layers, view, proj)
+        GL.glColorMask(GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE)
 
         if self._visible is None:
             self._visible = [s for s in self._slots if s.layer.visible]
@@ -542,6 +557,22 @@ class SplatRenderer:
         self.last_stats = stats
         return stats
 
+    def draw_depth(
+        self, camera: Camera, size: tuple[int, int], *, max_splats: int | None = None
+    ) -> DrawStats:
+        """The expected depth of the frame `draw` would show, into the bound framebuffer
+        (which must hold floats: RGBA16F or RGBA32F): per pixel r = sum of w_i d_i and
+        a = sum of w_i, with w_i the compositing weights of `draw` and d_i each splat centre's
+        camera-space depth (metres along the view axis), so r / a is the depth where a > 0.
+        The splats are the ones `draw` would use for the same `max_splats` (with a budget:
+        the coarse level's cut). Meshes occlude splats but write nothing: a frame with
+        meshes (`DrawStats.triangles` > 0) has no usable depth where they are."""
+        self._depth_pass = True
+        try:
+            return self.draw(camera, size, max_splats=max_splats, background=(0.0, 0.0, 0.0))
+        finally:
+            self._depth_pass = False
+
     def release(self) -> None:
         """Free GL objects (call with the context current) and stop the sort thread.
         The renderer stays usable: a later draw() re-creates everything."""
@@ -558,6 +589,9 @@ class SplatRenderer:
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
             GL.glDeleteProgram(self._prog)
+            if self._prog_depth is not None:
+                GL.glDeleteProgram(self._prog_depth[0])
+                self._prog_depth = None
             for prog, _ in self._preps.values():
                 GL.glDeleteProgram(prog)
             self._preps.clear()
@@ -577,6 +611,7 @@ class SplatRenderer:
             n: GL.glGetUniformLocation(self._prog, n)
             for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")
         }
+        self._prog_depth: tuple[int, dict[str, int]] | None = None
         self._prep_fbo = GL.glGenFramebuffers(1)
         self._prep_tex = list(GL.glGenTextures(3))
         self._prep_rows = 0
@@ -882,6 +917,25 @@ class SplatRenderer:
         GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, idx.nbytes, idx, GL.GL_STATIC_DRAW)
         self._ebo_quads = cap
 
+    def _splat_program(self) -> tuple[int, dict[str, int]]:
+        """The quad program: colour, or expected depth during `draw_depth` (compiled on
+        first use)."""
+        if not self._depth_pass:
+            return self._prog, self._loc
+        if self._prog_depth is None:
+            prog = compile_program(
+                "splat.vert",
+                "splat.frag",
+                {
+                    "MAX_LAYERS": MAX_LAYERS,
+                    "TEX_W": TEX_W,
+                    "SCREEN_UV": int(self.screen_uv),
+                    "DEPTH_OUT": 1,
+                },
+            )
+            self._prog_depth = (prog, {n: GL.glGetUniformLocation(prog, n) for n in self._loc})
+        return self._prog_depth
+
     def _prep_program(self, degree: int) -> tuple[int, dict[str, int]]:
         """The preprocessing program specialised for SH `degree` (compiled on first use)."""
         if degree not in self._preps:
@@ -1158,8 +1212,8 @@ class SplatRenderer:
 
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
         GL.glViewport(0, 0, cam.width, cam.height)
-        sloc = self._loc
-        GL.glUseProgram(self._prog)
+        prog, sloc = self._splat_program()
+        GL.glUseProgram(prog)
         GL.glUniform2f(sloc["u_size"], float(cam.width), float(cam.height))
         GL.glUniform1f(sloc["u_r2_max"], float(sigma_max) ** 2)
         for unit, name in enumerate(("u_center", "u_axes", "u_rgba")):

@@ -50,6 +50,9 @@ SYNC_COLLIDER_SPLATS = 250_000  # bigger scenes build their collider on a worker
 FULL_BLOCK_MS = 250.0  # a full frame predicted slower than this gets a quick preview first...
 PREVIEW_MS = 150.0  # ...at the best level predicted within this (refining in steps)...
 FULL_DELAY_S = 0.35  # ...and the full frame only once the camera rested this long
+#: a still frame's depth for reprojection (viewer/reproject.py) is drawn this long after it is
+#: shown, so the tens of ms it takes never delay the frame; a move within it goes without
+REPROJECT_DELAY_MS = 120
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0),
@@ -282,6 +285,16 @@ class Viewport(QOpenGLWidget):
         self.mode_from_user = False
         self._hud_mode: str | None = None  # the navigation mode the HUD text was made for
         self._fbo: Any = None
+        #: the last still frame, reprojected over moving frames (viewer/reproject.py)
+        self.reproject: Any = None
+        if self.renderer is not None:
+            from .reproject import FrameReprojector
+
+            self.reproject = FrameReprojector()
+        self._reproject_timer = QTimer(self)
+        self._reproject_timer.setSingleShot(True)
+        self._reproject_timer.setInterval(REPROJECT_DELAY_MS)
+        self._reproject_timer.timeout.connect(self._finish_reprojection)
         self._last_tick = time.perf_counter()
         self.render_state = RenderState(REST_S, FULL_DELAY_S)  # when to draw what (phases)
         self._last_paint = (0.0, 0.0, False)  # (start, render ms, moving) of the last frame
@@ -590,6 +603,13 @@ class Viewport(QOpenGLWidget):
             else:
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
                 stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
+            if self.reproject is not None:
+                if scale >= 0.999 and k is None:
+                    if not moving:  # kept before any overlay; its depth once it is shown
+                        self.reproject.keep(self.renderer, cam, target)
+                        self._reproject_timer.start()
+                else:
+                    self.reproject.draw(self.renderer, cam)
             GL.glFinish()  # honest frame time for the quality controller
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
@@ -634,6 +654,22 @@ class Viewport(QOpenGLWidget):
         if not moving or not last_moving or now - last_t >= UI_UPDATE_S:
             self._last_ui = (now, moving)
             self.frame_drawn.emit(self.info)
+
+    def _finish_reprojection(self) -> None:
+        """The kept still frame's depth and mesh, once it is on screen and the view rests
+        (tens of ms: not in any frame's time)."""
+        if self.reproject is None or not self.reproject.pending or self.renderer is None:
+            return
+        if self.moving:  # a moving frame is being drawn: the next still frame is kept instead
+            self.reproject.invalidate()
+            return
+        try:
+            self.makeCurrent()
+            self.reproject.finish(self.renderer)
+            self.doneCurrent()
+        except Exception:  # noqa: BLE001 - moving frames just go without it; logged
+            log.warning("keeping the frame for reprojection failed", exc_info=True)
+            self.reproject.invalidate()
 
     def _fps(self) -> float:
         ts = self._frame_times
@@ -730,6 +766,7 @@ class Viewport(QOpenGLWidget):
         (on close): nothing may call back into a widget that Qt is about to delete."""
         self.timer.stop()
         self._collider_debounce.stop()
+        self._reproject_timer.stop()
         self._collider_token += 1  # a collider still being built is dropped when it lands
         if self.renderer is not None:
             self.renderer.on_sort_done = None  # a pack/sort finishing later must not emit here
@@ -739,6 +776,8 @@ class Viewport(QOpenGLWidget):
             try:
                 self.makeCurrent()
                 self.renderer.release()
+                if self.reproject is not None:
+                    self.reproject.release()
                 self._fbo = None
                 self.doneCurrent()
             except Exception:  # noqa: BLE001 - closing must go on; the failure is logged

@@ -1,0 +1,217 @@
+"""Moving frames that reuse the last still frame: the warp mesh (numpy) and the GL path
+(expected depth, reprojection from a turned camera, staleness)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scene.camera import Camera
+
+
+def _grid_camera(gw: int = 40, gh: int = 30) -> Camera:
+    return Camera.look_at((0.0, 0.0, 0.0), (0.0, 0.0, -1.0), 60, gw, gh)
+
+
+def _depth_of_plane(cam: Camera, normal: np.ndarray, offset: float) -> np.ndarray:
+    """(gh, gw) depth along the view axis of the plane n·x = offset at each texel centre."""
+    rays = cam.pixel_rays()  # unit, world
+    fwd = cam.R[2]
+    t = offset / (rays @ normal)
+    t = np.where(t > 0, t, np.inf)
+    return t * (rays @ fwd)
+
+
+def test_warp_mesh_points_project_back_to_their_texels() -> None:
+    from viewer.reproject import warp_mesh
+
+    cam = _grid_camera()
+    depth = np.full((30, 40), 4.0)
+    points, uv, index = warp_mesh(depth, np.ones_like(depth), cam)
+    assert points.shape == (1200, 3) and uv.shape == (1200, 2)
+    assert index.size == 6 * 39 * 29  # a plane keeps every triangle
+    np.testing.assert_allclose(points[:, 2], 4.0, rtol=1e-6)
+    # the points are in the camera's space: into the world and back through the camera
+    world = (points - cam.t) @ cam.R
+    px, z = cam.project(world)
+    ys, xs = np.mgrid[0:30, 0:40]
+    want_x, want_y = xs + 0.5, ys + 0.5  # texel centres, the border ring on the border
+    want_x[:, 0], want_x[:, -1], want_y[0], want_y[-1] = 0, 40, 0, 30
+    np.testing.assert_allclose(px[:, 0], want_x.ravel(), atol=1e-3)
+    np.testing.assert_allclose(px[:, 1], want_y.ravel(), atol=1e-3)
+    # colour coordinates: the same places, bottom row first (as GL reads the frame)
+    np.testing.assert_allclose(uv[0], [0.0, 1.0], atol=1e-6)
+    np.testing.assert_allclose(uv[41], [1.5 / 40, 1 - 1.5 / 30], atol=1e-6)
+
+
+def test_warp_mesh_cuts_only_across_depth_edges() -> None:
+    """A box 2 m away in front of a wall 5 m away: the triangles that bridge the box's
+    outline go, the box and the wall keep theirs; a ground plane seen at a grazing angle
+    (depth changing fast from row to row, but planar) loses nothing, nor does a crease
+    where it meets a wall."""
+    from viewer.reproject import grid_triangles, warp_mesh
+
+    cam = _grid_camera()
+    depth = np.full((30, 40), 5.0)
+    depth[10:20, 12:28] = 2.0
+    _, _, index = warp_mesh(depth, np.ones_like(depth), cam)
+    tri = index.reshape(-1, 3)
+    all_tri = grid_triangles(40, 30).reshape(-1, 3)
+    d = depth.ravel()
+    bridging = d[all_tri].max(1) > 1.5 * d[all_tri].min(1)
+    kept = {tuple(t) for t in tri}
+    assert not any(tuple(t) in kept for t in all_tri[bridging])
+    assert len(tri) == int((~bridging).sum())  # nothing else dropped
+
+    # the ground at 0.5 degrees per grid row (8 px rows at a 1280 x 720, 70-degree view)
+    cam = _grid_camera(160, 120)
+    ground = _depth_of_plane(cam, np.array([0.0, 1.0, 0.0]), -1.6)  # y = -1.6 m
+    below = np.isfinite(ground)
+    acc = np.where(below, 1.0, 0.0)  # above the horizon: nothing drawn (background)
+    sum_wd = np.where(below, ground, 0.0)
+    _, _, index = warp_mesh(sum_wd, acc, cam)
+    tri = index.reshape(-1, 3)
+    rows = tri // 160
+    first = np.nonzero(below.all(1))[0].min()
+    full = grid_triangles(160, 120).reshape(-1, 3)
+    # all but a band within ~2 degrees of the horizon (depths there 40-180 m, 25 % apart
+    # from row to row)
+    want = full[(full // 160).min(1) >= first + 4]
+    assert {tuple(t) for t in want} <= {tuple(t) for t in tri}
+    # the background above the horizon is kept too (drawn far away), never joined to it
+    assert not ((rows.min(1) < first) & (rows.max(1) >= first)).any()
+    assert ((rows.max(1) < first).sum()) == 2 * 159 * (first - 1)
+
+    wall = _depth_of_plane(cam, np.array([0.0, 0.0, 1.0]), -3.0)  # z = -3 m: 3 m ahead
+    room = np.minimum(np.where(below, ground, np.inf), wall)
+    _, _, index = warp_mesh(room, np.ones_like(room), cam)
+    assert index.size == 6 * 159 * 119  # the crease where they meet is not an edge
+
+
+@pytest.fixture
+def gl_fb(x_display):  # noqa: ANN001
+    from OpenGL import GL
+
+    from viewer import offscreen
+
+    ctx = offscreen.offscreen_context()
+    ctx.make_current()
+    fb = offscreen.Framebuffer(240, 160, GL.GL_RGBA8)
+    fb.bind()
+    yield fb
+    fb.release()
+
+
+def _room():
+    from test_app_window import small_room
+
+    return small_room(wall_z=-2.5)
+
+
+def _magenta(img: np.ndarray) -> np.ndarray:
+    return (img[..., 0] == 255) & (img[..., 1] == 0) & (img[..., 2] == 255)
+
+
+def _read(fb) -> np.ndarray:  # noqa: ANN001
+    from OpenGL import GL
+
+    GL.glFinish()
+    return (np.clip(fb.read_float(), 0, 1) * 255).round().astype(np.uint8)
+
+
+@pytest.mark.gl
+def test_expected_depth_of_a_wall(gl_fb) -> None:  # noqa: ANN001
+    """draw_depth gives (sum of w·depth, ., ., sum of w): the wall's distance along the view
+    axis where it covers the frame, nothing around it."""
+    from OpenGL import GL
+    from test_render_lod import _wall
+
+    from scene.world import Layer, World
+    from viewer.offscreen import Framebuffer
+    from viewer.renderer import SplatRenderer
+
+    world = World()
+    world.add_layer(Layer("wall", _wall(20_000)))
+    cam = Camera.look_at((0.3, 0.2, 3.0), (0.3, 0.2, 0.0), 60, 240, 160)
+    fb = Framebuffer(240, 160)  # RGBA32F
+    fb.bind()
+    r = SplatRenderer(sync_sort=True)
+    r.set_world(world)
+    try:
+        r.draw(cam, (240, 160))  # as in the app: the depth of a frame already drawn
+        stats = r.draw_depth(cam, (240, 160))
+        GL.glFinish()
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fb.fbo)
+        raw = GL.glReadPixels(0, 0, 240, 160, GL.GL_RGBA, GL.GL_FLOAT)
+    finally:
+        r.release()
+        fb.release()
+        gl_fb.bind()
+    acc = np.frombuffer(raw, np.float32).reshape(160, 240, 4)[::-1]
+    assert stats.splats_drawn > 0 and stats.triangles == 0
+    wall = acc[..., 3] > 0.5
+    assert 0.15 < wall.mean() < 0.5  # the 2 m wall 3 m away, in a 60-degree view
+    np.testing.assert_allclose(acc[..., 0][wall] / acc[..., 3][wall], 3.0, rtol=1e-3)
+    assert acc[:, :5, 3].max() < 0.01  # left of the wall (x < -1 m): nothing
+
+
+@pytest.mark.gl
+def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noqa: ANN001
+    """Keep a still frame, turn the camera 8 degrees: the reprojected frame matches the full
+    frame drawn at the turned camera where it covers it (a turn has no parallax), and covers
+    most of it; a changed layer or a camera far away makes the kept frame unusable."""
+    from generators.reconstruct.evaluate import psnr
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+    from viewer.reproject import FrameReprojector
+
+    world = World()
+    room = Layer("room", _room())
+    world.add_layer(room)
+    eye = np.array([0.0, 1.6, 1.0])
+    cam0 = Camera.look_at(eye, eye + [0.0, -0.1, -1.0], 70, 240, 160)
+    yaw = np.radians(8)
+    cam1 = Camera.look_at(eye, eye + [-np.sin(yaw), -0.1, -np.cos(yaw)], 70, 240, 160)
+    r = SplatRenderer(sync_sort=True)
+    r.set_world(world)
+    rp = FrameReprojector()
+    try:
+        r.draw(cam1, (240, 160))
+        full1 = _read(gl_fb)
+        r.draw(cam0, (240, 160))
+        full0 = _read(gl_fb)
+        rp.keep(r, cam0, gl_fb.fbo)
+        assert rp.pending and not rp.usable(r)
+        assert rp.finish(r)
+        assert rp.usable(r, cam1) and rp.opacity(cam1) == 1.0
+        from OpenGL import GL
+
+        GL.glClearColor(1.0, 0.0, 1.0, 1.0)  # magenta: what the warp leaves uncovered
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        assert rp.draw(r, cam0)
+        same = _read(gl_fb)
+        # a strip of background above the room is left to the moving frame (no triangle
+        # joins background and surface); the rest is the frame itself
+        hole0 = _magenta(same)
+        assert hole0.mean() < 0.08 and not hole0[40:].any()
+        assert psnr(np.where(hole0[..., None], full0, same), full0) > 35
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        assert rp.draw(r, cam1)
+        warped = _read(gl_fb)
+        hole = _magenta(warped)
+        assert 0.05 < hole.mean() < 0.2  # the strip the turn brought into view
+        assert hole[:, :20].mean() > 0.9  # on the left: the camera turned left
+        err = np.abs(warped.astype(float) - full1)[~hole]
+        assert 10 * np.log10(255**2 / np.mean(err**2)) > 28
+        assert psnr(np.where(hole[..., None], full1, warped), full1) > 28
+
+        far = Camera.look_at(eye + [0.0, 0.0, -3.0], eye + [0.0, -0.1, -4.0], 70, 240, 160)
+        assert rp.opacity(far) == 0.0 and not rp.usable(r, far)
+        assert not rp.draw(r, far)
+        m = room.transform.copy()
+        m[0, 3] = 0.5
+        world.set_transform(room.id, m)  # the layer moved: the kept frame is stale
+        assert not rp.usable(r, cam1) and not rp.draw(r, cam1)
+    finally:
+        rp.release()
+        r.release()

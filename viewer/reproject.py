@@ -1,0 +1,354 @@
+"""Moving frames that reuse the last full-quality frame (image-based reprojection).
+
+A moving frame can draw only a coarse cut of the splats (viewer/lod.py) at a fraction of the
+resolution: on a software GL that is what 20 fps allows. The full-quality frame the viewport
+drew before the camera started to move is a far better picture of almost everything the
+moving camera sees. `FrameReprojector` keeps that frame (its colour at full resolution and
+its expected depth on a grid of one texel per `GRID_STEP` × `GRID_STEP` pixels) and draws it
+from the current camera as a mesh with one vertex per grid texel: each vertex is the surface
+point its texel saw, unprojected with the old camera and projected with the new one. Where
+that frame has no answer the moving frame's own splats show through: outside its field of
+view, and where a depth edge uncovers what the old camera could not see: a triangle that
+spans a depth edge (a jump in inverse depth between neighbouring texels that stands out
+from the jumps beside it) is left out of the mesh, so nothing is
+stretched across an edge (`warp_mesh`).
+
+This is the reprojection (warping) of post-rendering 3D warping (Mark, McMillan & Bishop,
+I3D 1997) and of the "reproject the last full frame with its depth" approach named in the
+renderer issue; the depth per pixel is the splat compositing's expected depth
+(`SplatRenderer.draw_depth`: sum of w_i d_i / sum of w_i, as 3DGS depth renders).
+View-dependent colour and anything that moved since are not warped: the renderer's
+`content_version` invalidates a kept frame whenever the layers change.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+from OpenGL import GL
+
+from scene.camera import Camera
+
+from .gl_util import compile_program
+
+log = logging.getLogger(__name__)
+
+GRID_STEP = 8  # pixels per depth-grid texel (each way)
+#: a link between neighbouring grid texels crosses a depth edge when its jump in inverse
+#: depth is over JUMP × the larger jump of the links on either side of it (a plane's inverse
+#: depth is affine in the image, so its jumps are all alike; a crease changes them once) and
+#: over MIN_JUMP × the inverse depth (noise)
+JUMP = 3.0
+MIN_JUMP = 0.03
+#: ... or whatever the links beside it do, when the depths it joins differ by this factor:
+#: a surface seen edge-on beside a depth edge has large jumps of its own (requiring the link
+#: to stand out there too brought back streaks on bench/render.py's walk); the price is a
+#: band within ~2 degrees of a ground plane's horizon, left to the moving frame
+MAX_RATIO = 1.25
+COVERED = 0.05  # coverage below which a grid texel is background (warped as far away)
+#: how many splats the depth pass may draw (a cut through the coarse level, as moving
+#: frames): the depth only places the full frame's pixels, which carry the detail
+DEPTH_SPLATS = 60_000
+#: the kept frame is drawn opaque while the camera is within FADE_START × the frame's median
+#: depth from where it was drawn, fades out from there to PARALLAX_MAX × that depth, and is
+#: not drawn beyond: forward motion magnifies it and uncovers ever more (bench/render.py's
+#: walk: it then scores below the moving frame alone); the fade spares a visible switch
+FADE_START = 0.2
+PARALLAX_MAX = 0.4
+NEAR, FAR = 0.02, 1.0e5  # the warp's own clip range (metres)
+FAR_DEPTH = 1.0e4  # where background texels are put (directions, in effect)
+
+
+class FrameReprojector:
+    """Keeps one full-quality frame and draws it from other cameras (see the module text).
+
+    Use on the GL thread with the context current:
+    - `keep` right after a full-quality `SplatRenderer.draw`, before any overlay: copies the
+      frame's colour (a blit, ~1 ms);
+    - `finish` any time later, before the layers change (the app: once the frame is on
+      screen): the depth pass and the mesh (tens of ms). A frame with meshes is dropped:
+      the splat pass does not know their depth;
+    - `draw` over a moving frame: the kept frame from the current camera, or nothing when
+      none is usable (not finished, the layers changed since, or the camera moved too far
+      from it: `opacity`);
+    - `release` before the context goes.
+    """
+
+    def __init__(self) -> None:
+        self._ready = False
+        self._camera: Camera | None = None  # the kept frame's camera
+        self._finished = False  # its depth and mesh are made
+        self._version: int | None = None
+        self._renderer_id: int | None = None
+        self._median_depth = 0.0
+        self._size: tuple[int, int] = (0, 0)
+        self._grid: tuple[int, int] = (0, 0)
+        self._n_index = 0
+
+    # ------------------------------------------------------------------ public
+    @property
+    def pending(self) -> bool:
+        """A frame's colour is kept and waits for `finish`."""
+        return self._camera is not None and not self._finished
+
+    def usable(self, renderer, camera: Camera | None = None) -> bool:  # noqa: ANN001
+        """A finished frame is kept, the renderer's content has not changed since, and (with
+        `camera`) that camera is close enough to it (`opacity` > 0)."""
+        if not (
+            self._camera is not None
+            and self._finished
+            and self._renderer_id == id(renderer)
+            and self._version == renderer.content_version
+        ):
+            return False
+        return camera is None or self.opacity(camera) > 0.0
+
+    def opacity(self, camera: Camera) -> float:
+        """How opaque the kept frame is drawn from `camera`: 1 within FADE_START × its median
+        depth of where it was drawn, 0 beyond PARALLAX_MAX × that, linear between (0 when
+        no frame is kept)."""
+        if self._camera is None or not self._finished:
+            return 0.0
+        moved = float(np.linalg.norm(camera.position - self._camera.position))
+        f = (moved / max(self._median_depth, 1e-6) - FADE_START) / (PARALLAX_MAX - FADE_START)
+        return float(np.clip(1.0 - f, 0.0, 1.0))
+
+    def invalidate(self) -> None:
+        """Forget the kept frame (`draw` does nothing until a new one is kept and finished)."""
+        self._camera = None
+        self._finished = False
+
+    def keep(self, renderer, camera: Camera, source_fbo: int) -> None:  # noqa: ANN001
+        """Copy the frame `renderer` just drew for `camera` into `source_fbo` (a framebuffer of
+        camera.width × camera.height pixels; 0 = the window's). Leaves `source_fbo` bound."""
+        w, h = int(camera.width), int(camera.height)
+        gw, gh = max(2, -(-w // GRID_STEP)), max(2, -(-h // GRID_STEP))
+        self._ensure_gl(w, h, gw, gh)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, source_fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._color_fbo)
+        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, source_fbo)
+        self._camera = camera
+        self._finished = False
+        self._version = renderer.content_version
+        self._renderer_id = id(renderer)
+
+    def finish(self, renderer) -> bool:  # noqa: ANN001
+        """Draw the kept frame's expected depth and build its mesh (the current framebuffer
+        binding and viewport are restored). Returns whether a usable frame is now kept."""
+        cam = self._camera
+        if cam is None or self._renderer_id != id(renderer):
+            return False
+        if self._finished or self._version != renderer.content_version:
+            return self.usable(renderer)
+        gw, gh = self._grid
+        prev = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        viewport = [int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT)]
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._depth_fbo)
+        stats = renderer.draw_depth(cam, (gw, gh), max_splats=DEPTH_SPLATS)
+        if stats.triangles > 0 or not stats.splats_drawn:
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, prev)
+            GL.glViewport(*viewport)
+            self.invalidate()
+            return False
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._depth_fbo)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+        raw = GL.glReadPixels(0, 0, gw, gh, GL.GL_RGBA, GL.GL_FLOAT)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, prev)
+        GL.glViewport(*viewport)
+        acc = np.frombuffer(raw, np.float32).reshape(gh, gw, 4)[::-1]
+        points, uv, index = warp_mesh(acc[..., 0], acc[..., 3], cam.resized(gw, gh))
+        near = points[:, 2] < 0.5 * FAR_DEPTH
+        self._median_depth = float(np.median(points[near, 2])) if near.any() else FAR_DEPTH
+        GL.glBindVertexArray(self._vao)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
+        vert = np.ascontiguousarray(np.concatenate([points, uv], 1), np.float32)
+        GL.glBufferData(GL.GL_ARRAY_BUFFER, vert.nbytes, vert, GL.GL_STATIC_DRAW)
+        GL.glVertexAttribPointer(0, 3, GL.GL_FLOAT, GL.GL_FALSE, 20, None)
+        GL.glVertexAttribPointer(1, 2, GL.GL_FLOAT, GL.GL_FALSE, 20, GL.ctypes.c_void_p(12))
+        GL.glEnableVertexAttribArray(0)
+        GL.glEnableVertexAttribArray(1)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ebo)
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, max(index.nbytes, 4), index, GL.GL_STATIC_DRAW)
+        GL.glBindVertexArray(0)
+        GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
+        self._n_index = int(index.size)
+        self._finished = True
+        return True
+
+    def draw(self, renderer, camera: Camera) -> bool:  # noqa: ANN001
+        """Draw the kept frame as seen from `camera` over the bound framebuffer (of
+        camera.width × camera.height pixels), opaque, depth-tested against itself only (the
+        depth buffer is cleared; blended at `opacity` below 1). Returns False, drawing
+        nothing, when no usable frame is kept for this camera (`usable`)."""
+        if not self.usable(renderer, camera):
+            return False
+        old = self._camera
+        to_clip = (
+            _projection(camera) @ camera.world_to_camera() @ np.linalg.inv(old.world_to_camera())
+        )
+        GL.glViewport(0, 0, int(camera.width), int(camera.height))
+        GL.glDepthMask(GL.GL_TRUE)
+        GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
+        GL.glEnable(GL.GL_DEPTH_TEST)
+        GL.glDepthFunc(GL.GL_LESS)
+        alpha = self.opacity(camera)
+        if alpha < 1.0:
+            GL.glEnable(GL.GL_BLEND)
+            GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        else:
+            GL.glDisable(GL.GL_BLEND)
+        GL.glDisable(GL.GL_CULL_FACE)
+        GL.glUseProgram(self._prog)
+        loc = self._loc
+        GL.glUniformMatrix4fv(loc["u_to_clip"], 1, GL.GL_TRUE, to_clip.astype(np.float32))
+        GL.glUniform1f(loc["u_alpha"], alpha)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._color_tex)
+        GL.glUniform1i(loc["u_color"], 0)
+        GL.glBindVertexArray(self._vao)
+        GL.glDrawElements(GL.GL_TRIANGLES, self._n_index, GL.GL_UNSIGNED_INT, None)
+        GL.glBindVertexArray(0)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glUseProgram(0)
+        GL.glDisable(GL.GL_DEPTH_TEST)
+        GL.glDisable(GL.GL_BLEND)
+        return True
+
+    def release(self) -> None:
+        """Free the GL objects (context current); the next `keep` makes them again."""
+        self.invalidate()
+        if not self._ready:
+            return
+        GL.glDeleteProgram(self._prog)
+        GL.glDeleteFramebuffers(2, [self._color_fbo, self._depth_fbo])
+        GL.glDeleteTextures(2, [self._color_tex, self._depth_tex])
+        GL.glDeleteRenderbuffers(1, [self._depth_rb])
+        GL.glDeleteBuffers(2, [self._vbo, self._ebo])
+        GL.glDeleteVertexArrays(1, [self._vao])
+        self._ready = False
+        self._size = self._grid = (0, 0)
+
+    # ---------------------------------------------------------------- GL set-up
+    def _ensure_gl(self, w: int, h: int, gw: int, gh: int) -> None:
+        if not self._ready:
+            self._prog = compile_program("reproject.vert", "reproject.frag")
+            self._loc = {
+                n: GL.glGetUniformLocation(self._prog, n)
+                for n in ("u_color", "u_to_clip", "u_alpha")
+            }
+            self._color_fbo, self._depth_fbo = GL.glGenFramebuffers(2)
+            self._color_tex, self._depth_tex = GL.glGenTextures(2)
+            self._depth_rb = GL.glGenRenderbuffers(1)
+            self._vao = GL.glGenVertexArrays(1)
+            self._vbo, self._ebo = GL.glGenBuffers(2)
+            self._ready = True
+        if self._size != (w, h):
+            _texture(self._color_tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
+            _attach(self._color_fbo, self._color_tex, None)
+            self._size = (w, h)
+        if self._grid != (gw, gh):
+            _texture(self._depth_tex, GL.GL_RGBA32F, gw, gh, GL.GL_FLOAT, GL.GL_NEAREST)
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self._depth_rb)
+            GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, gw, gh)
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
+            _attach(self._depth_fbo, self._depth_tex, self._depth_rb)
+            self._grid = (gw, gh)
+
+
+def warp_mesh(
+    sum_wd: np.ndarray, sum_w: np.ndarray, camera: Camera
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The mesh `FrameReprojector` draws, from a frame's expected-depth grid.
+
+    sum_wd, sum_w: (gh, gw) float, top row first: per grid texel, the compositing
+    weights' sum of w·depth and of w (`SplatRenderer.draw_depth`); camera: the frame's
+    camera at the grid's size (gw × gh). Returns points (gh·gw, 3) float32, each texel
+    centre's surface point in that camera's space (OpenCV axes, metres; a texel with
+    coverage below COVERED is put FAR_DEPTH away; the outer ring of texels on the frame's
+    border instead of their centres), uv (gh·gw, 2) float32, the same place in the frame's
+    colour texture (bottom row first), and index (3T,) uint32 triangles of
+    vertex numbers y·gw + x, two per grid cell, without those that span a depth edge:
+    a link between neighbouring texels whose jump in inverse depth z stands out from the
+    links beside it (`JUMP`, `MIN_JUMP`) or joins depths too far apart (`MAX_RATIO`)
+    crosses a depth edge, and the triangles with such
+    a link, or that join covered and background texels, are left out. The mesh's outer
+    vertices sit on the frame's border, so it covers the whole frame."""
+    gh, gw = sum_w.shape
+    covered = (sum_w > COVERED) & (sum_wd > 0)
+    z = np.where(covered, sum_w / np.where(covered, sum_wd, 1.0), 1.0 / FAR_DEPTH)
+    cut_x = _edge_links(z)  # (gh, gw-1): link (y, x)-(y, x+1)
+    cut_y = _edge_links(z.T).T  # (gh-1, gw): link (y, x)-(y+1, x)
+    ys, xs = np.mgrid[0:gh, 0:gw]
+    px = xs + 0.5
+    px[:, 0], px[:, -1] = 0.0, gw
+    py = ys + 0.5
+    py[0, :], py[-1, :] = 0.0, gh
+    d = 1.0 / z
+    points = np.stack(
+        [(px - camera.cx) / camera.fx * d, (py - camera.cy) / camera.fy * d, d], -1
+    ).reshape(-1, 3)
+    uv = np.stack([px / gw, 1.0 - py / gh], -1).reshape(-1, 2)
+    tri = grid_triangles(gw, gh).reshape(-1, 3)
+    # cell (y, x): triangle (a, b, c) has links a-b (row y) and a-c (column x); triangle
+    # (c, b, d) has c-d (row y + 1) and b-d (column x + 1); a line that splits a triangle
+    # crosses one of its two axis-aligned links
+    upper = cut_x[:-1, :] | cut_y[:, :-1]
+    lower = cut_x[1:, :] | cut_y[:, 1:]
+    spans = np.stack([upper.ravel(), lower.ravel()], 1).ravel()
+    ct = covered.ravel()[tri]
+    mixed = ct.any(1) & ~ct.all(1)
+    keep = ~(spans | mixed)
+    return (
+        points.astype(np.float32),
+        uv.astype(np.float32),
+        np.ascontiguousarray(tri[keep].ravel(), np.uint32),
+    )
+
+
+def _edge_links(z: np.ndarray) -> np.ndarray:
+    """(h, w-1) bool: the link between z[:, x] and z[:, x+1] crosses a depth edge."""
+    jump = np.abs(np.diff(z, axis=1))
+    side = np.pad(jump, ((0, 0), (1, 1)), mode="edge")
+    beside = np.maximum(side[:, :-2], side[:, 2:])
+    near = np.maximum(z[:, 1:], z[:, :-1])
+    far = np.minimum(z[:, 1:], z[:, :-1])
+    return ((jump > JUMP * beside) & (jump > MIN_JUMP * near)) | (near > MAX_RATIO * far)
+
+
+def grid_triangles(gw: int, gh: int) -> np.ndarray:
+    """(6 (gw-1)(gh-1),) uint32: two triangles per cell of a gw × gh vertex grid whose
+    vertex (x, y) is number y·gw + x."""
+    x, y = np.meshgrid(np.arange(gw - 1, dtype=np.uint32), np.arange(gh - 1, dtype=np.uint32))
+    a = (y * gw + x).ravel()
+    b, c, d = a + 1, a + gw, a + gw + 1
+    return np.stack([a, b, c, c, b, d], 1).ravel()
+
+
+def _projection(cam: Camera) -> np.ndarray:
+    from .renderer import projection_matrix
+
+    return projection_matrix(cam, NEAR, FAR)
+
+
+def _texture(tex: int, internal: int, w: int, h: int, kind: int, filt: int) -> None:
+    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, w, h, 0, GL.GL_RGBA, kind, None)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+
+
+def _attach(fbo: int, tex: int, depth_rb: int | None) -> None:
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+    GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, tex, 0)
+    if depth_rb is not None:
+        GL.glFramebufferRenderbuffer(
+            GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth_rb
+        )
+    status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+    if status != GL.GL_FRAMEBUFFER_COMPLETE:
+        raise RuntimeError(f"reprojection framebuffer incomplete (status 0x{int(status):x})")
