@@ -180,15 +180,17 @@ class Bench:
         t0, c0 = time.perf_counter(), time.process_time()
         if scale < 0.999 or k is not None:
             sw, sh = max(1, int(W * scale)), max(1, int(H * scale))
-            fb = self.small(sw, sh)
-            fb.bind()
-            renderer.draw(cam, (sw, sh), max_splats=k)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fb.fbo)
+            warp = reproject is not None and reproject.usable(renderer, cam)
+            fbo = reproject.moving_target(sw, sh) if warp else self.small(sw, sh).fbo
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+            renderer.draw(cam, (sw, sh), max_splats=k, with_depth=warp)  # as the viewport
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
+            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
             GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.full.fbo)
             GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, W, H, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-            if reproject is not None:
+            if warp:
                 self.full.bind()
-                reproject.draw(renderer, cam)
+                reproject.draw(renderer, cam, moving=True)
         else:
             self.full.bind()
             renderer.draw(cam, (W, H), max_splats=k)

@@ -1,11 +1,20 @@
 #version 330 core
 // See reproject.vert. The old frame's colour (already composited over its background) at
-// u_alpha: 1 near where it was drawn, fading out as the camera moves away.
+// u_alpha: 1 near where it was drawn, fading out as the camera moves away; left out where
+// the moving frame under it holds something clearly nearer (u_moving: (sum of w / depth,
+// sum of w) as splat.frag's DEPTH_OUT 2 writes it; something the old frame did not see, e.g.
+// a foreground object moved over the sky by parallax).
 uniform sampler2D u_color;
+uniform sampler2D u_moving;
+uniform vec2 u_size;     // framebuffer size, pixels
 uniform float u_alpha;
+uniform float u_nearer;  // moving frame's inverse depth over this x ours: it is in front
 in vec2 v_uv;
+noperspective in float v_z;
 out vec4 frag;
 
 void main() {
+    vec2 m = texture(u_moving, gl_FragCoord.xy / u_size).rg;
+    if (m.g > 0.5 && m.r > u_nearer * v_z * m.g) discard;
     frag = vec4(texture(u_color, v_uv).rgb, u_alpha);
 }

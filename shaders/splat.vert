@@ -9,7 +9,8 @@
 // centre's clip w, so both give the same values; the linear one spares llvmpipe a 1/w and a
 // multiply per fragment. 0: perspective-correct, as before (SplatRenderer.screen_uv False).
 #define SCREEN_UV 1
-// 1: the depth pass of viewer/reproject.py (splat.frag writes depth instead of colour)
+// 1: the depth pass of viewer/reproject.py (splat.frag writes depth instead of colour);
+// 2: colour and depth (two outputs)
 #define DEPTH_OUT 0
 
 uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)

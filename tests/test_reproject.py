@@ -27,7 +27,7 @@ def test_warp_mesh_points_project_back_to_their_texels() -> None:
 
     cam = _grid_camera()
     depth = np.full((30, 40), 4.0)
-    points, uv, index = warp_mesh(depth, np.ones_like(depth), cam)
+    points, uv, index = warp_mesh(1.0 / depth, np.ones_like(depth), cam)
     assert points.shape == (1200, 3) and uv.shape == (1200, 2)
     assert index.size == 6 * 39 * 29  # a plane keeps every triangle
     np.testing.assert_allclose(points[:, 2], 4.0, rtol=1e-6)
@@ -54,7 +54,7 @@ def test_warp_mesh_cuts_only_across_depth_edges() -> None:
     cam = _grid_camera()
     depth = np.full((30, 40), 5.0)
     depth[10:20, 12:28] = 2.0
-    _, _, index = warp_mesh(depth, np.ones_like(depth), cam)
+    _, _, index = warp_mesh(1.0 / depth, np.ones_like(depth), cam)
     tri = index.reshape(-1, 3)
     all_tri = grid_triangles(40, 30).reshape(-1, 3)
     d = depth.ravel()
@@ -68,8 +68,8 @@ def test_warp_mesh_cuts_only_across_depth_edges() -> None:
     ground = _depth_of_plane(cam, np.array([0.0, 1.0, 0.0]), -1.6)  # y = -1.6 m
     below = np.isfinite(ground)
     acc = np.where(below, 1.0, 0.0)  # above the horizon: nothing drawn (background)
-    sum_wd = np.where(below, ground, 0.0)
-    _, _, index = warp_mesh(sum_wd, acc, cam)
+    sum_wz = np.where(below, 1.0 / ground, 0.0)
+    _, _, index = warp_mesh(sum_wz, acc, cam)
     tri = index.reshape(-1, 3)
     rows = tri // 160
     first = np.nonzero(below.all(1))[0].min()
@@ -84,7 +84,7 @@ def test_warp_mesh_cuts_only_across_depth_edges() -> None:
 
     wall = _depth_of_plane(cam, np.array([0.0, 0.0, 1.0]), -3.0)  # z = -3 m: 3 m ahead
     room = np.minimum(np.where(below, ground, np.inf), wall)
-    _, _, index = warp_mesh(room, np.ones_like(room), cam)
+    _, _, index = warp_mesh(1.0 / room, np.ones_like(room), cam)
     assert index.size == 6 * 159 * 119  # the crease where they meet is not an edge
 
 
@@ -121,8 +121,8 @@ def _read(fb) -> np.ndarray:  # noqa: ANN001
 
 @pytest.mark.gl
 def test_expected_depth_of_a_wall(gl_fb) -> None:  # noqa: ANN001
-    """draw_depth gives (sum of w·depth, ., ., sum of w): the wall's distance along the view
-    axis where it covers the frame, nothing around it."""
+    """draw_depth gives (sum of w / depth, ., ., sum of w): the wall's inverse distance
+    along the view axis where it covers the frame, nothing around it."""
     from OpenGL import GL
     from test_render_lod import _wall
 
@@ -151,7 +151,7 @@ def test_expected_depth_of_a_wall(gl_fb) -> None:  # noqa: ANN001
     assert stats.splats_drawn > 0 and stats.triangles == 0
     wall = acc[..., 3] > 0.5
     assert 0.15 < wall.mean() < 0.5  # the 2 m wall 3 m away, in a 60-degree view
-    np.testing.assert_allclose(acc[..., 0][wall] / acc[..., 3][wall], 3.0, rtol=1e-3)
+    np.testing.assert_allclose(acc[..., 3][wall] / acc[..., 0][wall], 3.0, rtol=1e-3)
     assert acc[:, :5, 3].max() < 0.01  # left of the wall (x < -1 m): nothing
 
 
@@ -215,3 +215,63 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
     finally:
         rp.release()
         r.release()
+
+
+@pytest.mark.gl
+def test_the_moving_frame_wins_where_it_is_nearer(gl_fb) -> None:  # noqa: ANN001
+    """The kept frame saw only a far wall; the moving frame under it holds a red post in
+    front of that wall (something the kept frame could not show: parallax brought it over
+    the wall). Composited with the moving frame's depth the post stays; without it the kept
+    frame would paint the wall over it."""
+    from OpenGL import GL
+    from test_render_lod import _wall
+
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+    from viewer.reproject import FrameReprojector
+
+    far = World()
+    wall = _wall(30_000, seed=4)
+    wall.means[:, :2] *= 3.0  # 6 x 6 m
+    wall.scales += np.float32(np.log(3.0))
+    far.add_layer(Layer("wall", wall))
+    near = World()
+    near.add_layer(Layer("wall", wall))
+    post = _wall(4000, seed=5)
+    post.means[:, 0] *= 0.2  # 0.4 x 2 m, 3 m in front of the wall
+    post.means[:, 2] = 3.0
+    post.sh0[:] = (3.0, -2.0, -2.0)  # red
+    near.add_layer(Layer("post", post))
+    cam = Camera.look_at((0.0, 0.0, 5.0), (0.0, 0.0, 0.0), 60, 240, 160)
+    r, r2 = SplatRenderer(sync_sort=True), SplatRenderer(sync_sort=True)
+    r.set_world(far)
+    r2.set_world(near)
+    rp = FrameReprojector()
+    try:
+        r.draw(cam, (240, 160))
+        rp.keep(r, cam, gl_fb.fbo)
+        assert rp.finish(r)
+        for moving in (True, False):
+            mov = rp.moving_target(120, 80)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
+            r2.draw(cam, (120, 80), with_depth=True)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
+            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, gl_fb.fbo)
+            GL.glBlitFramebuffer(
+                0, 0, 120, 80, 0, 0, 240, 160, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR
+            )
+            gl_fb.bind()
+            assert rp.draw(r, cam, moving=moving)
+            img = _read(gl_fb).astype(int)
+            red = (img[..., 0] > img[..., 1] + 60) & (img[..., 0] > img[..., 2] + 60)
+            band = red[40:120, 100:140].mean()  # where the post stands
+            if moving:
+                assert band > 0.6, f"the nearer post was painted over ({band:.2f} red)"
+                assert red[:, :60].mean() < 0.02  # the rest is still the kept frame
+            else:
+                assert band < 0.1
+    finally:
+        rp.release()
+        r.release()
+        r2.release()

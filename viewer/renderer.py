@@ -15,8 +15,8 @@ as `max_splats` allows (sorting.lod_cut), quads cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
-`draw_depth` draws the same frame's expected depth (viewer/reproject.py redraws a still frame
-from a moving camera with it).
+`draw_depth` draws the same frame's expected inverse depth (viewer/reproject.py redraws a
+still frame from a moving camera with it, over moving frames drawn `with_depth`).
 A limited frame shares its budget among the layers in view (sorting.strongest_per_layer:
 a small object keeps all its splats). The coarse level is merged from the data as packed
 and drawn only while that is the layers' current data (after an edit: the fine path until
@@ -375,7 +375,9 @@ class SplatRenderer:
         #: bumped whenever what a camera sees may have changed (layers, data, visibility,
         #: transforms): a frame kept for reprojection (viewer/reproject.py) is stale after it
         self.content_version = 0
-        self._depth_pass = False  # draw() writes expected depth instead of colour
+        #: what draw() writes: 0 colour, 1 expected inverse depth instead (draw_depth),
+        #: 2 both, to draw buffers 0 and 1 (draw(..., with_depth=True))
+        self._depth_pass = 0
 
     # ------------------------------------------------------------------ public
     def set_world(self, world: World) -> None:
@@ -457,9 +459,22 @@ class SplatRenderer:
         *,
         max_splats: int | None = None,
         background=(0.0, 0.0, 0.0),
+        with_depth: bool = False,
     ) -> DrawStats:
         """Clear to `background` and draw the world as seen by `camera` into the bound
-        framebuffer of `size` = (w, h) pixels (camera intrinsics are rescaled to it)."""
+        framebuffer of `size` = (w, h) pixels (camera intrinsics are rescaled to it).
+        `with_depth`: the framebuffer has a second, float colour attachment (RG16F), which
+        gets (sum of w_i / d_i, sum of w_i) as in `draw_depth` (its draw buffers are set
+        here: 0 and 1)."""
+        if with_depth:
+            self._depth_pass = 2
+        try:
+            return self._draw(camera, size, max_splats, background)
+        finally:
+            self._depth_pass = 0
+
+    def _draw(self, camera: Camera, size: tuple[int, int], max_splats, background) -> DrawStats:  # noqa: ANN001
+        """`draw`, writing what `_depth_pass` says."""
         w, h = int(size[0]), int(size[1])
         if w <= 0 or h <= 0:
             raise ValueError(f"framebuffer size must be positive, got {size}")
@@ -487,10 +502,15 @@ class SplatRenderer:
                 t_up += time.perf_counter() - t0
 
         GL.glViewport(0, 0, w, h)
-        clear_a = 0.0 if self._depth_pass else 1.0  # depth: the blend's alpha sums coverage
+        clear_a = 0.0 if self._depth_pass == 1 else 1.0  # depth: the blend's alpha sums coverage
         GL.glClearColor(float(background[0]), float(background[1]), float(background[2]), clear_a)
         GL.glDepthMask(GL.GL_TRUE)
+        if self._depth_pass == 2:
+            GL.glDrawBuffers(2, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1])
         GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
+        if self._depth_pass == 2:  # the depth attachment starts empty, not background
+            GL.glClearBufferfv(GL.GL_COLOR, 1, np.zeros(4, np.float32))
+            GL.glDrawBuffers(1, [GL.GL_COLOR_ATTACHMENT0])  # meshes: colour only
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glDisable(GL.GL_BLEND)
         GL.glEnable(GL.GL_DEPTH_TEST)
@@ -498,10 +518,12 @@ class SplatRenderer:
         near, far = self._near_far(cam)
         view = cam.world_to_camera()
         proj = projection_matrix(cam, near, far)
-        if self._depth_pass:  # meshes occlude the splats behind them but write no colour
+        if self._depth_pass == 1:  # meshes occlude the splats behind them but write no colour
             GL.glColorMask(GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE)
         stats.triangles = self._mesh.draw(layers, view, proj)
         GL.glColorMask(GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE)
+        if self._depth_pass == 2:
+            GL.glDrawBuffers(2, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1])
 
         if self._visible is None:
             self._visible = [s for s in self._slots if s.layer.visible]
@@ -560,18 +582,21 @@ class SplatRenderer:
     def draw_depth(
         self, camera: Camera, size: tuple[int, int], *, max_splats: int | None = None
     ) -> DrawStats:
-        """The expected depth of the frame `draw` would show, into the bound framebuffer
-        (which must hold floats: RGBA16F or RGBA32F): per pixel r = sum of w_i d_i and
-        a = sum of w_i, with w_i the compositing weights of `draw` and d_i each splat centre's
-        camera-space depth (metres along the view axis), so r / a is the depth where a > 0.
+        """The expected inverse depth of the frame `draw` would show, into the bound framebuffer
+        (which must hold floats: RGBA32F): per pixel r = sum of w_i / d_i,
+        g = sum of w_i / d_i² and a = sum of w_i, with w_i the compositing weights of `draw`
+        and d_i each splat centre's camera-space depth (metres along the view axis), so
+        r / a is the expected inverse
+        depth where a > 0. (Inverse depth, not depth: a semi-transparent edge in front of a
+        sky 400 m away averages to near the edge, not to a point 100 m out.)
         The splats are the ones `draw` would use for the same `max_splats` (with a budget:
         the coarse level's cut). Meshes occlude splats but write nothing: a frame with
         meshes (`DrawStats.triangles` > 0) has no usable depth where they are."""
-        self._depth_pass = True
+        self._depth_pass = 1
         try:
-            return self.draw(camera, size, max_splats=max_splats, background=(0.0, 0.0, 0.0))
+            return self._draw(camera, size, max_splats, (0.0, 0.0, 0.0))
         finally:
-            self._depth_pass = False
+            self._depth_pass = 0
 
     def release(self) -> None:
         """Free GL objects (call with the context current) and stop the sort thread.
@@ -589,9 +614,9 @@ class SplatRenderer:
             GL.glDeleteBuffers(2, [self._ebo, self._order_buf])
             GL.glDeleteVertexArrays(1, [self._vao])
             GL.glDeleteProgram(self._prog)
-            if self._prog_depth is not None:
-                GL.glDeleteProgram(self._prog_depth[0])
-                self._prog_depth = None
+            for prog, _ in self._prog_depth.values():
+                GL.glDeleteProgram(prog)
+            self._prog_depth.clear()
             for prog, _ in self._preps.values():
                 GL.glDeleteProgram(prog)
             self._preps.clear()
@@ -611,7 +636,7 @@ class SplatRenderer:
             n: GL.glGetUniformLocation(self._prog, n)
             for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")
         }
-        self._prog_depth: tuple[int, dict[str, int]] | None = None
+        self._prog_depth: dict[int, tuple[int, dict[str, int]]] = {}  # DEPTH_OUT -> program
         self._prep_fbo = GL.glGenFramebuffers(1)
         self._prep_tex = list(GL.glGenTextures(3))
         self._prep_rows = 0
@@ -918,11 +943,12 @@ class SplatRenderer:
         self._ebo_quads = cap
 
     def _splat_program(self) -> tuple[int, dict[str, int]]:
-        """The quad program: colour, or expected depth during `draw_depth` (compiled on
-        first use)."""
-        if not self._depth_pass:
+        """The quad program: colour, expected inverse depth (`draw_depth`) or both
+        (`draw(..., with_depth=True)`); the depth ones compiled on first use."""
+        mode = self._depth_pass
+        if not mode:
             return self._prog, self._loc
-        if self._prog_depth is None:
+        if mode not in self._prog_depth:
             prog = compile_program(
                 "splat.vert",
                 "splat.frag",
@@ -930,11 +956,14 @@ class SplatRenderer:
                     "MAX_LAYERS": MAX_LAYERS,
                     "TEX_W": TEX_W,
                     "SCREEN_UV": int(self.screen_uv),
-                    "DEPTH_OUT": 1,
+                    "DEPTH_OUT": mode,
                 },
             )
-            self._prog_depth = (prog, {n: GL.glGetUniformLocation(prog, n) for n in self._loc})
-        return self._prog_depth
+            self._prog_depth[mode] = (
+                prog,
+                {n: GL.glGetUniformLocation(prog, n) for n in self._loc},
+            )
+        return self._prog_depth[mode]
 
     def _prep_program(self, degree: int) -> tuple[int, dict[str, int]]:
         """The preprocessing program specialised for SH `degree` (compiled on first use)."""

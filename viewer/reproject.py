@@ -4,7 +4,7 @@ A moving frame can draw only a coarse cut of the splats (viewer/lod.py) at a fra
 resolution: on a software GL that is what 20 fps allows. The full-quality frame the viewport
 drew before the camera started to move is a far better picture of almost everything the
 moving camera sees. `FrameReprojector` keeps that frame (its colour at full resolution and
-its expected depth on a grid of one texel per `GRID_STEP` × `GRID_STEP` pixels) and draws it
+its expected inverse depth on a grid of one texel per `GRID_STEP` × `GRID_STEP` pixels) and draws it
 from the current camera as a mesh with one vertex per grid texel: each vertex is the surface
 point its texel saw, unprojected with the old camera and projected with the new one. Where
 that frame has no answer the moving frame's own splats show through: outside its field of
@@ -15,8 +15,10 @@ stretched across an edge (`warp_mesh`).
 
 This is the reprojection (warping) of post-rendering 3D warping (Mark, McMillan & Bishop,
 I3D 1997) and of the "reproject the last full frame with its depth" approach named in the
-renderer issue; the depth per pixel is the splat compositing's expected depth
-(`SplatRenderer.draw_depth`: sum of w_i d_i / sum of w_i, as 3DGS depth renders).
+renderer issue; the depth per pixel is the splat compositing's expected inverse depth
+(`SplatRenderer.draw_depth`: sum of w_i / d_i over sum of w_i, the expected inverse depth,
+which near surfaces dominate: the expected depth put the semi-transparent rim of a rocket
+in front of a sky 400 m away at 100 m, and it was torn apart as soon as the camera moved).
 View-dependent colour and anything that moved since are not warped: the renderer's
 `content_version` invalidates a kept frame whenever the layers change.
 """
@@ -46,6 +48,12 @@ MIN_JUMP = 0.03
 #: to stand out there too brought back streaks on bench/render.py's walk); the price is a
 #: band within ~2 degrees of a ground plane's horizon, left to the moving frame
 MAX_RATIO = 1.25
+#: a texel whose splats' inverse depths spread (standard deviation) over this fraction of
+#: their mean is not warped (see warp_mesh)
+SPREAD = 0.1
+#: the moving frame under the reprojection is clearly nearer where its inverse depth is over
+#: this × the reprojected surface's (then the kept frame is left out there)
+NEARER = 1.15
 COVERED = 0.05  # coverage below which a grid texel is background (warped as far away)
 #: how many splats the depth pass may draw (a cut through the coarse level, as moving
 #: frames): the depth only places the full frame's pixels, which carry the detail
@@ -135,7 +143,7 @@ class FrameReprojector:
         self._renderer_id = id(renderer)
 
     def finish(self, renderer) -> bool:  # noqa: ANN001
-        """Draw the kept frame's expected depth and build its mesh (the current framebuffer
+        """Draw the kept frame's expected inverse depth and build its mesh (the current framebuffer
         binding and viewport are restored). Returns whether a usable frame is now kept."""
         cam = self._camera
         if cam is None or self._renderer_id != id(renderer):
@@ -158,7 +166,7 @@ class FrameReprojector:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, prev)
         GL.glViewport(*viewport)
         acc = np.frombuffer(raw, np.float32).reshape(gh, gw, 4)[::-1]
-        points, uv, index = warp_mesh(acc[..., 0], acc[..., 3], cam.resized(gw, gh))
+        points, uv, index = warp_mesh(acc[..., 0], acc[..., 3], cam.resized(gw, gh), acc[..., 1])
         near = points[:, 2] < 0.5 * FAR_DEPTH
         self._median_depth = float(np.median(points[near, 2])) if near.any() else FAR_DEPTH
         GL.glBindVertexArray(self._vao)
@@ -177,11 +185,30 @@ class FrameReprojector:
         self._finished = True
         return True
 
-    def draw(self, renderer, camera: Camera) -> bool:  # noqa: ANN001
+    def moving_target(self, w: int, h: int) -> int:
+        """A framebuffer of w × h pixels for the moving frame under the reprojection, to draw
+        with `SplatRenderer.draw(..., with_depth=True)` (colour attachment 0: RGBA8; 1: its
+        inverse depth and coverage, RG16F); `draw(..., moving=True)` then leaves the kept frame out
+        where that frame is clearly nearer. Returns its id (bound to nothing)."""
+        if not self._ready:
+            raise RuntimeError("moving_target before any frame was kept")
+        if self._mov_size != (w, h):
+            _texture(self._mov_color, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
+            _texture(self._mov_depth, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_LINEAR)
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self._mov_rb)
+            GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, w, h)
+            GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
+            _attach(self._mov_fbo, self._mov_color, self._mov_rb, self._mov_depth)
+            self._mov_size = (w, h)
+        return int(self._mov_fbo)
+
+    def draw(self, renderer, camera: Camera, moving: bool = False) -> bool:  # noqa: ANN001
         """Draw the kept frame as seen from `camera` over the bound framebuffer (of
         camera.width × camera.height pixels), opaque, depth-tested against itself only (the
-        depth buffer is cleared; blended at `opacity` below 1). Returns False, drawing
-        nothing, when no usable frame is kept for this camera (`usable`)."""
+        depth buffer is cleared; blended at `opacity` below 1). With `moving`, the frame
+        just drawn into `moving_target` is under it, and wherever that holds something
+        clearly nearer (NEARER) the kept frame is left out. Returns False, drawing nothing,
+        when no usable frame is kept for this camera (`usable`)."""
         if not self.usable(renderer, camera):
             return False
         old = self._camera
@@ -204,6 +231,11 @@ class FrameReprojector:
         loc = self._loc
         GL.glUniformMatrix4fv(loc["u_to_clip"], 1, GL.GL_TRUE, to_clip.astype(np.float32))
         GL.glUniform1f(loc["u_alpha"], alpha)
+        GL.glUniform1f(loc["u_nearer"], NEARER)
+        GL.glUniform2f(loc["u_size"], float(camera.width), float(camera.height))
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._mov_depth if moving else self._no_depth)
+        GL.glUniform1i(loc["u_moving"], 1)
         GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._color_tex)
         GL.glUniform1i(loc["u_color"], 0)
@@ -211,6 +243,9 @@ class FrameReprojector:
         GL.glDrawElements(GL.GL_TRIANGLES, self._n_index, GL.GL_UNSIGNED_INT, None)
         GL.glBindVertexArray(0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE1)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glActiveTexture(GL.GL_TEXTURE0)
         GL.glUseProgram(0)
         GL.glDisable(GL.GL_DEPTH_TEST)
         GL.glDisable(GL.GL_BLEND)
@@ -222,9 +257,11 @@ class FrameReprojector:
         if not self._ready:
             return
         GL.glDeleteProgram(self._prog)
-        GL.glDeleteFramebuffers(2, [self._color_fbo, self._depth_fbo])
-        GL.glDeleteTextures(2, [self._color_tex, self._depth_tex])
-        GL.glDeleteRenderbuffers(1, [self._depth_rb])
+        GL.glDeleteFramebuffers(3, [self._color_fbo, self._depth_fbo, self._mov_fbo])
+        GL.glDeleteTextures(
+            5, [self._color_tex, self._depth_tex, self._mov_color, self._mov_depth, self._no_depth]
+        )
+        GL.glDeleteRenderbuffers(2, [self._depth_rb, self._mov_rb])
         GL.glDeleteBuffers(2, [self._vbo, self._ebo])
         GL.glDeleteVertexArrays(1, [self._vao])
         self._ready = False
@@ -236,13 +273,23 @@ class FrameReprojector:
             self._prog = compile_program("reproject.vert", "reproject.frag")
             self._loc = {
                 n: GL.glGetUniformLocation(self._prog, n)
-                for n in ("u_color", "u_to_clip", "u_alpha")
+                for n in ("u_color", "u_to_clip", "u_alpha", "u_moving", "u_size", "u_nearer")
             }
             self._color_fbo, self._depth_fbo = GL.glGenFramebuffers(2)
             self._color_tex, self._depth_tex = GL.glGenTextures(2)
             self._depth_rb = GL.glGenRenderbuffers(1)
             self._vao = GL.glGenVertexArrays(1)
             self._vbo, self._ebo = GL.glGenBuffers(2)
+            self._mov_fbo = GL.glGenFramebuffers(1)
+            self._mov_color, self._mov_depth, self._no_depth = GL.glGenTextures(3)
+            self._mov_rb = GL.glGenRenderbuffers(1)
+            self._mov_size = (0, 0)
+            _texture(self._no_depth, GL.GL_RGBA32F, 1, 1, GL.GL_FLOAT, GL.GL_NEAREST)
+            GL.glBindTexture(GL.GL_TEXTURE_2D, self._no_depth)  # nothing nearer anywhere
+            GL.glTexSubImage2D(
+                GL.GL_TEXTURE_2D, 0, 0, 0, 1, 1, GL.GL_RGBA, GL.GL_FLOAT, np.zeros(4, np.float32)
+            )
+            GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             self._ready = True
         if self._size != (w, h):
             _texture(self._color_tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
@@ -258,12 +305,15 @@ class FrameReprojector:
 
 
 def warp_mesh(
-    sum_wd: np.ndarray, sum_w: np.ndarray, camera: Camera
+    sum_wz: np.ndarray, sum_w: np.ndarray, camera: Camera, sum_wz2: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The mesh `FrameReprojector` draws, from a frame's expected-depth grid.
 
-    sum_wd, sum_w: (gh, gw) float, top row first: per grid texel, the compositing
-    weights' sum of w·depth and of w (`SplatRenderer.draw_depth`); camera: the frame's
+    sum_wz, sum_w, sum_wz2: (gh, gw) float, top row first: per grid texel, the compositing
+    weights' sum of w / depth, of w and of w / depth² (`SplatRenderer.draw_depth`); a texel
+    whose splats' inverse depths spread over more than SPREAD × their mean (layers seen
+    through each other: a rim, a veil) has no one depth to move with, and the triangles
+    touching it are left out too; camera: the frame's
     camera at the grid's size (gw × gh). Returns points (gh·gw, 3) float32, each texel
     centre's surface point in that camera's space (OpenCV axes, metres; a texel with
     coverage below COVERED is put FAR_DEPTH away; the outer ring of texels on the frame's
@@ -276,8 +326,8 @@ def warp_mesh(
     a link, or that join covered and background texels, are left out. The mesh's outer
     vertices sit on the frame's border, so it covers the whole frame."""
     gh, gw = sum_w.shape
-    covered = (sum_w > COVERED) & (sum_wd > 0)
-    z = np.where(covered, sum_w / np.where(covered, sum_wd, 1.0), 1.0 / FAR_DEPTH)
+    covered = (sum_w > COVERED) & (sum_wz > 0)
+    z = np.where(covered, sum_wz / np.where(covered, sum_w, 1.0), 1.0 / FAR_DEPTH)
     cut_x = _edge_links(z)  # (gh, gw-1): link (y, x)-(y, x+1)
     cut_y = _edge_links(z.T).T  # (gh-1, gw): link (y, x)-(y+1, x)
     ys, xs = np.mgrid[0:gh, 0:gw]
@@ -300,6 +350,11 @@ def warp_mesh(
     ct = covered.ravel()[tri]
     mixed = ct.any(1) & ~ct.all(1)
     keep = ~(spans | mixed)
+    if sum_wz2 is not None:
+        z2 = np.where(covered, sum_wz2 / np.where(covered, sum_w, 1.0), 0.0)
+        spread = np.sqrt(np.maximum(z2 - z * z, 0.0))
+        vague = (covered & (spread > SPREAD * z)).ravel()
+        keep &= ~vague[tri].any(1)
     return (
         points.astype(np.float32),
         uv.astype(np.float32),
@@ -342,9 +397,13 @@ def _texture(tex: int, internal: int, w: int, h: int, kind: int, filt: int) -> N
     GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
 
-def _attach(fbo: int, tex: int, depth_rb: int | None) -> None:
+def _attach(fbo: int, tex: int, depth_rb: int | None, second: int | None = None) -> None:
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
     GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, tex, 0)
+    if second is not None:
+        GL.glFramebufferTexture2D(
+            GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT1, GL.GL_TEXTURE_2D, second, 0
+        )
     if depth_rb is not None:
         GL.glFramebufferRenderbuffer(
             GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth_rb

@@ -590,8 +590,23 @@ class Viewport(QOpenGLWidget):
             self.render_state.drawn(plan, True, t0)
             return
         cam = self.nav.camera(w, h)
+        reduced = not (scale >= 0.999 and k is None)
+        warp = reduced and self.reproject is not None and self.reproject.usable(self.renderer, cam)
         try:
-            if scale < 0.999:
+            if warp:  # the moving frame with its depth, the kept still frame over it
+                sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
+                mov = self.reproject.moving_target(sw, sh)
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
+                stats = self.renderer.draw(
+                    cam, (sw, sh), max_splats=k, background=BACKGROUND, with_depth=True
+                )
+                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
+                GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+                GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+                GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+                self.reproject.draw(self.renderer, cam, moving=True)
+            elif scale < 0.999:
                 sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
                 fbo = self._small_fbo(sw, sh)
                 fbo.bind()
@@ -603,13 +618,10 @@ class Viewport(QOpenGLWidget):
             else:
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
                 stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
-            if self.reproject is not None:
-                if scale >= 0.999 and k is None:
-                    if not moving:  # kept before any overlay; its depth once it is shown
-                        self.reproject.keep(self.renderer, cam, target)
-                        self._reproject_timer.start()
-                else:
-                    self.reproject.draw(self.renderer, cam)
+            if self.reproject is not None and not reduced and not moving:
+                # kept before any overlay; its depth once it is shown
+                self.reproject.keep(self.renderer, cam, target)
+                self._reproject_timer.start()
             GL.glFinish()  # honest frame time for the quality controller
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
