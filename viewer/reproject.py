@@ -50,7 +50,7 @@ MIN_JUMP = 0.03
 MAX_RATIO = 1.25
 #: a texel whose splats' inverse depths spread (standard deviation) over this fraction of
 #: their mean is not warped (see warp_mesh)
-SPREAD = 0.1
+SPREAD = 0.25
 #: the moving frame under the reprojection is clearly nearer where its inverse depth is over
 #: this × the reprojected surface's (then the kept frame is left out there)
 NEARER = 1.15
@@ -58,12 +58,15 @@ COVERED = 0.05  # coverage below which a grid texel is background (warped as far
 #: how many splats the depth pass may draw (a cut through the coarse level, as moving
 #: frames): the depth only places the full frame's pixels, which carry the detail
 DEPTH_SPLATS = 60_000
-#: the kept frame is drawn opaque while the camera is within FADE_START × the frame's median
-#: depth from where it was drawn, fades out from there to PARALLAX_MAX × that depth, and is
-#: not drawn beyond: forward motion magnifies it and uncovers ever more (bench/render.py's
-#: walk: it then scores below the moving frame alone); the fade spares a visible switch
+#: the kept frame is drawn opaque while the camera is within FADE_START × the frame's near
+#: depth (NEAR_QUANTILE of its covered texels' depths: the sky that fills most of a
+#: generated world's frame 400 m out must not set it) from where it was drawn, fades out
+#: from there to PARALLAX_MAX × that depth, and is not drawn beyond: forward motion
+#: magnifies it and uncovers ever more (bench/render.py's walk: it then scores below the
+#: moving frame alone); the fade spares a visible switch
 FADE_START = 0.2
 PARALLAX_MAX = 0.4
+NEAR_QUANTILE = 0.25
 NEAR, FAR = 0.02, 1.0e5  # the warp's own clip range (metres)
 FAR_DEPTH = 1.0e4  # where background texels are put (directions, in effect)
 
@@ -89,7 +92,7 @@ class FrameReprojector:
         self._finished = False  # its depth and mesh are made
         self._version: int | None = None
         self._renderer_id: int | None = None
-        self._median_depth = 0.0
+        self._near_depth = 0.0
         self._size: tuple[int, int] = (0, 0)
         self._grid: tuple[int, int] = (0, 0)
         self._n_index = 0
@@ -113,13 +116,13 @@ class FrameReprojector:
         return camera is None or self.opacity(camera) > 0.0
 
     def opacity(self, camera: Camera) -> float:
-        """How opaque the kept frame is drawn from `camera`: 1 within FADE_START × its median
+        """How opaque the kept frame is drawn from `camera`: 1 within FADE_START × its near
         depth of where it was drawn, 0 beyond PARALLAX_MAX × that, linear between (0 when
         no frame is kept)."""
         if self._camera is None or not self._finished:
             return 0.0
         moved = float(np.linalg.norm(camera.position - self._camera.position))
-        f = (moved / max(self._median_depth, 1e-6) - FADE_START) / (PARALLAX_MAX - FADE_START)
+        f = (moved / max(self._near_depth, 1e-6) - FADE_START) / (PARALLAX_MAX - FADE_START)
         return float(np.clip(1.0 - f, 0.0, 1.0))
 
     def invalidate(self) -> None:
@@ -168,7 +171,9 @@ class FrameReprojector:
         acc = np.frombuffer(raw, np.float32).reshape(gh, gw, 4)[::-1]
         points, uv, index = warp_mesh(acc[..., 0], acc[..., 3], cam.resized(gw, gh), acc[..., 1])
         near = points[:, 2] < 0.5 * FAR_DEPTH
-        self._median_depth = float(np.median(points[near, 2])) if near.any() else FAR_DEPTH
+        self._near_depth = (
+            float(np.quantile(points[near, 2], NEAR_QUANTILE)) if near.any() else FAR_DEPTH
+        )
         GL.glBindVertexArray(self._vao)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, self._vbo)
         vert = np.ascontiguousarray(np.concatenate([points, uv], 1), np.float32)
