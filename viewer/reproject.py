@@ -69,6 +69,9 @@ DEPTH_SPLATS = 60_000
 #: 30.2 -> 26.5 dB; bench/render.py's room walked forward 0.1 / 0.4 / 0.8 near depths,
 #: 25.2 -> 31.4, 25.0 -> 28.6, 25.2 -> 28.2 dB. The fade spares a visible switch.
 FADE_START = 0.1
+#: ... and within this, all of it is drawn, also the triangles left out for depth edges and
+#: vague depth: turning in place moves nothing by parallax, whatever the depth
+STILL_MOVE = 0.005
 PARALLAX_MAX = 0.3
 ALONG_WEIGHT = 0.25
 NEAR_QUANTILE = 0.25
@@ -101,6 +104,7 @@ class FrameReprojector:
         self._size: tuple[int, int] = (0, 0)
         self._grid: tuple[int, int] = (0, 0)
         self._n_index = 0
+        self._n_kept = 0  # the first indices: the triangles kept whatever the move
 
     # ------------------------------------------------------------------ public
     @property
@@ -126,10 +130,14 @@ class FrameReprojector:
         depth, 0 beyond PARALLAX_MAX × that, linear between (0 when no frame is kept)."""
         if self._camera is None or not self._finished:
             return 0.0
+        f = (self._moved(camera) - FADE_START) / (PARALLAX_MAX - FADE_START)
+        return float(np.clip(1.0 - f, 0.0, 1.0))
+
+    def _moved(self, camera: Camera) -> float:
+        """The camera's parallax-weighted move from the kept frame's, in near depths."""
         move = self._camera.R @ (camera.position - self._camera.position)  # its camera axes
         moved = float(np.hypot(move[0], move[1]) + ALONG_WEIGHT * abs(move[2]))
-        f = (moved / max(self._near_depth, 1e-6) - FADE_START) / (PARALLAX_MAX - FADE_START)
-        return float(np.clip(1.0 - f, 0.0, 1.0))
+        return moved / max(self._near_depth, 1e-6)
 
     def invalidate(self) -> None:
         """Forget the kept frame (`draw` does nothing until a new one is kept and finished)."""
@@ -175,7 +183,9 @@ class FrameReprojector:
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, prev)
         GL.glViewport(*viewport)
         acc = np.frombuffer(raw, np.float32).reshape(gh, gw, 4)[::-1]
-        points, uv, index = warp_mesh(acc[..., 0], acc[..., 3], cam.resized(gw, gh), acc[..., 1])
+        points, uv, index, n_kept = warp_mesh(
+            acc[..., 0], acc[..., 3], cam.resized(gw, gh), acc[..., 1]
+        )
         near = points[:, 2] < 0.5 * FAR_DEPTH
         self._near_depth = (
             float(np.quantile(points[near, 2], NEAR_QUANTILE)) if near.any() else FAR_DEPTH
@@ -193,6 +203,7 @@ class FrameReprojector:
         GL.glBindVertexArray(0)
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         self._n_index = int(index.size)
+        self._n_kept = n_kept
         self._finished = True
         return True
 
@@ -251,7 +262,8 @@ class FrameReprojector:
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._color_tex)
         GL.glUniform1i(loc["u_color"], 0)
         GL.glBindVertexArray(self._vao)
-        GL.glDrawElements(GL.GL_TRIANGLES, self._n_index, GL.GL_UNSIGNED_INT, None)
+        count = self._n_index if self._moved(camera) <= STILL_MOVE else self._n_kept
+        GL.glDrawElements(GL.GL_TRIANGLES, count, GL.GL_UNSIGNED_INT, None)
         GL.glBindVertexArray(0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glActiveTexture(GL.GL_TEXTURE1)
@@ -317,25 +329,30 @@ class FrameReprojector:
 
 def warp_mesh(
     sum_wz: np.ndarray, sum_w: np.ndarray, camera: Camera, sum_wz2: np.ndarray | None = None
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The mesh `FrameReprojector` draws, from a frame's expected-depth grid.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """The mesh `FrameReprojector` draws, from a frame's expected-inverse-depth grid.
 
     sum_wz, sum_w, sum_wz2: (gh, gw) float, top row first: per grid texel, the compositing
-    weights' sum of w / depth, of w and of w / depth² (`SplatRenderer.draw_depth`); a texel
-    whose splats' inverse depths spread over more than SPREAD × their mean (layers seen
-    through each other: a rim, a veil) has no one depth to move with, and the triangles
-    touching it are left out too; camera: the frame's
-    camera at the grid's size (gw × gh). Returns points (gh·gw, 3) float32, each texel
-    centre's surface point in that camera's space (OpenCV axes, metres; a texel with
-    coverage below COVERED is put FAR_DEPTH away; the outer ring of texels on the frame's
-    border instead of their centres), uv (gh·gw, 2) float32, the same place in the frame's
-    colour texture (bottom row first), and index (3T,) uint32 triangles of
-    vertex numbers y·gw + x, two per grid cell, without those that span a depth edge:
-    a link between neighbouring texels whose jump in inverse depth z stands out from the
-    links beside it (`JUMP`, `MIN_JUMP`) or joins depths too far apart (`MAX_RATIO`)
-    crosses a depth edge, and the triangles with such
-    a link, or that join covered and background texels, are left out. The mesh's outer
-    vertices sit on the frame's border, so it covers the whole frame."""
+    weights' sum of w / depth, of w and of w / depth² (`SplatRenderer.draw_depth`); camera:
+    the frame's camera at the grid's size (gw × gh).
+
+    Returns
+    - points (gh·gw, 3) float32: each texel centre's surface point in that camera's space
+      (OpenCV axes, metres; a texel with coverage below COVERED is put FAR_DEPTH away; the
+      outer ring of texels on the frame's border instead of their centres, so the mesh
+      covers the whole frame);
+    - uv (gh·gw, 2) float32: the same places in the frame's colour texture (bottom row first);
+    - index (3T,) uint32: triangles of vertex numbers y·gw + x, two per grid cell, the ones
+      to draw whenever the frame is drawn first, then those left out once the camera moves
+      (a turn in place may draw them all):
+      - those across a depth edge: a link between neighbouring texels whose jump in inverse
+        depth z stands out from the links beside it (`JUMP`, `MIN_JUMP`) or joins depths too
+        far apart (`MAX_RATIO`);
+      - those joining covered and background texels;
+      - those touching a texel whose splats' inverse depths spread over more than SPREAD ×
+        their mean (layers seen through each other: a rim, a veil have no one depth to move
+        with);
+    - n_kept: how many indices come first."""
     gh, gw = sum_w.shape
     covered = (sum_w > COVERED) & (sum_wz > 0)
     z = np.where(covered, sum_wz / np.where(covered, sum_w, 1.0), 1.0 / FAR_DEPTH)
@@ -366,10 +383,12 @@ def warp_mesh(
         spread = np.sqrt(np.maximum(z2 - z * z, 0.0))
         vague = (covered & (spread > SPREAD * z)).ravel()
         keep &= ~vague[tri].any(1)
+    index = np.concatenate([tri[keep], tri[~keep]])  # the kept ones first
     return (
         points.astype(np.float32),
         uv.astype(np.float32),
-        np.ascontiguousarray(tri[keep].ravel(), np.uint32),
+        np.ascontiguousarray(index.ravel(), np.uint32),
+        3 * int(keep.sum()),
     )
 
 
