@@ -2,25 +2,27 @@
 
 A moving frame can draw only a coarse cut of the splats (viewer/lod.py) at a fraction of the
 resolution: on a software GL that is what 20 fps allows. The full-quality frame the viewport
-drew before the camera started to move is a far better picture of almost everything the
-moving camera sees. `FrameReprojector` keeps that frame (its colour at full resolution and
-its expected inverse depth on a grid of one texel per `GRID_STEP` × `GRID_STEP` pixels) and draws it
+drew before the camera started to move is a far better picture of most of what the moving
+camera sees. `FrameReprojector` keeps that frame (its colour at full resolution, its
+expected inverse depth on a grid of one texel per `GRID_STEP` pixels each way) and draws it
 from the current camera as a mesh with one vertex per grid texel: each vertex is the surface
-point its texel saw, unprojected with the old camera and projected with the new one. Where
-that frame has no answer the moving frame's own splats show through: outside its field of
-view, and where a depth edge uncovers what the old camera could not see: a triangle that
-spans a depth edge (a jump in inverse depth between neighbouring texels that stands out
-from the jumps beside it) is left out of the mesh, so nothing is
-stretched across an edge (`warp_mesh`).
+point its texel saw, unprojected with the old camera and projected with the new one.
 
-This is the reprojection (warping) of post-rendering 3D warping (Mark, McMillan & Bishop,
-I3D 1997) and of the "reproject the last full frame with its depth" approach named in the
-renderer issue; the depth per pixel is the splat compositing's expected inverse depth
-(`SplatRenderer.draw_depth`: sum of w_i / d_i over sum of w_i, the expected inverse depth,
-which near surfaces dominate: the expected depth put the semi-transparent rim of a rocket
-in front of a sky 400 m away at 100 m, and it was torn apart as soon as the camera moved).
-View-dependent colour and anything that moved since are not warped: the renderer's
-`content_version` invalidates a kept frame whenever the layers change.
+The moving frame shows through wherever the kept frame has no answer:
+- outside the kept frame's view;
+- across depth edges, where the camera's move uncovers what the kept frame could not see:
+  the triangles that span one, or join surface and background, or touch a texel whose
+  splats disagree on depth, are left out (`warp_mesh`), unless the camera has only turned;
+- wherever the moving frame holds something clearly nearer than the kept frame there (it is
+  drawn with its own inverse depth, `SplatRenderer.draw(..., with_depth=True)`);
+- once the camera has moved far enough for parallax to show (`opacity`: it fades out).
+
+This is post-rendering 3D warping (Mark, McMillan & Bishop, I3D 1997), the "reproject the
+last full frame with its depth" of the renderer issue. The depth per pixel is the splat
+compositing's expected inverse depth (`SplatRenderer.draw_depth`: sum of w_i / d_i over sum
+of w_i), which near surfaces dominate: the expected depth put the semi-transparent rim of
+the demo world's rocket, in front of a sky 400 m away, at 100 m. View-dependent colour is
+not warped; anything edited since invalidates the kept frame (`content_version`).
 """
 
 from __future__ import annotations
