@@ -114,6 +114,18 @@ def _magenta(img: np.ndarray) -> np.ndarray:
     return (img[..., 0] == 255) & (img[..., 1] == 0) & (img[..., 2] == 255)
 
 
+def _grow(mask: np.ndarray, n: int) -> np.ndarray:
+    out = mask.copy()
+    for _ in range(n):
+        grown = out.copy()
+        grown[1:] |= out[:-1]
+        grown[:-1] |= out[1:]
+        grown[:, 1:] |= out[:, :-1]
+        grown[:, :-1] |= out[:, 1:]
+        out = grown
+    return out
+
+
 def _read(fb) -> np.ndarray:  # noqa: ANN001
     from OpenGL import GL
 
@@ -186,6 +198,9 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         assert rp.pending and not rp.usable(r)
         assert rp.finish(r)
         assert rp.usable(r, cam1) and rp.opacity(cam1) == 1.0
+        r.draw(cam0, (240, 160))  # a repaint of the same view (a sort finished, an update)
+        rp.keep(r, cam0, gl_fb.fbo)
+        assert rp.usable(r, cam1) and not rp.pending  # still usable: a move may begin now
         from OpenGL import GL
 
         GL.glClearColor(1.0, 0.0, 1.0, 1.0)  # magenta: what the warp leaves uncovered
@@ -193,17 +208,20 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         assert rp.draw(r, cam0)
         same = _read(gl_fb)
         # from where it was drawn (or turned in place) every triangle is drawn: no parallax
-        assert not _magenta(same).any()
-        assert psnr(same, full0) > 35
+        # (inside the few pixels over which the kept frame's border fades out)
+        inner = (slice(6, -6), slice(6, -6))
+        assert not _magenta(same)[inner].any()
+        assert psnr(same[inner], full0[inner]) > 35
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         assert rp.draw(r, cam1)
         warped = _read(gl_fb)
         hole = _magenta(warped)
         assert 0.05 < hole.mean() < 0.2  # the strip the turn brought into view
         assert hole[:, :20].mean() > 0.9  # on the left: the camera turned left
-        err = np.abs(warped.astype(float) - full1)[~hole]
+        seam = _grow(hole, 6)  # the kept frame's border fades out over its last pixels
+        err = np.abs(warped.astype(float) - full1)[~seam]
         assert 10 * np.log10(255**2 / np.mean(err**2)) > 28
-        assert psnr(np.where(hole[..., None], full1, warped), full1) > 28
+        assert psnr(np.where(seam[..., None], full1, warped), full1) > 28
 
         # a step aside: the triangles across depth edges and to the background go (a strip
         # of background above the room is left to the moving frame), the rest is drawn

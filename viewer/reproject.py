@@ -56,6 +56,7 @@ SPREAD = 0.25
 #: the moving frame under the reprojection is clearly nearer where its inverse depth is over
 #: this × the reprojected surface's (then the kept frame is left out there)
 NEARER = 1.15
+FEATHER = 0.02  # the kept frame fades out over its outermost pixels, this share of its width
 COVERED = 0.05  # coverage below which a grid texel is background (warped as far away)
 #: how many splats the depth pass may draw (a cut through the coarse level, as moving
 #: frames): the depth only places the full frame's pixels, which carry the detail
@@ -148,7 +149,16 @@ class FrameReprojector:
 
     def keep(self, renderer, camera: Camera, source_fbo: int) -> None:  # noqa: ANN001
         """Copy the frame `renderer` just drew for `camera` into `source_fbo` (a framebuffer of
-        camera.width × camera.height pixels; 0 = the window's). Leaves `source_fbo` bound."""
+        camera.width × camera.height pixels; 0 = the window's). Leaves `source_fbo` bound.
+        A repaint of the finished frame's view (same camera, nothing edited: a sort that
+        finished, any update) only refreshes its colour and stays usable: making it pending
+        again threw it away whenever a move began before `finish`."""
+        same = (
+            self._finished
+            and self._renderer_id == id(renderer)
+            and self._version == renderer.content_version
+            and _same_camera(self._camera, camera)
+        )
         w, h = int(camera.width), int(camera.height)
         gw, gh = max(2, -(-w // GRID_STEP)), max(2, -(-h // GRID_STEP))
         self._ensure_gl(w, h, gw, gh)
@@ -156,6 +166,8 @@ class FrameReprojector:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._color_fbo)
         GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, source_fbo)
+        if same:
+            return
         self._camera = camera
         self._finished = False
         self._version = renderer.content_version
@@ -245,17 +257,16 @@ class FrameReprojector:
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthFunc(GL.GL_LESS)
         alpha = self.opacity(camera)
-        if alpha < 1.0:
-            GL.glEnable(GL.GL_BLEND)
-            GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
-        else:
-            GL.glDisable(GL.GL_BLEND)
+        GL.glEnable(GL.GL_BLEND)  # the fade, and the kept frame's feathered border
+        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glUseProgram(self._prog)
         loc = self._loc
         GL.glUniformMatrix4fv(loc["u_to_clip"], 1, GL.GL_TRUE, to_clip.astype(np.float32))
         GL.glUniform1f(loc["u_alpha"], alpha)
         GL.glUniform1f(loc["u_nearer"], NEARER)
+        kw, kh = self._size
+        GL.glUniform2f(loc["u_feather"], 1.0 / FEATHER, kh / (FEATHER * kw))
         GL.glUniform2f(loc["u_size"], float(camera.width), float(camera.height))
         GL.glActiveTexture(GL.GL_TEXTURE1)
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._mov_depth if moving else self._no_depth)
@@ -298,7 +309,15 @@ class FrameReprojector:
             self._prog = compile_program("reproject.vert", "reproject.frag")
             self._loc = {
                 n: GL.glGetUniformLocation(self._prog, n)
-                for n in ("u_color", "u_to_clip", "u_alpha", "u_moving", "u_size", "u_nearer")
+                for n in (
+                    "u_color",
+                    "u_to_clip",
+                    "u_alpha",
+                    "u_moving",
+                    "u_size",
+                    "u_nearer",
+                    "u_feather",
+                )
             }
             self._color_fbo, self._depth_fbo = GL.glGenFramebuffers(2)
             self._color_tex, self._depth_tex = GL.glGenTextures(2)
@@ -402,6 +421,16 @@ def _edge_links(z: np.ndarray) -> np.ndarray:
     near = np.maximum(z[:, 1:], z[:, :-1])
     far = np.minimum(z[:, 1:], z[:, :-1])
     return ((jump > JUMP * beside) & (jump > MIN_JUMP * near)) | (near > MAX_RATIO * far)
+
+
+def _same_camera(a: Camera | None, b: Camera) -> bool:
+    return (
+        a is not None
+        and (a.width, a.height, a.fx, a.fy, a.cx, a.cy)
+        == (b.width, b.height, b.fx, b.fy, b.cx, b.cy)
+        and np.array_equal(a.R, b.R)
+        and np.array_equal(a.t, b.t)
+    )
 
 
 def grid_triangles(gw: int, gh: int) -> np.ndarray:
