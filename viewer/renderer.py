@@ -473,7 +473,13 @@ class SplatRenderer:
         finally:
             self._depth_pass = 0
 
-    def _draw(self, camera: Camera, size: tuple[int, int], max_splats, background) -> DrawStats:  # noqa: ANN001
+    def _draw(
+        self,
+        camera: Camera,
+        size: tuple[int, int],
+        max_splats: int | None,
+        background: tuple[float, float, float],
+    ) -> DrawStats:
         """`draw`, writing what `_depth_pass` says."""
         w, h = int(size[0]), int(size[1])
         if w <= 0 or h <= 0:
@@ -586,9 +592,9 @@ class SplatRenderer:
         (which must hold floats: RGBA32F): per pixel r = sum of w_i / d_i,
         g = sum of w_i / d_i² and a = sum of w_i, with w_i the compositing weights of `draw`
         and d_i each splat centre's camera-space depth (metres along the view axis), so
-        r / a is the expected inverse
-        depth where a > 0. (Inverse depth, not depth: a semi-transparent edge in front of a
-        sky 400 m away averages to near the edge, not to a point 100 m out.)
+        r / a is the expected inverse depth where a > 0. (Inverse depth, not depth: a
+        semi-transparent edge in front of a sky 400 m away averages to near the edge, not
+        to a point 100 m out.)
         The splats are the ones `draw` would use for the same `max_splats` (with a budget:
         the coarse level's cut). Meshes occlude splats but write nothing: a frame with
         meshes (`DrawStats.triangles` > 0) has no usable depth where they are."""

@@ -240,11 +240,11 @@ class FrameReprojector:
 
     def draw(self, renderer, camera: Camera, moving: bool = False) -> bool:  # noqa: ANN001
         """Draw the kept frame as seen from `camera` over the bound framebuffer (of
-        camera.width × camera.height pixels), opaque, depth-tested against itself only (the
-        depth buffer is cleared; blended at `opacity` below 1). With `moving`, the frame
-        just drawn into `moving_target` is under it, and wherever that holds something
-        clearly nearer (NEARER) the kept frame is left out. Returns False, drawing nothing,
-        when no usable frame is kept for this camera (`usable`)."""
+        camera.width × camera.height pixels), depth-tested against itself only (the depth
+        buffer is cleared), blended at `opacity` and faded over its outermost FEATHER. With
+        `moving`, the frame just drawn into `moving_target` is under it, and wherever that
+        holds something clearly nearer (NEARER) the kept frame is left out. Returns False,
+        drawing nothing, when no usable frame is kept for this camera (`usable`)."""
         if not self.usable(renderer, camera):
             return False
         old = self._camera

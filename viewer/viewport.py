@@ -593,28 +593,25 @@ class Viewport(QOpenGLWidget):
         reduced = not (scale >= 0.999 and k is None)
         warp = reduced and self.reproject is not None and self.reproject.usable(self.renderer, cam)
         try:
-            if warp:  # the moving frame with its depth, the kept still frame over it
+            if warp or scale < 0.999:  # drawn small and scaled up; with `warp` with its
+                # depth, and the kept still frame over it
                 sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
-                mov = self.reproject.moving_target(sw, sh)
-                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
-                stats = self.renderer.draw(
-                    cam, (sw, sh), max_splats=k, background=BACKGROUND, with_depth=True
+                small = (
+                    self.reproject.moving_target(sw, sh)
+                    if warp
+                    else self._small_fbo(sw, sh).handle()
                 )
-                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, small)
+                stats = self.renderer.draw(
+                    cam, (sw, sh), max_splats=k, background=BACKGROUND, with_depth=warp
+                )
+                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
                 GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
                 GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
                 GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
-                self.reproject.draw(self.renderer, cam, moving=True)
-            elif scale < 0.999:
-                sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
-                fbo = self._small_fbo(sw, sh)
-                fbo.bind()
-                stats = self.renderer.draw(cam, (sw, sh), max_splats=k, background=BACKGROUND)
-                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo.handle())
-                GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-                GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+                if warp:
+                    self.reproject.draw(self.renderer, cam, moving=True)
             else:
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
                 stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
