@@ -130,6 +130,40 @@ def test_transformed_layer_equals_baked_cloud(gl) -> None:
     assert psnr(gl.render_float(cloud, cam), b) < 25.0  # the move did change the image
 
 
+@pytest.mark.parametrize("flat", [False, True])
+def test_one_triangle_per_splat_draws_what_the_quad_draws(gl, flat: bool) -> None:
+    """The triangle around each footprint (the default) covers every pixel the quad did:
+    the frames agree to float rounding, also for needle-thin splats (`flat`)."""
+    from OpenGL import GL
+
+    from viewer.offscreen import Framebuffer, offscreen_context
+    from viewer.renderer import SplatRenderer
+
+    cloud = random_cloud(3000, 1, seed=12)
+    if flat:
+        cloud.scales[:, 0] -= 2.5  # one axis 12x shorter: long thin footprints at all angles
+    world = World()
+    world.add_layer(Layer("c", cloud))
+    cam = _cam()
+    offscreen_context().make_current()
+    frames = []
+    for one in (True, False):
+        r = SplatRenderer(sync_sort=True)
+        r.one_triangle = one
+        r.set_world(world)
+        fb = Framebuffer(W, H)
+        fb.bind()
+        r.draw(cam, (W, H))
+        GL.glFinish()
+        frames.append(fb.read_float())
+        fb.release()
+        r.release()
+    tri, quad = frames
+    assert quad.mean() > 0.05
+    assert np.abs(tri - quad).max() < 2e-3
+    assert psnr(tri, quad) >= 60.0
+
+
 def test_hidden_layer_vanishes_and_max_splats_thins_evenly(gl) -> None:
     a = random_cloud(800, 0, seed=7)
     b = random_cloud(800, 0, seed=8)

@@ -352,6 +352,10 @@ class SplatRenderer:
         #: fragment). False: perspective-correct, the previous shader (bench/render.py --legacy).
         #: Read when the GL objects are made (the first draw, or the first after release()).
         self.screen_uv = True
+        #: each splat is one triangle around its footprint (shaders/splat.vert ONE_TRIANGLE);
+        #: False: a quad of two triangles, the previous way (bench/render.py --legacy). Read
+        #: when the GL objects are made, as `screen_uv`.
+        self.one_triangle = True
         self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -636,7 +640,13 @@ class SplatRenderer:
         defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
         self._preps: dict[int, tuple[int, dict[str, int]]] = {}  # SH degree -> (program, uniforms)
         self._prog = compile_program(
-            "splat.vert", "splat.frag", {**defines, "SCREEN_UV": int(self.screen_uv)}
+            "splat.vert",
+            "splat.frag",
+            {
+                **defines,
+                "SCREEN_UV": int(self.screen_uv),
+                "ONE_TRIANGLE": int(self.one_triangle),
+            },
         )
         self._loc = {
             n: GL.glGetUniformLocation(self._prog, n)
@@ -962,6 +972,7 @@ class SplatRenderer:
                     "MAX_LAYERS": MAX_LAYERS,
                     "TEX_W": TEX_W,
                     "SCREEN_UV": int(self.screen_uv),
+                    "ONE_TRIANGLE": int(self.one_triangle),
                     "DEPTH_OUT": mode,
                 },
             )
@@ -1262,8 +1273,11 @@ class SplatRenderer:
         GL.glDepthMask(GL.GL_FALSE)
         GL.glEnable(GL.GL_BLEND)
         GL.glBlendFunc(GL.GL_ONE, GL.GL_ONE_MINUS_SRC_ALPHA)
-        self._ensure_quads(count)
-        GL.glDrawElements(GL.GL_TRIANGLES, 6 * count, GL.GL_UNSIGNED_INT, None)
+        if self.one_triangle:
+            GL.glDrawArrays(GL.GL_TRIANGLES, 0, 3 * count)
+        else:
+            self._ensure_quads(count)
+            GL.glDrawElements(GL.GL_TRIANGLES, 6 * count, GL.GL_UNSIGNED_INT, None)
         for unit in (2, 1, 0):
             GL.glActiveTexture(GL.GL_TEXTURE0 + unit)
             GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
