@@ -11,7 +11,7 @@ Limited frames (`max_splats`, drawn while the camera moves) keep the strongest s
 view and grow them to cover for the dropped ones; in scenes over LOD_MIN_SPLATS they draw
 a merged coarse level instead (viewer/lod.py), built on a worker after the first frame,
 cut adaptively: the voxels largest on screen are drawn with their original splats as far
-as `max_splats` allows (sorting.lod_cut), quads cut at 2 sigma. Measured with
+as `max_splats` allows (sorting.lod_cut), footprints cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
@@ -71,7 +71,7 @@ INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the d
 LOD_MIN_SPLATS = 100_000  # bigger scenes get a merged coarse level for moving frames
 LOD_SPLATS = 60_000  # its size: about half in view, what a moving frame can draw here
 MOVING_SIGMA_MAX = (
-    2.0  # moving frames' quads end this many sigmas out (see SplatRenderer.moving_sigma_max)
+    2.0  # moving frames' footprints end this many sigmas out (SplatRenderer.moving_sigma_max)
 )
 _QUAD = np.array([0, 1, 2, 2, 1, 3], np.uint32)  # two triangles over corners 0..3 of a quad
 
@@ -344,7 +344,7 @@ class SplatRenderer:
         #: moving frames cut adaptively through the coarse level (fine splats where its
         #: voxels are large on screen); False: a subset of the merged splats, grown
         self.lod_cut = True
-        #: a cut frame's quads end at most this many standard deviations out (full frames:
+        #: a cut frame's footprints end at most this many standard deviations out (full frames:
         #: where alpha reaches 1/255, ~3.3 for opaque splats)
         self.moving_sigma_max = MOVING_SIGMA_MAX
         #: splat quads interpolate their Mahalanobis coordinates linearly in screen space (a
@@ -959,7 +959,7 @@ class SplatRenderer:
         self._ebo_quads = cap
 
     def _splat_program(self) -> tuple[int, dict[str, int]]:
-        """The quad program: colour, expected inverse depth (`draw_depth`) or both
+        """The splat program: colour, expected inverse depth (`draw_depth`) or both
         (`draw(..., with_depth=True)`); the depth ones compiled on first use."""
         mode = self._depth_pass
         if not mode:
@@ -1201,10 +1201,11 @@ class SplatRenderer:
         sigma_max: float = 1e3,
     ) -> None:
         """Pass 1: per-splat EWA projection + SH colour into textures (fragment shader over a
-        grid, one texel per splat in draw order). Pass 2: one quad per splat, blended.
-        With `split`, order entries >= split index the coarse level's textures (at entry - split).
-        Quads end where a splat's alpha falls to 1/255 (as the reference compositor) but at
-        most `sigma_max` standard deviations out (moving frames: smaller quads)."""
+        grid, one texel per splat in draw order). Pass 2: one triangle per splat around its
+        footprint (`one_triangle`; else a quad), blended. With `split`, order entries >= split
+        index the coarse level's textures (at entry - split). Footprints end where a splat's
+        alpha falls to 1/255 (as the reference compositor) but at most `sigma_max` standard
+        deviations out (moving frames: smaller ones)."""
         geom_tex, color_tex = textures or (self._tex_geom, self._tex_color)
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
         rows = self._ensure_prep(count)
