@@ -217,8 +217,7 @@ def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
         r.grow_limit = 1.0
         r.use_lod = False
         r.thin_evenly = False  # ranked by contribution
-        r.screen_uv = False  # today's full frames: perspective-correct quad coordinates
-        r.one_triangle = False  # and two triangles per splat
+        r.one_triangle = False  # today's full frames: two triangles per splat
     r.set_world(world)
     return r
 

@@ -11,12 +11,13 @@ uniform float u_alpha;
 uniform float u_nearer;  // moving frame's inverse depth over this x ours: it is in front
 uniform vec2 u_feather;  // 1 / the width of its faded border, in its texture coordinates
 in vec2 v_uv;
-noperspective in float v_z;
 out vec4 frag;
 
 void main() {
     vec2 m = texture(u_moving, gl_FragCoord.xy / u_size).rg;
-    if (m.g > 0.5 && m.r > u_nearer * v_z * m.g) discard;
+    // gl_FragCoord.w: 1 / depth in the current camera (exact wherever the clipper cut the
+    // triangle, unlike a noperspective varying)
+    if (m.g > 0.5 && m.r > u_nearer * gl_FragCoord.w * m.g) discard;
     // fade out over the kept frame's outermost pixels: no hard seam where it ends
     vec2 edge = min(v_uv, 1.0 - v_uv) * u_feather;
     float a = u_alpha * clamp(min(edge.x, edge.y), 0.0, 1.0);

@@ -10,10 +10,8 @@ layout(location = 1) in vec2 a_uv;     // into the old frame's colour (bottom ro
 uniform mat4 u_to_clip;                // old camera space -> current clip space
 
 out vec2 v_uv;
-noperspective out float v_z;           // 1 / depth in the current camera (linear on screen)
 
 void main() {
     gl_Position = u_to_clip * vec4(a_point, 1.0);
     v_uv = a_uv;
-    v_z = 1.0 / max(gl_Position.w, 1e-6);
 }

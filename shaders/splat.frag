@@ -1,20 +1,15 @@
 #version 330 core
 // Gaussian splat fragment shader: premultiplied colour for back-to-front
 // glBlendFunc(GL_ONE, GL_ONE_MINUS_SRC_ALPHA); alpha capped at ALPHA_MAX, dropped below ALPHA_MIN
-// (scene.splatting, written in by shaders.load). SCREEN_UV, DEPTH_OUT as in splat.vert.
+// (scene.splatting, written in by shaders.load). DEPTH_OUT as in splat.vert.
 // DEPTH_OUT 1: the same blend gives (sum of w / depth, sum of w / depth², 0, sum of w), w = the
 // colour weights, so r / a is the frame's expected inverse depth per pixel and g / a its
 // second moment (how much the splats there disagree on depth). DEPTH_OUT 2: colour at location 0
 // and (sum of w / depth, sum of w) at location 1, an RG16F target (a moving frame that a
 // reprojected frame is composited with).
-#define SCREEN_UV 1
 #define DEPTH_OUT 0
 flat in vec4 v_rgba;  // colour, opacity
-#if SCREEN_UV
-noperspective in vec2 v_uv;
-#else
 in vec2 v_uv;
-#endif
 flat in float v_r2;
 #if DEPTH_OUT
 flat in float v_depth;

@@ -6,10 +6,6 @@
 // instances one by one.)
 
 #define TEX_W 4096
-// 1: v_uv interpolated without perspective correction. A quad's four corners share their
-// centre's clip w, so both give the same values; the linear one spares llvmpipe a 1/w and a
-// multiply per fragment. 0: perspective-correct, as before (SplatRenderer.screen_uv False).
-#define SCREEN_UV 1
 // 1: the depth pass of viewer/reproject.py (splat.frag writes depth instead of colour);
 // 2: colour and depth (two outputs)
 #define DEPTH_OUT 0
@@ -28,11 +24,12 @@ uniform vec2 u_size;         // framebuffer width, height
 uniform float u_r2_max;      // quads end at most this squared Mahalanobis radius (as prep.frag)
 
 flat out vec4 v_rgba;        // colour, opacity
-#if SCREEN_UV
-noperspective out vec2 v_uv; // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2)
-#else
+// Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2). Interpolated perspective-
+// correct: a triangle's corners share one clip w, so screen-linear interpolation would give the
+// same values for a third less work per fragment on llvmpipe, but Mesa's clipper gets
+// noperspective values wrong where it cuts a big near splat's triangle (a dark splat 0.4 m
+// before a reconstruction's camera painted 80 % of the frame).
 out vec2 v_uv;
-#endif
 flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255 (or the quad's limit)
 #if DEPTH_OUT
 flat out float v_depth;      // the centre's camera-space depth (clip w)

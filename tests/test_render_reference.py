@@ -26,6 +26,12 @@ def gl(x_display):  # noqa: ANN001 - imports the GL side only once a display exi
     return offscreen
 
 
+def _world(cloud: GaussianCloud) -> World:
+    world = World()
+    world.add_layer(Layer("c", cloud))
+    return world
+
+
 def _cam(eye=(0.7, 0.4, 6.0), target=(0.0, 0.0, 0.0), fov=50.0) -> Camera:
     return Camera.look_at(eye, target, fov, W, H)
 
@@ -162,6 +168,49 @@ def test_one_triangle_per_splat_draws_what_the_quad_draws(gl, flat: bool) -> Non
     assert quad.mean() > 0.05
     assert np.abs(tri - quad).max() < 2e-3
     assert psnr(tri, quad) >= 60.0
+
+
+@pytest.mark.parametrize("one_triangle", [True, False])
+def test_splats_far_bigger_than_the_view_stay_exact(gl, one_triangle: bool) -> None:
+    """Splats just before the camera whose footprints reach one to a few frame widths past
+    its edges (their triangles are clipped) draw as the reference compositor does. With
+    the Mahalanobis coordinates interpolated linearly, Mesa's clipper got them wrong: a dark
+    splat 0.4 m before a reconstruction's camera painted 80 % of the frame."""
+    from OpenGL import GL
+
+    from viewer.offscreen import Framebuffer, offscreen_context
+    from viewer.renderer import SplatRenderer
+
+    rng = np.random.default_rng(3)
+    n = 6
+    depth = rng.permutation(np.linspace(0.7, 1.5, n))  # apart: both sort them the same way
+    pts = np.column_stack([rng.uniform(-0.4, 0.4, n), rng.uniform(-0.3, 0.3, n), depth])
+    cloud = GaussianCloud.from_points(pts, rng.uniform(0.1, 0.9, (n, 3)), 0.1, 0.6)
+    # flat, elongated discs facing the camera, 0.6 to 3 frame widths across, any angle
+    cloud.scales[:, 0] = np.log(rng.uniform(0.08, 0.4, n))
+    cloud.scales[:, 1] = cloud.scales[:, 0] - np.log(rng.uniform(1.5, 4.0, n))
+    cloud.scales[:, 2] = -8.0
+    ang = rng.uniform(0, np.pi, n)
+    cloud.quats[:] = np.column_stack([np.cos(ang / 2), np.zeros(n), np.zeros(n), np.sin(ang / 2)])
+    # and a round one, farthest, about a frame width across
+    disc = GaussianCloud.from_points([[0.48, 0.32, 1.6]], [[0.8, 0.6, 0.3]], 0.75, 0.9)
+    disc.scales[:, 2] = -8.0
+    cloud = GaussianCloud.concatenate([cloud, disc])
+    cam = Camera.look_at((0, 0, 0), (0, 0, 1), 60, W, H)
+    offscreen_context().make_current()
+    r = SplatRenderer(sync_sort=True)
+    r.one_triangle = one_triangle
+    r.set_world(_world(cloud))
+    fb = Framebuffer(W, H)
+    fb.bind()
+    r.draw(cam, (W, H))
+    GL.glFinish()
+    img = fb.read_float()
+    fb.release()
+    r.release()
+    score = psnr(img, render_reference(cloud, cam))
+    print(f"splats bigger than the view: PSNR {score:.1f} dB vs reference compositor")
+    assert score >= 45.0
 
 
 def test_hidden_layer_vanishes_and_max_splats_thins_evenly(gl) -> None:

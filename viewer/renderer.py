@@ -347,14 +347,9 @@ class SplatRenderer:
         #: a cut frame's footprints end at most this many standard deviations out (full frames:
         #: where alpha reaches 1/255, ~3.3 for opaque splats)
         self.moving_sigma_max = MOVING_SIGMA_MAX
-        #: splat quads interpolate their Mahalanobis coordinates linearly in screen space (a
-        #: quad's corners share one clip w, so the values are the same; llvmpipe skips a 1/w per
-        #: fragment). False: perspective-correct, the previous shader (bench/render.py --legacy).
-        #: Read when the GL objects are made (the first draw, or the first after release()).
-        self.screen_uv = True
         #: each splat is one triangle around its footprint (shaders/splat.vert ONE_TRIANGLE);
         #: False: a quad of two triangles, the previous way (bench/render.py --legacy). Read
-        #: when the GL objects are made, as `screen_uv`.
+        #: when the GL objects are made (the first draw, or the first after release()).
         self.one_triangle = True
         self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
@@ -644,7 +639,6 @@ class SplatRenderer:
             "splat.frag",
             {
                 **defines,
-                "SCREEN_UV": int(self.screen_uv),
                 "ONE_TRIANGLE": int(self.one_triangle),
             },
         )
@@ -971,7 +965,6 @@ class SplatRenderer:
                 {
                     "MAX_LAYERS": MAX_LAYERS,
                     "TEX_W": TEX_W,
-                    "SCREEN_UV": int(self.screen_uv),
                     "ONE_TRIANGLE": int(self.one_triangle),
                     "DEPTH_OUT": mode,
                 },
