@@ -69,6 +69,8 @@ def how_made(source: Any) -> str:
         return "unknown (no source recorded)"
     gen = source.get("generator")
     words = GENERATORS.get(gen, _text(gen, 60)) if _plain(gen) else "unknown generator"
+    if gen == "wander.reconstruct" and source.get("input") == "video":
+        words = "reconstruction from a video"
     parts = []
     for where in (source, source.get("options")):
         if isinstance(where, dict):

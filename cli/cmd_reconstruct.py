@@ -152,6 +152,8 @@ def run(args: argparse.Namespace) -> int:
     check_side_paths(args.out, args.cameras_out)
     _check_writable(Path(args.out).parent)
     opts.check()  # so do bad options (before sampling a video)
+    if args.video is not None and args.max_frames < 2:
+        raise InputError(f"--max-frames must be at least 2; got {args.max_frames}")
     with temp_dir("frames") as tmp:
         if args.video is not None:
             from generators.reconstruct.video import sample_frames
@@ -171,6 +173,8 @@ def run(args: argparse.Namespace) -> int:
             result = reconstruct(paths, opts, bar)
         finally:
             bar.done()
+        if args.video is not None:
+            result.mark_video(args.video)
         # a video's frames are kept beside the scene: the photos `evaluate` scores it by
         written = save_result(
             result, args.out, args.cameras_out, frames=paths if args.video is not None else ()
@@ -193,6 +197,9 @@ def run(args: argparse.Namespace) -> int:
             f"capture: {result.capture['type']} ({result.capture['reason']}); "
             f"scale {result.capture['scale']}"
         )
+        if getattr(args, "capture", "auto") == "auto":
+            # the layout cannot tell a drone circling a tower from a phone circling a toy
+            print("  (told from the camera layout; --capture walk|orbit|aerial sets it)")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):

@@ -166,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         size = parse_size(args.size)
     except ValueError as exc:
         raise InputError(f"--size: {exc}") from None
+    if not 0 < args.fps <= 240:  # before any work is announced (as render_video checks)
+        raise InputError(f"--fps must be in (0, 240]; got {args.fps:g}")
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
     require_content(world, args.scene, "render")

@@ -103,6 +103,20 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
     )
     assert "Gaussian-splat file name" in capsys.readouterr().err
     assert not (tmp_path / "a.ply").exists()
+    # options are named as the user typed them, and checked before any work is announced
+    (tmp_path / "v.mp4").write_bytes(b"not looked at")
+    args = ["reconstruct", "--video", str(tmp_path / "v.mp4"), "--out", str(tmp_path / "a.ply")]
+    assert run_cli([*args, "--max-frames", "0"]) == 2
+    assert "--max-frames must be at least 2" in capsys.readouterr().err
+    from scene.gaussians import GaussianCloud
+    from scene.io import save
+
+    save(GaussianCloud.from_points([[0, 0, 0]], [[0.5, 0.5, 0.5]], 0.1, 0.9), tmp_path / "s.ply")
+    vid = ["video", str(tmp_path / "s.ply"), "--out", str(tmp_path / "o.mp4")]
+    assert run_cli([*vid, "--fps", "0"]) == 2
+    out = capsys.readouterr()
+    assert "--fps must be in (0, 240]" in out.err and "rendering" not in out.out + out.err
+    assert not (tmp_path / "o.mp4").exists()
 
 
 @pytest.mark.slow

@@ -132,6 +132,15 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert rc == 0, text
     assert "sampled 8 sharp, distinct frames" in text
     assert text.count(": registered") >= 6
+    # the capture type was told from the layout, and the line says how to set it
+    assert "--capture walk|orbit|aerial sets it" in text
+    # a project of it says it was made from a video, not "from photos"
+    from cli.cmd_info import how_made
+    from generators.options import wander_provenance
+
+    meta = wander_provenance(out) or {}
+    assert meta.get("input") == "video" and meta.get("video") == "walk.avi"
+    assert how_made({**meta, "options": {}}).startswith("reconstruction from a video")
     assert out.exists()
     # the frames are kept beside the scene, so `evaluate` can score it (they were in a
     # temporary folder, and evaluate found no photo named frame_0000.png)

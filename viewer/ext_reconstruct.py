@@ -112,6 +112,8 @@ class ReconstructRequest:
                 inner = progress
                 progress = lambda f, m: inner(0.1 + 0.9 * f, m)  # noqa: E731
             result = reconstruct(photos, opts, progress, cancel)
+            if self.video is not None:
+                result.mark_video(self.video)
             if self.save_to is not None:
                 cancel.check()
                 # a video's frames are kept beside the scene (SCENE_frames/), as the CLI

@@ -62,6 +62,13 @@ class ReconstructResult:
     # how many had one, "fov_x_deg": the median prior across the width}
     focal_prior: dict[str, Any] = field(default_factory=dict)
 
+    def mark_video(self, video: Path) -> None:
+        """Record that the photos are frames sampled from `video` (the layer's source and
+        the scene's meta say "input": "video", so `info` calls it a reconstruction from a
+        video)."""
+        self.cloud.meta["input"] = "video"
+        self.cloud.meta["video"] = Path(video).name
+
 
 def reconstruct(
     photo_paths: Sequence[Path],
@@ -511,6 +518,8 @@ def save_result(
             _write_scene(result.cloud, tmp_ply, fmt)
         report = {
             "generator": "wander.reconstruct",
+            "input": result.cloud.meta.get("input", "photos"),
+            **({"video": result.cloud.meta["video"]} if "video" in result.cloud.meta else {}),
             "scene": out.name,
             "splats": len(result.cloud),
             "photos": result.status,
@@ -644,7 +653,11 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
             name,
             result.cloud,
             "world",
-            source={"generator": "wander.reconstruct", "options": result.options},
+            source={
+                "generator": "wander.reconstruct",
+                "input": result.cloud.meta.get("input", "photos"),
+                "options": result.options,
+            },
         )
     )
     world.meta["cameras"] = camera_records(result.cameras)
