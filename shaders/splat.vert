@@ -13,8 +13,8 @@
 // coordinates, scaled by the cut-off radius) instead of the quad around it: 30 % more
 // fragments (area 3√3 against 4), half the triangles. llvmpipe shades 4×4-pixel blocks per
 // triangle, so a quad shades the blocks along its diagonal twice, and each triangle has its
-// set-up and binning: in the bench room one triangle draws full frames 1.02× (300k splats) to
-// 1.06× (1M) as fast (both drawn in turn in one process). Same pixels, same values.
+// set-up and binning: in the bench room one triangle draws full frames 0.98-1.03× (300k
+// splats) to 1.07× (1M) as fast (both drawn in turn in one process). Same pixels, same values.
 #define ONE_TRIANGLE 1
 
 uniform sampler2D u_center;  // RGBA32F clip-space centre (w = 0: culled)
@@ -26,9 +26,9 @@ uniform float u_r2_max;      // quads end at most this squared Mahalanobis radiu
 flat out vec4 v_rgba;        // colour, opacity
 // Mahalanobis coordinates: alpha = opacity * exp(-0.5 |uv|^2). Interpolated perspective-
 // correct: a triangle's corners share one clip w, so screen-linear interpolation would give the
-// same values for a third less work per fragment on llvmpipe, but Mesa's clipper gets
-// noperspective values wrong where it cuts a big near splat's triangle (a dark splat 0.4 m
-// before a reconstruction's camera painted 80 % of the frame).
+// same values and spare llvmpipe a 1/w per fragment, but Mesa's clipper gets noperspective
+// values wrong where it cuts a big near splat's triangle (a dark splat 0.4 m before a
+// reconstruction's camera painted 80 % of the frame).
 out vec2 v_uv;
 flat out float v_r2;         // |uv|^2 beyond which alpha < 1/255 (or the quad's limit)
 #if DEPTH_OUT
