@@ -176,21 +176,14 @@ class Bench:
         viewport does; a reduced frame gets the kept full frame reprojected over it when
         `reproject`, a viewer.reproject.FrameReprojector, is given; with `keep` a full frame
         is kept in it, as the app keeps a still frame); (wall ms, CPU ms of this process)."""
+        from viewer.reproject import draw_scaled
+
         GL = self.GL
         t0, c0 = time.perf_counter(), time.process_time()
-        if scale < 0.999 or k is not None:
-            sw, sh = max(1, int(W * scale)), max(1, int(H * scale))
-            warp = reproject is not None and reproject.usable(renderer, cam)
-            fbo = reproject.moving_target(sw, sh) if warp else self.small(sw, sh).fbo
-            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
-            renderer.draw(cam, (sw, sh), max_splats=k, with_depth=warp)  # as the viewport
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
-            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self.full.fbo)
-            GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, W, H, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-            if warp:
-                self.full.bind()
-                reproject.draw(renderer, cam, moving=True)
+        if scale < 0.999 or k is not None:  # as the viewport draws a moving frame
+            draw_scaled(
+                renderer, reproject, cam, scale, k, self.full.fbo, lambda w, h: self.small(w, h).fbo
+            )
         else:
             self.full.bind()
             renderer.draw(cam, (W, H), max_splats=k)

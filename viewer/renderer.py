@@ -47,7 +47,7 @@ from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 from scene.world import Layer, World
 
-from .gl_util import compile_program
+from .gl_util import compile_program, uniform_locations
 from .jobs import background
 from .mesh_renderer import MeshRenderer
 from .sorting import (
@@ -634,18 +634,12 @@ class SplatRenderer:
     def _init_gl(self) -> None:
         defines = {"MAX_LAYERS": MAX_LAYERS, "TEX_W": TEX_W}
         self._preps: dict[int, tuple[int, dict[str, int]]] = {}  # SH degree -> (program, uniforms)
-        self._prog = compile_program(
-            "splat.vert",
-            "splat.frag",
-            {
-                **defines,
-                "ONE_TRIANGLE": int(self.one_triangle),
-            },
+        #: the splat program's defines; its depth variants add DEPTH_OUT (`_splat_program`)
+        self._splat_defines = {**defines, "ONE_TRIANGLE": int(self.one_triangle)}
+        self._prog = compile_program("splat.vert", "splat.frag", self._splat_defines)
+        self._loc = uniform_locations(
+            self._prog, ["u_center", "u_axes", "u_rgba", "u_size", "u_r2_max"]
         )
-        self._loc = {
-            n: GL.glGetUniformLocation(self._prog, n)
-            for n in ("u_center", "u_axes", "u_rgba", "u_size", "u_r2_max")
-        }
         self._prog_depth: dict[int, tuple[int, dict[str, int]]] = {}  # DEPTH_OUT -> program
         self._prep_fbo = GL.glGenFramebuffers(1)
         self._prep_tex = list(GL.glGenTextures(3))
@@ -960,19 +954,9 @@ class SplatRenderer:
             return self._prog, self._loc
         if mode not in self._prog_depth:
             prog = compile_program(
-                "splat.vert",
-                "splat.frag",
-                {
-                    "MAX_LAYERS": MAX_LAYERS,
-                    "TEX_W": TEX_W,
-                    "ONE_TRIANGLE": int(self.one_triangle),
-                    "DEPTH_OUT": mode,
-                },
+                "splat.vert", "splat.frag", {**self._splat_defines, "DEPTH_OUT": mode}
             )
-            self._prog_depth[mode] = (
-                prog,
-                {n: GL.glGetUniformLocation(prog, n) for n in self._loc},
-            )
+            self._prog_depth[mode] = (prog, uniform_locations(prog, list(self._loc)))
         return self._prog_depth[mode]
 
     def _prep_program(self, degree: int) -> tuple[int, dict[str, int]]:

@@ -28,13 +28,14 @@ not warped; anything edited since invalidates the kept frame (`content_version`)
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import numpy as np
 from OpenGL import GL
 
 from scene.camera import Camera
 
-from .gl_util import compile_program
+from .gl_util import compile_program, uniform_locations
 
 log = logging.getLogger(__name__)
 
@@ -153,12 +154,7 @@ class FrameReprojector:
         A repaint of the finished frame's view (same camera, nothing edited: a sort that
         finished, any update) only refreshes its colour and stays usable: making it pending
         again threw it away whenever a move began before `finish`."""
-        same = (
-            self._finished
-            and self._renderer_id == id(renderer)
-            and self._version == renderer.content_version
-            and _same_camera(self._camera, camera)
-        )
+        same = self.usable(renderer) and _same_camera(self._camera, camera)
         w, h = int(camera.width), int(camera.height)
         gw, gh = max(2, -(-w // GRID_STEP)), max(2, -(-h // GRID_STEP))
         self._ensure_gl(w, h, gw, gh)
@@ -307,18 +303,10 @@ class FrameReprojector:
     def _ensure_gl(self, w: int, h: int, gw: int, gh: int) -> None:
         if not self._ready:
             self._prog = compile_program("reproject.vert", "reproject.frag")
-            self._loc = {
-                n: GL.glGetUniformLocation(self._prog, n)
-                for n in (
-                    "u_color",
-                    "u_to_clip",
-                    "u_alpha",
-                    "u_moving",
-                    "u_size",
-                    "u_nearer",
-                    "u_feather",
-                )
-            }
+            self._loc = uniform_locations(
+                self._prog,
+                ["u_color", "u_to_clip", "u_alpha", "u_moving", "u_size", "u_nearer", "u_feather"],
+            )
             self._color_fbo, self._depth_fbo = GL.glGenFramebuffers(2)
             self._color_tex, self._depth_tex = GL.glGenTextures(2)
             self._depth_rb = GL.glGenRenderbuffers(1)
@@ -346,6 +334,40 @@ class FrameReprojector:
             GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
             _attach(self._depth_fbo, self._depth_tex, self._depth_rb)
             self._grid = (gw, gh)
+
+
+def draw_scaled(
+    renderer,  # noqa: ANN001 - SplatRenderer
+    reproject: FrameReprojector | None,
+    camera: Camera,
+    scale: float,
+    max_splats: int | None,
+    target: int,
+    small_fbo: Callable[[int, int], int],
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+):  # noqa: ANN201 - DrawStats
+    """A reduced frame as the viewport draws it while moving: `renderer` draws `camera`'s view
+    at `scale` of its size into a small framebuffer (`small_fbo(w, h)` gives its id), which is
+    scaled up into `target` (a framebuffer of camera.width × camera.height, left bound); when
+    `reproject` holds a frame usable from `camera`, the small frame is drawn with its depth
+    into `reproject.moving_target` and the kept frame is drawn over it. Returns the draw's
+    DrawStats."""
+    w, h = int(camera.width), int(camera.height)
+    sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
+    warp = reproject is not None and reproject.usable(renderer, camera)
+    small = reproject.moving_target(sw, sh) if warp else small_fbo(sw, sh)
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, small)
+    stats = renderer.draw(
+        camera, (sw, sh), max_splats=max_splats, background=background, with_depth=warp
+    )
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
+    GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+    GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+    if warp:
+        reproject.draw(renderer, camera, moving=True)
+    return stats
 
 
 def warp_mesh(

@@ -559,6 +559,8 @@ class Viewport(QOpenGLWidget):
     def paintGL(self) -> None:
         from OpenGL import GL
 
+        from .reproject import draw_scaled
+
         t0 = time.perf_counter()
         w, h = self._fb_size()
         moving = self.moving
@@ -593,25 +595,17 @@ class Viewport(QOpenGLWidget):
         reduced = not (scale >= 0.999 and k is None)
         warp = reduced and self.reproject is not None and self.reproject.usable(self.renderer, cam)
         try:
-            if warp or scale < 0.999:  # drawn small and scaled up; with `warp` with its
-                # depth, and the kept still frame over it
-                sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
-                small = (
-                    self.reproject.moving_target(sw, sh)
-                    if warp
-                    else self._small_fbo(sw, sh).handle()
+            if warp or scale < 0.999:  # drawn small and scaled up (reproject.draw_scaled)
+                stats = draw_scaled(
+                    self.renderer,
+                    self.reproject if warp else None,
+                    cam,
+                    scale,
+                    k,
+                    target,
+                    lambda sw, sh: self._small_fbo(sw, sh).handle(),
+                    BACKGROUND,
                 )
-                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, small)
-                stats = self.renderer.draw(
-                    cam, (sw, sh), max_splats=k, background=BACKGROUND, with_depth=warp
-                )
-                GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
-                GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-                GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-                GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
-                if warp:
-                    self.reproject.draw(self.renderer, cam, moving=True)
             else:
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
                 stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
