@@ -23,6 +23,10 @@ UPRIGHT, GROUND, SKY = 0, 1, 2
 MIN_GROUND_SHARE = 0.25  # a ground colour covers at least this share of the bottom band
 GROUND_CHROMA = 15.0  # ... or lies within this Lab a*b* distance of its main colour
 SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
+PLAIN_GRAD = 0.08  # gradient (Sobel of the σ=1 luminance, 0..1) of plain ground
+PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
+EARTH_HUES = (50.0, 170.0)  # ... or of an earth or plant hue (Lab hue angle, degrees)
+PLAIN_STEPS = 4  # plain ground joins across at most this many material / light edges
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
@@ -154,8 +158,73 @@ def classify_view(
             cv2.morphologyEx(ground.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
             > 0
         )
+        if sky.any():
+            grad = np.hypot(gx, gy)
+            hue = np.degrees(np.arctan2(lab_img[..., 2], lab_img[..., 1]))
+            vivid = (np.hypot(lab_img[..., 1], lab_img[..., 2]) > PLAIN_CHROMA) & ~(
+                (hue > EARTH_HUES[0]) & (hue < EARTH_HUES[1])
+            )
+            ground |= _plain_ground(
+                ground, bottom, grad, vert, vivid, valid & ~sky, rows, horizon_row, h
+            )
         labels[ground & below] = GROUND
     return labels
+
+
+def _plain_ground(
+    ground: np.ndarray,
+    bottom: np.ndarray,
+    grad: np.ndarray,
+    vert: np.ndarray,
+    vivid: np.ndarray,
+    valid: np.ndarray,
+    rows: np.ndarray,
+    horizon_row: float,
+    h: int,
+) -> np.ndarray:
+    """Plain, untextured regions that continue the ground outdoors, (h, w) bool.
+
+    The bottom band's palette misses ground of another material or light: sunlit gravel
+    beyond a lawn, the sunlit part of a plaza whose near part lies in a building's
+    shadow (the shadow is bluish: lit by the sky alone). Outdoors, a plain region
+    (hardly any texture or vertical edges: `grad` (h, w) below PLAIN_GRAD, `vert` (h, w)
+    below 0.35), not mostly `vivid` (h, w) bool (a colour no ground has), below the horizon
+    that touches the ground found so far or the view's `bottom` band is ground too,
+    joined across up to PLAIN_STEPS edges between materials or light and shade; never a
+    plain region that rises above the horizon: only upright things (a white wall, a
+    pillar) do that, never the ground. `valid` (h, w): pixels that may be ground.
+    """
+    import cv2
+
+    plain = valid & (grad < PLAIN_GRAD) & (vert < 0.35)
+    n, lab = cv2.connectedComponents(plain.astype(np.uint8), connectivity=4)
+    if n <= 1:
+        return np.zeros_like(ground)
+    top = np.full(n, h, np.int64)
+    np.minimum.at(top, lab.ravel(), np.broadcast_to(rows.astype(np.int64), lab.shape).ravel())
+    # ground materials (gravel, asphalt, sand, soil, rock, grass, their shadows) are
+    # muted or yellow-green to brown; a plain region of another vivid colour (red, blue,
+    # purple) below the horizon is more likely a car or a bench. Counted over what the
+    # palette did not take.
+    new_px = lab[~ground]
+    count = np.maximum(np.bincount(new_px, minlength=n), 1)
+    vivid_px = (vivid & ~ground).ravel()[(~ground).ravel()]
+    muted = np.bincount(new_px, vivid_px.astype(np.float64), minlength=n) / count < 0.5
+    low = (top > horizon_row - 0.02 * h) & muted
+    low[0] = False
+    ok = np.zeros(n, bool)
+    found = ground | bottom
+    for _ in range(PLAIN_STEPS):
+        # across the edge between two ground materials (a lawn's border, a shadow's edge)
+        near = cv2.dilate(found.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+        new = np.zeros(n, bool)
+        new[np.unique(lab[near & plain])] = True
+        new &= low & ~ok
+        if not new.any():
+            break
+        ok |= new
+        found = found | new[lab]
+    return ok[lab] & (rows > horizon_row + 0.02 * h)
 
 
 def ground_contact(labels: np.ndarray, valid: np.ndarray | None = None) -> np.ndarray:

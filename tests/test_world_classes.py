@@ -1,0 +1,53 @@
+"""Sky, ground and upright structure in one outdoor view (issue 14: wrong classes)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from generators.panorama.classes import GROUND, SKY, UPRIGHT, classify_view
+
+H, W, HORIZON = 240, 320, 130.0
+
+
+def _plaza(rng: np.random.Generator) -> np.ndarray:
+    """A sunny plaza: sky, a facade with windows, a plain white wall rising above the
+    horizon, a vivid red box standing below it, a band of sunlit gravel and, nearest the
+    camera, gravel in the facade's bluish shadow (the bottom band)."""
+    img = np.zeros((H, W, 3), np.float32)
+    img[:100] = (0.55, 0.72, 0.95)  # sky
+    img[100:170] = (0.78, 0.70, 0.58)  # facade
+    for c in range(90, 250, 24):  # windows: dark, with vertical edges
+        img[108:160, c : c + 10] = (0.18, 0.2, 0.24)
+    img[170:186] = (0.95, 0.94, 0.90)  # sunlit gravel, nearly white
+    img[186:] = (0.33, 0.37, 0.48)  # gravel in shade
+    img[60:184, 262:300] = (0.90, 0.90, 0.88)  # a plain white wall...
+    img[184:186, 262:300] = (0.25, 0.25, 0.25)  # ... with its contact shadow
+    img[150:184, 20:60] = (0.80, 0.12, 0.10)  # a red box
+    img[184:186, 20:60] = (0.25, 0.25, 0.25)
+    img += rng.normal(0.0, 0.008, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1)
+
+
+def test_sunlit_ground_beyond_the_shade_is_ground() -> None:
+    """The bottom band holds only the shaded gravel; the sunlit gravel beyond it (another
+    colour: bright, warm, where the shade is bluish) is plain, below the horizon and
+    touches it, so it is ground too. The plain white wall, which rises above the horizon,
+    and the vivid red box stay upright; so does the facade."""
+    labels = classify_view(_plaza(np.random.default_rng(0)), HORIZON)
+    assert (labels[:90] == SKY).mean() > 0.9
+    assert (labels[195:] == GROUND).mean() > 0.9
+    strip = labels[174:183, 70:250]
+    assert (strip == GROUND).mean() > 0.8, "the sunlit gravel should be ground"
+    assert (labels[140:180, 266:296] == UPRIGHT).all(), "the white wall is upright"
+    assert (labels[154:180, 24:56] == UPRIGHT).all(), "the red box is upright"
+    assert (labels[105:165, 90:250] == UPRIGHT).mean() > 0.95
+
+
+def test_plain_ground_needs_the_sky() -> None:
+    """Indoors (no sky) only the bottom band's palette is floor: a plain light surface
+    above a floor (a wall, a sofa's face) is not joined to it."""
+    img = _plaza(np.random.default_rng(1))
+    img[:100] = (0.45, 0.40, 0.36)  # a ceiling, not sky
+    labels = classify_view(img, HORIZON)
+    assert not (labels == SKY).any()
+    assert (labels[174:183, 70:250] == GROUND).mean() < 0.2
