@@ -7,7 +7,8 @@ classifiers: position relative to the horizon, colour, texture and connectivity.
   sky     bright or bluish, smooth pixels above the horizon connected to the image top,
           only when the top of the view looks like sky at all (else an indoor ceiling)
   ground  below the horizon, connected to the bottom edge, of the bottom band's colours,
-          with few vertical edges
+          with few vertical edges; outdoors also the plain, muted regions joined to it
+          (ground of another material or in another light)
   upright everything else (walls, buildings, furniture, trees, pillars)
 
 Labels are small integers (see SKY, GROUND, UPRIGHT); the horizon is the row where the
@@ -208,8 +209,7 @@ def _plain_ground(
     # palette did not take.
     new_px = lab[~ground]
     count = np.maximum(np.bincount(new_px, minlength=n), 1)
-    vivid_px = (vivid & ~ground).ravel()[(~ground).ravel()]
-    muted = np.bincount(new_px, vivid_px.astype(np.float64), minlength=n) / count < 0.5
+    muted = np.bincount(new_px, vivid[~ground].astype(np.float64), minlength=n) / count < 0.5
     low = (top > horizon_row - 0.02 * h) & muted
     low[0] = False
     ok = np.zeros(n, bool)
