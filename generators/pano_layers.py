@@ -57,6 +57,9 @@ INDOOR_CONTACT_RATIO = 2.5  # ... and farther ones only up to this times their m
 SKY_EDGE_DEG = 2.5  # how far the sky may grow down into the class map's coarse skyline
 SKY_EDGE_CLOSE = 0.5  # ... into pixels at most this fraction as far from the sky's colour
 SKY_EDGE_MAX = 0.15  # ... and at most this far (RGB distance, 0..1 units)
+SKY_ISLAND_DEG = 2.0  # non-sky specks inside the sky up to this size (side of a square) are sky
+SKY_ISLAND_COLOUR = 0.1  # ... when no pixel is further (RGB 0..1) from the sky around them
+SKY_ISLAND_RING = 3  # ... measured over this many pixels around them
 BACKGROUND_DEG = 18.0  # how far (degrees of longitude) the background continues behind an edge
 
 
@@ -72,11 +75,15 @@ class Layers:
 
 
 def classify_panorama(
-    image: np.ndarray, classes: np.ndarray | None = None, height: int | None = None
+    image: np.ndarray,
+    classes: np.ndarray | None = None,
+    height: int | None = None,
+    known: np.ndarray | None = None,
 ) -> np.ndarray:
     """Class map (H, 2H) uint8 at `height` (default: the image's), from the outpainting's
     map when given, else classified here (horizon at the middle row); its skyline refined
-    at that size (`refine_sky_edge`)."""
+    at that size (`refine_sky_edge`) and sky-coloured specks in the sky made sky
+    (`absorb_sky_islands`; known (any size, 2:1) 0..1: where the photo is)."""
     import cv2
 
     from generators.panorama.classes import classify_view
@@ -97,7 +104,74 @@ def classify_panorama(
     img = np.asarray(image, np.float32)
     if img.shape[0] != H:
         img = cv2.resize(img, (2 * H, H), interpolation=cv2.INTER_AREA)
-    return refine_sky_edge(img, classes.astype(np.uint8))
+    if known is not None and known.shape[0] != H:
+        known = cv2.resize(np.asarray(known, np.float32), (2 * H, H), interpolation=cv2.INTER_AREA)
+    return absorb_sky_islands(img, refine_sky_edge(img, classes.astype(np.uint8)), known)
+
+
+def absorb_sky_islands(
+    image: np.ndarray, classes: np.ndarray, known: np.ndarray | None = None
+) -> np.ndarray:
+    """Class map (H, 2H) uint8 with small sky-coloured specks inside the sky made sky.
+
+    A photo's vignetted corner (a darker blue) left a few upright pixels in its sky;
+    standing at the wall's distance among sky hundreds of metres away, the speck became
+    a dark block floating in the sky once the walker stepped aside (a new-user trial at
+    2 m). A speck counts when its area is at most a square SKY_ISLAND_DEG on a side,
+    every pixel around it is sky (longitude wraps), and its colour in `image` (H, 2H, 3)
+    0..1 is the sky's: on the photo's rim (where `known` (H, 2H) 0..1 crosses 0.5, its
+    feathered, vignetted edge) or outside it, a sky-like mean (`classes.sky_like`);
+    inside the photo, every pixel within SKY_ISLAND_COLOUR of the mean of the sky around
+    it, so a roof's finial or a lamp cut off from its post by the coarse map stays. An
+    indoor map (no sky) is returned as it is.
+    """
+    import cv2
+
+    sky = classes == SKY
+    if not sky.any() or sky.all():
+        return classes
+    H, W = classes.shape
+    pad = 2
+    other = np.concatenate([~sky[:, -pad:], ~sky, ~sky[:, :pad]], 1).astype(np.uint8)
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(other, connectivity=8)
+    max_area = (SKY_ISLAND_DEG / 180.0 * H) ** 2
+    small = np.nonzero(stats[1:, cv2.CC_STAT_AREA] <= max_area)[0] + 1
+    if not len(small):
+        return classes
+    # (an 8-connected component of non-sky is ringed by sky, unless it reaches a pole)
+    lab = lab[:, pad:-pad]
+    island = np.zeros(n, bool)
+    island[small] = True
+    island[np.unique(np.concatenate([lab[0], lab[-1]]))] = False
+    # every pixel of it near the colour of the sky around it: the tip of a finial, mixed
+    # with the sky in the class map's pixels, is not
+    from generators.panorama.classes import sky_like
+
+    img = np.asarray(image, np.float32)[..., :3]
+    ring = np.ones((2 * SKY_ISLAND_RING + 1,) * 2, np.uint8)
+    inside = np.zeros((H, W), bool)
+    if known is not None:
+        photo = np.asarray(known) >= 0.5
+        inside = cv2.erode(photo.astype(np.uint8), ring) > 0
+    for k in np.nonzero(island)[0]:
+        ys, xs = np.nonzero(lab == k)
+        if not inside[ys, xs].all():
+            island[k] = bool(sky_like(img[ys, xs].mean(0)))
+            continue
+        r0, r1 = max(ys.min() - SKY_ISLAND_RING, 0), min(ys.max() + SKY_ISLAND_RING + 1, H)
+        c0, c1 = xs.min() - SKY_ISLAND_RING, xs.max() + SKY_ISLAND_RING + 1
+        cols = np.arange(c0, c1) % W
+        m = lab[r0:r1][:, cols] == k
+        around = (cv2.dilate(m.astype(np.uint8), ring) > 0) & ~m & sky[r0:r1][:, cols]
+        patch = img[r0:r1][:, cols]
+        if not around.any():
+            island[k] = False
+            continue
+        far = np.linalg.norm(patch[m] - patch[around].mean(0), axis=-1).max()
+        island[k] = far < SKY_ISLAND_COLOUR
+    out = classes.copy()
+    out[island[lab] & ~sky] = SKY
+    return out
 
 
 def _blur_wrap(a: np.ndarray, sigma: float) -> np.ndarray:

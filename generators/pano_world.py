@@ -506,7 +506,7 @@ def scene_layers(
     from generators.panorama.classes import SKY as SKY_CLASS
 
     H = image.shape[0]
-    cls = classify_panorama(image, classes, H)
+    cls = classify_panorama(image, classes, H, known)
     est: dict[str, dict] = {}
     if radius is None:
         contact, seen = ground_contacts(cls, eye_height, 60.0, known)

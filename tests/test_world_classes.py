@@ -51,3 +51,38 @@ def test_plain_ground_needs_the_sky() -> None:
     labels = classify_view(img, HORIZON)
     assert not (labels == SKY).any()
     assert (labels[174:183, 70:250] == GROUND).mean() < 0.2
+
+
+def test_sky_coloured_specks_in_the_sky_become_sky() -> None:
+    """A photo's vignetted corner left a darker-blue speck of 'upright' in its sky, which
+    stood at the wall's distance: a dark block in the sky 2 m aside. Specks on the photo's
+    rim with a sky colour join the sky; a dark finial's tip inside the photo, a pale one
+    inside it (its colour far from the sky around it) and a big building stay."""
+    from generators.pano_layers import absorb_sky_islands
+
+    H = 256
+    img = np.zeros((H, 2 * H, 3), np.float32)
+    img[:] = (0.55, 0.72, 0.95)
+    classes = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    classes[: H // 2] = SKY
+    known = np.zeros((H, 2 * H), np.float32)
+    known[60:200, 200:320] = 1.0
+    # vignetted corner of the photo: darker blue, on its rim
+    classes[60:62, 318:320] = UPRIGHT
+    img[60:62, 318:320] = (0.42, 0.62, 0.90)
+    # a finial's tip inside the photo: dark, and a pale grey one
+    classes[90:93, 250:252] = UPRIGHT
+    img[90:93, 250:252] = (0.15, 0.15, 0.18)
+    classes[90:93, 270:272] = UPRIGHT
+    img[90:93, 270:272] = (0.62, 0.66, 0.74)
+    # a building rising into the sky (big)
+    classes[80:128, 100:160] = UPRIGHT
+    out = absorb_sky_islands(img, classes, known)
+    assert (out[60:62, 318:320] == SKY).all()
+    assert (out[90:93, 250:252] == UPRIGHT).all()
+    assert (out[90:93, 270:272] == UPRIGHT).all()
+    assert (out[80:128, 100:160] == UPRIGHT).all()
+    assert (out[H // 2 :] == classes[H // 2 :]).all()
+    # indoors (no sky) nothing changes
+    indoor = np.where(classes == SKY, UPRIGHT, classes).astype(np.uint8)
+    assert (absorb_sky_islands(img, indoor, known) == indoor).all()
