@@ -81,9 +81,13 @@ def world_estimates(path: str | Path) -> dict | None:
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out, its .json provenance and
-    --save-panorama never overwrite a photo or the panorama read."""
+    --save-panorama (and its .json provenance) never overwrite a photo or the panorama
+    read."""
     ins = [("--photo", p) for p in args.photos or []] + [("--panorama", args.panorama)]
     outs = [("--out", args.out), ("--save-panorama", args.save_panorama)]
+    if args.save_panorama:
+        side = args.save_panorama.with_name(args.save_panorama.name + ".json")
+        outs.append(("--save-panorama's provenance", side))
     if args.out.suffix.lower() != ".wander":
         outs.append(("--out's provenance", args.out.with_name(args.out.name + ".json")))
     return ins, outs
@@ -110,7 +114,12 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.done()
     if args.save_panorama:
+        # as `panorama` does: the image, and the options it was made with beside it
+        from scene.files import write_bytes_atomic
+
         save_image(args.save_panorama, result.panorama.image)
+        side = args.save_panorama.with_name(args.save_panorama.name + ".json")
+        write_bytes_atomic(side, json.dumps(result.panorama.meta, indent=2, default=str).encode())
     world = result.world
     n = len(world.layers[0].data)
     times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items() if v >= 0.005)

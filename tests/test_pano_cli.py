@@ -57,6 +57,9 @@ def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: 
     assert meta["panorama"]["fov_x_deg"] == 55.0 and meta["panorama"]["fov_source"] == "option"
     img = cv2.imread(str(pano))
     assert img.shape == (512, 1024, 3)
+    # the saved panorama records its options beside it, as `panorama --out` does
+    side = json.loads((tmp_path / "pano.png.json").read_text())
+    assert side["fov_x_deg"] == 55.0 and side["options"]["fov"] == 55.0
 
 
 @pytest.mark.slow
