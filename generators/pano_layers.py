@@ -832,23 +832,35 @@ AO_STRENGTH = 0.35  # darkening right at a crease between floor, wall and ceilin
 AO_FALLOFF = 0.45  # m: the crease's shadow fades over this distance
 FLOOR_LIGHT = 0.86  # floor / ceiling brightness relative to the walls (light from the
 CEILING_LIGHT = 0.94  # windows and lamps falls mostly on the walls)
+WALL_SIDE_LIGHT = (0.88, 0.93)  # walls at right angles to the photo's (its left, its right)
+CORNER_TURN_DEG = 30.0  # a wall turning by more than this within CORNER_SPAN_DEG is a corner
+CORNER_SPAN_DEG = 3.0
 
 
 def room_shading(
-    depth: np.ndarray, contact: np.ndarray, *, eye_height: float, ceiling_height: float
+    depth: np.ndarray,
+    contact: np.ndarray,
+    *,
+    eye_height: float,
+    ceiling_height: float,
+    facing: float = 0.0,
 ) -> np.ndarray:
     """Shading factor (H, 2H) for an indoor room from its geometry (1 = unchanged).
 
     Each ray's end point is on the floor (y ≈ 0), the ceiling (y ≈ `ceiling_height`) or
     a wall (the column's `contact` distance, m). Where two surfaces meet less ambient
     light arrives ("ambient obscurance", Zhukov, Iones & Kronin 1998, as a function of
-    the distance to the crease), and the floor and ceiling are a little darker than the
-    walls. Used on the invented part of an indoor panorama so a turned view reads as a
-    room — wall, floor and ceiling boundaries where the geometry has them — without
-    copying anything from the photo.
+    the distance to the crease): along the floor and the ceiling, and in the vertical
+    corners where two walls meet (a turn of the walls by over CORNER_TURN_DEG). The floor
+    and ceiling are a little darker than the walls, and walls at right angles to the
+    one the photo faces (longitude `facing`, radians) take less of the light falling
+    along the photo's view (WALL_SIDE_LIGHT): the photo's own wall and the one opposite
+    keep their light, so the photo is met without a step. Used on the invented part of
+    an indoor panorama so a turned view reads as a room — wall, floor, ceiling and corner
+    creases where the geometry has them — without copying anything from the photo.
     """
     H, W = depth.shape
-    _, lat = pano_lonlat(H)
+    lon, lat = pano_lonlat(H)
     lat = lat[:, None]
     y = eye_height + depth * np.sin(lat)
     r = depth * np.cos(lat)
@@ -857,12 +869,52 @@ def room_shading(
     on_ceil = y > ceiling_height - tol
     wall_r = contact[None, :]
     to_wall = np.maximum(wall_r - r, 0.0)
+    along, side = _wall_corners(np.asarray(contact, np.float64), lon, facing)
     occl = np.where(
         on_floor | on_ceil,
         np.exp(-to_wall / AO_FALLOFF),
         np.exp(-np.maximum(y, 0) / AO_FALLOFF)
-        + np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF),
+        + np.exp(-np.maximum(ceiling_height - y, 0) / AO_FALLOFF)
+        + np.exp(-along / AO_FALLOFF)[None, :],
     )
     shade = 1.0 - AO_STRENGTH * np.clip(occl, 0, 1)
-    shade = np.where(on_floor, shade * FLOOR_LIGHT, np.where(on_ceil, shade * CEILING_LIGHT, shade))
+    shade = np.where(
+        on_floor,
+        shade * FLOOR_LIGHT,
+        np.where(on_ceil, shade * CEILING_LIGHT, shade * side[None, :]),
+    )
     return shade.astype(np.float32)
+
+
+def _wall_corners(
+    contact: np.ndarray, lon: np.ndarray, facing: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per column (2H,): the distance (m, along the floor) from the wall's foot to the
+    nearest vertical inside corner, and the wall's light factor (WALL_SIDE_LIGHT by the
+    angle between its normal and the photo's view direction)."""
+    pts = np.stack([contact * np.sin(lon), -contact * np.cos(lon)], -1)  # (x, z) of the foot
+    k = max(1, int(round(CORNER_SPAN_DEG / 360.0 * len(lon) / 2)))
+    tang = np.roll(pts, -k, 0) - np.roll(pts, k, 0)
+    heading = np.unwrap(np.arctan2(tang[:, 1], tang[:, 0]))
+    # an inside corner turns the wall towards the eye: with longitude increasing the
+    # walls run anticlockwise seen from above, so the heading rises by ~90° there
+    turn = np.roll(heading, -k) - np.roll(heading, k)
+    turn = (turn + np.pi) % (2 * np.pi) - np.pi
+    corner = turn > np.radians(CORNER_TURN_DEG)
+    along = np.full(len(lon), np.inf)
+    if corner.any():
+        # the corner's point: the sharpest turn of each run of corner columns
+        idx = np.nonzero(corner)[0]
+        runs = np.split(idx, np.nonzero(np.diff(idx) > 1)[0] + 1)
+        tips = np.array([run[np.argmax(turn[run])] for run in runs])
+        dist = np.linalg.norm(pts[:, None, :] - pts[None, tips, :], axis=-1)
+        along = dist.min(1)
+    # the wall's normal, turned towards the eye
+    normal = np.stack([tang[:, 1], -tang[:, 0]], -1)
+    normal /= np.maximum(np.linalg.norm(normal, axis=-1, keepdims=True), 1e-9)
+    normal *= np.where((normal * pts).sum(-1) > 0, -1.0, 1.0)[:, None]
+    view = np.array([np.sin(facing), -np.cos(facing)])
+    across = normal[:, 0] * view[1] - normal[:, 1] * view[0]  # sine of the angle
+    dim = np.where(across > 0, 1.0 - WALL_SIDE_LIGHT[0], 1.0 - WALL_SIDE_LIGHT[1])
+    side = 1.0 - dim * across**2
+    return along, side

@@ -80,7 +80,8 @@ def test_a_whole_outdoor_panorama_is_one_continuous_surface() -> None:
 
 def test_invented_room_is_a_box_with_shaded_creases() -> None:
     """Indoors the walls the photo did not see are planar (straight creases) and the
-    room's shading darkens at the creases, not mid-wall."""
+    room's shading darkens at the creases (floor, ceiling and vertical corners), not
+    mid-wall; the side walls differ in light from the photo's wall and from each other."""
     H = 128
     lat = _lat_deg(H)
     lon, _ = pano_lonlat(H)
@@ -104,6 +105,18 @@ def test_invented_room_is_a_box_with_shaded_creases() -> None:
     floor = np.nonzero(y < 0.02)[0]
     assert shade[floor.min(), col] < 0.75  # the floor at the wall's foot
     assert shade[mid, col].mean() > 0.95
+    # the vertical corners darken too, and the walls at right angles to the photo's take
+    # less light than it and the one behind (so the corners read as corners)
+    mid_row = int(np.argmin(np.abs(lat[:, 0] - 5.0)))
+
+    def at(deg: float) -> float:
+        return float(shade[mid_row, int(np.argmin(np.abs(np.degrees(lon) - deg)))])
+
+    for corner in (135.0, -135.0):
+        assert at(corner) < at(corner - np.sign(corner) * 25.0) - 0.05
+    left, right, behind = at(-90.0), at(90.0), at(179.0)
+    assert behind > 0.97 and left < behind - 0.04 and right < behind - 0.04
+    assert abs(left - right) > 0.02
 
 
 def test_indoors_floor_coloured_panelling_does_not_push_its_wall_to_the_far_field() -> None:
