@@ -46,3 +46,36 @@ def test_the_invented_sky_keeps_the_photos_colour_at_each_elevation() -> None:
             want = photo[r].mean(0)
             got = away[r].mean(0)
             assert np.abs(got - want).max() < 0.06, (deg, col, got, want)
+
+
+def test_a_clear_sky_stays_clear_beside_spires() -> None:
+    """A clear sky over a roofline of spires, every sky window of the photo holding a
+    few of their dark tips: the invented sky's grain (detail finer than a 3-texel blur,
+    away from the photo) stays near the photo's own clear sky, not the spires' contrast.
+    Before the exemplar kept only its class's pixels, it was 9x the photo's on a real
+    photo of a castle's roofs (0.0155 against 0.0017)."""
+    import cv2
+
+    h = 256
+    rng = np.random.default_rng(4)
+    lon, lat = pano_lonlat(h, 2 * h)
+    known = (np.abs(lon)[None, :] < np.radians(30)) & (np.abs(lat)[:, None] < np.radians(24))
+    img = np.empty((h, 2 * h, 3), np.float32)
+    img[:] = (0.45, 0.66, 0.95)  # clear sky
+    below = lat < np.radians(6)
+    img[below] = (0.62, 0.55, 0.45)  # a facade up to 6° (the skyline)
+    img[lat < np.radians(-8)] = (0.5, 0.5, 0.45)  # the ground
+    # dark spires rising from the skyline every ~4° of longitude, up to 16° high
+    for c in range(0, 2 * h, 6):
+        top = np.radians(rng.uniform(9, 16))
+        img[(lat > 0) & (lat < top), c : c + 1] = (0.1, 0.1, 0.12)
+    img += 0.002 * rng.standard_normal(img.shape).astype(np.float32)
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    info: dict = {}
+    out = outpaint_classical(pano, known.astype(np.float32), seed=0, info=info)
+    assert info["upper"] == "sky"
+    grain = out - cv2.GaussianBlur(out, (0, 0), 3)
+    band = (lat > np.radians(30)) & (lat < np.radians(60))
+    away = np.abs(lon) > np.radians(90)
+    sky_grain = float(grain[band[:, None] & away[None, :]].std())
+    assert sky_grain < 0.006, sky_grain

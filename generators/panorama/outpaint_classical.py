@@ -519,6 +519,11 @@ def _class_texture(
         if win is not None and win[2] >= 0.8:
             r, q, _ = win
             ex = img_t[r : r + size, q : q + size]
+            # only the class's own pixels give grain: a roof's tip in a sky window (up to
+            # a fifth of it may be another class) made the invented sky grainy, 9x the
+            # photo's clear sky; the others take the class's mean in the window
+            own = mask[r : r + size, q : q + size]
+            ex = np.where(own[..., None], ex, ex[own].mean(0))
             # the grain only: shading across the window would become blotches
             ex = ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))
             # direction-free grain: not the stripes of a facade's windows, the girders of
