@@ -288,9 +288,15 @@ def test_reconstruction_time_budget_splits_the_run() -> None:
 
     o = ReconstructOptions(refine_seconds=240.0, run_seconds=270.0)
     secs, why = o.refine_budget(70.0)
-    assert secs == pytest.approx(270.0 - 70.0 - RESERVE_S) and "270 s run budget" in why
+    assert secs == pytest.approx(270.0 - 70.0 - RESERVE_S)
+    # the figures in the message add up (a trial read '129 s left of 270 after 131')
+    assert why == (
+        "what the 270 s run budget left after 70 s of earlier stages and 10 s kept for writing"
+    )
     assert o.refine_budget(10.0) == (240.0, "the optimisation's own 240 s budget")
-    assert o.refine_budget(500.0)[0] == MIN_REFINE_S  # a spent budget: a short optimisation
+    secs, why = o.refine_budget(500.0)
+    assert secs == MIN_REFINE_S  # a spent budget: a short optimisation, and says so
+    assert why.startswith(f"the shortest optimisation ({MIN_REFINE_S:.0f} s)") and "500 s" in why
     assert ReconstructOptions(refine_seconds=0.0, run_seconds=0.0).refine_budget(99.0)[0] == 0.0
     assert ReconstructOptions(refine_seconds=0.0, run_seconds=100.0).refine_budget(20.0)[0] == (
         pytest.approx(70.0)

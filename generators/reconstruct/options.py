@@ -189,8 +189,11 @@ class ReconstructOptions(GeneratorOptions):
         if math.isinf(cap) and math.isinf(left):
             return 0.0, "no time budget"
         if left < cap:
-            return left, (
-                f"what the {self.run_seconds:.0f} s run budget left after {elapsed:.0f} s "
-                "of earlier stages"
-            )
+            kept = f"{elapsed:.0f} s of earlier stages and {RESERVE_S:.0f} s kept for writing"
+            if left <= MIN_REFINE_S and self.run_seconds - elapsed - RESERVE_S < MIN_REFINE_S:
+                return left, (
+                    f"the shortest optimisation ({MIN_REFINE_S:.0f} s): the "
+                    f"{self.run_seconds:.0f} s run budget was spent by {kept}"
+                )
+            return left, f"what the {self.run_seconds:.0f} s run budget left after {kept}"
         return cap, f"the optimisation's own {cap:.0f} s budget"
