@@ -161,3 +161,37 @@ def test_the_ground_continues_where_no_photo_looked() -> None:
     lifted = GaussianCloud.from_points(patch + [0, 1.2, 0], colours, 0.03, 0.95)
     same, none = continue_ground(lifted, cams, r_max=200.0)
     assert none == 0 and same is lifted
+
+
+def test_the_continued_sky_has_the_colour_the_seen_sky_shows() -> None:
+    """Beside the big sky splats that fill the photos' sky, far trees left many small dark
+    splats on the sky sphere. The sky continued from there takes the colour those bins
+    show (the big splats'), not the mean of all splats by opacity: on Sceaux the two met
+    with a step (0.93 against 1.0) as soon as the walker turned 45° from the photos."""
+    cloud, cams = _scene_with_sky_wedge(radius=300.0)
+    is_sky = np.linalg.norm(cloud.means, axis=1) > 100
+    # the seen sky: big splats (each ~1° across at 300 m)
+    scales = np.where(is_sky[:, None], np.log(5.0), cloud.scales).astype(np.float32)
+    rng = np.random.default_rng(2)
+    sky_dirs = cloud.means[is_sky] / 300.0
+    k = 4 * int(is_sky.sum())  # four small dark splats per sky splat, scattered in the wedge
+    pick = sky_dirs[rng.integers(0, len(sky_dirs), k)] + rng.normal(0, 0.004, (k, 3))
+    pick /= np.linalg.norm(pick, axis=1, keepdims=True)
+    twigs = GaussianCloud.from_points(300.0 * pick, np.full((k, 3), 0.08), 0.3, 0.95)
+    base = GaussianCloud(
+        means=cloud.means,
+        scales=scales,
+        quats=cloud.quats,
+        opacities=cloud.opacities,
+        sh0=cloud.sh0,
+        shN=cloud.shN,
+    )
+    out, info = complete_sky(GaussianCloud.concatenate([base, twigs]), cams)
+    assert info.added > 1000
+    new = out.subset(np.arange(len(base) + k, len(out)))
+    centre = np.mean([c.position for c in cams], axis=0)
+    az, el = _directions(new, centre)
+    beside = (np.abs(az) > 32) & (np.abs(az) < 45) & (el > 10) & (el < 50)
+    assert beside.sum() > 20
+    rgb = np.clip(sh0_to_rgb(new.sh0), 0, 1)
+    assert np.abs(rgb[beside] - BLUE).max() < 0.06, rgb[beside].mean(0)

@@ -42,6 +42,7 @@ HORIZON_DEG = 0.0  # opaque from this elevation up ...
 FADE_DEG = 12.0  # ... fading out over this many degrees below it (no hard edge on black)
 MIN_SKY_BINS = 40  # seen sky bins (of 16200) below which the sky is not continued
 ON_SPHERE = 0.25  # far splats within this share of the median radius are the sky sphere
+MAX_SKY_RGB = 2.0  # the seen sky's colours are averaged up to this (display clips at 1)
 SEEN_DILATE = 1  # bins around seen sky that count as seen (its splats overlap them)
 
 
@@ -206,20 +207,37 @@ def complete_sky(
     if on.sum() < MIN_SKY_BINS or radius <= 0:
         return cloud, DomeInfo(0, 0, radius, "no sky sphere")
     d = rel[on] / dist[on, None]
-    rgb = np.clip(sh0_to_rgb(cloud.sh0[far][on]), 0, 1)
+    # not clipped at white: an over-exposed sky the optimiser made brighter than 1 (shown
+    # as white) continued at 0.98 showed a seam where the two met
+    rgb = np.clip(sh0_to_rgb(cloud.sh0[far][on]), 0, MAX_SKY_RGB)
+    # a bin's colour weighs each splat by what it shows: opacity times its footprint (the
+    # two largest axes); by opacity alone the many small dark splats of far trees greyed the
+    # big white sky splats that fill the view, and the continued sky met the seen sky
+    # with a step (0.93 against 1.0 on Sceaux, turned 45° from the photos)
     a = cloud.opacity_values()[far][on].astype(np.float64)
+    ext = np.sort(np.exp(cloud.scales[far][on].astype(np.float64)), axis=1)
+    shows = a * ext[:, 1] * ext[:, 2]
     h, w = grid_h, 2 * grid_h
     r, c = _bins(d, h)
     wsum = np.zeros((h, w))
+    ssum = np.zeros((h, w))
     csum = np.zeros((h, w, 3))
     np.add.at(wsum, (r, c), a)
-    np.add.at(csum, (r, c), a[:, None] * rgb)
+    np.add.at(ssum, (r, c), shows)
+    np.add.at(csum, (r, c), shows[:, None] * rgb)
     seen = wsum > 0.5
     n_seen = int(seen.sum())
     if n_seen < MIN_SKY_BINS:
         return cloud, DomeInfo(n_seen, 0, radius, "too little sky seen to continue")
-    colour = np.where(seen[..., None], csum / np.maximum(wsum, 1e-9)[..., None], 0.0)
-    fill = _continue(colour, seen.astype(np.float32))
+    colour = np.where(seen[..., None], csum / np.maximum(ssum, 1e-30)[..., None], 0.0)
+    # how much each seen bin's colour counts: by how much of the bin its splats cover,
+    # relative to the typical seen bin (a bin holding a few small dark splats of far
+    # trees beside the sky would carry its darkness on as the sky's)
+    lat_c = (0.5 - (np.arange(h) + 0.5) / h) * math.pi
+    cover = ssum / np.maximum(np.cos(lat_c), 1e-3)[:, None]
+    typical = float(np.median(cover[seen]))
+    trust = np.where(seen, np.clip(cover / max(0.5 * typical, 1e-30), 0.0, 1.0), 0.0)
+    fill = _continue(colour, trust.astype(np.float32))
     covered = _dilate_wrap(seen, SEEN_DILATE)
     lat_deg = 90.0 - (np.arange(h) + 0.5) / h * 180.0
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
