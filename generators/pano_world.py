@@ -693,10 +693,14 @@ def world_from_panorama(
         elif rows > res:
             more = min(rows, 2 * res)
             height = f"--height {more} " if more > pano.height else ""
+            # a trial asked why 1536 was offered for a 2048-row file: the step is the
+            # splat count's (4x); the file's own rows are named with their cost too
+            full = f" (all {rows} rows: {(rows / res) ** 2:.1f}x)" if rows > more else ""
             estimates["resolution"] = {
                 "value": res,
                 "source": f"default: the panorama file's {rows} rows reduced; {height}"
-                f"--resolution {more} keeps more detail with {(more / res) ** 2:.1f}x the splats",
+                f"--resolution {more} keeps more detail with {(more / res) ** 2:.1f}x the "
+                f"splats{full}",
             }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
