@@ -27,18 +27,34 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output image (.png or .jpg)")
 
 
+def provenance_path(image: Path) -> Path:
+    """Where a panorama image's options are recorded: `image` + ".json" beside it."""
+    return image.with_name(image.name + ".json")
+
+
+def write_panorama(path: Path, pano) -> Path:  # noqa: ANN001 - generators.panorama.Panorama
+    """Write a panorama's image to `path` and the options it was made with (its meta) to
+    `provenance_path(path)`, atomically; returns the latter. Raises OSError."""
+    from generators.images import save_image
+    from scene.files import write_bytes_atomic
+
+    save_image(path, pano.image)
+    side = provenance_path(path)
+    write_bytes_atomic(side, json.dumps(pano.meta, indent=2, default=str).encode())
+    return side
+
+
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out (and its .json provenance beside
     it) never overwrite a photo."""
     return (
         [("--photo", p) for p in args.photos],
-        [("--out", args.out), ("--out's provenance", args.out.with_name(args.out.name + ".json"))],
+        [("--out", args.out), ("--out's provenance", provenance_path(args.out))],
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.images import save_image
     from generators.options import from_args
     from generators.panorama import generate_panorama
     from generators.panorama.options import PanoramaOptions
@@ -52,11 +68,7 @@ def run(args: argparse.Namespace) -> int:
         pano = generate_panorama(opts, bar)
     finally:
         bar.done()
-    save_image(args.out, pano.image)
-    side = args.out.with_name(args.out.name + ".json")
-    from scene.files import write_bytes_atomic
-
-    write_bytes_atomic(side, json.dumps(pano.meta, indent=2).encode())
+    side = write_panorama(args.out, pano)
     print(
         f"wrote {args.out} ({pano.image.shape[1]}x{pano.image.shape[0]}, photo FOV "
         f"{pano.fov_x_deg:.1f}° from {pano.meta['fov_source']}); provenance in {side.name}"

@@ -86,8 +86,9 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     ins = [("--photo", p) for p in args.photos or []] + [("--panorama", args.panorama)]
     outs = [("--out", args.out), ("--save-panorama", args.save_panorama)]
     if args.save_panorama:
-        side = args.save_panorama.with_name(args.save_panorama.name + ".json")
-        outs.append(("--save-panorama's provenance", side))
+        from cli.cmd_panorama import provenance_path
+
+        outs.append(("--save-panorama's provenance", provenance_path(args.save_panorama)))
     if args.out.suffix.lower() != ".wander":
         outs.append(("--out's provenance", args.out.with_name(args.out.name + ".json")))
     return ins, outs
@@ -95,7 +96,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.images import check_image_path, save_image
+    from generators.images import check_image_path
     from generators.options import from_args
     from generators.pano_world import generate_world
     from generators.world_options import WorldOptions
@@ -114,12 +115,9 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.done()
     if args.save_panorama:
-        # as `panorama` does: the image, and the options it was made with beside it
-        from scene.files import write_bytes_atomic
+        from cli.cmd_panorama import write_panorama
 
-        save_image(args.save_panorama, result.panorama.image)
-        side = args.save_panorama.with_name(args.save_panorama.name + ".json")
-        write_bytes_atomic(side, json.dumps(result.panorama.meta, indent=2, default=str).encode())
+        write_panorama(args.save_panorama, result.panorama)  # as `panorama` writes it
     world = result.world
     n = len(world.layers[0].data)
     times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items() if v >= 0.005)
