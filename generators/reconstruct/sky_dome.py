@@ -211,9 +211,8 @@ def complete_sky(
     # as white) continued at 0.98 showed a seam where the two met
     rgb = np.clip(sh0_to_rgb(cloud.sh0[far][on]), 0, MAX_SKY_RGB)
     # a bin's colour weighs each splat by what it shows: opacity times its footprint (the
-    # two largest axes); by opacity alone the many small dark splats of far trees greyed the
-    # big white sky splats that fill the view, and the continued sky met the seen sky
-    # with a step (0.93 against 1.0 on Sceaux, turned 45° from the photos)
+    # two largest axes); by opacity alone a few small dark splats of far trees greyed the
+    # big sky splats that fill the view, and that grey was carried on as the sky's
     a = cloud.opacity_values()[far][on].astype(np.float64)
     ext = np.sort(np.exp(cloud.scales[far][on].astype(np.float64)), axis=1)
     shows = a * ext[:, 1] * ext[:, 2]
@@ -233,13 +232,12 @@ def complete_sky(
     # how much each seen bin's colour counts: by how much of the bin its splats cover,
     # relative to the typical seen bin (a bin holding a few small dark splats of far
     # trees beside the sky would carry its darkness on as the sky's)
-    lat_c = (0.5 - (np.arange(h) + 0.5) / h) * math.pi
-    cover = ssum / np.maximum(np.cos(lat_c), 1e-3)[:, None]
+    lat_deg = 90.0 - (np.arange(h) + 0.5) / h * 180.0
+    cover = ssum / np.maximum(np.cos(np.radians(lat_deg)), 1e-3)[:, None]
     typical = float(np.median(cover[seen]))
     trust = np.where(seen, np.clip(cover / max(0.5 * typical, 1e-30), 0.0, 1.0), 0.0)
     fill = _continue(colour, trust.astype(np.float32))
     covered = _dilate_wrap(seen, SEEN_DILATE)
-    lat_deg = 90.0 - (np.arange(h) + 0.5) / h * 180.0
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
     fade = fade * fade * (3 - 2 * fade)  # smoothstep
     band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
