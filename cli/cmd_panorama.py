@@ -29,7 +29,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def provenance_path(image: Path) -> Path:
     """Where a panorama image's options are recorded: `image` + ".json" beside it."""
-    return image.with_name(image.name + ".json")
+    from scene.files import sidecar_path
+
+    return sidecar_path(image)
 
 
 def write_panorama(path: Path, pano) -> Path:  # noqa: ANN001 - generators.panorama.Panorama

@@ -49,10 +49,9 @@ def save_world(world, path: Path) -> None:
 
     cloud = world.merged_cloud()
     save(cloud, path)
-    side = path.with_name(path.name + ".json")
-    from scene.files import write_bytes_atomic
+    from scene.files import sidecar_path, write_bytes_atomic
 
-    write_bytes_atomic(side, json.dumps(cloud.meta, indent=2, default=str).encode())
+    write_bytes_atomic(sidecar_path(path), json.dumps(cloud.meta, indent=2, default=str).encode())
 
 
 def world_estimates(path: str | Path) -> dict | None:
@@ -69,7 +68,9 @@ def world_estimates(path: str | Path) -> dict | None:
             meta = read_manifest(p).get("meta") or {}
             est = meta.get("estimates") if isinstance(meta, dict) else None
         else:
-            side = p.with_name(p.name + ".json")
+            from scene.files import sidecar_path
+
+            side = sidecar_path(p)
             if not side.is_file():
                 return None
             est = json.loads(side.read_text()).get("estimates")
@@ -90,7 +91,9 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
         outs.append(("--save-panorama's provenance", provenance_path(args.save_panorama)))
     if args.out.suffix.lower() != ".wander":
-        outs.append(("--out's provenance", args.out.with_name(args.out.name + ".json")))
+        from scene.files import sidecar_path
+
+        outs.append(("--out's provenance", sidecar_path(args.out)))
     return ins, outs
 
 

@@ -347,8 +347,10 @@ def _file_provenance(p: Path) -> Iterator[Any]:
     Raises OSError / ValueError for unreadable ones."""
     import json
 
+    from scene.files import sidecar_path
+
     for side in (
-        p.with_name(p.name + ".json"),
+        sidecar_path(p),
         p.with_name(p.with_suffix("").name + "_report.json"),
     ):
         if side.is_file():

@@ -27,7 +27,7 @@ import numpy as np
 from .camera import Camera
 from .equirect import CUBE_FACES, cube_face_directions, dirs_to_pano_pixels
 from .errors import SceneFormatError
-from .files import write_bytes_atomic
+from .files import sidecar_path, write_bytes_atomic
 from .gaussians import GaussianCloud
 from .mesh import Mesh
 from .progress import Progress, ProgressFn, as_progress
@@ -355,7 +355,7 @@ def write_frame_record(world: World, path: str | Path) -> Path | None:
         fov_x = float(getattr(b, "fov_x_deg", 0.0) or 0.0)
         if fov_x > 0:  # a photo's bookmark frames its photo; 0 is "not set", left out
             rec["start"]["fov_x_deg"] = round(fov_x, 4)
-    side = Path(path).with_name(Path(path).name + ".json")
+    side = sidecar_path(path)
     write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
     return side
 

@@ -47,6 +47,13 @@ _NAME_MAX = 255
 _swept: set[str] = set()
 
 
+def sidecar_path(path: str | Path) -> Path:
+    """The JSON record Wander keeps beside a file it wrote (a world's or a panorama's
+    provenance, an export's start view): `path` + ".json", e.g. `world.ply.json`."""
+    path = Path(path)
+    return path.with_name(path.name + ".json")
+
+
 def temp_name(name: str, suffix: str = "") -> str:
     """`.wander-tmp-<pid>-<random>-<name><suffix>`: the one temp-name pattern.
 
