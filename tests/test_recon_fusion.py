@@ -137,6 +137,48 @@ def test_fused_cloud_reproduces_the_input_views(room: dict[str, DepthView]) -> N
         assert p > p_single - 2.5 and p > 19.0, (n, p, p_single)
 
 
+def test_each_surface_point_comes_from_the_view_that_samples_it_finest(
+    room: dict[str, DepthView],
+) -> None:
+    from scene.camera import Camera
+
+    # a view from halfway along the first view's line of sight, visited last: its pixels
+    # are half the size on the surface it shares with the others
+    first = room[next(iter(room))].camera
+    target = np.array([-0.3, 0.7, -1.0])
+    eye = first.position + 0.5 * (target - first.position)
+    close = Camera.look_at(eye, target, 55.0, W, H)
+    close.name = "close.png"
+    from generators.reconstruct.synthetic import render, room_scene
+
+    img, dep = render(room_scene(), close, 2)
+    views = dict(room)
+    views["close.png"] = DepthView("close.png", close, img, dep, np.ones_like(dep))
+    k = list(views).index("close.png")
+    finest = fuse_views(views, _all_neighbours(views), max_points=10**6)
+    first_wins = fuse_views(views, _all_neighbours(views), max_points=10**6, select="first")
+
+    def on_close_surface(points: np.ndarray) -> np.ndarray:
+        """(N,) bool: the splats lying on the surface the close view sees."""
+        uv, z = close.project(points)
+        x, y = np.floor(uv[:, 0]).astype(int), np.floor(uv[:, 1]).astype(int)
+        ok = (z > 0) & (x >= 0) & (x < W) & (y >= 0) & (y < H)
+        d = np.zeros(len(points))
+        d[ok] = dep[y[ok], x[ok]]
+        return ok & (d > 0) & (np.abs(z - d) < 0.03 * d)
+
+    mine, theirs = on_close_surface(finest.points), on_close_surface(first_wins.points)
+    # there, the close view's splats are the ones kept (the first views' otherwise) ...
+    assert (finest.view[mine] == k).mean() > 0.7
+    assert (finest.view[mine] == k).mean() > 0.85
+    assert (first_wins.view[theirs] == k).mean() < 0.65
+    # ... so the splats there are smaller, with fewer splats overall and the close view
+    # still covered
+    assert finest.scales[mine, 0].mean() < 0.85 * first_wins.scales[theirs, 0].mean()
+    assert len(finest) < len(first_wins)
+    assert finest.covered["close.png"][dep > 0].mean() > 0.8
+
+
 def test_budget_subsamples_on_a_pixel_grid(room: dict[str, DepthView]) -> None:
     full = fuse_views(room, _all_neighbours(room), max_points=10**6)
     small = fuse_views(room, _all_neighbours(room), max_points=len(full) // 3)
