@@ -224,6 +224,38 @@ def test_sky_pixels_get_far_splats(room: dict[str, DepthView]) -> None:
     assert m[:15].all() and not m[40:50, 40:50].any()
 
 
+def test_far_splats_take_the_median_sky_of_the_views_that_see_them(
+    room: dict[str, DepthView],
+) -> None:
+    from generators.reconstruct.fuse import backproject
+    from generators.reconstruct.sky import sky_splats
+
+    # the same sky photographed at three exposures: the first view's is the darkest
+    skies = [(60, 100, 170), (90, 140, 230), (100, 150, 240), (95, 145, 235), (92, 142, 232)]
+    views = {}
+    for (n, v), blue in zip(room.items(), skies):
+        high = (backproject(v.depth, v.camera)[..., 1] > 1.7) | (v.depth <= 0)
+        img = v.image.copy()
+        img[high] = blue
+        views[n] = DepthView(
+            n, v.camera, img, np.where(high, 0, v.depth).astype(np.float32), v.score
+        )
+    fused = fuse_views(views, _all_neighbours(views), max_points=10**6)
+    sky = sky_splats(views, fused.covered)
+    seen_by = np.zeros(len(sky.points), int)
+    for v in views.values():
+        uv, z = v.camera.project(sky.points)
+        x, y = np.floor(uv[:, 0]).astype(int), np.floor(uv[:, 1]).astype(int)
+        ok = (z > 0) & (x >= 2) & (x < W - 2) & (y >= 2) & (y < H - 2)
+        ok[ok] = v.depth[y[ok], x[ok]] <= 0
+        seen_by += ok
+    many = seen_by >= 3
+    assert many.sum() > 20
+    # where three or more views saw the sky, the first view's darker exposure is outvoted
+    # (the one view placing each splat used to colour it, in steps from view to view)
+    assert np.abs(sky.colors[many] * 255 - [95, 145, 235]).max(1).mean() < 8
+
+
 def test_gap_fill_restores_unverifiable_surfaces_without_floaters(
     room: dict[str, DepthView],
 ) -> None:

