@@ -88,8 +88,27 @@ def format_options(args: argparse.Namespace, fmt: str) -> dict:
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
-    """(inputs, outputs) as (option, path) pairs: checked so OUT never overwrites IN."""
-    return [("the input", args.input)], [("the output", args.output)]
+    """(inputs, outputs) as (option, path) pairs: checked so OUT and its frame record
+    never overwrite IN."""
+    from scene.files import sidecar_path
+
+    outs = [("the output", args.output), ("the output's frame record", sidecar_path(args.output))]
+    return [("the input", args.input)], outs
+
+
+def carry_frame_record(src: Path, dst: Path) -> Path | None:
+    """Beside `dst`, the frame record (`scene.export.write_frame_record`: +Y up, metres,
+    the start view) of a file Wander made, read from what `src` says about itself (the
+    record beside it, a world's provenance, a reconstruction's cameras), as `export`
+    writes one: without it the converted file opens with a guessed up axis, often from
+    the far sky sphere. Returns the record written, or None for another tool's file."""
+    from scene.export import write_frame_record
+    from scene.world import World
+    from viewer.up_axis import adopt_file_context
+
+    world = World()
+    adopt_file_context(world, src)
+    return write_frame_record(world, dst)
 
 
 def _is_project(path: Path) -> bool:
@@ -146,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(obj)} splats, SH degree {deg}"
         if deg < have:
             what += f"; SH degree {have} dropped: .splat has no SH"
+        side = carry_frame_record(Path(args.input), Path(args.output))
+        if side is not None:
+            what += f"; its up axis and start view in {side.name}"
     else:
         what = f"mesh with {obj.n_vertices} vertices, {obj.n_faces} faces"
     print(

@@ -323,3 +323,32 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path) -> N
     other.up_axis = np.array([0.0, 0.0, 1.0])
     assert "frame_record" not in export_world(other, tmp_path / "t.spz")
     assert not (tmp_path / "t.spz.json").exists()
+
+
+def test_convert_carries_the_frame_record_of_a_wander_file(tmp_path) -> None:
+    """A user converting an exported scene (`export` writes NAME.json: +Y up, metres, the
+    start view) got a file without it, which opened with an up axis guessed from the sky
+    sphere: an all-black view. `convert` now writes the record beside its output for a
+    file Wander made, and none for another tool's."""
+    from cli.scene_files import load_scene
+    from scene.export import export_world
+    from scene.io import save
+
+    cloud = random_cloud(200)
+    cloud.meta = {"generator": "wander.objects"}
+    world = World()
+    world.add_layer(Layer("object", cloud))
+    world.bookmarks.append(Bookmark("Photo 1", np.array([0.5, 1.6, 2.0]), 0.3, -0.1, 50.0))
+    export_world(world, tmp_path / "e.ply")
+    r = main("convert", str(tmp_path / "e.ply"), str(tmp_path / "c.spz"))
+    assert r.returncode == 0, r.stderr
+    assert "c.spz.json" in r.stdout
+    back = load_scene(tmp_path / "c.spz")
+    assert np.allclose(back.up_axis, [0, 1, 0]) and back.meta["units"] == "m"
+    (b,) = back.bookmarks
+    assert np.allclose(b.position, [0.5, 1.6, 2.0]) and b.yaw == pytest.approx(0.3)
+    theirs = random_cloud(50)
+    save(theirs, tmp_path / "t.ply")
+    r = main("convert", str(tmp_path / "t.ply"), str(tmp_path / "t.spz"))
+    assert r.returncode == 0, r.stderr
+    assert not (tmp_path / "t.spz.json").exists()
