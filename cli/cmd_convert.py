@@ -112,13 +112,11 @@ def carry_frame_record(src: Path, dst: Path) -> Path | None:
 
 
 def _is_project(path: Path) -> bool:
-    """True for a Wander project (.wander, or a zip holding the project manifest)."""
+    """True for a Wander project: a zip holding the project manifest, whatever its name."""
     import zipfile
 
-    from scene.project import EXTENSION, MANIFEST
+    from scene.project import MANIFEST
 
-    if path.suffix.lower() == EXTENSION:
-        return True
     try:
         with zipfile.ZipFile(path) as zf:
             return MANIFEST in zf.namelist()
@@ -135,7 +133,14 @@ def run(args: argparse.Namespace) -> int:
     if args.input_format is None and _is_project(Path(args.input)):
         raise InputError(
             f"{args.input} is a Wander project, not a splat or mesh file; to write "
-            f"its scene use: python main.py export {args.input} {args.output}"
+            f"its scene use: python main.py export {args.input} --out {args.output}"
+        )
+    from scene.project import EXTENSION
+
+    if args.input_format is None and Path(args.input).suffix.lower() == EXTENSION:
+        raise InputError(
+            f"{args.input} is named like a Wander project but is not one (a project is a "
+            f"zip archive with a manifest inside); it may be damaged or incomplete"
         )
     in_fmt = resolve_format(args.input, args.input_format)
     if in_fmt == "spz":

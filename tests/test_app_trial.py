@@ -183,5 +183,18 @@ def test_convert_on_a_project_names_export(tmp_path) -> None:
         timeout=120,
     )
     assert r.returncode == 2, r.stderr
-    assert "is a Wander project" in r.stderr and f"main.py export {p}" in r.stderr
+    assert "is a Wander project" in r.stderr
+    assert f"main.py export {p} --out {tmp_path / 'x.ply'}" in r.stderr  # a command that runs
     assert "zip archive" not in r.stderr and not (tmp_path / "x.ply").exists()
+    # a text file named .wander is no project
+    fake = tmp_path / "fake.wander"
+    fake.write_text("hello")
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "convert", str(fake), str(tmp_path / "y.ply")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "is not one" in r.stderr, r.stderr
+    assert not (tmp_path / "y.ply").exists()
