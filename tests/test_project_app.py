@@ -194,6 +194,41 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
     assert psnr(frames[0], ref[0]) > psnr(frames[0], ref[1]) + 3
 
 
+def test_render_video_without_a_camera_path_leaves_the_project_without_one(
+    env, qtbot, tmp_path, monkeypatch
+):
+    """Trial: Render Video on a world with a bookmark and no camera path rendered its
+    look-around, and quietly made it the project's camera path: the user's next keyframes
+    came after 12 s of it, and Save wrote it. Now the look-around is for that video only,
+    and the dialog says where its path comes from."""
+    from scene.world import Bookmark
+    from viewer import video_render
+
+    new_window, errors = env
+    win = new_window()
+    world = room_world()
+    world.bookmarks.append(Bookmark("Start", np.array([0.0, 1.5, 1.0]), 0.0, 0.0, 60.0))
+    win.set_world(world)
+    qtbot.wait(100)
+    ext = win.extensions["video_render"]
+    seen: dict = {}
+
+    def accept(dlg) -> int:  # noqa: ANN001
+        seen["note"] = " ".join(w.text() for w in dlg.findChildren(video_render.QLabel))
+        dlg.out.setText(str(tmp_path / "look.mp4"))
+        return int(video_render.QDialog.DialogCode.Accepted.value)
+
+    monkeypatch.setattr(video_render.VideoDialog, "exec", accept)
+    monkeypatch.setattr(
+        ext, "render_video", lambda out, size, fps, path=None: seen.update(path=path, out=out)
+    )
+    ext.render_video_dialog()
+    assert seen["path"] is not None and len(seen["path"]) > 1  # a look-around was rendered
+    assert "no camera path" in seen["note"]
+    assert win.document.camera.path is None  # ... and the project still has no path
+    assert errors == []
+
+
 def test_record_while_walking(env, qtbot):
     new_window, _ = env
     win = new_window()

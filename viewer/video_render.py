@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -58,13 +59,18 @@ class VideoRender(QObject):
         )
 
     def render_video(
-        self, out: str | Path, size: tuple[int, int], fps: float, crf: int = 18
+        self,
+        out: str | Path,
+        size: tuple[int, int],
+        fps: float,
+        crf: int = 18,
+        path: CameraPath | None = None,
     ) -> Job:
-        """Render the camera path to `out` (size in pixels, fps frames a second) in a job.
-        Raises ValueError when there is no camera path."""
+        """Render `path` (default: the document's camera path) to `out` (size in pixels,
+        fps frames a second) in a job. Raises ValueError when there is no camera path."""
         from generators.video import render_video
 
-        campath = self.doc.camera.path
+        campath = path if path is not None else self.doc.camera.path
         if campath is None:
             raise ValueError("no camera path: record one, add keyframes (K) or use bookmarks")
         world, out = self.win.world, Path(out)
@@ -110,12 +116,14 @@ class VideoRender(QObject):
 
     def render_video_dialog(self) -> None:
         world = self.win.world
-        if self.doc.camera.path is None:
-            if world.bookmarks:  # as `video`: through them, or a look-around from one
-                self.doc.set_camera_path(
-                    CameraPath.from_bookmarks(world.bookmarks, seconds=3.0, up=world.up_axis),
-                    "Path from bookmarks" if len(world.bookmarks) > 1 else "Look-around path",
-                )
+        campath, origin = self.doc.camera.path, ""
+        if campath is None:
+            if world.bookmarks:  # as `video`: through them, or a look-around from one;
+                # for this video only: the project's camera path stays the user's to make
+                campath = CameraPath.from_bookmarks(world.bookmarks, seconds=3.0, up=world.up_axis)
+                origin = (
+                    "through the bookmarks" if len(world.bookmarks) > 1 else "a look-around"
+                ) + " (the project has no camera path; it stays without one)"
             else:
                 QMessageBox.information(
                     self.win,
@@ -126,15 +134,16 @@ class VideoRender(QObject):
                 return
         dlg = VideoDialog(
             self.win,
-            self.doc.camera.path,
+            campath,
             self.doc.suggested_path(".mp4", "flythrough.mp4"),
             inputs=self.win.open_inputs(),
+            origin=origin,
         )
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
             size, fps, out = dlg.values()
-            self.render_video(out, size, fps)
+            self.render_video(out, size, fps, path=campath)
         except (ValueError, FileNotFoundError) as exc:
             QMessageBox.warning(self.win, "Render video", str(exc))
 
@@ -148,7 +157,9 @@ class VideoDialog(QDialog):
         path: CameraPath,
         out: str | None = None,
         inputs: list[tuple[str, Path]] | None = None,
+        origin: str = "",
     ) -> None:
+        """`origin`: where `path` comes from when it is not the project's camera path."""
         super().__init__(parent)
         self.inputs = inputs or []  # (label, path) the video must not replace
         self.setWindowTitle("Render video")
@@ -172,6 +183,10 @@ class VideoDialog(QDialog):
         form.addRow(
             "Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes", readOnly=True)
         )
+        if origin:
+            note = QLabel(f"Camera path: {origin}")
+            note.setWordWrap(True)
+            form.addRow(note)
         bb = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
