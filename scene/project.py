@@ -1337,6 +1337,13 @@ def _load(
             got = _load_layer(arc, entry, dec, by_original, warnings)
             if got is not None:
                 loaded.append(got)
+        if entries and not loaded:  # an empty window called "opened" hides the failure
+            raise SceneFormatError(
+                path,
+                f"none of its {len(entries)} layer(s) could be restored ("
+                + "; ".join(warnings[-2:])[:300]
+                + ")",
+            )
         prog.update(0.98, "Assigning layer ids")  # last cancel point: nothing added yet
         for lay in _assign_ids(loaded, warnings):
             w.add_layer(lay)  # keeps the saved id (unique here); history cleared below

@@ -321,8 +321,10 @@ def test_declared_size_beyond_the_file_is_refused(tmp_path):
     p = raw_zip(
         tmp_path / "big.wander", [("manifest.json", man), ("layers/1.ply", b"ply\n", 0, 3 << 30, 0)]
     )
-    world, warnings = load_project(p)
-    assert world.layers == () and any("layers/1.ply" in w for w in warnings)
+    # its only layer is refused: nothing is left to open, which is an error, not an
+    # empty world said to be "opened"
+    with pytest.raises(SceneFormatError, match=r"none of its 1 layer.*layers/1\.ply"):
+        load_project(p)
 
 
 def test_manifest_bomb_fails_clearly(tmp_path):
