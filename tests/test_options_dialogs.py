@@ -106,14 +106,15 @@ def test_reconstruct_dialog_builds_reconstruct_options(qtbot, photo: Path) -> No
     o = dlg.request().options
     assert (o.refine_steps, o.refine_seconds, o.run_seconds) == (0, 5.0, 0.0)
     dlg.request().check()
-    # the CLI's --capture, --holdout and --fill-gaps (the dialog had none of them)
+    # the CLI's --capture, --holdout and --no-fill-gaps (the dialog had none of them)
     assert (opts.capture, opts.holdout, opts.fill_gaps) == (base.capture, 0, base.fill_gaps)
     assert _combo_data(dlg.capture) == list(meta["capture"]["choices"])
     dlg.capture.setCurrentIndex(_combo_data(dlg.capture).index("aerial"))
     dlg.holdout.setValue(8)
-    dlg.fill_gaps.setChecked(True)
+    assert base.fill_gaps and dlg.fill_gaps.isChecked()  # on by default
+    dlg.fill_gaps.setChecked(False)
     o = dlg.request().options
-    assert (o.capture, o.holdout, o.fill_gaps) == ("aerial", 8, True)
+    assert (o.capture, o.holdout, o.fill_gaps) == ("aerial", 8, False)
     dlg.request().check()
 
 

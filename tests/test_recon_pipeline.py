@@ -133,7 +133,8 @@ def test_cancel_stops_and_writes_nothing(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_fill_gaps_option_runs_the_gap_fill_after_fusion(tmp_path: Path, monkeypatch) -> None:
-    """`--fill-gaps` (ReconstructOptions.fill_gaps) adds fuse.fill_gaps's splats to the scene."""
+    """fuse.fill_gaps's splats are in the scene by default; `--no-fill-gaps`
+    (ReconstructOptions.fill_gaps False) leaves them out."""
     from generators.reconstruct import pipeline
     from generators.reconstruct.pipeline import ReconstructOptions, reconstruct
 
@@ -148,9 +149,9 @@ def test_fill_gaps_option_runs_the_gap_fill_after_fusion(tmp_path: Path, monkeyp
         return out
 
     monkeypatch.setattr(pipeline, "fill_gaps", spy)
-    reconstruct(photos, ReconstructOptions(refine_steps=0))
-    assert not seen  # off by default
-    filled = reconstruct(photos, ReconstructOptions(refine_steps=0, fill_gaps=True))
+    reconstruct(photos, ReconstructOptions(refine_steps=0, fill_gaps=False))
+    assert not seen
+    filled = reconstruct(photos, ReconstructOptions(refine_steps=0))  # on by default
     # (SfM differs run to run, so the filled scene is compared with its own fusion)
     assert len(seen) == 1 and seen[0][1] > seen[0][0]  # the synthetic room has gaps to fill
     assert len(filled.cloud) >= seen[0][1]  # the fill's splats are in the scene (+ sky)

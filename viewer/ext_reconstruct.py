@@ -233,7 +233,7 @@ class ReconstructDialog(QDialog):
             self.detail.addItem(label)
         self.detail.setCurrentIndex([d for _, d in DETAIL].index(defaults.depth_size))
         form.addRow("Depth detail:", self.detail)
-        # the CLI's --capture, --holdout and --fill-gaps, with the dataclass's choices
+        # the CLI's --capture, --holdout and --no-fill-gaps, with the dataclass's choices
         meta = {f.name: f.metadata for f in fields(ReconstructOptions)}
         self.capture = QComboBox()
         for c in meta["capture"]["choices"]:

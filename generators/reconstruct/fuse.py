@@ -38,16 +38,25 @@ when the budget forces subsampling), and it is a flat disc, thin along the depth
 normal and stretched along the surface slope so it covers exactly its pixel in the view it
 came from. Nothing is averaged across a voxel.
 
-`fill_gaps` can then give the pixels with depth that no fused splat explains (foliage, parts
-only one photo sees) splats at their own view's depth, without the agreement test but with
-the free-space test (no violation at all) and a photo-consistency test. It is not in the
-default pipeline: measured on Sceaux (9 training photos, `bench/recon_iterate.py --fill`,
-708 px) it raises the fused cloud from 12.1 to 17.9 dB and, after 130 optimisation steps,
-training 22.98 -> 24.35 dB, held-out 14.01 -> 14.44 dB; but within the 90 s budget on a
-loaded 2-core CPU (91 instead of 124 steps: +35 % splats) `bench/reconstruct_quality.py`
-gave Sceaux held-out 14.85 -> 13.24 dB and Great Wall held-out 28.13 -> 27.35 dB, and
-`recon_iterate.py` at the 90 s budget Sceaux training 24.08 -> 25.01, held-out 15.75 ->
-14.86 dB (100_7108: 22.37 -> 20.83; the leaves of 100_7109/7110 float into its view).
+`fill_gaps` then gives the pixels with depth that no fused splat explains (foliage, ground
+near a camera, parts only one photo sees) splats at their own view's depth, without the
+agreement test but with the free-space test (no violation at all) and a photo-consistency
+test; the pipeline runs it unless `--no-fill-gaps`. With the finest-view selection above
+the fused splats and the fill together number about what the first-view fusion alone made,
+so it no longer costs optimisation steps. Measured (`bench/reconstruct_quality.py
+--max-size 800 --reconstruct-args "--refine 250 --refine-seconds 0 --time-budget 0"`, 250
+steps each; training / held-out PSNR, full frame):
+
+| | Sceaux splats | Sceaux | Great Wall |
+|---|---|---|---|
+| first view, no fill | 175k | 24.51 / 15.34 | 31.44 / 28.21 |
+| finest view, no fill | 136k | 24.34 / 15.44 | 31.99 / 27.76 |
+| finest view + fill | 192k | 25.83 / 15.12 | 32.86 / 29.54 |
+
+Before optimisation (`bench/recon_fusion_views.py sc --sky --fill`), on the pixels splats
+from a view's own depth map cover (issue 12's bar: 22.4 dB for those splats), the fused
+scene scores 18.7 dB with the fill and 13.1 dB without: the ground and foliage that only
+one photo's depth holds were black.
 
 All arrays are float32 unless noted; depth is camera z (OpenCV convention), 0 = unknown;
 pixel centres are at integer + 0.5.

@@ -94,12 +94,13 @@ class ReconstructOptions(GeneratorOptions):
         400_000, flag="--max-splats", lo=1, label="splat budget", help="splat budget after fusion"
     )
     fill_gaps: bool = option(
-        False,
-        flag="--fill-gaps",
+        True,
+        flag="--no-fill-gaps",
+        negate=True,
         label="fill single-view surfaces",
-        help="also make splats where only one photo's depth knows the surface (foliage, thin "
-        "or rarely seen parts), kept when no other photo sees through them and their colour "
-        "agrees (fuse.fill_gaps): more splats, so it pays with more optimisation steps",
+        help="leave out the splats made where only one photo's depth knows the surface "
+        "(default: made there, for foliage, ground near a camera and rarely seen parts, each "
+        "kept when no other photo sees through it and its colour agrees; fuse.fill_gaps)",
     )
     backdrop: bool = option(
         True,
