@@ -558,6 +558,8 @@ def test_save_rejects_bad_requests(tmp_path):
     c = random_cloud(5)
     with pytest.raises(ValueError, match="cannot tell the format"):
         sio.save(c, tmp_path / "x.unknown")
+    with pytest.raises(ValueError, match="is a folder; name the file to write"):
+        sio.save(c, tmp_path)
     with pytest.raises(ValueError, match="unknown .splat write options"):
         sio.save(c, tmp_path / "x.splat", bogus=1)
     with pytest.raises(ValueError, match="cannot write a Gaussian cloud as glb"):

@@ -60,6 +60,8 @@ def test_max_frames_and_bad_video(tmp_path: Path) -> None:
         sample_frames(tmp_path / "text.jpg", tmp_path / "g")
     with pytest.raises(ValueError, match="no such video"):
         sample_frames(tmp_path / "missing.mp4", tmp_path / "g")
+    with pytest.raises(ValueError, match="is a folder, not a video file .*--photos"):
+        sample_frames(tmp_path / "f", tmp_path / "g")  # a folder of frames, given as --video
     still = render(quads, cams[0])[0]
     _write_video(tmp_path / "still.avi", [still] * 8)
     with pytest.raises(ValueError, match="move the camera"):

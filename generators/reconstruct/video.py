@@ -157,6 +157,8 @@ def sample_frames(
     import cv2
 
     video = Path(video)
+    if video.is_dir():
+        raise ValueError(f"{video} is a folder, not a video file (photos: --photos FOLDER)")
     if not video.is_file():
         raise ValueError(f"{video}: no such video file")
     if max_frames < 2:
