@@ -324,7 +324,11 @@ def fuse_views(
     names = list(views)
     index = {n: i for i, n in enumerate(names)}
     kept_masks: dict[str, np.ndarray] = {}
-    checked: dict[str, tuple[np.ndarray, ViewCheck, np.ndarray]] = {}  # kept pixels, check, keep
+    # per view, for its kept pixels only (what the second pass needs, not every check's
+    # arrays): flat pixels (K,), colours (K, 3), and per neighbour (name, agrees (K,),
+    # the neighbour's flat pixel (K,))
+    checked: dict[str, tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]]
+    checked = {}
     stats = []
     for i, n in enumerate(names):
         if report:
@@ -352,17 +356,23 @@ def fuse_views(
         keep = (chk.consistent >= need_p) & (chk.violations <= max_violations)
         if not keep_unverified:
             keep &= (chk.consistent >= 1) | (chk.seen == 0)
-        keep_mask.reshape(-1)[pix[keep]] = True
-        checked[n] = (pix, chk, keep)
-        stats.append((n, len(pix), int(keep.sum())))
+        kp = pix[keep]
+        keep_mask.reshape(-1)[kp] = True
+        col = v.image.reshape(-1, 3)[kp].astype(np.float32) / 255.0
+        if color == "median":
+            stack = np.stack([col] + [c[keep] for c in chk.colors], 0)  # (1+J, K, 3)
+            col = np.nanmedian(stack, axis=0).astype(np.float32)
+        hits = [(m, ok[keep], q[keep].astype(np.int32)) for m, ok, q in chk.hits]
+        checked[n] = (kp, col, hits)
+        stats.append((n, len(pix), len(kp)))
     per_view: list[tuple[str, np.ndarray, np.ndarray]] = []  # (name, flat pixels, colours)
     used = {n: np.zeros(v.depth.shape, bool) for n, v in views.items()}
     for n in names:
         if n not in checked:
             continue
         v = views[n]
-        pix, chk, keep = checked[n]
-        emit = keep & ~used[n].reshape(-1)[pix]
+        pix, col, hits = checked[n]
+        emit = ~used[n].reshape(-1)[pix]
         if select == "finest" and emit.any():
             # one splat per surface point, from the view that samples it finest: a pixel
             # defers to an agreeing neighbour whose own pixel there survived its checks
@@ -372,24 +382,18 @@ def fuse_views(
             X = pts.reshape(-1, 3)[pix]
             nrm = depth_normals(pts, v.camera, v.depth > 0).reshape(-1, 3)[pix]
             own = footprint(X, nrm, v.camera)
-            for m, ok, q in chk.hits:
+            for m, ok, q in hits:
                 if m not in checked:
                     continue
                 theirs = footprint(X, nrm, views[m].camera)
                 finer = (theirs < own) | ((theirs == own) & (index[m] < index[n]))
                 emit &= ~(ok & kept_masks[m].reshape(-1)[q] & finer)
         kp = pix[emit]
-        own_col = v.image.reshape(-1, 3)[kp].astype(np.float32) / 255.0
-        if color == "median":
-            stack = np.stack([own_col] + [c[emit] for c in chk.colors], 0)  # (1+J, K, 3)
-            col = np.nanmedian(stack, axis=0).astype(np.float32)
-        else:
-            col = own_col
         used[n].reshape(-1)[kp] = True
         if dedupe:
-            for m, ok, q in chk.hits:
+            for m, ok, q in hits:
                 used[m].reshape(-1)[q[emit & ok]] = True
-        per_view.append((n, kp, col))
+        per_view.append((n, kp, col[emit]))
     total = sum(len(p) for _, p, _ in per_view)
     if total == 0:
         raise ValueError(
