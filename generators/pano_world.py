@@ -738,6 +738,9 @@ def world_from_panorama(
         region = pano.known >= 0.5
         if pano.photo is not None and region.any():
             photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha, pano.photo_pitch_deg)
+        elif pano.detail is not None and pano.detail[0].shape[0] > hr and region.any():
+            # stitched photos at about their own resolution (`generate_panorama(keep_detail)`)
+            detail = (pano.detail[0], pano.detail[1] >= 0.5)
         elif hr > res and region.any() and not region.all():
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
         cloud = build_splats(
@@ -772,7 +775,12 @@ def world_from_panorama(
         "resolution": res,
         "photo_detail": "photo"
         if photo is not None
-        else ("panorama" if detail is not None else "none"),
+        else (
+            "stitched photos"
+            if detail is not None and pano.detail is not None and detail[0] is pano.detail[0]
+            else ("panorama" if detail is not None else "none")
+        ),
+        **({"photo_detail_rows": int(detail[0].shape[0])} if detail is not None else {}),
         "eye_height": eye_height,
         "radius": round(float(radius), 3),
         "radius_source": radius_source,
@@ -862,7 +870,9 @@ def generate_world(
         with st("place"), st("outpaint"):
             pass
     else:
-        pano = generate_panorama(options.panorama_options(), cancel=cancel, stages=st)
+        pano = generate_panorama(
+            options.panorama_options(), cancel=cancel, stages=st, keep_detail=True
+        )
     world = world_from_panorama(pano, options, cancel=cancel, stages=st)
     return WorldResult(world, pano, st, options)
 

@@ -55,6 +55,36 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
 
 
 @pytest.mark.slow
+def test_stitched_photos_keep_their_own_detail_for_a_world(scene_pano: np.ndarray) -> None:
+    """Trial: a world from three stitched photos was far blurrier than one from the middle
+    photo alone; the photos' region came from the 1024-row panorama (~5.7 px/°, the photos
+    had 15). The stitcher now also composites that region at up to the photos' own rows."""
+    from generators.panorama.projection import resize_pano
+
+    views = [_view(scene_pano, y) for y in (0, -35, -70)]
+    want = {"rows": H, "pixels": 10**7}
+    pano, known, meta = stitch_photos(views, [60.0] * 3, 128, detail=want)
+    assert want["height"] == H and want["image"].shape == (H, 2 * H, 3)
+    ref = np.roll(scene_pano, -round(35 / 360 * 2 * H), axis=1)
+    m = want["known"] > 0.99
+    assert m.mean() > 0.08
+    coarse = resize_pano(pano, H)
+
+    def psnr(a: np.ndarray) -> float:
+        return 10 * math.log10(1 / np.mean((a[m] - ref[m]) ** 2))
+
+    assert psnr(want["image"]) > psnr(coarse) + 4, (psnr(want["image"]), psnr(coarse))
+    # the same brightness as the coarse blend (its gains), and a pixel budget is kept
+    assert abs(float(want["image"][m].mean()) - float(coarse[m].mean())) < 0.01
+    small = {"rows": H, "pixels": 20_000}
+    stitch_photos(views, [60.0] * 3, 128, detail=small)
+    assert 128 < small["height"] < H and (small["known"] > 0.5).sum() <= 1.1 * 20_000
+    none = {"rows": 150, "pixels": 10**7}  # no finer than the panorama by a quarter: no detail
+    stitch_photos(views, [60.0] * 3, 128, detail=none)
+    assert "image" not in none
+
+
+@pytest.mark.slow
 def test_non_overlapping_photos_name_the_culprits(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, 0), _view(scene_pano, -35), _view(scene_pano, 180)]
     with pytest.raises(

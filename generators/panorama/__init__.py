@@ -36,6 +36,9 @@ class Panorama:
            panoramas), so a world can keep its full detail; photo_alpha (h, w) or None.
     photo_pitch_deg: the photo's pitch (+ up) as placed on the sphere (its vertical lines
            made vertical, `pitch.estimate_pitch`); the start camera looks there.
+    detail (image (h, 2h, 3), known (h, 2h)) or None: stitched photos composited again at
+           about their own angular resolution (`generate_panorama(keep_detail=True)`), finer
+           than `image`, so a world can keep their detail as it keeps a single `photo`'s.
     """
 
     image: np.ndarray
@@ -47,6 +50,7 @@ class Panorama:
     photo_alpha: np.ndarray | None = None
     classes: np.ndarray | None = None
     photo_pitch_deg: float = 0.0
+    detail: tuple[np.ndarray, np.ndarray] | None = None
 
     @property
     def height(self) -> int:
@@ -61,6 +65,10 @@ class Panorama:
 log = logging.getLogger(__name__)
 
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
+#: stitched photos' region kept at their own detail for a world (`keep_detail`): at most
+#: this many pixels (a single photo keeps up to 0.6 M of its own) and 4096 rows
+MAX_DETAIL_PIXELS = 1_000_000
+MAX_DETAIL_ROWS = 4096
 
 
 def check_height(height: int) -> int:
@@ -128,8 +136,12 @@ def generate_panorama(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     stages: Stages | None = None,
+    keep_detail: bool = False,
 ) -> Panorama:
     """One or more photos (taken from one spot) -> full 360° panorama.
+
+    keep_detail: stitched photos also give `Panorama.detail`, their region at about their
+    own angular resolution (up to MAX_DETAIL_PIXELS), for a world made from them.
 
     `options` are checked first (`PanoramaOptions.check`: OptionsError, or ModelMissing
     when a backend's weights are not here). Raises SceneFormatError for unreadable photos
@@ -193,6 +205,7 @@ def generate_panorama(
                 f"placing photo ({fov_x:.0f}° field of view, {fov_src}; pitch {pitch:+.1f}°)",
             )
             pano, known = place_photo(im.rgb, fov_x, height, im.alpha, pitch_deg=pitch)
+            detail = None
             photo_size = (im.width, im.height)
             photo, photo_alpha = im.rgb, im.alpha
             stitch_meta: dict[str, Any] = {}
@@ -201,6 +214,11 @@ def generate_panorama(
 
             fovs = [photo_fov(im.exif, im.width, im.height, fov) for im in images]
             fov_x, fov_src = fovs[0]
+            # the reference photo's pixels per degree, as panorama rows
+            want = {
+                "rows": min(MAX_DETAIL_ROWS, round(images[0].width / max(fov_x, 1.0) * 180)),
+                "pixels": MAX_DETAIL_PIXELS,
+            }
             pano, known, stitch_meta = stitch_photos(
                 [im.rgb for im in images],
                 [f for f, _ in fovs],
@@ -209,7 +227,12 @@ def generate_panorama(
                 fov_known=fov_src != "default",
                 progress=report,
                 cancel=cancel,
+                detail=want if keep_detail else None,
             )
+            detail = None
+            if "image" in want:
+                detail = (want["image"], want["known"])
+                stitch_meta["detail_height"] = int(want["height"])
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))
             warnings += stitch_meta.get("warnings", [])
             if stitch_meta.get("focal_source") == "overlaps":
@@ -278,6 +301,7 @@ def generate_panorama(
         photo_alpha=photo_alpha,
         classes=classes,
         photo_pitch_deg=pitch,
+        detail=detail,
     )
 
 

@@ -137,21 +137,31 @@ def dirs_to_camera_pixels(
 
 
 def perspective_to_equirect(
-    image: np.ndarray, camera: Camera, pano_height: int, interp: str = "linear"
+    image: np.ndarray,
+    camera: Camera,
+    pano_height: int,
+    interp: str = "linear",
+    rows: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Place a perspective image (h, w[, C]) seen by `camera` on an equirect panorama.
 
     Returns (pano (H, 2H[, C]) float32, weight (H, 2H) float32 in 0..1), where weight is
     the fraction of each panorama pixel covered by the image (soft at the edges); the
     pano's values are the image's own wherever weight > 0 (not premultiplied), 0 elsewhere.
-    Camera position is ignored (directions only).
+    Camera position is ignored (directions only). `rows` (r0, r1): only that band of the
+    panorama's rows (the arrays are then (r1 - r0, 2H[, C])).
     """
     import cv2
 
     mode = {"linear": cv2.INTER_LINEAR, "nearest": cv2.INTER_NEAREST, "cubic": cv2.INTER_CUBIC}[
         interp
     ]
-    u, v, ok = dirs_to_camera_pixels(pano_dirs(pano_height), camera)
+    if rows is None:
+        dirs = pano_dirs(pano_height)
+    else:
+        lon, lat = pano_lonlat(pano_height)
+        dirs = lonlat_to_dirs(lon[None, :], lat[rows[0] : rows[1], None])
+    u, v, ok = dirs_to_camera_pixels(dirs, camera)
     src = np.asarray(image, np.float32)
     # a pixel half covered by the image has the image's edge value (its weight says how
     # much is covered), not an average with black: blended by weight downstream, a black

@@ -146,6 +146,7 @@ def stitch_photos(
     fov_known: bool = True,
     progress=None,
     cancel: CancelToken | None = None,
+    detail: dict[str, Any] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stitch photos (each (h, w, 3) float 0..1) onto an equirect panorama of `height` rows.
 
@@ -153,11 +154,13 @@ def stitch_photos(
     the default guess (then the focal length is estimated from the overlaps).
     Returns (pano (H, 2H, 3), known (H, 2H) 0..1, meta with per-photo yaw/pitch/roll/fov
     and, when a result is doubtful, "warnings" (sentences; "warning" holds the first)).
+    `detail` (optional, filled in): {"rows": R, "pixels": P} asks for the photos' region
+    also composited at up to R rows, within P pixels of that region; when that is finer
+    than `height` (by 25 % or more) it gains "image" (h, 2h, 3), "known" (h, 2h) and
+    "height" h.
     Raises ValueError naming the photos that do not overlap.
     """
     import cv2
-
-    from .projection import perspective_to_equirect
 
     report = progress or (lambda f, m: None)
     cancel = cancel or CancelToken()
@@ -282,10 +285,81 @@ def stitch_photos(
 
     # --- composite with feathering and gain compensation
     report(0.75, "blending photos onto the sphere")
+    pano, known, gains = _composite(images, focals, rots, height, None, report, cancel)
+    if detail is not None:
+        # the photos' region at up to their own angular resolution, for a world to keep
+        # their detail: as many rows as the reference photo's pixels per degree ask
+        # (`detail["rows"]`), within `detail["pixels"]` pixels of that region
+        share = max(float((known > 0.5).mean()), 1e-6)
+        rows = min(int(detail["rows"]), int(math.sqrt(float(detail["pixels"]) / (2 * share))))
+        if rows > 1.25 * height:
+            report(0.95, f"blending the photos at {rows} rows for their detail")
+            # only the band of rows the photos cover (from the coarse blend), a few spare
+            cov_rows = np.flatnonzero((known > 0).any(axis=1))
+            band = (
+                max(0, int(cov_rows[0] * rows / height) - 4),
+                min(rows, int((cov_rows[-1] + 1) * rows / height) + 4),
+            )
+            hi, hi_known, _ = _composite(images, focals, rots, rows, gains, None, cancel, band)
+            detail.update(image=np.clip(hi, 0, 1), known=hi_known, height=rows)
+    meta = {
+        "photos": n,
+        "gains": [round(float(g), 4) for g in gains],
+        "focal_source": focal_source,
+        "reference_fov_x_deg": math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0]))),
+        "cameras": [
+            _angles(r) | {"fov_x_deg": round(math.degrees(2 * math.atan(im.shape[1] / (2 * f))), 3)}
+            for r, f, im in zip(rots, focals, images)
+        ],
+        "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
+        "misfit_deg": round(parallax[0], 4),
+    }
+    if parallax[1] is not None and parallax[0] > 180.0 / height:
+        i, j = parallax[1]
+        warnings.insert(
+            0,
+            f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
+            "after "
+            f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
+            "pixel), so edges there come out doubled. Turn on the spot for a panorama; "
+            "photos taken while walking make a scene with `reconstruct`",
+        )
+    if warnings:
+        meta["warnings"] = warnings
+        meta["warning"] = warnings[0]  # the first, for readers of one line
+        for w in warnings:
+            log.warning("stitch: %s", w)
+    return np.clip(pano, 0, 1), known, meta
+
+
+def _composite(
+    images: Sequence[np.ndarray],
+    focals: Sequence[float],
+    rots: Sequence[np.ndarray],
+    height: int,
+    gains: Sequence[float] | None,
+    report,  # noqa: ANN001 - (fraction, message) -> None, or None
+    cancel: CancelToken,
+    band: tuple[int, int] | None = None,
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """The photos (full-resolution focal lengths `focals`, world→camera `rots`) feathered
+    onto an equirect panorama of `height` rows: (pano (H, 2H, 3), known (H, 2H) 0..1, the
+    per-photo gains). `gains` None: equalise the overlaps (`_gains`); else use those (a
+    finer composite of the same photos keeps the coarse one's brightness). `band` (r0, r1):
+    only those rows are blended (the rest stay 0: a band that holds every photo)."""
+    import cv2
+
     from scene.camera import Camera
 
+    from .projection import perspective_to_equirect
+
+    n = len(images)
     H, W = height, 2 * height
+    r0, r1 = band if band is not None else (0, H)
     layers = []
+    num = np.zeros((r1 - r0, W, 3), np.float32)
+    den = np.zeros((r1 - r0, W), np.float32)
+    known = np.zeros((r1 - r0, W), np.float32)
     for i, im in enumerate(images):
         cancel.check()
         f = focals[i]
@@ -308,49 +382,34 @@ def stitch_photos(
             np.float32
         )
         feather = (feather / (0.5 * min(hh, ww))) ** 1.5
-        p, cov = perspective_to_equirect(img, cam, H)
-        wf, _ = perspective_to_equirect(feather, cam, H)
-        layers.append((p, cov, np.maximum(wf, 1e-6) * (cov > 0)))
-        report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
-    gains = _gains(layers)
-    num = np.zeros((H, W, 3), np.float32)
-    den = np.zeros((H, W), np.float32)
-    known = np.zeros((H, W), np.float32)
-    for (p, cov, wf), g in zip(layers, gains):
-        num += p * (wf * g)[..., None]
-        den += wf
-        known = np.maximum(known, cov)
+        # image and feather in one remap (the same pixel lookups)
+        both, cov = perspective_to_equirect(
+            np.dstack([img, feather]), cam, H, rows=None if band is None else (r0, r1)
+        )
+        p, wf = both[..., :3], both[..., 3]
+        wf = np.maximum(wf, 1e-6) * (cov > 0)
+        if gains is None:  # the gains need every layer; a given gain blends as it goes
+            layers.append((p, cov, wf))
+        else:
+            num += p * (wf * gains[i])[..., None]
+            den += wf
+            known = np.maximum(known, cov)
+        if report:
+            report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
+    if gains is None:
+        gains = _gains(layers)
+        for (p, cov, wf), g in zip(layers, gains):
+            num += p * (wf * g)[..., None]
+            den += wf
+            known = np.maximum(known, cov)
     pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(
         np.float32
     )
-    meta = {
-        "photos": n,
-        "gains": [round(float(g), 4) for g in gains],
-        "focal_source": focal_source,
-        "reference_fov_x_deg": math.degrees(2 * math.atan(images[0].shape[1] / (2 * focals[0]))),
-        "cameras": [
-            _angles(r) | {"fov_x_deg": round(math.degrees(2 * math.atan(im.shape[1] / (2 * f))), 3)}
-            for r, f, im in zip(rots, focals, images)
-        ],
-        "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
-        "misfit_deg": round(parallax[0], 4),
-    }
-    if parallax[1] is not None and parallax[0] > 180.0 / H:
-        i, j = parallax[1]
-        warnings.insert(
-            0,
-            f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
-            "after "
-            f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
-            "pixel), so edges there come out doubled. Turn on the spot for a panorama; "
-            "photos taken while walking make a scene with `reconstruct`",
-        )
-    if warnings:
-        meta["warnings"] = warnings
-        meta["warning"] = warnings[0]  # the first, for readers of one line
-        for w in warnings:
-            log.warning("stitch: %s", w)
-    return np.clip(pano, 0, 1), known, meta
+    if band is not None and (r0, r1) != (0, H):
+        full, full_known = np.zeros((H, W, 3), np.float32), np.zeros((H, W), np.float32)
+        full[r0:r1], full_known[r0:r1] = pano, known
+        pano, known = full, full_known
+    return pano, known, list(gains)
 
 
 def _chain_rotations(n: int, edges: dict, ks: list[np.ndarray]) -> list[np.ndarray]:
