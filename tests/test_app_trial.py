@@ -173,15 +173,18 @@ def test_settings_menu_and_key_overlay(window) -> None:  # noqa: ANN001
 def test_convert_on_a_project_names_export(tmp_path) -> None:
     from scene.project import save_project
 
+    def convert(src: Path, dst: Path) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, str(ROOT / "main.py"), "convert", str(src), str(dst)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=120,
+        )
+
     p = tmp_path / "p.wander"
     save_project(photo_world(), p, include_inputs=False)
-    r = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "convert", str(p), str(tmp_path / "x.ply")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    r = convert(p, tmp_path / "x.ply")
     assert r.returncode == 2, r.stderr
     assert "is a Wander project" in r.stderr
     assert f"main.py export {p} --out {tmp_path / 'x.ply'}" in r.stderr  # a command that runs
@@ -189,12 +192,6 @@ def test_convert_on_a_project_names_export(tmp_path) -> None:
     # a text file named .wander is no project
     fake = tmp_path / "fake.wander"
     fake.write_text("hello")
-    r = subprocess.run(
-        [sys.executable, str(ROOT / "main.py"), "convert", str(fake), str(tmp_path / "y.ply")],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=120,
-    )
+    r = convert(fake, tmp_path / "y.ply")
     assert r.returncode == 2 and "is not one" in r.stderr, r.stderr
     assert not (tmp_path / "y.ply").exists()
