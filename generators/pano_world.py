@@ -736,13 +736,17 @@ def world_from_panorama(
         detail = photo = None
         hr = min(pano.height, 2 * res)
         region = pano.known >= 0.5
+        detail_kind = "none"
         if pano.photo is not None and region.any():
             photo = (pano.photo, pano.fov_x_deg, pano.photo_alpha, pano.photo_pitch_deg)
+            detail_kind = "photo"
         elif pano.detail is not None and pano.detail[0].shape[0] > hr and region.any():
             # stitched photos at about their own resolution (`generate_panorama(keep_detail)`)
             detail = (pano.detail[0], pano.detail[1] >= 0.5)
+            detail_kind = "stitched photos"
         elif hr > res and region.any() and not region.all():
             detail = (resize_pano(pano.image, hr), resize_pano(pano.known, hr) >= 0.5)
+            detail_kind = "panorama"
         cloud = build_splats(
             image,
             depth,
@@ -773,13 +777,7 @@ def world_from_panorama(
         "version": GENERATOR_VERSION,
         "depth_backend": depth_backend,
         "resolution": res,
-        "photo_detail": "photo"
-        if photo is not None
-        else (
-            "stitched photos"
-            if detail is not None and pano.detail is not None and detail[0] is pano.detail[0]
-            else ("panorama" if detail is not None else "none")
-        ),
+        "photo_detail": detail_kind,
         **({"photo_detail_rows": int(detail[0].shape[0])} if detail is not None else {}),
         "eye_height": eye_height,
         "radius": round(float(radius), 3),
