@@ -386,7 +386,7 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
     name); a Mesh asked to be "ply" is "mesh_ply". Raises ValueError naming the choices."""
     fmt = format.lower().lstrip(".") if format else format_for_path(path)
     writable = [n for n, f in FORMATS.items() if f.encoder]
-    if Path(path).is_dir():
+    if str(path) and Path(path).is_dir():  # ("" names no file: `write_to` a stream)
         raise ValueError(
             f"{path} is a folder; name the file to write (e.g. {Path(path) / 'scene.ply'})"
         )
