@@ -531,6 +531,14 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
             raise ValueError(
                 f"camera {i + 1} in the scene's metadata is unreadable ({exc})"
             ) from None
+        if isinstance(c, dict) and isinstance(c.get("colmap_params"), list):
+            # the photo's lens (SIMPLE_RADIAL k1 from reconstruct...) travels with it; the
+            # similarity below scales camera coordinates, not pixels
+            cam.meta.update(
+                colmap_model=str(c.get("colmap_model")),
+                colmap_params=list(c["colmap_params"]),
+                colmap_size=[cam.width, cam.height],
+            )
         # x_cam = Rc x + tc with x = Rᵀ(x' − t)/s; scaling camera coordinates by s keeps the
         # projection, so R' = Rc Rᵀ and t' = s tc − Rc Rᵀ t.
         rc = cam.R @ r.T
@@ -565,7 +573,9 @@ def export_cameras(
     """COLMAP model (cameras, images, points3D) + cameras.json in `folder`.
 
     Poses are world-to-camera in the OpenCV convention, the same frame as the scene
-    exported beside them. Each camera gets its own PINHOLE intrinsics entry. Written by
+    exported beside them. Each camera gets its own intrinsics entry: PINHOLE, or the
+    photo's own lens model (a reconstruction's SIMPLE_RADIAL k1) where it has one
+    (`scene.io.colmap.colmap_camera_params`). Written by
     `scene.io.colmap.write_colmap`: text files, or `.bin` when a camera name holds a space.
     Image names are plain, unique file names (`image_file_name`; a photo's own name stays
     as it is), the same in cameras.json. Returns the files written.
@@ -586,7 +596,9 @@ def export_cameras(
             name = f"{stem}_{k}.{ext}"
             k += 1
         used.add(name.lower())
-        named.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name))
+        cam = Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, name)
+        cam.meta.update(c.meta)  # a photo's lens, if it has one
+        named.append(cam)
     written = write_colmap(out, named, points, colors)
     files = [*written, write_cameras_json(out / "cameras.json", named)]
     prog.finish("Wrote cameras")

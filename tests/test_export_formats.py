@@ -425,6 +425,34 @@ def test_reconstruction_cameras_follow_their_moved_layer(tmp_path):
     assert "IMG_0001.jpg" in (tmp_path / "images.txt").read_text()
 
 
+def test_exported_reconstruction_cameras_keep_the_photos_lens(tmp_path):
+    """Trial: `export --cameras` of a reconstruction wrote PINHOLE cameras, while the model
+    `reconstruct` wrote beside the scene has SIMPLE_RADIAL with the k1 SfM found: a tool
+    reading the export projected every photo pixel wrongly away from the centre. The
+    world's camera records now carry the lens, and the export writes it."""
+    from generators.reconstruct.pipeline import camera_records
+    from scene.camera import Camera
+    from scene.export import scene_cameras
+    from scene.io.colmap import read_colmap
+
+    cam = Camera.look_at([0.5, 0.2, 6], [0, 0, 0], 50, 640, 360)
+    cam.name = "IMG_0001.jpg"
+    cam.meta["k1"] = -0.18
+    plain = Camera.look_at([1.5, 0.2, 6], [0, 0, 0], 50, 640, 360)
+    plain.name = "IMG_0002.jpg"
+    w = World()
+    w.add_layer(Layer("scan", random_cloud(50, seed=4), source={"generator": "wander.reconstruct"}))
+    w.meta["cameras"] = camera_records([cam, plain])
+    w.set_transform(w.layers[0].id, similarity_matrix((1, -2, 0.5), yaw=0.8, scale=1.7))
+    export_cameras(scene_cameras(w), tmp_path)
+    lines = [ln.split() for ln in (tmp_path / "cameras.txt").read_text().splitlines()]
+    rows = [ln for ln in lines if ln and not ln[0].startswith("#")]
+    assert [r[1] for r in rows] == ["SIMPLE_RADIAL", "PINHOLE"]
+    assert float(rows[0][-1]) == pytest.approx(-0.18)
+    back, _, _ = read_colmap(tmp_path)
+    assert back[0].meta["colmap_model"] == "SIMPLE_RADIAL"
+
+
 def test_compressed_ply_for_supersplat(tmp_path):
     import plyfile
 

@@ -604,7 +604,12 @@ def _write_scene(cloud: GaussianCloud, path: Path, fmt: str) -> None:
 
 
 def _cam_dict(c: Camera) -> dict[str, Any]:
-    return {
+    """A camera as a JSON-able record; a photo's lens beyond the pinhole (the k1 SfM found,
+    a --colmap model's lens) as `colmap_model` / `colmap_params`, as `use_cameras_beside`
+    records it, so `export --cameras` writes the lens the photos were taken with."""
+    from scene.io.colmap import colmap_camera_params
+
+    rec: dict[str, Any] = {
         "name": c.name,
         "width": c.width,
         "height": c.height,
@@ -615,6 +620,10 @@ def _cam_dict(c: Camera) -> dict[str, Any]:
         "R": c.R.tolist(),
         "t": c.t.tolist(),
     }
+    model, params = colmap_camera_params(c)
+    if model != "PINHOLE":
+        rec.update(colmap_model=model, colmap_params=[float(v) for v in params])
+    return rec
 
 
 def depth_preview(depth: np.ndarray) -> np.ndarray:
