@@ -43,7 +43,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="seconds between bookmarks with --from-bookmarks (3)",
     )
     parser.add_argument(
-        "--size", default="1280x720", help="frame size WxH, even numbers (1280x720)"
+        "--size",
+        default="1280x720",
+        help="frame size WxH, even numbers (1280x720; 640x360 with --fps 15 for a quick preview)",
     )
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
     parser.add_argument("--crf", type=int, default=18, help="H.264 quality, lower is better (18)")

@@ -83,6 +83,15 @@ def check_video_output(out: str | Path) -> Path:
     return out
 
 
+def duration_text(seconds: float) -> str:
+    """A rough duration for a person: '40 s', '3 min', '1 h 5 min'."""
+    s = max(0.0, float(seconds))
+    if s < 90:
+        return f"{max(1, round(s))} s"
+    m = round(s / 60)
+    return f"{m} min" if m < 60 else f"{m // 60} h {m % 60} min"
+
+
 def render_video(
     scene_obj: Any,
     path: CameraPath,
@@ -133,6 +142,7 @@ def render_video(
         )
         writer.send(None)  # start ffmpeg
         with stages("render") as report:
+            t_start = time.perf_counter()
             for i, t in enumerate(times):
                 stages.cancel.check()
                 cam = path.camera(float(t), width, height)
@@ -145,7 +155,11 @@ def render_video(
                         f"expected uint8 ({height}, {width}, 3)"
                     )
                 writer.send(np.ascontiguousarray(frame))
-                report((i + 1) / n, f"frame {i + 1}/{n}")
+                spent = time.perf_counter() - t_start
+                left = spent / (i + 1) * (n - i - 1)
+                # a long video says how long it will take once a few frames tell
+                eta = f", about {duration_text(left)} left" if i >= 2 and spent > 2.0 else ""
+                report((i + 1) / n, f"frame {i + 1}/{n}{eta}")
         writer.close()  # waits for ffmpeg to finish the file
         writer = None
         commit_temp(tmp, out)

@@ -96,3 +96,30 @@ def test_bad_options(tmp_path):
     with pytest.raises(ValueError, match=".mp4"):
         render_video(None, short_path(), tmp_path / "a.avi", env_render, size=(64, 48))
     assert parse_size("1280x720") == (1280, 720)
+
+
+def test_a_slow_video_says_how_long_is_left(tmp_path, monkeypatch):
+    """Trial: a 4 s clip at the default 1280x720 / 30 fps took 103 s with nothing saying
+    so. The progress now says what is left once a few frames tell (a fake clock: every
+    frame takes as long; 25 frames)."""
+    import generators.video as video
+
+    clock = iter(np.arange(0.0, 1e4, 0.5))  # every reading half a second later
+    monkeypatch.setattr(video.time, "perf_counter", lambda: float(next(clock)))
+    seen: list[str] = []
+    render_video(
+        None,
+        short_path(),
+        tmp_path / "v.mp4",
+        env_render,
+        size=(64, 48),
+        fps=12,
+        progress=lambda f, m: seen.append(m),
+    )
+    frames = [m for m in seen if m.startswith("frame ")]
+    assert len(frames) == 25 and "left" not in frames[0] and "left" not in frames[1]
+    left = [int(m.split("about ")[1].split(" s")[0]) for m in frames[4:]]
+    # the same time per frame all along: what is left shrinks in step with the frames
+    assert left == sorted(left, reverse=True) and left[0] == pytest.approx(20 * left[-4] / 3, 0.2)
+    assert video.duration_text(40) == "40 s" and video.duration_text(200) == "3 min"
+    assert video.duration_text(3900) == "1 h 5 min"
