@@ -161,6 +161,15 @@ def test_one_photo_held_sideways_does_not_tip_the_panorama(scene_pano: np.ndarra
     assert any("2 (b.jpg)" in w and "turned more than" in w for w in meta["warnings"])
     level = [_view(scene_pano, y) for y in (0, -35, -70)]
     assert "warnings" not in stitch_photos(level, [60.0] * 3, H)[2]
+    # with the field of view found from the overlaps (no EXIF): one focal length in
+    # pixels for all, not one field of view across each photo's width. Trial: the focal
+    # shared per width made the sideways photo's 25 % too short, and the stitcher said
+    # the photos were "not taken from one spot" (5.2° misfit)
+    pano, known, meta = stitch_photos(views, [65.0] * 3, H, names=names, fov_known=False)
+    assert meta["focal_source"] == "overlaps"
+    assert meta["cameras"][0]["fov_x_deg"] == pytest.approx(60.0, abs=1.0)
+    assert meta["cameras"][1]["fov_x_deg"] == pytest.approx(tall, abs=1.0)
+    assert meta["misfit_deg"] < 0.5 and not any("one spot" in w for w in meta["warnings"])
 
 
 @pytest.mark.slow

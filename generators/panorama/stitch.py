@@ -219,12 +219,15 @@ def stitch_photos(
             )
             fs = _focals_from_homography(np.linalg.inv(ti) @ h @ tj)
             if fs is not None:
-                est.append(math.sqrt(fs[0] * fs[1]) / images[i].shape[1])  # relative to width
+                # relative to the long side: one camera has one focal length in pixels,
+                # whichever way a photo is held (a portrait photo's width is its short side)
+                est.append(math.sqrt(fs[0] * fs[1]) / max(images[i].shape[:2]))
         if est:
             rel = float(np.median(est))
-            fov_est = math.degrees(2 * math.atan(0.5 / rel))
+            long0 = max(images[0].shape[:2])
+            fov_est = math.degrees(2 * math.atan(0.5 * images[0].shape[1] / (rel * long0)))
             if _MIN_FOV <= fov_est <= _MAX_FOV:
-                focals = [rel * im.shape[1] for im in images]
+                focals = [rel * max(im.shape[:2]) for im in images]
                 focal_source = "overlaps"
     Ks = [
         np.array([[f, 0, im.shape[1] / 2], [0, f, im.shape[0] / 2], [0, 0, 1.0]])
