@@ -78,10 +78,14 @@ def cloud_from_depth(
         while np.any(W % ks):
             ks = np.where(W % ks, ks // 2, ks)
     parts: list[tuple[np.ndarray, ...]] = []
+    # rows without a kept pixel make no splat (a stitched photos' band of a fine panorama)
+    any_kept = np.ones(H, bool) if keep is None else np.asarray(keep).any(axis=1)
     for k in np.unique(ks):
         if cancel:
             cancel.check()
-        rows = np.nonzero(ks == k)[0]
+        rows = np.nonzero((ks == k) & any_kept)[0]
+        if not len(rows):
+            continue
         n = W // k
         # block means along longitude: colour, depth, row-gradient
         col = image[rows].reshape(len(rows), n, k, 3).mean(2)
@@ -95,6 +99,8 @@ def cloud_from_depth(
             sel = (keep[rows].reshape(len(rows), n, k).mean(2) >= 0.5).reshape(-1)
             sp = tuple(a[sel] for a in sp)
         parts.append(sp)
+    if not parts:
+        return GaussianCloud.empty()
     means, axes, scales, colors = (np.concatenate([p[i] for p in parts]) for i in range(4))
     quats = matrices_to_quats(axes)
     n = len(means)
