@@ -215,10 +215,14 @@ def generate_panorama(
             fovs = [photo_fov(im.exif, im.width, im.height, fov) for im in images]
             fov_x, fov_src = fovs[0]
             # the reference photo's pixels per degree, as panorama rows
-            want = {
-                "rows": min(MAX_DETAIL_ROWS, round(images[0].width / max(fov_x, 1.0) * 180)),
-                "pixels": MAX_DETAIL_PIXELS,
-            }
+            want = (
+                {
+                    "rows": min(MAX_DETAIL_ROWS, round(images[0].width / max(fov_x, 1.0) * 180)),
+                    "pixels": MAX_DETAIL_PIXELS,
+                }
+                if keep_detail
+                else None
+            )
             pano, known, stitch_meta = stitch_photos(
                 [im.rgb for im in images],
                 [f for f, _ in fovs],
@@ -227,10 +231,10 @@ def generate_panorama(
                 fov_known=fov_src != "default",
                 progress=report,
                 cancel=cancel,
-                detail=want if keep_detail else None,
+                detail=want,
             )
             detail = None
-            if "image" in want:
+            if want is not None and "image" in want:
                 detail = (want["image"], want["known"])
                 stitch_meta["detail_height"] = int(want["height"])
             fov_x = float(stitch_meta.get("reference_fov_x_deg", fov_x))

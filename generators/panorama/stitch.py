@@ -363,6 +363,12 @@ def _composite(
     num = np.zeros((r1 - r0, W, 3), np.float32)
     den = np.zeros((r1 - r0, W), np.float32)
     known = np.zeros((r1 - r0, W), np.float32)
+
+    def blend(p: np.ndarray, cov: np.ndarray, wf: np.ndarray, gain: float) -> None:
+        np.add(num, p * (wf * gain)[..., None], out=num)
+        np.add(den, wf, out=den)
+        np.maximum(known, cov, out=known)
+
     for i, im in enumerate(images):
         cancel.check()
         f = focals[i]
@@ -394,17 +400,13 @@ def _composite(
         if gains is None:  # the gains need every layer; a given gain blends as it goes
             layers.append((p, cov, wf))
         else:
-            num += p * (wf * gains[i])[..., None]
-            den += wf
-            known = np.maximum(known, cov)
+            blend(p, cov, wf, gains[i])
         if report:
             report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
     if gains is None:
         gains = _gains(layers)
         for (p, cov, wf), g in zip(layers, gains):
-            num += p * (wf * g)[..., None]
-            den += wf
-            known = np.maximum(known, cov)
+            blend(p, cov, wf, g)
     pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(
         np.float32
     )

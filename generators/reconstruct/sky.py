@@ -154,7 +154,10 @@ def sky_splats(
         cov = cv2.dilate(cov.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         mask = sky_mask(v.image, cov, scene=cov & (v.depth > 0), max_contrast=max_contrast)
         mask &= v.image_mask()
-        seen[name] = (mask.copy(), cv2.blur(v.image.astype(np.float32), (stride, stride)) / 255.0)
+        # the colour a splat on a stride×stride block takes: the block's mean (a 1×1 blur
+        # leaves the image as it is)
+        img = cv2.blur(v.image.astype(np.float32), (stride, stride)) / 255.0
+        seen[name] = (mask.copy(), img)
         if P:  # skip what earlier views' sky already covers here
             mask &= ~_coverage(np.concatenate(P), np.concatenate(S)[:, 0], cam, h, w)
         if stride > 1:
@@ -169,10 +172,8 @@ def sky_splats(
             ys, xs = np.nonzero(blk)
             ys = np.minimum(ys * stride + stride // 2, h - 1)
             xs = np.minimum(xs * stride + stride // 2, w - 1)
-            img = cv2.blur(v.image.astype(np.float32), (stride, stride)) / 255.0
         else:
             ys, xs = np.nonzero(mask)
-            img = v.image.astype(np.float32) / 255.0
         if not len(ys):
             continue
         u = xs + (0.5 if stride == 1 else (0.0 if stride % 2 == 0 else 0.5))
