@@ -614,10 +614,21 @@ def layered_depth(
     )
 
 
+NEAR_CONTACT_M = 15.0  # a ground contact farther than this is no wall (open ground)
+NEAR_SHARE = 0.25  # ... and near contacts must be this share of the seen columns
+
+
 def radius_from_contacts(contact: np.ndarray, seen: np.ndarray) -> float | None:
-    """Room / wall radius: the median contact distance the photo shows (None if < 8 %)."""
-    use = seen & (contact < 15.0)  # the ground running to the horizon is no wall
-    if use.mean() < 0.05 and use.sum() < 12:
+    """Room / wall radius (m): the median distance of the near ground contacts the photo
+    shows (contact (W,) m per panorama column, seen (W,) bool: the contact is in view).
+
+    None when fewer than 12 columns, or fewer than NEAR_SHARE of the seen ones, have a
+    contact nearer than NEAR_CONTACT_M: then most upright things stand far off (a tree line
+    across a lake), and a rock or two nearby must not pull the whole invented world in —
+    the same place seen through a wider stitched view got 11 m, its middle photo 52 m.
+    """
+    use = seen & (contact < NEAR_CONTACT_M)  # the ground running to the horizon is no wall
+    if use.sum() < max(12, NEAR_SHARE * seen.sum()):
         return None
     return float(np.median(contact[use]))
 

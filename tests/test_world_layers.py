@@ -305,3 +305,21 @@ def test_colour_families_join_along_shared_edges_not_at_a_corner() -> None:
     assert out[0, 25] == out[45, 25]  # the bands are one thing
     assert out[51, 45] != out[45, 25]  # the strip is not part of it
     assert (out[seg < 0] == -1).all()
+
+
+def test_wall_radius_from_near_contacts_only_when_they_are_a_real_share() -> None:
+    """A few near ground contacts (a rock beside a lake view) do not set the wall radius
+    of the whole invented world; indoors, where every contact is near, they do."""
+    from generators.pano_layers import radius_from_contacts
+
+    seen = np.zeros(1024, bool)
+    seen[300:812] = True  # a 512-column photo footprint
+    contact = np.full(1024, 60.0)
+    contact[300:344] = 11.0  # 44 near columns of 512: 9 %
+    assert radius_from_contacts(contact, seen) is None
+    contact[300:500] = np.linspace(3.0, 6.0, 200)  # 200 of 512: 39 %
+    r = radius_from_contacts(contact, seen)
+    assert r is not None and 4.0 < r < 5.0
+    indoor = np.full(1024, 4.0)
+    assert radius_from_contacts(indoor, seen) == 4.0
+    assert radius_from_contacts(indoor, np.zeros(1024, bool)) is None
