@@ -24,7 +24,11 @@ HELP = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", help="splat or mesh file, or a .wander project")
+    parser.add_argument(
+        "file",
+        help="splat or mesh file, .wander project, image, video, COLMAP model folder or "
+        "reconstruction report",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -214,6 +218,9 @@ def run(args: argparse.Namespace) -> int:
     from scene.io import file_info
     from scene.project import EXTENSION
 
+    other = _other_kinds(args.file, args.json)
+    if other is not None:
+        return other
     options = recorded_options(args.file)
     est = world_estimates(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
@@ -299,6 +306,44 @@ def run(args: argparse.Namespace) -> int:
     _print_options(options)
     if info.get("warning"):
         print(f"warning:   {info['warning']}")
+    return 0
+
+
+def _other_kinds(path: str, as_json: bool) -> int | None:
+    """`info` of a COLMAP model folder, a video, a reconstruction report or the `.json`
+    record beside a file (`cli.info_other`); None for every other path."""
+    from cli import info_other as other
+
+    p = Path(path)
+    if p.is_dir():
+        if not other.is_colmap_folder(p):
+            from scene.errors import SceneFormatError
+
+            raise SceneFormatError(
+                p,
+                "is a folder and no COLMAP model (cameras + images .txt or .bin); info "
+                "takes a splat, mesh, image, video or .wander file, or a COLMAP folder",
+            )
+        info, show = other.describe_colmap(p), other.print_colmap
+    elif p.is_file() and other.video_container(p):
+        info, show = other.describe_video(p), other.print_video
+    elif p.is_file() and (data := other.read_json_record(p)) is not None:
+        if data.get("generator") == "wander.reconstruct" and "registered" in data:
+            info, show = other.describe_report(p, data), other.print_report
+        elif (owner := other.record_owner(p)) is not None:
+            from scene.errors import SceneFormatError
+
+            raise SceneFormatError(
+                p, f"is the record Wander keeps beside {owner.name}: run `info {owner}`"
+            )
+        else:
+            return None
+    else:
+        return None
+    if as_json:
+        print(json.dumps(info))
+    else:
+        show(info)
     return 0
 
 

@@ -1,0 +1,213 @@
+"""`info` of the other files Wander writes or reads: a COLMAP model folder, a video, a
+reconstruction report, and a `.json` record beside another file.
+
+Every reader here treats its input as untrusted: a value of the wrong type is shown as
+unknown, and an unreadable file raises `SceneFormatError` (one line, exit 2).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from scene.errors import SceneFormatError
+
+#: container magic numbers (bytes 0..12 of the file) -> video container name
+_VIDEO_MAGIC = (
+    (4, b"ftyp", "MP4/QuickTime"),
+    (0, b"\x1a\x45\xdf\xa3", "Matroska/WebM"),
+    (8, b"AVI ", "AVI"),
+)
+
+
+def video_container(path: str | Path) -> str | None:
+    """The container name ("MP4/QuickTime", "Matroska/WebM", "AVI") from a file's first
+    bytes, or None when it is no video container."""
+    with open(path, "rb") as f:
+        head = f.read(12)
+    for offset, magic, name in _VIDEO_MAGIC:
+        if head[offset : offset + len(magic)] == magic:
+            return name
+    return None
+
+
+def describe_video(path: str | Path) -> dict[str, Any]:
+    """Size, frame rate, frame count and duration of a video file (OpenCV's reader).
+
+    Returns {"path", "format": "video", "container", "file_size" (bytes), "width",
+    "height" (px), "fps", "frames", "duration_s"}. Raises SceneFormatError when OpenCV
+    cannot decode a frame of it (a truncated or foreign file).
+    """
+    import cv2
+
+    p = Path(path)
+    cap = cv2.VideoCapture(str(p))
+    try:
+        ok, frame = cap.read() if cap.isOpened() else (False, None)
+        if not ok or frame is None:
+            raise SceneFormatError(p, "cannot decode a frame of this video")
+        fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
+        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+    finally:
+        cap.release()
+    fps = fps if 0.0 < fps < 1000.0 else 0.0
+    frames = max(frames, 1)
+    return {
+        "path": str(p),
+        "format": "video",
+        "container": video_container(p),
+        "file_size": p.stat().st_size,
+        "width": int(frame.shape[1]),
+        "height": int(frame.shape[0]),
+        "fps": round(fps, 3),
+        "frames": frames,
+        "duration_s": round(frames / fps, 3) if fps else None,
+    }
+
+
+def print_video(info: dict[str, Any]) -> None:
+    fps = f"{info['fps']:g} fps" if info["fps"] else "frame rate unknown"
+    dur = f", {info['duration_s']:.1f} s" if info["duration_s"] else ""
+    print(f"file:      {info['path']}")
+    print(f"format:    video ({info['container'] or 'unknown container'})")
+    print(f"size:      {info['file_size']:,} bytes")
+    print(f"frames:    {info['width']}x{info['height']}, {info['frames']:,} at {fps}{dur}")
+    print("use:       `reconstruct --video` samples sharp, distinct frames of it")
+
+
+def is_colmap_folder(path: str | Path) -> bool:
+    p = Path(path)
+    return p.is_dir() and any(
+        (p / f"cameras.{x}").is_file() and (p / f"images.{x}").is_file() for x in ("txt", "bin")
+    )
+
+
+def describe_colmap(folder: str | Path) -> dict[str, Any]:
+    """A COLMAP model folder (text or binary): its cameras, lens models and points.
+
+    Returns {"path", "format": "colmap_text" | "colmap_binary", "images", "lens_models"
+    ({model: count}), "image_sizes" ({"WxH": count}), "points", "camera_centres_min",
+    "camera_centres_max" (COLMAP's frame, its units)}. Raises SceneFormatError for a
+    malformed model (`scene.io.colmap.read_colmap`).
+    """
+    import numpy as np
+
+    from scene.io.colmap import read_colmap
+
+    p = Path(folder)
+    cams, points, _ = read_colmap(p)
+    centres = np.array([c.position for c in cams], float).reshape(-1, 3)
+    return {
+        "path": str(p),
+        "format": "colmap_text" if (p / "cameras.txt").is_file() else "colmap_binary",
+        "images": len(cams),
+        "lens_models": dict(Counter(str(c.meta.get("colmap_model", "PINHOLE")) for c in cams)),
+        "image_sizes": dict(Counter(f"{c.width}x{c.height}" for c in cams)),
+        "points": int(len(points)),
+        "camera_centres_min": centres.min(0).tolist() if len(centres) else None,
+        "camera_centres_max": centres.max(0).tolist() if len(centres) else None,
+    }
+
+
+def print_colmap(info: dict[str, Any]) -> None:
+    kind = "text" if info["format"] == "colmap_text" else "binary"
+    models = ", ".join(f"{n} {m}" for m, n in info["lens_models"].items())
+    sizes = ", ".join(f"{n} at {s}" for s, n in info["image_sizes"].items())
+    print(f"folder:    {info['path']}")
+    print(f"format:    COLMAP model ({kind})")
+    print(f"images:    {info['images']} registered ({models})")
+    if sizes:
+        print(f"sizes:     {sizes} px")
+    print(f"points:    {info['points']:,}")
+    if info["camera_centres_min"] is not None:
+        lo = ", ".join(f"{v:.4g}" for v in info["camera_centres_min"])
+        hi = ", ".join(f"{v:.4g}" for v in info["camera_centres_max"])
+        print(f"cameras:   centres ({lo}) .. ({hi}) in the model's frame")
+    print(
+        "use:       `reconstruct --colmap DIR` builds a scene on these cameras; "
+        "`evaluate SCENE --cameras DIR --photos PHOTOS` scores a scene at them"
+    )
+
+
+def read_json_record(path: str | Path) -> dict[str, Any] | None:
+    """The JSON object in a small `.json` file, or None when it is not one (too big,
+    not UTF-8, not JSON, not an object)."""
+    p = Path(path)
+    if p.suffix.lower() != ".json" or p.stat().st_size > 64 * 1024 * 1024:
+        return None
+    try:
+        data = json.loads(p.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _num(v: Any) -> float | None:
+    return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
+
+
+def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
+    """A reconstruction report (`reconstruct`'s SCENE_report.json): photos registered,
+    held out, splats, capture type, stage times and the optimisation's figures."""
+    photos = data.get("photos") if isinstance(data.get("photos"), dict) else {}
+    held = data.get("held_out") if isinstance(data.get("held_out"), list) else []
+    stages = data.get("stage_seconds") if isinstance(data.get("stage_seconds"), dict) else {}
+    ref = data.get("refinement") if isinstance(data.get("refinement"), dict) else None
+    cap = data.get("capture") if isinstance(data.get("capture"), dict) else {}
+    return {
+        "path": str(path),
+        "format": "reconstruction_report",
+        "input": str(data.get("input", "?"))[:40],
+        "scene": str(data.get("scene", "?"))[:200],
+        "splats": _num(data.get("splats")),
+        "photos": len(photos),
+        "registered": _num(data.get("registered")),
+        "held_out": [str(h)[:200] for h in held],
+        "capture": str(cap.get("type", "?"))[:40],
+        "stage_seconds": {str(k)[:40]: _num(v) for k, v in stages.items() if _num(v) is not None},
+        "refinement": (
+            {
+                k: _num(ref.get(k))
+                for k in ("steps", "psnr_before", "psnr_after", "splats_after", "seconds")
+                if _num(ref.get(k)) is not None
+            }
+            | {"limits": [str(x)[:200] for x in ref.get("limits", []) if isinstance(x, str)]}
+            if ref
+            else None
+        ),
+    }
+
+
+def print_report(info: dict[str, Any]) -> None:
+    n = lambda v: "?" if v is None else f"{int(v):,}"  # noqa: E731
+    print(f"file:      {info['path']}")
+    print(f"format:    reconstruction report (from {info['input']})")
+    print(f"scene:     {info['scene']} ({n(info['splats'])} splats)")
+    print(
+        f"photos:    {n(info['registered'])} of {info['photos']} registered; capture "
+        f"{info['capture']}"
+    )
+    if info["held_out"]:
+        print(f"held out:  {', '.join(info['held_out'])} (`evaluate` scores them apart)")
+    if info["stage_seconds"]:
+        parts = ", ".join(f"{k} {v:.1f}" for k, v in info["stage_seconds"].items())
+        print(f"stages:    {parts} s")
+    ref = info["refinement"]
+    if ref is None:
+        print("optimisation: not run")
+    else:
+        line = f"optimisation: {n(ref.get('steps'))} steps"
+        if "psnr_before" in ref and "psnr_after" in ref:
+            line += f", PSNR {ref['psnr_before']:.2f} -> {ref['psnr_after']:.2f} dB"
+        print(line + " at the training photos")
+        for lim in ref["limits"]:
+            print(f"  limited: {lim}")
+
+
+def record_owner(path: str | Path) -> Path | None:
+    """For a `.json` record Wander writes beside a file (FILE.json), that file if it exists."""
+    p = Path(path)
+    owner = p.with_suffix("") if p.suffix.lower() == ".json" else None
+    return owner if owner is not None and owner.suffix and owner.exists() else None
