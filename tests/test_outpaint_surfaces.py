@@ -126,3 +126,31 @@ def test_a_vignetted_photo_meets_the_invented_sky_without_a_line() -> None:
             vals = pano[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2][nb]
             steps.append(np.abs(out[y, x] - vals.mean(0)).max())
     assert np.percentile(steps, 95) < 0.06, np.percentile(steps, 95)
+
+
+def test_an_invented_room_keeps_the_photos_wainscot_at_its_height() -> None:
+    """Indoors, the walls the photo shows are dark panelling below 1 m and cream above:
+    the invented walls 90° and 180° away keep the dark band low and the light one high
+    (at the same heights on the box room's walls), not one mean brown all round."""
+    rng = np.random.default_rng(5)
+    L, A = _grid()
+    known = (np.abs(L) < 30) & (A > -40) & (A < 17)
+    panel = np.array([0.25, 0.15, 0.1], np.float32)
+    cream = np.array([0.8, 0.68, 0.5], np.float32)
+    floor = np.array([0.5, 0.3, 0.15], np.float32)
+    tan = np.tan(np.radians(A))
+    z = 1.6 + 3.0 * tan  # height on a wall 3 m away (m(λ) = 1 near λ = 0)
+    img = np.where((z < 1.0)[..., None], panel, cream) * np.ones((H, 2 * H, 1), np.float32)
+    img[np.broadcast_to(z < 0.0, (H, 2 * H))] = floor
+    img = img + 0.03 * rng.standard_normal((H, 2 * H, 3))
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    info: dict = {}
+    out = outpaint_classical(pano, known.astype(np.float32), info=info)
+    assert info["upper"] == "ceiling"
+    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    for lon in (90.0, 180.0 - 1.0):
+        col = int((lon + 180.0) / 360.0 * 2 * H)
+        # heights 0.5 m and 2.0 m on the invented wall (m(λ) = 1 at these longitudes)
+        low = lum[np.abs(A[:, 0] - np.degrees(np.arctan((0.5 - 1.6) / 3.0))) < 2, col].mean()
+        high = lum[np.abs(A[:, 0] - np.degrees(np.arctan((2.0 - 1.6) / 3.0))) < 2, col].mean()
+        assert high - low > 0.2, (lon, high, low)

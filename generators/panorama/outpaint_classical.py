@@ -29,7 +29,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
-from .layout import Layout, estimate_layout, layout_classes
+from .layout import Layout, box_factor, estimate_layout, layout_classes
 from .projection import pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
@@ -118,7 +118,9 @@ def outpaint_classical(
     weights_s = _class_weights(
         onehot_s, known_s, upper, _layout_cover(layout, hs, seed), share_s
     )  # {class: (hs, ws)}
-    colours_s = _class_colours(img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s)
+    colours_s = _class_colours(
+        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout
+    )
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
@@ -409,10 +411,12 @@ def _class_colours(
     known_t: np.ndarray,
     labels_t: np.ndarray,
     share: np.ndarray,
+    layout: Layout | None = None,
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
-    background colour, the far skyline the sky's, a ceiling a light tint."""
+    background colour (indoors by height on the wall, `_wall_profile`), the far skyline
+    the sky's, a ceiling a light tint."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None, None].astype(np.float32)
@@ -432,6 +436,12 @@ def _class_colours(
     # its subject: upright pixels weighted towards the photo's edges (a red motorcycle in
     # the middle of a garage does not paint the garage red)
     wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT), sideways=upper == SKY)
+    if wall is not None and layout is not None and layout.indoor:
+        prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout, wall)
+        if prof is not None:
+            lon_s, lat_s = pano_lonlat(h, w)
+            u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / box_factor(lon_s)[None, :]
+            wall = np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1)
     if wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
     # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
@@ -464,6 +474,46 @@ def _class_colours(
     g = _smoothstep(-0.6, -1.45, lat)
     out[GROUND] = out[GROUND] * (1 - 0.15 * g)
     return {c: v.astype(np.float32) for c, v in out.items()}
+
+
+def _wall_profile(
+    img: np.ndarray, sel: np.ndarray, layout: Layout, mean: np.ndarray
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The walls' colour by height: (u (n,), colour (n, 3)), u = tan(elevation) / m(λ)
+    (`layout.box_factor`): on the box room's walls a pixel at height z above the floor has
+    u = (z − eye) / R, the same at every longitude. So a wainscot, a dado rail or a band
+    of pictures the photo shows at one height carries on round the invented room at that
+    height, instead of one mean colour (a room of brown fog).
+
+    img (h, 2h, 3) and sel (h, 2h) bool: the photo's upright pixels on the equirect grid.
+    Each bin of u takes the median of those pixels (furniture in front of the walls is
+    outvoted by the wall behind it across the photo's columns), drawn a third of the way
+    back to `mean` (3,), and lightly smoothed over height. None when the photo's upright
+    pixels cover under a fifth of the wall's height or fewer than 8 columns.
+    """
+    h, w = sel.shape
+    lon, lat = pano_lonlat(h, w)
+    u = np.tan(np.clip(lat, -1.5, 1.5))[:, None] / box_factor(lon)[None, :]
+    lo, hi = -layout.floor_tan, layout.ceiling_tan
+    if hi - lo <= 1e-3 or sel.any(0).sum() < 8:
+        return None
+    n = 48
+    edges = np.linspace(lo, hi, n + 1)
+    idx = np.clip(np.searchsorted(edges, u[sel]) - 1, 0, n - 1)
+    px = img[sel]
+    centres, cols = [], []
+    for b in range(n):
+        here = px[idx == b]
+        if len(here) >= 12:
+            centres.append(0.5 * (edges[b] + edges[b + 1]))
+            cols.append(np.median(here, axis=0))
+    if len(centres) < max(3, n // 5):
+        return None
+    c = np.asarray(cols, np.float32)
+    k = np.array([0.25, 0.5, 0.25], np.float32)
+    c = np.stack([np.convolve(np.pad(c[:, j], 1, mode="edge"), k, "valid") for j in range(3)], -1)
+    c = (2.0 / 3.0) * c + (1.0 / 3.0) * np.asarray(mean, np.float32)
+    return np.asarray(centres, np.float64), c
 
 
 def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
@@ -540,7 +590,7 @@ def _class_texture(
             tex = _planar_caps(tex, plane, *caps)
             amp = float(tex.std())
             plain = c in (CEILING, SKY) or (indoor and c == UPRIGHT)
-            cap = MAX_GRAIN * (0.5 if plain else 1.0)
+            cap = MAX_GRAIN * ((0.2 if indoor else 0.5) if plain else 1.0)
             if amp > cap:
                 tex *= cap / amp
             return tex, size
