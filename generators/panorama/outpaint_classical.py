@@ -486,34 +486,39 @@ def _wall_profile(
     height, instead of one mean colour (a room of brown fog).
 
     img (h, 2h, 3) and sel (h, 2h) bool: the photo's upright pixels on the equirect grid.
-    Each bin of u takes the median of those pixels (furniture in front of the walls is
-    outvoted by the wall behind it across the photo's columns), drawn a third of the way
-    back to `mean` (3,), and lightly smoothed over height. None when the photo's upright
-    pixels cover under a fifth of the wall's height or fewer than 8 columns.
+    Each bin of u averages those pixels weighted by the square of their distance from the
+    photo's centre (as `_border_mean`: the room behind, not the subject in the middle),
+    the bins are smoothed over a twelfth of the wall's height (broad bands only: a cat's
+    stripes in a close-up are no wainscot) and drawn a third of the way back to `mean`
+    (3,). None when the photo's upright pixels cover under a fifth of the wall's height,
+    fewer than 8 columns, or the photo's region has no centre (it wraps round).
     """
     h, w = sel.shape
+    d = _centre_distance(sel)
+    if d is None or sel.any(0).sum() < 8:
+        return None
     lon, lat = pano_lonlat(h, w)
     u = np.tan(np.clip(lat, -1.5, 1.5))[:, None] / box_factor(lon)[None, :]
     lo, hi = -layout.floor_tan, layout.ceiling_tan
-    if hi - lo <= 1e-3 or sel.any(0).sum() < 8:
+    if hi - lo <= 1e-3:
         return None
     n = 48
-    edges = np.linspace(lo, hi, n + 1)
-    idx = np.clip(np.searchsorted(edges, u[sel]) - 1, 0, n - 1)
-    px = img[sel]
-    centres, cols = [], []
-    for b in range(n):
-        here = px[idx == b]
-        if len(here) >= 12:
-            centres.append(0.5 * (edges[b] + edges[b + 1]))
-            cols.append(np.median(here, axis=0))
-    if len(centres) < max(3, n // 5):
+    idx = np.clip(((u[sel] - lo) / (hi - lo) * n).astype(int), 0, n - 1)
+    wgt = d[sel] ** 2 + 1e-3
+    cnt = np.bincount(idx, minlength=n)
+    wsum = np.bincount(idx, wgt, minlength=n)
+    csum = np.stack([np.bincount(idx, wgt * img[sel][:, k], minlength=n) for k in range(3)], -1)
+    ok = cnt >= 12
+    if ok.sum() < max(3, n // 5):
         return None
-    c = np.asarray(cols, np.float32)
-    k = np.array([0.25, 0.5, 0.25], np.float32)
-    c = np.stack([np.convolve(np.pad(c[:, j], 1, mode="edge"), k, "valid") for j in range(3)], -1)
-    c = (2.0 / 3.0) * c + (1.0 / 3.0) * np.asarray(mean, np.float32)
-    return np.asarray(centres, np.float64), c
+    centres = lo + (np.arange(n) + 0.5) / n * (hi - lo)
+    # normalised smoothing over the bins that have pixels (σ = 4 bins)
+    k = np.exp(-0.5 * (np.arange(-12, 13) / 4.0) ** 2)
+    wsm = np.convolve(np.where(ok, wsum, 0.0), k, "same")
+    c = np.stack([np.convolve(np.where(ok, csum[:, j], 0.0), k, "same") for j in range(3)], -1)
+    c = c[ok] / np.maximum(wsm[ok], 1e-9)[:, None]
+    c = (2.0 / 3.0) * c + (1.0 / 3.0) * np.asarray(mean, np.float64)
+    return centres[ok], c.astype(np.float32)
 
 
 def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
