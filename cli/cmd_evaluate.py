@@ -164,8 +164,10 @@ def run(args: argparse.Namespace) -> int:
     apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
 
     world = load_scene(args.scene)
+    from generators.reconstruct.preview import is_camera_frusta
+
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
-        if (lay.source or {}).get("what") == "camera frusta":
+        if is_camera_frusta(lay):
             world.set_visible(lay.id, False)
     require_content(world, args.scene, "evaluate")  # the frusta alone are nothing to score
     from viewer.offscreen import OffscreenRenderer

@@ -18,18 +18,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from generators.reconstruct.preview import is_camera_frusta
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
 if TYPE_CHECKING:
     from scene.world import World
-
-
-def _is_camera_frusta(mesh: Mesh) -> bool:
-    """A reconstruction's photo-camera frusta (`generators.reconstruct.preview.frusta_mesh`):
-    they mark where the photos were taken, they are not things to stand on or bump into."""
-    meta = mesh.meta if isinstance(mesh.meta, dict) else {}
-    return meta.get("what") == "camera frusta"
 
 
 def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud | None:
@@ -56,7 +50,7 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
             if not np.allclose(lay.transform, np.eye(4)):
                 c = c.transformed(lay.transform)
             parts.append(c)
-        elif isinstance(d, Mesh) and d.n_faces and not _is_camera_frusta(d):
+        elif isinstance(d, Mesh) and d.n_faces and not is_camera_frusta(lay):
             pts = sample_mesh_surface(d, lay.transform)
             if len(pts):
                 parts.append(

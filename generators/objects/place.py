@@ -41,7 +41,10 @@ def pick_surface(
     min_distance: float = 1e-3,
     max_distance: float = 1e6,
 ) -> Hit | None:
-    """The first opaque splat or mesh triangle hit by the ray, over all visible layers."""
+    """The first opaque splat or mesh triangle hit by the ray, over all visible layers
+    (a reconstruction's photo-camera frusta are guides, not surfaces: never hit)."""
+    from generators.reconstruct.preview import is_camera_frusta
+
     o = np.asarray(origin, np.float64).reshape(3)
     d = np.asarray(direction, np.float64).reshape(3)
     nd = np.linalg.norm(d)
@@ -51,7 +54,7 @@ def pick_surface(
     skip = set(exclude)
     best: Hit | None = None
     for lay in world.visible_layers():
-        if lay.id in skip:
+        if lay.id in skip or is_camera_frusta(lay):
             continue
         s, r, t = decompose_similarity(lay.transform)
         lo_ = (r.T @ (o - t)) / s  # ray in the layer's own frame
