@@ -53,12 +53,22 @@ def continue_ground(
     r_max: float,
     seed: int = 0,
     opacity: float = 0.98,
+    level: str = "low",
 ) -> tuple[GaussianCloud, int]:
     """`cloud` (Wander frame, +Y up, ground at y = 0) with the ground plane continued out to
     `r_max` (m from the cameras' centroid) where no training photo looked; returns (the
     cloud with the new discs appended, how many). The input comes back unchanged (same
     object) when the cameras are not above the ground or the scene holds too little
-    ground to take its colours from."""
+    ground to take its colours from.
+
+    level: where the plane lies. "low" (aerial captures): the scene's low level
+    (`LOW_PERCENTILE` of its heights, if below 0), so real valleys are never covered.
+    "floor" (walks): the level of the photographed ground itself, the most common height
+    of its splats near y = 0 (`floor_level`); the low percentile lay 1.4 m under the
+    Sceaux courtyard (depth noise below the ground), and the castle stood on a ledge.
+    Raises ValueError for another level."""
+    if level not in ("low", "floor"):
+        raise ValueError(f"ground level must be 'low' or 'floor', got {level!r}")
     pos = np.array([c.position for c in cameras], np.float64).reshape(-1, 3)
     if len(cloud) == 0 or len(pos) == 0:
         return cloud, 0
@@ -74,7 +84,10 @@ def continue_ground(
     centre = pos.mean(0)
     # the plane lies at the ground's low level, so real terrain (a drone capture's hills)
     # is never covered by it; a walk's floor is flat and stays at y = 0 within noise
-    plane_y = min(0.0, float(np.percentile(means[near & (op > 0.5), 1], LOW_PERCENTILE)))
+    if level == "floor":
+        plane_y = floor_level(means[ground, 1], 0.25 * cam_h)
+    else:
+        plane_y = min(0.0, float(np.percentile(means[near & (op > 0.5), 1], LOW_PERCENTILE)))
     gx, gz = means[ground, 0] - centre[0], means[ground, 2] - centre[2]
     g_az = ((np.arctan2(gx, -gz) / (2 * math.pi) + 0.5) * N_AZ).astype(np.int64) % N_AZ
     g_rgb = np.clip(sh0_to_rgb(cloud.sh0[ground]), 0, 1).astype(np.float64)
@@ -148,3 +161,18 @@ def continue_ground(
     out.meta = dict(cloud.meta)
     log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
     return out, m
+
+
+def floor_level(heights: np.ndarray, band: float) -> float:
+    """The ground's height: the peak of the heights (n,) of the opaque splats within
+    ±`band` of y = 0 (a histogram of band/25 bins, smoothed over three), so splats under
+    the ground (depth noise, reflections) and things standing on it do not move it. 0.0
+    when there are none."""
+    h = np.asarray(heights, np.float64)
+    h = h[np.abs(h) < band]
+    if len(h) == 0 or not band > 0:
+        return 0.0
+    counts, edges = np.histogram(h, bins=50, range=(-band, band))
+    counts = np.convolve(counts, np.ones(3) / 3.0, "same")
+    i = int(np.argmax(counts))
+    return float(0.5 * (edges[i] + edges[i + 1]))

@@ -334,7 +334,12 @@ def _run(
                 xz = cloud.means[cloud.near_field_mask()][:, [0, 2]] - mid[[0, 2]]
                 extent = float(np.percentile(np.linalg.norm(xz, axis=1), 95)) if len(xz) else 1.0
                 r_max = 3.0 * extent
-            cloud, backdrop["ground_discs"] = continue_ground(cloud, train_cams, r_max=r_max)
+            cloud, backdrop["ground_discs"] = continue_ground(
+                cloud,
+                train_cams,
+                r_max=r_max,
+                level="floor" if capture.get("type") == "walk" else "low",
+            )
         cloud.meta["backdrop"] = backdrop
     out_cams = []
     for n, c in cams_w.items():
