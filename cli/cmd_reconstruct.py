@@ -241,7 +241,41 @@ def run(args: argparse.Namespace) -> int:
     if "frames" in written:
         print(f"video frames: {written['frames']} (evaluate --photos {written['frames']})")
     print(f"report: {written['report']}")
+    warning = unregistered_warning(result.status)
+    if warning:
+        print(warning)
     return 0
+
+
+#: the start of a photo's status -> how the summary names that reason
+_DROP_REASONS = (
+    ("not registered: formed a separate group", "in a group of their own"),
+    ("not registered: shares no verified matches", "overlapping no other photo"),
+    ("not registered: only", "with too few features"),
+    ("not registered", "not placeable among the others"),
+)
+
+
+def unregistered_warning(status: dict[str, str]) -> str | None:
+    """One line on the photos left out of the scene (None when every photo is in): how
+    many, why (grouped), and what to do. A mixed folder (two places) otherwise ended
+    with exit 0 and a scene of one place, the rest said only in the per-photo list."""
+    dropped = {n: s for n, s in status.items() if s.startswith("not registered")}
+    if not dropped:
+        return None
+    counts: dict[str, int] = {}
+    for s in dropped.values():
+        why = next(w for start, w in _DROP_REASONS if s.startswith(start))
+        counts[why] = counts.get(why, 0) + 1
+    reasons = "; ".join(f"{n} {why}" for why, n in counts.items())
+    names = sorted(dropped)
+    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
+    return (
+        f"warning: {len(dropped)} of {len(status)} photos are not in the scene ({reasons}: "
+        f"{shown}); the scene shows only what the other {len(status) - len(dropped)} "
+        "saw. Photos of another place belong in their own reconstruction; for one place, "
+        "add photos that overlap both groups"
+    )
 
 
 def _print_focal_prior(prior: dict) -> None:

@@ -159,3 +159,24 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
         ]
     )
     assert rc == 0, capsys.readouterr()
+
+
+def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
+    """A folder of two places made a scene of one with exit 0, the other's photos named
+    only in the per-photo list: the run now ends with one warning line that counts them,
+    says why (grouped) and what to do; a run with every photo in says nothing."""
+    from cli.cmd_reconstruct import unregistered_warning
+
+    status = {
+        "gw_1.jpg": "registered",
+        "gw_2.jpg": "registered",
+        "sc_1.jpg": "not registered: formed a separate group with sc_2.jpg (2 photos) that "
+        "shares too few matches with the 2 registered photos",
+        "sc_2.jpg": "not registered: formed a separate group with sc_1.jpg (2 photos) ...",
+        "blank.jpg": "not registered: only 3 features (blank, blurred or tiny photo)",
+    }
+    line = unregistered_warning(status)
+    assert line is not None and "\n" not in line and line.startswith("warning: 3 of 5 photos")
+    assert "2 in a group of their own" in line and "1 with too few features" in line
+    assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
+    assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
