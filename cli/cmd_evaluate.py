@@ -135,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(
             f"--max-size must be 0 (full resolution) or at least 16, got {args.max_size}"
         )
+    if not Path(args.scene).exists():  # before the cameras beside it are looked for
+        raise ValueError(f"{args.scene}: no such file")
     if not args.photos.is_dir():
         raise ValueError(f"{args.photos}: not a folder of photos")
     cam_dir = args.cameras or _cameras_of(args.scene, args.report)
@@ -172,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
     require_content(world, args.scene, "evaluate")  # the frusta alone are nothing to score
     from viewer.offscreen import OffscreenRenderer
 
+    made = [d for d in (args.out, args.out / "views") if not d.exists()]
     args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
@@ -210,6 +213,12 @@ def run(args: argparse.Namespace) -> int:
                 out_dir=None if args.no_images else args.out / "views",
                 report=bar,
             )
+    except BaseException:
+        # a failed run (no photo matches a camera, cancelled) leaves no empty folders
+        for d in reversed(made):
+            if d.is_dir() and not any(d.iterdir()):
+                d.rmdir()
+        raise
     finally:
         bar.done()
     for v in rep.views:

@@ -136,6 +136,9 @@ def run(args: argparse.Namespace) -> int:
         folder = Path(args.panorama).parent
         if not folder.is_dir():
             raise InputError(f"folder {folder} does not exist")
+        from scene.files import check_can_write_in
+
+        check_can_write_in(folder, "--panorama")
         if args.face_size is not None and not 1 <= args.face_size <= ex.MAX_FACE_SIZE:
             raise InputError(
                 f"--face-size must be 1..{ex.MAX_FACE_SIZE} pixels, got {args.face_size}"
@@ -147,6 +150,9 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("no cameras to export (add bookmarks or a camera path)")
         if Path(args.cameras).is_file():
             raise InputError(f"--cameras {args.cameras}: is a file, not a folder")
+        from scene.files import check_can_write_in
+
+        check_can_write_in(args.cameras, "--cameras")
     if args.out:
         from cli.cmd_convert import format_options
         from scene.io import output_format

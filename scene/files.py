@@ -274,6 +274,23 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def check_can_write_in(folder: str | Path, label: str) -> None:
+    """Refuse, before any work, a destination folder that cannot be written: `folder`
+    itself when it exists, else the nearest folder above it (where it would be made).
+    Raises SceneFormatError naming `label` (e.g. "--cameras") and the folder: not a
+    folder, read-only or no permission."""
+    here = Path(folder).absolute()
+    probe = here
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise SceneFormatError(here, f"{label}: {probe} is a file, not a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise SceneFormatError(
+            here, f"{label}: cannot write in {probe} (read-only or no permission)"
+        )
+
+
 def check_outputs(
     outputs: Iterable[tuple[str, str | Path | None]],
     inputs: Iterable[tuple[str, str | Path | None]],

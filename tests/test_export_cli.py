@@ -352,3 +352,30 @@ def test_convert_carries_the_frame_record_of_a_wander_file(tmp_path) -> None:
     r = main("convert", str(tmp_path / "t.ply"), str(tmp_path / "t.spz"))
     assert r.returncode == 0, r.stderr
     assert not (tmp_path / "t.spz.json").exists()
+
+
+def test_export_checks_every_destination_before_writing_any(tmp_path: Path, monkeypatch) -> None:
+    """`--cameras` into a read-only folder wrote the scene, then failed (exit 2 with two
+    files left). Every destination is checked first: nothing is written."""
+    from cli import run_cli
+
+    w = World()
+    w.add_layer(Layer("s", random_cloud(50, 0, seed=1)))
+    w.bookmarks.append(Bookmark("a", np.array([0.0, 1.0, 3.0]), 0.0, 0.0, 60.0))
+    proj = tmp_path / "p.wander"
+    save_project(w, proj)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode: False if Path(p) == ro else real_access(p, mode)
+    )
+    out = tmp_path / "ok.spz"
+    assert run_cli(["export", str(proj), "--out", str(out), "--cameras", str(ro / "cams")]) == 2
+    assert not out.exists() and not list(tmp_path.glob("ok.spz*"))
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    code = run_cli(["export", str(proj), "--out", str(out), "--cameras", str(blocker / "cams")])
+    assert code == 2 and not out.exists()
+    assert run_cli(["export", str(proj), "--out", str(out), "--cameras", str(tmp_path / "c")]) == 0
+    assert out.exists() and (tmp_path / "c" / "cameras.txt").exists()

@@ -356,6 +356,26 @@ def test_evaluate_cli_errors_are_one_clear_line(tmp_path: Path) -> None:
         str(views.parent),
     )
     assert res.returncode == 2 and "choose a folder of its own" in res.stderr
+    # a scene that is not there is named as such (it was "no COLMAP model folder")
+    res = _evaluate(str(tmp_path / "gone.ply"), "--photos", str(tmp_path / "ph"), "--out", "o")
+    assert res.returncode == 2 and "gone.ply: no such file" in res.stderr
+
+
+@pytest.mark.gl
+def test_evaluate_that_scores_nothing_leaves_no_empty_folders(tmp_path: Path) -> None:
+    """Photos of another set (no name matches a camera): one line, exit 2, and neither
+    --out nor its views/ left behind empty; a folder that was there stays."""
+    ply, cams, _ = _scene_with_cameras(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    cv2 = pytest.importorskip("cv2")
+    cv2.imwrite(str(other / "x.png"), _photo())
+    res = _evaluate(str(ply), "--photos", str(other), "--out", str(tmp_path / "ev"))
+    assert res.returncode == 2 and "no view could be evaluated" in res.stderr
+    assert not (tmp_path / "ev").exists()
+    (tmp_path / "kept").mkdir()
+    res = _evaluate(str(ply), "--photos", str(other), "--out", str(tmp_path / "kept"))
+    assert res.returncode == 2 and list((tmp_path / "kept").iterdir()) == []
 
 
 # --------------------------------------------------------------- reconstruct --holdout
