@@ -69,3 +69,25 @@ def test_dialog_closing_returns_focus(window, qtbot) -> None:  # noqa: ANN001
     p0 = window.viewport.nav.position_world.copy()
     hold_w(qtbot)
     assert np.linalg.norm(window.viewport.nav.position_world - p0) > 1e-3
+
+
+def test_ctrl_of_a_shortcut_does_not_move_the_camera(window, qtbot) -> None:  # noqa: ANN001
+    """Ctrl+S in Fly mode dropped the camera while the Save dialog opened (Ctrl is also
+    "down"). Qt asks the viewport with ShortcutOverride before a menu shortcut fires:
+    the Ctrl of it is then no descent."""
+    from PyQt6.QtCore import QEvent
+    from PyQt6.QtGui import QKeyEvent
+
+    vp = window.viewport
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is vp, timeout=3000)
+    p0 = vp.nav.position_world.copy()
+    QTest.keyPress(vp, Qt.Key.Key_Control)
+    ctrl = Qt.KeyboardModifier.ControlModifier
+    QApplication.sendEvent(vp, QKeyEvent(QEvent.Type.ShortcutOverride, Qt.Key.Key_S, ctrl))
+    qtbot.wait(500)
+    QTest.keyRelease(vp, Qt.Key.Key_Control)
+    assert np.linalg.norm(vp.nav.position_world - p0) < 1e-6
+    QTest.keyPress(vp, Qt.Key.Key_Control)  # held alone: down
+    qtbot.wait(600)
+    QTest.keyRelease(vp, Qt.Key.Key_Control)
+    assert vp.nav.position_world[1] < p0[1] - 1e-3

@@ -110,6 +110,26 @@ def test_fly_mode_passes_through_walls_and_moves_up() -> None:
     assert nav.pos[1] > y0 + 2.0
 
 
+def test_ctrl_descends_only_when_held_alone() -> None:
+    """Ctrl is Fly mode's "down" and the first key of every shortcut: Ctrl+S dropped the
+    camera 0.24 m while the Save dialog opened. It moves only once held alone for
+    CTRL_DOWN_DELAY, and a key pressed with it (a shortcut) cancels it."""
+    from viewer.navigation import CTRL_DOWN_DELAY
+
+    nav = walker(room_cloud(wall_z=None))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, 3.0, 0.0])
+    nav.key_down("ctrl")
+    run(nav, 0.8 * CTRL_DOWN_DELAY)
+    assert nav.pos[1] == pytest.approx(3.0)
+    nav.modifier_used()  # Ctrl+S
+    run(nav, 1.0)
+    assert nav.pos[1] == pytest.approx(3.0)
+    nav.key_down("ctrl")  # pressed again and held alone: down
+    run(nav, 1.0)
+    assert nav.pos[1] < 3.0 - 0.5
+
+
 def test_shift_runs_and_wheel_changes_speed() -> None:
     nav = walker(room_cloud(wall_z=None))
     nav.set_mode("fly")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import QPoint, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QPoint, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
 from PyQt6.QtWidgets import QLabel
@@ -793,6 +793,8 @@ class Viewport(QOpenGLWidget):
         key = Qt.Key(e.key())
         mods = e.modifiers()
         ctrl = bool(mods & Qt.KeyboardModifier.ControlModifier)
+        if ctrl and key != Qt.Key.Key_Control:
+            self.nav.modifier_used()  # Ctrl+key is a shortcut, not a descent
         if Qt.Key.Key_1 <= key <= Qt.Key.Key_9:
             n = int(key) - int(Qt.Key.Key_1)
             if ctrl:
@@ -817,6 +819,16 @@ class Viewport(QOpenGLWidget):
             return
         self.render_state.camera_moved(time.perf_counter())
         self.update()
+
+    def event(self, e: QEvent) -> bool:
+        # a menu shortcut (Ctrl+S) never reaches keyPressEvent: Qt asks the focus widget
+        # first with ShortcutOverride, which is where Ctrl is seen going with a key
+        if e.type() == QEvent.Type.ShortcutOverride and isinstance(e, QKeyEvent):
+            if e.modifiers() & Qt.KeyboardModifier.ControlModifier and e.key() != int(
+                Qt.Key.Key_Control
+            ):
+                self.nav.modifier_used()
+        return super().event(e)
 
     def keyReleaseEvent(self, e: QKeyEvent) -> None:
         if e.isAutoRepeat():
