@@ -72,6 +72,8 @@ def how_made(source: Any) -> str:
     if not isinstance(source, dict) or not source:
         return "unknown (no source recorded)"
     gen = source.get("generator")
+    if gen is None and _plain(source.get("path")):  # another tool's file, opened as it is
+        return f"opened from a file ({_text(Path(str(source['path'])).name, 80)})"
     words = GENERATORS.get(gen, _text(gen, 60)) if _plain(gen) else "unknown generator"
     if gen == "wander.reconstruct" and source.get("input") == "video":
         words = "reconstruction from a video"

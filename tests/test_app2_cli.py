@@ -211,3 +211,25 @@ def test_how_made_leaves_out_empty_settings() -> None:
     assert how_made(src) == "world from a photo/panorama (depth_backend classical)"
     src["options"]["prompt"] = "a lake"
     assert how_made(src).endswith("(depth_backend classical, prompt a lake)")
+
+
+def test_a_project_saved_from_a_wander_file_says_how_its_scene_was_made(tmp_path) -> None:
+    """A reconstruction's .ply opened in the app and saved as a project: its layer was
+    "unknown generator" in `info`; it now carries the file's recorded generator and
+    options. Another tool's file says it was opened from a file."""
+    import json
+
+    from conftest import random_cloud
+
+    from cli.cmd_info import how_made
+    from scene.io import save
+    from viewer.main_window import load_scene_file
+
+    ply = tmp_path / "scene.ply"
+    save(random_cloud(30, 0, seed=2), ply)
+    other, _ = load_scene_file(ply, lambda f, m: None)
+    assert how_made(other.layers[0].source) == "opened from a file (scene.ply)"
+    rec = {"generator": "wander.reconstruct", "options": {"refine_steps": 300}}
+    (tmp_path / "scene_report.json").write_text(json.dumps(rec))
+    world, _ = load_scene_file(ply, lambda f, m: None)
+    assert how_made(world.layers[0].source) == "reconstruction from photos (refine_steps 300)"

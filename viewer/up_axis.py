@@ -286,8 +286,10 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     (provenance `generators.options.wander_provenance`), and a world made by `world` starts
     where its photo was taken (a "Start" bookmark from the provenance), as its project
     would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
-    decides the up axis, and World.meta['units'] = 'm' for Wander's files; changes
-    nothing else."""
+    decides the up axis, and World.meta['units'] = 'm' for Wander's files, whose layer
+    also takes the recorded generator and options into its source (a project saved from
+    the file says how its scene was made, not "unknown generator"); changes nothing
+    else."""
     from pathlib import Path
 
     from generators.options import wander_provenance
@@ -297,6 +299,12 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     gen = None if meta is None else meta["generator"][:80]
     if gen is not None:  # Wander's files are in metres: walking speed is not guessed
         world.meta.setdefault("units", "m")
+        if len(world.layers) == 1 and isinstance(world.layers[0].source, dict):
+            src = world.layers[0].source
+            src.setdefault("generator", gen)
+            opts = meta.get("options")
+            if isinstance(opts, dict) and opts and "options" not in src:
+                src["options"] = opts
     if world.meta.get("up_axis_source") is None:
         use_cameras_beside(world, p)
     if world.meta.get("up_axis_source") is not None:
