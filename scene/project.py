@@ -1328,6 +1328,7 @@ def _load(
             )
             entries = entries[:MAX_LAYERS]
         loaded: list[tuple[Layer, Any]] = []
+        first_layer_warning = len(warnings)
         layers = prog.sub(0.1, 0.98)
         for i, entry in enumerate(entries):
             layers.update(i / max(len(entries), 1), f"Reading layer {i + 1} of {len(entries)}")
@@ -1338,11 +1339,10 @@ def _load(
             if got is not None:
                 loaded.append(got)
         if entries and not loaded:  # an empty window called "opened" hides the failure
+            why = [w[:120] for w in warnings[first_layer_warning:]] or ["no reason given"]
+            shown = "; ".join(why[:6]) + (f"; and {len(why) - 6} more" if len(why) > 6 else "")
             raise SceneFormatError(
-                path,
-                f"none of its {len(entries)} layer(s) could be restored ("
-                + "; ".join(warnings[-2:])[:300]
-                + ")",
+                path, f"none of its {len(entries)} layer(s) could be restored ({shown})"
             )
         prog.update(0.98, "Assigning layer ids")  # last cancel point: nothing added yet
         for lay in _assign_ids(loaded, warnings):

@@ -327,6 +327,23 @@ def test_declared_size_beyond_the_file_is_refused(tmp_path):
         load_project(p)
 
 
+def test_a_project_none_of_whose_layers_loads_names_every_layers_reason(tmp_path):
+    """Four layers, all missing: the one error line gave the reasons of the last two; it
+    names each layer's (the first six, then how many more)."""
+    from project_craft import project
+
+    entries = [layer_entry(i, f"layers/{i}.ply") for i in range(1, 5)]
+    p = project(tmp_path / "gone.wander", manifest(layers=entries))
+    with pytest.raises(SceneFormatError) as err:
+        load_project(p)
+    for i in range(1, 5):
+        assert f"layers/{i}.ply" in str(err.value)
+    entries = [layer_entry(i, f"layers/{i}.ply") for i in range(1, 10)]
+    p = project(tmp_path / "many.wander", manifest(layers=entries))
+    with pytest.raises(SceneFormatError, match="layers/6.ply.*; and 3 more"):
+        load_project(p)
+
+
 def test_manifest_bomb_fails_clearly(tmp_path):
     stream, usize, crc = zero_bomb(64)
     p = raw_zip(tmp_path / "m.wander", [("manifest.json", stream, 8, usize, crc)])
