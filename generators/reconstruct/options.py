@@ -79,7 +79,13 @@ class ReconstructOptions(GeneratorOptions):
     )
     sequential: bool = option(False, help="sequential matching (video frames)")
     max_image_size: int = option(
-        1600, unit="px", lo=64, label="SfM working size", help="working size for SfM (long side)"
+        1600,
+        unit="px",
+        lo=64,
+        flag="--sfm-size",
+        label="SfM working size",
+        help="photos are matched and registered (SfM) at most this big (long side); "
+        "smaller is faster, larger finds more matches in detailed photos",
     )
     depth_size: int = option(
         400,
