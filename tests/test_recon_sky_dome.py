@@ -225,3 +225,68 @@ def test_a_walks_ground_continues_at_the_photographed_grounds_level() -> None:
     assert floor_level(np.array([]), 0.4) == 0.0
     with pytest.raises(ValueError):
         continue_ground(ground, cams, r_max=100.0, level="middle")
+
+
+def test_ground_under_the_scene_inside_the_photos_frames_is_filled_where_hidden() -> None:
+    """An aerial capture's plane lies under its terrain. Inside the photos' frames it was
+    never filled, so seen from above a black wedge lay between the terrain's edge and the
+    plane, and a black hole under the cameras. Cells every framing photo sees behind the
+    terrain are filled now (the photos' renders stay as they were: the terrain hides them);
+    cells a photo sees past the terrain's edge are not; the centre is filled."""
+    from generators.reconstruct.ground_fill import continue_ground
+
+    rng = np.random.default_rng(6)
+    n = 40000
+    hill = np.stack(
+        [rng.uniform(-15, 15, n), 3 + rng.normal(0, 0.05, n), rng.uniform(-40, -5, n)], 1
+    )
+    valley = np.stack(
+        [rng.uniform(-3, 3, 2000), np.full(2000, -2.0), rng.uniform(-42, -40, 2000)], 1
+    )
+    pts = np.vstack([hill, valley])
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.4), 0.2, 0.95)
+    cams = [
+        Camera.look_at(p, np.add(p, [0.0, -1.0, -2.0]), 60.0, 160, 120)
+        for p in ([-1.0, 12.0, 0.0], [1.0, 12.0, 0.0])
+    ]
+    out, added = continue_ground(cloud, cams, r_max=300.0)
+    new = out.means[len(cloud) :].astype(np.float64)
+    assert added > 0 and np.allclose(new[:, 1], new[0, 1]) and new[0, 1] < 0
+    from generators.reconstruct.ground_fill import FRAME_MARGIN
+    from generators.reconstruct.sky_dome import in_photo_frames
+
+    framed = in_photo_frames(new, cams, FRAME_MARGIN)
+    assert framed.sum() > 50  # under the terrain, inside the frames
+    for cam in cams:  # each framed disc: the line of sight crosses the terrain (y = 3)
+        c = cam.position
+        for p in new[framed]:
+            t = (3.0 - c[1]) / (p[1] - c[1])
+            x, z = c[0] + t * (p[0] - c[0]), c[2] + t * (p[2] - c[2])
+            uv, zc = cam.project(p[None])
+            inside = zc[0] > 0 and -8 <= uv[0, 0] < 168 and -6 <= uv[0, 1] < 126
+            assert not inside or (abs(x) < 15.6 and -40.6 < z < -4.4), (p, x, z)  # 3σ: 0.6
+    centre = np.mean([c.position for c in cams], axis=0)
+    assert np.linalg.norm(new[:, [0, 2]] - centre[[0, 2]], axis=1).min() < 0.5
+
+
+def test_the_continued_grounds_colour_has_no_seam_behind_the_cameras() -> None:
+    """Ground seen in a narrow arc (dark on its left, bright on its right): round the
+    back, the continued ground passes from one colour to the other without a jump (a
+    far sector's colour came from the smoothing kernel's cut-off tail, and where the
+    nearer side switched a bright radial stripe stood on an aerial capture's ground)."""
+    from generators.reconstruct.ground_fill import continue_ground
+
+    rng = np.random.default_rng(8)
+    patch = np.stack([rng.uniform(-3, 3, 20000), np.zeros(20000), rng.uniform(-8, -2, 20000)], 1)
+    colours = np.where((patch[:, 0] < 0)[:, None], 0.1, 0.6) * np.ones((1, 3))
+    ground = GaussianCloud.from_points(patch, colours, 0.03, 0.95)
+    cams = [Camera.look_at((0.0, 1.5, 0.0), (0.0, 0.3, -5.0), 40.0, 160, 120)]
+    out, n = continue_ground(ground, cams, r_max=100.0)
+    new = out.means[len(ground) :].astype(np.float64)
+    rgb = sh0_to_rgb(out.sh0[len(ground) :])[:, 0]
+    az = np.degrees(np.arctan2(new[:, 0], -new[:, 2]))
+    far = np.hypot(new[:, 0], new[:, 2]) > 10
+    sel = [far & (az >= a) & (az < a + 10) for a in range(-180, 180, 10)]
+    means = np.array([rgb[m].mean() if m.any() else np.nan for m in sel])  # photo's arc: nan
+    jumps = np.abs(means - np.roll(means, 1))  # [0]: across ±180°; nan next to the arc
+    assert np.nanmax(jumps) < 0.06 and jumps[0] < 0.05, np.round(means, 3)

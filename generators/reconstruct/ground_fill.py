@@ -11,12 +11,15 @@ if below 0), so a drone capture's real hills and valleys stand above it, never u
      geometrically (cells about as long as wide) from `r0` (a sixth of the camera height)
      to half the sky sphere's radius (the plane meets the sky a degree or two below the
      horizon);
-  2. a cell is filled when no training photo's frame holds its centre (so every photo's
-     render is as it was) and no scene splat near the plane's level lies near it (the
-     reconstructed ground stays itself);
+  2. a cell is filled when no training photo's frame holds its centre, or every photo
+     framing it sees the scene in front of it (`hidden_in_photos`: a drone capture's
+     plane under its terrain), so every photo's render is as it was, and no scene splat
+     near the plane's level lies near it (the reconstructed ground stays itself); the
+     grid's centre is one more disc;
   3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
      quarter of the camera height): the mean of its azimuth sector's ground colours
-     (smoothed round the circle, so sectors meet without a seam), mixed with one colour
+     (smoothed round the circle, sectors the smoothing does not reach interpolated
+     round it, so sectors meet without a seam), mixed with one colour
      of all the ground drawn at random (`GRAIN`), so the plane
      has the ground's colour and some of its grain, not a flat tone; one flat disc per
      cell, lying on the plane, about as big as its cell.
@@ -102,9 +105,21 @@ def continue_ground(
     R, A = np.meshgrid(r_mid, az, indexing="ij")  # (n_ring, N_AZ)
     cx = centre[0] + R * np.sin(A)
     cz = centre[2] - R * np.cos(A)
-    pts = np.stack([cx.ravel(), np.full(cx.size, plane_y), cz.ravel()], 1)
-    cell = (R * (q - 1)).ravel()  # a cell's radial length (≈ its width)
-    todo = ~in_photo_frames(pts, cameras, FRAME_MARGIN)
+    # the grid's centre (inside its first ring) is one disc: it was a black hole under
+    # the cameras seen from above
+    pts = np.stack(
+        [np.r_[cx.ravel(), centre[0]], np.full(cx.size + 1, plane_y), np.r_[cz.ravel(), centre[2]]],
+        1,
+    )
+    cell = np.r_[(R * (q - 1)).ravel(), 2.0 * r0]  # a cell's radial length (≈ its width)
+    framed = in_photo_frames(pts, cameras, FRAME_MARGIN)
+    # inside a photo's frame only where every photo framing it sees the scene in front
+    # (the renders at the photos stay as they were); elsewhere there a black wedge showed
+    # between the scene's edge and the plane, seen from above
+    todo = ~framed
+    opaque = near & (op > 0.5)
+    if framed.any() and opaque.any():
+        todo |= framed & hidden_in_photos(pts, cameras, means[opaque], FRAME_MARGIN)
     # cells where the scene has ground of its own at the plane's level (floaters above
     # do not count: a line of them behind a drone's cameras left a black radial gap;
     # under a hill the plane is hidden by the hill)
@@ -119,7 +134,8 @@ def continue_ground(
     if not todo.any():
         return cloud, 0
     rng = np.random.default_rng(seed)
-    sector = np.broadcast_to(np.arange(N_AZ)[None, :], R.shape).ravel()[todo]
+    # (the centre disc, index N_AZ, takes the mean of all sectors round it)
+    sector = np.r_[np.broadcast_to(np.arange(N_AZ)[None, :], R.shape).ravel(), N_AZ][todo]
     # sector means, smoothed round the circle by their counts (no seam between sectors)
     cnt = np.array([len(b) for b in by_sector], np.float64)
     tot = np.array([g_rgb[b].sum(0) if len(b) else np.zeros(3) for b in by_sector])
@@ -131,7 +147,10 @@ def continue_ground(
 
     num = np.stack([circ(tot[:, j]) for j in range(3)], 1)
     den = circ(cnt)
-    ok = den > 1e-3
+    # sectors the smoothed ground reaches; the rest are interpolated round the circle (a
+    # far sector's colour from the kernel's cut-off tail jumped where the nearer side
+    # switched: a bright radial stripe across an aerial capture's ground behind it)
+    ok = den > 0.02 * den.max()
     mean_rgb = np.empty((N_AZ, 3))
     if ok.all():
         mean_rgb[:] = num / den[:, None]
@@ -144,6 +163,7 @@ def continue_ground(
     # the grain: a colour of all the ground drawn at random (a sector's own pool gave a
     # seam where a wide unseen arc switched between two edge sectors' pools)
     pick = rng.integers(len(g_rgb), size=len(sector))
+    mean_rgb = np.vstack([mean_rgb, mean_rgb.mean(0)])
     rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * g_rgb[pick]
     size = cell[todo]
     m = int(todo.sum())
@@ -176,3 +196,49 @@ def floor_level(heights: np.ndarray, band: float) -> float:
     counts = np.convolve(counts, np.ones(3) / 3.0, "same")
     i = int(np.argmax(counts))
     return float(0.5 * (edges[i] + edges[i + 1]))
+
+
+OCCLUSION_GRID = 96  # cells on the long side of each photo's coarse depth buffer
+HIDDEN_RATIO = 0.9  # hidden: the scene stands nearer than this share of the point's depth
+
+
+def hidden_in_photos(
+    pts: np.ndarray, cameras: list, scene: np.ndarray, margin: float = 0.0
+) -> np.ndarray:
+    """(P,) bool: points (P, 3) that every photo framing them (its image widened by
+    `margin`) sees behind the scene: a coarse depth buffer per camera (OCCLUSION_GRID
+    cells on the long side) holds the nearest of the `scene` points (S, 3, opaque splat
+    centres) per cell, and a point is hidden where that depth, the farthest over the
+    cell and its 8 neighbours (a gap between sparse splats counts as open), is under
+    HIDDEN_RATIO × its own; in the margin beyond the image it never is. Points no photo
+    frames are False."""
+    from scipy.ndimage import maximum_filter
+
+    P = len(pts)
+    framed_any = np.zeros(P, bool)
+    hidden_all = np.ones(P, bool)
+    for cam in cameras:
+        s = OCCLUSION_GRID / max(cam.width, cam.height)
+        gw, gh = max(1, int(np.ceil(cam.width * s))), max(1, int(np.ceil(cam.height * s)))
+        uv, z = cam.project(scene)
+        ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0)
+        ok &= uv[:, 1] < cam.height
+        buf = np.full(gh * gw, np.inf)
+        gi = (uv[ok, 1] * s).astype(np.int64).clip(0, gh - 1) * gw
+        gi += (uv[ok, 0] * s).astype(np.int64).clip(0, gw - 1)
+        np.minimum.at(buf, gi, z[ok])
+        buf = maximum_filter(buf.reshape(gh, gw), size=3, mode="nearest")
+        puv, pz = cam.project(pts)
+        mw, mh = margin * cam.width, margin * cam.height
+        fr = (pz > 0) & (puv[:, 0] >= -mw) & (puv[:, 0] < cam.width + mw)
+        fr &= (puv[:, 1] >= -mh) & (puv[:, 1] < cam.height + mh)
+        gx = (puv[fr, 0] * s).astype(np.int64).clip(0, gw - 1)
+        gy = (puv[fr, 1] * s).astype(np.int64).clip(0, gh - 1)
+        # in the margin beyond the image nothing is known: never hidden there
+        in_img = (puv[fr, 0] >= 0) & (puv[fr, 0] < cam.width)
+        in_img &= (puv[fr, 1] >= 0) & (puv[fr, 1] < cam.height)
+        hid = np.zeros(P, bool)
+        hid[fr] = in_img & (buf[gy, gx] < HIDDEN_RATIO * pz[fr])
+        framed_any |= fr
+        hidden_all &= ~fr | hid
+    return framed_any & hidden_all
