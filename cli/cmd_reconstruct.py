@@ -241,10 +241,28 @@ def run(args: argparse.Namespace) -> int:
     if "frames" in written:
         print(f"video frames: {written['frames']} (evaluate --photos {written['frames']})")
     print(f"report: {written['report']}")
-    warning = unregistered_warning(result.status)
-    if warning:
-        print(warning)
+    for warning in (unregistered_warning(result.status), few_photos_warning(result)):
+        if warning:
+            print(warning)
     return 0
+
+
+FEW_PHOTOS = 4  # fewer registered photos than this: warned that the scene is thin
+
+
+def few_photos_warning(result) -> str | None:  # noqa: ANN001 - ReconstructResult
+    """One line when fewer than FEW_PHOTOS photos built the scene: depth from so few
+    views holds up only near them (two near-identical drone frames gave a flat billboard
+    and the capture type was a guess), else None."""
+    n = len(result.cameras) - len(result.held_out)
+    if n >= FEW_PHOTOS:
+        return None
+    return (
+        f"warning: the scene was built from only {n} photo{'s' if n != 1 else ''}: its depth "
+        "comes from so few views that it holds up only near where they were taken, and the "
+        "capture type (so the scale) is a guess (--capture sets it). 10-50 overlapping "
+        "photos taken from different spots make a scene you can walk through"
+    )
 
 
 #: the start of a photo's status -> how the summary names that reason

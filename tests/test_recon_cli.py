@@ -180,3 +180,18 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     assert "2 in a group of their own" in line and "1 with too few features" in line
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
+
+
+def test_a_scene_from_few_photos_is_said_to_be_thin() -> None:
+    """Two drone frames made a flat billboard with no word: fewer than four photos in the
+    scene (held-out ones do not count) get one warning line."""
+    from types import SimpleNamespace
+
+    from cli.cmd_reconstruct import few_photos_warning
+
+    two = SimpleNamespace(cameras=[object(), object()], held_out=[])
+    line = few_photos_warning(two)
+    assert line is not None and "only 2 photos" in line and "\n" not in line
+    assert few_photos_warning(SimpleNamespace(cameras=[object()] * 5, held_out=["a"])) is None
+    held = SimpleNamespace(cameras=[object()] * 4, held_out=["a"])
+    assert "only 3 photos" in (few_photos_warning(held) or "")
