@@ -117,6 +117,48 @@ def test_profile_of_a_disk_is_a_hemisphere() -> None:
     assert h[~m].max() == 0
 
 
+def test_the_back_keeps_broad_colours_not_the_fronts_details() -> None:
+    """The back was the front's mirror image: a label's text read backwards through the
+    object. It keeps the front's broad colour regions (a red body, a white panel) at
+    their place, without detail narrower than BACK_DETAIL of the object."""
+    from generators.objects.inflate import back_texture
+
+    h, w = 200, 120
+    rgb = np.zeros((h, w, 3), np.float32)
+    rgb[:] = (0.8, 0.1, 0.1)  # red body
+    rgb[60:140, 20:100] = (0.95, 0.95, 0.95)  # a white label panel
+    for r in range(70, 130, 9):
+        rgb[r : r + 3, 30:90] = 0.0  # lines of text on it (a third of the panel)
+    mask = np.zeros((h, w), bool)
+    mask[5:195, 10:110] = True
+    back = back_texture(rgb, mask)
+    assert np.allclose(back[30, 60], (0.8, 0.1, 0.1), atol=0.05)  # body stays red
+    panel = back[75:125, 35:85]
+    assert panel.min() > 0.85  # the panel is white: no text
+    assert np.abs(back[mask] - rgb[mask]).mean() < 0.12
+    cloud, _ = lift_classical_cloud(rgb, mask)
+    front, rear = cloud.means[:, 2] > 0, cloud.means[:, 2] < 0
+    dark = cloud.base_colors().max(1) < 0.5
+    assert dark[front].sum() > 100 and dark[rear].sum() == 0
+
+
+def lift_classical_cloud(rgb: np.ndarray, mask: np.ndarray):  # noqa: ANN201
+    """(cloud, mesh) of `rgb` (H, W, 3) 0..1 over `mask` through the classical lift."""
+    from generators.objects.inflate import relief_from_segmentation, relief_to_cloud
+    from generators.objects.segment_classical import Segmentation
+
+    ys, xs = np.nonzero(mask)
+    seg = Segmentation(
+        rgb=(rgb * 255).astype(np.uint8),
+        mask=mask,
+        alpha=mask.astype(np.float32),
+        box=(int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1),
+    )
+    opts = InflateOptions(resolution=120)
+    rel = relief_from_segmentation(seg, opts)
+    return relief_to_cloud(rel, opts), rel
+
+
 def test_object_frame_and_size(coffee_obj) -> None:
     cloud, mesh, info = coffee_obj
     lo, hi = cloud.bounds()

@@ -2,7 +2,10 @@
 
 The height above the silhouette plane follows a circular distance-transform profile,
 h = sqrt(dt · (2R − dt)) (an exact hemisphere for a disk mask). The front surface is
-textured from the photo, the back is its mirror image, slightly darkened.
+textured from the photo. The photo never showed the back: it takes the front's broad
+colour layout without its details (`back_texture`: a median filter an eighth of the
+object wide), slightly darkened, so a label's text or a gauge is not seen mirrored
+through the object.
 
 Object frame: centred at its base, +Y up, facing +Z (towards a default viewer), height
 `height` units.
@@ -31,7 +34,7 @@ class InflateOptions:
     resolution: int = 320  # splat grid: pixels along the object's longer side
     mesh_resolution: int = 96  # voxel grid for the mesh along the longer side
     depth: float = 0.8  # profile depth relative to the circular profile
-    back_shade: float = 0.85  # colour factor for the mirrored back
+    back_shade: float = 0.85  # colour factor for the back (`back_texture`)
     height: float = 1.0  # object height in world units
     mesh_faces: int = 20000  # target triangle count after decimation (0: keep all)
 
@@ -120,6 +123,31 @@ def inflate_profile(mask: np.ndarray, depth: float = 0.8) -> np.ndarray:
     return (np.where(mask, h, 0.0) * depth).astype(np.float32)
 
 
+BACK_DETAIL = 0.125  # the back's median filter: this share of the object's longer side
+
+
+def back_texture(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The unseen back's colours (H, W, 3) float32 0..1 from the front's `rgb` (H, W, 3)
+    over `mask` (H, W) bool: the object's colours carried past its outline
+    (`decontaminate`), then a median filter BACK_DETAIL of its longer side wide (and a
+    1-px blur against its staircase). Regions broader than that (a red body, a white
+    label's panel, a seat) keep their colour and place; text, a gauge, a logo or a face,
+    narrower, are gone, so the back is not the front's mirror image (a label read
+    backwards through the object).
+    """
+    import cv2
+
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        return rgb.astype(np.float32)
+    size = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
+    k = int(np.clip(round(BACK_DETAIL * size), 3, 255)) | 1
+    filled = decontaminate(rgb.astype(np.float32), mask.astype(np.float32))
+    u8 = (np.clip(filled, 0, 1) * 255 + 0.5).astype(np.uint8)
+    med = cv2.medianBlur(u8, k).astype(np.float32) / 255.0
+    return cv2.GaussianBlur(med, (0, 0), 1.0).astype(np.float32)
+
+
 def decontaminate(rgb: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     """Replace colours of semi-transparent edge pixels by the nearest solid object colour."""
     import cv2
@@ -152,12 +180,13 @@ def relief_to_cloud(rel: Relief, opts: InflateOptions) -> GaussianCloud:
     nb = nf * np.array([1.0, 1.0, -1.0])
     stretch = 1.0 / np.maximum(np.abs(nf[:, 2]), 0.12)
     col = rel.rgb[vs, us]
+    col_b = back_texture(rel.rgb, rel.mask)[vs, us]
     a = rel.alpha[vs, us]
     sigma = 0.62 * rel.pixel
     pts_f = np.stack([x, y, z], 1)
     pts_b = np.stack([x, y, -z], 1)
     front = surfels(pts_f, nf, col, sigma, stretch, 0.25, np.clip(a, 0.02, 0.99))
-    back = surfels(pts_b, nb, col * opts.back_shade, sigma, stretch, 0.25, np.clip(a, 0.02, 0.99))
+    back = surfels(pts_b, nb, col_b * opts.back_shade, sigma, stretch, 0.25, np.clip(a, 0.02, 0.99))
     return GaussianCloud.concatenate([front, back])
 
 
@@ -194,10 +223,14 @@ def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
     n, w = len(u), 1024
     rows = max(1, -(-n // w))
     grid = lambda a: np.pad(a.astype(np.float32), (0, rows * w - n), mode="edge").reshape(rows, w)  # noqa: E731
-    col = cv2.remap(
-        rel.rgb, grid(u), grid(v), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
-    ).reshape(-1, 3)[:n]
-    shade = np.where(pts[:, 2] < 0, opts.back_shade, 1.0)[:, None]
+    look = (
+        lambda img: cv2.remap(  # noqa: E731
+            img, grid(u), grid(v), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        ).reshape(-1, 3)[:n]
+    )
+    back = pts[:, 2] < 0
+    col = np.where(back[:, None], look(back_texture(rel.rgb, rel.mask)), look(rel.rgb))
+    shade = np.where(back, opts.back_shade, 1.0)[:, None]
     return Mesh(pts, faces, np.clip(col * shade, 0, 1).astype(np.float32))
 
 
