@@ -191,7 +191,7 @@ def run(args: argparse.Namespace) -> int:
     if result.held_out:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
     _print_orientation(result, args.colmap_dir is not None)
-    _print_focal_prior(result.focal_prior)
+    _print_focal_prior(result.focal_prior, len(result.status))
     if result.capture:
         print(
             f"capture: {result.capture['type']} ({result.capture['reason']}); "
@@ -296,13 +296,16 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
     )
 
 
-def _print_focal_prior(prior: dict) -> None:
-    """Say where SfM's focal length started (it refines it from there)."""
+def _print_focal_prior(prior: dict, total: int = 0) -> None:
+    """Say where SfM's focal length started (it refines it from there); `total` photos
+    were given (the EXIF ones may be fewer: a mixed folder)."""
     src = prior.get("source")
     if src == "EXIF":
         how = prior.get("refinement") or "focal length refined by SfM"
+        n = prior["photos"]
+        of = f"{n} of the {total} photos" if total > n else f"{n} photos"
         print(
-            f"focal length: SfM started from the EXIF focal length of {prior['photos']} photos "
+            f"focal length: SfM started from the EXIF focal length of {of} "
             f"({prior['fov_x_deg']:.1f}° across); {how}"
         )
     elif src == "default":

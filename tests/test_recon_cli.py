@@ -195,3 +195,15 @@ def test_a_scene_from_few_photos_is_said_to_be_thin() -> None:
     assert few_photos_warning(SimpleNamespace(cameras=[object()] * 5, held_out=["a"])) is None
     held = SimpleNamespace(cameras=[object()] * 4, held_out=["a"])
     assert "only 3 photos" in (few_photos_warning(held) or "")
+
+
+def test_the_focal_length_line_says_how_many_photos_had_it(capsys) -> None:
+    """In a folder where only some photos carry EXIF (two sets mixed) the line said "of 5
+    photos", as if of all of them."""
+    from cli.cmd_reconstruct import _print_focal_prior
+
+    prior = {"source": "EXIF", "photos": 5, "fov_x_deg": 52.6}
+    _print_focal_prior(prior, 11)
+    assert "EXIF focal length of 5 of the 11 photos" in capsys.readouterr().out
+    _print_focal_prior(prior, 5)
+    assert "of 5 photos (52.6° across)" in capsys.readouterr().out
