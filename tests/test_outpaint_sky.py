@@ -79,3 +79,28 @@ def test_a_clear_sky_stays_clear_beside_spires() -> None:
     away = np.abs(lon) > np.radians(90)
     sky_grain = float(grain[band[:, None] & away[None, :]].std())
     assert sky_grain < 0.006, sky_grain
+
+
+def test_a_tree_in_the_photos_top_corner_leaves_no_dark_band_over_its_sky() -> None:
+    """A photo (±25° wide, -15..+20° high) whose top left is a dark tree and top right
+    clear sky: above the sky half the invented part is sky, as bright as the photo's top
+    sky (a row-wise class fill laid a dark band of tree all along the top edge: a halo);
+    above the tree it may carry on dark."""
+    rng = np.random.default_rng(4)
+    h = 256
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
+    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
+    tree = (L < -5) & (A > 2)
+    img[np.broadcast_to(tree, (h, 2 * h))] = (0.08, 0.16, 0.06)
+    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
+    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
+    img = img + 0.02 * rng.standard_normal(img.shape)
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    out = outpaint_classical(pano, known.astype(np.float32))
+    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    sky_lum = float(lum[(A[:, 0] > 14) & (A[:, 0] < 19)][:, (L[0] > 8) & (L[0] < 22)].mean())
+    cols = (L[0] > 8) & (L[0] < 22)
+    bands = [lum[(A[:, 0] > a) & (A[:, 0] < a + 2)][:, cols].mean() for a in range(20, 34, 2)]
+    assert min(bands) > sky_lum - 0.025, (np.round(bands, 3), sky_lum)  # before: -0.047

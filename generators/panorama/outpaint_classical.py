@@ -321,11 +321,17 @@ def _class_weights(
     lat_top = float(lat[rows[0], 0]) if len(rows) else 0.3
     lat_bot = float(lat[rows[-1], 0]) if len(rows) else -0.3
     stack = np.stack([onehot[UPRIGHT], onehot[GROUND], onehot[SKY]], -1)
-    lateral = _normalised_fill(
-        stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None],
-        (known > 0.5),
-        aniso=4.0,
-    )
+    frac = stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None]
+    lateral = _normalised_fill(frac, (known > 0.5), aniso=4.0)
+    if upper == SKY:
+        # outdoors, beside the photo each row carries its classes on sideways; above and
+        # below it each column carries them up and down: row-wise, the sky above a photo
+        # whose top row is half tree, half sky got a band of tree all along its top edge
+        # (a dark halo). Indoors the room box decides there (a column-wise wall above the
+        # photo stood as a slab in front of it seen from the side)
+        colwise = _normalised_fill(frac, (known > 0.5), aniso=0.25)
+        vert = _beyond_rows_share(known > 0.5)[..., None]
+        lateral = lateral * (1 - vert) + colwise * vert
     lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
     up = _smoothstep(lat_top - 0.02, lat_top + 0.35, lat) * (lat > min(lat_top, 0.05))
     down = _smoothstep(lat_bot + 0.02, lat_bot - 0.35, lat) * (lat < max(lat_bot, -0.05))
@@ -356,6 +362,26 @@ def _class_weights(
     out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
     tot = sum(out.values())
     return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+
+
+def _beyond_rows_share(known: np.ndarray) -> np.ndarray:
+    """(h, w) float32 in 0..1: how much a pixel lies above or below the photo rather than
+    beside it. With dy its distance (rows) past the photo's top or bottom row and dx its
+    distance (columns, wrapped) past the photo's left or right column: dy / (dx + dy),
+    1 straight above or below the photo, 0 beside it or on it. 0 everywhere for a photo
+    region spanning more than half the width (a stitched band: rows rule)."""
+    h, w = known.shape
+    rows = np.nonzero(known.any(1))[0]
+    cols = np.nonzero(known.any(0))[0]
+    if not len(rows) or cols[-1] - cols[0] > w // 2:
+        return np.zeros((h, w), np.float32)
+    r = np.arange(h, dtype=np.float32)
+    dy = np.maximum(rows[0] - r, 0) + np.maximum(r - rows[-1], 0)
+    c = np.arange(w, dtype=np.float32)
+    mid, half = 0.5 * (cols[0] + cols[-1]), 0.5 * (cols[-1] - cols[0])
+    off = np.abs((c - mid + w / 2) % w - w / 2)  # wrapped distance from the middle column
+    dx = np.maximum(off - half, 0)
+    return (dy[:, None] / np.maximum(dy[:, None] + dx[None, :], 1e-6)).astype(np.float32)
 
 
 def _centre_distance(mask: np.ndarray, sideways: bool = False) -> np.ndarray | None:
