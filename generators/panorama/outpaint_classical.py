@@ -324,14 +324,18 @@ def _class_weights(
     frac = stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None]
     lateral = _normalised_fill(frac, (known > 0.5), aniso=4.0)
     if upper == SKY:
-        # outdoors, beside the photo each row carries its classes on sideways; above and
-        # below it each column carries them up and down: row-wise, the sky above a photo
-        # whose top row is half tree, half sky got a band of tree all along its top edge
-        # (a dark halo). Indoors the room box decides there (a column-wise wall above the
-        # photo stood as a slab in front of it seen from the side)
-        colwise = _normalised_fill(frac, (known > 0.5), aniso=0.25)
-        vert = _beyond_rows_share(known > 0.5)[..., None]
-        lateral = lateral * (1 - vert) + colwise * vert
+        # outdoors, above the photo the sky its columns end in carries straight up: each
+        # row carrying its classes sideways gave the sky above a photo whose top row is
+        # half tree, half sky a band of tree all along its top edge (a dark halo). Only
+        # the sky gains (upright things extended upwards changed the geometry of what
+        # stands in the photo); indoors the room box decides there
+        colwise = _normalised_fill(frac, (known > 0.5), aniso=0.25)[..., 2]
+        vert = _beyond_rows_share(known > 0.5)
+        lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
+        sky = lateral[..., 2] + vert * np.maximum(colwise - lateral[..., 2], 0.0)
+        rest = (1.0 - sky) / np.maximum(1.0 - lateral[..., 2], 1e-6)
+        lateral[..., :2] *= rest[..., None]
+        lateral[..., 2] = sky
     lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
     up = _smoothstep(lat_top - 0.02, lat_top + 0.35, lat) * (lat > min(lat_top, 0.05))
     down = _smoothstep(lat_bot + 0.02, lat_bot - 0.35, lat) * (lat < max(lat_bot, -0.05))
