@@ -822,6 +822,7 @@ def world_from_panorama(
                 "centre": [0.0, 0.0, 0.0],
                 "radius": estimates["walkable_radius"]["value"],
                 "source": estimates["walkable_radius"]["source"],
+                "invented": invented,  # beyond the photo, outpainted (a panorama: no)
             },
             "start": dict(start),
         }

@@ -61,6 +61,20 @@ def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     assert nav.status().get("walk_hint") == HINT
 
 
+def test_a_panorama_worlds_rim_hint_does_not_speak_of_invented_parts() -> None:
+    """At the rim of a world from a whole 360° panorama the hint said the world beyond
+    is "invented from the photo's edges": nothing is invented there."""
+    from viewer.walk_area import HINT_PANORAMA
+
+    w = World()
+    w.meta["walkable"] = {"centre": [0, 0, 0], "radius": 2.0, "invented": False}
+    assert WalkArea.from_world(w, np.eye(3)).hint == HINT_PANORAMA
+    w.meta["walkable"]["invented"] = True
+    assert WalkArea.from_world(w, np.eye(3)).hint == HINT
+    del w.meta["walkable"]["invented"]  # a project saved before the flag existed
+    assert WalkArea.from_world(w, np.eye(3)).hint == HINT
+
+
 def test_ring_projects_in_front_of_the_camera() -> None:
     from scene.camera import Camera
 

@@ -469,11 +469,9 @@ class Navigator:
         p = self.position_world
         out = {"mode": self.mode, "position": p, "speed": self.speed_mult}
         if self.walk_area is not None and self.mode == "walk":
-            from .walk_area import HINT
-
             feet = self.pos - np.array([0.0, self.eye_height, 0.0])
             if self.walk_area.at_edge(feet):
-                out["walk_hint"] = HINT
+                out["walk_hint"] = self.walk_area.hint
         return out
 
 

@@ -19,6 +19,11 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 HINT = "Edge of the walkable area: beyond it the world is invented from the photo's edges"
+#: a world from a whole panorama invents nothing: beyond the rim its geometry is guessed
+HINT_PANORAMA = (
+    "Edge of the walkable area: beyond it the panorama's depth is only a guess, and "
+    "what it hides stays hidden"
+)
 RING_POINTS = 128
 
 
@@ -30,6 +35,7 @@ class WalkArea:
     radius: float
     margin: float
     rot: np.ndarray  # world -> local rotation (the viewer's up axis)
+    hint: str = HINT  # the status bar's words at the rim
 
     @classmethod
     def from_world(cls, world: Any, up_rot: np.ndarray) -> WalkArea | None:
@@ -47,7 +53,8 @@ class WalkArea:
         if not (math.isfinite(radius) and radius > 0 and np.isfinite(centre).all()):
             return None
         local = np.asarray(up_rot, np.float64) @ centre
-        return cls(local, radius, min(0.6, 0.3 * radius), np.asarray(up_rot, np.float64))
+        hint = HINT_PANORAMA if w.get("invented") is False else HINT
+        return cls(local, radius, min(0.6, 0.3 * radius), np.asarray(up_rot, np.float64), hint)
 
     def distance(self, feet: np.ndarray) -> float:
         """Horizontal distance (local frame) of `feet` from the centre."""
