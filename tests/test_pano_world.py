@@ -317,3 +317,40 @@ def test_photo_pixels_at_an_upright_edge_lie_on_one_side_not_in_between() -> Non
     d = np.linalg.norm(cloud.means - eye, axis=1)
     between = (d > 3.6 * 1.05) & (d < 4.45 / 1.05)
     assert not between.any()
+
+
+def test_wanders_own_indoor_panorama_comes_back_as_a_room(tmp_path) -> None:
+    """`panorama` of an indoor photo, then `world --panorama` of that image: its light,
+    smooth invented ceiling was taken for an overcast sky (an outdoor world with a sky
+    400 m up). The record beside the image says Wander outpainted a ceiling: the top is
+    ceiling where the record's room box puts it; without the record it reads as sky."""
+    import json
+
+    import cv2
+
+    from generators.panorama import load_panorama
+    from generators.panorama.classes import SKY
+    from generators.panorama.projection import pano_lonlat
+
+    h = 256
+    _, lat = pano_lonlat(h)
+    img = np.empty((h, 2 * h, 3), np.uint8)
+    img[:] = (70, 90, 110)  # brown walls (BGR)
+    img[np.degrees(lat) > 14] = (232, 235, 236)  # a white, smooth ceiling
+    img[np.degrees(lat) < -20] = (40, 60, 90)  # a wooden floor
+    noise = np.random.default_rng(1).normal(0, 3, img.shape)
+    img = np.clip(img + noise, 0, 255).astype(np.uint8)
+    path = tmp_path / "room.png"
+    cv2.imwrite(str(path), img)
+    plain = load_panorama(path)
+    assert plain.classes is None  # classified later, where the white top reads as sky
+    from generators.pano_layers import classify_panorama
+
+    assert (classify_panorama(plain.image) == SKY).any()
+    layout = {"indoor": True, "floor_tan": 0.4, "ceiling_tan": 0.25}
+    rec = {"generator": "wander.panorama", "outpaint": {"upper": "ceiling", "layout": layout}}
+    (tmp_path / "room.png.json").write_text(json.dumps(rec))
+    pano = load_panorama(path)
+    assert pano.meta["upper"]["value"] == "ceiling"
+    cls = classify_panorama(pano.image, pano.classes)
+    assert not (cls == SKY).any() and (cls == 3).mean() > 0.2

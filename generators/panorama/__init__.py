@@ -351,4 +351,50 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
         img, meta["level"] = level_panorama(img)
     else:
         meta["level"] = {"applied": False, "source": "not levelled (--no-level)"}
-    return Panorama(image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta)
+    classes = None
+    layout = _indoor_layout(path)
+    if layout is not None:
+        # Wander outpainted this panorama from an indoor photo: its light, smooth top is the
+        # ceiling it invented, which the colour cues take for an overcast sky (the room
+        # came back as an outdoor world with a sky 400 m up)
+        from .classes import SKY, UPRIGHT, classify_view
+        from .projection import pano_lonlat
+
+        hs = min(512, img.shape[0])
+        classes = classify_view(resize_pano(img, hs), hs / 2 - 0.5)
+        classes = np.where(classes == SKY, UPRIGHT, classes).astype(np.uint8)
+        lon, lat = pano_lonlat(hs)
+        # the ceiling where the record's room box puts it (else above 40°, as for any
+        # panorama without sky)
+        tan_c = layout.get("ceiling_tan")
+        if isinstance(tan_c, (int, float)) and 0.0 < tan_c < 10.0:
+            from .layout import box_factor
+
+            top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * box_factor(lon)[None, :]
+        else:
+            top = np.broadcast_to(lat[:, None] > np.radians(40), classes.shape)
+        classes = np.where((classes == UPRIGHT) & top, _CEILING, classes).astype(np.uint8)
+        meta["upper"] = {
+            "value": "ceiling",
+            "source": "the panorama's own record: Wander outpainted it from an indoor photo",
+        }
+    return Panorama(
+        image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta, classes=classes
+    )
+
+
+_CEILING = 3  # the upper class of an indoor view (outpaint_classical.CEILING)
+
+
+def _indoor_layout(path: str | Path) -> dict | None:
+    """The room layout (`layout.Layout.as_dict`; {} when not recorded) when the `.json`
+    record beside a panorama says Wander outpainted it from an indoor photo (its upper
+    class a ceiling), else None. Untrusted: anything else is None."""
+    from generators.options import wander_provenance
+
+    rec = wander_provenance(path)
+    out = rec.get("outpaint") if isinstance(rec, dict) else None
+    if not (isinstance(out, dict) and out.get("upper") == "ceiling"):
+        return None
+    lay = out.get("layout")
+    return lay if isinstance(lay, dict) else {}
