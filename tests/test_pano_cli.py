@@ -87,7 +87,8 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "case", ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano", "tiny"]
+    "case",
+    ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano", "tiny", "transparent"],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
     bad = tmp_path / "bad.jpg"
@@ -96,6 +97,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
     tiny = tmp_path / "tiny.png"  # made a 1.1M-splat world of one colour
     cv2.imwrite(str(tiny), np.full((8, 8, 3), 200, np.uint8))
+    clear = tmp_path / "clear.png"  # "the panorama has no known pixels", no file named
+    cv2.imwrite(str(clear), np.zeros((64, 96, 4), np.uint8))
     args = {
         "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
         "missing": [
@@ -126,6 +129,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
         "tiny": ["world", "--photo", str(tiny), "--out", str(tmp_path / "w.ply")],
+        "transparent": ["world", "--photo", str(clear), "--out", str(tmp_path / "w.ply")],
     }[case]
     expect = {
         "corrupt": "bad.jpg",
@@ -135,6 +139,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_out": ".ply",
         "wide_pano": "twice the height",
         "tiny": "too small",
+        "transparent": "clear.png: is fully transparent",
     }[case]
     r = _main(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)

@@ -65,6 +65,7 @@ class Panorama:
 log = logging.getLogger(__name__)
 
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
+MIN_OPAQUE_SHARE = 0.01  # a photo (PNG alpha) with less of its area opaque is refused
 #: stitched photos' region kept at their own detail for a world (`keep_detail`): at most
 #: this many pixels (a single photo keeps up to 0.6 M of its own) and 4096 rows
 MAX_DETAIL_PIXELS = 1_000_000
@@ -178,6 +179,15 @@ def generate_panorama(
                     p,
                     f"is too small to build a panorama or world from ({im.width}x{im.height} "
                     f"pixels; at least {MIN_PHOTO_SIDE} on its short side)",
+                )
+            if im.alpha is not None and float((im.alpha >= 0.5).mean()) < MIN_OPAQUE_SHARE:
+                from scene.errors import SceneFormatError
+
+                raise SceneFormatError(
+                    p,
+                    f"is {'fully' if not (im.alpha >= 0.5).any() else 'almost all'} "
+                    "transparent (its alpha channel): there is too little of the photo to "
+                    "build from; save it without transparency",
                 )
             images.append(im)
     warnings: list[str] = []
