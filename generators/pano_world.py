@@ -878,6 +878,13 @@ def generate_world(
         pano = generate_panorama(
             options.panorama_options(), cancel=cancel, stages=st, keep_detail=True
         )
+        used = options.used_pano_height()
+        if used < options.pano_height:
+            pano.meta.setdefault("warnings", []).append(
+                f"--height {options.pano_height}: the world's splats use at most {used} "
+                f"panorama rows (2 x --resolution), so the panorama was made at {used}; "
+                "`panorama --height` makes a bigger image on its own"
+            )
     world = world_from_panorama(pano, options, cancel=cancel, stages=st)
     return WorldResult(world, pano, st, options)
 

@@ -12,6 +12,7 @@ from generators.panorama.options import (
     BACKENDS as PANO_BACKENDS,
 )
 from generators.panorama.options import (
+    DEFAULT_HEIGHT,
     OUTPAINT_HELP,
     PHOTO_HELP,
     PanoramaOptions,
@@ -122,8 +123,16 @@ class WorldOptions(GeneratorOptions):
             check_weights("outpainting", self.pano_backend, self.pano_model, "--model DIR")
         check_weights("depth", self.depth_backend, self.depth_model, "--depth-model DIR")
 
+    def used_pano_height(self) -> int:
+        """The panorama height a world from photos is made at: `pano_height`, at most
+        what its splats use (2 × the splat resolution, at least the default 1024 rows).
+        The photos' own pixels are placed from the photos themselves, at their size."""
+        res = self.resolution or DEFAULT_RESOLUTION
+        return min(self.pano_height, max(DEFAULT_HEIGHT, 2 * res))
+
     def panorama_options(self) -> PanoramaOptions:
-        """The options of the panorama made from the photos."""
+        """The options of the panorama made from the photos (`used_pano_height` rows: an
+        8192-row panorama took 82 s and 16 GB for the same splats as 1024 rows)."""
         return PanoramaOptions(
             photos=list(self.photos),
             fov=self.fov,
@@ -131,7 +140,7 @@ class WorldOptions(GeneratorOptions):
             model=self.pano_model,
             prompt=self.prompt,
             steps=self.steps,
-            height=self.pano_height,
+            height=self.used_pano_height(),
             seed=self.seed,
             level=self.level,
         )

@@ -354,3 +354,16 @@ def test_wanders_own_indoor_panorama_comes_back_as_a_room(tmp_path) -> None:
     assert pano.meta["upper"]["value"] == "ceiling"
     cls = classify_panorama(pano.image, pano.classes)
     assert not (cls == SKY).any() and (cls == 3).mean() > 0.2
+
+
+def test_a_world_never_makes_a_panorama_bigger_than_its_splats_use() -> None:
+    """`world --height 8192` made an 8192-row panorama (82 s, 16 GB) for the same splats
+    as 1024 rows: the panorama is made at most 2 x the splat resolution (at least the
+    default), and the default is untouched."""
+    from generators.world_options import WorldOptions
+
+    assert WorldOptions(photos=["a.jpg"]).used_pano_height() == 1024
+    assert WorldOptions(photos=["a.jpg"], pano_height=8192).used_pano_height() == 1536
+    big = WorldOptions(photos=["a.jpg"], pano_height=8192, resolution=2048)
+    assert big.used_pano_height() == 4096 and big.panorama_options().height == 4096
+    assert WorldOptions(photos=["a.jpg"], pano_height=512).used_pano_height() == 512
