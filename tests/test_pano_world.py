@@ -367,3 +367,23 @@ def test_a_world_never_makes_a_panorama_bigger_than_its_splats_use() -> None:
     big = WorldOptions(photos=["a.jpg"], pano_height=8192, resolution=2048)
     assert big.used_pano_height() == 4096 and big.panorama_options().height == 4096
     assert WorldOptions(photos=["a.jpg"], pano_height=512).used_pano_height() == 512
+
+
+def test_inputs_that_can_only_give_blur_or_streaks_are_warned_about(tmp_path) -> None:
+    """A 1:10 strip at the default 65° across spans 162° top to bottom (radial streaks),
+    a 64x32 panorama is upscaled 12x: each is made, with a warning naming the file."""
+    import cv2
+
+    from generators.panorama import PanoramaOptions, generate_panorama, load_panorama
+
+    rng = np.random.default_rng(0)
+    tall = tmp_path / "tall.png"
+    cv2.imwrite(str(tall), rng.integers(0, 255, (600, 60, 3), dtype=np.uint8))
+    pano = generate_panorama(PanoramaOptions(photos=[tall], height=128, level=False))
+    assert any("tall.png is 60x600" in w and "--fov" in w for w in pano.meta["warnings"])
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), rng.integers(0, 255, (32, 64, 3), dtype=np.uint8))
+    assert "small.png is only 64x32" in load_panorama(small).meta["warnings"][0]
+    ok = tmp_path / "ok.png"
+    cv2.imwrite(str(ok), rng.integers(0, 255, (400, 300, 3), dtype=np.uint8))
+    assert not generate_panorama(PanoramaOptions(photos=[ok], height=128)).meta.get("warnings")

@@ -66,6 +66,8 @@ log = logging.getLogger(__name__)
 
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
 MIN_OPAQUE_SHARE = 0.01  # a photo (PNG alpha) with less of its area opaque is refused
+MAX_PLAUSIBLE_FOV_Y = 120.0  # deg: a photo spanning more top to bottom gets a warning
+MIN_SHARP_PANO_ROWS = 512  # a panorama file with fewer rows gets a warning (blur)
 #: stitched photos' region kept at their own detail for a world (`keep_detail`): at most
 #: this many pixels (a single photo keeps up to 0.6 M of its own) and 4096 rows
 MAX_DETAIL_PIXELS = 1_000_000
@@ -201,6 +203,15 @@ def generate_panorama(
                     "world with --panorama (Create > New World from Panorama…)"
                 )
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
+            fov_y = math.degrees(
+                2 * math.atan(math.tan(math.radians(fov_x) / 2) * im.height / im.width)
+            )
+            if fov_y > MAX_PLAUSIBLE_FOV_Y:
+                warnings.append(
+                    f"{photos[0].name} is {im.width}x{im.height}: at {fov_x:.0f}° across "
+                    f"({fov_src}) it spans {fov_y:.0f}° from top to bottom, so it is stretched "
+                    "round the sphere; give its real field of view with --fov (or crop it)"
+                )
             pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
             if options.level:
                 from .pitch import estimate_pitch
@@ -355,6 +366,12 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
     meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)], "file_size": [w, h]}
+    if h < MIN_SHARP_PANO_ROWS:
+        meta["warnings"] = [
+            f"{Path(path).name} is only {w}x{h} pixels: a world from it is that blurry "
+            f"(a 360° panorama needs about {2 * MIN_SHARP_PANO_ROWS}x{MIN_SHARP_PANO_ROWS} "
+            "or more to look sharp nearby)"
+        ]
     if level:
         from .level import level_panorama
 
