@@ -385,6 +385,7 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
         # ceiling it invented, which the colour cues take for an overcast sky (the room
         # came back as an outdoor world with a sky 400 m up)
         from .classes import SKY, UPRIGHT, classify_view
+        from .outpaint_classical import CEILING
         from .projection import pano_lonlat
 
         hs = min(512, img.shape[0])
@@ -400,7 +401,7 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
             top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * box_factor(lon)[None, :]
         else:
             top = np.broadcast_to(lat[:, None] > np.radians(40), classes.shape)
-        classes = np.where((classes == UPRIGHT) & top, _CEILING, classes).astype(np.uint8)
+        classes = np.where((classes == UPRIGHT) & top, CEILING, classes).astype(np.uint8)
         meta["upper"] = {
             "value": "ceiling",
             "source": "the panorama's own record: Wander outpainted it from an indoor photo",
@@ -408,9 +409,6 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
     return Panorama(
         image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta, classes=classes
     )
-
-
-_CEILING = 3  # the upper class of an indoor view (outpaint_classical.CEILING)
 
 
 def _indoor_layout(path: str | Path) -> dict | None:

@@ -85,8 +85,8 @@ def continue_ground(
     if ground.sum() < MIN_GROUND:
         return cloud, 0
     centre = pos.mean(0)
-    # the plane lies at the ground's low level, so real terrain (a drone capture's hills)
-    # is never covered by it; a walk's floor is flat and stays at y = 0 within noise
+    # an aerial capture's plane lies at the ground's low level, so real terrain (hills,
+    # valleys) is never covered by it; a walk's at its photographed floor
     if level == "floor":
         plane_y = floor_level(means[ground, 1], 0.25 * cam_h)
     else:
