@@ -37,6 +37,7 @@ RAMP_PX = 9  # a slope held this many pixels is a surface, not an edge
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
+SKY_ON_FLOOR_DEG = 3.0  # photo "sky" this far below the horizon lies on the floor
 DOME_BEHIND = 1.04  # the coarse sky dome sits this much beyond the photo's sky splats
 
 
@@ -236,6 +237,13 @@ def photo_splats(
     pano_px = max(1.0, 1.0 / max(float(np.median(np.abs(np.diff(col, axis=1)))), 1e-3))
     s, d = _sky_at_photo_resolution(photo, s, d, pano_px)
     d = np.where(s, np.float32(sky_radius), d)
+    # "sky" below the horizon (a pitch estimate a little off, a dark cloud bank classed as
+    # sky) lies on the floor at the latest, as every other ray below the horizon does: at
+    # the dome, 85 m under the ground, it left a hole in the ground seen from 1 m higher
+    # (from 3° down: nearer the horizon the floor is far off, and grazing discs there
+    # blurred the start view)
+    down = rays[..., 1] < -math.sin(math.radians(SKY_ON_FLOOR_DEG))
+    d = np.where(s & down, np.minimum(d, eye_height / np.maximum(-rays[..., 1], 1e-3)), d)
     # a pixel just beside a nearer layer takes that layer's depth (a 1 px silhouette rim):
     # from the start view the near splats then do not bleed over farther ones, exactly as
     # on a continuous surface; from the side the rim is one pixel of the object's outline
