@@ -154,3 +154,23 @@ def test_an_invented_room_keeps_the_photos_wainscot_at_its_height() -> None:
         low = lum[np.abs(A[:, 0] - np.degrees(np.arctan((0.5 - 1.6) / 3.0))) < 2, col].mean()
         high = lum[np.abs(A[:, 0] - np.degrees(np.arctan((2.0 - 1.6) / 3.0))) < 2, col].mean()
         assert high - low > 0.2, (lon, high, low)
+
+
+def test_a_tower_at_the_photos_edge_does_not_go_on_as_a_wall_beside_it() -> None:
+    """Outdoors, a dark lattice tower standing at the photo's left edge from the ground to
+    its top went on sideways as a grey wall the photo's full height for ~20° (a slab
+    beside the photo, seen in the demo rocket world). High above the far skyline, 10°
+    beyond the edge, the sky takes over."""
+    rng = np.random.default_rng(7)
+    L, A = _grid()
+    known = (np.abs(L) < 30) & (A > -20) & (A < 25)
+    img = np.broadcast_to(SKY, (H, 2 * H, 3)).copy()
+    img[np.broadcast_to(A <= -2, (H, 2 * H))] = (0.45, 0.42, 0.38)  # ground
+    tower = (L < -24) & (A > -2)
+    img[np.broadcast_to(tower, (H, 2 * H))] = (0.15, 0.13, 0.12)
+    img = img + 0.02 * rng.standard_normal(img.shape)
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    out = outpaint_classical(pano, known.astype(np.float32))
+    beside = out[(A[:, 0] > 14) & (A[:, 0] < 20)][:, (L[0] > -42) & (L[0] < -38)]
+    dist_sky = np.abs(beside.reshape(-1, 3) - SKY).max(1).mean()
+    assert dist_sky < 0.08, dist_sky  # before: 0.185 (the tower's grey)

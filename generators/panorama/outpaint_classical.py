@@ -39,6 +39,7 @@ RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
 RIM_SOFTEN = 2.0  # ... its colours taken after a Gaussian of this σ (texels)
 EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
 LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
+SKY_HANDOVER = 3.0  # ... that many times sooner where the layout has sky (outdoors)
 CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
 GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
 CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elevation
@@ -360,6 +361,11 @@ def _class_weights(
     else:
         out[SKY] = w_sky
         out[CEILING] = top
+    if upper == SKY and SKY in layout:
+        # outdoors, where the layout's sky lies the photo's classes hand over sooner: a
+        # launch tower or a tree trunk at the photo's edge went on sideways as a grey wall
+        # the photo's full height for ~20°, a slab beside it
+        share = np.maximum(share, layout[SKY] * _smoothstep(0.0, 1.0, share * SKY_HANDOVER))
     for c in set(out) | set(layout):
         lay_c = layout.get(c, np.zeros((h, w), np.float32))
         out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - share) + lay_c * share
