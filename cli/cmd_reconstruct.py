@@ -150,7 +150,9 @@ def run(args: argparse.Namespace) -> int:
 
     scene_format(args.out)  # a bad --out fails before minutes of work
     check_side_paths(args.out, args.cameras_out)
-    _check_writable(Path(args.out).parent)
+    from scene.files import check_can_write_in
+
+    check_can_write_in(Path(args.out).parent, "--out")  # before minutes of work
     opts.check()  # so do bad options (before sampling a video)
     if args.video is not None and args.max_frames < 2:
         raise InputError(f"--max-frames must be at least 2; got {args.max_frames}")
@@ -334,12 +336,3 @@ def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001
         f"EXIF orientation: applied on reading, so the photos and cameras are upright; "
         f"turned: {', '.join(items[:6])}{more}"
     )
-
-
-def _check_writable(folder: Path) -> None:
-    """Fail before minutes of work when the scene could not be written anyway."""
-    import os
-
-    here = folder.absolute()  # exists: `check_io` refused a missing one
-    if not os.access(here, os.W_OK):
-        raise InputError(f"cannot write in {here} (read-only or no permission)")

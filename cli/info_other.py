@@ -78,10 +78,9 @@ def print_video(info: dict[str, Any]) -> None:
 
 
 def is_colmap_folder(path: str | Path) -> bool:
-    p = Path(path)
-    return p.is_dir() and any(
-        (p / f"cameras.{x}").is_file() and (p / f"images.{x}").is_file() for x in ("txt", "bin")
-    )
+    from scene.io.colmap import colmap_model_kind
+
+    return Path(path).is_dir() and colmap_model_kind(path) is not None
 
 
 def describe_colmap(folder: str | Path) -> dict[str, Any]:
@@ -94,14 +93,14 @@ def describe_colmap(folder: str | Path) -> dict[str, Any]:
     """
     import numpy as np
 
-    from scene.io.colmap import read_colmap
+    from scene.io.colmap import colmap_model_kind, read_colmap
 
     p = Path(folder)
     cams, points, _ = read_colmap(p)
     centres = np.array([c.position for c in cams], float).reshape(-1, 3)
     return {
         "path": str(p),
-        "format": "colmap_text" if (p / "cameras.txt").is_file() else "colmap_binary",
+        "format": f"colmap_{colmap_model_kind(p)}",
         "images": len(cams),
         "lens_models": dict(Counter(str(c.meta.get("colmap_model", "PINHOLE")) for c in cams)),
         "image_sizes": dict(Counter(f"{c.width}x{c.height}" for c in cams)),

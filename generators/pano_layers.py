@@ -95,10 +95,7 @@ def classify_panorama(
         small = resize_pano(np.asarray(image, np.float32), hs)
         classes = classify_view(small, hs / 2 - 0.5)
         if not (classes == SKY).any():
-            _, lat = pano_lonlat(hs)
-            classes = np.where(
-                (classes == UPRIGHT) & (lat[:, None] > math.radians(40)), CEILING, classes
-            ).astype(np.uint8)
+            classes = ceiling_above(classes)
     if classes.shape[0] != H:
         classes = cv2.resize(classes, (2 * H, H), interpolation=cv2.INTER_NEAREST)
     img = np.asarray(image, np.float32)
@@ -107,6 +104,18 @@ def classify_panorama(
     if known is not None and known.shape[0] != H:
         known = cv2.resize(np.asarray(known, np.float32), (2 * H, H), interpolation=cv2.INTER_AREA)
     return absorb_sky_islands(img, refine_sky_edge(img, classes.astype(np.uint8)), known)
+
+
+NO_SKY_CEILING_DEG = 40.0  # a panorama without sky: upright things above this are ceiling
+
+
+def ceiling_above(classes: np.ndarray, top: np.ndarray | None = None) -> np.ndarray:
+    """Equirect class map (h, 2h) uint8 with the UPRIGHT pixels in `top` (h, 2h) bool made
+    CEILING; `top` default: above NO_SKY_CEILING_DEG of elevation."""
+    if top is None:
+        _, lat = pano_lonlat(classes.shape[0])
+        top = lat[:, None] > math.radians(NO_SKY_CEILING_DEG)
+    return np.where((classes == UPRIGHT) & top, CEILING, classes).astype(np.uint8)
 
 
 def absorb_sky_islands(

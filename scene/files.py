@@ -287,7 +287,7 @@ def check_can_write_in(folder: str | Path, label: str) -> None:
         raise SceneFormatError(here, f"{label}: {probe} is a file, not a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise SceneFormatError(
-            here, f"{label}: cannot write in {probe} (read-only or no permission)"
+            probe, f"cannot write in this folder (read-only or no permission), needed for {label}"
         )
 
 

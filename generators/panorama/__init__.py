@@ -58,8 +58,13 @@ class Panorama:
 
     @property
     def fov_y_deg(self) -> float:
-        w, h = self.photo_size
-        return math.degrees(2 * math.atan(math.tan(math.radians(self.fov_x_deg) / 2) * h / w))
+        return fov_y_of(self.fov_x_deg, *self.photo_size)
+
+
+def fov_y_of(fov_x_deg: float, width: int, height: int) -> float:
+    """Vertical field of view (deg) of a pinhole photo width × height px whose horizontal
+    field of view is `fov_x_deg`."""
+    return math.degrees(2 * math.atan(math.tan(math.radians(fov_x_deg) / 2) * height / width))
 
 
 log = logging.getLogger(__name__)
@@ -203,9 +208,7 @@ def generate_panorama(
                     "world with --panorama (Create > New World from Panorama…)"
                 )
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
-            fov_y = math.degrees(
-                2 * math.atan(math.tan(math.radians(fov_x) / 2) * im.height / im.width)
-            )
+            fov_y = fov_y_of(fov_x, im.width, im.height)
             if fov_y > MAX_PLAUSIBLE_FOV_Y:
                 warnings.append(
                     f"{photos[0].name} is {im.width}x{im.height}: at {fov_x:.0f}° across "
@@ -384,24 +387,24 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
         # Wander outpainted this panorama from an indoor photo: its light, smooth top is the
         # ceiling it invented, which the colour cues take for an overcast sky (the room
         # came back as an outdoor world with a sky 400 m up)
+        from generators.pano_layers import ceiling_above
+
         from .classes import SKY, UPRIGHT, classify_view
-        from .outpaint_classical import CEILING
         from .projection import pano_lonlat
 
         hs = min(512, img.shape[0])
         classes = classify_view(resize_pano(img, hs), hs / 2 - 0.5)
         classes = np.where(classes == SKY, UPRIGHT, classes).astype(np.uint8)
-        lon, lat = pano_lonlat(hs)
-        # the ceiling where the record's room box puts it (else above 40°, as for any
-        # panorama without sky)
+        # the ceiling where the record's room box puts it (else as for any panorama
+        # without sky)
         tan_c = layout.get("ceiling_tan")
+        top = None
         if isinstance(tan_c, (int, float)) and 0.0 < tan_c < 10.0:
             from .layout import box_factor
 
+            lon, lat = pano_lonlat(hs)
             top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * box_factor(lon)[None, :]
-        else:
-            top = np.broadcast_to(lat[:, None] > np.radians(40), classes.shape)
-        classes = np.where((classes == UPRIGHT) & top, CEILING, classes).astype(np.uint8)
+        classes = ceiling_above(classes, top)
         meta["upper"] = {
             "value": "ceiling",
             "source": "the panorama's own record: Wander outpainted it from an indoor photo",

@@ -37,7 +37,7 @@ import numpy as np
 
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0, sh0_to_rgb
 
-from .sky_dome import in_photo_frames
+from .sky_dome import in_frame, in_photo_frames
 
 log = logging.getLogger(__name__)
 
@@ -221,24 +221,19 @@ def hidden_in_photos(
         s = OCCLUSION_GRID / max(cam.width, cam.height)
         gw, gh = max(1, int(np.ceil(cam.width * s))), max(1, int(np.ceil(cam.height * s)))
         uv, z = cam.project(scene)
-        ok = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < cam.width) & (uv[:, 1] >= 0)
-        ok &= uv[:, 1] < cam.height
+        ok = in_frame(cam, uv, z)
         buf = np.full(gh * gw, np.inf)
         gi = (uv[ok, 1] * s).astype(np.int64).clip(0, gh - 1) * gw
         gi += (uv[ok, 0] * s).astype(np.int64).clip(0, gw - 1)
         np.minimum.at(buf, gi, z[ok])
         buf = maximum_filter(buf.reshape(gh, gw), size=3, mode="nearest")
         puv, pz = cam.project(pts)
-        mw, mh = margin * cam.width, margin * cam.height
-        fr = (pz > 0) & (puv[:, 0] >= -mw) & (puv[:, 0] < cam.width + mw)
-        fr &= (puv[:, 1] >= -mh) & (puv[:, 1] < cam.height + mh)
+        fr = in_frame(cam, puv, pz, margin)
         gx = (puv[fr, 0] * s).astype(np.int64).clip(0, gw - 1)
         gy = (puv[fr, 1] * s).astype(np.int64).clip(0, gh - 1)
         # in the margin beyond the image nothing is known: never hidden there
-        in_img = (puv[fr, 0] >= 0) & (puv[fr, 0] < cam.width)
-        in_img &= (puv[fr, 1] >= 0) & (puv[fr, 1] < cam.height)
         hid = np.zeros(P, bool)
-        hid[fr] = in_img & (buf[gy, gx] < HIDDEN_RATIO * pz[fr])
+        hid[fr] = in_frame(cam, puv, pz)[fr] & (buf[gy, gx] < HIDDEN_RATIO * pz[fr])
         framed_any |= fr
         hidden_all &= ~fr | hid
     return framed_any & hidden_all

@@ -157,20 +157,25 @@ def _dilate_wrap(mask: np.ndarray, r: int) -> np.ndarray:
     return dilate_wrap(mask, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
 
 
+def in_frame(cam, uv: np.ndarray, z: np.ndarray, margin: float = 0.0) -> np.ndarray:  # noqa: ANN001
+    """(P,) bool: projected points (`cam.project`: uv (P, 2) px, depth z (P,)) in front of
+    `cam` and inside its image widened by `margin` × its size on each side."""
+    mw, mh = margin * cam.width, margin * cam.height
+    return (
+        (z > 0)
+        & (uv[:, 0] >= -mw)
+        & (uv[:, 0] < cam.width + mw)
+        & (uv[:, 1] >= -mh)
+        & (uv[:, 1] < cam.height + mh)
+    )
+
+
 def in_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
     """(P,) bool: points (P, 3) inside some camera's image (what a photo looked at), the
     image widened by `margin` × its size on each side."""
     seen = np.zeros(len(pts), bool)
     for cam in cameras:
-        uv, z = cam.project(pts)
-        mw, mh = margin * cam.width, margin * cam.height
-        seen |= (
-            (z > 0)
-            & (uv[:, 0] >= -mw)
-            & (uv[:, 0] < cam.width + mw)
-            & (uv[:, 1] >= -mh)
-            & (uv[:, 1] < cam.height + mh)
-        )
+        seen |= in_frame(cam, *cam.project(pts), margin)
     return seen
 
 

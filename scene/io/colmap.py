@@ -364,11 +364,22 @@ def read_colmap(folder: str | Path) -> tuple[list[Camera], np.ndarray, np.ndarra
     with the stored photos must undo the distortion first.
     """
     folder = Path(folder)
-    if (folder / "cameras.txt").exists() and (folder / "images.txt").exists():
+    kind = colmap_model_kind(folder)
+    if kind == "text":
         return _read_text(folder)
-    if (folder / "cameras.bin").exists() and (folder / "images.bin").exists():
+    if kind == "binary":
         return _read_binary(folder)
     raise SceneFormatError(folder, "no COLMAP model here (cameras + images .txt or .bin)")
+
+
+def colmap_model_kind(folder: str | Path) -> str | None:
+    """ "text" or "binary" for the COLMAP model in `folder` (cameras + images, .txt first),
+    None when there is none."""
+    folder = Path(folder)
+    for ext, kind in (("txt", "text"), ("bin", "binary")):
+        if (folder / f"cameras.{ext}").exists() and (folder / f"images.{ext}").exists():
+            return kind
+    return None
 
 
 def _data_lines(path: Path) -> list[list[str]]:
