@@ -20,19 +20,31 @@ from scene.rotations import matrices_to_quats
 
 log = logging.getLogger(__name__)
 
-#: coarse splats' covariance is the moment-matched one times this (so neighbouring voxels
-#: overlap like the fine splats did instead of leaving a grid of gaps)
-SPREAD = 1.2
+#: a merged splat's covariance is its children's own (weighted mean) plus SCATTER × the
+#: scatter of their centres. Children spread evenly over a voxel of edge e scatter with a
+#: variance of e²/12 along it, and Gaussians tile a plane at spacing e without gaps from
+#: sigma ≈ e/2 (variance e²/4): 3×. A single factor on the whole moment-matched covariance
+#: (1.2) left the merged splats of a generated world (small children on a pixel lattice,
+#: scatter is all of it) at sigma 0.32 e: moving frames showed a dark screen-door grid
+#: between voxels, and scaling the children's own covariance too blurred scenes whose
+#: splats are large already. Measured at 940x692, moving frame vs full frame at the same
+#: camera (PSNR / SSIM, office / Sceaux worlds at 40k splats @ 0.2 and 45k @ 0.33;
+#: bench/render.py's room at 300k and 1M):
+#: 1.2 × all: worlds 28.1 / 0.881, 27.2 / 0.892 dB (the grid); room 300k 0.797 / 0.854,
+#: 1M 0.659 / 0.710 (1M @ 0.33: 26.9 dB);
+#: 3 × scatter, MAX_WIDEN 1.12: worlds 32.3 / 0.897, 32.2 / 0.919, no grid; room 300k 0.794 /
+#: 0.852, 1M 0.649 / 0.707 (1M @ 0.33: 27.8 dB). The Jordan Pond panorama world at 45k @ 0.33:
+#: 25.5 -> 28.4 dB; a Sceaux reconstruction (269k splats, at its photos' cameras): 25.6 ->
+#: 24.9 dB (2× scatter: 25.2 dB there, but the office world's grid stays, 28.8 dB).
+SCATTER = 3.0
 #: conserve each voxel's integrated opacity (Σ opacity × cross-section of its splats): where
 #: an opaque merged splat would cover less, its two largest axes widen, by at most MAX_WIDEN
 #: (clipping the opacity instead lost coverage: at 1M splats, whose small splats give small
 #: moment-matched covariances, moving frames came out 5 % darker than the full frame).
-#: Measured on bench/render.py's room, cut frames of 45k splats at 1/3 resolution, SSIM / PSNR
-#: against the full frame: spread 1.6 without it 0.851 / 30.1 dB (300k), 0.666 / 24.9 dB (1M);
-#: 1.2 with it (widen <= 1.25) 0.848 / 30.2 dB, 0.689 / 26.1 dB; 1.0 (widen <= 1.5)
-#: 0.841 / 30.0 dB, 0.693 / 27.0 dB.
+#: Widening by up to 1.25 on top of SCATTER blurred the room by 0.01 SSIM; 1.0 (none) lost
+#: 1.5-3 dB on the worlds.
 CONSERVE = True
-MAX_WIDEN = 1.25
+MAX_WIDEN = 1.12
 #: a voxel holding more than SPLIT_CAP × the average splats per merged splat is split in
 #: eight, at most MAX_SPLITS times (an octree's adaptive depth). One voxel size for all of
 #: a generated world (a photo 6 m away, a sky dome 400 m out) made voxels of metres: the
@@ -100,7 +112,7 @@ def merge_with_parents(
     Voxels are cubes of edge h, split where crowded (`_cells`); h is chosen (up to five
     refinements) so that about `target` voxels are occupied; per
     voxel, with w = opacity × s1 × s2 (the two largest scales): mean = Σ w x / Σ w,
-    covariance = SPREAD × (Σ w (Σ_i + x xᵀ) / Σ w − mean meanᵀ), its two largest axes
+    covariance = Σ w Σ_i / Σ w + SCATTER × (Σ w x xᵀ / Σ w − mean meanᵀ), its two largest axes
     widened (at most MAX_WIDEN) until an opacity of 0.99 carries the voxel's Σ o_i s1 s2,
     colour (SH DC) = weighted mean, higher SH bands zero, opacity = min(0.99, Σ o_i s1 s2 /
     (s1' s2') of the merged splat) (coverage kept).
@@ -142,12 +154,12 @@ def merge_with_parents(
 
     mu = wmean(means)
     tri = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    second = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)  # (N, 6)
-    second += np.stack([means[:, a] * means[:, b] for a, b in tri], 1)
-    second = wmean(second) - np.stack([mu[:, a] * mu[:, b] for a, b in tri], 1)
+    own = wmean(covariance_rows(cloud.quats, cloud.scales).astype(np.float64))  # (M, 6)
+    scatter = wmean(np.stack([means[:, a] * means[:, b] for a, b in tri], 1))
+    scatter -= np.stack([mu[:, a] * mu[:, b] for a, b in tri], 1)
     cov = np.empty((m, 3, 3))
     for c, (a, b) in enumerate(tri):
-        cov[:, a, b] = cov[:, b, a] = SPREAD * second[:, c]
+        cov[:, a, b] = cov[:, b, a] = own[:, c] + SCATTER * scatter[:, c]
     vals, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
     vals = np.maximum(vals, (1e-4 * h) ** 2)
     vecs[np.linalg.det(vecs) < 0, :, 0] *= -1  # a rotation, not a reflection
