@@ -68,6 +68,26 @@ def test_key_overlay_lists_every_bound_key(window, qtbot) -> None:  # noqa: ANN0
     qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)
 
 
+def test_key_overlay_cuts_no_text_in_a_small_window(window, qtbot) -> None:  # noqa: ANN001
+    """A trial at 1200x750 saw "captured mouse-look (Esc frees the m" and "Separate Selected
+    Splats to a Laye": the columns were narrower than their longest lines. They wrap now."""
+    from PyQt6.QtWidgets import QLabel
+
+    window.resize(1200, 750)
+    window.set_world(photo_world())
+    qtbot.keyClick(window.viewport, Qt.Key.Key_F1)
+    ov = window.key_overlay
+    qtbot.waitUntil(ov.isVisible, timeout=3000)
+    QApplication.processEvents()
+    labels = [lb for lb in ov.findChildren(QLabel) if "<table" in lb.text()]
+    assert labels
+    for lb in labels:
+        assert lb.width() >= lb.minimumSizeHint().width(), lb.text()[:60]
+        assert lb.height() >= lb.heightForWidth(lb.width()), lb.text()[:60]
+        assert lb.geometry().right() <= ov.width(), lb.text()[:60]
+    qtbot.keyClick(ov, Qt.Key.Key_Escape)
+
+
 def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
     from viewer import settings_dialog as sd
     from viewer.settings import Settings

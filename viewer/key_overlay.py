@@ -124,6 +124,8 @@ class KeyOverlay(QWidget):
         self.grid = QGridLayout()
         self.grid.setHorizontalSpacing(36)
         self.grid.setVerticalSpacing(14)
+        for c in range(self.COLUMNS):
+            self.grid.setColumnStretch(c, 1)
         head = QLabel(
             "<b style='font-size:16px'>Keys</b> &nbsp; <span style='color:#aaa'>"
             "Esc, ? or a click closes · Settings: Settings &gt; Preferences… (Ctrl+,)</span>"
@@ -149,6 +151,7 @@ class KeyOverlay(QWidget):
             label = QLabel(_html(title, rows))
             label.setTextFormat(Qt.TextFormat.RichText)
             label.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+            label.setWordWrap(True)  # a narrow window wraps long descriptions, never cuts them
             self.grid.addWidget(label, col_rows[c], c, Qt.AlignmentFlag.AlignTop)
             col_rows[c] += 1
             heights[c] += len(rows) + 2
