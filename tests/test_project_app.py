@@ -82,6 +82,9 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     wait_jobs(qtbot, win)
     assert errors == [] and win.path == target and not win.document.dirty
     assert [lay.name for lay in load_project(target)[0].layers] == ["room"]
+    # File > Open Recent lists it at once (a trial found it still disabled after saving)
+    assert win.recent_menu.isEnabled()
+    assert [a.statusTip() for a in win.recent_menu.actions()][0] == str(target)
     # Edit after saving, then the periodic autosave fires.
     win.world.rename(win.world.layers[0].id, "edited room")
     assert win.document.dirty

@@ -204,14 +204,12 @@ class Document(QObject):
         """The world is now saved as the project `path`: it becomes the open file, nothing
         is unsaved, this document's recovery files go, the title and recent list update."""
         old_project = self.project_path
-        self.win.path = path
         self.dirty = False
         self.incomplete = []
         proj.discard_autosave(old_project, self.autosave_folder, self.doc_id)
         proj.discard_autosave(path, self.autosave_folder, self.doc_id)
         self.forget_own_autosave()
-        self.win.settings.add_recent(path)
-        self.win.update_title()
+        self.win.set_path(path)  # title, Open Recent (and its menu) follow the saved file
         self.win.show_status(f"Saved {path.name}")
         self.saved.emit(path)
 
