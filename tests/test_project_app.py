@@ -334,6 +334,18 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
     )
     win.extensions["exporter"].export_dialog()
     assert asked == [str(tmp_path / "trip.ply")]
+    # Export Layer… proposes the layer's own name (a trial got the project's), and the
+    # options dialog crops to that layer's box, not the world's
+    from scene.mesh import Mesh
+    from viewer.project_export import ExportOptionsDialog
+
+    chair = Mesh(np.array([[0, 0, 0], [0.5, 0, 0], [0, 0.8, 0]], np.float32), np.array([[0, 1, 2]]))
+    lid = win.world.add_layer(Layer("Fire extinguisher?", chair, kind="object")).id
+    win.extensions["exporter"].export_dialog(layer=lid)
+    assert asked[-1] == str(tmp_path / "Fire extinguisher.glb")
+    dlg = ExportOptionsDialog(win, win.world, ".ply", layer=lid)
+    qtbot.addWidget(dlg)
+    assert [s.value() for s in dlg.box] == pytest.approx([0, 0, 0, 0.5, 0.8, 0], abs=1e-3)
 
 
 def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_path, monkeypatch):

@@ -114,9 +114,15 @@ class ProjectExport(QObject):
         if self.win.world.is_empty():
             self.win.show_status("Nothing to export: open or create a world first")
             return
-        path, filt = QFileDialog.getSaveFileName(
-            self.win, "Export", self.doc.suggested_path(".ply", "scene.ply"), EXPORT_FILTERS
-        )
+        title, suggested = "Export", self.doc.suggested_path(".ply", "scene.ply")
+        lay = self.win.world.layer(layer) if layer is not None else None
+        if lay is not None:  # named after the layer, in its own kind of file
+            from .naming import clean_stem
+
+            suffix = ".glb" if lay.is_mesh else ".ply"
+            title = f"Export layer '{lay.name}'"
+            suggested = str(Path(suggested).with_name(clean_stem(lay.name) + suffix))
+        path, filt = QFileDialog.getSaveFileName(self.win, title, suggested, EXPORT_FILTERS)
         if not path:
             return
         if not Path(path).suffix:
@@ -125,7 +131,9 @@ class ProjectExport(QObject):
             path = str(Path(path).with_suffix("")) + ".compressed.ply"
         options, fopts = None, None
         if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
-            dlg = ExportOptionsDialog(self.win, self.win.world, Path(path).suffix.lower())
+            dlg = ExportOptionsDialog(
+                self.win, self.win.world, Path(path).suffix.lower(), layer=layer
+            )
             if dlg.exec() != QDialog.DialogCode.Accepted:
                 return
             options, fopts = dlg.options(), dlg.format_options()
@@ -206,8 +214,14 @@ class ExportOptionsDialog(QDialog):
     """SH degree, minimum opacity, crop box; for .spz its version and axes, and the
     antialiased flag (.ply, .spz) — the CLI's --spz-version, --spz-axes, --antialiased."""
 
-    def __init__(self, parent: QWidget, world: World, suffix: str = ".ply") -> None:
+    def __init__(
+        self, parent: QWidget, world: World, suffix: str = ".ply", layer: Any = None
+    ) -> None:
+        """`layer`: the id of the one layer exported (its SH degree and bounds), or None
+        for the whole world."""
         super().__init__(parent)
+        one = world.layer(layer) if layer is not None else None
+        layers = [one] if one is not None else world.layers
         self.setWindowTitle("Export options")
         form = QFormLayout(self)
         self.suffix = suffix
@@ -227,7 +241,7 @@ class ExportOptionsDialog(QDialog):
         if suffix in (".ply", ".spz"):
             form.addRow("Antialiased", self.antialiased)
         self.sh = QComboBox()
-        deg = max((lay.data.sh_degree for lay in world.layers if not lay.is_mesh), default=0)
+        deg = max((lay.data.sh_degree for lay in layers if not lay.is_mesh), default=0)
         self.sh.addItems([str(d) for d in range(deg + 1)])
         self.sh.setCurrentIndex(deg)
         form.addRow("SH degree to keep", self.sh)
@@ -238,7 +252,7 @@ class ExportOptionsDialog(QDialog):
         form.addRow("Drop splats with opacity below", self.opacity)
         self.crop = QCheckBox("Crop to box")
         form.addRow(self.crop)
-        lo, hi = world.bounds()
+        lo, hi = one.world_bounds() if one is not None else world.bounds()
         self.box: list[QDoubleSpinBox] = []
         for label, vals in (("Box min", lo), ("Box max", hi)):
             row = QHBoxLayout()
