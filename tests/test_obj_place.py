@@ -305,3 +305,45 @@ def test_an_object_is_placed_past_the_photo_cameras_frusta(tmp_path) -> None:
         assert hit is not None and world.layer(hit.layer_id).name == "floor"
         assert abs(m[1, 3]) < 0.05 and abs(m[2, 3] - (-2.0)) < 0.1
         assert m[1, 1] == pytest.approx(0.25 * hit.distance, rel=1e-6)
+
+
+def test_an_object_inserted_at_a_wall_finds_a_sparse_floor_in_front() -> None:
+    """A one-photo world's floor behind its desk is seen only past the desk: sparse splats
+    with gaps between them. One ray straight down fell through a gap, and the object was
+    left hanging on the wall at the view ray's height (the office world, 1.6 m up)."""
+    from generators.objects.place import surface_below, view_placement
+
+    g = np.arange(-4, 4, 0.2) + 0.1  # splat centres off x = 0: the ray down meets a gap
+    xx, zz = np.meshgrid(g, np.arange(-3.0, 0.0, 0.2) + 0.1)
+    floor = np.stack([xx.ravel(), np.zeros(xx.size), zz.ravel()], 1)
+    w = World()
+    _with_slab(w, "floor", floor, [0.04, 0.005, 0.04])
+    xx, yy = np.meshgrid(np.linspace(-4, 4, 60), np.linspace(0, 3, 25))
+    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
+    eye = np.array([0.0, 1.6, 0.0])
+    lo, hi = np.array([-0.3, 0.0, -0.3]), np.array([0.3, 0.6, 0.3])
+    m, hit = view_placement(w, eye, np.array([0.0, 0.0, -1.0]), (lo, hi))  # looking level
+    assert hit is not None and hit.point[1] == pytest.approx(1.6, abs=0.05)  # the wall
+    assert m[1, 3] == pytest.approx(0.0, abs=0.05) and -3.0 < m[2, 3] < -2.0  # on the floor
+    assert pick_surface(w, m[:3, 3] + [0, 1.0, 0], [0, -1.0, 0]) is None  # in a gap, yet found
+    assert surface_below(w, np.array([0.0, 1.0, -2.5]), 0.01) is None  # a thin probe: a gap
+    # Object > Move to Where You Look (G) stands it on that floor too (it went back onto
+    # the wall spot in mid-air)
+    from types import SimpleNamespace
+
+    from viewer.ext_objects import ObjectTools
+
+    box = Mesh(
+        np.array([[x, y, z] for x in (-0.3, 0.3) for y in (0.0, 0.6) for z in (-0.3, 0.3)]),
+        np.array([[0, 1, 3], [0, 3, 2], [4, 6, 7], [4, 7, 5]]),
+    )
+    lay = insert_object(w, "box", box, similarity_matrix((2.0, 0.0, -1.0)))
+    tools = ObjectTools.__new__(ObjectTools)  # the method under test uses only the window
+    tools.window = SimpleNamespace(
+        world=w, show_status=lambda *a: None, pick_ray=lambda: (eye, np.array([0, 0, -1.0]))
+    )
+    tools.selected = lambda: lay
+    assert tools.move_here()
+    t = w.layer(lay.id).transform[:3, 3]
+    assert t[1] == pytest.approx(0.0, abs=0.05) and -3.0 < t[2] < -2.0

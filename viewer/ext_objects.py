@@ -43,6 +43,7 @@ from generators.objects.place import (
     duplicate_layer,
     insert_object,
     placement_transform,
+    stand_in_front,
     view_placement,
 )
 from scene.events import LayerAdded
@@ -403,10 +404,25 @@ class ObjectTools:
 
     def move_here(self) -> bool:
         def go(lay: Layer) -> None:
+            from scene.rotations import decompose_similarity
+
+            world = self.window.world
             origin, direction = self.window.pick_ray()
-            m, _ = placement_transform(self.window.world, origin, direction, exclude=[lay.id])
+            m, hit = placement_transform(world, origin, direction, exclude=[lay.id])
+            # looking at a wall (or level), it stands on the floor in front, as inserted
+            size = decompose_similarity(lay.transform)[0]
+            ext = np.max(np.abs(np.stack(lay.data.bounds())), axis=0)
+            dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
             new = lay.transform.copy()
-            new[:3, 3] = m[:3, 3]
+            new[:3, 3] = stand_in_front(
+                world,
+                hit,
+                direction,
+                m[:3, 3],
+                size * float(np.hypot(ext[0], ext[2])),
+                dist,
+                exclude=[lay.id],
+            )
             self._set(lay, new, "move")
 
         return self._with(go)

@@ -40,9 +40,12 @@ def pick_surface(
     exclude: Iterable[int] = (),
     min_distance: float = 1e-3,
     max_distance: float = 1e6,
+    widen: float = 0.0,
 ) -> Hit | None:
     """The first opaque splat or mesh triangle hit by the ray, over all visible layers
-    (a reconstruction's photo-camera frusta are guides, not surfaces: never hit)."""
+    (a reconstruction's photo-camera frusta are guides, not surfaces: never hit).
+    `widen` (world units): a ray of that thickness (each splat's scales grown by it in
+    quadrature), so gaps narrower than about twice it between splats are no way through."""
     from generators.reconstruct.preview import is_camera_frusta
 
     o = np.asarray(origin, np.float64).reshape(3)
@@ -60,7 +63,7 @@ def pick_surface(
         lo_ = (r.T @ (o - t)) / s  # ray in the layer's own frame
         ld = r.T @ d
         if isinstance(lay.data, GaussianCloud):
-            found = _pick_splats(lay.data, lo_, ld)
+            found = _pick_splats(lay.data, lo_, ld, widen=widen / s)
         elif isinstance(lay.data, Mesh):
             found = _pick_mesh(lay.data, lo_, ld)
         else:
@@ -81,13 +84,16 @@ def pick_surface(
 
 
 def _pick_splats(
-    cloud: GaussianCloud, o: np.ndarray, d: np.ndarray, threshold: float = 0.5
+    cloud: GaussianCloud, o: np.ndarray, d: np.ndarray, threshold: float = 0.5, widen: float = 0.0
 ) -> tuple[float, np.ndarray] | None:
-    """Depth where accumulated opacity along the ray first reaches `threshold`."""
+    """Depth where accumulated opacity along the ray first reaches `threshold` (splats'
+    scales grown by `widen` in quadrature: a thick ray)."""
     if len(cloud) == 0:
         return None
     mu = cloud.means.astype(np.float64)  # (N, 3)
     sig = np.exp(cloud.scales.astype(np.float64))  # (N, 3)
+    if widen > 0:
+        sig = np.sqrt(sig * sig + widen * widen)
     rel = mu - o
     tc = rel @ d  # (N,) depth of closest approach
     r2 = np.einsum("ij,ij->i", rel, rel) - tc * tc
@@ -218,19 +224,61 @@ def view_placement(
     else:
         size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
     m[:3, :3] *= size
+    ext = np.max(np.abs(np.stack(object_bounds)), axis=0)  # (3,) object frame, +Y up
+    reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
+    m[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], reach, dist)
+    return m, hit
+
+
+def stand_in_front(
+    world: World,
+    hit: Hit | None,
+    direction: np.ndarray,
+    spot: np.ndarray,
+    reach: float,
+    distance: float,
+    exclude: Iterable[int] = (),
+) -> np.ndarray:
+    """Where an object placed along a view ray stands (3,): `spot` (the hit point) when
+    the ray met a surface facing up, else — a level or rising ray, or a surface that does
+    not face up (a wall, a cabinet's side or a one-photo world's upright layer: its normal
+    within acos(STANDABLE_COS) of level) — on the floor just in front of the hit, all of the
+    object (`reach` m from its base centre to its farthest side) in front of it, at most
+    half the `distance` back towards the eye. The floor is `surface_below` there; without
+    one (nothing was captured under that spot) the object keeps `spot`."""
+    if hit is None:
+        return np.asarray(spot, np.float64)
     d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
     up = world_up(world)
-    # a ray meeting a wall or the side of furniture (its surface not facing up) puts the
-    # object on the floor in front of it: on the wall spot it hung in mid-air
-    steep = hit is not None and abs(float(hit.normal @ up)) < STANDABLE_COS
-    if hit is not None and (d @ up > -0.1 or steep):
-        ext = np.max(np.abs(np.stack(object_bounds)), axis=0)  # (3,) object frame, +Y up
-        reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
-        front = hit.point - d * min(reach + 0.05 * size, 0.5 * dist)  # all of it in front
-        below = pick_surface(world, front, -up)
-        if below is not None:  # else no floor was captured there: keep the wall spot
-            m[:3, 3] = below.point
-    return m, hit
+    steep = abs(float(hit.normal @ up)) < STANDABLE_COS
+    if not (d @ up > -0.1 or steep):
+        return np.asarray(spot, np.float64)
+    front = hit.point - d * min(reach * 1.05, 0.5 * distance)
+    below = surface_below(world, front, max(reach, 0.02), exclude)
+    return below.point if below is not None else np.asarray(spot, np.float64)
+
+
+def surface_below(
+    world: World, point: np.ndarray, radius: float, exclude: Iterable[int] = ()
+) -> Hit | None:
+    """The surface an object standing over `point` (3,) rests on: the first surface facing
+    up (within acos(STANDABLE_COS)) straight down (the world's −up) from there, past the
+    sides of things, or None. The ray down is `radius` / 4 thick (2..10 cm): a floor that
+    a photo saw only past the things in front of it (a one-photo world's floor behind a
+    desk) is sparse, and a thin ray fell through its gaps and left the object hanging on
+    a wall."""
+    up = world_up(world)
+    p = np.asarray(point, np.float64)
+    widen = float(np.clip(0.25 * radius, 0.02, 0.1))
+    start = 0.0
+    for _ in range(4):  # past the sides of things (a wall's foot, a desk's front)
+        h = pick_surface(world, p - start * up, -up, exclude=exclude, widen=widen)
+        if h is None:
+            return None
+        if abs(float(h.normal @ up)) >= STANDABLE_COS:
+            return Hit(h.point, start + h.distance, h.layer_id, h.normal)
+        start += h.distance + 0.02
+    return None
 
 
 # ------------------------------------------------------------------ edits (undoable)
