@@ -490,3 +490,31 @@ def test_a_walker_settling_by_a_hair_is_not_a_move(monkeypatch: pytest.MonkeyPat
         )
         nav.update(0.016)  # clear any pending change
         assert nav.update(0.016) is moved
+
+
+def test_walk_from_a_drone_view_lands_where_the_view_meets_the_scene() -> None:
+    """From an aerial reconstruction's first photo (30 m up, looking down at a hill
+    ahead), View > Walk fell 52 m onto the backdrop's ground disc under the cameras, 24 m
+    below the hill (a trial). The walker now lands on the hill where the view's centre meets
+    it, looking level the same way."""
+    rng = np.random.default_rng(5)
+    g = np.arange(-60, 60, 0.5)
+    xx, zz = np.meshgrid(g, g)
+    low = np.stack([xx.ravel(), np.full(xx.size, -24.0), zz.ravel()], 1)  # the far-below disc
+    hx, hz = np.meshgrid(np.arange(-15, 15, 0.3), np.arange(-100, -60, 0.3))
+    hill = np.stack([hx.ravel(), 10.0 + rng.normal(0, 0.02, hx.size), hz.ravel()], 1)
+    pts = np.concatenate([low, hill])
+    nav = walker(GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.3, opacity=0.95))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, 30.0, 0.0])
+    nav.yaw, nav.pitch = 0.0, math.radians(-15.0)  # looking -Z, down at the hill
+    nav.set_mode("walk")
+    assert nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
+    assert -100 < nav.pos[2] < -60 and nav.pitch == 0.0
+    run(nav, 1.0)
+    assert nav.on_ground and nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
+    # looking at the sky from up there: nothing to land on ahead, it drops as before
+    nav.set_mode("fly")
+    nav.pos, nav.pitch = np.array([0.0, 30.0, 0.0]), math.radians(10.0)
+    nav.set_mode("walk")
+    assert nav.pos[1] == pytest.approx(30.0)

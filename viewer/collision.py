@@ -242,6 +242,31 @@ class Collider:
         g = float(best.max())
         return g if np.isfinite(g) else None
 
+    def raycast(
+        self, origin: np.ndarray, direction: np.ndarray, max_dist: float | None = None
+    ) -> np.ndarray | None:
+        """The first point (3,) along the ray (local frame) inside a solid voxel, sampled
+        every half voxel up to `max_dist` (default: across the grid), or None."""
+        o = np.asarray(origin, np.float64)
+        d = np.asarray(direction, np.float64)
+        d = d / max(float(np.linalg.norm(d)), 1e-12)
+        lo, hi = self.bounds
+        far = (
+            max_dist
+            if max_dist is not None
+            else float(np.linalg.norm(hi - lo)) + float(np.linalg.norm(o - 0.5 * (lo + hi)))
+        )
+        t = np.arange(0.0, far, 0.5 * self.voxel)
+        pts = o + t[:, None] * d
+        idx = np.floor((pts - self.origin) / self.voxel).astype(np.int64)
+        dims = np.array(self.heights.shape)
+        inside = np.all((idx >= 0) & (idx < dims), axis=1)
+        solid = np.zeros(len(t), bool)
+        ii = idx[inside]
+        solid[inside] = np.isfinite(self.heights[ii[:, 0], ii[:, 1], ii[:, 2]])
+        first = np.flatnonzero(solid)
+        return pts[first[0]] if len(first) else None
+
     def floor_at(self, x: float, z: float) -> float | None:
         """The lowest dense surface in the column (x, z), or None."""
         si, sk, mask = self._columns(x, z, 1e-9)

@@ -65,6 +65,10 @@ class Pose:
     pitch: float = 0.0
 
 
+#: eye heights above the ground below: switching to Walk from higher up (a drone's view
+#: 30 m up) lands where the view's centre meets the scene instead of falling there (the
+#: trial's aerial scene: a 52 m fall onto the backdrop's ground disc under the cameras)
+HIGH_LAND = 3.0
 SETTLE_TOL = 1e-5  # position changes below this many metres (scene units / scale) are no move
 
 
@@ -219,10 +223,30 @@ class Navigator:
             g = self.collider.ground_at(self.pos[0], self.pos[2], self.pos[1], self.radius * 0.5)
             if g is not None and g <= self.pos[1] < g + self.eye_height:
                 self.pos = np.array([self.pos[0], g + self.eye_height, self.pos[2]])
+            elif g is None or self.pos[1] - g > HIGH_LAND * self.eye_height:
+                self._land_where_looking()
         self.mode = mode
         self.vel_up = 0.0
         self.vel = np.zeros(3)
         self._changed = True
+
+    def _land_where_looking(self) -> None:
+        """Stand on the scene where the view's centre meets it, a body's width in front of
+        that spot, looking level the same way (unchanged when the view meets nothing)."""
+        col = self.collider
+        fwd = self.forward_local()
+        hit = col.raycast(self.pos, fwd) if col is not None else None
+        if hit is None:
+            return
+        back = fwd.copy()
+        back[1] = 0.0
+        n = float(np.linalg.norm(back))
+        spot = hit - (back / n) * (self.radius + col.voxel) if n > 1e-6 else hit
+        g = col.ground_at(spot[0], spot[2], hit[1] + 0.5 * col.voxel, self.radius * 0.5)
+        if g is None:
+            return
+        self.pos = np.array([spot[0], g + self.eye_height, spot[2]])
+        self.pitch = 0.0
 
     def set_orbit_target(self, target_world: np.ndarray, distance: float | None = None) -> None:
         """Orbit around a world point (e.g. the selected object)."""
