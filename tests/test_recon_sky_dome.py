@@ -87,6 +87,21 @@ def test_no_sky_seen_no_dome() -> None:
     assert info.added == 0 and out is both
 
 
+def test_a_drone_capture_continues_a_little_seen_sky() -> None:
+    """A quick run of the Great Wall (photos of haze over far hills) left 35 bins of seen
+    sky, under the 40 a capture needs to continue it, and turned away to black. Over a
+    drone's capture the sky is certainly there: 8 bins are enough."""
+    from generators.reconstruct.sky_dome import MIN_SKY_BINS_AERIAL
+
+    cloud, cams = _scene_with_sky_wedge(az_deg=(0.0, 1.0))  # a 1° wide strip: 30 bins
+    out, info = complete_sky(cloud, cams)
+    assert info.added == 0 and 8 <= info.seen_bins < 40
+    out, info = complete_sky(cloud, cams, min_seen=MIN_SKY_BINS_AERIAL)
+    assert info.added > 1000
+    rgb = np.clip(sh0_to_rgb(out.sh0[len(cloud) :]), 0, 1)
+    assert np.abs(np.median(rgb, 0) - BLUE).max() < 0.08
+
+
 def test_dome_discs_overlap_their_neighbours() -> None:
     """Each disc is as wide as its bin, so the dome is an even surface, not a lattice: the
     spacing between neighbouring discs' centres is under 2 standard deviations."""

@@ -314,13 +314,16 @@ def _run(
         # horizon when the walker turns away from them), and its needles are shortened
         # (no streaks across the sky); renders at the photos' cameras hardly change
         # (sky_dome.py)
-        from .sky_dome import complete_sky, shorten_far_needles
+        from .sky_dome import MIN_SKY_BINS, MIN_SKY_BINS_AERIAL, complete_sky, shorten_far_needles
 
         # the training photos' cameras: what they looked at is theirs (held-out ones too
         # would leak where the evaluated photos point)
         train_cams = [cams_w[n] for n in depth_w]
         cloud, cut = shorten_far_needles(cloud, train_cams)
-        cloud, dome = complete_sky(cloud, train_cams)
+        aerial = capture.get("type") == "aerial"
+        cloud, dome = complete_sky(
+            cloud, train_cams, min_seen=MIN_SKY_BINS_AERIAL if aerial else MIN_SKY_BINS
+        )
         backdrop = {**dome.as_dict(), "needles_shortened": cut, "ground_discs": 0}
         if capture.get("ground_at_zero") and capture.get("type") in ("walk", "aerial"):
             # ... and the ground plane continues under and around the cameras out to the

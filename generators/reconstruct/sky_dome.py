@@ -41,6 +41,9 @@ GRID_H = 90  # latitude bins over 180° (2° each); longitude bins = 2 × GRID_H
 HORIZON_DEG = 0.0  # opaque from this elevation up ...
 FADE_DEG = 12.0  # ... fading out over this many degrees below it (no hard edge on black)
 MIN_SKY_BINS = 40  # seen sky bins (of 16200) below which the sky is not continued
+#: ... over a drone capture, where the sky is certainly there: a quick run of the Great Wall
+#: (its photos see haze over far hills, no sky) had 35 seen bins and turned away to black
+MIN_SKY_BINS_AERIAL = 8
 ON_SPHERE = 0.25  # far splats within this share of the median radius are the sky sphere
 MAX_SKY_RGB = 2.0  # the seen sky's colours are averaged up to this (display clips at 1)
 SEEN_DILATE = 1  # bins around seen sky that count as seen (its splats overlap them)
@@ -187,6 +190,7 @@ def complete_sky(
     horizon_deg: float = HORIZON_DEG,
     fade_deg: float = FADE_DEG,
     opacity: float = 0.98,
+    min_seen: int = MIN_SKY_BINS,
 ) -> tuple[GaussianCloud, DomeInfo]:
     """`cloud` (Wander frame, +Y up) with the sky sphere completed above `horizon_deg`
     (opaque) and down to `fade_deg` below it (opacity fading to 0).
@@ -197,7 +201,8 @@ def complete_sky(
     fusion left out was better matched by the black background than by invented sky:
     -0.2 dB on Sceaux's training views). Returns (cloud with the new splats appended,
     DomeInfo). The input is returned unchanged (same object) when it has no sky sphere or
-    too little seen sky."""
+    less seen sky than `min_seen` bins (MIN_SKY_BINS; MIN_SKY_BINS_AERIAL for a drone's
+    capture)."""
     pos = np.array([c.position for c in cameras], np.float64).reshape(-1, 3)
     if len(cloud) == 0 or len(pos) == 0:
         return cloud, DomeInfo(0, 0, 0.0, "no splats or cameras")
@@ -231,7 +236,7 @@ def complete_sky(
     np.add.at(csum, (r, c), shows[:, None] * rgb)
     seen = wsum > 0.5
     n_seen = int(seen.sum())
-    if n_seen < MIN_SKY_BINS:
+    if n_seen < max(min_seen, 1):
         return cloud, DomeInfo(n_seen, 0, radius, "too little sky seen to continue")
     colour = np.where(seen[..., None], csum / np.maximum(ssum, 1e-30)[..., None], 0.0)
     # how much each seen bin's colour counts: by how much of the bin its splats cover,
