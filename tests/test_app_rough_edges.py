@@ -88,6 +88,20 @@ def test_key_overlay_cuts_no_text_in_a_small_window(window, qtbot) -> None:  # n
     qtbot.keyClick(ov, Qt.Key.Key_Escape)
 
 
+def test_the_object_panel_appears_without_widening_the_left_column(window, qtbot) -> None:  # noqa: ANN001
+    """The Object panel took its preferred width when it first appeared (256 -> 369 px):
+    the view re-framed and the clicked object jumped to its edge (a trial)."""
+    window.resize(1200, 750)
+    window.set_world(photo_world())
+    qtbot.wait(100)
+    before = window.outliner_dock.width()
+    tools = window.extensions["objects_tools"]
+    tools.panel_dock.show()
+    qtbot.wait(100)
+    assert window.outliner_dock.width() == before
+    assert tools.panel_dock.width() == before
+
+
 def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
     from viewer import settings_dialog as sd
     from viewer.settings import Settings

@@ -152,6 +152,12 @@ class ObjectTools:
             self.window.outliner_dock, self.panel_dock, Qt.Orientation.Vertical
         )
         self.panel_dock.hide()
+        # the left column is as wide as the panel needs from the start: showing the panel on
+        # the first click widened it (to the panel's preferred width, 256 -> 369 px) and the
+        # view re-framed, the clicked object jumping to its edge
+        width = max(self.window.outliner_dock.minimumWidth(), self.panel.minimumSizeHint().width())
+        self.window.outliner_dock.setMinimumWidth(width)
+        self.panel.preferred_width = width
         toggle = self.panel_dock.toggleViewAction()
         toggle.setText("Object &Panel")
         toggle.triggered.connect(lambda on: setattr(self, "_panel_closed", not on))

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtWidgets import (
     QButtonGroup,
     QDoubleSpinBox,
@@ -46,6 +46,8 @@ class TransformPanel(QWidget):
         focus_back: Callable[[], None] | None = None,
     ) -> None:
         super().__init__()
+        #: the width the panel asks its dock for (None: what its contents prefer)
+        self.preferred_width: int | None = None
         self.world_fn, self.layer_fn, self.gizmo = world_fn, layer_fn, gizmo
         self.focus_back = focus_back or (lambda: None)
         self._filling = False
@@ -98,6 +100,12 @@ class TransformPanel(QWidget):
         lay.addStretch(1)
         self.sync_mode()
         self.refresh()
+
+    def sizeHint(self) -> QSize:  # noqa: N802 - Qt override
+        hint = super().sizeHint()
+        if self.preferred_width is not None:
+            hint.setWidth(self.preferred_width)
+        return hint
 
     def set_mode(self, mode: str) -> None:
         self.gizmo.mode = mode
