@@ -39,6 +39,39 @@ def test_coarse_level_is_merged_from_the_packed_data() -> None:
     assert lod.child_start[-1] == 12_000
 
 
+def test_adding_an_object_does_not_merge_the_world_again(monkeypatch) -> None:  # noqa: ANN001
+    """Adding, removing or moving a small object re-packs the layer set. The world's
+    coarse level was merged again each time (seconds for a 1.6 M-splat world here) and
+    moving frames drew scattered fine splats meanwhile (a trial saw it after each edit).
+    The world's merge is reused; a world whose data changed is merged anew."""
+    import viewer.lod as lod_mod
+    import viewer.renderer as renderer_mod
+    from scene.world import Layer, World
+    from viewer.renderer import pack_lod, pack_world
+
+    calls: list[int] = []
+    merge = lod_mod.merge_with_parents
+    monkeypatch.setattr(
+        lod_mod, "merge_with_parents", lambda c, t: calls.append(len(c)) or merge(c, t)
+    )
+    world = World()
+    wall = world.add_layer(Layer("wall", _wall(30_000, seed=3)))
+    first = pack_lod(pack_world(world.layers, ("a",)), target=2000)
+    assert calls == [30_000]
+    world.add_layer(Layer("cup", _cup(800)))  # a small object: kept as it is
+    again = pack_lod(pack_world(world.layers, ("b",)), target=2000)
+    assert calls == [30_000]  # the wall's merge reused
+    n_wall = first.ranges[0][2]
+    np.testing.assert_array_equal(again.means[:n_wall], first.means[:n_wall])
+    assert len(again.means) == n_wall + 800 and again.child_start[-1] == 30_800
+    mask = np.zeros(30_000, bool)
+    mask[:100] = True
+    world.remove_splats(wall.id, mask)  # new data: merged anew
+    pack_lod(pack_world(world.layers, ("c",)), target=2000)
+    assert calls == [30_000, 29_900]
+    assert len(renderer_mod._merge_cache) <= renderer_mod.MERGE_CACHE
+
+
 def test_limited_selection_gives_every_layer_its_share() -> None:
     """A small object keeps its splats in a limited frame however strong the world's are;
     a big object does not take half the budget (an inserted 65k-splat chair took half of a

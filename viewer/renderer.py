@@ -33,7 +33,9 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
+import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -211,25 +213,54 @@ class _Lod:
     )
 
 
-def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
-    """Merge every layer of `packed` to about `target` splats in all (in proportion to size;
-    layers under 5000 splats are kept as they are), packed like `pack_world` (CPU only)."""
+#: the last layers' merges (`_merged`): adding, removing or editing a small object beside a
+#: 1.6 M-splat world re-packed the layer set and merged the world again (seconds, on this
+#: 2-core machine), and moving frames drew scattered fine splats meanwhile
+MERGE_CACHE = 4
+MERGE_REUSE = 0.15  # a cached merge serves a target within this share of its own
+_merge_cache: list[tuple[weakref.ref, bytes | None, int, tuple]] = []  # weak: a closed
+_merge_lock = threading.Lock()  # world's splats are not kept alive by its merge
+
+
+def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> tuple:
+    """`lod.merge_with_parents` of `data` (transformed by `baked` when given) to about
+    `target` splats, from a small cache of the last merges: a layer's data is never changed
+    in place (an edit gives it new data), so the same object with the same baked transform
+    merges the same."""
     from .lod import merge_with_parents
 
+    tag = None if baked is None else np.asarray(baked, np.float64).tobytes()
+    with _merge_lock:
+        _merge_cache[:] = [e for e in _merge_cache if e[0]() is not None]
+        for d, b, t, res in _merge_cache:
+            if d() is data and b == tag and abs(t - target) <= MERGE_REUSE * t:
+                return res
+    cloud = data if baked is None else data.transformed(baked)
+    res = merge_with_parents(cloud, target)
+    if res[0] is not data:  # (a merge that kept the layer as it is would keep it alive)
+        with _merge_lock:
+            _merge_cache.insert(0, (weakref.ref(data), tag, target, res))
+            del _merge_cache[MERGE_CACHE:]
+    return res
+
+
+def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
+    """Merge every layer of `packed` to about `target` splats in all (in proportion to size;
+    layers under 5000 splats are kept as they are), packed like `pack_world` (CPU only).
+    Layers merged before (`_merged`'s cache) are not merged again."""
     total = max(sum(s.stop - s.start for s in packed.slots), 1)
     parts, ranges, at = [], [], 0
     sizes, parents = [], []
     for i, s in enumerate(packed.slots):
         data = s.layer.data if s.data is None else s.data  # as packed, not as edited since
-        cloud = data if s.baked is None else data.transformed(s.baked)
-        n = len(cloud)
+        n = len(data)
         if n != s.stop - s.start:
             raise ValueError("layer data changed since packing")
-        lod, parent, size = (
-            (cloud, None, np.zeros(n, np.float32))
-            if n < 5000
-            else merge_with_parents(cloud, max(1000, int(target * n / total)))
-        )
+        if n < 5000:
+            cloud = data if s.baked is None else data.transformed(s.baked)
+            lod, parent, size = cloud, None, np.zeros(n, np.float32)
+        else:
+            lod, parent, size = _merged(data, s.baked, max(1000, int(target * n / total)))
         if parent is None:  # kept as it is: each splat its own parent
             parent = np.arange(n)
         parts.append((lod, s.slot))
