@@ -195,3 +195,28 @@ def test_convert_on_a_project_names_export(tmp_path) -> None:
     r = convert(fake, tmp_path / "y.ply")
     assert r.returncode == 2 and "is not one" in r.stderr, r.stderr
     assert not (tmp_path / "y.ply").exists()
+
+
+@pytest.mark.gl
+def test_no_menu_gives_one_letter_to_two_items(app_window) -> None:  # noqa: ANN001
+    """Alt+C, P opened "New World from Panorama…", though three more Create items had P
+    (a trial); each menu's underlined letters are unique, so a letter reaches its item."""
+    import re
+
+    from viewer.main_window import FEATURES
+
+    win = app_window(*[install for _, install in FEATURES], size=(900, 600))
+    clashes = []
+
+    def walk(title: str, menu) -> None:  # noqa: ANN001
+        seen: dict[str, list[str]] = {}
+        for a in menu.actions():
+            m = re.search(r"&([^&])", a.text().replace("&&", ""))
+            if m:
+                seen.setdefault(m.group(1).lower(), []).append(a.text())
+            if a.menu() is not None:
+                walk(a.text(), a.menu())
+        clashes.extend((title, k, v) for k, v in seen.items() if len(v) > 1)
+
+    walk("menu bar", win.menuBar())
+    assert not clashes, clashes

@@ -105,7 +105,7 @@ def test_two_crashed_unsaved_worlds_are_both_recoverable(env, qtbot, tmp_path): 
     assert thumb.ndim == 3 and thumb.std() > 5  # a picture, not a blank square
     # File > Recover lists both, with time and thumbnail.
     win = new_window()
-    assert any(act.text() == "&Recover Unsaved Work…" for act in win.menu("&File").actions())
+    assert any(act.text() == "Recover &Unsaved Work…" for act in win.menu("&File").actions())
     dlg = RecoverDialog(win, win.extensions["autosave"].pending_recoveries())
     qtbot.addWidget(dlg)
     assert dlg.list.count() == 2

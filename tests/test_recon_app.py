@@ -26,7 +26,7 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     from viewer.ext_reconstruct import ReconstructDialog
 
     texts = [a.text() for a in window.menu("&Create").actions()]
-    assert "New Scene from &Photos…" in texts and "New Scene from &Video…" in texts
+    assert "New Scene from &Photos…" in texts and "New Scene from V&ideo…" in texts
     make_photo_set(tmp_path / "photos", 7, 240, 180, seed=3, supersample=1)
     (tmp_path / "photos" / "notes.jpg").write_bytes(b"not an image")
     photos = sorted((tmp_path / "photos").iterdir())

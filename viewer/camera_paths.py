@@ -57,7 +57,7 @@ class CameraPaths(QObject):
         c = self.win.menu("&Create")
         if c.actions():
             c.addSeparator()  # one group per kind of thing created
-        m = c.addMenu("Camera &Path")
+        m = c.addMenu("Camera Pa&th")
         act = self.win.add_menu_action
         self.record_action = act(
             m, "&Record While Walking", self.toggle_record, "Ctrl+R", checkable=True

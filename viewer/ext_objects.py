@@ -100,7 +100,7 @@ class ObjectTools:
 
     def _build(self) -> None:
         create = self.window.menu("&Create")
-        self._act(create, "insert_photo", "Insert Object from &Photo…", self.insert_photo_dialog)
+        self._act(create, "insert_photo", "Insert &Object from Photo…", self.insert_photo_dialog)
         self._act(create, "insert_file", "Insert &Mesh/Splat File…", self.insert_file_dialog)
         obj = self.window.menu("&Object")
         self._act(obj, "gizmo_move", "Gizmo: &Move", lambda: self.set_gizmo_mode("move"), "Alt+1")
@@ -110,9 +110,9 @@ class ObjectTools:
         self._act(
             obj, "gizmo_scale", "Gizmo: S&cale", lambda: self.set_gizmo_mode("scale"), "Alt+3"
         )
-        self._act(obj, "gizmo_space", "Gizmo: World / &Local Axes", self.toggle_space, "Alt+L")
+        self._act(obj, "gizmo_space", "Gizmo: World / Local A&xes", self.toggle_space, "Alt+L")
         obj.addSeparator()
-        self._act(obj, "here", "Move to Where You &Look", self.move_here, "G")
+        self._act(obj, "here", "Move to Where You Loo&k", self.move_here, "G")
         self._act(obj, "snap", "&Snap to Ground", self.snap, "End")
         obj.addSeparator()
         step = self.step

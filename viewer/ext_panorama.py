@@ -219,7 +219,7 @@ class PanoramaTools:
         create = window.menu("&Create")
         self.photo_action = QAction("New &World from Photo…", window)
         self.photo_action.triggered.connect(lambda _=False: self.new_from_photo())
-        self.pano_action = QAction("New World from &Panorama…", window)
+        self.pano_action = QAction("New World from P&anorama…", window)
         self.photo_action.setStatusTip("Photo(s) from one spot → 360° panorama → world")
         self.pano_action.setStatusTip("A 360° panorama → depth → walkable world")
         self.pano_action.triggered.connect(lambda _=False: self.new_from_panorama())

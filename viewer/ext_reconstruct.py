@@ -336,7 +336,7 @@ class ReconstructTools:
         self.photos_action.triggered.connect(lambda _=False: self.new_from_photos())
         self.folder_action = QAction("New Scene from Photo &Folder…", window)
         self.folder_action.triggered.connect(lambda _=False: self.new_from_folder())
-        self.video_action = QAction("New Scene from &Video…", window)
+        self.video_action = QAction("New Scene from V&ideo…", window)
         self.photos_action.setStatusTip("Photos taken while moving → cameras, depth, splats")
         self.folder_action.setStatusTip("Every photo in a folder → cameras, depth, splats")
         self.video_action.setStatusTip("A walk-through video → sharp frames → a splat scene")

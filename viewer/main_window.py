@@ -694,7 +694,7 @@ class MainWindow(QMainWindow):
             self.up_actions[name] = a
         up.aboutToShow.connect(self._sync_up_actions)
         v.addSeparator()
-        self.stats_action = self._act(v, "Show &Stats", self._toggle_stats, checkable=True)
+        self.stats_action = self._act(v, "Show S&tats", self._toggle_stats, checkable=True)
         self.stats_action.setChecked(bool(self.settings.get("show_stats", True, bool)))
         self.adaptive_action = self._act(
             v,
@@ -705,10 +705,10 @@ class MainWindow(QMainWindow):
         )
         self.adaptive_action.setChecked(True)
         dock_toggle = self.outliner_dock.toggleViewAction()
-        dock_toggle.setText("Scene &Outliner")
+        dock_toggle.setText("Scene Outli&ner")
         dock_toggle.triggered.connect(lambda on: setattr(self, "_dock_closed_by_user", not on))
         v.addAction(dock_toggle)
-        self._act(v, "F&ull Screen", self._toggle_full_screen, "F11")
+        self._act(v, "Full Scr&een", self._toggle_full_screen, "F11")
 
         h = self.menu("&Help")
         self.controls_action = self._act(

@@ -62,7 +62,7 @@ class Autosave(QObject):
         f = window.menu("&File")
         self.recover_action = window.add_menu_action(
             f,
-            "&Recover Unsaved Work…",
+            "Recover &Unsaved Work…",
             self.recover_dialog,
             tip="Reopen work that Wander autosaved before it closed without saving",
         )
