@@ -94,6 +94,17 @@ def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
     )  # this document's slot
     assert auto.is_file() and win.extensions["autosave"].autosave_file == auto
     assert proj.thumbnail_path(auto).is_file()
+    # the recovery list shows the view the user had: the last full frame, small (a trial
+    # saw a dark cloud of dots, the splat centres drawn from the front)
+    qtbot.waitUntil(lambda: win.viewport.view_thumbnail is not None, timeout=10000)
+    win.world.rename(win.world.layers[0].id, "edited room again")
+    assert win.extensions["autosave"].autosave_now(wait=True)
+    from PIL import Image
+
+    thumb = np.asarray(Image.open(proj.thumbnail_path(auto)).convert("RGB"))
+    np.testing.assert_array_equal(thumb, win.viewport.view_thumbnail)
+    win.world.rename(win.world.layers[0].id, "edited room")
+    assert win.extensions["autosave"].autosave_now(wait=True)
     assert not win.extensions["autosave"].autosave_now(
         wait=True
     )  # nothing changed since: no rewrite

@@ -18,6 +18,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PyQt6.QtCore import QObject, QSize, QTimer
 from PyQt6.QtGui import QIcon, QPixmap
 from PyQt6.QtWidgets import (
@@ -96,10 +97,13 @@ class Autosave(QObject):
             doc.autosave_folder,
             doc.doc_id,
         )
+        # the recovery list shows the view the user had (the last full frame); a drawing of
+        # the splat centres from the front only when none was drawn
+        thumb = getattr(getattr(self.win, "viewport", None), "view_thumbnail", None)
 
         def work() -> None:
             try:
-                self._write(snap, project_path, folder, doc_id)
+                self._write(snap, project_path, folder, doc_id, thumb)
             except Exception as exc:  # noqa: BLE001 - autosave must never disturb the user
                 # logged with its traceback and shown in the status bar (any thread)
                 self.win.report_background_error("Autosave failed", exc)
@@ -111,9 +115,17 @@ class Autosave(QObject):
             fut.result()
         return True
 
-    def _write(self, snap: World, project_path: Path | None, folder: Path, doc_id: str) -> Path:
-        """Write the slot; a recovery this world came from is superseded by it."""
-        target = proj.write_autosave(snap, project_path, folder, doc_id)
+    def _write(
+        self,
+        snap: World,
+        project_path: Path | None,
+        folder: Path,
+        doc_id: str,
+        thumbnail: np.ndarray | None = None,
+    ) -> Path:
+        """Write the slot (with `thumbnail`, (h, w, 3) uint8, when given); a recovery this
+        world came from is superseded by it."""
+        target = proj.write_autosave(snap, project_path, folder, doc_id, thumbnail=thumbnail)
         doc = self.doc
         if doc_id != doc.doc_id:  # the world was replaced meanwhile: the file is its recovery
             return target
@@ -132,7 +144,13 @@ class Autosave(QObject):
         if doc.is_modified():
             with self._writing:
                 try:
-                    self._write(doc.snapshot(), doc.project_path, doc.autosave_folder, doc.doc_id)
+                    self._write(
+                        doc.snapshot(),
+                        doc.project_path,
+                        doc.autosave_folder,
+                        doc.doc_id,
+                        getattr(getattr(self.win, "viewport", None), "view_thumbnail", None),
+                    )
                 except Exception:  # noqa: BLE001 - quitting must go on
                     log.exception("autosave at quit failed")
         else:

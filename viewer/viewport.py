@@ -53,6 +53,7 @@ FULL_DELAY_S = 0.35  # ...and the full frame only once the camera rested this lo
 #: a still frame's depth for reprojection (viewer/reproject.py) is drawn this long after it is
 #: shown, so the tens of ms it takes never delay the frame; a move within it goes without
 REPROJECT_DELAY_MS = 120
+THUMB_W = 200  # px: the last full frame, small, for the recovery list (`view_thumbnail`)
 # Moving quality ladder: (render scale, fraction of splats by importance).
 LEVELS: tuple[tuple[float, float], ...] = (
     (1.0, 1.0),
@@ -291,6 +292,10 @@ class Viewport(QOpenGLWidget):
         self.mode_from_user = False
         self._hud_mode: str | None = None  # the navigation mode the HUD text was made for
         self._fbo: Any = None
+        self._thumb_fbo: Any = None
+        #: (h, THUMB_W, 3) uint8: the last full-quality frame, small (None until one is drawn;
+        #: dropped with the world): what an autosave shows in the recovery list
+        self.view_thumbnail: np.ndarray | None = None
         #: the last still frame, reprojected over moving frames (viewer/reproject.py)
         self.reproject: Any = None
         if self.renderer is not None:
@@ -331,6 +336,7 @@ class Viewport(QOpenGLWidget):
         if self.world is not None:
             self.world.unsubscribe(self._on_world)
         self.world = world
+        self.view_thumbnail = None  # the last world's picture is no picture of this one
         world.subscribe(self._on_world)
         if self.renderer is not None:
             self.renderer.set_world(world)
@@ -619,6 +625,8 @@ class Viewport(QOpenGLWidget):
                 # kept before any overlay; its depth once it is shown
                 self.reproject.keep(self.renderer, cam, target)
                 self._reproject_timer.start()
+            if not reduced and not moving:
+                self._keep_thumbnail(target, w, h)
             GL.glFinish()  # honest frame time for the quality controller
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
@@ -685,6 +693,26 @@ class Viewport(QOpenGLWidget):
         if len(ts) < 2:
             return 1000.0 / max(self.info.frame_ms, 1e-3) if self.info.frame_ms else 0.0
         return (len(ts) - 1) / max(ts[-1] - ts[0], 1e-6)
+
+    def _keep_thumbnail(self, source: int, w: int, h: int) -> None:
+        """`view_thumbnail`: the full-quality frame in framebuffer `source` (w × h), scaled
+        to THUMB_W pixels wide (a blit and a read of ~20k pixels: about a millisecond)."""
+        from OpenGL import GL
+        from PyQt6.QtOpenGL import QOpenGLFramebufferObject
+
+        tw = THUMB_W
+        th = max(1, round(tw * h / max(w, 1)))
+        fbo = self._thumb_fbo
+        if fbo is None or (fbo.width(), fbo.height()) != (tw, th):
+            fbo = self._thumb_fbo = QOpenGLFramebufferObject(tw, th)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, source)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, fbo.handle())
+        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, tw, th, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo.handle())
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 1)
+        raw = GL.glReadPixels(0, 0, tw, th, GL.GL_RGB, GL.GL_UNSIGNED_BYTE)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, source)
+        self.view_thumbnail = np.frombuffer(raw, np.uint8).reshape(th, tw, 3)[::-1].copy()
 
     def _small_fbo(self, w: int, h: int):
         from PyQt6.QtOpenGL import QOpenGLFramebufferObject
@@ -787,7 +815,7 @@ class Viewport(QOpenGLWidget):
                 self.renderer.release()
                 if self.reproject is not None:
                     self.reproject.release()
-                self._fbo = None
+                self._fbo = self._thumb_fbo = None
                 self.doneCurrent()
             except Exception:  # noqa: BLE001 - closing must go on; the failure is logged
                 log.warning("releasing the renderer's GL objects failed", exc_info=True)
