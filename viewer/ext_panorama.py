@@ -266,7 +266,7 @@ class PanoramaTools:
 
         def done(result: Any) -> None:
             world = result.world
-            self.window.set_world(world)
+            self.window.set_world(world, new_work=True)  # in no file yet: unsaved work
             n = len(world.layers[0].data) if world.layers else 0
             warnings = result.panorama.meta.get("warnings", [])
             self.window.show_status(

@@ -386,7 +386,7 @@ class ReconstructTools:
         )
 
         def done(world: Any) -> None:
-            self.window.set_world(world, req.save_to)
+            self.window.set_world(world, req.save_to, new_work=True)  # unsaved without save_to
             st = world.meta.get("reconstruct", {}).get("photos", {})
             ok = sum(1 for v in st.values() if v == "registered")
             bad = [f"{k}: {v}" for k, v in st.items() if v != "registered"]

@@ -99,8 +99,9 @@ class WindowAPI(Protocol):
         delivers its result (the app then matches the disk)."""
         ...
 
-    def set_world(self, world: World, path: Path | None = None) -> None:
-        """Show `world` (from `path`, None for a new one) and frame the camera on it."""
+    def set_world(self, world: World, path: Path | None = None, new_work: bool = False) -> None:
+        """Show `world` (from `path`, None for a new one) and frame the camera on it;
+        `new_work`: just made here and in no file yet (unsaved: closing it asks first)."""
         ...
 
     def confirm_replace(self) -> bool:

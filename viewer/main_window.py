@@ -358,8 +358,10 @@ class MainWindow(QMainWindow):
             commits=commits,
         )
 
-    def set_world(self, world: World, path: Path | None = None) -> None:
-        """Replace the current world and frame the camera on it."""
+    def set_world(self, world: World, path: Path | None = None, new_work: bool = False) -> None:
+        """Replace the current world and frame the camera on it. `new_work`: the world was
+        just made here and is in no file yet (a generated world): it is unsaved work, so
+        closing or replacing it asks first and autosave keeps it."""
         if not isinstance(world, World):
             raise TypeError(f"set_world needs a scene.world.World, got {type(world).__name__}")
         self.path = Path(path) if path is not None else None
@@ -388,6 +390,8 @@ class MainWindow(QMainWindow):
         self.update_title()
         self._sync_mode_actions()
         self.world_replaced.emit(world)
+        if new_work and self.path is None:
+            self.document.dirty = True
         self.update_title()  # after the document (viewer/document.py) reset its unsaved state
 
     def set_path(self, path: Path) -> None:
