@@ -134,3 +134,21 @@ def test_stitching_warnings_reach_the_window(window, qtbot, monkeypatch) -> None
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
     box = window._last_warning_box
     assert box.windowTitle() == "Made with warnings" and "not taken" in box.text()
+
+
+def test_the_panorama_dialog_says_when_the_file_is_reduced(window, tmp_path: Path) -> None:
+    """A 4096 x 2048 panorama came out soft at the default detail and nothing said why (a
+    trial); the dialog names the file's rows and what the chosen level keeps."""
+    from viewer.ext_panorama import RESOLUTIONS, NewWorldDialog
+
+    pano = tmp_path / "pano.png"
+    cv2.imwrite(str(pano), np.zeros((2048, 4096, 3), np.uint8))
+    dlg = NewWorldDialog(window, [], pano)
+    assert "2048 rows" in dlg.detail_note.text() and "uses 768" in dlg.detail_note.text()
+    assert "High keeps more" in dlg.detail_note.text()
+    dlg.resolution.setCurrentIndex(len(RESOLUTIONS) - 1)
+    assert "uses 1024" in dlg.detail_note.text() and "High" not in dlg.detail_note.text()
+    assert "panorama's ground line" in dlg.auto_radius.text()
+    small = tmp_path / "small.png"
+    cv2.imwrite(str(small), np.zeros((400, 800, 3), np.uint8))
+    assert "uses them all" in NewWorldDialog(window, [], small).detail_note.text()

@@ -10,6 +10,7 @@ the photo).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
@@ -36,6 +37,8 @@ from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
 from scene.units import EYE_HEIGHT
 
 from .features import WindowAPI
+
+log = logging.getLogger(__name__)
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
 #: (label, panorama rows): the panorama gives ~1.5 × rows² splats; a photo's own pixels
@@ -84,6 +87,18 @@ class _FolderField(QWidget):
     def path(self) -> Path | None:
         t = self.edit.text().strip()
         return Path(t) if t else None
+
+
+def _image_rows(path: Path) -> int:
+    """An image file's height in pixels from its header (0 when it cannot be read)."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as im:
+            return int(im.size[1])
+    except (OSError, ValueError) as exc:
+        log.info("could not read the size of %s: %s", path, exc)
+        return 0
 
 
 class NewWorldDialog(QDialog):
@@ -140,6 +155,16 @@ class NewWorldDialog(QDialog):
             self.resolution.addItem(label)
         self.resolution.setCurrentIndex([r for _, r in RESOLUTIONS].index(DEFAULT_RESOLUTION))
         form.addRow("Detail:", self.resolution)
+        # a panorama file bigger than the detail level is reduced: say so, with its rows
+        # (a trial's 4096 x 2048 panorama came out soft, and nothing said why)
+        self.detail_note = QLabel("")
+        self.detail_note.setWordWrap(True)
+        self.detail_note.setStyleSheet("color: #aaa;")
+        self._pano_rows = _image_rows(panorama) if panorama is not None else 0
+        if self._pano_rows:
+            form.addRow("", self.detail_note)
+            self.resolution.currentIndexChanged.connect(self._sync_detail)
+            self._sync_detail()
         # the CLI's --no-level, --eye-height and --radius, with the same ranges
         self.level = QCheckBox("from its vertical lines (walls and horizon come out level)")
         self.level.setChecked(True)
@@ -151,7 +176,9 @@ class NewWorldDialog(QDialog):
         self.eye_height.setValue(EYE_HEIGHT)
         self.eye_height.setSuffix(" m")
         form.addRow("Eye height:", self.eye_height)
-        self.auto_radius = QCheckBox("from the photo's ground line")
+        self.auto_radius = QCheckBox(
+            "from the panorama's ground line" if panorama else "from the photo's ground line"
+        )
         self.auto_radius.setChecked(True)
         self.radius = QDoubleSpinBox()
         self.radius.setRange(meta["radius"]["lo"], meta["radius"]["hi"])
@@ -177,6 +204,16 @@ class NewWorldDialog(QDialog):
         lay.addWidget(self.error)
         lay.addWidget(buttons)
         self._sync()
+
+    def _sync_detail(self) -> None:
+        rows, res = self._pano_rows, RESOLUTIONS[self.resolution.currentIndex()][1]
+        if rows > res:
+            more = " High keeps more." if res < RESOLUTIONS[-1][1] else ""
+            self.detail_note.setText(
+                f"The panorama has {rows} rows; this level uses {res} of them (softer).{more}"
+            )
+        else:
+            self.detail_note.setText(f"The panorama has {rows} rows; this level uses them all.")
 
     def _sync(self) -> None:
         if self.panorama is None:
