@@ -329,6 +329,9 @@ class Viewport(QOpenGLWidget):
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.timer.start(16)
+        # while moving, the next frame is asked for as soon as this one is on screen rather
+        # than at the timer's next tick (up to 16 ms later, every frame)
+        self.frameSwapped.connect(self._after_swap)
 
     # ------------------------------------------------------------------ world
     def set_world(self, world: Any, frame: bool = True) -> None:
@@ -507,6 +510,10 @@ class Viewport(QOpenGLWidget):
         (a captured pointer counts only while it moves the view)."""
         self.render_state.set_held(self._input_held())
         return self.render_state.moving(time.perf_counter())
+
+    def _after_swap(self) -> None:
+        if self._last_paint[2]:  # the frame just shown was a moving one
+            self._tick()
 
     def _tick(self) -> None:
         now = time.perf_counter()
