@@ -182,6 +182,53 @@ def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(
     assert -2.0 < lo[2] and hi[2] < -0.5  # just in front of the wall it was pointed at
 
 
+def test_an_object_from_a_photo_goes_in_as_its_mesh_when_asked(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    """An object made in the app could only be splats, and Export Layer refused GLB for it
+    (a trial). Insert Object from Photo's "Insert as: Mesh" puts in the mesh the backend
+    built, which exports to GLB; without a mesh the splats go in, and the status says so."""
+    import trimesh
+    from test_navigation import room_cloud
+
+    from generators.objects.pipeline import ObjectResult
+    from scene.gaussians import GaussianCloud
+    from scene.mesh import Mesh
+    from viewer.ext_objects import SegmentDialog
+
+    w = World()
+    w.add_layer(Layer("room", room_cloud(size=8.0, spacing=0.1, wall_z=-2.0)))
+    window.set_world(w)
+    box = trimesh.creation.box((0.5, 0.5, 0.5))
+    mesh = Mesh(np.asarray(box.vertices, np.float32) + [0, 0.25, 0], np.asarray(box.faces))
+    cloud = GaussianCloud.from_points(
+        np.asarray(box.vertices) + [0, 0.25, 0], np.full((8, 3), 0.5), 0.05
+    )
+    res = ObjectResult("cup", cloud, mesh, {"generator": "wander.object"})
+    tools = window.extensions["objects_tools"]
+    ray = (np.array([0.0, 1.6, 1.0]), np.array([0.0, -0.5, -1.0]))
+    lay = tools.insert_result(res, ray, as_mesh=True)
+    assert isinstance(lay.data, Mesh) and lay.kind == "object"
+    from cli.cmd_export import mesh_export_problem
+    from scene.export import export_world
+
+    out = tmp_path / "cup.glb"
+    assert mesh_export_problem(window.world, "glb", lay.id) is None  # Export Layer takes it
+    export_world(window.world, out, None, layer=lay.id)
+    assert trimesh.load(str(out), force="mesh").vertices.shape[0] >= 8
+    status: list[str] = []
+    window.show_status = lambda text, *a: status.append(text)
+    lay2 = tools.insert_result(ObjectResult("cup", cloud, None, {}), ray, as_mesh=True)
+    assert isinstance(lay2.data, GaussianCloud) and "as splats" in status[-1]
+    photo = tmp_path / "cup.png"
+    import cv2
+
+    cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
+    dlg = SegmentDialog(None, photo)
+    qtbot.addWidget(dlg)
+    assert not dlg.as_mesh()
+    dlg.kind.setCurrentIndex(dlg.kind.findData("mesh"))
+    assert dlg.as_mesh()
+
+
 def test_segment_dialog_box_preview_and_request(qtbot, x_display, tmp_path) -> None:  # noqa: ANN001
     import cv2
     from PyQt6.QtCore import QPoint

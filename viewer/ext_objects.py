@@ -13,6 +13,7 @@ Alt+L world/local axes.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from pathlib import Path
@@ -299,7 +300,7 @@ class ObjectTools:
             self.window.report_job_error("Insert object from photo", exc)
             return
         if dlg.exec() == QDialog.DialogCode.Accepted:
-            self.start(dlg.request(), height=dlg.fixed_height())
+            self.start(dlg.request(), height=dlg.fixed_height(), as_mesh=dlg.as_mesh())
 
     def insert_file_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(
@@ -323,16 +324,20 @@ class ObjectTools:
         req: ObjectOptions,
         ray: tuple[np.ndarray, np.ndarray] | None = None,
         height: float | None = None,
+        as_mesh: bool = False,
     ) -> Any:
         """Run the generator as a job; on success the object lands where the view centre
-        points, `height` m tall (None: a quarter of the distance, `view_placement`)."""
+        points, `height` m tall (None: a quarter of the distance, `view_placement`), as its
+        mesh with `as_mesh` (else its splats)."""
+        if as_mesh and req.backend != "import":
+            req = dataclasses.replace(req, with_mesh=True)
         req.check()
         ray = ray or self.window.pick_ray()
         title = "Import object" if req.backend == "import" else f"Object from photo ({req.backend})"
         return self.window.run_job(
             title,
             lambda progress, cancel: generate_object(req, progress, cancel),
-            lambda res: self.insert_result(res, ray, height=height),
+            lambda res: self.insert_result(res, ray, height=height, as_mesh=as_mesh),
         )
 
     def insert_result(
@@ -341,14 +346,16 @@ class ObjectTools:
         ray: tuple[np.ndarray, np.ndarray] | None = None,
         match_light: bool = True,
         height: float | None = None,
+        as_mesh: bool = False,
     ) -> Layer:
         """Place a generated object on the surface hit by `ray` (default: the view centre),
-        `height` m tall (None: sized by its distance)."""
+        `height` m tall (None: sized by its distance), as its mesh with `as_mesh` (when it
+        has one; else its splats, said in the status bar)."""
         world = self.window.world
         origin, direction = ray or self.window.pick_ray()
+        data = res.mesh if as_mesh and res.mesh is not None else res.data
         # on the surface the ray hits (on the floor in front of a wall), along the world's up
-        m, _hit = view_placement(world, origin, direction, res.data.bounds(), height=height)
-        data = res.data
+        m, _hit = view_placement(world, origin, direction, data.bounds(), height=height)
         gain = 1.0
         if match_light:
             data, gain = match_exposure(data, world, m)
@@ -357,6 +364,8 @@ class ObjectTools:
         self.last_inserted = lay.id
         self._select(lay.id)
         msg = f"Inserted {lay.name}"
+        if as_mesh and res.mesh is None:
+            msg += " as splats (the backend made no mesh)"
         if res.warnings:
             msg += " — " + "; ".join(res.warnings)
         self.window.show_status(msg)
@@ -598,6 +607,11 @@ class SegmentDialog(QDialog):
         form.addRow("Segmenter", self.segmenter)
         form.addRow("SAM", self.sam)
         form.addRow("Height", self.height)
+        # splats look like the photo; a mesh is what GLB / OBJ exports and other tools take
+        self.kind = QComboBox()
+        self.kind.addItem("Gaussian splats", "splats")
+        self.kind.addItem("Mesh (exports to GLB / OBJ)", "mesh")
+        form.addRow("Insert as", self.kind)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -614,6 +628,10 @@ class SegmentDialog(QDialog):
         d = QFileDialog.getExistingDirectory(self, "Multiview model folder")
         if d:
             self.model.setText(d)
+
+    def as_mesh(self) -> bool:
+        """The object goes in as its mesh, not its splats."""
+        return self.kind.currentData() == "mesh"
 
     def fixed_height(self) -> float | None:
         """The height chosen in m, or None for Auto."""

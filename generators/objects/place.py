@@ -30,6 +30,9 @@ class Hit:
     distance: float  # along the unit ray
     layer_id: int
     normal: np.ndarray  # (3,) world, unit (best guess for splats)
+    #: the normal means something: a triangle, or a flat splat (its thinnest axis under half
+    #: its largest); a round splat's thinnest axis is any axis
+    oriented: bool = True
 
 
 def pick_surface(
@@ -70,7 +73,8 @@ def pick_surface(
             continue
         if found is None:
             continue
-        tl, nl = found
+        tl, nl = found[0], found[1]
+        oriented = found[2] if len(found) > 2 else True
         dist = tl * s
         if not (min_distance <= dist <= max_distance):
             continue
@@ -79,15 +83,16 @@ def pick_surface(
             n /= max(np.linalg.norm(n), 1e-12)
             if n @ d > 0:
                 n = -n
-            best = Hit(o + dist * d, float(dist), lay.id, n)
+            best = Hit(o + dist * d, float(dist), lay.id, n, oriented)
     return best
 
 
 def _pick_splats(
     cloud: GaussianCloud, o: np.ndarray, d: np.ndarray, threshold: float = 0.5, widen: float = 0.0
-) -> tuple[float, np.ndarray] | None:
-    """Depth where accumulated opacity along the ray first reaches `threshold` (splats'
-    scales grown by `widen` in quadrature: a thick ray)."""
+) -> tuple[float, np.ndarray, bool] | None:
+    """(depth where accumulated opacity along the ray first reaches `threshold`, that
+    splat's thinnest axis as the normal, whether it is flat enough for that to mean
+    anything), splats' scales grown by `widen` in quadrature (a thick ray)."""
     if len(cloud) == 0:
         return None
     mu = cloud.means.astype(np.float64)  # (N, 3)
@@ -123,8 +128,10 @@ def _pick_splats(
     k = order[reached[0]]
     # Normal guess: the splat's thinnest axis.
     axes = quats_to_matrices(cloud.quats[idx[k] : idx[k] + 1])[0]
-    normal = axes[:, int(np.argmin(sig[idx[k]]))]
-    return float(t_star[k]), normal
+    own = np.exp(cloud.scales[idx[k]].astype(np.float64))  # not widened
+    normal = axes[:, int(np.argmin(own))]
+    flat = float(own.min()) < 0.5 * float(own.max())
+    return float(t_star[k]), normal, flat
 
 
 def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray] | None:
@@ -250,7 +257,7 @@ def stand_in_front(
         return np.asarray(spot, np.float64)
     d = np.asarray(direction, np.float64) / max(float(np.linalg.norm(direction)), 1e-12)
     up = world_up(world)
-    steep = abs(float(hit.normal @ up)) < STANDABLE_COS
+    steep = hit.oriented and abs(float(hit.normal @ up)) < STANDABLE_COS
     if not (d @ up > -0.1 or steep):
         return np.asarray(spot, np.float64)
     front = hit.point - d * min(reach * 1.05, 0.5 * distance)
@@ -275,8 +282,8 @@ def surface_below(
         h = pick_surface(world, p - start * up, -up, exclude=exclude, widen=widen)
         if h is None:
             return None
-        if abs(float(h.normal @ up)) >= STANDABLE_COS:
-            return Hit(h.point, start + h.distance, h.layer_id, h.normal)
+        if not h.oriented or abs(float(h.normal @ up)) >= STANDABLE_COS:
+            return Hit(h.point, start + h.distance, h.layer_id, h.normal, h.oriented)
         start += h.distance + 0.02
     return None
 
