@@ -73,8 +73,7 @@ def pick_surface(
             continue
         if found is None:
             continue
-        tl, nl = found[0], found[1]
-        oriented = found[2] if len(found) > 2 else True
+        tl, nl, oriented = found
         dist = tl * s
         if not (min_distance <= dist <= max_distance):
             continue
@@ -134,8 +133,9 @@ def _pick_splats(
     return float(t_star[k]), normal, flat
 
 
-def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray] | None:
-    """Nearest triangle hit (Möller–Trumbore, vectorised over faces)."""
+def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndarray, bool] | None:
+    """Nearest triangle hit (Möller–Trumbore, vectorised over faces): (depth, the
+    triangle's normal, True: a triangle's normal always means something)."""
     if mesh.n_faces == 0:
         return None
     tri = mesh.vertices[mesh.faces].astype(np.float64)  # (F, 3, 3)
@@ -144,7 +144,7 @@ def _pick_mesh(mesh: Mesh, o: np.ndarray, d: np.ndarray) -> tuple[float, np.ndar
     if not np.isfinite(t[i]):
         return None
     n = np.cross(tri[i, 1] - tri[i, 0], tri[i, 2] - tri[i, 0])
-    return float(t[i]), n / max(np.linalg.norm(n), 1e-12)
+    return float(t[i]), n / max(np.linalg.norm(n), 1e-12), True
 
 
 def ground_height(world: World, exclude: Iterable[int] = ()) -> float:
