@@ -59,6 +59,7 @@ class AddLayer(Command):
 
     def __init__(self, layer: Layer, index: int | None = None) -> None:
         self.layer, self.index = layer, index
+        self.text = f"Add {layer.name}"  # the undo entry names the layer ("Undo Add chair")
 
     def do(self, world: World) -> None:
         world._insert_layer(self.layer, self.index)
@@ -79,6 +80,7 @@ class RemoveLayer(Command):
 
     def do(self, world: World) -> None:
         self.layer = world.layer(self.layer_id)
+        self.text = f"Delete {self.layer.name}"
         self.index = world._remove_layer(self.layer)
 
     def undo(self, world: World) -> None:
@@ -127,6 +129,11 @@ class SetVisible(_SetLayerAttr):
     def __init__(self, layer_id: int, visible: bool) -> None:
         super().__init__(layer_id, bool(visible))
 
+    def do(self, world: World) -> None:
+        name = world.layer(self.layer_id).name
+        self.text = f"{'Show' if self.new else 'Hide'} {name}"
+        super().do(world)
+
 
 class Rename(_SetLayerAttr):
     prop = "name"
@@ -134,6 +141,10 @@ class Rename(_SetLayerAttr):
 
     def __init__(self, layer_id: int, name: str) -> None:
         super().__init__(layer_id, str(name))
+
+    def do(self, world: World) -> None:
+        self.text = f"Rename {world.layer(self.layer_id).name} to {self.new}"
+        super().do(world)
 
 
 def _splat_mask(world: World, layer_id: int, mask: np.ndarray) -> tuple[Layer, np.ndarray]:

@@ -220,3 +220,17 @@ def test_no_menu_gives_one_letter_to_two_items(app_window) -> None:  # noqa: ANN
 
     walk("menu bar", win.menuBar())
     assert not clashes, clashes
+
+
+@pytest.mark.gl
+def test_edit_menu_names_the_step_undo_and_redo_take(window, qtbot) -> None:  # noqa: ANN001
+    """Edit > Undo said only "Undo" (a trial): it names the step, as desktop editors do."""
+    window.set_world(photo_world())
+    lid = window.world.layers[0].id
+    window.world.rename(lid, "Hall")
+    window.menu("&Edit").aboutToShow.emit()
+    assert window.undo_action.text().startswith("&Undo ") and "Hall" in window.undo_action.text()
+    assert window.redo_action.text() == "&Redo" and not window.redo_action.isEnabled()
+    window.undo()
+    window.menu("&Edit").aboutToShow.emit()
+    assert window.undo_action.text() == "&Undo" and "Hall" in window.redo_action.text()

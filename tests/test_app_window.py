@@ -238,9 +238,11 @@ def test_rename_from_outliner_is_undoable(window, qtbot) -> None:
     assert a.name == "kitchen"
     window.undo()
     assert a.name == "room" and window.outliner.item_for(a.id).text(0) == "room"
-    assert window.statusBar().currentMessage() == "Undone: rename"  # says what was undone
+    # says what was undone
+    assert window.statusBar().currentMessage() == "Undone: Rename room to kitchen"
     window.redo()
-    assert window.statusBar().currentMessage() == "Redone: rename" and a.name == "kitchen"
+    assert window.statusBar().currentMessage() == "Redone: Rename room to kitchen"
+    assert a.name == "kitchen"
 
 
 def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:

@@ -139,7 +139,7 @@ def _menu_paths(win) -> list[tuple[str, ...]]:  # noqa: ANN001
                 continue
             if a.menu() is not None:
                 walk(a.menu(), (*path, a.text()))
-            elif a.text() not in SKIP:
+            elif a.text() not in SKIP and not a.text().startswith(("&Undo", "&Redo")):
                 out.append((*path, a.text()))
 
     for top in win.menuBar().actions():

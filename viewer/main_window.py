@@ -1100,8 +1100,17 @@ class MainWindow(QMainWindow):
         self.selection_changed.emit(lid)
 
     def _update_edit_actions(self) -> None:
-        self.undo_action.setEnabled(self.world.can_undo)
-        self.redo_action.setEnabled(self.world.can_redo)
+        w = self.world
+        self.undo_action.setEnabled(w.can_undo)
+        self.redo_action.setEnabled(w.can_redo)
+        # Edit > Undo names the step ("Undo Move Fire extinguisher"), as desktop editors do
+        for act, label, texts in (
+            (self.undo_action, "&Undo", w.undo_texts),
+            (self.redo_action, "&Redo", w.redo_texts),
+        ):
+            step = texts[-1] if texts else ""
+            step = step if len(step) <= 40 else step[:39] + "…"
+            act.setText(f"{label} {step}".rstrip())
         self.delete_action.setEnabled(self.selected_layer_id() is not None)
 
     def update_title(self) -> None:
