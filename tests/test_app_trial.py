@@ -234,3 +234,7 @@ def test_edit_menu_names_the_step_undo_and_redo_take(window, qtbot) -> None:  # 
     window.undo()
     window.menu("&Edit").aboutToShow.emit()
     assert window.undo_action.text() == "&Undo" and "Hall" in window.redo_action.text()
+    from viewer.key_overlay import key_table  # the key list keeps the plain labels
+
+    edit = dict(next(rows for t, rows in key_table(window) if t.upper() == "EDIT"))
+    assert edit["Ctrl+Z"] == "Undo" and edit["Ctrl+Y / Ctrl+Shift+Z"] == "Redo"

@@ -69,8 +69,11 @@ def action_rows(window: Any) -> list[tuple[str, list[tuple[str, str]]]]:
             keys = [s.toString(QKeySequence.SequenceFormat.NativeText) for s in a.shortcuts()]
             keys = [k for k in keys if k]
             if keys and not a.isSeparator():
+                # an action whose text follows the state (Undo names its step) keeps its
+                # plain label here
+                label = a.property("key_label") or a.text()
                 rows.append(
-                    (" / ".join(keys), a.text().replace("&", "").replace("…", "").split("\t")[0])
+                    (" / ".join(keys), label.replace("&", "").replace("…", "").split("\t")[0])
                 )
 
     for a in window.menuBar().actions():

@@ -631,9 +631,11 @@ class MainWindow(QMainWindow):
 
         e = self.menu("&Edit")
         self.undo_action = self._act(e, "&Undo", self.undo, [QKeySequence("Ctrl+Z")])
+        self.undo_action.setProperty("key_label", "Undo")  # its text names the step
         self.redo_action = self._act(
             e, "&Redo", self.redo, [QKeySequence("Ctrl+Y"), QKeySequence("Ctrl+Shift+Z")]
         )
+        self.redo_action.setProperty("key_label", "Redo")
         e.addSeparator()
         self.delete_action = self._act(
             e, "&Delete Layer", self.delete_selected, tip="Remove the selected layer"
