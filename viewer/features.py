@@ -146,6 +146,11 @@ class WindowAPI(Protocol):
         """Visible splats the renderer has not packed yet (0 when all are drawn)."""
         ...
 
+    def view_thumbnail(self) -> Any:
+        """The last full-quality frame of the view, small ((h, w, 3) uint8 ndarray), or
+        None when none was drawn since the world opened."""
+        ...
+
     # ---------------------------------------------------------------- status
     def show_status(self, text: str, ms: int = 5000) -> None: ...
 

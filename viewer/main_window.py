@@ -1101,6 +1101,11 @@ class MainWindow(QMainWindow):
     def _on_selection(self, lid: int | None) -> None:
         self.selection_changed.emit(lid)
 
+    def view_thumbnail(self) -> np.ndarray | None:
+        """The last full-quality frame, small (the viewport keeps it; None when none was
+        drawn since the world opened)."""
+        return self.viewport.view_thumbnail
+
     def _update_edit_actions(self) -> None:
         w = self.world
         self.undo_action.setEnabled(w.can_undo)

@@ -99,7 +99,7 @@ class Autosave(QObject):
         )
         # the recovery list shows the view the user had (the last full frame); a drawing of
         # the splat centres from the front only when none was drawn
-        thumb = getattr(getattr(self.win, "viewport", None), "view_thumbnail", None)
+        thumb = self.win.view_thumbnail()
 
         def work() -> None:
             try:
@@ -149,7 +149,7 @@ class Autosave(QObject):
                         doc.project_path,
                         doc.autosave_folder,
                         doc.doc_id,
-                        getattr(getattr(self.win, "viewport", None), "view_thumbnail", None),
+                        self.win.view_thumbnail(),
                     )
                 except Exception:  # noqa: BLE001 - quitting must go on
                     log.exception("autosave at quit failed")
