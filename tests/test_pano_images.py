@@ -158,6 +158,19 @@ def test_fov_from_exif_35mm_and_focal_plane() -> None:
         photo_fov({}, 100, 100, override=0.0)
 
 
+def test_an_unusable_exif_focal_length_is_said() -> None:
+    """A focal length without the sensor size, or a 35 mm equivalent of 2000 mm (1°), went
+    to the 65° default in silence (a trial); with no focal tag at all there is nothing to say."""
+    from generators.panorama.fov import fov_exif_note
+
+    assert fov_exif_note({}, 400, 300) is None
+    assert fov_exif_note({0xA405: 26}, 400, 300) is None  # used: nothing to say
+    note = fov_exif_note({0x920A: (585, 100)}, 400, 300)
+    assert note is not None and "5.85 mm" in note and "sensor size" in note and "--fov" in note
+    note = fov_exif_note({0xA405: 2000}, 400, 300)
+    assert note is not None and "2000 mm" in note and "not believable" in note
+
+
 def test_exif_focal_read_from_file(tmp_path: Path) -> None:
     ex = Image.Exif()
     ex.get_ifd(0x8769)[0xA405] = 26

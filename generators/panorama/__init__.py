@@ -162,7 +162,7 @@ def generate_panorama(
     height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
     from generators.images import load_image
 
-    from .fov import photo_fov
+    from .fov import fov_exif_note, photo_fov
 
     cancel = cancel or CancelToken()
     st = stages or Stages(
@@ -208,6 +208,8 @@ def generate_panorama(
                     "world with --panorama (Create > New World from Panorama…)"
                 )
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
+            if fov_src == "default" and (note := fov_exif_note(im.exif, im.width, im.height)):
+                warnings.append(f"{photos[0].name}: {note}")
             fov_y = fov_y_of(fov_x, im.width, im.height)
             if fov_y > MAX_PLAUSIBLE_FOV_Y:
                 warnings.append(

@@ -77,3 +77,28 @@ def photo_fov(
     if f is not None:
         return f, "exif"
     return DEFAULT_FOV_DEG, "default"
+
+
+def fov_exif_note(exif: dict[int, Any], width: int, height: int) -> str | None:
+    """Why a photo's EXIF focal length gave no field of view, when it has one (a sentence
+    for a warning), else None. A photo without any focal tag needs no note: the default is
+    the usual guess. But a focal length that comes without the sensor size (FocalLength,
+    no 35 mm equivalent, no focal-plane resolution), or an equivalent whose angle is not
+    believable, went to the default in silence (a trial)."""
+    if width <= 0 or height <= 0 or fov_from_exif(exif, width, height) is not None:
+        return None
+    f35 = _num(exif.get(_FOCAL_35MM))
+    if f35:
+        half_diag = math.atan(_DIAG_35MM / (2 * f35))
+        fov = math.degrees(2 * math.atan(math.tan(half_diag) * width / math.hypot(width, height)))
+        return (
+            f"its EXIF 35 mm-equivalent focal length ({f35:g} mm) gives {fov:.1f}° across, not "
+            f"believable: {DEFAULT_FOV_DEG:g}° assumed; give the real one with --fov"
+        )
+    focal = _num(exif.get(_FOCAL))
+    if focal:
+        return (
+            f"its EXIF focal length ({focal:g} mm) comes without the sensor size, so the field "
+            f"of view is a guess ({DEFAULT_FOV_DEG:g}°); give the real one with --fov"
+        )
+    return None
