@@ -238,3 +238,22 @@ def test_edit_menu_names_the_step_undo_and_redo_take(window, qtbot) -> None:  # 
 
     edit = dict(next(rows for t, rows in key_table(window) if t.upper() == "EDIT"))
     assert edit["Ctrl+Z"] == "Undo" and edit["Ctrl+Y / Ctrl+Shift+Z"] == "Redo"
+
+
+@pytest.mark.gl
+def test_a_new_world_opens_with_nothing_selected(window) -> None:  # noqa: ANN001
+    """Layer ids count from 1 in every world: the selected object's id selected the next
+    world's layer of the same id (a trial opened the Great Wall with its camera frusta
+    selected, gizmo and all)."""
+    first = photo_world()
+    first.add_layer(Layer("cup", GaussianCloud.from_points(np.zeros((4, 3)), np.ones((4, 3)), 0.1)))
+    window.set_world(first)
+    window.select_layer(first.layers[1].id)
+    assert window.selected_layer_id() == first.layers[1].id
+    second = photo_world()
+    second.add_layer(
+        Layer("Photo cameras", GaussianCloud.from_points(np.ones((4, 3)), np.ones((4, 3)), 0.1))
+    )
+    assert second.layers[1].id == first.layers[1].id  # the same id in the next world
+    window.set_world(second)
+    assert window.selected_layer_id() is None

@@ -83,6 +83,10 @@ class Outliner(QTreeWidget):
         self.world = world
         if world is not None:
             world.subscribe(self._on_world, LayerAdded, LayerRemoved, LayerChanged)
+        # layer ids count from 1 in every world: keeping the selected id selected the new
+        # world's layer of the same id (a trial opened the Great Wall with its camera
+        # frusta selected, because an object had been selected in the office world)
+        self.clearSelection()
         self.rebuild()
 
     def _on_world(self, ev: WorldEvent) -> None:
