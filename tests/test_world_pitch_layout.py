@@ -38,6 +38,31 @@ def test_pitch_from_converging_vertical_lines(pitch: float) -> None:
     assert abs(est["roll_deg"]) < 1.0 and "vertical lines" in est["source"]
 
 
+@pytest.mark.parametrize("roll", [-12.0, 7.0])
+def test_a_rolled_photo_is_levelled_before_it_is_placed(roll: float) -> None:
+    """A hand-held photo a few degrees askew was placed as it was (its roll was found but
+    not used: walls and horizon leaned, a trial). It is turned upright about its centre,
+    the corners that turn in are transparent, and its pitch is found again."""
+    from generators.panorama.pitch import level_roll
+
+    view = equirect_to_perspective(
+        _striped_pano(),
+        perspective_camera(640, 480, 65.0, pitch=math.radians(12.0), roll=math.radians(roll)),
+    )
+    est = estimate_pitch(view, 65.0)
+    assert abs(abs(est["roll_deg"]) - abs(roll)) < 1.0
+    rgb, alpha, info = level_roll(view, None, 65.0, est)
+    assert info["roll_applied"] and "levelled" in info["source"]
+    assert abs(info["pitch_deg"] - 12.0) < 1.0
+    assert abs(estimate_pitch(rgb, 65.0)["roll_deg"]) < 1.0  # upright now
+    assert alpha is not None and alpha[0, 0] < 0.5 < alpha[240, 320]  # a corner turned in
+    # a level photo and an untrusted estimate are left alone
+    level = equirect_to_perspective(_striped_pano(), perspective_camera(640, 480, 65.0))
+    same, a, info = level_roll(level, None, 65.0, estimate_pitch(level, 65.0))
+    assert same is level and a is None and not info["roll_applied"]
+    assert not level_roll(view, None, 65.0, {**est, "support": 0.1})[2]["roll_applied"]
+
+
 def test_a_level_photo_and_one_without_lines_are_taken_as_level() -> None:
     level = equirect_to_perspective(_striped_pano(), perspective_camera(640, 480, 65.0))
     est = estimate_pitch(level, 65.0)

@@ -10,6 +10,7 @@ Conventions: see `projection.py`.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Sequence
@@ -219,10 +220,13 @@ def generate_panorama(
                 )
             pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
             if options.level:
-                from .pitch import estimate_pitch
+                from .pitch import estimate_pitch, level_roll
 
-                report(0.1, "finding the photo's pitch from its vertical lines")
+                report(0.1, "finding the photo's pitch and roll from its vertical lines")
                 pitch_info = estimate_pitch(im.rgb, fov_x)
+                rgb, alpha, pitch_info = level_roll(im.rgb, im.alpha, fov_x, pitch_info)
+                if pitch_info["roll_applied"]:
+                    im = dataclasses.replace(im, rgb=rgb, alpha=alpha)
             else:
                 pitch_info["source"] = "--no-level: taken as level"
             pitch = float(pitch_info["pitch_deg"])

@@ -20,6 +20,11 @@ import numpy as np
 from .level import MIN_SUPPORT, fit_up, line_support, near_vertical, plane_normals, segments
 
 MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
+#: a photo rolled less than this is taken as level sideways: a levelled photo no longer
+#: fills the (unrolled) start view as it was taken, so a hair of roll is not worth it
+MIN_ROLL_DEG = 3.0
+MAX_ROLL_DEG = 25.0  # ... more is not trusted (a photo held at a slant on purpose, or
+# vertical lines that are not vertical)
 MAX_PITCH_DEG = 50.0  # a larger estimate is not trusted (lines near the nadir or zenith)
 MIN_PITCH_DEG = 1.0  # below this the photo is taken as level
 NEAR_VERTICAL_DEG = 30.0  # segments within this of the image's vertical are candidates
@@ -79,3 +84,32 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
     else:
         out.update(applied=True, source=f"vertical lines ({len(seg)} segments)")
     return out
+
+
+def level_roll(
+    rgb: np.ndarray, alpha: np.ndarray | None, fov_x_deg: float, info: dict
+) -> tuple[np.ndarray, np.ndarray | None, dict]:
+    """The photo turned about its centre so its vertical lines stand vertical, when
+    `info` (`estimate_pitch` of it) found a trustworthy roll of MIN_ROLL_DEG..MAX_ROLL_DEG.
+
+    A roll about the optical axis is a rotation of the image about its centre (the
+    principal point), so the photo is rotated (cv2.warpAffine, bilinear) and the corners
+    that turn in from outside are transparent (alpha 0: outpainted like the rest of the
+    sphere). Its pitch is then estimated again from the levelled photo. Returns (rgb,
+    alpha or None, info with 'roll_applied'); unchanged with roll_applied False otherwise
+    (a hand-held photo ~10° askew was placed as it was: walls and horizon leaned).
+    """
+    import cv2
+
+    roll = float(info.get("roll_deg", 0.0))
+    trusted = info.get("segments", 0) >= MIN_SEGMENTS and info.get("support", 0.0) >= MIN_SUPPORT
+    if not trusted or not MIN_ROLL_DEG <= abs(roll) <= MAX_ROLL_DEG:
+        return rgb, alpha, {**info, "roll_applied": False}
+    h, w = rgb.shape[:2]
+    m = cv2.getRotationMatrix2D((w / 2.0, h / 2.0), roll, 1.0)
+    out = cv2.warpAffine(rgb, m, (w, h), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    base = np.ones((h, w), np.float32) if alpha is None else alpha.astype(np.float32)
+    a = cv2.warpAffine(base, m, (w, h), flags=cv2.INTER_LINEAR, borderValue=0.0)
+    again = estimate_pitch(out, fov_x_deg)
+    source = f"{again.get('source', '')}; the photo was rolled {roll:+.1f}°: levelled"
+    return out, a, {**again, "roll_deg": round(roll, 2), "roll_applied": True, "source": source}
