@@ -5,6 +5,7 @@ dialogs beside the project, progress that never runs backwards."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -149,7 +150,7 @@ def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa
         other.close()
 
 
-def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+def test_title_names_and_dialog_folders(window, qtbot, tmp_path, monkeypatch) -> None:  # noqa: ANN001
     photo = tmp_path / "trip" / "chelsea.jpg"
     photo.parent.mkdir()
     photo.write_bytes(b"not really a photo")
@@ -161,6 +162,18 @@ def test_title_names_and_dialog_folders(window, qtbot, tmp_path) -> None:  # noq
         photo.parent / "chelsea.wander"
     )
     assert window.dialog_dir() == photo.parent  # beside the photo until saved
+    # ... unless that folder cannot be written (a shared photo folder: a trial was offered
+    # to save its world into the realdata folder)
+    import os
+
+    from viewer.naming import dialog_folder
+
+    real_access = os.access
+    monkeypatch.setattr(
+        os, "access", lambda p, mode, **k: Path(p) != photo.parent and real_access(p, mode)
+    )
+    assert dialog_folder(None, window.world, str(tmp_path)) == tmp_path
+    monkeypatch.setattr(os, "access", real_access)
     window.world.rename(layer.id, "garden")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
     target = tmp_path / "saved" / "mine.wander"

@@ -85,12 +85,18 @@ def name_world_layers(world: Any) -> list[str]:
 
 def dialog_folder(project: Path | None, world: Any, last_dir: str | None) -> Path:
     """Where a file dialog starts: beside the open project or scene file, else beside the
-    world's source photo, else the last folder used, else the home folder."""
-    candidates: list[Path | None] = [Path(project).parent if project else None]
+    world's source photo when that folder can be written (a shared or read-only photo
+    folder is no place to propose saving into), else the last folder used, else the home
+    folder."""
+    import os
+
+    candidates: list[tuple[Path | None, bool]] = [
+        (Path(project).parent if project else None, False)
+    ]
     p = source_photo(world)
-    candidates.append(p.parent if p is not None else None)
-    candidates.append(Path(last_dir) if last_dir else None)
-    for c in candidates:
-        if c is not None and c.is_dir():
+    candidates.append((p.parent if p is not None else None, True))
+    candidates.append((Path(last_dir) if last_dir else None, False))
+    for c, writable in candidates:
+        if c is not None and c.is_dir() and (not writable or os.access(c, os.W_OK)):
             return c
     return Path.home()
