@@ -22,7 +22,7 @@ CPU milliseconds (all threads of this process, llvmpipe's included) are printed 
 time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 50] [--scene room|cube] [--legacy]
-                           [--coarse] [--fixed 45000@0.33]
+                           [--coarse] [--fixed 45000@0.33] [--world office.wander]
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
 All timings end with glFinish. Cold start of the app: bench/startup.py.
@@ -133,11 +133,23 @@ def cube_scene(n: int, sh_degree: int = 0, seed: int = 0):
     return cloud
 
 
+#: --world: the start bookmark (eye (3,), yaw, pitch) the walk begins at
+WORLD_START: tuple[np.ndarray, float, float] | None = None
+WORLD_WALK_SPEED = 0.5  # m/s: a one-photo world's walkable area is a few metres across
+
+
 def camera_at(t: float, scene: str):
     """The walk's camera `t` seconds in (t = 0: the still camera)."""
-    from scene.camera import Camera
+    from scene.camera import Camera, forward_from_yaw_pitch
     from scene.units import EYE_HEIGHT
 
+    if scene == "world":  # from the world's start, forward and a little sideways, turning
+        eye0, yaw0, pitch0 = WORLD_START
+        yaw = yaw0 + TURN_RATE * t
+        fwd = forward_from_yaw_pitch(yaw0, 0.0)
+        side = np.array([fwd[2], 0.0, -fwd[0]])
+        eye = eye0 + fwd * WORLD_WALK_SPEED * t + side * 0.2 * math.sin(t)
+        return Camera.look_at(eye, eye + forward_from_yaw_pitch(yaw, pitch0), 70, W, H)
     if scene == "room":
         eye = np.array([0.3 * math.sin(t), EYE_HEIGHT, 4.5 - WALK_SPEED * t])
         yaw = TURN_RATE * t
@@ -262,7 +274,7 @@ def run_size(
     q = AdaptiveQuality(TARGET_MS)
     ref = make_renderer(world, legacy, sync=True)  # exact full frames for the comparison
     t, walls, cpus, levels, scores = 0.0, [], [], [], []
-    total = len(world.layers[0].data)
+    total = sum(len(lay.data) for lay in world.layers)
     for f in range(frames):
         scale, k = q.setting(True, total) if fixed is None else (fixed[1], fixed[0])
         cam = camera_at(t, scene)
@@ -326,6 +338,13 @@ def main(argv: list[str] | None = None) -> int:
         help="moving frames per size, 50 ms of walk apart (frames 6, 12, 24, 48 are scored)",
     )
     ap.add_argument("--scene", choices=["room", "cube"], default="room")
+    ap.add_argument(
+        "--world",
+        default=None,
+        metavar="PATH",
+        help="a .wander project or splat file instead of the synthetic scenes (--sizes is "
+        "ignored): the walk starts at its first bookmark, 0.5 m/s forward while turning",
+    )
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
     ap.add_argument("--legacy", action="store_true", help="run only today's path")
     ap.add_argument(
@@ -385,10 +404,24 @@ def main(argv: list[str] | None = None) -> int:
         f"{'moving fps':>10} {'(cpu ms)':>9} "
         f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}"
     )
+    global WORLD_START
+    if args.world:
+        from scene.io import load_world
+
+        given, _ = load_world(args.world)
+        if not given.bookmarks:
+            print(f"{args.world}: no bookmark to start the walk at", file=sys.stderr)
+            return 2
+        b = given.bookmarks[0]
+        WORLD_START = (np.asarray(b.position, np.float64), float(b.yaw), float(b.pitch))
+        args.scene, sizes = "world", [sum(len(lay.data) for lay in given.layers)]
     for n in sizes:
-        cloud = (room_scene if args.scene == "room" else cube_scene)(n, args.sh)
-        world = World()
-        world.add_layer(Layer("bench", cloud))
+        if args.scene == "world":
+            world = given
+        else:
+            cloud = (room_scene if args.scene == "room" else cube_scene)(n, args.sh)
+            world = World()
+            world.add_layer(Layer("bench", cloud))
         from viewer.renderer import pack_world
 
         pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone
@@ -397,7 +430,7 @@ def main(argv: list[str] | None = None) -> int:
             o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut, rep)
             k, scale = o["level"]
             print(
-                f"{len(cloud):>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
+                f"{n:>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
                 f"{1e3 / o['moving'][0]:>10.1f} {o['moving'][1]:>9.0f} "
                 f"{'all' if k is None else f'{k // 1000}k':>8} @ {scale:<6g} {o['psnr']:>6.1f} "
                 f"{o['ssim']:>6.3f} {o['first_ms']:>9.0f}"

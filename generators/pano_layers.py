@@ -164,6 +164,9 @@ def absorb_sky_islands(
         inside = cv2.erode(photo.astype(np.uint8), ring) > 0
     for k in np.nonzero(island)[0]:
         ys, xs = np.nonzero(lab == k)
+        if not len(ys):  # a component of the wrap-around pads alone (small panoramas)
+            island[k] = False
+            continue
         if not inside[ys, xs].all():
             island[k] = bool(sky_like(img[ys, xs].mean(0)))
             continue

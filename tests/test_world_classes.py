@@ -86,3 +86,17 @@ def test_sky_coloured_specks_in_the_sky_become_sky() -> None:
     # indoors (no sky) nothing changes
     indoor = np.where(classes == SKY, UPRIGHT, classes).astype(np.uint8)
     assert (absorb_sky_islands(img, indoor, known) == indoor).all()
+
+
+def test_a_speck_at_the_seam_of_a_small_panorama_is_no_crash() -> None:
+    """`world --panorama` of a 512 x 256 panorama failed with an internal error (a trial):
+    a speck of non-sky at the ±180° seam also lies in the wrap-around padding, where it
+    made a component with no pixel in the panorama itself."""
+    from generators.pano_layers import SKY, absorb_sky_islands
+
+    h, w = 256, 512  # a speck of a few pixels is an island at this size
+    classes = np.full((h, w), SKY, np.uint8)
+    classes[40, w - 1] = 0  # upright, on the seam's last column
+    img = np.full((h, w, 3), (0.5, 0.7, 0.95), np.float32)
+    out = absorb_sky_islands(img, classes, None)
+    assert out.shape == classes.shape and out[40, w - 1] == SKY  # a sky-coloured speck: sky
