@@ -371,6 +371,17 @@ def main(argv: list[str] | None = None) -> int:
         except ValueError:
             print(f"--fixed wants K@SCALE such as 45000@0.33, got {args.fixed!r}", file=sys.stderr)
             return 2
+    global WORLD_START
+    if args.world:
+        from scene.io import load_world
+
+        given, _ = load_world(args.world)
+        if not given.bookmarks:
+            print(f"{args.world}: no bookmark to start the walk at", file=sys.stderr)
+            return 2
+        b = given.bookmarks[0]
+        WORLD_START = (np.asarray(b.position, np.float64), float(b.yaw), float(b.pitch))
+        args.scene, sizes = "world", [sum(len(lay.data) for lay in given.layers)]
     bench = Bench()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
@@ -404,17 +415,6 @@ def main(argv: list[str] | None = None) -> int:
         f"{'moving fps':>10} {'(cpu ms)':>9} "
         f"{'moving K @ scale':>17} {'PSNR':>6} {'SSIM':>6} {'first ms':>9}"
     )
-    global WORLD_START
-    if args.world:
-        from scene.io import load_world
-
-        given, _ = load_world(args.world)
-        if not given.bookmarks:
-            print(f"{args.world}: no bookmark to start the walk at", file=sys.stderr)
-            return 2
-        b = given.bookmarks[0]
-        WORLD_START = (np.asarray(b.position, np.float64), float(b.yaw), float(b.pitch))
-        args.scene, sizes = "world", [sum(len(lay.data) for lay in given.layers)]
     for n in sizes:
         if args.scene == "world":
             world = given
