@@ -215,8 +215,24 @@ def test_a_reduced_panorama_says_how_to_keep_its_detail(
     save_image(bad, np.zeros((100, 300, 3)))
     from scene.errors import SceneFormatError
 
-    with pytest.raises(SceneFormatError, match="twice the height"):
+    with pytest.raises(SceneFormatError, match="twice the height") as err:
         world_from_photos(panorama=bad)
+    # a 3:1 strip (a phone's panorama) is told how it can go in (a trial got no hint)
+    assert "--photo wide.png --fov ANGLE" in str(err.value)
+
+
+def test_a_phone_panorama_strip_given_as_a_photo_is_warned(tmp_path) -> None:  # noqa: ANN001
+    """A 3.4:1 strip given as a photo was placed 65° across in silence (a trial)."""
+    from generators.images import save_image
+    from generators.panorama import PanoramaOptions, generate_panorama
+
+    strip = tmp_path / "strip.png"
+    rng = np.random.default_rng(0)
+    save_image(strip, rng.uniform(0.3, 0.7, (100, 340, 3)))
+    pano = generate_panorama(PanoramaOptions(photos=[strip], height=128))
+    assert any("wide strip" in w and "--fov" in w for w in pano.meta.get("warnings", []))
+    pano = generate_panorama(PanoramaOptions(photos=[strip], height=128, fov=150.0))
+    assert not any("wide strip" in w for w in pano.meta.get("warnings", []))
 
 
 @pytest.fixture(scope="module")

@@ -70,6 +70,7 @@ def fov_y_of(fov_x_deg: float, width: int, height: int) -> float:
 
 log = logging.getLogger(__name__)
 
+PHONE_PANO_ASPECT = 2.5  # a photo wider than this × its height is a phone's panorama strip
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
 MIN_OPAQUE_SHARE = 0.01  # a photo (PNG alpha) with less of its area opaque is refused
 MAX_PLAUSIBLE_FOV_Y = 120.0  # deg: a photo spanning more top to bottom gets a warning
@@ -211,6 +212,12 @@ def generate_panorama(
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
             if fov_src == "default" and (note := fov_exif_note(im.exif, im.width, im.height)):
                 warnings.append(f"{photos[0].name}: {note}")
+            if im.width > PHONE_PANO_ASPECT * im.height and fov_src != "option":
+                warnings.append(
+                    f"{photos[0].name} is {im.width}x{im.height}, a wide strip like a phone's "
+                    f"panorama: it was placed {fov_x:.0f}° across ({fov_src}); give the angle "
+                    "it covers with --fov (a photo is placed flat, up to 179°)"
+                )
             fov_y = fov_y_of(fov_x, im.width, im.height)
             if fov_y > MAX_PLAUSIBLE_FOV_Y:
                 warnings.append(
@@ -368,9 +375,17 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
     im = load_image(path, max_side=8192)
     h, w = im.rgb.shape[:2]
     if abs(w / h - 2.0) > 0.05:
+        # a phone's panorama mode makes a wide strip (3-6:1) of part of the sphere
+        hint = (
+            f"; a wide strip such as a phone's panorama can go in as a photo: "
+            f"--photo {Path(path).name} --fov ANGLE (the angle it covers, up to 179°)"
+            if w / h > 2.5
+            else ""
+        )
         raise SceneFormatError(
             path,
-            f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the height",
+            f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the "
+            f"height{hint}",
         )
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
