@@ -243,7 +243,11 @@ def run(args: argparse.Namespace) -> int:
     if "frames" in written:
         print(f"video frames: {written['frames']} (evaluate --photos {written['frames']})")
     print(f"report: {written['report']}")
-    for warning in (unregistered_warning(result.status), few_photos_warning(result)):
+    for warning in (
+        unreadable_warning(result.status),
+        unregistered_warning(result.status),
+        few_photos_warning(result),
+    ):
         if warning:
             print(warning)
     return 0
@@ -276,6 +280,21 @@ _DROP_REASONS = (
 )
 
 
+def unreadable_warning(status: dict[str, str]) -> str | None:
+    """One closing line on the files skipped as no usable photo (unreadable, too small;
+    None when there are none): they were listed only at the top of a long run's output
+    (a trial). A duplicate skipped is no loss and is not repeated here."""
+    bad = sorted(n for n, s in status.items() if s.startswith("skipped") and "duplicate" not in s)
+    if not bad:
+        return None
+    shown = ", ".join(bad[:6]) + (f" and {len(bad) - 6} more" if len(bad) > 6 else "")
+    return (
+        f"warning: {len(bad)} file{'s' if len(bad) > 1 else ''} in the input "
+        f"{'were' if len(bad) > 1 else 'was'} skipped, not a usable photo ({shown}): "
+        "see the photo list above for why"
+    )
+
+
 def unregistered_warning(status: dict[str, str]) -> str | None:
     """One line on the photos left out of the scene (None when every photo is in): how
     many, why (grouped), and what to do. A mixed folder (two places) otherwise ended
@@ -283,6 +302,8 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
     dropped = {n: s for n, s in status.items() if s.startswith("not registered")}
     if not dropped:
         return None
+    # files skipped before SfM (unreadable, too small, a duplicate) are not photos it saw
+    given = sum(1 for s in status.values() if not s.startswith("skipped"))
     counts: dict[str, int] = {}
     for s in dropped.values():
         why = next(w for start, w in _DROP_REASONS if s.startswith(start))
@@ -291,8 +312,8 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
     names = sorted(dropped)
     shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
     return (
-        f"warning: {len(dropped)} of {len(status)} photos are not in the scene ({reasons}: "
-        f"{shown}); the scene shows only what the other {len(status) - len(dropped)} "
+        f"warning: {len(dropped)} of {given} photos are not in the scene ({reasons}: "
+        f"{shown}); the scene shows only what the other {given - len(dropped)} "
         "saw. Photos of another place belong in their own reconstruction; for one place, "
         "add photos that overlap both groups"
     )

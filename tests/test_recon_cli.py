@@ -180,6 +180,24 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     assert "2 in a group of their own" in line and "1 with too few features" in line
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
+    # files skipped before SfM are not counted as photos it saw ("the other 13" for 12
+    # cameras, a trial), and unreadable ones get their own closing line
+    from cli.cmd_reconstruct import unreadable_warning
+
+    status.update(
+        {
+            "dup.jpg": "skipped: duplicate of gw_1.jpg",
+            "bad.jpg": "skipped: not a readable image (corrupt or unsupported file)",
+        }
+    )
+    line = unregistered_warning(status)
+    assert line.startswith("warning: 3 of 5 photos") and "the other 2 saw" in line
+    line = unreadable_warning(status)
+    assert line is not None and line.startswith("warning: 1 file in the input was skipped")
+    assert "bad.jpg" in line and "dup.jpg" not in line
+    assert (
+        unreadable_warning({"a.jpg": "registered", "d.jpg": "skipped: duplicate of a.jpg"}) is None
+    )
 
 
 def test_a_scene_from_few_photos_is_said_to_be_thin() -> None:
