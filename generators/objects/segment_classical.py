@@ -56,6 +56,14 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
         )
     if alpha is not None and float(alpha.min()) > 0.99:  # fully opaque: no matte information
         alpha = None
+    if alpha is not None and float(alpha.max()) < 0.01:
+        # the mask would come from the alpha and be empty ("no object found" said nothing
+        # of why, nor which file: a trial)
+        raise SceneFormatError(
+            p,
+            "the image is fully transparent (its alpha channel is empty): no object to make; "
+            "save it with the object opaque, or without transparency",
+        )
     return rgb, alpha
 
 
