@@ -71,9 +71,21 @@ def test_menu_actions_exist(env):
     assert "K" in keys and create is not None
 
 
-def test_save_autosave_crash_and_recover(env, qtbot, tmp_path):
+def test_save_autosave_crash_and_recover(env, qtbot, tmp_path, monkeypatch):
     new_window, errors = env
     win = new_window()
+    # on the start page (an empty world) there is nothing to save: no dialog, no file
+    assert win.world.is_empty()
+    from PyQt6.QtWidgets import QFileDialog
+
+    asked: list = []
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: asked.append(a) or ("", ""))
+    )
+    assert win.extensions["project_save"].save() is None
+    win.extensions["project_save"].save_as()
+    assert win.extensions["project_save"].save(tmp_path / "empty.wander") is None
+    assert not asked and not (tmp_path / "empty.wander").exists()
     win.set_world(room_world())
     qtbot.wait(100)
     assert not win.document.dirty

@@ -57,7 +57,11 @@ class ProjectSave(QObject):
 
     def save(self, path: str | Path | None = None, on_saved: Any = None) -> Job | None:
         """Save to the current project (or `path`) in a job; asks for a name when there is
-        none. Returns the job (None when nothing was started)."""
+        none. Returns the job (None when nothing was started: also for an empty world,
+        as on the start page, where Ctrl+S asked for a name to save nothing under)."""
+        if self.win.world.is_empty():
+            self.win.show_status("Nothing to save: open or create a world first")
+            return None
         target = Path(path) if path is not None else self.doc.project_path
         if target is None:
             self.save_as()
@@ -107,6 +111,9 @@ class ProjectSave(QObject):
         return "save_as" if clicked is save_as else "replace" if clicked is replace else "cancel"
 
     def save_as(self) -> None:
+        if self.win.world.is_empty():
+            self.win.show_status("Nothing to save: open or create a world first")
+            return
         target = self._ask_target()
         if target is not None:
             self.save(target)
