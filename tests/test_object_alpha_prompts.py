@@ -60,11 +60,10 @@ def test_bad_prompts_on_a_cut_out_are_refused(kw: dict, msg: str) -> None:
 def test_a_fully_transparent_png_is_refused_by_name(tmp_path) -> None:  # noqa: ANN001
     """A fully transparent PNG was refused as "no object found: the mask is empty", with no
     word of the file or its alpha (a trial); the CLI says both, exit 2."""
-    import subprocess
-    import sys
-    from pathlib import Path
+    import os
 
     from PIL import Image
+    from project_craft import run_cli
 
     from generators.objects.segment_classical import load_image
     from scene.errors import SceneFormatError
@@ -75,19 +74,10 @@ def test_a_fully_transparent_png_is_refused_by_name(tmp_path) -> None:  # noqa: 
     Image.fromarray(rgba).save(path)
     with pytest.raises(SceneFormatError, match="clear.png.*fully transparent"):
         load_image(path)
-    root = Path(__file__).resolve().parents[1]
-    run = subprocess.run(
-        [
-            sys.executable,
-            str(root / "main.py"),
-            "object",
-            "--photo",
-            str(path),
-            "--out",
-            str(tmp_path / "o.ply"),
-        ],
-        capture_output=True,
-        text=True,
+    run = run_cli(
+        ["object", "--photo", str(path), "--out", str(tmp_path / "o.ply")],
+        dict(os.environ),
+        tmp_path,
         timeout=120,
     )
     assert run.returncode == 2 and "fully transparent" in run.stderr
