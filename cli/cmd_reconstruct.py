@@ -280,6 +280,11 @@ _DROP_REASONS = (
 )
 
 
+def _first(names: list[str], k: int = 6) -> str:
+    """The first `k` names, comma-separated, then how many more."""
+    return ", ".join(names[:k]) + (f" and {len(names) - k} more" if len(names) > k else "")
+
+
 def unreadable_warning(status: dict[str, str]) -> str | None:
     """One closing line on the files skipped as no usable photo (unreadable, too small;
     None when there are none): they were listed only at the top of a long run's output
@@ -287,10 +292,9 @@ def unreadable_warning(status: dict[str, str]) -> str | None:
     bad = sorted(n for n, s in status.items() if s.startswith("skipped") and "duplicate" not in s)
     if not bad:
         return None
-    shown = ", ".join(bad[:6]) + (f" and {len(bad) - 6} more" if len(bad) > 6 else "")
     return (
         f"warning: {len(bad)} file{'s' if len(bad) > 1 else ''} in the input "
-        f"{'were' if len(bad) > 1 else 'was'} skipped, not a usable photo ({shown}): "
+        f"{'were' if len(bad) > 1 else 'was'} skipped, not a usable photo ({_first(bad)}): "
         "see the photo list above for why"
     )
 
@@ -309,11 +313,9 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
         why = next(w for start, w in _DROP_REASONS if s.startswith(start))
         counts[why] = counts.get(why, 0) + 1
     reasons = "; ".join(f"{n} {why}" for why, n in counts.items())
-    names = sorted(dropped)
-    shown = ", ".join(names[:6]) + (f" and {len(names) - 6} more" if len(names) > 6 else "")
     return (
         f"warning: {len(dropped)} of {given} photos are not in the scene ({reasons}: "
-        f"{shown}); the scene shows only what the other {given - len(dropped)} "
+        f"{_first(sorted(dropped))}); the scene shows only what the other {given - len(dropped)} "
         "saw. Photos of another place belong in their own reconstruction; for one place, "
         "add photos that overlap both groups"
     )

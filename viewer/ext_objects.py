@@ -43,6 +43,7 @@ from generators.objects.place import (
     dropped,
     duplicate_layer,
     insert_object,
+    object_reach,
     placement_transform,
     stand_in_front,
     view_placement,
@@ -425,19 +426,9 @@ class ObjectTools:
             origin, direction = self.window.pick_ray()
             m, hit = placement_transform(world, origin, direction, exclude=[lay.id])
             # looking at a wall (or level), it stands on the floor in front, as inserted
-            size = decompose_similarity(lay.transform)[0]
-            ext = np.max(np.abs(np.stack(lay.data.bounds())), axis=0)
-            dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
+            reach = object_reach(lay.data.bounds(), decompose_similarity(lay.transform)[0])
             new = lay.transform.copy()
-            new[:3, 3] = stand_in_front(
-                world,
-                hit,
-                direction,
-                m[:3, 3],
-                size * float(np.hypot(ext[0], ext[2])),
-                dist,
-                exclude=[lay.id],
-            )
+            new[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], reach, [lay.id])
             self._set(lay, new, "move")
 
         return self._with(go)

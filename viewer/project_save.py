@@ -49,6 +49,13 @@ class ProjectSave(QObject):
         self.doc.replace_guard = self.confirm_replace
         window.installEventFilter(self)
 
+    def _nothing_to_save(self) -> bool:
+        """An empty world (the start page): says so in the status bar."""
+        if not self.win.world.is_empty():
+            return False
+        self.win.show_status("Nothing to save: open or create a world first")
+        return True
+
     def _ask_target(self) -> Path | None:
         path, _ = QFileDialog.getSaveFileName(
             self.win, "Save project", self.doc.suggested_path("", "Untitled.wander"), PROJECT_FILTER
@@ -59,8 +66,7 @@ class ProjectSave(QObject):
         """Save to the current project (or `path`) in a job; asks for a name when there is
         none. Returns the job (None when nothing was started: also for an empty world,
         as on the start page, where Ctrl+S asked for a name to save nothing under)."""
-        if self.win.world.is_empty():
-            self.win.show_status("Nothing to save: open or create a world first")
+        if self._nothing_to_save():
             return None
         target = Path(path) if path is not None else self.doc.project_path
         if target is None:
@@ -111,8 +117,7 @@ class ProjectSave(QObject):
         return "save_as" if clicked is save_as else "replace" if clicked is replace else "cancel"
 
     def save_as(self) -> None:
-        if self.win.world.is_empty():
-            self.win.show_status("Nothing to save: open or create a world first")
+        if self._nothing_to_save():
             return
         target = self._ask_target()
         if target is not None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -67,6 +68,12 @@ class Relief:
     pixel: float
     x0: float
     bottom: float
+
+    @cached_property
+    def back_rgb(self) -> np.ndarray:
+        """(H, W, 3) float32: the unseen back's colours (`back_texture`), made once for
+        both the splats and the mesh."""
+        return back_texture(self.rgb, self.mask)
 
     def to_object(self, u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Pixel coords (N,) -> object-frame x, y."""
@@ -180,7 +187,7 @@ def relief_to_cloud(rel: Relief, opts: InflateOptions) -> GaussianCloud:
     nb = nf * np.array([1.0, 1.0, -1.0])
     stretch = 1.0 / np.maximum(np.abs(nf[:, 2]), 0.12)
     col = rel.rgb[vs, us]
-    col_b = back_texture(rel.rgb, rel.mask)[vs, us]
+    col_b = rel.back_rgb[vs, us]
     a = rel.alpha[vs, us]
     sigma = 0.62 * rel.pixel
     pts_f = np.stack([x, y, z], 1)
@@ -229,7 +236,7 @@ def relief_to_mesh(rel: Relief, opts: InflateOptions) -> Mesh:
         ).reshape(-1, 3)[:n]
     )
     back = pts[:, 2] < 0
-    col = np.where(back[:, None], look(back_texture(rel.rgb, rel.mask)), look(rel.rgb))
+    col = np.where(back[:, None], look(rel.back_rgb), look(rel.rgb))
     shade = np.where(back, opts.back_shade, 1.0)[:, None]
     return Mesh(pts, faces, np.clip(col * shade, 0, 1).astype(np.float32))
 

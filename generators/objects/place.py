@@ -231,10 +231,15 @@ def view_placement(
     else:
         size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
     m[:3, :3] *= size
-    ext = np.max(np.abs(np.stack(object_bounds)), axis=0)  # (3,) object frame, +Y up
-    reach = size * float(np.hypot(ext[0], ext[2]))  # base centre to its farthest side
-    m[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], reach, dist)
+    m[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], object_reach(object_bounds, size))
     return m, hit
+
+
+def object_reach(bounds: tuple[np.ndarray, np.ndarray], size: float) -> float:
+    """How far an object (its own bounds (lo, hi), +Y up, base centre at its origin),
+    scaled by `size`, reaches from its base centre to its farthest side (m)."""
+    ext = np.max(np.abs(np.stack(bounds)), axis=0)
+    return size * float(np.hypot(ext[0], ext[2]))
 
 
 def stand_in_front(
@@ -243,7 +248,6 @@ def stand_in_front(
     direction: np.ndarray,
     spot: np.ndarray,
     reach: float,
-    distance: float,
     exclude: Iterable[int] = (),
 ) -> np.ndarray:
     """Where an object placed along a view ray stands (3,): `spot` (the hit point) when
@@ -251,7 +255,7 @@ def stand_in_front(
     not face up (a wall, a cabinet's side or a one-photo world's upright layer: its normal
     within acos(STANDABLE_COS) of level) — on the floor just in front of the hit, all of the
     object (`reach` m from its base centre to its farthest side) in front of it, at most
-    half the `distance` back towards the eye. The floor is `surface_below` there; without
+    half the hit's distance back towards the eye. The floor is `surface_below` there; without
     one (nothing was captured under that spot) the object keeps `spot`."""
     if hit is None:
         return np.asarray(spot, np.float64)
@@ -260,7 +264,7 @@ def stand_in_front(
     steep = hit.oriented and abs(float(hit.normal @ up)) < STANDABLE_COS
     if not (d @ up > -0.1 or steep):
         return np.asarray(spot, np.float64)
-    front = hit.point - d * min(reach * 1.05, 0.5 * distance)
+    front = hit.point - d * min(reach * 1.05, 0.5 * hit.distance)
     below = surface_below(world, front, max(reach, 0.02), exclude)
     return below.point if below is not None else np.asarray(spot, np.float64)
 

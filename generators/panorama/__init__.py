@@ -379,7 +379,7 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
         hint = (
             f"; a wide strip such as a phone's panorama can go in as a photo: "
             f"--photo {Path(path).name} --fov ANGLE (the angle it covers, up to 179°)"
-            if w / h > 2.5
+            if w > PHONE_PANO_ASPECT * h
             else ""
         )
         raise SceneFormatError(

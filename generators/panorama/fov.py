@@ -40,12 +40,9 @@ def fov_from_exif(
     """
     if width <= 0 or height <= 0:
         return None
-    diag = math.hypot(width, height)
     f35 = _num(exif.get(_FOCAL_35MM))
     if f35:
-        half_diag = math.atan(_DIAG_35MM / (2 * f35))
-        fov = 2 * math.atan(math.tan(half_diag) * width / diag)
-        return _sane(math.degrees(fov))
+        return _sane(_fov_35mm(f35, width, height))
     focal = _num(exif.get(_FOCAL))
     xres = _num(exif.get(_FP_XRES))
     if focal and xres:
@@ -59,6 +56,13 @@ def fov_from_exif(
             f_px *= long_side / max(stored_w, _num(exif.get(_EXIF_H)) or 0)
         return _sane(math.degrees(2 * math.atan(width / (2 * f_px))))
     return None
+
+
+def _fov_35mm(f35: float, width: int, height: int) -> float:
+    """Horizontal FOV (deg) across `width` of a width × height image whose 35 mm-equivalent
+    focal length is `f35` mm (defined on the 35 mm frame's diagonal)."""
+    half_diag = math.atan(_DIAG_35MM / (2 * f35))
+    return math.degrees(2 * math.atan(math.tan(half_diag) * width / math.hypot(width, height)))
 
 
 def _sane(fov: float) -> float | None:
@@ -89,8 +93,7 @@ def fov_exif_note(exif: dict[int, Any], width: int, height: int) -> str | None:
         return None
     f35 = _num(exif.get(_FOCAL_35MM))
     if f35:
-        half_diag = math.atan(_DIAG_35MM / (2 * f35))
-        fov = math.degrees(2 * math.atan(math.tan(half_diag) * width / math.hypot(width, height)))
+        fov = _fov_35mm(f35, width, height)
         return (
             f"its EXIF 35 mm-equivalent focal length ({f35:g} mm) gives {fov:.1f}° across, not "
             f"believable: {DEFAULT_FOV_DEG:g}° assumed; give the real one with --fov"
