@@ -36,6 +36,7 @@ MAX_RAMP_SLANT = 40.0  # the cap along a sustained slope (`_cap_slant`)
 RAMP_PX = 9  # a slope held this many pixels is a surface, not an edge
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
+CONTACT_FAR = 60.0  # m: ground contacts are measured out to this (beyond: no contact)
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
 SKY_ON_FLOOR_DEG = 3.0  # photo "sky" this far below the horizon lies on the floor
 DOME_BEHIND = 1.04  # the coarse sky dome sits this much beyond the photo's sky splats
@@ -523,7 +524,7 @@ def scene_layers(
     cls = classify_panorama(image, classes, H, known)
     est: dict[str, dict] = {}
     if radius is None:
-        contact, seen = ground_contacts(cls, eye_height, 60.0, known)
+        contact, seen = ground_contacts(cls, eye_height, CONTACT_FAR, known)
         if known is not None:
             seen = seen & (known >= 0.5).any(0)
         r = radius_from_contacts(contact, seen)
@@ -540,13 +541,13 @@ def scene_layers(
             src = "ground contact of upright things (partly the photo's lower edge)"
         elif (
             photo_cols is not None
-            and photo_cols.sum() >= 12
             and (cls == SKY_CLASS).any()
-            and np.median(contact[photo_cols]) < 60.0
+            and (distant := photo_cols & (contact < CONTACT_FAR)).sum() >= 12
         ):
             # outdoors a building or a tree line across a square or a lawn stands far
-            # off: its contacts are the distance (the photo's own columns use them)
-            radius = float(np.clip(np.median(contact[photo_cols]), 15.0, 60.0))
+            # off: its contacts are the distance (the photo's own columns that have one;
+            # those where the ground runs to the horizon past a tree say nothing of it)
+            radius = float(np.clip(np.median(contact[distant]), 15.0, CONTACT_FAR))
             src = "ground contact of distant upright things"
         else:
             radius, src = estimate_radius(image, known, eye_height=eye_height)

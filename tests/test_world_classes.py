@@ -100,3 +100,51 @@ def test_a_speck_at_the_seam_of_a_small_panorama_is_no_crash() -> None:
     img = np.full((h, w, 3), (0.5, 0.7, 0.95), np.float32)
     out = absorb_sky_islands(img, classes, None)
     assert out.shape == classes.shape and out[40, w - 1] == SKY  # a sky-coloured speck: sky
+
+
+def _court(rng: np.random.Generator, edge_row: float) -> np.ndarray:
+    """A gravel court under a facade: sunlit gravel (bright, textured: no plain region)
+    from the facade's foot down to a soft shadow edge at `edge_row`, below it the same
+    gravel in shade, with sunlit flecks in the bottom band (so both colours are in the
+    ground's palette). The shadow's edge is a 3-row blend of the two."""
+    img = np.zeros((H, W, 3), np.float32)
+    img[:100] = (0.55, 0.72, 0.95)  # sky
+    img[100:150] = (0.78, 0.70, 0.58)  # facade
+    for c in range(40, 300, 24):  # windows
+        img[108:140, c : c + 10] = (0.18, 0.2, 0.24)
+    sun, shade = np.array((0.80, 0.78, 0.74)), np.array((0.31, 0.32, 0.36))
+    rows = np.arange(150, H, dtype=np.float32)
+    t = np.clip((rows - edge_row) / 3.0 + 0.5, 0.0, 1.0)[:, None, None]  # 0: sun, 1: shade
+    img[150:] = (1 - t) * sun + t * shade
+    flecks = rng.random((H - 216, W)) < 0.2
+    img[216:][flecks] = sun
+    # gravel grain: too textured for the "plain ground" rule
+    img[150:] += rng.normal(0.0, 0.03, (H - 150, W, 1)).astype(np.float32)
+    return np.clip(img, 0, 1)
+
+
+def test_ground_across_a_soft_shadow_edge_does_not_depend_on_where_it_falls() -> None:
+    """The blend along a shadow's soft edge is ground colour (between two palette colours
+    of one hue), so the sunlit gravel beyond it is ground wherever the edge falls on the
+    pixel grid. Measured only against the palette's centres, the edge's mid-tones were
+    no ground: whether a one-pixel gap cut the sunlit court off from the bottom band
+    flipped with a 0.1° change of a real photo's pitch, and with it the world's radius
+    (13.6 m against 40 m for the same castle)."""
+    rng = np.random.default_rng(1)
+    for edge in (180.0, 180.33, 180.5, 180.67, 181.0):
+        labels = classify_view(_court(rng, edge), HORIZON)
+        sunlit = labels[155:176, 10:310]
+        assert (sunlit == GROUND).mean() > 0.8, f"edge at {edge}: sunlit gravel not ground"
+        assert (labels[110:140] == GROUND).mean() < 0.02  # the facade stays upright
+
+
+def test_palette_distance_spans_light_and_shade_of_one_hue_only() -> None:
+    from generators.panorama.classes import palette_distance
+
+    shade, sun, grass = (40.0, 0.0, -10.0), (80.0, 1.0, -4.0), (50.0, -40.0, 40.0)
+    centres = np.array([shade, sun, grass], np.float32)
+    blend = np.array([60.0, 0.5, -7.0], np.float32)  # half way between shade and sun
+    assert palette_distance(blend, centres) < 1.0
+    # half way between the shade and the grass (another hue): no ground colour
+    mix = (np.array(shade) + np.array(grass)) / 2
+    assert palette_distance(mix.astype(np.float32), centres) > 20.0

@@ -354,6 +354,37 @@ def test_a_distant_building_across_a_square_gives_the_radius(tmp_path) -> None:
     assert "default" not in est["radius"]["source"]
 
 
+@pytest.mark.slow
+def test_a_building_beside_open_ground_gives_the_radius(tmp_path) -> None:
+    """A facade standing ~35 m off over a third of the photo, a tree line beyond 60 m over
+    the rest: the facade's contacts are the distance. Taken as a median over every column
+    of the photo, the far ones outvoted it and the radius fell to the 8 m default (a
+    re-encoded copy of a real photo: 8 m, the original: 40 m)."""
+    import cv2
+
+    from generators.pano_world import world_from_photos
+
+    h, w = 240, 320
+    f = (w / 2) / math.tan(math.radians(30))
+    foot_near = round(h / 2 + f * math.tan(math.radians(2.6)))  # ~35 m at 1.6 m eye height
+    foot_far = round(h / 2 + f * math.tan(math.radians(0.7)))  # ~130 m
+    rng = np.random.default_rng(4)
+    img = np.zeros((h, w, 3), np.float32)
+    img[:] = (0.55, 0.72, 0.97)  # sky
+    img[int(0.38 * h) : foot_far, 110:] = (0.25, 0.38, 0.2)  # a tree line far off
+    img[int(0.30 * h) : foot_near, :110] = (0.75, 0.6, 0.45)  # a facade nearer
+    img[int(0.30 * h) : foot_near, :110:12] = (0.3, 0.25, 0.2)  # its windows
+    img[foot_near:, :110] = (0.62, 0.6, 0.55)  # gravel
+    img[foot_far:, 110:] = (0.62, 0.6, 0.55)
+    img[foot_far:] += rng.normal(0, 0.04, (h - foot_far, w, 3)).astype(np.float32)
+    path = tmp_path / "square.png"
+    cv2.imwrite(str(path), cv2.cvtColor((np.clip(img, 0, 1) * 255).astype(np.uint8), 4))
+    world, _, _ = world_from_photos([path], fov=60.0, level=False, pano_height=512)
+    est = world.meta["estimates"]
+    assert "default" not in est["radius"]["source"], est["radius"]
+    assert 20.0 <= est["radius"]["value"] <= 60.0, est["radius"]
+
+
 def test_a_sky_exemplar_with_thin_verticals_gives_grain_not_rain() -> None:
     """The photo's plainest window of sky can hold a launch tower's faint girders (the
     coarse class calls them sky): synthesised with their orientation, the invented sky

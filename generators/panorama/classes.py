@@ -144,7 +144,7 @@ def classify_view(
         keep[int(np.argmax(share))] = True
         centres = centres[keep].astype(np.float32)
         ref = ref[keep[assign]]
-        dist = np.min(np.linalg.norm(lab_img[..., None, :] - centres[None, None], axis=-1), -1)
+        dist = palette_distance(lab_img, centres)
         spread = float(np.median(np.min(np.linalg.norm(ref[:, None] - centres[None], axis=-1), 1)))
         gx = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 1, 0, ksize=3))
         gy = np.abs(cv2.Sobel(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F, 0, 1, ksize=3))
@@ -170,6 +170,26 @@ def classify_view(
             )
         labels[ground & below] = GROUND
     return labels
+
+
+def palette_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
+    """Lab distance (...) of colours `lab` (..., 3) to a ground palette `centres` (k, 3):
+    to the nearest centre, or to the segment between two centres of one hue (a*b* within
+    GROUND_CHROMA: one material in light and in shade). The blend of the two along a
+    shadow's soft edge is ground colour too: measured to the centres alone, the edge's
+    pixels fell between them, and whether a one-pixel gap cut the sunlit ground from the
+    shaded band under the camera flipped with a 0.1° change of the photo's pitch."""
+    lab = np.asarray(lab, np.float32)
+    c = np.asarray(centres, np.float32)
+    best = np.min(np.linalg.norm(lab[..., None, :] - c, axis=-1), -1)
+    for i in range(len(c)):
+        for j in range(i + 1, len(c)):
+            if np.linalg.norm(c[i, 1:] - c[j, 1:]) >= GROUND_CHROMA:
+                continue
+            seg = c[j] - c[i]
+            t = np.clip(((lab - c[i]) @ seg) / max(float(seg @ seg), 1e-6), 0.0, 1.0)
+            best = np.minimum(best, np.linalg.norm(lab - (c[i] + t[..., None] * seg), axis=-1))
+    return best
 
 
 def _plain_ground(
