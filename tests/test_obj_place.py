@@ -257,6 +257,36 @@ def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
         view_placement(w, eye, d, tall, height=0.0)
 
 
+def test_an_object_inserted_at_a_far_facade_stands_within_reach() -> None:
+    """Looking level across a square at a facade 40 m off, the object stood at the facade,
+    3 m tall (a quarter of the distance, capped) and far outside the area one can walk;
+    it now stands on the floor a few metres ahead, sized for that distance, facing the
+    viewer. With no floor there it keeps the far spot."""
+    from generators.objects.place import NEAR_INSERT_M, view_placement
+
+    w = World()
+    g = np.linspace(-45, 45, 181)
+    xx, zz = np.meshgrid(g, g)
+    floor = np.stack([xx.ravel(), np.zeros(xx.size), zz.ravel()], 1)
+    _with_slab(w, "square", floor, [0.35, 0.01, 0.35])
+    xx, yy = np.meshgrid(np.linspace(-20, 20, 161), np.linspace(0, 10, 41))
+    facade = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -40.0)], 1)
+    _with_slab(w, "facade", facade, [0.2, 0.2, 0.01])
+    eye = np.array([0.0, 1.6, 0.0])
+    lo, hi = np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
+    m, hit = view_placement(w, eye, np.array([0.0, 0.0, -1.0]), (lo, hi))
+    assert m[1, 3] == pytest.approx(0.0, abs=0.05)  # on the floor
+    ahead = -m[2, 3]
+    assert NEAR_INSERT_M - 0.2 < ahead < NEAR_INSERT_M + 0.2, m[:3, 3]
+    assert np.linalg.norm(m[:3, 1]) == pytest.approx(0.25 * np.hypot(ahead, 1.6), rel=0.05)
+    assert m[:3, 2] @ np.array([0.0, 0.0, 1.0]) > 0.9 * np.linalg.norm(m[:3, 2])  # faces us
+    # a world that is only the facade (no floor ahead): the object stays at the facade
+    only = World()
+    _with_slab(only, "facade", facade, [0.2, 0.2, 0.01])
+    m2, _ = view_placement(only, eye, np.array([0.0, 0.0, -1.0]), (lo, hi))
+    assert m2[2, 3] == pytest.approx(-40.0, abs=0.5)
+
+
 def test_snap_never_lifts_an_object_onto_the_wall_its_top_pokes_into() -> None:
     """An object sunk into the floor with its top in a wall: the drop cast from above its
     top met the wall's splats and lifted the object by its own height, onto nothing (seen

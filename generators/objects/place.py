@@ -200,6 +200,22 @@ def placement_transform(
 
 
 STANDABLE_COS = 0.7  # a surface an object can stand on faces up within ~45°
+FAR_INSERT_M = 8.0  # a view ray meeting the scene farther than this (m) ...
+NEAR_INSERT_M = 3.0  # ... puts the object on the floor this far ahead instead
+
+
+def _near_floor_spot(world: World, origin: np.ndarray, direction: np.ndarray) -> Hit | None:
+    """The floor NEAR_INSERT_M ahead of `origin` (3,) along `direction` (3,) levelled, or None
+    (looking straight up or down, or no floor captured there). Looking at a far hillside or
+    over a square, the view ray met the scene 40 m off: the object stood there, 3 m tall and
+    out of reach of the area one can walk."""
+    up = world_up(world)
+    d = np.asarray(direction, np.float64)
+    level = d - (d @ up) * up
+    n = float(np.linalg.norm(level))
+    if n < 0.2:
+        return None
+    return surface_below(world, origin + level / n * NEAR_INSERT_M, 0.2)
 
 
 def view_placement(
@@ -217,12 +233,20 @@ def view_placement(
     a wall (or something overhead), not a floor: the object then stands on the floor just
     in front of that spot, all of it in front, when a floor was captured there; so does a
     ray meeting a surface that does not face up (a wall, a cabinet's side: its normal
-    within acos(STANDABLE_COS) of level). Honours the world's up axis. Raises ValueError
-    for a height that is not positive.
+    within acos(STANDABLE_COS) of level). A ray meeting the scene farther than FAR_INSERT_M
+    (a far facade, a hillside) puts the object on the floor NEAR_INSERT_M ahead instead,
+    within reach. Honours the world's up axis. Raises ValueError for a height that is not
+    positive.
     """
     origin = np.asarray(origin, np.float64)
     m, hit = placement_transform(world, origin, direction, face_point=origin)
     dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
+    if dist > FAR_INSERT_M and (near := _near_floor_spot(world, origin, direction)) is not None:
+        up = world_up(world)
+        look = origin - near.point
+        m = similarity_matrix(near.point, rotation=upright_rotation(up, yaw_towards(look, up)))
+        dist, hit = float(np.linalg.norm(look)), near
+        direction = -up  # it stands on that floor already
     if height is not None:
         if not height > 0:
             raise ValueError(f"object height must be positive, got {height}")
