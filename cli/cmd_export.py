@@ -180,7 +180,8 @@ def run(args: argparse.Namespace) -> int:
         if info.get("splats_left_out"):
             meshes = ", ".join(repr(lay.name) for lay in world.visible_layers() if lay.is_mesh)
             print(
-                f"warning: {info['format'].upper()} holds meshes: only the mesh layers "
+                f"warning: {Path(info['path']).suffix.lstrip('.').upper()} holds meshes: only "
+                "the mesh layers "
                 f"({meshes}) are in it, not the scene's {info['splats_left_out']:,} Gaussian "
                 "splats (export those as .ply, .splat or .spz)",
                 file=sys.stderr,

@@ -554,7 +554,7 @@ def scene_layers(
             src = (
                 "strongest ground line"
                 if src == "image"
-                else "default (nothing in the photo to measure)"
+                else "default: nothing in the photo to measure"
             )
     else:
         src = "option"

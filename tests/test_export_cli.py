@@ -217,6 +217,7 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     r = main("export", str(p), "--out", str(tmp_path / "r.glb"))
     assert r.returncode == 0, r.stderr
     assert "300 Gaussian splats" in r.stderr and "'Photo cameras'" in r.stderr
+    assert "warning: GLB holds meshes" in r.stderr  # the file's type, not a format's code name
     r = main("export", str(p), "--layer", "Photo cameras", "--out", str(tmp_path / "c.ply"))
     assert r.returncode == 0, r.stderr
     assert isinstance(load(tmp_path / "c.ply"), Mesh)
