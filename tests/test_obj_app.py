@@ -218,6 +218,9 @@ def test_an_object_from_a_photo_goes_in_as_its_mesh_when_asked(window, qtbot, tm
     window.show_status = lambda text, *a: status.append(text)
     lay2 = tools.insert_result(ObjectResult("cup", cloud, None, {}), ray, as_mesh=True)
     assert isinstance(lay2.data, GaussianCloud) and "as splats" in status[-1]
+    # the colours were matched to the room's light, and the status says by how much
+    gain = lay2.source["light_gain"]
+    assert abs(gain - 1.0) >= 0.02 and f"×{gain:.2f} to match the light" in status[-1]
     photo = tmp_path / "cup.png"
     import cv2
 

@@ -367,6 +367,8 @@ class ObjectTools:
         msg = f"Inserted {lay.name}"
         if as_mesh and res.mesh is None:
             msg += " as splats (the backend made no mesh)"
+        if abs(gain - 1.0) >= 0.02:
+            msg += f", its colours ×{gain:.2f} to match the light around it"
         if res.warnings:
             msg += " — " + "; ".join(res.warnings)
         self.window.show_status(msg)
