@@ -179,7 +179,11 @@ def run(args: argparse.Namespace) -> int:
             result.mark_video(args.video)
         # a video's frames are kept beside the scene: the photos `evaluate` scores it by
         written = save_result(
-            result, args.out, args.cameras_out, frames=paths if args.video is not None else ()
+            result,
+            args.out,
+            args.cameras_out,
+            frames=paths if args.video is not None else (),
+            photos=paths,
         )
     print("photos:")
     cams = {c.name: c for c in result.cameras}

@@ -1520,7 +1520,7 @@ def _restore_inputs(
 ) -> tuple[dict[str, str], dict[str, str]]:
     """Unpack the input photos a project holds into Wander's cache.
 
-    Returns ({sha256: cached path}, {original text (format 1.0): cached path}). Each
+    Returns ({sha256: cached path}, {original path text (format 1.0): cached path}). Each
     checksum must be 64 hex digits and match the stored bytes; the name is reduced to
     a plain file name; the target must resolve inside its own cache folder. Anything
     else is skipped with a warning; nothing else on disk is read or written.
@@ -1548,8 +1548,12 @@ def _restore_inputs(
             warnings.append(f"input {name}: the manifest names no stored copy; skipped")
             continue
         digest = digest.lower()
+        # format 1.0 named an input by the path text meta held; 1.1 writes its plain name
+        # there, and remapping every meta string equal to a photo's name (a reconstruction's
+        # camera names, its held-out list) to the cached copy's path would corrupt them
+        legacy = isinstance(original, str) and original != name
         if digest in by_digest:
-            if isinstance(original, str):
+            if legacy:
                 by_original[original] = by_digest[digest]
             continue
         try:
@@ -1569,7 +1573,7 @@ def _restore_inputs(
             warnings.append(f"input {name} could not be unpacked to {root}: {exc}")
             continue
         by_digest[digest] = str(target)
-        if isinstance(original, str):
+        if legacy:
             by_original[original] = str(target)
     return by_digest, by_original
 

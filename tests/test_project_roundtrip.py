@@ -356,6 +356,22 @@ def test_list_and_extract_inputs(tmp_path):
         extract_input(p, "inputs/nothing.png", out_dir)
 
 
+def test_a_photo_name_in_meta_is_not_turned_into_its_cached_copy(tmp_path):
+    """A reconstruction names its photos by file name (its cameras, its held-out list);
+    once the project carried the photos, opening it replaced every such name with the
+    path of the photo's cached copy (the held-out list no longer matched the cameras).
+    Only the path text of a stored input is a reference to it."""
+    w = make_world(tmp_path)
+    w.meta["held_out"] = ["photo.jpg"]
+    w.meta["cameras"] = [{"name": "photo.jpg"}]
+    p = tmp_path / "names.wander"
+    save_project(w, p)
+    back, warnings = load_project(p)
+    assert not warnings
+    assert back.meta["held_out"] == ["photo.jpg"]
+    assert back.meta["cameras"] == [{"name": "photo.jpg"}]
+
+
 def test_two_unsaved_worlds_never_share_a_recovery_file(tmp_path):
     a, b = World(), World()
     a.add_layer(Layer("first", random_cloud(10, seed=1)))

@@ -130,3 +130,36 @@ def test_new_scene_from_video_keeps_its_frames_beside_the_scene(tmp_path: Path) 
     assert world is not None and out.exists()
     frames = sorted(p.name for p in (tmp_path / "v" / "scene_frames").iterdir())
     assert frames[0] == "frame_0000.png" and len(frames) >= 6
+    # the world names the kept frames, so a project saved from it carries them (a trial
+    # found a video reconstruction's project held neither frames nor photos)
+    from scene.project import read_manifest, save_project
+
+    named = world.layers[0].source["photos"]
+    assert sorted(Path(p).name for p in named) == frames
+    assert all(Path(p).parent == tmp_path / "v" / "scene_frames" for p in named)
+    save_project(world, tmp_path / "v.wander")
+    stored = sorted(Path(x["name"]).name for x in read_manifest(tmp_path / "v.wander")["inputs"])
+    assert stored == frames
+
+
+def test_a_video_scene_not_saved_keeps_its_frames_in_the_data_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without "Save to", a video's frames lived in a temporary folder removed when the job
+    ended: no file held them. They are copied to the data folder's frames/ (beside the
+    autosaves), one folder per run."""
+    from viewer.ext_reconstruct import frames_folder, keep_frames
+
+    monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "data" / "autosave"))
+    tmp = tmp_path / "tmp"
+    tmp.mkdir()
+    frames = []
+    for i in range(3):
+        frames.append(tmp / f"frame_{i:04d}.png")
+        frames[-1].write_bytes(b"png %d" % i)
+    kept = keep_frames(frames, Path("walk.mp4"))
+    again = keep_frames(frames, Path("walk.mp4"))
+    assert kept[0].parent.parent == frames_folder() == tmp_path / "data" / "frames"
+    assert kept[0].parent != again[0].parent and kept[0].parent.name.startswith("walk-")
+    assert [p.read_bytes() for p in kept] == [p.read_bytes() for p in frames]
+    assert len(list(frames_folder().iterdir())) == 2  # no temporary folder left behind

@@ -442,10 +442,15 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     # a .wander project: scene + camera frusta layers, +Y up, a bookmark per photo + Overview
     from scene.project import load_project
 
-    wp = save_result(res, tmp_path / "w" / "scene.wander")
+    wp = save_result(res, tmp_path / "w" / "scene.wander", photos=paths)
     assert wp["cameras"].is_dir() and wp["report"].is_file()
     world, warnings = load_project(tmp_path / "w" / "scene.wander")
     assert not warnings
+    # the project carries its photos, held-out ones too (evaluate can be run from it later)
+    from scene.project import read_manifest
+
+    stored = read_manifest(tmp_path / "w" / "scene.wander")["inputs"]
+    assert sorted(Path(x["name"]).name for x in stored) == [p.name for p in paths]
     assert [lay.kind for lay in world.layers] == ["world", "mesh"]
     assert len(world.layers[0].data) == len(res.cloud)
     # the first training photo first (the start view), held-out ones after, Overview last

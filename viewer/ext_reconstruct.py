@@ -10,6 +10,7 @@ bookmark per photo. Optionally the scene, cameras and depth maps are saved too.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,8 @@ from PyQt6.QtWidgets import (
 from generators.reconstruct.options import ReconstructOptions
 
 from .features import WindowAPI
+
+log = logging.getLogger(__name__)
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
 VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
@@ -114,13 +117,55 @@ class ReconstructRequest:
             result = reconstruct(photos, opts, progress, cancel)
             if self.video is not None:
                 result.mark_video(self.video)
+            kept = photos
             if self.save_to is not None:
                 cancel.check()
                 # a video's frames are kept beside the scene (SCENE_frames/), as the CLI
                 # does: the photos `evaluate` scores the scene by
-                save_result(result, self.save_to, frames=photos if self.video is not None else ())
-        world = build_world(result)
-        return world
+                written = save_result(
+                    result,
+                    self.save_to,
+                    frames=photos if self.video is not None else (),
+                    photos=photos,
+                )
+                if "frames" in written:
+                    kept = [written["frames"] / p.name for p in photos]
+            elif self.video is not None:
+                kept = keep_frames(photos, self.video)
+        # the world names its photos (or frames): a project saved from it carries them
+        return build_world(result, photos=kept)
+
+
+def frames_folder() -> Path:
+    """Where the app keeps a video's sampled frames when the scene is not saved beside them:
+    `frames/` next to the autosave folder (the user's data dir, scene.project.autosave_dir)."""
+    from scene.project import autosave_dir
+
+    return autosave_dir().parent / "frames"
+
+
+def keep_frames(frames: list[Path], video: Path) -> list[Path]:
+    """Copy a video's sampled frames (files in a temporary folder) to a new folder of
+    `frames_folder()` and return their new paths. The world names them, so a project saved
+    from it carries them (a trial's video frames were in no file once the job ended); on
+    failure (a full disk, no data dir) the frames' temporary paths, with a logged warning."""
+    import shutil
+    import uuid
+
+    from scene.files import make_temp_dir
+
+    base = frames_folder()
+    try:
+        base.mkdir(parents=True, exist_ok=True)
+        tmp = make_temp_dir(video.stem, base)
+        for f in frames:
+            shutil.copyfile(f, tmp / f.name)
+        dest = base / f"{video.stem}-{uuid.uuid4().hex[:8]}"
+        tmp.rename(dest)
+    except OSError as exc:
+        log.warning("could not keep the frames of %s in %s: %s", video.name, base, exc)
+        return list(frames)
+    return [dest / f.name for f in frames]
 
 
 def _thumbnail(path: Path, size: int = 96) -> QIcon | None:

@@ -485,10 +485,12 @@ def save_result(
     out: Path,
     cameras_out: Path | None = None,
     frames: Sequence[Path] = (),
+    photos: Sequence[Path] = (),
 ) -> dict[str, Path]:
     """Write the scene (3DGS .ply, or .compressed.ply / .splat / .spz / .wander by name), cameras
     (COLMAP text), depth maps (.npy + .png), a report and, for a video, the `frames` sampled
-    from it (SCENE_frames/: the photos its cameras are named after, for `evaluate`).
+    from it (SCENE_frames/: the photos its cameras are named after, for `evaluate`). A
+    `.wander` project carries the `photos` (or the frames) in it (`build_world`).
 
     Everything is written into temporary siblings first and renamed at the end, so a
     failure or cancel never leaves a half-written result that looks complete.
@@ -521,7 +523,8 @@ def save_result(
         if fmt == "wander":
             from scene.project import save_project
 
-            save_project(build_world(result, out.stem), tmp_ply)
+            kept = [tmp_frames / Path(f).name for f in frames] if tmp_frames else photos
+            save_project(build_world(result, out.stem, kept), tmp_ply)
         else:
             _write_scene(result.cloud, tmp_ply, fmt)
         report = {
@@ -656,11 +659,15 @@ def camera_records(cams: Sequence[Camera]) -> list[dict[str, Any]]:
     return [_cam_dict(c) for c in cams]
 
 
-def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noqa: ANN201
+def build_world(  # noqa: ANN201
+    result: ReconstructResult, name: str = "Reconstruction", photos: Sequence[Path] = ()
+):
     """A World with the scene as its base layer, the photo cameras as a frusta mesh layer
     ("Photo cameras", hideable) and in meta['cameras'], a bookmark per photo (the first
     training photo first: the viewer starts there) and an "Overview" bookmark last;
-    meta['units'] is metres."""
+    meta['units'] is metres. `photos`: the files the scene was made from (a video's
+    sampled frames), named in the layer's source: a project saved from the world carries
+    them (scene/project.py inputs/), so it can be evaluated against them later."""
     from scene.camera import yaw_pitch_from_forward
     from scene.world import Bookmark, Layer, World
 
@@ -674,6 +681,7 @@ def build_world(result: ReconstructResult, name: str = "Reconstruction"):  # noq
                 "generator": "wander.reconstruct",
                 "input": result.cloud.meta.get("input", "photos"),
                 "options": result.options,
+                **({"photos": [str(p) for p in photos]} if photos else {}),
             },
         )
     )
