@@ -161,9 +161,20 @@ def run(args: argparse.Namespace) -> int:
             from generators.reconstruct.video import sample_frames
 
             bar = TerminalProgress("frames ")
-            frames = sample_frames(args.video, Path(tmp), max_frames=args.max_frames, progress=bar)
+            got: dict = {}
+            frames = sample_frames(
+                args.video, Path(tmp), max_frames=args.max_frames, progress=bar, stats=got
+            )
             bar.done()
             print(f"sampled {len(frames)} sharp, distinct frames from {args.video.name}")
+            if got["distinct"] > len(frames):
+                print(
+                    f"  {got['distinct']} were distinct; --max-frames {args.max_frames} kept "
+                    "that many, evenly spread (raise it to use more)"
+                )
+            idx = got["source_frames"]
+            more = " …" if len(idx) > 12 else ""
+            print(f"  video frames used: {', '.join(map(str, idx[:12]))}{more}")
             paths = frames
             opts.sequential = True
         else:

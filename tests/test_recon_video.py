@@ -51,7 +51,12 @@ def test_max_frames_and_bad_video(tmp_path: Path) -> None:
     quads = room_scene()
     cams = orbit_cameras(12, 128, 96, seed=7)
     _write_video(tmp_path / "v.avi", [render(quads, c)[0] for c in cams])
-    assert len(sample_frames(tmp_path / "v.avi", tmp_path / "f", max_frames=4)) == 4
+    stats: dict = {}
+    assert len(sample_frames(tmp_path / "v.avi", tmp_path / "f", max_frames=4, stats=stats)) == 4
+    # the cap is said (12 distinct frames, 4 kept) and each kept frame's place in the video
+    assert stats["distinct"] == 12 and stats["kept"] == 4, stats
+    src = stats["source_frames"]
+    assert len(src) == 4 and src == sorted(src) and src[0] == 0 and src[-1] == 11
     (tmp_path / "bad.mp4").write_bytes(b"not a video at all")
     with pytest.raises(ValueError, match="bad.mp4: not a video this machine can read"):
         sample_frames(tmp_path / "bad.mp4", tmp_path / "g")

@@ -152,7 +152,9 @@ def sample_frames(
 ) -> list[Path]:
     """Write up to `max_frames` sharp, distinct frames of `video` as PNGs into `out_dir`.
 
-    `stats` (if given) receives counts: read, blurred, duplicates, kept.
+    `stats` (if given) receives counts: read, blurred, duplicates, distinct (sharp and
+    distinct frames found), kept (at most `max_frames` of them, evenly spread), and
+    `source_frames`: each kept frame's index in the video (frame_0000.png first).
     """
     import cv2
 
@@ -166,8 +168,9 @@ def sample_frames(
     frames, count = _frames(video)
     windows = 2 * max_frames
     win_len = max(1, count // windows) if count else 1
-    cands: list[tuple[float, np.ndarray, np.ndarray]] = []  # (sharpness, frame, small grey)
-    best: tuple[float, np.ndarray, np.ndarray] | None = None
+    # (sharpness, frame, small grey, index in the video)
+    cands: list[tuple[float, np.ndarray, np.ndarray, int]] = []
+    best: tuple[float, np.ndarray, np.ndarray, int] | None = None
     n = 0
     for i, f in enumerate(frames):
         n += 1
@@ -180,7 +183,7 @@ def sample_frames(
         small = cv2.resize(grey, None, fx=s, fy=s, interpolation=cv2.INTER_AREA) if s < 1 else grey
         sh = sharpness(small)
         if best is None or sh > best[0]:
-            best = (sh, f, small)
+            best = (sh, f, small, i)
         if (i + 1) % win_len == 0:
             cands.append(best)
             best = None
@@ -189,7 +192,7 @@ def sample_frames(
     if not cands:
         raise ValueError(f"{video}: the video has no frames")
     med = float(np.median([c[0] for c in cands]))
-    kept: list[tuple[float, np.ndarray, np.ndarray]] = []
+    kept: list[tuple[float, np.ndarray, np.ndarray, int]] = []
     blurred = dups = 0
     for c in cands:
         if c[0] < blur_ratio * med:
@@ -199,11 +202,19 @@ def sample_frames(
             dups += 1
             continue
         kept.append(c)
+    distinct = len(kept)
     if len(kept) > max_frames:
         pick = np.round(np.linspace(0, len(kept) - 1, max_frames)).astype(int)
         kept = [kept[i] for i in pick]
     if stats is not None:
-        stats.update(read=n, blurred=blurred, duplicates=dups, kept=len(kept))
+        stats.update(
+            read=n,
+            blurred=blurred,
+            duplicates=dups,
+            distinct=distinct,
+            kept=len(kept),
+            source_frames=[c[3] for c in kept],
+        )
     if len(kept) < 2:
         raise ValueError(
             f"{video}: only {len(kept)} sharp, distinct frame(s) found in {n} frames "
@@ -212,7 +223,7 @@ def sample_frames(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for k, (_, f, _) in enumerate(kept):
+    for k, (_, f, _, _) in enumerate(kept):
         p = out_dir / f"frame_{k:04d}.png"
         cv2.imwrite(str(p), f)
         paths.append(p)
