@@ -78,7 +78,11 @@ def how_made(source: Any) -> str:
     if gen == "wander.reconstruct" and source.get("input") == "video":
         words = "reconstruction from a video"
     parts = []
-    for where in (source, source.get("options")):
+    ran, opts = source.get("refined_steps"), source.get("options")
+    asked = opts.get("refine_steps") if isinstance(opts, dict) else None
+    if isinstance(ran, int) and _plain(asked):  # a time budget may stop it early
+        parts.append(f"refine_steps {ran} of {_text(asked, 12)} run")
+    for where in (source, opts):
         if isinstance(where, dict):
             parts += [
                 f"{k} {_text(where[k], 60)}"
@@ -87,6 +91,7 @@ def how_made(source: Any) -> str:
                 and _plain(where[k])
                 and str(where[k]).strip()  # an empty prompt says nothing
                 and f"{k} {_text(where[k], 60)}" not in parts
+                and not (k == "refine_steps" and isinstance(ran, int))
             ]
     return words + (f" ({', '.join(parts)})" if parts else "")
 

@@ -233,3 +233,21 @@ def test_a_project_saved_from_a_wander_file_says_how_its_scene_was_made(tmp_path
     (tmp_path / "scene_report.json").write_text(json.dumps(rec))
     world, _ = load_scene_file(ply, lambda f, m: None)
     assert how_made(world.layers[0].source) == "reconstruction from photos (refine_steps 300)"
+
+
+def test_how_made_says_the_refinement_steps_that_ran() -> None:
+    """`info` showed "refine_steps 3000" for a reconstruction whose time budget stopped it
+    after 142 steps, and called a video's camera layer a reconstruction from photos."""
+    from cli.cmd_info import how_made
+
+    src = {
+        "generator": "wander.reconstruct",
+        "input": "video",
+        "refined_steps": 142,
+        "options": {"refine_steps": 3000},
+    }
+    assert how_made(src) == "reconstruction from a video (refine_steps 142 of 3000 run)"
+    frusta = {"generator": "wander.reconstruct", "input": "video", "what": "camera frusta"}
+    assert how_made(frusta) == "reconstruction from a video"
+    old = {"generator": "wander.reconstruct", "options": {"refine_steps": 3000}}
+    assert how_made(old) == "reconstruction from photos (refine_steps 3000)"

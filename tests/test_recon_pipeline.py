@@ -107,6 +107,9 @@ def test_recovers_cameras_depth_and_novel_view(tmp_path: Path) -> None:
     )
     frusta = world.find("Photo cameras")
     assert frusta.is_mesh and frusta.data.n_faces == 10 * 8 * 6
+    # the steps the optimiser ran, for `info` (a time budget may stop it before 30)
+    ran = world.layers[0].source["refined_steps"]
+    assert ran == res.cloud.meta["refinement"]["steps"] and 0 < ran <= 30
     apex = frusta.data.vertices.reshape(10, 8, 6, 3)[:, 0, :3].mean(
         1
     )  # first edge starts at the centre

@@ -672,6 +672,7 @@ def build_world(  # noqa: ANN201
     from scene.world import Bookmark, Layer, World
 
     world = World()
+    ref = result.cloud.meta.get("refinement")
     world.add_layer(
         Layer(
             name,
@@ -681,6 +682,9 @@ def build_world(  # noqa: ANN201
                 "generator": "wander.reconstruct",
                 "input": result.cloud.meta.get("input", "photos"),
                 "options": result.options,
+                # the steps the optimiser ran (a time budget may stop it before
+                # options.refine_steps): `info` shows both
+                **({"refined_steps": int(ref["steps"])} if isinstance(ref, dict) else {}),
                 **({"photos": [str(p) for p in photos]} if photos else {}),
             },
         )
@@ -712,7 +716,11 @@ def build_world(  # noqa: ANN201
                 "Photo cameras",
                 frusta_mesh(result.cameras, 0.12 * size),
                 "mesh",
-                source={"generator": "wander.reconstruct", "what": "camera frusta"},
+                source={
+                    "generator": "wander.reconstruct",
+                    "input": result.cloud.meta.get("input", "photos"),
+                    "what": "camera frusta",
+                },
             )
         )
     # the first photo the scene was built from is the start view (bookmark 0: it looks
