@@ -8,6 +8,7 @@ as cameras (COLMAP text + JSON).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -176,7 +177,9 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {info['path']} ({info['format']}: {what})")
         if info.get("frame_record"):
-            print(f"wrote {info['frame_record']} (+Y up in metres and the start view, for Wander)")
+            start = "start" in json.loads(Path(info["frame_record"]).read_text(encoding="utf-8"))
+            what = "+Y up in metres and the start view" if start else "+Y up in metres"
+            print(f"wrote {info['frame_record']} ({what}, for Wander)")
         if info.get("splats_left_out"):
             meshes = ", ".join(repr(lay.name) for lay in world.visible_layers() if lay.is_mesh)
             print(

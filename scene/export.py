@@ -316,7 +316,7 @@ def export_world(
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
     out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
-    side = write_frame_record(world, path)
+    side = write_frame_record(world, path, layer)
     if side is not None:
         out["frame_record"] = str(side)
     return out
@@ -334,17 +334,22 @@ def _made_by_wander(world: World) -> bool:
     )
 
 
-def write_frame_record(world: World, path: str | Path) -> Path | None:
+def write_frame_record(
+    world: World, path: str | Path, layer: str | int | None = None
+) -> Path | None:
     """Beside an exported splat file, its name + `.json` (`scene.spz.json`): that it is
     +Y up in metres and where the scene starts (its first bookmark), as `world` writes for
     its own files, so Wander opens
     the export upright at the same view (an object's base or a far sky sphere is no floor
     to guess the up axis from). No paths or other provenance. Only for a world in Wander's
-    frame; returns the file written, or None."""
+    frame; returns the file written, or None. An export of one `layer` that is not a world
+    layer (an object) gets no start view: opened, it is framed whole (the world's start
+    view showed an exported object cut off at the bottom of the frame)."""
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
-    if world.bookmarks:
+    own_view = layer is None or find_layer(world, layer).kind == "world"
+    if world.bookmarks and own_view:
         b = world.bookmarks[0]
         rec["start"] = {
             "position": [round(float(v), 6) for v in b.position],

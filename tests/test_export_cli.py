@@ -380,3 +380,30 @@ def test_export_checks_every_destination_before_writing_any(tmp_path: Path, monk
     assert code == 2 and not out.exists()
     assert run_cli(["export", str(proj), "--out", str(out), "--cameras", str(tmp_path / "c")]) == 0
     assert out.exists() and (tmp_path / "c" / "cameras.txt").exists()
+
+
+def test_an_exported_object_layer_is_framed_whole_not_at_the_world_start(tmp_path) -> None:
+    """`export --layer OBJECT` wrote the world's start view beside the object: opened or
+    rendered, the object sat cut off at the bottom of the frame. An object layer's export
+    carries +Y up and metres, no start view, so it is framed whole; the world layer's own
+    export keeps the start."""
+    import json
+
+    from conftest import random_cloud
+
+    from cli.scene_files import load_scene
+    from scene.export import export_world
+    from scene.world import Bookmark, Layer, World
+
+    world = World()
+    world.meta["units"] = "m"
+    world.add_layer(Layer("world", random_cloud(300, seed=1), kind="world"))
+    obj = world.add_layer(Layer("cup", random_cloud(100, seed=2), kind="object"))
+    world.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, 0.0, 60.0))
+    export_world(world, tmp_path / "cup.spz", layer=obj.id)
+    rec = json.loads((tmp_path / "cup.spz.json").read_text())
+    assert rec["up_axis"] == [0, 1, 0] and rec["units"] == "m" and "start" not in rec
+    back = load_scene(tmp_path / "cup.spz")
+    assert np.allclose(back.up_axis, [0, 1, 0]) and not back.bookmarks
+    export_world(world, tmp_path / "w.spz", layer=world.layers[0].id)
+    assert "start" in json.loads((tmp_path / "w.spz.json").read_text())
