@@ -110,6 +110,17 @@ def test_panorama_from_several_photo_files(tmp_path: Path, scene_pano: np.ndarra
     assert pano.meta["stitch"]["photos"] == 3 and pano.meta["inputs"] == [str(p) for p in paths]
     assert 0.08 < (pano.known > 0.99).mean() < 0.3
     assert np.abs(pano.image[:, 0] - pano.image[:, -1]).mean() < 0.05  # outpainted, seamless
+    # one of them given twice, once under another name: used once, with a warning (it
+    # stopped the stitch: "photos 1 and 2 show the same view")
+    copy = tmp_path / "copy of shot0.jpg"
+    copy.write_bytes(paths[0].read_bytes())
+    again = panorama_from_photos(
+        [paths[0], paths[0], paths[1], copy, paths[2]], fov=60.0, height=256
+    )
+    assert again.meta["stitch"]["photos"] == 3
+    said = " ".join(again.meta.get("warnings", []))
+    assert "shot0.jpg was given twice" in said
+    assert "copy of shot0.jpg is the same file as shot0.jpg" in said
 
 
 @pytest.mark.slow

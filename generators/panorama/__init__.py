@@ -107,6 +107,34 @@ def looks_equirectangular(path: Path, width: int, height: int) -> bool:
     return b"ProjectionType" in head and b"equirectangular" in head
 
 
+def unique_photos(photos: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
+    """The photos with repeats of one file left out (the same path, or the same bytes under
+    another name): (kept in order, [(left out, the kept one it repeats)]). Given twice, a
+    photo stopped the stitch with "photos 1 and 2 show the same view". Unreadable paths
+    are kept (the loader names them)."""
+    import hashlib
+
+    kept: list[Path] = []
+    seen: dict[str, Path] = {}
+    dropped: list[tuple[Path, Path]] = []
+    for p in photos:
+        try:
+            if len(photos) > 1:
+                with open(p, "rb") as fh:
+                    key = hashlib.file_digest(fh, "sha256").hexdigest()
+            else:
+                key = str(p)
+        except OSError:
+            kept.append(p)
+            continue
+        if key in seen:
+            dropped.append((p, seen[key]))
+            continue
+        seen[key] = p
+        kept.append(p)
+    return kept, dropped
+
+
 def place_photo(
     rgb: np.ndarray,
     fov_x_deg: float,
@@ -159,7 +187,7 @@ def generate_panorama(
     options (`meta["options"]`).
     """
     options.check()
-    photos = [Path(p) for p in options.photos]
+    photos, dropped = unique_photos([Path(p) for p in options.photos])
     backend, model, fov = options.backend, options.model, options.fov
     height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
     from generators.images import load_image
@@ -199,7 +227,12 @@ def generate_panorama(
                     "build from; save it without transparency",
                 )
             images.append(im)
-    warnings: list[str] = []
+    warnings: list[str] = [
+        f"{d.name} was given twice: used once"
+        if d.name == k.name
+        else f"{d.name} is the same file as {k.name}: used once"
+        for d, k in dropped
+    ]
     with st("place") as report:
         if len(images) == 1:
             im = images[0]
