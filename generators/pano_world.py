@@ -33,6 +33,7 @@ FOOTPRINT = 0.75  # Gaussian std-dev as a fraction of the pixel spacing (overlap
 THICKNESS = 0.12  # normal-axis std-dev as a fraction of the smaller in-surface one
 MAX_SLANT = 6.0  # cap on depth change per pixel / lateral pixel size (no rubber sheets)
 MAX_RAMP_SLANT = 40.0  # the cap along a sustained slope (`_cap_slant`)
+GRAZING_SLANT = 10.0  # photo pixels whose surface recedes faster than this face the eye
 RAMP_PX = 9  # a slope held this many pixels is a surface, not an edge
 OPACITY = 0.985
 OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
@@ -259,7 +260,13 @@ def photo_splats(
     lat_x = np.linalg.norm(dr_x, axis=-1) * d
     lat_y = np.linalg.norm(dr_y, axis=-1) * d
     dd_x = _cap_slant(dd_x, lat_x, 1)[..., None]
-    dd_y = _cap_slant(dd_y, lat_y, 0)[..., None]
+    dd_y = _cap_slant(dd_y, lat_y, 0)
+    # a surface seen at a grazing angle (the ground more than ~16 m off, less than ~5° below
+    # the eye): its photo pixels face the eye instead of lying along it. A disc a pixel wide
+    # and metres long nearly along the ray blurred the start view (Sceaux's court, once it
+    # was ground all the way to the castle: 27.6 -> 26.8 dB); from anywhere one can walk
+    # to, such far pixels are seen nearly along the same ray
+    dd_y = np.where(np.abs(dd_y) > GRAZING_SLANT * lat_y, 0.0, dd_y)[..., None]
     a1 = d[..., None] * dr_x + dd_x * rays
     a2 = d[..., None] * dr_y + dd_y * rays
     rot, scales = surface_frames(a1, a2, PHOTO_FOOTPRINT)

@@ -223,6 +223,39 @@ def test_a_surface_seen_at_a_grazing_angle_stays_closed_and_an_edge_stays_cut() 
     assert np.allclose(_cap_slant(ramp.T, lateral.T, 0)[24:36], 0.2)  # columns too
 
 
+def test_photo_pixels_of_far_ground_face_the_eye_and_near_ground_lies_flat() -> None:
+    """A photo of open ground: its pixels less than ~5° below the eye (the ground more than
+    ~16 m off) were discs a pixel wide and metres long nearly along the ray, which blurred
+    the start view (Sceaux's court: 27.6 -> 26.8 dB); they now face the eye. Near ground
+    still lies on the ground (walking over it shows a floor, not standing discs)."""
+    import math
+
+    from generators.pano_world import photo_splats
+    from scene.rotations import quats_to_matrices
+
+    H, eye = 1024, 1.6  # a world's panorama: 0.18° a row
+    _, lat = pano_lonlat(H)
+    below = lat < -1e-3
+    depth = np.where(below, eye / np.sin(-np.minimum(lat, -1e-3)), 500.0)[:, None]
+    depth = np.repeat(depth, 2 * H, 1).astype(np.float32)
+    sky = ~np.repeat(below[:, None], 2 * H, 1)
+    photo = np.full((480, 640, 3), 0.5, np.float32)  # 0.09° a pixel, as a real photo's
+    cloud = photo_splats(photo, 60.0, depth, sky, eye_height=eye, sky_radius=500.0, pitch_deg=-20.0)
+    rel = cloud.means - np.array([0.0, eye, 0.0])
+    dist = np.linalg.norm(rel, axis=1)
+    ray = rel / dist[:, None]
+    rot = quats_to_matrices(cloud.quats)
+    normal = rot[np.arange(len(rot)), :, np.argmin(cloud.scales, axis=1)]
+    ground = cloud.means[:, 1] < 0.05
+    elev = np.degrees(np.arcsin(-ray[:, 1]))
+    far = ground & (elev > 1.0) & (elev < 4.0)
+    near = ground & (dist < 8.0)
+    assert far.sum() > 50 and near.sum() > 50
+    assert np.median(np.abs((normal[far] * ray[far]).sum(1))) > 0.8  # facing the eye (was 0.06)
+    assert np.median(np.abs(normal[near][:, 1])) > 0.95  # lying on the ground
+    assert math.isfinite(float(dist.max()))
+
+
 def test_the_floor_continues_behind_an_upright_only_where_ground_is_seen_beside_it() -> None:
     """A tower stands below the horizon across two bands of rows: where ground lies beside it the
     floor continues behind it; where the panorama shows sky beside it (its own horizon is
