@@ -199,6 +199,21 @@ def test_job_bar_never_runs_backwards(window, qtbot) -> None:  # noqa: ANN001
     qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
 
 
+def test_a_status_message_cut_off_by_the_bar_is_whole_in_its_tooltip(window, qtbot) -> None:  # noqa: ANN001
+    """A trial read "…the 1,402,937 splat…": long messages were cut off with no way to read
+    them. Hovering the bar shows the whole message; a short one needs no tooltip, and the
+    tooltip goes when the message does."""
+    bar = window.statusBar()
+    long = "Exported the scene: " + ", ".join(f"layer {i} with 1,402,937 splats" for i in range(12))
+    window.show_status(long)
+    assert bar.toolTip() == long
+    window.show_status("Saved")
+    assert bar.toolTip() == ""
+    window.show_status(long)
+    bar.clearMessage()
+    assert bar.toolTip() == ""
+
+
 def test_terminal_progress_never_runs_backwards() -> None:
     from cli.progress import TerminalProgress
 

@@ -111,7 +111,11 @@ class NewWorldDialog(QDialog):
         form = QFormLayout()
         names = panorama.name if panorama else ", ".join(p.name for p in photos)
         form.addRow("Input:", QLabel(names))
-        self.auto_fov = QCheckBox("from the photo (EXIF), else 65°")
+        self.auto_fov = QCheckBox(
+            "from the photos (EXIF), else their overlaps, else 65°"
+            if len(photos) > 1
+            else "from the photo (EXIF), else 65°"
+        )
         self.auto_fov.setChecked(True)
         self.fov = QDoubleSpinBox()
         meta = {f.name: f.metadata for f in fields(WorldOptions)}

@@ -422,7 +422,10 @@ class MainWindow(QMainWindow):
         return self.viewport.pick_ray(x, y)
 
     def show_status(self, text: str, ms: int = 5000) -> None:
-        self.statusBar().showMessage(text, ms)
+        bar = self.statusBar()
+        bar.showMessage(text, ms)
+        # a message wider than the bar is cut off: hovering the bar shows all of it
+        bar.setToolTip(text if bar.fontMetrics().horizontalAdvance(text) > bar.width() else "")
 
     def report_background_error(self, what: str, exc: BaseException | None = None) -> None:
         """Log a failure of background work (with its traceback) and show `what` in the
@@ -526,6 +529,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         sb.setSizeGripEnabled(False)
+        sb.messageChanged.connect(lambda text: text or sb.setToolTip(""))  # show_status's
         self.job_label = QLabel()
         self.job_bar = QProgressBar()
         self.job_bar.setRange(0, 1000)
