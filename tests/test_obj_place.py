@@ -202,6 +202,18 @@ def test_imported_mesh_object_flow(tmp_path) -> None:
     assert [x.name for x in w.layers] == ["floor", "crate"]
 
 
+def level_grid(x: np.ndarray, z: np.ndarray, y: float = 0.0) -> np.ndarray:
+    """Points (n, 3) on a level grid over `x` × `z` at height `y` (a floor, a shelf)."""
+    xx, zz = np.meshgrid(x, z)
+    return np.stack([xx.ravel(), np.full(xx.size, y), zz.ravel()], 1)
+
+
+def upright_grid(x: np.ndarray, y: np.ndarray, z: float) -> np.ndarray:
+    """Points (n, 3) on an upright grid over `x` × `y` at depth `z` (a wall, a facade)."""
+    xx, yy = np.meshgrid(x, y)
+    return np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, z)], 1)
+
+
 def _with_slab(w: World, name: str, pts: np.ndarray, scales: list[float]) -> None:
     cloud = GaussianCloud.from_points(
         pts, np.full((len(pts), 3), 0.3), np.tile(scales, (len(pts), 1)), opacity=0.95
@@ -215,8 +227,7 @@ def test_snap_to_ground_drops_and_never_lifts_onto_what_passes_through_it() -> N
     onto the shelf (the drop was cast from above its top); it now lands on the floor."""
     w = floor_world(y=0.0)
     g = np.linspace(-1, 1, 25)
-    xx, zz = np.meshgrid(g, g)
-    shelf = np.stack([xx.ravel(), np.full(xx.size, 1.5), zz.ravel()], 1)
+    shelf = level_grid(g, g, 1.5)
     _with_slab(w, "shelf", shelf, [0.06, 0.01, 0.06])
     box = Mesh(
         np.array([[x, y, z] for x in (-0.2, 0.2) for y in (0.0, 0.8) for z in (-0.2, 0.2)]),
@@ -237,9 +248,7 @@ def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
     from generators.objects.place import view_placement
 
     w = floor_world(y=0.0)
-    g = np.linspace(-4, 4, 60)
-    xx, yy = np.meshgrid(g, np.linspace(0, 3, 25))
-    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    wall = upright_grid(np.linspace(-4, 4, 60), np.linspace(0, 3, 25), -3.0)
     _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
     eye = np.array([0.0, 1.6, 0.0])
     d = np.array([0.0, 1.1, -3.0]) - eye  # down by ~9.5 degrees, onto the wall at 1.1 m
@@ -266,11 +275,8 @@ def test_an_object_inserted_at_a_far_facade_stands_within_reach() -> None:
 
     w = World()
     g = np.linspace(-45, 45, 181)
-    xx, zz = np.meshgrid(g, g)
-    floor = np.stack([xx.ravel(), np.zeros(xx.size), zz.ravel()], 1)
-    _with_slab(w, "square", floor, [0.35, 0.01, 0.35])
-    xx, yy = np.meshgrid(np.linspace(-20, 20, 161), np.linspace(0, 10, 41))
-    facade = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -40.0)], 1)
+    _with_slab(w, "square", level_grid(g, g), [0.35, 0.01, 0.35])
+    facade = upright_grid(np.linspace(-20, 20, 161), np.linspace(0, 10, 41), -40.0)
     _with_slab(w, "facade", facade, [0.2, 0.2, 0.01])
     eye = np.array([0.0, 1.6, 0.0])
     lo, hi = np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
@@ -293,9 +299,7 @@ def test_snap_never_lifts_an_object_onto_the_wall_its_top_pokes_into() -> None:
     in the office world). A surface that does not face up is no place to rest: it lands on
     the floor."""
     w = floor_world(y=0.0)
-    g = np.linspace(-3, 3, 50)
-    xx, yy = np.meshgrid(g, np.linspace(0, 3, 25))
-    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    wall = upright_grid(np.linspace(-3, 3, 50), np.linspace(0, 3, 25), -3.0)
     _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
     box = Mesh(
         np.array([[x, y, z] for x in (-0.2, 0.2) for y in (0.0, 0.8) for z in (-0.05, 0.05)]),
@@ -344,12 +348,10 @@ def test_an_object_inserted_at_a_wall_finds_a_sparse_floor_in_front() -> None:
     from generators.objects.place import surface_below, view_placement
 
     g = np.arange(-4, 4, 0.2) + 0.1  # splat centres off x = 0: the ray down meets a gap
-    xx, zz = np.meshgrid(g, np.arange(-3.0, 0.0, 0.2) + 0.1)
-    floor = np.stack([xx.ravel(), np.zeros(xx.size), zz.ravel()], 1)
+    floor = level_grid(g, np.arange(-3.0, 0.0, 0.2) + 0.1)
     w = World()
     _with_slab(w, "floor", floor, [0.04, 0.005, 0.04])
-    xx, yy = np.meshgrid(np.linspace(-4, 4, 60), np.linspace(0, 3, 25))
-    wall = np.stack([xx.ravel(), yy.ravel(), np.full(xx.size, -3.0)], 1)
+    wall = upright_grid(np.linspace(-4, 4, 60), np.linspace(0, 3, 25), -3.0)
     _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
     eye = np.array([0.0, 1.6, 0.0])
     lo, hi = np.array([-0.3, 0.0, -0.3]), np.array([0.3, 0.6, 0.3])
