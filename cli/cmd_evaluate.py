@@ -1,10 +1,11 @@
-"""`python main.py evaluate SCENE --photos DIR --out DIR [--cameras DIR]`: render the scene
+"""`python main.py evaluate SCENE [--photos DIR] --out DIR [--cameras DIR]`: render the scene
 at every camera of a COLMAP model with Wander's own renderer and score it against the
 photos (PSNR, SSIM, coverage; training and held-out views apart), as 3DGS tools do.
 Each photo is first undistorted through its camera's lens (SIMPLE_RADIAL as `reconstruct`
 writes it, or any COLMAP model) to the pinhole camera that is rendered, as 3DGS evaluates
 on COLMAP-undistorted images; only the pixels the undistorted photo covers are scored.
 
+A `.wander` project from `reconstruct` carries its photos: without --photos they are used.
 Writes DIR/report.json and DIR/views/NAME.png (render | photo side by side). Held-out
 views come from the `reconstruct` report beside the scene (SCENE_report.json, key
 "held_out") or --report. Photos are compared at their full resolution unless --max-size
@@ -35,9 +36,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--photos",
         type=Path,
-        required=True,
         metavar="DIR",
-        help="the photos (matched by image name)",
+        help="the photos (matched by image name; default for a .wander project: the photos "
+        "it carries)",
     )
     p.add_argument(
         "--out",
@@ -121,6 +122,29 @@ def _cameras_of(scene: Path, report: Path | None) -> Path:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.photos is not None:
+        return _run(args)
+    if Path(args.scene).suffix.lower() != ".wander" or not Path(args.scene).is_file():
+        raise ValueError("--photos DIR is needed: only a .wander project carries its photos")
+    from scene.files import temp_dir
+    from scene.project import extract_input, project_inputs
+
+    stored = project_inputs(args.scene)
+    if not stored:
+        raise ValueError(f"{args.scene}: the project carries no photos; give --photos DIR")
+    with temp_dir("photos") as tmp:  # the project's photos under their own names
+        for inp in stored:
+            if isinstance(inp.get("stored"), str):
+                extract_input(args.scene, inp["stored"], Path(tmp))
+        print(f"photos: the {len(stored)} the project carries")
+        args.photos = Path(tmp)
+        try:
+            return _run(args, f"the photos {Path(args.scene).name} carries")
+        finally:
+            args.photos = None
+
+
+def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene, require_content
     from generators.reconstruct.evaluate import (
@@ -234,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
             "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "
             "pinhole camera), uncovered render pixels black; SSIM gaussian 11x11 sigma 1.5",
             "photos": "undistorted through each camera's lens",
-            "photos_dir": str(args.photos),
+            "photos_dir": photos_label or str(args.photos),
             "seconds": round(time.perf_counter() - t0, 2),
             "exposure": (
                 {

@@ -544,3 +544,42 @@ def test_evaluate_refuses_a_project_whose_scene_layer_was_cut_off(tmp_path: Path
     argv = ["evaluate", str(cut), "--photos", str(tmp_path / "ph"), "--cameras", str(cam_dir)]
     assert run_cli([*argv, "--out", str(tmp_path / "o")]) == 2
     assert not (tmp_path / "o").exists()
+
+
+@pytest.mark.gl
+def test_evaluate_a_project_against_the_photos_it_carries(x_display, tmp_path: Path) -> None:  # noqa: ANN001
+    """A reconstruction saved as a .wander carries its photos; `evaluate` scores it against
+    them without --photos (the same report as with the photo folder). A scene file carries
+    none: --photos is asked for in one line."""
+    import json
+
+    from generators.reconstruct.pipeline import ReconstructOptions, reconstruct, save_result
+    from generators.reconstruct.synthetic import make_photo_set
+
+    cams, _, depths = make_photo_set(tmp_path / "photos", 6, 120, 90, seed=2, supersample=1)
+    _gt_model(tmp_path / "gt", cams, depths)
+    paths = sorted((tmp_path / "photos").iterdir())
+    opts = ReconstructOptions(
+        colmap_dir=tmp_path / "gt", depth_size=64, planes=12, max_points=5000, refine_steps=0
+    )
+    res = reconstruct(paths, opts)
+    scene = tmp_path / "w" / "scene.wander"
+    save_result(res, scene, photos=paths)
+
+    def evaluate(*extra: str) -> subprocess.CompletedProcess:
+        cmd = [sys.executable, str(ROOT / "main.py"), "evaluate", *extra, "--no-images"]
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+
+    given = evaluate(str(scene), "--photos", str(tmp_path / "photos"), "--out", str(tmp_path / "a"))
+    assert given.returncode == 0, given.stderr
+    carried = evaluate(str(scene), "--out", str(tmp_path / "b"))
+    assert carried.returncode == 0, carried.stderr
+    assert "the 6 the project carries" in carried.stdout
+    a = json.loads((tmp_path / "a" / "report.json").read_text())
+    b = json.loads((tmp_path / "b" / "report.json").read_text())
+    assert [v["psnr"] for v in a["views"]] == [v["psnr"] for v in b["views"]]
+    assert len(b["views"]) == 6 and "scene.wander carries" in b["photos_dir"]
+    ply = tmp_path / "p" / "scene.ply"
+    save_result(res, ply)
+    refused = evaluate(str(ply), "--out", str(tmp_path / "c"))
+    assert refused.returncode == 2 and "--photos DIR is needed" in refused.stderr
