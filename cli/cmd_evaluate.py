@@ -5,7 +5,8 @@ Each photo is first undistorted through its camera's lens (SIMPLE_RADIAL as `rec
 writes it, or any COLMAP model) to the pinhole camera that is rendered, as 3DGS evaluates
 on COLMAP-undistorted images; only the pixels the undistorted photo covers are scored.
 
-A `.wander` project from `reconstruct` carries its photos: without --photos they are used.
+A `.wander` project from `reconstruct` carries its photos and records its photo cameras and
+held-out photos: without --photos, and without a model or report beside it, those are used.
 Writes DIR/report.json and DIR/views/NAME.png (render | photo side by side). Held-out
 views come from the `reconstruct` report beside the scene (SCENE_report.json, key
 "held_out") or --report. Photos are compared at their full resolution unless --max-size
@@ -164,12 +165,29 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
     if not args.photos.is_dir():
         raise ValueError(f"{args.photos}: not a folder of photos")
     cam_dir = args.cameras or _cameras_of(args.scene, args.report)
-    if not cam_dir.is_dir():
+    world = None
+    if cam_dir.is_dir():
+        cameras = read_colmap(cam_dir)[0]
+        cam_source = str(cam_dir)
+    elif args.cameras is None and Path(args.scene).suffix.lower() == ".wander":
+        # a reconstruction's project records its photo cameras (as `export --cameras` writes
+        # them), in the scene's own frame: saved from the app, no model lies beside it
+        from scene.export import scene_cameras
+
+        world = load_scene(args.scene)
+        cameras = scene_cameras(world) if world.meta.get("cameras") else []
+        if not cameras:
+            raise ValueError(
+                f"{cam_dir}: no COLMAP model folder, and {Path(args.scene).name} records no "
+                "photo cameras (give --cameras DIR)"
+            )
+        cam_source = f"the photo cameras {Path(args.scene).name} records"
+        print(f"cameras: the {len(cameras)} {Path(args.scene).name} records")
+    else:
         raise ValueError(f"{cam_dir}: no COLMAP model folder (give --cameras DIR)")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"{args.out}: is a file; --out is a folder")
     _check_out_apart(args.out, [("--photos", args.photos), ("the COLMAP model", cam_dir)])
-    cameras, _, _ = read_colmap(cam_dir)
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
     distorted = sorted(
@@ -184,12 +202,20 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
     report_path = args.report or scene_report_path(args.scene)
     held: list[str] = []
     recon: dict = {}
+    held_source: str | None = None
     if args.report is not None or report_path.is_file():
         held, recon = held_out_from_report(report_path)
+        held_source = str(report_path)
+    if world is None:
+        world = load_scene(args.scene)
+    rec_meta = world.meta.get("reconstruct") if isinstance(world.meta, dict) else None
+    if not recon and isinstance(rec_meta, dict):  # a project alone: what it recorded
+        held = [str(n) for n in rec_meta.get("held_out") or [] if isinstance(n, str)]
+        recon = {"generator": "wander.reconstruct", "held_out": held}
+        held_source = f"the project ({Path(args.scene).name})"
     made_by_wander = recon.get("generator") == "wander.reconstruct"
     apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
 
-    world = load_scene(args.scene)
     from generators.reconstruct.preview import is_camera_frusta
 
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
@@ -251,8 +277,8 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
     rep.meta.update(
         {
             "scene": str(args.scene),
-            "cameras": str(cam_dir),
-            "held_out_from": str(report_path) if recon else None,
+            "cameras": cam_source,
+            "held_out_from": held_source,
             "max_size": args.max_size or None,
             "exif_applied": apply_exif,
             "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "

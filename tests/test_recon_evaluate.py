@@ -579,6 +579,19 @@ def test_evaluate_a_project_against_the_photos_it_carries(x_display, tmp_path: P
     b = json.loads((tmp_path / "b" / "report.json").read_text())
     assert [v["psnr"] for v in a["views"]] == [v["psnr"] for v in b["views"]]
     assert len(b["views"]) == 6 and "scene.wander carries" in b["photos_dir"]
+    # saved from the app there is no model or report beside it: the cameras and the
+    # held-out list the project records
+    import shutil
+
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    shutil.copy(scene, alone / "scene.wander")
+    own = evaluate(str(alone / "scene.wander"), "--out", str(tmp_path / "d"))
+    assert own.returncode == 0, own.stderr
+    assert "cameras: the 6 scene.wander records" in own.stdout
+    d = json.loads((tmp_path / "d" / "report.json").read_text())
+    assert [round(v["psnr"], 3) for v in d["views"]] == [round(v["psnr"], 3) for v in a["views"]]
+    assert d["held_out_from"] == "the project (scene.wander)"
     ply = tmp_path / "p" / "scene.ply"
     save_result(res, ply)
     refused = evaluate(str(ply), "--out", str(tmp_path / "c"))
