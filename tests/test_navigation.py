@@ -518,3 +518,18 @@ def test_walk_from_a_drone_view_lands_where_the_view_meets_the_scene() -> None:
     nav.pos, nav.pitch = np.array([0.0, 30.0, 0.0]), math.radians(10.0)
     nav.set_mode("walk")
     assert nav.pos[1] == pytest.approx(30.0)
+    # a floater a few metres in front of the camera (a reconstruction's needles): the view
+    # passes it and still lands on the hill (it landed on the disc 48 m under the floater)
+    fx, fy = np.meshgrid(np.arange(-1.0, 1.0, 0.2), np.arange(27.0, 30.0, 0.2))
+    floater = np.stack([fx.ravel(), fy.ravel(), np.full(fx.size, -5.0)], 1)  # upright
+    # a tall rock far off keeps the floater inside the collider's grid
+    tx, ty = np.meshgrid(np.arange(40.0, 44.0, 0.3), np.arange(-24.0, 40.0, 0.3))
+    tower = np.stack([tx.ravel(), ty.ravel(), np.full(tx.size, 40.0)], 1)
+    pts2 = np.concatenate([pts, floater, tower])
+    nav = walker(GaussianCloud.from_points(pts2, np.full((len(pts2), 3), 0.5), 0.3, opacity=0.95))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, 30.0, 0.0])
+    nav.yaw, nav.pitch = 0.0, math.radians(-15.0)
+    nav.set_mode("walk")
+    assert nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
+    assert -100 < nav.pos[2] < -60

@@ -69,6 +69,7 @@ class Pose:
 #: 30 m up) lands where the view's centre meets the scene instead of falling there (the
 #: trial's aerial scene: a 52 m fall onto the backdrop's ground disc under the cameras)
 HIGH_LAND = 3.0
+LAND_TRIES = 8  # floaters the landing ray passes before it settles for the first
 SETTLE_TOL = 1e-5  # position changes below this many metres (scene units / scale) are no move
 
 
@@ -232,19 +233,37 @@ class Navigator:
 
     def _land_where_looking(self) -> None:
         """Stand on the scene where the view's centre meets it, a body's width in front of
-        that spot, looking level the same way (unchanged when the view meets nothing)."""
+        that spot, looking level the same way (unchanged when the view meets nothing).
+
+        What the ray meets high above any ground under it (more than HIGH_LAND eye heights)
+        is a floater, not a place to stand by: the ray goes on past it (a drone scene's
+        needle 4 m in front of the camera put the walker on a fitted ground plane 40 m
+        below, under the terrain the photos show)."""
         col = self.collider
-        fwd = self.forward_local()
-        hit = col.raycast(self.pos, fwd) if col is not None else None
-        if hit is None:
+        if col is None:
             return
+        fwd = self.forward_local()
         back = fwd.copy()
         back[1] = 0.0
         n = float(np.linalg.norm(back))
-        spot = hit - (back / n) * (self.radius + col.voxel) if n > 1e-6 else hit
-        g = col.ground_at(spot[0], spot[2], hit[1] + 0.5 * col.voxel, self.radius * 0.5)
-        if g is None:
+        start = self.pos
+        landing = None
+        for _ in range(LAND_TRIES):
+            hit = col.raycast(start, fwd)
+            if hit is None:
+                break
+            spot = hit - (back / n) * (self.radius + col.voxel) if n > 1e-6 else hit
+            g = col.ground_at(spot[0], spot[2], hit[1] + 0.5 * col.voxel, self.radius * 0.5)
+            if g is not None:
+                if landing is None:
+                    landing = (spot, g)
+                if hit[1] - g <= HIGH_LAND * self.eye_height:
+                    landing = (spot, g)
+                    break
+            start = hit + fwd * col.voxel  # past the floater
+        if landing is None:
             return
+        spot, g = landing
         self.pos = np.array([spot[0], g + self.eye_height, spot[2]])
         self.pitch = 0.0
 
