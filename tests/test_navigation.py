@@ -533,3 +533,23 @@ def test_walk_from_a_drone_view_lands_where_the_view_meets_the_scene() -> None:
     nav.set_mode("walk")
     assert nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
     assert -100 < nav.pos[2] < -60
+
+
+def test_a_walk_starting_with_the_feet_under_the_floor_stands_up_and_walks() -> None:
+    """A reconstruction opens in Walk at its first photo's camera, held 1.25 m above the
+    ground where a walker's eye is 1.6 m: the feet started under the floor, every
+    step up onto it was too high, and holding W for 5 s moved 1 m (a trial). The walker
+    now stands up onto the floor when it moves off, and walks."""
+    from viewer.navigation import Pose
+
+    g = np.arange(-20, 20, 0.25)
+    xx, zz = np.meshgrid(g, g)
+    floor = np.stack([xx.ravel(), np.zeros(xx.size), zz.ravel()], 1)
+    nav = walker(GaussianCloud.from_points(floor, np.full((len(floor), 3), 0.5), 0.2, 0.95))
+    nav.set_home(Pose(np.array([0.0, 1.1, 0.0]), 0.0, 0.0), "walk")
+    assert nav.mode == "walk" and nav.pos[1] == pytest.approx(1.1)  # the photo's view
+    nav.key_down("w")
+    run(nav, 3.0)
+    nav.key_up("w")
+    assert nav.pos[2] < -4.0, nav.pos  # walked on
+    assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.2)  # standing on the floor

@@ -402,6 +402,15 @@ class Navigator:
             self.on_ground = True
             return
         ground = col.ground_at(feet[0], feet[2], feet[1] + self.step_height, self.radius * 0.5)
+        if ground is None and v.any():
+            # the feet under the floor (a photo's camera held lower than the eye height: the
+            # walk starts there, feet in the ground): stand up onto it when moving off, else
+            # every step up from under it is too high and the walker cannot leave the spot
+            up = col.ground_at(feet[0], feet[2], feet[1] + 0.5 * self.eye_height, self.radius * 0.5)
+            if up is not None and up > feet[1]:
+                ground = up
+                feet[1] = up
+                self.vel_up = 0.0
         if ground is None and self.vel_up <= 0:
             # Nothing to land on below (e.g. the floor under a photographer is never in the
             # photos): hover at this height rather than falling out of the world.
