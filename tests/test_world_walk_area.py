@@ -61,6 +61,29 @@ def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     assert nav.status().get("walk_hint") == HINT
 
 
+def test_walking_in_a_small_area_is_slower_and_fly_keeps_its_speed() -> None:
+    """At 2.5 m/s a one-photo room's 1.25 m walkable radius was crossed in half a second (a
+    trial). Walking there crosses the radius in about 2 s (at least 0.8 m/s); a wide area,
+    Fly mode and the speed multiplier are as before."""
+    from viewer.navigation import AREA_MIN_SPEED, WALK_SPEED
+
+    nav = Navigator()
+    nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
+    nav.walk_area = _area(1.25)
+    nav.set_mode("walk")
+    assert nav.move_speed == pytest.approx(AREA_MIN_SPEED)
+    nav.walk_area = _area(3.0)
+    assert nav.move_speed == pytest.approx(1.5)
+    nav.speed_mult = 2.0  # the wheel still speeds up
+    assert nav.move_speed == pytest.approx(3.0)
+    nav.speed_mult = 1.0
+    nav.walk_area = _area(40.0)
+    assert nav.move_speed == pytest.approx(WALK_SPEED)
+    nav.set_mode("fly")
+    nav.walk_area = _area(1.25)
+    assert nav.move_speed == pytest.approx(WALK_SPEED)
+
+
 def test_a_panorama_worlds_rim_hint_does_not_speak_of_invented_parts() -> None:
     """At the rim of a world from a whole 360° panorama the hint said the world beyond
     is "invented from the photo's edges": nothing is invented there."""

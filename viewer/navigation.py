@@ -28,6 +28,8 @@ BODY_RADIUS = 0.2  # m
 STEP_HEIGHT = 0.35  # m, highest ledge the walker steps onto
 JUMP_HEIGHT = 0.6  # m
 WALK_SPEED = 2.5  # m/s
+AREA_CROSS_S = 2.0  # s: walking crosses a world's walkable radius in about this long ...
+AREA_MIN_SPEED = 0.8  # m/s ... but no slower than this
 RUN_FACTOR = 3.0
 MAX_PITCH = math.radians(89.0)
 OBJECT_EXTENT = 3.0  # scene units: a scene narrower than this opens as an object, orbited
@@ -125,9 +127,16 @@ class Navigator:
 
     @property
     def move_speed(self) -> float:
-        """Current speed (units/s) including the speed multiplier and Shift to run."""
+        """Current speed (units/s) including the speed multiplier and Shift to run. Walking
+        in a world's walkable area, the base speed crosses its radius in AREA_CROSS_S (at
+        least AREA_MIN_SPEED m/s, at most WALK_SPEED): at 2.5 m/s a one-photo room's 1.25 m
+        was crossed before a step could be seen (a trial)."""
         run = RUN_FACTOR if "shift" in self.keys else 1.0
-        return WALK_SPEED * self.scale * self.speed_mult * run
+        base = WALK_SPEED * self.scale
+        if self.walk_area is not None and self.mode == "walk":
+            area = self.walk_area.radius / AREA_CROSS_S
+            base = min(base, max(AREA_MIN_SPEED * self.scale, area))
+        return base * self.speed_mult * run
 
     # ---------------------------------------------------------------- setup
     def set_scene(
