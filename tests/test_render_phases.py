@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from viewer.render_state import FramePlan, Phase, RenderState, Screen
+from viewer.render_state import HELD_STILL_S, FramePlan, Phase, RenderState, Screen
 
 REST, DELAY, BLOCK = 0.15, 0.5, 250.0
 PREVIEW_LEVEL = 4
@@ -143,10 +143,16 @@ def test_motion_lasts_until_it_is_drawn_and_while_input_is_held() -> None:
     assert rs.phase(5.0) is Phase.MOVING  # a slow frame: this move is not on screen yet
     rs.drawn(rs.plan(5.0, 0.0, BLOCK, None), False, 5.0)
     assert rs.phase(5.0) is Phase.REFINING
-    rs.set_held(True)  # a move key held without the pose changing (e.g. against a wall)
+    rs.set_held(True, 8.9)  # a move key pressed: motion from the start (no slow frame)
     assert rs.phase(9.0) is Phase.MOVING and not rs.wants_paint(9.0)
     rs.set_held(False)
     assert rs.phase(9.0) is Phase.REFINING and rs.wants_paint(9.0)
+    # held without the pose changing (against a wall, at the walkable rim): the reduced
+    # moving frame stayed on screen; after HELD_STILL_S it is refined
+    rs.set_held(True, 9.0)
+    assert rs.phase(9.2) is Phase.MOVING
+    assert rs.phase(9.0 + HELD_STILL_S + 0.1) is Phase.REFINING
+    assert rs.wants_paint(9.0 + HELD_STILL_S + 0.1)
 
 
 def run_loop(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from viewer.render_state import MOVING, REFINING, STILL, RenderState
+from viewer.render_state import HELD_STILL_S, MOVING, REFINING, STILL, RenderState
 
 
 @pytest.fixture
@@ -35,10 +35,14 @@ def test_motion_then_rest_refines_once_and_stays_still() -> None:
 def test_held_input_is_moving_but_a_quiet_captured_pointer_is_not() -> None:
     rs = RenderState(rest_s=0.15)
     rs.drawn(rs.plan(0.0, 0.0, 400.0, None), True, 0.0)
-    rs.set_held(True)
+    rs.set_held(True, 10.0)
     assert rs.moving(10.0)
+    rs.camera_moved(10.2)  # it moves the camera: motion while it does
+    rs.drawn(rs.plan(10.25, 50.0, 400.0, 3), False, 10.25)
+    assert rs.moving(10.5)
+    assert not rs.moving(10.2 + HELD_STILL_S + 0.05)  # held, but nothing moves any more
     rs.set_held(False)
-    assert not rs.moving(10.0)
+    assert not rs.moving(11.0)
     # pointer-look moves the camera; once it stops the view refines (nothing else needed)
     rs.camera_moved(20.0)
     rs.drawn(rs.plan(20.0, 50.0, 400.0, 3), False, 20.0)

@@ -46,8 +46,12 @@ phase; drawing clears it. As in nerfstudio's viewer, the picture improves in ste
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from enum import Enum
+
+#: s: input held this long without moving the camera (a key against a wall) is not motion
+HELD_STILL_S = 0.4
 
 
 class Phase(str, Enum):
@@ -99,6 +103,7 @@ class RenderState:
         self.last_motion = -1e9  # when the camera last moved
         self.moved_since_paint = False  # a camera move no frame has shown yet
         self.held = False  # a move key or a mouse drag is held
+        self.held_since = 0.0  # when it was first held
         self.full_after = 0.0  # Screen.PREVIEW: the full frame is due from then
 
     # ------------------------------------------------------------------ events
@@ -110,8 +115,10 @@ class RenderState:
         self.redraw = True
         self.full_after = 0.0
 
-    def set_held(self, held: bool) -> None:
-        """A move key or a drag is (not) held; held input counts as moving."""
+    def set_held(self, held: bool, now: float | None = None) -> None:
+        """A move key or a drag is (not) held; held input counts as moving (`moving`)."""
+        if held and not self.held:
+            self.held_since = time.perf_counter() if now is None else now
         self.held = bool(held)
 
     def request_full(self) -> None:
@@ -143,7 +150,14 @@ class RenderState:
 
     # ------------------------------------------------------------------ queries
     def moving(self, now: float) -> bool:
-        return self.moved_since_paint or self.held or now - self.last_motion < self.rest_s
+        """The camera moved since the last frame or within `rest_s`, or input is held: as
+        it starts (no slow full frame begun just as the camera sets off) and while it moves
+        the camera; a key held against a wall or the walkable area's rim for HELD_STILL_S
+        without a move no longer counts (the reduced moving frame stayed on screen there)."""
+        held = self.held and (
+            now - self.held_since < HELD_STILL_S or now - self.last_motion < HELD_STILL_S
+        )
+        return self.moved_since_paint or held or now - self.last_motion < self.rest_s
 
     def phase(self, now: float) -> Phase:
         if self.moving(now):
