@@ -258,6 +258,10 @@ def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:
     vp.nav.set_view_world([0.0, 2.0, 0.0], [1.0, 0.0, 0.0])
     qtbot.keyClick(vp, Qt.Key.Key_1)
     assert np.allclose(vp.nav.position_world, [1, 2, 3])
+    # a number with no bookmark said nothing (a trial); now the status bar says how to set it
+    qtbot.keyClick(vp, Qt.Key.Key_5)
+    assert np.allclose(vp.nav.position_world, [1, 2, 3])
+    assert window.statusBar().currentMessage() == "No bookmark 5 yet: Ctrl+5 keeps this view there"
     window.flip_up()
     assert np.allclose(w.up_axis, [0, -1, 0])
     assert np.allclose(vp.current_camera().up @ [0, -1, 0], 1.0, atol=0.2)

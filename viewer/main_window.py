@@ -271,6 +271,7 @@ class MainWindow(QMainWindow):
         self.viewport.frame_drawn.connect(self._on_frame)
         self.viewport.camera_changed.connect(self._update_camera_status)
         self.viewport.bookmark_saved.connect(self._bookmark_saved)
+        self.viewport.status_hint.connect(self.show_status)
         self.jobs.changed.connect(self._update_job_ui)
         self._status_timer = QTimer(self)
         self._status_timer.timeout.connect(self._update_camera_status)

@@ -252,6 +252,7 @@ class Viewport(QOpenGLWidget):
     """Shows a World through SplatRenderer and moves the camera with Navigator."""
 
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
+    status_hint = pyqtSignal(str)  # a word for the status bar (a key that did nothing)
     frame_drawn = pyqtSignal(object)  # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
     bookmark_saved = pyqtSignal(int, str)  # slot, name of the bookmark it replaced ('' none)
@@ -840,8 +841,10 @@ class Viewport(QOpenGLWidget):
             n = int(key) - int(Qt.Key.Key_1)
             if ctrl:
                 self.save_bookmark(n)
-            else:
-                self.go_to_bookmark(n)
+            elif not self.go_to_bookmark(n) and self.world is not None:
+                self.status_hint.emit(
+                    f"No bookmark {n + 1} yet: Ctrl+{n + 1} keeps this view there"
+                )
             return
         if key == Qt.Key.Key_R and not ctrl:
             self.nav.reset()
