@@ -774,3 +774,18 @@ def test_saving_over_a_worlds_start_bookmark_says_so(window, qtbot) -> None:
     assert w.bookmarks[0].name == "Start"
     qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # a new slot
     assert window.statusBar().currentMessage().startswith("Saved bookmark 2")
+
+
+def test_a_view_with_nothing_of_the_scene_says_how_to_get_back(window, qtbot) -> None:  # noqa: ANN001
+    """Fly mode went through the wall into black ("0 / 1.58M splats") with no word (a
+    trial); a full frame that shows none of the scene says so and that R goes back."""
+    from viewer.main_window import NOTHING_IN_VIEW
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    vp.nav.set_mode("fly")
+    vp.nav.set_view_world([0.0, 2.0, 200.0], [0.0, 0.0, 1.0])  # far out, looking away
+    vp.update()
+    qtbot.waitUntil(lambda: window.statusBar().currentMessage() == NOTHING_IN_VIEW, timeout=8000)

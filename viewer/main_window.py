@@ -75,6 +75,8 @@ from .up_axis import (
 from .viewport import FrameInfo, Viewport, fmt_count
 
 log = logging.getLogger(__name__)
+#: the status bar's words when a full frame shows none of the scene's splats
+NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): R goes back"
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
@@ -1216,6 +1218,10 @@ class MainWindow(QMainWindow):
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
         )
+        if info.full_quality and info.splats_total and not info.splats_drawn:
+            # flown through a wall or out of the world: black, and nothing said why (a trial)
+            if self.statusBar().currentMessage() != NOTHING_IN_VIEW:
+                self.show_status(NOTHING_IN_VIEW, 6000)
 
     def _update_camera_status(self) -> None:
         nav = self.viewport.nav
