@@ -486,6 +486,9 @@ class CameraPath:
 
 
 # -------------------------------------------------------------------- recording
+MAX_PAUSE_S = 0.5  # a recorded pause is kept this long (s)
+
+
 class PathRecorder:
     """Collects camera samples while the user walks and reduces them to keyframes."""
 
@@ -508,6 +511,39 @@ class PathRecorder:
     def clear(self) -> None:
         self.samples.clear()
 
+    def _without_pauses(self) -> list[Keyframe]:
+        """The samples from the first move to the last, each stretch of stillness shortened
+        to MAX_PAUSE_S (later samples move earlier in time)."""
+        s = self.samples
+
+        def still(a: Keyframe, b: Keyframe) -> bool:
+            return (
+                float(np.linalg.norm(b.position - a.position)) < 1e-4
+                and abs(b.yaw - a.yaw) < 1e-4
+                and abs(b.pitch - a.pitch) < 1e-4
+                and abs(b.fov_y_deg - a.fov_y_deg) < 1e-3
+            )
+
+        moving = [i for i in range(1, len(s)) if not still(s[i - 1], s[i])]
+        if not moving:
+            return []
+        first, last = moving[0] - 1, moving[-1]
+        out = [s[first]]
+        shift = 0.0
+        pause = 0.0
+        for i in range(first + 1, last + 1):
+            dt = s[i].time - s[i - 1].time
+            if still(s[i - 1], s[i]):
+                pause += dt
+                if pause > MAX_PAUSE_S:
+                    shift += min(dt, pause - MAX_PAUSE_S)
+                    continue  # a sample in the cut part of a pause
+            else:
+                pause = 0.0
+            k = s[i]
+            out.append(Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - shift))
+        return out
+
     def path(
         self,
         min_distance: float = 0.25,
@@ -516,11 +552,19 @@ class PathRecorder:
         up: Any = (0.0, 1.0, 0.0),
     ) -> CameraPath:
         """Keyframes every `min_distance` m / `min_angle_deg` of turn / `max_interval` s,
-        with times starting at 0 (the recording's own pace)."""
+        with times starting at 0 (the recording's own pace). A pause (the camera still for
+        longer than MAX_PAUSE_S) is kept MAX_PAUSE_S long: the time before the first move and
+        after the last one, and standing still in between, made the video idle (a trial).
+        Raises ValueError for fewer than two samples or a camera that never moved."""
         if len(self.samples) < 2:
             raise ValueError("record at least two camera samples (move while recording)")
-        keep = [self.samples[0]]
-        for s in self.samples[1:-1]:
+        samples = self._without_pauses()
+        if len(samples) < 2:
+            raise ValueError(
+                "the camera did not move while recording: walk or look around, then Ctrl+R"
+            )
+        keep = [samples[0]]
+        for s in samples[1:-1]:
             last = keep[-1]
             moved = np.linalg.norm(s.position - last.position) >= min_distance
             f0 = forward_from_yaw_pitch(last.yaw, last.pitch)
@@ -528,7 +572,7 @@ class PathRecorder:
             turned = math.degrees(math.acos(float(np.clip(f0 @ f1, -1, 1)))) >= min_angle_deg
             if moved or turned or s.time - last.time >= max_interval:
                 keep.append(s)
-        keep.append(self.samples[-1])
+        keep.append(samples[-1])
         t0 = keep[0].time
         return CameraPath(
             (Keyframe(k.position, k.yaw, k.pitch, k.fov_y_deg, k.time - t0) for k in keep), up

@@ -273,6 +273,21 @@ def test_record_while_walking(env, qtbot):
     np.testing.assert_allclose(ext.path.keyframes[0].position[[0, 2]], [0, 2.0], atol=1e-4)
     np.testing.assert_allclose(ext.path.keyframes[-1].position[[0, 2]], [0, 0.0], atol=1e-4)
     assert 0.4 < ext.path.duration < 3.0  # the recording's own pace
+    # a second recording replaces the first and says so (it did silently: a trial)
+    status: list[str] = []
+    win.show_status = lambda text, *a: status.append(text)
+    ext.toggle_record()
+    for i in range(4):
+        nav.set_view_world(np.array([0.4 * i, 1.5, 0.0]), np.array([0.0, 0.0, -1.0]))
+        qtbot.wait(120)
+    ext.toggle_record()
+    assert "it replaced the previous path (Ctrl+Z brings it back)" in status[-1]
+    # standing still the whole time: refused, the path kept
+    before = ext.path
+    ext.toggle_record()
+    qtbot.wait(300)
+    ext.toggle_record()
+    assert "did not move" in status[-1] and ext.path is before
 
 
 def test_camera_path_travels_with_the_project(env, qtbot, tmp_path):

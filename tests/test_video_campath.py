@@ -168,6 +168,34 @@ def test_recorder_reduces_samples_to_keyframes():
         PathRecorder().path()
 
 
+def test_recorded_pauses_are_kept_short_and_a_still_recording_is_refused():
+    """Record While Walking kept the seconds before the first step, after the last and
+    every pause at full length: the video stood still (a trial). The recording now runs
+    from the first move to the last with each pause MAX_PAUSE_S long; standing still the
+    whole time is refused in one line."""
+    from scene.campath import MAX_PAUSE_S
+
+    rec = PathRecorder()
+    t = 0.0
+    poses = [0.0] * 30  # 3 s still before walking
+    poses += [0.1 * i for i in range(1, 21)]  # 2 m in 2 s
+    poses += [2.0] * 40  # 4 s standing
+    poses += [2.0 + 0.1 * i for i in range(1, 11)]  # 1 m in 1 s
+    poses += [3.0] * 20  # 2 s still at the end
+    for z in poses:
+        rec.add(Keyframe([0, 1.6, -z], fov_y_deg=60), t)
+        t += 0.1
+    path = rec.path(min_distance=0.25, max_interval=10)
+    assert path.duration == pytest.approx(3.0 + MAX_PAUSE_S, abs=0.11)
+    np.testing.assert_allclose(path.keyframes[0].position, [0, 1.6, 0], atol=1e-9)
+    np.testing.assert_allclose(path.keyframes[-1].position, [0, 1.6, -3.0], atol=1e-9)
+    still = PathRecorder()
+    for i in range(20):
+        still.add(Keyframe([0, 1.6, 0], fov_y_deg=60), i * 0.1)
+    with pytest.raises(ValueError, match="did not move"):
+        still.path()
+
+
 def test_z_up_world_keeps_horizon_level(tmp_path):
     up = np.array([0.0, 0.0, 1.0])
     fwds = [[0, 1, 0], [1, 1, 0.2], [1, 0, -0.1]]

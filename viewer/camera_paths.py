@@ -121,6 +121,7 @@ class CameraPaths(QObject):
         if self._record_timer.isActive():
             self._record_timer.stop()
             self.record_action.setChecked(False)
+            replaced = self.path is not None and len(self.path) > 0
             try:
                 self.set_path(self.recorder.path(up=self.win.world.up_axis), "Record camera path")
             except ValueError as exc:
@@ -128,7 +129,8 @@ class CameraPaths(QObject):
                 return
             self.win.show_status(
                 f"Recorded a {self.path.duration:.1f} s path with "
-                f"{len(self.path)} keyframes — Create > Render Video…",
+                f"{len(self.path)} keyframes — Create > Render Video…"
+                + ("; it replaced the previous path (Ctrl+Z brings it back)" if replaced else ""),
                 8000,
             )
         else:
