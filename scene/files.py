@@ -9,6 +9,7 @@ writers, scene.project, scene.export, the generators, the CLI and the viewer.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -45,6 +46,15 @@ TEMP_PREFIX = ".wander-tmp-"
 _TEMP_RE = re.compile(r"^\.wander-tmp-(\d+)-[0-9a-z_]+-")
 _NAME_MAX = 255
 _swept: set[str] = set()
+
+
+def sha256_file(path: str | Path) -> str:
+    """SHA-256 of a file's bytes (hex), read in 1 MiB chunks. Raises OSError."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
 
 
 def sidecar_path(path: str | Path) -> Path:

@@ -52,7 +52,7 @@ from typing import Any
 import numpy as np
 
 from .errors import InvalidSceneError, SceneFormatError
-from .files import atomic_write
+from .files import atomic_write, sha256_file
 from .gaussians import GaussianCloud
 from .io.ply import (  # the one PLY encoder / layer decoder
     encode_ply,
@@ -310,14 +310,6 @@ def _input_candidates(v: Any, skip: set[str] | frozenset[str] = frozenset()) -> 
     return out
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 # ========================================================================= saving
 def save_project(
     world: World,
@@ -368,7 +360,7 @@ def save_project(
         name = _plain_name(p.name) or "input"
         hashing.update(hashed / max(sum(input_bytes.values()), 1), f"Reading {name}")
         hashed += input_bytes[s]
-        digest = _sha256_file(p)
+        digest = sha256_file(p)
         by_text[s] = (digest, name)
         stored = f"inputs/{digest[:12]}_{name}"
         if stored not in files:
@@ -1593,7 +1585,7 @@ def _unpack_input(root: Path, digest: str, name: str, body: bytes | bytearray) -
     if target.exists():
         if not target.is_file():
             raise ValueError(f"{target} exists and is not a file")
-        if target.stat().st_size == len(body) and _sha256_file(target) == digest:
+        if target.stat().st_size == len(body) and sha256_file(target) == digest:
             return target
     from .files import make_temp_file
 

@@ -112,18 +112,14 @@ def unique_photos(photos: list[Path]) -> tuple[list[Path], list[tuple[Path, Path
     another name): (kept in order, [(left out, the kept one it repeats)]). Given twice, a
     photo stopped the stitch with "photos 1 and 2 show the same view". Unreadable paths
     are kept (the loader names them)."""
-    import hashlib
+    from scene.files import sha256_file
 
     kept: list[Path] = []
     seen: dict[str, Path] = {}
     dropped: list[tuple[Path, Path]] = []
     for p in photos:
         try:
-            if len(photos) > 1:
-                with open(p, "rb") as fh:
-                    key = hashlib.file_digest(fh, "sha256").hexdigest()
-            else:
-                key = str(p)
+            key = sha256_file(p) if len(photos) > 1 else str(p)
         except OSError:
             kept.append(p)
             continue
