@@ -8,7 +8,6 @@ as cameras (COLMAP text + JSON).
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -177,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         )
         print(f"wrote {info['path']} ({info['format']}: {what})")
         if info.get("frame_record"):
-            start = "start" in json.loads(Path(info["frame_record"]).read_text(encoding="utf-8"))
+            start = info.get("frame_record_start")
             what = "+Y up in metres and the start view" if start else "+Y up in metres"
             print(f"wrote {info['frame_record']} ({what}, for Wander)")
         if info.get("splats_left_out"):

@@ -319,6 +319,7 @@ def export_world(
     side = write_frame_record(world, path, layer)
     if side is not None:
         out["frame_record"] = str(side)
+        out["frame_record_start"] = start_bookmark(world, layer) is not None
     return out
 
 
@@ -332,6 +333,17 @@ def _made_by_wander(world: World) -> bool:
         str((getattr(lay.data, "meta", None) or {}).get("generator", "")).startswith("wander.")
         for lay in world.layers
     )
+
+
+def start_bookmark(world: World, layer: str | int | None = None) -> Any:
+    """The view an export's frame record starts at (a Bookmark): the world's first
+    bookmark, or None when it has none or one `layer` that is not a world layer (an
+    object) is exported alone (it opens framed whole)."""
+    if not world.bookmarks:
+        return None
+    if layer is not None and find_layer(world, layer).kind != "world":
+        return None
+    return world.bookmarks[0]
 
 
 def write_frame_record(
@@ -348,9 +360,8 @@ def write_frame_record(
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
-    own_view = layer is None or find_layer(world, layer).kind == "world"
-    if world.bookmarks and own_view:
-        b = world.bookmarks[0]
+    b = start_bookmark(world, layer)
+    if b is not None:
         rec["start"] = {
             "position": [round(float(v), 6) for v in b.position],
             "yaw": round(float(b.yaw), 6),

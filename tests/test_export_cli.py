@@ -400,10 +400,12 @@ def test_an_exported_object_layer_is_framed_whole_not_at_the_world_start(tmp_pat
     world.add_layer(Layer("world", random_cloud(300, seed=1), kind="world"))
     obj = world.add_layer(Layer("cup", random_cloud(100, seed=2), kind="object"))
     world.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, 0.0, 60.0))
-    export_world(world, tmp_path / "cup.spz", layer=obj.id)
+    info = export_world(world, tmp_path / "cup.spz", layer=obj.id)
+    assert info["frame_record_start"] is False  # what `export` tells the user
     rec = json.loads((tmp_path / "cup.spz.json").read_text())
     assert rec["up_axis"] == [0, 1, 0] and rec["units"] == "m" and "start" not in rec
     back = load_scene(tmp_path / "cup.spz")
     assert np.allclose(back.up_axis, [0, 1, 0]) and not back.bookmarks
-    export_world(world, tmp_path / "w.spz", layer=world.layers[0].id)
+    info = export_world(world, tmp_path / "w.spz", layer=world.layers[0].id)
     assert "start" in json.loads((tmp_path / "w.spz.json").read_text())
+    assert info["frame_record_start"] is True
