@@ -124,7 +124,7 @@ def _cameras_of(scene: Path, report: Path | None) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     if args.photos is not None:
-        return _run(args)
+        return _run(args, args.photos)
     if Path(args.scene).suffix.lower() != ".wander" or not Path(args.scene).is_file():
         raise ValueError("--photos DIR is needed: only a .wander project carries its photos")
     from scene.files import temp_dir
@@ -138,14 +138,10 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(inp.get("stored"), str):
                 extract_input(args.scene, inp["stored"], Path(tmp))
         print(f"photos: the {len(stored)} the project carries")
-        args.photos = Path(tmp)
-        try:
-            return _run(args, f"the photos {Path(args.scene).name} carries")
-        finally:
-            args.photos = None
+        return _run(args, Path(tmp), f"the photos {Path(args.scene).name} carries")
 
 
-def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
+def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene, require_content
     from generators.reconstruct.evaluate import (
@@ -162,8 +158,8 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
         )
     if not Path(args.scene).exists():  # before the cameras beside it are looked for
         raise ValueError(f"{args.scene}: no such file")
-    if not args.photos.is_dir():
-        raise ValueError(f"{args.photos}: not a folder of photos")
+    if not photos.is_dir():
+        raise ValueError(f"{photos}: not a folder of photos")
     cam_dir = args.cameras or _cameras_of(args.scene, args.report)
     world = None
     if cam_dir.is_dir():
@@ -187,7 +183,7 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
         raise ValueError(f"{cam_dir}: no COLMAP model folder (give --cameras DIR)")
     if args.out.exists() and not args.out.is_dir():
         raise ValueError(f"{args.out}: is a file; --out is a folder")
-    _check_out_apart(args.out, [("--photos", args.photos), ("the COLMAP model", cam_dir)])
+    _check_out_apart(args.out, [("--photos", photos), ("the COLMAP model", cam_dir)])
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
     distorted = sorted(
@@ -255,7 +251,7 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
         with renderer as r:
             rep = evaluate_views(
                 cameras,
-                args.photos,
+                photos,
                 render_fn(r),
                 held_out=held,
                 max_size=args.max_size or None,
@@ -284,7 +280,7 @@ def _run(args: argparse.Namespace, photos_label: str | None = None) -> int:
             "metric": "8-bit RGB over the pixels the undistorted photo covers (full frame for a "
             "pinhole camera), uncovered render pixels black; SSIM gaussian 11x11 sigma 1.5",
             "photos": "undistorted through each camera's lens",
-            "photos_dir": photos_label or str(args.photos),
+            "photos_dir": photos_label or str(photos),
             "seconds": round(time.perf_counter() - t0, 2),
             "exposure": (
                 {
