@@ -46,6 +46,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="drop splats with opacity below T (0..1), e.g. 0.02",
     )
     parser.add_argument(
+        "--no-far-field",
+        action="store_true",
+        help="leave out the far field: a reconstruction's sky sphere and backdrop ground "
+        "(or any splats beyond 8x the scene's median distance from its centre), for viewers "
+        "that frame a file by its bounds",
+    )
+    parser.add_argument(
         "--panorama",
         metavar="PNG",
         help="also write the world's panorama here, plus six cube faces beside it",
@@ -113,6 +120,7 @@ def run(args: argparse.Namespace) -> int:
         sh_degree=args.sh_degree,
         crop=ex.parse_crop(args.crop) if args.crop else None,
         min_opacity=args.min_opacity,
+        no_far_field=args.no_far_field,
     )
     from cli.scene_files import load_scene
 

@@ -68,7 +68,9 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def default_view(world) -> tuple[np.ndarray, np.ndarray]:
-    """(eye, look): the robust centre of the scene seen from +Z, far enough to frame it."""
+    """(eye, look): the robust centre of the scene seen from +Z, far enough to frame it
+    (2-98 % of the biggest cloud's near field: `GaussianCloud.near_field_mask` leaves out a
+    reconstruction's sky sphere, which framed a file without its sidecar as a blue ball)."""
     from scene.gaussians import GaussianCloud
 
     lo, hi = world.bounds()
@@ -77,9 +79,10 @@ def default_view(world) -> tuple[np.ndarray, np.ndarray]:
         for lay in world.visible_layers()
         if isinstance(lay.data, GaussianCloud) and len(lay.data)
     ]
-    if clouds:  # ignore floaters: quantile box of the biggest cloud
-        big = max(clouds, key=lambda lay: len(lay.data))
-        qlo, qhi = big.data.robust_bounds(0.02)
+    if clouds:  # ignore floaters and a sky sphere: quantile box of the biggest cloud's
+        big = max(clouds, key=lambda lay: len(lay.data))  # near field
+        near = big.data.means[big.data.near_field_mask()]
+        qlo, qhi = np.quantile(near, 0.02, axis=0), np.quantile(near, 0.98, axis=0)
         pts = (
             np.array(
                 [

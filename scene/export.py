@@ -44,11 +44,15 @@ class ExportOptions:
     sh_degree    SH degree to keep (0-3); None keeps the scene's degree.
     crop         ((x0, y0, z0), (x1, y1, z1)) world-space box; None keeps everything.
     min_opacity  drop splats whose activated opacity (0..1) is below this; 0 keeps all.
+    no_far_field drop the far field (`GaussianCloud.near_field_mask`): a reconstruction's sky
+                 sphere and backdrop ground hundreds of metres out, which a viewer that
+                 frames a file by its bounds shows from outside, as a ball.
     """
 
     sh_degree: int | None = None
     crop: tuple[Sequence[float], Sequence[float]] | None = None
     min_opacity: float = 0.0
+    no_far_field: bool = False
 
     def __post_init__(self) -> None:
         if self.sh_degree is not None and self.sh_degree not in (0, 1, 2, 3):
@@ -93,6 +97,8 @@ def apply_options(cloud: GaussianCloud, options: ExportOptions | None) -> Gaussi
         keep &= np.all((cloud.means >= lo) & (cloud.means <= hi), axis=1)
     if opts.min_opacity > 0:
         keep &= cloud.opacity_values() >= opts.min_opacity
+    if opts.no_far_field:
+        keep &= cloud.near_field_mask()
     out = cloud if keep.all() else cloud.subset(keep)
     if opts.sh_degree is not None and opts.sh_degree != out.sh_degree:
         from .io import with_sh_degree
@@ -293,9 +299,14 @@ def export_world(
         f = "mesh_ply"  # PLY holds meshes too: what `convert` writes for a mesh
     if sio.FORMATS[f].kind == "mesh":
         if options is not None and (
-            options.crop is not None or options.min_opacity or options.sh_degree is not None
+            options.crop is not None
+            or options.min_opacity
+            or options.sh_degree is not None
+            or options.no_far_field
         ):
-            log.info("export options (SH degree, crop, opacity) apply to splats, not meshes")
+            log.info(
+                "export options (SH degree, crop, opacity, far field) apply to splats, not meshes"
+            )
         bake.update(0.0, "Baking meshes")
         mesh = scene_mesh(world, layer)
         bake.update(1.0)

@@ -250,6 +250,12 @@ class ExportOptionsDialog(QDialog):
         self.opacity.setSingleStep(0.01)
         self.opacity.setValue(0.0)
         form.addRow("Drop splats with opacity below", self.opacity)
+        self.no_far = QCheckBox("Leave out the far field (sky sphere, backdrop)")
+        self.no_far.setToolTip(
+            "A reconstruction's sky and backdrop ground lie hundreds of metres out; viewers "
+            "that frame a file by its bounds show them from outside, as a ball"
+        )
+        form.addRow(self.no_far)
         self.crop = QCheckBox("Crop to box")
         form.addRow(self.crop)
         lo, hi = one.world_bounds() if one is not None else world.bounds()
@@ -292,5 +298,8 @@ class ExportOptionsDialog(QDialog):
             v = [s.value() for s in self.box]
             crop = (v[:3], v[3:])
         return ExportOptions(
-            sh_degree=int(self.sh.currentText()), crop=crop, min_opacity=self.opacity.value()
+            sh_degree=int(self.sh.currentText()),
+            crop=crop,
+            min_opacity=self.opacity.value(),
+            no_far_field=self.no_far.isChecked(),
         )

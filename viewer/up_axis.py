@@ -97,7 +97,8 @@ def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.
     """Best guess of a world's up axis and where it came from ('cameras', 'floor', 'default').
 
     Cameras (World.meta['cameras']) win; else the dominant floor plane of `dense_points`
-    (snapped to an axis when close); else the world's current up axis.
+    (snapped to an axis when close), turned over when the world's far field (a sky sphere:
+    `far_field_direction`) lies below it; else the world's current up axis.
     """
     up = up_from_cameras(camera_rotations(getattr(world, "meta", {}) or {}))
     if up is not None:
@@ -105,17 +106,59 @@ def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.
     if dense_points is not None:
         res = up_from_points(dense_points)
         if res is not None:
-            return snap_to_axis(res[0]), "floor"
+            n = res[0]
+            sky = far_field_direction(world)
+            # a drone's terrain has no floor: the flat top of a ridge, most of the scene
+            # under it, read as a ceiling turned a reconstruction without its cameras over
+            if sky is not None and float(sky @ n) < -SKY_AGREE:
+                n = -n
+            return snap_to_axis(n), "floor"
     return normalize(getattr(world, "up_axis", (0.0, 1.0, 0.0))), "default"
+
+
+#: the far field's mean direction must lie this far (cosine) below a floor's normal to
+#: turn the floor over
+SKY_AGREE = 0.1
+#: a layer's far field counts when it holds at least this many splats and this share
+FAR_MIN, FAR_SHARE = 200, 0.01
+
+
+def far_field_direction(world: Any) -> np.ndarray | None:
+    """(3,) mean unit direction, in world space, from the scene's centre (the median of its
+    near field) to the splats of its far field (`GaussianCloud.near_field_mask`: a
+    reconstruction's sky sphere, which covers what its photos saw above the horizon), or
+    None when no Gaussian layer has a far field of FAR_MIN splats and FAR_SHARE of it.
+    Its length is below 1 (0.3-0.5 for real reconstructions); only its side of a plane
+    is meant to be used."""
+    from scene.gaussians import GaussianCloud
+
+    dirs = []
+    for lay in getattr(world, "layers", []):
+        if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
+            continue
+        near = lay.data.near_field_mask()
+        far = int((~near).sum())
+        if far < max(FAR_MIN, FAR_SHARE * len(near)) or not near.any():
+            continue
+        m = np.asarray(lay.transform, np.float64)
+        pts = lay.data.means.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
+        d = pts[~near] - np.median(pts[near], axis=0)
+        lens = np.linalg.norm(d, axis=1, keepdims=True)
+        dirs.append(d / np.maximum(lens, 1e-12))
+    if not dirs:
+        return None
+    return np.concatenate(dirs).mean(0)
 
 
 def world_dense_points(
     world: Any, visible_only: bool = True, max_points: int = 50000, min_opacity: float = 0.3
 ) -> np.ndarray:
     """Centres (M, 3) float64 of the world's opaque-enough splats (opacity >= `min_opacity`,
-    layer transforms applied, layers in order), subsampled to at most `max_points` (seeded):
-    the points `up_from_points` fits a floor to. Only those centres are copied (merging
-    the clouds first copied a 1M-splat SH-3 layer's ~250 MB twice: most of opening it)."""
+    the near field only: `GaussianCloud.near_field_mask`, not a sky sphere or a backdrop's
+    ground hundreds of metres out; layer transforms applied, layers in order), subsampled
+    to at most `max_points` (seeded): the points `up_from_points` fits a floor to. Only
+    those centres are copied (merging the clouds first copied a 1M-splat SH-3 layer's
+    ~250 MB twice: most of opening it)."""
     from scene.gaussians import GaussianCloud
 
     layers = world.visible_layers() if visible_only else world.layers
@@ -124,7 +167,8 @@ def world_dense_points(
         if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
             continue
         m = np.asarray(lay.transform, np.float64)
-        pts = lay.data.means[lay.data.opacity_values() >= min_opacity].astype(np.float64)
+        keep = (lay.data.opacity_values() >= min_opacity) & lay.data.near_field_mask()
+        pts = lay.data.means[keep].astype(np.float64)
         parts.append((pts @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
     if not parts:
         return np.zeros((0, 3))

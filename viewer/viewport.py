@@ -352,7 +352,9 @@ class Viewport(QOpenGLWidget):
     def _setup_navigation(self, frame: bool = True) -> None:
         world = self.world
         rot = up_rotation(world.up_axis)
-        lo, hi = world.bounds()
+        # the scene proper: a reconstruction's sky sphere 1 km out (its far field, marked or
+        # not: a file that lost its sidecar) set the start view's centre 300 m up
+        lo, hi = world.near_bounds()
         llo, lhi = local_bounds(lo, hi, rot)
         n = sum(
             len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)
