@@ -28,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 
+log = logging.getLogger(__name__)
+
 NAME = "evaluate"
 HELP = "PSNR/SSIM of a scene against its photos at their COLMAP cameras (training and held-out)"
 
@@ -122,11 +124,40 @@ def _cameras_of(scene: Path, report: Path | None) -> Path:
     return report_cameras_folder(report or scene_report_path(scene)) or beside
 
 
+def _report_photos(scene: Path, report: Path | None) -> Path | None:
+    """The photo (or video frame) folder a `reconstruct` report beside `scene` names, when
+    it exists; else None."""
+    import json
+
+    from generators.reconstruct.evaluate import scene_report_path
+
+    path = Path(report) if report is not None else scene_report_path(scene)
+    try:
+        data = json.loads(path.read_text()) if path.is_file() else {}
+    except (OSError, ValueError) as exc:
+        log.info("no photo folder in %s: %s", path, exc)
+        return None
+    if not isinstance(data, dict):
+        return None
+    for key in ("photos_folder", "frames_folder"):
+        named = data.get(key)
+        if isinstance(named, str) and named and (path.parent / named).is_dir():
+            return path.parent / named  # (an absolute name stays as it is)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     if args.photos is not None:
         return _run(args, args.photos)
     if Path(args.scene).suffix.lower() != ".wander" or not Path(args.scene).is_file():
-        raise ValueError("--photos DIR is needed: only a .wander project carries its photos")
+        named = _report_photos(Path(args.scene), args.report)
+        if named is None:
+            raise ValueError(
+                "--photos DIR is needed: only a .wander project carries its photos, and no "
+                "reconstruct report beside the scene names a photo folder that exists"
+            )
+        print(f"photos: {named} (from the reconstruct report)")
+        return _run(args, named)
     from scene.files import temp_dir
     from scene.project import extract_input, project_inputs
 
@@ -158,6 +189,8 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
         )
     if not Path(args.scene).exists():  # before the cameras beside it are looked for
         raise ValueError(f"{args.scene}: no such file")
+    if not photos.exists():
+        raise ValueError(f"{photos}: no such folder")
     if not photos.is_dir():
         raise ValueError(f"{photos}: not a folder of photos")
     cam_dir = args.cameras or _cameras_of(args.scene, args.report)

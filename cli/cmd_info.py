@@ -337,6 +337,8 @@ def _other_kinds(path: str, as_json: bool) -> int | None:
     elif p.is_file() and (data := other.read_json_record(p)) is not None:
         if data.get("generator") == "wander.reconstruct" and "registered" in data:
             info, show = other.describe_report(p, data), other.print_report
+        elif other.is_evaluation(data):
+            info, show = other.describe_evaluation(p, data), other.print_evaluation
         elif (owner := other.record_owner(p)) is not None:
             from scene.errors import SceneFormatError
 

@@ -205,6 +205,71 @@ def print_report(info: dict[str, Any]) -> None:
             print(f"  limited: {lim}")
 
 
+def is_evaluation(data: dict[str, Any]) -> bool:
+    """Whether a JSON object is `evaluate`'s report.json (views and their means)."""
+    return isinstance(data.get("views"), list) and isinstance(data.get("mean"), dict)
+
+
+def describe_evaluation(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
+    """`evaluate`'s report.json: the means (all, training, held out) and each view's PSNR,
+    SSIM and coverage."""
+
+    def means(m: Any) -> dict[str, float] | None:
+        if not isinstance(m, dict):
+            return None
+        out = {k: _num(m.get(k)) for k in ("psnr", "ssim", "coverage", "views")}
+        return {k: v for k, v in out.items() if v is not None} or None
+
+    mean = data["mean"]
+    views = []
+    for v in data["views"][:10000]:
+        if isinstance(v, dict):
+            views.append(
+                {"name": str(v.get("name", "?"))[:200], "held_out": bool(v.get("held_out"))}
+                | {k: _num(v.get(k)) for k in ("psnr", "ssim", "coverage")}
+            )
+    return {
+        "path": str(path),
+        "format": "evaluation_report",
+        "scene": str(data.get("scene", "?"))[:300],
+        "photos": str(data.get("photos_dir", data.get("photos", "?")))[:300],
+        "all": means(mean),
+        "training": means(mean.get("training")),
+        "held_out": means(mean.get("held_out")),
+        "views": views,
+        "skipped": len(data["skipped"]) if isinstance(data.get("skipped"), (list, dict)) else 0,
+    }
+
+
+def print_evaluation(info: dict[str, Any]) -> None:
+    def line(m: dict[str, float] | None) -> str:
+        if not m:
+            return "-"
+        f = lambda k, fmt: fmt.format(m[k]) if k in m else "?"  # noqa: E731
+        return (
+            f"PSNR {f('psnr', '{:.2f}')} dB, SSIM {f('ssim', '{:.3f}')}, coverage "
+            f"{f('coverage', '{:.3f}')} ({f('views', '{:.0f}')} views)"
+        )
+
+    print(f"file:      {info['path']}")
+    print("format:    evaluation report (`evaluate`: renders at the photos' cameras)")
+    print(f"scene:     {info['scene']}")
+    print(f"photos:    {info['photos']}")
+    print(f"all:       {line(info['all'])}")
+    if info["training"]:
+        print(f"training:  {line(info['training'])}")
+    if info["held_out"]:
+        print(f"held out:  {line(info['held_out'])}")
+    if info["skipped"]:
+        print(f"skipped:   {info['skipped']} photos (see the report)")
+    for v in info["views"]:
+        psnr = "?" if v["psnr"] is None else f"{v['psnr']:6.2f}"
+        ssim = "?" if v["ssim"] is None else f"{v['ssim']:.3f}"
+        cov = "?" if v["coverage"] is None else f"{v['coverage']:.3f}"
+        mark = "  held out" if v["held_out"] else ""
+        print(f"  {v['name']:<32} {psnr} dB  SSIM {ssim}  coverage {cov}{mark}")
+
+
 def record_owner(path: str | Path) -> Path | None:
     """For a `.json` record Wander writes beside a file (FILE.json), that file if it exists."""
     p = Path(path)

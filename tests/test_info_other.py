@@ -105,3 +105,37 @@ def test_info_of_a_reconstruction_report_and_of_a_record_beside_a_file(
     (tmp_path / "pano.png.json").write_text("{}")
     assert _cli("info", tmp_path / "pano.png.json") == 2
     assert "run `info" in capsys.readouterr().err
+
+
+def test_info_of_an_evaluation_report(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    """`evaluate`'s report.json: the training and held-out means and a line per view (a
+    trial: info refused it as "a text file", so held-out PSNR was only in the JSON)."""
+    view = {"psnr": 30.0, "ssim": 0.9, "coverage": 1.0}
+    report = {
+        "views": [
+            {"name": "a.jpg", "held_out": True, **view, "psnr": 26.24},
+            {"name": "b.jpg", "held_out": False, **view, "psnr": "x"},  # a wrong type: "?"
+        ],
+        "mean": {
+            "psnr": 28.0,
+            "ssim": 0.9,
+            "coverage": 1.0,
+            "views": 2,
+            "training": {"psnr": 35.16, "ssim": 0.93, "coverage": 1.0, "views": 1},
+            "held_out": {"psnr": 26.24, "ssim": 0.87, "coverage": 0.998, "views": 1},
+        },
+        "scene": "scene.ply",
+        "photos_dir": "/photos",
+        "skipped": [],
+    }
+    (tmp_path / "report.json").write_text(json.dumps(report))
+    assert _cli("info", tmp_path / "report.json") == 0
+    out = capsys.readouterr().out
+    assert "evaluation report" in out
+    assert "training:  PSNR 35.16 dB, SSIM 0.930" in out
+    assert "held out:  PSNR 26.24 dB, SSIM 0.870, coverage 0.998 (1 views)" in out
+    assert "a.jpg" in out and "26.24 dB" in out and "held out" in out
+    assert "b.jpg" in out and "? dB" in out
+    assert _cli("info", tmp_path / "report.json", "--json") == 0
+    got = json.loads(capsys.readouterr().out)
+    assert got["format"] == "evaluation_report" and got["held_out"]["psnr"] == 26.24

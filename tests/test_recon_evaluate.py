@@ -429,9 +429,15 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     assert res.held_out == ["view_000.png", "view_004.png", "view_008.png"]
     assert len(res.cameras) == 9  # their cameras are known
     assert set(res.depths) == {c.name for c in cams} - set(res.held_out)
-    written = save_result(res, tmp_path / "out" / "scene.ply")
+    written = save_result(res, tmp_path / "out" / "scene.ply", photos=paths)
     rep = json.loads(written["report"].read_text())
     assert rep["held_out"] == res.held_out
+    # the report names the photos' folder: `evaluate scene.ply` finds them without --photos
+    from cli.cmd_evaluate import _report_photos
+
+    assert rep["photos_folder"] == str((tmp_path / "photos").resolve())
+    assert _report_photos(tmp_path / "out" / "scene.ply", None) == tmp_path / "photos"
+    assert _report_photos(tmp_path / "gt" / "none.ply", None) is None
     from scene.io.colmap import read_colmap
 
     assert sorted(c.name for c in read_colmap(written["cameras"])[0]) == sorted(

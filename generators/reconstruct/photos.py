@@ -81,6 +81,8 @@ def list_photos(folder: Path, recursive: bool = False) -> list[Path]:
     """Image-like files in `folder` (sorted by path); with `recursive`, in its subfolders
     too (camera rigs: `left/`, `right/`). Raises ValueError for a missing folder."""
     folder = Path(folder)
+    if not folder.exists():
+        raise ValueError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise ValueError(f"{folder}: not a folder of photos")
     found = folder.rglob("*") if recursive else folder.iterdir()

@@ -544,6 +544,8 @@ def save_result(
                 if frames
                 else {}
             ),
+            # the photos' folder, so `evaluate SCENE` finds them without --photos
+            **({"photos_folder": _photos_folder(photos)} if photos and not frames else {}),
             "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
             "focal_prior": dict(result.focal_prior),
@@ -612,6 +614,11 @@ def _write_scene(cloud: GaussianCloud, path: Path, fmt: str) -> None:
     from scene.io import save
 
     save(cloud, path, format=fmt)
+
+
+def _photos_folder(photos: list[Path]) -> str:
+    """The absolute folder that holds every photo (their common parent)."""
+    return os.path.commonpath([str(Path(p).resolve().parent) for p in photos])
 
 
 def _cam_dict(c: Camera) -> dict[str, Any]:
