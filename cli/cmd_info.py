@@ -390,14 +390,18 @@ def _image_info(path: str, options: dict[str, Any] | None, as_json: bool) -> int
 
 
 def _print_options(options: dict[str, Any] | None) -> None:
-    """The generator options the file recorded, one `name: value` per line (untrusted:
-    plain values only, control characters dropped)."""
+    """The generator options the file recorded, one `name [--flag]: value` per line
+    (untrusted: plain values only, control characters dropped)."""
     if not options:
         return
-    print("generated with options:")
+    from generators.options import option_flags
+
+    flags = option_flags(options)
+    print("generated with options (the command-line flag in brackets):")
     for k, v in options.items():
         shown = ", ".join(_option_text(x) for x in v) if isinstance(v, list) else _option_text(v)
-        print(f"  {_text(k, 40)}: {shown}")
+        flag = f" [{flags[k]}]" if isinstance(k, str) and k in flags else ""
+        print(f"  {_text(k, 40)}{flag}: {shown}")
 
 
 def _option_text(v: Any) -> str:

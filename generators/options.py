@@ -19,7 +19,7 @@ import argparse
 import dataclasses
 import math
 import typing
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +87,28 @@ def option(
     if default_factory is not _MISSING:
         return dataclasses.field(default_factory=default_factory, metadata=meta)
     return dataclasses.field(default=default, metadata=meta)
+
+
+def option_flags(names: Iterable[str]) -> dict[str, str]:
+    """{recorded option name: its CLI flag} for a record of one generator's options
+    (world, panorama, reconstruct or object: the one whose fields best match `names`); the
+    first flag of each (e.g. refine_steps -> --refine); options without a flag (API only)
+    are left out. `info` shows them beside a file's recorded options, so a run can be
+    repeated from the record."""
+    from generators.objects.options import ObjectOptions
+    from generators.panorama.options import PanoramaOptions
+    from generators.reconstruct.options import ReconstructOptions
+    from generators.world_options import WorldOptions
+
+    keys = {n for n in names if isinstance(n, str)}
+    classes = (WorldOptions, PanoramaOptions, ReconstructOptions, ObjectOptions)
+    best = max(classes, key=lambda c: len(keys & {f.name for f in dataclasses.fields(c)}))
+    out = {}
+    for f in dataclasses.fields(best):
+        flags = f.metadata.get("flags") or ()
+        if flags and f.name in keys:
+            out[f.name] = flags[0]
+    return out
 
 
 def _base_type(hint: Any) -> tuple[Any, bool]:

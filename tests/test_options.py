@@ -260,7 +260,8 @@ def test_world_files_record_their_options_and_info_shows_them(tmp_path: Path, ca
     capsys.readouterr()
     assert run_cli(["info", str(out)]) == 0
     text = capsys.readouterr().out
-    assert "generated with options:" in text and "eye_height: 1.5" in text
+    assert "generated with options" in text and "eye_height [--eye-height]: 1.5" in text
+    assert "resolution [--resolution]: 64" in text
     assert run_cli(["info", "--json", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["options"]["level"] is False
 
@@ -303,3 +304,15 @@ def test_reconstruction_time_budget_splits_the_run() -> None:
     )
     with pytest.raises(OptionsError, match="run time budget"):
         ReconstructOptions(run_seconds=-1.0).check()
+
+
+def test_recorded_reconstruct_options_name_their_flags() -> None:
+    """A record says `max_image_size`; the flag that sets it is `--sfm-size` (a trial could
+    not repeat a run from `info`'s list)."""
+    from generators.options import option_flags
+    from generators.reconstruct.options import ReconstructOptions
+
+    flags = option_flags(ReconstructOptions().record())
+    assert flags["max_image_size"] == "--sfm-size" and flags["max_points"] == "--max-splats"
+    assert flags["refine_steps"] == "--refine" and flags["run_seconds"] == "--time-budget"
+    assert "planes" not in flags  # no flag: API only
