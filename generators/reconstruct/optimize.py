@@ -747,7 +747,9 @@ def _optimize(
             say(
                 min(frac, 1.0),
                 f"optimising: step {step} · {len(params['means'])} splats · "
-                f"loss {loss_ema:.4f} · PSNR {psnr_ema:.1f} dB",
+                # the views (crops, later) each step trains on, a running mean: the
+                # summary's figure renders every training view whole
+                f"loss {loss_ema:.4f} · batch PSNR {psnr_ema:.1f} dB",
             )
         elif cancel is not None:
             cancel.check()
