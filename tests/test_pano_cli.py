@@ -79,7 +79,7 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
     # `info` lists a panorama's recorded options (it was refused: "is a PNG/JPEG image")
     r = _main("info", str(out))
     assert r.returncode == 0, r.stderr
-    assert "512x256" in r.stdout and "equirect" in r.stdout and "height: 256" in r.stdout
+    assert "512x256" in r.stdout and "equirect" in r.stdout and "height [--height]: 256" in r.stdout
     r = _main("info", str(photo), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["equirect"] is False
