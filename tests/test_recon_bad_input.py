@@ -82,7 +82,7 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
         )
         == 2
     )
-    assert "not a folder" in capsys.readouterr().err
+    assert "missing: no such folder" in capsys.readouterr().err
     assert (
         run_cli(
             [
