@@ -69,6 +69,7 @@ from .up_axis import (
     adopt_file_context,
     axis_name,
     estimate_up,
+    near_masks,
     normalize,
     world_dense_points,
 )
@@ -144,7 +145,9 @@ def load_scene_file(
     adopt_file_context(world, p)
     if world.meta.get("up_axis_source") is None:
         prog.update(0.9, "Estimating the up axis")
-        up, source = estimate_up(world, world_dense_points(world, visible_only=False))
+        masks = near_masks(world)
+        dense = world_dense_points(world, visible_only=False, masks=masks)
+        up, source = estimate_up(world, dense, masks)
         world.up_axis = up
         world.meta["up_axis_source"] = source
     world.clear_history()

@@ -93,12 +93,15 @@ def up_from_points(
     return normalize(n), float(counts[pick] / len(pts))
 
 
-def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.ndarray, str]:
+def estimate_up(
+    world: Any, dense_points: np.ndarray | None = None, masks: dict[str, np.ndarray] | None = None
+) -> tuple[np.ndarray, str]:
     """Best guess of a world's up axis and where it came from ('cameras', 'floor', 'default').
 
     Cameras (World.meta['cameras']) win; else the dominant floor plane of `dense_points`
     (snapped to an axis when close), turned over when the world's far field (a sky sphere:
-    `far_field_direction`) lies below it; else the world's current up axis.
+    `far_field_direction`) lies below it; else the world's current up axis. `masks`:
+    `near_masks(world)` when the caller has them.
     """
     up = up_from_cameras(camera_rotations(getattr(world, "meta", {}) or {}))
     if up is not None:
@@ -107,7 +110,7 @@ def estimate_up(world: Any, dense_points: np.ndarray | None = None) -> tuple[np.
         res = up_from_points(dense_points)
         if res is not None:
             n = res[0]
-            sky = far_field_direction(world)
+            sky = far_field_direction(world, masks)
             # a drone's terrain has no floor: the flat top of a ridge, most of the scene
             # under it, read as a ceiling turned a reconstruction without its cameras over
             if sky is not None and float(sky @ n) < -SKY_AGREE:
@@ -123,7 +126,22 @@ SKY_AGREE = 0.1
 FAR_MIN, FAR_SHARE = 200, 0.01
 
 
-def far_field_direction(world: Any) -> np.ndarray | None:
+def near_masks(world: Any) -> dict[str, np.ndarray]:
+    """{layer id: `GaussianCloud.near_field_mask`} of every Gaussian layer: computed once
+    for `world_dense_points` and `far_field_direction` (tens of ms each for 1 M splats, on
+    the way to a scene's first frame)."""
+    from scene.gaussians import GaussianCloud
+
+    return {
+        lay.id: lay.data.near_field_mask()
+        for lay in getattr(world, "layers", [])
+        if isinstance(lay.data, GaussianCloud) and len(lay.data)
+    }
+
+
+def far_field_direction(
+    world: Any, masks: dict[str, np.ndarray] | None = None
+) -> np.ndarray | None:
     """(3,) mean unit direction, in world space, from the scene's centre (the median of its
     near field) to the splats of its far field (`GaussianCloud.near_field_mask`: a
     reconstruction's sky sphere, which covers what its photos saw above the horizon), or
@@ -136,7 +154,7 @@ def far_field_direction(world: Any) -> np.ndarray | None:
     for lay in getattr(world, "layers", []):
         if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
             continue
-        near = lay.data.near_field_mask()
+        near = masks[lay.id] if masks and lay.id in masks else lay.data.near_field_mask()
         far = int((~near).sum())
         if far < max(FAR_MIN, FAR_SHARE * len(near)) or not near.any():
             continue
@@ -151,7 +169,11 @@ def far_field_direction(world: Any) -> np.ndarray | None:
 
 
 def world_dense_points(
-    world: Any, visible_only: bool = True, max_points: int = 50000, min_opacity: float = 0.3
+    world: Any,
+    visible_only: bool = True,
+    max_points: int = 50000,
+    min_opacity: float = 0.3,
+    masks: dict[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Centres (M, 3) float64 of the world's opaque-enough splats (opacity >= `min_opacity`,
     the near field only: `GaussianCloud.near_field_mask`, not a sky sphere or a backdrop's
@@ -167,7 +189,8 @@ def world_dense_points(
         if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
             continue
         m = np.asarray(lay.transform, np.float64)
-        keep = (lay.data.opacity_values() >= min_opacity) & lay.data.near_field_mask()
+        near = masks[lay.id] if masks and lay.id in masks else lay.data.near_field_mask()
+        keep = (lay.data.opacity_values() >= min_opacity) & near
         pts = lay.data.means[keep].astype(np.float64)
         parts.append((pts @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
     if not parts:
