@@ -323,9 +323,11 @@ def test_export_and_video_dialog_values(env, qtbot, tmp_path):
     dlg.opacity.setValue(0.05)
     dlg.crop.setChecked(True)
     dlg.box[4].setValue(0.5)  # max y
+    assert dlg.options().no_far_field is False  # off unless asked for
+    dlg.no_far.setChecked(True)
     opts = dlg.options()
     assert opts.sh_degree == 0 and opts.min_opacity == pytest.approx(0.05)
-    assert opts.crop[1][1] == pytest.approx(0.5)
+    assert opts.crop[1][1] == pytest.approx(0.5) and opts.no_far_field is True
     assert dlg.format_options() == {}  # a .ply keeping the scene's antialiased flag
     # .spz: the CLI's --spz-version / --spz-axes / --antialiased (the dialog had none)
     spz = ExportOptionsDialog(win, win.world, ".spz")

@@ -211,8 +211,9 @@ class ProjectExport(QObject):
 
 
 class ExportOptionsDialog(QDialog):
-    """SH degree, minimum opacity, crop box; for .spz its version and axes, and the
-    antialiased flag (.ply, .spz) — the CLI's --spz-version, --spz-axes, --antialiased."""
+    """SH degree, minimum opacity, the far field left out or not, crop box; for .spz its
+    version and axes, and the antialiased flag (.ply, .spz) — the CLI's --sh-degree,
+    --min-opacity, --no-far-field, --crop, --spz-version, --spz-axes, --antialiased."""
 
     def __init__(
         self, parent: QWidget, world: World, suffix: str = ".ply", layer: Any = None
