@@ -180,6 +180,11 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     assert "2 in a group of their own" in line and "1 with too few features" in line
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
+    assert "arbitrary" not in line
+    tied = dict(status, **{"sc_2.jpg": status["sc_2.jpg"] + ", as many as ... arbitrary: ..."})
+    assert "a group left out is as large, so which was built is arbitrary" in (
+        unregistered_warning(tied) or ""
+    )
     # files skipped before SfM are not counted as photos it saw ("the other 13" for 12
     # cameras, a trial), and unreadable ones get their own closing line
     from cli.cmd_reconstruct import unreadable_warning

@@ -72,6 +72,13 @@ def test_groups_and_status_messages() -> None:
     assert "too few matches with them" in st["h"] and "separate group" not in st["h"]
     assert "no overlap" in st["i"]
     assert "only 3 features" in st["j"]
+    assert "arbitrary" not in st["e"]  # 3 against 4: the larger group was built
+    # two places of two photos each: the one built was picked arbitrarily, and it says so
+    tie = sfm.photo_status(list("abcd"), {"a", "b"}, {"c": ["d"], "d": ["c"]}, kps, pairs)
+    assert tie["c"].endswith(
+        "as many as the group built (which one is built is arbitrary: give each place's "
+        "photos on their own)"
+    )
 
 
 def test_split_first_pass_is_joined_into_one_model(tmp_path: Path) -> None:

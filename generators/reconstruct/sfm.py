@@ -571,6 +571,11 @@ def photo_status(
                 f"({len(others) + 1} photos) that shares too few matches with the "
                 f"{len(main)} registered photos"
             )
+            if len(others) + 1 >= len(main):  # a tie: which one was built is arbitrary
+                status[n] += (
+                    ", as many as the group built (which one is built is arbitrary: "
+                    "give each place's photos on their own)"
+                )
         else:
             status[n] = (
                 f"not registered: could not be placed among the {len(main)} registered "
