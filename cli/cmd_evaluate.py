@@ -28,8 +28,6 @@ import sys
 import time
 from pathlib import Path
 
-log = logging.getLogger(__name__)
-
 NAME = "evaluate"
 HELP = "PSNR/SSIM of a scene against its photos at their COLMAP cameras (training and held-out)"
 
@@ -127,22 +125,13 @@ def _cameras_of(scene: Path, report: Path | None) -> Path:
 def _report_photos(scene: Path, report: Path | None) -> Path | None:
     """The photo (or video frame) folder a `reconstruct` report beside `scene` names, when
     it exists; else None."""
-    import json
-
-    from generators.reconstruct.evaluate import scene_report_path
+    from generators.reconstruct.evaluate import report_folder, scene_report_path
 
     path = Path(report) if report is not None else scene_report_path(scene)
-    try:
-        data = json.loads(path.read_text()) if path.is_file() else {}
-    except (OSError, ValueError) as exc:
-        log.info("no photo folder in %s: %s", path, exc)
-        return None
-    if not isinstance(data, dict):
-        return None
     for key in ("photos_folder", "frames_folder"):
-        named = data.get(key)
-        if isinstance(named, str) and named and (path.parent / named).is_dir():
-            return path.parent / named  # (an absolute name stays as it is)
+        named = report_folder(path, key)
+        if named is not None and named.is_dir():
+            return named
     return None
 
 

@@ -456,13 +456,20 @@ def report_cameras_folder(report: Path) -> Path | None:
     """The COLMAP model folder a `reconstruct` report names (`cameras_folder`, relative to
     the report: where `--cameras-out DIR` put it), or None (no report, no entry, or an
     unreadable one: logged)."""
+    return report_folder(report, "cameras_folder")
+
+
+def report_folder(report: Path, key: str) -> Path | None:
+    """The folder a `reconstruct` report names under `key` ("cameras_folder",
+    "photos_folder", "frames_folder"; relative to the report, or absolute), or None (no
+    report, no entry, or an unreadable one: logged). Whether it exists is not checked."""
     report = Path(report)
     if not report.is_file():
         return None
     try:
-        named = json.loads(report.read_text()).get("cameras_folder")
+        named = json.loads(report.read_text()).get(key)
     except (OSError, ValueError, AttributeError) as exc:
-        log.info("no cameras folder in %s: %s", report, exc)
+        log.info("no %s in %s: %s", key, report, exc)
         return None
     return report.parent / named if isinstance(named, str) and named else None
 
