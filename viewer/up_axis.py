@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from scene.camera import level_up_from_rotations
+from scene.gaussians import NEAR_SAMPLE
 from scene.up_axis import AXES, axis_name, normalize, snap_to_axis, up_rotation  # noqa: F401  (re-exported)
 
 
@@ -139,6 +140,11 @@ def near_masks(world: Any) -> dict[str, np.ndarray]:
     }
 
 
+def _near(lay: Any, masks: dict[str, np.ndarray] | None) -> np.ndarray:
+    """`lay`'s near-field mask: from `masks` (`near_masks`) when it holds it."""
+    return masks[lay.id] if masks and lay.id in masks else lay.data.near_field_mask()
+
+
 def far_field_direction(
     world: Any, masks: dict[str, np.ndarray] | None = None
 ) -> np.ndarray | None:
@@ -154,13 +160,17 @@ def far_field_direction(
     for lay in getattr(world, "layers", []):
         if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
             continue
-        near = masks[lay.id] if masks and lay.id in masks else lay.data.near_field_mask()
+        near = _near(lay, masks)
         far = int((~near).sum())
         if far < max(FAR_MIN, FAR_SHARE * len(near)) or not near.any():
             continue
         m = np.asarray(lay.transform, np.float64)
-        pts = lay.data.means.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
-        d = pts[~near] - np.median(pts[near], axis=0)
+        # the centre from a sample of the near field, as `near_field_mask` takes it; only
+        # the far splats and that sample are transformed (not a copy of every splat)
+        idx = np.flatnonzero(near)
+        sample = lay.data.means[idx[:: max(1, len(idx) // NEAR_SAMPLE)]].astype(np.float64)
+        centre = np.median(sample @ m[:3, :3].T + m[:3, 3], axis=0)
+        d = lay.data.means[~near].astype(np.float64) @ m[:3, :3].T + m[:3, 3] - centre
         lens = np.linalg.norm(d, axis=1, keepdims=True)
         dirs.append(d / np.maximum(lens, 1e-12))
     if not dirs:
@@ -189,8 +199,7 @@ def world_dense_points(
         if not isinstance(lay.data, GaussianCloud) or len(lay.data) == 0:
             continue
         m = np.asarray(lay.transform, np.float64)
-        near = masks[lay.id] if masks and lay.id in masks else lay.data.near_field_mask()
-        keep = (lay.data.opacity_values() >= min_opacity) & near
+        keep = (lay.data.opacity_values() >= min_opacity) & _near(lay, masks)
         pts = lay.data.means[keep].astype(np.float64)
         parts.append((pts @ m[:3, :3].T + m[:3, 3]).astype(np.float32))
     if not parts:
