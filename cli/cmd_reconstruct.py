@@ -328,8 +328,10 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
         why = next(w for start, w in _DROP_REASONS if s.startswith(start))
         counts[why] = counts.get(why, 0) + 1
     reasons = "; ".join(f"{n} {why}" for why, n in counts.items())
+    from generators.reconstruct.sfm import TIE_NOTE
+
     # a group as large as the one built (sfm.photo_status says so): the pick was arbitrary
-    tie = any("arbitrary" in s for s in dropped.values())
+    tie = any(s.endswith(TIE_NOTE) for s in dropped.values())
     return (
         f"warning: {len(dropped)} of {given} photos are not in the scene ({reasons}: "
         f"{_first(sorted(dropped))}); the scene shows only what the other {given - len(dropped)} "

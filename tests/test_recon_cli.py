@@ -181,7 +181,9 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
     assert "arbitrary" not in line
-    tied = dict(status, **{"sc_2.jpg": status["sc_2.jpg"] + ", as many as ... arbitrary: ..."})
+    from generators.reconstruct.sfm import TIE_NOTE
+
+    tied = dict(status, **{"sc_2.jpg": status["sc_2.jpg"] + TIE_NOTE})
     assert "a group left out is as large, so which was built is arbitrary" in (
         unregistered_warning(tied) or ""
     )

@@ -536,6 +536,13 @@ def separate_groups(models: Sequence[set[str]], main: set[str]) -> dict[str, lis
     return out
 
 
+#: ends the status of a photo in a group left out that is as large as the one built
+TIE_NOTE = (
+    ", as many as the group built (which one is built is arbitrary: give each place's "
+    "photos on their own)"
+)
+
+
 def photo_status(
     names: Sequence[str],
     main: set[str],
@@ -572,10 +579,7 @@ def photo_status(
                 f"{len(main)} registered photos"
             )
             if len(others) + 1 >= len(main):  # a tie: which one was built is arbitrary
-                status[n] += (
-                    ", as many as the group built (which one is built is arbitrary: "
-                    "give each place's photos on their own)"
-                )
+                status[n] += TIE_NOTE
         else:
             status[n] = (
                 f"not registered: could not be placed among the {len(main)} registered "
