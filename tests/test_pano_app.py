@@ -34,6 +34,7 @@ def test_new_world_from_photo_runs_as_a_job_and_opens(window, qtbot, tmp_path: P
     cv2.imwrite(str(photo), data.rocket()[..., ::-1])
     # the dialog turns its widgets into a request (no modal exec in tests)
     dlg = NewWorldDialog(window, [photo])
+    assert "else 65°" in dlg.auto_fov.text() and dlg.fov.value() == 65.0  # no EXIF
     dlg.auto_fov.setChecked(False)
     dlg.fov.setValue(50.0)
     dlg.resolution.setCurrentIndex(0)
@@ -152,3 +153,21 @@ def test_the_panorama_dialog_says_when_the_file_is_reduced(window, tmp_path: Pat
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), np.zeros((400, 800, 3), np.uint8))
     assert "uses them all" in NewWorldDialog(window, [], small).detail_note.text()
+
+
+def test_the_new_world_dialog_shows_the_photos_exif_field_of_view(window, tmp_path: Path) -> None:
+    """A trial's photo says 52.6° in its EXIF; the dialog showed the 65° default."""
+    from PIL import Image
+
+    from generators.panorama.fov import fov_from_exif
+    from viewer.ext_panorama import NewWorldDialog
+
+    ex = Image.Exif()
+    ex.get_ifd(0x8769)[0xA405] = 35
+    photo = tmp_path / "exif.jpg"
+    Image.new("RGB", (400, 300), (90, 120, 150)).save(photo, exif=ex.tobytes())
+    fov = fov_from_exif({0xA405: 35}, 400, 300)
+    dlg = NewWorldDialog(window, [photo])
+    assert dlg.fov.value() == pytest.approx(fov, abs=0.05)
+    assert f"EXIF: {fov:.1f}°" in dlg.auto_fov.text()
+    assert dlg.request().fov is None  # still read from the photo when the world is made

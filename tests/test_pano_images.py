@@ -179,3 +179,25 @@ def test_exif_focal_read_from_file(tmp_path: Path) -> None:
     im = load_image(path)
     fov, src = photo_fov(im.exif, im.width, im.height)
     assert src == "exif" and 66 < fov < 68.5
+
+
+def test_file_fov_reads_the_header_of_an_upright_photo(tmp_path: Path) -> None:
+    """The New World dialog shows a photo's EXIF field of view (a trial saw 65° in the box
+    for a photo whose EXIF gives 52.6°): across the photo as seen, turned by its EXIF
+    orientation."""
+    from generators.panorama.fov import file_fov
+
+    ex = Image.Exif()
+    ex.get_ifd(0x8769)[0xA405] = 26
+    flat = tmp_path / "flat.jpg"
+    Image.fromarray(_photo(300, 400)).save(flat, exif=ex.tobytes())
+    assert file_fov(flat) == pytest.approx(fov_from_exif({0xA405: 26}, 400, 300))
+    ex[0x0112] = 6  # stored landscape, seen portrait
+    turned = tmp_path / "turned.jpg"
+    Image.fromarray(_photo(300, 400)).save(turned, exif=ex.tobytes())
+    assert file_fov(turned) == pytest.approx(fov_from_exif({0xA405: 26}, 300, 400))
+    plain = tmp_path / "plain.jpg"
+    Image.fromarray(_photo(300, 400)).save(plain)
+    assert file_fov(plain) is None
+    (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
+    assert file_fov(tmp_path / "bad.jpg") is None

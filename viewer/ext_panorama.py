@@ -32,6 +32,7 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from generators.panorama.fov import file_fov
 from generators.panorama.options import DEFAULT_FOV
 from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
 from scene.units import EYE_HEIGHT
@@ -111,16 +112,21 @@ class NewWorldDialog(QDialog):
         form = QFormLayout()
         names = panorama.name if panorama else ", ".join(p.name for p in photos)
         form.addRow("Input:", QLabel(names))
+        # one photo whose EXIF gives its field of view: show that value, not the default
+        # (a trial saw 65° in the box for a photo whose EXIF says 52.6°)
+        exif_fov = file_fov(photos[0]) if len(photos) == 1 and panorama is None else None
         self.auto_fov = QCheckBox(
             "from the photos (EXIF), else their overlaps, else 65°"
             if len(photos) > 1
+            else f"from the photo (EXIF: {exif_fov:.1f}° across)"
+            if exif_fov is not None
             else "from the photo (EXIF), else 65°"
         )
         self.auto_fov.setChecked(True)
         self.fov = QDoubleSpinBox()
         meta = {f.name: f.metadata for f in fields(WorldOptions)}
         self.fov.setRange(meta["fov"]["lo"], meta["fov"]["hi"])
-        self.fov.setValue(DEFAULT_FOV)
+        self.fov.setValue(DEFAULT_FOV if exif_fov is None else round(exif_fov, 1))
         self.fov.setSuffix("°")
         self.fov.setEnabled(False)
         self.auto_fov.toggled.connect(lambda on: self.fov.setEnabled(not on))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import math
+from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 DEFAULT_FOV_DEG = 65.0  # a typical phone main camera (~26 mm equivalent is 69°, 28 mm 65°)
 
@@ -105,3 +109,23 @@ def fov_exif_note(exif: dict[int, Any], width: int, height: int) -> str | None:
             f"of view is a guess ({DEFAULT_FOV_DEG:g}°); give the real one with --fov"
         )
     return None
+
+
+def file_fov(path: str | Path) -> float | None:
+    """Horizontal FOV in degrees of a photo file as seen upright (EXIF orientation applied),
+    from its EXIF focal length (`fov_from_exif`); None when the EXIF gives none or the file
+    cannot be read. Reads the header only (no pixels decoded)."""
+    from PIL import Image, UnidentifiedImageError
+
+    from scene.io.images import exif_orientation, read_exif
+
+    try:
+        with Image.open(path) as img:
+            exif = read_exif(img)
+            w, h = img.size
+    except (OSError, ValueError, UnidentifiedImageError) as exc:
+        log.info("no EXIF field of view for %s: %s", path, exc)
+        return None
+    if exif_orientation(exif) in (5, 6, 7, 8):  # stored turned by 90°
+        w, h = h, w
+    return fov_from_exif(exif, w, h)
