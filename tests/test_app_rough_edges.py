@@ -174,6 +174,14 @@ def test_title_names_and_dialog_folders(window, qtbot, tmp_path, monkeypatch) ->
     )
     assert dialog_folder(None, window.world, str(tmp_path)) == tmp_path
     monkeypatch.setattr(os, "access", real_access)
+    # ... nor when it is marked read-only (r-xr-xr-x), though root could write there
+    mode = photo.parent.stat().st_mode
+    photo.parent.chmod(0o555)
+    try:
+        assert dialog_folder(None, window.world, str(tmp_path)) == tmp_path
+    finally:
+        photo.parent.chmod(mode)
+    assert dialog_folder(None, window.world, str(tmp_path)) == photo.parent
     window.world.rename(layer.id, "garden")
     qtbot.waitUntil(lambda: window.windowTitle().startswith("•"), timeout=2000)
     target = tmp_path / "saved" / "mine.wander"

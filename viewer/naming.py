@@ -4,9 +4,14 @@ Pure Python, no Qt."""
 
 from __future__ import annotations
 
+import logging
+import os
 import re
+import stat
 from pathlib import Path
 from typing import Any
+
+log = logging.getLogger(__name__)
 
 PHOTO_SUFFIXES = {
     ".jpg",
@@ -88,7 +93,6 @@ def dialog_folder(project: Path | None, world: Any, last_dir: str | None) -> Pat
     world's source photo when that folder can be written (a shared or read-only photo
     folder is no place to propose saving into), else the last folder used, else the home
     folder."""
-    import os
 
     candidates: list[tuple[Path | None, bool]] = [
         (Path(project).parent if project else None, False)
@@ -97,6 +101,18 @@ def dialog_folder(project: Path | None, world: Any, last_dir: str | None) -> Pat
     candidates.append((p.parent if p is not None else None, True))
     candidates.append((Path(last_dir) if last_dir else None, False))
     for c, writable in candidates:
-        if c is not None and c.is_dir() and (not writable or os.access(c, os.W_OK)):
+        if c is not None and c.is_dir() and (not writable or _writable(c)):
             return c
     return Path.home()
+
+
+def _writable(folder: Path) -> bool:
+    """The folder can be written and is not marked read-only: its mode has a write bit
+    (root may write anywhere, but a folder shared read-only, r-xr-xr-x, is no place to
+    propose saving into; a trial running as root was offered one)."""
+    try:
+        mode = folder.stat().st_mode
+    except OSError as exc:
+        log.info("cannot read the mode of %s: %s", folder, exc)
+        return False
+    return os.access(folder, os.W_OK) and bool(mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH))
