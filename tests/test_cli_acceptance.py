@@ -522,3 +522,22 @@ def test_debug_before_the_command_runs_the_command(
     assert entry.main(["--debug", "info", "x.ply"]) == 0
     assert entry.main(["info", "x.ply", "--debug"]) == 0
     assert called == [["--debug", "info", "x.ply"], ["info", "x.ply", "--debug"]]
+
+
+def test_a_photo_given_as_a_scene_points_to_world(tmp_path: Path) -> None:
+    """`render photo.jpg` (or the app with a photo and --shot) said only "not a splat or
+    mesh file": the line now says how to make a world from it (a trial)."""
+    import cv2
+
+    import scene.io
+    from scene.errors import SceneFormatError
+
+    photo = tmp_path / "garden.jpg"
+    cv2.imwrite(str(photo), np.full((40, 60, 3), 128, np.uint8))
+    with pytest.raises(SceneFormatError, match="world --photo garden.jpg"):
+        scene.io.load(photo)
+    text = tmp_path / "notes.ply.txt"
+    text.write_text("hello")
+    with pytest.raises(SceneFormatError) as err:
+        scene.io.load(text)
+    assert "world --photo" not in str(err.value)

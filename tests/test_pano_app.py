@@ -171,3 +171,35 @@ def test_the_new_world_dialog_shows_the_photos_exif_field_of_view(window, tmp_pa
     assert dlg.fov.value() == pytest.approx(fov, abs=0.05)
     assert f"EXIF: {fov:.1f}°" in dlg.auto_fov.text()
     assert dlg.request().fov is None  # still read from the photo when the world is made
+
+
+def test_a_photo_opened_as_a_scene_offers_a_new_world(
+    window, qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """`python main.py photo.jpg` (or a photo dropped on the window) said only "not a splat
+    or mesh file" (a trial); now the New World dialog opens for it, as a panorama when it
+    is shaped like one, and nothing is replaced until the user says so."""
+    from PIL import Image
+    from PyQt6.QtWidgets import QDialog
+
+    import viewer.ext_panorama as ext
+
+    seen: list = []
+
+    def fake_exec(self) -> QDialog.DialogCode:  # noqa: ANN001
+        seen.append((list(self.photos), self.panorama))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ext.NewWorldDialog, "exec", fake_exec)
+    photo = tmp_path / "garden.jpg"
+    Image.new("RGB", (400, 300), (90, 140, 60)).save(photo)
+    pano = tmp_path / "pano.jpg"
+    Image.new("RGB", (2048, 1024), (120, 150, 200)).save(pano)
+    before = window.world
+    assert window.open_path(photo) is None
+    qtbot.waitUntil(lambda: len(seen) == 1, timeout=5000)
+    assert seen[0] == ([photo], None)
+    window.open_path(pano)
+    qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
+    assert seen[1] == ([], pano)
+    assert window.world is before

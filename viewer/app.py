@@ -131,6 +131,7 @@ def run_app(argv: list[str]) -> int:
             return 2
     win.show()
     from .main_window import _demo_available
+    from .naming import PHOTO_SUFFIXES
 
     demo = not args.scene and settings.first_launch and not args.no_demo and _demo_available()
     if args.shot:
@@ -144,6 +145,14 @@ def run_app(argv: list[str]) -> int:
                 print(f"error: {path}: no such file", file=sys.stderr)
                 return 2
             win.show_status(f"{path}: no such file", 10000)
+        elif args.shot and path.suffix.lower() in PHOTO_SUFFIXES:
+            # the app would ask how to make a world of it: a screenshot cannot wait for that
+            print(
+                f"error: {path} is a photo, not a scene; to make a 3D world from it: python "
+                f"main.py world --photo {path.name} --out world.wander",
+                file=sys.stderr,
+            )
+            return 2
         else:
             win.open_path(path)
     elif demo:

@@ -293,6 +293,23 @@ class PanoramaTools:
         if f:
             self._ask([], Path(f))
 
+    def offer(self, image: Path) -> None:
+        """A photo given to the app as if it were a scene (`python main.py photo.jpg`, a
+        photo dropped on the window): the New World dialog for it, as a panorama when it
+        is shaped like one (2:1, or its XMP says equirectangular)."""
+        from generators.panorama import looks_equirectangular
+        from scene.io.images import image_size
+
+        try:
+            w, h = image_size(image)
+        except (OSError, ValueError) as exc:
+            self.window.report_job_error(f"Could not open {image.name}", exc)
+            return
+        if looks_equirectangular(image, w, h):
+            self._ask([], image)
+        else:
+            self._ask([image], None)
+
     def _ask(self, photos: list[Path], panorama: Path | None) -> None:
         dlg = NewWorldDialog(self.window, photos, panorama)
         if dlg.exec() == QDialog.DialogCode.Accepted and self.window.confirm_replace():

@@ -61,6 +61,7 @@ from . import (
 from .document import Document
 from .features import Install
 from .jobs import Job, JobRunner
+from .naming import PHOTO_SUFFIXES
 from .outliner import Outliner
 from .settings import Settings
 from .start_page import StartPage
@@ -102,6 +103,9 @@ FEATURES: tuple[tuple[str, Install], ...] = (
     ("reconstruct", ext_reconstruct.install),  # Create > New Scene from Photos / Folder / Video…
     ("splats", ext_splats.install),  # Edit > Select Splats (box, lasso, sphere)
 )
+
+
+PHOTO_SUFFIX_TUPLE = tuple(sorted(PHOTO_SUFFIXES))
 
 
 def scene_suffixes() -> tuple[str, ...]:
@@ -504,10 +508,17 @@ class MainWindow(QMainWindow):
 
     def open_path(self, path: str | Path) -> Job | None:
         """Load a scene file or project in the background and show it (None: the user chose
-        to keep the current, changed world)."""
+        to keep the current, changed world, or `path` is a photo: the New World dialog for
+        it opens once the event loop runs)."""
+        p = Path(path)
+        tools = self.extensions.get("panorama_tools")
+        if p.suffix.lower() in PHOTO_SUFFIXES and tools is not None and p.is_file():
+            # a photo is not a scene: offer to make a world from it (the dialog asks
+            # before anything is replaced); after this call, so a caller's event loop runs
+            QTimer.singleShot(0, lambda: tools.offer(p))
+            return None
         if not self.confirm_replace():
             return None
-        p = Path(path)
         return self.run_job(
             f"Opening {p.name}",
             lambda prog, cancel: load_scene_file(p, prog, cancel),
@@ -1279,7 +1290,8 @@ class MainWindow(QMainWindow):
         return [
             u.toLocalFile()
             for u in md.urls()
-            if u.isLocalFile() and Path(u.toLocalFile()).name.lower().endswith(scene_suffixes())
+            if u.isLocalFile()
+            and Path(u.toLocalFile()).name.lower().endswith(scene_suffixes() + PHOTO_SUFFIX_TUPLE)
         ]
 
     def closeEvent(self, e: QCloseEvent) -> None:

@@ -189,7 +189,10 @@ class StartPage(QWidget):
         self._columns = self._columns_for(self.width())
         self._place_tiles()
         if not recent:
-            none = QLabel("No recent files yet — drop a scene file anywhere in this window.")
+            none = QLabel(
+                "No recent files yet — drop a scene file, or a photo to make a world of, "
+                "anywhere in this window."
+            )
             none.setObjectName("sub")
             none.setWordWrap(True)
             self.recent_box.addWidget(none)

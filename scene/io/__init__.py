@@ -291,7 +291,13 @@ def _resolve(path: Path, format: str | None) -> str:
     if found in FORMATS:
         return found  # content wins over a misleading name (.ply holding compressed data...)
     if found in _NOT_SCENES and by_name != "splat":
-        raise SceneFormatError(path, f"is {_NOT_SCENES[found]}, not a splat or mesh file")
+        hint = (
+            f"; to make a 3D world from a photo: python main.py world --photo {path.name} "
+            "--out world.wander (in the app: Create > New World from Photo…)"
+            if found in ("png", "jpeg")
+            else ""
+        )
+        raise SceneFormatError(path, f"is {_NOT_SCENES[found]}, not a splat or mesh file{hint}")
     if by_name is None:
         raise SceneFormatError(
             path,
