@@ -117,10 +117,11 @@ def run(args: argparse.Namespace) -> int:
         save_world(result.world, args.out)
     finally:
         bar.done()
+    side = None
     if args.save_panorama:
         from cli.cmd_panorama import write_panorama
 
-        write_panorama(args.save_panorama, result.panorama)  # as `panorama` writes it
+        side = write_panorama(args.save_panorama, result.panorama)  # as `panorama` writes it
     world = result.world
     n = len(world.layers[0].data)
     times = "  ".join(f"{k} {v:.2f}s" for k, v in result.stages.times.items() if v >= 0.005)
@@ -131,6 +132,12 @@ def run(args: argparse.Namespace) -> int:
         f"looking -Z{tilt}\n"
         f"stages: {times}"
     )
+    if side is not None:
+        img = result.panorama.image
+        print(
+            f"wrote {args.save_panorama} (the panorama, {img.shape[1]}x{img.shape[0]}); "
+            f"provenance in {side.name}"
+        )
     for name, e in world.layers[0].data.meta.get("estimates", {}).items():
         print(estimate_line(name, e))
     for w in result.panorama.meta.get("warnings", []):

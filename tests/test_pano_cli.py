@@ -49,6 +49,8 @@ def test_world_cli_writes_a_loadable_ply_with_provenance(tmp_path: Path, photo: 
     )
     assert r.returncode == 0, r.stderr
     assert "splats" in r.stdout and "stages:" in r.stdout and "outpaint" in r.stdout
+    # the panorama written too is said, as every file a command writes (a trial)
+    assert f"wrote {pano} (the panorama, 1024x512); provenance in pano.png.json" in r.stdout
     from scene.io import load_cloud
 
     cloud = load_cloud(out)
