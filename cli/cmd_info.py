@@ -194,6 +194,12 @@ def _print_project(info: dict[str, Any]) -> None:
         n = "?" if lay["count"] is None else f"{lay['count']:,}"
         unit = {"cloud": "splats", "mesh": "vertices (mesh)"}.get(lay["data"], "items")
         hidden = "" if lay["visible"] else ", hidden"
+        if lay.get("damage"):  # the count is the manifest's; the data is not there
+            print(
+                f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit} in the manifest, "
+                f"cannot be restored ({lay['damage']})"
+            )
+            continue
         print(f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit}; {lay['how']}")
     print(f"bookmarks: {len(info['bookmarks'])}")
     for b in info["bookmarks"]:
@@ -239,6 +245,11 @@ def run(args: argparse.Namespace) -> int:
             pinfo["damaged"] = damage
             for line in damage:  # the counts below are the manifest's, not what loads
                 print(f"warning: {line}", file=sys.stderr)
+            for lay in pinfo["layers"]:  # which layers the loader will skip
+                tag = f"layer {lay['name'][:200]!r}: "
+                hit = next((d[len(tag) :] for d in damage if d.startswith(tag)), None)
+                if hit is not None:
+                    lay["damage"] = hit
         if options:
             pinfo["options"] = options
         if est:
@@ -249,6 +260,15 @@ def run(args: argparse.Namespace) -> int:
             _print_project(pinfo)
             _print_estimates(est)
             _print_options(options)
+        lost = [lay for lay in pinfo["layers"] if lay.get("damage")]
+        if lost and len(lost) == len(pinfo["layers"]):
+            # as opening or rendering it ends: nothing of it can be restored (a trial saw
+            # exit 0 and the manifest's splat count for a cut-off project)
+            print(
+                f"error: {args.file}: none of its {len(lost)} layer(s) can be restored",
+                file=sys.stderr,
+            )
+            return 2
         return 0
 
     from scene.io import sniff

@@ -106,13 +106,29 @@ def test_a_project_cut_off_in_its_layer_is_said_not_rendered_black(tmp_path: Pat
     bad = tmp_path / "cut.wander"
     bad.write_bytes(data[: len(data) // 2])
     r = _cli("info", bad)
-    assert r.returncode == 0 and "warning: layer 'room'" in r.stderr and "cut off" in r.stderr
+    assert "warning: layer 'room'" in r.stderr and "cut off" in r.stderr
+    # the layer line says it cannot be restored, and with no layer left `info` fails as
+    # `render` does (a trial saw exit 0 and the manifest's 660,264 splats)
+    assert "room [" in r.stdout and "in the manifest, cannot be restored (" in r.stdout
+    assert r.returncode == 2 and r.stderr.rstrip().splitlines()[-1].startswith("error: ")
     for argv in (
         ["render", str(bad), "--size", "64x48", "--out", str(tmp_path / "r.png")],
         ["video", str(bad), "--size", "64x48", "--out", str(tmp_path / "v.mp4")],
     ):
         assert run_cli(argv) == 2
     assert not (tmp_path / "r.png").exists() and not (tmp_path / "v.mp4").exists()
+    # one layer of two cut off: the rest opens, so `info` describes it and exits 0
+    big = GaussianCloud.from_points(
+        rng.uniform(-2, 2, (20000, 3)), rng.uniform(0, 1, (20000, 3)), 0.03
+    )
+    w.add_layer(Layer("big", big))
+    save_project(w, whole)
+    data = whole.read_bytes()
+    bad.write_bytes(data[: int(len(data) * 0.6)])
+    r = _cli("info", bad)
+    assert r.returncode == 0 and "warning: layer 'big'" in r.stderr
+    assert "room [" in r.stdout and "big [" in r.stdout and "cannot be restored" in r.stdout
+    assert "warning: layer 'room'" not in r.stderr
 
 
 @pytest.mark.slow
