@@ -209,6 +209,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
     _print_orientation(result, args.colmap_dir is not None)
     _print_focal_prior(result.focal_prior, len(result.status))
+    if result.working_sizes.get("note"):
+        print(f"working sizes: {result.working_sizes['note']}")
     if result.capture:
         print(
             f"capture: {result.capture['type']} ({result.capture['reason']}); "

@@ -432,7 +432,8 @@ class ReconstructTools:
 
         def done(world: Any) -> None:
             self.window.set_world(world, req.save_to, new_work=True)  # unsaved without save_to
-            st = world.meta.get("reconstruct", {}).get("photos", {})
+            rec = world.meta.get("reconstruct", {})
+            st = rec.get("photos", {})
             ok = sum(1 for v in st.values() if v == "registered")
             bad = [f"{k}: {v}" for k, v in st.items() if v != "registered"]
             msg = (
@@ -441,6 +442,9 @@ class ReconstructTools:
             )
             if bad:
                 msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
+            note = rec.get("working_sizes", {}).get("note")
+            if note:
+                msg += f" ({note})"
             self.window.show_status(msg, 15000)
 
         self.last_job = self.window.run_job(title, req.run, done)

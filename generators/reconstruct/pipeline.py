@@ -36,6 +36,7 @@ from .dense import DepthView, choose_neighbours, compute_depths
 from .fuse import fill_gaps, fuse_views, fused_to_gaussians
 from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
+from .plan import plan_stages
 from .sky import add_sky
 
 
@@ -61,6 +62,8 @@ class ReconstructResult:
     # where SfM's focal length started: {"source": "EXIF" | "option" | "default", "photos":
     # how many had one, "fov_x_deg": the median prior across the width}
     focal_prior: dict[str, Any] = field(default_factory=dict)
+    # the working sizes used (`plan.StagePlan.as_dict`; "note" when many photos cut them)
+    working_sizes: dict[str, Any] = field(default_factory=dict)
 
     def mark_video(self, video: Path) -> None:
         """Record that the photos are frames sampled from `video` (the layer's source and
@@ -126,11 +129,12 @@ def _run(
     from .sfm import load_colmap_model, sfm_extract, sfm_map, sfm_match
 
     img_dir = work / "images"
+    plan = plan_stages(len(paths), opts)
     with stages("read") as rep:
         photos, status = ingest_photos(
             paths,
             img_dir,
-            opts.max_image_size,
+            plan.sfm_size,
             rep,
             upright=opts.colmap_dir is None,
             root=(
@@ -169,8 +173,6 @@ def _run(
     else:
         names = [p.work_name for p in photos]
         with stages("features") as rep:
-            # many photos: fewer features each keeps exhaustive matching affordable
-            feats = 8192 if len(names) <= 40 else 4096
             db = sfm_extract(
                 img_dir,
                 names,
@@ -179,7 +181,7 @@ def _run(
                 threads=opts.threads,
                 report=rep,
                 cancel=stages.cancel,
-                max_features=feats,
+                max_features=plan.features,
                 focal_priors={p.work_name: p.focal_px for p in photos if p.focal_px},
             )
         with stages("matching") as rep:
@@ -237,7 +239,7 @@ def _run(
             res.distortion,
             res.points,
             res.visible,
-            max_size=opts.depth_size,
+            max_size=plan.depth_size,
             planes=opts.planes,
             report=rep,
             valid=lens_valid,
@@ -388,6 +390,7 @@ def _run(
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
         focal_prior=_focal_prior_record(photos, opts, res.focal),
+        working_sizes=plan.as_dict(),
     )
 
 
@@ -549,6 +552,7 @@ def save_result(
             "capture": result.capture,
             "exif_orientation_applied": dict(result.exif_oriented),
             "focal_prior": dict(result.focal_prior),
+            "working_sizes": dict(result.working_sizes),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),
@@ -709,6 +713,7 @@ def build_world(  # noqa: ANN201
         "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
         "held_out": list(result.held_out),
         "capture": result.capture,
+        "working_sizes": dict(result.working_sizes),
     }
     if result.cameras:
         from .preview import frusta_mesh
