@@ -242,3 +242,17 @@ def test_status_bar_read_outs_are_not_clipped(window, qtbot) -> None:  # noqa: A
     lab = window.splat_label
     lab.setText("833k / 833k splats  ·  66% res")
     assert lab.width() >= lab.fontMetrics().horizontalAdvance(lab.text())
+
+
+def test_qt_settings_stay_in_the_config_folder(window, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """Qt's file dialog keeps its state in QtProject.conf: under WANDER_CONFIG_DIR, not
+    ~/.config (a trial found it written outside the folder it had named)."""
+    from PyQt6.QtCore import QSettings
+
+    from viewer.settings import Settings
+
+    base = tmp_path / "cfg"
+    monkeypatch.setenv("WANDER_CONFIG_DIR", str(base))
+    Settings()
+    qt = QSettings(QSettings.Scope.UserScope, "QtProject")
+    assert Path(qt.fileName()).resolve().is_relative_to(base.resolve()), qt.fileName()

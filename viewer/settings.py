@@ -22,6 +22,10 @@ class Settings:
         base = os.environ.get("WANDER_CONFIG_DIR")
         if base:
             Path(base).mkdir(parents=True, exist_ok=True)
+            # Qt's own settings (the file dialog's QtProject.conf) go there too, not into
+            # ~/.config: a trial found one written outside WANDER_CONFIG_DIR
+            for fmt in (QSettings.Format.NativeFormat, QSettings.Format.IniFormat):
+                QSettings.setPath(fmt, QSettings.Scope.UserScope, str(base))
             self.q = QSettings(str(Path(base) / "wander.ini"), QSettings.Format.IniFormat)
         else:
             self.q = QSettings(
