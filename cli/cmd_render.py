@@ -68,9 +68,12 @@ def parse_size(text: str) -> tuple[int, int]:
 
 
 def default_view(world) -> tuple[np.ndarray, np.ndarray]:
-    """(eye, look): the robust centre of the scene seen from +Z, far enough to frame it
-    (2-98 % of the biggest cloud's near field: `GaussianCloud.near_field_mask` leaves out a
-    reconstruction's sky sphere, which framed a file without its sidecar as a blue ball)."""
+    """(eye, look): inside an environment (`scene.framing.enclosing_view`: a world file
+    without its sidecar rendered as a ring of wall panels seen from outside), else the
+    robust centre of the scene seen from +Z, far enough to frame it (2-98 % of the biggest
+    cloud's near field: `GaussianCloud.near_field_mask` leaves out a reconstruction's sky
+    sphere, which framed a file without its sidecar as a blue ball)."""
+    from scene.framing import enclosing_view
     from scene.gaussians import GaussianCloud
 
     lo, hi = world.bounds()
@@ -82,6 +85,10 @@ def default_view(world) -> tuple[np.ndarray, np.ndarray]:
     if clouds:  # ignore floaters and a sky sphere: quantile box of the biggest cloud's
         big = max(clouds, key=lambda lay: len(lay.data))  # near field
         near = big.data.means[big.data.near_field_mask()]
+        t = np.asarray(big.transform, np.float64)
+        inside = enclosing_view(near @ t[:3, :3].T + t[:3, 3], np.asarray(world.up_axis))
+        if inside is not None:
+            return inside
         qlo, qhi = np.quantile(near, 0.02, axis=0), np.quantile(near, 0.98, axis=0)
         pts = (
             np.array(

@@ -1,0 +1,69 @@
+"""Where `render` stands in a scene file that does not say (scene.framing): a world copied
+without its sidecar rendered as a ring of wall panels seen from outside (a trial)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scene.framing import enclosing_view
+
+UP = np.array([0.0, 1.0, 0.0])
+
+
+def _room(rng: np.random.Generator, radius: float = 4.0, n: int = 20000) -> np.ndarray:
+    """A floor disc at y = 0 (its splats below it: a reconstruction's noise) and a wall
+    ring 2.6 m high around (1, 0, -2)."""
+    a = rng.uniform(0, 2 * np.pi, n)
+    wall = np.stack([radius * np.cos(a), rng.uniform(0, 2.6, n), radius * np.sin(a)], 1)
+    r = radius * np.sqrt(rng.uniform(0, 1, 2 * n))
+    b = rng.uniform(0, 2 * np.pi, 2 * n)
+    floor = np.stack([r * np.cos(b), rng.normal(0, 0.02, 2 * n), r * np.sin(b)], 1)
+    noise = floor[: n // 5] - [0, 1.5, 0]
+    return np.concatenate([wall, floor, noise]) + [1.0, 0.0, -2.0]
+
+
+def test_a_room_is_seen_from_inside_at_eye_height() -> None:
+    rng = np.random.default_rng(0)
+    view = enclosing_view(_room(rng), UP)
+    assert view is not None
+    eye, look = view
+    np.testing.assert_allclose(eye[[0, 2]], [1.0, -2.0], atol=0.3)
+    assert 1.2 <= eye[1] <= 1.6  # on the floor's level (not the noise under it), eye high
+    np.testing.assert_allclose(look - eye, [0, 0, -1], atol=1e-9)
+    # a Z-up room (the same points turned): the eye stands along that up
+    turned = _room(rng)[:, [0, 2, 1]] * [1, -1, 1]
+    view = enclosing_view(turned, np.array([0.0, 0.0, 1.0]))
+    assert view is not None and 1.2 <= view[0][2] <= 1.6
+
+
+def test_an_object_or_a_facade_is_not_an_environment() -> None:
+    rng = np.random.default_rng(1)
+    room = _room(rng)
+    # a toy on a table: upright content fills the middle
+    blob = rng.normal(0, 0.3, (20000, 3)) + [1.0, 1.0, -2.0]
+    table = room[room[:, 1] < 0.1]
+    assert enclosing_view(np.concatenate([blob, table]), UP) is None
+    # a façade walked past: one side only
+    facade = room[(room[:, 1] < 0.1) | (room[:, 2] < -3.0)]
+    assert enclosing_view(facade, UP) is None
+    assert enclosing_view(room[:50], UP) is None  # too little to tell
+    assert enclosing_view(np.full((1000, 3), np.nan), UP) is None
+
+
+def test_render_frames_a_bare_world_from_inside() -> None:
+    from cli.cmd_render import default_view
+    from scene.gaussians import GaussianCloud
+    from scene.world import Layer, World
+
+    rng = np.random.default_rng(2)
+    pts = _room(rng)
+    w = World()
+    w.add_layer(Layer("world", GaussianCloud.from_points(pts, rng.uniform(0, 1, pts.shape), 0.02)))
+    eye, look = default_view(w)
+    assert np.hypot(eye[0] - 1.0, eye[2] + 2.0) < 0.5 and 1.2 <= eye[1] <= 1.6
+    # an object is still framed from outside
+    blob = rng.normal(0, 0.3, (5000, 3))
+    o = World()
+    o.add_layer(Layer("toy", GaussianCloud.from_points(blob, rng.uniform(0, 1, blob.shape), 0.02)))
+    eye, look = default_view(o)
+    assert np.linalg.norm(eye - look) > 1.0 and eye[2] > 1.0
