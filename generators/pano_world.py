@@ -170,6 +170,59 @@ def _splats(
     )
 
 
+#: a 2×2 block of the invented panorama is drawn by one splat of twice the size when its
+#: colours vary by less than this (largest channel's std, 0..1) ...
+SMOOTH_COLOUR = 0.006
+#: ... and its depths by less than this ratio: half a depth edge's (pano_layers.EDGE_RATIO
+#: 1.12), so no splat bridges two layers, while a floor's rows near the horizon (several %
+#: apart in depth) still merge
+SMOOTH_DEPTH = 1.06
+#: how many times smooth blocks merge (2: up to 4×4 pixels a splat)
+SMOOTH_LEVELS = 2
+
+
+def invented_splats(
+    image: np.ndarray,
+    depth: np.ndarray,
+    keep: np.ndarray,
+    *,
+    eye_height: float = EYE_HEIGHT,
+    cancel: CancelToken | None = None,
+    levels: int = SMOOTH_LEVELS,
+) -> list[GaussianCloud]:
+    """The panorama's invented layer (image (H, 2H, 3) 0..1, depth (H, 2H) m, keep (H, 2H)
+    bool as `cloud_from_depth` takes them): one splat per pixel where it has detail, one
+    per 2×2 block where it is smooth (every pixel kept, colour std < SMOOTH_COLOUR, depth
+    ratio < SMOOTH_DEPTH), at the block's mean colour and depth and twice the size — the
+    soft outpainted surfaces need no more, and a pixel's worth of splats there cost frame
+    time and file size. The coarse grid is split the same way again, `levels` times in
+    all (2: blocks up to 4×4). Returns the clouds, finest first."""
+    H, W = depth.shape
+    if H % 2 or levels < 1:
+        return [cloud_from_depth(image, depth, eye_height=eye_height, keep=keep, cancel=cancel)]
+    img4 = np.asarray(image, np.float32).reshape(H // 2, 2, W // 2, 2, 3)
+    d4 = np.asarray(depth, np.float32).reshape(H // 2, 2, W // 2, 2)
+    k4 = np.asarray(keep, bool).reshape(H // 2, 2, W // 2, 2)
+    smooth = (
+        k4.all((1, 3))
+        & (img4.std(axis=(1, 3)).max(-1) < SMOOTH_COLOUR)
+        & (d4.max((1, 3)) < SMOOTH_DEPTH * d4.min((1, 3)))
+    )
+    if not smooth.any():
+        return [cloud_from_depth(image, depth, eye_height=eye_height, keep=keep, cancel=cancel)]
+    fine_keep = keep & ~np.repeat(np.repeat(smooth, 2, 0), 2, 1)
+    fine = cloud_from_depth(image, depth, eye_height=eye_height, keep=fine_keep, cancel=cancel)
+    coarse = invented_splats(
+        img4.mean((1, 3)),
+        d4.mean((1, 3)),
+        smooth,
+        eye_height=eye_height,
+        cancel=cancel,
+        levels=levels - 1,
+    )
+    return [fine, *coarse]
+
+
 MAX_PHOTO_SPLATS = 600_000
 PHOTO_FOOTPRINT = 0.5  # photo splats are sharper: the start view keeps the photo's detail
 EDGE_RIM = 1.0 + 1e-3  # how far behind the near layer the rim pixels sit (ratio)
@@ -441,7 +494,7 @@ def build_splats(
             cv2.resize(inner.astype(np.float32), (2 * H, H), interpolation=cv2.INTER_AREA) > 0.99
         )
         keep = keep & ~inner_lo
-    parts.append(cloud_from_depth(image, finite, eye_height=eye_height, keep=keep, cancel=cancel))
+    parts.extend(invented_splats(image, finite, keep, eye_height=eye_height, cancel=cancel))
     if background:
         from generators.pano_layers import background_layer
 

@@ -25,7 +25,8 @@ from generators.panorama.options import (
 )
 from scene.units import EYE_HEIGHT
 
-#: splat panorama height: ~0.9 M splats (1024: ~1.5 M)
+#: splat panorama height: ~0.6 M splats from a panorama, ~1 M from a photo (1024: ~1.2 M;
+#: smooth invented regions take a splat per 2×2 or 4×4 pixels, `pano_world.invented_splats`)
 DEFAULT_RESOLUTION = 768
 
 

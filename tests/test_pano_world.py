@@ -14,6 +14,7 @@ from generators.jobs import Cancelled, CancelToken
 from generators.pano_world import cloud_from_depth, world_from_photos
 from generators.panorama import panorama_from_photos
 from generators.panorama.outpaint_classical import outpaint_classical
+from scene.gaussians import GaussianCloud
 
 
 @pytest.fixture(scope="module")
@@ -183,7 +184,8 @@ def test_world_from_panorama_file(tmp_path: Path, rocket: Path) -> None:
     path = tmp_path / "pano.jpg"
     save_image(path, pano.image)
     world, _, _ = world_from_photos(panorama=path, pano_height=256)
-    assert len(world.layers[0].data) > 30_000  # sky dome at half resolution
+    # 256 rows (the rocket's smooth sky and invented parts merge into 2×2 and 4×4 blocks)
+    assert len(world.layers[0].data) > 20_000
     assert "resolution" not in world.meta["estimates"]  # used at the file's own size
 
 
@@ -403,3 +405,46 @@ def test_inputs_that_can_only_give_blur_or_streaks_are_warned_about(tmp_path) ->
     ok = tmp_path / "ok.png"
     cv2.imwrite(str(ok), rng.integers(0, 255, (400, 300, 3), dtype=np.uint8))
     assert not generate_panorama(PanoramaOptions(photos=[ok], height=128)).meta.get("warnings")
+
+
+def test_smooth_invented_blocks_become_one_splat_of_twice_the_size() -> None:
+    """The invented layer: a pixel's splat where it has detail, a 2×2 block's where it is
+    smooth (a trial's office world: 1.58 M splats, a 109 MB project, mostly soft
+    outpainting). It must look the same: rendered at a perspective camera the coarse+fine
+    cloud matches the all-pixel one, and no block straddles a depth edge."""
+    from generators.pano_world import invented_splats
+    from generators.panorama.projection import pano_lonlat
+    from generators.rasterize import render_cloud
+    from scene.camera import Camera
+
+    H = 96
+    rng = np.random.default_rng(0)
+    img = np.empty((H, 2 * H, 3), np.float32)
+    img[:] = [0.55, 0.45, 0.35]  # a soft wall ...
+    img[:, H:] = rng.uniform(0.2, 0.8, (H, H, 3))  # ... and a textured half
+    lon, lat = pano_lonlat(H)
+    depth = np.broadcast_to(4.0 / np.maximum(np.cos(lat), 0.3)[:, None], (H, 2 * H)).copy()
+    depth[:, H // 2 - 7 : H // 2 + 9] *= 0.5  # a pillar in front of the soft wall
+    keep = np.ones((H, 2 * H), bool)
+    fine, coarse = invented_splats(img, depth.astype(np.float32), keep, levels=1)
+    full = cloud_from_depth(img, depth.astype(np.float32), keep=keep)
+    assert len(fine) + len(coarse) < 0.7 * len(full)
+    # the soft half is mostly coarse, the textured half all fine
+    lon_c = np.arctan2(coarse.means[:, 0], -coarse.means[:, 2])
+    assert (lon_c < 0.05).all() and len(coarse) > 0.15 * len(full) / 4
+    # no coarse splat straddles the pillar's depth edges (columns 41, 57 of 192)
+    edge = np.array([H // 2 - 7, H // 2 + 9]) / (2 * H) * 2 * math.pi - math.pi
+    assert (np.abs(lon_c[:, None] - edge[None, :]) > 0.5 * 2 * math.pi / (2 * H)).all()
+    cam = Camera.look_at(np.array([0.0, 1.6, 0.0]), np.array([-1.0, 1.6, -1.0]), 70, 160, 120)
+    a = render_cloud(full, cam).astype(np.float64)
+    b = render_cloud(GaussianCloud.concatenate([fine, coarse]), cam).astype(np.float64)
+    mse = ((a - b) ** 2).mean()
+    assert 10 * np.log10(255**2 / max(mse, 1e-9)) > 35
+    # a second level merges the soft wall's 2×2 blocks again: fewer splats, same look
+    two = invented_splats(img, depth.astype(np.float32), keep, levels=2)
+    assert len(two) == 3 and sum(map(len, two)) < len(fine) + len(coarse)
+    c = render_cloud(GaussianCloud.concatenate(two), cam).astype(np.float64)
+    assert 10 * np.log10(255**2 / max(((a - c) ** 2).mean(), 1e-9)) > 33
+    # nothing smooth: one fine cloud, as before
+    only = invented_splats(np.tile(img[:, H:], (1, 2, 1)), depth.astype(np.float32), keep)
+    assert len(only) == 1

@@ -45,9 +45,9 @@ PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files
 #: (label, panorama rows): the panorama gives ~1.5 × rows² splats; a photo's own pixels
 #: add ~0.4-0.7 M more (measured: a 768-row world from a photo has 1.3-1.6 M in all)
 RESOLUTIONS = [
-    ("Fast (~0.4 M splats from a panorama, ~1 M from a photo)", 512),
-    ("Standard (~0.9 M splats from a panorama, ~1.5 M from a photo)", DEFAULT_RESOLUTION),
-    ("High (~1.5 M splats from a panorama, ~2 M from a photo)", 1024),
+    ("Fast (~0.3 M splats from a panorama, ~0.8 M from a photo)", 512),
+    ("Standard (~0.6 M splats from a panorama, ~1 M from a photo)", DEFAULT_RESOLUTION),
+    ("High (~1.2 M splats from a panorama, ~1.3 M from a photo)", 1024),
 ]
 #: the WorldOptions fields this dialog sets (the others keep their defaults)
 DIALOG_FIELDS = (
