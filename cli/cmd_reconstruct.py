@@ -237,6 +237,11 @@ def run(args: argparse.Namespace) -> int:
             print(f"  time budget: {ref['budget_s']:.0f} s ({ref.get('budget_source', '')})")
         for limit in ref.get("limits") or []:
             print(f"  limit: {limit}")
+        if ref.get("pruned_unseen"):
+            print(
+                f"  unseen: {ref['pruned_unseen']} splats no training photo sees (under a "
+                "hundredth of a pixel in each) dropped: nothing in the photos fixed their colour"
+            )
         smooth = ref.get("smoothing_3d")
         if isinstance(smooth, dict) and smooth.get("enlarged"):
             print(

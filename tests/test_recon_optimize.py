@@ -18,9 +18,12 @@ from generators.reconstruct.optimize import (  # noqa: E402
     OptimizeOptions,
     OptimizeReport,
     _densify,
+    cloud_params,
     optimize_cloud,
     render_cloud_cpu,
+    render_cpu,
     sh_colors,
+    splat_weights,
 )
 from generators.reconstruct.synthetic import orbit_cameras, render, room_scene  # noqa: E402
 from scene.camera import Camera  # noqa: E402
@@ -94,7 +97,8 @@ def test_optimisation_raises_held_out_psnr() -> None:
     assert rep.psnr_after >= rep.psnr_before + 6.0
     assert rep.steps == 80 and rep.limits == [] and out.sh_degree == 1
     assert any("PSNR" in m and "loss" in m for m in msgs)
-    assert rep.densified > 0 and rep.splats_after == rep.splats_before + rep.densified - rep.pruned
+    assert rep.densified > 0
+    assert rep.splats_after == rep.splats_before + rep.densified - rep.pruned - rep.pruned_unseen
 
 
 def _strategy_state(n: int, hot: np.ndarray):
@@ -241,3 +245,40 @@ def test_the_mean_exposure_moves_into_the_scene_and_every_view_renders_as_before
     assert torch.allclose(rel[:, :3].mean(0), torch.zeros(3), atol=1e-6)
     mean_view = before * torch.exp(expo[:, :3].mean(0)) + expo[:, 3:].mean(0)
     assert torch.allclose(after, mean_view, atol=1e-5)
+
+
+def test_a_splats_weight_is_what_it_adds_to_the_image() -> None:
+    """`splat_weights` (one backward pass per view) against the render itself: a white
+    splat on black adds exactly its blending weight to each channel's sum; one hidden
+    behind an opaque stack or outside every frame weighs nothing."""
+    cam = Camera.look_at(np.array([0.0, 0.0, 3.0]), np.zeros(3), 50, 64, 48)
+    pts = np.array([[0.0, 0.0, 0.0], [0.3, 0.1, 0.2], [0.0, 0.0, -1.0], [0.0, 40.0, 0.0]])
+    pts = np.concatenate([pts, [[0.0, 0.0, 0.5], [0.0, 0.0, 0.6], [0.0, 0.0, 0.7]]])
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 1.0), 0.05, opacity=0.7)
+    cloud.scales[4:] = np.log(0.6)  # three big opaque discs in front of splat 2
+    cloud.opacities[4:] = logit(np.float32(0.999))
+    params = cloud_params(cloud)
+    bg = torch.zeros(3)
+    w = splat_weights(params, [(cam, None)], render_cpu, bg)
+    assert w[2] < 1e-6 and w[3] == 0.0  # hidden, and outside the frame
+    for i in (0, 1):  # alone, each adds its weight to the white-on-black render's sum
+        one = cloud.subset([i])
+        img = render_cloud_cpu(one, cam)
+        solo = splat_weights(cloud_params(one), [(cam, None)], render_cpu, bg)[0]
+        assert solo == pytest.approx(float(img[..., 0].sum()), rel=1e-3)
+        assert solo > 1.0
+
+
+def test_splats_no_training_view_sees_are_dropped_and_counted() -> None:
+    cloud, views, held, held_img = _room(n_views=4)
+    lost = GaussianCloud.from_points(
+        np.random.default_rng(0).normal(0, 0.2, (40, 3)) + [0, 60, 0], np.full((40, 3), 0.9), 0.05
+    )
+    both = GaussianCloud.concatenate([cloud, lost])
+    base = {"steps": 3, "size": 0, "densify": False, "sh_degree": 0}
+    out, rep = optimize_cloud(both, views, OptimizeOptions(**base))
+    assert rep.pruned_unseen >= 40 and len(out) == len(both) - rep.pruned_unseen
+    assert (out.means[:, 1] < 30).all()
+    assert rep.as_dict()["pruned_unseen"] == rep.pruned_unseen
+    kept, rep0 = optimize_cloud(both, views, OptimizeOptions(**base, prune_unseen_px=0))
+    assert rep0.pruned_unseen == 0 and len(kept) == len(both)

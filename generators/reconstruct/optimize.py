@@ -97,6 +97,9 @@ class OptimizeOptions:
     exposure: bool = False  # learn a per-view colour affine (gain, bias per channel)
     lr_exposure: float = 1e-3  # its rate (Adam); the appearance terms of e.g. Mip-NeRF 360
     exposure_reg: float = 1e-2  # L2 pull of log-gains and biases towards identity
+    prune_unseen_px: float = 0.01  # after the steps, drop splats whose blending weight
+    #                                sums to less than this many pixels in every training
+    #                                view (0 = keep them; `splat_weights`)
     clipped: float = 250 / 255  # photo channels at or above this were clipped by the
     #                             camera (a white sky): a render brighter there is no error
     #                             (0 = off)
@@ -139,6 +142,7 @@ class OptimizeReport:
     sh_degree: int = 0
     densified: int = 0  # splats added by clone/split
     pruned: int = 0
+    pruned_unseen: int = 0  # dropped at the end: no training view sees them (`splat_weights`)
     opacity_resets: int = 0
     compile_seconds: float = 0.0  # compiling the CPU kernels first (a fresh install only)
     # view name -> [gain r, g, b, bias r, g, b]: the learnt per-view exposure (render × gain
@@ -480,6 +484,31 @@ def mean_psnr(
     return float(np.mean(vals)) if vals else float("nan")
 
 
+def splat_weights(params: dict, data: list, render: Callable, bg: torch.Tensor) -> np.ndarray:
+    """(N,) float64: per splat, the most any view of `data` sees of it — the sum over that
+    view's pixels of its blending weight α·T (in pixels at the view's size: 1.0 = one
+    pixel's worth of colour). From one render and backward pass per view: d(Σ image) /
+    d(colour) is exactly that sum (the same trick as LightGaussian's global significance,
+    Fan et al. 2023, without its volume term). A splat every view sees less than a
+    hundredth of a pixel of was left unconstrained by the photos: the optimiser's large
+    colour steps (Adam normalises the gradient) turn such splats garish, and they show in
+    novel views only."""
+    import torch
+
+    from scene.sh import C0
+
+    n = params["means"].shape[0]
+    best = np.zeros(n)
+    frozen = {k: v.detach() for k, v in params.items()}
+    for cam, _ in data:
+        sh0 = torch.zeros_like(frozen["sh0"], requires_grad=True)  # colour 0.5: no clamp
+        img, _ = render({**frozen, "sh0": sh0}, cam, 0, bg, probe=False)
+        img.sum().backward()
+        w = sh0.grad[:, 0].detach().cpu().numpy().astype(np.float64) / C0
+        best = np.maximum(best, w)
+    return best
+
+
 def views_psnr(
     cloud: GaussianCloud,
     views: Sequence[tuple[Camera, np.ndarray]],
@@ -653,7 +682,10 @@ def _optimize(
     t0 = time.perf_counter()
     # the budget covers the whole call: setup, both PSNR measurements and the steps
     # (the closing measurement renders with SH and maybe more splats: 1.3× the opening one)
-    budget = max(0.0, o.seconds - (t0 - t_start) - 1.3 * eval_s) if o.seconds > 0 else float("inf")
+    # (the closing measurement renders with SH and maybe more splats: 1.3× the opening
+    # one; finding unseen splats renders each view again with a backward pass: 2×)
+    closing = 1.3 * eval_s + (2.0 * eval_s if o.prune_unseen_px > 0 else 0.0)
+    budget = max(0.0, o.seconds - (t0 - t_start) - closing) if o.seconds > 0 else float("inf")
     order: list[int] = []
     loss_ema = psnr_ema = None
     sh_deg = 0
@@ -759,6 +791,13 @@ def _optimize(
     rep.steps_planned = o.steps
     rep.sh_degree = sh_deg
     rep.loss_final = loss_ema if loss_ema is not None else float("nan")
+    if o.prune_unseen_px > 0 and len(params["means"]):
+        say(1.0, "optimising: dropping splats no photo sees")
+        keep = splat_weights(params, data, render, bg) >= o.prune_unseen_px
+        rep.pruned_unseen = int((~keep).sum())
+        if rep.pruned_unseen:
+            idx = torch.as_tensor(np.flatnonzero(keep), device=params["means"].device)
+            params = {k: v.detach()[idx] for k, v in params.items()}
     say(1.0, "optimising: measuring the result")
     affine = None
     if expo is not None:
