@@ -42,8 +42,9 @@ from .features import WindowAPI
 log = logging.getLogger(__name__)
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-#: (label, panorama rows): the panorama gives ~1.5 × rows² splats; a photo's own pixels
-#: add ~0.4-0.7 M more (measured: a 768-row world from a photo has 1.3-1.6 M in all)
+#: (label, panorama rows): the panorama gives up to ~1.5 × rows² splats (fewer where smooth
+#: invented parts merge into 2×2 and 4×4 blocks); a photo's own pixels add ~0.4-0.7 M more
+#: (measured: a 768-row world from a photo has 1.0 M in all, Office and Sceaux)
 RESOLUTIONS = [
     ("Fast (~0.3 M splats from a panorama, ~0.8 M from a photo)", 512),
     ("Standard (~0.6 M splats from a panorama, ~1 M from a photo)", DEFAULT_RESOLUTION),

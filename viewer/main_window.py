@@ -105,6 +105,7 @@ FEATURES: tuple[tuple[str, Install], ...] = (
 )
 
 
+#: photos drag-and-drop takes too: they open the New World dialog (`open_path`)
 PHOTO_SUFFIX_TUPLE = tuple(sorted(PHOTO_SUFFIXES))
 
 

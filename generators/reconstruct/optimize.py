@@ -488,14 +488,12 @@ def splat_weights(params: dict, data: list, render: Callable, bg: torch.Tensor) 
     """(N,) float64: per splat, the most any view of `data` sees of it — the sum over that
     view's pixels of its blending weight α·T (in pixels at the view's size: 1.0 = one
     pixel's worth of colour). From one render and backward pass per view: d(Σ image) /
-    d(colour) is exactly that sum (the same trick as LightGaussian's global significance,
-    Fan et al. 2023, without its volume term). A splat every view sees less than a
+    d(colour) is exactly that sum (close to LightGaussian's global significance, Fan et al.
+    2023, without its volume term). A splat every view sees less than a
     hundredth of a pixel of was left unconstrained by the photos: the optimiser's large
     colour steps (Adam normalises the gradient) turn such splats garish, and they show in
     novel views only."""
     import torch
-
-    from scene.sh import C0
 
     n = params["means"].shape[0]
     best = np.zeros(n)
@@ -681,7 +679,6 @@ def _optimize(
     )
     t0 = time.perf_counter()
     # the budget covers the whole call: setup, both PSNR measurements and the steps
-    # (the closing measurement renders with SH and maybe more splats: 1.3× the opening one)
     # (the closing measurement renders with SH and maybe more splats: 1.3× the opening
     # one; finding unseen splats renders each view again with a backward pass: 2×)
     closing = 1.3 * eval_s + (2.0 * eval_s if o.prune_unseen_px > 0 else 0.0)
