@@ -238,14 +238,17 @@ def run(args: argparse.Namespace) -> int:
     est = world_estimates(args.file)
     if Path(args.file).suffix.lower() == EXTENSION:
         pinfo = describe_project(args.file)
-        from scene.project import project_damage
+        from scene.project import TRUNCATED_NOTE, project_damage
 
         damage = project_damage(args.file)
         if damage:
             pinfo["damaged"] = damage
             for line in damage:  # the counts below are the manifest's, not what loads
                 print(f"warning: {line}", file=sys.stderr)
-            for lay in pinfo["layers"]:  # which layers the loader will skip
+            # a cut-off archive: the layers whose data is missing or cut short are the ones
+            # the loader skips (a header that disagrees with the manifest still loads)
+            cut = damage[0] == TRUNCATED_NOTE
+            for lay in pinfo["layers"] if cut else []:
                 tag = f"layer {lay['name'][:200]!r}: "
                 hit = next((d[len(tag) :] for d in damage if d.startswith(tag)), None)
                 if hit is not None:

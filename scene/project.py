@@ -1065,6 +1065,10 @@ def read_manifest(path: str | Path) -> dict[str, Any]:
     return _guarded(path, lambda: _read_manifest_at(path))
 
 
+#: the first line of `project_damage` for an archive cut short or broken
+TRUNCATED_NOTE = "the project file is truncated or damaged"
+
+
 def project_damage(path: str | Path) -> list[str]:
     """Problems a loader would skip, found without inflating any layer: for a truncated
     or damaged archive, each layer whose data file is missing or cut off ("layer 'World':
@@ -1079,7 +1083,7 @@ def project_damage(path: str | Path) -> list[str]:
         try:
             if not arc.truncated:
                 return _layer_header_damage(arc)
-            out = ["the project file is truncated or damaged"]
+            out = [TRUNCATED_NOTE]
             layers = _parse_manifest(arc).get("layers")
             for entry in layers if isinstance(layers, list) else []:
                 if not isinstance(entry, dict):

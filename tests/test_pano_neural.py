@@ -102,7 +102,9 @@ def test_world_with_tiny_random_depth_anything(
     assert cloud.meta["depth_backend"] == "neural"
     near = (np.linalg.norm(cloud.means[:, [0, 2]], axis=1) < 1.0) & (cloud.means[:, 1] < 1.0)
     assert near.sum() > 50
-    np.testing.assert_allclose(cloud.means[near, 1], 0.0, atol=1e-3)
+    # on the floor: a merged 4×4 block of a smooth floor sits at its rays' mean depth, off
+    # the plane by ~δ²/2 of the distance (δ: 1.5 rows; 1 mm at 128 rows, 0.03 mm at 768)
+    np.testing.assert_allclose(cloud.means[near, 1], 0.0, atol=2e-3)
 
 
 def test_missing_depth_model_says_what_to_download(tmp_path: Path, monkeypatch) -> None:
