@@ -155,6 +155,7 @@ def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
     stages = data.get("stage_seconds") if isinstance(data.get("stage_seconds"), dict) else {}
     ref = data.get("refinement") if isinstance(data.get("refinement"), dict) else None
     cap = data.get("capture") if isinstance(data.get("capture"), dict) else {}
+    sizes = data.get("working_sizes") if isinstance(data.get("working_sizes"), dict) else {}
     return {
         "path": str(path),
         "format": "reconstruction_report",
@@ -166,6 +167,8 @@ def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
         "held_out": [str(h)[:200] for h in held],
         "capture": str(cap.get("type", "?"))[:40],
         "stage_seconds": {str(k)[:40]: _num(v) for k, v in stages.items() if _num(v) is not None},
+        # what many photos cut from the earlier stages' sizes (`plan.StagePlan`), if anything
+        "working_sizes": str(sizes.get("note", ""))[:400],
         "refinement": (
             {
                 k: _num(ref.get(k))
@@ -193,6 +196,8 @@ def print_report(info: dict[str, Any]) -> None:
     if info["stage_seconds"]:
         parts = ", ".join(f"{k} {v:.1f}" for k, v in info["stage_seconds"].items())
         print(f"stages:    {parts} s")
+    if info.get("working_sizes"):
+        print(f"sizes:     {info['working_sizes']}")
     ref = info["refinement"]
     if ref is None:
         print("optimisation: not run")

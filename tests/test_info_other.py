@@ -101,6 +101,13 @@ def test_info_of_a_reconstruction_report_and_of_a_record_beside_a_file(
     assert "2 of 3 registered; capture orbit" in out
     assert "held out:  a.jpg" in out and "depth 3.5 s" in out and "fusion" not in out
     assert "90 steps, PSNR 20.00 -> 27.50 dB" in out
+    assert "sizes:" not in out  # the full sizes: nothing to say
+    # many photos: what the run cut from the earlier stages' sizes is shown
+    note = "24 photos: SfM at 1120 px, 4096 features a photo, depth at 320 px so ..."
+    report["working_sizes"] = {"sfm_size": 1120, "features": 4096, "depth_size": 320, "note": note}
+    (tmp_path / "scene_report.json").write_text(json.dumps(report))
+    assert _cli("info", tmp_path / "scene_report.json") == 0
+    assert f"sizes:     {note}" in capsys.readouterr().out
     (tmp_path / "pano.png").write_bytes(b"\x89PNG\r\n\x1a\n")
     (tmp_path / "pano.png.json").write_text("{}")
     assert _cli("info", tmp_path / "pano.png.json") == 2
