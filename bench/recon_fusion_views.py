@@ -4,6 +4,7 @@
     python bench/recon_fusion_views.py sc --sky            # Sceaux (11 photos)
     python bench/recon_fusion_views.py gw --depth-cache --sky edge_px=1 keep_unverified=True
     python bench/recon_fusion_views.py sc --depth-cache --sky --fill   # + fuse.fill_gaps
+    python bench/recon_fusion_views.py sc --depth-cache --sky --fill --ray  # + ray_fill
 
 SfM runs once per data set and is cached (pickled) under $WANDER_BENCH_CACHE (default
 /tmp/wander-fusion-bench); `--depth-cache` reuses the last depth maps too. Every 2nd..4th
@@ -128,6 +129,10 @@ def main():
     fused = fuse.fuse_views(depths, neigh, max_points=400_000, **kw)
     if "--fill" in sys.argv:
         fused = fuse.fill_gaps(fused, depths, neigh, max_points=400_000)
+    if "--ray" in sys.argv:
+        from generators.reconstruct.ray_fill import fill_depthless
+
+        fused, _ = fill_depthless(fused, depths, max_points=400_000)
     cloud = fuse.fused_to_gaussians(fused)
     if "--sky" in sys.argv:
         from generators.reconstruct import sky

@@ -220,6 +220,14 @@ def run(args: argparse.Namespace) -> int:
             # the layout cannot tell a drone circling a tower from a phone circling a toy
             print("  (told from the camera layout; --capture walk|orbit|aerial sets it)")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
+    fusion = result.cloud.meta.get("fusion")
+    if isinstance(fusion, dict):
+        print(
+            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree on, "
+            f"{fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
+            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no depth "
+            "(--no-ray-fill)"
+        )
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):
         size = "x".join(str(v) for v in ref.get("size") or [])

@@ -45,6 +45,7 @@ def test_intrinsics_prior_then_existing_colmap_model(
     text = capsys.readouterr().out
     assert rc == 0, text
     assert "view_000.png: registered" in text and "stage times:" in text
+    assert "placed on their rays where stereo found no depth (--no-ray-fill)" in text
     assert (
         "optimisation: " in text and "limit: time budget 8 s" in text
     )  # said, not only in the report
@@ -58,6 +59,8 @@ def test_intrinsics_prior_then_existing_colmap_model(
     ref = json.loads((tmp_path / "a" / "scene_report.json").read_text())["refinement"]
     assert ref["steps"] > 0 and ref["splats_after"] > 0 and ref["psnr_after"] > ref["psnr_before"]
     assert ref["budget_s"] == 8 and "own 8 s" in ref["budget_source"]
+    fusion = json.loads((tmp_path / "a" / "scene_report.json").read_text())["fusion"]
+    assert fusion["agreed"] > 0 and {"one_view", "ray_fill"} <= set(fusion)
     # no splat left finer than the training pixels (said when any grew)
     smooth = ref["smoothing_3d"]
     assert smooth["s"] == 0.2 and smooth["long_side"] > 0

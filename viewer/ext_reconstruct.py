@@ -60,6 +60,7 @@ DIALOG_FIELDS = (
     "capture",
     "holdout",
     "fill_gaps",
+    "ray_fill",
 )
 
 
@@ -296,6 +297,10 @@ class ReconstructDialog(QDialog):
         self.fill_gaps.setChecked(defaults.fill_gaps)
         self.fill_gaps.setToolTip(meta["fill_gaps"]["help"])
         form.addRow("Fill gaps:", self.fill_gaps)
+        self.ray_fill = QCheckBox("also where stereo found no depth (trees, near things)")
+        self.ray_fill.setChecked(defaults.ray_fill)
+        self.ray_fill.setToolTip(meta["ray_fill"]["help"])
+        form.addRow("", self.ray_fill)
         self.frames = QSpinBox()
         self.frames.setRange(2, 300)
         self.frames.setValue(ReconstructRequest.max_frames)
@@ -353,6 +358,7 @@ class ReconstructDialog(QDialog):
             capture=str(self.capture.currentData() or "auto"),
             holdout=int(self.holdout.value()),
             fill_gaps=self.fill_gaps.isChecked(),
+            ray_fill=self.ray_fill.isChecked(),
         )
         return ReconstructRequest(
             photos=self.photos() if self.video is None else [],

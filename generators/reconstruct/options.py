@@ -108,6 +108,15 @@ class ReconstructOptions(GeneratorOptions):
         "(default: made there, for foliage, ground near a camera and rarely seen parts, each "
         "kept when no other photo sees through it and its colour agrees; fuse.fill_gaps)",
     )
+    ray_fill: bool = option(
+        True,
+        flag="--no-ray-fill",
+        negate=True,
+        label="place what stereo missed",
+        help="leave out the splats made for photo pixels without stereo depth (default: "
+        "made there, for trees and near things, each on its ray where no other photo sees "
+        "through it or sees another colour; ray_fill.fill_depthless)",
+    )
     backdrop: bool = option(
         True,
         flag="--no-backdrop",

@@ -37,6 +37,7 @@ from .fuse import fill_gaps, fuse_views, fused_to_gaussians
 from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
 from .plan import plan_stages
+from .ray_fill import fill_depthless
 from .sky import add_sky
 
 
@@ -248,11 +249,17 @@ def _run(
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
+        fusion = {"agreed": len(fused), "one_view": 0, "ray_fill": 0}
         if opts.fill_gaps:
             fused = fill_gaps(fused, depths, neigh, max_points=opts.max_points)
+            fusion["one_view"] = len(fused) - fusion["agreed"]
+        if opts.ray_fill:
+            rep(0.9, "placing what stereo missed")
+            fused, fusion["ray_fill"] = fill_depthless(fused, depths, max_points=opts.max_points)
         pts, nrms = fused.points, fused.normals
         # sky / far field: the last splats, counted in cloud.meta["far_field"]
         cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
+        cloud.meta["fusion"] = fusion
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
     # scale and origin by capture type (walk: floor at y = 0, cameras at eye height; object
@@ -557,6 +564,8 @@ def save_result(
             "options": result.options,
             "refinement": result.cloud.meta.get("refinement"),
             "backdrop": result.cloud.meta.get("backdrop"),
+            # splats several depths agreed on / from one photo's depth / placed on their rays
+            "fusion": result.cloud.meta.get("fusion"),
             "colmap_to_world": result.similarity.tolist(),
             "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
         }

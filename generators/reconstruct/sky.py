@@ -63,7 +63,8 @@ def sky_mask(
     scene: (h, w) bool pixels where the view's own depth was confirmed (default: covered),
     which set the skyline. A pixel qualifies when it is not covered, lies above its
     column's `skyline`, its
-    `win`×`win` grey standard deviation is below `max_contrast` (0..1 grey units), and its
+    `win`×`win` grey standard deviation is below `max_contrast` (0..1 grey units), it is
+    not foliage-green (`foliage_green`: a tree's shaded crown is as smooth as sky), and its
     8-connected region of qualifying pixels reaches the top `top_rows` rows of the image.
     """
     import cv2
@@ -73,13 +74,26 @@ def sky_mask(
     var = np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0)
     top = skyline(covered if scene is None else scene)
     cand = (
-        (~covered) & (np.sqrt(var) < max_contrast) & (top[None, :] > np.arange(len(grey))[:, None])
+        (~covered)
+        & (np.sqrt(var) < max_contrast)
+        & (top[None, :] > np.arange(len(grey))[:, None])
+        & ~foliage_green(image)
     )
     if not cand.any():
         return cand
     n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
     top = np.unique(labels[:top_rows][cand[:top_rows]])
     return np.isin(labels, top[top > 0]) & cand
+
+
+def foliage_green(image: np.ndarray) -> np.ndarray:
+    """(h, w) bool pixels of an RGB uint8 image (h, w, 3) whose colour is a plant's, not a
+    sky's: green above blue and at least red, by 0.02 (of 1) when darker than 0.6 grey,
+    by 0.08 when brighter (a pale cyan haze near the horizon stays sky)."""
+    rgb = image.astype(np.float32) / 255.0
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    lum = 0.299 * r + 0.587 * g + 0.114 * b
+    return (g >= r) & (g > b + np.where(lum < 0.6, 0.02, 0.08))
 
 
 def skyline(covered: np.ndarray, min_run: int = 3) -> np.ndarray:
