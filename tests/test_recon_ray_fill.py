@@ -131,3 +131,15 @@ def test_a_shaded_tree_crown_is_not_sky() -> None:
     assert m[:27, 24:36].all() and m[:27, 44:].all()  # (edges: 7×7 contrast)
     assert foliage_green(np.array([[[200, 240, 180]]], np.uint8))[0, 0]  # sunlit leaves
     assert not foliage_green(np.array([[[190, 225, 222]]], np.uint8))[0, 0]  # pale haze
+
+
+def test_each_view_is_tested_against_the_nearest_cameras(panel_room) -> None:  # noqa: ANN001
+    from generators.reconstruct.ray_fill import nearest_views
+
+    views, _, _ = panel_room
+    names = list(views)
+    near = nearest_views(views, names[0], 2)
+    c = views[names[0]].camera.position
+    d = {n: np.linalg.norm(views[n].camera.position - c) for n in names[1:]}
+    assert [v.name for v in near] == sorted(d, key=d.get)[:2]
+    assert len(nearest_views(views, names[0], 0)) == len(names) - 1
