@@ -532,26 +532,43 @@ def fill_gaps(
             if m != n:
                 covered[m] |= coverage(pts, views[m])
     log.info("gap fill: %d single-view splats where fusion left pixels with depth", added)
+    return append_splats(fused, (P, C, Nrm, S, Q, V), covered, max_points, "gap fill")[0]
+
+
+def append_splats(
+    fused: Fused,
+    parts: tuple[list[np.ndarray], ...],
+    covered: dict[str, np.ndarray],
+    max_points: int,
+    what: str,
+) -> tuple[Fused, int]:
+    """`fused` with new splats appended and `covered` as its coverage; returns it and how
+    many were added. parts: (points, colours, normals, scales, quats, view) lists of
+    per-view arrays, as `Fused`'s fields. `max_points` (0 = none) bounds the total: the new
+    splats are thinned evenly to fit, with a warning naming `what`."""
+    added = sum(len(a) for a in parts[0])
     if not added:
-        return fused
+        return fused, 0
+    parts = tuple(np.concatenate(a) for a in parts)
     room = max_points - len(fused) if max_points > 0 else added
     if added > room:
-        # the splat budget counts the fill too: an even thinning of it, said in the log
-        log.warning("gap fill: splat budget %d keeps %d of %d", max_points, max(room, 0), added)
+        log.warning("%s: splat budget %d keeps %d of %d", what, max_points, max(room, 0), added)
         take = np.linspace(0, added - 1, max(room, 0)).astype(np.int64)
-        P, C, Nrm, S, Q, V = ([np.concatenate(a)[take]] for a in (P, C, Nrm, S, Q, V))
-    return Fused(
-        np.concatenate([fused.points, *P]),
-        np.concatenate([fused.colors, *C]),
-        np.concatenate([fused.normals, *Nrm]),
-        np.concatenate([fused.scales, *S]),
-        np.concatenate([fused.quats, *Q]),
-        np.concatenate([fused.view, *V]),
+        parts = tuple(a[take] for a in parts)
+    P, C, Nrm, S, Q, V = parts
+    out = Fused(
+        np.concatenate([fused.points, P]),
+        np.concatenate([fused.colors, C]),
+        np.concatenate([fused.normals, Nrm]),
+        np.concatenate([fused.scales, S]),
+        np.concatenate([fused.quats, Q]),
+        np.concatenate([fused.view, V]),
         fused.names,
         covered,
         fused.kept,
         fused.stride,
     )
+    return out, len(P)
 
 
 def _photo_consistent(

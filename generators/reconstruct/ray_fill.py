@@ -49,7 +49,7 @@ import numpy as np
 from scene.camera import Camera
 
 from .dense import DepthView
-from .fuse import Fused, _grid_subsample, normal_quats
+from .fuse import Fused, _grid_subsample, append_splats, normal_quats
 from .sky import foliage_green, sky_mask
 
 log = logging.getLogger(__name__)
@@ -303,24 +303,4 @@ def fill_depthless(
         # marking another view's sky where one lands would leave holes in its sky sphere
         covered[n].reshape(-1)[pix] = True
     log.info("ray fill: %d splats where stereo found no depth", added)
-    if not added:
-        return fused, 0
-    room = max_points - len(fused) if max_points > 0 else added
-    if added > room:
-        log.warning("ray fill: splat budget %d keeps %d of %d", max_points, max(room, 0), added)
-        take = np.linspace(0, added - 1, max(room, 0)).astype(np.int64)
-        P, C, Nrm, S, Q, V = ([np.concatenate(a)[take]] for a in (P, C, Nrm, S, Q, V))
-        added = len(take)
-    out = Fused(
-        np.concatenate([fused.points, *P]),
-        np.concatenate([fused.colors, *C]),
-        np.concatenate([fused.normals, *Nrm]),
-        np.concatenate([fused.scales, *S]),
-        np.concatenate([fused.quats, *Q]),
-        np.concatenate([fused.view, *V]),
-        fused.names,
-        covered,
-        fused.kept,
-        fused.stride,
-    )
-    return out, added
+    return append_splats(fused, (P, C, Nrm, S, Q, V), covered, max_points, "ray fill")
