@@ -408,30 +408,15 @@ def fuse_views(
         stride += 1
     if report:
         report(0.9, f"{sum(len(p[0]) for p in parts)} splats")
-    P, C, Nrm, S, Q, V = [], [], [], [], [], []
+    chunks: list[tuple[np.ndarray, ...]] = []  # per view: points, colours, normals, ...
     for (n, _, _), (kp, col) in zip(per_view, parts):
         v = views[n]
         pts, nrm, sc, qt = _splat_geometry(v, kp, stride, size_factor, flatness, max_stretch)
-        P.append(pts)
-        C.append(col)
-        Nrm.append(nrm)
-        S.append(sc)
-        Q.append(qt)
-        V.append(np.full(len(kp), index[n], np.int32))
+        chunks.append((pts, col, nrm, sc, qt, np.full(len(kp), index[n], np.int32)))
     for n, c, k in stats:
         log.debug("fusion %s: %d candidates, %d kept", n, c, k)
-    fused = Fused(
-        np.concatenate(P),
-        np.concatenate(C),
-        np.concatenate(Nrm),
-        np.concatenate(S),
-        np.concatenate(Q),
-        np.concatenate(V),
-        names,
-        {},
-        kept_masks,
-        stride,
-    )
+    P, C, Nrm, S, Q, V = (np.concatenate(a) for a in zip(*chunks, strict=True))
+    fused = Fused(P, C, Nrm, S, Q, V, names, {}, kept_masks, stride)
     fused.covered = {n: coverage(fused.points, views[n], depth_tol=4 * depth_tol) for n in names}
     log.info(
         "fusion: %d of %d candidate pixels kept, %d splats (grid stride %d)",
@@ -487,7 +472,7 @@ def fill_gaps(
     names = [n for n in fused.names if n in views]
     index = {n: i for i, n in enumerate(fused.names)}
     covered = {n: m.copy() for n, m in fused.covered.items()}
-    P, C, Nrm, S, Q, V = [], [], [], [], [], []
+    chunks: list[tuple[np.ndarray, ...]] = []  # per view: points, colours, normals, ...
     added = 0
     blurred = {
         n: cv2.blur(v.image.astype(np.float32) / 255.0, (blur_px, blur_px))
@@ -520,36 +505,31 @@ def fill_gaps(
         if not len(kp):
             continue
         pts, nrm, sc, qt = _splat_geometry(v, kp, stride, size_factor, flatness, max_stretch)
-        P.append(pts)
-        C.append(col)
-        Nrm.append(nrm)
-        S.append(sc)
-        Q.append(qt)
-        V.append(np.full(len(kp), index[n], np.int32))
+        chunks.append((pts, col, nrm, sc, qt, np.full(len(kp), index[n], np.int32)))
         added += len(kp)
         covered[n].reshape(-1)[pix] = True
         for m in names:
             if m != n:
                 covered[m] |= coverage(pts, views[m])
     log.info("gap fill: %d single-view splats where fusion left pixels with depth", added)
-    return append_splats(fused, (P, C, Nrm, S, Q, V), covered, max_points, "gap fill")[0]
+    return append_splats(fused, chunks, covered, max_points, "gap fill")[0]
 
 
 def append_splats(
     fused: Fused,
-    parts: tuple[list[np.ndarray], ...],
+    chunks: list[tuple[np.ndarray, ...]],
     covered: dict[str, np.ndarray],
     max_points: int,
     what: str,
 ) -> tuple[Fused, int]:
     """`fused` with new splats appended and `covered` as its coverage; returns it and how
-    many were added. parts: (points, colours, normals, scales, quats, view) lists of
-    per-view arrays, as `Fused`'s fields. `max_points` (0 = none) bounds the total: the new
+    many were added. chunks: per view (points, colours, normals, scales, quats, view
+    index) arrays, as `Fused`'s fields. `max_points` (0 = none) bounds the total: the new
     splats are thinned evenly to fit, with a warning naming `what`."""
-    added = sum(len(a) for a in parts[0])
+    added = sum(len(c[0]) for c in chunks)
     if not added:
         return fused, 0
-    parts = tuple(np.concatenate(a) for a in parts)
+    parts = tuple(np.concatenate(a) for a in zip(*chunks, strict=True))
     room = max_points - len(fused) if max_points > 0 else added
     if added > room:
         log.warning("%s: splat budget %d keeps %d of %d", what, max_points, max(room, 0), added)

@@ -231,7 +231,7 @@ def fill_depthless(
         n: cv2.blur(v.image.astype(np.float32) / 255.0, (blur_px, blur_px))
         for n, v in views.items()
     }
-    P, C, Nrm, S, Q, V = [], [], [], [], [], []
+    chunks: list[tuple[np.ndarray, ...]] = []  # per view: points, colours, normals, ...
     added = 0
     for n in names:
         v = views[n]
@@ -241,9 +241,8 @@ def fill_depthless(
         sky = sky_mask(v.image, dil, scene=dil & (v.depth > 0))
         # a pixel another view's splats cover is still open when they show other colours:
         # they lie behind something only this photo saw (the castle behind its tree)
-        near = nearest_colours(
-            np.concatenate([fused.points, *P]), np.concatenate([fused.colors, *C]), v
-        )
+        pts_all = np.concatenate([fused.points, *(c[0] for c in chunks)])
+        near = nearest_colours(pts_all, np.concatenate([fused.colors, *(c[1] for c in chunks)]), v)
         wrong = np.abs(near - blurred[n]).mean(-1) > color_tol  # False where NaN
         gap = (v.depth <= 0) & (~cov | wrong) & ~sky & v.image_mask()
         gap = (gap & ~blue_sky(v.image)).astype(np.uint8)
@@ -292,15 +291,10 @@ def fill_depthless(
         d = np.zeros(h * w, np.float32)
         d[pix] = guess * np.asarray(factors, np.float32)[best]
         pts, nrm, sc, qt = facing_discs(cam, kp, d[kp], fused.stride * size_factor, flatness)
-        P.append(pts)
-        C.append(col)
-        Nrm.append(nrm)
-        S.append(sc)
-        Q.append(qt)
-        V.append(np.full(len(kp), index[n], np.int32))
+        chunks.append((pts, col, nrm, sc, qt, np.full(len(kp), index[n], np.int32)))
         added += len(kp)
         # only this view's pixels count as covered: the discs are a pixel wide here, and
         # marking another view's sky where one lands would leave holes in its sky sphere
         covered[n].reshape(-1)[pix] = True
     log.info("ray fill: %d splats where stereo found no depth", added)
-    return append_splats(fused, (P, C, Nrm, S, Q, V), covered, max_points, "ray fill")
+    return append_splats(fused, chunks, covered, max_points, "ray fill")
