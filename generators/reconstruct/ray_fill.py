@@ -215,14 +215,12 @@ def fill_depthless(
     `fused.covered` marks, the view's sky (`sky.sky_mask`, as `sky.sky_splats` finds it)
     and the border undistortion leaves are skipped. Views are visited in order; a view's
     pixels that the splats already there (earlier views' included) show in other colours
-    are taken as well. Splats are
-    one per pixel at the fusion's stride (block-mean colour): discs facing their photo
-    (`facing_discs`), std-dev `size_factor` × the stride in pixels. Each view is tested
-    against the `max_others` views whose cameras stand nearest (`nearest_views`; 0 = all).
-    `max_points` (0 =
-    none) bounds the total with the splats already in `fused` (the new ones are thinned
-    evenly, with a warning). Returns a new Fused (`covered` updated) and the number of
-    splats added.
+    are taken as well. Splats are one per pixel at the fusion's stride (block-mean
+    colour): discs facing their photo (`facing_discs`), std-dev `size_factor` × the stride
+    in pixels. Each view is tested against the `max_others` views whose cameras stand
+    nearest (`nearest_views`; 0 = all). `max_points` (0 = none) bounds the total with the
+    splats already in `fused` (the new ones are thinned evenly, with a warning). Returns
+    a new Fused (`covered` updated) and the number of splats added.
     """
     import cv2
 
