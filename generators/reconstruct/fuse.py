@@ -155,6 +155,33 @@ def depth_edges(depth: np.ndarray, rel_jump: float = 0.05, radius: int = 1) -> n
     return edge & valid
 
 
+def landing(
+    view: DepthView, X: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Where world points X (P, 3) land in `view`'s depth map: (uv (P, 2) float pixel
+    coords, camera z (P,), pixel column x and row y (P,) int64 = floor(uv), inside (P,)
+    bool: in front of the camera and within the map)."""
+    h, w = view.depth.shape
+    uv, z = view.camera.project(X)
+    x = np.floor(uv[:, 0]).astype(np.int64)
+    y = np.floor(uv[:, 1]).astype(np.int64)
+    return uv, z, x, y, (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+
+
+def drop_small_regions(mask: np.ndarray, min_region: int) -> np.ndarray:
+    """(h, w) bool `mask` without its 8-connected regions of fewer than `min_region`
+    pixels (isolated depth noise; `min_region` ≤ 1 keeps everything)."""
+    import cv2
+
+    out = mask.astype(np.uint8)
+    if min_region > 1 and out.any():
+        _, lab, st, _ = cv2.connectedComponentsWithStats(out, connectivity=8)
+        small = st[:, cv2.CC_STAT_AREA] < min_region
+        small[0] = False
+        out[small[lab]] = 0
+    return out > 0
+
+
 def check_views(
     views: dict[str, DepthView], neighbours: dict[str, list[str]], name: str, limit: int = 6
 ) -> list[str]:
@@ -212,11 +239,8 @@ def check_pixels(
     colors, hits = [], []
     for o in others:
         oc = o.camera
-        oh, ow = o.depth.shape
-        uv, z = oc.project(X)
-        x = np.floor(uv[:, 0]).astype(np.int64)
-        y = np.floor(uv[:, 1]).astype(np.int64)
-        inside = (z > 0) & (x >= 0) & (x < ow) & (y >= 0) & (y < oh)
+        ow = o.depth.shape[1]
+        uv, z, x, y, inside = landing(o, X)
         q = np.where(inside, y * ow + x, 0)
         dj = np.where(inside, o.depth.reshape(-1)[q], 0.0).astype(np.float64)
         has = dj > 0
@@ -480,13 +504,8 @@ def fill_gaps(
     }
     for n in names:
         v = views[n]
-        gap = ((v.depth > 0) & ~covered.get(n, np.zeros(v.depth.shape, bool))).astype(np.uint8)
-        if min_region > 1 and gap.any():
-            k, lab, st, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
-            small = st[:, cv2.CC_STAT_AREA] < min_region
-            small[0] = False
-            gap[small[lab]] = 0
-        pix = np.flatnonzero(gap)
+        gap = (v.depth > 0) & ~covered.get(n, np.zeros(v.depth.shape, bool))
+        pix = np.flatnonzero(drop_small_regions(gap, min_region))
         if not len(pix):
             continue
         # every other view, not only the stereo partners: an unverified point must not
@@ -569,11 +588,7 @@ def _photo_consistent(
     seen = np.zeros(len(pixels), np.int32)
     agree = np.zeros(len(pixels), np.int32)
     for o in others:
-        oh, ow = o.depth.shape
-        uv, z = o.camera.project(X)
-        x = np.floor(uv[:, 0]).astype(np.int64)
-        y = np.floor(uv[:, 1]).astype(np.int64)
-        inside = (z > 0) & (x >= 0) & (x < ow) & (y >= 0) & (y < oh)
+        _, z, x, y, inside = landing(o, X)
         xi, yi = np.where(inside, x, 0), np.where(inside, y, 0)
         dj = o.depth[yi, xi]
         vis = inside & ((dj <= 0) | (z <= (1.0 + occlusion_tol) * dj))
@@ -591,10 +606,7 @@ def coverage(points: np.ndarray, view: DepthView, depth_tol: float = 0.04) -> np
     import cv2
 
     h, w = view.depth.shape
-    uv, z = view.camera.project(points)
-    x = np.floor(uv[:, 0]).astype(np.int64)
-    y = np.floor(uv[:, 1]).astype(np.int64)
-    ok = (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    _, z, x, y, ok = landing(view, points)
     x, y, z = x[ok], y[ok], z[ok]
     d = view.depth[y, x]
     agree = (d > 0) & (np.abs(z - d) < depth_tol * d)

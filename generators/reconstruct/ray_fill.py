@@ -51,8 +51,15 @@ import numpy as np
 from scene.camera import Camera
 
 from .dense import DepthView
-from .fuse import Fused, _grid_subsample, append_splats, normal_quats
-from .sky import foliage_green, sky_mask
+from .fuse import (
+    Fused,
+    _grid_subsample,
+    append_splats,
+    drop_small_regions,
+    landing,
+    normal_quats,
+)
+from .sky import foliage_green, local_contrast, sky_mask
 
 log = logging.getLogger(__name__)
 
@@ -98,11 +105,7 @@ def ray_votes(
     seen = np.zeros(n, np.int32)
     agree = np.zeros(n, np.int32)
     for o in others:
-        oh, ow = o.depth.shape
-        uv, z = o.camera.project(X)
-        x = np.floor(uv[:, 0]).astype(np.int64)
-        y = np.floor(uv[:, 1]).astype(np.int64)
-        inside = (z > 0) & (x >= 0) & (x < ow) & (y >= 0) & (y < oh)
+        _, z, x, y, inside = landing(o, X)
         inside &= o.image_mask()[np.where(inside, y, 0), np.where(inside, x, 0)]
         xi, yi = np.where(inside, x, 0), np.where(inside, y, 0)
         dj = o.depth[yi, xi]
@@ -113,15 +116,6 @@ def ray_votes(
         seen += vis
         agree += vis & (diff < color_tol)
     return violations, seen, agree
-
-
-def local_contrast(image: np.ndarray, win: int = 7) -> np.ndarray:
-    """(h, w) grey standard deviation (0..1) over `win`×`win` windows of an RGB uint8 image."""
-    import cv2
-
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    mu = cv2.boxFilter(grey, -1, (win, win))
-    return np.sqrt(np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0.0))
 
 
 def blue_sky(image: np.ndarray, max_contrast: float = 0.05, win: int = 7) -> np.ndarray:
@@ -142,10 +136,7 @@ def nearest_colours(points: np.ndarray, colors: np.ndarray, view: DepthView) -> 
     (a point z-buffer, `colors` (N, 3) 0..1); NaN where none lands."""
     h, w = view.depth.shape
     out = np.full((h * w, 3), np.nan, np.float32)
-    uv, z = view.camera.project(points)
-    x = np.floor(uv[:, 0]).astype(np.int64)
-    y = np.floor(uv[:, 1]).astype(np.int64)
-    ok = (z > 0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+    _, z, x, y, ok = landing(view, points)
     q, z, idx = (y * w + x)[ok], z[ok], np.flatnonzero(ok)
     order = np.lexsort((z, q))  # by pixel, nearest first
     q, idx = q[order], idx[order]
@@ -245,13 +236,7 @@ def fill_depthless(
         near = nearest_colours(pts_all, np.concatenate([fused.colors, *(c[1] for c in chunks)]), v)
         wrong = np.abs(near - blurred[n]).mean(-1) > color_tol  # False where NaN
         gap = (v.depth <= 0) & (~cov | wrong) & ~sky & v.image_mask()
-        gap = (gap & ~blue_sky(v.image)).astype(np.uint8)
-        if min_region > 1 and gap.any():
-            _, lab, st, _ = cv2.connectedComponentsWithStats(gap, connectivity=8)
-            small = st[:, cv2.CC_STAT_AREA] < min_region
-            small[0] = False
-            gap[small[lab]] = 0
-        pix = np.flatnonzero(gap)
+        pix = np.flatnonzero(drop_small_regions(gap & ~blue_sky(v.image), min_region))
         textured = local_contrast(v.image) >= min_contrast
         green = foliage_green(v.image)
         guess = nearest_depth(v.depth).reshape(-1)[pix]

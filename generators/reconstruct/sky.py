@@ -69,14 +69,11 @@ def sky_mask(
     """
     import cv2
 
-    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
-    mu = cv2.boxFilter(grey, -1, (win, win))
-    var = np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0)
     top = skyline(covered if scene is None else scene)
     cand = (
         (~covered)
-        & (np.sqrt(var) < max_contrast)
-        & (top[None, :] > np.arange(len(grey))[:, None])
+        & (local_contrast(image, win) < max_contrast)
+        & (top[None, :] > np.arange(len(image))[:, None])
         & ~foliage_green(image)
     )
     if not cand.any():
@@ -84,6 +81,15 @@ def sky_mask(
     n, labels = cv2.connectedComponents(cand.astype(np.uint8), connectivity=8)
     top = np.unique(labels[:top_rows][cand[:top_rows]])
     return np.isin(labels, top[top > 0]) & cand
+
+
+def local_contrast(image: np.ndarray, win: int = 7) -> np.ndarray:
+    """(h, w) grey standard deviation (0..1) over `win`×`win` windows of an RGB uint8 image."""
+    import cv2
+
+    grey = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+    mu = cv2.boxFilter(grey, -1, (win, win))
+    return np.sqrt(np.maximum(cv2.boxFilter(grey * grey, -1, (win, win)) - mu * mu, 0.0))
 
 
 def foliage_green(image: np.ndarray) -> np.ndarray:
