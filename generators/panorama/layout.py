@@ -14,7 +14,8 @@ does (Hedau, Hoiem & Forsyth, "Recovering the Spatial Layout of Cluttered Rooms"
             (`pano_layers.layered_depth`), so the painted creases are its creases.
   outdoors  ground up to the far field's foot, a far band of upright structure (trees,
             hills, buildings on the skyline) up to a skyline that varies smoothly with
-            longitude around the photo's own skyline height, sky above.
+            longitude around the photo's own skyline height, sky above; the skyline is as
+            jagged as the photo's own (1/f roughness: a treeline's crowns, not a wave).
 
 The ratios come from the photo's class map: the rows where its upright things meet the
 ground (the floor boundary), the top of its walls (the ceiling), where its sky begins
@@ -40,6 +41,8 @@ WALL_PERCENTILE = 20.0  # of the contacts' elevation tangents: the walls behind 
 MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
 FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
+SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
+MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
 
 
 @dataclass
@@ -48,7 +51,8 @@ class Layout:
 
     indoor: floor_tan, ceiling_tan are the box's boundaries at m(λ) = 1.
     outdoor: ground_tan (the far field's foot, < 0 means below the horizon),
-    skyline_deg the far skyline's mean elevation, skyline_var its relative variation.
+    skyline_deg the far skyline's mean elevation, skyline_var its relative variation over
+    tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev).
     """
 
     indoor: bool
@@ -57,6 +61,7 @@ class Layout:
     ground_tan: float = 0.0
     skyline_deg: float = 0.0
     skyline_var: float = 0.0
+    skyline_rough: float = 0.0
     sources: dict | None = None
 
     def as_dict(self) -> dict:
@@ -64,7 +69,11 @@ class Layout:
         if self.indoor:
             d.update(floor_tan=round(self.floor_tan, 4), ceiling_tan=round(self.ceiling_tan, 4))
         else:
-            d.update(skyline_deg=round(self.skyline_deg, 2), ground_tan=round(self.ground_tan, 4))
+            d.update(
+                skyline_deg=round(self.skyline_deg, 2),
+                skyline_rough=round(self.skyline_rough, 3),
+                ground_tan=round(self.ground_tan, 4),
+            )
         return d
 
 
@@ -134,13 +143,35 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         # taller; far ones are what goes round)
         skyline = float(np.clip(np.percentile(elev, 25), SKYLINE_MIN_DEG, SKYLINE_MAX_DEG))
         var = float(np.clip(np.std(elev) / max(skyline, 1.0), 0.2, 0.6))
+        rough = _skyline_roughness(elev, w) / max(skyline, 1.0)
         src["skyline"] = "lower quartile of the photo's skyline"
     else:
-        skyline, var = 2.0, 0.3
+        skyline, var, rough = 2.0, 0.3, DEFAULT_ROUGH
         src["skyline"] = "default (the photo shows no skyline)"
     ground_tan = -EYE_HEIGHT / FAR_FIELD
     src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
-    return Layout(False, ground_tan=ground_tan, skyline_deg=skyline, skyline_var=var, sources=src)
+    return Layout(
+        False,
+        ground_tan=ground_tan,
+        skyline_deg=skyline,
+        skyline_var=var,
+        skyline_rough=float(np.clip(rough, 0.0, MAX_ROUGH)),
+        sources=src,
+    )
+
+
+def _skyline_roughness(elev: np.ndarray, w: int) -> float:
+    """Std-dev (degrees) of a skyline's elevations `elev` (one per column of a 2h = `w`
+    column equirect grid, in order) about their running mean over SKYLINE_ROUGH_DEG: what
+    jags it over a few degrees (crowns, roofs), not its slow rise and fall."""
+    k = max(3, int(round(SKYLINE_ROUGH_DEG / 360.0 * w)) | 1)
+    if len(elev) < 2 * k:
+        return DEFAULT_ROUGH * float(np.mean(elev)) if len(elev) else 0.0
+    # a 3-column median first: the class map's one-pixel jitter along a straight skyline
+    # is no roughness
+    elev = np.median(np.stack([elev[:-2], elev[1:-1], elev[2:]]), 0)
+    mean = np.convolve(elev, np.ones(k) / k, "valid")
+    return float(np.std(elev[k // 2 : k // 2 + len(mean)] - mean))
 
 
 def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> float | None:
@@ -179,6 +210,15 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         prof += rng.standard_normal() / k * np.cos(k * lon + rng.uniform(0, 2 * math.pi))
     prof /= max(float(np.abs(prof).max()), 1e-6)
     sky_deg = layout.skyline_deg * (1.0 + layout.skyline_var * prof)
+    if layout.skyline_rough > 0:
+        # 1/f roughness down to a few columns (its own generator: the slow waves above stay
+        # the same at every roughness); unit std-dev, scaled to the photo's
+        fine = np.random.default_rng(seed + 1)
+        jag = np.zeros(w)
+        for k in range(19, max(20, w // 6)):
+            jag += fine.standard_normal() / k * np.cos(k * lon + fine.uniform(0, 2 * math.pi))
+        jag /= max(float(jag.std()), 1e-9)
+        sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag
     sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]
     out[np.broadcast_to(tl < layout.ground_tan, (h, w))] = GROUND
     out[tl > sky_tan] = SKY

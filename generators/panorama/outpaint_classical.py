@@ -5,7 +5,10 @@ The known part of the panorama (the photo, or stitched photos) is split into cla
 gets a ceiling instead of sky). The rest of the sphere is then filled per class:
   1. a class map for the unknown part: upright structure continues sideways around the
      horizon band (each row keeps the photo's mix of classes at that height), the upper
-     class (sky or ceiling) takes over above the photo, the ground below it;
+     class (sky or ceiling) takes over above the photo, the ground below it; away from
+     the photo the layout (`layout.py`: a room box, or a skyline as jagged as the
+     photo's) rules, its class lines drawn at the texture's resolution, sharp (at the
+     work size they were 3-4° soft bands 90° from the photo: fog);
   2. each class's colour field continues the photo's own pixels of that class by
      normalised convolution over a scale pyramid (Knutsson & Westin 1993): the colours
      at the photo's border carry on and relax towards the class's mean far away — no
@@ -116,9 +119,9 @@ def outpaint_classical(
     }
     progress(0.2, "outpainting: continuing each surface's colours")
     share_s = _layout_share(known_s)  # (hs, ws): 0 at the photo, 1 where the layout rules
-    weights_s = _class_weights(
-        onehot_s, known_s, upper, _layout_cover(layout, hs, seed), share_s
-    )  # {class: (hs, ws)}
+    cover_s = _layout_cover(layout, hs, seed)
+    near_s, handover_s = _near_weights(onehot_s, known_s, upper, cover_s, share_s)
+    weights_s = _mix_layout(near_s, cover_s, handover_s)  # {class: (hs, ws)}
     colours_s = _class_colours(
         img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout
     )
@@ -127,10 +130,17 @@ def outpaint_classical(
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
     fill = np.zeros((ht, wt, 3), np.float32)
     exemplars: dict[str, int | None] = {}
-    for c, w_s in weights_s.items():
-        if float(w_s.max()) < 1e-3:
+    # away from the photo the layout's class lines (skyline, horizon, the room's corners)
+    # drawn at the texture's resolution: at the work size they were a 2-4° soft band, fog
+    weights_t = _mix_layout(
+        {c: _resize_wrap(_blur_wrap(v, 1.5), ht, wt) for c, v in near_s.items()},
+        _layout_cover(layout, ht, seed, supersample=2),
+        _resize_wrap(handover_s, ht, wt).clip(0, 1),
+        blur=0.0,
+    )
+    for c, w_t in weights_t.items():
+        if float(w_t.max()) < 1e-3 or c not in colours_s:
             continue
-        w_t = _resize_wrap(w_s, ht, wt).clip(0, 1)
         col_t = _resize_wrap(colours_s[c], ht, wt)
         tex, size = _class_texture(img_t, known_t, labels_t, c, noise, indoor=upper == CEILING)
         exemplars[_NAMES[c]] = size
@@ -175,10 +185,19 @@ def outpaint_classical(
     # are darker than its middle: lens vignetting)
     out = np.where(weight[..., None] > 0, pano, big)
     if info is not None:
-        order = list(weights_s)
-        stack = np.stack([_resize_wrap(weights_s[c], ht, wt) for c in order], -1)
-        cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
-        cmap = cv2.medianBlur(cmap, 5)  # no specks of one class inside another
+
+        def class_map(weights: dict, size: int) -> np.ndarray:
+            order = list(weights)
+            stack = np.stack([_resize_wrap(weights[c], ht, wt) for c in order], -1)
+            cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
+            return cv2.medianBlur(cmap, size)  # no specks of one class inside another
+
+        # where the layout rules, the classes the texture was painted with, so the world
+        # puts each painted pixel (a crown of the far treeline) at its class's distance;
+        # next to the photo the smooth map (the photo's classes carried on, which the
+        # geometry beside the photo is built from)
+        far = _resize_wrap(handover_s, ht, wt) > 0.5
+        cmap = np.where(far, class_map(weights_t, 3), class_map(weights_s, 5))
         info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
         info.update(
@@ -315,6 +334,31 @@ def _class_weights(
     LAYOUT_FAR_DEG away) they hand over to the unseen part's layout (h, w) uint8
     (`_layout_cover`: {class: (h, w) coverage} of a room box, or a skyline).
     """
+    near, share = _near_weights(onehot, known, upper, layout, share)
+    return _mix_layout(near, layout, share)
+
+
+def _mix_layout(near: dict, layout: dict, share: np.ndarray, blur: float = 1.5) -> dict:
+    """{class: (h, w)} weights (sum 1): `near` (`_near_weights`, the photo's classes carried
+    on) handing over to the layout's cover `layout` by `share` (h, w), blurred by `blur`
+    pixels (0: not at all, for a cover already drawn at the output's resolution)."""
+    h, w = share.shape
+    out = {}
+    for c in set(near) | set(layout):
+        lay_c = layout.get(c, np.zeros((h, w), np.float32))
+        out[c] = near.get(c, np.zeros((h, w), np.float32)) * (1 - share) + lay_c * share
+    if blur > 0:
+        out = {c: _blur_wrap(v.astype(np.float32), blur) for c, v in out.items()}
+    tot = sum(out.values())
+    return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+
+
+def _near_weights(
+    onehot: dict, known: np.ndarray, upper: int, layout: dict, share: np.ndarray
+) -> tuple[dict, np.ndarray]:
+    """The photo's classes carried on over the whole sphere, {class: (h, w) float32}, and
+    the share (h, w) the layout takes from them (`share`, sooner where the layout has sky
+    outdoors); `_class_weights` mixes the two."""
     h, w = known.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None].astype(np.float32)
@@ -366,12 +410,7 @@ def _class_weights(
         # launch tower or a tree trunk at the photo's edge went on sideways as a grey wall
         # the photo's full height for ~20°, a slab beside it
         share = np.maximum(share, layout[SKY] * _smoothstep(0.0, 1.0, share * SKY_HANDOVER))
-    for c in set(out) | set(layout):
-        lay_c = layout.get(c, np.zeros((h, w), np.float32))
-        out[c] = out.get(c, np.zeros((h, w), np.float32)) * (1 - share) + lay_c * share
-    out = {c: _blur_wrap(v.astype(np.float32), 1.5) for c, v in out.items()}
-    tot = sum(out.values())
-    return {c: (v / np.maximum(tot, 1e-6)).astype(np.float32) for c, v in out.items()}
+    return {c: v.astype(np.float32) for c, v in out.items()}, share.astype(np.float32)
 
 
 def _beyond_rows_share(known: np.ndarray) -> np.ndarray:
