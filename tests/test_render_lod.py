@@ -97,6 +97,25 @@ def test_covariance_rows_match_the_cloud() -> None:
     assert np.all(g[:, 2, 2] == 5) and not geom[3 * len(cloud) :].any()
 
 
+def test_packing_in_chunks_on_threads_fills_the_same_textures(monkeypatch) -> None:
+    """Two layers (SH 3 and SH 1) packed in chunks that end inside a layer, on threads,
+    give byte-identical textures to one pass over each layer."""
+    import viewer.renderer as R
+
+    clouds = [(random_cloud(5003, 3, seed=1), 0), (random_cloud(2001, 1, seed=2), 4)]
+    monkeypatch.setattr(R, "PACK_CHUNK", 10**9)
+    monkeypatch.setattr(R, "PACK_THREADS", 1)
+    whole = R.pack_splats(clouds)
+    monkeypatch.setattr(R, "PACK_CHUNK", 777)
+    monkeypatch.setattr(R, "PACK_THREADS", 3)
+    chunked = R.pack_splats(clouds)
+    assert whole[2:] == chunked[2:] == (3, 12)
+    for a, b in zip(whole[:2], chunked[:2], strict=True):
+        assert a.dtype == b.dtype and np.array_equal(a, b)
+    g = chunked[0][: 3 * 7004].reshape(-1, 3, 4)
+    assert (g[:5003, 2, 2] == 0).all() and (g[5003:, 2, 2] == 4).all()
+
+
 def test_merge_with_parents_are_the_voxels_merged() -> None:
     from viewer.lod import merge_with_parents
 

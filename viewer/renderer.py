@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import threading
 import time
 import weakref
@@ -70,6 +71,10 @@ log = logging.getLogger(__name__)
 MAX_LAYERS = 32  # layer slots in the shader's model-matrix array (last one: identity)
 TEX_W = 4096  # texture width in texels (must match the shaders)
 INLINE_PACK_LIMIT = 200_000  # scenes up to this many splats are packed on the drawing thread
+#: `pack_splats` fills chunks of this many splats on this many threads (a 1M-splat SH-3 PLY
+#: on this 2-core machine: see bench/startup.py)
+PACK_CHUNK = 65_536
+PACK_THREADS = max(1, min(4, os.cpu_count() or 1))
 LOD_MIN_SPLATS = 100_000  # bigger scenes get a merged coarse level for moving frames
 LOD_SPLATS = 60_000  # its size: about half in view, what a moving frame can draw here
 MOVING_SIGMA_MAX = (
@@ -146,7 +151,8 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     cyy), (cyz czz slot aa)] (aa = 1 for clouds trained antialiased, meta["antialiased"], as
     spz flag 0x1), colour (rows*TEX_W, 4) float16 holding SH coefficients k-major, RGB
     fastest, T texels per splat, both zero padded to whole texture rows, plus the SH
-    degree and T.
+    degree and T. Filled in chunks of PACK_CHUNK splats on PACK_THREADS threads (numpy
+    lets go of the GIL for the covariances and the float16 casts).
     """
     from scene.sh import REST_COEFFS
 
@@ -158,24 +164,39 @@ def pack_splats(clouds: list[tuple[GaussianCloud, int]]) -> tuple[np.ndarray, np
     color_rows = np.zeros((max(1, math.ceil(texels * n / TEX_W)) * TEX_W, 4), np.float16)
     geom = geom_rows[: 3 * n].reshape(n, 3, 4)
     color = color_rows[: texels * n].reshape(n, texels * 4)
+    jobs = []  # (cloud, its opacities, slot, first row in the output, first splat, stop)
     at = 0
     for cloud, slot in clouds:
         m = len(cloud)
-        if m == 0:
-            continue
-        cov = covariance_rows(cloud.quats, cloud.scales)  # (m, 6)
-        g = geom[at : at + m]
-        g[:, 0, :3] = cloud.means
-        g[:, 0, 3] = cloud.opacity_values()
+        if m:
+            opacity = cloud.opacity_values()
+            for a in range(0, m, PACK_CHUNK):
+                jobs.append((cloud, opacity, slot, at, a, min(a + PACK_CHUNK, m)))
+        at += m
+
+    def fill(job: tuple) -> None:
+        cloud, opacity, slot, at, a, b = job
+        cov = covariance_rows(cloud.quats[a:b], cloud.scales[a:b])  # (b - a, 6)
+        g = geom[at + a : at + b]
+        g[:, 0, :3] = cloud.means[a:b]
+        g[:, 0, 3] = opacity[a:b]
         g[:, 1] = cov[:, :4]
         g[:, 2, :2] = cov[:, 4:]
         g[:, 2, 2] = slot
         g[:, 2, 3] = 1.0 if cloud.meta.get("antialiased") else 0.0
         k = cloud.shN.shape[1]
-        color[at : at + m, :3] = cloud.sh0
+        color[at + a : at + b, :3] = cloud.sh0[a:b]
         if k:
-            color[at : at + m, 3 : 3 + 3 * k] = cloud.shN.reshape(m, 3 * k)
-        at += m
+            color[at + a : at + b, 3 : 3 + 3 * k] = cloud.shN[a:b].reshape(b - a, 3 * k)
+
+    if len(jobs) > 1 and PACK_THREADS > 1:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(PACK_THREADS, thread_name_prefix="splat-pack") as pool:
+            list(pool.map(fill, jobs))
+    else:
+        for job in jobs:
+            fill(job)
     return geom_rows, color_rows, degree, texels
 
 
