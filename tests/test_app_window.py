@@ -455,7 +455,13 @@ def test_run_app_shot_of_a_file_that_cannot_open_is_one_line(x_display, tmp_path
     assert res.returncode == 2 and "folder" in res.stderr and "nope" in res.stderr
 
 
-def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypatch) -> None:
+def test_big_scene_walks_at_once_then_builds_its_full_collider_off_thread(
+    window, qtbot, monkeypatch
+) -> None:
+    """A big scene opens on a quick collider (a subset of its splats), standing on its
+    floor from the first frame; the full collider follows off the GUI thread and the view
+    stays. Before, it opened framed from outside in Fly (a first frame of every splat)
+    and jumped onto the floor when the collider landed."""
     import viewer.viewport as vpm
 
     monkeypatch.setattr(vpm, "SYNC_COLLIDER_SPLATS", 0)  # treat the room as "big"
@@ -463,20 +469,23 @@ def test_big_scene_builds_collider_off_thread_then_walks(window, qtbot, monkeypa
     w.add_layer(Layer("room", small_room(wall_z=None)))
     window.set_world(w)
     nav = window.viewport.nav
-    assert nav.collider is None and nav.mode == "fly"  # framed at once, collider pending
-    qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
-    qtbot.waitUntil(lambda: nav.mode == "walk", timeout=2000)
-    qtbot.wait(200)
+    quick = nav.collider
+    assert quick is not None and nav.mode == "walk"
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
+    pose = nav.position_world.copy()
+    qtbot.waitUntil(lambda: nav.collider is not quick, timeout=10000)  # the full one
+    qtbot.wait(200)
+    assert nav.mode == "walk" and np.allclose(nav.position_world, pose, atol=0.05)
 
 
 def test_a_world_looked_around_before_its_collider_is_ready_still_walks(
     window, qtbot, monkeypatch
 ) -> None:
-    """A big world with a start bookmark opens in fly mode until its collider is built
-    off the GUI thread. A user who looked around meanwhile was left flying for good (a
-    reopened project "came up in Fly"); now the view is kept and walking starts, unless
-    the user picked a mode themselves."""
+    """A big world with a start bookmark opened in fly mode until its collider was built
+    off the GUI thread, and a user who looked around meanwhile was left flying for good (a
+    reopened project "came up in Fly"). It walks from the start (a quick collider) and
+    keeps the view the user turned to when the full collider lands, unless the user
+    picked a mode themselves."""
     import viewer.viewport as vpm
     from scene.world import Bookmark
 
@@ -487,12 +496,12 @@ def test_a_world_looked_around_before_its_collider_is_ready_still_walks(
         w.add_layer(Layer("room", small_room(wall_z=None)))
         w.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.0, 0.0))
         window.set_world(w)
-        assert nav.collider is None
+        quick = nav.collider  # the quick one; the full one is built off the GUI thread
         if user_mode:
             window.set_mode(user_mode)
-        nav.yaw += 0.3  # looks around before the collider arrives
+        nav.yaw += 0.3  # looks around before the full collider arrives
         yaw = nav.yaw
-        qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+        qtbot.waitUntil(lambda quick=quick: nav.collider is not quick, timeout=10000)
         qtbot.wait(100)
         assert nav.mode == (user_mode or "walk") and nav.yaw == pytest.approx(yaw)
 

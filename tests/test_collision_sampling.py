@@ -104,3 +104,30 @@ def test_collider_for_a_floor_stands_the_walker_on_it(up: np.ndarray | None) -> 
     assert col is not None
     ground = col.ground_at(0.5, 0.5, 1.0)
     assert ground is not None and abs(ground) < 0.05
+
+
+def test_the_quick_collider_of_a_big_scene_finds_the_same_floor(monkeypatch) -> None:
+    """The quick collider a big scene opens on (a subset of QUICK_SPLATS splats, each
+    layer thinned by its share before it is copied) stands the walker on the floor the
+    full collider finds: two layers, a floor at 0 and a raised platform at 0.5 m."""
+    import viewer.collision as vc
+
+    monkeypatch.setattr(vc, "QUICK_SPLATS", 4000)
+    rng = np.random.default_rng(4)
+    world = World()
+    floor = np.c_[rng.uniform(-3, 3, 60000), np.zeros(60000), rng.uniform(-3, 3, 60000)]
+    deck = np.c_[rng.uniform(0, 2, 20000), np.full(20000, 0.5), rng.uniform(0, 2, 20000)]
+    for name, pts in (("floor", floor), ("deck", deck)):
+        world.add_layer(
+            Layer(name, GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.04, 0.95))
+        )
+    thin = collision_cloud(world, max_splats=4000)
+    assert thin is not None and 3900 <= len(thin) <= 4000
+    assert 0.2 < (thin.means[:, 1] > 0.25).mean() < 0.3  # each layer keeps its share
+    full = collider_for(world)
+    quick = collider_for(world, quick=True)
+    assert full is not None and quick is not None
+    for x, z, want in ((-2.0, -2.0, 0.0), (1.0, 1.0, 0.5), (2.5, -1.0, 0.0)):
+        for col in (full, quick):
+            g = col.ground_at(x, z, want + 1.6)
+            assert g is not None and abs(g - want) < 0.1, (x, z, g)

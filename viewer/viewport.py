@@ -360,7 +360,11 @@ class Viewport(QOpenGLWidget):
             len(lay.data) for lay in world.visible_layers() if isinstance(lay.data, GaussianCloud)
         )
         big = n > SYNC_COLLIDER_SPLATS
-        col = None if (world.is_empty() or big) else collider_for(world, rot)
+        # a big scene starts on a quick collider from a subset of its splats, so its first
+        # frame is drawn from the start pose on the floor (the full collider landing later
+        # moved the camera from the framed view outside into the scene: a frame of every
+        # splat from outside, then a jump); the full one is built off the GUI thread
+        col = None if world.is_empty() else collider_for(world, rot, quick=big)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
         self.nav.set_scene(
@@ -480,7 +484,15 @@ class Viewport(QOpenGLWidget):
             else:
                 self.nav.home, self.nav.home_mode = self.nav.default_home()
             if unmoved:
+                was = (self.nav.pos.copy(), self.nav.yaw, self.nav.pitch, self.nav.mode)
                 self.nav.reset()
+                if (
+                    np.allclose(was[0], self.nav.pos, atol=1e-3)
+                    and abs(was[1] - self.nav.yaw) < 1e-6
+                    and abs(was[2] - self.nav.pitch) < 1e-6
+                    and was[3] == self.nav.mode
+                ):
+                    return  # the quick collider's start pose stands: no second full frame
                 self.camera_changed.emit()
             elif not self.mode_from_user and self.nav.home_mode == "walk" != self.nav.mode:
                 # looked or moved while the collider was built (seconds for a big scene):
