@@ -324,24 +324,12 @@ def _layout_cover(layout: Layout, h: int, seed: int, supersample: int = 4) -> di
     }
 
 
-def _class_weights(
-    onehot: dict, known: np.ndarray, upper: int, layout: dict, share: np.ndarray
-) -> dict:
-    """Soft class weights of every pixel (sum 1), {class: (h, w) float32}.
-
-    Next to the photo its classes carry on (each row keeps the photo's mix of classes at
-    that height); by `share` (h, w) (`_layout_share`: from LAYOUT_NEAR_DEG to
-    LAYOUT_FAR_DEG away) they hand over to the unseen part's layout (h, w) uint8
-    (`_layout_cover`: {class: (h, w) coverage} of a room box, or a skyline).
-    """
-    near, share = _near_weights(onehot, known, upper, layout, share)
-    return _mix_layout(near, layout, share)
-
-
 def _mix_layout(near: dict, layout: dict, share: np.ndarray, blur: float = 1.5) -> dict:
-    """{class: (h, w)} weights (sum 1): `near` (`_near_weights`, the photo's classes carried
-    on) handing over to the layout's cover `layout` by `share` (h, w), blurred by `blur`
-    pixels (0: not at all, for a cover already drawn at the output's resolution)."""
+    """Soft class weights of every pixel (sum 1), {class: (h, w) float32}: next to the
+    photo its classes carried on (`near`, `_near_weights`); by `share` (h, w) they hand
+    over to the unseen part's layout (`layout`, `_layout_cover`: {class: (h, w) coverage}
+    of a room box, or a skyline). Blurred by `blur` pixels (0: not at all, for a cover
+    already drawn at the output's resolution)."""
     h, w = share.shape
     out = {}
     for c in set(near) | set(layout):
@@ -357,8 +345,10 @@ def _near_weights(
     onehot: dict, known: np.ndarray, upper: int, layout: dict, share: np.ndarray
 ) -> tuple[dict, np.ndarray]:
     """The photo's classes carried on over the whole sphere, {class: (h, w) float32}, and
-    the share (h, w) the layout takes from them (`share`, sooner where the layout has sky
-    outdoors); `_class_weights` mixes the two."""
+    the share (h, w) the layout (`_layout_cover`) takes from them: `share`
+    (`_layout_share`: from LAYOUT_NEAR_DEG to LAYOUT_FAR_DEG away), sooner where the
+    layout has sky outdoors; `_mix_layout` mixes the two. Next to the photo each row keeps
+    the photo's mix of classes at that height."""
     h, w = known.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None].astype(np.float32)
