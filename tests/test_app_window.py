@@ -473,9 +473,14 @@ def test_big_scene_walks_at_once_then_builds_its_full_collider_off_thread(
     assert quick is not None and nav.mode == "walk"
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
     pose = nav.position_world.copy()
+    resets: list[int] = []
+    monkeypatch.setattr(nav, "reset", lambda: resets.append(1))
     qtbot.waitUntil(lambda: nav.collider is not quick, timeout=10000)  # the full one
     qtbot.wait(200)
     assert nav.mode == "walk" and np.allclose(nav.position_world, pose, atol=0.05)
+    # it agreed: the camera was not reset (a reset lifted the walker off the floor, a
+    # moving frame, and a --shot of a world caught its blurred preview)
+    assert not resets
 
 
 def test_a_world_looked_around_before_its_collider_is_ready_still_walks(

@@ -484,15 +484,18 @@ class Viewport(QOpenGLWidget):
             else:
                 self.nav.home, self.nav.home_mode = self.nav.default_home()
             if unmoved:
-                was = (self.nav.pos.copy(), self.nav.yaw, self.nav.pitch, self.nav.mode)
-                self.nav.reset()
+                home = self.nav.home
                 if (
-                    np.allclose(was[0], self.nav.pos, atol=1e-3)
-                    and abs(was[1] - self.nav.yaw) < 1e-6
-                    and abs(was[2] - self.nav.pitch) < 1e-6
-                    and was[3] == self.nav.mode
+                    np.allclose(home.position, self.nav.pos, atol=0.05)
+                    and abs(home.yaw - self.nav.yaw) < 1e-6
+                    and abs(home.pitch - self.nav.pitch) < 1e-6
+                    and self.nav.home_mode == self.nav.mode
                 ):
-                    return  # the quick collider's start pose stands: no second full frame
+                    # the quick collider's start pose stands (within the few cm the
+                    # walker settles by): no reset (it lifts the walker off the ground, a
+                    # moving frame) and no second full frame
+                    return
+                self.nav.reset()
                 self.camera_changed.emit()
             elif not self.mode_from_user and self.nav.home_mode == "walk" != self.nav.mode:
                 # looked or moved while the collider was built (seconds for a big scene):
