@@ -132,10 +132,11 @@ def outpaint_classical(
     exemplars: dict[str, int | None] = {}
     # away from the photo the layout's class lines (skyline, horizon, the room's corners)
     # drawn at the texture's resolution: at the work size they were a 2-4° soft band, fog
+    handover_t = _resize_wrap(handover_s, ht, wt).clip(0, 1)
     weights_t = _mix_layout(
         {c: _resize_wrap(_blur_wrap(v, 1.5), ht, wt) for c, v in near_s.items()},
         _layout_cover(layout, ht, seed, supersample=2),
-        _resize_wrap(handover_s, ht, wt).clip(0, 1),
+        handover_t,
         blur=0.0,
     )
     for c, w_t in weights_t.items():
@@ -188,7 +189,7 @@ def outpaint_classical(
 
         def class_map(weights: dict, size: int) -> np.ndarray:
             order = list(weights)
-            stack = np.stack([_resize_wrap(weights[c], ht, wt) for c in order], -1)
+            stack = np.stack([weights[c] for c in order], -1)  # (ht, wt, classes)
             cmap = np.array(order, np.uint8)[np.argmax(stack, -1)]
             return cv2.medianBlur(cmap, size)  # no specks of one class inside another
 
@@ -196,8 +197,8 @@ def outpaint_classical(
         # puts each painted pixel (a crown of the far treeline) at its class's distance;
         # next to the photo the smooth map (the photo's classes carried on, which the
         # geometry beside the photo is built from)
-        far = _resize_wrap(handover_s, ht, wt) > 0.5
-        cmap = np.where(far, class_map(weights_t, 3), class_map(weights_s, 5))
+        near_t = {c: _resize_wrap(v, ht, wt) for c, v in weights_s.items()}
+        cmap = np.where(handover_t > 0.5, class_map(weights_t, 3), class_map(near_t, 5))
         info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
         info.update(
