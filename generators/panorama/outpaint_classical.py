@@ -40,8 +40,13 @@ TEXTURE_HEIGHT = 512  # texture synthesis (and the photo's classification)
 CEILING = 3  # the upper class of an indoor view (no sky in the photo's top)
 RIM_DEG = 3.0  # the band outside the photo that meets its edge colours exactly
 RIM_SOFTEN = 2.0  # ... its colours taken after a Gaussian of this σ (texels)
-EDGE_BLEND_DEG = 8.0  # the photo's own colours fade into the class surfaces over this
-LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 2.0, 22.0  # the photo's classes hand over to the layout
+EDGE_BLEND_DEG = 4.0  # the photo's own colours fade into the class surfaces over this
+#: the photo's classes hand over to the layout between these distances from it. Over
+#: 2-22° its edge's classes and colours carried on as a blurred halo: the Sceaux castle's
+#: tree became a dark cloud 0.36 darker than the sky 4° beside it, a brown ring framed the
+#: office (bench/world_views.py); the synthetic room's side views lost 0.2 dB by 1-8°
+#: (bench/world_synthetic.py: 21.38 / 22.82 -> 21.16 / 22.61 dB at 1 / 2 m)
+LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 1.0, 8.0
 SKY_HANDOVER = 3.0  # ... that many times sooner where the layout has sky (outdoors)
 CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
 GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
@@ -149,7 +154,7 @@ def outpaint_classical(
         cancel.check()
     progress(0.75, "outpainting: blending")
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
-    # so the photo's frame does not show; the class surfaces take over within ~8°
+    # so the photo's frame does not show; the class surfaces take over within EDGE_BLEND_DEG
     norm_s = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
     edge_all = _normalised_fill(norm_s, known_s > 0.5)
     # the sky carries on the sky's own colours only: a tree's dark foliage at the photo's
