@@ -264,3 +264,46 @@ def test_the_invented_skyline_is_as_jagged_as_the_photos() -> None:
     # against 0.16°: the slow waves and the class map's 0.35° rows; both 0.16° before)
     assert rough[True][1] > 3 * rough[False][1], rough
     assert rough[True][0] > 1.8 * rough[False][0], rough
+
+
+def _facade_photo(with_tree: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A ±25° × -15..+20° photo: sky, a light facade, gravel; with `with_tree` a patch of
+    foliage (a fifth of the upright pixels) at its left edge. (pano, weight)."""
+    rng = np.random.default_rng(5)
+    lon, lat = _grid()
+    known = (np.abs(lon) < 25) & (lat > -15) & (lat < 20)
+    img = np.broadcast_to(SKY, (H, 2 * H, 3)).copy()
+    upright = np.broadcast_to((lat <= 9) & (lat > -3) & (np.abs(lon) < 25), (H, 2 * H))
+    img[upright] = (0.72, 0.66, 0.58)
+    if with_tree:
+        img[np.broadcast_to((lon <= -14) & (lat > -3) & (lat < 12), (H, 2 * H))] = (
+            0.2,
+            0.32,
+            0.12,
+        )
+    img[np.broadcast_to(lat <= -3, (H, 2 * H))] = (0.55, 0.52, 0.48)
+    img = img + 0.03 * rng.standard_normal(img.shape)
+    return np.where(known[..., None], img, 0).astype(np.float32), known.astype(np.float32)
+
+
+def test_the_far_skyline_is_a_treeline_when_the_photo_shows_foliage() -> None:
+    """Outdoors, a photo of a light facade with some foliage at its side: the skyline
+    invented 80-160° away takes the foliage's colour (excess green 2g - r - b of its
+    chromaticity 0.26; before, the facade's grey-beige, 0.07: grey jagged rock round a
+    castle, Sceaux 100_7109), and `info` says where it came from. A facade alone keeps
+    the facade's colour."""
+    lon, lat = _grid()
+    for with_tree in (True, False):
+        pano, weight = _facade_photo(with_tree)
+        info: dict = {}
+        out = outpaint_classical(pano, weight, info=info)
+        band = (np.abs(np.abs(lon) - 120) < 40) & (info["classes"] == 0) & (lat > 0)
+        assert band.sum() > 500
+        c = out[band].mean(0)
+        exg = float((2 * c[1] - c[0] - c[2]) / c.sum())
+        if with_tree:
+            assert info["far_upright"] == "foliage in the photo"
+            assert exg > 0.18, c
+        else:
+            assert info["far_upright"] == "the photo's upright things"
+            assert exg < 0.1, c

@@ -40,6 +40,17 @@ def sky_like(rgb: np.ndarray, min_lum: float = 0.08) -> np.ndarray:
     return ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > min_lum)) | (lum > 0.72)
 
 
+def vegetation_like(rgb: np.ndarray, min_exg: float = 0.08) -> np.ndarray:
+    """Which colours (..., 3) 0..1 plausibly are foliage or grass: excess green
+    2g - r - b of the chromaticities (Woebbecke et al. 1995, the usual plant index) over
+    `min_exg`, green above blue, and not near black. Bool array of shape (...)."""
+    rgb = np.asarray(rgb, np.float32)
+    s = rgb.sum(-1)
+    r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
+    exg = (2 * g - r - b) / np.maximum(s, 1e-6)
+    return (exg > min_exg) & (g > b) & (s > 0.12)
+
+
 def looks_like_sky_colour(rgb: np.ndarray) -> bool:
     """A bright, bluish or grey-white colour (3,) that plausibly is sky, not a ceiling."""
     return bool(sky_like(np.asarray(rgb, np.float64)))

@@ -16,7 +16,9 @@ gets a ceiling instead of sky). The rest of the sphere is then filled per class:
   3. each class's fine texture is synthesised from a window of the photo's pixels of
      that class by random-phase spot noise (`texture.adsn_texture`, Galerne et al. 2011):
      the same grain, colour covariance and spectrum, random phases, so no object, edge
-     or keypoint of the photo can reappear;
+     or keypoint of the photo can reappear; outdoors the far skyline's colour and grain
+     come from the photo's foliage when it shows some (a treeline, not the facade in
+     front of it as grey rock);
   4. the sky brightens/deepens towards the zenith, the ground darkens a little towards
      the nadir, the poles converge to one colour, the ±180° seam wraps (all fields are
      computed with wrap-around in longitude).
@@ -31,7 +33,7 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
-from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour
+from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour, vegetation_like
 from .layout import Layout, box_factor, estimate_layout, layout_classes
 from .projection import pano_lonlat
 
@@ -113,6 +115,8 @@ def outpaint_classical(
     labels_t = _classify_known(img_t, known_t)
     cancel.check()
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
+    up_all = known_t & (labels_t == UPRIGHT)
+    far_upright = _far_upright(img_t, up_all, upper)
     layout = estimate_layout(labels_t, known_t, upper)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
@@ -128,7 +132,7 @@ def outpaint_classical(
     near_s, handover_s = _near_weights(onehot_s, known_s, upper, cover_s, share_s)
     weights_s = _mix_layout(near_s, cover_s, handover_s)  # {class: (hs, ws)}
     colours_s = _class_colours(
-        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout
+        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout, far_upright
     )
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -148,7 +152,9 @@ def outpaint_classical(
         if float(w_t.max()) < 1e-3 or c not in colours_s:
             continue
         col_t = _resize_wrap(colours_s[c], ht, wt)
-        tex, size = _class_texture(img_t, known_t, labels_t, c, noise, indoor=upper == CEILING)
+        tex, size = _class_texture(
+            img_t, known_t, labels_t, c, noise, indoor=upper == CEILING, upright=far_upright
+        )
         exemplars[_NAMES[c]] = size
         fill += w_t[..., None] * (col_t + tex)
         cancel.check()
@@ -215,6 +221,11 @@ def outpaint_classical(
                 },
                 "exemplars": exemplars,
                 "layout": layout.as_dict(),
+                "far_upright": (
+                    "foliage in the photo"
+                    if far_upright is not up_all
+                    else "the photo's upright things"
+                ),
             }
         )
     progress(1.0, "outpainting done")
@@ -473,6 +484,23 @@ def _layout_share(known: np.ndarray) -> np.ndarray:
     return _smoothstep(LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG, dist)
 
 
+def _far_upright(img_t: np.ndarray, upright: np.ndarray, upper: int) -> np.ndarray:
+    """The photo's pixels (ht, wt) bool the far skyline's colour and grain come from.
+
+    Outdoors, when 3 % of the photo's upright pixels (at least 64) look like
+    foliage (`classes.vegetation_like`), those: the skyline that goes round the invented
+    part is a treeline, and a castle's or a street's facade as its exemplar drew grey,
+    jagged rock (Sceaux, photos 100_7104 and 100_7109). Otherwise, and indoors, all of
+    `upright` (the walls carry on the photo's walls)."""
+    if upper != SKY:
+        return upright
+    veg = upright & vegetation_like(img_t)
+    n_up = int(upright.sum())
+    if int(veg.sum()) >= max(64, 0.03 * n_up):
+        return veg
+    return upright
+
+
 def _class_colours(
     img_s: np.ndarray,
     onehot_s: dict,
@@ -483,10 +511,12 @@ def _class_colours(
     labels_t: np.ndarray,
     share: np.ndarray,
     layout: Layout | None = None,
+    far_upright: np.ndarray | None = None,
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
-    background colour (indoors by height on the wall, `_wall_profile`), the far skyline
+    background colour (indoors by height on the wall, `_wall_profile`; outdoors that of
+    `far_upright` (ht, wt) bool, `_far_upright`, when given), the far skyline a little of
     the sky's, a ceiling a light tint."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
@@ -506,7 +536,8 @@ def _class_colours(
     # far from the photo the walls take the colour of the photo's background, not of
     # its subject: upright pixels weighted towards the photo's edges (a red motorcycle in
     # the middle of a garage does not paint the garage red)
-    wall = _border_mean(img_t, known_t & (labels_t == UPRIGHT), sideways=upper == SKY)
+    up_t = known_t & (labels_t == UPRIGHT) if far_upright is None else far_upright
+    wall = _border_mean(img_t, up_t, sideways=upper == SKY)
     if wall is not None and layout is not None and layout.indoor:
         prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout, wall)
         if prof is not None:
@@ -621,14 +652,20 @@ def _class_texture(
     c: int,
     noise: np.ndarray,
     indoor: bool = False,
+    upright: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int | None]:
-    """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it;
-    indoors the walls get half the grain (painted walls, not sandpaper)."""
+    """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it
+    (for UPRIGHT, of `upright` (ht, wt) bool when given: `_far_upright`); indoors the walls
+    get half the grain (painted walls, not sandpaper)."""
     from .texture import adsn_texture, best_window
 
     ht, wt = known_t.shape
     src = UPRIGHT if c == CEILING else c
-    mask = known_t & (labels_t == src)
+    masks = [known_t & (labels_t == src)]
+    if src == UPRIGHT and upright is not None and not np.array_equal(upright, masks[0]):
+        # foliage first; scattered foliage pixels (dark leaves in shade are no green)
+        # may hold no window of it: then the grain of all upright things, the colour stays
+        masks.insert(0, upright)
     import cv2
 
     lum = img_t @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -640,7 +677,9 @@ def _class_texture(
     if d is not None:
         # walls: from the photo's background (its edges), not its subject (the middle)
         avoid = edges + 0.6 * (1.0 - np.clip(d, 0, 1)).astype(np.float32)
-    for size in (int(np.clip(extent * 0.35, 16, 64)), 24, 16, 10):
+    sizes = (int(np.clip(extent * 0.35, 16, 64)), 24, 16, 10)
+    # (foliage: no 10-px window, whose grain is the pixels' noise alone: a flat treeline)
+    for mask, size in ((m, z) for m in masks for z in sizes if m is masks[-1] or z >= 16):
         win = best_window(mask, size, avoid=avoid)
         if win is not None and win[2] >= 0.8:
             r, q, _ = win
