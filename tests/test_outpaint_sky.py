@@ -81,36 +81,11 @@ def test_a_clear_sky_stays_clear_beside_spires() -> None:
     assert sky_grain < 0.006, sky_grain
 
 
-def test_a_tree_in_the_photos_top_corner_leaves_no_dark_band_over_its_sky() -> None:
-    """A photo (±25° wide, -15..+20° high) whose top left is a dark tree and top right
-    clear sky: above the sky half the invented part is sky, as bright as the photo's top
-    sky (a row-wise class fill laid a dark band of tree all along the top edge: a halo)."""
-    rng = np.random.default_rng(4)
-    h = 256
-    lon, lat = pano_lonlat(h, 2 * h)
-    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
-    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
-    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
-    tree = (L < -5) & (A > 2)
-    img[np.broadcast_to(tree, (h, 2 * h))] = (0.08, 0.16, 0.06)
-    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
-    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
-    img = img + 0.02 * rng.standard_normal(img.shape)
-    pano = np.where(known[..., None], img, 0).astype(np.float32)
-    out = outpaint_classical(pano, known.astype(np.float32))
-    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
-    sky_lum = float(lum[(A[:, 0] > 14) & (A[:, 0] < 19)][:, (L[0] > 8) & (L[0] < 22)].mean())
-    cols = (L[0] > 8) & (L[0] < 22)
-    bands = [lum[(A[:, 0] > a) & (A[:, 0] < a + 2)][:, cols].mean() for a in range(20, 34, 2)]
-    assert min(bands) > sky_lum - 0.025, (np.round(bands, 3), sky_lum)  # before: -0.047
-
-
-def test_a_tree_at_the_photos_edge_gives_way_to_sky_within_a_few_degrees() -> None:
-    """The same kind of photo, the tree filling its top left corner: beside the tree (left
-    of the photo) and above it, 4-8° out, the invented part is already sky as bright as the
-    photo's. The photo's classes handed over to the layout over 22°: the tree carried on as
-    a dark cloud, 0.36 darker than the sky 4° to its side, 0.17 at 6°, 0.14 above it at 4°
-    (real photos: the Sceaux castle's tree)."""
+def _tree_corner_photo() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A photo (±25° wide, -15..+20° high, on a 256-row panorama) whose top left is a dark
+    tree and top right clear sky, over a building and gravel. Returns (luminance (h, 2h) of
+    its classical outpainting, the photo's sky luminance, elevation (h,) and longitude (2h,)
+    in degrees)."""
     rng = np.random.default_rng(4)
     h = 256
     lon, lat = pano_lonlat(h, 2 * h)
@@ -126,6 +101,26 @@ def test_a_tree_at_the_photos_edge_gives_way_to_sky_within_a_few_degrees() -> No
     lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
     a, lo = A[:, 0], L[0]
     sky_lum = float(lum[(a > 14) & (a < 19)][:, (lo > 8) & (lo < 22)].mean())
+    return lum, np.float32(sky_lum), a, lo
+
+
+def test_a_tree_in_the_photos_top_corner_leaves_no_dark_band_over_its_sky() -> None:
+    """Above the clear-sky half of a photo whose top left is a dark tree, the invented part
+    is sky, as bright as the photo's top sky (a row-wise class fill laid a dark band of tree
+    all along the top edge: a halo)."""
+    lum, sky_lum, a, lo = _tree_corner_photo()
+    cols = (lo > 8) & (lo < 22)
+    bands = [lum[(a > b) & (a < b + 2)][:, cols].mean() for b in range(20, 34, 2)]
+    assert min(bands) > sky_lum - 0.025, (np.round(bands, 3), sky_lum)  # before: -0.047
+
+
+def test_a_tree_at_the_photos_edge_gives_way_to_sky_within_a_few_degrees() -> None:
+    """The same photo: beside the tree (left of the photo) and above it, 4-8° out, the
+    invented part is already sky as bright as the photo's. The photo's classes handed over
+    to the layout over 22°: the tree carried on as a dark cloud, 0.36 darker than the sky
+    4° to its side, 0.17 at 6°, 0.14 above it at 4° (real photos: the Sceaux castle's
+    tree)."""
+    lum, sky_lum, a, lo = _tree_corner_photo()
     for d in (4, 6, 8):
         beside = float(lum[(a > 10) & (a < 18)][:, (lo > -27 - d) & (lo < -25 - d)].mean())
         above = float(lum[(a > 20 + d) & (a < 22 + d)][:, (lo > -22) & (lo < -8)].mean())
