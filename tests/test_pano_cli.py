@@ -90,7 +90,17 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
 @pytest.mark.slow
 @pytest.mark.parametrize(
     "case",
-    ["corrupt", "missing", "bad_fov", "no_model", "bad_out", "wide_pano", "tiny", "transparent"],
+    [
+        "corrupt",
+        "missing",
+        "bad_fov",
+        "no_model",
+        "bad_out",
+        "wide_pano",
+        "tiny",
+        "one_pixel",
+        "transparent",
+    ],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
     bad = tmp_path / "bad.jpg"
@@ -99,6 +109,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
     tiny = tmp_path / "tiny.png"  # made a 1.1M-splat world of one colour
     cv2.imwrite(str(tiny), np.full((8, 8, 3), 200, np.uint8))
+    dot = tmp_path / "dot.png"  # refused by the image reader's own floor, with another limit
+    cv2.imwrite(str(dot), np.full((1, 1, 3), 200, np.uint8))
     clear = tmp_path / "clear.png"  # "the panorama has no known pixels", no file named
     cv2.imwrite(str(clear), np.zeros((64, 96, 4), np.uint8))
     args = {
@@ -131,6 +143,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
         "tiny": ["world", "--photo", str(tiny), "--out", str(tmp_path / "w.ply")],
+        "one_pixel": ["panorama", "--photo", str(dot), "--out", str(tmp_path / "p.png")],
         "transparent": ["world", "--photo", str(clear), "--out", str(tmp_path / "w.ply")],
     }[case]
     expect = {
@@ -140,7 +153,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "no_model": "--depth-model",
         "bad_out": ".ply",
         "wide_pano": "twice the height",
-        "tiny": "too small",
+        "tiny": "too small (8x8 pixels; need at least 32 on each side)",
+        "one_pixel": "too small (1x1 pixels; need at least 32 on each side)",
         "transparent": "clear.png: is fully transparent",
     }[case]
     r = _main(*args)

@@ -204,14 +204,14 @@ def generate_panorama(
         images = []
         for i, p in enumerate(photos):
             report(i / len(photos), f"loading {p.name}")
-            im = load_image(p)
-            if min(im.width, im.height) < MIN_PHOTO_SIDE:
+            im = load_image(p, min_side=MIN_PHOTO_SIDE)
+            if min(im.width, im.height) < MIN_PHOTO_SIDE:  # a sliver, downscaled to fit
                 from scene.errors import SceneFormatError
 
                 raise SceneFormatError(
                     p,
-                    f"is too small to build a panorama or world from ({im.width}x{im.height} "
-                    f"pixels; at least {MIN_PHOTO_SIDE} on its short side)",
+                    f"image is too narrow once downscaled ({im.width}x{im.height} pixels; "
+                    f"need at least {MIN_PHOTO_SIDE} on each side)",
                 )
             if im.alpha is not None and float((im.alpha >= 0.5).mean()) < MIN_OPAQUE_SHARE:
                 from scene.errors import SceneFormatError

@@ -87,7 +87,8 @@ class PanoramaOptions(GeneratorOptions):
     backend: str = option(
         "classical",
         help=OUTPAINT_HELP,
-        flag="--backend",
+        # --outpaint as in `world` (whose --backend picks its depth); --backend as before
+        flag=("--outpaint", "--backend"),
         choices=BACKENDS,
         label="panorama backend",
     )

@@ -67,14 +67,18 @@ class LoadedImage:
         return int(self.rgb.shape[0])
 
 
-def load_image(path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE) -> LoadedImage:
+def load_image(
+    path: str | Path, max_side: int | None = DEFAULT_MAX_SIDE, min_side: int = 2
+) -> LoadedImage:
     """Read an image file as upright float32 RGB (+ alpha), downscaled to `max_side`.
 
     Raises SceneFormatError (names the file) for missing, empty, corrupt, truncated,
-    unsupported files and PNG text-chunk bombs; ImageTooLargeError (a SceneFormatError)
-    when the header declares more than MAX_PIXELS pixels or MAX_DECODED_BYTES bytes.
+    unsupported files, PNG text-chunk bombs and images under `min_side` pixels on a side
+    (from the header: what the caller can use, so a 1x1 and a 3x2 image get the same
+    limit); ImageTooLargeError (a SceneFormatError) when the header declares more than
+    MAX_PIXELS pixels or MAX_DECODED_BYTES bytes.
     """
-    return _with_image(path, lambda img, p: _decode(img, p, max_side, False))
+    return _with_image(path, lambda img, p: _decode(img, p, max_side, False, min_side=min_side))
 
 
 def load_image_u8(
@@ -182,15 +186,15 @@ _MODE_BYTES = {
 }
 
 
-def check_size(img: Any, p: Path, max_side: int | None) -> None:
-    """Refuse an opened (not yet decoded) PIL image that is too small or too large,
-    from its header: MAX_PIXELS pixels, MAX_DECODED_BYTES decoded bytes (a JPEG decoded
-    at a reduced scale counts at that scale)."""
+def check_size(img: Any, p: Path, max_side: int | None, min_side: int = 2) -> None:
+    """Refuse an opened (not yet decoded) PIL image that is too small (under `min_side`
+    pixels on a side) or too large, from its header: MAX_PIXELS pixels, MAX_DECODED_BYTES
+    decoded bytes (a JPEG decoded at a reduced scale counts at that scale)."""
     w0, h0 = img.size
-    if w0 < 2 or h0 < 2:
-        what = "narrow" if max(w0, h0) >= 2 else "small"
+    if w0 < min_side or h0 < min_side:
+        what = "narrow" if max(w0, h0) >= min_side else "small"
         raise SceneFormatError(
-            p, f"image is too {what} ({w0}x{h0} pixels; need at least 2 on each side)"
+            p, f"image is too {what} ({w0}x{h0} pixels; need at least {min_side} on each side)"
         )
     mp = w0 * h0 / 1e6
     if w0 * h0 > MAX_PIXELS:
@@ -232,11 +236,16 @@ def _png_bit_depth(img: Any) -> int:
 
 
 def _decode(
-    img: Any, p: Path, max_side: int | None, as_u8: bool, upright: bool = True
+    img: Any,
+    p: Path,
+    max_side: int | None,
+    as_u8: bool,
+    upright: bool = True,
+    min_side: int = 2,
 ) -> LoadedImage:
     from PIL import Image
 
-    check_size(img, p, max_side)
+    check_size(img, p, max_side, min_side)
     w0, h0 = img.size
     exif = read_exif(img)
     orientation = exif_orientation(exif) if upright else 1
