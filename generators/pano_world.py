@@ -777,6 +777,15 @@ def world_from_panorama(
                 f"--resolution {more} keeps more detail with {(more / res) ** 2:.1f}x the "
                 f"splats{full}",
             }
+        outpaint = pano.meta.get("outpaint") or {}
+        lay = outpaint.get("layout") or {}
+        if not lay.get("indoor", True) and "far_upright" in outpaint:
+            # outdoors: what the invented far skyline was painted from
+            estimates["far_skyline"] = {
+                "value": round(float(lay.get("skyline_deg", 0.0)), 2),
+                "source": f"{lay.get('sources', {}).get('skyline', 'layout')}; colour and "
+                f"grain from {outpaint['far_upright']}",
+            }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
             if key in pano.meta:

@@ -131,6 +131,9 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     assert bm.pitch == pytest.approx(math.radians(pano.photo_pitch_deg))
     est = world.meta["estimates"]["photo_pitch"]
     assert est["applied"] and "vertical lines" in est["source"]
+    # outdoors: the invented skyline's elevation, and what its colour was taken from
+    sky = world.meta["estimates"]["far_skyline"]
+    assert 0.5 <= sky["value"] <= 10.0 and "colour and grain from " in sky["source"]
     meta = cloud.meta
     assert meta["generator"] == "wander.pano_world" and meta["depth_backend"] == "classical"
     assert (
