@@ -243,7 +243,10 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     from viewer.offscreen import OffscreenRenderer
 
     made = [d for d in (args.out, args.out / "views") if not d.exists()]
-    args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
+    try:
+        args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
+    except OSError as exc:  # read-only: the same line convert, export and render give
+        raise ValueError(f"cannot write in {args.out.parent}: {exc.strerror or exc}") from None
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
     logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)

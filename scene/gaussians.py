@@ -178,10 +178,23 @@ class GaussianCloud:
 
     # ------------------------------------------------------------- selection
     def subset(self, index: np.ndarray | slice | Sequence[int]) -> GaussianCloud:
-        """Splats picked by a boolean mask, an index array or a slice (copies)."""
+        """Splats picked by a boolean mask, an index array or a slice (copies). A
+        `meta["far_field"]` marker (the last N splats) is recounted for the pick, or
+        dropped when the picked far-field splats no longer come last."""
         idx = index if isinstance(index, slice) else np.asarray(index)
         if isinstance(idx, np.ndarray) and idx.dtype == bool and idx.shape != (len(self),):
             raise InvalidSceneError(f"mask has shape {idx.shape}, expected ({len(self)},)")
+        meta = dict(self.meta)
+        far = meta.get("far_field")
+        count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+        if 0 < count <= len(self):
+            picked = np.arange(len(self))[idx]
+            is_far = picked >= len(self) - count
+            k = int(is_far.sum())
+            if k and is_far[len(picked) - k :].all():
+                meta["far_field"] = {**far, "count": k}
+            else:
+                meta.pop("far_field")
         return GaussianCloud(
             np.ascontiguousarray(self.means[idx]),
             np.ascontiguousarray(self.scales[idx]),
@@ -189,7 +202,7 @@ class GaussianCloud:
             np.ascontiguousarray(self.opacities[idx]),
             np.ascontiguousarray(self.sh0[idx]),
             np.ascontiguousarray(self.shN[idx]),
-            dict(self.meta),
+            meta,
         )
 
     def crop(self, box_min: Sequence[float], box_max: Sequence[float]) -> GaussianCloud:
@@ -214,12 +227,19 @@ class GaussianCloud:
 
     @staticmethod
     def concatenate(clouds: Sequence[GaussianCloud]) -> GaussianCloud:
-        """Join clouds; the result has the highest SH degree (lower ones zero-padded)."""
+        """Join clouds; the result has the highest SH degree (lower ones zero-padded) and
+        the first cloud's meta, less a `far_field` marker (the last N splats) unless the
+        last cloud carries one: then its."""
         if not clouds:
             return GaussianCloud.empty()
         deg = max(c.sh_degree for c in clouds)
         parts = [c.with_sh_degree(deg) if c.sh_degree != deg else c for c in clouds]
         cat = np.concatenate
+        meta = dict(clouds[0].meta)
+        meta.pop("far_field", None)
+        last = clouds[-1].meta.get("far_field") if isinstance(clouds[-1].meta, dict) else None
+        if isinstance(last, dict) and int(last.get("count", 0)) > 0:
+            meta["far_field"] = dict(last)
         return GaussianCloud(
             cat([c.means for c in parts]),
             cat([c.scales for c in parts]),
@@ -227,7 +247,7 @@ class GaussianCloud:
             cat([c.opacities for c in parts]),
             cat([c.sh0 for c in parts]),
             cat([c.shN for c in parts]),
-            dict(clouds[0].meta),
+            meta,
         )
 
     # --------------------------------------------------------------- geometry

@@ -96,3 +96,75 @@ def test_export_leaves_out_the_far_field_on_request(tmp_path) -> None:  # noqa: 
     out = tmp_path / "near.ply"
     assert run_cli(["export", str(src), "--out", str(out), "--no-far-field"]) == 0
     assert len(sio.load(out)) == n_near
+
+
+def _scene_with_near_sky(seed: int = 1) -> GaussianCloud:
+    """A drone capture's scene (a 200 m wide terrain around the cameras) and a sky sphere
+    only 360 m from the cameras' centroid: within FAR_FIELD_FACTOR × the scene's median
+    distance, so only its marker tells it from the scene (the Great Wall's, a trial).
+    The sphere's splats are last and marked as `add_sky` marks them."""
+    rng = np.random.default_rng(seed)
+    ground = np.c_[
+        rng.uniform(-100, 100, 6000), rng.uniform(-5, 5, 6000), rng.uniform(-100, 100, 6000)
+    ]
+    d = rng.normal(size=(800, 3))
+    d[:, 1] = np.abs(d[:, 1])
+    sky = 360.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([ground, sky]).astype(np.float32)
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.3, 0.95)
+    cloud.meta["far_field"] = {"count": 800, "center": [0.0, 0.0, 0.0], "radius": 360.0}
+    return cloud
+
+
+def test_the_far_field_marker_survives_optimisation_edits_and_a_ply(tmp_path) -> None:  # noqa: ANN001
+    """An optimised reconstruction kept no far-field marker (densification reorders the
+    splats), and a drone capture's sky sphere lies within FAR_FIELD_FACTOR × the scene's
+    median distance: `export --no-far-field` dropped 2,392 of its ~8,000 sky splats. Now
+    the marker is found again from the sphere's centre and radius, follows subsets,
+    concatenations and appended splats, and a saved PLY carries it in a header comment."""
+    import scene.io as sio
+    from generators.reconstruct.sky import append_splats, mark_far_field
+    from scene.export import ExportOptions, apply_options
+
+    cloud = _scene_with_near_sky()
+    assert (~cloud.near_field_mask()).sum() == 800
+    # densification: splats shuffled, the marker stale
+    shuffled = cloud.subset(np.random.default_rng(0).permutation(len(cloud)))
+    assert "far_field" not in shuffled.meta  # the far splats are no longer last
+    shuffled.meta["far_field"] = dict(cloud.meta["far_field"])
+    marked = mark_far_field(shuffled)
+    assert marked.meta["far_field"]["count"] == 800
+    assert np.linalg.norm(marked.means[-800:], axis=1).min() > 300
+    assert np.linalg.norm(marked.means[:-800], axis=1).max() < 200
+    # a subset that keeps the far splats last recounts them; a crop drops some
+    part = marked.subset(np.r_[0:100, len(marked) - 50 : len(marked)])
+    assert part.meta["far_field"]["count"] == 50
+    # ground discs go before the far field, dome splats join it
+    extra = GaussianCloud.from_points(np.zeros((10, 3), np.float32), np.full((10, 3), 0.5), 0.1)
+    grown = append_splats(marked, extra, far=False)
+    assert grown.meta["far_field"]["count"] == 800 and np.all(grown.means[-800:] != 0)
+    domed = append_splats(grown, extra, far=True)
+    assert domed.meta["far_field"]["count"] == 810
+    # a concatenation ending in a marked cloud keeps its marker; one ending unmarked not
+    assert GaussianCloud.concatenate([extra, marked]).meta["far_field"]["count"] == 800
+    assert "far_field" not in GaussianCloud.concatenate([marked, extra]).meta
+    # the PLY keeps it; export leaves the whole sphere out
+    path = tmp_path / "scene.ply"
+    sio.save(marked, path)
+    back = sio.load(path)
+    assert back.meta["far_field"]["count"] == 800
+    near = apply_options(back, ExportOptions(no_far_field=True))
+    assert len(near) == len(marked) - 800 and np.abs(near.means).max() < 200
+
+
+def test_a_far_field_comment_that_does_not_fit_the_file_is_ignored(tmp_path) -> None:  # noqa: ANN001
+    """A crafted header claiming more far-field splats than the file holds is ignored."""
+    import scene.io as sio
+    from scene.io.ply import FAR_FIELD_COMMENT, write_ply
+
+    cloud = _scene_with_near_sky()
+    cloud.meta.pop("far_field")
+    for bad in (str(len(cloud)), str(len(cloud) + 5), "-3", "1e9", "x"):
+        path = tmp_path / f"bad_{bad}.ply"
+        write_ply(cloud, path, comments=[FAR_FIELD_COMMENT.format(bad)])
+        assert "far_field" not in sio.load(path).meta

@@ -483,8 +483,9 @@ def test_reconstruct_holdout_keeps_held_out_photos_out_of_the_scene(tmp_path: Pa
     res3 = reconstruct(sorted(black.iterdir()), ReconstructOptions(**{**opts, "holdout": 0}))
     assert not res3.held_out and len(res3.depths) == 9
     assert len(res3.cloud) != len(res.cloud) or not np.array_equal(res3.cloud.sh0, res.cloud.sh0)
-    with pytest.raises(ValueError, match="holdout"):
-        ReconstructOptions(holdout=1).check()
+    for bad in (1, -3):  # one message for every refused value (-3 said ">= 0", then 1 ">= 2")
+        with pytest.raises(ValueError, match=r"--holdout must be 0 \(off\) or >= 2, got"):
+            ReconstructOptions(holdout=bad).check()
 
 
 @pytest.mark.gl

@@ -177,8 +177,9 @@ def continue_ground(
         sh0=rgb_to_sh0(rgb.astype(np.float32)),
         shN=np.zeros((m, cloud.shN.shape[1], 3), np.float32),
     )
-    out = GaussianCloud.concatenate([cloud, fill])
-    out.meta = dict(cloud.meta)
+    from .sky import append_splats
+
+    out = append_splats(cloud, fill, far=False)  # before a marked far field, not in it
     log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
     return out, m
 

@@ -929,7 +929,8 @@ def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:
         a("means"), a("scales"), q, a("opacities"), a("sh0"), a("shN").reshape(len(q), k_rest, 3)
     )
     out.meta = dict(src.meta)
-    # densification and pruning reorder splats: 'the last M are sky' no longer holds
-    # (the viewer tells far-field splats by distance as well)
-    out.meta.pop("far_field", None)
-    return out
+    # densification and pruning reorder splats: 'the last M are sky' is found again from
+    # the sky sphere's centre and radius (dropped when they were not recorded)
+    from .sky import mark_far_field
+
+    return mark_far_field(out)

@@ -181,6 +181,9 @@ class ReconstructOptions(GeneratorOptions):
 
     def check(self) -> None:
         """Options in range, and intrinsics four finite numbers with fx, fy > 0."""
+        if isinstance(self.holdout, int) and (self.holdout < 0 or self.holdout == 1):
+            # one message for every value it refuses (-3 said ">= 0", then 1 said ">= 2")
+            raise OptionsError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
         super().check()
         if self.intrinsics is not None:
             if (
@@ -191,8 +194,6 @@ class ReconstructOptions(GeneratorOptions):
                 raise OptionsError(
                     "intrinsics must be four finite numbers fx,fy,cx,cy, fx and fy > 0"
                 )
-        if self.holdout == 1:
-            raise OptionsError(f"--holdout must be 0 (off) or >= 2, got {self.holdout}")
 
     def refine_budget(self, elapsed: float) -> tuple[float, str]:
         """(seconds, why) for the optimisation after `elapsed` s of earlier stages:

@@ -38,7 +38,7 @@ from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
 from .plan import plan_stages
 from .ray_fill import fill_depthless
-from .sky import add_sky
+from .sky import add_sky, transform_far_field
 
 
 @dataclass
@@ -276,6 +276,7 @@ def _run(
     s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
+    transform_far_field(cloud.meta, s, r, t)
     cams_w: dict[str, Camera] = {
         n: align.transform_camera(c, s, r, t) for n, c in res.cameras.items()
     }

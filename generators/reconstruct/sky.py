@@ -319,7 +319,70 @@ def add_sky(
         return out
     out = GaussianCloud.concatenate([cloud, sky_cloud(sky)])
     out.meta = dict(cloud.meta)
-    out.meta["far_field"] = {"count": int(len(sky.points)), "kind": "sky sphere"}
+    out.meta["far_field"] = {
+        "count": int(len(sky.points)),
+        "kind": "sky sphere",
+        "center": [float(v) for v in sky.center],
+        "radius": float(sky.radius),
+    }
+    return out
+
+
+#: after optimisation, splats at least this share of the sky sphere's radius from its
+#: centre are its (an optimised sky splat moves a little; the scene is far inside)
+ON_SKY_SPHERE = 0.75
+
+
+def transform_far_field(meta: dict, scale: float, rot: np.ndarray, trans: np.ndarray) -> None:
+    """Move a `meta["far_field"]` sphere (centre, radius) by x -> scale · rot @ x + trans,
+    in place, as the cloud it describes was moved."""
+    far = meta.get("far_field")
+    if isinstance(far, dict) and "center" in far and "radius" in far:
+        c = scale * np.asarray(rot, np.float64) @ np.asarray(far["center"], np.float64) + trans
+        meta["far_field"] = {
+            **far,
+            "center": [float(v) for v in c],
+            "radius": float(scale * far["radius"]),
+        }
+
+
+def mark_far_field(cloud: GaussianCloud) -> GaussianCloud:
+    """`cloud` with its sky-sphere splats last and `meta["far_field"]["count"]` counting
+    them again, found by distance from the sphere's recorded centre (ON_SKY_SPHERE × its
+    radius or more): optimisation clones, splits and prunes, so 'the last M' no longer
+    held and the marker was dropped; then `export --no-far-field` kept the sphere whenever
+    it lay within FAR_FIELD_FACTOR × the scene's median distance (a drone capture's sky).
+    Without a recorded sphere the marker is dropped."""
+    far = cloud.meta.get("far_field")
+    out_meta = dict(cloud.meta)
+    if not (isinstance(far, dict) and "center" in far and "radius" in far):
+        out_meta.pop("far_field", None)
+        cloud.meta = out_meta
+        return cloud
+    d = np.linalg.norm(cloud.means.astype(np.float64) - np.asarray(far["center"]), axis=1)
+    is_far = d >= ON_SKY_SPHERE * float(far["radius"])
+    order = np.concatenate([np.flatnonzero(~is_far), np.flatnonzero(is_far)])
+    out = cloud.subset(order) if is_far.any() else cloud
+    out.meta = out_meta
+    out.meta["far_field"] = {**far, "count": int(is_far.sum())}
+    return out
+
+
+def append_splats(cloud: GaussianCloud, extra: GaussianCloud, far: bool) -> GaussianCloud:
+    """`cloud` with `extra` added, keeping `meta["far_field"]` true: far-field splats
+    (`far`) go last and are counted, others go before the far field."""
+    mark = cloud.meta.get("far_field")
+    count = int(mark.get("count", 0)) if isinstance(mark, dict) else 0
+    n = len(cloud)
+    if far or not (0 < count <= n):
+        out = GaussianCloud.concatenate([cloud, extra])
+    else:
+        out = GaussianCloud.concatenate(
+            [cloud.subset(slice(0, n - count)), extra, cloud.subset(slice(n - count, n))]
+        )
+    out.meta = dict(cloud.meta)
+    if isinstance(mark, dict) and far:
+        out.meta["far_field"] = {**mark, "count": count + len(extra)}
     return out
 
 

@@ -284,8 +284,9 @@ def complete_sky(
         sh0=rgb_to_sh0(fill[todo].astype(np.float32)),
         shN=np.zeros((m, cloud.shN.shape[1], 3), np.float32),
     )
-    out = GaussianCloud.concatenate([cloud, dome])
-    out.meta = dict(cloud.meta)
+    from .sky import append_splats
+
+    out = append_splats(cloud, dome, far=True)
     info = DomeInfo(n_seen, m, radius)
     log.info(
         "sky dome: %d splats continue the sky of %d seen directions (radius %.3g)",

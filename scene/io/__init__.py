@@ -387,11 +387,30 @@ def world_of(obj: Any, name: str = "scene", path: str | Path | None = None) -> A
     return world
 
 
+def _writable_names(kind: str | None) -> str:
+    """The writable formats by extension, for messages: those of `kind` ("cloud" or
+    "mesh"), else both, grouped ("splats: .ply, .spz ...; meshes: .glb ...")."""
+
+    def of(k: str) -> str:
+        names = [
+            f.extensions[0] if f.extensions else ".ply"  # mesh_ply: a mesh's .ply
+            for f in FORMATS.values()
+            if f.encoder and f.kind == k
+        ]
+        return ", ".join(dict.fromkeys(names))
+
+    if kind is not None:
+        return f"one of {of(kind)}"
+    return f"splats as one of {of('cloud')}; meshes as one of {of('mesh')}"
+
+
 def output_format(path: str | Path, format: str | None = None, obj: object = None) -> str:
     """The registry name a writer would use for `path` (explicit `format` first, then the
     name); a Mesh asked to be "ply" is "mesh_ply". Raises ValueError naming the choices."""
     fmt = format.lower().lstrip(".") if format else format_for_path(path)
     writable = [n for n, f in FORMATS.items() if f.encoder]
+    kinds = {GaussianCloud: "cloud", Mesh: "mesh"}
+    kind = next((k for t, k in kinds.items() if isinstance(obj, t)), None)
     if str(path) and Path(path).is_dir():  # ("" names no file: `write_to` a stream)
         raise ValueError(
             f"{path} is a folder; name the file to write (e.g. {Path(path) / 'scene.ply'})"
@@ -407,7 +426,7 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if FORMATS[fmt].encoder is None:
         raise ValueError(
-            f"writing {fmt} is not supported (read only); write one of {', '.join(writable)}"
+            f"writing {fmt} is not supported (read only); write {_writable_names(kind)}"
         )
     return fmt
 

@@ -64,6 +64,31 @@ def is_antialiased_header(header: PlyHeader) -> bool:
     return any(c.replace(" ", "").lower() == "splatrendermode:mip" for c in header.comments)
 
 
+#: the header comment that says a scene's last N splats are its far field (a
+#: reconstruction's sky sphere, `meta["far_field"]`); other tools ignore it
+FAR_FIELD_COMMENT = "Wander far_field: last {} splats"
+
+
+def far_field_count(header: PlyHeader, n: int) -> int:
+    """N from a `FAR_FIELD_COMMENT` in the header, when 0 < N < n (else 0: absent or not
+    believable, a crafted file gets no say)."""
+    head, _, tail = FAR_FIELD_COMMENT.partition("{}")
+    for c in header.comments:
+        c = c.strip()
+        if c.startswith(head) and c.endswith(tail):
+            num = c[len(head) : len(c) - len(tail)].strip()
+            if num.isdigit() and 0 < int(num) < n:
+                return int(num)
+    return 0
+
+
+def _with_far_field(cloud: GaussianCloud, header: PlyHeader) -> GaussianCloud:
+    count = far_field_count(header, len(cloud))
+    if count:
+        cloud.meta["far_field"] = {"count": count}
+    return cloud
+
+
 def is_compressed_header(header: PlyHeader) -> bool:
     """True for PlayCanvas / SuperSplat compressed PLY (chunk element + packed_position)."""
     v = header.element("vertex")
@@ -109,7 +134,7 @@ def read_ply(path: str | Path) -> GaussianCloud | Mesh:
         cloud = _splats_from_table(table, names, path, vertex)
         if is_antialiased_header(header):
             cloud.meta["antialiased"] = True
-        return finish_cloud(cloud, path, "ply")
+        return finish_cloud(_with_far_field(cloud, header), path, "ply")
     if not {"x", "y", "z"} <= names:
         raise SceneFormatError(path, "PLY vertices have no x, y, z positions")
     table = _VertexTable(path, header, vertex, size)
@@ -541,7 +566,8 @@ def encode_ply(
     Writes to an open binary file `fh` (a temp file, a zip member...). Properties:
     x y z nx ny nz f_dc_0..2 f_rest_0..3K-1 (channel-major) opacity scale_0..2 rot_0..3
     (w x y z), one float32 each. `comment SplatRenderMode: mip` marks an antialiased
-    cloud (`meta["antialiased"]`); `comments` adds more header comments (one line each).
+    cloud (`meta["antialiased"]`), FAR_FIELD_COMMENT its far field (`meta["far_field"]`:
+    the last N splats); `comments` adds more header comments (one line each).
     Rows are written block by block from one reused buffer, so memory stays O(block).
     Raises SceneFormatError for an empty cloud, InvalidSceneError for NaN/inf values
     (check=False writes values as they are: a project keeps what its layer holds).
@@ -574,6 +600,10 @@ def ply_header(cloud: GaussianCloud, comments: Sequence[str] = ()) -> bytes:
     header = ["ply", "format binary_little_endian 1.0"]
     if cloud.meta.get("antialiased"):
         header.append(f"comment {AA_COMMENT}")
+    far = cloud.meta.get("far_field")
+    count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+    if 0 < count < len(cloud):
+        header.append("comment " + FAR_FIELD_COMMENT.format(count))
     for c in comments:
         header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
     header.append(f"element vertex {len(cloud)}")
@@ -701,6 +731,7 @@ def _layer_cloud(
         arrays["shN"] = np.zeros((t.n, 0, 3), np.float32)
     arrays["opacities"] = arrays["opacities"].reshape(-1)
     try:
-        return GaussianCloud(**arrays, meta={"antialiased": True} if aa else {})
+        cloud = GaussianCloud(**arrays, meta={"antialiased": True} if aa else {})
+        return _with_far_field(cloud, header)
     except InvalidSceneError as exc:
         raise SceneFormatError(source, str(exc)) from None
