@@ -147,6 +147,12 @@ def _num(v: Any) -> float | None:
     return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None
 
 
+def _printable(value: Any, limit: int) -> str:
+    """`value` as one line of at most `limit` printable characters ("" for None)."""
+    text = "" if value is None else str(value)
+    return "".join(c if c.isprintable() else " " for c in text)[:limit]
+
+
 def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
     """A reconstruction report (`reconstruct`'s SCENE_report.json): photos registered,
     held out, splats, capture type, stage times and the optimisation's figures."""
@@ -165,6 +171,9 @@ def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
         "photos": len(photos),
         "registered": _num(data.get("registered")),
         "held_out": [str(h)[:200] for h in held],
+        # where the photos and their COLMAP model are (evaluate finds them from here)
+        "photos_folder": _printable(data.get("photos_folder"), 400),
+        "cameras_folder": _printable(data.get("cameras_folder"), 400),
         "capture": str(cap.get("type", "?"))[:40],
         "stage_seconds": {str(k)[:40]: _num(v) for k, v in stages.items() if _num(v) is not None},
         # what many photos cut from the earlier stages' sizes (`plan.StagePlan`), if anything
@@ -191,6 +200,10 @@ def print_report(info: dict[str, Any]) -> None:
         f"photos:    {n(info['registered'])} of {info['photos']} registered; capture "
         f"{info['capture']}"
     )
+    if info.get("photos_folder"):
+        print(f"  from:    {info['photos_folder']}")
+    if info.get("cameras_folder"):
+        print(f"cameras:   {info['cameras_folder']} (COLMAP model of the photos)")
     if info["held_out"]:
         print(f"held out:  {', '.join(info['held_out'])} (`evaluate` scores them apart)")
     if info["stage_seconds"]:
