@@ -185,14 +185,13 @@ class GaussianCloud:
         if isinstance(idx, np.ndarray) and idx.dtype == bool and idx.shape != (len(self),):
             raise InvalidSceneError(f"mask has shape {idx.shape}, expected ({len(self)},)")
         meta = dict(self.meta)
-        far = meta.get("far_field")
-        count = int(far.get("count", 0)) if isinstance(far, dict) else 0
-        if 0 < count <= len(self):
+        count = self.far_field_marked()
+        if count:
             picked = np.arange(len(self))[idx]
             is_far = picked >= len(self) - count
             k = int(is_far.sum())
             if k and is_far[len(picked) - k :].all():
-                meta["far_field"] = {**far, "count": k}
+                meta["far_field"] = {**meta["far_field"], "count": k}
             else:
                 meta.pop("far_field")
         return GaussianCloud(
@@ -237,9 +236,8 @@ class GaussianCloud:
         cat = np.concatenate
         meta = dict(clouds[0].meta)
         meta.pop("far_field", None)
-        last = clouds[-1].meta.get("far_field") if isinstance(clouds[-1].meta, dict) else None
-        if isinstance(last, dict) and int(last.get("count", 0)) > 0:
-            meta["far_field"] = dict(last)
+        if clouds[-1].far_field_marked():
+            meta["far_field"] = dict(clouds[-1].meta["far_field"])
         return GaussianCloud(
             cat([c.means for c in parts]),
             cat([c.scales for c in parts]),
@@ -257,6 +255,14 @@ class GaussianCloud:
             raise InvalidSceneError("an empty cloud has no bounds")
         return self.means.min(0), self.means.max(0)
 
+    def far_field_marked(self) -> int:
+        """How many splats `meta["far_field"]["count"]` marks as the far field (the last
+        ones: a reconstruction's sky sphere), 0 without a marker or with one that does not
+        fit this cloud."""
+        far = self.meta.get("far_field") if isinstance(self.meta, dict) else None
+        count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+        return count if 0 < count <= len(self) else 0
+
     def near_field_mask(self) -> np.ndarray:
         """(N,) bool: splats that belong to the scene proper, False for the far field:
         the last `meta["far_field"]["count"]` splats when a reconstruction marked them, and
@@ -264,8 +270,7 @@ class GaussianCloud:
         centre (which also finds a sky sphere after the marker was lost in a saved file).
         Clouds of fewer than 16 near splats keep everything."""
         keep = np.ones(len(self), bool)
-        far = self.meta.get("far_field") if isinstance(self.meta, dict) else None
-        count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+        count = self.far_field_marked()
         if 0 < count < len(self):
             keep[len(self) - count :] = False
         if keep.sum() >= 16:

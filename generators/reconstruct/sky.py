@@ -354,11 +354,10 @@ def mark_far_field(cloud: GaussianCloud) -> GaussianCloud:
     it lay within FAR_FIELD_FACTOR × the scene's median distance (a drone capture's sky).
     Without a recorded sphere the marker is dropped."""
     far = cloud.meta.get("far_field")
-    out_meta = dict(cloud.meta)
     if not (isinstance(far, dict) and "center" in far and "radius" in far):
-        out_meta.pop("far_field", None)
-        cloud.meta = out_meta
+        cloud.meta.pop("far_field", None)
         return cloud
+    out_meta = dict(cloud.meta)
     d = np.linalg.norm(cloud.means.astype(np.float64) - np.asarray(far["center"]), axis=1)
     is_far = d >= ON_SKY_SPHERE * float(far["radius"])
     order = np.concatenate([np.flatnonzero(~is_far), np.flatnonzero(is_far)])
@@ -372,9 +371,9 @@ def append_splats(cloud: GaussianCloud, extra: GaussianCloud, far: bool) -> Gaus
     """`cloud` with `extra` added, keeping `meta["far_field"]` true: far-field splats
     (`far`) go last and are counted, others go before the far field."""
     mark = cloud.meta.get("far_field")
-    count = int(mark.get("count", 0)) if isinstance(mark, dict) else 0
+    count = cloud.far_field_marked()
     n = len(cloud)
-    if far or not (0 < count <= n):
+    if far or not count:
         out = GaussianCloud.concatenate([cloud, extra])
     else:
         out = GaussianCloud.concatenate(
@@ -389,7 +388,7 @@ def append_splats(cloud: GaussianCloud, extra: GaussianCloud, far: bool) -> Gaus
 def far_field_mask(cloud: GaussianCloud) -> np.ndarray:
     """(N,) bool: the splats `add_sky` appended (from `meta["far_field"]`; all False if none)."""
     m = np.zeros(len(cloud), bool)
-    count = int(cloud.meta.get("far_field", {}).get("count", 0))
-    if 0 < count <= len(cloud):
+    count = cloud.far_field_marked()
+    if count:
         m[len(cloud) - count :] = True
     return m

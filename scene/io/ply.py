@@ -600,8 +600,7 @@ def ply_header(cloud: GaussianCloud, comments: Sequence[str] = ()) -> bytes:
     header = ["ply", "format binary_little_endian 1.0"]
     if cloud.meta.get("antialiased"):
         header.append(f"comment {AA_COMMENT}")
-    far = cloud.meta.get("far_field")
-    count = int(far.get("count", 0)) if isinstance(far, dict) else 0
+    count = cloud.far_field_marked()
     if 0 < count < len(cloud):
         header.append("comment " + FAR_FIELD_COMMENT.format(count))
     for c in comments:
