@@ -115,8 +115,7 @@ def outpaint_classical(
     labels_t = _classify_known(img_t, known_t)
     cancel.check()
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
-    up_all = known_t & (labels_t == UPRIGHT)
-    far_upright = _far_upright(img_t, up_all, upper)
+    foliage = _foliage(img_t, known_t & (labels_t == UPRIGHT), upper)
     layout = estimate_layout(labels_t, known_t, upper)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
@@ -132,7 +131,7 @@ def outpaint_classical(
     near_s, handover_s = _near_weights(onehot_s, known_s, upper, cover_s, share_s)
     weights_s = _mix_layout(near_s, cover_s, handover_s)  # {class: (hs, ws)}
     colours_s = _class_colours(
-        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout, far_upright
+        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout, foliage
     )
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -153,7 +152,7 @@ def outpaint_classical(
             continue
         col_t = _resize_wrap(colours_s[c], ht, wt)
         tex, size = _class_texture(
-            img_t, known_t, labels_t, c, noise, indoor=upper == CEILING, upright=far_upright
+            img_t, known_t, labels_t, c, noise, indoor=upper == CEILING, foliage=foliage
         )
         exemplars[_NAMES[c]] = size
         fill += w_t[..., None] * (col_t + tex)
@@ -222,9 +221,7 @@ def outpaint_classical(
                 "exemplars": exemplars,
                 "layout": layout.as_dict(),
                 "far_upright": (
-                    "foliage in the photo"
-                    if far_upright is not up_all
-                    else "the photo's upright things"
+                    "foliage in the photo" if foliage is not None else "the photo's upright things"
                 ),
             }
         )
@@ -484,21 +481,19 @@ def _layout_share(known: np.ndarray) -> np.ndarray:
     return _smoothstep(LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG, dist)
 
 
-def _far_upright(img_t: np.ndarray, upright: np.ndarray, upper: int) -> np.ndarray:
-    """The photo's pixels (ht, wt) bool the far skyline's colour and grain come from.
+def _foliage(img_t: np.ndarray, upright: np.ndarray, upper: int) -> np.ndarray | None:
+    """The photo's foliage pixels (ht, wt) bool the far skyline's colour and grain come
+    from instead of all its upright pixels `upright`, or None.
 
-    Outdoors, when 3 % of the photo's upright pixels (at least 64) look like
-    foliage (`classes.vegetation_like`), those: the skyline that goes round the invented
-    part is a treeline, and a castle's or a street's facade as its exemplar drew grey,
-    jagged rock (Sceaux, photos 100_7104 and 100_7109). Otherwise, and indoors, all of
-    `upright` (the walls carry on the photo's walls)."""
+    Outdoors, when 3 % of the photo's upright pixels (at least 64) look like foliage
+    (`classes.vegetation_like`): the skyline that goes round the invented part is a
+    treeline, and a castle's or a street's facade as its exemplar drew grey, jagged rock
+    (Sceaux, photos 100_7104 and 100_7109). None otherwise, and indoors (the walls carry
+    on the photo's walls)."""
     if upper != SKY:
-        return upright
+        return None
     veg = upright & vegetation_like(img_t)
-    n_up = int(upright.sum())
-    if int(veg.sum()) >= max(64, 0.03 * n_up):
-        return veg
-    return upright
+    return veg if int(veg.sum()) >= max(64, 0.03 * int(upright.sum())) else None
 
 
 def _class_colours(
@@ -511,12 +506,12 @@ def _class_colours(
     labels_t: np.ndarray,
     share: np.ndarray,
     layout: Layout | None = None,
-    far_upright: np.ndarray | None = None,
+    foliage: np.ndarray | None = None,
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
     background colour (indoors by height on the wall, `_wall_profile`; outdoors that of
-    `far_upright` (ht, wt) bool, `_far_upright`, when given), the far skyline a little of
+    its `foliage` (ht, wt) bool, `_foliage`, when given), the far skyline a little of
     the sky's, a ceiling a light tint."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
@@ -536,7 +531,7 @@ def _class_colours(
     # far from the photo the walls take the colour of the photo's background, not of
     # its subject: upright pixels weighted towards the photo's edges (a red motorcycle in
     # the middle of a garage does not paint the garage red)
-    up_t = known_t & (labels_t == UPRIGHT) if far_upright is None else far_upright
+    up_t = known_t & (labels_t == UPRIGHT) if foliage is None else foliage
     wall = _border_mean(img_t, up_t, sideways=upper == SKY)
     if wall is not None and layout is not None and layout.indoor:
         prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout, wall)
@@ -652,20 +647,20 @@ def _class_texture(
     c: int,
     noise: np.ndarray,
     indoor: bool = False,
-    upright: np.ndarray | None = None,
+    foliage: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int | None]:
     """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it
-    (for UPRIGHT, of `upright` (ht, wt) bool when given: `_far_upright`); indoors the walls
+    (for UPRIGHT, of `foliage` (ht, wt) bool when given: `_foliage`); indoors the walls
     get half the grain (painted walls, not sandpaper)."""
     from .texture import adsn_texture, best_window
 
     ht, wt = known_t.shape
     src = UPRIGHT if c == CEILING else c
     masks = [known_t & (labels_t == src)]
-    if src == UPRIGHT and upright is not None and not np.array_equal(upright, masks[0]):
+    if src == UPRIGHT and foliage is not None:
         # foliage first; scattered foliage pixels (dark leaves in shade are no green)
         # may hold no window of it: then the grain of all upright things, the colour stays
-        masks.insert(0, upright)
+        masks.insert(0, foliage)
     import cv2
 
     lum = img_t @ np.array([0.299, 0.587, 0.114], np.float32)
