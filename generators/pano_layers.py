@@ -57,6 +57,7 @@ INDOOR_CONTACT_RATIO = 2.5  # ... and farther ones only up to this times their m
 SKY_EDGE_DEG = 2.5  # how far the sky may grow down into the class map's coarse skyline
 SKY_EDGE_CLOSE = 0.5  # ... into pixels at most this fraction as far from the sky's colour
 SKY_EDGE_MAX = 0.15  # ... and at most this far (RGB distance, 0..1 units)
+CONTINUE_SPAN_DEG = 40.0  # unseen columns' contacts reach their target over this
 SKY_ISLAND_DEG = 2.0  # non-sky specks inside the sky up to this size (side of a square) are sky
 SKY_ISLAND_COLOUR = 0.1  # ... when no pixel is further (RGB 0..1) from the sky around them
 SKY_ISLAND_RING = 3  # ... measured over this many pixels around them
@@ -556,14 +557,22 @@ def layered_depth(
     if known is not None and photo_cols.any() and not photo_cols.all():
         # outdoors nothing says the unseen surroundings are near: they continue to the
         # far field (no invented wall standing against the sky close by)
+        span = CONTINUE_SPAN_DEG
         if indoor:
             # the invented room is a box with planar walls (half-width `radius`, square
             # to the photo's view): straight creases, no fisheye bowl of a cylinder
             lon, _ = pano_lonlat(H)
             target = (room_radius or radius) / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+            if room_radius is not None:
+                # the outpainting painted this box's creases from LAYOUT_FAR_DEG beyond the
+                # photo on: the walls reach it as soon, or its painted floor, nearer than
+                # a slowly continued wall, stands up on that wall as a ramp beside the photo
+                from generators.panorama.outpaint_classical import LAYOUT_FAR_DEG
+
+                span = LAYOUT_FAR_DEG
         else:
             target = far
-        contact = _continue_contacts(contact, photo_cols, target)
+        contact = _continue_contacts(contact, photo_cols, target, span)
     c = np.maximum(np.cos(lat), 1e-6)
     s = np.sin(lat)
     floor = np.where(lat < 0, eye_height / np.maximum(-s, 1e-6), np.inf)

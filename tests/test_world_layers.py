@@ -119,6 +119,36 @@ def test_invented_room_is_a_box_with_shaded_creases() -> None:
     assert abs(left - right) > 0.02
 
 
+def test_the_painted_floor_beside_the_photo_lies_on_the_floor_not_up_a_wall() -> None:
+    """The outpainting paints its box room's floor crease from a few degrees beyond the
+    photo on; the invented walls stand there as soon, so the painted floor between the
+    photo's nearer wall and the box lies flat. Continued slowly (over 40 degrees) from the
+    photo's edge, the walls stood nearer than the painted crease and its floor rose up them
+    as a ramp beside the photo (the office photo: 1,409 floor pixels, a band up to 8 degrees
+    high)."""
+    H = 256
+    lat = _lat_deg(H)
+    lon, _ = pano_lonlat(H)
+    lon_deg = np.degrees(lon)[None, :] * np.ones((H, 1))
+    eye, near, room = 1.6, 2.2, 4.0  # the photo's wall at 2.2 m, the box's half-width 4 m
+    m = np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))[None, :]
+    photo = np.abs(lon_deg) <= 30
+    box = -np.degrees(np.arctan(eye * m / room))
+    crease = np.where(photo, -np.degrees(np.arctan(eye / near)), box)
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < crease] = GROUND
+    cls[lat > 40] = 3  # ceiling
+    known = (photo & (lat > -40) & (lat < 25)).astype(np.float32)
+    L = layered_depth(
+        cls, eye_height=eye, radius=room, far=8.0, sky_radius=30.0, known=known, room_radius=room
+    )
+    floor = eye / np.sin(np.radians(np.maximum(-lat, 1e-3)))
+    beside = (known < 0.5) & (cls == GROUND) & (lat < -1) & (np.abs(lon_deg) < 70)
+    off = beside & (L.depth < floor / 1.05)
+    assert beside.sum() > 1000
+    assert off.sum() / beside.sum() < 0.01, off.sum() / beside.sum()
+
+
 def test_indoors_floor_coloured_panelling_does_not_push_its_wall_to_the_far_field() -> None:
     """A room (no sky) whose walls stand 4-5 m away, but in two stretches the wood
     panelling is classed as ground up to the horizon: those columns keep the room's
