@@ -307,3 +307,35 @@ def test_the_far_skyline_is_a_treeline_when_the_photo_shows_foliage() -> None:
         else:
             assert info["far_upright"] == "the photo's upright things"
             assert exg < 0.1, c
+
+
+def test_the_invented_ground_continues_each_side_of_the_photo_at_its_own_distance() -> None:
+    """Outdoors, the ground beside the photo carries on the ground at the photo's edge on
+    that side and at that elevation (a distance, on level ground): grass left of the photo,
+    gravel right of it, each sunlit far off and shaded near the eye, as in the photo.
+    One smooth fill of the whole ground gave every side the same mixture (Sceaux 100_7100:
+    the shade's blue-grey beside the sunlit court)."""
+    rng = np.random.default_rng(5)
+    L, A = _grid()
+    known = (np.abs(L) < 30) & (A > -35) & (A < 25)
+    grass = np.array([0.2, 0.42, 0.14], np.float32)
+    gravel = np.array([0.62, 0.58, 0.52], np.float32)
+    img = np.broadcast_to(SKY, (H, 2 * H, 3)).copy()
+    img[np.broadcast_to((A > -4) & (A < 8), (H, 2 * H))] = (0.15, 0.25, 0.1)  # trees
+    ground = np.broadcast_to(A <= -4, (H, 2 * H))
+    side = np.where(np.broadcast_to(L < 0, (H, 2 * H))[..., None], grass, gravel)
+    light = np.where(np.broadcast_to(A > -14, (H, 2 * H)), 1.25, 0.6)[..., None]  # sun, shade
+    img = np.where(ground[..., None], side * light, img)
+    img = img + 0.02 * rng.standard_normal((H, 2 * H, 3))
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    info: dict = {}
+    out = outpaint_classical(pano, known.astype(np.float32), seed=0, info=info)
+    assert info["upper"] == "sky"
+    blur = cv2.GaussianBlur(out, (0, 0), 4)  # the colour, not the grain
+    for lon, colour in ((-50.0, grass), (50.0, gravel)):  # 20° beyond each edge
+        col = int(np.argmin(np.abs(L[0] - lon)))
+        for elev, shade in ((-9.0, 1.25), (-25.0, 0.6)):
+            row = int(np.argmin(np.abs(A[:, 0] - elev)))
+            got = blur[row, col]
+            want = np.clip(colour * shade, 0, 1)
+            assert np.abs(got - want).max() < 0.1, (lon, elev, got, want)

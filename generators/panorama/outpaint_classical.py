@@ -541,6 +541,10 @@ def _class_colours(
             wall = np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1)
     if wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
+    if upper == SKY:
+        ground = _ground_field(img_t, known_t & (labels_t == GROUND), (h, w))
+        if ground is not None:
+            out[GROUND] = out[GROUND] * (1 - share[..., None]) + ground * share[..., None]
     # sky: deepen towards the zenith (clear-sky gradient), from its colour at the horizon
     sky_mean = out[SKY][lat[:, 0, 0] > 0].reshape(-1, 3).mean(0) if (lat > 0).any() else top_c
     if upper == SKY:
@@ -616,6 +620,63 @@ def _wall_profile(
     c = c[ok] / np.maximum(wsm[ok], 1e-9)[:, None]
     c = (2.0 / 3.0) * c + (1.0 / 3.0) * np.asarray(mean, np.float64)
     return centres[ok], c.astype(np.float32)
+
+
+def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
+    """The ground's colour (h, w, 3) on an equirect grid of `shape` (h, w), continuing the
+    photo's ground by elevation from each of its sides. On level ground an elevation is a
+    distance (e / tan(−lat)), so the sunlit gravel far off and the shade at the
+    photographer's feet carry on round the view each at its own distance, and beside each
+    edge of the photo the invented ground is that edge's ground: one mean for the whole
+    ground was neither (Sceaux 100_7100: a tree's blue-grey shade all round, a slab's edge
+    beside the sunlit court).
+
+    img (ht, 2ht, 3) and sel (ht, 2ht) bool: the photo's ground pixels on the equirect
+    grid. Each side's profile averages, per row, the ground pixels in the outer quarter of
+    the photo's ground columns on that side, smoothed over 1.5 % of the height; elevations
+    outside the rows it has take the nearest row's colour. Between the sides the two
+    profiles mix by longitude, half and half opposite the photo. None with ground in under
+    8 columns, a side with under 3 rows of it, or a photo region that wraps round.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    ht, wt = sel.shape
+    cols = np.nonzero(sel.any(0))[0]
+    if len(cols) < 8 or cols[-1] - cols[0] > wt // 2:
+        return None
+    c0, c1 = int(cols[0]), int(cols[-1])
+    quarter = max(2, (c1 - c0 + 1) // 4)
+    _, lat_t = pano_lonlat(ht, wt)
+    sigma = max(1.0, 0.015 * ht)
+    profiles = []
+    for lo, hi in ((c0, c0 + quarter), (c1 - quarter + 1, c1 + 1)):
+        m = np.zeros_like(sel)
+        m[:, lo:hi] = sel[:, lo:hi]
+        n = m.sum(1)
+        ok = n >= 2
+        if ok.sum() < 3:
+            return None
+        csum = np.einsum("hw,hwc->hc", m.astype(np.float64), img.astype(np.float64))
+        num = gaussian_filter1d(np.where(ok[:, None], csum, 0.0), sigma, axis=0, mode="nearest")
+        den = gaussian_filter1d(np.where(ok, n, 0).astype(np.float64), sigma, mode="nearest")
+        rows = np.nonzero(ok)[0]
+        profiles.append((-lat_t[rows], num[rows] / np.maximum(den[rows, None], 1e-12)))
+    h, w = shape
+    lon, lat = pano_lonlat(h, w)
+    # the two sides' profiles on this grid's rows (np.interp needs rising x: −elevation)
+    left, right = (
+        np.stack([np.interp(-lat, x, c[:, k]) for k in range(3)], -1) for x, c in profiles
+    )
+    # longitude from each edge outwards (wrapped), as fractions of the way round
+    lon_t, _ = pano_lonlat(ht, wt)
+    a0, a1 = float(lon_t[c0]), float(lon_t[c1])
+    dl = ((a0 - lon) % (2 * np.pi)) / (2 * np.pi)  # going left from the left edge
+    dr = ((lon - a1) % (2 * np.pi)) / (2 * np.pi)  # going right from the right edge
+    t = dl / np.maximum(dl + dr, 1e-9)
+    inside = dl + dr > 1.0  # the photo's own columns (both ways round pass the photo)
+    span = max((a1 - a0) % (2 * np.pi), 1e-9)
+    t = np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)[None, :, None]
+    return ((1 - t) * left[:, None] + t * right[:, None]).astype(np.float32)
 
 
 def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
