@@ -357,6 +357,12 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
     )
 
 
+#: without EXIF, a focal length moved further than this (relative) from SfM's guess ...
+FOCAL_DOUBT = 0.15
+#: ... by fewer registered photos than this is worth a warning
+FOCAL_FEW = 8
+
+
 def _print_focal_prior(prior: dict, total: int = 0) -> None:
     """Say where SfM's focal length started (it refines it from there); `total` photos
     were given (the EXIF ones may be fewer: a mixed folder)."""
@@ -370,10 +376,20 @@ def _print_focal_prior(prior: dict, total: int = 0) -> None:
             f"({prior['fov_x_deg']:.1f}° across); {how}"
         )
     elif src == "default":
+        got = f" to {prior['fov_x_deg']:.1f}° across" if "fov_x_deg" in prior else ""
         print(
-            "focal length: no photo records one (EXIF); SfM started from its default guess "
-            "(1.2 x the long side, 45° across it) and refined it; --intrinsics gives it"
+            "focal length: no registered photo records one (EXIF); SfM started from its "
+            "default guess (1.2 x the long side, 45° across it) and refined it"
+            f"{got}; --intrinsics gives it"
         )
+        change, n = abs(float(prior.get("change", 0.0))), int(prior.get("registered", 0))
+        if change > FOCAL_DOUBT and n < FOCAL_FEW:
+            print(
+                f"warning: the focal length moved {100 * change:.0f} % from the guess with only "
+                f"{n} photos registered and none recording it; so few photos pin it down "
+                "poorly, and a wrong one bends and stretches the scene. If you know the "
+                "camera's, give it with --intrinsics fx,fy,cx,cy (pixels)"
+            )
 
 
 def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001

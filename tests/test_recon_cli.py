@@ -235,3 +235,38 @@ def test_the_focal_length_line_says_how_many_photos_had_it(capsys) -> None:
     assert "EXIF focal length of 5 of the 11 photos" in capsys.readouterr().out
     _print_focal_prior(prior, 5)
     assert "of 5 photos (52.6° across)" in capsys.readouterr().out
+
+
+def test_a_focal_length_few_photos_moved_far_from_the_guess_is_doubted(capsys) -> None:
+    """Without EXIF, 4 drone frames (3 unrelated photos left out) moved SfM's focal length
+    from 45° to 69.7° across (all 12 frames: 46.6°) and nothing said so. The record gives
+    what the guess became; the line says it, and warns when few photos moved it far."""
+    from types import SimpleNamespace
+
+    from cli.cmd_reconstruct import _print_focal_prior
+    from generators.reconstruct.options import ReconstructOptions
+    from generators.reconstruct.pipeline import _focal_prior_record
+    from scene.camera import Camera
+
+    def cams(n: int, fx: float) -> dict:
+        c = Camera.look_at((0, 0, 1), (0, 0, 0), fov_y_deg=40, width=640, height=360)
+        c.fx = c.fy = fx
+        return {f"f{i}.png": c for i in range(n)}
+
+    photos = [SimpleNamespace(focal_px=None, work_name=f"f{i}.png") for i in range(4)]
+    # three photos of another place with EXIF, not registered: they say nothing of these
+    photos += [SimpleNamespace(focal_px=900.0, work_name=f"other{i}.png") for i in range(3)]
+    few = _focal_prior_record(photos, ReconstructOptions(), "", cams(4, 459.0))
+    assert few["source"] == "default" and few["registered"] == 4
+    assert few["fov_x_deg"] == pytest.approx(69.8, abs=0.2)
+    assert few["change"] == pytest.approx(459 / 768 - 1, abs=1e-3)
+    _print_focal_prior(few, 7)
+    out = capsys.readouterr().out
+    assert "refined it to 69.8° across" in out
+    warn = [ln for ln in out.splitlines() if ln.startswith("warning:")]
+    assert len(warn) == 1 and "moved 40 %" in warn[0] and "only 4 photos" in warn[0]
+    # all twelve frames: a small move, no warning; nor for many photos moving it far
+    photos = [SimpleNamespace(focal_px=None, work_name=f"f{i}.png") for i in range(20)]
+    for n, fx in ((12, 745.0), (20, 459.0)):
+        _print_focal_prior(_focal_prior_record(photos, ReconstructOptions(), "", cams(n, fx)), n)
+        assert "warning" not in capsys.readouterr().out

@@ -397,23 +397,46 @@ def _run(
         held_out=sorted(held),
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
-        focal_prior=_focal_prior_record(photos, opts, res.focal),
+        focal_prior=_focal_prior_record(photos, opts, res.focal, res.cameras),
         working_sizes=plan.as_dict(),
     )
 
 
+#: SfM's starting focal length without a prior (COLMAP's default), × the long side
+DEFAULT_FOCAL_FACTOR = 1.2
+
+
 def _focal_prior_record(
-    photos: list[Photo], opts: ReconstructOptions, refined: str = ""
+    photos: list[Photo],
+    opts: ReconstructOptions,
+    refined: str = "",
+    cameras: dict[str, Camera] | None = None,
 ) -> dict[str, Any]:
     """Where SfM's focal length started (the report's `focal_prior`); `refined`: what
-    `sfm.refine_focal` made of an EXIF prior."""
+    `sfm.refine_focal` made of an EXIF prior. `cameras`: the registered ones (work
+    names); only their photos' EXIF counts, and without any they give what SfM made of
+    its default guess: `fov_x_deg` (median across the
+    photos), `change` (relative, of the focal length) and `registered`."""
     if opts.colmap_dir is not None:
         return {"source": "COLMAP model"}
     if opts.intrinsics is not None:
         return {"source": "option", "photos": len(photos)}
     with_f = [p for p in photos if p.focal_px]
+    if cameras:
+        # a folder mixing sets: what counts is whether the registered photos had one
+        with_f = [p for p in with_f if p.work_name in cameras]
     if not with_f:
-        return {"source": "default", "photos": 0}
+        out: dict[str, Any] = {"source": "default", "photos": 0}
+        if cameras:
+            cams = list(cameras.values())
+            fov = [2 * math.degrees(math.atan(0.5 * c.width / c.fx)) for c in cams]
+            change = [c.fx / (DEFAULT_FOCAL_FACTOR * max(c.width, c.height)) - 1.0 for c in cams]
+            out.update(
+                fov_x_deg=round(float(np.median(fov)), 2),
+                change=round(float(np.median(change)), 3),
+                registered=len(cams),
+            )
+        return out
     fov = [2 * math.degrees(math.atan(0.5 * p.size[0] / p.focal_px)) for p in with_f]
     return {
         "source": "EXIF",
