@@ -115,8 +115,11 @@ class Bookmark:
         return cls(cam.name, cam.position, yaw, pitch, cam.fov_y_deg, cam.fov_x_deg)
 
 
-#: a photo's view shows at least this share of the photo's width and of its height
-MIN_PHOTO_SHOWN = 0.85
+#: a photo's view shows at least this share of the photo's width and of its height (a
+#: 16:9 photo fills the app's default 1440×880 window, whose viewport is 1.43:1, beside
+#: the scene panel: at 0.85 it showed a band beyond the photo above and below it, where a
+#: reconstruction has only what no photo constrained, needles and specks)
+MIN_PHOTO_SHOWN = 0.78
 
 
 def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:

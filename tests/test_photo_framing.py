@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from scene.world import Bookmark, World, fit_fov_y
+from scene.world import MIN_PHOTO_SHOWN, Bookmark, World, fit_fov_y
 
 
 def _fov_x(fov_y: float, aspect: float) -> float:
@@ -27,7 +27,7 @@ def test_a_wider_window_narrows_the_view_to_the_photos_width() -> None:
     photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))  # 4:3
     wide = fit_fov_y(photo_fy, 65.0, 1.5)
     assert wide < photo_fy and _fov_x(wide, 1.5) == pytest.approx(65.0)  # nothing beside it
-    assert _shown(wide, 1.5, 65.0, photo_fy)[1] > 0.85
+    assert _shown(wide, 1.5, 65.0, photo_fy)[1] > MIN_PHOTO_SHOWN
     assert fit_fov_y(photo_fy, 65.0, 4 / 3) == pytest.approx(photo_fy)  # the photo's shape
     assert fit_fov_y(50.0, 0.0, 16 / 9) == 50.0  # no photo: as given
 
@@ -39,7 +39,19 @@ def test_a_window_of_a_very_different_shape_still_shows_most_of_the_photo(aspect
     photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(65.0) / 2) * 3 / 4))
     fy = fit_fov_y(photo_fy, 65.0, aspect)
     w, h = _shown(fy, aspect, 65.0, photo_fy)
-    assert min(w, h) == pytest.approx(0.85, abs=1e-6) and max(w, h) == 1.0
+    assert min(w, h) == pytest.approx(MIN_PHOTO_SHOWN, abs=1e-6) and max(w, h) == 1.0
+
+
+def test_a_wide_photo_fills_the_default_window_beside_the_scene_panel() -> None:
+    """A 16:9 drone frame opened in the default window (viewport 1172×822 beside the
+    scene panel) showed a band beyond the photo above and below it, where a
+    reconstruction has only unconstrained needles; the view now crops the photo's sides."""
+    aspect = 1172 / 822
+    photo_fx = 53.0
+    photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(photo_fx) / 2) * 9 / 16))
+    fy = fit_fov_y(photo_fy, photo_fx, aspect)
+    w, h = _shown(fy, aspect, photo_fx, photo_fy)
+    assert h == pytest.approx(1.0) and 0.78 < w < 0.82
 
 
 def test_the_navigator_keeps_framing_until_the_user_sets_a_field_of_view() -> None:
