@@ -98,6 +98,7 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
         "bad_out",
         "wide_pano",
         "tiny",
+        "tiny_pano",
         "one_pixel",
         "transparent",
     ],
@@ -109,6 +110,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     cv2.imwrite(str(wide), np.zeros((100, 400, 3), np.uint8))
     tiny = tmp_path / "tiny.png"  # made a 1.1M-splat world of one colour
     cv2.imwrite(str(tiny), np.full((8, 8, 3), 200, np.uint8))
+    tiny_pano = tmp_path / "tiny_pano.png"  # a world of scipy warnings, exit 0
+    cv2.imwrite(str(tiny_pano), np.full((10, 20, 3), 200, np.uint8))
     dot = tmp_path / "dot.png"  # refused by the image reader's own floor, with another limit
     cv2.imwrite(str(dot), np.full((1, 1, 3), 200, np.uint8))
     clear = tmp_path / "clear.png"  # "the panorama has no known pixels", no file named
@@ -143,6 +146,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_out": ["world", "--photo", str(photo), "--out", str(tmp_path / "w.txt")],
         "wide_pano": ["world", "--panorama", str(wide), "--out", str(tmp_path / "w.ply")],
         "tiny": ["world", "--photo", str(tiny), "--out", str(tmp_path / "w.ply")],
+        "tiny_pano": ["world", "--panorama", str(tiny_pano), "--out", str(tmp_path / "w.ply")],
         "one_pixel": ["panorama", "--photo", str(dot), "--out", str(tmp_path / "p.png")],
         "transparent": ["world", "--photo", str(clear), "--out", str(tmp_path / "w.ply")],
     }[case]
@@ -154,6 +158,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_out": ".ply",
         "wide_pano": "twice the height",
         "tiny": "too small (8x8 pixels; need at least 32 on each side)",
+        "tiny_pano": "too small (20x10 pixels; need at least 32 on each side)",
         "one_pixel": "too small (1x1 pixels; need at least 32 on each side)",
         "transparent": "clear.png: is fully transparent",
     }[case]

@@ -401,7 +401,8 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
 
     from .projection import resize_pano
 
-    im = load_image(path, max_side=8192)
+    # (a 20x10 panorama made a world of scipy warnings and one colour)
+    im = load_image(path, max_side=8192, min_side=MIN_PHOTO_SIDE)
     h, w = im.rgb.shape[:2]
     if abs(w / h - 2.0) > 0.05:
         # a phone's panorama mode makes a wide strip (3-6:1) of part of the sphere
