@@ -203,3 +203,13 @@ def test_a_photo_opened_as_a_scene_offers_a_new_world(
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
     assert seen[1] == ([], pano)
     assert window.world is before
+    # a text file named .jpg is no photo: one clear message, no dialog (a trial: the app
+    # offered a world of it, which then failed with "not a readable image")
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("hello")
+    errors: list = []
+    monkeypatch.setattr(window, "report_job_error", lambda t, e: errors.append((t, str(e))))
+    assert window.open_path(fake) is None
+    qtbot.wait(100)
+    assert len(seen) == 2 and window.world is before
+    assert errors and "fake.jpg" in errors[0][0] and "not a readable image" in errors[0][1]

@@ -147,6 +147,14 @@ def run_app(argv: list[str]) -> int:
             win.show_status(f"{path}: no such file", 10000)
         elif args.shot and path.suffix.lower() in PHOTO_SUFFIXES:
             # the app would ask how to make a world of it: a screenshot cannot wait for that
+            from scene.errors import SceneFormatError
+            from scene.io.images import image_size
+
+            try:  # a text file named .jpg is no photo to make a world of
+                image_size(path)
+            except SceneFormatError as exc:
+                print(f"error: {exc}", file=sys.stderr)
+                return 2
             print(
                 f"error: {path} is a photo, not a scene; to make a 3D world from it: python "
                 f"main.py world --photo {path.name} --out world.wander",

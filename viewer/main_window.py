@@ -514,6 +514,14 @@ class MainWindow(QMainWindow):
         p = Path(path)
         tools = self.extensions.get("panorama_tools")
         if p.suffix.lower() in PHOTO_SUFFIXES and tools is not None and p.is_file():
+            from scene.errors import SceneFormatError
+            from scene.io.images import image_size
+
+            try:  # from its header: a text file named .jpg is no photo to offer a world of
+                image_size(p)
+            except SceneFormatError as exc:
+                self.report_job_error(f"Could not open {p.name}", exc)
+                return None
             # a photo is not a scene: offer to make a world from it (the dialog asks
             # before anything is replaced); after this call, so a caller's event loop runs
             QTimer.singleShot(0, lambda: tools.offer(p))
