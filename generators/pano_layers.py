@@ -607,10 +607,13 @@ def layered_depth(
         ch = float(ceiling_height)
         ceil = np.where(lat > 0, (ch - eye_height) / np.maximum(s, 1e-6), np.inf)
         depth = np.where(classes == CEILING, np.minimum(ceil, far / c), depth)
-        # invented upright structure never rises through the ceiling (the photo's own
-        # walls stay vertical: the ceiling height came from them)
-        inv = (classes == UPRIGHT) if known is None else (classes == UPRIGHT) & (known < 0.5)
-        depth = np.where(inv, np.minimum(depth, ceil), depth)
+        # upright structure never rises through the ceiling: the photo's own walls reach
+        # it (the ceiling height came from the median of their tops), and what of them
+        # rises higher at its contact's distance lies on the ceiling plane. Standing above
+        # it, a close-up's subject 10 m off (a cat's face, 6 m tall) hid the ceiling
+        # behind its top from the eye, and stepping forward showed a black void there
+        up = classes == UPRIGHT
+        depth = np.where(up, np.minimum(depth, ceil), depth)
         if known is not None:
             # an invented ceiling never lies beyond the invented walls (no gap at their top)
             inv_c = (classes == CEILING) & (known < 0.5)

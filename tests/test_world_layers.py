@@ -149,6 +149,35 @@ def test_the_painted_floor_beside_the_photo_lies_on_the_floor_not_up_a_wall() ->
     assert off.sum() / beside.sum() < 0.01, off.sum() / beside.sum()
 
 
+def test_nothing_the_photo_shows_rises_through_the_ceiling() -> None:
+    """Indoors, a photo's upright pixels above the ceiling's height at their distance lie
+    on the ceiling plane. Standing above it (a close-up's subject 10 m off: a cat's face
+    6 m tall under a 4 m ceiling), they hid the ceiling behind their top from the eye, so
+    no splat held it, and a step forward looked through a black gap there."""
+    H = 128
+    lat = _lat_deg(H)
+    lon, _ = pano_lonlat(H)
+    photo = np.abs(np.degrees(lon))[None, :] * np.ones((H, 1)) <= 30
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < -np.degrees(np.arctan(1.6 / 10.0))] = GROUND  # the photo's wall 10 m away
+    cls[(lat > 12) & ~photo] = 3  # the invented ceiling beside and above
+    known = (photo & (lat > -30) & (lat < 28)).astype(np.float32)
+    cls[(lat >= 28) & photo] = 3
+    L = layered_depth(
+        cls,
+        eye_height=1.6,
+        radius=10.0,
+        far=20.0,
+        sky_radius=30.0,
+        known=known,
+        ceiling_height=4.0,
+    )
+    up = (cls == UPRIGHT) & (lat > 0)
+    height = 1.6 + L.depth * np.sin(np.radians(lat))
+    assert (known[up] > 0.5).any() and (height[up & (known > 0.5)] > 3.0).any()
+    assert height[up].max() <= 4.0 + 1e-3
+
+
 def test_indoors_floor_coloured_panelling_does_not_push_its_wall_to_the_far_field() -> None:
     """A room (no sky) whose walls stand 4-5 m away, but in two stretches the wood
     panelling is classed as ground up to the horizon: those columns keep the room's
