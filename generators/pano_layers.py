@@ -520,12 +520,14 @@ def layered_depth(
     ceiling_height: float | None = None,
     image: np.ndarray | None = None,
     room_radius: float | None = None,
+    room_front: float | None = None,
 ) -> Layers:
     """Depth of every panorama ray from its class (see the module docstring).
 
     room_radius: indoors, the half-width of the invented box room (default `radius`);
-    the outpainting's layout gives it (and `ceiling_height`) so the painted creases are
-    the geometry's.
+    the outpainting's layout gives it (and `ceiling_height`, and `room_front`, the
+    distance of the wall the photo faces when nearer) so the painted creases are the
+    geometry's.
 
     image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
     contacts become one continuous surface (`smooth_panorama_contacts`), outdoors none
@@ -561,8 +563,12 @@ def layered_depth(
         if indoor:
             # the invented room is a box with planar walls (half-width `radius`, square
             # to the photo's view): straight creases, no fisheye bowl of a cylinder
+            from generators.panorama.layout import box_factor
+
             lon, _ = pano_lonlat(H)
-            target = (room_radius or radius) / np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+            r_box = room_radius or radius
+            front = 1.0 if room_front is None else min(room_front / r_box, 1.0)
+            target = r_box / box_factor(lon, front)
             if room_radius is not None:
                 # the outpainting painted this box's creases from LAYOUT_FAR_DEG beyond the
                 # photo on: the walls reach it as soon, or its painted floor, nearer than

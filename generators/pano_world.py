@@ -628,9 +628,17 @@ def scene_layers(
         # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
         far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
     sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
-    room_r = None
+    room_r = room_front = None
     if layout and layout.get("indoor") and not outdoor and known is not None:
         room_r = float(np.clip(eye_height / max(layout["floor_tan"], 1e-3), 1.5, 40.0))
+        f_t = layout.get("front_tan")
+        if isinstance(f_t, (int, float)) and f_t > layout["floor_tan"]:
+            room_front = float(np.clip(eye_height / f_t, 1.0, room_r))
+            est["room_front"] = {
+                "value": round(room_front, 3),
+                "source": "the outpainting's room box "
+                f"({layout.get('sources', {}).get('front', 'the photo')})",
+            }
         if ceiling_height is None:
             ceiling_height = float(eye_height + layout["ceiling_tan"] * room_r)
         srcs = layout.get("sources", {})
@@ -648,6 +656,7 @@ def scene_layers(
         ceiling_height=ceiling_height,
         image=image,
         room_radius=room_r,
+        room_front=room_front,
     )
     est.update(layers.estimates)
     if room_r is not None and "ceiling_height" in est:

@@ -134,6 +134,38 @@ def test_indoor_layout_is_the_box_room_the_geometry_builds() -> None:
     assert m[256 + 64] == pytest.approx(math.sqrt(0.5), abs=0.02)
 
 
+def test_the_invented_room_s_front_wall_is_the_wall_the_photo_faces() -> None:
+    """The photo's own wall 2.4 m ahead, a recess at its left 4.5 m off: the box room's
+    half-width comes from the farthest contacts, but its front wall stands where the
+    photo's wall is, so the wall-ceiling line painted above the photo is the one the
+    geometry builds there (the office photo: a square box 4 m wide put it 1.6 m behind
+    the bookcase wall, and the ceiling paint hung 0.4 m down that wall, a sagging bump)."""
+    from generators.panorama.layout import estimate_layout
+
+    h = 256
+    lon, lat = pano_lonlat(h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 35) & (A > -40) & (A < 12)
+    near, recess = 2.4, 4.5
+    dist = np.where(L < -22, recess / np.cos(np.radians(L)), near / np.cos(np.radians(L)))
+    labels = np.where(A < -np.degrees(np.arctan(1.6 / dist)), GROUND, UPRIGHT).astype(np.uint8)
+    labels = np.where(known, labels, 0).astype(np.uint8)
+    lay = estimate_layout(labels, known, CEILING)
+    r = 1.6 / lay.floor_tan
+    assert lay.front < 1.0 and "front" in lay.sources
+    assert r * lay.front == pytest.approx(near, rel=0.1)
+    assert lay.as_dict()["front_tan"] == pytest.approx(1.6 / (r * lay.front), rel=1e-3)
+    cls = layout_classes(lay, h)
+    col = h  # straight ahead
+    t = np.tan(lat)
+    top = lay.ceiling_tan * r / (r * lay.front)  # (c - e) / F
+    assert (cls[t > top + 0.02, col] == CEILING).all()
+    assert (cls[(t < top - 0.02) & (t > 0), col] == UPRIGHT).all()
+    # beside it, beyond the front wall's corner, the side walls stay at the half-width
+    side = int(np.argmin(np.abs(L[0] - 90.0)))
+    assert box_factor(lon[side : side + 1], lay.front)[0] == pytest.approx(1.0, abs=0.01)
+
+
 def test_the_painted_wall_ceiling_line_follows_the_box_without_a_staircase() -> None:
     """The ceiling's weight at the work size crosses ½ where the box room's wall meets
     its ceiling, to a small fraction of a pixel: drawn from hard classes at that size

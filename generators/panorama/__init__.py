@@ -454,7 +454,14 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
             from .layout import box_factor
 
             lon, lat = pano_lonlat(hs)
-            top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * box_factor(lon)[None, :]
+            f_t, r_t = layout.get("front_tan"), layout.get("floor_tan")
+            front = (
+                float(r_t) / float(f_t)
+                if isinstance(f_t, (int, float)) and isinstance(r_t, (int, float)) and f_t > r_t > 0
+                else 1.0
+            )
+            m = box_factor(lon, front)[None, :]
+            top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * m
         classes = ceiling_above(classes, top)
         meta["upper"] = {
             "value": "ceiling",

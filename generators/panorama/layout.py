@@ -39,6 +39,8 @@ DEFAULT_ROOM_RADIUS = 3.0  # m: a room's half-width when the photo shows no wall
 MIN_ROOM_RADIUS = 2.5  # m: no invented room is narrower than twice this
 WALL_PERCENTILE = 20.0  # of the contacts' elevation tangents: the walls behind furniture
 MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
+MIN_FRONT = 1.5  # m: the front wall is never nearer than this
+FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this much nearer
 FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
 SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
@@ -63,11 +65,29 @@ class Layout:
     skyline_var: float = 0.0
     skyline_rough: float = 0.0
     sources: dict | None = None
+    #: indoors, the tangent eye / F of the front wall (the one the photo faces, at
+    #: distance F along its view); 0 (or floor_tan): the square box's front wall at R
+    front_tan: float = 0.0
+
+    @property
+    def front(self) -> float:
+        """The front wall's distance as a fraction of the box's half-width R (≤ 1)."""
+        if not self.indoor or self.front_tan <= self.floor_tan:
+            return 1.0
+        return self.floor_tan / self.front_tan
+
+    def wall_factor(self, lon: np.ndarray) -> np.ndarray:
+        """R / d(λ) at longitudes `lon` (radians), d the walls' horizontal distance:
+        `box_factor(lon, self.front)`. A crease at tan(elevation) = k · R / d(λ) lies at
+        height k · R."""
+        return box_factor(lon, self.front)
 
     def as_dict(self) -> dict:
         d = {"indoor": self.indoor, "sources": dict(self.sources or {})}
         if self.indoor:
             d.update(floor_tan=round(self.floor_tan, 4), ceiling_tan=round(self.ceiling_tan, 4))
+            if self.front < 1.0:
+                d["front_tan"] = round(self.front_tan, 4)
         else:
             d.update(
                 skyline_deg=round(self.skyline_deg, 2),
@@ -77,9 +97,14 @@ class Layout:
         return d
 
 
-def box_factor(lon: np.ndarray) -> np.ndarray:
-    """m(λ) = max(|cos λ|, |sin λ|): a square room's wall distance is R / m(λ)."""
-    return np.maximum(np.abs(np.cos(lon)), np.abs(np.sin(lon)))
+def box_factor(lon: np.ndarray, front: float = 1.0) -> np.ndarray:
+    """m(λ): a box room's wall distance is R / m(λ) at longitude λ (radians; 0 = the
+    photo's view, −Z). Its side and back walls stand R from the eye, its front wall
+    front · R (0 < front ≤ 1): m(λ) = max(|sin λ|, cos λ / front) ahead, max(|sin λ|,
+    |cos λ|) behind — the square box's max(|cos λ|, |sin λ|) at front = 1."""
+    c = np.cos(lon)
+    ahead = np.where(c > 0, c / max(float(front), 1e-3), np.abs(c))
+    return np.maximum(ahead, np.abs(np.sin(lon)))
 
 
 def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout:
@@ -106,12 +131,19 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             # nearer than the distance the world's geometry gives the photo's own
             # upright things (`pano_layers`): no invented wall in front of them
             floor_tan = float(np.percentile(tan_c[good] / m[ok][good], WALL_PERCENTILE))
-            r_geo = _geometry_radius(labels, known)
+            r_geo, front = _geometry_radius(labels, known)
             if r_geo is not None:
                 floor_tan = min(floor_tan, EYE_HEIGHT / r_geo)
             floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
             src["floor"] = "farthest ground contacts of the photo's upright things"
         radius = EYE_HEIGHT / max(floor_tan, 1e-3)
+        front_tan = 0.0
+        if good.sum() >= 8 and front is not None and front < radius / FRONT_SLACK:
+            # the wall the photo faces, where the world's geometry stands it: the box's
+            # front wall, 1.5 m behind the office photo's bookcase wall, painted its
+            # ceiling 0.4 m down that wall (a sagging bump in the ceiling line above it)
+            front_tan = EYE_HEIGHT / max(front, MIN_FRONT)
+            src["front"] = "the photo's wall contacts (median distance along its view)"
         # the photo's walls reach the ceiling: the top of its upright structure
         up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
         tcols = up.any(0)
@@ -119,12 +151,15 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         hi = (MAX_CEILING - EYE_HEIGHT) / radius
         if tcols.sum() >= 8:
             top = np.argmax(up, axis=0)[tcols]
-            ceil_tan = float(np.clip(np.median(np.tan(lat[top]) / m[tcols]), lo, hi))
+            m_f = box_factor(lon, EYE_HEIGHT / (front_tan * radius) if front_tan > 0 else 1.0)
+            ceil_tan = float(np.clip(np.median(np.tan(lat[top]) / m_f[tcols]), lo, hi))
             src["ceiling"] = "top of the photo's walls"
         else:
             ceil_tan = lo
             src["ceiling"] = "default height"
-        return Layout(True, floor_tan=floor_tan, ceiling_tan=ceil_tan, sources=src)
+        return Layout(
+            True, floor_tan=floor_tan, ceiling_tan=ceil_tan, sources=src, front_tan=front_tan
+        )
     # outdoors: the skyline where the photo's sky begins, per column that shows sky
     sky = (labels == SKY) & known
     scols = cols & sky.any(0)
@@ -174,18 +209,26 @@ def _skyline_roughness(elev: np.ndarray, w: int) -> float:
     return float(np.std(elev[k // 2 : k // 2 + len(mean)] - mean))
 
 
-def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> float | None:
-    """The wall radius the world's geometry measures on this class map (as
-    `pano_world.scene_layers`: the median ground contact the photo shows), or None."""
+def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | None, float | None]:
+    """(the wall radius the world's geometry measures on this class map (as
+    `pano_world.scene_layers`: the median ground contact the photo shows), the median
+    distance along the photo's view (−Z) of the contacts in its columns within 60° of it:
+    the wall it faces), each m or None."""
     from generators.pano_layers import ground_contacts, radius_from_contacts
 
     # as in the world, the ground runs on below the photo (the outpainting's ground)
-    h = labels.shape[0]
+    h, w = labels.shape
     below = (np.arange(h) >= h // 2)[:, None] & ~known
     labels = np.where(below, GROUND, labels).astype(np.uint8)
     contact, seen = ground_contacts(labels, EYE_HEIGHT, 60.0, known.astype(np.float32))
-    r = radius_from_contacts(contact, seen & known.any(0))
-    return None if r is None else float(np.clip(r, 1.5, 40.0))
+    cols = known.any(0)
+    r = radius_from_contacts(contact, seen & cols)
+    # the front wall where the geometry stands the photo's walls: every photo column's
+    # contact, a hidden one (its foot behind furniture) at the nearest the photo allows
+    lon, _ = pano_lonlat(h, w)
+    ahead = cols & (np.cos(lon) > 0.5)
+    front = float(np.median(contact[ahead] * np.cos(lon[ahead]))) if ahead.sum() >= 8 else None
+    return (None if r is None else float(np.clip(r, 1.5, 40.0))), front
 
 
 def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
@@ -200,7 +243,7 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
     tl = np.tan(np.clip(lat, -1.55, 1.55))[:, None]
     out = np.full((h, w), UPRIGHT, np.uint8)
     if layout.indoor:
-        m = box_factor(lon)[None, :]
+        m = layout.wall_factor(lon)[None, :]
         out[tl < -layout.floor_tan * m] = GROUND  # (h, w) via broadcasting
         out[tl > layout.ceiling_tan * m] = CEILING
         return out

@@ -34,7 +34,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour, vegetation_like
-from .layout import Layout, box_factor, estimate_layout, layout_classes
+from .layout import Layout, estimate_layout, layout_classes
 from .projection import pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
@@ -537,7 +537,7 @@ def _class_colours(
         prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout, wall)
         if prof is not None:
             lon_s, lat_s = pano_lonlat(h, w)
-            u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / box_factor(lon_s)[None, :]
+            u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / layout.wall_factor(lon_s)[None, :]
             wall = np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1)
     if wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
@@ -581,7 +581,7 @@ def _wall_profile(
     img: np.ndarray, sel: np.ndarray, layout: Layout, mean: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The walls' colour by height: (u (n,), colour (n, 3)), u = tan(elevation) / m(λ)
-    (`layout.box_factor`): on the box room's walls a pixel at height z above the floor has
+    (`Layout.wall_factor`): on the box room's walls a pixel at height z above the floor has
     u = (z − eye) / R, the same at every longitude. So a wainscot, a dado rail or a band
     of pictures the photo shows at one height carries on round the invented room at that
     height, instead of one mean colour (a room of brown fog).
@@ -599,7 +599,7 @@ def _wall_profile(
     if d is None or sel.any(0).sum() < 8:
         return None
     lon, lat = pano_lonlat(h, w)
-    u = np.tan(np.clip(lat, -1.5, 1.5))[:, None] / box_factor(lon)[None, :]
+    u = np.tan(np.clip(lat, -1.5, 1.5))[:, None] / layout.wall_factor(lon)[None, :]
     lo, hi = -layout.floor_tan, layout.ceiling_tan
     if hi - lo <= 1e-3:
         return None
