@@ -120,6 +120,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
     if upper != SKY:
         src = {"floor": "default room"}
         floor_tan = EYE_HEIGHT / DEFAULT_ROOM_RADIUS
+        front = None  # the wall the photo faces (m along its view), when measured
         contact = ground_contact(labels, known)  # row per column, NaN where none
         ok = cols & np.isfinite(contact)
         rows = np.clip(contact[ok], 0, h - 1)
@@ -138,7 +139,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             src["floor"] = "farthest ground contacts of the photo's upright things"
         radius = EYE_HEIGHT / max(floor_tan, 1e-3)
         front_tan = 0.0
-        if good.sum() >= 8 and front is not None and front < radius / FRONT_SLACK:
+        if front is not None and front < radius / FRONT_SLACK:
             # the wall the photo faces, where the world's geometry stands it: the box's
             # front wall, 1.5 m behind the office photo's bookcase wall, painted its
             # ceiling 0.4 m down that wall (a sagging bump in the ceiling line above it)
