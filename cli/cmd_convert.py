@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import Any
 
 from scene.errors import InputError
 
@@ -96,19 +97,20 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return [("the input", args.input)], outs
 
 
-def carry_frame_record(src: Path, dst: Path) -> Path | None:
+def carry_frame_record(src: Path, dst: Path, cloud: Any = None) -> Path | None:
     """Beside `dst`, the frame record (`scene.export.write_frame_record`: +Y up, metres,
     the start view) of a file Wander made, read from what `src` says about itself (the
     record beside it, a world's provenance, a reconstruction's cameras), as `export`
     writes one: without it the converted file opens with a guessed up axis, often from
-    the far sky sphere. Returns the record written, or None for another tool's file."""
+    the far sky sphere. `cloud`: the splats written (their marked far field's count goes
+    in the record). Returns the record written, or None for another tool's file."""
     from scene.export import write_frame_record
     from scene.world import World
     from viewer.up_axis import adopt_file_context
 
     world = World()
     adopt_file_context(world, src)
-    return write_frame_record(world, dst)
+    return write_frame_record(world, dst, cloud=cloud)
 
 
 def _is_project(path: Path) -> bool:
@@ -152,6 +154,10 @@ def run(args: argparse.Namespace) -> int:
     from cli.scene_files import print_read_warning
 
     print_read_warning(obj, args.input)
+    if isinstance(obj, GaussianCloud):
+        from viewer.up_axis import adopt_far_field
+
+        adopt_far_field(obj, args.input)  # a converted file's far field, kept through
     try:
         out_fmt = output_format(args.output, args.format, obj)
     except ValueError as exc:
@@ -170,7 +176,7 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(obj)} splats, SH degree {deg}"
         if deg < have:
             what += f"; SH degree {have} dropped: .splat has no SH"
-        side = carry_frame_record(Path(args.input), Path(args.output))
+        side = carry_frame_record(Path(args.input), Path(args.output), obj)
         if side is not None:
             what += f"; its up axis and start view in {side.name}"
     else:

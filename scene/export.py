@@ -327,7 +327,7 @@ def export_world(
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
     out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
-    side = write_frame_record(world, path, layer)
+    side = write_frame_record(world, path, layer, cloud)
     if side is not None:
         out["frame_record"] = str(side)
         out["frame_record_start"] = start_bookmark(world, layer) is not None
@@ -358,7 +358,10 @@ def start_bookmark(world: World, layer: str | int | None = None) -> Any:
 
 
 def write_frame_record(
-    world: World, path: str | Path, layer: str | int | None = None
+    world: World,
+    path: str | Path,
+    layer: str | int | None = None,
+    cloud: GaussianCloud | None = None,
 ) -> Path | None:
     """Beside an exported splat file, its name + `.json` (`scene.spz.json`): that it is
     +Y up in metres and where the scene starts (its first bookmark), as `world` writes for
@@ -367,7 +370,10 @@ def write_frame_record(
     to guess the up axis from). No paths or other provenance. Only for a world in Wander's
     frame; returns the file written, or None. An export of one `layer` that is not a world
     layer (an object) gets no start view: opened, it is framed whole (the world's start
-    view showed an exported object cut off at the bottom of the frame)."""
+    view showed an exported object cut off at the bottom of the frame). `cloud`: the
+    splats written; when their last N are marked as the far field (a reconstruction's
+    sky), the record says so (`far_field.count`): .spz and .splat have no place for it,
+    and without it a converted drone capture opened walking under its terrain."""
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
@@ -382,6 +388,9 @@ def write_frame_record(
         fov_x = float(getattr(b, "fov_x_deg", 0.0) or 0.0)
         if fov_x > 0:  # a photo's bookmark frames its photo; 0 is "not set", left out
             rec["start"]["fov_x_deg"] = round(fov_x, 4)
+    count = 0 if cloud is None else cloud.far_field_marked()
+    if 0 < count < len(cloud or ()):
+        rec["far_field"] = {"count": count}
     side = sidecar_path(path)
     write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
     return side

@@ -263,6 +263,17 @@ class GaussianCloud:
         count = int(far.get("count", 0)) if isinstance(far, dict) else 0
         return count if 0 < count <= len(self) else 0
 
+    def far_last(self, order: np.ndarray) -> np.ndarray:
+        """`order` (a permutation (N,) of the splats, e.g. a format's importance or Morton
+        order) with the marked far field moved after the rest, each part in its given
+        order, so a writer that reorders keeps `far_field_marked()` true of its file
+        (`write_frame_record` carries the count for formats without a place for it)."""
+        count = self.far_field_marked()
+        if not 0 < count < len(self):
+            return order
+        far = order >= len(self) - count
+        return np.concatenate([order[~far], order[far]])
+
     def near_field_mask(self) -> np.ndarray:
         """(N,) bool: splats that belong to the scene proper, False for the far field:
         the last `meta["far_field"]["count"]` splats when a reconstruction marked them, and

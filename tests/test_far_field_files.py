@@ -168,3 +168,52 @@ def test_a_far_field_comment_that_does_not_fit_the_file_is_ignored(tmp_path) -> 
         path = tmp_path / f"bad_{bad}.ply"
         write_ply(cloud, path, comments=[FAR_FIELD_COMMENT.format(bad)])
         assert "far_field" not in sio.load(path).meta
+
+
+def test_a_converted_reconstruction_keeps_its_far_field(tmp_path) -> None:  # noqa: ANN001
+    """.spz and .splat have no place for the far-field marker, and .splat and compressed
+    PLY reorder the splats: a drone capture converted to .spz opened walking under its
+    terrain, its sky sphere taken for a floor (a trial). The far field now stays last in
+    every written order, the frame record beside the file counts it, and opening the file
+    marks the same splats again. A record whose count does not fit is ignored."""
+    import json
+
+    import scene.io as sio
+    from cli import run_cli
+    from scene.io import load_world
+    from viewer.up_axis import adopt_file_context
+
+    cloud = _scene_with_near_sky()
+    src = tmp_path / "scene.ply"
+    sio.save(cloud, src)
+    (tmp_path / "scene.ply.json").write_text(
+        json.dumps({"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]})
+    )
+    for ext in (".spz", ".splat", ".compressed.ply"):
+        out = tmp_path / f"out{ext}"
+        assert run_cli(["convert", str(src), str(out)]) == 0
+        rec = json.loads((tmp_path / f"out{ext}.json").read_text())
+        assert rec["far_field"] == {"count": 800}, ext
+        world, _ = load_world(out)
+        adopt_file_context(world, out)
+        back = world.layers[0].data
+        assert back.far_field_marked() == 800, ext
+        # the marked ones are the sky sphere's, the rest the scene's
+        assert np.linalg.norm(back.means[-800:], axis=1).min() > 300, ext
+        assert np.linalg.norm(back.means[:-800], axis=1).max() < 200, ext
+        assert not back.near_field_mask()[-800:].any()
+    # a crafted record: ignored
+    for bad in (len(cloud), len(cloud) + 5, -3, "800", True, 1e9):
+        (tmp_path / "out.spz.json").write_text(
+            json.dumps(
+                {
+                    "generator": "wander.export",
+                    "units": "m",
+                    "up_axis": [0, 1, 0],
+                    "far_field": {"count": bad},
+                }
+            )
+        )
+        world, _ = load_world(tmp_path / "out.spz")
+        adopt_file_context(world, tmp_path / "out.spz")
+        assert world.layers[0].data.far_field_marked() == 0, bad

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from scene.camera import level_up_from_rotations
-from scene.gaussians import NEAR_SAMPLE
+from scene.gaussians import NEAR_SAMPLE, GaussianCloud
 from scene.up_axis import AXES, axis_name, normalize, snap_to_axis, up_rotation  # noqa: F401  (re-exported)
 
 
@@ -355,6 +355,27 @@ def _start_of_world_file(meta: dict[str, Any]) -> Any:
     return Bookmark("Start", position, yaw, pitch, fov_y or 60.0, fov_x or 0.0)
 
 
+def adopt_far_field(cloud: Any, scene_path: Any, meta: dict | None = None) -> bool:
+    """Mark the last N splats of `cloud`, read from `scene_path`, as its far field when the
+    file's Wander record says so (`far_field.count`, written by `write_frame_record`
+    beside a .spz or .splat, which have no place for it) and the cloud has no marker
+    yet. `meta`: the record when already read (`wander_provenance`). Untrusted: a count
+    that does not fit the cloud is ignored. Returns whether a marker was set."""
+    from pathlib import Path
+
+    from generators.options import wander_provenance
+
+    if cloud.far_field_marked():
+        return False
+    meta = wander_provenance(Path(scene_path)) if meta is None else meta
+    far = meta.get("far_field") if isinstance(meta, dict) else None
+    count = far.get("count") if isinstance(far, dict) else None
+    if isinstance(count, bool) or not isinstance(count, int) or not 0 < count < len(cloud):
+        return False
+    cloud.meta["far_field"] = {"count": count}
+    return True
+
+
 def adopt_file_context(world: Any, scene_path: Any) -> None:
     """What a scene file (not a project) says about itself beyond its splats, for the app
     and the headless commands alike: the photo cameras saved beside a reconstruction
@@ -364,14 +385,16 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
     decides the up axis, and World.meta['units'] = 'm' for Wander's files, whose layer
     also takes the recorded generator and options into its source (a project saved from
-    the file says how its scene was made, not "unknown generator"); changes nothing
-    else."""
+    the file says how its scene was made, not "unknown generator"), and a far field the
+    record marks (`adopt_far_field`); changes nothing else."""
     from pathlib import Path
 
     from generators.options import wander_provenance
 
     p = Path(scene_path)
-    meta = wander_provenance(p)  # read once: the generator, and a world's start
+    meta = wander_provenance(p)  # read once: the generator, a world's start, a far field
+    if len(world.layers) == 1 and isinstance(world.layers[0].data, GaussianCloud):
+        adopt_far_field(world.layers[0].data, p, meta or {})
     gen = None if meta is None else meta["generator"][:80]
     if gen is not None:  # Wander's files are in metres: walking speed is not guessed
         world.meta.setdefault("units", "m")

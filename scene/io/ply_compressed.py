@@ -199,7 +199,7 @@ def encode_ply_compressed(
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     validate_finite(cloud)
-    order = morton_order(cloud.means)
+    order = cloud.far_last(morton_order(cloud.means))  # a marked far field stays last
     n, k = len(cloud), cloud.shN.shape[1]
     n_chunks = -(-n // CHUNK)
     chunk = np.empty((n_chunks, 18), "<f4")

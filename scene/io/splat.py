@@ -73,13 +73,14 @@ def encode_splat(
     """THE `.splat` encoder, into `fh` (SH above degree 0 is dropped: the format has none).
 
     sort=True orders splats by importance (opacity × volume), largest first, the order
-    peers expect (stable: ties keep their order).
+    peers expect (stable: ties keep their order); a marked far field stays last
+    (`GaussianCloud.far_last`).
     """
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write a cloud with no splats")
     validate_finite(cloud)
     n = len(cloud)
-    order = np.argsort(-cloud.importance(), kind="stable") if sort else None
+    order = cloud.far_last(np.argsort(-cloud.importance(), kind="stable")) if sort else None
     step = 65536
     buf = np.empty((min(n, step), 8), "<f4")  # (B, 8) = 32 bytes per splat
     to_byte = lambda x: np.clip(np.rint(x), 0, 255)  # noqa: E731
