@@ -455,6 +455,32 @@ def test_run_app_shot_of_a_file_that_cannot_open_is_one_line(x_display, tmp_path
     assert res.returncode == 2 and "folder" in res.stderr and "nope" in res.stderr
 
 
+@pytest.mark.slow
+def test_run_app_shot_of_a_photo_says_how_to_make_a_world_of_it(x_display, tmp_path) -> None:
+    """`python main.py assets/cat.jpg --shot x.png` suggested `world --photo cat.jpg`
+    (the folder dropped: the command failed as given), a text file named .jpg was called a
+    photo, and a 20x10 image got a command that then refused it (a trial)."""
+    import cv2
+
+    folder = tmp_path / "my photos"
+    folder.mkdir()
+    photo = folder / "cat.jpg"
+    cv2.imwrite(str(photo), np.full((60, 80, 3), 128, np.uint8))
+    fake = tmp_path / "fake.jpg"
+    fake.write_text("hello")
+    sliver = tmp_path / "sliver.png"
+    cv2.imwrite(str(sliver), np.full((10, 20, 3), 128, np.uint8))
+    for scene, want in (
+        (photo, f"world --photo '{photo}'"),
+        (fake, "not a readable image"),
+        (sliver, "too small (20x10 pixels"),
+    ):
+        res = _app_shot(scene, tmp_path / "x.png", tmp_path / "cfg")
+        assert res.returncode == 2, res.stderr[-2000:]
+        errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+        assert len(errors) == 1 and want in errors[0], res.stderr[-2000:]
+
+
 def test_big_scene_walks_at_once_then_builds_its_full_collider_off_thread(
     window, qtbot, monkeypatch
 ) -> None:

@@ -147,17 +147,26 @@ def run_app(argv: list[str]) -> int:
             win.show_status(f"{path}: no such file", 10000)
         elif args.shot and path.suffix.lower() in PHOTO_SUFFIXES:
             # the app would ask how to make a world of it: a screenshot cannot wait for that
+            from generators.panorama import MIN_PHOTO_SIDE
             from scene.errors import SceneFormatError
             from scene.io.images import image_size
 
-            try:  # a text file named .jpg is no photo to make a world of
-                image_size(path)
+            try:  # a text file named .jpg, or a sliver, is no photo to make a world of
+                w, h = image_size(path)
+                if min(w, h) < MIN_PHOTO_SIDE:
+                    raise SceneFormatError(
+                        path,
+                        f"image is too small ({w}x{h} pixels; need at least {MIN_PHOTO_SIDE} "
+                        "on each side)",
+                    )
             except SceneFormatError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
+            import shlex
+
             print(
                 f"error: {path} is a photo, not a scene; to make a 3D world from it: python "
-                f"main.py world --photo {path.name} --out world.wander",
+                f"main.py world --photo {shlex.quote(str(path))} --out world.wander",
                 file=sys.stderr,
             )
             return 2
