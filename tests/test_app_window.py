@@ -816,6 +816,44 @@ def test_saving_over_a_worlds_start_bookmark_says_so(window, qtbot) -> None:
     assert window.statusBar().currentMessage().startswith("Saved bookmark 2")
 
 
+def test_one_empty_first_frame_does_not_say_nothing_is_in_view(window, qtbot) -> None:  # noqa: ANN001
+    """A world opened with its castle filling the view said "Nothing of the scene in
+    view" (a trial): one full frame had drawn none of the splats (an order sorted for
+    another pose) before the next drew them. The status waits for a second full frame."""
+    from viewer.main_window import NOTHING_IN_VIEW
+    from viewer.viewport import FrameInfo
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    qtbot.wait(300)
+    window.statusBar().clearMessage()
+    empty = FrameInfo(
+        fps=1.0,
+        frame_ms=50.0,
+        splats_drawn=0,
+        splats_total=1000,
+        scale=1.0,
+        full_quality=True,
+        moving=False,
+    )
+    full = FrameInfo(
+        fps=1.0,
+        frame_ms=50.0,
+        splats_drawn=900,
+        splats_total=1000,
+        scale=1.0,
+        full_quality=True,
+        moving=False,
+    )
+    window._on_frame(empty)
+    window._on_frame(full)
+    window._on_frame(empty)
+    assert window.statusBar().currentMessage() != NOTHING_IN_VIEW
+    window._on_frame(empty)  # a second one in a row: said
+    assert window.statusBar().currentMessage() == NOTHING_IN_VIEW
+
+
 def test_a_view_with_nothing_of_the_scene_says_how_to_get_back(window, qtbot) -> None:  # noqa: ANN001
     """Fly mode went through the wall into black ("0 / 1.58M splats") with no word (a
     trial); a full frame that shows none of the scene says so and that R goes back."""

@@ -79,6 +79,7 @@ from .viewport import FrameInfo, Viewport, fmt_count
 log = logging.getLogger(__name__)
 #: the status bar's words when a full frame shows none of the scene's splats
 NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): R goes back"
+EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothing either
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
@@ -565,6 +566,7 @@ class MainWindow(QMainWindow):
         self.job_cancel.setMinimumWidth(fm.horizontalAdvance("Cancel") + 28)
         self.job_cancel.setMinimumHeight(fm.height() + 8)
         self._job_high: dict[int, int] = {}  # job id -> highest bar value shown (never backwards)
+        self._empty_full_frames = 0  # full frames in a row that drew none of the splats
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
         lay = QHBoxLayout(self.job_box)
@@ -1243,8 +1245,15 @@ class MainWindow(QMainWindow):
         )
         if info.full_quality and info.splats_total and not info.splats_drawn:
             # flown through a wall or out of the world: black, and nothing said why (a trial)
-            if self.statusBar().currentMessage() != NOTHING_IN_VIEW:
+            # ... said when a second full frame a moment later agrees: a first frame drawn
+            # from an order sorted for another pose said it while the castle filled the view
+            self._empty_full_frames += 1
+            if self._empty_full_frames == 1:
+                QTimer.singleShot(EMPTY_RECHECK_MS, self.viewport.request_full)
+            elif self.statusBar().currentMessage() != NOTHING_IN_VIEW:
                 self.show_status(NOTHING_IN_VIEW, 6000)
+        elif info.splats_drawn:
+            self._empty_full_frames = 0
 
     def _update_camera_status(self) -> None:
         nav = self.viewport.nav

@@ -888,6 +888,11 @@ class SplatRenderer:
                 res is None
                 or res.request.generation != self._generation
                 or res.request.limit != limit
+                # sorted (and frustum-culled) for where the camera was during the upload:
+                # the start pose may have come since (a bookmark, a collider's re-home)
+                or view_changed(
+                    res.request, cam.position, cam.forward, self._scene_size(), move_fraction=0.005
+                )
             ):
                 res = run_sort(self._request(cam, visible, False, limit))
             self._order, self._last_request, self._force_resort = res, res.request, False
