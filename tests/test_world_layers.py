@@ -415,3 +415,21 @@ def test_wall_radius_from_near_contacts_only_when_they_are_a_real_share() -> Non
     indoor = np.full(1024, 4.0)
     assert radius_from_contacts(indoor, seen) == 4.0
     assert radius_from_contacts(indoor, np.zeros(1024, bool)) is None
+
+
+def test_the_invented_rooms_shading_fades_in_away_from_the_photo() -> None:
+    """The invented room's shading (floor 0.86 x, creases darker) applied right up to the
+    photo's edge put a 14 % step between the photo's lit planks and the invented floor
+    beside them; its weight now rises from 0 at the photo to 1 at SHADE_FADE_DEG, across
+    the panorama's seam too."""
+    from generators.pano_world import SHADE_FADE_DEG, _away_from
+
+    H = 180  # one row a degree
+    region = np.zeros((H, 2 * H), bool)
+    region[60:100, 0:20] = True  # a photo across the seam at longitude -180
+    region[60:100, -20:] = True
+    t = _away_from(region, SHADE_FADE_DEG)
+    assert (t[region] == 0).all()
+    assert t[80, 20] < 0.05 and t[80, -21] < 0.05  # just beside it, either side of the seam
+    assert 0.4 < t[80, 24] < 0.6  # half way (5 degrees out)
+    assert t[80, 31] == 1.0 and t[20, 180] == 1.0  # beyond the fade, and far away
