@@ -820,6 +820,8 @@ def test_one_empty_first_frame_does_not_say_nothing_is_in_view(window, qtbot) ->
     """A world opened with its castle filling the view said "Nothing of the scene in
     view" (a trial): one full frame had drawn none of the splats (an order sorted for
     another pose) before the next drew them. The status waits for a second full frame."""
+    import dataclasses
+
     from viewer.main_window import NOTHING_IN_VIEW
     from viewer.viewport import FrameInfo
 
@@ -837,15 +839,7 @@ def test_one_empty_first_frame_does_not_say_nothing_is_in_view(window, qtbot) ->
         full_quality=True,
         moving=False,
     )
-    full = FrameInfo(
-        fps=1.0,
-        frame_ms=50.0,
-        splats_drawn=900,
-        splats_total=1000,
-        scale=1.0,
-        full_quality=True,
-        moving=False,
-    )
+    full = dataclasses.replace(empty, splats_drawn=900)
     window._on_frame(empty)
     window._on_frame(full)
     window._on_frame(empty)
