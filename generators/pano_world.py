@@ -970,13 +970,9 @@ def generate_world(
     if options.panorama is not None:
         with st("load") as report:
             report(0.1, "loading panorama")
-            report(
-                0.3,
-                "levelling the panorama from its vertical lines"
-                if options.level
-                else "loading panorama",
+            pano = load_panorama(
+                options.panorama, height=options.pano_height, level=options.level, progress=report
             )
-            pano = load_panorama(options.panorama, height=options.pano_height, level=options.level)
         with st("place"), st("outpaint"):
             pass
     else:

@@ -167,6 +167,9 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     assert "Traceback" not in r.stderr
     last = r.stderr.strip().splitlines()[-1]
     assert last.startswith("error:") and expect in last
+    # nothing is said to be done to a file that cannot be read (a trial: "levelling the
+    # panorama from its vertical lines", then its read error)
+    assert "levelling" not in r.stdout + r.stderr
 
 
 def test_a_panorama_given_as_a_photo_is_recognised(tmp_path: Path) -> None:

@@ -390,11 +390,19 @@ def panorama_from_photos(
     )
 
 
-def load_panorama(path: str | Path, height: int | None = None, *, level: bool = False) -> Panorama:
+def load_panorama(
+    path: str | Path,
+    height: int | None = None,
+    *,
+    level: bool = False,
+    progress: ProgressFn = no_progress,
+) -> Panorama:
     """Read an equirect panorama image (width must be ~2 × height).
 
     level: straighten a tilted panorama from its vertical lines (`level.level_panorama`);
-    meta['level'] records the tilt found, whether it was applied and why.
+    meta['level'] records the tilt found, whether it was applied and why. progress(0.5,
+    ...) says so once the file is read (an unreadable file gets its error, not a line
+    about levelling it first).
     """
     from generators.images import load_image
     from scene.errors import SceneFormatError
@@ -429,6 +437,7 @@ def load_panorama(path: str | Path, height: int | None = None, *, level: bool = 
     if level:
         from .level import level_panorama
 
+        progress(0.5, "levelling the panorama from its vertical lines")
         img, meta["level"] = level_panorama(img)
     else:
         meta["level"] = {"applied": False, "source": "not levelled (--no-level)"}
