@@ -553,15 +553,10 @@ def build_splats(
 def _away_from(region: np.ndarray, fade_deg: float) -> np.ndarray:
     """(H, 2H) float32 in 0..1: 0 on `region` (H, 2H) bool, rising smoothly to 1 at
     `fade_deg` degrees from it (distance on the equirect grid, wrapped in longitude)."""
-    import cv2
+    from generators.panorama.projection import distance_from
 
-    H, W = region.shape
-    pad = W // 4
-    out = (~region).astype(np.uint8)
-    dist = cv2.distanceTransform(
-        np.concatenate([out[:, -pad:], out, out[:, :pad]], 1), cv2.DIST_L2, 5
-    )[:, pad : pad + W]
-    t = np.clip(dist / max(fade_deg / 180.0 * H, 1e-6), 0.0, 1.0)
+    dist = distance_from(region)
+    t = np.clip(dist / max(fade_deg / 180.0 * region.shape[0], 1e-6), 0.0, 1.0)
     return (t * t * (3.0 - 2.0 * t)).astype(np.float32)
 
 

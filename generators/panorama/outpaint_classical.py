@@ -35,7 +35,7 @@ from generators.jobs import CancelToken, ProgressFn, no_progress
 
 from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour, vegetation_like
 from .layout import Layout, estimate_layout, layout_classes
-from .projection import pano_lonlat
+from .projection import distance_from, pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
 TEXTURE_HEIGHT = 512  # texture synthesis (and the photo's classification)
@@ -177,11 +177,7 @@ def outpaint_classical(
         wsum += w_s
     edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
-    pad = wt // 4
-    unk = (~known_t).astype(np.uint8)
-    dist = cv2.distanceTransform(
-        np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1), cv2.DIST_L2, 5
-    )[:, pad : pad + wt]
+    dist = distance_from(known_t)
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
     fill = _photo_rim(fill, img_t, known_t, dist)
@@ -470,14 +466,7 @@ def _border_mean(img: np.ndarray, sel: np.ndarray, sideways: bool = False) -> np
 def _layout_share(known: np.ndarray) -> np.ndarray:
     """How much the layout decides at each pixel (h, w) float32: 0 on and next to the
     photo, 1 from LAYOUT_FAR_DEG away (distance on the equirect grid, wrapped)."""
-    import cv2
-
-    h, w = known.shape
-    pad = w // 4
-    unk = (known <= 0.5).astype(np.uint8)
-    dist = cv2.distanceTransform(
-        np.concatenate([unk[:, -pad:], unk, unk[:, :pad]], 1), cv2.DIST_L2, 5
-    )[:, pad : pad + w] * (180.0 / h)  # degrees
+    dist = distance_from(known > 0.5) * (180.0 / known.shape[0])  # degrees
     return _smoothstep(LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG, dist)
 
 

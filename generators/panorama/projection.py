@@ -195,3 +195,18 @@ def resize_pano(pano: np.ndarray, height: int) -> np.ndarray:
     if out.shape[1] != 2 * height:  # rounding: fall back to a plain resize
         out = cv2.resize(pano, (2 * height, height), interpolation=interp)
     return out
+
+
+def distance_from(region: np.ndarray) -> np.ndarray:
+    """(H, W) float32: every pixel's distance, in pixels of the equirect grid (L2 chamfer,
+    OpenCV's 5×5 mask), from the nearest pixel of `region` (H, W) bool, wrapped round in
+    longitude (a quarter of the width on each side); 0 on the region. Divide by H / 180
+    for degrees."""
+    import cv2
+
+    h, w = region.shape
+    pad = w // 4
+    out = (~np.asarray(region, bool)).astype(np.uint8)
+    return cv2.distanceTransform(
+        np.concatenate([out[:, -pad:], out, out[:, :pad]], 1), cv2.DIST_L2, 5
+    )[:, pad : pad + w]
