@@ -590,6 +590,7 @@ def scene_layers(
         radius_from_contacts,
     )
     from generators.panorama.classes import SKY as SKY_CLASS
+    from generators.panorama.layout import front_fraction
 
     H = image.shape[0]
     cls = classify_panorama(image, classes, H, known)
@@ -642,9 +643,8 @@ def scene_layers(
     room_r = room_front = None
     if layout and layout.get("indoor") and not outdoor and known is not None:
         room_r = float(np.clip(eye_height / max(layout["floor_tan"], 1e-3), 1.5, 40.0))
-        f_t = layout.get("front_tan")
-        if isinstance(f_t, (int, float)) and f_t > layout["floor_tan"]:
-            room_front = float(np.clip(eye_height / f_t, 1.0, room_r))
+        if front_fraction(layout["floor_tan"], layout.get("front_tan")) < 1.0:
+            room_front = float(np.clip(eye_height / layout["front_tan"], 1.0, room_r))
             est["room_front"] = {
                 "value": round(room_front, 3),
                 "source": "the outpainting's room box "

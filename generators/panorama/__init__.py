@@ -460,15 +460,10 @@ def load_panorama(
         tan_c = layout.get("ceiling_tan")
         top = None
         if isinstance(tan_c, (int, float)) and 0.0 < tan_c < 10.0:
-            from .layout import box_factor
+            from .layout import box_factor, front_fraction
 
             lon, lat = pano_lonlat(hs)
-            f_t, r_t = layout.get("front_tan"), layout.get("floor_tan")
-            front = (
-                float(r_t) / float(f_t)
-                if isinstance(f_t, (int, float)) and isinstance(r_t, (int, float)) and f_t > r_t > 0
-                else 1.0
-            )
+            front = front_fraction(layout.get("floor_tan"), layout.get("front_tan"))
             m = box_factor(lon, front)[None, :]
             top = np.tan(np.clip(lat, -1.55, 1.55))[:, None] > tan_c * m
         classes = ceiling_above(classes, top)

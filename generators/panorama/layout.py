@@ -72,9 +72,7 @@ class Layout:
     @property
     def front(self) -> float:
         """The front wall's distance as a fraction of the box's half-width R (≤ 1)."""
-        if not self.indoor or self.front_tan <= self.floor_tan:
-            return 1.0
-        return self.floor_tan / self.front_tan
+        return front_fraction(self.floor_tan, self.front_tan) if self.indoor else 1.0
 
     def wall_factor(self, lon: np.ndarray) -> np.ndarray:
         """R / d(λ) at longitudes `lon` (radians), d the walls' horizontal distance:
@@ -95,6 +93,18 @@ class Layout:
                 ground_tan=round(self.ground_tan, 4),
             )
         return d
+
+
+def front_fraction(floor_tan: object, front_tan: object) -> float:
+    """A box room's front wall distance F as a fraction of its half-width R, from their
+    tangents floor_tan = eye / R and front_tan = eye / F (`Layout`, or its `as_dict`
+    record, untrusted): floor_tan / front_tan when the front wall is nearer, else 1."""
+    if not all(
+        isinstance(v, (int, float)) and not isinstance(v, bool) for v in (floor_tan, front_tan)
+    ):
+        return 1.0
+    r_t, f_t = float(floor_tan), float(front_tan)  # type: ignore[arg-type]
+    return r_t / f_t if f_t > r_t > 0 else 1.0
 
 
 def box_factor(lon: np.ndarray, front: float = 1.0) -> np.ndarray:
@@ -152,7 +162,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         hi = (MAX_CEILING - EYE_HEIGHT) / radius
         if tcols.sum() >= 8:
             top = np.argmax(up, axis=0)[tcols]
-            m_f = box_factor(lon, EYE_HEIGHT / (front_tan * radius) if front_tan > 0 else 1.0)
+            m_f = box_factor(lon, front_fraction(floor_tan, front_tan))
             ceil_tan = float(np.clip(np.median(np.tan(lat[top]) / m_f[tcols]), lo, hi))
             src["ceiling"] = "top of the photo's walls"
         else:
