@@ -152,13 +152,7 @@ def run_app(argv: list[str]) -> int:
             from scene.io.images import image_size
 
             try:  # a text file named .jpg, or a sliver, is no photo to make a world of
-                w, h = image_size(path)
-                if min(w, h) < MIN_PHOTO_SIDE:
-                    raise SceneFormatError(
-                        path,
-                        f"image is too small ({w}x{h} pixels; need at least {MIN_PHOTO_SIDE} "
-                        "on each side)",
-                    )
+                image_size(path, min_side=MIN_PHOTO_SIDE)
             except SceneFormatError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2

@@ -92,12 +92,12 @@ def load_image_u8(
     return im.rgb, im.alpha
 
 
-def image_size(path: str | Path) -> tuple[int, int]:
+def image_size(path: str | Path, min_side: int = 2) -> tuple[int, int]:
     """(width, height) as stored, from the header only (no pixels decoded). Same errors
-    and limits as `load_image`."""
+    and limits as `load_image` (`min_side` as there)."""
 
     def size(img: Any, p: Path) -> tuple[int, int]:
-        check_size(img, p, None)
+        check_size(img, p, None, min_side)
         return tuple(img.size)  # type: ignore[return-value]
 
     return _with_image(path, size)
