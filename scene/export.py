@@ -388,9 +388,8 @@ def write_frame_record(
         fov_x = float(getattr(b, "fov_x_deg", 0.0) or 0.0)
         if fov_x > 0:  # a photo's bookmark frames its photo; 0 is "not set", left out
             rec["start"]["fov_x_deg"] = round(fov_x, 4)
-    count = 0 if cloud is None else cloud.far_field_marked()
-    if 0 < count < len(cloud or ()):
-        rec["far_field"] = {"count": count}
+    if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
+        rec["far_field"] = {"count": cloud.far_field_marked()}
     side = sidecar_path(path)
     write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
     return side
