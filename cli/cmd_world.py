@@ -146,7 +146,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 #: estimates that are angles (degrees)
-_ANGLES = ("photo_pitch", "level", "far_skyline")
+_ANGLES = ("photo_pitch", "photo_fov", "level", "far_skyline")
 
 
 def estimate_line(name: str, e: dict) -> str:

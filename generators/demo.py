@@ -41,6 +41,8 @@ _CODE = [
     "generators/panorama/level.py",
     "generators/panorama/layout.py",
     "generators/panorama/pitch.py",
+    "generators/panorama/horizon.py",
+    "generators/panorama/fov.py",
     "generators/pano_layers.py",
     "generators/standing.py",
 ]

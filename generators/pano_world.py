@@ -806,6 +806,17 @@ def world_from_panorama(
                 "source": f"{lay.get('sources', {}).get('skyline', 'layout')}; colour and "
                 f"grain from {outpaint['far_upright']}",
             }
+        if pano.photo is not None and "fov_source" in pano.meta:
+            from generators.panorama.fov import DEFAULT_FOV_DEG
+
+            estimates["photo_fov"] = {
+                "value": round(float(pano.fov_x_deg), 2),
+                "source": {
+                    "exif": "EXIF focal length",
+                    "option": "option",
+                    "default": f"default ({DEFAULT_FOV_DEG:g}°; no EXIF focal length)",
+                }.get(pano.meta["fov_source"], pano.meta["fov_source"]),
+            }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
             if key in pano.meta:

@@ -263,6 +263,12 @@ def generate_panorama(
                 rgb, alpha, pitch_info = level_roll(im.rgb, im.alpha, fov_x, pitch_info)
                 if pitch_info["roll_applied"]:
                     im = dataclasses.replace(im, rgb=rgb, alpha=alpha)
+                # a skyline below the horizon corrects the pitch (and a guessed focal length)
+                from .horizon import horizon_check
+
+                new_fov, pitch_info = horizon_check(im.rgb, fov_x, fov_src, pitch_info)
+                if new_fov != fov_x:
+                    fov_x, fov_src = new_fov, "skyline and vertical lines"
             else:
                 pitch_info["source"] = "--no-level: taken as level"
             pitch = float(pitch_info["pitch_deg"])
