@@ -339,6 +339,9 @@ def photo_splats(
     )
 
 
+THIN_DARK = 0.03  # a sky pixel this much darker than its closing (black-hat) is thin structure
+THIN_NOISE = 6.0  # ... and this many times the sky's pixel noise (robust std-dev)
+DOME_DARK = 0.03  # darker than the sky around it (black-hat of luminance) by this: no dome colour
 SKY_COLOUR_TOL = 0.08  # a "sky" photo pixel this far (max over RGB, 0..1) from its local sky
 SKY_REFINE_PANO_PX = 2.5  # ... within this many panorama pixels of an upright thing is that thing
 
@@ -381,9 +384,53 @@ def _sky_at_photo_resolution(
     upright = np.where(sky, none, depth.astype(np.float32))
     near = cv2.erode(upright, np.ones((2 * r + 1, 2 * r + 1), np.uint8))
     move = odd & (near < none)
-    if not move.any():
+    sky, depth = sky & ~move, np.where(move, near, depth).astype(np.float32)
+    # what stays: thin dark structure the coarse map lost whole (a mast's lattice, a pole's
+    # top) stands on whatever upright thing it reaches down to
+    lum = photo @ np.array([0.299, 0.587, 0.114], np.float32)
+    ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    # (darker than the photo's own noise in the sky: grain linked the whole sky to a base)
+    grain = np.abs(lum - cv2.medianBlur(lum, 3))[sky]
+    floor = max(THIN_DARK, THIN_NOISE * 1.4826 * float(np.median(grain)) if grain.size else 0.0)
+    dark = sky & (cv2.morphologyEx(lum, cv2.MORPH_BLACKHAT, ker) > floor)
+    # ... with the narrow upright things among it (a mast's pole: a run of non-sky less
+    # than 2r + 2 pixels wide between sky): the coarse contacts put them at their
+    # neighbours' distance, apart from the mast they stand on
+    solid = cv2.morphologyEx((~sky).astype(np.uint8), cv2.MORPH_OPEN, np.ones((1, 2 * r + 2)))
+    narrow = ~sky & (solid == 0)
+    return _standing_on_base(sky, depth, dark | narrow, link=r)
+
+
+def _standing_on_base(
+    sky: np.ndarray, depth: np.ndarray, thin: np.ndarray, link: int = 1
+) -> tuple[np.ndarray, np.ndarray]:
+    """(sky, depth) with each connected piece of `thin` (h, w) bool — dark structure in the
+    sky mask `sky` (h, w) bool, pieces linked across one-pixel gaps, as a lattice's bars
+    are — that touches something not sky put at the depth (h, w) of the lowest pixel it
+    touches: it stands on it, as a mast on its base. Pieces touching only sky stay sky."""
+    import cv2
+    from scipy import ndimage
+
+    if not thin.any():
         return sky, depth
-    return sky & ~move, np.where(move, near, depth).astype(np.float32)
+    linked = cv2.dilate(thin.astype(np.uint8), np.ones((2 * link + 1,) * 2, np.uint8)) > 0
+    lab, n = ndimage.label(linked, structure=np.ones((3, 3), int))
+    # the pixels next to each piece that are not sky, with the piece's label
+    touch = ndimage.grey_dilation(lab, size=(3, 3)) * (~sky & (lab == 0))
+    ys, xs = np.nonzero(touch)
+    if not len(ys):
+        return sky, depth
+    labels = touch[ys, xs]
+    order = np.lexsort((ys, labels))  # by label, then row: the last of each is the lowest
+    last = np.r_[labels[order][1:] != labels[order][:-1], True]
+    base = np.zeros(n + 1, np.float32)
+    base[labels[order][last]] = depth[ys[order][last], xs[order][last]]
+    # the piece and the sky between its bars (its closing, not beyond its outline): left
+    # on the dome, that sky kept a faint dark copy of the lattice once the walker moved
+    ker = np.ones((2 * link + 1,) * 2, np.uint8)
+    whole = thin | (sky & (cv2.morphologyEx(thin.astype(np.uint8), cv2.MORPH_CLOSE, ker) > 0))
+    stand = whole & (base[lab] > 0)
+    return sky & ~stand, np.where(stand, base[lab], depth).astype(np.float32)
 
 
 def _cap_slant(dd: np.ndarray, lateral: np.ndarray, axis: int) -> np.ndarray:
@@ -529,6 +576,12 @@ def build_splats(
         # or hill bleeds into the dome it reveals when walking sideways); one pixel around them
         # too, whose colour mixes the thing's in (a launch tower's faint ghost)
         fill = cv2.dilate((~sky2).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        # ... and thin dark structure the class map left in the sky (a mast's lattice the
+        # photo's splats stand on its base, `_standing_on_base`): no copy of it on the dome
+        lum = small @ np.array([0.299, 0.587, 0.114], np.float32)
+        ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        thin = cv2.morphologyEx(lum, cv2.MORPH_BLACKHAT, ker) > DOME_DARK
+        fill |= cv2.dilate(thin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
             small = (

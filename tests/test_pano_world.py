@@ -316,6 +316,48 @@ def test_sky_pixels_that_look_like_a_thin_upright_thing_stand_with_it() -> None:
     assert out_sky[:, :40].all() and out_sky[:, 120:].all()
 
 
+def test_a_lattice_mast_lost_whole_in_the_sky_class_stands_on_its_base() -> None:
+    """The demo photo's masts: at the panorama's resolution their lattice is sky from the
+    base up, and the pole on top an upright sliver standing at its neighbours' distance.
+    Walking 2 m aside broke them into pieces at the sky's, the pole's and the base's
+    distances. Thin dark structure linked down to its base stands at the base's depth, with
+    the narrow pole on it and the sky between its bars; a dark speck touching nothing (a
+    bird) and the open sky stay sky."""
+    from generators.pano_world import _sky_at_photo_resolution
+
+    h, w = 160, 160
+    rng = np.random.default_rng(1)
+    photo = np.empty((h, w, 3), np.float32)
+    photo[:] = (0.2, 0.3, 0.6)
+    photo += 0.01 * rng.standard_normal((h, w, 1)).astype(np.float32)
+    sky = np.ones((h, w), bool)
+    depth = np.full((h, w), 500.0, np.float32)
+    sky[130:] = False  # the ground, with the mast's base 30 m off
+    depth[130:] = 60.0
+    depth[130:, 60:100] = 30.0
+    photo[130:] = (0.25, 0.2, 0.15)
+    mast = np.zeros((h, w), bool)
+    mast[40:130, 70] = mast[40:130, 80] = True  # legs
+    for r0 in range(40, 130, 10):  # braces
+        for k in range(10):
+            mast[r0 + k, 70 + k] = True
+    photo[mast] = (0.05, 0.05, 0.06)
+    pole = np.zeros((h, w), bool)
+    pole[12:40, 74:77] = True  # bright, upright at its neighbours' distance
+    sky[pole], depth[pole], photo[pole] = False, 80.0, (0.9, 0.9, 0.9)
+    bird = np.zeros((h, w), bool)
+    bird[20:23, 20:23] = True
+    photo[bird] = (0.05, 0.05, 0.05)
+    out_sky, out_d = _sky_at_photo_resolution(photo, sky, depth, pano_px=3.0)
+    assert not out_sky[mast].any()
+    np.testing.assert_allclose(out_d[mast], 30.0)
+    np.testing.assert_allclose(out_d[pole], 30.0)
+    between = np.zeros((h, w), bool)
+    between[50:120, 72:79] = True
+    assert not out_sky[between & ~mast].any()  # the sky seen through it goes with it
+    assert out_sky[bird].all() and out_sky[:100, :50].all() and out_sky[:100, 110:].all()
+
+
 def test_photo_pixels_at_an_upright_edge_lie_on_one_side_not_in_between() -> None:
     """The panorama's depth steps sideways over two pixels at a bookcase's edge (3.6 m in
     front of a wall at 4.5 m, each pixel step below the edge ratio): the photo's pixels,
