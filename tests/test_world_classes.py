@@ -43,6 +43,33 @@ def test_sunlit_ground_beyond_the_shade_is_ground() -> None:
     assert (labels[105:165, 90:250] == UPRIGHT).mean() > 0.95
 
 
+def test_a_person_filling_the_bottom_band_is_no_ground() -> None:
+    """The cameraman: a dark coat fills 40 % of the bottom band, more of it than either
+    shade of the grass, and rises far above the horizon. Taken as the ground's main colour,
+    his coat's lower half (and then the plain dark cloth cut off by its folds) was ground:
+    from 2 m aside it lay flat on the floor. A colour whose columns run up from the band
+    past the horizon is a thing standing on the ground; the grass stays ground, and so
+    does a court that meets a facade of its own colour (the facade's windows break its
+    columns)."""
+    rng = np.random.default_rng(3)
+    img = np.zeros((H, W, 3), np.float32)
+    img[:110] = 0.85  # a pale grey sky (a grayscale photo: no hue to tell things apart)
+    rows = np.arange(H)[:, None]
+    grass = 0.5 + 0.12 * (rng.random((H, W)) > 0.5)  # two shades of grass
+    img[110:] = grass[110:, :, None]
+    img[110:118, 150:] = 0.35  # far trees and buildings on the skyline
+    coat = (np.arange(W)[None, :] < 128) & (rows > 40)
+    img[coat] = 0.06
+    img[150:152, :128] = 0.1  # a fold across the coat, below the horizon
+    img += rng.normal(0.0, 0.01, img.shape).astype(np.float32)
+    labels = classify_view(np.clip(img, 0, 1), HORIZON)
+    assert (labels[140:, 10:120] == UPRIGHT).mean() > 0.95, "the coat stands"
+    assert (labels[150:, 150:] == GROUND).mean() > 0.95, "the grass is ground"
+    # the plaza's court has the facade's colour family but its windows break the columns
+    labels = classify_view(_plaza(np.random.default_rng(0)), HORIZON)
+    assert (labels[195:] == GROUND).mean() > 0.9
+
+
 def test_plain_ground_needs_the_sky() -> None:
     """Indoors (no sky) only the bottom band's palette is floor: a plain light surface
     above a floor (a wall, a sofa's face) is not joined to it."""

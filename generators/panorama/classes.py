@@ -27,6 +27,8 @@ SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
 PLAIN_GRAD = 0.08  # gradient (Sobel of the σ=1 luminance, 0..1) of plain ground
 PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
 EARTH_HUES = (50.0, 170.0)  # ... or of an earth or plant hue (Lab hue angle, degrees)
+RISE_FRACTION = 0.1  # a bottom-band colour running up this far above the horizon is no ground
+RISE_COLUMNS = 0.5  # ... in more than this share of its columns
 PLAIN_STEPS = 4  # plain ground joins across at most this many material / light edges
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
@@ -146,13 +148,22 @@ def classify_view(
             ref.astype(np.float64), k, minit="++", seed=np.random.default_rng(0)
         )
         share = np.bincount(assign, minlength=k) / max(len(assign), 1)
+        # no colour that runs up above the horizon is ground (a thing standing on it, even
+        # the band's largest colour: the cameraman's coat), unless all of them do
+        rises, standing = _rises_above_horizon(
+            lab_img, centres, assign, ref, bottom, valid, horizon_row
+        )
+        if rises.all():
+            rises[:] = False
+            standing[:] = False
+        main_i = int(np.argmax(np.where(rises, -1.0, share)))
         # outdoors a small cluster stays when it is the ground's own colour in shade or
         # light (close in a*b* to the main one: rock, gravel, grass in shadow); indoors
         # a wooden desk shares the wooden floor's hue, so only the share counts there
-        main = centres[int(np.argmax(share))]
+        main = centres[main_i]
         same_hue = np.linalg.norm(centres[:, 1:] - main[1:], axis=1) < GROUND_CHROMA
-        keep = (share >= MIN_GROUND_SHARE) | (same_hue & bool(sky.any()))
-        keep[int(np.argmax(share))] = True
+        keep = ((share >= MIN_GROUND_SHARE) | (same_hue & bool(sky.any()))) & ~rises
+        keep[main_i] = True
         centres = centres[keep].astype(np.float32)
         ref = ref[keep[assign]]
         dist = palette_distance(lab_img, centres)
@@ -176,11 +187,60 @@ def classify_view(
             vivid = (np.hypot(lab_img[..., 1], lab_img[..., 2]) > PLAIN_CHROMA) & ~(
                 (hue > EARTH_HUES[0]) & (hue < EARTH_HUES[1])
             )
+            # (never the colour of a thing standing on the ground: the coat's lower half,
+            # plain and muted, cut from its upper half by folds)
             ground |= _plain_ground(
-                ground, bottom, grad, vert, vivid, valid & ~sky, rows, horizon_row, h
+                ground, bottom, grad, vert, vivid, valid & ~sky & ~standing, rows, horizon_row, h
             )
         labels[ground & below] = GROUND
     return labels
+
+
+def _rises_above_horizon(
+    lab: np.ndarray,
+    centres: np.ndarray,
+    assign: np.ndarray,
+    ref: np.ndarray,
+    bottom: np.ndarray,
+    valid: np.ndarray,
+    horizon_row: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(which bottom-band colour clusters (k,) bool belong to a thing standing on the
+    ground rather than to the ground, the pixels (h, w) bool of those colours): in most of
+    the columns whose bottom band shows that colour, an unbroken run of it goes up from the
+    band to more than RISE_FRACTION of the view's height above the horizon.
+
+    Ground never rises above the horizon; a person's dark coat filling a third of the bottom
+    band does (the cameraman's coat and a tripod leg were ground: from 2 m aside they lay
+    flat on the floor as streaks). Column runs, not regions: a sunlit court joins the facade
+    of its own stone at the castle's foot, but the facade's shadows and windows break its
+    columns. lab (h, w, 3) the view in Lab, centres (k, 3), assign (n,) the cluster of each
+    bottom-band pixel `ref` (n, 3), bottom / valid (h, w) bool.
+    """
+    h, w = lab.shape[:2]
+    out = np.zeros(len(centres), bool)
+    standing = np.zeros((h, w), bool)
+    top_allowed = int(np.floor(horizon_row - RISE_FRACTION * h))
+    if top_allowed <= 0:
+        return out, standing
+    rows = np.arange(h)[:, None]
+    band_top = np.where(bottom.any(0), np.argmax(bottom, axis=0), h)  # first band row per column
+    for c in range(len(centres)):
+        own = ref[assign == c]
+        if not len(own):
+            continue
+        spread = float(np.median(np.linalg.norm(own - centres[c], axis=-1)))
+        near = valid & (np.linalg.norm(lab - centres[c], axis=-1) < max(12.0, 2.0 * spread))
+        cols = np.nonzero(near[np.minimum(band_top, h - 1), np.arange(w)] & (band_top < h))[0]
+        if len(cols) < 3:
+            continue
+        # the lowest row above the band start that breaks the run, per column
+        broken = ~near[:, cols] & (rows <= band_top[cols][None, :])
+        stop = np.where(broken.any(0), h - 1 - np.argmax(broken[::-1], axis=0), -1)
+        out[c] = float(np.mean(stop < top_allowed)) > RISE_COLUMNS
+        if out[c]:
+            standing |= near
+    return out, standing
 
 
 def palette_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
