@@ -59,6 +59,11 @@ def test_a_guessed_field_of_view_comes_from_the_skyline_and_the_vertical_lines()
     fov, info = horizon_check(view, 45.0, "exif", est45)
     assert fov == 45.0 and info["pitch_deg"] == est45["pitch_deg"]
     assert not info["horizon"]["applied"]
+    # given 65° (--fov) with its masts' trusted pitch, nothing is a guess: the treeline
+    # below that horizon is taken as seen from above, and left there
+    fov, info = horizon_check(view, 65.0, "option", est)
+    assert fov == 65.0 and info["pitch_deg"] == est["pitch_deg"]
+    assert not info["horizon"]["applied"] and info["horizon"]["skyline_deg"] < -1.0
 
 
 def test_with_a_known_field_of_view_only_the_pitch_moves() -> None:

@@ -13,9 +13,10 @@ point): for a camera without roll and its principal point at the image centre, p
 by θ with focal length f (pixels), the horizon is the row f·tanθ below the centre and the
 vertical vanishing point the row f/tanθ above it, so f² = d_h · d_v. When the photo's field
 of view is only the default guess and its vertical lines gave a pitch up, the vanishing
-point is kept and the skyline taken as the horizon gives both f and θ; otherwise (a field
-of view from EXIF or --fov, or no trusted vertical lines) only the pitch moves, so the
-skyline lies on the horizon.
+point is kept and the skyline taken as the horizon gives both f and θ; with no trusted
+vertical lines only the pitch moves, so the skyline lies on the horizon. A field of view
+from EXIF or --fov with a trusted pitch is left alone: nothing there is a guess, and the
+skyline is seen from above (a hill, a tower).
 
 Only a skyline below the horizon is evidence: one above it is what most photos show (hills,
 roofs, trees), and says nothing about where the horizon is.
@@ -99,9 +100,11 @@ def horizon_check(
     is `pitch_info` with 'pitch_deg' and 'applied' updated, 'horizon' (a record: the
     skyline's elevation before, the correction, whether the focal length moved) and its
     'source' extended; the field of view changes only when `fov_source` is 'default' and the
-    vertical lines gave a trusted pitch up. Unchanged when the skyline is not below the
-    horizon by more than TOLERANCE_DEG, when the photo shows too little sky, or when the
-    correction would exceed MAX_CORRECTION_DEG.
+    vertical lines gave a trusted pitch up. Only a guess moves: unchanged when the field of
+    view is known (EXIF, --fov) and the vertical lines gave a trusted pitch (the skyline is
+    then seen from above), when the skyline is not below the horizon by more than
+    TOLERANCE_DEG, when the photo shows too little sky, or when the correction would exceed
+    MAX_CORRECTION_DEG.
     """
     h, w = rgb.shape[:2]
     pitch = float(pitch_info.get("pitch_deg", 0.0))
@@ -114,8 +117,14 @@ def horizon_check(
     record = {"skyline_deg": round(elev, 2)}
     if elev >= -TOLERANCE_DEG:
         return fov_x_deg, {**pitch_info, "horizon": {**record, "applied": False}}
+    trusted = bool(pitch_info.get("applied"))
+    if trusted and fov_source != "default":
+        # a field of view from EXIF or --fov and trusted vertical lines: nothing here is a
+        # guess, so a skyline below their horizon is seen from above (a hill, a tower)
+        log.info("skyline %.1f deg below the horizon of a known pitch: left as it is", -elev)
+        return fov_x_deg, {**pitch_info, "horizon": {**record, "applied": False}}
     new_fov = fov_x_deg
-    joint = fov_source == "default" and pitch_info.get("applied") and pitch > 0 and below > 0
+    joint = fov_source == "default" and trusted and pitch > 0 and below > 0
     if joint:
         # the vertical vanishing point d_v = f / tanθ above the centre stays; the horizon
         # moves to the skyline: f'² = d_h · d_v
