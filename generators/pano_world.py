@@ -358,7 +358,10 @@ def _sky_at_photo_resolution(
     tower's girders, a tree's twigs: it takes the nearest depth of the upright pixels
     around it instead of the sky's. On the sky dome those pixels were a copy of the thing
     that stayed behind when the walker stepped aside (ghost lattices in the sky).
-    Returns (sky (h, w) bool, depth (h, w) float32).
+    Thin dark structure farther from anything upright — the coarse mask lost a whole mast
+    (black-hat of the luminance over the same radius, above the sky's own grain) — and the
+    narrow upright slivers among it (a pole on a mast) stand on the base they reach down to
+    (`_standing_on_base`). Returns (sky (h, w) bool, depth (h, w) float32).
     """
     import cv2
 
@@ -405,9 +408,11 @@ def _standing_on_base(
     sky: np.ndarray, depth: np.ndarray, thin: np.ndarray, link: int = 1
 ) -> tuple[np.ndarray, np.ndarray]:
     """(sky, depth) with each connected piece of `thin` (h, w) bool — dark structure in the
-    sky mask `sky` (h, w) bool, pieces linked across one-pixel gaps, as a lattice's bars
-    are — that touches something not sky put at the depth (h, w) of the lowest pixel it
-    touches: it stands on it, as a mast on its base. Pieces touching only sky stay sky."""
+    sky mask `sky` (h, w) bool and narrow things among it, pieces linked across gaps of up
+    to 2·`link` pixels, as a lattice's bars are — that touches something not sky put at the
+    depth (h, w) of the lowest such pixel it touches: it stands on it, as a mast on its
+    base; so does the sky between its bars (its closing). Pieces touching only sky stay
+    sky (a bird)."""
     import cv2
     from scipy import ndimage
 

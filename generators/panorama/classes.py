@@ -211,8 +211,8 @@ def _rises_above_horizon(
     band to more than RISE_FRACTION of the view's height above the horizon.
 
     Ground never rises above the horizon; a person's dark coat filling a third of the bottom
-    band does (the cameraman's coat and a tripod leg were ground: from 2 m aside they lay
-    flat on the floor as streaks). Column runs, not regions: a sunlit court joins the facade
+    band does (the cameraman's coat was ground: from 2 m aside his lower half lay flat on
+    the floor as a streak). Column runs, not regions: a sunlit court joins the facade
     of its own stone at the castle's foot, but the facade's shadows and windows break its
     columns. lab (h, w, 3) the view in Lab, centres (k, 3), assign (n,) the cluster of each
     bottom-band pixel `ref` (n, 3), bottom / valid (h, w) bool.
