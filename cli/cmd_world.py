@@ -149,11 +149,33 @@ def run(args: argparse.Namespace) -> int:
 _ANGLES = ("photo_pitch", "photo_fov", "level", "far_skyline")
 
 
+#: estimates that are distances (metres)
+_METRES = (
+    "radius",
+    "room_radius",
+    "room_front",
+    "ceiling_height",
+    "far_radius",
+    "sky_radius",
+    "walkable_radius",
+    "eye_height",
+)
+
+
 def estimate_line(name: str, e: dict) -> str:
-    """'  name: value (source)' for one of a world's estimates; an angle gets '°', an
-    estimate that was found but not used says so ('13.1° estimated, not applied')."""
+    """'  name: value (source)' for one of a world's estimates; an angle gets '°', a
+    distance ' m', a yes/no 'yes' or 'no' (not Python's True), an estimate that was found
+    but not used says so ('13.1° estimated, not applied')."""
     v = e.get("value")
-    val = f"{v}°" if name in _ANGLES and isinstance(v, (int, float)) else f"{v}"
+    number = isinstance(v, (int, float)) and not isinstance(v, bool)
+    if isinstance(v, bool):
+        val = "yes" if v else "no"
+    elif number and name in _ANGLES:
+        val = f"{v}°"
+    elif number and name in _METRES:
+        val = f"{v} m"
+    else:
+        val = f"{v}"
     if e.get("applied") is False and v:
         val += " estimated, not applied"
     return f"  {name}: {val} ({e.get('source')})"

@@ -690,7 +690,7 @@ def scene_layers(
         src = "option"
     est["radius"] = {"value": round(float(radius), 3), "source": src}
     far = float(np.clip(2.0 * radius, 6.0, 60.0))
-    far_src = "2 x radius, 6..60 m"
+    far_src = "2 x radius, within 6-60 m"
     outdoor = bool((cls == SKY_CLASS).any())
     if outdoor:
         # outdoors the ground runs to the horizon: the far field (hills, water, trees on
@@ -705,15 +705,15 @@ def scene_layers(
             room_front = float(np.clip(eye_height / layout["front_tan"], 1.0, room_r))
             est["room_front"] = {
                 "value": round(room_front, 3),
-                "source": "the outpainting's room box "
-                f"({layout.get('sources', {}).get('front', 'the photo')})",
+                "source": "the outpainting's room box, from "
+                f"{layout.get('sources', {}).get('front', 'the photo')}",
             }
         if ceiling_height is None:
             ceiling_height = float(eye_height + layout["ceiling_tan"] * room_r)
         srcs = layout.get("sources", {})
         est["room_radius"] = {
             "value": round(room_r, 3),
-            "source": f"the outpainting's room box ({srcs.get('floor', 'default')})",
+            "source": f"the outpainting's room box, from {srcs.get('floor', 'a default room')}",
         }
     layers = layered_depth(
         cls,
@@ -730,7 +730,8 @@ def scene_layers(
     est.update(layers.estimates)
     if room_r is not None and "ceiling_height" in est:
         est["ceiling_height"]["source"] = (
-            f"the outpainting's room box ({layout.get('sources', {}).get('ceiling', 'default')})"
+            "the outpainting's room box, from "
+            f"{layout.get('sources', {}).get('ceiling', 'a default height')}"
         )
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
@@ -738,11 +739,12 @@ def scene_layers(
     walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
     est["walkable_radius"] = {
         "value": round(walk_r, 3),
-        "source": "half the distance of the nearest upright things (5th percentile), at most 3 m",
+        "source": "half the distance of the nearest upright things, their 5th percentile; "
+        "at most 3 m",
     }
     est["sky_fraction"] = {
         "value": round(float(layers.sky.mean()), 4),
-        "source": "classes (bright/blue smooth region joined to the top)",
+        "source": "classes: the bright or blue smooth region joined to the top",
     }
     return layers, float(radius), est
 
@@ -872,7 +874,7 @@ def world_from_panorama(
                 "source": {
                     "exif": "EXIF focal length",
                     "option": "option",
-                    "default": f"default ({DEFAULT_FOV_DEG:g}°; no EXIF focal length)",
+                    "default": f"the default {DEFAULT_FOV_DEG:g}°: no EXIF focal length",
                 }.get(pano.meta["fov_source"], pano.meta["fov_source"]),
             }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt

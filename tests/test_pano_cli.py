@@ -101,6 +101,8 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
         "tiny_pano",
         "one_pixel",
         "transparent",
+        "flat_photo",
+        "flat_pano",
     ],
 )
 def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> None:
@@ -116,6 +118,10 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
     cv2.imwrite(str(dot), np.full((1, 1, 3), 200, np.uint8))
     clear = tmp_path / "clear.png"  # "the panorama has no known pixels", no file named
     cv2.imwrite(str(clear), np.zeros((64, 96, 4), np.uint8))
+    blue = tmp_path / "blue.jpg"  # a void world, exit 0, eight scipy and numpy warnings
+    cv2.imwrite(str(blue), np.full((300, 400, 3), (235, 190, 135), np.uint8))
+    black = tmp_path / "black.png"
+    cv2.imwrite(str(black), np.zeros((256, 512, 3), np.uint8))
     args = {
         "corrupt": ["world", "--photo", str(bad), "--out", str(tmp_path / "w.ply")],
         "missing": [
@@ -149,6 +155,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "tiny_pano": ["world", "--panorama", str(tiny_pano), "--out", str(tmp_path / "w.ply")],
         "one_pixel": ["panorama", "--photo", str(dot), "--out", str(tmp_path / "p.png")],
         "transparent": ["world", "--photo", str(clear), "--out", str(tmp_path / "w.ply")],
+        "flat_photo": ["world", "--photo", str(blue), "--out", str(tmp_path / "w.ply")],
+        "flat_pano": ["world", "--panorama", str(black), "--out", str(tmp_path / "w.ply")],
     }[case]
     expect = {
         "corrupt": "bad.jpg",
@@ -161,6 +169,8 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "tiny_pano": "too small (20x10 pixels; need at least 32 on each side)",
         "one_pixel": "too small (1x1 pixels; need at least 32 on each side)",
         "transparent": "clear.png: is fully transparent",
+        "flat_photo": "blue.jpg: is all or almost all one flat colour",
+        "flat_pano": "black.png: is all or almost all one flat colour",
     }[case]
     r = _main(*args)
     assert r.returncode == 2, (r.stdout, r.stderr)
@@ -185,3 +195,18 @@ def test_a_panorama_given_as_a_photo_is_recognised(tmp_path: Path) -> None:
     xmp.write_bytes(b"\xff\xd8<GPano:ProjectionType>equirectangular</GPano:ProjectionType>")
     assert looks_equirectangular(xmp, 4000, 3000)  # the file says so, whatever its shape
     assert not looks_equirectangular(tmp_path / "gone.jpg", 640, 480)
+
+
+def test_estimate_lines_say_their_units() -> None:
+    """A trial read `radius: 25.477` (no unit) and `indoor: False` (Python's word)."""
+    from cli.cmd_world import estimate_line
+
+    assert estimate_line("radius", {"value": 4.069, "source": "s"}) == "  radius: 4.069 m (s)"
+    assert estimate_line("indoor", {"value": True, "source": "s"}) == "  indoor: yes (s)"
+    assert estimate_line("indoor", {"value": False, "source": "s"}) == "  indoor: no (s)"
+    assert estimate_line("photo_pitch", {"value": 7.4, "source": "s"}) == "  photo_pitch: 7.4° (s)"
+    assert (
+        estimate_line("sky_fraction", {"value": 0.43, "source": "s"}) == "  sky_fraction: 0.43 (s)"
+    )
+    line = estimate_line("level", {"value": 13.1, "applied": False, "source": "s"})
+    assert line == "  level: 13.1° estimated, not applied (s)"

@@ -72,6 +72,7 @@ log = logging.getLogger(__name__)
 
 PHONE_PANO_ASPECT = 2.5  # a photo wider than this × its height is a phone's panorama strip
 MIN_PHOTO_SIDE = 32  # a photo smaller than this holds nothing to place or outpaint from
+FLAT_RANGE = 0.02  # a photo whose channels all span less than this (1st-99th pct) is flat
 MIN_OPAQUE_SHARE = 0.01  # a photo (PNG alpha) with less of its area opaque is refused
 MAX_PLAUSIBLE_FOV_Y = 120.0  # deg: a photo spanning more top to bottom gets a warning
 MIN_SHARP_PANO_ROWS = 512  # a panorama file with fewer rows gets a warning (blur)
@@ -129,6 +130,17 @@ def unique_photos(photos: list[Path]) -> tuple[list[Path], list[tuple[Path, Path
         seen[key] = p
         kept.append(p)
     return kept, dropped
+
+
+def _flat(rgb: np.ndarray, alpha: np.ndarray | None) -> bool:
+    """Whether a photo (h, w, 3) 0..1 (its opaque pixels, `alpha` (h, w) ≥ 0.5) is one flat
+    colour: every channel's 1st-99th percentile range below FLAT_RANGE. An all-black or
+    all-blue image made a world of a void, with scipy and numpy warnings on the way."""
+    px = rgb.reshape(-1, 3) if alpha is None else rgb[alpha >= 0.5]
+    if len(px) > 200_000:  # a sample is plenty for percentiles
+        px = px[:: len(px) // 200_000]
+    lo, hi = np.percentile(px, [1, 99], axis=0)
+    return bool(np.all(hi - lo < FLAT_RANGE))
 
 
 def place_photo(
@@ -221,6 +233,14 @@ def generate_panorama(
                     f"is {'fully' if not (im.alpha >= 0.5).any() else 'almost all'} "
                     "transparent (its alpha channel): there is too little of the photo to "
                     "build from; save it without transparency",
+                )
+            if _flat(im.rgb, im.alpha):
+                from scene.errors import SceneFormatError
+
+                raise SceneFormatError(
+                    p,
+                    "is all or almost all one flat colour: there is nothing in it to build a "
+                    "world from (no edges, ground, sky or things to place)",
                 )
             images.append(im)
     warnings: list[str] = [
@@ -430,6 +450,11 @@ def load_panorama(
             path,
             f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the "
             f"height{hint}",
+        )
+    if _flat(im.rgb, im.alpha):
+        raise SceneFormatError(
+            path,
+            "is all or almost all one flat colour: there is nothing in it to build a world from",
         )
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)

@@ -154,7 +154,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             # front wall, 1.5 m behind the office photo's bookcase wall, painted its
             # ceiling 0.4 m down that wall (a sagging bump in the ceiling line above it)
             front_tan = EYE_HEIGHT / max(front, MIN_FRONT)
-            src["front"] = "the photo's wall contacts (median distance along its view)"
+            src["front"] = "the photo's wall contacts, at their median distance along its view"
         # the photo's walls reach the ceiling: the top of its upright structure
         up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
         tcols = up.any(0)
@@ -187,10 +187,13 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         elev = np.degrees(lat[np.clip(edge[scols], 0, h - 1)])
         # the far skyline: the lower part of what the photo shows (near things stand
         # taller; far ones are what goes round)
-        skyline = float(np.clip(np.percentile(elev, 25), SKYLINE_MIN_DEG, SKYLINE_MAX_DEG))
+        raw = float(np.percentile(elev, 25))
+        skyline = float(np.clip(raw, SKYLINE_MIN_DEG, SKYLINE_MAX_DEG))
         var = float(np.clip(np.std(elev) / max(skyline, 1.0), 0.2, 0.6))
         rough = _skyline_roughness(elev, w) / max(skyline, 1.0)
         src["skyline"] = "lower quartile of the photo's skyline"
+        if skyline != raw:  # a far skyline is never higher or lower than these
+            src["skyline"] += f", {raw:.1f}° held to {SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}°"
     else:
         skyline, var, rough = 2.0, 0.3, DEFAULT_ROUGH
         src["skyline"] = "default (the photo shows no skyline)"
