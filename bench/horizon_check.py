@@ -72,8 +72,9 @@ def photos(paths: list[Path]) -> None:
         hz = info.get("horizon")
         sky = "no skyline" if hz is None else f"skyline {hz['skyline_deg']:+.1f}°"
         moved = " (corrected)" if hz and hz.get("applied") else ""
+        name = f"{p.parent.name}/{p.name}"
         print(
-            f"  {p.parent.name + '/' + p.name:38s} {fov:5.1f}° ({src:7s}) {est['pitch_deg']:+6.2f}° -> "
+            f"  {name:38s} {fov:5.1f}° ({src:7s}) {est['pitch_deg']:+6.2f}° -> "
             f"{new_fov:5.1f}° {info['pitch_deg']:+6.2f}°   {sky}{moved}"
         )
 
