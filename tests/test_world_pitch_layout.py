@@ -284,6 +284,36 @@ def test_the_sky_dome_continues_behind_things_where_the_sky_dips_below_the_horiz
     assert behind.sum() >= 3  # dome splats behind the tower, below the horizon
 
 
+def test_the_sky_dome_keeps_no_copy_of_a_mast_left_in_the_sky_class() -> None:
+    """A mast's thin dark lattice lost whole in the sky class: the photo's splats stand it on
+    its base (`_standing_on_base`), so the dome behind must be sky-coloured there, or a dark
+    copy of the mast stays in the sky when the walker steps aside (the demo world)."""
+    from generators.pano_world import DOME_BEHIND, build_splats
+
+    H, W = 256, 512
+    lon, lat = pano_lonlat(H)
+    lat2 = np.broadcast_to(lat[:, None], (H, W))
+    sky = lat2 > 0
+    image = np.where(sky[..., None], [0.2, 0.3, 0.6], [0.3, 0.25, 0.2]).astype(np.float32)
+    mast = (np.abs(np.degrees(lon)) < 0.5)[None, :] & (lat2 > 0) & (lat2 < math.radians(30))
+    image[mast] = (0.03, 0.03, 0.04)
+    floor = 1.6 / np.maximum(np.sin(-lat2), 1e-3)
+    depth = np.where(sky, 400.0, np.minimum(floor, 40.0)).astype(np.float32)
+    cloud = build_splats(
+        image, depth, sky, eye_height=1.6, radius=5.0, background=False, sky_radius=400.0
+    )
+    v = cloud.means - np.array([0.0, 1.6, 0.0])
+    d = np.linalg.norm(v, axis=1)
+    s_lon = np.degrees(np.arctan2(v[:, 0], -v[:, 2]))
+    s_lat = np.degrees(np.arcsin(np.clip(v[:, 1] / d, -1, 1)))
+    dome = (d > 400 * (DOME_BEHIND - 0.01)) & (np.abs(s_lon) < 1.0) & (s_lat > 5) & (s_lat < 25)
+    assert dome.sum() >= 3
+    from scene.gaussians import sh0_to_rgb
+
+    rgb = sh0_to_rgb(cloud.sh0[dome])
+    assert rgb.mean(0)[2] > 0.45, "the dome behind the mast is the sky's blue"
+
+
 def test_looking_straight_down_shows_grain_not_streaks_from_the_nadir() -> None:
     """Equirect texture pinches to a point at the poles (rows become rays from the nadir);
     laid on the floor plane (`_planar_caps`) it is the same grain in every direction."""
