@@ -175,3 +175,26 @@ def test_palette_distance_spans_light_and_shade_of_one_hue_only() -> None:
     # half way between the shade and the grass (another hue): no ground colour
     mix = (np.array(shade) + np.array(grass)) / 2
     assert palette_distance(mix.astype(np.float32), centres) > 20.0
+
+
+def test_a_dark_bluish_hillside_under_a_hazy_sky_is_no_sky() -> None:
+    """A drone frame of the Great Wall: hazy pale sky at the top, beside it a hillside in
+    shadow up to the frame's top, smooth and bluish. Sky-like by hue, it was sky, and
+    stood at the sky's distance in pieces. A colour far from the top's sky and less than
+    half as bright is no sky; the rocket's dusk sky, dark all over, stays sky."""
+    rng = np.random.default_rng(4)
+    img = np.zeros((H, W, 3), np.float32)
+    img[:] = (0.55, 0.58, 0.68)  # haze
+    img[:150, :110] = (0.14, 0.16, 0.22)  # the shaded hillside, up to the frame's top
+    img[150:] = (0.45, 0.35, 0.25)  # sunlit slope and ground below
+    img += rng.normal(0.0, 0.004, img.shape).astype(np.float32)
+    labels = classify_view(np.clip(img, 0, 1), HORIZON)
+    assert (labels[:100, 130:] == SKY).mean() > 0.9
+    assert (labels[:140, :100] == SKY).mean() < 0.05, "the dark hillside is no sky"
+    dusk = np.zeros((H, W, 3), np.float32)
+    rows = np.arange(H, dtype=np.float32)[:, None]
+    dusk[:] = (0.06, 0.1, 0.22)
+    dusk[:130] += (rows[:130] / 130.0)[..., None] * np.array([0.1, 0.12, 0.15], np.float32)
+    dusk[130:] = (0.08, 0.07, 0.06) + 0.03 * rng.random((H - 130, W, 1)).astype(np.float32)
+    labels = classify_view(np.clip(dusk, 0, 1), HORIZON)
+    assert (labels[:120] == SKY).mean() > 0.9, "a dusk sky dark at its top is still sky"
