@@ -141,9 +141,10 @@ def horizon_check(
         )
         return fov_x_deg, {**pitch_info, "horizon": {**record, "applied": False}}
     how = (
-        f"the skyline and the vertical lines give {new_fov:.0f}° across"
+        f"so the field of view ({new_fov:.0f}° across, not the {fov_x_deg:.0f}° guessed) and "
+        "the pitch were taken from the skyline and the vertical lines together"
         if new_fov != fov_x_deg
-        else "pitched so the skyline lies on the horizon"
+        else "so the photo was pitched to put the skyline on the horizon"
     )
     out = {
         **pitch_info,
@@ -156,6 +157,6 @@ def horizon_check(
             **({"fov_from_deg": round(fov_x_deg, 2)} if new_fov != fov_x_deg else {}),
         },
         "source": f"{pitch_info.get('source', '')}; the photo's skyline lay {-elev:.1f}° below "
-        f"the horizon: {how}",
+        f"the horizon, {how}",
     }
     return new_fov, out

@@ -192,7 +192,7 @@ def level_panorama(pano: np.ndarray) -> tuple[np.ndarray, dict]:
     tilt = math.degrees(math.acos(min(1.0, abs(float(up[1])))))
     info = {"tilt_deg": round(tilt, 2), "segments": n}
     if n < MIN_SEGMENTS:
-        info.update(source=f"too few vertical lines ({n}): used as given", applied=False)
+        info.update(source=f"too few vertical lines, {n}: used as given", applied=False)
         return pano, info
     if tilt > MAX_TILT_DEG:
         info.update(source="estimate beyond 30°: not trusted, used as given", applied=False)
@@ -200,7 +200,7 @@ def level_panorama(pano: np.ndarray) -> tuple[np.ndarray, dict]:
     if d["support"] < MIN_SUPPORT:
         info.update(
             source=(
-                f"vertical lines ({n} segments) do not agree on an up direction (the best "
+                f"vertical lines, {n} segments, do not agree on an up direction (the best "
                 f"explains {d['support']:.0%} of their length): used as given"
             ),
             applied=False,
@@ -211,14 +211,14 @@ def level_panorama(pano: np.ndarray) -> tuple[np.ndarray, dict]:
         # reflections) pulled the fit, not a tilted camera
         info.update(
             source=(
-                f"vertical lines ({n} segments) fit level as well as a {tilt:.1f}° tilt "
+                f"vertical lines, {n} segments, fit level as well as a {tilt:.1f}° tilt "
                 f"({d['level_support']:.0%} vs {d['support']:.0%} of their length): used as given"
             ),
             applied=False,
         )
         return pano, info
     if tilt < MIN_TILT_DEG:
-        info.update(source=f"vertical lines ({n} segments): already level", applied=False)
+        info.update(source=f"vertical lines, {n} segments: already level", applied=False)
         return pano, info
-    info.update(source=f"vertical lines ({n} segments)", applied=True)
+    info.update(source=f"vertical lines, {n} segments", applied=True)
     return np.clip(rotate_pano(pano, rotation_to_up(up)), 0, 1).astype(np.float32), info

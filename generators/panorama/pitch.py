@@ -57,7 +57,7 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
         seg, length = near_vertical(seg, h / 20, NEAR_VERTICAL_DEG)
     out["segments"] = int(len(seg))
     if len(seg) < MIN_SEGMENTS:
-        out["source"] = f"too few vertical lines ({len(seg)}): taken as level"
+        out["source"] = f"too few vertical lines, {len(seg)}: taken as level"
         return out
     n = plane_normals(seg, np.linalg.inv(perspective_camera(w, h, fov_x_deg).K))
     # camera frame: x right, y down, z forward (OpenCV); level up is -y
@@ -71,7 +71,7 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
         out.update(
             pitch_deg=0.0,
             source=(
-                f"vertical lines ({len(seg)} segments) do not agree on a vanishing point "
+                f"vertical lines, {len(seg)} segments, do not agree on a vanishing point "
                 f"(the best explains {support:.0%} of their length): taken as level"
             ),
         )
@@ -80,9 +80,9 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
             pitch_deg=0.0, source=f"estimate {pitch:.0f}° beyond {MAX_PITCH_DEG:g}°: not trusted"
         )
     elif abs(pitch) < MIN_PITCH_DEG:
-        out.update(pitch_deg=0.0, source=f"vertical lines ({len(seg)} segments): level")
+        out.update(pitch_deg=0.0, source=f"vertical lines, {len(seg)} segments: level")
     else:
-        out.update(applied=True, source=f"vertical lines ({len(seg)} segments)")
+        out.update(applied=True, source=f"vertical lines, {len(seg)} segments")
     return out
 
 
