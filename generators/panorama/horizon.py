@@ -62,7 +62,8 @@ def skyline_row(rgb: np.ndarray, fov_x_deg: float, pitch_deg: float) -> float | 
     s = min(1.0, WORK_ROWS / max(h, 1))
     small = rgb
     if s < 1.0:
-        small = cv2.resize(rgb, (max(2, round(w * s)), max(2, round(h * s))), cv2.INTER_AREA)
+        size = (max(2, round(w * s)), max(2, round(h * s)))
+        small = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
     sh, sw = small.shape[:2]
     f = 0.5 * sw / math.tan(math.radians(fov_x_deg) / 2)
     horizon = sh / 2 + f * math.tan(math.radians(pitch_deg)) - 0.5
