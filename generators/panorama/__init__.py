@@ -132,15 +132,23 @@ def unique_photos(photos: list[Path]) -> tuple[list[Path], list[tuple[Path, Path
     return kept, dropped
 
 
-def _flat(rgb: np.ndarray, alpha: np.ndarray | None) -> bool:
-    """Whether a photo (h, w, 3) 0..1 (its opaque pixels, `alpha` (h, w) ≥ 0.5) is one flat
-    colour: every channel's 1st-99th percentile range below FLAT_RANGE. An all-black or
-    all-blue image made a world of a void, with scipy and numpy warnings on the way."""
+def _refuse_flat(path: str | Path, rgb: np.ndarray, alpha: np.ndarray | None) -> None:
+    """Raise SceneFormatError for a photo or panorama `path` whose image (h, w, 3) 0..1 (its
+    opaque pixels, `alpha` (h, w) ≥ 0.5) is one flat colour: every channel's 1st-99th
+    percentile range below FLAT_RANGE. An all-black or all-blue image made a world of a
+    void, with scipy and numpy warnings on the way."""
     px = rgb.reshape(-1, 3) if alpha is None else rgb[alpha >= 0.5]
     if len(px) > 200_000:  # a sample is plenty for percentiles
         px = px[:: len(px) // 200_000]
     lo, hi = np.percentile(px, [1, 99], axis=0)
-    return bool(np.all(hi - lo < FLAT_RANGE))
+    if np.all(hi - lo < FLAT_RANGE):
+        from scene.errors import SceneFormatError
+
+        raise SceneFormatError(
+            path,
+            "is all or almost all one flat colour: there is nothing in it to build a world "
+            "from (no edges, ground, sky or things to place)",
+        )
 
 
 def place_photo(
@@ -234,14 +242,7 @@ def generate_panorama(
                     "transparent (its alpha channel): there is too little of the photo to "
                     "build from; save it without transparency",
                 )
-            if _flat(im.rgb, im.alpha):
-                from scene.errors import SceneFormatError
-
-                raise SceneFormatError(
-                    p,
-                    "is all or almost all one flat colour: there is nothing in it to build a "
-                    "world from (no edges, ground, sky or things to place)",
-                )
+            _refuse_flat(p, im.rgb, im.alpha)
             images.append(im)
     warnings: list[str] = [
         f"{d.name} was given twice: used once"
@@ -451,11 +452,7 @@ def load_panorama(
             f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the "
             f"height{hint}",
         )
-    if _flat(im.rgb, im.alpha):
-        raise SceneFormatError(
-            path,
-            "is all or almost all one flat colour: there is nothing in it to build a world from",
-        )
+    _refuse_flat(path, im.rgb, im.alpha)
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
     meta: dict[str, Any] = {"generator": "file", "inputs": [str(path)], "file_size": [w, h]}
