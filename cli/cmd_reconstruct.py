@@ -219,6 +219,9 @@ def run(args: argparse.Namespace) -> int:
         if getattr(args, "capture", "auto") == "auto":
             # the layout cannot tell a drone circling a tower from a phone circling a toy
             print("  (told from the camera layout; --capture walk|orbit|aerial sets it)")
+        up = result.capture.get("up")
+        if isinstance(up, dict) and up.get("detail"):
+            print(f"up axis: {up['detail']}")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     fusion = result.cloud.meta.get("fusion")
     if isinstance(fusion, dict):

@@ -200,6 +200,110 @@ def test_walk_keeps_eye_height_above_the_floor_and_a_forced_type_wins() -> None:
         place_capture(cams, pts, nrm, kind="tabletop")
 
 
+# ------------------------------------------------- up from cameras that were not held level
+def _tilt(deg: float) -> np.ndarray:
+    """A rotation tipping +Y by `deg` towards +X and a little towards +Z."""
+    from scipy.spatial.transform import Rotation
+
+    return Rotation.from_rotvec(np.radians(deg) * np.array([0.3, 0.0, -1.0]) / 1.044).as_matrix()
+
+
+def _rolled(cams: list[Camera], seed: int = 0, top: float = 180.0) -> list[Camera]:
+    """The same cameras turned about their optical axes by random angles up to `top` deg
+    (a camera pointed down at a table is held any way round)."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for c in cams:
+        a = np.radians(rng.uniform(-top, top))
+        rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+        out.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, rz @ c.R, rz @ c.t, c.name))
+    return out
+
+
+def _moved(cams: list[Camera], pts: np.ndarray, r: np.ndarray):
+    """Cameras and points of the same scene in a frame rotated by `r` (COLMAP's frame is
+    arbitrary): a world point X is r @ X there."""
+    moved = [
+        Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R @ r.T, c.t, c.name) for c in cams
+    ]
+    return moved, pts @ r.T
+
+
+def _angle(a: np.ndarray, b: np.ndarray) -> float:
+    return math.degrees(
+        math.acos(float(np.clip(a @ b / np.linalg.norm(a) / np.linalg.norm(b), -1, 1)))
+    )
+
+
+def test_an_orbit_of_rolled_cameras_takes_up_from_the_table() -> None:
+    """Photos of an object on a table, taken from above with the camera turned every way:
+    the cameras' x axes share no plane, so 'held level' gives a tilted up; the table's
+    plane gives the true one (and says so)."""
+    from generators.reconstruct.align import estimate_up_detail
+    from scene.camera import level_up_from_rotations
+
+    r = _tilt(40.0)
+    true_up = r @ np.array([0.0, 1.0, 0.0])
+    cams = _rolled(ring(11, 0.6, 50, span=227.0, jitter=0.08, seed=3), seed=1)
+    pts, _ = tabletop_points(0.6)
+    cams, pts = _moved(cams, pts, r)
+    assert _angle(level_up_from_rotations([c.R for c in cams]), true_up) > 10.0
+    e = estimate_up_detail(cams, pts)
+    assert e.source == "table" and _angle(e.up, true_up) < 2.0
+    assert e.roll_deg > 20 and "stands on" in e.detail
+    # no points to find a table among: the orbit's axis (its cameras' ring)
+    e = estimate_up_detail(cams, None)
+    assert e.source == "orbit" and _angle(e.up, true_up) < 5.0
+
+
+def test_level_cameras_keep_the_level_up_and_rolled_walks_are_doubted() -> None:
+    from generators.reconstruct.align import estimate_up_detail
+    from scene.camera import level_up_from_rotations
+
+    r = _tilt(25.0)
+    cams = ring(11, 0.6, 50, span=227.0, jitter=0.08, seed=3)
+    pts, _ = tabletop_points(0.6)
+    cams, pts = _moved(cams, pts, r)
+    e = estimate_up_detail(cams, pts)
+    assert e.source == "level" and e.detail == "the cameras held level"
+    np.testing.assert_allclose(e.up, level_up_from_rotations([c.R for c in cams]))
+    # a room photographed all round from its middle with the camera rolled: no orbit to
+    # take up from, and the level estimate is doubted
+    out = [
+        Camera.look_at(
+            (0.3 * math.cos(a), 1.6, 0.3 * math.sin(a)),
+            (3 * math.cos(a), 1.2, 3 * math.sin(a)),
+            60,
+            320,
+            240,
+        )
+        for a in np.linspace(0, 2 * np.pi, 9)[:-1]
+    ]
+    e = estimate_up_detail(_rolled(out, top=60.0), room_points()[0])
+    assert e.source == "level" and "doubtful" in e.detail
+
+
+def test_a_rolled_orbit_beside_a_scene_gives_the_table_up(tmp_path: Path) -> None:
+    """The viewer opening a reconstruction of a rolled orbit takes the same up as
+    `reconstruct` did from the cameras and points saved beside it."""
+    from conftest import random_cloud
+
+    from scene.io import save
+    from scene.io.colmap import write_colmap_text
+    from scene.world import World
+    from viewer.up_axis import use_cameras_beside
+
+    cams = _rolled(ring(11, 0.6, 50, span=227.0, jitter=0.08, seed=3), seed=1)
+    for i, c in enumerate(cams):
+        c.name = f"p{i:02d}.jpg"
+    pts, _ = tabletop_points(0.6)
+    save(random_cloud(500, seed=1), tmp_path / "scene.ply")
+    write_colmap_text(tmp_path / "scene_cameras", cams, pts)
+    w = World()
+    assert use_cameras_beside(w, tmp_path / "scene.ply")
+    np.testing.assert_allclose(w.up_axis, [0, 1, 0], atol=1e-9)
+
+
 # ------------------------------------------------- opening a scene with cameras beside it
 def _scene_with_z_up_cameras(tmp_path: Path) -> tuple[Path, list[Camera]]:
     """A cloud whose photo cameras (saved beside it as COLMAP text) hold +Z up, with a big

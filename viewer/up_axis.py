@@ -254,7 +254,8 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     """Adopt the photo cameras saved beside `scene_path` (see `cameras_beside`).
 
     They are in the scene's own frame, so they say which way is up (level-held cameras,
-    `up_from_cameras`, snapped to an axis within 5°) far better than a guessed floor, and
+    or the table under an orbit of rolled ones: `align.estimate_up_detail` with the
+    model's points; snapped to an axis within 5°) far better than a guessed floor, and
     the first photo (by name) is where a reconstruction looks right: its camera becomes
     the start view. Sets World.meta['cameras'] (records: name, size, fx fy cx cy, R, t),
     World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
@@ -274,7 +275,7 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     if folder is None:
         return False
     try:
-        cams, _, _ = read_colmap(folder)
+        cams, points, _ = read_colmap(folder)
     except ValueError as exc:  # SceneFormatError: a broken model must not stop the scene opening
         logging.getLogger(__name__).warning("ignoring the cameras beside the scene: %s", exc)
         return False
@@ -312,7 +313,10 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
         for c in cams
     ]
     world.meta["cameras_from"] = str(folder)
-    up = up_from_cameras([c.R for c in cams])
+    from generators.reconstruct.align import estimate_up_detail
+
+    # level-held cameras, or the table under an orbit of cameras turned every way
+    up = estimate_up_detail(cams, points).up
     world.up_axis = snap_to_axis(up, 5.0)
     world.meta["up_axis_source"] = "cameras"
     if not world.bookmarks:

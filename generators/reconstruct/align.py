@@ -74,18 +74,121 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return np.eye(3) + vx + vx @ vx / (1 + c)
 
 
-def estimate_up(cams: list[Camera]) -> np.ndarray:
-    """World up from cameras held level (see `scene.camera.level_up_from_rotations`)."""
-    return level_up_from_rotations([c.R for c in cams])
+#: the cameras count as held level when the mean squared sine of their x axes' angle out of
+#: the plane normal to the level up is at most this (about 10 degrees RMS): Sceaux 0.0004,
+#: the Great Wall drone 5e-8; a tabletop orbit shot from above with the camera turned every
+#: way (alicevision's Buddha set) 0.25
+LEVEL_RESIDUAL = 0.03
+#: a rolled orbit's table is looked for within this of the orbit's axis
+TABLE_TILT_DEG = 30.0
+#: the table's RANSAC tolerance, as a share of the orbit radius
+TABLE_TOL = 0.01
+
+
+@dataclass
+class UpEstimate:
+    """World up of a capture and where it came from.
+
+    up: unit (3,) in the cameras' frame; source: "level" (the cameras held level),
+    "table" (the plane an orbited object stands on) or "orbit" (the axis of an orbit
+    looking down); roll_deg: RMS angle of the cameras' x axes out of the plane normal to
+    the level up (0 for a level capture); detail: one line for the report.
+    """
+
+    up: np.ndarray
+    source: str
+    roll_deg: float
+    detail: str
+
+
+def orbit_axis(centres: np.ndarray, forwards: np.ndarray) -> np.ndarray:
+    """Up of an orbit that looks down at its subject (unit (3,)): the normal of the plane
+    through the camera centres when they lie on a ring (smallest spread under 0.3 of the
+    middle one), else the negated mean viewing direction; signed against that direction."""
+    f = np.asarray(forwards, np.float64).reshape(-1, 3)
+    down = f.mean(0)
+    axis = -down / max(float(np.linalg.norm(down)), 1e-12)
+    c = np.asarray(centres, np.float64).reshape(-1, 3)
+    if len(c) >= 3:
+        _, s, vt = np.linalg.svd(c - c.mean(0), full_matrices=False)
+        if s[2] < 0.3 * s[1]:
+            n = vt[2]
+            axis = n if n @ axis >= 0 else -n
+    return axis
+
+
+def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> UpEstimate:
+    """World up of a capture from its cameras (and its sparse points, when the cameras were
+    not held level).
+
+    Cameras held level (`scene.camera.level_up_from_rotations`: up is normal to every
+    camera's x axis) give it unless their x axes leave that plane by more than
+    `LEVEL_RESIDUAL` (mean squared sine, ~10 degrees RMS). A camera pointed down at a
+    tabletop is turned every way (a phone's orientation sensor cannot tell which way is up
+    there either), so for an orbit of rolled cameras (optical axes meeting at one centre,
+    `ray_convergence`) up is the normal of the plane its subject stands on: a RANSAC plane
+    among `points` (N, 3) below every camera within `TABLE_TILT_DEG` of the orbit's axis
+    (`orbit_axis`; `ground.fit_ground_plane`), else that axis. Rolled cameras that do not
+    orbit keep the level estimate, said to be doubtful in `detail`.
+    """
+    level = level_up_from_rotations([c.R for c in cams])
+    xs = np.array([c.R[0] for c in cams], np.float64)
+    resid = float(np.mean((xs @ level) ** 2))
+    roll = float(np.degrees(np.arcsin(min(1.0, np.sqrt(resid)))))
+    if resid <= LEVEL_RESIDUAL or len(cams) < 4:
+        return UpEstimate(level, "level", roll, "the cameras held level")
+    centres = np.array([c.position for c in cams])
+    forwards = np.array([c.forward for c in cams])
+    conv = ray_convergence(centres, forwards)
+    if conv is None or conv[1] > 0.2:
+        return UpEstimate(
+            level,
+            "level",
+            roll,
+            f"the cameras held level, though they roll {roll:.0f} degrees RMS from it "
+            "(doubtful: --capture orbit for an object shot from all sides)",
+        )
+    axis = orbit_axis(centres, forwards)
+    pts = np.asarray(points, np.float64).reshape(-1, 3) if points is not None else np.zeros((0, 3))
+    from .ground import fit_ground_plane
+
+    radius = float(np.median(np.linalg.norm(centres - conv[0], axis=1)))
+    table = fit_ground_plane(
+        pts,
+        axis,
+        centres,
+        tol=TABLE_TOL * radius,
+        max_tilt_deg=TABLE_TILT_DEG,
+        iters=1000,
+        min_points=20,
+        min_support=0.02,
+    )
+    why = f"the cameras roll {roll:.0f} degrees RMS, so are not held level"
+    if table is not None:
+        return UpEstimate(
+            table.normal,
+            "table",
+            roll,
+            f"the plane the orbited object stands on ({table.inliers} points; {why})",
+        )
+    return UpEstimate(axis, "orbit", roll, f"the axis of the orbit ({why}; no table found)")
+
+
+def estimate_up(cams: list[Camera], points: np.ndarray | None = None) -> np.ndarray:
+    """World up of a capture, unit (3,): `estimate_up_detail(cams, points).up`."""
+    return estimate_up_detail(cams, points).up
 
 
 def wander_frame(
-    cams: list[Camera], points: np.ndarray, target_depth: float = 2.0
+    cams: list[Camera],
+    points: np.ndarray,
+    target_depth: float = 2.0,
+    up: np.ndarray | None = None,
 ) -> tuple[float, np.ndarray, np.ndarray]:
-    """Similarity from COLMAP's arbitrary frame to Wander's: +Y up (`estimate_up`), scaled
-    so the median camera-to-point distance is `target_depth`, and the cameras' centroid at
-    the origin. Returns (s, R, t)."""
-    up = estimate_up(cams)
+    """Similarity from COLMAP's arbitrary frame to Wander's: +Y along `up` (default
+    `estimate_up(cams, points)`), scaled so the median camera-to-point distance is
+    `target_depth`, and the cameras' centroid at the origin. Returns (s, R, t)."""
+    up = estimate_up(cams, points) if up is None else np.asarray(up, np.float64)
     r = rotation_between(up, np.array([0.0, 1.0, 0.0]))
     # yaw: make the mean viewing direction look along -Z (the viewer's default forward)
     fwd = r @ np.mean([c.forward for c in cams], axis=0)

@@ -244,14 +244,15 @@ def compute_depths(
     ground_planes: int = 48,
     ground_fill: bool = True,
     labels: dict[str, str] | None = None,
+    up: np.ndarray | None = None,
 ) -> dict[str, DepthView]:
     """Dense depth for every registered view. `images`: name -> RGB uint8 at camera size.
     labels: optional name -> the photo's own name, for the progress messages (the names
     here are the working copies', e.g. 'IMG_1.png' for 'IMG_1.JPG').
 
     Two plane sweeps per view: `planes` fronto-parallel ones and `ground_planes` (0 = off)
-    along the ground's normal (world down from the cameras held level,
-    `align.estimate_up`), between the heights of the sparse points below the camera
+    along the ground's normal (world down: -`up`, default `align.estimate_up` of the
+    cameras and `points`), between the heights of the sparse points below the camera
     (`ground_range`); the better NCC wins per pixel. With `ground_fill`, the empty ground
     pixels then get the ground plane's depth (`fill_ground`).
 
@@ -286,7 +287,7 @@ def compute_depths(
     if (ground_planes or ground_fill) and len(cams) >= 2:
         from .align import estimate_up
 
-        down = -estimate_up(list(cams.values()))
+        down = -(estimate_up(list(cams.values()), points) if up is None else np.asarray(up))
     out: dict[str, DepthView] = {}
     for i, n in enumerate(names):
         what = f"depth {i + 1}/{len(names)}: {shown.get(n, n)}"

@@ -233,6 +233,8 @@ def _run(
         if img is None:
             raise ValueError(f"{n}: could not re-read the working copy")
         images[n] = img
+    # world up: the cameras held level, or the table under an orbit of rolled cameras
+    up = align.estimate_up_detail(list(res.cameras.values()), res.points)
     with stages("depth") as rep:
         depths = compute_depths(
             images,
@@ -245,6 +247,7 @@ def _run(
             report=rep,
             valid=lens_valid,
             labels={w: ph.name for w, ph in by_work.items()},
+            up=up.up,
         )
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
@@ -261,7 +264,9 @@ def _run(
         cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
         cloud.meta["fusion"] = fusion
     # COLMAP frame -> Wander frame
-    s, r, t = align.wander_frame(list(res.cameras.values()), res.points, opts.target_depth)
+    s, r, t = align.wander_frame(
+        list(res.cameras.values()), res.points, opts.target_depth, up=up.up
+    )
     # scale and origin by capture type (walk: floor at y = 0, cameras at eye height; object
     # orbit: orbit radius; aerial: altitude), detected from the camera layout
     k, o, capture = align.place_capture(
@@ -273,6 +278,7 @@ def _run(
         orbit_radius=opts.orbit_radius,
         aerial_height=opts.aerial_height,
     )
+    capture["up"] = {"source": up.source, "detail": up.detail, "roll_deg": round(up.roll_deg, 1)}
     s, t = s * k, k * t + o
     sim = align.similarity(s, r, t)
     cloud = cloud.transformed(sim)
