@@ -48,7 +48,9 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
     h, w = rgb.shape[:2]
     f = min(1.0, WORK_SIZE / max(w, 1))
     if f < 1.0:
-        rgb = cv2.resize(rgb, (max(2, round(w * f)), max(2, round(h * f))), cv2.INTER_AREA)
+        rgb = cv2.resize(
+            rgb, (max(2, round(w * f)), max(2, round(h * f))), interpolation=cv2.INTER_AREA
+        )
         h, w = rgb.shape[:2]
     gray = (np.clip(rgb @ np.array([0.299, 0.587, 0.114], np.float32), 0, 1) * 255).astype(np.uint8)
     seg = segments(gray)
