@@ -228,8 +228,12 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree on, "
             f"{fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
-            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no depth "
-            "(--no-ray-fill)"
+            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no depth"
+            + (
+                f" (not run for {fusion['ray_fill_skipped']}; --capture walk runs it)"
+                if fusion.get("ray_fill_skipped")
+                else " (--no-ray-fill)"
+            )
         )
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):

@@ -388,6 +388,15 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
     return Capture("walk", "neither an orbit around an object nor a view from above", None, ev)
 
 
+def capture_kind(cams: list[Camera], points: np.ndarray, up: np.ndarray) -> str:
+    """`classify_capture`'s kind for cameras and points (N, 3) in any frame whose world up
+    is `up` (unit (3,)), e.g. COLMAP's before the frame is levelled."""
+    r = rotation_between(np.asarray(up, np.float64), np.array([0.0, 1.0, 0.0]))
+    level = [transform_camera(c, 1.0, r, np.zeros(3)) for c in cams]
+    pts = np.asarray(points, np.float64).reshape(-1, 3) @ r.T
+    return classify_capture(level, pts).kind
+
+
 def place_capture(
     cams: list[Camera],
     points: np.ndarray,
