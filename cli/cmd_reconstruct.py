@@ -225,16 +225,20 @@ def run(args: argparse.Namespace) -> int:
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     fusion = result.cloud.meta.get("fusion")
     if isinstance(fusion, dict):
-        print(
-            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree on, "
-            f"{fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
-            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no depth"
-            + (
-                f" (not run for {fusion['ray_fill_skipped']}; --capture walk runs it)"
-                if fusion.get("ray_fill_skipped")
-                else " (--no-ray-fill)"
+        if fusion.get("fills_skipped"):
+            print(
+                f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
+                f"on; no splats from one photo's depth or on rays stereo found no depth for "
+                f"{fusion['fills_skipped']} (what only one photo saw is the room behind it; "
+                "--capture walk makes them)"
             )
-        )
+        else:
+            print(
+                f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
+                f"on, {fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
+                f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no "
+                "depth (--no-ray-fill)"
+            )
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):
         size = "x".join(str(v) for v in ref.get("size") or [])

@@ -253,19 +253,19 @@ def _run(
         neigh = choose_neighbours(train, res.visible, res.points)
         fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
         fusion = {"agreed": len(fused), "one_view": 0, "ray_fill": 0}
-        if opts.fill_gaps:
-            fused = fill_gaps(fused, depths, neigh, max_points=opts.max_points)
-            fusion["one_view"] = len(fused) - fusion["agreed"]
-        # an object orbit's photos look in from all sides: what stereo left without depth
-        # there is mostly the room behind the object, which the ray fill put round it, in
-        # front of every other view (the capture as `place_capture` will tell it, from the
-        # points fusion agreed on)
+        # an object orbit's photos look in from all sides: what only one photo's depth
+        # knows, or none, is mostly the room behind the object, which the fills put round
+        # it, in front of every other view (the capture as `place_capture` will tell it,
+        # from the points fusion agreed on)
         kind = opts.capture
         if kind == "auto":
             kind = align.capture_kind(list(res.cameras.values()), fused.points, up.up)
-        if opts.ray_fill and kind == "orbit":
-            fusion["ray_fill_skipped"] = "an object orbit"
-        elif opts.ray_fill:
+        if kind == "orbit":
+            fusion["fills_skipped"] = "an object orbit"
+        if opts.fill_gaps and kind != "orbit":
+            fused = fill_gaps(fused, depths, neigh, max_points=opts.max_points)
+            fusion["one_view"] = len(fused) - fusion["agreed"]
+        if opts.ray_fill and kind != "orbit":
             rep(0.9, "placing what stereo missed")
             fused, fusion["ray_fill"] = fill_depthless(fused, depths, max_points=opts.max_points)
         pts, nrms = fused.points, fused.normals
