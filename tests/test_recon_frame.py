@@ -283,6 +283,38 @@ def test_level_cameras_keep_the_level_up_and_rolled_walks_are_doubted() -> None:
     assert e.source == "level" and "doubtful" in e.detail
 
 
+def _quarter(cams: list[Camera], turns: list[int]) -> list[Camera]:
+    out = []
+    for c, k in zip(cams, turns):
+        a = np.radians(90.0 * k)
+        rz = np.array([[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0], [0, 0, 1.0]])
+        out.append(Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, rz @ c.R, rz @ c.t, c.name))
+    return out
+
+
+def test_photos_turned_on_their_side_without_exif_keep_the_level_up() -> None:
+    """Portrait photos among landscape ones, their EXIF orientation lost: up is normal to
+    each camera's x or y axis. A facade photographed from an arc (looking up at it) gets
+    its true up, not the one a single horizontal axis per camera would give, nor an
+    orbit's (the facade's axes converge too: upside down). (Cameras that all look within
+    a few degrees of one way cannot tell a quarter turn from a level capture looking along
+    that way, a drone's survey grid: they keep the level answer.)"""
+    from generators.reconstruct.align import estimate_up_detail
+
+    r = _tilt(30.0)
+    true_up = r @ np.array([0.0, 1.0, 0.0])
+    for cams, pts, _ in (facade(),):
+        turns = [(1 if i % 2 else 0) if i % 3 else -1 for i in range(len(cams))]
+        moved, mpts = _moved(_quarter(cams, turns), pts, r)
+        e = estimate_up_detail(moved, mpts)
+        assert e.source == "level" and "on their side" in e.detail, e
+        assert _angle(e.up, true_up) < 1.0
+    # turned any way round, the facade is not taken for an orbit seen from above
+    cams, pts, _ = facade()
+    e = estimate_up_detail(_rolled(cams, top=180.0), pts)
+    assert e.source == "level" and "doubtful" in e.detail
+
+
 def test_a_rolled_orbit_beside_a_scene_gives_the_table_up(tmp_path: Path) -> None:
     """The viewer opening a reconstruction of a rolled orbit takes the same up as
     `reconstruct` did from the cameras and points saved beside it."""

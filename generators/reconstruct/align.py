@@ -79,6 +79,10 @@ def rotation_between(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 #: the Great Wall drone 5e-8; a tabletop orbit shot from above with the camera turned every
 #: way (alicevision's Buddha set) 0.25
 LEVEL_RESIDUAL = 0.03
+#: ... and portrait and landscape photos mixed, when each camera's x or y axis fits within
+#: this (about 4.5 degrees RMS; a quarter-turned Sceaux or Great Wall fits within 0.0004,
+#: a tabletop orbit turned every way only at 0.025 and more, by chance)
+QUARTER_RESIDUAL = 0.006
 #: a rolled orbit's table is looked for within this of the orbit's axis
 TABLE_TILT_DEG = 30.0
 #: the table's RANSAC tolerance, as a share of the orbit radius
@@ -117,16 +121,64 @@ def orbit_axis(centres: np.ndarray, forwards: np.ndarray) -> np.ndarray:
     return axis
 
 
+def quarter_turned_up(cams: list[Camera]) -> tuple[np.ndarray, int] | None:
+    """Up of cameras held level but some turned a quarter (portrait and landscape photos
+    without EXIF orientation): unit (3,) normal to each camera's x or y axis, whichever
+    fits, and how many photos were on their side; None unless it fits every camera within
+    `QUARTER_RESIDUAL` (mean squared sine) and at least a third of them are upright
+    (landscape: their -y gives the sign; with fewer, upside down and sideways cannot be
+    told apart), and most of them look within 45 degrees of level (cameras that all look
+    along one axis have x and y normal to it whichever way they are turned). Candidates:
+    the normals of every pair of cameras' x or y axes."""
+    xs = np.array([c.R[0] for c in cams], np.float64)
+    ys = np.array([c.R[1] for c in cams], np.float64)
+    zs = np.array([c.R[2] for c in cams], np.float64)
+    axes = np.stack([xs, ys], 1)  # (M, 2, 3): x or y is the horizontal axis
+    best: tuple[float, np.ndarray] | None = None
+    for i in range(len(cams)):
+        for j in range(i + 1, len(cams)):
+            for a in axes[i]:
+                for b in axes[j]:
+                    u = np.cross(a, b)
+                    nu = float(np.linalg.norm(u))
+                    if nu < 0.3:  # nearly parallel axes leave the normal loose
+                        continue
+                    u = u / nu
+                    # cameras looking along u have x and y both normal to it, turned any
+                    # way: most photos look within 45 degrees of level
+                    if float(np.median(np.abs(zs @ u))) > 0.7:
+                        continue
+                    cost = float(np.mean(np.minimum((xs @ u) ** 2, (ys @ u) ** 2)))
+                    if best is None or cost < best[0]:
+                        best = (cost, u)
+    if best is None or best[0] > QUARTER_RESIDUAL:
+        return None
+    u = best[1]
+    upright = (xs @ u) ** 2 <= (ys @ u) ** 2  # x horizontal: landscape, upright or upside down
+    if upright.sum() * 3 < len(cams):
+        return None
+    if float(np.sum(-ys[upright] @ u)) < 0:
+        u = -u
+    # refine: normal to the chosen horizontal axes
+    h = np.where(upright[:, None], xs, ys)
+    _, vecs = np.linalg.eigh(h.T @ h)
+    v = vecs[:, 0] if vecs[:, 0] @ u >= 0 else -vecs[:, 0]
+    return v, int((~upright).sum())
+
+
 def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> UpEstimate:
     """World up of a capture from its cameras (and its sparse points, when the cameras were
     not held level).
 
     Cameras held level (`scene.camera.level_up_from_rotations`: up is normal to every
-    camera's x axis) give it unless their x axes leave that plane by more than
+    camera's x axis) give it when their x axes lie within `QUARTER_RESIDUAL` of that plane;
+    otherwise portrait and landscape photos without EXIF orientation (`quarter_turned_up`:
+    normal to each camera's x or y axis) when they fit, else the level plane within
     `LEVEL_RESIDUAL` (mean squared sine, ~10 degrees RMS). A camera pointed down at a
     tabletop is turned every way (a phone's orientation sensor cannot tell which way is up
     there either), so for an orbit of rolled cameras (optical axes meeting at one centre,
-    `ray_convergence`) up is the normal of the plane its subject stands on: a RANSAC plane
+    `ray_convergence`, the cameras within 60 degrees of its axis above the centre) up is
+    the normal of the plane its subject stands on: a RANSAC plane
     among `points` (N, 3) below every camera within `TABLE_TILT_DEG` of the orbit's axis
     (`orbit_axis`; `ground.fit_ground_plane`), else that axis. Rolled cameras that do not
     orbit keep the level estimate, said to be doubtful in `detail`.
@@ -135,12 +187,33 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
     xs = np.array([c.R[0] for c in cams], np.float64)
     resid = float(np.mean((xs @ level) ** 2))
     roll = float(np.degrees(np.arcsin(min(1.0, np.sqrt(resid)))))
-    if resid <= LEVEL_RESIDUAL or len(cams) < 4:
+    if resid <= QUARTER_RESIDUAL or len(cams) < 4:
+        return UpEstimate(level, "level", roll, "the cameras held level")
+    # photos turned on their side fit better than a rougher level (cameras that all look
+    # one way have x axes in one plane however they are turned)
+    turned = quarter_turned_up(cams)
+    if turned is not None:
+        up, n_turned = turned
+        return UpEstimate(
+            up,
+            "level",
+            roll,
+            f"the cameras held level, {n_turned} of {len(cams)} photos turned on their side "
+            "(no EXIF orientation said so)",
+        )
+    if resid <= LEVEL_RESIDUAL:
         return UpEstimate(level, "level", roll, "the cameras held level")
     centres = np.array([c.position for c in cams])
     forwards = np.array([c.forward for c in cams])
     conv = ray_convergence(centres, forwards)
-    if conv is None or conv[1] > 0.2:
+    axis = orbit_axis(centres, forwards)
+    # an orbit of rolled cameras looks down at its subject from above: the cameras stand
+    # within 60 degrees of the axis above the centre (a facade photographed from an arc,
+    # looking up at it, converges too, but from the side)
+    above = conv is not None and float(
+        (centres.mean(0) - conv[0]) @ axis / max(np.linalg.norm(centres.mean(0) - conv[0]), 1e-12)
+    ) >= np.cos(np.radians(60.0))
+    if conv is None or conv[1] > 0.2 or not above:
         return UpEstimate(
             level,
             "level",
@@ -148,7 +221,6 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
             f"the cameras held level, though they roll {roll:.0f} degrees RMS from it "
             "(doubtful: --capture orbit for an object shot from all sides)",
         )
-    axis = orbit_axis(centres, forwards)
     pts = np.asarray(points, np.float64).reshape(-1, 3) if points is not None else np.zeros((0, 3))
     from .ground import fit_ground_plane
 
