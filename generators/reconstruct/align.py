@@ -134,23 +134,20 @@ def quarter_turned_up(cams: list[Camera]) -> tuple[np.ndarray, int] | None:
     ys = np.array([c.R[1] for c in cams], np.float64)
     zs = np.array([c.R[2] for c in cams], np.float64)
     axes = np.stack([xs, ys], 1)  # (M, 2, 3): x or y is the horizontal axis
+    ii, jj = np.triu_indices(len(cams), 1)
+    a = axes[ii][:, :, None, :]  # (P, 2, 1, 3)
+    b = axes[jj][:, None, :, :]  # (P, 1, 2, 3)
+    u = np.cross(a, b).reshape(-1, 3)  # every pair's four choices
+    nu = np.linalg.norm(u, axis=1)
+    u = u[nu >= 0.3] / nu[nu >= 0.3, None]  # nearly parallel axes leave the normal loose
+    # cameras looking along u have x and y both normal to it, turned any way: most photos
+    # look within 45 degrees of level
+    u = u[np.median(np.abs(u @ zs.T), axis=1) <= 0.7]
     best: tuple[float, np.ndarray] | None = None
-    for i in range(len(cams)):
-        for j in range(i + 1, len(cams)):
-            for a in axes[i]:
-                for b in axes[j]:
-                    u = np.cross(a, b)
-                    nu = float(np.linalg.norm(u))
-                    if nu < 0.3:  # nearly parallel axes leave the normal loose
-                        continue
-                    u = u / nu
-                    # cameras looking along u have x and y both normal to it, turned any
-                    # way: most photos look within 45 degrees of level
-                    if float(np.median(np.abs(zs @ u))) > 0.7:
-                        continue
-                    cost = float(np.mean(np.minimum((xs @ u) ** 2, (ys @ u) ** 2)))
-                    if best is None or cost < best[0]:
-                        best = (cost, u)
+    if len(u):
+        cost = np.mean(np.minimum((u @ xs.T) ** 2, (u @ ys.T) ** 2), axis=1)
+        k = int(np.argmin(cost))
+        best = (float(cost[k]), u[k])
     if best is None or best[0] > QUARTER_RESIDUAL:
         return None
     u = best[1]
