@@ -223,22 +223,7 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(up, dict) and up.get("detail"):
             print(f"up axis: {up['detail']}")
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
-    fusion = result.cloud.meta.get("fusion")
-    if isinstance(fusion, dict):
-        if fusion.get("fills_skipped"):
-            print(
-                f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
-                f"on; no splats from one photo's depth or on rays stereo found no depth for "
-                f"{fusion['fills_skipped']} (what only one photo saw is the room behind it; "
-                "--capture walk makes them)"
-            )
-        else:
-            print(
-                f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
-                f"on, {fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
-                f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no "
-                "depth (--no-ray-fill)"
-            )
+    _print_fusion(result.cloud.meta.get("fusion"))
     ref = result.cloud.meta.get("refinement")
     if isinstance(ref, dict) and ref.get("steps"):
         size = "x".join(str(v) for v in ref.get("size") or [])
@@ -268,16 +253,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{smooth.get('long_side')} px grown to it (Mip-Splatting's 3D filter), so "
                 "the scene holds up at full resolution"
             )
-    back = result.cloud.meta.get("backdrop")
-    if isinstance(back, dict) and any(
-        back.get(k) for k in ("added", "needles_shortened", "ground_discs")
-    ):
-        print(
-            f"backdrop: where no photo looked, {back.get('added', 0)} splats continue the sky "
-            f"and {back.get('ground_discs', 0)} the ground; "
-            f"{back.get('needles_shortened', 0)} needle-like sky splats shortened "
-            "(--no-backdrop leaves them as the photos made them)"
-        )
+    _print_backdrop(result.cloud.meta.get("backdrop"), result.capture)
     print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")
@@ -421,4 +397,40 @@ def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001
     print(
         f"EXIF orientation: applied on reading, so the photos and cameras are upright; "
         f"turned: {', '.join(items[:6])}{more}"
+    )
+
+
+def _print_fusion(fusion: object) -> None:
+    """The fusion line: how many splats each step made, or why the fills did not run."""
+    if not isinstance(fusion, dict):
+        return
+    if fusion.get("fills_skipped"):
+        print(
+            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
+            f"on; no splats from one photo's depth or on rays stereo found no depth for "
+            f"{fusion['fills_skipped']} (what only one photo saw is the room behind it; "
+            "--capture walk makes them)"
+        )
+    else:
+        print(
+            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
+            f"on, {fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
+            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no "
+            "depth (--no-ray-fill)"
+        )
+
+
+def _print_backdrop(back: object, capture: dict | None) -> None:
+    """The backdrop line (sky_dome.py); round an orbited object the far sphere is the room
+    behind it, not a sky."""
+    if not isinstance(back, dict) or not any(
+        back.get(k) for k in ("added", "needles_shortened", "ground_discs")
+    ):
+        return
+    far = "far background" if (capture or {}).get("type") == "orbit" else "sky"
+    print(
+        f"backdrop: where no photo looked, {back.get('added', 0)} splats continue the "
+        f"{far} and {back.get('ground_discs', 0)} the ground; "
+        f"{back.get('needles_shortened', 0)} needle-like {far} splats shortened "
+        "(--no-backdrop leaves them as the photos made them)"
     )

@@ -270,3 +270,26 @@ def test_a_focal_length_few_photos_moved_far_from_the_guess_is_doubted(capsys) -
     for n, fx in ((12, 745.0), (20, 459.0)):
         _print_focal_prior(_focal_prior_record(photos, ReconstructOptions(), "", cams(n, fx)), n)
         assert "warning" not in capsys.readouterr().out
+
+
+def test_an_orbit_says_why_the_fills_did_not_run_and_has_no_sky(capsys) -> None:  # noqa: ANN001
+    """Round an orbited object the fills are not run and the far sphere is the room behind
+    it: the printout says so instead of counting zeros and speaking of a sky."""
+    from cli.cmd_reconstruct import _print_backdrop, _print_fusion
+
+    _print_fusion(
+        {"agreed": 24309, "one_view": 0, "ray_fill": 0, "fills_skipped": "an object orbit"}
+    )
+    out = capsys.readouterr().out
+    assert "24309 splats" in out and "for an object orbit" in out and "--capture walk" in out
+    _print_fusion({"agreed": 5, "one_view": 6, "ray_fill": 7})
+    out = capsys.readouterr().out
+    assert "6 from one photo's depth (--no-fill-gaps), 7 placed" in out
+    back = {"added": 8797, "ground_discs": 0, "needles_shortened": 591}
+    _print_backdrop(back, {"type": "orbit"})
+    out = capsys.readouterr().out
+    assert "continue the far background" in out and "sky" not in out
+    _print_backdrop(back, {"type": "walk"})
+    assert "continue the sky" in capsys.readouterr().out
+    _print_backdrop({"added": 0}, {"type": "walk"})
+    assert capsys.readouterr().out == ""
