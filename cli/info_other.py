@@ -175,6 +175,8 @@ def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
         "photos_folder": _printable(data.get("photos_folder"), 400),
         "cameras_folder": _printable(data.get("cameras_folder"), 400),
         "capture": str(cap.get("type", "?"))[:40],
+        # where the scene's up came from (`align.estimate_up_detail`): level, table...
+        "up": _printable(cap["up"].get("detail") if isinstance(cap.get("up"), dict) else None, 200),
         "stage_seconds": {str(k)[:40]: _num(v) for k, v in stages.items() if _num(v) is not None},
         # what many photos cut from the earlier stages' sizes (`plan.StagePlan`), if anything
         "working_sizes": str(sizes.get("note", ""))[:400],
@@ -202,6 +204,8 @@ def print_report(info: dict[str, Any]) -> None:
     )
     if info.get("photos_folder"):
         print(f"  from:    {info['photos_folder']}")
+    if info.get("up"):
+        print(f"up axis:   {info['up']}")
     if info.get("cameras_folder"):
         print(f"cameras:   {info['cameras_folder']} (COLMAP model of the photos)")
     if info["held_out"]:

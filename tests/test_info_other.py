@@ -91,7 +91,7 @@ def test_info_of_a_reconstruction_report_and_of_a_record_beside_a_file(
         "photos": {"a.jpg": "registered", "b.jpg": "registered", "c.jpg": "not registered"},
         "registered": 2,
         "held_out": ["a.jpg"],
-        "capture": {"type": "orbit"},
+        "capture": {"type": "orbit", "up": {"detail": "the plane the orbited object stands on"}},
         "photos_folder": "/data/shoot\n\x1b[2Jday 1",  # shown on one line, escapes blanked
         "cameras_folder": "scene_cameras",
         "stage_seconds": {"depth": 3.5, "fusion": "fast"},  # a wrong type is left out
@@ -104,6 +104,7 @@ def test_info_of_a_reconstruction_report_and_of_a_record_beside_a_file(
     # where the photos and their model are (a trial missed them)
     assert "  from:    /data/shoot  [2Jday 1\n" in out and "\x1b" not in out
     assert "cameras:   scene_cameras (COLMAP model of the photos)" in out
+    assert "up axis:   the plane the orbited object stands on\n" in out
     assert "held out:  a.jpg" in out and "depth 3.5 s" in out and "fusion" not in out
     assert "90 steps, PSNR 20.00 -> 27.50 dB" in out
     assert "sizes:" not in out  # the full sizes: nothing to say
