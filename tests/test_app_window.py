@@ -570,6 +570,25 @@ def test_a_start_high_above_the_ground_opens_flying_and_keeps_its_view(
         assert nav.position_world[1] == pytest.approx(height, abs=0.05)
 
 
+def test_an_object_reconstructed_all_round_opens_orbiting_it(window, qtbot) -> None:
+    """A tabletop orbit's reconstruction (meta start_mode 'orbit', from its report) opens
+    at its first photo in Orbit mode, pivoting on what the photo looks at, and stays so
+    once the collider is built (which would have made it Fly: the table just below)."""
+    from scene.world import Bookmark
+
+    nav = window.viewport.nav
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    w.bookmarks.append(Bookmark("Start", np.array([0.5, 0.4, 0.0]), 0.0, -0.5))
+    w.meta["start_mode"] = "orbit"
+    window.set_world(w)
+    qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+    qtbot.wait(300)
+    assert nav.mode == "orbit"
+    assert nav.position_world[1] == pytest.approx(0.4, abs=0.05)
+    assert nav.target is not None and nav.distance > 0
+
+
 def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:
     """A reconstruction's Overview bookmark is 23 m up: jumping there in Walk mode kept
     Walk (hovering, or falling at the first step); it flies now, and a jump back to a

@@ -401,6 +401,28 @@ def test_a_held_out_photo_is_not_the_start_view(tmp_path: Path) -> None:
     assert use_cameras_beside(w2, ply) and w2.bookmarks[0].name == "photo_0.jpg"
 
 
+def test_an_orbit_report_beside_the_scene_starts_orbiting(tmp_path: Path) -> None:
+    """The capture type in the report beside the scene: an object orbit opens in Orbit
+    mode; a walk, a broken report or a made-up type change nothing."""
+    import json
+
+    from scene.world import World
+    from viewer.up_axis import use_cameras_beside
+
+    ply, _ = _scene_with_z_up_cameras(tmp_path)
+    report = tmp_path / "scene_report.json"
+    for capture, expect in (
+        ({"type": "orbit"}, "orbit"),
+        ({"type": "walk"}, None),
+        ({"type": "rm -rf"}, None),
+        ("orbit", None),
+    ):
+        report.write_text(json.dumps({"held_out": [], "capture": capture}))
+        w = World()
+        assert use_cameras_beside(w, ply)
+        assert w.meta.get("start_mode") == expect, capture
+
+
 def test_a_broken_camera_model_beside_the_scene_is_ignored(tmp_path: Path) -> None:
     from scene.world import World
     from viewer.up_axis import cameras_beside, use_cameras_beside

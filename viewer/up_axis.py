@@ -232,22 +232,27 @@ def cameras_beside(scene_path: Any) -> Any:
     return None
 
 
-def _held_out_beside(scene_path: Any) -> set[str]:
-    """Names of the photos a `reconstruct --holdout` run kept out of the scene, from its
-    report beside it (`SCENE_report.json`); empty when there is none or it is unreadable."""
+def _report_beside(scene_path: Any) -> tuple[set[str], str | None]:
+    """(names of the photos a `reconstruct --holdout` run kept out of the scene, its
+    capture type: "walk", "orbit", "aerial") from its report beside it
+    (`SCENE_report.json`); (empty, None) when there is none or it is unreadable."""
     import logging
     from pathlib import Path
 
+    from generators.reconstruct.align import CAPTURE_TYPES
     from generators.reconstruct.evaluate import held_out_from_report, scene_report_path
 
     path = scene_report_path(Path(scene_path))
     if not path.is_file():
-        return set()
+        return set(), None
     try:
-        return set(held_out_from_report(path)[0])
+        held, data = held_out_from_report(path)
     except ValueError as exc:
         logging.getLogger(__name__).info("no held-out photos read: %s", exc)
-        return set()
+        return set(), None
+    cap = data.get("capture")
+    kind = cap.get("type") if isinstance(cap, dict) else None
+    return set(held), kind if kind in CAPTURE_TYPES else None
 
 
 def use_cameras_beside(world: Any, scene_path: Any) -> bool:
@@ -261,7 +266,8 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
     (the viewer starts at bookmark 0) — photos held out of the scene (listed in its
     `reconstruct` report beside it) after all the others. A world that already has
-    bookmarks keeps them.
+    bookmarks keeps them. An object orbit (the report's capture type) sets
+    World.meta['start_mode'] = 'orbit': the viewer orbits the object from the first photo.
     Any COLMAP lens model reads (SIMPLE_RADIAL as `reconstruct` writes it, OPENCV, ...):
     its pinhole part is used; its model and parameters stay in the record.
     Returns False (and changes nothing) when there is no readable model beside it.
@@ -281,7 +287,7 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
         return False
     # the first photo the scene was built from (by name) is the start view: a photo held
     # out for evaluation (`reconstruct --holdout`) shows what the scene never saw
-    held = _held_out_beside(scene_path)
+    held, capture = _report_beside(scene_path)
     cams = sorted(
         (c for c in cams if np.isfinite(c.R).all() and np.isfinite(c.t).all()),
         key=lambda c: (c.name in held, c.name),
@@ -321,6 +327,8 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     world.meta["up_axis_source"] = "cameras"
     if not world.bookmarks:
         world.bookmarks.extend(Bookmark.of_photo(c) for c in cams)
+    if capture == "orbit":  # a thing photographed all round: orbit it from the first photo
+        world.meta["start_mode"] = "orbit"
     return True
 
 

@@ -384,7 +384,9 @@ class Viewport(QOpenGLWidget):
             from .navigation import Pose
 
             mode = self.nav.home_mode
-            if col is not None:
+            if world.meta.get("start_mode") == "orbit":  # an object reconstructed all round
+                mode = "orbit"
+            elif col is not None:
                 mode = self._bookmark_mode(col, self.nav.pos, mode)
             self.nav.set_home(Pose(self.nav.pos.copy(), self.nav.yaw, self.nav.pitch), mode)
         elif not frame:  # same view and the user's walk/fly/orbit mode (e.g. an up-axis fix)
@@ -477,10 +479,12 @@ class Viewport(QOpenGLWidget):
                 and re[3] == self.nav.pitch
             )
             if self.world is not None and self.world.bookmarks:
-                # Keep the bookmarked start view; walk if there is ground under it.
-                self.nav.home_mode = self._bookmark_mode(
-                    col, self.nav.home.position, self.nav.home_mode
-                )
+                # Keep the bookmarked start view; walk if there is ground under it (an
+                # object reconstructed all round is orbited)
+                if self.world.meta.get("start_mode") != "orbit":
+                    self.nav.home_mode = self._bookmark_mode(
+                        col, self.nav.home.position, self.nav.home_mode
+                    )
             else:
                 self.nav.home, self.nav.home_mode = self.nav.default_home()
             if unmoved:
