@@ -477,6 +477,9 @@ def test_reconstruct_of_a_tabletop_orbit_is_an_orbit_at_object_scale(tmp_path: P
     assert fusion["fills_skipped"] == "an object orbit"
     assert fusion["one_view"] == fusion["ray_fill"] == 0 < fusion["agreed"]
     assert res.capture["up"]["source"] == "level"
+    from generators.reconstruct.pipeline import build_world
+
+    assert build_world(res).meta["start_mode"] == "orbit"  # a .wander opens orbiting it
     # the cameras were 2 units from the box centre (0.25 above the table): now 0.6 m, so
     # the scale is 0.3, the box 0.15 m tall, its centre above x = z = 0 and the table at y = 0
     dist = np.median([np.linalg.norm(c.position - [0, 0.25 * 0.3, 0]) for c in res.cameras])
