@@ -339,9 +339,30 @@ def unregistered_warning(status: dict[str, str]) -> str | None:
         f"{_first(sorted(dropped))}); the scene shows only what the other {given - len(dropped)} "
         "saw"
         + ("; a group left out is as large, so which was built is arbitrary" if tie else "")
-        + ". Photos of another place belong in their own reconstruction; for one place, "
-        "add photos that overlap both groups"
+        + ". "
+        + "; ".join(advice for why, advice in _DROP_ADVICE if why in counts)
     )
+
+
+#: what to do about the photos left out, by why (a single photo SfM could not place is not
+#: another place: a close-up of the same thing needs photos between it and the others)
+_DROP_ADVICE = (
+    (
+        "in a group of their own",
+        "Photos of another place belong in their own reconstruction; for one place, add "
+        "photos that overlap both groups",
+    ),
+    (
+        "overlapping no other photo",
+        "Photos that overlap no other belong elsewhere, or need photos between them and the rest",
+    ),
+    (
+        "not placeable among the others",
+        "For a photo that could not be placed, add photos taken between it and the others "
+        "(from nearer or farther, a smaller step round the subject)",
+    ),
+    ("with too few features", "Blank, blurred or tiny photos cannot be placed"),
+)
 
 
 #: without EXIF, a focal length moved further than this (relative) from SfM's guess ...

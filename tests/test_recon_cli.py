@@ -184,6 +184,18 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
     assert "arbitrary" not in line
+    assert "overlap both groups" in line and "Blank, blurred or tiny" in line
+    # one close-up SfM could not place among the rest: not another place (a trial)
+    one = unregistered_warning(
+        {
+            "a.jpg": "registered",
+            "b.jpg": "registered",
+            "face.jpg": "not registered: could not be placed among the 2 registered photos",
+        }
+    )
+    assert one is not None and "1 not placeable among the others: face.jpg" in one
+    assert "add photos taken between it and the others" in one
+    assert "another place" not in one and "groups" not in one
     from generators.reconstruct.sfm import TIE_NOTE
 
     tied = dict(status, **{"sc_2.jpg": status["sc_2.jpg"] + TIE_NOTE})

@@ -689,7 +689,9 @@ def sfm_map(
         hi = 0.6 + 0.39 * (round_ + 1) / max_retries
         if best is not None and before >= 2:
             report(
-                lo, f"mapping: {before}/{n} registered; joining {len(left_out())} left-out photos"
+                lo,
+                f"mapping: {before}/{n} registered; joining the {_count(len(left_out()), 'photo')} "
+                "left out",
             )
             _extra_matches(
                 db,
@@ -1135,3 +1137,8 @@ def load_colmap_model(
     raise ValueError(
         f"{path}: no COLMAP model found (expected cameras.txt/bin in it or in sparse/0)"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 photo', '3 photos'."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
