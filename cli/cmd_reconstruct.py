@@ -422,22 +422,31 @@ def _print_orientation(result, from_colmap: bool) -> None:  # noqa: ANN001
 
 
 def _print_fusion(fusion: object) -> None:
-    """The fusion line: how many splats each step made, or why the fills did not run."""
+    """The fusion line: how many splats each step made, or why the fills did not run, and
+    the far field made from the photos' sky or distant background (so the count the
+    optimisation starts from adds up)."""
     if not isinstance(fusion, dict):
         return
+    far = fusion.get("far_field") or 0
+    tail = (
+        f"; {far} far-field splats where the photos show "
+        + ("distant background" if fusion.get("fills_skipped") else "sky or distant background")
+        if far
+        else ""
+    )
     if fusion.get("fills_skipped"):
         print(
             f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
             f"on; no splats from one photo's depth or on rays stereo found no depth for "
             f"{fusion['fills_skipped']} (what only one photo saw is the room behind it; "
-            "--capture walk makes them)"
+            f"--capture walk makes them){tail}"
         )
     else:
         print(
             f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
             f"on, {fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
             f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no "
-            "depth (--no-ray-fill)"
+            f"depth (--no-ray-fill){tail}"
         )
 
 

@@ -294,9 +294,10 @@ def test_an_orbit_says_why_the_fills_did_not_run_and_has_no_sky(capsys) -> None:
     )
     out = capsys.readouterr().out
     assert "24309 splats" in out and "for an object orbit" in out and "--capture walk" in out
-    _print_fusion({"agreed": 5, "one_view": 6, "ray_fill": 7})
+    _print_fusion({"agreed": 5, "one_view": 6, "ray_fill": 7, "far_field": 40502})
     out = capsys.readouterr().out
     assert "6 from one photo's depth (--no-fill-gaps), 7 placed" in out
+    assert "; 40502 far-field splats where the photos show sky or distant background" in out
     back = {"added": 8797, "ground_discs": 0, "needles_shortened": 591}
     _print_backdrop(back, {"type": "orbit"})
     out = capsys.readouterr().out

@@ -157,6 +157,7 @@ def test_orbit_gets_the_assumed_radius_and_the_table_at_y0() -> None:
     cams, pts, nrm = _scaled(*_tabletop(), 7.3, (1.0, 2.0, -3.0))
     k, o, info = place_capture(cams, pts, nrm, orbit_radius=0.6)
     assert info["type"] == "orbit" and "0.6 m" in info["scale"]
+    assert info["ground_at_zero"] and "table" in info["scale"]  # the report agrees (a trial)
     out = [transform_camera(c, k, np.eye(3), o) for c in cams]
     # the table (the second half of the points) is at y = 0, the object centre at the origin
     assert np.allclose((pts * k + o)[len(pts) // 2 :, 1], 0.0, atol=1e-3)

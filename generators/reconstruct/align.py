@@ -509,7 +509,8 @@ def place_capture(
             )
     cam_y = np.array([c.position[1] for c in cams])
     k, o = 1.0, np.zeros(3)
-    level_ground = False  # a walk's floor or an aerial capture's ground plane is at y = 0
+    level_ground = False  # a walk's floor, an aerial capture's ground plane or an orbited
+    # object's table is at y = 0
     scale = "unknown: median camera-to-scene distance 2 units (no floor found)"
     if cap.kind == "orbit":
         ctr = np.asarray(cap.centre, np.float64)
@@ -518,6 +519,7 @@ def place_capture(
         table = floor_level(points, normals, np.array([ctr[1]])) if len(points) else None
         base = table if table is not None else ctr[1]
         o = -k * np.array([ctr[0], base, ctr[2]])
+        level_ground = table is not None  # the table top is the ground at y = 0
         scale = f"assumed: cameras {orbit_radius:g} m from the object (hand-held orbit); " + (
             "the table it stands on at y = 0" if table is not None else "its centre at y = 0"
         )

@@ -271,6 +271,8 @@ def _run(
         pts, nrms = fused.points, fused.normals
         # sky / far field: the last splats, counted in cloud.meta["far_field"]
         cloud = add_sky(fused_to_gaussians(fused), depths, fused.covered, stride=2 * fused.stride)
+        far = cloud.meta.get("far_field")
+        fusion["far_field"] = int(far.get("count", 0)) if isinstance(far, dict) else 0
         cloud.meta["fusion"] = fusion
     # COLMAP frame -> Wander frame
     s, r, t = align.wander_frame(
