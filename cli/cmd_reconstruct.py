@@ -124,6 +124,12 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     from generators.reconstruct.pipeline import check_side_paths
 
     ins: list = [("--video", args.video), ("--colmap", args.colmap_dir)]
+    if args.photos is not None and not Path(args.photos).exists():
+        # said before the output folder's checks: a misspelled photo folder was said only
+        # once the output folder was made (a trial)
+        from scene.errors import InputError
+
+        raise InputError(f"{args.photos}: no such folder")
     if args.photos is not None and Path(args.photos).is_dir():
         ins += [("--photos", p) for p in sorted(Path(args.photos).iterdir()) if p.is_file()]
     outs: list = [("--out", args.out)]

@@ -83,6 +83,11 @@ def test_cli_errors_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) 
         == 2
     )
     assert "missing: no such folder" in capsys.readouterr().err
+    # a misspelled photo folder is said first, not after a missing output folder (a trial)
+    out = str(tmp_path / "nowhere" / "a.ply")
+    assert run_cli(["reconstruct", "--photos", str(tmp_path / "missing"), "--out", out]) == 2
+    err = capsys.readouterr().err
+    assert "missing: no such folder" in err and "nowhere" not in err
     assert (
         run_cli(
             [
