@@ -439,8 +439,8 @@ def classify_capture(cams: list[Camera], points: np.ndarray) -> Capture:
             and (span >= 120.0 or compact <= 0.3)
         ):
             why = (
-                f"{len(cams)} cameras look in at one centre from "
-                f"{100 * (1 - spread):.0f}%-constant distance over {span:.0f}° around it"
+                f"{len(cams)} cameras look in at one centre from about the same distance "
+                f"(±{100 * spread:.0f} %) over {span:.0f}° around it"
             )
             return Capture("orbit", why, p, ev)
     if len(pts):
