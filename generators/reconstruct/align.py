@@ -143,14 +143,13 @@ def quarter_turned_up(cams: list[Camera]) -> tuple[np.ndarray, int] | None:
     # cameras looking along u have x and y both normal to it, turned any way: most photos
     # look within 45 degrees of level
     u = u[np.median(np.abs(u @ zs.T), axis=1) <= 0.7]
-    best: tuple[float, np.ndarray] | None = None
-    if len(u):
-        cost = np.mean(np.minimum((u @ xs.T) ** 2, (u @ ys.T) ** 2), axis=1)
-        k = int(np.argmin(cost))
-        best = (float(cost[k]), u[k])
-    if best is None or best[0] > QUARTER_RESIDUAL:
+    if not len(u):
         return None
-    u = best[1]
+    cost = np.mean(np.minimum((u @ xs.T) ** 2, (u @ ys.T) ** 2), axis=1)
+    k = int(np.argmin(cost))
+    if cost[k] > QUARTER_RESIDUAL:
+        return None
+    u = u[k]
     upright = (xs @ u) ** 2 <= (ys @ u) ** 2  # x horizontal: landscape, upright or upside down
     if upright.sum() * 3 < len(cams):
         return None
@@ -207,9 +206,9 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
     # an orbit of rolled cameras looks down at its subject from above: the cameras stand
     # within 60 degrees of the axis above the centre (a facade photographed from an arc,
     # looking up at it, converges too, but from the side)
-    above = conv is not None and float(
-        (centres.mean(0) - conv[0]) @ axis / max(np.linalg.norm(centres.mean(0) - conv[0]), 1e-12)
-    ) >= np.cos(np.radians(60.0))
+    if conv is not None:
+        rise = centres.mean(0) - conv[0]
+        above = float(rise @ axis) > np.cos(np.radians(60.0)) * float(np.linalg.norm(rise))
     if conv is None or conv[1] > 0.2 or not above:
         return UpEstimate(
             level,
