@@ -223,6 +223,7 @@ def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
         r.use_lod = False
         r.thin_evenly = False  # ranked by contribution
         r.one_triangle = False  # today's full frames: two triangles per splat
+        r.cpu_full = False  # today's full frames: by GL (llvmpipe here), not viewer/cpu_splat.py
     r.set_world(world)
     return r
 
@@ -262,6 +263,8 @@ def run_size(
         time.sleep(0.05)  # after opening; moving frames before it use a subset)
         bench.frame(r, cam0, 1000, 0.2)
     out["lod_s"] = time.perf_counter() - t0 + out["first_ms"] / 1e3 if r._lod is not None else None
+    if r._cpu is not None:  # the app compiles (or loads) the CPU frames' kernels at start
+        r._cpu.ready.wait(120)
     rp = FrameReprojector() if reproject else None
     still = [bench.frame(r, cam0, None, 1.0, rp, keep=True) for _ in range(max(2, frames // 8))]
     out["still"] = statistics.median(w for w, _ in still), statistics.median(c for _, c in still)

@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import threading
 from typing import TYPE_CHECKING, Any
 
 import numba
@@ -56,6 +57,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TILE = 16
+#: numba's workqueue pool runs one parallel kernel at a time: every caller of compiled splat
+#: kernels holds this (the optimiser here, the viewer's CPU frames in viewer/cpu_splat.py)
+KERNEL_LOCK = threading.Lock()
 NEAR = NEAR_CULL  # the shared near cull (scene.splatting), as the GL viewer
 T_MIN = 1e-4
 
@@ -708,38 +712,55 @@ def _make_function() -> Any:
             cov2d = np.zeros((n, 3), dt)
             radius = np.zeros(n, np.int32)
             depth = np.zeros(n, dt)
-            if n:
-                _project_fwd(
-                    m, q, s, Rc, tc, fx, fy, cx, cy, W, H, NEAR, mean2d, conic, radius, depth, cov2d
+            with KERNEL_LOCK:  # the viewer's CPU frames share the pool
+                if n:
+                    _project_fwd(
+                        m,
+                        q,
+                        s,
+                        Rc,
+                        tc,
+                        fx,
+                        fy,
+                        cx,
+                        cy,
+                        W,
+                        H,
+                        NEAR,
+                        mean2d,
+                        conic,
+                        radius,
+                        depth,
+                        cov2d,
+                    )
+                vis = np.nonzero(radius > 0)[0]
+                # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
+                # between splats at equal float32 depth is arbitrary but deterministic)
+                order = vis[np.argsort(depth[vis].astype(np.float32))].astype(np.int64)
+                boxes = np.empty((n, 4), np.int32)
+                if n:
+                    _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
+                offsets, ids = _bin_tiles(order, boxes, W, H)
+                bg = np.asarray(background, dt).reshape(3)
+                img = np.zeros((H, W, 3), dt)
+                t_final = np.ones((H, W), dt)
+                n_last = np.zeros((H, W), np.int32)
+                _raster_fwd(
+                    offsets,
+                    ids,
+                    boxes,
+                    mean2d,
+                    conic,
+                    o,
+                    c,
+                    bg,
+                    W,
+                    H,
+                    float(t_min),
+                    img,
+                    t_final,
+                    n_last,
                 )
-            vis = np.nonzero(radius > 0)[0]
-            # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
-            # between splats at equal float32 depth is arbitrary but deterministic)
-            order = vis[np.argsort(depth[vis].astype(np.float32))].astype(np.int64)
-            boxes = np.empty((n, 4), np.int32)
-            if n:
-                _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
-            offsets, ids = _bin_tiles(order, boxes, W, H)
-            bg = np.asarray(background, dt).reshape(3)
-            img = np.zeros((H, W, 3), dt)
-            t_final = np.ones((H, W), dt)
-            n_last = np.zeros((H, W), np.int32)
-            _raster_fwd(
-                offsets,
-                ids,
-                boxes,
-                mean2d,
-                conic,
-                o,
-                c,
-                bg,
-                W,
-                H,
-                float(t_min),
-                img,
-                t_final,
-                n_last,
-            )
             ctx.cam = cam
             ctx.np = (
                 m,
@@ -790,36 +811,37 @@ def _make_function() -> Any:
             gi = np.ascontiguousarray(g_img.detach().numpy(), dtype=dt)
             nw = max(1, min(get_num_threads(), (offsets.shape[0] - 1)))
             gbuf = np.empty((nw, n, 9), dt)
-            _raster_bwd(
-                offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf
-            )
-            gs = gbuf.sum(0) if nw > 1 else gbuf[0]
-            g_mean2d = np.ascontiguousarray(gs[:, 0:2])
-            g_conic = np.ascontiguousarray(gs[:, 2:5])
-            g_means = np.zeros((n, 3), dt)
-            g_quats = np.zeros((n, 4), dt)
-            g_ls = np.zeros((n, 3), dt)
-            if n:
-                _project_bwd(
-                    m,
-                    q,
-                    s,
-                    Rc,
-                    tc,
-                    fx,
-                    fy,
-                    cx,
-                    cy,
-                    W,
-                    H,
-                    radius,
-                    cov2d,
-                    g_mean2d,
-                    g_conic,
-                    g_means,
-                    g_quats,
-                    g_ls,
+            with KERNEL_LOCK:  # the viewer's CPU frames share the pool
+                _raster_bwd(
+                    offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf
                 )
+                gs = gbuf.sum(0) if nw > 1 else gbuf[0]
+                g_mean2d = np.ascontiguousarray(gs[:, 0:2])
+                g_conic = np.ascontiguousarray(gs[:, 2:5])
+                g_means = np.zeros((n, 3), dt)
+                g_quats = np.zeros((n, 4), dt)
+                g_ls = np.zeros((n, 3), dt)
+                if n:
+                    _project_bwd(
+                        m,
+                        q,
+                        s,
+                        Rc,
+                        tc,
+                        fx,
+                        fy,
+                        cx,
+                        cy,
+                        W,
+                        H,
+                        radius,
+                        cov2d,
+                        g_mean2d,
+                        g_conic,
+                        g_means,
+                        g_quats,
+                        g_ls,
+                    )
             ctx.np = None
             out = [
                 torch.from_numpy(a).to(ctx.dtype)

@@ -235,8 +235,10 @@ def test_hidden_layer_vanishes_and_max_splats_thins_evenly(gl) -> None:
     sub = a.subset(np.sort(strong))
     sub.scales += np.float32(np.log(g))  # the kept splats grow to cover for the dropped ones
     far = _cam(eye=(0.0, 0.0, 9.0))  # every centre in view, so K counts the whole cloud
+    # (a limited frame is drawn by GL, a full one on the CPU where GL is llvmpipe: a pixel
+    # where a splat's alpha is within float rounding of the 1/255 cut-off may differ by it)
     np.testing.assert_allclose(
-        gl.render_float(a, far, max_splats=k), gl.render_float(sub, far), atol=1e-3
+        gl.render_float(a, far, max_splats=k), gl.render_float(sub, far), atol=5e-3
     )
     assert gl.render_image(a, cam, max_splats=0).max() == 0
 

@@ -92,6 +92,7 @@ class DrawStats:
     sort_ms: float = 0.0  # sort time of an order adopted this frame (0 if none)
     gpu_upload_ms: float = 0.0  # time spent uploading (order buffer, new layers) this frame
     triangles: int = 0  # mesh triangles drawn
+    cpu_ms: float = 0.0  # splats composited on the CPU (viewer/cpu_splat.py; 0: by GL)
 
 
 @dataclass
@@ -359,6 +360,136 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
     return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
+class _CpuFrames:
+    """Full-quality frames from viewer/cpu_splat.py, uploaded into a texture and blitted into
+    the frame being drawn (float32: a float target keeps unclamped colour; an 8-bit one is
+    rounded once, where GL's blending rounds at every splat). The kernels compile (or load
+    from numba's disk cache) on a worker thread; until then, and whenever the compiled
+    kernels are busy (a reconstruction optimising in the app), frames take the GL path."""
+
+    def __init__(self, wait: bool = False) -> None:
+        """`wait`: compile on this thread (one-shot renders: their one frame should not be
+        GL's because the kernels were still loading)."""
+        self.packed: _Packed | None = None  # the payloads uploaded last (their CPU copy)
+        self.ready = threading.Event()
+        self.failed = False
+        self._tex = 0
+        self._fbo = 0
+        self._size = (0, 0)
+        self._buf = np.zeros((0, 0, 4), np.float32)
+        if wait:
+            self._compile()
+        else:
+            threading.Thread(target=self._compile, name="splat-cpu-compile", daemon=True).start()
+
+    def _compile(self) -> None:
+        try:
+            from . import cpu_splat
+
+            log.debug("CPU splat kernels ready in %.1f s", cpu_splat.warm_up())
+            self.ready.set()
+        except Exception:  # noqa: BLE001 - the GL path stays; the reason is logged
+            self.failed = True
+            log.warning("CPU splat frames unavailable; GL draws them", exc_info=True)
+
+    def draw(
+        self,
+        renderer: SplatRenderer,
+        cam: Camera,
+        view: np.ndarray,
+        background: tuple[float, float, float],
+        stats: DrawStats,
+    ) -> bool:
+        """Draw the renderer's current full order into the bound framebuffer; False (nothing
+        drawn) when the kernels are not ready or busy, or the payloads are not current."""
+        packed = self.packed
+        if (
+            self.failed
+            or not self.ready.is_set()
+            or packed is None
+            or packed.key != renderer._uploaded_key
+        ):
+            return False
+        from . import cpu_splat
+
+        if not cpu_splat.KERNEL_LOCK.acquire(blocking=False):
+            return False
+        try:
+            w, h = cam.width, cam.height
+            if self._buf.shape[:2] != (h, w):
+                self._buf = np.empty((h, w, 4), np.float32)
+            info: dict = {}
+            cpu_splat.render(
+                renderer._selected_order,
+                packed.geom,
+                packed.color,
+                packed.texels,
+                packed.degree,
+                renderer._layer_models(),
+                view,
+                cam.position,
+                (cam.fx, cam.fy, cam.cx, cam.cy),
+                (w, h),
+                background,
+                out=self._buf,
+                stats=info,
+                locked=True,
+            )
+        except Exception:  # noqa: BLE001 - this frame and the next go through GL
+            self.failed = True
+            log.warning("CPU splat frame failed; GL draws from now on", exc_info=True)
+            return False
+        finally:
+            cpu_splat.KERNEL_LOCK.release()
+        stats.cpu_ms = info.get("project_ms", 0) + info.get("bin_ms", 0) + info.get("raster_ms", 0)
+        self._blit(w, h)
+        return True
+
+    def _blit(self, w: int, h: int) -> None:
+        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        if not self._tex:
+            self._tex = int(GL.glGenTextures(1))
+            self._fbo = int(GL.glGenFramebuffers(1))
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
+        if self._size != (w, h):
+            GL.glTexImage2D(
+                GL.GL_TEXTURE_2D,
+                0,
+                GL.GL_RGBA32F,
+                w,
+                h,
+                0,
+                GL.GL_RGBA,
+                GL.GL_FLOAT,
+                self._buf,
+            )
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._fbo)
+            GL.glFramebufferTexture2D(
+                GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self._tex, 0
+            )
+            self._size = (w, h)
+        else:
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT, self._buf)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._fbo)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target)
+
+    def release(self) -> None:
+        """Free the GL objects (context current)."""
+        if self._tex:
+            GL.glDeleteTextures(1, [self._tex])
+            GL.glDeleteFramebuffers(1, [self._fbo])
+        self._tex = self._fbo = 0
+        self._size = (0, 0)
+        self.packed = None
+
+
 class SplatRenderer:
     """Draws a World's visible layers (Gaussian clouds + meshes) into the current GL context.
 
@@ -403,6 +534,12 @@ class SplatRenderer:
         #: False: a quad of two triangles, the previous way (bench/render.py --legacy). Read
         #: when the GL objects are made (the first draw, or the first after release()).
         self.one_triangle = True
+        #: full-quality frames composited front to back on the CPU (viewer/cpu_splat.py)
+        #: instead of by GL: None (default) when GL is a software rasteriser (llvmpipe),
+        #: whose fragment work the CPU path's early termination and tiles beat 2x; the
+        #: GL path meanwhile (frames with meshes, depth passes, kernels still compiling)
+        self.cpu_full: bool | None = None
+        self._cpu: _CpuFrames | None = None
         self._grow = 1.0  # scale of the kept splats in a limited frame
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
@@ -414,6 +551,7 @@ class SplatRenderer:
         self._order_seq = 0  # bumped whenever self._order changes
         self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
         self._uploaded_count = 0
+        self._selected_order = np.zeros(0, np.uint32)  # the uploaded order, on the CPU
         self._seen_transforms: dict[int, np.ndarray] = {}
         self._subscribed: World | None = None  # the world whose events we follow
         self._drop_meshes = False  # free the mesh buffers at the next draw
@@ -618,9 +756,17 @@ class SplatRenderer:
                 GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, 0)
                 self._selected = (self._order_seq, max_splats)
                 self._uploaded_count = int(data.size)
+                self._selected_order = data
             t_up += time.perf_counter() - t0
             stats.splats_drawn = self._uploaded_count
-            if stats.splats_drawn:
+            cpu = (
+                self._cpu
+                if max_splats is None and not self._depth_pass and not stats.triangles
+                else None
+            )
+            if stats.splats_drawn and not (
+                cpu is not None and cpu.draw(self, cam, view, background, stats)
+            ):
                 self._draw_splats(
                     cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0
                 )
@@ -679,6 +825,9 @@ class SplatRenderer:
             self._preps.clear()
             GL.glDeleteTextures(3, self._prep_tex)
             GL.glDeleteFramebuffers(1, [self._prep_fbo])
+            if self._cpu is not None:
+                self._cpu.release()
+                self._cpu = None
             self._gl_ready = False
         self._uploaded_key = None
 
@@ -716,6 +865,11 @@ class SplatRenderer:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         self._max_tex = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._gl_ready = True
+        want_cpu = self.cpu_full
+        if want_cpu is None:
+            name = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
+            want_cpu = any(sw in name for sw in ("llvmpipe", "softpipe", "swrast"))
+        self._cpu = _CpuFrames(wait=self.sync_sort) if want_cpu else None
         self._uploaded_key = None
 
     # -------------------------------------------------------------- upload
@@ -751,6 +905,8 @@ class SplatRenderer:
             self._first_sort = _daemon_job(run_sort, self._request(cam, visible, False, limit))
         self._upload_texture(self._tex_geom, packed.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
         self._upload_texture(self._tex_color, packed.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+        if self._cpu is not None:
+            self._cpu.packed = packed
 
     def _packed_for(self, key: tuple, layers: list[Layer]) -> _Packed | None:
         """The packed arrays for `key`, packing on a worker thread for big scenes so the
@@ -1223,6 +1379,14 @@ class SplatRenderer:
         order = np.argsort(depth_keys_u16(alld), kind="stable")
         return np.ascontiguousarray(allidx[order], dtype=np.uint32), split
 
+    def _layer_models(self) -> np.ndarray:
+        """(MAX_LAYERS, 4, 4) float32 world-from-layer matrix per slot (identity for baked)."""
+        models = np.tile(np.eye(4, dtype=np.float32), (MAX_LAYERS, 1, 1))
+        for s in self._slots:
+            if s.baked is None:
+                models[s.slot] = s.layer.transform
+        return models
+
     def _draw_splats(
         self,
         cam: Camera,
@@ -1249,11 +1413,7 @@ class SplatRenderer:
         GL.glDisable(GL.GL_BLEND)
         prep, loc = self._prep_program(self._sh_degree)
         GL.glUseProgram(prep)
-        models = np.tile(np.eye(4, dtype=np.float32), (MAX_LAYERS, 1, 1))
-        for s in self._slots:
-            if s.baked is None:
-                models[s.slot] = s.layer.transform
-        GL.glUniformMatrix4fv(loc["u_models"], MAX_LAYERS, GL.GL_TRUE, models)
+        GL.glUniformMatrix4fv(loc["u_models"], MAX_LAYERS, GL.GL_TRUE, self._layer_models())
         GL.glUniformMatrix4fv(loc["u_view"], 1, GL.GL_TRUE, view.astype(np.float32))
         GL.glUniformMatrix4fv(loc["u_proj"], 1, GL.GL_TRUE, proj.astype(np.float32))
         GL.glUniform3f(loc["u_campos"], *map(float, cam.position))

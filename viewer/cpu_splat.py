@@ -1,0 +1,490 @@
+"""Full-quality splat frames on the CPU: a tile rasteriser with early termination (numba).
+
+Why: on a machine without a GPU the GL path runs on Mesa's llvmpipe, which shades every
+fragment of every splat's footprint, also behind surfaces that are already opaque: in the
+bench room (bench/render.py) a still frame at 1280x720 shades ~50 fragments per pixel, and
+even fragments rejected by an early depth test cost two thirds of a shaded one. Composited
+front to back per 16x16 tile, as the 3DGS CUDA rasteriser (Kerbl et al. 2023) and gsplat's
+`rasterize_to_pixels` do, a pixel stops once its transmittance falls below T_MIN and a
+tile once all its pixels have, so the work follows what is visible.
+
+Same semantics as the GL path (shaders/prep.frag, shaders/splat.frag), which it takes its
+inputs from: the packed texture payloads (`viewer.renderer.pack_splats`: mean, opacity,
+3D covariance, layer slot, antialiased flag; SH coefficients as float16), the layer slots'
+model matrices and the back-to-front order of the splats in view. EWA projection with
+x/z, y/z clamped to 1.3 tan(fov/2), +0.3 px² low-pass (mip-splatting opacity compensation
+for antialiased clouds), footprints cut where opacity·exp(-½ d²) reaches 1/255, alpha
+capped at 0.99, SH colour evaluated in the layer's frame and clamped at 0. Pixel centres
+at integer + 0.5. The result differs from the GL frame only where a pixel stopped early
+(what is left there weighs < T_MIN) and by the GL target's 8-bit rounding at every blend.
+
+The kernels compile on first use (~10 s; `cache=True` keeps them on disk; `warm_up`)
+and run on numba's thread pool, which must not run two parallel kernels at once: callers
+hold `generators.splat_cpu.KERNEL_LOCK`, as the optimiser does.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+
+import numpy as np
+from numba import njit, prange
+
+from generators.splat_cpu import KERNEL_LOCK  # also picks numba's threading layer
+from scene import sh, splatting
+
+log = logging.getLogger(__name__)
+
+TILE = 16
+T_MIN = 1e-4  # a pixel stops when its transmittance would fall below this (3DGS)
+
+_HALF = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
+NEAR_CULL = np.float32(splatting.NEAR_CULL)
+ALPHA_MIN = np.float32(splatting.ALPHA_MIN)
+ALPHA_MAX = np.float32(splatting.ALPHA_MAX)
+C0 = np.float32(sh.C0)
+C1 = np.float32(sh.C1)
+C2 = np.asarray(sh.C2, np.float32)
+C3 = np.asarray(sh.C3, np.float32)
+
+
+@njit(parallel=True, fastmath=True, nogil=True, cache=True)
+def _project(
+    order,
+    geom,
+    color,
+    half,
+    texels,
+    degree,
+    models,
+    vm,
+    view,
+    campos,
+    intr,
+    size,
+    r2_max,
+    mean2d,
+    conic,
+    opac,
+    rgb,
+    box,
+    r2out,
+):  # noqa: ANN001, ANN202
+    """Per entry j of `order` (front to back): prep.frag's projection and colour. vm
+    (slots, 3, 3): view rotation × each slot's linear part. Writes the pixel centre, conic
+    (inverse 2D covariance: a, b, c), opacity, RGB, box[j] = (x0, x1, y0, y1) pixels
+    (x1 < x0: culled) and r2out[j], the squared Mahalanobis radius where alpha ends."""
+    fx, fy, cx, cy = intr[0], intr[1], intr[2], intr[3]
+    w, h = size[0], size[1]
+    tanx = np.float32(0.5) * w / fx
+    tany = np.float32(0.5) * h / fy
+    lim_x0 = -(cx / fx + np.float32(0.3) * tanx)
+    lim_x1 = (w - cx) / fx + np.float32(0.3) * tanx
+    lim_y0 = -(cy / fy + np.float32(0.3) * tany)
+    lim_y1 = (h - cy) / fy + np.float32(0.3) * tany
+    for j in prange(order.shape[0]):
+        i = order[j]
+        box[j, 0] = 1
+        box[j, 1] = 0
+        g = 3 * i
+        slot = int(geom[g + 2, 2])
+        M = models[slot]
+        mx, my, mz = geom[g, 0], geom[g, 1], geom[g, 2]
+        px = M[0, 0] * mx + M[0, 1] * my + M[0, 2] * mz + M[0, 3]
+        py = M[1, 0] * mx + M[1, 1] * my + M[1, 2] * mz + M[1, 3]
+        pz = M[2, 0] * mx + M[2, 1] * my + M[2, 2] * mz + M[2, 3]
+        tx = view[0, 0] * px + view[0, 1] * py + view[0, 2] * pz + view[0, 3]
+        ty = view[1, 0] * px + view[1, 1] * py + view[1, 2] * pz + view[1, 3]
+        tz = view[2, 0] * px + view[2, 1] * py + view[2, 2] * pz + view[2, 3]
+        if tz <= NEAR_CULL:
+            continue
+        u = fx * tx / tz + cx
+        v = fy * ty / tz + cy
+        if abs(2.0 * u / w - 1.0) > 1.3 or abs(2.0 * v / h - 1.0) > 1.3:
+            continue
+        V = vm[slot]  # camera-from-layer linear part; Sc = V S V^T
+        iz = np.float32(1.0) / tz
+        txc = tz * min(max(tx * iz, lim_x0), lim_x1)
+        tyc = tz * min(max(ty * iz, lim_y0), lim_y1)
+        # J (2x3) = [[fx/z, 0, -fx tx/z²], [0, fy/z, -fy ty/z²]]; rows of J V: w0, w1
+        j00 = fx * iz
+        j02 = -fx * txc * iz * iz
+        j11 = fy * iz
+        j12 = -fy * tyc * iz * iz
+        w00 = j00 * V[0, 0] + j02 * V[2, 0]
+        w01 = j00 * V[0, 1] + j02 * V[2, 1]
+        w02 = j00 * V[0, 2] + j02 * V[2, 2]
+        w10 = j11 * V[1, 0] + j12 * V[2, 0]
+        w11 = j11 * V[1, 1] + j12 * V[2, 1]
+        w12 = j11 * V[1, 2] + j12 * V[2, 2]
+        s00 = geom[g + 1, 0]
+        s01 = geom[g + 1, 1]
+        s02 = geom[g + 1, 2]
+        s11 = geom[g + 1, 3]
+        s12 = geom[g + 2, 0]
+        s22 = geom[g + 2, 1]
+        # cov2d = (J V) S (J V)^T
+        u0 = s00 * w00 + s01 * w01 + s02 * w02
+        u1 = s01 * w00 + s11 * w01 + s12 * w02
+        u2 = s02 * w00 + s12 * w01 + s22 * w02
+        v0 = s00 * w10 + s01 * w11 + s02 * w12
+        v1 = s01 * w10 + s11 * w11 + s12 * w12
+        v2 = s02 * w10 + s12 * w11 + s22 * w12
+        a0 = w00 * u0 + w01 * u1 + w02 * u2
+        b0 = w10 * u0 + w11 * u1 + w12 * u2
+        c_ = w10 * v0 + w11 * v1 + w12 * v2
+        a = a0 + np.float32(0.3)
+        c = c_ + np.float32(0.3)
+        det = a * c - b0 * b0
+        op = geom[g, 3]
+        if geom[g + 2, 3] > 0.5:  # antialiased: compensate the dilation
+            det0 = a0 * c_ - b0 * b0
+            op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
+        if det <= 0.0 or op < ALPHA_MIN:
+            continue
+        r2 = min(np.float32(2.0) * math.log(op / ALPHA_MIN), r2_max)
+        hx = math.sqrt(r2 * a)
+        hy = math.sqrt(r2 * c)
+        x0 = max(int(math.floor(u - hx)), 0)
+        x1 = min(int(math.ceil(u + hx)), int(w) - 1)
+        y0 = max(int(math.floor(v - hy)), 0)
+        y1 = min(int(math.ceil(v + hy)), int(h) - 1)
+        if x1 < x0 or y1 < y0:
+            continue
+        box[j, 0] = x0
+        box[j, 1] = x1
+        box[j, 2] = y0
+        box[j, 3] = y1
+        idet = np.float32(1.0) / det
+        mean2d[j, 0] = u
+        mean2d[j, 1] = v
+        conic[j, 0] = c * idet
+        conic[j, 1] = -b0 * idet
+        conic[j, 2] = a * idet
+        opac[j] = op
+        r2out[j] = r2
+        # view direction in the layer's own frame (inverse rotation of the model)
+        dx, dy, dz = px - campos[0], py - campos[1], pz - campos[2]
+        nrm = math.sqrt(dx * dx + dy * dy + dz * dz)
+        nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
+        dx, dy, dz = dx * nrm, dy * nrm, dz * nrm
+        lx = M[0, 0] * dx + M[1, 0] * dy + M[2, 0] * dz
+        ly = M[0, 1] * dx + M[1, 1] * dy + M[2, 1] * dz
+        lz = M[0, 2] * dx + M[1, 2] * dy + M[2, 2] * dz
+        nrm = math.sqrt(lx * lx + ly * ly + lz * lz)
+        nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
+        x, y, z = lx * nrm, ly * nrm, lz * nrm
+        base = 4 * texels * i
+        for ch in range(3):
+            k = base + ch
+            col = np.float32(0.5) + C0 * half[color[k]]
+            if degree >= 1:
+                col += (
+                    -C1 * y * half[color[k + 3]]
+                    + C1 * z * half[color[k + 6]]
+                    - C1 * x * half[color[k + 9]]
+                )
+            if degree >= 2:
+                xx, yy, zz = x * x, y * y, z * z
+                col += (
+                    C2[0] * x * y * half[color[k + 12]]
+                    + C2[1] * y * z * half[color[k + 15]]
+                    + C2[2] * (2.0 * zz - xx - yy) * half[color[k + 18]]
+                    + C2[3] * x * z * half[color[k + 21]]
+                    + C2[4] * (xx - yy) * half[color[k + 24]]
+                )
+            if degree >= 3:
+                xx, yy, zz = x * x, y * y, z * z
+                col += (
+                    C3[0] * y * (3.0 * xx - yy) * half[color[k + 27]]
+                    + C3[1] * x * y * z * half[color[k + 30]]
+                    + C3[2] * y * (4.0 * zz - xx - yy) * half[color[k + 33]]
+                    + C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * half[color[k + 36]]
+                    + C3[4] * x * (4.0 * zz - xx - yy) * half[color[k + 39]]
+                    + C3[5] * z * (xx - yy) * half[color[k + 42]]
+                    + C3[6] * x * (xx - 3.0 * yy) * half[color[k + 45]]
+                )
+            rgb[j, ch] = max(col, np.float32(0.0))
+
+
+@njit(nogil=True, cache=True)
+def _bin_tiles(box, tw, th):  # noqa: ANN001, ANN202
+    """Per 16x16 tile (row-major) its splats front to back: (offsets (T+1,), ids)."""
+    counts = np.zeros(tw * th + 1, np.int64)
+    for j in range(box.shape[0]):
+        if box[j, 1] < box[j, 0]:
+            continue
+        for ty in range(box[j, 2] // TILE, box[j, 3] // TILE + 1):
+            row = ty * tw + 1
+            for tx in range(box[j, 0] // TILE, box[j, 1] // TILE + 1):
+                counts[row + tx] += 1
+    offsets = np.cumsum(counts)
+    cursor = offsets[:-1].copy()
+    ids = np.empty(offsets[-1], np.int32)
+    for j in range(box.shape[0]):
+        if box[j, 1] < box[j, 0]:
+            continue
+        for ty in range(box[j, 2] // TILE, box[j, 3] // TILE + 1):
+            row = ty * tw
+            for tx in range(box[j, 0] // TILE, box[j, 1] // TILE + 1):
+                t = row + tx
+                ids[cursor[t]] = j
+                cursor[t] += 1
+    return offsets, ids
+
+
+@njit(inline="always", fastmath=True)
+def _exp_neg(x):  # noqa: ANN001, ANN202
+    """exp(x) for x in [-8, 0] (clamped there), absolute error < 5e-7 (relative < 6e-4 at
+    -8, where alpha is far below 1/255): a degree-7 Taylor polynomial of exp(x/8) raised
+    to the 8th power by squaring. Plain multiply-
+    adds, so the pixel loop vectorises (numba has no vector exp without Intel's SVML)."""
+    y = max(x, np.float32(-8.0)) * np.float32(0.125)
+    p = np.float32(1.0 / 5040.0)
+    p = p * y + np.float32(1.0 / 720.0)
+    p = p * y + np.float32(1.0 / 120.0)
+    p = p * y + np.float32(1.0 / 24.0)
+    p = p * y + np.float32(1.0 / 6.0)
+    p = p * y + np.float32(0.5)
+    p = p * y + np.float32(1.0)
+    p = p * y + np.float32(1.0)
+    p = p * p
+    p = p * p
+    return p * p
+
+
+@njit(parallel=True, fastmath=True, nogil=True, cache=True)
+def _raster(offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_min, out):  # noqa: ANN001, ANN202
+    """Front-to-back compositing per tile into out (H, W, 4) float32, bottom row first
+    (a GL texture's layout); alpha 1 (as the GL path's target keeps it). Every splat row
+    is evaluated over the tile's 16 columns, masked to the ellipse's span: a fixed trip
+    count the compiler turns into two AVX2 vectors with no branches (evaluating only
+    the span, or one half of the row, measured 15-35 % slower)."""
+    tw = (W + TILE - 1) // TILE
+    nt = offsets.shape[0] - 1
+    for t in prange(nt):
+        ty = t // tw
+        tx = t - ty * tw
+        X0 = tx * TILE
+        Y0 = ty * TILE
+        X1 = min(W, X0 + TILE) - 1
+        Y1 = min(H, Y0 + TILE) - 1
+        Tr = np.ones((TILE, TILE), np.float32)
+        ar = np.zeros((TILE, TILE), np.float32)
+        ag = np.zeros((TILE, TILE), np.float32)
+        ab = np.zeros((TILE, TILE), np.float32)
+        xs = np.empty(TILE, np.float32)
+        for lx in range(TILE):
+            xs[lx] = np.float32(X0 + lx) + np.float32(0.5)
+        row_open = np.zeros(TILE, np.int64)
+        for ly in range(Y1 - Y0 + 1):
+            row_open[ly] = X1 - X0 + 1
+        n_open = (X1 - X0 + 1) * (Y1 - Y0 + 1)
+        for k in range(offsets[t], offsets[t + 1]):
+            if n_open == 0:
+                break
+            j = ids[k]
+            mx = mean2d[j, 0]
+            my = mean2d[j, 1]
+            ca = conic[j, 0]
+            cb = conic[j, 1]
+            cc = conic[j, 2]
+            op = opac[j]
+            cr = rgb[j, 0]
+            cg = rgb[j, 1]
+            cbl = rgb[j, 2]
+            k2 = r2[j] + np.float32(1e-4)
+            bx0 = max(X0, box[j, 0]) - X0
+            bx1 = min(X1, box[j, 1]) - X0
+            for py in range(max(Y0, box[j, 2]), min(Y1, box[j, 3]) + 1):
+                ly = py - Y0
+                if row_open[ly] == 0:
+                    continue
+                dy = np.float32(py) + np.float32(0.5) - my
+                disc = cb * cb * dy * dy - ca * (cc * dy * dy - k2)
+                if disc < 0.0:
+                    continue
+                rr = math.sqrt(disc) / ca
+                ctr = mx - np.float32(0.5) - cb * dy / ca
+                lo = max(bx0, int(math.ceil(ctr - rr - np.float32(1e-3))) - X0)
+                hi = min(bx1, int(math.floor(ctr + rr + np.float32(1e-3))) - X0)
+                if hi < lo:
+                    continue
+                qy = np.float32(-0.5) * cc * dy * dy
+                by = cb * dy
+                trow = Tr[ly]
+                rrow = ar[ly]
+                grow = ag[ly]
+                brow = ab[ly]
+                closed = 0
+                for lx in range(TILE):
+                    dx = xs[lx] - mx
+                    power = min(np.float32(-0.5) * ca * dx * dx + qy - by * dx, np.float32(0.0))
+                    al = min(ALPHA_MAX, op * _exp_neg(power))
+                    Tp = trow[lx]
+                    nT = Tp * (np.float32(1.0) - al)
+                    live = (lx >= lo) & (lx <= hi) & (al >= ALPHA_MIN)
+                    stop = live & (nT < t_min)
+                    wgt = al * Tp if (live & (nT >= t_min)) else np.float32(0.0)
+                    rrow[lx] += wgt * cr
+                    grow[lx] += wgt * cg
+                    brow[lx] += wgt * cbl
+                    trow[lx] = np.float32(0.0) if stop else (nT if live else Tp)
+                    closed += 1 if (stop & (Tp > 0.0)) else 0
+                row_open[ly] -= closed
+                n_open -= closed
+        for py in range(Y0, Y1 + 1):
+            ly = py - Y0
+            orow = H - 1 - py
+            for px in range(X0, X1 + 1):
+                lx = px - X0
+                Tp = Tr[ly, lx]
+                out[orow, px, 0] = ar[ly, lx] + Tp * bg[0]
+                out[orow, px, 1] = ag[ly, lx] + Tp * bg[1]
+                out[orow, px, 2] = ab[ly, lx] + Tp * bg[2]
+                out[orow, px, 3] = 1.0
+
+
+def render(
+    order: np.ndarray,
+    geom: np.ndarray,
+    color: np.ndarray,
+    texels: int,
+    degree: int,
+    models: np.ndarray,
+    view: np.ndarray,
+    campos: np.ndarray,
+    intrinsics: tuple[float, float, float, float],
+    size: tuple[int, int],
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    sigma_max: float = 1e3,
+    out: np.ndarray | None = None,
+    stats: dict | None = None,
+    locked: bool = False,
+) -> np.ndarray:
+    """One frame of packed splats, composited front to back on the CPU.
+
+    order (M,) uint32: packed splat indices in view, back to front (the GL path's order
+    buffer); geom (≥3N, 4) float32 and color (≥texels·N, 4) float16: `pack_splats`'
+    payloads (SH `degree` 0-3, `texels` RGBA texels per splat); models (MAX_LAYERS, 4, 4):
+    world-from-layer per slot; view (4, 4): world → OpenCV camera (x right, y down, z
+    forward); campos (3,) world; intrinsics (fx, fy, cx, cy) px for `size` = (W, H);
+    `sigma_max`: footprints end at most this many standard deviations out.
+    Returns (H, W, 4) float32 RGBA, bottom row first (GL's row order), unclamped colour over
+    `background` (RGB 0..1), alpha 1; `out`, when given, is filled. `stats` gets per-stage
+    milliseconds and the (tile, splat) pairs.
+    `locked`: the caller holds KERNEL_LOCK (else it is taken here).
+    Raises ValueError for a non-positive size."""
+    w, h = int(size[0]), int(size[1])
+    if w <= 0 or h <= 0:
+        raise ValueError(f"frame size must be positive, got {size}")
+    if not locked:
+        with KERNEL_LOCK:
+            return render(
+                order,
+                geom,
+                color,
+                texels,
+                degree,
+                models,
+                view,
+                campos,
+                intrinsics,
+                size,
+                background,
+                sigma_max,
+                out,
+                stats,
+                locked=True,
+            )
+    t0 = time.perf_counter()
+    models = np.ascontiguousarray(models, np.float32)
+    view = np.asarray(view, np.float32)
+    front = np.ascontiguousarray(np.asarray(order)[::-1], dtype=np.int64)
+    m = len(front)
+    mean2d = np.empty((m, 2), np.float32)
+    conic = np.empty((m, 3), np.float32)
+    opac = np.empty(m, np.float32)
+    rgb = np.empty((m, 3), np.float32)
+    box = np.empty((m, 4), np.int32)
+    r2 = np.empty(m, np.float32)
+    if out is None:
+        out = np.empty((h, w, 4), np.float32)
+    tw, th = (w + TILE - 1) // TILE, (h + TILE - 1) // TILE
+    _project(
+        front,
+        np.asarray(geom, np.float32),
+        np.asarray(color).view(np.uint16).reshape(-1),
+        _HALF,
+        int(texels),
+        int(degree),
+        models,
+        np.ascontiguousarray(view[:3, :3] @ models[:, :3, :3], np.float32),
+        np.ascontiguousarray(view, np.float32),
+        np.asarray(campos, np.float32),
+        np.asarray(intrinsics, np.float32),
+        np.array([w, h], np.float32),
+        np.float32(min(float(sigma_max) ** 2, 1e30)),
+        mean2d,
+        conic,
+        opac,
+        rgb,
+        box,
+        r2,
+    )
+    t1 = time.perf_counter()
+    offsets, ids = _bin_tiles(box, tw, th)
+    t2 = time.perf_counter()
+    _raster(
+        offsets,
+        ids,
+        box,
+        mean2d,
+        conic,
+        opac,
+        rgb,
+        r2,
+        np.asarray(background, np.float32).reshape(3),
+        w,
+        h,
+        np.float32(T_MIN),
+        out,
+    )
+    t3 = time.perf_counter()
+    if stats is not None:
+        stats.update(
+            project_ms=(t1 - t0) * 1e3,
+            bin_ms=(t2 - t1) * 1e3,
+            raster_ms=(t3 - t2) * 1e3,
+            pairs=int(len(ids)),
+        )
+    return out
+
+
+def warm_up() -> float:
+    """Compile (or load from numba's disk cache) the kernels by rendering a 4-splat,
+    32×24 px frame with the argument types of every real call; returns the seconds taken
+    (a fresh install: ~10 s; `tools/install.sh` calls it)."""
+    t0 = time.perf_counter()
+    n = 4
+    geom = np.zeros((3 * n, 4), np.float32)
+    geom[0::3, :3] = [[0.0, 0.0, 2.0], [0.1, 0.0, 2.5], [-0.1, 0.1, 3.0], [0.0, -0.1, 3.5]]
+    geom[0::3, 3] = 0.8
+    geom[1::3] = [0.01, 0.0, 0.0, 0.01]  # cxx cxy cxz cyy
+    geom[2::3] = [0.0, 0.01, 0.0, 0.0]  # cyz czz slot aa
+    color = np.zeros((n, 4), np.float16)
+    render(
+        np.arange(n, dtype=np.uint32)[::-1],
+        geom,
+        color,
+        1,
+        0,
+        np.tile(np.eye(4, dtype=np.float32), (2, 1, 1)),
+        np.eye(4),
+        np.zeros(3),
+        (30.0, 30.0, 16.0, 12.0),
+        (32, 24),
+    )
+    return time.perf_counter() - t0
