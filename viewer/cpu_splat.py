@@ -52,7 +52,7 @@ C3 = np.asarray(sh.C3, np.float32)
 
 @njit(parallel=True, fastmath=True, nogil=True, cache=True)
 def _project(
-    order,
+    pos,
     geom,
     color,
     half,
@@ -72,7 +72,9 @@ def _project(
     box,
     r2out,
 ):  # noqa: ANN001, ANN202
-    """Per entry j of `order` (front to back): prep.frag's projection and colour. vm
+    """Per packed splat i with pos[i] >= 0: prep.frag's projection and colour, written at
+    j = pos[i] (its place front to back; memory-order reads, scattered writes: 3x faster
+    than reading the payloads in depth order, 1M splats on 2 cores). vm
     (slots, 3, 3): view rotation × each slot's linear part. Writes the pixel centre, conic
     (inverse 2D covariance: a, b, c), opacity, RGB, box[j] = (x0, x1, y0, y1) pixels
     (x1 < x0: culled) and r2out[j], the squared Mahalanobis radius where alpha ends."""
@@ -84,8 +86,10 @@ def _project(
     lim_x1 = (w - cx) / fx + np.float32(0.3) * tanx
     lim_y0 = -(cy / fy + np.float32(0.3) * tany)
     lim_y1 = (h - cy) / fy + np.float32(0.3) * tany
-    for j in prange(order.shape[0]):
-        i = order[j]
+    for i in prange(pos.shape[0]):  # payloads read in memory order, outputs at pos[i]
+        j = pos[i]
+        if j < 0:
+            continue
         box[j, 0] = 1
         box[j, 1] = 0
         g = 3 * i
@@ -211,7 +215,8 @@ def _project(
 
 @njit(nogil=True, cache=True)
 def _bin_tiles(box, tw, th):  # noqa: ANN001, ANN202
-    """Per 16x16 tile (row-major) its splats front to back: (offsets (T+1,), ids)."""
+    """Per 16x16 tile (row-major) its splats front to back: (offsets (T+1,), ids (pairs,)
+    indices into box, the splats' front-to-back order)."""
     counts = np.zeros(tw * th + 1, np.int64)
     for j in range(box.shape[0]):
         if box[j, 1] < box[j, 0]:
@@ -402,8 +407,10 @@ def render(
     t0 = time.perf_counter()
     models = np.ascontiguousarray(models, np.float32)
     view = np.asarray(view, np.float32)
-    front = np.ascontiguousarray(np.asarray(order)[::-1], dtype=np.int64)
-    m = len(front)
+    order = np.asarray(order)
+    m = len(order)
+    pos = np.full(len(geom) // 3, -1, np.int64)  # per packed splat: its place front to back
+    pos[order] = np.arange(m - 1, -1, -1)
     mean2d = np.empty((m, 2), np.float32)
     conic = np.empty((m, 3), np.float32)
     opac = np.empty(m, np.float32)
@@ -414,7 +421,7 @@ def render(
         out = np.empty((h, w, 4), np.float32)
     tw, th = (w + TILE - 1) // TILE, (h + TILE - 1) // TILE
     _project(
-        front,
+        pos,
         np.asarray(geom, np.float32),
         np.asarray(color).view(np.uint16).reshape(-1),
         _HALF,
