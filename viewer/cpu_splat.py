@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 TILE = 16
 T_MIN = 1e-4  # a pixel stops when its transmittance would fall below this (3DGS)
 
+warm = False  # the kernels are compiled or loaded in this process (`warm_up`)
 _HALF = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
 NEAR_CULL = np.float32(splatting.NEAR_CULL)
 ALPHA_MIN = np.float32(splatting.ALPHA_MIN)
@@ -485,6 +486,7 @@ def warm_up() -> float:
     """Compile (or load from numba's disk cache) the kernels by rendering a 4-splat,
     32×24 px frame with the argument types of every real call; returns the seconds taken
     (a fresh install: ~10 s; `tools/install.sh` calls it)."""
+    global warm
     t0 = time.perf_counter()
     n = 4
     geom = np.zeros((3 * n, 4), np.float32)
@@ -505,4 +507,5 @@ def warm_up() -> float:
         (30.0, 30.0, 16.0, 12.0),
         (32, 24),
     )
+    warm = True
     return time.perf_counter() - t0

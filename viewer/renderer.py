@@ -34,6 +34,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+import sys
 import threading
 import time
 import weakref
@@ -235,6 +236,8 @@ class _Lod:
     )
 
 
+#: seconds after the first draw when the CPU frames' kernels load even if no frame was shown
+CPU_FRAMES_START_S = 3.0
 #: the last layers' merges (`_merged`): adding, removing or editing a small object beside a
 #: 1.6 M-splat world re-packed the layer set and merged the world again (seconds, on this
 #: 2-core machine), and moving frames drew scattered fine splats meanwhile
@@ -377,10 +380,19 @@ class _CpuFrames:
         self._fbo = 0
         self._size = (0, 0)
         self._buf = np.zeros((0, 0, 4), np.float32)
-        if wait:
+        #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
+        #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
+        #: slowed a cold start by as much
+        self.go = threading.Event()
+        loaded = sys.modules.get("viewer.cpu_splat")
+        if wait or (loaded is not None and loaded.warm):  # a wait, or none (loaded already)
             self._compile()
         else:
-            threading.Thread(target=self._compile, name="splat-cpu-compile", daemon=True).start()
+            threading.Thread(target=self._compile_later, name="splat-cpu", daemon=True).start()
+
+    def _compile_later(self) -> None:
+        self.go.wait(CPU_FRAMES_START_S)
+        self._compile()
 
     def _compile(self) -> None:
         try:
@@ -781,6 +793,12 @@ class SplatRenderer:
         GL.glUseProgram(0)
         self.last_stats = stats
         return stats
+
+    def frame_shown(self) -> None:
+        """A full-quality frame is on screen: the CPU frames' kernels may load now (else they
+        do CPU_FRAMES_START_S after the first draw)."""
+        if self._cpu is not None:
+            self._cpu.go.set()
 
     def draw_depth(
         self, camera: Camera, size: tuple[int, int], *, max_splats: int | None = None

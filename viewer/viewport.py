@@ -657,6 +657,8 @@ class Viewport(QOpenGLWidget):
             if not reduced and not moving:
                 self._keep_thumbnail(target, w, h)
             GL.glFinish()  # honest frame time for the quality controller
+            if not reduced:
+                self.renderer.frame_shown()
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
