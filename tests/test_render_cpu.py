@@ -161,3 +161,44 @@ def test_renderer_uses_the_cpu_for_full_frames_only(x_display) -> None:  # noqa:
     assert stats[True].cpu_ms > 0.0 and stats[False].cpu_ms == 0.0
     assert stats[True].splats_drawn == stats[False].splats_drawn == 2500
     assert psnr(frames[True], frames[False]) >= 50.0
+
+
+@pytest.mark.gl
+def test_busy_or_failing_cpu_kernels_leave_the_frame_to_gl(x_display, monkeypatch) -> None:  # noqa: ANN001
+    """While a reconstruction optimises (it holds the numba pool's lock) full frames are
+    GL's, the same picture; a CPU frame that raises is logged and GL draws from then on."""
+    from generators.splat_cpu import KERNEL_LOCK
+    from viewer import cpu_splat
+    from viewer.offscreen import Framebuffer, offscreen_context
+
+    ctx = offscreen_context()
+    ctx.make_current()
+    from viewer.renderer import SplatRenderer
+
+    world = _world(random_cloud(1500, 1, seed=4))
+    cam = _cam()
+    fb = Framebuffer(W, H)
+    r = SplatRenderer(sync_sort=True)
+    r.cpu_full = True
+    r.set_world(world)
+    try:
+        fb.bind()
+        assert r.draw(cam, (W, H)).cpu_ms > 0.0
+        cpu = fb.read_float()
+        with KERNEL_LOCK:
+            fb.bind()
+            assert r.draw(cam, (W, H)).cpu_ms == 0.0
+            assert psnr(fb.read_float(), cpu) >= 50.0
+
+        def broken(*_a, **_k):  # noqa: ANN002, ANN003, ANN202
+            raise MemoryError("no room for the tile lists")
+
+        monkeypatch.setattr(cpu_splat, "render", broken)
+        for _ in range(2):
+            fb.bind()
+            assert r.draw(cam, (W, H)).cpu_ms == 0.0
+            assert psnr(fb.read_float(), cpu) >= 50.0
+        assert r._cpu.failed
+    finally:
+        r.release()
+        fb.release()
