@@ -54,6 +54,8 @@ $PY -m pip install -q -e "$spec"
 if $PY -c "import torch" 2>/dev/null; then
   $PY -c "from generators.splat_cpu import warm_up; print(f'compiled the CPU rasterizer in {warm_up():.0f} s')" \
     || echo "warning: could not precompile the CPU rasterizer; the first reconstruction will compile it" >&2
-  $PY -c "from viewer.cpu_splat import warm_up; print(f'compiled the viewer CPU frames in {warm_up():.0f} s')" \
-    || echo "warning: could not precompile the viewer's CPU frames; the viewer will compile them at start" >&2
 fi
+# and the viewer's CPU frames (viewer/cpu_splat.py; numba only), so the first full-quality
+# frames on a machine without a GPU do not wait for them
+$PY -c "from viewer.cpu_splat import warm_up; print(f'compiled the viewer CPU frames in {warm_up():.0f} s')" \
+  || echo "warning: could not precompile the viewer's CPU frames; the viewer compiles them on first use" >&2

@@ -33,7 +33,7 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from generators.splat_cpu import KERNEL_LOCK  # also picks numba's threading layer
+from generators.splat_cpu import KERNEL_LOCK, _row_span  # the lock; numba's threading layer
 from scene import sh, splatting
 
 log = logging.getLogger(__name__)
@@ -304,22 +304,18 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
             cg = rgb[j, 1]
             cbl = rgb[j, 2]
             k2 = r2[j] + np.float32(1e-4)
-            bx0 = max(X0, box[j, 0]) - X0
-            bx1 = min(X1, box[j, 1]) - X0
+            bx0 = max(X0, box[j, 0])
+            bx1 = min(X1, box[j, 1])
             for py in range(max(Y0, box[j, 2]), min(Y1, box[j, 3]) + 1):
                 ly = py - Y0
                 if row_open[ly] == 0:
                     continue
                 dy = np.float32(py) + np.float32(0.5) - my
-                disc = cb * cb * dy * dy - ca * (cc * dy * dy - k2)
-                if disc < 0.0:
-                    continue
-                rr = math.sqrt(disc) / ca
-                ctr = mx - np.float32(0.5) - cb * dy / ca
-                lo = max(bx0, int(math.ceil(ctr - rr - np.float32(1e-3))) - X0)
-                hi = min(bx1, int(math.floor(ctr + rr + np.float32(1e-3))) - X0)
+                lo, hi = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)  # the ellipse's columns
                 if hi < lo:
                     continue
+                lo -= X0
+                hi -= X0
                 qy = np.float32(-0.5) * cc * dy * dy
                 by = cb * dy
                 trow = Tr[ly]
