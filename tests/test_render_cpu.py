@@ -202,3 +202,24 @@ def test_busy_or_failing_cpu_kernels_leave_the_frame_to_gl(x_display, monkeypatc
     finally:
         r.release()
         fb.release()
+
+
+@pytest.mark.gl
+@pytest.mark.parametrize("env,cpu", [("0", False), ("1", True)])
+def test_environment_chooses_the_path(x_display, monkeypatch, env: str, cpu: bool) -> None:  # noqa: ANN001
+    from viewer.offscreen import Framebuffer, offscreen_context
+
+    monkeypatch.setenv("WANDER_CPU_FRAMES", env)
+    ctx = offscreen_context()
+    ctx.make_current()
+    from viewer.renderer import SplatRenderer
+
+    fb = Framebuffer(W, H)
+    r = SplatRenderer(sync_sort=True)  # cpu_full None: the default decides
+    r.set_world(_world(random_cloud(300, 0, seed=9)))
+    try:
+        fb.bind()
+        assert (r.draw(_cam(), (W, H)).cpu_ms > 0.0) is cpu
+    finally:
+        r.release()
+        fb.release()

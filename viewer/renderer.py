@@ -549,7 +549,8 @@ class SplatRenderer:
         #: full-quality frames composited front to back on the CPU (viewer/cpu_splat.py)
         #: instead of by GL: None (default) when GL is a software rasteriser (llvmpipe),
         #: whose fragment work the CPU path's early termination and tiles beat 2x; the
-        #: GL path meanwhile (frames with meshes, depth passes, kernels still compiling)
+        #: GL path meanwhile (frames with meshes, depth passes, kernels still compiling).
+        #: The environment variable WANDER_CPU_FRAMES=0 / 1 overrides the default.
         self.cpu_full: bool | None = None
         self._cpu: _CpuFrames | None = None
         self._grow = 1.0  # scale of the kept splats in a limited frame
@@ -884,6 +885,9 @@ class SplatRenderer:
         self._max_tex = int(GL.glGetIntegerv(GL.GL_MAX_TEXTURE_SIZE))
         self._gl_ready = True
         want_cpu = self.cpu_full
+        env = os.environ.get("WANDER_CPU_FRAMES", "").strip().lower()
+        if want_cpu is None and env in ("0", "1", "off", "on"):
+            want_cpu = env in ("1", "on")
         if want_cpu is None:
             name = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace").lower()
             want_cpu = any(sw in name for sw in ("llvmpipe", "softpipe", "swrast"))
