@@ -139,3 +139,35 @@ def test_big_scene_packs_off_thread_then_appears(gl_env, monkeypatch) -> None:
     finally:
         fb.bind()
         r.release()
+
+
+def test_settled_full_frame_after_a_jump_is_not_drawn_with_the_old_order(gl_env) -> None:
+    """A jump (R, a bookmark) then rest: the order sorted and frustum-culled for the old view
+    left the new view black until the background sort came; a settled full frame sorts."""
+    from viewer.renderer import SplatRenderer
+
+    GL, fb, render_float = gl_env
+    a, b = random_cloud(800, 0, seed=11), random_cloud(800, 0, seed=12)
+    world = World()
+    world.add_layer(Layer("east", a, transform=similarity_matrix((5.0, 0.0, 0.0))))
+    world.add_layer(Layer("west", b, transform=similarity_matrix((-5.0, 0.0, 0.0))))
+    east = Camera.look_at((0.0, 0.0, 0.0), (1.0, 0.0, 0.0), 50, W, H)
+    west = Camera.look_at((0.0, 0.0, 0.0), (-1.0, 0.0, 0.0), 50, W, H)
+    expected = render_float(world, west)
+    for settled in (False, True):
+        r = SplatRenderer()
+        r.cpu_full = False
+        r.set_world(world)
+        try:
+            _settle(r, east, GL, fb)
+            fb.bind()
+            r.draw(west, (W, H), settled=settled)
+            GL.glFinish()
+            img = fb.read_float()
+        finally:
+            fb.bind()
+            r.release()
+        if settled:
+            np.testing.assert_allclose(img, expected, atol=5e-3)
+        else:  # unsettled (moving) frames never wait for a sort: the stale order shows
+            assert np.abs(img - expected).mean() > 0.05

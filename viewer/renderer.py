@@ -236,6 +236,10 @@ class _Lod:
     )
 
 
+#: a full frame whose order was sorted from a view turned by more than acos(STALE_DOT) or
+#: moved by more than STALE_MOVE × the scene's size is sorted at once, not drawn stale
+STALE_DOT = 0.97
+STALE_MOVE = 0.03
 #: seconds after the first draw when the CPU frames' kernels load even if no frame was shown
 CPU_FRAMES_START_S = 3.0
 #: the last layers' merges (`_merged`): adding, removing or editing a small object beside a
@@ -564,6 +568,7 @@ class SplatRenderer:
         self._order_seq = 0  # bumped whenever self._order changes
         self._selected: tuple[int, int | None] | None = None  # (order seq, K) uploaded
         self._uploaded_count = 0
+        self._settled = False  # this draw's camera is at rest (`draw(settled=...)`)
         self._selected_order = np.zeros(0, np.uint32)  # the uploaded order, on the CPU
         self._seen_transforms: dict[int, np.ndarray] = {}
         self._subscribed: World | None = None  # the world whose events we follow
@@ -662,14 +667,18 @@ class SplatRenderer:
         max_splats: int | None = None,
         background=(0.0, 0.0, 0.0),
         with_depth: bool = False,
+        settled: bool = False,
     ) -> DrawStats:
         """Clear to `background` and draw the world as seen by `camera` into the bound
         framebuffer of `size` = (w, h) pixels (camera intrinsics are rescaled to it).
         `with_depth`: the framebuffer has a second, float colour attachment (RG16F), which
         gets (sum of w_i / d_i, sum of w_i) as in `draw_depth` (its draw buffers are set
-        here: 0 and 1)."""
+        here: 0 and 1). `settled`: the camera is at rest (the viewport's refined frame): a
+        full frame whose background order was sorted far from this view (STALE_DOT,
+        STALE_MOVE) is sorted now instead of drawn with it."""
         if with_depth:
             self._depth_pass = 2
+        self._settled = settled
         try:
             return self._draw(camera, size, max_splats, background)
         finally:
@@ -1083,6 +1092,26 @@ class SplatRenderer:
             self._order, cur, sort_ms = res, res, res.ms
             self._view_fraction = res.fraction
             self._order_seq += 1
+        if (
+            k is None
+            and self._settled
+            and view_changed(
+                cur.request,
+                cam.position,
+                cam.forward,
+                self._scene_size(),
+                STALE_DOT,
+                STALE_MOVE,
+            )
+        ):
+            # a full frame far from where its order was sorted (and frustum-culled): after a
+            # jump (R, a bookmark) it showed half the view black, as full quality, until the
+            # background sort came 0.3-0.6 s later; the camera is at rest, so sort now
+            res = run_sort(self._request(cam, visible, False, None))
+            self._order, self._last_request, self._force_resort = res, res.request, False
+            self._view_fraction = res.fraction
+            self._order_seq += 1
+            return res, res.ms
         last = self._last_request
         too_few = (
             last is not None and last.limit is not None and (limit is None or limit > last.limit)

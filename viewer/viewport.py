@@ -649,7 +649,9 @@ class Viewport(QOpenGLWidget):
                 )
             else:
                 GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
-                stats = self.renderer.draw(cam, (w, h), max_splats=k, background=BACKGROUND)
+                stats = self.renderer.draw(
+                    cam, (w, h), max_splats=k, background=BACKGROUND, settled=not moving
+                )
             if self.reproject is not None and not reduced and not moving:
                 # kept before any overlay; its depth once it is shown
                 self.reproject.keep(self.renderer, cam, target)
