@@ -25,6 +25,7 @@ hold `generators.splat_cpu.KERNEL_LOCK`, as the optimiser does.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -392,28 +393,8 @@ def render(
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ValueError(f"frame size must be positive, got {size}")
-    if not locked:
-        with KERNEL_LOCK:
-            return render(
-                order,
-                geom,
-                color,
-                texels,
-                degree,
-                models,
-                view,
-                campos,
-                intrinsics,
-                size,
-                background,
-                sigma_max,
-                out,
-                stats,
-                locked=True,
-            )
-    t0 = time.perf_counter()
     models = np.ascontiguousarray(models, np.float32)
-    view = np.asarray(view, np.float32)
+    view = np.ascontiguousarray(view, np.float32)
     order = np.asarray(order)
     m = len(order)
     pos = np.full(len(geom) // 3, -1, np.int64)  # per packed splat: its place front to back
@@ -427,46 +408,48 @@ def render(
     if out is None:
         out = np.empty((h, w, 4), np.float32)
     tw, th = (w + TILE - 1) // TILE, (h + TILE - 1) // TILE
-    _project(
-        pos,
-        np.asarray(geom, np.float32),
-        np.asarray(color).view(np.uint16).reshape(-1),
-        _HALF,
-        int(texels),
-        int(degree),
-        models,
-        np.ascontiguousarray(view[:3, :3] @ models[:, :3, :3], np.float32),
-        np.ascontiguousarray(view, np.float32),
-        np.asarray(campos, np.float32),
-        np.asarray(intrinsics, np.float32),
-        np.array([w, h], np.float32),
-        np.float32(min(float(sigma_max) ** 2, 1e30)),
-        mean2d,
-        conic,
-        opac,
-        rgb,
-        box,
-        r2,
-    )
-    t1 = time.perf_counter()
-    offsets, ids = _bin_tiles(box, tw, th)
-    t2 = time.perf_counter()
-    _raster(
-        _interleaved(tw * th),
-        offsets,
-        ids,
-        box,
-        mean2d,
-        conic,
-        opac,
-        rgb,
-        r2,
-        np.asarray(background, np.float32).reshape(3),
-        w,
-        h,
-        np.float32(T_MIN),
-        out,
-    )
+    with contextlib.nullcontext() if locked else KERNEL_LOCK:
+        t0 = time.perf_counter()
+        _project(
+            pos,
+            np.asarray(geom, np.float32),
+            np.asarray(color).view(np.uint16).reshape(-1),
+            _HALF,
+            int(texels),
+            int(degree),
+            models,
+            np.ascontiguousarray(view[:3, :3] @ models[:, :3, :3], np.float32),
+            view,
+            np.asarray(campos, np.float32),
+            np.asarray(intrinsics, np.float32),
+            np.array([w, h], np.float32),
+            np.float32(min(float(sigma_max) ** 2, 1e30)),
+            mean2d,
+            conic,
+            opac,
+            rgb,
+            box,
+            r2,
+        )
+        t1 = time.perf_counter()
+        offsets, ids = _bin_tiles(box, tw, th)
+        t2 = time.perf_counter()
+        _raster(
+            _interleaved(tw * th),
+            offsets,
+            ids,
+            box,
+            mean2d,
+            conic,
+            opac,
+            rgb,
+            r2,
+            np.asarray(background, np.float32).reshape(3),
+            w,
+            h,
+            np.float32(T_MIN),
+            out,
+        )
     t3 = time.perf_counter()
     if stats is not None:
         stats.update(

@@ -1049,6 +1049,14 @@ class SplatRenderer:
             else np.sort(self._by_weight[:c])
         )
 
+    def _adopt_sorted(self, res):  # noqa: ANN001, ANN202 - SortResult -> (SortResult, ms)
+        """Make a sort done on this thread the current order (and the last request, so the
+        background sorter does not repeat it); returns (res, its sort ms)."""
+        self._order, self._last_request, self._force_resort = res, res.request, False
+        self._view_fraction = res.fraction
+        self._order_seq += 1
+        return res, res.ms
+
     def _current_order(self, cam: Camera, visible: list[_Slot], k: int | None):
         """The order to draw now (uint32 indices, farthest first) and the sort ms adopted.
 
@@ -1082,10 +1090,7 @@ class SplatRenderer:
                 )
             ):
                 res = run_sort(self._request(cam, visible, False, limit))
-            self._order, self._last_request, self._force_resort = res, res.request, False
-            self._view_fraction = res.fraction
-            self._order_seq += 1
-            return res, res.ms
+            return self._adopt_sorted(res)
         sort_ms = 0.0
         res = self._sorter.poll()
         if res is not None and res.request.generation == self._generation:
@@ -1107,11 +1112,7 @@ class SplatRenderer:
             # a full frame far from where its order was sorted (and frustum-culled): after a
             # jump (R, a bookmark) it showed half the view black, as full quality, until the
             # background sort came 0.3-0.6 s later; the camera is at rest, so sort now
-            res = run_sort(self._request(cam, visible, False, None))
-            self._order, self._last_request, self._force_resort = res, res.request, False
-            self._view_fraction = res.fraction
-            self._order_seq += 1
-            return res, res.ms
+            return self._adopt_sorted(run_sort(self._request(cam, visible, False, None)))
         last = self._last_request
         too_few = (
             last is not None and last.limit is not None and (limit is None or limit > last.limit)
