@@ -1,6 +1,7 @@
-"""Full-quality frames composited on the CPU (viewer/cpu_splat.py): against the independent
-reference compositor (tests/reference_compositor.py), the fast exp against numpy's, and the
-GL renderer choosing the CPU path for full frames only."""
+"""Frames composited on the CPU (viewer/cpu_splat.py): against the independent reference
+compositor (tests/reference_compositor.py), the fast exp against numpy's, a coarse level's
+payloads beside the full set's, the depth a reprojected frame needs, and the GL renderer
+choosing the CPU path for full frames and moving frames' cuts only."""
 
 from __future__ import annotations
 
@@ -16,10 +17,8 @@ from scene.world import Layer, World, similarity_matrix
 W, H = 200, 150
 
 
-def _cpu_frame(world: World, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:
-    """(H, W, 3) float32, top row first: the world's visible layers through cpu_splat.render,
-    in a back-to-front order computed here."""
-    from viewer import cpu_splat
+def _pack_and_order(world: World, cam: Camera):  # noqa: ANN202
+    """(packed payloads, (MAX_LAYERS, 4, 4) models, back-to-front order of every splat)."""
     from viewer.renderer import MAX_LAYERS, pack_world
 
     layers = [lay for lay in world.layers if lay.visible]
@@ -34,8 +33,13 @@ def _cpu_frame(world: World, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndar
             for s in packed.slots
         ]
     )
-    order = np.argsort(-depth, kind="stable").astype(np.uint32)  # farthest first
-    out = cpu_splat.render(
+    return packed, models, np.argsort(-depth, kind="stable").astype(np.uint32)  # farthest first
+
+
+def _render(packed, models, order, cam: Camera, **kw) -> np.ndarray:  # noqa: ANN001
+    from viewer import cpu_splat
+
+    return cpu_splat.render(
         order,
         packed.geom,
         packed.color,
@@ -46,8 +50,15 @@ def _cpu_frame(world: World, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndar
         cam.position,
         (cam.fx, cam.fy, cam.cx, cam.cy),
         (cam.width, cam.height),
-        background,
+        **kw,
     )
+
+
+def _cpu_frame(world: World, cam: Camera, background=(0.0, 0.0, 0.0)) -> np.ndarray:
+    """(H, W, 3) float32, top row first: the world's visible layers through cpu_splat.render,
+    in a back-to-front order computed here."""
+    packed, models, order = _pack_and_order(world, cam)
+    out = _render(packed, models, order, cam, background=background)
     assert out.shape == (cam.height, cam.width, 4) and out.dtype == np.float32
     return out[::-1, :, :3]
 
@@ -132,8 +143,76 @@ def test_fast_exp_matches_numpy() -> None:
     assert _exp_neg(np.float32(-20.0)) == _exp_neg(np.float32(-8.0))  # clamped
 
 
+def test_coarse_payloads_and_a_few_splats_draw_as_one_payload() -> None:
+    """A moving frame's cut reads splats i >= split from the coarse level's own payloads and
+    takes its few splats front to back: the same pixels as one payload holding them all,
+    read in memory order."""
+    fine, coarse = random_cloud(2000, 2, seed=11), random_cloud(600, 2, seed=12)
+    cam = _cam()
+    both, models, order = _pack_and_order(_world(fine, coarse), cam)
+    pf, _, _ = _pack_and_order(_world(fine), cam)
+    pc, _, _ = _pack_and_order(_world(coarse), cam)
+    whole = _render(both, models, order, cam)
+    two = _render(pf, models, order, cam, coarse=(pc.geom, pc.color, 2000))
+    assert whole.std() > 0.05
+    np.testing.assert_allclose(two, whole, atol=1e-5)
+    few = order[::9]  # 289 of 2600 splats: read front to back
+    assert 4 * len(few) < len(order)
+    alone, _, few_order = _pack_and_order(
+        _world(fine.subset(few[few < 2000]), coarse.subset(few[few >= 2000] - 2000)), cam
+    )
+    np.testing.assert_allclose(
+        _render(pf, models, few, cam, coarse=(pc.geom, pc.color, 2000)),
+        _render(alone, models, few_order, cam),
+        atol=1e-5,
+    )
+
+
+def test_depth_output_is_the_expected_inverse_depth() -> None:
+    """`depth` gets (sum of w / z, sum of w) per pixel: one opaque wall at z = 4 reads 1/4 and
+    full coverage; a half-transparent white wall in front at z = 2 (its weight: the frame's
+    brightness there, over black) pulls it towards 1/2 by that weight; outside, 0."""
+    from scene.gaussians import logit, rgb_to_sh0
+
+    def wall(z: float, opacity: float, white: bool = False) -> GaussianCloud:
+        g = np.stack(np.meshgrid(np.linspace(-1, 1, 21), np.linspace(-1, 1, 21)), -1)
+        n = g.shape[0] * g.shape[1]
+        means = np.concatenate([g.reshape(-1, 2), np.full((n, 1), -z)], 1).astype(np.float32)
+        return GaussianCloud(
+            means,
+            np.log(np.tile([[0.08, 0.08, 0.01]], (n, 1))).astype(np.float32),
+            np.tile([[1.0, 0.0, 0.0, 0.0]], (n, 1)).astype(np.float32),
+            np.full(n, logit(np.array(opacity)), np.float32),
+            np.tile(rgb_to_sh0(np.full(3, float(white))), (n, 1)).astype(np.float32),
+            np.zeros((n, 0, 3), np.float32),
+        )
+
+    cam = Camera.look_at((0.0, 0.0, 0.0), (0.0, 0.0, -1.0), 40.0, 64, 48)
+    for front in (False, True):
+        world = _world(wall(4.0, 0.99), wall(2.0, 0.5, True)) if front else _world(wall(4.0, 0.99))
+        packed, models, order = _pack_and_order(world, cam)
+        depth = np.full((48, 64, 2), np.nan, np.float32)
+        img = _render(packed, models, order, cam, depth=depth)[::-1]
+        w_front = float(img[24, 32, 0]) if front else 0.0
+        sw, swz = depth[24, 32, 1], depth[24, 32, 0]
+        assert sw == pytest.approx(1.0, abs=1e-3)
+        assert (0.5 <= w_front < 0.99) if front else w_front == 0.0
+        assert swz == pytest.approx(w_front / 2 + (sw - w_front) / 4, rel=1e-4)
+        assert not np.isnan(depth).any()
+    wide = Camera.look_at((0.0, 0.0, 0.0), (0.0, 0.0, -1.0), 120.0, 64, 48)
+    depth = np.empty((48, 64, 2), np.float32)
+    _render(*_pack_and_order(_world(wall(4.0, 0.99)), wide), wide, depth=depth)
+    assert depth[0, 0].tolist() == [0.0, 0.0]  # outside the wall
+    with pytest.raises(ValueError, match="depth must be"):
+        _render(packed, models, order, cam, depth=np.empty((48, 63, 2), np.float32))
+
+
 @pytest.mark.gl
-def test_renderer_uses_the_cpu_for_full_frames_only(x_display) -> None:  # noqa: ANN001
+def test_renderer_draws_full_and_limited_frames_on_the_cpu(x_display) -> None:  # noqa: ANN001
+    """Full frames and limited ones (a subset of the splats, grown to cover for the rest:
+    a moving frame of a scene without a coarse level) are composited on the CPU with GL's
+    picture; a frame with a mesh in it stays with GL (its depth test)."""
+    from scene.mesh import Mesh
     from viewer.offscreen import Framebuffer, offscreen_context
 
     ctx = offscreen_context()
@@ -150,17 +229,35 @@ def test_renderer_uses_the_cpu_for_full_frames_only(x_display) -> None:  # noqa:
             r = SplatRenderer(sync_sort=True)
             r.cpu_full = cpu
             r.set_world(world)
-            fb.bind()
-            stats[cpu] = r.draw(cam, (W, H), background=(0.1, 0.2, 0.3))
-            frames[cpu] = fb.read_float()
-            fb.bind()
-            assert r.draw(cam, (W, H), max_splats=800).cpu_ms == 0.0  # limited: GL
+            for k in (None, 800):
+                fb.bind()
+                stats[cpu, k] = r.draw(cam, (W, H), max_splats=k, background=(0.1, 0.2, 0.3))
+                frames[cpu, k] = fb.read_float()
+            assert r._grow > 1.2  # the limited frame grew its splats
             r.release()
     finally:
         fb.release()
-    assert stats[True].cpu_ms > 0.0 and stats[False].cpu_ms == 0.0
-    assert stats[True].splats_drawn == stats[False].splats_drawn == 2500
-    assert psnr(frames[True], frames[False]) >= 50.0
+    for k, drawn, db in ((None, 2500, 50.0), (800, 800, 45.0)):
+        assert stats[True, k].cpu_ms > 0.0 and stats[False, k].cpu_ms == 0.0
+        assert stats[True, k].splats_drawn == stats[False, k].splats_drawn == drawn
+        assert psnr(frames[True, k], frames[False, k]) >= db
+    assert psnr(frames[True, 800], frames[True, None]) < 40.0  # a different picture
+    mesh = Mesh(
+        np.array([[-1, -1, 0], [1, -1, 0], [0, 1, 0]], np.float32),
+        np.array([[0, 1, 2]], np.int32),
+    )
+    world.add_layer(Layer("tri", mesh))
+    fb = Framebuffer(W, H)
+    r = SplatRenderer(sync_sort=True)
+    r.cpu_full = True
+    r.set_world(world)
+    try:
+        fb.bind()
+        drawn = r.draw(cam, (W, H))
+        assert drawn.triangles == 1 and drawn.cpu_ms == 0.0
+    finally:
+        r.release()
+        fb.release()
 
 
 @pytest.mark.gl
@@ -223,3 +320,90 @@ def test_environment_chooses_the_path(x_display, monkeypatch, env: str, cpu: boo
     finally:
         r.release()
         fb.release()
+
+
+def _two_target_fbo(w: int, h: int) -> tuple[int, list[int], int]:
+    """A framebuffer as viewer/reproject.py's moving target, with a float colour attachment
+    (RGBA32F: no rounding to compare) and the RG16F depth one; (fbo, textures, depth rb)."""
+    from OpenGL import GL
+
+    from viewer.reproject import _attach, _texture
+
+    color, second = (int(t) for t in GL.glGenTextures(2))
+    _texture(color, GL.GL_RGBA32F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
+    _texture(second, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
+    rb = int(GL.glGenRenderbuffers(1))
+    GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
+    GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, w, h)
+    fbo = int(GL.glGenFramebuffers(1))
+    _attach(fbo, color, rb, second)
+    return fbo, [color, second], rb
+
+
+def _read_attachment(fbo: int, k: int, w: int, h: int) -> np.ndarray:
+    from OpenGL import GL
+
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
+    GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0 + k)
+    raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT)
+    return np.frombuffer(raw, np.float32).reshape(h, w, 4).copy()
+
+
+@pytest.mark.gl
+def test_moving_frames_cut_through_the_coarse_level_on_the_cpu(x_display, monkeypatch) -> None:  # noqa: ANN001
+    """A moving frame (max_splats) drawn as a cut through the coarse level, fine splats and
+    merged ones, is composited on the CPU where full frames are: GL's picture of the same
+    cut, and in a draw(with_depth=True) GL's (sum of w / z, sum of w) in the second
+    attachment, which viewer/reproject.py tests the kept frame against."""
+    import functools
+    import time
+
+    from OpenGL import GL
+
+    from viewer import renderer as R
+    from viewer.offscreen import offscreen_context
+
+    monkeypatch.setattr(R, "pack_lod", functools.partial(R.pack_lod, target=1500))
+    monkeypatch.setattr(R, "LOD_MIN_SPLATS", 5000)
+    ctx = offscreen_context()
+    ctx.make_current()
+    world = _world(random_cloud(8000, 1, seed=21))
+    cam = _cam()
+    fbo, textures, rb = _two_target_fbo(W, H)
+    frames, depths, stats = {}, {}, {}
+    try:
+        for cpu in (True, False):
+            r = R.SplatRenderer()  # as the viewport's: sorts in the background
+            r.cpu_full = cpu
+            r.set_world(world)
+            for _ in range(2000):  # the first frame with splats queues the coarse level
+                GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+                if r.draw(cam, (W, H)).splats_drawn:
+                    break
+                time.sleep(0.005)
+            r.frame_shown()
+            r._lod_job.result(timeout=120)
+            if cpu:
+                assert r._cpu.ready.wait(120)
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+            stats[cpu] = r.draw(cam, (W, H), max_splats=4000, with_depth=True)
+            frames[cpu] = _read_attachment(fbo, 0, W, H)[..., :3]
+            depths[cpu] = _read_attachment(fbo, 1, W, H)[..., :2]
+            assert r._lod is not None and len(r._lod.means) < 3000
+            r.release()
+    finally:
+        GL.glDeleteFramebuffers(1, [fbo])
+        GL.glDeleteTextures(2, textures)
+        GL.glDeleteRenderbuffers(1, [rb])
+    assert stats[True].cpu_ms > 0.0 and stats[False].cpu_ms == 0.0
+    assert 3000 < stats[True].splats_drawn == stats[False].splats_drawn <= 4000
+    assert frames[True].std() > 0.05
+    assert psnr(frames[True], frames[False]) >= 45.0
+    cover = depths[False][..., 1]
+    assert cover.max() > 0.9 and (cover < 0.01).any()
+    # a few pixels differ where a footprint's 1/255 edge falls between the two
+    assert np.quantile(np.abs(depths[True][..., 1] - cover), 0.999) < 0.01
+    seen = cover > 0.5
+    z_cpu = depths[True][..., 0][seen] / depths[True][..., 1][seen]
+    z_gl = depths[False][..., 0][seen] / cover[seen]
+    assert np.quantile(np.abs(z_cpu / z_gl - 1.0), 0.999) < 0.01

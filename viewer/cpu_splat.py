@@ -53,11 +53,168 @@ C2 = np.asarray(sh.C2, np.float32)
 C3 = np.asarray(sh.C3, np.float32)
 
 
+@njit(inline="always", fastmath=True)
+def _splat(
+    i,
+    j,
+    G,
+    C,
+    half,
+    texels,
+    degree,
+    models,
+    vm,
+    view,
+    campos,
+    fx,
+    fy,
+    cx,
+    cy,
+    w,
+    h,
+    lim_x0,
+    lim_x1,
+    lim_y0,
+    lim_y1,
+    r2_max,
+    mean2d,
+    conic,
+    opac,
+    rgb,
+    box,
+    r2out,
+    izout,
+):  # noqa: ANN001, ANN202
+    """`_project`'s work for one splat: splat i of the payloads G, C to place j."""
+    box[j, 0] = 1
+    box[j, 1] = 0
+    g = 3 * i
+    slot = int(G[g + 2, 2])
+    M = models[slot]
+    mx, my, mz = G[g, 0], G[g, 1], G[g, 2]
+    px = M[0, 0] * mx + M[0, 1] * my + M[0, 2] * mz + M[0, 3]
+    py = M[1, 0] * mx + M[1, 1] * my + M[1, 2] * mz + M[1, 3]
+    pz = M[2, 0] * mx + M[2, 1] * my + M[2, 2] * mz + M[2, 3]
+    tx = view[0, 0] * px + view[0, 1] * py + view[0, 2] * pz + view[0, 3]
+    ty = view[1, 0] * px + view[1, 1] * py + view[1, 2] * pz + view[1, 3]
+    tz = view[2, 0] * px + view[2, 1] * py + view[2, 2] * pz + view[2, 3]
+    if tz <= NEAR_CULL:
+        return
+    u = fx * tx / tz + cx
+    v = fy * ty / tz + cy
+    if abs(2.0 * u / w - 1.0) > 1.3 or abs(2.0 * v / h - 1.0) > 1.3:
+        return
+    V = vm[slot]  # camera-from-layer linear part; Sc = V S V^T
+    iz = np.float32(1.0) / tz
+    txc = tz * min(max(tx * iz, lim_x0), lim_x1)
+    tyc = tz * min(max(ty * iz, lim_y0), lim_y1)
+    # J (2x3) = [[fx/z, 0, -fx tx/z²], [0, fy/z, -fy ty/z²]]; rows of J V: w0, w1
+    j00 = fx * iz
+    j02 = -fx * txc * iz * iz
+    j11 = fy * iz
+    j12 = -fy * tyc * iz * iz
+    w00 = j00 * V[0, 0] + j02 * V[2, 0]
+    w01 = j00 * V[0, 1] + j02 * V[2, 1]
+    w02 = j00 * V[0, 2] + j02 * V[2, 2]
+    w10 = j11 * V[1, 0] + j12 * V[2, 0]
+    w11 = j11 * V[1, 1] + j12 * V[2, 1]
+    w12 = j11 * V[1, 2] + j12 * V[2, 2]
+    s00 = G[g + 1, 0]
+    s01 = G[g + 1, 1]
+    s02 = G[g + 1, 2]
+    s11 = G[g + 1, 3]
+    s12 = G[g + 2, 0]
+    s22 = G[g + 2, 1]
+    # cov2d = (J V) S (J V)^T
+    u0 = s00 * w00 + s01 * w01 + s02 * w02
+    u1 = s01 * w00 + s11 * w01 + s12 * w02
+    u2 = s02 * w00 + s12 * w01 + s22 * w02
+    v0 = s00 * w10 + s01 * w11 + s02 * w12
+    v1 = s01 * w10 + s11 * w11 + s12 * w12
+    v2 = s02 * w10 + s12 * w11 + s22 * w12
+    a0 = w00 * u0 + w01 * u1 + w02 * u2
+    b0 = w10 * u0 + w11 * u1 + w12 * u2
+    c_ = w10 * v0 + w11 * v1 + w12 * v2
+    a = a0 + np.float32(0.3)
+    c = c_ + np.float32(0.3)
+    det = a * c - b0 * b0
+    op = G[g, 3]
+    if G[g + 2, 3] > 0.5:  # antialiased: compensate the dilation
+        det0 = a0 * c_ - b0 * b0
+        op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
+    if det <= 0.0 or op < ALPHA_MIN:
+        return
+    r2 = min(np.float32(2.0) * math.log(op / ALPHA_MIN), r2_max)
+    hx = math.sqrt(r2 * a)
+    hy = math.sqrt(r2 * c)
+    x0 = max(int(math.floor(u - hx)), 0)
+    x1 = min(int(math.ceil(u + hx)), int(w) - 1)
+    y0 = max(int(math.floor(v - hy)), 0)
+    y1 = min(int(math.ceil(v + hy)), int(h) - 1)
+    if x1 < x0 or y1 < y0:
+        return
+    box[j, 0] = x0
+    box[j, 1] = x1
+    box[j, 2] = y0
+    box[j, 3] = y1
+    idet = np.float32(1.0) / det
+    mean2d[j, 0] = u
+    mean2d[j, 1] = v
+    conic[j, 0] = c * idet
+    conic[j, 1] = -b0 * idet
+    conic[j, 2] = a * idet
+    opac[j] = op
+    r2out[j] = r2
+    izout[j] = iz
+    # view direction in the layer's own frame (inverse rotation of the model)
+    dx, dy, dz = px - campos[0], py - campos[1], pz - campos[2]
+    nrm = math.sqrt(dx * dx + dy * dy + dz * dz)
+    nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
+    dx, dy, dz = dx * nrm, dy * nrm, dz * nrm
+    lx = M[0, 0] * dx + M[1, 0] * dy + M[2, 0] * dz
+    ly = M[0, 1] * dx + M[1, 1] * dy + M[2, 1] * dz
+    lz = M[0, 2] * dx + M[1, 2] * dy + M[2, 2] * dz
+    nrm = math.sqrt(lx * lx + ly * ly + lz * lz)
+    nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
+    x, y, z = lx * nrm, ly * nrm, lz * nrm
+    base = 4 * texels * i
+    for ch in range(3):
+        k = base + ch
+        col = np.float32(0.5) + C0 * half[C[k]]
+        if degree >= 1:
+            col += -C1 * y * half[C[k + 3]] + C1 * z * half[C[k + 6]] - C1 * x * half[C[k + 9]]
+        if degree >= 2:
+            xx, yy, zz = x * x, y * y, z * z
+            col += (
+                C2[0] * x * y * half[C[k + 12]]
+                + C2[1] * y * z * half[C[k + 15]]
+                + C2[2] * (2.0 * zz - xx - yy) * half[C[k + 18]]
+                + C2[3] * x * z * half[C[k + 21]]
+                + C2[4] * (xx - yy) * half[C[k + 24]]
+            )
+        if degree >= 3:
+            xx, yy, zz = x * x, y * y, z * z
+            col += (
+                C3[0] * y * (3.0 * xx - yy) * half[C[k + 27]]
+                + C3[1] * x * y * z * half[C[k + 30]]
+                + C3[2] * y * (4.0 * zz - xx - yy) * half[C[k + 33]]
+                + C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * half[C[k + 36]]
+                + C3[4] * x * (4.0 * zz - xx - yy) * half[C[k + 39]]
+                + C3[5] * z * (xx - yy) * half[C[k + 42]]
+                + C3[6] * x * (xx - 3.0 * yy) * half[C[k + 45]]
+            )
+        rgb[j, ch] = max(col, np.float32(0.0))
+
+
 @njit(parallel=True, fastmath=True, nogil=True, cache=True)
 def _project(
-    pos,
+    src,
+    dst,
     geom,
     color,
+    geom2,
+    color2,
+    split,
     half,
     texels,
     degree,
@@ -74,13 +231,18 @@ def _project(
     rgb,
     box,
     r2out,
+    izout,
 ):  # noqa: ANN001, ANN202
-    """Per packed splat i with pos[i] >= 0: prep.frag's projection and colour, written at
-    j = pos[i] (its place front to back; memory-order reads, scattered writes: 3x faster
-    than reading the payloads in depth order, 1M splats on 2 cores). vm
-    (slots, 3, 3): view rotation × each slot's linear part. Writes the pixel centre, conic
-    (inverse 2D covariance: a, b, c), opacity, RGB, box[j] = (x0, x1, y0, y1) pixels
-    (x1 < x0: culled) and r2out[j], the squared Mahalanobis radius where alpha ends."""
+    """prep.frag's projection and colour of packed splat i = src[q] (i = q when src is
+    empty), written at j = dst[q], its place front to back (dst[q] < 0: not drawn). A whole
+    frame passes no src and dst = each splat's place: the payloads are read in memory
+    order, the writes scattered (3x faster than reading them in depth order, 1M splats on
+    2 cores); a frame of a few of them passes them front to back. Splats i >= split are
+    splat i - split of the second payloads (geom2, color2: a coarse level beside the full
+    set). vm (slots, 3, 3): view rotation × each slot's linear part. Writes the pixel
+    centre, conic (inverse 2D covariance: a, b, c), opacity, RGB, box[j] = (x0, x1, y0, y1)
+    pixels (x1 < x0: culled), r2out[j], the squared Mahalanobis radius where alpha ends,
+    and izout[j] = 1 / its depth."""
     fx, fy, cx, cy = intr[0], intr[1], intr[2], intr[3]
     w, h = size[0], size[1]
     tanx = np.float32(0.5) * w / fx
@@ -89,131 +251,39 @@ def _project(
     lim_x1 = (w - cx) / fx + np.float32(0.3) * tanx
     lim_y0 = -(cy / fy + np.float32(0.3) * tany)
     lim_y1 = (h - cy) / fy + np.float32(0.3) * tany
-    for i in prange(pos.shape[0]):  # payloads read in memory order, outputs at pos[i]
-        j = pos[i]
-        if j < 0:
-            continue
-        box[j, 0] = 1
-        box[j, 1] = 0
-        g = 3 * i
-        slot = int(geom[g + 2, 2])
-        M = models[slot]
-        mx, my, mz = geom[g, 0], geom[g, 1], geom[g, 2]
-        px = M[0, 0] * mx + M[0, 1] * my + M[0, 2] * mz + M[0, 3]
-        py = M[1, 0] * mx + M[1, 1] * my + M[1, 2] * mz + M[1, 3]
-        pz = M[2, 0] * mx + M[2, 1] * my + M[2, 2] * mz + M[2, 3]
-        tx = view[0, 0] * px + view[0, 1] * py + view[0, 2] * pz + view[0, 3]
-        ty = view[1, 0] * px + view[1, 1] * py + view[1, 2] * pz + view[1, 3]
-        tz = view[2, 0] * px + view[2, 1] * py + view[2, 2] * pz + view[2, 3]
-        if tz <= NEAR_CULL:
-            continue
-        u = fx * tx / tz + cx
-        v = fy * ty / tz + cy
-        if abs(2.0 * u / w - 1.0) > 1.3 or abs(2.0 * v / h - 1.0) > 1.3:
-            continue
-        V = vm[slot]  # camera-from-layer linear part; Sc = V S V^T
-        iz = np.float32(1.0) / tz
-        txc = tz * min(max(tx * iz, lim_x0), lim_x1)
-        tyc = tz * min(max(ty * iz, lim_y0), lim_y1)
-        # J (2x3) = [[fx/z, 0, -fx tx/z²], [0, fy/z, -fy ty/z²]]; rows of J V: w0, w1
-        j00 = fx * iz
-        j02 = -fx * txc * iz * iz
-        j11 = fy * iz
-        j12 = -fy * tyc * iz * iz
-        w00 = j00 * V[0, 0] + j02 * V[2, 0]
-        w01 = j00 * V[0, 1] + j02 * V[2, 1]
-        w02 = j00 * V[0, 2] + j02 * V[2, 2]
-        w10 = j11 * V[1, 0] + j12 * V[2, 0]
-        w11 = j11 * V[1, 1] + j12 * V[2, 1]
-        w12 = j11 * V[1, 2] + j12 * V[2, 2]
-        s00 = geom[g + 1, 0]
-        s01 = geom[g + 1, 1]
-        s02 = geom[g + 1, 2]
-        s11 = geom[g + 1, 3]
-        s12 = geom[g + 2, 0]
-        s22 = geom[g + 2, 1]
-        # cov2d = (J V) S (J V)^T
-        u0 = s00 * w00 + s01 * w01 + s02 * w02
-        u1 = s01 * w00 + s11 * w01 + s12 * w02
-        u2 = s02 * w00 + s12 * w01 + s22 * w02
-        v0 = s00 * w10 + s01 * w11 + s02 * w12
-        v1 = s01 * w10 + s11 * w11 + s12 * w12
-        v2 = s02 * w10 + s12 * w11 + s22 * w12
-        a0 = w00 * u0 + w01 * u1 + w02 * u2
-        b0 = w10 * u0 + w11 * u1 + w12 * u2
-        c_ = w10 * v0 + w11 * v1 + w12 * v2
-        a = a0 + np.float32(0.3)
-        c = c_ + np.float32(0.3)
-        det = a * c - b0 * b0
-        op = geom[g, 3]
-        if geom[g + 2, 3] > 0.5:  # antialiased: compensate the dilation
-            det0 = a0 * c_ - b0 * b0
-            op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
-        if det <= 0.0 or op < ALPHA_MIN:
-            continue
-        r2 = min(np.float32(2.0) * math.log(op / ALPHA_MIN), r2_max)
-        hx = math.sqrt(r2 * a)
-        hy = math.sqrt(r2 * c)
-        x0 = max(int(math.floor(u - hx)), 0)
-        x1 = min(int(math.ceil(u + hx)), int(w) - 1)
-        y0 = max(int(math.floor(v - hy)), 0)
-        y1 = min(int(math.ceil(v + hy)), int(h) - 1)
-        if x1 < x0 or y1 < y0:
-            continue
-        box[j, 0] = x0
-        box[j, 1] = x1
-        box[j, 2] = y0
-        box[j, 3] = y1
-        idet = np.float32(1.0) / det
-        mean2d[j, 0] = u
-        mean2d[j, 1] = v
-        conic[j, 0] = c * idet
-        conic[j, 1] = -b0 * idet
-        conic[j, 2] = a * idet
-        opac[j] = op
-        r2out[j] = r2
-        # view direction in the layer's own frame (inverse rotation of the model)
-        dx, dy, dz = px - campos[0], py - campos[1], pz - campos[2]
-        nrm = math.sqrt(dx * dx + dy * dy + dz * dz)
-        nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
-        dx, dy, dz = dx * nrm, dy * nrm, dz * nrm
-        lx = M[0, 0] * dx + M[1, 0] * dy + M[2, 0] * dz
-        ly = M[0, 1] * dx + M[1, 1] * dy + M[2, 1] * dz
-        lz = M[0, 2] * dx + M[1, 2] * dy + M[2, 2] * dz
-        nrm = math.sqrt(lx * lx + ly * ly + lz * lz)
-        nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
-        x, y, z = lx * nrm, ly * nrm, lz * nrm
-        base = 4 * texels * i
-        for ch in range(3):
-            k = base + ch
-            col = np.float32(0.5) + C0 * half[color[k]]
-            if degree >= 1:
-                col += (
-                    -C1 * y * half[color[k + 3]]
-                    + C1 * z * half[color[k + 6]]
-                    - C1 * x * half[color[k + 9]]
-                )
-            if degree >= 2:
-                xx, yy, zz = x * x, y * y, z * z
-                col += (
-                    C2[0] * x * y * half[color[k + 12]]
-                    + C2[1] * y * z * half[color[k + 15]]
-                    + C2[2] * (2.0 * zz - xx - yy) * half[color[k + 18]]
-                    + C2[3] * x * z * half[color[k + 21]]
-                    + C2[4] * (xx - yy) * half[color[k + 24]]
-                )
-            if degree >= 3:
-                xx, yy, zz = x * x, y * y, z * z
-                col += (
-                    C3[0] * y * (3.0 * xx - yy) * half[color[k + 27]]
-                    + C3[1] * x * y * z * half[color[k + 30]]
-                    + C3[2] * y * (4.0 * zz - xx - yy) * half[color[k + 33]]
-                    + C3[3] * z * (2.0 * zz - 3.0 * xx - 3.0 * yy) * half[color[k + 36]]
-                    + C3[4] * x * (4.0 * zz - xx - yy) * half[color[k + 39]]
-                    + C3[5] * z * (xx - yy) * half[color[k + 42]]
-                    + C3[6] * x * (xx - 3.0 * yy) * half[color[k + 45]]
-                )
-            rgb[j, ch] = max(col, np.float32(0.0))
+    # src, geom2 and color2 may be None (numba compiles one variant per case: the None
+    # branches vanish; selecting the payloads per splat inside the loop cost 15 % at 1M)
+    if geom2 is None and src is None:
+        for q in prange(dst.shape[0]):
+            j = dst[q]
+            if j >= 0:
+                _splat(
+                    q, j, geom, color, half, texels, degree, models, vm, view, campos,
+                    fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    mean2d, conic, opac, rgb, box, r2out, izout,
+                )  # fmt: skip
+    elif geom2 is None:
+        for q in prange(dst.shape[0]):
+            _splat(
+                src[q], dst[q], geom, color, half, texels, degree, models, vm, view, campos,
+                fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                mean2d, conic, opac, rgb, box, r2out, izout,
+            )  # fmt: skip
+    else:
+        for q in prange(dst.shape[0]):
+            i = src[q]
+            if i < split:
+                _splat(
+                    i, dst[q], geom, color, half, texels, degree, models, vm, view, campos,
+                    fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    mean2d, conic, opac, rgb, box, r2out, izout,
+                )  # fmt: skip
+            else:
+                _splat(
+                    i - split, dst[q], geom2, color2, half, texels, degree, models, vm, view,
+                    campos, fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    mean2d, conic, opac, rgb, box, r2out, izout,
+                )  # fmt: skip
 
 
 @njit(nogil=True, cache=True)
@@ -264,9 +334,11 @@ def _exp_neg(x):  # noqa: ANN001, ANN202
 
 
 @njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_min, out):  # noqa: ANN001, ANN202
+def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, iz, bg, W, H, t_min, out, dout):  # noqa: ANN001, ANN202, E501
     """Front-to-back compositing per tile into out (H, W, 4) float32, bottom row first
-    (a GL texture's layout); alpha 1 (as the GL path's target keeps it). Every splat row
+    (a GL texture's layout); alpha 1 (as the GL path's target keeps it). When dout
+    (H, W, 2) is not empty it gets (sum of w / depth, sum of w), w the compositing weights
+    (splat.frag's DEPTH_OUT 2, for viewer/reproject.py). Every splat row
     is evaluated over the tile's 16 columns, masked to the ellipse's span: a fixed trip
     count the compiler turns into two AVX2 vectors with no branches (evaluating only
     the span, or one half of the row, measured 15-35 % slower)."""
@@ -284,6 +356,7 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
         ar = np.zeros((TILE, TILE), np.float32)
         ag = np.zeros((TILE, TILE), np.float32)
         ab = np.zeros((TILE, TILE), np.float32)
+        az = np.zeros((TILE, TILE), np.float32)
         xs = np.empty(TILE, np.float32)
         for lx in range(TILE):
             xs[lx] = np.float32(X0 + lx) + np.float32(0.5)
@@ -304,6 +377,7 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
             cr = rgb[j, 0]
             cg = rgb[j, 1]
             cbl = rgb[j, 2]
+            cz = iz[j]
             k2 = r2[j] + np.float32(1e-4)
             bx0 = max(X0, box[j, 0])
             bx1 = min(X1, box[j, 1])
@@ -323,6 +397,7 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
                 rrow = ar[ly]
                 grow = ag[ly]
                 brow = ab[ly]
+                zrow = az[ly]
                 closed = 0
                 for lx in range(TILE):
                     dx = xs[lx] - mx
@@ -336,6 +411,8 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
                     rrow[lx] += wgt * cr
                     grow[lx] += wgt * cg
                     brow[lx] += wgt * cbl
+                    if dout is not None:  # None: compiled without it
+                        zrow[lx] += wgt * cz
                     trow[lx] = np.float32(0.0) if stop else (nT if live else Tp)
                     closed += 1 if (stop & (Tp > 0.0)) else 0
                 row_open[ly] -= closed
@@ -350,6 +427,14 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, bg, W, H, t_
                 out[orow, px, 1] = ag[ly, lx] + Tp * bg[1]
                 out[orow, px, 2] = ab[ly, lx] + Tp * bg[2]
                 out[orow, px, 3] = 1.0
+        if dout is not None:
+            for py in range(Y0, Y1 + 1):
+                ly = py - Y0
+                orow = H - 1 - py
+                for px in range(X0, X1 + 1):
+                    lx = px - X0
+                    dout[orow, px, 0] = az[ly, lx]
+                    dout[orow, px, 1] = np.float32(1.0) - Tr[ly, lx]
 
 
 def _interleaved(nt: int) -> np.ndarray:
@@ -376,6 +461,9 @@ def render(
     out: np.ndarray | None = None,
     stats: dict | None = None,
     locked: bool = False,
+    coarse: tuple[np.ndarray, np.ndarray, int] | None = None,
+    depth: np.ndarray | None = None,
+    grow: float = 1.0,
 ) -> np.ndarray:
     """One frame of packed splats, composited front to back on the CPU.
 
@@ -389,36 +477,58 @@ def render(
     `background` (RGB 0..1), alpha 1; `out`, when given, is filled. `stats` gets per-stage
     milliseconds and the (tile, splat) pairs.
     `locked`: the caller holds KERNEL_LOCK (else it is taken here).
-    Raises ValueError for a non-positive size."""
+    `coarse` = (geom2, color2, split): indices >= split in `order` are splats i - split of
+    these payloads (packed alike: the viewer's coarse level, drawn with fine splats in a
+    moving frame's cut); split <= the splats in geom. `depth` (H, W, 2) float32, when
+    given, gets (sum of w / depth, sum of w) per pixel, bottom row first, w the colour's
+    compositing weights (what the GL path's DEPTH_OUT 2 writes for viewer/reproject.py).
+    `grow`: every splat's axes scaled by it (prep.frag's u_grow: a frame of a subset
+    covering for the splats left out).
+    Raises ValueError for a non-positive size or a depth array of another size."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ValueError(f"frame size must be positive, got {size}")
     models = np.ascontiguousarray(models, np.float32)
     view = np.ascontiguousarray(view, np.float32)
+    if depth is not None and depth.shape != (h, w, 2):
+        raise ValueError(f"depth must be ({h}, {w}, 2), got {depth.shape}")
     order = np.asarray(order)
     m = len(order)
-    pos = np.full(len(geom) // 3, -1, np.int64)  # per packed splat: its place front to back
-    pos[order] = np.arange(m - 1, -1, -1)
+    geom2, color2, split = coarse if coarse is not None else (None, None, len(geom) // 3)
+    total = int(split) + (len(geom2) // 3 if geom2 is not None else 0)
+    if 4 * m >= total and geom2 is None:  # most splats: memory order, each to its place
+        src = None
+        dst = np.full(total, -1, np.int64)
+        dst[order] = np.arange(m - 1, -1, -1)
+    else:  # a few: read them front to back
+        src = np.ascontiguousarray(order[::-1], np.int64)
+        dst = np.arange(m, dtype=np.int64)
     mean2d = np.empty((m, 2), np.float32)
     conic = np.empty((m, 3), np.float32)
     opac = np.empty(m, np.float32)
     rgb = np.empty((m, 3), np.float32)
     box = np.empty((m, 4), np.int32)
     r2 = np.empty(m, np.float32)
+    inv_z = np.empty(m, np.float32)
     if out is None:
         out = np.empty((h, w, 4), np.float32)
     tw, th = (w + TILE - 1) // TILE, (h + TILE - 1) // TILE
     with contextlib.nullcontext() if locked else KERNEL_LOCK:
         t0 = time.perf_counter()
         _project(
-            pos,
+            src,
+            dst,
             np.asarray(geom, np.float32),
             np.asarray(color).view(np.uint16).reshape(-1),
+            None if geom2 is None else np.asarray(geom2, np.float32),
+            None if color2 is None else np.asarray(color2).view(np.uint16).reshape(-1),
+            int(split),
             _HALF,
             int(texels),
             int(degree),
             models,
-            np.ascontiguousarray(view[:3, :3] @ models[:, :3, :3], np.float32),
+            # grow folds into the covariance's projection: (g V) S (g V)^T = g² V S V^T
+            np.ascontiguousarray(np.float32(grow) * (view[:3, :3] @ models[:, :3, :3]), np.float32),
             view,
             np.asarray(campos, np.float32),
             np.asarray(intrinsics, np.float32),
@@ -430,6 +540,7 @@ def render(
             rgb,
             box,
             r2,
+            inv_z,
         )
         t1 = time.perf_counter()
         offsets, ids = _bin_tiles(box, tw, th)
@@ -444,11 +555,13 @@ def render(
             opac,
             rgb,
             r2,
+            inv_z,
             np.asarray(background, np.float32).reshape(3),
             w,
             h,
             np.float32(T_MIN),
             out,
+            depth,
         )
     t3 = time.perf_counter()
     if stats is not None:
@@ -462,20 +575,21 @@ def render(
 
 
 def warm_up() -> float:
-    """Compile (or load from numba's disk cache) the kernels by rendering a 4-splat,
-    32×24 px frame with the argument types of every real call; returns the seconds taken
-    (a fresh install: ~10 s; `tools/install.sh` calls it)."""
+    """Compile (or load from numba's disk cache) the kernels by rendering an 8-splat,
+    32×24 px frame in every variant a real call takes (a whole frame, a few splats, a cut
+    through a coarse level with and without depth); returns the seconds taken (a fresh
+    install: ~30 s; `tools/install.sh` calls it)."""
     global warm
     t0 = time.perf_counter()
-    n = 4
+    n = 8
     geom = np.zeros((3 * n, 4), np.float32)
-    geom[0::3, :3] = [[0.0, 0.0, 2.0], [0.1, 0.0, 2.5], [-0.1, 0.1, 3.0], [0.0, -0.1, 3.5]]
+    geom[0::3, :2] = np.linspace(-0.1, 0.1, 2 * n, dtype=np.float32).reshape(n, 2)
+    geom[0::3, 2] = np.linspace(2.0, 3.5, n, dtype=np.float32)
     geom[0::3, 3] = 0.8
     geom[1::3] = [0.01, 0.0, 0.0, 0.01]  # cxx cxy cxz cyy
     geom[2::3] = [0.0, 0.01, 0.0, 0.0]  # cyz czz slot aa
     color = np.zeros((n, 4), np.float16)
-    render(
-        np.arange(n, dtype=np.uint32)[::-1],
+    args = (
         geom,
         color,
         1,
@@ -486,5 +600,11 @@ def warm_up() -> float:
         (30.0, 30.0, 16.0, 12.0),
         (32, 24),
     )
+    back_to_front = np.arange(n, dtype=np.uint32)[::-1]
+    render(back_to_front, *args)  # whole
+    render(back_to_front[:1], *args)  # a few
+    both = np.arange(2 * n, dtype=np.uint32)[::-1]
+    render(both, *args, coarse=(geom, color, n))
+    render(both, *args, coarse=(geom, color, n), depth=np.empty((24, 32, 2), np.float32))
     warm = True
     return time.perf_counter() - t0

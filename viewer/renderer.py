@@ -384,6 +384,7 @@ class _CpuFrames:
         self._fbo = 0
         self._size = (0, 0)
         self._buf = np.zeros((0, 0, 4), np.float32)
+        self._dbuf = np.zeros((0, 0, 2), np.float32)
         #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
         #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
         #: slowed a cold start by as much
@@ -415,15 +416,24 @@ class _CpuFrames:
         view: np.ndarray,
         background: tuple[float, float, float],
         stats: DrawStats,
+        order: np.ndarray | None = None,
+        lod: _Lod | None = None,
+        split: int = 0,
+        sigma_max: float = 1e3,
+        grow: float = 1.0,
     ) -> bool:
-        """Draw the renderer's current full order into the bound framebuffer; False (nothing
-        drawn) when the kernels are not ready or busy, or the payloads are not current."""
+        """Draw the renderer's current full order (or `order`: back to front, indices >= split
+        meaning splat i - split of the coarse level `lod`, a moving frame's cut) into the
+        bound framebuffer, and, in a `draw(with_depth=True)`, its depth into the second
+        attachment; False (nothing drawn) when the kernels are not ready or busy, or the
+        payloads are not current."""
         packed = self.packed
         if (
             self.failed
             or not self.ready.is_set()
             or packed is None
             or packed.key != renderer._uploaded_key
+            or (lod is not None and lod.key != packed.key)
         ):
             return False
         from . import cpu_splat
@@ -434,9 +444,14 @@ class _CpuFrames:
             w, h = cam.width, cam.height
             if self._buf.shape[:2] != (h, w):
                 self._buf = np.empty((h, w, 4), np.float32)
+            depth = None
+            if renderer._depth_pass == 2:
+                if self._dbuf.shape[:2] != (h, w):
+                    self._dbuf = np.empty((h, w, 2), np.float32)
+                depth = self._dbuf
             info: dict = {}
             cpu_splat.render(
-                renderer._selected_order,
+                renderer._selected_order if order is None else order,
                 packed.geom,
                 packed.color,
                 packed.texels,
@@ -447,9 +462,13 @@ class _CpuFrames:
                 (cam.fx, cam.fy, cam.cx, cam.cy),
                 (w, h),
                 background,
+                sigma_max=sigma_max,
                 out=self._buf,
                 stats=info,
                 locked=True,
+                coarse=None if lod is None else (lod.geom, lod.color, split),
+                depth=depth,
+                grow=grow,
             )
         except Exception:  # noqa: BLE001 - this frame and the next go through GL
             self.failed = True
@@ -459,7 +478,26 @@ class _CpuFrames:
             cpu_splat.KERNEL_LOCK.release()
         stats.cpu_ms = info.get("project_ms", 0) + info.get("bin_ms", 0) + info.get("raster_ms", 0)
         self._blit(w, h)
+        if depth is not None:
+            self._upload_depth(depth)
         return True
+
+    @staticmethod
+    def _upload_depth(depth: np.ndarray) -> None:
+        """Write `depth` (H, W, 2) into the texture at the bound draw framebuffer's second
+        colour attachment (the moving target of viewer/reproject.py, RG16F)."""
+        tex = int(
+            GL.glGetFramebufferAttachmentParameteriv(
+                GL.GL_DRAW_FRAMEBUFFER,
+                GL.GL_COLOR_ATTACHMENT1,
+                GL.GL_FRAMEBUFFER_ATTACHMENT_OBJECT_NAME,
+            )
+        )
+        h, w = depth.shape[:2]
+        GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
+        GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RG, GL.GL_FLOAT, depth)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
     def _blit(self, w: int, h: int) -> None:
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
@@ -758,7 +796,7 @@ class SplatRenderer:
         if lod is not None:
             t0 = time.perf_counter()
             stats.splats_drawn, stats.sort_ms = self._draw_lod(
-                lod, cam, view, proj, visible, max_splats, stats.triangles > 0
+                lod, cam, view, proj, visible, max_splats, stats, background
             )
             t_up += time.perf_counter() - t0
         elif stats.splats_total:
@@ -781,13 +819,10 @@ class SplatRenderer:
                 self._selected_order = data
             t_up += time.perf_counter() - t0
             stats.splats_drawn = self._uploaded_count
-            cpu = (
-                self._cpu
-                if max_splats is None and not self._depth_pass and not stats.triangles
-                else None
-            )
+            cpu = self._cpu if self._depth_pass != 1 and not stats.triangles else None
+            grow = 1.0 if max_splats is None else self._grow
             if stats.splats_drawn and not (
-                cpu is not None and cpu.draw(self, cam, view, background, stats)
+                cpu is not None and cpu.draw(self, cam, view, background, stats, grow=grow)
             ):
                 self._draw_splats(
                     cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0
@@ -1319,14 +1354,18 @@ class SplatRenderer:
         proj: np.ndarray,
         visible: list[_Slot],
         k: int,
-        depth_test: bool,
+        stats: DrawStats,
+        background: tuple[float, float, float],
     ) -> tuple[int, float]:
         """A moving frame from the coarse level, sorted here (tens of thousands: a few ms).
 
         With `lod_cut` (default) an adaptive cut: every merged splat in view, and where the
         budget `k` allows, the voxels largest on screen drawn with their fine splats instead
-        (sorting.lod_cut). Without it, at most `k` merged splats, the strongest, grown for the
-        rest. Returns (splats drawn, sort ms)."""
+        (sorting.lod_cut). Without it, at most `k` merged splats, the strongest, grown for
+        the rest. Either is composited on the CPU where full frames are (`cpu_full`: 1.5x
+        faster than llvmpipe's GL at the same level, so the controller affords more splats
+        and pixels). Returns (splats drawn, sort ms)."""
+        depth_test = stats.triangles > 0
         index = {id(s): i for i, s in enumerate(self._slots)}
         layers = tuple(
             layer_depth(
@@ -1363,6 +1402,25 @@ class SplatRenderer:
             )
             data = np.ascontiguousarray(self._select(res, k), dtype=np.uint32)
             ms = res.ms
+        if (
+            self._cpu is not None
+            and not depth_test
+            and self._depth_pass != 1
+            and self._cpu.draw(
+                self,
+                cam,
+                view,
+                background,
+                stats,
+                data,
+                lod,
+                0 if split is None else split,  # no cut: every index is a merged splat's
+                1e3 if split is None else self.moving_sigma_max,
+                self._grow,
+            )
+        ):
+            self._selected = None  # _select above may have changed _grow: select anew
+            return int(data.size), ms
         GL.glBindBuffer(GL.GL_TEXTURE_BUFFER, self._order_buf)
         GL.glBufferData(
             GL.GL_TEXTURE_BUFFER,

@@ -682,7 +682,7 @@ class Viewport(QOpenGLWidget):
             print(
                 f"frame t={time.time():.3f} drawn={stats.splats_drawn} "
                 f"total={stats.splats_total} "
-                f"up={stats.gpu_upload_ms:.0f} "
+                f"up={stats.gpu_upload_ms:.0f} sort={stats.sort_ms:.0f} cpu={stats.cpu_ms:.0f} "
                 f"moving={moving} scale={scale} k={k} ms={ms:.1f} "
                 f"level={self.quality.level} var={self.quality.var_ms}",
                 flush=True,
