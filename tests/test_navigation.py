@@ -227,6 +227,50 @@ def test_up_estimated_from_floor_and_cameras() -> None:
     assert rots  # silence unused
 
 
+def test_estimate_up_of_a_rolled_orbit_stands_it_on_its_table() -> None:
+    """View > Up Axis > Estimate from Scene on a reconstructed object orbit (cameras in
+    World.meta turned every way, pointed down at a table) takes up from the table its
+    object stands on, as opening the reconstruction does: 'held level' alone was 10°+ off.
+    Records of rotations only keep the level estimate."""
+    from test_recon_frame import _angle, _moved, _rolled, _tilt, ring, tabletop_points
+
+    from scene.camera import level_up_from_rotations
+
+    r = _tilt(40.0)
+    true_up = r @ np.array([0.0, 1.0, 0.0])
+    cams = _rolled(ring(11, 0.6, 50, span=227.0, jitter=0.08, seed=3), seed=1)
+    pts, _ = tabletop_points(0.6)
+    cams, pts = _moved(cams, pts, r)
+    records = [
+        {
+            "name": c.name,
+            "width": c.width,
+            "height": c.height,
+            "fx": c.fx,
+            "fy": c.fy,
+            "cx": c.cx,
+            "cy": c.cy,
+            "R": c.R.tolist(),
+            "t": c.t.tolist(),
+        }
+        for c in cams
+    ]
+
+    class W:
+        meta = {"cameras": records}
+        up_axis = np.array([0.0, 1.0, 0.0])
+
+    level = level_up_from_rotations([c.R for c in cams])
+    assert _angle(level, true_up) > 10.0
+    up, src = estimate_up(W(), pts)
+    assert src == "cameras" and _angle(up, true_up) < 2.0
+    up, src = estimate_up(W(), None)  # no points: the orbit's axis
+    assert src == "cameras" and _angle(up, true_up) < 5.0
+    W.meta = {"cameras": [{"R": rec["R"]} for rec in records]}
+    up, src = estimate_up(W(), pts)
+    assert src == "cameras" and _angle(up, level) < 1e-6
+
+
 def test_bookmarks_round_trip_through_world_frame() -> None:
     nav = walker(room_cloud(wall_z=None), up=(0, 1, 0))
     nav.set_mode("fly")

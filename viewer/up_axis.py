@@ -45,6 +45,36 @@ def camera_rotations(meta: dict[str, Any]) -> list[np.ndarray]:
     return out
 
 
+def cameras_from_meta(meta: dict[str, Any]) -> list[Any]:
+    """`World.meta['cameras']` as scene.camera.Camera objects (records as
+    `use_cameras_beside` writes them: width, height, fx, fy, cx, cy, R, t; Camera objects
+    as they are). Empty unless every record has finite intrinsics and pose: records of
+    rotations only say less (`camera_rotations`)."""
+    from scene.camera import Camera
+
+    cams = meta.get("cameras") if isinstance(meta, dict) else None
+    if not isinstance(cams, (list, tuple)) or not cams:
+        return []
+    out = []
+    for c in cams:
+        if isinstance(c, Camera):
+            out.append(c)
+            continue
+        if not isinstance(c, dict):
+            return []
+        try:
+            r = np.asarray(c["R"], np.float64).reshape(3, 3)
+            t = np.asarray(c["t"], np.float64).reshape(3)
+            intr = [float(c[k]) for k in ("fx", "fy", "cx", "cy")]
+            w, h = int(c["width"]), int(c["height"])
+        except (KeyError, TypeError, ValueError):
+            return []
+        if not (np.isfinite(r).all() and np.isfinite(t).all() and np.isfinite(intr).all()):
+            return []
+        out.append(Camera(w, h, *intr, r, t, str(c.get("name", ""))))
+    return out
+
+
 def up_from_points(
     points: np.ndarray, *, iterations: int = 200, seed: int = 0, inlier_frac: float = 0.01
 ) -> tuple[np.ndarray, float] | None:
@@ -99,12 +129,23 @@ def estimate_up(
 ) -> tuple[np.ndarray, str]:
     """Best guess of a world's up axis and where it came from ('cameras', 'floor', 'default').
 
-    Cameras (World.meta['cameras']) win; else the dominant floor plane of `dense_points`
-    (snapped to an axis when close), turned over when the world's far field (a sky sphere:
-    `far_field_direction`) lies below it; else the world's current up axis. `masks`:
-    `near_masks(world)` when the caller has them.
+    Cameras (World.meta['cameras']) win, as on import (`use_cameras_beside`):
+    `align.estimate_up_detail`, so cameras held level give the normal to their x axes and
+    an orbit of cameras turned every way (an object on a table photographed from above)
+    the plane among `dense_points` its subject stands on (without points, the orbit's
+    axis), snapped to an axis within 5°; records of rotations only, the level estimate.
+    Else the dominant floor plane of `dense_points` (snapped to an axis when close),
+    turned over when the world's far field (a sky sphere: `far_field_direction`) lies
+    below it; else the world's current up axis. `masks`: `near_masks(world)` when the
+    caller has them.
     """
-    up = up_from_cameras(camera_rotations(getattr(world, "meta", {}) or {}))
+    meta = getattr(world, "meta", {}) or {}
+    cams = cameras_from_meta(meta)
+    if cams:
+        from generators.reconstruct.align import estimate_up_detail
+
+        return snap_to_axis(estimate_up_detail(cams, dense_points).up, 5.0), "cameras"
+    up = up_from_cameras(camera_rotations(meta))
     if up is not None:
         return snap_to_axis(up, 5.0), "cameras"
     if dense_points is not None:
