@@ -22,7 +22,10 @@ CPU milliseconds (all threads of this process, llvmpipe's included) are printed 
 time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 50] [--scene room|cube] [--legacy]
-                           [--coarse] [--fixed 45000@0.33] [--world office.wander]
+                           [--coarse] [--fixed 45000@0.33] [--world office.wander] [--shots DIR]
+
+`--shots DIR` saves each scored moving frame beside the full frame of the same camera
+(DIR/<splats>_<path>_<seconds>s.png: moving | full).
 
 Runs on whatever GL the offscreen context finds (Xvfb + llvmpipe here; EGL when no display).
 All timings end with glFinish. Cold start of the app: bench/startup.py.
@@ -237,6 +240,8 @@ def run_size(
     fixed: tuple[int, float] | None = None,
     cut: bool = True,
     reproject: bool = False,
+    shots: Path | None = None,
+    label: str = "",
 ) -> dict:
     """Still, moving and first-frame figures of one path for one scene; with `fixed`
     (max splats, render scale) every moving frame is drawn at that level instead of the
@@ -293,6 +298,12 @@ def run_size(
             bench.frame(ref, cam, None, 1.0)
             full = bench.read()
             scores.append((t, psnr(img, full), ssim(img, full)))
+            if shots is not None:
+                import cv2
+
+                pair = np.concatenate([img, full], 1)[:, :, ::-1]
+                if not cv2.imwrite(str(shots / f"{label}_{t:.1f}s.png"), pair):
+                    raise OSError(f"cannot write into {shots}")
         t += 1.0 / 20  # the walk as seen at 20 fps, the same cameras for every path
     out["moving"] = statistics.median(walls), statistics.median(cpus)
     out["level"] = max(set(levels), key=levels.count)
@@ -363,8 +374,19 @@ def main(argv: list[str] | None = None) -> int:
         help="draw every moving frame with K splats at SCALE (e.g. 45000@0.33) instead of "
         "the adaptive controller's level",
     )
+    ap.add_argument(
+        "--shots",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="save each scored moving frame beside the full frame of the same camera",
+    )
     args = ap.parse_args(argv)
     from scene.world import Layer, World
+
+    if args.shots is not None and not args.shots.is_dir():
+        print(f"--shots: {args.shots} is not a folder", file=sys.stderr)
+        return 2
 
     sizes = [int(s) for s in args.sizes.split(",")]
     fixed = None
@@ -431,7 +453,18 @@ def main(argv: list[str] | None = None) -> int:
         pack_world(world.layers, ())  # warm-up: the first path must not pay the page faults alone
         res = {}
         for name, legacy, cut, rep in paths:
-            o = res[name] = run_size(bench, world, args.scene, args.frames, legacy, fixed, cut, rep)
+            o = res[name] = run_size(
+                bench,
+                world,
+                args.scene,
+                args.frames,
+                legacy,
+                fixed,
+                cut,
+                rep,
+                args.shots,
+                f"{n}_{name}",
+            )
             k, scale = o["level"]
             print(
                 f"{n:>8} {name:<6} {1e3 / o['still'][0]:>9.2f} {o['still'][1]:>9.0f} "
