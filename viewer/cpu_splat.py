@@ -1,4 +1,8 @@
-"""Full-quality splat frames on the CPU: a tile rasteriser with early termination (numba).
+"""Splat frames on the CPU: a tile rasteriser with early termination (numba).
+
+Full-quality frames, and moving frames (a cut through the viewer's coarse level: fine
+splats from the full payloads, merged ones from the coarse level's, or a grown subset),
+with the depth viewer/reproject.py tests the kept frame against.
 
 Why: on a machine without a GPU the GL path runs on Mesa's llvmpipe, which shades every
 fragment of every splat's footprint, also behind surfaces that are already opaque: in the
