@@ -234,6 +234,7 @@ def test_estimate_up_of_a_rolled_orbit_stands_it_on_its_table() -> None:
     Records of rotations only keep the level estimate."""
     from test_recon_frame import _angle, _moved, _rolled, _tilt, ring, tabletop_points
 
+    from generators.reconstruct.pipeline import camera_records
     from scene.camera import level_up_from_rotations
 
     r = _tilt(40.0)
@@ -241,20 +242,7 @@ def test_estimate_up_of_a_rolled_orbit_stands_it_on_its_table() -> None:
     cams = _rolled(ring(11, 0.6, 50, span=227.0, jitter=0.08, seed=3), seed=1)
     pts, _ = tabletop_points(0.6)
     cams, pts = _moved(cams, pts, r)
-    records = [
-        {
-            "name": c.name,
-            "width": c.width,
-            "height": c.height,
-            "fx": c.fx,
-            "fy": c.fy,
-            "cx": c.cx,
-            "cy": c.cy,
-            "R": c.R.tolist(),
-            "t": c.t.tolist(),
-        }
-        for c in cams
-    ]
+    records = camera_records(cams)  # as a reconstruction's world records them
 
     class W:
         meta = {"cameras": records}
