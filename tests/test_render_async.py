@@ -171,3 +171,52 @@ def test_settled_full_frame_after_a_jump_is_not_drawn_with_the_old_order(gl_env)
             np.testing.assert_allclose(img, expected, atol=5e-3)
         else:  # unsettled (moving) frames never wait for a sort: the stale order shows
             assert np.abs(img - expected).mean() > 0.05
+
+
+def test_a_step_aside_in_a_world_with_a_far_sky_resorts_by_the_near_ground(gl_env) -> None:
+    """A world's sky dome hundreds of metres out sets the scene's size; measured against it
+    a 1.5 m step aside was no move at all, so the still frame kept an order frustum-culled
+    for the old view: near ground beside the view, culled, showed as a black wedge. Moves
+    are measured against the nearest things in view (`SortResult.near`)."""
+    from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
+    from viewer.renderer import SplatRenderer
+
+    GL, fb, render_float = gl_env
+    rng = np.random.default_rng(5)
+    g = np.stack(np.meshgrid(np.arange(-8, 8, 0.1), np.arange(-8, 8, 0.1)), -1).reshape(-1, 2)
+    ground = np.stack([g[:, 0], np.zeros(len(g)), g[:, 1]], 1)
+    d = rng.normal(size=(3000, 3))
+    sky = 400.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    means = np.concatenate([ground, sky]).astype(np.float32)
+    n = len(means)
+    scales = np.concatenate([np.full((len(ground), 3), 0.07), np.full((len(sky), 3), 20.0)])
+    scales[: len(ground), 1] = 0.005
+    colors = np.concatenate([rng.uniform(0.3, 0.9, (len(ground), 3)), np.full((len(sky), 3), 0.6)])
+    cloud = GaussianCloud(
+        means,
+        np.log(scales).astype(np.float32),
+        np.tile([[1.0, 0.0, 0.0, 0.0]], (n, 1)).astype(np.float32),
+        np.full(n, logit(np.array(0.9)), np.float32),
+        rgb_to_sh0(colors).astype(np.float32),
+        np.zeros((n, 0, 3), np.float32),
+    )
+    world = World()
+    world.add_layer(Layer("world", cloud))
+    start = Camera.look_at((0.0, 1.6, 0.0), (0.0, 0.0, -1.6), 70, W, H)
+    aside = Camera.look_at((-1.5, 1.6, 0.0), (-1.5, 0.0, -1.6), 70, W, H)
+    expected = render_float(world, aside)
+    r = SplatRenderer()
+    r.cpu_full = False
+    r.set_world(world)
+    try:
+        _settle(r, start, GL, fb)
+        assert r._order.near < 3.0 and r._scene_size() > 500.0
+        img = _settle(r, aside, GL, fb, settled=True)
+    finally:
+        fb.bind()
+        r.release()
+    # before: a wedge in the bottom left corner (near ground the old sort culled) was
+    # background, up to 0.16 off
+    corner = np.s_[H * 3 // 4 :, : W // 6]
+    assert np.abs(img[corner] - expected[corner]).max() < 5e-3
+    np.testing.assert_allclose(img, expected, atol=5e-3)

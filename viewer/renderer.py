@@ -240,6 +240,9 @@ class _Lod:
 #: moved by more than STALE_MOVE × the scene's size is sorted at once, not drawn stale
 STALE_DOT = 0.97
 STALE_MOVE = 0.03
+#: ... where moves are measured against the scene's size or this many times the depth of the
+#: nearest things in view, whichever is less (`SplatRenderer._move_scale`)
+NEAR_MOVE_SCALE = 10.0
 #: seconds after the first draw when the CPU frames' kernels load even if no frame was shown
 CPU_FRAMES_START_S = 3.0
 #: the last layers' merges (`_merged`): adding, removing or editing a small object beside a
@@ -1121,7 +1124,7 @@ class SplatRenderer:
                 # sorted (and frustum-culled) for where the camera was during the upload:
                 # the start pose may have come since (a bookmark, a collider's re-home)
                 or view_changed(
-                    res.request, cam.position, cam.forward, self._scene_size(), move_fraction=0.005
+                    res.request, cam.position, cam.forward, self._move_scale(res), 0.99, 0.005
                 )
             ):
                 res = run_sort(self._request(cam, visible, False, limit))
@@ -1139,7 +1142,7 @@ class SplatRenderer:
                 cur.request,
                 cam.position,
                 cam.forward,
-                self._scene_size(),
+                self._move_scale(cur),
                 STALE_DOT,
                 STALE_MOVE,
             )
@@ -1155,9 +1158,7 @@ class SplatRenderer:
         if (
             self._force_resort
             or too_few
-            or view_changed(
-                last, cam.position, cam.forward, self._scene_size(), move_fraction=0.005
-            )
+            or view_changed(last, cam.position, cam.forward, self._move_scale(cur), 0.99, 0.005)
         ):
             req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)
@@ -1181,6 +1182,16 @@ class SplatRenderer:
         return order[keep]
 
     # ----------------------------------------------------------------- draw
+    def _move_scale(self, res) -> float:  # noqa: ANN001 - SortResult | None
+        """The length camera moves are measured against to tell an order stale: the scene's
+        size, or NEAR_MOVE_SCALE × the depth of the nearest things the sort `res` saw when
+        that is less (at least a twentieth of the scene). A sort's frustum margin hides
+        near splats beside the view sooner than a move of 3 % of a world whose sky dome
+        sets its size (a 1 m step aside left a black wedge in the still frame)."""
+        size = self._scene_size()
+        near = res.near if res is not None else float("inf")
+        return min(size, max(NEAR_MOVE_SCALE * near, 0.05 * size))
+
     def _scene_size(self) -> float:
         lo, hi = self._world_box()
         return float(np.linalg.norm(hi - lo)) if lo is not None else 1.0

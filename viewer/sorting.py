@@ -252,6 +252,27 @@ class SortResult:
     score: np.ndarray | None = None  # (K,) float32 contribution of each splat of `order`
     in_view: int = 0  # splats in view before `limit` (estimated from the candidates)
     fraction: float = 1.0  # share of the considered splats that were in view
+    #: depth of the nearest things in view (`near_depth`): how far the camera may move
+    #: before this order's frustum culling shows (inf: nothing in front of the camera)
+    near: float = float("inf")
+
+
+#: `near_depth` samples at most this many depths, and takes this percentile of them
+NEAR_SAMPLES = 20000
+NEAR_PERCENTILE = 2.0
+
+
+def near_depth(depth: np.ndarray, min_depth: float = NEAR_CULL) -> float:
+    """The NEAR_PERCENTILE-th percentile of the depths (camera z) above `min_depth`, from an
+    evenly strided sample of at most NEAR_SAMPLES (a few close splats do not set it); inf
+    when there are none. A sideways move of a fraction of it brings splats culled outside a
+    sort's frustum margin into view: the renderer re-sorts by it, not by the scene's size
+    (a world's 400 m sky dome made that 4 m, and a 1 m step left a black wedge of culled
+    ground in the still frame)."""
+    step = max(1, len(depth) // NEAR_SAMPLES)
+    d = depth[::step]
+    d = d[d > min_depth]
+    return float(np.percentile(d, NEAR_PERCENTILE)) if len(d) else float("inf")
 
 
 def run_sort(req: SortRequest) -> SortResult:
@@ -282,11 +303,18 @@ def run_sort(req: SortRequest) -> SortResult:
             depth, index, score = depth[keep], index[keep], score[keep]
         keys = depth_keys_u16(depth)
         perm = np.argsort(keys, kind="stable")
+        near = near_depth(depth)
         return SortResult(
-            req, index[perm], (time.perf_counter() - t0) * 1000.0, score[perm], in_view, fraction
+            req,
+            index[perm],
+            (time.perf_counter() - t0) * 1000.0,
+            score[perm],
+            in_view,
+            fraction,
+            near,
         )
     order = back_to_front(depth, index, req.min_depth)
-    return SortResult(req, order, (time.perf_counter() - t0) * 1000.0)
+    return SortResult(req, order, (time.perf_counter() - t0) * 1000.0, near=near_depth(depth))
 
 
 def strongest(score: np.ndarray, k: int) -> np.ndarray:
