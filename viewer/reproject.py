@@ -40,6 +40,9 @@ from .gl_util import compile_program, uniform_locations
 log = logging.getLogger(__name__)
 
 GRID_STEP = 8  # pixels per depth-grid texel (each way)
+#: a moving frame's reprojection is drawn at this share of the frame's size (at least the
+#: moving frame's own), then scaled up with it (`draw_scaled`)
+WARP_SCALE = 0.5
 #: a link between neighbouring grid texels crosses a depth edge when its jump in inverse
 #: depth is over JUMP × the larger jump of the links on either side of it (a plane's inverse
 #: depth is affine in the image, so its jumps are all alike; a crease changes them once) and
@@ -360,13 +363,22 @@ def draw_scaled(
     stats = renderer.draw(
         camera, (sw, sh), max_splats=max_splats, background=background, with_depth=warp
     )
+    mw, mh = max(sw, int(w * WARP_SCALE)), max(sh, int(h * WARP_SCALE))
+    mid = small_fbo(mw, mh) if warp and (mw, mh) != (w, h) else target
     GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
     GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-    GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
+    ow, oh = (mw, mh) if mid != target else (w, h)
+    GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
-        reproject.draw(renderer, camera, moving=True)
+        reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
+    if mid != target:
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mid)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
     return stats
 
 
