@@ -10,7 +10,8 @@ For each size it prints
   0.3, 0.6, 1.2 and 2.4 s into the walk (mean, and each);
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
 for the app's path ("new": moving frames with the last still frame reprojected over them,
-viewer/reproject.py), the same without reprojection ("plain"), and today's path (`--legacy`
+viewer/reproject.py), the same without reprojection ("plain"), and the path from before
+issue 18's work ("legacy": GL frames, moving frames a subset of the splats; `--legacy`
 alone runs only that one): limited frames draw a
 subset of the splats as they are, where the new path draws the merged coarse level
 (viewer/lod.py) cut adaptively (its voxels largest on screen drawn with their own splats, within
@@ -221,12 +222,12 @@ def make_renderer(world, legacy: bool, sync: bool = False, cut: bool = True):
 
     r = SplatRenderer(sync_sort=sync)
     r.lod_cut = cut  # False: the coarse level's strongest splats, grown (no fine splats)
-    if legacy:  # today's limited frames: a subset of the splats, not grown, no coarse level
+    if legacy:  # the legacy path's limited frames: a subset of the splats, not grown, no LOD
         r.grow_limit = 1.0
         r.use_lod = False
         r.thin_evenly = False  # ranked by contribution
-        r.one_triangle = False  # today's full frames: two triangles per splat
-        r.cpu_full = False  # today's full frames: by GL (llvmpipe here), not viewer/cpu_splat.py
+        r.one_triangle = False  # its full frames: two triangles per splat
+        r.cpu_full = False  # its full frames: by GL (llvmpipe here), not viewer/cpu_splat.py
     r.set_world(world)
     return r
 
@@ -361,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
         "ignored): the walk starts at its first bookmark, 0.5 m/s forward while turning",
     )
     ap.add_argument("--sh", type=int, default=0, choices=[0, 1, 2, 3])
-    ap.add_argument("--legacy", action="store_true", help="run only today's path")
+    ap.add_argument("--legacy", action="store_true", help="run only the legacy path")
     ap.add_argument(
         "--coarse",
         action="store_true",
@@ -419,14 +420,14 @@ def main(argv: list[str] | None = None) -> int:
         f"sort 1M: 16-bit key argsort {t_sort:.1f} ms | depth+keys+sort {t_full:.1f} ms | "
         f"np.argsort(float32) {t_float:.1f} ms | ratio float/16-bit {t_float / t_sort:.1f}x"
     )
-    # (name, today's path, adaptive cut, reproject the last full frame)
+    # (name, the legacy path, adaptive cut, reproject the last full frame)
     paths = (
-        [("today", True, False, False)]
+        [("legacy", True, False, False)]
         if args.legacy
         else [
             ("new", False, True, True),
             ("plain", False, True, False),
-            ("today", True, False, False),
+            ("legacy", True, False, False),
         ]
     )
     if args.coarse and not args.legacy:
@@ -483,10 +484,10 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
             sys.stdout.flush()
-        if "new" in res and "today" in res:
-            a, b = res["new"], res["today"]
+        if "new" in res and "legacy" in res:
+            a, b = res["new"], res["legacy"]
             print(
-                f"{'':>8} ratio new/today: still {b['still'][0] / a['still'][0]:.2f}x wall, "
+                f"{'':>8} ratio new/legacy: still {b['still'][0] / a['still'][0]:.2f}x wall, "
                 f"{b['still'][1] / a['still'][1]:.2f}x cpu | "
                 f"moving {b['moving'][0] / a['moving'][0]:.2f}x | "
                 f"SSIM {a['ssim'] - b['ssim']:+.3f} | PSNR {a['psnr'] - b['psnr']:+.1f} dB | "
