@@ -295,13 +295,25 @@ def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:
 
 
 def test_reduced_frame_without_camera_motion_is_refined_at_rest(window, qtbot) -> None:
-    """Ctrl (as in Ctrl+S) paints a "moving" frame without moving the camera; the view
-    must not stay at the reduced quality afterwards."""
+    """In Fly mode Ctrl (as in Ctrl+S) paints a "moving" frame before it moves the camera
+    down; the view must not stay at the reduced quality afterwards. In Walk mode Q, E and
+    Ctrl move nothing, and paint no reduced frame."""
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
     vp = window.viewport
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    vp.nav.set_mode("walk")  # (lands the walker on the floor: moving frames first)
+    qtbot.wait(800)
+    qtbot.waitUntil(lambda: vp.info.full_quality and not vp.moving, timeout=5000)
+    walk_frames = []
+    vp.frame_drawn.connect(walk_frames.append)
+    for key in (Qt.Key.Key_Q, Qt.Key.Key_E, Qt.Key.Key_Control):
+        hold_key(qtbot, vp, key, 150)
+    qtbot.wait(200)
+    assert all(f.full_quality for f in walk_frames)
+    vp.frame_drawn.disconnect(walk_frames.append)
+    vp.nav.set_mode("fly")
     vp.quality.target_ms = 0.01  # moving frames are reduced
     vp.quality.level = 3
     frames = []
