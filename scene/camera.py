@@ -38,6 +38,28 @@ class Camera:
 
     # ---------------------------------------------------------- construction
     @classmethod
+    def from_record(cls, rec: Camera | dict[str, Any]) -> Camera:
+        """A camera from a `World.meta['cameras']` entry: a Camera (copied, without its
+        meta) or a record as `reconstruct` and `use_cameras_beside` write it (width, height,
+        fx, fy, cx, cy, R, t, name). Raises KeyError, TypeError or ValueError for an
+        unreadable one."""
+        if isinstance(rec, Camera):
+            return cls(
+                rec.width, rec.height, rec.fx, rec.fy, rec.cx, rec.cy, rec.R, rec.t, rec.name
+            )
+        return cls(
+            int(rec["width"]),
+            int(rec["height"]),
+            float(rec["fx"]),
+            float(rec["fy"]),
+            float(rec["cx"]),
+            float(rec["cy"]),
+            rec["R"],
+            rec["t"],
+            str(rec.get("name", "")),
+        )
+
+    @classmethod
     def look_at(
         cls,
         eye: Any,

@@ -548,20 +548,7 @@ def scene_cameras(world: World, width: int = 1920, height: int = 1080) -> list[C
     cams = []
     for i, c in enumerate(recs):
         try:
-            if isinstance(c, Camera):
-                cam = Camera(c.width, c.height, c.fx, c.fy, c.cx, c.cy, c.R, c.t, c.name)
-            else:
-                cam = Camera(
-                    int(c["width"]),
-                    int(c["height"]),
-                    float(c["fx"]),
-                    float(c["fy"]),
-                    float(c["cx"]),
-                    float(c["cy"]),
-                    c["R"],
-                    c["t"],
-                    str(c.get("name", "")),
-                )
+            cam = Camera.from_record(c)
         except (KeyError, TypeError, ValueError) as exc:
             raise ValueError(
                 f"camera {i + 1} in the scene's metadata is unreadable ({exc})"

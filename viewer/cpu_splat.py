@@ -341,7 +341,7 @@ def _exp_neg(x):  # noqa: ANN001, ANN202
 def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, iz, bg, W, H, t_min, out, dout):  # noqa: ANN001, ANN202, E501
     """Front-to-back compositing per tile into out (H, W, 4) float32, bottom row first
     (a GL texture's layout); alpha 1 (as the GL path's target keeps it). When dout
-    (H, W, 2) is not empty it gets (sum of w / depth, sum of w), w the compositing weights
+    (H, W, 2) is given (not None) it gets (sum of w / depth, sum of w), w the compositing weights
     (splat.frag's DEPTH_OUT 2, for viewer/reproject.py). Every splat row
     is evaluated over the tile's 16 columns, masked to the ellipse's span: a fixed trip
     count the compiler turns into two AVX2 vectors with no branches (evaluating only

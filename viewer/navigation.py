@@ -39,6 +39,8 @@ ACCEL_TAU = 0.07  # s, velocity follows the keys with this time constant (game f
 # Ctrl is "down" in Fly mode and the first key of every shortcut: it moves only once held
 # this long alone (Ctrl+S dropped the camera 0.24 m while the Save dialog opened)
 CTRL_DOWN_DELAY = 0.25  # s
+#: keys a mode has no use for: Walk has no down / up (Fly's Q, E and Ctrl)
+INERT_KEYS: dict[str, frozenset[str]] = {"walk": frozenset({"q", "e", "ctrl"})}
 
 
 def scene_scale(lo: np.ndarray, hi: np.ndarray, units: str | None = None) -> float:
@@ -285,6 +287,10 @@ class Navigator:
         self._apply_orbit()
 
     # ---------------------------------------------------------------- input
+    def moves_with(self, key: str) -> bool:
+        """Whether held `key` can move the camera in the current mode (INERT_KEYS)."""
+        return key not in INERT_KEYS.get(self.mode, frozenset())
+
     def key_down(self, key: str) -> None:
         self.keys.add(key)
         if key == "space" and self.mode == "walk" and self.on_ground:

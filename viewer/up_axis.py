@@ -46,33 +46,25 @@ def camera_rotations(meta: dict[str, Any]) -> list[np.ndarray]:
 
 
 def cameras_from_meta(meta: dict[str, Any]) -> list[Any]:
-    """`World.meta['cameras']` as scene.camera.Camera objects (records as
-    `use_cameras_beside` writes them: width, height, fx, fy, cx, cy, R, t; Camera objects
-    as they are). Empty unless every record has finite intrinsics and pose: records of
-    rotations only say less (`camera_rotations`)."""
+    """`World.meta['cameras']` as scene.camera.Camera objects (`Camera.from_record`).
+    Empty unless every entry reads with finite intrinsics and pose: records of rotations
+    only say less (`camera_rotations`)."""
     from scene.camera import Camera
 
-    cams = meta.get("cameras") if isinstance(meta, dict) else None
-    if not isinstance(cams, (list, tuple)) or not cams:
+    recs = meta.get("cameras") if isinstance(meta, dict) else None
+    if not isinstance(recs, (list, tuple)) or not recs:
         return []
-    out = []
-    for c in cams:
-        if isinstance(c, Camera):
-            out.append(c)
-            continue
-        if not isinstance(c, dict):
-            return []
-        try:
-            r = np.asarray(c["R"], np.float64).reshape(3, 3)
-            t = np.asarray(c["t"], np.float64).reshape(3)
-            intr = [float(c[k]) for k in ("fx", "fy", "cx", "cy")]
-            w, h = int(c["width"]), int(c["height"])
-        except (KeyError, TypeError, ValueError):
-            return []
-        if not (np.isfinite(r).all() and np.isfinite(t).all() and np.isfinite(intr).all()):
-            return []
-        out.append(Camera(w, h, *intr, r, t, str(c.get("name", ""))))
-    return out
+    try:
+        cams = [Camera.from_record(c) for c in recs]
+    except (AttributeError, KeyError, TypeError, ValueError):
+        return []
+    finite = all(
+        np.isfinite(c.R).all()
+        and np.isfinite(c.t).all()
+        and np.isfinite([c.fx, c.fy, c.cx, c.cy]).all()
+        for c in cams
+    )
+    return cams if finite else []
 
 
 def up_from_points(

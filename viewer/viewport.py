@@ -82,7 +82,6 @@ LEVELS: tuple[tuple[float, float], ...] = (
 MOVE_KEYS = frozenset(
     {"w", "a", "s", "d", "q", "e", "space", "ctrl", "up", "down", "left", "right"}
 )
-WALK_INERT_KEYS = frozenset({"q", "e", "ctrl"})  # move keys Walk mode does not move by
 KEY_NAMES = {
     Qt.Key.Key_W: "w",
     Qt.Key.Key_A: "a",
@@ -529,13 +528,11 @@ class Viewport(QOpenGLWidget):
         self.update()
 
     def _input_held(self) -> bool:
-        """A move key or a mouse drag is held (the render state counts it as motion); in Walk
-        mode not Q, E or Ctrl, which move nothing there (Fly's down / up): holding one, or
-        Ctrl for a shortcut, showed a reduced frame for HELD_STILL_S."""
-        keys = self.nav.keys & MOVE_KEYS
-        if self.nav.mode == "walk":
-            keys = keys - WALK_INERT_KEYS
-        return bool(keys) or self._drag_button is not None
+        """A move key or a mouse drag is held (the render state counts it as motion); not a
+        key the mode has no use for (`Navigator.moves_with`: Walk's Q, E, Ctrl): holding
+        one, or Ctrl for a shortcut, showed a reduced frame for HELD_STILL_S."""
+        held = any(self.nav.moves_with(k) for k in self.nav.keys & MOVE_KEYS)
+        return held or self._drag_button is not None
 
     @property
     def moving(self) -> bool:
@@ -895,8 +892,8 @@ class Viewport(QOpenGLWidget):
             self.set_captured(False)
         elif key in KEY_NAMES and not (ctrl and key != Qt.Key.Key_Control):
             self.nav.key_down(KEY_NAMES[key])
-            if self.nav.mode == "walk" and KEY_NAMES[key] in WALK_INERT_KEYS:
-                return  # it moves nothing here: no reduced frame
+            if not self.nav.moves_with(KEY_NAMES[key]):
+                return  # it moves nothing in this mode: no reduced frame
         else:
             super().keyPressEvent(e)
             return
