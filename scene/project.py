@@ -1298,7 +1298,9 @@ def _load(
 
         w = World()
         up = _vector(man.get("up_axis", [0, 1, 0]), 3)
-        if up is None or np.linalg.norm(up) < 1e-9:
+        with np.errstate(over="ignore"):  # 1e300 is finite, its square is not
+            up_len = np.linalg.norm(up) if up is not None else 0.0
+        if up is None or not (1e-9 <= up_len < np.inf):
             warnings.append("up axis unreadable; using +Y")
         else:
             w.up_axis = up

@@ -629,6 +629,14 @@ def test_garbage_values_in_known_fields(tmp_path):
     assert "names no data file" in text
 
 
+def test_an_up_axis_too_long_to_measure_is_unreadable(tmp_path):
+    """Finite components whose squares overflow (a generated manifest's 1e300) made the up
+    axis's length inf, which passed the check: the world kept (1e300, 1e300, 0) as up."""
+    world, warnings = load_project(simple_project(tmp_path / "u.wander", up_axis=[1e300, 1e300, 0]))
+    assert "up axis unreadable" in "\n".join(warnings)
+    np.testing.assert_array_equal(world.up_axis, [0.0, 1.0, 0.0])
+
+
 def test_app_version_and_format_version_garbage(tmp_path):
     for v in ("9" * 4000, [1], "x.y", None, 1e999):
         p = simple_project(tmp_path / "fv.wander", format_version=v)
