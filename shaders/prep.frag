@@ -5,7 +5,7 @@
 // Attributes live in textures (uploaded once); the only buffer re-uploaded after a sort is
 // the order buffer (splat indices back to front), read through a texture buffer.
 // EWA projection as the reference rasterizer: Jacobian with x/z, y/z clamped to
-// 1.3 tan(fov/2), +0.3 px^2 low-pass on the diagonal.
+// 1.3 tan(fov/2), +0.3 px^2 low-pass on the diagonal (a reduced frame's: u_lowpass).
 
 #define MAX_LAYERS 32
 #define TEX_W 4096
@@ -16,6 +16,7 @@ uniform usamplerBuffer u_order;  // R32UI splat indices, farthest first
 uniform int u_count;             // splats in the order buffer
 uniform float u_r2_max;        // quads end at most this squared Mahalanobis radius (huge: exact)
 uniform float u_grow;            // scale of every splat (> 1: a limited frame covers for the dropped ones)
+uniform vec2 u_lowpass;          // px^2 dilation, compensated pixel filter (scene.splatting.reduced_lowpass)
 
 uniform sampler2D u_geom;    // RGBA32F, 3 texels/splat: (mean, opacity), (cxx cxy cxz cyy), (cyz czz layer aa)
 uniform sampler2D u_color;   // RGBA16F/32F, u_sh_texels texels/splat: SH coeffs k-major, RGB fastest
@@ -118,11 +119,15 @@ void main() {
     // J is 2x3: rows (fx/z, 0, -fx tx/z^2), (0, fy/z, -fy ty/z^2); GLSL mat3x2 is column-major.
     mat3x2 J = mat3x2(fx * iz, 0.0,  0.0, fy * iz,  -fx * tx * iz * iz, -fy * ty * iz * iz);
     mat2 cov = J * Sc * transpose(J);
-    float a = cov[0][0] + 0.3, b = cov[0][1], c = cov[1][1] + 0.3;
+    float lp = u_lowpass.x + u_lowpass.y;
+    float a = cov[0][0] + lp, b = cov[0][1], c = cov[1][1] + lp;
     float det = a * c - b * b;
     float opacity = g0.w;
     if (g2.w > 0.5) {  // antialiased (mip-splatting) scenes: compensate the dilation
         float det0 = cov[0][0] * cov[1][1] - b * b;
+        opacity *= sqrt(max(det0 / max(det, 1e-12), 0.0));
+    } else if (u_lowpass.y > 0.0) {  // a reduced frame's pixel filter keeps the splat's weight
+        float det0 = (cov[0][0] + u_lowpass.x) * (cov[1][1] + u_lowpass.x) - b * b;
         opacity *= sqrt(max(det0 / max(det, 1e-12), 0.0));
     }
     if (det <= 0.0 || opacity < ALPHA_MIN) { cull(); return; }

@@ -207,6 +207,82 @@ def test_depth_output_is_the_expected_inverse_depth() -> None:
         _render(packed, models, order, cam, depth=np.empty((48, 63, 2), np.float32))
 
 
+def _noise_wall(n: int = 40000, seed: int = 3) -> GaussianCloud:
+    """A 4x3 m wall at z = 0 of n flat discs (radius ~1.2 cm, opacity 0.9) with independent
+    random colours: detail at the size of one splat, as bench/render.py's room."""
+    from scene.gaussians import logit, rgb_to_sh0
+
+    rng = np.random.default_rng(seed)
+    xy = rng.uniform([-2.0, -1.5], [2.0, 1.5], (n, 2))
+    return GaussianCloud(
+        means=np.c_[xy, np.zeros(n)],
+        scales=np.log(np.c_[np.full((n, 2), 0.012), np.full(n, 0.001)]),
+        quats=np.tile([1.0, 0.0, 0.0, 0.0], (n, 1)).astype(np.float32),
+        opacities=np.full(n, logit(np.float32(0.9))),
+        sh0=rgb_to_sh0(rng.uniform(0.0, 1.0, (n, 3))),
+        shN=np.zeros((n, 0, 3)),
+    )
+
+
+def test_reduced_frame_is_the_full_frame_downsampled() -> None:
+    """A frame drawn at part of the size of the one it stands for (a moving frame) keeps the
+    full frame's low-pass (scene.splatting.reduced_lowpass): it matches the full frame
+    downsampled by area. The 0.3 px² of its own pixels, as before, spread every splat over
+    0.3 / scale² full-frame px² at full opacity: measured 41.9 / 27.4 dB at half size,
+    32.7 / 20.3 dB at a quarter."""
+    import cv2
+
+    from scene.splatting import LOWPASS, reduced_lowpass
+
+    world = _world(_noise_wall())
+    full = Camera.look_at((0.3, 0.2, 3.0), (0.0, 0.0, 0.0), 50.0, 480, 360)
+    packed, models, order = _pack_and_order(world, full)
+    ref = _render(packed, models, order, full)[::-1, :, :3]
+    for scale, floor in ((0.5, 38.0), (0.25, 30.0)):
+        small = full.resized(int(480 * scale), int(360 * scale))
+        down = cv2.resize(ref, (small.width, small.height), interpolation=cv2.INTER_AREA)
+        new = psnr(_render(packed, models, order, small, scale=scale)[::-1, :, :3], down)
+        old = psnr(_render(packed, models, order, small)[::-1, :, :3], down)
+        assert new > floor and new > old + 8.0, (scale, new, old)
+    assert reduced_lowpass(1.0) == reduced_lowpass(2.0) == (LOWPASS, 0.0)
+    with pytest.raises(ValueError, match="positive"):
+        reduced_lowpass(0.0)
+
+
+@pytest.mark.gl
+def test_gl_reduced_frame_has_the_cpu_frames_lowpass(x_display) -> None:  # noqa: ANN001
+    """The GL path's reduced frame (prep.frag's u_lowpass) is the CPU path's: the renderer
+    asked for a frame smaller than its camera draws the same picture either way, and not
+    the picture of a full frame's low-pass at that size."""
+    from viewer.offscreen import Framebuffer, offscreen_context
+
+    ctx = offscreen_context()
+    ctx.make_current()
+    from viewer.renderer import SplatRenderer
+
+    world = _world(_noise_wall(20000))
+    full = Camera.look_at((0.3, 0.2, 3.0), (0.0, 0.0, 0.0), 50.0, 480, 360)
+    w, h = 120, 90
+    fb = Framebuffer(w, h)
+    frames = {}
+    try:
+        for cpu in (True, False):
+            r = SplatRenderer(sync_sort=True)
+            r.cpu_full = cpu
+            r.set_world(world)
+            fb.bind()
+            assert (r.draw(full, (w, h)).cpu_ms > 0.0) == cpu
+            frames[cpu] = fb.read_float()[..., :3]
+            r.release()
+    finally:
+        fb.release()
+    packed, models, order = _pack_and_order(world, full)
+    small = full.resized(w, h)
+    own = _render(packed, models, order, small)[::-1, :, :3]  # this size's own low-pass
+    assert psnr(frames[True], frames[False]) > 40.0
+    assert psnr(frames[False], own) < psnr(frames[False], frames[True]) - 8.0
+
+
 @pytest.mark.gl
 def test_renderer_draws_full_and_limited_frames_on_the_cpu(x_display) -> None:  # noqa: ANN001
     """Full frames and limited ones (a subset of the splats, grown to cover for the rest:

@@ -350,5 +350,7 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
         r.release()
         for fb in small.values():
             fb.release()
-    assert got["half"] > got["alone"] + 5.0  # measured 34.6 / 27.9 dB
-    assert got["half"] > got["full"] - 2.0  # 34.6 / 35.4 dB
+    # measured 35.7 / 31.5 dB (27.9 alone before reduced frames kept the full frame's
+    # low-pass: scene.splatting.reduced_lowpass)
+    assert got["half"] > got["alone"] + 3.0
+    assert got["half"] > got["full"] - 2.0

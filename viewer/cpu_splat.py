@@ -74,8 +74,7 @@ def _splat(
     fy,
     cx,
     cy,
-    w,
-    h,
+    size,
     lim_x0,
     lim_x1,
     lim_y0,
@@ -89,7 +88,10 @@ def _splat(
     r2out,
     izout,
 ):  # noqa: ANN001, ANN202
-    """`_project`'s work for one splat: splat i of the payloads G, C to place j."""
+    """`_project`'s work for one splat: splat i of the payloads G, C to place j. size: (W, H,
+    dilation, pixel filter) (see `render`)."""
+    w, h = size[0], size[1]
+    dil, filt = size[2], size[3]
     box[j, 0] = 1
     box[j, 1] = 0
     g = 3 * i
@@ -139,12 +141,15 @@ def _splat(
     a0 = w00 * u0 + w01 * u1 + w02 * u2
     b0 = w10 * u0 + w11 * u1 + w12 * u2
     c_ = w10 * v0 + w11 * v1 + w12 * v2
-    a = a0 + np.float32(0.3)
-    c = c_ + np.float32(0.3)
+    a = a0 + dil + filt
+    c = c_ + dil + filt
     det = a * c - b0 * b0
     op = G[g, 3]
     if G[g + 2, 3] > 0.5:  # antialiased: compensate the dilation
         det0 = a0 * c_ - b0 * b0
+        op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
+    elif filt > 0.0:  # a reduced frame's pixel filter keeps the splat's weight
+        det0 = (a0 + dil) * (c_ + dil) - b0 * b0
         op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
     if det <= 0.0 or op < ALPHA_MIN:
         return
@@ -263,14 +268,14 @@ def _project(
             if j >= 0:
                 _splat(
                     q, j, geom, color, half, texels, degree, models, vm, view, campos,
-                    fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
                     mean2d, conic, opac, rgb, box, r2out, izout,
                 )  # fmt: skip
     elif geom2 is None:
         for q in prange(dst.shape[0]):
             _splat(
                 src[q], dst[q], geom, color, half, texels, degree, models, vm, view, campos,
-                fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
                 mean2d, conic, opac, rgb, box, r2out, izout,
             )  # fmt: skip
     else:
@@ -279,13 +284,13 @@ def _project(
             if i < split:
                 _splat(
                     i, dst[q], geom, color, half, texels, degree, models, vm, view, campos,
-                    fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
                     mean2d, conic, opac, rgb, box, r2out, izout,
                 )  # fmt: skip
             else:
                 _splat(
                     i - split, dst[q], geom2, color2, half, texels, degree, models, vm, view,
-                    campos, fx, fy, cx, cy, w, h, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    campos, fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
                     mean2d, conic, opac, rgb, box, r2out, izout,
                 )  # fmt: skip
 
@@ -468,6 +473,7 @@ def render(
     coarse: tuple[np.ndarray, np.ndarray, int] | None = None,
     depth: np.ndarray | None = None,
     grow: float = 1.0,
+    scale: float = 1.0,
 ) -> np.ndarray:
     """One frame of packed splats, composited front to back on the CPU.
 
@@ -487,7 +493,9 @@ def render(
     given, gets (sum of w / depth, sum of w) per pixel, bottom row first, w the colour's
     compositing weights (what the GL path's DEPTH_OUT 2 writes for viewer/reproject.py).
     `grow`: every splat's axes scaled by it (prep.frag's u_grow: a frame of a subset
-    covering for the splats left out).
+    covering for the splats left out). `scale`: the frame's size as a share of the frame
+    it stands for (a reduced moving frame): its low-pass is `splatting.reduced_lowpass`'s
+    (prep.frag's u_lowpass).
     Raises ValueError for a non-positive size or a depth array of another size."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
@@ -536,7 +544,7 @@ def render(
             view,
             np.asarray(campos, np.float32),
             np.asarray(intrinsics, np.float32),
-            np.array([w, h], np.float32),
+            np.array([w, h, *splatting.reduced_lowpass(scale)], np.float32),
             np.float32(min(float(sigma_max) ** 2, 1e30)),
             mean2d,
             conic,

@@ -49,6 +49,7 @@ from scene.camera import Camera
 from scene.events import LayerAdded, LayerChanged, LayerRemoved, WorldEvent
 from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
+from scene.splatting import reduced_lowpass
 from scene.world import Layer, World
 
 from .gl_util import compile_program, uniform_locations
@@ -424,6 +425,7 @@ class _CpuFrames:
         split: int = 0,
         sigma_max: float = 1e3,
         grow: float = 1.0,
+        scale: float = 1.0,
     ) -> bool:
         """Draw the renderer's current full order (or `order`: back to front, indices >= split
         meaning splat i - split of the coarse level `lod`, a moving frame's cut) into the
@@ -472,6 +474,7 @@ class _CpuFrames:
                 coarse=None if lod is None else (lod.geom, lod.color, split),
                 depth=depth,
                 grow=grow,
+                scale=scale,
             )
         except Exception:  # noqa: BLE001 - this frame and the next go through GL
             self.failed = True
@@ -599,6 +602,7 @@ class SplatRenderer:
         self.cpu_full: bool | None = None
         self._cpu: _CpuFrames | None = None
         self._grow = 1.0  # scale of the kept splats in a limited frame
+        self._frame_scale = 1.0  # the frame's size / the camera's (a reduced moving frame)
         #: largest enlargement of the splats a limited frame keeps (1: none)
         self.grow_limit = 2.5
         #: limited frames thin evenly over every splat in view (False: the strongest by
@@ -751,6 +755,8 @@ class SplatRenderer:
         layers = self._world.layers if self._world is not None else []
         key = (self._layers_version, tuple((lay.id, id(lay.data)) for lay in layers))
         cam = camera if (camera.width, camera.height) == (w, h) else camera.resized(w, h)
+        # a reduced frame's low-pass (not the depth pass's: it wants a texel's splats covered)
+        self._frame_scale = 1.0 if self._depth_pass == 1 else min(1.0, w / max(camera.width, 1))
         if key != self._uploaded_key:
             packed = self._packed_for(key, layers)
             if packed is not None:
@@ -824,8 +830,10 @@ class SplatRenderer:
             stats.splats_drawn = self._uploaded_count
             cpu = self._cpu if self._depth_pass != 1 and not stats.triangles else None
             grow = 1.0 if max_splats is None else self._grow
+            scale = self._frame_scale
             if stats.splats_drawn and not (
-                cpu is not None and cpu.draw(self, cam, view, background, stats, grow=grow)
+                cpu is not None
+                and cpu.draw(self, cam, view, background, stats, grow=grow, scale=scale)
             ):
                 self._draw_splats(
                     cam, view, proj, stats.splats_drawn, depth_test=stats.triangles > 0
@@ -1296,6 +1304,7 @@ class SplatRenderer:
                 "u_order",
                 "u_count",
                 "u_grow",
+                "u_lowpass",
                 "u_split",
                 "u_geom2",
                 "u_color2",
@@ -1428,6 +1437,7 @@ class SplatRenderer:
                 0 if split is None else split,  # no cut: every index is a merged splat's
                 1e3 if split is None else self.moving_sigma_max,
                 self._grow,
+                self._frame_scale,
             )
         ):
             self._selected = None  # _select above may have changed _grow: select anew
@@ -1542,6 +1552,7 @@ class SplatRenderer:
         GL.glUniform2f(loc["u_size"], float(cam.width), float(cam.height))
         GL.glUniform1i(loc["u_count"], count)
         GL.glUniform1f(loc["u_grow"], float(self._grow))
+        GL.glUniform2f(loc["u_lowpass"], *reduced_lowpass(self._frame_scale))
         GL.glUniform1i(loc["u_split"], 2**31 - 1 if split is None else int(split))
         GL.glUniform1f(loc["u_r2_max"], float(sigma_max) ** 2)
         for unit, (target_kind, tex, name) in enumerate(
