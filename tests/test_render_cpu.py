@@ -403,16 +403,16 @@ def _two_target_fbo(w: int, h: int) -> tuple[int, list[int], int]:
     (RGBA32F: no rounding to compare) and the RG16F depth one; (fbo, textures, depth rb)."""
     from OpenGL import GL
 
-    from viewer.reproject import _attach, _texture
+    from viewer.gl_util import attach_framebuffer, texture_2d
 
     color, second = (int(t) for t in GL.glGenTextures(2))
-    _texture(color, GL.GL_RGBA32F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
-    _texture(second, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
+    texture_2d(color, GL.GL_RGBA32F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
+    texture_2d(second, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_NEAREST)
     rb = int(GL.glGenRenderbuffers(1))
     GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, rb)
     GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, w, h)
     fbo = int(GL.glGenFramebuffers(1))
-    _attach(fbo, color, rb, second)
+    attach_framebuffer(fbo, color, rb, second)
     return fbo, [color, second], rb
 
 

@@ -65,3 +65,33 @@ def uniform_locations(prog: int, names: list[str]) -> dict[str, int]:
 def mat4_gl(m: np.ndarray) -> np.ndarray:
     """Row-major numpy 4×4 -> column-major float32 for glUniformMatrix4fv(transpose=False)."""
     return np.ascontiguousarray(np.asarray(m, np.float32).T)
+
+
+def texture_2d(tex: int, internal: int, w: int, h: int, kind: int, filt: int) -> None:
+    """(Re)allocate texture `tex` as w × h of `internal` format (RGBA source data of `kind`,
+    none uploaded), filtered with `filt`, clamped to its edges."""
+    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
+    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, w, h, 0, GL.GL_RGBA, kind, None)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filt)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
+    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
+    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+
+
+def attach_framebuffer(fbo: int, tex: int, depth_rb: int | None, second: int | None = None) -> None:
+    """Attach `tex` (and `second` as colour attachment 1, `depth_rb` as depth) to `fbo`,
+    left bound. Raises RuntimeError when the framebuffer is incomplete."""
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
+    GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, tex, 0)
+    if second is not None:
+        GL.glFramebufferTexture2D(
+            GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT1, GL.GL_TEXTURE_2D, second, 0
+        )
+    if depth_rb is not None:
+        GL.glFramebufferRenderbuffer(
+            GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth_rb
+        )
+    status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
+    if status != GL.GL_FRAMEBUFFER_COMPLETE:
+        raise RuntimeError(f"framebuffer incomplete (status 0x{int(status):x})")

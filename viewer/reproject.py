@@ -35,7 +35,7 @@ from OpenGL import GL
 
 from scene.camera import Camera
 
-from .gl_util import compile_program, uniform_locations
+from .gl_util import attach_framebuffer, compile_program, texture_2d, uniform_locations
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +228,12 @@ class FrameReprojector:
         if not self._ready:
             raise RuntimeError("moving_target before any frame was kept")
         if self._mov_size != (w, h):
-            _texture(self._mov_color, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
-            _texture(self._mov_depth, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_LINEAR)
+            texture_2d(self._mov_color, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
+            texture_2d(self._mov_depth, GL.GL_RG16F, w, h, GL.GL_FLOAT, GL.GL_LINEAR)
             GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self._mov_rb)
             GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, w, h)
             GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
-            _attach(self._mov_fbo, self._mov_color, self._mov_rb, self._mov_depth)
+            attach_framebuffer(self._mov_fbo, self._mov_color, self._mov_rb, self._mov_depth)
             self._mov_size = (w, h)
         return int(self._mov_fbo)
 
@@ -319,7 +319,7 @@ class FrameReprojector:
             self._mov_color, self._mov_depth, self._no_depth = GL.glGenTextures(3)
             self._mov_rb = GL.glGenRenderbuffers(1)
             self._mov_size = (0, 0)
-            _texture(self._no_depth, GL.GL_RGBA32F, 1, 1, GL.GL_FLOAT, GL.GL_NEAREST)
+            texture_2d(self._no_depth, GL.GL_RGBA32F, 1, 1, GL.GL_FLOAT, GL.GL_NEAREST)
             GL.glBindTexture(GL.GL_TEXTURE_2D, self._no_depth)  # nothing nearer anywhere
             GL.glTexSubImage2D(
                 GL.GL_TEXTURE_2D, 0, 0, 0, 1, 1, GL.GL_RGBA, GL.GL_FLOAT, np.zeros(4, np.float32)
@@ -327,15 +327,15 @@ class FrameReprojector:
             GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
             self._ready = True
         if self._size != (w, h):
-            _texture(self._color_tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
-            _attach(self._color_fbo, self._color_tex, None)
+            texture_2d(self._color_tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_LINEAR)
+            attach_framebuffer(self._color_fbo, self._color_tex, None)
             self._size = (w, h)
         if self._grid != (gw, gh):
-            _texture(self._depth_tex, GL.GL_RGBA32F, gw, gh, GL.GL_FLOAT, GL.GL_NEAREST)
+            texture_2d(self._depth_tex, GL.GL_RGBA32F, gw, gh, GL.GL_FLOAT, GL.GL_NEAREST)
             GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, self._depth_rb)
             GL.glRenderbufferStorage(GL.GL_RENDERBUFFER, GL.GL_DEPTH_COMPONENT24, gw, gh)
             GL.glBindRenderbuffer(GL.GL_RENDERBUFFER, 0)
-            _attach(self._depth_fbo, self._depth_tex, self._depth_rb)
+            attach_framebuffer(self._depth_fbo, self._depth_tex, self._depth_rb)
             self._grid = (gw, gh)
 
 
@@ -480,29 +480,3 @@ def _projection(cam: Camera) -> np.ndarray:
     from .renderer import projection_matrix
 
     return projection_matrix(cam, NEAR, FAR)
-
-
-def _texture(tex: int, internal: int, w: int, h: int, kind: int, filt: int) -> None:
-    GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
-    GL.glTexImage2D(GL.GL_TEXTURE_2D, 0, internal, w, h, 0, GL.GL_RGBA, kind, None)
-    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, filt)
-    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, filt)
-    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_S, GL.GL_CLAMP_TO_EDGE)
-    GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_WRAP_T, GL.GL_CLAMP_TO_EDGE)
-    GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-
-
-def _attach(fbo: int, tex: int, depth_rb: int | None, second: int | None = None) -> None:
-    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, fbo)
-    GL.glFramebufferTexture2D(GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, tex, 0)
-    if second is not None:
-        GL.glFramebufferTexture2D(
-            GL.GL_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT1, GL.GL_TEXTURE_2D, second, 0
-        )
-    if depth_rb is not None:
-        GL.glFramebufferRenderbuffer(
-            GL.GL_FRAMEBUFFER, GL.GL_DEPTH_ATTACHMENT, GL.GL_RENDERBUFFER, depth_rb
-        )
-    status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
-    if status != GL.GL_FRAMEBUFFER_COMPLETE:
-        raise RuntimeError(f"reprojection framebuffer incomplete (status 0x{int(status):x})")
