@@ -323,6 +323,43 @@ def test_reduced_frame_without_camera_motion_is_refined_at_rest(window, qtbot) -
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
 
 
+def test_a_stop_fades_from_the_moving_frame_into_the_full_one(window, qtbot) -> None:
+    """When the camera stops, the full frame comes in as a cross-fade from the reduced
+    frame shown last (viewer/refine_fade.py) over several window frames, not at once; a
+    move during the fade ends it, and a view that never showed a reduced frame gets none."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    steps: list[float] = []
+    real = vp.fade.draw
+
+    def draw(target, now, full=None):  # noqa: ANN001, ANN202
+        steps.append(vp.fade.weight(now))
+        return real(target, now, full)
+
+    vp.fade.draw = draw
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
+    hold_key(qtbot, vp, Qt.Key.Key_Left, 150)
+    qtbot.waitUntil(lambda: vp.info.full_quality and not vp.fade.active, timeout=5000)
+    assert len(steps) >= 3, steps  # measured 10 at 16 ms a tick
+    assert steps[0] > 0.9 and steps[-1] == 0.0
+    assert all(b <= a for a, b in zip(steps, steps[1:], strict=False))
+    steps.clear()
+    vp.quality.level = 3
+    hold_key(qtbot, vp, Qt.Key.Key_Left, 150)
+    qtbot.waitUntil(lambda: vp.fade.active, timeout=5000)
+    hold_key(qtbot, vp, Qt.Key.Key_Right, 100)  # moving again: the fade ends
+    assert not vp.fade.active
+    qtbot.waitUntil(lambda: vp.info.full_quality and not vp.fade.active, timeout=5000)
+    steps.clear()
+    window.viewport.render_state.request_full()  # a full frame over a full frame: no fade
+    qtbot.wait(300)
+    assert not steps
+
+
 def test_moving_frames_show_the_last_still_frame_reprojected(window, qtbot) -> None:
     """Once a still frame is on screen the viewport keeps it, and the reduced frames of the
     walk that follows draw it from their camera (viewer/reproject.py); a moved layer makes

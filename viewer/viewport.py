@@ -29,7 +29,7 @@ from scene.gaussians import GaussianCloud
 
 from .collision import Collider, collider_for
 from .navigation import Navigator, local_bounds, scene_scale
-from .render_state import RenderState
+from .render_state import RenderState, Screen
 from .up_axis import up_rotation
 
 log = logging.getLogger(__name__)
@@ -308,6 +308,12 @@ class Viewport(QOpenGLWidget):
             from .reproject import FrameReprojector
 
             self.reproject = FrameReprojector()
+        #: the cross-fade from the last reduced frame to the full frame at a stop
+        self.fade: Any = None
+        if self.renderer is not None:
+            from .refine_fade import RefineFade
+
+            self.fade = RefineFade()
         self._reproject_timer = QTimer(self)
         self._reproject_timer.setSingleShot(True)
         self._reproject_timer.setInterval(REPROJECT_DELAY_MS)
@@ -562,7 +568,7 @@ class Viewport(QOpenGLWidget):
             self._last_cam_ui, self._cam_pending = now, False
             self.camera_changed.emit()
         self.render_state.set_held(self._input_held())
-        if self.render_state.wants_paint(now):
+        if self.render_state.wants_paint(now) or (self.fade is not None and self.fade.active):
             self.update()
 
     def current_camera(self):
@@ -613,6 +619,8 @@ class Viewport(QOpenGLWidget):
         t0 = time.perf_counter()
         w, h = self._fb_size()
         moving = self.moving
+        if self._fade_step(moving, t0):
+            return
         total = self.info.splats_total
         q = self.quality
         plan = self.render_state.plan(
@@ -671,6 +679,15 @@ class Viewport(QOpenGLWidget):
                 self.renderer.frame_shown()
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
+            if self.fade is not None:  # the reduced frame shown / fading into the full one
+                if reduced:
+                    self.fade.keep_previous(target, w, h)
+                elif moving:
+                    self.fade.cancel()
+                elif self.fade.active or self.fade.start(target, w, h, time.perf_counter()):
+                    self.fade.draw(target, time.perf_counter(), full=target)
+                else:
+                    self.fade.forget_previous()
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
             self.renderer_error = f"render failed: {exc}"
             log.error("render failed", exc_info=exc)
@@ -713,6 +730,30 @@ class Viewport(QOpenGLWidget):
         if not moving or not last_moving or now - last_t >= UI_UPDATE_S:
             self._last_ui = (now, moving)
             self.frame_drawn.emit(self.info)
+
+    def _fade_step(self, moving: bool, now: float) -> bool:
+        """Draw the next step of a cross-fade into the full frame (viewer/refine_fade.py) when
+        one is under way and the view still shows that frame; True when it did (nothing
+        else to draw). Anything else (a move, an edit, a resize) ends the fade."""
+        fade = self.fade
+        if fade is None or not fade.active:
+            return False
+        rs = self.render_state
+        if moving or fade.size != self._fb_size():
+            fade.cancel()
+            return False
+        if rs.redraw or rs.screen is not Screen.FULL:  # a new full frame: the fade goes on
+            return False  # into it (paintGL)
+        from OpenGL import GL
+
+        try:
+            fade.draw(self.defaultFramebufferObject(), now)
+        except Exception:  # noqa: BLE001 - the full frame is drawn again instead; logged
+            log.warning("cross-fade step failed", exc_info=True)
+            fade.cancel()
+            return False
+        GL.glFinish()
+        return True
 
     def _finish_reprojection(self) -> None:
         """The kept still frame's depth and mesh, once it is on screen and the view rests
@@ -857,6 +898,8 @@ class Viewport(QOpenGLWidget):
                 self.renderer.release()
                 if self.reproject is not None:
                     self.reproject.release()
+                if self.fade is not None:
+                    self.fade.release()
                 self._fbo = self._thumb_fbo = None
                 self.doneCurrent()
             except Exception:  # noqa: BLE001 - closing must go on; the failure is logged
