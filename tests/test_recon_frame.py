@@ -196,7 +196,12 @@ def test_walk_keeps_eye_height_above_the_floor_and_a_forced_type_wins() -> None:
     assert np.median([c.position[1] for c in cams]) * k + o[1] == pytest.approx(1.5, rel=1e-6)
     assert np.min(pts[:, 1]) * k + o[1] == pytest.approx(0.0, abs=1e-6)
     k2, _, info2 = place_capture(cams, pts, nrm, kind="aerial")
-    assert info2["type"] == "aerial" and "detected: walk" in info2["reason"] and k2 != k
+    assert info2["type"] == "aerial" and k2 != k
+    assert info2["reason"] == "given (these points alone: walk)"
+    # a kind decided before (the reconstruction's, from fewer points) stands, and says so
+    _, _, info3 = place_capture(cams, pts, nrm, kind="orbit", kind_source="detected earlier")
+    assert info3["type"] == "orbit"
+    assert info3["reason"] == "detected earlier (these points alone: walk)"
     with pytest.raises(ValueError):
         place_capture(cams, pts, nrm, kind="tabletop")
 

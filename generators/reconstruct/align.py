@@ -471,6 +471,7 @@ def place_capture(
     normals: np.ndarray,
     *,
     kind: str = "auto",
+    kind_source: str = "given",
     eye_height: float = 1.5,
     orbit_radius: float = 0.6,
     aerial_height: float = 30.0,
@@ -485,7 +486,11 @@ def place_capture(
       else the centre to y = 0;
     - aerial: the cameras' median height above the ground (the floor, else the median
       point height) becomes `aerial_height` m, the ground y = 0.
-    kind "auto" detects the type (`classify_capture`). Returns (k, o (3,), info) with
+    kind "auto" detects the type (`classify_capture`); a kind decided elsewhere is taken as
+    it is, and where the points here tell another the reason says so, `kind_source` saying
+    where the kind came from (the reconstruction decides it once, from the points fusion
+    agreed on, before its fills: the filled points here may tell a borderline layout
+    otherwise). Returns (k, o (3,), info) with
     info = {"type", "reason", "scale", "evidence"} for the report; the scale is an
     assumption, stated in "scale". Raises ValueError for an unknown kind.
     """
@@ -495,7 +500,7 @@ def place_capture(
     if kind != "auto" and kind != cap.kind:
         cap = Capture(
             kind,
-            f"given (detected: {cap.kind})",
+            f"{kind_source} (these points alone: {cap.kind})",
             cap.centre if kind == "orbit" else None,
             cap.evidence,
         )

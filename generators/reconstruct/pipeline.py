@@ -257,9 +257,10 @@ def _run(
         # knows, or none, is mostly the room behind the object, which the fills put round
         # it, in front of every other view (the capture as `place_capture` will tell it,
         # from the points fusion agreed on)
-        kind = opts.capture
+        kind, kind_source = opts.capture, "given"
         if kind == "auto":
             kind = align.capture_kind(list(res.cameras.values()), fused.points, up.up)
+            kind_source = "detected from the points fusion agreed on"
         if kind == "orbit":
             fusion["fills_skipped"] = "an object orbit"
         if opts.fill_gaps and kind != "orbit":
@@ -284,7 +285,8 @@ def _run(
         [align.transform_camera(c, s, r, t) for c in res.cameras.values()],
         pts.astype(np.float64) @ (s * r).T + t,
         nrms @ r.T,
-        kind=opts.capture,
+        kind=kind,  # told once, before the fills (see above)
+        kind_source=kind_source,
         eye_height=opts.eye_height,
         orbit_radius=opts.orbit_radius,
         aerial_height=opts.aerial_height,
