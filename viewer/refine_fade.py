@@ -9,10 +9,11 @@ with the reduced one blended over it at a weight falling from 1 to 0 over `FADE_
 over a fifth of a second, as tiles do in map viewers. Each step is a blit and one blended
 full-window triangle (no splats are drawn), and any camera move ends the fade.
 
-Use on the GL thread with the context current: `keep_previous` after a reduced frame is on
-the target (only when `wanted`: the viewport asks after each reduced frame it shows),
-`start` right after the full frame (and its overlays) is drawn to the target, `draw` for
-each fade step, `cancel` when the camera moves, `release` before the context goes.
+Use on the GL thread with the context current: `keep_previous` after each reduced frame
+is drawn to the target (a blit, ~0.3 ms at 1306x824 on llvmpipe), `start` right after the
+full frame (and its overlays) is drawn there, then `draw` for the first and each later
+step, `forget_previous` when a full frame replaced no reduced one, `cancel` when the camera
+moves, `release` before the context goes.
 """
 
 from __future__ import annotations
