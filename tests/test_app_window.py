@@ -335,9 +335,9 @@ def test_a_stop_fades_from_the_moving_frame_into_the_full_one(window, qtbot) -> 
     steps: list[float] = []
     real = vp.fade.draw
 
-    def draw(target, now, full=None):  # noqa: ANN001, ANN202
+    def draw(target, now):  # noqa: ANN001, ANN202
         steps.append(vp.fade.weight(now))
-        return real(target, now, full)
+        return real(target, now)
 
     vp.fade.draw = draw
     vp.quality.target_ms = 0.01  # moving frames are reduced
@@ -718,11 +718,23 @@ def test_slow_full_frames_get_a_quick_preview_first(window, qtbot, monkeypatch) 
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=5000)
     frames: list[tuple[bool, bool]] = []
     vp.frame_drawn.connect(lambda info: frames.append((info.moving, info.full_quality)))
+    fades: list[tuple[bool, bool]] = []  # (chain: a preview, faded in)
+    real = vp.fade.fade_to
+
+    def fade_to(src, w, h, now, chain=False):  # noqa: ANN001, ANN202
+        fades.append((chain, real(src, w, h, now, chain)))
+        return fades[-1][1]
+
+    vp.fade.fade_to = fade_to
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
     hold_key(qtbot, vp, Qt.Key.Key_A, 300)
     qtbot.waitUntil(lambda: bool(frames) and frames[-1] == (False, True), timeout=5000)
     rest = [f for f in frames if not f[0]]
-    # At rest: first a reduced preview, then the full-quality frame.
+    # At rest: first a reduced preview, then the full-quality frame, each fading in over
+    # what was shown (the moving frame, then the preview): no step at once
     assert rest[0] == (False, False) and rest[-1] == (False, True)
+    assert fades[0] == (True, True) and fades[-1] == (False, True)
 
 
 def test_world_events_invalidate_only_what_changed(window, qtbot) -> None:  # noqa: ANN001

@@ -22,7 +22,10 @@ def test_weight_falls_smoothly_from_the_reduced_frame_to_the_full_one() -> None:
 
 
 @pytest.mark.gl
-def test_fade_draws_the_reduced_frame_over_the_full_one(x_display) -> None:  # noqa: ANN001
+def test_frames_at_rest_fade_in_over_what_the_window_showed(x_display) -> None:  # noqa: ANN001
+    """moving frame -> preview -> full frame: each frame at rest fades in over what the
+    window showed (the moving frame, the blend a fade under way shows, the preview), and a
+    frame after a full one that no moving frame preceded comes without a fade."""
     from OpenGL import GL
 
     from viewer.offscreen import Framebuffer, offscreen_context
@@ -32,38 +35,58 @@ def test_fade_draws_the_reduced_frame_over_the_full_one(x_display) -> None:  # n
     from viewer.refine_fade import RefineFade
 
     w, h = 64, 48
-    reduced, full, target = Framebuffer(w, h), Framebuffer(w, h), Framebuffer(w, h)
+    src, target = Framebuffer(w, h), Framebuffer(w, h)
+    red, blue, green = (1.0, 0.0, 0.0), (0.0, 0.0, 1.0), (0.0, 1.0, 0.0)
 
     def fill(fb, rgb) -> None:  # noqa: ANN001
         fb.bind()
         GL.glClearColor(*rgb, 1.0)
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
 
+    def shown(now: float) -> np.ndarray:
+        fill(target, (0.3, 0.3, 0.3))  # a target whose content was not preserved
+        fade.draw(target.fbo, now)
+        return target.read_float()[h // 2, w // 2, :3]
+
     fade = RefineFade(0.2)
     try:
-        fill(reduced, (1.0, 0.0, 0.0))
-        fill(full, (0.0, 0.0, 1.0))
-        assert not fade.start(full.fbo, w, h, 0.0)  # nothing kept to fade from
-        fade.keep_previous(reduced.fbo, w, h)
-        assert not fade.start(full.fbo, w + 1, h, 0.0)  # another size: no fade
-        fade.keep_previous(reduced.fbo, w, h)
+        fill(src, blue)
+        assert not fade.fade_to(src.fbo, w, h, 0.0)  # nothing kept to fade from
+        fill(src, red)
+        fade.keep_previous(src.fbo, w, h)  # the moving frame
+        fill(src, blue)
+        assert not fade.fade_to(src.fbo, w + 1, h, 0.0)  # another size: no fade
+        fill(src, red)
+        fade.keep_previous(src.fbo, w, h)
         fade.forget_previous()  # the view changed under a full frame
-        assert not fade.start(full.fbo, w, h, 0.0)
-        fade.keep_previous(reduced.fbo, w, h)
-        fill(reduced, (0.0, 1.0, 0.0))  # the kept copy is a copy
-        assert fade.start(full.fbo, w, h, 0.0) and fade.active
-        fill(full, (0.0, 1.0, 0.0))
-        got = []
-        for now in (0.0, 0.1, 0.25):
-            fill(target, (0.0, 1.0, 0.0))  # a target whose content was not preserved
-            going = fade.draw(target.fbo, now)
-            got.append((going, target.read_float()[h // 2, w // 2, :3]))
+        assert not fade.fade_to(src.fbo, w, h, 0.0)
+
+        fill(src, red)
+        fade.keep_previous(src.fbo, w, h)
+        fill(src, blue)  # the kept copy is a copy
+        assert fade.fade_to(src.fbo, w, h, 0.0, chain=True) and fade.active  # a preview
+        fill(src, green)
+        np.testing.assert_allclose(shown(0.0), red, atol=0.01)  # the moving frame as shown
+        np.testing.assert_allclose(shown(0.1), (0.5, 0.0, 0.5), atol=0.01)  # half way
+        assert fade.fade_to(src.fbo, w, h, 0.1)  # the full frame, during the fade
+        np.testing.assert_allclose(shown(0.1), (0.5, 0.0, 0.5), atol=0.01)  # no jump
+        np.testing.assert_allclose(shown(0.2), (0.25, 0.5, 0.25), atol=0.015)
+        np.testing.assert_allclose(shown(0.35), green, atol=0.01)
+        assert not fade.active
+
+        fill(src, red)
+        fade.keep_previous(src.fbo, w, h)
+        fill(src, blue)
+        assert fade.fade_to(src.fbo, w, h, 1.0, chain=True)
+        np.testing.assert_allclose(shown(1.3), blue, atol=0.01)  # the preview, faded in
+        fill(src, green)
+        assert fade.fade_to(src.fbo, w, h, 2.0)  # the full frame: from the preview
+        np.testing.assert_allclose(shown(2.0), blue, atol=0.01)
+        np.testing.assert_allclose(shown(2.1), (0.0, 0.5, 0.5), atol=0.01)
+        np.testing.assert_allclose(shown(2.3), green, atol=0.01)
+        fill(src, red)
+        assert not fade.fade_to(src.fbo, w, h, 3.0)  # a full frame over a full frame
     finally:
         fade.release()
-        for fb in (reduced, full, target):
+        for fb in (src, target):
             fb.release()
-    (g0, c0), (g1, c1), (g2, c2) = got
-    assert g0 and g1 and not g2 and not fade.active
-    np.testing.assert_allclose(c0, [1.0, 0.0, 0.0], atol=0.01)  # the reduced frame as shown
-    np.testing.assert_allclose(c1, [0.5, 0.0, 0.5], atol=0.01)  # half way
-    np.testing.assert_allclose(c2, [0.0, 0.0, 1.0], atol=0.01)  # the full frame alone

@@ -1,19 +1,21 @@
-"""A cross-fade from the last reduced frame to the full-quality frame that replaces it.
+"""A cross-fade from the last reduced frame to the frames that refine it at rest.
 
 When the camera stops, the viewport draws a full-quality frame over the reduced moving
-frame (or preview) of the same view: sharper, denser, and on a software GL hundreds of
-milliseconds later. Shown at once, that change reads as a "pop". `RefineFade` keeps the
-reduced frame the window showed and, once the full frame is drawn, shows the full frame
-with the reduced one blended over it at a weight falling from 1 to 0 over `FADE_S`
-(smoothstep), one window frame per step, so refinement is progressive: the detail arrives
-over a fifth of a second, as tiles do in map viewers. Each step is a blit and one blended
+frame of the same view: sharper, denser, and on a software GL hundreds of milliseconds
+later; a slow scene shows a quick preview (a better reduced frame) first. Shown at once,
+each change reads as a "pop". `RefineFade` keeps the moving frame the window showed last
+and fades each frame drawn at rest in over what the window showed before it: the moving
+frame blended over the new frame at a weight falling from 1 to 0 over `FADE_S`
+(smoothstep), one window frame per step, so refinement is progressive: moving frame ->
+preview -> full frame, as tiles sharpen in map viewers. A frame that arrives during a fade
+fades in over the blend shown at that moment. Each step is a blit and one blended
 full-window triangle (no splats are drawn), and any camera move ends the fade.
 
-Use on the GL thread with the context current: `keep_previous` after each reduced frame
-is drawn to the target (a blit, ~0.3 ms at 1306x824 on llvmpipe), `start` right after the
-full frame (and its overlays) is drawn there, then `draw` for the first and each later
-step, `forget_previous` when a full frame replaced no reduced one, `cancel` when the camera
-moves, `release` before the context goes.
+Use on the GL thread with the context current: `keep_previous` after each moving frame is
+drawn to the target (a blit, ~0.3 ms at 1306x824 on llvmpipe), `fade_to` right after a
+frame at rest (and its overlays) is drawn there, then `draw` for the first and each later
+step, `forget_previous` after a frame no fade leads to, `cancel` when the camera moves,
+`release` before the context goes.
 """
 
 from __future__ import annotations
@@ -33,7 +35,8 @@ class RefineFade:
         self.duration = float(duration)
         self._ready = False
         self._size = (0, 0)
-        self._have_previous = False  # a reduced frame of the current size is kept
+        self._have_previous = False  # fbo 0 holds the moving frame shown last
+        self._chain = False  # fbo 1 holds a preview shown at rest: the next frame fades from it
         self._start: float | None = None  # when the fade began (None: no fade)
 
     @property
@@ -55,47 +58,59 @@ class RefineFade:
         return 1.0 - t * t * (3.0 - 2.0 * t)
 
     def keep_previous(self, source_fbo: int, w: int, h: int) -> None:
-        """Copy the w × h frame in `source_fbo` (a reduced frame as shown) as the one to fade
-        from; ends any fade under way."""
+        """Copy the w × h frame in `source_fbo` (a moving frame as shown) as the one the next
+        frame at rest fades from; ends any fade under way."""
         self._ensure(w, h)
         self._blit(source_fbo, self._fbo[0], w, h)
         self._have_previous = True
+        self._chain = False
         self._start = None
 
     def forget_previous(self) -> None:
-        """The kept reduced frame no longer shows the current view (the view or the scene
-        changed under a full frame): the next full frame comes in without a fade."""
+        """The window shows no frame a later one should fade from (a full frame that
+        followed no moving frame, or the view or the scene changed): no fade comes next."""
         self._have_previous = False
+        self._chain = False
         self._start = None
 
-    def start(self, source_fbo: int, w: int, h: int, now: float) -> bool:
-        """The full frame in `source_fbo` (w × h) replaces the kept reduced frame: keep it and
-        begin the fade at `now`. False (no fade) when no reduced frame of that size is kept.
-        Draws nothing: the first `draw` shows the reduced frame at full weight."""
-        if not self._have_previous or self._size != (w, h):
-            self._have_previous = False
+    def fade_to(self, source_fbo: int, w: int, h: int, now: float, chain: bool = False) -> bool:
+        """The frame in `source_fbo` (w × h), drawn at rest, replaces what the window shows:
+        keep it and (re)start the fade at `now`, from the kept moving frame, from the blend a
+        fade under way shows at `now`, or (after a `chain`ed frame) from that frame. `chain`:
+        this frame is itself a step on the way (a preview): the next frame fades from it.
+        False (no fade, nothing kept) when there is nothing to fade from at this size.
+        Draws nothing: the first `draw` shows the frame faded from at full weight."""
+        if self._size != (w, h) or not (self._have_previous or self._chain or self.active):
+            self.forget_previous()
             return False
+        if self._start is not None:  # fold the blend shown now into the frame faded from
+            self._blend(self._fbo[0], self._tex[1], 1.0 - self.weight(now))
+        elif not self._have_previous:  # the preview shown last
+            self._blit(self._fbo[1], self._fbo[0], w, h)
         self._blit(source_fbo, self._fbo[1], w, h)
         self._have_previous = False
+        self._chain = bool(chain)
         self._start = now
         return True
 
-    def draw(self, target_fbo: int, now: float, full: int | None = None) -> bool:
-        """One step into `target_fbo`: the full frame with the reduced one over it at
-        `weight(now)`. `full`: a framebuffer holding a newer full frame of the same view (a
-        sort finished, a layer changed during the fade), kept from now on; usually the
-        target itself. Returns whether the fade goes on (False: the full frame alone was
+    def draw(self, target_fbo: int, now: float) -> bool:
+        """One step into `target_fbo`: the new frame with the one faded from over it at
+        `weight(now)`. Returns whether the fade goes on (False: the new frame alone was
         drawn, the fade is over)."""
         if self._start is None:
             return False
         w, h = self._size
-        if full is not None:
-            self._blit(full, self._fbo[1], w, h)
         self._blit(self._fbo[1], target_fbo, w, h)
         alpha = self.weight(now)
         if alpha <= 0.0:
             self._start = None
             return False
+        self._blend(target_fbo, self._tex[0], alpha)
+        return True
+
+    def _blend(self, target_fbo: int, tex: int, alpha: float) -> None:
+        """Draw texture `tex` over `target_fbo` (the kept frames' size) at `alpha`."""
+        w, h = self._size
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target_fbo)
         GL.glViewport(0, 0, w, h)
         GL.glDisable(GL.GL_DEPTH_TEST)
@@ -104,7 +119,7 @@ class RefineFade:
         GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
         GL.glUseProgram(self._prog)
         GL.glActiveTexture(GL.GL_TEXTURE0)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex[0])
+        GL.glBindTexture(GL.GL_TEXTURE_2D, tex)
         GL.glUniform1i(self._loc_frame, 0)
         GL.glUniform1f(self._loc_alpha, float(alpha))
         GL.glBindVertexArray(self._vao)
@@ -113,12 +128,10 @@ class RefineFade:
         GL.glUseProgram(0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glDisable(GL.GL_BLEND)
-        return True
 
     def cancel(self) -> None:
         """End any fade and forget the kept frames (the camera moved)."""
-        self._start = None
-        self._have_previous = False
+        self.forget_previous()
 
     def release(self) -> None:
         """Delete the GL objects (context current)."""
@@ -146,8 +159,7 @@ class RefineFade:
                 texture_2d(tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_NEAREST)
                 attach_framebuffer(fbo, tex, None)
             self._size = (w, h)
-            self._have_previous = False
-            self._start = None
+            self.forget_previous()
 
     @staticmethod
     def _blit(src: int, dst: int, w: int, h: int) -> None:

@@ -679,15 +679,13 @@ class Viewport(QOpenGLWidget):
                 self.renderer.frame_shown()
             if self.nav.walk_area is not None and self.nav.mode == "walk":
                 self.nav.walk_area.paint_ring(self, cam)
-            if self.fade is not None:  # the reduced frame shown / fading into the full one
-                if reduced:
+            if self.fade is not None:  # moving frames kept; frames at rest fade in over them
+                if moving and reduced:
                     self.fade.keep_previous(target, w, h)
                 elif moving:
-                    self.fade.cancel()
-                elif self.fade.active or self.fade.start(target, w, h, time.perf_counter()):
-                    self.fade.draw(target, time.perf_counter(), full=target)
-                else:
                     self.fade.forget_previous()
+                elif self.fade.fade_to(target, w, h, time.perf_counter(), chain=reduced):
+                    self.fade.draw(target, time.perf_counter())  # still the frame before
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
             self.renderer_error = f"render failed: {exc}"
             log.error("render failed", exc_info=exc)
@@ -732,9 +730,10 @@ class Viewport(QOpenGLWidget):
             self.frame_drawn.emit(self.info)
 
     def _fade_step(self, moving: bool, now: float) -> bool:
-        """Draw the next step of a cross-fade into the full frame (viewer/refine_fade.py) when
-        one is under way and the view still shows that frame; True when it did (nothing
-        else to draw). Anything else (a move, an edit, a resize) ends the fade."""
+        """Draw the next step of a cross-fade (viewer/refine_fade.py) when one is under way
+        and no new frame is due; True when it did (nothing else to draw). A move or a
+        resize ends the fade; a frame due at rest (the full frame after a preview, an edit)
+        is drawn instead, and fades in over the blend shown now (paintGL)."""
         fade = self.fade
         if fade is None or not fade.active:
             return False
@@ -742,8 +741,9 @@ class Viewport(QOpenGLWidget):
         if moving or fade.size != self._fb_size():
             fade.cancel()
             return False
-        if rs.redraw or rs.screen is not Screen.FULL:  # a new full frame: the fade goes on
-            return False  # into it (paintGL)
+        waiting = rs.screen is Screen.FULL or (rs.screen is Screen.PREVIEW and now < rs.full_after)
+        if rs.redraw or not waiting:
+            return False
         from OpenGL import GL
 
         try:
