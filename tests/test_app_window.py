@@ -281,9 +281,12 @@ def test_adaptive_quality_lowers_cost_while_moving(window, qtbot) -> None:
     scale, k = q.setting(True, 1_000_000)
     assert scale < 0.6 and k is not None and k < 400_000
     assert q.setting(False, 1_000_000) == (1.0, None)  # at rest: full quality
-    for _ in range(20):
+    climb = []
+    for _ in range(30):  # back up one level at a time (two frames a level)
         q.record(True, 5.0)
+        climb.append(q.level)
     assert q.setting(True, 1_000_000) == (1.0, None)
+    assert all(a - b <= 1 for a, b in zip(climb, climb[1:], strict=False)), climb
     # In the window: moving frames report reduced quality when frames are slow.
     w = World()
     w.add_layer(Layer("room", small_room()))

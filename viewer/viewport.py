@@ -112,7 +112,8 @@ class AdaptiveQuality:
     3× a settled frame on llvmpipe) and is left out of the fit. The model's fixed part is
     poorly known from cheap levels alone, so after PROBE_AFTER frames comfortably inside
     the budget the controller tries the next better level; a level that then misses the
-    budget is not tried again for PROBE_BACKOFF frames.
+    budget is not tried again for PROBE_BACKOFF frames. Quality drops as far as the model
+    says at once, and rises one level at a time.
     """
 
     HISTORY = 16
@@ -217,6 +218,11 @@ class AdaptiveQuality:
                 ),
                 self.level,
             )
+        # one level up at a time: jumping several levels up and straight back (20k splats
+        # @ 0.2 <-> 120k @ 0.33 on the 1M room) flickered sharp / blurry frame by frame as a
+        # walk came to rest (a trial); a level's first frame is not measured, so a climb
+        # takes two frames a level
+        best = max(best, self.level - 1)
         # Probe: many calm frames at this level and a better one not recently missed
         self._calm = self._calm + 1 if frame_ms <= 0.8 * budget else 0
         if best == self.level and self.level > 0 and self._calm >= self.PROBE_AFTER:
