@@ -766,6 +766,9 @@ class Viewport(QOpenGLWidget):
         (tens of ms: not in any frame's time)."""
         if self.reproject is None or not self.reproject.pending or self.renderer is None:
             return
+        if self.fade is not None and self.fade.active:  # tens of ms: after the fade's steps
+            self._reproject_timer.start()
+            return
         if self.moving:  # a moving frame is being drawn: the next still frame is kept instead
             self.reproject.invalidate()
             return
