@@ -58,7 +58,7 @@ def test_frames_at_rest_fade_in_over_what_the_window_showed(x_display) -> None: 
         assert not fade.fade_to(src.fbo, w + 1, h, 0.0)  # another size: no fade
         fill(src, red)
         fade.keep_previous(src.fbo, w, h)
-        fade.forget_previous()  # the view changed under a full frame
+        fade.cancel()  # the view changed under a full frame
         assert not fade.fade_to(src.fbo, w, h, 0.0)
 
         fill(src, red)

@@ -14,7 +14,7 @@ full-window triangle (no splats are drawn), and any camera move ends the fade.
 Use on the GL thread with the context current: `keep_previous` after each moving frame is
 drawn to the target (a blit, ~0.3 ms at 1306x824 on llvmpipe), `fade_to` right after a
 frame at rest (and its overlays) is drawn there, then `draw` for the first and each later
-step, `forget_previous` after a frame no fade leads to, `cancel` when the camera moves,
+step, `cancel` after a frame no fade leads to or when the camera moves,
 `release` before the context goes.
 """
 
@@ -28,8 +28,8 @@ FADE_S = 0.2  # seconds from the reduced frame to the full one
 
 
 class RefineFade:
-    """Keeps two frames of the window's size (the reduced one shown last, the full one that
-    replaces it) and draws the cross-fade between them (see the module text)."""
+    """Keeps two frames of the window's size (the one faded from, the one fading in) and
+    draws the cross-fade between them (see the module text)."""
 
     def __init__(self, duration: float = FADE_S) -> None:
         self.duration = float(duration)
@@ -50,8 +50,8 @@ class RefineFade:
         return self._start is not None
 
     def weight(self, now: float) -> float:
-        """The reduced frame's weight at `now` (seconds, the clock `start` was given):
-        smoothstep from 1 at the start to 0 after `duration`; 0 without a fade."""
+        """The weight of the frame faded from at `now` (seconds, the clock `fade_to` was
+        given): smoothstep from 1 at the start to 0 after `duration`; 0 without a fade."""
         if self._start is None:
             return 0.0
         t = min(max((now - self._start) / max(self.duration, 1e-6), 0.0), 1.0)
@@ -66,9 +66,10 @@ class RefineFade:
         self._chain = False
         self._start = None
 
-    def forget_previous(self) -> None:
-        """The window shows no frame a later one should fade from (a full frame that
-        followed no moving frame, or the view or the scene changed): no fade comes next."""
+    def cancel(self) -> None:
+        """End any fade and forget the kept frames: the window shows no frame a later one
+        should fade from (the camera moved, a full frame followed no moving frame, or the
+        view or the scene changed), so no fade comes next."""
         self._have_previous = False
         self._chain = False
         self._start = None
@@ -81,7 +82,7 @@ class RefineFade:
         False (no fade, nothing kept) when there is nothing to fade from at this size.
         Draws nothing: the first `draw` shows the frame faded from at full weight."""
         if self._size != (w, h) or not (self._have_previous or self._chain or self.active):
-            self.forget_previous()
+            self.cancel()
             return False
         if self._start is not None:  # fold the blend shown now into the frame faded from
             self._blend(self._fbo[0], self._tex[1], 1.0 - self.weight(now))
@@ -129,10 +130,6 @@ class RefineFade:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
         GL.glDisable(GL.GL_BLEND)
 
-    def cancel(self) -> None:
-        """End any fade and forget the kept frames (the camera moved)."""
-        self.forget_previous()
-
     def release(self) -> None:
         """Delete the GL objects (context current)."""
         if self._ready:
@@ -159,7 +156,7 @@ class RefineFade:
                 texture_2d(tex, GL.GL_RGBA8, w, h, GL.GL_UNSIGNED_BYTE, GL.GL_NEAREST)
                 attach_framebuffer(fbo, tex, None)
             self._size = (w, h)
-            self.forget_previous()
+            self.cancel()
 
     @staticmethod
     def _blit(src: int, dst: int, w: int, h: int) -> None:

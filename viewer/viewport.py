@@ -29,7 +29,7 @@ from scene.gaussians import GaussianCloud
 
 from .collision import Collider, collider_for
 from .navigation import Navigator, local_bounds, scene_scale
-from .render_state import RenderState, Screen
+from .render_state import RenderState
 from .up_axis import up_rotation
 
 log = logging.getLogger(__name__)
@@ -689,7 +689,7 @@ class Viewport(QOpenGLWidget):
                 if moving and reduced:
                     self.fade.keep_previous(target, w, h)
                 elif moving:
-                    self.fade.forget_previous()
+                    self.fade.cancel()
                 elif self.fade.fade_to(target, w, h, time.perf_counter(), chain=reduced):
                     self.fade.draw(target, time.perf_counter())  # still the frame before
         except Exception as exc:  # noqa: BLE001 - show it, don't crash the event loop
@@ -747,8 +747,7 @@ class Viewport(QOpenGLWidget):
         if moving or fade.size != self._fb_size():
             fade.cancel()
             return False
-        waiting = rs.screen is Screen.FULL or (rs.screen is Screen.PREVIEW and now < rs.full_after)
-        if rs.redraw or not waiting:
+        if rs.wants_paint(now):  # a frame is due: drawn, it fades in over this blend
             return False
         from OpenGL import GL
 
