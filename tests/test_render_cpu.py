@@ -166,6 +166,16 @@ def test_coarse_payloads_and_a_few_splats_draw_as_one_payload() -> None:
         _render(alone, models, few_order, cam),
         atol=1e-5,
     )
+    # the same cut read in memory order, each splat told its place front to back
+    mem = np.sort(few).astype(np.int64)
+    place = {int(i): len(few) - 1 - k for k, i in enumerate(few)}
+    ranks = np.array([place[int(i)] for i in mem])
+    np.testing.assert_array_equal(
+        _render(pf, models, mem, cam, coarse=(pc.geom, pc.color, 2000), ranks=ranks),
+        _render(pf, models, few, cam, coarse=(pc.geom, pc.color, 2000)),
+    )
+    with pytest.raises(ValueError, match="ranks"):
+        _render(pf, models, mem, cam, coarse=(pc.geom, pc.color, 2000), ranks=ranks[1:])
 
 
 def test_depth_output_is_the_expected_inverse_depth() -> None:

@@ -474,6 +474,7 @@ def render(
     depth: np.ndarray | None = None,
     grow: float = 1.0,
     scale: float = 1.0,
+    ranks: np.ndarray | None = None,
 ) -> np.ndarray:
     """One frame of packed splats, composited front to back on the CPU.
 
@@ -495,7 +496,11 @@ def render(
     `grow`: every splat's axes scaled by it (prep.frag's u_grow: a frame of a subset
     covering for the splats left out). `scale`: the frame's size as a share of the frame
     it stands for (a reduced moving frame): its low-pass is `splatting.reduced_lowpass`'s
-    (prep.frag's u_lowpass).
+    (prep.frag's u_lowpass). `ranks` (M,) int: when given, `order` lists the splats in any
+    order and ranks[q] is order[q]'s place front to back (0 = nearest); given in ascending
+    index order, the projection streams through the payloads instead of missing the cache
+    at nearly every splat (a moving frame's cut of 200k of 1M splats on this 2-core
+    machine: 39-43 -> 27-31 ms).
     Raises ValueError for a non-positive size or a depth array of another size."""
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
@@ -508,7 +513,12 @@ def render(
     m = len(order)
     geom2, color2, split = coarse if coarse is not None else (None, None, len(geom) // 3)
     total = int(split) + (len(geom2) // 3 if geom2 is not None else 0)
-    if 4 * m >= total and geom2 is None:  # most splats: memory order, each to its place
+    if ranks is not None:
+        if len(ranks) != m:
+            raise ValueError(f"ranks must match order: {len(ranks)} for {m} splats")
+        src = np.ascontiguousarray(order, np.int64)
+        dst = np.ascontiguousarray(ranks, np.int64)
+    elif 4 * m >= total and geom2 is None:  # most splats: memory order, each to its place
         src = None
         dst = np.full(total, -1, np.int64)
         dst[order] = np.arange(m - 1, -1, -1)

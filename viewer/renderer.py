@@ -426,9 +426,12 @@ class _CpuFrames:
         sigma_max: float = 1e3,
         grow: float = 1.0,
         scale: float = 1.0,
+        memory: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> bool:
         """Draw the renderer's current full order (or `order`: back to front, indices >= split
-        meaning splat i - split of the coarse level `lod`, a moving frame's cut) into the
+        meaning splat i - split of the coarse level `lod`, a moving frame's cut; `memory`:
+        the same indices ascending with each one's place front to back, read instead of
+        `order` by the compositor, `cpu_splat.render`'s `ranks`) into the
         bound framebuffer, and, in a `draw(with_depth=True)`, its depth into the second
         attachment; False (nothing drawn) when the kernels are not ready or busy, or the
         payloads are not current."""
@@ -456,7 +459,9 @@ class _CpuFrames:
                 depth = self._dbuf
             info: dict = {}
             cpu_splat.render(
-                renderer._selected_order if order is None else order,
+                (renderer._selected_order if order is None else order)
+                if memory is None
+                else memory[0],
                 packed.geom,
                 packed.color,
                 packed.texels,
@@ -475,6 +480,7 @@ class _CpuFrames:
                 depth=depth,
                 grow=grow,
                 scale=scale,
+                ranks=None if memory is None else memory[1],
             )
         except Exception:  # noqa: BLE001 - this frame and the next go through GL
             self.failed = True
@@ -1398,13 +1404,13 @@ class SplatRenderer:
             for s in visible
         )
         frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
-        split, cut = None, None
+        split, cut, mem = None, None, None
         if self.lod_cut and lod.child_start is not None:
             t0 = time.perf_counter()
             cut = self._cut_order(lod, cam, visible, layers, frustum, k)
             ms = (time.perf_counter() - t0) * 1e3
         if cut is not None:
-            data, split = cut
+            data, split, mem = cut
             self._grow = 1.0
         else:  # no cut, or more merged splats in view than the budget: the strongest, grown
             res = run_sort(
@@ -1438,6 +1444,7 @@ class SplatRenderer:
                 1e3 if split is None else self.moving_sigma_max,
                 self._grow,
                 self._frame_scale,
+                mem,
             )
         ):
             self._selected = None  # _select above may have changed _grow: select anew
@@ -1475,10 +1482,13 @@ class SplatRenderer:
 
     def _cut_order(
         self, lod: _Lod, cam: Camera, visible: list[_Slot], layers: tuple, frustum: Frustum, k: int
-    ) -> tuple[np.ndarray, int] | None:
-        """Back-to-front order (uint32) of an adaptive cut for `cam` within `k` splats:
-        full-set indices for fine splats, split + j for merged splat j; and split (= N).
-        None when more than `k` merged splats are in view (the budget allows no cut)."""
+    ) -> tuple[np.ndarray, int, tuple[np.ndarray, np.ndarray]] | None:
+        """An adaptive cut for `cam` within `k` splats: (its back-to-front order (uint32):
+        full-set indices for fine splats, split + j for merged splat j; split (= N); the
+        same indices in memory order (ascending) with each one's place front to back, for
+        the CPU compositor, whose reads then stream through the payloads instead of jumping
+        about them). None when more than `k` merged splats are in view (the budget allows
+        no cut)."""
         from .sorting import _view_depths, depth_keys_u16, lod_cut
 
         depth, idx, area = _view_depths(lod.means, layers, frustum, NEAR_CULL)
@@ -1494,7 +1504,12 @@ class SplatRenderer:
             lens = lod.child_start[exp_c + 1] - lod.child_start[exp_c]
             starts = np.repeat(lod.child_start[exp_c] - np.cumsum(lens) + lens, lens)
             fine = lod.children[starts + np.arange(int(lens.sum()))]
-            fine.sort()
+            if len(fine) * 64 > split:  # many: a mask's scan beats a sort
+                chosen = np.zeros(split, bool)
+                chosen[fine] = True
+                fine = np.flatnonzero(chosen).astype(np.uint32)
+            else:
+                fine.sort()
             # depths of the fine splats, layer by layer (they are sorted by index)
             fl = [layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible]
             d_f = np.empty(len(fine), np.float32)
@@ -1507,8 +1522,16 @@ class SplatRenderer:
             alld = np.concatenate([d_f, d_c])
         else:
             allidx, alld = keep_c.astype(np.uint32) + np.uint32(split), d_c
-        order = np.argsort(depth_keys_u16(alld), kind="stable")
-        return np.ascontiguousarray(allidx[order], dtype=np.uint32), split
+        order = np.argsort(depth_keys_u16(alld), kind="stable")  # back to front
+        # allidx is ascending (fine indices sorted, then the merged ones' in layer order)
+        m = len(order)
+        rank = np.empty(m, np.int64)
+        rank[order] = np.arange(m - 1, -1, -1)
+        return (
+            np.ascontiguousarray(allidx[order], dtype=np.uint32),
+            split,
+            (allidx.astype(np.int64), rank),
+        )
 
     def _layer_models(self) -> np.ndarray:
         """(MAX_LAYERS, 4, 4) float32 world-from-layer matrix per slot (identity for baked)."""
