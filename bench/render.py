@@ -280,8 +280,11 @@ def run_size(
         rp.finish(r)
         bench.GL.glFinish()
         out["keep_ms"] = (time.perf_counter() - t0) * 1e3
-    # moving: the walk in real time, at the levels the controller picks
+    # moving: the walk in real time, at the levels the controller picks (which has seen the
+    # still frames, as the app's has)
     q = AdaptiveQuality(TARGET_MS)
+    for w, _ in still:
+        q.record(False, w)
     ref = make_renderer(world, legacy, sync=True)  # exact full frames for the comparison
     t, walls, cpus, levels, scores = 0.0, [], [], [], []
     total = sum(len(lay.data) for lay in world.layers)

@@ -39,6 +39,9 @@ MAX_IMAGE_SIDE = 16384  # px a side of a screenshot or offscreen render
 REST_S = 0.15  # camera still this long -> full-quality refine
 TARGET_MS = 45.0  # frame interval while moving (≥ 22 fps); the measured compositing
 # and event-loop overhead per frame is taken off the render budget
+#: ... before any has been measured (a first walk's first frames): what the window's
+#: compositing and event loop took here, llvmpipe at 1306x824 (13-14 ms + 3-4 ms)
+OVERHEAD_PRIOR_MS = 15.0
 MIN_SPLATS = 20000  # never thin below this many while moving
 UI_UPDATE_S = 0.25  # while moving, status read-outs update at most this often: every
 # label change re-composites the window around the GL view
@@ -114,15 +117,34 @@ class AdaptiveQuality:
     the budget the controller tries the next better level; a level that then misses the
     budget is not tried again for PROBE_BACKOFF frames. Quality drops as far as the model
     says at once, and rises one level at a time.
+
+    The first moving frames after a scene opens (SEED_FRAMES) take the best level that
+    SEED_FACTOR × the last full frame's time × its cost fits in the budget: the model
+    fitted to full frames alone underrates moving frames, so a walk's first frame came out
+    at 300k splats @ 0.5 on a 1M-splat scene (150 ms), then at the cheapest level,
+    climbing back two frames a level for most of a second.
     """
 
     HISTORY = 16
     RAISE_MARGIN = 0.85  # raise quality only when the better level is predicted this far inside
     PROBE_AFTER = 8  # frames comfortably inside the budget before trying a better level
     PROBE_BACKOFF = 48  # frames before a level that missed the budget is tried again
+    #: moving frames cost this many times what the cost model scaled from a full frame
+    #: says, at most (the cut's selection and sort, the upscale, the reprojection; on this
+    #: 2-core machine 3.5-3.6x for bench/render.py's room at 300k and 1M splats, 8.6x for
+    #: the office world in the app): a first frame too costly sends the walk to the
+    #: cheapest level for the climb back, one too cheap climbs in a few frames
+    SEED_FACTOR = 8.0
+    #: ... for the first this many moving frames (a walker landing as a scene opens draws one
+    #: or two before the user walks)
+    SEED_FRAMES = 3
 
-    def __init__(self, target_ms: float = TARGET_MS) -> None:
+    def __init__(self, target_ms: float = TARGET_MS, overhead_prior_ms: float = 0.0) -> None:
+        """overhead_prior_ms: what the budget leaves for the window until the overhead has
+        been measured (`record_interval`)."""
         self.target_ms = target_ms
+        self.overhead_prior_ms = overhead_prior_ms
+        self._intervals = 0  # overheads measured
         self.level = 0  # index into LEVELS used while moving
         self.enabled = True
         self.last_ms = 0.0  # last frame's time
@@ -135,6 +157,7 @@ class AdaptiveQuality:
         self._calm = 0  # consecutive frames comfortably inside the budget
         self._frame = 0
         self._missed: dict[int, int] = {}  # level -> frame number it last missed the budget
+        self._timed_moving = 0  # moving frames recorded since a full frame was timed
 
     @staticmethod
     def cost(level: int) -> float:
@@ -148,7 +171,22 @@ class AdaptiveQuality:
         """(render scale, max_splats or None) for the next frame."""
         if not moving or not self.enabled:
             return 1.0, None
+        if self._timed_moving < self.SEED_FRAMES and self.full_ms > 0.0:
+            self.level = self.seed_level()
         return self.setting_for(self.level, total)
+
+    def seed_level(self) -> int:
+        """The best level predicted to fit the budget from the last full frame's time alone
+        (SEED_FACTOR × full_ms × cost), the cheapest when none does."""
+        budget = self.budget_ms
+        return next(
+            (
+                i
+                for i in range(1, len(LEVELS))
+                if self.SEED_FACTOR * self.full_ms * self.cost(i) <= budget
+            ),
+            len(LEVELS) - 1,
+        )
 
     @staticmethod
     def setting_for(level: int, total: int) -> tuple[float, int | None]:
@@ -194,6 +232,8 @@ class AdaptiveQuality:
         moving, else full quality)."""
         self.last_ms = frame_ms
         self._frame += 1
+        # (moving frames before any full frame leave the first walk's seed to come)
+        self._timed_moving += int(moving and self.full_ms > 0.0)
         used = level if level is not None else (self.level if (moving and self.enabled) else 0)
         if used == 0 and not moving:
             self.full_ms = frame_ms
@@ -234,16 +274,17 @@ class AdaptiveQuality:
     @property
     def budget_ms(self) -> float:
         """Render time allowed per moving frame: the frame-interval target less the measured
-        overhead (compositing, swap, event loop), at least 40 % of the target."""
-        return max(self.target_ms - self.overhead_ms, 0.4 * self.target_ms)
+        overhead (compositing, swap, event loop; `overhead_prior_ms` before any was
+        measured), at least 40 % of the target."""
+        over = self.overhead_ms if self._intervals else self.overhead_prior_ms
+        return max(self.target_ms - over, 0.4 * self.target_ms)
 
     def record_interval(self, interval_ms: float, render_ms: float) -> None:
         """Feed back the time between two consecutive moving frames and the render time of
         the second: what the window adds per frame beyond rendering."""
         extra = max(0.0, interval_ms - render_ms)
-        self.overhead_ms = (
-            extra if self.overhead_ms == 0.0 else 0.8 * self.overhead_ms + 0.2 * extra
-        )
+        self.overhead_ms = extra if not self._intervals else 0.8 * self.overhead_ms + 0.2 * extra
+        self._intervals += 1
 
 
 @dataclass
@@ -279,7 +320,7 @@ class Viewport(QOpenGLWidget):
         self.setMinimumSize(320, 200)
         self.world: Any = None
         self.nav = Navigator()
-        self.quality = AdaptiveQuality()
+        self.quality = AdaptiveQuality(overhead_prior_ms=OVERHEAD_PRIOR_MS)
         self.info = FrameInfo()
         self.renderer: Any = None
         self.renderer_error: str | None = None
