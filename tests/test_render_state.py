@@ -177,6 +177,12 @@ def test_a_first_walk_starts_at_the_level_the_full_frames_predict() -> None:
     q.level = 3
     q.setting(True, 1_000_000)
     assert q.level == 3
+    # another scene: its first walk is seeded from its own full frames
+    q.new_scene()
+    for _ in range(3):
+        q.record(False, 55.0)
+    q.setting(True, 250_000)
+    assert q.level == q.seed_level() < first
     # moving frames before any full frame, and one or two after it (a walker landing as
     # the scene opens), leave the seed to the walk
     q2 = AdaptiveQuality(target_ms=45.0)

@@ -118,11 +118,11 @@ class AdaptiveQuality:
     budget is not tried again for PROBE_BACKOFF frames. Quality drops as far as the model
     says at once, and rises one level at a time.
 
-    The first moving frames after a scene opens (SEED_FRAMES) take the best level that
-    SEED_FACTOR × the last full frame's time × its cost fits in the budget: the model
-    fitted to full frames alone underrates moving frames, so a walk's first frame came out
-    at 300k splats @ 0.5 on a 1M-splat scene (150 ms), then at the cheapest level,
-    climbing back two frames a level for most of a second.
+    The first moving frames after a scene opens (SEED_FRAMES; `new_scene`) take the best
+    level that SEED_FACTOR × the last full frame's time × its cost fits in the budget: the
+    model fitted to full frames alone underrates moving frames, so a walk's first frame
+    came out at 300k splats @ 0.5 on a 1M-splat scene (150 ms), then at the cheapest
+    level, climbing back two frames a level for most of a second.
     """
 
     HISTORY = 16
@@ -174,6 +174,17 @@ class AdaptiveQuality:
         if self._timed_moving < self.SEED_FRAMES and self.full_ms > 0.0:
             self.level = self.seed_level()
         return self.setting_for(self.level, total)
+
+    def new_scene(self) -> None:
+        """Another scene is shown: its first walk is seeded again (SEED_FRAMES) and the
+        frame times of the last one are forgotten; the window's overhead is kept."""
+        self._samples.clear()
+        self._seen.clear()
+        self._missed.clear()
+        self._timed_moving = 0
+        self._calm = 0
+        self.full_ms = 0.0
+        self.fixed_ms, self.var_ms = 2.0, 0.0
 
     def seed_level(self) -> int:
         """The best level predicted to fit the budget from the last full frame's time alone
@@ -402,6 +413,7 @@ class Viewport(QOpenGLWidget):
         world.subscribe(self._on_world)
         if self.renderer is not None:
             self.renderer.set_world(world)
+        self.quality.new_scene()
         if frame:
             self.mode_from_user = False
         self._setup_navigation(frame=frame)
