@@ -177,6 +177,11 @@ def test_a_first_walk_starts_at_the_level_the_full_frames_predict() -> None:
     q.level = 3
     q.setting(True, 1_000_000)
     assert q.level == 3
+    # a small scene walks at full quality from the start
+    small = AdaptiveQuality(target_ms=45.0)
+    small.record(False, 3.0)
+    small.setting(True, 50_000)
+    assert small.level == 0
     # another scene: its first walk is seeded from its own full frames
     q.new_scene()
     for _ in range(3):

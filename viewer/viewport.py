@@ -193,7 +193,7 @@ class AdaptiveQuality:
         return next(
             (
                 i
-                for i in range(1, len(LEVELS))
+                for i in range(len(LEVELS))
                 if self.SEED_FACTOR * self.full_ms * self.cost(i) <= budget
             ),
             len(LEVELS) - 1,
