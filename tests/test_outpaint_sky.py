@@ -126,3 +126,54 @@ def test_a_tree_at_the_photos_edge_gives_way_to_sky_within_a_few_degrees() -> No
         above = float(lum[(a > 20 + d) & (a < 22 + d)][:, (lo > -22) & (lo < -8)].mean())
         assert beside > sky_lum - 0.05, (d, beside, sky_lum)
         assert above > sky_lum - 0.05, (d, above, sky_lum)
+
+
+def test_a_vignetted_sky_carries_on_at_the_photos_edge_colours() -> None:
+    """The twilight photo with lens vignetting (its corners 35 % darker than its middle):
+    beside its right edge the invented sky starts at the photo's own edge colours, row by
+    row, and eases away over degrees. The sky surface (the class's colours relaxed towards
+    its mean) stepped up by 0.018 right at the edge and 0.043 one to three degrees out,
+    a frame round the photo; the seamless-cloning offset (`_seam_offset`) keeps it under
+    0.015 out to 3°."""
+    pano, weight, lat = _twilight_photo()
+    h = pano.shape[0]
+    lon, _ = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon), np.degrees(lat)
+    r2 = (L[None, :] / 30) ** 2 + ((A[:, None] - 2.5) / 22.5) ** 2
+    vignette = 1 - 0.35 * np.clip(r2, 0, 2) / 2
+    out = outpaint_classical((pano * vignette[..., None]).astype(np.float32), weight, seed=0)
+    rows = (A > 5) & (A < 20)
+    inside = out[rows][:, (L > 28) & (L < 29.6)].mean(1)  # the photo's last 2° per row
+    for lo, hi in ((30.3, 31.5), (31.5, 33.0)):
+        outside = out[rows][:, (L > lo) & (L < hi)].mean(1)
+        step = float(np.abs(outside - inside).mean())
+        assert step < 0.015, (lo, step)
+
+
+def test_the_seam_offset_leaves_upright_things_and_the_photo_alone() -> None:
+    """`_seam_offset` shifts only the sky and the ground: a photo that is all upright
+    (a bookcase at its edge) gets no offset, and the photo's own texels never do; a sky
+    surface 0.2 darker than the photo's sky is lifted by ~0.2 next to the photo and not
+    at all beyond SEAM_FALLOFF_DEG."""
+    from generators.panorama.classes import SKY, UPRIGHT
+    from generators.panorama.outpaint_classical import SEAM_FALLOFF_DEG, _seam_offset
+    from generators.panorama.projection import distance_from
+
+    h, w = 128, 256
+    known = np.zeros((h, w), bool)
+    known[40:80, 100:150] = True
+    img = np.full((h, w, 3), 0.6, np.float32)
+    dist = distance_from(known)
+    ones = np.ones((h, w), np.float32)
+    labels = np.full((h, w), UPRIGHT, np.uint8)
+    surf = {UPRIGHT: np.full((h, w, 3), 0.3, np.float32)}
+    off = _seam_offset(surf, img, known, labels, {UPRIGHT: ones}, dist)
+    assert np.abs(off).max() == 0.0
+    labels[:] = SKY
+    surf = {SKY: np.full((h, w, 3), 0.4, np.float32)}
+    off = _seam_offset(surf, img, known, labels, {SKY: ones}, dist)
+    assert np.abs(off[known]).max() == 0.0
+    near = (~known) & (dist > 0) & (dist < 2)
+    assert np.abs(off[near] - 0.2).max() < 0.02
+    far = dist > SEAM_FALLOFF_DEG / 180.0 * h + 1
+    assert np.abs(off[far]).max() == 0.0

@@ -21,7 +21,10 @@ gets a ceiling instead of sky). The rest of the sphere is then filled per class:
      front of it as grey rock);
   4. the sky brightens/deepens towards the zenith, the ground darkens a little towards
      the nadir, the poles converge to one colour, the ±180° seam wraps (all fields are
-     computed with wrap-around in longitude).
+     computed with wrap-around in longitude);
+  5. at the photo's edge the invented sky and ground are shifted by a smooth offset to
+     its own edge colours (seamless cloning, `_seam_offset`), so its frame does not show;
+     an object cut by the photo's edge against the sky stays cut (no pale halo round it).
 The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048×1024.
 """
 
@@ -147,6 +150,7 @@ def outpaint_classical(
         handover_t,
         blur=0.0,
     )
+    surfaces: dict[int, np.ndarray] = {}
     for c, w_t in weights_t.items():
         if float(w_t.max()) < 1e-3 or c not in colours_s:
             continue
@@ -156,8 +160,13 @@ def outpaint_classical(
         )
         exemplars[_NAMES[c]] = size
         fill += w_t[..., None] * (col_t + tex)
+        surfaces[c] = col_t + tex
         cancel.check()
     progress(0.75, "outpainting: blending")
+    # the sky and the ground invented beside the photo shifted by a smooth offset to meet
+    # its edge colours, so they carry on at its colours instead of stepping to their own
+    dist = distance_from(known_t)
+    fill = fill + _seam_offset(surfaces, img_t, known_t, labels_t, weights_t, dist)
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within EDGE_BLEND_DEG
     norm_s = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
@@ -177,10 +186,10 @@ def outpaint_classical(
         wsum += w_s
     edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
-    dist = distance_from(known_t)
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
-    fill = _photo_rim(fill, img_t, known_t, dist)
+    cut = _object_against_sky(known_t, labels_t, weights_t, dist) if SKY in weights_t else None
+    fill = _photo_rim(fill, img_t, known_t, dist, keep=cut)
     fill = _converge_poles(fill)
     # at the photo's texels the photo itself: upsampled, the band's first full-resolution
     # pixels then blend with the photo's edge, not with the smooth field under it
@@ -369,15 +378,16 @@ def _near_weights(
     frac = stack / np.maximum(known, 1e-6)[..., None] * (known > 0.5)[..., None]
     lateral = _normalised_fill(frac, (known > 0.5), aniso=4.0)
     if upper == SKY:
-        # outdoors, above the photo the sky its columns end in carries straight up: each
-        # row carrying its classes sideways gave the sky above a photo whose top row is
-        # half tree, half sky a band of tree all along its top edge (a dark halo). Only
-        # the sky gains (upright things extended upwards changed the geometry of what
-        # stands in the photo); indoors the room box decides there
-        colwise = _normalised_fill(frac, (known > 0.5), aniso=0.25)[..., 2]
+        # outdoors, straight above the photo is sky: each row carrying its classes
+        # sideways gave the sky above a photo whose top row is half tree, half sky a band
+        # of tree all along its top edge (a dark halo), and a tree cut by the photo's top
+        # edge went on upwards as a dark cloud. An object is never continued: it ends at
+        # the photo's edge, against the sky (`_object_against_sky`); indoors the room box
+        # decides there
         vert = _beyond_rows_share(known > 0.5)
         lateral = lateral / np.maximum(lateral.sum(-1, keepdims=True), 1e-6)
-        sky = lateral[..., 2] + vert * np.maximum(colwise - lateral[..., 2], 0.0)
+        above = vert * (lat > lat_top)
+        sky = lateral[..., 2] + above * (1.0 - lateral[..., 2])
         rest = (1.0 - sky) / np.maximum(1.0 - lateral[..., 2], 1e-6)
         lateral[..., :2] *= rest[..., None]
         lateral[..., 2] = sky
@@ -843,8 +853,29 @@ def _planar_caps(
     return (tex * (1 - t) + capped * t).astype(np.float32)
 
 
+def _object_against_sky(
+    known: np.ndarray, labels: np.ndarray, weights: dict, dist: np.ndarray
+) -> np.ndarray:
+    """(h, w) bool: the invented band next to where an upright thing (a tree, a tower)
+    meets the photo's edge and the invented surface beyond is sky. There the object is
+    cut against the sky, as its own outline is in the photo; a band blended from its
+    colours into the sky's read as a pale glass frame around it."""
+    h = known.shape[0]
+    b = RIM_DEG / 180.0 * h
+    edge = known & (distance_from(~known) <= 2)
+    up = _blur_wrap((edge & (labels == UPRIGHT)).astype(np.float32), b)
+    other = _blur_wrap((edge & (labels != UPRIGHT)).astype(np.float32), b)
+    tot = sum(weights.values())
+    sky = weights[SKY] / np.maximum(tot, 1e-6)
+    return (~known) & (dist < 2 * b) & (up > other) & (sky > 0.5)
+
+
 def _photo_rim(
-    fill: np.ndarray, img: np.ndarray, known: np.ndarray, dist: np.ndarray
+    fill: np.ndarray,
+    img: np.ndarray,
+    known: np.ndarray,
+    dist: np.ndarray,
+    keep: np.ndarray | None = None,
 ) -> np.ndarray:
     """The invented band just outside the photo (RIM_DEG wide) made to meet the photo's
     own edge colours at full resolution, so its frame does not show as a colour step.
@@ -859,6 +890,8 @@ def _photo_rim(
     h, w = known.shape
     b = RIM_DEG / 180.0 * h
     band = (~known) & (dist < b)
+    if keep is not None:
+        band &= ~keep
     if not band.any():
         return fill
     # the photo's outermost 2 px are resampled / feathered: the colours come from within
@@ -881,6 +914,67 @@ def _photo_rim(
     t = np.clip(dist / b, 0, 1)[..., None]
     out = smooth + grain * t
     return np.where(band[..., None], out, fill).astype(np.float32)
+
+
+SEAM_SIGMA = 3.0  # texels: how finely along the photo's edge the offset follows its colours
+SEAM_RING = 3.0  # texels: the photo's outermost ring whose colours the surfaces must meet
+SEAM_FALLOFF_DEG = 12.0  # the offset fades out this far from the photo
+
+
+def _seam_offset(
+    surfaces: dict,
+    img: np.ndarray,
+    known: np.ndarray,
+    labels: np.ndarray,
+    weights: dict,
+    dist: np.ndarray,
+) -> np.ndarray:
+    """The smooth colour offset (h, w, 3) that makes the invented sky and ground meet the
+    photo's own sky and ground at its edge: seamless cloning (Pérez, Gangnet & Blake,
+    "Poisson image editing", 2003) with the membrane interpolant approximated by
+    normalised convolution, as in Farbman et al.'s "Coordinates for instant image
+    cloning" (2009).
+
+    surfaces {class: (h, w, 3)}: each class's invented surface alone (colour field +
+    grain), defined over the whole sphere; img (h, w, 3) the photo where `known` (h, w)
+    bool; labels (h, w) its classes; weights {class: (h, w)} each pixel's share of each
+    class in the fill; dist (h, w) texels from the photo. For the sky and the ground, the
+    difference photo − surface over the photo's outermost SEAM_RING texels of that class
+    (both blurred by SEAM_SIGMA along the edge) is continued over the sphere at the work
+    size and faded out by SEAM_FALLOFF_DEG; it applies in proportion to the pixel's share
+    of that class. Upright things get none: at the photo's edge they are objects (a
+    bookcase, a tree), and a wall shifted to their colour became a dark halo round the
+    office photo. 0 on the photo.
+    """
+    import cv2
+
+    h, w = known.shape
+    d_in = distance_from(~known)
+    ring = known & (d_in <= SEAM_RING)
+    tot = sum(weights.values())
+    off = np.zeros((h, w, 3), np.float32)
+    s = SEAM_SIGMA
+    hs = min(WORK_HEIGHT, h)
+    for c, wc in weights.items():
+        if c not in (SKY, GROUND) or c not in surfaces:
+            continue
+        wc = wc / np.maximum(tot, 1e-6)
+        pin = (ring & (labels == c)).astype(np.float32)
+        if pin.sum() < 4:
+            continue
+        den = _blur_wrap(pin, s)
+        photo = _blur_wrap(img * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
+        surf = _blur_wrap(surfaces[c] * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
+        ok = (den > 0.05).astype(np.float32)
+        d = (photo - surf) * ok[..., None]
+        # the membrane is smooth: continued at the work size, then upsampled
+        ok_s = cv2.resize(ok, (2 * hs, hs), interpolation=cv2.INTER_AREA)
+        d_s = cv2.resize(d, (2 * hs, hs), interpolation=cv2.INTER_AREA)
+        d_s = d_s / np.maximum(ok_s, 1e-6)[..., None]
+        ext = _resize_wrap(_normalised_fill(d_s, ok_s > 0.25), h, w)
+        off += wc[..., None] * ext
+    fall = 1.0 - _smoothstep(0.0, SEAM_FALLOFF_DEG / 180.0 * h, dist)
+    return (off * fall[..., None] * (~known)[..., None]).astype(np.float32)
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:
