@@ -580,7 +580,7 @@ def build_splats(
         # coloured from the sky alone (every non-sky pixel is a hole, so no tree, roof
         # or hill bleeds into the dome it reveals when walking sideways); one pixel around them
         # too, whose colour mixes the thing's in (a launch tower's faint ghost)
-        fill = cv2.dilate((~sky2).astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        fill = cv2.dilate((~sky2).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
         # ... and thin dark structure the class map left in the sky (a mast's lattice the
         # photo's splats stand on its base, `_standing_on_base`): no copy of it on the dome
         lum = small @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -593,6 +593,7 @@ def build_splats(
                 cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
                 / 255
             )
+            small = _clean_dome(small, sky2 & ~fill)
         parts.append(
             cloud_from_depth(
                 small,
@@ -606,6 +607,36 @@ def build_splats(
             )
         )
     return GaussianCloud.concatenate(parts)
+
+
+DOME_SIGMA = 3.0  # dome texels: the scale of the sky colour the dome keeps near things
+DOME_TOL = 0.04  # ... and how far (max over RGB, 0..1) a pixel may stray from it
+
+
+def _clean_dome(colour: np.ndarray, clean: np.ndarray) -> np.ndarray:
+    """The sky dome's colours (h, 2h, 3) 0..1 with what is not sky taken out.
+
+    A pixel off the `clean` sky (h, 2h) bool, or more than DOME_TOL (max over RGB) from
+    the median of its (4·DOME_SIGMA + 1)-texel neighbourhood, takes the local sky colour:
+    a Gaussian of DOME_SIGMA texels normalised over the pixels that passed (wrap-around in
+    longitude). A tower's lattice the coarse class map half called sky, and the halo that
+    downsampling gives a thing, stayed on the dome as a faint copy of it that showed beside
+    the thing once the walker stepped aside (a ghost tower); the median, unlike a mean,
+    is not pulled towards a lattice up to half its window wide.
+    """
+    import cv2
+
+    from generators.panorama.outpaint_classical import _blur_wrap
+
+    k = 2 * int(round(2 * DOME_SIGMA)) + 1
+    u8 = (np.clip(colour, 0, 1) * 255 + 0.5).astype(np.uint8)
+    u8 = np.concatenate([u8[:, -k:], u8, u8[:, :k]], 1)
+    med = cv2.medianBlur(u8, k)[:, k:-k].astype(np.float32) / 255
+    ok = (clean & (np.abs(colour - med).max(-1) <= DOME_TOL)).astype(np.float32)
+    num = _blur_wrap(colour * ok[..., None], DOME_SIGMA)
+    den = _blur_wrap(ok, DOME_SIGMA)[..., None]
+    near = np.where(den > 1e-3, num / np.maximum(den, 1e-6), colour)
+    return np.where((ok > 0)[..., None], colour, near).astype(np.float32)
 
 
 def _away_from(region: np.ndarray, fade_deg: float) -> np.ndarray:
