@@ -767,7 +767,10 @@ def _class_texture(
     return np.zeros((ht, wt, 3), np.float32), None
 
 
-MAX_RECTIFY = 4.0  # cap on the ground exemplar's vertical stretch (near the horizon)
+#: cap on the ground exemplar's vertical stretch (near the horizon). At 4 the far ground's
+#: per-pixel grain, stretched and made direction-free, lay on the floor as blotches 2-4°
+#: wide around the walker (a gravel yard read as rippled water); at 2 it reads as gravel
+MAX_RECTIFY = 2.0
 
 
 def _rectified(ex: np.ndarray, centre_row: float, h: int) -> np.ndarray:
