@@ -336,6 +336,7 @@ def ground_contacts(
     lat_c = np.minimum(lat_c, -1e-3)
     dist = np.where(any_ok, eye_height / np.tan(-lat_c), far if radius is None else radius)
     seen = any_ok.copy()
+    hid = np.zeros(W, bool)
     if occluders is not None:
         rc = np.clip(contact_row, 0, H - 1)
         cols = np.arange(W)
@@ -351,11 +352,37 @@ def ground_contacts(
         # contact on the photo's border: hidden
         border = inside & ~kn[np.clip(r + 2 * k, 0, H - 1), cols]
         seen &= inside & ~border
+        # a column the photo covers only above its contact (the slanted side of a pitched
+        # photo, whose top rows reach farther round than its bottom ones) takes the
+        # contact of the photo's nearest column that shows its own: measured on the
+        # invented ground below, it put a strip of the photo at another distance than
+        # the rest, and stepping aside opened a line of sky through the tree in it
+        # ... and so does one whose contact a standing thing hides: from the photo's own
+        # columns, not from the invented ones beyond its edge
+        photo_col = kn.any(0)
+        src = photo_col & any_ok & inside & ~hid
+        off = photo_col & any_ok & ~src
+        if off.any() and src.any():
+            dist = _fill_columns(dist, off, src)
+        else:
+            # no column of the photo shows its own contact: one measured on the invented
+            # rows is no better known than none
+            dist = np.where(off & ~inside, far if radius is None else radius, dist)
     if not (classes == SKY).any():
         photo = any_ok if known is None else any_ok & (known >= 0.5).any(0)
         dist, seen = _credible_indoor_contacts(dist, seen, photo)
     dist = np.clip(dist, MIN_CONTACT, far)
-    dist = _circular_median(dist, max(3, W // 36) | 1)  # ~10°: specks and chair legs
+    size = max(3, W // 36) | 1  # ~10°: specks and chair legs
+    photo_col = None if known is None else (known >= 0.5).any(0)
+    if photo_col is not None and photo_col.any() and not photo_col.all():
+        # the photo's columns are filtered among themselves: a window straddling its edge
+        # gave its first half-window of columns the invented surroundings' contact, a strip
+        # of the photo at another distance than the rest (a line of sky opened through the
+        # tree in it when stepping aside)
+        inner = _circular_median(_fill_columns(dist, ~photo_col, photo_col), size)
+        dist = np.where(photo_col, inner, _circular_median(dist, size))
+    else:
+        dist = _circular_median(dist, size)
     dist = _smooth_within_layers(dist, max(3, W // 60))
     dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen

@@ -433,3 +433,33 @@ def test_the_invented_rooms_shading_fades_in_away_from_the_photo() -> None:
     assert t[80, 20] < 0.05 and t[80, -21] < 0.05  # just beside it, either side of the seam
     assert 0.4 < t[80, 24] < 0.6  # half way (5 degrees out)
     assert t[80, 31] == 1.0 and t[20, 180] == 1.0  # beyond the fade, and far away
+
+
+def test_the_photos_own_columns_keep_its_contact_at_its_slanted_edge() -> None:
+    """A photo pitched up covers its first columns only above their ground contact (its
+    side edge slants across the panorama); the invented ground beside it meets the
+    upright things 2° nearer the horizon than the photo's own. Every photo column keeps
+    the photo's contact: its rim columns took the invented one (2.2x farther), from their
+    own rows and from a median window straddling the edge, and a strip of the photo stood
+    apart from the rest; stepping aside opened a line of sky through it (the Sceaux
+    castle's tree)."""
+    H = 256
+    W = 2 * H
+    lat = _lat_deg(H)
+    cls = np.full((H, W), UPRIGHT, np.uint8)
+    cls[lat > 20] = SKY
+    cls[lat < -4] = GROUND  # the photo: upright things meet the ground 4° down
+    # (the invented ground beside it reaches 2° down: below)
+    known = np.zeros((H, W), np.float32)
+    known[(lat > -15) & (lat < 30)] = 1.0
+    known[:, :200] = 0.0
+    known[:, 300:] = 0.0
+    # the slanted left edge: columns 200-211 covered only down to 1° below the horizon
+    known[:, 200:212][lat[:, 200:212] < -1] = 0.0
+    # ... whose rows below it are invented: the invented ground
+    cls[(known < 0.5) & (lat < -2) & (lat >= -4)] = GROUND
+    d, _ = ground_contacts(cls, 1.6, 60.0, known=known)
+    photo = 1.6 / np.tan(np.radians(4.0))  # 23 m (the invented ground's: 46 m)
+    assert abs(d[250] / photo - 1) < 0.15, d[250]
+    # (a column or two beside the rim meet the closed ground a row higher: +18 %)
+    np.testing.assert_allclose(d[200:300], d[250], rtol=0.2)
