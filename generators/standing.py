@@ -158,13 +158,13 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     least SHARED_BOUNDARY of the smaller one's boundary): a thing's bands, shading and the
     slivers between them become one thing. Ids renumbered 0..n−1.
 
-    The shared edge matters because the merge chains: segments that met at a corner
+    Greedy region merging, the most similar touching pair first, where two groups join
+    only while their own mean colours are within those bounds: the family's colour cannot
+    drift along a chain of shades (a globe into the wall behind it). The shared edge
+    matters too, because the merge chains: segments that met at a corner
     joined a rocket's outline to a dark horizon strip and, through it, to two masts, and
     the whole family stood at the strip's distance, cut off from the rocket's body.
     """
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
-
     n = int(seg.max()) + 1
     if n <= 1:
         return seg
@@ -187,8 +187,33 @@ def _merge_colour_families(seg: np.ndarray, lab: np.ndarray) -> np.ndarray:
     d_ab = np.linalg.norm(mean[pr[:, 0], 1:] - mean[pr[:, 1], 1:], axis=1)
     d_l = np.abs(mean[pr[:, 0], 0] - mean[pr[:, 1], 0])
     along = shared >= SHARED_BOUNDARY * np.minimum(rim[pr[:, 0]], rim[pr[:, 1]])
-    pr = pr[(d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS) & along]
-    # components of the "same family" graph, numbered by their lowest segment id
-    graph = coo_matrix((np.ones(len(pr)), (pr[:, 0], pr[:, 1])), shape=(n, n))
-    _, new = connected_components(graph, directed=False)
+    keep = (d_ab < SAME_CHROMA) & (d_l < SAME_LIGHTNESS) & along
+    pr, d_ab = pr[keep], d_ab[keep]
+    # greedy region merging, most similar pairs first: two groups join only while their
+    # own means stay within the family's bounds. Joining every similar pair at once
+    # chained a globe (b* 36) through the shades between to the wall behind it (b* 9):
+    # one "thing", part of it at the desk's distance, part at the wall's
+    parent = np.arange(n)
+    total = mean * cnt[:, None]
+    size = cnt.astype(np.float64).copy()
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    for a, b in pr[np.argsort(d_ab, kind="stable")]:
+        ra, rb = root(int(a)), root(int(b))
+        if ra == rb:
+            continue
+        ma, mb = total[ra] / size[ra], total[rb] / size[rb]
+        if np.linalg.norm(ma[1:] - mb[1:]) >= SAME_CHROMA or abs(ma[0] - mb[0]) >= SAME_LIGHTNESS:
+            continue
+        lo, hi = min(ra, rb), max(ra, rb)
+        parent[hi] = lo
+        total[lo] += total[hi]
+        size[lo] += size[hi]
+    roots = np.array([root(i) for i in range(n)])
+    _, new = np.unique(roots, return_inverse=True)  # numbered by their lowest segment id
     return np.where(ok, new[np.maximum(seg, 0)], -1).astype(np.int32)

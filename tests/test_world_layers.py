@@ -399,6 +399,25 @@ def test_colour_families_join_along_shared_edges_not_at_a_corner() -> None:
     assert (out[seg < 0] == -1).all()
 
 
+def test_colour_families_do_not_chain_a_thing_to_the_wall_through_its_shades() -> None:
+    """Five bands side by side whose neighbours differ by under SAME_CHROMA but whose
+    ends differ by 27 (a globe's yellow, its shades, the beige wall behind it): the globe
+    and the wall stay apart. Joining every similar neighbour at once made them one
+    "thing" in the office photo, half of it at the desk's distance and half at the
+    wall's: seen from 2 m aside, two half globes."""
+    from generators.standing import SAME_CHROMA, _merge_colour_families
+
+    seg = np.full((40, 50), -1, np.int32)
+    lab = np.zeros((40, 50, 3), np.float32)
+    for i, b in enumerate((36.0, 29.0, 22.0, 15.0, 9.0)):
+        seg[:, 10 * i : 10 * i + 10] = i
+        lab[:, 10 * i : 10 * i + 10] = (70.0, -3.0, b)
+    assert 7.0 < SAME_CHROMA  # each neighbour pair is similar
+    out = _merge_colour_families(seg, lab)
+    assert out[0, 5] != out[0, 45]
+    assert len(np.unique(out)) >= 2
+
+
 def test_wall_radius_from_near_contacts_only_when_they_are_a_real_share() -> None:
     """A few near ground contacts (a rock beside a lake view) do not set the wall radius
     of the whole invented world; indoors, where every contact is near, they do."""
