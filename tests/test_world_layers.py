@@ -418,6 +418,21 @@ def test_colour_families_do_not_chain_a_thing_to_the_wall_through_its_shades() -
     assert len(np.unique(out)) >= 2
 
 
+def test_a_segment_inside_a_standing_thing_stands_with_it() -> None:
+    """An eye inside a face (a segment the standing face surrounds) stands at the face's
+    distance; the background beside the face, which it touches along one side only,
+    keeps the backdrop's (NaN). Left behind, the eye was a hole through the cat's face
+    seen from 2 m aside."""
+    from generators.standing import _enclosed
+
+    seg = np.zeros((40, 60), np.int32)  # 0: the face, x < 40
+    seg[15:25, 15:25] = 1  # the eye, inside it
+    seg[:, 40:] = 2  # the background beside it
+    d = _enclosed(seg, np.array([1.5, np.nan, np.nan]))
+    assert abs(d[1] - 1.5) < 1e-6
+    assert np.isnan(d[2])
+
+
 def test_wall_radius_from_near_contacts_only_when_they_are_a_real_share() -> None:
     """A few near ground contacts (a rock beside a lake view) do not set the wall radius
     of the whole invented world; indoors, where every contact is near, they do."""
