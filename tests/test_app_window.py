@@ -400,6 +400,36 @@ def test_moving_frames_show_the_last_still_frame_reprojected(window, qtbot) -> N
     assert not drawn  # the kept frame shows the room where it was: not drawn
 
 
+def test_a_walk_begun_before_the_coarse_level_is_ready_shows_the_still_frame(window, qtbot) -> None:
+    """A key pressed at once after a big scene's first full frame (its coarse level still
+    being merged, its depth for reprojection not drawn yet): the first moving frame keeps
+    the still frame's depth there and then and warps it over the thin subset of splats it
+    draws (speckles on black in a 1M-splat world for the 2-3 s of the merge)."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
+    qtbot.waitUntil(lambda: vp.reproject.pending or vp.reproject.usable(vp.renderer), timeout=3000)
+    vp._reproject_timer.stop()  # the key comes before the depth is drawn
+    if vp.reproject.usable(vp.renderer):
+        pytest.skip("the frame's depth was drawn before the key could come")
+    vp.renderer.coarse_level_pending = lambda: True
+    drawn: list[bool] = []
+    real = vp.reproject.draw
+
+    def draw(renderer, cam, moving=False):  # noqa: ANN001, ANN202
+        drawn.append(real(renderer, cam, moving=moving))
+        return drawn[-1]
+
+    vp.reproject.draw = draw
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
+    hold_key(qtbot, vp, Qt.Key.Key_Left, 150)
+    qtbot.waitUntil(lambda: bool(drawn), timeout=3000)
+    assert drawn[0]
+
+
 def test_start_page_drop_and_extensions(window, qtbot, tmp_path) -> None:
     import scene.io
 

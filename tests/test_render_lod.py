@@ -60,11 +60,15 @@ def test_moving_frames_draw_the_coarse_level(x_display) -> None:  # noqa: ANN001
     r.set_world(world)
     try:
         deadline = time.time() + 60
+        pending = []
         while r._lod is None and time.time() < deadline:  # pack, then merge, in the background
             r.draw(cam, (160, 120), max_splats=5000)
+            pending.append(r.coarse_level_pending())
             time.sleep(0.05)
         assert r._lod is not None, "the coarse level never arrived"
+        assert any(pending)  # what the viewport asks before it warps the still frame
         stats = r.draw(cam, (160, 120), max_splats=5000)
+        assert not r.coarse_level_pending()
         GL.glFinish()
         moving = fb.read_float()
         assert 0 < stats.splats_drawn <= 5000

@@ -1350,6 +1350,14 @@ class SplatRenderer:
             self._prep_rows = cap
         return rows
 
+    def coarse_level_pending(self) -> bool:
+        """The drawn scene is to get a coarse level for moving frames that is not ready yet
+        (its merge is queued or running): until it is, moving frames draw a thin subset of
+        the splats."""
+        if not self.use_lod or (self._lod_job is None and self._lod_wanted is None):
+            return False
+        return self._lod is None or self._lod.key != self._uploaded_key
+
     def _lod_ready(self) -> _Lod | None:
         """The coarse level of the drawn layer set, uploading it once its merge finished."""
         if not self.use_lod:

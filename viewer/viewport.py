@@ -709,6 +709,22 @@ class Viewport(QOpenGLWidget):
             return
         cam = self.nav.camera(w, h)
         reduced = not (scale >= 0.999 and k is None)
+        if (
+            reduced
+            and self.reproject is not None
+            and self.reproject.pending
+            and self.renderer.coarse_level_pending()
+        ):
+            # a walk begun before a big scene's coarse level is merged: its moving frames are
+            # a thin subset of the splats (speckles on black, 20k of 640k in the office
+            # world) unless the still frame is warped over them, so its depth is drawn now
+            # (tens of ms, once) instead of REPROJECT_DELAY_MS after it was shown
+            self._reproject_timer.stop()
+            try:
+                self.reproject.finish(self.renderer)
+            except Exception:  # noqa: BLE001 - the frame goes without the warp; logged
+                log.warning("keeping the frame for reprojection failed", exc_info=True)
+                self.reproject.invalidate()
         warp = reduced and self.reproject is not None and self.reproject.usable(self.renderer, cam)
         try:
             if warp or scale < 0.999:  # drawn small and scaled up (reproject.draw_scaled)
