@@ -363,6 +363,22 @@ def test_a_stop_fades_from_the_moving_frame_into_the_full_one(window, qtbot) -> 
     assert not steps
 
 
+def _record_warps(vp) -> list[bool]:  # noqa: ANN001
+    """Make the viewport's moving frames reduced and record what each call of
+    `reproject.draw` returned (whether the kept still frame was drawn)."""
+    drawn: list[bool] = []
+    real = vp.reproject.draw
+
+    def draw(renderer, cam, moving=False):  # noqa: ANN001, ANN202
+        drawn.append(real(renderer, cam, moving=moving))
+        return drawn[-1]
+
+    vp.reproject.draw = draw
+    vp.quality.target_ms = 0.01  # moving frames are reduced
+    vp.quality.level = 3
+    return drawn
+
+
 def test_moving_frames_show_the_last_still_frame_reprojected(window, qtbot) -> None:
     """Once a still frame is on screen the viewport keeps it, and the reduced frames of the
     walk that follows draw it from their camera (viewer/reproject.py); a moved layer makes
@@ -374,16 +390,7 @@ def test_moving_frames_show_the_last_still_frame_reprojected(window, qtbot) -> N
     vp = window.viewport
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
     qtbot.waitUntil(lambda: vp.reproject.usable(vp.renderer), timeout=3000)
-    drawn: list[bool] = []
-    real = vp.reproject.draw
-
-    def draw(renderer, cam, moving=False):  # noqa: ANN001, ANN202
-        drawn.append(real(renderer, cam, moving=moving))
-        return drawn[-1]
-
-    vp.reproject.draw = draw
-    vp.quality.target_ms = 0.01  # moving frames are reduced
-    vp.quality.level = 3
+    drawn = _record_warps(vp)
     hold_key(qtbot, vp, Qt.Key.Key_Left, 150)  # turn in place
     qtbot.waitUntil(lambda: any(drawn), timeout=3000)
     qtbot.waitUntil(lambda: vp.info.full_quality, timeout=3000)
@@ -415,16 +422,7 @@ def test_a_walk_begun_before_the_coarse_level_is_ready_shows_the_still_frame(win
     if vp.reproject.usable(vp.renderer):
         pytest.skip("the frame's depth was drawn before the key could come")
     vp.renderer.coarse_level_pending = lambda: True
-    drawn: list[bool] = []
-    real = vp.reproject.draw
-
-    def draw(renderer, cam, moving=False):  # noqa: ANN001, ANN202
-        drawn.append(real(renderer, cam, moving=moving))
-        return drawn[-1]
-
-    vp.reproject.draw = draw
-    vp.quality.target_ms = 0.01  # moving frames are reduced
-    vp.quality.level = 3
+    drawn = _record_warps(vp)
     hold_key(qtbot, vp, Qt.Key.Key_Left, 150)
     qtbot.waitUntil(lambda: bool(drawn), timeout=3000)
     assert drawn[0]
