@@ -574,6 +574,14 @@ def build_splats(
         # estimated pitch shows sky below the horizon: a thing standing against it must
         # not open a hole when seen from the side)
         low = -math.asin(min(1.0, eye_height / dome_r))
+        # ... and at least DOME_BELOW_DEG down: from a few metres up (a jump, flying) the
+        # eye sees over the far field's top, whose elevation drops by atan(rise / its
+        # distance), and between it and a rim at the floor's level the view was black (a
+        # dark slab under the sky, 8° tall from 3 m above a panorama's rock). Walking, the
+        # floor and the far field hide this band; below the horizon it keeps the
+        # panorama's own colours (the far terrain), so a crack between far surfaces shows
+        # their colour, not a line of sky
+        low = min(low, -math.radians(DOME_BELOW_DEG))
         if sky2.any():
             low = min(low, max(float(lat[np.nonzero(sky2.any(1))[0][-1]]), -math.radians(30)))
         behind = ~sky2 & (lat[:, None] > low)
@@ -587,6 +595,7 @@ def build_splats(
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         thin = cv2.morphologyEx(lum, cv2.MORPH_BLACKHAT, ker) > DOME_DARK
         fill |= cv2.dilate(thin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        own = small
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
             small = (
@@ -594,6 +603,7 @@ def build_splats(
                 / 255
             )
             small = _clean_dome(small, sky2 & ~fill)
+            small = np.where(((lat[:, None] < 0) & ~sky2)[..., None], own, small)
         parts.append(
             cloud_from_depth(
                 small,
@@ -609,6 +619,7 @@ def build_splats(
     return GaussianCloud.concatenate(parts)
 
 
+DOME_BELOW_DEG = 15.0  # the sky dome reaches at least this far below the horizon
 DOME_SIGMA = 3.0  # dome texels: the scale of the sky colour the dome keeps near things
 DOME_TOL = 0.04  # ... and how far (max over RGB, 0..1) a pixel may stray from it
 

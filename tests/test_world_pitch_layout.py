@@ -284,6 +284,40 @@ def test_the_sky_dome_continues_behind_things_where_the_sky_dips_below_the_horiz
     assert behind.sum() >= 3  # dome splats behind the tower, below the horizon
 
 
+def test_the_sky_dome_reaches_below_the_far_field_in_the_far_fields_colours() -> None:
+    """Seen from a few metres up the eye looks over the far field's top; below the horizon
+    the dome goes on to DOME_BELOW_DEG in the panorama's own colours there (the far
+    terrain). It stopped at the floor's level at the dome (0.2° down): 3 m above a
+    panorama's rock a black slab 8° tall lay between the hills and the sky."""
+    from generators.pano_world import DOME_BELOW_DEG, build_splats
+    from scene.gaussians import sh0_to_rgb
+
+    H, W = 128, 256
+    _, lat = pano_lonlat(H)
+    lat2 = np.broadcast_to(lat[:, None], (H, W))
+    sky = lat2 > math.radians(2)
+    hills = (lat2 <= math.radians(2)) & (lat2 > math.radians(-4))
+    floor = 1.6 / np.maximum(np.sin(-lat2), 1e-3)
+    depth = np.where(sky, 400.0, np.where(hills, 20.0, np.minimum(floor, 20.0)))
+    image = np.where(sky[..., None], [0.3, 0.4, 0.8], [0.2, 0.35, 0.15]).astype(np.float32)
+    cloud = build_splats(
+        image,
+        depth.astype(np.float32),
+        sky,
+        eye_height=1.6,
+        radius=5.0,
+        background=False,
+        sky_radius=400.0,
+    )
+    v = cloud.means - np.array([0.0, 1.6, 0.0])
+    d = np.linalg.norm(v, axis=1)
+    s_lat = np.degrees(np.arcsin(np.clip(v[:, 1] / d, -1, 1)))
+    band = (d > 300) & (s_lat < -2) & (s_lat > -DOME_BELOW_DEG + 1)
+    assert band.sum() >= 50
+    rgb = sh0_to_rgb(cloud.sh0[band]).mean(0)
+    assert rgb[1] > rgb[2], "the band below the horizon has the terrain's green, not sky"
+
+
 def test_the_sky_dome_keeps_no_copy_of_a_mast_left_in_the_sky_class() -> None:
     """A mast's thin dark lattice lost whole in the sky class: the photo's splats stand it on
     its base (`_standing_on_base`), so the dome behind must be sky-coloured there, or a dark
