@@ -336,6 +336,7 @@ def ground_contacts(
     lat_c = np.minimum(lat_c, -1e-3)
     dist = np.where(any_ok, eye_height / np.tan(-lat_c), far if radius is None else radius)
     seen = any_ok.copy()
+    photo_col = None if known is None else (known >= 0.5).any(0)
     hid = np.zeros(W, bool)
     if occluders is not None:
         rc = np.clip(contact_row, 0, H - 1)
@@ -359,7 +360,6 @@ def ground_contacts(
         # the rest, and stepping aside opened a line of sky through the tree in it
         # ... and so does one whose contact a standing thing hides: from the photo's own
         # columns, not from the invented ones beyond its edge
-        photo_col = kn.any(0)
         src = photo_col & any_ok & inside & ~hid
         off = photo_col & any_ok & ~src
         if off.any() and src.any():
@@ -369,11 +369,10 @@ def ground_contacts(
             # rows is no better known than none
             dist = np.where(off & ~inside, far if radius is None else radius, dist)
     if not (classes == SKY).any():
-        photo = any_ok if known is None else any_ok & (known >= 0.5).any(0)
+        photo = any_ok if photo_col is None else any_ok & photo_col
         dist, seen = _credible_indoor_contacts(dist, seen, photo)
     dist = np.clip(dist, MIN_CONTACT, far)
     size = max(3, W // 36) | 1  # ~10°: specks and chair legs
-    photo_col = None if known is None else (known >= 0.5).any(0)
     if photo_col is not None and photo_col.any() and not photo_col.all():
         # the photo's columns are filtered among themselves: a window straddling its edge
         # gave its first half-window of columns the invented surroundings' contact, a strip

@@ -720,11 +720,7 @@ class Viewport(QOpenGLWidget):
             # world) unless the still frame is warped over them, so its depth is drawn now
             # (tens of ms, once) instead of REPROJECT_DELAY_MS after it was shown
             self._reproject_timer.stop()
-            try:
-                self.reproject.finish(self.renderer)
-            except Exception:  # noqa: BLE001 - the frame goes without the warp; logged
-                log.warning("keeping the frame for reprojection failed", exc_info=True)
-                self.reproject.invalidate()
+            self._finish_kept_frame()
         warp = reduced and self.reproject is not None and self.reproject.usable(self.renderer, cam)
         try:
             if warp or scale < 0.999:  # drawn small and scaled up (reproject.draw_scaled)
@@ -840,10 +836,15 @@ class Viewport(QOpenGLWidget):
         if self.moving:  # a moving frame is being drawn: the next still frame is kept instead
             self.reproject.invalidate()
             return
+        self.makeCurrent()
+        self._finish_kept_frame()
+        self.doneCurrent()
+
+    def _finish_kept_frame(self) -> None:
+        """`reproject.finish` in the current GL context; on failure the kept frame is
+        dropped (moving frames just go without it) and the error logged."""
         try:
-            self.makeCurrent()
             self.reproject.finish(self.renderer)
-            self.doneCurrent()
         except Exception:  # noqa: BLE001 - moving frames just go without it; logged
             log.warning("keeping the frame for reprojection failed", exc_info=True)
             self.reproject.invalidate()

@@ -159,8 +159,8 @@ def outpaint_classical(
             img_t, known_t, labels_t, c, noise, indoor=upper == CEILING, foliage=foliage
         )
         exemplars[_NAMES[c]] = size
-        fill += w_t[..., None] * (col_t + tex)
         surfaces[c] = col_t + tex
+        fill += w_t[..., None] * surfaces[c]
         cancel.check()
     progress(0.75, "outpainting: blending")
     # the sky and the ground invented beside the photo shifted by a smooth offset to meet
