@@ -264,16 +264,23 @@ def photo_splats(
     rays = cam.pixel_rays()  # (h, w, 3)
     col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
     m = (col.astype(np.float32), row.astype(np.float32))
-    d = cv2.remap(depth.astype(np.float32), *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    # an edge softened over a panorama pixel or two spans several photo pixels: each
+    # panorama pixel goes to one side first, so the rules below see one clear step
+    depth = snap_depth_edges(depth, EDGE_RATIO_PHOTO)
+    d = cv2.remap(depth, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     # across a depth edge, interpolating would put the photo's pixels there at in-between
-    # depths: a fan of thin slivers in mid-air when seen from the side. There each pixel
-    # takes the depth of its nearest panorama pixel (one side of the edge or the other).
+    # depths: a fan of thin slivers in mid-air when seen from the side. Where the four
+    # panorama pixels a photo pixel is interpolated from span an edge, it takes the depth
+    # of the nearest of them (one side of the edge or the other).
     dpf = depth.astype(np.float32)
-    k2 = np.ones((2, 2), np.uint8)
-    jump = cv2.dilate(dpf, k2) / np.maximum(cv2.erode(dpf, k2), 1e-6)
-    near_j = cv2.remap(jump, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    ph, pw_ = dpf.shape
+    x0 = np.floor(col).astype(np.int64)
+    y0 = np.floor(row).astype(np.int64)
+    taps = np.stack(
+        [dpf[np.clip(y0 + dy, 0, ph - 1), (x0 + dx) % pw_] for dy in (0, 1) for dx in (0, 1)]
+    )
     d_near = cv2.remap(dpf, *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP)
-    d = np.where(near_j > EDGE_RATIO_PHOTO, d_near, d)
+    d = np.where(taps.max(0) > taps.min(0) * EDGE_RATIO_PHOTO, d_near, d)
     # the panorama's depth steps sideways over two or three pixels at an upright thing's
     # edge (each step below the ratio above): a photo pixel there took an in-between
     # depth, a different one in every row — a comb of slivers (zebra stripes) seen from
@@ -289,8 +296,11 @@ def photo_splats(
         lg - np.log(np.maximum(d_close, 1e-6))
     )
     d = np.where(step, np.where(to_far, d_far, d_close), d)
-    s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
+    # photo pixels a panorama pixel spans
     pano_px = max(1.0, 1.0 / max(float(np.median(np.abs(np.diff(col, axis=1)))), 1e-3))
+    # ... and where the rules above interpolated across an edge, within one panorama pixel
+    d = snap_depth_edges(d, EDGE_RATIO_PHOTO, max(EDGE_SNAP_PX, math.ceil(pano_px)))
+    s = cv2.remap(sky.astype(np.uint8), *m, cv2.INTER_NEAREST, borderMode=cv2.BORDER_WRAP) > 0
     s, d = _sky_at_photo_resolution(photo, s, d, pano_px)
     d = np.where(s, np.float32(sky_radius), d)
     # "sky" below the horizon (a pitch estimate a little off, a dark cloud bank classed as
@@ -337,6 +347,58 @@ def photo_splats(
         sh0=rgb_to_sh0(np.clip(photo.reshape(-1, 3)[keep], 0, 1)),
         shN=np.zeros((n, 0, 3), np.float32),
     )
+
+
+EDGE_SNAP_PX = 2  # a pixel this close (at least) to a depth edge goes to one side of it
+EDGE_SNAP_TOL = 1.03  # ... unless its depth is within this ratio of one of them
+EDGE_SNAP_PLANE = 0.03  # ... or on a plane through its neighbours (share of inverse depth)
+
+
+def snap_depth_edges(depth: np.ndarray, ratio: float, reach: int = EDGE_SNAP_PX) -> np.ndarray:
+    """Depth map (h, w) m in which no pixel lies between the two sides of a depth edge.
+
+    A pixel within `reach` pixels of a nearer and a farther depth that differ by more
+    than ratio² takes the side it is closer to in log depth, when it is more than
+    EDGE_SNAP_TOL from both and not on a plane through its neighbours (inverse depth is
+    affine in the image on a plane: along rows and columns the links of length `reach`
+    through the pixel change inverse depth alike, within EDGE_SNAP_PLANE of its own; a
+    floor whose depth grows fast towards the horizon keeps its rows). Blurring or
+    interpolating a depth map at a diagonal edge (a desk's back edge against the wall)
+    leaves one or two such pixels per row; seen from 1 m aside each hangs in the gap
+    between the layers (0.4 m in front of a wall 4.4 m off is 1.4° of parallax), a
+    scatter of dots over the revealed background. A rod one pixel thin within `reach`
+    of an edge goes to one side too. Returns float32.
+    """
+    import cv2
+
+    d = np.asarray(depth, np.float32)
+    k = np.ones((2 * reach + 1, 2 * reach + 1), np.uint8)
+    lo = cv2.erode(d, k)
+    hi = cv2.dilate(d, k)
+    between = (hi > lo * ratio * ratio) & (d > lo * EDGE_SNAP_TOL) & (d * EDGE_SNAP_TOL < hi)
+    if not between.any():
+        return d
+    inv = 1.0 / np.maximum(d, 1e-6)
+    r = reach
+    p = np.pad(inv, 2 * r, mode="edge")
+    h, w = d.shape
+
+    def at(dy: int, dx: int) -> np.ndarray:
+        return p[2 * r + dy : 2 * r + dy + h, 2 * r + dx : 2 * r + dx + w]
+
+    tol = EDGE_SNAP_PLANE * inv
+    on_plane = np.ones_like(between)
+    for dy, dx in ((0, 1), (1, 0)):
+        # the slopes of the four links of length `reach` through the pixel along this axis
+        s0, s1, s2, s3 = (
+            at((k + 1) * dy * r, (k + 1) * dx * r) - at(k * dy * r, k * dx * r)
+            for k in (-2, -1, 0, 1)
+        )
+        on_plane &= (np.abs(s1 - s0) < tol) & (np.abs(s2 - s3) < tol) & (np.abs(s1 - s2) < tol)
+    between &= ~on_plane
+    ld = np.log(np.maximum(d, 1e-6))
+    to_lo = ld - np.log(np.maximum(lo, 1e-6)) <= np.log(np.maximum(hi, 1e-6)) - ld
+    return np.where(between, np.where(to_lo, lo, hi), d).astype(np.float32)
 
 
 THIN_DARK = 0.03  # a sky pixel this much darker than its closing (black-hat) is thin structure
