@@ -669,6 +669,29 @@ def test_an_object_reconstructed_all_round_opens_orbiting_it(window, qtbot) -> N
     assert nav.target is not None and nav.distance > 0
 
 
+def test_an_aerial_capture_opens_flying_at_its_first_photo(window, qtbot) -> None:
+    """A drone's reconstruction (meta start_mode 'fly', from its report): a floater 1 m
+    under the first camera read as ground, so it opened walking there and fell 33 m to
+    the terrain, a dark smear. It opens flying at the camera, and jumping to another
+    photo's camera keeps flying."""
+    from scene.world import Bookmark
+
+    nav = window.viewport.nav
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    w.bookmarks.append(Bookmark("Photo 1", np.array([0.0, 1.6, 0.0]), 0.0, -0.4))
+    w.bookmarks.append(Bookmark("Photo 2", np.array([0.5, 1.6, 0.0]), 0.0, -0.4))
+    w.meta["start_mode"] = "fly"
+    window.set_world(w)
+    qtbot.waitUntil(lambda: nav.collider is not None, timeout=10000)
+    qtbot.wait(300)  # frames tick: a walker would settle on the floor
+    assert nav.mode == "fly"
+    window.viewport.go_to_bookmark(1)
+    assert nav.mode == "fly"
+    qtbot.wait(200)
+    assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
+
+
 def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:
     """A reconstruction's Overview bookmark is 23 m up: jumping there in Walk mode kept
     Walk (hovering, or falling at the first step); it flies now, and a jump back to a

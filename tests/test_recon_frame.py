@@ -409,7 +409,8 @@ def test_a_held_out_photo_is_not_the_start_view(tmp_path: Path) -> None:
 
 def test_an_orbit_report_beside_the_scene_starts_orbiting(tmp_path: Path) -> None:
     """The capture type in the report beside the scene: an object orbit opens in Orbit
-    mode; a walk, a broken report or a made-up type change nothing."""
+    mode, an aerial capture in Fly mode; a walk, a broken report or a made-up type
+    change nothing."""
     import json
 
     from scene.world import World
@@ -419,6 +420,7 @@ def test_an_orbit_report_beside_the_scene_starts_orbiting(tmp_path: Path) -> Non
     report = tmp_path / "scene_report.json"
     for capture, expect in (
         ({"type": "orbit"}, "orbit"),
+        ({"type": "aerial"}, "fly"),
         ({"type": "walk"}, None),
         ({"type": "rm -rf"}, None),
         ("orbit", None),

@@ -299,8 +299,10 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
     (the viewer starts at bookmark 0) — photos held out of the scene (listed in its
     `reconstruct` report beside it) after all the others. A world that already has
-    bookmarks keeps them. An object orbit (the report's capture type) sets
-    World.meta['start_mode'] = 'orbit': the viewer orbits the object from the first photo.
+    bookmarks keeps them. The report's capture type sets World.meta['start_mode']
+    (`generators.reconstruct.align.START_MODES`): an object orbit is orbited from the
+    first photo, an aerial capture opens flying at its first photo's camera (walking
+    would drop it 30 m to the ground, or onto a floater under the camera).
     Any COLMAP lens model reads (SIMPLE_RADIAL as `reconstruct` writes it, OPENCV, ...):
     its pinhole part is used; its model and parameters stay in the record.
     Returns False (and changes nothing) when there is no readable model beside it.
@@ -360,8 +362,10 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     world.meta["up_axis_source"] = "cameras"
     if not world.bookmarks:
         world.bookmarks.extend(Bookmark.of_photo(c) for c in cams)
-    if capture == "orbit":  # a thing photographed all round: orbit it from the first photo
-        world.meta["start_mode"] = "orbit"
+    from generators.reconstruct.align import START_MODES
+
+    if capture in START_MODES:
+        world.meta["start_mode"] = START_MODES[capture]
     return True
 
 

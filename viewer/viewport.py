@@ -485,7 +485,11 @@ class Viewport(QOpenGLWidget):
         the ground at the first step and lose the view that looks like the photo) or close
         under it (a tabletop orbit's cameras would rise to eye height), else `default`.
         Where the column under the start holds no surface (a drone looks ahead, not down),
-        the nearest floor column tells the ground's height."""
+        the nearest floor column tells the ground's height. An aerial capture
+        (World.meta['start_mode'] 'fly', from its report) flies at every photo's camera:
+        a floater under a drone's camera read as ground 1 m below the eye."""
+        if self.world is not None and self.world.meta.get("start_mode") == "fly":
+            return "fly"
         g = col.ground_at(pos[0], pos[2], pos[1], self.nav.radius)
         if g is None:
             near = col.nearest_floor(pos[0], pos[2])

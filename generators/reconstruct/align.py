@@ -332,6 +332,11 @@ def floor_level(
 # ------------------------------------------------------------ capture type and scale
 #: capture types `classify_capture` tells apart
 CAPTURE_TYPES = ("walk", "orbit", "aerial")
+#: the viewer's navigation mode a capture type opens in (World.meta['start_mode']): an
+#: object photographed all round is orbited; an aerial capture flies at its first camera
+#: (walking would drop the view 30 m to the ground, or onto a floater under the camera);
+#: a walk starts where the ground under the first camera says
+START_MODES = {"orbit": "orbit", "aerial": "fly"}
 
 
 @dataclass

@@ -779,8 +779,9 @@ def build_world(  # noqa: ANN201
     # from the mean camera up vector, which tilts when every photo looks down
     world.up_axis = np.array([0.0, 1.0, 0.0])
     world.meta["up_axis_source"] = "reconstruct"
-    if result.capture.get("type") == "orbit":  # a thing photographed all round: orbit it
-        world.meta["start_mode"] = "orbit"
+    start_mode = align.START_MODES.get(result.capture.get("type"))
+    if start_mode:  # an orbit is orbited, an aerial capture flown (align.START_MODES)
+        world.meta["start_mode"] = start_mode
     world.meta["reconstruct"] = {
         "photos": result.status,
         "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
