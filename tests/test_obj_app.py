@@ -182,6 +182,47 @@ def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(
     assert -2.0 < lo[2] and hi[2] < -0.5  # just in front of the wall it was pointed at
 
 
+def test_an_object_inserted_below_the_view_turns_the_view_to_it(window, qtbot, tmp_path) -> None:  # noqa: ANN001
+    """Looking up at a far facade (a trial: the Sceaux world's start view, 9.8° up), the
+    view ray meets the scene 30 m off, so the object stands on the floor 3 m ahead: below
+    the view's bottom edge, selected but unseen. The view now turns to it, from where it
+    stands, and the status says so; an object already in view leaves the view alone."""
+    import trimesh
+
+    from generators.objects.pipeline import generate_object
+
+    g = np.arange(-15, 15, 0.25)
+    fx, fy = np.meshgrid(g, np.arange(0, 15, 0.25))
+    facade = np.stack([fx.ravel(), fy.ravel(), np.full(fx.size, -30.0)], 1)
+    far = GaussianCloud.from_points(
+        facade, np.full((len(facade), 3), 0.6), np.tile([0.15, 0.15, 0.02], (len(facade), 1))
+    )
+    w = World()
+    w.add_layer(Layer("floor", grey_floor()))
+    w.add_layer(Layer("facade", far))
+    window.set_world(w)
+    qtbot.wait(200)
+    window.set_mode("fly")
+    nav = window.viewport.nav
+    eye = np.array([0.0, 1.6, 0.0])
+    nav.set_view_world(eye, [0.0, np.tan(np.radians(10.0)), -1.0])
+    mesh_path = tmp_path / "box.glb"
+    trimesh.creation.box((1, 1, 1)).export(str(mesh_path))
+    res = generate_object(ObjectRequest(backend="import", input=mesh_path, samples=2000))
+    tools = window.extensions["objects_tools"]
+    lay = tools.insert_result(res)
+    lo, hi = lay.world_bounds()
+    assert abs(lo[1]) < 0.05 and -4.0 < hi[2] < 0.0  # on the floor a few metres ahead
+    cam = window.current_camera()
+    uv, z = cam.project(((lo + hi) / 2)[None])
+    assert z[0] > 0 and 0 < uv[0, 0] < cam.width and 0 < uv[0, 1] < cam.height
+    assert np.allclose(nav.position_world, eye, atol=1e-6)  # turned, not moved
+    assert "turned to show it" in window.statusBar().currentMessage()
+    pitch = nav.pitch
+    tools.insert_result(res)  # the next lands in view: the view stays
+    assert nav.pitch == pitch
+
+
 def test_an_object_from_a_photo_goes_in_as_its_mesh_when_asked(window, qtbot, tmp_path) -> None:  # noqa: ANN001
     """An object made in the app could only be splats, and Export Layer refused GLB for it
     (a trial). Insert Object from Photo's "Insert as: Mesh" puts in the mesh the backend

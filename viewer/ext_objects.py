@@ -61,6 +61,9 @@ from .transform_panel import TransformPanel
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp)"
 OBJECT_FILTER = "Meshes and splats (*.glb *.gltf *.obj *.ply *.stl *.off *.splat *.spz)"
 TURN = math.radians(15.0)
+#: an inserted object whose centre lies within this share of the view's edges (or
+#: outside it) turns the view to it
+INSERT_VIEW_MARGIN = 0.08
 log = logging.getLogger(__name__)
 
 
@@ -371,8 +374,29 @@ class ObjectTools:
             msg += f", its colours ×{gain:.2f} to match the light around it"
         if res.warnings:
             msg += " — " + "; ".join(res.warnings)
+        if self._turn_to(lay):
+            msg += " (the view turned to show it)"
         self.window.show_status(msg)
         return lay
+
+    def _turn_to(self, lay: Layer) -> bool:
+        """Turn the view (from where it stands) to `lay`'s centre when the view does not
+        show it: looking up at a far facade, an object set on the floor 3 m ahead stood
+        below the view's bottom edge, selected but unseen. Returns whether it turned."""
+        lo, hi = lay.world_bounds()
+        centre = (np.asarray(lo, np.float64) + np.asarray(hi, np.float64)) / 2
+        cam = self.window.current_camera()
+        uv, z = cam.project(centre[None])
+        mx, my = INSERT_VIEW_MARGIN * cam.width, INSERT_VIEW_MARGIN * cam.height
+        u, v = uv[0]
+        if z[0] > 0 and mx <= u <= cam.width - mx and my <= v <= cam.height - my:
+            return False
+        nav = self.window.viewport.nav
+        eye = nav.position_world
+        nav.set_view_world(eye, centre - eye)
+        self.window.viewport.camera_changed.emit()
+        self.window.viewport.request_full()
+        return True
 
     # ---------------------------------------------------------------- edits
     def _with(self, fn: Any) -> bool:
