@@ -176,6 +176,11 @@ def run(args: argparse.Namespace) -> int:
         what = f"{len(obj)} splats, SH degree {deg}"
         if deg < have:
             what += f"; SH degree {have} dropped: .splat has no SH"
+        elif deg > obj.sh_degree:
+            what += (
+                f"; degrees {obj.sh_degree + 1}-{deg} are zeros (the input has SH degree "
+                f"{obj.sh_degree}): the colours are the same, the file is bigger"
+            )
         side = carry_frame_record(Path(args.input), Path(args.output), obj)
         if side is not None:
             what += f"; its up axis and start view in {side.name}"

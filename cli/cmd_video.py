@@ -40,7 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--seconds",
         type=float,
         default=3.0,
-        help="seconds between bookmarks with --from-bookmarks (3)",
+        help="seconds between bookmarks with --from-bookmarks; from a single bookmark, "
+        "seconds per quarter of the look-around's full turn (3)",
     )
     parser.add_argument(
         "--size",
@@ -183,7 +184,8 @@ def run(args: argparse.Namespace) -> int:
         if len(world.bookmarks) == 1:
             print(
                 f"no camera path given or saved: rendering a look-around from bookmark "
-                f"{world.bookmarks[0].name!r} (--path PATH.json for your own)",
+                f"{world.bookmarks[0].name!r}, a full turn of {path.duration:g} s "
+                f"(--seconds {args.seconds:g} a quarter; --path PATH.json for your own)",
                 file=sys.stderr,
             )
         else:

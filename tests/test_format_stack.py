@@ -275,3 +275,18 @@ def test_mesh_formats_write_sniff_and_read_back(tmp_path: Path, ext: str, fmt: s
     assert sniff(tmp_path / f"m.{ext}") == fmt
     back = load(tmp_path / f"m.{ext}")
     assert back.n_faces == 4
+
+
+def test_convert_says_when_it_zero_pads_spherical_harmonics(tmp_path: Path, capsys) -> None:
+    """`convert --sh-degree 3` of an SH-0 file wrote 3.7x the bytes of zeros without a word
+    (a trial); the summary line now says the added degrees are zeros."""
+    from scene.io import load, save
+
+    src = tmp_path / "src.ply"
+    save(random_cloud(50, sh_degree=0, seed=1), src)
+    assert _cli(["convert", "--sh-degree", "3", src, tmp_path / "o.ply"]) == 0
+    out = capsys.readouterr().out
+    assert "SH degree 3; degrees 1-3 are zeros (the input has SH degree 0)" in out
+    assert load(tmp_path / "o.ply").sh_degree == 3
+    assert _cli(["convert", "--sh-degree", "0", src, tmp_path / "p.ply"]) == 0
+    assert "zeros" not in capsys.readouterr().out
