@@ -478,8 +478,9 @@ def test_pick_ray_and_current_camera(window, qtbot) -> None:
     )
 
 
-def _app_shot(scene: Path, shot: Path, config: Path):  # noqa: ANN202 - CompletedProcess
-    """`python main.py SCENE --shot SHOT` in a fresh process with its own settings."""
+def _app_shot(scene: Path, shot: Path, config: Path, *extra: str):  # noqa: ANN202
+    """`python main.py SCENE --shot SHOT [extra]` in a fresh process with its own settings
+    (a CompletedProcess)."""
     import os
     import subprocess
 
@@ -487,7 +488,7 @@ def _app_shot(scene: Path, shot: Path, config: Path):  # noqa: ANN202 - Complete
 
     env = dict(os.environ, WANDER_CONFIG_DIR=str(config), QT_QPA_PLATFORM="xcb")
     return subprocess.run(
-        [sys.executable, "main.py", str(scene), "--shot", str(shot)],
+        [sys.executable, "main.py", str(scene), "--shot", str(shot), *extra],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -513,6 +514,11 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[0] > 200 and img.std() > 10
     assert Path(shot).stat().st_size < 3_000_000
+    # a --size the window cannot take (a trial's 10x10 saved 589x265 without a word)
+    res = _app_shot(path, shot, tmp_path / "cfg", "--size", "10x10")
+    assert res.returncode == 0, res.stderr[-2000:]
+    w, h = Image.open(shot).size
+    assert f"is {w}x{h}, not the asked 10x10" in res.stderr
 
 
 @pytest.mark.slow

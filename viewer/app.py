@@ -122,10 +122,12 @@ def run_app(argv: list[str]) -> int:
     geo = settings.get("geometry")
     if geo is not None:
         win.restoreGeometry(geo)
+    asked = None
     if args.size:
         try:
             ww, hh = (int(v) for v in args.size.lower().split("x"))
             win.resize(ww, hh)
+            asked = (ww, hh)
         except ValueError:
             print(f"error: --size {args.size!r} is not WxH", file=sys.stderr)
             return 2
@@ -135,7 +137,7 @@ def run_app(argv: list[str]) -> int:
 
     demo = not args.scene and settings.first_launch and not args.no_demo and _demo_available()
     if args.shot:
-        _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene) or demo)
+        _arm_shot(app, win, Path(args.shot), wait_for_scene=bool(args.scene) or demo, size=asked)
     if os.environ.get("WANDER_STARTUP_TRACE"):
         _arm_startup_trace(app, win)
     if args.scene:
@@ -173,10 +175,17 @@ def run_app(argv: list[str]) -> int:
 
 
 def _arm_shot(
-    app, win, out: Path, wait_for_scene: bool, settle_ms: int = 1500, timeout_ms: int = 120000
+    app,
+    win,
+    out: Path,
+    wait_for_scene: bool,
+    settle_ms: int = 1500,
+    timeout_ms: int = 120000,
+    size: tuple[int, int] | None = None,
 ) -> None:
     """Grab the window to `out` once the scene is shown and a full-quality frame is drawn
-    (or at once when no scene is coming), then quit."""
+    (or at once when no scene is coming), then quit. `size`: the --size asked for; a
+    window that could not take it says so."""
     import time
 
     from PyQt6.QtCore import QTimer
@@ -211,6 +220,12 @@ def _arm_shot(
         from scene.files import atomic_path
 
         img = win.grab()
+        if size is not None and (img.width(), img.height()) != size:
+            print(
+                f"note: {out.name} is {img.width()}x{img.height()}, not the asked "
+                f"{size[0]}x{size[1]}: the window's smallest size, or the screen's largest",
+                file=sys.stderr,
+            )
         try:
             with atomic_path(out, ".png") as tmp:
                 if not img.save(str(tmp), "PNG"):
