@@ -139,3 +139,30 @@ def test_place_photo_then_view_it_back() -> None:
     inner = (slice(8, -8), slice(8, -8))
     mse = np.mean((back[inner] - photo[inner]) ** 2)
     assert 10 * math.log10(1 / mse) > 28
+
+
+@pytest.mark.parametrize("pitch_deg", [0.0, 40.0, 80.0, -85.0])
+def test_placing_a_photo_band_by_band_matches_all_rows_at_once(pitch_deg: float) -> None:
+    """`perspective_to_equirect` places an image a band of rows at a time, over the rows
+    its view reaches (all rows at once held ten panorama-sized arrays: 16.5 GB for an
+    8192-row panorama): the same result as every row at once, looking level, up, at the
+    zenith and at the nadir (the view holds a pole: the rows reach it)."""
+    import math
+
+    from generators.panorama.projection import (
+        BAND_ROWS,
+        image_rows,
+        perspective_camera,
+        perspective_to_equirect,
+    )
+
+    rng = np.random.default_rng(0)
+    img = rng.uniform(size=(90, 120, 3)).astype(np.float32)
+    cam = perspective_camera(120, 90, 70.0, pitch=math.radians(pitch_deg))
+    H = 2 * BAND_ROWS + 100  # three bands
+    banded, w_banded = perspective_to_equirect(img, cam, H)
+    whole, w_whole = perspective_to_equirect(img, cam, H, rows=(0, H))
+    assert np.array_equal(banded, whole) and np.array_equal(w_banded, w_whole)
+    r0, r1 = image_rows(cam, H)
+    assert w_whole[:r0].max(initial=0) == 0 and w_whole[r1:].max(initial=0) == 0
+    assert (r0 == 0) == (pitch_deg > 60) and (r1 == H) == (pitch_deg < -60)

@@ -194,12 +194,14 @@ def outpaint_classical(
     # at the photo's texels the photo itself: upsampled, the band's first full-resolution
     # pixels then blend with the photo's edge, not with the smooth field under it
     fill = np.where(known_t[..., None], img_t, fill)
-    big = _resize_wrap(fill, H, W) if ht != H else fill
+    out = _resize_wrap(fill, H, W) if ht != H else fill
     # the photo is kept whole, its partly covered rim pixels too: `_photo_rim` makes the
     # invented band start from the photo's own edge colours, so there is nothing to hide
     # (a feather into the smooth fill showed as a bright line where the photo's corners
-    # are darker than its middle: lens vignetting)
-    out = np.where(weight[..., None] > 0, pano, big)
+    # are darker than its middle: lens vignetting). In place: at 8192 rows each
+    # panorama-sized copy is 1.6 GB
+    np.copyto(out, pano, where=(weight > 0)[..., None])
+    np.clip(out, 0.0, 1.0, out=out)
     if info is not None:
 
         def class_map(weights: dict, size: int) -> np.ndarray:
@@ -231,7 +233,7 @@ def outpaint_classical(
             }
         )
     progress(1.0, "outpainting done")
-    return np.clip(out, 0.0, 1.0).astype(np.float32)
+    return out
 
 
 _NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky", CEILING: "ceiling"}

@@ -157,10 +157,20 @@ def perspective_to_equirect(
         interp
     ]
     if rows is None:
-        dirs = pano_dirs(pano_height)
-    else:
-        lon, lat = pano_lonlat(pano_height)
-        dirs = lonlat_to_dirs(lon[None, :], lat[rows[0] : rows[1], None])
+        # only the rows the image reaches, a band at a time: all rows at once held ten
+        # panorama-sized float arrays (16.5 GB for an 8192-row panorama)
+        src = np.asarray(image)
+        pano = np.zeros((pano_height, 2 * pano_height, *src.shape[2:]), np.float32)
+        weight = np.zeros((pano_height, 2 * pano_height), np.float32)
+        r0, r1 = image_rows(camera, pano_height)
+        for b in range(r0, r1, BAND_ROWS):
+            e = min(b + BAND_ROWS, r1)
+            pano[b:e], weight[b:e] = perspective_to_equirect(
+                src, camera, pano_height, interp, rows=(b, e)
+            )
+        return pano, weight
+    lon, lat = pano_lonlat(pano_height)
+    dirs = lonlat_to_dirs(lon[None, :], lat[rows[0] : rows[1], None])
     u, v, ok = dirs_to_camera_pixels(dirs, camera)
     src = np.asarray(image, np.float32)
     # a pixel half covered by the image has the image's edge value (its weight says how
@@ -176,6 +186,39 @@ def perspective_to_equirect(
     else:
         out = out * (cov > 0)
     return out.astype(np.float32), cov
+
+
+BAND_ROWS = 256  # panorama rows placed at a time by perspective_to_equirect
+
+
+def image_rows(camera: Camera, pano_height: int) -> tuple[int, int]:
+    """The panorama rows [r0, r1) that the image of `camera` can reach: its border's
+    latitudes (and a pole its view holds), with a row to spare each side."""
+    w, h = camera.width, camera.height
+    t = np.linspace(0.0, 1.0, 513)
+    z = np.zeros_like(t)
+    uv = np.concatenate(
+        [
+            np.stack([t * w, z], 1),
+            np.stack([t * w, z + h], 1),
+            np.stack([z, t * h], 1),
+            np.stack([z + w, t * h], 1),
+        ]
+    )
+    d = np.stack(
+        [(uv[:, 0] - camera.cx) / camera.fx, (uv[:, 1] - camera.cy) / camera.fy, np.ones(len(uv))],
+        1,
+    ) @ np.asarray(camera.R, np.float64)  # camera -> world: Rᵀ d, row-wise
+    y = d[:, 1] / np.linalg.norm(d, axis=1)
+    lo, hi = float(np.arcsin(y.min())), float(np.arcsin(y.max()))
+    for pole in (1.0, -1.0):  # a view holding a pole reaches it
+        u, v, ok = dirs_to_camera_pixels(np.array([[0.0, pole, 0.0]]), camera)
+        if ok[0] and -0.5 <= u[0] <= w - 0.5 and -0.5 <= v[0] <= h - 0.5:
+            lo, hi = (lo, math.pi / 2) if pole > 0 else (-math.pi / 2, hi)
+    to_row = lambda lat: (math.pi / 2 - lat) / math.pi * pano_height - 0.5  # noqa: E731
+    r0 = max(0, math.floor(to_row(hi)) - 2)
+    r1 = min(pano_height, math.ceil(to_row(lo)) + 3)
+    return r0, max(r0, r1)
 
 
 def resize_pano(pano: np.ndarray, height: int) -> np.ndarray:
