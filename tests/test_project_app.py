@@ -419,6 +419,26 @@ def test_opening_another_world_offers_to_save_unsaved_changes(env, qtbot, tmp_pa
     assert win.world.layers[0].name != "room"  # the other file is open now
 
 
+def test_the_unsaved_changes_prompt_names_a_world_made_from_a_photo(env, tmp_path, monkeypatch):
+    """A world made from Office.jpg and not yet saved was "this world" in the prompt (a
+    trial); it is "the Office world" now, and a saved one its project's file name."""
+    import scene.io
+
+    new_window, _ = env
+    win = new_window()
+    w = room_world()
+    w.layers[0].source = {"generator": "wander.world", "photos": [str(tmp_path / "Office.jpg")]}
+    win.set_world(w)
+    ext = win.extensions["project_save"]
+    win.world.set_visible(win.world.layers[0].id, False)  # an unsaved change
+    asked: list[str] = []
+    monkeypatch.setattr(ext, "_ask_replace", lambda name: asked.append(name) or "cancel")
+    other = tmp_path / "other.ply"
+    scene.io.save(room_cloud(size=2.0, spacing=0.2, wall_z=None), other)
+    assert win.open_path(other) is None
+    assert asked == ["the Office world"]
+
+
 def test_create_menu_groups_are_separated(env):
     from viewer import ext_panorama, ext_reconstruct
 

@@ -123,6 +123,16 @@ class ProjectSave(QObject):
         if target is not None:
             self.save(target)
 
+    def _unsaved_name(self) -> str:
+        """What the unsaved-changes prompt calls the world: its project file, else the
+        world made from a photo ("the Office world"), else "this world"."""
+        from .naming import world_name
+
+        if self.doc.project_path:
+            return self.doc.project_path.name
+        stem = world_name(self.win.world)
+        return f"the {stem} world" if stem else "this world"
+
     def confirm_replace(self, ask: Any = None) -> bool:
         """Before another world replaces a changed one: Save / Discard / Cancel.
 
@@ -131,7 +141,7 @@ class ProjectSave(QObject):
         """
         if not self.doc.is_modified():
             return True
-        name = self.doc.project_path.name if self.doc.project_path else "this world"
+        name = self._unsaved_name()
         choice = (ask or self._ask_replace)(name)
         if choice == "discard":
             self.doc.forget_own_autosave()
@@ -177,7 +187,7 @@ class ProjectSave(QObject):
             and self.doc.ask_user
             and self.doc.is_modified()
         ):
-            name = self.doc.project_path.name if self.doc.project_path else "this world"
+            name = self._unsaved_name()
             ans = QMessageBox.question(
                 self.win,
                 "Unsaved changes",
