@@ -128,6 +128,18 @@ def test_a_tree_at_the_photos_edge_gives_way_to_sky_within_a_few_degrees() -> No
         assert above > sky_lum - 0.05, (d, above, sky_lum)
 
 
+def test_a_tree_cut_by_the_photos_edge_ends_there_against_the_sky() -> None:
+    """The same photo, 2-4° beside the tree and above it: the sky alone, no grey ring.
+    The tree's share carried on beside it, blended with the sky, drew a band 0.15 darker
+    than the sky 2-3° to its side (round the Sceaux castle's tree, a grey frame)."""
+    lum, sky_lum, a, lo = _tree_corner_photo()
+    for d in (2, 3):
+        beside = float(lum[(a > 10) & (a < 18)][:, (lo > -26 - d) & (lo < -25 - d)].mean())
+        above = float(lum[(a > 20 + d) & (a < 21 + d)][:, (lo > -22) & (lo < -8)].mean())
+        assert beside > sky_lum - 0.03, (d, beside, sky_lum)  # before: -0.147, -0.043
+        assert above > sky_lum - 0.03, (d, above, sky_lum)
+
+
 def test_a_vignetted_sky_carries_on_at_the_photos_edge_colours() -> None:
     """The twilight photo with lens vignetting (its corners 35 % darker than its middle):
     beside its right edge the invented sky starts at the photo's own edge colours, row by

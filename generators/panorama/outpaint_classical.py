@@ -150,6 +150,16 @@ def outpaint_classical(
         handover_t,
         blur=0.0,
     )
+    dist = distance_from(known_t)
+    cut = _object_against_sky(known_t, labels_t, weights_t, dist) if SKY in weights_t else None
+    if cut is not None and cut.any():
+        # beside an object the photo's edge cuts against the sky, the sky alone: a share of
+        # the object carried on there drew a grey ring round a tree cut by the frame
+        soft = np.clip(_blur_wrap(cut.astype(np.float32), 1.0) * 2.0, 0.0, 1.0)
+        for c in list(weights_t):
+            if c != SKY:
+                weights_t[SKY] = weights_t[SKY] + weights_t[c] * soft
+                weights_t[c] = weights_t[c] * (1.0 - soft)
     surfaces: dict[int, np.ndarray] = {}
     for c, w_t in weights_t.items():
         if float(w_t.max()) < 1e-3 or c not in colours_s:
@@ -165,7 +175,6 @@ def outpaint_classical(
     progress(0.75, "outpainting: blending")
     # the sky and the ground invented beside the photo shifted by a smooth offset to meet
     # its edge colours, so they carry on at its colours instead of stepping to their own
-    dist = distance_from(known_t)
     fill = fill + _seam_offset(surfaces, img_t, known_t, labels_t, weights_t, dist)
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within EDGE_BLEND_DEG
@@ -188,7 +197,6 @@ def outpaint_classical(
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
-    cut = _object_against_sky(known_t, labels_t, weights_t, dist) if SKY in weights_t else None
     fill = _photo_rim(fill, img_t, known_t, dist, keep=cut)
     fill = _converge_poles(fill)
     # at the photo's texels the photo itself: upsampled, the band's first full-resolution
