@@ -602,6 +602,11 @@ def layered_depth(
                 from generators.panorama.outpaint_classical import LAYOUT_FAR_DEG
 
                 span = LAYOUT_FAR_DEG
+                # ... and the photo's own walls stand no farther than the box's: a dark
+                # cabinet classed as floor put the office's back-left corner 8 m off
+                # behind a box wall at 3 m, and seen from a step aside the photo sat
+                # recessed behind the invented room as behind a window
+                contact = np.where(photo_cols, np.minimum(contact, target * BOX_SLACK), contact)
         else:
             target = far
         contact = _continue_contacts(contact, photo_cols, target, span)
@@ -669,6 +674,8 @@ def layered_depth(
         estimates=est,
     )
 
+
+BOX_SLACK = 1.15  # indoors a photo column's wall stands at most this × the room box's wall off
 
 NEAR_CONTACT_M = 15.0  # a ground contact farther than this is no wall (open ground)
 NEAR_SHARE = 0.25  # ... and near contacts must be this share of the seen columns

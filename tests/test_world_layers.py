@@ -497,3 +497,30 @@ def test_the_photos_own_columns_keep_its_contact_at_its_slanted_edge() -> None:
     assert abs(d[250] / photo - 1) < 0.15, d[250]
     # (a column or two beside the rim meet the closed ground a row higher: +18 %)
     np.testing.assert_allclose(d[200:300], d[250], rtol=0.2)
+
+
+def test_indoors_the_photos_walls_stand_no_farther_than_the_room_box() -> None:
+    """Indoors, where a dark cabinet is classed as floor up to near the horizon, that
+    column's contact lay 8 m off while the invented room's box wall (from the photo's
+    other contacts) stood at 3 m: seen from a step aside, the office photo sat recessed
+    behind the invented room as behind a window. A photo column's wall now stands at most
+    BOX_SLACK x the box's wall distance; the others keep their own contacts."""
+    from generators.pano_layers import BOX_SLACK
+
+    H = 128
+    lat = _lat_deg(H)
+    lon, _ = pano_lonlat(H)
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < -25] = GROUND  # the floor meets the walls 3.4 m off
+    cls[lat > 30] = 3  # ceiling
+    cab = slice(114, 120)
+    cls[:, cab] = np.where(lat[:, cab] < -9, GROUND, cls[:, cab])  # "floor" to 9° down
+    known = np.zeros((H, 2 * H), np.float32)
+    known[40:100, 110:146] = 1.0  # the photo, straight ahead
+    kw = dict(eye_height=1.6, radius=3.4, far=8.0, sky_radius=30.0, known=known)
+    free = layered_depth(cls, **kw)
+    boxed = layered_depth(cls, room_radius=4.0, room_front=3.0, **kw)
+    assert free.contact[cab].min() > 7.0  # the false contact (1.6 / tan 9°, to the far field)
+    assert boxed.contact[cab].max() < 3.0 * BOX_SLACK / np.cos(lon[cab]).min() + 1e-3
+    ok = slice(124, 140)  # the photo's true walls keep their own contact
+    np.testing.assert_allclose(boxed.contact[ok], free.contact[ok], rtol=1e-5)
