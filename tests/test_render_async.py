@@ -173,6 +173,35 @@ def test_settled_full_frame_after_a_jump_is_not_drawn_with_the_old_order(gl_env)
             assert np.abs(img - expected).mean() > 0.05
 
 
+def test_a_wider_field_of_view_at_rest_is_not_drawn_with_the_narrower_order(gl_env) -> None:
+    """Preferences > Field of view from 30° to 90° at the same pose: the order sorted and
+    frustum-culled for the narrow view kept only its splats, so the settled full frame
+    showed them in the middle of a black window, as full quality (a trial: the demo world
+    shrunk into the middle of the view until the next step). A settled full frame sorts."""
+    from viewer.renderer import SplatRenderer
+
+    GL, fb, render_float = gl_env
+    world = World()
+    cloud = random_cloud(3000, 0, seed=5)  # a 12 m cube seen from 8 m: wider than 30°
+    world.add_layer(Layer("w", cloud, transform=similarity_matrix(scale=3.0)))
+    narrow = Camera.look_at((0.0, 0.0, 8.0), (0.0, 0.0, 0.0), 30, W, H)
+    wide = Camera.look_at((0.0, 0.0, 8.0), (0.0, 0.0, 0.0), 90, W, H)
+    expected = render_float(world, wide)
+    r = SplatRenderer()
+    r.cpu_full = False
+    r.set_world(world)
+    try:
+        _settle(r, narrow, GL, fb)
+        fb.bind()
+        r.draw(wide, (W, H), settled=True)
+        GL.glFinish()
+        img = fb.read_float()
+    finally:
+        fb.bind()
+        r.release()
+    np.testing.assert_allclose(img, expected, atol=5e-3)
+
+
 def test_a_step_aside_in_a_world_with_a_far_sky_resorts_by_the_near_ground(gl_env) -> None:
     """A world's sky dome hundreds of metres out sets the scene's size; measured against it
     a 1.5 m step aside was no move at all, so the still frame kept an order frustum-culled

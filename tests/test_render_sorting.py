@@ -10,6 +10,7 @@ import pytest
 
 from viewer.sorting import (
     BackgroundSorter,
+    Frustum,
     SortRequest,
     back_to_front,
     back_to_front_reference,
@@ -100,6 +101,15 @@ def test_view_changed_thresholds() -> None:
     turned = np.array([0, np.sin(0.2), np.cos(0.2)])
     assert view_changed(req, np.zeros(3), turned, 10)
     assert view_changed(req, np.array([0.5, 0, 0]), np.array([0, 0, 1.0]), 10)
+    # a wider field of view at the same pose reaches outside the frustum the order culled to
+    f30 = Frustum.for_camera(100.0, 100.0, 50.0, 50.0, 100, 100)
+    f90 = Frustum.for_camera(25.0, 25.0, 50.0, 50.0, 100, 100)
+    culled = SortRequest(
+        0, np.zeros((1, 3), np.float32), (), np.zeros(3), np.array([0, 0, 1.0]), None, f30
+    )
+    still = (culled, np.zeros(3), np.array([0, 0, 1.0]), 10)
+    assert view_changed(*still, frustum=f90)
+    assert not view_changed(*still, frustum=f30) and not view_changed(*still)
 
 
 def test_background_sorter_returns_newest_and_calls_back(monkeypatch: pytest.MonkeyPatch) -> None:

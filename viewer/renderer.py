@@ -113,6 +113,11 @@ class _Slot:
     data: GaussianCloud | None = None
 
 
+def _frustum(cam: Camera) -> Frustum:
+    """The frustum the splat shader culls `cam`'s view to (see `Frustum.for_camera`)."""
+    return Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+
+
 def projection_matrix(cam: Camera, near: float, far: float) -> np.ndarray:
     """OpenCV camera space -> GL clip space (row-major 4×4): pixel (u, v) with v down maps to
     NDC (2u/W - 1, 1 - 2v/H), depth z in [near, far] to [-1, 1]."""
@@ -1138,7 +1143,13 @@ class SplatRenderer:
                 # sorted (and frustum-culled) for where the camera was during the upload:
                 # the start pose may have come since (a bookmark, a collider's re-home)
                 or view_changed(
-                    res.request, cam.position, cam.forward, self._move_scale(res), 0.99, 0.005
+                    res.request,
+                    cam.position,
+                    cam.forward,
+                    self._move_scale(res),
+                    0.99,
+                    0.005,
+                    _frustum(cam),
                 )
             ):
                 res = run_sort(self._request(cam, visible, False, limit))
@@ -1159,6 +1170,7 @@ class SplatRenderer:
                 self._move_scale(cur),
                 STALE_DOT,
                 STALE_MOVE,
+                _frustum(cam),
             )
         ):
             # a full frame far from where its order was sorted (and frustum-culled): after a
@@ -1172,7 +1184,9 @@ class SplatRenderer:
         if (
             self._force_resort
             or too_few
-            or view_changed(last, cam.position, cam.forward, self._move_scale(cur), 0.99, 0.005)
+            or view_changed(
+                last, cam.position, cam.forward, self._move_scale(cur), 0.99, 0.005, _frustum(cam)
+            )
         ):
             req = self._request(cam, visible, False, limit)
             self._sorter.submit(req)

@@ -66,6 +66,15 @@ class Frustum:
             (hi * height - cy) / fy,
         )
 
+    def contains(self, other: Frustum, tol: float = 1e-4) -> bool:
+        """Whether `other` lies inside this frustum (same camera axes)."""
+        return (
+            self.x_lo <= other.x_lo + tol
+            and self.x_hi >= other.x_hi - tol
+            and self.y_lo <= other.y_lo + tol
+            and self.y_hi >= other.y_hi - tol
+        )
+
 
 def layer_depth(
     model: np.ndarray, R: np.ndarray, t: np.ndarray, start: int, stop: int
@@ -378,11 +387,17 @@ def view_changed(
     scene_size: float,
     dot_limit: float = 0.99,
     move_fraction: float = 0.01,
+    frustum: Frustum | None = None,
 ) -> bool:
-    """True when the view moved enough since `a` that its order may be visibly wrong."""
+    """True when the view moved enough since `a` that its order may be visibly wrong, or
+    (with `frustum`, the view's own) it reaches outside the frustum `a` culled to: a wider
+    field of view from the same pose kept the narrower order's splats only, the rest of
+    the window black at full quality."""
     if a is None:
         return True
     if float(np.dot(a.forward, forward)) < dot_limit:
+        return True
+    if frustum is not None and a.frustum is not None and not a.frustum.contains(frustum):
         return True
     return float(np.linalg.norm(a.position - position)) > move_fraction * max(scene_size, 1e-9)
 
