@@ -165,6 +165,34 @@ def test_rotate_and_scale_handles(window, qtbot) -> None:  # noqa: ANN001
     assert window.world._undo[-1].text == "Scale chelsea"
 
 
+def test_a_scale_handle_pointing_at_the_camera_scales_by_the_screen_drag(window, qtbot) -> None:  # noqa: ANN001
+    """The Z handle seen end-on is a few pixels long: its 3D closest point swung with the
+    cursor, and an 80 px drag took a trial's object from 0.85 to 0.008 (gone). The size
+    now follows the drag on screen: 80 px away from the pivot grows it by 80 / HANDLE_PX."""
+    from viewer.gizmo import HANDLE_PX
+    from viewer.transform_edit import scale_of
+
+    _, obj = scene(window, qtbot)
+    tools = window.extensions["objects_tools"]
+    window.select_layer(obj.id)
+    window.viewport.nav.set_view_world([0.05, 0.3, 3.0], [-0.05, -0.3, -3.0])  # along -Z
+    qtbot.wait(50)
+    tools.set_gizmo_mode("scale")
+    g = tools.gizmo
+    pts = g.handles()[("scale", 2)]
+    tip = pts[-1]
+    centre = g.camera().project(obj.transform[:3, 3][None])[0][0]
+    assert np.hypot(*(tip - centre)) < 0.3 * HANDLE_PX  # seen nearly end-on
+    p = QPoint(int(round(tip[0])), int(round(tip[1])))
+    out = (tip - centre) / max(float(np.hypot(*(tip - centre))), 1e-6)
+    q = QPoint(int(round(tip[0] + 80 * out[0])), int(round(tip[1] + 80 * out[1])))
+    s0 = scale_of(obj.transform)
+    assert g.press(_Event(p, Qt.MouseButton.LeftButton))
+    g.move(_Event(q, Qt.MouseButton.LeftButton))
+    g.release(_Event(q, Qt.MouseButton.LeftButton))
+    assert scale_of(obj.transform) / s0 == pytest.approx(1 + 80 / HANDLE_PX, rel=0.05)
+
+
 def test_local_axes_follow_the_object(window, qtbot) -> None:  # noqa: ANN001
     _, obj = scene(window, qtbot)
     tools = window.extensions["objects_tools"]

@@ -4,8 +4,11 @@ draggable handles — arrows (move), rings (rotate), boxed ends (uniform scale) 
 
 Dragging follows the cursor exactly: a move handle keeps the grabbed point of its axis under
 the cursor (closest point between the cursor's ray and the axis line), a ring turns by the
-angle the cursor sweeps on the ring's plane, a scale handle scales by the ratio of the
-grabbed point's distance from the origin. Ctrl snaps (moves to a round step about a tenth of
+angle the cursor sweeps on the ring's plane, a scale handle scales by how far the cursor
+moves away from the pivot on screen: a handle's length (HANDLE_PX) further doubles the
+size, back to the pivot shrinks it to nothing (an axis pointing at the camera is a short
+handle whose 3D closest point swings wildly: a small drag took a trial's object from 0.85
+to 0.008). Ctrl snaps (moves to a round step about a tenth of
 the object's size, turns to 15°, scale to 0.1). The drag previews live and lands as one
 undo entry named by what changed ("Move chelsea"). Geometry is computed with the same
 `scene.camera.Camera` the renderer draws with.
@@ -34,6 +37,7 @@ RING_SEGMENTS = 72
 AXIS_COLORS = (QColor(235, 70, 70), QColor(90, 205, 90), QColor(80, 130, 255))
 HOT = QColor(255, 230, 80)
 MODES = ("move", "rotate", "scale")
+MIN_SCALE_GRAB_PX = 3.0  # a scale grab nearer the pivot on screen than this is refused
 
 
 @dataclass
@@ -45,8 +49,9 @@ class _Drag:
     start: np.ndarray  # transform at press
     direction: np.ndarray  # world axis (unit)
     pivot: np.ndarray
-    t0: float  # move/scale: axis parameter at press; rotate: angle at press
+    t0: float  # move: axis parameter at press; rotate: angle at press; scale: pixels
     current: np.ndarray | None = None
+    pivot_px: tuple[float, float] = (0.0, 0.0)  # scale: the pivot on screen
 
 
 class TransformGizmo(ViewportOverlay):
@@ -180,8 +185,13 @@ class TransformGizmo(ViewportOverlay):
         pivot, axes, _ = fr
         mode, axis = key
         d = _Drag(mode, axis, lay.id, lay.name, lay.transform.copy(), axes[axis].copy(), pivot, 0.0)
+        if mode == "scale":
+            uv, z = cam.project(pivot[None])
+            if z[0] <= 0:
+                return False
+            d.pivot_px = (float(uv[0, 0]), float(uv[0, 1]))
         t0 = self._param(d, cam, e.position().x(), e.position().y())
-        if t0 is None or (mode == "scale" and abs(t0) < 1e-9):
+        if t0 is None or (mode == "scale" and t0 < MIN_SCALE_GRAB_PX):
             return False
         d.t0 = t0
         self.drag = d
@@ -189,6 +199,8 @@ class TransformGizmo(ViewportOverlay):
         return True
 
     def _param(self, d: _Drag, cam: Camera, x: float, y: float) -> float | None:
+        if d.mode == "scale":
+            return math.hypot(x - d.pivot_px[0], y - d.pivot_px[1])
         o, r = pixel_ray(cam, x, y)
         if d.mode == "rotate":
             n = d.direction
@@ -222,7 +234,7 @@ class TransformGizmo(ViewportOverlay):
             if snapping:
                 ang = math.radians(te.snap(math.degrees(ang), te.ROTATE_SNAP_DEG))
             return te.rotated(d.start, d.direction, ang)
-        factor = max(t / d.t0, 0.01)
+        factor = max(1.0 + (t - d.t0) / HANDLE_PX, 0.01)
         if snapping:
             s0 = te.scale_of(d.start)
             factor = max(te.snap(s0 * factor, te.SCALE_SNAP), te.SCALE_SNAP) / s0
