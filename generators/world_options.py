@@ -30,6 +30,32 @@ from scene.units import EYE_HEIGHT
 DEFAULT_RESOLUTION = 768
 
 
+def check_equirect_shape(path: Path) -> None:
+    """Raise OptionsError when the image at `path` is readable but not 2:1 (an
+    equirectangular panorama's shape, as `panorama.load_panorama` requires), before any
+    work: a photo picked as a panorama in the app failed only at the job's end. Unreadable
+    files are left to the loader's own error."""
+    from scene.io.images import image_size
+
+    try:
+        w, h = image_size(path)
+    except (OSError, ValueError):
+        return
+    if abs(w / h - 2.0) > 0.05:
+        from generators.panorama import PHONE_PANO_ASPECT
+
+        how = (
+            f"a wide strip such as a phone's panorama can go in as a photo: --photo "
+            f"{path.name} --fov ANGLE (the angle it covers, up to 179°)"
+            if w > PHONE_PANO_ASPECT * h
+            else "to make a world from a photo: world --photo"
+        )
+        raise OptionsError(
+            f"{path.name} is {w}x{h} pixels, not an equirectangular 360° panorama (twice "
+            f"as wide as tall); {how}, or in the app Create > New World from Photo…"
+        )
+
+
 @dataclass
 class WorldOptions(GeneratorOptions):
     """Photo(s) from one spot, or a 360° panorama file -> a walkable world.
@@ -120,6 +146,8 @@ class WorldOptions(GeneratorOptions):
         super().check()
         if bool(self.photos) == (self.panorama is not None):
             raise OptionsError("give either photos or a panorama (not both)")
+        if self.panorama is not None:
+            check_equirect_shape(Path(self.panorama))
         if self.photos:
             check_weights("outpainting", self.pano_backend, self.pano_model, "--model DIR")
         check_weights("depth", self.depth_backend, self.depth_model, "--depth-model DIR")

@@ -213,3 +213,37 @@ def test_a_photo_opened_as_a_scene_offers_a_new_world(
     qtbot.wait(100)
     assert len(seen) == 2 and window.world is before
     assert errors and "fake.jpg" in errors[0][0] and "not a readable image" in errors[0][1]
+
+
+def test_a_photo_picked_as_a_panorama_is_offered_as_a_photo(
+    window, qtbot, tmp_path: Path, monkeypatch
+) -> None:
+    """New World from Panorama… with a 900x598 photo: the dialog took it and the job
+    failed at its end (a trial). The pick now says it is no panorama and, if the user
+    agrees, opens the New World dialog for it as a photo; Cancel does nothing."""
+    from PIL import Image
+    from PyQt6.QtWidgets import QDialog, QFileDialog, QMessageBox
+
+    import viewer.ext_panorama as ext
+
+    photo = tmp_path / "Office.jpg"
+    Image.new("RGB", (900, 598), (120, 90, 60)).save(photo)
+    seen: list = []
+
+    def fake_exec(self) -> QDialog.DialogCode:  # noqa: ANN001
+        seen.append((list(self.photos), self.panorama))
+        return QDialog.DialogCode.Rejected
+
+    monkeypatch.setattr(ext.NewWorldDialog, "exec", fake_exec)
+    pick = staticmethod(lambda *a, **k: (str(photo), ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", pick)
+    asked: list = []
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    monkeypatch.setattr(
+        QMessageBox, "question", staticmethod(lambda *a, **k: asked.append(a[2]) or answers.pop(0))
+    )
+    tools = window.extensions["panorama_tools"]
+    tools.new_from_panorama()
+    assert not seen and "900x598 pixels, not an equirectangular" in asked[0]
+    tools.new_from_panorama()
+    assert seen == [([photo], None)]

@@ -164,7 +164,7 @@ def test_bad_input_is_one_clear_line(tmp_path: Path, photo: Path, case: str) -> 
         "bad_fov": "fov",
         "no_model": "--depth-model",
         "bad_out": ".ply",
-        "wide_pano": "twice the height",
+        "wide_pano": "not an equirectangular 360° panorama (twice as wide as tall)",
         "tiny": "too small (8x8 pixels; need at least 32 on each side)",
         "tiny_pano": "too small (20x10 pixels; need at least 32 on each side)",
         "one_pixel": "too small (1x1 pixels; need at least 32 on each side)",

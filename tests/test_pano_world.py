@@ -534,3 +534,24 @@ def test_smooth_invented_blocks_become_one_splat_of_twice_the_size() -> None:
     # nothing smooth: one fine cloud, as before
     only = invented_splats(np.tile(img[:, H:], (1, 2, 1)), depth.astype(np.float32), keep)
     assert len(only) == 1
+
+
+def test_a_photo_given_as_a_panorama_is_refused_before_any_work(tmp_path) -> None:  # noqa: ANN001
+    """`WorldOptions.check` reads the panorama's size from its header: a 900x598 photo
+    picked in the app's New World from Panorama… failed only at the job's end (a trial);
+    now the options say so at once, pointing to the photo route (with the --fov hint for
+    a phone's wide strip), and a 2:1 image passes."""
+    from generators.images import save_image
+    from generators.options import OptionsError
+    from generators.world_options import WorldOptions
+
+    photo, strip, pano = tmp_path / "photo.png", tmp_path / "strip.png", tmp_path / "pano.png"
+    save_image(photo, np.zeros((60, 90, 3)))
+    save_image(strip, np.zeros((60, 200, 3)))
+    save_image(pano, np.zeros((64, 128, 3)))
+    with pytest.raises(OptionsError, match="90x60 pixels, not an equirectangular") as err:
+        WorldOptions(panorama=photo).check()
+    assert "world --photo" in str(err.value) and "New World from Photo" in str(err.value)
+    with pytest.raises(OptionsError, match="--photo strip.png --fov ANGLE"):
+        WorldOptions(panorama=strip).check()
+    WorldOptions(panorama=pano).check()

@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMessageBox,
     QPushButton,
     QVBoxLayout,
     QWidget,
@@ -291,8 +292,26 @@ class PanoramaTools:
         f, _ = QFileDialog.getOpenFileName(
             self.window, "360° panorama (equirectangular)", self._start_dir(), PHOTO_FILTER
         )
-        if f:
-            self._ask([], Path(f))
+        if not f:
+            return
+        from generators.options import OptionsError
+        from generators.world_options import check_equirect_shape
+
+        try:
+            check_equirect_shape(Path(f))
+        except OptionsError as exc:
+            # a photo picked here: say so, and make its world as a photo if asked
+            ans = QMessageBox.question(
+                self.window,
+                "Not a panorama",
+                f"{exc}.\n\nMake a world from {Path(f).name} as a photo?",
+                QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Yes,
+            )
+            if ans == QMessageBox.StandardButton.Yes:
+                self._ask([Path(f)], None)
+            return
+        self._ask([], Path(f))
 
     def offer(self, image: Path) -> None:
         """A photo given to the app as if it were a scene (`python main.py photo.jpg`, a
