@@ -121,6 +121,15 @@ def test_proposed_names_follow_the_open_file_not_the_install(window, tmp_path) -
     assert ext.suggested_path("", "Untitled.wander") == str(tmp_path / "sample.wander")
     window.settings.set("last_dir", str(INSTALL_ROOT / "assets"))
     assert window.dialog_dir() == Path.home()
+    # nothing opened through a dialog yet, a project just saved elsewhere, the demo still
+    # open: beside that newest recent file (a trial's File > Open began in home)
+    window.settings.set("last_dir", "")
+    saved = tmp_path / "trip" / "demo.wander"
+    saved.parent.mkdir()
+    saved.write_bytes(b"x")
+    window.settings.add_recent(saved)
+    window.set_world(photo_world(str(INSTALL_ROOT / "assets" / "rocket.jpg")))
+    assert window.dialog_dir() == saved.parent
 
 
 @pytest.mark.gl

@@ -469,11 +469,16 @@ class MainWindow(QMainWindow):
 
     def dialog_dir(self) -> Path:
         """Where file dialogs start: beside the open project/scene, else beside the world's
-        source photo, else the last folder used, else home — never inside the app's own
-        folder (its bundled assets)."""
+        source photo, else the last folder used (or the newest recent file's), else home —
+        never inside the app's own folder (its bundled assets)."""
         from .naming import dialog_folder
 
         last = self.settings.get("last_dir", None, str)
+        if not last:
+            # nothing opened through a dialog yet: the folder of the newest recent file (a
+            # project just saved in /tmp/trip, the demo still open: Open began in home)
+            recent = [Path(p) for p in self.settings.recent_files() if Path(p).parent.is_dir()]
+            last = str(recent[0].parent) if recent else None
         folder = dialog_folder(self.path, self.world, last)
         if _inside_install(folder):
             # a world made from a bundled sample (the demo's assets/rocket.jpg) or a file in

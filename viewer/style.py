@@ -42,6 +42,14 @@ QTreeView::indicator {{ width: 14px; height: 14px; border-radius: 4px; border: 1
 QTreeView::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT};
     image: url(@CHECK@); }}
 QTreeView::indicator:unchecked:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator {{ width: 14px; height: 14px; border-radius: 4px; border: 1px solid {MUTED};
+    background: {RAISED}; }}
+QCheckBox::indicator:checked {{ background: {ACCENT}; border-color: {ACCENT};
+    image: url(@CHECK@); }}
+QCheckBox::indicator:hover {{ border-color: {ACCENT}; }}
+QCheckBox::indicator:disabled {{ border-color: {BORDER}; background: transparent; }}
+QCheckBox::indicator:checked:disabled {{ background: {BORDER}; }}
+QFileDialog {{ min-width: 880px; min-height: 540px; }}
 QHeaderView::section {{ background: {PANEL}; color: {MUTED}; border: none; padding: 4px; }}
 QStatusBar {{ background: {PANEL}; border-top: 1px solid {BORDER}; color: {MUTED}; }}
 QStatusBar::item {{ border: none; }}
