@@ -79,6 +79,9 @@ QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
 QLineEdit, QSpinBox, QComboBox {{ background: {RAISED}; border: 1px solid {BORDER};
     border-radius: 6px; padding: 4px 8px; selection-background-color: {ACCENT}; }}
 QLineEdit:focus, QSpinBox:focus, QComboBox:focus {{ border-color: {ACCENT}; }}
+QLineEdit:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QComboBox:disabled {{
+    background: {PANEL}; border-color: {BG}; color: {MUTED}; }}
+QPushButton:disabled {{ background: {PANEL}; border-color: {BG}; color: #5a6070; }}
 QScrollBar:vertical {{ background: transparent; width: 10px; margin: 2px; }}
 QScrollBar::handle:vertical {{ background: {BORDER}; border-radius: 4px; min-height: 24px; }}
 QScrollBar::add-line, QScrollBar::sub-line {{ height: 0; width: 0; }}
