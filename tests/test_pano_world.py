@@ -218,9 +218,9 @@ def test_a_reduced_panorama_says_how_to_keep_its_detail(
     assert "resolution" not in world.meta["estimates"]
     bad = tmp_path / "wide.png"
     save_image(bad, np.zeros((100, 300, 3)))
-    from scene.errors import SceneFormatError
+    from generators.options import OptionsError
 
-    with pytest.raises(SceneFormatError, match="twice the height") as err:
+    with pytest.raises(OptionsError, match="not an equirectangular 360° panorama") as err:
         world_from_photos(panorama=bad)
     # a 3:1 strip (a phone's panorama) is told how it can go in (a trial got no hint)
     assert "--photo wide.png --fov ANGLE" in str(err.value)
