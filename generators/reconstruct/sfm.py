@@ -386,12 +386,17 @@ def sfm_match(
                     db,
                     matching_options=mopt,
                     pairing_options=pair,
+                    verification_options=_verification(),
                     device=cpu,
                     cancellation_token=token,
                 )
             else:
                 pycolmap.match_exhaustive(
-                    db, matching_options=mopt, device=cpu, cancellation_token=token
+                    db,
+                    matching_options=mopt,
+                    verification_options=_verification(),
+                    device=cpu,
+                    cancellation_token=token,
                 )
     except InterruptedError as exc:  # pycolmap's answer to its cancellation token
         _cancelled_or_raise(cancel, exc)
@@ -405,6 +410,14 @@ def sfm_match(
         msg = f"matching: {matched} pairs, {verified} verified"
     log.info(msg)
     report(1.0, msg)
+
+
+def _verification() -> Any:
+    """COLMAP's two-view geometry options with a fixed RANSAC seed: its default (-1) seeds
+    from the clock, so one run of six photos registered all six and the next five."""
+    ver = _pycolmap().TwoViewGeometryOptions()
+    ver.ransac.random_seed = 0
+    return ver
 
 
 def _pair_counts(db: Path) -> tuple[int, int]:
@@ -765,7 +778,11 @@ def _extra_matches(
                 mopt = pycolmap.FeatureMatchingOptions()
                 mopt.num_threads = threads
                 pycolmap.match_exhaustive(
-                    db, matching_options=mopt, device=cpu, cancellation_token=token
+                    db,
+                    matching_options=mopt,
+                    verification_options=_verification(),
+                    device=cpu,
+                    cancellation_token=token,
                 )
             if cancel is not None:
                 cancel.check()
@@ -800,7 +817,7 @@ def _extra_matches(
             mopt.sift.max_distance = 0.8
             pair = pycolmap.ImportedPairingOptions()
             pair.match_list_path = pairs_file
-            ver = pycolmap.TwoViewGeometryOptions()
+            ver = _verification()
             ver.min_num_inliers = 12
             ver.ransac.min_inlier_ratio = 0.1  # the looser ratio test admits more outliers
             pycolmap.match_image_pairs(
