@@ -41,19 +41,11 @@ def check_equirect_shape(path: Path) -> None:
         w, h = image_size(path)
     except (OSError, ValueError):
         return
-    if abs(w / h - 2.0) > 0.05:
-        from generators.panorama import PHONE_PANO_ASPECT
+    from generators.panorama import not_equirect
 
-        how = (
-            f"a wide strip such as a phone's panorama can go in as a photo: --photo "
-            f"{path.name} --fov ANGLE (the angle it covers, up to 179°)"
-            if w > PHONE_PANO_ASPECT * h
-            else "to make a world from a photo: world --photo"
-        )
-        raise OptionsError(
-            f"{path.name} is {w}x{h} pixels, not an equirectangular 360° panorama (twice "
-            f"as wide as tall); {how}, or in the app Create > New World from Photo…"
-        )
+    problem = not_equirect(path.name, w, h)
+    if problem is not None:
+        raise OptionsError(problem)
 
 
 @dataclass

@@ -52,6 +52,25 @@ def _settle(renderer, cam, GL, fb, **kw) -> np.ndarray:
     return fb.read_float()
 
 
+def _drawn_after(world, first: Camera, then: Camera, GL, fb, settled: bool) -> np.ndarray:  # noqa: ANN001
+    """A fresh GL renderer of `world` settled at `first`, then one frame at `then`
+    (`settled`: drawn at rest) read back."""
+    from viewer.renderer import SplatRenderer
+
+    r = SplatRenderer()
+    r.cpu_full = False
+    r.set_world(world)
+    try:
+        _settle(r, first, GL, fb)
+        fb.bind()
+        r.draw(then, (W, H), settled=settled)
+        GL.glFinish()
+        return fb.read_float()
+    finally:
+        fb.bind()
+        r.release()
+
+
 def test_async_sort_converges_to_the_exact_image(gl_env) -> None:
     from viewer.renderer import SplatRenderer
 
@@ -144,7 +163,6 @@ def test_big_scene_packs_off_thread_then_appears(gl_env, monkeypatch) -> None:
 def test_settled_full_frame_after_a_jump_is_not_drawn_with_the_old_order(gl_env) -> None:
     """A jump (R, a bookmark) then rest: the order sorted and frustum-culled for the old view
     left the new view black until the background sort came; a settled full frame sorts."""
-    from viewer.renderer import SplatRenderer
 
     GL, fb, render_float = gl_env
     a, b = random_cloud(800, 0, seed=11), random_cloud(800, 0, seed=12)
@@ -155,18 +173,7 @@ def test_settled_full_frame_after_a_jump_is_not_drawn_with_the_old_order(gl_env)
     west = Camera.look_at((0.0, 0.0, 0.0), (-1.0, 0.0, 0.0), 50, W, H)
     expected = render_float(world, west)
     for settled in (False, True):
-        r = SplatRenderer()
-        r.cpu_full = False
-        r.set_world(world)
-        try:
-            _settle(r, east, GL, fb)
-            fb.bind()
-            r.draw(west, (W, H), settled=settled)
-            GL.glFinish()
-            img = fb.read_float()
-        finally:
-            fb.bind()
-            r.release()
+        img = _drawn_after(world, east, west, GL, fb, settled)
         if settled:
             np.testing.assert_allclose(img, expected, atol=5e-3)
         else:  # unsettled (moving) frames never wait for a sort: the stale order shows
@@ -178,7 +185,6 @@ def test_a_wider_field_of_view_at_rest_is_not_drawn_with_the_narrower_order(gl_e
     frustum-culled for the narrow view kept only its splats, so the settled full frame
     showed them in the middle of a black window, as full quality (a trial: the demo world
     shrunk into the middle of the view until the next step). A settled full frame sorts."""
-    from viewer.renderer import SplatRenderer
 
     GL, fb, render_float = gl_env
     world = World()
@@ -187,18 +193,7 @@ def test_a_wider_field_of_view_at_rest_is_not_drawn_with_the_narrower_order(gl_e
     narrow = Camera.look_at((0.0, 0.0, 8.0), (0.0, 0.0, 0.0), 30, W, H)
     wide = Camera.look_at((0.0, 0.0, 8.0), (0.0, 0.0, 0.0), 90, W, H)
     expected = render_float(world, wide)
-    r = SplatRenderer()
-    r.cpu_full = False
-    r.set_world(world)
-    try:
-        _settle(r, narrow, GL, fb)
-        fb.bind()
-        r.draw(wide, (W, H), settled=True)
-        GL.glFinish()
-        img = fb.read_float()
-    finally:
-        fb.bind()
-        r.release()
+    img = _drawn_after(world, narrow, wide, GL, fb, settled=True)
     np.testing.assert_allclose(img, expected, atol=5e-3)
 
 

@@ -93,6 +93,25 @@ def check_height(height: int) -> int:
 EQUIRECT_ASPECT_TOL = 0.03
 
 
+def not_equirect(name: str, width: int, height: int) -> str | None:
+    """Why an image `name` of width × height pixels is no equirectangular 360° panorama
+    (2:1 within 0.05), with the way it can go in instead; None when it is shaped like one.
+    A phone's panorama mode makes a wide strip (3-6:1) of part of the sphere: a photo with
+    the angle it covers."""
+    if abs(width / max(height, 1) - 2.0) <= 0.05:
+        return None
+    how = (
+        f"a wide strip such as a phone's panorama can go in as a photo: --photo {name} "
+        "--fov ANGLE (the angle it covers, up to 179°)"
+        if width > PHONE_PANO_ASPECT * height
+        else "to make a world from a photo: world --photo"
+    )
+    return (
+        f"{name} is {width}x{height} pixels, not an equirectangular 360° panorama (twice as "
+        f"wide as tall); {how}, or in the app Create > New World from Photo…"
+    )
+
+
 def looks_equirectangular(path: Path, width: int, height: int) -> bool:
     """Whether a photo (its file and size in pixels) looks like an equirectangular 360°
     panorama: 2:1 within EQUIRECT_ASPECT_TOL and at least 1024 wide, or an XMP packet in
@@ -439,19 +458,9 @@ def load_panorama(
     # (a 20x10 panorama made a world of scipy warnings and one colour)
     im = load_image(path, max_side=8192, min_side=MIN_PHOTO_SIDE)
     h, w = im.rgb.shape[:2]
-    if abs(w / h - 2.0) > 0.05:
-        # a phone's panorama mode makes a wide strip (3-6:1) of part of the sphere
-        hint = (
-            f"; a wide strip such as a phone's panorama can go in as a photo: "
-            f"--photo {Path(path).name} --fov ANGLE (the angle it covers, up to 179°)"
-            if w > PHONE_PANO_ASPECT * h
-            else ""
-        )
-        raise SceneFormatError(
-            path,
-            f"not an equirectangular panorama: {w}x{h} pixels; the width must be twice the "
-            f"height{hint}",
-        )
+    problem = not_equirect(Path(path).name, w, h)
+    if problem is not None:
+        raise SceneFormatError(path, problem)
     _refuse_flat(path, im.rgb, im.alpha)
     img = resize_pano(im.rgb, check_height(height) if height else min(h, 4096))
     known = np.ones(img.shape[:2], np.float32)
