@@ -266,13 +266,12 @@ def photo_splats(
     m = (col.astype(np.float32), row.astype(np.float32))
     # an edge softened over a panorama pixel or two spans several photo pixels: each
     # panorama pixel goes to one side first, so the rules below see one clear step
-    depth = snap_depth_edges(depth, EDGE_RATIO_PHOTO)
-    d = cv2.remap(depth, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
+    dpf = snap_depth_edges(depth, EDGE_RATIO_PHOTO)  # float32
+    d = cv2.remap(dpf, *m, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP)
     # across a depth edge, interpolating would put the photo's pixels there at in-between
     # depths: a fan of thin slivers in mid-air when seen from the side. Where the four
     # panorama pixels a photo pixel is interpolated from span an edge, it takes the depth
     # of the nearest of them (one side of the edge or the other).
-    dpf = depth.astype(np.float32)
     ph, pw_ = dpf.shape
     x0 = np.floor(col).astype(np.int64)
     y0 = np.floor(row).astype(np.int64)

@@ -1055,7 +1055,7 @@ class SplatRenderer:
         so splats turning into view are present before the next sort lands."""
         layers = tuple(layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible)
         if exact:
-            frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+            frustum = _frustum(cam)
             min_depth = NEAR_CULL
         else:
             frustum = Frustum.for_camera(
@@ -1425,7 +1425,7 @@ class SplatRenderer:
             )
             for s in visible
         )
-        frustum = Frustum.for_camera(cam.fx, cam.fy, cam.cx, cam.cy, cam.width, cam.height)
+        frustum = _frustum(cam)
         split, cut, mem = None, None, None
         if self.lod_cut and lod.child_start is not None:
             t0 = time.perf_counter()

@@ -209,15 +209,13 @@ def image_rows(camera: Camera, pano_height: int) -> tuple[int, int]:
         [(uv[:, 0] - camera.cx) / camera.fx, (uv[:, 1] - camera.cy) / camera.fy, np.ones(len(uv))],
         1,
     ) @ np.asarray(camera.R, np.float64)  # camera -> world: Rᵀ d, row-wise
-    y = d[:, 1] / np.linalg.norm(d, axis=1)
-    lo, hi = float(np.arcsin(y.min())), float(np.arcsin(y.max()))
-    for pole in (1.0, -1.0):  # a view holding a pole reaches it
+    _, rows = dirs_to_pano_pixels(d, pano_height)
+    r0 = max(0, math.floor(float(rows.min())) - 2)
+    r1 = min(pano_height, math.ceil(float(rows.max())) + 3)
+    for pole, reach in ((1.0, 0), (-1.0, pano_height)):  # a view holding a pole reaches it
         u, v, ok = dirs_to_camera_pixels(np.array([[0.0, pole, 0.0]]), camera)
         if ok[0] and -0.5 <= u[0] <= w - 0.5 and -0.5 <= v[0] <= h - 0.5:
-            lo, hi = (lo, math.pi / 2) if pole > 0 else (-math.pi / 2, hi)
-    to_row = lambda lat: (math.pi / 2 - lat) / math.pi * pano_height - 0.5  # noqa: E731
-    r0 = max(0, math.floor(to_row(hi)) - 2)
-    r1 = min(pano_height, math.ceil(to_row(lo)) + 3)
+            r0, r1 = (reach, r1) if pole > 0 else (r0, reach)
     return r0, max(r0, r1)
 
 
