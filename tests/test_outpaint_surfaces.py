@@ -309,6 +309,31 @@ def test_the_far_skyline_is_a_treeline_when_the_photo_shows_foliage() -> None:
             assert exg < 0.1, c
 
 
+def test_small_trees_at_both_sides_of_the_photo_make_the_skyline_a_treeline() -> None:
+    """A facade fills the frame, with narrow trees at both edges (2 % of the upright
+    pixels, Sceaux 100_7104-7106: 2-3 %): what stands beside the subject carries on round
+    the horizon, so the skyline is a treeline; before, it took the facade's colour (grey,
+    jagged crowns). As many foliage pixels in the middle of the facade (a climbing plant)
+    leave it the facade's colour, and indoors the walls never take foliage."""
+    from generators.panorama.outpaint_classical import CEILING, _foliage
+
+    h, w = 256, 512
+    img = np.zeros((h, w, 3), np.float32)
+    upright = np.zeros((h, w), bool)
+    upright[100:170, 200:300] = True  # 7000 px of facade
+    img[upright] = (0.72, 0.66, 0.58)
+    leaves = (0.2, 0.32, 0.12)
+    sides = img.copy()
+    sides[100:170, 200:201] = leaves
+    sides[100:170, 299:300] = leaves  # 140 px, 2 %
+    middle = img.copy()
+    middle[100:170, 249:251] = leaves
+    found = _foliage(sides, upright, SKY_CLASS)
+    assert found is not None and found.sum() == 140
+    assert _foliage(middle, upright, SKY_CLASS) is None
+    assert _foliage(sides, upright, CEILING) is None
+
+
 def test_the_invented_ground_continues_each_side_of_the_photo_at_its_own_distance() -> None:
     """Outdoors, the ground beside the photo carries on the ground at the photo's edge on
     that side and at that elevation (a distance, on level ground): grass left of the photo,

@@ -80,6 +80,35 @@ def test_plain_ground_needs_the_sky() -> None:
     assert (labels[174:183, 70:250] == GROUND).mean() < 0.2
 
 
+def _canopy(rng: np.random.Generator, sky_share: float) -> np.ndarray:
+    """The plaza seen from under a tree: its crown's leaves (textured greens, blobs a few
+    pixels across) fill the top 60 rows but for holes of sky, about `sky_share` of them."""
+    import cv2
+
+    img = _plaza(rng)
+    holes = cv2.GaussianBlur(rng.random((60, W)).astype(np.float32), (0, 0), 10.0)
+    sky = holes > np.quantile(holes, 1.0 - sky_share)
+    leaves = np.stack([0.16 + 0.10 * rng.random((60, W)), 0.32 + 0.15 * rng.random((60, W)),
+                       0.08 + 0.06 * rng.random((60, W))], -1)  # fmt: skip
+    leaves = cv2.GaussianBlur(leaves.astype(np.float32), (0, 0), 0.7)
+    img[:60] = np.where(sky[..., None], img[:60], leaves)
+    return img
+
+
+def test_a_photo_under_a_trees_crown_has_sky() -> None:
+    """Taken under a tree, the top band is leaves with holes of sky (Sceaux 100_7110: 38 %
+    sky, 70 % leaves): it has sky, so the world is outdoors; before, under half of the band
+    looked like sky and the world became a room with a ceiling. Holes of sky too few to be
+    more than a lit wall's patches (10 %) still are none, and a wall's colour noise is no
+    foliage (tests/test_photo_horizon.py)."""
+    labels = classify_view(_canopy(np.random.default_rng(4), 0.35), HORIZON)
+    assert (labels[:100] == SKY).mean() > 0.4  # the holes, and the open sky below the leaves
+    assert (labels[195:] == GROUND).mean() > 0.9
+    indoor = _canopy(np.random.default_rng(4), 0.10)
+    indoor[60:100] = (0.45, 0.40, 0.36)  # no sky below the leaves: a green painted wall
+    assert not (classify_view(indoor, HORIZON) == SKY).any()
+
+
 def test_sky_coloured_specks_in_the_sky_become_sky() -> None:
     """A photo's vignetted corner left a darker-blue speck of 'upright' in its sky, which
     stood at the wall's distance: a dark block in the sky 2 m aside. Specks on the photo's

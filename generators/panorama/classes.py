@@ -24,6 +24,11 @@ UPRIGHT, GROUND, SKY = 0, 1, 2
 MIN_GROUND_SHARE = 0.25  # a ground colour covers at least this share of the bottom band
 GROUND_CHROMA = 15.0  # ... or lies within this Lab a*b* distance of its main colour
 SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
+#: ... or at least this share, where sky and foliage together fill SKY_TOP_SHARE of it: an
+#: outdoor photo taken under a tree's canopy (Sceaux 100_7110: 38 % sky, 70 % leaves at
+#: its top) was made into a room with a ceiling; the office photo's top band is 8 % sky-like,
+#: 30 % with its green paintings
+SKY_TOP_MIN = 0.2
 SKY_DARK_RATIO = 0.5  # a bluish colour far from the top's sky, darker than this share of it: no sky
 PLAIN_GRAD = 0.08  # gradient (Sobel of the σ=1 luminance, 0..1) of plain ground
 PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
@@ -104,10 +109,22 @@ def classify_view(
     sky = np.zeros((h, w), bool)
     if top_rows.any():
         # the view has sky when half of its top band looks like sky (a tree crown or a
-        # roof may fill the rest; a grey studio backdrop or a lit wall fills less)
+        # roof may fill the rest; a grey studio backdrop or a lit wall fills less), or
+        # sky and foliage together do (under a tree's canopy)
         top_px = rgb[top_rows]
         top_sky = sky_like(top_px)
-        tc = np.median(top_px[top_sky], 0) if top_sky.mean() >= SKY_TOP_SHARE else None
+        share = float(top_sky.mean())
+        if share < SKY_TOP_SHARE and share >= SKY_TOP_MIN:
+            # judged on regions (σ 1.5 px), not single pixels: a grey wall's noise is a
+            # speckle of bluish and greenish pixels
+            soft = cv2.GaussianBlur(rgb, (0, 0), 1.5)[top_rows]
+            soft_sky = sky_like(soft)
+            share = float(soft_sky.mean())
+            canopy = float((soft_sky | vegetation_like(soft)).mean()) >= SKY_TOP_SHARE
+        else:
+            canopy = False
+        enough = share >= SKY_TOP_SHARE or (share >= SKY_TOP_MIN and canopy)
+        tc = np.median(top_px[top_sky], 0) if enough else None
         if tc is not None and looks_like_sky_colour(tc):
             step = np.zeros((h, w), np.float32)
             blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)

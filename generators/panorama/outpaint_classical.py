@@ -60,6 +60,13 @@ PLANE_PX = 512  # the planar texture's period (texels)
 SKY_ANISO = 6.0  # the sky's colours carry this much further along rows than across them
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 GRAIN_HIGHPASS = 16.0  # the exemplar keeps detail finer than its size / this (Gaussian σ)
+#: the far skyline is a treeline when this share of the photo's upright pixels is foliage
+#: (`_foliage`) ...
+FOLIAGE_SHARE = 0.03
+#: ... or this share of them weighted towards its sides: a castle filling the frame with
+#: small trees at both edges (Sceaux 100_7104-7106: 2-3 % of its upright pixels, 9-11 %
+#: by the sides) went round with a skyline of grey, facade-coloured crowns
+FOLIAGE_SIDE_SHARE = 0.05
 
 
 def looks_like_sky(rgb: np.ndarray) -> bool:
@@ -494,15 +501,28 @@ def _foliage(img_t: np.ndarray, upright: np.ndarray, upper: int) -> np.ndarray |
     """The photo's foliage pixels (ht, wt) bool the far skyline's colour and grain come
     from instead of all its upright pixels `upright`, or None.
 
-    Outdoors, when 3 % of the photo's upright pixels (at least 64) look like foliage
-    (`classes.vegetation_like`): the skyline that goes round the invented part is a
+    Outdoors, when at least 64 of the photo's upright pixels look like foliage
+    (`classes.vegetation_like`) and they make FOLIAGE_SHARE of its upright pixels, or
+    FOLIAGE_SIDE_SHARE of them weighted towards its left and right edges as
+    `_border_mean(sideways=True)` weighs them (what stands beside the subject is what
+    carries on round the horizon): the skyline that goes round the invented part is a
     treeline, and a castle's or a street's facade as its exemplar drew grey, jagged rock
     (Sceaux, photos 100_7104 and 100_7109). None otherwise, and indoors (the walls carry
     on the photo's walls)."""
     if upper != SKY:
         return None
     veg = upright & vegetation_like(img_t)
-    return veg if int(veg.sum()) >= max(64, 0.03 * int(upright.sum())) else None
+    n = int(veg.sum())
+    if n < 64:
+        return None
+    if n >= FOLIAGE_SHARE * int(upright.sum()):
+        return veg
+    d = _centre_distance(upright, sideways=True)
+    if d is None:
+        return None
+    wgt = d**4 + 1e-3
+    side = float(wgt[veg].sum()) / max(float(wgt[upright].sum()), 1e-9)
+    return veg if side >= FOLIAGE_SIDE_SHARE else None
 
 
 def _class_colours(
