@@ -187,6 +187,14 @@ def run(args: argparse.Namespace) -> int:
             start = info.get("frame_record_start")
             what = "+Y up in metres and the start view" if start else "+Y up in metres"
             print(f"wrote {info['frame_record']} ({what}, for Wander)")
+        if info.get("meshes_left_out"):
+            names = ", ".join(repr(n) for n in info["meshes_left_out"])
+            print(
+                f"warning: {info['format'].upper()} holds Gaussian splats only: the mesh "
+                f"layers ({names}) are not in it (export those as .glb or .obj, e.g. "
+                "--layer NAME)",
+                file=sys.stderr,
+            )
         if info.get("splats_left_out"):
             meshes = ", ".join(repr(lay.name) for lay in world.visible_layers() if lay.is_mesh)
             print(

@@ -278,13 +278,15 @@ def export_world(
 ) -> dict:
     """Export the scene (or one layer) to `path`; returns a summary dict.
 
-    Splat formats take the visible splat layers (transforms baked, SH rotated); mesh
-    formats the visible mesh layers. The format comes from `fmt` or the file name, through
-    the scene.io registry; `format_options` go to its writer (e.g. spz `version`, `axes`,
-    `antialiased`). Atomic: a failure leaves any old file intact. Raises ValueError for an
-    unknown format or option, or nothing to export; `Cancelled` (nothing written) when
-    `progress` is cancelled. consume=True: `world` is not used afterwards (see
-    `scene_cloud`): transforms are baked in place, without a copy of the scene.
+    Splat formats take the visible splat layers (transforms baked, SH rotated; the summary's
+    'meshes_left_out' names the visible mesh layers they cannot hold); mesh formats the
+    visible mesh layers ('splats_left_out' counts the splats they cannot hold). The format
+    comes from `fmt` or the file name, through the scene.io registry; `format_options` go
+    to its writer (e.g. spz `version`, `axes`, `antialiased`). Atomic: a failure leaves any
+    old file intact. Raises ValueError for an unknown format or option, or nothing to
+    export; `Cancelled` (nothing written) when `progress` is cancelled. consume=True:
+    `world` is not used afterwards (see `scene_cloud`): transforms are baked in place,
+    without a copy of the scene.
     """
     from . import io as sio
 
@@ -321,12 +323,21 @@ def export_world(
             "faces": mesh.n_faces,
             "splats_left_out": left,
         }
+    # named before `consume` empties the world; a reconstruction's camera frusta are a
+    # guide drawn in the viewport, not part of the scene
+    meshes = [
+        lay.name
+        for lay in (world.visible_layers() if layer is None else [])
+        if lay.is_mesh and lay.data.n_faces and lay.source.get("what") != "camera frusta"
+    ]
     bake.update(0.0, "Baking the visible layers")
     cloud = scene_cloud(world, layer, options, consume=consume)
     bake.update(1.0)
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
     out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
+    if meshes:  # meshes a splat format cannot hold: the caller says so
+        out["meshes_left_out"] = meshes
     side = write_frame_record(world, path, layer, cloud)
     if side is not None:
         out["frame_record"] = str(side)

@@ -211,7 +211,7 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     mesh = Mesh(np.asarray(box.vertices, np.float32), np.asarray(box.faces, np.int64))
     w = World()
     w.add_layer(Layer("scene", random_cloud(300, sh_degree=0, seed=3)))
-    w.add_layer(Layer("Photo cameras", mesh, "mesh"))
+    w.add_layer(Layer("Photo cameras", mesh, "mesh", source={"what": "camera frusta"}))
     p = tmp_path / "recon.wander"
     save_project(w, p)
     r = main("export", str(p), "--out", str(tmp_path / "r.glb"))
@@ -229,6 +229,15 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     assert isinstance(back, Mesh) and back.n_faces == 12
     r = main("export", str(p), "--out", str(tmp_path / "s.ply"))  # splats win in a mixed scene
     assert r.returncode == 0 and "300 splats" in r.stdout, r.stderr
+    assert "warning" not in r.stderr  # a reconstruction's frusta are a guide, not content
+    # an object inserted as a mesh is content: a splat file cannot hold it, and says so (a
+    # trial's chair vanished from a .ply export without a word)
+    w.add_layer(Layer("chair", mesh, "mesh"))
+    save_project(w, p)
+    r = main("export", str(p), "--out", str(tmp_path / "s.spz"))
+    assert r.returncode == 0 and "300 splats" in r.stdout, r.stderr
+    assert "warning: SPZ holds Gaussian splats only" in r.stderr and "('chair')" in r.stderr
+    assert "Photo cameras" not in r.stderr
 
 
 def test_rows_dropped_on_reading_are_said_by_every_command(tmp_path):

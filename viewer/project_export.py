@@ -11,7 +11,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from PyQt6.QtCore import QObject
+from PyQt6.QtCore import QObject, Qt
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -104,9 +104,25 @@ class ProjectExport(QObject):
             n = info.get("splats", info.get("vertices"))
             unit = "splats" if "splats" in info else "vertices"
             left = info.get("splats_left_out", 0)
+            meshes = info.get("meshes_left_out", [])
             note = f" (meshes only: the {left:,} splats are not in it)" if left else ""
-            ms = 12000 if left else 8000
+            if meshes:
+                names = ", ".join(f"'{m}'" for m in meshes)
+                what = f"the mesh {names} is" if len(meshes) == 1 else f"the meshes {names} are"
+                note = f" (splats only: {what} not in it)"
+            ms = 12000 if left or meshes else 8000
             self.win.show_status(f"Exported {n:,} {unit} to {out.name}{note}", ms)
+            if meshes:  # not modal: the export is done, nothing waits on the answer
+                box = QMessageBox(
+                    QMessageBox.Icon.Information,
+                    "Export",
+                    f"{out.name} holds Gaussian splats only: {what} not in it.\n\n"
+                    "Use Export Layer… on a mesh layer to write it as .glb or .obj.",
+                    QMessageBox.StandardButton.Ok,
+                    self.win,
+                )
+                box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+                box.open()
 
         return self.win.run_job(f"Exporting {out.name}", work, done, commits=True)
 
