@@ -324,15 +324,42 @@ def check_io(args: argparse.Namespace) -> None:
     # a mistyped output folder is an error, not a folder tree made silently (one run as
     # root made /nonexistent_dir): the folder an output goes into must exist already
     made = {Path(p).absolute() for _, p in outputs if p is not None and str(p)}
+    checked: set[Path] = set()
     for label, path in outputs:
         if path is None or not str(path):
             continue
         folder = Path(path).parent
-        if folder.is_dir() or folder.absolute() in made:
+        if folder.absolute() in made:
+            continue
+        if folder.is_dir():
+            _check_writable(folder, label, path, checked)
             continue
         if folder.exists():
             raise InputError(f"{label} {path}: {folder} is a file, not a folder")
         raise InputError(f"{label} {path}: folder {folder} does not exist (create it first)")
+
+
+def _check_writable(folder: Path, label: str, path: str | Path, checked: set[Path]) -> None:
+    """Refuse, before any work, a folder a file cannot be created in (read-only mount,
+    immutable folder, no permission): by creating and removing a probe file there, since
+    `os.access` says yes to root whatever the folder. A trial's `object --out ob.ply --mesh
+    ro/ob.glb` wrote ob.ply, then failed on the mesh."""
+    import tempfile
+
+    from scene.errors import InputError
+
+    key = folder.absolute()
+    if key in checked:
+        return
+    checked.add(key)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".wander-probe-", dir=folder)
+    except OSError as exc:
+        raise InputError(
+            f"{label} {path}: cannot write in {folder}: {exc.strerror or exc}"
+        ) from None
+    os.close(fd)
+    os.unlink(probe)
 
 
 def _os_error_line(exc: OSError) -> str:

@@ -861,6 +861,42 @@ def test_outputs_into_missing_folders_are_refused_before_any_work(
     assert not (tmp_path / "no").exists()
 
 
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`object --out ob.ply --mesh ro/ob.glb` wrote ob.ply, then failed on the mesh; `world
+    --save-panorama ro/p.png` wrote the 67 MB world first (a trial, with a read-only
+    folder). Every output's folder is tried before any work; `os.access` says yes to root,
+    so a probe file is made there (here its creation fails as on a read-only mount)."""
+    import errno
+    import tempfile
+
+    from cli import run_cli
+
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
+        if dir is not None and Path(dir).absolute() == ro:
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    runs = [
+        ["object", "--photo", str(photo), "--out", str(tmp_path / "ob.ply"),
+         "--mesh", str(ro / "ob.glb")],
+        ["world", "--photo", str(photo), "--out", str(tmp_path / "w.wander"),
+         "--save-panorama", str(ro / "p.png")],
+    ]  # fmt: skip
+    for argv in runs:
+        assert run_cli(argv) == 2, argv
+        line = _one_error_line(capsys)
+        assert "cannot write in" in line and "Read-only file system" in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([photo.name, "ro"])
+    assert not any(ro.iterdir())
+
+
 def test_a_reader_that_stops_early_is_not_an_error(scene_ply: Path) -> None:
     """`python main.py info SCENE | head -1`: the closed pipe ends the command quietly
     (it printed 'error: Broken pipe' and exited 2)."""
