@@ -205,6 +205,14 @@ def test_job_bar_never_runs_backwards(window, qtbot) -> None:  # noqa: ANN001
     assert window.job_bar.value() == 800
     gate.set()
     qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
+    # the next job's bar starts empty: the high mark was keyed by id(job), and a job that
+    # got a finished one's id showed a full bar throughout (a trial's video render)
+    gate.clear()
+    job = window.run_job("Next", lambda progress, cancel: gate.wait(10), lambda r: None)
+    window.jobs._progress(job, 0.04, "frame 1/61")
+    assert window.job_bar.value() == 40
+    gate.set()
+    qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
 
 
 def test_a_status_message_cut_off_by_the_bar_is_whole_in_its_tooltip(window, qtbot) -> None:  # noqa: ANN001

@@ -78,6 +78,9 @@ class Job(QObject):
         self.cancel_token = CancelToken()
         self.progress = Progress(self._progress, self.cancel_token)
         self.fraction = 0.0
+        #: the highest progress bar value (0..1000) shown for this job: a bar never runs
+        #: backwards when a stage restarts its count
+        self.bar_high = 0
         self.message = title
         self.started_at = time.perf_counter()
         self.state = "pending"  # running | done | failed | cancelled

@@ -570,7 +570,6 @@ class MainWindow(QMainWindow):
         fm = self.job_cancel.fontMetrics()  # never clipped: room for the text and the padding
         self.job_cancel.setMinimumWidth(fm.horizontalAdvance("Cancel") + 28)
         self.job_cancel.setMinimumHeight(fm.height() + 8)
-        self._job_high: dict[int, int] = {}  # job id -> highest bar value shown (never backwards)
         self._empty_full_frames = 0  # full frames in a row that drew none of the splats
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
@@ -1280,13 +1279,10 @@ class MainWindow(QMainWindow):
             fm = self.job_label.fontMetrics()  # elide so the job never squeezes the read-outs
             self.job_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, 360))
             self.job_label.setToolTip(text)
-            key = id(job)
-            value = max(int(job.fraction * 1000), self._job_high.get(key, 0))
-            self._job_high = {
-                k: v for k, v in self._job_high.items() if any(id(j) == k for j in self.jobs.jobs)
-            }
-            self._job_high[key] = value
-            self.job_bar.setValue(value)  # never runs backwards when a stage restarts its count
+            # kept on the job itself: keyed by id(job), a new job that got a finished one's
+            # id showed a full bar from its first frame (a trial's video render)
+            job.bar_high = max(int(job.fraction * 1000), job.bar_high)
+            self.job_bar.setValue(job.bar_high)
 
     # ================================================================ events
     def keyPressEvent(self, e: Any) -> None:
