@@ -12,11 +12,19 @@ from scene.world import Layer
 
 from .gl_util import compile_program
 
+#: the share of the shading a mesh coloured from photos takes (see shaders/mesh.frag): a
+#: front-facing face keeps 98 % of its colour, one seen edge-on 85 %
+PHOTO_SHADING = 0.25
+
 
 class _GpuMesh:
     def __init__(self, mesh: Mesh) -> None:
         normals = mesh.vertex_normals()  # (V, 3)
         colors = mesh.colors_or_default()  # (V, 3)
+        photo = mesh.vertex_colors is not None or mesh.texture is not None
+        #: how much of shaders/mesh.frag's shading the mesh takes: its colours are lit
+        #: already when they came from photos; a plain grey mesh shows its shape by it
+        self.shading = PHOTO_SHADING if photo else 1.0
         inter = np.ascontiguousarray(
             np.concatenate([mesh.vertices, normals, colors], axis=1).astype(np.float32)
         )  # (V, 9)
@@ -89,7 +97,8 @@ class MeshRenderer:
         if self._prog is None:
             self._prog = compile_program("mesh.vert", "mesh.frag")
             self._loc = {
-                n: GL.glGetUniformLocation(self._prog, n) for n in ("u_model", "u_view", "u_proj")
+                n: GL.glGetUniformLocation(self._prog, n)
+                for n in ("u_model", "u_view", "u_proj", "u_shading")
             }
         live = {(lay.id, id(lay.data)) for lay in layers}
         for key in [k for k in self._gpu if k not in live]:
@@ -113,6 +122,7 @@ class MeshRenderer:
             GL.glUniformMatrix4fv(
                 self._loc["u_model"], 1, GL.GL_TRUE, np.asarray(lay.transform, np.float32)
             )
+            GL.glUniform1f(self._loc["u_shading"], gpu.shading)
             GL.glBindVertexArray(gpu.vao)
             for first, count in runs:
                 GL.glDrawElements(
