@@ -169,6 +169,14 @@ def run(args: argparse.Namespace) -> int:
                 "--sh-degree / --antialiased apply to Gaussian clouds, but the input is a mesh"
             )
         options = {}
+        from scene.io import FORMATS
+
+        if FORMATS[out_fmt].kind == "cloud":
+            raise InputError(
+                f"{args.input} is a mesh and .{out_fmt} holds Gaussian splats: `object "
+                f"--backend import --input {args.input} --out NAME.{out_fmt}` samples it "
+                "into splats, as an object (standing at the origin, --height tall)"
+            )
     save(obj, args.output, out_fmt, **options)
     if isinstance(obj, GaussianCloud):
         have = obj.sh_degree if args.sh_degree is None else args.sh_degree

@@ -275,8 +275,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from scene.io import sniff
+    from scene.io.images import IMAGE_SUFFIXES
 
-    if sniff(args.file) in ("png", "jpeg"):  # a panorama (or any image): what it records
+    # a panorama (or any image): what it records; a file named as an image that is none
+    # is a bad image, not an unknown type
+    if sniff(args.file) in ("png", "jpeg") or Path(args.file).suffix.lower() in IMAGE_SUFFIXES:
         return _image_info(args.file, options, args.json)
     info = file_info(args.file)
     if est:
@@ -381,10 +384,13 @@ def _other_kinds(path: str, as_json: bool) -> int | None:
 
 def _image_info(path: str, options: dict[str, Any] | None, as_json: bool) -> int:
     """`info` of an image file: its size (from the header), whether it is an equirect
-    panorama (2:1), and the options recorded in the `.json` beside it (`panorama`)."""
-    from scene.io.images import image_size
+    panorama (2:1), and the options recorded in the `.json` beside it (`panorama`). The
+    pixels are decoded too (a JPEG at an eighth of its size): a cut-off file is an error
+    here as in `world` and `object`, not "a photo `world --photo` takes"."""
+    from scene.io.images import image_size, load_image
 
     w, h = image_size(path)
+    load_image(path, max_side=512)
     info: dict[str, Any] = {
         "path": str(path),
         "format": "image",

@@ -7,6 +7,7 @@ become the arguments; the PLY written records them in its `comment wander` heade
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from scene.errors import InputError
@@ -58,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
     finally:
         bar.done()
     for w in res.warnings:
-        print(f"warning: {w}")
+        print(f"warning: {w}", file=sys.stderr)
     if args.out is not None:
         if res.cloud is None:
             raise InputError("this object is a mesh only (--keep-mesh); drop --out or use --mesh")

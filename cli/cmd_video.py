@@ -175,22 +175,25 @@ def run(args: argparse.Namespace) -> int:
     world = load_scene(args.scene)
     require_content(world, args.scene, "render")
     saved = world.meta.get("camera_path") if isinstance(world.meta, dict) else None
+    if args.from_bookmarks and not world.bookmarks:
+        raise InputError(f"--from-bookmarks: {args.scene} has no bookmarks")
     if args.path:
         path = CameraPath.load(args.path, default_up=world.up_axis)
     elif saved and not args.from_bookmarks:
         path = CameraPath.from_dict(saved, args.scene, default_up=world.up_axis)
     elif world.bookmarks:  # one bookmark: a look-around from it
         path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
+        why = "--from-bookmarks" if args.from_bookmarks else "no camera path given or saved"
         if len(world.bookmarks) == 1:
             print(
-                f"no camera path given or saved: rendering a look-around from bookmark "
+                f"{why}: rendering a look-around from bookmark "
                 f"{world.bookmarks[0].name!r}, a full turn of {path.duration:g} s "
                 f"(--seconds {args.seconds:g} a quarter; --path PATH.json for your own)",
                 file=sys.stderr,
             )
         else:
             print(
-                f"no camera path given or saved: flying through the {len(world.bookmarks)} "
+                f"{why}: flying through the {len(world.bookmarks)} "
                 f"bookmarks in order (--path PATH.json for your own)",
                 file=sys.stderr,
             )

@@ -463,6 +463,15 @@ class CameraPath:
                 )
             except (KeyError, TypeError, ValueError) as exc:
                 raise SceneFormatError(source, f"keyframe {i + 1} is invalid ({exc})") from None
+        for i in range(1, len(kfs)):
+            # a list out of time order is a slip (a copied keyframe whose time was not
+            # changed), not an order to sort by: the path would fly somewhere else
+            if kfs[i].time < kfs[i - 1].time:
+                raise SceneFormatError(
+                    source,
+                    f"keyframe {i + 1} (time {kfs[i].time:g} s) comes before keyframe {i} "
+                    f"(time {kfs[i - 1].time:g} s): list the keyframes in time order",
+                )
         try:
             return cls(kfs, d.get("up", default_up))
         except (ValueError, TypeError) as exc:
@@ -472,12 +481,16 @@ class CameraPath:
     def load(cls, path: str | Path, default_up: Any = (0.0, 1.0, 0.0)) -> CameraPath:
         """Read a camera path JSON file (SceneFormatError on bad content)."""
         p = Path(path)
+        if not p.exists():
+            raise SceneFormatError(p, "no such file")
+        if p.is_dir():
+            raise SceneFormatError(p, "is a folder, not a camera path (.json)")
         try:
             text = p.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise
-        except (OSError, UnicodeDecodeError) as exc:
-            raise SceneFormatError(p, f"cannot read camera path ({exc})") from None
+        except UnicodeDecodeError:
+            raise SceneFormatError(p, "not a camera path: not UTF-8 text") from None
+        except OSError as exc:
+            raise SceneFormatError(p, f"cannot read camera path: {exc.strerror or exc}") from None
         try:
             d = json.loads(text)
         except json.JSONDecodeError as exc:

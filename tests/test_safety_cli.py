@@ -911,3 +911,81 @@ def test_a_reader_that_stops_early_is_not_an_error(scene_ply: Path) -> None:
     err = proc.stderr.read().decode()
     assert proc.wait(60) == 0, err
     assert "error" not in err.lower()
+
+
+def test_a_trials_bad_inputs_get_plain_one_line_errors(
+    photo: Path, scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """What a trial fed the commands, and what each said before: `info` of a garbage .png
+    called .png an unknown type, and of a cut-off PNG or JPEG "a photo `world --photo`
+    takes" (exit 0, though `world` refuses it); `video --path` of a missing file or a
+    folder printed "[Errno 2]" / "[Errno 21]"; keyframes listed out of time order were
+    sorted silently; `--from-bookmarks` on a file without bookmarks rendered a turntable;
+    `object --backend import --input FOLDER` said "no such file"; a corrupt GLB's error
+    named Python's ValueError; `convert mesh.obj out.spz` gave no way forward."""
+    import json
+
+    import trimesh
+
+    from cli import run_cli
+
+    garbage = tmp_path / "garbage.png"
+    garbage.write_bytes(b"not an image at all, " * 40)
+    cut_png = tmp_path / "cut.png"
+    cut_png.write_bytes(photo.read_bytes()[:-60])
+    from PIL import Image
+
+    jpg = tmp_path / "p.jpg"
+    Image.open(photo).convert("RGB").save(jpg, quality=90)
+    cut_jpg = tmp_path / "cut.jpg"
+    cut_jpg.write_bytes(jpg.read_bytes()[: len(jpg.read_bytes()) // 2])
+    order = tmp_path / "order.json"
+    keys = [{"time": 1, "position": [0, 1.6, 0], "look_at": [0, 1.6, -1]},
+            {"time": 0, "position": [0.5, 1.6, 0], "look_at": [0, 1.6, -1]}]  # fmt: skip
+    order.write_text(json.dumps({"keyframes": keys}))
+    folder = tmp_path / "adir"
+    folder.mkdir()
+    bad_glb = tmp_path / "bad.glb"
+    bad_glb.write_bytes(b"glTF" + b"\x00" * 40)
+    obj = tmp_path / "box.obj"
+    trimesh.creation.box().export(obj)
+    video = str(tmp_path / "v.mp4")
+    runs = [
+        (["info", str(garbage)], "not a readable image"),
+        (["info", str(cut_png)], "truncated"),
+        (["info", str(cut_jpg)], "truncated"),
+        (["video", str(scene_ply), "--path", str(tmp_path / "none.json"), "--out", video],
+         "none.json: no such file"),
+        (["video", str(scene_ply), "--path", str(folder), "--out", video], "is a folder"),
+        (["video", str(scene_ply), "--path", str(order), "--out", video],
+         "keyframe 2 (time 0 s) comes before keyframe 1"),
+        (["video", str(scene_ply), "--from-bookmarks", "--out", video], "has no bookmarks"),
+        (["object", "--backend", "import", "--input", str(folder), "--out",
+          str(tmp_path / "o.ply")], "is a folder, not a mesh or splat file"),
+        (["info", str(bad_glb)], "not a readable GLB mesh"),
+        (["convert", str(obj), str(tmp_path / "o.spz")], "object --backend import"),
+    ]  # fmt: skip
+    for argv, said in runs:
+        assert run_cli(argv) == 2, argv
+        line = _one_error_line(capsys)
+        assert said in line and "Errno" not in line and "Error:" not in line, (argv, line)
+    assert not (tmp_path / "v.mp4").exists() and not (tmp_path / "o.spz").exists()
+    assert run_cli(["info", str(jpg)]) == 0  # the whole JPEG is fine
+
+
+def test_importing_splats_says_what_the_reader_dropped(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`object --backend import --input nan.ply` dropped the NaN rows without a word, where
+    `info`, `render` and `convert` of the same file say so (a trial)."""
+    from cli import run_cli
+    from scene.io.ply import ply_bytes
+
+    cloud = random_cloud(120, seed=4)
+    cloud.means[:7] = np.nan
+    src = tmp_path / "nan.ply"
+    src.write_bytes(ply_bytes(cloud))
+    out = tmp_path / "o.ply"
+    assert run_cli(["object", "--backend", "import", "--input", str(src), "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "dropped 7 of 120 splats" in err, err

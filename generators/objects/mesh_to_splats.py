@@ -14,6 +14,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from scene.errors import SceneFormatError
 from scene.gaussians import GaussianCloud
+from scene.io.mesh_io import reader_problem
 from scene.mesh import Mesh
 
 from .surfels import surfels
@@ -44,6 +45,8 @@ def load_mesh_parts(path: str | Path) -> tuple[list[ColoredPart], list[str]]:
     import trimesh
 
     path = Path(path)
+    if path.is_dir():
+        raise SceneFormatError(path, "is a folder, not a mesh file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such mesh file")
     if path.stat().st_size == 0:
@@ -51,7 +54,9 @@ def load_mesh_parts(path: str | Path) -> tuple[list[ColoredPart], list[str]]:
     try:
         scene = trimesh.load(str(path), force="scene")
     except Exception as exc:  # trimesh raises many types for corrupt files
-        raise SceneFormatError(path, f"not a readable mesh ({type(exc).__name__}: {exc})") from None
+        raise SceneFormatError(
+            path, f"not a readable mesh (corrupt file?): {reader_problem(exc)}"
+        ) from None
     warnings: list[str] = []
     parts: list[ColoredPart] = []
     for node in scene.graph.nodes_geometry:
@@ -243,6 +248,8 @@ def import_object(
     if path is None:
         raise ValueError("import needs a mesh or splat file")
     path = Path(path)
+    if path.is_dir():
+        raise SceneFormatError(path, "is a folder, not a mesh or splat file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.stat().st_size == 0:
@@ -270,7 +277,9 @@ def import_object(
                 out = data.transformed(m)
                 lo2, hi2 = out.bounds()
                 info["size"] = [float(x) for x in hi2 - lo2]
-                return out, None, [], info
+                # what the reader dropped or clamped (NaN rows...) goes on to the user
+                said = data.meta.get("warning") if isinstance(data.meta, dict) else None
+                return out, None, [str(said)] if said else [], info
             parts = [
                 ColoredPart(
                     data.vertices.astype(np.float64),

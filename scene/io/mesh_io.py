@@ -112,7 +112,7 @@ def read_mesh(path: str | Path, file_type: str | None = None) -> Mesh:
         raise
     except Exception as exc:  # trimesh raises many types for bad files
         raise SceneFormatError(
-            path, f"cannot read {ftype.upper()} mesh: {type(exc).__name__}: {exc}"[:300]
+            path, f"not a readable {ftype.upper()} mesh (corrupt file?): {reader_problem(exc)}"
         ) from None
     if isinstance(loaded, list):
         loaded = trimesh.util.concatenate([m for m in loaded if hasattr(m, "faces")])
@@ -273,3 +273,14 @@ def write_mesh(mesh: Mesh, path: str | Path, file_type: str | None = None, **opt
         )
     with atomic_write(path) as f:
         encode_mesh(mesh, f, ftype, path)
+
+
+def reader_problem(exc: BaseException) -> str:
+    """What a third-party reader's exception says, for a user: its message (cut to 200
+    characters), or its type's name when it has none (no Python class names otherwise:
+    "ValueError: chunk was not expected length!" read as a crash)."""
+    text = " ".join(str(exc).split())
+    if not text:
+        return type(exc).__name__
+    text = text[0].lower() + text[1:]
+    return text if len(text) <= 200 else text[:199] + "…"
