@@ -218,8 +218,15 @@ def test_an_object_inserted_below_the_view_turns_the_view_to_it(window, qtbot, t
     assert z[0] > 0 and 0 < uv[0, 0] < cam.width and 0 < uv[0, 1] < cam.height
     assert np.allclose(nav.position_world, eye, atol=1e-6)  # turned, not moved
     assert "turned to show it" in window.statusBar().currentMessage()
+    second = tools.insert_result(res)  # beside the first (not in it), and in view
+    lo2, hi2 = second.world_bounds()
+    assert lo2[0] > hi[0] or hi2[0] < lo[0]
+    cam = window.current_camera()
+    uv, z = cam.project(((lo2 + hi2) / 2)[None])
+    assert z[0] > 0 and 0 < uv[0, 0] < cam.width and 0 < uv[0, 1] < cam.height
     pitch = nav.pitch
-    tools.insert_result(res)  # the next lands in view: the view stays
+    lay.visible = False  # its spot is free again: the next lands there, in view
+    tools.insert_result(res)
     assert nav.pitch == pitch
 
 

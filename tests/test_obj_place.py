@@ -379,3 +379,31 @@ def test_an_object_inserted_at_a_wall_finds_a_sparse_floor_in_front() -> None:
     assert tools.move_here()
     t = w.layer(lay.id).transform[:3, 3]
     assert t[1] == pytest.approx(0.0, abs=0.05) and -3.0 < t[2] < -2.0
+
+
+def test_a_second_object_inserted_at_the_same_spot_stands_beside_the_first(cup) -> None:
+    """Insert Object twice without moving the view: the second landed inside the first (a
+    trial: a chair 0.4 m in front of the extinguisher's centre, through it; the view ray
+    met the first object, and the second stood on the floor just in front of that). It
+    now stands beside it, across the view, on the floor, its footprint clear of the
+    first's; a third goes to the other side."""
+    from generators.objects.place import OBJECT_GAP, insert_object, view_placement
+
+    w = floor_world(y=0.0)
+    eye = np.array([0.0, 1.6, 0.0])
+    d = np.array([0.0, -1.6, -3.0])  # down onto the floor 3 m ahead
+    bounds = cup.cloud.bounds()
+    placed = []
+    for name in ("a", "b", "c"):
+        m, _ = view_placement(w, eye, d, bounds, height=0.5)
+        lay = insert_object(w, name, cup.cloud, m)
+        placed.append(lay)
+        assert m[1, 3] == pytest.approx(0.0, abs=0.05), name  # on the floor
+    xs = [float(lay.transform[0, 3]) for lay in placed]
+    assert abs(xs[0]) < 0.05 and xs[1] > 0.2 and xs[2] < -0.2, xs  # centre, right, left
+    for i in range(3):
+        for j in range(i):
+            lo_i, hi_i = placed[i].world_bounds()
+            lo_j, hi_j = placed[j].world_bounds()
+            apart = max(lo_i[0] - hi_j[0], lo_j[0] - hi_i[0], lo_i[2] - hi_j[2], lo_j[2] - hi_i[2])
+            assert apart > 0.5 * OBJECT_GAP, (i, j, apart)

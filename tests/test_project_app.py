@@ -4,7 +4,9 @@ camera path keyframes / recording / preview, and Render Video through the viewpo
 from __future__ import annotations
 
 import os
+import re
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -370,10 +372,17 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
     monkeypatch.setattr(
         QFileDialog,
         "getSaveFileName",
-        staticmethod(lambda *a, **k: (asked.append(a[2]), ("", ""))[1]),
+        staticmethod(
+            lambda *a, **k: (
+                asked.append(a[2]),
+                filters.append(a[4] if len(a) > 4 else ""),
+                ("", ""),
+            )[2]
+        ),
     )
+    filters: list[str] = []
     win.extensions["exporter"].export_dialog()
-    assert asked == [str(tmp_path / "trip.ply")]
+    assert asked == [str(tmp_path / "trip.ply")] and filters[-1].startswith("3DGS PLY")
     # Export Layer… proposes the layer's own name (a trial got the project's), and the
     # options dialog crops to that layer's box, not the world's
     from scene.mesh import Mesh
@@ -383,6 +392,14 @@ def test_save_dialogs_suggest_files_beside_the_project(env, qtbot, tmp_path, mon
     lid = win.world.add_layer(Layer("Fire extinguisher?", chair, kind="object")).id
     win.extensions["exporter"].export_dialog(layer=lid)
     assert asked[-1] == str(tmp_path / "Fire extinguisher.glb")
+    assert filters[-1].startswith("glTF binary")  # not "3DGS PLY" beside a .glb (a trial)
+    # both screenshot commands propose the world's name and the time
+    monkeypatch.setattr(
+        "PyQt6.QtWidgets.QInputDialog.getText", staticmethod(lambda *a, **k: ("64x48", True))
+    )
+    win.screenshot_dialog_quick()
+    win.screenshot_dialog()
+    assert all(re.fullmatch(r"trip-\d{8}-\d{6}\.png", Path(a).name) for a in asked[-2:]), asked
     dlg = ExportOptionsDialog(win, win.world, ".ply", layer=lid)
     qtbot.addWidget(dlg)
     assert [s.value() for s in dlg.box] == pytest.approx([0, 0, 0, 0.5, 0.8, 0], abs=1e-3)

@@ -376,7 +376,7 @@ class MainWindow(QMainWindow):
         closing or replacing it asks first and autosave keeps it."""
         if not isinstance(world, World):
             raise TypeError(f"set_world needs a scene.world.World, got {type(world).__name__}")
-        self.path = Path(path) if path is not None else None
+        self.path = Path(path).absolute() if path is not None else None  # dialogs show it
         if world.meta.get("up_axis_source") is None and world.meta.get("cameras"):
             # e.g. a reconstruction: its photo cameras say which way is up (cheap, no splats)
             up, src = estimate_up(world, None)
@@ -409,7 +409,7 @@ class MainWindow(QMainWindow):
     def set_path(self, path: Path) -> None:
         """The open world is now stored at `path` (after Save / Save As): the title, Open
         Recent and the file dialogs follow it."""
-        self.path = Path(path)
+        self.path = Path(path).absolute()
         self.settings.add_recent(self.path)
         self._refresh_recent()
         self.update_title()
@@ -888,16 +888,18 @@ class MainWindow(QMainWindow):
         folder = Path(self.settings.get("screenshot_dir", "", str) or self.dialog_dir())
         if not folder.is_dir() or self.path is not None:
             folder = self.dialog_dir()
-        import time
-
         path, _ = QFileDialog.getSaveFileName(
-            self,
-            "Save screenshot",
-            str(folder / time.strftime("wander-%Y%m%d-%H%M%S.png")),
-            "PNG images (*.png)",
+            self, "Save screenshot", str(folder / self._shot_name()), "PNG images (*.png)"
         )
         if path:
             self._save_shot(path, None, None)
+
+    def _shot_name(self) -> str:
+        """A screenshot's proposed name: the world's, then the time (both screenshot commands
+        propose the same kind of name, and a second shot never proposes the first's)."""
+        import time
+
+        return Path(self.suggested_name("")).name + time.strftime("-%Y%m%d-%H%M%S.png")
 
     def screenshot_dialog(self) -> None:
         w0 = self.viewport.width()
@@ -922,7 +924,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(
             self,
             "Save screenshot",
-            str(self.dialog_dir() / self.suggested_name(".png")),
+            str(self.dialog_dir() / self._shot_name()),
             "PNG images (*.png)",
         )
         if path:

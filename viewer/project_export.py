@@ -41,6 +41,15 @@ EXPORT_FILTERS = (
 )
 
 
+def filter_for(name: str) -> str:
+    """The entry of EXPORT_FILTERS for a file name's type (the dialog showed "3DGS PLY"
+    beside a proposed layer.glb), the first one for any other."""
+    entries = EXPORT_FILTERS.split(";;")
+    low = name.lower()
+    hits = [f for f in entries if low.endswith(f.split("(*")[1].rstrip(")"))]
+    return max(hits, key=len) if hits else entries[0]  # .compressed.ply over .ply
+
+
 def install(window: WindowAPI) -> None:
     """Add the Export entries to the File menu."""
     window.extensions["exporter"] = ProjectExport(window)
@@ -138,7 +147,9 @@ class ProjectExport(QObject):
             suffix = ".glb" if lay.is_mesh else ".ply"
             title = f"Export layer '{lay.name}'"
             suggested = str(Path(suggested).with_name(clean_stem(lay.name) + suffix))
-        path, filt = QFileDialog.getSaveFileName(self.win, title, suggested, EXPORT_FILTERS)
+        path, filt = QFileDialog.getSaveFileName(
+            self.win, title, suggested, EXPORT_FILTERS, filter_for(suggested)
+        )
         if not path:
             return
         if not Path(path).suffix:
