@@ -108,16 +108,18 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         if not isinstance(lay, dict):
             continue
         count = lay.get("count")
-        layers.append(
-            {
-                "name": _text(lay.get("name")),
-                "kind": _text(lay.get("kind"), 40),
-                "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
-                "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
-                "visible": lay.get("visible") is not False,
-                "how": how_made(lay.get("source")),
-            }
-        )
+        entry = {
+            "name": _text(lay.get("name")),
+            "kind": _text(lay.get("kind"), 40),
+            "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
+            "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
+            "visible": lay.get("visible") is not False,
+            "how": how_made(lay.get("source")),
+        }
+        placed = _placement(lay.get("transform"))
+        if placed is not None:  # where a moved or inserted layer stands
+            entry.update(placed)
+        layers.append(entry)
     bookmarks = []
     for b in lst(man.get("bookmarks")):
         pos = b.get("position") if isinstance(b, dict) else None
@@ -174,6 +176,24 @@ def describe_project(path: str | Path) -> dict[str, Any]:
     }
 
 
+def _placement(transform: Any) -> dict[str, Any] | None:
+    """{'position': [x, y, z], 'scale': s} of a layer's world-from-layer similarity as
+    the manifest stores it (4 rows of 4 numbers), or None for the identity or anything
+    else (untrusted: plain finite numbers only)."""
+    if not (isinstance(transform, list) and len(transform) == 4):
+        return None
+    rows = [r for r in transform if isinstance(r, list) and len(r) == 4]
+    if len(rows) != 4 or not all(
+        _plain(v) and not isinstance(v, str) and math.isfinite(float(v)) for r in rows for v in r
+    ):
+        return None
+    m = [[float(v) for v in r] for r in rows]
+    if all(abs(m[i][j] - (1.0 if i == j else 0.0)) < 1e-9 for i in range(4) for j in range(4)):
+        return None
+    scale = math.sqrt(sum(m[i][0] ** 2 for i in range(3)))
+    return {"position": [m[0][3], m[1][3], m[2][3]], "scale": scale}
+
+
 def _print_project(info: dict[str, Any]) -> None:
     print(f"file:      {info['path']}")
     print(
@@ -200,7 +220,11 @@ def _print_project(info: dict[str, Any]) -> None:
                 f"cannot be restored ({lay['damage']})"
             )
             continue
-        print(f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit}; {lay['how']}")
+        where = ""
+        if "position" in lay:
+            x, y, z = lay["position"]
+            where = f"; at ({x:+.2f}, {y:+.2f}, {z:+.2f}), scale {lay['scale']:.3g}"
+        print(f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit}; {lay['how']}{where}")
     print(f"bookmarks: {len(info['bookmarks'])}")
     for b in info["bookmarks"]:
         x, y, z = b["position"]

@@ -17,7 +17,7 @@ HELP = "turn a photo of a thing (or a mesh/splat file) into a 3D object: splat P
 
 
 #: arguments of the command that are not object options (its outputs)
-JOB_ARGUMENTS = ("out", "mesh")
+JOB_ARGUMENTS = ("out", "mesh", "into", "at", "insert_as")
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -28,13 +28,32 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_option_arguments(p, ObjectOptions)
     p.add_argument("--out", type=Path, help="output splat file (.ply)")
     p.add_argument("--mesh", type=Path, help="also write the mesh (.glb/.obj/.ply)")
+    p.add_argument(
+        "--into",
+        type=Path,
+        metavar="WORLD.wander",
+        help="insert the object into this project (saved in place, atomically), as the app's "
+        "Insert Object does: --height tall, on the floor ahead of the start view (or --at), "
+        "its colours matched to the light there",
+    )
+    p.add_argument(
+        "--at",
+        metavar="X,Y,Z",
+        help="with --into: stand the object on the surface below this point (world metres)",
+    )
+    p.add_argument(
+        "--insert-as",
+        choices=("splats", "mesh"),
+        default="splats",
+        help="with --into: insert the splats (default) or the mesh",
+    )
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     """(inputs, outputs) as (option, path) pairs: --out/--mesh never overwrite an input."""
     return (
         [("--photo", args.photo), ("--input", args.input), ("--sam", args.sam)],
-        [("--out", args.out), ("--mesh", args.mesh)],
+        [("--out", args.out), ("--mesh", args.mesh), ("--into", args.into)],
     )
 
 
@@ -45,9 +64,13 @@ def run(args: argparse.Namespace) -> int:
     from generators.objects.pipeline import generate_object
     from generators.options import from_args
 
-    req = from_args(ObjectOptions, args, with_mesh=args.mesh is not None)
-    if args.out is None and args.mesh is None:
-        raise InputError("nothing to write: give --out OBJ.ply and/or --mesh OBJ.glb")
+    want_mesh = args.mesh is not None or (args.into is not None and args.insert_as == "mesh")
+    req = from_args(ObjectOptions, args, with_mesh=want_mesh)
+    if args.out is None and args.mesh is None and args.into is None:
+        raise InputError(
+            "nothing to write: give --out OBJ.ply, --mesh OBJ.glb and/or --into WORLD.wander"
+        )
+    at = _check_into(args)
     if args.out is not None and args.out.suffix.lower() != ".ply":
         raise InputError(f"--out must be a .ply file, got {args.out}")
     if args.mesh is not None:
@@ -72,4 +95,105 @@ def run(args: argparse.Namespace) -> int:
             raise InputError("this backend produced no mesh")
         write_mesh(res.mesh, args.mesh)
         print(f"wrote {args.mesh}: {res.mesh.n_vertices} vertices, {res.mesh.n_faces} faces")
+    if args.into is not None:
+        _insert_into(args.into, res, at, args.insert_as == "mesh", req.height)
     return 0
+
+
+def _check_into(args: argparse.Namespace):  # noqa: ANN202 - np.ndarray | None
+    """Before any work: --into names a readable, undamaged .wander project; --at (and
+    --insert-as) only with it. Returns --at as a (3,) array or None."""
+    import math
+
+    import numpy as np
+
+    if args.into is None:
+        if args.at is not None or args.insert_as != "splats":
+            raise InputError(
+                "--at and --insert-as place an object inserted with --into WORLD.wander"
+            )
+        return None
+    from scene.project import EXTENSION, project_damage, read_manifest
+
+    if args.into.suffix.lower() != EXTENSION:
+        raise InputError(f"--into must be a Wander project ({EXTENSION}), got {args.into}")
+    if not args.into.is_file():
+        raise InputError(f"--into {args.into}: no such project (make one with `world`)")
+    read_manifest(args.into)  # a SceneFormatError names what is wrong with it
+    damage = project_damage(args.into)
+    if damage:
+        raise InputError(
+            f"--into {args.into}: the project is damaged ({damage[0]}); open it in the app "
+            "and save it before inserting into it"
+        )
+    if args.at is None:
+        return None
+    try:
+        at = np.array([float(v) for v in args.at.replace(" ", "").split(",")], np.float64)
+    except ValueError:
+        at = np.zeros(0)
+    if at.shape != (3,) or not all(math.isfinite(v) for v in at):
+        raise InputError(f"--at {args.at!r}: give three numbers X,Y,Z (metres)")
+    return at
+
+
+def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # noqa: ANN001
+    """Insert the object `res` into the project at `path` as the app's Insert Object does
+    (generators/objects/place.py: on the floor ahead of the start view, beside the objects
+    already there, or on the surface below `at`; `height` m tall; colours matched to the
+    light there) and save the project in place."""
+    import numpy as np
+
+    from generators.objects.light import match_exposure
+    from generators.objects.place import (
+        insert_object,
+        object_reach,
+        surface_below,
+        view_placement,
+    )
+    from scene.camera import forward_from_yaw_pitch
+    from scene.project import load_project, save_project
+    from scene.up_axis import upright_rotation, world_up, yaw_towards
+    from scene.world import similarity_matrix
+
+    world, warnings = load_project(path)
+    for w in warnings:
+        print(f"warning: {path.name}: {w}", file=sys.stderr)
+    data = res.mesh if as_mesh and res.mesh is not None else res.data
+    if as_mesh and res.mesh is None:
+        print("warning: the backend made no mesh: the splats go in", file=sys.stderr)
+    bounds = data.bounds()
+    if at is None:
+        if world.bookmarks:
+            b = world.bookmarks[0]
+            eye = np.asarray(b.position, np.float64)
+            ray = forward_from_yaw_pitch(b.yaw, b.pitch)
+        else:
+            from cli.cmd_render import default_view
+
+            eye, target = default_view(world)
+            ray = np.asarray(target, np.float64) - np.asarray(eye, np.float64)
+        m, _ = view_placement(world, eye, ray, bounds, height=height)
+    else:
+        up = world_up(world)
+        own = float(np.asarray(bounds[1])[1] - np.asarray(bounds[0])[1])
+        size = height / max(own, 1e-9)
+        reach = object_reach(bounds, size)
+        below = surface_below(world, at, max(reach, 0.02))
+        spot = below.point if below is not None else at
+        view = world.bookmarks[0].position if world.bookmarks else spot + up
+        look = np.asarray(view, np.float64) - spot  # facing the start view
+        turn = upright_rotation(up, yaw_towards(look, up))
+        m = similarity_matrix(spot, rotation=turn, scale=size)  # where asked, even beside another
+    data, gain = match_exposure(data, world, m)
+    source = dict(res.meta, light_gain=gain, warnings=res.warnings)
+    lay = insert_object(world, res.name, data, m, source)
+    save_project(world, path)
+    x, y, z = (float(v) for v in m[:3, 3])
+    tall = float(np.linalg.norm(m[:3, 1])) * float(bounds[1][1] - bounds[0][1])
+    kind = "mesh" if as_mesh and res.mesh is not None else "splats"
+    print(
+        f"inserted {lay.name!r} ({kind}, {tall:.2f} m tall) into {path} at "
+        f"({x:+.2f}, {y:+.2f}, {z:+.2f})"
+        + (f", its colours x{gain:.2f} to match the light" if abs(gain - 1) >= 0.02 else "")
+    )

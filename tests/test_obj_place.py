@@ -407,3 +407,50 @@ def test_a_second_object_inserted_at_the_same_spot_stands_beside_the_first(cup) 
             lo_j, hi_j = placed[j].world_bounds()
             apart = max(lo_i[0] - hi_j[0], lo_j[0] - hi_i[0], lo_i[2] - hi_j[2], lo_j[2] - hi_i[2])
             assert apart > 0.5 * OBJECT_GAP, (i, j, apart)
+
+
+def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
+    """The README's "photo of a thing -> 3D object, placed in the world" had no headless
+    way: `object ... --into WORLD.wander` inserts it as Insert Object does (on the floor
+    ahead of the start view, beside an object already there), or where `--at` says, as
+    its mesh with `--insert-as mesh`, and saves the project; `info` shows where each
+    layer stands. A missing project or a stray --at is one line, exit 2, nothing written."""
+    import cv2
+
+    from cli import run_cli
+    from scene.project import load_project, save_project
+    from scene.world import Bookmark
+
+    w = floor_world(y=0.0)
+    w.bookmarks.append(Bookmark("Start", (0.0, 1.6, 0.0), 0.0, -0.4))
+    proj = tmp_path / "room.wander"
+    save_project(w, proj)
+    photo = tmp_path / "cup.png"
+    cv2.imwrite(str(photo), skimage.data.coffee()[:, :, ::-1])
+    args = ["object", "--photo", str(photo), "--resolution", "64", "--into", str(proj)]
+    assert run_cli([*args, "--height", "0.4"]) == 0
+    assert run_cli([*args, "--height", "0.4", "--insert-as", "mesh"]) == 0
+    assert run_cli([*args, "--at", "2,0.5,-1"]) == 0
+    out = capsys.readouterr().out
+    assert out.count(f"into {proj}") == 3 and "(mesh, 0.40 m tall)" in out
+    world, _ = load_project(proj)
+    objs = [lay for lay in world.layers if lay.kind == "object"]
+    assert len(objs) == 3 and isinstance(objs[1].data, Mesh)
+    first, second, third = (lay.transform[:3, 3] for lay in objs)
+    assert abs(first[1]) < 0.05 and -5.0 < first[2] < -1.0  # on the floor, ahead
+    assert abs(second[1]) < 0.05 and abs(second[0] - first[0]) > 0.3  # beside it
+    assert np.allclose(third, [2.0, 0.0, -1.0], atol=0.05)  # on the floor below --at
+    assert run_cli(["info", str(proj)]) == 0
+    assert "at (+2.00, +0.00, -1.00)" in capsys.readouterr().out
+    before = proj.read_bytes()
+    assert run_cli(["object", "--photo", str(photo), "--into", str(tmp_path / "no.wander")]) == 2
+    assert (
+        run_cli(
+            ["object", "--photo", str(photo), "--at", "1,2,3", "--out", str(tmp_path / "o.ply")]
+        )
+        == 2
+    )
+    assert run_cli([*args, "--at", "1,2"]) == 2
+    err = capsys.readouterr().err
+    assert "no such project" in err and "--into WORLD.wander" in err and "three numbers" in err
+    assert proj.read_bytes() == before and not (tmp_path / "o.ply").exists()
