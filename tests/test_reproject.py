@@ -170,6 +170,71 @@ def test_expected_depth_of_a_wall(gl_fb) -> None:  # noqa: ANN001
 
 
 @pytest.mark.gl
+def test_a_mesh_is_in_the_depth_at_its_own_distance(gl_fb) -> None:  # noqa: ANN001
+    """An object inserted as a mesh (a trial's chair): the depth pass left it out, so a
+    frame with a mesh could not be kept for reprojection, and walking showed the bare
+    low-resolution moving frame (a dotted grid at 20 %). The mesh is an opaque surface at
+    its own depth now (splats behind it hidden), the still frame is kept, and a small
+    turn sees the mesh where the full frame draws it."""
+    from OpenGL import GL
+    from test_render_lod import _wall
+
+    from scene.mesh import Mesh
+    from scene.world import Layer, World
+    from viewer.offscreen import Framebuffer
+    from viewer.renderer import SplatRenderer
+    from viewer.reproject import FrameReprojector
+
+    world = World()
+    world.add_layer(Layer("wall", _wall(20_000)))
+    quad = np.array([[-0.3, -0.3, 1.0], [0.3, -0.3, 1.0], [0.3, 0.3, 1.0], [-0.3, 0.3, 1.0]])
+    colours = np.tile([0.9, 0.1, 0.1], (4, 1)).astype(np.float32)
+    world.add_layer(Layer("box", Mesh(quad, np.array([[0, 1, 2], [0, 2, 3]]), colours), "mesh"))
+    cam = Camera.look_at((0.0, 0.0, 3.0), (0.0, 0.0, 0.0), 60, 240, 160)
+    fb = Framebuffer(240, 160)  # RGBA32F
+    fb.bind()
+    r = SplatRenderer(sync_sort=True)
+    r.set_world(world)
+    rp = FrameReprojector()
+    try:
+        r.draw(cam, (240, 160))
+        stats = r.draw_depth(cam, (240, 160))
+        GL.glFinish()
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fb.fbo)
+        raw = GL.glReadPixels(0, 0, 240, 160, GL.GL_RGBA, GL.GL_FLOAT)
+        acc = np.frombuffer(raw, np.float32).reshape(160, 240, 4)[::-1]
+        assert stats.triangles == 2 and stats.splats_drawn > 0
+        centre = acc[75:85, 115:125]  # the quad, 2 m away, in front of the wall 3 m away
+        np.testing.assert_allclose(centre[..., 3], 1.0, atol=1e-3)
+        np.testing.assert_allclose(centre[..., 3] / centre[..., 0], 2.0, rtol=1e-3)
+        beside = acc[75:85, 88:98]  # the wall beside it
+        np.testing.assert_allclose(beside[..., 3] / beside[..., 0], 3.0, rtol=2e-3)
+        gl_fb.bind()
+        r.draw(cam, (240, 160))
+        rp.keep(r, cam, gl_fb.fbo)
+        assert rp.finish(r) and rp.usable(r, cam)
+        yaw = np.radians(3)
+        turned = Camera.look_at((0.0, 0.0, 3.0), (-3 * np.sin(yaw), 0.0, 3 - 3 * np.cos(yaw)), 60,
+                                240, 160)  # fmt: skip
+        r.draw(turned, (240, 160))
+        full = _read(gl_fb)
+        GL.glClearColor(1.0, 0.0, 1.0, 1.0)
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        assert rp.draw(r, turned)
+        warped = _read(gl_fb)
+        red = (full[..., 0] > 150) & (full[..., 1] < 80)
+        assert red.sum() > 500
+        assert ((warped[..., 0] > 150) & (warped[..., 1] < 80))[
+            _grow(red, 1)
+        ].sum() > 0.9 * red.sum()
+    finally:
+        rp.release()
+        r.release()
+        fb.release()
+        gl_fb.bind()
+
+
+@pytest.mark.gl
 def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noqa: ANN001
     """Keep a still frame, turn the camera 8 degrees: the reprojected frame matches the full
     frame drawn at the turned camera where it covers it (a turn has no parallax), and covers

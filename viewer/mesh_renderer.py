@@ -92,13 +92,17 @@ class MeshRenderer:
         self._loc: dict[str, int] = {}
         self._gpu: dict[tuple[int, int], _GpuMesh] = {}
 
-    def draw(self, layers: list[Layer], view: np.ndarray, proj: np.ndarray) -> int:
-        """Draw the visible mesh layers; view/proj are row-major 4×4. Returns triangles drawn."""
+    def draw(
+        self, layers: list[Layer], view: np.ndarray, proj: np.ndarray, depth_out: int = 0
+    ) -> int:
+        """Draw the visible mesh layers; view/proj are row-major 4×4. `depth_out` as the
+        splats' DEPTH_OUT (shaders/mesh.frag): 0 colour; 1 inverse depth and its square
+        instead; 2 colour, and inverse depth at location 1. Returns triangles drawn."""
         if self._prog is None:
             self._prog = compile_program("mesh.vert", "mesh.frag")
             self._loc = {
                 n: GL.glGetUniformLocation(self._prog, n)
-                for n in ("u_model", "u_view", "u_proj", "u_shading")
+                for n in ("u_model", "u_view", "u_proj", "u_shading", "u_depth_out")
             }
         live = {(lay.id, id(lay.data)) for lay in layers}
         for key in [k for k in self._gpu if k not in live]:
@@ -106,6 +110,7 @@ class MeshRenderer:
         GL.glUseProgram(self._prog)
         GL.glUniformMatrix4fv(self._loc["u_view"], 1, GL.GL_TRUE, np.asarray(view, np.float32))
         GL.glUniformMatrix4fv(self._loc["u_proj"], 1, GL.GL_TRUE, np.asarray(proj, np.float32))
+        GL.glUniform1i(self._loc["u_depth_out"], int(depth_out))
         tris = 0
         for lay in layers:
             if not lay.visible or not isinstance(lay.data, Mesh) or lay.data.n_faces == 0:

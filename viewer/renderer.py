@@ -785,7 +785,6 @@ class SplatRenderer:
         GL.glClear(GL.GL_COLOR_BUFFER_BIT | GL.GL_DEPTH_BUFFER_BIT)
         if self._depth_pass == 2:  # the depth attachment starts empty, not background
             GL.glClearBufferfv(GL.GL_COLOR, 1, np.zeros(4, np.float32))
-            GL.glDrawBuffers(1, [GL.GL_COLOR_ATTACHMENT0])  # meshes: colour only
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glDisable(GL.GL_BLEND)
         GL.glEnable(GL.GL_DEPTH_TEST)
@@ -793,12 +792,9 @@ class SplatRenderer:
         near, far = self._near_far(cam)
         view = cam.world_to_camera()
         proj = projection_matrix(cam, near, far)
-        if self._depth_pass == 1:  # meshes occlude the splats behind them but write no colour
-            GL.glColorMask(GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE, GL.GL_FALSE)
-        stats.triangles = self._mesh.draw(layers, view, proj)
-        GL.glColorMask(GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE, GL.GL_TRUE)
-        if self._depth_pass == 2:
-            GL.glDrawBuffers(2, [GL.GL_COLOR_ATTACHMENT0, GL.GL_COLOR_ATTACHMENT1])
+        # meshes occlude the splats behind them; in a depth pass they write their own
+        # (opaque) inverse depth, which the splats in front blend over
+        stats.triangles = self._mesh.draw(layers, view, proj, depth_out=self._depth_pass)
 
         if self._visible is None:
             self._visible = [s for s in self._slots if s.layer.visible]
@@ -878,8 +874,8 @@ class SplatRenderer:
         semi-transparent edge in front of a sky 400 m away averages to near the edge, not
         to a point 100 m out.)
         The splats are the ones `draw` would use for the same `max_splats` (with a budget:
-        the coarse level's cut). Meshes occlude splats but write nothing: a frame with
-        meshes (`DrawStats.triangles` > 0) has no usable depth where they are."""
+        the coarse level's cut). Meshes are opaque surfaces: weight 1 at their own depth
+        (per pixel), under the splats in front of them."""
         self._depth_pass = 1
         try:
             return self._draw(camera, size, max_splats, (0.0, 0.0, 0.0))

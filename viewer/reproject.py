@@ -93,8 +93,8 @@ class FrameReprojector:
     - `keep` right after a full-quality `SplatRenderer.draw`, before any overlay: copies the
       frame's colour (a blit, ~1 ms);
     - `finish` any time later, before the layers change (the app: once the frame is on
-      screen): the depth pass and the mesh (tens of ms). A frame with meshes is dropped:
-      the splat pass does not know their depth;
+      screen): the depth pass (mesh layers in it at their own depth) and the warp mesh
+      (tens of ms);
     - `draw` over a moving frame: the kept frame from the current camera, or nothing when
       none is usable (not finished, the layers changed since, or the camera moved too far
       from it: `opacity`);
@@ -185,7 +185,7 @@ class FrameReprojector:
         viewport = [int(v) for v in GL.glGetIntegerv(GL.GL_VIEWPORT)]
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._depth_fbo)
         stats = renderer.draw_depth(cam, (gw, gh), max_splats=DEPTH_SPLATS)
-        if stats.triangles > 0 or not stats.splats_drawn:
+        if not stats.splats_drawn and not stats.triangles:
             GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, prev)
             GL.glViewport(*viewport)
             self.invalidate()
