@@ -50,7 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def io_paths(args: argparse.Namespace) -> tuple[list, list]:
-    """(inputs, outputs) as (option, path) pairs: --out/--mesh never overwrite an input."""
+    """(inputs, outputs) as (option, path) pairs: --out/--mesh never overwrite an input, and
+    the project --into (rewritten in place) is neither."""
     return (
         [("--photo", args.photo), ("--input", args.input), ("--sam", args.sam)],
         [("--out", args.out), ("--mesh", args.mesh), ("--into", args.into)],
