@@ -42,6 +42,15 @@ SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
 SKY_ON_FLOOR_DEG = 3.0  # photo "sky" this far below the horizon lies on the floor
 DOME_BEHIND = 1.04  # the coarse sky dome sits this much beyond the photo's sky splats
 SHADE_FADE_DEG = 10.0  # an invented room's shading fades in over this from the photo's edge
+#: the walkable radius is this share of the distance of the nearest upright things (their 5th
+#: percentile): at half of it (1.63 m in the office world) a step aside tore stair-step
+#: holes round the desk and showed the smeared floor behind it (a trial); at a third
+#: (1.08 m) the view still holds
+WALK_SHARE = 1.0 / 3.0
+#: ... at most this far (m) from a photo's camera: farther aside the photo's frame shows
+#: against the invented surroundings (the Sceaux world 3 m aside looked like a poster) ...
+WALK_MAX_PHOTO = 2.0
+WALK_MAX_PANORAMA = 3.0  # ... or from a panorama's (no frame)
 
 
 def cloud_from_depth(
@@ -839,11 +848,12 @@ def scene_layers(
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
-    walk_r = float(np.clip(0.5 * np.percentile(layers.contact, 5), 1.0, min(3.0, 0.4 * far)))
+    cap = WALK_MAX_PHOTO if known is not None and (known < 0.5).any() else WALK_MAX_PANORAMA
+    walk_r = float(np.clip(WALK_SHARE * np.percentile(layers.contact, 5), 1.0, min(cap, 0.4 * far)))
     est["walkable_radius"] = {
         "value": round(walk_r, 3),
-        "source": "half the distance of the nearest upright things, their 5th percentile; "
-        "at most 3 m",
+        "source": "a third of the distance of the nearest upright things, their 5th "
+        f"percentile; at most {cap:g} m {'from a photo' if cap == WALK_MAX_PHOTO else ''}".strip(),
     }
     est["sky_fraction"] = {
         "value": round(float(layers.sky.mean()), 4),
