@@ -143,3 +143,33 @@ def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
         text = buf.getvalue()
         assert "world estimates (value, source):" in text, (f, text)
         assert f"radius: {est['radius']['value']}" in text
+
+
+@pytest.mark.gl
+def test_the_rim_hint_is_said_once_and_goes_when_the_walker_turns_back(app_window) -> None:  # noqa: ANN001
+    """The status bar re-showed the rim hint on every update while the walker stood at
+    the rim, so it stayed up after they turned back and wiped any other message there (a
+    trial's "Bookmark 1 … replaced Start" never showed). Said once on reaching the rim, it
+    goes on leaving it; a message said meanwhile stays."""
+    from test_navigation import room_cloud
+
+    from scene.world import Layer
+
+    win = app_window()
+    w = World()
+    w.add_layer(Layer("room", room_cloud(size=8.0, spacing=0.2, wall_z=None)))
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.5, "source": "test"}
+    win.set_world(w)
+    nav = win.viewport.nav
+    nav.set_mode("walk")
+    bar = win.statusBar()
+    nav.pos = np.array([1.5, nav.eye_height, 0.0])  # at the rim
+    win._update_camera_status()
+    assert bar.currentMessage() == HINT
+    win.show_status("Bookmark 1 now holds this view")
+    win._update_camera_status()  # still at the rim: the newer message stays
+    assert bar.currentMessage() == "Bookmark 1 now holds this view"
+    win.show_status(HINT)
+    nav.pos = np.array([0.2, nav.eye_height, 0.0])  # back inside
+    win._update_camera_status()
+    assert bar.currentMessage() == ""

@@ -239,6 +239,7 @@ class MainWindow(QMainWindow):
         self.settings = settings or Settings()
         self.world = World()
         self.path = None
+        self._walk_hint: str | None = None  # the walkable area's hint, while at its rim
         self.jobs = JobRunner(self)
         self.extensions = {}  # features' objects by name, filled by their install()
         self.feature_errors: dict[str, str] = {}  # feature name -> traceback of a failed install
@@ -1266,9 +1267,15 @@ class MainWindow(QMainWindow):
         p = nav.position_world
         speed = f"   ·   speed ×{nav.speed_mult:.2g}" if abs(nav.speed_mult - 1) > 1e-6 else ""
         self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}{speed}")
-        hint = nav.status().get("walk_hint")  # at the rim of a generated world's walkable area
-        if hint and self.statusBar().currentMessage() != hint:
-            self.show_status(hint, 3000)
+        # at the rim of a generated world's walkable area: said once on reaching it, taken
+        # away on leaving it (re-shown on every update it stayed up after the walker turned
+        # back, and wiped whatever else the status bar said there: a bookmark's note)
+        hint = nav.status().get("walk_hint")
+        if hint and hint != self._walk_hint:
+            self.show_status(hint, 6000)
+        elif not hint and self._walk_hint and self.statusBar().currentMessage() == self._walk_hint:
+            self.statusBar().clearMessage()
+        self._walk_hint = hint
         if self.mode_label.text() != nav.mode.upper():
             self._sync_mode_actions()
 

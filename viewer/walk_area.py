@@ -20,10 +20,7 @@ log = logging.getLogger(__name__)
 
 HINT = "Edge of the walkable area: beyond it the world is invented from the photo's edges"
 #: a world from a whole panorama invents nothing: beyond the rim its geometry is guessed
-HINT_PANORAMA = (
-    "Edge of the walkable area: beyond it the panorama's depth is only a guess, and "
-    "what it hides stays hidden"
-)
+HINT_PANORAMA = "Edge of the walkable area: beyond it the panorama's depth is only a guess"
 RING_POINTS = 128
 
 
