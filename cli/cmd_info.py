@@ -453,8 +453,12 @@ def _print_options(options: dict[str, Any] | None) -> None:
     print("generated with options (the command-line flag in brackets):")
     for k, v in options.items():
         shown = ", ".join(_option_text(x) for x in v) if isinstance(v, list) else _option_text(v)
-        flag = f" [{flags[k]}]" if isinstance(k, str) and k in flags else ""
-        print(f"  {_text(k, 40)}{flag}: {shown}")
+        flag = flags.get(k) if isinstance(k, str) else None
+        if flag and flag.startswith("--no-") and isinstance(v, bool):
+            # "level [--no-level]: true" read backwards: say what the flag does
+            print(f"  {_text(k, 40)}: {shown} ({flag} {'turns it off' if v else 'was given'})")
+            continue
+        print(f"  {_text(k, 40)}{f' [{flag}]' if flag else ''}: {shown}")
 
 
 def _option_text(v: Any) -> str:

@@ -113,6 +113,9 @@ def run(args: argparse.Namespace) -> int:
     bar = TerminalProgress("world ")
     try:
         result = generate_world(opts, bar)
+        from viewer.naming import name_world_layers
+
+        name_world_layers(result.world)  # named after its photo, as the app names it
         bar(0.99, "writing")
         save_world(result.world, args.out)
     finally:

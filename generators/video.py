@@ -158,7 +158,9 @@ def render_video(
                 spent = time.perf_counter() - t_start
                 left = spent / (i + 1) * (n - i - 1)
                 # a long video says how long it will take once a few frames tell
-                eta = f", about {duration_text(left)} left" if i >= 2 and spent > 2.0 else ""
+                # (none on the last frame: "frame 25/25, about 1 s left" at 100 %)
+                soon = i >= 2 and spent > 2.0 and i + 1 < n
+                eta = f", about {duration_text(left)} left" if soon else ""
                 report((i + 1) / n, f"frame {i + 1}/{n}{eta}")
         writer.close()  # waits for ffmpeg to finish the file
         writer = None

@@ -152,3 +152,15 @@ def test_info_of_an_evaluation_report(tmp_path: Path, capsys: pytest.CaptureFixt
     assert _cli("info", tmp_path / "report.json", "--json") == 0
     got = json.loads(capsys.readouterr().out)
     assert got["format"] == "evaluation_report" and got["held_out"]["psnr"] == 26.24
+
+
+def test_a_negative_flag_is_said_the_right_way_round(capsys) -> None:
+    """`info` of a world printed "level [--no-level]: true", which reads as --no-level
+    having been given (a trial)."""
+    from cli.cmd_info import _print_options
+
+    _print_options({"level": True, "radius": 4.0})
+    out = capsys.readouterr().out
+    assert "level: true (--no-level turns it off)" in out and "[--no-level]" not in out
+    _print_options({"level": False})
+    assert "level: false (--no-level was given)" in capsys.readouterr().out

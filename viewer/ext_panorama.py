@@ -202,7 +202,7 @@ class NewWorldDialog(QDialog):
         row = QHBoxLayout()
         row.addWidget(self.auto_radius)
         row.addWidget(self.radius)
-        form.addRow("Room radius:", row)
+        form.addRow("Walls / far field at:", row)
         self.error = QLabel("")
         self.error.setStyleSheet("color: #d55;")
         buttons = QDialogButtonBox(
@@ -354,7 +354,7 @@ class PanoramaTools:
             n = len(world.layers[0].data) if world.layers else 0
             warnings = result.panorama.meta.get("warnings", [])
             self.window.show_status(
-                f"New world: {n:,} splats — WASD to walk, mouse to look"
+                f"New world: {n:,} splats — WASD to walk, right-drag to look"
                 + (" (with a warning: see the message)" if warnings else ""),
                 8000,
             )

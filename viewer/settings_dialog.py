@@ -122,7 +122,7 @@ class SettingsDialog(QDialog):
 
     def __init__(self, parent: Any, prefs: dict[str, Any]) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle("Preferences")
         self.widgets: dict[str, Any] = {}
         form = QFormLayout()
         for p in PREFS:
@@ -158,7 +158,7 @@ class SettingsDialog(QDialog):
         )
         lay = QVBoxLayout(self)
         lay.addLayout(form)
-        note = QLabel("Saved for every world; applied at once.")
+        note = QLabel("Saved for every world; applied when you press OK.")
         note.setObjectName("hint")
         lay.addWidget(note)
         lay.addWidget(buttons)
