@@ -22,7 +22,7 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from generators.options import GeneratorOptions
-from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
+from generators.world_options import DEFAULT_PANORAMA_RESOLUTION, DEFAULT_RESOLUTION, WorldOptions
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
 from scene.rotations import matrices_to_quats
 from scene.units import EYE_HEIGHT
@@ -940,7 +940,9 @@ def world_from_panorama(
     st = stages or Stages(
         progress, [("depth", 1 if depth_backend == "classical" else 8), ("splats", 2)], cancel
     )
-    res = check_height(resolution) if resolution else min(pano.height, DEFAULT_RESOLUTION)
+    whole = float(pano.known.min()) >= 0.5  # a panorama file: nothing invented
+    default = DEFAULT_PANORAMA_RESOLUTION if whole else DEFAULT_RESOLUTION
+    res = check_height(resolution) if resolution else min(pano.height, default)
     image = resize_pano(pano.image, res)
     with st("depth") as report:
         report(0.05, "finding sky, ground and upright structure")

@@ -25,9 +25,13 @@ from generators.panorama.options import (
 )
 from scene.units import EYE_HEIGHT
 
-#: splat panorama height: ~0.6 M splats from a panorama, ~1 M from a photo (1024: ~1.2 M;
-#: smooth invented regions take a splat per 2×2 or 4×4 pixels, `pano_world.invented_splats`)
+#: splat panorama height of a world from photos: ~1 M splats (smooth invented regions take
+#: a splat per 2×2 or 4×4 pixels, `pano_world.invented_splats`; the photo's own pixels add
+#: their own splats)
 DEFAULT_RESOLUTION = 768
+#: ... of a world from a panorama file, all of it photographed: ~1.2 M splats, as many as a
+#: photo's world (at 768 rows, 0.67 M: the Jordan Pond world was soft at full screen, a trial)
+DEFAULT_PANORAMA_RESOLUTION = 1024
 
 
 def check_equirect_shape(path: Path) -> None:
@@ -104,9 +108,9 @@ class WorldOptions(GeneratorOptions):
         lo=64,
         hi=8192,
         label="splat resolution",
-        help=f"panorama height used for the splats (default: the "
-        f"panorama's, at most {DEFAULT_RESOLUTION}: ~0.7-1 M splats, plus up to "
-        f"0.6 M for a photo's own pixels; 1024: ~0.7 M more)",
+        help=f"panorama height used for the splats (default: the panorama's, at most "
+        f"{DEFAULT_PANORAMA_RESOLUTION} for a panorama file, ~1.2 M splats; at most "
+        f"{DEFAULT_RESOLUTION} for photos, ~1 M with the photos' own pixels)",
     )
     eye_height: float = option(
         EYE_HEIGHT,

@@ -145,10 +145,12 @@ def test_the_panorama_dialog_says_when_the_file_is_reduced(window, tmp_path: Pat
     pano = tmp_path / "pano.png"
     cv2.imwrite(str(pano), np.zeros((2048, 4096, 3), np.uint8))
     dlg = NewWorldDialog(window, [], pano)
-    assert "2048 rows" in dlg.detail_note.text() and "uses 768" in dlg.detail_note.text()
-    assert "High keeps more" in dlg.detail_note.text()
-    dlg.resolution.setCurrentIndex(len(RESOLUTIONS) - 1)
-    assert "uses 1024" in dlg.detail_note.text() and "High" not in dlg.detail_note.text()
+    # a panorama file starts at High (all of it is photographed: a trial found 768 soft)
+    assert dlg.resolution.currentIndex() == len(RESOLUTIONS) - 1
+    assert "2048 rows" in dlg.detail_note.text() and "uses 1024" in dlg.detail_note.text()
+    assert "High" not in dlg.detail_note.text()
+    dlg.resolution.setCurrentIndex(1)
+    assert "uses 768" in dlg.detail_note.text() and "High keeps more" in dlg.detail_note.text()
     assert "panorama's ground line" in dlg.auto_radius.text()
     small = tmp_path / "small.png"
     cv2.imwrite(str(small), np.zeros((400, 800, 3), np.uint8))

@@ -200,14 +200,14 @@ def test_a_reduced_panorama_says_how_to_keep_its_detail(
 
     path = tmp_path / "pano.jpg"
     save_image(path, panorama_from_photos([rocket], height=256).image)
-    monkeypatch.setattr(pano_world, "DEFAULT_RESOLUTION", 128)
+    monkeypatch.setattr(pano_world, "DEFAULT_PANORAMA_RESOLUTION", 128)
     world, _, _ = world_from_photos(panorama=path, pano_height=192)
     est = world.meta["estimates"]["resolution"]
     assert est["value"] == 128
     assert "file's 256 rows reduced; --height 256 --resolution 256" in est["source"]
     assert "4.0x the splats" in est["source"] and "all 256 rows" not in est["source"]
     # twice the default is offered; the file's own rows are named with their cost too
-    monkeypatch.setattr(pano_world, "DEFAULT_RESOLUTION", 96)
+    monkeypatch.setattr(pano_world, "DEFAULT_PANORAMA_RESOLUTION", 96)
     world, _, _ = world_from_photos(panorama=path, pano_height=256)
     est = world.meta["estimates"]["resolution"]["source"]
     assert "--resolution 192 keeps more detail with 4.0x the splats (all 256 rows: 7.1x)" in est

@@ -35,7 +35,7 @@ from PyQt6.QtWidgets import (
 
 from generators.panorama.fov import file_fov
 from generators.panorama.options import DEFAULT_FOV
-from generators.world_options import DEFAULT_RESOLUTION, WorldOptions
+from generators.world_options import DEFAULT_PANORAMA_RESOLUTION, DEFAULT_RESOLUTION, WorldOptions
 from scene.units import EYE_HEIGHT
 
 from .features import WindowAPI
@@ -47,10 +47,12 @@ PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files
 #: invented parts merge into 2×2 and 4×4 blocks); a photo's own pixels add ~0.4-0.7 M more
 #: (measured: a 768-row world from a photo has 1.0 M in all, Office and Sceaux)
 RESOLUTIONS = [
-    ("Fast (~0.3 M splats from a panorama, ~0.8 M from a photo)", 512),
-    ("Standard (~0.6 M splats from a panorama, ~1 M from a photo)", DEFAULT_RESOLUTION),
-    ("High (~1.2 M splats from a panorama, ~1.3 M from a photo)", 1024),
+    ("Fast", 512),
+    ("Standard", DEFAULT_RESOLUTION),
+    ("High", 1024),
 ]
+#: the splats each level gives (millions): (from a panorama file, from a photo)
+SPLATS_M = {512: (0.3, 0.8), DEFAULT_RESOLUTION: (0.67, 1.0), 1024: (1.2, 1.3)}
 #: the WorldOptions fields this dialog sets (the others keep their defaults)
 DIALOG_FIELDS = (
     "photos",
@@ -163,9 +165,12 @@ class NewWorldDialog(QDialog):
         form.addRow("Depth model:", self.depth_model)
         self.depth_backend.currentIndexChanged.connect(self._sync)
         self.resolution = QComboBox()
-        for label, _ in RESOLUTIONS:
-            self.resolution.addItem(label)
-        self.resolution.setCurrentIndex([r for _, r in RESOLUTIONS].index(DEFAULT_RESOLUTION))
+        for label, rows in RESOLUTIONS:  # the splat count of this dialog's kind of input
+            self.resolution.addItem(f"{label} (~{SPLATS_M[rows][0 if panorama else 1]:g} M splats)")
+        # a panorama file is all photographed: more of its rows by default (~1.2 M splats,
+        # as many as a photo's world at Standard)
+        default = DEFAULT_PANORAMA_RESOLUTION if panorama else DEFAULT_RESOLUTION
+        self.resolution.setCurrentIndex([r for _, r in RESOLUTIONS].index(default))
         form.addRow("Detail:", self.resolution)
         # a panorama file bigger than the detail level is reduced: say so, with its rows
         # (a trial's 4096 x 2048 panorama came out soft, and nothing said why)
