@@ -5,6 +5,7 @@ assets with the code in REPO (default: this checkout; pass the main checkout for
 "before") and prints issue 14's two measures per photo (generators.panorama.copy_metrics,
 always from this checkout): the mirror NCC at the photo's edges (≤ 0.2 wanted) and the
 share of outside SIFT keypoints that clone the photo (≤ 15 % wanted), with the time.
+`--photos A,B` measures other photos instead.
 """
 
 from __future__ import annotations
@@ -29,7 +30,9 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--code", type=Path, default=ROOT)
     p.add_argument("--json", type=Path)
+    p.add_argument("--photos", help="comma-separated photos (default: the shared and bundled ones)")
     a = p.parse_args(argv)
+    photos = [Path(x) for x in a.photos.split(",")] if a.photos else PHOTOS
     sys.path.insert(0, str(ROOT))
     from generators.panorama.copy_metrics import clone_fraction, mirror_ncc  # this checkout's
 
@@ -40,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     from generators.panorama import panorama_from_photos
 
     out = {}
-    for photo in PHOTOS:
+    for photo in photos:
         if not photo.is_file():
             continue
         t0 = time.perf_counter()
