@@ -234,7 +234,7 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     made_by_wander = recon.get("generator") == "wander.reconstruct"
     apply_exif = args.exif == "apply" or (args.exif == "auto" and made_by_wander)
 
-    from generators.reconstruct.preview import is_camera_frusta
+    from scene.mesh import is_camera_frusta
 
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
         if is_camera_frusta(lay):

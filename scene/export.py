@@ -29,7 +29,7 @@ from .equirect import CUBE_FACES, cube_face_directions, dirs_to_pano_pixels
 from .errors import SceneFormatError
 from .files import sidecar_path, write_bytes_atomic
 from .gaussians import GaussianCloud
-from .mesh import Mesh
+from .mesh import Mesh, is_camera_frusta
 from .progress import Progress, ProgressFn, as_progress
 from .world import Layer, World
 
@@ -328,7 +328,7 @@ def export_world(
     meshes = [
         lay.name
         for lay in (world.visible_layers() if layer is None else [])
-        if lay.is_mesh and lay.data.n_faces and lay.source.get("what") != "camera frusta"
+        if lay.is_mesh and lay.data.n_faces and not is_camera_frusta(lay)
     ]
     bake.update(0.0, "Baking the visible layers")
     cloud = scene_cloud(world, layer, options, consume=consume)

@@ -129,3 +129,16 @@ def ray_triangles(
     t = np.einsum("ij,ij->i", e2, q) * inv
     hit = ok & (u >= 0) & (v >= 0) & (u + v <= 1) & (t > t_min)
     return np.where(hit, t, np.inf)
+
+
+def is_camera_frusta(layer_or_mesh: Any) -> bool:
+    """Whether a layer (or its mesh) is a reconstruction's photo-camera frusta
+    (`generators.reconstruct.preview.frusta_mesh`): guides to where the photos were taken,
+    not surfaces to stand on, place objects on, bump into, score or export. Read from the
+    layer's source or the mesh's own meta (either survives a project round trip)."""
+    src = getattr(layer_or_mesh, "source", None)
+    if isinstance(src, dict) and src.get("what") == "camera frusta":
+        return True
+    data = getattr(layer_or_mesh, "data", layer_or_mesh)
+    meta = getattr(data, "meta", None)
+    return isinstance(meta, dict) and meta.get("what") == "camera frusta"

@@ -18,9 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from generators.reconstruct.preview import is_camera_frusta
 from scene.gaussians import GaussianCloud
-from scene.mesh import Mesh
+from scene.mesh import Mesh, is_camera_frusta
 
 if TYPE_CHECKING:
     from scene.world import World

@@ -49,7 +49,7 @@ def pick_surface(
     (a reconstruction's photo-camera frusta are guides, not surfaces: never hit).
     `widen` (world units): a ray of that thickness (each splat's scales grown by it in
     quadrature), so gaps narrower than about twice it between splats are no way through."""
-    from generators.reconstruct.preview import is_camera_frusta
+    from scene.mesh import is_camera_frusta
 
     o = np.asarray(origin, np.float64).reshape(3)
     d = np.asarray(direction, np.float64).reshape(3)

@@ -40,19 +40,6 @@ FRUSTUM_EDGES = 8  # apex to each corner, and the image rectangle
 FACES_PER_FRUSTUM = FRUSTUM_EDGES * 6  # each edge a triangular tube: 6 vertices, 6 triangles
 
 
-def is_camera_frusta(layer_or_mesh) -> bool:  # noqa: ANN001 - Layer or Mesh
-    """Whether a layer (or its mesh) is a reconstruction's photo-camera frusta
-    (`frusta_mesh`): guides to where the photos were taken, not surfaces to stand on, place
-    objects on, bump into or score. Read from the layer's source or the mesh's own meta
-    (either survives a project round trip)."""
-    src = getattr(layer_or_mesh, "source", None)
-    if isinstance(src, dict) and src.get("what") == "camera frusta":
-        return True
-    data = getattr(layer_or_mesh, "data", layer_or_mesh)
-    meta = getattr(data, "meta", None)
-    return isinstance(meta, dict) and meta.get("what") == "camera frusta"
-
-
 def frusta_apexes(mesh) -> tuple[np.ndarray, np.ndarray] | None:  # noqa: ANN001 - Mesh
     """(apex (N, 3), edge length (N,)) of each camera of a `frusta_mesh` (layer-local), or
     None for any other mesh (or one whose layout is not a whole number of frusta)."""
