@@ -198,10 +198,6 @@ def run_sfm(
     `extract`, `match`, `mapping` are per-stage progress reporters (they also check cancel).
     Raises ValueError when fewer than two photos can be registered.
     """
-    # COLMAP's process-wide random generator (what takes no seed option of its own): from
-    # one state for every run, so a run does not depend on the ones before it in the same
-    # process (a test's six photos registered five after other reconstructions, six alone)
-    _pycolmap().set_random_seed(0)
     db = sfm_extract(
         image_dir,
         names,
@@ -285,6 +281,11 @@ def sfm_extract(
     Starts a fresh COLMAP log (`colmap_log_path()`). Raises `Cancelled` on cancel.
     """
     pycolmap = _pycolmap()
+    # COLMAP's process-wide random generator (what takes no seed option of its own): from
+    # one state for every run, so a run does not depend on the ones before it in the same
+    # process (a test's six photos registered five after other reconstructions, six alone).
+    # Here, the first stage both `run_sfm` and the reconstruction pipeline call
+    pycolmap.set_random_seed(0)
     report = _to_terminal(report or _noop)  # called inside colmap_output
     work.mkdir(parents=True, exist_ok=True)
     db = work / "database.db"
@@ -631,7 +632,7 @@ def sfm_map(
     ValueError when fewer than two photos can be registered, `Cancelled` on cancel.
     """
     pycolmap = _pycolmap()
-    pycolmap.set_random_seed(0)  # as run_sfm: the same state whatever ran before
+    pycolmap.set_random_seed(0)  # as sfm_extract: the same state whatever ran before
     report = _to_terminal(report or _noop)
     n = len(names)
     hold = not intrinsics and _all_priors(db)
