@@ -848,12 +848,13 @@ def scene_layers(
     est["far_radius"] = {"value": round(far, 3), "source": far_src}
     est["sky_radius"] = {"value": round(sky_r, 3), "source": "beyond the far field"}
     # where the geometry is real: well inside the nearest upright things around the eye
-    cap = WALK_MAX_PHOTO if known is not None and (known < 0.5).any() else WALK_MAX_PANORAMA
+    photo = known is not None and bool((known < 0.5).any())
+    cap = WALK_MAX_PHOTO if photo else WALK_MAX_PANORAMA
     walk_r = float(np.clip(WALK_SHARE * np.percentile(layers.contact, 5), 1.0, min(cap, 0.4 * far)))
     est["walkable_radius"] = {
         "value": round(walk_r, 3),
         "source": "a third of the distance of the nearest upright things, their 5th "
-        f"percentile; at most {cap:g} m {'from a photo' if cap == WALK_MAX_PHOTO else ''}".strip(),
+        f"percentile; at most {cap:g} m" + (" from a photo" if photo else ""),
     }
     est["sky_fraction"] = {
         "value": round(float(layers.sky.mean()), 4),
@@ -940,8 +941,8 @@ def world_from_panorama(
     st = stages or Stages(
         progress, [("depth", 1 if depth_backend == "classical" else 8), ("splats", 2)], cancel
     )
-    whole = float(pano.known.min()) >= 0.5  # a panorama file: nothing invented
-    default = DEFAULT_PANORAMA_RESOLUTION if whole else DEFAULT_RESOLUTION
+    invented = float(pano.known.min()) < 0.5  # a photo placed, the rest outpainted
+    default = DEFAULT_RESOLUTION if invented else DEFAULT_PANORAMA_RESOLUTION
     res = check_height(resolution) if resolution else min(pano.height, default)
     image = resize_pano(pano.image, res)
     with st("depth") as report:
@@ -1053,7 +1054,6 @@ def world_from_panorama(
             far=estimates["far_radius"]["value"],
             cancel=cancel,
         )
-    invented = float(pano.known.min()) < 0.5  # a photo placed, the rest outpainted
     # where the photo was taken: the Start bookmark, and a world saved as a splat file
     # starts there too; it frames the photo when the rest was invented (a 360° panorama
     # file: no framing, 0)
