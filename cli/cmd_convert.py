@@ -128,7 +128,7 @@ def _is_project(path: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from scene.gaussians import GaussianCloud
-    from scene.io import check_readable, load, output_format, resolve_format, save
+    from scene.io import FORMATS, check_readable, load, output_format, resolve_format, save
 
     t0 = time.perf_counter()
     check_readable(Path(args.input))
@@ -169,8 +169,6 @@ def run(args: argparse.Namespace) -> int:
                 "--sh-degree / --antialiased apply to Gaussian clouds, but the input is a mesh"
             )
         options = {}
-        from scene.io import FORMATS
-
         if FORMATS[out_fmt].kind == "cloud":
             raise InputError(
                 f"{args.input} is a mesh and .{out_fmt} holds Gaussian splats: `object "

@@ -146,22 +146,17 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
     import numpy as np
 
     from generators.objects.light import match_exposure
-    from generators.objects.place import (
-        insert_object,
-        object_reach,
-        surface_below,
-        view_placement,
-    )
+    from generators.objects.place import insert_object, placement_at, view_placement
     from scene.camera import forward_from_yaw_pitch
     from scene.project import load_project, save_project
-    from scene.up_axis import upright_rotation, world_up, yaw_towards
-    from scene.world import similarity_matrix
+    from scene.up_axis import world_up
 
     world, warnings = load_project(path)
     for w in warnings:
         print(f"warning: {path.name}: {w}", file=sys.stderr)
-    data = res.mesh if as_mesh and res.mesh is not None else res.data
-    if as_mesh and res.mesh is None:
+    use_mesh = as_mesh and res.mesh is not None
+    data = res.mesh if use_mesh else res.data
+    if as_mesh and not use_mesh:
         print("warning: the backend made no mesh: the splats go in", file=sys.stderr)
     bounds = data.bounds()
     if at is None:
@@ -175,24 +170,16 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
             eye, target = default_view(world)
             ray = np.asarray(target, np.float64) - np.asarray(eye, np.float64)
         m, _ = view_placement(world, eye, ray, bounds, height=height)
-    else:
-        up = world_up(world)
-        own = float(np.asarray(bounds[1])[1] - np.asarray(bounds[0])[1])
-        size = height / max(own, 1e-9)
-        reach = object_reach(bounds, size)
-        below = surface_below(world, at, max(reach, 0.02))
-        spot = below.point if below is not None else at
-        view = world.bookmarks[0].position if world.bookmarks else spot + up
-        look = np.asarray(view, np.float64) - spot  # facing the start view
-        turn = upright_rotation(up, yaw_towards(look, up))
-        m = similarity_matrix(spot, rotation=turn, scale=size)  # where asked, even beside another
+    else:  # facing the start view
+        view = world.bookmarks[0].position if world.bookmarks else at + world_up(world)
+        m = placement_at(world, at, bounds, height, view)
     data, gain = match_exposure(data, world, m)
     source = dict(res.meta, light_gain=gain, warnings=res.warnings)
     lay = insert_object(world, res.name, data, m, source)
     save_project(world, path)
     x, y, z = (float(v) for v in m[:3, 3])
     tall = float(np.linalg.norm(m[:3, 1])) * float(bounds[1][1] - bounds[0][1])
-    kind = "mesh" if as_mesh and res.mesh is not None else "splats"
+    kind = "mesh" if use_mesh else "splats"
     print(
         f"inserted {lay.name!r} ({kind}, {tall:.2f} m tall) into {path} at "
         f"({x:+.2f}, {y:+.2f}, {z:+.2f})"

@@ -261,6 +261,28 @@ def view_placement(
     return m, hit
 
 
+def placement_at(
+    world: World,
+    point: np.ndarray,
+    object_bounds: tuple[np.ndarray, np.ndarray],
+    height: float,
+    face_point: np.ndarray,
+) -> np.ndarray:
+    """4×4 similarity standing an object (its own bounds (lo, hi), +Y up, base at its
+    origin) `height` world units tall on the surface below `point` (3,) (`surface_below`;
+    at `point` itself when nothing is below it), turned about the world's up to face
+    `face_point` (where it is seen from). Exactly there, even beside another object: the
+    caller named the spot (`object --into ... --at X,Y,Z`)."""
+    up = world_up(world)
+    point = np.asarray(point, np.float64)
+    own = float(np.asarray(object_bounds[1])[1] - np.asarray(object_bounds[0])[1])
+    size = float(height) / max(own, 1e-9)
+    below = surface_below(world, point, max(object_reach(object_bounds, size), 0.02))
+    spot = below.point if below is not None else point
+    look = np.asarray(face_point, np.float64) - spot
+    return similarity_matrix(spot, rotation=upright_rotation(up, yaw_towards(look, up)), scale=size)
+
+
 #: how far apart (m) two objects' footprints stay when one is inserted beside the other
 OBJECT_GAP = 0.1
 #: steps of a quarter of the object's reach tried to the right and left of the view
