@@ -264,3 +264,45 @@ def test_qt_settings_stay_in_the_config_folder(window, tmp_path, monkeypatch) ->
     Settings()
     qt = QSettings(QSettings.Scope.UserScope, "QtProject")
     assert Path(qt.fileName()).resolve().is_relative_to(base.resolve()), qt.fileName()
+
+
+def test_a_status_message_beside_a_running_job_has_room(window, qtbot) -> None:  # noqa: ANN001
+    """A trial saw "Bookmark 1 …" cut to a few characters while a video rendered: the job's
+    title and message (360 px), its bar and Cancel and the read-outs filled a 1280-px status
+    bar. While a message shows, the job keeps only its title; after it, its message again."""
+    import threading
+
+    window.resize(1280, 800)
+    window.set_world(photo_world())
+    gate = threading.Event()
+    job = window.run_job("Render Video", lambda progress, cancel: gate.wait(10), lambda r: None)
+    window.jobs._progress(job, 0.3, "frame 18 of 61, about 40 s left, writing video.mp4")
+    bar = window.statusBar()
+    note = "Bookmark 1 saved (Ctrl+Z brings it back)"
+    qtbot.waitUntil(lambda: bar.width() <= 1280, timeout=3000)
+    window.show_status(note)
+
+    def free() -> int:
+        QApplication.processEvents()
+        used = sum(
+            w.width()
+            for w in (
+                window.job_box,
+                window.splat_label,
+                window.fps_label,
+                window.pos_label,
+                window.mode_label,
+            )
+            if w.isVisible()
+        )
+        return bar.width() - used
+
+    try:
+        qtbot.waitUntil(lambda: free() > bar.fontMetrics().horizontalAdvance(note), timeout=3000)
+        assert "frame 18" not in window.job_label.text()
+        assert "frame 18" in window.job_label.toolTip()
+        bar.clearMessage()
+        qtbot.waitUntil(lambda: "frame 18" in window.job_label.text(), timeout=3000)
+    finally:
+        gate.set()
+        qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)

@@ -80,6 +80,8 @@ log = logging.getLogger(__name__)
 #: the status bar's words when a full frame shows none of the scene's splats
 NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): R goes back"
 EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothing either
+JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elided to this
+JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
@@ -562,7 +564,7 @@ class MainWindow(QMainWindow):
     def _build_status_bar(self) -> None:
         sb = self.statusBar()
         sb.setSizeGripEnabled(False)
-        sb.messageChanged.connect(lambda text: text or sb.setToolTip(""))  # show_status's
+        sb.messageChanged.connect(self._status_message_changed)
         self.job_label = QLabel()
         self.job_bar = QProgressBar()
         self.job_bar.setRange(0, 1000)
@@ -1279,6 +1281,11 @@ class MainWindow(QMainWindow):
         if self.mode_label.text() != nav.mode.upper():
             self._sync_mode_actions()
 
+    def _status_message_changed(self, text: str) -> None:
+        if not text:
+            self.statusBar().setToolTip("")  # show_status's
+        self._update_job_ui()
+
     def _update_job_ui(self) -> None:
         job = self.jobs.active
         self.job_box.setVisible(job is not None)
@@ -1286,7 +1293,12 @@ class MainWindow(QMainWindow):
             more = f" (+{len(self.jobs.jobs) - 1})" if len(self.jobs.jobs) > 1 else ""
             text = f"{job.title}{more} — {job.message}"
             fm = self.job_label.fontMetrics()  # elide so the job never squeezes the read-outs
-            self.job_label.setText(fm.elidedText(text, Qt.TextElideMode.ElideRight, 360))
+            # while the status bar says something the job keeps only its title: at 360 px
+            # beside the read-outs, a 1280-px window left the message a few characters
+            # (a trial: "Bookmark 1 …" cut to "Boo…" during a render)
+            room = JOB_LABEL_WITH_MESSAGE if self.statusBar().currentMessage() else JOB_LABEL_PX
+            shown = f"{job.title}{more}" if room == JOB_LABEL_WITH_MESSAGE else text
+            self.job_label.setText(fm.elidedText(shown, Qt.TextElideMode.ElideRight, room))
             self.job_label.setToolTip(text)
             # kept on the job itself: keyed by id(job), a new job that got a finished one's
             # id showed a full bar from its first frame (a trial's video render)
