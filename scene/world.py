@@ -74,6 +74,23 @@ class Layer:
 
     def world_bounds(self) -> tuple[np.ndarray, np.ndarray]:
         lo, hi = self.data.bounds()
+        return self._box_to_world(lo, hi)
+
+    def near_bounds(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """World-space box of the layer proper: a Gaussian layer's near field alone
+        (`GaussianCloud.near_field_mask`: no sky sphere hundreds of metres out), a mesh's
+        vertices. None for an empty layer."""
+        if isinstance(self.data, GaussianCloud):
+            if not len(self.data):
+                return None
+            pts = self.data.means[self.data.near_field_mask()]
+            if not len(pts):
+                return None
+            return self._box_to_world(pts.min(0), pts.max(0))
+        return self.world_bounds() if self.data.n_vertices else None
+
+    def _box_to_world(self, lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
         corners = np.array(
             [[x, y, z, 1.0] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
         )
@@ -276,25 +293,9 @@ class World:
         frame or orbit around; `bounds` is what contains every splat."""
         boxes = []
         for lay in self.visible_layers() if visible_only else self.layers:
-            if isinstance(lay.data, GaussianCloud):
-                if not len(lay.data):
-                    continue
-                pts = lay.data.means[lay.data.near_field_mask()]
-                if not len(pts):
-                    continue
-                lo, hi = pts.min(0).astype(np.float64), pts.max(0).astype(np.float64)
-                corners = np.array(
-                    [
-                        [x, y, z, 1.0]
-                        for x in (lo[0], hi[0])
-                        for y in (lo[1], hi[1])
-                        for z in (lo[2], hi[2])
-                    ]
-                )
-                pts4 = corners @ lay.transform.T
-                boxes.append((pts4[:, :3].min(0), pts4[:, :3].max(0)))
-            elif lay.data.n_vertices:
-                boxes.append(lay.world_bounds())
+            box = lay.near_bounds()
+            if box is not None:
+                boxes.append(box)
         if not boxes:
             return self.bounds(visible_only)
         return np.min([b[0] for b in boxes], 0), np.max([b[1] for b in boxes], 0)

@@ -1001,3 +1001,32 @@ def test_a_view_with_nothing_of_the_scene_says_how_to_get_back(window, qtbot) ->
     vp.nav.set_view_world([0.0, 2.0, 200.0], [0.0, 0.0, 1.0])  # far out, looking away
     vp.update()
     qtbot.waitUntil(lambda: window.statusBar().currentMessage() == NOTHING_IN_VIEW, timeout=8000)
+
+
+def test_orbit_about_a_selected_scene_keeps_the_view(window, qtbot) -> None:  # noqa: ANN001
+    """A trial selected a reconstruction's layer (one click in the view) and pressed M: the
+    orbit framed the layer's whole box, its sky sphere included, and put the camera 2 km
+    out. A selected layer the view looks into is orbited where the view is; one out of view
+    (an object behind the camera) is framed whole."""
+    rng = np.random.default_rng(0)
+    d = rng.normal(size=(3000, 3))
+    dome = 400.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    sky = GaussianCloud.from_points(dome, np.full((len(dome), 3), 0.6), 8.0, opacity=0.95)
+    w = World()
+    scene_id = w.add_layer(Layer("scene", GaussianCloud.concatenate([small_room(), sky]))).id
+    thing = GaussianCloud.from_points(
+        rng.uniform(-0.2, 0.2, (200, 3)) + [0.0, 1.0, 6.0], np.full((200, 3), 0.5), 0.03
+    )
+    thing_id = w.add_layer(Layer("thing", thing)).id
+    open_world(window, qtbot, w)
+    nav = window.viewport.nav
+    nav.set_view_world([0.0, 1.6, 0.5], [0.0, -0.2, -1.0])
+    eye = nav.position_world.copy()
+    window.select_layer(scene_id)
+    window.set_mode("orbit")
+    assert np.allclose(nav.position_world, eye, atol=1e-6)  # the view kept
+    assert nav.distance < 5.0
+    window.set_mode("fly")
+    window.orbit_layer(thing_id)  # behind the camera: framed whole
+    assert np.linalg.norm(nav.target - nav.rot @ np.array([0.0, 1.0, 6.0])) < 0.3
+    assert nav.distance < 2.0

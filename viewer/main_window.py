@@ -981,14 +981,30 @@ class MainWindow(QMainWindow):
             lid = self.selected_layer_id()
             if lid is not None:
                 try:
-                    lo, hi = self.world.layer(lid).world_bounds()
-                    c = 0.5 * (lo + hi)
-                    d = float(np.linalg.norm(hi - lo)) * 1.2 + 1e-3
-                    self.viewport.nav.set_orbit_target(c, d)
+                    box = self.world.layer(lid).near_bounds()
                 except KeyError:
-                    pass
+                    box = None
+                if box is not None:
+                    self._orbit_about(*box)
         self._sync_mode_actions()
         self.viewport.setFocus()
+
+    def _orbit_about(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Orbit about the selected layer's box (world space, its near field: a sky sphere
+        2 km across framed sent the camera out of a reconstruction, a trial). A box the
+        view looks into (a scene the walker stands in, an object ahead) keeps the view and
+        turns about the point of the view ray nearest the box's centre; one out of view
+        is framed whole."""
+        nav = self.viewport.nav
+        c = 0.5 * (lo + hi)
+        eye, fwd = nav.position_world, nav.forward_world()
+        t = float((c - eye) @ fwd)
+        on_ray = eye + fwd * t
+        pad = 1e-6 + 0.05 * float(np.max(hi - lo))
+        if t > 0 and bool(np.all(on_ray >= lo - pad) and np.all(on_ray <= hi + pad)):
+            nav.set_orbit_target(on_ray, t)
+        else:
+            nav.set_orbit_target(c, float(np.linalg.norm(hi - lo)) * 1.2 + 1e-3)
 
     def orbit_layer(self, layer_id: int) -> None:
         """Orbit around a layer (outliner context menu / View > Orbit Selection)."""
