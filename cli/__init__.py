@@ -164,7 +164,7 @@ def run_cli(argv: list[str]) -> int:
         return 0
     except OSError as exc:  # unwritable/unreadable path: a path given by the user, not a bug
         log.warning("OS error: %s", exc, exc_info=True)
-        print(f"error: {one_line(_os_error_line(exc))}", file=sys.stderr)
+        print(f"error: {one_line(_os_error_line(exc, _output_of(args)))}", file=sys.stderr)
         return 2
     except Cancelled:
         print("cancelled", file=sys.stderr)
@@ -362,10 +362,25 @@ def _check_writable(folder: Path, label: str, path: str | Path, checked: set[Pat
     os.unlink(probe)
 
 
-def _os_error_line(exc: OSError) -> str:
-    """'PATH: reason' for an OSError (permission denied, not a folder, disk full...)."""
+def _output_of(args: argparse.Namespace) -> str:
+    """The command's main output (its --out, convert's OUTPUT), or "" when it has none."""
+    for name in ("out", "output"):
+        out = getattr(args, name, None)
+        if out is not None and str(out):
+            return str(out)
+    return ""
+
+
+def _os_error_line(exc: OSError, output: str = "") -> str:
+    """'PATH: reason' for an OSError (permission denied, not a folder, disk full...).
+    output: the command's --out, named when the error names no file and is about the
+    disk it goes to (a full disk said only "No space left on device", a trial)."""
+    import errno
+
     reason = exc.strerror or str(exc)
     where = exc.filename if exc.filename is not None else ""
+    if not where and output and exc.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return f"{output}: {reason} (while writing it)"
     if isinstance(exc, (FileExistsError, NotADirectoryError)) and where and Path(where).is_file():
         reason = "is a file, not a folder"
     return f"{where}: {reason}" if where else reason

@@ -137,7 +137,10 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
         side = check_side_paths(args.out, args.cameras_out)
     except ValueError:
         side = {}  # a bad --out is reported by run() with its own message
-    outs += [(f"--out's {k}", v) for k, v in side.items()]
+    outs += [
+        ("--cameras-out" if k == "cameras" and args.cameras_out else f"--out's {k}", v)
+        for k, v in side.items()
+    ]
     return ins, outs
 
 

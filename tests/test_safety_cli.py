@@ -989,3 +989,50 @@ def test_importing_splats_says_what_the_reader_dropped(
     assert run_cli(["object", "--backend", "import", "--input", str(src), "--out", str(out)]) == 0
     err = capsys.readouterr().err
     assert "dropped 7 of 120 splats" in err, err
+
+
+def test_a_full_disk_names_the_output(
+    scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A trial's `reconstruct` onto a full disk said only "error: No space left on device":
+    every other error names its path. The OS names no file for a failed write; the line
+    names the command's output."""
+    import errno
+
+    import scene.io as sio
+    from cli import run_cli
+
+    def full(*a: object, **k: object) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(sio, "save", full)
+    out = tmp_path / "out.splat"
+    assert run_cli(["convert", str(scene_ply), str(out)]) == 2
+    line = _one_error_line(capsys)
+    assert str(out) in line and "No space left on device" in line
+    assert not out.exists()
+
+
+def test_reconstruct_names_cameras_out_for_its_cameras(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`--cameras-out` into a folder that does not exist was reported as "--out's cameras"
+    (a trial)."""
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for i in range(2):
+        (photos / f"p{i}.png").write_bytes(photo.read_bytes())
+    line = _refused(
+        [
+            "reconstruct",
+            "--photos",
+            str(photos),
+            "--out",
+            str(tmp_path / "s.ply"),
+            "--cameras-out",
+            str(tmp_path / "missing" / "cams"),
+        ],
+        [],
+        capsys,
+    )
+    assert line.startswith("error: --cameras-out ") and "does not exist" in line
