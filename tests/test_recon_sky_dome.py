@@ -305,3 +305,28 @@ def test_the_continued_grounds_colour_has_no_seam_behind_the_cameras() -> None:
     means = np.array([rgb[m].mean() if m.any() else np.nan for m in sel])  # photo's arc: nan
     jumps = np.abs(means - np.roll(means, 1))  # [0]: across ±180°; nan next to the arc
     assert np.nanmax(jumps) < 0.06 and jumps[0] < 0.05, np.round(means, 3)
+
+
+def test_over_a_continued_ground_the_sky_reaches_down_to_its_edge() -> None:
+    """A trial turned a drone capture (cameras 30 m up) away from its photos: blue sky, a
+    black band, then the continued ground, whose edge (at GROUND_REACH of the sphere's
+    radius) lies 13° below the horizon where the sky had faded out by -12°. Given the
+    cameras' height over the ground, the sky is opaque down past that edge."""
+    from generators.reconstruct.sky_dome import GROUND_REACH
+
+    cloud, cams = _scene_with_sky_wedge(radius=250.0)
+    cams = [
+        Camera.look_at(c.position + [0, 28.5, 0], c.position + [0, 20, -10], 38.0, 160, 120)
+        for c in cams
+    ]
+    plain, _ = complete_sky(cloud, cams)
+    out, info = complete_sky(cloud, cams, ground_height=30.0)
+    assert info.added > len(plain) - len(cloud)  # more sky: down to the edge
+    centre = np.mean([c.position for c in cams], axis=0)
+    edge = -math.degrees(math.atan2(30.0, GROUND_REACH * info.radius))
+    for sky, opaque_below in ((plain, False), (out, True)):
+        new = sky.subset(np.arange(len(cloud), len(sky)))
+        az, el = _directions(new, centre)
+        behind = (np.abs(az) > 120) & (np.abs(el - (edge - 0.5)) < 1.0)  # at the edge
+        op = new.opacity_values()[behind]
+        assert (len(op) > 20 and op.min() > 0.9) == opaque_below

@@ -343,24 +343,36 @@ def _run(
         # horizon when the walker turns away from them), and its needles are shortened
         # (no streaks across the sky); renders at the photos' cameras hardly change
         # (sky_dome.py)
-        from .sky_dome import MIN_SKY_BINS, MIN_SKY_BINS_AERIAL, complete_sky, shorten_far_needles
+        from .sky_dome import (
+            GROUND_REACH,
+            MIN_SKY_BINS,
+            MIN_SKY_BINS_AERIAL,
+            complete_sky,
+            shorten_far_needles,
+        )
 
         # the training photos' cameras: what they looked at is theirs (held-out ones too
         # would leak where the evaluated photos point)
         train_cams = [cams_w[n] for n in depth_w]
         cloud, cut = shorten_far_needles(cloud, train_cams)
         aerial = capture.get("type") == "aerial"
+        ground = bool(capture.get("ground_at_zero")) and capture.get("type") in ("walk", "aerial")
         cloud, dome = complete_sky(
-            cloud, train_cams, min_seen=MIN_SKY_BINS_AERIAL if aerial else MIN_SKY_BINS
+            cloud,
+            train_cams,
+            min_seen=MIN_SKY_BINS_AERIAL if aerial else MIN_SKY_BINS,
+            ground_height=float(np.median([c.position[1] for c in train_cams]))
+            if ground and train_cams
+            else None,
         )
         backdrop = {**dome.as_dict(), "needles_shortened": cut, "ground_discs": 0}
-        if capture.get("ground_at_zero") and capture.get("type") in ("walk", "aerial"):
+        if ground:
             # ... and the ground plane continues under and around the cameras out to the
             # sky (ground_fill.py), where no photo looked
             from .ground_fill import continue_ground
 
             if dome.radius > 0:
-                r_max = 0.5 * dome.radius  # half way to the sky sphere
+                r_max = GROUND_REACH * dome.radius  # half way to the sky sphere
             else:  # no sky: three times the scene's extent around the cameras
                 mid = np.mean([c.position for c in train_cams], axis=0)
                 xz = cloud.means[cloud.near_field_mask()][:, [0, 2]] - mid[[0, 2]]

@@ -40,6 +40,17 @@ log = logging.getLogger(__name__)
 GRID_H = 90  # latitude bins over 180° (2° each); longitude bins = 2 × GRID_H
 HORIZON_DEG = 0.0  # opaque from this elevation up ...
 FADE_DEG = 12.0  # ... fading out over this many degrees below it (no hard edge on black)
+#: a ground plane under the cameras (`ground_fill.continue_ground`) reaches this share of
+#: the sky sphere's radius; ...
+GROUND_REACH = 0.5
+#: ... the sky is opaque down to where that plane's edge meets it, seen from the cameras,
+#: with the plane taken up to this many times the cameras' height below them (an aerial
+#: capture's plane lies at the terrain's low level) and this many degrees to spare. Faded
+#: out below the horizon, the sky left a black band between it and the plane's edge 13°
+#: below it, seen from a drone 30 m up (a trial, the Great Wall turned away from its
+#: photos); the sky hidden behind the plane costs nothing
+GROUND_DEPTH_FACTOR = 2.0
+GROUND_SPARE_DEG = 2.0
 MIN_SKY_BINS = 40  # seen sky bins (of 16200) below which the sky is not continued
 #: ... over a drone capture, where the sky is certainly there: a quick run of the Great Wall
 #: (its photos see haze over far hills, no sky) had 35 seen bins and turned away to black
@@ -191,9 +202,15 @@ def complete_sky(
     fade_deg: float = FADE_DEG,
     opacity: float = 0.98,
     min_seen: int = MIN_SKY_BINS,
+    ground_height: float | None = None,
 ) -> tuple[GaussianCloud, DomeInfo]:
     """`cloud` (Wander frame, +Y up) with the sky sphere completed above `horizon_deg`
     (opaque) and down to `fade_deg` below it (opacity fading to 0).
+
+    ground_height: the cameras' height (m) above a ground plane that will be continued out
+    to GROUND_REACH × the sphere's radius: the opaque sky then reaches down to where that
+    plane's edge meets the sphere (GROUND_DEPTH_FACTOR, GROUND_SPARE_DEG), so the two meet
+    with no black band between them seen from above. None: no such plane.
 
     cameras: the photos' `scene.camera.Camera`s in the cloud's frame (the sphere's centre
     is their mean position). Only directions no photo looked at are filled: inside a
@@ -248,6 +265,9 @@ def complete_sky(
     trust = np.where(seen, np.clip(cover / max(0.5 * typical, 1e-30), 0.0, 1.0), 0.0)
     fill = _continue(colour, trust.astype(np.float32))
     covered = _dilate_wrap(seen, SEEN_DILATE)
+    if ground_height is not None and ground_height > 0:
+        edge = math.degrees(math.atan2(GROUND_DEPTH_FACTOR * ground_height, GROUND_REACH * radius))
+        horizon_deg = min(horizon_deg, -(edge + GROUND_SPARE_DEG))
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
     fade = fade * fade * (3 - 2 * fade)  # smoothstep
     band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
