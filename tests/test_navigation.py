@@ -565,6 +565,19 @@ def test_walk_from_a_drone_view_lands_where_the_view_meets_the_scene() -> None:
     nav.set_mode("walk")
     assert nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
     assert -100 < nav.pos[2] < -60
+    # a flat floater just in front and below the eye (a blob the view meets 1.2 m down):
+    # there is ground on it, but no place to stand by (a trial stood 2 m from the camera
+    # on one, looking into the sky); the view passes it and lands on the hill
+    px, pz = np.meshgrid(np.arange(-1.0, 1.0, 0.1), np.arange(-5.5, -3.5, 0.1))
+    patch = np.stack([px.ravel(), np.full(px.size, 28.8), pz.ravel()], 1)
+    pts3 = np.concatenate([pts, patch, tower])
+    nav = walker(GaussianCloud.from_points(pts3, np.full((len(pts3), 3), 0.5), 0.3, opacity=0.95))
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, 30.0, 0.0])
+    nav.yaw, nav.pitch = 0.0, math.radians(-15.0)
+    nav.set_mode("walk")
+    assert nav.pos[1] == pytest.approx(10.0 + nav.eye_height, abs=0.5)
+    assert -100 < nav.pos[2] < -60
 
 
 def test_a_walk_starting_with_the_feet_under_the_floor_stands_up_and_walks() -> None:

@@ -236,20 +236,24 @@ class Navigator:
             if g is not None and g <= self.pos[1] < g + self.eye_height:
                 self.pos = np.array([self.pos[0], g + self.eye_height, self.pos[2]])
             elif g is None or self.pos[1] - g > HIGH_LAND * self.eye_height:
-                self._land_where_looking()
+                self._land_where_looking(above_ground=g is not None)
         self.mode = mode
         self.vel_up = 0.0
         self.vel = np.zeros(3)
         self._changed = True
 
-    def _land_where_looking(self) -> None:
+    def _land_where_looking(self, above_ground: bool = False) -> None:
         """Stand on the scene where the view's centre meets it, a body's width in front of
         that spot, looking level the same way (unchanged when the view meets nothing).
 
         What the ray meets high above any ground under it (more than HIGH_LAND eye heights)
         is a floater, not a place to stand by: the ray goes on past it (a drone scene's
         needle 4 m in front of the camera put the walker on a fitted ground plane 40 m
-        below, under the terrain the photos show)."""
+        below, under the terrain the photos show). above_ground: the eye is high above
+        ground under it; then a spot to stand on within HIGH_LAND eye heights below the eye
+        is a flat floater just in front of it, passed too (a trial's Walk from a drone's
+        photo stood 2 m from the camera, on a blob 0.6 m above the eye, looking into
+        the sky)."""
         col = self.collider
         if col is None:
             return
@@ -265,6 +269,8 @@ class Navigator:
                 break
             spot = hit - (back / n) * (self.radius + col.voxel) if n > 1e-6 else hit
             g = col.ground_at(spot[0], spot[2], hit[1] + 0.5 * col.voxel, self.radius * 0.5)
+            if g is not None and above_ground and self.pos[1] - g <= HIGH_LAND * self.eye_height:
+                g = None  # a flat floater near the eye
             if g is not None:
                 if landing is None:
                     landing = (spot, g)
