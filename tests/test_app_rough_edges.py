@@ -306,3 +306,19 @@ def test_a_status_message_beside_a_running_job_has_room(window, qtbot) -> None: 
     finally:
         gate.set()
         qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
+
+
+def test_held_out_photos_say_so_in_the_bookmarks_menu(window) -> None:  # noqa: ANN001
+    """A trial found a reconstruction's bookmarks listing two photos after all the others,
+    unmarked, and looking worse: they were held out of the scene for evaluation."""
+    from scene.world import Bookmark
+
+    w = photo_world()
+    for name in ("p1.jpg", "p2.jpg", "p0.jpg"):
+        w.bookmarks.append(Bookmark(name, np.zeros(3), 0.0, 0.0, 50.0))
+    w.meta["reconstruct"] = {"held_out": ["p0.jpg"]}
+    window.set_world(w)
+    window._fill_bookmarks()
+    labels = [a.text().split("\t")[0] for a in window.bookmarks_menu.actions()]
+    assert "p0.jpg (held out)" in labels and "p1.jpg" in labels
+    assert "p1.jpg (held out)" not in labels

@@ -131,7 +131,7 @@ class KeyOverlay(QWidget):
             self.grid.setColumnStretch(c, 1)
         head = QLabel(
             "<b style='font-size:16px'>Keys</b> &nbsp; <span style='color:#aaa'>"
-            "Esc, ? or a click closes · Settings: Settings &gt; Preferences… (Ctrl+,)</span>"
+            "Esc, ? or a click closes · Preferences: Settings &gt; Preferences… (Ctrl+,)</span>"
         )
         lay = QVBoxLayout(self)
         lay.setContentsMargins(40, 28, 40, 28)

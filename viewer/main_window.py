@@ -213,6 +213,17 @@ def _delete_at_exit(win: MainWindow) -> None:
     atexit.register(release)
 
 
+def held_out_photos(meta: dict) -> set[str]:
+    """Names of the photos a reconstruction held out of its scene (`reconstruct
+    --holdout`): from its own record in a project, or from the report beside a scene file
+    (`up_axis.use_cameras_beside`)."""
+    rec = meta.get("reconstruct")
+    names = rec.get("held_out") if isinstance(rec, dict) else None
+    if not isinstance(names, list):
+        names = meta.get("held_out")
+    return {str(n) for n in names} if isinstance(names, list) else set()
+
+
 class MainWindow(QMainWindow):
     """Wander's main window. What features may use of it is `viewer.features.WindowAPI`
     (checked by tests/test_features.py); the core menus are built in `_build_menus`, the
@@ -1071,8 +1082,12 @@ class MainWindow(QMainWindow):
         add.setEnabled(not self.world.is_empty())
         if self.world.bookmarks:
             m.addSeparator()
+        held = held_out_photos(self.world.meta)
         for i, b in enumerate(self.world.bookmarks):
-            a = m.addAction(f"{b.name}" + (f"\t{i + 1}" if i < 9 else ""))
+            # a photo kept out of the scene to evaluate it says so: it looks worse than the
+            # others, and its place at the end of the list was unexplained (a trial)
+            label = f"{b.name} (held out)" if b.name in held else b.name
+            a = m.addAction(label + (f"\t{i + 1}" if i < 9 else ""))
             a.triggered.connect(lambda _=False, i=i: self.viewport.go_to_bookmark(i))
 
     def show_controls(self) -> None:

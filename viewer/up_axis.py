@@ -354,6 +354,8 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
         for c in cams
     ]
     world.meta["cameras_from"] = str(folder)
+    if held:
+        world.meta["held_out"] = sorted(held)  # the bookmarks menu marks them
     from generators.reconstruct.align import estimate_up_detail
 
     # level-held cameras, or the table under an orbit of cameras turned every way
