@@ -251,9 +251,8 @@ class Navigator:
         needle 4 m in front of the camera put the walker on a fitted ground plane 40 m
         below, under the terrain the photos show). above_ground: the eye is high above
         ground under it; then a spot to stand on within HIGH_LAND eye heights below the eye
-        is a flat floater just in front of it, passed too (a trial's Walk from a drone's
-        photo stood 2 m from the camera, on a blob 0.6 m above the eye, looking into
-        the sky)."""
+        is a flat floater just in front of it, passed too (standing on one, the walker
+        stayed at the drone's height looking into the sky)."""
         col = self.collider
         if col is None:
             return
