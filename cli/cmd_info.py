@@ -178,20 +178,23 @@ def describe_project(path: str | Path) -> dict[str, Any]:
 
 def _placement(transform: Any) -> dict[str, Any] | None:
     """{'position': [x, y, z], 'scale': s} of a layer's world-from-layer similarity as
-    the manifest stores it (4 rows of 4 numbers), or None for the identity or anything
-    else (untrusted: plain finite numbers only)."""
-    if not (isinstance(transform, list) and len(transform) == 4):
+    the manifest stores it, or None for the identity or a transform the project reader
+    resets (it takes a finite 4×4 similarity only: `scene.rotations.decompose_similarity`,
+    as `scene.project` checks it)."""
+    import numpy as np
+
+    from scene.rotations import decompose_similarity
+
+    try:
+        m = np.array(transform, dtype=np.float64)
+        if m.shape != (4, 4):
+            return None
+        scale, _, t = decompose_similarity(m)
+    except (ValueError, TypeError, OverflowError, np.linalg.LinAlgError):
         return None
-    rows = [r for r in transform if isinstance(r, list) and len(r) == 4]
-    if len(rows) != 4 or not all(
-        _plain(v) and not isinstance(v, str) and math.isfinite(float(v)) for r in rows for v in r
-    ):
+    if np.allclose(m, np.eye(4), rtol=0.0, atol=1e-9):
         return None
-    m = [[float(v) for v in r] for r in rows]
-    if all(abs(m[i][j] - (1.0 if i == j else 0.0)) < 1e-9 for i in range(4) for j in range(4)):
-        return None
-    scale = math.sqrt(sum(m[i][0] ** 2 for i in range(3)))
-    return {"position": [m[0][3], m[1][3], m[2][3]], "scale": scale}
+    return {"position": [float(v) for v in t], "scale": scale}
 
 
 def _print_project(info: dict[str, Any]) -> None:

@@ -267,3 +267,16 @@ def test_how_made_says_the_refinement_steps_that_ran() -> None:
     assert how_made(frusta) == "reconstruction from a video"
     old = {"generator": "wander.reconstruct", "options": {"refine_steps": 3000}}
     assert how_made(old) == "reconstruction from photos (refine_steps 3000)"
+
+
+def test_info_shows_a_layer_placement_only_where_the_project_reader_keeps_it() -> None:
+    """`info` read a layer's transform with checks of its own and showed a position for a
+    sheared one, which the project reader resets to the identity; it now asks the reader's
+    own test (`decompose_similarity`)."""
+    from cli.cmd_info import _placement
+
+    assert _placement([[1, 0, 0, 0], [0, 1, 0, 0], [0, 0, 1, 0], [0, 0, 0, 1]]) is None
+    moved = _placement([[2, 0, 0, 1], [0, 2, 0, 2], [0, 0, 2, 3], [0, 0, 0, 1]])
+    assert moved == {"position": [1.0, 2.0, 3.0], "scale": pytest.approx(2.0)}
+    assert _placement([[1, 0.5, 0, 1], [0, 1, 0, 2], [0, 0, 1, 3], [0, 0, 0, 1]]) is None
+    assert _placement([[1, 0, 0]]) is None and _placement("x") is None
