@@ -996,26 +996,9 @@ class MainWindow(QMainWindow):
                 except KeyError:
                     box = None
                 if box is not None:
-                    self._orbit_about(*box)
+                    self.viewport.nav.orbit_about_box(*box)
         self._sync_mode_actions()
         self.viewport.setFocus()
-
-    def _orbit_about(self, lo: np.ndarray, hi: np.ndarray) -> None:
-        """Orbit about the selected layer's box (world space, its near field: a sky sphere
-        2 km across framed sent the camera out of a reconstruction, a trial). A box the
-        view looks into (a scene the walker stands in, an object ahead) keeps the view and
-        turns about the point of the view ray nearest the box's centre; one out of view
-        is framed whole."""
-        nav = self.viewport.nav
-        c = 0.5 * (lo + hi)
-        eye, fwd = nav.position_world, nav.forward_world()
-        t = float((c - eye) @ fwd)
-        on_ray = eye + fwd * t
-        pad = 1e-6 + 0.05 * float(np.max(hi - lo))
-        if t > 0 and bool(np.all(on_ray >= lo - pad) and np.all(on_ray <= hi + pad)):
-            nav.set_orbit_target(on_ray, t)
-        else:
-            nav.set_orbit_target(c, float(np.linalg.norm(hi - lo)) * 1.2 + 1e-3)
 
     def orbit_layer(self, layer_id: int) -> None:
         """Orbit around a layer (outliner context menu / View > Orbit Selection)."""
@@ -1327,8 +1310,10 @@ class MainWindow(QMainWindow):
             # while the status bar says something the job keeps only its title: at 360 px
             # beside the read-outs, a 1280-px window left the message a few characters
             # (a trial: "Bookmark 1 …" cut to "Boo…" during a render)
-            room = JOB_LABEL_WITH_MESSAGE if self.statusBar().currentMessage() else JOB_LABEL_PX
-            shown = f"{job.title}{more}" if room == JOB_LABEL_WITH_MESSAGE else text
+            if self.statusBar().currentMessage():
+                shown, room = f"{job.title}{more}", JOB_LABEL_WITH_MESSAGE
+            else:
+                shown, room = text, JOB_LABEL_PX
             self.job_label.setText(fm.elidedText(shown, Qt.TextElideMode.ElideRight, room))
             self.job_label.setToolTip(text)
             # kept on the job itself: keyed by id(job), a new job that got a finished one's

@@ -283,6 +283,23 @@ class Navigator:
         self.pos = np.array([spot[0], g + self.eye_height, spot[2]])
         self.pitch = 0.0
 
+    def orbit_about_box(self, lo: np.ndarray, hi: np.ndarray) -> None:
+        """Orbit about a world-space box (a selected layer's near field: its sky sphere,
+        2 km across, framed whole sent the camera out of a reconstruction, a trial). A box
+        the view ray crosses (a scene the walker stands in, an object ahead) keeps the view
+        and turns about the ray's point nearest the box's centre, as `set_mode` does for the
+        scene; one out of view is framed whole."""
+        lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+        c = 0.5 * (lo + hi)
+        eye, fwd = self.position_world, self.forward_world()
+        t = float((c - eye) @ fwd)
+        on_ray = eye + fwd * t
+        pad = 1e-6 + 0.05 * float(np.max(hi - lo))
+        if t > 0 and bool(np.all(on_ray >= lo - pad) and np.all(on_ray <= hi + pad)):
+            self.set_orbit_target(on_ray, t)
+        else:
+            self.set_orbit_target(c, float(np.linalg.norm(hi - lo)) * 1.2 + 1e-3)
+
     def set_orbit_target(self, target_world: np.ndarray, distance: float | None = None) -> None:
         """Orbit around a world point (e.g. the selected object)."""
         self.target = self.rot @ np.asarray(target_world, np.float64)
