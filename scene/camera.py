@@ -59,6 +59,30 @@ class Camera:
             str(rec.get("name", "")),
         )
 
+    def to_record(self) -> dict[str, Any]:
+        """The camera as a JSON-able `World.meta['cameras']` entry, `from_record`'s inverse:
+        width, height, fx, fy, cx, cy, R, t, name; a lens beyond the pinhole (a k1 from SfM,
+        a COLMAP model read with the camera) as `colmap_model` / `colmap_params`
+        (`scene.io.colmap.colmap_camera_params`), so `export --cameras` writes the lens the
+        photos were taken with."""
+        from scene.io.colmap import colmap_camera_params  # scene.io imports this module
+
+        rec: dict[str, Any] = {
+            "name": self.name,
+            "width": self.width,
+            "height": self.height,
+            "fx": self.fx,
+            "fy": self.fy,
+            "cx": self.cx,
+            "cy": self.cy,
+            "R": self.R.tolist(),
+            "t": self.t.tolist(),
+        }
+        model, params = colmap_camera_params(self)
+        if model != "PINHOLE":
+            rec.update(colmap_model=model, colmap_params=[float(v) for v in params])
+        return rec
+
     @classmethod
     def look_at(
         cls,

@@ -290,3 +290,29 @@ def test_loaders_read_weights_offline(tmp_path: Path, monkeypatch: pytest.Monkey
         load_depth_model(tmp_path, "cpu")
     assert seen == [("1", True)]
     assert "HF_HUB_OFFLINE" not in os.environ and constants.HF_HUB_OFFLINE is False
+
+
+def test_camera_record_round_trip_keeps_the_lens() -> None:
+    """`Camera.to_record` is what reconstruct and `use_cameras_beside` store in
+    World.meta['cameras']; `from_record` reads it back, and a lens beyond the pinhole stays
+    in the record for exporters."""
+    from scene.camera import Camera
+
+    cam = Camera.look_at((1.0, 2.0, 3.0), (0.0, 0.0, 0.0), 50.0, 640, 480)
+    cam.name = "a.jpg"
+    rec = cam.to_record()
+    assert "colmap_model" not in rec
+    back = Camera.from_record(rec)
+    assert np.allclose(back.R, cam.R) and np.allclose(back.t, cam.t)
+    assert (back.width, back.fx, back.cy, back.name) == (640, cam.fx, cam.cy, "a.jpg")
+    cam.meta["k1"] = -0.05  # a radial term from SfM
+    rec = cam.to_record()
+    assert rec["colmap_model"] == "SIMPLE_RADIAL" and rec["colmap_params"][-1] == -0.05
+    # a whole COLMAP lens read with the camera, for its own size, is kept as it was
+    cam.meta.update(
+        colmap_model="OPENCV",
+        colmap_params=[cam.fx, cam.fy, cam.cx, cam.cy, -0.05, 0.01, 0.0, 0.0],
+        colmap_size=[640, 480],
+    )
+    assert cam.to_record()["colmap_model"] == "OPENCV"
+    assert cam.to_record()["colmap_params"][5] == 0.01

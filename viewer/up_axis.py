@@ -331,28 +331,7 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
         return False
     # the pinhole part of each lens places the frusta and bookmarks; a lens model
     # (SIMPLE_RADIAL k1 from reconstruct, ...) is kept in the record for exporters
-    world.meta["cameras"] = [
-        {
-            "name": c.name,
-            "width": c.width,
-            "height": c.height,
-            "fx": c.fx,
-            "fy": c.fy,
-            "cx": c.cx,
-            "cy": c.cy,
-            "R": c.R.tolist(),
-            "t": c.t.tolist(),
-            **(
-                {
-                    "colmap_model": c.meta["colmap_model"],
-                    "colmap_params": list(c.meta.get("colmap_params", [])),
-                }
-                if c.meta.get("colmap_model") not in (None, "PINHOLE")
-                else {}
-            ),
-        }
-        for c in cams
-    ]
+    world.meta["cameras"] = [c.to_record() for c in cams]
     world.meta["cameras_from"] = str(folder)
     if held:
         world.meta["held_out"] = sorted(held)  # the bookmarks menu marks them

@@ -641,7 +641,7 @@ def save_result(
             # splats several depths agreed on / from one photo's depth / placed on their rays
             "fusion": result.cloud.meta.get("fusion"),
             "colmap_to_world": result.similarity.tolist(),
-            "depth_maps": {n: {"camera": _cam_dict(v.camera)} for n, v in result.depths.items()},
+            "depth_maps": {n: {"camera": v.camera.to_record()} for n, v in result.depths.items()},
         }
         tmp_report.write_text(json.dumps(report, indent=1))
         # commit: directories first, the scene last (its presence means "complete")
@@ -708,29 +708,6 @@ def _photos_folder(photos: list[Path]) -> str:
     return os.path.commonpath([str(Path(p).resolve().parent) for p in photos])
 
 
-def _cam_dict(c: Camera) -> dict[str, Any]:
-    """A camera as a JSON-able record; a photo's lens beyond the pinhole (the k1 SfM found,
-    a --colmap model's lens) as `colmap_model` / `colmap_params`, as `use_cameras_beside`
-    records it, so `export --cameras` writes the lens the photos were taken with."""
-    from scene.io.colmap import colmap_camera_params
-
-    rec: dict[str, Any] = {
-        "name": c.name,
-        "width": c.width,
-        "height": c.height,
-        "fx": c.fx,
-        "fy": c.fy,
-        "cx": c.cx,
-        "cy": c.cy,
-        "R": c.R.tolist(),
-        "t": c.t.tolist(),
-    }
-    model, params = colmap_camera_params(c)
-    if model != "PINHOLE":
-        rec.update(colmap_model=model, colmap_params=[float(v) for v in params])
-    return rec
-
-
 def depth_preview(depth: np.ndarray) -> np.ndarray:
     """Colour-mapped preview (BGR uint8) of a depth map; unknown pixels black."""
     import cv2
@@ -750,7 +727,7 @@ def depth_preview(depth: np.ndarray) -> np.ndarray:
 
 def camera_records(cams: Sequence[Camera]) -> list[dict[str, Any]]:
     """JSON-able camera list (World.meta['cameras'])."""
-    return [_cam_dict(c) for c in cams]
+    return [c.to_record() for c in cams]
 
 
 def build_world(  # noqa: ANN201
