@@ -115,7 +115,7 @@ def colmap_output(truncate: bool = False, title: str = "") -> Iterator[None]:
         if title:
             os.write(fd, f"==== wander {time.strftime('%Y-%m-%d %H:%M:%S')} {title}\n".encode())
         if first:
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError, ValueError):  # a closed or broken stderr
                 sys.stderr.flush()
             _glog_saved_fd = os.dup(2)
             os.dup2(fd, 2)
@@ -129,7 +129,7 @@ def colmap_output(truncate: bool = False, title: str = "") -> Iterator[None]:
             _glog_depth -= 1
             if _glog_depth == 0 and _glog_saved_fd is not None:
                 pycolmap.logging.minloglevel = 2
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError, ValueError):
                     sys.stderr.flush()
                 os.dup2(_glog_saved_fd, 2)
                 os.close(_glog_saved_fd)
@@ -146,14 +146,14 @@ def _to_terminal(report: Report) -> Report:
             if saved is None:
                 report(f, m)
                 return
-            with contextlib.suppress(Exception):
+            with contextlib.suppress(OSError, ValueError):  # a closed or broken stderr
                 sys.stderr.flush()
             here = os.dup(2)
             os.dup2(saved, 2)
             try:
                 report(f, m)
             finally:
-                with contextlib.suppress(Exception):
+                with contextlib.suppress(OSError, ValueError):
                     sys.stderr.flush()
                 os.dup2(here, 2)
                 os.close(here)
@@ -410,9 +410,11 @@ def sfm_match(
     if cancel is not None:
         cancel.check()
     msg = "matching done"
-    with contextlib.suppress(Exception):
+    try:
         matched, verified = _pair_counts(db)
         msg = f"matching: {matched} pairs, {verified} verified"
+    except Exception as exc:  # noqa: BLE001 - the counts only word the message
+        log.warning("cannot count the matched pairs in %s: %s", db, exc)
     log.info(msg)
     report(1.0, msg)
 
@@ -534,7 +536,8 @@ def _rank(rec: Any) -> tuple[int, float]:
     """Sort key of a model: more registered images first, then lower reprojection error."""
     try:
         err = float(rec.compute_mean_reprojection_error())
-    except Exception:  # noqa: BLE001
+    except Exception as exc:  # noqa: BLE001 - the count alone still ranks it
+        log.debug("no reprojection error for a model: %s", exc)
         err = 0.0
     return (len(_model_names(rec)), -err)
 
@@ -688,7 +691,8 @@ def sfm_map(
     run("", work / "sparse", False, None, 0.0, 0.6)
     try:
         kps, pairs = _db_stats(db, names)
-    except Exception:  # noqa: BLE001 - stats only improve the messages and the retry choice
+    except Exception as exc:  # noqa: BLE001 - stats only improve the messages and the retry choice
+        log.warning("cannot read the match statistics in %s: %s", db, exc)
         kps, pairs = {}, {}
 
     def left_out() -> list[str]:
@@ -721,8 +725,10 @@ def sfm_map(
                 cancel=cancel,
                 done=rematched,
             )
-            with contextlib.suppress(Exception):
+            try:
                 kps, pairs = _db_stats(db, names)
+            except Exception as exc:  # noqa: BLE001 - as above: the last counts stand
+                log.warning("cannot read the match statistics in %s: %s", db, exc)
             base = work / f"sparse_main{round_}"
             base.mkdir(parents=True, exist_ok=True)
             best.write(base)
