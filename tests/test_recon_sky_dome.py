@@ -330,3 +330,33 @@ def test_over_a_continued_ground_the_sky_reaches_down_to_its_edge() -> None:
         behind = (np.abs(az) > 120) & (np.abs(el - (edge - 0.5)) < 1.0)  # at the edge
         op = new.opacity_values()[behind]
         assert (len(op) > 20 and op.min() > 0.9) == opaque_below
+
+
+def test_no_ground_beyond_a_drone_photos_top_edge() -> None:
+    """A drone's photos, pitched down, end below the horizon. The plane continued beyond
+    their top edge showed, from beside a photo's camera, as a dark line floating in the sky
+    above the photographed hills (Great Wall). Those cells are left to the sky; the plane
+    still continues beside and behind the photos."""
+    from generators.reconstruct.ground_fill import above_photo_frames, continue_ground
+
+    rng = np.random.default_rng(8)
+    n = 30000
+    # the photographed ground, 30 m under the cameras, in front of them
+    patch = np.stack([rng.uniform(-60, 60, n), np.zeros(n), rng.uniform(-200, -20, n)], 1)
+    ground = GaussianCloud.from_points(patch, np.full((n, 3), 0.4), 0.5, 0.95)
+    # pitched 20 deg down, 30 deg vertical field of view: the top edge 5 deg below the horizon
+    cams = [
+        Camera.look_at(p, np.add(p, [0.0, -math.tan(math.radians(20)), -1.0]), 30.0, 320, 180)
+        for p in ([0.0, 30.0, 0.0], [5.0, 30.0, 0.0])
+    ]
+    out, n_new = continue_ground(ground, cams, r_max=600.0)
+    new = out.means[len(ground) :].astype(np.float64)
+    assert n_new > 1000
+    # the grid reaches past the top edge (at ~340 m) in front of the cameras ...
+    ahead = (new[:, 2] < -100) & (np.abs(new[:, 0]) < 0.2 * np.abs(new[:, 2]))
+    probe = np.array([[2.5, -0.0, -500.0]])
+    assert above_photo_frames(probe, cams, 0.05).all()
+    # ... but no disc lies there; beside and behind the photos the plane goes on
+    assert not above_photo_frames(new, cams, 0.05).any()
+    assert not ahead[np.linalg.norm(new[:, [0, 2]], axis=1) > 400].any()
+    assert (new[:, 2] > 300).sum() > 100 and (np.abs(new[:, 0]) > 300).sum() > 100

@@ -14,7 +14,8 @@ if below 0), so a drone capture's real hills and valleys stand above it, never u
   2. a cell is filled when no training photo's frame holds its centre, or every photo
      framing it sees the scene in front of it (`hidden_in_photos`: a drone capture's
      plane under its terrain), so every photo's render is as it was, and no scene splat
-     near the plane's level lies near it (the reconstructed ground stays itself); the
+     near the plane's level lies near it (the reconstructed ground stays itself); a
+     cell beyond a drone photo's top edge is left to the sky (`above_photo_frames`); the
      grid's centre is one more disc;
   3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
      quarter of the camera height): the mean of its azimuth sector's ground colours
@@ -116,7 +117,7 @@ def continue_ground(
     # inside a photo's frame only where every photo framing it sees the scene in front
     # (the renders at the photos stay as they were); elsewhere there a black wedge showed
     # between the scene's edge and the plane, seen from above
-    todo = ~framed
+    todo = ~framed & ~above_photo_frames(pts, cameras, FRAME_MARGIN)
     opaque = near & (op > 0.5)
     if framed.any() and opaque.any():
         todo |= framed & hidden_in_photos(pts, cameras, means[opaque], FRAME_MARGIN)
@@ -182,6 +183,21 @@ def continue_ground(
     out = append_splats(cloud, fill, far=False)  # before a marked far field, not in it
     log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
     return out, m
+
+
+def above_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
+    """(P,) bool: points (P, 3) some camera sees above the top edge of its image, within its
+    image's width (both widened by `margin` × the image's size). A drone's photos, pitched
+    down, end a few degrees below the horizon: the plane beyond their top edge, seen from
+    beside a photo's camera, was a dark line floating in the sky above the photographed
+    hills (Great Wall, 2 m aside: the plane's far cells at 455-580 m). Walk photos, whose
+    frames hold the horizon, have no plane above them."""
+    above = np.zeros(len(pts), bool)
+    for cam in cameras:
+        uv, z = cam.project(pts)
+        mw, mh = margin * cam.width, margin * cam.height
+        above |= (z > 0) & (uv[:, 0] >= -mw) & (uv[:, 0] < cam.width + mw) & (uv[:, 1] < -mh)
+    return above
 
 
 def floor_level(heights: np.ndarray, band: float) -> float:
