@@ -94,7 +94,7 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
 
     GLB/OBJ hold meshes, and only mesh layers have one: splats are not turned into a mesh.
     Used by the CLI and by the app's Export so both say the same."""
-    from scene.io import FORMATS
+    from scene.io import FORMATS, writable_names
 
     f = FORMATS.get(fmt)
     if f is None or f.kind != "mesh" or layer is not None:
@@ -105,14 +105,15 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
     return (
         f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
         f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
-        "Export the splats as .ply, .splat or .spz; for a mesh, add a mesh layer (Create > "
-        "Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
+        f"Export the splats as {writable_names('cloud')}; for a mesh, add a mesh layer "
+        "(Create > Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
         "`object --mesh FILE`"
     )
 
 
 def run(args: argparse.Namespace) -> int:
     from scene import export as ex
+    from scene.io import writable_names
 
     if not (args.out or args.panorama or args.cameras):
         raise InputError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
@@ -201,7 +202,7 @@ def run(args: argparse.Namespace) -> int:
                 f"warning: {Path(info['path']).suffix.lstrip('.').upper()} holds meshes: only "
                 "the mesh layers "
                 f"({meshes}) are in it, not the scene's {info['splats_left_out']:,} Gaussian "
-                "splats (export those as .ply, .splat or .spz)",
+                f"splats (export those as {writable_names('cloud')})",
                 file=sys.stderr,
             )
     if pano is not None:

@@ -138,6 +138,8 @@ def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) ->
         r = _cli("export", project, "--out", out)
         assert r.returncode == 2 and not out.exists()
         assert "only mesh layers" in r.stderr and "not turned into a mesh" in r.stderr
+        # every splat format it can write is offered (.compressed.ply was left out)
+        assert ".ply, .compressed.ply, .splat, .spz" in r.stderr
     assert _cli("export", project, "--out", tmp_path / "x.ply").returncode == 0
 
 

@@ -72,6 +72,7 @@ __all__ = [
     "sniff",
     "write_colmap",
     "write_colmap_text",
+    "writable_names",
     "write_to",
 ]
 
@@ -387,7 +388,7 @@ def world_of(obj: Any, name: str = "scene", path: str | Path | None = None) -> A
     return world
 
 
-def _writable_names(kind: str | None) -> str:
+def writable_names(kind: str | None) -> str:
     """The writable formats by extension, for messages: those of `kind` ("cloud" or
     "mesh"), else both, grouped ("splats: .ply, .spz ...; meshes: .glb ...")."""
 
@@ -426,7 +427,7 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
         raise ValueError(f"unknown format {fmt!r}; known: {', '.join(FORMATS)}")
     if FORMATS[fmt].encoder is None:
         raise ValueError(
-            f"writing {fmt} is not supported (read only); write {_writable_names(kind)}"
+            f"writing {fmt} is not supported (read only); write {writable_names(kind)}"
         )
     return fmt
 
