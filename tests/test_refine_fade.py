@@ -68,6 +68,11 @@ def test_frames_at_rest_fade_in_over_what_the_window_showed(x_display) -> None: 
         fill(src, green)
         np.testing.assert_allclose(shown(0.0), red, atol=0.01)  # the moving frame as shown
         np.testing.assert_allclose(shown(0.1), (0.5, 0.0, 0.5), atol=0.01)  # half way
+        # ... at full alpha: a screenshot of the widget reads the frame as premultiplied
+        # (a blended alpha of 0.75 turned a fade's light blue sky lime there)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target.fbo)
+        raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT)
+        assert np.allclose(np.frombuffer(raw, np.float32).reshape(h, w, 4)[..., 3], 1.0)
         assert fade.fade_to(src.fbo, w, h, 0.1)  # the full frame, during the fade
         np.testing.assert_allclose(shown(0.1), (0.5, 0.0, 0.5), atol=0.01)  # no jump
         np.testing.assert_allclose(shown(0.2), (0.25, 0.5, 0.25), atol=0.015)

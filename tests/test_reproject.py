@@ -280,6 +280,11 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
         assert rp.draw(r, cam1)
         warped = _read(gl_fb)
+        # the frame keeps alpha 1 under the kept frame's faded border: a screenshot of the
+        # widget reads it as premultiplied (a blended alpha made the sky lime there)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, gl_fb.fbo)
+        raw = GL.glReadPixels(0, 0, 240, 160, GL.GL_RGBA, GL.GL_FLOAT)
+        assert np.allclose(np.frombuffer(raw, np.float32).reshape(160, 240, 4)[..., 3], 1.0)
         hole = _magenta(warped)
         assert 0.05 < hole.mean() < 0.2  # the strip the turn brought into view
         assert hole[:, :20].mean() > 0.9  # on the left: the camera turned left

@@ -257,7 +257,9 @@ class FrameReprojector:
         GL.glDepthFunc(GL.GL_LESS)
         alpha = self.opacity(camera)
         GL.glEnable(GL.GL_BLEND)  # the fade, and the kept frame's feathered border
-        GL.glBlendFunc(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)
+        # the frame's alpha stays 1: a screenshot of the widget (QWidget.grab) reads it as
+        # premultiplied, and a blended alpha made the sky's blue overflow to a lime band
+        GL.glBlendFuncSeparate(GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA, GL.GL_ZERO, GL.GL_ONE)
         GL.glDisable(GL.GL_CULL_FACE)
         GL.glUseProgram(self._prog)
         loc = self._loc
