@@ -297,3 +297,50 @@ def test_merged_lattice_leaves_no_gaps_between_voxels() -> None:
     pts = np.random.default_rng(1).uniform(-0.7, 0.7, (3000, 2))  # away from the wall's rim
     cover = _coverage(lod, pts)
     assert np.percentile(cover, 1) > 0.85, np.percentile(cover, [0, 1, 5, 50])
+
+
+def _cells_reference(means: np.ndarray, h: float, lo: np.ndarray, cap: int) -> np.ndarray:
+    """The octree's voxels level by level (a voxel of more than `cap` splats split in
+    eight, at most MAX_SPLITS times), one np.unique per level: each splat's (level, i, j, k)."""
+    from viewer.lod import MAX_SPLITS
+
+    out = np.zeros((len(means), 4), np.int64)
+    todo = np.arange(len(means))
+    for lv in range(MAX_SPLITS + 1):
+        ijk = np.floor((means[todo] - lo) / (h / (1 << lv))).astype(np.int64)
+        _, inv, cnt = np.unique(ijk, axis=0, return_inverse=True, return_counts=True)
+        inv = inv.reshape(-1)
+        stop = (cnt[inv] <= cap) | (lv == MAX_SPLITS)
+        out[todo[stop]] = np.c_[np.full(stop.sum(), lv), ijk[stop]]
+        todo = todo[~stop]
+        if not len(todo):
+            break
+    return out
+
+
+def test_octree_voxels_match_a_level_by_level_reference() -> None:
+    """`_cells` sorts once by Morton code and reads every level's voxels as runs of that
+    order; the voxels (and their levels) are those of splitting level by level."""
+    from viewer.lod import _cells
+
+    rng = np.random.default_rng(3)
+    # a dense cluster (split deep), a surface, sparse far points (a sky dome's)
+    means = np.vstack(
+        [
+            rng.normal(0, 0.01, (3000, 3)),
+            np.c_[rng.uniform(-2, 2, (4000, 2)), np.zeros(4000)],
+            rng.normal(0, 1, (500, 3)) * 300,
+        ]
+    )
+    lo = means.min(0)
+    for h, cap in ((5.0, 40), (0.5, 10), (40.0, 200)):
+        inv, m, level = _cells(means, h, lo, cap)
+        ref = _cells_reference(means, h, lo, cap)
+        _, ref_inv = np.unique(ref, axis=0, return_inverse=True)
+        ref_inv = ref_inv.reshape(-1)
+        # the same partition: each voxel of one is exactly one voxel of the other
+        assert m == ref_inv.max() + 1 == len(np.unique(inv * m + ref_inv))
+        assert np.array_equal(level[inv], ref[:, 0])
+    inv, m, level = _cells(means, 5.0, lo)  # no cap: one level
+    assert (level == 0).all() and m == len(np.unique(np.floor((means - lo) / 5.0), axis=0))
+    assert _cells(np.zeros((0, 3)), 1.0, np.zeros(3), 8)[1] == 0
