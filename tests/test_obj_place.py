@@ -454,3 +454,34 @@ def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "no such project" in err and "--into WORLD.wander" in err and "three numbers" in err
     assert proj.read_bytes() == before and not (tmp_path / "o.ply").exists()
+
+
+def test_an_object_inserted_behind_a_chair_steps_forward_into_sight() -> None:
+    """A one-photo world's desk stands as one upright layer with the chair's in front of
+    it: an object inserted at the desk stood on the floor just in front of the desk, behind
+    the chair, and seemed to grow out of the desk (a trial: the office world). It now
+    steps back towards the eye until its footprint is seen, on the floor; with nothing in
+    the way it stands where it was."""
+    from generators.objects.place import in_sight, view_placement
+
+    w = floor_world(y=0.0)
+    desk = upright_grid(np.linspace(-1.5, 1.5, 40), np.linspace(0.0, 0.9, 12), -3.2)
+    _with_slab(w, "desk", desk, [0.05, 0.05, 0.01])
+    chair = upright_grid(np.linspace(-0.4, 0.4, 12), np.linspace(0.0, 0.8, 12), -2.2)
+    _with_slab(w, "chair", chair, [0.05, 0.05, 0.01])
+    eye = np.array([0.0, 1.6, 0.0])
+    d = np.array([0.0, 0.6, -3.2]) - eye  # looking down at the desk's front
+    lo, hi = np.array([-0.2, 0.0, -0.2]), np.array([0.2, 1.0, 0.2])
+    m, hit = view_placement(w, eye, d, (lo, hi))
+    assert hit is not None and hit.point[2] == pytest.approx(-3.2, abs=0.1)
+    base = m[:3, 3]
+    assert base[1] == pytest.approx(0.0, abs=0.05)  # on the floor
+    reach = 0.2 * np.linalg.norm(m[:3, 0]) * np.sqrt(2)
+    assert -2.2 + reach < base[2] < -1.0  # in front of the chair, not between it and the desk
+    # the footprint's far edge is seen from the eye
+    far = base + [0.0, 0.05, -reach]
+    h = pick_surface(w, eye, far - eye)
+    assert h is None or h.distance >= np.linalg.norm(far - eye) - 0.05
+    # in plain sight: the spot is kept
+    spot = np.array([1.2, 0.0, -2.6])
+    assert np.allclose(in_sight(w, eye, spot, 0.2), spot)

@@ -257,6 +257,7 @@ def view_placement(
     m[:3, :3] *= size
     reach = object_reach(object_bounds, size)
     m[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], reach)
+    m[:3, 3] = in_sight(world, origin, m[:3, 3], reach)
     m[:3, 3] = clear_of_objects(world, m[:3, 3], reach, direction)
     return m, hit
 
@@ -281,6 +282,53 @@ def placement_at(
     spot = below.point if below is not None else point
     look = np.asarray(face_point, np.float64) - spot
     return similarity_matrix(spot, rotation=upright_rotation(up, yaw_towards(look, up)), scale=size)
+
+
+#: m: the sight line to an object's footprint aims this far above the floor
+SIGHT_LIFT = 0.05
+#: m: an object stepped back into sight comes at most this close to the eye
+NEAREST_INSERT_M = 0.8
+#: m: ... onto the floor found straight down from this far above the spot it left (a
+#: step up or down; not a chair's top edge on the way, as from the eye's height)
+SIGHT_START = 0.3
+
+
+def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -> np.ndarray:
+    """Where an inserted object stands (3,) so that the eye at `origin` sees its footprint
+    (a circle of `reach` m round `spot`, its base centre): `spot` when nothing opaque lies
+    between the eye and the footprint's far edge, else the first floor spot back towards
+    the eye (steps of half the reach, at least 15 cm; `surface_below` from SIGHT_START
+    above the spot) whose footprint is seen, no nearer than NEAREST_INSERT_M; `spot` when
+    none is. A one-photo world's desk stands as one
+    upright layer: the object stood on the floor just in front of it, behind the chair
+    the photo shows in front of the desk, and seemed to grow out of the desk (a trial)."""
+    up = world_up(world)
+    o = np.asarray(origin, np.float64)
+    spot = np.asarray(spot, np.float64)
+    back = o - spot
+    back -= (back @ up) * up  # level, towards the eye
+    dist = float(np.linalg.norm(back))
+    if dist < 1e-6:
+        return spot
+    back /= dist
+
+    def seen(base: np.ndarray) -> bool:
+        far = base - back * reach + up * SIGHT_LIFT  # the footprint's far edge
+        ray = far - o
+        h = pick_surface(world, o, ray, widen=0.02)
+        return h is None or h.distance >= float(np.linalg.norm(ray)) - 0.05
+
+    if seen(spot):
+        return spot
+    step = max(0.15, 0.5 * reach)
+    k = 1
+    while dist - k * step >= max(NEAREST_INSERT_M, reach + 0.3):
+        p = spot + back * (k * step)
+        below = surface_below(world, p + up * SIGHT_START, max(reach, 0.02))
+        if below is not None and seen(below.point):
+            return below.point
+        k += 1
+    return spot
 
 
 #: how far apart (m) two objects' footprints stay when one is inserted beside the other
