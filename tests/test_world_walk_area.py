@@ -173,3 +173,78 @@ def test_the_rim_hint_is_said_once_and_goes_when_the_walker_turns_back(app_windo
     nav.pos = np.array([0.2, nav.eye_height, 0.0])  # back inside
     win._update_camera_status()
     assert bar.currentMessage() == ""
+    # at the rim again, the hint gone (timed out): pushing outwards says it again
+    nav.pos = np.array([1.5, nav.eye_height, 0.0])
+    win._update_camera_status()
+    bar.clearMessage()
+    win._update_camera_status()  # standing there: no repeat
+    assert bar.currentMessage() == ""
+    nav.pushing_rim = True  # a step held back at the rim (Navigator.update)
+    win._update_camera_status()
+    assert bar.currentMessage() == HINT
+
+
+def test_a_step_held_back_at_the_rim_is_reported() -> None:
+    """Walking into the rim is held back there and reported (the status bar repeats its
+    hint when the walker pushes against the rim after the hint has gone: a trial met the
+    rim again with no word); walking along inside is not."""
+    nav = Navigator()
+    nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
+    nav.walk_area = _area(1.5)
+    nav.set_mode("walk")
+    nav.pos = np.array([0.0, nav.eye_height, 0.0])
+    nav.yaw = 0.0
+    nav.key_down("w")
+    for _ in range(50):  # half a second: inside still
+        nav.update(0.01)
+    assert not nav.pushing_rim
+    for _ in range(350):  # at the rim, still walking into it
+        nav.update(0.01)
+    assert nav.pushing_rim and nav.status()["pushing_rim"]
+    nav.key_up("w")
+    for _ in range(200):
+        nav.update(0.01)
+    assert not nav.pushing_rim
+
+
+@pytest.mark.gl
+def test_the_ring_shows_over_the_frame_in_walk_mode_only(app_window, qtbot) -> None:  # noqa: ANN001
+    """The ring was painted inside the GL frame, and the fade that follows every stop drew
+    over it: a trial looked for it at the rim and found none. It is an overlay now, over
+    every frame (and in a screenshot of the window); not in fly mode."""
+    from PyQt6.QtGui import QImage
+    from test_navigation import room_cloud
+
+    from scene.world import Layer
+
+    win = app_window()
+    w = World()
+    w.add_layer(Layer("room", room_cloud(size=8.0, spacing=0.2, wall_z=None)))
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.5, "source": "test"}
+    win.set_world(w)
+    vp = win.viewport
+    nav = vp.nav
+    nav.set_mode("walk")
+    nav.pos = np.array([0.0, nav.eye_height, 0.0])
+    nav.pitch = -1.2  # looking down: the ring all round, 1.5 m out
+
+    def shot() -> np.ndarray:
+        vp.hud.hide()  # it names the mode
+        vp.update()
+        qtbot.wait(300)
+        img = vp.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+        h, wd = img.height(), img.width()
+        return (
+            np.frombuffer(img.bits().asstring(h * img.bytesPerLine()), np.uint8)
+            .reshape(h, img.bytesPerLine())[:, : 3 * wd]
+            .reshape(h, wd, 3)
+        )
+
+    walking = shot()
+    nav.set_mode("fly")
+    nav.pos = np.array([0.0, nav.eye_height, 0.0])
+    nav.pitch = -1.2
+    flying = shot()
+    diff = np.abs(walking.astype(int) - flying.astype(int)).max(2) > 40
+    assert 200 < diff.sum() < 0.05 * diff.size  # a thin dashed line, not a changed frame
+    assert vp.walk_ring.wants_repaint()

@@ -1283,11 +1283,14 @@ class MainWindow(QMainWindow):
         p = nav.position_world
         speed = f"   ·   speed ×{nav.speed_mult:.2g}" if abs(nav.speed_mult - 1) > 1e-6 else ""
         self.pos_label.setText(f"x {p[0]:.2f}   y {p[1]:.2f}   z {p[2]:.2f}{speed}")
-        # at the rim of a generated world's walkable area: said once on reaching it, taken
-        # away on leaving it (re-shown on every update it stayed up after the walker turned
-        # back, and wiped whatever else the status bar said there: a bookmark's note)
-        hint = nav.status().get("walk_hint")
-        if hint and hint != self._walk_hint:
+        # at the rim of a generated world's walkable area: said on reaching it, and again
+        # when the walker pushes against the rim once it has gone; taken away on leaving it
+        # (re-shown on every update it stayed up after the walker turned back, and wiped
+        # whatever else the status bar said there: a bookmark's note)
+        st = nav.status()
+        hint = st.get("walk_hint")
+        shown = self.statusBar().currentMessage() == hint
+        if hint and (hint != self._walk_hint or (st.get("pushing_rim") and not shown)):
             self.show_status(hint, 6000)
         elif not hint and self._walk_hint and self.statusBar().currentMessage() == self._walk_hint:
             self.statusBar().clearMessage()

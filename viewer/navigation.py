@@ -108,6 +108,7 @@ class Navigator:
         self._focus_fn: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
         self._focus: tuple[np.ndarray, np.ndarray] | None = None
         self.walk_area = None  # viewer.walk_area.WalkArea: walk mode stays inside
+        self.pushing_rim = False  # the last walk step was held back at the area's rim
         self._changed = True
 
     # ----------------------------------------------------------- dimensions
@@ -433,7 +434,12 @@ class Navigator:
             else:
                 feet = feet + delta
             if self.walk_area is not None:
+                free = feet
                 feet = self.walk_area.constrain(before, feet)
+                # held back at the rim this step (the status bar says why again)
+                self.pushing_rim = bool(np.linalg.norm(free - feet) > 1e-6 * self.scale)
+        else:
+            self.pushing_rim = False
         if col is None:  # nothing to stand on: keep the height
             self.pos = feet + np.array([0.0, self.eye_height, 0.0])
             self.on_ground = True
@@ -561,6 +567,7 @@ class Navigator:
             feet = self.pos - np.array([0.0, self.eye_height, 0.0])
             if self.walk_area.at_edge(feet):
                 out["walk_hint"] = self.walk_area.hint
+                out["pushing_rim"] = self.pushing_rim
         return out
 
 

@@ -391,6 +391,9 @@ class Viewport(QOpenGLWidget):
         self.mouse_tools: list[Any] = []
         self._mouse_tool: Any = None
         self._press_at: QPoint | None = None
+        from .walk_ring import WalkRingOverlay  # the walkable area's ring (issue 14)
+
+        self.walk_ring = WalkRingOverlay(self)
         self.hud = QLabel(self)
         self.hud.setObjectName("hud")
         self.hud.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
@@ -752,8 +755,6 @@ class Viewport(QOpenGLWidget):
             GL.glFinish()  # honest frame time for the quality controller
             if not reduced:
                 self.renderer.frame_shown()
-            if self.nav.walk_area is not None and self.nav.mode == "walk":
-                self.nav.walk_area.paint_ring(self, cam)
             if self.fade is not None:  # moving frames kept; frames at rest fade in over them
                 if moving and reduced:
                     self.fade.keep_previous(target, w, h)

@@ -22,6 +22,8 @@ HINT = "Edge of the walkable area: beyond it the world is invented from the phot
 #: a world from a whole panorama invents nothing: beyond the rim its geometry is guessed
 HINT_PANORAMA = "Edge of the walkable area: beyond it the panorama's depth is only a guess"
 RING_POINTS = 128
+RING_SHADOW = ((0, 0, 0, 90), 3.5)  # RGBA, px: the ring's dark under-stroke ...
+RING_LINE = ((255, 255, 255, 150), 1.5)  # ... and its light dash
 
 
 @dataclass
@@ -104,24 +106,22 @@ class WalkArea:
                 )
         return segs
 
-    def paint_ring(self, widget: Any, camera: Any) -> None:
-        """Draw the faint ring over the GL image (call at the end of paintGL)."""
+    def paint_ring(self, painter: Any, camera: Any) -> bool:
+        """Draw the ring with `painter` (a QPainter over the view) for `camera`, whose
+        pixels are the painter's (viewer/walk_ring.py); whether any of it was in view."""
         from PyQt6.QtCore import QLineF, Qt
-        from PyQt6.QtGui import QColor, QPainter, QPen
+        from PyQt6.QtGui import QColor, QPen
 
         segs = self.ring_segments(camera)
         if not segs:
-            return
-        ratio = widget.devicePixelRatioF() or 1.0
-        p = QPainter(widget)
-        try:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            pen = QPen(QColor(255, 255, 255, 70))
-            pen.setWidthF(1.5)
+            return False
+        lines = [QLineF(x1, y1, x2, y2) for x1, y1, x2, y2 in segs]
+        # a light dash on a dark one, so it shows on a pale floor as on a dark one (white
+        # at 27 % alone was lost on the office world's lit boards)
+        for colour, width in (RING_SHADOW, RING_LINE):
+            pen = QPen(QColor(*colour))
+            pen.setWidthF(width)
             pen.setStyle(Qt.PenStyle.DashLine)
-            p.setPen(pen)
-            p.drawLines(
-                [QLineF(x1 / ratio, y1 / ratio, x2 / ratio, y2 / ratio) for x1, y1, x2, y2 in segs]
-            )
-        finally:
-            p.end()
+            painter.setPen(pen)
+            painter.drawLines(lines)
+        return True
