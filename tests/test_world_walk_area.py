@@ -46,6 +46,9 @@ def test_malformed_or_missing_area_is_ignored() -> None:
 
 
 def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
+    """Walking into the rim is held back there, and the hint given; a step held back is
+    reported (the status bar repeats its hint when the walker pushes against the rim after
+    it has gone: a trial met the rim again with no word), walking inside is not."""
     nav = Navigator()
     nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
     nav.walk_area = _area(1.5)
@@ -53,11 +56,19 @@ def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     nav.pos = np.array([0.0, nav.eye_height, 0.0])
     nav.yaw = 0.0
     nav.key_down("w")
-    for _ in range(400):  # 4 s of walking straight ahead at ~1.4 m/s
+    for _ in range(50):  # half a second: inside still
+        nav.update(0.01)
+    assert not nav.pushing_rim
+    for _ in range(350):  # 4 s of walking straight ahead at ~1.4 m/s in all
         nav.update(0.01)
     feet = nav.pos - [0, nav.eye_height, 0]
     assert nav.walk_area.distance(feet) <= 1.5 + 1e-6
     assert nav.walk_area.distance(feet) > 1.2
+    assert nav.pushing_rim and nav.status()["pushing_rim"]
+    nav.key_up("w")
+    for _ in range(200):
+        nav.update(0.01)
+    assert not nav.pushing_rim
     assert nav.status().get("walk_hint") == HINT
 
 
@@ -182,29 +193,6 @@ def test_the_rim_hint_is_said_once_and_goes_when_the_walker_turns_back(app_windo
     nav.pushing_rim = True  # a step held back at the rim (Navigator.update)
     win._update_camera_status()
     assert bar.currentMessage() == HINT
-
-
-def test_a_step_held_back_at_the_rim_is_reported() -> None:
-    """Walking into the rim is held back there and reported (the status bar repeats its
-    hint when the walker pushes against the rim after the hint has gone: a trial met the
-    rim again with no word); walking along inside is not."""
-    nav = Navigator()
-    nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
-    nav.walk_area = _area(1.5)
-    nav.set_mode("walk")
-    nav.pos = np.array([0.0, nav.eye_height, 0.0])
-    nav.yaw = 0.0
-    nav.key_down("w")
-    for _ in range(50):  # half a second: inside still
-        nav.update(0.01)
-    assert not nav.pushing_rim
-    for _ in range(350):  # at the rim, still walking into it
-        nav.update(0.01)
-    assert nav.pushing_rim and nav.status()["pushing_rim"]
-    nav.key_up("w")
-    for _ in range(200):
-        nav.update(0.01)
-    assert not nav.pushing_rim
 
 
 @pytest.mark.gl
