@@ -324,8 +324,9 @@ def stitch_photos(
             f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
             "after "
             f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
-            "pixel), so edges there come out doubled. Turn on the spot for a panorama; "
-            "photos taken while walking make a scene with `reconstruct`",
+            "pixel): each part shows one photo's detail, and things may break where the "
+            "photos meet. Turn on the spot for a panorama; photos taken while walking make "
+            "a scene (`reconstruct`, in the app Create > New Scene from Photos…)",
         )
     if warnings:
         meta["warnings"] = warnings
@@ -333,6 +334,12 @@ def stitch_photos(
         for w in warnings:
             log.warning("stitch: %s", w)
     return np.clip(pano, 0, 1), known, meta
+
+
+#: degrees: the photos' overlaps blend over their whole width below this scale, and above it
+#: each pixel takes its detail from one photo (the one it is most central in)
+LOW_BAND_DEG = 1.5
+SEAM_SOFTEN_PX = 1.0  # the detail's seams between photos are softened over this (pixels)
 
 
 def _composite(
@@ -345,76 +352,129 @@ def _composite(
     cancel: CancelToken,
     band: tuple[int, int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """The photos (full-resolution focal lengths `focals`, world→camera `rots`) feathered
+    """The photos (full-resolution focal lengths `focals`, world→camera `rots`) blended
     onto an equirect panorama of `height` rows: (pano (H, 2H, 3), known (H, 2H) 0..1, the
     per-photo gains). `gains` None: equalise the overlaps (`_gains`); else use those (a
     finer composite of the same photos keeps the coarse one's brightness). `band` (r0, r1):
-    only those rows are blended (the rest stay 0: a band that holds every photo)."""
+    only those rows are blended (the rest stay 0: a band that holds every photo).
+
+    Two-band blending (Burt & Adelson, "A multiresolution spline with application to image
+    mosaics", 1983; what OpenCV's stitcher does with more bands): colour below LOW_BAND_DEG
+    is feathered across the whole overlap, detail above it comes from one photo per pixel,
+    the one whose frame it lies deepest in. Feathering it all averaged two views of every
+    edge: photos not taken from one spot (a walk's) came out with every window doubled."""
+    n = len(images)
+    H, W = height, 2 * height
+    r0, r1 = band if band is not None else (0, H)
+    sigma = max(1.0, LOW_BAND_DEG / 180.0 * H)
+
+    def project(i: int, weight_only: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        return _project_photo(images[i], focals[i], rots[i], H, W, band, weight_only)
+
+    # which photo each pixel lies deepest in (needs every photo's weight before any blend)
+    best = np.zeros((r1 - r0, W), np.float32)
+    owner = np.full((r1 - r0, W), -1, np.int32)
+    for i in range(n):
+        cancel.check()
+        _, _, wf = project(i, weight_only=True)
+        deeper = wf > best
+        best[deeper], owner[deeper] = wf[deeper], i
+    num = np.zeros((r1 - r0, W, 3), np.float32)
+    den = np.zeros((r1 - r0, W), np.float32)
+    num_hi = np.zeros((r1 - r0, W, 3), np.float32)
+    den_hi = np.zeros((r1 - r0, W), np.float32)
+    known = np.zeros((r1 - r0, W), np.float32)
+    layers = []
+
+    def blend(i: int, p: np.ndarray, cov: np.ndarray, wf: np.ndarray, gain: float) -> None:
+        low = _lowpass(p, cov > 0, sigma)
+        own = _blur((owner == i).astype(np.float32), SEAM_SOFTEN_PX) * (cov > 0)
+        np.add(num, low * (wf * gain)[..., None], out=num)
+        np.add(den, wf, out=den)
+        np.add(num_hi, (p - low) * (own * gain)[..., None], out=num_hi)
+        np.add(den_hi, own, out=den_hi)
+        np.maximum(known, cov, out=known)
+
+    for i in range(n):
+        cancel.check()
+        p, cov, wf = project(i)
+        if gains is None:  # the gains need every layer; a given gain blends as it goes
+            layers.append((p, cov, wf))
+        else:
+            blend(i, p, cov, wf, gains[i])
+        if report:
+            report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
+    if gains is None:
+        gains = _gains(layers)
+        for i, ((p, cov, wf), g) in enumerate(zip(layers, gains)):
+            blend(i, p, cov, wf, g)
+    low = num / np.maximum(den, 1e-9)[..., None]
+    detail = num_hi / np.maximum(den_hi, 1e-6)[..., None]
+    pano = np.where(den[..., None] > 0, low + detail, 0).astype(np.float32)
+    if band is not None and (r0, r1) != (0, H):
+        full, full_known = np.zeros((H, W, 3), np.float32), np.zeros((H, W), np.float32)
+        full[r0:r1], full_known[r0:r1] = pano, known
+        pano, known = full, full_known
+    return pano, known, list(gains)
+
+
+def _project_photo(
+    im: np.ndarray,
+    f: float,
+    rot: np.ndarray,
+    H: int,
+    W: int,
+    band: tuple[int, int] | None,
+    weight_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One photo (focal length `f` px at its size, world→camera `rot`) on the equirect grid
+    (rows `band` of H): (its colours (h, W, 3), or None with `weight_only`; coverage (h, W);
+    feather weight (h, W): how deep in the photo's frame, 0 outside)."""
     import cv2
 
     from scene.camera import Camera
 
     from .projection import perspective_to_equirect
 
-    n = len(images)
-    H, W = height, 2 * height
-    r0, r1 = band if band is not None else (0, H)
-    layers = []
-    num = np.zeros((r1 - r0, W, 3), np.float32)
-    den = np.zeros((r1 - r0, W), np.float32)
-    known = np.zeros((r1 - r0, W), np.float32)
-
-    def blend(p: np.ndarray, cov: np.ndarray, wf: np.ndarray, gain: float) -> None:
-        np.add(num, p * (wf * gain)[..., None], out=num)
-        np.add(den, wf, out=den)
-        np.maximum(known, cov, out=known)
-
-    for i, im in enumerate(images):
-        cancel.check()
-        f = focals[i]
-        h_i, w_i = im.shape[:2]
-        # resample each photo to about the panorama's angular resolution first
-        target = max(8, int(math.ceil(2 * math.atan(w_i / (2 * f)) / (2 * math.pi) * W * 1.25)))
-        s = min(1.0, target / w_i)
-        img = (
-            cv2.resize(
-                im, (max(8, round(w_i * s)), max(8, round(h_i * s))), interpolation=cv2.INTER_AREA
-            )
-            if s < 1
-            else im
+    h_i, w_i = im.shape[:2]
+    # resample the photo to about the panorama's angular resolution first
+    target = max(8, int(math.ceil(2 * math.atan(w_i / (2 * f)) / (2 * math.pi) * W * 1.25)))
+    s = min(1.0, target / w_i)
+    img = (
+        cv2.resize(
+            im, (max(8, round(w_i * s)), max(8, round(h_i * s))), interpolation=cv2.INTER_AREA
         )
-        hh, ww = img.shape[:2]
-        sx, sy = ww / w_i, hh / h_i
-        cam = Camera(ww, hh, f * sx, f * sy, ww / 2, hh / 2, rots[i], np.zeros(3))
-        yy, xx = np.mgrid[0:hh, 0:ww]
-        feather = np.minimum.reduce([xx + 0.5, ww - xx - 0.5, yy + 0.5, hh - yy - 0.5]).astype(
-            np.float32
-        )
-        feather = (feather / (0.5 * min(hh, ww))) ** 1.5
-        # image and feather in one remap (the same pixel lookups)
-        both, cov = perspective_to_equirect(
-            np.dstack([img, feather]), cam, H, rows=None if band is None else (r0, r1)
-        )
-        p, wf = both[..., :3], both[..., 3]
-        wf = np.maximum(wf, 1e-6) * (cov > 0)
-        if gains is None:  # the gains need every layer; a given gain blends as it goes
-            layers.append((p, cov, wf))
-        else:
-            blend(p, cov, wf, gains[i])
-        if report:
-            report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
-    if gains is None:
-        gains = _gains(layers)
-        for (p, cov, wf), g in zip(layers, gains):
-            blend(p, cov, wf, g)
-    pano = np.where(den[..., None] > 0, num / np.maximum(den, 1e-9)[..., None], 0).astype(
+        if s < 1
+        else im
+    )
+    hh, ww = img.shape[:2]
+    sx, sy = ww / w_i, hh / h_i
+    cam = Camera(ww, hh, f * sx, f * sy, ww / 2, hh / 2, rot, np.zeros(3))
+    yy, xx = np.mgrid[0:hh, 0:ww]
+    feather = np.minimum.reduce([xx + 0.5, ww - xx - 0.5, yy + 0.5, hh - yy - 0.5]).astype(
         np.float32
     )
-    if band is not None and (r0, r1) != (0, H):
-        full, full_known = np.zeros((H, W, 3), np.float32), np.zeros((H, W), np.float32)
-        full[r0:r1], full_known[r0:r1] = pano, known
-        pano, known = full, full_known
-    return pano, known, list(gains)
+    feather = (feather / (0.5 * min(hh, ww))) ** 1.5
+    rows = None if band is None else band
+    if weight_only:
+        wf, cov = perspective_to_equirect(feather, cam, H, rows=rows)
+        return None, cov, np.maximum(wf, 1e-6) * (cov > 0)
+    # image and feather in one remap (the same pixel lookups)
+    both, cov = perspective_to_equirect(np.dstack([img, feather]), cam, H, rows=rows)
+    return both[..., :3], cov, np.maximum(both[..., 3], 1e-6) * (cov > 0)
+
+
+def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
+    import cv2
+
+    return cv2.GaussianBlur(a, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+
+
+def _lowpass(p: np.ndarray, inside: np.ndarray, sigma: float) -> np.ndarray:
+    """`p` (h, w, 3) blurred by `sigma` px within `inside` (h, w) bool (normalised
+    convolution: the photo's edge does not darken towards the uncovered 0s)."""
+    m = inside.astype(np.float32)
+    return _blur(p * m[..., None], sigma) / np.maximum(_blur(m, sigma), 1e-6)[..., None]
 
 
 def _chain_rotations(n: int, edges: dict, ks: list[np.ndarray]) -> list[np.ndarray]:
