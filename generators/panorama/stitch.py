@@ -387,13 +387,23 @@ def _composite(
     layers = []
 
     def blend(i: int, p: np.ndarray, cov: np.ndarray, wf: np.ndarray, gain: float) -> None:
+        rows, cols = np.flatnonzero(cov.any(1)), np.flatnonzero(cov.any(0))
+        if not len(rows):
+            return
+        # the photo's box on the sphere, and the low band's reach round it
+        m = int(3 * sigma) + 2
+        box = (
+            slice(max(0, rows[0] - m), rows[-1] + 1 + m),
+            slice(max(0, cols[0] - m), cols[-1] + 1 + m),
+        )
+        p, cov, wf = p[box], cov[box], wf[box]
         low = _lowpass(p, cov > 0, sigma)
-        own = _blur((owner == i).astype(np.float32), SEAM_SOFTEN_PX) * (cov > 0)
-        np.add(num, low * (wf * gain)[..., None], out=num)
-        np.add(den, wf, out=den)
-        np.add(num_hi, (p - low) * (own * gain)[..., None], out=num_hi)
-        np.add(den_hi, own, out=den_hi)
-        np.maximum(known, cov, out=known)
+        own = _blur((owner[box] == i).astype(np.float32), SEAM_SOFTEN_PX) * (cov > 0)
+        num[box] += low * (wf * gain)[..., None]
+        den[box] += wf
+        num_hi[box] += (p - low) * (own * gain)[..., None]
+        den_hi[box] += own
+        np.maximum(known[box], cov, out=known[box])
 
     for i in range(n):
         cancel.check()
