@@ -118,3 +118,24 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     win.undo()
     assert ext.path is not None and len(ext.path) == 3
     assert win.document.dirty and win.windowTitle().startswith("•")  # a path edit is unsaved work
+
+
+def test_an_empty_path_panel_stays_narrow_and_one_bookmark_is_said(window, qtbot) -> None:  # noqa: ANN001
+    """The empty path's hint, one unwrapped line, widened the path dock to ~560 of 1400 px
+    and squeezed the view; Path from Bookmarks on a world with one bookmark said "through
+    5 bookmarks" for the look-around it made from that one (a trial)."""
+    from scene.world import Bookmark
+
+    win = window
+    w = photo_world()
+    w.bookmarks.append(Bookmark("Start", np.zeros(3)))
+    win.set_world(w)
+    ext = win.extensions["camera_paths"]
+    ext.toggle_editor()
+    qtbot.waitUntil(ext.editor.dock.isVisible, timeout=3000)
+    panel = ext.editor.panel
+    assert panel.summary.text().startswith("No camera path")
+    assert panel.minimumSizeHint().width() < 320
+    assert ext.path_from_bookmarks()
+    msg = win.statusBar().currentMessage()
+    assert "look-around from bookmark 'Start'" in msg and "5 bookmarks" not in msg

@@ -156,8 +156,9 @@ class CameraPaths(QObject):
         self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
 
     def path_from_bookmarks(self) -> bool:
-        """The path through the world's bookmarks, 3 s apart; False (and a status message)
-        when there are fewer than two."""
+        """The path through the world's bookmarks, 3 s apart (one bookmark: a look-around
+        from it, `CameraPath.from_bookmarks`); False (and a status message) when there is
+        none. The status bar says which it made."""
         try:
             self.set_path(
                 CameraPath.from_bookmarks(
@@ -168,9 +169,13 @@ class CameraPaths(QObject):
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return False
-        self.win.show_status(
-            f"Camera path through {len(self.path)} bookmarks ({self.path.duration:.0f} s)", 6000
+        marks = self.win.world.bookmarks
+        what = (
+            f"a look-around from bookmark '{marks[0].name}'"
+            if len(marks) == 1
+            else f"through {len(marks)} bookmarks"
         )
+        self.win.show_status(f"Camera path {what} ({self.path.duration:.0f} s)", 6000)
         return True
 
     def clear_path(self) -> None:

@@ -157,6 +157,9 @@ class PathPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
         self.summary = QLabel("No camera path")
+        # the empty path's hint wraps: one line of it widened the dock to ~560 px and
+        # squeezed the view (a trial)
+        self.summary.setWordWrap(True)
         lay.addWidget(self.summary)
         self.list = QListWidget()
         self.list.setMinimumHeight(90)
