@@ -71,7 +71,12 @@ def check_size(width: int, height: int) -> None:
 
 def check_video_output(out: str | Path) -> Path:
     """`out` as a Path when it can take a video: a name ending in .mp4 in a folder that
-    exists. Raises ValueError (no name, another suffix) or FileNotFoundError (no folder)."""
+    exists and takes a new file (a probe file is made there and removed: /proc passed
+    the app's dialog and failed only once the dialog was gone, its settings with it).
+    Raises ValueError (no name, another suffix; scene.errors.SceneFormatError, a
+    ValueError, for a folder that takes no file) or FileNotFoundError (no folder)."""
+    from scene.files import make_temp_file
+
     out = Path(out)
     if not out.name:
         raise ValueError("no output file given")
@@ -80,6 +85,9 @@ def check_video_output(out: str | Path) -> Path:
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
         raise FileNotFoundError(f"output folder {folder} does not exist")
+    fd, probe = make_temp_file(out)
+    os.close(fd)
+    probe.unlink(missing_ok=True)
     return out
 
 

@@ -124,3 +124,22 @@ def test_a_slow_video_says_how_long_is_left(tmp_path, monkeypatch):
     assert frames[-1] == "frame 25/25"  # not "about 1 s left" at 100 %
     assert video.duration_text(40) == "40 s" and video.duration_text(200) == "3 min"
     assert video.duration_text(3900) == "1 h 5 min"
+
+
+def test_an_output_folder_that_takes_no_file_is_refused_before_rendering(tmp_path):
+    """/proc exists and is a folder, but no file can be made there: the app's Render Video
+    dialog let it through and the render failed once the dialog (and its settings) had
+    gone (a trial). The output check makes a probe file and removes it."""
+    from pathlib import Path
+
+    from generators.video import check_video_output
+
+    ok = tmp_path / "v.mp4"
+    assert check_video_output(ok) == ok and list(tmp_path.iterdir()) == []  # no probe left
+    with pytest.raises(ValueError, match=r"\.mp4"):
+        check_video_output(tmp_path / "v.avi")
+    with pytest.raises(FileNotFoundError):
+        check_video_output(tmp_path / "missing" / "v.mp4")
+    if Path("/proc").is_dir():  # Linux: a folder that takes no file, even for root
+        with pytest.raises(ValueError, match="cannot write in /proc"):
+            check_video_output("/proc/x.mp4")
