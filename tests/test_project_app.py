@@ -243,7 +243,10 @@ def test_render_video_without_a_camera_path_leaves_the_project_without_one(
 
     def accept(dlg) -> int:  # noqa: ANN001
         seen["note"] = " ".join(w.text() for w in dlg.findChildren(video_render.QLabel))
+        seen["shown"] = (dlg.size.currentText(), dlg.fps.value())
         dlg.out.setText(str(tmp_path / "look.mp4"))
+        dlg.size.setCurrentText("854x480")
+        dlg.fps.setValue(12)
         return int(video_render.QDialog.DialogCode.Accepted.value)
 
     monkeypatch.setattr(video_render.VideoDialog, "exec", accept)
@@ -254,6 +257,11 @@ def test_render_video_without_a_camera_path_leaves_the_project_without_one(
     assert seen["path"] is not None and len(seen["path"]) > 1  # a look-around was rendered
     assert "no camera path" in seen["note"]
     assert win.document.camera.path is None  # ... and the project still has no path
+    assert seen["shown"] == ("1280x720", 30)
+    # the next Render Video starts from the last one's size and frame rate (a trial: the
+    # dialog forgot them every time)
+    ext.render_video_dialog()
+    assert seen["shown"] == ("854x480", 12)
     assert errors == []
 
 

@@ -132,6 +132,7 @@ class VideoRender(QObject):
                     "While Walking, or add keyframes with K.",
                 )
                 return
+        st = self.win.settings
         dlg = VideoDialog(
             self.win,
             campath,
@@ -139,10 +140,15 @@ class VideoRender(QObject):
             inputs=self.win.open_inputs(),
             origin=origin,
         )
+        # the last video's size and frame rate (the dialog forgot them every time: a trial)
+        dlg.size.setCurrentText(str(st.get("video_size", VIDEO_SIZES[0], str)))
+        dlg.fps.setValue(int(st.get("video_fps", 30, int)))
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return
         try:
             size, fps, out = dlg.values()
+            st.set("video_size", f"{size[0]}x{size[1]}")
+            st.set("video_fps", int(fps))
             self.render_video(out, size, fps, path=campath)
         except (ValueError, FileNotFoundError) as exc:
             QMessageBox.warning(self.win, "Render video", str(exc))
