@@ -42,3 +42,29 @@ def test_the_invented_ground_has_fine_grain_not_blotches() -> None:
     fine, coarse = band(0.7, 2.0), band(5.0, 12.0)
     assert fine > 0.005  # the ground has grain at all
     assert coarse < 0.3 * fine, (coarse, fine)
+
+
+def test_the_two_sides_ground_meets_towards_the_nadir() -> None:
+    """The ground beside each edge of the photo continues that edge's ground, by elevation;
+    held from the photo's lowest row down to the nadir, a shaded lawn on the left and a
+    sunlit one on the right split the ground under the viewer in two (a trial: three
+    stitched Sceaux photos). Below the photo the sides now meet: at the nadir they are one
+    colour, at the photo's lowest row each keeps its own."""
+    from generators.panorama.outpaint_classical import _ground_field
+    from generators.panorama.projection import pano_lonlat
+
+    h, w = 128, 256
+    img = np.zeros((h, w, 3), np.float32)
+    sel = np.zeros((h, w), bool)
+    rows = slice(66, 80)  # ground rows just below the horizon (row 64), 40 columns wide
+    sel[rows, 108:148] = True
+    img[:, 108:128] = (0.1, 0.3, 0.1)  # shaded on the left
+    img[:, 128:148] = (0.5, 0.7, 0.3)  # sunlit on the right
+    field = _ground_field(img, sel, (h, w))
+    assert field is not None
+    _, lat = pano_lonlat(h, w)
+    left_col, right_col = 60, 196  # well beside the photo on each side
+    r_photo = 78  # the photo's lowest ground row: each side nearer its own colour
+    assert field[r_photo, right_col].mean() - field[r_photo, left_col].mean() > 0.15
+    r_nadir = int(np.argmin(lat))  # the lowest row
+    assert np.abs(field[r_nadir, left_col] - field[r_nadir, right_col]).max() < 0.02

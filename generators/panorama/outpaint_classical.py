@@ -651,6 +651,9 @@ def _wall_profile(
     return centres[ok], c.astype(np.float32)
 
 
+NADIR_MEET = -1.35  # rad: the two sides' ground colours are one by this elevation
+
+
 def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> np.ndarray | None:
     """The ground's colour (h, w, 3) on an equirect grid of `shape` (h, w), continuing the
     photo's ground by elevation from each of its sides. On level ground an elevation is a
@@ -705,7 +708,16 @@ def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> n
     inside = dl + dr > 1.0  # the photo's own columns (both ways round pass the photo)
     span = max((a1 - a0) % (2 * np.pi), 1e-9)
     t = np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)[None, :, None]
-    return ((1 - t) * left[:, None] + t * right[:, None]).astype(np.float32)
+    field = (1 - t) * left[:, None] + t * right[:, None]
+    # below the lowest ground the photo shows, the two sides meet towards the nadir: held
+    # to the nadir, a shaded and a sunlit lawn split the ground under the viewer in two
+    # (a trial, three stitched Sceaux photos)
+    low = -max(float(x[-1]) for x, _ in profiles)  # the lowest photographed elevation
+    if low > NADIR_MEET:
+        meet = _smoothstep(low, NADIR_MEET, lat)[:, None, None]
+        mid = 0.5 * (left + right)[:, None]
+        field = field * (1 - meet) + mid * meet
+    return field.astype(np.float32)
 
 
 def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
