@@ -21,19 +21,27 @@ class WalkRingOverlay(ViewportOverlay):
         super().__init__(viewport)
         self._drawn = False  # the last paint drew a ring (the next one may have to clear it)
 
+    def _camera(self) -> Any:
+        return self.viewport.current_camera().resized(max(self.width(), 1), max(self.height(), 1))
+
+    def _shows(self) -> bool:
+        nav = self.viewport.nav
+        return nav.walk_area is not None and nav.mode == "walk" and self.viewport.world is not None
+
     def wants_repaint(self) -> bool:
-        return self._drawn or self.viewport.nav.walk_area is not None
+        """Only while the ring is in view, or was (to clear it): a full-view overlay
+        repainted after every frame costs the window's compositing on a software GL."""
+        if self._drawn:
+            return True
+        return self._shows() and bool(self.viewport.nav.walk_area.ring_segments(self._camera()))
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
-        nav = self.viewport.nav
-        area = nav.walk_area
         self._drawn = False
-        if area is None or nav.mode != "walk" or self.viewport.world is None:
+        if not self._shows():
             return
-        cam = self.viewport.current_camera().resized(max(self.width(), 1), max(self.height(), 1))
         p = QPainter(self)
         try:
             p.setRenderHint(QPainter.RenderHint.Antialiasing)
-            self._drawn = area.paint_ring(p, cam)
+            self._drawn = self.viewport.nav.walk_area.paint_ring(p, self._camera())
         finally:
             p.end()
