@@ -303,6 +303,10 @@ def test_a_status_message_beside_a_running_job_has_room(window, qtbot) -> None: 
         assert "frame 18" in window.job_label.toolTip()
         bar.clearMessage()
         qtbot.waitUntil(lambda: "frame 18" in window.job_label.text(), timeout=3000)
+        # with no message, the job's text takes the bar's free width: all of it here (a
+        # trial: "Reconstructing from 12 photos — optimising: step 1…" beside an empty bar)
+        assert "writing video.mp4" in window.job_label.text(), window.job_label.text()
+        assert free() >= 0
     finally:
         gate.set()
         qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)

@@ -172,10 +172,21 @@ def test_cancel_stops_between_steps_and_time_budget_is_reported() -> None:
             cloud, views, OptimizeOptions(steps=10_000, size=0), report=report, cancel=tok
         )
     assert not any("step 3 " in m for m in seen)
-    out, rep = optimize_cloud(cloud, views, OptimizeOptions(steps=10_000, seconds=0.5, size=0))
+    seen.clear()
+    out, rep = optimize_cloud(
+        cloud,
+        views,
+        OptimizeOptions(steps=10_000, seconds=0.5, size=0),
+        report=lambda f, m: seen.append(m),
+    )
     assert 0 < rep.steps < 10_000
     assert any("time budget" in m for m in rep.limits)
     assert len(out) == rep.splats_after
+    # progress says how far the run is: its step of the steps the budget allows, time left
+    # (a trial read "optimising: step 1…" in the app and could not tell it would stop early)
+    last = [m for m in seen if m.startswith("optimising: step")][-1]
+    n_of = int(last.split(" of ~")[1].split()[0])
+    assert n_of < 10_000 and " left · batch PSNR" in last
 
 
 @pytest.mark.slow

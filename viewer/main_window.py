@@ -82,6 +82,7 @@ NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): 
 EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothing either
 JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elided to this
 JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
+JOB_LABEL_MAX = 900  # ... or up to this, when the bar has that much free [px]
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
@@ -1298,6 +1299,18 @@ class MainWindow(QMainWindow):
         if self.mode_label.text() != nav.mode.upper():
             self._sync_mode_actions()
 
+    def _free_status_width(self) -> int:
+        """Pixels of the status bar a running job's label may take with no message shown:
+        the bar's width less the read-outs, the job's bar and Cancel, and a margin
+        (at most JOB_LABEL_MAX)."""
+        taken = sum(
+            w.sizeHint().width() + 12
+            for w in (self.splat_label, self.fps_label, self.pos_label, self.mode_label)
+            if w.isVisible()
+        )
+        taken += self.job_bar.sizeHint().width() + self.job_cancel.sizeHint().width() + 60
+        return min(JOB_LABEL_MAX, self.statusBar().width() - taken)
+
     def _status_message_changed(self, text: str) -> None:
         if not text:
             self.statusBar().setToolTip("")  # show_status's
@@ -1315,8 +1328,9 @@ class MainWindow(QMainWindow):
             # (a trial: "Bookmark 1 …" cut to "Boo…" during a render)
             if self.statusBar().currentMessage():
                 shown, room = f"{job.title}{more}", JOB_LABEL_WITH_MESSAGE
-            else:
-                shown, room = text, JOB_LABEL_PX
+            else:  # the bar's free width, when it has more (a reconstruction's progress
+                # read "… optimising: step 1…" beside an empty bar: a trial)
+                shown, room = text, max(JOB_LABEL_PX, self._free_status_width())
             self.job_label.setText(fm.elidedText(shown, Qt.TextElideMode.ElideRight, room))
             self.job_label.setToolTip(text)
             # kept on the job itself: keyed by id(job), a new job that got a finished one's

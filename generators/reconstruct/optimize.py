@@ -691,6 +691,7 @@ def _optimize(
     last_report = 0.0
     since_refine = 0
     refine_every = o.refine_every
+    total = float(o.steps)  # the steps the run will make (a budget-bound run: its estimate)
     while step < o.steps:
         elapsed = time.perf_counter() - t0
         frac = max(step / o.steps, elapsed / budget if budget > 0 else 1.0)
@@ -773,12 +774,17 @@ def _optimize(
         now = time.perf_counter()
         if step == 1 or now - last_report >= 0.25:
             last_report = now
+            # how far it is, first (a trial read "optimising: step 1…" in the app's status
+            # bar and could not tell the run would stop at step 1205 of 3000 on its budget)
+            left_s = max(0.0, budget - (now - t0)) if budget < float("inf") else None
             say(
                 min(frac, 1.0),
-                f"optimising: step {step} · {len(params['means'])} splats · "
+                f"optimising: step {step} of ~{int(round(total))}"
+                + (f" · {int(left_s // 60)}:{int(left_s % 60):02d} left" if left_s else "")
                 # the views (crops, later) each step trains on, a running mean: the
                 # summary's figure renders every training view whole
-                f"loss {loss_ema:.4f} · batch PSNR {psnr_ema:.1f} dB",
+                + f" · batch PSNR {psnr_ema:.1f} dB · {len(params['means']):,} splats"
+                + f" · loss {loss_ema:.4f}",
             )
         elif cancel is not None:
             cancel.check()
