@@ -696,6 +696,17 @@ def test_an_aerial_capture_opens_flying_at_its_first_photo(window, qtbot) -> Non
     assert nav.mode == "fly"
     qtbot.wait(200)
     assert nav.position_world[1] == pytest.approx(1.6, abs=0.05)
+    # walking it is the user's to choose, with a word on what eye level shows of it (a
+    # trial walked the Great Wall's scene, fell into needles no photo saw, unwarned)
+    from viewer.main_window import AERIAL_WALK_HINT
+
+    window.set_mode("walk")
+    assert nav.mode == "walk" and window.statusBar().currentMessage() == AERIAL_WALK_HINT
+    window.set_mode("fly")
+    window.statusBar().clearMessage()
+    w.meta.pop("start_mode")
+    window.set_mode("walk")  # a scene walked on the ground: no such word
+    assert window.statusBar().currentMessage() != AERIAL_WALK_HINT
 
 
 def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:

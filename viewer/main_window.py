@@ -83,6 +83,10 @@ EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothi
 JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elided to this
 JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
 JOB_LABEL_MAX = 900  # ... or up to this, when the bar has that much free [px]
+AERIAL_WALK_HINT = (
+    "Captured from the air: at eye level the scene has little detail and rough parts no "
+    "photo saw. Fly (M) or a photo's bookmark shows it as photographed; R goes back"
+)
 
 T = TypeVar("T")
 MENU_ORDER = ("&File", "&Edit", "&Create", "&View", "&Settings", "&Help")
@@ -998,6 +1002,10 @@ class MainWindow(QMainWindow):
                     box = None
                 if box is not None:
                     self.viewport.nav.orbit_about_box(*box)
+        elif mode == "walk" and self.world.meta.get("start_mode") == "fly":
+            # a drone's scene walked at eye level: little detail up close and needles where
+            # no photo looked (a trial walked the Great Wall and fell into them unwarned)
+            self.show_status(AERIAL_WALK_HINT, 8000)
         self._sync_mode_actions()
         self.viewport.setFocus()
 
