@@ -70,6 +70,9 @@ def test_new_scene_from_photos_runs_as_a_job_and_opens(window, qtbot, tmp_path: 
     ).exists()
     up = np.asarray(world.up_axis)
     assert up[1] > 0.95
+    # the status bar says where the scene went, and that its 3 s budget cut it short
+    done = window.statusBar().currentMessage()
+    assert "saved as scene.ply" in done and "optimisation steps in its" in done, done
     qtbot.wait(500)
     img = window.viewport.grabFramebuffer()
     arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)

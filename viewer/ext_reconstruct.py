@@ -451,6 +451,13 @@ class ReconstructTools:
             note = rec.get("working_sizes", {}).get("note")
             if note:
                 msg += f" ({note})"
+            # what a trial had to find in the report: whether the time budget cut the
+            # optimisation short, and where the scene is
+            ref = getattr(world.layers[0].data, "meta", {}).get("refinement") or {}
+            steps, planned = ref.get("steps"), ref.get("steps_planned")
+            if steps and planned and steps < planned and ref.get("budget_s"):
+                msg += f"; {steps} optimisation steps in its {ref['budget_s']:.0f} s budget"
+            msg += f"; saved as {req.save_to.name}" if req.save_to else "; not saved yet"
             self.window.show_status(msg, 15000)
 
         self.last_job = self.window.run_job(title, req.run, done)
