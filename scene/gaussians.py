@@ -263,6 +263,18 @@ class GaussianCloud:
         count = int(far.get("count", 0)) if isinstance(far, dict) else 0
         return count if 0 < count <= len(self) else 0
 
+    def adopt_far_field(self, count: Any) -> bool:
+        """Mark the last `count` splats as the far field when a file's Wander record says so
+        (`far_field.count` beside a .spz or .splat, which have no place for it) and the cloud
+        has no marker yet. Untrusted: a count that is no int in 1..N-1 is ignored. Returns
+        whether a marker was set."""
+        if self.far_field_marked():
+            return False
+        if isinstance(count, bool) or not isinstance(count, int) or not 0 < count < len(self):
+            return False
+        self.meta["far_field"] = {"count": count}
+        return True
+
     def far_last(self, order: np.ndarray) -> np.ndarray:
         """`order` (a permutation (N,) of the splats, e.g. a format's importance or Morton
         order) with the marked far field moved after the rest, each part in its given

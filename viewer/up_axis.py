@@ -399,11 +399,7 @@ def adopt_far_field(cloud: Any, scene_path: Any, meta: dict | None = None) -> bo
         return False
     meta = wander_provenance(Path(scene_path)) if meta is None else meta
     far = meta.get("far_field") if isinstance(meta, dict) else None
-    count = far.get("count") if isinstance(far, dict) else None
-    if isinstance(count, bool) or not isinstance(count, int) or not 0 < count < len(cloud):
-        return False
-    cloud.meta["far_field"] = {"count": count}
-    return True
+    return cloud.adopt_far_field(far.get("count") if isinstance(far, dict) else None)
 
 
 def adopt_file_context(world: Any, scene_path: Any) -> None:

@@ -528,8 +528,13 @@ def save(
     prog.finish(f"Wrote {path.name}")
 
 
-def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
-    """Summary of a scene file: format, counts, SH degree, bounds, file size."""
+def file_info(
+    path: str | Path, format: str | None = None, far_field: int | None = None
+) -> dict[str, Any]:
+    """Summary of a scene file: format, counts, SH degree, bounds, file size. `far_field`:
+    the far-field count a Wander record beside the file gives (a .spz or .splat has no place
+    for it; `GaussianCloud.adopt_far_field`), so the scene's box and far count are those
+    the viewer uses."""
     path = Path(path)
     check_readable(path)
     if path.stat().st_size == 0:  # as every reader says it
@@ -558,6 +563,8 @@ def file_info(path: str | Path, format: str | None = None) -> dict[str, Any]:
         )
     else:
         lo, hi = obj.bounds()
+        if far_field is not None:
+            obj.adopt_far_field(far_field)
         info.update(
             kind="gaussians", count=len(obj), sh_degree=summary[1] if summary else obj.sh_degree
         )
