@@ -603,3 +603,15 @@ def test_evaluate_a_project_against_the_photos_it_carries(x_display, tmp_path: P
     save_result(res, ply)
     refused = evaluate(str(ply), "--out", str(tmp_path / "c"))
     assert refused.returncode == 2 and "--photos DIR is needed" in refused.stderr
+
+
+def test_side_by_side_images_say_which_is_the_render() -> None:
+    """evaluate's render|photo PNGs had nothing to tell the render from the photo (a
+    trial): each half is labelled in its top-left corner, the rest left as it was."""
+    from generators.reconstruct.evaluate import _labelled
+
+    side = np.full((360, 1280, 3), 128, np.uint8)
+    out = _labelled(side.copy(), ["render  24.98 dB  (held out)", "photo"])
+    changed = np.any(out != side, axis=2)
+    assert changed[:40, :300].any() and changed[:40, 640:760].any()  # a label on each half
+    assert not changed[60:, :].any() and not changed[:, 400:640].any()  # nothing else

@@ -415,7 +415,13 @@ def evaluate_views(
         )
         if out_dir is not None:
             fn = f"{Path(cam.name).stem}.png"
-            side = np.concatenate([rgb, photo], axis=1)
+            side = _labelled(
+                np.concatenate([rgb, photo], axis=1),
+                [
+                    f"render  {v.psnr:.2f} dB" + ("  (held out)" if v.held_out else ""),
+                    "photo",
+                ],
+            )
             cv2.imwrite(str(Path(out_dir) / fn), side[..., ::-1])
             v.image = fn
         log.info(
@@ -436,6 +442,27 @@ def evaluate_views(
     if unknown:
         log.warning("held-out photos without a camera: %s", ", ".join(sorted(unknown)))
     return EvalReport(views, skipped)
+
+
+def _labelled(side: np.ndarray, labels: Sequence[str]) -> np.ndarray:
+    """`side` (H, W, 3) uint8 RGB, len(labels) images side by side, with each one's label
+    in its top-left corner (white on a dark box, sized to the image): a trial could not
+    tell the render from the photo."""
+    import cv2
+
+    out = np.ascontiguousarray(side)
+    h, w = out.shape[:2]
+    part = w // max(len(labels), 1)
+    scale = max(0.4, h / 700.0)
+    thick = max(1, int(round(scale * 1.5)))
+    for i, text in enumerate(labels):
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_SIMPLEX, scale, thick)
+        x, y, pad = i * part + int(10 * scale), int(10 * scale) + th, int(6 * scale)
+        cv2.rectangle(out, (x - pad, y - th - pad), (x + tw + pad, y + base + pad), (0, 0, 0), -1)
+        cv2.putText(
+            out, text, (x, y), cv2.FONT_HERSHEY_SIMPLEX, scale, (255, 255, 255), thick, cv2.LINE_AA
+        )
+    return out
 
 
 def write_report(rep: EvalReport, path: Path) -> None:
