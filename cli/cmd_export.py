@@ -106,8 +106,8 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
         f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
         f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
         f"Export the splats as {writable_names('cloud')}; for a mesh, add a mesh layer "
-        "(Create > Insert Mesh/Splat File… as a mesh) or write an object's mesh with "
-        "`object --mesh FILE`"
+        "(Create > Insert Mesh/Splat File… as a mesh, or Insert Object from Photo… with "
+        "Insert as: Mesh; on the command line `object --mesh FILE`)"
     )
 
 
