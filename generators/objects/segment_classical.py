@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from generators.images import shrink
 from scene.errors import SceneFormatError
 
 MIN_OBJECT_PIXELS = 64  # fewer foreground pixels than this is "no object"
@@ -192,13 +193,7 @@ def segment_classical(
         )
     # Work at a reduced size: GrabCut's cost grows with pixels, the matte refines at full size.
     scale = min(1.0, WORK_SIZE / max(h, w))
-    small = (
-        cv2.resize(
-            rgb, (max(8, round(w * scale)), max(8, round(h * scale))), interpolation=cv2.INTER_AREA
-        )
-        if scale < 1
-        else rgb
-    )
+    small = shrink(rgb, scale)
     sh, sw = small.shape[:2]
     sbox = [
         int(seed[0] * scale),

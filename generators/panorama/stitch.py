@@ -36,13 +36,11 @@ _MIN_FOV, _MAX_FOV = 20.0, 150.0
 def _gray_u8(rgb: np.ndarray, side: int) -> tuple[np.ndarray, float]:
     import cv2
 
+    from generators.images import shrink
+
     h, w = rgb.shape[:2]
     f = min(1.0, side / max(h, w))
-    small = (
-        cv2.resize(rgb, (max(8, round(w * f)), max(8, round(h * f))), interpolation=cv2.INTER_AREA)
-        if f < 1
-        else rgb
-    )
+    small = shrink(rgb, f)
     g = cv2.cvtColor((np.clip(small, 0, 1) * 255).astype(np.uint8), cv2.COLOR_RGB2GRAY)
     return g, f
 
@@ -440,8 +438,7 @@ def _project_photo(
     """One photo (focal length `f` px at its size, world→camera `rot`) on the equirect grid
     (rows `band` of H): (its colours (h, W, 3), or None with `weight_only`; coverage (h, W);
     feather weight (h, W): how deep in the photo's frame, 0 outside)."""
-    import cv2
-
+    from generators.images import shrink
     from scene.camera import Camera
 
     from .projection import perspective_to_equirect
@@ -449,14 +446,7 @@ def _project_photo(
     h_i, w_i = im.shape[:2]
     # resample the photo to about the panorama's angular resolution first
     target = max(8, int(math.ceil(2 * math.atan(w_i / (2 * f)) / (2 * math.pi) * W * 1.25)))
-    s = min(1.0, target / w_i)
-    img = (
-        cv2.resize(
-            im, (max(8, round(w_i * s)), max(8, round(h_i * s))), interpolation=cv2.INTER_AREA
-        )
-        if s < 1
-        else im
-    )
+    img = shrink(im, min(1.0, target / w_i))
     hh, ww = img.shape[:2]
     sx, sy = ww / w_i, hh / h_i
     cam = Camera(ww, hh, f * sx, f * sy, ww / 2, hh / 2, rot, np.zeros(3))
