@@ -136,7 +136,9 @@ def test_evaluate_views_scores_each_view_and_splits_the_means(tmp_path: Path) ->
 
     side = np.asarray(Image.open(tmp_path / "views" / "p1.png"))
     assert side.shape == (60, 160, 3)
-    assert np.array_equal(side[:, 80:], imgs[1])
+    # the photo on the right, as it is below its label ("photo", top left)
+    assert np.array_equal(side[25:, 80:], imgs[1][25:])
+    assert not np.array_equal(side[:25, 80:], imgs[1][:25])
     js = rep.to_json()
     assert set(js["views"][0]) >= {"name", "held_out", "psnr", "ssim", "coverage"}
     json.dumps(js)  # valid JSON
