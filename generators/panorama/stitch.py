@@ -372,17 +372,26 @@ def _composite(
     # which photo each pixel lies deepest in (needs every photo's weight before any blend)
     best = np.zeros((r1 - r0, W), np.float32)
     owner = np.full((r1 - r0, W), -1, np.int32)
-    for i in range(n):
-        cancel.check()
-        _, _, wf = project(i, weight_only=True)
+
+    def deepest(i: int, wf: np.ndarray) -> None:
         deeper = wf > best
         best[deeper], owner[deeper] = wf[deeper], i
+
+    layers = []
+    for i in range(n):
+        cancel.check()
+        if gains is None:  # the gains need every layer: kept whole, their weights read here
+            layers.append(project(i))
+            deepest(i, layers[-1][2])
+        else:  # a finer composite blends as it goes: a weights-only pass first
+            deepest(i, project(i, weight_only=True)[2])
+        if report:
+            report(0.75 + 0.1 * (i + 1) / n, f"projected photo {i + 1}/{n}")
     num = np.zeros((r1 - r0, W, 3), np.float32)
     den = np.zeros((r1 - r0, W), np.float32)
     num_hi = np.zeros((r1 - r0, W, 3), np.float32)
     den_hi = np.zeros((r1 - r0, W), np.float32)
     known = np.zeros((r1 - r0, W), np.float32)
-    layers = []
 
     def blend(i: int, p: np.ndarray, cov: np.ndarray, wf: np.ndarray, gain: float) -> None:
         rows, cols = np.flatnonzero(cov.any(1)), np.flatnonzero(cov.any(0))
@@ -403,19 +412,16 @@ def _composite(
         den_hi[box] += own
         np.maximum(known[box], cov, out=known[box])
 
-    for i in range(n):
-        cancel.check()
-        p, cov, wf = project(i)
-        if gains is None:  # the gains need every layer; a given gain blends as it goes
-            layers.append((p, cov, wf))
-        else:
-            blend(i, p, cov, wf, gains[i])
-        if report:
-            report(0.75 + 0.2 * (i + 1) / n, f"projected photo {i + 1}/{n}")
     if gains is None:
         gains = _gains(layers)
         for i, ((p, cov, wf), g) in enumerate(zip(layers, gains)):
             blend(i, p, cov, wf, g)
+    else:
+        for i in range(n):
+            cancel.check()
+            blend(i, *project(i), gains[i])
+            if report:
+                report(0.85 + 0.1 * (i + 1) / n, f"blended photo {i + 1}/{n}")
     low = num / np.maximum(den, 1e-9)[..., None]
     detail = num_hi / np.maximum(den_hi, 1e-6)[..., None]
     pano = np.where(den[..., None] > 0, low + detail, 0).astype(np.float32)
