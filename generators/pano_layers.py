@@ -62,6 +62,11 @@ SKY_ISLAND_DEG = 2.0  # non-sky specks inside the sky up to this size (side of a
 SKY_ISLAND_COLOUR = 0.1  # ... when no pixel is further (RGB 0..1) from the sky around them
 SKY_ISLAND_RING = 3  # ... measured over this many pixels around them
 BACKGROUND_DEG = 18.0  # how far (degrees of longitude) the background continues behind an edge
+#: a depth step of more than this ratio has background behind its near side: no splat spans
+#: a step (`edge_aware_step`), so a step below EDGE_RATIO opens a hole too when seen from
+#: aside (the office's desk front 10 % before its card: 2.4 vs 2.2 m, dark floor showing
+#: through from a step forward)
+BACKGROUND_RATIO = 1.03
 
 
 @dataclass
@@ -714,6 +719,50 @@ def edge_aware_step(d: np.ndarray, axis: int, wrap: bool = False) -> np.ndarray:
     return out.astype(np.float32)
 
 
+def nearest_far_side(
+    depth: np.ndarray, reach: int, ratio: float = EDGE_RATIO
+) -> tuple[np.ndarray, np.ndarray]:
+    """The far side of the nearest depth step on either side of each pixel, along rows.
+
+    depth (H, W) m, wrap-around in the columns; 0 (sky) never counts as a far side.
+    Looking up to `reach` columns to the left and to the right, the first pixel that is
+    farther than `ratio` × the pixel's own depth AND stands more than `ratio` behind the
+    pixel one or two columns nearer (a step, not a wall receding gradually along the
+    row). Returns (depth (H, W) float32 of the farther of the two sides' far pixels, 0
+    where neither side has one; column (H, W) int64 of that pixel, −1 where none).
+
+    The surface just behind an occluder's edge is what walking sideways reveals there:
+    the row's farthest depth within reach put the hidden part of a desk card behind a
+    chair onto the wall or the floor 1-2 m behind it, seen as dark slabs through the desk
+    from a step forward (the office world)."""
+    d = np.asarray(depth, np.float32)
+    H, W = d.shape
+    reach = int(min(reach, W - 3))
+    p = reach + 2
+    pad = np.concatenate([d[:, W - p :], d, d[:, :p]], 1)
+    thr = d * ratio
+    best = np.zeros_like(d)
+    best_col = np.full((H, W), -1, np.int64)
+    cols = np.arange(W)[None, :]
+    for side in (1, -1):
+        found = np.zeros((H, W), bool)
+        got = np.zeros_like(d)
+        got_col = np.full((H, W), -1, np.int64)
+        for k in range(1, reach + 1):
+            nb = pad[:, p + side * k : p + side * k + W]
+            n1 = pad[:, p + side * (k - 1) : p + side * (k - 1) + W]
+            n2 = pad[:, p + side * (k - 2) : p + side * (k - 2) + W]
+            hit = ~found & (nb > thr) & (nb > np.minimum(n1, n2) * ratio)
+            if hit.any():
+                got[hit] = nb[hit]
+                got_col[hit] = np.broadcast_to((cols + side * k) % W, (H, W))[hit]
+                found |= hit
+        better = got > best
+        best = np.where(better, got, best)
+        best_col = np.where(better, got_col, best_col)
+    return best, best_col
+
+
 def background_layer(
     image: np.ndarray,
     depth: np.ndarray,
@@ -741,8 +790,8 @@ def background_layer(
     H, W = depth.shape
     n = max(3, int(round(BACKGROUND_DEG / 360.0 * W)))
     finite = np.where(sky, 0.0, depth).astype(np.float32)
-    far_d = maximum_filter1d(finite, size=2 * n + 1, axis=1, mode="wrap")
-    mask = (far_d > depth * EDGE_RATIO) & ~sky
+    far_d, _ = nearest_far_side(finite, n, BACKGROUND_RATIO)
+    mask = (far_d > depth * BACKGROUND_RATIO) & ~sky
     # a row with sky beside the near thing (a tree's crown, a launch tower against the
     # sky — below the horizon too, where a photo looking up shows sky) has sky behind
     # it: the sky dome shows there (`pano_world.build_splats` continues it down to the
@@ -767,6 +816,10 @@ def background_layer(
         use_floor = ground_under & (~mask | (floor < out_d))
         out_d = np.where(use_floor, floor, out_d).astype(np.float32)
         mask = mask | ground_under
+        # the floor's colour only where the floor is what lies behind (elsewhere the far
+        # side's surface is, and takes its colour: a chair before a desk showed the dark
+        # floor under the desk through the desk's front)
+        ground_under = use_floor
     if not mask.any():
         return mask, depth, image
     hs = min(256, H)
@@ -781,7 +834,9 @@ def background_layer(
         if classes is None
         else cv2.resize(classes, (2 * hs, hs), interpolation=cv2.INTER_NEAREST) == GROUND
     )
-    filled = continue_background(small, m_s, sky_s, d_s, gu_s > 0, gr_s)
+    n_s = max(3, int(round(BACKGROUND_DEG / 360.0 * 2 * hs)))
+    _, fc_s = nearest_far_side(np.where(sky_s, 0.0, d_s).astype(np.float32), n_s, BACKGROUND_RATIO)
+    filled = continue_background(small, m_s, sky_s, d_s, gu_s > 0, gr_s, far_col=fc_s)
     col = cv2.resize(filled, (W, H), interpolation=cv2.INTER_LINEAR)
     return mask, out_d, col.astype(np.float32)
 
@@ -811,6 +866,7 @@ def continue_background(
     ground_hole: np.ndarray,
     ground: np.ndarray | None,
     seed: int = 0,
+    far_col: np.ndarray | None = None,
 ) -> np.ndarray:
     """Colours (h, 2h, 3) 0..1 for the hidden background: `image` with `hole` filled.
 
@@ -823,6 +879,10 @@ def continue_background(
     noise (`panorama.texture.adsn_texture`, Galerne et al. 2011) so a revealed region is
     neither a flat block nor a copy of what is beside it. Rows without any source fall
     back to Telea inpainting (Telea 2004). Wrap-around in longitude.
+
+    far_col (h, 2h) int, optional: the column of the surface each hole pixel continues
+    (`nearest_far_side`, −1: none), which then replaces the two-sided choice; its colour
+    is the mean of the pixels of that surface (depth within BACKGROUND_RATIO) around it.
     """
     import cv2
     from scipy.ndimage import find_objects, gaussian_filter1d, label
@@ -855,13 +915,24 @@ def continue_background(
         (d_side[1] > d_side[0]).astype(int),
     )
     chosen = np.take_along_axis(idx, pick[None], 0)[0]
+    surface = None
+    if far_col is not None:
+        surface = hole & (far_col >= 0)
+        chosen = np.where(surface, far_col, chosen)
+    ground_used = np.zeros_like(hole)
     if ground is not None and ground_hole.any():
         g_idx, g_dist = _nearest_source(src & ground)
         g_pick = (g_dist[1] < g_dist[0]).astype(int)
         g_chosen = np.take_along_axis(g_idx, g_pick[None], 0)[0]
-        chosen = np.where(ground_hole & (g_chosen >= 0), g_chosen, chosen)
+        ground_used = ground_hole & (g_chosen >= 0)
+        chosen = np.where(ground_used, g_chosen, chosen)
     ok = hole & (chosen >= 0)
     fill = src_col[rows, np.maximum(chosen, 0)]
+    if surface is not None:
+        surface &= ~ground_used
+        if surface.any():
+            fill[surface] = _surface_colour(img, depth, ~sky, chosen, surface, k)
+            hp = np.where(sky[..., None], 0.0, hp_pad[:, pad : pad + w]).astype(np.float32)
     # a little vertical smoothing inside the hole: rows continue, single rows do not streak
     wv = ok.astype(np.float32)
     fs = gaussian_filter1d(fill * wv[..., None], 1.0, axis=0)
@@ -900,6 +971,36 @@ def continue_background(
         tel = cv2.inpaint(u8.astype(np.uint8), mp, 5, cv2.INPAINT_TELEA)[:, pad : pad + w]
         out = np.where(rest[..., None], tel.astype(np.float32) / 255, out)
     return np.clip(out, 0, 1).astype(np.float32)
+
+
+def _surface_colour(
+    img: np.ndarray,
+    depth: np.ndarray,
+    valid: np.ndarray,
+    col: np.ndarray,
+    where: np.ndarray,
+    k: int,
+) -> np.ndarray:
+    """(P, 3) mean colour of the `valid` pixels within `k` columns of column `col` (h, w)
+    in each `where` (h, w) pixel's row whose depth is within BACKGROUND_RATIO of the
+    depth at `col` (the same surface; nothing across its edge). Wrap-around."""
+    h, w = depth.shape
+    r, c = np.nonzero(where)
+    j = col[r, c]
+    ld = np.log(np.maximum(depth, 1e-6))
+    ref = ld[r, j]
+    num = np.zeros((len(r), 3), np.float64)
+    den = np.zeros(len(r), np.float64)
+    tol = math.log(BACKGROUND_RATIO)
+    for o in range(-k, k + 1):
+        jj = (j + o) % w
+        wgt = (valid[r, jj] & (np.abs(ld[r, jj] - ref) < tol)).astype(np.float64)
+        num += img[r, jj] * wgt[:, None]
+        den += wgt
+    out = img[r, j].astype(np.float64)
+    some = den > 0
+    out[some] = num[some] / den[some, None]
+    return out.astype(np.float32)
 
 
 AO_STRENGTH = 0.35  # darkening right at a crease between floor, wall and ceiling

@@ -524,3 +524,45 @@ def test_indoors_the_photos_walls_stand_no_farther_than_the_room_box() -> None:
     assert boxed.contact[cab].max() < 3.0 * BOX_SLACK / np.cos(lon[cab]).min() + 1e-3
     ok = slice(124, 140)  # the photo's true walls keep their own contact
     np.testing.assert_allclose(boxed.contact[ok], free.contact[ok], rtol=1e-5)
+
+
+def test_background_behind_a_small_step_is_the_surface_just_behind_it() -> None:
+    """A chair 10 % nearer than the desk card around it (a step below EDGE_RATIO, which
+    the splats still do not bridge) before a wall and over a dark floor: the layer behind
+    the chair is the card continued — at the card's depth and in the card's colour — not
+    the wall 2 m further back (the farthest depth nearby) nor the dark floor under it (the
+    office world: dark slabs through the desk from a step forward)."""
+    from generators.pano_layers import background_layer, nearest_far_side
+
+    H = 128
+    W = 2 * H
+    lat = _lat_deg(H)
+    lon = np.degrees(pano_lonlat(H)[0])[None, :] * np.ones((H, 1))
+    floor = 1.6 / np.sin(np.radians(np.maximum(-lat, 0.5)))
+    img = np.empty((H, W, 3), np.float32)
+    img[:] = (0.85, 0.8, 0.7)  # the wall, 5 m off
+    depth = np.full((H, W), 5.0, np.float32)
+    classes = np.full((H, W), UPRIGHT, np.uint8)
+    ground = (lat < 0) & (floor < 5.0)
+    depth[ground] = floor[ground]
+    img[ground] = (0.1, 0.07, 0.04)  # a dark floor
+    classes[ground] = GROUND
+    card = (np.abs(lon) < 30) & (lat < 5) & (lat > -40)
+    depth[card] = 3.2
+    img[card] = (0.6, 0.35, 0.15)  # the desk, brown
+    chair = (np.abs(lon) < 6) & (lat < -15) & (lat > -40)
+    depth[chair] = 2.9  # 10 % nearer: no EDGE_RATIO edge
+    img[chair] = (0.05, 0.05, 0.1)
+    assert 2.9 * EDGE_RATIO > 3.2
+    sky = np.zeros((H, W), bool)
+    mask, bdepth, col = background_layer(img, depth, sky, classes, eye_height=1.6, far=40.0)
+    inner = chair & (np.abs(lon) < 4) & (lat < -18) & (lat > -30)
+    assert mask[inner].all()
+    np.testing.assert_allclose(bdepth[inner], 3.2, rtol=1e-5)
+    np.testing.assert_allclose(col[inner].mean(0), (0.6, 0.35, 0.15), atol=0.08)
+    # a wall receding along a row (±60° off its normal, a world's 0.35° columns) is no
+    # step: nothing behind it
+    lon_w = np.degrees(pano_lonlat(512)[0])
+    recede = (5.0 / np.cos(np.radians(np.clip(lon_w, -60, 60)))).astype(np.float32)
+    _, fcol = nearest_far_side(np.tile(recede, (8, 1)), 50, 1.03)
+    assert (fcol < 0).all()
