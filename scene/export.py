@@ -641,7 +641,13 @@ def export_cameras(
 def find_panorama(world: World) -> np.ndarray | Path | None:
     """The equirect panorama a world came from, else None: an (H, 2H[, C]) array or a 2:1
     image file found under a '*pano*' key (at any depth) in world.meta, a layer's source
-    or its data's meta."""
+    or its data's meta.
+
+    A path text that came from an opened project (`world.untrusted_paths`) is never
+    followed: a crafted project naming any 2:1 image on the machine had it copied into
+    the exported panorama and its cube faces. A panorama stored in the project (its
+    array, or its input unpacked into Wander's cache) is found as before."""
+    untrusted = frozenset(getattr(world, "untrusted_paths", ()) or ())
 
     def is_equirect_file(p: Path) -> bool:
         from .io.images import image_size
@@ -676,6 +682,9 @@ def find_panorama(world: World) -> np.ndarray | Path | None:
             and Path(v).suffix.lower()
             in (".png", ".jpg", ".jpeg", ".exr", ".hdr", ".webp", ".tif", ".tiff")
         ):
+            if str(v) in untrusted:
+                log.info("not following the panorama path %s named by an opened project", v)
+                return None
             p = Path(v)
             return p if p.is_file() and is_equirect_file(p) else None
         return None

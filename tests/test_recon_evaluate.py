@@ -617,3 +617,26 @@ def test_side_by_side_images_say_which_is_the_render() -> None:
     changed = np.any(out != side, axis=2)
     assert changed[:40, :300].any() and changed[:40, 640:760].any()  # a label on each half
     assert not changed[60:, :].any() and not changed[:, 400:640].any()  # nothing else
+
+
+def test_a_camera_name_never_reaches_a_photo_outside_the_photos_folder(tmp_path) -> None:
+    """COLMAP image names come from files anyone can craft (a model, a project's
+    cameras): '../' parts and absolute names are looked up by base name inside the
+    photos folder only, and glob characters match only themselves (a trial had
+    `evaluate` copy an image from elsewhere into its side-by-side images)."""
+    from generators.reconstruct.evaluate import find_photo
+
+    photos = tmp_path / "photos"
+    (photos / "sub").mkdir(parents=True)
+    (photos / "sub" / "a.jpg").write_bytes(b"x")
+    (photos / "b.png").write_bytes(b"x")
+    secret = tmp_path / "secret.png"
+    secret.write_bytes(b"x")
+    assert find_photo(photos, "sub/a.jpg") == photos / "sub" / "a.jpg"
+    assert find_photo(photos, "b.jpg") == photos / "b.png"  # a PNG copy of the JPEG
+    assert find_photo(photos / "sub", "../secret.png") is None
+    assert find_photo(photos / "sub", "../../secret.png") is None
+    assert find_photo(photos, str(secret)) is None
+    assert find_photo(photos / "sub", "../b.png") is None
+    assert find_photo(photos, "*.jpg") is None
+    assert find_photo(photos, "..") is None

@@ -762,12 +762,16 @@ def test_no_bare_except_pass_in_the_files_fixed_for_issue_11() -> None:
 
 
 def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
-    tmp_path: Path, capsys: pytest.CaptureFixture
+    tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A project's stored panorama input is unpacked into the inputs cache and exported
+    from there; `--panorama` naming that very file is refused (it would be read while
+    being replaced)."""
     from PIL import Image
 
+    from scene.export import find_panorama
     from scene.io import load, save
-    from scene.project import save_project
+    from scene.project import load_project, save_project
     from scene.world import Layer, World
 
     pano = tmp_path / "pano.png"
@@ -779,13 +783,50 @@ def test_export_panorama_refuses_to_replace_the_panorama_it_reads(
     world = World()
     world.add_layer(Layer("base", load(src), "world", source={"panorama": str(pano)}))
     proj = tmp_path / "p.wander"
-    save_project(world, proj, include_inputs=False)  # a copy inside would be read instead
-    from scene.export import find_panorama
-    from scene.project import load_project
-
+    save_project(world, proj)  # the panorama stored as an input
+    monkeypatch.setenv("WANDER_CACHE_DIR", str(tmp_path / "cache"))
+    inputs = tmp_path / "cache" / "project-inputs"
     found = find_panorama(load_project(proj)[0])
-    assert isinstance(found, Path) and found.samefile(pano)  # the export reads this very file
-    _refused(["export", str(proj), "--panorama", str(pano)], [pano], capsys)
+    assert isinstance(found, Path) and found.is_relative_to(inputs)
+    assert found.read_bytes() == pano.read_bytes()
+    _refused(["export", str(proj), "--panorama", str(found)], [found], capsys)
+
+
+def test_a_crafted_project_cannot_export_an_image_it_names(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """A project naming a 2:1 image elsewhere on the machine as its panorama (a path
+    text, not a stored input): `export --panorama` never reads it (a trial copied any
+    such image into the exported panorama and its cube faces)."""
+    from PIL import Image
+
+    from cli import run_cli
+    from scene.export import find_panorama
+    from scene.io import load, save
+    from scene.project import load_project, save_project
+    from scene.world import Layer, World
+
+    secret = tmp_path / "elsewhere" / "secret.png"
+    secret.parent.mkdir()
+    Image.fromarray(np.full((16, 32, 3), 200, np.uint8)).save(secret)
+    src = tmp_path / "layer.ply"
+    save(random_cloud(100, seed=6), src)
+    world = World()
+    world.add_layer(Layer("base", load(src), "world", source={"panorama": str(secret)}))
+    world.meta["panorama_file"] = str(secret)
+    proj = tmp_path / "p.wander"
+    save_project(world, proj, include_inputs=False)  # the path text stays in the manifest
+    loaded = load_project(proj, inputs_dir=tmp_path / "inputs")[0]
+    assert str(secret) in loaded.untrusted_paths
+    assert find_panorama(loaded) is None
+    out = tmp_path / "out"
+    out.mkdir()
+    rc = run_cli(
+        ["export", str(proj), "--out", str(out / "s.ply"), "--panorama", str(out / "p.png")]
+    )
+    err = capsys.readouterr().err
+    assert rc == 2 and "panorama" in err and "Traceback" not in err, err
+    assert not (out / "p.png").exists()
 
 
 def test_a_video_write_failure_names_the_output_not_the_temp(

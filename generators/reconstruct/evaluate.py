@@ -34,12 +34,13 @@ Conventions
 
 from __future__ import annotations
 
+import glob
 import json
 import logging
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 import numpy as np
@@ -160,14 +161,23 @@ def read_photo(path: Path, apply_exif: bool) -> np.ndarray:
 
 def find_photo(photos_dir: Path, name: str) -> Path | None:
     """The photo a COLMAP image name refers to: `photos_dir/name`, else the same base name,
-    else the same stem with another image extension (e.g. a PNG copy of a JPEG)."""
-    p = photos_dir / name
-    if p.is_file():
-        return p
-    base = Path(name).name
+    else the same stem with another image extension (e.g. a PNG copy of a JPEG).
+
+    Only inside `photos_dir`: an absolute name or one with '..' parts (from a crafted
+    model or project) is looked up by its base name alone, and glob characters in it
+    match only themselves; such a name copied a photo from anywhere on the machine into
+    `evaluate`'s side-by-side images."""
+    rel = PurePath(str(name).replace("\\", "/"))
+    if not rel.is_absolute() and ".." not in rel.parts and rel.parts:
+        p = photos_dir / rel
+        if p.is_file():
+            return p
+    base = rel.name
+    if not base or base in (".", ".."):
+        return None
     if (photos_dir / base).is_file():
         return photos_dir / base
-    stem = Path(base).stem
+    stem = glob.escape(Path(base).stem)
     for cand in sorted(photos_dir.glob(f"{stem}.*")):
         if cand.is_file() and cand.suffix.lower() in {
             ".jpg",
