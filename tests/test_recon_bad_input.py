@@ -30,13 +30,34 @@ def test_one_photo_is_a_clear_error(tmp_path: Path) -> None:
         reconstruct(sorted(tmp_path.iterdir()))
 
 
+def _huge_png_header(path: Path, side: int = 100_000) -> None:
+    """A PNG whose header declares side × side pixels (no pixel data follows)."""
+    import struct
+    import zlib
+
+    def chunk(tag: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(tag + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + tag + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", side, side, 8, 2, 0, 0, 0)
+    body = chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 4)) + chunk(b"IEND", b"")
+    path.write_bytes(b"\x89PNG\r\n\x1a\n" + body)
+
+
 def test_non_overlapping_photos_are_a_clear_error(tmp_path: Path) -> None:
+    """...and the error names the files skipped on reading too: an oversized photo in the
+    folder is skipped like an unreadable one, not the end of the run (a trial)."""
     from generators.reconstruct.pipeline import reconstruct
 
     for i in range(3):
         _unrelated(tmp_path / f"p{i}.png", i)
-    with pytest.raises(ValueError, match="overlap"):
+    _huge_png_header(tmp_path / "huge.png")
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(ValueError, match="overlap") as err:
         reconstruct(sorted(tmp_path.iterdir()))
+    msg = str(err.value)
+    assert "huge.png: skipped: image is too large (100000x100000" in msg, msg
+    assert "empty.jpg: skipped: not a readable image" in msg, msg
 
 
 @pytest.mark.slow

@@ -141,7 +141,7 @@ def ingest_photos(
     """
     import cv2
 
-    from scene.io.images import exif_orientation
+    from scene.io.images import ImageTooLargeError, exif_orientation
 
     out_dir.mkdir(parents=True, exist_ok=True)
     photos: list[Photo] = []
@@ -152,7 +152,12 @@ def ingest_photos(
         name = photo_name(p, root)
         if report:
             report(i / max(len(paths), 1), f"reading {name}")
-        img = read_rgb(p, upright=upright)
+        try:
+            img = read_rgb(p, upright=upright)
+        except ImageTooLargeError as exc:
+            # one oversized file in a folder is skipped like any other unusable one
+            status[name] = f"skipped: {exc.problem}"
+            continue
         if img is None:
             status[name] = "skipped: not a readable image (corrupt or unsupported file)"
             continue

@@ -198,18 +198,28 @@ def _run(
                 overlap=8 if opts.sequential else 20,
             )
         with stages("mapping") as rep:
-            res = sfm_map(
-                db,
-                img_dir,
-                names,
-                work,
-                intrinsics=intr is not None,
-                threads=opts.threads,
-                report=rep,
-                cancel=stages.cancel,
-                sequential=seq,
-                labels={p.work_name: p.name for p in photos},
-            )
+            try:
+                res = sfm_map(
+                    db,
+                    img_dir,
+                    names,
+                    work,
+                    intrinsics=intr is not None,
+                    threads=opts.threads,
+                    report=rep,
+                    cancel=stages.cancel,
+                    sequential=seq,
+                    labels={p.work_name: p.name for p in photos},
+                )
+            except ValueError as exc:
+                # the files skipped on reading are named too: the failure's one line was
+                # all a run said, and a photo refused as too large looked like no photo
+                skipped = {n: s for n, s in status.items() if s.startswith("skipped")}
+                if not skipped:
+                    raise
+                listed = "; ".join(f"{n}: {s}" for n, s in list(skipped.items())[:8])
+                more = f"; and {len(skipped) - 8} more" if len(skipped) > 8 else ""
+                raise ValueError(f"{exc} (also {listed}{more})") from exc
     for wname, st in res.status.items():
         status[by_work[wname].name if wname in by_work else wname] = st
     # held-out photos (llffhold): registered, so their cameras are known, but no part of
