@@ -59,8 +59,9 @@ def add_format_options(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="axes of the .spz data read or written: ply (the default: the PLY "
         "frame, as Niantic's CLI and Wander store it) or rub (y up, z back: "
-        "as splat-transform and SuperSplat write). Reading without this "
-        "option follows the file's coordinate-system extension if it has one",
+        "as splat-transform and SuperSplat write). From .spz to .spz it names the "
+        "output's axes. Reading without this option follows the file's "
+        "coordinate-system extension, or the record Wander wrote beside it",
     )
     parser.add_argument(
         "--antialiased",
@@ -97,20 +98,23 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return [("the input", args.input)], outs
 
 
-def carry_frame_record(src: Path, dst: Path, cloud: Any = None) -> Path | None:
+def carry_frame_record(
+    src: Path, dst: Path, cloud: Any = None, spz_axes: str | None = None
+) -> Path | None:
     """Beside `dst`, the frame record (`scene.export.write_frame_record`: +Y up, metres,
     the start view) of a file Wander made, read from what `src` says about itself (the
     record beside it, a world's provenance, a reconstruction's cameras), as `export`
     writes one: without it the converted file opens with a guessed up axis, often from
     the far sky sphere. `cloud`: the splats written (their marked far field's count goes
-    in the record). Returns the record written, or None for another tool's file."""
+    in the record; `spz_axes`: the frame a .spz was written in). Returns the record
+    written, or None for another tool's file."""
     from scene.export import write_frame_record
     from scene.world import World
     from viewer.up_axis import adopt_file_context
 
     world = World()
     adopt_file_context(world, src)
-    return write_frame_record(world, dst, cloud=cloud)
+    return write_frame_record(world, dst, cloud=cloud, spz_axes=spz_axes)
 
 
 def _is_project(path: Path) -> bool:
@@ -148,7 +152,10 @@ def run(args: argparse.Namespace) -> int:
     if in_fmt == "spz":
         from scene.io.spz import read_spz
 
-        obj = read_spz(args.input, axes=args.spz_axes)
+        # .spz to .spz: --spz-axes is the output's frame (applied on read too, the two
+        # flips cancelled); the input is read in the frame its own records name
+        out_spz = (args.format or Path(args.output).suffix.lower().lstrip(".")) == "spz"
+        obj = read_spz(args.input, axes=None if out_spz else args.spz_axes)
     else:
         obj = load(args.input, in_fmt)
     from cli.scene_files import print_read_warning
@@ -187,7 +194,12 @@ def run(args: argparse.Namespace) -> int:
                 f"; degrees {obj.sh_degree + 1}-{deg} are zeros (the input has SH degree "
                 f"{obj.sh_degree}): the colours are the same, the file is bigger"
             )
-        side = carry_frame_record(Path(args.input), Path(args.output), obj)
+        side = carry_frame_record(
+            Path(args.input),
+            Path(args.output),
+            obj,
+            spz_axes=options.get("axes") if out_fmt == "spz" else None,
+        )
         if side is not None:
             what += f"; its up axis and start view in {side.name}"
     else:

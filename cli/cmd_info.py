@@ -376,6 +376,8 @@ def run(args: argparse.Namespace) -> int:
                     "convention); a file from splat-transform or SuperSplat (RUB, y and z "
                     "flipped) needs `convert --spz-axes rub`"
                 )
+            elif info.get("spz_axes_from") == "record":
+                how = f"{axes} as Wander wrote it (the record beside it), turned to the PLY frame"
             else:
                 how = f"{axes} from the file's coordinate-system extension, turned to the PLY frame"
             print(f"spz axes:  {how}")

@@ -338,7 +338,8 @@ def export_world(
     out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
     if meshes:  # meshes a splat format cannot hold: the caller says so
         out["meshes_left_out"] = meshes
-    side = write_frame_record(world, path, layer, cloud)
+    axes = format_options.get("axes") if f == "spz" else None
+    side = write_frame_record(world, path, layer, cloud, spz_axes=axes)
     if side is not None:
         out["frame_record"] = str(side)
         out["frame_record_start"] = start_bookmark(world, layer) is not None
@@ -373,6 +374,7 @@ def write_frame_record(
     path: str | Path,
     layer: str | int | None = None,
     cloud: GaussianCloud | None = None,
+    spz_axes: str | None = None,
 ) -> Path | None:
     """Beside an exported splat file, its name + `.json` (`scene.spz.json`): that it is
     +Y up in metres and where the scene starts (its first bookmark), as `world` writes for
@@ -384,7 +386,9 @@ def write_frame_record(
     view showed an exported object cut off at the bottom of the frame). `cloud`: the
     splats written; when their last N are marked as the far field (a reconstruction's
     sky), the record says so (`far_field.count`): .spz and .splat have no place for it,
-    and without it a converted drone capture opened walking under its terrain."""
+    and without it a converted drone capture opened walking under its terrain.
+    `spz_axes`: the frame a .spz was written in; "rub" is recorded (`spz_axes`), so
+    Wander reads its own RUB file back upright (`scene.io.spz.read_spz`)."""
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
@@ -401,6 +405,8 @@ def write_frame_record(
             rec["start"]["fov_x_deg"] = round(fov_x, 4)
     if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
         rec["far_field"] = {"count": cloud.far_field_marked()}
+    if spz_axes == "rub":
+        rec["spz_axes"] = "rub"
     side = sidecar_path(path)
     write_bytes_atomic(side, json.dumps(rec, indent=1).encode())
     return side

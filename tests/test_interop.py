@@ -904,3 +904,46 @@ def test_antialiased_survives_export_world(tmp_path: Path, name: str) -> None:
     assert load(tmp_path / name).meta.get("antialiased") is True
     if name.endswith(".spz"):  # the flag byte itself, read without Wander's reader
         assert gzip.decompress((tmp_path / name).read_bytes())[14] & 0x1
+
+
+def test_a_rub_spz_wander_wrote_reads_back_upright_and_spz_to_spz_writes_rub(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`export --spz-axes rub` (and `convert` from a Wander file) records the frame beside
+    the .spz, so Wander reads its own RUB file back in the scene's frame; from .spz to .spz
+    `--spz-axes rub` names the output's frame (it was applied on read and write, and the
+    two flips cancelled: a trial's "RUB" file was the input unchanged)."""
+    from cli import run_cli
+    from scene.io import file_info, load
+    from scene.io.spz import read_spz
+    from scene.project import save_project
+    from scene.world import Layer, World
+
+    c = _small_cloud(deg=0)
+    c.meta["generator"] = "wander.test"
+    world = World()
+    world.add_layer(Layer("base", c, "world"))
+    proj = tmp_path / "p.wander"
+    save_project(world, proj)
+    rub = tmp_path / "rub.spz"
+    assert run_cli(["export", str(proj), "--out", str(rub), "--spz-axes", "rub"]) == 0
+    stored = read_spz(rub, axes="ply")
+    np.testing.assert_allclose(stored.means, c.means * [1, -1, -1], atol=1e-3)  # RUB data
+    back = load(rub)
+    np.testing.assert_allclose(back.means, c.means, atol=1e-3)  # read back upright
+    assert back.meta["spz_axes"] == "rub" and back.meta["spz_axes_from"] == "record"
+    assert file_info(rub)["spz_axes"] == "rub"
+    capsys.readouterr()
+    assert run_cli(["info", str(rub)]) == 0
+    assert "as Wander wrote it" in capsys.readouterr().out
+    # .spz (PLY frame) -> .spz RUB, and back to the PLY frame
+    plain = tmp_path / "plain.spz"
+    assert run_cli(["export", str(proj), "--out", str(plain)]) == 0
+    rub2 = tmp_path / "rub2.spz"
+    assert run_cli(["convert", str(plain), str(rub2), "--spz-axes", "rub"]) == 0
+    np.testing.assert_allclose(read_spz(rub2, axes="ply").means, c.means * [1, -1, -1], atol=2e-3)
+    np.testing.assert_allclose(load(rub2).means, c.means, atol=2e-3)
+    ply_again = tmp_path / "again.spz"
+    assert run_cli(["convert", str(rub2), str(ply_again), "--spz-axes", "ply"]) == 0
+    np.testing.assert_allclose(read_spz(ply_again, axes="ply").means, c.means, atol=3e-3)
+    np.testing.assert_allclose(load(ply_again).means, c.means, atol=3e-3)

@@ -578,6 +578,7 @@ def file_info(
             "antialiased",
             "spz_version",
             "spz_axes",
+            "spz_axes_from",
             "spz_extensions",
             "sog_version",
             "ksplat_compression",

@@ -20,6 +20,7 @@ it the file is taken as PLY frame. The frame the file was read in is recorded in
 
 from __future__ import annotations
 
+import logging
 import struct
 import zlib
 from collections.abc import Iterator
@@ -37,6 +38,8 @@ from ._common import finish_cloud, normalized_quats, read_all, safe_logit, valid
 MAGIC = 0x5053474E  # "NGSP" little endian
 COLOR_SCALE = 0.15
 SQRT1_2 = 0.7071067811865476
+log = logging.getLogger(__name__)
+
 SPZ_REST = {0: 0, 1: 3, 2: 8, 3: 15, 4: 24}
 GZIP_MAX_RATIO = 1100  # deflate cannot expand by more than ~1032:1
 EXT_COORDINATE_SYSTEM = 0xADBE0003  # SPZ_ADOBE_coordinate_system
@@ -101,9 +104,12 @@ def read_spz(path: str | Path, axes: str | None = None) -> GaussianCloud:
 
     axes: "ply" (data in the PLY frame, kept as stored), "rub" (the spec's RUB frame, as
     splat-transform/SuperSplat write: y and z flipped to the PLY frame), or None (default):
-    the Adobe coordinate-system extension when the file has one, else "ply".
+    the Adobe coordinate-system extension when the file has one, else the frame Wander's
+    own record beside the file names (`spz_axes` in `scene.spz.json`, written with
+    `--spz-axes rub`), else "ply".
     Returns a cloud in Wander's (PLY) frame; meta: antialiased (flag 0x1), spz_version,
     spz_axes (the frame the file was read in: "ply", "rub" or a code such as "LUF"),
+    spz_axes_from (what chose it: "option", "extension", "record" or "default"),
     spz_extensions (record type ids). Raises SceneFormatError naming the file and problem.
     """
     path = Path(path)
@@ -116,14 +122,38 @@ def read_spz(path: str | Path, axes: str | None = None) -> GaussianCloud:
         cloud = _read_v4(path, data)
     else:
         raise SceneFormatError(path, "not an .spz file (neither gzip data nor an NGSP header)")
-    code = "RDF"
-    if axes == "rub":
-        code = "RUB"
-    elif axes is None and cloud.meta.get("spz_coordinate_system"):
-        code = cloud.meta["spz_coordinate_system"]
+    code, source = "RDF", "default"
+    if axes is not None:
+        code, source = ("RUB" if axes == "rub" else "RDF"), "option"
+    elif cloud.meta.get("spz_coordinate_system"):
+        code, source = cloud.meta["spz_coordinate_system"], "extension"
+    elif _recorded_axes(path) == "rub":
+        code, source = "RUB", "record"
     out = to_ply_frame(cloud, code)
     out.meta["spz_axes"] = {"RDF": "ply", "RUB": "rub"}.get(code, code)
+    out.meta["spz_axes_from"] = source
     return out
+
+
+def _recorded_axes(path: Path) -> str | None:
+    """The `spz_axes` Wander's frame record beside `path` names ("rub"), else None. The
+    record is small JSON written by `scene.export.write_frame_record`; anything else there
+    (missing, unreadable, another value) is None."""
+    import json
+
+    from ..files import sidecar_path
+
+    side = sidecar_path(path)
+    try:
+        if not side.is_file() or side.stat().st_size > 1 << 16:
+            return None
+        rec = json.loads(side.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        log.debug("no frame record read beside %s: %s", path, exc)
+        return None
+    if isinstance(rec, dict) and rec.get("generator") == "wander.export":
+        return "rub" if rec.get("spz_axes") == "rub" else None
+    return None
 
 
 def _header_fields(path: Path, head: bytes) -> tuple[int, int, int, int, int]:
