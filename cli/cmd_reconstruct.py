@@ -234,6 +234,9 @@ def run(args: argparse.Namespace) -> int:
     print("stage times: " + ", ".join(f"{k} {v:.1f}s" for k, v in result.times.items()))
     _print_fusion(result.cloud.meta.get("fusion"))
     ref = result.cloud.meta.get("refinement")
+    ran = isinstance(ref, dict) and ref.get("steps")
+    if not ran and getattr(args, "refine_steps", None) == 0:
+        print("optimisation: off (--refine 0): the scene is the fused depth splats")
     if isinstance(ref, dict) and ref.get("steps"):
         size = "x".join(str(v) for v in ref.get("size") or [])
         line = (

@@ -187,7 +187,7 @@ def describe_report(path: str | Path, data: dict[str, Any]) -> dict[str, Any]:
                 if _num(ref.get(k)) is not None
             }
             | {"limits": [str(x)[:200] for x in ref.get("limits", []) if isinstance(x, str)]}
-            if ref
+            if ref and _num(ref.get("steps"))
             else None
         ),
     }

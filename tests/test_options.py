@@ -298,6 +298,11 @@ def test_reconstruction_time_budget_splits_the_run() -> None:
     secs, why = o.refine_budget(500.0)
     assert secs == MIN_REFINE_S  # a spent budget: a short optimisation, and says so
     assert why.startswith(f"the shortest optimisation ({MIN_REFINE_S:.0f} s)") and "500 s" in why
+    # a budget not spent but too short for the shortest optimisation says what was left
+    secs, why = ReconstructOptions(run_seconds=60.0).refine_budget(21.0)
+    assert secs == MIN_REFINE_S
+    assert "more than the 29 s the 60 s run budget left after 21 s" in why, why
+    assert "longer than its budget" in why
     assert ReconstructOptions(refine_seconds=0.0, run_seconds=0.0).refine_budget(99.0)[0] == 0.0
     assert ReconstructOptions(refine_seconds=0.0, run_seconds=100.0).refine_budget(20.0)[0] == (
         pytest.approx(70.0)

@@ -137,6 +137,10 @@ def test_video_input(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     assert text.count(": registered") >= 6
     # the capture type was told from the layout, and the line says how to set it
     assert "--capture walk|orbit|aerial sets it" in text
+    # --refine 0 is said, in the terminal and the report (a trial saw neither)
+    assert "optimisation: off (--refine 0)" in text
+    rep = json.loads((tmp_path / "v" / "scene_report.json").read_text())
+    assert rep["refinement"]["steps"] == 0 and "not run" in rep["refinement"]["off"]
     # a project of it says it was made from a video, not "from photos"
     from cli.cmd_info import how_made
     from generators.options import wander_provenance

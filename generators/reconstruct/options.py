@@ -207,10 +207,13 @@ class ReconstructOptions(GeneratorOptions):
             return 0.0, "no time budget"
         if left < cap:
             kept = f"{elapsed:.0f} s of earlier stages and {RESERVE_S:.0f} s kept for writing"
-            if left <= MIN_REFINE_S and self.run_seconds - elapsed - RESERVE_S < MIN_REFINE_S:
+            raw = self.run_seconds - elapsed - RESERVE_S
+            if left <= MIN_REFINE_S and raw < MIN_REFINE_S:
+                # (a trial read "spent by 21 s ... and 10 s" of a 60 s budget)
                 return left, (
-                    f"the shortest optimisation ({MIN_REFINE_S:.0f} s): the "
-                    f"{self.run_seconds:.0f} s run budget was spent by {kept}"
+                    f"the shortest optimisation ({MIN_REFINE_S:.0f} s), more than the "
+                    f"{max(raw, 0.0):.0f} s the {self.run_seconds:.0f} s run budget left "
+                    f"after {kept}: the run takes longer than its budget"
                 )
             return left, f"what the {self.run_seconds:.0f} s run budget left after {kept}"
         return cap, f"the optimisation's own {cap:.0f} s budget"

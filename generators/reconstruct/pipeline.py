@@ -646,7 +646,9 @@ def save_result(
             "working_sizes": dict(result.working_sizes),
             "stage_seconds": {k: round(v, 3) for k, v in result.times.items()},
             "options": result.options,
-            "refinement": result.cloud.meta.get("refinement"),
+            # the report says what ran: no optimisation is a record too, not a null
+            "refinement": result.cloud.meta.get("refinement")
+            or {"steps": 0, "off": "not run: the scene is the fused depth splats"},
             "backdrop": result.cloud.meta.get("backdrop"),
             # splats several depths agreed on / from one photo's depth / placed on their rays
             "fusion": result.cloud.meta.get("fusion"),
