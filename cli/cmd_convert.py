@@ -182,6 +182,16 @@ def run(args: argparse.Namespace) -> int:
                 f"--backend import --input {args.input} --out NAME.{out_fmt}` samples it "
                 "into splats, as an object (standing at the origin, --height tall)"
             )
+    if isinstance(obj, GaussianCloud) and FORMATS[out_fmt].kind == "mesh":
+        from scene.io import writable_names
+
+        # as `export` says it (cmd_export.mesh_export_problem); this read "glb holds
+        # meshes; cannot write a Gaussian cloud as glb"
+        raise InputError(
+            f"{out_fmt.upper()} holds meshes, and {args.input} holds {len(obj):,} Gaussian "
+            f"splats, which are not turned into a mesh: convert to "
+            f"{writable_names('cloud')}"
+        )
     save(obj, args.output, out_fmt, **options)
     if isinstance(obj, GaussianCloud):
         have = obj.sh_degree if args.sh_degree is None else args.sh_degree

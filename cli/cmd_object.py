@@ -67,9 +67,19 @@ def run(args: argparse.Namespace) -> int:
 
     want_mesh = args.mesh is not None or (args.into is not None and args.insert_as == "mesh")
     req = from_args(ObjectOptions, args, with_mesh=want_mesh)
+    keep_mesh = bool(getattr(args, "as_mesh", False))
     if args.out is None and args.mesh is None and args.into is None:
         raise InputError(
-            "nothing to write: give --out OBJ.ply, --mesh OBJ.glb and/or --into WORLD.wander"
+            "nothing to write: give --mesh OBJ.glb and/or --into WORLD.wander (--keep-mesh "
+            "makes no splats for --out)"
+            if keep_mesh
+            else "nothing to write: give --out OBJ.ply, --mesh OBJ.glb and/or --into WORLD.wander"
+        )
+    if keep_mesh and args.out is not None:
+        # said before the work, in the terms of the message above
+        raise InputError(
+            "--keep-mesh keeps the mesh as a mesh (no splats) and --out writes splats: "
+            "write it with --mesh OBJ.glb and/or --into WORLD.wander instead of --out"
         )
     at = _check_into(args)
     if args.out is not None and args.out.suffix.lower() != ".ply":

@@ -541,3 +541,36 @@ def test_a_photo_given_as_a_scene_points_to_world(tmp_path: Path) -> None:
     with pytest.raises(SceneFormatError) as err:
         scene.io.load(text)
     assert "world --photo" not in str(err.value)
+
+
+def test_convert_splats_to_a_mesh_format_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`convert x.ply y.glb` names the splat formats to convert to, as `export` does."""
+    from cli import run_cli
+    from scene.io import save
+
+    src = tmp_path / "x.ply"
+    save(random_cloud(10, seed=6), src)
+    assert run_cli(["convert", str(src), str(tmp_path / "y.glb")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "not turned into a mesh" in err and ".spz" in err, err
+    assert not (tmp_path / "y.glb").exists()
+
+
+def test_object_keep_mesh_with_out_is_refused_before_any_work(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`--keep-mesh` makes no splats: `--out` (splats) is refused up front, and with no
+    output at all the message names what --keep-mesh can write."""
+    from cli import run_cli
+
+    mesh = tmp_path / "m.obj"
+    mesh.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    base = ["object", "--backend", "import", "--input", str(mesh), "--keep-mesh"]
+    assert run_cli([*base, "--out", str(tmp_path / "o.ply")]) == 2
+    err = capsys.readouterr()
+    assert "--mesh OBJ.glb" in err.err and "instead of --out" in err.err and not err.out
+    assert run_cli(base) == 2
+    err = capsys.readouterr().err
+    assert "give --mesh OBJ.glb" in err and "--out OBJ.ply" not in err, err
