@@ -158,3 +158,23 @@ def test_fill_gaps_option_runs_the_gap_fill_after_fusion(tmp_path: Path, monkeyp
     # (SfM differs run to run, so the filled scene is compared with its own fusion)
     assert len(seen) == 1 and seen[0][1] > seen[0][0]  # the synthetic room has gaps to fill
     assert len(filled.cloud) >= seen[0][1]  # the fill's splats are in the scene (+ sky)
+
+
+def test_overview_sees_a_walk_from_just_behind_and_an_orbit_from_outside() -> None:
+    """The Overview bookmark: a walk's cameras seen from a little behind and above them,
+    looking their way (from 0.9 × their spread up, Sceaux's overview showed mostly the tops
+    of things no photo saw); an orbit's from outside the ring, looking at its middle."""
+    from generators.reconstruct.preview import overview_camera
+
+    walk = [Camera.look_at([x, 1.5, 0.0], [x, 1.5, -10.0], 50, 320, 240) for x in range(-10, 11, 4)]
+    ov = overview_camera(walk)
+    assert 0.0 < ov.position[1] - 1.5 <= 0.25 * 20  # a little above, not high up
+    assert ov.position[2] > 0 and ov.forward[2] < -0.9  # behind them, looking their way
+    ring = []
+    for a in np.linspace(0, 2 * np.pi, 12, endpoint=False):
+        p = [3.0 * np.sin(a), 1.0, 3.0 * np.cos(a)]
+        ring.append(Camera.look_at(p, [0.0, 0.5, 0.0], 50, 320, 240))
+    ov = overview_camera(ring)
+    assert np.hypot(ov.position[0], ov.position[2]) > 3.5 and ov.position[1] > 1.0
+    to_mid = np.array([0.0, 0.5, 0.0]) - ov.position
+    assert np.dot(ov.forward, to_mid / np.linalg.norm(to_mid)) > 0.99

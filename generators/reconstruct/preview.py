@@ -15,17 +15,41 @@ import numpy as np
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
+ORBIT_FORWARD = 0.35  # cameras whose mean view direction is shorter than this look inwards
+
 
 def overview_camera(
-    cams: Sequence[Camera], width: int = 960, height: int = 540, back: float = 0.6, up: float = 0.9
+    cams: Sequence[Camera], width: int = 960, height: int = 540, back: float = 0.5, up: float = 0.2
 ) -> Camera:
-    """A camera behind and above the photo cameras, looking where they look."""
-    centre = np.mean([c.position for c in cams], axis=0)
-    fwd = np.mean([c.forward for c in cams], axis=0)
-    fwd /= np.linalg.norm(fwd)
-    spread = max(float(np.ptp(np.array([c.position for c in cams]), axis=0).max()), 1e-3)
-    eye = centre - fwd * back * spread + np.array([0.0, up * spread, 0.0])
-    return Camera.look_at(eye, centre + fwd * 1.6 * spread, 70, width, height)
+    """A camera behind and a little above the photo cameras, looking where they look
+    (Wander frame, +Y up; `back` and `up` are shares of the cameras' spread).
+
+    Low, so it sees the scene much as the photos did: from 0.9 × the spread up (29 m over
+    Sceaux's courtyard) the view was the tops of things no photo saw — floaters over the
+    castle, a black band above the sky's seen part — and the castle small in the middle.
+    Cameras looking inwards (an orbit round an object: their view directions cancel out)
+    are seen from outside the orbit, behind the first camera and above it, looking at the
+    point nearest to all their optical axes."""
+    pos = np.array([c.position for c in cams], np.float64)
+    fwd_all = np.array([c.forward for c in cams], np.float64)
+    centre = pos.mean(0)
+    spread = max(float(np.ptp(pos, axis=0).max()), 1e-3)
+    fwd = fwd_all.mean(0)
+    if np.linalg.norm(fwd) >= ORBIT_FORWARD or len(cams) < 3:
+        fwd = fwd / max(float(np.linalg.norm(fwd)), 1e-9)
+        eye = centre - fwd * back * spread + np.array([0.0, up * spread, 0.0])
+        return Camera.look_at(eye, centre + fwd * 1.6 * spread, 70, width, height)
+    # the least-squares meeting point of the optical axes: sum (I - d d^T) (x - p) = 0
+    eye_m = np.eye(3)[None] - fwd_all[:, :, None] * fwd_all[:, None, :]
+    try:
+        target = np.linalg.solve(eye_m.sum(0), np.einsum("nij,nj->i", eye_m, pos))
+    except np.linalg.LinAlgError:
+        target = centre
+    if not np.all(np.isfinite(target)) or np.linalg.norm(target - centre) > 2 * spread:
+        target = centre
+    out = pos[0] - target
+    eye = target + out * 1.5 + np.array([0.0, 0.35 * max(float(np.linalg.norm(out)), 1e-3), 0.0])
+    return Camera.look_at(eye, target, 70, width, height)
 
 
 def frustum_corners(c: Camera, depth: float) -> np.ndarray:
