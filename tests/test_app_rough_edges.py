@@ -312,6 +312,42 @@ def test_a_status_message_beside_a_running_job_has_room(window, qtbot) -> None: 
         qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
 
 
+def test_a_long_job_message_leaves_the_read_outs_whole(window, qtbot) -> None:  # noqa: ANN001
+    """A reconstruction's progress ("optimising: step 65 of ~293 · 0:43 left · batch PSNR
+    …") beside the read-outs in an 1100-px window: the job's text is cut, the position
+    read-out is not (a trial saw "x 0.00 y 1.60 z" with the z value pushed out)."""
+    import threading
+
+    window.resize(1100, 800)
+    window.set_world(photo_world())
+    bar = window.statusBar()
+    qtbot.waitUntil(lambda: bar.width() == 1100, timeout=3000)
+    gate = threading.Event()
+    job = window.run_job(
+        "Reconstructing from 12 photos", lambda progress, cancel: gate.wait(10), lambda r: None
+    )
+    bar.clearMessage()
+    window.jobs._progress(
+        job,
+        0.2,
+        "optimising: step 65 of ~293 · 0:43 left · batch PSNR 27.41 dB · 312,455 splats · "
+        "loss 0.0412 · SH degree 1 · densifying every 100 steps",
+    )
+
+    def whole(label) -> bool:  # noqa: ANN001
+        QApplication.processEvents()
+        return label.width() >= label.fontMetrics().horizontalAdvance(label.text())
+
+    try:
+        qtbot.waitUntil(lambda: "step 65" in window.job_label.text(), timeout=3000)
+        assert not bar.currentMessage()  # (a message leaves the job only its title)
+        qtbot.waitUntil(lambda: whole(window.pos_label) and whole(window.splat_label), timeout=3000)
+        assert window.job_label.text().endswith("…")  # the job's text is what gives way
+    finally:
+        gate.set()
+        qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
+
+
 def test_held_out_photos_say_so_in_the_bookmarks_menu(window) -> None:  # noqa: ANN001
     """A trial found a reconstruction's bookmarks listing two photos after all the others,
     unmarked, and looking worse: they were held out of the scene for evaluation."""

@@ -606,6 +606,8 @@ class MainWindow(QMainWindow):
         for w in (self.fps_label, self.splat_label, self.pos_label):
             w.setMinimumWidth(90)
         fm = self.fps_label.fontMetrics()
+        # a position of tens of metres either way, whole (the z read-out was cut)
+        self.pos_label.setMinimumWidth(fm.horizontalAdvance("x -00.00   y -00.00   z -00.00") + 12)
         self.fps_label.setMinimumWidth(fm.horizontalAdvance("full quality") + 12)
         # the longest read-out it shows, so "66% res" is never cut off
         self.splat_label.setMinimumWidth(
@@ -1311,8 +1313,11 @@ class MainWindow(QMainWindow):
         """Pixels of the status bar a running job's label may take with no message shown:
         the bar's width less the read-outs, the job's bar and Cancel, and a margin
         (at most JOB_LABEL_MAX)."""
+        # each read-out at the width the bar gives it: its minimum when that is more than
+        # its text needs (the splat count's longest text): with the text's width alone
+        # the job's label took ~60 px too many and pushed the z read-out out (a trial)
         taken = sum(
-            w.sizeHint().width() + 12
+            max(w.sizeHint().width(), w.minimumWidth()) + 12
             for w in (self.splat_label, self.fps_label, self.pos_label, self.mode_label)
             if w.isVisible()
         )
