@@ -109,3 +109,18 @@ def test_reconstruct_dialog_without_torch_turns_optimisation_off(
         "PyTorch is not installed" in dlg.no_torch.text() and "pip install" in dlg.no_torch.text()
     )
     assert dlg.request().options.refine_steps == 0
+
+
+def test_the_mask_preview_shows_on_a_black_background() -> None:
+    """A product shot on black: what the mask leaves out is tinted, the mask outlined, its
+    inside untouched (darkening the rest showed nothing there: a trial)."""
+    from viewer.ext_objects import MASK_TINT, masked_preview
+
+    rgb = np.zeros((90, 120, 3), np.uint8)
+    rgb[30:60, 40:80] = (150, 90, 40)
+    mask = np.zeros((90, 120), bool)
+    mask[30:60, 40:80] = True
+    out = masked_preview(rgb, mask)
+    np.testing.assert_allclose(out[5, 5], 0.5 * MASK_TINT, atol=1)  # left out: tinted
+    np.testing.assert_array_equal(out[45, 60], rgb[45, 60])  # inside: as it is
+    assert tuple(out[29, 60]) == (255, 210, 40) and tuple(out[30, 60]) == (255, 210, 40)

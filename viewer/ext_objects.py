@@ -682,6 +682,26 @@ class SegmentDialog(QDialog):
         )
 
 
+MASK_TINT = np.array([40, 90, 210], np.float32)  # what is left out, half tinted blue
+
+
+def masked_preview(rgb: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8: the photo with what the mask leaves out tinted half blue and the
+    mask's outline in yellow, 2 px at the canvas' scale. Darkening the rest showed nothing
+    on a product shot's black background: "Mask: 238950 pixels" and no visible mask (a
+    trial)."""
+    import cv2
+
+    m = np.asarray(mask, bool)
+    out = rgb.astype(np.float32)
+    out[~m] = 0.5 * out[~m] + 0.5 * MASK_TINT
+    k = max(1, int(round(max(rgb.shape[:2]) / 360)))
+    ring = cv2.dilate(m.astype(np.uint8), np.ones((2 * k + 1, 2 * k + 1), np.uint8)) > 0
+    ring &= ~(cv2.erode(m.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0)
+    out[ring] = (255, 210, 40)
+    return np.clip(out, 0, 255).astype(np.uint8)
+
+
 class _PhotoCanvas(QLabel):
     """Shows the photo; drag = box, click = point; draws the mask preview over it."""
 
@@ -727,11 +747,7 @@ class _PhotoCanvas(QLabel):
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802
         h, w = self.rgb.shape[:2]
-        img = self.rgb
-        if self.mask is not None:
-            tint = img.astype(np.float32)
-            tint[~self.mask] *= 0.3
-            img = tint.astype(np.uint8)
+        img = self.rgb if self.mask is None else masked_preview(self.rgb, self.mask)
         qimg = QImage(np.ascontiguousarray(img).data, w, h, 3 * w, QImage.Format.Format_RGB888)
         p = QPainter(self)
         p.drawPixmap(self.rect(), QPixmap.fromImage(qimg))
