@@ -306,3 +306,31 @@ def test_png_with_alpha_keeps_colours_and_matte(tmp_path) -> None:
     assert res.meta["segmentation"]["method"] == "alpha"
     c = res.cloud.base_colors()[res.cloud.means[:, 2] > 0]
     assert c[:, 0].mean() > 0.9 and c[:, 2].mean() < 0.1
+
+
+def test_a_hole_through_the_object_stays_open_and_a_dark_patch_is_filled() -> None:
+    """A chair's back has a gap that shows the backdrop: a hole of the backdrop's colour
+    (or transparent in an alpha matte) stays open; a dark patch of another colour inside an
+    object, and small holes, are filled (GrabCut's specks)."""
+    import cv2
+
+    rgb = np.full((160, 200, 3), 20, np.uint8)  # a near-black backdrop
+    cv2.rectangle(rgb, (50, 30), (150, 130), (170, 110, 60), -1)  # a wooden frame...
+    rgb[55:105, 75:125] = 20  # ... with a window showing the backdrop
+    rgb[36:44, 60:70] = (60, 40, 140)  # a small dark-blue patch on the wood
+    seg = segment_classical(rgb, box=(40, 20, 160, 140))
+    assert seg.meta["method"] == "grabcut"
+    assert not seg.mask[80, 100]  # the window is open
+    assert seg.mask[40, 65] and seg.mask[35, 100]  # the patch and the wood are object
+    # an alpha matte: a transparent hole is background, a speck hole is filled
+    alpha = np.zeros((160, 200), np.float32)
+    alpha[30:130, 50:150] = 1.0
+    alpha[55:105, 75:125] = 0.0
+    alpha[40, 60] = 0.0  # one transparent pixel: matte noise
+    seg = segment_classical(rgb, alpha)
+    assert not seg.mask[80, 100] and seg.mask[40, 60]
+    m = np.zeros((50, 50), bool)
+    m[10:40, 10:40] = True
+    m[20:25, 20:25] = False
+    assert not clean_mask(m, see_through=lambda hole: True)[22, 22]  # 25 px: 2.8 % of it
+    assert clean_mask(m, see_through=lambda hole: False)[22, 22]

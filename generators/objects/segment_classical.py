@@ -6,7 +6,7 @@ that already carries an alpha channel is used as is (only validated and cleaned)
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -177,7 +177,8 @@ def segment_classical(
                 )
             _, labels = cv2.connectedComponents((a >= 0.5).astype(np.uint8), connectivity=8)
             a = np.where(labels == labels[py, px], a, np.where(a >= 0.5, 0.0, a))
-        mask = clean_mask(a >= 0.5)
+        # a hole transparent in the matte is background seen through the object
+        mask = clean_mask(a >= 0.5, see_through=lambda hole: True)
         validate_mask(mask)
         a = np.where(mask | (a < 0.5), a, 0.0) * _component_halo(mask)
         return _finish(rgb, a.astype(np.float32), mask, "alpha")
@@ -224,13 +225,16 @@ def segment_classical(
             "no clear object in the photo: the whole box looks like one region; "
             "draw a tighter box (--box x0,y0,x1,y1) or use a photo with a distinct object"
         )
-    mask_small = clean_mask(fg_small)
+    outside = gc_mask == cv2.GC_BGD
+    outside[sbox[1] : sbox[3], sbox[0] : sbox[2]] = False  # what is outside the box
+    mask_small = clean_mask(fg_small, see_through=_like_background(small, outside))
     validate_mask(mask_small)
     # Upsample the hard mask and refine its edge against the full-resolution photo.
     soft = cv2.resize(mask_small.astype(np.float32), (w, h), interpolation=cv2.INTER_LINEAR)
     a = guided_filter(rgb.astype(np.float32) / 255.0, soft, radius=max(2, int(4 / scale)), eps=1e-3)
     a = np.clip(a, 0, 1).astype(np.float32)
-    mask = clean_mask(a >= 0.5)
+    # the holes left open at the work size stay open (the matte is below 0.5 there)
+    mask = clean_mask(a >= 0.5, see_through=lambda hole: float(soft[hole].mean()) < 0.5)
     validate_mask(mask)
     a *= _component_halo(mask)
     return _finish(rgb, a, mask, "grabcut")
@@ -265,8 +269,20 @@ def _finish(rgb: np.ndarray, alpha: np.ndarray, mask: np.ndarray, method: str) -
     return Segmentation(rgb, alpha, mask, box, {"method": method, "pixels": int(mask.sum())})
 
 
-def clean_mask(mask: np.ndarray) -> np.ndarray:
-    """Keep the largest 8-connected component and fill its holes, (H, W) bool."""
+#: a hole in the object this share of its area or more stays open when it is background
+#: (transparent in the photo's alpha, or coloured like the background round the object):
+#: the gap between a chair's back slats and its seat was filled with the black backdrop
+HOLE_KEEP = 0.01
+HOLE_COLOUR_TOL = 30.0  # 0..255: a hole this close (max over RGB) to the background's colour
+
+
+def clean_mask(
+    mask: np.ndarray, see_through: Callable[[np.ndarray], bool] | None = None
+) -> np.ndarray:
+    """Keep the largest 8-connected component and fill its holes, (H, W) bool.
+
+    `see_through(hole)`: for each hole of at least HOLE_KEEP of the object's area, whether
+    it shows the background through the object (it then stays open); None fills all."""
     import cv2
 
     m = np.asarray(mask, bool)
@@ -282,7 +298,27 @@ def clean_mask(mask: np.ndarray) -> np.ndarray:
     nb, blabels = cv2.connectedComponents(inv, connectivity=4)
     border = np.unique(np.concatenate([blabels[0], blabels[-1], blabels[:, 0], blabels[:, -1]]))
     holes = (inv > 0) & ~np.isin(blabels, border)
+    if see_through is not None and holes.any():
+        area = np.bincount(blabels[holes], minlength=nb)
+        for k in np.flatnonzero(area >= HOLE_KEEP * comp.sum()):
+            hole = blabels == k
+            if see_through(hole):
+                holes &= ~hole
     return comp | holes
+
+
+def _like_background(rgb: np.ndarray, outside: np.ndarray) -> Callable[[np.ndarray], bool]:
+    """`see_through` for `clean_mask`: a hole whose median colour is within HOLE_COLOUR_TOL
+    of the median colour of the `outside` pixels (the background GrabCut learnt from)."""
+    bg = np.median(rgb[outside].reshape(-1, 3), axis=0) if outside.any() else None
+
+    def test(hole: np.ndarray) -> bool:
+        if bg is None:
+            return False
+        col = np.median(rgb[hole].reshape(-1, 3), axis=0)
+        return bool(np.abs(col.astype(np.float32) - bg).max() <= HOLE_COLOUR_TOL)
+
+    return test
 
 
 def validate_mask(mask: np.ndarray) -> None:
