@@ -249,3 +249,26 @@ def test_a_photo_picked_as_a_panorama_is_offered_as_a_photo(
     assert not seen and "900x598 pixels, not an equirectangular" in asked[0]
     tools.new_from_panorama()
     assert seen == [([photo], None)]
+
+
+def test_a_new_world_says_where_it_can_be_walked(window, qtbot, monkeypatch) -> None:
+    """The walkable area is named when the world arrives, not only at its rim (a trial
+    stopped 1 m from the start and had read the ring on the floor as decoration)."""
+    from types import SimpleNamespace
+
+    import generators.pano_world as pano_world
+    from generators.world_options import WorldOptions
+    from scene.gaussians import GaussianCloud
+    from scene.world import Layer, World
+
+    def fake(options, progress, cancel):  # noqa: ANN001, ANN202 - the generator's result
+        w = World()
+        w.add_layer(Layer("world", GaussianCloud.from_points([[0, 1, -2]], [[1, 1, 1]], 0.1)))
+        w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.084}
+        return SimpleNamespace(world=w, panorama=SimpleNamespace(meta={}))
+
+    monkeypatch.setattr(pano_world, "generate_world", fake)
+    window.extensions["panorama_tools"].start(WorldOptions(photos=[Path("a.jpg")]))
+    qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
+    msg = window.statusBar().currentMessage()
+    assert "WASD to walk inside the ring on the floor, 1.1 m round the start" in msg, msg

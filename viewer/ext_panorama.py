@@ -358,10 +358,15 @@ class PanoramaTools:
             self.window.set_world(world, new_work=True)  # in no file yet: unsaved work
             n = len(world.layers[0].data) if world.layers else 0
             warnings = result.panorama.meta.get("warnings", [])
+            from viewer.walk_area import walkable_note
+
+            note = walkable_note(world)
+            # (the key hints at the view's corner say how to look)
+            how = note.replace("walk", "WASD to walk", 1) if note else "WASD to walk"
             self.window.show_status(
-                f"New world: {n:,} splats — WASD to walk, right-drag to look"
+                f"New world: {n:,} splats — {how}"
                 + (" (with a warning: see the message)" if warnings else ""),
-                8000,
+                10000,
             )
             if warnings:  # as `world` prints them: photos not from one spot, a rolled one,
                 # a panorama given as a photo

@@ -852,6 +852,10 @@ class MainWindow(QMainWindow):
         msg = f"Opened {path.name}"
         if src in ("cameras", "floor"):
             msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
+        from viewer.walk_area import walkable_note
+
+        if note := walkable_note(world):
+            msg += f" — {note}"
         self.show_status(msg, 8000)
         doc = getattr(self, "document", None)
         if warnings and doc is not None and path.suffix.lower() == ".wander":
