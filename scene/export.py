@@ -215,14 +215,21 @@ def _join_consumed(layers: Sequence[Layer]) -> GaussianCloud:
 
 
 def scene_mesh(world: World, layer: str | int | None = None) -> Mesh:
-    """Visible mesh layers baked and joined, or one mesh layer."""
+    """Visible mesh layers baked and joined, or one mesh layer (named, it is exported
+    whatever it is). A reconstruction's photo-camera frusta are a guide drawn in the
+    viewport, not part of the scene: left out, as splat exports leave them out (a GLB of
+    a reconstruction held only its camera pyramids)."""
+    from .mesh import is_camera_frusta
+
     if layer is not None:
         lay = find_layer(world, layer)
         if not lay.is_mesh:
             raise ValueError(f"layer {lay.name!r} holds splats; export it as ply, splat or spz")
         layers = [lay]
     else:
-        layers = [lay for lay in world.visible_layers() if lay.is_mesh]
+        layers = [
+            lay for lay in world.visible_layers() if lay.is_mesh and not is_camera_frusta(lay)
+        ]
     meshes = [lay.baked() for lay in layers]
     meshes = [m for m in meshes if isinstance(m, Mesh) and m.n_faces]
     if not meshes:

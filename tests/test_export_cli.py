@@ -199,9 +199,12 @@ def test_export_plain_scene_file(tmp_path):
 
 def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_path):
     """A reconstruction (splats + its "Photo cameras" frusta) exported to GLB wrote the
-    frusta alone and said nothing of the splats; a mesh-only scene exported to .ply was
-    refused ("no visible splat layer") though `convert` writes it as a PLY mesh, and so
-    was a mesh layer picked with --layer."""
+    frusta alone and said nothing of the splats, then wrote them with a warning after
+    the fact (a trial's 17 KB "wall.glb"): it is refused, saying the splats are not
+    turned into a mesh and the frusta are a guide (`--layer "Photo cameras"` still
+    writes them). A mesh-only scene exported to .ply was refused ("no visible splat
+    layer") though `convert` writes it as a PLY mesh, and so was a mesh layer picked with
+    --layer."""
     import trimesh
 
     from scene.io import load
@@ -215,9 +218,9 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     p = tmp_path / "recon.wander"
     save_project(w, p)
     r = main("export", str(p), "--out", str(tmp_path / "r.glb"))
-    assert r.returncode == 0, r.stderr
-    assert "300 Gaussian splats" in r.stderr and "'Photo cameras'" in r.stderr
-    assert "warning: GLB holds meshes" in r.stderr  # the file's type, not a format's code name
+    assert r.returncode == 2, r.stderr
+    assert "no visible mesh layer" in r.stderr and "300 Gaussian splats" in r.stderr
+    assert not (tmp_path / "r.glb").exists()
     r = main("export", str(p), "--layer", "Photo cameras", "--out", str(tmp_path / "c.ply"))
     assert r.returncode == 0, r.stderr
     assert isinstance(load(tmp_path / "c.ply"), Mesh)
@@ -238,6 +241,11 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     assert r.returncode == 0 and "300 splats" in r.stdout, r.stderr
     assert "warning: SPZ holds Gaussian splats only" in r.stderr and "('chair')" in r.stderr
     assert "Photo cameras" not in r.stderr
+    # ... and a GLB holds the chair, says the splats are not in it, and leaves the frusta out
+    r = main("export", str(p), "--out", str(tmp_path / "chair.glb"))
+    assert r.returncode == 0, r.stderr
+    assert "warning: GLB holds meshes" in r.stderr and "300 Gaussian splats" in r.stderr
+    assert load(tmp_path / "chair.glb").n_faces == 12  # the chair's box, no camera pyramids
 
 
 def test_rows_dropped_on_reading_are_said_by_every_command(tmp_path):
