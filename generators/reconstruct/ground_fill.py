@@ -162,8 +162,11 @@ def continue_ground(
             fp = (num[a_ok, j] / den[a_ok])[np.r_[0 : len(a_ok), 0 : len(a_ok), 0 : len(a_ok)]]
             mean_rgb[:, j] = np.interp(np.arange(N_AZ), xp, fp)
     # the grain: a colour of all the ground drawn at random (a sector's own pool gave a
-    # seam where a wide unseen arc switched between two edge sectors' pools)
-    pick = rng.integers(len(g_rgb), size=len(sector))
+    # seam where a wide unseen arc switched between two edge sectors' pools), from its
+    # typical colours only: a drone capture's few red, blue and green splats near the
+    # ground level sprinkled the plane behind the cameras with coloured specks (a trial)
+    typical = _typical_colours(g_rgb)
+    pick = typical[rng.integers(len(typical), size=len(sector))]
     mean_rgb = np.vstack([mean_rgb, mean_rgb.mean(0)])
     rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * g_rgb[pick]
     size = cell[todo]
@@ -183,6 +186,18 @@ def continue_ground(
     out = append_splats(cloud, fill, far=False)  # before a marked far field, not in it
     log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
     return out, m
+
+
+GRAIN_MAD = 2.5  # grain colours within this many median absolute deviations (each channel)
+
+
+def _typical_colours(rgb: np.ndarray) -> np.ndarray:
+    """Indices (K,) of the colours (N, 3) within GRAIN_MAD median absolute deviations of
+    the median in every channel (all of them when that leaves fewer than a tenth)."""
+    med = np.median(rgb, axis=0)
+    mad = np.median(np.abs(rgb - med), axis=0) * 1.4826 + 1e-3
+    ok = np.flatnonzero((np.abs(rgb - med) <= GRAIN_MAD * mad).all(1))
+    return ok if len(ok) >= max(1, len(rgb) // 10) else np.arange(len(rgb))
 
 
 def above_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.ndarray:
