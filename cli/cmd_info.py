@@ -289,8 +289,9 @@ def run(args: argparse.Namespace) -> int:
         damage = project_damage(args.file)
         if damage:
             pinfo["damaged"] = damage
-            for line in damage:  # the counts below are the manifest's, not what loads
-                print(f"warning: {line}", file=sys.stderr)
+            from cli.scene_files import print_warnings
+
+            print_warnings(damage)  # the counts below are the manifest's, not what loads
             # a cut-off archive: the layers whose data is missing or cut short are the ones
             # the loader skips (a header that disagrees with the manifest still loads)
             cut = damage[0] == TRUNCATED_NOTE

@@ -574,3 +574,16 @@ def test_object_keep_mesh_with_out_is_refused_before_any_work(
     assert run_cli(base) == 2
     err = capsys.readouterr().err
     assert "give --mesh OBJ.glb" in err and "--out OBJ.ply" not in err, err
+
+
+def test_warnings_are_capped_per_file(capsys: pytest.CaptureFixture) -> None:
+    """A crafted project of thousands of broken layers printed a warning line each (4252
+    for `info`): at most MAX_WARNINGS lines, then how many more."""
+    from cli.scene_files import MAX_WARNINGS, print_warnings
+
+    print_warnings([f"layer {i} is broken" for i in range(500)])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == MAX_WARNINGS + 1
+    assert err[-1] == f"warning: … and {500 - MAX_WARNINGS} more like these (all in the log file)"
+    print_warnings(["one"])
+    assert capsys.readouterr().err == "warning: one\n"
