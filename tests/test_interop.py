@@ -947,3 +947,42 @@ def test_a_rub_spz_wander_wrote_reads_back_upright_and_spz_to_spz_writes_rub(
     assert run_cli(["convert", str(rub2), str(ply_again), "--spz-axes", "ply"]) == 0
     np.testing.assert_allclose(read_spz(ply_again, axes="ply").means, c.means, atol=3e-3)
     np.testing.assert_allclose(load(ply_again).means, c.means, atol=3e-3)
+
+
+def test_a_gltf_buffer_outside_its_folder_is_refused_in_plain_words(tmp_path: Path) -> None:
+    """A .gltf naming a buffer outside its own folder (`../` or /dev/zero) is refused with
+    one plain reason, not trimesh's advice to programmers (`pass FilePathResolver(...,
+    allow_anywhere=True)`, a trial), and nothing outside is read."""
+    import json
+
+    from scene.errors import SceneFormatError
+    from scene.io import load
+
+    (tmp_path / "outside.bin").write_bytes(np.zeros(36, np.float32).tobytes())
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    doc = {
+        "asset": {"version": "2.0"},
+        "buffers": [{"uri": "../outside.bin", "byteLength": 36}],
+        "bufferViews": [{"buffer": 0, "byteOffset": 0, "byteLength": 36}],
+        "accessors": [
+            {
+                "bufferView": 0,
+                "componentType": 5126,
+                "count": 3,
+                "type": "VEC3",
+                "min": [0, 0, 0],
+                "max": [0, 0, 0],
+            }
+        ],
+        "meshes": [{"primitives": [{"attributes": {"POSITION": 0}}]}],
+        "nodes": [{"mesh": 0}],
+        "scenes": [{"nodes": [0]}],
+        "scene": 0,
+    }
+    f = sub / "m.gltf"
+    f.write_text(json.dumps(doc))
+    with pytest.raises(SceneFormatError) as err:
+        load(f)
+    msg = str(err.value)
+    assert "FilePathResolver" not in msg and "only use files beside it" in msg, msg

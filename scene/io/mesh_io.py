@@ -282,5 +282,10 @@ def reader_problem(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     if not text:
         return type(exc).__name__
+    # trimesh's advice to programmers on a resource outside the file's folder is no advice
+    # to a user: Wander never reads outside it
+    text = text.split(" — pass `FilePathResolver")[0]
+    if "escapes resolver root" in text:
+        text += " (a glTF may only use files beside it)"
     text = text[0].lower() + text[1:]
     return text if len(text) <= 200 else text[:199] + "…"
