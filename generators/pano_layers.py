@@ -775,9 +775,9 @@ def background_layer(
     """What hides behind the near side of depth edges, and the ground under upright things.
 
     Returns (mask (H, 2H) bool, depth (H, 2H) m, colour (H, 2H, 3)):
-      * pixels within BACKGROUND_DEG of longitude of a farther surface in the same row:
-        the far surface continued behind (its depth: the row's farthest depth nearby, which
-        for the floor and for walls is the same surface continued);
+      * pixels within BACKGROUND_DEG of longitude of a step (BACKGROUND_RATIO) to a
+        farther surface in the same row: that surface continued behind them (its depth:
+        the far side of the nearest such step, `nearest_far_side`);
       * with `classes`: every non-ground pixel below the horizon also hides the ground:
         the floor plane continues under it (out to `far`).
     Colours continue the visible background of each row — never the occluder or the sky
