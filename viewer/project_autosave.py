@@ -241,8 +241,8 @@ class Autosave(QObject):
         box.setWindowTitle("Recover unsaved work?")
         box.setText(f"Wander closed without saving changes to {what} (autosaved {when}).")
         box.setInformativeText(
-            'Recover them now? "Later" keeps them: File > Recover '
-            "Unsaved Work… lists them at any time."
+            'Recover these changes now? "Later" keeps them: File > Recover '
+            "Unsaved Work… lists all autosaved work at any time."
         )
         if rec.thumbnail is not None:
             pix = QPixmap(str(rec.thumbnail))
