@@ -168,6 +168,7 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
         renderer_mod, "LOD_MIN_SPLATS", 10_000
     )  # a coarse level also after the edit
     monkeypatch.setattr(renderer_mod, "INLINE_PACK_LIMIT", 0)  # pack on a worker, as big scenes
+    monkeypatch.setattr(renderer_mod, "CHEAP_MERGE", 0)  # merged after the first frame
     gate = threading.Event()
     merge = renderer_mod.pack_lod
 
@@ -275,3 +276,40 @@ def test_limited_frames_thin_evenly_over_every_splat_in_view() -> None:
     req = r._request(cam, vis, False, 500)
     assert req.uniform and req.candidates is None
     assert not r._request(cam, vis, False, None).uniform  # a full frame: nothing to thin
+
+
+@pytest.mark.gl
+def test_an_object_added_to_a_merged_world_comes_with_its_coarse_level(
+    gl_target, monkeypatch
+) -> None:  # noqa: ANN001
+    """The world's merge is cached and the new object is small: the coarse level is made
+    with the packing, so the first frame of the new layer set has it (moving frames drew
+    a thin subset, confetti, for a second after each insertion: a trial)."""
+    import viewer.renderer as renderer_mod
+    from scene.camera import Camera
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+
+    monkeypatch.setattr(renderer_mod, "LOD_MIN_SPLATS", 10_000)
+    monkeypatch.setattr(renderer_mod, "INLINE_PACK_LIMIT", 0)  # pack on a worker, as big scenes
+    world = World()
+    world.add_layer(Layer("wall", _wall(80_000, seed=4)))
+    cam = Camera.look_at((0.0, 0.0, 1.2), (0, 0, 0), 60, 160, 120)
+    r = SplatRenderer()
+    r.set_world(world)
+    try:
+        _until_lod(r, cam, 20_000)  # the world merged once
+        first = r._uploaded_key
+        world.add_layer(Layer("cup", _cup(8000)))
+        r.invalidate("layers")
+        deadline = time.time() + 30
+        while r._uploaded_key == first and time.time() < deadline:
+            r.draw(cam, (160, 120), max_splats=20_000)
+            time.sleep(0.02)
+        assert r._uploaded_key != first
+        # the new set is up, and its coarse level with it: no merge job was needed
+        assert r._lod is not None and r._lod.key == r._uploaded_key and r._lod_job is None
+        assert not r.coarse_level_pending()
+        assert r._lod.child_start[-1] == len(r._means)
+    finally:
+        r.release()

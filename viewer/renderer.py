@@ -220,6 +220,8 @@ class _Packed:
     texels: int
     means: np.ndarray  # (N, 3) float32 layer-local centres
     weight: np.ndarray  # (N,) float32 splat_weights (opacity × cross-section), for limited frames
+    #: its coarse level, made with it when every merge it needs was cached (`_pack_job_fn`)
+    lod: _Lod | None = None
 
 
 @dataclass
@@ -280,6 +282,37 @@ def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> tuple
             _merge_cache.insert(0, (weakref.ref(data), tag, target, res))
             del _merge_cache[MERGE_CACHE:]
     return res
+
+
+def _merge_cached(data: GaussianCloud, baked: np.ndarray | None, target: int) -> bool:
+    """Whether `_merged(data, baked, target)` would come from its cache (no merging)."""
+    tag = None if baked is None else np.asarray(baked, np.float64).tobytes()
+    with _merge_lock:
+        return any(
+            d() is data and b == tag and abs(t - target) <= MERGE_REUSE * t
+            for d, b, t, _ in _merge_cache
+        )
+
+
+#: splats of layers without a cached merge that `lod_is_cheap` still calls cheap (an
+#: object: 65k merge in ~25 ms)
+CHEAP_MERGE = 200_000
+
+
+def lod_is_cheap(packed: _Packed, target: int = LOD_SPLATS) -> bool:
+    """The layers of `packed` that `pack_lod` would merge afresh hold at most CHEAP_MERGE
+    splats (the others' merges are cached): its coarse level then costs a few tenths of a
+    second (0.15 s for a 970k-splat world and a new 65k-splat object), so it is made with
+    the packing instead of after the first frame."""
+    total = max(sum(s.stop - s.start for s in packed.slots), 1)
+    fresh = 0
+    for s in packed.slots:
+        n = s.stop - s.start
+        if n >= 5000:
+            data = s.layer.data if s.data is None else s.data
+            if not _merge_cached(data, s.baked, max(1000, int(target * n / total))):
+                fresh += n
+    return fresh <= CHEAP_MERGE
 
 
 def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
@@ -984,6 +1017,12 @@ class SplatRenderer:
             if self.use_lod and not self.sync_sort and len(packed.means) >= LOD_MIN_SPLATS
             else None
         )
+        lod = packed.lod
+        if self._lod_wanted is not None and lod is not None and lod.key == packed.key:
+            self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
+            self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
+            self._lod, self._by_weight, self._lod_wanted = lod, lod.by_weight, None
+        packed.lod = None  # (held by the renderer from here; the packing is not kept)
         if cam is not None and not self.sync_sort and visible:
             limit = None if k is None else 2 * k
             self._first_sort = _daemon_job(run_sort, self._request(cam, visible, False, limit))
@@ -1001,13 +1040,25 @@ class SplatRenderer:
             if self.sync_sort or n <= INLINE_PACK_LIMIT:
                 self._pack_job = None
                 return pack_world(layers, key)
-            fut = _daemon_job(pack_world, list(layers), key, name="splat-pack")
+            fut = _daemon_job(self._pack_job_fn, list(layers), key, name="splat-pack")
             fut.add_done_callback(lambda _f: self._sort_done())
             self._pack_job = job = (key, fut)
         if self.sync_sort or job[1].done():
             self._pack_job = None
             return job[1].result()
         return None
+
+    def _pack_job_fn(self, layers: list[Layer], key: tuple) -> _Packed:
+        """`pack_world` on a worker, with the coarse level when its merges are all cached
+        (an object added to, moved in or removed from a merged world): moving frames drew a
+        thin subset of the world, confetti, for a second after each insertion (a trial)."""
+        packed = pack_world(layers, key)
+        if self.use_lod and len(packed.means) >= LOD_MIN_SPLATS and lod_is_cheap(packed):
+            try:
+                packed.lod = pack_lod(packed)
+            except ValueError:  # (a layer edited since packing: merged after the first frame)
+                log.debug("coarse level not made with the packing", exc_info=True)
+        return packed
 
     def _upload_texture(self, tex: int, buf: np.ndarray, internal: int, kind: int) -> None:
         """Upload (rows*TEX_W, 4) texels (already padded by pack_world)."""
