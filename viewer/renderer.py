@@ -300,19 +300,23 @@ CHEAP_MERGE = 200_000
 
 
 def lod_is_cheap(packed: _Packed, target: int = LOD_SPLATS) -> bool:
-    """The layers of `packed` that `pack_lod` would merge afresh hold at most CHEAP_MERGE
-    splats (the others' merges are cached): its coarse level then costs a few tenths of a
-    second (0.15 s for a 970k-splat world and a new 65k-splat object), so it is made with
-    the packing instead of after the first frame."""
+    """Some layers of `packed` have their merges cached (a world drawn before) and those
+    that `pack_lod` would merge afresh hold at most CHEAP_MERGE splats: its coarse level
+    then costs a few tenths of a second (0.15 s for a 970k-splat world and a new 65k-splat
+    object), so it is made with the packing instead of after the first frame."""
     total = max(sum(s.stop - s.start for s in packed.slots), 1)
-    fresh = 0
+    fresh = cached = 0
     for s in packed.slots:
         n = s.stop - s.start
         if n >= 5000:
             data = s.layer.data if s.data is None else s.data
-            if not _merge_cached(data, s.baked, max(1000, int(target * n / total))):
+            if _merge_cached(data, s.baked, max(1000, int(target * n / total))):
+                cached += n
+            else:
                 fresh += n
-    return fresh <= CHEAP_MERGE
+    # (a scene opened afresh, nothing cached, is merged after its first frame: a
+    # first frame never waits for a merge)
+    return cached > 0 and fresh <= CHEAP_MERGE
 
 
 def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
