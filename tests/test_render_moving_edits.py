@@ -283,8 +283,11 @@ def test_an_object_added_to_a_merged_world_comes_with_its_coarse_level(
     gl_target, monkeypatch
 ) -> None:  # noqa: ANN001
     """The world's merge is cached and the new object is small: the coarse level is made
-    with the packing, so the first frame of the new layer set has it (moving frames drew
-    a thin subset, confetti, for a second after each insertion: a trial)."""
+    with the packing, so the first frame of the new layer set has it, and until the new
+    set is packed the drawn one's coarse level serves (moving frames drew a thin subset,
+    confetti, for a second after each insertion: a trial)."""
+    import threading
+
     import viewer.renderer as renderer_mod
     from scene.camera import Camera
     from scene.world import Layer, World
@@ -300,8 +303,24 @@ def test_an_object_added_to_a_merged_world_comes_with_its_coarse_level(
     try:
         _until_lod(r, cam, 20_000)  # the world merged once
         first = r._uploaded_key
+        gate = threading.Event()
+        pack = renderer_mod.pack_world
+
+        def gated_pack(*args, **kw):  # noqa: ANN002, ANN003, ANN202 - the new set packs slowly
+            gate.wait(30)
+            return pack(*args, **kw)
+
+        monkeypatch.setattr(renderer_mod, "pack_world", gated_pack)
+        drawn_from_lod = []
+        draw_lod = r._draw_lod
+        r._draw_lod = lambda *a, **k: (drawn_from_lod.append(1), draw_lod(*a, **k))[1]
         world.add_layer(Layer("cup", _cup(8000)))
         r.invalidate("layers")
+        # while the new set is packed the drawn set's coarse level still serves (the fine
+        # path drew a thin subset meanwhile)
+        r.draw(cam, (160, 120), max_splats=20_000)
+        assert r._uploaded_key == first and drawn_from_lod
+        gate.set()
         deadline = time.time() + 30
         while r._uploaded_key == first and time.time() < deadline:
             r.draw(cam, (160, 120), max_splats=20_000)

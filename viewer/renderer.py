@@ -371,6 +371,14 @@ def pack_lod(packed: _Packed, target: int = LOD_SPLATS) -> _Lod:
     )
 
 
+def _only_added(old: tuple | None, new: tuple) -> bool:
+    """Layer-set key `new` holds every (layer id, data object) pair of `old` and more:
+    layers were added, none removed or given new data."""
+    if old is None:
+        return False
+    return set(old[1]) < set(new[1])
+
+
 def _daemon_job(fn: Callable, *args, name: str = "splat-worker") -> Future:
     """Run fn(*args) on a daemon thread (closing the app never waits for it); its Future.
     Started through viewer/jobs.py's `background`, the app's one way to run work off the GUI."""
@@ -838,10 +846,13 @@ class SplatRenderer:
         visible = self._visible
         stats.splats_total = sum(s.stop - s.start for s in visible)
         # the coarse level only for the layers' current data (after an edit: the fine path
-        # until the new data is packed and merged)
+        # until the new data is packed and merged); while an added layer is being packed,
+        # the drawn set's own coarse level still draws every layer it holds as it is (the
+        # fine path drew a thin subset of a world, confetti, after each insertion)
+        current = key == self._uploaded_key or _only_added(self._uploaded_key, key)
         lod = (
             self._lod_ready()
-            if (max_splats is not None and stats.splats_total and key == self._uploaded_key)
+            if (max_splats is not None and stats.splats_total and current)
             else None
         )
         if lod is not None and not self.lod_cut and max_splats > 1.5 * len(lod.means):
