@@ -282,3 +282,37 @@ def test_photos_without_exif_focal_get_no_prior(tmp_path: Path) -> None:
     assert sfm.group_focal(["a", "b", "c"], {"a": 100.0, "b": 120.0}) == pytest.approx(110.0)
     assert sfm.group_focal(["a", "b", "c"], {"a": 100.0}) is None  # most photos have none
     assert sfm.group_focal(["a"], None) is None
+
+
+def test_importing_pycolmap_keeps_sigterm_as_it_was() -> None:
+    """pycolmap's import installs glog's failure handler for SIGTERM: a polite kill of the
+    app printed a stack trace (a trial). Imported on a worker thread, as the app's jobs
+    do, SIGTERM still reaches Python's handler."""
+    import os
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, signal, sys, threading, time
+        got = []
+        signal.signal(signal.SIGTERM, lambda *a: got.append(1))
+        from generators.reconstruct.sfm import _pycolmap
+        t = threading.Thread(target=_pycolmap)
+        t.start()
+        t.join()
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(0.2)
+        print("handled" if got else "lost")
+        """
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+    )
+    assert r.stdout.strip() == "handled", r.stdout + r.stderr
+    assert "Aborted at" not in r.stderr
