@@ -80,12 +80,9 @@ def _pycolmap() -> Any:
     and, outside `colmap_output`, to stay silent below ERROR. Importing it installs glog's
     failure handler for SIGTERM too: a polite kill of the app then printed a stack trace
     ("*** Aborted at …", a trial); SIGTERM's handler is put back as it was."""
-    import sys
+    from scene.io.colmap import import_pycolmap
 
-    if "pycolmap" not in sys.modules:
-        with _sigterm_kept():
-            import pycolmap
-    import pycolmap
+    pycolmap = import_pycolmap()
 
     g = pycolmap.logging
     if not getattr(_pycolmap, "_done", False):
@@ -94,25 +91,6 @@ def _pycolmap() -> Any:
         g.minloglevel = 2  # outside colmap_output: errors only
         _pycolmap._done = True  # type: ignore[attr-defined]
     return pycolmap
-
-
-@contextlib.contextmanager
-def _sigterm_kept() -> Iterator[None]:
-    """SIGTERM's C-level handler as it was before the block (Python's own, or the
-    default), through the C API's PyOS_getsig / PyOS_setsig, which any thread may call
-    (`signal.signal` only the main one)."""
-    import ctypes
-    import signal
-
-    api = ctypes.pythonapi
-    api.PyOS_getsig.restype = api.PyOS_setsig.restype = ctypes.c_void_p
-    api.PyOS_getsig.argtypes = [ctypes.c_int]
-    api.PyOS_setsig.argtypes = [ctypes.c_int, ctypes.c_void_p]
-    before = api.PyOS_getsig(int(signal.SIGTERM))
-    try:
-        yield
-    finally:
-        api.PyOS_setsig(int(signal.SIGTERM), before)
 
 
 @contextlib.contextmanager

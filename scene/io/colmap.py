@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +43,31 @@ _MODELS = {
 _MODEL_FILES = ("cameras", "images", "points3D", "rigs", "frames")
 #: their file names: what a folder `write_colmap` wrote may hold
 MODEL_FILE_NAMES = frozenset(f"{b}.{e}" for b in _MODEL_FILES for e in ("txt", "bin"))
+
+
+def import_pycolmap() -> Any:
+    """`import pycolmap`, leaving SIGTERM's handler as it was: pycolmap's import installs
+    glog's failure handler for it, and a polite kill of the app printed a stack trace
+    ("*** Aborted at …", a trial). The handler is put back through the C API's
+    PyOS_getsig / PyOS_setsig, which any thread may call (`signal.signal` only the main
+    one). Raises ImportError when pycolmap is missing."""
+    import sys
+
+    if "pycolmap" in sys.modules:
+        return sys.modules["pycolmap"]
+    import ctypes
+    import signal
+
+    api = ctypes.pythonapi
+    api.PyOS_getsig.restype = api.PyOS_setsig.restype = ctypes.c_void_p
+    api.PyOS_getsig.argtypes = [ctypes.c_int]
+    api.PyOS_setsig.argtypes = [ctypes.c_int, ctypes.c_void_p]
+    before = api.PyOS_getsig(int(signal.SIGTERM))
+    try:
+        import pycolmap
+    finally:
+        api.PyOS_setsig(int(signal.SIGTERM), before)
+    return pycolmap
 
 
 def _colours_u8(colors: np.ndarray | None, n: int) -> np.ndarray:
@@ -245,7 +271,7 @@ def _write_binary(
     keep: np.ndarray,
 ) -> list[Path]:
     try:
-        import pycolmap
+        pycolmap = import_pycolmap()
     except ImportError:
         raise ValueError(
             "image names with spaces need the binary COLMAP format, which is "
@@ -473,7 +499,7 @@ def _read_text(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
 
 def _read_binary(folder: Path) -> tuple[list[Camera], np.ndarray, np.ndarray]:
     try:
-        import pycolmap
+        pycolmap = import_pycolmap()
     except ImportError:
         raise SceneFormatError(
             folder, "binary COLMAP models need pycolmap: pip install pycolmap"
