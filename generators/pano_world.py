@@ -634,6 +634,10 @@ def build_splats(
                     cancel=cancel,
                 )
             )
+        if photo is not None and photo_region is not None:
+            parts.append(
+                _backstop(bcol, np.where(bmask, bdepth, finite), sky, photo_region, eye_height)
+            )
     if sky.any():
         h2 = max(32, H // 2)
         small = resize_pano(image, h2)
@@ -687,6 +691,40 @@ def build_splats(
             )
         )
     return GaussianCloud.concatenate(parts)
+
+
+BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray
+BACKSTOP_BEHIND = 1.05  # ... times this
+
+
+def _backstop(
+    colour: np.ndarray, depth: np.ndarray, sky: np.ndarray, region: np.ndarray, eye_height: float
+) -> GaussianCloud:
+    """A sheet behind everything in the photo's part of the panorama: at BACKSTOP_BEHIND ×
+    the farthest depth within BACKSTOP_DEG of each ray (behind a thing as wide as that
+    too, and smooth where the layers step), in the background's colours. Hidden from the
+    start view, it is what shows through any gap the photo's layers open when the walker
+    moves (black before: under the office's typewriter from a step forward).
+    colour (H, 2H, 3), depth (H, 2H) m, sky (H, 2H) bool, region (H', 2H') bool (the photo's
+    coverage at any size), eye_height m; returns the sheet's splats (none when empty)."""
+    import cv2
+    from scipy.ndimage import maximum_filter
+
+    H, W = depth.shape
+    cover = cv2.resize(region.astype(np.float32), (W, H), interpolation=cv2.INTER_AREA) > 0.5
+    # (not beside the sky: a sheet splat there stood before the dome where the photo's own
+    # edge pixels are part sky, and darkened the start view a little)
+    near_sky = cv2.dilate(sky.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    keep = cover & ~near_sky
+    if not keep.any():
+        return GaussianCloud.empty()
+    n = max(1, int(round(BACKSTOP_DEG / 180.0 * H)))
+    d = np.where(sky, 0.0, depth).astype(np.float32)
+    far = maximum_filter(d, size=2 * n + 1, mode="nearest")
+    far = cv2.GaussianBlur(far, (0, 0), n / 2)  # a sheet, not steps
+    # (sky pixels keep their own positive depth: they are no source of the sheet's depth)
+    sheet = np.maximum(far, np.asarray(depth, np.float32)) * BACKSTOP_BEHIND
+    return cloud_from_depth(colour, sheet.astype(np.float32), eye_height=eye_height, keep=keep)
 
 
 DOME_BELOW_DEG = 15.0  # the sky dome reaches at least this far below the horizon

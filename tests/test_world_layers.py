@@ -566,3 +566,26 @@ def test_background_behind_a_small_step_is_the_surface_just_behind_it() -> None:
     recede = (5.0 / np.cos(np.radians(np.clip(lon_w, -60, 60)))).astype(np.float32)
     _, fcol = nearest_far_side(np.tile(recede, (8, 1)), 50, 1.03)
     assert (fcol < 0).all()
+
+
+def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None:
+    """Behind the photo's part of a world: a sheet at 1.05 × the farthest depth round each
+    ray, smooth across the layers' steps, so a gap the photo's layers open from a step
+    away shows a surface, not black (under the office's typewriter from 1 m forward)."""
+    from generators.pano_world import BACKSTOP_BEHIND, _backstop
+
+    H = 128
+    W = 2 * H
+    lon = np.degrees(pano_lonlat(H)[0])[None, :] * np.ones((H, 1))
+    lat = _lat_deg(H)
+    depth = np.full((H, W), 3.2, np.float32)
+    depth[(np.abs(lon) < 8) & (lat < -10) & (lat > -30)] = 2.2  # a chair before the desk
+    sky = lat > 40
+    region = (np.abs(lon) < 30) & (np.abs(lat) < 45)
+    colour = np.full((H, W, 3), 0.5, np.float32)
+    sheet = _backstop(colour, depth, sky, region, 1.6)
+    keep = region & (lat < 35)  # (not beside the sky)
+    assert int(keep.sum()) * 0.95 <= len(sheet) <= int((region & ~sky).sum())
+    dist = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
+    assert dist.min() >= 3.2 * BACKSTOP_BEHIND * 0.999  # behind the desk, even at the chair
+    assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001  # one sheet: no step at the chair
