@@ -555,7 +555,8 @@ def build_splats(
     The invented rest stays at the world resolution.
     background: also add the layer hidden behind the near side of vertical depth edges
     (`pano_layers.background_layer`), so walking sideways reveals background; with
-    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m).
+    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m);
+    with `photo`, a sheet behind all of the photo's region too (`_backstop`).
     sky_radius: the sky dome's radius (default: `depth.classical.sky_radius_for(radius)`).
     Sky becomes a complete half-resolution dome that also continues behind everything
     above the horizon (coloured by inpainting the sky), so walking sideways never reveals
