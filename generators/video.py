@@ -100,6 +100,11 @@ def duration_text(seconds: float) -> str:
     return f"{m} min" if m < 60 else f"{m // 60} h {m % 60} min"
 
 
+#: frames a video may have (an hour at 30 fps): a project's path of 86,399 s planned 2.6 M
+#: frames, hours of rendering, without a word (a trial)
+MAX_VIDEO_FRAMES = 108_000
+
+
 def render_video(
     scene_obj: Any,
     path: CameraPath,
@@ -115,8 +120,9 @@ def render_video(
 ) -> VideoResult:
     """Render `path` through `render_fn` at `size` and `fps` into the MP4 `out`.
 
-    Frame count: round(duration·fps) + 1 (first and last keyframes included).
-    Raises `Cancelled` when `cancel` is set; nothing is left at `out` then.
+    Frame count: round(duration·fps) + 1 (first and last keyframes included), at most
+    MAX_VIDEO_FRAMES (ValueError before any work). Raises `Cancelled` when `cancel` is
+    set; nothing is left at `out` then.
     """
     import imageio_ffmpeg
 
@@ -126,6 +132,13 @@ def render_video(
         raise ValueError(f"fps must be in (0, 240]; got {fps}")
     if not 0 <= int(crf) <= 51:
         raise ValueError(f"crf must be 0..51 (lower is better quality); got {crf}")
+    frames = int(round(path.duration * fps)) + 1
+    if frames > MAX_VIDEO_FRAMES:
+        raise ValueError(
+            f"the camera path lasts {duration_text(path.duration)}: {frames:,} frames at "
+            f"{fps:g} fps, more than the {MAX_VIDEO_FRAMES:,} a video may have (an hour at "
+            "30 fps); lower --fps or shorten the path"
+        )
     out = check_video_output(out)
     times = path.frame_times(fps)
     n = len(times)

@@ -143,3 +143,22 @@ def test_an_output_folder_that_takes_no_file_is_refused_before_rendering(tmp_pat
     if Path("/proc").is_dir():  # Linux: a folder that takes no file, even for root
         with pytest.raises(ValueError, match="cannot write in /proc"):
             check_video_output("/proc/x.mp4")
+
+
+def test_a_path_of_hours_is_refused_before_any_frame(tmp_path) -> None:
+    """A project's camera path of 86,399 s planned 2.6 M frames and hours of rendering
+    without a word (a trial): over MAX_VIDEO_FRAMES the video is refused up front."""
+    from generators.video import MAX_VIDEO_FRAMES
+
+    path = CameraPath(
+        [
+            Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0),
+            Keyframe([1.0, 1.6, 0], 0.0, 0.0, 60, 86399.0),
+        ]
+    )
+    calls = []
+    out = tmp_path / "long.mp4"
+    with pytest.raises(ValueError, match="lower --fps or shorten the path") as err:
+        render_video(None, path, out, lambda *a: calls.append(1), size=(64, 48), fps=30)
+    assert f"{MAX_VIDEO_FRAMES:,}" in str(err.value) and "24 h" in str(err.value)
+    assert not calls and not out.exists()
