@@ -424,3 +424,69 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
     # low-pass: scene.splatting.reduced_lowpass)
     assert got["half"] > got["alone"] + 3.0
     assert got["half"] > got["full"] - 2.0
+
+
+@pytest.mark.gl
+def test_an_object_dragged_with_the_camera_still_leaves_no_ghost(gl_fb) -> None:  # noqa: ANN001
+    """Dragging an object with the camera still: the kept frame stays (the rest of it is
+    exact), its image of the object is cut out (`footprint_mask`, `cut_out`), and the
+    edit it accepts keeps it usable. The moving frame under it shows the object where it
+    is dragged, and the wall where it was: no red ghost at the old place."""
+    from OpenGL import GL
+    from test_render_lod import _wall
+
+    from scene.world import Layer, World
+    from viewer.renderer import SplatRenderer
+    from viewer.reproject import FrameReprojector, footprint_mask
+
+    world = World()
+    wall = _wall(30_000, seed=4)
+    wall.means[:, :2] *= 3.0
+    wall.scales += np.float32(np.log(3.0))
+    world.add_layer(Layer("wall", wall))
+    post = _wall(4000, seed=5)
+    post.means[:, 0] *= 0.2
+    post.means[:, 2] = 3.0
+    post.sh0[:] = (3.0, -2.0, -2.0)  # red
+    lay = Layer("post", post)
+    world.add_layer(lay)
+    cam = Camera.look_at((0.0, 0.0, 5.0), (0.0, 0.0, 0.0), 60, 240, 160)
+    r = SplatRenderer(sync_sort=True)
+    r.set_world(world)
+    rp = FrameReprojector()
+
+    def red(img: np.ndarray) -> np.ndarray:
+        img = img.astype(int)
+        return (img[..., 0] > img[..., 1] + 60) & (img[..., 0] > img[..., 2] + 60)
+
+    try:
+        r.draw(cam, (240, 160))
+        assert red(_read(gl_fb))[40:120, 105:135].mean() > 0.6  # the post, in the middle
+        rp.keep(r, cam, gl_fb.fbo)
+        assert rp.finish(r)
+        mask = footprint_mask(lay, rp.grid_camera())
+        gh, gw = mask.shape
+        assert mask[gh // 2, gw // 2] and not mask[gh // 2, 2]
+        assert rp.cut_out(mask)
+        m = lay.transform.copy()
+        m[0, 3] = 0.9  # dragged to the right
+        world.preview_transform(lay.id, m)
+        assert not rp.usable(r)  # an edit...
+        rp.accept_edit(r)
+        assert rp.usable(r, cam)  # ... the caller accounted for
+        mov = rp.moving_target(120, 80)
+        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
+        r.draw(cam, (120, 80), with_depth=True)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, gl_fb.fbo)
+        GL.glBlitFramebuffer(0, 0, 120, 80, 0, 0, 240, 160, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        gl_fb.bind()
+        assert rp.draw(r, cam, moving=True)
+        img = red(_read(gl_fb))
+        assert img[40:120, 105:135].mean() < 0.1, "a ghost of the post where it was"
+        cols = np.flatnonzero(img[60:100].mean(0) > 0.5)
+        assert len(cols) and cols.min() > 140  # where it is now
+    finally:
+        rp.release()
+        r.release()

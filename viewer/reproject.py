@@ -112,6 +112,7 @@ class FrameReprojector:
         self._grid: tuple[int, int] = (0, 0)
         self._n_index = 0
         self._n_kept = 0  # the first indices: the triangles kept whatever the move
+        self._index: np.ndarray | None = None  # the mesh's triangles as uploaded
 
     # ------------------------------------------------------------------ public
     @property
@@ -217,8 +218,46 @@ class FrameReprojector:
         GL.glBindBuffer(GL.GL_ARRAY_BUFFER, 0)
         self._n_index = int(index.size)
         self._n_kept = n_kept
+        self._index = index
         self._finished = True
         return True
+
+    def grid_camera(self) -> Camera | None:
+        """The kept frame's camera at its depth grid's size (gw × gh), None when none is
+        finished: what `cut_out`'s mask is laid out for."""
+        if self._camera is None or not self._finished:
+            return None
+        gw, gh = self._grid
+        return self._camera.resized(gw, gh)
+
+    def cut_out(self, mask: np.ndarray) -> bool:
+        """Leave out of every later draw the kept frame's triangles that touch the grid
+        texels in `mask` (gh, gw) bool, top row first (context current): an object dragged
+        from where the kept frame shows it, so the moving frame under the reprojection
+        shows that place instead of its old image. Returns whether any was left out."""
+        gw, gh = self._grid
+        if not self._finished or self._index is None or mask.shape != (gh, gw):
+            return False
+        tri = self._index.reshape(-1, 3)
+        nk = self._n_kept // 3
+        hit = np.asarray(mask, bool).ravel()[tri].any(1)
+        if not hit.any():
+            return False
+        first, rest = tri[:nk][~hit[:nk]], tri[nk:][~hit[nk:]]
+        index = np.ascontiguousarray(np.concatenate([first, rest]).ravel(), np.uint32)
+        GL.glBindVertexArray(self._vao)
+        GL.glBindBuffer(GL.GL_ELEMENT_ARRAY_BUFFER, self._ebo)
+        GL.glBufferData(GL.GL_ELEMENT_ARRAY_BUFFER, max(index.nbytes, 4), index, GL.GL_STATIC_DRAW)
+        GL.glBindVertexArray(0)
+        self._index, self._n_index, self._n_kept = index, int(index.size), 3 * len(first)
+        return True
+
+    def accept_edit(self, renderer) -> None:  # noqa: ANN001
+        """Keep the finished frame usable across the renderer's latest edit, one the caller
+        has accounted for: the transform of an object dragged with the camera still, whose
+        old image `cut_out` took out (the frame's other pixels are still exact)."""
+        if self._finished and self._renderer_id == id(renderer):
+            self._version = renderer.content_version
 
     def moving_target(self, w: int, h: int) -> int:
         """A framebuffer of w × h pixels for the moving frame under the reprojection, to draw
@@ -447,6 +486,54 @@ def warp_mesh(
         np.ascontiguousarray(index.ravel(), np.uint32),
         3 * int(keep.sum()),
     )
+
+
+def footprint_mask(layer, camera: Camera) -> np.ndarray:  # noqa: ANN001 - scene.world.Layer
+    """(camera.height, camera.width) bool, top row first: the pixels a layer's splats
+    (centres, 3 sigma) or mesh (the hull of its vertices) cover in `camera`'s image, with
+    one pixel more all round. A grid camera (`FrameReprojector.grid_camera`) gives the
+    mask `cut_out` takes."""
+    import cv2
+
+    from scene.gaussians import GaussianCloud
+
+    w, h = int(camera.width), int(camera.height)
+    mask = np.zeros((h, w), np.uint8)
+    data = layer.data
+    m = np.asarray(layer.transform, np.float64)
+    if isinstance(data, GaussianCloud):
+        pts = np.asarray(data.means, np.float64)
+        sc = np.asarray(data.scales, np.float32)
+        sigma = np.exp(np.maximum(np.maximum(sc[:, 0], sc[:, 1]), sc[:, 2]).astype(np.float64))
+    else:
+        pts = np.asarray(data.vertices, np.float64)
+        sigma = None
+    if not len(pts):
+        return mask.astype(bool)
+    world = pts @ m[:3, :3].T + m[:3, 3]
+    uv, z = camera.project(world)
+    ok = (z > 1e-3) & np.isfinite(uv).all(1)
+    if not ok.any():
+        return mask.astype(bool)
+    if sigma is None:  # a mesh: the hull of its vertices in view
+        hull = cv2.convexHull(np.clip(uv[ok], -4 * w, 5 * w).astype(np.float32))
+        cv2.fillConvexPoly(mask, np.round(hull).astype(np.int32), 1)
+    else:
+        scale = float(abs(np.linalg.det(m[:3, :3])) ** (1 / 3))
+        r = 3.0 * sigma[ok] * scale * camera.fx / z[ok]  # pixels
+        x, y = np.round(uv[ok, 0]).astype(np.int64), np.round(uv[ok, 1]).astype(np.int64)
+        inside = (x >= -r) & (x < w + r) & (y >= -r) & (y < h + r)
+        small = inside & (r <= 1.0) & (x >= 0) & (x < w) & (y >= 0) & (y < h)
+        mask[y[small], x[small]] = 1  # (within a pixel: the dilation below covers them)
+        big = np.flatnonzero(inside & (r > 1.0))
+        for i in big:  # the few splats wider than a grid texel, one box each
+            ri = int(np.ceil(r[i]))
+            x0, x1 = max(0, int(x[i]) - ri), min(w, int(x[i]) + ri + 1)
+            y0, y1 = max(0, int(y[i]) - ri), min(h, int(y[i]) + ri + 1)
+            if x0 < x1 and y0 < y1:
+                mask[y0:y1, x0:x1] = 1
+    mask = cv2.dilate(mask, np.ones((3, 3), np.uint8))
+    return mask.astype(bool)
 
 
 def _edge_links(z: np.ndarray) -> np.ndarray:
