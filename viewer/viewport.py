@@ -607,7 +607,8 @@ class Viewport(QOpenGLWidget):
         key the mode has no use for (`Navigator.moves_with`: Walk's Q, E, Ctrl): holding
         one, or Ctrl for a shortcut, showed a reduced frame for HELD_STILL_S."""
         held = any(self.nav.moves_with(k) for k in self.nav.keys & MOVE_KEYS)
-        return held or self._drag_button is not None or self._object_drag is not None
+        dragging = self._object_drag is not None and self._mouse_tool is not None
+        return held or self._drag_button is not None or dragging
 
     @property
     def moving(self) -> bool:
