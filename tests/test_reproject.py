@@ -314,13 +314,28 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         r.release()
 
 
+def _moving_frame_under(rp, renderer, cam: Camera, fb) -> None:  # noqa: ANN001
+    """A half-size moving frame of `renderer` into `rp`'s moving target (with its depth),
+    scaled up into `fb` (240 x 160), which is left bound: what `rp.draw(moving=True)` goes
+    over."""
+    from OpenGL import GL
+
+    mov = rp.moving_target(120, 80)
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
+    renderer.draw(cam, (120, 80), with_depth=True)
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
+    GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, fb.fbo)
+    GL.glBlitFramebuffer(0, 0, 120, 80, 0, 0, 240, 160, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    fb.bind()
+
+
 @pytest.mark.gl
 def test_the_moving_frame_wins_where_it_is_nearer(gl_fb) -> None:  # noqa: ANN001
     """The kept frame saw only a far wall; the moving frame under it holds a red post in
     front of that wall (something the kept frame could not show: parallax brought it over
     the wall). Composited with the moving frame's depth the post stays; without it the kept
     frame would paint the wall over it."""
-    from OpenGL import GL
     from test_render_lod import _wall
 
     from scene.world import Layer, World
@@ -349,16 +364,7 @@ def test_the_moving_frame_wins_where_it_is_nearer(gl_fb) -> None:  # noqa: ANN00
         rp.keep(r, cam, gl_fb.fbo)
         assert rp.finish(r)
         for moving in (True, False):
-            mov = rp.moving_target(120, 80)
-            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
-            r2.draw(cam, (120, 80), with_depth=True)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
-            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-            GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, gl_fb.fbo)
-            GL.glBlitFramebuffer(
-                0, 0, 120, 80, 0, 0, 240, 160, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR
-            )
-            gl_fb.bind()
+            _moving_frame_under(rp, r2, cam, gl_fb)
             assert rp.draw(r, cam, moving=moving)
             img = _read(gl_fb).astype(int)
             red = (img[..., 0] > img[..., 1] + 60) & (img[..., 0] > img[..., 2] + 60)
@@ -432,7 +438,6 @@ def test_an_object_dragged_with_the_camera_still_leaves_no_ghost(gl_fb) -> None:
     exact), its image of the object is cut out (`footprint_mask`, `cut_out`), and the
     edit it accepts keeps it usable. The moving frame under it shows the object where it
     is dragged, and the wall where it was: no red ghost at the old place."""
-    from OpenGL import GL
     from test_render_lod import _wall
 
     from scene.world import Layer, World
@@ -474,14 +479,7 @@ def test_an_object_dragged_with_the_camera_still_leaves_no_ghost(gl_fb) -> None:
         assert not rp.usable(r)  # an edit...
         rp.accept_edit(r)
         assert rp.usable(r, cam)  # ... the caller accounted for
-        mov = rp.moving_target(120, 80)
-        GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mov)
-        r.draw(cam, (120, 80), with_depth=True)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mov)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, gl_fb.fbo)
-        GL.glBlitFramebuffer(0, 0, 120, 80, 0, 0, 240, 160, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-        gl_fb.bind()
+        _moving_frame_under(rp, r, cam, gl_fb)
         assert rp.draw(r, cam, moving=True)
         img = red(_read(gl_fb))
         assert img[40:120, 105:135].mean() < 0.1, "a ghost of the post where it was"
