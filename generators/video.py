@@ -132,7 +132,7 @@ def render_video(
         raise ValueError(f"fps must be in (0, 240]; got {fps}")
     if not 0 <= int(crf) <= 51:
         raise ValueError(f"crf must be 0..51 (lower is better quality); got {crf}")
-    frames = int(round(path.duration * fps)) + 1
+    frames = path.frame_count(fps)
     if frames > MAX_VIDEO_FRAMES:
         raise ValueError(
             f"the camera path lasts {duration_text(path.duration)}: {frames:,} frames at "

@@ -306,11 +306,16 @@ class CameraPath:
         f = 0.5 * height / math.tan(math.radians(self.fov(t)) / 2)
         return Camera(width, height, f, f, width / 2, height / 2, r, -r @ pos)
 
-    def frame_times(self, fps: float) -> np.ndarray:
-        """Sample times at `fps`: round(duration·fps) + 1 frames, both ends included."""
+    def frame_count(self, fps: float) -> int:
+        """Frames at `fps`: round(duration·fps) + 1, both ends included. Raises ValueError
+        for an fps that is not a positive number."""
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number; got {fps}")
-        n = int(round(self.duration * fps)) + 1
+        return int(round(self.duration * fps)) + 1
+
+    def frame_times(self, fps: float) -> np.ndarray:
+        """Sample times at `fps` (`frame_count` of them, both ends included)."""
+        n = self.frame_count(fps)
         return np.minimum(self.start + np.arange(n) / fps, self._times[-1])
 
     def cameras(self, fps: float, width: int, height: int) -> list[Camera]:
