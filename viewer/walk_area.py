@@ -24,21 +24,6 @@ HINT_PANORAMA = "Edge of the walkable area: beyond it the panorama's depth is on
 RING_POINTS = 128
 
 
-def walkable_note(world: Any) -> str | None:
-    """The status bar's words, when a generated world opens, on where it can be walked
-    (None without a walkable area): a trial found it only on stopping at the rim, 1 m from
-    the start, and read the ring on the floor as decoration."""
-    meta = getattr(world, "meta", None)
-    w = meta.get("walkable") if isinstance(meta, dict) else None
-    try:
-        r = float(w["radius"]) if isinstance(w, dict) else float("nan")
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not (math.isfinite(r) and r > 0):
-        return None
-    return f"walk inside the ring on the floor, {r:.1f} m round the start"
-
-
 RING_SHADOW = ((0, 0, 0, 90), 3.5)  # RGBA, px: the ring's dark under-stroke ...
 RING_LINE = ((255, 255, 255, 150), 1.5)  # ... and its light dash
 
@@ -142,3 +127,13 @@ class WalkArea:
             painter.setPen(pen)
             painter.drawLines(lines)
         return True
+
+
+def walkable_note(world: Any) -> str | None:
+    """The status bar's words, when a generated world opens, on where it can be walked
+    (None without a walkable area, `WalkArea.from_world`): a trial found it only on
+    stopping at the rim, 1 m from the start, and read the ring on the floor as decoration."""
+    area = WalkArea.from_world(world, np.eye(3))
+    if area is None:
+        return None
+    return f"walk inside the ring on the floor, {area.radius:.1f} m round the start"

@@ -461,12 +461,11 @@ def _project_photo(
         np.float32
     )
     feather = (feather / (0.5 * min(hh, ww))) ** 1.5
-    rows = None if band is None else band
     if weight_only:
-        wf, cov = perspective_to_equirect(feather, cam, H, rows=rows)
+        wf, cov = perspective_to_equirect(feather, cam, H, rows=band)
         return None, cov, np.maximum(wf, 1e-6) * (cov > 0)
     # image and feather in one remap (the same pixel lookups)
-    both, cov = perspective_to_equirect(np.dstack([img, feather]), cam, H, rows=rows)
+    both, cov = perspective_to_equirect(np.dstack([img, feather]), cam, H, rows=band)
     return both[..., :3], cov, np.maximum(both[..., 3], 1e-6) * (cov > 0)
 
 
