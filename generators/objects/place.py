@@ -115,10 +115,9 @@ def _pick_splats(
     if widen > 0:
         sig = np.sqrt(sig * sig + widen * widen)
     rot = quats_to_matrices(cloud.quats[cand])  # (M, 3, 3) columns = axes
-    s = sig
     # In each Gaussian's whitened frame the ray is o_l + t d_l; its peak response is exp(-m/2).
-    o_l = np.einsum("mji,mj->mi", rot, o - mu) / s  # (M, 3)
-    d_l = np.einsum("mji,j->mi", rot, d) / s
+    o_l = np.einsum("mji,mj->mi", rot, o - mu) / sig  # (M, 3)
+    d_l = np.einsum("mji,j->mi", rot, d) / sig
     dd = np.maximum(np.einsum("ij,ij->i", d_l, d_l), 1e-30)
     od = np.einsum("ij,ij->i", o_l, d_l)
     t_star = -od / dd
@@ -335,7 +334,7 @@ def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -
     k = 1
     while dist - k * step >= nearest:
         p = spot + back * (k * step)
-        if seen(p):  # on the spot's own floor level first: one pick a step (~0.1 s at 1M)
+        if seen(p):  # on the spot's own floor level first: one pick a step (~35 ms at 1M)
             below = surface_below(world, p + up * SIGHT_START, max(reach, 0.02))
             if below is not None and seen(below.point):
                 return below.point
