@@ -94,14 +94,13 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
 
     GLB/OBJ hold meshes, and only mesh layers have one: splats are not turned into a mesh.
     Used by the CLI and by the app's Export so both say the same."""
+    from scene.export import content_meshes
     from scene.io import FORMATS, writable_names
-    from scene.mesh import is_camera_frusta
 
     f = FORMATS.get(fmt)
     if f is None or f.kind != "mesh" or layer is not None:
         return None  # a named layer gets scene.export's own message
-    # (a reconstruction's camera frusta are a guide, not the scene: `scene_mesh`)
-    if any(lay.is_mesh and not is_camera_frusta(lay) for lay in world.visible_layers()):
+    if content_meshes(world):
         return None
     n = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
     return (

@@ -214,22 +214,23 @@ def _join_consumed(layers: Sequence[Layer]) -> GaussianCloud:
     return GaussianCloud(**out, meta=meta)
 
 
-def scene_mesh(world: World, layer: str | int | None = None) -> Mesh:
-    """Visible mesh layers baked and joined, or one mesh layer (named, it is exported
-    whatever it is). A reconstruction's photo-camera frusta are a guide drawn in the
-    viewport, not part of the scene: left out, as splat exports leave them out (a GLB of
-    a reconstruction held only its camera pyramids)."""
-    from .mesh import is_camera_frusta
+def content_meshes(world: World) -> list[Layer]:
+    """The visible mesh layers that are part of the scene: a reconstruction's photo-camera
+    frusta are a guide drawn in the viewport, left out of every export (a GLB of a
+    reconstruction held only its camera pyramids)."""
+    return [lay for lay in world.visible_layers() if lay.is_mesh and not is_camera_frusta(lay)]
 
+
+def scene_mesh(world: World, layer: str | int | None = None) -> Mesh:
+    """The visible mesh layers of the scene (`content_meshes`) baked and joined, or one
+    mesh layer (named, it is exported whatever it is)."""
     if layer is not None:
         lay = find_layer(world, layer)
         if not lay.is_mesh:
             raise ValueError(f"layer {lay.name!r} holds splats; export it as ply, splat or spz")
         layers = [lay]
     else:
-        layers = [
-            lay for lay in world.visible_layers() if lay.is_mesh and not is_camera_frusta(lay)
-        ]
+        layers = content_meshes(world)
     meshes = [lay.baked() for lay in layers]
     meshes = [m for m in meshes if isinstance(m, Mesh) and m.n_faces]
     if not meshes:
@@ -330,13 +331,10 @@ def export_world(
             "faces": mesh.n_faces,
             "splats_left_out": left,
         }
-    # named before `consume` empties the world; a reconstruction's camera frusta are a
-    # guide drawn in the viewport, not part of the scene
-    meshes = [
-        lay.name
-        for lay in (world.visible_layers() if layer is None else [])
-        if lay.is_mesh and lay.data.n_faces and not is_camera_frusta(lay)
-    ]
+    # named before `consume` empties the world
+    meshes = (
+        [lay.name for lay in content_meshes(world) if lay.data.n_faces] if layer is None else []
+    )
     bake.update(0.0, "Baking the visible layers")
     cloud = scene_cloud(world, layer, options, consume=consume)
     bake.update(1.0)
