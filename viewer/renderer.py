@@ -270,11 +270,9 @@ def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> tuple
     from .lod import merge_with_parents
 
     tag = None if baked is None else np.asarray(baked, np.float64).tobytes()
-    with _merge_lock:
-        _merge_cache[:] = [e for e in _merge_cache if e[0]() is not None]
-        for d, b, t, res in _merge_cache:
-            if d() is data and b == tag and abs(t - target) <= MERGE_REUSE * t:
-                return res
+    res = _cached_merge(data, tag, target)
+    if res is not None:
+        return res
     cloud = data if baked is None else data.transformed(baked)
     res = merge_with_parents(cloud, target)
     if res[0] is not data:  # (a merge that kept the layer as it is would keep it alive)
@@ -284,14 +282,21 @@ def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> tuple
     return res
 
 
+def _cached_merge(data: GaussianCloud, tag: bytes | None, target: int) -> tuple | None:
+    """`_merged`'s cached result for `data` with the baked transform's bytes `tag` and a
+    target within MERGE_REUSE of `target`, else None (dead entries are dropped)."""
+    with _merge_lock:
+        _merge_cache[:] = [e for e in _merge_cache if e[0]() is not None]
+        for d, b, t, res in _merge_cache:
+            if d() is data and b == tag and abs(t - target) <= MERGE_REUSE * t:
+                return res
+    return None
+
+
 def _merge_cached(data: GaussianCloud, baked: np.ndarray | None, target: int) -> bool:
     """Whether `_merged(data, baked, target)` would come from its cache (no merging)."""
     tag = None if baked is None else np.asarray(baked, np.float64).tobytes()
-    with _merge_lock:
-        return any(
-            d() is data and b == tag and abs(t - target) <= MERGE_REUSE * t
-            for d, b, t, _ in _merge_cache
-        )
+    return _cached_merge(data, tag, target) is not None
 
 
 #: splats of layers without a cached merge that `lod_is_cheap` still calls cheap (an
@@ -1033,7 +1038,7 @@ class SplatRenderer:
             else None
         )
         lod = packed.lod
-        if self._lod_wanted is not None and lod is not None and lod.key == packed.key:
+        if self._lod_wanted is not None and lod is not None:  # (made from this packing)
             self._upload_texture(self._tex_lod_geom, lod.geom, GL.GL_RGBA32F, GL.GL_FLOAT)
             self._upload_texture(self._tex_lod_color, lod.color, GL.GL_RGBA16F, GL.GL_HALF_FLOAT)
             self._lod, self._by_weight, self._lod_wanted = lod, lod.by_weight, None
@@ -1064,8 +1069,8 @@ class SplatRenderer:
         return None
 
     def _pack_job_fn(self, layers: list[Layer], key: tuple) -> _Packed:
-        """`pack_world` on a worker, with the coarse level when its merges are all cached
-        (an object added to, moved in or removed from a merged world): moving frames drew a
+        """`pack_world` on a worker, with the coarse level when it is cheap (`lod_is_cheap`:
+        an object added to, moved in or removed from a merged world): moving frames drew a
         thin subset of the world, confetti, for a second after each insertion (a trial)."""
         packed = pack_world(layers, key)
         if self.use_lod and len(packed.means) >= LOD_MIN_SPLATS and lod_is_cheap(packed):

@@ -857,9 +857,9 @@ class Viewport(QOpenGLWidget):
         million-splat world drew blurred moving frames of the whole world, or full frames
         at 4-6 fps (a trial). Nothing changes when no frame is kept for this view."""
         layer_id = getattr(getattr(tool, "drag", None), "layer_id", None)
-        if layer_id is None or self.reproject is None or self.renderer is None:
+        if layer_id is None or self.world is None:
             return
-        if self.world is None:
+        if self.reproject is None or self.renderer is None:
             return
         try:
             lay = self.world.layer(layer_id)
