@@ -132,7 +132,15 @@ def _is_project(path: Path) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     from scene.gaussians import GaussianCloud
-    from scene.io import FORMATS, check_readable, load, output_format, resolve_format, save
+    from scene.io import (
+        FORMATS,
+        check_readable,
+        format_for_path,
+        load,
+        output_format,
+        resolve_format,
+        save,
+    )
 
     t0 = time.perf_counter()
     check_readable(Path(args.input))
@@ -154,7 +162,7 @@ def run(args: argparse.Namespace) -> int:
 
         # .spz to .spz: --spz-axes is the output's frame (applied on read too, the two
         # flips cancelled); the input is read in the frame its own records name
-        out_spz = (args.format or Path(args.output).suffix.lower().lstrip(".")) == "spz"
+        out_spz = (args.format or format_for_path(args.output)) == "spz"
         obj = read_spz(args.input, axes=None if out_spz else args.spz_axes)
     else:
         obj = load(args.input, in_fmt)
