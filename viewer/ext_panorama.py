@@ -362,7 +362,7 @@ class PanoramaTools:
 
             note = walkable_note(world)
             # (the key hints at the view's corner say how to look)
-            how = note.replace("walk", "WASD to walk", 1) if note else "WASD to walk"
+            how = f"WASD to walk {note}" if note else "WASD to walk"
             self.window.show_status(
                 f"New world: {n:,} splats — {how}"
                 + (" (with a warning: see the message)" if warnings else ""),

@@ -855,7 +855,7 @@ class MainWindow(QMainWindow):
         from viewer.walk_area import walkable_note
 
         if note := walkable_note(world):
-            msg += f" — {note}"
+            msg += f" — walk {note}"
         self.show_status(msg, 8000)
         doc = getattr(self, "document", None)
         if warnings and doc is not None and path.suffix.lower() == ".wander":

@@ -130,10 +130,11 @@ class WalkArea:
 
 
 def walkable_note(world: Any) -> str | None:
-    """The status bar's words, when a generated world opens, on where it can be walked
-    (None without a walkable area, `WalkArea.from_world`): a trial found it only on
-    stopping at the rim, 1 m from the start, and read the ring on the floor as decoration."""
+    """Where a generated world can be walked, for the status bar when it opens ("inside
+    the ring on the floor, 1.1 m round the start"; None without a walkable area,
+    `WalkArea.from_world`): a trial found it only on stopping at the rim, 1 m from the
+    start, and read the ring on the floor as decoration."""
     area = WalkArea.from_world(world, np.eye(3))
     if area is None:
         return None
-    return f"walk inside the ring on the floor, {area.radius:.1f} m round the start"
+    return f"inside the ring on the floor, {area.radius:.1f} m round the start"
