@@ -197,3 +197,34 @@ def test_a_first_walk_starts_at_the_level_the_full_frames_predict() -> None:
     q2.record(False, 220.0)
     q2.setting(True, 1_000_000)
     assert q2.level == q2.seed_level()
+
+
+def test_one_slow_frame_drops_one_level_not_to_the_cheapest() -> None:
+    """A walk settled at a level (frames of 40 ms in a 45 ms budget): one frame at 58 ms (a
+    collection, a background sort finishing) drops one level, where the model alone said
+    two (on bench/render.py's 1M walk: five, 80k @ 0.33 to 20k @ 0.2, and a climb back
+    frame by frame); a frame far over the budget drops as far as the model says at once."""
+    from viewer.viewport import AdaptiveQuality
+
+    def settled() -> AdaptiveQuality:
+        q = AdaptiveQuality(target_ms=45.0)
+        q.level = 7
+        for _ in range(30):
+            q.record(True, 40.0)
+        assert q.level == 7
+        return q
+
+    q = settled()
+    q.record(True, 58.0)
+    assert q.level == 8
+    q.record(True, 40.0)  # back inside: no further drop
+    assert q.level == 8
+    q = settled()
+    q.record(True, 3.0 * 45.0)  # far over: at once
+    far = q.level
+    assert far >= 10
+    q = settled()
+    q.record(True, 58.0)
+    q.record(True, 40.0)  # the first frame at level 8: not timed, and no miss
+    q.record(True, 3.0 * 45.0)
+    assert q.level >= far - 1

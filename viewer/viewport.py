@@ -138,6 +138,9 @@ class AdaptiveQuality:
     #: ... for the first this many moving frames (a walker landing as a scene opens draws one
     #: or two before the user walks)
     SEED_FRAMES = 3
+    #: a moving frame over this many times the budget drops quality at once (else one
+    #: level, unless the frame before missed too)
+    HARD_MISS = 1.6
 
     def __init__(self, target_ms: float = TARGET_MS, overhead_prior_ms: float = 0.0) -> None:
         """overhead_prior_ms: what the budget leaves for the window until the overhead has
@@ -157,6 +160,7 @@ class AdaptiveQuality:
         self._calm = 0  # consecutive frames comfortably inside the budget
         self._frame = 0
         self._missed: dict[int, int] = {}  # level -> frame number it last missed the budget
+        self._missed_last = False  # the last moving frame missed the budget
         self._timed_moving = 0  # moving frames recorded since a full frame was timed
 
     @staticmethod
@@ -250,6 +254,7 @@ class AdaptiveQuality:
             self.full_ms = frame_ms
         if used not in self._seen and moving and used != 0:
             self._seen.add(used)  # a level's first frame: one-off costs, not its speed
+            self._missed_last = False
             return
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY :]
         self._fit()
@@ -259,6 +264,20 @@ class AdaptiveQuality:
         best = next(
             (i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget), len(LEVELS) - 1
         )
+        # One frame a little over the budget (a collection, a background sort finishing)
+        # drops one level; a frame far over it, or a second miss in a row, drops as far
+        # as the model says. Dropping at once after every slow frame sent bench/render.py's
+        # 1M walk from 80k @ 0.33 to 20k @ 0.2 and climbing back, frame by frame: moving
+        # frames flickered sharp / blurry.
+        missed = moving and used == self.level and frame_ms > budget
+        if (
+            best > self.level + 1
+            and missed
+            and frame_ms < self.HARD_MISS * budget
+            and not self._missed_last
+        ):
+            best = self.level + 1
+        self._missed_last = missed
         # Hysteresis: only raise quality when the better level fits comfortably.
         if best < self.level:
             best = next(
