@@ -169,9 +169,13 @@ def run_cli(argv: list[str]) -> int:
     except Cancelled:
         print("cancelled", file=sys.stderr)
         return 130
+    except _Terminated:
+        log.info("terminated (SIGTERM)")
+        print("\nterminated; no half-written file is left", file=sys.stderr)
+        return 128 + 15
     except KeyboardInterrupt:
         log.info("interrupted")
-        print("\ninterrupted", file=sys.stderr)
+        print("\ninterrupted; no half-written file is left", file=sys.stderr)
         return 130
     except Exception as exc:  # noqa: BLE001 - the one place a bug is reported
         return _internal_error(exc, log, debug)
@@ -182,13 +186,17 @@ def run_cli(argv: list[str]) -> int:
             signal.signal(signal.SIGTERM, old_term)
 
 
+class _Terminated(KeyboardInterrupt):
+    """A polite kill (SIGTERM), unwinding as Ctrl+C does; the exit code is 128 + 15."""
+
+
 def _sigterm_raises_interrupt():
     """A polite kill (SIGTERM) unwinds like Ctrl+C so temps are removed; returns the
     previous handler (None when not on the main thread)."""
     import signal
 
     def handler(signum, frame):  # noqa: ARG001
-        raise KeyboardInterrupt
+        raise _Terminated
 
     try:
         return signal.signal(signal.SIGTERM, handler)

@@ -587,3 +587,35 @@ def test_warnings_are_capped_per_file(capsys: pytest.CaptureFixture) -> None:
     assert err[-1] == f"warning: … and {500 - MAX_WARNINGS} more like these (all in the log file)"
     print_warnings(["one"])
     assert capsys.readouterr().err == "warning: one\n"
+
+
+@pytest.mark.parametrize(
+    "sig,code,word", [("SIGTERM", 143, "terminated"), ("SIGINT", 130, "interrupted")]
+)
+def test_a_polite_kill_says_so_and_leaves_no_file(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture,
+    sig: str,
+    code: int,
+    word: str,
+) -> None:
+    """A run killed politely (kill -TERM, Ctrl+C) ends with one line that says what happened
+    and that no half-written file is left, and exits 128 + the signal (a trial's TERM had
+    printed "interrupted" and 130, as for Ctrl+C)."""
+    import signal
+
+    import cli.cmd_info as cmd_info
+    from cli import run_cli
+
+    def killed(args) -> int:  # noqa: ANN001
+        os.kill(os.getpid(), getattr(signal, sig))
+        pytest.fail("the signal did not stop the run")
+
+    monkeypatch.setattr(cmd_info, "run", killed)
+    before = signal.getsignal(signal.SIGTERM)
+    assert run_cli(["info", str(tmp_path / "x.ply")]) == code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"{word}; no half-written file is left"]
+    assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
+    assert list(tmp_path.iterdir()) == []
