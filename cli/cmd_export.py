@@ -184,6 +184,8 @@ def run(args: argparse.Namespace) -> int:
             if "splats" in info
             else f"{info['vertices']} vertices, {info['faces']} faces"
         )
+        if info.get("sh_dropped"):  # as `convert` says it
+            what += f"; SH degree {info['sh_dropped']} dropped: .{fmt} has no SH"
         print(f"wrote {info['path']} ({info['format']}: {what})")
         if info.get("frame_record"):
             start = info.get("frame_record_start")

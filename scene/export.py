@@ -341,6 +341,8 @@ def export_world(
     sio.save(cloud, path, f, progress=write, **format_options)
     deg = 0 if f == "splat" else cloud.sh_degree
     out = {"format": f, "path": str(path), "splats": len(cloud), "sh_degree": deg}
+    if deg < cloud.sh_degree:  # the format holds no SH: the caller says what was dropped
+        out["sh_dropped"] = cloud.sh_degree
     if meshes:  # meshes a splat format cannot hold: the caller says so
         out["meshes_left_out"] = meshes
     axes = format_options.get("axes") if f == "spz" else None

@@ -85,6 +85,9 @@ def test_export_splats_with_options(project, tmp_path):
         )
         assert r.returncode == 0, r.stderr
         assert "100 splats" in r.stdout
+        # .splat has no SH: said as `convert` says it (a trial saw only "SH degree 0")
+        dropped = "SH degree 2 dropped: .splat has no SH"
+        assert (dropped in r.stdout) == (fmt == "splat"), r.stdout
 
 
 @pytest.mark.slow

@@ -119,6 +119,8 @@ class ProjectExport(QObject):
                 names = ", ".join(f"'{m}'" for m in meshes)
                 what = f"the mesh {names} is" if len(meshes) == 1 else f"the meshes {names} are"
                 note = f" (splats only: {what} not in it)"
+            if info.get("sh_dropped"):
+                note += f" (SH degree {info['sh_dropped']} dropped: .{info['format']} has no SH)"
             ms = 12000 if left or meshes else 8000
             self.win.show_status(f"Exported {n:,} {unit} to {out.name}{note}", ms)
             if meshes:  # not modal: the export is done, nothing waits on the answer
@@ -270,6 +272,9 @@ class ExportOptionsDialog(QDialog):
             form.addRow("Antialiased", self.antialiased)
         self.sh = QComboBox()
         deg = max((lay.data.sh_degree for lay in layers if not lay.is_mesh), default=0)
+        if suffix == ".splat":  # the format has no SH: its colours are the base colour
+            deg = 0
+            self.sh.setToolTip(".splat holds one colour per splat: no view-dependent SH")
         self.sh.addItems([str(d) for d in range(deg + 1)])
         self.sh.setCurrentIndex(deg)
         form.addRow("SH degree to keep", self.sh)
