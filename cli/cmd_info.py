@@ -387,9 +387,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"bounds:    {fmt3(info['bounds_min'])} .. {fmt3(info['bounds_max'])}")
     if "near_bounds_min" in info and info.get("near_count", 0) < info.get("count", 0):
         far = info["count"] - info["near_count"]
+        marked = info.get("far_marked", 0)
+        # the record's far field, and splats far beyond the scene that it does not mark (a
+        # reconstruction's ground backdrop): a trial read two counts as a contradiction
+        what = (
+            f"{marked:,} of the far field (sky or distant background) and {far - marked:,} "
+            "more far out"
+            if 0 < marked < far
+            else "sky or distant background"
+        )
         print(
             f"  scene:   {fmt3(info['near_bounds_min'])} .. {fmt3(info['near_bounds_max'])} "
-            f"(1-99 % of centres, without {far:,} far splats: sky or distant background)"
+            f"(1-99 % of centres, without {far:,} far splats: {what})"
         )
     _print_estimates(est)
     _print_options(options)

@@ -572,6 +572,7 @@ def file_info(
             # without the far field (a reconstruction's sky sphere, distant background)
             near = obj.means[obj.near_field_mask()]
             info["near_count"] = int(len(near))
+            info["far_marked"] = int(obj.far_field_marked())
             info["near_bounds_min"] = [float(v) for v in np.quantile(near, 0.01, axis=0)]
             info["near_bounds_max"] = [float(v) for v in np.quantile(near, 0.99, axis=0)]
         for key in (
