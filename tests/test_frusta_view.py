@@ -57,3 +57,33 @@ def test_a_photo_bookmark_shows_the_scene_not_the_frusta(x_display) -> None:
         assert _yellow(walking) < 0.03
     plain = Mesh(mesh.vertices, mesh.faces)  # the same triangles, not marked as frusta
     assert frusta_apexes(plain) is None
+
+
+def test_a_click_in_a_photos_view_picks_the_scene_not_its_frustum() -> None:
+    """A click in the middle of the view from a photo's camera selected the "Photo cameras"
+    layer (a trial): its own frustum's tubes start at the eye, and are not drawn. A click
+    hits the frusta only where they are drawn; from behind the row, on a tube, it still
+    does."""
+    from viewer.picking import pick
+
+    cams = [
+        Camera.look_at((1.9 * i - 10.5, 0.0, 0.0), (1.9 * i - 10.5, -1.0, -8.0), 50, 64, 48)
+        for i in range(12)
+    ]
+    mesh = frusta_mesh(cams, 0.12 * 21)
+    g = np.stack(np.meshgrid(np.linspace(-20, 20, 120), np.linspace(-8, 6, 50)), -1)
+    wall = np.stack([g[..., 0].ravel(), g[..., 1].ravel(), np.full(g[..., 0].size, -9.0)], 1)
+    world = World()
+    wall_layer = world.add_layer(
+        Layer("wall", GaussianCloud.from_points(wall, np.full_like(wall, 0.5), 0.3))
+    )
+    frusta_layer = world.add_layer(Layer("Photo cameras", mesh, "mesh"))
+    view = Camera.look_at(cams[5].position, (cams[5].position[0], -1.0, -8.0), 50, 160, 120)
+    for x, y in ((80, 60), (40, 30), (120, 90)):
+        hit = pick(world, view, x, y)
+        assert hit is not None and hit.layer_id == wall_layer.id, (x, y, hit)
+    # from behind the row, a click on the apex of camera 6 (its tube) picks the frusta
+    back = Camera.look_at((0.0, 4.0, 12.0), (0.0, -1.0, -3.0), 60, 160, 120)
+    uv, _ = back.project(np.array([cams[6].position]))
+    hit = pick(world, back, float(uv[0, 0]), float(uv[0, 1]))
+    assert hit is not None and hit.layer_id == frusta_layer.id

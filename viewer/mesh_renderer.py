@@ -52,28 +52,12 @@ class _GpuMesh:
         GL.glDeleteVertexArrays(1, [self.vao])
 
 
-AT_CAMERA = 0.25  # the eye within this share of a frustum's edge length of its apex
-
-
-NEAR_FRUSTUM = 3.0  # a frustum whose apex is within this many edge lengths of the eye
-
-
 def _frusta_runs(gpu: _GpuMesh, model: np.ndarray, view: np.ndarray) -> list[tuple[int, int]]:
-    """(first index, index count) runs of a frusta mesh to draw.
-
-    None from one of its cameras (the eye within AT_CAMERA edge lengths of an apex: a
-    photo's bookmark shows the photo; its own frustum's edges start at the eye and filled
-    the view with a yellow wedge, its neighbours' stood in front of it like bars), else
-    every frustum but those near the eye (within NEAR_FRUSTUM edge lengths: walking among
-    a reconstruction's cameras, their tubes filled a tenth of the window at 1-2 m and
-    walls of yellow beams when turning; seen from farther, an overview, all show)."""
-    apex, length = gpu.frusta
+    """(first index, index count) runs of a frusta mesh to draw (`shown_frusta`)."""
     eye_world = np.linalg.inv(np.asarray(view, np.float64))[:3, 3]
-    eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
-    dist = np.linalg.norm(apex - eye, axis=1)
-    if (dist < AT_CAMERA * length).any():
-        return []
-    keep = dist >= NEAR_FRUSTUM * length
+    from generators.reconstruct.preview import shown_frusta
+
+    keep = shown_frusta(gpu.frusta, model, eye_world)
     per = gpu.count // len(keep)
     runs: list[tuple[int, int]] = []
     for i in np.flatnonzero(keep):

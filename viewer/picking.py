@@ -162,12 +162,24 @@ def _first_opaque(z: np.ndarray, alpha: np.ndarray) -> int | None:
 def mesh_hit(
     mesh: Mesh, transform: np.ndarray, origin: np.ndarray, direction: np.ndarray
 ) -> float | None:
-    """Ray parameter t (distance along the unit `direction`) of the nearest triangle hit."""
+    """Ray parameter t (distance along the unit `direction`) of the nearest triangle hit.
+    A reconstruction's photo-camera frusta are hit only where they are drawn
+    (`generators.reconstruct.preview.shown_frusta`, for an eye at `origin`): a click in a photo's
+    view had selected its own frustum, whose tubes start at the eye and are not drawn."""
     if not mesh.n_faces:
         return None
     m = np.asarray(transform, np.float64)
     v = mesh.vertices.astype(np.float64) @ m[:3, :3].T + m[:3, 3]
-    t = ray_triangles(v[mesh.faces], origin, direction, det_eps=1e-12, t_min=1e-6)
+    faces = mesh.faces
+    from generators.reconstruct.preview import frusta_apexes, shown_frusta
+
+    frusta = frusta_apexes(mesh)
+    if frusta is not None:
+        shown = shown_frusta(frusta, m, origin)
+        faces = faces.reshape(len(shown), -1, 3)[shown].reshape(-1, 3)
+        if not len(faces):
+            return None
+    t = ray_triangles(v[faces], origin, direction, det_eps=1e-12, t_min=1e-6)
     best = float(t.min()) if len(t) else np.inf
     return best if np.isfinite(best) else None
 

@@ -82,6 +82,34 @@ def frusta_apexes(mesh) -> tuple[np.ndarray, np.ndarray] | None:  # noqa: ANN001
     return apex, np.linalg.norm(corner - apex, axis=1)
 
 
+AT_CAMERA = 0.25  # the eye within this share of a frustum's edge length of its apex
+
+
+NEAR_FRUSTUM = 3.0  # a frustum whose apex is within this many edge lengths of the eye
+
+
+def shown_frusta(
+    frusta: tuple[np.ndarray, np.ndarray], model: np.ndarray, eye_world: np.ndarray
+) -> np.ndarray:
+    """(N,) bool: which of a frusta mesh's cameras (`frusta_apexes`: apex (N, 3) layer-local,
+    edge length (N,)) are drawn for an eye at `eye_world` (3,), the layer placed by `model`
+    (4, 4). The viewer draws these (viewer/mesh_renderer.py), and a click hits only them
+    (viewer/picking.py).
+
+    None from one of its cameras (the eye within AT_CAMERA edge lengths of an apex: a
+    photo's bookmark shows the photo; its own frustum's edges start at the eye and filled
+    the view with a yellow wedge, its neighbours' stood in front of it like bars), else
+    every frustum but those near the eye (within NEAR_FRUSTUM edge lengths: walking among
+    a reconstruction's cameras, their tubes filled a tenth of the window at 1-2 m and
+    walls of yellow beams when turning; seen from farther, an overview, all show)."""
+    apex, length = frusta
+    eye = (np.linalg.inv(np.asarray(model, np.float64)) @ np.append(eye_world, 1.0))[:3]
+    dist = np.linalg.norm(apex - eye, axis=1)
+    if (dist < AT_CAMERA * length).any():
+        return np.zeros(len(dist), bool)
+    return dist >= NEAR_FRUSTUM * length
+
+
 def frusta_mesh(
     cams: Sequence[Camera],
     depth: float,
