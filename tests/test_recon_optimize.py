@@ -187,6 +187,8 @@ def test_cancel_stops_between_steps_and_time_budget_is_reported() -> None:
     last = [m for m in seen if m.startswith("optimising: step")][-1]
     n_of = int(last.split(" of ~")[1].split()[0])
     assert n_of < 10_000 and " left · batch PSNR" in last
+    # never the plan's count before the budget's is known ("of ~3000", then "of ~389")
+    assert not any(" of ~10000" in m for m in seen), seen[:3]
 
 
 @pytest.mark.slow

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -538,6 +539,8 @@ def optimize_cloud(
     (SH degree `options.sh_degree`) and what was done. `report(fraction, message)` gets
     loss and PSNR as it goes (and may raise to cancel, as `Stages` reports do); `cancel`
     is checked between steps (raises `generators.jobs.Cancelled`)."""
+    if report is not None and "torch" not in sys.modules:
+        report(0.0, "optimising: loading PyTorch")  # seconds: the progress seemed stuck
     import torch
 
     o = options or OptimizeOptions()
@@ -777,9 +780,13 @@ def _optimize(
             # how far it is, first (a trial read "optimising: step 1…" in the app's status
             # bar and could not tell the run would stop at step 1205 of 3000 on its budget)
             left_s = max(0.0, budget - (now - t0)) if budget < float("inf") else None
+            # a budget's step count is known from the third step's pace: before it "of
+            # ~3000" (the plan) was printed, and "of ~389" a second later (a trial)
+            known = budget == float("inf") or step >= 3
             say(
                 min(frac, 1.0),
-                f"optimising: step {step} of ~{int(round(total))}"
+                f"optimising: step {step}"
+                + (f" of ~{int(round(total))}" if known else "")
                 + (f" · {int(left_s // 60)}:{int(left_s % 60):02d} left" if left_s else "")
                 # the views (crops, later) each step trains on, a running mean: the
                 # summary's figure renders every training view whole
