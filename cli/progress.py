@@ -33,6 +33,7 @@ class TerminalProgress:
         self._last_kind: str | None = None
         self._last_time = -1e9
         self._held: str | None = None  # the latest line of this kind not written yet
+        self._last_message: str | None = None  # the message of the last line written
 
     def __call__(self, fraction: float, message: str) -> None:
         # never backwards: a stage that restarts its own count lower keeps the bar where it was
@@ -47,8 +48,11 @@ class TerminalProgress:
                 self.stream.write(text)
                 self.stream.flush()
                 self._last_kind, self._last_time, self._held = kind, elapsed, None
-            else:
+                self._last_message = message
+            elif message != self._last_message:
                 self._held = text
+            # (the same message again, as a long step repeats it: nothing to add; a trial
+            # saw "depth 10/10: …" twice)
             return
         n = int(round(f * self.width))
         line = (

@@ -37,3 +37,27 @@ def test_terminal_gets_one_redrawn_line() -> None:
     bar.done()
     text = out.getvalue()
     assert text.count("\r") == 10 and text.endswith("\n") and text.count("\n") == 1
+
+
+def test_a_message_repeated_by_a_long_step_is_written_once() -> None:
+    """A stage that repeats its message while it works (a depth map's sweep checking for
+    a cancel) wrote it again when the next stage began: "depth 10/10: …" twice, 0.9 s
+    apart (a trial). A change of message within the kind is still kept for then."""
+    out = io.StringIO()
+    bar = TerminalProgress("job ", stream=out)
+    bar(0.1, "depth 1/2: a.jpg")
+    bar(0.2, "depth 2/2: b.jpg")  # the same kind: held
+    for _ in range(5):
+        bar(0.25, "depth 2/2: b.jpg")
+    bar(0.4, "depth done")
+    bar.done()
+    msgs = [ln.split("s  ", 1)[1] for ln in out.getvalue().splitlines()]
+    assert msgs == ["depth 1/2: a.jpg", "depth 2/2: b.jpg", "depth done"], msgs
+    out = io.StringIO()
+    bar = TerminalProgress("job ", stream=out)
+    bar(0.1, "depth 2/2: b.jpg")  # written
+    for _ in range(5):
+        bar(0.25, "depth 2/2: b.jpg")  # the same: nothing to add
+    bar(0.4, "depth done")
+    msgs = [ln.split("s  ", 1)[1] for ln in out.getvalue().splitlines()]
+    assert msgs == ["depth 2/2: b.jpg", "depth done"], msgs
