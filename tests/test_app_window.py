@@ -162,6 +162,18 @@ def test_cancelled_job_changes_nothing(window, qtbot) -> None:
     qtbot.waitUntil(lambda: job.state == "cancelled", timeout=3000)
     assert not called and window.world is before and not window.job_box.isVisible()
 
+    # Esc twice cancels a job too; once only says how (Esc also releases the mouse)
+    job = window.run_job("slow", slow, lambda res: (called.append(res), window.set_world(res)))
+    qtbot.waitUntil(lambda: window.job_box.isVisible(), timeout=2000)
+    qtbot.keyClick(window.viewport, Qt.Key.Key_Escape)
+    assert "Press Esc again to cancel: slow" in window.statusBar().currentMessage()
+    qtbot.wait(100)
+    assert job.state == "running"
+    qtbot.keyClick(window.viewport, Qt.Key.Key_Escape)
+    assert job.wait(5)
+    qtbot.waitUntil(lambda: job.state == "cancelled", timeout=3000)
+    assert not called and window.world is before
+
     # A job that finishes after Cancel was pressed is dropped too.
     def quick(progress, cancel):
         time.sleep(0.2)

@@ -8,6 +8,7 @@ in that order; each one's `install(window)` uses only `viewer.features.WindowAPI
 from __future__ import annotations
 
 import logging
+import time
 import traceback
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,9 @@ log = logging.getLogger(__name__)
 #: the status bar's words when a full frame shows none of the scene's splats
 NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): R goes back"
 EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothing either
+#: a second Esc within this many seconds of the first cancels the running job (one Esc only
+#: says so: it also releases the mouse and clears selections, and a job is minutes of work)
+ESC_CANCEL_S = 3.0
 JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elided to this
 JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
 JOB_LABEL_MAX = 900  # ... or up to this, when the bar has that much free [px]
@@ -266,6 +270,7 @@ class MainWindow(QMainWindow):
         #: Esc not used by the viewport (mouse not captured): each handler in turn until one
         #: returns True (e.g. stop the splat selection tool, then clear its selection)
         self.escape_handlers: list[Callable[[], bool]] = []
+        self._esc_first: tuple[float, Job | None] = (-1e9, None)  # `_escape_job`
         self._dock_closed_by_user = False
         self.setWindowTitle("Wander")
         self.setAcceptDrops(True)
@@ -1357,10 +1362,29 @@ class MainWindow(QMainWindow):
 
     # ================================================================ events
     def keyPressEvent(self, e: Any) -> None:
-        if e.key() == Qt.Key.Key_Escape and any(h() for h in self.escape_handlers):
+        if e.key() == Qt.Key.Key_Escape and (
+            any(h() for h in self.escape_handlers) or self._escape_job()
+        ):
             e.accept()
             return
         super().keyPressEvent(e)
+
+    def _escape_job(self) -> bool:
+        """Esc with a job running and nothing else to close: the first says how to cancel
+        it, a second within ESC_CANCEL_S cancels it (a trial pressed Esc once, as for a
+        dialog, and the job went on to replace the scene). False when no job runs."""
+        job = self.jobs.active
+        if job is None:
+            return False
+        now = time.monotonic()
+        first_at, first_job = self._esc_first
+        if first_job is job and now - first_at <= ESC_CANCEL_S:
+            self._esc_first = (-1e9, None)
+            self._cancel_job()
+        else:
+            self._esc_first = (now, job)
+            self.show_status(f"Press Esc again to cancel: {job.title}", int(ESC_CANCEL_S * 1000))
+        return True
 
     def dragEnterEvent(self, e: QDragEnterEvent) -> None:
         if self._dropped_paths(e):
