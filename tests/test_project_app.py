@@ -581,3 +581,45 @@ def test_undo_and_redo_back_to_the_saved_state_is_not_unsaved(env, qtbot, tmp_pa
     win.document.dirty = False
     win.world.emit(WorldEvent())
     assert win.document.dirty
+
+
+def test_a_reopened_project_shows_the_view_it_was_saved_at(env, qtbot, tmp_path):
+    """A trial saved with the camera turned away from the start, reopened, and was back at
+    the start. The view is kept in the project; R still goes to the start; a record that is
+    not finite numbers in range is ignored."""
+    new_window, errors = env
+    win = new_window()
+    w = room_world()
+    from scene.world import Bookmark
+
+    w.bookmarks.append(Bookmark("Start", [0.0, 1.6, 2.0], 0.0, 0.0, 60.0))
+    win.set_world(w)
+    qtbot.wait(100)
+    win.viewport.nav.set_mode("fly")
+    win.viewport.nav.set_view_world([0.7, 1.2, 0.5], [-0.6, -0.2, -0.77])
+    saved = win.viewport.current_view()
+    target = tmp_path / "v.wander"
+    win.extensions["project_save"].save(target)
+    wait_jobs(qtbot, win)
+    assert errors == []
+    win2 = new_window()
+    win2.open_path(target)
+    wait_jobs(qtbot, win2)
+    qtbot.waitUntil(lambda: win2.path == target.resolve(), timeout=10000)
+    got = win2.viewport.current_view()
+    np.testing.assert_allclose(got["position"], saved["position"], atol=1e-6)
+    assert abs(got["yaw"] - saved["yaw"]) < 1e-6 and abs(got["pitch"] - saved["pitch"]) < 1e-6
+    assert got["mode"] == "fly"
+    assert "at its last view" in win2.statusBar().currentMessage()
+    win2.viewport.nav.reset()  # R: the start
+    np.testing.assert_allclose(win2.viewport.current_view()["position"], [0.0, 1.6, 2.0], atol=0.2)
+    before = win2.viewport.current_view()
+    for bad in (
+        {"position": [float("nan"), 0, 0], "yaw": 0, "pitch": 0},
+        {"position": "x", "yaw": 0, "pitch": 0},
+        {"position": [1e9, 0, 0], "yaw": 0, "pitch": 0},
+        {"position": [0, 0, 0], "yaw": 0, "pitch": 0, "fov_y_deg": 0.0},
+        ["not", "a", "dict"],
+    ):
+        assert not win2.viewport.restore_view(bad)
+    assert win2.viewport.current_view() == before

@@ -144,6 +144,8 @@ class Document(QObject):
         snap.meta.pop("camera_path", None)
         if self.camera.path is not None:
             snap.meta["camera_path"] = self.camera.path.to_dict()
+        if not self.win.world.is_empty():  # reopened, the project shows this view
+            snap.meta["view"] = self.win.viewport.current_view()
         return snap
 
     def dialog_dir(self) -> Path:

@@ -855,6 +855,8 @@ class MainWindow(QMainWindow):
         self.set_world(world, path)
         src = world.meta.get("up_axis_source")
         msg = f"Opened {path.name}"
+        if path.suffix.lower() == ".wander" and self.viewport.restore_view(world.meta.get("view")):
+            msg += " at its last view (R: its start)"
         if src in ("cameras", "floor"):
             msg += f" — up axis {axis_name(world.up_axis)} (from {src}; View > Up Axis to change)"
         from viewer.walk_area import walkable_note

@@ -198,6 +198,7 @@ class Autosave(QObject):
         def done(res: tuple[World, list[str]]) -> None:
             world, warnings = res
             self.win.set_world(world, rec.project)
+            self.win.viewport.restore_view(world.meta.get("view"))  # where the work stood
             self.doc.dirty = True  # recovered work is not in the project file yet
             self.win.update_title()
             self.doc.adopted = rec.autosave

@@ -1185,6 +1185,44 @@ class Viewport(QOpenGLWidget):
             self.update()
 
     # -------------------------------------------------------------- bookmarks
+    def current_view(self) -> dict:
+        """The view as a project keeps it (World.meta['view'], written on save): world
+        position, yaw and pitch (radians, world frame, +Y up), vertical FOV (degrees), the
+        navigation mode. `restore_view` reads it back."""
+        pos, yaw, pitch = self.nav.bookmark_view()
+        return {
+            "position": [float(v) for v in pos],
+            "yaw": float(yaw),
+            "pitch": float(pitch),
+            "fov_y_deg": float(self.nav.fov_y_deg),
+            "mode": self.nav.mode,
+        }
+
+    def restore_view(self, view: Any) -> bool:
+        """Go to a view `current_view` wrote (a reopened project shows where its user left
+        it; R still goes to its start). The record is untrusted: anything but finite
+        numbers in range is ignored (False, nothing changes); an orbit is shown as a fly."""
+        if self.world is None or not isinstance(view, dict):
+            return False
+        try:
+            pos = np.asarray(view["position"], np.float64).reshape(3)
+            yaw, pitch = float(view["yaw"]), float(view["pitch"])
+            fov = float(view.get("fov_y_deg", self.nav.fov_y_deg))
+        except (KeyError, TypeError, ValueError):
+            return False
+        nums = np.array([*pos, yaw, pitch, fov])
+        if not np.isfinite(nums).all() or np.abs(pos).max() > 1e7 or not 1.0 <= fov <= 170.0:
+            return False
+        from scene.world import Bookmark
+
+        mode = view.get("mode")
+        if mode in ("walk", "fly") and mode != self.nav.mode:
+            self.nav.set_mode(mode)
+        self.nav.go_to_bookmark(Bookmark("view", pos, yaw, pitch, fov))
+        self.camera_changed.emit()
+        self.request_full()
+        return True
+
     def save_bookmark(self, index: int) -> None:
         """Ctrl+number: store the current view in World.bookmarks[index]."""
         if self.world is None:
