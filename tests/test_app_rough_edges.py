@@ -266,6 +266,26 @@ def test_qt_settings_stay_in_the_config_folder(window, tmp_path, monkeypatch) ->
     assert Path(qt.fileName()).resolve().is_relative_to(base.resolve()), qt.fileName()
 
 
+def test_a_jobs_title_is_whole_beside_a_short_message(window, qtbot) -> None:  # noqa: ANN001
+    """While a message shows, a job keeps only its title, in what the message leaves: at a
+    fixed 140 px a trial read "New world from O…" beside "Cancelled: New world from
+    Office.jpg" in a 1600-px window."""
+    import threading
+
+    window.resize(1280, 800)
+    window.set_world(photo_world())
+    gate = threading.Event()
+    title = "New world from Office_in_the_evening.jpg"
+    job = window.run_job(title, lambda progress, cancel: gate.wait(10), lambda r: None)
+    window.jobs._progress(job, 0.3, "depth 3/12")
+    try:
+        window.show_status("Saved")
+        qtbot.waitUntil(lambda: window.job_label.text() == title, timeout=3000)
+    finally:
+        gate.set()
+        qtbot.waitUntil(lambda: not window.jobs.jobs, timeout=5000)
+
+
 def test_a_status_message_beside_a_running_job_has_room(window, qtbot) -> None:  # noqa: ANN001
     """A trial saw "Bookmark 1 …" cut to a few characters while a video rendered: the job's
     title and message (360 px), its bar and Cancel and the read-outs filled a 1280-px status

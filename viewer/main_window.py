@@ -1350,8 +1350,10 @@ class MainWindow(QMainWindow):
             # while the status bar says something the job keeps only its title: at 360 px
             # beside the read-outs, a 1280-px window left the message a few characters
             # (a trial: "Bookmark 1 …" cut to "Boo…" during a render)
-            if self.statusBar().currentMessage():
-                shown, room = f"{job.title}{more}", JOB_LABEL_WITH_MESSAGE
+            message = self.statusBar().currentMessage()
+            if message:  # the title in what the message leaves (a trial: "New world from O…")
+                left = self._free_status_width() - fm.horizontalAdvance(message) - 24
+                shown, room = f"{job.title}{more}", max(JOB_LABEL_WITH_MESSAGE, left)
             else:  # the bar's free width, when it has more (a reconstruction's progress
                 # read "… optimising: step 1…" beside an empty bar: a trial)
                 shown, room = text, max(JOB_LABEL_PX, self._free_status_width())
