@@ -287,6 +287,17 @@ def test_level_cameras_keep_the_level_up_and_rolled_walks_are_doubted() -> None:
     ]
     e = estimate_up_detail(_rolled(out, top=60.0), room_points()[0])
     assert e.source == "level" and "doubtful" in e.detail
+    # four drone frames looking down 20 degrees, all one way: held level they say nothing
+    # of their pitch, and the report says so (a trial's came out a walk at eye height)
+    drone = [
+        Camera.look_at(
+            (x, 30.0, 0.0), (x + 3.0, 30.0 - 40.0 * math.tan(math.radians(20)), -40.0), 60, 640, 360
+        )
+        for x in (0.0, 1.0, 2.0, 3.0)
+    ]
+    e = estimate_up_detail(drone, None)
+    assert e.source == "level" and "face one way" in e.detail and "--capture aerial" in e.detail
+    assert "face one way" not in estimate_up_detail(cams, pts).detail
 
 
 def _quarter(cams: list[Camera], turns: list[int]) -> list[Camera]:

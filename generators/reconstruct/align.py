@@ -184,7 +184,7 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
     resid = float(np.mean((xs @ level) ** 2))
     roll = float(np.degrees(np.arcsin(min(1.0, np.sqrt(resid)))))
     if resid <= QUARTER_RESIDUAL or len(cams) < 4:
-        return UpEstimate(level, "level", roll, "the cameras held level")
+        return UpEstimate(level, "level", roll, _level_detail(xs))
     # photos turned on their side fit better than a rougher level (cameras that all look
     # one way have x axes in one plane however they are turned)
     turned = quarter_turned_up(cams)
@@ -198,7 +198,7 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
             "(no EXIF orientation said so)",
         )
     if resid <= LEVEL_RESIDUAL:
-        return UpEstimate(level, "level", roll, "the cameras held level")
+        return UpEstimate(level, "level", roll, _level_detail(xs))
     centres = np.array([c.position for c in cams])
     forwards = np.array([c.forward for c in cams])
     conv = ray_convergence(centres, forwards)
@@ -240,6 +240,25 @@ def estimate_up_detail(cams: list[Camera], points: np.ndarray | None = None) -> 
             f"the plane the orbited object stands on ({table.inliers} points; {why})",
         )
     return UpEstimate(axis, "orbit", roll, f"the axis of the orbit ({why}; no table found)")
+
+
+#: cameras whose x axes spread less than this (second eigenvalue of their scatter, as
+#: `level_up_from_rotations` tells a plane from one direction) all face one way
+ONE_HEADING = 0.02
+
+
+def _level_detail(xs: np.ndarray) -> str:
+    """The report's line for an up from cameras held level, `xs` (M, 3) their x axes.
+    Cameras that all face one way leave their pitch open: up is then their mean up, so a
+    drone's four frames looking down 20 degrees came out level, a walk at eye height, and
+    nothing said it was a guess (a trial)."""
+    spread = np.linalg.eigvalsh(xs.T @ xs / max(len(xs), 1))[1]
+    if spread > ONE_HEADING:
+        return "the cameras held level"
+    return (
+        "the cameras held level, looking level: they all face one way, which leaves "
+        "their pitch open (doubtful for a view from above: --capture aerial)"
+    )
 
 
 def estimate_up(cams: list[Camera], points: np.ndarray | None = None) -> np.ndarray:
