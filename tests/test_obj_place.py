@@ -266,6 +266,38 @@ def test_an_object_inserted_at_a_wall_stands_on_the_floor_in_front() -> None:
         view_placement(w, eye, d, tall, height=0.0)
 
 
+def test_auto_height_is_a_quarter_of_the_distance_where_it_stands() -> None:
+    """The ray meets a wall 3.2 m off behind a desk; the object steps in front of the desk
+    to be seen, 2 m from the eye. Sized for the wall (0.8 m) it stood oversized where it
+    landed (a trial: an extinguisher 0.64 m tall on a desk 1.6 m away); Auto is a quarter
+    of the distance it stands at."""
+    from generators.objects.place import view_placement
+
+    w = floor_world(y=0.0)
+    _with_slab(
+        w,
+        "wall",
+        upright_grid(np.linspace(-3, 3, 50), np.linspace(0, 3, 25), -3.2),
+        [0.1, 0.1, 0.01],
+    )
+    desk = np.concatenate(
+        [
+            level_grid(np.linspace(-1.5, 1.5, 40), np.linspace(-3.0, -2.2, 12), 0.75),
+            upright_grid(np.linspace(-1.5, 1.5, 40), np.linspace(0.0, 0.75, 10), -2.2),
+        ]
+    )
+    _with_slab(w, "desk", desk, [0.06, 0.06, 0.06])
+    eye = np.array([0.0, 1.6, 0.0])
+    d = np.array([0.0, 0.9, -3.2]) - eye  # over the desk, onto the wall
+    lo, hi = np.array([-0.2, 0.0, -0.12]), np.array([0.2, 1.0, 0.12])
+    m, hit = view_placement(w, eye, d, (lo, hi))
+    assert hit is not None
+    stands = float(np.linalg.norm(m[:3, 3] - eye))
+    height = float(np.linalg.norm(m[:3, 1]))
+    assert stands < 0.8 * float(np.linalg.norm(hit.point - eye))  # it moved nearer
+    assert height == pytest.approx(0.25 * stands, rel=0.06)
+
+
 def test_an_object_inserted_at_a_far_facade_stands_within_reach() -> None:
     """Looking level across a square at a facade 40 m off, the object stood at the facade,
     3 m tall (a quarter of the distance, capped) and far outside the area one can walk;

@@ -237,7 +237,8 @@ def view_placement(
 
     The object (its own bounds (lo, hi), +Y up, base at its origin) stands where the ray
     hits, facing the viewer, `height` world units tall when given, else sized a quarter
-    of the distance (0.05..3 m) so it is easy to see. Looking level or up, the ray meets
+    of the distance from `origin` to where it stands (0.05..3 m) so it is easy to see.
+    Looking level or up, the ray meets
     a wall (or something overhead), not a floor: the object then stands on the floor just
     in front of that spot, all of it in front, when a floor was captured there; so does a
     ray meeting a surface that does not face up (a wall, a cabinet's side: its normal
@@ -262,11 +263,27 @@ def view_placement(
         size = float(height) / max(own, 1e-9)
     else:
         size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
-    m[:3, :3] *= size
-    reach = object_reach(object_bounds, size)
-    m[:3, 3] = stand_in_front(world, hit, direction, m[:3, 3], reach)
-    m[:3, 3] = in_sight(world, origin, m[:3, 3], reach)
-    m[:3, 3] = clear_of_objects(world, m[:3, 3], reach, direction)
+    base = m.copy()
+
+    def placed(size: float) -> np.ndarray:
+        out = base.copy()
+        out[:3, :3] *= size
+        reach = object_reach(object_bounds, size)
+        out[:3, 3] = stand_in_front(world, hit, direction, out[:3, 3], reach)
+        out[:3, 3] = in_sight(world, origin, out[:3, 3], reach)
+        out[:3, 3] = clear_of_objects(world, out[:3, 3], reach, direction)
+        return out
+
+    m = placed(size)
+    for _ in range(3 if height is None else 0):
+        # a quarter of the distance it stands at: stepped in front of the wall or desk the
+        # ray met, an extinguisher sized for the wall behind stood 0.64 m tall on a desk
+        # 1.6 m away (a trial). Its size moves where it can stand: a few rounds settle it
+        final = float(np.clip(0.25 * np.linalg.norm(m[:3, 3] - origin), 0.05, 3.0))
+        if abs(final - size) <= 0.05 * size:
+            break
+        size = final
+        m = placed(size)
     return m, hit
 
 
