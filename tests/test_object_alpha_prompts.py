@@ -82,3 +82,32 @@ def test_a_fully_transparent_png_is_refused_by_name(tmp_path) -> None:  # noqa: 
     )
     assert run.returncode == 2 and "fully transparent" in run.stderr
     assert "Traceback" not in run.stderr and not (tmp_path / "o.ply").exists()
+
+
+def test_a_big_photo_is_segmented_at_a_working_size_with_its_prompts_scaled(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A 12000x9000 photo peaked at 6.3 GB in segmentation (a trial): photos over
+    SEGMENT_MAX_SIDE are segmented at that size, the box and the click given in the photo's
+    own pixels scaled with it (here the cut-out at 4x, segmented at 1x)."""
+    import cv2
+
+    from generators.objects import pipeline
+    from generators.objects.options import ObjectOptions
+
+    rgb, alpha = _cutout()
+    big = np.concatenate(
+        [
+            cv2.resize(rgb, (1600, 1200), interpolation=cv2.INTER_NEAREST),
+            (cv2.resize(alpha, (1600, 1200), interpolation=cv2.INTER_NEAREST) * 255)[..., None],
+        ],
+        -1,
+    ).astype(np.uint8)
+    monkeypatch.setattr(pipeline, "SEGMENT_MAX_SIDE", 400)
+    seg = pipeline.segment(ObjectOptions(image=big, box=(680, 80, 920, 340)))
+    assert seg.mask.shape == (300, 400)
+    ys, xs = np.nonzero(seg.mask)
+    assert ys.min() >= 20 and ys.max() < 85 and xs.min() >= 170 and xs.max() < 230
+    assert seg.mask[50, 200]  # the nozzle, as the box at 1x picks it
+    seg = pipeline.segment(ObjectOptions(image=big, point=(160.0, 160.0)))
+    assert seg.mask[40, 40] and not seg.mask[150, 200]  # the disc under the click

@@ -7,6 +7,7 @@ Segmenters: `classical` (GrabCut + matte) and `neural` (Segment Anything, local 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +20,13 @@ from scene.mesh import Mesh
 
 from .options import BACKENDS, MAX_SAMPLES, SEGMENTERS, ObjectOptions  # noqa: F401 - re-exported
 from .segment_classical import Segmentation, load_image, parse_box, segment_classical, split_alpha
+
+log = logging.getLogger(__name__)
+
+#: photos larger than this on their long side are segmented at this size (px): the object
+#: is lifted at a few hundred pixels (`ObjectOptions.resolution`), the neural backends at
+#: about 1024
+SEGMENT_MAX_SIDE = 3072
 
 #: the options' older name (one class: `ObjectOptions`)
 ObjectRequest = ObjectOptions
@@ -54,18 +62,39 @@ def segment(
         rgb, alpha = load_image(req.photo)  # type: ignore[arg-type]
     h, w = rgb.shape[:2]
     box = parse_box(req.box, w, h) if req.box is not None else None
+    mask = None
     if req.mask is not None:
+        mask = np.asarray(req.mask, bool)
+        if mask.shape != (h, w):
+            raise ValueError(f"mask has shape {mask.shape}, photo is {(h, w)}")
+    point = req.point
+    k = SEGMENT_MAX_SIDE / max(h, w)
+    if k < 1.0:
+        # segmented at a working size: a 12000x9000 photo peaked at 6.3 GB in 26 s (a
+        # trial), and an object is lifted at a few hundred pixels anyway. The box, the
+        # click and a given mask come in the photo's pixels and are scaled alike
+        import cv2
+
+        size = (max(8, round(w * k)), max(8, round(h * k)))
+        rgb = cv2.resize(rgb, size, interpolation=cv2.INTER_AREA)
+        if alpha is not None:
+            alpha = cv2.resize(alpha, size, interpolation=cv2.INTER_AREA)
+        if mask is not None:
+            mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+        if box is not None:
+            box = parse_box([v * k for v in box], *size)
+        if point is not None:
+            point = (point[0] * k, point[1] * k)
+        log.info("segmenting the %dx%d photo at %dx%d", w, h, *size)
+    if mask is not None:
         from .segment_classical import mask_to_segmentation
 
-        m = np.asarray(req.mask, bool)
-        if m.shape != (h, w):
-            raise ValueError(f"mask has shape {m.shape}, photo is {(h, w)}")
-        return mask_to_segmentation(rgb, m, "given")
+        return mask_to_segmentation(rgb, mask, "given")
     if alpha is not None or req.segmenter == "classical":
-        return segment_classical(rgb, alpha, box=box, point=req.point)
+        return segment_classical(rgb, alpha, box=box, point=point)
     from .segment_neural import segment_neural
 
-    return segment_neural(rgb, req.sam, box=box, point=req.point, device=req.device)  # type: ignore[arg-type]
+    return segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
 
 
 def generate_object(
