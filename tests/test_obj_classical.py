@@ -78,7 +78,7 @@ def test_clean_mask_keeps_largest_and_fills_holes() -> None:
 @pytest.mark.parametrize(
     "mask,words",
     [
-        (np.zeros((100, 100), bool), "empty"),
+        (np.zeros((100, 100), bool), "nothing in the photo stands out"),
         (np.pad(np.ones((1, 1), bool), ((50, 49), (50, 49))), "1 pixel"),
         (np.ones((100, 100), bool), "whole photo"),
     ],

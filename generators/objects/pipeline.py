@@ -90,11 +90,18 @@ def segment(
         from .segment_classical import mask_to_segmentation
 
         return mask_to_segmentation(rgb, mask, "given")
-    if alpha is not None or req.segmenter == "classical":
-        return segment_classical(rgb, alpha, box=box, point=point)
-    from .segment_neural import segment_neural
+    try:
+        if alpha is not None or req.segmenter == "classical":
+            return segment_classical(rgb, alpha, box=box, point=point)
+        from .segment_neural import segment_neural
 
-    return segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
+        return segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
+    except ValueError as exc:
+        if req.photo is None or type(exc) is not ValueError:  # ModelMissing, a bad file...
+            raise
+        # which photo (a trial: "no object found: the mask is empty", alone of the errors
+        # without the file's name)
+        raise ValueError(f"{Path(str(req.photo)).name}: {exc}") from None
 
 
 def generate_object(

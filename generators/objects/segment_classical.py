@@ -326,12 +326,15 @@ def validate_mask(mask: np.ndarray) -> None:
     m = np.asarray(mask, bool)
     n = int(m.sum())
     if n == 0:
-        raise ValueError("no object found: the mask is empty")
+        raise ValueError(
+            "no object found: nothing in the photo stands out from its background; mark the "
+            "object with a box or a click (--box X0,Y0,X1,Y1 or --point X,Y)"
+        )
     need = max(MIN_OBJECT_PIXELS, int(MIN_OBJECT_FRACTION * m.size))
     if n < need:
         raise ValueError(
             f"no clear object: the mask has only {n} pixel(s) (need at least {need}); "
-            "mark the object with a box or a click"
+            "mark the object with a box or a click (--box X0,Y0,X1,Y1 or --point X,Y)"
         )
     if n > 0.98 * m.size:
         raise ValueError("no clear object: the mask covers the whole photo")
