@@ -40,6 +40,7 @@ KEYFRAME_KEYS = frozenset(
 )  # "fov": the vertical field of view in degrees, as `video --help` once named it
 FORMAT_NAME = "wander-camera-path"
 FORMAT_VERSION = 1
+PATH_KEYS = frozenset({"format", "version", "up", "keyframes"})  # the file's top level
 
 
 @dataclass
@@ -200,6 +201,24 @@ def centripetal_catmull_rom(
 # ------------------------------------------------------------------------ the path
 #: longest camera path accepted, seconds
 MAX_DURATION_S = 24 * 3600.0
+
+
+def _has_view(k: dict, which: str) -> bool:
+    """Whether keyframe `k` gives its view as `which` ("look_at", "yaw_deg/pitch_deg" or
+    "yaw/pitch": either key of the pair)."""
+    return any(key in k for key in which.split("/"))
+
+
+def _triple(k: dict, key: str) -> np.ndarray:
+    """k[key] as (3,) float64; ValueError in words ("position needs 3 numbers x, y, z")
+    for anything else (a trial read numpy's "cannot reshape array of size 2")."""
+    try:
+        v = np.asarray(k[key], np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"{key} needs 3 numbers x, y, z, got {k[key]!r}") from None
+    if v.shape != (3,):
+        raise ValueError(f"{key} needs 3 numbers x, y, z, got {k[key]!r}")
+    return v
 
 
 class CameraPath:
@@ -424,6 +443,12 @@ class CameraPath:
             d = {"keyframes": d}
         if not isinstance(d, dict) or not isinstance(d.get("keyframes"), list):
             raise SceneFormatError(source, "camera path JSON needs a 'keyframes' list")
+        unknown = sorted(set(d) - PATH_KEYS)
+        if unknown:  # as for a keyframe: a trial's "loop": true was ignored in silence
+            raise SceneFormatError(
+                source,
+                f"unknown key {unknown[0]!r}; a camera path holds " + ", ".join(sorted(PATH_KEYS)),
+            )
         try:
             version = int(d.get("version", 1))
         except (TypeError, ValueError):
@@ -438,17 +463,27 @@ class CameraPath:
             )
         kfs = []
         for i, k in enumerate(d["keyframes"]):
-            unknown = sorted(set(k) - KEYFRAME_KEYS) if isinstance(k, dict) else []
+            if not isinstance(k, dict):
+                raise SceneFormatError(
+                    source, f'keyframe {i + 1} is not an object like {{"time": 0, "position": …}}'
+                )
+            unknown = sorted(set(k) - KEYFRAME_KEYS)
             if unknown:  # a misspelt key ("fov") silently fell back to a default
                 raise SceneFormatError(
                     source,
                     f"keyframe {i + 1}: unknown key {unknown[0]!r}; a keyframe holds "
                     + ", ".join(sorted(KEYFRAME_KEYS)),
                 )
+            views = [w for w in ("look_at", "yaw_deg/pitch_deg", "yaw/pitch") if _has_view(k, w)]
+            if len(views) > 1:  # one would win in silence (a trial: look_at over yaw_deg)
+                raise SceneFormatError(
+                    source,
+                    f"keyframe {i + 1} gives its view twice ({' and '.join(views)}): keep one",
+                )
             try:
-                pos = np.asarray(k["position"], np.float64).reshape(3)
+                pos = _triple(k, "position")
                 if "look_at" in k:
-                    fwd = np.asarray(k["look_at"], np.float64).reshape(3) - pos
+                    fwd = _triple(k, "look_at") - pos
                     if np.linalg.norm(fwd) < 1e-9:
                         raise ValueError("look_at equals position")
                     yaw, pitch = yaw_pitch_from_forward(fwd)

@@ -119,6 +119,15 @@ def test_json_round_trip_and_hand_written_forms(tmp_path):
         ('{"version": 99, "keyframes": []}', "newer"),
         # a misspelt key fell back to its default without a word (fov_y_deg is meant)
         ('{"keyframes": [{"position": [0,0,0], "fov_deg": 30}]}', "unknown key 'fov_deg'"),
+        # found by a trial: ignored in silence, one view winning, numpy's words
+        ('{"loop": true, "keyframes": [{"position": [0,0,0]}]}', "unknown key 'loop'"),
+        (
+            '{"keyframes": [{"position": [0,0,0], "look_at": [0,0,-1], "yaw_deg": 90}]}',
+            "gives its view twice",
+        ),
+        ('{"keyframes": [{"position": [0.5, 1.6]}]}', "position needs 3 numbers x, y, z"),
+        ('{"keyframes": [{"position": [0,0,0], "look_at": 3}]}', "look_at needs 3 numbers"),
+        ('{"keyframes": [5]}', "keyframe 1 is not an object"),
     ],
 )
 def test_bad_path_files(tmp_path, text, match):
