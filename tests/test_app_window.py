@@ -977,6 +977,10 @@ def test_saving_over_a_worlds_start_bookmark_says_so(window, qtbot) -> None:
     assert w.bookmarks[0].name == "Start"
     qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # a new slot
     assert window.statusBar().currentMessage().startswith("Saved bookmark 2")
+    vp.nav.set_view_world([0.5, 1.6, -0.2], [1.0, 0.0, 0.0])
+    qtbot.keyClick(vp, Qt.Key.Key_2, Qt.KeyboardModifier.ControlModifier)  # over "View 2"
+    msg = window.statusBar().currentMessage()
+    assert msg.startswith("Bookmark 2 now holds this view") and "Ctrl+Z" in msg, msg
 
 
 def test_one_empty_first_frame_does_not_say_nothing_is_in_view(window, qtbot) -> None:  # noqa: ANN001

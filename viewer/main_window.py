@@ -894,6 +894,12 @@ class MainWindow(QMainWindow):
                 "(Ctrl+Z brings it back)",
                 10000,
             )
+        elif replaced:  # the user's own view saved there before: said too (a trial)
+            self.show_status(
+                f"Bookmark {i + 1} now holds this view; it replaced the one saved there "
+                "(Ctrl+Z brings it back)",
+                10000,
+            )
         else:
             self.show_status(f"Saved bookmark {i + 1} — press {i + 1} to come back")
 
