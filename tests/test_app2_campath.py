@@ -70,6 +70,10 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     ext.toggle_editor()
     qtbot.waitUntil(ed.dock.isVisible, timeout=3000)
     assert ed.panel.list.count() == 3
+    ext.add_keyframe()  # K selects the keyframe it added (a trial: the list stayed on 1)
+    assert ed.panel.list.currentRow() == 3
+    win.undo()
+    assert ed.panel.list.count() == 3
     # the path is drawn: seen from behind, its keyframes project inside the viewport
     nav.set_view_world(np.array([1.0, 0.5, 6.0]), np.array([0.0, 0.0, -1.0]))
     segs, kuv, kok = ed.overlay.screen_points()
@@ -112,6 +116,11 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     ed.select(0)
     ed.panel.goto.click()
     assert np.allclose(nav.camera(4, 4).position, path.keyframes[0].position, atol=1e-4)
+    # Play Preview moves the slider with the camera (a trial: it stood still)
+    ed.panel.scrub.setValue(0)
+    ext.toggle_preview()
+    qtbot.waitUntil(lambda: ed.panel.scrub.value() > 0, timeout=3000)
+    ext.toggle_preview()
     # clear is undoable too
     ext.clear_path()
     assert ext.path is None and ed.panel.list.count() == 0

@@ -153,6 +153,8 @@ class CameraPaths(QObject):
             t = kfs[-1].time + max(2.0, dist / 1.4)
         kfs.append(Keyframe.from_camera(cam, t))
         self.set_path(CameraPath(kfs, self.win.world.up_axis), f"Add keyframe {len(kfs)}")
+        if self.editor is not None:  # the list shows the one just added (a trial: still 1)
+            self.editor.select(len(kfs) - 1)
         self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
 
     def path_from_bookmarks(self) -> bool:
@@ -233,6 +235,8 @@ class CameraPaths(QObject):
             self._stop_preview()
             return
         self.show_path_time(t)
+        if self.editor is not None:  # the Preview slider follows the play (a trial: it stood)
+            self.editor.show_time(t)
 
     def show_path_time(self, t: float) -> None:
         """Put the viewport camera at the path's pose at time t (seconds)."""

@@ -29,6 +29,7 @@ class ModelsTools:
             self.dialog.refresh()
         self.dialog.show()
         self.dialog.raise_()
+        self.dialog.activateWindow()  # keys go to it (Esc closes), not to the view behind
         return self.dialog
 
 

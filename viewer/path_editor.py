@@ -217,7 +217,7 @@ class PathPanel(QWidget):
             else:
                 self.summary.setText(f"{len(path)} keyframes, {path.duration:.1f} s")
                 for i, k in enumerate(path.keyframes):
-                    x, y, z = k.position + 0.0  # no "-0.00"
+                    x, y, z = np.round(k.position, 2) + 0.0  # no "-0.00"
                     self.list.addItem(
                         QListWidgetItem(
                             f"{i + 1}.  {k.time:6.2f} s   ({x:+.2f}, {y:+.2f}, {z:+.2f})"
@@ -309,6 +309,19 @@ class PathEditor(QObject):
 
     def select(self, index: int) -> None:
         self.panel.list.setCurrentRow(index)
+
+    def show_time(self, t: float) -> None:
+        """Put the Preview slider at path time `t` (s) without scrubbing to it (the play
+        moves the camera itself)."""
+        path = self.path
+        if path is None or len(path) < 2 or path.duration <= 0:
+            return
+        scrub = self.panel.scrub
+        value = round((t - path.start) / path.duration * SCRUB_STEPS)
+        scrub.blockSignals(True)
+        scrub.setValue(int(np.clip(value, 0, SCRUB_STEPS)))
+        scrub.blockSignals(False)
+        self.panel.scrub_label.setText(f"{t:.1f} s")
 
     def changed(self) -> None:
         """The path changed (an edit, undo, a new world): refresh list and overlay."""
