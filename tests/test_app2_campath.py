@@ -13,6 +13,9 @@ configure_gl()
 
 pytestmark = pytest.mark.gl
 
+from PyQt6.QtCore import Qt  # noqa: E402
+from PyQt6.QtWidgets import QApplication  # noqa: E402
+
 from scene.campath import (  # noqa: E402
     CameraPath,
     Keyframe,
@@ -86,11 +89,13 @@ def test_path_editor_edits_are_undoable_and_scrub_moves_the_view(window, qtbot) 
     ed.panel.set_view.click()
     assert np.allclose(ext.path.keyframes[1].position, [1.0, 0.5, 0.3], atol=1e-6)
     assert win.world._undo[-1].text == "Move keyframe 2"
-    # retime it
+    # retime it (typed, then Enter: the keys go back to the view)
     t_old = ext.path.keyframes[1].time
+    ed.panel.time.setFocus()
     ed.panel.time.setValue(t_old + 0.5)
-    ed.panel._retime()
+    qtbot.keyClick(ed.panel.time.lineEdit(), Qt.Key.Key_Return)
     assert ext.path.keyframes[1].time == pytest.approx(t_old + 0.5)
+    assert win.viewport.hasFocus() or QApplication.focusWidget() is win.viewport
     # delete it
     ed.select(1)
     ed.panel.delete.click()

@@ -175,6 +175,9 @@ class PathPanel(QWidget):
         self.time.setSuffix(" s")
         self.time.setKeyboardTracking(False)
         self.time.editingFinished.connect(self._retime)
+        # Enter retimes and gives the keys back to the view: K typed into the box added no
+        # keyframe (a trial)
+        self.time.lineEdit().returnPressed.connect(lambda: editor.win.viewport.setFocus())
         row.addWidget(self.time, 1)
         lay.addLayout(row)
         row = QHBoxLayout()
