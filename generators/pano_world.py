@@ -1029,7 +1029,8 @@ def world_from_panorama(
                 "source": {
                     "exif": "EXIF focal length",
                     "option": "option",
-                    "default": f"the default {DEFAULT_FOV_DEG:g}°: no EXIF focal length",
+                    "default": f"the default {DEFAULT_FOV_DEG:g}°: "
+                    + str(pano.meta.get("fov_default_reason", "no EXIF focal length")),
                 }.get(pano.meta["fov_source"], pano.meta["fov_source"]),
             }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt

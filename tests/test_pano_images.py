@@ -169,6 +169,11 @@ def test_an_unusable_exif_focal_length_is_said() -> None:
     assert note is not None and "5.85 mm" in note and "sensor size" in note and "--fov" in note
     note = fov_exif_note({0xA405: 2000}, 400, 300)
     assert note is not None and "2000 mm" in note and "not believable" in note
+    # the world's estimate says the same reason (a trial read "no EXIF focal length" there)
+    from generators.panorama.fov import fov_default_reason
+
+    assert fov_default_reason({}, 400, 300) == "no EXIF focal length"
+    assert "5.85 mm" in fov_default_reason({0x920A: (585, 100)}, 400, 300)
 
 
 def test_exif_focal_read_from_file(tmp_path: Path) -> None:

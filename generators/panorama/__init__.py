@@ -227,7 +227,7 @@ def generate_panorama(
     height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
     from generators.images import load_image
 
-    from .fov import fov_exif_note, photo_fov
+    from .fov import fov_default_reason, fov_exif_note, photo_fov
 
     cancel = cancel or CancelToken()
     st = stages or Stages(
@@ -269,6 +269,7 @@ def generate_panorama(
         else f"{d.name} is the same file as {k.name}: used once"
         for d, k in dropped
     ]
+    fov_why: str | None = None  # a single photo at the default FOV: why (`fov_default_reason`)
     with st("place") as report:
         if len(images) == 1:
             im = images[0]
@@ -281,6 +282,8 @@ def generate_panorama(
             fov_x, fov_src = photo_fov(im.exif, im.width, im.height, fov)
             if fov_src == "default" and (note := fov_exif_note(im.exif, im.width, im.height)):
                 warnings.append(f"{photos[0].name}: {note}")
+            if fov_src == "default":
+                fov_why = fov_default_reason(im.exif, im.width, im.height)
             if im.width > PHONE_PANO_ASPECT * im.height and fov_src != "option":
                 warnings.append(
                     f"{photos[0].name} is {im.width}x{im.height}, a wide strip like a phone's "
@@ -393,6 +396,7 @@ def generate_panorama(
         "inputs": [str(p) for p in photos],
         "fov_x_deg": round(float(fov_x), 3),
         "fov_source": fov_src,
+        **({"fov_default_reason": fov_why} if fov_why else {}),
         "height": height,
         "seed": seed,
         **(

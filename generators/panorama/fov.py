@@ -95,20 +95,31 @@ def fov_exif_note(exif: dict[int, Any], width: int, height: int) -> str | None:
     believable, went to the default in silence (a trial)."""
     if width <= 0 or height <= 0 or fov_from_exif(exif, width, height) is not None:
         return None
-    f35 = _num(exif.get(_FOCAL_35MM))
-    if f35:
-        fov = _fov_35mm(f35, width, height)
-        return (
-            f"its EXIF 35 mm-equivalent focal length ({f35:g} mm) gives {fov:.1f}° across, not "
-            f"believable: {DEFAULT_FOV_DEG:g}° assumed; give the real one with --fov"
-        )
-    focal = _num(exif.get(_FOCAL))
-    if focal:
-        return (
-            f"its EXIF focal length ({focal:g} mm) comes without the sensor size, so the field "
-            f"of view is a guess ({DEFAULT_FOV_DEG:g}°); give the real one with --fov"
-        )
-    return None
+    reason = fov_default_reason(exif, width, height)
+    if reason == NO_FOCAL:
+        return None
+    return f"its {reason}: {DEFAULT_FOV_DEG:g}° assumed; give the real one with --fov"
+
+
+NO_FOCAL = "no EXIF focal length"
+
+
+def fov_default_reason(exif: dict[int, Any], width: int, height: int) -> str:
+    """Why a photo placed at the default field of view got it, in a few words for the
+    world's estimates and `info` ("no EXIF focal length", or what its EXIF lacked: a
+    trial read "no EXIF focal length" there beside a warning about its 4.3 mm)."""
+    if width > 0 and height > 0 and fov_from_exif(exif, width, height) is None:
+        f35 = _num(exif.get(_FOCAL_35MM))
+        if f35:
+            fov = _fov_35mm(f35, width, height)
+            return (
+                f"EXIF 35 mm-equivalent focal length ({f35:g} mm) gives {fov:.1f}° across, "
+                "not believable"
+            )
+        focal = _num(exif.get(_FOCAL))
+        if focal:
+            return f"EXIF focal length ({focal:g} mm) comes without the sensor size"
+    return NO_FOCAL
 
 
 def file_fov(path: str | Path) -> float | None:
