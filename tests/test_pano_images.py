@@ -206,3 +206,27 @@ def test_file_fov_reads_the_header_of_an_upright_photo(tmp_path: Path) -> None:
     assert file_fov(plain) is None
     (tmp_path / "bad.jpg").write_bytes(b"not a jpeg")
     assert file_fov(tmp_path / "bad.jpg") is None
+
+
+def test_a_tiny_or_very_dark_photo_is_warned_about(tmp_path: Path) -> None:
+    """A 64x48 photo and an almost black one made a blurred mosaic and a black world
+    without a word (a trial): both are usable, and each gets a warning line."""
+    from generators.images import photo_warnings
+    from generators.panorama import PanoramaOptions, generate_panorama
+
+    ok = _photo(300, 400)
+    assert photo_warnings("a.jpg", ok) == []
+    assert "only 64x48 pixels" in " ".join(photo_warnings("t.jpg", ok[:48, :64]))
+    dark = (ok.astype(np.float32) * 0.03).astype(np.uint8)
+    (note,) = photo_warnings("d.jpg", dark)
+    assert "very dark" in note
+    # a bright object in a dark photo: its own pixels count
+    mask = np.zeros(ok.shape[:2], np.float32)
+    mask[100:200, 100:200] = 1
+    lit = dark.copy()
+    lit[100:200, 100:200] = ok[100:200, 100:200]
+    assert photo_warnings("o.png", lit, mask) == []
+    path = tmp_path / "dark.png"
+    Image.fromarray(dark).save(path)
+    res = generate_panorama(PanoramaOptions(photos=[path], height=128))
+    assert any("dark.png is very dark" in w for w in res.meta.get("warnings", [])), res.meta

@@ -68,6 +68,7 @@ def segment(
         if mask.shape != (h, w):
             raise ValueError(f"mask has shape {mask.shape}, photo is {(h, w)}")
     point = req.point
+    photo_size = (w, h)
     k = SEGMENT_MAX_SIDE / max(h, w)
     if k < 1.0:
         # segmented at a working size: a 12000x9000 photo peaked at 6.3 GB in 26 s (a
@@ -92,10 +93,13 @@ def segment(
         return mask_to_segmentation(rgb, mask, "given")
     try:
         if alpha is not None or req.segmenter == "classical":
-            return segment_classical(rgb, alpha, box=box, point=point)
-        from .segment_neural import segment_neural
+            seg = segment_classical(rgb, alpha, box=box, point=point)
+        else:
+            from .segment_neural import segment_neural
 
-        return segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
+            seg = segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
+        seg.meta["photo_size"] = list(photo_size)
+        return seg
     except ValueError as exc:
         if req.photo is None or type(exc) is not ValueError:  # ModelMissing, a bad file...
             raise
@@ -178,7 +182,18 @@ def generate_object(
                 cancel=cancel,
             )
     meta.update(info)
-    return _finish(name, cloud, mesh, meta, [], seg)
+    from generators.images import SMALL_OBJECT_SIDE, photo_warnings
+
+    shown = Path(str(req.photo)).name if req.photo is not None else "the photo"
+    size = seg.meta.get("photo_size")
+    warnings = photo_warnings(
+        shown,
+        seg.rgb,
+        seg.mask.astype(np.float32),
+        tuple(size) if size else None,
+        small_side=SMALL_OBJECT_SIDE,
+    )
+    return _finish(name, cloud, mesh, meta, warnings, seg)
 
 
 def _finish(

@@ -225,7 +225,7 @@ def generate_panorama(
     photos, dropped = unique_photos([Path(p) for p in options.photos])
     backend, model, fov = options.backend, options.model, options.fov
     height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
-    from generators.images import load_image
+    from generators.images import load_image, photo_warnings
 
     from .fov import fov_default_reason, fov_exif_note, photo_fov
 
@@ -270,6 +270,8 @@ def generate_panorama(
         for d, k in dropped
     ]
     fov_why: str | None = None  # a single photo at the default FOV: why (`fov_default_reason`)
+    for p, im in zip(photos, images):
+        warnings += photo_warnings(p.name, im.rgb, im.alpha)
     with st("place") as report:
         if len(images) == 1:
             im = images[0]
