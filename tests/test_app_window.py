@@ -1057,3 +1057,14 @@ def test_orbit_about_a_selected_scene_keeps_the_view(window, qtbot) -> None:  # 
     window.orbit_layer(thing_id)  # behind the camera: framed whole
     assert np.linalg.norm(nav.target - nav.rot @ np.array([0.0, 1.0, 6.0])) < 0.3
     assert nav.distance < 2.0
+
+
+def test_about_names_the_version(window, monkeypatch) -> None:  # noqa: ANN001
+    """Help > About said no version (a trial), where `info` says which Wander saved a file."""
+    import viewer.main_window as mw
+    from scene.project import app_version
+
+    shown: list[str] = []
+    monkeypatch.setattr(mw.QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window._about()
+    assert shown and app_version() in shown[0]

@@ -1133,10 +1133,13 @@ class MainWindow(QMainWindow):
             log.warning("could not apply the stored settings", exc_info=True)
 
     def _about(self) -> None:
+        from scene.project import app_version
+
         QMessageBox.about(
             self,
             "About Wander",
-            "<b>Wander</b><br>Turn photos into 3D Gaussian-splat worlds you can walk through.",
+            f"<b>Wander</b> {app_version()}<br>Turn photos into 3D Gaussian-splat worlds you "
+            "can walk through.",
         )
 
     def _toggle_stats(self) -> None:
