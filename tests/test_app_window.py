@@ -1068,3 +1068,21 @@ def test_about_names_the_version(window, monkeypatch) -> None:  # noqa: ANN001
     monkeypatch.setattr(mw.QMessageBox, "about", lambda parent, title, text: shown.append(text))
     window._about()
     assert shown and app_version() in shown[0]
+
+
+def test_mouse_look_shows_in_the_controls_hint(window, qtbot) -> None:  # noqa: ANN001
+    """Tab hid the cursor for mouse look with no sign on screen (a trial): the controls
+    hint says it is on and how to turn it off, and goes back after."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    vp.nav.set_mode("walk")
+    vp.set_hud_text()
+    assert "Tab mouse-look" in vp.hud.text()
+    vp.set_captured(True)
+    try:
+        assert "mouse look on" in vp.hud.text() and "Esc" in vp.hud.text()
+    finally:
+        vp.set_captured(False)
+    assert "Tab mouse-look" in vp.hud.text()

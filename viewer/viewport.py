@@ -684,6 +684,11 @@ class Viewport(QOpenGLWidget):
                 "<b>Fly</b> &nbsp; WASD move · Q/E down/up · right-drag look · Shift fast · "
                 "wheel speed · M mode"
             )
+        if self.captured and m != "orbit":
+            # the cursor is hidden and held: say so, and how to get it back (a trial saw no
+            # sign of it)
+            text = text.replace("right-drag look", "<b>mouse look on</b> (Tab or Esc: off)")
+            text = text.replace(" · Tab mouse-look", "")
         if self.hud.text() != text:
             self.hud.setText(text)
             self.hud.adjustSize()
@@ -1111,8 +1116,10 @@ class Viewport(QOpenGLWidget):
         super().focusOutEvent(e)
 
     def set_captured(self, on: bool) -> None:
-        """Captured-pointer mouse look: cursor hidden and recentred after every move."""
+        """Captured-pointer mouse look: cursor hidden and recentred after every move (the
+        controls hint says it is on)."""
         self.captured = on
+        self.set_hud_text()
         self.setMouseTracking(on)
         if on:
             self.setCursor(Qt.CursorShape.BlankCursor)
