@@ -71,6 +71,27 @@ def test_dialog_closing_returns_focus(window, qtbot) -> None:  # noqa: ANN001
     assert np.linalg.norm(window.viewport.nav.position_world - p0) > 1e-3
 
 
+def test_a_dialog_closing_over_a_panel_button_returns_focus(window, qtbot) -> None:  # noqa: ANN001
+    """A panel's button (the camera path's Delete) kept the focus through Render Video and
+    Save As: 1 and W did nothing (a trial). A button takes no typing: the view gets it."""
+    from PyQt6.QtWidgets import QDockWidget, QPushButton
+
+    dock = QDockWidget("panel", window)
+    button = QPushButton("Delete", dock)
+    dock.setWidget(button)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    try:
+        button.setFocus()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is button, timeout=3000)
+        box = QMessageBox(QMessageBox.Icon.Information, "x", "y", parent=window)
+        QTimer.singleShot(50, box.accept)
+        box.exec()
+        qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)
+    finally:
+        window.removeDockWidget(dock)
+        dock.deleteLater()
+
+
 def test_ctrl_of_a_shortcut_does_not_move_the_camera(window, qtbot) -> None:  # noqa: ANN001
     """Ctrl+S in Fly mode dropped the camera while the Save dialog opened (Ctrl is also
     "down"). Qt asks the viewport with ShortcutOverride before a menu shortcut fires:

@@ -25,6 +25,8 @@ from PyQt6.QtGui import (
     QKeySequence,
 )
 from PyQt6.QtWidgets import (
+    QAbstractButton,
+    QAbstractSlider,
     QApplication,
     QDialog,
     QDockWidget,
@@ -338,7 +340,10 @@ class MainWindow(QMainWindow):
         if app is not None and app.activeWindow() is None:
             self.activateWindow()  # a dialog closed and no window manager handed activation back
         fw = QApplication.focusWidget() or self.focusWidget()
-        if fw is None or fw is self or isinstance(fw, QMenuBar) or fw is self.viewport:
+        # a button or a slider takes no typing: a panel's Delete keeping the focus through
+        # Render Video and Save As left 1 and W doing nothing (a trial)
+        idle = isinstance(fw, (QMenuBar, QAbstractButton, QAbstractSlider)) and fw.window() is self
+        if fw is None or fw is self or idle or fw is self.viewport:
             if self.menuBar().activeAction() is not None:
                 self.menuBar().setActiveAction(None)
             self.viewport.setFocus(Qt.FocusReason.PopupFocusReason)
