@@ -301,10 +301,16 @@ def generate_panorama(
                 )
             pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
             if options.level:
-                from .pitch import estimate_pitch, level_roll
+                from .pitch import estimate_pitch, level_roll, looks_sideways
 
                 report(0.1, "finding the photo's pitch and roll from its vertical lines")
                 pitch_info = estimate_pitch(im.rgb, fov_x)
+                if looks_sideways(im.rgb, fov_x, pitch_info["segments"]):
+                    warnings.append(
+                        f"{photos[0].name} looks turned on its side (its vertical lines run "
+                        "across it) and nothing in the file says so: the result will lie on "
+                        "its side; turn the photo upright and make it again"
+                    )
                 rgb, alpha, pitch_info = level_roll(im.rgb, im.alpha, fov_x, pitch_info)
                 if pitch_info["roll_applied"]:
                     im = dataclasses.replace(im, rgb=rgb, alpha=alpha)
