@@ -116,6 +116,22 @@ def test_reconstruct_dialog_builds_reconstruct_options(qtbot, photo: Path) -> No
     o = dlg.request().options
     assert (o.capture, o.holdout, o.fill_gaps) == ("aerial", 8, False)
     dlg.request().check()
+    # the next dialog starts from these (a trial's second run came back at the defaults);
+    # what cannot be read is left at its default
+    dlg.detail.setCurrentIndex(0)
+    kept = dlg.remembered()
+    again = ReconstructDialog(None, [photo, photo])
+    qtbot.addWidget(again)
+    again.restore(kept)
+    assert again.remembered() == kept
+    o = again.request().options
+    assert (o.capture, o.holdout, o.fill_gaps, o.refine_seconds) == ("aerial", 8, False, 5.0)
+    fresh = ReconstructDialog(None, [photo, photo])
+    qtbot.addWidget(fresh)
+    before = fresh.remembered()
+    fresh.restore({"run_seconds": -5, "detail": 99, "capture": "sideways", "holdout": "x"})
+    fresh.restore("not a dict")
+    assert fresh.remembered() == before
 
 
 def test_segment_dialog_builds_object_options(qtbot, photo: Path) -> None:

@@ -166,3 +166,22 @@ def test_a_video_scene_not_saved_keeps_its_frames_in_the_data_folder(
     assert kept[0].parent != again[0].parent and kept[0].parent.name.startswith("walk-")
     assert [p.read_bytes() for p in kept] == [p.read_bytes() for p in frames]
     assert len(list(frames_folder().iterdir())) == 2  # no temporary folder left behind
+
+
+def test_the_next_file_dialog_starts_where_the_photos_were(window, tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """A trial's second New Scene from Photos began in its home folder, not where the photos
+    were: the folder picked is where the next file dialog starts."""
+    from PyQt6.QtWidgets import QFileDialog
+
+    from scene.world import World
+
+    window.set_world(World())  # nothing open: dialogs start at the last folder used
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    tools = window.extensions["reconstruct_tools"]
+    monkeypatch.setattr(tools, "ask", lambda *a, **k: None)
+    monkeypatch.setattr(
+        QFileDialog, "getExistingDirectory", staticmethod(lambda *a, **k: str(folder))
+    )
+    tools.new_from_folder()
+    assert Path(window.dialog_dir()) == folder

@@ -244,7 +244,7 @@ class ReconstructDialog(QDialog):
             "time budget of the optimisation at most (0 = no limit); "
             "the report says when it stopped the run"
         )
-        form.addRow("Optimisation time:", self.refine_seconds)
+        form.addRow("Optimisation time, at most:", self.refine_seconds)
         self.run_seconds = QSpinBox()
         self.run_seconds.setRange(0, 24 * 3600)
         self.run_seconds.setSuffix(" s")
@@ -254,6 +254,15 @@ class ReconstructDialog(QDialog):
             "the earlier stages leave, up to the optimisation time above"
         )
         form.addRow("Whole run within:", self.run_seconds)
+        # how the two times go together, on the dialog (a trial read them as rivals: the
+        # tooltip that said it showed after 2 s of hovering)
+        budgets = QLabel(
+            "The optimisation gets what the stages before it leave of the whole run, "
+            "and at most its own time."
+        )
+        budgets.setWordWrap(True)
+        budgets.setStyleSheet("color: palette(mid);")
+        form.addRow("", budgets)
         from cli.cmd_reconstruct import (  # app2 hook: no torch
             missing_phrase,
             torch_available,
@@ -328,6 +337,50 @@ class ReconstructDialog(QDialog):
         buttons.rejected.connect(self.reject)
         lay.addWidget(buttons)
 
+    #: the options a dialog remembers from the last one accepted (Settings key)
+    REMEMBER_KEY = "reconstruct_dialog"
+
+    def remembered(self) -> dict:
+        """The options worth keeping for the next dialog (not the photos or Save to)."""
+        return {
+            "refine": self.refine.value(),
+            "refine_seconds": self.refine_seconds.value(),
+            "run_seconds": self.run_seconds.value(),
+            "detail": self.detail.currentIndex(),
+            "capture": self.capture.currentData(),
+            "holdout": self.holdout.value(),
+            "fill_gaps": self.fill_gaps.isChecked(),
+            "ray_fill": self.ray_fill.isChecked(),
+            "frames": self.frames.value(),
+        }
+
+    def restore(self, saved: Any) -> None:
+        """Set the options `remembered` gave for the last dialog accepted (a trial's second
+        run came back at the defaults). Anything unreadable is left at its default."""
+        if not isinstance(saved, dict):
+            return
+        spins = {
+            "refine_seconds": self.refine_seconds,
+            "run_seconds": self.run_seconds,
+            "holdout": self.holdout,
+            "frames": self.frames,
+        }
+        if self.refine.isEnabled():  # off without PyTorch, whatever was kept
+            spins["refine"] = self.refine
+        for key, box in spins.items():
+            v = saved.get(key)
+            if isinstance(v, int) and box.minimum() <= v <= box.maximum():
+                box.setValue(v)
+        d = saved.get("detail")
+        if isinstance(d, int) and 0 <= d < self.detail.count():
+            self.detail.setCurrentIndex(d)
+        i = self.capture.findData(saved.get("capture"))
+        if i >= 0:
+            self.capture.setCurrentIndex(i)
+        for key, box in (("fill_gaps", self.fill_gaps), ("ray_fill", self.ray_fill)):
+            if isinstance(saved.get(key), bool):
+                box.setChecked(saved[key])
+
     def _pick_save(self) -> None:
         f, _ = QFileDialog.getSaveFileName(
             self,
@@ -401,11 +454,17 @@ class ReconstructTools:
     def _start_dir(self) -> str:
         return str(self.window.dialog_dir())  # beside the open project
 
+    def _remember(self, folder: Path) -> None:
+        """The next file dialog starts in `folder` (a trial's second New Scene began in its
+        home folder, not where the photos were)."""
+        self.window.settings.set("last_dir", str(folder))
+
     def new_from_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self.window, "Photos taken while moving", self._start_dir(), PHOTO_FILTER
         )
         if files:
+            self._remember(Path(files[0]).parent)
             self.ask([Path(f) for f in files])
 
     def new_from_folder(self) -> None:
@@ -413,6 +472,7 @@ class ReconstructTools:
         if d:
             from generators.reconstruct.photos import list_photos
 
+            self._remember(Path(d))
             self.ask(list_photos(Path(d)))
 
     def new_from_video(self) -> None:
@@ -420,12 +480,21 @@ class ReconstructTools:
             self.window, "Video walking through the scene", self._start_dir(), VIDEO_FILTER
         )
         if f:
+            self._remember(Path(f).parent)
             self.ask([], Path(f))
 
     def ask(self, photos: list[Path], video: Path | None = None) -> None:
+        import json
+
         dlg = ReconstructDialog(self.window, photos, video)
-        if dlg.exec() == QDialog.DialogCode.Accepted and self.window.confirm_replace():
-            self.start(dlg.request())
+        try:
+            dlg.restore(json.loads(self.window.settings.get(dlg.REMEMBER_KEY, "{}", str)))
+        except ValueError:
+            log.info("the last New Scene options are unreadable: defaults")
+        if dlg.exec() == QDialog.DialogCode.Accepted:
+            self.window.settings.set(dlg.REMEMBER_KEY, json.dumps(dlg.remembered()))
+            if self.window.confirm_replace():
+                self.start(dlg.request())
 
     def start(self, req: ReconstructRequest) -> Any:
         """Check and run a request as a window job; the scene opens when it is done."""
