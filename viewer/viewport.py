@@ -1201,14 +1201,16 @@ class Viewport(QOpenGLWidget):
             "position": [float(v) for v in pos],
             "yaw": float(yaw),
             "pitch": float(pitch),
-            "fov_y_deg": float(self.nav.fov_y_deg),
+            # the vertical FOV this window shows (a photo's framing fitted), as Ctrl+number
+            "fov_y_deg": float(self.nav.view_fov_y(max(self.width(), 1) / max(self.height(), 1))),
             "mode": self.nav.mode,
         }
 
     def restore_view(self, view: Any) -> bool:
         """Go to a view `current_view` wrote (a reopened project shows where its user left
         it; R still goes to its start). The record is untrusted: anything but finite
-        numbers in range is ignored (False, nothing changes); an orbit is shown as a fly."""
+        numbers in range is ignored (False, nothing changes); a view saved orbiting opens
+        in the mode the world opens in."""
         if self.world is None or not isinstance(view, dict):
             return False
         try:
