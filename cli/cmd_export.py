@@ -57,7 +57,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PNG",
         help="also write the world's panorama here, plus six cube faces beside it",
     )
-    parser.add_argument("--face-size", type=int, help="cube face size in pixels (default H/2)")
+    parser.add_argument(
+        "--face-size",
+        type=int,
+        metavar="PX",
+        help="cube face size in pixels (default: half the panorama's height)",
+    )
     parser.add_argument(
         "--cameras",
         metavar="DIR",
@@ -65,7 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "bookmarks) as a COLMAP text model + cameras.json",
     )
     parser.add_argument(
-        "--camera-size", default="1920x1080", help="image size of bookmark cameras WxH (1920x1080)"
+        "--camera-size",
+        default="1920x1080",
+        metavar="WxH",
+        help="image size of bookmark cameras WxH (1920x1080)",
     )
     from cli.cmd_convert import add_format_options
 

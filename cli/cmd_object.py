@@ -33,7 +33,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         type=Path,
         metavar="WORLD.wander",
         help="insert the object into this project (saved in place, atomically), as the app's "
-        "Insert Object does: --height tall, on the floor ahead of the start view (or --at), "
+        "Insert Object does: --height tall, on what the start view looks at (a floor, a "
+        "table; or --at), "
         "its colours matched to the light there",
     )
     p.add_argument(

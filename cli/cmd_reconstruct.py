@@ -44,7 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="COLMAP text model folder (default: SCENE_cameras beside the scene)",
     )
-    p.add_argument("--max-frames", type=int, default=60, help="video: most frames to keep (60)")
+    p.add_argument(
+        "--max-frames", type=int, default=60, metavar="N", help="video: most frames to keep (60)"
+    )
     add_option_arguments(p, ReconstructOptions)
     # no --refine: the default depends on PyTorch being installed (`refine_steps`)
     p.set_defaults(refine_steps=None)

@@ -20,10 +20,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("scene", help="splat file (.ply .splat .spz ...), mesh, or .wander project")
     parser.add_argument(
         "--eye",
+        metavar="X,Y,Z",
         help="camera position x,y,z (default: the scene's first bookmark, e.g. a generated "
         "world's start, else framing the scene)",
     )
-    parser.add_argument("--look", help="point looked at x,y,z (default: scene centre)")
+    parser.add_argument(
+        "--look", metavar="X,Y,Z", help="point looked at x,y,z (default: scene centre)"
+    )
     parser.add_argument(
         "--fov",
         type=float,
@@ -31,7 +34,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="vertical field of view in degrees (default: the first bookmark's when it gives "
         "the view, framing a generated world's photo as it was shot; else 60)",
     )
-    parser.add_argument("--size", default="1280x720", help="image size WxH in pixels (1280x720)")
+    parser.add_argument(
+        "--size", default="1280x720", metavar="WxH", help="image size WxH in pixels (1280x720)"
+    )
     parser.add_argument("--out", required=True, help="output PNG path")
     parser.add_argument(
         "--max-splats",
@@ -40,7 +45,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="draw at most N of the splats in view, thinned evenly and enlarged (fast previews)",
     )
     parser.add_argument(
-        "--background", default="0,0,0", help="background colour r,g,b in 0..1 (0,0,0)"
+        "--background",
+        default="0,0,0",
+        metavar="R,G,B",
+        help="background colour r,g,b in 0..1 (0,0,0)",
     )
 
 
@@ -142,7 +150,9 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
-    bg = parse_vec3(args.background, "--background")
+    from cli.cmd_video import parse_rgb
+
+    bg = np.array(parse_rgb(args.background))  # 0..1, as video checks it (2,2,2 passed)
     t0 = time.perf_counter()
     from cli.scene_files import load_scene, require_content
 

@@ -46,6 +46,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--size",
         default="1280x720",
+        metavar="WxH",
         help="frame size WxH, even numbers (1280x720; 640x360 with --fps 15 for a quick preview)",
     )
     parser.add_argument("--fps", type=float, default=30.0, help="frames per second (30)")
@@ -61,7 +62,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         help="draw at most N of the splats in view, thinned evenly and enlarged (fast previews)",
     )
-    parser.add_argument("--background", default="0,0,0", help="background colour r,g,b in 0..1")
+    parser.add_argument(
+        "--background",
+        default="0,0,0",
+        metavar="R,G,B",
+        help="background colour r,g,b in 0..1 (0,0,0)",
+    )
     parser.add_argument("--out", required=True, help="output .mp4")
 
 

@@ -81,7 +81,9 @@ class WorldOptions(GeneratorOptions):
     pano_model: Path | None = model_option()
     prompt: str = prompt_option()
     steps: int = steps_option()
-    pano_height: int = height_option()
+    pano_height: int = height_option(
+        "panorama height; its width is twice that (with --panorama: the rows read from the file)"
+    )
     seed: int = seed_option()
     depth_backend: str = option(
         "classical",

@@ -619,3 +619,22 @@ def test_a_polite_kill_says_so_and_leaves_no_file(
     assert err == [f"{word}; no half-written file is left"]
     assert signal.getsignal(signal.SIGTERM) is before  # the handler is put back
     assert list(tmp_path.iterdir()) == []
+
+
+def test_render_refuses_a_background_outside_0_1(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`render --background 2,2,2` drew with it, though the help says 0..1 (a trial); it
+    is refused as `video` refuses it, and the help shows the form of each value."""
+    from cli import build_parser, run_cli
+    from scene.io import save
+
+    scene = tmp_path / "s.ply"
+    save(random_cloud(50), scene)
+    out = tmp_path / "x.png"
+    assert run_cli(["render", str(scene), "--background", "2,2,2", "--out", str(out)]) == 2
+    assert "--background must be r,g,b in 0..1" in _one_error_line(capsys)
+    assert not out.exists()
+    helps = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
+    usage = helps["render"].format_usage()
+    assert "--eye X,Y,Z" in usage and "--size WxH" in usage and "--background R,G,B" in usage

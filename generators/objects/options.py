@@ -91,7 +91,9 @@ class ObjectOptions(GeneratorOptions):
         None, flag="--input", help="import: GLB/GLTF/OBJ/PLY mesh or splat file"
     )
     as_mesh: bool = option(
-        False, flag="--keep-mesh", help="import: keep a mesh as a mesh (no splats)"
+        False,
+        flag="--keep-mesh",
+        help="import: keep a mesh as a mesh (no splats; write it with --mesh or --into, not --out)",
     )
     with_mesh: bool = option(True, help="also build a mesh (classical, multiview, hunyuan3d)")
     height: float = option(

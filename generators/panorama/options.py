@@ -60,10 +60,10 @@ def steps_option() -> Any:
     return option(30, help=STEPS_HELP, flag="--steps", lo=1, hi=1000)
 
 
-def height_option() -> Any:
+def height_option(help: str = HEIGHT_HELP) -> Any:  # noqa: A002 - the option's help text
     return option(
         DEFAULT_HEIGHT,
-        help=HEIGHT_HELP,
+        help=help,
         unit="px",
         flag="--height",
         lo=64,
