@@ -133,7 +133,11 @@ def run_cli(argv: list[str]) -> int:
     parser.add_argument(
         "--debug", action="store_true", help="print the full traceback of an internal error"
     )
-    args = parser.parse_args(_join_negative_values(argv))
+    args, extra = parser.parse_known_args(_join_negative_values(argv))
+    if extra:  # said with the command's own help (it pointed to the top-level one: a trial)
+        command = getattr(args, "command", None)
+        prog = f"{parser.prog} {command}" if command else parser.prog
+        parser.exit(2, f"error: unrecognized arguments: {' '.join(extra)} (see: {prog} --help)\n")
     if not getattr(args, "_run", None):
         parser.print_help()
         return 0

@@ -638,3 +638,14 @@ def test_render_refuses_a_background_outside_0_1(
     helps = build_parser()._subparsers._group_actions[0].choices  # type: ignore[union-attr]
     usage = helps["render"].format_usage()
     assert "--eye X,Y,Z" in usage and "--size WxH" in usage and "--background R,G,B" in usage
+
+
+def test_an_unknown_option_points_to_its_commands_help(capsys: pytest.CaptureFixture) -> None:
+    """`panorama ... --bogus` said "see: python main.py --help" (a trial): the command's."""
+    from cli import run_cli
+
+    with pytest.raises(SystemExit) as exc:
+        run_cli(["panorama", "--photo", "x.jpg", "--out", "y.png", "--bogus", "1"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("error: unrecognized arguments: --bogus 1 (see: python main.py panorama --help)")
