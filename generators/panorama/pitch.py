@@ -120,7 +120,7 @@ def level_roll(
 #: a photo is taken to be on its side when, turned a quarter either way, it shows this many
 #: times the vertical line segments it shows as it is (and at least SIDEWAYS_MIN of them,
 #: agreeing on one vanishing point). Upright real photos show 1.6-3.4x more as they are
-#: (office 173 against 56 / 51 turned, Sceaux 83-97 against 36-53; bench on the shared
+#: (office 173 against 56 / 51 turned, Sceaux 83-97 against 36-53; measured on the shared
 #: photos), so an upright photo does not come near it
 SIDEWAYS_RATIO = 1.8
 SIDEWAYS_MIN = 40
