@@ -32,7 +32,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="download: the hub address (default: HF_ENDPOINT, else the Hugging Face hub)",
     )
-    p.add_argument("--device", default="auto", help="verify: cuda, mps, cpu or auto (default)")
+    p.add_argument(
+        "--device",
+        default="auto",
+        help="verify's device: auto (default: cuda, else mps, else cpu), cpu, cuda or mps",
+    )
 
 
 def _gb(n: float) -> str:

@@ -18,9 +18,16 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-HINT = "Edge of the walkable area: beyond it the world is invented from the photo's edges"
+#: (the ring is under the walker's feet when they reach it: named, a trial looked for it)
+HINT = (
+    "Edge of the walkable area (the dashed ring on the floor): beyond it the world is "
+    "invented from the photo's edges"
+)
 #: a world from a whole panorama invents nothing: beyond the rim its geometry is guessed
-HINT_PANORAMA = "Edge of the walkable area: beyond it the panorama's depth is only a guess"
+HINT_PANORAMA = (
+    "Edge of the walkable area (the dashed ring on the floor): beyond it the panorama's "
+    "depth is only a guess"
+)
 RING_POINTS = 128
 
 

@@ -121,7 +121,10 @@ class ObjectOptions(GeneratorOptions):
         200_000, flag="--samples", lo=100, hi=MAX_SAMPLES, help="import: splats sampled on a mesh"
     )
     device: str | None = option(
-        None, flag="--device", help="torch device for neural backends (default: cuda if available)"
+        None,
+        flag="--device",
+        help="neural backends' device: auto (default: cuda, else mps, else cpu), cpu, cuda, "
+        "cuda:N or mps",
     )
 
     def check(self) -> None:

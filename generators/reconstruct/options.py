@@ -135,7 +135,8 @@ class ReconstructOptions(GeneratorOptions):
         flag="--device",
         choices=DEVICES,
         label="refinement device",
-        help="refinement device",
+        help="the optimisation's device: auto (cuda when there is one, else the CPU "
+        "rasterizer), cpu or cuda",
     )
     target_depth: float = option(
         2.0, above=0.0, help="median camera-to-point distance in output units"
