@@ -57,6 +57,7 @@ def photo_warnings(
     than `small_side` px on its long side, or darker than DARK_P99. `rgb` (h, w, 3) uint8
     or float 0..1, `alpha` (h, w) 0..1 the pixels that count (opacity, an object's mask)
     or None, `size` (w, h) the photo's own size when `rgb` was downscaled."""
+    rgb = np.asarray(rgb)
     w, h = size if size is not None else (rgb.shape[1], rgb.shape[0])
     out = []
     if max(h, w) < small_side:
@@ -64,12 +65,12 @@ def photo_warnings(
             f"{name} is only {w}x{h} pixels: the result will be blurry (a larger photo "
             "makes a sharper one)"
         )
-    px = np.asarray(rgb).reshape(-1, 3) if alpha is None else np.asarray(rgb)[alpha >= 0.5]
+    px = rgb.reshape(-1, 3) if alpha is None else rgb[alpha >= 0.5]
     if len(px):
         if len(px) > 200_000:
             px = px[:: len(px) // 200_000]
         lum = px.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        if np.asarray(rgb).dtype == np.uint8:
+        if rgb.dtype == np.uint8:
             lum /= 255.0
         p99 = float(np.percentile(lum, 99))
         if p99 < DARK_P99:

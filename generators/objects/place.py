@@ -275,10 +275,12 @@ def view_placement(
         return out
 
     m = placed(size)
-    for _ in range(3 if height is None else 0):
-        # a quarter of the distance it stands at: stepped in front of the wall or desk the
-        # ray met, an extinguisher sized for the wall behind stood 0.64 m tall on a desk
-        # 1.6 m away (a trial). Its size moves where it can stand: a few rounds settle it
+    if height is not None:
+        return m, hit
+    # Auto: a quarter of the distance it stands at. Stepped in front of the wall or desk
+    # the ray met, an extinguisher sized for the wall behind stood 0.64 m tall on a desk
+    # 1.6 m away (a trial). Its size moves where it can stand: a few rounds settle it
+    for _ in range(3):
         final = float(np.clip(0.25 * np.linalg.norm(m[:3, 3] - origin), 0.05, 3.0))
         if abs(final - size) <= 0.05 * size:
             break

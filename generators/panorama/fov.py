@@ -93,9 +93,7 @@ def fov_exif_note(exif: dict[int, Any], width: int, height: int) -> str | None:
     the usual guess. But a focal length that comes without the sensor size (FocalLength,
     no 35 mm equivalent, no focal-plane resolution), or an equivalent whose angle is not
     believable, went to the default in silence (a trial)."""
-    if width <= 0 or height <= 0 or fov_from_exif(exif, width, height) is not None:
-        return None
-    reason = fov_default_reason(exif, width, height)
+    reason = fov_default_reason(exif, width, height)  # NO_FOCAL also when the EXIF served
     if reason == NO_FOCAL:
         return None
     return f"its {reason}: {DEFAULT_FOV_DEG:g}° assumed; give the real one with --fov"
