@@ -12,6 +12,9 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    from scene.cpu_threads import limit_blas_threads
+
+    limit_blas_threads()
     from cli import is_command, run_cli
 
     # the global --debug may come before the command (as `--help` shows it) or after it

@@ -24,6 +24,10 @@ time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 50] [--scene room|cube] [--legacy]
                            [--coarse] [--fixed 45000@0.33] [--world office.wander] [--shots DIR]
+                           [--blas-threads]
+
+numpy's BLAS runs on one thread, as in the app (scene/cpu_threads.py); `--blas-threads`
+leaves it its default threads (one per core), as before that change, for the ratio.
 
 `--shots DIR` saves each scored moving frame beside the full frame of the same camera
 (DIR/<splats>_<path>_<seconds>s.png: moving | full).
@@ -385,8 +389,17 @@ def main(argv: list[str] | None = None) -> int:
         metavar="DIR",
         help="save each scored moving frame beside the full frame of the same camera",
     )
+    ap.add_argument(
+        "--blas-threads",
+        action="store_true",
+        help="leave numpy's BLAS its default threads (the app holds it to one)",
+    )
     args = ap.parse_args(argv)
+    from scene.cpu_threads import limit_blas_threads
     from scene.world import Layer, World
+
+    if not args.blas_threads:
+        limit_blas_threads()
 
     if args.shots is not None and not args.shots.is_dir():
         print(f"--shots: {args.shots} is not a folder", file=sys.stderr)
@@ -416,7 +429,8 @@ def main(argv: list[str] | None = None) -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(
         f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
-        f"{W}x{H}, scene={args.scene}, SH{args.sh}"
+        f"{W}x{H}, scene={args.scene}, SH{args.sh}, numpy BLAS "
+        f"{'default threads' if args.blas_threads else 'one thread'}"
     )
     t_sort, t_full, t_float = sort_bench()
     print(
