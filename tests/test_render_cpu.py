@@ -493,3 +493,35 @@ def test_moving_frames_cut_through_the_coarse_level_on_the_cpu(x_display, monkey
     z_cpu = depths[True][..., 0][seen] / depths[True][..., 1][seen]
     z_gl = depths[False][..., 0][seen] / cover[seen]
     assert np.quantile(np.abs(z_cpu / z_gl - 1.0), 0.999) < 0.01
+
+
+def test_tile_lists_keep_the_splats_front_to_back_order() -> None:
+    """The binning, split over numba's threads, lists each tile's splats as one loop would."""
+    from viewer.cpu_splat import TILE, _bin_tiles
+
+    rng = np.random.default_rng(3)
+    n, tw, th = 3001, 9, 7
+    x0 = rng.integers(0, tw * TILE, n)
+    y0 = rng.integers(0, th * TILE, n)
+    box = np.stack(
+        [
+            x0,
+            np.minimum(x0 + rng.integers(0, 40, n), tw * TILE - 1),
+            y0,
+            np.minimum(y0 + rng.integers(0, 40, n), th * TILE - 1),
+        ],
+        1,
+    ).astype(np.int32)
+    box[::7, 1] = box[::7, 0] - 1  # culled
+    lists: list[list[int]] = [[] for _ in range(tw * th)]
+    for j, (a, b, c, d) in enumerate(box):
+        if b < a:
+            continue
+        for ty in range(c // TILE, d // TILE + 1):
+            for tx in range(a // TILE, b // TILE + 1):
+                lists[ty * tw + tx].append(j)
+    for shares in (1, 2, 3):
+        offsets, ids = _bin_tiles(box, tw, th, shares)
+        assert offsets[-1] == len(ids) == sum(map(len, lists))
+        for t in range(tw * th):
+            assert ids[offsets[t] : offsets[t + 1]].tolist() == lists[t]

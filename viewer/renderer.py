@@ -1578,7 +1578,8 @@ class SplatRenderer:
         the CPU compositor, whose reads then stream through the payloads instead of jumping
         about them). None when more than `k` merged splats are in view (the budget allows
         no cut)."""
-        from .sorting import _view_depths, depth_keys_u16, lod_cut
+        from .cut_order import cut_order, cut_order_numpy
+        from .sorting import _view_depths, lod_cut
 
         depth, idx, area = _view_depths(lod.means, layers, frustum, NEAR_CULL)
         if len(idx) > k:
@@ -1589,38 +1590,23 @@ class SplatRenderer:
         keep_c, exp_c = idx[~expand], idx[expand]
         d_c = depth[~expand]
         split = len(self._means)
-        if len(exp_c):
-            lens = lod.child_start[exp_c + 1] - lod.child_start[exp_c]
-            starts = np.repeat(lod.child_start[exp_c] - np.cumsum(lens) + lens, lens)
-            fine = lod.children[starts + np.arange(int(lens.sum()))]
-            if len(fine) * 64 > split:  # many: a mask's scan beats a sort
-                chosen = np.zeros(split, bool)
-                chosen[fine] = True
-                fine = np.flatnonzero(chosen).astype(np.uint32)
-            else:
-                fine.sort()
-            # depths of the fine splats, layer by layer (they are sorted by index)
-            fl = [layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible]
-            d_f = np.empty(len(fine), np.float32)
-            for lay in fl:
-                a, b = np.searchsorted(fine, [lay.start, lay.stop])
-                d_f[a:b] = self._means[fine[a:b]] @ lay.rows[2] + lay.offset[2]
-            near = d_f > NEAR_CULL
-            fine, d_f = fine[near], d_f[near]
-            allidx = np.concatenate([fine, keep_c.astype(np.uint32) + np.uint32(split)])
-            alld = np.concatenate([d_f, d_c])
-        else:
-            allidx, alld = keep_c.astype(np.uint32) + np.uint32(split), d_c
-        order = np.argsort(depth_keys_u16(alld), kind="stable")  # back to front
-        # allidx is ascending (fine indices sorted, then the merged ones' in layer order)
-        m = len(order)
-        rank = np.empty(m, np.int64)
-        rank[order] = np.arange(m - 1, -1, -1)
-        return (
-            np.ascontiguousarray(allidx[order], dtype=np.uint32),
+        fl = [layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible]
+        # compiled once the CPU frames' kernels are loaded (no compile stalls a frame)
+        compiled = self._cpu is not None and self._cpu.ready.is_set()
+        ordered = cut_order if compiled else cut_order_numpy
+        data, mem_idx, rank = ordered(
             split,
-            (allidx.astype(np.int64), rank),
+            exp_c,
+            lod.child_start,
+            lod.children,
+            self._means,
+            [(lay.start, lay.stop, lay.rows[2], lay.b) for lay in fl],
+            NEAR_CULL,
+            keep_c,
+            d_c,
+            split,
         )
+        return data, split, (mem_idx, rank)
 
     def _layer_models(self) -> np.ndarray:
         """(MAX_LAYERS, 4, 4) float32 world-from-layer matrix per slot (identity for baked)."""

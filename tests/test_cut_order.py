@@ -1,0 +1,74 @@
+"""viewer/cut_order.py: the compiled ordering of a moving frame's cut against its numpy twin."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viewer.cut_order import cut_order, cut_order_numpy
+from viewer.sorting import depth_keys_u16
+
+
+def _lod(rng: np.random.Generator, n: int, voxels: int):
+    """n fine splats in two layers, grouped into `voxels` merged splats (shuffled children)."""
+    means = rng.normal(0.0, 3.0, (n, 3)).astype(np.float32)
+    children = rng.permutation(n).astype(np.uint32)
+    cuts = np.sort(rng.choice(np.arange(1, n), voxels - 1, replace=False))
+    child_start = np.concatenate([[0], cuts, [n]]).astype(np.int64)
+    layers = [
+        (n // 3, n, np.array([0.1, -0.2, 0.97], np.float32), 4.0),
+        (0, n // 3, np.array([0.0, 0.6, 0.8], np.float32), 2.5),  # given out of order
+    ]
+    return means, children, child_start, layers
+
+
+@pytest.mark.parametrize("n, expanded", [(5000, 40), (5000, 0), (3000, 299)])
+def test_matches_the_numpy_twin(n: int, expanded: int) -> None:
+    rng = np.random.default_rng(n + expanded)
+    voxels = 300
+    means, children, child_start, layers = _lod(rng, n, voxels)
+    expand = rng.choice(voxels, expanded, replace=False)
+    keep = np.setdiff1d(np.arange(voxels), expand)
+    keep_depth = rng.uniform(0.5, 20.0, len(keep)).astype(np.float32)
+    args = (n, expand, child_start, children, means, layers, 0.2, keep, keep_depth, n)
+    order, mem, rank = cut_order(*args)
+    order_np, mem_np, rank_np = cut_order_numpy(*args)
+    # the same splats, in memory order (fine ascending, then the merged ones)
+    assert np.array_equal(mem, mem_np)
+    fine = mem[mem < n]
+    assert np.all(np.diff(fine) > 0) and np.all(mem[len(fine) :] == keep + n)
+    # fine splats behind the near plane are left out
+    depth = np.empty(len(mem), np.float32)
+    for start, stop, w, b in layers:
+        sel = (fine >= start) & (fine < stop)
+        depth[: len(fine)][sel] = means[fine[sel]] @ w + b
+    depth[len(fine) :] = keep_depth
+    assert np.all(depth[: len(fine)] > 0.2)
+    expected_fine = (
+        np.concatenate([children[child_start[j] : child_start[j + 1]] for j in expand])
+        if expanded
+        else np.zeros(0, int)
+    )
+    assert len(fine) <= len(expected_fine) and np.isin(fine, expected_fine).all()
+    # back to front by 16-bit keys; ranks consistent with the order
+    keys = depth_keys_u16(depth)
+    pos = {int(v): p for p, v in enumerate(order)}
+    back = np.array([pos[int(v)] for v in mem])
+    assert np.array_equal(rank, len(mem) - 1 - back)
+    along = keys[np.argsort(back)]
+    assert np.all(np.diff(along.astype(int)) >= -1)  # float rounding may move a key by one
+    agree = np.mean(order == order_np)
+    assert agree > 0.99, agree
+    assert np.array_equal(np.sort(rank), np.arange(len(mem)))
+    assert np.array_equal(np.sort(rank_np), np.arange(len(mem)))
+
+
+def test_empty_cut() -> None:
+    means = np.zeros((4, 3), np.float32)
+    layer = [(0, 4, np.array([0, 0, 1], np.float32), 0.0)]
+    none = np.zeros(0, int)
+    order, mem, rank = cut_order(
+        4, none, np.array([0, 4]), np.arange(4, dtype=np.uint32), means, layer, 0.1, none,
+        np.zeros(0, np.float32), 4,
+    )  # fmt: skip
+    assert len(order) == len(mem) == len(rank) == 0
