@@ -26,7 +26,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     from generators.options import add_arguments as add_option_arguments
 
     add_option_arguments(p, ObjectOptions)
-    p.add_argument("--out", type=Path, help="output splat file (.ply)")
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="output splat file: .ply, .compressed.ply, .splat or .spz (by its name)",
+    )
     p.add_argument("--mesh", type=Path, help="also write the mesh (.glb/.obj/.ply)")
     p.add_argument(
         "--into",
@@ -61,7 +65,7 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.objects.files import check_mesh_path, write_cloud, write_mesh
+    from generators.objects.files import check_mesh_path, check_splat_path, write_cloud, write_mesh
     from generators.objects.options import ObjectOptions
     from generators.objects.pipeline import generate_object
     from generators.options import from_args
@@ -83,8 +87,8 @@ def run(args: argparse.Namespace) -> int:
             "write it with --mesh OBJ.glb and/or --into WORLD.wander instead of --out"
         )
     at = _check_into(args)
-    if args.out is not None and args.out.suffix.lower() != ".ply":
-        raise InputError(f"--out must be a .ply file, got {args.out}")
+    if args.out is not None:
+        check_splat_path(args.out)
     if args.mesh is not None:
         check_mesh_path(args.mesh)
     req.check()  # options, and a backend's weights, before any work

@@ -28,16 +28,34 @@ def atomic_target(path: str | Path) -> Iterator[Path]:
         yield tmp
 
 
-def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
-    """3DGS PLY through scene.io (the one PLY encoder); the cloud's meta goes in a
-    `comment wander {...}` header line (provenance)."""
+def check_splat_path(path: str | Path) -> str:
+    """The splat format `write_cloud` would write for `path` (by its name: .ply,
+    .compressed.ply, .splat or .spz). Raises ValueError naming the choices."""
     from scene import io as sio
 
     path = Path(path)
-    if path.suffix.lower() != ".ply":
-        raise ValueError(f"{path}: the object's splats are written as .ply")
+    choices = f"{path}: splats are written as {sio.writable_names('cloud')}"
+    fmt = sio.format_for_path(path)
+    f = sio.FORMATS.get(fmt) if fmt else None
+    if f is None or f.kind != "cloud" or f.encoder is None:
+        raise ValueError(choices)
+    return sio.output_format(path)  # (a folder: says so)
+
+
+def write_cloud(cloud: GaussianCloud, path: str | Path) -> None:
+    """The object's splats in the format its name gives (`check_splat_path`), atomically,
+    through scene.io; in a 3DGS PLY the cloud's meta goes in a `comment wander {...}`
+    header line (provenance). Raises ValueError for a name no splat writer takes,
+    SceneFormatError for an empty cloud or a failed write."""
+    from scene import io as sio
+
+    path = Path(path)
+    fmt = check_splat_path(path)
     if len(cloud) == 0:
         raise SceneFormatError(path, "cannot write an object with no splats")
+    if fmt != "ply":
+        sio.save(cloud, path, fmt)
+        return
     meta = json.dumps(_jsonable(cloud.meta), separators=(",", ":")).replace("\n", " ")
     sio.save(cloud, path, "ply", comments=[f"wander {meta}"])
 
