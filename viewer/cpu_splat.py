@@ -175,6 +175,11 @@ def _splat(
     opac[j] = op
     r2out[j] = r2
     izout[j] = iz
+    base = 4 * texels * i
+    if degree == 0:  # no view direction needed (a third of the projection's time)
+        for ch in range(3):
+            rgb[j, ch] = max(np.float32(0.5) + C0 * half[C[base + ch]], np.float32(0.0))
+        return
     # view direction in the layer's own frame (inverse rotation of the model)
     dx, dy, dz = px - campos[0], py - campos[1], pz - campos[2]
     nrm = math.sqrt(dx * dx + dy * dy + dz * dz)
@@ -186,7 +191,6 @@ def _splat(
     nrm = math.sqrt(lx * lx + ly * ly + lz * lz)
     nrm = np.float32(1.0) / max(nrm, np.float32(1e-12))
     x, y, z = lx * nrm, ly * nrm, lz * nrm
-    base = 4 * texels * i
     for ch in range(3):
         k = base + ch
         col = np.float32(0.5) + C0 * half[C[k]]
