@@ -88,6 +88,10 @@ def test_walker_stops_at_a_wall_and_slides_along_it() -> None:
     nav.key_down("w")
     run(nav, 4.0)  # 10 m of walking would pass the wall at z=-3
     assert -3.0 + nav.radius * 0.5 < nav.pos[2] < -2.5
+    # the eye stays beyond the renderer's near cull: a wall at 0.195 m was not drawn
+    from scene.splatting import NEAR_CULL
+
+    assert nav.pos[2] + 3.0 > NEAR_CULL + 0.05
     # Diagonal walking slides along the wall (moves in x) instead of sticking.
     nav.yaw = math.radians(-30)  # forward turns right: +x and -z
     x0 = nav.pos[0]

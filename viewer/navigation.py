@@ -16,6 +16,7 @@ from typing import Any, Literal
 import numpy as np
 
 from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+from scene.splatting import NEAR_CULL
 from scene.units import EYE_HEIGHT  # m: re-exported for the viewer
 
 from .collision import Collider
@@ -25,6 +26,11 @@ MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")
 
 GRAVITY = 9.8  # m/s²
 BODY_RADIUS = 0.2  # m
+#: scene units: the walker's body is at least this wide a radius, so its eye stops this far
+#: from a wall; the renderer drops splats nearer the eye than NEAR_CULL (0.2), and a walker
+#: of radius 0.2 stood with its eye 0.195 m from a wall it could no longer see: the screen
+#: went dark, or showed what was behind the wall (a trial, on a 1M-splat room)
+EYE_CLEARANCE = 1.5 * NEAR_CULL
 STEP_HEIGHT = 0.35  # m, highest ledge the walker steps onto
 JUMP_HEIGHT = 0.6  # m
 WALK_SPEED = 2.5  # m/s
@@ -118,7 +124,7 @@ class Navigator:
 
     @property
     def radius(self) -> float:
-        return BODY_RADIUS * self.scale
+        return max(BODY_RADIUS * self.scale, EYE_CLEARANCE)
 
     @property
     def step_height(self) -> float:
