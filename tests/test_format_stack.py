@@ -290,3 +290,17 @@ def test_convert_says_when_it_zero_pads_spherical_harmonics(tmp_path: Path, caps
     assert load(tmp_path / "o.ply").sh_degree == 3
     assert _cli(["convert", "--sh-degree", "0", src, tmp_path / "p.ply"]) == 0
     assert "zeros" not in capsys.readouterr().out
+
+
+def test_a_compressed_ply_is_named_without_its_double_extension(tmp_path) -> None:  # noqa: ANN001
+    """`big.compressed.ply` opens as a layer "big" (a trial saw "big.compressed"), and the
+    names proposed for saving it are "big.*"."""
+    from conftest import random_cloud
+
+    from scene.io import load_world, save, scene_stem
+
+    path = tmp_path / "big.compressed.ply"
+    save(random_cloud(300, seed=2), path)
+    world, _ = load_world(path)
+    assert [lay.name for lay in world.layers] == ["big"]
+    assert scene_stem(tmp_path / "Room.SPZ") == "Room" and scene_stem("notes.txt") == "notes"

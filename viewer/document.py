@@ -23,6 +23,7 @@ from PyQt6.QtWidgets import QMessageBox
 
 from scene import project as proj
 from scene.campath import CameraPath
+from scene.io import scene_stem
 from scene.world import World
 
 
@@ -166,11 +167,7 @@ class Document(QObject):
         src = self.win.path
         if src is not None:  # a scene file (out.sog): out.wander / out.ply beside it
             src = Path(src)
-            stem = (
-                src.name[: -len(".compressed.ply")]
-                if src.name.lower().endswith(".compressed.ply")
-                else src.stem
-            )
+            stem = scene_stem(src)
             out = folder / (stem + (suffix or proj.EXTENSION))
             if out.name.lower() == src.name.lower():  # never propose replacing the input
                 out = folder / f"{stem}-edited{suffix}"

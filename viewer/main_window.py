@@ -522,7 +522,9 @@ class MainWindow(QMainWindow):
         from .naming import world_name
 
         if self.path is not None:
-            return Path(self.path).stem + suffix
+            from scene.io import scene_stem
+
+            return scene_stem(self.path) + suffix
         return (world_name(self.world) or "Untitled") + suffix
 
     def is_modified(self) -> bool:

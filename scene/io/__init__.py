@@ -202,6 +202,20 @@ def format_for_path(path: str | Path) -> str | None:
     return best
 
 
+def scene_stem(path: str | Path) -> str:
+    """A scene file's name without its format's extension, the longest one matching
+    ("big.compressed.ply" -> "big", where Path.stem leaves "big.compressed"); a name of
+    no known format loses its last suffix, as Path.stem."""
+    name = Path(path).name
+    lower = name.lower()
+    ext = max(
+        (e for spec in FORMATS.values() for e in spec.extensions if lower.endswith(e)),
+        key=len,
+        default="",
+    )
+    return name[: len(name) - len(ext)] if ext and len(ext) < len(name) else Path(path).stem
+
+
 def sniff(path: str | Path) -> str:
     """Format name from a file's first bytes.
 
@@ -364,7 +378,7 @@ def load_world(
         world, warnings = load_project(path, progress=prog)
         return world, list(warnings)
     obj = load(path, progress=prog.sub(0.0, 0.95))
-    world = world_of(obj, path.stem, path)
+    world = world_of(obj, scene_stem(path), path)
     prog.update(1.0, f"Loaded {path.name}")
     return world, []
 
