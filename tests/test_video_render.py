@@ -126,6 +126,28 @@ def test_a_slow_video_says_how_long_is_left(tmp_path, monkeypatch):
     assert video.duration_text(3900) == "1 h 5 min"
 
 
+def test_the_first_frames_one_off_cost_is_not_in_the_estimate(tmp_path, monkeypatch):
+    """A trial: "about 19 s left" at frame 6 of 61, done 6 s later. The first frame pays
+    one-off costs (kernels, the first sort); the estimate uses the frames after it (a fake
+    clock: the first frame 10 s, every other 1 s; 25 frames)."""
+    import generators.video as video
+
+    now = [0.0]
+    monkeypatch.setattr(video.time, "perf_counter", lambda: now[0])
+
+    def slow_first(scene_obj, cam):  # noqa: ANN001, ANN202
+        now[0] += 10.0 if now[0] == 0.0 else 1.0
+        return env_render(scene_obj, cam)
+
+    seen: list[str] = []
+    render_video(
+        None, short_path(), tmp_path / "v.mp4", slow_first, size=(64, 48), fps=12,
+        progress=lambda f, m: seen.append(m),
+    )  # fmt: skip
+    sixth = next(m for m in seen if m.startswith("frame 6/25"))
+    assert sixth.endswith("about 19 s left"), sixth  # 19 frames of 1 s (not 47 s)
+
+
 def test_an_output_folder_that_takes_no_file_is_refused_before_rendering(tmp_path):
     """/proc exists and is a folder, but no file can be made there: the app's Render Video
     dialog let it through and the render failed once the dialog (and its settings) had
