@@ -122,6 +122,20 @@ def test_panorama_from_several_photo_files(tmp_path: Path, scene_pano: np.ndarra
     said = " ".join(again.meta.get("warnings", []))
     assert "shot0.jpg was given twice" in said
     assert "copy of shot0.jpg is the same file as shot0.jpg" in said
+    # a folder stands for its photos; a file that is not one is left out, with a warning
+    # (a trial's folder and glob stopped at notes.txt: "not a readable image")
+    (tmp_path / "notes.txt").write_text("shot on a tripod")
+    copy.unlink()
+    folder = panorama_from_photos([tmp_path], fov=60.0, height=256)
+    assert folder.meta["stitch"]["photos"] == 3 and folder.meta["inputs"] == [str(p) for p in paths]
+    assert "notes.txt" in " ".join(folder.meta.get("warnings", []))
+    globbed = panorama_from_photos([*paths, tmp_path / "notes.txt"], fov=60.0, height=256)
+    assert globbed.meta["stitch"]["photos"] == 3
+    assert "not photos, left out: notes.txt" in globbed.meta.get("warnings", [])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    with pytest.raises(ValueError, match="no photos in this folder"):
+        panorama_from_photos([empty], fov=60.0)
 
 
 @pytest.mark.slow

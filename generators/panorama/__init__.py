@@ -127,6 +127,49 @@ def looks_equirectangular(path: Path, width: int, height: int) -> bool:
     return b"ProjectionType" in head and b"equirectangular" in head
 
 
+def expand_photos(paths: list[Path]) -> tuple[list[Path], list[str]]:
+    """The photos `paths` name: a folder stands for the image files in it (sorted by name,
+    as `reconstruct --photos` reads one); among several photos a file that is not an image
+    by its name (notes.txt beside the photos a shell glob picked up) is left out. Returns
+    (photos, warnings saying what was left out). A single path given is kept as it is (the
+    loader says what is wrong with it). Raises ValueError for a folder with no image in it
+    or when nothing but non-images is left."""
+    from generators.reconstruct.photos import IMAGE_EXTS, list_photos
+
+    out: list[Path] = []
+    warnings: list[str] = []
+    for p in paths:
+        if p.is_dir():
+            found = list_photos(p)
+            others = sorted(
+                q.name for q in p.iterdir() if q.is_file() and q.suffix.lower() not in IMAGE_EXTS
+            )
+            if not found:
+                raise ValueError(
+                    f"{p}: no photos in this folder (image files: {', '.join(sorted(IMAGE_EXTS))})"
+                )
+            if others:
+                shown = ", ".join(others[:3]) + (
+                    f" and {len(others) - 3} more" if len(others) > 3 else ""
+                )
+                what = (
+                    "file that is not a photo" if len(others) == 1 else "files that are not photos"
+                )
+                warnings.append(f"{p.name}: {len(others)} {what} left out ({shown})")
+            out += found
+        else:
+            out.append(p)
+    if len(out) > 1:
+        kept = [p for p in out if p.suffix.lower() in IMAGE_EXTS]
+        left = [p.name for p in out if p.suffix.lower() not in IMAGE_EXTS]
+        if left and not kept:
+            raise ValueError(f"none of these is a photo by its name: {', '.join(left)}")
+        if left:
+            warnings.append(f"not photos, left out: {', '.join(left)}")
+        out = kept
+    return out, warnings
+
+
 def unique_photos(photos: list[Path]) -> tuple[list[Path], list[tuple[Path, Path]]]:
     """The photos with repeats of one file left out (the same path, or the same bytes under
     another name): (kept in order, [(left out, the kept one it repeats)]). Given twice, a
@@ -222,7 +265,8 @@ def generate_panorama(
     options (`meta["options"]`).
     """
     options.check()
-    photos, dropped = unique_photos([Path(p) for p in options.photos])
+    photos, left_out = expand_photos([Path(p) for p in options.photos])
+    photos, dropped = unique_photos(photos)
     backend, model, fov = options.backend, options.model, options.fov
     height, prompt, seed, steps = options.height, options.prompt, options.seed, options.steps
     from generators.images import load_image, photo_warnings
@@ -263,7 +307,7 @@ def generate_panorama(
                 )
             _refuse_flat(p, im.rgb, im.alpha)
             images.append(im)
-    warnings: list[str] = [
+    warnings: list[str] = left_out + [
         f"{d.name} was given twice: used once"
         if d.name == k.name
         else f"{d.name} is the same file as {k.name}: used once"

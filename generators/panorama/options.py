@@ -28,7 +28,9 @@ PROMPT_HELP = "diffusion, flux: text prompt describing the scene"
 STEPS_HELP = "diffusion, flux: denoising steps"
 HEIGHT_HELP = "panorama height; its width is twice that"
 SEED_HELP = "random seed"
-PHOTO_HELP = "the photo; several overlapping photos from one spot are stitched"
+PHOTO_HELP = (
+    "the photo; several overlapping photos from one spot (or a folder of them) are stitched"
+)
 
 
 # The panorama options the world generator offers too (same flag, range and words; the
