@@ -109,3 +109,34 @@ def test_create_dialogs_offer_ready_backends(window, tmp_path) -> None:
     dlg.request().check()
     rd = ReconstructDialog(window, [photo, photo])
     assert rd.backend.currentData() == "sfm" and rd.request().options.backend == "sfm"
+
+
+def test_models_dialog_speaks_to_the_app_user(window, qtbot, monkeypatch) -> None:
+    """A trial: an offline Download told the app's user to run `python main.py models
+    download ...`; declining a licence left the last error on screen; a model whose package
+    is missing went to the hub without a word about the package; the progress bar and Cancel
+    were squeezed to slivers when they appeared."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    from generators.models.registry import BACKENDS
+
+    dlg = window.extensions["models_tools"].open()
+    assert dlg.progress.sizePolicy().retainSizeWhenHidden()
+    assert dlg.cancel_btn.sizePolicy().retainSizeWhenHidden()
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there
+    job = dlg.download("depth-anything-v2-small")
+    qtbot.waitUntil(lambda: not job.running, timeout=60000)
+    text = dlg.status.text()
+    assert "press Download again" in text and "main.py" not in text, text
+    restricted = next(b for b in BACKENDS if b.restricted)
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert dlg.download(restricted.name) is None
+    assert dlg.status.text() == f"{restricted.name}: not downloaded (its licence was not accepted)"
+    from generators.models.hub import missing_packages
+
+    lacking = next((b for b in BACKENDS if missing_packages(b) and not b.restricted), None)
+    if lacking is not None:
+        job = dlg.download(lacking.name)
+        assert lacking.pip in dlg.status.text()
+        qtbot.waitUntil(lambda: not job.running, timeout=60000)
+        assert lacking.pip in dlg.status.text()

@@ -150,9 +150,14 @@ class ModelsDialog(QDialog):
         self.status = QLabel("")
         self.status.setWordWrap(True)  # a long error wraps; it widened the dialog
         self.progress = QProgressBar()
-        self.progress.setVisible(False)
         self.cancel_btn = QPushButton("Cancel download")
-        self.cancel_btn.setVisible(False)
+        for w in (self.progress, self.cancel_btn):
+            # their room is kept while hidden: shown, they were squeezed to a sliver above
+            # the Close button (a trial)
+            keep = w.sizePolicy()
+            keep.setRetainSizeWhenHidden(True)
+            w.setSizePolicy(keep)
+            w.setVisible(False)
         self.cancel_btn.clicked.connect(self.cancel)
         row.addWidget(self.status, 1)
         row.addWidget(self.progress)
@@ -221,19 +226,25 @@ class ModelsDialog(QDialog):
                 self, "Licence", f"{b.name}: {b.licence}\n\n{b.restricted}\n\nAccept and download?"
             )
             if ans != QMessageBox.StandardButton.Yes:
+                self.status.setText(f"{name}: not downloaded (its licence was not accepted)")
                 return None
-        self._busy(True, f"downloading {name}…")
+        from generators.models.hub import missing_packages
+
+        # the weights come without the Python package that runs them: say so from the start
+        needs = missing_packages(b)
+        also = f" (to use it, also install: {b.pip})" if needs else ""
+        self._busy(True, f"downloading {name}…{also}")
 
         def done(_paths: Any) -> None:
-            self._busy(False, f"{name}: downloaded — Verify runs one tiny inference")
+            self._busy(False, f"{name}: downloaded — Verify runs one tiny inference{also}")
             self.refresh()
 
         def failed(exc: BaseException) -> None:
-            self._busy(False, f"{name}: {exc}")
+            self._busy(False, f"{name}: {exc}{also}")
             self.refresh()
 
         def work(progress: Any, cancel: Any) -> Any:
-            return download(name, progress=progress, cancel=cancel)
+            return download(name, progress=progress, cancel=cancel, retry="press Download again")
 
         self.job = self.window.run_job(f"Download {name}", work, done, failed)
         self.job.progressed.connect(self._progressed)

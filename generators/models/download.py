@@ -67,8 +67,12 @@ def download(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     max_workers: int = 4,
+    retry: str | None = None,
 ) -> list[Path]:
     """Download (or finish downloading) every repo of `backend`; returns the snapshot folders.
+
+    `retry`: how the messages tell the user to try again (default: "run `python main.py
+    models download NAME`"; the app's dialog: "press Download again").
 
     Raises ModelMissing (one line) when the hub cannot be reached or refuses (gated repo,
     no login), Cancelled when the token is set (finished files stay; the next call resumes).
@@ -83,10 +87,9 @@ def download(
 
     b = get_backend(backend) if isinstance(backend, str) else backend
     cancel = cancel or CancelToken()
+    again = retry or f"run `{fix_command(b)}`"
     if offline():
-        raise ModelMissing(
-            f"HF_HUB_OFFLINE is set: unset it and run `{fix_command(b)}` on a machine with network"
-        )
+        raise ModelMissing(f"HF_HUB_OFFLINE is set: unset it and {again} on a machine with network")
     total = b.size_gb * 1e9
     endpoint = endpoint or os.environ.get("HF_ENDPOINT") or None  # read now, not at import
     out: list[Path] = []
@@ -111,24 +114,22 @@ def download(
         except GatedRepoError:
             raise ModelMissing(
                 f"{repo.id} is gated: accept its terms on its Hugging Face page, log in "
-                f"with `hf auth login`, then run `{fix_command(b)}`"
+                f"with `hf auth login`, then {again}"
             ) from None
         except RepositoryNotFoundError:
             raise ModelMissing(
                 f"{repo.id} was not found on the hub (or needs a login): log in with "
-                f"`hf auth login`, then run `{fix_command(b)}`"
+                f"`hf auth login`, then {again}"
             ) from None
         except LocalEntryNotFoundError as exc:
             log.info("hub unreachable: %s", exc)
             raise ModelMissing(
                 f"cannot reach the Hugging Face hub to fetch {repo.id}: check the "
-                f"network (or HF_ENDPOINT), then run `{fix_command(b)}` "
-                "(it resumes)"
+                f"network (or HF_ENDPOINT), then {again} (it resumes)"
             ) from None
         except HfHubHTTPError as exc:
             raise ModelMissing(
-                f"the hub refused {repo.id} ({str(exc).splitlines()[0]}): run "
-                f"`{fix_command(b)}` later"
+                f"the hub refused {repo.id} ({str(exc).splitlines()[0]}): {again} later"
             ) from None
         except Exception as exc:  # noqa: BLE001 - only network errors are turned into one line
             if (
@@ -140,14 +141,13 @@ def download(
             first = str(exc).splitlines()[0] if str(exc) else "no details"
             raise ModelMissing(
                 f"download of {repo.id} failed ({exc.__class__.__name__}: {first}): "
-                f"check the network, then run `{fix_command(b)}` (it resumes)"
+                f"check the network, then {again} (it resumes)"
             ) from None
         out.append(Path(path))
     st = backend_state(b)
     if st.state != "downloaded":
         raise ModelMissing(
-            f"{b.name}: the download finished but {st.detail or 'files are missing'}; "
-            f"run `{fix_command(b)}` again"
+            f"{b.name}: the download finished but {st.detail or 'files are missing'}; {again}"
         )
     progress(1.0, f"{b.name}: downloaded")
     return out
