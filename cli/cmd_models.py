@@ -15,9 +15,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "action",
         nargs="?",
-        choices=("list", "download", "verify"),
+        choices=("list", "info", "download", "verify"),
         default="list",
-        help="list (default): every backend with its state; download NAME: fetch its "
+        help="list (default): every backend with its state; info NAME: what it is for, "
+        "how to choose it, its licence, files and packages; download NAME: fetch its "
         "weights into the Hugging Face cache (resumes); verify NAME: load it and run "
         "one tiny inference",
     )
@@ -75,9 +76,42 @@ def format_table(states: list) -> str:
             notes.append(f"  {b.name}: needs {', '.join(st.missing_packages)} -> {b.pip}")
     out = "\n".join(lines)
     out += "\n\n* licence restricts use (shown again before download)"
+    out += "\nwhat one is for and how to choose it: python main.py models info NAME"
     if notes:
         out += "\nto get the missing ones:\n" + "\n".join(notes)
     return out
+
+
+def format_info(st) -> str:  # noqa: ANN001 - generators.models.hub.BackendState
+    """`models info NAME`: one backend, whole (what the table shortens or leaves out)."""
+    b = st.backend
+    state = "ready" if st.ready else st.state
+    why = [f"{r.repo}: {r.detail}" for r in st.repos if r.detail]  # (packages: below)
+    lines = [
+        f"{b.name}: {b.title}",
+        f"  kind:      {b.kind}",
+        f"  choose it: {b.option or '(no command-line option)'}",
+        f"  state:     {state}" + (f" ({'; '.join(why)})" if why else ""),
+        f"  size:      {_gb(b.size_gb)} download, about {b.vram_gb:g} GB of GPU memory"
+        + ("" if b.cpu_ok else "; needs a GPU"),
+        f"  licence:   {b.licence}" + (f" (restricts use: {b.restricted})" if b.restricted else ""),
+        f"  packages:  {', '.join(b.packages)}"
+        + (
+            f" (missing: {', '.join(st.missing_packages)} -> {b.pip})"
+            if st.missing_packages
+            else ""
+        ),
+    ]
+    for r in st.repos:
+        where = f" at {r.snapshot}" if r.snapshot is not None else ""
+        lines.append(f"  weights:   {r.repo}: {r.state}{where}")
+    if b.gated:
+        lines.append("  note:      gated on the hub: accept its terms and `hf auth login` first")
+    if st.state != "downloaded":
+        lines.append(f"  get it:    python main.py models download {b.name}")
+    elif st.ready:
+        lines.append(f"  check it:  python main.py models verify {b.name}")
+    return "\n".join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -87,7 +121,8 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         if args.name:
             raise InputError(
-                "`models list` takes no name; use `models verify NAME` or `models download NAME`"
+                "`models list` takes no name; use `models info NAME`, `models download NAME` "
+                "or `models verify NAME`"
             )
         states = [backend_state(b) for b in BACKENDS]
         print(f"Hugging Face cache: {cache_dir()}")
@@ -98,6 +133,9 @@ def run(args: argparse.Namespace) -> int:
             f"`models {args.action}` needs a backend name (see `python main.py models`)"
         )
     backend = get_backend(args.name)
+    if args.action == "info":
+        print(format_info(backend_state(backend)))
+        return 0
     if args.action == "download":
         return _download(backend, args)
     return _verify(backend, args)

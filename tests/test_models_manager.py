@@ -219,3 +219,27 @@ def test_repo_id_resolves_like_its_backend(cache: Path, tmp_path: Path) -> None:
     snap = put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
     assert resolve_model_arg("facebook/sam-vit-base", "sam2-tiny") == snap
     assert resolve_model_arg("sam-vit-base", "sam2-tiny") == snap
+
+
+def test_models_info_says_what_a_backend_is_for(
+    cache: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`models info NAME` (a trial tried it and was refused): how to choose the backend,
+    its whole licence, where its weights are, what to run next."""
+    from cli import run_cli
+
+    b = get_backend("sam2-tiny")
+    put_in_cache(_fake_repo(tmp_path / "src", {"config.json": b"{}"}), b.repos[0].id, cache)
+    assert run_cli(["models", "info", "sam2-tiny"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"sam2-tiny: {b.title}\n")
+    assert f"choose it: {b.option}" in out and b.licence in out
+    assert f"{b.repos[0].id}: downloaded at {cache}" in out
+    assert "python main.py models verify sam2-tiny" in out
+    flux = get_backend("flux-pano")
+    assert run_cli(["models", "info", "flux-pano"]) == 0
+    out = capsys.readouterr().out
+    assert flux.restricted in out and "needs a GPU" in out
+    assert "python main.py models download flux-pano" in out
+    assert run_cli(["models"]) == 0
+    assert "models info NAME" in capsys.readouterr().out
