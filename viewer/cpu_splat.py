@@ -176,7 +176,7 @@ def _splat(
     r2out[j] = r2
     izout[j] = iz
     base = 4 * texels * i
-    if degree == 0:  # no view direction needed (a third of the projection's time)
+    if degree == 0:  # a colour without view dependence: no view direction to work out
         for ch in range(3):
             rgb[j, ch] = max(np.float32(0.5) + C0 * half[C[base + ch]], np.float32(0.0))
         return
@@ -303,9 +303,10 @@ def _project(
 def _bin_tiles(box, tw, th, k):  # noqa: ANN001, ANN202
     """Per 16x16 tile (row-major) its splats front to back: (offsets (T+1,), ids (pairs,)
     indices into box, the splats' front-to-back order). The splats are split into `k`
-    contiguous shares (k: numba's threads), each counted and listed by its own thread; a tile lists
-    the first share's splats, then the second's, so the lists keep box's order (a 200k
-    splat moving frame: 4.4 ms on one thread)."""
+    contiguous shares (k: numba's threads), each counted and listed by its own thread; a
+    tile lists the first share's splats, then the second's, so the lists keep box's order
+    (a 200k-splat moving frame on this 2-core machine: 4.4 ms on one thread, 2.7-3.9 ms
+    on two)."""
     n = box.shape[0]
     nt = tw * th
     share = (n + k - 1) // k
