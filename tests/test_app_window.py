@@ -1013,6 +1013,8 @@ def test_one_empty_first_frame_does_not_say_nothing_is_in_view(window, qtbot) ->
     assert window.statusBar().currentMessage() != NOTHING_IN_VIEW
     window._on_frame(empty)  # a second one in a row: said
     assert window.statusBar().currentMessage() == NOTHING_IN_VIEW
+    window._on_frame(full)  # back in view (R): taken away at once, not left for its 6 s
+    assert window.statusBar().currentMessage() == ""
 
 
 def test_a_view_with_nothing_of_the_scene_says_how_to_get_back(window, qtbot) -> None:  # noqa: ANN001

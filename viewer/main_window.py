@@ -1315,6 +1315,9 @@ class MainWindow(QMainWindow):
                 self.show_status(NOTHING_IN_VIEW, 6000)
         elif info.splats_drawn:
             self._empty_full_frames = 0
+            if self.statusBar().currentMessage() == NOTHING_IN_VIEW:
+                # back in view (R, a turn): the message would say so for its 6 s (a trial)
+                self.statusBar().clearMessage()
 
     def _update_camera_status(self) -> None:
         nav = self.viewport.nav
