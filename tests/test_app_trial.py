@@ -101,6 +101,26 @@ def test_fov_comes_from_settings_on_every_open(window) -> None:  # noqa: ANN001
 
 
 @pytest.mark.gl
+def test_a_save_beside_a_read_only_photo_is_proposed_at_home(window, tmp_path, monkeypatch) -> None:  # noqa: ANN001, E501
+    """A world made from a photo in a folder the user cannot write (a shared drive, a
+    camera card): the save dialog proposed that folder, where the save would fail."""
+    import os
+
+    import viewer.document as document
+
+    photo = tmp_path / "ro" / "desk.jpg"
+    photo.parent.mkdir()
+    window.set_world(photo_world(str(photo)))
+    ext = window.document
+    assert ext.suggested_path("", "Untitled.wander") == str(photo.parent / "desk.wander")
+    real = os.access
+    monkeypatch.setattr(
+        document.os, "access", lambda p, m: False if Path(p) == photo.parent else real(p, m)
+    )
+    assert ext.suggested_path("", "Untitled.wander") == str(Path.home() / "desk.wander")
+
+
+@pytest.mark.gl
 def test_proposed_names_follow_the_open_file_not_the_install(window, tmp_path) -> None:  # noqa: ANN001
     from viewer.main_window import INSTALL_ROOT
 

@@ -161,6 +161,10 @@ class Document(QObject):
         from .naming import world_name
 
         folder = self.dialog_dir()  # beside the open file, but never in the app's own folder
+        if not os.access(folder, os.W_OK):
+            # beside a photo in a read-only folder (a shared drive, a camera card): a save
+            # there fails, so propose home (a trial's world from a read-only folder)
+            folder = Path.home()
         p = self.project_path
         if p is not None:
             return str(folder / (p.stem + suffix))
