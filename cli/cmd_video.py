@@ -41,7 +41,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=3.0,
         help="seconds between bookmarks with --from-bookmarks; from a single bookmark, "
-        "seconds per quarter of the look-around's full turn (3)",
+        "seconds per quarter of the path from one bookmark: a look-around's full turn, or "
+        "the sway round a photo's world (3)",
     )
     parser.add_argument(
         "--size",
@@ -187,20 +188,20 @@ def run(args: argparse.Namespace) -> int:
         path = CameraPath.load(args.path, default_up=world.up_axis)
     elif saved and not args.from_bookmarks:
         path = CameraPath.from_dict(saved, args.scene, default_up=world.up_axis)
-    elif world.bookmarks:  # one bookmark: a look-around from it
-        path = CameraPath.from_bookmarks(world.bookmarks, seconds=args.seconds, up=world.up_axis)
+    elif world.bookmarks:  # through them; one: a sway (a photo's world) or a look-around
+        from scene.campath import bookmark_path
+
+        path, how = bookmark_path(world, seconds=args.seconds)
         why = "--from-bookmarks" if args.from_bookmarks else "no camera path given or saved"
         if len(world.bookmarks) == 1:
             print(
-                f"{why}: rendering a look-around from bookmark "
-                f"{world.bookmarks[0].name!r}, a full turn of {path.duration:g} s "
+                f"{why}: rendering {how}, {path.duration:g} s "
                 f"(--seconds {args.seconds:g} a quarter; --path PATH.json for your own)",
                 file=sys.stderr,
             )
         else:
             print(
-                f"{why}: flying through the {len(world.bookmarks)} "
-                f"bookmarks in order (--path PATH.json for your own)",
+                f"{why}: flying {how} in order (--path PATH.json for your own)",
                 file=sys.stderr,
             )
     else:  # nothing saved (an object, another tool's file): a turntable around it

@@ -375,6 +375,43 @@ class CameraPath:
         return cls(kfs, up)
 
     @classmethod
+    def sway(
+        cls,
+        bookmark: Any,
+        radius: float,
+        seconds: float = 12.0,
+        look_distance: float | None = None,
+    ) -> CameraPath:
+        """A "3D photo" move for a world made from one photo (3D Ken Burns, Niklaus et al.,
+        SIGGRAPH Asia 2019): one loop round an oval within `radius` (m) of the bookmark's
+        position, 0.8 `radius` across and up to 0.8 `radius` forward, in `seconds`,
+        always looking at the point `look_distance` (default: 3 `radius`, at least 2 m)
+        ahead on the bookmark's line of sight. The photo stays framed while the parallax
+        shows its depth; a full turn (`from_bookmarks`) showed mostly the invented room.
+        +Y up. Raises ValueError for a radius or duration that is not positive."""
+        if radius <= 0 or seconds <= 0:
+            raise ValueError("a sway needs a positive radius and duration")
+        pos = np.asarray(bookmark.position, np.float64).reshape(3)
+        fwd = forward_from_yaw_pitch(bookmark.yaw, bookmark.pitch)
+        ahead = np.array([fwd[0], 0.0, fwd[2]])
+        ahead /= max(float(np.linalg.norm(ahead)), 1e-12)
+        right = np.array([-ahead[2], 0.0, ahead[0]])
+        dist = look_distance if look_distance is not None else max(3.0 * radius, 2.0)
+        target = pos + dist * fwd
+        n = 16  # keyframes round the loop (the spline keeps it smooth)
+        kfs = []
+        for k in range(n + 1):
+            a = 2.0 * math.pi * k / n
+            p = (
+                pos
+                + right * (0.8 * radius * math.sin(a))
+                + ahead * (0.4 * radius * (1 - math.cos(a)))
+            )
+            yaw, pitch = yaw_pitch_from_forward(target - p)
+            kfs.append(Keyframe(p, yaw, pitch, bookmark.fov_y_deg, seconds * k / n))
+        return cls(kfs)
+
+    @classmethod
     def orbit(
         cls,
         eye: Any,
@@ -672,3 +709,29 @@ def path_polyline(
     n = int(min(max(2, path.duration * samples_per_second + 1), max_samples))
     ts = path.start + np.linspace(0.0, path.duration, n)
     return np.stack([path.position(float(t)) for t in ts])
+
+
+def bookmark_path(world: Any, seconds: float = 3.0) -> tuple[CameraPath, str]:
+    """The camera path a world's bookmarks give when the user made none: through them,
+    `seconds` a hop; from one bookmark, a sway within the walkable area when the world was
+    made from photos (`CameraPath.sway`, 4 `seconds` a loop: their world is the photo's
+    view, and a full turn showed mostly the invented room), else a look-around (a full
+    turn, `seconds` a quarter: what a panorama world is made for). Returns (the path, how
+    it was made, for messages: "through the 3 bookmarks", "a sway within the walkable
+    area round bookmark 'Start'", "a look-around from bookmark 'Start'"). Raises
+    ValueError for a world without bookmarks."""
+    marks = list(world.bookmarks)
+    up = world.up_axis
+    if len(marks) != 1:
+        path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
+        return path, f"through the {len(marks)} bookmarks"
+    meta = world.meta if isinstance(getattr(world, "meta", None), dict) else {}
+    walk = meta.get("walkable") if isinstance(meta.get("walkable"), dict) else {}
+    options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
+    radius = walk.get("radius")
+    level = np.allclose(np.asarray(up, np.float64).reshape(3), [0.0, 1.0, 0.0], atol=1e-6)
+    if options.get("photos") and isinstance(radius, (int, float)) and radius > 0 and level:
+        path = CameraPath.sway(marks[0], float(radius), seconds=4.0 * seconds)
+        return path, f"a sway within the walkable area round bookmark {marks[0].name!r}"
+    path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
+    return path, f"a look-around from bookmark {marks[0].name!r}"

@@ -311,3 +311,33 @@ def test_fov_is_the_vertical_field_of_view_in_degrees():
         }
     )
     assert path.keyframes[0].fov_y_deg == 30.0 and path.keyframes[1].fov_y_deg == 60.0
+
+
+def test_a_photo_world_gets_a_sway_not_a_full_turn() -> None:
+    """A trial's video of a world from one photo: a 12 s full turn, three quarters of it the
+    invented room. From one bookmark of a world made from photos the default path is a
+    sway within the walkable area, keeping the photo framed; a panorama world still turns."""
+    from scene.campath import bookmark_path
+    from scene.world import World
+
+    w = World()
+    w.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.3, -0.2, 46.0))
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.1}
+    w.meta["options"] = {"photos": ["desk.jpg"], "panorama": None}
+    path, how = bookmark_path(w, seconds=3.0)
+    assert "sway within the walkable area" in how and path.duration == pytest.approx(12.0)
+    start = Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.3, -0.2, 46.0)
+    fwd0 = forward_from_yaw_pitch(start.yaw, start.pitch)
+    for t in np.linspace(0.0, path.duration, 49):
+        cam = path.camera(float(t), 320, 240)
+        off = cam.position - np.array([0.0, 1.6, 0.0])
+        assert abs(off[1]) < 1e-6 and np.hypot(off[0], off[2]) <= 1.1  # inside the ring
+        turn = math.degrees(math.acos(np.clip(cam.forward @ fwd0, -1, 1)))
+        assert turn < 20.0  # the photo stays in view
+    assert np.allclose(path.camera(0.0, 320, 240).position, [0.0, 1.6, 0.0])
+    assert np.allclose(path.camera(path.duration, 320, 240).position, [0.0, 1.6, 0.0])
+    widest = max(abs(path.camera(float(t), 320, 240).position[0]) for t in np.linspace(0, 12, 49))
+    assert widest > 0.5  # it moves enough for the parallax to show
+    w.meta["options"] = {"photos": [], "panorama": "pano.jpg"}  # a panorama's world: a turn
+    path, how = bookmark_path(w, seconds=3.0)
+    assert how == "a look-around from bookmark 'Start'"

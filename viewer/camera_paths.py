@@ -158,25 +158,17 @@ class CameraPaths(QObject):
         self.win.show_status(f"Keyframe {len(kfs)} at {t:.1f} s", 4000)
 
     def path_from_bookmarks(self) -> bool:
-        """The path through the world's bookmarks, 3 s apart (one bookmark: a look-around
-        from it, `CameraPath.from_bookmarks`); False (and a status message) when there is
-        none. The status bar says which it made."""
+        """The path through the world's bookmarks, 3 s apart (one bookmark: a sway round
+        it in a photo's world, else a look-around; `scene.campath.bookmark_path`); False
+        (and a status message) when there is none. The status bar says which it made."""
+        from scene.campath import bookmark_path
+
         try:
-            self.set_path(
-                CameraPath.from_bookmarks(
-                    self.win.world.bookmarks, seconds=3.0, up=self.win.world.up_axis
-                ),
-                "Path from bookmarks",
-            )
+            path, what = bookmark_path(self.win.world, seconds=3.0)
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return False
-        marks = self.win.world.bookmarks
-        what = (
-            f"a look-around from bookmark '{marks[0].name}'"
-            if len(marks) == 1
-            else f"through {len(marks)} bookmarks"
-        )
+        self.set_path(path, "Path from bookmarks")
         self.win.show_status(f"Camera path {what} ({self.path.duration:.0f} s)", 6000)
         return True
 

@@ -118,12 +118,12 @@ class VideoRender(QObject):
         world = self.win.world
         campath, origin = self.doc.camera.path, ""
         if campath is None:
-            if world.bookmarks:  # as `video`: through them, or a look-around from one;
+            if world.bookmarks:  # as `video`: through them; from one, a sway or a turn;
                 # for this video only: the project's camera path stays the user's to make
-                campath = CameraPath.from_bookmarks(world.bookmarks, seconds=3.0, up=world.up_axis)
-                origin = (
-                    "through the bookmarks" if len(world.bookmarks) > 1 else "a look-around"
-                ) + " (the project has no camera path; it stays without one)"
+                from scene.campath import bookmark_path
+
+                campath, how = bookmark_path(world, seconds=3.0)
+                origin = how + " (the project has no camera path; it stays without one)"
             else:
                 QMessageBox.information(
                     self.win,
