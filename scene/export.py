@@ -395,7 +395,8 @@ def write_frame_record(
     sky), the record says so (`far_field.count`): .spz and .splat have no place for it,
     and without it a converted drone capture opened walking under its terrain.
     `spz_axes`: the frame a .spz was written in; "rub" is recorded (`spz_axes`), so
-    Wander reads its own RUB file back upright (`scene.io.spz.read_spz`)."""
+    Wander reads its own RUB file back upright (`scene.io.spz.read_spz`). A generated
+    world's walkable area (`meta['walkable']`) goes with its start view."""
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
@@ -410,6 +411,13 @@ def write_frame_record(
         fov_x = float(getattr(b, "fov_x_deg", 0.0) or 0.0)
         if fov_x > 0:  # a photo's bookmark frames its photo; 0 is "not set", left out
             rec["start"]["fov_x_deg"] = round(fov_x, 4)
+    walk = world.meta.get("walkable") if isinstance(world.meta, dict) else None
+    if b is not None and isinstance(walk, dict):
+        # where the world holds up (viewer/walk_area.py): the export opened without its
+        # ring on the floor or the hint at its rim (a trial)
+        rec["walkable"] = {
+            k: walk[k] for k in ("centre", "radius", "source", "invented") if k in walk
+        }
     if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
         rec["far_field"] = {"count": cloud.far_field_marked()}
     if spz_axes == "rub":

@@ -339,6 +339,17 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path) -> N
         assert "Wander" in back.meta["up_axis_source"]
         (b,) = back.bookmarks
         assert np.allclose(b.position, [0.5, 1.6, 2.0]) and b.yaw == pytest.approx(0.3)
+        assert "walkable" not in back.meta  # none to carry
+    # a generated world's walkable area goes with it: the export opened with no ring on
+    # the floor and no hint at its rim (a trial)
+    from viewer.walk_area import WalkArea
+
+    world.meta["walkable"] = {"centre": [0.5, 0.0, 2.0], "radius": 1.1, "invented": True}
+    export_world(world, tmp_path / "w.spz")
+    back = load_scene(tmp_path / "w.spz")
+    assert back.meta["walkable"]["radius"] == pytest.approx(1.1)
+    area = WalkArea.from_world(back, np.eye(3))
+    assert area is not None and area.radius == pytest.approx(1.1)
     other = World()
     other.add_layer(Layer("theirs", random_cloud(50)))
     other.up_axis = np.array([0.0, 0.0, 1.0])

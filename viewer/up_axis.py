@@ -441,6 +441,9 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
             start = _start_of_world_file(meta)
             if start is not None:
                 world.bookmarks.append(start)
+                walk = meta.get("walkable")
+                if isinstance(walk, dict) and "walkable" not in world.meta:
+                    world.meta["walkable"] = walk  # (checked where it is read: WalkArea)
     elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = "glTF (+Y up)"
