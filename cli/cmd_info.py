@@ -254,17 +254,23 @@ def _print_estimates(est: dict | None) -> None:
 
 def _print_sidecar(path: str | Path, rec: dict) -> None:
     """The Wander record beside an exported .spz / .splat (`scene.export.write_frame_record`:
-    up axis, units, start view, far field), named with what it gives, when there is one."""
+    up axis, units, start view, walkable area, far field), named with what it gives, when
+    there is one."""
     from scene.files import sidecar_path
 
     side = sidecar_path(path)
     if not rec or not side.is_file():
         return
     far = rec.get("far_field") if isinstance(rec.get("far_field"), dict) else {}
+    walk = rec.get("walkable") if isinstance(rec.get("walkable"), dict) else {}
+    radius = walk.get("radius")
     parts = [
         "up axis" if rec.get("up_axis") is not None else "",
         "metres" if rec.get("units") == "m" else "",
         "start view" if isinstance(rec.get("start"), dict) else "",
+        f"walkable area {radius:.2g} m round the start"
+        if isinstance(radius, (int, float)) and not isinstance(radius, bool)
+        else "",
         f"far field ({far['count']:,} splats)" if isinstance(far.get("count"), int) else "",
     ]
     given = ", ".join(p for p in parts if p)

@@ -309,7 +309,7 @@ def test_info_and_convert_say_the_same_about_a_bad_file(tmp_path, name, data, ms
         assert r.returncode == 2 and msg in r.stderr, (cmd, r.stderr)
 
 
-def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path) -> None:
+def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path, capsys) -> None:  # noqa: ANN001
     """Export drops a file's provenance, so Wander guessed the up axis of its own exported
     object from its base (it lay tipped over) and of a reconstruction from its sky sphere
     (upside down, black). The export now carries a small `NAME.json` beside it: +Y up, in
@@ -350,6 +350,11 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path) -> N
     assert back.meta["walkable"]["radius"] == pytest.approx(1.1)
     area = WalkArea.from_world(back, np.eye(3))
     assert area is not None and area.radius == pytest.approx(1.1)
+    from cli import run_cli
+
+    capsys.readouterr()
+    assert run_cli(["info", str(tmp_path / "w.spz")]) == 0
+    assert "walkable area 1.1 m round the start" in capsys.readouterr().out
     other = World()
     other.add_layer(Layer("theirs", random_cloud(50)))
     other.up_axis = np.array([0.0, 0.0, 1.0])
