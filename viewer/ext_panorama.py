@@ -291,7 +291,7 @@ class PanoramaTools:
             self.window, "Photo(s) for a new world", self._start_dir(), PHOTO_FILTER
         )
         if files:
-            self.window.settings.set("last_dir", str(Path(files[0]).parent))  # the next dialog
+            self.window.remember_dir(Path(files[0]).parent)  # the next dialog starts here
             self._ask([Path(f) for f in files], None)
 
     def new_from_panorama(self) -> None:
@@ -300,7 +300,7 @@ class PanoramaTools:
         )
         if not f:
             return
-        self.window.settings.set("last_dir", str(Path(f).parent))  # the next dialog starts here
+        self.window.remember_dir(Path(f).parent)  # the next dialog starts here
         from generators.options import OptionsError
         from generators.world_options import check_equirect_shape
 

@@ -454,17 +454,12 @@ class ReconstructTools:
     def _start_dir(self) -> str:
         return str(self.window.dialog_dir())  # beside the open project
 
-    def _remember(self, folder: Path) -> None:
-        """The next file dialog starts in `folder` (a trial's second New Scene began in its
-        home folder, not where the photos were)."""
-        self.window.settings.set("last_dir", str(folder))
-
     def new_from_photos(self) -> None:
         files, _ = QFileDialog.getOpenFileNames(
             self.window, "Photos taken while moving", self._start_dir(), PHOTO_FILTER
         )
         if files:
-            self._remember(Path(files[0]).parent)
+            self.window.remember_dir(Path(files[0]).parent)  # (began in home: a trial)
             self.ask([Path(f) for f in files])
 
     def new_from_folder(self) -> None:
@@ -472,7 +467,7 @@ class ReconstructTools:
         if d:
             from generators.reconstruct.photos import list_photos
 
-            self._remember(Path(d))
+            self.window.remember_dir(Path(d))
             self.ask(list_photos(Path(d)))
 
     def new_from_video(self) -> None:
@@ -480,7 +475,7 @@ class ReconstructTools:
             self.window, "Video walking through the scene", self._start_dir(), VIDEO_FILTER
         )
         if f:
-            self._remember(Path(f).parent)
+            self.window.remember_dir(Path(f).parent)
             self.ask([], Path(f))
 
     def ask(self, photos: list[Path], video: Path | None = None) -> None:

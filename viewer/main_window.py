@@ -517,6 +517,10 @@ class MainWindow(QMainWindow):
             )
         return folder
 
+    def remember_dir(self, folder: str | Path) -> None:
+        """File dialogs start in `folder` from now on (`dialog_dir`'s "last folder used")."""
+        self.settings.set("last_dir", str(folder))
+
     def suggested_name(self, suffix: str = ".wander") -> str:
         """A file name for the open world: the project's, else its source photo's stem."""
         from .naming import world_name
@@ -836,7 +840,7 @@ class MainWindow(QMainWindow):
             f"Scenes and projects ({exts});;Wander projects (*.wander);;All files (*)",
         )
         if path:
-            self.settings.set("last_dir", str(Path(path).parent))
+            self.remember_dir(Path(path).parent)
             self.open_path(path)
 
     def open_demo(self) -> None:
