@@ -191,15 +191,21 @@ def scene_suffixes() -> tuple[str, ...]:
     return tuple(dict.fromkeys(e for f in FORMATS.values() for e in f.extensions))
 
 
+def _matching_extension(path: str | Path) -> tuple[str | None, str]:
+    """(format, extension) of the longest known extension `path`'s name ends with, or
+    (None, "")."""
+    name = Path(path).name.lower()
+    best, ext = None, ""
+    for fmt, spec in FORMATS.items():
+        for e in spec.extensions:
+            if name.endswith(e) and len(e) > len(ext):
+                best, ext = fmt, e
+    return best, ext
+
+
 def format_for_path(path: str | Path) -> str | None:
     """Format name implied by a file name (longest matching extension), or None."""
-    name = Path(path).name.lower()
-    best, best_len = None, 0
-    for fmt, spec in FORMATS.items():
-        for ext in spec.extensions:
-            if name.endswith(ext) and len(ext) > best_len:
-                best, best_len = fmt, len(ext)
-    return best
+    return _matching_extension(path)[0]
 
 
 def scene_stem(path: str | Path) -> str:
@@ -207,12 +213,7 @@ def scene_stem(path: str | Path) -> str:
     ("big.compressed.ply" -> "big", where Path.stem leaves "big.compressed"); a name of
     no known format loses its last suffix, as Path.stem."""
     name = Path(path).name
-    lower = name.lower()
-    ext = max(
-        (e for spec in FORMATS.values() for e in spec.extensions if lower.endswith(e)),
-        key=len,
-        default="",
-    )
+    ext = _matching_extension(name)[1]
     return name[: len(name) - len(ext)] if ext and len(ext) < len(name) else Path(path).stem
 
 
