@@ -338,6 +338,10 @@ def test_a_photo_world_gets_a_sway_not_a_full_turn() -> None:
     assert np.allclose(path.camera(path.duration, 320, 240).position, [0.0, 1.6, 0.0])
     widest = max(abs(path.camera(float(t), 320, 240).position[0]) for t in np.linspace(0, 12, 49))
     assert widest > 0.5  # it moves enough for the parallax to show
+    for bad in (float("inf"), float("nan"), True, "1.1"):  # a crafted record: a turn
+        w.meta["walkable"]["radius"] = bad
+        assert bookmark_path(w, seconds=3.0)[1] == "a look-around from bookmark 'Start'"
+    w.meta["walkable"]["radius"] = 1.1
     w.meta["options"] = {"photos": [], "panorama": "pano.jpg"}  # a panorama's world: a turn
     path, how = bookmark_path(w, seconds=3.0)
     assert how == "a look-around from bookmark 'Start'"
