@@ -38,6 +38,7 @@ def limit_blas_threads() -> int | None:
     if any(os.environ.get(k) for k in USER_SETTINGS):
         return None
     try:
+        import numpy  # noqa: F401 - loads the BLAS library threadpoolctl is to find
         from threadpoolctl import threadpool_info, threadpool_limits
 
         before = [p.get("num_threads", 0) for p in threadpool_info() if p["user_api"] == "blas"]
