@@ -122,6 +122,10 @@ class WindowAPI(Protocol):
         """Where a file dialog starts (beside the open file, never inside the app's folder)."""
         ...
 
+    def remember_dir(self, folder: str | Path) -> None:
+        """File dialogs start in `folder` from now on (`dialog_dir`'s last folder used)."""
+        ...
+
     # ------------------------------------------------------------- selection
     def selected_layer_id(self) -> int | None: ...
 
