@@ -525,3 +525,54 @@ def test_tile_lists_keep_the_splats_front_to_back_order() -> None:
         assert offsets[-1] == len(ids) == sum(map(len, lists))
         for t in range(tw * th):
             assert ids[offsets[t] : offsets[t + 1]].tolist() == lists[t]
+
+
+@pytest.mark.parametrize("degree", [0, 2])
+def test_a_cut_read_from_voxel_ordered_payloads_draws_the_same_frame(degree: int) -> None:
+    """pack_lod(voxel_order=True) copies the full set's payloads in the order of the
+    coarse level's children lists; a moving frame's cut, read from that copy by voxel
+    places, composites exactly what the same cut read from the packed payloads by full-set
+    indices does (two layers, one moved, SH `degree`)."""
+    from viewer.cut_order import cut_order
+    from viewer.renderer import pack_lod
+
+    world = _world(random_cloud(9000, degree, seed=5), random_cloud(7000, degree, seed=6))
+    world.layers[1].transform = similarity_matrix(np.array([0.0, 0.3, 0.0]), 1.2, (0.4, 0.0, 0.2))
+    cam = _cam()
+    packed, models, _ = _pack_and_order(world, cam)
+    lod = pack_lod(packed, target=1500, voxel_order=True)
+    plain = pack_lod(packed, target=1500)
+    assert plain.fine_geom is None and lod.fine_geom is not None
+    n = len(packed.means)
+    view = cam.world_to_camera()
+    rows = [(view @ models[s.slot])[2].astype(np.float32) for s in packed.slots]
+    layers = [(s.start, s.stop, r[:3], float(r[3])) for s, r in zip(packed.slots, rows)]
+    m = len(lod.means)
+    slot_of = np.empty(m, np.int64)  # each merged splat's layer
+    for i, a, b in lod.ranges:
+        slot_of[a:b] = i
+    keep_all = np.arange(m)
+    depth = np.array([lod.means[j] @ rows[slot_of[j]][:3] + rows[slot_of[j]][3] for j in keep_all])
+    expand = np.flatnonzero(np.arange(m) % 3 == 0)  # a third of the voxels expanded
+    keep = np.setdiff1d(keep_all[depth > 0.2], expand)
+    args = (expand, lod.child_start, lod.children, packed.means, layers, 0.2, keep, depth[keep], n)
+    order_v, place, rank_v = cut_order(*args, lod.fine_means)
+    order_m, index, rank_m = cut_order(*args)
+    assert np.array_equal(order_v, order_m)
+    fine = place < n
+    assert np.all(np.diff(place[fine]) > 0) and fine.sum() > 3000
+    assert np.array_equal(np.sort(lod.children[place[fine]]), index[index < n])
+
+    def frame(geom, color, src, ranks) -> np.ndarray:  # noqa: ANN001
+        from viewer import cpu_splat
+
+        return cpu_splat.render(
+            src, geom, color, packed.texels, packed.degree, models, view, cam.position,
+            (cam.fx, cam.fy, cam.cx, cam.cy), (W, H), coarse=(lod.geom, lod.color, n),
+            ranks=ranks,
+        )  # fmt: skip
+
+    by_place = frame(lod.fine_geom, lod.fine_color, place, rank_v)
+    by_index = frame(packed.geom, packed.color, index, rank_m)
+    assert by_place[..., :3].std() > 0.02
+    np.testing.assert_array_equal(by_place, by_index)

@@ -228,3 +228,34 @@ def test_one_slow_frame_drops_one_level_not_to_the_cheapest() -> None:
     q.record(True, 40.0)  # the first frame at level 8: not timed, and no miss
     q.record(True, 3.0 * 45.0)
     assert q.level >= far - 1
+
+
+def test_cpu_frames_climb_a_level_a_frame() -> None:
+    """A level's first frame is left out of the fit only where it may carry one-off costs
+    (GL): frames composited on the CPU have none, so a climb from the seed takes one frame
+    a level, where GL frames take two."""
+    from viewer.viewport import AdaptiveQuality
+
+    def moving_ms(c: AdaptiveQuality, level: int) -> float:
+        return 8.0 + 2.0 * 220.0 * c.cost(level)
+
+    def climb(one_off: bool) -> list[int]:
+        q = AdaptiveQuality(target_ms=45.0)
+        for _ in range(4):
+            q.record(False, 220.0)
+        levels = []
+        for _ in range(16):
+            q.setting(True, 1_000_000)
+            levels.append(q.level)
+            q.record(True, moving_ms(q, q.level), one_off=one_off)
+        return levels
+
+    cpu, gl = climb(False), climb(True)
+    best = cpu[-1]
+    assert gl[-1] == best and moving_ms(AdaptiveQuality(), best) <= 45.0, (cpu, gl)
+    assert best > 0 and moving_ms(AdaptiveQuality(), best - 1) > 45.0
+    assert cpu[0] == gl[0] >= best + 4, (cpu, gl)
+    seeded = AdaptiveQuality.SEED_FRAMES - 1  # the last frame at the seed
+    climb_cpu = cpu[seeded : seeded + cpu[0] - best + 1]
+    assert climb_cpu == list(range(cpu[0], best - 1, -1)), cpu
+    assert gl.index(best) == seeded + 2 * (gl[0] - best) - 1, gl  # (the seed's level timed)

@@ -653,7 +653,6 @@ def warm_up() -> float:
 
     means = np.ascontiguousarray(geom[0::3, :3])
     cut_order(
-        n,
         np.array([0]),
         np.array([0, n]),
         np.arange(n, dtype=np.uint32),
@@ -663,6 +662,18 @@ def warm_up() -> float:
         np.zeros(0, np.int64),
         np.zeros(0, np.float32),
         n,
+    )
+    cut_order(  # and its variant reading voxel-ordered centres
+        np.array([0]),
+        np.array([0, n]),
+        np.arange(n, dtype=np.uint32),
+        means,
+        [(0, n, np.array([0.0, 0.0, 1.0], np.float32), 0.0)],
+        0.01,
+        np.zeros(0, np.int64),
+        np.zeros(0, np.float32),
+        n,
+        means,
     )
     warm = True
     return time.perf_counter() - t0

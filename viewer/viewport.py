@@ -247,9 +247,15 @@ class AdaptiveQuality:
         else:
             self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
 
-    def record(self, moving: bool, frame_ms: float, level: int | None = None) -> None:
+    def record(
+        self, moving: bool, frame_ms: float, level: int | None = None, one_off: bool = True
+    ) -> None:
         """Feed back one frame's time (drawn at `level`, default: the moving level if
-        moving, else full quality)."""
+        moving, else full quality). one_off: a level's first frame may carry one-off costs
+        (GL buffers and shader variants) and is left out; False for frames composited on
+        the CPU, which have none: each level of a climb then takes one frame, not two (the
+        first walk on bench/render.py's 1M room took 9-13 frames from its seed to 200k
+        splats @ 0.33, and scored its first frames at 80-120k)."""
         self.last_ms = frame_ms
         self._frame += 1
         # (moving frames before any full frame leave the first walk's seed to come)
@@ -257,7 +263,7 @@ class AdaptiveQuality:
         used = level if level is not None else (self.level if (moving and self.enabled) else 0)
         if used == 0 and not moving:
             self.full_ms = frame_ms
-        if used not in self._seen and moving and used != 0:
+        if used not in self._seen and moving and used != 0 and one_off:
             self._seen.add(used)  # a level's first frame: one-off costs, not its speed
             self._missed_last = False
             return
@@ -813,7 +819,7 @@ class Viewport(QOpenGLWidget):
         if moving and prev_moving and t0 - prev_t0 < 0.25:  # budget what the window adds
             self.quality.record_interval((t0 - prev_t0) * 1000.0, prev_ms)
         self._last_paint = (t0, ms, moving)
-        self.quality.record(moving, ms, level)
+        self.quality.record(moving, ms, level, one_off=stats.cpu_ms <= 0.0)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(
                 f"frame t={time.time():.3f} drawn={stats.splats_drawn} "
