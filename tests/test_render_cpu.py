@@ -497,7 +497,7 @@ def test_moving_frames_cut_through_the_coarse_level_on_the_cpu(x_display, monkey
 
 def test_tile_lists_keep_the_splats_front_to_back_order() -> None:
     """The binning, split over numba's threads, lists each tile's splats as one loop would."""
-    from viewer.cpu_splat import TILE, _bin_tiles
+    from viewer.cpu_splat import ATTR, BOX_X0, BOX_X1, BOX_Y0, BOX_Y1, TILE, _bin_tiles
 
     rng = np.random.default_rng(3)
     n, tw, th = 3001, 9, 7
@@ -520,8 +520,10 @@ def test_tile_lists_keep_the_splats_front_to_back_order() -> None:
         for ty in range(c // TILE, d // TILE + 1):
             for tx in range(a // TILE, b // TILE + 1):
                 lists[ty * tw + tx].append(j)
+    attr = np.zeros((n, ATTR), np.float32)
+    attr[:, [BOX_X0, BOX_X1, BOX_Y0, BOX_Y1]] = box
     for shares in (1, 2, 3):
-        offsets, ids = _bin_tiles(box, tw, th, shares)
+        offsets, ids = _bin_tiles(attr, tw, th, shares)
         assert offsets[-1] == len(ids) == sum(map(len, lists))
         for t in range(tw * th):
             assert ids[offsets[t] : offsets[t + 1]].tolist() == lists[t]

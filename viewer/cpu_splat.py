@@ -45,6 +45,12 @@ log = logging.getLogger(__name__)
 
 TILE = 16
 T_MIN = 1e-4  # a pixel stops when its transmittance would fall below this (3DGS)
+#: a projected splat's row, one cache line (the compositor reads a tile's splats at
+#: scattered rows; seven arrays cost seven cache misses a splat): pixel centre u, v; conic
+#: (inverse 2D covariance) a, b, c; opacity; R, G, B; 1 / depth; the squared Mahalanobis
+#: radius where alpha ends; the pixel box x0, x1, y0, y1 (x1 < x0: culled); one spare
+ATTR = 16
+BOX_X0, BOX_X1, BOX_Y0, BOX_Y1 = 11, 12, 13, 14  # attr columns
 
 warm = False  # the kernels are compiled or loaded in this process (`warm_up`)
 _HALF = np.arange(65536, dtype=np.uint32).astype(np.uint16).view(np.float16).astype(np.float32)
@@ -80,20 +86,14 @@ def _splat(
     lim_y0,
     lim_y1,
     r2_max,
-    mean2d,
-    conic,
-    opac,
-    rgb,
-    box,
-    r2out,
-    izout,
+    attr,
 ):  # noqa: ANN001, ANN202
-    """`_project`'s work for one splat: splat i of the payloads G, C to place j. size: (W, H,
-    dilation, pixel filter) (see `render`)."""
+    """`_project`'s work for one splat: splat i of the payloads G, C to row j of attr (see
+    ATTR). size: (W, H, dilation, pixel filter) (see `render`)."""
     w, h = size[0], size[1]
     dil, filt = size[2], size[3]
-    box[j, 0] = 1
-    box[j, 1] = 0
+    attr[j, BOX_X0] = 1.0
+    attr[j, BOX_X1] = 0.0  # culled until placed
     g = 3 * i
     slot = int(G[g + 2, 2])
     M = models[slot]
@@ -162,23 +162,23 @@ def _splat(
     y1 = min(int(math.ceil(v + hy)), int(h) - 1)
     if x1 < x0 or y1 < y0:
         return
-    box[j, 0] = x0
-    box[j, 1] = x1
-    box[j, 2] = y0
-    box[j, 3] = y1
+    attr[j, BOX_X0] = x0
+    attr[j, BOX_X1] = x1
+    attr[j, BOX_Y0] = y0
+    attr[j, BOX_Y1] = y1
     idet = np.float32(1.0) / det
-    mean2d[j, 0] = u
-    mean2d[j, 1] = v
-    conic[j, 0] = c * idet
-    conic[j, 1] = -b0 * idet
-    conic[j, 2] = a * idet
-    opac[j] = op
-    r2out[j] = r2
-    izout[j] = iz
+    attr[j, 0] = u
+    attr[j, 1] = v
+    attr[j, 2] = c * idet
+    attr[j, 3] = -b0 * idet
+    attr[j, 4] = a * idet
+    attr[j, 5] = op
+    attr[j, 10] = r2
+    attr[j, 9] = iz
     base = 4 * texels * i
     if degree == 0:  # a colour without view dependence: no view direction to work out
         for ch in range(3):
-            rgb[j, ch] = max(np.float32(0.5) + C0 * half[C[base + ch]], np.float32(0.0))
+            attr[j, 6 + ch] = max(np.float32(0.5) + C0 * half[C[base + ch]], np.float32(0.0))
         return
     # view direction in the layer's own frame (inverse rotation of the model)
     dx, dy, dz = px - campos[0], py - campos[1], pz - campos[2]
@@ -216,7 +216,7 @@ def _splat(
                 + C3[5] * z * (xx - yy) * half[C[k + 42]]
                 + C3[6] * x * (xx - 3.0 * yy) * half[C[k + 45]]
             )
-        rgb[j, ch] = max(col, np.float32(0.0))
+        attr[j, 6 + ch] = max(col, np.float32(0.0))
 
 
 @njit(parallel=True, fastmath=True, nogil=True, cache=True)
@@ -238,13 +238,7 @@ def _project(
     intr,
     size,
     r2_max,
-    mean2d,
-    conic,
-    opac,
-    rgb,
-    box,
-    r2out,
-    izout,
+    attr,
 ):  # noqa: ANN001, ANN202
     """prep.frag's projection and colour of packed splat i = src[q] (i = q when src is
     empty), written at j = dst[q], its place front to back (dst[q] < 0: not drawn). A whole
@@ -252,10 +246,9 @@ def _project(
     order, the writes scattered (3x faster than reading them in depth order, 1M splats on
     2 cores); a frame of a few of them passes them front to back. Splats i >= split are
     splat i - split of the second payloads (geom2, color2: a coarse level beside the full
-    set). vm (slots, 3, 3): view rotation × each slot's linear part. Writes the pixel
-    centre, conic (inverse 2D covariance: a, b, c), opacity, RGB, box[j] = (x0, x1, y0, y1)
-    pixels (x1 < x0: culled), r2out[j], the squared Mahalanobis radius where alpha ends,
-    and izout[j] = 1 / its depth."""
+    set). vm (slots, 3, 3): view rotation × each slot's linear part. Writes row j of attr
+    (ATTR: the pixel centre, conic, opacity, RGB, 1 / depth, the squared Mahalanobis radius
+    where alpha ends, the pixel box; x1 < x0: culled)."""
     fx, fy, cx, cy = intr[0], intr[1], intr[2], intr[3]
     w, h = size[0], size[1]
     tanx = np.float32(0.5) * w / fx
@@ -273,14 +266,14 @@ def _project(
                 _splat(
                     q, j, geom, color, half, texels, degree, models, vm, view, campos,
                     fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
-                    mean2d, conic, opac, rgb, box, r2out, izout,
+                    attr,
                 )  # fmt: skip
     elif geom2 is None:
         for q in prange(dst.shape[0]):
             _splat(
                 src[q], dst[q], geom, color, half, texels, degree, models, vm, view, campos,
                 fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
-                mean2d, conic, opac, rgb, box, r2out, izout,
+                attr,
             )  # fmt: skip
     else:
         for q in prange(dst.shape[0]):
@@ -289,35 +282,36 @@ def _project(
                 _splat(
                     i, dst[q], geom, color, half, texels, degree, models, vm, view, campos,
                     fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
-                    mean2d, conic, opac, rgb, box, r2out, izout,
+                    attr,
                 )  # fmt: skip
             else:
                 _splat(
                     i - split, dst[q], geom2, color2, half, texels, degree, models, vm, view,
                     campos, fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
-                    mean2d, conic, opac, rgb, box, r2out, izout,
+                    attr,
                 )  # fmt: skip
 
 
 @njit(parallel=True, nogil=True, cache=True)
-def _bin_tiles(box, tw, th, k):  # noqa: ANN001, ANN202
+def _bin_tiles(attr, tw, th, k):  # noqa: ANN001, ANN202
     """Per 16x16 tile (row-major) its splats front to back: (offsets (T+1,), ids (pairs,)
-    indices into box, the splats' front-to-back order). The splats are split into `k`
+    rows of attr (ATTR), the splats' front-to-back order). The splats are split into `k`
     contiguous shares (k: numba's threads), each counted and listed by its own thread; a
     tile lists the first share's splats, then the second's, so the lists keep box's order
     (a 200k-splat moving frame on this 2-core machine: 4.4 ms on one thread, 2.7-3.9 ms
     on two)."""
-    n = box.shape[0]
+    n = attr.shape[0]
     nt = tw * th
     share = (n + k - 1) // k
     counts = np.zeros((k, nt), np.int64)
     for c in prange(k):
         for j in range(c * share, min(n, (c + 1) * share)):
-            if box[j, 1] < box[j, 0]:
+            x0, x1 = int(attr[j, BOX_X0]), int(attr[j, BOX_X1])
+            if x1 < x0:
                 continue
-            for ty in range(box[j, 2] // TILE, box[j, 3] // TILE + 1):
+            for ty in range(int(attr[j, BOX_Y0]) // TILE, int(attr[j, BOX_Y1]) // TILE + 1):
                 row = ty * tw
-                for tx in range(box[j, 0] // TILE, box[j, 1] // TILE + 1):
+                for tx in range(x0 // TILE, x1 // TILE + 1):
                     counts[c, row + tx] += 1
     offsets = np.empty(nt + 1, np.int64)
     cursor = np.empty((k, nt), np.int64)
@@ -331,11 +325,12 @@ def _bin_tiles(box, tw, th, k):  # noqa: ANN001, ANN202
     ids = np.empty(total, np.int32)
     for c in prange(k):
         for j in range(c * share, min(n, (c + 1) * share)):
-            if box[j, 1] < box[j, 0]:
+            x0, x1 = int(attr[j, BOX_X0]), int(attr[j, BOX_X1])
+            if x1 < x0:
                 continue
-            for ty in range(box[j, 2] // TILE, box[j, 3] // TILE + 1):
+            for ty in range(int(attr[j, BOX_Y0]) // TILE, int(attr[j, BOX_Y1]) // TILE + 1):
                 row = ty * tw
-                for tx in range(box[j, 0] // TILE, box[j, 1] // TILE + 1):
+                for tx in range(x0 // TILE, x1 // TILE + 1):
                     t = row + tx
                     ids[cursor[c, t]] = j
                     cursor[c, t] += 1
@@ -363,7 +358,7 @@ def _exp_neg(x):  # noqa: ANN001, ANN202
 
 
 @njit(parallel=True, fastmath=True, nogil=True, cache=True)
-def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, iz, bg, W, H, t_min, out, dout):  # noqa: ANN001, ANN202, E501
+def _raster(tiles, offsets, ids, attr, bg, W, H, t_min, out, dout):  # noqa: ANN001, ANN202
     """Front-to-back compositing per tile into out (H, W, 4) float32, bottom row first
     (a GL texture's layout); alpha 1 (as the GL path's target keeps it). When dout
     (H, W, 2) is given (not None) it gets (sum of w / depth, sum of w), w the compositing weights
@@ -397,20 +392,20 @@ def _raster(tiles, offsets, ids, box, mean2d, conic, opac, rgb, r2, iz, bg, W, H
             if n_open == 0:
                 break
             j = ids[k]
-            mx = mean2d[j, 0]
-            my = mean2d[j, 1]
-            ca = conic[j, 0]
-            cb = conic[j, 1]
-            cc = conic[j, 2]
-            op = opac[j]
-            cr = rgb[j, 0]
-            cg = rgb[j, 1]
-            cbl = rgb[j, 2]
-            cz = iz[j]
-            k2 = r2[j] + np.float32(1e-4)
-            bx0 = max(X0, box[j, 0])
-            bx1 = min(X1, box[j, 1])
-            for py in range(max(Y0, box[j, 2]), min(Y1, box[j, 3]) + 1):
+            mx = attr[j, 0]
+            my = attr[j, 1]
+            ca = attr[j, 2]
+            cb = attr[j, 3]
+            cc = attr[j, 4]
+            op = attr[j, 5]
+            cr = attr[j, 6]
+            cg = attr[j, 7]
+            cbl = attr[j, 8]
+            cz = attr[j, 9]
+            k2 = attr[j, 10] + np.float32(1e-4)
+            bx0 = max(X0, int(attr[j, BOX_X0]))
+            bx1 = min(X1, int(attr[j, BOX_X1]))
+            for py in range(max(Y0, int(attr[j, BOX_Y0])), min(Y1, int(attr[j, BOX_Y1])) + 1):
                 ly = py - Y0
                 if row_open[ly] == 0:
                     continue
@@ -545,13 +540,9 @@ def render(
     else:  # a few: read them front to back
         src = np.ascontiguousarray(order[::-1], np.int64)
         dst = np.arange(m, dtype=np.int64)
-    mean2d = np.empty((m, 2), np.float32)
-    conic = np.empty((m, 3), np.float32)
-    opac = np.empty(m, np.float32)
-    rgb = np.empty((m, 3), np.float32)
-    box = np.empty((m, 4), np.int32)
-    r2 = np.empty(m, np.float32)
-    inv_z = np.empty(m, np.float32)
+    buf = np.empty(m * ATTR + 16, np.float32)  # rows on 64-byte cache lines
+    at = (-buf.ctypes.data % 64) // 4
+    attr = buf[at : at + m * ATTR].reshape(m, ATTR)
     if out is None:
         out = np.empty((h, w, 4), np.float32)
     tw, th = (w + TILE - 1) // TILE, (h + TILE - 1) // TILE
@@ -576,28 +567,16 @@ def render(
             np.asarray(intrinsics, np.float32),
             np.array([w, h, *splatting.reduced_lowpass(scale)], np.float32),
             np.float32(min(float(sigma_max) ** 2, 1e30)),
-            mean2d,
-            conic,
-            opac,
-            rgb,
-            box,
-            r2,
-            inv_z,
+            attr,
         )
         t1 = time.perf_counter()
-        offsets, ids = _bin_tiles(box, tw, th, max(1, numba.get_num_threads()))
+        offsets, ids = _bin_tiles(attr, tw, th, max(1, numba.get_num_threads()))
         t2 = time.perf_counter()
         _raster(
             _interleaved(tw * th),
             offsets,
             ids,
-            box,
-            mean2d,
-            conic,
-            opac,
-            rgb,
-            r2,
-            inv_z,
+            attr,
             np.asarray(background, np.float32).reshape(3),
             w,
             h,
