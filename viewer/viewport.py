@@ -146,6 +146,9 @@ class AdaptiveQuality:
     #: a moving frame over this many times the budget drops quality at once (else one
     #: level, unless the frame before missed too)
     HARD_MISS = 1.6
+    #: a moving frame over this many times its level's predicted time (and the budget),
+    #: after one that was not, is a spike (see `record`); a second in a row counts
+    SPIKE = 1.8
 
     def __init__(self, target_ms: float = TARGET_MS, overhead_prior_ms: float = 0.0) -> None:
         """overhead_prior_ms: what the budget leaves for the window until the overhead has
@@ -166,6 +169,7 @@ class AdaptiveQuality:
         self._frame = 0
         self._missed: dict[int, int] = {}  # level -> frame number it last missed the budget
         self._missed_last = False  # the last moving frame missed the budget
+        self._spiked = False  # the last moving frame was a spike (`record`)
         self._timed_moving = 0  # moving frames recorded since a full frame was timed
 
     @staticmethod
@@ -253,9 +257,10 @@ class AdaptiveQuality:
         """Feed back one frame's time (drawn at `level`, default: the moving level if
         moving, else full quality). one_off: a level's first frame may carry one-off costs
         (GL buffers and shader variants) and is left out; False for frames composited on
-        the CPU, which have none: each level of a climb then takes one frame, not two (the
-        first walk on bench/render.py's 1M room took 9-13 frames from its seed to 200k
-        splats @ 0.33, and scored its first frames at 80-120k)."""
+        the CPU, which have none past the first moving frame: each level of a climb then
+        takes one frame, not two (the first walk on bench/render.py's 1M room took 9-13
+        frames from its seed to 200k splats @ 0.33, and scored its first frames at
+        80-120k)."""
         self.last_ms = frame_ms
         self._frame += 1
         # (moving frames before any full frame leave the first walk's seed to come)
@@ -263,9 +268,28 @@ class AdaptiveQuality:
         used = level if level is not None else (self.level if (moving and self.enabled) else 0)
         if used == 0 and not moving:
             self.full_ms = frame_ms
-        if used not in self._seen and moving and used != 0 and one_off:
-            self._seen.add(used)  # a level's first frame: one-off costs, not its speed
+        if used not in self._seen and moving and used != 0 and (one_off or not self._seen):
+            # a level's first frame: one-off costs, not its speed (on the CPU path only the
+            # walk's first frame has them: the small targets' allocation, 2x a settled one)
+            self._seen.add(used)
             self._missed_last = False
+            return
+        spike = (
+            moving
+            and used == self.level
+            and len(self._samples) >= 3
+            and self.var_ms > 0.0
+            and frame_ms > self.SPIKE * max(self.predicted_ms(used), self.budget_ms)
+            and not self._spiked
+        )
+        self._spiked = spike
+        if spike:
+            # one frame far slower than its level has been (a collection, another process
+            # taking a core): one level down for safety, but it neither enters the fit nor
+            # bars the level for PROBE_BACKOFF frames. One 85 ms frame at 200k @ 0.33 (38 ms
+            # a frame) kept bench/render.py's 1M walk at the level below for the rest of it.
+            self.level = min(self.level + 1, len(LEVELS) - 1)
+            self._calm = 0
             return
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY :]
         self._fit()
