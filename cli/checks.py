@@ -23,3 +23,14 @@ def check_float(value: float | None, option: str, lo: float, hi: float) -> None:
 def check_seed(seed: int | None) -> None:
     """`--seed` must fit the random generators: 0..2**32-1."""
     check_int(seed, "--seed", 0, MAX_SEED)
+
+
+def parse_rgb(text: str, option: str = "--background") -> tuple[float, float, float]:
+    """An "r,g,b" option value in 0..1; raises InputError naming `option` otherwise."""
+    try:
+        vals = tuple(float(v) for v in text.split(","))
+    except ValueError:
+        vals = ()
+    if len(vals) != 3 or not all(0 <= v <= 1 for v in vals):
+        raise InputError(f"{option} must be r,g,b in 0..1; got {text!r}")
+    return vals  # type: ignore[return-value]

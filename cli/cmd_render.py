@@ -150,7 +150,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
-    from cli.cmd_video import parse_rgb
+    from cli.checks import parse_rgb
 
     bg = np.array(parse_rgb(args.background))  # 0..1, as video checks it (2,2,2 passed)
     t0 = time.perf_counter()

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from cli.checks import parse_rgb
 from scene.errors import InputError
 
 NAME = "video"
@@ -70,16 +71,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="background colour r,g,b in 0..1 (0,0,0)",
     )
     parser.add_argument("--out", required=True, help="output .mp4")
-
-
-def parse_rgb(text: str) -> tuple[float, float, float]:
-    try:
-        vals = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        vals = ()
-    if len(vals) != 3 or not all(0 <= v <= 1 for v in vals):
-        raise InputError(f"--background must be r,g,b in 0..1; got {text!r}")
-    return vals  # type: ignore[return-value]
 
 
 def make_render_fn(
