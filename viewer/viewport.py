@@ -66,8 +66,9 @@ LEVELS: tuple[tuple[float, float], ...] = (
     (0.5, 0.3),
     (0.4, 0.2),
     # with numpy's BLAS held to one thread (scene/cpu_threads.py) the 1M room of
-    # bench/render.py composites 200k @ 0.33 in 42.5 ms a frame (it took 68.5): SSIM vs the
-    # full frame 0.853, where 120k @ 0.33 scores 0.811
+    # bench/render.py composites 200k @ 0.33 in 42.5 ms a frame (it took 68.5; 33-40 ms
+    # with the cut read voxel by voxel, renderer.pack_lod): SSIM vs the full frame 0.853,
+    # where 120k @ 0.33 scores 0.811
     (0.33, 0.2),
     (0.33, 0.16),
     (0.33, 0.12),
