@@ -264,3 +264,28 @@ def test_cpu_frames_climb_a_level_a_frame() -> None:
     climb_cpu = cpu[seeded : seeded + cpu[0] - best + 1]
     assert climb_cpu == list(range(cpu[0], best - 1, -1)), cpu
     assert gl.index(best) == seeded + 2 * (gl[0] - best) - 1, gl  # (the seed's level timed)
+
+
+def test_a_level_missed_by_a_little_is_probed_again_sooner() -> None:
+    """A probe of the next better level that misses the budget by a few percent (a noisy
+    machine: the 1M room's 200k @ 0.33 takes 33-45 ms in a 45 ms budget) bars it for a third
+    of PROBE_BACKOFF; one far over it, for all of it."""
+    from viewer.viewport import AdaptiveQuality
+
+    def probes_after(miss_ms: float) -> int:
+        q = AdaptiveQuality(target_ms=45.0)
+        q.level = 8
+        for _ in range(20):  # settled, calm: 30 ms frames
+            q.record(True, 30.0, one_off=False)
+        assert q.level == 7, q.level  # probed the better level
+        q.record(True, miss_ms, one_off=False)  # ... which missed
+        assert q.level == 8
+        for frame in range(1, 200):
+            q.record(True, 30.0, one_off=False)
+            if q.level == 7:
+                return frame
+        return 10**6
+
+    near, far = probes_after(47.0), probes_after(60.0)
+    assert near <= AdaptiveQuality.PROBE_BACKOFF // 3 + 2, near
+    assert far > AdaptiveQuality.PROBE_BACKOFF, far

@@ -134,7 +134,11 @@ class AdaptiveQuality:
     HISTORY = 16
     RAISE_MARGIN = 0.85  # raise quality only when the better level is predicted this far inside
     PROBE_AFTER = 8  # frames comfortably inside the budget before trying a better level
-    PROBE_BACKOFF = 48  # frames before a level that missed the budget is tried again
+    PROBE_BACKOFF = 48  # frames before a level that missed the budget is tried again...
+    #: ... a third of that when it missed by at most this factor: on this 2-core machine
+    #: the 1M room's 200k @ 0.33 takes 33-45 ms in a 45 ms budget, and one frame at 47 ms
+    #: kept a walk at the level below for the rest of it (2.4 s)
+    NEAR_MISS = 1.1
     #: moving frames cost this many times what the cost model scaled from a full frame
     #: says, at most (the cut's selection and sort, the upscale, the reprojection; on this
     #: 2-core machine 3.5-3.6x for bench/render.py's room at 300k and 1M splats, 8.6x for
@@ -168,7 +172,8 @@ class AdaptiveQuality:
         self._seen: set[int] = set()  # levels drawn at least once (first frames skipped)
         self._calm = 0  # consecutive frames comfortably inside the budget
         self._frame = 0
-        self._missed: dict[int, int] = {}  # level -> frame number it last missed the budget
+        #: level -> (frame number it last missed the budget, frames before it is probed again)
+        self._missed: dict[int, tuple[int, int]] = {}
         self._missed_last = False  # the last moving frame missed the budget
         self._spiked = False  # the last moving frame was a spike (`record`)
         self._timed_moving = 0  # moving frames recorded since a full frame was timed
@@ -296,7 +301,12 @@ class AdaptiveQuality:
         self._fit()
         budget = self.budget_ms
         if moving and used == self.level and frame_ms > budget:
-            self._missed[used] = self._frame
+            # a level a little over the budget is tried again sooner than one far over it
+            near = frame_ms <= self.NEAR_MISS * budget
+            self._missed[used] = (
+                self._frame,
+                self.PROBE_BACKOFF // 3 if near else self.PROBE_BACKOFF,
+            )
         best = next(
             (i for i in range(len(LEVELS)) if self.predicted_ms(i) <= budget), len(LEVELS) - 1
         )
@@ -337,7 +347,8 @@ class AdaptiveQuality:
         self._calm = self._calm + 1 if frame_ms <= 0.8 * budget else 0
         if best == self.level and self.level > 0 and self._calm >= self.PROBE_AFTER:
             up = self.level - 1
-            if self._frame - self._missed.get(up, -(10**9)) > self.PROBE_BACKOFF:
+            when, backoff = self._missed.get(up, (-(10**9), 0))
+            if self._frame - when > backoff:
                 best, self._calm = up, 0
         self.level = best
 
