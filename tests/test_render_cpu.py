@@ -530,7 +530,10 @@ def test_tile_lists_keep_the_splats_front_to_back_order() -> None:
 
 
 @pytest.mark.parametrize("degree", [0, 2])
-def test_a_cut_read_from_voxel_ordered_payloads_draws_the_same_frame(degree: int) -> None:
+def test_a_cut_read_from_voxel_ordered_payloads_draws_the_same_frame(
+    degree: int,
+    monkeypatch,  # noqa: ANN001
+) -> None:
     """pack_lod(voxel_order=True) copies the full set's payloads in the order of the
     coarse level's children lists; a moving frame's cut, read from that copy by voxel
     places, composites exactly what the same cut read from the packed payloads by full-set
@@ -545,6 +548,11 @@ def test_a_cut_read_from_voxel_ordered_payloads_draws_the_same_frame(degree: int
     lod = pack_lod(packed, target=1500, voxel_order=True)
     plain = pack_lod(packed, target=1500)
     assert plain.fine_geom is None and lod.fine_geom is not None
+    import viewer.renderer as R
+
+    monkeypatch.setattr(R, "VOXEL_COPY_MAX", len(packed.means) * 50)  # too big to copy
+    assert pack_lod(packed, target=1500, voxel_order=True).fine_geom is None
+    monkeypatch.undo()
     n = len(packed.means)
     view = cam.world_to_camera()
     rows = [(view @ models[s.slot])[2].astype(np.float32) for s in packed.slots]
