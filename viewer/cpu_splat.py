@@ -631,28 +631,18 @@ def warm_up() -> float:
     from .cut_order import cut_order  # the moving frames' cut, ordered for these kernels
 
     means = np.ascontiguousarray(geom[0::3, :3])
-    cut_order(
-        np.array([0]),
-        np.array([0, n]),
-        np.arange(n, dtype=np.uint32),
-        means,
-        [(0, n, np.array([0.0, 0.0, 1.0], np.float32), 0.0)],
-        0.01,
-        np.zeros(0, np.int64),
-        np.zeros(0, np.float32),
-        n,
-    )
-    cut_order(  # and its variant reading voxel-ordered centres
-        np.array([0]),
-        np.array([0, n]),
-        np.arange(n, dtype=np.uint32),
-        means,
-        [(0, n, np.array([0.0, 0.0, 1.0], np.float32), 0.0)],
-        0.01,
-        np.zeros(0, np.int64),
-        np.zeros(0, np.float32),
-        n,
-        means,
-    )
+    for voxel_means in (None, means):  # memory order, and voxel-ordered centres
+        cut_order(
+            np.array([0]),
+            np.array([0, n]),
+            np.arange(n, dtype=np.uint32),
+            means,
+            [(0, n, np.array([0.0, 0.0, 1.0], np.float32), 0.0)],
+            0.01,
+            np.zeros(0, np.int64),
+            np.zeros(0, np.float32),
+            n,
+            voxel_means,
+        )
     warm = True
     return time.perf_counter() - t0
