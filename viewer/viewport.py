@@ -300,7 +300,8 @@ class AdaptiveQuality:
         self._samples = (self._samples + [(self.cost(used), float(frame_ms))])[-self.HISTORY :]
         self._fit()
         budget = self.budget_ms
-        if moving and used == self.level and frame_ms > budget:
+        missed = moving and used == self.level and frame_ms > budget
+        if missed:
             # a level a little over the budget is tried again sooner than one far over it
             near = frame_ms <= self.NEAR_MISS * budget
             self._missed[used] = (
@@ -315,7 +316,6 @@ class AdaptiveQuality:
         # as the model says. Dropping at once after every slow frame sent bench/render.py's
         # 1M walk from 80k @ 0.33 to 20k @ 0.2 and climbing back, frame by frame: moving
         # frames flickered sharp / blurry.
-        missed = moving and used == self.level and frame_ms > budget
         if (
             best > self.level + 1
             and missed
@@ -340,8 +340,8 @@ class AdaptiveQuality:
             )
         # one level up at a time: jumping several levels up and straight back (20k splats
         # @ 0.2 <-> 120k @ 0.33 on the 1M room) flickered sharp / blurry frame by frame as a
-        # walk came to rest (a trial); a level's first frame is not measured, so a climb
-        # takes two frames a level
+        # walk came to rest (a trial); where a level's first frame is not measured (GL), a
+        # climb takes two frames a level
         best = max(best, self.level - 1)
         # Probe: many calm frames at this level and a better one not recently missed
         self._calm = self._calm + 1 if frame_ms <= 0.8 * budget else 0
