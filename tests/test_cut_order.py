@@ -88,3 +88,26 @@ def test_empty_cut() -> None:
         np.zeros(0, np.float32), 4,
     )  # fmt: skip
     assert len(order) == len(place) == len(rank) == 0
+
+
+@pytest.mark.parametrize("by_place", [False, True])
+def test_any_number_of_threads_gives_the_same_cut(by_place: bool) -> None:
+    """The kernel splits each step into per-thread shares: 1 to 5 of them, and shares
+    with no work (more than voxels), give the same order, places and ranks, ties (a wall
+    facing the camera: every splat one depth) included."""
+    rng = np.random.default_rng(7)
+    n, voxels = 4000, 120
+    means, children, child_start, layers = _lod(rng, n, voxels)
+    means[: n // 2, 2] = 5.0  # half of them share one depth key per layer
+    means[: n // 2, :2] = 0.0
+    expand = rng.choice(voxels, 70, replace=False)
+    keep = np.setdiff1d(np.arange(voxels), expand)
+    keep_depth = np.full(len(keep), 6.0, np.float32)
+    voxel_means = means[children] if by_place else None
+    args = (expand, child_start, children, means, layers, 0.2, keep, keep_depth, n, voxel_means)
+    ref = cut_order(*args, chunks=1)
+    assert np.array_equal(ref[0], cut_order_numpy(*args)[0])
+    for k in (2, 3, 5, 200):
+        got = cut_order(*args, chunks=k)
+        for a, b in zip(ref, got):
+            assert np.array_equal(a, b), k

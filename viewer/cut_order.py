@@ -7,7 +7,9 @@ same 16-bit depth keys as `sorting.depth_keys_u16` with a stable counting sort (
 numpy's radix sort of uint16 keys does), equal keys in full-set order as a full frame's
 sort leaves them. In numpy these were a dozen passes over arrays of the cut's size, with
 fancy indexing and two sorts: 6-11 ms a frame for a 200k-splat cut of bench/render.py's
-1M room on this 2-core machine, a quarter of the moving frame's budget; compiled, ~4.5 ms.
+1M room on this 2-core machine, a quarter of the moving frame's budget; compiled, 5.2-5.6
+ms on one thread, 3.0-3.5 ms on two (each step split into per-thread shares whose
+results join in order, so any number of threads gives the same cut).
 
 The fine splats are listed voxel by voxel when the payloads were copied in that order
 (`renderer.pack_lod(voxel_order=True)`): the CPU compositor then reads each expanded
@@ -19,15 +21,16 @@ calls it only once those are loaded; before that the numpy steps run.
 
 from __future__ import annotations
 
+import numba
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .sorting import depth_keys_u16
 
 KEYS = 65536  # 16-bit depth keys, as sorting.depth_keys_u16
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, parallel=True)
 def _cut_order(
     expand,
     child_start,
@@ -42,101 +45,185 @@ def _cut_order(
     keep,
     keep_depth,
     split,
+    k,
 ):  # noqa: ANN001, ANN202
-    cap = keep.shape[0]
-    for c in expand:
-        cap += child_start[c + 1] - child_start[c]
-    full = np.empty(cap, np.int64)  # full-set index (the GL order's)
-    place = np.empty(cap, np.int64)  # place in `children` (the voxel-ordered payloads')
-    dep = np.empty(cap, np.float32)
-    m = 0
-    if not by_place:  # full-set indices ascending: a mask, then the layers' ranges in order
+    # the cut is listed in k chunks (k: numba's threads), each its own share of the
+    # expanded voxels (by_place) or of the full set (a mask's scan), counted and written
+    # by its own thread into its own stretch; a chunk's entries follow the previous
+    # chunk's, so every step gives what one thread going through them in turn would
+    nk = expand.shape[0]
+    if by_place:
+        bound = np.empty(k + 1, np.int64)  # expand[bound[c]:bound[c + 1]]: chunk c's voxels
+        total = 0
+        for c in expand:
+            total += child_start[c + 1] - child_start[c]
+        bound[0] = 0
+        acc = 0
+        c = 1
+        for e in range(nk):
+            while c < k and acc >= total * c // k:
+                bound[c] = e
+                c += 1
+            acc += child_start[expand[e] + 1] - child_start[expand[e]]
+        while c <= k:
+            bound[c] = nk
+            c += 1
+        base = np.zeros(k + 1, np.int64)
+        for c in range(k):
+            n_c = 0
+            for e in range(bound[c], bound[c + 1]):
+                n_c += child_start[expand[e] + 1] - child_start[expand[e]]
+            base[c + 1] = base[c] + n_c
+        chosen = np.zeros(1, np.uint8)
+    else:
         chosen = np.zeros(children.shape[0], np.uint8)
         for c in expand:
             for p in range(child_start[c], child_start[c + 1]):
                 chosen[children[p]] = 1
-        for L in np.argsort(lay_start):
-            for i in range(lay_start[L], lay_stop[L]):
-                if chosen[i]:
-                    d = means[i, 0] * lay_w[L, 0] + means[i, 1] * lay_w[L, 1]
-                    d += means[i, 2] * lay_w[L, 2] + lay_b[L]
+        base = np.zeros(k + 1, np.int64)
+        for c in range(k):
+            base[c + 1] = base[c]
+            for L in range(lay_start.shape[0]):
+                lo_i = max(lay_start[L], children.shape[0] * c // k)
+                hi_i = min(lay_stop[L], children.shape[0] * (c + 1) // k)
+                base[c + 1] += max(0, hi_i - lo_i)
+        bound = np.zeros(k + 1, np.int64)
+    cap = base[k]
+    full = np.empty(cap, np.int64)  # full-set index (the GL order's)
+    place = np.empty(cap, np.int64)  # place in `children` (the voxel-ordered payloads')
+    dep = np.empty(cap, np.float32)
+    got = np.zeros(k, np.int64)
+    lay_order = np.argsort(lay_start)
+    for ch in prange(k):
+        w = base[ch]
+        if by_place:
+            L = -1
+            for e in range(bound[ch], bound[ch + 1]):
+                v = expand[e]
+                for pv in range(child_start[v], child_start[v + 1]):
+                    i = np.int64(children[pv])
+                    if L < 0 or i < lay_start[L] or i >= lay_stop[L]:
+                        L = -1
+                        for lq in range(lay_start.shape[0]):
+                            if lay_start[lq] <= i < lay_stop[lq]:
+                                L = lq
+                                break
+                        if L < 0:
+                            continue
+                    d = means[pv, 0] * lay_w[L, 0] + means[pv, 1] * lay_w[L, 1]
+                    d += means[pv, 2] * lay_w[L, 2]
+                    d += lay_b[L]
                     if d > near:
-                        full[m] = i
-                        place[m] = i
-                        dep[m] = d
-                        m += 1
-        expand = expand[:0]
-    L = -1
-    for c in expand:
-        for p in range(child_start[c], child_start[c + 1]):
-            i = np.int64(children[p])
-            if L < 0 or i < lay_start[L] or i >= lay_stop[L]:
-                L = -1
-                for q in range(lay_start.shape[0]):
-                    if lay_start[q] <= i < lay_stop[q]:
-                        L = q
-                        break
-                if L < 0:
-                    continue
-            d = means[p, 0] * lay_w[L, 0] + means[p, 1] * lay_w[L, 1] + means[p, 2] * lay_w[L, 2]
-            d += lay_b[L]
-            if d > near:
-                full[m] = i
-                place[m] = p
-                dep[m] = d
-                m += 1
+                        full[w] = i
+                        place[w] = pv
+                        dep[w] = d
+                        w += 1
+        else:  # full-set indices ascending: a mask, then the layers' ranges in order
+            for Lm in lay_order:
+                lo_m = max(lay_start[Lm], children.shape[0] * ch // k)
+                hi_m = min(lay_stop[Lm], children.shape[0] * (ch + 1) // k)
+                for im in range(lo_m, hi_m):
+                    if chosen[im]:
+                        dm = means[im, 0] * lay_w[Lm, 0] + means[im, 1] * lay_w[Lm, 1]
+                        dm += means[im, 2] * lay_w[Lm, 2] + lay_b[Lm]
+                        if dm > near:
+                            full[w] = im
+                            place[w] = im
+                            dep[w] = dm
+                            w += 1
+        got[ch] = w - base[ch]
+    nf = 0
+    for c in range(k):
+        nf += got[c]
+    m = nf + keep.shape[0]
+    full2 = np.empty(m, np.int64)
+    place2 = np.empty(m, np.int64)
+    dep2 = np.empty(m, np.float32)
+    at0 = np.zeros(k + 1, np.int64)
+    for c in range(k):
+        at0[c + 1] = at0[c] + got[c]
+    for cc in prange(k):
+        for j in range(got[cc]):
+            full2[at0[cc] + j] = full[base[cc] + j]
+            place2[at0[cc] + j] = place[base[cc] + j]
+            dep2[at0[cc] + j] = dep[base[cc] + j]
     for q in range(keep.shape[0]):
-        full[m] = split + keep[q]
-        place[m] = split + keep[q]
-        dep[m] = keep_depth[q]
-        m += 1
+        full2[nf + q] = split + keep[q]
+        place2[nf + q] = split + keep[q]
+        dep2[nf + q] = keep_depth[q]
+    full, place, dep = full2, place2, dep2
     order = np.empty(m, np.uint32)
     rank = np.empty(m, np.int64)
     if m == 0:
-        return order, place[:0], rank
-    lo = dep[0]
-    hi = dep[0]
-    for q in range(m):
-        lo = min(lo, dep[q])
-        hi = max(hi, dep[q])
+        return order, place, rank
+    # the entries again in k contiguous shares, for the counting sort
+    lo_c = np.empty(k, np.float32)
+    hi_c = np.empty(k, np.float32)
+    for cm in prange(k):
+        lo_t = dep[0]
+        hi_t = dep[0]
+        for qm in range(m * cm // k, m * (cm + 1) // k):
+            lo_t = min(lo_t, dep[qm])
+            hi_t = max(hi_t, dep[qm])
+        lo_c[cm] = lo_t
+        hi_c[cm] = hi_t
+    lo = lo_c.min()
+    hi = hi_c.max()
     scale = np.float32(65535.0) / (hi - lo) if hi > lo else np.float32(0.0)
     key = np.empty(m, np.int32)
-    start = np.zeros(KEYS + 1, np.int64)
-    for q in range(m):
-        kq = int(min(max((hi - dep[q]) * scale, np.float32(0.0)), np.float32(65535.0)))
-        key[q] = kq
-        start[kq + 1] += 1
-    for k in range(KEYS):
-        start[k + 1] += start[k]
+    count = np.zeros((k, KEYS), np.int64)
+    for ck in prange(k):
+        for qk in range(m * ck // k, m * (ck + 1) // k):
+            kq = int(min(max((hi - dep[qk]) * scale, np.float32(0.0)), np.float32(65535.0)))
+            key[qk] = kq
+            count[ck, kq] += 1
+    cursor = np.empty((k, KEYS), np.int64)
+    ends = np.empty(KEYS, np.int64)  # where each key's run ends
+    total = 0
+    for kk in range(KEYS):
+        for c in range(k):
+            cursor[c, kk] = total
+            total += count[c, kk]
+        ends[kk] = total
     at = np.empty(m, np.int64)  # entry at each place back to front
-    for q in range(m):  # stable
-        p = start[key[q]]
-        start[key[q]] = p + 1
-        at[p] = q
+    for cs in prange(k):  # stable
+        for qs in range(m * cs // k, m * (cs + 1) // k):
+            ps = cursor[cs, key[qs]]
+            cursor[cs, key[qs]] = ps + 1
+            at[ps] = qs
     if by_place:
         # equal keys in full-set order, as a full frame's sort leaves them (the entries
         # came voxel by voxel): on a wall facing the camera, whose splats share a key, a
-        # different blending order is a different picture. start[k] now ends key k's run.
-        lo_p = 0
-        for k in range(KEYS):
-            hi_p = start[k]
-            if hi_p - lo_p > 32:
-                run = at[lo_p:hi_p].copy()
-                at[lo_p:hi_p] = run[np.argsort(full[run])]
-            else:
-                for a in range(lo_p + 1, hi_p):  # insertion sort
-                    q = at[a]
-                    b = a - 1
-                    while b >= lo_p and full[at[b]] > full[q]:
-                        at[b + 1] = at[b]
-                        b -= 1
-                    at[b + 1] = q
-            lo_p = hi_p
-    for p in range(m):
-        q = at[p]
-        order[p] = full[q]
-        rank[q] = m - 1 - p  # 0 = nearest
-    return order, place[:m], rank
+        # different blending order is a different picture. Keys dealt to the threads in
+        # k ranges of about equal entries.
+        kb = np.empty(k + 1, np.int64)
+        kb[0] = 0
+        kk = 0
+        for c in range(1, k):
+            while kk < KEYS and ends[kk] < m * c // k:
+                kk += 1
+            kb[c] = kk
+        kb[k] = KEYS
+        for ct in prange(k):
+            for kt in range(kb[ct], kb[ct + 1]):
+                lo_p = ends[kt - 1] if kt > 0 else 0
+                hi_p = ends[kt]
+                if hi_p - lo_p > 32:
+                    run = at[lo_p:hi_p].copy()
+                    at[lo_p:hi_p] = run[np.argsort(full[run])]
+                else:
+                    for a in range(lo_p + 1, hi_p):  # insertion sort
+                        qa = at[a]
+                        b = a - 1
+                        while b >= lo_p and full[at[b]] > full[qa]:
+                            at[b + 1] = at[b]
+                            b -= 1
+                        at[b + 1] = qa
+    for po in prange(m):
+        qo = at[po]
+        order[po] = full[qo]
+        rank[qo] = m - 1 - po  # 0 = nearest
+    return order, place, rank
 
 
 def _layer_arrays(layers: list[tuple[int, int, np.ndarray, float]]) -> tuple:
@@ -159,6 +246,7 @@ def cut_order(
     keep_depth: np.ndarray,
     split: int,
     voxel_means: np.ndarray | None = None,
+    chunks: int | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The cut of a moving frame in order.
 
@@ -176,7 +264,8 @@ def cut_order(
     in `children` (ascending: the expanded voxels in ascending order, each its children's
     run), else their full-set indices (ascending), then split + j for the merged ones;
     rank (m,) int64 of each place, 0 = nearest). Ties in the 16-bit keys keep full-set
-    order, as a full frame's stable sort of the same keys does."""
+    order, as a full frame's stable sort of the same keys does. chunks: the threads'
+    shares (default numba's thread count); the result does not depend on it."""
     return _cut_order(
         np.sort(np.asarray(expand, np.int64)),
         np.ascontiguousarray(child_start, np.int64),
@@ -188,6 +277,7 @@ def cut_order(
         np.ascontiguousarray(keep, np.int64),
         np.ascontiguousarray(keep_depth, np.float32),
         int(split),
+        max(1, numba.get_num_threads()) if chunks is None else int(chunks),
     )
 
 
