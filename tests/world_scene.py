@@ -24,8 +24,9 @@ BOXES = [  # (x0, x1, y0, y1, z0, z1, id)
 SKY = np.array([0.55, 0.72, 0.95], np.float32)
 
 
-def _planes(o: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest hit distance (N,) and surface id (N,) among floor, walls and boxes."""
+def _planes(o: np.ndarray, d: np.ndarray, extra: tuple = ()) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest hit distance (N,) and surface id (N,) among floor, walls and boxes (BOXES,
+    then `extra` boxes in the same form)."""
     n = len(d)
     best = np.full(n, np.inf)
     sid = np.full(n, -1, int)
@@ -42,7 +43,7 @@ def _planes(o: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             upd = ok & (t < best)
             best = np.where(upd, t, best)
             sid = np.where(upd, s, sid)
-        for x0, x1, y0, y1, z0, z1, bid in BOXES:
+        for x0, x1, y0, y1, z0, z1, bid in (*BOXES, *extra):
             lo = np.array([x0, y0, z0]) - o
             hi = np.array([x1, y1, z1]) - o
             t1, t2 = lo / d, hi / d
@@ -55,7 +56,9 @@ def _planes(o: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return best, sid
 
 
-def _texture(p: np.ndarray, sid: np.ndarray) -> np.ndarray:
+def _texture(
+    p: np.ndarray, sid: np.ndarray, extra: tuple = (), colours: dict | None = None
+) -> np.ndarray:
     x, y, z = p[:, 0], p[:, 1], p[:, 2]
     col = np.tile(SKY, (len(p), 1))
     fine = 0.5 + 0.5 * np.sin(x * 23.0 + z * 17.0) * np.sin(y * 19.0 + x * 7.0)
@@ -75,23 +78,40 @@ def _texture(p: np.ndarray, sid: np.ndarray) -> np.ndarray:
         m = sid == bid
         band = (np.floor(y / 0.25) % 2).astype(np.float32)
         col[m] = base + 0.15 * band[m, None] + 0.05 * fine[m, None]
+    tops = {b[6]: b[3] for b in extra}
+    for bid, (side, top) in (colours or {}).items():
+        # an extra box: its sides one colour with bands across x, its top another with
+        # bands across z (a table's grain), both with the fine pattern
+        m = sid == bid
+        up = m & (np.abs(p[:, 1] - tops[bid]) < 1e-3)
+        side_band = (np.floor(x / 0.2) % 2).astype(np.float32)
+        top_band = (np.floor(z / 0.08) % 2).astype(np.float32)
+        sd = m & ~up
+        col[sd] = np.asarray(side) - 0.1 * side_band[sd, None] + 0.06 * fine[sd, None]
+        col[up] = np.asarray(top) - 0.08 * top_band[up, None] + 0.06 * fine[up, None]
     return np.clip(col, 0, 1).astype(np.float32)
 
 
-def raycast(camera: Camera) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(image (h, w, 3) float32, distance (h, w) m (inf = sky), surface id (h, w))."""
+def raycast(
+    camera: Camera, extra: tuple = (), colours: dict | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(image (h, w, 3) float32, distance (h, w) m (inf = sky), surface id (h, w)).
+
+    extra: more boxes (x0, x1, y0, y1, z0, z1, id) with ids from 3, coloured by
+    `colours` {id: (side rgb, top rgb)} (a table, a thing on it)."""
     rays = camera.pixel_rays().reshape(-1, 3)
     o = camera.position.astype(np.float64)
-    t, sid = _planes(o, rays)
+    t, sid = _planes(o, rays, extra)
     p = o + np.where(np.isfinite(t), t, 0)[:, None] * rays
-    col = _texture(p, sid)
+    col = _texture(p, sid, extra, colours)
     h, w = camera.height, camera.width
     return col.reshape(h, w, 3), t.reshape(h, w), sid.reshape(h, w)
 
 
-def seen_by(camera: Camera, photo_cam: Camera) -> np.ndarray:
-    """(h, w) bool: pixels of `camera` whose surface point the photo camera also sees."""
-    _, t, sid = raycast(camera)
+def seen_by(camera: Camera, photo_cam: Camera, extra: tuple = ()) -> np.ndarray:
+    """(h, w) bool: pixels of `camera` whose surface point the photo camera also sees
+    (`extra` boxes as `raycast`)."""
+    _, t, sid = raycast(camera, extra)
     rays = camera.pixel_rays().reshape(-1, 3)
     p = camera.position + np.where(np.isfinite(t), t, 0).reshape(-1, 1) * rays
     uv, z = photo_cam.project(p)
@@ -99,6 +119,8 @@ def seen_by(camera: Camera, photo_cam: Camera) -> np.ndarray:
     inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < w) & (uv[:, 1] >= 0) & (uv[:, 1] < h)
     d = p - photo_cam.position
     dist = np.linalg.norm(d, axis=1)
-    t2, _ = _planes(photo_cam.position.astype(np.float64), d / np.maximum(dist, 1e-9)[:, None])
+    t2, _ = _planes(
+        photo_cam.position.astype(np.float64), d / np.maximum(dist, 1e-9)[:, None], extra
+    )
     visible = inside & (np.abs(t2 - dist) < 0.02 * dist + 1e-3) & np.isfinite(t.reshape(-1))
     return visible.reshape(camera.height, camera.width)
