@@ -666,6 +666,101 @@ def _cam_args(cam: Camera, dt: np.dtype) -> tuple:
     )
 
 
+def _forward(
+    m: np.ndarray,
+    q: np.ndarray,
+    s: np.ndarray,
+    o: np.ndarray,
+    c: np.ndarray,
+    cam: Camera,
+    bg: np.ndarray,
+    t_min: float,
+) -> tuple[np.ndarray, np.ndarray, tuple]:
+    """The forward pass on float64 arrays (means, quats, log-scales, opacities (N,),
+    colours (N, 3), background (3,)): (image (H, W, 3), final transmittance (H, W), the
+    state the backward pass needs)."""
+    dt = np.float64
+    n = m.shape[0]
+    Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
+    mean2d = np.zeros((n, 2), dt)
+    conic = np.zeros((n, 3), dt)
+    cov2d = np.zeros((n, 3), dt)
+    radius = np.zeros(n, np.int32)
+    depth = np.zeros(n, dt)
+    with KERNEL_LOCK:  # the viewer's CPU frames share the pool
+        if n:
+            _project_fwd(
+                m,
+                q,
+                s,
+                Rc,
+                tc,
+                fx,
+                fy,
+                cx,
+                cy,
+                W,
+                H,
+                NEAR,
+                mean2d,
+                conic,
+                radius,
+                depth,
+                cov2d,
+            )
+        vis = np.nonzero(radius > 0)[0]
+        # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
+        # between splats at equal float32 depth is arbitrary but deterministic)
+        order = vis[np.argsort(depth[vis].astype(np.float32))].astype(np.int64)
+        boxes = np.empty((n, 4), np.int32)
+        if n:
+            _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
+        offsets, ids = _bin_tiles(order, boxes, W, H)
+        img = np.zeros((H, W, 3), dt)
+        t_final = np.ones((H, W), dt)
+        n_last = np.zeros((H, W), np.int32)
+        _raster_fwd(
+            offsets,
+            ids,
+            boxes,
+            mean2d,
+            conic,
+            o,
+            c,
+            bg,
+            W,
+            H,
+            float(t_min),
+            img,
+            t_final,
+            n_last,
+        )
+    return img, t_final, (mean2d, conic, cov2d, radius, boxes, offsets, ids, n_last, vis)
+
+
+def render_numpy(
+    means: np.ndarray,
+    quats: np.ndarray,
+    log_scales: np.ndarray,
+    opacities: np.ndarray,
+    colors: np.ndarray,
+    cam: Camera,
+    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    t_min: float = T_MIN,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Render without torch: (image (H, W, 3) float64, final transmittance (H, W)).
+
+    means (N, 3), quats (N, 4) wxyz, log_scales (N, 3), opacities (N,) in 0..1 (not
+    logits), colors (N, 3) linear RGB; as `rasterize_cpu`'s forward, in float64."""
+    dt = np.float64
+    arrs = [
+        np.ascontiguousarray(a, dtype=dt) for a in (means, quats, log_scales, opacities, colors)
+    ]
+    bg = np.asarray(background, dt).reshape(3)
+    img, t_final, _ = _forward(*arrs, cam, bg, float(t_min))
+    return img, t_final
+
+
 class RasterizeFn:
     """Namespace for the autograd Function (built lazily so importing needs no torch)."""
 
@@ -705,62 +800,10 @@ def _make_function() -> Any:
             s = np.ascontiguousarray(log_scales.detach().numpy(), dtype=dt)
             o = np.ascontiguousarray(opacity.detach().numpy(), dtype=dt)
             c = np.ascontiguousarray(colors.detach().numpy(), dtype=dt)
-            n = m.shape[0]
-            Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
-            mean2d = np.zeros((n, 2), dt)
-            conic = np.zeros((n, 3), dt)
-            cov2d = np.zeros((n, 3), dt)
-            radius = np.zeros(n, np.int32)
-            depth = np.zeros(n, dt)
-            with KERNEL_LOCK:  # the viewer's CPU frames share the pool
-                if n:
-                    _project_fwd(
-                        m,
-                        q,
-                        s,
-                        Rc,
-                        tc,
-                        fx,
-                        fy,
-                        cx,
-                        cy,
-                        W,
-                        H,
-                        NEAR,
-                        mean2d,
-                        conic,
-                        radius,
-                        depth,
-                        cov2d,
-                    )
-                vis = np.nonzero(radius > 0)[0]
-                # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
-                # between splats at equal float32 depth is arbitrary but deterministic)
-                order = vis[np.argsort(depth[vis].astype(np.float32))].astype(np.int64)
-                boxes = np.empty((n, 4), np.int32)
-                if n:
-                    _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
-                offsets, ids = _bin_tiles(order, boxes, W, H)
-                bg = np.asarray(background, dt).reshape(3)
-                img = np.zeros((H, W, 3), dt)
-                t_final = np.ones((H, W), dt)
-                n_last = np.zeros((H, W), np.int32)
-                _raster_fwd(
-                    offsets,
-                    ids,
-                    boxes,
-                    mean2d,
-                    conic,
-                    o,
-                    c,
-                    bg,
-                    W,
-                    H,
-                    float(t_min),
-                    img,
-                    t_final,
-                    n_last,
-                )
+            bg = np.asarray(background, dt).reshape(3)
+            img, t_final, (mean2d, conic, cov2d, radius, boxes, offsets, ids, n_last, vis) = (
+                _forward(m, q, s, o, c, cam, bg, t_min)
+            )
             ctx.cam = cam
             ctx.np = (
                 m,

@@ -213,3 +213,21 @@ def test_compiled_mean2d_probe_is_the_screen_space_gradient() -> None:
 
     fd = (shifted(h) - shifted(-h)) / (2 * h)
     assert abs(fd - float(probe.grad[:, 0].sum())) <= 1e-5 * max(1.0, abs(fd))
+
+
+def test_render_numpy_is_the_compiled_forward_without_torch() -> None:
+    """`render_numpy` (the forward alone, no torch: what a world's photo fit renders with)
+    gives rasterize_cpu's image, and its final transmittance composites a background."""
+    from generators.splat_cpu import render_numpy
+
+    cloud = random_cloud(60, seed=4)
+    p = cloud_tensors(cloud, torch.float64)
+    cam = _cam()
+    ref = rasterize_cpu(**p, cam=cam, background=(0.1, 0.2, 0.3), t_min=0.0).numpy()
+    opac = torch.sigmoid(p["opacity_logits"]).numpy()
+    args = (p["means"].numpy(), p["quats"].numpy(), p["log_scales"].numpy(), opac)
+    img, t_final = render_numpy(*args, p["colors"].numpy(), cam, (0.1, 0.2, 0.3), t_min=0.0)
+    assert np.abs(img - ref).max() < 1e-12
+    black, t2 = render_numpy(*args, p["colors"].numpy(), cam, t_min=0.0)
+    assert np.abs(black + t2[..., None] * np.array([0.1, 0.2, 0.3]) - ref).max() < 1e-12
+    assert 0.0 < t_final.min() and t_final.max() <= 1.0 and float(ref.std()) > 0.01
