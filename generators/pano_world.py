@@ -23,6 +23,7 @@ import numpy as np
 from generators.jobs import CancelToken, ProgressFn, Stages, no_progress
 from generators.options import GeneratorOptions
 from generators.world_options import DEFAULT_PANORAMA_RESOLUTION, DEFAULT_RESOLUTION, WorldOptions
+from scene.camera import Camera
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
 from scene.rotations import matrices_to_quats
 from scene.units import EYE_HEIGHT
@@ -240,6 +241,34 @@ EDGE_RATIO_PHOTO = 1.12  # depth ratio between neighbouring panorama pixels that
 PHOTO_SUPERSAMPLE = 1.0  # denser than the photo's pixels only blurs it (front splats win)
 
 
+def photo_grid(
+    photo: np.ndarray,
+    fov_x_deg: float,
+    alpha: np.ndarray | None,
+    pitch_deg: float,
+    eye_height: float = 0.0,
+) -> tuple[np.ndarray, np.ndarray | None, Camera]:
+    """The photo at the resolution its splats are made at (at most MAX_PHOTO_SPLATS
+    pixels), its alpha resized alike (or None), and its camera (w × h px, yaw 0,
+    `pitch_deg` up, at (0, eye_height, 0)): one splat per pixel (`photo_splats`)."""
+    import cv2
+
+    from generators.panorama.projection import perspective_camera
+
+    h, w = photo.shape[:2]
+    f = min(PHOTO_SUPERSAMPLE, math.sqrt(MAX_PHOTO_SPLATS / (h * w)))
+    if abs(f - 1.0) > 1e-3:
+        size = (max(2, round(w * f)), max(2, round(h * f)))
+        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
+        photo = np.clip(cv2.resize(photo, size, interpolation=interp), 0, 1)
+        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
+        h, w = photo.shape[:2]
+    cam = perspective_camera(
+        w, h, fov_x_deg, pitch=math.radians(pitch_deg), position=(0.0, eye_height, 0.0)
+    )
+    return photo, alpha, cam
+
+
 def photo_splats(
     photo: np.ndarray,
     fov_x_deg: float,
@@ -259,17 +288,10 @@ def photo_splats(
     """
     import cv2
 
-    from generators.panorama.projection import dirs_to_pano_pixels, perspective_camera
+    from generators.panorama.projection import dirs_to_pano_pixels
 
+    photo, alpha, cam = photo_grid(photo, fov_x_deg, alpha, pitch_deg)
     h, w = photo.shape[:2]
-    f = min(PHOTO_SUPERSAMPLE, math.sqrt(MAX_PHOTO_SPLATS / (h * w)))
-    if abs(f - 1.0) > 1e-3:
-        size = (max(2, round(w * f)), max(2, round(h * f)))
-        interp = cv2.INTER_AREA if f < 1 else cv2.INTER_CUBIC
-        photo = np.clip(cv2.resize(photo, size, interpolation=interp), 0, 1)
-        alpha = None if alpha is None else cv2.resize(alpha, size, interpolation=cv2.INTER_LINEAR)
-        h, w = photo.shape[:2]
-    cam = perspective_camera(w, h, fov_x_deg, pitch=math.radians(pitch_deg))
     rays = cam.pixel_rays()  # (h, w, 3)
     col, row = dirs_to_pano_pixels(rays, depth.shape[0], depth.shape[1])
     m = (col.astype(np.float32), row.astype(np.float32))
@@ -690,6 +712,23 @@ def build_splats(
                 keep=sky2 | behind,
                 cancel=cancel,
             )
+        )
+    if photo is not None and photo_region is not None and len(parts) > 1:
+        # the photo's splats recoloured so the start view is the photo, not its blur
+        from generators.photo_fit import fit_photo_colours
+
+        rgb, fov, alpha, pitch_deg = photo
+        grid, g_alpha, cam = photo_grid(rgb, fov, alpha, float(pitch_deg), eye_height)
+        keep = np.ones(grid.shape[0] * grid.shape[1], bool)
+        if g_alpha is not None:
+            keep = g_alpha.reshape(-1) > 0.5
+        parts[0] = fit_photo_colours(
+            parts[0],
+            GaussianCloud.concatenate(parts[1:]),
+            grid,
+            cam,
+            np.nonzero(keep)[0],
+            cancel=cancel,
         )
     return GaussianCloud.concatenate(parts)
 
