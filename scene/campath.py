@@ -32,6 +32,7 @@ import numpy as np
 from .camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
 from .errors import SceneFormatError
 from .rotations import quat_multiply
+from .world import walkable_disc
 
 #: what a keyframe may hold: angles in radians (yaw, pitch) or degrees (*_deg), or a point
 #: to look at; time in seconds
@@ -726,18 +727,11 @@ def bookmark_path(world: Any, seconds: float = 3.0) -> tuple[CameraPath, str]:
         path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
         return path, f"through the {len(marks)} bookmarks"
     meta = world.meta if isinstance(getattr(world, "meta", None), dict) else {}
-    walk = meta.get("walkable") if isinstance(meta.get("walkable"), dict) else {}
+    disc = walkable_disc(meta)
     options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
-    radius = walk.get("radius")
-    # (a project's record is untrusted: an infinite radius made a path of NaN cameras)
-    radius = (
-        float(radius)
-        if isinstance(radius, (int, float)) and not isinstance(radius, bool)
-        else math.nan
-    )
     level = np.allclose(np.asarray(up, np.float64).reshape(3), [0.0, 1.0, 0.0], atol=1e-6)
-    if options.get("photos") and math.isfinite(radius) and radius > 0 and level:
-        path = CameraPath.sway(marks[0], radius, seconds=4.0 * seconds)
+    if options.get("photos") and disc is not None and level:
+        path = CameraPath.sway(marks[0], disc[1], seconds=4.0 * seconds)
         return path, f"a sway within the walkable area round bookmark {marks[0].name!r}"
     path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
     return path, f"a look-around from bookmark {marks[0].name!r}"

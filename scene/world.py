@@ -155,6 +155,28 @@ def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:
     return float(math.degrees(2 * math.atan(t)))
 
 
+def walkable_disc(meta: object) -> tuple[np.ndarray, float] | None:
+    """The walkable area a generated world records in `meta['walkable']` ({'centre':
+    [x, y, z] world units, on the floor; 'radius': units; ...}, viewer/walk_area.py):
+    (centre (3,) float64, radius), or None when absent or malformed (a radius that is not
+    a finite number > 0, a centre that is not 3 finite numbers; a project's record is
+    untrusted: an infinite radius once made a camera path of NaN cameras). The centre
+    defaults to the origin."""
+    walk = meta.get("walkable") if isinstance(meta, dict) else None
+    if not isinstance(walk, dict):
+        return None
+    radius = walk.get("radius")
+    if isinstance(radius, bool) or not isinstance(radius, (int, float)):
+        return None
+    try:
+        centre = np.asarray(walk.get("centre", (0.0, 0.0, 0.0)), np.float64).reshape(3)
+    except (TypeError, ValueError):
+        return None
+    if not (math.isfinite(radius) and radius > 0 and np.isfinite(centre).all()):
+        return None
+    return centre, float(radius)
+
+
 class World:
     """Layers + bookmarks + metadata, with an undo stack and change events."""
 

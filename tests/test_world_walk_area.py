@@ -45,6 +45,29 @@ def test_malformed_or_missing_area_is_ignored() -> None:
     assert WalkArea.from_world(w, np.eye(3)) is None
 
 
+def test_one_reader_of_the_walkable_record_for_the_walk_and_the_camera_path() -> None:
+    """scene.world.walkable_disc reads the record for walk mode's rim and for a video's
+    sway alike: a finite number > 0 and a centre of 3 finite numbers, else nothing."""
+    from scene.world import walkable_disc
+
+    ok = walkable_disc({"walkable": {"radius": 1.5, "centre": [1, 0, -2]}})
+    assert ok is not None and ok[1] == 1.5 and np.array_equal(ok[0], [1.0, 0.0, -2.0])
+    assert walkable_disc({"walkable": {"radius": 2}})[1] == 2.0  # centre: the origin
+    for bad in (
+        {"radius": True},
+        {"radius": float("inf")},
+        {"radius": float("nan")},
+        {"radius": "1.5"},
+        {"radius": 0},
+        {"radius": 1.0, "centre": [0, 0]},
+        {"radius": 1.0, "centre": [0, float("nan"), 0]},
+        {"radius": 1.0, "centre": "here"},
+        ["radius", 1.0],
+    ):
+        assert walkable_disc({"walkable": bad}) is None, bad
+    assert walkable_disc(None) is None and walkable_disc({}) is None
+
+
 def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     """Walking into the rim is held back there, and the hint given; a step held back is
     reported (the status bar repeats its hint when the walker pushes against the rim after

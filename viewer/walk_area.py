@@ -48,20 +48,17 @@ class WalkArea:
     @classmethod
     def from_world(cls, world: Any, up_rot: np.ndarray) -> WalkArea | None:
         """From `world.meta['walkable']` (None when absent or malformed)."""
+        from scene.world import walkable_disc
+
         meta = getattr(world, "meta", None)
-        w = meta.get("walkable") if isinstance(meta, dict) else None
-        if not isinstance(w, dict):
+        disc = walkable_disc(meta)
+        if disc is None:
+            if isinstance(meta, dict) and "walkable" in meta:
+                log.warning("ignoring a malformed walkable area %r", meta["walkable"])
             return None
-        try:
-            centre = np.asarray(w.get("centre", (0.0, 0.0, 0.0)), np.float64).reshape(3)
-            radius = float(w["radius"])
-        except (KeyError, TypeError, ValueError) as exc:
-            log.warning("ignoring a malformed walkable area %r: %s", w, exc)
-            return None
-        if not (math.isfinite(radius) and radius > 0 and np.isfinite(centre).all()):
-            return None
+        centre, radius = disc
         local = np.asarray(up_rot, np.float64) @ centre
-        hint = HINT_PANORAMA if w.get("invented") is False else HINT
+        hint = HINT_PANORAMA if meta["walkable"].get("invented") is False else HINT
         return cls(local, radius, min(0.6, 0.3 * radius), np.asarray(up_rot, np.float64), hint)
 
     def distance(self, feet: np.ndarray) -> float:
