@@ -21,6 +21,8 @@ calls it only once those are loaded; before that the numpy steps run.
 
 from __future__ import annotations
 
+import contextlib
+
 import numba
 import numpy as np
 from numba import njit, prange
@@ -247,6 +249,7 @@ def cut_order(
     split: int,
     voxel_means: np.ndarray | None = None,
     chunks: int | None = None,
+    locked: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The cut of a moving frame in order.
 
@@ -265,20 +268,27 @@ def cut_order(
     run), else their full-set indices (ascending), then split + j for the merged ones;
     rank (m,) int64 of each place, 0 = nearest). Ties in the 16-bit keys keep full-set
     order, as a full frame's stable sort of the same keys does. chunks: the threads'
-    shares (default numba's thread count); the result does not depend on it."""
-    return _cut_order(
-        np.sort(np.asarray(expand, np.int64)),
-        np.ascontiguousarray(child_start, np.int64),
-        children,
-        means if voxel_means is None else voxel_means,
-        voxel_means is not None,
-        *_layer_arrays(layers),
-        np.float32(near),
-        np.ascontiguousarray(keep, np.int64),
-        np.ascontiguousarray(keep_depth, np.float32),
-        int(split),
-        max(1, numba.get_num_threads()) if chunks is None else int(chunks),
-    )
+    shares (default numba's thread count); the result does not depend on it.
+    The kernel runs on numba's thread pool, which runs one parallel kernel at a time:
+    it takes `generators.splat_cpu.KERNEL_LOCK` (waiting for it) unless `locked` says the
+    caller holds it. The viewport, which must not wait, tries the lock and else orders
+    the cut with `cut_order_numpy`."""
+    from generators.splat_cpu import KERNEL_LOCK
+
+    with contextlib.nullcontext() if locked else KERNEL_LOCK:
+        return _cut_order(
+            np.sort(np.asarray(expand, np.int64)),
+            np.ascontiguousarray(child_start, np.int64),
+            children,
+            means if voxel_means is None else voxel_means,
+            voxel_means is not None,
+            *_layer_arrays(layers),
+            np.float32(near),
+            np.ascontiguousarray(keep, np.int64),
+            np.ascontiguousarray(keep_depth, np.float32),
+            int(split),
+            max(1, numba.get_num_threads()) if chunks is None else int(chunks),
+        )
 
 
 def cut_order_numpy(

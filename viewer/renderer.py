@@ -1628,22 +1628,32 @@ class SplatRenderer:
         d_c = depth[~expand]
         split = len(self._means)
         fl = [layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible]
-        # compiled once the CPU frames' kernels are loaded (no compile stalls a frame)
+        # compiled once the CPU frames' kernels are loaded (no compile stalls a frame),
+        # and only while numba's pool is free: a job's kernels (a reconstruction's
+        # optimiser, a world's photo fit) hold it, and a frame never waits for them
         compiled = self._cpu is not None and self._cpu.ready.is_set()
-        ordered = cut_order if compiled else cut_order_numpy
-        voxel_means = lod.fine_means if compiled else None
-        data, place, rank = ordered(
-            exp_c,
-            lod.child_start,
-            lod.children,
-            self._means,
-            [(lay.start, lay.stop, lay.rows[2], lay.b) for lay in fl],
-            NEAR_CULL,
-            keep_c,
-            d_c,
-            split,
-            voxel_means,  # None: `place` holds full-set indices
-        )
+        if compiled:
+            from generators.splat_cpu import KERNEL_LOCK
+
+            compiled = KERNEL_LOCK.acquire(blocking=False)
+        try:
+            ordered = functools.partial(cut_order, locked=True) if compiled else cut_order_numpy
+            voxel_means = lod.fine_means if compiled else None
+            data, place, rank = ordered(
+                exp_c,
+                lod.child_start,
+                lod.children,
+                self._means,
+                [(lay.start, lay.stop, lay.rows[2], lay.b) for lay in fl],
+                NEAR_CULL,
+                keep_c,
+                d_c,
+                split,
+                voxel_means,  # None: `place` holds full-set indices
+            )
+        finally:
+            if compiled:
+                KERNEL_LOCK.release()
         return data, split, (place, rank, voxel_means is not None)
 
     def _layer_models(self) -> np.ndarray:
