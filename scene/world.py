@@ -135,8 +135,10 @@ class Bookmark:
 #: a photo's view shows at least this share of the photo's width and of its height (a
 #: 16:9 photo fills the app's default 1440×880 window, whose viewport is 1.43:1, beside
 #: the scene panel: at 0.85 it showed a band beyond the photo above and below it, where a
-#: reconstruction has only what no photo constrained, needles and specks)
-MIN_PHOTO_SHOWN = 0.78
+#: reconstruction has only what no photo constrained, needles and specks; a 4:3 photo,
+#: the commonest camera's, fills a 16:9 render or video: at 0.78 a 1280×720 start view of
+#: one showed 20 px of the invented band beside the photo at each side)
+MIN_PHOTO_SHOWN = 0.75
 
 
 def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:

@@ -32,6 +32,16 @@ def test_a_wider_window_narrows_the_view_to_the_photos_width() -> None:
     assert fit_fov_y(50.0, 0.0, 16 / 9) == 50.0  # no photo: as given
 
 
+def test_a_4_by_3_photo_fills_a_16_by_9_frame() -> None:
+    """`render` and `video` make 16:9 frames (1280×720), and most cameras take 4:3 photos:
+    the start view crops the photo's top and bottom and shows nothing beside it (a new
+    user saw a smeared 20 px band of the invented world at each side of Sceaux)."""
+    photo_fy = math.degrees(2 * math.atan(math.tan(math.radians(52.6) / 2) * 3 / 4))
+    fy = fit_fov_y(photo_fy, 52.6, 16 / 9)
+    w, h = _shown(fy, 16 / 9, 52.6, photo_fy)
+    assert w == pytest.approx(1.0) and h == pytest.approx(0.75)
+
+
 @pytest.mark.parametrize("aspect", [2.3, 0.75, 0.5])
 def test_a_window_of_a_very_different_shape_still_shows_most_of_the_photo(aspect: float) -> None:
     """A 1600×700 render of a 4:3 photo lost 42 % of its height (the ground, the people)
