@@ -42,9 +42,8 @@ FIT_SMOOTH = 1.0
 
 def _render_args(cloud: GaussianCloud) -> tuple[np.ndarray, ...]:
     """(means, quats, log-scales, opacities 0..1, RGB) of a cloud's splats, SH degree 0."""
-    op = 1.0 / (1.0 + np.exp(-np.asarray(cloud.opacities, np.float64).reshape(-1)))
     rgb = sh0_to_rgb(np.asarray(cloud.sh0).reshape(-1, 3))
-    return cloud.means, cloud.quats, cloud.scales, op, rgb
+    return cloud.means, cloud.quats, cloud.scales, cloud.opacity_values().reshape(-1), rgb
 
 
 def fit_photo_colours(

@@ -55,27 +55,25 @@ def _cut_order(
     # chunk's, so every step gives what one thread going through them in turn would
     nk = expand.shape[0]
     if by_place:
-        bound = np.empty(k + 1, np.int64)  # expand[bound[c]:bound[c + 1]]: chunk c's voxels
+        # chunk c: the voxels expand[bound[c]:bound[c + 1]], whose children start at
+        # base[c] in the listing (about total / k children each)
+        bound = np.zeros(k + 1, np.int64)
+        base = np.zeros(k + 1, np.int64)
         total = 0
         for c in expand:
             total += child_start[c + 1] - child_start[c]
-        bound[0] = 0
         acc = 0
         c = 1
         for e in range(nk):
             while c < k and acc >= total * c // k:
                 bound[c] = e
+                base[c] = acc
                 c += 1
             acc += child_start[expand[e] + 1] - child_start[expand[e]]
         while c <= k:
             bound[c] = nk
+            base[c] = total
             c += 1
-        base = np.zeros(k + 1, np.int64)
-        for c in range(k):
-            n_c = 0
-            for e in range(bound[c], bound[c + 1]):
-                n_c += child_start[expand[e] + 1] - child_start[expand[e]]
-            base[c + 1] = base[c] + n_c
         chosen = np.zeros(1, np.uint8)
     else:
         chosen = np.zeros(children.shape[0], np.uint8)

@@ -16,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+from scene.world import walkable_disc
+
 log = logging.getLogger(__name__)
 
 #: (the ring is under the walker's feet when they reach it: named, a trial looked for it)
@@ -48,8 +50,6 @@ class WalkArea:
     @classmethod
     def from_world(cls, world: Any, up_rot: np.ndarray) -> WalkArea | None:
         """From `world.meta['walkable']` (None when absent or malformed)."""
-        from scene.world import walkable_disc
-
         meta = getattr(world, "meta", None)
         disc = walkable_disc(meta)
         if disc is None:
