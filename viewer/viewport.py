@@ -64,6 +64,12 @@ LEVELS: tuple[tuple[float, float], ...] = (
     (0.66, 0.7),
     (0.5, 0.5),
     (0.5, 0.3),
+    # At 1M splats the cut's splat count, not the resolution, limits this rung: the room of
+    # bench/render.py --fixed, moving frame vs full frame (SSIM, plain path): 200k @ 1.0
+    # 0.869, 200k @ 0.4 0.862, 1M @ 0.4 0.929, 400k @ 0.4 0.917 (15 fps); with the kept
+    # frame reprojected 250k @ 0.33 0.868 (23 fps), 300k @ 0.33 0.880 (19 fps), 300k @ 0.25
+    # 0.841. Ranking the voxels to expand by projected size x their children's colour
+    # spread, or by size² / children, changed SSIM by under 0.003
     (0.4, 0.2),
     # with numpy's BLAS held to one thread (scene/cpu_threads.py) the 1M room of
     # bench/render.py composites 200k @ 0.33 in 42.5 ms a frame (it took 68.5; 33-40 ms
@@ -151,6 +157,11 @@ class AdaptiveQuality:
     #: a moving frame over this many times the budget drops quality at once (else one
     #: level, unless the frame before missed too)
     HARD_MISS = 1.6
+    # Measured and not kept: keeping a level settled for 3 frames after one miss, and a
+    # first walk's slope from the line through its seed frame and the last full frame (not
+    # the seed frame alone): bench/render.py's 1M room, 6 runs each, moving SSIM 0.833 ->
+    # 0.831. Its moving frames take 35-40 ms from 80k @ 0.33 to 200k @ 0.4, with one in ~12
+    # at 45-90 ms, so the level follows the machine's noise whatever the rules
     #: a moving frame over this many times its level's predicted time (and the budget),
     #: after one that was not, is a spike (see `record`); a second in a row counts
     SPIKE = 1.8
