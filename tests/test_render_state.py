@@ -289,3 +289,42 @@ def test_a_level_missed_by_a_little_is_probed_again_sooner() -> None:
     near, far = probes_after(47.0), probes_after(60.0)
     assert near <= AdaptiveQuality.PROBE_BACKOFF // 3 + 2, near
     assert far > AdaptiveQuality.PROBE_BACKOFF, far
+
+
+def test_frames_that_drew_nothing_leave_the_model_alone() -> None:
+    """A 1M-splat file opened in the app draws empty frames (3-150 ms, window up, splats
+    not yet uploaded; two moving ones as the walker lands) before its first real full
+    frame (105 ms). Fed in, they were fitted as full frames of the scene and spent the
+    first walk's seed frames. Left out, the walk is seeded and timed as if they never
+    were (the frame times here are those of the app's log)."""
+    from viewer.viewport import AdaptiveQuality
+
+    def walk(q: AdaptiveQuality) -> list[int]:
+        levels = []
+        for _ in range(12):
+            q.setting(True, 1_000_000)
+            levels.append(q.level)
+            q.record(True, 20.0 + 150.0 * q.cost(q.level), one_off=False)
+        return levels
+
+    clean = AdaptiveQuality(target_ms=45.0)
+    noisy = AdaptiveQuality(target_ms=45.0)
+    for ms in (21.5, 147.5, 14.0, 2.9, 2.8):  # the empty frames
+        noisy.record(False, ms, empty=True)
+    noisy.record(True, 91.5, empty=True)
+    noisy.record(True, 23.4, empty=True)
+    for q in (clean, noisy):
+        for ms in (358.0, 260.0, 111.0, 105.0):
+            q.record(False, ms)
+    assert noisy.full_ms == clean.full_ms == 105.0
+    assert walk(noisy) == walk(clean)
+    # fed in (the old way) they would have: the seed frames are spent on the empty
+    # moving frames and the walk starts elsewhere
+    old = AdaptiveQuality(target_ms=45.0)
+    for ms in (21.5, 147.5, 14.0, 2.9, 2.8):
+        old.record(False, ms)
+    old.record(True, 91.5)
+    old.record(True, 23.4)
+    for ms in (358.0, 260.0, 111.0, 105.0):
+        old.record(False, ms)
+    assert walk(old) != walk(clean)

@@ -269,7 +269,12 @@ class AdaptiveQuality:
             self.var_ms = max(ms - self.fixed_ms, 0.1) / cost
 
     def record(
-        self, moving: bool, frame_ms: float, level: int | None = None, one_off: bool = True
+        self,
+        moving: bool,
+        frame_ms: float,
+        level: int | None = None,
+        one_off: bool = True,
+        empty: bool = False,
     ) -> None:
         """Feed back one frame's time (drawn at `level`, default: the moving level if
         moving, else full quality). one_off: a level's first frame may carry one-off costs
@@ -277,7 +282,14 @@ class AdaptiveQuality:
         the CPU, which have none past the first moving frame: each level of a climb then
         takes one frame, not two (the first walk on bench/render.py's 1M room took 9-13
         frames from its seed to 200k splats @ 0.33, and scored its first frames at
-        80-120k)."""
+        80-120k). empty: the frame drew nothing (the scene still uploading, or nothing of
+        it in view); it says nothing about what a level costs and is left out. A 1M-splat
+        file opened in the app draws 3-150 ms empty "full frames" (the window up, the
+        splats not yet uploaded) and empty moving frames (the walker landing) before its
+        first real frame; fed in, they entered the fit as full frames of the scene and
+        spent the first walk's seed frames."""
+        if empty:
+            return
         self.last_ms = frame_ms
         self._frame += 1
         # (moving frames before any full frame leave the first walk's seed to come)
@@ -863,10 +875,11 @@ class Viewport(QOpenGLWidget):
         ms = (time.perf_counter() - t0) * 1000.0
         full = scale >= 0.999 and k is None
         prev_t0, prev_ms, prev_moving = self._last_paint
+        empty = not (stats.splats_drawn or stats.triangles)  # uploading, or nothing in view
         if moving and prev_moving and t0 - prev_t0 < 0.25:  # budget what the window adds
             self.quality.record_interval((t0 - prev_t0) * 1000.0, prev_ms)
-        self._last_paint = (t0, ms, moving)
-        self.quality.record(moving, ms, level, one_off=stats.cpu_ms <= 0.0)
+        self._last_paint = (t0, ms, moving and not empty)
+        self.quality.record(moving, ms, level, one_off=stats.cpu_ms <= 0.0, empty=empty)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(
                 f"frame t={time.time():.3f} drawn={stats.splats_drawn} "
