@@ -7,6 +7,7 @@ app's GL renderer and encodes an H.264 MP4.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
 from collections.abc import Callable
@@ -40,10 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--seconds",
         type=float,
-        default=3.0,
-        help="seconds between bookmarks with --from-bookmarks; from a single bookmark, "
-        "seconds per quarter of the path from one bookmark: a look-around's full turn, or "
-        "the sway round a photo's world (3)",
+        default=None,
+        help="without --path: seconds from one bookmark to the next (3); from a single "
+        "bookmark the length of the whole path, the sway round a photo's world or a "
+        "panorama's full turn (12); of the turn round a scene without bookmarks (12)",
     )
     parser.add_argument(
         "--size",
@@ -169,6 +170,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--size: {exc}") from None
     if not 0 < args.fps <= 240:  # before any work is announced (as render_video checks)
         raise InputError(f"--fps must be in (0, 240]; got {args.fps:g}")
+    if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
+        raise InputError(f"--seconds must be a positive number; got {args.seconds:g}")
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
     require_content(world, args.scene, "render")
@@ -182,12 +185,18 @@ def run(args: argparse.Namespace) -> int:
     elif world.bookmarks:  # through them; one: a sway (a photo's world) or a look-around
         from scene.campath import bookmark_path
 
-        path, how = bookmark_path(world, seconds=args.seconds)
+        one = len(world.bookmarks) == 1
+        path, how = bookmark_path(
+            world,
+            seconds=args.seconds if args.seconds is not None and not one else 3.0,
+            aspect=size[0] / size[1],  # each bookmark's view fills the frame, as in `render`
+            loop_seconds=args.seconds if one else None,
+        )
         why = "--from-bookmarks" if args.from_bookmarks else "no camera path given or saved"
-        if len(world.bookmarks) == 1:
+        if one:
             print(
                 f"{why}: rendering {how}, {path.duration:g} s "
-                f"(--seconds {args.seconds:g} a quarter; --path PATH.json for your own)",
+                f"(--seconds for another length; --path PATH.json for your own)",
                 file=sys.stderr,
             )
         else:
@@ -199,7 +208,8 @@ def run(args: argparse.Namespace) -> int:
         from cli.cmd_render import default_view
 
         eye, target = default_view(world)
-        path = CameraPath.orbit(eye, target, 50.0, seconds=12.0, up=world.up_axis)
+        turn = 12.0 if args.seconds is None else args.seconds
+        path = CameraPath.orbit(eye, target, 50.0, seconds=turn, up=world.up_axis)
         print(
             "no camera path given or saved: rendering a turn around the scene "
             "(--path PATH.json for your own)",

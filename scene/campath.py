@@ -349,20 +349,25 @@ class CameraPath:
         seconds: float = 3.0,
         speed: float | None = None,
         up: Any = (0.0, 1.0, 0.0),
+        aspect: float | None = None,
     ) -> CameraPath:
         """A path through bookmarks: `seconds` per hop, or time from distance at `speed` m/s.
 
         A single bookmark gives a look-around: a full turn in place, a quarter per `seconds`
-        (what a panorama world, seen from its one viewpoint, is made for)."""
+        (what a panorama world, seen from its one viewpoint, is made for). With `aspect`
+        (the frames' width / height) each keyframe's field of view is the bookmark's view
+        in a frame of that shape (`bookmark_fov_y`: a photo's bookmark fills it with the
+        photo), else the bookmark's own vertical field of view."""
         if not bookmarks:
             raise ValueError("a path from bookmarks needs at least one bookmark")
         if seconds <= 0 or (speed is not None and speed <= 0):
             raise ValueError("seconds per bookmark and speed must be positive")
         if len(bookmarks) == 1:
             b = bookmarks[0]
+            fov = bookmark_fov_y(b, aspect)
             return cls(
                 [
-                    Keyframe(b.position, b.yaw + k * math.pi / 2, b.pitch, b.fov_y_deg, k * seconds)
+                    Keyframe(b.position, b.yaw + k * math.pi / 2, b.pitch, fov, k * seconds)
                     for k in range(5)
                 ],
                 up,
@@ -372,7 +377,7 @@ class CameraPath:
             if i:
                 d = float(np.linalg.norm(np.asarray(b.position) - kfs[-1].position))
                 t += max(d / speed, 0.5) if speed else seconds
-            kfs.append(Keyframe(b.position, b.yaw, b.pitch, b.fov_y_deg, t))
+            kfs.append(Keyframe(b.position, b.yaw, b.pitch, bookmark_fov_y(b, aspect), t))
         return cls(kfs, up)
 
     @classmethod
@@ -382,6 +387,7 @@ class CameraPath:
         radius: float,
         seconds: float = 12.0,
         look_distance: float | None = None,
+        aspect: float | None = None,
     ) -> CameraPath:
         """A "3D photo" move for a world made from one photo (3D Ken Burns, Niklaus et al.,
         SIGGRAPH Asia 2019): one loop round an oval within `radius` (m) of the bookmark's
@@ -389,7 +395,8 @@ class CameraPath:
         always looking at the point `look_distance` (default: 3 `radius`, at least 2 m)
         ahead on the bookmark's line of sight. The photo stays framed while the parallax
         shows its depth; a full turn (`from_bookmarks`) showed mostly the invented room.
-        +Y up. Raises ValueError for a radius or duration that is not positive."""
+        `aspect`: as `from_bookmarks`. +Y up. Raises ValueError for a radius or duration
+        that is not positive."""
         if radius <= 0 or seconds <= 0:
             raise ValueError("a sway needs a positive radius and duration")
         pos = np.asarray(bookmark.position, np.float64).reshape(3)
@@ -399,6 +406,7 @@ class CameraPath:
         right = np.array([-ahead[2], 0.0, ahead[0]])
         dist = look_distance if look_distance is not None else max(3.0 * radius, 2.0)
         target = pos + dist * fwd
+        fov = bookmark_fov_y(bookmark, aspect)
         n = 16  # keyframes round the loop (the spline keeps it smooth)
         kfs = []
         for k in range(n + 1):
@@ -409,7 +417,7 @@ class CameraPath:
                 + ahead * (0.4 * radius * (1 - math.cos(a)))
             )
             yaw, pitch = yaw_pitch_from_forward(target - p)
-            kfs.append(Keyframe(p, yaw, pitch, bookmark.fov_y_deg, seconds * k / n))
+            kfs.append(Keyframe(p, yaw, pitch, fov, seconds * k / n))
         return cls(kfs)
 
     @classmethod
@@ -712,26 +720,45 @@ def path_polyline(
     return np.stack([path.position(float(t)) for t in ts])
 
 
-def bookmark_path(world: Any, seconds: float = 3.0) -> tuple[CameraPath, str]:
+def bookmark_fov_y(bookmark: Any, aspect: float | None) -> float:
+    """A bookmark's vertical field of view (degrees) in frames of `aspect` (width /
+    height; None: its own `fov_y_deg`): a photo's bookmark fills the frame with the photo
+    (`scene.world.fit_fov_y`). A 4:3 photo's 40° vertical view in a 16:9 video showed the
+    invented band beside the photo from the first frame, where `render` filled the frame."""
+    view = getattr(bookmark, "view_fov_y", None)
+    if aspect is None or view is None:
+        return float(bookmark.fov_y_deg)
+    return float(view(aspect))
+
+
+def bookmark_path(
+    world: Any,
+    seconds: float = 3.0,
+    aspect: float | None = None,
+    loop_seconds: float | None = None,
+) -> tuple[CameraPath, str]:
     """The camera path a world's bookmarks give when the user made none: through them,
     `seconds` a hop; from one bookmark, a sway within the walkable area when the world was
-    made from photos (`CameraPath.sway`, 4 `seconds` a loop: their world is the photo's
-    view, and a full turn showed mostly the invented room), else a look-around (a full
-    turn, `seconds` a quarter: what a panorama world is made for). Returns (the path, how
-    it was made, for messages: "through the 3 bookmarks", "a sway within the walkable
-    area round bookmark 'Start'", "a look-around from bookmark 'Start'"). Raises
-    ValueError for a world without bookmarks."""
+    made from photos (`CameraPath.sway`: their world is the photo's view, and a full turn
+    showed mostly the invented room), else a look-around (a full turn: what a panorama
+    world is made for), either `loop_seconds` long (default 4 `seconds`). `aspect`: the
+    frames' width / height, so each bookmark's view fills them as it fills a `render`
+    (`bookmark_fov_y`). Returns (the path, how it was made, for messages: "through the 3
+    bookmarks", "a sway within the walkable area round bookmark 'Start'", "a look-around
+    from bookmark 'Start'"). Raises ValueError for a world without bookmarks or a duration
+    that is not positive."""
     marks = list(world.bookmarks)
     up = world.up_axis
     if len(marks) != 1:
-        path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
+        path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up, aspect=aspect)
         return path, f"through the {len(marks)} bookmarks"
+    loop = 4.0 * seconds if loop_seconds is None else float(loop_seconds)
     meta = world.meta if isinstance(getattr(world, "meta", None), dict) else {}
     disc = walkable_disc(meta)
     options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
     level = np.allclose(np.asarray(up, np.float64).reshape(3), [0.0, 1.0, 0.0], atol=1e-6)
     if options.get("photos") and disc is not None and level:
-        path = CameraPath.sway(marks[0], disc[1], seconds=4.0 * seconds)
+        path = CameraPath.sway(marks[0], disc[1], seconds=loop, aspect=aspect)
         return path, f"a sway within the walkable area round bookmark {marks[0].name!r}"
-    path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up)
+    path = CameraPath.from_bookmarks(marks, seconds=loop / 4.0, up=up, aspect=aspect)
     return path, f"a look-around from bookmark {marks[0].name!r}"

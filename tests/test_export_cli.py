@@ -445,3 +445,35 @@ def test_an_exported_object_layer_is_framed_whole_not_at_the_world_start(tmp_pat
     info = export_world(world, tmp_path / "w.spz", layer=world.layers[0].id)
     assert "start" in json.loads((tmp_path / "w.spz.json").read_text())
     assert info["frame_record_start"] is True
+
+
+@pytest.mark.gl
+def test_video_of_a_photos_world_starts_at_its_render(tmp_path, x_display):
+    """A trial: `video` of a world made from a 4:3 photo showed the invented band beside
+    the photo from frame 0, where `render` at the same size filled the frame with it; and
+    `--seconds 1` made a 4 s video. Frame 0 is now the render, and from one bookmark
+    --seconds is the whole path."""
+    import cv2
+
+    from generators.reconstruct.evaluate import psnr
+    from generators.video import read_video
+
+    w = World()
+    w.add_layer(Layer("world", random_cloud(3000, sh_degree=0, seed=5)))
+    # a 4:3 photo's view (52.6 x 40.5 degrees) looking at the cloud
+    w.bookmarks.append(Bookmark("Start", [0.0, 0.0, 6.0], 0.0, 0.0, 40.5, 52.6))
+    w.meta["walkable"] = {"centre": [0.0, -1.6, 6.0], "radius": 0.5}
+    w.meta["options"] = {"photos": ["photo.jpg"], "panorama": None}
+    proj = tmp_path / "photo.wander"
+    save_project(w, proj)
+    shot, out = tmp_path / "r.png", tmp_path / "v.mp4"
+    r = main("render", str(proj), "--size", "96x54", "--out", str(shot))
+    assert r.returncode == 0, r.stderr
+    r = main(
+        "video", str(proj), "--size", "96x54", "--fps", "4", "--seconds", "1", "--out", str(out)
+    )
+    assert r.returncode == 0, r.stderr
+    assert "5 frames 96x54" in r.stdout and "a sway" in r.stderr, (r.stdout, r.stderr)
+    frames, _ = read_video(out)
+    still = cv2.imread(str(shot))[:, :, ::-1]
+    assert psnr(frames[0], still) > 28.0, psnr(frames[0], still)

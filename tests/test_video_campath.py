@@ -345,3 +345,51 @@ def test_a_photo_world_gets_a_sway_not_a_full_turn() -> None:
     w.meta["options"] = {"photos": [], "panorama": "pano.jpg"}  # a panorama's world: a turn
     path, how = bookmark_path(w, seconds=3.0)
     assert how == "a look-around from bookmark 'Start'"
+
+
+def test_a_photos_bookmark_fills_the_frames_of_the_path() -> None:
+    """A trial's `video` of a world from a 4:3 photo: frame 0 showed the invented band
+    beside the photo, where `render` at the same size filled the frame with it (the path
+    took the bookmark's 40° vertical field of view as it is). Given the frames' aspect,
+    each keyframe takes the bookmark's view in frames of that shape."""
+    from scene.campath import bookmark_fov_y, bookmark_path
+    from scene.world import World
+
+    photo = Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.3, -0.2, 40.5, 52.6)  # 4:3
+    wide = 16 / 9
+    assert bookmark_fov_y(photo, wide) == pytest.approx(photo.view_fov_y(wide))
+    assert bookmark_fov_y(photo, wide) < 35.0  # the photo's width fills 16:9
+    assert bookmark_fov_y(photo, None) == 40.5
+    w = World()
+    w.bookmarks.append(photo)
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.1}
+    w.meta["options"] = {"photos": ["desk.jpg"], "panorama": None}
+    for aspect in (wide, 4 / 3, 9 / 16):
+        path, how = bookmark_path(w, seconds=3.0, aspect=aspect)
+        assert "sway" in how
+        fovs = [k.fov_y_deg for k in path.keyframes]
+        assert fovs == pytest.approx([photo.view_fov_y(aspect)] * len(fovs))
+    # a look-around (a panorama's world) and a flight through several bookmarks alike
+    w.meta["options"] = {"photos": [], "panorama": "pano.jpg"}
+    path, _ = bookmark_path(w, seconds=3.0, aspect=wide)
+    assert path.keyframes[0].fov_y_deg == pytest.approx(photo.view_fov_y(wide))
+    w.bookmarks.append(Bookmark("b", np.array([1.0, 1.6, 0.0]), 0.0, 0.0, 60.0))
+    path, _ = bookmark_path(w, seconds=3.0, aspect=wide)
+    assert path.keyframes[0].fov_y_deg == pytest.approx(photo.view_fov_y(wide))
+    assert path.keyframes[1].fov_y_deg == 60.0  # no photo's width known: as it is
+
+
+def test_one_bookmarks_path_lasts_loop_seconds() -> None:
+    """`video --seconds 1` from one bookmark made a 4 s video (seconds were a quarter of
+    the loop); the loop's own length is `loop_seconds` (default 4 × seconds)."""
+    from scene.campath import bookmark_path
+    from scene.world import World
+
+    w = World()
+    w.bookmarks.append(Bookmark("Start", np.array([0.0, 1.6, 0.0]), 0.3, -0.2, 46.0))
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.1}
+    w.meta["options"] = {"photos": ["desk.jpg"], "panorama": None}
+    assert bookmark_path(w, seconds=3.0)[0].duration == pytest.approx(12.0)
+    assert bookmark_path(w, loop_seconds=1.0)[0].duration == pytest.approx(1.0)
+    w.meta["options"] = {"photos": [], "panorama": "pano.jpg"}  # a look-around
+    assert bookmark_path(w, loop_seconds=2.0)[0].duration == pytest.approx(2.0)

@@ -20,6 +20,7 @@ from scene.campath import CameraPath, Keyframe, PathRecorder
 
 from .document import Document
 from .features import WindowAPI
+from .video_render import video_aspect
 
 RECORD_HZ = 10.0
 
@@ -159,12 +160,13 @@ class CameraPaths(QObject):
 
     def path_from_bookmarks(self) -> bool:
         """The path through the world's bookmarks, 3 s apart (one bookmark: a sway round
-        it in a photo's world, else a look-around; `scene.campath.bookmark_path`); False
-        (and a status message) when there is none. The status bar says which it made."""
+        it in a photo's world, else a look-around; `scene.campath.bookmark_path`), each
+        bookmark's view framed for the last video size (`video_aspect`); False (and a
+        status message) when there is none. The status bar says which it made."""
         from scene.campath import bookmark_path
 
         try:
-            path, what = bookmark_path(self.win.world, seconds=3.0)
+            path, what = bookmark_path(self.win.world, seconds=3.0, aspect=video_aspect(self.win))
         except ValueError as exc:
             self.win.show_status(str(exc), 6000)
             return False

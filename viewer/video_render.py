@@ -36,6 +36,17 @@ from .jobs import Job
 VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "1024x1024"]
 
 
+def video_aspect(window: Any) -> float:
+    """Width / height of the last video size chosen (the settings' `video_size`, else
+    VIDEO_SIZES[0]); 16:9 for a setting that is not WIDTHxHEIGHT."""
+    text = str(window.settings.get("video_size", VIDEO_SIZES[0], str))
+    try:
+        w, h = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        return 16 / 9
+    return w / h if w > 0 and h > 0 else 16 / 9
+
+
 def install(window: WindowAPI) -> None:
     """Add Create > Render Video…."""
     window.extensions["video_render"] = VideoRender(window)
@@ -149,6 +160,10 @@ class VideoRender(QObject):
             size, fps, out = dlg.values()
             st.set("video_size", f"{size[0]}x{size[1]}")
             st.set("video_fps", int(fps))
+            if origin:  # from the bookmarks: each one's view fills frames of this size
+                from scene.campath import bookmark_path
+
+                campath, _ = bookmark_path(world, seconds=3.0, aspect=size[0] / size[1])
             self.render_video(out, size, fps, path=campath)
         except (ValueError, FileNotFoundError) as exc:
             QMessageBox.warning(self.win, "Render video", str(exc))
