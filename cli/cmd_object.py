@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     from generators.objects.files import check_mesh_path, check_splat_path, write_cloud, write_mesh
     from generators.objects.options import ObjectOptions
     from generators.objects.pipeline import generate_object
-    from generators.options import from_args
+    from generators.options import check_inputs_exist, from_args
 
     want_mesh = args.mesh is not None or (args.into is not None and args.insert_as == "mesh")
     req = from_args(ObjectOptions, args, with_mesh=want_mesh)
@@ -92,6 +92,7 @@ def run(args: argparse.Namespace) -> int:
     if args.mesh is not None:
         check_mesh_path(args.mesh)
     req.check()  # options, and a backend's weights, before any work
+    check_inputs_exist([p for p in (req.photo, req.input) if isinstance(p, (str, Path))])
     bar = TerminalProgress("object ")
     try:
         res = generate_object(req, bar)

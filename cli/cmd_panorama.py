@@ -57,12 +57,13 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
-    from generators.options import from_args
+    from generators.options import check_inputs_exist, from_args
     from generators.panorama import generate_panorama
     from generators.panorama.options import PanoramaOptions
 
     opts = from_args(PanoramaOptions, args)
     opts.check()  # options, and a backend's weights, before any work
+    check_inputs_exist(opts.photos)
     if args.out.suffix.lower() not in (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".webp"):
         raise InputError(f"--out must be an image file (.png/.jpg), got {args.out}")
     bar = TerminalProgress("panorama ")

@@ -100,12 +100,13 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from generators.images import check_image_path
-    from generators.options import from_args
+    from generators.options import check_inputs_exist, from_args
     from generators.pano_world import generate_world
     from generators.world_options import WorldOptions
 
     opts = from_args(WorldOptions, args)
     opts.check()  # options, and the chosen backends' weights, before any work
+    check_inputs_exist([*opts.photos, *([opts.panorama] if opts.panorama else [])])
     if args.out.suffix.lower() not in (".ply", ".splat", ".spz", ".wander"):
         raise InputError(f"--out must end in .ply, .splat, .spz or .wander, got {args.out}")
     if args.save_panorama:

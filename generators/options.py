@@ -303,6 +303,14 @@ MANAGED_WEIGHTS: dict[tuple[str, str], str] = {
 }
 
 
+def check_inputs_exist(paths: Iterable[str | Path]) -> None:
+    """Raise OptionsError "PATH: no such file" for the first input that does not exist,
+    before any work is announced (a missing photo printed two progress lines first)."""
+    for p in paths:
+        if not Path(p).exists():
+            raise OptionsError(f"{p}: no such file")
+
+
 def check_weights(what: str, backend: str, folder: str | Path | None, instead: str) -> None:
     """The one check that a backend needing weights has them before any work starts.
 

@@ -750,6 +750,8 @@ class _Archive:
                     path,
                     "not a Wander project (not a zip archive, or too damaged to read any entry)",
                 ) from None
+        except FileNotFoundError:
+            raise SceneFormatError(path, "no such file") from None  # as every other reader
         except (OSError, ValueError, EOFError, NotImplementedError, struct.error) as exc:
             problem = getattr(exc, "strerror", None) or exc
             raise SceneFormatError(path, f"cannot open project: {problem}") from None

@@ -1088,3 +1088,19 @@ def test_mouse_look_shows_in_the_controls_hint(window, qtbot) -> None:  # noqa: 
     finally:
         vp.set_captured(False)
     assert "Tab mouse-look" in vp.hud.text()
+
+
+def test_a_missing_scene_on_the_command_line_gets_the_open_error_box(window, capsys) -> None:  # noqa: ANN001
+    """`python main.py nope.ply` said so in the status bar alone, easy to miss (a trial), where
+    a file that cannot be read gets a message box: now both get the box, and the terminal
+    one error line."""
+    from pathlib import Path
+
+    from viewer.app import report_missing_scene
+
+    report_missing_scene(window, Path("/tmp/wander-no-such/nope.ply"))
+    box = window._last_error_box
+    assert box is not None and box.isVisible()
+    assert "Could not open nope.ply" in box.text() and "no such file" in box.text()
+    assert capsys.readouterr().err.strip() == "error: /tmp/wander-no-such/nope.ply: no such file"
+    box.close()

@@ -668,3 +668,41 @@ def test_object_out_writes_any_splat_format(tmp_path: Path, capsys: pytest.Captu
     err = capsys.readouterr().err.strip()
     assert err.count("\n") == 0 and ".spz" in err and "splats" in err, err
     assert not (tmp_path / "o.glb").exists()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["world", "--photo", "{gone}/a.jpg", "--out", "{out}/w.wander"],
+        ["world", "--panorama", "{gone}/p.jpg", "--out", "{out}/w.wander"],
+        ["panorama", "--photo", "{gone}/a.jpg", "--out", "{out}/p.png"],
+        ["object", "--photo", "{gone}/a.jpg", "--out", "{out}/o.ply"],
+        ["object", "--backend", "import", "--input", "{gone}/m.glb", "--out", "{out}/o.ply"],
+    ],
+)
+def test_a_missing_input_is_one_line_before_any_progress(
+    tmp_path: Path, capsys: pytest.CaptureFixture, args: list[str]
+) -> None:
+    """A trial: `world --photo` of a photo that is not there printed two progress lines
+    ('load', 'loading a.jpg') before its error. Now the error comes first and alone."""
+    from cli import run_cli
+
+    argv = [a.format(gone=tmp_path / "gone", out=tmp_path) for a in args]
+    assert run_cli(argv) == 2
+    out = capsys.readouterr()
+    lines = [ln for ln in (out.out + out.err).splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ") and "no such file" in lines[0], lines
+    assert not list(tmp_path.glob("*.*"))  # nothing written
+
+
+def test_a_missing_project_says_no_such_file_as_other_files_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`info nope.wander` said "cannot open project: No such file or directory" where a
+    missing .ply says "no such file" (a trial)."""
+    from cli import run_cli
+
+    for name in ("nope.wander", "nope.ply"):
+        assert run_cli(["info", str(tmp_path / name)]) == 2
+        err = capsys.readouterr().err.strip()
+        assert err == f"error: {tmp_path / name}: no such file", err

@@ -7,8 +7,16 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+def report_missing_scene(win: Any, path: Path) -> None:
+    """`python main.py nope.ply`: one error line on the terminal and the message box the
+    app shows for any file it cannot open (a status-bar line alone was missed: a trial)."""
+    print(f"error: {path}: no such file", file=sys.stderr)
+    win.report_job_error(f"Could not open {path.name}", ValueError(f"{path}: no such file"))
 
 
 def configure_gl() -> None:
@@ -146,7 +154,7 @@ def run_app(argv: list[str]) -> int:
             if args.shot:
                 print(f"error: {path}: no such file", file=sys.stderr)
                 return 2
-            win.show_status(f"{path}: no such file", 10000)
+            report_missing_scene(win, path)
         elif args.shot and path.suffix.lower() in PHOTO_SUFFIXES:
             # the app would ask how to make a world of it: a screenshot cannot wait for that
             from generators.panorama import MIN_PHOTO_SIDE
