@@ -143,6 +143,35 @@ def test_ring_projects_in_front_of_the_camera() -> None:
     assert ys.min() > 120  # below the horizon: on the floor
 
 
+def test_a_fence_rises_in_front_of_a_walker_at_the_rim() -> None:
+    """At the rim the ring lies under the walker's feet, out of an eye-level view, and
+    the hint pointed at it (a trial). Near the rim a fence stands FENCE_OUT beyond it,
+    around the walker's bearing: in an eye-level view facing out, stronger the nearer
+    the rim; none away from it."""
+    from scene.camera import Camera
+    from viewer.walk_area import FENCE_OUT
+
+    a = _area(1.1)  # the office world's radius: the tightest case
+    facing_out = Camera.from_yaw_pitch((0, 1.6, -1.08), 0.0, 0.0, 50, 320, 240)  # looks -Z
+    assert a.fence_segments(Camera.from_yaw_pitch((0, 1.6, 0), 0.0, 0.0, 50, 320, 240)) == []
+    segs = np.array(a.fence_segments(facing_out))
+    assert len(segs) >= 10 and np.isfinite(segs).all()
+    inside = (
+        (segs[:, [0, 2]] >= 0).any(1)
+        & (segs[:, [0, 2]] <= 320).any(1)
+        & (segs[:, [1, 3]] >= 0).any(1)
+        & (segs[:, [1, 3]] <= 240).any(1)
+    )
+    assert inside.sum() >= 5  # in view
+    assert segs[:, 4].max() > 0.9  # at the rim: at full strength ahead
+    # further in, fainter; the fence stands beyond the rim (FENCE_OUT), not on it
+    nearer = np.array(
+        a.fence_segments(Camera.from_yaw_pitch((0, 1.6, -0.8), 0.0, 0.0, 50, 320, 240))
+    )
+    assert 0 < nearer[:, 4].max() < segs[:, 4].max()
+    assert FENCE_OUT > 0.2
+
+
 @pytest.mark.slow
 def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
     from pathlib import Path

@@ -4,7 +4,8 @@ A world made from one photo or a panorama holds up near the capture point only. 
 generator records the disc in `world.meta['walkable']` ({'centre': [x, y, z] world,
 'radius': m, 'source': ...}). Walk mode keeps the walker inside it with a soft boundary
 (outward steps slow down over the last `margin` and stop at the rim), the viewport draws
-a faint ring on the floor, and the status bar shows a hint at the rim.
+a faint ring on the floor and, near the rim, a fence rising from it, and the status bar
+shows a hint at the rim.
 """
 
 from __future__ import annotations
@@ -22,15 +23,29 @@ log = logging.getLogger(__name__)
 
 #: (the ring is under the walker's feet when they reach it: named, a trial looked for it)
 HINT = (
-    "Edge of the walkable area (the dashed ring on the floor): beyond it the world is "
+    "Edge of the walkable area (the dashed ring and fence): beyond it the world is "
     "invented from the photo's edges"
 )
 #: a world from a whole panorama invents nothing: beyond the rim its geometry is guessed
 HINT_PANORAMA = (
-    "Edge of the walkable area (the dashed ring on the floor): beyond it the panorama's "
+    "Edge of the walkable area (the dashed ring and fence): beyond it the panorama's "
     "depth is only a guess"
 )
 RING_POINTS = 128
+#: Near the rim a fence rises from the ring (as VR guardian boundaries do): the ring lies
+#: under the walker's feet there, out of an eye-level view, and the hint pointed at it (a
+#: trial). It shows from FENCE_FROM margins inside the rim, growing to full at the rim, over
+#: FENCE_SPAN radians either side of the walker's bearing (fading towards its ends), its
+#: rails FENCE_RAIL apart up to FENCE_ABOVE over the eye, a post every FENCE_POST samples
+FENCE_FROM = 2.0
+FENCE_SPAN = math.radians(50.0)
+FENCE_SAMPLES = 16  # per side of the bearing
+FENCE_RAIL = 0.2  # m
+FENCE_ABOVE = 0.4  # m
+FENCE_POST = 2
+#: ... standing this far beyond the rim (m): the walker stops at the rim, and a fence on it
+#: would touch the eye
+FENCE_OUT = 0.5
 
 
 RING_SHADOW = ((0, 0, 0, 90), 3.5)  # RGBA, px: the ring's dark under-stroke ...
@@ -112,24 +127,70 @@ class WalkArea:
                 )
         return segs
 
+    def fence_segments(self, camera: Any) -> list[tuple[float, float, float, float, float]]:
+        """Screen segments (x1, y1, x2, y2 px, strength 0..1) of the fence the rim shows
+        near the walker (FENCE_FROM): rails and posts on the rim's cylinder round the
+        walker's bearing, in front of the world-frame `camera`; [] away from the rim."""
+        pos = self.rot @ np.asarray(camera.position, np.float64)  # world -> local
+        d = self.distance(pos)
+        reach = FENCE_FROM * self.margin
+        near = float(np.clip((d - (self.radius - reach)) / max(reach, 1e-9), 0.0, 1.0))
+        if near <= 0.0:
+            return []
+        c = self.centre
+        bearing = math.atan2(pos[2] - c[2], pos[0] - c[0])
+        k = np.arange(-FENCE_SAMPLES, FENCE_SAMPLES + 1)
+        a = bearing + FENCE_SPAN * k / FENCE_SAMPLES
+        fade = 1.0 - np.abs(k) / (FENCE_SAMPLES + 1)  # (2S+1,)
+        top = max(pos[1] - c[1], 0.5) + FENCE_ABOVE
+        rails = np.arange(FENCE_RAIL, top + 1e-9, FENCE_RAIL)
+        r = self.radius + FENCE_OUT
+        xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
+
+        def project(h: np.ndarray, x: np.ndarray, z: np.ndarray) -> tuple:
+            pts = np.stack([x, c[1] + h, z], -1) @ self.rot  # local -> world
+            return camera.project(pts)
+
+        segs = []
+        for h in rails:
+            uv, depth = project(np.full_like(xs, h), xs, zs)
+            for i in range(len(a) - 1):
+                if depth[i] > 0.05 and depth[i + 1] > 0.05:
+                    s = near * 0.5 * (fade[i] + fade[i + 1])
+                    segs.append((*uv[i], *uv[i + 1], float(s)))
+        for i in range(0, len(a), FENCE_POST):
+            uv, depth = project(np.array([0.0, top]), xs[[i, i]], zs[[i, i]])
+            if (depth > 0.05).all():
+                segs.append((*uv[0], *uv[1], float(near * fade[i])))
+        return [tuple(float(v) for v in sg) for sg in segs]
+
     def paint_ring(self, painter: Any, camera: Any) -> bool:
-        """Draw the ring with `painter` (a QPainter over the view) for `camera`, whose
-        pixels are the painter's (viewer/walk_ring.py); whether any of it was in view."""
+        """Draw the ring, and near the rim its fence (`fence_segments`), with `painter`
+        (a QPainter over the view) for `camera`, whose pixels are the painter's
+        (viewer/walk_ring.py); whether any of it was in view."""
         from PyQt6.QtCore import QLineF, Qt
         from PyQt6.QtGui import QColor, QPen
 
         segs = self.ring_segments(camera)
-        if not segs:
+        fence = self.fence_segments(camera)
+        if not segs and not fence:
             return False
-        lines = [QLineF(x1, y1, x2, y2) for x1, y1, x2, y2 in segs]
+        # (lines, opacity) groups: the ring, and the fence in four steps of strength
+        groups = [([QLineF(x1, y1, x2, y2) for x1, y1, x2, y2 in segs], 1.0)]
+        for lo in (0.0, 0.25, 0.5, 0.75):
+            part = [QLineF(*sg[:4]) for sg in fence if lo < sg[4] <= lo + 0.25]
+            groups.append((part, lo + 0.25))
         # a light dash on a dark one, so it shows on a pale floor as on a dark one (white
         # at 27 % alone was lost on the office world's lit boards)
-        for colour, width in (RING_SHADOW, RING_LINE):
-            pen = QPen(QColor(*colour))
-            pen.setWidthF(width)
-            pen.setStyle(Qt.PenStyle.DashLine)
-            painter.setPen(pen)
-            painter.drawLines(lines)
+        for lines, strength in groups:
+            if not lines:
+                continue
+            for (r, g, b, alpha), width in (RING_SHADOW, RING_LINE):
+                pen = QPen(QColor(r, g, b, int(alpha * strength)))
+                pen.setWidthF(width)
+                pen.setStyle(Qt.PenStyle.DashLine)
+                painter.setPen(pen)
+                painter.drawLines(lines)
         return True
 
 

@@ -33,7 +33,10 @@ class WalkRingOverlay(ViewportOverlay):
         repainted after every frame costs the window's compositing on a software GL."""
         if self._drawn:
             return True
-        return self._shows() and bool(self.viewport.nav.walk_area.ring_segments(self._camera()))
+        if not self._shows():
+            return False
+        area, cam = self.viewport.nav.walk_area, self._camera()
+        return bool(area.ring_segments(cam) or area.fence_segments(cam))
 
     def paintEvent(self, e: Any) -> None:  # noqa: N802 - Qt override
         self._drawn = False
