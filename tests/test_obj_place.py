@@ -517,3 +517,25 @@ def test_an_object_inserted_behind_a_chair_steps_forward_into_sight() -> None:
     # in plain sight: the spot is kept
     spot = np.array([1.2, 0.0, -2.6])
     assert np.allclose(in_sight(w, eye, spot, 0.2), spot)
+
+
+def test_an_object_inserted_from_an_aerial_view_stands_where_the_view_meets_the_scene() -> None:
+    """A trial, the Great Wall reconstruction (drone frames): at a bookmark 38 m above the
+    ground, looking at a tower, Insert Object put the object on the ground straight below
+    the view, out of sight (the rule for a walker looking at a far facade: the floor 3 m
+    ahead). From high above, the floor 3 m ahead is no walker's: the object stands where
+    the view ray meets the scene."""
+    from generators.objects.place import view_placement
+
+    w = World()
+    g = np.linspace(-45, 45, 181)
+    _with_slab(w, "ground", level_grid(g, g), [0.35, 0.01, 0.35])
+    tower_top = level_grid(np.linspace(-5, 5, 41), np.linspace(-35, -25, 41), y=30.0)
+    _with_slab(w, "tower top", tower_top, [0.2, 0.01, 0.2])
+    eye = np.array([0.0, 38.0, 0.0])
+    look = np.array([0.0, 30.0, -30.0]) - eye
+    lo, hi = np.array([-0.5, 0.0, -0.5]), np.array([0.5, 1.0, 0.5])
+    m, hit = view_placement(w, eye, look / np.linalg.norm(look), (lo, hi))
+    assert hit is not None
+    assert m[1, 3] == pytest.approx(30.0, abs=0.3), m[:3, 3]  # on the tower, not the ground
+    assert -35.0 < m[2, 3] < -25.0

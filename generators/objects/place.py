@@ -209,21 +209,29 @@ def placement_transform(
 
 STANDABLE_COS = 0.7  # a surface an object can stand on faces up within ~45°
 FAR_INSERT_M = 8.0  # a view ray meeting the scene farther than this (m) ...
-NEAR_INSERT_M = 3.0  # ... puts the object on the floor this far ahead instead
+NEAR_INSERT_M = 3.0  # ... puts the object on the floor this far ahead instead ...
+#: ... when that floor is at most this far below the eye (m): a walker's floor, not the
+#: ground 38 m under a drone's view of a tower, where the object landed out of sight (a
+#: trial, the Great Wall reconstruction)
+NEAR_FLOOR_DROP_M = 3.0
 
 
 def _near_floor_spot(world: World, origin: np.ndarray, direction: np.ndarray) -> Hit | None:
     """The floor NEAR_INSERT_M ahead of `origin` (3,) along `direction` (3,) levelled, or None
-    (looking straight up or down, or no floor captured there). Looking at a far hillside or
-    over a square, the view ray met the scene 40 m off: the object stood there, 3 m tall and
-    out of reach of the area one can walk."""
+    (looking straight up or down, no floor captured there, or one more than
+    NEAR_FLOOR_DROP_M below the eye). Looking at a far hillside or over a square, the view
+    ray met the scene 40 m off: the object stood there, 3 m tall and out of reach of the
+    area one can walk."""
     up = world_up(world)
     d = np.asarray(direction, np.float64)
     level = d - (d @ up) * up
     n = float(np.linalg.norm(level))
     if n < 0.2:
         return None
-    return surface_below(world, origin + level / n * NEAR_INSERT_M, 0.2)
+    spot = surface_below(world, origin + level / n * NEAR_INSERT_M, 0.2)
+    if spot is None or float((np.asarray(origin) - spot.point) @ up) > NEAR_FLOOR_DROP_M:
+        return None  # no floor, or one far below a flying or aerial view
+    return spot
 
 
 def view_placement(
@@ -244,7 +252,8 @@ def view_placement(
     ray meeting a surface that does not face up (a wall, a cabinet's side: its normal
     within acos(STANDABLE_COS) of level). A ray meeting the scene farther than FAR_INSERT_M
     (a far facade, a hillside) puts the object on the floor NEAR_INSERT_M ahead instead,
-    within reach. Honours the world's up axis. Raises ValueError for a height that is not
+    within reach, when that floor is a walker's (NEAR_FLOOR_DROP_M). Honours the world's
+    up axis. Raises ValueError for a height that is not
     positive.
     """
     origin = np.asarray(origin, np.float64)
