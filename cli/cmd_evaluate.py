@@ -161,12 +161,21 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, Path(tmp), f"the photos {Path(args.scene).name} carries")
 
 
+def _any_photo_of(cameras: list, photos: Path) -> bool:
+    """Whether `photos` (a folder) holds a file named as one of `cameras` is, or with its
+    stem (`evaluate_views` finds a photo by either)."""
+    names = {p.name for p in photos.iterdir()}
+    stems = {p.stem for p in photos.iterdir()}
+    return any(c.name in names or Path(c.name).stem in stems for c in cameras)
+
+
 def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene, require_content
     from generators.reconstruct.evaluate import (
         evaluate_views,
         held_out_from_report,
+        held_out_recorded,
         scene_report_path,
         write_report,
     )
@@ -208,6 +217,14 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     _check_out_apart(args.out, [("--photos", photos), ("the COLMAP model", cam_dir)])
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
+    if photos_label is not None and not _any_photo_of(cameras, photos):
+        carried = sorted(p.name for p in photos.iterdir())
+        raise ValueError(
+            f"{Path(args.scene).name} carries no photo of its {len(cameras)} cameras (it "
+            f"carries {', '.join(carried[:3])}{' ...' if len(carried) > 3 else ''}: a scene "
+            "opened from a file and saved keeps no photos); give the photo folder with "
+            "--photos DIR"
+        )
     distorted = sorted(
         {c.meta.get("colmap_model", "PINHOLE") for c in cameras} - {"PINHOLE", "SIMPLE_PINHOLE"}
     )
@@ -227,8 +244,11 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     if world is None:
         world = load_scene(args.scene)
     rec_meta = world.meta.get("reconstruct") if isinstance(world.meta, dict) else None
-    if not recon and isinstance(rec_meta, dict):  # a project alone: what it recorded
-        held = [str(n) for n in rec_meta.get("held_out") or [] if isinstance(n, str)]
+    recorded = held_out_recorded(world.meta) if isinstance(world.meta, dict) else []
+    if not recon and (isinstance(rec_meta, dict) or recorded):  # a project alone: its record
+        # (a scene file opened with its report beside it and saved from the app records
+        # its held-out photos outside a `reconstruct` record: they were scored as training)
+        held = recorded
         recon = {"generator": "wander.reconstruct", "held_out": held}
         held_source = f"the project ({Path(args.scene).name})"
     made_by_wander = recon.get("generator") == "wander.reconstruct"
@@ -236,9 +256,17 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
 
     from scene.mesh import is_camera_frusta
 
+    inserted = 0
     for lay in world.layers:  # a .wander from reconstruct has a photo-camera frusta layer
         if is_camera_frusta(lay):
             world.set_visible(lay.id, False)
+        elif lay.kind == "object" and lay.visible:
+            # an object inserted since is no part of what the photos saw (a trial's
+            # extinguisher on the Great Wall cost 3 dB)
+            world.set_visible(lay.id, False)
+            inserted += 1
+    if inserted:
+        print(f"left out: {inserted} inserted object{'s' if inserted > 1 else ''}")
     require_content(world, args.scene, "evaluate")  # the frusta alone are nothing to score
     from viewer.offscreen import OffscreenRenderer
 

@@ -640,3 +640,54 @@ def test_a_camera_name_never_reaches_a_photo_outside_the_photos_folder(tmp_path)
     assert find_photo(photos / "sub", "../b.png") is None
     assert find_photo(photos, "*.jpg") is None
     assert find_photo(photos, "..") is None
+
+
+@pytest.mark.gl
+def test_evaluate_a_scene_saved_from_the_app_with_an_object(x_display, tmp_path: Path) -> None:  # noqa: ANN001
+    """A trial: `reconstruct` -> scene.ply, opened in the app (its held-out photos read from
+    the report beside it), an object inserted, saved as a project. `evaluate` of that
+    project said "no photo named ..." for every view (the project carried the object's
+    photo only); with --photos it scored the held-out photos as training and rendered the
+    object into every view. Now: the project's photos are asked for in one line, the
+    held-out photos it records are marked, and inserted objects are left out."""
+    import json
+
+    import cv2
+    from conftest import random_cloud
+
+    from scene.project import save_project
+    from scene.world import Layer, World, similarity_matrix
+    from viewer.offscreen import render_image
+
+    _, _, cams = _scene_with_cameras(tmp_path)
+    w = World()
+    w.add_layer(Layer("scene", random_cloud(3000, 0, seed=3)))
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    for c in cams:  # the photos: renders of the scene alone
+        cv2.imwrite(str(photos / c.name), render_image(w, c)[:, :, ::-1])
+    w.meta["cameras"] = [c.to_record() for c in cams]
+    w.meta["held_out"] = ["v1.png"]  # as use_cameras_beside records the report's list
+    obj_photo = tmp_path / "extinguisher.png"
+    cv2.imwrite(str(obj_photo), np.full((8, 8, 3), 200, np.uint8))
+    w.add_layer(
+        Layer(
+            "extinguisher",
+            random_cloud(400, 0, seed=9),
+            "object",
+            transform=similarity_matrix((0, 0, 2.5), 0.0, 0.6),
+            source={"photo": str(obj_photo)},
+        )
+    )
+    proj = tmp_path / "gw.wander"
+    save_project(w, proj)
+    res = _evaluate(str(proj), "--out", str(tmp_path / "e1"), "--no-images")
+    assert res.returncode == 2, res.stdout + res.stderr
+    errors = [ln for ln in res.stderr.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and "--photos DIR" in errors[0] and "no photo of its 3" in errors[0]
+    res = _evaluate(str(proj), "--photos", str(photos), "--out", str(tmp_path / "e2"))
+    assert res.returncode == 0, res.stderr
+    assert "left out: 1 inserted object" in res.stdout
+    rep = json.loads((tmp_path / "e2" / "report.json").read_text())
+    assert [v["name"] for v in rep["views"] if v["held_out"]] == ["v1.png"]
+    assert min(v["psnr"] for v in rep["views"]) > 30.0  # the scene alone, as photographed

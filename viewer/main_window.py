@@ -227,12 +227,10 @@ def _delete_at_exit(win: MainWindow) -> None:
 def held_out_photos(meta: dict) -> set[str]:
     """Names of the photos a reconstruction held out of its scene (`reconstruct
     --holdout`): from its own record in a project, or from the report beside a scene file
-    (`up_axis.use_cameras_beside`)."""
-    rec = meta.get("reconstruct")
-    names = rec.get("held_out") if isinstance(rec, dict) else None
-    if not isinstance(names, list):
-        names = meta.get("held_out")
-    return {str(n) for n in names} if isinstance(names, list) else set()
+    (`up_axis.use_cameras_beside`); `evaluate.held_out_recorded`."""
+    from generators.reconstruct.evaluate import held_out_recorded
+
+    return set(held_out_recorded(meta))
 
 
 class MainWindow(QMainWindow):
