@@ -124,3 +124,33 @@ def test_the_mask_preview_shows_on_a_black_background() -> None:
     np.testing.assert_allclose(out[5, 5], 0.5 * MASK_TINT, atol=1)  # left out: tinted
     np.testing.assert_array_equal(out[45, 60], rgb[45, 60])  # inside: as it is
     assert tuple(out[29, 60]) == (255, 210, 40) and tuple(out[30, 60]) == (255, 210, 40)
+
+
+def test_a_cut_out_photo_shows_its_own_mask_and_asks_for_no_box(
+    qtbot, x_display, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    """A trial inserted a PNG cut-out (the object on transparency): the dialog asked to
+    drag a box around the object, which its transparency overrides. It says the photo's
+    transparency is the mask, and shows it at once."""
+    import cv2
+
+    from generators.models import hub
+    from viewer import models_dialog
+    from viewer.ext_objects import SegmentDialog
+
+    monkeypatch.setattr(hub, "backend_state", _fake_states(set()))
+    monkeypatch.setattr(models_dialog, "_has_gpu", lambda: False)
+    rgba = np.zeros((80, 100, 4), np.uint8)
+    rgba[..., :3] = 128
+    rgba[20:60, 30:70, 3] = 255  # the object, on transparency
+    photo = tmp_path / "cutout.png"
+    cv2.imwrite(str(photo), rgba)
+    dlg = SegmentDialog(None, photo)
+    qtbot.addWidget(dlg)
+    assert dlg.cut_out and "transparency is the object's mask" in dlg.info.text()
+    assert dlg.canvas.mask is not None and int(dlg.canvas.mask.sum()) == 40 * 40
+    plain = tmp_path / "plain.png"
+    cv2.imwrite(str(plain), rgba[..., :3])
+    dlg2 = SegmentDialog(None, plain)
+    qtbot.addWidget(dlg2)
+    assert not dlg2.cut_out and "Drag a box" in dlg2.info.text() and dlg2.canvas.mask is None

@@ -580,10 +580,13 @@ class SegmentDialog(QDialog):
         self.photo = photo
         from generators.objects.segment_classical import load_image
 
-        self.rgb, _ = load_image(photo)
+        self.rgb, alpha = load_image(photo)
         self.canvas = _PhotoCanvas(self.rgb)
         self.info = QLabel("Drag a box around the object, or click on it; then Preview.")
         self.info.setWordWrap(True)
+        #: the photo is a cut-out: its transparency is the mask, whatever box or click
+        #: (the dialog asked for a box that then did nothing: a trial)
+        self.cut_out = alpha is not None
         self.backend = QComboBox()
         self.segmenter = QComboBox()
         try:  # readiness from the model manager; the best ready one preselected
@@ -640,6 +643,13 @@ class SegmentDialog(QDialog):
         lay.addWidget(preview)
         lay.addLayout(form)
         lay.addWidget(buttons)
+        if self.cut_out:
+            self.preview()  # the mask it has, shown at once
+            if self.canvas.mask is not None:
+                self.info.setText(
+                    "The photo is a cut-out: its transparency is the object's mask (tinted "
+                    "blue: left out). Press OK."
+                )
 
     def _browse_model(self) -> None:
         d = QFileDialog.getExistingDirectory(self, "Multiview model folder")
