@@ -390,13 +390,17 @@ class CameraPath:
         aspect: float | None = None,
     ) -> CameraPath:
         """A "3D photo" move for a world made from one photo (3D Ken Burns, Niklaus et al.,
-        SIGGRAPH Asia 2019): one loop round an oval within `radius` (m) of the bookmark's
-        position, 0.8 `radius` across and up to 0.8 `radius` forward, in `seconds`,
-        always looking at the point `look_distance` (default: 3 `radius`, at least 2 m)
-        ahead on the bookmark's line of sight. The photo stays framed while the parallax
-        shows its depth; a full turn (`from_bookmarks`) showed mostly the invented room.
-        `aspect`: as `from_bookmarks`. +Y up. Raises ValueError for a radius or duration
-        that is not positive."""
+        SIGGRAPH Asia 2019): one loop round an oval about the bookmark's position, always
+        looking at the point `look_distance` (default: 3 `radius`, at least 2 m) ahead on
+        the bookmark's line of sight, in `seconds`. The oval is 0.8 `radius` across and up
+        to 0.8 `radius` forward (m), shrunk so the view turns at most SWAY_TURN_DEG from the
+        bookmark's: the photo stays framed while the parallax shows its depth (a full turn,
+        `from_bookmarks`, showed mostly the invented room; a sway 1.6 m across looking 6 m
+        ahead turned 15° and showed the photo's edges and the invented band beyond them, a
+        trial). With `aspect` each keyframe takes the bookmark's view in frames of that
+        shape (`bookmark_fov_y`), zoomed in just enough that the frame stays inside the
+        photo as the view turns (when the bookmark knows the photo's width). +Y up. Raises
+        ValueError for a radius or duration that is not positive."""
         if radius <= 0 or seconds <= 0:
             raise ValueError("a sway needs a positive radius and duration")
         pos = np.asarray(bookmark.position, np.float64).reshape(3)
@@ -405,20 +409,27 @@ class CameraPath:
         ahead /= max(float(np.linalg.norm(ahead)), 1e-12)
         right = np.array([-ahead[2], 0.0, ahead[0]])
         dist = look_distance if look_distance is not None else max(3.0 * radius, 2.0)
+        turn = math.radians(SWAY_TURN_DEG)
+        side = min(0.8 * radius, dist * math.tan(turn))  # half the oval's width
+        depth = min(0.4 * radius, 0.5 * side)  # half its length
         target = pos + dist * fwd
-        fov = bookmark_fov_y(bookmark, aspect)
         n = 16  # keyframes round the loop (the spline keeps it smooth)
-        kfs = []
+        poses = []
         for k in range(n + 1):
             a = 2.0 * math.pi * k / n
-            p = (
-                pos
-                + right * (0.8 * radius * math.sin(a))
-                + ahead * (0.4 * radius * (1 - math.cos(a)))
+            p = pos + right * (side * math.sin(a)) + ahead * (depth * (1 - math.cos(a)))
+            poses.append((p, *yaw_pitch_from_forward(target - p), seconds * k / n))
+        fov = bookmark_fov_y(bookmark, aspect)
+        if aspect is not None and float(getattr(bookmark, "fov_x_deg", 0.0) or 0.0) > 0.0:
+            fov = _framed_fov_y(
+                fov,
+                aspect,
+                float(bookmark.fov_x_deg),
+                float(bookmark.fov_y_deg),
+                max(abs(_wrap(y - bookmark.yaw)) for _, y, _, _ in poses),
+                max(abs(p - bookmark.pitch) for _, _, p, _ in poses),
             )
-            yaw, pitch = yaw_pitch_from_forward(target - p)
-            kfs.append(Keyframe(p, yaw, pitch, fov, seconds * k / n))
-        return cls(kfs)
+        return cls([Keyframe(p, y, pt, fov, t) for p, y, pt, t in poses])
 
     @classmethod
     def orbit(
@@ -720,6 +731,33 @@ def path_polyline(
     return np.stack([path.position(float(t)) for t in ts])
 
 
+#: degrees: the most a sway's view turns from its bookmark's (`CameraPath.sway`)
+SWAY_TURN_DEG = 3.0
+
+
+def _wrap(a: float) -> float:
+    """An angle (radians) in (-π, π]."""
+    return (a + math.pi) % (2 * math.pi) - math.pi
+
+
+def _framed_fov_y(
+    fov_y: float, aspect: float, photo_x: float, photo_y: float, yaw: float, pitch: float
+) -> float:
+    """The vertical field of view (degrees) of frames of `aspect` that were `fov_y` wide
+    on a photo photo_x × photo_y degrees, zoomed in so they stay inside it when the view
+    turns up to `yaw` and tilts up to `pitch` (radians) from the photo's own direction;
+    never wider than `fov_y`."""
+    hy = math.radians(fov_y) / 2
+    hx = math.atan(math.tan(hy) * aspect)
+    px, py = math.radians(photo_x) / 2, math.radians(photo_y) / 2
+    zoom = 1.0
+    if px - yaw > 1e-3:
+        zoom = max(zoom, math.tan(min(hx, px)) / math.tan(px - yaw))
+    if py - pitch > 1e-3:
+        zoom = max(zoom, math.tan(min(hy, py)) / math.tan(py - pitch))
+    return float(math.degrees(2 * math.atan(math.tan(hy) / zoom)))
+
+
 def bookmark_fov_y(bookmark: Any, aspect: float | None) -> float:
     """A bookmark's vertical field of view (degrees) in frames of `aspect` (width /
     height; None: its own `fov_y_deg`): a photo's bookmark fills the frame with the photo
@@ -758,7 +796,16 @@ def bookmark_path(
     options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
     level = np.allclose(np.asarray(up, np.float64).reshape(3), [0.0, 1.0, 0.0], atol=1e-6)
     if options.get("photos") and disc is not None and level:
-        path = CameraPath.sway(marks[0], disc[1], seconds=loop, aspect=aspect)
+        # looking at the depth of what the photo shows (the estimated distance of its far
+        # upright things), where the parallax turns about
+        est = meta.get("estimates") if isinstance(meta.get("estimates"), dict) else {}
+        far = est.get("radius", {}).get("value") if isinstance(est.get("radius"), dict) else None
+        look = (
+            float(np.clip(far, 2.0 * disc[1], 100.0))
+            if isinstance(far, (int, float)) and not isinstance(far, bool) and math.isfinite(far)
+            else None
+        )
+        path = CameraPath.sway(marks[0], disc[1], seconds=loop, look_distance=look, aspect=aspect)
         return path, f"a sway within the walkable area round bookmark {marks[0].name!r}"
     path = CameraPath.from_bookmarks(marks, seconds=loop / 4.0, up=up, aspect=aspect)
     return path, f"a look-around from bookmark {marks[0].name!r}"

@@ -451,8 +451,9 @@ def test_an_exported_object_layer_is_framed_whole_not_at_the_world_start(tmp_pat
 def test_video_of_a_photos_world_starts_at_its_render(tmp_path, x_display):
     """A trial: `video` of a world made from a 4:3 photo showed the invented band beside
     the photo from frame 0, where `render` at the same size filled the frame with it; and
-    `--seconds 1` made a 4 s video. Frame 0 is now the render, and from one bookmark
-    --seconds is the whole path."""
+    `--seconds 1` made a 4 s video. Frame 0 is now the start view's render (zoomed in a
+    little, as the sway keeps every frame on the photo), and from one bookmark --seconds
+    is the whole path."""
     import cv2
 
     from generators.reconstruct.evaluate import psnr
@@ -467,7 +468,12 @@ def test_video_of_a_photos_world_starts_at_its_render(tmp_path, x_display):
     proj = tmp_path / "photo.wander"
     save_project(w, proj)
     shot, out = tmp_path / "r.png", tmp_path / "v.mp4"
-    r = main("render", str(proj), "--size", "96x54", "--out", str(shot))
+    from scene.campath import bookmark_path
+
+    path, _ = bookmark_path(w, aspect=96 / 54)
+    fov = path.keyframes[0].fov_y_deg  # the start view, zoomed in a little (the sway turns)
+    assert 0.85 * w.bookmarks[0].view_fov_y(96 / 54) < fov < 40.5
+    r = main("render", str(proj), "--size", "96x54", "--fov", f"{fov:.6f}", "--out", str(shot))
     assert r.returncode == 0, r.stderr
     r = main(
         "video", str(proj), "--size", "96x54", "--fps", "4", "--seconds", "1", "--out", str(out)
