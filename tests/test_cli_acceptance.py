@@ -609,7 +609,15 @@ def test_a_polite_kill_says_so_and_leaves_no_file(
     from cli import run_cli
 
     def killed(args) -> int:  # noqa: ANN001
+        import time
+
         os.kill(os.getpid(), getattr(signal, sig))
+        # a process-directed signal may land on another thread (a worker left by an
+        # earlier test): its handler then runs in the main thread a moment later, not
+        # before the next line (the full suite failed this once, SIGINT)
+        deadline = time.monotonic() + 5.0
+        while time.monotonic() < deadline:
+            time.sleep(0.01)
         pytest.fail("the signal did not stop the run")
 
     monkeypatch.setattr(cmd_info, "run", killed)
