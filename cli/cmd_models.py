@@ -127,6 +127,10 @@ def run(args: argparse.Namespace) -> int:
         states = [backend_state(b) for b in BACKENDS]
         print(f"Hugging Face cache: {cache_dir()}")
         print(format_table(states))
+        print(
+            "none of these is needed: every generator's classical backend (the default) "
+            "works without downloads"
+        )
         return 0
     if not args.name:
         raise InputError(

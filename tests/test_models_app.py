@@ -140,3 +140,10 @@ def test_models_dialog_speaks_to_the_app_user(window, qtbot, monkeypatch) -> Non
         assert lacking.pip in dlg.status.text()
         qtbot.waitUntil(lambda: not job.running, timeout=60000)
         assert lacking.pip in dlg.status.text()
+        # the package it needs is named in its row, not only in a tooltip (a trial)
+        state = dlg.table.item(_row(dlg, lacking.name), 2).text()
+        assert all(p in state for p in missing_packages(lacking)), state
+    # ... and the dialog says none of it is needed for the classical backends (a trial)
+    from PyQt6.QtWidgets import QLabel
+
+    assert any("None of these is needed" in lbl.text() for lbl in dlg.findChildren(QLabel))

@@ -136,6 +136,8 @@ def test_models_cli_lists_every_backend_offline(
     assert " ready " in rows["sam2-tiny"] and " missing" in rows["flux-pano"]
     assert "python main.py models download flux-pano" in out
     assert "CC-BY-NC-4.0 *" in rows["depth-anything-v2-large"]
+    # a new user learns that nothing here is needed (a trial read it as a to-do list)
+    assert out.splitlines()[-1].startswith("none of these is needed")
     # the same listing in this process, with every socket connection recorded: it never
     # waits on the network because it never opens a connection
     attempts: list = []

@@ -128,8 +128,10 @@ class ModelsDialog(QDialog):
 
         lay.addWidget(
             QLabel(
-                f"Neural backends and their weights (Hugging Face cache: {cache_dir()}). "
-                "* = the licence restricts use."
+                "None of these is needed: every generator's classical backend (the default) "
+                "works without downloads. These neural backends add quality where their "
+                f"weights (Hugging Face cache: {cache_dir()}), their Python package and, for "
+                "some, a GPU are present. * = the licence restricts use."
             )
         )
         self.table = QTableWidget(0, len(COLUMNS), self)
@@ -177,8 +179,12 @@ class ModelsDialog(QDialog):
         self.table.setRowCount(len(self.states))
         for r, st in enumerate(self.states):
             b = st.backend
+            # the package a backend needs, by name in the row (a tooltip alone was missed)
             state = (
-                "ready" if st.ready else st.state + (" (no package)" if st.missing_packages else "")
+                "ready"
+                if st.ready
+                else st.state
+                + (f"; needs {', '.join(st.missing_packages)}" if st.missing_packages else "")
             )
             cells = (
                 b.name,
@@ -232,7 +238,7 @@ class ModelsDialog(QDialog):
 
         # the weights come without the Python package that runs them: say so from the start
         needs = missing_packages(b)
-        also = f" (to use it, also install: {b.pip})" if needs else ""
+        also = f". To use it, also: {b.pip}" if needs else ""
         self._busy(True, f"downloading {name}…{also}")
 
         def done(_paths: Any) -> None:
