@@ -163,7 +163,9 @@ def test_a_fence_rises_in_front_of_a_walker_at_the_rim() -> None:
         & (segs[:, [1, 3]] <= 240).any(1)
     )
     assert inside.sum() >= 5  # in view
-    assert segs[:, 4].max() > 0.9  # at the rim: at full strength ahead
+    from viewer.walk_area import FENCE_ALPHA
+
+    assert segs[:, 4].max() > 0.9 * FENCE_ALPHA  # at the rim: at full strength ahead
     # further in, fainter; the fence stands beyond the rim (FENCE_OUT), not on it
     nearer = np.array(
         a.fence_segments(Camera.from_yaw_pitch((0, 1.6, -0.8), 0.0, 0.0, 50, 320, 240))

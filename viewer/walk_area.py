@@ -36,13 +36,16 @@ RING_POINTS = 128
 #: under the walker's feet there, out of an eye-level view, and the hint pointed at it (a
 #: trial). It shows from FENCE_FROM margins inside the rim, growing to full at the rim, over
 #: FENCE_SPAN radians either side of the walker's bearing (fading towards its ends), its
-#: rails FENCE_RAIL apart up to FENCE_ABOVE over the eye, a post every FENCE_POST samples
+#: rails FENCE_RAIL apart up to the eye, a post every FENCE_POST samples, at most
+#: FENCE_ALPHA of the ring's opacity. (Rails 0.2 m apart up to 0.4 m over the eye, 50°
+#: either side: walking along the rim of a panorama's world, lines across most of the
+#: view, a trial)
 FENCE_FROM = 2.0
-FENCE_SPAN = math.radians(50.0)
+FENCE_SPAN = math.radians(35.0)
 FENCE_SAMPLES = 16  # per side of the bearing
-FENCE_RAIL = 0.2  # m
-FENCE_ABOVE = 0.4  # m
-FENCE_POST = 2
+FENCE_RAIL = 0.4  # m
+FENCE_POST = 3
+FENCE_ALPHA = 0.6
 #: ... standing this far beyond the rim (m): the walker stops at the rim, and a fence on it
 #: would touch the eye
 FENCE_OUT = 0.5
@@ -142,7 +145,7 @@ class WalkArea:
         k = np.arange(-FENCE_SAMPLES, FENCE_SAMPLES + 1)
         a = bearing + FENCE_SPAN * k / FENCE_SAMPLES
         fade = 1.0 - np.abs(k) / (FENCE_SAMPLES + 1)  # (2S+1,)
-        top = max(pos[1] - c[1], 0.5) + FENCE_ABOVE
+        top = max(pos[1] - c[1], 0.5)
         rails = np.arange(FENCE_RAIL, top + 1e-9, FENCE_RAIL)
         r = self.radius + FENCE_OUT
         xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
@@ -156,12 +159,12 @@ class WalkArea:
             uv, depth = project(np.full_like(xs, h), xs, zs)
             for i in range(len(a) - 1):
                 if depth[i] > 0.05 and depth[i + 1] > 0.05:
-                    s = near * 0.5 * (fade[i] + fade[i + 1])
+                    s = FENCE_ALPHA * near * 0.5 * (fade[i] + fade[i + 1])
                     segs.append((*uv[i], *uv[i + 1], float(s)))
         for i in range(0, len(a), FENCE_POST):
             uv, depth = project(np.array([0.0, top]), xs[[i, i]], zs[[i, i]])
             if (depth > 0.05).all():
-                segs.append((*uv[0], *uv[1], float(near * fade[i])))
+                segs.append((*uv[0], *uv[1], float(FENCE_ALPHA * near * fade[i])))
         return [tuple(float(v) for v in sg) for sg in segs]
 
     def paint_ring(self, painter: Any, camera: Any) -> bool:
