@@ -499,7 +499,11 @@ def _print_options(options: dict[str, Any] | None) -> None:
     flags = option_flags(options)
     print("generated with options (the command-line flag in brackets):")
     for k, v in options.items():
-        shown = ", ".join(_option_text(x) for x in v) if isinstance(v, list) else _option_text(v)
+        shown = (
+            (", ".join(_option_text(x) for x in v) or "none")  # an empty list said nothing
+            if isinstance(v, list)
+            else _option_text(v)
+        )
         flag = flags.get(k) if isinstance(k, str) else None
         if flag and flag.startswith("--no-") and isinstance(v, bool):
             # "level [--no-level]: true" read backwards: say what the flag does

@@ -262,6 +262,7 @@ def test_world_files_record_their_options_and_info_shows_them(tmp_path: Path, ca
     text = capsys.readouterr().out
     assert "generated with options" in text and "eye_height [--eye-height]: 1.5" in text
     assert "resolution [--resolution]: 64" in text
+    assert "photos [--photo]: none" in text  # an empty list printed nothing after the colon
     assert run_cli(["info", "--json", str(out)]) == 0
     assert json.loads(capsys.readouterr().out)["options"]["level"] is False
 
