@@ -1104,3 +1104,20 @@ def test_a_missing_scene_on_the_command_line_gets_the_open_error_box(window, cap
     assert "Could not open nope.ply" in box.text() and "no such file" in box.text()
     assert capsys.readouterr().err.strip() == "error: /tmp/wander-no-such/nope.ply: no such file"
     box.close()
+
+
+def test_the_about_box_says_what_wander_does_and_where_its_files_are(window, monkeypatch) -> None:  # noqa: ANN001
+    """Help > About was two lines (a trial): it now says what Wander makes and exports, that
+    everything works offline, and where the settings and model weights live and what draws
+    the view (what a problem report needs)."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window._about()
+    assert len(shown) == 1
+    text = shown[0]
+    assert "offline" in text and "SPZ" in text and "F1" in text
+    facts = dict(window._about_facts())
+    assert facts["Settings"].endswith(".ini") and facts["Settings"] in text
+    assert facts["Model weights"] and facts["View drawn by"]

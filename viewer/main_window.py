@@ -1142,14 +1142,47 @@ class MainWindow(QMainWindow):
             log.warning("could not apply the stored settings", exc_info=True)
 
     def _about(self) -> None:
+        import html
+
         from scene.project import app_version
 
         QMessageBox.about(
             self,
             "About Wander",
             f"<b>Wander</b> {app_version()}<br>Turn photos into 3D Gaussian-splat worlds you "
-            "can walk through.",
+            "can walk through: a world from one photo or a 360° panorama, a scene "
+            "reconstructed from a set of photos or a video, objects made from one photo; "
+            "exported as PLY, SPZ, .splat or compressed PLY.<br><br>"
+            "Everything works offline with the classical backends; the neural ones are "
+            "optional (Settings &gt; Models). Keys: F1.<br><br>"
+            + "<br>".join(f"{k}: {html.escape(v)}" for k, v in self._about_facts()),
         )
+
+    def _about_facts(self) -> list[tuple[str, str]]:
+        """(label, text) for the About box: where the settings and model weights live and
+        what draws the view (a trial found the box two lines long, with nothing to
+        report a problem with)."""
+        facts = [("Settings", self.settings.q.fileName() or "(none)")]
+        try:
+            from generators.models.hub import cache_dir
+
+            facts.append(("Model weights", str(cache_dir())))
+        except Exception:  # noqa: BLE001 - the About box must open whatever is missing
+            log.info("no model cache folder to show", exc_info=True)
+        vp = self.viewport
+        try:
+            from OpenGL import GL
+
+            vp.makeCurrent()
+            try:
+                gl = (GL.glGetString(GL.GL_RENDERER) or b"").decode(errors="replace")
+            finally:
+                vp.doneCurrent()
+            cpu = getattr(vp.renderer, "_cpu", None) is not None
+            facts.append(("View drawn by", gl + (" (frames composited on the CPU)" if cpu else "")))
+        except Exception:  # noqa: BLE001 - no GL context yet: say nothing of it
+            log.info("no GL renderer to show", exc_info=True)
+        return facts
 
     def _toggle_stats(self) -> None:
         on = self.stats_action.isChecked()
