@@ -161,19 +161,12 @@ def run(args: argparse.Namespace) -> int:
         return _run(args, Path(tmp), f"the photos {Path(args.scene).name} carries")
 
 
-def _any_photo_of(cameras: list, photos: Path) -> bool:
-    """Whether `photos` (a folder) holds a file named as one of `cameras` is, or with its
-    stem (`evaluate_views` finds a photo by either)."""
-    names = {p.name for p in photos.iterdir()}
-    stems = {p.stem for p in photos.iterdir()}
-    return any(c.name in names or Path(c.name).stem in stems for c in cameras)
-
-
 def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None) -> int:
     from cli.progress import TerminalProgress
     from cli.scene_files import load_scene, require_content
     from generators.reconstruct.evaluate import (
         evaluate_views,
+        find_photo,
         held_out_from_report,
         held_out_recorded,
         scene_report_path,
@@ -217,7 +210,7 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     _check_out_apart(args.out, [("--photos", photos), ("the COLMAP model", cam_dir)])
     if not cameras:
         raise ValueError(f"{cam_dir}: the COLMAP model has no registered images")
-    if photos_label is not None and not _any_photo_of(cameras, photos):
+    if photos_label is not None and all(find_photo(photos, c.name) is None for c in cameras):
         carried = sorted(p.name for p in photos.iterdir())
         raise ValueError(
             f"{Path(args.scene).name} carries no photo of its {len(cameras)} cameras (it "
@@ -244,7 +237,7 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     if world is None:
         world = load_scene(args.scene)
     rec_meta = world.meta.get("reconstruct") if isinstance(world.meta, dict) else None
-    recorded = held_out_recorded(world.meta) if isinstance(world.meta, dict) else []
+    recorded = held_out_recorded(world.meta)
     if not recon and (isinstance(rec_meta, dict) or recorded):  # a project alone: its record
         # (a scene file opened with its report beside it and saved from the app records
         # its held-out photos outside a `reconstruct` record: they were scored as training)

@@ -38,13 +38,15 @@ VIDEO_SIZES = ["1280x720", "1920x1080", "3840x2160", "854x480", "1080x1920", "10
 
 def video_aspect(window: Any) -> float:
     """Width / height of the last video size chosen (the settings' `video_size`, else
-    VIDEO_SIZES[0]); 16:9 for a setting that is not WIDTHxHEIGHT."""
-    text = str(window.settings.get("video_size", VIDEO_SIZES[0], str))
+    VIDEO_SIZES[0]); 16:9 for a setting that is no video size (`generators.video.parse_size`,
+    as the Render Video dialog reads it)."""
+    from generators.video import parse_size
+
     try:
-        w, h = (int(v) for v in text.lower().split("x"))
+        w, h = parse_size(str(window.settings.get("video_size", VIDEO_SIZES[0], str)))
     except ValueError:
         return 16 / 9
-    return w / h if w > 0 and h > 0 else 16 / 9
+    return w / h
 
 
 def install(window: WindowAPI) -> None:

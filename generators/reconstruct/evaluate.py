@@ -511,14 +511,17 @@ def report_folder(report: Path, key: str) -> Path | None:
     return report.parent / named if isinstance(named, str) and named else None
 
 
-def held_out_recorded(meta: dict) -> list[str]:
+def held_out_recorded(meta: object) -> list[str]:
     """Names of the photos a reconstruction held out of its scene (`reconstruct
     --holdout`), as a scene records them: in a project, its `reconstruct` record's
     'held_out'; in a scene file opened with its report beside it and saved as a project
-    (`viewer.up_axis.use_cameras_beside`), the world's 'held_out'. Sorted; [] when none."""
-    rec = meta.get("reconstruct") if isinstance(meta, dict) else None
+    (`viewer.up_axis.use_cameras_beside`), the world's 'held_out'. Sorted; [] when none
+    (or `meta` is no dict)."""
+    if not isinstance(meta, dict):
+        return []
+    rec = meta.get("reconstruct")
     names = rec.get("held_out") if isinstance(rec, dict) else None
-    if not isinstance(names, list) and isinstance(meta, dict):
+    if not isinstance(names, list):
         names = meta.get("held_out")
     return sorted({str(n) for n in names if isinstance(n, str)}) if isinstance(names, list) else []
 
