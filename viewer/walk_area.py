@@ -32,6 +32,7 @@ HINT_PANORAMA = (
     "depth is only a guess"
 )
 RING_POINTS = 128
+NEAR_DRAWN = 0.05  # m: the ring's and the fence's pieces nearer the eye than this are left out
 #: Near the rim a fence rises from the ring (as VR guardian boundaries do): the ring lies
 #: under the walker's feet there, out of an eye-level view, and the hint pointed at it (a
 #: trial). It shows from FENCE_FROM margins inside the rim, growing to full at the rim, over
@@ -121,14 +122,18 @@ class WalkArea:
             ],
             -1,
         )
+        return [sg for sg, _ in self._polyline(camera, pts)]
+
+    def _polyline(self, camera: Any, pts: np.ndarray) -> list[tuple[tuple, int]]:
+        """The pieces of the polyline `pts` (n, 3) (local frame) in front of the world-frame
+        `camera` (both ends over NEAR_DRAWN in depth): ((x1, y1, x2, y2) px, index of the
+        piece's first point) each."""
         uv, z = camera.project(pts @ self.rot)  # local -> world
-        segs = []
-        for i in range(RING_POINTS):
-            if z[i] > 0.05 and z[i + 1] > 0.05:
-                segs.append(
-                    (float(uv[i, 0]), float(uv[i, 1]), float(uv[i + 1, 0]), float(uv[i + 1, 1]))
-                )
-        return segs
+        return [
+            ((float(uv[i, 0]), float(uv[i, 1]), float(uv[i + 1, 0]), float(uv[i + 1, 1])), i)
+            for i in range(len(pts) - 1)
+            if z[i] > NEAR_DRAWN and z[i + 1] > NEAR_DRAWN
+        ]
 
     def fence_segments(self, camera: Any) -> list[tuple[float, float, float, float, float]]:
         """Screen segments (x1, y1, x2, y2 px, strength 0..1) of the fence the rim shows
@@ -149,23 +154,17 @@ class WalkArea:
         rails = np.arange(FENCE_RAIL, top + 1e-9, FENCE_RAIL)
         r = self.radius + FENCE_OUT
         xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
-
-        def project(h: np.ndarray, x: np.ndarray, z: np.ndarray) -> tuple:
-            pts = np.stack([x, c[1] + h, z], -1) @ self.rot  # local -> world
-            return camera.project(pts)
-
         segs = []
         for h in rails:
-            uv, depth = project(np.full_like(xs, h), xs, zs)
-            for i in range(len(a) - 1):
-                if depth[i] > 0.05 and depth[i + 1] > 0.05:
-                    s = FENCE_ALPHA * near * 0.5 * (fade[i] + fade[i + 1])
-                    segs.append((*uv[i], *uv[i + 1], float(s)))
+            rail = np.stack([xs, np.full_like(xs, c[1] + h), zs], -1)
+            for sg, i in self._polyline(camera, rail):
+                segs.append((*sg, float(FENCE_ALPHA * near * 0.5 * (fade[i] + fade[i + 1]))))
         for i in range(0, len(a), FENCE_POST):
-            uv, depth = project(np.array([0.0, top]), xs[[i, i]], zs[[i, i]])
-            if (depth > 0.05).all():
-                segs.append((*uv[0], *uv[1], float(FENCE_ALPHA * near * fade[i])))
-        return [tuple(float(v) for v in sg) for sg in segs]
+            post = np.array([[xs[i], c[1], zs[i]], [xs[i], c[1] + top, zs[i]]])
+            segs += [
+                (*sg, float(FENCE_ALPHA * near * fade[i])) for sg, _ in self._polyline(camera, post)
+            ]
+        return segs
 
     def paint_ring(self, painter: Any, camera: Any) -> bool:
         """Draw the ring, and near the rim its fence (`fence_segments`), with `painter`
