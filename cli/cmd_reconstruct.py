@@ -260,6 +260,12 @@ def run(args: argparse.Namespace) -> int:
                 f"  unseen: {ref['pruned_unseen']} splats no training photo sees (under a "
                 "hundredth of a pixel in each) dropped: nothing in the photos fixed their colour"
             )
+        if ref.get("capped_angular"):
+            print(
+                f"  size limit: up to {ref['capped_angular']} splats a step held within "
+                f"{ref.get('max_angular', 0.25):g} x their distance to the nearest photo's "
+                "camera (a splat grown across the view covers it in every other photo)"
+            )
         smooth = ref.get("smoothing_3d")
         if isinstance(smooth, dict) and smooth.get("enlarged"):
             print(

@@ -198,3 +198,25 @@ def test_anisotropy_cap_shortens_needles_and_keeps_discs() -> None:
     assert _cap_anisotropy(ls, 10.0) == 1
     assert torch.allclose(ls[0].exp(), torch.tensor([0.01, 0.01, 0.1]))
     assert torch.equal(ls[1:], before[1:])
+
+
+def test_angular_cap_bounds_splats_by_distance_to_nearest_camera() -> None:
+    torch = pytest.importorskip("torch", reason="PyTorch is optional (torch extra)")
+    from generators.reconstruct.optimize import _cap_angular
+
+    centres = torch.tensor([[0.0, 0.0, 0.0], [10.0, 0.0, 0.0]])
+    means = torch.tensor([[0.0, 0.0, 20.0], [10.0, 0.0, 2.0], [0.0, 0.0, 4.0]])
+    ls = torch.log(
+        torch.tensor(
+            [
+                [30.0, 0.1, 0.1],  # a sheet 20 m from the first camera: 0.25 x 20 = 5 m at most
+                [0.1, 0.2, 0.3],  # small beside the second camera: untouched
+                [0.5, 0.5, 2.0],  # 4 m away: its long axis to 1 m
+            ]
+        )
+    )
+    before = ls.clone()
+    assert _cap_angular(means, ls, centres, 0.25) == 2
+    assert torch.allclose(ls[0].exp(), torch.tensor([5.0, 0.1, 0.1]), rtol=1e-5)
+    assert torch.equal(ls[1], before[1])
+    assert torch.allclose(ls[2].exp(), torch.tensor([0.5, 0.5, 1.0]), rtol=1e-5)

@@ -295,3 +295,22 @@ def test_splats_no_training_view_sees_are_dropped_and_counted() -> None:
     assert rep.as_dict()["pruned_unseen"] == rep.pruned_unseen
     kept, rep0 = optimize_cloud(both, views, OptimizeOptions(**base, prune_unseen_px=0))
     assert rep0.pruned_unseen == 0 and len(kept) == len(both)
+
+
+def test_no_splat_grows_wider_than_its_distance_to_the_cameras_allows() -> None:
+    cloud, views, held, held_img = _room(n_views=4)
+    cam = views[0][0]
+    # a sheet 20 m wide 2 m in front of the first camera (castle-P19: sky splats grew into
+    # such sheets and covered every other view)
+    sheet = GaussianCloud.from_points(
+        cam.position[None] + 2.0 * cam.forward[None], np.full((1, 3), 0.9), 20.0
+    )
+    both = GaussianCloud.concatenate([cloud, sheet])
+    base = {"steps": 2, "size": 0, "densify": False, "sh_degree": 0, "prune_unseen_px": 0}
+    out, rep = optimize_cloud(both, views, OptimizeOptions(**base))
+    centres = np.array([c.position for c, _ in views])
+    d = np.linalg.norm(out.means[:, None] - centres[None], axis=2).min(1)
+    assert (np.exp(out.scales).max(1) <= 0.25 * d * 1.001 + 1e-6).all()
+    assert rep.capped_angular >= 1 and rep.as_dict()["max_angular"] == 0.25
+    free, rep0 = optimize_cloud(both, views, OptimizeOptions(**base, max_angular=0))
+    assert rep0.capped_angular == 0 and np.exp(free.scales).max() > 10
