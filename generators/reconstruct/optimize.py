@@ -612,6 +612,7 @@ def _optimize(
     rng = np.random.default_rng(o.seed)
     scale = scene_scale(cloud, [c for c, _ in data])
     centres = torch.tensor(np.array([c.position for c, _ in data], np.float32), device=dev)
+    limit = None  # per-splat log-scale limit (`_angular_limit`)
     k_rest = REST_COEFFS[max(0, min(3, o.sh_degree))]
     shN = np.zeros((len(cloud), k_rest, 3), np.float32)
     kk = min(k_rest, cloud.shN.shape[1])
@@ -751,10 +752,11 @@ def _optimize(
         if o.max_aniso > 0:
             _cap_anisotropy(params["scales"], o.max_aniso)
         if o.max_angular > 0:
-            rep.capped_angular = max(
-                rep.capped_angular,
-                _cap_angular(params["means"], params["scales"], centres, o.max_angular),
-            )
+            # the limits follow the means, which move by millimetres a step: worked out
+            # again every ANGULAR_EVERY steps and after densification reorders the splats
+            if limit is None or step % ANGULAR_EVERY == 0:
+                limit = _angular_limit(params["means"], centres, o.max_angular)
+            rep.capped_angular = max(rep.capped_angular, _clamp_scales(params["scales"], limit))
         if expo is not None:
             for g in expo_opt.param_groups:
                 g["lr"] = o.lr_exposure * o.lr_decay**frac
@@ -765,6 +767,7 @@ def _optimize(
         if densify and since_refine >= refine_every:
             since_refine = 0
             _densify(strategy, params, opts, state, step, max_splats, rep)
+            limit = None
         if (
             o.reset_every > 0
             and step % o.reset_every == 0
@@ -928,13 +931,15 @@ def _densify(
     )
 
 
-def _cap_angular(
-    means: torch.Tensor, log_scales: torch.Tensor, centres: torch.Tensor, ratio: float
-) -> int:
-    """Clamp (in place) each splat's log-scales to log(ratio × its distance to the nearest
-    camera centre): no splat's standard deviation spans more than ~atan(ratio) of any
-    training view. means (N, 3), log_scales (N, 3), centres (C, 3) world units. Returns
-    how many splats were clamped.
+#: steps between working out again each splat's size limit (`_angular_limit`): 250k
+#: splats against 16 cameras take tens of ms on a CPU, a sizeable share of a step
+ANGULAR_EVERY = 10
+
+
+def _angular_limit(means: torch.Tensor, centres: torch.Tensor, ratio: float) -> torch.Tensor:
+    """(N, 1) log of `ratio` × each splat's distance to the nearest camera centre: the
+    largest log-scale `_clamp_scales` lets it keep. means (N, 3), centres (C, 3) world
+    units.
 
     Why: with the short-run learning rates a splat's scale can double in a few steps. In a
     courtyard shot from all round (Strecha's castle-P19, cameras looking inwards), splats
@@ -946,10 +951,28 @@ def _cap_angular(
 
     with torch.no_grad():
         d = torch.cdist(means.data, centres).min(dim=1).values
-        cap = torch.log(torch.clamp(d * ratio, min=1e-6))[:, None]
-        over = log_scales.data > cap
-        log_scales.data.copy_(torch.minimum(log_scales.data, cap))
+        return torch.log(torch.clamp(d * ratio, min=1e-6))[:, None]
+
+
+def _clamp_scales(log_scales: torch.Tensor, limit: torch.Tensor) -> int:
+    """Clamp (in place) log_scales (N, 3) to limit (N, 1); returns how many splats were
+    clamped."""
+    import torch
+
+    with torch.no_grad():
+        over = log_scales.data > limit
+        log_scales.data.copy_(torch.minimum(log_scales.data, limit))
     return int(over.any(1).sum())
+
+
+def _cap_angular(
+    means: torch.Tensor, log_scales: torch.Tensor, centres: torch.Tensor, ratio: float
+) -> int:
+    """Clamp (in place) each splat's log-scales to log(ratio × its distance to the nearest
+    camera centre): no splat's standard deviation spans more than ~atan(ratio) of any
+    training view (`_angular_limit`). means (N, 3), log_scales (N, 3), centres (C, 3)
+    world units. Returns how many splats were clamped."""
+    return _clamp_scales(log_scales, _angular_limit(means, centres, ratio))
 
 
 def _cap_anisotropy(log_scales: torch.Tensor, ratio: float) -> int:
