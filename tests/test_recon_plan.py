@@ -115,3 +115,15 @@ def test_the_optimisation_gets_the_share_of_the_progress_bar_its_time_budget_giv
     assert _refine_weight(ReconstructOptions(refine_steps=0), 12, 14.5) < 0.1
     free = ReconstructOptions(refine_seconds=0, run_seconds=0)
     assert _refine_weight(free, 12, 14.5) == 14.5
+
+
+def test_the_scene_records_the_sizes_the_run_used() -> None:
+    from generators.reconstruct.pipeline import _ran_options
+    from generators.reconstruct.plan import plan_stages
+
+    opts = ReconstructOptions()
+    plan = plan_stages(25, opts)
+    assert plan.sfm_size < opts.max_image_size and plan.depth_size < opts.depth_size
+    rec = _ran_options(opts, plan)
+    assert rec["max_image_size"] == plan.sfm_size and rec["depth_size"] == plan.depth_size
+    assert rec == {**opts.record(), "max_image_size": plan.sfm_size, "depth_size": plan.depth_size}

@@ -36,7 +36,7 @@ from .dense import DepthView, choose_neighbours, compute_depths
 from .fuse import fill_gaps, fuse_views, fused_to_gaussians
 from .options import ReconstructOptions
 from .photos import Photo, ingest_photos, read_rgb
-from .plan import plan_stages
+from .plan import StagePlan, plan_stages
 from .ray_fill import fill_depthless
 from .sky import add_sky, transform_far_field
 
@@ -421,7 +421,7 @@ def _run(
             "generator": "wander.reconstruct",
             "backend": "classical",
             "inputs": [p.name for p in photos],
-            "options": opts.record(),
+            "options": _ran_options(opts, plan),
         }
     )
     return ReconstructResult(
@@ -434,13 +434,23 @@ def _run(
         visible={by_work[n].name: v for n, v in res.visible.items() if n in by_work},
         similarity=sim,
         times=dict(stages.times),
-        options=opts.record(),
+        options=_ran_options(opts, plan),
         held_out=sorted(held),
         capture=capture,
         exif_oriented={p.name: p.orientation for p in photos if p.orientation != 1},
         focal_prior=_focal_prior_record(photos, opts, res.focal, res.cameras),
         working_sizes=plan.as_dict(),
     )
+
+
+def _ran_options(opts: ReconstructOptions, plan: StagePlan) -> dict[str, Any]:
+    """`opts.record()` with the SfM and depth sizes the run used (`plan`): with many
+    photos under a run budget they are smaller than asked, and a trial's `info` of the
+    scene listed --sfm-size 1600 --depth-size 400 for a run at 1088 and 320 px."""
+    rec = opts.record()
+    rec["max_image_size"] = int(plan.sfm_size)
+    rec["depth_size"] = int(plan.depth_size)
+    return rec
 
 
 #: SfM's starting focal length without a prior (COLMAP's default), × the long side

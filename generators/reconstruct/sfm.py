@@ -357,7 +357,12 @@ def sfm_extract(
         mean = int(round(np.mean(list(kps.values())))) if kps else 0
     except Exception:  # noqa: BLE001 - the count only improves the message
         mean = 0
-    msg = f"features: {len(names)}/{len(names)} images, {mean} each (mean)"
+    # COLMAP's SIFT keeps up to max_features keypoints and may give one two orientations
+    # (two descriptors): a trial read "4096 features a photo", then "6056 each"
+    msg = (
+        f"features: {len(names)}/{len(names)} images, {mean} descriptors each (mean; "
+        f"up to {max_features} keypoints, some with two orientations)"
+    )
     log.info(msg)
     report(1.0, msg)
     return db
