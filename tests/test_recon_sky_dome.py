@@ -380,3 +380,18 @@ def test_the_continued_ground_has_no_coloured_specks_from_outliers() -> None:
     assert added > 1000
     rgb = np.clip(sh0_to_rgb(out.sh0[len(ground) :]), 0, 1)
     assert np.abs(rgb - np.median(rgb, axis=0)).max() < 0.1
+
+
+def test_the_horizon_band_takes_the_seen_skys_low_rows_not_one_odd_splat() -> None:
+    from generators.reconstruct.sky_dome import _continue
+
+    h, w = 90, 180
+    colour = np.zeros((h, w, 3), np.float32)
+    weight = np.zeros((h, w), np.float32)
+    colour[20:30] = (0.8, 0.8, 0.85)  # a pale overcast sky seen 36-54° up
+    weight[20:30] = 1.0
+    colour[35, 10] = (0.05, 0.25, 0.75)  # one saturated splat lower down, behind trees
+    weight[35, 10] = 0.3
+    fill = _continue(colour, weight)
+    band = fill[44:50, 90]  # around the horizon, far from the odd splat
+    assert np.allclose(band, (0.8, 0.8, 0.85), atol=0.05)

@@ -58,6 +58,9 @@ MIN_SKY_BINS_AERIAL = 8
 ON_SPHERE = 0.25  # far splats within this share of the median radius are the sky sphere
 MAX_SKY_RGB = 2.0  # the seen sky's colours are averaged up to this (display clips at 1)
 SEEN_DILATE = 1  # bins around seen sky that count as seen (its splats overlap them)
+#: rows beyond the lowest (highest) seen sky take the mean of the edge rows holding this
+#: share of the seen sky's weight (`_edge_colour`)
+EDGE_SUPPORT = 0.15
 
 
 NEEDLE_RAD = 0.02  # a far-field splat's longest axis, at most this × its distance ...
@@ -145,12 +148,20 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     glob = v.sum((0, 1)) / max(tot, 1e-6)
     row_w = m.sum(1)  # (h, 1)
     row = np.where(row_w > 1e-6, v.sum(1) / np.maximum(row_w, 1e-6), glob)  # (h, 3)
-    # rows without sky take the nearest row that has some (sky colour follows elevation)
+    # rows without sky take the nearest row that has some (sky colour follows elevation);
+    # beyond the lowest and the highest seen rows, the mean of the edge rows holding
+    # EDGE_SUPPORT of the seen sky's weight: the lowest seen row alone can be one odd splat
+    # (Strecha's Herz-Jesu-P25: a saturated blue one 18° up, behind trees, coloured the
+    # whole horizon band royal blue under an overcast sky)
     has = row_w[:, 0] > 1e-6
     if has.any():
         idx = np.arange(h)
         for k in range(3):
             row[:, k] = np.interp(idx, idx[has], row[has, k])
+        lo, hi = _edge_colour(v, row_w, EDGE_SUPPORT)
+        first, last = int(idx[has][0]), int(idx[has][-1])
+        row[:first] = lo
+        row[last + 1 :] = hi
     out = np.repeat(row[:, None, :], weight.shape[1], axis=1)
     for s in (24.0, 12.0, 6.0, 3.0):
         sc = s * h / 90.0
@@ -161,6 +172,23 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
         t = np.clip(den / 0.2, 0, 1)
         out = out * (1 - t) + est * t
     return out.astype(np.float32)
+
+
+def _edge_colour(v: np.ndarray, row_w: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+    """(lowest, highest) colours (3,) of the seen sky: the weighted means of the rows from
+    each edge inwards until they hold `share` of the total weight. v (h, w, 3) colour ×
+    weight, row_w (h, 1) each row's weight."""
+    rows = v.sum(1)  # (h, 3)
+    w = row_w[:, 0]
+    total = float(w.sum())
+
+    def mean_from(order: np.ndarray) -> np.ndarray:
+        k = int(np.searchsorted(np.cumsum(w[order]), share * total)) + 1
+        sel = order[:k]
+        return rows[sel].sum(0) / max(float(w[sel].sum()), 1e-6)
+
+    below = np.arange(len(w))[::-1]  # rows run from the zenith down
+    return mean_from(below), mean_from(np.arange(len(w)))
 
 
 def _dilate_wrap(mask: np.ndarray, r: int) -> np.ndarray:
