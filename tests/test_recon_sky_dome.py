@@ -388,10 +388,16 @@ def test_the_horizon_band_takes_the_seen_skys_low_rows_not_one_odd_splat() -> No
     h, w = 90, 180
     colour = np.zeros((h, w, 3), np.float32)
     weight = np.zeros((h, w), np.float32)
-    colour[20:30] = (0.8, 0.8, 0.85)  # a pale overcast sky seen 36-54° up
+    colour[20:25] = (0.3, 0.5, 0.9)  # a deeper blue seen 44-54° up ...
+    colour[25:30] = (0.8, 0.8, 0.85)  # ... paler lower down, to 36°
     weight[20:30] = 1.0
     colour[35, 10] = (0.05, 0.25, 0.75)  # one saturated splat lower down, behind trees
     weight[35, 10] = 0.3
     fill = _continue(colour, weight)
-    band = fill[44:50, 90]  # around the horizon, far from the odd splat
-    assert np.allclose(band, (0.8, 0.8, 0.85), atol=0.05)
+    odd = np.array([0.05, 0.25, 0.75])
+    band = fill[44:50, 90]  # around the horizon, far from the odd splat: the seen sky's
+    assert (np.linalg.norm(band - odd, axis=1) > 0.5).all()
+    assert (np.abs(band - [0.55, 0.65, 0.875]).max(1) < 0.15).all()
+    assert np.allclose(fill[75, 90], (0.8, 0.8, 0.85), atol=0.08)  # low down: the low rows'
+    zenith = fill[2, 90]  # the high rows' deeper blue
+    assert np.linalg.norm(zenith - [0.3, 0.5, 0.9]) < np.linalg.norm(zenith - [0.8, 0.8, 0.85])

@@ -158,10 +158,10 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
         idx = np.arange(h)
         for k in range(3):
             row[:, k] = np.interp(idx, idx[has], row[has, k])
-        lo, hi = _edge_colour(v, row_w, EDGE_SUPPORT)
-        first, last = int(idx[has][0]), int(idx[has][-1])
-        row[:first] = lo
-        row[last + 1 :] = hi
+        low, high = _edge_colour(v, row_w, EDGE_SUPPORT)
+        first, last = int(idx[has][0]), int(idx[has][-1])  # row 0 is the zenith
+        row[:first] = high
+        row[last + 1 :] = low
     out = np.repeat(row[:, None, :], weight.shape[1], axis=1)
     for s in (24.0, 12.0, 6.0, 3.0):
         sc = s * h / 90.0
