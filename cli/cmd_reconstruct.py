@@ -263,7 +263,7 @@ def run(args: argparse.Namespace) -> int:
         if ref.get("capped_angular"):
             print(
                 f"  size limit: up to {ref['capped_angular']} splats a step held within "
-                f"{ref.get('max_angular', 0.25):g} x their distance to the nearest photo's "
+                f"{ref['max_angular']:g} x their distance to the nearest photo's "
                 "camera (a splat grown across the view covers it in every other photo)"
             )
         smooth = ref.get("smoothing_3d")

@@ -984,10 +984,7 @@ def _cap_anisotropy(log_scales: torch.Tensor, ratio: float) -> int:
 
     with torch.no_grad():
         srt, _ = torch.sort(log_scales.data, dim=1)
-        cap = srt[:, 1:2] + math.log(ratio)
-        over = log_scales.data > cap
-        log_scales.data.copy_(torch.minimum(log_scales.data, cap))
-    return int(over.any(1).sum())
+    return _clamp_scales(log_scales, srt[:, 1:2] + math.log(ratio))
 
 
 def _to_cloud(src: GaussianCloud, params: Any, k_rest: int) -> GaussianCloud:

@@ -147,7 +147,8 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     tot = float(m.sum())
     glob = v.sum((0, 1)) / max(tot, 1e-6)
     row_w = m.sum(1)  # (h, 1)
-    row = np.where(row_w > 1e-6, v.sum(1) / np.maximum(row_w, 1e-6), glob)  # (h, 3)
+    row_v = v.sum(1)  # (h, 3)
+    row = np.where(row_w > 1e-6, row_v / np.maximum(row_w, 1e-6), glob)  # (h, 3)
     # rows without sky take the nearest row that has some (sky colour follows elevation);
     # beyond the lowest and the highest seen rows, the mean of the edge rows holding
     # EDGE_SUPPORT of the seen sky's weight: the lowest seen row alone can be one odd splat
@@ -158,7 +159,7 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
         idx = np.arange(h)
         for k in range(3):
             row[:, k] = np.interp(idx, idx[has], row[has, k])
-        low, high = _edge_colour(v, row_w, EDGE_SUPPORT)
+        low, high = _edge_colour(row_v, row_w[:, 0], EDGE_SUPPORT)
         first, last = int(idx[has][0]), int(idx[has][-1])  # row 0 is the zenith
         row[:first] = high
         row[last + 1 :] = low
@@ -174,12 +175,10 @@ def _continue(colour: np.ndarray, weight: np.ndarray) -> np.ndarray:
     return out.astype(np.float32)
 
 
-def _edge_colour(v: np.ndarray, row_w: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
+def _edge_colour(rows: np.ndarray, w: np.ndarray, share: float) -> tuple[np.ndarray, np.ndarray]:
     """(lowest, highest) colours (3,) of the seen sky: the weighted means of the rows from
-    each edge inwards until they hold `share` of the total weight. v (h, w, 3) colour ×
-    weight, row_w (h, 1) each row's weight."""
-    rows = v.sum(1)  # (h, 3)
-    w = row_w[:, 0]
+    each edge inwards until they hold `share` of the total weight. rows (h, 3) each row's
+    sum of colour × weight, w (h,) each row's weight."""
     total = float(w.sum())
 
     def mean_from(order: np.ndarray) -> np.ndarray:
