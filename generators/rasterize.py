@@ -197,7 +197,9 @@ def rasterize_dense(
     background=(0.0, 0.0, 0.0),
 ) -> torch.Tensor:
     """Reference twin of `rasterize`: every splat against every pixel with a plain
-    sequential front-to-back loop (small inputs only)."""
+    sequential front-to-back loop (small inputs only). colors (N, C) and background (C,)
+    may hold any number of channels (the compiled rasterizer's extra features); an RGB
+    background with more channels leaves the extra ones' at 0."""
     import torch
 
     dt = means.dtype
@@ -210,7 +212,7 @@ def rasterize_dense(
         indexing="ij",
     )
     trans = torch.ones((cam.height, cam.width), dtype=dt)
-    img = torch.zeros((cam.height, cam.width, 3), dtype=dt)
+    img = torch.zeros((cam.height, cam.width, colors.shape[1]), dtype=dt)
     opac = torch.sigmoid(opacity_logits)
     for i in keep.tolist():
         mx, my = pr.mean2d[i]
@@ -223,7 +225,10 @@ def rasterize_dense(
         alpha = torch.where((alpha < ALPHA_MIN) | ~inside, torch.zeros_like(alpha), alpha)
         img = img + (alpha * trans)[..., None] * colors[i]
         trans = trans * (1 - alpha)
-    return img + trans[..., None] * torch.as_tensor(background, dtype=dt)
+    bg = torch.as_tensor(background, dtype=dt).reshape(-1)
+    if bg.shape[0] == 3 < colors.shape[1]:  # RGB given: the extra channels' is 0
+        bg = torch.cat([bg, torch.zeros(colors.shape[1] - 3, dtype=dt)])
+    return img + trans[..., None] * bg
 
 
 def cloud_tensors(cloud, dtype=None) -> dict:  # noqa: ANN001

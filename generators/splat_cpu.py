@@ -35,6 +35,7 @@ import logging
 import math
 import os
 import threading
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numba
@@ -449,9 +450,11 @@ def _raster_fwd(
 ):  # noqa: ANN001
     """Front-to-back compositing, per tile in parallel; inside a tile the splats (near →
     far) each visit only the pixels of their box, keeping per-pixel transmittance and
-    colour in a tile-sized buffer. img (H,W,3); t_final (H,W) transmittance left; n_last
-    (H,W) int32: end (exclusive, index into `ids`) of the pixel's contributors."""
+    colour in a tile-sized buffer. colors (N,C) any C channels (RGB, or RGB and extra
+    features such as depth); img (H,W,C); t_final (H,W) transmittance left; n_last (H,W)
+    int32: end (exclusive, index into `ids`) of the pixel's contributors."""
     tw = (W + TILE - 1) // TILE
+    nc = colors.shape[1]
     nt = offsets.shape[0] - 1
     for t in prange(nt):
         ty = t // tw
@@ -463,7 +466,7 @@ def _raster_fwd(
         s0 = offsets[t]
         s1 = offsets[t + 1]
         T = np.ones((TILE, TILE))
-        acc = np.zeros((TILE, TILE, 3))
+        acc = np.zeros((TILE, TILE, nc))
         last = np.full((TILE, TILE), s0, np.int64)
         done = np.zeros((TILE, TILE), np.bool_)
         n_open = (X1 - X0 + 1) * (Y1 - Y0 + 1)
@@ -478,9 +481,6 @@ def _raster_fwd(
             cb = conic[i, 1]
             cc = conic[i, 2]
             op = opac[i]
-            cr = colors[i, 0]
-            cg = colors[i, 1]
-            cbl = colors[i, 2]
             k2 = _alpha_k2(op)
             bx0 = max(X0, boxes[i, 0])
             bx1 = min(X1, boxes[i, 1])
@@ -509,9 +509,8 @@ def _raster_fwd(
                         row_open[ly] -= 1
                         continue
                     w = a * Tp
-                    acc[ly, lx, 0] += w * cr
-                    acc[ly, lx, 1] += w * cg
-                    acc[ly, lx, 2] += w * cbl
+                    for ch in range(nc):
+                        acc[ly, lx, ch] += w * colors[i, ch]
                     T[ly, lx] = nT
                     last[ly, lx] = k + 1
         for py in range(Y0, Y1 + 1):
@@ -519,9 +518,8 @@ def _raster_fwd(
                 ly = py - Y0
                 lx = px - X0
                 Tp = T[ly, lx]
-                img[py, px, 0] = acc[ly, lx, 0] + Tp * bg[0]
-                img[py, px, 1] = acc[ly, lx, 1] + Tp * bg[1]
-                img[py, px, 2] = acc[ly, lx, 2] + Tp * bg[2]
+                for ch in range(nc):
+                    img[py, px, ch] = acc[ly, lx, ch] + Tp * bg[ch]
                 t_final[py, px] = Tp
                 n_last[py, px] = last[ly, lx]
 
@@ -531,11 +529,12 @@ def _raster_bwd(
     offsets, ids, boxes, mean2d, conic, opac, colors, bg, W, H, t_final, n_last, g_img, gbuf
 ):  # noqa: ANN001
     """Reverse traversal (far → near) of each tile's contributors, recovering the
-    transmittance in front of each splat as T / (1 - α). g_img (H,W,3) = dL/dimage.
-    gbuf (workers, N, 9) receives per-worker sums of dL/d(mean2d x, y, conic a, b, c,
-    opacity, r, g, b); tiles are dealt to workers round-robin, so no two threads write
-    the same row."""
+    transmittance in front of each splat as T / (1 - α). g_img (H,W,C) = dL/dimage.
+    gbuf (workers, N, 6 + C) receives per-worker sums of dL/d(mean2d x, y, conic a, b, c,
+    opacity, colour channels); tiles are dealt to workers round-robin, so no two threads
+    write the same row."""
     tw = (W + TILE - 1) // TILE
+    nc = colors.shape[1]
     nt = offsets.shape[0] - 1
     nw = gbuf.shape[0]
     for wkr in prange(nw):
@@ -544,7 +543,8 @@ def _raster_bwd(
         T = np.empty((TILE, TILE))
         sdot = np.empty((TILE, TILE))
         bgdot = np.empty((TILE, TILE))
-        gi = np.empty((TILE, TILE, 3))
+        gi = np.empty((TILE, TILE, nc))
+        gcol = np.empty(nc)
         last = np.empty((TILE, TILE), np.int64)
         row_last = np.empty(TILE, np.int64)  # a row none of whose pixels k reaches is skipped
         for t in range(wkr, nt, nw):
@@ -564,14 +564,11 @@ def _raster_bwd(
                     Tp = t_final[py, px]
                     T[ly, lx] = Tp
                     sdot[ly, lx] = 0.0
-                    gi[ly, lx, 0] = g_img[py, px, 0]
-                    gi[ly, lx, 1] = g_img[py, px, 1]
-                    gi[ly, lx, 2] = g_img[py, px, 2]
-                    bgdot[ly, lx] = Tp * (
-                        bg[0] * g_img[py, px, 0]
-                        + bg[1] * g_img[py, px, 1]
-                        + bg[2] * g_img[py, px, 2]
-                    )
+                    bd = 0.0
+                    for ch in range(nc):
+                        gi[ly, lx, ch] = g_img[py, px, ch]
+                        bd += bg[ch] * g_img[py, px, ch]
+                    bgdot[ly, lx] = Tp * bd
                     last[ly, lx] = n_last[py, px]
                     kmax = max(kmax, n_last[py, px])
                     row_last[ly] = max(row_last[ly], n_last[py, px])
@@ -583,18 +580,13 @@ def _raster_bwd(
                 cb = conic[i, 1]
                 cc = conic[i, 2]
                 op = opac[i]
-                cr = colors[i, 0]
-                cg = colors[i, 1]
-                cbl = colors[i, 2]
                 gmx = 0.0
                 gmy = 0.0
                 gca = 0.0
                 gcb = 0.0
                 gcc = 0.0
                 gop = 0.0
-                gr = 0.0
-                gg = 0.0
-                gb = 0.0
+                gcol[:] = 0.0
                 k2 = _alpha_k2(op)
                 bx0 = max(X0, boxes[i, 0])
                 bx1 = min(X1, boxes[i, 1])
@@ -621,13 +613,11 @@ def _raster_bwd(
                         Tp = T[ly, lx] / (1.0 - a)  # transmittance in front of splat i
                         T[ly, lx] = Tp
                         wgt = a * Tp
-                        g0 = gi[ly, lx, 0]
-                        g1 = gi[ly, lx, 1]
-                        g2 = gi[ly, lx, 2]
-                        cdot = cr * g0 + cg * g1 + cbl * g2
-                        gr += wgt * g0
-                        gg += wgt * g1
-                        gb += wgt * g2
+                        cdot = 0.0
+                        for ch in range(nc):
+                            gch = gi[ly, lx, ch]
+                            cdot += colors[i, ch] * gch
+                            gcol[ch] += wgt * gch
                         g_a = Tp * cdot - (sdot[ly, lx] + bgdot[ly, lx]) / (1.0 - a)
                         sdot[ly, lx] += wgt * cdot
                         if a0 > ALPHA_MAX:
@@ -647,12 +637,21 @@ def _raster_bwd(
                 g[i, 3] += gcb
                 g[i, 4] += gcc
                 g[i, 5] += gop
-                g[i, 6] += gr
-                g[i, 7] += gg
-                g[i, 8] += gb
+                for ch in range(nc):
+                    g[i, 6 + ch] += gcol[ch]
 
 
 # ---------------------------------------------------------------------------- torch glue
+def _background(background: Sequence[float], channels: int) -> np.ndarray:
+    """(C,) float64 background: as given, or RGB padded with zeros for extra channels."""
+    bg = np.asarray(background, np.float64).reshape(-1)
+    if bg.shape[0] == channels:
+        return bg
+    if bg.shape[0] == 3 and channels > 3:
+        return np.concatenate([bg, np.zeros(channels - 3)])
+    raise ValueError(f"background has {bg.shape[0]} values for {channels} colour channels")
+
+
 def _cam_args(cam: Camera, dt: np.dtype) -> tuple:
     return (
         np.ascontiguousarray(cam.R, dtype=dt),
@@ -677,7 +676,7 @@ def _forward(
     t_min: float,
 ) -> tuple[np.ndarray, np.ndarray, tuple]:
     """The forward pass on float64 arrays (means, quats, log-scales, opacities (N,),
-    colours (N, 3), background (3,)): (image (H, W, 3), final transmittance (H, W), the
+    colours (N, C), background (C,)): (image (H, W, C), final transmittance (H, W), the
     state the backward pass needs)."""
     dt = np.float64
     n = m.shape[0]
@@ -716,7 +715,7 @@ def _forward(
         if n:
             _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
         offsets, ids = _bin_tiles(order, boxes, W, H)
-        img = np.zeros((H, W, 3), dt)
+        img = np.zeros((H, W, c.shape[1]), dt)
         t_final = np.ones((H, W), dt)
         n_last = np.zeros((H, W), np.int32)
         _raster_fwd(
@@ -745,18 +744,19 @@ def render_numpy(
     opacities: np.ndarray,
     colors: np.ndarray,
     cam: Camera,
-    background: tuple[float, float, float] = (0.0, 0.0, 0.0),
+    background: Sequence[float] = (0.0, 0.0, 0.0),
     t_min: float = T_MIN,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Render without torch: (image (H, W, 3) float64, final transmittance (H, W)).
+    """Render without torch: (image (H, W, C) float64, final transmittance (H, W)).
 
     means (N, 3), quats (N, 4) wxyz, log_scales (N, 3), opacities (N,) in 0..1 (not
-    logits), colors (N, 3) linear RGB; as `rasterize_cpu`'s forward, in float64."""
+    logits), colors (N, C) linear RGB (C = 3) or any per-splat features, background (C,);
+    as `rasterize_cpu`'s forward, in float64."""
     dt = np.float64
     arrs = [
         np.ascontiguousarray(a, dtype=dt) for a in (means, quats, log_scales, opacities, colors)
     ]
-    bg = np.asarray(background, dt).reshape(3)
+    bg = _background(background, arrs[4].shape[1])
     img, t_final, _ = _forward(*arrs, cam, bg, float(t_min))
     return img, t_final
 
@@ -800,7 +800,7 @@ def _make_function() -> Any:
             s = np.ascontiguousarray(log_scales.detach().numpy(), dtype=dt)
             o = np.ascontiguousarray(opacity.detach().numpy(), dtype=dt)
             c = np.ascontiguousarray(colors.detach().numpy(), dtype=dt)
-            bg = np.asarray(background, dt).reshape(3)
+            bg = _background(background, c.shape[1])
             img, t_final, (mean2d, conic, cov2d, radius, boxes, offsets, ids, n_last, vis) = (
                 _forward(m, q, s, o, c, cam, bg, t_min)
             )
@@ -853,7 +853,7 @@ def _make_function() -> Any:
             Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
             gi = np.ascontiguousarray(g_img.detach().numpy(), dtype=dt)
             nw = max(1, min(get_num_threads(), (offsets.shape[0] - 1)))
-            gbuf = np.empty((nw, n, 9), dt)
+            gbuf = np.empty((nw, n, 6 + c.shape[1]), dt)
             with KERNEL_LOCK:  # the viewer's CPU frames share the pool
                 _raster_bwd(
                     offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf
@@ -893,7 +893,7 @@ def _make_function() -> Any:
                     g_quats,
                     g_ls,
                     np.ascontiguousarray(gs[:, 5]),
-                    np.ascontiguousarray(gs[:, 6:9]),
+                    np.ascontiguousarray(gs[:, 6:]),
                     g_mean2d,
                 )
             ]
@@ -914,12 +914,15 @@ def rasterize_cpu(
     mean2d_probe: torch.Tensor | None = None,
     stats: dict | None = None,
 ) -> torch.Tensor:
-    """Render (H, W, 3) of N splats into `cam`, differentiable w.r.t. every tensor input.
+    """Render (H, W, C) of N splats into `cam`, differentiable w.r.t. every tensor input.
 
     means (N, 3) world units; quats (N, 4) wxyz (any norm); log_scales (N, 3);
-    opacity_logits (N,); colors (N, 3) linear RGB (already SH-evaluated); all float32 or
-    all float64, CPU. `t_min`: stop a pixel when its transmittance would drop below this
-    (3DGS: 1e-4; 0 composites everything, exactly as `rasterize_dense`).
+    opacity_logits (N,); colors (N, C) linear RGB (already SH-evaluated; C = 3) or RGB
+    with extra per-splat features composited the same way (gsplat's "RGB+ED": a camera-z
+    channel gives the accumulated depth, a channel of ones the alpha); all float32 or
+    all float64, CPU. `background` (C,), or (3,) with C > 3 (the extra channels' is 0).
+    `t_min`: stop a pixel when its transmittance would drop below this (3DGS: 1e-4; 0
+    composites everything, exactly as `rasterize_dense`).
     `mean2d_probe` (N, 2) zeros: receives dL/d(2D mean) in px as its gradient (what
     densification accumulates). `stats`: filled with the radii (N,) int32 px, the number
     of (tile, splat) pairs and of visible splats.
@@ -937,7 +940,7 @@ def rasterize_cpu(
         colors,
         mean2d_probe,
         cam,
-        tuple(float(v) for v in np.asarray(background).reshape(3)),
+        tuple(float(v) for v in _background(background, colors.shape[1])),
         t_min,
         stats,
     )

@@ -155,6 +155,36 @@ def test_compiled_gradients_match_autograd_through_reference(seed: int) -> None:
         assert float((ga[k] - gb[k]).abs().max()) <= 1e-9 * max(1.0, scale), k
 
 
+def test_compiled_extra_channels_depth_and_alpha() -> None:
+    """Colours with extra channels (camera z and ones: gsplat's "RGB+ED" and alpha) render
+    and differentiate as the reference twin does; the ones channel is 1 - transmittance
+    and z / alpha lies between the nearest and farthest splat."""
+    p = cloud_tensors(random_cloud(40, seed=6), torch.float64)
+    cam = _cam(40, 30)
+    z = (p["means"] @ torch.as_tensor(cam.R, dtype=torch.float64).T)[:, 2] + float(cam.t[2])
+    p["colors"] = torch.cat([p["colors"], z[:, None], torch.ones(40, 1, dtype=torch.float64)], 1)
+    target = torch.rand(30, 40, 5, dtype=torch.float64, generator=torch.Generator().manual_seed(6))
+    out = rasterize_cpu(**p, cam=cam, background=(0.1, 0.2, 0.3), t_min=0.0)
+    ref = rasterize_dense(**p, cam=cam, background=(0.1, 0.2, 0.3, 0.0, 0.0))
+    assert out.shape == (30, 40, 5) and float((out - ref).abs().max()) < 1e-10
+    from generators.splat_cpu import render_numpy
+
+    opac = torch.sigmoid(p["opacity_logits"]).numpy()
+    args = (p["means"].numpy(), p["quats"].numpy(), p["log_scales"].numpy(), opac)
+    img, t_final = render_numpy(*args, p["colors"].numpy(), cam, t_min=0.0)
+    assert np.abs(img[..., 4] - (1.0 - t_final)).max() < 1e-12
+    covered = img[..., 4] > 0.5
+    ed = img[..., 3][covered] / img[..., 4][covered]
+    assert covered.any() and float(z.min()) - 1e-9 <= ed.min() and ed.max() <= float(z.max())
+    ga = _grads(rasterize_cpu, p, cam, target, t_min=0.0)
+    gb = _grads(rasterize_dense, p, cam, target)
+    for k in p:
+        scale = float(gb[k].abs().max())
+        assert scale > 0 and float((ga[k] - gb[k]).abs().max()) <= 1e-9 * max(1.0, scale), k
+    with pytest.raises(ValueError, match="background"):
+        rasterize_cpu(**p, cam=cam, background=(0.1, 0.2))
+
+
 def test_compiled_gradients_match_finite_differences() -> None:
     p = cloud_tensors(random_cloud(10, seed=8), torch.float64)
     cam = _cam(20, 16)
