@@ -266,6 +266,13 @@ def run(args: argparse.Namespace) -> int:
                 f"{ref['max_angular']:g} x their distance to the nearest photo's "
                 "camera (a splat grown across the view covers it in every other photo)"
             )
+        if ref.get("depth_views"):
+            print(
+                f"  depth term: the renders' depth pulled to the stereo depth of "
+                f"{ref['depth_views']} photos, where several agree (weight "
+                f"{ref['depth_lambda']:g}, --depth-weight): floaters in front of the surfaces "
+                "the photos saw fade"
+            )
         smooth = ref.get("smoothing_3d")
         if isinstance(smooth, dict) and smooth.get("enlarged"):
             print(

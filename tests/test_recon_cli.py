@@ -65,6 +65,9 @@ def test_intrinsics_prior_then_existing_colmap_model(
     smooth = ref["smoothing_3d"]
     assert smooth["s"] == 0.2 and smooth["long_side"] > 0
     assert ("anti-aliasing: " in text) == (smooth["enlarged"] > 0)
+    # the renders' depth is pulled to the stereo depth of every training photo, and said
+    assert ref["depth_views"] == 7 and ref["depth_lambda"] == 0.2
+    assert "depth term: the renders' depth pulled to the stereo depth of 7 photos" in text
     # `evaluate` finds the model --cameras-out put elsewhere through the report
     from cli.cmd_evaluate import _cameras_of
 

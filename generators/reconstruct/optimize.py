@@ -103,6 +103,9 @@ class OptimizeOptions:
     prune_unseen_px: float = 0.01  # after the steps, drop splats whose blending weight
     #                                sums to less than this many pixels in every training
     #                                view (0 = keep them; `splat_weights`)
+    depth_lambda: float = 0.0  # weight of the depth term where views have depth maps: L1
+    #   between the render's expected disparity and the map's, × scene scale (gsplat's
+    #   simple trainer, 1e-2 there on SfM points); 0 = off
     clipped: float = 250 / 255  # photo channels at or above this were clipped by the
     #                             camera (a white sky): a render brighter there is no error
     #                             (0 = off)
@@ -148,6 +151,8 @@ class OptimizeReport:
     pruned_unseen: int = 0  # dropped at the end: no training view sees them (`splat_weights`)
     capped_angular: int = 0  # most splats clamped in one step by `max_angular` ...
     max_angular: float = 0.0  # ... that ratio
+    depth_views: int = 0  # training views with a depth map pulling the renders' depth ...
+    depth_lambda: float = 0.0  # ... with this weight (`depth_loss`; 0 = none)
     opacity_resets: int = 0
     compile_seconds: float = 0.0  # compiling the CPU kernels first (a fresh install only)
     # view name -> [gain r, g, b, bias r, g, b]: the learnt per-view exposure (render × gain
@@ -218,10 +223,17 @@ def sh_colors(
 
 
 def render_cpu(
-    params: dict, cam: Camera, sh_degree: int, bg: torch.Tensor, probe: bool = True
+    params: dict,
+    cam: Camera,
+    sh_degree: int,
+    bg: torch.Tensor,
+    probe: bool = True,
+    depth: bool = False,
 ) -> tuple[torch.Tensor, dict]:
     """(H, W, 3) render through `generators.splat_cpu` and the densification info
-    (means2d (1, N, 2) leaf whose .grad is dL/d 2D mean, radii (1, N, 2), width, height)."""
+    (means2d (1, N, 2) leaf whose .grad is dL/d 2D mean, radii (1, N, 2), width, height).
+    `depth`: info also holds "depth" (H, W), the expected camera z Σ w·z / Σ w (gsplat's
+    "ED"; 0 where nothing is drawn), and "alpha" (H, W) Σ w, both differentiable."""
     import torch
 
     from generators.splat_cpu import rasterize_cpu
@@ -236,6 +248,11 @@ def render_cpu(
         colors = sh_colors(params["sh0"], params["shN"], dirs, sh_degree)
     else:
         colors = (0.5 + C0 * params["sh0"]).clamp_min(0.0)
+    if depth:
+        # camera z and ones ride along as two more colour channels (RGB+ED and alpha)
+        R = torch.as_tensor(cam.R, dtype=means.dtype)
+        z = means @ R[2] + float(cam.t[2])
+        colors = torch.cat([colors, z[:, None], torch.ones_like(z)[:, None]], 1)
     m2 = torch.zeros((1, n, 2), dtype=means.dtype, requires_grad=probe)
     stats: dict = {}
     img = rasterize_cpu(
@@ -259,14 +276,24 @@ def render_cpu(
         "gaussian_ids": None,
         "pairs": stats["pairs"],
     }
+    if depth:
+        img, acc, alpha = img[..., :3], img[..., 3], img[..., 4]
+        info["alpha"] = alpha
+        info["depth"] = torch.where(alpha > 1e-6, acc / alpha.clamp_min(1e-6), 0.0)
     return img, info
 
 
 def render_gsplat(
-    params: dict, cam: Camera, sh_degree: int, bg: torch.Tensor, probe: bool = True
+    params: dict,
+    cam: Camera,
+    sh_degree: int,
+    bg: torch.Tensor,
+    probe: bool = True,
+    depth: bool = False,
 ) -> tuple[torch.Tensor, dict]:
     """(H, W, 3) render through gsplat's CUDA `rasterization` (SH evaluated there, with its
-    default 0.3 px² low-pass, packed=False) and its info dict (means2d, radii, ...)."""
+    default 0.3 px² low-pass, packed=False) and its info dict (means2d, radii, ...);
+    `depth`: "depth" (H, W) expected depth (render_mode "RGB+ED") and "alpha" (H, W) too."""
     import torch
     from gsplat import rasterization
 
@@ -275,7 +302,7 @@ def render_gsplat(
     K = torch.as_tensor(cam.K, dtype=torch.float32, device=dev)[None]
     k = (sh_degree + 1) ** 2
     coeffs = torch.cat([params["sh0"][:, None, :], params["shN"][:, : k - 1]], 1)
-    img, _, info = rasterization(
+    img, alphas, info = rasterization(
         params["means"],
         params["quats"],
         torch.exp(params["scales"]),
@@ -286,10 +313,14 @@ def render_gsplat(
         cam.width,
         cam.height,
         sh_degree=sh_degree,
-        backgrounds=bg[None],
+        backgrounds=bg[None],  # gsplat pads it for the depth channel
         packed=False,
+        render_mode="RGB+ED" if depth else "RGB",
     )
-    return img[0], info
+    if depth:
+        info["depth"] = img[0, ..., 3]
+        info["alpha"] = alphas[0, ..., 0]
+    return img[0, ..., :3], info
 
 
 def cloud_params(cloud: GaussianCloud, dtype: Any = None) -> dict:
@@ -452,9 +483,13 @@ def _prepare_fine(
 
 
 def _crop_view(
-    view: tuple[Camera, np.ndarray, tuple[int, int]], rng: np.random.Generator, dev: str
-) -> tuple[Camera, torch.Tensor]:
-    """A random crop of a fine view: the crop's camera (principal point shifted) and image."""
+    view: tuple[Camera, np.ndarray, tuple[int, int]],
+    rng: np.random.Generator,
+    dev: str,
+    depth: np.ndarray | None = None,
+) -> tuple[Camera, torch.Tensor, torch.Tensor | None]:
+    """A random crop of a fine view: the crop's camera (principal point shifted), image
+    and, given the view's depth map at its size, the depth map's crop."""
     import torch
 
     cam, img, (cw, ch) = view
@@ -464,7 +499,37 @@ def _crop_view(
         cw, ch, cam.fx, cam.fy, cam.cx - x0, cam.cy - y0, cam.R, cam.t, cam.name, dict(cam.meta)
     )
     t = torch.as_tensor(img[y0 : y0 + ch, x0 : x0 + cw].astype(np.float32) / 255.0, device=dev)
-    return c, t
+    d = None
+    if depth is not None:
+        d = torch.as_tensor(np.ascontiguousarray(depth[y0 : y0 + ch, x0 : x0 + cw]), device=dev)
+    return c, t, d
+
+
+def _depth_at(depth: np.ndarray | None, cam: Camera) -> np.ndarray | None:
+    """A view's depth map ((h, w) camera z, 0 = unknown; any size of the photo's aspect)
+    resampled to `cam`'s size (nearest: no depths blended across an edge)."""
+    import cv2
+
+    if depth is None:
+        return None
+    d = np.asarray(depth, np.float32)
+    d = np.where(np.isfinite(d) & (d > 0), d, 0.0).astype(np.float32)
+    if d.shape != (cam.height, cam.width):
+        d = cv2.resize(d, (cam.width, cam.height), interpolation=cv2.INTER_NEAREST)
+    return d
+
+
+def depth_loss(info: dict, target: torch.Tensor, scale: float) -> torch.Tensor | None:
+    """Mean |1/ED - 1/D| × `scale` over the pixels where the target depth D is known and
+    the render covers (alpha > 0.5); ED is the render's expected depth (info "depth").
+    As gsplat's simple trainer's depth loss (there on sparse SfM points); None where no
+    pixel qualifies. A floater in front of the surface the depth map saw pulls the
+    expected depth forward: the term pushes it back or fades it."""
+    ed, alpha = info["depth"], info["alpha"]
+    m = (target > 0) & (alpha > 0.5) & (ed > 1e-6)
+    if not bool(m.any()):
+        return None
+    return (1.0 / ed[m] - 1.0 / target[m]).abs().mean() * scale
 
 
 def mean_psnr(
@@ -537,12 +602,17 @@ def optimize_cloud(
     options: OptimizeOptions | None = None,
     report: Callable[[float, str], None] | None = None,
     cancel: CancelToken | None = None,
+    depths: Sequence[np.ndarray | None] | None = None,
 ) -> tuple[GaussianCloud, OptimizeReport]:
     """Optimise `cloud` so its renders match `views` ((camera, RGB uint8 image) pairs,
     image at the camera's size; resized to `options.size`). Returns the optimised copy
     (SH degree `options.sh_degree`) and what was done. `report(fraction, message)` gets
     loss and PSNR as it goes (and may raise to cancel, as `Stages` reports do); `cancel`
-    is checked between steps (raises `generators.jobs.Cancelled`)."""
+    is checked between steps (raises `generators.jobs.Cancelled`). `depths`: per view
+    (same order) a depth map (h, w) float camera z in world units, 0 = unknown, at any
+    size of the photo's aspect, or None; with `options.depth_lambda` > 0 the renders'
+    expected depth is pulled to them (`depth_loss`). Raises ValueError on no views,
+    or depths not one per view."""
     if report is not None and "torch" not in sys.modules:
         report(0.0, "optimising: loading PyTorch")  # seconds: the progress seemed stuck
     import torch
@@ -564,6 +634,10 @@ def optimize_cloud(
     if not views:
         raise ValueError("optimisation needs at least one view")
     data = _prepare_views(views, o.size, dev)
+    if depths is not None and len(depths) != len(views):
+        raise ValueError(f"{len(depths)} depth maps for {len(views)} views")
+    use_depth = depths is not None and o.depth_lambda > 0 and any(d is not None for d in depths)
+    dmaps = list(depths) if use_depth and depths is not None else [None] * len(views)
     rep = OptimizeReport(
         device=dev,
         size=(data[0][0].width, data[0][0].height),
@@ -577,6 +651,11 @@ def optimize_cloud(
         fine = _prepare_fine(views, o.fine_size, o.fine_crop or o.size)
         rep.fine_size = (fine[0][0].width, fine[0][0].height)
         rep.fine_crop = fine[0][2]
+    dtargets = [_depth_at(d, c) for d, (c, _) in zip(dmaps, data, strict=True)]
+    dtargets_t = [None if d is None else torch.as_tensor(d, device=dev) for d in dtargets]
+    dfine = [_depth_at(d, f[0]) for d, f in zip(dmaps, fine, strict=True)] if fine else []
+    rep.depth_views = sum(d is not None for d in dtargets)
+    rep.depth_lambda = o.depth_lambda if rep.depth_views else 0.0
     if o.steps <= 0 or len(cloud) == 0:
         rep.splats_after = len(cloud)
         return cloud.copy(), rep
@@ -587,7 +666,9 @@ def optimize_cloud(
         # faster on one thread than with a second pool competing for the cores
         torch.set_num_threads(1)
     try:
-        return _optimize(cloud, data, o, rep, dev, render, report, cancel, t_start, fine)
+        return _optimize(
+            cloud, data, o, rep, dev, render, report, cancel, t_start, fine, dtargets_t, dfine
+        )
     finally:
         torch.set_num_threads(threads)
 
@@ -603,6 +684,8 @@ def _optimize(
     cancel: CancelToken | None,
     t_start: float,
     fine: list | None = None,
+    dtargets: list | None = None,
+    dfine: list | None = None,
 ) -> tuple[GaussianCloud, OptimizeReport]:
     import torch
     from gsplat.strategy import DefaultStrategy
@@ -723,12 +806,13 @@ def _optimize(
         if in_fine:
             # coarse-to-fine: a random crop of a high-resolution view, as many pixels as
             # a coarse step but at full detail (densification is over by then)
-            cam, target = _crop_view(fine[vi], rng, dev)
+            cam, target, dtarget = _crop_view(fine[vi], rng, dev, dfine[vi] if dfine else None)
             rep.fine_steps += 1
         else:
             cam, target = data[vi]
+            dtarget = dtargets[vi] if dtargets else None
         ts = time.perf_counter()
-        img, info = render(params, cam, sh_deg, bg)
+        img, info = render(params, cam, sh_deg, bg, depth=dtarget is not None)
         if expo is not None:
             img = img * torch.exp(expo[vi, :3]) + expo[vi, 3:]
         if o.clipped > 0:
@@ -739,6 +823,10 @@ def _optimize(
             if o.ssim_lambda
             else l1
         )
+        if dtarget is not None:
+            dl = depth_loss(info, dtarget, scale)
+            if dl is not None:
+                loss = loss + o.depth_lambda * dl
         if expo is not None and o.exposure_reg > 0:
             loss = loss + o.exposure_reg * (expo[vi] ** 2).mean()
         strategy.step_pre_backward(params, opts, state, step, info)

@@ -130,6 +130,15 @@ class ReconstructOptions(GeneratorOptions):
     refine_size: int = option(
         320, unit="px", lo=16, help="CPU optimisation render size (long side)"
     )
+    depth_weight: float = option(
+        0.2,
+        flag="--depth-weight",
+        lo=0.0,
+        label="depth term weight",
+        help="weight of the optimisation's depth term: the renders' expected disparity is "
+        "pulled to the stereo depth the photos agree on, so floaters in front of the "
+        "surfaces they saw fade (0 = off)",
+    )
     refine_device: str = option(
         "auto",
         flag="--device",

@@ -332,9 +332,20 @@ def _run(
                 for n in cams_w
                 if n in depth_w
             ]
+            # stereo depth where the fused splats agree with it (several photos', or one
+            # photo's that no other photo sees through): what the depth term pulls to
+            targets = [
+                np.where(fused.covered[n], depth_w[n].depth, 0.0).astype(np.float32)
+                if n in fused.covered and fused.covered[n].shape == depth_w[n].depth.shape
+                else None
+                for n in cams_w
+                if n in depth_w
+            ]
             cloud = refine_cloud(
                 cloud,
                 views,
+                depths=targets,
+                depth_weight=opts.depth_weight,
                 steps=opts.refine_steps,
                 seconds=budget_s,
                 size=opts.refine_size,

@@ -44,6 +44,8 @@ def refine_cloud(
     cancel: CancelToken | None = None,
     options: OptimizeOptions | None = None,
     budget_source: str = "",
+    depths: Sequence[np.ndarray | None] | None = None,
+    depth_weight: float = 0.0,
 ) -> GaussianCloud:
     """Return an optimised copy of `cloud`. views: (camera, RGB uint8 image) pairs, the
     image at the camera's size. On the CPU the images are resized to `size` (long side)
@@ -56,6 +58,8 @@ def refine_cloud(
     `report(fraction, message)` shows loss and PSNR and may raise to cancel; `options`
     overrides everything else. After the steps no splat is left finer than the pixels it
     was trained at (`antialias.smooth_3d`, recorded as meta["refinement"]["smoothing_3d"]).
+    `depths` (per view, or None): depth maps (h, w) camera z, 0 = unknown, that the renders'
+    expected depth is pulled to with `depth_weight` (`optimize.depth_loss`).
     `budget_source` (where `seconds` came from, e.g.
     `ReconstructOptions.refine_budget`) is recorded with it as meta["refinement"]
     ["budget_s"] / ["budget_source"] for the CLI and the report."""
@@ -72,10 +76,11 @@ def refine_cloud(
             background=tuple(float(v) for v in background),  # type: ignore[arg-type]
             sh_degree=1 if dev == "cpu" else 3,
             exposure=exposure,
+            depth_lambda=depth_weight,
             # a CPU run makes ~50-300 steps, not gsplat's 30000
             **(SHORT_RUN_RATES if dev == "cpu" else {}),
         )
-    out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel)
+    out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel, depths=depths)
     out.meta["refinement"] = rep.as_dict()
     if rep.steps > 0 and len(out):
         # no splat finer than the training pixels: renders at the photos' full size (or a
