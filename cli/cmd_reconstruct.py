@@ -269,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
         if ref.get("depth_views"):
             print(
                 f"  depth term: the renders' depth pulled to the stereo depth of "
-                f"{ref['depth_views']} photos, where several agree (weight "
+                f"{ref['depth_views']} photos, where the fused splats agree (weight "
                 f"{ref['depth_lambda']:g}, --depth-weight): floaters in front of the surfaces "
                 "the photos saw fade"
             )

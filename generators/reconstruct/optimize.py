@@ -636,8 +636,7 @@ def optimize_cloud(
     data = _prepare_views(views, o.size, dev)
     if depths is not None and len(depths) != len(views):
         raise ValueError(f"{len(depths)} depth maps for {len(views)} views")
-    use_depth = depths is not None and o.depth_lambda > 0 and any(d is not None for d in depths)
-    dmaps = list(depths) if use_depth and depths is not None else [None] * len(views)
+    dmaps = list(depths) if depths is not None and o.depth_lambda > 0 else [None] * len(views)
     rep = OptimizeReport(
         device=dev,
         size=(data[0][0].width, data[0][0].height),

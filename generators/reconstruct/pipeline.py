@@ -327,19 +327,15 @@ def _run(
 
             # the photos at the working size (undistorted as the depth views are), not the
             # depth views' small copies: the optimiser's fine phase needs their detail
+            names = [n for n in cams_w if n in depth_w]
             views = [
                 (cams_w[n], undistort(images[n], cams_w[n], res.distortion.get(n, 0.0)))
-                for n in cams_w
-                if n in depth_w
+                for n in names
             ]
             # stereo depth where the fused splats agree with it (several photos', or one
             # photo's that no other photo sees through): what the depth term pulls to
             targets = [
-                np.where(fused.covered[n], depth_w[n].depth, 0.0).astype(np.float32)
-                if n in fused.covered and fused.covered[n].shape == depth_w[n].depth.shape
-                else None
-                for n in cams_w
-                if n in depth_w
+                np.where(fused.covered[n], depth_w[n].depth, 0.0).astype(np.float32) for n in names
             ]
             cloud = refine_cloud(
                 cloud,
