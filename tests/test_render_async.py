@@ -244,3 +244,32 @@ def test_a_step_aside_in_a_world_with_a_far_sky_resorts_by_the_near_ground(gl_en
     corner = np.s_[H * 3 // 4 :, : W // 6]
     assert np.abs(img[corner] - expected[corner]).max() < 5e-3
     np.testing.assert_allclose(img, expected, atol=5e-3)
+
+
+def test_settled_full_frame_after_limited_frames_draws_every_splat(gl_env) -> None:
+    """Moving frames on a sorted subset (max_splats k: the order holds the 2k most important
+    splats in view), then rest at the same pose: the first full frame drew that subset
+    unenlarged, as full quality (specks on black in a 1M-splat world walked before its
+    coarse level was ready, until the background sort came). A settled full frame sorts."""
+    from viewer.renderer import SplatRenderer
+
+    GL, fb, render_float = gl_env
+    world = World()
+    cloud = random_cloud(3000, 0, seed=6)
+    world.add_layer(Layer("w", cloud))
+    cam = Camera.look_at((0.0, 1.0, 6.0), (0.0, 0.0, 0.0), 50, W, H)
+    expected = render_float(world, cam)
+    r = SplatRenderer()
+    r.cpu_full = False
+    r.set_world(world)
+    try:
+        _settle(r, cam, GL, fb, max_splats=100)
+        fb.bind()
+        stats = r.draw(cam, (W, H), settled=True)
+        GL.glFinish()
+        img = fb.read_float()
+    finally:
+        fb.bind()
+        r.release()
+    assert stats.splats_drawn > 1000
+    np.testing.assert_allclose(img, expected, atol=5e-3)

@@ -1264,19 +1264,25 @@ class SplatRenderer:
         if (
             k is None
             and self._settled
-            and view_changed(
-                cur.request,
-                cam.position,
-                cam.forward,
-                self._move_scale(cur),
-                STALE_DOT,
-                STALE_MOVE,
-                _frustum(cam),
+            and (
+                cur.request.limit is not None
+                or view_changed(
+                    cur.request,
+                    cam.position,
+                    cam.forward,
+                    self._move_scale(cur),
+                    STALE_DOT,
+                    STALE_MOVE,
+                    _frustum(cam),
+                )
             )
         ):
             # a full frame far from where its order was sorted (and frustum-culled): after a
             # jump (R, a bookmark) it showed half the view black, as full quality, until the
-            # background sort came 0.3-0.6 s later; the camera is at rest, so sort now
+            # background sort came 0.3-0.6 s later; or with an order that holds only a
+            # limited frame's splats (2k, the most important): the first full frame after a
+            # walk on the subset's order showed those few unenlarged, specks on black. The
+            # camera is at rest, so sort now
             return self._adopt_sorted(run_sort(self._request(cam, visible, False, None)))
         last = self._last_request
         too_few = (
