@@ -67,6 +67,54 @@ def test_ssim_is_one_for_identical_images_and_drops_with_noise() -> None:
     assert ssim(np.zeros_like(img), img) < 0.05
 
 
+def test_ssim_matches_skimage_its_reference_twin() -> None:
+    """The OpenCV float32 SSIM against skimage's Gaussian-window SSIM (the settings it
+    replaced), on images of odd sizes with edges, smooth ramps, flat areas and noise, with
+    and without a mask."""
+    from skimage.metrics import structural_similarity
+
+    from generators.reconstruct.evaluate import ssim
+
+    rng = np.random.default_rng(4)
+    kw = dict(
+        data_range=255,
+        channel_axis=2,
+        gaussian_weights=True,
+        sigma=1.5,
+        use_sample_covariance=False,
+    )
+    for h, w in ((11, 11), (37, 53), (120, 97)):
+        yy, xx = np.mgrid[0:h, 0:w]
+        ramp = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) % 64 * 4], -1)
+        a = np.clip(ramp + rng.normal(0, 8, ramp.shape), 0, 255).astype(np.uint8)
+        a[: h // 3, : w // 3] = 200  # a flat patch: zero variance
+        b = np.clip(a + rng.normal(0, 20, a.shape), 0, 255).astype(np.uint8)
+        b[h // 2 :, w // 2 :] = 255 - b[h // 2 :, w // 2 :]
+        ref = structural_similarity(a, b, **kw)
+        assert ssim(a, b) == pytest.approx(ref, abs=1e-5)
+        mask = rng.random((h, w)) < 0.6
+        mask[h // 2, w // 2] = True  # (an 11-px image's map is its centre alone)
+        _, smap = structural_similarity(a, b, full=True, **kw)
+        inner = (slice(5, -5), slice(5, -5))
+        masked = smap[inner][mask[inner]].mean()
+        assert ssim(a, b, mask) == pytest.approx(masked, abs=1e-5)
+    with pytest.raises(ValueError):
+        ssim(a[:10], b[:10])
+
+
+def test_psnr_of_uint8_images_matches_the_float64_formula() -> None:
+    from generators.reconstruct.evaluate import psnr, psnr_masked
+
+    rng = np.random.default_rng(5)
+    a = rng.integers(0, 256, (41, 67, 3)).astype(np.uint8)
+    b = rng.integers(0, 256, (41, 67, 3)).astype(np.uint8)
+    mse = np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2)
+    assert psnr(a, b) == pytest.approx(10 * math.log10(255**2 / mse), abs=1e-9)
+    m = rng.random((41, 67)) < 0.3
+    mse_m = np.mean((a[m].astype(np.float64) - b[m].astype(np.float64)) ** 2)
+    assert psnr_masked(a, b, m) == pytest.approx(10 * math.log10(255**2 / mse_m), abs=1e-9)
+
+
 def test_coverage_counts_pixels_at_half_opacity_or_more() -> None:
     from generators.reconstruct.evaluate import coverage
 

@@ -257,3 +257,34 @@ def test_reconstruct_colmap_writes_back_a_lens_beyond_k1(tmp_path: Path) -> None
         cam = rec.cameras[im.camera_id]
         assert cam.model.name == "OPENCV"
         assert np.allclose(cam.params, gt_by[im.name].params)
+
+
+def test_lens_map_from_a_node_grid_matches_the_exact_map_or_is_not_used() -> None:
+    """The undistortion map is interpolated from nodes MAP_STEP px apart only where that
+    stays within MAP_TOL px of the exact map: a smooth radial lens is interpolated (and
+    matches every pixel), a map with a kink or undefined nodes is mapped pixel by pixel."""
+    from generators.reconstruct.sfm import MAP_TOL, _smooth_map
+
+    w, h, f, cx, cy = 320, 240, 300.0, 160.0, 120.0
+
+    def radial(u: np.ndarray, v: np.ndarray) -> np.ndarray:
+        x, y = (u - cx) / f, (v - cy) / f
+        d = 1 + 0.08 * (x * x + y * y)
+        return np.stack([x * d * f + cx, y * d * f + cy], -1) - 0.5
+
+    got = _smooth_map(radial, w, h)
+    assert got is not None and got.shape == (h, w, 2)
+    uu, vv = np.meshgrid(np.arange(w) + 0.5, np.arange(h) + 0.5)
+    assert np.abs(got - radial(uu, vv)).max() <= 2 * MAP_TOL
+
+    def kinked(u: np.ndarray, v: np.ndarray) -> np.ndarray:  # folds at x = 101.5 px
+        return np.stack([np.abs(u - 101.5) * 3.0, v], -1)
+
+    assert _smooth_map(kinked, w, h) is None
+
+    def undefined(u: np.ndarray, v: np.ndarray) -> np.ndarray:  # a fisheye beyond 180°
+        out = radial(u, v)
+        out[u > 300] = np.nan
+        return out
+
+    assert _smooth_map(undefined, w, h) is None
