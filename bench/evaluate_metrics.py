@@ -41,7 +41,7 @@ def main() -> int:
     from skimage.metrics import structural_similarity
 
     import generators.reconstruct.sfm as sfm
-    from generators.reconstruct.evaluate import psnr, ssim
+    from generators.reconstruct.evaluate import SKIMAGE_SSIM, psnr, ssim
     from generators.reconstruct.sfm import ColmapLens
 
     ap = argparse.ArgumentParser()
@@ -64,13 +64,7 @@ def main() -> int:
     other = other.astype(np.uint8)
     print(f"{w}x{h} pair, best of {a.repeats}")
 
-    kw = dict(
-        data_range=255,
-        channel_axis=2,
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-    )
+    kw = SKIMAGE_SSIM
     t_new, s_new = best(lambda: ssim(img, other), a.repeats)
     t_old, s_old = best(lambda: structural_similarity(img, other, **kw), a.repeats)
     print(

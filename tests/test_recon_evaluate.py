@@ -73,16 +73,10 @@ def test_ssim_matches_skimage_its_reference_twin() -> None:
     and without a mask."""
     from skimage.metrics import structural_similarity
 
-    from generators.reconstruct.evaluate import ssim
+    from generators.reconstruct.evaluate import SKIMAGE_SSIM, ssim
 
     rng = np.random.default_rng(4)
-    kw = dict(
-        data_range=255,
-        channel_axis=2,
-        gaussian_weights=True,
-        sigma=1.5,
-        use_sample_covariance=False,
-    )
+    kw = SKIMAGE_SSIM
     for h, w in ((11, 11), (37, 53), (120, 97)):
         yy, xx = np.mgrid[0:h, 0:w]
         ramp = np.stack([xx * 255 / w, yy * 255 / h, (xx + yy) % 64 * 4], -1)

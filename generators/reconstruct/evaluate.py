@@ -79,6 +79,11 @@ SSIM_SIGMA = 1.5
 SSIM_WIN = 11
 SSIM_C1 = (0.01 * 255.0) ** 2
 SSIM_C2 = (0.03 * 255.0) ** 2
+#: the same SSIM as `skimage.metrics.structural_similarity(a, b, **SKIMAGE_SSIM)`: the
+#: reference twin `ssim` is tested and benchmarked against
+SKIMAGE_SSIM = dict(
+    data_range=255, channel_axis=2, gaussian_weights=True, sigma=1.5, use_sample_covariance=False
+)
 
 
 def ssim(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray | None = None) -> float:
