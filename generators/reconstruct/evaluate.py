@@ -92,8 +92,9 @@ def ssim(rendered: np.ndarray, photo: np.ndarray, mask: np.ndarray | None = None
     Wang et al. 2004 with the settings of `skimage.metrics.structural_similarity(...,
     gaussian_weights=True, sigma=1.5, use_sample_covariance=False, data_range=255)`, its
     reflected borders and its mean over the map less a 5-px border, channel by channel;
-    computed with OpenCV's separable Gaussian in float32 (6x faster than skimage at 12 MP,
-    a third of its memory; the two agree within 1e-6, tests/test_recon_evaluate.py).
+    computed with OpenCV's separable Gaussian in float32 (5-7x faster than skimage at
+    12 MP, a third of its memory; the two agree within 1e-5, 2e-7 on a 12 MP photo pair:
+    tests/test_recon_evaluate.py, bench/evaluate_metrics.py).
     mask (optional, (H, W) bool): average the SSIM map only over these pixels (the 5-px
     border crop still applies); with no mask, or a mask that is all set, the plain mean.
     Returns 0.0 when the mask leaves no pixel. Raises ValueError for images smaller than

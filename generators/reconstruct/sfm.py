@@ -1049,7 +1049,8 @@ class ColmapLens:
         img: (H, W, C) or (H, W). Returns (pinhole image, same shape and dtype; (H, W) bool
         mask of pixels that hold photo content). The mapping is COLMAP's own projection
         (`Camera.img_from_cam`) for every model, so fisheye, FOV and division lenses are
-        undone exactly as COLMAP defines them; OpenCV's `remap` resamples (bilinear).
+        undone as COLMAP defines them: on a grid of nodes interpolated within MAP_TOL px of
+        it (`_smooth_map`), else at every pixel; OpenCV's `remap` resamples (bilinear).
         """
         import cv2
 
