@@ -390,31 +390,74 @@ def _pixel_boxes(mean2d, radius, cov2d, opac, W, H, boxes):  # noqa: ANN001
 
 
 @njit(cache=True)
-def _bin_tiles(order, boxes, W, H):  # noqa: ANN001
+def _depth_order(vis, keys):  # noqa: ANN001
+    """vis (M,) int64 splat indices, keys (M,) uint32 the bit patterns of their float32
+    depths (> 0: for positive floats the order as unsigned integers is the order of the
+    values) -> vis sorted near → far, ties in vis's order: an LSD radix sort, 4 passes of
+    8 bits (349k splats: 3-5 ms where numpy's argsort took 20-22, its stable one 39)."""
+    n = vis.shape[0]
+    keys = keys.copy()
+    idx = vis.copy()
+    idx2 = np.empty(n, np.int64)
+    keys2 = np.empty(n, np.uint32)
+    for shift in range(0, 32, 8):
+        count = np.zeros(257, np.int64)
+        for j in range(n):
+            count[((keys[j] >> shift) & 255) + 1] += 1
+        for b in range(256):
+            count[b + 1] += count[b]
+        for j in range(n):
+            b = (keys[j] >> shift) & 255
+            p = count[b]
+            count[b] = p + 1
+            idx2[p] = idx[j]
+            keys2[p] = keys[j]
+        idx, idx2 = idx2, idx
+        keys, keys2 = keys2, keys
+    return idx
+
+
+@njit(parallel=True, cache=True)
+def _bin_tiles(order, boxes, W, H, k):  # noqa: ANN001
     """order (M,) splat indices near → far. Returns (offsets (T+1,) int64, ids (P,) int32):
-    tile t's splats, near → far, are ids[offsets[t]:offsets[t+1]] (16×16 px tiles, row-major)."""
+    tile t's splats, near → far, are ids[offsets[t]:offsets[t+1]] (16×16 px tiles,
+    row-major). The splats are split into `k` contiguous shares (k: numba's threads), each
+    counted and listed by its own thread; a tile lists the first share's splats, then the
+    second's, so the lists keep the order (as viewer.cpu_splat._bin_tiles)."""
     tw = (W + TILE - 1) // TILE
     th = (H + TILE - 1) // TILE
-    counts = np.zeros(tw * th + 1, np.int64)
-    for k in range(order.shape[0]):
-        i = order[k]
-        if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
-            continue
-        for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
-            for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
-                counts[ty * tw + tx + 1] += 1
-    offsets = np.cumsum(counts)
-    cursor = offsets[:-1].copy()
-    ids = np.empty(offsets[-1], np.int32)
-    for k in range(order.shape[0]):
-        i = order[k]
-        if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
-            continue
-        for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
-            for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
-                t = ty * tw + tx
-                ids[cursor[t]] = i
-                cursor[t] += 1
+    nt = tw * th
+    m = order.shape[0]
+    share = (m + k - 1) // k
+    counts = np.zeros((k, nt), np.int64)
+    for c in prange(k):
+        for q in range(c * share, min(m, (c + 1) * share)):
+            i = order[q]
+            if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
+                continue
+            for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
+                for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
+                    counts[c, ty * tw + tx] += 1
+    offsets = np.empty(nt + 1, np.int64)
+    cursor = np.empty((k, nt), np.int64)
+    total = 0
+    for t in range(nt):
+        offsets[t] = total
+        for c in range(k):
+            cursor[c, t] = total
+            total += counts[c, t]
+    offsets[nt] = total
+    ids = np.empty(total, np.int32)
+    for c in prange(k):
+        for q in range(c * share, min(m, (c + 1) * share)):
+            i = order[q]
+            if boxes[i, 1] < boxes[i, 0] or boxes[i, 3] < boxes[i, 2]:
+                continue
+            for ty in range(boxes[i, 2] // TILE, boxes[i, 3] // TILE + 1):
+                for tx in range(boxes[i, 0] // TILE, boxes[i, 1] // TILE + 1):
+                    t = ty * tw + tx
+                    ids[cursor[c, t]] = i
+                    cursor[c, t] += 1
     return offsets, ids
 
 
@@ -708,13 +751,12 @@ def _forward(
                 cov2d,
             )
         vis = np.nonzero(radius > 0)[0]
-        # float32 keys with quicksort: ~4× faster than a stable float64 sort (order
-        # between splats at equal float32 depth is arbitrary but deterministic)
-        order = vis[np.argsort(depth[vis].astype(np.float32))].astype(np.int64)
+        # near → far by float32 depth (splats at equal float32 depth in index order)
+        order = _depth_order(vis, depth[vis].astype(np.float32).view(np.uint32))
         boxes = np.empty((n, 4), np.int32)
         if n:
             _pixel_boxes(mean2d, radius, cov2d, o, W, H, boxes)
-        offsets, ids = _bin_tiles(order, boxes, W, H)
+        offsets, ids = _bin_tiles(order, boxes, W, H, max(1, get_num_threads()))
         img = np.zeros((H, W, c.shape[1]), dt)
         t_final = np.ones((H, W), dt)
         n_last = np.zeros((H, W), np.int32)

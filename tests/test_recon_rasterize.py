@@ -261,3 +261,50 @@ def test_render_numpy_is_the_compiled_forward_without_torch() -> None:
     black, t2 = render_numpy(*args, p["colors"].numpy(), cam, t_min=0.0)
     assert np.abs(black + t2[..., None] * np.array([0.1, 0.2, 0.3]) - ref).max() < 1e-12
     assert 0.0 < t_final.min() and t_final.max() <= 1.0 and float(ref.std()) > 0.01
+
+
+def test_depth_order_is_a_stable_sort_of_float32_depths() -> None:
+    """The radix sort orders splats near → far exactly as a stable sort of their float32
+    depths (ties, also from float64 depths equal in float32, keep index order)."""
+    from generators.splat_cpu import _depth_order
+
+    rng = np.random.default_rng(0)
+    depth = rng.uniform(0.01, 1e4, 5000)
+    depth[100:200] = 3.0  # ties
+    depth[300:400] = 7.0 + rng.uniform(0, 1e-9, 100)  # equal once in float32
+    vis = np.sort(rng.choice(5000, 3000, replace=False)).astype(np.int64)
+    keys = depth[vis].astype(np.float32)
+    got = _depth_order(vis, keys.view(np.uint32))
+    assert np.array_equal(got, vis[np.argsort(keys, kind="stable")])
+    assert _depth_order(vis[:0], keys[:0].view(np.uint32)).shape == (0,)
+
+
+@pytest.mark.parametrize("shares", [1, 2, 3])
+def test_tile_lists_keep_the_depth_order_whatever_the_shares(shares: int) -> None:
+    """Binned by several threads' shares, each tile lists its splats in the given order,
+    the same lists as one thread makes."""
+    from generators.splat_cpu import TILE, _bin_tiles
+
+    rng = np.random.default_rng(shares)
+    n, W, H = 400, 70, 50
+    x0 = rng.integers(-5, W, n)
+    y0 = rng.integers(-5, H, n)
+    boxes = np.stack(
+        [x0.clip(0), (x0 + rng.integers(-2, 30, n)).clip(max=W - 1), y0.clip(0), y0 + 9], 1
+    ).astype(np.int32)
+    boxes[:, 3] = boxes[:, 3].clip(max=H - 1)
+    order = rng.permutation(n).astype(np.int64)
+    offsets, ids = _bin_tiles(order, boxes, W, H, shares)
+    tw = (W + TILE - 1) // TILE
+    for t in range(len(offsets) - 1):
+        ty, tx = divmod(t, tw)
+        want = [
+            i
+            for i in order
+            if boxes[i, 0] <= boxes[i, 1]
+            and boxes[i, 2] <= boxes[i, 3]
+            and boxes[i, 0] // TILE <= tx <= boxes[i, 1] // TILE
+            and boxes[i, 2] // TILE <= ty <= boxes[i, 3] // TILE
+        ]
+        assert ids[offsets[t] : offsets[t + 1]].tolist() == want
+    assert offsets[-1] == len(ids) > 0
