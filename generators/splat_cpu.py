@@ -25,8 +25,10 @@ Structure (as the 3DGS CUDA kernels, Kerbl et al. 2023, and gsplat's
 5. `_project_bwd`: chain rule back to means, quaternions and log-scales.
 
 `RasterizeFn` wraps it as a `torch.autograd.Function`; `rasterize_cpu` is the entry
-point. Kernels run in float64 whatever the inputs' dtype (one compiled signature; they
-compile on first use, ~20 s, and `cache=True` keeps them on disk).
+point. float64 inputs run these kernels in float64 (exact: the reference the tests hold
+to 1e-10); float32 inputs (the optimiser's) the float32 tile passes of
+`generators.splat_cpu32`, the projection and binning here compiled for float32. Kernels
+compile on first use (~20 s a dtype) and `cache=True` keeps them on disk.
 """
 
 from __future__ import annotations
@@ -51,6 +53,9 @@ if "NUMBA_THREADING_LAYER" not in os.environ:
 
 from scene.camera import Camera
 from scene.splatting import ALPHA_MAX, ALPHA_MIN, NEAR_CULL
+
+from .splat_cpu32 import raster_bwd as raster_bwd32
+from .splat_cpu32 import raster_fwd as raster_fwd32
 
 if TYPE_CHECKING:
     import torch
@@ -719,9 +724,10 @@ def _forward(
     t_min: float,
 ) -> tuple[np.ndarray, np.ndarray, tuple]:
     """The forward pass on float64 arrays (means, quats, log-scales, opacities (N,),
-    colours (N, C), background (C,)): (image (H, W, C), final transmittance (H, W), the
-    state the backward pass needs)."""
-    dt = np.float64
+    colours (N, C), background (C,)), or float32 ones (the float32 tile kernels of
+    `generators.splat_cpu32`): (image (H, W, C), final transmittance (H, W), the state
+    the backward pass needs), in the inputs' dtype."""
+    dt = m.dtype
     n = m.shape[0]
     Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
     mean2d = np.zeros((n, 2), dt)
@@ -760,7 +766,7 @@ def _forward(
         img = np.zeros((H, W, c.shape[1]), dt)
         t_final = np.ones((H, W), dt)
         n_last = np.zeros((H, W), np.int32)
-        _raster_fwd(
+        (_raster_fwd if dt == np.float64 else raster_fwd32)(
             offsets,
             ids,
             boxes,
@@ -833,16 +839,16 @@ def _make_function() -> Any:
             t_min,
             stats,
         ):
-            # the kernels always run in float64 (one compiled signature); results come
-            # back in the inputs' dtype
+            # float64 inputs: the exact kernels; float32 (the optimiser's): the float32
+            # tile kernels (`splat_cpu32`); results come back in the inputs' dtype
             ctx.dtype = means.dtype
-            dt = np.float64
+            dt = np.float32 if means.dtype == torch.float32 else np.float64
             m = np.ascontiguousarray(means.detach().numpy(), dtype=dt)
             q = np.ascontiguousarray(quats.detach().numpy(), dtype=dt)
             s = np.ascontiguousarray(log_scales.detach().numpy(), dtype=dt)
             o = np.ascontiguousarray(opacity.detach().numpy(), dtype=dt)
             c = np.ascontiguousarray(colors.detach().numpy(), dtype=dt)
-            bg = _background(background, c.shape[1])
+            bg = _background(background, c.shape[1]).astype(dt)
             img, t_final, (mean2d, conic, cov2d, radius, boxes, offsets, ids, n_last, vis) = (
                 _forward(m, q, s, o, c, cam, bg, t_min)
             )
@@ -890,14 +896,14 @@ def _make_function() -> Any:
                 n_last,
             ) = ctx.np
             cam = ctx.cam
-            dt = np.float64
+            dt = m.dtype
             n = m.shape[0]
             Rc, tc, fx, fy, cx, cy, W, H = _cam_args(cam, dt)
             gi = np.ascontiguousarray(g_img.detach().numpy(), dtype=dt)
             nw = max(1, min(get_num_threads(), (offsets.shape[0] - 1)))
             gbuf = np.empty((nw, n, 6 + c.shape[1]), dt)
             with KERNEL_LOCK:  # the viewer's CPU frames share the pool
-                _raster_bwd(
+                (_raster_bwd if dt == np.float64 else raster_bwd32)(
                     offsets, ids, boxes, mean2d, conic, o, c, bg, W, H, t_final, n_last, gi, gbuf
                 )
                 gs = gbuf.sum(0) if nw > 1 else gbuf[0]
@@ -990,9 +996,10 @@ def rasterize_cpu(
 
 def warm_up() -> float:
     """Compile (or load from numba's on-disk cache) every kernel by rendering and
-    back-propagating a 4-splat, 32×24 px scene; returns the seconds it took.
+    back-propagating a 4-splat, 32×24 px scene in float64 and in float32 (the optimiser's),
+    with the fused SH colours (`generators.sh_cpu`); returns the seconds it took.
 
-    The first call in a fresh install compiles (~20 s on a laptop CPU); `tools/install.sh`
+    The first call in a fresh install compiles (~30 s on a laptop CPU); `tools/install.sh`
     calls it so a user's first reconstruction does not spend its optimisation budget on
     compiling, and the optimiser calls it before its clock starts.
     """
@@ -1000,14 +1007,21 @@ def warm_up() -> float:
 
     import torch
 
+    from .sh_cpu import sh_colors_cpu
+
     t0 = time.perf_counter()
     rng = np.random.default_rng(0)
     cam = Camera(32, 24, 30.0, 30.0, 16.0, 12.0, np.eye(3), np.zeros(3))
-    means = torch.tensor(rng.uniform(-0.3, 0.3, (4, 3)) + [0.0, 0.0, 2.0], requires_grad=True)
-    quats = torch.tensor(rng.normal(size=(4, 4)), requires_grad=True)
-    log_scales = torch.full((4, 3), -2.0, dtype=torch.float64, requires_grad=True)
-    opac = torch.zeros(4, dtype=torch.float64, requires_grad=True)
-    colors = torch.full((4, 3), 0.5, dtype=torch.float64, requires_grad=True)
-    img = rasterize_cpu(means, quats, log_scales, opac, colors, cam)
-    img.sum().backward()
+    for dt in (torch.float64, torch.float32):
+        means = torch.tensor(
+            rng.uniform(-0.3, 0.3, (4, 3)) + [0.0, 0.0, 2.0], dtype=dt, requires_grad=True
+        )
+        quats = torch.tensor(rng.normal(size=(4, 4)), dtype=dt, requires_grad=True)
+        log_scales = torch.full((4, 3), -2.0, dtype=dt, requires_grad=True)
+        opac = torch.zeros(4, dtype=dt, requires_grad=True)
+        sh0 = torch.zeros((4, 3), dtype=dt, requires_grad=True)
+        shN = torch.zeros((4, 3, 3), dtype=dt, requires_grad=True)
+        colors = sh_colors_cpu(means, sh0, shN, cam.position, 1)
+        img = rasterize_cpu(means, quats, log_scales, opac, colors, cam)
+        img.sum().backward()
     return time.perf_counter() - t0
