@@ -4,9 +4,12 @@
     python -m bench.bench_splat_cpu --scene /tmp/gw/scene.ply --width 320 [--old]
 
 Prints ms per iteration (render, L1 loss, backward; best of --reps) for the compiled numba
-rasterizer (`generators.splat_cpu`) and, with --old, the PyTorch one
-(`generators.rasterize`). With --scene, a saved reconstruction seen from its first camera
-(`<stem>_cameras`) at --width px.
+rasterizer (`generators.splat_cpu`) on float32 parameters (the optimiser's: the float32
+tile kernels of `generators.splat_cpu32`) beside the same on float64 ones (the exact
+kernels), and the SH degree-1 colours of every splat, fused (`generators.sh_cpu`) beside
+the PyTorch ops it replaced (`optimize.sh_colors`), with ratios; with --old, also the
+PyTorch rasterizer (`generators.rasterize`). With --scene, a saved reconstruction seen
+from its first camera (`<stem>_cameras`) at --width px.
 """
 
 from __future__ import annotations
@@ -52,6 +55,37 @@ def time_it(fn, p: dict, cam, reps: int) -> float:  # noqa: ANN001
     return 1e3 * best
 
 
+def time_sh(means, cam, reps: int) -> tuple[float, float]:  # noqa: ANN001
+    """Best ms of degree-1 SH colours and their backward for every splat: (fused, PyTorch)."""
+    import torch
+
+    from generators.reconstruct.optimize import sh_colors
+    from generators.sh_cpu import sh_colors_cpu
+
+    n = means.shape[0]
+    rng = np.random.default_rng(1)
+    sh0 = torch.tensor(rng.normal(0, 1, (n, 3)), dtype=torch.float32)
+    shN = torch.tensor(rng.normal(0, 0.3, (n, 3, 3)), dtype=torch.float32)
+
+    def twin(m, a, b):  # noqa: ANN001, ANN202
+        d = m - torch.as_tensor(cam.position, dtype=m.dtype)
+        return sh_colors(a, b, d / d.norm(dim=1, keepdim=True).clamp_min(1e-12), 1)
+
+    def fused(m, a, b):  # noqa: ANN001, ANN202
+        return sh_colors_cpu(m, a, b, cam.position, 1)
+
+    out = []
+    for fn in (fused, twin):
+        best = float("inf")
+        for _ in range(reps + 1):
+            q = [t.clone().requires_grad_(True) for t in (means, sh0, shN)]
+            t0 = time.perf_counter()
+            fn(*q).sum().backward()
+            best = min(best, time.perf_counter() - t0)
+        out.append(1e3 * best)
+    return out[0], out[1]
+
+
 def main() -> None:
     import torch
 
@@ -94,7 +128,16 @@ def main() -> None:
         cam.height,
         torch.get_num_threads(),
     )
-    log.info("numba   fwd+bwd %.0f ms", time_it(rasterize_cpu, p, cam, a.reps))
+    t32 = time_it(rasterize_cpu, p, cam, a.reps)
+    t64 = time_it(rasterize_cpu, {k: v.double() for k, v in p.items()}, cam, a.reps)
+    log.info("numba   fwd+bwd float32 %.0f ms | float64 %.0f ms | ratio %.2fx", t32, t64, t64 / t32)
+    fused, twin = time_sh(p["means"], cam, a.reps)
+    log.info(
+        "SH colours fwd+bwd fused %.1f ms | PyTorch %.1f ms | ratio %.1fx",
+        fused,
+        twin,
+        twin / fused,
+    )
     if a.old:
         log.info("pytorch fwd+bwd %.0f ms", time_it(rasterize, p, cam, 1))
 
