@@ -382,3 +382,37 @@ def test_depth_loss_is_the_disparity_error_where_the_map_and_the_render_agree_to
     got = depth_loss({"depth": ed, "alpha": alpha}, target, 3.0)
     assert got is not None and abs(float(got) - 3.0 * 0.25 / 2) < 1e-6
     assert depth_loss({"depth": ed, "alpha": alpha}, torch.zeros(2, 2), 1.0) is None
+
+
+def test_a_views_exposure_moves_only_on_its_own_steps_as_adam_would() -> None:
+    """Per-view exposure rows (RowAdam): a row moves only on the steps that train its view,
+    and its path is the one torch's Adam gives that row trained alone with the same
+    gradients; a dense Adam over all rows kept moving the others by their momentum."""
+    from generators.reconstruct.optimize import RowAdam
+
+    rng = np.random.default_rng(0)
+    rows = torch.zeros((3, 6), requires_grad=True)
+    lazy = RowAdam(rows, eps=1e-15)
+    alone = torch.zeros(6, requires_grad=True)
+    ref = torch.optim.Adam([alone], lr=0.03, eps=1e-15)
+    dense_rows = torch.zeros((3, 6), requires_grad=True)
+    dense = torch.optim.Adam([dense_rows], lr=0.03, eps=1e-15)
+    for i in [0, 1, 2, 0, 2, 2, 1, 0]:
+        g = torch.tensor(rng.normal(size=6), dtype=torch.float32)
+        before = rows.detach().clone()
+        rows.grad = torch.zeros_like(rows)
+        rows.grad[i] = g
+        lazy.step(i, 0.03)
+        others = [j for j in range(3) if j != i]
+        assert torch.equal(rows.detach()[others], before[others])
+        assert rows.grad is None
+        if i == 0:
+            alone.grad = g.clone()
+            ref.step()
+            assert torch.allclose(rows.detach()[0], alone.detach(), atol=1e-6)
+        dense_rows.grad = torch.zeros_like(dense_rows)
+        dense_rows.grad[i] = g
+        dense.step()
+    # the dense Adam moved row 1 on the steps of rows 0 and 2 too: not where row 1's own
+    # steps would have taken it
+    assert not torch.allclose(dense_rows.detach()[1], rows.detach()[1], atol=1e-3)
