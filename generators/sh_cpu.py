@@ -51,8 +51,8 @@ def _sh_fwd(means, campos, sh0, shN, degree, out):  # noqa: ANN001
 
 
 @njit(parallel=True, cache=True, fastmath=True)
-def _sh_bwd(means, campos, sh0, shN, degree, out, g_out, g_means, g_sh0, g_shN):  # noqa: ANN001
-    """Gradients of `_sh_fwd` (out: its result) given g_out (N, 3): into g_means (N, 3),
+def _sh_bwd(means, campos, sh0, shN, degree, g_out, g_means, g_sh0, g_shN):  # noqa: ANN001
+    """Gradients of `_sh_fwd` given g_out (N, 3): into g_means (N, 3),
     g_sh0 (N, 3) and g_shN (N, K, 3) (written whole). A channel whose sum was negative
     (clamped to 0) passes no gradient; at exactly 0 it does, as torch's clamp_min."""
     for i in prange(means.shape[0]):
@@ -113,19 +113,19 @@ class _Fn:
                     out = np.empty((m.shape[0], 3), m.dtype)
                     with KERNEL_LOCK:
                         _sh_fwd(m, cp, a0, aN, degree, out)
-                    ctx.arrays = (m, cp, a0, aN, out)
+                    ctx.arrays = (m, cp, a0, aN)
                     ctx.degree = degree
                     return torch.from_numpy(out)
 
                 @staticmethod
                 def backward(ctx, g):  # noqa: ANN001, ANN205
-                    m, cp, a0, aN, out = ctx.arrays
+                    m, cp, a0, aN = ctx.arrays
                     go = np.ascontiguousarray(g.detach().numpy(), dtype=m.dtype)
                     g_m = np.empty_like(m)
                     g_0 = np.empty_like(a0)
                     g_N = np.empty_like(aN)
                     with KERNEL_LOCK:
-                        _sh_bwd(m, cp, a0, aN, ctx.degree, out, go, g_m, g_0, g_N)
+                        _sh_bwd(m, cp, a0, aN, ctx.degree, go, g_m, g_0, g_N)
                     ctx.arrays = None
                     return (
                         torch.from_numpy(g_m),
