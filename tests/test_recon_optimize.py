@@ -149,6 +149,34 @@ def test_densify_grows_where_gradients_are_large_and_prunes_transparent() -> Non
     assert opts["means"].state[params["means"]]["exp_avg"].shape == (55, 3)
 
 
+def test_densified_splats_take_over_their_sources_adam_moments() -> None:
+    # zero moments under a late step count are not bias-corrected: a new splat's first
+    # Adam steps would be several learning rates long (m/sqrt(v) ~ 6.5 after 10 steps)
+    torch.manual_seed(0)
+    hot = np.arange(10, 20)
+    c, params, opts, strat, state = _strategy_state(50, hot)
+    big = np.log(np.exp(c.scales).max(1)) > np.log(0.01)  # split above grow_scale3d x 1.0
+    for k, o in opts.items():
+        st = o.state[params[k]]
+        st["exp_avg"].copy_(
+            torch.arange(50, dtype=torch.float32)
+            .view(-1, *[1] * (st["exp_avg"].dim() - 1))
+            .expand_as(st["exp_avg"])
+        )
+        st["exp_avg_sq"].copy_(st["exp_avg"] ** 2 + 1)
+    rep = OptimizeReport(device="cpu", size=(1, 1))
+    _densify(strat, params, opts, state, 100, 1000, rep)
+    m = opts["means"].state[params["means"]]["exp_avg"][:, 0].numpy()
+    v = opts["opacities"].state[params["opacities"]]["exp_avg_sq"].numpy()
+    assert len(m) == 55 and np.all(v == m**2 + 1)
+    # every source's moments are there once per splat it became: 1 (kept) + 1 (clone) or
+    # 2 (split children, the parent gone); the 5 transparent ones pruned
+    counts = {int(i): int((m == i).sum()) for i in range(50)}
+    for i in range(50):
+        want = 0 if i < 5 else 2 if i in hot else 1
+        assert counts[i] == want, (i, counts[i], bool(big[i]))
+
+
 def test_densify_growth_limit_is_reported() -> None:
     c, params, opts, strat, state = _strategy_state(50, np.arange(10, 20))
     rep = OptimizeReport(device="cpu", size=(1, 1))

@@ -1047,7 +1047,7 @@ def _densify(
             if not any(m.startswith(f"splat limit {max_splats}") for m in rep.limits):
                 rep.limits.append(msg)
             log.info("step %d: %s", step, msg)
-        n_dupli, n_split = strategy._grow_gs(params, opts, state, step)
+        n_dupli, n_split = _grow(strategy, params, opts, state, step)
         n_prune = strategy._prune_gs(params, opts, state, step)
         state["grad2d"].zero_()
         state["count"].zero_()
@@ -1061,6 +1061,59 @@ def _densify(
         n_prune,
         len(params["means"]),
     )
+
+
+def _moments(opts: dict) -> list:
+    """Every per-splat Adam moment tensor: (optimiser state dict, key) pairs."""
+    out = []
+    for opt in opts.values():
+        for st in opt.state.values():
+            out += [(st, k) for k in ("exp_avg", "exp_avg_sq") if k in st]
+    return out
+
+
+def _grow(strategy: Any, params: Any, opts: dict, state: dict, step: int) -> tuple[int, int]:
+    """gsplat's `DefaultStrategy._grow_gs` (clone the small splats with high view-space
+    gradients, split the large ones), with each new splat's Adam moments copied from the
+    splat it came from instead of gsplat's zeros. Returns (cloned, split) counts.
+
+    Why: torch's Adam keeps one step count per tensor, so zero moments in a tensor already
+    hundreds of steps old are not bias-corrected; a new splat's update m/sqrt(v) then
+    grows to ~6.5 learning rates by its 10th step ((1 - 0.9^10) / sqrt(1 - 0.999^10)),
+    harmless at gsplat's rates, not at the short-run rates (`SHORT_RUN_RATES`, up to
+    ×32). Fox figurine (instant-ngp, 43 views, 550 steps, evaluated at 640 px): training
+    / held-out PSNR 27.71 / 21.99 -> 27.92 / 22.31 dB."""
+    import torch
+    from gsplat.strategy.ops import duplicate, split
+
+    grads = state["grad2d"] / state["count"].clamp_min(1)
+    high = grads > strategy.grow_grad2d
+    small = (
+        torch.exp(params["scales"]).max(dim=-1).values
+        <= strategy.grow_scale3d * state["scene_scale"]
+    )
+    is_dupli = high & small
+    is_split = high & ~small
+    n_dupli, n_split = int(is_dupli.sum()), int(is_split.sum())
+    if n_dupli:
+        src = torch.where(is_dupli)[0]
+        duplicate(params=params, optimizers=opts, state=state, mask=is_dupli)
+        for st, k in _moments(opts):
+            st[k][-n_dupli:] = st[k][src]
+        is_split = torch.cat([is_split, torch.zeros(n_dupli, dtype=torch.bool, device=high.device)])
+    if n_split:
+        src = torch.where(is_split)[0]
+        kept = [(st, k, st[k][src].clone()) for st, k in _moments(opts)]
+        split(
+            params=params,
+            optimizers=opts,
+            state=state,
+            mask=is_split,
+            revised_opacity=strategy.revised_opacity,
+        )
+        for st, k, v in kept:
+            st[k][-2 * n_split :] = v.repeat(2, *([1] * (v.dim() - 1)))
+    return n_dupli, n_split
 
 
 #: steps between working out again each splat's size limit (`_angular_limit`): 250k
