@@ -131,7 +131,11 @@ def main() -> None:
             kw[k] = ast.literal_eval(v)
         opts = None
         if kw:
-            from generators.reconstruct.optimize import SHORT_RUN_RATES, OptimizeOptions
+            from generators.reconstruct.optimize import (
+                SHORT_RUN_GROW_GRAD2D,
+                SHORT_RUN_RATES,
+                OptimizeOptions,
+            )
 
             base = dict(
                 steps=a.steps,
@@ -141,6 +145,7 @@ def main() -> None:
                 fine_size=800,
                 device="cpu",
                 sh_degree=1,
+                grow_grad2d=SHORT_RUN_GROW_GRAD2D,
                 **SHORT_RUN_RATES,
             )
             base.update(kw)

@@ -127,6 +127,19 @@ SHORT_RUN_RATES = {
     "lr_exposure": 3e-2,
 }
 
+#: gsplat's clone/split gradient threshold for short runs: ×4. Its 0.0002 is set for a
+#: 30000-step run, whose mean view-space gradient is mostly a settled scene's; over a few
+#: hundred steps from a dense fused cloud it is an early scene's, and 0.0002 picked 10-18 %
+#: of the splats, and every added splat cost PSNR on three sets of four. At a fixed 550 /
+#: 900 steps (`reconstruct --refine 0` clouds, evaluated at 640 px; training / held-out
+#: dB): fox figurine (instant-ngp, 43 views) 27.92 / 22.31 at 0.0002, 28.59 / 23.04 at
+#: 0.0008, 28.57 / 23.12 without growth; Sceaux 28.35 / 14.70, 28.03 / 14.62, 28.00 /
+#: 14.42. Whole `reconstruct --holdout 8` runs, before this and `_grow` -> after: fox
+#: 27.22 / 22.42 -> 28.85 / 23.81; Great Wall 36.47 / 32.13 -> 37.12 / 32.40 and
+#: Sceaux 26.26 / 14.88 -> 26.44 / 14.75 (`bench/reconstruct_quality.py`); the tree
+#: walk-around (alicevision monstree, 20 views, at 640 px) 23.20 / 19.46 -> 23.74 / 19.69.
+SHORT_RUN_GROW_GRAD2D = 0.0008
+
 
 @dataclass
 class OptimizeReport:

@@ -17,7 +17,13 @@ from scene.camera import Camera
 from scene.gaussians import GaussianCloud
 
 from .antialias import smooth_3d
-from .optimize import SHORT_RUN_RATES, OptimizeOptions, optimize_cloud, pick_device
+from .optimize import (
+    SHORT_RUN_GROW_GRAD2D,
+    SHORT_RUN_RATES,
+    OptimizeOptions,
+    optimize_cloud,
+    pick_device,
+)
 
 if TYPE_CHECKING:
     from generators.jobs import CancelToken
@@ -79,6 +85,7 @@ def refine_cloud(
             depth_lambda=depth_weight,
             # a CPU run makes ~50-300 steps, not gsplat's 30000
             **(SHORT_RUN_RATES if dev == "cpu" else {}),
+            grow_grad2d=SHORT_RUN_GROW_GRAD2D if dev == "cpu" else OptimizeOptions.grow_grad2d,
         )
     out, rep = optimize_cloud(cloud, views, options, report=report, cancel=cancel, depths=depths)
     out.meta["refinement"] = rep.as_dict()
