@@ -16,7 +16,7 @@ Structure (as the 3DGS CUDA kernels, Kerbl et al. 2023, and gsplat's
    touch (so every tile's list is already depth-sorted).
 3. `_raster_fwd`: per tile (in parallel), front-to-back α compositing; inside a tile each
    splat visits only its own pixels, row by row the span of the row inside its
-   α ≥ 1/255 ellipse (`_row_span`; no per-pixel scan of the tile's whole list, no box
+   α ≥ 1/255 ellipse (`splat_ellipse.row_span`; no per-pixel scan of the tile's whole list, no box
    corners); a pixel stops when its transmittance would fall below `t_min` (1e-4 as in
    3DGS; 0 = never), and a row whose pixels have all stopped is skipped whole.
 4. `_raster_bwd`: per tile, the contributors in reverse order, recovering the
@@ -56,6 +56,7 @@ from scene.splatting import ALPHA_MAX, ALPHA_MIN, NEAR_CULL
 
 from .splat_cpu32 import raster_bwd as raster_bwd32
 from .splat_cpu32 import raster_fwd as raster_fwd32
+from .splat_ellipse import alpha_k2, row_span
 
 if TYPE_CHECKING:
     import torch
@@ -466,31 +467,6 @@ def _bin_tiles(order, boxes, W, H, k):  # noqa: ANN001
     return offsets, ids
 
 
-@njit(inline="always", fastmath=True)
-def _alpha_k2(op):  # noqa: ANN001, ANN202
-    """2 ln(255 o) plus a hair: the pixels where α = o·exp(-½ q) can reach 1/255 have
-    q = dᵀΣ⁻¹d ≤ this (the hair keeps rounding at the rim inside the span)."""
-    return 2.0 * math.log(255.0 * op) + 1e-6
-
-
-@njit(inline="always", fastmath=True)
-def _row_span(ca, cb, cc, k2, mx, dy, x0, x1):  # noqa: ANN001, ANN202
-    """First and last pixel column (clipped to x0..x1; last < first = none) of a row at
-    vertical offset `dy` (px) whose centre lies inside the ellipse q ≤ k2:
-    ca·dx² + 2·cb·dx·dy + cc·dy² ≤ k2 is a quadratic in dx with roots
-    (-cb·dy ± √(cb²dy² - ca(cc·dy² - k2))) / ca. Visiting only these pixels instead of
-    the whole bounding box skips the box's corners (a quarter of an upright splat's box,
-    most of a thin diagonal one's) and changes nothing: α < 1/255 outside."""
-    disc = cb * cb * dy * dy - ca * (cc * dy * dy - k2)
-    if disc < 0.0:
-        return 0, -1
-    r = math.sqrt(disc)
-    c = mx - 0.5 - cb * dy / ca
-    lo = max(x0, int(math.ceil(c - r / ca - 1e-3)))
-    hi = min(x1, int(math.floor(c + r / ca + 1e-3)))
-    return lo, hi
-
-
 # ---------------------------------------------------------------------------- raster
 @njit(parallel=True, cache=True, fastmath=True)
 def _raster_fwd(
@@ -529,7 +505,7 @@ def _raster_fwd(
             cb = conic[i, 1]
             cc = conic[i, 2]
             op = opac[i]
-            k2 = _alpha_k2(op)
+            k2 = alpha_k2(op)
             bx0 = max(X0, boxes[i, 0])
             bx1 = min(X1, boxes[i, 1])
             for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
@@ -537,7 +513,7 @@ def _raster_fwd(
                 if row_open[ly] == 0:
                     continue
                 dy = py + 0.5 - my
-                sx0, sx1 = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                sx0, sx1 = row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
                 for px in range(sx0, sx1 + 1):
                     lx = px - X0
                     if done[ly, lx]:
@@ -635,7 +611,7 @@ def _raster_bwd(
                 gcc = 0.0
                 gop = 0.0
                 gcol[:] = 0.0
-                k2 = _alpha_k2(op)
+                k2 = alpha_k2(op)
                 bx0 = max(X0, boxes[i, 0])
                 bx1 = min(X1, boxes[i, 1])
                 for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
@@ -643,7 +619,7 @@ def _raster_bwd(
                     if k >= row_last[ly]:
                         continue
                     dy = py + 0.5 - my
-                    sx0, sx1 = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                    sx0, sx1 = row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
                     for px in range(sx0, sx1 + 1):
                         lx = px - X0
                         if k >= last[ly, lx]:

@@ -29,26 +29,14 @@ from numba import njit, prange
 
 from scene.splatting import ALPHA_MAX, ALPHA_MIN
 
+from .splat_ellipse import alpha_k2, row_span
+
 TILE = 16
 _AMAX = np.float32(ALPHA_MAX)
 _AMIN = np.float32(ALPHA_MIN)
 _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
 _ZERO = np.float32(0.0)
-
-
-@njit(inline="always", fastmath=True)
-def _span(ca, cb, cc, k2, mx, dy, x0, x1):  # noqa: ANN001, ANN202
-    """`splat_cpu._row_span`: the columns x0..x1 of a row at vertical offset dy (px)
-    whose centres lie where dᵀΣ⁻¹d ≤ k2 (last < first: none)."""
-    disc = cb * cb * dy * dy - ca * (cc * dy * dy - k2)
-    if disc < 0.0:
-        return 0, -1
-    r = np.sqrt(disc)
-    c = mx - 0.5 - cb * dy / ca
-    lo = max(x0, int(np.ceil(c - r / ca - 1e-3)))
-    hi = min(x1, int(np.floor(c + r / ca + 1e-3)))
-    return lo, hi
 
 
 @njit(parallel=True, cache=True, fastmath=True)
@@ -89,7 +77,7 @@ def raster_fwd(
             cb = conic[i, 1]
             cc = conic[i, 2]
             op = opac[i]
-            k2 = 2.0 * np.log(255.0 * op) + 1e-6  # where α can reach 1/255
+            k2 = alpha_k2(op)  # where α can reach 1/255
             bx0 = max(X0, boxes[i, 0])
             bx1 = min(X1, boxes[i, 1])
             for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
@@ -97,7 +85,7 @@ def raster_fwd(
                 if row_open[ly] == 0:
                     continue
                 dy = np.float32(py) + _HALF - my
-                lo, hi = _span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                lo, hi = row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
                 qy = -_HALF * cc * dy * dy
                 by = cb * dy
                 trow = T[ly]
@@ -195,7 +183,7 @@ def raster_bwd(
                 gcc = _ZERO
                 gop = _ZERO
                 gcol[:] = 0.0
-                k2 = 2.0 * np.log(255.0 * op) + 1e-6
+                k2 = alpha_k2(op)
                 bx0 = max(X0, boxes[i, 0])
                 bx1 = min(X1, boxes[i, 1])
                 for py in range(max(Y0, boxes[i, 2]), min(Y1, boxes[i, 3]) + 1):
@@ -203,7 +191,7 @@ def raster_bwd(
                     if k >= row_last[ly]:
                         continue
                     dy = np.float32(py) + _HALF - my
-                    sx0, sx1 = _span(ca, cb, cc, k2, mx, dy, bx0, bx1)
+                    sx0, sx1 = row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)
                     qy = -_HALF * cc * dy * dy
                     by = cb * dy
                     for px in range(sx0, sx1 + 1):

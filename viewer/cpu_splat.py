@@ -38,7 +38,8 @@ import numba
 import numpy as np
 from numba import njit, prange
 
-from generators.splat_cpu import KERNEL_LOCK, _row_span  # the lock; numba's threading layer
+from generators.splat_cpu import KERNEL_LOCK  # the lock; numba's threading layer
+from generators.splat_ellipse import row_span
 from scene import sh, splatting
 
 log = logging.getLogger(__name__)
@@ -410,7 +411,7 @@ def _raster(tiles, offsets, ids, attr, bg, W, H, t_min, out, dout):  # noqa: ANN
                 if row_open[ly] == 0:
                     continue
                 dy = np.float32(py) + np.float32(0.5) - my
-                lo, hi = _row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)  # the ellipse's columns
+                lo, hi = row_span(ca, cb, cc, k2, mx, dy, bx0, bx1)  # the ellipse's columns
                 if hi < lo:
                     continue
                 lo -= X0
