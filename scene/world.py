@@ -157,6 +157,17 @@ def fit_fov_y(fov_y_deg: float, fov_x_deg: float, aspect: float) -> float:
     return float(math.degrees(2 * math.atan(t)))
 
 
+def subject_distance(meta: object) -> float | None:
+    """How far a reconstruction's photos were taken from what they show,
+    `meta['subject_distance']` (scene units; `generators.reconstruct.align.
+    subject_distance`), or None when absent or not a finite number > 0 (a project's
+    record is untrusted)."""
+    d = meta.get("subject_distance") if isinstance(meta, dict) else None
+    if isinstance(d, bool) or not isinstance(d, (int, float)):
+        return None
+    return float(d) if math.isfinite(d) and d > 0 else None
+
+
 def walkable_disc(meta: object) -> tuple[np.ndarray, float] | None:
     """The walkable area a generated world records in `meta['walkable']` ({'centre':
     [x, y, z] world units, on the floor; 'radius': units; ...}, viewer/walk_area.py):

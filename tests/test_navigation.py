@@ -145,6 +145,27 @@ def test_shift_runs_and_wheel_changes_speed() -> None:
     assert nav.move_speed == pytest.approx(base * 1.25**2)
 
 
+def test_walking_a_reconstruction_crosses_its_photos_distance_in_seconds() -> None:
+    """A capture of unknown scale (its photos 2 units from what they show) is walked and
+    flown at 2 / SUBJECT_CROSS_S units/s, not 2.5 (into the subject in under a second);
+    a far subject keeps WALK_SPEED, orbit mode ignores it, and the floor holds."""
+    from viewer.navigation import AREA_MIN_SPEED, SUBJECT_CROSS_S, WALK_SPEED
+
+    nav = walker(room_cloud(wall_z=None))
+    assert nav.move_speed == pytest.approx(WALK_SPEED * nav.scale)
+    nav.subject_distance = 2.0
+    assert nav.move_speed == pytest.approx(2.0 / SUBJECT_CROSS_S)
+    nav.set_mode("fly")
+    assert nav.move_speed == pytest.approx(2.0 / SUBJECT_CROSS_S)
+    nav.key_down("shift")
+    assert nav.move_speed == pytest.approx(3 * 2.0 / SUBJECT_CROSS_S)
+    nav.key_up("shift")
+    nav.subject_distance = 50.0
+    assert nav.move_speed == pytest.approx(WALK_SPEED * nav.scale)
+    nav.subject_distance = 1e-6
+    assert nav.move_speed == pytest.approx(0.25 * AREA_MIN_SPEED * nav.scale)
+
+
 def test_floaters_do_not_block_the_walker() -> None:
     nav = walker(room_cloud(wall_z=None, floaters=60))
     nav.pos = np.array([0.0, 1.6, 3.0])

@@ -353,6 +353,43 @@ def test_a_rolled_orbit_beside_a_scene_gives_the_table_up(tmp_path: Path) -> Non
     np.testing.assert_allclose(w.up_axis, [0, 1, 0], atol=1e-9)
 
 
+def test_subject_distance_is_the_median_depth_the_photos_see() -> None:
+    """Cameras 3 units from a wall see its points at depth ~3; points behind a camera or
+    outside its frame do not count; no points, no distance."""
+    from generators.reconstruct.align import subject_distance
+
+    cams = [Camera.look_at((x, 0.0, 3.0), (x, 0.0, 0.0), 60, 160, 120) for x in (-1, 0, 1)]
+    g = np.linspace(-1.5, 1.5, 25)
+    wall = np.stack([*np.meshgrid(g, g), np.zeros((25, 25))], -1).reshape(-1, 3)
+    behind = wall + [0.0, 0.0, 10.0]  # behind every camera
+    aside = wall + [40.0, 0.0, -30.0]  # outside every frame
+    d = subject_distance(cams, np.concatenate([wall, behind, aside]))
+    assert d == pytest.approx(3.0, abs=0.05)
+    assert subject_distance(cams, np.zeros((0, 3))) is None
+    assert subject_distance(cams, behind) is None
+
+
+def test_opening_a_scene_with_cameras_beside_it_records_the_subject_distance(
+    tmp_path: Path,
+) -> None:
+    """... so the viewer paces walking by it; a project's record that is not a finite
+    number > 0 is ignored."""
+    from scene.world import World, subject_distance
+    from viewer.up_axis import use_cameras_beside
+
+    ply, cams = _scene_with_z_up_cameras(tmp_path)
+    from scene.io.colmap import write_colmap_text
+
+    pts = np.random.default_rng(0).uniform(-0.5, 0.5, (400, 3)) + [0.0, 0.0, 0.5]
+    write_colmap_text(tmp_path / "scene_cameras", cams, pts)
+    w = World()
+    assert use_cameras_beside(w, ply)
+    want = np.median([np.median(c.project(pts)[1]) for c in cams])
+    assert subject_distance(w.meta) == pytest.approx(want, rel=0.05)
+    for bad in (True, -1.0, float("nan"), float("inf"), "3", None, [2.0]):
+        assert subject_distance({"subject_distance": bad}) is None, bad
+
+
 # ------------------------------------------------- opening a scene with cameras beside it
 def _scene_with_z_up_cameras(tmp_path: Path) -> tuple[Path, list[Camera]]:
     """A cloud whose photo cameras (saved beside it as COLMAP text) hold +Z up, with a big

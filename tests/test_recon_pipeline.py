@@ -107,6 +107,10 @@ def test_recovers_cameras_depth_and_novel_view(tmp_path: Path) -> None:
     )
     frusta = world.find("Photo cameras")
     assert frusta.is_mesh and frusta.data.n_faces == 10 * 8 * 6
+    # how far the photos were taken from the scene, which paces walking in the viewer
+    d = world.meta["subject_distance"]
+    seen = [np.median(z[z > 0]) for z in (c.project(res.points)[1] for c in rec)]
+    assert 0.5 * np.median(seen) < d < 1.5 * np.median(seen)
     # the steps the optimiser ran, for `info` (a time budget may stop it before 30)
     ran = world.layers[0].source["refined_steps"]
     assert ran == res.cloud.meta["refinement"]["steps"] and 0 < ran <= 30

@@ -36,6 +36,9 @@ JUMP_HEIGHT = 0.6  # m
 WALK_SPEED = 2.5  # m/s
 AREA_CROSS_S = 2.0  # s: walking crosses a world's walkable radius in about this long ...
 AREA_MIN_SPEED = 0.8  # m/s ... but no slower than this
+#: s: walking or flying crosses the distance the photos were taken from (World.meta
+#: ['subject_distance'], a reconstruction's) in about this long, at most WALK_SPEED
+SUBJECT_CROSS_S = 2.5
 RUN_FACTOR = 3.0
 MAX_PITCH = math.radians(89.0)
 OBJECT_EXTENT = 3.0  # scene units: a scene narrower than this opens as an object, orbited
@@ -114,6 +117,7 @@ class Navigator:
         self._focus_fn: Callable[[], tuple[np.ndarray, np.ndarray]] | None = None
         self._focus: tuple[np.ndarray, np.ndarray] | None = None
         self.walk_area = None  # viewer.walk_area.WalkArea: walk mode stays inside
+        self.subject_distance: float | None = None  # units; paces walk and fly
         self.pushing_rim = False  # the last walk step was held back at the area's rim
         self._changed = True
 
@@ -139,12 +143,18 @@ class Navigator:
         """Current speed (units/s) including the speed multiplier and Shift to run. Walking
         in a world's walkable area, the base speed crosses its radius in AREA_CROSS_S (at
         least AREA_MIN_SPEED m/s, at most WALK_SPEED): at 2.5 m/s a one-photo room's 1.25 m
-        was crossed before a step could be seen (a trial)."""
+        was crossed before a step could be seen (a trial). Likewise, walking or flying a
+        reconstruction crosses the distance its photos were taken from
+        (`subject_distance`) in about SUBJECT_CROSS_S (at least a quarter of
+        AREA_MIN_SPEED: a figurine's photos taken 30 cm away)."""
         run = RUN_FACTOR if "shift" in self.keys else 1.0
         base = WALK_SPEED * self.scale
         if self.walk_area is not None and self.mode == "walk":
             area = self.walk_area.radius / AREA_CROSS_S
             base = min(base, max(AREA_MIN_SPEED * self.scale, area))
+        if self.subject_distance and self.mode != "orbit":
+            subject = self.subject_distance / SUBJECT_CROSS_S
+            base = min(base, max(AREA_MIN_SPEED * self.scale * 0.25, subject))
         return base * self.speed_mult * run
 
     # ---------------------------------------------------------------- setup

@@ -296,7 +296,9 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     model's points; snapped to an axis within 5°) far better than a guessed floor, and
     the first photo (by name) is where a reconstruction looks right: its camera becomes
     the start view. Sets World.meta['cameras'] (records: name, size, fx fy cx cy, R, t),
-    World.up_axis (source 'cameras') and one bookmark per photo, the first photo first
+    World.meta['subject_distance'] (`align.subject_distance`: how far the photos were
+    taken from what they show, which paces walking), World.up_axis (source 'cameras')
+    and one bookmark per photo, the first photo first
     (the viewer starts at bookmark 0) — photos held out of the scene (listed in its
     `reconstruct` report beside it) after all the others. A world that already has
     bookmarks keeps them. The report's capture type sets World.meta['start_mode']
@@ -333,6 +335,11 @@ def use_cameras_beside(world: Any, scene_path: Any) -> bool:
     # (SIMPLE_RADIAL k1 from reconstruct, ...) is kept in the record for exporters
     world.meta["cameras"] = [c.to_record() for c in cams]
     world.meta["cameras_from"] = str(folder)
+    from generators.reconstruct.align import subject_distance
+
+    d = subject_distance(cams, points)
+    if d is not None:
+        world.meta["subject_distance"] = round(d, 4)  # walking is paced by it
     if held:
         world.meta["held_out"] = sorted(held)  # the bookmarks menu marks them
     from generators.reconstruct.align import estimate_up_detail

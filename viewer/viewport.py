@@ -547,6 +547,9 @@ class Viewport(QOpenGLWidget):
         from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
 
         self.nav.walk_area = WalkArea.from_world(world, rot)
+        from scene.world import subject_distance
+
+        self.nav.subject_distance = subject_distance(world.meta)
         if frame and world.bookmarks:
             b = world.bookmarks[0]
             self.nav.go_to_bookmark(b)

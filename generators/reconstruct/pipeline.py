@@ -790,6 +790,9 @@ def build_world(  # noqa: ANN201
         )
     )
     world.meta["cameras"] = camera_records(result.cameras)
+    d = align.subject_distance(result.cameras, result.points)
+    if d is not None:
+        world.meta["subject_distance"] = round(d, 4)  # the viewer paces walking by it
     # placed in metres by capture type (align.place_capture): walking speed is metric,
     # not guessed from the extent (the far-field shell spans kilometres)
     world.meta["units"] = "m"
