@@ -422,7 +422,7 @@ def subject_distance(
     frame (z > 0). None when no camera has at least 8 such points.
 
     The viewer paces walking by it (`viewer.navigation.SUBJECT_CROSS_S`): a capture of
-    unknown scale is placed with this distance 2 units, and a metre-per-second walk
+    unknown scale is placed with this distance 2 units, and the 2.5 m/s walk
     crossed a fox figurine's 2 units to the wallpaper in under a second (a trial)."""
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     pts = pts[np.isfinite(pts).all(1)]
