@@ -50,8 +50,12 @@ EDGE_BLEND_DEG = 4.0  # the photo's own colours fade into the class surfaces ove
 #: 2-22° its edge's classes and colours carried on as a blurred halo: the Sceaux castle's
 #: tree became a dark cloud 0.36 darker than the sky 4° beside it, a brown ring framed the
 #: office (bench/world_views.py); the synthetic room's side views lost 0.2 dB by 1-8°
-#: (bench/world_synthetic.py: 21.38 / 22.82 -> 21.16 / 22.61 dB at 1 / 2 m)
-LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 1.0, 8.0
+#: (bench/world_synthetic.py: 21.38 / 22.82 -> 21.16 / 22.61 dB at 1 / 2 m). At 1-8° the
+#: tree still left a dark smear on the sky beside it and the facade a pale band between
+#: the photo and the treeline, which a step aside showed as a grey-white slab; 0.3-3.5°:
+#: the synthetic room 21.31 / 22.07 -> 21.84 / 22.70 dB (with a desk, --table: within
+#: 0.1 dB), start views within 0.1 dB. Handing over by 1.5° tipped its pillar 19.5°
+LAYOUT_NEAR_DEG, LAYOUT_FAR_DEG = 0.3, 3.5
 SKY_HANDOVER = 3.0  # ... that many times sooner where the layout has sky (outdoors)
 CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over here
 GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
