@@ -27,8 +27,10 @@ def test_world_from_a_room_photo_holds_up_when_walking_aside(qapp) -> None:
     spec.loader.exec_module(mod)
     res = mod.run(ROOT)
     assert res["start_psnr_db"] >= 30.0, res
-    assert res["side_1m_psnr_db"] >= 20.5, res
-    assert res["side_2m_psnr_db"] >= 21.0, res
+    # 21.31 / 22.07 dB while the photo's classes handed over to the layout from 1° to 8°
+    # off it (outpaint_classical.LAYOUT_NEAR_DEG / LAYOUT_FAR_DEG); 21.84 / 22.70 at 0.3-3.5°
+    assert res["side_1m_psnr_db"] >= 21.5, res
+    assert res["side_2m_psnr_db"] >= 22.3, res
     assert res["pillar_tilt_deg"] <= 5.0, res
     assert res["block_tilt_deg"] <= 5.0, res  # the low block stands (it lay flat: 87°)
 
