@@ -111,18 +111,28 @@ class OptimizeOptions:
     #                             (0 = off)
 
 
-#: Learning rates for short runs (a CPU makes ~50-300 steps in its budget, not gsplat's
-#: 30000): colour, scale and rotation rates ×32, positions ×4, opacities ×2, all but the
-#: positions' decaying to 10 % over the run so it settles. Measured on Great Wall (12
-#: photos, 397k splats, 48 steps at 240 px, constant rates, one view held out, PSNR from
-#: 16.75 dB there): plain rates ~+1 dB, ×8 23.43 dB, ×16 26.29 dB, ×32 28.07 dB.
+#: Learning rates for short runs (a CPU makes hundreds of steps in its budget, not
+#: gsplat's 30000): scale and rotation rates ×32, colour ×16, positions ×4, opacities ×4,
+#: all but the positions' decaying to 10 % over the run so it settles. Measured on Great
+#: Wall (12 photos, 397k splats, 48 steps at 240 px, constant rates, one view held out,
+#: PSNR from 16.75 dB there): plain rates ~+1 dB, ×8 23.43 dB, ×16 26.29 dB, ×32 28.07 dB.
+#: With the faster CPU rasteriser a run makes 500-1700 steps, where colour ×32 and
+#: opacity ×2 fell behind. At fixed steps from the `--refine 0` clouds (training /
+#: held-out dB, evaluated at 640 px), colour ×16 and opacity ×4 took the fox figurine
+#: (instant-ngp, 550 steps) 28.59 / 23.04 -> 29.44 / 24.00, the tree walk-around
+#: (alicevision monstree, 750) 23.76 / 18.08 -> 24.26 / 18.48, the Great Wall (1000)
+#: 36.13 / 30.41 -> 36.45 / 31.84 and Sceaux (900) 28.03 / 14.62 -> 28.65 / 14.56.
+#: Colour ×8 was better on the fox alone (Great Wall training 36.51 -> 35.59 dB against
+#: ×16); scales ×16 changed nothing. Whole `reconstruct --holdout 8` runs: fox 28.85 /
+#: 23.81 -> 29.71 / 24.36, tree 23.74 / 19.69 -> 23.89 / 19.82, Great Wall 37.12 / 32.40
+#: -> 37.32 / 32.37, Sceaux 26.44 / 14.75 -> 26.53 / 14.84 (`bench/reconstruct_quality.py`).
 SHORT_RUN_RATES = {
     "lr_means": 1.6e-4 * 4,
     "lr_scales": 5e-3 * 32,
     "lr_quats": 1e-3 * 32,
-    "lr_opacities": 5e-2 * 2,
-    "lr_sh0": 2.5e-3 * 32,
-    "lr_shN": 2.5e-3 / 20 * 32,
+    "lr_opacities": 5e-2 * 4,
+    "lr_sh0": 2.5e-3 * 16,
+    "lr_shN": 2.5e-3 / 20 * 16,
     "lr_decay": 0.1,
     "lr_exposure": 3e-2,
 }

@@ -83,7 +83,7 @@ def refine_cloud(
             sh_degree=1 if dev == "cpu" else 3,
             exposure=exposure,
             depth_lambda=depth_weight,
-            # a CPU run makes ~50-300 steps, not gsplat's 30000
+            # a CPU run makes hundreds of steps, not gsplat's 30000 (`SHORT_RUN_RATES`)
             **(SHORT_RUN_RATES if dev == "cpu" else {}),
             grow_grad2d=SHORT_RUN_GROW_GRAD2D if dev == "cpu" else OptimizeOptions.grow_grad2d,
         )
