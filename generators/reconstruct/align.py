@@ -422,19 +422,20 @@ def subject_distance(
     frame (z > 0). None when no camera has at least 8 such points.
 
     The viewer paces walking by it (`viewer.navigation.SUBJECT_CROSS_S`): a capture of
-    unknown scale is placed with this distance 2 units, and the 2.5 m/s walk
+    unknown scale is placed with this distance at 2 units, and the 2.5 m/s walk
     crossed a fox figurine's 2 units to the wallpaper in under a second (a trial)."""
+    from .sky_dome import in_frame
+
     pts = np.asarray(points, np.float64).reshape(-1, 3)
     pts = pts[np.isfinite(pts).all(1)]
+    if not len(pts):
+        return None
     if len(pts) > max_points:
         pts = pts[np.random.default_rng(0).choice(len(pts), max_points, replace=False)]
     per_cam = []
     for c in cams:
-        if not len(pts):
-            break
         uv, z = c.project(pts)
-        inside = (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < c.width)
-        inside &= (uv[:, 1] >= 0) & (uv[:, 1] < c.height)
+        inside = in_frame(c, uv, z)
         if int(inside.sum()) >= 8:
             per_cam.append(float(np.median(z[inside])))
     return float(np.median(per_cam)) if per_cam else None
