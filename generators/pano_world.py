@@ -1143,6 +1143,15 @@ def world_from_panorama(
         "fov_y_deg": float(pano.fov_y_deg),
         "fov_x_deg": float(pano.fov_x_deg) if invented else 0.0,
     }
+    # where the world holds up (viewer/walk_area.py): in the splat file's provenance too,
+    # or a world saved as .ply opened without its ring and fence and filmed a full turn
+    # round its invented room where its project sways by the photo (a trial)
+    walkable = {
+        "centre": [0.0, 0.0, 0.0],
+        "radius": estimates["walkable_radius"]["value"],
+        "source": estimates["walkable_radius"]["source"],
+        "invented": invented,  # beyond the photo, outpainted (a panorama: no)
+    }
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,
@@ -1157,6 +1166,7 @@ def world_from_panorama(
         "estimates": estimates,
         "splats": len(cloud),
         "start": start,
+        "walkable": walkable,
         "panorama": pano.meta,
         **({"depth_model": str(model)} if model else {}),
         "options": opts.record(),
@@ -1183,12 +1193,7 @@ def world_from_panorama(
             "options": opts.record(),
             "floor_y": 0.0,
             "estimates": estimates,
-            "walkable": {
-                "centre": [0.0, 0.0, 0.0],
-                "radius": estimates["walkable_radius"]["value"],
-                "source": estimates["walkable_radius"]["source"],
-                "invented": invented,  # beyond the photo, outpainted (a panorama: no)
-            },
+            "walkable": dict(walkable),
             "start": dict(start),
         }
     )

@@ -192,6 +192,28 @@ def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
     save_world(world, out)
     assert world_estimates(out)["radius"] == est["radius"]
     assert world_estimates(tmp_path / "missing.ply") is None
+    # the world saved as a splat file opens with its walkable area, as its project does
+    # (`world --out w.ply` opened without the ring and fence, and `video` filmed a full
+    # turn round the invented room instead of a sway by the photo: a trial)
+    from cli.scene_files import load_scene
+    from scene.campath import bookmark_path
+
+    back = load_scene(out)
+    area = WalkArea.from_world(back, np.eye(3))
+    assert area is not None and area.radius == pytest.approx(walk["radius"])
+    assert back.meta["walkable"]["invented"] is True
+    _, how = bookmark_path(back)
+    assert how.startswith("a sway within the walkable area"), how
+    import json
+
+    from scene.files import sidecar_path
+
+    rec = json.loads(sidecar_path(out).read_text())
+    del rec["walkable"]  # a file written before the record was kept: from its estimates
+    sidecar_path(out).write_text(json.dumps(rec))
+    old = load_scene(out)
+    assert old.meta["walkable"]["radius"] == pytest.approx(walk["radius"])
+    assert old.meta["walkable"]["invented"] is True
     # `info` prints them for a splat file and for a project alike
     import contextlib
     import io

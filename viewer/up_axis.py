@@ -409,6 +409,23 @@ def adopt_far_field(cloud: Any, scene_path: Any, meta: dict | None = None) -> bo
     return cloud.adopt_far_field(far.get("count") if isinstance(far, dict) else None)
 
 
+def _walkable_from_estimates(meta: dict) -> dict | None:
+    """The walkable area of a world's splat file whose provenance predates its `walkable`
+    record: the disc round the start its estimates give (`walkable_radius`); invented
+    beyond the photo when its start frames a photo (`fov_x_deg` > 0). None without them."""
+    est = meta.get("estimates")
+    rad = est.get("walkable_radius") if isinstance(est, dict) else None
+    start = meta.get("start") if isinstance(meta.get("start"), dict) else {}
+    if not isinstance(rad, dict) or not isinstance(rad.get("value"), (int, float)):
+        return None
+    return {
+        "centre": [0.0, 0.0, 0.0],
+        "radius": float(rad["value"]),
+        "source": str(rad.get("source", "")),
+        "invented": bool(float(start.get("fov_x_deg") or 0.0) > 0.0),
+    }
+
+
 def adopt_file_context(world: Any, scene_path: Any) -> None:
     """What a scene file (not a project) says about itself beyond its splats, for the app
     and the headless commands alike: the photo cameras saved beside a reconstruction
@@ -419,7 +436,8 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     decides the up axis, and World.meta['units'] = 'm' for Wander's files, whose layer
     also takes the recorded generator and options into its source (a project saved from
     the file says how its scene was made, not "unknown generator"), and a far field the
-    record marks (`adopt_far_field`); changes nothing else."""
+    record marks (`adopt_far_field`); a world made by `world` also gets its walkable area,
+    options and estimates into World.meta, as its project has them; changes nothing else."""
     from pathlib import Path
 
     from generators.options import wander_provenance
@@ -449,8 +467,18 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
             if start is not None:
                 world.bookmarks.append(start)
                 walk = meta.get("walkable")
+                if walk is None and gen == "wander.pano_world":
+                    walk = _walkable_from_estimates(meta)  # a file written before it was kept
                 if isinstance(walk, dict) and "walkable" not in world.meta:
                     world.meta["walkable"] = walk  # (checked where it is read: WalkArea)
+                if gen == "wander.pano_world":
+                    # how it was made and what was estimated, as its project's meta holds
+                    # them: `video`'s default path sways by the photo in a world made
+                    # from photos (scene.campath.bookmark_path); a trial's world.ply
+                    # filmed a full turn round the invented room instead
+                    for key in ("options", "estimates"):
+                        if isinstance(meta.get(key), dict):
+                            world.meta.setdefault(key, meta[key])
     elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = "glTF (+Y up)"
