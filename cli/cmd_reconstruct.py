@@ -7,6 +7,7 @@ flag become the arguments; the report beside the scene records them.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from generators.reconstruct.options import DEFAULT_REFINE_STEPS as DEFAULT_REFINE
@@ -155,7 +156,7 @@ def run(args: argparse.Namespace) -> int:
 
     steps, torch_warning = refine_steps(args.refine_steps)
     if torch_warning:
-        print(torch_warning)
+        print(torch_warning, file=sys.stderr)
     opts = from_args(ReconstructOptions, args, refine_steps=steps)
     from generators.reconstruct.pipeline import check_side_paths, scene_format
 
@@ -293,7 +294,7 @@ def run(args: argparse.Namespace) -> int:
         few_photos_warning(result),
     ):
         if warning:
-            print(warning)
+            print(warning, file=sys.stderr)  # as every command's warnings
     return 0
 
 
@@ -423,7 +424,8 @@ def _print_focal_prior(prior: dict, total: int = 0) -> None:
                 f"warning: the focal length moved {100 * change:.0f} % from the guess with only "
                 f"{n} photos registered and none recording it; so few photos pin it down "
                 "poorly, and a wrong one bends and stretches the scene. If you know the "
-                "camera's, give it with --intrinsics fx,fy,cx,cy (pixels)"
+                "camera's, give it with --intrinsics fx,fy,cx,cy (pixels)",
+                file=sys.stderr,
             )
 
 

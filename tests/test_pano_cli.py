@@ -85,6 +85,19 @@ def test_panorama_cli(tmp_path: Path, photo: Path) -> None:
     r = _main("info", str(photo), "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["equirect"] is False
+    # in a folder of photos an unreadable one is skipped with a warning, as `reconstruct
+    # --photos` does (it stopped the panorama, exit 2: a trial); all unreadable: exit 2
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    (folder / "a.jpg").write_bytes(photo.read_bytes())
+    (folder / "b.jpg").write_bytes(photo.read_bytes()[:3000])  # truncated
+    r = _main("panorama", "--photo", str(folder), "--height", "256", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    assert "warning: b.jpg was skipped: image data is corrupt or truncated" in r.stderr
+    (folder / "a.jpg").write_bytes(photo.read_bytes()[:2000])
+    r = _main("panorama", "--photo", str(folder), "--height", "256", "--out", str(out))
+    assert r.returncode == 2 and "corrupt or truncated" in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
 
 
 @pytest.mark.slow

@@ -280,15 +280,16 @@ def test_a_focal_length_few_photos_moved_far_from_the_guess_is_doubted(capsys) -
     assert few["fov_x_deg"] == pytest.approx(69.8, abs=0.2)
     assert few["change"] == pytest.approx(459 / 768 - 1, abs=1e-3)
     _print_focal_prior(few, 7)
-    out = capsys.readouterr().out
-    assert "refined it to 69.8° across" in out
-    warn = [ln for ln in out.splitlines() if ln.startswith("warning:")]
+    got = capsys.readouterr()
+    assert "refined it to 69.8° across" in got.out
+    # (warnings on stderr, as every command's)
+    warn = [ln for ln in got.err.splitlines() if ln.startswith("warning:")]
     assert len(warn) == 1 and "moved 40 %" in warn[0] and "only 4 photos" in warn[0]
     # all twelve frames: a small move, no warning; nor for many photos moving it far
     photos = [SimpleNamespace(focal_px=None, work_name=f"f{i}.png") for i in range(20)]
     for n, fx in ((12, 745.0), (20, 459.0)):
         _print_focal_prior(_focal_prior_record(photos, ReconstructOptions(), "", cams(n, fx)), n)
-        assert "warning" not in capsys.readouterr().out
+        assert "warning" not in capsys.readouterr().err
 
 
 def test_an_orbit_says_why_the_fills_did_not_run_and_has_no_sky(capsys) -> None:  # noqa: ANN001

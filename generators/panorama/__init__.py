@@ -283,22 +283,33 @@ def generate_panorama(
         ],
         cancel,
     )
+    from scene.errors import SceneFormatError
+
+    unreadable: list[str] = []
     with st("load") as report:
         images = []
+        usable: list[Path] = []
+        first_error: SceneFormatError | None = None
         for i, p in enumerate(photos):
             report(i / len(photos), f"loading {p.name}")
-            im = load_image(p, min_side=MIN_PHOTO_SIDE)
+            try:
+                im = load_image(p, min_side=MIN_PHOTO_SIDE)
+            except SceneFormatError as exc:
+                if len(photos) == 1:
+                    raise
+                # among several photos (a folder) an unreadable file is skipped with a
+                # warning, as `reconstruct --photos` does (a trial's folder with one
+                # truncated JPEG stopped the whole panorama)
+                first_error = first_error or exc
+                unreadable.append(f"{p.name} was skipped: {exc.problem}")
+                continue
             if min(im.width, im.height) < MIN_PHOTO_SIDE:  # a sliver, downscaled to fit
-                from scene.errors import SceneFormatError
-
                 raise SceneFormatError(
                     p,
                     f"image is too narrow once downscaled ({im.width}x{im.height} pixels; "
                     f"need at least {MIN_PHOTO_SIDE} on each side)",
                 )
             if im.alpha is not None and float((im.alpha >= 0.5).mean()) < MIN_OPAQUE_SHARE:
-                from scene.errors import SceneFormatError
-
                 raise SceneFormatError(
                     p,
                     f"is {'fully' if not (im.alpha >= 0.5).any() else 'almost all'} "
@@ -307,12 +318,20 @@ def generate_panorama(
                 )
             _refuse_flat(p, im.rgb, im.alpha)
             images.append(im)
-    warnings: list[str] = left_out + [
-        f"{d.name} was given twice: used once"
-        if d.name == k.name
-        else f"{d.name} is the same file as {k.name}: used once"
-        for d, k in dropped
-    ]
+            usable.append(p)
+        if not images and first_error is not None:
+            raise first_error
+        photos = usable
+    warnings: list[str] = (
+        left_out
+        + unreadable
+        + [
+            f"{d.name} was given twice: used once"
+            if d.name == k.name
+            else f"{d.name} is the same file as {k.name}: used once"
+            for d, k in dropped
+        ]
+    )
     fov_why: str | None = None  # a single photo at the default FOV: why (`fov_default_reason`)
     for p, im in zip(photos, images):
         warnings += photo_warnings(p.name, im.rgb, im.alpha)
