@@ -509,6 +509,29 @@ def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
     assert res.returncode == 2 and "no display" in res.stderr
 
 
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["--bogus"], "error: unknown option --bogus"),
+        (["a.ply", "b.spz"], "error: one scene at a time: a.ply is opened, b.spz would not be"),
+        (["a.ply", "--shot", "s.jpg"], "error: --shot must be a .png file, got s.jpg"),
+    ],
+)
+def test_the_window_refuses_what_it_would_ignore(
+    argv: list[str], said: str, capsys: pytest.CaptureFixture
+) -> None:
+    """The window's command line: a mistyped option or a second scene opened the window
+    saying nothing, and --shot wrote PNG data under any name (a trial). One line, exit 2,
+    before any window (no display needed); Qt's own options (-platform xcb) still pass."""
+    from viewer.app import _parse, run_app
+
+    assert run_app(argv) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(said), err
+    assert _parse(["a.ply", "-platform", "xcb", "-reverse"]).unknown == []
+    assert _parse(["--debug", "a.ply"]).debug
+
+
 def test_debug_before_the_command_runs_the_command(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
 ) -> None:

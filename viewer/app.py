@@ -48,19 +48,47 @@ def _parse(argv: list[str]) -> argparse.Namespace:
         "is shown, then quit (for docs and smoke tests)",
     )
     p.add_argument("--size", metavar="WxH", help="window size, e.g. 1440x900")
-    args, _unknown = p.parse_known_args(argv)
+    p.add_argument("--debug", action="store_true", help="log our DEBUG records too")
+    args, unknown = p.parse_known_args(argv)
+    args.unknown = _not_for_qt(unknown, argv)
     return args
 
 
-def _start_logging_and_sweep() -> None:
-    """The log file (XDG_STATE_HOME/wander/wander.log) and the removal of temps that
-    killed runs left in the system temp folder (ours only, owner dead)."""
+#: Qt's own command-line options that take a value (QGuiApplication / QApplication)
+_QT_VALUED = frozenset(
+    {
+        "-platform", "-platformpluginpath", "-platformtheme", "-plugin", "-style",
+        "-stylesheet", "-session", "-display", "-geometry", "-title", "-qwindowgeometry",
+        "-qwindowicon", "-qwindowtitle", "-qmljsdebugger", "-name",
+    }
+)  # fmt: skip
+
+
+def _not_for_qt(unknown: list[str], argv: list[str]) -> list[str]:
+    """What the window's parser did not take and Qt would not either: `--options`, and
+    words that are not the value of a Qt option (-platform xcb, -style fusion): a second
+    scene file. Qt's single-dash options pass to QApplication."""
+    bad = []
+    for u in unknown:
+        if u.startswith("--"):
+            bad.append(u)
+        elif not u.startswith("-"):
+            i = argv.index(u)
+            if i == 0 or argv[i - 1] not in _QT_VALUED:
+                bad.append(u)
+    return bad
+
+
+def _start_logging_and_sweep(debug: bool = False) -> None:
+    """The log file (XDG_STATE_HOME/wander/wander.log; `debug`: with our DEBUG records)
+    and the removal of temps that killed runs left in the system temp folder (ours only,
+    owner dead)."""
     import tempfile
 
     from scene.files import sweep_once
     from scene.logs import setup_logging
 
-    setup_logging()
+    setup_logging(debug)
     log.info("app start")
     sweep_once(tempfile.gettempdir())
 
@@ -96,7 +124,25 @@ def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
     _trace("main")
-    _start_logging_and_sweep()
+    if args.unknown:
+        # a mistyped option, or a second file, said nothing and opened the window (a trial)
+        first = args.unknown[0]
+        what = (
+            f"unknown option {first}"
+            if first.startswith("--")
+            else f"one scene at a time: {args.scene} is opened, {first} would not be"
+        )
+        print(
+            f"error: {what} (python main.py --help lists the commands; the window takes "
+            "SCENE, --no-demo, --shot PNG, --size WxH and --debug)",
+            file=sys.stderr,
+        )
+        return 2
+    if args.shot and Path(args.shot).suffix.lower() != ".png":
+        # the screenshot is a PNG: written under a .jpg name it was a PNG file all the same
+        print(f"error: --shot must be a .png file, got {args.shot}", file=sys.stderr)
+        return 2
+    _start_logging_and_sweep(args.debug)
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
             # Qt would abort (core dump) trying to open a screen that is not there
