@@ -262,6 +262,29 @@ def test_sog_zip_bomb_is_refused_before_unpacking(tmp_path: Path) -> None:
         load(path)
 
 
+def test_a_damaged_sog_is_called_damaged(tmp_path: Path) -> None:
+    """A truncated .sog, or a zip without meta.json named .sog, said "is a zip archive, not
+    a splat or mesh file" (a SOG is a zip), and a texture that is no image named a memory
+    address (Pillow's "<_io.BytesIO object at 0x7f…>"): a trial."""
+    from scene.errors import SceneFormatError
+    from scene.io import load
+
+    good = _hostile(tmp_path, None, "good.sog")
+    cut = tmp_path / "cut.sog"
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    with pytest.raises(SceneFormatError, match="damaged or truncated"):
+        load(cut)
+    bare = tmp_path / "bare.sog"
+    with zipfile.ZipFile(bare, "w") as z:
+        z.writestr("notes.txt", "hello")
+    with pytest.raises(SceneFormatError, match="lacks meta.json"):
+        load(bare)
+    junk = _hostile(tmp_path, lambda m, f: f.update({"quats.webp": b"not an image at all"}))
+    with pytest.raises(SceneFormatError, match=r"quats.webp is not a readable WebP") as err:
+        load(junk)
+    assert "0x" not in str(err.value) and "unrecognised image data" in str(err.value)
+
+
 def test_lod_meta_and_missing_loose_texture(tmp_path: Path) -> None:
     from scene.errors import SceneFormatError
     from scene.io import load

@@ -306,6 +306,10 @@ def _resolve(path: Path, format: str | None) -> str:
     found = sniff(path)
     if found in FORMATS:
         return found  # content wins over a misleading name (.ply holding compressed data...)
+    if found == "zip" and by_name == "sog":
+        # a .sog that is a zip but not a readable SOG (truncated, no meta.json): its reader
+        # says what is wrong; "is a zip archive, not a splat file" misled (a SOG is a zip)
+        return "sog"
     if found in _NOT_SCENES and by_name != "splat":
         hint = (
             f"; to make a 3D world from a photo: python main.py world --photo {path.name} "

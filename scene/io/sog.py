@@ -66,7 +66,9 @@ class _Files:
             try:
                 self.zf = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError, ValueError) as exc:
-                raise SceneFormatError(path, f"is not a SOG zip archive ({exc})") from None
+                raise SceneFormatError(
+                    path, f"is not a readable SOG zip archive: damaged or truncated? ({exc})"
+                ) from None
             infos = self.zf.infolist()
             if len(infos) > MAX_MEMBERS:
                 raise SceneFormatError(path, f"holds {len(infos)} files; a SOG has at most 8")
@@ -152,7 +154,12 @@ def _decode_webp(
     except SceneFormatError:
         raise
     except Exception as exc:  # Pillow raises many types for corrupt images
-        raise SceneFormatError(files.path, f"{name} is not a readable WebP image ({exc})") from None
+        from PIL import UnidentifiedImageError
+
+        # (Pillow's "cannot identify image file <_io.BytesIO object at 0x7f…>" named a
+        # memory address)
+        why = "unrecognised image data" if isinstance(exc, UnidentifiedImageError) else exc
+        raise SceneFormatError(files.path, f"{name} is not a readable WebP image ({why})") from None
     return rgba
 
 
