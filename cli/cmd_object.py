@@ -176,16 +176,21 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
         print("warning: the backend made no mesh: the splats go in", file=sys.stderr)
     bounds = data.bounds()
     if at is None:
+        fov_y = None
         if world.bookmarks:
             b = world.bookmarks[0]
             eye = np.asarray(b.position, np.float64)
             ray = forward_from_yaw_pitch(b.yaw, b.pitch)
+            from scene.campath import bookmark_fov_y
+
+            # in the start view as `render` shows it (16:9; a photo's bookmark fills it)
+            fov_y = bookmark_fov_y(b, 16 / 9)
         else:
             from cli.cmd_render import default_view
 
             eye, target = default_view(world)
             ray = np.asarray(target, np.float64) - np.asarray(eye, np.float64)
-        m, _ = view_placement(world, eye, ray, bounds, height=height)
+        m, _ = view_placement(world, eye, ray, bounds, height=height, fov_y_deg=fov_y)
     else:  # facing the start view
         view = world.bookmarks[0].position if world.bookmarks else at + world_up(world)
         m = placement_at(world, at, bounds, height, view)

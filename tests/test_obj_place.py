@@ -323,6 +323,21 @@ def test_an_object_inserted_at_a_far_facade_stands_within_reach() -> None:
     _with_slab(only, "facade", facade, [0.2, 0.2, 0.01])
     m2, _ = view_placement(only, eye, np.array([0.0, 0.0, -1.0]), (lo, hi))
     assert m2[2, 3] == pytest.approx(-40.0, abs=0.5)
+    # a view tilted up 10° to frame the facade, 31° tall (a photo's start view in a 16:9
+    # render): no floor shows nearer than ~16 m, and an object 3 m ahead was out of sight
+    # below the frame (a trial). Given the view's field of view, it stands where the
+    # floor shows, its base inside the frame
+    from scene.camera import forward_from_yaw_pitch
+
+    up10 = forward_from_yaw_pitch(0.0, np.radians(10.0))
+    m3, _ = view_placement(w, eye, up10, (lo, hi), height=0.9, fov_y_deg=31.0)
+    base = m3[:3, 3] - eye
+    below = np.degrees(np.arctan2(-base[1], -base[2]))  # the base's angle below level
+    assert 10.0 + below < 15.5 and -base[2] <= 20.0 + 1e-6, m3[:3, 3]
+    assert m3[1, 3] == pytest.approx(0.0, abs=0.05)
+    # (level in a 75° view the floor 3 m ahead shows: unchanged)
+    m4, _ = view_placement(w, eye, np.array([0.0, 0.0, -1.0]), (lo, hi), fov_y_deg=75.0)
+    assert np.allclose(m4, m)
 
 
 def test_snap_never_lifts_an_object_onto_the_wall_its_top_pokes_into() -> None:

@@ -9,6 +9,7 @@ about Z. Objects are made with +Y up, their base centre at the origin.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -210,27 +211,54 @@ def placement_transform(
 STANDABLE_COS = 0.7  # a surface an object can stand on faces up within ~45°
 FAR_INSERT_M = 8.0  # a view ray meeting the scene farther than this (m) ...
 NEAR_INSERT_M = 3.0  # ... puts the object on the floor this far ahead instead ...
+IN_VIEW = 0.8  # ... or as far as its floor shows this far from the view's centre to its edge
+IN_VIEW_MAX_M = 20.0  # ... up to this far
 #: ... when that floor is at most this far below the eye (m): a walker's floor, not the
 #: ground 38 m under a drone's view of a tower, where the object landed out of sight (a
 #: trial, the Great Wall reconstruction)
 NEAR_FLOOR_DROP_M = 3.0
 
 
-def _near_floor_spot(world: World, origin: np.ndarray, direction: np.ndarray) -> Hit | None:
+def _near_floor_spot(
+    world: World, origin: np.ndarray, direction: np.ndarray, fov_y_deg: float | None = None
+) -> Hit | None:
     """The floor NEAR_INSERT_M ahead of `origin` (3,) along `direction` (3,) levelled, or None
     (looking straight up or down, no floor captured there, or one more than
     NEAR_FLOOR_DROP_M below the eye). Looking at a far hillside or over a square, the view
     ray met the scene 40 m off: the object stood there, 3 m tall and out of reach of the
-    area one can walk."""
+    area one can walk. With the view's vertical field of view `fov_y_deg` (degrees), the
+    spot is moved out (up to IN_VIEW_MAX_M) until the floor there shows inside the view's
+    lower edge (IN_VIEW of the way from the centre): a start view tilted up to frame a
+    castle showed no floor nearer than 7 m, and an object put 3 m ahead was out of sight
+    below the frame (a trial)."""
     up = world_up(world)
     d = np.asarray(direction, np.float64)
     level = d - (d @ up) * up
     n = float(np.linalg.norm(level))
     if n < 0.2:
         return None
-    spot = surface_below(world, origin + level / n * NEAR_INSERT_M, 0.2)
-    if spot is None or float((np.asarray(origin) - spot.point) @ up) > NEAR_FLOOR_DROP_M:
-        return None  # no floor, or one far below a flying or aerial view
+    o = np.asarray(origin, np.float64)
+
+    def floor_at(dist: float) -> Hit | None:
+        spot = surface_below(world, o + level / n * dist, 0.2)
+        if spot is None or float((o - spot.point) @ up) > NEAR_FLOOR_DROP_M:
+            return None  # no floor, or one far below a flying or aerial view
+        return spot
+
+    spot = floor_at(NEAR_INSERT_M)
+    if spot is None or fov_y_deg is None:
+        return spot
+    # the angle below level of the view's lower edge, a margin inside it
+    pitch = math.asin(float(np.clip(d @ up / max(np.linalg.norm(d), 1e-12), -1.0, 1.0)))
+    below = IN_VIEW * math.radians(fov_y_deg) / 2 - pitch
+    drop = float((o - spot.point) @ up)
+    if below <= 0 or drop <= 0 or drop / math.tan(below) <= NEAR_INSERT_M:
+        return spot  # in view already, or no floor shows at all (nothing better)
+    # the farthest floor on the way out to there (a one-photo world's ground ends where
+    # its upright things stand)
+    for dist in np.linspace(min(drop / math.tan(below), IN_VIEW_MAX_M), NEAR_INSERT_M, 9)[:-1]:
+        if (far := floor_at(float(dist))) is not None:
+            return far
     return spot
 
 
@@ -240,6 +268,7 @@ def view_placement(
     direction: np.ndarray,
     object_bounds: tuple[np.ndarray, np.ndarray],
     height: float | None = None,
+    fov_y_deg: float | None = None,
 ) -> tuple[np.ndarray, Hit | None]:
     """Where the app inserts an object seen along a view ray: 4×4 similarity and the hit.
 
@@ -252,14 +281,17 @@ def view_placement(
     ray meeting a surface that does not face up (a wall, a cabinet's side: its normal
     within acos(STANDABLE_COS) of level). A ray meeting the scene farther than FAR_INSERT_M
     (a far facade, a hillside) puts the object on the floor NEAR_INSERT_M ahead instead,
-    within reach, when that floor is a walker's (NEAR_FLOOR_DROP_M). Honours the world's
-    up axis. Raises ValueError for a height that is not
-    positive.
+    within reach, when that floor is a walker's (NEAR_FLOOR_DROP_M), and, given the view's
+    vertical field of view `fov_y_deg`, far enough out that the floor there is in view
+    (`_near_floor_spot`: `object --into`, whose start view nobody can turn; the app turns
+    the view to the object instead). Honours the world's up axis. Raises ValueError for a height
+    that is not positive.
     """
     origin = np.asarray(origin, np.float64)
     m, hit = placement_transform(world, origin, direction, face_point=origin)
     dist = hit.distance if hit is not None else float(np.linalg.norm(m[:3, 3] - origin))
-    if dist > FAR_INSERT_M and (near := _near_floor_spot(world, origin, direction)) is not None:
+    near = _near_floor_spot(world, origin, direction, fov_y_deg) if dist > FAR_INSERT_M else None
+    if near is not None:
         up = world_up(world)
         look = origin - near.point
         m = similarity_matrix(near.point, rotation=upright_rotation(up, yaw_towards(look, up)))
