@@ -222,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
     if cams is not None:
         files = ex.export_cameras(cams, args.cameras)
         print(
-            f"wrote {len(cams)} cameras to {Path(args.cameras)} "
+            f"wrote {len(cams)} camera{'s' if len(cams) != 1 else ''} to {Path(args.cameras)} "
             f"({', '.join(f.name for f in files)})"
         )
     return 0

@@ -86,6 +86,12 @@ def run(args: argparse.Namespace) -> int:
             "--keep-mesh keeps the mesh as a mesh (no splats) and --out writes splats: "
             "write it with --mesh OBJ.glb and/or --into WORLD.wander instead of --out"
         )
+    if req.backend == "import" and args.photo is not None:
+        # the import backend reads --input alone: the photo was ignored without a word
+        raise InputError(
+            "--backend import reads the file given with --input and uses no photo: drop "
+            "--photo, or drop --backend import to make the object from the photo"
+        )
     at = _check_into(args)
     if args.out is not None:
         check_splat_path(args.out)

@@ -219,7 +219,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  {name}: {st}{where}")
     if result.held_out:
         print(f"held out (not used to build the scene): {', '.join(result.held_out)}")
-    _print_orientation(result, args.colmap_dir is not None)
+    if args.video is None:  # a video's frames carry no EXIF orientation to speak of
+        _print_orientation(result, args.colmap_dir is not None)
     _print_focal_prior(result.focal_prior, len(result.status))
     if result.working_sizes.get("note"):
         print(f"working sizes: {result.working_sizes['note']}")
@@ -263,7 +264,8 @@ def run(args: argparse.Namespace) -> int:
             )
         if ref.get("capped_angular"):
             print(
-                f"  size limit: up to {ref['capped_angular']} splats a step held within "
+                f"  size limit: up to {ref['capped_angular']} "
+                f"splat{'s' if ref['capped_angular'] != 1 else ''} a step held within "
                 f"{ref['max_angular']:g} x their distance to the nearest photo's "
                 "camera (a splat grown across the view covers it in every other photo)"
             )

@@ -172,6 +172,8 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fps must be in (0, 240]; got {args.fps:g}")
     if args.seconds is not None and not (math.isfinite(args.seconds) and args.seconds > 0):
         raise InputError(f"--seconds must be a positive number; got {args.seconds:g}")
+    if not 0 <= args.crf <= 51:  # (generators.video's check, before the scene is read)
+        raise InputError(f"--crf must be 0..51 (lower is better quality); got {args.crf}")
     bg = parse_rgb(args.background)
     world = load_scene(args.scene)
     require_content(world, args.scene, "render")

@@ -738,3 +738,50 @@ def test_a_missing_project_says_no_such_file_as_other_files_do(
         assert run_cli(["info", str(tmp_path / name)]) == 2
         err = capsys.readouterr().err.strip()
         assert err == f"error: {tmp_path / name}: no such file", err
+
+
+@pytest.mark.parametrize(
+    ("case", "said"),
+    [
+        ("video_is_a_photo", "is a JPEG image, not a video (photos: --photos FOLDER)"),
+        ("crf", "--crf must be 0..51"),
+        ("import_with_photo", "--backend import reads the file given with --input"),
+    ],
+)
+def test_contradictory_or_mistaken_input_is_said_before_any_work(
+    photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture, case: str, said: str
+) -> None:
+    """A trial's findings: a (truncated) JPEG given to --video was told to "move the camera
+    while filming"; video --crf 99 was refused only after the scene was read and the path
+    announced; --photo beside --backend import was ignored without a word."""
+    import scene.io as sio
+    from cli import run_cli
+
+    scene = tmp_path / "s.ply"
+    sio.save(random_cloud(50), scene)
+    jpg = tmp_path / "frame.jpg"
+    from PIL import Image
+
+    Image.open(photo).save(jpg)
+    jpg.write_bytes(jpg.read_bytes()[:400])  # truncated, as the trial's
+    argv = {
+        "video_is_a_photo": ["reconstruct", "--video", str(jpg), "--out", str(tmp_path / "r.ply")],
+        "crf": ["video", str(scene), "--out", str(tmp_path / "v.mp4"), "--crf", "99"],
+        "import_with_photo": [
+            "object",
+            "--photo",
+            str(photo),
+            "--backend",
+            "import",
+            "--input",
+            str(scene),
+            "--out",
+            str(tmp_path / "o.ply"),
+        ],  # fmt: skip
+    }[case]
+    assert run_cli(argv) == 2
+    got = capsys.readouterr()
+    errors = [ln for ln in got.err.splitlines() if ln.startswith("error:")]
+    assert len(errors) == 1 and said in errors[0], got.err
+    assert got.out == "", got.out  # nothing announced before the refusal
+    assert not any((tmp_path / n).exists() for n in ("r.ply", "v.mp4", "o.ply"))

@@ -165,6 +165,15 @@ def sample_frames(
         raise ValueError(f"{video}: no such video file")
     if max_frames < 2:
         raise ValueError("max_frames must be >= 2")
+    from scene.io import sniff
+
+    kind = sniff(video)
+    if kind in ("png", "jpeg"):
+        # OpenCV reads a still image as a one-frame video: a (truncated) JPEG given to
+        # --video was told to "move the camera while filming" (a trial)
+        raise ValueError(
+            f"{video} is a {kind.upper()} image, not a video (photos: --photos FOLDER)"
+        )
     frames, count = _frames(video)
     windows = 2 * max_frames
     win_len = max(1, count // windows) if count else 1
