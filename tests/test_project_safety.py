@@ -558,7 +558,7 @@ def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
     res = run_cli(["export", "bm.wander", "--out", "x.ply", "--cameras", "cams"], env, tmp_path)
     assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
     assert "field of view 0" in res.stderr and "(zero)" in res.stderr
-    assert "wrote 1 cameras" in res.stdout
+    assert "wrote 1 camera to" in res.stdout
     world, warnings = load_project(tmp_path / "bm.wander")
     assert [b.name for b in world.bookmarks] == ["ok"] and len(warnings) == 6
     # Only bad bookmarks: one clear line, exit 2.
