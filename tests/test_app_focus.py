@@ -112,3 +112,28 @@ def test_ctrl_of_a_shortcut_does_not_move_the_camera(window, qtbot) -> None:  # 
     qtbot.wait(600)
     QTest.keyRelease(vp, Qt.Key.Key_Control)
     assert vp.nav.position_world[1] < p0[1] - 1e-3
+
+
+def test_the_view_has_the_keyboard_when_a_job_ends(window, qtbot) -> None:  # noqa: ANN001
+    """Create > New World from Photo: the dialog closed, the job ran with its Cancel button in
+    the status bar, and when it ended (the new world shown) nothing had the keyboard: M and
+    W did nothing until the view was clicked (a trial). The view has it again."""
+    import threading
+
+    go = threading.Event()
+
+    def work(progress, cancel):  # noqa: ANN001, ANN202
+        go.wait(5)
+        return 1
+
+    window.run_job("A job", work, lambda _r: None)
+    qtbot.waitUntil(window.job_box.isVisible, timeout=3000)
+    # nothing has the keyboard (the dialog's window gone, the focus nowhere: the trial's
+    # QApplication.focusWidget() was None)
+    fw = QApplication.focusWidget()
+    if fw is not None:
+        fw.clearFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is None, timeout=3000)
+    go.set()
+    qtbot.waitUntil(lambda: not window.job_box.isVisible(), timeout=5000)
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is window.viewport, timeout=3000)

@@ -1396,6 +1396,13 @@ class MainWindow(QMainWindow):
 
     def _update_job_ui(self) -> None:
         job = self.jobs.active
+        if job is None and self.job_box.isVisible():
+            fw = QApplication.focusWidget()
+            if fw is None or self.job_box.isAncestorOf(fw):
+                # the job's Cancel button (or nothing) had the keyboard: hidden with it,
+                # the focus went nowhere and M or W did nothing after New World from Photo
+                # until the view was clicked (a trial)
+                QTimer.singleShot(0, self.restore_view_focus)
         self.job_box.setVisible(job is not None)
         if job is not None:
             more = f" (+{len(self.jobs.jobs) - 1})" if len(self.jobs.jobs) > 1 else ""
