@@ -121,6 +121,11 @@ def test_models_dialog_speaks_to_the_app_user(window, qtbot, monkeypatch) -> Non
     from generators.models.registry import BACKENDS
 
     dlg = window.extensions["models_tools"].open()
+    # it fits the screen: its intro on one line made it 1950 px wide on a 1600-px screen,
+    # the Close button off it (a trial)
+    qtbot.waitUntil(dlg.isVisible, timeout=3000)
+    screen = dlg.screen().availableGeometry()
+    assert dlg.frameGeometry().width() <= screen.width(), (dlg.frameGeometry(), screen)
     assert dlg.progress.sizePolicy().retainSizeWhenHidden()
     assert dlg.cancel_btn.sizePolicy().retainSizeWhenHidden()
     monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens there

@@ -126,14 +126,16 @@ class ModelsDialog(QDialog):
         lay = QVBoxLayout(self)
         from generators.models.hub import cache_dir
 
-        lay.addWidget(
-            QLabel(
-                "None of these is needed: every generator's classical backend (the default) "
-                "works without downloads. These neural backends add quality where their "
-                f"weights (Hugging Face cache: {cache_dir()}), their Python package and, for "
-                "some, a GPU are present. * = the licence restricts use."
-            )
+        intro = QLabel(
+            "None of these is needed: every generator's classical backend (the default) "
+            "works without downloads. These neural backends add quality where their "
+            f"weights (Hugging Face cache: {cache_dir()}), their Python package and, for "
+            "some, a GPU are present. * = the licence restricts use."
         )
+        # wrapped: on one line it made the dialog 1950 px wide, its Close button off a
+        # 1600-px screen (a trial)
+        intro.setWordWrap(True)
+        lay.addWidget(intro)
         self.table = QTableWidget(0, len(COLUMNS), self)
         self.table.setHorizontalHeaderLabels(COLUMNS)
         self.table.verticalHeader().setVisible(False)
