@@ -180,6 +180,12 @@ def test_object_inserted_while_looking_at_a_wall_stands_on_the_floor(
     lo, hi = lay.world_bounds()
     assert abs(lo[1]) < 0.05  # on the floor, not hung on the wall at eye height
     assert -2.0 < lo[2] and hi[2] < -0.5  # just in front of the wall it was pointed at
+    # sized by its distance, and said so with the way to its real size (a trial's coffee
+    # cup stood as wide as a chair without a word)
+    msg = window.statusBar().currentMessage()
+    assert f"{hi[1] - lo[1]:.2f} m tall (a quarter of its distance" in msg, msg
+    tools.insert_result(res, (np.array([0.0, 1.6, 1.0]), np.array([0.0, 0.0, -1.0])), height=0.5)
+    assert "a quarter of its distance" not in window.statusBar().currentMessage()
 
 
 def test_an_object_inserted_below_the_view_turns_the_view_to_it(window, qtbot, tmp_path) -> None:  # noqa: ANN001

@@ -370,6 +370,14 @@ class ObjectTools:
         msg = f"Inserted {lay.name}"
         if as_mesh and res.mesh is None:
             msg += " as splats (the backend made no mesh)"
+        if height is None:
+            # a photo says nothing of how big its object is: sized by its distance, a
+            # coffee cup stood as wide as the office's chair with nothing said (a trial)
+            lo, hi = lay.world_bounds()
+            msg += (
+                f", {float(hi[1] - lo[1]):.2f} m tall (a quarter of its distance: the "
+                "Object panel's Scale, or Height when inserting, sets its real size)"
+            )
         if abs(gain - 1.0) >= 0.02:
             msg += f", its colours ×{gain:.2f} to match the light around it"
         if res.warnings:
