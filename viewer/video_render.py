@@ -203,9 +203,8 @@ class VideoDialog(QDialog):
         row.addWidget(self.out)
         row.addWidget(browse)
         form.addRow("Output", row)
-        form.addRow(
-            "Duration", QLineEdit(f"{path.duration:.1f} s, {len(path)} keyframes", readOnly=True)
-        )
+        # a label, not a read-only text field: it looked editable (a trial)
+        form.addRow("Duration", QLabel(f"{path.duration:.1f} s, {len(path)} keyframes"))
         if origin:
             note = QLabel(f"Camera path: {origin}")
             note.setWordWrap(True)
