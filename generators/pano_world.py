@@ -27,7 +27,7 @@ from scene.camera import Camera
 from scene.gaussians import GaussianCloud, logit, rgb_to_sh0
 from scene.rotations import matrices_to_quats
 from scene.units import EYE_HEIGHT
-from scene.world import Bookmark, Layer, World
+from scene.world import Bookmark, Layer, World, walkable_record
 
 GENERATOR_VERSION = "1"
 FOOTPRINT = 0.75  # Gaussian std-dev as a fraction of the pixel spacing (overlap: no holes, no grid)
@@ -1146,12 +1146,7 @@ def world_from_panorama(
     # where the world holds up (viewer/walk_area.py): in the splat file's provenance too,
     # or a world saved as .ply opened without its ring and fence and filmed a full turn
     # round its invented room where its project sways by the photo (a trial)
-    walkable = {
-        "centre": [0.0, 0.0, 0.0],
-        "radius": estimates["walkable_radius"]["value"],
-        "source": estimates["walkable_radius"]["source"],
-        "invented": invented,  # beyond the photo, outpainted (a panorama: no)
-    }
+    walkable = walkable_record(estimates, invented)
     meta = {
         "generator": "wander.pano_world",
         "version": GENERATOR_VERSION,

@@ -190,6 +190,24 @@ def walkable_disc(meta: object) -> tuple[np.ndarray, float] | None:
     return centre, float(radius)
 
 
+def walkable_record(estimates: object, invented: bool) -> dict | None:
+    """The `meta['walkable']` record (read by `walkable_disc`) of a world generated round
+    the origin, from its estimates' `walkable_radius` ({'value': m, 'source': text}):
+    {'centre': [0, 0, 0], 'radius', 'source', 'invented'} (`invented`: beyond the photo the
+    world was outpainted; a 360° panorama's was not). None when the estimates hold no
+    numeric walkable radius."""
+    rad = estimates.get("walkable_radius") if isinstance(estimates, dict) else None
+    value = rad.get("value") if isinstance(rad, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    return {
+        "centre": [0.0, 0.0, 0.0],
+        "radius": float(value),
+        "source": str(rad.get("source", "")),
+        "invented": bool(invented),
+    }
+
+
 class World:
     """Layers + bookmarks + metadata, with an undo stack and change events."""
 

@@ -16,6 +16,7 @@ import numpy as np
 from scene.camera import level_up_from_rotations
 from scene.gaussians import NEAR_SAMPLE, GaussianCloud
 from scene.up_axis import AXES, axis_name, normalize, snap_to_axis, up_rotation  # noqa: F401  (re-exported)
+from scene.world import walkable_record
 
 
 def up_from_cameras(rotations: Iterable[np.ndarray]) -> np.ndarray | None:
@@ -409,23 +410,6 @@ def adopt_far_field(cloud: Any, scene_path: Any, meta: dict | None = None) -> bo
     return cloud.adopt_far_field(far.get("count") if isinstance(far, dict) else None)
 
 
-def _walkable_from_estimates(meta: dict) -> dict | None:
-    """The walkable area of a world's splat file whose provenance predates its `walkable`
-    record: the disc round the start its estimates give (`walkable_radius`); invented
-    beyond the photo when its start frames a photo (`fov_x_deg` > 0). None without them."""
-    est = meta.get("estimates")
-    rad = est.get("walkable_radius") if isinstance(est, dict) else None
-    start = meta.get("start") if isinstance(meta.get("start"), dict) else {}
-    if not isinstance(rad, dict) or not isinstance(rad.get("value"), (int, float)):
-        return None
-    return {
-        "centre": [0.0, 0.0, 0.0],
-        "radius": float(rad["value"]),
-        "source": str(rad.get("source", "")),
-        "invented": bool(float(start.get("fov_x_deg") or 0.0) > 0.0),
-    }
-
-
 def adopt_file_context(world: Any, scene_path: Any) -> None:
     """What a scene file (not a project) says about itself beyond its splats, for the app
     and the headless commands alike: the photo cameras saved beside a reconstruction
@@ -467,11 +451,13 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
             if start is not None:
                 world.bookmarks.append(start)
                 walk = meta.get("walkable")
-                if walk is None and gen == "wander.pano_world":
-                    walk = _walkable_from_estimates(meta)  # a file written before it was kept
-                if isinstance(walk, dict) and "walkable" not in world.meta:
-                    world.meta["walkable"] = walk  # (checked where it is read: WalkArea)
                 if gen == "wander.pano_world":
+                    if walk is None:  # a file written before the record was kept
+                        rec = meta.get("start") if isinstance(meta.get("start"), dict) else {}
+                        # a start that frames a photo (fov_x_deg > 0): outpainted beyond it
+                        fx = rec.get("fov_x_deg")  # (untrusted: any JSON)
+                        framed = isinstance(fx, (int, float)) and fx > 0
+                        walk = walkable_record(meta.get("estimates"), framed)
                     # how it was made and what was estimated, as its project's meta holds
                     # them: `video`'s default path sways by the photo in a world made
                     # from photos (scene.campath.bookmark_path); a trial's world.ply
@@ -479,6 +465,8 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
                     for key in ("options", "estimates"):
                         if isinstance(meta.get(key), dict):
                             world.meta.setdefault(key, meta[key])
+                if isinstance(walk, dict) and "walkable" not in world.meta:
+                    world.meta["walkable"] = walk  # (checked where it is read: WalkArea)
     elif p.suffix.lower() in (".glb", ".gltf"):  # +Y up by the glTF 2.0 specification
         world.up_axis = np.array([0.0, 1.0, 0.0])
         world.meta["up_axis_source"] = "glTF (+Y up)"
