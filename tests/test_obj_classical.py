@@ -15,6 +15,7 @@ from generators.jobs import Cancelled, CancelToken
 from generators.objects.inflate import InflateOptions, inflate_profile, lift_classical
 from generators.objects.pipeline import ObjectRequest, generate_object
 from generators.objects.segment_classical import (
+    box_clip_note,
     clean_mask,
     parse_box,
     segment_classical,
@@ -225,6 +226,19 @@ def test_boxes_grabcut_cannot_use_are_said_plainly() -> None:
         segment_classical(img, box=(100, 50, 500, 380), point=(20, 20))
     with pytest.raises(ValueError, match="--model"):
         ObjectRequest(photo="x.png", backend="multiview").check()
+
+
+def test_a_box_reaching_outside_the_photo_is_clipped_with_a_warning() -> None:
+    """A box measured on a resized copy of the photo was cut to the photo without a word
+    (a trial)."""
+    assert box_clip_note("60,20,500,390", (60, 20, 500, 390), 600, 400) is None
+    img = skimage.data.coffee()  # 600x400
+    res = generate_object(ObjectRequest(image=img, box="60,20,900,390", resolution=32))
+    assert res.warnings[0] == (
+        "--box 60,20,900,390 reaches outside the 600x400 photo: clipped to 60,20,600,390"
+    )
+    res = generate_object(ObjectRequest(image=img, box="60,20,500,390", resolution=32))
+    assert not any("--box" in w for w in res.warnings)
 
 
 @pytest.mark.slow

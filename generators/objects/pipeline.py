@@ -19,7 +19,14 @@ from scene.gaussians import GaussianCloud
 from scene.mesh import Mesh
 
 from .options import BACKENDS, MAX_SAMPLES, SEGMENTERS, ObjectOptions  # noqa: F401 - re-exported
-from .segment_classical import Segmentation, load_image, parse_box, segment_classical, split_alpha
+from .segment_classical import (
+    Segmentation,
+    box_clip_note,
+    load_image,
+    parse_box,
+    segment_classical,
+    split_alpha,
+)
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +69,7 @@ def segment(
         rgb, alpha = load_image(req.photo)  # type: ignore[arg-type]
     h, w = rgb.shape[:2]
     box = parse_box(req.box, w, h) if req.box is not None else None
+    box_note = box_clip_note(req.box, box, w, h) if box is not None else None  # type: ignore[arg-type]
     mask = None
     if req.mask is not None:
         mask = np.asarray(req.mask, bool)
@@ -99,6 +107,8 @@ def segment(
 
             seg = segment_neural(rgb, req.sam, box=box, point=point, device=req.device)  # type: ignore[arg-type]
         seg.meta["photo_size"] = list(photo_size)
+        if box_note:
+            seg.meta["box_clipped"] = box_note
         return seg
     except ValueError as exc:
         if req.photo is None or type(exc) is not ValueError:  # ModelMissing, a bad file...
@@ -193,6 +203,8 @@ def generate_object(
         tuple(size) if size else None,
         small_side=SMALL_OBJECT_SIDE,
     )
+    if seg.meta.get("box_clipped"):
+        warnings.insert(0, seg.meta["box_clipped"])
     return _finish(name, cloud, mesh, meta, warnings, seg)
 
 

@@ -129,6 +129,21 @@ def parse_box(
     return x0, y0, x1, y1
 
 
+def box_clip_note(
+    text: str | Sequence[float], box: tuple[int, int, int, int], width: int, height: int
+) -> str | None:
+    """A warning when the box `text` given in pixels reached outside the width x height
+    photo and `parse_box` clipped it to `box` (a box measured on a resized copy of the
+    photo comes out cut without a word otherwise); None when it fit."""
+    vals = [float(v) for v in (text.split(",") if isinstance(text, str) else text)]
+    if all(abs(round(v) - b) <= 1 for v, b in zip(vals, box, strict=True)):
+        return None
+    given = ",".join(f"{v:g}" for v in vals)
+    return f"--box {given} reaches outside the {width}x{height} photo: clipped to " + ",".join(
+        str(v) for v in box
+    )
+
+
 def default_box(width: int, height: int, margin: float = 0.08) -> tuple[int, int, int, int]:
     """A centred box leaving `margin` of each side as sure background."""
     mx, my = int(round(width * margin)), int(round(height * margin))
