@@ -402,6 +402,10 @@ def test_the_ground_is_the_floor_plane_to_the_horizon_averaged_not_aliased() -> 
     near, mid, far = row_std((40, 60)), row_std((10, 20)), row_std((0.5, 2.5))
     assert near > mid > far
     assert far < 0.25 * near  # the horizon is the ground's average colour, not noise
+    # anisotropic filtering: the mip level of the footprint's short (tangential) axis, so
+    # the grain along the rows survives farther out (one level of the footprint's mean
+    # axis left 0.13 of it at 10-20°, blotches that read as puddles; 0.24 now)
+    assert mid > 0.2 * near
     assert row_std((70, 89)) > 0.5 * near  # looking down keeps the grain
     rect = _rectified(ex, 128 + 256 * 15 / 180, 256)
     assert MAX_RECTIFY > 1.0

@@ -61,6 +61,7 @@ CAP_FROM_DEG, CAP_FULL_DEG = 18.0, 36.0  # the planar floor / sky caps take over
 GROUND_CAP_DEG = (0.0, 0.5)  # ... and for the ground right from the horizon
 CAP_MATCH_DEG = 45.0  # ... with texels the size of equirect pixels at this elevation
 PLANE_PX = 512  # the planar texture's period (texels)
+PLANE_TAPS = 8  # samples along a floor pixel's footprint (anisotropic filtering)
 SKY_ANISO = 6.0  # the sky's colours carry this much further along rows than across them
 MAX_GRAIN = 0.045  # cap on the synthesised grain's std-dev (0..1 colour units)
 GRAIN_HIGHPASS = 16.0  # the exemplar keeps detail finer than its size / this (Gaussian σ)
@@ -872,7 +873,11 @@ def _planar_caps(
     v = np.where(upper, v + n / 2, v)
     # texels per pixel: radial s²/sin²(elev), tangential s²·cos(elev)/sin(elev)
     horiz = np.sqrt(np.maximum(1.0 - ay * ay, 0.0))
-    level = 0.5 * np.log2(np.maximum(s**4 * horiz / ay**3, 1.0))
+    major = s * s / (ay * ay)
+    minor = s * s * horiz / ay
+    # anisotropic filtering: the mip level of the footprint's minor axis (or of its
+    # major one over PLANE_TAPS, when longer), PLANE_TAPS samples along the major axis
+    level = np.log2(np.maximum(np.maximum(minor, major / PLANE_TAPS), 1.0))
     levels = [plane.astype(np.float32)]
     while levels[-1].shape[0] > 4 and len(levels) <= int(level.max()) + 1:
         lv = levels[-1]
@@ -882,23 +887,38 @@ def _planar_caps(
         down = cv2.pyrDown(wrapped)[pw // 2 : pw // 2 + m // 2, pw // 2 : pw // 2 + m // 2]
         levels.append(down.reshape(m // 2, m // 2, -1))
     level = np.minimum(level, len(levels) - 1)
+    # the radial direction on the plane (the major axis), unit, in level-0 texels
+    rad = np.hypot(d[..., 0], d[..., 2])
+    ru = np.where(rad > 1e-6, d[..., 0] / np.maximum(rad, 1e-6), 0.0)
+    rv = np.where(rad > 1e-6, d[..., 2] / np.maximum(rad, 1e-6), 0.0)
+    span = np.minimum(major, PLANE_TAPS * np.exp2(level))
 
-    def sample(i: int) -> np.ndarray:
+    lat = np.degrees(np.arcsin(np.clip(np.abs(d[..., 1]), 0, 1)))
+    t = _smoothstep(from_deg, full_deg, lat)[..., None]
+    capped = np.zeros((h, w, plane.shape[2]), np.float32)
+    lo = np.floor(level).astype(int)
+    # a row's footprint, hence its two mip levels, depends on its elevation alone: each
+    # level is sampled only on the rows that use it
+    for i in range(len(levels)):
+        wt = np.where(lo == i, 1.0 - (level - i), 0.0) + np.where(lo == i - 1, level - (i - 1), 0.0)
+        rows = np.nonzero(((wt > 1e-4) & (t[..., 0] > 0)).any(1))[0]
         lv = levels[i]
         m = lv.shape[0]
         f = m / n
-        uu = ((u * f) % m).astype(np.float32)
-        vv = ((v * f) % m).astype(np.float32)
-        return cv2.remap(lv, uu, vv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).reshape(h, w, -1)
-
-    capped = np.zeros((h, w, plane.shape[2]), np.float32)
-    lo = np.floor(level).astype(int)
-    for i in range(len(levels)):
-        wt = np.where(lo == i, 1.0 - (level - i), 0.0) + np.where(lo == i - 1, level - (i - 1), 0.0)
-        if (wt > 1e-4).any():
-            capped += sample(i) * wt[..., None].astype(np.float32)
-    lat = np.degrees(np.arcsin(np.clip(np.abs(d[..., 1]), 0, 1)))
-    t = _smoothstep(from_deg, full_deg, lat)[..., None]
+        # (in runs of rows: the two hemispheres' bands of a level apart)
+        for run in np.split(rows, np.nonzero(np.diff(rows) > 1)[0] + 1):
+            if not len(run):
+                continue
+            sl = slice(int(run[0]), int(run[-1]) + 1)
+            acc = np.zeros_like(capped[sl])
+            for j in range(PLANE_TAPS):
+                off = span[sl] * ((j + 0.5) / PLANE_TAPS - 0.5)
+                uu = (((u[sl] + off * ru[sl]) * f) % m).astype(np.float32)
+                vv = (((v[sl] + off * rv[sl]) * f) % m).astype(np.float32)
+                acc += cv2.remap(lv, uu, vv, cv2.INTER_LINEAR, borderMode=cv2.BORDER_WRAP).reshape(
+                    acc.shape
+                )
+            capped[sl] += acc * (wt[sl] / PLANE_TAPS)[..., None].astype(np.float32)
     return (tex * (1 - t) + capped * t).astype(np.float32)
 
 
