@@ -623,3 +623,47 @@ def test_a_reopened_project_shows_the_view_it_was_saved_at(env, qtbot, tmp_path)
     ):
         assert not win2.viewport.restore_view(bad)
     assert win2.viewport.current_view() == before
+
+
+def test_a_name_typed_without_its_extension_never_replaces_a_file_unasked(
+    env, qtbot, tmp_path, monkeypatch
+):
+    """Save Project As with `keep` typed beside keep.wander replaced that project without a
+    word: the dialog asked about `keep` (which is not there), the app then added .wander (a
+    trial). Now the file really written is asked about; screenshots and exports alike."""
+    from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+    from viewer.save_target import with_extension
+
+    assert with_extension("a/keep", ".wander") == Path("a/keep.wander")
+    assert with_extension("a/trip.2024", ".wander") == Path("a/trip.2024.wander")
+    assert with_extension("a/scene.ply", ".wander") == Path("a/scene.wander")
+    assert with_extension("a/s.compressed.ply", ".wander") == Path("a/s.wander")
+    assert with_extension("a/K.WANDER", ".wander") == Path("a/K.WANDER")
+    new_window, _ = env
+    win = new_window()
+    win.set_world(room_world())
+    keep = tmp_path / "keep.wander"
+    keep.write_bytes(b"the user's other project")
+    monkeypatch.setattr(
+        QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(tmp_path / "keep"), ""))
+    )
+    asked: list[str] = []
+    answer = [QMessageBox.StandardButton.No]
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(lambda parent, title, text, *a: asked.append(text) or answer[0]),
+    )
+    win.extensions["project_save"].save_as()
+    wait_jobs(qtbot, win)
+    assert asked == ["keep.wander already exists. Replace it?"]
+    assert keep.read_bytes() == b"the user's other project"
+    shot = tmp_path / "shot.png"
+    shot.write_bytes(b"an earlier shot")
+    win._save_shot(str(tmp_path / "shot"), 32, 24)
+    assert shot.read_bytes() == b"an earlier shot" and len(asked) == 2
+    answer[0] = QMessageBox.StandardButton.Yes
+    win.extensions["project_save"].save_as()
+    wait_jobs(qtbot, win)
+    assert load_project(keep)[0].layers[0].name == "room"

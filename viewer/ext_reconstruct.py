@@ -389,7 +389,11 @@ class ReconstructDialog(QDialog):
             "Splats (*.ply *.splat *.spz);;All files (*)",
         )
         if f:
-            self.save_to.setText(f if Path(f).suffix else f + ".ply")
+            from .save_target import confirm_replace
+
+            out = f if Path(f).suffix else f + ".ply"
+            if confirm_replace(self, f, out, "Save reconstructed scene"):
+                self.save_to.setText(out)
 
     def photos(self) -> list[Path]:
         out = []

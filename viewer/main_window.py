@@ -992,8 +992,11 @@ class MainWindow(QMainWindow):
     def _save_shot(self, path: str, w: int | None, h: int | None) -> None:
         from scene.files import check_outputs
 
-        if not path.lower().endswith(".png"):
-            path += ".png"
+        from .save_target import confirm_replace, with_extension
+
+        typed, path = path, str(with_extension(path, ".png"))
+        if not confirm_replace(self, typed, path, "Screenshot"):
+            return
         try:
             check_outputs([("the screenshot", path)], self.open_inputs())
             out = self.screenshot(path, w, h)

@@ -154,10 +154,15 @@ class ProjectExport(QObject):
         )
         if not path:
             return
+        from .save_target import confirm_replace, with_extension
+
+        typed = path
         if not Path(path).suffix:
             path += "." + filt.split("*.")[-1].rstrip(")")
         elif "compressed" in filt and not path.lower().endswith(".compressed.ply"):
-            path = str(Path(path).with_suffix("")) + ".compressed.ply"
+            path = str(with_extension(path, ".compressed.ply"))
+        if not confirm_replace(self.win, typed, path, title):
+            return
         options, fopts = None, None
         if Path(path).suffix.lower() in (".ply", ".splat", ".spz"):
             dlg = ExportOptionsDialog(

@@ -20,6 +20,7 @@ from scene import project as proj
 from .document import Document
 from .features import WindowAPI
 from .jobs import Job
+from .save_target import with_extension
 
 log = logging.getLogger(__name__)
 
@@ -57,10 +58,20 @@ class ProjectSave(QObject):
         return True
 
     def _ask_target(self) -> Path | None:
+        """The project file the user names, its extension added (None: cancelled, or a
+        no to replacing the file that name then is)."""
+        from .save_target import confirm_replace
+
         path, _ = QFileDialog.getSaveFileName(
             self.win, "Save project", self.doc.suggested_path("", "Untitled.wander"), PROJECT_FILTER
         )
-        return Path(path) if path else None
+        if not path:
+            return None
+        target = with_extension(path, proj.EXTENSION)
+        if not confirm_replace(self.win, path, target, "Save project"):
+            self.win.show_status(f"Not saved: {target.name} was kept")
+            return None
+        return target
 
     def save(self, path: str | Path | None = None, on_saved: Any = None) -> Job | None:
         """Save to the current project (or `path`) in a job; asks for a name when there is
@@ -72,8 +83,7 @@ class ProjectSave(QObject):
         if target is None:
             self.save_as()
             return None
-        if target.suffix.lower() != proj.EXTENSION:
-            target = target.with_suffix(proj.EXTENSION)
+        target = with_extension(target, proj.EXTENSION)
         if self.doc.refuses_output(target, "the project", keep_open_file=True):
             return None
         if self.doc.incomplete and target == self.doc.project_path:
@@ -151,8 +161,7 @@ class ProjectSave(QObject):
         target = self.doc.project_path or self._ask_target()
         if target is None:
             return False
-        if target.suffix.lower() != proj.EXTENSION:
-            target = target.with_suffix(proj.EXTENSION)
+        target = with_extension(target, proj.EXTENSION)
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             proj.save_project(self.doc.snapshot(), target)
