@@ -157,6 +157,11 @@ def _check_into(args: argparse.Namespace):  # noqa: ANN202 - np.ndarray | None
         at = np.zeros(0)
     if at.shape != (3,) or not all(math.isfinite(v) for v in at):
         raise InputError(f"--at {args.at!r}: give three numbers X,Y,Z (metres)")
+    from scene.camera import position_problem
+
+    far = position_problem(at)
+    if far:
+        raise InputError(f"--at {args.at!r} {far}")
     return at
 
 

@@ -13,8 +13,21 @@ from typing import Any
 
 import numpy as np
 
-#: largest camera coordinate look_at accepts (scene.io treats bigger values as corrupt too)
-_MAX_COORD = 1e30
+#: largest camera coordinate (metres) a camera, bookmark or keyframe may have: beyond it
+#: eye + a unit forward step rounds back to the eye (a project's bookmark at 1e30 drew
+#: black frames and an error every frame, a trial); ECEF coordinates (6.4e6 m) fit
+MAX_POSITION = 1e8
+
+
+def position_problem(v: Any) -> str | None:
+    """Why `v` (3,) cannot be a camera position (not three finite numbers, or farther than
+    MAX_POSITION from the origin on an axis), or None when it can."""
+    a = np.asarray(v, np.float64)
+    if a.shape != (3,) or not np.all(np.isfinite(a)):
+        return "is not three finite numbers"
+    if np.abs(a).max() > MAX_POSITION:
+        return f"is more than {MAX_POSITION:g} m from the origin"
+    return None
 
 
 @dataclass
@@ -97,10 +110,10 @@ class Camera:
         eye = np.asarray(eye, np.float64)
         target = np.asarray(target, np.float64)
         for what, v in (("eye", eye), ("look-at point", target)):
-            if not (np.all(np.isfinite(v)) and np.abs(v).max() <= _MAX_COORD):
-                # beyond this the axes overflow to NaN and the render is silently black
+            if not (np.all(np.isfinite(v)) and np.abs(v).max() <= MAX_POSITION):
+                # beyond this the axes lose their precision and the render is black
                 raise ValueError(
-                    f"camera {what} must be finite numbers up to {_MAX_COORD:g}; got {v.tolist()}"
+                    f"camera {what} must be finite numbers up to {MAX_POSITION:g}; got {v.tolist()}"
                 )
         fwd = target - eye
         if np.linalg.norm(fwd) < 1e-12:

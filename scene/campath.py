@@ -29,7 +29,7 @@ from typing import Any
 
 import numpy as np
 
-from .camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+from .camera import Camera, forward_from_yaw_pitch, position_problem, yaw_pitch_from_forward
 from .errors import SceneFormatError
 from .rotations import quat_multiply
 from .world import walkable_disc
@@ -249,6 +249,9 @@ class CameraPath:
                 np.all(np.isfinite(k.position)) and math.isfinite(k.yaw) and math.isfinite(k.pitch)
             ):
                 raise ValueError(f"keyframe at t={k.time} has a non-finite pose")
+            far = position_problem(k.position)
+            if far:
+                raise ValueError(f"keyframe at t={k.time}: its position {far}")
             if not 1.0 <= k.fov_y_deg <= 170.0:
                 raise ValueError(f"keyframe at t={k.time}: FOV {k.fov_y_deg}° is outside 1..170")
         self.keyframes = kfs

@@ -51,6 +51,7 @@ from typing import Any
 
 import numpy as np
 
+from .camera import position_problem
 from .errors import InvalidSceneError, SceneFormatError
 from .files import atomic_write, sha256_file
 from .gaussians import GaussianCloud
@@ -1406,6 +1407,9 @@ def _bookmark(b: Any) -> Bookmark:
     pos = _vector(b.get("position"), 3)
     if pos is None:
         raise ValueError("its position is not three finite numbers")
+    far = position_problem(pos)
+    if far:
+        raise ValueError(f"its position {far}")
     yaw, pitch = _number(b.get("yaw", 0.0)), _number(b.get("pitch", 0.0))
     fov = _number(b.get("fov_y_deg", 60.0))
     if not 0.0 < fov < 180.0:

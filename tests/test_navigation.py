@@ -621,3 +621,14 @@ def test_a_walk_starting_with_the_feet_under_the_floor_stands_up_and_walks() -> 
     nav.key_up("w")
     assert nav.pos[2] < -4.0, nav.pos  # walked on
     assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.2)  # standing on the floor
+
+
+def test_a_view_beyond_the_cameras_reach_goes_back_to_the_origin() -> None:
+    """A view at 1e30 m (a hostile project's bookmark) made every frame raise: black
+    frames and an error each frame (a trial). The view comes back to the origin."""
+    from viewer.navigation import Navigator
+
+    nav = Navigator()
+    nav.pos = np.array([1e30, 1e30, 1e30])
+    cam = nav.camera(64, 48)
+    assert np.allclose(cam.position, 0.0) and np.allclose(nav.pos, 0.0)

@@ -553,6 +553,9 @@ def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
         {"name": "neg", "position": [0, 0, 3], "fov_y_deg": -5},
         {"name": "str", "position": "x", "fov_y_deg": 60},
         5,
+        # finite but so far that eye + a step forward is the eye: the app drew black frames
+        # and an error each frame (a trial)
+        {"name": "far", "position": [1e30, 1e30, 1e30], "fov_y_deg": 60},
     ]
     simple_project(tmp_path / "bm.wander", bookmarks=bms)
     res = run_cli(["export", "bm.wander", "--out", "x.ply", "--cameras", "cams"], env, tmp_path)
@@ -560,7 +563,8 @@ def test_bookmark_with_zero_fov_does_not_crash_export_cameras(tmp_path):
     assert "field of view 0" in res.stderr and "(zero)" in res.stderr
     assert "wrote 1 camera to" in res.stdout
     world, warnings = load_project(tmp_path / "bm.wander")
-    assert [b.name for b in world.bookmarks] == ["ok"] and len(warnings) == 6
+    assert [b.name for b in world.bookmarks] == ["ok"] and len(warnings) == 7
+    assert any("(far)" in w and "more than 1e+08 m from the origin" in w for w in warnings)
     # Only bad bookmarks: one clear line, exit 2.
     simple_project(tmp_path / "bm0.wander", bookmarks=bms[:1])
     res = run_cli(["export", "bm0.wander", "--cameras", "cams0"], env, tmp_path)

@@ -435,3 +435,15 @@ def test_a_sway_keeps_every_frame_on_the_photo() -> None:
         assert (uv[:, 0] >= -1).all() and (uv[:, 0] <= 1601).all(), (t, uv)
         assert (uv[:, 1] >= -1).all() and (uv[:, 1] <= 1201).all(), (t, uv)
     assert moved > 1.0  # the parallax shows: up to 1.6 m across at 41 m, the tree 6 m off
+
+
+def test_a_camera_too_far_for_its_own_precision_is_refused_by_name():
+    """A keyframe (or an eye) at 1e30 m is finite, but eye + a step forward is the eye
+    again: the render failed with "eye and look-at point coincide" (a trial)."""
+    with pytest.raises(ValueError, match=r"t=1.0: its position is more than 1e\+08 m"):
+        CameraPath(
+            [Keyframe([0, 1.6, 0], 0.0, 0.0, 60, 0.0), Keyframe([1e30, 0, 0], 0, 0, 60, 1.0)]
+        )
+    with pytest.raises(ValueError, match=r"eye must be finite numbers up to 1e\+08"):
+        Camera.look_at([1e30, 0, 0], [0, 0, 0], 60, 64, 48)
+    Camera.look_at([6.4e6, 0, 0], [6.4e6, 0, 1], 60, 64, 48)  # ECEF metres are fine

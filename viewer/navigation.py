@@ -8,6 +8,7 @@ Qt keys to them. State lives in a *local* frame whose +Y is the world's up axis
 
 from __future__ import annotations
 
+import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +16,13 @@ from typing import Any, Literal
 
 import numpy as np
 
-from scene.camera import Camera, forward_from_yaw_pitch, yaw_pitch_from_forward
+from scene.camera import Camera, forward_from_yaw_pitch, position_problem, yaw_pitch_from_forward
 from scene.splatting import NEAR_CULL
 from scene.units import EYE_HEIGHT  # m: re-exported for the viewer
 
 from .collision import Collider
+
+log = logging.getLogger(__name__)
 
 Mode = Literal["walk", "fly", "orbit"]
 MODES: tuple[Mode, ...] = ("walk", "fly", "orbit")
@@ -528,6 +531,14 @@ class Navigator:
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""
         w, h = max(int(width), 1), max(int(height), 1)
+        far = position_problem(self.pos)
+        if far:
+            # no view from there (a camera raised every frame: black frames, an error a
+            # frame); back at the origin, looking the same way
+            log.warning("the view's position %s: moved back to the origin", far)
+            self.pos = np.zeros(3)
+            self.target = self.forward_local() * self.distance
+            self.vel_up = 0.0
         loc = Camera.from_yaw_pitch(self.pos, self.yaw, self.pitch, self.view_fov_y(w / h), w, h)
         loc.R = loc.R @ self.rot
         return loc
