@@ -456,6 +456,26 @@ def test_a_second_object_inserted_at_the_same_spot_stands_beside_the_first(cup) 
             assert apart > 0.5 * OBJECT_GAP, (i, j, apart)
 
 
+def test_a_second_object_put_before_a_wall_stands_on_the_floor_not_on_the_first(cup) -> None:
+    """Looking level at a wall, an object stands on the floor in front of it; a second one
+    found the first one's head as "the floor in front" and hung 0.5 m up beside it (a
+    trial: `object --into` twice into the office world, where the desk's upright layer
+    hid the floor beside the first, so the sideways step kept its height)."""
+    from generators.objects.place import insert_object, view_placement
+
+    w = World()
+    # the floor captured only in a strip in front of the view: none found beside the first
+    floor = level_grid(np.arange(-0.3, 0.3, 0.05), np.arange(-3.0, 0.0, 0.1))
+    _with_slab(w, "floor", floor, [0.06, 0.005, 0.06])
+    wall = upright_grid(np.linspace(-4, 4, 60), np.linspace(0, 3, 25), -3.0)
+    _with_slab(w, "wall", wall, [0.1, 0.1, 0.01])
+    eye = np.array([0.0, 1.6, 0.0])
+    for name in ("a", "b"):
+        m, _ = view_placement(w, eye, np.array([0.0, 0.0, -1.0]), cup.cloud.bounds(), height=0.5)
+        insert_object(w, name, cup.cloud, m)
+        assert m[1, 3] == pytest.approx(0.0, abs=0.05), (name, m[:3, 3])
+
+
 def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
     """The README's "photo of a thing -> 3D object, placed in the world" had no headless
     way: `object ... --into WORLD.wander` inserts it as Insert Object does (on the floor

@@ -305,12 +305,15 @@ def view_placement(
     else:
         size = float(np.clip(0.25 * dist, 0.05, 3.0))  # a quarter of the distance: easy to see
     base = m.copy()
+    # the floor in front of a wall, not the top of an object inserted there before (a
+    # second `object --into` stood on the first one's head, 0.5 m up: a trial)
+    objects = [lay.id for lay in world.layers if lay.kind == "object"]
 
     def placed(size: float) -> np.ndarray:
         out = base.copy()
         out[:3, :3] *= size
         reach = object_reach(object_bounds, size)
-        out[:3, 3] = stand_in_front(world, hit, direction, out[:3, 3], reach)
+        out[:3, 3] = stand_in_front(world, hit, direction, out[:3, 3], reach, objects)
         out[:3, 3] = in_sight(world, origin, out[:3, 3], reach)
         out[:3, 3] = clear_of_objects(world, out[:3, 3], reach, direction)
         return out
