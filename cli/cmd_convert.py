@@ -144,12 +144,20 @@ def run(args: argparse.Namespace) -> int:
 
     t0 = time.perf_counter()
     check_readable(Path(args.input))
+    from scene.project import EXTENSION
+
     if args.input_format is None and _is_project(Path(args.input)):
+        if Path(args.output).suffix.lower() == EXTENSION:
+            raise InputError(
+                f"{args.input} is a Wander project: a project is copied as a file, or saved "
+                "under another name with the app's File > Save Project As; to write its "
+                f"scene as splats use: python main.py export {args.input} --out "
+                f"{Path(args.output).with_suffix('.ply')}"
+            )
         raise InputError(
             f"{args.input} is a Wander project, not a splat or mesh file; to write "
             f"its scene use: python main.py export {args.input} --out {args.output}"
         )
-    from scene.project import EXTENSION
 
     if args.input_format is None and Path(args.input).suffix.lower() == EXTENSION:
         raise InputError(

@@ -126,6 +126,15 @@ def run(args: argparse.Namespace) -> int:
 
     if not (args.out or args.panorama or args.cameras):
         raise InputError("nothing to do: give --out FILE (and/or --panorama PNG, --cameras DIR)")
+    from scene.project import EXTENSION
+
+    if args.out and Path(args.out).suffix.lower() == EXTENSION and args.format is None:
+        # (convert's advice for a project once led here, to "cannot tell the format")
+        raise InputError(
+            f"--out {args.out}: export writes splat and mesh files (.ply, .spz, .splat, .glb, "
+            "...), not projects; a project is copied as a file, or saved under another name "
+            "with the app's File > Save Project As"
+        )
     opts = ex.ExportOptions(
         sh_degree=args.sh_degree,
         crop=ex.parse_crop(args.crop) if args.crop else None,

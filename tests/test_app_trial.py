@@ -218,6 +218,19 @@ def test_convert_on_a_project_names_export(tmp_path) -> None:
     assert "is a Wander project" in r.stderr
     assert f"main.py export {p} --out {tmp_path / 'x.ply'}" in r.stderr  # a command that runs
     assert "zip archive" not in r.stderr and not (tmp_path / "x.ply").exists()
+    # project to project: no advice to `export --out x.wander`, which export refuses (a
+    # trial followed it to "cannot tell the format of 'x.wander'")
+    r = convert(p, tmp_path / "x.wander")
+    assert r.returncode == 2 and "copied as a file" in r.stderr, r.stderr
+    assert f"--out {tmp_path / 'x.ply'}" in r.stderr and "--out x.wander" not in r.stderr
+    r = subprocess.run(
+        [sys.executable, str(ROOT / "main.py"), "export", str(p), "--out", "x.wander"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
+    assert r.returncode == 2 and "not projects" in r.stderr, r.stderr
     # a text file named .wander is no project
     fake = tmp_path / "fake.wander"
     fake.write_text("hello")
