@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from pathlib import Path
 from typing import Any
@@ -98,7 +97,8 @@ def how_made(source: Any) -> str:
 
 def describe_project(path: str | Path) -> dict[str, Any]:
     """What a `.wander` project holds, from its manifest only (SceneFormatError if unreadable)."""
-    from scene.project import read_manifest
+    from scene.camera import position_problem
+    from scene.project import FORMAT_VERSION, layer_kind, read_manifest
 
     p = Path(path)
     man = read_manifest(p)
@@ -108,9 +108,12 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         if not isinstance(lay, dict):
             continue
         count = lay.get("count")
+        kind = layer_kind(lay.get("kind", "world"), lay.get("data") == "mesh")
         entry = {
             "name": _text(lay.get("name")),
-            "kind": _text(lay.get("kind"), 40),
+            # as the project opens it (a kind this version does not know is read as one
+            # it does, which a trial's "[banana]" did not say)
+            "kind": kind,
             "data": lay.get("data") if lay.get("data") in ("cloud", "mesh") else "?",
             "count": count if isinstance(count, int) and not isinstance(count, bool) else None,
             "visible": lay.get("visible") is not False,
@@ -127,7 +130,7 @@ def describe_project(path: str | Path) -> dict[str, Any]:
             isinstance(pos, list)
             and len(pos) == 3
             and all(_plain(v) and not isinstance(v, str) for v in pos)
-            and all(math.isfinite(float(v)) for v in pos)  # a NaN one is skipped on load
+            and position_problem([float(v) for v in pos]) is None  # skipped on load
         ):
             bookmarks.append(
                 {"name": _text(b.get("name"), 80), "position": [float(v) for v in pos]}
@@ -148,7 +151,18 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         if isinstance(i, dict) and _plain_name(i.get("name"))
     ]
     up = man.get("up_axis")
+    problem = None
+    try:
+        major = int(str(man.get("format_version", "")).split(".")[0])
+    except ValueError:
+        major = FORMAT_VERSION[0]
+    if major > FORMAT_VERSION[0]:  # the app and `render` refuse it: say so here too
+        problem = (
+            f"written by a newer Wander (project format {_text(man.get('format_version'), 20)})"
+            f"; this version reads format {FORMAT_VERSION[0]}.x and cannot open it"
+        )
     return {
+        "problem": problem,
         "path": str(p),
         "format": "wander",
         "format_description": "Wander project",
@@ -189,12 +203,21 @@ def _placement(transform: Any) -> dict[str, Any] | None:
         m = np.array(transform, dtype=np.float64)
         if m.shape != (4, 4):
             return None
-        scale, _, t = decompose_similarity(m)
+        scale, r, t = decompose_similarity(m)
     except (ValueError, TypeError, OverflowError, np.linalg.LinAlgError):
         return None
     if np.allclose(m, np.eye(4), rtol=0.0, atol=1e-9):
         return None
-    return {"position": [float(v) for v in t], "scale": scale}
+    from scipy.spatial.transform import Rotation
+
+    out: dict[str, Any] = {"position": [float(v) for v in t], "scale": scale}
+    if np.linalg.det(r) > 0:
+        rotvec = Rotation.from_matrix(r).as_rotvec()
+        angle = float(np.degrees(np.linalg.norm(rotvec)))
+        if angle >= 0.05:
+            out["rotation_deg"] = angle
+            out["rotation_axis"] = [float(v) for v in rotvec / np.linalg.norm(rotvec)]
+    return out
 
 
 def _print_project(info: dict[str, Any]) -> None:
@@ -226,7 +249,11 @@ def _print_project(info: dict[str, Any]) -> None:
         where = ""
         if "position" in lay:
             x, y, z = lay["position"]
-            where = f"; at ({x:+.2f}, {y:+.2f}, {z:+.2f}), scale {lay['scale']:.3g}"
+            turned = ""
+            if "rotation_deg" in lay:
+                ax = ", ".join(f"{round(v, 2) + 0.0:g}" for v in lay["rotation_axis"])
+                turned = f", rotated {lay['rotation_deg']:.1f}° about ({ax})"
+            where = f"; at ({x:+.2f}, {y:+.2f}, {z:+.2f}){turned}, scale {lay['scale']:.3g}"
         print(f"  {lay['name']} [{lay['kind']}{hidden}]: {n} {unit}; {lay['how']}{where}")
     print(f"bookmarks: {len(info['bookmarks'])}")
     for b in info["bookmarks"]:
@@ -239,6 +266,8 @@ def _print_project(info: dict[str, Any]) -> None:
     )
     if info["inputs"]:
         print(f"inputs:    {', '.join(info['inputs'])}")
+    if info.get("problem"):
+        print(f"warning: {Path(info['path']).name}: {info['problem']}", file=sys.stderr)
 
 
 def _print_estimates(est: dict | None) -> None:

@@ -1377,6 +1377,17 @@ def _list_field(man: dict, key: str, warnings: list[str], limit: int | None) -> 
     return v
 
 
+LAYER_KINDS = ("world", "object", "mesh")
+
+
+def layer_kind(kind: Any, is_mesh: bool) -> str:
+    """A layer's kind as the manifest names it, when it is one of LAYER_KINDS; otherwise
+    (a newer or hand-edited kind) what it is read as: "mesh" for a mesh, else "object"."""
+    if kind in LAYER_KINDS:
+        return str(kind)
+    return "mesh" if is_mesh else "object"
+
+
 def _number(v: Any) -> float:
     """A finite float from a JSON number; ValueError otherwise (bools, text, huge, NaN)."""
     if isinstance(v, bool) or not isinstance(v, (int, float)):
@@ -1462,14 +1473,12 @@ def _load_layer(
     if not isinstance(source, dict):
         warnings.append(f"layer {name!r}: its source record is unreadable; dropped")
         source = {}
-    kind = entry.get("kind", "world")
+    kind = layer_kind(entry.get("kind", "world"), isinstance(data, Mesh))
     transform = _transform(entry.get("transform", None), name, warnings)
     layer = Layer(
         name=name,
         data=data,
-        kind=kind
-        if kind in ("world", "object", "mesh")
-        else ("mesh" if isinstance(data, Mesh) else "object"),
+        kind=kind,
         transform=transform,
         visible=entry.get("visible", True) is not False,
         id=0,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -121,7 +123,10 @@ def decompose_similarity(m: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
     if not np.allclose(m[3], [0, 0, 0, 1], atol=1e-6):
         raise ValueError("transform must be affine (last row 0 0 0 1)")
     a = m[:3, :3]
-    s = abs(np.linalg.det(a)) ** (1.0 / 3.0)
+    with np.errstate(over="ignore", invalid="ignore"):  # (a 1e308 entry: said below)
+        s = abs(float(np.linalg.det(a))) ** (1.0 / 3.0)
+    if not math.isfinite(s):
+        raise ValueError("transform is out of range")
     if s < 1e-12:
         raise ValueError("transform is singular")
     r = a / s

@@ -77,6 +77,7 @@ def test_info_lists_bookmarks_and_inputs_as_loading_them_does(tmp_path: Path) ->
         bookmarks=[
             {"name": "bad", "position": [float("nan"), 1.6, 0], "yaw": 0, "pitch": 0},
             {"name": "good", "position": [0, 1.6, 0], "yaw": 0, "pitch": 0},
+            {"name": "far", "position": [1e30, 1.6, 0], "yaw": 0, "pitch": 0},
         ],
         inputs=[{"name": "../../../../tmp/ESCAPE3.jpg", "sha256": "0" * 64}],
     )
@@ -86,3 +87,24 @@ def test_info_lists_bookmarks_and_inputs_as_loading_them_does(tmp_path: Path) ->
     info = json.loads(r.stdout)
     assert [b["name"] for b in info["bookmarks"]] == ["good"]
     assert info["inputs"] == ["ESCAPE3.jpg"]
+
+
+def test_info_says_what_the_app_makes_of_a_kind_a_version_and_a_turn(tmp_path: Path) -> None:
+    """A layer of a kind this version does not know showed as "[banana]" (it opens as an
+    object), a project of a newer major format looked openable (the app refuses it), and
+    a turned object showed its position and scale but not its turn (a trial)."""
+    lay = layer_entry(count=40)
+    lay["kind"] = "banana"
+    c, s_ = 0.9659258262890683, 0.25881904510252074  # 15° about +Y
+    lay["transform"] = [[c, 0, s_, 1.0], [0, 1, 0, 0], [-s_, 0, c, -2.0], [0, 0, 0, 1]]
+    man = manifest(layers=[lay])
+    path = project(tmp_path / "p.wander", json.dumps(man), {"layers/1.ply": cloud_ply(40)})
+    r = _info(path)
+    assert r.returncode == 0, r.stderr
+    assert "[object]" in r.stdout and "banana" not in r.stdout
+    assert "at (+1.00, +0.00, -2.00), rotated 15.0° about (0, 1, 0), scale 1" in r.stdout
+    assert "warning" not in r.stderr
+    man["format_version"] = "9.0"
+    path = project(tmp_path / "new.wander", json.dumps(man), {"layers/1.ply": cloud_ply(40)})
+    r = _info(path)
+    assert r.returncode == 0 and "cannot open it" in r.stderr, r.stderr
