@@ -330,16 +330,25 @@ class CameraPath:
         return Camera(width, height, f, f, width / 2, height / 2, r, -r @ pos)
 
     def frame_count(self, fps: float) -> int:
-        """Frames at `fps`: round(duration·fps) + 1, both ends included. Raises ValueError
-        for an fps that is not a positive number."""
+        """Frames of a video of the path at `fps`: round(duration·fps), so that it plays
+        for the path's duration (at least 2, the first and last keyframes; 1 for a path of
+        one keyframe). Both ends were counted once: a 2 s path at 5 fps made 11 frames,
+        a 2.2 s video (a trial). Raises ValueError for an fps that is not a positive number."""
         if not (math.isfinite(fps) and fps > 0):
             raise ValueError(f"fps must be a positive number; got {fps}")
-        return int(round(self.duration * fps)) + 1
+        if self.duration <= 0:
+            return 1
+        return max(2, int(round(self.duration * fps)))
 
     def frame_times(self, fps: float) -> np.ndarray:
-        """Sample times at `fps` (`frame_count` of them, both ends included)."""
+        """Sample times at `fps`: `frame_count` of them, evenly spaced from the first
+        keyframe to the last, both included (an inclusive frame range, as Blender's: the
+        motion runs (n - 1) / n of a frame faster than real time, the video ends on the
+        last keyframe)."""
         n = self.frame_count(fps)
-        return np.minimum(self.start + np.arange(n) / fps, self._times[-1])
+        if n == 1:
+            return np.array([self.start], np.float64)
+        return np.linspace(self.start, float(self._times[-1]), n)
 
     def cameras(self, fps: float, width: int, height: int) -> list[Camera]:
         return [self.camera(float(t), width, height) for t in self.frame_times(fps)]

@@ -183,7 +183,7 @@ def test_camera_path_of_absurd_duration_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="at most"):
         CameraPath(kfs)
     ok = CameraPath([kfs[0], Keyframe(np.ones(3), 0.5, 0.0, 60.0, 2.0)])
-    assert len(ok.frame_times(10)) == 21
+    assert len(ok.frame_times(10)) == 20
 
 
 def test_object_import_sample_count_is_bounded(tmp_path: Path) -> None:

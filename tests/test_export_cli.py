@@ -163,11 +163,11 @@ def test_video_cli(project, tmp_path, x_display):
         env=env,
     )
     assert r.returncode == 0, r.stderr
-    assert "6 frames 96x64" in r.stdout and "ms/frame" in r.stdout
+    assert "5 frames 96x64" in r.stdout and "ms/frame" in r.stdout
     from generators.video import read_video
 
     frames, _ = read_video(out)
-    assert frames.shape == (6, 64, 96, 3) and frames.mean() > 3
+    assert frames.shape == (5, 64, 96, 3) and frames.mean() > 3
     r = main("video", str(project), "--from-bookmarks", "--size", "95x64", "--out", str(out))
     assert r.returncode == 2 and "even" in r.stderr
     # With no --path the project's bookmarks make the path.
@@ -184,7 +184,7 @@ def test_video_cli(project, tmp_path, x_display):
         str(out),
         env=env,
     )
-    assert r.returncode == 0 and "3 frames 64x48" in r.stdout, r.stderr
+    assert r.returncode == 0 and "2 frames 64x48" in r.stdout, r.stderr
     assert "no camera path given or saved" in r.stderr  # it says what it renders instead
 
 
@@ -479,7 +479,7 @@ def test_video_of_a_photos_world_starts_at_its_render(tmp_path, x_display):
         "video", str(proj), "--size", "96x54", "--fps", "4", "--seconds", "1", "--out", str(out)
     )
     assert r.returncode == 0, r.stderr
-    assert "5 frames 96x54" in r.stdout and "a sway" in r.stderr, (r.stdout, r.stderr)
+    assert "4 frames 96x54" in r.stdout and "a sway" in r.stderr, (r.stdout, r.stderr)
     frames, _ = read_video(out)
     still = cv2.imread(str(shot))[:, :, ::-1]
     assert psnr(frames[0], still) > 28.0, psnr(frames[0], still)

@@ -215,10 +215,10 @@ def test_keyframes_preview_and_render_video(env, qtbot, tmp_path):
     wait_jobs(qtbot, win, timeout=120000)
     assert errors == []
     frames, fps = read_video(out)
-    assert frames.shape == (9, 96, 128, 3) and fps == pytest.approx(2)
+    assert frames.shape == (8, 96, 128, 3) and fps == pytest.approx(2)
     cams = path.cameras(2, 128, 96)
-    ref = [win.viewport.render_to_image(128, 96, camera=c) for c in (cams[0], cams[8])]
-    assert psnr(frames[0], ref[0]) >= 30 and psnr(frames[8], ref[1]) >= 30
+    ref = [win.viewport.render_to_image(128, 96, camera=c) for c in (cams[0], cams[-1])]
+    assert psnr(frames[0], ref[0]) >= 30 and psnr(frames[-1], ref[1]) >= 30
     assert psnr(frames[0], ref[0]) > psnr(frames[0], ref[1]) + 3
 
 

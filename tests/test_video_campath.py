@@ -73,9 +73,11 @@ def test_slerp_midpoint():
 def test_frame_times_and_cameras():
     path = zigzag()
     times = path.frame_times(30)
-    assert len(times) == 151 and times[0] == 0 and times[-1] == 5.0
+    # a video of the path plays for its duration: 5 s at 30 fps is 150 frames, the first
+    # and the last keyframe among them
+    assert len(times) == 150 and times[0] == 0 and times[-1] == 5.0
     cams = path.cameras(2, 64, 48)
-    assert len(cams) == 11 and all(isinstance(c, Camera) and c.width == 64 for c in cams)
+    assert len(cams) == 10 and all(isinstance(c, Camera) and c.width == 64 for c in cams)
     with pytest.raises(ValueError, match="fps"):
         path.frame_times(0)
     single = CameraPath([Keyframe([0, 0, 0])])

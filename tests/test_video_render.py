@@ -38,10 +38,10 @@ def test_video_frames_count_size_and_match_renders(tmp_path):
     res = render_video(
         None, path, out, env_render, size=(160, 96), fps=12, progress=lambda f, m: seen.append(f)
     )
-    assert res.frames == 25 and out.exists()
+    assert res.frames == 24 and out.exists()  # 2 s at 12 fps
     assert seen[-1] == pytest.approx(1.0) and all(np.diff(seen) >= 0)
     frames, fps = read_video(out)
-    assert frames.shape == (25, 96, 160, 3) and fps == pytest.approx(12)
+    assert frames.shape == (24, 96, 160, 3) and fps == pytest.approx(12)
     scores = [psnr(f, env_render(None, c)) for f, c in zip(frames, path.cameras(12, 160, 96))]
     print(
         f"PSNR min {min(scores):.1f} dB, mean {np.mean(scores):.1f} dB; "
@@ -117,11 +117,11 @@ def test_a_slow_video_says_how_long_is_left(tmp_path, monkeypatch):
         progress=lambda f, m: seen.append(m),
     )
     frames = [m for m in seen if m.startswith("frame ")]
-    assert len(frames) == 25 and "left" not in frames[0] and "left" not in frames[1]
+    assert len(frames) == 24 and "left" not in frames[0] and "left" not in frames[1]
     left = [int(m.split("about ")[1].split(" s")[0]) for m in frames[4:-1]]
     # the same time per frame all along: what is left shrinks in step with the frames
-    assert left == sorted(left, reverse=True) and left[0] == pytest.approx(20 * left[-3] / 3, 0.2)
-    assert frames[-1] == "frame 25/25"  # not "about 1 s left" at 100 %
+    assert left == sorted(left, reverse=True) and left[0] == pytest.approx(19 * left[-3] / 3, 0.2)
+    assert frames[-1] == "frame 24/24"  # not "about 1 s left" at 100 %
     assert video.duration_text(40) == "40 s" and video.duration_text(200) == "3 min"
     assert video.duration_text(3900) == "1 h 5 min"
 
@@ -129,7 +129,7 @@ def test_a_slow_video_says_how_long_is_left(tmp_path, monkeypatch):
 def test_the_first_frames_one_off_cost_is_not_in_the_estimate(tmp_path, monkeypatch):
     """A trial: "about 19 s left" at frame 6 of 61, done 6 s later. The first frame pays
     one-off costs (kernels, the first sort); the estimate uses the frames after it (a fake
-    clock: the first frame 10 s, every other 1 s; 25 frames)."""
+    clock: the first frame 10 s, every other 1 s; 24 frames)."""
     import generators.video as video
 
     now = [0.0]
@@ -144,8 +144,8 @@ def test_the_first_frames_one_off_cost_is_not_in_the_estimate(tmp_path, monkeypa
         None, short_path(), tmp_path / "v.mp4", slow_first, size=(64, 48), fps=12,
         progress=lambda f, m: seen.append(m),
     )  # fmt: skip
-    sixth = next(m for m in seen if m.startswith("frame 6/25"))
-    assert sixth.endswith("about 19 s left"), sixth  # 19 frames of 1 s (not 47 s)
+    sixth = next(m for m in seen if m.startswith("frame 6/24"))
+    assert sixth.endswith("about 18 s left"), sixth  # 18 frames of 1 s (not 45 s)
 
 
 def test_an_output_folder_that_takes_no_file_is_refused_before_rendering(tmp_path):
