@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -185,6 +186,10 @@ def run(args: argparse.Namespace) -> int:
         out_fmt = output_format(args.output, args.format, obj)
     except ValueError as exc:
         raise InputError(str(exc)) from None
+    from scene.io import name_mismatch
+
+    if args.format and (odd := name_mismatch(args.output, out_fmt)):
+        print(f"warning: {odd}", file=sys.stderr)
     options = format_options(args, out_fmt)
     if not isinstance(obj, GaussianCloud):
         if args.sh_degree is not None or args.antialiased != "keep":

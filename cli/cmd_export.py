@@ -188,6 +188,10 @@ def run(args: argparse.Namespace) -> int:
             fmt = output_format(args.out, args.format)
         except ValueError as exc:
             raise InputError(str(exc)) from None
+        from scene.io import name_mismatch
+
+        if args.format and (odd := name_mismatch(args.out, fmt)):
+            print(f"warning: {odd}", file=sys.stderr)
         problem = mesh_export_problem(world, fmt, args.layer)
         if problem:
             raise InputError(problem)

@@ -251,6 +251,20 @@ def test_info_names_the_registry_format(tmp_path: Path, capsys) -> None:
     )
 
 
+def test_a_format_given_against_the_name_gets_a_warning(tmp_path: Path, capsys) -> None:
+    """`convert o.spz x.ply --format spz` wrote SPZ data named .ply without a word; other
+    tools go by the name (a trial). The PLY family shares one name."""
+    from scene.io import name_mismatch, save
+
+    save(random_cloud(40), tmp_path / "a.spz")
+    assert _cli(["convert", tmp_path / "a.spz", tmp_path / "x.ply", "--format", "spz"]) == 0
+    err = capsys.readouterr().err
+    assert "warning: x.ply gets spz data (--format spz)" in err
+    assert name_mismatch("x.ply", "ply_compressed") is None
+    assert name_mismatch("x.ply", "mesh_ply") is None and name_mismatch("x.spz", "spz") is None
+    assert name_mismatch("x.bin", "spz") is None  # a name that says nothing
+
+
 def test_open_dialog_offers_what_the_registry_reads() -> None:
     text = (ROOT / "viewer" / "main_window.py").read_text(encoding="utf-8")
     assert '".ksplat"' not in text  # no hand-kept list: the filter comes from scene.io

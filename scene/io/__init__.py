@@ -451,6 +451,22 @@ def output_format(path: str | Path, format: str | None = None, obj: object = Non
     return fmt
 
 
+def name_mismatch(path: str | Path, fmt: str) -> str | None:
+    """A warning when the file name `path` says another format than `fmt` (a --format
+    given against the name: SPZ data in x.ply, which other tools read by its name and
+    cannot open), or None. The PLY family (3DGS, compressed, mesh) is one name."""
+    named = format_for_path(path)
+    if named is None or named == fmt:
+        return None
+    family = {"ply", "ply_compressed", "mesh_ply"}
+    if named in family and fmt in family:
+        return None
+    return (
+        f"{Path(path).name} gets {fmt} data (--format {fmt}) under a name other tools read "
+        f"as {named}: they will not open it"
+    )
+
+
 def prepare(
     obj: GaussianCloud | Mesh, fmt: str, options: dict[str, Any]
 ) -> tuple[Any, dict[str, Any]]:
