@@ -103,6 +103,24 @@ def test_the_object_panel_appears_without_widening_the_left_column(window, qtbot
     assert tools.panel_dock.width() == before
 
 
+def test_the_object_panel_is_not_squashed_by_the_scene_list(window, qtbot) -> None:  # noqa: ANN001
+    """At a 1100x700 window the Scene list took the left column's height and the Object
+    panel's fields were clipped, its Scale row cut off (a trial): the panel keeps the
+    height its rows need, its hint's wrapped lines counted."""
+    from PyQt6.QtWidgets import QApplication
+
+    window.resize(1100, 700)
+    window.set_world(photo_world())
+    tools = window.extensions["objects_tools"]
+    tools.panel_dock.show()
+    qtbot.wait(100)
+    QApplication.processEvents()
+    panel = tools.panel
+    for s in panel.pos + panel.rot + [panel.scale]:
+        assert s.height() >= s.sizeHint().height(), (s.height(), s.sizeHint())
+        assert s.geometry().bottom() <= panel.height()
+
+
 def test_settings_persist_and_apply(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
     from viewer import settings_dialog as sd
     from viewer.settings import Settings

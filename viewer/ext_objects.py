@@ -163,6 +163,10 @@ class ObjectTools:
         width = max(self.window.outliner_dock.minimumWidth(), self.panel.minimumSizeHint().width())
         self.window.outliner_dock.setMinimumWidth(width)
         self.panel.preferred_width = width
+        # never squashed by the Scene list above it (its rows have a scroll bar): at a
+        # 1100x700 window the fields were clipped and the Scale row cut off (a trial)
+        # (its hint's wrapped lines counted at that width: the size hint is one line's)
+        self.panel.setMinimumHeight(self.panel.layout().totalHeightForWidth(width))
         toggle = self.panel_dock.toggleViewAction()
         toggle.setText("Object &Panel")
         toggle.triggered.connect(lambda on: setattr(self, "_panel_closed", not on))
