@@ -78,7 +78,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 #: a value that starts with a minus sign: -5  -0.5  -1,2,3  -5,-5,-5,5,5,5  -1e3,0,0
-_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)[\d.,eE+\-\s]*$")
+_NEGATIVE_VALUE = re.compile(r"^-(\d|\.\d)[\d.,eE+\-\sxX]*$")  # numbers, lists, WxH
 
 
 def _join_negative_values(argv: list[str]) -> list[str]:

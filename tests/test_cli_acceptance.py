@@ -487,6 +487,8 @@ def test_option_values_may_start_with_a_minus(tmp_path: Path) -> None:
         "-h",
     ]
     assert _join_negative_values(["--keep", "x", "-v"]) == ["--keep", "x", "-v"]
+    # a size: its own range message, not argparse's 'expected one argument' (a trial)
+    assert _join_negative_values(["--size", "-100x50"]) == ["--size=-100x50"]
 
 
 @pytest.mark.slow
