@@ -13,37 +13,22 @@ from pathlib import Path
 
 from PyQt6.QtWidgets import QMessageBox, QWidget
 
-#: suffixes taken for another kind of file, which the kind's own extension replaces
-#: (`scene.ply` typed in Save Project is scene.wander); any other suffix is part of the
-#: name (`trip.2024` is trip.2024.wander, not trip.wander)
-FOREIGN_SUFFIXES = {
-    ".wander",
-    ".ply",
-    ".splat",
-    ".spz",
-    ".sog",
-    ".ksplat",
-    ".glb",
-    ".gltf",
-    ".obj",
-    ".stl",
-    ".off",
-    ".png",
-    ".jpg",
-    ".jpeg",
-    ".webp",
-    ".tif",
-    ".tiff",
-    ".bmp",
-    ".mp4",
-    ".json",
-    ".txt",
-}
+
+def foreign_suffixes() -> set[str]:
+    """Every suffix of a file Wander reads or writes (scene and mesh formats, photos and
+    videos, projects, camera paths): taken for another kind of file, which the kind's own
+    extension replaces (`scene.ply` typed in Save Project is scene.wander); any other
+    suffix is part of the name (`trip.2024` is trip.2024.wander, not trip.wander)."""
+    from scene.io import scene_suffixes
+    from scene.project import EXTENSION, INPUT_EXTENSIONS
+
+    known = {e for e in scene_suffixes() if e.count(".") == 1 and e.startswith(".")}
+    return known | INPUT_EXTENSIONS | {EXTENSION, ".json", ".txt"}
 
 
 def with_extension(typed: str | Path, ext: str) -> Path:
     """`typed` (a path from a dialog) named as a file of extension `ext` ('.wander'):
-    kept when it ends in `ext` (any case); a foreign kind's suffix (FOREIGN_SUFFIXES,
+    kept when it ends in `ext` (any case); a foreign kind's suffix (`foreign_suffixes`,
     '.compressed.ply' too) replaced; otherwise `ext` appended."""
     p = Path(typed)
     name = p.name
@@ -52,7 +37,7 @@ def with_extension(typed: str | Path, ext: str) -> Path:
     low = name.lower()
     if low.endswith(".compressed.ply"):
         return p.with_name(name[: -len(".compressed.ply")] + ext)
-    if p.suffix.lower() in FOREIGN_SUFFIXES:
+    if p.suffix.lower() in foreign_suffixes():
         return p.with_suffix(ext)
     return p.with_name(name + ext)
 
