@@ -72,6 +72,29 @@ def test_world_cli_no_level_flag(tmp_path: Path, room_pano) -> None:
     assert not e2["applied"] and "--no-level" in e2["source"]
 
 
+def test_wanders_own_panorama_is_not_levelled_again(tmp_path: Path, room_pano) -> None:
+    """A panorama Wander made was placed level; its invented surroundings hold no true
+    verticals, and `world --panorama` on a stitched Sceaux panorama "levelled" it by 9.2°,
+    the treeline sloping (a trial). Its record says it is Wander's: left as it is. The
+    same pixels without the record are levelled as any file."""
+    import json
+
+    from generators.images import save_image
+    from generators.panorama import load_panorama
+
+    a = math.radians(5)
+    tilted = rotate_pano(
+        room_pano,
+        np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]),
+    )
+    path = tmp_path / "p.png"
+    save_image(path, tilted)
+    assert load_panorama(path, level=True).meta["level"]["applied"]
+    (tmp_path / "p.png.json").write_text(json.dumps({"generator": "wander.panorama"}))
+    lv = load_panorama(path, level=True).meta["level"]
+    assert not lv["applied"] and "Wander's own panorama" in lv["source"]
+
+
 def _leaning_strokes(h: int, w: int, n: int, seed: int = 0) -> np.ndarray:
     """Grey equirect image with `n` dark strokes in the 72° ahead, each leaning 3–28° to
     the right of vertical: near-vertical segments with no common vanishing point

@@ -546,7 +546,18 @@ def load_panorama(
             f"(a 360° panorama needs about {2 * MIN_SHARP_PANO_ROWS}x{MIN_SHARP_PANO_ROWS} "
             "or more to look sharp nearby)"
         ]
-    if level:
+    own = _own_panorama(path)
+    if level and own:
+        # placed level when it was made (a photo at the pitch its vertical lines gave, a
+        # stitch on its reference photo's horizon); its invented surroundings hold no
+        # true verticals: "levelling" a stitched Sceaux panorama tilted its world 9.2° (a
+        # trial)
+        meta["level"] = {
+            "tilt_deg": 0.0,
+            "applied": False,
+            "source": "Wander's own panorama: placed level when it was made",
+        }
+    elif level:
         from .level import level_panorama
 
         progress(0.5, "levelling the panorama from its vertical lines")
@@ -586,6 +597,15 @@ def load_panorama(
     return Panorama(
         image=img, known=known, fov_x_deg=65.0, photo_size=(16, 9), meta=meta, classes=classes
     )
+
+
+def _own_panorama(path: str | Path) -> bool:
+    """Whether the `.json` record beside a panorama says Wander made it (`panorama`, or a
+    world's exported panorama). Untrusted: only the generator's name is read."""
+    from generators.options import wander_provenance
+
+    rec = wander_provenance(path)
+    return isinstance(rec, dict) and rec.get("generator") in ("wander.panorama",)
 
 
 def _indoor_layout(path: str | Path) -> dict | None:
