@@ -746,6 +746,30 @@ def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:
     assert nav.mode == "fly"
 
 
+def test_a_photo_taken_lower_than_eye_height_opens_and_walks_at_its_own_height(
+    window, qtbot
+) -> None:  # noqa: ANN001
+    """A reconstruction's first photo was taken 1.27 m over its ground: walking put the eye
+    at 1.6 m and the first view was no longer the photo (a trial). The walk keeps the start
+    view's own eye height; a bookmark flown to (23 m up) and back walks at its own again."""
+    from scene.world import Bookmark
+
+    nav = window.viewport.nav
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    w.bookmarks.append(Bookmark("Photo", np.array([0.0, 1.27, 0.0]), 0.0, 0.0))
+    w.bookmarks.append(Bookmark("Overview", np.array([0.0, 23.0, 10.0]), 0.0, -1.0))
+    window.set_world(w)
+    qtbot.waitUntil(lambda: nav.collider is not None and nav.mode == "walk", timeout=10000)
+    qtbot.wait(300)  # the walker settles on the ground
+    assert nav.position_world[1] == pytest.approx(1.27, abs=0.05)
+    window.viewport.go_to_bookmark(1)
+    assert nav.mode == "fly" and nav.eye_height == pytest.approx(nav.standard_eye_height)
+    window.viewport.go_to_bookmark(0)
+    qtbot.wait(300)
+    assert nav.mode == "walk" and nav.position_world[1] == pytest.approx(1.27, abs=0.05)
+
+
 def test_up_axis_fix_is_remembered_per_file_and_show_only(window, qtbot, tmp_path) -> None:
     import scene.io
 

@@ -121,12 +121,21 @@ class Navigator:
         self._focus: tuple[np.ndarray, np.ndarray] | None = None
         self.walk_area = None  # viewer.walk_area.WalkArea: walk mode stays inside
         self.subject_distance: float | None = None  # units; paces walk and fly
+        #: local units: the eye height a walk keeps when the start view gives one (a
+        #: photo's camera 1.27 m over the ground rose to 1.6 m and lost the photo's view)
+        self.walk_eye: float | None = None
         self.pushing_rim = False  # the last walk step was held back at the area's rim
         self._changed = True
 
     # ----------------------------------------------------------- dimensions
     @property
     def eye_height(self) -> float:
+        """Local units from the feet to the eye while walking: the start view's own
+        (`walk_eye`, set where a world opens at a photo's camera) or EYE_HEIGHT."""
+        return self.walk_eye if self.walk_eye is not None else self.standard_eye_height
+
+    @property
+    def standard_eye_height(self) -> float:
         return EYE_HEIGHT * self.scale
 
     @property
@@ -181,6 +190,7 @@ class Navigator:
         self._focus_fn, self._focus = focus, None
         self.collider = collider
         self.scale = float(scale) if scale > 0 else 1.0
+        self.walk_eye = None
         self.home, self.home_mode = self.default_home()
         self.reset()
 

@@ -610,6 +610,7 @@ class Viewport(QOpenGLWidget):
         the nearest floor column tells the ground's height. An aerial capture
         (World.meta['start_mode'] 'fly', from its report) flies at every photo's camera:
         a floater under a drone's camera read as ground 1 m below the eye."""
+        self.nav.walk_eye = None
         if self.world is not None and self.world.meta.get("start_mode") == "fly":
             return "fly"
         g = col.ground_at(pos[0], pos[2], pos[1], self.nav.radius)
@@ -618,14 +619,19 @@ class Viewport(QOpenGLWidget):
             if near is None or near[2] > pos[1]:
                 return default
             g = near[2]
-        return "walk" if self._walk_height(pos[1] - g) else "fly"
+        if not self._walk_height(pos[1] - g):
+            return "fly"
+        # the walk keeps the start view's own eye height: a reconstruction's photo taken
+        # 1.27 m over its ground opened 1.6 m up, a grey smear instead of the photo (a trial)
+        self.nav.walk_eye = float(pos[1] - g)
+        return "walk"
 
     def _walk_height(self, above: float) -> bool:
         """Whether an eye `above` the ground (local units) is where a walker stands: from
-        WALK_LOW to WALK_REACH eye heights. Walking puts the eye at one eye height, so a
-        start far above (a drone photo) or near the ground (a tabletop orbit) would lose
-        the view it bookmarks."""
-        eye = self.nav.eye_height
+        WALK_LOW to WALK_REACH standard eye heights. A start far above (a drone photo) or
+        near the ground (a tabletop orbit) is flown: walking would lose the view it
+        bookmarks."""
+        eye = self.nav.standard_eye_height
         return WALK_LOW * eye <= above <= WALK_REACH * eye
 
     def _rebuild_collider_async(self, rehome: bool = False) -> None:
