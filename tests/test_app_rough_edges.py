@@ -400,3 +400,19 @@ def test_held_out_photos_say_so_in_the_bookmarks_menu(window) -> None:  # noqa: 
     labels = [a.text().split("\t")[0] for a in window.bookmarks_menu.actions()]
     assert "p0.jpg (held out)" in labels and "p1.jpg" in labels
     assert "p1.jpg (held out)" not in labels
+
+
+def test_a_reconstruction_is_named_after_a_photo_it_placed() -> None:
+    """Office.jpg among two Great Wall frames was not registered, yet the world and its
+    save were named "Office" (a trial): the first photo the reconstruction placed names it."""
+    from viewer.naming import world_name
+
+    w = World()
+    cloud = GaussianCloud.from_points(np.zeros((4, 3)), np.full((4, 3), 0.5), 0.03)
+    source = {"generator": "wander.reconstruct", "photos": ["/p/Office.jpg", "/p/gw_0.jpg"]}
+    w.add_layer(Layer("Reconstruction", cloud, source=source))
+    assert world_name(w) == "Office"  # no record of what was placed: the first photo
+    w.meta["reconstruct"] = {
+        "photos": {"Office.jpg": "not registered: no overlap", "gw_0.jpg": "registered"}
+    }
+    assert world_name(w) == "gw_0"

@@ -54,9 +54,17 @@ def _paths_in(tree: Any, depth: int = 0) -> list[str]:
 
 
 def source_photo(world: Any) -> Path | None:
-    """The first photo (or video, or panorama) the world was made from, or None."""
-    for tree in [lay.source for lay in getattr(world, "layers", [])] + [getattr(world, "meta", {})]:
+    """The first photo (or video, or panorama) the world was made from, or None. Of a
+    reconstruction's photos, the first one it placed: a photo it could not register
+    (Office.jpg among Great Wall frames) named the world and its save (a trial)."""
+    meta = getattr(world, "meta", {})
+    rec = meta.get("reconstruct") if isinstance(meta, dict) else None
+    status = rec.get("photos") if isinstance(rec, dict) else None
+    for tree in [lay.source for lay in getattr(world, "layers", [])] + [meta]:
         found = _paths_in(tree)
+        if found and isinstance(status, dict):
+            placed = [p for p in found if status.get(Path(p).name) == "registered"]
+            found = placed or found
         if found:
             return Path(found[0])
     return None
