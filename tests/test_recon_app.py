@@ -185,3 +185,42 @@ def test_the_next_file_dialog_starts_where_the_photos_were(window, tmp_path, mon
     )
     tools.new_from_folder()
     assert Path(window.dialog_dir()) == folder
+
+
+def test_a_reconstruction_with_warnings_shows_them_in_a_box(window, qtbot) -> None:  # noqa: ANN001
+    """The app said only "Reconstructed: 2 of 3 photos placed …" with the reasons cut off
+    behind the splat count, and the few-photos warning reached the terminal alone (a
+    trial): the closing warnings `reconstruct` prints are in a box now."""
+    from types import SimpleNamespace
+
+    from scene.gaussians import GaussianCloud
+    from scene.world import Layer, World
+
+    w = World()
+    w.add_layer(
+        Layer(
+            "Reconstruction",
+            GaussianCloud.from_points(np.zeros((8, 3)), np.full((8, 3), 0.5), 0.05),
+        )
+    )
+    w.meta["cameras"] = [{}, {}]
+    w.meta["reconstruct"] = {
+        "photos": {
+            "a.jpg": "registered",
+            "b.jpg": "registered",
+            "Office.jpg": "not registered: shares no verified matches with any other photo",
+        },
+        "held_out": [],
+    }
+    req = SimpleNamespace(
+        check=lambda: None, video=None, photos=["a", "b", "c"], save_to=None, run=lambda p, c: w
+    )
+    shown: list[tuple[str, str]] = []
+    window.show_warning = lambda title, text, details="": shown.append((title, text))
+    window.extensions["reconstruct_tools"].start(req)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    title, text = shown[0]
+    assert title == "Reconstructed with warnings"
+    assert "1 of 3 photos are not in the scene" in text and "Office.jpg" in text
+    assert "only 2 photos" in text and "the Capture type option sets it" in text
+    assert "see the message" in window.statusBar().currentMessage()

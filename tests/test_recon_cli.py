@@ -175,7 +175,7 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     """A folder of two places made a scene of one with exit 0, the other's photos named
     only in the per-photo list: the run now ends with one warning line that counts them,
     says why (grouped) and what to do; a run with every photo in says nothing."""
-    from cli.cmd_reconstruct import unregistered_warning
+    from generators.reconstruct.summary import unregistered_warning
 
     status = {
         "gw_1.jpg": "registered",
@@ -186,7 +186,7 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
         "blank.jpg": "not registered: only 3 features (blank, blurred or tiny photo)",
     }
     line = unregistered_warning(status)
-    assert line is not None and "\n" not in line and line.startswith("warning: 3 of 5 photos")
+    assert line is not None and "\n" not in line and line.startswith("3 of 5 photos")
     assert "2 in a group of their own" in line and "1 with too few features" in line
     assert "blank.jpg, sc_1.jpg, sc_2.jpg" in line and "the other 2 saw" in line
     assert unregistered_warning({"a.jpg": "registered", "b.jpg": "registered"}) is None
@@ -211,7 +211,7 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
     )
     # files skipped before SfM are not counted as photos it saw ("the other 13" for 12
     # cameras, a trial), and unreadable ones get their own closing line
-    from cli.cmd_reconstruct import unreadable_warning
+    from generators.reconstruct.summary import unreadable_warning
 
     status.update(
         {
@@ -220,9 +220,9 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
         }
     )
     line = unregistered_warning(status)
-    assert line.startswith("warning: 3 of 5 photos") and "the other 2 saw" in line
+    assert line.startswith("3 of 5 photos") and "the other 2 saw" in line
     line = unreadable_warning(status)
-    assert line is not None and line.startswith("warning: 1 file in the input was skipped")
+    assert line is not None and line.startswith("1 file in the input was skipped")
     assert "bad.jpg" in line and "dup.jpg" not in line
     assert (
         unreadable_warning({"a.jpg": "registered", "d.jpg": "skipped: duplicate of a.jpg"}) is None
@@ -232,16 +232,15 @@ def test_photos_left_out_of_the_scene_get_one_warning_line() -> None:
 def test_a_scene_from_few_photos_is_said_to_be_thin() -> None:
     """Two drone frames made a flat billboard with no word: fewer than four photos in the
     scene (held-out ones do not count) get one warning line."""
-    from types import SimpleNamespace
 
-    from cli.cmd_reconstruct import few_photos_warning
+    from generators.reconstruct.summary import few_photos_warning
 
-    two = SimpleNamespace(cameras=[object(), object()], held_out=[])
-    line = few_photos_warning(two)
+    line = few_photos_warning(2)
     assert line is not None and "only 2 photos" in line and "\n" not in line
-    assert few_photos_warning(SimpleNamespace(cameras=[object()] * 5, held_out=["a"])) is None
-    held = SimpleNamespace(cameras=[object()] * 4, held_out=["a"])
-    assert "only 3 photos" in (few_photos_warning(held) or "")
+    assert "--capture sets it" in line
+    assert few_photos_warning(5, 1) is None
+    assert "only 3 photos" in (few_photos_warning(4, 1) or "")
+    assert "the Capture type option" in (few_photos_warning(2, 0, "the Capture type option") or "")
 
 
 def test_the_focal_length_line_says_how_many_photos_had_it(capsys) -> None:

@@ -509,13 +509,23 @@ class ReconstructTools:
             rec = world.meta.get("reconstruct", {})
             st = rec.get("photos", {})
             ok = sum(1 for v in st.values() if v == "registered")
-            bad = [f"{k}: {v}" for k, v in st.items() if v != "registered"]
+            from generators.reconstruct.summary import closing_warnings
+
+            # what `reconstruct` prints at its end, in a box: the status bar cut the
+            # reasons off behind its splat count, and the few-photos warning was the
+            # terminal's alone (a trial)
+            warnings = closing_warnings(
+                st,
+                len(world.meta.get("cameras") or []),
+                len(rec.get("held_out") or []),
+                capture_option="the Capture type option",
+            )
             msg = (
                 f"Reconstructed: {ok} of {len(st)} photos placed, "
                 f"{len(world.layers[0].data):,} splats"
             )
-            if bad:
-                msg += " — " + "; ".join(bad[:3]) + (" …" if len(bad) > 3 else "")
+            if warnings:
+                msg += " (with a warning: see the message)"
             note = rec.get("working_sizes", {}).get("note")
             if note:
                 msg += f" ({note})"
@@ -527,6 +537,11 @@ class ReconstructTools:
                 msg += f"; {steps} optimisation steps in its {ref['budget_s']:.0f} s budget"
             msg += f"; saved as {req.save_to.name}" if req.save_to else "; not saved yet"
             self.window.show_status(msg, 15000)
+            if warnings:
+                self.window.show_warning(
+                    "Reconstructed with warnings",
+                    "\n\n".join(w[:1].upper() + w[1:] for w in warnings),
+                )
 
         self.last_job = self.window.run_job(title, req.run, done)
         return self.last_job
