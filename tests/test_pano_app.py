@@ -272,3 +272,28 @@ def test_a_new_world_says_where_it_can_be_walked(window, qtbot, monkeypatch) -> 
     qtbot.waitUntil(lambda: not window.world.is_empty(), timeout=10000)
     msg = window.statusBar().currentMessage()
     assert "WASD to walk inside the ring on the floor, 1.1 m round the start" in msg, msg
+
+
+def test_a_photo_picked_as_a_panorama_is_asked_about_without_command_line_advice(
+    window, tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    """The app's "Not a panorama" question carried the command line's advice ("world
+    --photo") inside the app (a trial): it says the shape and asks."""
+    from PyQt6.QtWidgets import QFileDialog, QMessageBox
+
+    photo = tmp_path / "p.png"
+    cv2.imwrite(str(photo), np.full((300, 400, 3), 128, np.uint8))
+    monkeypatch.setattr(
+        QFileDialog, "getOpenFileName", staticmethod(lambda *a, **k: (str(photo), ""))
+    )
+    asked: list[str] = []
+    monkeypatch.setattr(
+        QMessageBox,
+        "question",
+        staticmethod(
+            lambda parent, title, text, *a: asked.append(text) or QMessageBox.StandardButton.Cancel
+        ),
+    )
+    window.extensions["panorama_tools"].new_from_panorama()
+    assert asked and "not an equirectangular 360° panorama" in asked[0]
+    assert "--photo" not in asked[0] and "as a photo?" in asked[0]

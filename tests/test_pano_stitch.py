@@ -89,7 +89,9 @@ def test_stitched_photos_keep_their_own_detail_for_a_world(scene_pano: np.ndarra
 def test_non_overlapping_photos_name_the_culprits(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, 0), _view(scene_pano, -35), _view(scene_pano, 180)]
     with pytest.raises(
-        ValueError, match=r"photo 3 \(c.jpg\) does not overlap photos 1 \(a.jpg\) and 2"
+        ValueError,
+        match=r"photo 3 \(c.jpg\) does not overlap photos 1 \(a.jpg\) and 2 \(b.jpg\); "
+        "leave it out to stitch the other 2",
     ):
         stitch_photos(views, [60.0] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
     with pytest.raises(ValueError, match=r"photos 1 \(a.jpg\) and 2 \(c.jpg\) do not overlap"):

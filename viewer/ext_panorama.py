@@ -308,10 +308,12 @@ class PanoramaTools:
             check_equirect_shape(Path(f))
         except OptionsError as exc:
             # a photo picked here: say so, and make its world as a photo if asked
+            # (the shape alone: the rest of the message is the command line's way in)
+            shape = str(exc).split(";")[0]
             ans = QMessageBox.question(
                 self.window,
                 "Not a panorama",
-                f"{exc}.\n\nMake a world from {Path(f).name} as a photo?",
+                f"{shape}.\n\nMake a world from {Path(f).name} as a photo?",
                 QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
                 QMessageBox.StandardButton.Yes,
             )

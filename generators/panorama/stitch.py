@@ -78,7 +78,12 @@ def _overlap_error(groups: list[list[int]], names: Sequence[str]) -> ValueError:
     elif len(groups) == 2:
         small, big = sorted(groups, key=len)
         verb = "does" if len(small) == 1 else "do"
-        head = f"{photos(small)} {verb} not overlap {photos(big)}"
+        # what to do with a stray photo in a folder (`reconstruct` builds from the larger
+        # group and warns; a trial expected the same)
+        head = (
+            f"{photos(small)} {verb} not overlap {photos(big)}; leave "
+            f"{'it' if len(small) == 1 else 'them'} out to stitch the other {len(big)}"
+        )
     else:
         head = "these groups of photos do not overlap each other: " + "; ".join(
             photos(g) for g in groups
