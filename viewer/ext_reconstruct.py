@@ -520,8 +520,9 @@ class ReconstructTools:
                 len(rec.get("held_out") or []),
                 capture_option="the Capture type option",
             )
+            what = "frames" if req.video else "photos"  # a video's frames are no photos
             msg = (
-                f"Reconstructed: {ok} of {len(st)} photos placed, "
+                f"Reconstructed: {ok} of {len(st)} {what} placed, "
                 f"{len(world.layers[0].data):,} splats"
             )
             if warnings:
