@@ -98,7 +98,8 @@ def how_made(source: Any) -> str:
 def describe_project(path: str | Path) -> dict[str, Any]:
     """What a `.wander` project holds, from its manifest only (SceneFormatError if unreadable)."""
     from scene.camera import position_problem
-    from scene.project import FORMAT_VERSION, layer_kind, read_manifest
+    from scene.errors import SceneFormatError
+    from scene.project import FORMAT_VERSION, _parse_version, layer_kind, read_manifest
 
     p = Path(path)
     man = read_manifest(p)
@@ -151,16 +152,18 @@ def describe_project(path: str | Path) -> dict[str, Any]:
         if isinstance(i, dict) and _plain_name(i.get("name"))
     ]
     up = man.get("up_axis")
-    problem = None
+    problem = None  # what makes the app and `render` refuse it, said here too
     try:
-        major = int(str(man.get("format_version", "")).split(".")[0])
-    except ValueError:
-        major = FORMAT_VERSION[0]
-    if major > FORMAT_VERSION[0]:  # the app and `render` refuse it: say so here too
-        problem = (
-            f"written by a newer Wander (project format {_text(man.get('format_version'), 20)})"
-            f"; this version reads format {FORMAT_VERSION[0]}.x and cannot open it"
-        )
+        major, _ = _parse_version(man.get("format_version"), p)
+    except SceneFormatError as exc:
+        problem = exc.problem
+    else:
+        if major > FORMAT_VERSION[0]:
+            problem = (
+                f"written by a newer Wander (project format "
+                f"{_text(man.get('format_version'), 20)}); this version reads format "
+                f"{FORMAT_VERSION[0]}.x and cannot open it"
+            )
     return {
         "problem": problem,
         "path": str(p),

@@ -110,7 +110,7 @@ class Camera:
         eye = np.asarray(eye, np.float64)
         target = np.asarray(target, np.float64)
         for what, v in (("eye", eye), ("look-at point", target)):
-            if not (np.all(np.isfinite(v)) and np.abs(v).max() <= MAX_POSITION):
+            if position_problem(v):
                 # beyond this the axes lose their precision and the render is black
                 raise ValueError(
                     f"camera {what} must be finite numbers up to {MAX_POSITION:g}; got {v.tolist()}"

@@ -342,9 +342,9 @@ class CameraPath:
 
     def frame_times(self, fps: float) -> np.ndarray:
         """Sample times at `fps`: `frame_count` of them, evenly spaced from the first
-        keyframe to the last, both included (an inclusive frame range, as Blender's: the
-        motion runs (n - 1) / n of a frame faster than real time, the video ends on the
-        last keyframe)."""
+        keyframe to the last, both included (an inclusive frame range, as Blender's: played
+        at `fps` the motion runs n / (n - 1) times as fast as the path's own time, and the
+        video ends on the last keyframe)."""
         n = self.frame_count(fps)
         if n == 1:
             return np.array([self.start], np.float64)

@@ -721,18 +721,23 @@ def test_an_aerial_capture_opens_flying_at_its_first_photo(window, qtbot) -> Non
     assert window.statusBar().currentMessage() != AERIAL_WALK_HINT
 
 
+def _photo_and_overview(photo_height: float) -> World:
+    """A floor with a photo's bookmark `photo_height` m over it and an Overview 23 m up."""
+    from scene.world import Bookmark
+
+    w = World()
+    w.add_layer(Layer("room", small_room(wall_z=None)))
+    w.bookmarks.append(Bookmark("Photo", np.array([0.0, photo_height, 0.0]), 0.0, 0.0))
+    w.bookmarks.append(Bookmark("Overview", np.array([0.0, 23.0, 10.0]), 0.0, -1.0))
+    return w
+
+
 def test_jumping_to_a_high_bookmark_flies_and_back_walks(window, qtbot) -> None:
     """A reconstruction's Overview bookmark is 23 m up: jumping there in Walk mode kept
     Walk (hovering, or falling at the first step); it flies now, and a jump back to a
     photo's eye-height bookmark walks again, unless the user picked Fly themselves."""
-    from scene.world import Bookmark
-
     nav = window.viewport.nav
-    w = World()
-    w.add_layer(Layer("room", small_room(wall_z=None)))
-    w.bookmarks.append(Bookmark("Photo", np.array([0.0, 1.6, 0.0]), 0.0, 0.0))
-    w.bookmarks.append(Bookmark("Overview", np.array([0.0, 23.0, 10.0]), 0.0, -1.0))
-    window.set_world(w)
+    window.set_world(_photo_and_overview(photo_height=1.6))
     qtbot.waitUntil(lambda: nav.collider is not None and nav.mode == "walk", timeout=10000)
     window.viewport.go_to_bookmark(1)
     assert nav.mode == "fly"
@@ -752,14 +757,8 @@ def test_a_photo_taken_lower_than_eye_height_opens_and_walks_at_its_own_height(
     """A reconstruction's first photo was taken 1.27 m over its ground: walking put the eye
     at 1.6 m and the first view was no longer the photo (a trial). The walk keeps the start
     view's own eye height; a bookmark flown to (23 m up) and back walks at its own again."""
-    from scene.world import Bookmark
-
     nav = window.viewport.nav
-    w = World()
-    w.add_layer(Layer("room", small_room(wall_z=None)))
-    w.bookmarks.append(Bookmark("Photo", np.array([0.0, 1.27, 0.0]), 0.0, 0.0))
-    w.bookmarks.append(Bookmark("Overview", np.array([0.0, 23.0, 10.0]), 0.0, -1.0))
-    window.set_world(w)
+    window.set_world(_photo_and_overview(photo_height=1.27))
     qtbot.waitUntil(lambda: nav.collider is not None and nav.mode == "walk", timeout=10000)
     qtbot.wait(300)  # the walker settles on the ground
     assert nav.position_world[1] == pytest.approx(1.27, abs=0.05)

@@ -53,15 +53,19 @@ def test_level_panorama_leaves_a_level_one_and_no_lines_alone(room_pano) -> None
 
 
 @pytest.mark.slow
+def _rolled(pano: np.ndarray, deg: float) -> np.ndarray:
+    """`pano` rolled `deg` degrees about the view axis (a panorama taken askew)."""
+    a = math.radians(deg)
+    return rotate_pano(
+        pano, np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]])
+    )
+
+
 def test_world_cli_no_level_flag(tmp_path: Path, room_pano) -> None:
     from generators.images import save_image
     from generators.pano_world import world_from_photos
 
-    a = math.radians(5)
-    tilted = rotate_pano(
-        room_pano,
-        np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]),
-    )
+    tilted = _rolled(room_pano, 5.0)
     path = tmp_path / "tilted.png"
     save_image(path, tilted)
     w1, _, _ = world_from_photos(panorama=path, pano_height=512, resolution=128)
@@ -82,11 +86,7 @@ def test_wanders_own_panorama_is_not_levelled_again(tmp_path: Path, room_pano) -
     from generators.images import save_image
     from generators.panorama import load_panorama
 
-    a = math.radians(5)
-    tilted = rotate_pano(
-        room_pano,
-        np.array([[math.cos(a), -math.sin(a), 0], [math.sin(a), math.cos(a), 0], [0, 0, 1]]),
-    )
+    tilted = _rolled(room_pano, 5.0)
     path = tmp_path / "p.png"
     save_image(path, tilted)
     assert load_panorama(path, level=True).meta["level"]["applied"]

@@ -20,7 +20,7 @@ from scene import project as proj
 from .document import Document
 from .features import WindowAPI
 from .jobs import Job
-from .save_target import with_extension
+from .save_target import confirm_replace, with_extension
 
 log = logging.getLogger(__name__)
 
@@ -60,8 +60,6 @@ class ProjectSave(QObject):
     def _ask_target(self) -> Path | None:
         """The project file the user names, its extension added (None: cancelled, or a
         no to replacing the file that name then is)."""
-        from .save_target import confirm_replace
-
         path, _ = QFileDialog.getSaveFileName(
             self.win, "Save project", self.doc.suggested_path("", "Untitled.wander"), PROJECT_FILTER
         )

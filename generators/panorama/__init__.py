@@ -546,8 +546,7 @@ def load_panorama(
             f"(a 360° panorama needs about {2 * MIN_SHARP_PANO_ROWS}x{MIN_SHARP_PANO_ROWS} "
             "or more to look sharp nearby)"
         ]
-    own = _own_panorama(path)
-    if level and own:
+    if level and _own_panorama(path):
         # placed level when it was made (a photo at the pitch its vertical lines gave, a
         # stitch on its reference photo's horizon); its invented surroundings hold no
         # true verticals: "levelling" a stitched Sceaux panorama tilted its world 9.2° (a
@@ -600,12 +599,11 @@ def load_panorama(
 
 
 def _own_panorama(path: str | Path) -> bool:
-    """Whether the `.json` record beside a panorama says Wander made it (`panorama`, or a
-    world's exported panorama). Untrusted: only the generator's name is read."""
-    from generators.options import wander_provenance
+    """Whether the `.json` record beside a panorama says `panorama` made it. Untrusted:
+    only the generator's name is read."""
+    from generators.options import wander_generator
 
-    rec = wander_provenance(path)
-    return isinstance(rec, dict) and rec.get("generator") in ("wander.panorama",)
+    return wander_generator(path) == "wander.panorama"
 
 
 def _indoor_layout(path: str | Path) -> dict | None:
