@@ -141,23 +141,33 @@ def test_merge_with_parents_are_the_voxels_merged() -> None:
 
 
 def test_lod_cut_expands_the_largest_voxels_within_budget() -> None:
-    from viewer.sorting import lod_cut
+    """Two levels (no middle one), both twins: the voxels largest on screen first, while
+    the budget allows, none under 1.5 px."""
+    from viewer.lod_cut import tree_cut, tree_cut_compiled
+    from viewer.sorting import layer_depth
 
     px = np.array([10.0, 1.0, 30.0, 5.0, 20.0], np.float32)
     kids = np.array([4, 4, 4, 1, 4])
+    means = np.zeros((5, 3), np.float32)
+    means[:, 2] = 1.0  # 1 m ahead, fy 1: a voxel's edge is its size in pixels
+    child_start = np.concatenate([[0], np.cumsum(kids)])
+    top = [layer_depth(np.eye(4), np.eye(3), np.zeros(3), 0, 5)]
+
+    def expanded(budget: int) -> list[int]:
+        args = (means, px, child_start, None, None, top, [], None, 0.01, 1.0, budget)
+        got = tree_cut_compiled(*args)
+        ref = tree_cut(*args)
+        assert got is not None and ref is not None
+        for a, b in zip(got, ref):
+            np.testing.assert_array_equal(a, b)
+        keep, _, expand = ref
+        assert sorted([*keep, *expand]) == [0, 1, 2, 3, 4]
+        return sorted(expand.tolist())
+
     # 5 merged splats; budget 12 leaves 7 extra: the two largest voxels (3 extra each)
-    np.testing.assert_array_equal(lod_cut(px, kids, 12), [False, False, True, False, True])
-    assert not lod_cut(px, kids, 5).any()  # no room beyond the merged splats
-    assert lod_cut(px, kids, 100).tolist() == [
-        True,
-        False,
-        True,
-        False,
-        True,
-    ]  # 1 px and 1 child: never
-    total = lambda e: int(len(px) + (kids[e] - 1).sum())  # noqa: E731
-    for budget in range(5, 20):
-        assert total(lod_cut(px, kids, budget)) <= budget
+    assert expanded(12) == [2, 4]
+    assert expanded(5) == []  # no room beyond the merged splats
+    assert expanded(100) == [0, 2, 4]  # 1 px: too small to split; 1 child: nothing to split
 
 
 @pytest.mark.gl

@@ -44,15 +44,14 @@ def test_adding_an_object_does_not_merge_the_world_again(monkeypatch) -> None:  
     coarse level was merged again each time (seconds for a 1.6 M-splat world here) and
     moving frames drew scattered fine splats meanwhile (a trial saw it after each edit).
     The world's merge is reused; a world whose data changed is merged anew."""
-    import viewer.lod as lod_mod
     import viewer.renderer as renderer_mod
     from scene.world import Layer, World
     from viewer.renderer import pack_lod, pack_world
 
     calls: list[int] = []
-    merge = lod_mod.merge_with_parents
+    merge = renderer_mod.merge_tree
     monkeypatch.setattr(
-        lod_mod, "merge_with_parents", lambda c, t: calls.append(len(c)) or merge(c, t)
+        renderer_mod, "merge_tree", lambda c, t: calls.append(len(c)) or merge(c, t)
     )
     world = World()
     wall = world.add_layer(Layer("wall", _wall(30_000, seed=3)))
@@ -63,7 +62,10 @@ def test_adding_an_object_does_not_merge_the_world_again(monkeypatch) -> None:  
     assert calls == [30_000]  # the wall's merge reused
     n_wall = first.ranges[0][2]
     np.testing.assert_array_equal(again.means[:n_wall], first.means[:n_wall])
-    assert len(again.means) == n_wall + 800 and again.child_start[-1] == 30_800
+    assert again.n_roots == n_wall + 800 and len(again.means) == len(first.means) + 800
+    assert again.child_start[-1] == 30_800
+    # the wall's middle level follows every layer's top level, the same splats as before
+    np.testing.assert_array_equal(again.means[n_wall + 800 :], first.means[n_wall:])
     mask = np.zeros(30_000, bool)
     mask[:100] = True
     world.remove_splats(wall.id, mask)  # new data: merged anew

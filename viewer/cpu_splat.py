@@ -600,7 +600,7 @@ def warm_up() -> float:
     """Compile (or load from numba's disk cache) the kernels by rendering an 8-splat,
     32×24 px frame in every variant a real call takes (a whole frame, a few splats, a cut
     through a coarse level with and without depth), and the cut's ordering
-    (viewer/cut_order.py); returns the seconds taken (a fresh
+    (viewer/cut_order.py) and choice (viewer/lod_cut.py); returns the seconds taken (a fresh
     install: ~30 s; `tools/install.sh` calls it)."""
     global warm
     t0 = time.perf_counter()
@@ -644,6 +644,27 @@ def warm_up() -> float:
             np.zeros(0, np.float32),
             n,
             voxel_means,
+        )
+    from .lod_cut import tree_cut_compiled  # the cut through the merged levels
+    from .sorting import Frustum, layer_depth
+
+    # two top splats over four middle ones over the 8 splats
+    tree = np.concatenate([means[:2], means[:4]])
+    top = layer_depth(np.eye(4), np.eye(3), np.zeros(3), 0, 2)
+    mid = layer_depth(np.eye(4), np.eye(3), np.zeros(3), 2, 6)
+    for frustum in (Frustum(-1.0, 1.0, -1.0, 1.0), None):
+        tree_cut_compiled(
+            tree,
+            np.full(6, 0.5, np.float32),
+            np.array([0, 0, 0, 2, 4, 6, 8]),
+            np.array([2, 4, 6]),
+            np.array([-1, -1, 0, 0, 1, 1]),
+            [top],
+            [mid],
+            frustum,
+            0.01,
+            30.0,
+            6,
         )
     warm = True
     return time.perf_counter() - t0

@@ -1,7 +1,7 @@
 """A moving frame's cut put in order, compiled (numba): the CPU frames' twin of the numpy
 steps in `SplatRenderer._cut_order`.
 
-Given the merged splats kept and those expanded into their fine splats (sorting.lod_cut),
+Given the merged splats kept and those expanded into their fine splats (viewer/lod_cut.py),
 it lists the fine splats, takes their depths, and sorts everything back to front by the
 same 16-bit depth keys as `sorting.depth_keys_u16` with a stable counting sort (what
 numpy's radix sort of uint16 keys does), equal keys in full-set order as a full frame's
@@ -124,8 +124,10 @@ def _cut_order(
                 hi_m = min(lay_stop[Lm], children.shape[0] * (ch + 1) // k)
                 for im in range(lo_m, hi_m):
                     if chosen[im]:
+                        # summed in the same order as the voxel path's (the keys' rounding)
                         dm = means[im, 0] * lay_w[Lm, 0] + means[im, 1] * lay_w[Lm, 1]
-                        dm += means[im, 2] * lay_w[Lm, 2] + lay_b[Lm]
+                        dm += means[im, 2] * lay_w[Lm, 2]
+                        dm += lay_b[Lm]
                         if dm > near:
                             full[w] = im
                             place[w] = im

@@ -12,6 +12,7 @@ looks like a low-resolution picture of the full frame, not like a sparse subset 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -225,3 +226,61 @@ def merge_with_parents(
     size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
     log.debug("merged %d splats into %d (voxel %.3g, split up to %d times)", n, m, h, level.max())
     return out, inv, size
+
+
+#: a middle level between the merged splats and the fine ones: `merge_tree` merges the
+#: fine splats to MID_RATIO × the coarse target, and those to the coarse target, so a
+#: moving frame's cut can draw a far voxel at a quarter of its fine splats instead of one
+#: merged splat or all of them (hierarchical 3DGS cuts a whole tree; two levels left the
+#: far walls of bench/render.py's 1M room as one merged splat per 10 cm voxel: their
+#: texture blurred away, moving-frame SSIM there 0.71-0.79). 0 or 1: no middle level.
+MID_RATIO = 4.0
+
+
+@dataclass
+class MergeTree:
+    """A three-level (or two-level) hierarchy over a cloud's splats.
+
+    coarse: the top level (about `target` splats); coarse_size (Mc,) float32 voxel edges.
+    mid: the middle level (None: none; the fine splats hang under the coarse ones), its
+    splats ordered by parent so each coarse splat's children are a run; mid_size (Mm,)
+    float32; mid_parent (Mm,) int64 coarse index of each (nondecreasing).
+    parent: (N,) int64 index of each fine splat's parent (in `mid` when there is one, else
+    in `coarse`); None when nothing was merged (coarse is the cloud itself)."""
+
+    coarse: GaussianCloud
+    coarse_size: np.ndarray
+    parent: np.ndarray | None
+    mid: GaussianCloud | None = None
+    mid_size: np.ndarray | None = None
+    mid_parent: np.ndarray | None = None
+
+
+def merge_tree(cloud: GaussianCloud, target: int, ratio: float | None = None) -> MergeTree:
+    """`cloud` merged to about `target` splats (`merge_with_parents`), through a middle level
+    of about ratio × target (default MID_RATIO) splats when the cloud has more than that:
+    the fine splats are merged into the middle level and its splats into the top one
+    (moment matching composes: a parent of merged splats has the moments of their children,
+    up to the voxels' own SCATTER widening)."""
+    ratio = MID_RATIO if ratio is None else ratio
+    mid_target = int(target * ratio)
+    if ratio <= 1.0 or len(cloud) <= mid_target or target <= 0:
+        merged, parent, size = merge_with_parents(cloud, target)
+        return MergeTree(merged, size, parent)
+    mid, parent, mid_size = merge_with_parents(cloud, mid_target)
+    if parent is None:
+        return MergeTree(mid, mid_size, None)
+    coarse, up, coarse_size = merge_with_parents(mid, target)
+    if up is None:  # the middle level is already small enough: two levels
+        return MergeTree(mid, mid_size, parent)
+    order = np.argsort(up, kind="stable")  # each coarse splat's children as one run
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return MergeTree(
+        coarse,
+        coarse_size,
+        rank[parent],
+        mid.subset(order),
+        mid_size[order],
+        up[order].astype(np.int64),
+    )

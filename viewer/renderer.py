@@ -10,8 +10,9 @@ uploads nothing. Sorting runs on a background thread (see viewer/sorting.py) unl
 Limited frames (`max_splats`, drawn while the camera moves) keep the strongest splats in
 view and grow them to cover for the dropped ones; in scenes over LOD_MIN_SPLATS they draw
 a merged coarse level instead (viewer/lod.py), built on a worker after the first frame,
-cut adaptively: the voxels largest on screen are drawn with their original splats as far
-as `max_splats` allows (sorting.lod_cut), footprints cut at 2 sigma. Measured with
+cut adaptively: the voxels largest on screen are drawn with a middle level's four times as
+many merged splats, and those largest on screen with their original splats, as far as
+`max_splats` allows (viewer/lod_cut.py), footprints cut at 2 sigma. Measured with
 `bench/render.py --fixed 45000@0.33 --coarse` (room walk, moving frame vs the full frame),
 coarse level alone -> cut: 300k SSIM 0.793 -> 0.836, PSNR 27.9 -> 29.9 dB, CPU 83 -> 71 ms
 per frame; 1M 0.655 -> 0.677, 25.9 -> 26.1 dB, 72 -> 59 ms.
@@ -41,7 +42,7 @@ import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 from OpenGL import GL
@@ -55,6 +56,7 @@ from scene.world import Layer, World
 
 from .gl_util import compile_program, uniform_locations
 from .jobs import background
+from .lod import MergeTree, merge_tree
 from .mesh_renderer import MeshRenderer
 from .sorting import (
     NEAR_CULL,
@@ -248,6 +250,20 @@ class _Lod:
     fine_geom: np.ndarray | None = None  # (3N, 4) float32
     fine_color: np.ndarray | None = None  # (texels·N, 4) float16
     fine_means: np.ndarray | None = None  # (N, 3) float32
+    #: the merged splats are the layers' top level (`ranges`: the first `roots` of them)
+    #: then their middle levels (`mid_ranges`, lod.merge_tree): root r's children in the
+    #: middle level are the merged splats sub_start[r]:sub_start[r + 1] (none for a root
+    #: whose fine splats hang under it directly), up[j] the root above middle splat j (-1
+    #: for roots)
+    roots: int = -1  # -1: all of them
+    mid_ranges: list[tuple[int, int, int]] = field(default_factory=list)
+    sub_start: np.ndarray | None = None  # (roots + 1,) int64
+    up: np.ndarray | None = None  # (M,) int64
+
+    @property
+    def n_roots(self) -> int:
+        """Merged splats of the top level (`ranges`)."""
+        return len(self.means) if self.roots < 0 else self.roots
 
 
 #: a full frame whose order was sorted from a view turned by more than acos(STALE_DOT) or
@@ -264,31 +280,30 @@ CPU_FRAMES_START_S = 3.0
 #: 2-core machine), and moving frames drew scattered fine splats meanwhile
 MERGE_CACHE = 4
 MERGE_REUSE = 0.15  # a cached merge serves a target within this share of its own
-_merge_cache: list[tuple[weakref.ref, bytes | None, int, tuple]] = []  # weak: a closed
+_merge_cache: list[tuple[weakref.ref, bytes | None, int, MergeTree]] = []  # weak: a closed
 _merge_lock = threading.Lock()  # world's splats are not kept alive by its merge
 
 
-def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> tuple:
-    """`lod.merge_with_parents` of `data` (transformed by `baked` when given) to about
+def _merged(data: GaussianCloud, baked: np.ndarray | None, target: int) -> MergeTree:
+    """`lod.merge_tree` of `data` (transformed by `baked` when given) to about
     `target` splats, from a small cache of the last merges: a layer's data is never changed
     in place (an edit gives it new data), so the same object with the same baked transform
     merges the same."""
-    from .lod import merge_with_parents
 
     tag = None if baked is None else np.asarray(baked, np.float64).tobytes()
     res = _cached_merge(data, tag, target)
     if res is not None:
         return res
     cloud = data if baked is None else data.transformed(baked)
-    res = merge_with_parents(cloud, target)
-    if res[0] is not data:  # (a merge that kept the layer as it is would keep it alive)
+    res = merge_tree(cloud, target)
+    if res.coarse is not data:  # (a merge that kept the layer as it is would keep it alive)
         with _merge_lock:
             _merge_cache.insert(0, (weakref.ref(data), tag, target, res))
             del _merge_cache[MERGE_CACHE:]
     return res
 
 
-def _cached_merge(data: GaussianCloud, tag: bytes | None, target: int) -> tuple | None:
+def _cached_merge(data: GaussianCloud, tag: bytes | None, target: int) -> MergeTree | None:
     """`_merged`'s cached result for `data` with the baked transform's bytes `tag` and a
     target within MERGE_REUSE of `target`, else None (dead entries are dropped)."""
     with _merge_lock:
@@ -345,25 +360,46 @@ def pack_lod(packed: _Packed, target: int = LOD_SPLATS, voxel_order: bool = Fals
     which lie scattered over the packed payloads in a scene's own order. Read as runs,
     bench/render.py's 1M room's 200k-splat cut projects in ~8 instead of ~13 ms."""
     total = max(sum(s.stop - s.start for s in packed.slots), 1)
-    parts, ranges, at = [], [], 0
-    sizes, parents = [], []
-    for i, s in enumerate(packed.slots):
+    trees = []
+    for s in packed.slots:
         data = s.layer.data if s.data is None else s.data  # as packed, not as edited since
         n = len(data)
         if n != s.stop - s.start:
             raise ValueError("layer data changed since packing")
         if n < 5000:
             cloud = data if s.baked is None else data.transformed(s.baked)
-            lod, parent, size = cloud, None, np.zeros(n, np.float32)
+            trees.append(MergeTree(cloud, np.zeros(n, np.float32), None))
         else:
-            lod, parent, size = _merged(data, s.baked, max(1000, int(target * n / total)))
-        if parent is None:  # kept as it is: each splat its own parent
-            parent = np.arange(n)
-        parts.append((lod, s.slot))
-        ranges.append((i, at, at + len(lod)))
-        sizes.append(size)
-        parents.append(parent + at)
-        at += len(lod)
+            trees.append(_merged(data, s.baked, max(1000, int(target * n / total))))
+    # the merged splats: every layer's top level, then every layer's middle level
+    parts, ranges, mid_ranges, sizes, parents, ups = [], [], [], [], [], []
+    at = 0
+    for i, (s, tree) in enumerate(zip(packed.slots, trees)):
+        parts.append((tree.coarse, s.slot))
+        ranges.append((i, at, at + len(tree.coarse)))
+        sizes.append(tree.coarse_size)
+        at += len(tree.coarse)
+    roots = at
+    sub_counts = np.zeros(roots, np.int64)
+    for i, (s, tree) in enumerate(zip(packed.slots, trees)):
+        r0 = ranges[i][1]
+        if tree.mid is None:
+            parent = np.arange(len(tree.coarse)) if tree.parent is None else tree.parent
+            parents.append(parent + r0)
+            continue
+        parts.append((tree.mid, s.slot))
+        mid_ranges.append((i, at, at + len(tree.mid)))
+        sizes.append(tree.mid_size)
+        parents.append(tree.parent + at)
+        ups.append((at, tree.mid_parent + r0))
+        sub_counts += np.bincount(tree.mid_parent + r0, minlength=roots)
+        at += len(tree.mid)
+    up = np.full(at, -1, np.int64)
+    for a, u in ups:
+        up[a : a + len(u)] = u
+    sub_start = np.full(roots + 1, roots, np.int64)
+    np.cumsum(sub_counts, out=sub_start[1:])
+    sub_start[1:] += roots
     parent = np.concatenate(parents) if parents else np.zeros(0, np.int64)
     children = np.argsort(parent, kind="stable").astype(np.uint32)
     child_start = np.zeros(at + 1, np.int64)
@@ -398,6 +434,10 @@ def pack_lod(packed: _Packed, target: int = LOD_SPLATS, voxel_order: bool = Fals
         child_start,
         children,
         *fine,
+        roots,
+        mid_ranges,
+        sub_start,
+        up,
     )
 
 
@@ -890,7 +930,7 @@ class SplatRenderer:
             if (max_splats is not None and stats.splats_total and current)
             else None
         )
-        if lod is not None and not self.lod_cut and max_splats > 1.5 * len(lod.means):
+        if lod is not None and not self.lod_cut and max_splats > 1.5 * lod.n_roots:
             lod = None  # a budget for many splats: a subset of the full ones shows more detail
         if lod is not None:
             t0 = time.perf_counter()
@@ -1515,11 +1555,11 @@ class SplatRenderer:
         """A moving frame from the coarse level, sorted here (tens of thousands: a few ms).
 
         With `lod_cut` (default) an adaptive cut: every merged splat in view, and where the
-        budget `k` allows, the voxels largest on screen drawn with their fine splats instead
-        (sorting.lod_cut). Without it, at most `k` merged splats, the strongest, grown for
-        the rest. Either is composited on the CPU where full frames are (`cpu_full`: 1.5x
-        faster than llvmpipe's GL at the same level, so the controller affords more splats
-        and pixels). Returns (splats drawn, sort ms)."""
+        budget `k` allows, the voxels largest on screen drawn with their middle level or
+        fine splats instead (viewer/lod_cut.py). Without it, at most `k` merged splats, the
+        strongest, grown for the rest. Either is composited on the CPU where full frames
+        are (`cpu_full`: 1.5x faster than llvmpipe's GL at the same level, so the
+        controller affords more splats and pixels). Returns (splats drawn, sort ms)."""
         depth_test = stats.triangles > 0
         index = {id(s): i for i, s in enumerate(self._slots)}
         layers = tuple(
@@ -1622,16 +1662,35 @@ class SplatRenderer:
         Voxel places are used once the CPU frames' kernels are loaded (before, GL draws
         the cut, from the order alone)."""
         from .cut_order import cut_order, cut_order_numpy
-        from .sorting import _view_depths, lod_cut
+        from .lod_cut import tree_cut, tree_cut_compiled
 
-        depth, idx, area = _view_depths(lod.means, layers, frustum, NEAR_CULL)
-        if len(idx) > k:
+        index = {id(s): i for i, s in enumerate(self._slots)}
+        mid_of = {i: (a, b) for i, a, b in lod.mid_ranges}
+        mids, mid_pos = [], []
+        for s in visible:
+            span = mid_of.get(index[id(s)])
+            mid_pos.append(-1 if span is None else len(mids))
+            if span is not None:
+                mids.append(layer_depth(self._model(s), cam.R, cam.t, *span))
+        # compiled once the CPU frames' kernels are loaded (no compile stalls a frame)
+        cpu_ready = self._cpu is not None and self._cpu.ready.is_set()
+        args = (
+            lod.means,
+            lod.size,
+            lod.child_start,
+            lod.sub_start if mids else None,
+            lod.up,
+            layers,
+            mids,
+            frustum,
+            NEAR_CULL,
+            float(cam.fy),
+            k,
+        )
+        picked = tree_cut_compiled(*args, mid_of=mid_pos) if cpu_ready else tree_cut(*args)
+        if picked is None:
             return None
-        counts = (lod.child_start[1:] - lod.child_start[:-1])[idx]
-        px = lod.size[idx] * np.sqrt(area) * np.float32(cam.fy) / depth
-        expand = lod_cut(px, counts, k)
-        keep_c, exp_c = idx[~expand], idx[expand]
-        d_c = depth[~expand]
+        keep_c, d_c, exp_c = picked
         split = len(self._means)
         fl = [layer_depth(self._model(s), cam.R, cam.t, s.start, s.stop) for s in visible]
         # compiled once the CPU frames' kernels are loaded (no compile stalls a frame),

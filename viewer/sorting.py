@@ -456,34 +456,3 @@ class BackgroundSorter:
 
     def shutdown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-def lod_cut(
-    projected: np.ndarray, children: np.ndarray, budget: int, min_px: float = 1.5
-) -> np.ndarray:
-    """Which merged splats in view to replace by their fine splats (an adaptive cut through a
-    two-level hierarchy, as hierarchical 3DGS / Octree-GS choose levels by projected size).
-
-    projected (M,) float32: each merged splat's voxel edge in pixels at this frame's
-    resolution; children (M,) int: its fine splats; budget: splats the frame may draw in
-    all. The largest voxels on screen are expanded first, while the total (merged splats
-    left + fine splats of the expanded ones) stays within `budget`, and only voxels over
-    `min_px` pixels (smaller ones show no more detail when split). Returns (M,) bool.
-    """
-    m = len(projected)
-    expand = np.zeros(m, bool)
-    if m == 0 or budget <= m:
-        return expand
-    cand = np.flatnonzero((projected > min_px) & (children > 1))
-    if not len(cand):
-        return expand
-    # largest first, by a 16-bit key (numpy's radix sort: ~10x a float argsort; voxels within
-    # 0.02 % of each other in size may swap, which changes nothing visible)
-    lp = np.log2(projected[cand].astype(np.float32))
-    lo, hi = float(lp.min()), float(lp.max())
-    keys = ((np.float32(hi) - lp) * np.float32(65535.0 / max(hi - lo, 1e-6))).astype(np.uint16)
-    cand = cand[np.argsort(keys, kind="stable")]
-    extra = np.cumsum(children[cand].astype(np.int64) - 1)
-    take = int(np.searchsorted(extra, budget - m, side="right"))
-    expand[cand[:take]] = True
-    return expand
