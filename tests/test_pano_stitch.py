@@ -174,6 +174,39 @@ def test_the_same_view_twice_is_refused_and_parallax_is_said(scene_pano: np.ndar
 
 
 @pytest.mark.slow
+def test_photos_that_all_look_the_same_way_are_said() -> None:
+    """A trial stitched the 11 Sceaux photos (walked round the castle, all facing it) into a
+    "panorama" and warned about one pair only. Photos whose directions all lie within a
+    third of one photo's view cover little more than one photo: said, with what to do (a
+    scene when they were taken from different spots, else turning further)."""
+    from world_scene import raycast
+
+    from scene.camera import Camera
+
+    def photo(x: float, yaw_deg: float) -> np.ndarray:
+        yaw = math.radians(yaw_deg)
+        eye = np.array([x, 1.6, 0.0])
+        cam = Camera.look_at(eye, eye + [-math.sin(yaw), 0.0, -math.cos(yaw)], 45, 480, 360)
+        return raycast(cam)[0].astype(np.float32)
+
+    fov_x = math.degrees(2 * math.atan(math.tan(math.radians(22.5)) * 480 / 360))
+    walked = [photo(0.0, 0.0), photo(0.4, -4.0), photo(0.8, -8.0)]
+    _, _, meta = stitch_photos(walked, [fov_x] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
+    # (the alignment turns the photos to make up for the steps: more than the 8° they turn)
+    assert 8.0 <= meta["view_spread_deg"] < fov_x / 3
+    first = meta["warning"]
+    assert first.startswith("the 3 photos all look about the same way (within ")
+    assert "from different spots" in first and "reconstruct" in first
+    turned = [photo(0.0, 0.0), photo(0.0, -5.0), photo(0.0, -10.0)]  # on one spot
+    _, _, meta = stitch_photos(turned, [fov_x] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
+    assert meta["warning"].startswith("the 3 photos all look about the same way (within 10")
+    assert "Turn between photos" in meta["warning"] and "different spots" not in meta["warning"]
+    wide = [photo(0.0, 0.0), photo(0.0, -25.0)]  # a real turn: nothing said
+    _, _, meta = stitch_photos(wide, [fov_x] * 2, H, names=["a.jpg", "b.jpg"])
+    assert "warning" not in meta and meta["view_spread_deg"] == pytest.approx(25.0, abs=0.6)
+
+
+@pytest.mark.slow
 def test_one_photo_held_sideways_does_not_tip_the_panorama(scene_pano: np.ndarray) -> None:
     """A photo turned 90° without an orientation tag among level ones: the others stay
     level and the rolled one is named. Before, up came from every photo's x axis, the

@@ -320,16 +320,42 @@ def stitch_photos(
         "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
         "misfit_deg": round(parallax[0], 4),
     }
-    if parallax[1] is not None and parallax[0] > 180.0 / height:
-        i, j = parallax[1]
+    over = sum(1 for _, m in misfit.values() if m > 180.0 / height)  # pairs past a pixel
+    spread = _view_spread(rots)
+    meta["view_spread_deg"] = round(spread, 3)
+    one_fov = min(c["fov_x_deg"] for c in meta["cameras"])  # as stitched
+    narrow = n >= 2 and spread < SAME_WAY_SHARE * one_fov
+    scene_hint = "photos taken while walking make a scene (`reconstruct`, in the app Create > "
+    scene_hint += "New Scene from Photos…)"
+    if narrow and over:
         warnings.insert(
             0,
-            f"photos {_label(i, names)} and {_label(j, names)} were not taken from one spot: "
-            "after "
+            f"the {n} photos all look about the same way (within {spread:.1f}° of each "
+            f"other, where one photo spans {one_fov:.0f}°) from different spots (their "
+            f"overlaps disagree by up to {parallax[0]:.2f}° after alignment, {over} of the "
+            f"{len(misfit)} overlapping pairs by over a panorama pixel): they show little more "
+            f"than one of them, and things break where they meet. A panorama needs photos "
+            f"turned on one spot; {scene_hint}",
+        )
+    elif parallax[1] is not None and parallax[0] > 180.0 / height:
+        i, j = parallax[1]
+        others = (
+            f" (and {over - 1} more of the {len(misfit)} overlapping pairs)" if over > 1 else ""
+        )
+        warnings.insert(
+            0,
+            f"photos {_label(i, names)} and {_label(j, names)}{others} were not taken from "
+            "one spot: after "
             f"alignment their overlap still disagrees by {parallax[0]:.2f}° (over a panorama "
             "pixel): each part shows one photo's detail, and things may break where the "
-            "photos meet. Turn on the spot for a panorama; photos taken while walking make "
-            "a scene (`reconstruct`, in the app Create > New Scene from Photos…)",
+            f"photos meet. Turn on the spot for a panorama; {scene_hint}",
+        )
+    elif narrow:
+        warnings.insert(
+            0,
+            f"the {n} photos all look about the same way (within {spread:.1f}° of each "
+            f"other, where one photo spans {one_fov:.0f}°): the panorama shows little more "
+            "than one of them. Turn between photos so each shows more of the scene",
         )
     if warnings:
         meta["warnings"] = warnings
@@ -512,6 +538,19 @@ def _chain_rotations(n: int, edges: dict, ks: list[np.ndarray]) -> list[np.ndarr
 
 
 SAME_VIEW_DEG = 0.5  # two photos turned less than this apart show the same view
+#: photos whose viewing directions all lie within this share of one photo's horizontal
+#: field of view "look the same way": together they cover little more than one photo
+SAME_WAY_SHARE = 1 / 3
+
+
+def _view_spread(rots: list[np.ndarray]) -> float:
+    """The largest angle (degrees) between two of the cameras' viewing directions
+    (world→camera rotations: a camera's forward axis is its rotation's third row)."""
+    fwd = np.array([np.asarray(r, np.float64)[2] for r in rots])
+    if len(fwd) < 2:
+        return 0.0
+    cos = np.clip(fwd @ fwd.T, -1.0, 1.0)
+    return float(np.degrees(np.arccos(cos.min())))
 
 
 def _pair_misfit(
