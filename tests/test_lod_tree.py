@@ -60,6 +60,9 @@ def test_merge_tree_without_a_middle_level() -> None:
     wall = _textured_wall(3000)
     two = merge_tree(wall, 1000, ratio=4.0)  # fewer splats than the middle level would hold
     assert two.mid is None and two.parent is not None
+    # fewer than two splats for each middle one: the middle level would mostly copy them
+    assert merge_tree(_textured_wall(6000), 1000, ratio=4.0).mid is None
+    assert merge_tree(_textured_wall(9000), 1000, ratio=4.0).mid is not None
     assert two.parent.max() == len(two.coarse) - 1
     off = merge_tree(wall, 500, ratio=0.0)
     assert off.mid is None and len(off.coarse) < 800
@@ -220,3 +223,58 @@ def test_three_levels_show_a_far_wall_better_than_two(monkeypatch) -> None:  # n
     p3 = psnr(_frame(packed, three, cam, budget), full)
     p2 = psnr(_frame(packed, two, cam, budget), full)
     assert p3 > p2 + 0.5, (p3, p2)
+
+
+def _tiny_tree():  # noqa: ANN202
+    """One top splat 1 m ahead (10 px at fy 1) over two middle ones (5 px): the first
+    over one fine splat, the second over three."""
+    from viewer.sorting import layer_depth
+
+    means = np.zeros((3, 3), np.float32)
+    means[:, 2] = 1.0
+    size = np.array([10.0, 5.0, 5.0], np.float32)
+    child_start = np.array([0, 0, 1, 4])
+    sub_start = np.array([1, 3])
+    up = np.array([-1, 0, 0])
+    top = [layer_depth(np.eye(4), np.eye(3), np.zeros(3), 0, 1)]
+    mid = [layer_depth(np.eye(4), np.eye(3), np.zeros(3), 1, 3)]
+    return means, size, child_start, sub_start, up, top, mid
+
+
+@pytest.mark.parametrize("budget, keep, expand", [(1, [0], []), (3, [2], [1]), (4, [], [1, 2])])
+def test_a_middle_splat_over_one_fine_splat_is_drawn_as_that_splat(
+    budget: int, keep: list[int], expand: list[int]
+) -> None:
+    """It costs nothing and keeps the fine splat's view-dependent colour (a merged splat has
+    none): a review found 73 % of a 5000-splat layer's splats drawn as merged copies of
+    themselves at any budget."""
+    from viewer.lod_cut import tree_cut, tree_cut_compiled
+
+    means, size, child_start, sub_start, up, top, mid = _tiny_tree()
+    args = (means, size, child_start, sub_start, up, top, mid, None, 0.01, 1.0, budget)
+    for cut in (tree_cut(*args), tree_cut_compiled(*args)):
+        assert cut is not None
+        assert cut[0].tolist() == keep and cut[2].tolist() == expand
+
+
+def test_tree_cut_twins_agree_on_their_edge_cases() -> None:
+    from viewer.lod_cut import tree_cut, tree_cut_compiled
+
+    means, size, child_start, sub_start, up, top, mid = _tiny_tree()
+    # no middle layer in view although the tree has one: both keep the top splat
+    args = (means, size, child_start, sub_start, up, top, [], None, 0.01, 1.0, 10)
+    for cut in (tree_cut(*args), tree_cut_compiled(*args)):
+        assert cut is not None and cut[0].tolist() == [0] and not len(cut[2])
+    # which middle layer belongs to which top layer cannot be guessed
+    two_tops = [*top, *top]
+    with pytest.raises(ValueError, match="mid_of is needed"):
+        tree_cut_compiled(
+            means, size, child_start, sub_start, up, two_tops, mid, None, 0.01, 1.0, 9
+        )
+    # a centre on the camera plane (no frustum to cull it): no error, as numpy
+    flat = means.copy()
+    flat[:, 2] = 0.0
+    args = (flat, size, child_start, sub_start, up, top, mid, None, 0.01, 1.0, 10)
+    ref, got = tree_cut(*args), tree_cut_compiled(*args)
+    assert ref is not None and got is not None
+    assert got[2].tolist() == ref[2].tolist()

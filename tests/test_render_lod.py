@@ -168,6 +168,9 @@ def test_lod_cut_expands_the_largest_voxels_within_budget() -> None:
     assert expanded(12) == [2, 4]
     assert expanded(5) == []  # no room beyond the merged splats
     assert expanded(100) == [0, 2, 4]  # 1 px: too small to split; 1 child: nothing to split
+    for budget in range(5, 20):  # the splats drawn never exceed the budget
+        drawn = 5 + sum(kids[j] - 1 for j in expanded(budget))
+        assert drawn <= budget
 
 
 @pytest.mark.gl

@@ -66,11 +66,14 @@ def tree_cut(
     in index order, then middle ones; keep_depth (K,) float32 their camera depths; expand
     (E,) int64 merged splats drawn as their fine children: top ones, then middle ones),
     or None when more top splats are in view than `budget` (no cut fits)."""
+    if not mids:
+        sub_start = None  # no middle level in view
     depth, idx, area = _view_depths(means, roots, frustum, near)
     if len(idx) > budget:
         return None
     idx = idx.astype(np.int64)
-    px = size[idx] * np.sqrt(area) * np.float32(fy) / depth
+    with np.errstate(divide="ignore"):  # a centre on the camera plane (no frustum): inf
+        px = size[idx] * np.sqrt(area) * np.float32(fy) / depth
     nfine = child_start[idx + 1] - child_start[idx]
     nsub = (
         np.zeros(len(idx), np.int64) if sub_start is None else sub_start[idx + 1] - sub_start[idx]
@@ -96,7 +99,9 @@ def tree_cut(
         sub = sub.astype(np.int64)
         root_px = np.zeros(len(sub_start) - 1, np.float32)
         root_px[idx] = px
-        key_m = np.minimum(size[sub] * np.sqrt(area_m) * np.float32(fy) / d_m, root_px[up[sub]])
+        with np.errstate(divide="ignore"):
+            px_m = size[sub] * np.sqrt(area_m) * np.float32(fy) / d_m
+        key_m = np.minimum(px_m, root_px[up[sub]])
         cost_m = child_start[sub + 1] - child_start[sub] - 1
         pick = np.flatnonzero((key_m > min_px) & (cost_m > 0))
         cand.append(len(idx) + pick)
@@ -112,6 +117,9 @@ def tree_cut(
         take = int(np.searchsorted(extra, budget - len(idx), side="right"))
         expanded[cand_all[order[:take]]] = True
     top_exp, mid_exp = expanded[: len(idx)], expanded[len(idx) :]
+    # a middle splat over one fine splat is that splat, merged: drawn as itself it costs
+    # nothing and keeps its view-dependent colour (merged splats have none)
+    mid_exp |= child_start[sub + 1] - child_start[sub] == 1
     drawn = np.zeros(len(sub), bool)
     if len(sub) and sub_start is not None and up is not None:  # under an expanded top splat
         root_exp = np.zeros(len(sub_start) - 1, bool)
@@ -123,7 +131,7 @@ def tree_cut(
     return keep, keep_depth, expand
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")  # x / 0 -> inf, as numpy
 def _tree_cut(
     means,
     size,
@@ -213,10 +221,6 @@ def _tree_cut(
                 continue
             rw = m_rows[ml]
             area = np.float32(np.sqrt(rw[2, 0] ** 2 + rw[2, 1] ** 2 + rw[2, 2] ** 2))
-            nsub = sub_start[j + 1] - sub_start[j]
-            cost_top = nsub - 1
-            if not (cost_top > 0 or nsub > 0):
-                continue
             for s in range(sub_start[j], sub_start[j + 1]):
                 p0, p1, p2 = means[s, 0], means[s, 1], means[s, 2]
                 z = p0 * rw[2, 0] + p1 * rw[2, 1] + p2 * rw[2, 2] + m_off[ml, 2]
@@ -271,7 +275,9 @@ def _tree_cut(
                 ne += 1
         else:
             nk += 1
-    for t in range(nm):
+    for t in range(nm):  # (a middle splat over one fine splat is drawn as that splat)
+        if child_start[m_idx[t] + 1] - child_start[m_idx[t]] == 1:
+            expanded[n + t] = True
         if expanded[m_root[t]]:
             if expanded[n + t]:
                 ne += 1
@@ -328,12 +334,17 @@ def tree_cut_compiled(
     mid_of: Sequence[int] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """`tree_cut` compiled: the same arguments and result. mid_of: for each entry of
-    `roots`, the index of its layer's entry in `mids` (-1: none); by default they pair up
-    in order (every root layer has a middle level)."""
+    `roots`, the index of its layer's entry in `mids` (-1: none); it may be left out when
+    they pair up in order (every root layer has a middle level) or `mids` is empty.
+    Raises ValueError when it is needed and missing or of the wrong length."""
     r_start, r_stop, r_rows, r_off = _layers(roots)
     _, _, m_rows, m_off = _layers(mids)
     if mid_of is None:
-        mid_of = range(len(roots)) if len(mids) == len(roots) else [-1] * len(roots)
+        if mids and len(mids) != len(roots):
+            raise ValueError("mid_of is needed: some root layers have no middle level")
+        mid_of = range(len(roots)) if mids else [-1] * len(roots)
+    if len(mid_of) != len(roots):
+        raise ValueError(f"mid_of has {len(mid_of)} entries for {len(roots)} root layers")
     if sub_start is None or up is None or not len(mids):
         sub_start = np.zeros(0, np.int64)
     fr = frustum or Frustum(0.0, 0.0, 0.0, 0.0)
