@@ -416,3 +416,24 @@ def test_a_reconstruction_is_named_after_a_photo_it_placed() -> None:
         "photos": {"Office.jpg": "not registered: no overlap", "gw_0.jpg": "registered"}
     }
     assert world_name(w) == "gw_0"
+
+
+def test_preferences_ok_alone_keeps_a_photo_framed(window, monkeypatch) -> None:  # noqa: ANN001
+    """A trial pressed OK in Preferences without changing anything: a photo world's view
+    (framed as the photo, 46° across) widened to the preference's 60°, its invented border
+    in view. Only a changed field of view replaces the photo's framing."""
+    from viewer import settings_dialog as sd
+
+    nav = window.viewport.nav
+    nav.fit_fov_x_deg = 65.0  # as a photo world's start bookmark sets it
+    monkeypatch.setattr(sd.SettingsDialog, "exec", lambda dlg: sd.QDialog.DialogCode.Accepted)
+    assert window.settings_dialog()
+    assert nav.fit_fov_x_deg == 65.0
+
+    def wider(dlg):  # noqa: ANN001, ANN202
+        dlg.widgets["fov_y_deg"].setValue(70.0)
+        return sd.QDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(sd.SettingsDialog, "exec", wider)
+    assert window.settings_dialog()
+    assert nav.fit_fov_x_deg == 0.0 and nav.fov_y_deg == 70.0

@@ -1126,12 +1126,13 @@ class MainWindow(QMainWindow):
         """Settings > Preferences…: True when the user changed and saved the preferences."""
         from .settings_dialog import SettingsDialog, apply_prefs, load_prefs, save_prefs
 
-        dlg = SettingsDialog(self, load_prefs(self.settings))
+        before = load_prefs(self.settings)
+        dlg = SettingsDialog(self, before)
         if dlg.exec() != QDialog.DialogCode.Accepted:
             return False
         prefs = dlg.values()
         save_prefs(self.settings, prefs)
-        apply_prefs(self, prefs)
+        apply_prefs(self, prefs, before)
         self.show_status("Settings saved", 3000)
         return True
 

@@ -91,13 +91,17 @@ def save_prefs(settings: Any, prefs: dict[str, Any]) -> None:
             settings.set(f"prefs/{p.key}", prefs[p.key])
 
 
-def apply_prefs(window: Any, prefs: dict[str, Any]) -> None:
-    """Make the running window follow `prefs` (navigation, quality, autosave)."""
+def apply_prefs(window: Any, prefs: dict[str, Any], before: dict[str, Any] | None = None) -> None:
+    """Make the running window follow `prefs` (navigation, quality, autosave). `before`:
+    the preferences they replace; the field of view is applied only when it changed
+    there (pressing OK in Preferences kept a photo world's view framed as the photo: a
+    trial saw OK alone widen it from the photo's 46° to 60°, its invented border in view)."""
     vp = window.viewport
     nav = vp.nav
     nav.speed_mult = float(prefs["move_speed"])
-    nav.fov_y_deg = float(prefs["fov_y_deg"])
-    nav.fit_fov_x_deg = 0.0  # the user's own field of view, not a photo's
+    if before is None or float(before["fov_y_deg"]) != float(prefs["fov_y_deg"]):
+        nav.fov_y_deg = float(prefs["fov_y_deg"])
+        nav.fit_fov_x_deg = 0.0  # the user's own field of view, not a photo's
     nav.look_gain = float(prefs["mouse_sensitivity"])
     nav.invert_y = bool(prefs["invert_y"])
     label, target = QUALITY[prefs["moving_quality"]]
