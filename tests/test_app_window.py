@@ -267,13 +267,22 @@ def test_up_axis_flip_and_bookmarks(window, qtbot) -> None:
     vp.nav.set_view_world([1.0, 2.0, 3.0], [0.0, 0.0, -1.0])
     qtbot.keyClick(vp, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
     assert len(w.bookmarks) == 1 and np.allclose(w.bookmarks[0].position, [1, 2, 3])
+    # bookmarks are numbered in order: Ctrl+3 with none saved keeps the view as bookmark 1,
+    # and says so (a trial was sent round a loop of "No bookmark 3 yet: Ctrl+3 ...")
+    assert w.bookmarks[0].name == "View 1"
+    msg = window.statusBar().currentMessage()
+    assert msg == "Saved as bookmark 1, the next free number — press 1 to come back"
     vp.nav.set_view_world([0.0, 2.0, 0.0], [1.0, 0.0, 0.0])
     qtbot.keyClick(vp, Qt.Key.Key_1)
     assert np.allclose(vp.nav.position_world, [1, 2, 3])
     # a number with no bookmark said nothing (a trial); now the status bar says how to set it
     qtbot.keyClick(vp, Qt.Key.Key_5)
     assert np.allclose(vp.nav.position_world, [1, 2, 3])
-    assert window.statusBar().currentMessage() == "No bookmark 5 yet: Ctrl+5 keeps this view there"
+    msg = window.statusBar().currentMessage()
+    assert msg == "No bookmark 5: there is 1; Ctrl+2 keeps this view as bookmark 2"
+    qtbot.keyClick(vp, Qt.Key.Key_2)
+    msg = window.statusBar().currentMessage()
+    assert msg == "No bookmark 2 yet: Ctrl+2 keeps this view there"
     window.flip_up()
     assert np.allclose(w.up_axis, [0, -1, 0])
     assert np.allclose(vp.current_camera().up @ [0, -1, 0], 1.0, atol=0.2)

@@ -893,9 +893,17 @@ class MainWindow(QMainWindow):
         box.show()
         self._last_warning_box = box
 
-    def _bookmark_saved(self, i: int, replaced: str) -> None:
+    def _bookmark_saved(self, i: int, replaced: str, asked: int = -1) -> None:
         """Say where Ctrl+number put the view, and what it replaced (a world's Start, a
-        photo's view) with the way back: Ctrl+Z."""
+        photo's view) with the way back: Ctrl+Z. `asked`: the slot the keys asked for (a
+        number past the end saves the next bookmark, and says so: a trial pressed Ctrl+3
+        beside one bookmark and was sent round in a loop of "no bookmark 3 yet")."""
+        if 0 <= i < asked:
+            self.show_status(
+                f"Saved as bookmark {i + 1}, the next free number — press {i + 1} to come back",
+                8000,
+            )
+            return
         if replaced and replaced != f"View {i + 1}":
             shown = replaced if len(replaced) <= 40 else replaced[:39] + "…"
             self.show_status(

@@ -431,7 +431,8 @@ class Viewport(QOpenGLWidget):
     status_hint = pyqtSignal(str)  # a word for the status bar (a key that did nothing)
     frame_drawn = pyqtSignal(object)  # FrameInfo (while moving: at most every UI_UPDATE_S)
     camera_changed = pyqtSignal()
-    bookmark_saved = pyqtSignal(int, str)  # slot, name of the bookmark it replaced ('' none)
+    #: (slot, name of the bookmark it replaced ('' none), the slot Ctrl+number asked for)
+    bookmark_saved = pyqtSignal(int, str, int)
     clicked = pyqtSignal(
         float, float, object
     )  # left click without a drag: x, y (widget px), modifiers
@@ -1167,9 +1168,18 @@ class Viewport(QOpenGLWidget):
             if ctrl:
                 self.save_bookmark(n)
             elif not self.go_to_bookmark(n) and self.world is not None:
-                self.status_hint.emit(
-                    f"No bookmark {n + 1} yet: Ctrl+{n + 1} keeps this view there"
-                )
+                count = len(self.world.bookmarks)
+                if n == count:
+                    hint = f"No bookmark {n + 1} yet: Ctrl+{n + 1} keeps this view there"
+                elif count == 0:
+                    hint = "No bookmarks yet: Ctrl+1 keeps this view as bookmark 1"
+                else:  # bookmarks are numbered in order (a trial looped on Ctrl+3 / 3)
+                    there = "is 1" if count == 1 else f"are {count}"
+                    hint = (
+                        f"No bookmark {n + 1}: there {there}; Ctrl+{count + 1} keeps this "
+                        f"view as bookmark {count + 1}"
+                    )
+                self.status_hint.emit(hint)
             return
         if key == Qt.Key.Key_R and not ctrl:
             self.nav.reset()
@@ -1344,10 +1354,12 @@ class Viewport(QOpenGLWidget):
 
         pos, yaw, pitch = self.nav.bookmark_view()
         fov = self.nav.view_fov_y(max(self.width(), 1) / max(self.height(), 1))
-        bm = Bookmark(f"View {index + 1}", pos, yaw, pitch, fov)
         marks = self.world.bookmarks
-        replaced = marks[index].name if index < len(marks) else ""
-        self.bookmark_saved.emit(self.world.set_bookmark(index, bm), replaced)  # undoable
+        # bookmarks are numbered in order: past the end, the view becomes the next one
+        at = min(index, len(marks))
+        bm = Bookmark(f"View {at + 1}", pos, yaw, pitch, fov)
+        replaced = marks[at].name if at < len(marks) else ""
+        self.bookmark_saved.emit(self.world.set_bookmark(at, bm), replaced, index)  # undoable
 
     def go_to_bookmark(self, index: int) -> bool:
         """Jump to bookmark `index`. Walking to a view far above the ground (a
