@@ -9,7 +9,7 @@ import pytest
 from scene.camera import Camera
 from scene.gaussians import GaussianCloud, logit
 from scene.world import Layer
-from viewer.lod import merge_tree
+from viewer.lod import merge_tree, merge_with_parents
 
 
 def _textured_wall(n: int, length: float = 12.0, seed: int = 0) -> GaussianCloud:
@@ -38,6 +38,14 @@ def test_merge_tree_nests_three_levels() -> None:
     tree = merge_tree(wall, 500, ratio=4.0)
     assert tree.mid is not None and tree.mid_parent is not None and tree.parent is not None
     assert 350 <= len(tree.coarse) <= 700
+    # the top level is the two-level merge's, made from the middle level's sums
+    two, parent, size = merge_with_parents(wall, 500)
+    np.testing.assert_allclose(tree.coarse.means, two.means, atol=1e-5)
+    np.testing.assert_allclose(tree.coarse.scales, two.scales, atol=1e-4)
+    np.testing.assert_allclose(tree.coarse.sh0, two.sh0, atol=1e-5)
+    np.testing.assert_array_equal(tree.coarse_size, size)
+    assert parent is not None
+    np.testing.assert_array_equal(tree.mid_parent[tree.parent], parent)  # nested voxels
     assert 1500 <= len(tree.mid) <= 2800  # about 4x the top level
     assert len(tree.coarse_size) == len(tree.coarse) and len(tree.mid_size) == len(tree.mid)
     # each top splat's middle children are one run, every top splat has some

@@ -86,8 +86,8 @@ def _run_ids(keys: np.ndarray, *more: np.ndarray) -> np.ndarray:
 
 
 def _cells(
-    means: np.ndarray, h: float, lo: np.ndarray, cap: int | None = None
-) -> tuple[np.ndarray, int, np.ndarray]:
+    means: np.ndarray, h: float, lo: np.ndarray, cap: int | None = None, sub: bool = False
+) -> tuple:
     """(voxel id per splat (N,) int64 renumbered 0..M-1, M, each voxel's level (M,) int:
     its edge is h / 2**level). `means` (N, 3) float64, every one >= `lo`.
 
@@ -95,28 +95,39 @@ def _cells(
     times (an octree's adaptive depth): dense parts of a scene get more, smaller merged
     splats, and no merged splat holds more than a moving frame's budget can swap in.
 
+    sub: also the voxels' octree children (one level finer; a voxel at the finest level is
+    its own child): (child voxel id per splat (N,) int64, their number C, each child's level
+    (C,), each child's voxel (C,) int64, ascending): a middle level nested in the voxels,
+    from the same sort.
+
     The splats are sorted once by the Morton code of their finest-level cell, so every
     voxel of every level is a run of that order (its code's prefix): one sort instead of
     one per level (5-7x faster on 1M-splat worlds, the same voxels). A grid too fine for
     63-bit codes (over 2**21 finest cells a side) gets fewer split levels."""
     n = len(means)
     if n == 0:
-        return np.zeros(0, np.int64), 0, np.zeros(0, np.int64)
+        none = np.zeros(0, np.int64)
+        return (none, 0, none) + ((none, 0, none, none) if sub else ())
     rel = np.maximum(means - lo, 0.0) / h
     top = int(np.floor(rel.max()))
     if top.bit_length() > MORTON_BITS:  # a level-0 grid beyond the codes: no splits
         _, inv = np.unique(np.floor(rel).astype(np.int64), axis=0, return_inverse=True)
         inv = inv.reshape(-1)
-        return inv, int(inv.max()) + 1, np.zeros(int(inv.max()) + 1, np.int64)
+        m = int(inv.max()) + 1
+        lv0 = np.zeros(m, np.int64)
+        return (inv, m, lv0) + ((inv, m, lv0, np.arange(m)) if sub else ())
     depth = 0 if cap is None else min(MAX_SPLITS, MORTON_BITS - top.bit_length())
+    split_depth = depth  # the voxels' finest level
+    if sub and top.bit_length() + depth + 1 <= MORTON_BITS:
+        depth += 1  # codes one level finer, for the children of the finest voxels
     q = np.floor(rel * (1 << depth)).astype(np.uint64)
     code = (_spread3(q[:, 0]) << np.uint64(2)) | (_spread3(q[:, 1]) << np.uint64(1))
     code |= _spread3(q[:, 2])
     order = np.argsort(code, kind="stable")
     code = code[order]
-    level = np.full(n, depth, np.int64)  # per splat in `order`
+    level = np.full(n, split_depth, np.int64)  # per splat in `order`
     done = np.zeros(n, bool)
-    for lv in range(depth):
+    for lv in range(split_depth):
         run = _run_ids(code >> np.uint64(3 * (depth - lv)))
         fits = ~done & (np.bincount(run)[run] <= cap)
         level[fits] = lv
@@ -127,7 +138,15 @@ def _cells(
     inv = np.empty(n, np.int64)
     inv[order] = run
     first = np.flatnonzero(np.r_[True, run[1:] != run[:-1]])
-    return inv, len(first), level[first]
+    out = (inv, len(first), level[first])
+    if not sub:
+        return out
+    kid_level = np.minimum(level + 1, depth)
+    kid = _run_ids(code >> (np.uint64(3) * (depth - kid_level).astype(np.uint64)), run)
+    kid_inv = np.empty(n, np.int64)
+    kid_inv[order] = kid
+    kfirst = np.flatnonzero(np.r_[True, kid[1:] != kid[:-1]])
+    return out + (kid_inv, len(kfirst), kid_level[kfirst], run[kfirst])
 
 
 def merge_cloud(cloud: GaussianCloud, target: int) -> GaussianCloud:
@@ -158,6 +177,18 @@ def merge_with_parents(
     n = len(cloud)
     if n <= target or target <= 0:
         return cloud, None, np.zeros(n, np.float32)
+    h, (inv, m, level) = _voxels(cloud, target)
+    sums = _voxel_sums(cloud, inv, m)
+    out = _merged_cloud(sums, (1e-4 * h) ** 2, cloud)
+    size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
+    log.debug("merged %d splats into %d (voxel %.3g, split up to %d times)", n, m, h, level.max())
+    return out, inv, size
+
+
+def _voxels(cloud: GaussianCloud, target: int, sub: bool = False) -> tuple[float, tuple]:
+    """(h, `_cells`'s result) for about `target` occupied voxels (`merge_with_parents`):
+    h refined up to five times from a first guess as if the splats lay on a surface."""
+    n = len(cloud)
     means = cloud.means.astype(np.float64)
     lo, hi = means.min(0), means.max(0)
     ext = np.sort(np.maximum(hi - lo, 1e-9))
@@ -165,9 +196,10 @@ def merge_with_parents(
     cap = max(8, int(SPLIT_CAP * n / target))
     prev = None
     for _ in range(5):  # refine towards `target` occupied voxels
-        inv, m, level = _cells(means, h, lo, cap)
+        cells = _cells(means, h, lo, cap, sub)
+        m = cells[1]
         if abs(m - target) < 0.15 * target:
-            break
+            return h, cells
         # m ~ h**-k: k = 2 on a surface; a scene with far, sparse parts (a sky dome)
         # occupies fewer new voxels per step, so k comes from the last two tries
         k = 2.0
@@ -175,33 +207,68 @@ def merge_with_parents(
             k = float(np.clip(-np.log(m / prev[1]) / np.log(h / prev[0]), 0.5, 3.0))
         prev = (h, m)
         h *= float(np.clip((m / target) ** (1.0 / k), 0.2, 5.0))
-    else:
-        inv, m, level = _cells(means, h, lo, cap)
+    return h, _cells(means, h, lo, cap, sub)
+
+
+_TRI = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's upper triangle
+
+
+def _voxel_sums(cloud: GaussianCloud, inv: np.ndarray, m: int) -> dict[str, np.ndarray]:
+    """Per voxel (M rows) the weighted sums a merged splat is made from, w = opacity ×
+    s1 × s2 (the two largest scales): w (M,), wx (M, 3) Σ w x, wxx (M, 6) Σ w x xᵀ,
+    wcov (M, 6) Σ w Σ_i, wsh0 (M, 3) Σ w colour, cover (M,) Σ opacity × s1 × s2; float64.
+    Sums of sums are the sums of the union (`_parent_sums`)."""
+    from .renderer import covariance_rows
+
+    n = len(cloud)
+    means = cloud.means.astype(np.float64)
     op = cloud.opacity_values().astype(np.float64)
     ls = np.sort(cloud.scales.astype(np.float64), axis=1)
     area = np.exp(np.clip(ls[:, 1] + ls[:, 2], -80, 80))
     w = op * area + 1e-30
-    wsum = np.bincount(inv, w, m)
 
-    def wmean(v: np.ndarray) -> np.ndarray:  # (N, ...) -> (M, ...)
-        flat = v.reshape(n, -1)
-        out = np.stack([np.bincount(inv, w * flat[:, j], m) for j in range(flat.shape[1])], 1)
-        return (out / wsum[:, None]).reshape((m,) + v.shape[1:])
+    def wsum(v: np.ndarray) -> np.ndarray:  # (N, k) -> (M, k)
+        v = v.reshape(n, -1)
+        return np.stack([np.bincount(inv, w * v[:, j], m) for j in range(v.shape[1])], 1)
 
-    from .renderer import covariance_rows
+    cov = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)  # (N, 6)
+    return {
+        "w": np.bincount(inv, w, m),
+        "wx": wsum(means),
+        "wxx": wsum(np.stack([means[:, a] * means[:, b] for a, b in _TRI], 1)),
+        "wcov": wsum(cov),
+        "wsh0": wsum(cloud.sh0.astype(np.float64)),
+        "cover": np.bincount(inv, op * area, m),
+    }
 
-    mu = wmean(means)
-    tri = [(0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2)]
-    own = wmean(covariance_rows(cloud.quats, cloud.scales).astype(np.float64))  # (M, 6)
-    scatter = wmean(np.stack([means[:, a] * means[:, b] for a, b in tri], 1))
-    scatter -= np.stack([mu[:, a] * mu[:, b] for a, b in tri], 1)
+
+def _parent_sums(sums: dict[str, np.ndarray], parent: np.ndarray, m: int) -> dict:
+    """`_voxel_sums` of voxels made of the voxels of `sums`: parent (C,) int64 each one's
+    voxel among m."""
+    out = {}
+    for key, v in sums.items():
+        if v.ndim == 1:
+            out[key] = np.bincount(parent, v, m)
+        else:
+            out[key] = np.stack([np.bincount(parent, v[:, j], m) for j in range(v.shape[1])], 1)
+    return out
+
+
+def _merged_cloud(sums: dict[str, np.ndarray], floor: float, like: GaussianCloud) -> GaussianCloud:
+    """One merged splat per voxel of `sums` (`merge_with_parents` gives the rules);
+    eigenvalues at least `floor`; SH layout and meta as `like`'s."""
+    m = len(sums["w"])
+    wsum = sums["w"][:, None]
+    mu = sums["wx"] / wsum
+    own = sums["wcov"] / wsum
+    scatter = sums["wxx"] / wsum - np.stack([mu[:, a] * mu[:, b] for a, b in _TRI], 1)
     cov = np.empty((m, 3, 3))
-    for c, (a, b) in enumerate(tri):
+    for c, (a, b) in enumerate(_TRI):
         cov[:, a, b] = cov[:, b, a] = own[:, c] + SCATTER * scatter[:, c]
     vals, vecs = np.linalg.eigh(cov)  # ascending eigenvalues
-    vals = np.maximum(vals, (1e-4 * h) ** 2)
+    vals = np.maximum(vals, floor)
     vecs[np.linalg.det(vecs) < 0, :, 0] *= -1  # a rotation, not a reflection
-    cover = np.bincount(inv, op * area, m)
+    cover = sums["cover"]
     merged_area = np.sqrt(vals[:, 1] * vals[:, 2])
     # conserve the integrated opacity: where the children cover more than an opaque merged
     # splat of this size, widen its two largest axes instead of clipping the opacity
@@ -210,30 +277,28 @@ def merge_with_parents(
         vals[:, 1:] *= grow2[:, None]
         merged_area = merged_area * grow2
     opacity = np.clip(cover / merged_area, 1e-3, 0.99)
-    sh0 = wmean(cloud.sh0.astype(np.float64)).astype(np.float32)
     # view-dependent terms left out: at a moving frame's resolution they hardly show, and
     # averaging them is most of the merge time at SH degree 3 (zeros keep the layout)
-    shn = np.zeros((m,) + cloud.shN.shape[1:], np.float32)
     out = GaussianCloud(
         mu.astype(np.float32),
         (0.5 * np.log(vals)).astype(np.float32),
         matrices_to_quats(vecs).astype(np.float32),
         logit(opacity).astype(np.float32),
-        sh0,
-        shn,
+        (sums["wsh0"] / wsum).astype(np.float32),
+        np.zeros((m,) + like.shN.shape[1:], np.float32),
     )
-    out.meta = dict(cloud.meta)
-    size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
-    log.debug("merged %d splats into %d (voxel %.3g, split up to %d times)", n, m, h, level.max())
-    return out, inv, size
+    out.meta = dict(like.meta)
+    return out
 
 
-#: a middle level between the merged splats and the fine ones: `merge_tree` merges the
-#: fine splats to MID_RATIO × the coarse target, and those to the coarse target, so a
+#: a middle level between the merged splats and the fine ones: `merge_tree` splits each
+#: merged splat's voxel into its octree children (about 4x as many on surfaces), so a
 #: moving frame's cut can draw a far voxel at a quarter of its fine splats instead of one
 #: merged splat or all of them (hierarchical 3DGS cuts a whole tree; two levels left the
 #: far walls of bench/render.py's 1M room as one merged splat per 10 cm voxel: their
-#: texture blurred away, moving-frame SSIM there 0.71-0.79). 0 or 1: no middle level.
+#: texture blurred away, moving-frame SSIM there 0.71-0.79). MID_RATIO is what a middle
+#: level is expected to hold per merged splat: a cloud of at most twice that many splats
+#: per merged splat gets none. 0 or 1: no middle level.
 MID_RATIO = 4.0
 
 
@@ -257,33 +322,34 @@ class MergeTree:
 
 
 def merge_tree(cloud: GaussianCloud, target: int, ratio: float | None = None) -> MergeTree:
-    """`cloud` merged to about `target` splats (`merge_with_parents`), through a middle level
-    of about ratio × target (default MID_RATIO) splats when the cloud has over twice that:
-    the fine splats are merged into the middle level and its splats into the top one
-    (moment matching composes: a parent of merged splats has the moments of their children,
-    up to the voxels' own SCATTER widening)."""
+    """`cloud` merged to about `target` splats (`merge_with_parents`: the same voxels and
+    merged splats) over a middle level: each voxel's octree children (one level finer, a
+    voxel at the finest level its own child), merged alike; the top level is merged from
+    the middle one's sums (moment matching composes: a voxel's weighted sums are the sums
+    of its children's). Two levels only for a cloud of at most 2 × ratio × target splats
+    (ratio default MID_RATIO) or where the children hardly split the voxels or the splats
+    (fewer than 1.5 per voxel or two splats each)."""
     ratio = MID_RATIO if ratio is None else ratio
-    mid_target = int(target * ratio)
-    # a middle level holding most splats alone adds nothing: fewer than two fine splats
-    # each (a 5000-splat layer at a 4000 target left 73 % of them alone under a merged
-    # copy of themselves, their view-dependent colour dropped)
-    if ratio <= 1.0 or len(cloud) <= 2 * mid_target or target <= 0:
+    n = len(cloud)
+    # a middle level holding most splats alone adds nothing: it needs over two fine splats
+    # per middle one (a 5000-splat layer at a 4000 target left 73 % of them alone under a
+    # merged copy of themselves, their view-dependent colour dropped)
+    if ratio <= 1.0 or target <= 0 or n <= 2 * ratio * target:
         merged, parent, size = merge_with_parents(cloud, target)
         return MergeTree(merged, size, parent)
-    mid, parent, mid_size = merge_with_parents(cloud, mid_target)
-    if parent is None:
-        return MergeTree(mid, mid_size, None)
-    coarse, up, coarse_size = merge_with_parents(mid, target)
-    if up is None:  # the middle level is already small enough: two levels
-        return MergeTree(mid, mid_size, parent)
-    order = np.argsort(up, kind="stable")  # each coarse splat's children as one run
-    rank = np.empty_like(order)
-    rank[order] = np.arange(len(order))
+    h, (inv, m, level, kid_inv, c, kid_level, kid_parent) = _voxels(cloud, target, sub=True)
+    kid_sums = _voxel_sums(cloud, kid_inv, c)
+    floor = (1e-4 * h) ** 2
+    coarse = _merged_cloud(_parent_sums(kid_sums, kid_parent, m), floor, cloud)
+    coarse_size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
+    if 2 * c > n or c < 1.5 * m:  # the children hardly split the voxels or the splats
+        return MergeTree(coarse, coarse_size, inv)
+    log.debug("merged %d splats into %d over %d (voxel %.3g)", n, m, c, h)
     return MergeTree(
         coarse,
         coarse_size,
-        rank[parent],
-        mid.subset(order),
-        mid_size[order],
-        up[order].astype(np.int64),
+        kid_inv,
+        _merged_cloud(kid_sums, floor, cloud),
+        (h / np.exp2(kid_level.astype(np.float64))).astype(np.float32),
+        kid_parent.astype(np.int64),
     )
