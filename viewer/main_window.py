@@ -1348,6 +1348,12 @@ class MainWindow(QMainWindow):
             self.splat_label.setText(f"preparing {fmt_count(pending)} splats…")
             QTimer.singleShot(200, self.viewport.update)  # look again until they show
             return
+        r = self.viewport.renderer
+        if q and r is not None and r.coarse_level_pending():
+            # a big scene's moving frames are a thin subset until its levels of detail are
+            # merged (a second or more after it opens): said, so a shattered first walk is
+            # not taken for the scene (a trial)
+            q += "  ·  preparing smoother moving frames…"
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
         )
