@@ -797,13 +797,19 @@ def bookmark_path(
     bookmarks", "a sway within the walkable area round bookmark 'Start'", "a look-around
     from bookmark 'Start'"). Raises ValueError for a world without bookmarks or a duration
     that is not positive."""
+    from .world import OVERVIEW_BOOKMARK
+
     marks = list(world.bookmarks)
     up = world.up_axis
-    if len(marks) != 1:
-        path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up, aspect=aspect)
-        return path, f"through the {len(marks)} bookmarks"
-    loop = 4.0 * seconds if loop_seconds is None else float(loop_seconds)
     meta = world.meta if isinstance(getattr(world, "meta", None), dict) else {}
+    if len(marks) != 1:
+        left_out = ""
+        if "reconstruct" in meta and len(marks) > 2 and marks[-1].name == OVERVIEW_BOOKMARK:
+            # from the photos' views, not ending 40 m up over a patch of scene (a trial)
+            marks, left_out = marks[:-1], f" (not the {OVERVIEW_BOOKMARK!r} one)"
+        path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up, aspect=aspect)
+        return path, f"through the {len(marks)} bookmarks{left_out}"
+    loop = 4.0 * seconds if loop_seconds is None else float(loop_seconds)
     disc = walkable_disc(meta)
     options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
     level = np.allclose(np.asarray(up, np.float64).reshape(3), [0.0, 1.0, 0.0], atol=1e-6)

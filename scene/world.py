@@ -98,6 +98,11 @@ class Layer:
         return pts[:, :3].min(0), pts[:, :3].max(0)
 
 
+#: the bookmark a reconstruction adds after its photos' (generators/reconstruct/pipeline.py):
+#: the cameras and the scene from above, left out of a default video's path
+OVERVIEW_BOOKMARK = "Overview"
+
+
 @dataclass
 class Bookmark:
     """A saved viewpoint: position, yaw/pitch (radians) and vertical FOV.

@@ -449,3 +449,22 @@ def test_a_camera_too_far_for_its_own_precision_is_refused_by_name():
     with pytest.raises(ValueError, match=r"eye must be finite numbers up to 1e\+08"):
         Camera.look_at([1e30, 0, 0], [0, 0, 0], 60, 64, 48)
     Camera.look_at([6.4e6, 0, 0], [6.4e6, 0, 1], 60, 64, 48)  # ECEF metres are fine
+
+
+def test_a_reconstructions_default_video_leaves_out_its_overview() -> None:
+    """A trial's default video of a reconstruction ended 40 m up on its "Overview" bookmark
+    (the scene a floating patch, long streaks): the path goes through the photos' views."""
+    from scene.campath import bookmark_path
+    from scene.world import OVERVIEW_BOOKMARK, World
+
+    w = World()
+    for i in range(3):
+        w.bookmarks.append(Bookmark(f"p{i}", np.array([float(i), 1.6, 0.0]), 0.0, 0.0, 50.0, 60.0))
+    w.bookmarks.append(Bookmark(OVERVIEW_BOOKMARK, np.array([1.0, 40.0, 10.0]), 0.0, -1.0))
+    path, how = bookmark_path(w, seconds=2.0)
+    assert how == "through the 4 bookmarks" and path.duration == pytest.approx(6.0)
+    w.meta["reconstruct"] = {"photos": 3}
+    path, how = bookmark_path(w, seconds=2.0)
+    assert how == "through the 3 bookmarks (not the 'Overview' one)"
+    assert path.duration == pytest.approx(4.0)
+    assert max(path.camera(float(t), 64, 48).position[1] for t in np.linspace(0, 4, 9)) < 2.0

@@ -769,7 +769,7 @@ def build_world(  # noqa: ANN201
     sampled frames), named in the layer's source: a project saved from the world carries
     them (scene/project.py inputs/), so it can be evaluated against them later."""
     from scene.camera import yaw_pitch_from_forward
-    from scene.world import Bookmark, Layer, World
+    from scene.world import OVERVIEW_BOOKMARK, Bookmark, Layer, World
 
     world = World()
     ref = result.cloud.meta.get("refinement")
@@ -841,6 +841,6 @@ def build_world(  # noqa: ANN201
 
         ov = overview_camera(result.cameras)
         yaw, pitch = yaw_pitch_from_forward(ov.forward)
-        world.bookmarks.append(Bookmark("Overview", ov.position, yaw, pitch, 60.0))
+        world.bookmarks.append(Bookmark(OVERVIEW_BOOKMARK, ov.position, yaw, pitch, 60.0))
     world.clear_history()  # a new world: building it is not an edit to undo
     return world
