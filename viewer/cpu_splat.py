@@ -603,6 +603,10 @@ def warm_up() -> float:
     (viewer/cut_order.py) and choice (viewer/lod_cut.py); returns the seconds taken (a fresh
     install: ~30 s; `tools/install.sh` calls it)."""
     global warm
+    if warm:  # loaded in this process: nothing to do (and numba's pool is left alone: a
+        # renderer's late loader thread ran these frames again, holding KERNEL_LOCK while
+        # another renderer's frame found it busy and drew with GL)
+        return 0.0
     t0 = time.perf_counter()
     n = 8
     geom = np.zeros((3 * n, 4), np.float32)
