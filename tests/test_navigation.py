@@ -632,3 +632,45 @@ def test_a_view_beyond_the_cameras_reach_goes_back_to_the_origin() -> None:
     nav.pos = np.array([1e30, 1e30, 1e30])
     cam = nav.camera(64, 48)
     assert np.allclose(cam.position, 0.0) and np.allclose(nav.pos, 0.0)
+
+
+def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() -> None:
+    """A trial turned 90° from an aerial reconstruction's first photo and chose Walk: the
+    walker landed 140 m out on the backdrop's ground discs (where no photo looked, the
+    scene out of sight), or fell 50 m onto them. The discs reach half way to the sky (870 m
+    round 300 m of terrain), so the collider's grid also spanned them at 11 m voxels. Now
+    the discs collide only near the photographed scene (a fine grid), and a view that
+    meets nothing to stand on inside it lands where the home view's centre meets it."""
+    from scene.world import Layer, World
+    from viewer.collision import collider_for
+    from viewer.navigation import Pose
+
+    g = np.arange(-20.0, 20.0, 0.4)
+    hx, hz = np.meshgrid(g, g - 60.0)
+    terrain = np.stack([hx.ravel(), np.zeros(hx.size), hz.ravel()], 1)  # photographed
+    r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
+    discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
+    d = np.random.default_rng(1).normal(size=(300, 3))
+    sky = 900.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([terrain, discs, sky]).astype(np.float32)
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.4, opacity=0.95)
+    cloud.meta["backdrop"] = {"ground_discs": len(discs)}
+    cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
+    world = World()
+    world.add_layer(Layer("scene", cloud, "world"))
+    col = collider_for(world)
+    assert col is not None and col.voxel < 1.0  # the grid spans the scene, not the discs
+    lo, hi = col.landing_box
+    assert lo[0] == pytest.approx(-20.0, abs=0.5) and hi[2] == pytest.approx(-40.4, abs=0.5)
+    nav = Navigator()
+    nav.collider = col
+    home = Pose(np.array([0.0, 30.0, 0.0]), 0.0, math.radians(-25.0))  # at the terrain
+    nav.home = home
+    for turn in (0.0, 90.0, -90.0):
+        nav.mode = "fly"
+        nav.pos = home.position.copy()
+        nav.yaw, nav.pitch = math.radians(turn), home.pitch
+        nav.set_mode("walk")
+        assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.5)  # on the terrain
+        assert -80 < nav.pos[2] < -40 and abs(nav.pos[0]) < 20
+        assert nav.yaw == pytest.approx(0.0) and nav.pitch == 0.0  # the home view's way

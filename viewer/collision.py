@@ -48,7 +48,7 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
             continue
         d = lay.data
         if isinstance(d, GaussianCloud) and len(d):
-            keep = np.flatnonzero(d.near_field_mask())
+            keep = _near_backdrop(d, np.flatnonzero(d.near_field_mask()))
             if share < 1.0:
                 keep = np.sort(rng.choice(keep, int(round(share * len(keep))), replace=False))
             c = GaussianCloud(  # no colour: walking does not look at it
@@ -74,6 +74,46 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
         idx = np.random.default_rng(0).choice(len(cloud), max_splats, replace=False)
         cloud = cloud.subset(np.sort(idx))
     return cloud
+
+
+#: a reconstruction's backdrop ground discs collide within this many times the
+#: photographed scene's half extent of its centre (`_near_backdrop`)
+BACKDROP_REACH = 1.5
+
+
+def _backdrop_span(cloud: GaussianCloud) -> tuple[int, int] | None:
+    """(start, stop) of a reconstruction's backdrop ground discs among `cloud`'s splats
+    (`meta["backdrop"]["ground_discs"]` of them just before a marked far field), or None."""
+    backdrop = cloud.meta.get("backdrop") if isinstance(cloud.meta, dict) else None
+    raw = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > 0:
+        return None
+    stop = len(cloud) - cloud.far_field_marked()
+    start = stop - int(raw)
+    return (start, stop) if start >= 0 else None
+
+
+def _near_backdrop(cloud: GaussianCloud, keep: np.ndarray) -> np.ndarray:
+    """`keep` (ascending splat indices of `cloud`) without the backdrop ground discs
+    (generators/reconstruct/ground_fill.py: `meta["backdrop"]["ground_discs"]` of them just
+    before a marked far field) that lie outside the photographed scene's box grown
+    BACKDROP_REACH times. The discs reach half way to the sky sphere (870 m round the Great
+    Wall's 300 m of terrain): the collider's grid spanned them at 11 m voxels, the ground
+    under the terrain read as the discs' level, and switching to Walk landed the walker
+    140 m out on them (a trial)."""
+    span = _backdrop_span(cloud)
+    if span is None:
+        return keep
+    start, stop = span
+    disc = (keep >= start) & (keep < stop)
+    proper = keep[~disc]
+    if len(proper) < 10 or not disc.any():
+        return keep
+    pts = cloud.means[proper].astype(np.float64)
+    lo, hi = np.quantile(pts, 0.002, axis=0), np.quantile(pts, 0.998, axis=0)
+    centre, half = 0.5 * (lo + hi), 0.5 * BACKDROP_REACH * (hi - lo) + 1e-6
+    near = np.all(np.abs(cloud.means[keep[disc]] - centre) <= half, axis=1)
+    return np.sort(np.concatenate([proper, keep[disc][near]]))
 
 
 def sample_mesh_surface(mesh: Mesh, transform: np.ndarray, n_max: int = 300_000) -> np.ndarray:
@@ -124,8 +164,41 @@ def collider_for(
     if quick:
         cloud = clear_around_cameras(collision_cloud(world, max_splats=QUICK_SPLATS), world, up_rot)
         big = QUICK_SPLATS // 4
-        return Collider.from_cloud(cloud, up_rot, max_splats=QUICK_SPLATS, max_big=big)
-    return Collider.from_cloud(clear_around_cameras(collision_cloud(world), world, up_rot), up_rot)
+        col = Collider.from_cloud(cloud, up_rot, max_splats=QUICK_SPLATS, max_big=big)
+    else:
+        cloud = clear_around_cameras(collision_cloud(world), world, up_rot)
+        col = Collider.from_cloud(cloud, up_rot)
+    if col is not None:
+        col.landing_box = backdrop_box(world, up_rot)
+    return col
+
+
+def backdrop_box(
+    world: World, up_rot: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """The local-frame box (lo (3,), hi (3,)) of the visible splats photographed in the
+    layers whose ground a reconstruction continued as backdrop discs (0.2-99.8 % of them,
+    far field and discs left out), None when no layer has such discs."""
+    rot = np.eye(3) if up_rot is None else np.asarray(up_rot, np.float64)
+    boxes = []
+    for lay in world.layers:
+        d = lay.data
+        if not lay.visible or not isinstance(d, GaussianCloud) or not len(d):
+            continue
+        span = _backdrop_span(d)
+        if span is None or span[0] < 10:
+            continue
+        pts = d.means[: span[0]].astype(np.float64)
+        lo, hi = np.quantile(pts, 0.002, axis=0), np.quantile(pts, 0.998, axis=0)
+        corners = np.array(
+            [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
+        )
+        corners = corners @ lay.transform[:3, :3].T + lay.transform[:3, 3]
+        boxes.append(corners @ rot.T)
+    if not boxes:
+        return None
+    allc = np.concatenate(boxes)
+    return allc.min(0), allc.max(0)
 
 
 #: a reconstruction's photos were taken from free space: a collision splat nearer a photo's
@@ -183,6 +256,9 @@ class Collider:
     floor: np.ndarray
     origin: np.ndarray
     voxel: float
+    #: (lo (3,), hi (3,)) local-frame box of the photographed scene where a reconstruction
+    #: continues its ground beyond it (`backdrop_box`): Walk lands inside it; None: anywhere
+    landing_box: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------ building
     @classmethod

@@ -274,7 +274,10 @@ class Navigator:
 
     def _land_where_looking(self, above_ground: bool = False) -> None:
         """Stand on the scene where the view's centre meets it, a body's width in front of
-        that spot, looking level the same way (unchanged when the view meets nothing).
+        that spot, looking level the same way. When the view meets nothing to stand on (a
+        drone scene's view turned away from the terrain the photos show, over its backdrop:
+        a trial fell 50 m onto the backdrop's ground there), where the home view's centre
+        meets it, looking level the home view's way; unchanged when neither does.
 
         What the ray meets high above any ground under it (more than HIGH_LAND eye heights)
         is a floater, not a place to stand by: the ray goes on past it (a drone scene's
@@ -283,14 +286,31 @@ class Navigator:
         ground under it; then a spot to stand on within HIGH_LAND eye heights below the eye
         is a flat floater just in front of it, passed too (standing on one, the walker
         stayed at the drone's height looking into the sky)."""
+        landing = self._landing(self.pos, self.forward_local(), above_ground)
+        yaw = self.yaw
+        if landing is None:
+            home = self.home
+            fwd = forward_from_yaw_pitch(home.yaw, home.pitch)
+            landing = self._landing(np.asarray(home.position, np.float64), fwd, above_ground)
+            yaw = home.yaw
+        if landing is None:
+            return
+        spot, g = landing
+        self.pos = np.array([spot[0], g + self.eye_height, spot[2]])
+        self.yaw, self.pitch = yaw, 0.0
+
+    def _landing(
+        self, start: np.ndarray, fwd: np.ndarray, above_ground: bool
+    ) -> tuple[np.ndarray, float] | None:
+        """(spot, ground height) where the ray from `start` along `fwd` (local frame) meets
+        something to stand on (`_land_where_looking`'s rules), or None."""
         col = self.collider
         if col is None:
-            return
-        fwd = self.forward_local()
+            return None
         back = fwd.copy()
         back[1] = 0.0
         n = float(np.linalg.norm(back))
-        start = self.pos
+        eye_y = float(start[1])
         landing = None
         for _ in range(LAND_TRIES):
             hit = col.raycast(start, fwd)
@@ -298,8 +318,12 @@ class Navigator:
                 break
             spot = hit - (back / n) * (self.radius + col.voxel) if n > 1e-6 else hit
             g = col.ground_at(spot[0], spot[2], hit[1] + 0.5 * col.voxel, self.radius * 0.5)
-            if g is not None and above_ground and self.pos[1] - g <= HIGH_LAND * self.eye_height:
+            if g is not None and above_ground and eye_y - g <= HIGH_LAND * self.eye_height:
                 g = None  # a flat floater near the eye
+            box = col.landing_box
+            if g is not None and box is not None:
+                if not (box[0][0] <= spot[0] <= box[1][0] and box[0][2] <= spot[2] <= box[1][2]):
+                    return landing  # out over the backdrop the photos never showed
             if g is not None:
                 if landing is None:
                     landing = (spot, g)
@@ -307,11 +331,7 @@ class Navigator:
                     landing = (spot, g)
                     break
             start = hit + fwd * col.voxel  # past the floater
-        if landing is None:
-            return
-        spot, g = landing
-        self.pos = np.array([spot[0], g + self.eye_height, spot[2]])
-        self.pitch = 0.0
+        return landing
 
     def orbit_about_box(self, lo: np.ndarray, hi: np.ndarray) -> None:
         """Orbit about a world-space box (a selected layer's near field: its sky sphere,
