@@ -534,6 +534,8 @@ def test_run_app_shot_smoke(x_display, tmp_path) -> None:
 
     img = np.asarray(Image.open(shot).convert("RGB"))
     assert img.shape[0] > 200 and img.std() > 10
+    # said as `render` says it (a trial: nothing was printed on success)
+    assert f"wrote {shot} ({img.shape[1]}x{img.shape[0]})" in res.stdout
     assert Path(shot).stat().st_size < 3_000_000
     # a --size the window cannot take (a trial's 10x10 saved 589x265 without a word)
     res = _app_shot(path, shot, tmp_path / "cfg", "--size", "10x10")

@@ -285,6 +285,7 @@ def _arm_shot(
                 if not img.save(str(tmp), "PNG"):
                     raise OSError(f"cannot write {out}")
             ok = True
+            print(f"wrote {out} ({img.width()}x{img.height()})")  # as `render` says it
         except (OSError, ValueError) as exc:
             log.error("screenshot %s failed: %s", out, exc)
             print(f"error: screenshot {out}: {exc}", file=sys.stderr)
