@@ -1160,17 +1160,20 @@ def test_the_about_box_says_what_wander_does_and_where_its_files_are(window, mon
 def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
     """A trial walked a big world the moment it opened: its moving frames were a thin subset
     of the splats (shattered) for 3-4 s while its levels of detail were merged, and nothing
-    said so. The splat count says it is preparing smoother moving frames meanwhile."""
+    said so. The status bar says it is preparing smoother moving frames, once a scene."""
+    from viewer.main_window import COARSE_PENDING
     from viewer.viewport import FrameInfo
 
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
+    window.statusBar().clearMessage()
     moving = FrameInfo(20.0, 50.0, 800, 1000, 0.33, False, True)
     r = window.viewport.renderer
     monkeypatch.setattr(r, "coarse_level_pending", lambda: True)
     window._on_frame(moving)
-    assert window.splat_label.text().endswith("33% res  ·  preparing smoother moving frames…")
-    monkeypatch.setattr(r, "coarse_level_pending", lambda: False)
+    assert window.statusBar().currentMessage() == COARSE_PENDING
+    assert window.splat_label.text().endswith("33% res")  # its width keeps to its longest
+    window.statusBar().clearMessage()
     window._on_frame(moving)
-    assert window.splat_label.text().endswith("33% res")
+    assert window.statusBar().currentMessage() == ""  # said once for this scene

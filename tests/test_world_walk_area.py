@@ -95,6 +95,26 @@ def test_walk_mode_stays_inside_and_hints_at_the_rim() -> None:
     assert nav.status().get("walk_hint") == HINT
 
 
+def test_walk_chosen_outside_the_area_starts_inside_it() -> None:
+    """A trial flew out of the office world through its wall and under the floor, then
+    chose Walk: the walker hovered 10 m out and 9 m under the floor in the void. Walk now
+    starts at the nearest point inside the rim, on the floor, looking the same way; from
+    inside it stays where it is."""
+    nav = Navigator()
+    nav.set_scene(np.full(3, -10.0), np.full(3, 10.0), up_rot=np.eye(3), collider=None, scale=1.0)
+    nav.walk_area = _area(1.5)
+    nav.set_mode("fly")
+    nav.pos, nav.yaw = np.array([0.0, -8.75, -10.66]), 0.7
+    nav.set_mode("walk")
+    feet = nav.pos - [0, nav.eye_height, 0]
+    assert nav.walk_area.distance(feet) <= 1.5 - nav.walk_area.margin + 1e-9
+    assert feet[1] == pytest.approx(0.0) and feet[2] < -0.5 and nav.yaw == 0.7
+    nav.set_mode("fly")
+    nav.pos = np.array([0.3, nav.eye_height, 0.2])  # inside: kept
+    nav.set_mode("walk")
+    np.testing.assert_allclose(nav.pos, [0.3, nav.eye_height, 0.2])
+
+
 def test_walking_in_a_small_area_is_slower_and_fly_keeps_its_speed() -> None:
     """At 2.5 m/s a one-photo room's 1.25 m walkable radius was crossed in half a second (a
     trial). Walking there crosses the radius in about 2 s (at least 0.8 m/s); a wide area,

@@ -89,6 +89,8 @@ ESC_CANCEL_S = 3.0
 JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elided to this
 JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
 JOB_LABEL_MAX = 900  # ... or up to this, when the bar has that much free [px]
+#: said under the first moving frames of a big scene whose levels of detail are not merged
+COARSE_PENDING = "Preparing smoother moving frames for this big scene (a second or two)…"
 AERIAL_WALK_HINT = (
     "Captured from the air: at eye level the scene has little detail and rough parts no "
     "photo saw. Fly (M) or a photo's bookmark shows it as photographed; R goes back"
@@ -604,6 +606,7 @@ class MainWindow(QMainWindow):
         self.job_cancel.setMinimumWidth(fm.horizontalAdvance("Cancel") + 28)
         self.job_cancel.setMinimumHeight(fm.height() + 8)
         self._empty_full_frames = 0  # full frames in a row that drew none of the splats
+        self._coarse_said: object = None  # the world COARSE_PENDING was said for
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
         lay = QHBoxLayout(self.job_box)
@@ -1349,11 +1352,13 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(200, self.viewport.update)  # look again until they show
             return
         r = self.viewport.renderer
-        if q and r is not None and r.coarse_level_pending():
+        if q and r is not None and r.coarse_level_pending() and self._coarse_said is not self.world:
             # a big scene's moving frames are a thin subset until its levels of detail are
-            # merged (a second or more after it opens): said, so a shattered first walk is
-            # not taken for the scene (a trial)
-            q += "  ·  preparing smoother moving frames…"
+            # merged (a second or more after it opens): said once, so a shattered first
+            # walk is not taken for the scene (a trial); in the message area, not the
+            # splat count (whose width keeps to its longest text)
+            self._coarse_said = self.world
+            self.show_status(COARSE_PENDING, 4000)
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
         )

@@ -267,10 +267,31 @@ class Navigator:
                 self.pos = np.array([self.pos[0], g + self.eye_height, self.pos[2]])
             elif g is None or self.pos[1] - g > HIGH_LAND * self.eye_height:
                 self._land_where_looking(above_ground=g is not None)
+        if mode == "walk" and self.mode != "walk" and self.walk_area is not None:
+            self._into_walk_area()
         self.mode = mode
         self.vel_up = 0.0
         self.vel = np.zeros(3)
         self._changed = True
+
+    def _into_walk_area(self) -> None:
+        """Walking from a view outside the walkable area (flown out through a wall, or
+        under the floor: a trial hovered 10 m out, 9 m under the floor) starts at the
+        nearest point of its disc inside the rim, on its floor, looking the same way."""
+        area = self.walk_area
+        feet = self.pos - np.array([0.0, self.eye_height, 0.0])
+        r = area.distance(feet)
+        off_floor = abs(float(feet[1] - area.centre[1])) > self.eye_height
+        if r <= area.radius and not off_floor:
+            return
+        inside = max(area.radius - area.margin, 0.0)
+        c = area.centre
+        if r > inside and r > 1e-9:
+            k = inside / r
+            feet = np.array([c[0] + (feet[0] - c[0]) * k, c[1], c[2] + (feet[2] - c[2]) * k])
+        else:
+            feet = np.array([feet[0], c[1], feet[2]])
+        self.pos = feet + np.array([0.0, self.eye_height, 0.0])
 
     def _land_where_looking(self, above_ground: bool = False) -> None:
         """Stand on the scene where the view's centre meets it, a body's width in front of
