@@ -302,6 +302,21 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         gaps = _magenta(_read(gl_fb))
         assert 0.0 < gaps.mean() < 0.15 and not gaps[40:, 20:200].any()  # edges and top
 
+        # while the coarse level is being merged the moving frame under it is a thin,
+        # grown subset of the splats: the kept frame is drawn whole (no black tears at the
+        # depth edges over the subset, a trial's first walk), over whatever that frame has
+        # nearer, and holds PENDING_REACH times as far
+        from viewer.reproject import PENDING_REACH
+
+        r.coarse_level_pending = lambda: True
+        GL.glClear(GL.GL_COLOR_BUFFER_BIT)
+        assert rp.draw(r, step, moving=True)
+        whole = _magenta(_read(gl_fb))
+        assert whole.mean() < gaps.mean() and not whole[:, 20:200].any()  # edges and top too
+        mid = Camera.look_at(eye + [0.0, 0.0, -1.0], eye + [0.0, -0.1, -2.0], 70, 240, 160)
+        assert rp.opacity(mid, r) > rp.opacity(mid) and PENDING_REACH > 1.0
+        del r.coarse_level_pending
+
         far = Camera.look_at(eye + [0.0, 0.0, -3.0], eye + [0.0, -0.1, -4.0], 70, 240, 160)
         assert rp.opacity(far) == 0.0 and not rp.usable(r, far)
         assert not rp.draw(r, far)

@@ -86,6 +86,19 @@ NEAR, FAR = 0.02, 1.0e5  # the warp's own clip range (metres)
 FAR_DEPTH = 1.0e4  # where background texels are put (directions, in effect)
 
 
+#: while a big scene's coarse level is being merged, its moving frames are a thin subset of
+#: the splats (blobs at a fifth of the size): the kept frame, stretched as it may be, holds
+#: this many times as far before it fades (a trial's first walk in the office world)
+PENDING_REACH = 3.0
+
+
+def _coarse_pending(renderer) -> bool:  # noqa: ANN001
+    """`renderer` (a SplatRenderer, or None) is merging the coarse level its moving frames
+    are to draw."""
+    probe = getattr(renderer, "coarse_level_pending", None)
+    return bool(probe()) if probe is not None else False
+
+
 class FrameReprojector:
     """Keeps one full-quality frame and draws it from other cameras (see the module text).
 
@@ -130,15 +143,17 @@ class FrameReprojector:
             and self._version == renderer.content_version
         ):
             return False
-        return camera is None or self.opacity(camera) > 0.0
+        return camera is None or self.opacity(camera, renderer) > 0.0
 
-    def opacity(self, camera: Camera) -> float:
+    def opacity(self, camera: Camera, renderer=None) -> float:  # noqa: ANN001
         """How opaque the kept frame is drawn from `camera`: 1 while the camera's
         parallax-weighted move (see FADE_START) is within FADE_START × the kept frame's near
-        depth, 0 beyond PARALLAX_MAX × that, linear between (0 when no frame is kept)."""
+        depth, 0 beyond PARALLAX_MAX × that, linear between (0 when no frame is kept);
+        PENDING_REACH times as far while `renderer`'s coarse level is being merged."""
         if self._camera is None or not self._finished:
             return 0.0
-        f = (self._moved(camera) - FADE_START) / (PARALLAX_MAX - FADE_START)
+        reach = PENDING_REACH if _coarse_pending(renderer) else 1.0
+        f = (self._moved(camera) / reach - FADE_START) / (PARALLAX_MAX - FADE_START)
         return float(np.clip(1.0 - f, 0.0, 1.0))
 
     def _moved(self, camera: Camera) -> float:
@@ -294,7 +309,7 @@ class FrameReprojector:
         GL.glClear(GL.GL_DEPTH_BUFFER_BIT)
         GL.glEnable(GL.GL_DEPTH_TEST)
         GL.glDepthFunc(GL.GL_LESS)
-        alpha = self.opacity(camera)
+        alpha = self.opacity(camera, renderer)
         GL.glEnable(GL.GL_BLEND)  # the fade, and the kept frame's feathered border
         # the frame's alpha stays 1: a screenshot of the widget (QWidget.grab) reads it as
         # premultiplied, and a blended alpha made the sky's blue overflow to a lime band
@@ -304,7 +319,11 @@ class FrameReprojector:
         loc = self._loc
         GL.glUniformMatrix4fv(loc["u_to_clip"], 1, GL.GL_TRUE, to_clip.astype(np.float32))
         GL.glUniform1f(loc["u_alpha"], alpha)
-        GL.glUniform1f(loc["u_nearer"], NEARER)
+        # while the coarse level is being merged, the moving frame is a thin subset of the
+        # splats grown to cover for the rest: its blobs stand in front of every surface, and
+        # the kept frame left out under them showed the blobs (a trial's first walk)
+        pending = moving and _coarse_pending(renderer)
+        GL.glUniform1f(loc["u_nearer"], 1e30 if pending else NEARER)
         kw, kh = self._size
         GL.glUniform2f(loc["u_feather"], 1.0 / FEATHER, kh / (FEATHER * kw))
         GL.glUniform2f(loc["u_size"], float(camera.width), float(camera.height))
@@ -315,7 +334,11 @@ class FrameReprojector:
         GL.glBindTexture(GL.GL_TEXTURE_2D, self._color_tex)
         GL.glUniform1i(loc["u_color"], 0)
         GL.glBindVertexArray(self._vao)
-        count = self._n_index if self._moved(camera) <= STILL_MOVE else self._n_kept
+        # all of it also while the scene's coarse level is being merged: the moving frame
+        # under it is then a thin subset of the splats, and the triangles left out at
+        # depth edges showed it as black tears across the view (a trial's first walk)
+        whole = pending or self._moved(camera) <= STILL_MOVE
+        count = self._n_index if whole else self._n_kept
         GL.glDrawElements(GL.GL_TRIANGLES, count, GL.GL_UNSIGNED_INT, None)
         GL.glBindVertexArray(0)
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
