@@ -788,9 +788,10 @@ def bookmark_path(
     loop_seconds: float | None = None,
 ) -> tuple[CameraPath, str]:
     """The camera path a world's bookmarks give when the user made none: through them,
-    `seconds` a hop; from one bookmark, a sway within the walkable area when the world was
-    made from photos (`CameraPath.sway`: their world is the photo's view, and a full turn
-    showed mostly the invented room), else a look-around (a full turn: what a panorama
+    `seconds` a hop (a reconstruction's photos' views without the Overview it ends with);
+    from one bookmark, a sway within the walkable area when the world was made from photos
+    (`CameraPath.sway`: their world is the photo's view, and a full turn showed mostly the
+    invented room), else a look-around (a full turn: what a panorama
     world is made for), either `loop_seconds` long (default 4 `seconds`). `aspect`: the
     frames' width / height, so each bookmark's view fills them as it fills a `render`
     (`bookmark_fov_y`). Returns (the path, how it was made, for messages: "through the 3

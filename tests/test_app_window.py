@@ -1177,3 +1177,13 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
     window.statusBar().clearMessage()
     window._on_frame(moving)
     assert window.statusBar().currentMessage() == ""  # said once for this scene
+    # ... remembered without keeping the scene alive once another opens (a review)
+    import gc
+    import weakref
+
+    monkeypatch.undo()
+    gone = weakref.ref(w)
+    del w
+    window.set_world(World())
+    gc.collect()
+    assert gone() is None

@@ -674,3 +674,19 @@ def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() ->
         assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.5)  # on the terrain
         assert -80 < nav.pos[2] < -40 and abs(nav.pos[0]) < 20
         assert nav.yaw == pytest.approx(0.0) and nav.pitch == 0.0  # the home view's way
+
+
+def test_walk_looking_at_nothing_lands_where_an_eye_level_home_looks() -> None:
+    """The home view's fallback (`test_walk_from_a_drone_view_turned_away_...`) judged the
+    home's ground by the current eye's height: an eye-level home saw its floor 1.6 m below
+    as a floater near the eye and the walker stayed 20 m up (a review)."""
+    from viewer.navigation import Pose
+
+    nav = walker(room_cloud(size=20.0, spacing=0.1, wall_z=-6.0))
+    for pitch in (0.0, -20.0):
+        nav.home = Pose(np.array([0.0, nav.eye_height, 0.0]), 0.0, math.radians(pitch))
+        nav.mode = "fly"
+        nav.pos = np.array([0.0, 20.0, 2.0])
+        nav.yaw, nav.pitch = 0.0, math.radians(60)  # looking up at the sky: meets nothing
+        nav.set_mode("walk")
+        assert nav.pos[1] == pytest.approx(nav.eye_height, abs=0.2) and nav.pos[2] < 0.0

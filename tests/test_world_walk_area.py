@@ -333,3 +333,30 @@ def test_the_ring_shows_over_the_frame_in_walk_mode_only(app_window, qtbot) -> N
     diff = np.abs(walking.astype(int) - flying.astype(int)).max(2) > 40
     assert 200 < diff.sum() < 0.05 * diff.size  # a thin dashed line, not a changed frame
     assert not vp.walk_ring.wants_repaint()  # flying, cleared: no repaint after each frame
+
+
+@pytest.mark.gl
+def test_a_world_opened_after_a_photo_world_starts_at_its_own_home(app_window, qtbot) -> None:  # noqa: ANN001
+    """Walking into the walkable area when Walk is chosen ran with the last world's disc
+    while a new world was set up: a room 30 m away opened at the old disc's rim, in the
+    void (a review)."""
+    from test_navigation import room_cloud
+
+    from scene.world import Layer
+
+    win = app_window()
+    a = World()
+    a.add_layer(Layer("photo", room_cloud(size=8.0, spacing=0.1)))
+    a.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.5, "source": "test"}
+    win.set_world(a)
+    qtbot.wait(200)
+    win.viewport.nav.set_mode("fly")
+    cloud = room_cloud(size=10.0, spacing=0.1, wall_z=None)
+    cloud.means[:, 0] += 30.0
+    b = World()
+    b.add_layer(Layer("room", cloud))
+    win.set_world(b)
+    qtbot.wait(200)
+    nav = win.viewport.nav
+    assert nav.walk_area is None
+    assert np.allclose(nav.pos, nav.home.position, atol=0.1)

@@ -169,11 +169,11 @@ def collider_for(
         cloud = clear_around_cameras(collision_cloud(world), world, up_rot)
         col = Collider.from_cloud(cloud, up_rot)
     if col is not None:
-        col.landing_box = backdrop_box(world, up_rot)
+        col.landing_box = photographed_box(world, up_rot)
     return col
 
 
-def backdrop_box(
+def photographed_box(
     world: World, up_rot: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The local-frame box (lo (3,), hi (3,)) of the visible splats photographed in the
@@ -257,7 +257,7 @@ class Collider:
     origin: np.ndarray
     voxel: float
     #: (lo (3,), hi (3,)) local-frame box of the photographed scene where a reconstruction
-    #: continues its ground beyond it (`backdrop_box`): Walk lands inside it; None: anywhere
+    #: continues its ground beyond it (`photographed_box`): Walk lands inside it; None: anywhere
     landing_box: tuple[np.ndarray, np.ndarray] | None = None
 
     # ------------------------------------------------------------ building

@@ -5,8 +5,11 @@ Large Datasets", SIGGRAPH 2024: a parent's mean and covariance are the weighted 
 covariance of its children, weights = opacity × projected area).
 
 `merge_cloud(cloud, target)` -> a GaussianCloud of about `target` splats that covers the
-same surfaces with the same average colour. A moving frame drawing every coarse splat in view
-looks like a low-resolution picture of the full frame, not like a sparse subset of it.
+same surfaces with the same average colour; `merge_with_parents` also says which merged
+splat each splat went into, and `merge_tree` adds a middle level (each merged voxel's
+octree children) for a moving frame's cut through three levels (viewer/lod_cut.py). A
+moving frame drawing every coarse splat in view looks like a low-resolution picture of the
+full frame, not like a sparse subset of it.
 """
 
 from __future__ import annotations

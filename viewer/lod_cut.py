@@ -63,9 +63,9 @@ def tree_cut(
     splats the frame may draw in all.
 
     Returns (keep (K,) int64 merged splats drawn as they are: the top ones in view first,
-    in index order, then middle ones; keep_depth (K,) float32 their camera depths; expand
-    (E,) int64 merged splats drawn as their fine children: top ones, then middle ones),
-    or None when more top splats are in view than `budget` (no cut fits)."""
+    in the order of `roots`' ranges, then middle ones; keep_depth (K,) float32 their camera
+    depths; expand (E,) int64 merged splats drawn as their fine children: top ones, then
+    middle ones), or None when more top splats are in view than `budget` (no cut fits)."""
     if not mids:
         sub_start = None  # no middle level in view
     depth, idx, area = _view_depths(means, roots, frustum, near)

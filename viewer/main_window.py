@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+import weakref
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -606,7 +607,7 @@ class MainWindow(QMainWindow):
         self.job_cancel.setMinimumWidth(fm.horizontalAdvance("Cancel") + 28)
         self.job_cancel.setMinimumHeight(fm.height() + 8)
         self._empty_full_frames = 0  # full frames in a row that drew none of the splats
-        self._coarse_said: object = None  # the world COARSE_PENDING was said for
+        self._coarse_said: weakref.ref | None = None  # the world COARSE_PENDING was said for
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
         lay = QHBoxLayout(self.job_box)
@@ -1352,12 +1353,13 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(200, self.viewport.update)  # look again until they show
             return
         r = self.viewport.renderer
-        if q and r is not None and r.coarse_level_pending() and self._coarse_said is not self.world:
+        said = self._coarse_said() if self._coarse_said is not None else None
+        if q and r is not None and r.coarse_level_pending() and said is not self.world:
             # a big scene's moving frames are a thin subset until its levels of detail are
             # merged (a second or more after it opens): said once, so a shattered first
             # walk is not taken for the scene (a trial); in the message area, not the
             # splat count (whose width keeps to its longest text)
-            self._coarse_said = self.world
+            self._coarse_said = weakref.ref(self.world)  # not keeping a closed world alive
             self.show_status(COARSE_PENDING, 4000)
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"

@@ -309,10 +309,13 @@ class Navigator:
         stayed at the drone's height looking into the sky)."""
         landing = self._landing(self.pos, self.forward_local(), above_ground)
         yaw = self.yaw
-        if landing is None:
+        if landing is None and self.collider is not None:
             home = self.home
+            eye = np.asarray(home.position, np.float64)
             fwd = forward_from_yaw_pitch(home.yaw, home.pitch)
-            landing = self._landing(np.asarray(home.position, np.float64), fwd, above_ground)
+            g = self.collider.ground_at(eye[0], eye[2], eye[1], self.radius * 0.5)
+            high = g is not None and eye[1] - g > HIGH_LAND * self.eye_height  # the home's own
+            landing = self._landing(eye, fwd, high)
             yaw = home.yaw
         if landing is None:
             return

@@ -16,6 +16,9 @@ The moving frame shows through wherever the kept frame has no answer:
 - wherever the moving frame holds something clearly nearer than the kept frame there (it is
   drawn with its own inverse depth, `SplatRenderer.draw(..., with_depth=True)`);
 - once the camera has moved far enough for parallax to show (`opacity`: it fades out).
+While the renderer is still merging a big scene's coarse level, its moving frames are a
+thin subset of the splats: the kept frame is then drawn whole (no triangles left out), over
+whatever the moving frame has nearer, and fades PENDING_REACH times as far out.
 
 This is post-rendering 3D warping (Mark, McMillan & Bishop, I3D 1997), the "reproject the
 last full frame with its depth" of the renderer issue. The depth per pixel is the splat
@@ -296,8 +299,10 @@ class FrameReprojector:
         camera.width × camera.height pixels), depth-tested against itself only (the depth
         buffer is cleared), blended at `opacity` and faded over its outermost FEATHER. With
         `moving`, the frame just drawn into `moving_target` is under it, and wherever that
-        holds something clearly nearer (NEARER) the kept frame is left out. Returns False,
-        drawing nothing, when no usable frame is kept for this camera (`usable`)."""
+        holds something clearly nearer (NEARER) the kept frame is left out, unless
+        `renderer`'s coarse level is still being merged (then all of the kept frame is
+        drawn). Returns False, drawing nothing, when no usable frame is kept for this
+        camera (`usable`)."""
         if not self.usable(renderer, camera):
             return False
         old = self._camera

@@ -557,6 +557,11 @@ class Viewport(QOpenGLWidget):
         col = None if world.is_empty() else collider_for(world, rot, quick=big)
         units = world.meta.get("units") if isinstance(world.meta, dict) else None
         pos, fwd, mode = self.nav.position_world.copy(), self.nav.forward_world(), self.nav.mode
+        from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
+
+        # before set_scene, whose reset walks into the walkable area: the last world's disc
+        # pulled a new world's start into it (tens of metres from its home, in the void)
+        self.nav.walk_area = WalkArea.from_world(world, rot)
         self.nav.set_scene(
             llo,
             lhi,
@@ -565,9 +570,6 @@ class Viewport(QOpenGLWidget):
             scale=scene_scale(llo, lhi, units),
             focus=lambda: local_bounds(*world.near_bounds(), rot),
         )
-        from .walk_area import WalkArea  # the generated world's walkable disc (issue 14)
-
-        self.nav.walk_area = WalkArea.from_world(world, rot)
         from scene.world import subject_distance
 
         self.nav.subject_distance = subject_distance(world.meta)

@@ -327,11 +327,14 @@ def stitch_photos(
     narrow = n >= 2 and spread < SAME_WAY_SHARE * one_fov
     scene_hint = "photos taken while walking make a scene (`reconstruct`, in the app Create > "
     scene_hint += "New Scene from Photos…)"
+    same_way = (
+        f"the {n} photos all look about the same way (within {spread:.1f}° of each other, "
+        f"where one photo spans {one_fov:.0f}°)"
+    )
     if narrow and over:
         warnings.insert(
             0,
-            f"the {n} photos all look about the same way (within {spread:.1f}° of each "
-            f"other, where one photo spans {one_fov:.0f}°) from different spots (their "
+            f"{same_way} from different spots (their "
             f"overlaps disagree by up to {parallax[0]:.2f}° after alignment, {over} of the "
             f"{len(misfit)} overlapping pairs by over a panorama pixel): they show little more "
             f"than one of them, and things break where they meet. A panorama needs photos "
@@ -353,9 +356,8 @@ def stitch_photos(
     elif narrow:
         warnings.insert(
             0,
-            f"the {n} photos all look about the same way (within {spread:.1f}° of each "
-            f"other, where one photo spans {one_fov:.0f}°): the panorama shows little more "
-            "than one of them. Turn between photos so each shows more of the scene",
+            f"{same_way}: the panorama shows little more than one of them. Turn between "
+            "photos so each shows more of the scene",
         )
     if warnings:
         meta["warnings"] = warnings
