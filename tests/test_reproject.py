@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pytest
 
@@ -306,7 +308,7 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         # grown subset of the splats: the kept frame is drawn whole (no black tears at the
         # depth edges over the subset, a trial's first walk), over whatever that frame has
         # nearer, and holds PENDING_REACH times as far
-        from viewer.reproject import PENDING_REACH
+        from viewer.reproject import PENDING_EASE_S, PENDING_REACH
 
         r.coarse_level_pending = lambda: True
         GL.glClear(GL.GL_COLOR_BUFFER_BIT)
@@ -314,8 +316,12 @@ def test_a_turned_camera_sees_the_still_frame_reprojected(gl_fb) -> None:  # noq
         whole = _magenta(_read(gl_fb))
         assert whole.mean() < gaps.mean() and not whole[:, 20:200].any()  # edges and top too
         mid = Camera.look_at(eye + [0.0, 0.0, -1.0], eye + [0.0, -0.1, -2.0], 70, 240, 160)
-        assert rp.opacity(mid, r) > rp.opacity(mid) and PENDING_REACH > 1.0
-        del r.coarse_level_pending
+        pending_alpha = rp.opacity(mid, r)
+        assert pending_alpha > rp.opacity(mid) and PENDING_REACH > 1.0
+        del r.coarse_level_pending  # merged: the reach eases back, no sudden vanishing
+        assert rp.opacity(mid) < rp.opacity(mid, r) <= pending_alpha
+        time.sleep(PENDING_EASE_S + 0.05)
+        assert rp.opacity(mid, r) == rp.opacity(mid)
 
         far = Camera.look_at(eye + [0.0, 0.0, -3.0], eye + [0.0, -0.1, -4.0], 70, 240, 160)
         assert rp.opacity(far) == 0.0 and not rp.usable(r, far)

@@ -31,6 +31,7 @@ not warped; anything edited since invalidates the kept frame (`content_version`)
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 
 import numpy as np
@@ -93,6 +94,9 @@ FAR_DEPTH = 1.0e4  # where background texels are put (directions, in effect)
 #: the splats (blobs at a fifth of the size): the kept frame, stretched as it may be, holds
 #: this many times as far before it fades (a trial's first walk in the office world)
 PENDING_REACH = 3.0
+#: ... easing back to 1 over this many seconds once the coarse level lands (at once, a walk
+#: 0.4-0.6 m from the kept frame saw it vanish in one frame, a review)
+PENDING_EASE_S = 0.5
 
 
 def _coarse_pending(renderer) -> bool:  # noqa: ANN001
@@ -128,6 +132,7 @@ class FrameReprojector:
         self._grid: tuple[int, int] = (0, 0)
         self._n_index = 0
         self._n_kept = 0  # the first indices: the triangles kept whatever the move
+        self._pending_seen: float | None = None  # when a pending coarse level was last seen
         self._index: np.ndarray | None = None  # the mesh's triangles as uploaded
 
     # ------------------------------------------------------------------ public
@@ -155,9 +160,26 @@ class FrameReprojector:
         PENDING_REACH times as far while `renderer`'s coarse level is being merged."""
         if self._camera is None or not self._finished:
             return 0.0
-        reach = PENDING_REACH if _coarse_pending(renderer) else 1.0
+        reach = self._reach(renderer)
         f = (self._moved(camera) / reach - FADE_START) / (PARALLAX_MAX - FADE_START)
         return float(np.clip(1.0 - f, 0.0, 1.0))
+
+    def _reach(self, renderer) -> float:  # noqa: ANN001
+        """PENDING_REACH while `renderer`'s coarse level is being merged, back to 1 over
+        PENDING_EASE_S after it lands."""
+        if renderer is None:
+            return 1.0
+        now = time.perf_counter()
+        if _coarse_pending(renderer):
+            self._pending_seen = now
+            return PENDING_REACH
+        if self._pending_seen is None:
+            return 1.0
+        k = (now - self._pending_seen) / PENDING_EASE_S
+        if k >= 1.0:
+            self._pending_seen = None
+            return 1.0
+        return PENDING_REACH + (1.0 - PENDING_REACH) * k
 
     def _moved(self, camera: Camera) -> float:
         """The camera's parallax-weighted move from the kept frame's, in near depths."""
