@@ -180,14 +180,25 @@ class GaussianCloud:
     def subset(self, index: np.ndarray | slice | Sequence[int]) -> GaussianCloud:
         """Splats picked by a boolean mask, an index array or a slice (copies). A
         `meta["far_field"]` marker (the last N splats) is recounted for the pick, or
-        dropped when the picked far-field splats no longer come last."""
+        dropped when the picked far-field splats no longer come last; so is a
+        reconstruction's `meta["backdrop"]["ground_discs"]` count (the splats just before the
+        far field: viewer/collision.py reads them by place)."""
         idx = index if isinstance(index, slice) else np.asarray(index)
         if isinstance(idx, np.ndarray) and idx.dtype == bool and idx.shape != (len(self),):
             raise InvalidSceneError(f"mask has shape {idx.shape}, expected ({len(self)},)")
         meta = dict(self.meta)
         count = self.far_field_marked()
+        picked = np.arange(len(self))[idx]
+        backdrop = meta.get("backdrop")
+        discs = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
+        if isinstance(discs, int) and not isinstance(discs, bool) and discs > 0:
+            stop = len(self) - count
+            is_disc = (picked >= stop - discs) & (picked < stop)
+            k = int(is_disc.sum())
+            tail = int((picked >= stop).sum())  # the far field's picked splats after them
+            run = is_disc[len(picked) - tail - k : len(picked) - tail] if k else is_disc[:0]
+            meta["backdrop"] = {**backdrop, "ground_discs": k if run.all() else 0}
         if count:
-            picked = np.arange(len(self))[idx]
             is_far = picked >= len(self) - count
             k = int(is_far.sum())
             if k and is_far[len(picked) - k :].all():

@@ -94,3 +94,24 @@ def test_info_of_an_exported_spz_counts_its_records_far_field(tmp_path, capsys) 
     # the two counts are told apart (a trial read 12,022 and 12,683 as a contradiction)
     split = f"100 of the far field (sky or distant background) and {far - 100:,} more far out"
     assert (split in out) == (far > 100), out
+
+
+def test_a_subset_recounts_the_backdrop_ground_discs() -> None:
+    """The walk collider finds a reconstruction's backdrop ground discs by place (just before
+    the far field): deleting splats kept the old count, which then reached into the scene
+    (a review). The count is recounted like the far-field marker, or zero when the picked
+    discs no longer sit there."""
+    import numpy as np
+
+    from scene.gaussians import GaussianCloud
+
+    pts = np.random.default_rng(0).normal(size=(100, 3)).astype(np.float32)
+    c = GaussianCloud.from_points(pts, np.full((100, 3), 0.5), 0.1)
+    c.meta["backdrop"] = {"ground_discs": 20, "radius": 5.0}
+    c.meta["far_field"] = {"count": 10, "kind": "sky sphere"}
+    keep = np.ones(100, bool)
+    keep[[3, 75, 76, 95]] = False  # a scene splat, two discs, a sky splat
+    s = c.subset(keep)
+    assert s.meta["backdrop"] == {"ground_discs": 18, "radius": 5.0}
+    assert s.meta["far_field"]["count"] == 9
+    assert c.subset(np.arange(100)[::-1]).meta["backdrop"]["ground_discs"] == 0  # reordered
