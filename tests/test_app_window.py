@@ -1187,3 +1187,25 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
     window.set_world(World())
     gc.collect()
     assert gone() is None
+
+
+def test_the_controls_hint_wraps_in_a_narrow_window(window, qtbot) -> None:  # noqa: ANN001
+    """A trial's 700-px window cut the walk keys' hint to "… Space jump · Tab n…": in a view
+    narrower than the hint it wraps onto more lines, and unwraps when the view widens."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    vp = window.viewport
+    vp.nav.set_mode("walk")
+    vp.set_hud_text()
+    hud = vp.hud
+    vp.resize(1400, 500)
+    vp._place_hud()  # (as its resizeEvent does)
+    one_line = hud.height()
+    assert hud.geometry().right() <= vp.width()
+    vp.resize(360, 500)
+    vp._place_hud()
+    assert hud.geometry().right() <= vp.width() and hud.height() > one_line
+    vp.resize(1400, 500)
+    vp._place_hud()
+    assert hud.height() == one_line

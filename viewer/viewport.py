@@ -801,7 +801,16 @@ class Viewport(QOpenGLWidget):
             self._place_hud()
 
     def _place_hud(self) -> None:
-        self.hud.move(14, max(self.height() - self.hud.height() - 14, 0))
+        """Put the controls hint in the bottom-left corner, wrapped onto more lines where
+        the view is narrower than it (a trial's 700-px window cut it to "… Tab n…")."""
+        hud = self.hud
+        avail = max(self.width() - 28, 120)
+        hud.setWordWrap(False)
+        hud.adjustSize()
+        if hud.width() > avail:
+            hud.setWordWrap(True)
+            hud.resize(avail, hud.heightForWidth(avail))
+        hud.move(14, max(self.height() - hud.height() - 14, 0))
 
     def resizeEvent(self, e) -> None:
         super().resizeEvent(e)
