@@ -7,10 +7,14 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from scene.errors import InputError
+
+if TYPE_CHECKING:
+    from scene.world import World
 
 NAME = "render"
 HELP = "render a splat/mesh file or .wander project to a PNG from a given viewpoint (headless)"
@@ -115,6 +119,32 @@ def default_view(world) -> tuple[np.ndarray, np.ndarray]:
     return centre + np.array([0.0, 0.25 * radius, 2.2 * radius]), centre
 
 
+def eye_notes(world: World, eye: np.ndarray) -> list[str]:
+    """What a user should know about an --eye in a generated world (its walkable area in
+    `meta['walkable']`, +Y up): under its floor, or outside the area where its geometry
+    holds up (a trial rendered from under the office floor without a word)."""
+    from scene.world import walkable_disc
+
+    disc = walkable_disc(world.meta)
+    if disc is None or not np.allclose(np.asarray(world.up_axis, float), [0.0, 1.0, 0.0]):
+        return []
+    centre, radius = disc
+    e = np.asarray(eye, np.float64)
+    notes = []
+    if e[1] < centre[1]:
+        notes.append(
+            f"the eye is {centre[1] - e[1]:.2f} m below the world's floor (y = {centre[1]:.2f}):"
+            " the view is from under the ground"
+        )
+    off = float(np.hypot(e[0] - centre[0], e[2] - centre[2]))
+    if off > radius:
+        notes.append(
+            f"the eye is {off:.2f} m from the walkable area's centre, outside its "
+            f"{radius:.2f} m radius: from there the world's invented parts show"
+        )
+    return notes
+
+
 def bookmark_view(bm) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - scene.world.Bookmark
     """(eye, look) of a saved viewpoint (a generated world's Start: inside it, where the
     photo was taken), looking 1 m along its yaw/pitch."""
@@ -170,6 +200,9 @@ def run(args: argparse.Namespace) -> int:
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
     cam = Camera.look_at(eye, look, fov, w, h)  # raises ValueError when eye == look
+    if args.eye:
+        for note in eye_notes(world, eye):
+            print(f"note: {note}", file=sys.stderr)
 
     from viewer.gl_context import GLContextError
     from viewer.offscreen import render_image

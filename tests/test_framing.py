@@ -67,3 +67,18 @@ def test_render_frames_a_bare_world_from_inside() -> None:
     o.add_layer(Layer("toy", GaussianCloud.from_points(blob, rng.uniform(0, 1, blob.shape), 0.02)))
     eye, look = default_view(o)
     assert np.linalg.norm(eye - look) > 1.0 and eye[2] > 1.0
+
+
+def test_render_says_when_the_eye_is_under_a_worlds_floor_or_outside_its_area() -> None:
+    """A trial rendered the office world from 1 m under its floor (`render --eye 0,-1,0`)
+    and got a view of the underside without a word."""
+    from cli.cmd_render import eye_notes
+    from scene.world import World
+
+    w = World()
+    assert eye_notes(w, np.array([0.0, -1.0, 0.0])) == []  # no walkable area: nothing said
+    w.meta["walkable"] = {"centre": [0.0, 0.0, 0.0], "radius": 1.1}
+    assert eye_notes(w, np.array([0.3, 1.6, 0.2])) == []
+    under, outside = eye_notes(w, np.array([3.0, -1.0, 0.0]))
+    assert under.startswith("the eye is 1.00 m below the world's floor")
+    assert outside.startswith("the eye is 3.00 m from the walkable area's centre")
