@@ -1106,15 +1106,21 @@ def test_about_names_the_version(window, monkeypatch) -> None:  # noqa: ANN001
     assert shown and app_version() in shown[0]
 
 
-def test_mouse_look_shows_in_the_controls_hint(window, qtbot) -> None:  # noqa: ANN001
-    """Tab hid the cursor for mouse look with no sign on screen (a trial): the controls
-    hint says it is on and how to turn it off, and goes back after."""
+def _walking_in_a_room(window, qtbot):  # noqa: ANN001, ANN202
+    """The window's viewport walking in a small room, its controls hint shown."""
     w = World()
     w.add_layer(Layer("room", small_room()))
     open_world(window, qtbot, w)
     vp = window.viewport
     vp.nav.set_mode("walk")
     vp.set_hud_text()
+    return vp
+
+
+def test_mouse_look_shows_in_the_controls_hint(window, qtbot) -> None:  # noqa: ANN001
+    """Tab hid the cursor for mouse look with no sign on screen (a trial): the controls
+    hint says it is on and how to turn it off, and goes back after."""
+    vp = _walking_in_a_room(window, qtbot)
     assert "Tab mouse-look" in vp.hud.text()
     vp.set_captured(True)
     try:
@@ -1192,12 +1198,7 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
 def test_the_controls_hint_wraps_in_a_narrow_window(window, qtbot) -> None:  # noqa: ANN001
     """A trial's 700-px window cut the walk keys' hint to "… Space jump · Tab n…": in a view
     narrower than the hint it wraps onto more lines, and unwraps when the view widens."""
-    w = World()
-    w.add_layer(Layer("room", small_room()))
-    open_world(window, qtbot, w)
-    vp = window.viewport
-    vp.nav.set_mode("walk")
-    vp.set_hud_text()
+    vp = _walking_in_a_room(window, qtbot)
     hud = vp.hud
     vp.resize(1400, 500)
     vp._place_hud()  # (as its resizeEvent does)

@@ -18,6 +18,22 @@ from generators.panorama.stitch import stitch_photos
 H = 512
 
 
+#: horizontal field of view of `_room_photo` (45° vertical at 480x360)
+ROOM_FOV_X = math.degrees(2 * math.atan(math.tan(math.radians(22.5)) * 480 / 360))
+
+
+def _room_photo(x: float, yaw_deg: float) -> np.ndarray:
+    """A 480x360 photo of tests/world_scene's room from (x, 1.6, 0), turned `yaw_deg`."""
+    from world_scene import raycast
+
+    from scene.camera import Camera
+
+    yaw = math.radians(yaw_deg)
+    eye = np.array([x, 1.6, 0.0])
+    cam = Camera.look_at(eye, eye + [-math.sin(yaw), 0.0, -math.cos(yaw)], 45, 480, 360)
+    return raycast(cam)[0].astype(np.float32)
+
+
 @pytest.fixture(scope="module")
 def scene_pano() -> np.ndarray:
     """A textured 360° panorama made of real photos (ground truth for the views)."""
@@ -152,22 +168,12 @@ def test_the_same_view_twice_is_refused_and_parallax_is_said(scene_pano: np.ndar
     _, _, meta = stitch_photos([a, _view(scene_pano, -35)], [60.0] * 2, H)
     assert meta["misfit_deg"] < 0.5 * 180 / H and "warning" not in meta
 
-    from world_scene import raycast
-
-    from scene.camera import Camera
-
-    def photo(x: float, yaw_deg: float) -> np.ndarray:
-        yaw = math.radians(yaw_deg)
-        eye = np.array([x, 1.6, 0.0])
-        cam = Camera.look_at(eye, eye + [-math.sin(yaw), 0.0, -math.cos(yaw)], 45, 480, 360)
-        return raycast(cam)[0].astype(np.float32)
-
-    fov_x = math.degrees(2 * math.atan(math.tan(math.radians(22.5)) * 480 / 360))
-    turned = [photo(0.0, 0.0), photo(0.0, -25.0)]  # a turn on the spot: no warning
+    fov_x = ROOM_FOV_X
+    turned = [_room_photo(0.0, 0.0), _room_photo(0.0, -25.0)]  # a turn on the spot: no warning
     _, _, meta = stitch_photos(turned, [fov_x] * 2, H, names=["p.jpg", "q.jpg"])
     assert meta["misfit_deg"] < 180 / H and "warning" not in meta
     # a step of 0.6 m in a room whose walls are 2-5 m away: parallax of degrees
-    walked = [photo(0.0, 0.0), photo(0.6, -25.0)]
+    walked = [_room_photo(0.0, 0.0), _room_photo(0.6, -25.0)]
     _, _, meta = stitch_photos(walked, [fov_x] * 2, H, names=["p.jpg", "q.jpg"])
     assert meta["misfit_deg"] > 180 / H
     assert "not taken from one spot" in meta["warning"] and "q.jpg" in meta["warning"]
@@ -179,29 +185,19 @@ def test_photos_that_all_look_the_same_way_are_said() -> None:
     "panorama" and warned about one pair only. Photos whose directions all lie within a
     third of one photo's view cover little more than one photo: said, with what to do (a
     scene when they were taken from different spots, else turning further)."""
-    from world_scene import raycast
-
-    from scene.camera import Camera
-
-    def photo(x: float, yaw_deg: float) -> np.ndarray:
-        yaw = math.radians(yaw_deg)
-        eye = np.array([x, 1.6, 0.0])
-        cam = Camera.look_at(eye, eye + [-math.sin(yaw), 0.0, -math.cos(yaw)], 45, 480, 360)
-        return raycast(cam)[0].astype(np.float32)
-
-    fov_x = math.degrees(2 * math.atan(math.tan(math.radians(22.5)) * 480 / 360))
-    walked = [photo(0.0, 0.0), photo(0.4, -4.0), photo(0.8, -8.0)]
+    fov_x = ROOM_FOV_X
+    walked = [_room_photo(0.0, 0.0), _room_photo(0.4, -4.0), _room_photo(0.8, -8.0)]
     _, _, meta = stitch_photos(walked, [fov_x] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
     # (the alignment turns the photos to make up for the steps: more than the 8° they turn)
     assert 8.0 <= meta["view_spread_deg"] < fov_x / 3
     first = meta["warning"]
     assert first.startswith("the 3 photos all look about the same way (within ")
     assert "from different spots" in first and "reconstruct" in first
-    turned = [photo(0.0, 0.0), photo(0.0, -5.0), photo(0.0, -10.0)]  # on one spot
+    turned = [_room_photo(0.0, 0.0), _room_photo(0.0, -5.0), _room_photo(0.0, -10.0)]  # on one spot
     _, _, meta = stitch_photos(turned, [fov_x] * 3, H, names=["a.jpg", "b.jpg", "c.jpg"])
     assert meta["warning"].startswith("the 3 photos all look about the same way (within 10")
     assert "Turn between photos" in meta["warning"] and "different spots" not in meta["warning"]
-    wide = [photo(0.0, 0.0), photo(0.0, -25.0)]  # a real turn: nothing said
+    wide = [_room_photo(0.0, 0.0), _room_photo(0.0, -25.0)]  # a real turn: nothing said
     _, _, meta = stitch_photos(wide, [fov_x] * 2, H, names=["a.jpg", "b.jpg"])
     assert "warning" not in meta and meta["view_spread_deg"] == pytest.approx(25.0, abs=0.6)
 
