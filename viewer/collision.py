@@ -81,6 +81,17 @@ def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud 
 BACKDROP_REACH = 1.5
 
 
+#: the share of points left out at each end of every axis by `robust_box`
+BOX_TAIL = 0.002
+
+
+def robust_box(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(lo (3,), hi (3,)): the box of points (N, 3) without the BOX_TAIL of them at each end
+    of each axis (stray splats, floaters), in the points' dtype."""
+    lo, hi = np.quantile(pts, [BOX_TAIL, 1.0 - BOX_TAIL], axis=0)
+    return lo.astype(pts.dtype, copy=False), hi.astype(pts.dtype, copy=False)
+
+
 def _backdrop_span(cloud: GaussianCloud) -> tuple[int, int] | None:
     """(start, stop) of a reconstruction's backdrop ground discs among `cloud`'s splats
     (`meta["backdrop"]["ground_discs"]` of them just before a marked far field), or None."""
@@ -109,8 +120,7 @@ def _near_backdrop(cloud: GaussianCloud, keep: np.ndarray) -> np.ndarray:
     proper = keep[~disc]
     if len(proper) < 10 or not disc.any():
         return keep
-    pts = cloud.means[proper].astype(np.float64)
-    lo, hi = np.quantile(pts, 0.002, axis=0), np.quantile(pts, 0.998, axis=0)
+    lo, hi = robust_box(cloud.means[proper].astype(np.float64))
     centre, half = 0.5 * (lo + hi), 0.5 * BACKDROP_REACH * (hi - lo) + 1e-6
     near = np.all(np.abs(cloud.means[keep[disc]] - centre) <= half, axis=1)
     return np.sort(np.concatenate([proper, keep[disc][near]]))
@@ -188,8 +198,7 @@ def photographed_box(
         span = _backdrop_span(d)
         if span is None or span[0] < 10:
             continue
-        pts = d.means[: span[0]].astype(np.float64)
-        lo, hi = np.quantile(pts, 0.002, axis=0), np.quantile(pts, 0.998, axis=0)
+        lo, hi = robust_box(d.means[: span[0]].astype(np.float64))
         corners = np.array(
             [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
         )
@@ -295,8 +304,7 @@ class Collider:
         sig = np.exp(cloud.scales[keep])  # (M, 3) float32
         rot = (up_rot if up_rot is not None else np.eye(3)).astype(np.float32)
         pts = means @ rot.T  # (M, 3) local frame, float32
-        lo = np.quantile(pts, 0.002, axis=0)
-        hi = np.quantile(pts, 0.998, axis=0)
+        lo, hi = robust_box(pts)
         ext = float(np.max(hi - lo))
         if not np.isfinite(ext) or ext <= 0:
             return None
