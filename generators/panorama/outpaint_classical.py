@@ -172,6 +172,23 @@ def outpaint_classical(
             if c != SKY:
                 weights_t[SKY] = weights_t[SKY] + weights_t[c] * soft
                 weights_t[c] = weights_t[c] * (1.0 - soft)
+    crown_px = _crown_pixels(img_t, known_t, labels_t) if upper == SKY else None
+    canopy = (
+        _canopy(crown_px, known_t, weights_t, dist, seed)
+        if crown_px is not None and SKY in weights_t and UPRIGHT in weights_t
+        else None
+    )
+    crown = _crown_surface(img_t, crown_px, noise) if canopy is not None and canopy.any() else None
+    if crown is None:
+        canopy = None
+    if canopy is not None and canopy.any():
+        # a tree's crown the photo's edge cuts against the sky grows on past the edge
+        # (its leaves, not a straight cut; the rest of the object stays cut)
+        soft = np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0.0, 1.0)
+        for c in list(weights_t):
+            weights_t[c] = weights_t[c] * (1.0 - soft)
+        weights_t[UPRIGHT] = weights_t[UPRIGHT] + soft
+        cut = cut & ~canopy if cut is not None else None
     surfaces: dict[int, np.ndarray] = {}
     for c, w_t in weights_t.items():
         if float(w_t.max()) < 1e-3 or c not in colours_s:
@@ -188,6 +205,20 @@ def outpaint_classical(
     # the sky and the ground invented beside the photo shifted by a smooth offset to meet
     # its edge colours, so they carry on at its colours instead of stepping to their own
     fill = fill + _seam_offset(surfaces, img_t, known_t, labels_t, weights_t, dist)
+    if canopy is not None:
+        soft_c = np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0.0, 1.0)
+        # the crown meets the photo's own leaves at its edge (its colour field is on the
+        # work grid: a lighter band along the frame)
+        crown = crown + _seam_offset(
+            {UPRIGHT: crown},
+            img_t,
+            known_t,
+            np.where(crown_px, UPRIGHT, 255).astype(np.uint8),
+            {UPRIGHT: soft_c},
+            dist,
+            classes=(UPRIGHT,),
+        )
+        fill = fill * (1.0 - soft_c[..., None]) + crown * soft_c[..., None]
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within EDGE_BLEND_DEG
     norm_s = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
@@ -207,9 +238,13 @@ def outpaint_classical(
         wsum += w_s
     edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
-    t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)[..., None]
+    t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)
+    if canopy is not None and canopy.any():  # the crown is leaves from its edge on, no sky
+        t = np.maximum(t, np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0, 1))
+    t = t[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
-    fill = _photo_rim(fill, img_t, known_t, dist, keep=cut)
+    rim_keep = cut if canopy is None else (canopy if cut is None else cut | canopy)
+    fill = _photo_rim(fill, img_t, known_t, dist, keep=rim_keep)
     fill = _converge_poles(fill)
     # at the photo's texels the photo itself: upsampled, the band's first full-resolution
     # pixels then blend with the photo's edge, not with the smooth field under it
@@ -236,6 +271,8 @@ def outpaint_classical(
         # geometry beside the photo is built from)
         near_t = {c: _resize_wrap(v, ht, wt) for c, v in weights_s.items()}
         cmap = np.where(handover_t > 0.5, class_map(weights_t, 3), class_map(near_t, 5))
+        if canopy is not None:
+            cmap = np.where(canopy, np.uint8(UPRIGHT), cmap)
         info["classes"] = np.where(known_t, labels_t, cmap).astype(np.uint8)
         tot = max(int(known_t.sum()), 1)
         info.update(
@@ -939,6 +976,115 @@ def _object_against_sky(
     return (~known) & (dist < 2 * b) & (up > other) & (sky > 0.5)
 
 
+#: a tree's crown cut by the photo's edge against the sky carries on past the edge at most
+#: this far (degrees), in proportion to the share of the edge around it that is foliage
+CANOPY_MAX_DEG = 8.0
+CANOPY_EDGE_DEG = 4.0  # ... that share measured along the edge over this (Gaussian σ)
+CANOPY_LOBE_DEG = 1.2  # the crown's outline: lobes about this size (noise σ)
+CANOPY_LOCAL_DEG = 0.7  # ... tapering where under 0.9 of the edge this near (σ) is crown
+CANOPY_LEAVES_DEG = 2.0  # an edge pixel is the crown's when the upright pixels this near
+CANOPY_LEAVES_SHARE = 0.3  # ... are at least this share foliage
+
+
+def _crown_pixels(img: np.ndarray, known: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the photo's upright pixels in a tree's crown: those whose upright
+    neighbours (σ CANOPY_LEAVES_DEG) are at least CANOPY_LEAVES_SHARE foliage, lit
+    (`classes.vegetation_like`) or in shade (dark, green at most by a hair: the Sceaux
+    tree's outer leaves are 0.01-0.07 of white)."""
+    px = known.shape[0] / 180.0
+    upright = known & (labels == UPRIGHT)
+    rgb = np.asarray(img, np.float32)
+    tot = rgb.sum(-1)
+    shade = (tot > 0.01) & (tot < 0.3) & (rgb[..., 1] >= rgb[..., 0]) & (rgb[..., 1] >= rgb[..., 2])
+    sig = CANOPY_LEAVES_DEG * px
+    near = _blur_wrap((upright & (vegetation_like(rgb) | shade)).astype(np.float32), sig)
+    every = _blur_wrap(upright.astype(np.float32), sig)
+    return upright & (near > CANOPY_LEAVES_SHARE * np.maximum(every, 1e-6))
+
+
+def _canopy(
+    crown: np.ndarray,
+    known: np.ndarray,
+    weights: dict,
+    dist: np.ndarray,
+    seed: int = 0,
+) -> np.ndarray:
+    """(h, w) bool: where the crown of a tree the photo's edge cuts against the sky carries
+    on outside the photo. crown (h, w) bool: `_crown_pixels`. Its reach at a point is
+    CANOPY_MAX_DEG × the share of the photo's nearby edge (σ CANOPY_EDGE_DEG) that is crown,
+    times a smooth random factor in 0.45-1 (two octaves: lobes of CANOPY_LOBE_DEG and
+    tufts a quarter of that), so the outline is a crown's; only where the surface beyond
+    would be sky. Cut straight along the frame, the crown framing the Sceaux castle read as
+    a photo pasted on the sky whenever the view turned."""
+    h, w = known.shape
+    px = h / 180.0
+    edge = known & (distance_from(~known) <= 2)
+    leaves = edge & crown
+    out = np.zeros((h, w), bool)
+    if leaves.sum() < 4:
+        return out
+    from scipy.ndimage import distance_transform_edt
+
+    def along_edge(sig: float) -> np.ndarray:  # the share of the edge that is crown
+        every = _blur_wrap(edge.astype(np.float32), sig)
+        part = _blur_wrap(leaves.astype(np.float32), sig)
+        return np.where(every > 1e-4, part / np.maximum(every, 1e-6), 0.0)
+
+    # each point outside takes the shares at its nearest edge pixel (wrapped round in
+    # longitude): blurred outwards, a crown's share leaked along the frame over the sky
+    pad = w // 4
+    wide = np.concatenate([edge[:, -pad:], edge, edge[:, :pad]], 1)
+    _, (ri, ci) = distance_transform_edt(~wide, return_indices=True)
+    ri, ci = ri[:, pad : pad + w], (ci[:, pad : pad + w] - pad) % w
+    share = along_edge(CANOPY_EDGE_DEG * px)[ri, ci]
+    share = share * _smoothstep(0.4, 0.9, along_edge(CANOPY_LOCAL_DEG * px)[ri, ci])
+    rng = np.random.default_rng(seed + 11)
+    noise = np.zeros((h, w), np.float32)
+    for size, amp in ((CANOPY_LOBE_DEG, 1.0), (CANOPY_LOBE_DEG / 4, 0.35)):
+        n = _blur_wrap(rng.standard_normal((h, w)).astype(np.float32), max(size * px, 0.5))
+        noise += amp * n / max(float(n.std()), 1e-6)
+    noise = np.clip(0.5 + noise / 4.0, 0.0, 1.0)
+    reach = CANOPY_MAX_DEG * px * np.clip(share, 0.0, 1.0) * (0.45 + 0.55 * noise)
+    tot = sum(weights.values())
+    sky = weights[SKY] / np.maximum(tot, 1e-6)
+    out = (~known) & (dist > 0) & (dist < reach) & (sky > 0.5)
+    # no threads a texel wide: the world drew them as splats stretched into the sky
+    import cv2
+
+    wide = np.pad(out, ((0, 0), (4, 4)), mode="wrap").astype(np.uint8)
+    opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
+    return opened[:, 4:-4].astype(bool)
+
+
+def _crown_surface(img: np.ndarray, crown: np.ndarray, noise: np.ndarray) -> np.ndarray | None:
+    """The crown's surface (h, w, 3): the photo's crown colours carried on (normalised
+    convolution of `crown` (h, w) bool pixels of img) plus grain synthesised from its
+    plainest window of them (`texture.adsn_texture`, isotropic) at the photo's own
+    contrast: leaves lit and in shade, not the capped grain of a far treeline. None when
+    the crown holds no 10-px window."""
+    import cv2
+
+    from .texture import adsn_texture, best_window
+
+    h, w = crown.shape
+    hs = min(WORK_HEIGHT, h)  # colours on the work grid (the fill's kernels at 512 rows: 15 s)
+    m_s = cv2.resize(crown.astype(np.float32), (2 * hs, hs), interpolation=cv2.INTER_AREA)
+    v_s = cv2.resize(img * crown[..., None], (2 * hs, hs), interpolation=cv2.INTER_AREA)
+    v_s = np.where(m_s[..., None] > 1e-3, v_s / np.maximum(m_s, 1e-3)[..., None], 0.0)
+    col = _resize_wrap(_normalised_fill(v_s.astype(np.float32), m_s > 0.25), h, w)
+    for size in (48, 32, 24, 16, 10):
+        win = best_window(crown, size)
+        if win is None or win[2] < 0.8:
+            continue
+        r, q, _ = win
+        ex = img[r : r + size, q : q + size]
+        own = crown[r : r + size, q : q + size]
+        ex = np.where(own[..., None], ex, ex[own].mean(0))
+        tex = adsn_texture(ex, crown.shape, noise=noise, isotropic=True)
+        return (col + tex).astype(np.float32)
+    return None
+
+
 def _photo_rim(
     fill: np.ndarray,
     img: np.ndarray,
@@ -997,6 +1143,7 @@ def _seam_offset(
     labels: np.ndarray,
     weights: dict,
     dist: np.ndarray,
+    classes: tuple[int, ...] = (SKY, GROUND),
 ) -> np.ndarray:
     """The smooth colour offset (h, w, 3) that makes the invented sky and ground meet the
     photo's own sky and ground at its edge: seamless cloning (Pérez, Gangnet & Blake,
@@ -1013,7 +1160,8 @@ def _seam_offset(
     size and faded out by SEAM_FALLOFF_DEG; it applies in proportion to the pixel's share
     of that class. Upright things get none: at the photo's edge they are objects (a
     bookcase, a tree), and a wall shifted to their colour became a dark halo round the
-    office photo. 0 on the photo.
+    office photo; `classes` says which classes get one (a tree's crown carried on past
+    the edge does, `_canopy`). 0 on the photo.
     """
     import cv2
 
@@ -1024,8 +1172,9 @@ def _seam_offset(
     off = np.zeros((h, w, 3), np.float32)
     s = SEAM_SIGMA
     hs = min(WORK_HEIGHT, h)
+    ring_den = _blur_wrap(ring.astype(np.float32), s)
     for c, wc in weights.items():
-        if c not in (SKY, GROUND) or c not in surfaces:
+        if c not in classes or c not in surfaces:
             continue
         wc = wc / np.maximum(tot, 1e-6)
         pin = (ring & (labels == c)).astype(np.float32)
@@ -1034,7 +1183,9 @@ def _seam_offset(
         den = _blur_wrap(pin, s)
         photo = _blur_wrap(img * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
         surf = _blur_wrap(surfaces[c] * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
-        ok = (den > 0.05).astype(np.float32)
+        # only where the ring is mostly of this class: a few pixels of a grey tower taken
+        # for sky at the frame pinned the sky to grey and drew a cloud 0.2 darker round it
+        ok = ((den > 0.05) & (den > 0.5 * ring_den)).astype(np.float32)
         d = (photo - surf) * ok[..., None]
         # the membrane is smooth: continued at the work size, then upsampled
         ok_s = cv2.resize(ok, (2 * hs, hs), interpolation=cv2.INTER_AREA)
