@@ -490,10 +490,9 @@ def _image_info(path: str, options: dict[str, Any] | None, as_json: bool) -> int
     panorama (2:1), and the options recorded in the `.json` beside it (`panorama`). The
     pixels are decoded too (a JPEG at an eighth of its size): a cut-off file is an error
     here as in `world` and `object`, not "a photo `world --photo` takes"."""
-    from scene.io.images import image_size, load_image
+    from scene.io.images import checked_image_size
 
-    w, h = image_size(path)
-    load_image(path, max_side=512)
+    w, h = checked_image_size(path)
     info: dict[str, Any] = {
         "path": str(path),
         "format": "image",

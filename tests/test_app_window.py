@@ -579,10 +579,15 @@ def test_run_app_shot_of_a_photo_says_how_to_make_a_world_of_it(x_display, tmp_p
     fake.write_text("hello")
     sliver = tmp_path / "sliver.png"
     cv2.imwrite(str(sliver), np.full((10, 20, 3), 128, np.uint8))
+    cut = tmp_path / "cut.jpg"  # cut off part-way: no photo to suggest a world of (a trial)
+    rng = np.random.default_rng(0)
+    ok, buf = cv2.imencode(".jpg", rng.integers(0, 255, (300, 400, 3), np.uint8))
+    cut.write_bytes(buf.tobytes()[: len(buf) // 2])
     for scene, want in (
         (photo, f"world --photo '{photo}'"),
         (fake, "not a readable image"),
         (sliver, "too small (20x10 pixels"),
+        (cut, "corrupt or truncated"),
     ):
         res = _app_shot(scene, tmp_path / "x.png", tmp_path / "cfg")
         assert res.returncode == 2, res.stderr[-2000:]
@@ -1183,6 +1188,12 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
     window.statusBar().clearMessage()
     window._on_frame(moving)
     assert window.statusBar().currentMessage() == ""  # said once for this scene
+    # ... and taken back the frame the levels are merged (it stayed its 4 s beside "full
+    # quality", a trial)
+    window.show_status(COARSE_PENDING, 4000)
+    monkeypatch.setattr(r, "coarse_level_pending", lambda: False)
+    window._on_frame(FrameInfo(4.0, 250.0, 1000, 1000, 1.0, True, False))
+    assert window.statusBar().currentMessage() == ""
     # ... remembered without keeping the scene alive once another opens (a review)
     import gc
     import weakref

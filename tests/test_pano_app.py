@@ -215,6 +215,15 @@ def test_a_photo_opened_as_a_scene_offers_a_new_world(
     qtbot.wait(100)
     assert len(seen) == 2 and window.world is before
     assert errors and "fake.jpg" in errors[0][0] and "not a readable image" in errors[0][1]
+    # ... nor is a photo cut off part-way (a trial: the dialog opened, its job failed)
+    cut = tmp_path / "cut.jpg"
+    whole = tmp_path / "whole.jpg"
+    Image.effect_noise((400, 300), 60).convert("RGB").save(whole, quality=90)
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    assert window.open_path(cut) is None
+    qtbot.wait(100)
+    assert len(seen) == 2 and window.world is before
+    assert len(errors) == 2 and "cut.jpg" in errors[1][0] and "truncated" in errors[1][1]
 
 
 def test_a_photo_picked_as_a_panorama_is_offered_as_a_photo(

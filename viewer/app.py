@@ -205,10 +205,10 @@ def run_app(argv: list[str]) -> int:
             # the app would ask how to make a world of it: a screenshot cannot wait for that
             from generators.panorama import MIN_PHOTO_SIDE
             from scene.errors import SceneFormatError
-            from scene.io.images import image_size
+            from scene.io.images import checked_image_size
 
-            try:  # a text file named .jpg, or a sliver, is no photo to make a world of
-                image_size(path, min_side=MIN_PHOTO_SIDE)
+            try:  # a text file named .jpg, a cut-off photo or a sliver: no world from it
+                checked_image_size(path, min_side=MIN_PHOTO_SIDE)
             except SceneFormatError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2

@@ -327,10 +327,10 @@ class PanoramaTools:
         photo dropped on the window): the New World dialog for it, as a panorama when it
         is shaped like one (2:1, or its XMP says equirectangular)."""
         from generators.panorama import looks_equirectangular
-        from scene.io.images import image_size
+        from scene.io.images import checked_image_size
 
         try:
-            w, h = image_size(image)
+            w, h = checked_image_size(image)
         except (OSError, ValueError) as exc:
             self.window.report_job_error(f"Could not open {image.name}", exc)
             return

@@ -557,10 +557,10 @@ class MainWindow(QMainWindow):
         tools = self.extensions.get("panorama_tools")
         if p.suffix.lower() in PHOTO_SUFFIXES and tools is not None and p.is_file():
             from scene.errors import SceneFormatError
-            from scene.io.images import image_size
+            from scene.io.images import checked_image_size
 
-            try:  # from its header: a text file named .jpg is no photo to offer a world of
-                image_size(p)
+            try:  # a text file named .jpg, or a cut-off photo, is no photo to offer a world of
+                checked_image_size(p)
             except SceneFormatError as exc:
                 self.report_job_error(f"Could not open {p.name}", exc)
                 return None
@@ -1361,6 +1361,13 @@ class MainWindow(QMainWindow):
             # splat count (whose width keeps to its longest text)
             self._coarse_said = weakref.ref(self.world)  # not keeping a closed world alive
             self.show_status(COARSE_PENDING, 4000)
+        elif (
+            self.statusBar().currentMessage() == COARSE_PENDING
+            and r is not None
+            and not r.coarse_level_pending()
+        ):
+            # done: the message stayed its 4 s beside "full quality" (a trial)
+            self.statusBar().clearMessage()
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
         )

@@ -36,16 +36,19 @@ NEAR_DRAWN = 0.05  # m: the ring's and the fence's pieces nearer the eye than th
 #: Near the rim a fence rises from the ring (as VR guardian boundaries do): the ring lies
 #: under the walker's feet there, out of an eye-level view, and the hint pointed at it (a
 #: trial). It shows from FENCE_FROM margins inside the rim, growing to full at the rim, over
-#: FENCE_SPAN radians either side of the walker's bearing (fading towards its ends), its
-#: rails FENCE_RAIL apart up to the eye, a post every FENCE_POST samples, at most
-#: FENCE_ALPHA of the ring's opacity. (Rails 0.2 m apart up to 0.4 m over the eye, 50°
-#: either side: walking along the rim of a panorama's world, lines across most of the
-#: view, a trial)
+#: FENCE_SPAN radians either side of the walker's bearing (fading towards its ends): one
+#: rail FENCE_RAIL below the eye (at least FENCE_RAIL_MIN over the floor), with a short post
+#: of FENCE_TICK hanging from it every FENCE_POST samples, at most FENCE_ALPHA of the ring's
+#: opacity. (Rails 0.2 m apart up to 0.4 m over the eye, 50° either side: walking along
+#: the rim of a panorama's world, lines across most of the view; rails every 0.4 m up to
+#: the eye with posts to the floor: "a cage" over the office world, two trials)
 FENCE_FROM = 2.0
 FENCE_SPAN = math.radians(35.0)
 FENCE_SAMPLES = 16  # per side of the bearing
-FENCE_RAIL = 0.4  # m
-FENCE_POST = 3
+FENCE_RAIL = 0.1  # m below the eye (0.35: out of view at the rim, 0.5 m from it)
+FENCE_RAIL_MIN = 0.5  # m over the floor
+FENCE_TICK = 0.25  # m
+FENCE_POST = 4
 FENCE_ALPHA = 0.6
 #: ... standing this far beyond the rim (m): the walker stops at the rim, and a fence on it
 #: would touch the eye
@@ -150,17 +153,17 @@ class WalkArea:
         k = np.arange(-FENCE_SAMPLES, FENCE_SAMPLES + 1)
         a = bearing + FENCE_SPAN * k / FENCE_SAMPLES
         fade = 1.0 - np.abs(k) / (FENCE_SAMPLES + 1)  # (2S+1,)
-        top = max(pos[1] - c[1], 0.5)
-        rails = np.arange(FENCE_RAIL, top + 1e-9, FENCE_RAIL)
+        rail_h = max(pos[1] - c[1] - FENCE_RAIL, FENCE_RAIL_MIN)
         r = self.radius + FENCE_OUT
         xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
         segs = []
-        for h in rails:
-            rail = np.stack([xs, np.full_like(xs, c[1] + h), zs], -1)
-            for sg, i in self._polyline(camera, rail):
-                segs.append((*sg, float(FENCE_ALPHA * near * 0.5 * (fade[i] + fade[i + 1]))))
+        rail = np.stack([xs, np.full_like(xs, c[1] + rail_h), zs], -1)
+        for sg, i in self._polyline(camera, rail):
+            segs.append((*sg, float(FENCE_ALPHA * near * 0.5 * (fade[i] + fade[i + 1]))))
         for i in range(0, len(a), FENCE_POST):
-            post = np.array([[xs[i], c[1], zs[i]], [xs[i], c[1] + top, zs[i]]])
+            post = np.array(
+                [[xs[i], c[1] + rail_h - FENCE_TICK, zs[i]], [xs[i], c[1] + rail_h, zs[i]]]
+            )
             segs += [
                 (*sg, float(FENCE_ALPHA * near * fade[i])) for sg, _ in self._polyline(camera, post)
             ]

@@ -103,6 +103,21 @@ def image_size(path: str | Path, min_side: int = 2) -> tuple[int, int]:
     return _with_image(path, size)
 
 
+#: the side a photo is decoded at to check it (`checked_image_size`): a JPEG at an eighth
+CHECK_SIDE = 512
+
+
+def checked_image_size(path: str | Path, min_side: int = 2) -> tuple[int, int]:
+    """`image_size`, after decoding the pixels small (CHECK_SIDE; a JPEG at an eighth of
+    its size, tens of ms for a 12 MP photo): a cut-off or corrupt file raises here, where
+    a photo is offered a world, not in the job that then fails on it (a trial: `python
+    main.py trunc.jpg` showed the New World dialog, and suggested `world --photo` for
+    it). Same errors and limits as `load_image`."""
+    w, h = image_size(path, min_side)
+    load_image(path, max_side=CHECK_SIDE, min_side=min_side)
+    return w, h
+
+
 def _with_image(path: str | Path, use: Any) -> Any:
     """Open `path` with PIL (its own bomb limit off: ours has a clearer message) and
     return `use(img, path)`; every failure becomes a SceneFormatError naming the file."""
