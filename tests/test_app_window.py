@@ -1206,6 +1206,39 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
     assert gone() is None
 
 
+def test_a_view_of_only_the_backdrop_says_where_the_scene_went(window, qtbot, monkeypatch) -> None:  # noqa: ANN001
+    """A trial turned a drone reconstruction away from its photos: dark ground and sky
+    only, and nothing said where the scene was. At rest, a view without any of the
+    photographed part (`Navigator.photographed_in_view`) says so once, with R; back in
+    view the message goes; moving frames say nothing."""
+    from viewer.main_window import BACKDROP_ONLY
+    from viewer.viewport import FrameInfo
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    open_world(window, qtbot, w)
+    bar = window.statusBar()
+    bar.clearMessage()
+    nav = window.viewport.nav
+    seen = {"v": False}
+    monkeypatch.setattr(nav, "photographed_in_view", lambda cam: seen["v"])
+    full = FrameInfo(4.0, 250.0, 1000, 1000, 1.0, True, False)
+    window._on_frame(FrameInfo(20.0, 50.0, 800, 1000, 0.33, False, True))
+    assert bar.currentMessage() != BACKDROP_ONLY  # not while moving
+    window._on_frame(full)
+    assert bar.currentMessage() == BACKDROP_ONLY
+    bar.clearMessage()
+    window._on_frame(full)
+    assert bar.currentMessage() == ""  # once per excursion
+    window.show_status(BACKDROP_ONLY, 8000)
+    seen["v"] = True
+    window._on_frame(full)
+    assert bar.currentMessage() == ""  # back in view
+    seen["v"] = None  # a scene without a backdrop
+    window._on_frame(full)
+    assert bar.currentMessage() == ""
+
+
 def test_the_controls_hint_wraps_in_a_narrow_window(window, qtbot) -> None:  # noqa: ANN001
     """A trial's 700-px window cut the walk keys' hint to "… Space jump · Tab n…": in a view
     narrower than the hint it wraps onto more lines, and unwraps when the view widens."""

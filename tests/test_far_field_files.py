@@ -170,6 +170,35 @@ def test_a_far_field_comment_that_does_not_fit_the_file_is_ignored(tmp_path) -> 
         assert "far_field" not in sio.load(path).meta
 
 
+def test_a_reconstructions_ply_keeps_its_backdrop_ground_discs(tmp_path) -> None:  # noqa: ANN001
+    """`reconstruct --out scene.ply` reopened lost which splats are the backdrop's ground
+    discs (`meta["backdrop"]["ground_discs"]`): Walk landed on them far out, and the app
+    could not tell the photographed part from the backdrop (a trial). The PLY's header
+    says how many there are, before the far field; a count that does not fit is ignored."""
+    import scene.io as sio
+    from scene.io.ply import BACKDROP_COMMENT, write_ply
+
+    cloud = _scene_with_near_sky()
+    far = cloud.far_field_marked()
+    cloud.meta["backdrop"] = {"ground_discs": 120, "radius": 300.0}
+    path = tmp_path / "scene.ply"
+    sio.save(cloud, path)
+    back = sio.load(path)
+    assert back.meta["far_field"]["count"] == far
+    assert back.meta["backdrop"] == {"ground_discs": 120}
+    plain = cloud.subset(np.arange(len(cloud)))
+    plain.meta.pop("backdrop", None)
+    for bad in (str(len(cloud)), str(len(cloud) - far + 1), "0", "-3", "x"):
+        path = tmp_path / f"bad_{bad}.ply"
+        write_ply(plain, path, comments=[BACKDROP_COMMENT.format(bad)])
+        assert "backdrop" not in sio.load(path).meta, bad
+    # ... and only with a far field
+    none = plain.subset(np.arange(len(plain)))
+    none.meta.pop("far_field", None)
+    write_ply(none, tmp_path / "nf.ply", comments=[BACKDROP_COMMENT.format(10)])
+    assert "backdrop" not in sio.load(tmp_path / "nf.ply").meta
+
+
 def test_a_converted_reconstruction_keeps_its_far_field(tmp_path) -> None:  # noqa: ANN001
     """.spz and .splat have no place for the far-field marker, and .splat and compressed
     PLY reorder the splats: a drone capture converted to .spz opened walking under its

@@ -676,6 +676,45 @@ def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() ->
         assert nav.yaw == pytest.approx(0.0) and nav.pitch == 0.0  # the home view's way
 
 
+def test_a_view_turned_away_from_all_a_reconstruction_photographed_is_told_so() -> None:
+    """The drone scene above: facing its terrain the photographed part is in view; turned
+    round (the backdrop's ground and sky alone, "grey static" to a trial with no hint
+    where the scene was) it is not; a scene without backdrop discs cannot tell (None)."""
+    from scene.world import Layer, World
+    from viewer.collision import collider_for
+    from viewer.main_window import BACKDROP_ONLY
+
+    g = np.arange(-20.0, 20.0, 0.4)
+    hx, hz = np.meshgrid(g, g - 60.0)
+    terrain = np.stack([hx.ravel(), np.zeros(hx.size), hz.ravel()], 1)
+    r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
+    discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
+    d = np.random.default_rng(1).normal(size=(300, 3))
+    sky = 900.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([terrain, discs, sky]).astype(np.float32)
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.4, opacity=0.95)
+    cloud.meta["backdrop"] = {"ground_discs": len(discs)}
+    cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
+    world = World()
+    world.add_layer(Layer("scene", cloud, "world"))
+    nav = Navigator()
+    nav.collider = collider_for(world)
+    nav.pos = np.array([0.0, 30.0, 0.0])
+    nav.pitch = math.radians(-25.0)
+    seen = {}
+    for turn in (0.0, 40.0, 90.0, 180.0):
+        nav.yaw = math.radians(turn)
+        seen[turn] = nav.photographed_in_view(nav.camera(320, 240))
+    assert seen == {0.0: True, 40.0: True, 90.0: False, 180.0: False}
+    nav.pos = np.array([0.0, 1.0, -60.0])  # standing in it: in view whichever way
+    assert nav.photographed_in_view(nav.camera(320, 240)) is True
+    room = World()
+    room.add_layer(Layer("room", room_cloud()))
+    nav.collider = collider_for(room)
+    assert nav.photographed_in_view(nav.camera(320, 240)) is None
+    assert "R goes back" in BACKDROP_ONLY
+
+
 def test_walk_looking_at_nothing_lands_where_an_eye_level_home_looks() -> None:
     """The home view's fallback (`test_walk_from_a_drone_view_turned_away_...`) judged the
     home's ground by the current eye's height: an eye-level home saw its floor 1.6 m below

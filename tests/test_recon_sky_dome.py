@@ -401,3 +401,29 @@ def test_the_horizon_band_takes_the_seen_skys_low_rows_not_one_odd_splat() -> No
     assert np.allclose(fill[75, 90], (0.8, 0.8, 0.85), atol=0.08)  # low down: the low rows'
     zenith = fill[2, 90]  # the high rows' deeper blue
     assert np.linalg.norm(zenith - [0.3, 0.5, 0.9]) < np.linalg.norm(zenith - [0.8, 0.8, 0.85])
+
+
+def test_the_continued_grounds_grain_is_brightness_not_coloured_specks() -> None:
+    """Ground of many hues round one mean (a drone capture's shaded slopes, sunlit scrub,
+    a red roof): the continued plane keeps some of its grain as brightness, in the
+    ground's own hue, not each disc in a random splat's colour (round the Great Wall, a
+    dark grey plain sprinkled with green, orange and purple specks: "grey static", a
+    trial)."""
+    from generators.reconstruct.ground_fill import continue_ground
+
+    rng = np.random.default_rng(9)
+    n = 20000
+    patch = np.stack([rng.uniform(-3, 3, n), np.zeros(n), rng.uniform(-8, -2, n)], 1)
+    colours = np.clip(0.4 + 0.12 * rng.standard_normal((n, 3)), 0.02, 1.0)
+    ground = GaussianCloud.from_points(patch, colours, 0.03, 0.95)
+    cams = [Camera.look_at((0.0, 1.5, 0.0), (0.0, 0.3, -5.0), 40.0, 160, 120)]
+    out, added = continue_ground(ground, cams, r_max=100.0)
+    assert added > 100
+    rgb = np.clip(sh0_to_rgb(out.sh0[len(ground) :]), 1e-3, None).astype(np.float64)
+
+    def chroma(c: np.ndarray) -> float:
+        return float((c / c.sum(1, keepdims=True)).std(0).mean())
+
+    luma = rgb @ np.array([0.299, 0.587, 0.114])
+    assert chroma(rgb) < 0.2 * chroma(colours), (chroma(rgb), chroma(colours))
+    assert luma.std() > 0.01  # grain, not a flat tone

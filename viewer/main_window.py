@@ -83,6 +83,12 @@ from .viewport import FrameInfo, Viewport, fmt_count
 log = logging.getLogger(__name__)
 #: the status bar's words when a full frame shows none of the scene's splats
 NOTHING_IN_VIEW = "Nothing of the scene in view (outside it, or behind a wall): R goes back"
+#: a reconstruction turned away from all it photographed shows only the backdrop Wander
+#: added round it (a trial: "grey static", and no hint of where the scene was)
+BACKDROP_ONLY = (
+    "The photographed scene is out of view: around it is only the ground and sky Wander "
+    "added. R goes back"
+)
 EMPTY_RECHECK_MS = 300  # ... said when a full frame this much later shows nothing either
 #: a second Esc within this many seconds of the first cancels the running job (one Esc only
 #: says so: it also releases the mouse and clears selections, and a job is minutes of work)
@@ -608,6 +614,7 @@ class MainWindow(QMainWindow):
         self.job_cancel.setMinimumHeight(fm.height() + 8)
         self._empty_full_frames = 0  # full frames in a row that drew none of the splats
         self._coarse_said: weakref.ref | None = None  # the world COARSE_PENDING was said for
+        self._backdrop_said = False  # BACKDROP_ONLY is said for the view's current excursion
         self.job_cancel.clicked.connect(self._cancel_job)
         self.job_box = QWidget()
         lay = QHBoxLayout(self.job_box)
@@ -1321,6 +1328,23 @@ class MainWindow(QMainWindow):
         self._refresh_recent()
         self._refresh_start_page()
 
+    def _say_backdrop_only(self, info: FrameInfo) -> None:
+        """At a full frame at rest: BACKDROP_ONLY once when the view leaves all a
+        reconstruction photographed (`Navigator.photographed_in_view`), taken back when it
+        is in view again."""
+        if not info.full_quality or self.viewport.moving:
+            return
+        vp = self.viewport
+        seen = vp.nav.photographed_in_view(vp.nav.camera(vp.width(), vp.height()))
+        bar = self.statusBar()
+        if seen is False and not self._backdrop_said:
+            self._backdrop_said = True
+            self.show_status(BACKDROP_ONLY, 8000)
+        elif seen is not False:
+            self._backdrop_said = False
+            if bar.currentMessage() == BACKDROP_ONLY:
+                bar.clearMessage()
+
     def _sync_mode_actions(self) -> None:
         mode = self.viewport.nav.mode
         for m, a in self.mode_actions.items():
@@ -1371,6 +1395,7 @@ class MainWindow(QMainWindow):
         self.splat_label.setText(
             f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
         )
+        self._say_backdrop_only(info)
         if info.full_quality and info.splats_total and not info.splats_drawn:
             # flown through a wall or out of the world: black, and nothing said why (a trial)
             # ... said when a second full frame a moment later agrees: a first frame drawn

@@ -582,6 +582,27 @@ class Navigator:
     def forward_world(self) -> np.ndarray:
         return self.rot.T @ self.forward_local()
 
+    def photographed_in_view(self, camera: Camera) -> bool | None:
+        """Whether any of the photographed part of a reconstruction whose ground was
+        continued as backdrop (the collider's `landing_box`, local frame) lies in the view
+        of `camera` (world frame): a 3×3×3 lattice over the box, any point in front of the
+        camera and inside its frame, or the eye inside the box. None without such a box."""
+        box = self.collider.landing_box if self.collider is not None else None
+        if box is None:
+            return None
+        lo, hi = (np.asarray(b, np.float64) for b in box)
+        if np.all(self.pos >= lo) and np.all(self.pos <= hi):
+            return True
+        t = np.linspace(0.0, 1.0, 3)
+        g = np.stack(np.meshgrid(t, t, t, indexing="ij"), -1).reshape(-1, 3)
+        pts = (lo + g * (hi - lo)) @ self.rot  # local -> world (rows)
+        uv, z = camera.project(pts)
+        inside = (
+            (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < camera.width)
+            & (uv[:, 1] >= 0) & (uv[:, 1] < camera.height)
+        )  # fmt: skip
+        return bool(inside.any())
+
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""
         w, h = max(int(width), 1), max(int(height), 1)

@@ -20,10 +20,10 @@ if below 0), so a drone capture's real hills and valleys stand above it, never u
   3. its colour comes from the scene's own ground, the opaque splats near y = 0 (below a
      quarter of the camera height): the mean of its azimuth sector's ground colours
      (smoothed round the circle, sectors the smoothing does not reach interpolated
-     round it, so sectors meet without a seam), mixed with one colour
-     of all the ground drawn at random (`GRAIN`), so the plane
-     has the ground's colour and some of its grain, not a flat tone; one flat disc per
-     cell, lying on the plane, about as big as its cell.
+     round it, so sectors meet without a seam), mixed with the ground's typical colour
+     at the brightness of one of its colours drawn at random (`GRAIN`), so the plane has
+     the ground's colour and some of its grain, not a flat tone nor coloured specks; one
+     flat disc per cell, lying on the plane, about as big as its cell.
 
 Orbit (tabletop) captures and scenes whose ground was not found get nothing. The filled
 discs near the cameras are ground to walk on (the collider takes them like any splat).
@@ -168,7 +168,12 @@ def continue_ground(
     typical = _typical_colours(g_rgb)
     pick = typical[rng.integers(len(typical), size=len(sector))]
     mean_rgb = np.vstack([mean_rgb, mean_rgb.mean(0)])
-    rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * g_rgb[pick]
+    # ... as brightness only: the picked colours' own hues, one per disc, read as coloured
+    # static (dark purple-grey with green and orange specks round the Great Wall, a trial)
+    luma = np.array([0.299, 0.587, 0.114])
+    pool = g_rgb[typical].mean(0)
+    rel = (g_rgb[pick] @ luma) / max(float(pool @ luma), 1e-6)
+    rgb = (1 - GRAIN) * mean_rgb[sector] + GRAIN * pool[None, :] * rel[:, None]
     size = cell[todo]
     m = int(todo.sum())
     scales = np.stack([0.7 * size, np.full(m, 1e-3) * size, 0.7 * size], 1)  # flat in y

@@ -72,20 +72,38 @@ FAR_FIELD_COMMENT = "Wander far_field: last {} splats"
 def far_field_count(header: PlyHeader, n: int) -> int:
     """N from a `FAR_FIELD_COMMENT` in the header, when 0 < N < n (else 0: absent or not
     believable, a crafted file gets no say)."""
-    head, _, tail = FAR_FIELD_COMMENT.partition("{}")
+    return _marked_count(header, FAR_FIELD_COMMENT, n)
+
+
+#: the header comment that says the N splats just before the far field are a
+#: reconstruction's backdrop ground discs (`meta["backdrop"]["ground_discs"]`,
+#: generators/reconstruct/ground_fill.py): without it a scene reopened from its PLY lost
+#: them, and the walk's landing and the app's out-of-view hint with them
+BACKDROP_COMMENT = "Wander backdrop: {} ground discs before the far field"
+
+
+def _marked_count(header: PlyHeader, template: str, limit: int) -> int:
+    """N from a header comment of `template` ("... {} ..."), when 0 < N < limit (else 0:
+    absent or not believable, a crafted file gets no say)."""
+    head, _, tail = template.partition("{}")
     for c in header.comments:
         c = c.strip()
         if c.startswith(head) and c.endswith(tail):
             num = c[len(head) : len(c) - len(tail)].strip()
-            if num.isdigit() and 0 < int(num) < n:
+            if num.isdigit() and 0 < int(num) < limit:
                 return int(num)
     return 0
 
 
 def _with_far_field(cloud: GaussianCloud, header: PlyHeader) -> GaussianCloud:
+    """`cloud` with its header's far field (`FAR_FIELD_COMMENT`) and backdrop discs
+    (`BACKDROP_COMMENT`, only with a far field) marked in its meta."""
     count = far_field_count(header, len(cloud))
     if count:
         cloud.meta["far_field"] = {"count": count}
+        discs = _marked_count(header, BACKDROP_COMMENT, len(cloud) - count + 1)
+        if discs:
+            cloud.meta["backdrop"] = {"ground_discs": discs}
     return cloud
 
 
@@ -607,6 +625,14 @@ def ply_header(cloud: GaussianCloud, comments: Sequence[str] = ()) -> bytes:
     count = cloud.far_field_marked()
     if 0 < count < len(cloud):
         header.append("comment " + FAR_FIELD_COMMENT.format(count))
+        backdrop = cloud.meta.get("backdrop")
+        discs = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
+        if (
+            isinstance(discs, int)
+            and not isinstance(discs, bool)
+            and 0 < discs <= len(cloud) - count
+        ):
+            header.append("comment " + BACKDROP_COMMENT.format(discs))
     for c in comments:
         header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
     header.append(f"element vertex {len(cloud)}")
