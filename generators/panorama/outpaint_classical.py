@@ -24,7 +24,8 @@ gets a ceiling instead of sky). The rest of the sphere is then filled per class:
      computed with wrap-around in longitude);
   5. at the photo's edge the invented sky and ground are shifted by a smooth offset to
      its own edge colours (seamless cloning, `_seam_offset`), so its frame does not show;
-     an object cut by the photo's edge against the sky stays cut (no pale halo round it).
+     an object cut by the photo's edge against the sky stays cut (no pale halo round it),
+     except a tree's crown, which carries on past the edge as leaves (`_canopy`).
 The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048×1024.
 """
 
