@@ -164,8 +164,9 @@ def test_a_far_field_comment_that_does_not_fit_the_file_is_ignored(tmp_path) -> 
 
     cloud = _scene_with_near_sky()
     cloud.meta.pop("far_field")
-    for bad in (str(len(cloud)), str(len(cloud) + 5), "-3", "1e9", "x"):
-        path = tmp_path / f"bad_{bad}.ply"
+    # (5000 digits: past Python's int() digit limit, which raised a bare ValueError)
+    for i, bad in enumerate((str(len(cloud)), str(len(cloud) + 5), "-3", "1e9", "x", "9" * 5000)):
+        path = tmp_path / f"bad_{i}.ply"
         write_ply(cloud, path, comments=[FAR_FIELD_COMMENT.format(bad)])
         assert "far_field" not in sio.load(path).meta
 
@@ -188,8 +189,10 @@ def test_a_reconstructions_ply_keeps_its_backdrop_ground_discs(tmp_path) -> None
     assert back.meta["backdrop"] == {"ground_discs": 120}
     plain = cloud.subset(np.arange(len(cloud)))
     plain.meta.pop("backdrop", None)
-    for bad in (str(len(cloud)), str(len(cloud) - far + 1), "0", "-3", "x"):
-        path = tmp_path / f"bad_{bad}.ply"
+    for i, bad in enumerate(
+        (str(len(cloud)), str(len(cloud) - far + 1), "0", "-3", "x", "9" * 5000)
+    ):
+        path = tmp_path / f"bad_{i}.ply"
         write_ply(plain, path, comments=[BACKDROP_COMMENT.format(bad)])
         assert "backdrop" not in sio.load(path).meta, bad
     # ... and only with a far field

@@ -198,9 +198,17 @@ def test_a_photo_opened_as_a_scene_offers_a_new_world(
     pano = tmp_path / "pano.jpg"
     Image.new("RGB", (2048, 1024), (120, 150, 200)).save(pano)
     before = window.world
+    import scene.io.images as images
+
+    checks: list = []
+    real_check = images.checked_image_size
+    monkeypatch.setattr(
+        images, "checked_image_size", lambda *a, **k: checks.append(a) or real_check(*a, **k)
+    )
     assert window.open_path(photo) is None
     qtbot.waitUntil(lambda: len(seen) == 1, timeout=5000)
     assert seen[0] == ([photo], None)
+    assert len(checks) == 1  # checked once, not again by the offer (a review: 2 x 2.5 s)
     window.open_path(pano)
     qtbot.waitUntil(lambda: len(seen) == 2, timeout=5000)
     assert seen[1] == ([], pano)

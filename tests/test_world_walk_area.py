@@ -194,6 +194,19 @@ def test_a_fence_rises_in_front_of_a_walker_at_the_rim() -> None:
     assert FENCE_OUT > 0.2
 
 
+def test_the_fence_stays_below_a_low_eye() -> None:
+    """A world walked at a low eye (a tabletop photo's camera height: 0.3 m) had its fence
+    rail at 0.5 m, across the top of the view (a review): the rail keeps below the eye."""
+    from scene.camera import Camera
+
+    a = _area(1.1)
+    for eye in (1.6, 0.6, 0.45, 0.3):
+        cam = Camera.from_yaw_pitch((0, eye, -1.08), 0.0, 0.0, 50, 320, 240)  # at the rim
+        segs = np.array(a.fence_segments(cam))
+        assert len(segs), eye
+        assert segs[:, [1, 3]].min() > 120, (eye, segs[:, [1, 3]].min())  # under the horizon
+
+
 @pytest.mark.slow
 def test_generated_world_records_walkable_area_and_estimates(tmp_path) -> None:
     from pathlib import Path

@@ -322,15 +322,17 @@ class PanoramaTools:
             return
         self._ask([], Path(f))
 
-    def offer(self, image: Path) -> None:
+    def offer(self, image: Path, size: tuple[int, int] | None = None) -> None:
         """A photo given to the app as if it were a scene (`python main.py photo.jpg`, a
         photo dropped on the window): the New World dialog for it, as a panorama when it
-        is shaped like one (2:1, or its XMP says equirectangular)."""
+        is shaped like one (2:1, or its XMP says equirectangular). `size` (w, h): the photo
+        was checked already (`checked_image_size`; twice, a 12000x6000 PNG held the window
+        for 5 s, a review)."""
         from generators.panorama import looks_equirectangular
         from scene.io.images import checked_image_size
 
         try:
-            w, h = checked_image_size(image)
+            w, h = checked_image_size(image) if size is None else size
         except (OSError, ValueError) as exc:
             self.window.report_job_error(f"Could not open {image.name}", exc)
             return

@@ -566,13 +566,13 @@ class MainWindow(QMainWindow):
             from scene.io.images import checked_image_size
 
             try:  # a text file named .jpg, or a cut-off photo, is no photo to offer a world of
-                checked_image_size(p)
+                size = checked_image_size(p)
             except SceneFormatError as exc:
                 self.report_job_error(f"Could not open {p.name}", exc)
                 return None
             # a photo is not a scene: offer to make a world from it (the dialog asks
             # before anything is replaced); after this call, so a caller's event loop runs
-            QTimer.singleShot(0, lambda: tools.offer(p))
+            QTimer.singleShot(0, lambda: tools.offer(p, size))
             return None
         if not self.confirm_replace():
             return None

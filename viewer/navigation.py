@@ -89,6 +89,43 @@ LAND_TRIES = 8  # floaters the landing ray passes before it settles for the firs
 SETTLE_TOL = 1e-5  # position changes below this many metres (scene units / scale) are no move
 
 
+def box_in_view(lo: np.ndarray, hi: np.ndarray, rot: np.ndarray, camera: Camera) -> bool:
+    """Whether the box lo..hi (3,) of the frame `rot` (3, 3; frame = rot @ world) meets the
+    view pyramid of `camera` (world frame; from its eye through its image's corners, out
+    past the box): the separating-axis test for two convex polyhedra (the faces of each,
+    and the cross products of their edges), so a box partly in view counts however little
+    of it shows (a lattice of points on it missed a ground box seen from nearby, looking
+    down, a review)."""
+    lo, hi = np.asarray(lo, np.float64), np.asarray(hi, np.float64)
+    rot = np.asarray(rot, np.float64)
+    g = np.array([[x, y, z] for x in (0, 1) for y in (0, 1) for z in (0, 1)], np.float64)
+    box = (lo + g * (hi - lo)) @ rot  # (8, 3) world
+    eye = np.asarray(camera.position, np.float64)
+    reach = float(np.linalg.norm(box - eye, axis=1).max()) + 1.0
+    w, h = float(camera.width), float(camera.height)
+    px = np.array([[0.0, 0.0], [w, 0.0], [w, h], [0.0, h]])
+    d = np.stack(
+        [(px[:, 0] - camera.cx) / camera.fx, (px[:, 1] - camera.cy) / camera.fy, np.ones(4)], 1
+    )
+    rays = d @ np.asarray(camera.R, np.float64)  # camera -> world (rows)
+    rays /= np.linalg.norm(rays, axis=1, keepdims=True)
+    far = eye + rays * (reach / (rays @ camera.R[2]))[:, None]  # a cap past every box corner
+    pyramid = np.vstack([eye, far])
+    box_edges = rot  # the box's edge directions (its frame's axes in world terms)
+    pyr_edges = np.vstack([rays, far[1] - far[0], far[3] - far[0]])
+    side = np.cross(rays, np.roll(rays, -1, 0))
+    axes = [box_edges, side, camera.R[2][None, :]]
+    axes.append(np.cross(box_edges[:, None, :], pyr_edges[None, :, :]).reshape(-1, 3))
+    for ax in np.vstack(axes):
+        n = float(np.linalg.norm(ax))
+        if n < 1e-9:
+            continue
+        a, b = box @ ax, pyramid @ ax
+        if a.max() < b.min() - 1e-9 * n or b.max() < a.min() - 1e-9 * n:
+            return False
+    return True
+
+
 class Navigator:
     """Holds the viewer's camera and moves it from keys, mouse and time steps."""
 
@@ -585,23 +622,13 @@ class Navigator:
     def photographed_in_view(self, camera: Camera) -> bool | None:
         """Whether any of the photographed part of a reconstruction whose ground was
         continued as backdrop (the collider's `landing_box`, local frame) lies in the view
-        of `camera` (world frame): a 3×3×3 lattice over the box, any point in front of the
-        camera and inside its frame, or the eye inside the box. None without such a box."""
+        of `camera` (world frame): the box against the view's pyramid (`box_in_view`).
+        None without such a box."""
         box = self.collider.landing_box if self.collider is not None else None
         if box is None:
             return None
         lo, hi = (np.asarray(b, np.float64) for b in box)
-        if np.all(self.pos >= lo) and np.all(self.pos <= hi):
-            return True
-        t = np.linspace(0.0, 1.0, 3)
-        g = np.stack(np.meshgrid(t, t, t, indexing="ij"), -1).reshape(-1, 3)
-        pts = (lo + g * (hi - lo)) @ self.rot  # local -> world (rows)
-        uv, z = camera.project(pts)
-        inside = (
-            (z > 0) & (uv[:, 0] >= 0) & (uv[:, 0] < camera.width)
-            & (uv[:, 1] >= 0) & (uv[:, 1] < camera.height)
-        )  # fmt: skip
-        return bool(inside.any())
+        return box_in_view(lo, hi, self.rot, camera)
 
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""

@@ -153,7 +153,10 @@ class WalkArea:
         k = np.arange(-FENCE_SAMPLES, FENCE_SAMPLES + 1)
         a = bearing + FENCE_SPAN * k / FENCE_SAMPLES
         fade = 1.0 - np.abs(k) / (FENCE_SAMPLES + 1)  # (2S+1,)
-        rail_h = max(pos[1] - c[1] - FENCE_RAIL, FENCE_RAIL_MIN)
+        eye = pos[1] - c[1]
+        # below the eye, also a low one (a tabletop photo's: at 0.3 m the rail ran across
+        # the top of the view, a review)
+        rail_h = max(eye - FENCE_RAIL, min(FENCE_RAIL_MIN, 0.8 * eye))
         r = self.radius + FENCE_OUT
         xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
         segs = []

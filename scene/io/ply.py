@@ -90,7 +90,8 @@ def _marked_count(header: PlyHeader, template: str, limit: int) -> int:
         c = c.strip()
         if c.startswith(head) and c.endswith(tail):
             num = c[len(head) : len(c) - len(tail)].strip()
-            if num.isdigit() and 0 < int(num) < limit:
+            # (a count of thousands of digits made int() raise: Python's digit limit)
+            if num.isdigit() and len(num) <= 18 and 0 < int(num) < limit:
                 return int(num)
     return 0
 
