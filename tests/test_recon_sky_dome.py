@@ -427,3 +427,33 @@ def test_the_continued_grounds_grain_is_brightness_not_coloured_specks() -> None
     luma = rgb @ np.array([0.299, 0.587, 0.114])
     assert chroma(rgb) < 0.2 * chroma(colours), (chroma(rgb), chroma(colours))
     assert luma.std() > 0.01  # grain, not a flat tone
+
+
+def test_below_the_horizon_over_a_ground_plane_the_sky_is_far_ground() -> None:
+    """Over a continued ground plane (cameras 30 m up), the dome below the horizon takes
+    the colour of far ground seen through air (`HAZE_SKY` of the sky's colour over it):
+    from a drone the band of sky between the horizon and the plane's edge drew that
+    circular edge as the horizon, bent down at the view's sides (a trial). Above the
+    horizon nothing changes."""
+    from generators.reconstruct.sky_dome import HAZE_DEG, HAZE_SKY
+
+    cloud, cams = _scene_with_sky_wedge(radius=250.0)
+    cams = [
+        Camera.look_at(c.position + [0, 28.5, 0], c.position + [0, 20, -10], 38.0, 160, 120)
+        for c in cams
+    ]
+    ground = np.array([0.35, 0.25, 0.1])
+    plain, _ = complete_sky(cloud, cams, ground_height=30.0)
+    hazy, _ = complete_sky(cloud, cams, ground_height=30.0, ground_rgb=ground)
+    assert len(plain) == len(hazy)
+    centre = np.mean([c.position for c in cams], axis=0)
+    new = hazy.subset(np.arange(len(cloud), len(hazy)))
+    _, el = _directions(new, centre)
+    rgb = np.clip(sh0_to_rgb(new.sh0), 0, 1)
+    rgb0 = np.clip(sh0_to_rgb(plain.subset(np.arange(len(cloud), len(plain))).sh0), 0, 1)
+    below = el < -(HAZE_DEG + 0.5)
+    assert below.sum() > 50
+    want = (1 - HAZE_SKY) * ground + HAZE_SKY * BLUE
+    assert np.abs(rgb[below] - want).max() < 0.08, rgb[below].mean(0)
+    above = el > 0.5
+    np.testing.assert_allclose(rgb[above], rgb0[above], atol=1e-6)

@@ -82,7 +82,7 @@ def continue_ground(
     near = cloud.near_field_mask()
     op = cloud.opacity_values()
     means = cloud.means.astype(np.float64)
-    ground = near & (op > 0.5) & (np.abs(means[:, 1]) < 0.25 * cam_h)
+    ground = _ground_splats(cloud, cam_h)
     if ground.sum() < MIN_GROUND:
         return cloud, 0
     centre = pos.mean(0)
@@ -191,6 +191,30 @@ def continue_ground(
     out = append_splats(cloud, fill, far=False)  # before a marked far field, not in it
     log.info("ground: %d discs continue the ground plane out to %.0f m", m, r_max)
     return out, m
+
+
+def _ground_splats(cloud: GaussianCloud, cam_h: float) -> np.ndarray:
+    """(N,) bool: the scene's own ground, the opaque near-field splats within a quarter of
+    the cameras' height `cam_h` of y = 0."""
+    near = cloud.near_field_mask()
+    return near & (cloud.opacity_values() > 0.5) & (np.abs(cloud.means[:, 1]) < 0.25 * cam_h)
+
+
+def ground_colour(cloud: GaussianCloud, cameras: list) -> np.ndarray | None:
+    """The typical colour (3,) of the ground `continue_ground` continues (the median-near
+    colours of its ground splats, `_typical_colours`, averaged), None when it would
+    continue none (cameras not above the ground, too little ground)."""
+    pos = np.array([c.position for c in cameras], np.float64).reshape(-1, 3)
+    if len(cloud) == 0 or len(pos) == 0:
+        return None
+    cam_h = float(np.median(pos[:, 1]))
+    if not cam_h > 0:
+        return None
+    ground = _ground_splats(cloud, cam_h)
+    if ground.sum() < MIN_GROUND:
+        return None
+    rgb = np.clip(sh0_to_rgb(cloud.sh0[ground]), 0, 1).astype(np.float64)
+    return rgb[_typical_colours(rgb)].mean(0)
 
 
 GRAIN_MAD = 2.5  # grain colours within this many median absolute deviations (each channel)

@@ -374,6 +374,8 @@ def _run(
         cloud, cut = shorten_far_needles(cloud, train_cams)
         aerial = capture.get("type") == "aerial"
         ground = bool(capture.get("ground_at_zero")) and capture.get("type") in ("walk", "aerial")
+        from .ground_fill import ground_colour
+
         cloud, dome = complete_sky(
             cloud,
             train_cams,
@@ -381,6 +383,7 @@ def _run(
             ground_height=float(np.median([c.position[1] for c in train_cams]))
             if ground and train_cams
             else None,
+            ground_rgb=ground_colour(cloud, train_cams) if ground and train_cams else None,
         )
         backdrop = {**dome.as_dict(), "needles_shortened": cut, "ground_discs": 0}
         if ground:

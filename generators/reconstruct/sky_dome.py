@@ -220,6 +220,27 @@ def in_photo_frames(pts: np.ndarray, cameras: list, margin: float = 0.0) -> np.n
     return seen
 
 
+#: `complete_sky` with a ground plane: below the horizon the dome takes the colour of far
+#: ground, fully from HAZE_DEG down, mixed with this share of the sky's colour at the
+#: horizon (aerial perspective: distant ground fades towards the sky's colour)
+HAZE_DEG = 1.0
+HAZE_SKY = 0.5
+
+
+def _far_ground_haze(fill: np.ndarray, lat_deg: np.ndarray, ground: np.ndarray) -> np.ndarray:
+    """The dome's colours `fill` (h, w, 3; rows at elevations `lat_deg` (h,), top first)
+    below the horizon turned to far ground: `ground` (3,) mixed with HAZE_SKY of each
+    column's colour at the lowest row above the horizon, easing in over HAZE_DEG."""
+    above = np.flatnonzero(lat_deg >= 0.0)
+    if not len(above):
+        return fill
+    horizon = fill[above[-1]]  # (w, 3): the sky just above the horizon, per column
+    haze = (1.0 - HAZE_SKY) * ground[None, :] + HAZE_SKY * horizon
+    t = np.clip(-lat_deg / HAZE_DEG, 0.0, 1.0)
+    t = (t * t * (3 - 2 * t))[:, None, None]
+    return fill * (1 - t) + haze[None, :, :] * t
+
+
 def complete_sky(
     cloud: GaussianCloud,
     cameras: list,
@@ -230,6 +251,7 @@ def complete_sky(
     opacity: float = 0.98,
     min_seen: int = MIN_SKY_BINS,
     ground_height: float | None = None,
+    ground_rgb: np.ndarray | None = None,
 ) -> tuple[GaussianCloud, DomeInfo]:
     """`cloud` (Wander frame, +Y up) with the sky sphere completed above `horizon_deg`
     (opaque) and down to `fade_deg` below it (opacity fading to 0).
@@ -238,6 +260,12 @@ def complete_sky(
     to GROUND_REACH × the sphere's radius: the opaque sky then reaches down to where that
     plane's edge meets the sphere (GROUND_DEPTH_FACTOR, GROUND_SPARE_DEG), so the two meet
     with no black band between them seen from above. None: no such plane.
+    ground_rgb (3,): that ground's typical colour (`ground_fill.ground_colour`); with
+    ground_height, the sky below the horizon takes on the colour of ground far off seen
+    through air (`HAZE_SKY` of the sky's colour at the horizon over it), from
+    `HAZE_DEG` below the horizon on: from a drone, the band of sky between the horizon
+    and the plane's edge (2-4° below it) drew the plane's circular edge as the horizon,
+    bent down at the view's sides like a small planet's (a trial).
 
     cameras: the photos' `scene.camera.Camera`s in the cloud's frame (the sphere's centre
     is their mean position). Only directions no photo looked at are filled: inside a
@@ -295,6 +323,8 @@ def complete_sky(
     if ground_height is not None and ground_height > 0:
         edge = math.degrees(math.atan2(GROUND_DEPTH_FACTOR * ground_height, GROUND_REACH * radius))
         horizon_deg = min(horizon_deg, -(edge + GROUND_SPARE_DEG))
+        if ground_rgb is not None and np.all(np.isfinite(ground_rgb)):
+            fill = _far_ground_haze(fill, lat_deg, np.asarray(ground_rgb, np.float64))
     fade = np.clip((lat_deg - (horizon_deg - fade_deg)) / max(fade_deg, 1e-6), 0.0, 1.0)
     fade = fade * fade * (3 - 2 * fade)  # smoothstep
     band = (fade[:, None] * opacity >= 0.02) & np.ones((1, w), bool)
