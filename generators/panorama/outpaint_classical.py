@@ -180,15 +180,16 @@ def outpaint_classical(
         else None
     )
     crown = _crown_surface(img_t, crown_px, noise) if canopy is not None and canopy.any() else None
+    canopy_soft = None
     if crown is None:
         canopy = None
-    if canopy is not None and canopy.any():
+    else:
         # a tree's crown the photo's edge cuts against the sky grows on past the edge
         # (its leaves, not a straight cut; the rest of the object stays cut)
-        soft = np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0.0, 1.0)
+        canopy_soft = np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0.0, 1.0)
         for c in list(weights_t):
-            weights_t[c] = weights_t[c] * (1.0 - soft)
-        weights_t[UPRIGHT] = weights_t[UPRIGHT] + soft
+            weights_t[c] = weights_t[c] * (1.0 - canopy_soft)
+        weights_t[UPRIGHT] = weights_t[UPRIGHT] + canopy_soft
         cut = cut & ~canopy if cut is not None else None
     surfaces: dict[int, np.ndarray] = {}
     for c, w_t in weights_t.items():
@@ -206,8 +207,7 @@ def outpaint_classical(
     # the sky and the ground invented beside the photo shifted by a smooth offset to meet
     # its edge colours, so they carry on at its colours instead of stepping to their own
     fill = fill + _seam_offset(surfaces, img_t, known_t, labels_t, weights_t, dist)
-    if canopy is not None:
-        soft_c = np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0.0, 1.0)
+    if canopy_soft is not None:
         # the crown meets the photo's own leaves at its edge (its colour field is on the
         # work grid: a lighter band along the frame)
         crown = crown + _seam_offset(
@@ -215,11 +215,11 @@ def outpaint_classical(
             img_t,
             known_t,
             np.where(crown_px, UPRIGHT, 255).astype(np.uint8),
-            {UPRIGHT: soft_c},
+            {UPRIGHT: canopy_soft},
             dist,
             classes=(UPRIGHT,),
         )
-        fill = fill * (1.0 - soft_c[..., None]) + crown * soft_c[..., None]
+        fill = fill * (1.0 - canopy_soft[..., None]) + crown * canopy_soft[..., None]
     # just outside the photo, its own colours carry on smoothly (no detail, no mirror),
     # so the photo's frame does not show; the class surfaces take over within EDGE_BLEND_DEG
     norm_s = np.where(known_s[..., None] > 0.05, img_s / np.maximum(known_s, 1e-6)[..., None], 0)
@@ -240,8 +240,8 @@ def outpaint_classical(
     edge_s = np.where(wsum[..., None] > 1e-3, edge_s / np.maximum(wsum, 1e-3)[..., None], edge_all)
     edge = _resize_wrap(edge_s.astype(np.float32), ht, wt)
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)
-    if canopy is not None and canopy.any():  # the crown is leaves from its edge on, no sky
-        t = np.maximum(t, np.clip(_blur_wrap(canopy.astype(np.float32), 0.7) * 1.5, 0, 1))
+    if canopy_soft is not None:  # the crown is leaves from its edge on, no sky
+        t = np.maximum(t, canopy_soft)
     t = t[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
     rim_keep = cut if canopy is None else (canopy if cut is None else cut | canopy)
