@@ -151,6 +151,7 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):
     monkeypatch.setenv("WANDER_CONFIG_DIR", str(tmp_path / "config"))
     monkeypatch.setenv("WANDER_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     made: list = []
+    themed: list = []  # the application's look before a theme was applied, to restore
 
     def make(
         *features,
@@ -166,7 +167,10 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):
         if theme:
             from viewer.style import apply_theme
 
-            apply_theme(QApplication.instance())
+            app = QApplication.instance()
+            if not themed:
+                themed.append((app.style().name(), app.palette(), app.font(), app.styleSheet()))
+            apply_theme(app)
         win = MainWindow(install_extensions=False)
         made.append(win)
         if prepare is not None:
@@ -188,6 +192,18 @@ def app_window(qtbot, x_display, tmp_path, monkeypatch):
     # pytest-qt has already closed the windows (stop_app_jobs first) and asked Qt to delete
     # them: do it now, not at some later test's event loop or at interpreter exit
     qtbot.wait(100)
+    if themed:
+        # the theme is the whole application's: left on, the status bar's read-outs of the
+        # tests after it took other widths (two job-label tests of test_app_rough_edges.py
+        # failed after test_app_window.py's themed ones, in one process)
+        from PyQt6.QtWidgets import QApplication
+
+        app = QApplication.instance()
+        style, palette, font, sheet = themed[0]
+        app.setStyleSheet(sheet)
+        app.setStyle(style)
+        app.setPalette(palette)
+        app.setFont(font)
 
 
 @pytest.fixture
