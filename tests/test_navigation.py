@@ -715,6 +715,45 @@ def test_a_view_turned_away_from_all_a_reconstruction_photographed_is_told_so() 
     assert "R goes back" in BACKDROP_ONLY
 
 
+def test_a_view_into_the_photographed_box_but_not_its_splats_is_backdrop_only() -> None:
+    """The photographed scene's box is conservative: turned 90° from the Great Wall's photos,
+    its 300 m box was still in view with none of its splats (4k of 162k drawn, all
+    backdrop) and the hint stayed quiet (a trial). A sample of its splats decides."""
+    from scene.world import Layer, World
+    from viewer.collision import collider_for
+
+    g = np.arange(0.0, 10.0, 0.4)
+    a1, b1 = np.meshgrid(g - 20.0, g * 4 - 80.0)  # x -20..-10, z -80..-40
+    a2, b2 = np.meshgrid(g + 10.0, g - 80.0)  # x 10..20, z -80..-70
+    terrain = np.stack(
+        [np.r_[a1.ravel(), a2.ravel()], np.zeros(a1.size + a2.size), np.r_[b1.ravel(), b2.ravel()]],
+        1,
+    )
+    r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
+    discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
+    d = np.random.default_rng(1).normal(size=(300, 3))
+    sky = 900.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
+    pts = np.concatenate([terrain, discs, sky]).astype(np.float32)
+    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.4, opacity=0.95)
+    cloud.meta["backdrop"] = {"ground_discs": len(discs)}
+    cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
+    world = World()
+    world.add_layer(Layer("scene", cloud, "world"))
+    nav = Navigator()
+    nav.collider = collider_for(world)
+    assert nav.collider.photographed_points is not None
+    nav.pos = np.array([4.0, 5.0, -50.0])  # over the box's empty middle, looking down
+    nav.yaw, nav.pitch = 0.0, math.radians(-89.0)
+    from viewer.navigation import box_in_view
+
+    cam = nav.camera(160, 120)
+    lo, hi = nav.collider.landing_box
+    assert box_in_view(lo, hi, nav.rot, cam)  # the box is in view ...
+    assert nav.photographed_in_view(cam) is False  # ... none of the scene is
+    nav.pos = np.array([-15.0, 5.0, -60.0])  # over the first patch
+    assert nav.photographed_in_view(nav.camera(160, 120)) is True
+
+
 def test_box_in_view_agrees_with_the_boxs_own_points() -> None:
     """`box_in_view` against a dense sampling of the box's faces, over random boxes, frames
     and views near and far: never "out of view" when any sampled point shows (a 3x3x3

@@ -180,6 +180,8 @@ def collider_for(
         col = Collider.from_cloud(cloud, up_rot)
     if col is not None:
         col.landing_box = photographed_box(world, up_rot)
+        if col.landing_box is not None:
+            col.photographed_points = photographed_sample(world, up_rot)
     return col
 
 
@@ -208,6 +210,42 @@ def photographed_box(
         return None
     allc = np.concatenate(boxes)
     return allc.min(0), allc.max(0)
+
+
+#: splats `photographed_sample` draws (seeded) from the photographed part of a scene
+PHOTOGRAPHED_SAMPLE = 4000
+
+
+def photographed_sample(world: World, up_rot: np.ndarray | None = None) -> np.ndarray | None:
+    """(M, 3) local-frame centres of up to PHOTOGRAPHED_SAMPLE opaque (> 0.3) splats drawn
+    at random (seeded) from the photographed part of the layers `photographed_box` bounds
+    (before their backdrop discs), None when there are none: which way the photographed
+    scene lies, finer than its box (turned 90° from the Great Wall's photos, its 300 m box
+    was still in view with none of its splats, a trial)."""
+    rot = np.eye(3) if up_rot is None else np.asarray(up_rot, np.float64)
+    parts = []
+    for lay in world.layers:
+        d = lay.data
+        if not lay.visible or not isinstance(d, GaussianCloud) or not len(d):
+            continue
+        span = _backdrop_span(d)
+        if span is None or span[0] < 10:
+            continue
+        idx = np.flatnonzero(d.opacity_values()[: span[0]] > 0.3)
+        if len(idx):
+            parts.append((lay, idx))
+    total = sum(len(i) for _, i in parts)
+    if not total:
+        return None
+    rng = np.random.default_rng(0)
+    out = []
+    for lay, idx in parts:
+        k = max(1, round(PHOTOGRAPHED_SAMPLE * len(idx) / total))
+        pick = idx if len(idx) <= k else rng.choice(idx, k, replace=False)
+        pts = lay.data.means[pick].astype(np.float64)
+        pts = pts @ lay.transform[:3, :3].T + lay.transform[:3, 3]
+        out.append(pts @ rot.T)
+    return np.concatenate(out)
 
 
 #: a reconstruction's photos were taken from free space: a collision splat nearer a photo's
@@ -268,6 +306,8 @@ class Collider:
     #: (lo (3,), hi (3,)) local-frame box of the photographed scene where a reconstruction
     #: continues its ground beyond it (`photographed_box`): Walk lands inside it; None: anywhere
     landing_box: tuple[np.ndarray, np.ndarray] | None = None
+    #: (M, 3) local-frame sample of that photographed scene's splats (`photographed_sample`)
+    photographed_points: np.ndarray | None = None
 
     # ------------------------------------------------------------ building
     @classmethod

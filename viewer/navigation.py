@@ -621,14 +621,29 @@ class Navigator:
 
     def photographed_in_view(self, camera: Camera) -> bool | None:
         """Whether any of the photographed part of a reconstruction whose ground was
-        continued as backdrop (the collider's `landing_box`, local frame) lies in the view
-        of `camera` (world frame): the box against the view's pyramid (`box_in_view`).
-        None without such a box."""
+        continued as backdrop lies in the view of `camera` (world frame): its box (the
+        collider's `landing_box`, local frame) meets the view's pyramid (`box_in_view`) and,
+        unless the eye is inside the box, a sample of its splats (`photographed_points`)
+        is in the frame. None without such a box."""
         box = self.collider.landing_box if self.collider is not None else None
         if box is None:
             return None
         lo, hi = (np.asarray(b, np.float64) for b in box)
-        return box_in_view(lo, hi, self.rot, camera)
+        if not box_in_view(lo, hi, self.rot, camera):
+            return False
+        pts = self.collider.photographed_points
+        if pts is None or not len(pts) or (np.all(self.pos >= lo) and np.all(self.pos <= hi)):
+            return True
+        # the box is conservative (a drone scene's 300 m box reached into views of the
+        # backdrop alone): a sample of its splats in the frame says the scene is there
+        uv, z = camera.project(np.asarray(pts, np.float64) @ self.rot)
+        return bool(
+            (
+                (z > 1e-3)
+                & (uv[:, 0] >= 0) & (uv[:, 0] < camera.width)
+                & (uv[:, 1] >= 0) & (uv[:, 1] < camera.height)
+            ).any()
+        )  # fmt: skip
 
     def camera(self, width: int, height: int) -> Camera:
         """The current view as a world-frame Camera of the given size."""
