@@ -634,20 +634,19 @@ def test_a_view_beyond_the_cameras_reach_goes_back_to_the_origin() -> None:
     assert np.allclose(cam.position, 0.0) and np.allclose(nav.pos, 0.0)
 
 
-def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() -> None:
-    """A trial turned 90° from an aerial reconstruction's first photo and chose Walk: the
-    walker landed 140 m out on the backdrop's ground discs (where no photo looked, the
-    scene out of sight), or fell 50 m onto them. The discs reach half way to the sky (870 m
-    round 300 m of terrain), so the collider's grid also spanned them at 11 m voxels. Now
-    the discs collide only near the photographed scene (a fine grid), and a view that
-    meets nothing to stand on inside it lands where the home view's centre meets it."""
-    from scene.world import Layer, World
-    from viewer.collision import collider_for
-    from viewer.navigation import Pose
-
+def _terrain_patch() -> np.ndarray:
+    """(N, 3) points of a flat 40 x 40 m patch at y = 0, 40-80 m in front (-Z)."""
     g = np.arange(-20.0, 20.0, 0.4)
     hx, hz = np.meshgrid(g, g - 60.0)
-    terrain = np.stack([hx.ravel(), np.zeros(hx.size), hz.ravel()], 1)  # photographed
+    return np.stack([hx.ravel(), np.zeros(hx.size), hz.ravel()], 1)
+
+
+def _drone_world(terrain: np.ndarray):  # noqa: ANN202 - a scene.world.World
+    """A drone reconstruction's world: the photographed `terrain` (N, 3), then its backdrop
+    ground discs (rings 5-500 m out, 5 m under it; `meta["backdrop"]`), then a far-field
+    sky sphere of 900 m (`meta["far_field"]`)."""
+    from scene.world import Layer, World
+
     r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
     discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
     d = np.random.default_rng(1).normal(size=(300, 3))
@@ -658,6 +657,20 @@ def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() ->
     cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
     world = World()
     world.add_layer(Layer("scene", cloud, "world"))
+    return world
+
+
+def test_walk_from_a_drone_view_turned_away_lands_on_the_photographed_scene() -> None:
+    """A trial turned 90° from an aerial reconstruction's first photo and chose Walk: the
+    walker landed 140 m out on the backdrop's ground discs (where no photo looked, the
+    scene out of sight), or fell 50 m onto them. The discs reach half way to the sky (870 m
+    round 300 m of terrain), so the collider's grid also spanned them at 11 m voxels. Now
+    the discs collide only near the photographed scene (a fine grid), and a view that
+    meets nothing to stand on inside it lands where the home view's centre meets it."""
+    from viewer.collision import collider_for
+    from viewer.navigation import Pose
+
+    world = _drone_world(_terrain_patch())
     col = collider_for(world)
     assert col is not None and col.voxel < 1.0  # the grid spans the scene, not the discs
     lo, hi = col.landing_box
@@ -684,19 +697,7 @@ def test_a_view_turned_away_from_all_a_reconstruction_photographed_is_told_so() 
     from viewer.collision import collider_for
     from viewer.main_window import BACKDROP_ONLY
 
-    g = np.arange(-20.0, 20.0, 0.4)
-    hx, hz = np.meshgrid(g, g - 60.0)
-    terrain = np.stack([hx.ravel(), np.zeros(hx.size), hz.ravel()], 1)
-    r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
-    discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
-    d = np.random.default_rng(1).normal(size=(300, 3))
-    sky = 900.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
-    pts = np.concatenate([terrain, discs, sky]).astype(np.float32)
-    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.4, opacity=0.95)
-    cloud.meta["backdrop"] = {"ground_discs": len(discs)}
-    cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
-    world = World()
-    world.add_layer(Layer("scene", cloud, "world"))
+    world = _drone_world(_terrain_patch())
     nav = Navigator()
     nav.collider = collider_for(world)
     nav.pos = np.array([0.0, 30.0, 0.0])
@@ -719,7 +720,6 @@ def test_a_view_into_the_photographed_box_but_not_its_splats_is_backdrop_only() 
     """The photographed scene's box is conservative: turned 90° from the Great Wall's photos,
     its 300 m box was still in view with none of its splats (4k of 162k drawn, all
     backdrop) and the hint stayed quiet (a trial). A sample of its splats decides."""
-    from scene.world import Layer, World
     from viewer.collision import collider_for
 
     g = np.arange(0.0, 10.0, 0.4)
@@ -729,16 +729,7 @@ def test_a_view_into_the_photographed_box_but_not_its_splats_is_backdrop_only() 
         [np.r_[a1.ravel(), a2.ravel()], np.zeros(a1.size + a2.size), np.r_[b1.ravel(), b2.ravel()]],
         1,
     )
-    r, a = np.meshgrid(np.arange(5.0, 500.0, 4.0), np.linspace(0, 2 * np.pi, 180, endpoint=False))
-    discs = np.stack([(r * np.cos(a)).ravel(), np.full(r.size, -5.0), (r * np.sin(a)).ravel()], 1)
-    d = np.random.default_rng(1).normal(size=(300, 3))
-    sky = 900.0 * d / np.linalg.norm(d, axis=1, keepdims=True)
-    pts = np.concatenate([terrain, discs, sky]).astype(np.float32)
-    cloud = GaussianCloud.from_points(pts, np.full((len(pts), 3), 0.5), 0.4, opacity=0.95)
-    cloud.meta["backdrop"] = {"ground_discs": len(discs)}
-    cloud.meta["far_field"] = {"count": len(sky), "kind": "sky sphere"}
-    world = World()
-    world.add_layer(Layer("scene", cloud, "world"))
+    world = _drone_world(terrain)
     nav = Navigator()
     nav.collider = collider_for(world)
     assert nav.collider.photographed_points is not None

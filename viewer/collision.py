@@ -25,7 +25,7 @@ from scene.mesh import Mesh, is_camera_frusta
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
-    from scene.world import World
+    from scene.world import Layer, World
 
 
 def collision_cloud(world: World, max_splats: int = 1_500_000) -> GaussianCloud | None:
@@ -185,27 +185,42 @@ def collider_for(
     return col
 
 
+def _photographed_layers(world: World) -> list[tuple[Layer, int]]:
+    """(layer, n) for each visible splat layer whose ground a reconstruction continued as
+    backdrop discs: its first n splats (n >= 10) are the photographed scene (the discs and
+    the far field after them)."""
+    out = []
+    for lay in world.layers:
+        d = lay.data
+        if not lay.visible or not isinstance(d, GaussianCloud) or not len(d):
+            continue
+        span = _backdrop_span(d)
+        if span is not None and span[0] >= 10:
+            out.append((lay, span[0]))
+    return out
+
+
+def _layer_to_local(lay: Layer, pts: np.ndarray, up_rot: np.ndarray | None) -> np.ndarray:
+    """Points (N, 3) of layer `lay`'s own frame in the local +Y-up frame (`up_rot`, None:
+    the world's)."""
+    rot = np.eye(3) if up_rot is None else np.asarray(up_rot, np.float64)
+    world_pts = np.asarray(pts, np.float64) @ lay.transform[:3, :3].T + lay.transform[:3, 3]
+    return world_pts @ rot.T
+
+
 def photographed_box(
     world: World, up_rot: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The local-frame box (lo (3,), hi (3,)) of the visible splats photographed in the
     layers whose ground a reconstruction continued as backdrop discs (0.2-99.8 % of them,
     far field and discs left out), None when no layer has such discs."""
-    rot = np.eye(3) if up_rot is None else np.asarray(up_rot, np.float64)
     boxes = []
-    for lay in world.layers:
-        d = lay.data
-        if not lay.visible or not isinstance(d, GaussianCloud) or not len(d):
-            continue
-        span = _backdrop_span(d)
-        if span is None or span[0] < 10:
-            continue
-        lo, hi = robust_box(d.means[: span[0]].astype(np.float64))
+    for lay, n in _photographed_layers(world):
+        lo, hi = robust_box(lay.data.means[:n].astype(np.float64))
         corners = np.array(
             [[x, y, z] for x in (lo[0], hi[0]) for y in (lo[1], hi[1]) for z in (lo[2], hi[2])]
         )
-        corners = corners @ lay.transform[:3, :3].T + lay.transform[:3, 3]
-        boxes.append(corners @ rot.T)
+        boxes.append(_layer_to_local(lay, corners, up_rot))
     if not boxes:
         return None
     allc = np.concatenate(boxes)
@@ -222,16 +237,9 @@ def photographed_sample(world: World, up_rot: np.ndarray | None = None) -> np.nd
     (before their backdrop discs), None when there are none: which way the photographed
     scene lies, finer than its box (turned 90° from the Great Wall's photos, its 300 m box
     was still in view with none of its splats, a trial)."""
-    rot = np.eye(3) if up_rot is None else np.asarray(up_rot, np.float64)
     parts = []
-    for lay in world.layers:
-        d = lay.data
-        if not lay.visible or not isinstance(d, GaussianCloud) or not len(d):
-            continue
-        span = _backdrop_span(d)
-        if span is None or span[0] < 10:
-            continue
-        idx = np.flatnonzero(d.opacity_values()[: span[0]] > 0.3)
+    for lay, n in _photographed_layers(world):
+        idx = np.flatnonzero(lay.data.opacity_values()[:n] > 0.3)
         if len(idx):
             parts.append((lay, idx))
     total = sum(len(i) for _, i in parts)
@@ -242,9 +250,7 @@ def photographed_sample(world: World, up_rot: np.ndarray | None = None) -> np.nd
     for lay, idx in parts:
         k = max(1, round(PHOTOGRAPHED_SAMPLE * len(idx) / total))
         pick = idx if len(idx) <= k else rng.choice(idx, k, replace=False)
-        pts = lay.data.means[pick].astype(np.float64)
-        pts = pts @ lay.transform[:3, :3].T + lay.transform[:3, 3]
-        out.append(pts @ rot.T)
+        out.append(_layer_to_local(lay, lay.data.means[pick], up_rot))
     return np.concatenate(out)
 
 
