@@ -82,7 +82,7 @@ def continue_ground(
     near = cloud.near_field_mask()
     op = cloud.opacity_values()
     means = cloud.means.astype(np.float64)
-    ground = _ground_splats(cloud, cam_h)
+    ground = _ground_splats(near, op, means[:, 1], cam_h)
     if ground.sum() < MIN_GROUND:
         return cloud, 0
     centre = pos.mean(0)
@@ -193,11 +193,12 @@ def continue_ground(
     return out, m
 
 
-def _ground_splats(cloud: GaussianCloud, cam_h: float) -> np.ndarray:
-    """(N,) bool: the scene's own ground, the opaque near-field splats within a quarter of
-    the cameras' height `cam_h` of y = 0."""
-    near = cloud.near_field_mask()
-    return near & (cloud.opacity_values() > 0.5) & (np.abs(cloud.means[:, 1]) < 0.25 * cam_h)
+def _ground_splats(
+    near: np.ndarray, opacity: np.ndarray, heights: np.ndarray, cam_h: float
+) -> np.ndarray:
+    """(N,) bool: the scene's own ground, the opaque (> 0.5) near-field (`near` (N,) bool)
+    splats within a quarter of the cameras' height `cam_h` of y = 0 (`heights` (N,))."""
+    return near & (opacity > 0.5) & (np.abs(heights) < 0.25 * cam_h)
 
 
 def ground_colour(cloud: GaussianCloud, cameras: list) -> np.ndarray | None:
@@ -210,7 +211,9 @@ def ground_colour(cloud: GaussianCloud, cameras: list) -> np.ndarray | None:
     cam_h = float(np.median(pos[:, 1]))
     if not cam_h > 0:
         return None
-    ground = _ground_splats(cloud, cam_h)
+    ground = _ground_splats(
+        cloud.near_field_mask(), cloud.opacity_values(), cloud.means[:, 1], cam_h
+    )
     if ground.sum() < MIN_GROUND:
         return None
     rgb = np.clip(sh0_to_rgb(cloud.sh0[ground]), 0, 1).astype(np.float64)
