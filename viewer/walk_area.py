@@ -37,7 +37,7 @@ NEAR_DRAWN = 0.05  # m: the ring's and the fence's pieces nearer the eye than th
 #: under the walker's feet there, out of an eye-level view, and the hint pointed at it (a
 #: trial). It shows from FENCE_FROM margins inside the rim, growing to full at the rim, over
 #: FENCE_SPAN radians either side of the walker's bearing (fading towards its ends): one
-#: rail FENCE_RAIL below the eye (at least FENCE_RAIL_MIN over the floor), with a short post
+#: rail FENCE_RAIL below the eye (at most a fifth of the eye's height), with a short post
 #: of FENCE_TICK hanging from it every FENCE_POST samples, at most FENCE_ALPHA of the ring's
 #: opacity. (Rails 0.2 m apart up to 0.4 m over the eye, 50° either side: walking along
 #: the rim of a panorama's world, lines across most of the view; rails every 0.4 m up to
@@ -48,7 +48,6 @@ FENCE_SAMPLES = 16  # per side of the bearing
 #: m below the eye: 3° under the horizon at the rim (0.35 was out of view there, 0.5 m from
 #: it; 0.1, 11° under it, out of a photo world's view pitched up 10°, a trial)
 FENCE_RAIL = 0.03
-FENCE_RAIL_MIN = 0.5  # m over the floor
 FENCE_TICK = 0.25  # m
 FENCE_POST = 4
 FENCE_ALPHA = 0.6
@@ -158,7 +157,7 @@ class WalkArea:
         eye = pos[1] - c[1]
         # below the eye, also a low one (a tabletop photo's: at 0.3 m the rail ran across
         # the top of the view, a review)
-        rail_h = max(eye - FENCE_RAIL, min(FENCE_RAIL_MIN, 0.8 * eye))
+        rail_h = max(eye - FENCE_RAIL, 0.8 * eye)
         r = self.radius + FENCE_OUT
         xs, zs = c[0] + r * np.cos(a), c[2] + r * np.sin(a)
         segs = []
