@@ -488,8 +488,9 @@ def _other_kinds(path: str, as_json: bool) -> int | None:
 def _image_info(path: str, options: dict[str, Any] | None, as_json: bool) -> int:
     """`info` of an image file: its size (from the header), whether it is an equirect
     panorama (2:1), and the options recorded in the `.json` beside it (`panorama`). The
-    pixels are decoded too (a JPEG at an eighth of its size): a cut-off file is an error
-    here as in `world` and `object`, not "a photo `world --photo` takes"."""
+    pixels are checked too (`checked_image_size`: a JPEG decoded at an eighth of its size,
+    a PNG verified): a cut-off file is an error here as in `world` and `object`, not "a
+    photo `world --photo` takes"."""
     from scene.io.images import checked_image_size
 
     w, h = checked_image_size(path)

@@ -116,20 +116,22 @@ def checked_image_size(path: str | Path, min_side: int = 2) -> tuple[int, int]:
     0.6 s for, a 12000x6000 one 2.5 s); other formats are decoded small (CHECK_SIDE; a
     JPEG at an eighth of its size, ~50 ms for 20 MP; Pillow's verify passes cut-off JPEG
     and TIFF files). Same errors and limits as `load_image`."""
-    w, h = image_size(path, min_side)
 
-    def verify_png(img: Any, p: Path) -> bool:
+    def size_verified(img: Any, p: Path) -> tuple[tuple[int, int], bool]:
+        check_size(img, p, None, min_side)
+        size = tuple(img.size)
         if img.format != "PNG":
-            return False
+            return size, False
         try:
             img.verify()
         except Exception as exc:  # noqa: BLE001 - any decoder failure is a bad file
             raise SceneFormatError(
                 p, f"image data is corrupt or truncated: {_pil_problem(exc)}"
             ) from None
-        return True
+        return size, True
 
-    if not _with_image(path, verify_png):
+    (w, h), verified = _with_image(path, size_verified)
+    if not verified:
         load_image(path, max_side=CHECK_SIDE, min_side=min_side)
     return w, h
 
