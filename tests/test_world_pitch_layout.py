@@ -199,6 +199,51 @@ def test_outdoor_layout_has_a_wrapping_skyline_over_the_ground() -> None:
     assert not (cls == CEILING).any()
 
 
+def _skyline(cls: np.ndarray) -> np.ndarray:
+    """Elevation (deg) per column of the lowest sky pixel of the top sky run."""
+    _, lat = pano_lonlat(cls.shape[0])
+    top = np.array([np.nonzero(cls[:, c] != SKY)[0][0] for c in range(cls.shape[1])])
+    return np.degrees(lat[top])
+
+
+def test_the_far_skyline_starts_at_the_photo_s_own_skyline_at_its_edges() -> None:
+    """Beside the photo the far skyline carries on from where the photo's edge cuts its
+    skyline (a tall building on the left, low trees on the right), reaching its own
+    height 15° out, instead of standing at its own height right at the edge."""
+    from generators.panorama.layout import estimate_layout
+
+    h, w = 256, 512
+    _, lat = pano_lonlat(h)
+    labels = np.full((h, w), GROUND, np.uint8)
+    known = np.zeros((h, w), bool)
+    c0, c1 = 220, 292  # ~50° wide photo round longitude 0
+    known[70:170, c0:c1] = True
+    rows = np.arange(h)[:, None]
+    tall, low = 92, 124  # rows where the sky ends: the building (left), the trees (right)
+    cols = np.arange(w)[None, :]
+    top = np.where(cols < (c0 + c1) // 2, tall, low)
+    labels[(rows < top)] = SKY
+    labels[(rows >= top) & (rows < 128)] = UPRIGHT
+    lay = estimate_layout(labels, known, SKY)
+    assert len(lay.anchors) == 2, lay.anchors
+    (lon_l, e_l), (lon_r, e_r) = sorted(lay.anchors)
+    assert abs(e_l - math.degrees(lat[tall])) < 1.0 and abs(e_r - math.degrees(lat[low])) < 1.0
+    assert "side edges" in lay.sources["skyline"]
+    assert lay.as_dict()["skyline_anchors"][0]["elev_deg"] == pytest.approx(e_l, abs=0.01)
+    sky = _skyline(layout_classes(lay, h, seed=2))
+    for col, want in ((c0 - 2, e_l), (c1 + 1, e_r)):
+        assert abs(sky[col] - want) < 1.5, (col, sky[col], want)
+    # 20° out the layout's own skyline, as without the anchors
+    own = _skyline(layout_classes(Layout(**{**lay.__dict__, "anchors": ()}), h, seed=2))
+    far = [c0 - 30, c1 + 30]
+    assert np.allclose(sky[far], own[far], atol=0.5)
+    assert abs(sky[c0 - 2] - own[c0 - 2]) > 3.0  # (the anchor made a difference there)
+    # a panorama (no side edges) has none
+    known_all = np.zeros((h, w), bool)
+    known_all[70:170] = True
+    assert estimate_layout(labels, known_all, SKY).anchors == ()
+
+
 @pytest.mark.slow
 def test_far_from_the_photo_the_outpainting_shows_the_layout() -> None:
     """Turned away from an outdoor photo: sky above a skyline, ground below — not the

@@ -45,6 +45,8 @@ FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOO
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
 SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
+ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
+ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
 
 
 @dataclass
@@ -54,7 +56,9 @@ class Layout:
     indoor: floor_tan, ceiling_tan are the box's boundaries at m(λ) = 1.
     outdoor: ground_tan (the far field's foot, < 0 means below the horizon),
     skyline_deg the far skyline's mean elevation, skyline_var its relative variation over
-    tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev).
+    tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev),
+    anchors ((longitude rad, elevation deg), ...) the photo's own skyline at its left and
+    right edges, where the far skyline starts (`layout_classes`).
     """
 
     indoor: bool
@@ -68,6 +72,7 @@ class Layout:
     #: indoors, the tangent eye / F of the front wall (the one the photo faces, at
     #: distance F along its view); 0 (or floor_tan): the square box's front wall at R
     front_tan: float = 0.0
+    anchors: tuple[tuple[float, float], ...] = ()
 
     @property
     def front(self) -> float:
@@ -92,6 +97,11 @@ class Layout:
                 skyline_rough=round(self.skyline_rough, 3),
                 ground_tan=round(self.ground_tan, 4),
             )
+            if self.anchors:
+                d["skyline_anchors"] = [
+                    {"lon_deg": round(math.degrees(lon), 2), "elev_deg": round(e, 2)}
+                    for lon, e in self.anchors
+                ]
         return d
 
 
@@ -194,8 +204,12 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         src["skyline"] = "lower quartile of the photo's skyline"
         if skyline != raw:  # a far skyline is never higher or lower than these
             src["skyline"] += f", {raw:.1f}° held to {SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}°"
+        anchors = _edge_anchors(labels, known, lon, lat)
+        if anchors:
+            src["skyline"] += "; from the photo's own skyline at its side edges"
     else:
         skyline, var, rough = 2.0, 0.3, DEFAULT_ROUGH
+        anchors = ()
         src["skyline"] = "default (the photo shows no skyline)"
     ground_tan = -EYE_HEIGHT / FAR_FIELD
     src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
@@ -206,7 +220,46 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         skyline_var=var,
         skyline_rough=float(np.clip(rough, 0.0, MAX_ROUGH)),
         sources=src,
+        anchors=anchors,
     )
+
+
+def _edge_anchors(
+    labels: np.ndarray, known: np.ndarray, lon: np.ndarray, lat: np.ndarray
+) -> tuple[tuple[float, float], ...]:
+    """The photo's skyline where its left and right edges cut it: ((longitude rad,
+    elevation deg), ...), one per side edge that shows sky. Each edge is traced row by row
+    (each row's outermost known pixel but one, where that runs down the side rather than
+    along the top or bottom: a pitched photo's side edges are curves, its outermost
+    columns only corners); down it, the first row of sky and then the first
+    row that is not sky (a 5-row majority: no single stray pixel) is where its skyline
+    lies. Elevations above ANCHOR_MAX_DEG are held to it. None for a photo spanning more
+    than half the sphere (a stitched band, a panorama: no side edges). A far skyline
+    drawn at its own height right from the photo's edge stood as a wall of treeline
+    beside the Sceaux photo's low right edge."""
+    h, w = known.shape
+    cols = np.nonzero(known.any(0))[0]
+    rows = np.nonzero(known.any(1))[0]
+    if not len(cols) or cols[-1] - cols[0] > w // 2 or len(rows) < 8:
+        return ()
+    kr = known[rows]
+    first = np.argmax(kr, axis=1)
+    last = w - 1 - np.argmax(kr[:, ::-1], axis=1)
+    out = []
+    for col in (np.minimum(first + 1, last), np.maximum(last - 1, first)):
+        # the rows where the trace runs down the side, not along the curved top or bottom
+        side = np.abs(np.gradient(col.astype(np.float32))) <= 1.0
+        r, c = rows[side], col[side]
+        sky = (labels[r, c] == SKY).astype(np.float32)
+        sky = np.convolve(sky, np.ones(5) / 5, "same") > 0.5
+        if len(r) < 8 or not sky.any():
+            continue
+        top = int(np.argmax(sky))
+        below = np.nonzero(~sky[top:])[0]
+        i = top + (int(below[0]) if len(below) else len(sky) - 1 - top)
+        elev = float(np.degrees(lat[r[i]]))
+        out.append((float(lon[c[i]]), min(elev, ANCHOR_MAX_DEG)))
+    return tuple(out)
 
 
 def _skyline_roughness(elev: np.ndarray, w: int) -> float:
@@ -250,7 +303,9 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
 
     Indoors GROUND / UPRIGHT / CEILING, outdoors GROUND / UPRIGHT / SKY. The outdoor
     skyline varies with longitude as a sum of sinusoids with whole periods around the
-    circle (so it wraps at ±180°) and seeded phases.
+    circle (so it wraps at ±180°) and seeded phases; at each of `layout.anchors` (the
+    photo's side edges) it starts at the photo's own skyline there and reaches its own
+    over ANCHOR_REACH_DEG.
     """
     w = 2 * h
     lon, lat = pano_lonlat(h, w)
@@ -267,6 +322,20 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         prof += rng.standard_normal() / k * np.cos(k * lon + rng.uniform(0, 2 * math.pi))
     prof /= max(float(np.abs(prof).max()), 1e-6)
     sky_deg = layout.skyline_deg * (1.0 + layout.skyline_var * prof)
+    a = np.zeros(w)  # how much the photo's edge holds the skyline (1 at the edge)
+    if layout.anchors:
+        # the far skyline starts where the photo's edge cuts its own skyline and reaches
+        # its own height within ANCHOR_REACH_DEG (nearest edge first)
+        near = np.full(w, np.inf)
+        at = np.zeros(w)
+        for a_lon, a_deg in layout.anchors:
+            d = np.abs((lon - a_lon + math.pi) % (2 * math.pi) - math.pi)
+            closer = d < near
+            near = np.where(closer, d, near)
+            at = np.where(closer, a_deg, at)
+        t = np.clip(np.degrees(near) / ANCHOR_REACH_DEG, 0.0, 1.0)
+        a = 1.0 - t * t * (3.0 - 2.0 * t)
+        sky_deg = sky_deg * (1.0 - a) + at * a
     if layout.skyline_rough > 0:
         # 1/f roughness down to a few columns (its own generator: the slow waves above stay
         # the same at every roughness); unit std-dev, scaled to the photo's
@@ -275,7 +344,7 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         for k in range(19, max(20, w // 6)):
             jag += fine.standard_normal() / k * np.cos(k * lon + fine.uniform(0, 2 * math.pi))
         jag /= max(float(jag.std()), 1e-9)
-        sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag
+        sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag * (1.0 - a)
     sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]
     out[np.broadcast_to(tl < layout.ground_tan, (h, w))] = GROUND
     out[tl > sky_tan] = SKY
