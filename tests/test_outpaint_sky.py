@@ -214,3 +214,38 @@ def test_the_seam_offset_leaves_upright_things_and_the_photo_alone() -> None:
     assert np.abs(off[near] - 0.2).max() < 0.02
     far = dist > SEAM_FALLOFF_DEG / 180.0 * h + 1
     assert np.abs(off[far]).max() == 0.0
+
+
+def test_the_photo_s_edge_colours_do_not_carry_across_a_silhouette() -> None:
+    """`_silhouette_beside`: beside the photo's edge the invented surface is a silhouette
+    (no colour carried across) where it is another class than the edge (treeline beside
+    the photo's sky), or upright and far in colour from the edge (a dark treeline beside
+    bright haze the photo's classes call upright: a pale band down the treeline); not
+    where the same surface carries on (sky beside sky, a wall beside a like wall)."""
+    from generators.panorama.classes import SKY, UPRIGHT
+    from generators.panorama.outpaint_classical import EDGE_BLEND_DEG, _silhouette_beside
+    from generators.panorama.projection import distance_from
+
+    h, w = 128, 256
+    known = np.zeros((h, w), bool)
+    known[40:80, 100:150] = True
+    dist = distance_from(known)
+    band = (~known) & (dist > 0) & (dist < EDGE_BLEND_DEG / 180.0 * h)
+    ones, zeros = np.ones((h, w), np.float32), np.zeros((h, w), np.float32)
+    up = {UPRIGHT: ones, SKY: zeros}
+    sky_w = {UPRIGHT: zeros, SKY: ones}
+    lab_sky = np.full((h, w), SKY, np.uint8)
+    lab_up = np.full((h, w), UPRIGHT, np.uint8)
+    bright = np.full((h, w, 3), 0.92, np.float32)
+    dark = np.full((h, w, 3), 0.25, np.float32)
+    like = np.full((h, w, 3), 0.8, np.float32)
+    cases = [
+        (lab_sky, up, bright, like, True),  # a treeline beside the photo's sky
+        (lab_up, up, bright, dark, True),  # a dark treeline beside bright "upright" haze
+        (lab_sky, sky_w, bright, like, False),  # the sky carrying on
+        (lab_up, up, bright, like, False),  # a wall beside a like wall
+    ]
+    for labels, weights, img, fill, want in cases:
+        got = _silhouette_beside(known, labels, weights, dist, img, fill)
+        assert not got[known].any() and not got[dist > EDGE_BLEND_DEG / 180.0 * h + 1].any()
+        assert bool(got[band].all()) == want and bool(got[band].any()) == want, want

@@ -242,9 +242,18 @@ def outpaint_classical(
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)
     if canopy_soft is not None:  # the crown is leaves from its edge on, no sky
         t = np.maximum(t, canopy_soft)
+    other = _silhouette_beside(known_t, labels_t, weights_t, dist, img_t, fill)
+    # where the surface invented beside the photo is not the photo's edge surface carrying
+    # on (another class, or a far treeline beside bright haze), the edge is a silhouette:
+    # neither side's colours carry across it (the Sceaux photo's haze at its left edge
+    # smeared a pale band down the treeline beside it)
+    t = np.maximum(t, np.clip(_blur_wrap(other.astype(np.float32), 0.7) * 1.5, 0.0, 1.0))
     t = t[..., None]
     fill = edge * (1 - t) + fill * t + (fill - _blur_wrap(fill, 2.0)) * (1 - t)
-    rim_keep = cut if canopy is None else (canopy if cut is None else cut | canopy)
+    rim_keep = other
+    for part in (cut, canopy):
+        if part is not None:
+            rim_keep = rim_keep | part
     fill = _photo_rim(fill, img_t, known_t, dist, keep=rim_keep)
     fill = _converge_poles(fill)
     # at the photo's texels the photo itself: upsampled, the band's first full-resolution
@@ -1086,6 +1095,15 @@ def _crown_surface(img: np.ndarray, crown: np.ndarray, noise: np.ndarray) -> np.
     return None
 
 
+def _photo_soft(img: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The photo's colours (h, w, 3) without their fine detail: `img` over its `known`
+    (h, w) bool pixels, Gaussian σ RIM_SOFTEN texels, normalised by the known share."""
+    kf = known.astype(np.float32)[..., None]
+    return _blur_wrap(img * kf, RIM_SOFTEN) / np.maximum(
+        _blur_wrap(kf.repeat(3, -1), RIM_SOFTEN), 1e-6
+    )
+
+
 def _photo_rim(
     fill: np.ndarray,
     img: np.ndarray,
@@ -1114,11 +1132,7 @@ def _photo_rim(
     core = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
     # carried outwards: the photo's colours, not its fine detail (Telea drags each edge
     # pixel along the normal: a window's mullion would become a streak, its mirror image)
-    kf = known.astype(np.float32)
-    soft = _blur_wrap(img * kf[..., None], RIM_SOFTEN) / np.maximum(
-        _blur_wrap(kf[..., None].repeat(3, -1), RIM_SOFTEN), 1e-6
-    )
-    src = np.where(core[..., None], soft, fill)
+    src = np.where(core[..., None], _photo_soft(img, known), fill)
     pad = max(4, int(2 * b))
     u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(
         np.uint8
@@ -1130,6 +1144,47 @@ def _photo_rim(
     t = np.clip(dist / b, 0, 1)[..., None]
     out = smooth + grain * t
     return np.where(band[..., None], out, fill).astype(np.float32)
+
+
+OTHER_CLASS_SHARE = 0.6  # a surface this much of another class than the photo's edge
+SILHOUETTE_COLOUR = 0.35  # ... or upright, and this far in RGB (0..1) from the edge's colour
+
+
+def _silhouette_beside(
+    known: np.ndarray,
+    labels: np.ndarray,
+    weights: dict,
+    dist: np.ndarray,
+    img: np.ndarray,
+    fill: np.ndarray,
+) -> np.ndarray:
+    """(h, w) bool: the pixels within EDGE_BLEND_DEG of the photo where the invented
+    surface meets the photo's edge as a silhouette, not as the same surface carrying on:
+    the surface is at least OTHER_CLASS_SHARE of one class (`weights` {class: (h, w)})
+    and the photo's nearest pixel (wrapped round in longitude) is of another (`labels`
+    (h, w) of the `known` (h, w) bool pixels), or the surface is upright and its colour
+    (`fill` (h, w, 3), σ 2 texels) is SILHOUETTE_COLOUR or more from the photo's there
+    (`img` (h, w, 3), σ RIM_SOFTEN): a far treeline beside bright haze in the photo."""
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = known.shape
+    near_band = (~known) & (dist < EDGE_BLEND_DEG / 180.0 * h)
+    if not near_band.any():
+        return near_band
+    classes = list(weights)
+    stack = np.stack([weights[c] for c in classes], -1)
+    tot = np.maximum(stack.sum(-1), 1e-6)
+    best = np.argmax(stack, -1)
+    share = np.take_along_axis(stack, best[..., None], -1)[..., 0] / tot
+    main = np.array(classes, np.uint8)[best]
+    pad = w // 4
+    wide = np.concatenate([known[:, -pad:], known, known[:, :pad]], 1)
+    _, (ri, ci) = distance_transform_edt(~wide, return_indices=True)
+    ri, ci = ri[:, pad : pad + w], (ci[:, pad : pad + w] - pad) % w
+    soft = _photo_soft(img, known)
+    far = np.linalg.norm(soft[ri, ci] - _blur_wrap(fill, 2.0), axis=-1) >= SILHOUETTE_COLOUR
+    other = main != labels[ri, ci]
+    return near_band & (share >= OTHER_CLASS_SHARE) & (other | ((main == UPRIGHT) & far))
 
 
 SEAM_SIGMA = 3.0  # texels: how finely along the photo's edge the offset follows its colours
