@@ -249,3 +249,39 @@ def test_the_photo_s_edge_colours_do_not_carry_across_a_silhouette() -> None:
         got = _silhouette_beside(known, labels, weights, dist, img, fill)
         assert not got[known].any() and not got[dist > EDGE_BLEND_DEG / 180.0 * h + 1].any()
         assert bool(got[band].all()) == want and bool(got[band].any()) == want, want
+
+
+def test_a_trees_crown_past_the_edge_has_the_colours_of_its_leaves() -> None:
+    """A crown of dark shade and lit yellow-green leaves with sky seen through them,
+    carried on past the photo's edge: 1-3° beside it its pixels have the leaves' hue (the
+    chromaticity of their mean colour within 0.06 of the leaves'; 0.02 now). Its colour
+    field (a mean over lit leaves, shade and sky flecks) plus grain came out grey-blue
+    (0.12 away): a grey blob beside the Sceaux castle's tree."""
+    import cv2
+
+    rng = np.random.default_rng(4)
+    h = 256
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
+    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
+    tree = np.broadcast_to((L < -5) & (A > 2), (h, 2 * h))
+    pat = cv2.GaussianBlur(rng.standard_normal((h, 2 * h)).astype(np.float32), (0, 0), 0.8)
+    leaves = np.where((pat > 0.25)[..., None], (0.32, 0.42, 0.12), (0.04, 0.09, 0.03))
+    leaves = np.where((pat > 0.55)[..., None], (0.75, 0.82, 0.9), leaves)  # sky through them
+    img[tree] = leaves[tree]
+    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
+    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
+    img = np.clip(img + 0.01 * rng.standard_normal(img.shape), 0.0, 1.0)
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    out = outpaint_classical(pano, known.astype(np.float32))
+    a, lo = A[:, 0], L[0]
+    beside = out[(a > 6) & (a < 18)][:, (lo > -28) & (lo < -26)].reshape(-1, 3)
+    crown = beside[beside.sum(-1) < 1.2]  # (the sky beyond the crown's outline left out)
+    assert len(crown) > 0.6 * len(beside)
+    own = img[tree & known & (pat <= 0.55)]
+
+    def chroma(c: np.ndarray) -> np.ndarray:  # of the mean colour
+        return c.mean(0) / c.mean(0).sum()
+
+    assert np.linalg.norm(chroma(crown) - chroma(own)) < 0.06, (chroma(crown), chroma(own))

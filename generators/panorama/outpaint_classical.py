@@ -37,7 +37,15 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
-from .classes import GROUND, SKY, UPRIGHT, classify_view, looks_like_sky_colour, vegetation_like
+from .classes import (
+    GROUND,
+    SKY,
+    UPRIGHT,
+    classify_view,
+    looks_like_sky_colour,
+    sky_like,
+    vegetation_like,
+)
 from .layout import Layout, estimate_layout, layout_classes
 from .projection import distance_from, pano_lonlat
 
@@ -164,6 +172,7 @@ def outpaint_classical(
         blur=0.0,
     )
     dist = distance_from(known_t)
+    dist_in_t = distance_from(~known_t)  # texels inside the photo from its edge
     cut = _object_against_sky(known_t, labels_t, weights_t, dist) if SKY in weights_t else None
     if cut is not None and cut.any():
         # beside an object the photo's edge cuts against the sky, the sky alone: a share of
@@ -180,6 +189,12 @@ def outpaint_classical(
         else None
     )
     crown = _crown_surface(img_t, crown_px, noise) if canopy is not None and canopy.any() else None
+    if crown is not None:
+        # the crown's mean colour is its leaves' near the edge (not the sky seen through
+        # them): its colour field, a mean of lit leaves, shade and sky glimpses carried
+        # outwards, plus grain came out grey beside the Sceaux castle's dark green tree
+        leaves = crown_px & (dist_in_t <= CROWN_MATCH_DEG * ht / 180.0)
+        crown = _match_colours(crown, canopy, img_t[leaves & ~sky_like(img_t)])
     canopy_soft = None
     if crown is None:
         canopy = None
@@ -1064,6 +1079,28 @@ def _canopy(
     wide = np.pad(out, ((0, 0), (4, 4)), mode="wrap").astype(np.uint8)
     opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
     return opened[:, 4:-4].astype(bool)
+
+
+CROWN_MATCH_DEG = 6.0  # the crown's colours are those of the photo's crown this near its edge
+
+
+def _match_colours(surface: np.ndarray, region: np.ndarray, ref: np.ndarray) -> np.ndarray:
+    """`surface` (h, w, 3) with its colours over `region` (h, w) bool mapped, channel by
+    channel, onto the distribution of `ref` (n, 3) between its 3rd and 97th percentiles
+    (histogram matching by quantiles, as in Heeger & Bergen, "Pyramid-based texture
+    analysis/synthesis", 1995); unchanged with fewer than 64 reference or region pixels.
+    The grain synthesised for a tree's crown varies mostly in brightness: shifted to the
+    leaves' mean colour its light parts stayed grey, where the leaves' are yellow-green."""
+    if len(ref) < 64 or region.sum() < 64:
+        return surface
+    out = surface.copy()
+    q = np.linspace(0.0, 1.0, 257)
+    vals = surface[region]
+    for ch in range(3):
+        src = np.quantile(vals[:, ch], q)
+        dst = np.quantile(ref[:, ch], 0.03 + 0.94 * q)
+        out[..., ch][region] = np.interp(vals[:, ch], src, dst)
+    return out.astype(np.float32)
 
 
 def _crown_surface(img: np.ndarray, crown: np.ndarray, noise: np.ndarray) -> np.ndarray | None:
