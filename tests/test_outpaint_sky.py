@@ -285,3 +285,30 @@ def test_a_trees_crown_past_the_edge_has_the_colours_of_its_leaves() -> None:
         return c.mean(0) / c.mean(0).sum()
 
     assert np.linalg.norm(chroma(crown) - chroma(own)) < 0.06, (chroma(crown), chroma(own))
+
+
+def test_a_vignetted_sky_is_sky_up_to_the_photo_s_edge() -> None:
+    """A photo whose sky darkens by 35 % over its last 1.5° toward the right edge (a lens's
+    vignetting, as at the Sceaux photo's top right): the sky's class reaches the edge. The
+    texture cue took the steep darkening for a wall (7 % of those edge pixels were sky):
+    the edge kept its dark rim against the invented sky, and the world stood it as a
+    blue sliver of wall."""
+    from generators.panorama.classes import SKY
+    from generators.panorama.outpaint_classical import _classify_known
+
+    h = 512
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 26) & (A > -15) & (A < 22)
+    img = np.empty((h, 2 * h, 3), np.float32)
+    img[:] = (0.55, 0.78, 0.97)
+    img[np.broadcast_to(A < 4, img.shape[:2])] = (0.62, 0.55, 0.45)  # a building
+    img[np.broadcast_to(A < -4, img.shape[:2])] = (0.5, 0.48, 0.44)  # the ground
+    ramp = np.clip((L - 24.5) / 1.5, 0, 1) * np.clip((A - 4) / 18, 0, 1)
+    img = img * (1 - 0.35 * ramp[..., None])
+    rng = np.random.default_rng(0)
+    img = np.clip(img + 0.004 * rng.standard_normal(img.shape), 0, 1).astype(np.float32)
+    lab = _classify_known(np.where(known[..., None], img, 0), known)
+    edge = known & (L > 25) & (A > 10) & (A < 20)
+    assert (lab[edge] == SKY).mean() > 0.95
+    assert (lab[known & (A < 3)] != SKY).all()  # (the building and ground stay theirs)

@@ -366,7 +366,52 @@ def _classify_known(img: np.ndarray, known: np.ndarray) -> np.ndarray:
         _, (ri, ci) = distance_transform_edt(~inner, return_indices=True)
         rim = known_r & ~inner
         lab[rim] = lab[ri[rim], ci[rim]]
+    lab = _sky_to_the_edge(lab, img_r, known_r)
     return np.roll(lab, -shift, axis=1)
+
+
+EDGE_SKY_DEG = 2.0  # the photo's sky reaches its edge through this band when it looks like sky
+EDGE_SKY_LUM = 0.6  # ... and is at least this share of the sky's brightness
+
+
+def _sky_to_the_edge(labels: np.ndarray, img: np.ndarray, known: np.ndarray) -> np.ndarray:
+    """The photo's sky grown through its outermost EDGE_SKY_DEG (labels (h, w) uint8 of the
+    known (h, w) bool pixels of img (h, w, 3)): band pixels called upright whose colour is
+    sky-like (`classes.sky_like`), at least EDGE_SKY_LUM of the sky's median brightness and
+    half its blue excess, and that join the sky through such pixels become sky.
+    A lens's vignetting darkens the sky toward a photo's corners faster than the texture
+    cue allows (the Sceaux photo's last 5 texels at its top right): called a wall, the
+    edge kept its dark rim, and the invented sky beyond was matched to the sky further in."""
+    import cv2
+
+    sky = labels == SKY
+    if not sky.any():
+        return labels
+    h = known.shape[0]
+    inner = cv2.distanceTransform(known.astype(np.uint8), cv2.DIST_L2, 5)
+    # like the photo's own sky: as blue (half its blue excess at least) and not much darker
+    # (a grey tower at the edge is "sky-like" too)
+    ref = np.median(img[sky], 0)
+    lum = img @ np.array([0.299, 0.587, 0.114], np.float32)
+    ref_lum = float(ref @ np.array([0.299, 0.587, 0.114], np.float32))
+    like = (
+        sky_like(img)
+        & (lum >= EDGE_SKY_LUM * ref_lum)
+        & (img[..., 2] - img[..., 0] >= 0.5 * float(ref[2] - ref[0]))
+    )
+    cand = known & (inner <= EDGE_SKY_DEG / 180.0 * h) & (labels == UPRIGHT) & like
+    if not cand.any():
+        return labels
+    grown = sky.copy()
+    kernel = np.ones((3, 3), np.uint8)
+    for _ in range(int(EDGE_SKY_DEG / 180.0 * h) * 2 + 2):  # ~ the band's width, diagonals too
+        nxt = grown | (cand & (cv2.dilate(grown.astype(np.uint8), kernel) > 0))
+        if (nxt == grown).all():
+            break
+        grown = nxt
+    out = labels.copy()
+    out[grown & ~sky] = SKY
+    return out
 
 
 def _blur_wrap(img: np.ndarray, sx: float, sy: float | None = None) -> np.ndarray:
