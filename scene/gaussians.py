@@ -189,15 +189,14 @@ class GaussianCloud:
         meta = dict(self.meta)
         count = self.far_field_marked()
         picked = np.arange(len(self))[idx]
-        backdrop = meta.get("backdrop")
-        discs = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
-        if isinstance(discs, int) and not isinstance(discs, bool) and discs > 0:
+        discs = self.backdrop_discs()
+        if discs:
             stop = len(self) - count
             is_disc = (picked >= stop - discs) & (picked < stop)
             k = int(is_disc.sum())
             tail = int((picked >= stop).sum())  # the far field's picked splats after them
             run = is_disc[len(picked) - tail - k : len(picked) - tail] if k else is_disc[:0]
-            meta["backdrop"] = {**backdrop, "ground_discs": k if run.all() else 0}
+            meta["backdrop"] = {**meta["backdrop"], "ground_discs": k if run.all() else 0}
         if count:
             is_far = picked >= len(self) - count
             k = int(is_far.sum())
@@ -273,6 +272,18 @@ class GaussianCloud:
         far = self.meta.get("far_field") if isinstance(self.meta, dict) else None
         count = int(far.get("count", 0)) if isinstance(far, dict) else 0
         return count if 0 < count <= len(self) else 0
+
+    def backdrop_discs(self) -> int:
+        """How many splats a reconstruction's `meta["backdrop"]["ground_discs"]` marks as
+        its backdrop's ground discs (generators/reconstruct/ground_fill.py: the splats just
+        before the marked far field, or last without one); 0 without a marker or with one
+        that is no positive int or does not fit this cloud. The one reading of the count
+        for the collider, `subset` and the PLY writer."""
+        backdrop = self.meta.get("backdrop") if isinstance(self.meta, dict) else None
+        n = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
+        if isinstance(n, bool) or not isinstance(n, int):
+            return 0
+        return n if 0 < n <= len(self) - self.far_field_marked() else 0
 
     def adopt_far_field(self, count: Any) -> bool:
         """Mark the last `count` splats as the far field when a file's Wander record says so

@@ -115,3 +115,33 @@ def test_a_subset_recounts_the_backdrop_ground_discs() -> None:
     assert s.meta["backdrop"] == {"ground_discs": 18, "radius": 5.0}
     assert s.meta["far_field"]["count"] == 9
     assert c.subset(np.arange(100)[::-1]).meta["backdrop"]["ground_discs"] == 0  # reordered
+
+
+def test_the_backdrop_disc_count_is_read_one_way() -> None:
+    """`GaussianCloud.backdrop_discs`, the one reading of `meta["backdrop"]["ground_discs"]`
+    for the collider, `subset` and the PLY writer (each had its own rules: the collider
+    took a float, the others an int only): a positive int that fits before the far field,
+    else 0."""
+    import numpy as np
+
+    from scene.gaussians import GaussianCloud
+    from viewer.collision import _backdrop_span
+
+    pts = np.random.default_rng(0).normal(size=(100, 3)).astype(np.float32)
+    c = GaussianCloud.from_points(pts, np.full((100, 3), 0.5), 0.1)
+    c.meta["far_field"] = {"count": 10}
+    for raw, want in (
+        (20, 20),
+        (90, 90),
+        (91, 0),
+        (0, 0),
+        (-3, 0),
+        (20.0, 0),
+        (True, 0),
+        ("20", 0),
+    ):
+        c.meta["backdrop"] = {"ground_discs": raw}
+        assert c.backdrop_discs() == want, raw
+        assert _backdrop_span(c) == ((90 - want, 90) if want else None), raw
+    del c.meta["backdrop"]
+    assert c.backdrop_discs() == 0

@@ -94,14 +94,12 @@ def robust_box(pts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 def _backdrop_span(cloud: GaussianCloud) -> tuple[int, int] | None:
     """(start, stop) of a reconstruction's backdrop ground discs among `cloud`'s splats
-    (`meta["backdrop"]["ground_discs"]` of them just before a marked far field), or None."""
-    backdrop = cloud.meta.get("backdrop") if isinstance(cloud.meta, dict) else None
-    raw = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
-    if isinstance(raw, bool) or not isinstance(raw, (int, float)) or not raw > 0:
+    (`GaussianCloud.backdrop_discs` of them just before a marked far field), or None."""
+    n = cloud.backdrop_discs()
+    if not n:
         return None
     stop = len(cloud) - cloud.far_field_marked()
-    start = stop - int(raw)
-    return (start, stop) if start >= 0 else None
+    return stop - n, stop
 
 
 def _near_backdrop(cloud: GaussianCloud, keep: np.ndarray) -> np.ndarray:

@@ -626,13 +626,8 @@ def ply_header(cloud: GaussianCloud, comments: Sequence[str] = ()) -> bytes:
     count = cloud.far_field_marked()
     if 0 < count < len(cloud):
         header.append("comment " + FAR_FIELD_COMMENT.format(count))
-        backdrop = cloud.meta.get("backdrop")
-        discs = backdrop.get("ground_discs") if isinstance(backdrop, dict) else None
-        if (
-            isinstance(discs, int)
-            and not isinstance(discs, bool)
-            and 0 < discs <= len(cloud) - count
-        ):
+        discs = cloud.backdrop_discs()
+        if discs:
             header.append("comment " + BACKDROP_COMMENT.format(discs))
     for c in comments:
         header.append("comment " + str(c).replace("\r", " ").replace("\n", " "))
