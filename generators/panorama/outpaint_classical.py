@@ -1122,8 +1122,15 @@ def _canopy(
     import cv2
 
     wide = np.pad(out, ((0, 0), (4, 4)), mode="wrap").astype(np.uint8)
-    opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    return opened[:, 4:-4].astype(bool)
+    opened = cv2.morphologyEx(wide, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))[:, 4:-4]
+    # only what grows from the photo's edge: the outline's noise cut islands of leaves off
+    # (a puff floating in the sky above the Sceaux 100_7110 photo's crown)
+    n, comp = cv2.connectedComponents(opened, connectivity=8)
+    if n <= 1:
+        return opened.astype(bool)
+    edge_ring = cv2.dilate(known.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+    attached = np.unique(comp[edge_ring & (opened > 0)])
+    return np.isin(comp, attached[attached > 0])
 
 
 CROWN_MATCH_DEG = 6.0  # the crown's colours are those of the photo's crown this near its edge
