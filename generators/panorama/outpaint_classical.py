@@ -1093,7 +1093,6 @@ def _canopy(
     out = np.zeros((h, w), bool)
     if leaves.sum() < 4:
         return out
-    from scipy.ndimage import distance_transform_edt
 
     def along_edge(sig: float) -> np.ndarray:  # the share of the edge that is crown
         every = _blur_wrap(edge.astype(np.float32), sig)
@@ -1102,10 +1101,7 @@ def _canopy(
 
     # each point outside takes the shares at its nearest edge pixel (wrapped round in
     # longitude): blurred outwards, a crown's share leaked along the frame over the sky
-    pad = w // 4
-    wide = np.concatenate([edge[:, -pad:], edge, edge[:, :pad]], 1)
-    _, (ri, ci) = distance_transform_edt(~wide, return_indices=True)
-    ri, ci = ri[:, pad : pad + w], (ci[:, pad : pad + w] - pad) % w
+    ri, ci = _nearest_pixel(edge)
     share = along_edge(CANOPY_EDGE_DEG * px)[ri, ci]
     share = share * _smoothstep(0.4, 0.9, along_edge(CANOPY_LOCAL_DEG * px)[ri, ci])
     rng = np.random.default_rng(seed + 11)
@@ -1184,6 +1180,19 @@ def _crown_surface(img: np.ndarray, crown: np.ndarray, noise: np.ndarray) -> np.
     return None
 
 
+def _nearest_pixel(region: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(rows (h, w), columns (h, w)) of every pixel's nearest pixel of `region` (h, w)
+    bool, wrapped round in longitude (a quarter of the width on each side, as
+    `projection.distance_from`)."""
+    from scipy.ndimage import distance_transform_edt
+
+    w = region.shape[1]
+    pad = w // 4
+    wide = np.concatenate([region[:, -pad:], region, region[:, :pad]], 1)
+    _, (ri, ci) = distance_transform_edt(~wide, return_indices=True)
+    return ri[:, pad : pad + w], (ci[:, pad : pad + w] - pad) % w
+
+
 def _photo_soft(img: np.ndarray, known: np.ndarray) -> np.ndarray:
     """The photo's colours (h, w, 3) without their fine detail: `img` over its `known`
     (h, w) bool pixels, Gaussian σ RIM_SOFTEN texels, normalised by the known share."""
@@ -1254,7 +1263,6 @@ def _silhouette_beside(
     (h, w) of the `known` (h, w) bool pixels), or the surface is upright and its colour
     (`fill` (h, w, 3), σ 2 texels) is SILHOUETTE_COLOUR or more from the photo's there
     (`img` (h, w, 3), σ RIM_SOFTEN): a far treeline beside bright haze in the photo."""
-    from scipy.ndimage import distance_transform_edt
 
     h, w = known.shape
     near_band = (~known) & (dist < EDGE_BLEND_DEG / 180.0 * h)
@@ -1266,10 +1274,7 @@ def _silhouette_beside(
     best = np.argmax(stack, -1)
     share = np.take_along_axis(stack, best[..., None], -1)[..., 0] / tot
     main = np.array(classes, np.uint8)[best]
-    pad = w // 4
-    wide = np.concatenate([known[:, -pad:], known, known[:, :pad]], 1)
-    _, (ri, ci) = distance_transform_edt(~wide, return_indices=True)
-    ri, ci = ri[:, pad : pad + w], (ci[:, pad : pad + w] - pad) % w
+    ri, ci = _nearest_pixel(known)
     soft = _photo_soft(img, known)
     far = np.linalg.norm(soft[ri, ci] - _blur_wrap(fill, 2.0), axis=-1) >= SILHOUETTE_COLOUR
     other = main != labels[ri, ci]
