@@ -236,9 +236,8 @@ def _edge_anchors(
     first row below the top sky put the Sceaux 100_7104 photo's at 22° instead of 2°, a
     pillar of treeline beside it). Elevations above ANCHOR_MAX_DEG are held to it. None
     for a photo spanning more than half the sphere (a stitched band, a panorama: no side
-    edges). A far skyline
-    drawn at its own height right from the photo's edge stood as a wall of treeline
-    beside the Sceaux photo's low right edge."""
+    edges). A far skyline drawn at its own height right from the photo's edge stood as a
+    wall of treeline beside the Sceaux photo's low right edge."""
     h, w = known.shape
     cols = np.nonzero(known.any(0))[0]
     rows = np.nonzero(known.any(1))[0]
