@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType
+from typing import TextIO
 
 _PREFIX = "cmd_"
 
@@ -110,6 +111,21 @@ def _split_debug(argv: list[str]) -> tuple[list[str], bool]:
     return [a for a in head if a != "--debug"] + tail, "--debug" in head
 
 
+def _say_if_compiling(command: str | None, stream: TextIO | None = None) -> None:
+    """One line on a terminal's stderr (or `stream`) when the command's CPU kernels will
+    compile first (a new checkout's first `render` sat silent for 108 s;
+    scene/kernel_cache.py). Not where stderr is a pipe or a file: a script reading a bad
+    input's one error line gets that line alone."""
+    out = stream or sys.stderr
+    if stream is None and not (hasattr(out, "isatty") and out.isatty()):
+        return
+    from scene.kernel_cache import cold_note
+
+    note = cold_note(command)
+    if note:
+        print(note, file=out, flush=True)
+
+
 def run_cli(argv: list[str]) -> int:
     """Parse and run one subcommand.
 
@@ -147,6 +163,7 @@ def run_cli(argv: list[str]) -> int:
         for folder in _sweep_folders(args, tempfile.gettempdir()):
             sweep_once(folder)  # temps left by killed runs (ours only, owner dead)
         check_io(args)
+        _say_if_compiling(args.command)
         return int(args._run(args) or 0)
     except (InputError, SceneFormatError, InvalidSceneError, FileNotFoundError) as exc:
         return _input_error(exc, log)
