@@ -341,3 +341,32 @@ def test_a_crown_carried_on_past_the_edge_has_no_islands() -> None:
         attached = set(np.unique(comp[ring & out]).tolist()) - {0}
         assert len(attached) == n - 1, (seed, n - 1, len(attached))
     assert grown > 40 * 500  # (the crown does grow)
+
+
+def test_beside_an_outdoor_photo_the_treeline_has_no_pillar_of_the_photo_s_subject() -> None:
+    """A pale facade filling an outdoor photo, a narrow dark tree at its right edge: 1-3°
+    right of the edge, where the far treeline stands, its pixels are near the trees' dark
+    green, not a blend with the facade (the photo's upright colours carried on, and their
+    blur over the 4° edge band, stood as a pale pillar between the Sceaux photo and the
+    treeline)."""
+    rng = np.random.default_rng(5)
+    h = 512
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 25) & (A > -12) & (A < 20)
+    img = np.empty((h, 2 * h, 3), np.float32)
+    img[:] = (0.5, 0.7, 0.95)  # sky
+    img[np.broadcast_to(A < 9, img.shape[:2])] = (0.85, 0.78, 0.62)  # the facade
+    tree = np.broadcast_to((L > 23.5) & (A < 6), img.shape[:2])
+    img[tree] = (0.12, 0.2, 0.08)
+    img[np.broadcast_to(A < -2, img.shape[:2])] = (0.55, 0.52, 0.48)  # gravel
+    img = np.clip(img + 0.01 * rng.standard_normal(img.shape), 0, 1).astype(np.float32)
+    out = outpaint_classical(np.where(known[..., None], img, 0), known.astype(np.float32))
+    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
+    a, lo = A[:, 0], L[0]
+    beside = lum[(a > 0.5) & (a < 3.5)][:, (lo > 26) & (lo < 28)]
+    facade = float(np.dot((0.85, 0.78, 0.62), (0.299, 0.587, 0.114)))
+    trees = float(np.dot((0.12, 0.2, 0.08), (0.299, 0.587, 0.114)))
+    # a quarter of the way from the trees' to the facade's at most (0.13 of it now, 0.32 before)
+    got = float(np.median(beside))
+    assert got < trees + 0.25 * (facade - trees), (got, facade, trees)

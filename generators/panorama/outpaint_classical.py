@@ -257,6 +257,11 @@ def outpaint_classical(
     t = _smoothstep(0.0, EDGE_BLEND_DEG / 180.0 * ht, dist)
     if canopy_soft is not None:  # the crown is leaves from its edge on, no sky
         t = np.maximum(t, canopy_soft)
+    if upper == SKY:
+        # ... and no blur of the photo's colours carries on over it either: the rim band
+        # (`_photo_rim`) meets the photo's own edge colours
+        tot_t = np.maximum(sum(weights_t.values()), 1e-6)
+        t = np.maximum(t, weights_t[UPRIGHT] / tot_t)
     other = _silhouette_beside(known_t, labels_t, weights_t, dist, img_t, fill)
     # where the surface invented beside the photo is not the photo's edge surface carrying
     # on (another class, or a far treeline beside bright haze), the edge is a silhouette:
@@ -680,7 +685,13 @@ def _class_colours(
             lon_s, lat_s = pano_lonlat(h, w)
             u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / layout.wall_factor(lon_s)[None, :]
             wall = np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1)
-    if wall is not None:
+    if wall is not None and upper == SKY:
+        # outdoors what stands beside the photo is the far band (a treeline, hills): its
+        # colour from the photo's edge on. The photo's upright colours carried on mixed its
+        # subject in (a pale pillar of the Sceaux castle's facade colour between the
+        # photo's edge and the treeline)
+        out[UPRIGHT] = np.broadcast_to(np.asarray(wall, np.float32), (h, w, 3)).copy()
+    elif wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
     if upper == SKY:
         ground = _ground_field(img_t, known_t & (labels_t == GROUND), (h, w))
