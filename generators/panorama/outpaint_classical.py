@@ -656,9 +656,10 @@ def _class_colours(
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
-    background colour (indoors by height on the wall, `_wall_profile`; outdoors that of
-    its `foliage` (ht, wt) bool, `_foliage`, when given), the far skyline a little of
-    the sky's, a ceiling a light tint."""
+    background colour (indoors by height on the wall, `_wall_profile`), a ceiling a light
+    tint. Outdoors upright things beside the photo are the far band everywhere: the colour
+    of its `foliage` (ht, wt) bool (`_foliage`) when given, else of its upright sides, with
+    a little of the sky's."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None, None].astype(np.float32)
