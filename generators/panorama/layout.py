@@ -203,7 +203,10 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         rough = _skyline_roughness(elev, w) / max(skyline, 1.0)
         src["skyline"] = "lower quartile of the photo's skyline"
         if skyline != raw:  # a far skyline is never higher or lower than these
-            src["skyline"] += f", {raw:.1f}° held to {SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}°"
+            src["skyline"] += (
+                f", {raw:.1f}°, its mean held to {SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}°"
+                " (its crowns rise and fall about that)"
+            )
         anchors = _edge_anchors(labels, known, lon, lat)
         if anchors:
             src["skyline"] += "; from the photo's own skyline at its side edges"
