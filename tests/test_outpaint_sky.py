@@ -84,6 +84,23 @@ def test_a_clear_sky_stays_clear_beside_spires() -> None:
 TREE = (0.08, 0.16, 0.06)
 
 
+def _corner_scene(
+    h: int = 256,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The scene of `_tree_corner_photo` without its tree: on an (h, 2h) panorama, a photo
+    ±25° wide and -15..+20° high of clear sky over a building and gravel. Returns
+    (longitude (1, 2h) and elevation (h, 1) in degrees, the photo's pixels (h, 2h) bool,
+    where the tree goes (h, 2h) bool: its top left, the image (h, 2h, 3) float32)."""
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
+    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
+    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
+    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
+    tree = np.broadcast_to((L < -5) & (A > 2), (h, 2 * h))
+    return L, A, known, tree, img
+
+
 def _tree_corner_photo(
     colour: tuple[float, float, float] = TREE,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
@@ -92,14 +109,8 @@ def _tree_corner_photo(
     gravel. Returns (luminance (h, 2h) of its classical outpainting, the photo's sky
     luminance, elevation (h,) and longitude (2h,) in degrees)."""
     rng = np.random.default_rng(4)
-    h = 256
-    lon, lat = pano_lonlat(h, 2 * h)
-    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
-    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
-    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
-    img[np.broadcast_to((L < -5) & (A > 2), (h, 2 * h))] = colour  # the tree
-    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
-    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
+    L, A, known, tree, img = _corner_scene()
+    img[tree] = colour
     img = img + 0.02 * rng.standard_normal(img.shape)
     pano = np.where(known[..., None], img, 0).astype(np.float32)
     out = outpaint_classical(pano, known.astype(np.float32))
@@ -260,18 +271,11 @@ def test_a_trees_crown_past_the_edge_has_the_colours_of_its_leaves() -> None:
     import cv2
 
     rng = np.random.default_rng(4)
-    h = 256
-    lon, lat = pano_lonlat(h, 2 * h)
-    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
-    known = (np.abs(L) < 25) & (A > -15) & (A < 20)
-    img = np.broadcast_to(np.array([0.45, 0.62, 0.9], np.float32), (h, 2 * h, 3)).copy()
-    tree = np.broadcast_to((L < -5) & (A > 2), (h, 2 * h))
-    pat = cv2.GaussianBlur(rng.standard_normal((h, 2 * h)).astype(np.float32), (0, 0), 0.8)
+    L, A, known, tree, img = _corner_scene()
+    pat = cv2.GaussianBlur(rng.standard_normal(tree.shape).astype(np.float32), (0, 0), 0.8)
     leaves = np.where((pat > 0.25)[..., None], (0.32, 0.42, 0.12), (0.04, 0.09, 0.03))
     leaves = np.where((pat > 0.55)[..., None], (0.75, 0.82, 0.9), leaves)  # sky through them
     img[tree] = leaves[tree]
-    img[np.broadcast_to((A <= 2) & (A > -3), (h, 2 * h))] = (0.7, 0.6, 0.45)  # a building
-    img[np.broadcast_to(A <= -3, (h, 2 * h))] = (0.55, 0.52, 0.48)  # gravel
     img = np.clip(img + 0.01 * rng.standard_normal(img.shape), 0.0, 1.0)
     pano = np.where(known[..., None], img, 0).astype(np.float32)
     out = outpaint_classical(pano, known.astype(np.float32))
