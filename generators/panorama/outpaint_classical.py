@@ -172,7 +172,6 @@ def outpaint_classical(
         blur=0.0,
     )
     dist = distance_from(known_t)
-    dist_in_t = distance_from(~known_t)  # texels inside the photo from its edge
     cut = _object_against_sky(known_t, labels_t, weights_t, dist) if SKY in weights_t else None
     if cut is not None and cut.any():
         # beside an object the photo's edge cuts against the sky, the sky alone: a share of
@@ -193,7 +192,7 @@ def outpaint_classical(
         # the crown's mean colour is its leaves' near the edge (not the sky seen through
         # them): its colour field, a mean of lit leaves, shade and sky glimpses carried
         # outwards, plus grain came out grey beside the Sceaux castle's dark green tree
-        leaves = crown_px & (dist_in_t <= CROWN_MATCH_DEG * ht / 180.0)
+        leaves = crown_px & (distance_from(~known_t) <= CROWN_MATCH_DEG * ht / 180.0)
         crown = _match_colours(crown, canopy, img_t[leaves & ~sky_like(img_t)])
     canopy_soft = None
     if crown is None:
