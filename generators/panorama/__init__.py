@@ -394,6 +394,14 @@ def generate_panorama(
             detail = None
             photo_size = (im.width, im.height)
             photo, photo_alpha = im.rgb, im.alpha
+            from .floor import PlacedPhoto
+            from .projection import perspective_camera
+
+            placed = PlacedPhoto(
+                im.rgb,
+                perspective_camera(im.width, im.height, fov_x, pitch=math.radians(pitch)),
+                im.alpha,
+            )
             stitch_meta: dict[str, Any] = {}
         else:
             from .stitch import stitch_photos
@@ -428,7 +436,7 @@ def generate_panorama(
             if stitch_meta.get("focal_source") == "overlaps":
                 fov_src = "overlaps"
             photo_size = (images[0].width, images[0].height)
-            photo, photo_alpha = None, None
+            photo, photo_alpha, placed = None, None, None
             pitch, pitch_info = 0.0, {}
     with st("outpaint") as report:
         if backend == "classical":
@@ -436,7 +444,13 @@ def generate_panorama(
 
             found: dict[str, Any] = {}
             image = outpaint_classical(
-                pano, known, seed=seed, progress=report, cancel=cancel, info=found
+                pano,
+                known,
+                seed=seed,
+                progress=report,
+                cancel=cancel,
+                info=found,
+                photo=placed,
             )
             classes = found.pop("classes", None)
             outpaint_meta = found

@@ -18,7 +18,9 @@ gets a ceiling instead of sky). The rest of the sphere is then filled per class:
      the same grain, colour covariance and spectrum, random phases, so no object, edge
      or keypoint of the photo can reappear; outdoors the far skyline's colour and grain
      come from the photo's foliage when it shows some (a treeline, not the facade in
-     front of it as grey rock);
+     front of it as grey rock); the ground's grain on the floor plane comes from the
+     photo's ground seen from above at its own resolution when the one photo is given
+     (`floor.floor_view`);
   4. the sky brightens/deepens towards the zenith, the ground darkens a little towards
      the nadir, the poles converge to one colour, the ±180° seam wraps (all fields are
      computed with wrap-around in longitude);
@@ -46,6 +48,7 @@ from .classes import (
     sky_like,
     vegetation_like,
 )
+from .floor import PlacedPhoto, floor_view
 from .layout import Layout, estimate_layout, layout_classes
 from .projection import distance_from, pano_lonlat
 
@@ -96,16 +99,20 @@ def outpaint_classical(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     info: dict | None = None,
+    photo: PlacedPhoto | None = None,
 ) -> np.ndarray:
     """Fill the unknown part of an equirect panorama.
 
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
     weight (H, 2H)    float32 0..1, 1 = known (the photo), 0 = to invent
+    photo  optional: the one photo placed in it, at its own resolution, with its camera;
+           the ground's grain then comes from its ground seen from above
+           (`floor.floor_view`), else from the panorama's ground
     info   optional dict that receives what was found: 'upper' ('sky' | 'ceiling'),
            'class_fractions' of the photo, 'exemplars' (class -> window size or None),
            'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
            (classes.UPRIGHT / GROUND / SKY, or CEILING = 3), 'layout' of the unseen part
-           (`layout.Layout.as_dict`)
+           (`layout.Layout.as_dict`), 'ground_grain' (where the ground's grain came from)
     returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
     Raises ValueError for a wrongly shaped input or one without known pixels.
     """
@@ -160,6 +167,12 @@ def outpaint_classical(
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
+    floor_ex = None
+    if photo is not None:
+        view = floor_view(
+            photo.rgb, photo.camera, known_t & (labels_t == GROUND), plane_texel(ht), photo.alpha
+        )
+        floor_ex = _floor_exemplar(*view) if view is not None else None
     fill = np.zeros((ht, wt, 3), np.float32)
     exemplars: dict[str, int | None] = {}
     # away from the photo the layout's class lines (skyline, horizon, the room's corners)
@@ -211,7 +224,14 @@ def outpaint_classical(
             continue
         col_t = _resize_wrap(colours_s[c], ht, wt)
         tex, size = _class_texture(
-            img_t, known_t, labels_t, c, noise, indoor=upper == CEILING, foliage=foliage
+            img_t,
+            known_t,
+            labels_t,
+            c,
+            noise,
+            indoor=upper == CEILING,
+            foliage=foliage,
+            floor_ex=floor_ex,
         )
         exemplars[_NAMES[c]] = size
         surfaces[c] = col_t + tex
@@ -312,6 +332,14 @@ def outpaint_classical(
                     for c in (UPRIGHT, GROUND, SKY)
                 },
                 "exemplars": exemplars,
+                "ground_grain": (
+                    f"the photo's ground seen from above, a {len(floor_ex)}-texel window "
+                    f"({len(floor_ex) * plane_texel(ht):.2f} eye heights)"
+                    if floor_ex is not None and exemplars.get("ground")
+                    else "the panorama's ground, stretched to the floor's proportions"
+                    if exemplars.get("ground")
+                    else "none: no ground in the photo"
+                ),
                 "layout": layout.as_dict(),
                 "far_upright": (
                     "foliage in the photo" if foliage is not None else "the photo's upright things"
@@ -873,10 +901,12 @@ def _class_texture(
     noise: np.ndarray,
     indoor: bool = False,
     foliage: np.ndarray | None = None,
+    floor_ex: np.ndarray | None = None,
 ) -> tuple[np.ndarray, int | None]:
     """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it
     (for UPRIGHT, of `foliage` (ht, wt) bool when given: `_foliage`); indoors the walls
-    get half the grain (painted walls, not sandpaper)."""
+    get half the grain (painted walls, not sandpaper). The ground's grain on the floor
+    plane comes from `floor_ex` (s, s, 3) when given (`_floor_exemplar`)."""
     from .texture import adsn_texture, best_window
 
     ht, wt = known_t.shape
@@ -917,7 +947,12 @@ def _class_texture(
             tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=True)
             # floor and sky/ceiling caps: the grain laid on their plane, not on the
             # equirect grid (whose rows pinch to a point at the poles: radial streaks)
-            plane_ex = _rectified(ex, r + size / 2.0, ht) if c == GROUND else ex
+            if c != GROUND:
+                plane_ex = ex
+            elif floor_ex is not None:
+                plane_ex = floor_ex
+            else:
+                plane_ex = _rectified(ex, r + size / 2.0, ht)
             plane = adsn_texture(plane_ex, (PLANE_PX, PLANE_PX), seed=7 + c, isotropic=True)
             # the ground is the floor plane all the way to the horizon: laid on the
             # equirect grid its grain has one foreshortening at every elevation (waves)
@@ -936,6 +971,41 @@ def _class_texture(
 #: per-pixel grain, stretched and made direction-free, lay on the floor as blotches 2-4°
 #: wide around the walker (a gravel yard read as rippled water); at 2 it reads as gravel
 MAX_RECTIFY = 2.0
+
+
+FLOOR_SIZES = (64, 48, 32, 24)  # floor-view exemplar sizes tried, largest first (texels)
+
+
+def plane_texel(h: int) -> float:
+    """The floor texture's texel (`_planar_caps`) in eye heights, for an equirect texture
+    of h rows: one texel is one of its pixels at CAP_MATCH_DEG below the horizon."""
+    s = math.sin(math.radians(CAP_MATCH_DEG))
+    return math.pi / (h * s * s)
+
+
+def _floor_exemplar(plane: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
+    """The grain (s, s, 3) of the plainest window of the photo's ground seen from above
+    (`floor.floor_view`: plane (n, m, 3), valid (n, m)), as `_class_texture` takes its
+    windows: at least 0.8 ground, the rest at the window's ground mean, detail coarser
+    than s / GRAIN_HIGHPASS taken out (shading), mean kept. None when no window fits."""
+    import cv2
+
+    from .texture import best_window
+
+    lum = plane @ np.array([0.299, 0.587, 0.114], np.float32)
+    edges = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
+    for size in FLOOR_SIZES:
+        win = best_window(valid, size, avoid=edges)
+        if win is None or win[2] < 0.8:
+            continue
+        r, q, _ = win
+        ex = plane[r : r + size, q : q + size]
+        own = valid[r : r + size, q : q + size]
+        ex = np.where(own[..., None], ex, ex[own].mean(0))
+        return (ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))).astype(
+            np.float32
+        )
+    return None
 
 
 def _rectified(ex: np.ndarray, centre_row: float, h: int) -> np.ndarray:
@@ -982,7 +1052,7 @@ def _planar_caps(
     d = pano_dirs(h, w)
     ay = np.maximum(np.abs(d[..., 1]), 1e-3)
     s = math.sin(math.radians(CAP_MATCH_DEG))
-    k = h / math.pi * s * s  # texels per unit of plane distance (equal grain there)
+    k = 1.0 / plane_texel(h)  # texels per unit of plane distance (equal grain there)
     u = d[..., 0] / ay * k
     v = d[..., 2] / ay * k
     # the two hemispheres look at different planes: offset one by half a period
