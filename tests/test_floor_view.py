@@ -123,7 +123,7 @@ def test_the_invented_ground_takes_its_grain_from_the_photo_seen_from_above() ->
 
     def ground_detail(placed: PlacedPhoto | None) -> tuple[float, float, dict]:
         info: dict = {}
-        out = outpaint_classical(pano, known, seed=0, info=info, photo=placed)
+        out = outpaint_classical(pano, known, seed=0, info=info, photos=[placed] if placed else [])
         lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
         lon, lat = pano_lonlat(512, 1024)
         rows = (np.degrees(lat) < -25) & (np.degrees(lat) > -45)

@@ -55,7 +55,10 @@ def _view(
 @pytest.mark.slow
 def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> None:
     views = [_view(scene_pano, y) for y in (0, -35, -70)]
-    pano, known, meta = stitch_photos(views, [65.0] * 3, H, fov_known=False)  # wrong FOV guess
+    placed: list = []
+    pano, known, meta = stitch_photos(
+        views, [65.0] * 3, H, fov_known=False, placed=placed
+    )  # wrong FOV guess
     cams = meta["cameras"]
     # centred on longitude 0: the middle photo at yaw 0, the others ±35°, pitch kept
     assert [c["yaw_deg"] for c in cams] == pytest.approx([35, 0, -35], abs=0.6)
@@ -68,6 +71,15 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
     assert m.mean() > 0.08
     psnr = 10 * math.log10(1 / np.mean((pano[m] - ref[m]) ** 2))
     assert psnr > 24
+    # each photo with its camera as stitched (what the outpainting's floor view reads):
+    # the panorama seen through that camera is the photo
+    assert len(placed) == 3
+    for view, p in zip(views, placed):
+        assert p.rgb is view and p.camera.width == 400
+        seen = equirect_to_perspective(pano, p.camera)
+        inner = np.s_[20:-20, 20:-20]
+        err = np.mean((seen[inner] - view[inner]) ** 2)
+        assert 10 * math.log10(1 / err) > 24
 
 
 @pytest.mark.slow

@@ -397,11 +397,13 @@ def generate_panorama(
             from .floor import PlacedPhoto
             from .projection import perspective_camera
 
-            placed = PlacedPhoto(
-                im.rgb,
-                perspective_camera(im.width, im.height, fov_x, pitch=math.radians(pitch)),
-                im.alpha,
-            )
+            placed = [
+                PlacedPhoto(
+                    im.rgb,
+                    perspective_camera(im.width, im.height, fov_x, pitch=math.radians(pitch)),
+                    im.alpha,
+                )
+            ]
             stitch_meta: dict[str, Any] = {}
         else:
             from .stitch import stitch_photos
@@ -417,6 +419,7 @@ def generate_panorama(
                 if keep_detail
                 else None
             )
+            placed = []
             pano, known, stitch_meta = stitch_photos(
                 [im.rgb for im in images],
                 [f for f, _ in fovs],
@@ -426,6 +429,7 @@ def generate_panorama(
                 progress=report,
                 cancel=cancel,
                 detail=want,
+                placed=placed,
             )
             detail = None
             if want is not None and "image" in want:
@@ -436,7 +440,7 @@ def generate_panorama(
             if stitch_meta.get("focal_source") == "overlaps":
                 fov_src = "overlaps"
             photo_size = (images[0].width, images[0].height)
-            photo, photo_alpha, placed = None, None, None
+            photo, photo_alpha = None, None
             pitch, pitch_info = 0.0, {}
     with st("outpaint") as report:
         if backend == "classical":
@@ -450,7 +454,7 @@ def generate_panorama(
                 progress=report,
                 cancel=cancel,
                 info=found,
-                photo=placed,
+                photos=placed,
             )
             classes = found.pop("classes", None)
             outpaint_meta = found

@@ -19,7 +19,7 @@ gets a ceiling instead of sky). The rest of the sphere is then filled per class:
      or keypoint of the photo can reappear; outdoors the far skyline's colour and grain
      come from the photo's foliage when it shows some (a treeline, not the facade in
      front of it as grey rock); the ground's grain on the floor plane comes from the
-     photo's ground seen from above at its own resolution when the one photo is given
+     photo's ground seen from above at its own resolution when the photos are given
      (`floor.floor_view`);
   4. the sky brightens/deepens towards the zenith, the ground darkens a little towards
      the nadir, the poles converge to one colour, the ±180° seam wraps (all fields are
@@ -34,6 +34,7 @@ The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -99,15 +100,16 @@ def outpaint_classical(
     progress: ProgressFn = no_progress,
     cancel: CancelToken | None = None,
     info: dict | None = None,
-    photo: PlacedPhoto | None = None,
+    photos: Sequence[PlacedPhoto] = (),
 ) -> np.ndarray:
     """Fill the unknown part of an equirect panorama.
 
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
     weight (H, 2H)    float32 0..1, 1 = known (the photo), 0 = to invent
-    photo  optional: the one photo placed in it, at its own resolution, with its camera;
-           the ground's grain then comes from its ground seen from above
-           (`floor.floor_view`), else from the panorama's ground
+    photos the photos placed in it, at their own resolution, with their cameras
+           (optional): the ground's grain then comes from their ground seen from above
+           (`floor.floor_view`; of the photo that shows the most of it at the floor
+           texture's resolution), else from the panorama's ground
     info   optional dict that receives what was found: 'upper' ('sky' | 'ceiling'),
            'class_fractions' of the photo, 'exemplars' (class -> window size or None),
            'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
@@ -167,12 +169,13 @@ def outpaint_classical(
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
-    floor_ex = None
-    if photo is not None:
-        view = floor_view(
-            photo.rgb, photo.camera, known_t & (labels_t == GROUND), plane_texel(ht), photo.alpha
-        )
-        floor_ex = _floor_exemplar(*view) if view is not None else None
+    views = [
+        floor_view(p.rgb, p.camera, known_t & (labels_t == GROUND), plane_texel(ht), p.alpha)
+        for p in photos
+    ]
+    views = [v for v in views if v is not None]
+    best_view = max(views, key=lambda v: int(v[1].sum()), default=None)
+    floor_ex = _floor_exemplar(*best_view) if best_view is not None else None
     fill = np.zeros((ht, wt, 3), np.float32)
     exemplars: dict[str, int | None] = {}
     # away from the photo the layout's class lines (skyline, horizon, the room's corners)

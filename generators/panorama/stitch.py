@@ -150,6 +150,7 @@ def stitch_photos(
     progress=None,
     cancel: CancelToken | None = None,
     detail: dict[str, Any] | None = None,
+    placed: list | None = None,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stitch photos (each (h, w, 3) float 0..1) onto an equirect panorama of `height` rows.
 
@@ -160,7 +161,8 @@ def stitch_photos(
     `detail` (optional, filled in): {"rows": R, "pixels": P} asks for the photos' region
     also composited at up to R rows, within P pixels of that region; when that is finer
     than `height` (by 25 % or more) it gains "image" (h, 2h, 3), "known" (h, 2h) and
-    "height" h.
+    "height" h. `placed` (optional, filled in): each photo with its camera as stitched
+    (`floor.PlacedPhoto`, the image itself, not a copy).
     Raises ValueError naming the photos that do not overlap.
     """
     import cv2
@@ -292,6 +294,14 @@ def stitch_photos(
     # --- composite with feathering and gain compensation
     report(0.75, "blending photos onto the sphere")
     pano, known, gains = _composite(images, focals, rots, height, None, report, cancel)
+    if placed is not None:
+        from scene.camera import Camera
+
+        from .floor import PlacedPhoto
+
+        for im, f, r in zip(images, focals, rots):
+            h_i, w_i = im.shape[:2]
+            placed.append(PlacedPhoto(im, Camera(w_i, h_i, f, f, w_i / 2, h_i / 2, r, np.zeros(3))))
     if detail is not None:
         # the photos' region at up to their own angular resolution, for a world to keep
         # their detail: as many rows as the reference photo's pixels per degree ask
