@@ -142,3 +142,29 @@ def test_the_invented_ground_takes_its_grain_from_the_photo_seen_from_above() ->
     assert fine1 > 0.003  # grain at all
     assert coarse1 < 0.3 * fine1, (coarse1, fine1)
     assert coarse0 > 0.5 * fine0, (coarse0, fine0)  # what it was: blotches
+
+
+def test_the_floor_grain_is_that_of_the_ground_the_invented_ground_is_coloured_as() -> None:
+    """Sceaux 100_7104: a smooth gravel path between lawns. The plainest window of the
+    floor is the path, but the invented ground beside the photo continues its edges, the
+    lawns: its grain is the lawn's (a featureless green field with the path's grain)."""
+    from generators.panorama.outpaint_classical import _floor_exemplar
+
+    rng = np.random.default_rng(2)
+    n, m = 160, 400
+    path = np.array([0.85, 0.84, 0.8], np.float32)
+    lawn = np.array([0.45, 0.62, 0.2], np.float32)
+    plane = np.empty((n, m, 3), np.float32)
+    plane[:] = path + 0.01 * rng.standard_normal((n, m, 1)).astype(np.float32)
+    sides = np.zeros((n, m), bool)
+    sides[:, :130] = sides[:, -130:] = True
+    grass = lawn + 0.08 * rng.standard_normal((n, m, 1)).astype(np.float32)
+    plane[sides] = grass[sides]
+    valid = np.ones((n, m), bool)
+
+    plain = _floor_exemplar(plane, valid)
+    coloured = _floor_exemplar(plane, valid, lawn + 0.05)
+    assert plain is not None and coloured is not None
+    assert np.abs(plain.mean((0, 1)) - path).max() < 0.03  # the plainest: the path
+    assert np.abs(coloured.mean((0, 1)) - lawn).max() < 0.03  # the lawn's own window
+    assert coloured.std() > 3 * plain.std()  # with the lawn's grain

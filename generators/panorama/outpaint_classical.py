@@ -175,7 +175,14 @@ def outpaint_classical(
     ]
     views = [v for v in views if v is not None]
     best_view = max(views, key=lambda v: int(v[1].sum()), default=None)
-    floor_ex = _floor_exemplar(*best_view) if best_view is not None else None
+    floor_ex = None
+    if best_view is not None and GROUND in colours_s:
+        # the grain of the ground the invented ground is coloured as: the lawns beside a
+        # gravel path (Sceaux 100_7104), not the path, the plainest part of the photo
+        invented = (weights_s.get(GROUND, 0) > 0.5) & (known_s < 0.5)
+        floor_ex = _floor_exemplar(
+            *best_view, colours_s[GROUND][invented].mean(0) if invented.any() else None
+        )
     fill = np.zeros((ht, wt, 3), np.float32)
     exemplars: dict[str, int | None] = {}
     # away from the photo the layout's class lines (skyline, horizon, the room's corners)
@@ -986,9 +993,12 @@ def plane_texel(h: int) -> float:
     return math.pi / (h * s * s)
 
 
-def _floor_exemplar(plane: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
+def _floor_exemplar(
+    plane: np.ndarray, valid: np.ndarray, colour: np.ndarray | None = None
+) -> np.ndarray | None:
     """The grain (s, s, 3) of the plainest window of the photo's ground seen from above
-    (`floor.floor_view`: plane (n, m, 3), valid (n, m)), as `_class_texture` takes its
+    (`floor.floor_view`: plane (n, m, 3), valid (n, m)) of about `colour` (3,) when given
+    (the invented ground's: its grain is that material's), as `_class_texture` takes its
     windows: at least 0.8 ground, the rest at the window's ground mean, detail coarser
     than s / GRAIN_HIGHPASS taken out (shading), mean kept. None when no window fits."""
     import cv2
@@ -996,9 +1006,11 @@ def _floor_exemplar(plane: np.ndarray, valid: np.ndarray) -> np.ndarray | None:
     from .texture import best_window
 
     lum = plane @ np.array([0.299, 0.587, 0.114], np.float32)
-    edges = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
+    avoid = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
+    if colour is not None:
+        avoid = avoid + np.linalg.norm(plane - np.asarray(colour, np.float32), axis=-1)
     for size in FLOOR_SIZES:
-        win = best_window(valid, size, avoid=edges)
+        win = best_window(valid, size, avoid=avoid)
         if win is None or win[2] < 0.8:
             continue
         r, q, _ = win
