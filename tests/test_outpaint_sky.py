@@ -374,3 +374,41 @@ def test_beside_an_outdoor_photo_the_treeline_has_no_pillar_of_the_photo_s_subje
     # a quarter of the way from the trees' to the facade's at most (0.13 of it now, 0.32 before)
     got = float(np.median(beside))
     assert got < trees + 0.25 * (facade - trees), (got, facade, trees)
+
+
+def test_a_sky_washed_out_to_white_is_sky_up_to_the_photo_s_edge() -> None:
+    """A photo (pitched up 7.6°, as Sceaux 100_7104) whose sky washes out to clipped white
+    toward its left edge (the sun's glare): the sky's class reaches that edge, so the
+    invented sky beside it carries on from its colours. The edge band was called a wall
+    (white has no blue excess), and the invented blue sky met it as a silhouette, a step
+    of 20-70 levels. A white facade with windows cut by the right edge stays a wall down
+    its edge."""
+    from generators.panorama import place_photo
+    from generators.panorama.classes import SKY
+
+    h, w = 600, 800
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    glare = np.clip((250 - x) / 200, 0, 1)[..., None]
+    photo = np.array([0.55, 0.78, 0.97], np.float32) * (1 - glare) + 1.2 * glare
+    photo = np.broadcast_to(photo, (h, w, 3)).copy()
+    photo[y > 330] = (0.62, 0.55, 0.45)  # a building
+    facade = (x > 620) & (y > 120)
+    photo[facade] = (0.95, 0.94, 0.92)
+    photo[facade & (x % 40 < 14) & (y % 50 < 20)] = (0.3, 0.32, 0.35)  # its windows
+    photo[y > 450] = (0.5, 0.48, 0.44)  # the ground
+    rng = np.random.default_rng(0)
+    photo = np.clip(photo + 0.004 * rng.standard_normal(photo.shape), 0, 1).astype(np.float32)
+    pano, known = place_photo(photo, 52.6, 512, pitch_deg=7.6)
+    info: dict = {}
+    outpaint_classical(pano, known, info=info)
+    lab = info["classes"]
+    lon, lat = pano_lonlat(512, 1024)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    k = known > 0.5
+    # the photo's outermost 2° on each side, in the sky's rows / the facade's
+    cols = np.nonzero(k.any(0))[0]
+    left = k & (L < np.degrees(lon[cols[0]]) + 2) & (A > 14) & (A < 28)
+    right = k & (L > np.degrees(lon[cols[-1]]) - 2) & (A > 6) & (A < 16)
+    assert left.sum() > 50 and right.sum() > 50
+    assert (lab[left] == SKY).mean() > 0.95, (lab[left] == SKY).mean()
+    assert (lab[right] != SKY).all()

@@ -414,16 +414,21 @@ def _classify_known(img: np.ndarray, known: np.ndarray) -> np.ndarray:
 
 EDGE_SKY_DEG = 2.0  # the photo's sky reaches its edge through this band when it looks like sky
 EDGE_SKY_LUM = 0.6  # ... and is at least this share of the sky's brightness
+EDGE_SKY_STEP = 0.1  # ... or within this (0..1, any channel) of the sky just inside the band
 
 
 def _sky_to_the_edge(labels: np.ndarray, img: np.ndarray, known: np.ndarray) -> np.ndarray:
     """The photo's sky grown through its outermost EDGE_SKY_DEG (labels (h, w) uint8 of the
-    known (h, w) bool pixels of img (h, w, 3)): band pixels called upright whose colour is
-    sky-like (`classes.sky_like`), at least EDGE_SKY_LUM of the sky's median brightness and
-    half its blue excess, and that join the sky through such pixels become sky.
+    known (h, w) bool pixels of img (h, w, 3)): band pixels called upright that join the
+    sky through such pixels become sky when their colour is sky-like (`classes.sky_like`)
+    and either at least EDGE_SKY_LUM of the sky's median brightness and half its blue
+    excess, or within EDGE_SKY_STEP of the nearest pixel just inside the band (up to
+    twice its width in), which is sky.
     A lens's vignetting darkens the sky toward a photo's corners faster than the texture
     cue allows (the Sceaux photo's last 5 texels at its top right): called a wall, the
-    edge kept its dark rim, and the invented sky beyond was matched to the sky further in."""
+    edge kept its dark rim, and the invented sky beyond was matched to the sky further in.
+    A sky washed out to white by the sun (Sceaux 100_7104's left edge) has no blue excess:
+    its edge band was a wall, and the invented blue sky met it as a silhouette, a step."""
     import cv2
 
     sky = labels == SKY
@@ -441,9 +446,18 @@ def _sky_to_the_edge(labels: np.ndarray, img: np.ndarray, known: np.ndarray) -> 
         & (lum >= EDGE_SKY_LUM * ref_lum)
         & (img[..., 2] - img[..., 0] >= 0.5 * float(ref[2] - ref[0]))
     )
-    cand = known & (inner <= EDGE_SKY_DEG / 180.0 * h) & (labels == UPRIGHT) & like
+    band = EDGE_SKY_DEG / 180.0 * h
+    cand = known & (inner <= band) & (labels == UPRIGHT) & sky_like(img)
     if not cand.any():
         return labels
+    # ... or the colour of the sky just inside the band (a wall there is not sky: a white
+    # facade cut by the frame stays a wall down its edge)
+    ring = known & (inner > band) & (inner <= 2 * band)
+    if ring.any():
+        ri, ci = _nearest_pixel(ring)
+        inside_sky = (labels[ri, ci] == SKY) & (np.abs(img - img[ri, ci]).max(-1) <= EDGE_SKY_STEP)
+        like |= inside_sky
+    cand &= like
     grown = sky.copy()
     kernel = np.ones((3, 3), np.uint8)
     for _ in range(int(EDGE_SKY_DEG / 180.0 * h) * 2 + 2):  # ~ the band's width, diagonals too
