@@ -103,7 +103,9 @@ def test_a_vignetted_photo_meets_the_invented_sky_without_a_line() -> None:
     its last partly covered pixel, and the invented band starts at its edge colour. Before,
     a feather blended the photo's outer 3 px with the smooth fill (the bright middle's
     colour) and the placement blended its edge pixels with black: a light line inside the
-    photo's border, and partly covered pixels far darker than the photo."""
+    photo's border, and partly covered pixels far darker than the photo. Then the band
+    started from the photo's colours 2 texels in, lighter than its vignetted edge: a dark
+    line round the photo (mean step 0.029; now from its outermost texels, 0.012)."""
     from generators.panorama import place_photo
 
     h, w = 300, 400
@@ -127,7 +129,8 @@ def test_a_vignetted_photo_meets_the_invented_sky_without_a_line() -> None:
         if nb.any():
             vals = pano[max(0, y - 1) : y + 2, max(0, x - 1) : x + 2][nb]
             steps.append(np.abs(out[y, x] - vals.mean(0)).max())
-    assert np.percentile(steps, 95) < 0.06, np.percentile(steps, 95)
+    assert np.percentile(steps, 95) < 0.045, np.percentile(steps, 95)
+    assert np.mean(steps) < 0.02, np.mean(steps)
 
 
 def test_an_invented_room_keeps_the_photos_wainscot_at_its_height() -> None:

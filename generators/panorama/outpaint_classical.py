@@ -1336,16 +1336,21 @@ def _photo_rim(
         band &= ~keep
     if not band.any():
         return fill
-    # the photo's outermost 2 px are resampled / feathered: the colours come from within
-    core = cv2.erode(known.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=2) > 0
-    # carried outwards: the photo's colours, not its fine detail (Telea drags each edge
-    # pixel along the normal: a window's mullion would become a streak, its mirror image)
-    src = np.where(core[..., None], _photo_soft(img, known), fill)
+    # carried outwards: the photo's colours at its edge, not its fine detail (Telea drags
+    # each edge pixel along the normal: a window's mullion would become a streak, its
+    # mirror image). The outermost texels' own, blurred along the edge: blurred into the
+    # photo (or taken 2 texels in), a sky darkened toward the frame by the lens carried on
+    # lighter than its edge, which stood out as a dark line round the photo
+    rim = (known & (distance_from(~known) <= 1.0)).astype(np.float32)[..., None]
+    edge_soft = _blur_wrap(img * rim, RIM_SOFTEN) / np.maximum(
+        _blur_wrap(rim.repeat(3, -1), RIM_SOFTEN), 1e-6
+    )
+    src = np.where(rim > 0, edge_soft, np.where(known[..., None], _photo_soft(img, known), fill))
     pad = max(4, int(2 * b))
     u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(
         np.uint8
     )
-    m = (band | (known & ~core)).astype(np.uint8)
+    m = band.astype(np.uint8)
     m = np.concatenate([m[:, -pad:], m, m[:, :pad]], 1)
     smooth = cv2.inpaint(u8, m, 3, cv2.INPAINT_TELEA)[:, pad : pad + w].astype(np.float32) / 255
     grain = fill - _blur_wrap(fill, 2.0)
