@@ -168,3 +168,21 @@ def test_the_floor_grain_is_that_of_the_ground_the_invented_ground_is_coloured_a
     assert np.abs(plain.mean((0, 1)) - path).max() < 0.03  # the plainest: the path
     assert np.abs(coloured.mean((0, 1)) - lawn).max() < 0.03  # the lawn's own window
     assert coloured.std() > 3 * plain.std()  # with the lawn's grain
+
+
+def test_the_floor_view_leaves_out_what_the_photo_s_alpha_hides() -> None:
+    """A cut-out photo (its left half transparent): no floor texel comes from there."""
+    n = 64
+    i = np.arange(n)
+    board = (((i[:, None] // 8) + (i[None, :] // 8)) % 2).astype(np.float32)
+    photo = _floor_photo(np.repeat(board[..., None], 3, -1), period=1.0, w=480, h=320)
+    alpha = np.ones((320, 480), np.float32)
+    alpha[:, :240] = 0.0
+    texel = 0.0125
+    whole = floor_view(photo.rgb, photo.camera, _ground_everywhere(), texel)
+    cut = floor_view(photo.rgb, photo.camera, _ground_everywhere(), texel, alpha)
+    assert whole is not None and cut is not None
+    # the floor the right half of the photo sees, about half of it (nearer, the view
+    # narrows towards the camera: a little more than half of the texels are on the right)
+    assert 0.35 < cut[1].sum() / whole[1].sum() < 0.65, cut[1].sum() / whole[1].sum()
+    assert cut[1].shape[1] < 0.6 * whole[1].shape[1]  # bounded by what it sees
