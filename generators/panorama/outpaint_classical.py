@@ -958,13 +958,7 @@ def _class_texture(
         if win is not None and win[2] >= 0.8:
             r, q, _ = win
             ex = img_t[r : r + size, q : q + size]
-            # only the class's own pixels give grain: a roof's tip in a sky window (up to
-            # a fifth of it may be another class) made the invented sky grainy, 9x the
-            # photo's clear sky; the others take the class's mean in the window
-            own = mask[r : r + size, q : q + size]
-            ex = np.where(own[..., None], ex, ex[own].mean(0))
-            # the grain only: shading across the window would become blotches
-            ex = ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))
+            ex = _window_grain(ex, mask[r : r + size, q : q + size])
             # direction-free grain: not the stripes of a facade's windows, the girders of
             # a tower the coarse class left in the sky, or a shadow's edge on the ground
             # (laid on the floor plane with its orientation it drew concentric ripples)
@@ -1012,9 +1006,8 @@ def _floor_exemplar(
 ) -> np.ndarray | None:
     """The grain (s, s, 3) of the plainest window of the photo's ground seen from above
     (`floor.floor_view`: plane (n, m, 3), valid (n, m)) of about `colour` (3,) when given
-    (the invented ground's: its grain is that material's), as `_class_texture` takes its
-    windows: at least 0.8 ground, the rest at the window's ground mean, detail coarser
-    than s / GRAIN_HIGHPASS taken out (shading), mean kept. None when no window fits."""
+    (the invented ground's: its grain is that material's), at least 0.8 ground, as
+    `_class_texture` takes its windows (`_window_grain`). None when no window fits."""
     import cv2
 
     from .texture import best_window
@@ -1028,13 +1021,23 @@ def _floor_exemplar(
         if win is None or win[2] < 0.8:
             continue
         r, q, _ = win
-        ex = plane[r : r + size, q : q + size]
-        own = valid[r : r + size, q : q + size]
-        ex = np.where(own[..., None], ex, ex[own].mean(0))
-        return (ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))).astype(
-            np.float32
-        )
+        return _window_grain(plane[r : r + size, q : q + size], valid[r : r + size, q : q + size])
     return None
+
+
+def _window_grain(ex: np.ndarray, own: np.ndarray) -> np.ndarray:
+    """A texture window (s, s, 3) reduced to its grain: only its class's own pixels `own`
+    (s, s) bool count (the others take their mean: a roof's tip in a sky window, up to a
+    fifth of it another class, made the invented sky grainy, 9x the photo's clear sky),
+    and detail coarser than s / GRAIN_HIGHPASS (shading, which would become blotches) is
+    taken out; the mean is kept."""
+    import cv2
+
+    ex = np.where(own[..., None], ex, ex[own].mean(0))
+    size = ex.shape[0]
+    return (ex - cv2.GaussianBlur(ex, (0, 0), size / GRAIN_HIGHPASS) + ex.mean((0, 1))).astype(
+        np.float32
+    )
 
 
 def _rectified(ex: np.ndarray, centre_row: float, h: int) -> np.ndarray:
