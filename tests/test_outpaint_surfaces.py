@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import cv2
 import numpy as np
+import pytest
 
 from generators.panorama.classes import SKY as SKY_CLASS
 from generators.panorama.outpaint_classical import outpaint_classical
@@ -252,6 +253,7 @@ def _skyline_roughness(classes: np.ndarray) -> float:
     return float(np.std(top[k // 2 : k // 2 + len(mean)] - mean))
 
 
+@pytest.mark.slow
 def test_the_invented_skyline_is_as_jagged_as_the_photos() -> None:
     """A treeline's crowns in the photo give a jagged far skyline all round (1/f
     roughness scaled to the photo's own); a straight skyline in the photo stays a smooth
@@ -259,14 +261,38 @@ def test_the_invented_skyline_is_as_jagged_as_the_photos() -> None:
     rough = {}
     for crowns in (True, False):
         pano, known = _treeline_photo(crowns)
-        info: dict = {}
-        outpaint_classical(pano, known, seed=0, info=info)
-        rough[crowns] = _skyline_roughness(info["classes"])
-        rough[crowns] = (rough[crowns], info["layout"]["skyline_rough"])
-    # the estimate from the photo (0.058 against 0.009), and the skyline all round (0.35°
-    # against 0.16°: the slow waves and the class map's 0.35° rows; both 0.16° before)
+        seen = []
+        for seed in (0, 1, 2):  # (one outline's roughness is a random draw: 1.7-2x)
+            info: dict = {}
+            outpaint_classical(pano, known, seed=seed, info=info)
+            seen.append(_skyline_roughness(info["classes"]))
+        rough[crowns] = (float(np.mean(seen)), info["layout"]["skyline_rough"])
+    # the estimate from the photo (0.058 against 0.009), and the skyline all round (0.32°
+    # against 0.17°: the slow waves and the class map's 0.35° rows; both 0.16° before)
     assert rough[True][1] > 3 * rough[False][1], rough
-    assert rough[True][0] > 1.8 * rough[False][0], rough
+    assert rough[True][0] > 1.6 * rough[False][0], rough
+
+
+@pytest.mark.slow
+def test_two_photos_worlds_have_their_own_skylines() -> None:
+    """The unseen skyline's crowns are drawn from the photo: two photos' far treelines
+    differ (a trial: two Sceaux photos' skylines 90° and 180° away correlated 0.987, the
+    same treeline in every outdoor world), and one photo's is the same every time."""
+    pano, known = _treeline_photo(True)
+    other = np.clip(pano * 0.93, 0, 1)  # the same trees, another exposure
+
+    def skyline(p: np.ndarray) -> np.ndarray:
+        info: dict = {}
+        outpaint_classical(p, known, seed=0, info=info)
+        cls = info["classes"]
+        h = cls.shape[0]
+        lon, _ = pano_lonlat(h, 2 * h)
+        cols = np.nonzero(np.abs(np.degrees(lon)) > 90)[0]
+        return np.argmax(cls[:, cols] != SKY_CLASS, axis=0).astype(float)
+
+    a, b = skyline(pano), skyline(other)
+    assert np.array_equal(a, skyline(pano))
+    assert np.corrcoef(a, b)[0, 1] < 0.5, np.corrcoef(a, b)[0, 1]
 
 
 def _facade_photo(with_tree: bool) -> tuple[np.ndarray, np.ndarray]:
