@@ -295,3 +295,25 @@ def test_photos_that_disagree_are_not_blended_into_doubled_edges(scene_pano: np.
     # outside the overlap each photo is itself
     only_a = (ca > 0.99) & (cb == 0)
     assert np.abs(out[only_a] - pa[only_a]).mean() < 0.01
+
+
+@pytest.mark.slow
+def test_photos_looking_one_way_are_pitched_by_their_vertical_lines() -> None:
+    """Three photos of tests/world_scene's room from one spot, turned 4° apart and all
+    tilted 12° up: wave correction cannot tell the pitch of a set that looks one way (the
+    first photo's was taken as level, and a trial's castle, shot 10° up, sat 10° low); the
+    photos' vertical lines pitch it, as they do one photo."""
+    from world_scene import raycast
+
+    from scene.camera import Camera
+
+    def photo(yaw_deg: float, pitch_deg: float) -> np.ndarray:
+        yaw, p = math.radians(yaw_deg), math.radians(pitch_deg)
+        eye = np.array([0.0, 1.6, 0.0])
+        d = np.array([-math.sin(yaw) * math.cos(p), math.sin(p), -math.cos(yaw) * math.cos(p)])
+        return raycast(Camera.look_at(eye, eye + d, 45, 480, 360))[0].astype(np.float32)
+
+    views = [photo(y, 12.0) for y in (0, 4, 8)]
+    _, _, meta = stitch_photos(views, [ROOM_FOV_X] * 3, 256)
+    assert [c["pitch_deg"] for c in meta["cameras"]] == pytest.approx([12, 12, 12], abs=1.0)
+    assert meta["level"]["source"] == "vertical lines in 3 of 3 photos"

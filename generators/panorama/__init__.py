@@ -430,6 +430,7 @@ def generate_panorama(
                 cancel=cancel,
                 detail=want,
                 placed=placed,
+                level=options.level,
             )
             detail = None
             if want is not None and "image" in want:

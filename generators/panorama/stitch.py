@@ -151,6 +151,7 @@ def stitch_photos(
     cancel: CancelToken | None = None,
     detail: dict[str, Any] | None = None,
     placed: list | None = None,
+    level: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
     """Stitch photos (each (h, w, 3) float 0..1) onto an equirect panorama of `height` rows.
 
@@ -162,7 +163,8 @@ def stitch_photos(
     also composited at up to R rows, within P pixels of that region; when that is finer
     than `height` (by 25 % or more) it gains "image" (h, 2h, 3), "known" (h, 2h) and
     "height" h. `placed` (optional, filled in): each photo with its camera as stitched
-    (`floor.PlacedPhoto`, the image itself, not a copy).
+    (`floor.PlacedPhoto`, the image itself, not a copy). `level` False: a set that looks
+    one way is not pitched by its vertical lines (`_pitch_from_lines`).
     Raises ValueError naming the photos that do not overlap.
     """
     import cv2
@@ -278,7 +280,10 @@ def stitch_photos(
                 "showing more of the scene"
             )
     parallax = max(((m, ij) for ij, (_, m) in misfit.items()), default=(0.0, None))
-    rots, rolled = _level_and_centre(rots)
+    rots, rolled, spanned = _level_and_centre(rots)
+    level_meta = None
+    if not spanned and level:
+        rots, level_meta = _pitch_from_lines(images, focals, rots)
     if rolled:
         warnings.append(
             "photo"
@@ -330,6 +335,8 @@ def stitch_photos(
         "pairs": {f"{i + 1}-{j + 1}": e[3] for (i, j), e in edges.items()},
         "misfit_deg": round(parallax[0], 4),
     }
+    if level_meta is not None:
+        meta["level"] = level_meta
     over = sum(1 for _, m in misfit.values() if m > 180.0 / height)  # pairs past a pixel
     spread = _view_spread(rots)
     meta["view_spread_deg"] = round(spread, 3)
@@ -656,21 +663,24 @@ def _refine(
 ROLL_TOL_DEG = 10.0  # a photo whose x axis leaves the horizon by more is "rolled"
 
 
-def _level_and_centre(rots: list[np.ndarray]) -> tuple[list[np.ndarray], list[int]]:
+def _level_and_centre(rots: list[np.ndarray]) -> tuple[list[np.ndarray], list[int], bool]:
     """Wave correction (horizon level) and yaw-centring of the set on longitude 0.
 
     Up is the direction most perpendicular to the cameras' x axes (Brown & Lowe's wave
     correction), found from the photos that agree on it: each photo's own up is tried as
     the candidate, the one that the most photos hold level (x axis within ROLL_TOL_DEG of
     the horizon) wins, and up is refitted to those. One photo held sideways (no EXIF
-    orientation) no longer tips the whole panorama. Returns the new rotations and the
-    indices of the photos left out as rolled.
+    orientation) no longer tips the whole panorama. Returns the new rotations, the
+    indices of the photos left out as rolled, and whether up came from the cameras' x axes
+    (False: they look about one way, their x axes all but parallel, and up is one photo's
+    own: its pitch is taken as level).
     """
     rights = np.array([r[0] for r in rots])  # camera x axes in world
     ups = np.array([-r[1] for r in rots])
     fwd = np.array([r[2] for r in rots])
     world = np.eye(3)
     rolled: list[int] = []
+    spanned = False
     if len(rots) >= 3 and np.linalg.svd(fwd - fwd.mean(0))[1][0] > 0.2:
         tol = math.sin(math.radians(ROLL_TOL_DEG))
         best = max(
@@ -682,6 +692,7 @@ def _level_and_centre(rots: list[np.ndarray]) -> tuple[list[np.ndarray], list[in
         w, v = np.linalg.eigh(rights[level].T @ rights[level] / level.sum())
         if w[1] > 0.02:  # the level cameras' x axes span a plane: up is its normal
             up = v[:, 0]
+            spanned = True
         if up @ ups[level].sum(0) < 0:
             up = -up
         rolled = [int(k) for k in np.nonzero(np.abs(rights @ up) >= tol)[0]]
@@ -698,7 +709,42 @@ def _level_and_centre(rots: list[np.ndarray]) -> tuple[list[np.ndarray], list[in
     ry = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])  # rotates the mean yaw to 0
     # world→camera of the new frame: R_new = R_old · (ry · world)ᵀ
     m = ry @ world
-    return [r @ m.T for r in rots], rolled
+    return [r @ m.T for r in rots], rolled, spanned
+
+
+#: the photos' pitch from their vertical lines is applied when it differs by this much
+MIN_PITCH_FIX_DEG = 0.5
+
+
+def _pitch_from_lines(
+    images: Sequence[np.ndarray], focals: Sequence[float], rots: list[np.ndarray]
+) -> tuple[list[np.ndarray], dict[str, Any] | None]:
+    """The set pitched to its photos' vertical lines, for a set that looks about one way
+    (wave correction cannot tell its pitch: the first photo's was taken as level, and the
+    Sceaux castle, shot 10° up, sat 10° low). Each photo's pitch from its own vertical
+    lines (`pitch.estimate_pitch`, as for one photo) against its pitch in the set; the
+    median difference turns the set about the horizontal axis across the view (the set is
+    centred on longitude 0: world X). Returns (rotations, {'pitch_deg', 'source'} or None
+    when no photo's lines were trusted or the turn is under MIN_PITCH_FIX_DEG).
+    """
+    from .pitch import estimate_pitch
+
+    diffs = []
+    for im, f, r in zip(images, focals, rots):
+        fov = math.degrees(2 * math.atan(im.shape[1] / (2 * f)))
+        est = estimate_pitch(im, fov)
+        if est.get("applied"):
+            diffs.append(float(est["pitch_deg"]) - _angles(r)["pitch_deg"])
+    if not diffs:
+        return rots, None
+    d = float(np.median(diffs))
+    if abs(d) < MIN_PITCH_FIX_DEG:
+        return rots, None
+    a = math.radians(d)
+    # the world turned about +X by a (its −Z, the view's centre, towards +Y): R' = R · Rwᵀ
+    rw = np.array([[1, 0, 0], [0, math.cos(a), -math.sin(a)], [0, math.sin(a), math.cos(a)]])
+    source = f"vertical lines in {len(diffs)} of {len(rots)} photos"
+    return [r @ rw.T for r in rots], {"pitch_deg": round(d, 2), "source": source}
 
 
 def _gains(layers: list[tuple[np.ndarray, np.ndarray, np.ndarray]]) -> list[float]:
