@@ -73,7 +73,7 @@ def test_stitch_recovers_rotations_focal_and_content(scene_pano: np.ndarray) -> 
     assert psnr > 24
     # each photo with its camera as stitched (what the outpainting's floor view reads):
     # the panorama seen through that camera is the photo
-    assert len(placed) == 3
+    assert len(placed) == 3 and [p.name for p in placed] == ["", "", ""]
     for view, p in zip(views, placed):
         assert p.rgb is view and p.camera.width == 400
         seen = equirect_to_perspective(pano, p.camera)

@@ -402,6 +402,7 @@ def generate_panorama(
                     im.rgb,
                     perspective_camera(im.width, im.height, fov_x, pitch=math.radians(pitch)),
                     im.alpha,
+                    photos[0].name,
                 )
             ]
             stitch_meta: dict[str, Any] = {}

@@ -37,11 +37,13 @@ MAX_TEXELS = 1024
 
 class PlacedPhoto(NamedTuple):
     """A photo as placed on a panorama: rgb (h, w, 3) float32 0..1 at its own resolution,
-    its pinhole `camera` in the panorama's frame, optional alpha (h, w) 0..1."""
+    its pinhole `camera` in the panorama's frame, optional alpha (h, w) 0..1, its file's
+    name (for messages)."""
 
     rgb: np.ndarray
     camera: Camera
     alpha: np.ndarray | None = None
+    name: str = ""
 
 
 def floor_view(

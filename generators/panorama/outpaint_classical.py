@@ -174,11 +174,11 @@ def outpaint_classical(
     progress(0.45, "outpainting: synthesising textures")
     noise = np.random.default_rng(seed).standard_normal((ht, wt)).astype(np.float32)
     views = [
-        floor_view(p.rgb, p.camera, known_t & (labels_t == GROUND), plane_texel(ht), p.alpha)
+        (floor_view(p.rgb, p.camera, known_t & (labels_t == GROUND), plane_texel(ht), p.alpha), p)
         for p in photos
     ]
-    views = [v for v in views if v is not None]
-    best_view = max(views, key=lambda v: int(v[1].sum()), default=None)
+    views = [(v, p) for v, p in views if v is not None]
+    best_view, floor_photo = max(views, key=lambda vp: int(vp[0][1].sum()), default=(None, None))
     floor_ex = None
     if best_view is not None and GROUND in colours_s:
         # the grain of the ground the invented ground is coloured as: the lawns beside a
@@ -346,13 +346,8 @@ def outpaint_classical(
                     for c in (UPRIGHT, GROUND, SKY)
                 },
                 "exemplars": exemplars,
-                "ground_grain": (
-                    f"the photo's ground seen from above, a {len(floor_ex)}-texel window "
-                    f"({len(floor_ex) * plane_texel(ht):.2f} eye heights)"
-                    if floor_ex is not None and exemplars.get("ground")
-                    else "the panorama's ground, stretched to the floor's proportions"
-                    if exemplars.get("ground")
-                    else "none: no ground in the photo"
+                "ground_grain": _grain_source(
+                    floor_ex, floor_photo, ht, bool(exemplars.get("ground"))
                 ),
                 "layout": layout.as_dict(),
                 "far_upright": (
@@ -516,6 +511,22 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
             t = np.clip(den / 0.25, 0, 1)
             out = out * (1 - t) + est * t
     return out.astype(np.float32)
+
+
+def _grain_source(
+    floor_ex: np.ndarray | None, photo: PlacedPhoto | None, h: int, ground: bool
+) -> str:
+    """Where the invented ground's grain came from, for the panorama's record."""
+    if not ground:
+        return "none: no ground in the photo"
+    if floor_ex is None or photo is None:
+        return "the panorama's own ground, stretched to the floor's proportions"
+    across = len(floor_ex) * plane_texel(h)
+    name = photo.name or "the photo"
+    return (
+        f"{name}'s ground seen from straight above, at its own resolution: a patch "
+        f"{across:.2f} eye heights across (~{across * 1.6:.1f} m at a 1.6 m eye height)"
+    )
 
 
 def _photo_seed(img: np.ndarray, known: np.ndarray) -> int:

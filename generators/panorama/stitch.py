@@ -304,9 +304,10 @@ def stitch_photos(
 
         from .floor import PlacedPhoto
 
-        for im, f, r in zip(images, focals, rots):
+        for i, (im, f, r) in enumerate(zip(images, focals, rots)):
             h_i, w_i = im.shape[:2]
-            placed.append(PlacedPhoto(im, Camera(w_i, h_i, f, f, w_i / 2, h_i / 2, r, np.zeros(3))))
+            cam = Camera(w_i, h_i, f, f, w_i / 2, h_i / 2, r, np.zeros(3))
+            placed.append(PlacedPhoto(im, cam, None, names[i] if i < len(names) else ""))
     if detail is not None:
         # the photos' region at up to their own angular resolution, for a world to keep
         # their detail: as many rows as the reference photo's pixels per degree ask
