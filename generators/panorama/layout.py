@@ -203,9 +203,12 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         rough = _skyline_roughness(elev, w) / max(skyline, 1.0)
         src["skyline"] = "lower quartile of the photo's skyline"
         if skyline != raw:  # a far skyline is never higher or lower than these
-            src["skyline"] += (
-                f", {raw:.1f}°, its mean held to {SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}°"
-                " (its crowns rise and fall about that)"
+            # (a trial read "16.0°, its mean held to 0.6-10°" beside a value of 10 as three
+            # numbers for one thing)
+            src["skyline"] = (
+                f"the photo's skyline (its lower quartile at {raw:.1f}°), brought to "
+                f"{skyline:.1f}°: a far skyline's mean lies within "
+                f"{SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}° (its crowns rise and fall about it)"
             )
         anchors = _edge_anchors(labels, known, lon, lat)
         if anchors:
