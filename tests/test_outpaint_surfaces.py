@@ -262,7 +262,7 @@ def test_the_invented_skyline_is_as_jagged_as_the_photos() -> None:
     for crowns in (True, False):
         pano, known = _treeline_photo(crowns)
         seen = []
-        for seed in (0, 1, 2):  # (one outline's roughness is a random draw: 1.7-2x)
+        for seed in (0, 1):  # (one outline's roughness is a random draw: 1.7-2x)
             info: dict = {}
             outpaint_classical(pano, known, seed=seed, info=info)
             seen.append(_skyline_roughness(info["classes"]))
