@@ -1060,14 +1060,8 @@ def world_from_panorama(
                 "source": f"{lay.get('sources', {}).get('skyline', 'layout')}; colour and "
                 f"grain from {outpaint['far_upright']}",
             }
-        if "ground_grain" in outpaint:
-            grain = str(outpaint["ground_grain"])
-            estimates["ground_grain"] = {
-                "value": "photo"
-                if "seen from straight above" in grain
-                else ("none" if grain.startswith("none") else "panorama"),
-                "source": grain,
-            }
+        if isinstance(outpaint.get("ground_grain"), dict):
+            estimates["ground_grain"] = dict(outpaint["ground_grain"])
         if pano.photo is not None and "fov_source" in pano.meta:
             from generators.panorama.fov import DEFAULT_FOV_DEG
 

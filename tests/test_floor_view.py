@@ -137,8 +137,9 @@ def test_the_invented_ground_takes_its_grain_from_the_photo_seen_from_above() ->
 
     fine0, coarse0, info0 = ground_detail(None)
     fine1, coarse1, info1 = ground_detail(photo)
-    assert "stretched" in info0["ground_grain"]
-    assert "seen from straight above" in info1["ground_grain"], info1["ground_grain"]
+    assert "stretched" in info0["ground_grain"]["source"]
+    assert "seen from straight above" in info1["ground_grain"]["source"], info1["ground_grain"]
+    assert (info0["ground_grain"]["value"], info1["ground_grain"]["value"]) == ("panorama", "photo")
     assert fine1 > 0.003  # grain at all
     assert coarse1 < 0.3 * fine1, (coarse1, fine1)
     assert coarse0 > 0.5 * fine0, (coarse0, fine0)  # what it was: blotches

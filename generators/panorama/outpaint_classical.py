@@ -114,7 +114,8 @@ def outpaint_classical(
            'class_fractions' of the photo, 'exemplars' (class -> window size or None),
            'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
            (classes.UPRIGHT / GROUND / SKY, or CEILING = 3), 'layout' of the unseen part
-           (`layout.Layout.as_dict`), 'ground_grain' (where the ground's grain came from)
+           (`layout.Layout.as_dict`), 'ground_grain' (where the ground's grain came from:
+           {'value': 'photo' | 'panorama' | 'none', 'source': a sentence})
     returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
     Raises ValueError for a wrongly shaped input or one without known pixels.
     """
@@ -515,18 +516,23 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
 
 def _grain_source(
     floor_ex: np.ndarray | None, photo: PlacedPhoto | None, h: int, ground: bool
-) -> str:
-    """Where the invented ground's grain came from, for the panorama's record."""
+) -> dict[str, str]:
+    """Where the invented ground's grain came from, for the panorama's record (and the
+    world's estimates): {'value': 'photo' | 'panorama' | 'none', 'source': a sentence}."""
     if not ground:
-        return "none: no ground in the photo"
+        return {"value": "none", "source": "no ground in the photo"}
     if floor_ex is None or photo is None:
-        return "the panorama's own ground, stretched to the floor's proportions"
+        return {
+            "value": "panorama",
+            "source": "the panorama's own ground, stretched to the floor's proportions",
+        }
     across = len(floor_ex) * plane_texel(h)
     name = photo.name or "the photo"
-    return (
-        f"{name}'s ground seen from straight above, at its own resolution: a patch "
-        f"{across:.2f} eye heights across (~{across * 1.6:.1f} m at a 1.6 m eye height)"
-    )
+    return {
+        "value": "photo",
+        "source": f"{name}'s ground seen from straight above, at its own resolution: a "
+        f"patch {across:.2f} eye heights across (~{across * 1.6:.1f} m at a 1.6 m eye height)",
+    }
 
 
 def _photo_seed(img: np.ndarray, known: np.ndarray) -> int:
@@ -1377,11 +1383,12 @@ def _photo_rim(
     # mirror image). The outermost texels' own, blurred along the edge: blurred into the
     # photo (or taken 2 texels in), a sky darkened toward the frame by the lens carried on
     # lighter than its edge, which stood out as a dark line round the photo
-    rim = (known & (distance_from(~known) <= 1.0)).astype(np.float32)[..., None]
-    edge_soft = _blur_wrap(img * rim, RIM_SOFTEN) / np.maximum(
-        _blur_wrap(rim.repeat(3, -1), RIM_SOFTEN), 1e-6
+    rim = known & (distance_from(~known) <= 1.0)
+    src = np.where(
+        rim[..., None],
+        _photo_soft(img, rim),
+        np.where(known[..., None], _photo_soft(img, known), fill),
     )
-    src = np.where(rim > 0, edge_soft, np.where(known[..., None], _photo_soft(img, known), fill))
     pad = max(4, int(2 * b))
     u8 = (np.clip(np.concatenate([src[:, -pad:], src, src[:, :pad]], 1), 0, 1) * 255 + 0.5).astype(
         np.uint8
