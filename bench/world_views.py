@@ -101,7 +101,12 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
             photo = cv2.resize(photo, (round(w * s), round(h * s)), interpolation=cv2.INTER_AREA)
             h, w = photo.shape[:2]
             pitch = math.radians(getattr(pano, "photo_pitch_deg", 0.0))
-            cam = perspective_camera(w, h, pano.fov_x_deg, pitch=pitch, position=tuple(eye))
+            # a photo levelled before it was placed was taken rolled: compare it as taken
+            placed = (getattr(pano, "meta", None) or {}).get("photo_pitch") or {}
+            roll = math.radians(placed.get("roll_deg", 0.0)) if placed.get("roll_applied") else 0.0
+            cam = perspective_camera(
+                w, h, pano.fov_x_deg, pitch=pitch, roll=roll, position=tuple(eye)
+            )
             img = render_image(world, cam).astype(np.float32) / 255
             mse = float(np.mean((img[3:-3, 3:-3] - photo[3:-3, 3:-3]) ** 2))
             entry["start_psnr_db"] = round(10 * math.log10(1 / max(mse, 1e-12)), 2)
