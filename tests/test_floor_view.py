@@ -187,3 +187,20 @@ def test_the_floor_view_leaves_out_what_the_photo_s_alpha_hides() -> None:
     # narrows towards the camera: a little more than half of the texels are on the right)
     assert 0.35 < cut[1].sum() / whole[1].sum() < 0.65, cut[1].sum() / whole[1].sum()
     assert cut[1].shape[1] < 0.6 * whole[1].shape[1]  # bounded by what it sees
+
+
+def test_the_floor_grain_comes_from_one_material_not_across_an_edge() -> None:
+    """A floor of grey carpet beside a red runner, each 40 texels wide: every 64- or 48-texel
+    window crosses their edge, and its grain, laid round the walker, was red and grey
+    blotches (a palace staircase photo; a carpet by a door). The exemplar is the largest
+    window whose colours spread little more than the plainest size's: one material."""
+    from generators.panorama.outpaint_classical import _floor_exemplar
+
+    rng = np.random.default_rng(2)
+    plane = np.empty((64, 80, 3), np.float32)
+    plane[:, :40] = (0.45, 0.45, 0.45)
+    plane[:, 40:] = (0.55, 0.1, 0.1)
+    plane += 0.02 * rng.standard_normal(plane.shape).astype(np.float32)
+    ex = _floor_exemplar(plane, np.ones((64, 80), bool))
+    assert ex is not None and ex.shape[0] <= 40, None if ex is None else ex.shape
+    assert float(ex.std(axis=(0, 1)).mean()) < 0.03  # one material's grain (across: ~0.14)

@@ -1030,7 +1030,11 @@ def _class_texture(
 MAX_RECTIFY = 2.0
 
 
-FLOOR_SIZES = (64, 48, 32, 24)  # floor-view exemplar sizes tried, largest first (texels)
+FLOOR_SIZES = (64, 48, 32, 24, 16)  # floor-view exemplar sizes tried, largest first (texels)
+#: the largest of them is taken whose colours spread at most this many times the least
+#: spread among them (mean RGB standard deviation), plus FLOOR_SPREAD_SLACK
+FLOOR_SPREAD = 1.5
+FLOOR_SPREAD_SLACK = 0.01
 
 
 def plane_texel(h: int) -> float:
@@ -1046,7 +1050,9 @@ def _floor_exemplar(
     """The grain (s, s, 3) of the plainest window of the photo's ground seen from above
     (`floor.floor_view`: plane (n, m, 3), valid (n, m)) of about `colour` (3,) when given
     (the invented ground's: its grain is that material's), at least 0.8 ground, as
-    `_class_texture` takes its windows (`_window_grain`). None when no window fits."""
+    `_class_texture` takes its windows (`_window_grain`): of FLOOR_SIZES the largest whose
+    colours spread little more than the plainest size's (FLOOR_SPREAD). None when no
+    window fits."""
     import cv2
 
     from .texture import best_window
@@ -1055,13 +1061,22 @@ def _floor_exemplar(
     avoid = np.abs(cv2.Laplacian(cv2.GaussianBlur(lum, (0, 0), 1.0), cv2.CV_32F))
     if colour is not None:
         avoid = avoid + np.linalg.norm(plane - np.asarray(colour, np.float32), axis=-1)
+    found = []  # (size, window, its colours' spread) for each size that fits
     for size in FLOOR_SIZES:
         win = best_window(valid, size, avoid=avoid)
         if win is None or win[2] < 0.8:
             continue
         r, q, _ = win
-        return _window_grain(plane[r : r + size, q : q + size], valid[r : r + size, q : q + size])
-    return None
+        px = plane[r : r + size, q : q + size][valid[r : r + size, q : q + size]]
+        found.append((size, (r, q), float(px.std(0).mean())))
+    if not found:
+        return None
+    # the largest window of one material in one light: a texture's spread levels off as the
+    # window grows, a window across two materials' edge (a carpet and a door, a red runner
+    # on marble) jumps, and its grain, laid round the walker, was blotches of both
+    plain = FLOOR_SPREAD * min(f[2] for f in found) + FLOOR_SPREAD_SLACK
+    size, (r, q), _ = next(f for f in found if f[2] <= plain)
+    return _window_grain(plane[r : r + size, q : q + size], valid[r : r + size, q : q + size])
 
 
 def _window_grain(ex: np.ndarray, own: np.ndarray) -> np.ndarray:
