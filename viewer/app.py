@@ -120,6 +120,22 @@ def _sweep_recent_folders(recent: list[str]) -> None:
         sweep_once(folder)
 
 
+MAX_WINDOW_SIDE = 16384  # GL's framebuffers go no larger (llvmpipe, most GPUs)
+
+
+def window_size(text: str) -> tuple[int, int]:
+    """(width, height) px from --size's 'WxH'. Raises ValueError with the one line to
+    print for anything else, or a side outside 1..MAX_WINDOW_SIDE (a 20000 px wide window
+    failed to get its GL framebuffer and `--shot` waited for a frame for ever)."""
+    try:
+        ww, hh = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise ValueError(f"--size {text!r} is not WxH (e.g. 1440x900)") from None
+    if not (1 <= ww <= MAX_WINDOW_SIDE and 1 <= hh <= MAX_WINDOW_SIDE):
+        raise ValueError(f"--size must be 1..{MAX_WINDOW_SIDE} pixels a side; got {text!r}")
+    return ww, hh
+
+
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
@@ -142,6 +158,13 @@ def run_app(argv: list[str]) -> int:
         # the screenshot is a PNG: written under a .jpg name it was a PNG file all the same
         print(f"error: --shot must be a .png file, got {args.shot}", file=sys.stderr)
         return 2
+    asked = None
+    if args.size:
+        try:
+            asked = window_size(args.size)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
     _start_logging_and_sweep(args.debug)
     if sys.platform.startswith("linux") and not os.environ.get("QT_QPA_PLATFORM"):
         if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
@@ -176,15 +199,8 @@ def run_app(argv: list[str]) -> int:
     geo = settings.get("geometry")
     if geo is not None:
         win.restoreGeometry(geo)
-    asked = None
-    if args.size:
-        try:
-            ww, hh = (int(v) for v in args.size.lower().split("x"))
-            win.resize(ww, hh)
-            asked = (ww, hh)
-        except ValueError:
-            print(f"error: --size {args.size!r} is not WxH", file=sys.stderr)
-            return 2
+    if asked is not None:
+        win.resize(*asked)
     win.show()
     from .main_window import _demo_available
     from .naming import PHOTO_SUFFIXES
