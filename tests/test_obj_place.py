@@ -574,3 +574,24 @@ def test_an_object_inserted_from_an_aerial_view_stands_where_the_view_meets_the_
     assert hit is not None
     assert m[1, 3] == pytest.approx(30.0, abs=0.3), m[:3, 3]  # on the tower, not the ground
     assert -35.0 < m[2, 3] < -25.0
+
+
+def test_an_object_stepped_into_sight_never_drops_off_a_tower() -> None:
+    """A trial, the Great Wall reconstruction: the view met a tower whose top a parapet hid,
+    so the object was stepped back towards the eye into sight; past the tower's edge the
+    floor straight down was the ground 30 m below, and the object went there, under the
+    tower and out of sight. A step into sight is a step up or down (SIGHT_MAX_STEP), so it
+    stays on the tower."""
+    from generators.objects.place import SIGHT_MAX_STEP, in_sight
+
+    w = World()
+    g = np.linspace(-45, 45, 181)
+    _with_slab(w, "ground", level_grid(g, g), [0.35, 0.01, 0.35])
+    top = level_grid(np.linspace(-5, 5, 41), np.linspace(-35, -25, 41), y=30.0)
+    _with_slab(w, "tower top", top, [0.2, 0.01, 0.2])
+    parapet = upright_grid(np.linspace(-5, 5, 41), np.linspace(30.0, 31.5, 7), -25.0)
+    _with_slab(w, "parapet", parapet, [0.2, 0.2, 0.01])
+    eye = np.array([0.0, 38.0, 0.0])
+    spot = np.array([0.0, 30.0, -30.0])  # behind the parapet, seen from the eye
+    got = in_sight(w, eye, spot, 0.3)
+    assert abs(got[1] - 30.0) <= SIGHT_MAX_STEP, got  # on the tower, not the ground

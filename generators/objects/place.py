@@ -363,6 +363,10 @@ NEAREST_INSERT_M = 0.8
 #: step up or down; not a chair's top edge on the way, as from the eye's height)
 SIGHT_START = 0.3
 SIGHT_TRIES = 12  # at most this many steps towards the eye
+#: m: ... and that floor at most this far above or below the spot's: past the edge of a
+#: tower seen from a drone the floor straight down was the ground 30 m below, and the
+#: object went there, under the tower and out of sight (a trial, the Great Wall)
+SIGHT_MAX_STEP = 1.0
 
 
 def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -> np.ndarray:
@@ -370,7 +374,8 @@ def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -
     (a circle of `reach` m round `spot`, its base centre): `spot` when nothing opaque lies
     between the eye and the footprint's far edge, else the first floor spot back towards
     the eye (steps of half the reach, at least 15 cm, at most SIGHT_TRIES of them;
-    `surface_below` from SIGHT_START above the spot) whose footprint is seen, no nearer
+    `surface_below` from SIGHT_START above the spot, within SIGHT_MAX_STEP of the spot's
+    height) whose footprint is seen, no nearer
     than NEAREST_INSERT_M; `spot` when none is. A one-photo world's desk stands as one
     upright layer: the object stood on the floor just in front of it, behind the chair the
     photo shows in front of the desk, and seemed to grow out of the desk (a trial)."""
@@ -399,7 +404,11 @@ def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -
         p = spot + back * (k * step)
         if seen(p):  # on the spot's own floor level first: one pick a step (~35 ms at 1M)
             below = surface_below(world, p + up * SIGHT_START, max(reach, 0.02))
-            if below is not None and seen(below.point):
+            if (
+                below is not None
+                and abs(float((below.point - spot) @ up)) <= SIGHT_MAX_STEP
+                and seen(below.point)
+            ):
                 return below.point
         k += 1
     return spot
