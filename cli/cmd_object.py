@@ -145,6 +145,13 @@ def _check_into(args: argparse.Namespace):  # noqa: ANN202 - np.ndarray | None
     read_manifest(args.into)  # a SceneFormatError names what is wrong with it
     damage = project_damage(args.into)
     if damage:
+        from scene.errors import SceneFormatError
+        from scene.project import load_project
+
+        try:  # nothing of it opens: no app can save it either (a trial followed the advice)
+            load_project(args.into)
+        except SceneFormatError as exc:
+            raise InputError(f"--into {exc}") from None
         raise InputError(
             f"--into {args.into}: the project is damaged ({damage[0]}); open it in the app "
             "and save it before inserting into it"

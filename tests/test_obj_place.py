@@ -595,3 +595,29 @@ def test_an_object_stepped_into_sight_never_drops_off_a_tower() -> None:
     spot = np.array([0.0, 30.0, -30.0])  # behind the parapet, seen from the eye
     got = in_sight(w, eye, spot, 0.3)
     assert abs(got[1] - 30.0) <= SIGHT_MAX_STEP, got  # on the tower, not the ground
+
+
+def test_object_into_a_project_nothing_of_which_opens_says_so(tmp_path, capsys) -> None:
+    """`object --into` a damaged project said "open it in the app and save it before
+    inserting into it", but the app refused that project: none of its layers could be
+    restored (a trial). That case now says so; a project with a layer that still opens
+    keeps the advice."""
+    import cv2
+    from project_craft import cloud_ply, layer_entry, manifest, project
+
+    from cli import run_cli
+
+    photo = tmp_path / "cup.png"
+    cv2.imwrite(str(photo), skimage.data.coffee()[::4, ::4, ::-1])
+    good = cloud_ply()
+    for name, files, said in (
+        ("none.wander", {"layers/1.ply": b"ply\nformat binary_little_endian 1.0\n"}, "none of its"),
+        ("some.wander", {"layers/1.ply": good}, "open it in the app and save it"),
+    ):
+        man = manifest(layers=[layer_entry(1), layer_entry(2, "layers/2.ply")])
+        proj = project(tmp_path / name, man, files)
+        before = proj.read_bytes()
+        assert run_cli(["object", "--photo", str(photo), "--into", str(proj)]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and said in err[0], err
+        assert proj.read_bytes() == before
