@@ -212,6 +212,15 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
     else:  # facing the start view
         view = world.bookmarks[0].position if world.bookmarks else at + world_up(world)
         m = placement_at(world, at, bounds, height, view)
+        from generators.objects.place import surface_below
+
+        if surface_below(world, at, 0.02) is None:  # a trial's --at 100,100,100: no word
+            print(
+                "warning: nothing the world holds lies below --at "
+                f"{','.join(f'{v:g}' for v in at)}: the object stands there in mid-air "
+                "(`info` gives the scene's bounds)",
+                file=sys.stderr,
+            )
     data, gain = match_exposure(data, world, m)
     source = dict(res.meta, light_gain=gain, warnings=res.warnings)
     lay = insert_object(world, res.name, data, m, source)

@@ -498,7 +498,9 @@ def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
     assert run_cli([*args, "--height", "0.4"]) == 0
     assert run_cli([*args, "--height", "0.4", "--insert-as", "mesh"]) == 0
     assert run_cli([*args, "--at", "2,0.5,-1"]) == 0
-    out = capsys.readouterr().out
+    cap = capsys.readouterr()
+    assert "mid-air" not in cap.err  # the floor is below it
+    out = cap.out
     assert out.count(f"into {proj}") == 3 and "(mesh, 0.40 m tall)" in out
     world, _ = load_project(proj)
     objs = [lay for lay in world.layers if lay.kind == "object"]
@@ -521,6 +523,8 @@ def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
     err = capsys.readouterr().err
     assert "no such project" in err and "--into WORLD.wander" in err and "three numbers" in err
     assert proj.read_bytes() == before and not (tmp_path / "o.ply").exists()
+    assert run_cli([*args, "--at", "100,100,100"]) == 0  # off the floor: said, still done
+    assert "nothing the world holds lies below --at 100,100,100" in capsys.readouterr().err
 
 
 def test_an_object_inserted_behind_a_chair_steps_forward_into_sight() -> None:
