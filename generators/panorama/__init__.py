@@ -333,6 +333,7 @@ def generate_panorama(
         ]
     )
     fov_why: str | None = None  # a single photo at the default FOV: why (`fov_default_reason`)
+    frame_meta: dict[str, Any] = {}  # a single photo's black band (`border.frame_alpha`)
     for p, im in zip(photos, images):
         warnings += photo_warnings(p.name, im.rgb, im.alpha)
     with st("place") as report:
@@ -362,12 +363,24 @@ def generate_panorama(
                     f"({fov_src}) it spans {fov_y:.0f}° from top to bottom, so it is stretched "
                     "round the sphere; give its real field of view with --fov (or crop it)"
                 )
+            from .border import frame_alpha, without_frame
+
+            # a black band along its edges (an undistorted frame, a letterbox) is not the
+            # scene: invented like the rest of the sphere
+            framed, margins = frame_alpha(im.rgb, im.alpha)
+            if any(margins):
+                im = dataclasses.replace(im, alpha=framed)
+                frame_meta = {
+                    "margins_px": dict(zip(("top", "bottom", "left", "right"), margins)),
+                    "source": "black bands along the photo's edges: invented, not placed",
+                }
             pitch_info: dict[str, Any] = {"pitch_deg": 0.0, "applied": False}
             if options.level:
                 from .pitch import estimate_pitch, level_roll, looks_sideways
 
                 report(0.1, "finding the photo's pitch and roll from its vertical lines")
-                pitch_info = estimate_pitch(im.rgb, fov_x)
+                # (the band's straight inner edges are no vertical lines of the scene)
+                pitch_info = estimate_pitch(without_frame(im.rgb, margins), fov_x)
                 if looks_sideways(im.rgb, fov_x, pitch_info["segments"]):
                     warnings.append(
                         f"{photos[0].name} looks turned on its side (its vertical lines run "
@@ -498,6 +511,7 @@ def generate_panorama(
         **({"model": "flux-pano", "prompt": prompt, "steps": steps} if backend == "flux" else {}),
         **({"stitch": stitch_meta} if stitch_meta else {}),
         **({"photo_pitch": pitch_info} if pitch_info else {}),
+        **({"photo_frame": frame_meta} if frame_meta else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
         **({"warnings": warnings} if warnings else {}),
         "options": options.record(),
