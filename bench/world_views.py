@@ -108,7 +108,15 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
                 w, h, pano.fov_x_deg, pitch=pitch, roll=roll, position=tuple(eye)
             )
             img = render_image(world, cam).astype(np.float32) / 255
-            mse = float(np.mean((img[3:-3, 3:-3] - photo[3:-3, 3:-3]) ** 2))
+            # a black band along the photo's edges is invented, not placed: not compared
+            band = ((getattr(pano, "meta", None) or {}).get("photo_frame") or {}).get(
+                "margins_px", {}
+            )
+            t, b, lft, r = (
+                3 + math.ceil(band.get(k, 0) * s) for k in ("top", "bottom", "left", "right")
+            )
+            crop = (slice(t, h - b), slice(lft, w - r))
+            mse = float(np.mean((img[crop] - photo[crop]) ** 2))
             entry["start_psnr_db"] = round(10 * math.log10(1 / max(mse, 1e-12)), 2)
         report[name] = entry
         print(name, json.dumps(entry))
