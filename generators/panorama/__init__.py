@@ -369,7 +369,9 @@ def generate_panorama(
             # scene: invented like the rest of the sphere
             framed, margins = frame_alpha(im.rgb, im.alpha)
             if any(margins):
-                im = dataclasses.replace(im, alpha=framed)
+                # (the band's pixels the picture's edge carried out: resampled onto the
+                # sphere, the edge's pixels took a share of the black, a dark dotted line)
+                im = dataclasses.replace(im, rgb=without_frame(im.rgb, margins), alpha=framed)
                 frame_meta = {
                     "margins_px": dict(zip(("top", "bottom", "left", "right"), margins)),
                     "source": "black bands along the photo's edges: invented, not placed",
@@ -379,8 +381,7 @@ def generate_panorama(
                 from .pitch import estimate_pitch, level_roll, looks_sideways
 
                 report(0.1, "finding the photo's pitch and roll from its vertical lines")
-                # (the band's straight inner edges are no vertical lines of the scene)
-                pitch_info = estimate_pitch(without_frame(im.rgb, margins), fov_x)
+                pitch_info = estimate_pitch(im.rgb, fov_x)
                 if looks_sideways(im.rgb, fov_x, pitch_info["segments"]):
                     warnings.append(
                         f"{photos[0].name} looks turned on its side (its vertical lines run "
