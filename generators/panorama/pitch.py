@@ -17,15 +17,7 @@ import math
 
 import numpy as np
 
-from .level import (
-    INLIER_DEG,
-    MIN_SUPPORT,
-    fit_up,
-    line_support,
-    near_vertical,
-    plane_normals,
-    segments,
-)
+from .level import MIN_SUPPORT, fit_up, line_support, near_vertical, plane_normals, segments
 
 MIN_SEGMENTS = 20  # fewer near-vertical segments give no reliable estimate
 #: a photo rolled less than this is taken as level sideways: a levelled photo no longer
@@ -35,15 +27,6 @@ MAX_ROLL_DEG = 25.0  # ... more is not trusted (a photo held at a slant on purpo
 # vertical lines that are not vertical)
 MAX_PITCH_DEG = 50.0  # a larger estimate is not trusted (lines near the nadir or zenith)
 MIN_PITCH_DEG = 1.0  # below this the photo is taken as level
-MAX_PAIRED = 150  # the longest segments paired for the consensus (`_best_supported`)
-CONSENSUS_GAIN = 0.03  # support another vanishing point must add to replace the fit's...
-#: ... which is replaced only when it explains less than this share of the lines (above,
-#: it holds most of them, and least squares over them all is the finer estimate)
-CONSENSUS_BELOW = 0.5
-#: ... and by a vanishing point at most this far up: a floor's receding lines seen from
-#: well above meet at the horizon, which, taken for the vertical one, reads as a camera
-#: looking steeply up (a photo looking up that far holds strong vertical lines anyway)
-CONSENSUS_MAX_UP_DEG = 20.0
 NEAR_VERTICAL_DEG = 30.0  # segments within this of the image's vertical are candidates
 WORK_SIZE = 640  # the photo is analysed at most this wide
 
@@ -82,55 +65,12 @@ def estimate_pitch(rgb: np.ndarray, fov_x_deg: float) -> dict:
     n = plane_normals(seg, np.linalg.inv(perspective_camera(w, h, fov_x_deg).K))
     # camera frame: x right, y down, z forward (OpenCV); level up is -y
     up = fit_up(n, length, np.array([0.0, -1.0, 0.0]), iters=4, keep_pct=60, keep_floor=0.05)
-    up = _best_supported(n, length, up)
     # looking up, the true up leans towards the camera's forward axis (+z)
     pitch = math.degrees(math.atan2(up[2], -up[1]))
     roll = math.degrees(math.atan2(up[0], -up[1]))
     support = line_support(n, length, up)
     out.update(raw_pitch_deg=round(pitch, 2), roll_deg=round(roll, 2), support=round(support, 3))
     return _judged(out, pitch, len(seg))
-
-
-def _best_supported(n: np.ndarray, length: np.ndarray, up: np.ndarray) -> np.ndarray:
-    """Of `up` (3,), the least-squares vertical vanishing point of the segment planes n
-    (N, 3) with lengths (N,), and the vanishing points where two segments' planes meet
-    (a RANSAC-style consensus over every pair of the longest MAX_PAIRED segments, Fischler
-    & Bolles 1981; only those from MAX_PITCH_DEG down to CONSENSUS_MAX_UP_DEG up and within
-    MAX_ROLL_DEG of level), refitted on its inliers: the one whose planes hold the most
-    segment length (`line_support`) where `up` explains under CONSENSUS_BELOW of it and
-    another CONSENSUS_GAIN more, else `up` itself.
-
-    Looking down into a room, the floor's receding lines (planks, tiles, a rug's edges)
-    are near-vertical in the image too and meet at the horizon, not the nadir: the least
-    squares fit settled between the two (a ScanNet photo looking ~32° down at a wooden
-    floor: 11.8° down, explaining 17 % of the lines, so it was placed level; the
-    consensus explains 41 %)."""
-    keep = np.argsort(-length)[:MAX_PAIRED]
-    m = n[keep]
-    i, j = np.triu_indices(len(m), 1)
-    c = np.cross(m[i], m[j])
-    norm = np.linalg.norm(c, axis=1)
-    c = c[norm > 1e-6] / norm[norm > 1e-6, None]
-    c = np.where(c[:, 1:2] > 0, -c, c)  # up has −y in the camera frame
-    pitch = np.degrees(np.arctan2(c[:, 2], -c[:, 1]))
-    roll = np.degrees(np.arctan2(c[:, 0], -c[:, 1]))
-    c = c[
-        (pitch >= -MAX_PITCH_DEG) & (pitch <= CONSENSUS_MAX_UP_DEG) & (np.abs(roll) <= MAX_ROLL_DEG)
-    ]
-    if not len(c):
-        return up
-    tol = math.sin(math.radians(INLIER_DEG))
-    nf, lf, cf = n.astype(np.float32), length.astype(np.float32), c.astype(np.float32)
-    held = np.concatenate(  # each candidate's inlier length, a few thousand at a time
-        [lf @ (np.abs(nf @ cf[k : k + 4096].T) < tol) for k in range(0, len(cf), 4096)]
-    )
-    best = c[int(np.argmax(held))]
-    inl = np.abs(n @ best) < tol
-    refit = fit_up(n[inl], length[inl], best, iters=2, keep_pct=90, keep_floor=0.05)
-    base = line_support(n, length, up)
-    cands = [(line_support(n, length, u), k, u) for k, u in enumerate((best, refit))]
-    score, _, top = max(cands)
-    return top if base < CONSENSUS_BELOW and score > base + CONSENSUS_GAIN else up
 
 
 def _judged(out: dict, pitch: float, n_seg: int) -> dict:
