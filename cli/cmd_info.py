@@ -55,6 +55,12 @@ HOW_KEYS = (
 )
 
 
+#: an object's settings that its backend does not use (recorded with the options all the
+#: same): an imported mesh was said to be made "(backend import, segmenter classical,
+#: resolution 320)" (a trial)
+UNUSED_BY_BACKEND = {"import": ("segmenter", "resolution", "model", "method")}
+
+
 def _plain(v: Any) -> bool:
     return isinstance(v, (str, int, float)) and not isinstance(v, bool) and len(str(v)) <= 120
 
@@ -81,12 +87,17 @@ def how_made(source: Any) -> str:
     asked = opts.get("refine_steps") if isinstance(opts, dict) else None
     if isinstance(ran, int) and _plain(asked):  # a time budget may stop it early
         parts.append(f"refine_steps {ran} of {_text(asked, 12)} run")
+    backend = next(
+        (w.get("backend") for w in (source, opts) if isinstance(w, dict) and "backend" in w), None
+    )
+    unused = UNUSED_BY_BACKEND.get(backend, ()) if gen == "wander.objects" else ()
     for where in (source, opts):
         if isinstance(where, dict):
             parts += [
                 f"{k} {_text(where[k], 60)}"
                 for k in HOW_KEYS
                 if k in where
+                and k not in unused
                 and _plain(where[k])
                 and str(where[k]).strip()  # an empty prompt says nothing
                 and f"{k} {_text(where[k], 60)}" not in parts

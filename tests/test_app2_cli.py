@@ -219,6 +219,18 @@ def test_reconstruct_cli_without_torch(tmp_path: Path, blocked: str, label: str)
     assert f"{label} is not installed" in r.stderr
 
 
+def test_how_made_leaves_out_what_an_imported_object_did_not_use() -> None:
+    """An imported mesh was said to be made "(backend import, segmenter classical,
+    resolution 320)": the options are recorded whole, but only the backend made it."""
+    from cli.cmd_info import how_made
+
+    opts = {"backend": "import", "segmenter": "classical", "resolution": 320}
+    src = {"generator": "wander.objects", "options": opts}
+    assert how_made(src) == "inserted object (backend import)"
+    made = {"generator": "wander.objects", "options": {**opts, "backend": "classical"}}
+    assert "segmenter classical, resolution 320" in how_made(made)
+
+
 def test_how_made_leaves_out_empty_settings() -> None:
     """An empty prompt printed as "prompt )" on every classical world."""
     from cli.cmd_info import how_made
