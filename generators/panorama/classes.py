@@ -36,11 +36,6 @@ EARTH_HUES = (50.0, 170.0)  # ... or of an earth or plant hue (Lab hue angle, de
 RISE_FRACTION = 0.1  # a bottom-band colour running up this far above the horizon is no ground
 RISE_COLUMNS = 0.5  # ... in more than this share of its columns
 PLAIN_STEPS = 4  # plain ground joins across at most this many material / light edges
-#: indoors a bottom-band colour covering this share of the view above the horizon is a
-#: wall's (`_wall_colours`), judged when the view above the horizon is at least
-#: WALL_VIEW_SHARE of it
-WALL_SHARE = 0.2
-WALL_VIEW_SHARE = 0.1
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
@@ -179,8 +174,6 @@ def classify_view(
         rises, standing = _rises_above_horizon(
             lab_img, centres, assign, ref, bottom, valid, horizon_row
         )
-        if not sky.any():
-            rises |= _wall_colours(lab_img, centres, assign, ref, valid, rows, horizon_row, rises)
         if rises.all():
             rises[:] = False
             standing[:] = False
@@ -269,41 +262,6 @@ def _rises_above_horizon(
         if out[c]:
             standing |= near
     return out, standing
-
-
-def _wall_colours(
-    lab: np.ndarray,
-    centres: np.ndarray,
-    assign: np.ndarray,
-    ref: np.ndarray,
-    valid: np.ndarray,
-    rows: np.ndarray,
-    horizon_row: float,
-    rises: np.ndarray,
-) -> np.ndarray:
-    """Indoors, which bottom-band colour clusters (k,) bool are the walls' rather than the
-    floor's: colours (within max(12, 2 × their spread) in Lab) covering WALL_SHARE or more
-    of the view above the horizon, where no floor is. Only when another cluster, not
-    rising (`rises` (k,) bool, `_rises_above_horizon`), stays for the floor: a beige room's
-    walls and carpet share one colour, and the floor is better found with it than not.
-
-    A dim white wall met the dark carpet in the bottom band of a photo of a door (ScanNet):
-    its colour was a quarter of the band, so everything below the horizon of either colour
-    (the wall's lower half, the door's) was floor, and the world laid them flat. The wall's
-    runs upward are cut by its skirting and the door frame, so `_rises_above_horizon`
-    missed it; half of the view above the horizon is that colour."""
-    above = valid & (rows < horizon_row)
-    wall = np.zeros(len(centres), bool)
-    if above.sum() < WALL_VIEW_SHARE * valid.sum():
-        return wall
-    for c in range(len(centres)):
-        own = ref[assign == c]
-        if not len(own):
-            continue
-        spread = float(np.median(np.linalg.norm(own - centres[c], axis=-1)))
-        near = np.linalg.norm(lab[above] - centres[c], axis=-1) < max(12.0, 2.0 * spread)
-        wall[c] = float(near.mean()) >= WALL_SHARE
-    return wall if (~wall & ~rises).any() else np.zeros_like(wall)
 
 
 def palette_distance(lab: np.ndarray, centres: np.ndarray) -> np.ndarray:
