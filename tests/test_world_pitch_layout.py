@@ -586,3 +586,32 @@ def test_a_sky_exemplar_with_thin_verticals_gives_grain_not_rain() -> None:
     gx = float((np.diff(band, axis=1) ** 2).mean())
     gy = float((np.diff(band, axis=0) ** 2).mean())
     assert 0.5 < gx / gy < 2.0
+
+
+def test_a_box_room_is_darker_in_its_corners_and_along_its_edges() -> None:
+    """The invented room was flat colour planes meeting at hairlines (fog more than a
+    room): its corners and the lines where walls meet floor and ceiling now take less
+    light on the walls' side (ambient occlusion), the middle of a wall at eye height none;
+    the floor and ceiling keep theirs (their creases stay sharp); outdoors nothing."""
+    from generators.panorama.layout import OCCLUSION, box_occlusion
+
+    h = 256
+    room = Layout(indoor=True, floor_tan=0.4, ceiling_tan=0.27)  # a square box, R = 4 m
+    ao = box_occlusion(room, h)
+    lon, lat = pano_lonlat(h, 2 * h)
+
+    def at(lon_deg: float, lat_deg: float) -> float:
+        return float(
+            ao[
+                np.argmin(np.abs(lat - math.radians(lat_deg))),
+                np.argmin(np.abs(lon - math.radians(lon_deg))),
+            ]
+        )
+
+    assert at(90.0, 0.0) > 0.99  # mid-wall, eye height
+    assert at(45.0, 0.0) < 1.0 - 0.8 * OCCLUSION  # a vertical corner
+    floor_line = math.degrees(math.atan(-0.4))  # mid-wall's foot, 90° round
+    assert at(90.0, floor_line + 0.5) < 1.0 - 0.5 * OCCLUSION
+    assert at(45.0, -5.0) < at(90.0, -5.0)  # a corner darker than mid-wall at any height
+    assert at(90.0, floor_line - 3.0) == 1.0  # the floor itself keeps its colour
+    assert np.all(box_occlusion(Layout(indoor=False), h) == 1.0)

@@ -50,7 +50,7 @@ from .classes import (
     vegetation_like,
 )
 from .floor import PlacedPhoto, floor_view
-from .layout import Layout, estimate_layout, layout_classes
+from .layout import Layout, box_occlusion, estimate_layout, layout_classes
 from .projection import distance_from, pano_lonlat
 
 WORK_HEIGHT = 128  # class map and colour fields
@@ -252,6 +252,11 @@ def outpaint_classical(
         surfaces[c] = col_t + tex
         fill += w_t[..., None] * surfaces[c]
         cancel.check()
+    if upper == CEILING:
+        # where the box room rules, its corners and edges a little darker (light reaches
+        # them less): flat planes meeting at hairlines read as fog, not as a room
+        occluded = 1.0 - box_occlusion(layout, ht)
+        fill *= (1.0 - _resize_wrap(share_s, ht, wt).clip(0, 1) * occluded)[..., None]
     progress(0.75, "outpainting: blending")
     # the sky and the ground invented beside the photo shifted by a smooth offset to meet
     # its edge colours, so they carry on at its colours instead of stepping to their own
