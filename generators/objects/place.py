@@ -375,10 +375,10 @@ def in_sight(world: World, origin: np.ndarray, spot: np.ndarray, reach: float) -
     between the eye and the footprint's far edge, else the first floor spot back towards
     the eye (steps of half the reach, at least 15 cm, at most SIGHT_TRIES of them;
     `surface_below` from SIGHT_START above the spot, within SIGHT_MAX_STEP of the spot's
-    height) whose footprint is seen, no nearer
-    than NEAREST_INSERT_M; `spot` when none is. A one-photo world's desk stands as one
-    upright layer: the object stood on the floor just in front of it, behind the chair the
-    photo shows in front of the desk, and seemed to grow out of the desk (a trial)."""
+    height) whose footprint is seen, no nearer than NEAREST_INSERT_M; `spot` when none
+    is. A one-photo world's desk stands as one upright layer: the object stood on the
+    floor just in front of it, behind the chair the photo shows in front of the desk, and
+    seemed to grow out of the desk (a trial)."""
     up = world_up(world)
     o = np.asarray(origin, np.float64)
     spot = np.asarray(spot, np.float64)

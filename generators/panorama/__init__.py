@@ -369,8 +369,8 @@ def generate_panorama(
             # scene: invented like the rest of the sphere
             framed, margins = frame_alpha(im.rgb, im.alpha)
             if any(margins):
-                # (the band's pixels the picture's edge carried out: resampled onto the
-                # sphere, the edge's pixels took a share of the black, a dark dotted line)
+                # (its pixels the picture's edge carried out: left black, the edge pixels
+                # resampled onto the sphere took a share of it, a dark dotted line)
                 im = dataclasses.replace(im, rgb=without_frame(im.rgb, margins), alpha=framed)
                 frame_meta = {
                     "margins_px": dict(zip(("top", "bottom", "left", "right"), margins)),

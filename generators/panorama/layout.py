@@ -367,8 +367,8 @@ def box_occlusion(layout: Layout, h: int) -> np.ndarray:
     """How much light (h, 2h) float32, 1 - OCCLUSION·Σ exp(−d / OCCLUSION_REACH_M) over
     the box room's edges near each pixel's surface point (d its distance from the edge, in
     metres at the eye height EYE_HEIGHT): on the walls, their corners and the floor and
-    ceiling lines; 1 on the floor and ceiling (the creases stay sharp lines) and
-    everywhere outdoors. Without it the invented room was flat colour planes meeting at hairlines,
+    ceiling lines; 1 on the floor and ceiling (the creases stay sharp lines) and everywhere
+    outdoors. Without it the invented room was flat colour planes meeting at hairlines,
     which read as fog more than as a room (the office world turned round)."""
     w = 2 * h
     if not layout.indoor or layout.floor_tan <= 0 or layout.ceiling_tan <= 0:
