@@ -97,7 +97,7 @@ JOB_LABEL_PX = 360  # a running job's title and message in the status bar, elide
 JOB_LABEL_WITH_MESSAGE = 140  # ... its title alone while the bar shows a message [px]
 JOB_LABEL_MAX = 900  # ... or up to this, when the bar has that much free [px]
 #: said under the first moving frames of a big scene whose levels of detail are not merged
-COARSE_PENDING = "Preparing smoother moving frames for this big scene (a second or two)…"
+COARSE_PENDING = "Preparing smoother moving frames (a second or two)…"
 AERIAL_WALK_HINT = (
     "Captured from the air: at eye level the scene has little detail and rough parts no "
     "photo saw. Fly (M) or a photo's bookmark shows it as photographed; R goes back"
