@@ -222,6 +222,15 @@ def _triple(k: dict, key: str) -> np.ndarray:
     return v
 
 
+def _number(k: dict, key: str, default: float) -> float:
+    """k[key] (else `default`) as a finite float; ValueError in words for text, true/false
+    or anything else (a trial's "time": "1" was taken as 1 without a word)."""
+    v = k.get(key, default)
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        raise ValueError(f"{key} needs a number, got {v!r}")
+    return float(v)
+
+
 class CameraPath:
     """Keyframes sorted by time, sampled smoothly at any time or frame rate."""
 
@@ -557,17 +566,22 @@ class CameraPath:
                         raise ValueError("look_at equals position")
                     yaw, pitch = yaw_pitch_from_forward(fwd)
                 elif "yaw_deg" in k or "pitch_deg" in k:
-                    yaw = math.radians(float(k.get("yaw_deg", 0)))
-                    pitch = math.radians(float(k.get("pitch_deg", 0)))
+                    yaw = math.radians(_number(k, "yaw_deg", 0.0))
+                    pitch = math.radians(_number(k, "pitch_deg", 0.0))
                 else:
-                    yaw, pitch = float(k.get("yaw", 0)), float(k.get("pitch", 0))
+                    yaw, pitch = _number(k, "yaw", 0.0), _number(k, "pitch", 0.0)
+                if abs(pitch) > math.pi / 2 + 1e-9:  # past straight up or down: upside down
+                    raise ValueError(
+                        f"pitch {math.degrees(pitch):g}° is past straight up or down (±90°)"
+                    )
+                fov_key = "fov_y_deg" if "fov_y_deg" in k else "fov"
                 kfs.append(
                     Keyframe(
                         pos,
                         yaw,
                         pitch,
-                        float(k.get("fov_y_deg", k.get("fov", 60.0))),
-                        float(k.get("time", i)),
+                        _number(k, fov_key, 60.0),
+                        _number(k, "time", float(i)),
                     )
                 )
             except (KeyError, TypeError, ValueError) as exc:

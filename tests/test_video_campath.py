@@ -130,6 +130,10 @@ def test_json_round_trip_and_hand_written_forms(tmp_path):
         ('{"keyframes": [{"position": [0.5, 1.6]}]}', "position needs 3 numbers x, y, z"),
         ('{"keyframes": [{"position": [0,0,0], "look_at": 3}]}', "look_at needs 3 numbers"),
         ('{"keyframes": [5]}', "keyframe 1 is not an object"),
+        # a trial: text for a number, and a pitch past straight down, taken without a word
+        ('{"keyframes": [{"position": [0,0,0], "time": "1"}]}', "time needs a number"),
+        ('{"keyframes": [{"position": [0,0,0], "pitch_deg": 95}]}', "past straight up or down"),
+        ('{"keyframes": [{"position": [0,0,0], "yaw": true}]}', "yaw needs a number"),
     ],
 )
 def test_bad_path_files(tmp_path, text, match):
