@@ -9,7 +9,8 @@ checkout; pass the main checkout to render "before"), then renders it headlessly
 start point (start view at the start bookmark's pitch, turned 90° right, turned 180°, level)
 and from 2 m to the side (+X, looking forward, level), 480×320 px at 75° horizontal field
 of view, plus the start view at the photo's own camera for a PSNR against the photo.
-Writes DIR/<input>_<view>.png and DIR/views.json (PSNR, splat count, build time, the
+Writes DIR/<input>_<view>.png (<input>: the input's folder, with its file's stem when
+two inputs share a folder) and DIR/views.json (PSNR, splat count, build time, the
 world's estimates).
 `sheet` puts before/after rows side by side, one block per input.
 Needs an X display (or EGL) for the offscreen renderer.
@@ -51,9 +52,14 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
 
     out.mkdir(parents=True, exist_ok=True)
     report = {}
+    # each input is named by its folder (world_office, ...); inputs sharing a folder by
+    # folder and file, or each one's views overwrote the one before
+    folders = [p.parent.name for p in inputs]
     for path in inputs:
         name = path.parent.name
-        is_pano = "pano" in name
+        if folders.count(name) > 1:
+            name = f"{name}_{path.stem}"
+        is_pano = "pano" in path.parent.name
         t0 = time.perf_counter()
         if is_pano:
             world, pano, _ = world_from_photos(panorama=path)
