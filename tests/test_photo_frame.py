@@ -48,6 +48,15 @@ def test_a_black_band_and_its_blend_are_found_on_each_side() -> None:
     assert np.allclose(filled[top:-bottom, 0], img[top:-bottom, left])
 
 
+def test_the_band_s_last_blended_line_is_part_of_it() -> None:
+    """A ScanNet frame's last blended column sits at 65 % of the picture's brightness: left
+    in the photo, it stood as a dashed dark line down the start view's edges."""
+    img = _picture()
+    img[:, :4] = 0.0
+    img[:, 4] *= 0.65
+    assert dark_margins(img)[2] == 5
+
+
 def test_no_band_on_a_night_photo_a_dark_corner_or_a_plain_photo() -> None:
     plain = _picture()
     assert dark_margins(plain) == (0, 0, 0, 0)
