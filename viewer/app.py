@@ -120,22 +120,6 @@ def _sweep_recent_folders(recent: list[str]) -> None:
         sweep_once(folder)
 
 
-MAX_WINDOW_SIDE = 16384  # GL's framebuffers go no larger (llvmpipe, most GPUs)
-
-
-def window_size(text: str) -> tuple[int, int]:
-    """(width, height) px from --size's 'WxH'. Raises ValueError with the one line to
-    print for anything else, or a side outside 1..MAX_WINDOW_SIDE (a 20000 px wide window
-    failed to get its GL framebuffer and `--shot` waited for a frame for ever)."""
-    try:
-        ww, hh = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise ValueError(f"--size {text!r} is not WxH (e.g. 1440x900)") from None
-    if not (1 <= ww <= MAX_WINDOW_SIDE and 1 <= hh <= MAX_WINDOW_SIDE):
-        raise ValueError(f"--size must be 1..{MAX_WINDOW_SIDE} pixels a side; got {text!r}")
-    return ww, hh
-
-
 def run_app(argv: list[str]) -> int:
     """Open the Wander window; with SCENE open it, else the demo on first launch."""
     args = _parse(list(argv))
@@ -160,8 +144,12 @@ def run_app(argv: list[str]) -> int:
         return 2
     asked = None
     if args.size:
+        # as `render` takes it: 1..16384 a side (a 20000 px wide window got no GL
+        # framebuffer and `--shot` waited for a frame for ever)
+        from cli.cmd_render import parse_size
+
         try:
-            asked = window_size(args.size)
+            asked = parse_size(args.size)
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
