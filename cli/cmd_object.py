@@ -211,10 +211,8 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
         m, _ = view_placement(world, eye, ray, bounds, height=height, fov_y_deg=fov_y)
     else:  # facing the start view
         view = world.bookmarks[0].position if world.bookmarks else at + world_up(world)
-        m = placement_at(world, at, bounds, height, view)
-        from generators.objects.place import surface_below
-
-        if surface_below(world, at, 0.02) is None:  # a trial's --at 100,100,100: no word
+        m, below = placement_at(world, at, bounds, height, view)
+        if below is None:  # a trial's --at 100,100,100: no word
             print(
                 "warning: nothing the world holds lies below --at "
                 f"{','.join(f'{v:g}' for v in at)}: the object stands there in mid-air "

@@ -339,12 +339,13 @@ def placement_at(
     object_bounds: tuple[np.ndarray, np.ndarray],
     height: float,
     face_point: np.ndarray,
-) -> np.ndarray:
-    """4×4 similarity standing an object (its own bounds (lo, hi), +Y up, base at its
-    origin) `height` world units tall on the surface below `point` (3,) (`surface_below`;
-    at `point` itself when nothing is below it), turned about the world's up to face
-    `face_point` (where it is seen from). Exactly there, even beside another object: the
-    caller named the spot (`object --into ... --at X,Y,Z`)."""
+) -> tuple[np.ndarray, Hit | None]:
+    """(4×4 similarity, the surface it stands on) standing an object (its own bounds
+    (lo, hi), +Y up, base at its origin) `height` world units tall on the surface below
+    `point` (3,) (`surface_below`; at `point` itself, and None for the surface, when
+    nothing is below it), turned about the world's up to face `face_point` (where it is
+    seen from). Exactly there, even beside another object: the caller named the spot
+    (`object --into ... --at X,Y,Z`)."""
     up = world_up(world)
     point = np.asarray(point, np.float64)
     own = float(np.asarray(object_bounds[1])[1] - np.asarray(object_bounds[0])[1])
@@ -352,7 +353,8 @@ def placement_at(
     below = surface_below(world, point, max(object_reach(object_bounds, size), 0.02))
     spot = below.point if below is not None else point
     look = np.asarray(face_point, np.float64) - spot
-    return similarity_matrix(spot, rotation=upright_rotation(up, yaw_towards(look, up)), scale=size)
+    m = similarity_matrix(spot, rotation=upright_rotation(up, yaw_towards(look, up)), scale=size)
+    return m, below
 
 
 #: m: the sight line to an object's footprint aims this far above the floor
