@@ -108,16 +108,15 @@ def render_views(out: Path, inputs: list[Path]) -> dict:
             h, w = photo.shape[:2]
             pitch = math.radians(getattr(pano, "photo_pitch_deg", 0.0))
             # a photo levelled before it was placed was taken rolled: compare it as taken
-            placed = (getattr(pano, "meta", None) or {}).get("photo_pitch") or {}
+            meta = getattr(pano, "meta", None) or {}
+            placed = meta.get("photo_pitch") or {}
             roll = math.radians(placed.get("roll_deg", 0.0)) if placed.get("roll_applied") else 0.0
             cam = perspective_camera(
                 w, h, pano.fov_x_deg, pitch=pitch, roll=roll, position=tuple(eye)
             )
             img = render_image(world, cam).astype(np.float32) / 255
             # a black band along the photo's edges is invented, not placed: not compared
-            band = ((getattr(pano, "meta", None) or {}).get("photo_frame") or {}).get(
-                "margins_px", {}
-            )
+            band = (meta.get("photo_frame") or {}).get("margins_px", {})
             t, b, lft, r = (
                 3 + math.ceil(band.get(k, 0) * s) for k in ("top", "bottom", "left", "right")
             )
