@@ -227,3 +227,34 @@ def test_a_dark_bluish_hillside_under_a_hazy_sky_is_no_sky() -> None:
     dusk[130:] = (0.08, 0.07, 0.06) + 0.03 * rng.random((H - 130, W, 1)).astype(np.float32)
     labels = classify_view(np.clip(dusk, 0, 1), HORIZON)
     assert (labels[:120] == SKY).mean() > 0.9, "a dusk sky dark at its top is still sky"
+
+
+def _room(rng: np.random.Generator, floor: tuple[float, float, float]) -> np.ndarray:
+    """A room seen looking down (horizon at row 80): a grey wall from the top to its foot
+    at row 170, with a dark rail across it just above the horizon, the `floor` below;
+    the left 180 columns a side wall close by, grey down to the view's bottom."""
+    img = np.zeros((H, W, 3), np.float32)
+    img[:] = (0.45, 0.44, 0.42)
+    img[60:63] = (0.10, 0.10, 0.10)  # a rail: the wall's colour runs are broken above it
+    img[170:, 180:] = floor
+    img += rng.normal(0.0, 0.006, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1)
+
+
+def test_an_indoor_wall_below_the_horizon_is_upright() -> None:
+    """Indoors the floor never reaches the horizon: the wall, of a colour the bottom band
+    also shows (the side wall), carries on through it, so its part below the horizon is
+    upright down to its foot, and the side wall all the way down (a door photo's white wall
+    lay on the floor as a pale skirt). The carpet under the wall's foot is ground."""
+    labels = classify_view(_room(np.random.default_rng(1), (0.06, 0.06, 0.12)), 80.0)
+    assert not (labels == SKY).any()
+    assert (labels[95:165, 190:310] == UPRIGHT).mean() > 0.95
+    assert (labels[95:, 5:170] == UPRIGHT).mean() > 0.95
+    assert (labels[180:, 190:310] == GROUND).mean() > 0.95
+
+
+def test_a_floor_of_the_walls_colour_stays_ground() -> None:
+    """A floor of nearly the walls' colour gives no wall foot to stand the walls on: the
+    columns keep their ground (taking it all for wall would lose the floor)."""
+    labels = classify_view(_room(np.random.default_rng(1), (0.42, 0.41, 0.40)), 80.0)
+    assert (labels[180:, 190:310] == GROUND).mean() > 0.95

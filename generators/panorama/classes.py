@@ -35,6 +35,10 @@ PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
 EARTH_HUES = (50.0, 170.0)  # ... or of an earth or plant hue (Lab hue angle, degrees)
 RISE_FRACTION = 0.1  # a bottom-band colour running up this far above the horizon is no ground
 RISE_COLUMNS = 0.5  # ... in more than this share of its columns
+WALL_SAME = 12.0  # Lab distance within one wall's material (`_walls_through_horizon`)
+WALL_RUN_SHARE = 0.7  # ... the share of a wall's rows of its colour, above the horizon and below
+WALL_BELOW_SHARE = 0.25  # ... at most this share of its colour under its foot
+WALL_WHOLE_SHARE = 0.9  # ... or this share of it down to the view's bottom: all wall
 PLAIN_STEPS = 4  # plain ground joins across at most this many material / light edges
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
@@ -213,8 +217,78 @@ def classify_view(
             ground |= _plain_ground(
                 ground, bottom, grad, vert, vivid, valid & ~sky & ~standing, rows, horizon_row, h
             )
-        labels[ground & below] = GROUND
+        ground &= below
+        if not sky.any():
+            ground &= ~_walls_through_horizon(lab_img, ground, valid, horizon_row)
+        labels[ground] = GROUND
     return labels
+
+
+def _walls_through_horizon(
+    lab: np.ndarray, ground: np.ndarray, valid: np.ndarray, horizon_row: float
+) -> np.ndarray:
+    """Indoors, the ground pixels (h, w) bool that are the foot of a wall of the floor's
+    colours: in a room the floor never runs up to the horizon (a floor 1° below it lies
+    90 m off), so a column whose ground reaches the band just below the horizon, where the
+    same material (Lab within WALL_SAME) carries on above the horizon through
+    RISE_FRACTION of the view's height, shows a wall there. Its ground starts below the
+    wall's foot: the first row under which the column is mostly another material
+    (≤ WALL_BELOW_SHARE of the wall's colour down to the view's bottom), with the wall's
+    colour filling most (≥ WALL_RUN_SHARE) of the run from the horizon to it. A column
+    with no such break (one material to the bottom: a far floor, or all wall) keeps its
+    ground.
+
+    A door photo's white wall and brown door were floor below the horizon: the bottom
+    band's palette took the wall's shaded base, the brown door joined the dark carpet,
+    and the wall's lower half lay on the floor as a pale skirt. lab (h, w, 3) the view in
+    Lab, ground / valid (h, w) bool, horizon_row the image row of the horizon.
+    """
+    h, w = ground.shape
+    out = np.zeros_like(ground)
+    top = int(np.floor(horizon_row - RISE_FRACTION * h))
+    b0 = int(np.ceil(horizon_row + 0.02 * h))
+    b1 = b0 + max(2, int(round(0.04 * h)))
+    if top < 0 or b1 >= h:
+        return out
+    cols = np.nonzero(ground[b0:b1].mean(0) > 0.5)[0]
+    if not len(cols):
+        return out
+    mat = np.median(lab[b0:b1, cols], axis=0)  # (n, 3) the material at the horizon
+    near = np.linalg.norm(lab[:, cols] - mat[None], axis=-1) < WALL_SAME  # (h, n)
+    vd = valid[:, cols]
+    up = slice(top, int(np.floor(horizon_row)))
+    rises = (near[up] & vd[up]).sum(0) >= WALL_RUN_SHARE * np.maximum(vd[up].sum(0), 1)
+    rises &= vd[up].sum(0) > 0
+    low = near[b0:] & vd[b0:]
+    n_valid = np.cumsum(vd[b0:][::-1], axis=0)[::-1]  # valid rows from r to the bottom
+    n_near = np.cumsum(low[::-1], axis=0)[::-1]
+    share_below = n_near / np.maximum(n_valid, 1)
+    run_near = np.cumsum(low, axis=0)  # rows b0..r of the wall's colour
+    run_len = np.arange(1, low.shape[0] + 1)[:, None]
+    ok = (
+        ~low
+        & vd[b0:]
+        & (share_below <= WALL_BELOW_SHARE)
+        & (run_near >= WALL_RUN_SHARE * run_len)
+        & (n_valid >= max(3, int(0.03 * h)))
+    )
+    found = ok.any(0) & rises
+    cut = b0 + np.argmax(ok, axis=0)  # the first such row: the wall's foot
+    # ... or the wall runs on down to the view's bottom (its foot below the view: a side
+    # wall close by), when the floor found under the other walls' feet is another colour
+    # (a floor of the wall's colour would be taken for a wall in every column)
+    whole = rises & ~found & (share_below[0] >= WALL_WHOLE_SHARE)
+    if found.any() and whole.any():
+        rows = np.arange(h)[:, None]
+        under = (rows >= cut[None, :]) & found[None, :] & vd
+        floor = np.median(lab[:, cols][under], axis=0)
+        whole &= np.linalg.norm(mat - floor, axis=-1) >= WALL_SAME
+        found |= whole
+        cut = np.where(whole, h, cut)
+    rows = np.arange(h)[:, None]
+    sel = found[None, :] & (rows < cut[None, :])
+    out[:, cols] = sel & ground[:, cols]
+    return out
 
 
 def _rises_above_horizon(
