@@ -641,7 +641,10 @@ def layered_depth(
             if cols.sum() >= 8:
                 top = np.argmax(up_rows, axis=0)
                 tops = eye_height + contact[cols] * np.tan(lat[top[cols], 0])
-                ceiling_height = float(np.clip(np.median(tops), DEFAULT_CEILING, 4.0))
+                from generators.panorama.layout import max_ceiling
+
+                hi = max_ceiling(room_radius or radius, eye_height)
+                ceiling_height = float(np.clip(np.median(tops), DEFAULT_CEILING, hi))
                 src = "top of the photo's walls at their ground contact"
             else:
                 ceiling_height = max(DEFAULT_CEILING, eye_height + 0.6)

@@ -178,6 +178,31 @@ def test_nothing_the_photo_shows_rises_through_the_ceiling() -> None:
     assert height[up].max() <= 4.0 + 1e-3
 
 
+def test_a_halls_walls_stand_upright_to_the_photos_top() -> None:
+    """A hall's far wall 12 m off, rising to the photo's top edge (24°), raises the
+    ceiling above it (up to half the hall's half-width above the eye): the wall stands
+    vertical to its top. Held at 4 m, everything the photo showed above 11° lay on the
+    ceiling plane, and a palace staircase's columns leant away from mid-height when seen
+    from a step aside."""
+    H = 128
+    lat = _lat_deg(H)
+    lon, _ = pano_lonlat(H)
+    photo = np.abs(np.degrees(lon))[None, :] * np.ones((H, 1)) <= 30
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < -np.degrees(np.arctan(1.6 / 12.0))] = GROUND
+    cls[(lat > 12) & ~photo] = 3
+    known = (photo & (lat > -30) & (lat < 24)).astype(np.float32)
+    cls[(lat >= 24) & photo] = 3
+    L = layered_depth(cls, eye_height=1.6, radius=12.0, far=24.0, sky_radius=40.0, known=known)
+    wall = (cls == UPRIGHT) & (known > 0.5) & (lat > 0)
+    across = L.depth * np.cos(np.radians(lat))  # horizontal distance of each ray's end
+    cols = wall.any(0)
+    top = np.argmax(wall, axis=0)[cols]
+    assert np.all(np.abs(across[top, np.nonzero(cols)[0]] / L.contact[cols] - 1) < 0.02)
+    ch = L.estimates["ceiling_height"]["value"]
+    assert 1.6 + 12.0 * np.tan(np.radians(22)) <= ch <= 1.6 + 0.5 * 12.0 + 1e-3
+
+
 def test_indoors_floor_coloured_panelling_does_not_push_its_wall_to_the_far_field() -> None:
     """A room (no sky) whose walls stand 4-5 m away, but in two stretches the wood
     panelling is classed as ground up to the horizon: those columns keep the room's

@@ -39,6 +39,18 @@ DEFAULT_ROOM_RADIUS = 3.0  # m: a room's half-width when the photo shows no wall
 MIN_ROOM_RADIUS = 2.5  # m: no invented room is narrower than twice this
 WALL_PERCENTILE = 20.0  # of the contacts' elevation tangents: the walls behind furniture
 MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
+#: ... and a hall's ceiling as high as this share of its half-width above the eye (a
+#: palace staircase's columns, 12 m off and rising to the photo's top, lay on a ceiling
+#: held at 4 m from 11° up: they stood upright to mid-height, then leant away)
+HALL_CEILING_SLOPE = 0.5
+
+
+def max_ceiling(radius: float, eye: float = EYE_HEIGHT) -> float:
+    """The highest ceiling (m above the floor) an invented room of half-width `radius`
+    (m) gets: MAX_CEILING, or a hall's eye + HALL_CEILING_SLOPE × radius when higher."""
+    return max(MAX_CEILING, eye + HALL_CEILING_SLOPE * float(radius))
+
+
 MIN_FRONT = 1.5  # m: the front wall is never nearer than this
 FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this much nearer
 FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
@@ -169,7 +181,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
         up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
         tcols = up.any(0)
         lo = (MIN_CEILING - EYE_HEIGHT) / radius
-        hi = (MAX_CEILING - EYE_HEIGHT) / radius
+        hi = (max_ceiling(radius) - EYE_HEIGHT) / radius
         if tcols.sum() >= 8:
             top = np.argmax(up, axis=0)[tcols]
             m_f = box_factor(lon, front_fraction(floor_tan, front_tan))
