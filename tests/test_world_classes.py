@@ -258,3 +258,57 @@ def test_a_floor_of_the_walls_colour_stays_ground() -> None:
     columns keep their ground (taking it all for wall would lose the floor)."""
     labels = classify_view(_room(np.random.default_rng(1), (0.42, 0.41, 0.40)), 80.0)
     assert (labels[180:, 190:310] == GROUND).mean() > 0.95
+
+
+def _cloudy(rng: np.random.Generator) -> np.ndarray:
+    """A field under a cloudy sky (horizon at row 130): blue sky with soft white clouds
+    whose fine texture breaks the smooth-pixel test, dark trees along the skyline, green
+    ground below."""
+    img = np.zeros((H, W, 3), np.float32)
+    rows = np.arange(H)[:, None]
+    img[:] = (0.45, 0.62, 0.92)
+    img += (rows / H * 0.15)[..., None]  # lighter towards the horizon
+    yy, xx = np.mgrid[0:H, 0:W]
+    for cy, cx, ry, rx in ((25, 60, 14, 40), (45, 200, 18, 55), (70, 110, 12, 35)):
+        d = ((yy - cy) / ry) ** 2 + ((xx - cx) / rx) ** 2
+        cloud = np.clip(1.2 - d, 0, 1)[..., None]
+        grain = rng.normal(0.0, 0.05, (H, W, 1)).astype(np.float32)
+        img = img * (1 - cloud) + (np.float32(0.9) + grain) * cloud
+    img[105:130] = (0.12, 0.2, 0.1)  # a treeline
+    img[130:] = (0.3, 0.45, 0.2)  # a meadow
+    img += rng.normal(0.0, 0.006, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1)
+
+
+def test_soft_textured_clouds_are_sky() -> None:
+    """Clouds textured at the pixel scale (their soft edges and grain) are sky: regions of
+    the over-segmented view that are soft, neutral or blue, bright and joined to the top,
+    no lower than the sky around them (the pixel test alone left the clouds out: a
+    sunflower field's sky was 17 % of its photo, the clouds holes in it). The treeline and
+    meadow stay out."""
+    labels = classify_view(_cloudy(np.random.default_rng(2)), 130.0)
+    assert (labels[:100] == SKY).mean() > 0.95
+    assert not (labels[108:] == SKY).any()
+
+
+def _sunset(rng: np.random.Generator, sky: tuple[float, float, float]) -> np.ndarray:
+    """A backlit view (horizon at row 130): the `sky` colour with dark palm fronds over 60 %
+    of the top band and around, then dark ground."""
+    img = np.zeros((H, W, 3), np.float32)
+    img[:] = sky
+    fronds = rng.random((H // 16, W // 16)) < 0.6
+    fronds = np.kron(fronds, np.ones((16, 16), bool))
+    img[:60][fronds[:60]] = (0.08, 0.08, 0.09)
+    img[110:] = (0.15, 0.12, 0.1)
+    img += rng.normal(0.0, 0.006, img.shape).astype(np.float32)
+    return np.clip(img, 0, 1)
+
+
+def test_a_blue_sky_behind_dark_fronds_makes_the_view_an_outdoor_one() -> None:
+    """A top band under half sky-like (dark palm fronds fill the rest) has sky when a good
+    part of it is blue (a sunset behind palms became a room with a ceiling); the same
+    share of a pale warm colour (a lit wall) does not."""
+    blue = classify_view(_sunset(np.random.default_rng(3), (0.5, 0.6, 0.72)), 130.0)
+    assert (blue == SKY).any()  # what makes the world an outdoor one (`outpaint_classical`)
+    wall = classify_view(_sunset(np.random.default_rng(3), (0.8, 0.74, 0.62)), 130.0)
+    assert not (wall == SKY).any()

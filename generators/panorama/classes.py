@@ -29,6 +29,7 @@ SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
 #: its top) was made into a room with a ceiling; the office photo's top band is 8 % sky-like,
 #: 30 % with its green paintings
 SKY_TOP_MIN = 0.2
+SKY_TOP_BLUE = 0.3  # ... or at least SKY_TOP_MIN, where this share of it is blue
 SKY_DARK_RATIO = 0.5  # a bluish colour far from the top's sky, darker than this share of it: no sky
 PLAIN_GRAD = 0.08  # gradient (Sobel of the σ=1 luminance, 0..1) of plain ground
 PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
@@ -40,6 +41,8 @@ WALL_RUN_SHARE = 0.7  # ... the share of a wall's rows of its colour, above the 
 WALL_BELOW_SHARE = 0.25  # ... at most this share of its colour under its foot
 WALL_WHOLE_SHARE = 0.9  # ... or this share of it down to the view's bottom: all wall
 PLAIN_STEPS = 4  # plain ground joins across at most this many material / light edges
+CLOUD_TEX = 0.15  # a cloud's pixels are mostly below this texture (`_cloudy_sky`)
+CLOUD_DARK = 0.75  # ... and it is at least this share of the top's sky brightness
 NAMES = {UPRIGHT: "upright", GROUND: "ground", SKY: "sky"}
 
 
@@ -47,9 +50,17 @@ def sky_like(rgb: np.ndarray, min_lum: float = 0.08) -> np.ndarray:
     """Which colours (..., 3) 0..1 plausibly are sky, not a ceiling: bluish and not dark
     (luminance above `min_lum`), or bright grey-white. Bool array of shape (...)."""
     rgb = np.asarray(rgb)
+    lum = rgb @ np.array([0.299, 0.587, 0.114], rgb.dtype)
+    return bluish(rgb, min_lum) | (lum > 0.72)
+
+
+def bluish(rgb: np.ndarray, min_lum: float = 0.08) -> np.ndarray:
+    """Which colours (..., 3) 0..1 are blue (blue over red and about green) and not dark
+    (luminance above `min_lum`): the blue half of `sky_like`. Bool array of shape (...)."""
+    rgb = np.asarray(rgb)
     r, g, b = rgb[..., 0], rgb[..., 1], rgb[..., 2]
     lum = rgb @ np.array([0.299, 0.587, 0.114], rgb.dtype)
-    return ((b >= r + 0.02) & (b >= 0.9 * g) & (lum > min_lum)) | (lum > 0.72)
+    return (b >= r + 0.02) & (b >= 0.9 * g) & (lum > min_lum)
 
 
 def vegetation_like(rgb: np.ndarray, min_exg: float = 0.08) -> np.ndarray:
@@ -125,6 +136,10 @@ def classify_view(
             soft_sky = sky_like(soft)
             share = float(soft_sky.mean())
             canopy = float((soft_sky | vegetation_like(soft)).mean()) >= SKY_TOP_SHARE
+            # ... or a good part of it is blue: a sunset behind palms is sky in 47-53 % of
+            # its top band (the dark fronds fill the rest) and blue in 41 %; a room's top
+            # band was at most 19 % blue (a museum's pale green-blue shelves)
+            canopy |= float(bluish(soft).mean()) >= SKY_TOP_BLUE
         else:
             canopy = False
         enough = share >= SKY_TOP_SHARE or (share >= SKY_TOP_MIN and canopy)
@@ -155,6 +170,7 @@ def classify_view(
             band = range(max(2, int(0.03 * h)) + 1)
             seeds = np.unique([lab[np.minimum(first + k, h - 1), np.arange(w)] for k in band])
             sky = np.isin(lab, seeds[seeds > 0])
+            sky |= _cloudy_sky(rgb, tex, valid, horizon_row, sky, first, lum_tc)
     labels[sky] = SKY
     # ---------------------------------------------------------------- ground
     below = (rows > horizon_row + 0.02 * h) & valid & ~sky
@@ -167,6 +183,8 @@ def classify_view(
         # keeping those that cover a fair share of it or share the main one's hue (a
         # blue box or a chair leg reaching into the band is no floor colour)
         k = 3 if len(ref) > 30 else 1
+        if k > 1 and len(np.unique(ref[:: max(1, len(ref) // 2000)].round(1), axis=0)) < k:
+            k = 1  # one flat colour (a synthetic floor): k-means++ would divide by zero
         # scipy's k-means takes its own seeded generator (cv2.kmeans draws from OpenCV's
         # process-wide RNG, so the same photo gave a different world on each build)
         centres, assign = kmeans2(
@@ -289,6 +307,89 @@ def _walls_through_horizon(
     sel = found[None, :] & (rows < cut[None, :])
     out[:, cols] = sel & ground[:, cols]
     return out
+
+
+def _cloudy_sky(
+    rgb: np.ndarray,
+    tex: np.ndarray,
+    valid: np.ndarray,
+    horizon_row: float,
+    sky: np.ndarray,
+    first: np.ndarray,
+    lum_tc: float,
+) -> np.ndarray:
+    """Sky regions the smooth-pixel test misses, (h, w) bool: clouds are textured at the
+    pixel scale (grain, soft edges), and cut off from the top of the view by them they
+    stayed out (a sunflower field's cloudy sky was 17 % of its photo, its clouds holes in
+    it; a sunset behind palms 1 %). Following Hoiem et al.'s region-based geometric
+    context, the view is over-segmented (Felzenszwalb & Huttenlocher 2004) and a region
+    is sky when it lies above the horizon (`horizon_row`, the image row), is soft (most
+    of its pixels under CLOUD_TEX of texture `tex`), white or blue-grey (its mean blue at
+    least its red: lit by the sun a cloud is white, in its own shade blue-grey, while a
+    sunlit wall is warm), at least CLOUD_DARK of the top's sky brightness `lum_tc` (far
+    hills in haze are bluish too, but darker), and joins the top of the view (`first`
+    (w,), each column's top valid row) or the sky found so far (`sky`) through such
+    regions. The result is the pixels of such colours (σ 1.5 px) above the horizon joined
+    to those regions or to `sky` (a region's outline is coarser than the sky's, and one
+    straddling the skyline left a notch in it), no lower than `sky` reaches within a
+    twentieth of the width (far hills in haze are bright and bluish too, below the sky).
+    rgb (h, w, 3) 0..1, valid (h, w) bool.
+    """
+    import cv2
+    from skimage.segmentation import felzenszwalb
+
+    h, w = sky.shape
+    seg = felzenszwalb(np.clip(rgb, 0, 1), scale=100, sigma=0.8, min_size=40)
+    seg = np.where(valid, seg, -1)
+    n = int(seg.max()) + 1
+    if n <= 0:
+        return np.zeros_like(sky)
+    ok = seg >= 0
+    ids = seg[ok]
+    cnt = np.maximum(np.bincount(ids, minlength=n), 1)
+    mean = np.stack([np.bincount(ids, rgb[..., k][ok], minlength=n) / cnt for k in range(3)], -1)
+    high = np.broadcast_to(np.arange(h)[:, None] < horizon_row, (h, w))
+    up_share = np.bincount(ids, high[ok], minlength=n) / cnt
+    soft = np.bincount(ids, (tex < CLOUD_TEX)[ok], minlength=n) / cnt
+    min_lum = max(0.05, CLOUD_DARK * lum_tc)
+    cand = (
+        sky_like(mean, min_lum=min_lum)
+        & (mean[:, 2] >= mean[:, 0])
+        & (up_share > 0.9)
+        & (soft > 0.5)
+    )
+    top = np.zeros(n, bool)
+    for k in range(max(2, int(0.03 * h)) + 1):
+        s_row = seg[np.minimum(first + k, h - 1), np.arange(w)]
+        top[s_row[s_row >= 0]] = True
+    in_sky = np.bincount(ids, sky[ok], minlength=n) / cnt > 0.5
+    pairs = []  # region adjacency (4-neighbours)
+    for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
+        m = (a >= 0) & (b >= 0) & (a != b)
+        pairs.append(np.stack([a[m], b[m]], 1))
+    pr = np.unique(np.sort(np.concatenate(pairs), 1), axis=0)
+    cur = cand & (top | in_sky)
+    for _ in range(n):
+        grow = np.zeros(n, bool)
+        grow[pr[cur[pr[:, 0]], 1]] = True
+        grow[pr[cur[pr[:, 1]], 0]] = True
+        grow &= cand & ~cur
+        if not grow.any():
+            break
+        cur |= grow
+    sm = cv2.GaussianBlur(np.asarray(rgb, np.float32), (0, 0), 1.5)
+    own = sky_like(sm, min_lum=min_lum) & (sm[..., 2] >= sm[..., 0]) & high & valid
+    own &= rgb @ np.array([0.299, 0.587, 0.114], np.float32) >= min_lum  # (a spire's 1 px)
+    found = (ok & cur[np.maximum(seg, 0)]) | sky
+    _, comp = cv2.connectedComponents(own.astype(np.uint8), connectivity=4)
+    keep = np.unique(comp[found & own])
+    # ... above the sky found so far (within a few columns): clouds lie in the sky, and
+    # far hills in haze below it (bluish, bright) made a smear of fog on the skyline
+    from scipy.ndimage import maximum_filter1d
+
+    lowest = np.where(sky.any(0), h - 1 - np.argmax(sky[::-1], axis=0), -1)
+    lowest = maximum_filter1d(lowest, size=max(3, w // 20), mode="nearest")
+    return np.isin(comp, keep[keep > 0]) & (np.arange(h)[:, None] <= lowest[None, :])
 
 
 def _rises_above_horizon(
