@@ -253,8 +253,10 @@ def _walls_through_horizon(
     wall's foot: the first row under which the column is mostly another material
     (≤ WALL_BELOW_SHARE of the wall's colour down to the view's bottom), with the wall's
     colour filling most (≥ WALL_RUN_SHARE) of the run from the horizon to it. A column
-    with no such break (one material to the bottom: a far floor, or all wall) keeps its
-    ground.
+    of the wall's colour down to the view's bottom (≥ WALL_WHOLE_SHARE) is all wall, its
+    foot below the view (a side wall close by), when other columns show a floor of
+    another colour under their walls' feet; else (a floor of the walls' colour, a far
+    floor) it keeps its ground.
 
     A door photo's white wall and brown door were floor below the horizon: the bottom
     band's palette took the wall's shaded base, the brown door joined the dark carpet,
@@ -336,6 +338,7 @@ def _cloudy_sky(
     rgb (h, w, 3) 0..1, valid (h, w) bool.
     """
     import cv2
+    from scipy.ndimage import maximum_filter1d
     from skimage.segmentation import felzenszwalb
 
     h, w = sky.shape
@@ -385,8 +388,6 @@ def _cloudy_sky(
     keep = np.unique(comp[found & own])
     # ... above the sky found so far (within a few columns): clouds lie in the sky, and
     # far hills in haze below it (bluish, bright) made a smear of fog on the skyline
-    from scipy.ndimage import maximum_filter1d
-
     lowest = np.where(sky.any(0), h - 1 - np.argmax(sky[::-1], axis=0), -1)
     lowest = maximum_filter1d(lowest, size=max(3, w // 20), mode="nearest")
     return np.isin(comp, keep[keep > 0]) & (np.arange(h)[:, None] <= lowest[None, :])

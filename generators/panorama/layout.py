@@ -43,14 +43,6 @@ MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
 #: palace staircase's columns, 12 m off and rising to the photo's top, lay on a ceiling
 #: held at 4 m from 11° up: they stood upright to mid-height, then leant away)
 HALL_CEILING_SLOPE = 0.5
-
-
-def max_ceiling(radius: float, eye: float = EYE_HEIGHT) -> float:
-    """The highest ceiling (m above the floor) an invented room of half-width `radius`
-    (m) gets: MAX_CEILING, or a hall's eye + HALL_CEILING_SLOPE × radius when higher."""
-    return max(MAX_CEILING, eye + HALL_CEILING_SLOPE * float(radius))
-
-
 MIN_FRONT = 1.5  # m: the front wall is never nearer than this
 FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this much nearer
 FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
@@ -59,6 +51,12 @@ SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this i
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
 ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
 ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
+
+
+def max_ceiling(radius: float, eye: float = EYE_HEIGHT) -> float:
+    """The highest ceiling (m above the floor) an invented room of half-width `radius`
+    (m) gets: MAX_CEILING, or a hall's eye + HALL_CEILING_SLOPE × radius when higher."""
+    return max(MAX_CEILING, eye + HALL_CEILING_SLOPE * float(radius))
 
 
 @dataclass
