@@ -331,10 +331,12 @@ def _cloudy_sky(
     sunlit wall is warm), at least CLOUD_DARK of the top's sky brightness `lum_tc` (far
     hills in haze are bluish too, but darker), and joins the top of the view (`first`
     (w,), each column's top valid row) or the sky found so far (`sky`) through such
-    regions. The result is the pixels of such colours (σ 1.5 px) above the horizon joined
-    to those regions or to `sky` (a region's outline is coarser than the sky's, and one
-    straddling the skyline left a notch in it), no lower than `sky` reaches within a
-    twentieth of the width (far hills in haze are bright and bluish too, below the sky).
+    regions. The result is the pixels of such colours (σ 1.5 px) joined to those regions
+    or to `sky` (a region's outline is coarser than the sky's, and one straddling the
+    skyline left a notch in it), down to where the sky is searched (0.35 of the height
+    below the horizon: a line at the horizon read as a skyline) and no lower than `sky`
+    reaches within a twentieth of the width (far hills in haze are bright and bluish
+    too, below the sky).
     rgb (h, w, 3) 0..1, valid (h, w) bool.
     """
     import cv2
@@ -381,7 +383,8 @@ def _cloudy_sky(
             break
         cur |= grow
     sm = cv2.GaussianBlur(np.asarray(rgb, np.float32), (0, 0), 1.5)
-    own = sky_like(sm, min_lum=min_lum) & (sm[..., 2] >= sm[..., 0]) & high & valid
+    low_lim = np.arange(h)[:, None] < horizon_row + 0.35 * h
+    own = sky_like(sm, min_lum=min_lum) & (sm[..., 2] >= sm[..., 0]) & low_lim & valid
     own &= rgb @ np.array([0.299, 0.587, 0.114], np.float32) >= min_lum  # (a spire's 1 px)
     found = (ok & cur[np.maximum(seg, 0)]) | sky
     _, comp = cv2.connectedComponents(own.astype(np.uint8), connectivity=4)
