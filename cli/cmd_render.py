@@ -1,9 +1,10 @@
-"""`python main.py render SCENE --eye x,y,z --look x,y,z --fov DEG --size WxH --out PNG`:
-a headless render through the app's own GL renderer (offscreen)."""
+"""`python main.py render SCENE --eye x,y,z --look x,y,z --turn DEG --step R,U,F --fov DEG
+--size WxH --out PNG`: a headless render through the app's own GL renderer (offscreen)."""
 
 from __future__ import annotations
 
 import argparse
+import math
 import sys
 import time
 from pathlib import Path
@@ -37,6 +38,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=None,
         help="vertical field of view in degrees (default: the first bookmark's when it gives "
         "the view, framing a generated world's photo as it was shot; else 60)",
+    )
+    parser.add_argument(
+        "--turn",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="turn the view this many degrees to the right about the vertical (left: "
+        "negative), keeping its pitch: e.g. 90 or 180 from a world's start",
+    )
+    parser.add_argument(
+        "--step",
+        metavar="RIGHT,UP,FORWARD",
+        help="move the eye this many metres to the right, up and forward of the (turned) "
+        "view, level, looking the same way: e.g. 2,0,0 for 2 m to the side",
     )
     parser.add_argument(
         "--size", default="1280x720", metavar="WxH", help="image size WxH in pixels (1280x720)"
@@ -154,6 +169,29 @@ def bookmark_view(bm) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - scene.
     return eye, eye + np.asarray(forward_from_yaw_pitch(bm.yaw, bm.pitch), np.float64)
 
 
+def turned_view(
+    eye: np.ndarray, look: np.ndarray, turn_deg: float = 0.0, step: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(eye, look) (3,) each, the view from `eye` towards `look` turned `turn_deg` degrees
+    to the right about +Y (the world's up) and then moved by `step` (3,) = (right, up,
+    forward) metres in its own level frame (forward: the view's direction on the ground
+    plane; right: forward × up), looking the same way. A view straight up or down has no
+    level direction: its step's right and forward follow the world's X and -Z."""
+    eye = np.asarray(eye, np.float64)
+    d = np.asarray(look, np.float64) - eye
+    a = -math.radians(turn_deg)  # +Y rotation by a turns -Z towards -X: right is negative
+    c, s = math.cos(a), math.sin(a)
+    d = np.array([c * d[0] + s * d[2], d[1], -s * d[0] + c * d[2]])
+    if step is not None:
+        fwd = np.array([d[0], 0.0, d[2]])
+        n = float(np.linalg.norm(fwd))
+        fwd = fwd / n if n > 1e-9 else np.array([0.0, 0.0, -1.0])
+        right = np.array([-fwd[2], 0.0, fwd[0]])  # fwd × (0, 1, 0)
+        st = np.asarray(step, np.float64)
+        eye = eye + st[0] * right + st[1] * np.array([0.0, 1.0, 0.0]) + st[2] * fwd
+    return eye, eye + d
+
+
 def write_png(img: np.ndarray, out: Path) -> None:
     """Write (H, W, 3) uint8 atomically (temp file in the same folder, then rename)."""
     from PIL import Image
@@ -178,6 +216,8 @@ def run(args: argparse.Namespace) -> int:
     w, h = parse_size(args.size)
     if args.fov is not None and not (0.1 <= args.fov < 179.0):
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
+    if not math.isfinite(args.turn):
+        raise InputError(f"--turn must be a number of degrees; got {args.turn}")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
     from cli.checks import parse_rgb
@@ -199,8 +239,11 @@ def run(args: argparse.Namespace) -> int:
         eye0, look0 = default_view(world)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
+    if args.turn or args.step:
+        step = None if args.step is None else parse_vec3(args.step, "--step")
+        eye, look = turned_view(eye, look, args.turn, step)
     cam = Camera.look_at(eye, look, fov, w, h)  # raises ValueError when eye == look
-    if args.eye:
+    if args.eye or args.step:
         for note in eye_notes(world, eye):
             print(f"note: {note}", file=sys.stderr)
 
