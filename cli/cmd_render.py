@@ -218,6 +218,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if not math.isfinite(args.turn):
         raise InputError(f"--turn must be a number of degrees; got {args.turn}")
+    step = None if args.step is None else parse_vec3(args.step, "--step")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
     from cli.checks import parse_rgb
@@ -239,11 +240,10 @@ def run(args: argparse.Namespace) -> int:
         eye0, look0 = default_view(world)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
-    if args.turn or args.step:
-        step = None if args.step is None else parse_vec3(args.step, "--step")
+    if args.turn or step is not None:
         eye, look = turned_view(eye, look, args.turn, step)
     cam = Camera.look_at(eye, look, fov, w, h)  # raises ValueError when eye == look
-    if args.eye or args.step:
+    if args.eye or step is not None:
         for note in eye_notes(world, eye):
             print(f"note: {note}", file=sys.stderr)
 

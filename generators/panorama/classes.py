@@ -170,7 +170,7 @@ def classify_view(
             band = range(max(2, int(0.03 * h)) + 1)
             seeds = np.unique([lab[np.minimum(first + k, h - 1), np.arange(w)] for k in band])
             sky = np.isin(lab, seeds[seeds > 0])
-            sky |= _cloudy_sky(rgb, tex, valid, horizon_row, sky, first, lum_tc)
+            sky |= _cloudy_sky(rgb, lum, tex, valid, horizon_row, sky, first, lum_tc)
     labels[sky] = SKY
     # ---------------------------------------------------------------- ground
     below = (rows > horizon_row + 0.02 * h) & valid & ~sky
@@ -298,14 +298,13 @@ def _walls_through_horizon(
     # wall close by), when the floor found under the other walls' feet is another colour
     # (a floor of the wall's colour would be taken for a wall in every column)
     whole = rises & ~found & (share_below[0] >= WALL_WHOLE_SHARE)
+    rows = np.arange(h)[:, None]
     if found.any() and whole.any():
-        rows = np.arange(h)[:, None]
         under = (rows >= cut[None, :]) & found[None, :] & vd
         floor = np.median(lab[:, cols][under], axis=0)
         whole &= np.linalg.norm(mat - floor, axis=-1) >= WALL_SAME
         found |= whole
         cut = np.where(whole, h, cut)
-    rows = np.arange(h)[:, None]
     sel = found[None, :] & (rows < cut[None, :])
     out[:, cols] = sel & ground[:, cols]
     return out
@@ -313,6 +312,7 @@ def _walls_through_horizon(
 
 def _cloudy_sky(
     rgb: np.ndarray,
+    lum: np.ndarray,
     tex: np.ndarray,
     valid: np.ndarray,
     horizon_row: float,
@@ -337,7 +337,7 @@ def _cloudy_sky(
     below the horizon: a line at the horizon read as a skyline) and no lower than `sky`
     reaches within a twentieth of the width (far hills in haze are bright and bluish
     too, below the sky).
-    rgb (h, w, 3) 0..1, valid (h, w) bool.
+    rgb (h, w, 3) 0..1, lum (h, w) its luminance, valid (h, w) bool.
     """
     import cv2
     from scipy.ndimage import maximum_filter1d
@@ -385,7 +385,7 @@ def _cloudy_sky(
     sm = cv2.GaussianBlur(np.asarray(rgb, np.float32), (0, 0), 1.5)
     low_lim = np.arange(h)[:, None] < horizon_row + 0.35 * h
     own = sky_like(sm, min_lum=min_lum) & (sm[..., 2] >= sm[..., 0]) & low_lim & valid
-    own &= rgb @ np.array([0.299, 0.587, 0.114], np.float32) >= min_lum  # (a spire's 1 px)
+    own &= lum >= min_lum  # (a spire's 1 px)
     found = (ok & cur[np.maximum(seg, 0)]) | sky
     _, comp = cv2.connectedComponents(own.astype(np.uint8), connectivity=4)
     keep = np.unique(comp[found & own])
