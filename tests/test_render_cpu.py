@@ -598,3 +598,62 @@ def test_a_cut_read_from_voxel_ordered_payloads_draws_the_same_frame(
     by_index = frame(packed.geom, packed.color, index, rank_m)
     assert by_place[..., :3].std() > 0.02
     np.testing.assert_array_equal(by_place, by_index)
+
+
+@pytest.mark.gl
+def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> None:  # noqa: ANN001
+    """A moving frame drawn small on the CPU and shown scaled up (`reproject.draw_scaled`)
+    is resized on the CPU (`_CpuFrames.present`) instead of by a linear glBlitFramebuffer
+    (~7 ms at 1280x720 on llvmpipe): the same picture as the small frame drawn into its
+    8-bit framebuffer and blitted, to a rounding; a GL frame still goes through the blit."""
+    from OpenGL import GL
+
+    from viewer import reproject
+    from viewer.offscreen import Framebuffer, offscreen_context
+
+    ctx = offscreen_context()
+    ctx.make_current()
+    from viewer.renderer import SplatRenderer
+
+    world = _world(random_cloud(4000, 1, seed=12))
+    cam = _cam()
+    big = Framebuffer(W, H, GL.GL_RGBA8)
+    smalls: dict = {}
+
+    def small_fbo(w: int, h: int) -> int:
+        if (w, h) not in smalls:
+            smalls[w, h] = Framebuffer(w, h, GL.GL_RGBA8)
+        return smalls[w, h].fbo
+
+    frames = {}
+    try:
+        for cpu in (True, False):
+            r = SplatRenderer(sync_sort=True)
+            r.cpu_full = cpu
+            r.set_world(world)
+            try:
+                stats = reproject.draw_scaled(r, None, cam, 0.4, None, big.fbo, small_fbo)
+                assert (stats.cpu_ms > 0.0) == cpu and (r._cpu is not None) == cpu
+                if cpu:  # scaled up from memory, not from its framebuffer
+                    assert r._cpu.last == (int(W * 0.4), int(H * 0.4))
+                frames[cpu, "scaled"] = big.read_float()
+                if cpu:  # the same small frame drawn into its framebuffer, blitted by GL
+                    sw, sh = int(W * 0.4), int(H * 0.4)
+                    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, small_fbo(sw, sh))
+                    r.draw(cam, (sw, sh))
+                    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small_fbo(sw, sh))
+                    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, big.fbo)
+                    GL.glBlitFramebuffer(
+                        0, 0, sw, sh, 0, 0, W, H, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR
+                    )
+                    frames[cpu, "blit"] = big.read_float()
+            finally:
+                r.release()
+    finally:
+        big.release()
+        for fb in smalls.values():
+            fb.release()
+    diff = np.abs(frames[True, "scaled"] - frames[True, "blit"])
+    assert diff.max() <= 2.5 / 255 and diff.mean() < 0.3 / 255
+    assert frames[True, "scaled"].std() > 0.05  # a picture, not a cleared frame
+    assert psnr(frames[False, "scaled"], frames[True, "scaled"]) > 30.0  # GL's own blit

@@ -452,7 +452,12 @@ def draw_scaled(
     small = reproject.moving_target(sw, sh) if warp else small_fbo(sw, sh)
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, small)
     stats = renderer.draw(
-        camera, (sw, sh), max_splats=max_splats, background=background, with_depth=warp
+        camera,
+        (sw, sh),
+        max_splats=max_splats,
+        background=background,
+        with_depth=warp,
+        scaled_up=True,
     )
     mw, mh = max(sw, int(w * WARP_SCALE)), max(sh, int(h * WARP_SCALE))
     mid = small_fbo(mw, mh) if warp and (mw, mh) != (w, h) else target
@@ -460,11 +465,12 @@ def draw_scaled(
     # the nearest four texels) in their place left the 1M room's moving frames at the same
     # SSIM (0.866; a small frame of splats is blurred by their footprints, not by the
     # scaling) and cost ~20 ms a frame on llvmpipe at 1280x720
-    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
-    GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
     ow, oh = (mw, mh) if mid != target else (w, h)
-    GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
+    if not renderer.present_scaled(ow, oh):  # a CPU frame is scaled up on the CPU
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
         reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
