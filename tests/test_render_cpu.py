@@ -138,8 +138,9 @@ def test_fast_exp_matches_numpy() -> None:
     x = np.linspace(-8.0, 0.0, 4001, dtype=np.float32)
     got = np.array([_exp_neg(np.float32(v)) for v in x])
     ref = np.exp(x.astype(np.float64))
-    assert np.abs(got - ref).max() < 5e-7  # alpha to well under 1/255 of a level
-    assert (np.abs(got - ref) / ref)[x > -3].max() < 1e-5
+    # alpha (at most 0.99) off by under a twentieth of an 8-bit level
+    assert (np.abs(got - ref) / ref).max() < 1.4e-4
+    assert np.abs(got - ref).max() * 255 < 0.05
     assert _exp_neg(np.float32(-20.0)) == _exp_neg(np.float32(-8.0))  # clamped
 
 
