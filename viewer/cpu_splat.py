@@ -91,10 +91,13 @@ def _splat(
     lim_y0,
     lim_y1,
     r2_max,
+    op_cap,
     attr,
 ):  # noqa: ANN001, ANN202
     """`_project`'s work for one splat: splat i of the payloads G, C to row j of attr (see
-    ATTR). size: (W, H, dilation, pixel filter) (see `render`)."""
+    ATTR). size: (W, H, dilation, pixel filter) (see `render`); op_cap: the opacity from
+    which alpha reaches 1/255 beyond r2_max (no logarithm needed: most of a moving
+    frame's splats, whose footprints end at 2 sigma)."""
     w, h = size[0], size[1]
     dil, filt = size[2], size[3]
     attr[j, BOX_X0] = 1.0
@@ -113,7 +116,8 @@ def _splat(
         return
     u = fx * tx / tz + cx
     v = fy * ty / tz + cy
-    if abs(2.0 * u / w - 1.0) > 1.3 or abs(2.0 * v / h - 1.0) > 1.3:
+    one, two, lim = np.float32(1.0), np.float32(2.0), np.float32(1.3)
+    if abs(two * u / w - one) > lim or abs(two * v / h - one) > lim:
         return
     V = vm[slot]  # camera-from-layer linear part; Sc = V S V^T
     iz = np.float32(1.0) / tz
@@ -158,7 +162,7 @@ def _splat(
         op *= math.sqrt(max(det0 / max(det, np.float32(1e-12)), np.float32(0.0)))
     if det <= 0.0 or op < ALPHA_MIN:
         return
-    r2 = min(np.float32(2.0) * math.log(op / ALPHA_MIN), r2_max)
+    r2 = r2_max if op >= op_cap else min(np.float32(2.0) * math.log(op / ALPHA_MIN), r2_max)
     hx = math.sqrt(r2 * a)
     hy = math.sqrt(r2 * c)
     x0 = max(int(math.floor(u - hx)), 0)
@@ -243,6 +247,7 @@ def _project(
     intr,
     size,
     r2_max,
+    op_cap,
     attr,
 ):  # noqa: ANN001, ANN202
     """prep.frag's projection and colour of packed splat i = src[q] (i = q when src is
@@ -270,14 +275,14 @@ def _project(
             if j >= 0:
                 _splat(
                     q, j, geom, color, half, texels, degree, models, vm, view, campos,
-                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max, op_cap,
                     attr,
                 )  # fmt: skip
     elif geom2 is None:
         for q in prange(dst.shape[0]):
             _splat(
                 src[q], dst[q], geom, color, half, texels, degree, models, vm, view, campos,
-                fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max, op_cap,
                 attr,
             )  # fmt: skip
     else:
@@ -286,13 +291,13 @@ def _project(
             if i < split:
                 _splat(
                     i, dst[q], geom, color, half, texels, degree, models, vm, view, campos,
-                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max, op_cap,
                     attr,
                 )  # fmt: skip
             else:
                 _splat(
                     i - split, dst[q], geom2, color2, half, texels, degree, models, vm, view,
-                    campos, fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max,
+                    campos, fx, fy, cx, cy, size, lim_x0, lim_x1, lim_y0, lim_y1, r2_max, op_cap,
                     attr,
                 )  # fmt: skip
 
@@ -617,6 +622,8 @@ def render(
             np.asarray(intrinsics, np.float32),
             np.array([w, h, *splatting.reduced_lowpass(scale)], np.float32),
             np.float32(min(float(sigma_max) ** 2, 1e30)),
+            # alpha = op exp(-r2 / 2) reaches 1/255 beyond r2_max from this opacity on
+            np.float32(float(splatting.ALPHA_MIN) * math.exp(min(0.5 * sigma_max**2, 60.0))),
             attr,
         )
         t1 = time.perf_counter()
