@@ -606,7 +606,8 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
     """A moving frame drawn small on the CPU and shown scaled up (`reproject.draw_scaled`)
     is resized on the CPU (`_CpuFrames.present`) instead of by a linear glBlitFramebuffer
     (~7 ms at 1280x720 on llvmpipe): the same picture as the small frame drawn into its
-    8-bit framebuffer and blitted, to a rounding; a GL frame still goes through the blit."""
+    8-bit framebuffer and blitted, to a rounding; a GL frame still goes through the blit.
+    So is a framebuffer's colour (`present_framebuffer`)."""
     from OpenGL import GL
 
     from viewer import reproject
@@ -651,10 +652,31 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
             finally:
                 r.release()
     finally:
-        big.release()
         for fb in smalls.values():
             fb.release()
     diff = np.abs(frames[True, "scaled"] - frames[True, "blit"])
     assert diff.max() <= 2.5 / 255 and diff.mean() < 0.3 / 255
     assert frames[True, "scaled"].std() > 0.05  # a picture, not a cleared frame
     assert psnr(frames[False, "scaled"], frames[True, "scaled"]) > 30.0  # GL's own blit
+    # a framebuffer's colour scaled up on the CPU (a moving frame with the kept frame
+    # reprojected over it): the same as GL's linear blit of it, to a rounding
+    r = SplatRenderer(sync_sort=True)
+    r.cpu_full = True
+    r.set_world(world)
+    src = Framebuffer(W // 2, H // 2, GL.GL_RGBA8)
+    try:
+        src.bind()
+        r.draw(cam, (W // 2, H // 2))
+        big.bind()
+        assert r.present_framebuffer(src.fbo, W // 2, H // 2, W, H)
+        cpu_up = big.read_float()
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, src.fbo)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, big.fbo)
+        GL.glBlitFramebuffer(0, 0, W // 2, H // 2, 0, 0, W, H, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        gl_up = big.read_float()
+    finally:
+        r.release()
+        src.release()
+        big.release()
+    diff = np.abs(cpu_up - gl_up)
+    assert diff.max() <= 2.5 / 255 and diff.mean() < 0.3 / 255 and cpu_up.std() > 0.05

@@ -695,6 +695,30 @@ class _CpuFrames:
 
         sw, sh = self.last
         small = cv2.convertScaleAbs(self._buf[:sh, :sw], alpha=255.0)  # colour >= 0: no abs
+        self._show_scaled(small, w, h)
+        return True
+
+    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> None:
+        """Scale the colour of framebuffer `fbo` (sw × sh pixels, 8-bit) up to w × h pixels
+        into the bound draw framebuffer, on the CPU as `present` does (read back, resized,
+        uploaded, copied 1:1): a moving frame with the kept frame reprojected over it at
+        half size is scaled up this way in ~2.5 ms, where a linear glBlitFramebuffer took
+        llvmpipe 7-9 ms."""
+        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+        raw = GL.glReadPixels(0, 0, sw, sh, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
+        small = np.frombuffer(raw, np.uint8).reshape(sh, sw, 4)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        self._show_scaled(small, w, h)
+
+    def _show_scaled(self, small: np.ndarray, w: int, h: int) -> None:
+        """small (sh, sw, 4) uint8 RGBA, bottom row first, scaled up (bilinear, GL's pixel
+        centres) to w × h and copied into the bound draw framebuffer."""
+        import cv2
+
+        sh, sw = small.shape[:2]
         same = (sw, sh) == (w, h)
         big = small if same else cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
@@ -724,7 +748,6 @@ class _CpuFrames:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
         GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target)
-        return True
 
     def release(self) -> None:
         """Free the GL objects (context current)."""
@@ -1057,6 +1080,16 @@ class SplatRenderer:
         framebuffer, when that frame was composited on the CPU (`_CpuFrames.present`: 3x
         faster than a linear blit on llvmpipe); False (nothing drawn) otherwise."""
         return self._cpu is not None and self._cpu.present(w, h)
+
+    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> bool:
+        """Scale framebuffer `fbo`'s colour (sw × sh) up to w × h into the bound draw
+        framebuffer on the CPU where frames are composited on the CPU (a software GL,
+        whose linear blits are slow: `_CpuFrames.present_framebuffer`); False (nothing
+        drawn) elsewhere, where GL's blit is the fast way."""
+        if self._cpu is None:
+            return False
+        self._cpu.present_framebuffer(fbo, sw, sh, w, h)
+        return True
 
     def frame_shown(self) -> None:
         """A full-quality frame is on screen: the CPU frames' kernels may load now (else they

@@ -475,10 +475,11 @@ def draw_scaled(
     if warp:
         reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
     if mid != target:
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mid)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+        if not renderer.present_framebuffer(mid, mw, mh, w, h):  # on the CPU where faster
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mid)
+            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+            GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
     return stats
 
