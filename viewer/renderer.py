@@ -98,6 +98,9 @@ class DrawStats:
     gpu_upload_ms: float = 0.0  # time spent uploading (order buffer, new layers) this frame
     triangles: int = 0  # mesh triangles drawn
     cpu_ms: float = 0.0  # splats composited on the CPU (viewer/cpu_splat.py; 0: by GL)
+    #: the kept frame reprojected over this moving frame and the result scaled up
+    #: (reproject.draw_scaled): a cost of its own, not of the frame's level
+    warp_ms: float = 0.0
 
 
 @dataclass

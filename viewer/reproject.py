@@ -445,7 +445,7 @@ def draw_scaled(
     scaled up into `target` (a framebuffer of camera.width × camera.height, left bound); when
     `reproject` holds a frame usable from `camera`, the small frame is drawn with its depth
     into `reproject.moving_target` and the kept frame is drawn over it. Returns the draw's
-    DrawStats."""
+    DrawStats, with the time the reprojection and its scaling up took in `warp_ms`."""
     w, h = int(camera.width), int(camera.height)
     sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
     warp = reproject is not None and reproject.usable(renderer, camera)
@@ -473,6 +473,10 @@ def draw_scaled(
         GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
+        software = getattr(renderer, "_cpu", None) is not None
+        if software:  # timed alone (llvmpipe runs GL's work when it is finished)
+            GL.glFinish()
+        t0 = time.perf_counter()
         reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
     if mid != target:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
@@ -481,6 +485,10 @@ def draw_scaled(
             GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
             GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+    if warp:
+        if software:
+            GL.glFinish()
+        stats.warp_ms = (time.perf_counter() - t0) * 1000.0
     return stats
 
 
