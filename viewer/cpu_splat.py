@@ -68,6 +68,46 @@ C2 = np.asarray(sh.C2, np.float32)
 C3 = np.asarray(sh.C3, np.float32)
 
 
+#: llvm.prefetch's name for an i8 pointer (typed pointers before LLVM 17)
+_PREFETCH = "llvm.prefetch.p0" if llvm_binding.llvm_version_info[0] >= 17 else "llvm.prefetch.p0i8"
+PREFETCH_AHEAD = 4  # a tile's splats ahead whose attr rows are fetched into the cache
+#: splats ahead whose attr rows the projection fetches for writing (each splat's row is
+#: at its place front to back, scattered: a moving frame's 160k-splat cut, 11 -> 8 ms)
+PREFETCH_AHEAD_W = 8
+
+
+def _prefetch_intrinsic(write: int):  # noqa: ANN202
+    """A numba intrinsic (arr, row) asking the CPU to fetch row `row` of the 2D array `arr`
+    into the cache (llvm.prefetch, kept in all levels; `write`: for writing), without
+    waiting for it; a prefetch never faults, whatever the row."""
+
+    @intrinsic
+    def prefetch_row(typingctx, arr, row):  # noqa: ANN001, ANN202
+        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
+            aryty = signature.args[0]
+            ary = context.make_array(aryty)(context, builder, args[0])
+            zero = context.get_constant(types.intp, 0)
+            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], zero])
+            i8p = ir.IntType(8).as_pointer()
+            i32 = ir.IntType(32)
+            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
+            fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH)
+            flags = [ir.Constant(i32, write), ir.Constant(i32, 3), ir.Constant(i32, 1)]
+            builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
+            return context.get_dummy_value()
+
+        return types.void(arr, types.intp), codegen
+
+    return prefetch_row
+
+
+#: the compositor reads each tile's splats at scattered rows of attr: fetching a few
+#: splats ahead hides the cache misses (10 % of a moving frame's compositing)
+_prefetch_row = _prefetch_intrinsic(0)
+#: the projection writes each splat at its place front to back, scattered over attr
+_prefetch_row_w = _prefetch_intrinsic(1)
+
+
 @njit(inline="always", fastmath=True)
 def _splat(
     i,
@@ -357,46 +397,6 @@ def _bin_tiles(attr, tw, th, k):  # noqa: ANN001, ANN202
                     ids[cursor[c, t]] = j
                     cursor[c, t] += 1
     return offsets, ids
-
-
-#: llvm.prefetch's name for an i8 pointer (typed pointers before LLVM 17)
-_PREFETCH = "llvm.prefetch.p0" if llvm_binding.llvm_version_info[0] >= 17 else "llvm.prefetch.p0i8"
-PREFETCH_AHEAD = 4  # a tile's splats ahead whose attr rows are fetched into the cache
-#: splats ahead whose attr rows the projection fetches for writing (each splat's row is
-#: at its place front to back, scattered: a moving frame's 160k-splat cut, 11 -> 8 ms)
-PREFETCH_AHEAD_W = 8
-
-
-def _prefetch_intrinsic(write: int):  # noqa: ANN202
-    """A numba intrinsic (arr, row) asking the CPU to fetch row `row` of the 2D array `arr`
-    into the cache (llvm.prefetch, kept in all levels; `write`: for writing), without
-    waiting for it; a prefetch never faults, whatever the row."""
-
-    @intrinsic
-    def prefetch_row(typingctx, arr, row):  # noqa: ANN001, ANN202
-        def codegen(context, builder, signature, args):  # noqa: ANN001, ANN202
-            aryty = signature.args[0]
-            ary = context.make_array(aryty)(context, builder, args[0])
-            zero = context.get_constant(types.intp, 0)
-            ptr = cgutils.get_item_pointer(context, builder, aryty, ary, [args[1], zero])
-            i8p = ir.IntType(8).as_pointer()
-            i32 = ir.IntType(32)
-            fnty = ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32])
-            fn = cgutils.get_or_insert_function(builder.module, fnty, _PREFETCH)
-            flags = [ir.Constant(i32, write), ir.Constant(i32, 3), ir.Constant(i32, 1)]
-            builder.call(fn, [builder.bitcast(ptr, i8p), *flags])
-            return context.get_dummy_value()
-
-        return types.void(arr, types.intp), codegen
-
-    return prefetch_row
-
-
-#: the compositor reads each tile's splats at scattered rows of attr: fetching a few
-#: splats ahead hides the cache misses (10 % of a moving frame's compositing)
-_prefetch_row = _prefetch_intrinsic(0)
-#: the projection writes each splat at its place front to back, scattered over attr
-_prefetch_row_w = _prefetch_intrinsic(1)
 
 
 @njit(inline="always", fastmath=True)

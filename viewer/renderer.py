@@ -500,9 +500,11 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
 class _CpuFrames:
     """Full-quality frames from viewer/cpu_splat.py, uploaded into a texture and blitted into
     the frame being drawn (float32: a float target keeps unclamped colour; an 8-bit one is
-    rounded once, where GL's blending rounds at every splat). The kernels compile (or load
-    from numba's disk cache) on a worker thread; until then, and whenever the compiled
-    kernels are busy (a reconstruction optimising in the app), frames take the GL path."""
+    rounded once, where GL's blending rounds at every splat); a reduced moving frame is
+    instead kept in memory and scaled up to the window on the CPU (`present`). The kernels
+    compile (or load from numba's disk cache) on a worker thread; until then, and whenever
+    the compiled kernels are busy (a reconstruction optimising in the app), frames take the
+    GL path."""
 
     def __init__(self, wait: bool = False) -> None:
         """`wait`: compile on this thread (one-shot renders: their one frame should not be
