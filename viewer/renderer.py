@@ -497,6 +497,56 @@ def pack_world(layers: list[Layer], key: tuple = ()) -> _Packed:
     return _Packed(key, slots, _pad_rows(geom), _pad_rows(color), degree, texels, means, weight)
 
 
+class _ImageCopy:
+    """A texture and framebuffer that copy an RGBA image from memory 1:1 into the bound
+    draw framebuffer (`copy`), reallocated when the image's size changes."""
+
+    def __init__(self, internal: int, kind: int) -> None:
+        """internal: the texture's format (GL_RGBA32F, GL_RGBA8); kind: the image's
+        component type (GL_FLOAT, GL_UNSIGNED_BYTE)."""
+        self.internal, self.kind = internal, kind
+        self.tex = self.fbo = 0
+        self.size = (0, 0)
+
+    def copy(self, image: np.ndarray) -> None:
+        """image (h, w, 4) of `kind`, bottom row first: uploaded and blitted 1:1 (nearest)
+        into the draw framebuffer bound now, which stays bound."""
+        h, w = image.shape[:2]
+        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
+        if not self.tex:
+            self.tex = int(GL.glGenTextures(1))
+            self.fbo = int(GL.glGenFramebuffers(1))
+        GL.glBindTexture(GL.GL_TEXTURE_2D, self.tex)
+        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
+        if self.size != (w, h):
+            GL.glTexImage2D(
+                GL.GL_TEXTURE_2D, 0, self.internal, w, h, 0, GL.GL_RGBA, self.kind, image
+            )
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
+            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.fbo)
+            GL.glFramebufferTexture2D(
+                GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self.tex, 0
+            )
+            self.size = (w, h)
+        else:
+            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, self.kind, image)
+        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.fbo)
+        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
+        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target)
+
+    def release(self) -> None:
+        """Free the GL objects (context current)."""
+        if self.tex:
+            GL.glDeleteTextures(1, [self.tex])
+            GL.glDeleteFramebuffers(1, [self.fbo])
+        self.tex = self.fbo = 0
+        self.size = (0, 0)
+
+
 class _CpuFrames:
     """Full-quality frames from viewer/cpu_splat.py, uploaded into a texture and blitted into
     the frame being drawn (float32: a float target keeps unclamped colour; an 8-bit one is
@@ -512,17 +562,13 @@ class _CpuFrames:
         self.packed: _Packed | None = None  # the payloads uploaded last (their CPU copy)
         self.ready = threading.Event()
         self.failed = False
-        self._tex = 0
-        self._fbo = 0
-        self._size = (0, 0)
+        self._frame = _ImageCopy(GL.GL_RGBA32F, GL.GL_FLOAT)  # a frame into its target
         self._buf = np.zeros((0, 0, 4), np.float32)
         self._dbuf = np.zeros((0, 0, 2), np.float32)
         #: (w, h) of the frame in _buf when the renderer's last draw was composited here
         #: (`present` scales it up), else None
         self.last: tuple[int, int] | None = None
-        self._up_tex = 0  # `present`'s full-size RGBA8 texture and its framebuffer
-        self._up_fbo = 0
-        self._up_size = (0, 0)
+        self._scaled = _ImageCopy(GL.GL_RGBA8, GL.GL_UNSIGNED_BYTE)  # `present`'s
         #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
         #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
         #: slowed a cold start by as much
@@ -653,39 +699,7 @@ class _CpuFrames:
         GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
 
     def _blit(self, w: int, h: int) -> None:
-        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
-        if not self._tex:
-            self._tex = int(GL.glGenTextures(1))
-            self._fbo = int(GL.glGenFramebuffers(1))
-        GL.glBindTexture(GL.GL_TEXTURE_2D, self._tex)
-        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
-        if self._size != (w, h):
-            GL.glTexImage2D(
-                GL.GL_TEXTURE_2D,
-                0,
-                GL.GL_RGBA32F,
-                w,
-                h,
-                0,
-                GL.GL_RGBA,
-                GL.GL_FLOAT,
-                self._buf,
-            )
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._fbo)
-            GL.glFramebufferTexture2D(
-                GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self._tex, 0
-            )
-            self._size = (w, h)
-        else:
-            GL.glTexSubImage2D(GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_FLOAT, self._buf)
-        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._fbo)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target)
+        self._frame.copy(self._buf[:h, :w])
 
     def present(self, w: int, h: int) -> bool:
         """Scale the last frame composited here (`last`) up to w × h pixels into the bound
@@ -726,44 +740,12 @@ class _CpuFrames:
         sh, sw = small.shape[:2]
         same = (sw, sh) == (w, h)
         big = small if same else cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
-        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
-        if not self._up_tex:
-            self._up_tex = int(GL.glGenTextures(1))
-            self._up_fbo = int(GL.glGenFramebuffers(1))
-        GL.glBindTexture(GL.GL_TEXTURE_2D, self._up_tex)
-        GL.glPixelStorei(GL.GL_UNPACK_ALIGNMENT, 4)
-        if self._up_size != (w, h):
-            GL.glTexImage2D(
-                GL.GL_TEXTURE_2D, 0, GL.GL_RGBA8, w, h, 0, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, big
-            )
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MIN_FILTER, GL.GL_NEAREST)
-            GL.glTexParameteri(GL.GL_TEXTURE_2D, GL.GL_TEXTURE_MAG_FILTER, GL.GL_NEAREST)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._up_fbo)
-            GL.glFramebufferTexture2D(
-                GL.GL_READ_FRAMEBUFFER, GL.GL_COLOR_ATTACHMENT0, GL.GL_TEXTURE_2D, self._up_tex, 0
-            )
-            self._up_size = (w, h)
-        else:
-            GL.glTexSubImage2D(
-                GL.GL_TEXTURE_2D, 0, 0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE, big
-            )
-        GL.glBindTexture(GL.GL_TEXTURE_2D, 0)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._up_fbo)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, target)
+        self._scaled.copy(big)
 
     def release(self) -> None:
         """Free the GL objects (context current)."""
-        if self._tex:
-            GL.glDeleteTextures(1, [self._tex])
-            GL.glDeleteFramebuffers(1, [self._fbo])
-        if self._up_tex:
-            GL.glDeleteTextures(1, [self._up_tex])
-            GL.glDeleteFramebuffers(1, [self._up_fbo])
-        self._tex = self._fbo = self._up_tex = self._up_fbo = 0
-        self._size = self._up_size = (0, 0)
+        self._frame.release()
+        self._scaled.release()
         self.last = None
         self.packed = None
 
@@ -1086,12 +1068,18 @@ class SplatRenderer:
         faster than a linear blit on llvmpipe); False (nothing drawn) otherwise."""
         return self._cpu is not None and self._cpu.present(w, h)
 
+    @property
+    def composites_on_cpu(self) -> bool:
+        """Frames are composited on the CPU here (viewer/cpu_splat.py): GL is a software
+        rasteriser, or `cpu_full` / WANDER_CPU_FRAMES asked for it."""
+        return self._cpu is not None
+
     def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> bool:
         """Scale framebuffer `fbo`'s colour (sw × sh) up to w × h into the bound draw
         framebuffer on the CPU where frames are composited on the CPU (a software GL,
         whose linear blits are slow: `_CpuFrames.present_framebuffer`); False (nothing
         drawn) elsewhere, where GL's blit is the fast way."""
-        if self._cpu is None:
+        if not self.composites_on_cpu:
             return False
         self._cpu.present_framebuffer(fbo, sw, sh, w, h)
         return True

@@ -473,7 +473,7 @@ def draw_scaled(
         GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
-        software = getattr(renderer, "_cpu", None) is not None
+        software = renderer.composites_on_cpu
         if software:  # timed alone (llvmpipe runs GL's work when it is finished)
             GL.glFinish()
         t0 = time.perf_counter()

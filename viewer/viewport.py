@@ -923,7 +923,7 @@ class Viewport(QOpenGLWidget):
         # the kept frame's reprojection is left out: its cost does not depend on the level
         # (llvmpipe: 15-25 ms a frame for half a second of a walk), and counted in it sent
         # the first walk to the cheapest level, still climbing back when it ended
-        level_ms = ms - getattr(stats, "warp_ms", 0.0)
+        level_ms = ms - stats.warp_ms
         self.quality.record(moving, level_ms, level, one_off=stats.cpu_ms <= 0.0, empty=empty)
         if os.environ.get("WANDER_DEBUG_FRAMES"):
             print(
