@@ -70,6 +70,17 @@ def _world(*clouds: GaussianCloud) -> World:
     return world
 
 
+def _renderer(world: World, cpu: bool):  # noqa: ANN202 - viewer.renderer.SplatRenderer
+    """A renderer of `world` with exact sorts, its frames composited on the CPU or by GL
+    (`cpu_full`); a GL context must be current."""
+    from viewer.renderer import SplatRenderer
+
+    r = SplatRenderer(sync_sort=True)
+    r.cpu_full = cpu
+    r.set_world(world)
+    return r
+
+
 def _cam(eye=(0.7, 0.4, 6.0)) -> Camera:
     return Camera.look_at(eye, (0.0, 0.0, 0.0), 50.0, W, H)
 
@@ -269,7 +280,6 @@ def test_gl_reduced_frame_has_the_cpu_frames_lowpass(x_display) -> None:  # noqa
 
     ctx = offscreen_context()
     ctx.make_current()
-    from viewer.renderer import SplatRenderer
 
     world = _world(_noise_wall(20000))
     full = Camera.look_at((0.3, 0.2, 3.0), (0.0, 0.0, 0.0), 50.0, 480, 360)
@@ -278,9 +288,7 @@ def test_gl_reduced_frame_has_the_cpu_frames_lowpass(x_display) -> None:  # noqa
     frames = {}
     try:
         for cpu in (True, False):
-            r = SplatRenderer(sync_sort=True)
-            r.cpu_full = cpu
-            r.set_world(world)
+            r = _renderer(world, cpu)
             fb.bind()
             assert (r.draw(full, (w, h)).cpu_ms > 0.0) == cpu
             frames[cpu] = fb.read_float()[..., :3]
@@ -304,7 +312,6 @@ def test_renderer_draws_full_and_limited_frames_on_the_cpu(x_display) -> None:  
 
     ctx = offscreen_context()
     ctx.make_current()
-    from viewer.renderer import SplatRenderer
 
     world = _world(random_cloud(2000, 3, seed=1), random_cloud(500, 0, seed=2))
     world.layers[1].transform = similarity_matrix((0.5, 0.0, 0.0), 0.4, 0.8)
@@ -313,9 +320,7 @@ def test_renderer_draws_full_and_limited_frames_on_the_cpu(x_display) -> None:  
     frames, stats = {}, {}
     try:
         for cpu in (True, False):
-            r = SplatRenderer(sync_sort=True)
-            r.cpu_full = cpu
-            r.set_world(world)
+            r = _renderer(world, cpu)
             for k in (None, 800):
                 fb.bind()
                 stats[cpu, k] = r.draw(cam, (W, H), max_splats=k, background=(0.1, 0.2, 0.3))
@@ -335,9 +340,7 @@ def test_renderer_draws_full_and_limited_frames_on_the_cpu(x_display) -> None:  
     )
     world.add_layer(Layer("tri", mesh))
     fb = Framebuffer(W, H)
-    r = SplatRenderer(sync_sort=True)
-    r.cpu_full = True
-    r.set_world(world)
+    r = _renderer(world, True)
     try:
         fb.bind()
         drawn = r.draw(cam, (W, H))
@@ -357,14 +360,11 @@ def test_busy_or_failing_cpu_kernels_leave_the_frame_to_gl(x_display, monkeypatc
 
     ctx = offscreen_context()
     ctx.make_current()
-    from viewer.renderer import SplatRenderer
 
     world = _world(random_cloud(1500, 1, seed=4))
     cam = _cam()
     fb = Framebuffer(W, H)
-    r = SplatRenderer(sync_sort=True)
-    r.cpu_full = True
-    r.set_world(world)
+    r = _renderer(world, True)
     try:
         fb.bind()
         assert r.draw(cam, (W, H)).cpu_ms > 0.0
@@ -615,7 +615,6 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
 
     ctx = offscreen_context()
     ctx.make_current()
-    from viewer.renderer import SplatRenderer
 
     world = _world(random_cloud(4000, 1, seed=12))
     cam = _cam()
@@ -630,9 +629,7 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
     frames = {}
     try:
         for cpu in (True, False):
-            r = SplatRenderer(sync_sort=True)
-            r.cpu_full = cpu
-            r.set_world(world)
+            r = _renderer(world, cpu)
             try:
                 stats = reproject.draw_scaled(r, None, cam, 0.4, None, big.fbo, small_fbo)
                 assert (stats.cpu_ms > 0.0) == cpu and (r._cpu is not None) == cpu
@@ -660,9 +657,7 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
     assert psnr(frames[False, "scaled"], frames[True, "scaled"]) > 30.0  # GL's own blit
     # a framebuffer's colour scaled up on the CPU (a moving frame with the kept frame
     # reprojected over it): the same as GL's linear blit of it, to a rounding
-    r = SplatRenderer(sync_sort=True)
-    r.cpu_full = True
-    r.set_world(world)
+    r = _renderer(world, True)
     src = Framebuffer(W // 2, H // 2, GL.GL_RGBA8)
     try:
         src.bind()
