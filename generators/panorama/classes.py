@@ -341,6 +341,8 @@ def _cloudy_sky(
     """
     import cv2
     from scipy.ndimage import maximum_filter1d
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
     from skimage.segmentation import felzenszwalb
 
     h, w = sky.shape
@@ -368,20 +370,18 @@ def _cloudy_sky(
         s_row = seg[np.minimum(first + k, h - 1), np.arange(w)]
         top[s_row[s_row >= 0]] = True
     in_sky = np.bincount(ids, sky[ok], minlength=n) / cnt > 0.5
-    pairs = []  # region adjacency (4-neighbours)
+    # the candidate regions' adjacency (4-neighbours); those in a connected group with
+    # one at the top or in the sky are sky
+    pairs = []
     for a, b in ((seg[:, :-1], seg[:, 1:]), (seg[:-1], seg[1:])):
         m = (a >= 0) & (b >= 0) & (a != b)
+        m[m] = cand[a[m]] & cand[b[m]]
         pairs.append(np.stack([a[m], b[m]], 1))
-    pr = np.unique(np.sort(np.concatenate(pairs), 1), axis=0)
-    cur = cand & (top | in_sky)
-    for _ in range(n):
-        grow = np.zeros(n, bool)
-        grow[pr[cur[pr[:, 0]], 1]] = True
-        grow[pr[cur[pr[:, 1]], 0]] = True
-        grow &= cand & ~cur
-        if not grow.any():
-            break
-        cur |= grow
+    pr = np.concatenate(pairs)
+    graph = coo_matrix((np.ones(len(pr), np.int8), (pr[:, 0], pr[:, 1])), shape=(n, n))
+    _, group = connected_components(graph, directed=False)
+    seeded = np.unique(group[cand & (top | in_sky)])
+    cur = cand & np.isin(group, seeded)
     sm = cv2.GaussianBlur(np.asarray(rgb, np.float32), (0, 0), 1.5)
     low_lim = np.arange(h)[:, None] < horizon_row + 0.35 * h
     own = sky_like(sm, min_lum=min_lum) & (sm[..., 2] >= sm[..., 0]) & low_lim & valid
