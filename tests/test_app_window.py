@@ -1182,6 +1182,12 @@ def test_moving_frames_before_the_coarse_level_say_so(window, qtbot, monkeypatch
     moving = FrameInfo(20.0, 50.0, 800, 1000, 0.33, False, True)
     r = window.viewport.renderer
     monkeypatch.setattr(r, "coarse_level_pending", lambda: True)
+    # a quick preview at rest (a slow first full frame) is no moving frame: the message of
+    # the job that opened the scene stays (it was replaced at once, under load)
+    window.show_status("Scene saved as scene.ply", 0)
+    window._on_frame(FrameInfo(4.0, 120.0, 800, 1000, 0.5, False, False))
+    assert window.statusBar().currentMessage() == "Scene saved as scene.ply"
+    window.statusBar().clearMessage()
     window._on_frame(moving)
     assert window.statusBar().currentMessage() == COARSE_PENDING
     assert window.splat_label.text().endswith("33% res")  # its width keeps to its longest

@@ -534,7 +534,8 @@ class ReconstructTools:
             # optimisation short, and where the scene is
             ref = getattr(world.layers[0].data, "meta", {}).get("refinement") or {}
             steps, planned = ref.get("steps"), ref.get("steps_planned")
-            if steps and planned and steps < planned and ref.get("budget_s"):
+            # (none at all is said too: a budget spent before the first step)
+            if steps is not None and planned and steps < planned and ref.get("budget_s"):
                 msg += f"; {steps} optimisation steps in its {ref['budget_s']:.0f} s budget"
             msg += f"; saved as {req.save_to.name}" if req.save_to else "; not saved yet"
             self.window.show_status(msg, 15000)

@@ -1378,11 +1378,19 @@ class MainWindow(QMainWindow):
             return
         r = self.viewport.renderer
         said = self._coarse_said() if self._coarse_said is not None else None
-        if q and r is not None and r.coarse_level_pending() and said is not self.world:
+        if (
+            q
+            and info.moving
+            and r is not None
+            and r.coarse_level_pending()
+            and said is not self.world
+        ):
             # a big scene's moving frames are a thin subset until its levels of detail are
             # merged (a second or more after it opens): said once, so a shattered first
             # walk is not taken for the scene (a trial); in the message area, not the
-            # splat count (whose width keeps to its longest text)
+            # splat count (whose width keeps to its longest text). Not for a quick preview
+            # at rest (a slow first full frame): that replaced the message of the job that
+            # opened the scene (where it was saved, what its time budget cut) at once
             self._coarse_said = weakref.ref(self.world)  # not keeping a closed world alive
             self.show_status(COARSE_PENDING, 4000)
         elif (
