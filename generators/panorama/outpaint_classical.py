@@ -85,6 +85,10 @@ FOLIAGE_SHARE = 0.03
 #: small trees at both edges (Sceaux 100_7104-7106: 2-3 % of its upright pixels, 9-11 %
 #: by the sides) went round with a skyline of grey, facade-coloured crowns
 FOLIAGE_SIDE_SHARE = 0.05
+#: an outdoor photo whose ground is under this share of it shows no ground to carry on
+#: (Depth Anything's sunflower field: 2 %, scattered shaded leaves and no texture window):
+#: when it shows foliage, the invented ground is that vegetation (`_vegetation_ground`)
+MIN_GROUND_SHARE = 0.05
 
 
 def looks_like_sky(rgb: np.ndarray) -> bool:
@@ -115,7 +119,7 @@ def outpaint_classical(
            'classes' (h, 2h) uint8 class map of the whole panorama at h = min(H, 512)
            (classes.UPRIGHT / GROUND / SKY, or CEILING = 3), 'layout' of the unseen part
            (`layout.Layout.as_dict`), 'ground_grain' (where the ground's grain came from:
-           {'value': 'photo' | 'panorama' | 'none', 'source': a sentence})
+           {'value': 'photo' | 'panorama' | 'foliage' | 'none', 'source': a sentence})
     returns (H, 2H, 3) float32 0..1; known pixels are kept (blended over ~1 px at edges)
     Raises ValueError for a wrongly shaped input or one without known pixels.
     """
@@ -150,6 +154,7 @@ def outpaint_classical(
     cancel.check()
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
     foliage = _foliage(img_t, known_t & (labels_t == UPRIGHT), upper)
+    veg_ground = _vegetation_ground(known_t, labels_t, foliage)
     layout = estimate_layout(labels_t, known_t, upper)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
@@ -169,7 +174,17 @@ def outpaint_classical(
     near_s, handover_s = _near_weights(onehot_s, known_s, upper, cover_s, share_s)
     weights_s = _mix_layout(near_s, cover_s, handover_s)  # {class: (hs, ws)}
     colours_s = _class_colours(
-        img_s, onehot_s, known_s, upper, img_t, known_t, labels_t, share_s, layout, foliage
+        img_s,
+        onehot_s,
+        known_s,
+        upper,
+        img_t,
+        known_t,
+        labels_t,
+        share_s,
+        layout,
+        foliage,
+        veg_ground,
     )
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -247,6 +262,7 @@ def outpaint_classical(
             indoor=upper == CEILING,
             foliage=foliage,
             floor_ex=floor_ex,
+            veg_ground=veg_ground,
         )
         exemplars[_NAMES[c]] = size
         surfaces[c] = col_t + tex
@@ -353,7 +369,7 @@ def outpaint_classical(
                 },
                 "exemplars": exemplars,
                 "ground_grain": _grain_source(
-                    floor_ex, floor_photo, ht, bool(exemplars.get("ground"))
+                    floor_ex, floor_photo, ht, bool(exemplars.get("ground")), veg_ground
                 ),
                 "layout": layout.as_dict(),
                 "far_upright": (
@@ -520,10 +536,22 @@ def _normalised_fill(values: np.ndarray, mask: np.ndarray, *, aniso: float = 1.0
 
 
 def _grain_source(
-    floor_ex: np.ndarray | None, photo: PlacedPhoto | None, h: int, ground: bool
+    floor_ex: np.ndarray | None,
+    photo: PlacedPhoto | None,
+    h: int,
+    ground: bool,
+    vegetation: bool = False,
 ) -> dict[str, str]:
     """Where the invented ground's grain came from, for the panorama's record (and the
-    world's estimates): {'value': 'photo' | 'panorama' | 'none', 'source': a sentence}."""
+    world's estimates): {'value': 'photo' | 'panorama' | 'foliage' | 'none', 'source': a
+    sentence}. vegetation: the photo shows no ground and the ground continues its foliage
+    (`_vegetation_ground`)."""
+    if vegetation and ground:
+        return {
+            "value": "foliage",
+            "source": "no ground in the photo: the ground is its vegetation (colour and grain "
+            "of its foliage)",
+        }
     if not ground:
         return {"value": "none", "source": "no ground in the photo"}
     if floor_ex is None or photo is None:
@@ -737,6 +765,20 @@ def _foliage(img_t: np.ndarray, upright: np.ndarray, upper: int) -> np.ndarray |
     return veg if side >= FOLIAGE_SIDE_SHARE else None
 
 
+def _vegetation_ground(
+    known_t: np.ndarray, labels_t: np.ndarray, foliage: np.ndarray | None
+) -> bool:
+    """Whether the invented ground is the photo's vegetation: an outdoor photo that shows
+    foliage (`_foliage`: None indoors) and no ground (under MIN_GROUND_SHARE), a field of
+    sunflowers or a flower bed seen from among the plants. Its ground was the colour of the
+    photo's bottom band, shaded leaves, with no grain at all: a black-grey tarmac under
+    the flowers (a trial, Depth Anything's demo photo of sunflowers)."""
+    if foliage is None:
+        return False
+    ground = int((known_t & (labels_t == GROUND)).sum())
+    return ground < MIN_GROUND_SHARE * max(int(known_t.sum()), 1)
+
+
 def _class_colours(
     img_s: np.ndarray,
     onehot_s: dict,
@@ -748,13 +790,15 @@ def _class_colours(
     share: np.ndarray,
     layout: Layout | None = None,
     foliage: np.ndarray | None = None,
+    veg_ground: bool = False,
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
     background colour (indoors by height on the wall, `_wall_profile`), a ceiling a light
     tint. Outdoors upright things beside the photo are the far band everywhere: the colour
     of its `foliage` (ht, wt) bool (`_foliage`) when given, else of its upright sides, with
-    a little of the sky's."""
+    a little of the sky's. veg_ground (`_vegetation_ground`): the ground is the colour of
+    that foliage too."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None, None].astype(np.float32)
@@ -789,7 +833,9 @@ def _class_colours(
         out[UPRIGHT] = np.broadcast_to(np.asarray(wall, np.float32), (h, w, 3)).copy()
     elif wall is not None:
         out[UPRIGHT] = out[UPRIGHT] * (1 - share[..., None]) + wall * share[..., None]
-    if upper == SKY:
+    if veg_ground and wall is not None:
+        out[GROUND] = np.broadcast_to(np.asarray(wall, np.float32), (h, w, 3)).copy()
+    elif upper == SKY:
         ground = _ground_field(img_t, known_t & (labels_t == GROUND), (h, w))
         if ground is not None:
             out[GROUND] = out[GROUND] * (1 - share[..., None]) + ground * share[..., None]
@@ -970,11 +1016,13 @@ def _class_texture(
     indoor: bool = False,
     foliage: np.ndarray | None = None,
     floor_ex: np.ndarray | None = None,
+    veg_ground: bool = False,
 ) -> tuple[np.ndarray, int | None]:
     """Zero-mean texture (ht, wt, 3) for class c from the photo's plainest window of it
     (for UPRIGHT, of `foliage` (ht, wt) bool when given: `_foliage`); indoors the walls
     get half the grain (painted walls, not sandpaper). The ground's grain on the floor
-    plane comes from `floor_ex` (s, s, 3) when given (`_floor_exemplar`)."""
+    plane comes from `floor_ex` (s, s, 3) when given (`_floor_exemplar`), and from the
+    foliage's window with `veg_ground` (`_vegetation_ground`: the photo shows no ground)."""
     from .texture import adsn_texture, best_window
 
     ht, wt = known_t.shape
@@ -984,6 +1032,8 @@ def _class_texture(
         # foliage first; scattered foliage pixels (dark leaves in shade are no green)
         # may hold no window of it: then the grain of all upright things, the colour stays
         masks.insert(0, foliage)
+    if c == GROUND and veg_ground and foliage is not None:
+        masks = [foliage]
     import cv2
 
     lum = img_t @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -1009,7 +1059,7 @@ def _class_texture(
             tex = adsn_texture(ex, (ht, wt), noise=noise, isotropic=True)
             # floor and sky/ceiling caps: the grain laid on their plane, not on the
             # equirect grid (whose rows pinch to a point at the poles: radial streaks)
-            if c != GROUND:
+            if c != GROUND or veg_ground:  # (leaves: no foreshortening to take out)
                 plane_ex = ex
             elif floor_ex is not None:
                 plane_ex = floor_ex
