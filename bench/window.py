@@ -13,13 +13,16 @@ the median interval between frames and its ratio to the app's way:
 - window: a QOpenGLWindow in `QWidget.createWindowContainer` (renders straight into its
   own native window: no composition), updates unthrottled (QT_QPA_UPDATE_IDLE_TIME=0:
   Qt otherwise spaces a window's update requests by 5 ms);
-- raster: a plain QWidget painting the frame as a QImage (no GL at all).
+- raster: a plain QWidget painting the frame as a QImage (no GL at all);
+- raster_gl_hidden: the same beside a QOpenGLWidget shown once and then hidden (a
+  QStackedWidget page): Qt keeps compositing the window with GL.
 
 On a software OpenGL (Mesa llvmpipe) the composition is the cost. Under Xvfb on a 2-core
-machine, 1280x800: widget 15.1 ms a frame, window 6.9 ms (x2.2), raster 1.7 ms (x8.8);
-640x400: 3.9, 1.7 and 0.5 ms. (With only a glClear per frame the widget still takes
+machine, 1280x800: widget 15.1 ms a frame, window 6.9 ms (x2.2), raster 1.7 ms (x8.8),
+raster_gl_hidden 10.5 ms (a raster view of CPU frames needs a window with no GL widget in
+it); 640x400: 3.9, 1.7 and 0.5 ms. With only a glClear per frame the widget still takes
 14.3 ms: a quad the size of the window for the raster widgets, ~8 ms, and one for the GL
-widget's texture, ~6 ms.) That composition is most of the window overhead the app's
+widget's texture, ~6 ms. That composition is most of the window overhead the app's
 frame-rate controller budgets (`QualityController.record_interval`: 15-20 ms a moving
 frame in the app at 1280x800). Needs a display (DISPLAY, e.g. Xvfb).
 """
@@ -39,7 +42,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-MODES = ("widget", "window", "raster")
+MODES = ("widget", "window", "raster", "raster_gl_hidden")
 WARMUP = 20  # frames left out (first allocations, the window being mapped)
 
 
@@ -95,6 +98,8 @@ def _run_mode(mode: str, w: int, h: int, seconds: float) -> dict:
         glwin.frameSwapped.connect(glwin.update)
         win.setCentralWidget(QWidget.createWindowContainer(glwin))
     else:
+        from PyQt6.QtWidgets import QStackedWidget
+
         qimg = QImage(img.data, w, h, w * 4, QImage.Format.Format_RGBX8888)
 
         class Raster(QWidget):
@@ -105,7 +110,15 @@ def _run_mode(mode: str, w: int, h: int, seconds: float) -> dict:
                 p.end()
                 QTimer.singleShot(0, self.update)
 
-        win.setCentralWidget(Raster())
+        raster = Raster()
+        if mode == "raster_gl_hidden":
+            pages = QStackedWidget()
+            pages.addWidget(QOpenGLWidget())
+            pages.addWidget(raster)
+            win.setCentralWidget(pages)
+            QTimer.singleShot(300, lambda: pages.setCurrentWidget(raster))
+        else:
+            win.setCentralWidget(raster)
     win.resize(w, h)
     win.show()
     QTimer.singleShot(int(seconds * 1000), app.quit)
