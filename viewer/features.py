@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from .document import Document
     from .jobs import Job
     from .settings import Settings
-    from .viewport import Viewport
+    from .viewport import ViewportCore
 
 T = TypeVar("T")
 
@@ -52,7 +52,7 @@ class WindowAPI(Protocol):
     #: the open project or scene file, None for a new world (features change it by `set_path`)
     path: Path | None
     settings: Settings
-    viewport: Viewport
+    viewport: ViewportCore
     #: installed features' objects by name ("objects_tools", "splat_tools"...)
     extensions: dict[str, Any]
     #: Esc handlers, asked in turn until one returns True (e.g. stop a selection tool)

@@ -78,7 +78,7 @@ from .up_axis import (
     normalize,
     world_dense_points,
 )
-from .viewport import FrameInfo, Viewport, fmt_count
+from .viewport import FrameInfo, ViewportCore, fmt_count, make_viewport
 
 log = logging.getLogger(__name__)
 #: the status bar's words when a full frame shows none of the scene's splats
@@ -250,7 +250,7 @@ class MainWindow(QMainWindow):
     world: World
     path: Path | None
     settings: Settings
-    viewport: Viewport
+    viewport: ViewportCore
     jobs: JobRunner
     extensions: dict[str, Any]
     escape_handlers: list[Callable[[], bool]]
@@ -286,7 +286,7 @@ class MainWindow(QMainWindow):
         self.resize(1440, 880)
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks)
 
-        self.viewport = Viewport()
+        self.viewport = make_viewport()
         self.start_page = StartPage(self.open_dialog, self.open_demo if _demo_available() else None)
         self.start_page.open_recent.connect(self.open_path)
         self.stack = QStackedWidget()

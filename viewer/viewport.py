@@ -1,4 +1,7 @@
-"""The 3D viewport: a QOpenGLWidget hosting SplatRenderer, driven by a ~60 Hz frame timer.
+"""The 3D viewport: a widget hosting SplatRenderer, driven by a ~60 Hz frame timer; a
+QOpenGLWidget on a GPU, and on a software OpenGL a plain widget painting frames drawn
+offscreen (`RasterViewport`: Qt's OpenGL composition of a QOpenGLWidget costs llvmpipe
+most of a moving frame's time).
 
 Repaints only when the camera moved, the world changed, a sort finished or a refine is
 due; when is decided by `RenderState` (viewer/render_state.py: the phases moving /
@@ -23,7 +26,7 @@ import numpy as np
 from PyQt6.QtCore import QEvent, QPoint, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCursor, QKeyEvent, QMouseEvent, QWheelEvent
 from PyQt6.QtOpenGLWidgets import QOpenGLWidget
-from PyQt6.QtWidgets import QLabel
+from PyQt6.QtWidgets import QLabel, QWidget
 
 from scene.gaussians import GaussianCloud
 
@@ -424,8 +427,11 @@ class FrameInfo:
     moving: bool = False
 
 
-class Viewport(QOpenGLWidget):
-    """Shows a World through SplatRenderer and moves the camera with Navigator."""
+class ViewportCore:
+    """Shows a World through SplatRenderer and moves the camera with Navigator: the
+    viewport's behaviour, mixed into a widget that gives it an OpenGL framebuffer
+    (`Viewport`: a QOpenGLWidget; `RasterViewport`: an offscreen one, painted as an image).
+    `make_viewport` picks one."""
 
     background_error = pyqtSignal(str)  # a background failure worth showing (logged)
     status_hint = pyqtSignal(str)  # a word for the status bar (a key that did nothing)
@@ -1397,6 +1403,128 @@ class Viewport(QOpenGLWidget):
         x = w / 2 if x is None else float(x)
         y = h / 2 if y is None else float(y)
         return self.nav.pick_ray(x, y, w, h)
+
+
+class Viewport(ViewportCore, QOpenGLWidget):
+    """The viewport as a QOpenGLWidget: on a GPU, Qt composites its texture into the window."""
+
+
+class RasterViewport(ViewportCore, QWidget):
+    """The viewport as a plain widget on a software OpenGL (llvmpipe): each frame is drawn
+    into an offscreen framebuffer (`gl_target.GLTarget`), read back and painted as an
+    image, so Qt paints the window on the CPU instead of compositing it with OpenGL, a
+    textured quad for the GL widget and one for the rest (bench/window.py, 1280x800: 15 ms
+    a frame as a QOpenGLWidget; read back and painted, ~5 ms). Overlays (child widgets)
+    are painted over it as over any widget. It offers the QOpenGLWidget calls the
+    viewport and its users make: makeCurrent / doneCurrent (the framebuffer bound),
+    defaultFramebufferObject, grabFramebuffer, frameSwapped."""
+
+    frameSwapped = pyqtSignal()  # a frame was painted (as QOpenGLWidget's)
+
+    def __init__(self, parent=None, target: Any = None) -> None:
+        """target: a GLTarget made already (make_viewport probes GL with it), else one is
+        made on first use."""
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
+        self._gl = target
+        self._gl_ready = False  # initializeGL called
+        self._frame: Any = None  # (h, w, 4) uint8 of the image painted (kept alive)
+        self._image: Any = None
+
+    def _target(self) -> Any:
+        if self._gl is None:
+            from .gl_target import GLTarget
+
+            self._gl = GLTarget()
+        return self._gl
+
+    def context(self) -> Any:
+        return self._target().context()
+
+    def makeCurrent(self) -> None:  # noqa: N802 - QOpenGLWidget's name
+        """Make the context current with the framebuffer (the widget's size) bound."""
+        t = self._target()
+        t.make_current()
+        t.ensure_size(*self._fb_size())
+
+    def doneCurrent(self) -> None:  # noqa: N802
+        if self._gl is not None:
+            self._gl.done_current()
+
+    def defaultFramebufferObject(self) -> int:  # noqa: N802
+        return self._gl.fbo if self._gl is not None else 0
+
+    def _render(self) -> Any:
+        """Draw a frame (paintGL) and read it back: a QImage of the framebuffer."""
+        from OpenGL import GL
+        from PyQt6.QtGui import QImage
+
+        self.makeCurrent()
+        try:
+            if not self._gl_ready:
+                self._gl_ready = True
+                self.initializeGL()
+            w, h = self._fb_size()
+            GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, self._gl.fbo)
+            GL.glViewport(0, 0, w, h)
+            self.paintGL()
+            frame = np.ascontiguousarray(self._gl.read())
+        finally:
+            self.doneCurrent()
+        img = QImage(frame.data, w, h, 4 * w, QImage.Format.Format_RGBX8888)
+        img.setDevicePixelRatio(self.devicePixelRatioF())
+        self._frame, self._image = frame, img
+        return img
+
+    def paintEvent(self, e: Any) -> None:  # noqa: N802
+        from PyQt6.QtGui import QPainter
+
+        try:
+            img = self._render()
+        except Exception as exc:  # noqa: BLE001 - no context: say so in the view
+            self.renderer_error = f"OpenGL unavailable: {exc}"
+            log.error("viewport render failed", exc_info=exc)
+            img = None
+        p = QPainter(self)
+        if img is not None:
+            p.drawImage(0, 0, img)
+        else:
+            p.fillRect(self.rect(), Qt.GlobalColor.black)
+        p.end()
+        # after this paint is flushed, as QOpenGLWidget signals once its frame is shown
+        QTimer.singleShot(0, self.frameSwapped.emit)
+
+    def grabFramebuffer(self) -> Any:  # noqa: N802
+        """Draw a frame now and return it (a QImage), as QOpenGLWidget's."""
+        return self._render().copy()
+
+    def release_gl(self) -> None:
+        super().release_gl()
+        if self._gl is not None:
+            self._gl.release()
+
+
+def make_viewport(parent: Any = None) -> ViewportCore:
+    """The viewport for this machine's OpenGL: `RasterViewport` on a software rasteriser
+    (llvmpipe), else `Viewport` (a QOpenGLWidget). WANDER_VIEWPORT=gl or =raster forces one.
+    A context that cannot be made for the probe gives `Viewport` (which says why it draws
+    nothing)."""
+    mode = os.environ.get("WANDER_VIEWPORT", "").strip().lower()
+    if mode == "gl":
+        return Viewport(parent)
+    try:
+        from .gl_target import GLTarget
+
+        target = GLTarget()
+    except Exception as exc:  # noqa: BLE001 - fall back to the QOpenGLWidget; logged
+        log.warning("no offscreen OpenGL context for the viewport: %s", exc)
+        return Viewport(parent)
+    if mode == "raster" or target.software:
+        log.info("viewport: raster (%s)", target.renderer_name)
+        return RasterViewport(parent, target)
+    target.release()
+    return Viewport(parent)
 
 
 def fmt_count(n: int) -> str:

@@ -1,0 +1,71 @@
+"""The viewport on a software OpenGL: a plain widget painting frames drawn offscreen
+(`viewport.RasterViewport`), instead of a QOpenGLWidget that Qt composites with OpenGL."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from viewer.app import configure_gl
+
+configure_gl()  # before pytest-qt creates the QApplication
+
+pytestmark = pytest.mark.gl
+
+from PyQt6.QtOpenGLWidgets import QOpenGLWidget  # noqa: E402
+from test_app_window import small_room  # noqa: E402
+
+from scene.world import Layer, World  # noqa: E402
+
+
+def _image(img) -> np.ndarray:  # noqa: ANN001 - QImage
+    img = img.convertToFormat(img.Format.Format_RGB888)
+    arr = np.frombuffer(img.constBits().asstring(img.sizeInBytes()), np.uint8)
+    return arr.reshape(img.height(), img.bytesPerLine())[:, : img.width() * 3].reshape(
+        img.height(), img.width(), 3
+    )
+
+
+def test_llvmpipe_gets_the_raster_viewport_unless_told(qtbot, x_display, monkeypatch) -> None:
+    from viewer.viewport import RasterViewport, Viewport, make_viewport
+
+    monkeypatch.delenv("WANDER_VIEWPORT", raising=False)
+    vp = make_viewport()
+    qtbot.addWidget(vp)
+    assert isinstance(vp, RasterViewport) and not isinstance(vp, QOpenGLWidget)
+    monkeypatch.setenv("WANDER_VIEWPORT", "gl")
+    gl = make_viewport()
+    qtbot.addWidget(gl)
+    assert isinstance(gl, Viewport) and isinstance(gl, QOpenGLWidget)
+    for v in (vp, gl):
+        v.release_gl()
+
+
+def test_the_raster_viewport_shows_what_the_gl_widget_shows(qtbot, x_display) -> None:
+    """The same world at the same size and pose: the raster viewport's frame (read back
+    from its offscreen framebuffer) is the QOpenGLWidget's, pixel for pixel, and both
+    are the scene (not the background)."""
+    from viewer.viewport import RasterViewport, Viewport
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    frames = []
+    for cls in (RasterViewport, Viewport):
+        vp = cls()
+        qtbot.addWidget(vp)
+        vp.resize(320, 240)
+        vp.show()
+        qtbot.waitExposed(vp)
+        vp.set_world(w)
+        qtbot.waitUntil(lambda v=vp: v.info.full_quality and v.info.splats_drawn > 0, timeout=30000)
+        # both drawn by the CPU compositor (a first frame may come from GL while its
+        # kernels load, a rounding apart)
+        vp.renderer.frame_shown()
+        assert vp.renderer._cpu.ready.wait(120)
+        qtbot.wait(500)  # any cross-fade into the full frame over
+        frames.append(_image(vp.grabFramebuffer()))
+        vp.release_gl()
+    raster, gl = frames
+    assert raster.shape == gl.shape == (240, 320, 3)
+    assert raster.std() > 10  # the room, not an empty frame
+    assert np.abs(raster.astype(int) - gl.astype(int)).max() <= 1
