@@ -2,14 +2,17 @@
 
     python bench/window.py [--size 1280x800] [--seconds 4]
 
-The CPU path (viewer/cpu_splat.py) ends every frame with an RGBA image in memory; the app
-then shows it through its QOpenGLWidget viewport: upload, a 1:1 blit into the widget's
-framebuffer, then Qt composites the widget's texture and the window's raster widgets into
-the window (a textured quad each, drawn by the GL driver) and swaps. Each mode here shows
-the same 8-bit frame of the window's size, back to back, in its own process, and prints
-the median interval between frames and its ratio to the app's way:
+The CPU path (viewer/cpu_splat.py) ends every frame with an RGBA image in memory. Shown
+through a QOpenGLWidget (the app's viewport until December 2026, still on a GPU): upload, a
+1:1 blit into the widget's framebuffer, then Qt composites the widget's texture and the
+window's raster widgets into the window (a textured quad each, drawn by the GL driver) and
+swaps. On a software GL the app now draws offscreen, reads the frame back (~2 ms at
+1006x754) and paints it as an image (`viewport.RasterViewport`: the "raster" way below,
+plus the read-back). Each mode here shows the same 8-bit frame of the window's size, back
+to back, in its own process, and prints the median interval between frames and its ratio
+to the QOpenGLWidget's:
 
-- widget: the app's way, a QOpenGLWidget filling a QMainWindow (`viewer/viewport.py`);
+- widget: a QOpenGLWidget filling a QMainWindow;
 - window: a QOpenGLWindow in `QWidget.createWindowContainer` (renders straight into its
   own native window: no composition), updates unthrottled (QT_QPA_UPDATE_IDLE_TIME=0:
   Qt otherwise spaces a window's update requests by 5 ms);
@@ -154,7 +157,7 @@ def main() -> None:
         )
         res[mode] = json.loads(out.stdout.strip().splitlines()[-1])
     base = res["widget"]["median_ms"]
-    print(f"one {w}x{h} frame shown back to back, median interval (ratio to the app's widget)")
+    print(f"one {w}x{h} frame shown back to back, median interval (ratio to the GL widget)")
     for mode in MODES:
         ms, n = res[mode]["median_ms"], res[mode]["frames"]
         print(f"  {mode:7s} {ms:6.1f} ms  {1000 / ms:6.0f} fps  x{base / ms:4.1f}  ({n} frames)")
