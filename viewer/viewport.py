@@ -45,6 +45,9 @@ TARGET_MS = 45.0  # frame interval while moving (≥ 22 fps); the measured compo
 #: ... before any has been measured (a first walk's first frames): what the window's
 #: compositing and event loop took here, llvmpipe at 1306x824 (13-14 ms + 3-4 ms)
 OVERHEAD_PRIOR_MS = 15.0
+#: ... for the raster viewport on llvmpipe (`RasterViewport`): 7-8.5 ms a frame measured
+#: walking the demo world and the 1M bench room at 1280x800 (read-back, paint, event loop)
+RASTER_OVERHEAD_PRIOR_MS = 8.0
 MIN_SPLATS = 20000  # never thin below this many while moving
 UI_UPDATE_S = 0.25  # while moving, status read-outs update at most this often: every
 # label change re-composites the window around the GL view
@@ -1428,6 +1431,7 @@ class RasterViewport(ViewportCore, QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground)
         self._gl = target
+        self.quality.overhead_prior_ms = RASTER_OVERHEAD_PRIOR_MS
         self._gl_ready = False  # initializeGL called
         self._frame: Any = None  # (h, w, 4) uint8 of the image painted (kept alive)
         self._image: Any = None
