@@ -69,3 +69,37 @@ def test_the_raster_viewport_shows_what_the_gl_widget_shows(qtbot, x_display) ->
     assert raster.shape == gl.shape == (240, 320, 3)
     assert raster.std() > 10  # the room, not an empty frame
     assert np.abs(raster.astype(int) - gl.astype(int)).max() <= 1
+
+
+def test_an_overlay_repainting_shows_the_last_frame_without_drawing_one(qtbot, x_display) -> None:
+    """A child widget's update repaints the viewport's region under it: that shows the last
+    frame again (as Qt recomposites a QOpenGLWidget's texture) and draws none; the
+    viewport's own update() draws one. (The gizmo and the walk ring repaint after every
+    frame: each frame would have been drawn twice.)"""
+    from PyQt6.QtWidgets import QWidget
+
+    from viewer.viewport import RasterViewport
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    vp = RasterViewport()
+    qtbot.addWidget(vp)
+    vp.resize(320, 240)
+    vp.show()
+    qtbot.waitExposed(vp)
+    vp.set_world(w)
+    qtbot.waitUntil(lambda: vp.info.full_quality and vp.info.splats_drawn > 0, timeout=30000)
+    qtbot.wait(600)  # settled: nothing more due
+    calls = []
+    orig = vp.paintGL
+    vp.paintGL = lambda: (calls.append(1), orig())[1]
+    child = QWidget(vp)
+    child.setGeometry(10, 10, 100, 80)
+    child.show()
+    for _ in range(3):
+        child.update()
+        qtbot.wait(50)
+    assert calls == []
+    vp.update()
+    qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)
+    vp.release_gl()

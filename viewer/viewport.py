@@ -1435,6 +1435,17 @@ class RasterViewport(ViewportCore, QWidget):
         self._gl_ready = False  # initializeGL called
         self._frame: Any = None  # (h, w, 4) uint8 of the image painted (kept alive)
         self._image: Any = None
+        #: update() asked for a frame since the last one was drawn. Other paints (an
+        #: overlay's update repaints the region under it, an expose) show the last frame
+        #: again, as Qt recomposites a QOpenGLWidget's texture without calling paintGL: a
+        #: gizmo redrawn after every frame would otherwise draw each frame twice
+        self._frame_due = True
+        self._failed = False  # the offscreen context failed (said once)
+
+    def update(self, *args: Any) -> None:
+        """Ask for a new frame (as QOpenGLWidget.update: paintGL runs at the next paint)."""
+        self._frame_due = True
+        QWidget.update(self, *args)
 
     def _target(self) -> Any:
         if self._gl is None:
@@ -1484,20 +1495,28 @@ class RasterViewport(ViewportCore, QWidget):
     def paintEvent(self, e: Any) -> None:  # noqa: N802
         from PyQt6.QtGui import QPainter
 
-        try:
-            img = self._render()
-        except Exception as exc:  # noqa: BLE001 - no context: say so in the view
-            self.renderer_error = f"OpenGL unavailable: {exc}"
-            log.error("viewport render failed", exc_info=exc)
-            img = None
+        img, drawn = self._image, False
+        stale = img is None or (img.width(), img.height()) != self._fb_size()
+        if (self._frame_due or stale) and not self._failed:
+            self._frame_due = False
+            try:
+                img, drawn = self._render(), True
+            except Exception as exc:  # noqa: BLE001 - no context: said in the view, once
+                self._failed = True
+                self.renderer_error = f"OpenGL unavailable: {exc}"
+                log.error("viewport render failed", exc_info=exc)
+                self.hud.setText(f"<span style='color:#ff8080'>{self.renderer_error[:300]}</span>")
+                self.hud.adjustSize()
+                self._place_hud()
+                img = None
         p = QPainter(self)
         if img is not None:
             p.drawImage(0, 0, img)
         else:
             p.fillRect(self.rect(), Qt.GlobalColor.black)
         p.end()
-        # after this paint is flushed, as QOpenGLWidget signals once its frame is shown
-        QTimer.singleShot(0, self.frameSwapped.emit)
+        if drawn:  # after this paint is flushed, as QOpenGLWidget's once its frame is shown
+            QTimer.singleShot(0, self.frameSwapped.emit)
 
     def grabFramebuffer(self) -> Any:  # noqa: N802
         """Draw a frame now and return it (a QImage), as QOpenGLWidget's."""
