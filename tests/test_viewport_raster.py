@@ -103,3 +103,44 @@ def test_an_overlay_repainting_shows_the_last_frame_without_drawing_one(qtbot, x
     vp.update()
     qtbot.waitUntil(lambda: len(calls) == 1, timeout=5000)
     vp.release_gl()
+
+
+def test_a_moving_frame_scaled_up_on_the_cpu_is_painted_as_the_framebuffer_holds_it(
+    qtbot, x_display
+) -> None:
+    """While walking, a reduced frame scaled up on the CPU is painted from that image
+    instead of being read back: each such frame is the framebuffer's content exactly (not
+    flipped, shifted or a frame behind)."""
+    from PyQt6.QtCore import Qt
+
+    from viewer.viewport import RasterViewport
+
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    vp = RasterViewport()
+    qtbot.addWidget(vp)
+    vp.resize(320, 240)
+    vp.show()
+    qtbot.waitExposed(vp)
+    vp.set_world(w)
+    qtbot.waitUntil(lambda: vp.info.full_quality and vp.info.splats_drawn > 0, timeout=30000)
+    vp.renderer.frame_shown()
+    assert vp.renderer._cpu.ready.wait(120)
+    checked, orig = [], vp._render
+
+    def render():  # noqa: ANN202
+        img = orig()
+        if vp.shown_image is not None:
+            vp.makeCurrent()
+            fb = np.ascontiguousarray(vp._gl.read())
+            vp.doneCurrent()
+            checked.append(bool(np.array_equal(vp._frame, fb)))
+        return img
+
+    vp._render = render
+    vp.setFocus()
+    qtbot.keyPress(vp, Qt.Key.Key_W)
+    qtbot.waitUntil(lambda: len(checked) >= 5, timeout=20000)
+    qtbot.keyRelease(vp, Qt.Key.Key_W)
+    assert all(checked), checked
+    vp.release_gl()

@@ -101,6 +101,10 @@ class DrawStats:
     #: the kept frame reprojected over this moving frame and the result scaled up
     #: (reproject.draw_scaled): a cost of its own, not of the frame's level
     warp_ms: float = 0.0
+    #: (h, w, 4) uint8 RGBA, bottom row first: what a reduced frame scaled up on the CPU
+    #: left in the target framebuffer, when nothing drew over it (reproject.draw_scaled);
+    #: a viewport that reads its frame back can paint this instead. None otherwise
+    image: np.ndarray | None = None
 
 
 @dataclass
@@ -569,6 +573,7 @@ class _CpuFrames:
         #: (`present` scales it up), else None
         self.last: tuple[int, int] | None = None
         self._scaled = _ImageCopy(GL.GL_RGBA8, GL.GL_UNSIGNED_BYTE)  # `present`'s
+        self.shown: np.ndarray | None = None  # the last image `_show_scaled` copied
         #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
         #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
         #: slowed a cold start by as much
@@ -741,12 +746,13 @@ class _CpuFrames:
         same = (sw, sh) == (w, h)
         big = small if same else cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         self._scaled.copy(big)
+        self.shown = big
 
     def release(self) -> None:
         """Free the GL objects (context current)."""
         self._frame.release()
         self._scaled.release()
-        self.last = None
+        self.last = self.shown = None
         self.packed = None
 
 
@@ -1073,6 +1079,12 @@ class SplatRenderer:
         """Frames are composited on the CPU here (viewer/cpu_splat.py): GL is a software
         rasteriser, or `cpu_full` / WANDER_CPU_FRAMES asked for it."""
         return self._cpu is not None
+
+    def scaled_image(self) -> np.ndarray | None:
+        """The image (h, w, 4) uint8 RGBA, bottom row first, that the last `present_scaled`
+        or `present_framebuffer` copied into its framebuffer (None before any, or without
+        CPU frames). What was drawn there after it is not in it."""
+        return None if self._cpu is None else self._cpu.shown
 
     def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> bool:
         """Scale framebuffer `fbo`'s colour (sw × sh) up to w × h into the bound draw

@@ -445,7 +445,8 @@ def draw_scaled(
     scaled up into `target` (a framebuffer of camera.width × camera.height, left bound); when
     `reproject` holds a frame usable from `camera`, the small frame is drawn with its depth
     into `reproject.moving_target` and the kept frame is drawn over it. Returns the draw's
-    DrawStats, with the time the reprojection and its scaling up took in `warp_ms`."""
+    DrawStats, with the time the reprojection and its scaling up took in `warp_ms`, and in
+    `image` what the target holds when the CPU scaled it up last (`DrawStats.image`)."""
     w, h = int(camera.width), int(camera.height)
     sw, sh = max(1, int(w * scale)), max(1, int(h * scale))
     warp = reproject is not None and reproject.usable(renderer, camera)
@@ -467,10 +468,13 @@ def draw_scaled(
     # scaling) and cost ~20 ms a frame on llvmpipe at 1280x720
     ow, oh = (mw, mh) if mid != target else (w, h)
     GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
-    if not renderer.present_scaled(ow, oh):  # a CPU frame is scaled up on the CPU
+    on_cpu = renderer.present_scaled(ow, oh)  # a CPU frame is scaled up on the CPU
+    if not on_cpu:
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
         GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
         GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
+    # what the CPU copied into the target, when nothing is drawn over it there
+    final = on_cpu and not warp
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
         software = renderer.composites_on_cpu
@@ -480,7 +484,8 @@ def draw_scaled(
         reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
     if mid != target:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        if not renderer.present_framebuffer(mid, mw, mh, w, h):  # on the CPU where faster
+        final = renderer.present_framebuffer(mid, mw, mh, w, h)  # on the CPU where faster
+        if not final:
             GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mid)
             GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
             GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
@@ -489,6 +494,8 @@ def draw_scaled(
         if software:
             GL.glFinish()
         stats.warp_ms = (time.perf_counter() - t0) * 1000.0
+    if final:
+        stats.image = renderer.scaled_image()
     return stats
 
 
