@@ -663,7 +663,7 @@ def test_a_reduced_cpu_frame_is_scaled_up_as_a_linear_blit_would(x_display) -> N
         src.bind()
         r.draw(cam, (W // 2, H // 2))
         big.bind()
-        assert r.present_framebuffer(src.fbo, W // 2, H // 2, W, H)
+        assert r.present_framebuffer(src.fbo, W // 2, H // 2, W, H) is not None
         cpu_up = big.read_float()
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, src.fbo)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, big.fbo)

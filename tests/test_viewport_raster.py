@@ -26,6 +26,25 @@ def _image(img) -> np.ndarray:  # noqa: ANN001 - QImage
     )
 
 
+def _showing_room(qtbot, cls, cpu_frames: bool = False):  # noqa: ANN001, ANN202
+    """A viewport of class `cls`, 320x240 on screen, showing a small textured room once its
+    first full-quality frame is drawn; with `cpu_frames`, once the CPU compositor's kernels
+    are loaded too (a first frame may come from GL while they load, a rounding apart)."""
+    w = World()
+    w.add_layer(Layer("room", small_room()))
+    vp = cls()
+    qtbot.addWidget(vp)
+    vp.resize(320, 240)
+    vp.show()
+    qtbot.waitExposed(vp)
+    vp.set_world(w)
+    qtbot.waitUntil(lambda: vp.info.full_quality and vp.info.splats_drawn > 0, timeout=30000)
+    if cpu_frames:
+        vp.renderer.frame_shown()
+        assert vp.renderer._cpu.ready.wait(120)
+    return vp
+
+
 def test_llvmpipe_gets_the_raster_viewport_unless_told(qtbot, x_display, monkeypatch) -> None:
     from viewer.viewport import RasterViewport, Viewport, make_viewport
 
@@ -47,21 +66,9 @@ def test_the_raster_viewport_shows_what_the_gl_widget_shows(qtbot, x_display) ->
     are the scene (not the background)."""
     from viewer.viewport import RasterViewport, Viewport
 
-    w = World()
-    w.add_layer(Layer("room", small_room()))
     frames = []
     for cls in (RasterViewport, Viewport):
-        vp = cls()
-        qtbot.addWidget(vp)
-        vp.resize(320, 240)
-        vp.show()
-        qtbot.waitExposed(vp)
-        vp.set_world(w)
-        qtbot.waitUntil(lambda v=vp: v.info.full_quality and v.info.splats_drawn > 0, timeout=30000)
-        # both drawn by the CPU compositor (a first frame may come from GL while its
-        # kernels load, a rounding apart)
-        vp.renderer.frame_shown()
-        assert vp.renderer._cpu.ready.wait(120)
+        vp = _showing_room(qtbot, cls, cpu_frames=True)  # both by the CPU compositor
         qtbot.wait(500)  # any cross-fade into the full frame over
         frames.append(_image(vp.grabFramebuffer()))
         vp.release_gl()
@@ -80,15 +87,7 @@ def test_an_overlay_repainting_shows_the_last_frame_without_drawing_one(qtbot, x
 
     from viewer.viewport import RasterViewport
 
-    w = World()
-    w.add_layer(Layer("room", small_room()))
-    vp = RasterViewport()
-    qtbot.addWidget(vp)
-    vp.resize(320, 240)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_world(w)
-    qtbot.waitUntil(lambda: vp.info.full_quality and vp.info.splats_drawn > 0, timeout=30000)
+    vp = _showing_room(qtbot, RasterViewport)
     qtbot.wait(600)  # settled: nothing more due
     calls = []
     orig = vp.paintGL
@@ -115,17 +114,7 @@ def test_a_moving_frame_scaled_up_on_the_cpu_is_painted_as_the_framebuffer_holds
 
     from viewer.viewport import RasterViewport
 
-    w = World()
-    w.add_layer(Layer("room", small_room()))
-    vp = RasterViewport()
-    qtbot.addWidget(vp)
-    vp.resize(320, 240)
-    vp.show()
-    qtbot.waitExposed(vp)
-    vp.set_world(w)
-    qtbot.waitUntil(lambda: vp.info.full_quality and vp.info.splats_drawn > 0, timeout=30000)
-    vp.renderer.frame_shown()
-    assert vp.renderer._cpu.ready.wait(120)
+    vp = _showing_room(qtbot, RasterViewport, cpu_frames=True)
     checked, orig = [], vp._render
 
     def render():  # noqa: ANN202

@@ -573,7 +573,6 @@ class _CpuFrames:
         #: (`present` scales it up), else None
         self.last: tuple[int, int] | None = None
         self._scaled = _ImageCopy(GL.GL_RGBA8, GL.GL_UNSIGNED_BYTE)  # `present`'s
-        self.shown: np.ndarray | None = None  # the last image `_show_scaled` copied
         #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
         #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
         #: slowed a cold start by as much
@@ -706,28 +705,28 @@ class _CpuFrames:
     def _blit(self, w: int, h: int) -> None:
         self._frame.copy(self._buf[:h, :w])
 
-    def present(self, w: int, h: int) -> bool:
+    def present(self, w: int, h: int) -> np.ndarray | None:
         """Scale the last frame composited here (`last`) up to w × h pixels into the bound
         draw framebuffer: bilinear on the CPU (cv2.resize, half-pixel centres as GL's
         linear blit), rounded to 8 bits, uploaded and copied 1:1. Why: a reduced moving
         frame scaled up by a linear glBlitFramebuffer costs llvmpipe ~7 ms at 1280x720 (a
         textured draw per target pixel), this ~2.3 ms (1M bench room, a third of the size).
-        False (nothing drawn) when the last draw was not composited here."""
+        Returns the image copied (`_show_scaled`); None (nothing drawn) when the last draw
+        was not composited here."""
         if self.last is None:
-            return False
+            return None
         import cv2
 
         sw, sh = self.last
         small = cv2.convertScaleAbs(self._buf[:sh, :sw], alpha=255.0)  # colour >= 0: no abs
-        self._show_scaled(small, w, h)
-        return True
+        return self._show_scaled(small, w, h)
 
-    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> None:
+    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> np.ndarray:
         """Scale the colour of framebuffer `fbo` (sw × sh pixels, 8-bit) up to w × h pixels
         into the bound draw framebuffer, on the CPU as `present` does (read back, resized,
         uploaded, copied 1:1): a moving frame with the kept frame reprojected over it at
         half size is scaled up this way in ~2.5 ms, where a linear glBlitFramebuffer took
-        llvmpipe 7-9 ms."""
+        llvmpipe 7-9 ms. Returns the image copied (`_show_scaled`)."""
         target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
         GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
@@ -735,24 +734,25 @@ class _CpuFrames:
         raw = GL.glReadPixels(0, 0, sw, sh, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
         small = np.frombuffer(raw, np.uint8).reshape(sh, sw, 4)
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        self._show_scaled(small, w, h)
+        return self._show_scaled(small, w, h)
 
-    def _show_scaled(self, small: np.ndarray, w: int, h: int) -> None:
+    def _show_scaled(self, small: np.ndarray, w: int, h: int) -> np.ndarray:
         """small (sh, sw, 4) uint8 RGBA, bottom row first, scaled up (bilinear, GL's pixel
-        centres) to w × h and copied into the bound draw framebuffer."""
+        centres) to w × h and copied into the bound draw framebuffer; returns the image
+        copied, (h, w, 4) uint8 RGBA, bottom row first."""
         import cv2
 
         sh, sw = small.shape[:2]
         same = (sw, sh) == (w, h)
         big = small if same else cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
         self._scaled.copy(big)
-        self.shown = big
+        return big
 
     def release(self) -> None:
         """Free the GL objects (context current)."""
         self._frame.release()
         self._scaled.release()
-        self.last = self.shown = None
+        self.last = None
         self.packed = None
 
 
@@ -1068,11 +1068,12 @@ class SplatRenderer:
         self.last_stats = stats
         return stats
 
-    def present_scaled(self, w: int, h: int) -> bool:
+    def present_scaled(self, w: int, h: int) -> np.ndarray | None:
         """Draw the last frame `draw` drew, scaled up to w × h pixels, into the bound draw
         framebuffer, when that frame was composited on the CPU (`_CpuFrames.present`: 3x
-        faster than a linear blit on llvmpipe); False (nothing drawn) otherwise."""
-        return self._cpu is not None and self._cpu.present(w, h)
+        faster than a linear blit on llvmpipe). Returns the image copied there, (h, w, 4)
+        uint8 RGBA, bottom row first; None (nothing drawn) otherwise."""
+        return None if self._cpu is None else self._cpu.present(w, h)
 
     @property
     def composites_on_cpu(self) -> bool:
@@ -1080,21 +1081,15 @@ class SplatRenderer:
         rasteriser, or `cpu_full` / WANDER_CPU_FRAMES asked for it."""
         return self._cpu is not None
 
-    def scaled_image(self) -> np.ndarray | None:
-        """The image (h, w, 4) uint8 RGBA, bottom row first, that the last `present_scaled`
-        or `present_framebuffer` copied into its framebuffer (None before any, or without
-        CPU frames). What was drawn there after it is not in it."""
-        return None if self._cpu is None else self._cpu.shown
-
-    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> bool:
+    def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> np.ndarray | None:
         """Scale framebuffer `fbo`'s colour (sw × sh) up to w × h into the bound draw
         framebuffer on the CPU where frames are composited on the CPU (a software GL,
-        whose linear blits are slow: `_CpuFrames.present_framebuffer`); False (nothing
-        drawn) elsewhere, where GL's blit is the fast way."""
-        if not self.composites_on_cpu:
-            return False
-        self._cpu.present_framebuffer(fbo, sw, sh, w, h)
-        return True
+        whose linear blits are slow: `_CpuFrames.present_framebuffer`). Returns the image
+        copied there, as `present_scaled`; None (nothing drawn) elsewhere, where GL's
+        blit is the fast way."""
+        if self._cpu is None:
+            return None
+        return self._cpu.present_framebuffer(fbo, sw, sh, w, h)
 
     def frame_shown(self) -> None:
         """A full-quality frame is on screen: the CPU frames' kernels may load now (else they

@@ -468,15 +468,14 @@ def draw_scaled(
     # scaling) and cost ~20 ms a frame on llvmpipe at 1280x720
     ow, oh = (mw, mh) if mid != target else (w, h)
     GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
-    on_cpu = renderer.present_scaled(ow, oh)  # a CPU frame is scaled up on the CPU
-    if not on_cpu:
+    shown = renderer.present_scaled(ow, oh)  # a CPU frame is scaled up on the CPU
+    if shown is None:
         GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, small)
         GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
         GL.glBlitFramebuffer(0, 0, sw, sh, 0, 0, ow, oh, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
-    # what the CPU copied into the target, when nothing is drawn over it there
-    final = on_cpu and not warp
     GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, mid)
     if warp:
+        shown = None  # the kept frame is drawn over it: the image copied is not the frame
         software = renderer.composites_on_cpu
         if software:  # timed alone (llvmpipe runs GL's work when it is finished)
             GL.glFinish()
@@ -484,8 +483,8 @@ def draw_scaled(
         reproject.draw(renderer, camera if mid == target else camera.resized(mw, mh), moving=True)
     if mid != target:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        final = renderer.present_framebuffer(mid, mw, mh, w, h)  # on the CPU where faster
-        if not final:
+        shown = renderer.present_framebuffer(mid, mw, mh, w, h)  # on the CPU where faster
+        if shown is None:
             GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, mid)
             GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
             GL.glBlitFramebuffer(0, 0, mw, mh, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_LINEAR)
@@ -494,8 +493,7 @@ def draw_scaled(
         if software:
             GL.glFinish()
         stats.warp_ms = (time.perf_counter() - t0) * 1000.0
-    if final:
-        stats.image = renderer.scaled_image()
+    stats.image = shown  # what the CPU copied into the target last, if it did
     return stats
 
 
