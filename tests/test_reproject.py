@@ -449,9 +449,10 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
         r.release()
         for fb in small.values():
             fb.release()
-    # measured 35.7 / 31.5 dB (27.9 alone before reduced frames kept the full frame's
-    # low-pass: scene.splatting.reduced_lowpass)
-    assert got["half"] > got["alone"] + 3.0
+    # measured 37.1 / 34.7 dB (31.5 alone scaled up bilinearly before CPU frames were
+    # scaled up bicubically, 27.9 before reduced frames kept the full frame's low-pass:
+    # scene.splatting.reduced_lowpass)
+    assert got["half"] > got["alone"] + 1.5
     assert got["half"] > got["full"] - 2.0
 
 

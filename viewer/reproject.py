@@ -462,10 +462,10 @@ def draw_scaled(
     )
     mw, mh = max(sw, int(w * WARP_SCALE)), max(sh, int(h * WARP_SCALE))
     mid = small_fbo(mw, mh) if warp and (mw, mh) != (w, h) else target
-    # scaled up by bilinear blits: a Catmull-Rom pass (nine bilinear fetches, clamped to
-    # the nearest four texels) in their place left the 1M room's moving frames at the same
-    # SSIM (0.866; a small frame of splats is blurred by their footprints, not by the
-    # scaling) and cost ~20 ms a frame on llvmpipe at 1280x720
+    # scaled up by GL's bilinear blits where GL draws the frames (on the CPU, bicubic:
+    # `_CpuFrames._show_scaled`): a GL Catmull-Rom pass (nine bilinear fetches, clamped
+    # to the nearest four texels) in their place left the 1M room's moving frames at the
+    # same SSIM (0.866 at that level) and cost ~20 ms a frame on llvmpipe at 1280x720
     ow, oh = (mw, mh) if mid != target else (w, h)
     GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, mid)
     shown = renderer.present_scaled(ow, oh)  # a CPU frame is scaled up on the CPU
