@@ -200,6 +200,7 @@ def invented_splats(
     eye_height: float = EYE_HEIGHT,
     cancel: CancelToken | None = None,
     levels: int = SMOOTH_LEVELS,
+    interior: bool = False,
 ) -> list[GaussianCloud]:
     """The panorama's invented layer (image (H, 2H, 3) 0..1, depth (H, 2H) m, keep (H, 2H)
     bool as `cloud_from_depth` takes them): one splat per pixel where it has detail, one
@@ -207,7 +208,11 @@ def invented_splats(
     ratio < SMOOTH_DEPTH), at the block's mean colour and depth and twice the size — the
     soft outpainted surfaces need no more, and a pixel's worth of splats there cost frame
     time and file size. The coarse grid is split the same way again, `levels` times in
-    all (2: blocks up to 4×4). Returns the clouds, finest first."""
+    all (2: blocks up to 4×4); there (`interior`) only blocks whose eight neighbours merge
+    too: one Gaussian cannot cover a square by itself, and a lone 4×4 splat among finer
+    ones let 5 % of what lies behind show through round it (light square rings in the
+    Sceaux world's treeline, the sky 10× farther behind it), where a lattice of them
+    overlaps as the finer ones do. Returns the clouds, finest first."""
     H, W = depth.shape
     if H % 2 or levels < 1:
         return [cloud_from_depth(image, depth, eye_height=eye_height, keep=keep, cancel=cancel)]
@@ -219,6 +224,8 @@ def invented_splats(
         & (img4.std(axis=(1, 3)).max(-1) < SMOOTH_COLOUR)
         & (d4.max((1, 3)) < SMOOTH_DEPTH * d4.min((1, 3)))
     )
+    if interior:
+        smooth = _interior(smooth)
     if not smooth.any():
         return [cloud_from_depth(image, depth, eye_height=eye_height, keep=keep, cancel=cancel)]
     fine_keep = keep & ~np.repeat(np.repeat(smooth, 2, 0), 2, 1)
@@ -230,8 +237,21 @@ def invented_splats(
         eye_height=eye_height,
         cancel=cancel,
         levels=levels - 1,
+        interior=True,
     )
     return [fine, *coarse]
+
+
+def _interior(mask: np.ndarray) -> np.ndarray:
+    """mask (h, w) bool where it and its eight neighbours are set (columns wrap round, as
+    an equirect's longitude; beyond the first and last rows counts as unset)."""
+    m = np.pad(mask, ((1, 1), (0, 0)), constant_values=False)
+    m = np.concatenate([m[:, -1:], m, m[:, :1]], axis=1)
+    out = np.ones_like(mask)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            out &= m[dy : dy + mask.shape[0], dx : dx + mask.shape[1]]
+    return out
 
 
 MAX_PHOTO_SPLATS = 600_000
