@@ -386,15 +386,21 @@ def test_a_stop_fades_from_the_moving_frame_into_the_full_one(window, qtbot) -> 
 
 def _record_warps(vp) -> list[bool]:  # noqa: ANN001
     """Make the viewport's moving frames reduced and record what each call of
-    `reproject.draw` returned (whether the kept still frame was drawn)."""
+    `reproject.draw` or `draw_cpu` (where frames are composited on the CPU) returned
+    (whether the kept still frame was drawn)."""
     drawn: list[bool] = []
-    real = vp.reproject.draw
+    real, real_cpu = vp.reproject.draw, vp.reproject.draw_cpu
 
     def draw(renderer, cam, moving=False):  # noqa: ANN001, ANN202
         drawn.append(real(renderer, cam, moving=moving))
         return drawn[-1]
 
+    def draw_cpu(renderer, cam, out, depth):  # noqa: ANN001, ANN202
+        drawn.append(real_cpu(renderer, cam, out, depth))
+        return drawn[-1]
+
     vp.reproject.draw = draw
+    vp.reproject.draw_cpu = draw_cpu
     vp.quality.target_ms = 0.01  # moving frames are reduced
     vp.quality.level = 3
     return drawn

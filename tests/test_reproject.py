@@ -512,3 +512,116 @@ def test_an_object_dragged_with_the_camera_still_leaves_no_ghost(gl_fb) -> None:
     finally:
         rp.release()
         r.release()
+
+
+@pytest.mark.gl
+def test_the_kept_frame_drawn_on_the_cpu_matches_gl(gl_fb, monkeypatch) -> None:  # noqa: ANN001
+    """Where moving frames are composited on the CPU, the kept frame's mesh is drawn over
+    them on the CPU too (viewer/cpu_warp.py: llvmpipe took 12-40 ms a frame for it at half
+    the window's size): the same picture as GL's draw of the same triangles (within
+    rounding, sampling and edge rules), well closer to the full frame than the moving
+    frame alone, and made without GL's mesh draw."""
+    from generators.reconstruct.evaluate import psnr
+    from scene.world import Layer, World
+    from viewer import cpu_warp, offscreen, reproject
+    from viewer.renderer import SplatRenderer
+
+    world = World()
+    world.add_layer(Layer("room", _room()))
+    eye = np.array([0.0, 1.6, 1.0])
+    cam0 = Camera.look_at(eye, eye + [0.0, -0.1, -1.0], 70, 240, 160)
+    yaw = np.radians(3)
+    eye1 = eye + [0.04, 0.0, -0.05]
+    cam1 = Camera.look_at(eye1, eye1 + [-np.sin(yaw), -0.1, -np.cos(yaw)], 70, 240, 160)
+    small: dict = {}
+
+    def small_fbo(w: int, h: int) -> int:
+        if (w, h) not in small:
+            small[w, h] = offscreen.Framebuffer(w, h)
+        return small[w, h].fbo
+
+    r = SplatRenderer(sync_sort=True)
+    r.cpu_full = True
+    r.set_world(world)
+    rp = reproject.FrameReprojector()
+    got = {}
+    on_cpu = []
+    real = reproject._draw_on_cpu
+
+    def spy(*a, **k):  # noqa: ANN002, ANN003, ANN202
+        drew = real(*a, **k)
+        on_cpu.append(drew)
+        return drew
+
+    monkeypatch.setattr(reproject, "_draw_on_cpu", spy)
+    try:
+        gl_fb.bind()
+        r.draw(cam1, (240, 160))
+        full1 = _read(gl_fb)
+        gl_fb.bind()
+        r.draw(cam0, (240, 160))
+        assert r.composites_on_cpu and cpu_warp.warm
+        rp.keep(r, cam0, gl_fb.fbo)
+        assert rp.finish(r)
+        for name, rep in (("cpu", rp), ("alone", None)):
+            stats = reproject.draw_scaled(r, rep, cam1, 0.25, None, gl_fb.fbo, small_fbo)
+            got[name] = _read(gl_fb)
+            if rep is not None:
+                assert stats.warp_ms > 0.0 and stats.image is not None
+        assert on_cpu == [True]
+        monkeypatch.setattr(reproject, "_draw_on_cpu", lambda *a, **k: False)
+        reproject.draw_scaled(r, rp, cam1, 0.25, None, gl_fb.fbo, small_fbo)
+        got["gl"] = _read(gl_fb)
+    finally:
+        rp.release()
+        r.release()
+        for fb in small.values():
+            fb.release()
+    same = psnr(got["cpu"], got["gl"])  # measured 55.1 dB
+    assert same > 35.0, same
+    assert psnr(got["cpu"], full1) > psnr(got["alone"], full1) + 1.5
+
+
+def test_the_cpu_warp_from_its_own_camera_gives_back_the_kept_frame() -> None:
+    """viewer/cpu_warp.py's conventions on their own (no GL): the kept frame's mesh seen
+    from the kept camera, at the same size, is the kept frame (bottom row first in and
+    out) inside its faded border; a moving frame holding something clearly nearer keeps
+    its own pixels there; an output of the wrong type is refused."""
+    from viewer import cpu_warp, reproject
+
+    cpu_warp.warm_up()
+    w, h = 64, 48
+    cam = Camera.look_at((0.0, 0.0, 0.0), (0.0, 0.0, -1.0), 60, w, h)
+    gw, gh = w // 8, h // 8
+    grid = cam.resized(gw, gh)
+    sum_w = np.ones((gh, gw), np.float32)
+    sum_wz = np.full((gh, gw), 0.5, np.float32)  # a wall 2 m away
+    points, uv, index, _ = reproject.warp_mesh(sum_wz, sum_w, grid)
+    rng = np.random.default_rng(3)
+    kept = rng.integers(0, 256, (h, w, 4), dtype=np.uint8)
+    kept[..., 3] = 255
+    kept = np.ascontiguousarray(np.repeat(np.repeat(kept[::4, ::4], 4, 0), 4, 1))  # smooth-ish
+    out = np.zeros((h, w, 4), np.uint8)
+    kw = dict(nearer=1.15, alpha=1.0, feather=(1 / 0.02, h / (0.02 * w)), near=0.02)
+    intr = (cam.fx, cam.fy, cam.cx, cam.cy)
+    cpu_warp.warp_onto(out, points, uv, index, len(index), np.eye(4), intr, kept, None, **kw)
+    inner = (slice(4, h - 4), slice(4, w - 4))
+    diff = np.abs(out[inner].astype(int) - kept[inner].astype(int))
+    assert diff.max() <= 2, diff.max()
+    # the moving frame is nearer (inverse depth 2 / m where the wall is at 0.5) in its
+    # bottom half (rows are bottom first): its own pixels stay there
+    depth = np.zeros((h // 2, w // 2, 2), np.float32)
+    depth[: h // 4] = (2.0, 1.0)
+    base = np.full((h, w, 4), 7, np.uint8)
+    cpu_warp.warp_onto(base, points, uv, index, len(index), np.eye(4), intr, kept, depth, **kw)
+    assert (base[4 : h // 2 - 2, 4 : w - 4] == 7).all()
+    assert (
+        np.abs(
+            base[h // 2 + 2 : h - 4, 4 : w - 4].astype(int) - kept[h // 2 + 2 : h - 4, 4 : w - 4]
+        ).max()
+        <= 2
+    )
+    with pytest.raises(ValueError, match="out must be"):
+        cpu_warp.warp_onto(
+            out.astype(np.float32), points, uv, index, 3, np.eye(4), intr, kept, None, **kw
+        )

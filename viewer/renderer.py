@@ -572,6 +572,7 @@ class _CpuFrames:
         #: (w, h) of the frame in _buf when the renderer's last draw was composited here
         #: (`present` scales it up), else None
         self.last: tuple[int, int] | None = None
+        self.last_depth = False  # ... and its depth is in _dbuf (a draw with_depth)
         self._scaled = _ImageCopy(GL.GL_RGBA8, GL.GL_UNSIGNED_BYTE)  # `present`'s
         #: set once a first frame is on screen (`SplatRenderer.frame_shown`): loading numba
         #: and the kernels (~0.5 s of CPU) beside the first frame's parse, sort and draw
@@ -589,10 +590,11 @@ class _CpuFrames:
 
     def _compile(self) -> None:
         try:
-            from . import cpu_splat
+            from . import cpu_splat, cpu_warp
 
             log.debug("CPU splat kernels ready in %.1f s", cpu_splat.warm_up())
             self.ready.set()
+            log.debug("CPU reprojection kernels ready in %.1f s", cpu_warp.warm_up())
         except Exception:  # noqa: BLE001 - the GL path stays; the reason is logged
             self.failed = True
             log.warning("CPU splat frames unavailable; GL draws them", exc_info=True)
@@ -681,6 +683,7 @@ class _CpuFrames:
         if not renderer._scaled_up:
             self._blit(w, h)
         self.last = (w, h)
+        self.last_depth = depth is not None
         if depth is not None:
             self._upload_depth(depth)
         return True
@@ -720,6 +723,18 @@ class _CpuFrames:
         sw, sh = self.last
         small = cv2.convertScaleAbs(self._buf[:sh, :sw], alpha=255.0)  # colour >= 0: no abs
         return self._show_scaled(small, w, h)
+
+    def frame(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The last frame composited here (`last`): (colour (h, w, 4) uint8 RGBA, its depth
+        (h, w, 2) float32 (sum of w / depth, sum of w) when it was drawn with it, else
+        None), both bottom row first; None when the last draw was not composited here."""
+        if self.last is None:
+            return None
+        import cv2
+
+        sw, sh = self.last
+        small = cv2.convertScaleAbs(self._buf[:sh, :sw], alpha=255.0)  # colour >= 0: no abs
+        return small, (self._dbuf[:sh, :sw] if self.last_depth else None)
 
     def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> np.ndarray:
         """Scale the colour of framebuffer `fbo` (sw × sh pixels, 8-bit) up to w × h pixels
@@ -1083,6 +1098,18 @@ class SplatRenderer:
         """Frames are composited on the CPU here (viewer/cpu_splat.py): GL is a software
         rasteriser, or `cpu_full` / WANDER_CPU_FRAMES asked for it."""
         return self._cpu is not None
+
+    def cpu_frame(self) -> tuple[np.ndarray, np.ndarray | None] | None:
+        """The last frame `draw` drew when it was composited on the CPU: (colour (h, w, 4)
+        uint8 RGBA, its depth (h, w, 2) float32 (sum of w / depth, sum of w) from a
+        `draw(with_depth=True)`, else None), both bottom row first; None otherwise."""
+        return None if self._cpu is None else self._cpu.frame()
+
+    def present_image(self, img: np.ndarray, w: int, h: int) -> np.ndarray | None:
+        """Scale `img` (h', w', 4) uint8 RGBA, bottom row first, up to w × h into the
+        bound draw framebuffer on the CPU, as `present_scaled` does (frames composited on
+        the CPU only). Returns the image copied there; None (nothing drawn) elsewhere."""
+        return None if self._cpu is None else self._cpu._show_scaled(img, w, h)
 
     def present_framebuffer(self, fbo: int, sw: int, sh: int, w: int, h: int) -> np.ndarray | None:
         """Scale framebuffer `fbo`'s colour (sw × sh) up to w × h into the bound draw

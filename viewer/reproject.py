@@ -134,6 +134,9 @@ class FrameReprojector:
         self._n_kept = 0  # the first indices: the triangles kept whatever the move
         self._pending_seen: float | None = None  # when a pending coarse level was last seen
         self._index: np.ndarray | None = None  # the mesh's triangles as uploaded
+        #: the mesh's vertices and texture places (CPU copies, for `draw_cpu`)
+        self._mesh: tuple[np.ndarray, np.ndarray] | None = None
+        self._color_cpu: np.ndarray | None = None  # the kept colour read back (`draw_cpu`)
 
     # ------------------------------------------------------------------ public
     @property
@@ -191,6 +194,7 @@ class FrameReprojector:
         """Forget the kept frame (`draw` does nothing until a new one is kept and finished)."""
         self._camera = None
         self._finished = False
+        self._mesh = self._color_cpu = None
 
     def keep(self, renderer, camera: Camera, source_fbo: int) -> None:  # noqa: ANN001
         """Copy the frame `renderer` just drew for `camera` into `source_fbo` (a framebuffer of
@@ -206,6 +210,7 @@ class FrameReprojector:
         GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, self._color_fbo)
         GL.glBlitFramebuffer(0, 0, w, h, 0, 0, w, h, GL.GL_COLOR_BUFFER_BIT, GL.GL_NEAREST)
         GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, source_fbo)
+        self._color_cpu = None  # read back again when drawn on the CPU
         if same:
             return
         self._camera = camera
@@ -259,6 +264,7 @@ class FrameReprojector:
         self._n_index = int(index.size)
         self._n_kept = n_kept
         self._index = index
+        self._mesh = (points, uv)
         self._finished = True
         return True
 
@@ -377,6 +383,61 @@ class FrameReprojector:
         GL.glDisable(GL.GL_BLEND)
         return True
 
+    def draw_cpu(
+        self,
+        renderer,  # noqa: ANN001
+        camera: Camera,
+        out: np.ndarray,
+        moving_depth: np.ndarray | None,
+    ) -> bool:
+        """`draw(moving=True)` on the CPU (viewer/cpu_warp.py): the kept frame as seen
+        from `camera` blended over `out` (camera.height, camera.width, 4) uint8 RGBA, bottom
+        row first, the moving frame scaled to that size, whose (sum of w / depth, sum of w)
+        is `moving_depth` (h', w', 2) float32 bottom row first (None: nothing is nearer).
+        The same triangles, rules and fade as the GL draw; the kept colour is read back
+        once per kept frame (context current). Returns False, drawing nothing, when no
+        usable frame is kept for `camera` or the kernels are not compiled yet (`cpu_warp.warm`)."""
+        from . import cpu_warp
+
+        if not cpu_warp.warm or self._mesh is None or not self.usable(renderer, camera):
+            return False
+        old = self._camera
+        rel = camera.world_to_camera() @ np.linalg.inv(old.world_to_camera())
+        pending = _coarse_pending(renderer)
+        whole = pending or self._moved(camera) <= STILL_MOVE
+        kw, kh = self._size
+        points, uv = self._mesh
+        cpu_warp.warp_onto(
+            out,
+            points,
+            uv,
+            self._index,
+            self._n_index if whole else self._n_kept,
+            rel,
+            (camera.fx, camera.fy, camera.cx, camera.cy),
+            self._kept_colour(),
+            moving_depth,
+            nearer=1e30 if pending else NEARER,
+            alpha=self.opacity(camera, renderer),
+            feather=(1.0 / FEATHER, kh / (FEATHER * kw)),
+            near=NEAR,
+        )
+        return True
+
+    def _kept_colour(self) -> np.ndarray:
+        """The kept frame's colour (h, w, 4) uint8 RGBA, bottom row first, read back from
+        its texture the first time it is asked for (the read framebuffer is restored)."""
+        if self._color_cpu is None:
+            w, h = self._size
+            prev = int(GL.glGetIntegerv(GL.GL_READ_FRAMEBUFFER_BINDING))
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._color_fbo)
+            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+            raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
+            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, prev)
+            self._color_cpu = np.frombuffer(raw, np.uint8).reshape(h, w, 4).copy()
+        return self._color_cpu
+
     def release(self) -> None:
         """Free the GL objects (context current); the next `keep` makes them again."""
         self.invalidate()
@@ -461,6 +522,12 @@ def draw_scaled(
         scaled_up=True,
     )
     mw, mh = max(sw, int(w * WARP_SCALE)), max(sh, int(h * WARP_SCALE))
+    if (
+        warp
+        and renderer.composites_on_cpu
+        and _draw_on_cpu(renderer, reproject, camera, stats, target, (sw, sh), (mw, mh), (w, h))
+    ):
+        return stats
     mid = small_fbo(mw, mh) if warp and (mw, mh) != (w, h) else target
     # scaled up by GL's bilinear blits where GL draws the frames (on the CPU, bicubic:
     # `_CpuFrames._show_scaled`): a GL Catmull-Rom pass (nine bilinear fetches, clamped
@@ -495,6 +562,41 @@ def draw_scaled(
         stats.warp_ms = (time.perf_counter() - t0) * 1000.0
     stats.image = shown  # what the CPU copied into the target last, if it did
     return stats
+
+
+def _draw_on_cpu(
+    renderer,  # noqa: ANN001 - SplatRenderer
+    reproject: FrameReprojector,
+    camera: Camera,
+    stats,  # noqa: ANN001 - DrawStats
+    target: int,
+    small: tuple[int, int],
+    mid: tuple[int, int],
+    size: tuple[int, int],
+) -> bool:
+    """`draw_scaled`'s reprojection where the moving frame was composited on the CPU: the
+    frame scaled to `mid` (bicubic), the kept frame drawn over it there on the CPU
+    (`FrameReprojector.draw_cpu`: llvmpipe took 12-40 ms for the mesh at half the
+    window's size), scaled up to `size` and copied into `target` once. Sets stats.warp_ms
+    and stats.image; returns False (nothing drawn) when the frame is not in memory or the
+    kernels are not compiled yet, for the GL path to draw it."""
+    import cv2
+
+    frame = renderer.cpu_frame()
+    if frame is None or frame[0].shape[:2] != small[::-1]:
+        return False
+    t0 = time.perf_counter()
+    img, depth = frame
+    base = img if mid == small else cv2.resize(img, mid, interpolation=cv2.INTER_CUBIC)
+    if base is img:
+        base = img.copy()
+    if not reproject.draw_cpu(renderer, camera.resized(*mid), base, depth):
+        return False
+    GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
+    stats.image = renderer.present_image(base, *size)
+    GL.glBindFramebuffer(GL.GL_FRAMEBUFFER, target)
+    stats.warp_ms = (time.perf_counter() - t0) * 1000.0
+    return True
 
 
 def warp_mesh(
