@@ -358,7 +358,8 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     for label, g in (("all", m), ("training", m["training"]), ("held out", m["held_out"])):
         if g["views"]:
             print(
-                f"mean {label:<9} ({g['views']:>3} views): PSNR {g['psnr']:.2f} dB, "
+                f"mean {label:<9} ({g['views']} view{'s' if g['views'] != 1 else ''}): "
+                f"PSNR {g['psnr']:.2f} dB, "
                 f"SSIM {g['ssim']:.4f}, coverage {g['coverage']:.3f} "
                 f"(PSNR of covered pixels only {_num(g['psnr_masked'], 0, 2)})"
             )

@@ -182,6 +182,7 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
     from generators.objects.light import match_exposure
     from generators.objects.place import insert_object, placement_at, view_placement
     from scene.camera import forward_from_yaw_pitch
+    from scene.gaussians import GaussianCloud
     from scene.project import load_project, save_project
     from scene.up_axis import world_up
 
@@ -225,7 +226,9 @@ def _insert_into(path: Path, res, at, as_mesh: bool, height: float) -> None:  # 
     save_project(world, path)
     x, y, z = (float(v) for v in m[:3, 3])
     tall = float(np.linalg.norm(m[:3, 1])) * float(bounds[1][1] - bounds[0][1])
-    kind = "mesh" if use_mesh else "splats"
+    # what went in (an imported mesh kept as a mesh, --keep-mesh, is one without
+    # --insert-as mesh: it was reported as splats)
+    kind = "splats" if isinstance(data, GaussianCloud) else "mesh"
     print(
         f"inserted {lay.name!r} ({kind}, {tall:.2f} m tall) into {path} at "
         f"({x:+.2f}, {y:+.2f}, {z:+.2f})"

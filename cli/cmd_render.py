@@ -71,15 +71,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def parse_vec3(text: str, what: str) -> np.ndarray:
-    """'x,y,z' -> (3,) float64, or ValueError naming the option."""
+def parse_vec3(text: str, what: str, names: str = "x,y,z") -> np.ndarray:
+    """'x,y,z' -> (3,) float64, or InputError naming the option and its three `names`."""
     parts = text.replace(" ", "").split(",")
     try:
         vals = [float(p) for p in parts]
     except ValueError:
         vals = []
     if len(vals) != 3 or not np.all(np.isfinite(vals)):
-        raise InputError(f"{what} must be three numbers x,y,z; got {text!r}")
+        raise InputError(f"{what} must be three numbers {names}; got {text!r}")
     return np.array(vals)
 
 
@@ -218,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
     if not math.isfinite(args.turn):
         raise InputError(f"--turn must be a number of degrees; got {args.turn}")
-    step = None if args.step is None else parse_vec3(args.step, "--step")
+    step = None if args.step is None else parse_vec3(args.step, "--step", "RIGHT,UP,FORWARD")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
     from cli.checks import parse_rgb
@@ -261,4 +261,17 @@ def run(args: argparse.Namespace) -> int:
     t_render = time.perf_counter() - t1
     write_png(img, out)
     print(f"wrote {out} ({w}x{h}; load {t_load:.2f}s, render {t_render:.2f}s)")
+    if _only_background(img, bg):  # a turn away from an object: an empty picture, said
+        print(
+            "note: nothing of the scene is in view from this camera (the image is the "
+            "background only); `info` gives the scene's bounds",
+            file=sys.stderr,
+        )
     return 0
+
+
+def _only_background(img: np.ndarray, bg: np.ndarray) -> bool:
+    """img (h, w, 3|4) uint8 holds the background colour `bg` (3,) 0..1 alone, to a
+    level of rounding."""
+    ref = np.round(np.clip(bg, 0, 1) * 255.0)
+    return bool(np.abs(img[..., :3].astype(np.float32) - ref).max() <= 1.0)

@@ -121,8 +121,9 @@ def print_colmap(info: dict[str, Any]) -> None:
         print(f"sizes:     {sizes} px")
     print(f"points:    {info['points']:,}")
     if info["camera_centres_min"] is not None:
-        lo = ", ".join(f"{v:.4g}" for v in info["camera_centres_min"])
-        hi = ", ".join(f"{v:.4g}" for v in info["camera_centres_max"])
+        # (rounding noise shows as 0, not 5.551e-17)
+        lo = ", ".join(f"{round(v, 6) + 0.0:.4g}" for v in info["camera_centres_min"])
+        hi = ", ".join(f"{round(v, 6) + 0.0:.4g}" for v in info["camera_centres_max"])
         print(f"cameras:   centres ({lo}) .. ({hi}) in the model's frame")
     print(
         "use:       `reconstruct --colmap DIR` builds a scene on these cameras; "
@@ -267,10 +268,14 @@ def print_evaluation(info: dict[str, Any]) -> None:
     def line(m: dict[str, float] | None) -> str:
         if not m:
             return "-"
+        if m.get("views") == 0:  # it printed "PSNR ? dB, SSIM ?, coverage ? (0 views)"
+            return "none"
         f = lambda k, fmt: fmt.format(m[k]) if k in m else "?"  # noqa: E731
+        n = m.get("views")
+        views = "" if n is None else f" ({n:.0f} view{'' if n == 1 else 's'})"
         return (
             f"PSNR {f('psnr', '{:.2f}')} dB, SSIM {f('ssim', '{:.3f}')}, coverage "
-            f"{f('coverage', '{:.3f}')} ({f('views', '{:.0f}')} views)"
+            f"{f('coverage', '{:.3f}')}{views}"
         )
 
     print(f"file:      {info['path']}")

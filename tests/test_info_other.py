@@ -146,7 +146,7 @@ def test_info_of_an_evaluation_report(tmp_path: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "evaluation report" in out
     assert "training:  PSNR 35.16 dB, SSIM 0.930" in out
-    assert "held out:  PSNR 26.24 dB, SSIM 0.870, coverage 0.998 (1 views)" in out
+    assert "held out:  PSNR 26.24 dB, SSIM 0.870, coverage 0.998 (1 view)" in out
     assert "a.jpg" in out and "26.24 dB" in out and "held out" in out
     assert "b.jpg" in out and "? dB" in out
     assert _cli("info", tmp_path / "report.json", "--json") == 0

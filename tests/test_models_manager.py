@@ -245,3 +245,33 @@ def test_models_info_says_what_a_backend_is_for(
     assert "python main.py models download flux-pano" in out
     assert run_cli(["models"]) == 0
     assert "models info NAME" in capsys.readouterr().out
+
+
+def test_every_models_choose_it_line_names_flags_its_commands_take() -> None:
+    """`models info flux-pano` said "panorama/world: --backend flux", and on `world`
+    --backend is the depth backend: `world --backend flux` failed (a trial). Every
+    command a registry entry names takes each flag given, with that value among its
+    choices."""
+    import re
+
+    from cli import build_parser
+    from generators.models.registry import BACKENDS
+
+    parser = build_parser()
+    subs = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    for b in BACKENDS:
+        if not b.option:
+            continue
+        cmds, _, flags = b.option.partition(":")
+        tokens = re.sub(r"\(.*?\)", "", flags).split()
+        for cmd in re.split(r"\s+or\s+|/|,", cmds):
+            sp = subs.choices[cmd.strip()]
+            opts = {s: a for a in sp._actions for s in a.option_strings}
+            for i, tok in enumerate(tokens):
+                if not tok.startswith("--"):
+                    continue
+                assert tok in opts, (b.name, cmd, tok)
+                action = opts[tok]
+                value = tokens[i + 1] if i + 1 < len(tokens) else None
+                if action.choices is not None and value and not value.startswith("--"):
+                    assert value in action.choices, (b.name, cmd, tok, value)

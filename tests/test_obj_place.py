@@ -525,6 +525,26 @@ def test_the_cli_inserts_an_object_into_a_project(tmp_path, capsys) -> None:
     assert proj.read_bytes() == before and not (tmp_path / "o.ply").exists()
     assert run_cli([*args, "--at", "100,100,100"]) == 0  # off the floor: said, still done
     assert "nothing the world holds lies below --at 100,100,100" in capsys.readouterr().err
+    # a spot named on the floor itself, or a hair under it, stands on it (a trial's
+    # --at 0.5,0,-1.5 on the office floor at y = 0 was "in mid-air")
+    for y in ("0", "-0.01"):
+        assert run_cli([*args, "--at", f"2,{y},-1"]) == 0
+        assert "mid-air" not in capsys.readouterr().err
+        world, _ = load_project(proj)
+        assert abs(world.layers[-1].transform[1, 3]) < 0.05  # as --at 2,0.5,-1 above
+    # an imported mesh kept as a mesh goes in as one, and says so (it said "splats")
+    mesh = tmp_path / "m.obj"
+    mesh.write_text("v 0 0 0\nv 1 0 0\nv 0 1 0\nf 1 2 3\n")
+    imp = ["object", "--backend", "import", "--input", str(mesh), "--into", str(proj)]
+    assert run_cli([*imp, "--keep-mesh", "--height", "0.3"]) == 0
+    assert "(mesh, 0.30 m tall)" in capsys.readouterr().out
+    world, _ = load_project(proj)
+    assert isinstance(world.layers[-1].data, Mesh)
+    # --input with a photo backend was ignored without a word
+    n = len(world.layers)
+    assert run_cli([*args, "--input", str(mesh)]) == 2
+    assert "--input is read by the import backend only" in capsys.readouterr().err
+    assert len(load_project(proj)[0].layers) == n  # nothing inserted
 
 
 def test_an_object_inserted_behind_a_chair_steps_forward_into_sight() -> None:

@@ -166,3 +166,21 @@ def test_placing_a_photo_band_by_band_matches_all_rows_at_once(pitch_deg: float)
     r0, r1 = image_rows(cam, H)
     assert w_whole[:r0].max(initial=0) == 0 and w_whole[r1:].max(initial=0) == 0
     assert (r0 == 0) == (pitch_deg > 60) and (r1 == H) == (pitch_deg < -60)
+
+
+def test_distance_from_an_empty_region_is_infinite_without_a_warning() -> None:
+    """A 2000x32 strip covers no pixel of the outpainter's 128-row grid: OpenCV's distance
+    there is FLT_MAX, and the degrees made of it overflowed with a raw numpy warning on the
+    terminal (a trial). Now inf, quietly; a region's own pixels stay 0."""
+    import warnings
+
+    from generators.panorama.projection import distance_from
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = distance_from(np.zeros((8, 16), bool)) * (180.0 / 8)
+    assert np.isinf(d).all()
+    region = np.zeros((8, 16), bool)
+    region[4, 0] = True
+    d = distance_from(region)
+    assert d[4, 0] == 0 and d[4, 15] == pytest.approx(1.0) and np.isfinite(d).all()

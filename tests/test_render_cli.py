@@ -58,6 +58,19 @@ def test_render_writes_the_same_image_as_render_image(x_display, ply: Path, tmp_
     expect = render_image(load(ply), Camera.look_at((0.5, 1, 6), (0, 0, 0), 45, 160, 120))
     assert np.abs(img.astype(int) - expect).max() <= 1
     assert img.std() > 10
+    assert "nothing of the scene is in view" not in res.stderr
+
+
+@pytest.mark.gl
+def test_a_view_of_nothing_is_said(x_display, ply: Path, tmp_path: Path) -> None:
+    """Turned away from an object it framed, `render` wrote an all-black PNG and said
+    nothing (a trial): the picture is still written, with a note."""
+    out = tmp_path / "away.png"
+    res = _run(
+        str(ply), "--eye", "0.5,1,6", "--look", "0,0,12", "--size", "80x60", "--out", str(out)
+    )
+    assert res.returncode == 0 and out.exists(), res.stderr
+    assert "note: nothing of the scene is in view" in res.stderr
     assert not list(tmp_path.glob(".*"))  # no temp file left behind
 
 

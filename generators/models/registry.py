@@ -87,7 +87,7 @@ BACKENDS: tuple[Backend, ...] = (
         cpu_ok=False,
         packages=("torch", "diffusers", "transformers", "peft"),
         pip="pip install 'wander[neural]'  (torch diffusers transformers peft accelerate)",
-        option="panorama/world: --backend flux / --outpaint flux",
+        option="panorama or world: --outpaint flux",
     ),
     Backend(
         name="sd-inpaint",
@@ -117,7 +117,7 @@ BACKENDS: tuple[Backend, ...] = (
         vram_gb=4.0,
         packages=("torch", "diffusers", "transformers"),
         pip="pip install torch diffusers transformers",
-        option="panorama/world: --backend diffusion / --outpaint diffusion",
+        option="panorama or world: --outpaint diffusion",
     ),
     Backend(
         name="depth-anything-v2-small",

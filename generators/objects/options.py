@@ -134,6 +134,12 @@ class ObjectOptions(GeneratorOptions):
             if self.input is None:
                 raise OptionsError("the import backend needs --input MESH_OR_SPLAT_FILE")
             return
+        if self.input is not None:  # it was ignored without a word (a trial)
+            raise OptionsError(
+                f"--input is read by the import backend only (the {self.backend} backend makes "
+                "the object from --photo): drop --input, or drop --photo and add "
+                "--backend import"
+            )
         if self.photo is None and self.image is None:
             raise OptionsError(f"the {self.backend} backend needs a photo (--photo P)")
         check_weights(

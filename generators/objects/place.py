@@ -342,7 +342,8 @@ def placement_at(
 ) -> tuple[np.ndarray, Hit | None]:
     """(4×4 similarity, the surface it stands on) standing an object (its own bounds
     (lo, hi), +Y up, base at its origin) `height` world units tall on the surface below
-    `point` (3,) (`surface_below`; at `point` itself, and None for the surface, when
+    `point` (3,) (`surface_below` from AT_LIFT above it, so a point on a surface or just
+    under it stands on that surface; at `point` itself, and None for the surface, when
     nothing is below it), turned about the world's up to face `face_point` (where it is
     seen from). Exactly there, even beside another object: the caller named the spot
     (`object --into ... --at X,Y,Z`)."""
@@ -350,13 +351,18 @@ def placement_at(
     point = np.asarray(point, np.float64)
     own = float(np.asarray(object_bounds[1])[1] - np.asarray(object_bounds[0])[1])
     size = float(height) / max(own, 1e-9)
-    below = surface_below(world, point, max(object_reach(object_bounds, size), 0.02))
+    # from a little above: a spot named on the floor (y = 0 on the floor at 0) is on it
+    lifted = point + AT_LIFT * up
+    below = surface_below(world, lifted, max(object_reach(object_bounds, size), 0.02))
     spot = below.point if below is not None else point
     look = np.asarray(face_point, np.float64) - spot
     m = similarity_matrix(spot, rotation=upright_rotation(up, yaw_towards(look, up)), scale=size)
     return m, below
 
 
+#: m: `placement_at` looks for the surface below a named spot from this far above it (a
+#: spot named on the floor itself found nothing below: "in mid-air", a trial)
+AT_LIFT = 0.05
 #: m: the sight line to an object's footprint aims this far above the floor
 SIGHT_LIFT = 0.05
 #: m: an object stepped back into sight comes at most this close to the eye

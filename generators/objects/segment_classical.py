@@ -19,6 +19,7 @@ from scene.errors import SceneFormatError
 MIN_OBJECT_PIXELS = 64  # fewer foreground pixels than this is "no object"
 MIN_OBJECT_FRACTION = 0.002  # ... or less than this share of the photo
 WORK_SIZE = 512  # GrabCut runs at most at this long side (speed)
+MIN_SIDE = 8  # pixels: a smaller photo holds no object to segment
 
 
 @dataclass
@@ -43,17 +44,18 @@ def load_image(path: str | Path) -> tuple[np.ndarray, np.ndarray | None]:
     or None), full resolution, through the one image front door (`scene.io.images`):
     its size limits, EXIF handling and SceneFormatError messages naming the file.
     Raises FileNotFoundError for a missing photo."""
-    from scene.io.images import load_image_u8
+    from scene.io.images import image_size, load_image_u8
 
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(f"{p}: no such file")
+    image_size(p, min_side=MIN_SIDE)  # from the header: the limit named the first time
     rgb, alpha = load_image_u8(p, max_side=None)
-    if min(rgb.shape[:2]) < 8:
+    if min(rgb.shape[:2]) < MIN_SIDE:
         raise SceneFormatError(
             p,
-            f"image is too {'narrow' if max(rgb.shape[:2]) >= 8 else 'small'} "
-            f"({rgb.shape[1]}x{rgb.shape[0]} pixels; need at least 8 on each side)",
+            f"image is too {'narrow' if max(rgb.shape[:2]) >= MIN_SIDE else 'small'} "
+            f"({rgb.shape[1]}x{rgb.shape[0]} pixels; need at least {MIN_SIDE} on each side)",
         )
     if alpha is not None and float(alpha.min()) > 0.99:  # fully opaque: no matte information
         alpha = None

@@ -241,11 +241,14 @@ def resize_pano(pano: np.ndarray, height: int) -> np.ndarray:
 def distance_from(region: np.ndarray) -> np.ndarray:
     """(H, W) float32: every pixel's distance, in pixels of the equirect grid (L2 chamfer,
     OpenCV's 5×5 mask), from the nearest pixel of `region` (H, W) bool, wrapped round in
-    longitude (a quarter of the width on each side); 0 on the region. Divide by H / 180
-    for degrees."""
+    longitude (a quarter of the width on each side); 0 on the region, inf everywhere when
+    it is empty (a photo a few rows tall covers no pixel of a coarse grid). Divide by
+    H / 180 for degrees."""
     import cv2
 
     h, w = region.shape
+    if not np.asarray(region, bool).any():  # (OpenCV's "far" is FLT_MAX: x degrees overflowed)
+        return np.full((h, w), np.inf, np.float32)
     pad = w // 4
     out = (~np.asarray(region, bool)).astype(np.uint8)
     return cv2.distanceTransform(

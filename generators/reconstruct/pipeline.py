@@ -736,8 +736,10 @@ def _write_scene(cloud: GaussianCloud, path: Path, fmt: str) -> None:
 
 
 def _photos_folder(photos: list[Path]) -> str:
-    """The absolute folder that holds every photo (their common parent)."""
-    return os.path.commonpath([str(Path(p).resolve().parent) for p in photos])
+    """The absolute folder that holds every photo (their common parent), as given: a
+    folder of links to the photos is named, not where the links point (a trial's folder
+    of links was reported as the folder the photos were linked from)."""
+    return os.path.commonpath([os.path.dirname(os.path.abspath(p)) for p in photos])
 
 
 def depth_preview(depth: np.ndarray) -> np.ndarray:
