@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 import numpy as np
@@ -409,6 +410,30 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
     far closer to the full frame than the quarter-size frame alone, and within 2 dB of
     reprojecting at full size."""
     from generators.reconstruct.evaluate import psnr
+    from viewer import reproject
+
+    got = {}
+    with _room_kept(gl_fb, np.array([0.0, 1.6, 1.0])) as (r, rp, cam1, full1, small_fbo):
+        for name, rep, warp_scale in (("alone", None, 0.5), ("half", rp, 0.5), ("full", rp, 1.0)):
+            monkeypatch.setattr(reproject, "WARP_SCALE", warp_scale)
+            stats = reproject.draw_scaled(r, rep, cam1, 0.25, None, gl_fb.fbo, small_fbo)
+            got[name] = psnr(_read(gl_fb), full1)
+            # the reprojection's own time, which the quality controller leaves out
+            assert (stats.warp_ms > 0.0) == (rep is not None)
+    # measured 37.1 / 34.7 dB (31.5 alone scaled up bilinearly before CPU frames were
+    # scaled up bicubically, 27.9 before reduced frames kept the full frame's low-pass:
+    # scene.splatting.reduced_lowpass)
+    assert got["half"] > got["alone"] + 1.5
+    assert got["half"] > got["full"] - 2.0
+
+
+@contextlib.contextmanager
+def _room_kept(gl_fb, eye1: np.ndarray, cpu_full: bool = False):  # noqa: ANN001, ANN202
+    """The small room's full frame kept from a camera at (0, 1.6, 1) looking ahead, with
+    its depth and mesh (`finish`), for moving frames from `eye1` turned 3° left: yields
+    (renderer, reprojector, that camera, its full frame read back, small_fbo(w, h) for
+    `draw_scaled`); everything is released after. `cpu_full`: frames composited on the
+    CPU."""
     from scene.world import Layer, World
     from viewer import offscreen, reproject
     from viewer.renderer import SplatRenderer
@@ -418,7 +443,7 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
     eye = np.array([0.0, 1.6, 1.0])
     cam0 = Camera.look_at(eye, eye + [0.0, -0.1, -1.0], 70, 240, 160)
     yaw = np.radians(3)
-    cam1 = Camera.look_at(eye, eye + [-np.sin(yaw), -0.1, -np.cos(yaw)], 70, 240, 160)
+    cam1 = Camera.look_at(eye1, eye1 + [-np.sin(yaw), -0.1, -np.cos(yaw)], 70, 240, 160)
     small: dict = {}
 
     def small_fbo(w: int, h: int) -> int:
@@ -427,9 +452,9 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
         return small[w, h].fbo
 
     r = SplatRenderer(sync_sort=True)
+    r.cpu_full = cpu_full
     r.set_world(world)
     rp = reproject.FrameReprojector()
-    got = {}
     try:
         gl_fb.bind()
         r.draw(cam1, (240, 160))
@@ -438,22 +463,12 @@ def test_draw_scaled_reprojects_at_part_of_the_frame_size(gl_fb, monkeypatch) ->
         r.draw(cam0, (240, 160))
         rp.keep(r, cam0, gl_fb.fbo)
         assert rp.finish(r)
-        for name, rep, warp_scale in (("alone", None, 0.5), ("half", rp, 0.5), ("full", rp, 1.0)):
-            monkeypatch.setattr(reproject, "WARP_SCALE", warp_scale)
-            stats = reproject.draw_scaled(r, rep, cam1, 0.25, None, gl_fb.fbo, small_fbo)
-            got[name] = psnr(_read(gl_fb), full1)
-            # the reprojection's own time, which the quality controller leaves out
-            assert (stats.warp_ms > 0.0) == (rep is not None)
+        yield r, rp, cam1, full1, small_fbo
     finally:
         rp.release()
         r.release()
         for fb in small.values():
             fb.release()
-    # measured 37.1 / 34.7 dB (31.5 alone scaled up bilinearly before CPU frames were
-    # scaled up bicubically, 27.9 before reduced frames kept the full frame's low-pass:
-    # scene.splatting.reduced_lowpass)
-    assert got["half"] > got["alone"] + 1.5
-    assert got["half"] > got["full"] - 2.0
 
 
 @pytest.mark.gl
@@ -522,28 +537,8 @@ def test_the_kept_frame_drawn_on_the_cpu_matches_gl(gl_fb, monkeypatch) -> None:
     rounding, sampling and edge rules), well closer to the full frame than the moving
     frame alone, and made without GL's mesh draw."""
     from generators.reconstruct.evaluate import psnr
-    from scene.world import Layer, World
-    from viewer import cpu_warp, offscreen, reproject
-    from viewer.renderer import SplatRenderer
+    from viewer import cpu_warp, reproject
 
-    world = World()
-    world.add_layer(Layer("room", _room()))
-    eye = np.array([0.0, 1.6, 1.0])
-    cam0 = Camera.look_at(eye, eye + [0.0, -0.1, -1.0], 70, 240, 160)
-    yaw = np.radians(3)
-    eye1 = eye + [0.04, 0.0, -0.05]
-    cam1 = Camera.look_at(eye1, eye1 + [-np.sin(yaw), -0.1, -np.cos(yaw)], 70, 240, 160)
-    small: dict = {}
-
-    def small_fbo(w: int, h: int) -> int:
-        if (w, h) not in small:
-            small[w, h] = offscreen.Framebuffer(w, h)
-        return small[w, h].fbo
-
-    r = SplatRenderer(sync_sort=True)
-    r.cpu_full = True
-    r.set_world(world)
-    rp = reproject.FrameReprojector()
     got = {}
     on_cpu = []
     real = reproject._draw_on_cpu
@@ -554,15 +549,9 @@ def test_the_kept_frame_drawn_on_the_cpu_matches_gl(gl_fb, monkeypatch) -> None:
         return drew
 
     monkeypatch.setattr(reproject, "_draw_on_cpu", spy)
-    try:
-        gl_fb.bind()
-        r.draw(cam1, (240, 160))
-        full1 = _read(gl_fb)
-        gl_fb.bind()
-        r.draw(cam0, (240, 160))
+    eye1 = np.array([0.04, 1.6, 0.95])
+    with _room_kept(gl_fb, eye1, cpu_full=True) as (r, rp, cam1, full1, small_fbo):
         assert r.composites_on_cpu and cpu_warp.warm
-        rp.keep(r, cam0, gl_fb.fbo)
-        assert rp.finish(r)
         for name, rep in (("cpu", rp), ("alone", None)):
             stats = reproject.draw_scaled(r, rep, cam1, 0.25, None, gl_fb.fbo, small_fbo)
             got[name] = _read(gl_fb)
@@ -572,11 +561,6 @@ def test_the_kept_frame_drawn_on_the_cpu_matches_gl(gl_fb, monkeypatch) -> None:
         monkeypatch.setattr(reproject, "_draw_on_cpu", lambda *a, **k: False)
         reproject.draw_scaled(r, rp, cam1, 0.25, None, gl_fb.fbo, small_fbo)
         got["gl"] = _read(gl_fb)
-    finally:
-        rp.release()
-        r.release()
-        for fb in small.values():
-            fb.release()
     same = psnr(got["cpu"], got["gl"])  # measured 55.1 dB
     assert same > 35.0, same
     assert psnr(got["cpu"], full1) > psnr(got["alone"], full1) + 1.5

@@ -27,14 +27,11 @@ draws it.
 
 from __future__ import annotations
 
-import logging
 import time
 
 import cv2
 import numpy as np
 from numba import njit
-
-log = logging.getLogger(__name__)
 
 warm = False  # the kernels are compiled or loaded in this process (`warm_up`)
 

@@ -114,14 +114,9 @@ class GLTarget:
 
     def read(self) -> np.ndarray:
         """The framebuffer's pixels (h, w, 4) uint8 RGBA, top row first (context current)."""
-        from OpenGL import GL
+        from .gl_util import read_rgba8
 
-        w, h = self.size
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self.fbo)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
-        raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
-        return np.frombuffer(raw, np.uint8).reshape(h, w, 4)[::-1]
+        return read_rgba8(self.fbo, *self.size)[::-1]
 
     def _free(self) -> None:
         from OpenGL import GL

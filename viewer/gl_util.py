@@ -95,3 +95,16 @@ def attach_framebuffer(fbo: int, tex: int, depth_rb: int | None, second: int | N
     status = GL.glCheckFramebufferStatus(GL.GL_FRAMEBUFFER)
     if status != GL.GL_FRAMEBUFFER_COMPLETE:
         raise RuntimeError(f"framebuffer incomplete (status 0x{int(status):x})")
+
+
+def read_rgba8(fbo: int, w: int, h: int) -> np.ndarray:
+    """Colour attachment 0 of framebuffer `fbo`, its w × h pixels from the origin, as
+    (h, w, 4) uint8 RGBA, bottom row first (GL's order; read-only). The read framebuffer
+    binding is restored."""
+    prev = int(GL.glGetIntegerv(GL.GL_READ_FRAMEBUFFER_BINDING))
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
+    GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
+    GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
+    raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
+    GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, prev)
+    return np.frombuffer(raw, np.uint8).reshape(h, w, 4)

@@ -54,7 +54,7 @@ from scene.mesh import Mesh
 from scene.splatting import reduced_lowpass
 from scene.world import Layer, World
 
-from .gl_util import compile_program, uniform_locations
+from .gl_util import compile_program, read_rgba8, uniform_locations
 from .jobs import background
 from .lod import MergeTree, merge_tree
 from .mesh_renderer import MeshRenderer
@@ -716,18 +716,14 @@ class _CpuFrames:
         pixel), this ~2.6 ms (1M bench room, a third of the size).
         Returns the image copied (`_show_scaled`); None (nothing drawn) when the last draw
         was not composited here."""
-        if self.last is None:
-            return None
-        import cv2
-
-        sw, sh = self.last
-        small = cv2.convertScaleAbs(self._buf[:sh, :sw], alpha=255.0)  # colour >= 0: no abs
-        return self._show_scaled(small, w, h)
+        frame = self.frame()
+        return None if frame is None else self._show_scaled(frame[0], w, h)
 
     def frame(self) -> tuple[np.ndarray, np.ndarray | None] | None:
         """The last frame composited here (`last`): (colour (h, w, 4) uint8 RGBA, its depth
         (h, w, 2) float32 (sum of w / depth, sum of w) when it was drawn with it, else
-        None), both bottom row first; None when the last draw was not composited here."""
+        None), both bottom row first (the colour a new array each call); None when the last
+        draw was not composited here."""
         if self.last is None:
             return None
         import cv2
@@ -742,14 +738,7 @@ class _CpuFrames:
         uploaded, copied 1:1): a moving frame with the kept frame reprojected over it at
         half size is scaled up this way in ~2.5 ms, where a linear glBlitFramebuffer took
         llvmpipe 7-9 ms. Returns the image copied (`_show_scaled`)."""
-        target = int(GL.glGetIntegerv(GL.GL_DRAW_FRAMEBUFFER_BINDING))
-        GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, fbo)
-        GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-        GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
-        raw = GL.glReadPixels(0, 0, sw, sh, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
-        small = np.frombuffer(raw, np.uint8).reshape(sh, sw, 4)
-        GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
-        return self._show_scaled(small, w, h)
+        return self._show_scaled(read_rgba8(fbo, sw, sh), w, h)
 
     def _show_scaled(self, small: np.ndarray, w: int, h: int) -> np.ndarray:
         """small (sh, sw, 4) uint8 RGBA, bottom row first, scaled up (bicubic, cv2's

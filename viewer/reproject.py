@@ -39,7 +39,13 @@ from OpenGL import GL
 
 from scene.camera import Camera
 
-from .gl_util import attach_framebuffer, compile_program, texture_2d, uniform_locations
+from .gl_util import (
+    attach_framebuffer,
+    compile_program,
+    read_rgba8,
+    texture_2d,
+    uniform_locations,
+)
 
 log = logging.getLogger(__name__)
 
@@ -428,14 +434,7 @@ class FrameReprojector:
         """The kept frame's colour (h, w, 4) uint8 RGBA, bottom row first, read back from
         its texture the first time it is asked for (the read framebuffer is restored)."""
         if self._color_cpu is None:
-            w, h = self._size
-            prev = int(GL.glGetIntegerv(GL.GL_READ_FRAMEBUFFER_BINDING))
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, self._color_fbo)
-            GL.glReadBuffer(GL.GL_COLOR_ATTACHMENT0)
-            GL.glPixelStorei(GL.GL_PACK_ALIGNMENT, 4)
-            raw = GL.glReadPixels(0, 0, w, h, GL.GL_RGBA, GL.GL_UNSIGNED_BYTE)
-            GL.glBindFramebuffer(GL.GL_READ_FRAMEBUFFER, prev)
-            self._color_cpu = np.frombuffer(raw, np.uint8).reshape(h, w, 4).copy()
+            self._color_cpu = read_rgba8(self._color_fbo, *self._size)
         return self._color_cpu
 
     def release(self) -> None:
@@ -586,10 +585,8 @@ def _draw_on_cpu(
     if frame is None or frame[0].shape[:2] != small[::-1]:
         return False
     t0 = time.perf_counter()
-    img, depth = frame
+    img, depth = frame  # (img is the frame's own copy: drawn over in place when mid == small)
     base = img if mid == small else cv2.resize(img, mid, interpolation=cv2.INTER_CUBIC)
-    if base is img:
-        base = img.copy()
     if not reproject.draw_cpu(renderer, camera.resized(*mid), base, depth):
         return False
     GL.glBindFramebuffer(GL.GL_DRAW_FRAMEBUFFER, target)
