@@ -350,6 +350,7 @@ def check_io(args: argparse.Namespace) -> None:
         return
     inputs, outputs = fn(args)
     check_outputs(outputs, inputs)
+    _refuse_folders(outputs, _output_of(args), args._run.__module__ in _FOLDER_OUTPUTS)
     # a mistyped output folder is an error, not a folder tree made silently (one run as
     # root made /nonexistent_dir): the folder an output goes into must exist already
     made = {Path(p).absolute() for _, p in outputs if p is not None and str(p)}
@@ -368,27 +369,44 @@ def check_io(args: argparse.Namespace) -> None:
         raise InputError(f"{label} {path}: folder {folder} does not exist (create it first)")
 
 
+#: commands whose main output (--out) is a folder they fill
+_FOLDER_OUTPUTS = frozenset({"cli.cmd_evaluate"})
+
+
+def _refuse_folders(outputs: list, main: str, main_is_folder: bool) -> None:
+    """Refuse, before any work, a file output that names an existing folder: the
+    command's main output (unless the command fills a folder) and any output whose name
+    has an extension (a folder's sidecars such as SCENE_cameras have none). `reconstruct
+    --out existing.ply/` ran its minutes of work, then failed on the last rename with a
+    temp name in the message, its cameras and report already written (a trial)."""
+    from scene.errors import InputError
+
+    for label, path in outputs:
+        if path is None or not str(path):
+            continue
+        p = Path(path)
+        is_main = str(path) == main
+        if not p.is_dir() or (is_main and main_is_folder) or (not is_main and not p.suffix):
+            continue
+        example = f" (e.g. {p / ('scene' + p.suffix)})" if p.suffix else ""
+        raise InputError(f"{label} {path} is a folder; name the file to write{example}")
+
+
 def _check_writable(folder: Path, label: str, path: str | Path, checked: set[Path]) -> None:
     """Refuse, before any work, a folder a file cannot be created in (read-only mount,
     immutable folder, no permission): by creating and removing a probe file there, since
     `os.access` says yes to root whatever the folder. A trial's `object --out ob.ply --mesh
     ro/ob.glb` wrote ob.ply, then failed on the mesh."""
-    import tempfile
-
     from scene.errors import InputError
+    from scene.files import write_probe_error
 
     key = folder.absolute()
     if key in checked:
         return
     checked.add(key)
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".wander-probe-", dir=folder)
-    except OSError as exc:
-        raise InputError(
-            f"{label} {path}: cannot write in {folder}: {exc.strerror or exc}"
-        ) from None
-    os.close(fd)
-    os.unlink(probe)
+    exc = write_probe_error(folder)
+    if exc is not None:
+        raise InputError(f"{label} {path}: cannot write in {folder}: {exc.strerror or exc}")
 
 
 def _output_of(args: argparse.Namespace) -> str:

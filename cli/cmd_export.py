@@ -110,10 +110,21 @@ def mesh_export_problem(world: Any, fmt: str, layer: Any = None) -> str | None:
         return None  # a named layer gets scene.export's own message
     if content_meshes(world):
         return None
+    from scene.export import is_camera_frusta
+
     n = sum(len(lay.data) for lay in world.visible_layers() if not lay.is_mesh)
+    guides = [lay.name for lay in world.visible_layers() if lay.is_mesh and is_camera_frusta(lay)]
+    # (a reconstruction's visible "Photo cameras" layer is a mesh: "no visible mesh layer"
+    # read as wrong, a trial)
+    none = (
+        f"this scene's only mesh layer, {guides[0]!r}, is a guide left out of exports "
+        f"(--layer {guides[0]!r} writes it alone)"
+        if len(guides) == 1
+        else "this scene has no visible mesh layer"
+    )
     return (
-        f"{fmt.upper()} exports meshes, and only mesh layers have one: this scene has no "
-        f"visible mesh layer, and its {n:,} Gaussian splats are not turned into a mesh. "
+        f"{fmt.upper()} exports meshes, and only mesh layers have one: {none}, and its "
+        f"{n:,} Gaussian splats are not turned into a mesh. "
         f"Export the splats as {writable_names('cloud')}; for a mesh, add a mesh layer "
         "(Create > Insert Mesh/Splat File… as a mesh, or Insert Object from Photo… with "
         "Insert as: Mesh; on the command line `object --mesh FILE`)"

@@ -284,6 +284,19 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.abspath(a) == os.path.abspath(b)
 
 
+def write_probe_error(folder: str | Path) -> OSError | None:
+    """Why no file can be created in `folder` (read-only mount, immutable folder, no
+    permission), found by creating and removing a probe file there, since `os.access`
+    says yes to root whatever the folder; None when one can."""
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".wander-probe-", dir=folder)
+    except OSError as exc:
+        return exc
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
 def check_can_write_in(folder: str | Path, label: str) -> None:
     """Refuse, before any work, a destination folder that cannot be written: `folder`
     itself when it exists, else the nearest folder above it (where it would be made).

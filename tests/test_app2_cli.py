@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import random_cloud
 
 from scene.gaussians import GaussianCloud
 from scene.project import save_project
@@ -141,6 +142,22 @@ def test_mesh_export_of_a_splat_world_says_why(project: Path, tmp_path: Path) ->
         # every splat format it can write is offered (.compressed.ply was left out)
         assert ".ply, .compressed.ply, .splat, .spz" in r.stderr
     assert _cli("export", project, "--out", tmp_path / "x.ply").returncode == 0
+
+
+def test_mesh_export_names_a_camera_guide_it_leaves_out() -> None:
+    """A reconstruction's visible "Photo cameras" layer is a mesh left out of exports:
+    "this scene has no visible mesh layer" read as wrong beside it (a trial)."""
+    from cli.cmd_export import mesh_export_problem
+    from scene.mesh import Mesh
+
+    w = World()
+    w.add_layer(Layer("scene", random_cloud(50, seed=2)))
+    cams = Mesh(np.zeros((3, 3), np.float32), np.array([[0, 1, 2]], np.int32))
+    cams.meta = {"what": "camera frusta"}
+    w.add_layer(Layer("Photo cameras", cams))
+    msg = mesh_export_problem(w, "glb")
+    assert msg is not None and "only mesh layer, 'Photo cameras', is a guide" in msg, msg
+    assert "--layer 'Photo cameras'" in msg and "no visible mesh layer" not in msg
 
 
 def test_reconstruct_without_torch_skips_or_refuses_clearly() -> None:

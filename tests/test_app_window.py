@@ -589,8 +589,18 @@ def test_run_app_shot_of_a_photo_says_how_to_make_a_world_of_it(x_display, tmp_p
     rng = np.random.default_rng(0)
     ok, buf = cv2.imencode(".jpg", rng.integers(0, 255, (300, 400, 3), np.uint8))
     cut.write_bytes(buf.tobytes()[: len(buf) // 2])
+    pano = folder / "pano.jpg"  # a 2:1 panorama is made a world with --panorama
+    cv2.imwrite(str(pano), np.full((512, 1024, 3), 128, np.uint8))
+    video = tmp_path / "walk.mp4"  # in the app's photo list; no image (a trial)
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
     for scene, want in (
         (photo, f"world --photo '{photo}'"),
+        (
+            pano,
+            f"is a 360° panorama, not a scene; to make a 3D world from it: python main.py "
+            f"world --panorama '{pano}'",
+        ),
+        (video, f"reconstruct --video {video}"),
         (fake, "not a readable image"),
         (sliver, "too small (20x10 pixels"),
         (cut, "corrupt or truncated"),

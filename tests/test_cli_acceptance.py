@@ -517,6 +517,7 @@ def test_no_display_gives_a_clear_error_not_a_core_dump() -> None:
         (["--bogus"], "error: unknown option --bogus"),
         (["a.ply", "b.spz"], "error: one scene at a time: a.ply is opened, b.spz would not be"),
         (["a.ply", "--shot", "s.jpg"], "error: --shot must be a .png file, got s.jpg"),
+        (["a.ply", "-v"], "error: unknown option -v"),  # not one of Qt's (a trial)
     ],
 )
 def test_the_window_refuses_what_it_would_ignore(
@@ -532,6 +533,38 @@ def test_the_window_refuses_what_it_would_ignore(
     assert len(err) == 1 and err[0].startswith(said), err
     assert _parse(["a.ply", "-platform", "xcb", "-reverse"]).unknown == []
     assert _parse(["--debug", "a.ply"]).debug
+
+
+def test_the_window_refuses_a_shot_it_cannot_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture
+) -> None:
+    """`--shot` into a read-only folder loaded the scene, then failed with exit 1 and the
+    path said twice (a trial); a folder at the shot's name failed at the end too. Both are
+    refused before any window, one line, exit 2, as the commands refuse an output."""
+    import errno
+    import tempfile
+
+    from viewer.app import run_app
+
+    taken = tmp_path / "taken.png"
+    taken.mkdir()
+    assert run_app(["a.ply", "--shot", str(taken)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is a folder; name the file to write" in err[0], err
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
+        if dir is not None and Path(dir).absolute() == ro.absolute():
+            raise OSError(errno.EROFS, "Read-only file system")
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert run_app(["a.ply", "--shot", str(ro / "x.png")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].count(str(ro / "x.png")) == 1, err
+    assert "cannot write in" in err[0] and "Read-only file system" in err[0], err
 
 
 def test_debug_before_the_command_runs_the_command(

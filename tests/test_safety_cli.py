@@ -902,6 +902,75 @@ def test_outputs_into_missing_folders_are_refused_before_any_work(
     assert not (tmp_path / "no").exists()
 
 
+def test_a_file_output_that_names_a_folder_is_refused_before_any_work(
+    photo: Path, scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`reconstruct --out rdir.ply` where rdir.ply is a folder ran the whole job, then
+    failed on its last rename with a temp name in the message, its cameras, depth maps
+    and report already written beside it (a trial; world, panorama and video also failed
+    only at the end). Every file output is checked first; evaluate's --out is a folder."""
+
+    folder = tmp_path / "taken.ply"
+    folder.mkdir()
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    for name in ("w.wander", "p.png", "v.mp4"):
+        (tmp_path / name).mkdir()
+    runs = [
+        ["reconstruct", "--photos", str(tmp_path), "--out", str(folder)],
+        ["world", "--photo", str(photo), "--out", str(tmp_path / "w.wander")],
+        ["world", "--photo", str(photo), "--out", str(plain)],
+        ["panorama", "--photo", str(photo), "--out", str(tmp_path / "p.png")],
+        ["video", str(scene_ply), "--out", str(tmp_path / "v.mp4")],
+        ["render", str(scene_ply), "--out", str(plain)],
+        ["convert", str(scene_ply), str(folder)],
+    ]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    for argv in runs:
+        line = _refused(argv, [scene_ply, photo], capsys)
+        assert "is a folder; name the file to write" in line, line
+        assert ".wander-tmp" not in line, line
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+    assert not any(folder.iterdir()) and not any(plain.iterdir())
+
+
+def test_a_scene_or_video_given_as_a_photo_is_said_for_what_it_is(
+    scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """`world --photo office.wander`, `object --photo scene.ply` and `world --panorama
+    walk.mp4` were each called "not a readable image (corrupt file ...)" (a trial)."""
+    from cli import run_cli
+
+    project = _project(tmp_path)
+    video = tmp_path / "walk.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + bytes(64))
+    runs = [
+        (["world", "--photo", str(project), "--out", str(tmp_path / "w.wander")],
+         "is a Wander project, not an image"),
+        (["object", "--photo", str(scene_ply), "--out", str(tmp_path / "o.ply")],
+         "is a 3D scene file (ply), not an image"),
+        (["world", "--panorama", str(video), "--out", str(tmp_path / "w.wander")],
+         "is a video, not an image (a video becomes a scene with `python main.py "
+         "reconstruct --video walk.mp4"),
+    ]  # fmt: skip
+    for argv, want in runs:
+        assert run_cli(argv) == 2, argv
+        line = _one_error_line(capsys)
+        assert want in line and "corrupt" not in line, line
+
+
+def test_reconstructions_save_refuses_a_folder_before_writing_anything(tmp_path: Path) -> None:
+    """`save_result` commits the scene last: a folder at the scene's name failed only
+    there, after the cameras, depth maps and report had been committed beside it."""
+    from generators.reconstruct.pipeline import save_result
+
+    out = tmp_path / "s.ply"
+    out.mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        save_result(None, out)  # type: ignore[arg-type]
+    assert [p.name for p in tmp_path.iterdir()] == ["s.ply"]
+
+
 def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -62,16 +62,19 @@ _QT_VALUED = frozenset(
         "-qwindowicon", "-qwindowtitle", "-qmljsdebugger", "-name",
     }
 )  # fmt: skip
+#: ... and those that take none
+_QT_FLAGS = frozenset({"-reverse", "-widgetcount", "-nograb", "-dograb", "-sync", "-visual"})
 
 
 def _not_for_qt(unknown: list[str], argv: list[str]) -> list[str]:
     """What the window's parser did not take and Qt would not either: `--options`, and
     words that are not the value of a Qt option (-platform xcb, -style fusion): a second
-    scene file. Qt's single-dash options pass to QApplication."""
+    scene file, and single-dash options Qt does not know. Qt's own pass to QApplication."""
     bad = []
     for u in unknown:
-        if u.startswith("--"):
-            bad.append(u)
+        qt = u.split("=")[0] in _QT_VALUED | _QT_FLAGS
+        if u.startswith("--") or (u.startswith("-") and not qt):
+            bad.append(u)  # (-v and -x opened the window saying nothing, a trial)
         elif not u.startswith("-"):
             i = argv.index(u)
             if i == 0 or argv[i - 1] not in _QT_VALUED:
@@ -129,7 +132,7 @@ def run_app(argv: list[str]) -> int:
         first = args.unknown[0]
         what = (
             f"unknown option {first}"
-            if first.startswith("--")
+            if first.startswith("-")
             else f"one scene at a time: {args.scene} is opened, {first} would not be"
         )
         print(
@@ -142,6 +145,24 @@ def run_app(argv: list[str]) -> int:
         # the screenshot is a PNG: written under a .jpg name it was a PNG file all the same
         print(f"error: --shot must be a .png file, got {args.shot}", file=sys.stderr)
         return 2
+    if args.shot:
+        from scene.files import write_probe_error
+
+        shot = Path(args.shot)
+        if not shot.parent.is_dir():
+            print(f"error: --shot: folder {shot.parent} does not exist", file=sys.stderr)
+            return 2
+        if shot.is_dir():
+            print(f"error: --shot {shot} is a folder; name the file to write", file=sys.stderr)
+            return 2
+        # before the window opens and the scene loads (a read-only folder failed at the end)
+        exc = write_probe_error(shot.parent)
+        if exc is not None:
+            print(
+                f"error: --shot {shot}: cannot write in {shot.parent}: {exc.strerror or exc}",
+                file=sys.stderr,
+            )
+            return 2
     asked = None
     if args.size:
         # as `render` takes it: 1..16384 a side (a 20000 px wide window got no GL
@@ -165,9 +186,6 @@ def run_app(argv: list[str]) -> int:
             )
             return 2
         os.environ["QT_QPA_PLATFORM"] = "xcb" if os.environ.get("DISPLAY") else "wayland;xcb"
-    if args.shot and not Path(args.shot).parent.is_dir():
-        print(f"error: --shot: folder {Path(args.shot).parent} does not exist", file=sys.stderr)
-        return 2
     configure_gl()
     from PyQt6.QtWidgets import QApplication
 
@@ -207,20 +225,32 @@ def run_app(argv: list[str]) -> int:
             report_missing_scene(win, path)
         elif args.shot and path.suffix.lower() in PHOTO_SUFFIXES:
             # the app would ask how to make a world of it: a screenshot cannot wait for that
+            import shlex
+
             from generators.panorama import MIN_PHOTO_SIDE
             from scene.errors import SceneFormatError
-            from scene.io.images import checked_image_size
+            from scene.io.images import VIDEO_SUFFIXES, checked_image_size
 
+            name = shlex.quote(str(path))
+            if path.suffix.lower() in VIDEO_SUFFIXES:  # (the app offers the same)
+                print(
+                    f"error: {path} is a video, not a scene; to make a 3D scene from it: "
+                    f"python main.py reconstruct --video {name} --out scene.ply",
+                    file=sys.stderr,
+                )
+                return 2
             try:  # a text file named .jpg, a cut-off photo or a sliver: no world from it
-                checked_image_size(path, min_side=MIN_PHOTO_SIDE)
+                w, h = checked_image_size(path, min_side=MIN_PHOTO_SIDE)
             except SceneFormatError as exc:
                 print(f"error: {exc}", file=sys.stderr)
                 return 2
-            import shlex
+            from generators.panorama import looks_equirectangular
 
+            pano = looks_equirectangular(path, w, h)
+            kind, opt = ("a 360° panorama", "--panorama") if pano else ("a photo", "--photo")
             print(
-                f"error: {path} is a photo, not a scene; to make a 3D world from it: python "
-                f"main.py world --photo {shlex.quote(str(path))} --out world.wander",
+                f"error: {path} is {kind}, not a scene; to make a 3D world from it: python "
+                f"main.py world {opt} {name} --out world.wander",
                 file=sys.stderr,
             )
             return 2
@@ -292,9 +322,11 @@ def _arm_shot(
             print(f"wrote {out} ({img.width()}x{img.height()})")  # as `render` says it
         except (OSError, ValueError) as exc:
             log.error("screenshot %s failed: %s", out, exc)
-            print(f"error: screenshot {out}: {exc}", file=sys.stderr)
+            said = str(exc)  # (a SceneFormatError names the path itself)
+            said = said if str(out) in said else f"screenshot {out}: {said}"
+            print(f"error: {said}", file=sys.stderr)
             ok = False
-        app.exit(0 if ok else 1)
+        app.exit(0 if ok else 2)  # an output that cannot be written: as the commands say it
 
     def poll() -> None:
         t = state["shown"]

@@ -614,6 +614,8 @@ def save_result(
     from .colmap_text import write_colmap_text
 
     out = Path(out)
+    if out.is_dir():  # (before anything is written: the scene is committed last)
+        raise ValueError(f"{out} is a folder; name the file to write (e.g. {out / 'scene.ply'})")
     fmt = scene_format(out)
     paths = check_side_paths(out, cameras_out)
     for p in (out.parent, paths["cameras"].parent):

@@ -136,6 +136,38 @@ def checked_image_size(path: str | Path, min_side: int = 2) -> tuple[int, int]:
     return w, h
 
 
+#: suffixes of videos (a video is reconstructed, or its frames taken as photos)
+VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".avi", ".mkv", ".webm")
+
+
+def _not_an_image(path: Path) -> str:
+    """Why `path`, which PIL cannot open, is no image: what it is when its name or first
+    bytes say (a video, a Wander project, a splat or mesh file: `world --photo office.wander`
+    was called a corrupt file, a trial), else a corrupt or unsupported image."""
+    import shlex
+
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        return (
+            "is a video, not an image (a video becomes a scene with "
+            f"`python main.py reconstruct --video {shlex.quote(path.name)} --out scene.ply`)"
+        )
+    if suffix == ".wander":
+        name = shlex.quote(path.name)
+        return f"is a Wander project, not an image (open it: python main.py {name})"
+    from . import sniff
+
+    try:
+        kind = sniff(path)
+    except (OSError, SceneFormatError):
+        kind = "unknown"
+    scene_kinds = {"ply", "ply_compressed", "mesh_ply", "spz", "sog", "ksplat", "glb", "gltf",
+                   "obj", "stl", "off"}  # fmt: skip
+    if kind in scene_kinds:
+        return f"is a 3D scene file ({kind}), not an image"
+    return "not a readable image (corrupt file or unsupported format; use JPEG, PNG, TIFF or WebP)"
+
+
 def _with_image(path: str | Path, use: Any) -> Any:
     """Open `path` with PIL (its own bomb limit off: ours has a clearer message) and
     return `use(img, path)`; every failure becomes a SceneFormatError naming the file."""
@@ -158,11 +190,7 @@ def _with_image(path: str | Path, use: Any) -> Any:
             try:
                 img = Image.open(p)
             except UnidentifiedImageError:
-                raise SceneFormatError(
-                    p,
-                    "not a readable image (corrupt file or unsupported "
-                    "format; use JPEG, PNG, TIFF or WebP)",
-                ) from None
+                raise SceneFormatError(p, _not_an_image(p)) from None
             except MemoryError:
                 raise ImageTooLargeError(p, "image metadata is too large to read") from None
             except (
