@@ -36,6 +36,28 @@ def test_a_room_is_seen_from_inside_at_eye_height() -> None:
     assert view is not None and 1.2 <= view[0][2] <= 1.6
 
 
+def test_a_world_with_its_detail_on_one_side_is_seen_from_inside() -> None:
+    """A generated world: a room box larger on one side (7 m walls beyond 3.5 m ones) and
+    the photo's detailed furniture 0.8-2.2 m from the capture point, with five times the
+    walls' splats. Its 5-95 % extent's middle sat 1.2 m off and the furniture filled
+    "the middle", and by the splats the detailed side made the ring too small: a bare
+    .spz of the office world was framed from outside as a dish (a trial)."""
+    rng = np.random.default_rng(3)
+    n = 20000
+    a = rng.uniform(0, 2 * np.pi, n)
+    rad = np.where(np.cos(a) > 0, 7.0, 3.5)  # the invented room deeper towards +x
+    wall = np.stack([rad * np.cos(a), rng.uniform(0, 2.7, n), rad * np.sin(a)], 1)
+    r = 5.0 * np.sqrt(rng.uniform(0, 1, 2 * n))
+    b = rng.uniform(0, 2 * np.pi, 2 * n)
+    floor = np.stack([r * np.cos(b), np.zeros(2 * n), r * np.sin(b)], 1)
+    c = rng.uniform(-1.0, 1.0, 5 * n)  # the photo's desk, shelves and chair, towards -z
+    d = rng.uniform(0.8, 2.2, 5 * n)
+    desk = np.stack([d * np.sin(c), rng.uniform(0.3, 2.0, 5 * n), -d * np.cos(c)], 1)
+    view = enclosing_view(np.concatenate([wall, floor, desk]), UP)
+    assert view is not None
+    assert np.hypot(view[0][0], view[0][2]) < 2.5, view[0]  # well inside its 3.5-7 m walls
+
+
 def test_an_object_or_a_facade_is_not_an_environment() -> None:
     rng = np.random.default_rng(1)
     room = _room(rng)
