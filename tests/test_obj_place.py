@@ -456,6 +456,39 @@ def test_a_second_object_inserted_at_the_same_spot_stands_beside_the_first(cup) 
             assert apart > 0.5 * OBJECT_GAP, (i, j, apart)
 
 
+def test_a_second_object_stands_where_the_view_shows_its_base(cup) -> None:
+    """`object --into` twice, looking 17° down with a 46° field of view (the office
+    world's start): the second stepped in front of the first and stood 1.4 m from the
+    eye, below the frame's lower edge (only its nozzle showed, a trial). Given the
+    view's field of view its base stays inside the view's lower edge."""
+    import math
+
+    from generators.objects.place import IN_VIEW, insert_object, view_placement
+
+    w = World()
+    _with_slab(
+        w, "floor", level_grid(np.arange(-4, 4, 0.1), np.arange(-6, 1, 0.1)), [0.06, 0.005, 0.06]
+    )
+    desk = np.concatenate(  # its top 0.75 m up from 2.2 to 3.2 m ahead, and its front
+        [
+            level_grid(np.arange(-0.8, 0.8, 0.05), np.arange(-3.2, -2.2, 0.05), 0.75),
+            upright_grid(np.arange(-0.8, 0.8, 0.05), np.arange(0.0, 0.75, 0.05), -2.2),
+        ]
+    )
+    _with_slab(w, "desk", desk, [0.04, 0.04, 0.04])
+    eye = np.array([0.0, 1.6, 0.0])
+    pitch = math.radians(-17.0)
+    d = np.array([0.0, math.sin(pitch), -math.cos(pitch)])
+    fov = 46.0
+    lower = IN_VIEW * math.radians(fov) / 2 - pitch  # the lower edge's angle below level
+    for name in ("a", "b", "c"):
+        m, _ = view_placement(w, eye, d, cup.cloud.bounds(), height=0.6, fov_y_deg=fov)
+        insert_object(w, name, cup.cloud, m)
+        base = m[:3, 3]
+        below = math.atan2(eye[1] - base[1], math.hypot(base[0], base[2]))
+        assert below <= lower + 1e-6, (name, base, math.degrees(below), math.degrees(lower))
+
+
 def test_a_second_object_put_before_a_wall_stands_on_the_floor_not_on_the_first(cup) -> None:
     """Looking level at a wall, an object stands on the floor in front of it; a second one
     found the first one's head as "the floor in front" and hung 0.5 m up beside it (a

@@ -262,6 +262,44 @@ def _near_floor_spot(
     return spot
 
 
+def _base_in_view(
+    world: World,
+    origin: np.ndarray,
+    direction: np.ndarray,
+    spot: np.ndarray,
+    reach: float,
+    fov_y_deg: float,
+) -> np.ndarray:
+    """`spot` (3,), an object's base, moved out along its own bearing from `origin` until
+    it shows inside the view's lower edge (IN_VIEW of the way from the centre, `direction`
+    and `fov_y_deg` the view's), on the surface below there and clear of other objects;
+    `spot` when it shows already or nowhere out to IN_VIEW_MAX_M does. A second `object
+    --into` stepped in front of the first one stood 1.4 m from the eye, below a start view
+    looking 17° down: only its nozzle showed at the frame's corner (a trial)."""
+    up = world_up(world)
+    o = np.asarray(origin, np.float64)
+    d = np.asarray(direction, np.float64)
+    pitch = math.asin(float(np.clip(d @ up / max(np.linalg.norm(d), 1e-12), -1.0, 1.0)))
+    below = IN_VIEW * math.radians(fov_y_deg) / 2 - pitch  # the lower edge, below level
+    rel = np.asarray(spot, np.float64) - o
+    drop = float(-(rel @ up))
+    flat = rel + drop * up
+    dist = float(np.linalg.norm(flat))
+    if below <= 0 or drop <= 0 or dist < 1e-6 or drop / math.tan(below) <= dist:
+        return spot  # in view, or the view shows no floor below the eye
+    bearing = flat / dist
+    for far in np.linspace(drop / math.tan(below), IN_VIEW_MAX_M, 6):
+        if far <= dist:
+            continue
+        below_hit = surface_below(world, o + bearing * far, max(reach, 0.2))
+        if below_hit is None or float((o - below_hit.point) @ up) > NEAR_FLOOR_DROP_M:
+            continue
+        moved_to = clear_of_objects(world, below_hit.point, reach, direction)
+        if float(np.linalg.norm((moved_to - o) + float((o - moved_to) @ up) * up)) >= far - 1e-6:
+            return moved_to
+    return spot
+
+
 def view_placement(
     world: World,
     origin: np.ndarray,
@@ -316,6 +354,8 @@ def view_placement(
         out[:3, 3] = stand_in_front(world, hit, direction, out[:3, 3], reach, objects)
         out[:3, 3] = in_sight(world, origin, out[:3, 3], reach)
         out[:3, 3] = clear_of_objects(world, out[:3, 3], reach, direction)
+        if fov_y_deg is not None:
+            out[:3, 3] = _base_in_view(world, origin, direction, out[:3, 3], reach, fov_y_deg)
         return out
 
     m = placed(size)
