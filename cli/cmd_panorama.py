@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from pathlib import Path
+from typing import Any
 
 from scene.errors import InputError
 
@@ -78,4 +80,34 @@ def run(args: argparse.Namespace) -> int:
     )
     for w in pano.meta.get("warnings", []):
         print(f"warning: {w}", file=sys.stderr)
+    note = detail_note(pano, args.height)
+    if note:
+        print(f"note: {note}")
     return 0
+
+
+#: a photo kept at under this share of its pixels across gets `detail_note`
+KEPT_SHARE = 0.5
+
+
+def detail_note(pano: Any, height: int) -> str | None:
+    """What the panorama kept of its photo's detail, when it is under KEPT_SHARE of its
+    pixels across, and the --height that keeps more of them (at most 4096: a larger one
+    takes gigabytes); None when it kept enough or 4096 is asked already. A 2832 px photo
+    of 52.6° came out 300 px wide in the default 2048x1024 panorama, and a world made
+    from that panorama was blurred (a trial; `world --photo` keeps the photo)."""
+    w_photo = int(pano.photo_size[0]) if pano.photo_size else 0
+    if w_photo <= 0 or pano.fov_x_deg <= 0:
+        return None
+    width = pano.image.shape[1]
+    kept = width * pano.fov_x_deg / 360.0
+    if kept >= KEPT_SHARE * w_photo:
+        return None
+    full = int(min(4096, 2 ** math.ceil(math.log2(w_photo * 360.0 / pano.fov_x_deg / 2))))
+    return (
+        f"the photo is {round(kept)} of its {w_photo} pixels across in this "
+        f"{width}x{pano.image.shape[0]} panorama; --height {full} keeps more of its detail "
+        f"(a world keeps all of it from the photo itself: world --photo)"
+        if full > height
+        else None
+    )

@@ -322,3 +322,21 @@ def test_recorded_reconstruct_options_name_their_flags() -> None:
     assert flags["max_image_size"] == "--sfm-size" and flags["max_points"] == "--max-splats"
     assert flags["refine_steps"] == "--refine" and flags["run_seconds"] == "--time-budget"
     assert "planes" not in flags  # no flag: API only
+
+
+def test_panorama_says_when_it_keeps_little_of_the_photo() -> None:
+    """A 2832 px photo of 52.6° came out 300 px wide in the default 2048x1024 panorama
+    without a word, and a world made from it was blurred (a trial)."""
+    from types import SimpleNamespace
+
+    from cli.cmd_panorama import detail_note
+
+    def pano(h: int, photo_w: int, fov: float):  # noqa: ANN202
+        return SimpleNamespace(
+            image=np.zeros((h, 2 * h, 3), np.float32), photo_size=(photo_w, 1), fov_x_deg=fov
+        )
+
+    note = detail_note(pano(1024, 2832, 52.6), 1024)
+    assert note is not None and "299 of its 2832 pixels" in note and "--height 4096" in note
+    assert detail_note(pano(1024, 600, 65.0), 1024) is None  # kept 370 of 600: enough
+    assert detail_note(pano(4096, 2832, 52.6), 4096) is None  # the most it suggests
