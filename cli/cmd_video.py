@@ -30,7 +30,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--path",
         help='camera path JSON: {"keyframes": [{"time": s, "position": [x, y, z], '
         '"look_at": [x, y, z] or "yaw_deg"/"pitch_deg" (or "yaw"/"pitch" in '
-        'radians), "fov_y_deg" (or "fov"): vertical, deg}, ...]}, at least two keyframes',
+        'radians; yaw 0 looks along -Z, + turns left, + pitch looks up), "fov_y_deg" '
+        '(or "fov"): vertical, deg}, ...]}, at least two keyframes',
     )
     src.add_argument(
         "--from-bookmarks",
