@@ -1,5 +1,6 @@
-"""`python main.py render SCENE --eye x,y,z --look x,y,z --turn DEG --step R,U,F --fov DEG
---size WxH --out PNG`: a headless render through the app's own GL renderer (offscreen)."""
+"""`python main.py render SCENE --eye x,y,z --look x,y,z --turn DEG --orbit DEG --step R,U,F
+--fov DEG --size WxH --out PNG`: a headless render through the app's own GL renderer
+(offscreen)."""
 
 from __future__ import annotations
 
@@ -46,6 +47,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DEG",
         help="turn the view this many degrees to the right about the vertical (left: "
         "negative), keeping its pitch: e.g. 90 or 180 from a world's start",
+    )
+    parser.add_argument(
+        "--orbit",
+        type=float,
+        default=0.0,
+        metavar="DEG",
+        help="move the eye this many degrees round the point looked at, to the right about "
+        "the vertical (left: negative), still looking at it: e.g. 180 for an object's back",
     )
     parser.add_argument(
         "--step",
@@ -169,6 +178,20 @@ def bookmark_view(bm) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001 - scene.
     return eye, eye + np.asarray(forward_from_yaw_pitch(bm.yaw, bm.pitch), np.float64)
 
 
+def orbited_view(eye: np.ndarray, look: np.ndarray, deg: float) -> tuple[np.ndarray, np.ndarray]:
+    """(eye, look): `eye` (3,) moved `deg` degrees round `look` (3,) about +Y (the world's
+    up), to the viewer's right for a positive angle (the view swings left to keep `look`
+    in the middle), at the same height and distance; `look` unchanged. `--turn 180` from
+    an object's framing turned the camera away to an empty picture, with no simple way
+    to see the object's back (a trial)."""
+    eye = np.asarray(eye, np.float64)
+    look = np.asarray(look, np.float64)
+    e = eye - look
+    a = math.radians(deg)  # +Y by a turns +X towards -Z: moving right of a view along -Z
+    c, s = math.cos(a), math.sin(a)
+    return look + np.array([c * e[0] + s * e[2], e[1], -s * e[0] + c * e[2]]), look
+
+
 def turned_view(
     eye: np.ndarray, look: np.ndarray, turn_deg: float = 0.0, step: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -216,8 +239,9 @@ def run(args: argparse.Namespace) -> int:
     w, h = parse_size(args.size)
     if args.fov is not None and not (0.1 <= args.fov < 179.0):
         raise InputError(f"--fov must be between 0.1 and 179 degrees; got {args.fov}")
-    if not math.isfinite(args.turn):
-        raise InputError(f"--turn must be a number of degrees; got {args.turn}")
+    for opt, v in (("--turn", args.turn), ("--orbit", args.orbit)):
+        if not math.isfinite(v):
+            raise InputError(f"{opt} must be a number of degrees; got {v}")
     step = None if args.step is None else parse_vec3(args.step, "--step", "RIGHT,UP,FORWARD")
     if args.max_splats is not None and args.max_splats < 0:
         raise InputError("--max-splats must be >= 0")
@@ -240,10 +264,12 @@ def run(args: argparse.Namespace) -> int:
         eye0, look0 = default_view(world)
     eye = parse_vec3(args.eye, "--eye") if args.eye else eye0
     look = parse_vec3(args.look, "--look") if args.look else look0
+    if args.orbit:
+        eye, look = orbited_view(eye, look, args.orbit)
     if args.turn or step is not None:
         eye, look = turned_view(eye, look, args.turn, step)
     cam = Camera.look_at(eye, look, fov, w, h)  # raises ValueError when eye == look
-    if args.eye or step is not None:
+    if args.eye or step is not None or args.orbit:
         for note in eye_notes(world, eye):
             print(f"note: {note}", file=sys.stderr)
 
@@ -264,7 +290,8 @@ def run(args: argparse.Namespace) -> int:
     if _only_background(img, bg):  # a turn away from an object: an empty picture, said
         print(
             "note: nothing of the scene is in view from this camera (the image is the "
-            "background only); `info` gives the scene's bounds",
+            "background only); `info` gives the scene's bounds"
+            + (" (--orbit 180 looks at an object's back)" if args.turn else ""),
             file=sys.stderr,
         )
     return 0
