@@ -217,7 +217,7 @@ def run(args: argparse.Namespace) -> int:
     if isinstance(obj, GaussianCloud):
         have = obj.sh_degree if args.sh_degree is None else args.sh_degree
         deg = 0 if out_fmt == "splat" else have
-        what = f"{len(obj)} splats, SH degree {deg}"
+        what = f"{len(obj):,} splats, SH degree {deg}"
         if deg < have:
             what += f"; SH degree {have} dropped: .splat has no SH"
         elif deg > obj.sh_degree:

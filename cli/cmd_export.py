@@ -212,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
             world, args.out, fmt, layer=args.layer, options=opts, consume=True, **fopts
         )
         what = (
-            f"{info['splats']} splats, SH degree {info['sh_degree']}"
+            f"{info['splats']:,} splats, SH degree {info['sh_degree']}"
             if "splats" in info
             else f"{info['vertices']} vertices, {info['faces']} faces"
         )

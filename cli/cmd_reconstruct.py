@@ -147,6 +147,11 @@ def io_paths(args: argparse.Namespace) -> tuple[list, list]:
     return ins, outs
 
 
+def _n(v: object) -> str:
+    """A count with thousands separators as `info` prints it; anything else as it is."""
+    return f"{v:,}" if isinstance(v, int) else str(v)
+
+
 def run(args: argparse.Namespace) -> int:
     from cli.progress import TerminalProgress
     from generators.options import from_args
@@ -245,7 +250,7 @@ def run(args: argparse.Namespace) -> int:
         size = "x".join(str(v) for v in ref.get("size") or [])
         line = (
             f"optimisation: {ref['steps']} of {ref.get('steps_planned', '?')} steps, "
-            f"{ref.get('splats_before')} -> {ref.get('splats_after')} splats"
+            f"{_n(ref.get('splats_before'))} -> {_n(ref.get('splats_after'))} splats"
         )
         if ref.get("psnr_before") is not None and ref.get("psnr_after") is not None:
             line += (
@@ -259,7 +264,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"  limit: {limit}")
         if ref.get("pruned_unseen"):
             print(
-                f"  unseen: {ref['pruned_unseen']} splats no training photo sees (under a "
+                f"  unseen: {ref['pruned_unseen']:,} splats no training photo sees (under a "
                 "hundredth of a pixel in each) dropped: nothing in the photos fixed their colour"
             )
         if ref.get("capped_angular"):
@@ -279,12 +284,13 @@ def run(args: argparse.Namespace) -> int:
         smooth = ref.get("smoothing_3d")
         if isinstance(smooth, dict) and smooth.get("enlarged"):
             print(
-                f"  anti-aliasing: {smooth['enlarged']} splats finer than a pixel at "
+                f"  anti-aliasing: {smooth['enlarged']:,} splats finer than a pixel at "
                 f"{smooth.get('long_side')} px grown to it (Mip-Splatting's 3D filter), so "
                 "the scene holds up at full resolution"
             )
     _print_backdrop(result.cloud.meta.get("backdrop"), result.capture)
-    print(f"scene: {written['scene']} ({len(result.cloud)} splats, {len(result.cameras)} cameras)")
+    n_cams = len(result.cameras)
+    print(f"scene: {written['scene']} ({len(result.cloud):,} splats, {n_cams} cameras)")
     print(f"cameras (COLMAP text): {written['cameras']}")
     print(f"depth maps: {written['depth']}")
     if "frames" in written:
@@ -369,16 +375,16 @@ def _print_fusion(fusion: object) -> None:
     )
     if fusion.get("fills_skipped"):
         print(
-            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
+            f"fusion: {fusion.get('agreed', 0):,} splats that several photos' depths agree "
             f"on; no splats from one photo's depth or on rays stereo found no depth for "
             f"{fusion['fills_skipped']} (what only one photo saw is the room behind it; "
             f"--capture walk makes them){tail}"
         )
     else:
         print(
-            f"fusion: {fusion.get('agreed', 0)} splats that several photos' depths agree "
-            f"on, {fusion.get('one_view', 0)} from one photo's depth (--no-fill-gaps), "
-            f"{fusion.get('ray_fill', 0)} placed on their rays where stereo found no "
+            f"fusion: {fusion.get('agreed', 0):,} splats that several photos' depths agree "
+            f"on, {fusion.get('one_view', 0):,} from one photo's depth (--no-fill-gaps), "
+            f"{fusion.get('ray_fill', 0):,} placed on their rays where stereo found no "
             f"depth (--no-ray-fill){tail}"
         )
 
@@ -392,8 +398,8 @@ def _print_backdrop(back: object, capture: dict | None) -> None:
         return
     far = "far background" if (capture or {}).get("type") == "orbit" else "sky"
     print(
-        f"backdrop: where no photo looked, {back.get('added', 0)} splats continue the "
+        f"backdrop: where no photo looked, {back.get('added', 0):,} splats continue the "
         f"{far} and {back.get('ground_discs', 0)} the ground; "
-        f"{back.get('needles_shortened', 0)} needle-like {far} splats shortened "
+        f"{back.get('needles_shortened', 0):,} needle-like {far} splats shortened "
         "(--no-backdrop leaves them as the photos made them)"
     )

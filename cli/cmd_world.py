@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     pitch = math.degrees(world.bookmarks[0].pitch) if world.bookmarks else 0.0
     tilt = f", {abs(pitch):.1f}° {'up' if pitch > 0 else 'down'}" if abs(pitch) >= 0.05 else ""
     print(
-        f"wrote {args.out}: {n} splats; start camera at (0, {opts.eye_height}, 0) "
+        f"wrote {args.out}: {n:,} splats; start camera at (0, {opts.eye_height}, 0) "
         f"looking -Z{tilt}\n"
         f"stages: {times}"
     )

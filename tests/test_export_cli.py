@@ -222,7 +222,8 @@ def test_export_to_a_mesh_format_says_what_it_left_out_and_ply_holds_meshes(tmp_
     save_project(w, p)
     r = main("export", str(p), "--out", str(tmp_path / "r.glb"))
     assert r.returncode == 2, r.stderr
-    assert "no visible mesh layer" in r.stderr and "300 Gaussian splats" in r.stderr
+    assert "only mesh layer, 'Photo cameras', is a guide" in r.stderr, r.stderr
+    assert "300 Gaussian splats" in r.stderr and "--layer 'Photo cameras'" in r.stderr
     assert not (tmp_path / "r.glb").exists()
     r = main("export", str(p), "--layer", "Photo cameras", "--out", str(tmp_path / "c.ply"))
     assert r.returncode == 0, r.stderr

@@ -300,7 +300,7 @@ def test_an_orbit_says_why_the_fills_did_not_run_and_has_no_sky(capsys) -> None:
         {"agreed": 24309, "one_view": 0, "ray_fill": 0, "fills_skipped": "an object orbit"}
     )
     out = capsys.readouterr().out
-    assert "24309 splats" in out and "for an object orbit" in out and "--capture walk" in out
+    assert "24,309 splats" in out and "for an object orbit" in out and "--capture walk" in out
     _print_fusion({"agreed": 5, "one_view": 6, "ray_fill": 7, "far_field": 40502})
     out = capsys.readouterr().out
     assert "6 from one photo's depth (--no-fill-gaps), 7 placed" in out
