@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 
+import pytest
+
 from cli.progress import TerminalProgress
 
 
@@ -59,5 +61,38 @@ def test_a_message_repeated_by_a_long_step_is_written_once() -> None:
     for _ in range(5):
         bar(0.25, "depth 2/2: b.jpg")  # the same: nothing to add
     bar(0.4, "depth done")
+    bar.done()
     msgs = [ln.split("s  ", 1)[1] for ln in out.getvalue().splitlines()]
     assert msgs == ["depth 2/2: b.jpg", "depth done"], msgs
+
+
+def test_a_job_failing_in_its_first_second_leaves_its_error_alone(monkeypatch) -> None:  # noqa: ANN001
+    """`world --photo cut.jpg 2> log`: two progress lines came before the error, so a
+    failure was not one line where stderr went to a file (a trial). A plain log's lines
+    of the first QUIET_S s wait: dropped when the job fails in them, written when it goes
+    on or ends well; a terminal's bar is drawn at once as before."""
+    import cli.progress as pg
+
+    out = io.StringIO()
+    bar = TerminalProgress("world ", stream=out)
+    with pytest.raises(ValueError, match="corrupt"):
+        try:  # as the commands run a job: done() in a `finally`
+            bar(0.0, "load")
+            bar(0.0, "loading cut.jpg")
+            raise ValueError("image data is corrupt")
+        finally:
+            bar.done()
+    assert out.getvalue() == ""
+    out = io.StringIO()
+    bar = TerminalProgress("world ", stream=out)
+    bar(0.0, "load")
+    bar(0.5, "place")
+    assert out.getvalue() == ""  # waiting
+    bar.done()
+    assert [ln.split("s  ", 1)[1] for ln in out.getvalue().splitlines()] == ["load", "place"]
+    monkeypatch.setattr(pg, "QUIET_S", 0.0)  # past the first seconds: written at once
+    out = io.StringIO()
+    bar = TerminalProgress("world ", stream=out)
+    bar(0.0, "load")
+    bar(0.5, "place")
+    assert [ln.split("s  ", 1)[1] for ln in out.getvalue().splitlines()] == ["load", "place"]
