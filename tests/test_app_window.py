@@ -1293,3 +1293,13 @@ def test_a_window_size_gl_cannot_draw_is_one_line_before_the_window(capsys) -> N
         assert run_app(["--size", bad, "--shot", "x.png"]) == 2
         err = capsys.readouterr().err.strip().splitlines()
         assert len(err) == 1 and err[0].startswith("error: --size"), err
+
+
+def test_the_status_bar_counts_a_meshs_triangles_not_zero_splats(window, qtbot) -> None:  # noqa: ANN001
+    """A mesh opened alone showed "0 / 0 splats" (a trial): its triangles are counted."""
+    from viewer.viewport import FrameInfo
+
+    window._on_frame(FrameInfo(30.0, 10.0, 0, 0, triangles=12_000))
+    assert window.splat_label.text().startswith("12k triangles"), window.splat_label.text()
+    window._on_frame(FrameInfo(30.0, 10.0, 800, 1000, triangles=12))  # splats too: splats
+    assert "800 / 1k splats" in window.splat_label.text(), window.splat_label.text()

@@ -1400,9 +1400,11 @@ class MainWindow(QMainWindow):
         ):
             # done: the message stayed its 4 s beside "full quality" (a trial)
             self.statusBar().clearMessage()
-        self.splat_label.setText(
-            f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats{q}"
-        )
+        if info.splats_total or not info.triangles:
+            counts = f"{fmt_count(info.splats_drawn)} / {fmt_count(info.splats_total)} splats"
+        else:  # a mesh alone: "0 / 0 splats" said nothing of it (a trial)
+            counts = f"{fmt_count(info.triangles)} triangles"
+        self.splat_label.setText(counts + q)
         self._say_backdrop_only(info)
         if info.full_quality and info.splats_total and not info.splats_drawn:
             # flown through a wall or out of the world: black, and nothing said why (a trial)

@@ -428,6 +428,7 @@ class FrameInfo:
     scale: float = 1.0
     full_quality: bool = True
     moving: bool = False
+    triangles: int = 0  # mesh triangles drawn
 
 
 class ViewportCore:
@@ -956,6 +957,7 @@ class ViewportCore:
             frame_ms=ms,
             splats_drawn=stats.splats_drawn,
             splats_total=stats.splats_total,
+            triangles=int(stats.triangles),
             scale=scale,
             full_quality=full,
             moving=moving,
