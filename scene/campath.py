@@ -823,7 +823,10 @@ def bookmark_path(
             # from the photos' views, not ending 40 m up over a patch of scene (a trial)
             marks, left_out = marks[:-1], f" (not the {OVERVIEW_BOOKMARK!r} one)"
         path = CameraPath.from_bookmarks(marks, seconds=seconds, up=up, aspect=aspect)
-        return path, f"through the {len(marks)} bookmarks{left_out}"
+        # a reconstruction's bookmarks are its photos' cameras ("12 bookmarks" of a file
+        # nobody bookmarked read as wrong, a trial)
+        what = "photos' views" if "reconstruct" in meta or meta.get("cameras") else "bookmarks"
+        return path, f"through the {len(marks)} {what}{left_out}"
     loop = 4.0 * seconds if loop_seconds is None else float(loop_seconds)
     disc = walkable_disc(meta)
     options = meta.get("options") if isinstance(meta.get("options"), dict) else {}
