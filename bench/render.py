@@ -5,9 +5,11 @@ For each size it prints
 - moving: frames per second of a walk that starts where the still frames were drawn (1.4 m/s
   forward while turning 20 deg/s, a frame every 50 ms of walk time so every path sees the same
   cameras), each frame drawn at the level the viewport's adaptive controller picks for its
-  budget (viewer/viewport.py AdaptiveQuality, background sort, the camera never waits for it),
+  budget (viewer/viewport.py AdaptiveQuality, background sort, the camera never waits for it;
+  the budget less what the app's window takes, its prior for this GL: `--window-ms`),
   and the moving frames' PSNR / SSIM against the full-quality frame of the same camera at
-  0.3, 0.6, 1.2 and 2.4 s into the walk (mean, and each);
+  0.3, 0.6, 1.2 and 2.4 s into the walk (mean, and each); its fps count the render alone
+  (the app's window adds its own ~8 ms a frame on llvmpipe, which the level leaves room for);
 - first:  time from the scene in memory to its first full-quality frame (pack, upload, sort, draw);
 for the app's path ("new": moving frames with the last still frame reprojected over them,
 viewer/reproject.py), the same without reprojection ("plain"), and the path from before
@@ -24,7 +26,7 @@ time: on a shared machine they move far less with other load.
 
     python bench/render.py [--sizes 300000,1000000] [--frames 50] [--scene room|cube] [--legacy]
                            [--coarse] [--fixed 45000@0.33] [--world office.wander] [--shots DIR]
-                           [--blas-threads]
+                           [--window-ms MS] [--blas-threads]
 
 numpy's BLAS runs on one thread, as in the app (scene/cpu_threads.py); `--blas-threads`
 leaves it its default threads (one per core), as before that change, for the ratio.
@@ -247,11 +249,13 @@ def run_size(
     reproject: bool = False,
     shots: Path | None = None,
     label: str = "",
+    window_ms: float = 0.0,
 ) -> dict:
     """Still, moving and first-frame figures of one path for one scene; with `fixed`
     (max splats, render scale) every moving frame is drawn at that level instead of the
     controller's (on a loaded machine the controller drops to its lowest level; CPU ms and
-    quality at one level compare paths whatever the load)."""
+    quality at one level compare paths whatever the load). `window_ms`: what the
+    controller leaves of its budget for the app's window (`--window-ms`)."""
     from generators.reconstruct.evaluate import psnr, ssim
     from viewer.reproject import FrameReprojector
     from viewer.viewport import TARGET_MS, AdaptiveQuality
@@ -286,7 +290,7 @@ def run_size(
         out["keep_ms"] = (time.perf_counter() - t0) * 1e3
     # moving: the walk in real time, at the levels the controller picks (which has seen the
     # still frames, as the app's has)
-    q = AdaptiveQuality(TARGET_MS)
+    q = AdaptiveQuality(TARGET_MS, overhead_prior_ms=window_ms)
     for w, _ in still:
         q.record(False, w)
     ref = make_renderer(world, legacy, sync=True)  # exact full frames for the comparison
@@ -391,6 +395,15 @@ def main(argv: list[str] | None = None) -> int:
         help="save each scored moving frame beside the full frame of the same camera",
     )
     ap.add_argument(
+        "--window-ms",
+        type=float,
+        default=None,
+        help="ms of the moving-frame budget the controller leaves for the app's window "
+        "(default: the app's own prior for this GL, viewer/viewport.py: 8 on a software GL "
+        "whose window is the raster viewport, else 15; 0 budgets the render alone, as "
+        "before)",
+    )
+    ap.add_argument(
         "--blas-threads",
         action="store_true",
         help="leave numpy's BLAS its default threads (the app holds it to one)",
@@ -428,10 +441,20 @@ def main(argv: list[str] | None = None) -> int:
         args.scene, sizes = "world", [sum(len(lay.data) for lay in given.layers)]
     bench = Bench()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    from viewer.viewport import TARGET_MS
+
+    window_ms = args.window_ms
+    if window_ms is None:  # the app's prior for this GL (its window measures it as it goes)
+        from viewer.gl_target import SOFTWARE_RENDERERS
+        from viewer.viewport import OVERHEAD_PRIOR_MS, RASTER_OVERHEAD_PRIOR_MS
+
+        software = any(x in bench.renderer_name.lower() for x in SOFTWARE_RENDERERS)
+        window_ms = RASTER_OVERHEAD_PRIOR_MS if software else OVERHEAD_PRIOR_MS
     print(
         f"GL: {bench.renderer_name} ({bench.ctx.backend}), {os.cpu_count()} CPUs, load {load:.1f}, "
         f"{W}x{H}, scene={args.scene}, SH{args.sh}, numpy BLAS "
-        f"{'default threads' if args.blas_threads else 'one thread'}"
+        f"{'default threads' if args.blas_threads else 'one thread'}; the controller leaves "
+        f"{window_ms:g} ms of its {TARGET_MS:g} ms for the app's window (--window-ms)"
     )
     t_sort, t_full, t_float = sort_bench()
     print(
@@ -483,6 +506,7 @@ def main(argv: list[str] | None = None) -> int:
                 rep,
                 args.shots,
                 f"{n}_{name}",
+                window_ms,
             )
             k, scale = o["level"]
             print(
