@@ -286,3 +286,20 @@ def test_gap_fill_restores_unverifiable_surfaces_without_floaters(
     assert np.array_equal(filled.points[: len(fused)], fused.points)
     # the splat budget counts the fill
     assert len(fill_gaps(fused, views, nb, max_points=len(fused) + 10)) == len(fused) + 10
+
+
+def test_progress_names_the_photos_not_their_working_copies(room: dict[str, DepthView]) -> None:
+    """`reconstruct` said "fusing great_wall_000001.png" for .jpg photos: the views are
+    named after the working copies; `labels` gives the photos' own names."""
+    said: list[str] = []
+    names = list(room)
+    labels = {n: n.replace(".png", ".JPG") if n.endswith(".png") else n + ".JPG" for n in names}
+    fuse_views(
+        room,
+        _all_neighbours(room),
+        max_points=10**6,
+        report=lambda f, m: said.append(m),
+        labels=labels,
+    )
+    fusing = [m for m in said if m.startswith("fusing ")]
+    assert fusing and all(m.removeprefix("fusing ") in labels.values() for m in fusing), fusing

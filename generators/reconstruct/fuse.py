@@ -331,8 +331,11 @@ def fuse_views(
     keep_unverified: bool = False,
     select: str = "finest",
     report: Callable[[float, str], None] | None = None,
+    labels: dict[str, str] | None = None,
 ) -> Fused:
-    """Fuse per-view depth maps (see the module docstring for the rules).
+    """Fuse per-view depth maps (see the module docstring for the rules). labels:
+    optional name -> the photo's own name, for the progress messages (the views are named
+    after the working copies: 'great_wall_000001.png' for a .jpg, a trial).
 
     views: name -> DepthView (depth (h, w) camera z, image (h, w, 3) uint8, camera at the
     depth map's size); neighbours: name -> names of its stereo partners. Views are visited
@@ -356,7 +359,7 @@ def fuse_views(
     stats = []
     for i, n in enumerate(names):
         if report:
-            report(0.7 * i / max(len(names), 1), f"fusing {n}")
+            report(0.7 * i / max(len(names), 1), f"fusing {(labels or {}).get(n, n)}")
         v = views[n]
         h, w = v.depth.shape
         cand = v.depth > 0

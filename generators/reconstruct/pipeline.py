@@ -261,7 +261,13 @@ def _run(
         )
     with stages("fusion") as rep:
         neigh = choose_neighbours(train, res.visible, res.points)
-        fused = fuse_views(depths, neigh, max_points=opts.max_points, report=rep)
+        fused = fuse_views(
+            depths,
+            neigh,
+            max_points=opts.max_points,
+            report=rep,
+            labels={w: ph.name for w, ph in by_work.items()},
+        )
         fusion = {"agreed": len(fused), "one_view": 0, "ray_fill": 0}
         # an object orbit's photos look in from all sides: what only one photo's depth
         # knows, or none, is mostly the room behind the object, which the fills put round
