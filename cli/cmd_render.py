@@ -184,12 +184,15 @@ def orbited_view(eye: np.ndarray, look: np.ndarray, deg: float) -> tuple[np.ndar
     in the middle), at the same height and distance; `look` unchanged. `--turn 180` from
     an object's framing turned the camera away to an empty picture, with no simple way
     to see the object's back (a trial)."""
-    eye = np.asarray(eye, np.float64)
     look = np.asarray(look, np.float64)
-    e = eye - look
-    a = math.radians(deg)  # +Y by a turns +X towards -Z: moving right of a view along -Z
+    # +Y by a turns +X towards -Z: the eye moves to the right of a view along -Z
+    return look + _about_up(np.asarray(eye, np.float64) - look, math.radians(deg)), look
+
+
+def _about_up(v: np.ndarray, a: float) -> np.ndarray:
+    """(3,) `v` rotated by `a` radians about +Y (right-handed: +X turns towards -Z)."""
     c, s = math.cos(a), math.sin(a)
-    return look + np.array([c * e[0] + s * e[2], e[1], -s * e[0] + c * e[2]]), look
+    return np.array([c * v[0] + s * v[2], v[1], -s * v[0] + c * v[2]])
 
 
 def turned_view(
@@ -202,9 +205,7 @@ def turned_view(
     level direction: its step's right and forward follow the world's X and -Z."""
     eye = np.asarray(eye, np.float64)
     d = np.asarray(look, np.float64) - eye
-    a = -math.radians(turn_deg)  # +Y rotation by a turns -Z towards -X: right is negative
-    c, s = math.cos(a), math.sin(a)
-    d = np.array([c * d[0] + s * d[2], d[1], -s * d[0] + c * d[2]])
+    d = _about_up(d, -math.radians(turn_deg))  # +Y turns -Z towards -X: right is negative
     if step is not None:
         fwd = np.array([d[0], 0.0, d[2]])
         n = float(np.linalg.norm(fwd))

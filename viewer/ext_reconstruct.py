@@ -36,13 +36,14 @@ from PyQt6.QtWidgets import (
 )
 
 from generators.reconstruct.options import ReconstructOptions
+from scene.io.images import VIDEO_SUFFIXES
 
 from .features import WindowAPI
 
 log = logging.getLogger(__name__)
 
 PHOTO_FILTER = "Photos (*.png *.jpg *.jpeg *.webp *.tif *.tiff *.bmp);;All files (*)"
-VIDEO_FILTER = "Videos (*.mp4 *.mov *.avi *.mkv *.webm *.m4v);;All files (*)"
+VIDEO_FILTER = f"Videos ({' '.join('*' + s for s in VIDEO_SUFFIXES)});;All files (*)"
 DETAIL = [
     ("Fast (depth 320 px)", 320),
     ("Standard (depth 400 px)", 400),

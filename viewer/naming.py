@@ -11,8 +11,11 @@ import stat
 from pathlib import Path
 from typing import Any
 
+from scene.io.images import VIDEO_SUFFIXES
+
 log = logging.getLogger(__name__)
 
+#: what the app makes a world or a scene of (photos, and videos: VIDEO_SUFFIXES)
 PHOTO_SUFFIXES = {
     ".jpg",
     ".jpeg",
@@ -23,12 +26,7 @@ PHOTO_SUFFIXES = {
     ".bmp",
     ".heic",
     ".exr",
-    ".mp4",
-    ".mov",
-    ".m4v",
-    ".avi",
-    ".mkv",
-    ".webm",
+    *VIDEO_SUFFIXES,
 }
 _SOURCE_KEYS = ("inputs", "photos", "photo", "panorama", "video", "input", "path", "source")
 

@@ -240,17 +240,12 @@ def _near_floor_spot(
     o = np.asarray(origin, np.float64)
 
     def floor_at(dist: float) -> Hit | None:
-        spot = surface_below(world, o + level / n * dist, 0.2)
-        if spot is None or float((o - spot.point) @ up) > NEAR_FLOOR_DROP_M:
-            return None  # no floor, or one far below a flying or aerial view
-        return spot
+        return _walkers_floor(world, o, o + level / n * dist, 0.2)
 
     spot = floor_at(NEAR_INSERT_M)
     if spot is None or fov_y_deg is None:
         return spot
-    # the angle below level of the view's lower edge, a margin inside it
-    pitch = math.asin(float(np.clip(d @ up / max(np.linalg.norm(d), 1e-12), -1.0, 1.0)))
-    below = IN_VIEW * math.radians(fov_y_deg) / 2 - pitch
+    below = _lower_edge_below(d, up, fov_y_deg)
     drop = float((o - spot.point) @ up)
     if below <= 0 or drop <= 0 or drop / math.tan(below) <= NEAR_INSERT_M:
         return spot  # in view already, or no floor shows at all (nothing better)
@@ -278,12 +273,14 @@ def _base_in_view(
     looking 17° down: only its nozzle showed at the frame's corner (a trial)."""
     up = world_up(world)
     o = np.asarray(origin, np.float64)
-    d = np.asarray(direction, np.float64)
-    pitch = math.asin(float(np.clip(d @ up / max(np.linalg.norm(d), 1e-12), -1.0, 1.0)))
-    below = IN_VIEW * math.radians(fov_y_deg) / 2 - pitch  # the lower edge, below level
-    rel = np.asarray(spot, np.float64) - o
-    drop = float(-(rel @ up))
-    flat = rel + drop * up
+    below = _lower_edge_below(np.asarray(direction, np.float64), up, fov_y_deg)
+
+    def level_off(p: np.ndarray) -> np.ndarray:  # p's offset from the eye, across up
+        rel = np.asarray(p, np.float64) - o
+        return rel - (rel @ up) * up
+
+    drop = float((o - np.asarray(spot, np.float64)) @ up)
+    flat = level_off(spot)
     dist = float(np.linalg.norm(flat))
     if below <= 0 or drop <= 0 or dist < 1e-6 or drop / math.tan(below) <= dist:
         return spot  # in view, or the view shows no floor below the eye
@@ -291,12 +288,30 @@ def _base_in_view(
     for far in np.linspace(drop / math.tan(below), IN_VIEW_MAX_M, 6):
         if far <= dist:
             continue
-        below_hit = surface_below(world, o + bearing * far, max(reach, 0.2))
-        if below_hit is None or float((o - below_hit.point) @ up) > NEAR_FLOOR_DROP_M:
+        floor = _walkers_floor(world, o, o + bearing * far, max(reach, 0.2))
+        if floor is None:
             continue
-        moved_to = clear_of_objects(world, below_hit.point, reach, direction)
-        if float(np.linalg.norm((moved_to - o) + float((o - moved_to) @ up) * up)) >= far - 1e-6:
+        moved_to = clear_of_objects(world, floor.point, reach, direction)
+        if float(np.linalg.norm(level_off(moved_to))) >= far - 1e-6:
             return moved_to
+    return spot
+
+
+def _lower_edge_below(direction: np.ndarray, up: np.ndarray, fov_y_deg: float) -> float:
+    """The angle (radians) below level of a view's lower edge, IN_VIEW of the way out from
+    its centre: the view along `direction` (3,), `fov_y_deg` tall, `up` (3,) unit."""
+    d = np.asarray(direction, np.float64)
+    pitch = math.asin(float(np.clip(d @ up / max(np.linalg.norm(d), 1e-12), -1.0, 1.0)))
+    return IN_VIEW * math.radians(fov_y_deg) / 2 - pitch
+
+
+def _walkers_floor(world: World, eye: np.ndarray, point: np.ndarray, tol: float) -> Hit | None:
+    """The surface below `point` (3,) within `tol` (`surface_below`), when it is a
+    walker's floor: at most NEAR_FLOOR_DROP_M below `eye` (3,); else None (no floor, or one
+    far below a flying or aerial view)."""
+    spot = surface_below(world, point, tol)
+    if spot is None or float((eye - spot.point) @ world_up(world)) > NEAR_FLOOR_DROP_M:
+        return None
     return spot
 
 

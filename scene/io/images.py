@@ -155,15 +155,13 @@ def _not_an_image(path: Path) -> str:
     if suffix == ".wander":
         name = shlex.quote(path.name)
         return f"is a Wander project, not an image (open it: python main.py {name})"
-    from . import sniff
+    from . import FORMATS, sniff
 
     try:
         kind = sniff(path)
     except (OSError, SceneFormatError):
         kind = "unknown"
-    scene_kinds = {"ply", "ply_compressed", "mesh_ply", "spz", "sog", "ksplat", "glb", "gltf",
-                   "obj", "stl", "off"}  # fmt: skip
-    if kind in scene_kinds:
+    if kind in FORMATS:  # (sniff names the splat and mesh formats as the registry does)
         return f"is a 3D scene file ({kind}), not an image"
     return "not a readable image (corrupt file or unsupported format; use JPEG, PNG, TIFF or WebP)"
 
