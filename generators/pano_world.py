@@ -619,6 +619,7 @@ def build_splats(
         else depth
     )
     parts = []
+    backstop = None  # its place in parts
     keep = ~sky
     dome_r = max(
         sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0
@@ -678,6 +679,7 @@ def build_splats(
                 )
             )
         if photo is not None and photo_region is not None:
+            backstop = len(parts)
             parts.append(
                 _backstop(bcol, np.where(bmask, bdepth, finite), sky, photo_region, eye_height)
             )
@@ -750,7 +752,11 @@ def build_splats(
             np.nonzero(keep)[0],
             cancel=cancel,
         )
-    return GaussianCloud.concatenate(parts)
+    cloud = GaussianCloud.concatenate(parts)
+    if backstop is not None and len(parts[backstop]):
+        start = sum(len(p) for p in parts[:backstop])
+        cloud.meta["backstop"] = {"start": start, "count": len(parts[backstop])}
+    return cloud
 
 
 BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray

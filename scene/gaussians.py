@@ -197,6 +197,13 @@ class GaussianCloud:
             tail = int((picked >= stop).sum())  # the far field's picked splats after them
             run = is_disc[len(picked) - tail - k : len(picked) - tail] if k else is_disc[:0]
             meta["backdrop"] = {**meta["backdrop"], "ground_discs": k if run.all() else 0}
+        back = self.backstop_range()
+        if back is not None:
+            at = np.flatnonzero((picked >= back[0]) & (picked < back[1]))
+            if len(at) and at[-1] - at[0] + 1 == len(at):  # still one run
+                meta["backstop"] = {"start": int(at[0]), "count": len(at)}
+            else:
+                meta.pop("backstop")
         if count:
             is_far = picked >= len(self) - count
             k = int(is_far.sum())
@@ -284,6 +291,22 @@ class GaussianCloud:
         if isinstance(n, bool) or not isinstance(n, int):
             return 0
         return n if 0 < n <= len(self) - self.far_field_marked() else 0
+
+    def backstop_range(self) -> tuple[int, int] | None:
+        """(start, stop) of the splats a generated world's `meta["backstop"]` marks as its
+        backstop (generators/pano_world.py `_backstop`: a sheet behind the photo's surfaces,
+        hidden from the start view, shown through gaps that walking opens), or None without
+        a marker or with one that is not two ints fitting this cloud. A moving frame's cut
+        never refines voxels holding these splats alone (viewer/lod.py)."""
+        mark = self.meta.get("backstop") if isinstance(self.meta, dict) else None
+        if not isinstance(mark, dict):
+            return None
+        start, count = mark.get("start"), mark.get("count")
+        if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, count)):
+            return None
+        if start < 0 or count <= 0 or start + count > len(self):
+            return None
+        return start, start + count
 
     def adopt_far_field(self, count: Any) -> bool:
         """Mark the last `count` splats as the far field when a file's Wander record says so

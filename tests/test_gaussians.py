@@ -128,3 +128,37 @@ def test_from_points_roundtrip_colour() -> None:
     assert math.isclose(
         float(GaussianCloud.from_points(np.zeros((0, 3)), np.zeros((0, 3)), 0.1).count), 0
     )
+
+
+def test_a_backstop_marker_is_read_checked_and_recounted_by_subset() -> None:
+    """`meta["backstop"]` marks a generated world's backstop splats by place (start,
+    count): read only when it fits; `subset` keeps it where the picked backstop splats are
+    still one run, and drops it where they are not."""
+    rng = np.random.default_rng(0)
+    n = 10
+    cloud = GaussianCloud(
+        rng.normal(size=(n, 3)).astype(np.float32),
+        np.zeros((n, 3), np.float32),
+        np.tile([1.0, 0, 0, 0], (n, 1)).astype(np.float32),
+        np.zeros(n, np.float32),
+        np.zeros((n, 3), np.float32),
+    )
+    assert cloud.backstop_range() is None
+    for bad in (
+        {"start": 8, "count": 3},
+        {"start": -1, "count": 2},
+        {"start": 2, "count": 0},
+        {"start": 2.0, "count": 3},
+        {"start": True, "count": 3},
+        [4, 3],
+    ):
+        cloud.meta["backstop"] = bad
+        assert cloud.backstop_range() is None, bad
+    cloud.meta["backstop"] = {"start": 4, "count": 3}
+    assert cloud.backstop_range() == (4, 7)
+    kept = cloud.subset(np.array([0, 2, 4, 5, 6, 9]))
+    assert kept.backstop_range() == (2, 5)
+    np.testing.assert_array_equal(kept.means[2:5], cloud.means[4:7])
+    assert cloud.subset(np.array([1, 2, 3])).backstop_range() is None
+    assert "backstop" not in cloud.subset(np.array([1, 4, 3, 5])).meta  # no longer one run
+    assert cloud.copy().backstop_range() == (4, 7)

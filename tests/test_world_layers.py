@@ -614,3 +614,35 @@ def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None
     dist = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
     assert dist.min() >= 3.2 * BACKSTOP_BEHIND * 0.999  # behind the desk, even at the chair
     assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001  # one sheet: no step at the chair
+
+
+def test_a_world_from_a_photo_marks_its_backstop(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The world's cloud marks the backstop's splats by place (`meta["backstop"]`), so a
+    moving frame's cut leaves them unrefined (viewer/lod.py), and a saved project keeps the
+    marker."""
+    import cv2
+    from skimage import data
+
+    import generators.pano_world as pw
+    from scene.project import load_project, save_project
+
+    made = []
+    real = pw._backstop
+
+    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made.append(real(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(pw, "_backstop", spy)
+    photo = tmp_path / "rocket.png"
+    img = cv2.resize(data.rocket(), (160, 120), interpolation=cv2.INTER_AREA)
+    cv2.imwrite(str(photo), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
+    world = pw.world_from_photos([photo], pano_height=128, resolution=96).world
+    cloud = world.layers[0].data
+    assert len(made) == 1 and len(made[0]) > 0
+    start, stop = cloud.backstop_range()
+    assert stop - start == len(made[0])
+    np.testing.assert_allclose(cloud.means[start:stop], made[0].means, atol=1e-6)
+    save_project(world, tmp_path / "w.wander")
+    again, _ = load_project(tmp_path / "w.wander")
+    assert again.layers[0].data.backstop_range() == (start, stop)
