@@ -368,7 +368,7 @@ def _print_fusion(fusion: object) -> None:
         return
     far = fusion.get("far_field") or 0
     tail = (
-        f"; {far} far-field splats where the photos show "
+        f"; {far:,} far-field splats where the photos show "
         + ("distant background" if fusion.get("fills_skipped") else "sky or distant background")
         if far
         else ""
@@ -399,7 +399,7 @@ def _print_backdrop(back: object, capture: dict | None) -> None:
     far = "far background" if (capture or {}).get("type") == "orbit" else "sky"
     print(
         f"backdrop: where no photo looked, {back.get('added', 0):,} splats continue the "
-        f"{far} and {back.get('ground_discs', 0)} the ground; "
+        f"{far} and {back.get('ground_discs', 0):,} the ground; "
         f"{back.get('needles_shortened', 0):,} needle-like {far} splats shortened "
         "(--no-backdrop leaves them as the photos made them)"
     )

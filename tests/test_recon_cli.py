@@ -304,12 +304,13 @@ def test_an_orbit_says_why_the_fills_did_not_run_and_has_no_sky(capsys) -> None:
     _print_fusion({"agreed": 5, "one_view": 6, "ray_fill": 7, "far_field": 40502})
     out = capsys.readouterr().out
     assert "6 from one photo's depth (--no-fill-gaps), 7 placed" in out
-    assert "; 40502 far-field splats where the photos show sky or distant background" in out
+    assert "; 40,502 far-field splats where the photos show sky or distant background" in out
     back = {"added": 8797, "ground_discs": 0, "needles_shortened": 591}
     _print_backdrop(back, {"type": "orbit"})
     out = capsys.readouterr().out
     assert "continue the far background" in out and "sky" not in out
-    _print_backdrop(back, {"type": "walk"})
-    assert "continue the sky" in capsys.readouterr().out
+    _print_backdrop({**back, "ground_discs": 22852}, {"type": "walk"})
+    out = capsys.readouterr().out
+    assert "continue the sky and 22,852 the ground" in out
     _print_backdrop({"added": 0}, {"type": "walk"})
     assert capsys.readouterr().out == ""
