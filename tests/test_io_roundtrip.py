@@ -366,6 +366,23 @@ def test_compressed_ply_round_trip_within_quantisation(tmp_path, deg):
         np.testing.assert_allclose(d.shN, c.shN, atol=1 / 64 + 1e-6)  # 8-bit trunc over ±4
 
 
+def test_compressed_ply_bytes_do_not_depend_on_the_encoders_block(monkeypatch) -> None:  # noqa: ANN001
+    """The encoder packs Morton-ordered rows a block at a time (ENCODE_BLOCK, for bounded
+    memory): blocks of 2 chunks, the last one partial, write the same bytes as one block."""
+    import io
+
+    import scene.io.ply_compressed as pc
+
+    c = random_cloud(5 * pc.CHUNK + 77, 3, seed=5)
+    out = []
+    for block in (64 * pc.CHUNK, 2 * pc.CHUNK):
+        monkeypatch.setattr(pc, "ENCODE_BLOCK", block)
+        buf = io.BytesIO()
+        pc.encode_ply_compressed(c, buf)
+        out.append(buf.getvalue())
+    assert out[0] == out[1]
+
+
 # ------------------------------------------------------------------------------ meshes
 @pytest.mark.parametrize("ext", ["glb", "obj", "ply"])
 def test_mesh_round_trip_keeps_vertex_colours(tmp_path, ext):
