@@ -45,13 +45,21 @@ def save_world(world, path: Path) -> None:
 
         save_project(world, path)
         return
-    from scene.io import save
+    from scene.io import output_format, save
 
     cloud = world.merged_cloud()
     save(cloud, path)
     from scene.files import sidecar_path, write_bytes_atomic
 
-    write_bytes_atomic(sidecar_path(path), json.dumps(cloud.meta, indent=2, default=str).encode())
+    meta = dict(cloud.meta)
+    if output_format(path) not in ORDER_KEEPING:
+        meta.pop("backstop", None)  # its splats' places hold only where the order is kept
+    write_bytes_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str).encode())
+
+
+#: splat formats written in the cloud's own order (.splat sorts by importance, compressed
+#: PLY and SOG by Morton code): only beside these does the record say where the backstop is
+ORDER_KEEPING = ("ply", "spz")
 
 
 def world_estimates(path: str | Path) -> dict | None:

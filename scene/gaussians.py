@@ -308,6 +308,23 @@ class GaussianCloud:
             return None
         return start, start + count
 
+    def adopt_backstop(self, mark: Any) -> bool:
+        """Mark this cloud's backstop (`backstop_range`) when a file's Wander record says
+        where it lies (`backstop` in the provenance `world` writes beside a .ply or .spz,
+        formats that keep the splats' order) and the cloud has no marker yet. Untrusted: a
+        record that does not fit the cloud is ignored. Returns whether a marker was set."""
+        if self.backstop_range() is not None or not isinstance(mark, dict):
+            return False
+        old = self.meta.get("backstop")
+        self.meta["backstop"] = {"start": mark.get("start"), "count": mark.get("count")}
+        if self.backstop_range() is not None:
+            return True
+        if old is None:
+            self.meta.pop("backstop")
+        else:
+            self.meta["backstop"] = old
+        return False
+
     def adopt_far_field(self, count: Any) -> bool:
         """Mark the last `count` splats as the far field when a file's Wander record says so
         (`far_field.count` beside a .spz or .splat, which have no place for it) and the cloud

@@ -646,3 +646,40 @@ def test_a_world_from_a_photo_marks_its_backstop(tmp_path, monkeypatch) -> None:
     save_project(world, tmp_path / "w.wander")
     again, _ = load_project(tmp_path / "w.wander")
     assert again.layers[0].data.backstop_range() == (start, stop)
+
+
+def test_a_world_written_as_a_splat_file_keeps_its_backstop_where_the_order_is_kept(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    """`world --out world.ply` (or .spz) writes the backstop's places in the provenance
+    beside the file, and opening the file marks them again; beside a .splat (sorted by
+    importance) or a compressed PLY (Morton order) the places would be wrong and are left
+    out. A crafted record that does not fit the cloud is ignored."""
+    import json
+
+    from conftest import random_cloud
+
+    from cli.cmd_world import save_world
+    from scene.io import load_world
+    from scene.world import Layer, World
+    from viewer.up_axis import adopt_file_context
+
+    cloud = random_cloud(600, 0, seed=3)
+    cloud.meta.update(generator="wander.pano_world", backstop={"start": 400, "count": 150})
+    world = World()
+    world.add_layer(Layer("World", cloud))
+    kinds = ((".ply", True), (".spz", True), (".splat", False), (".compressed.ply", False))
+    for ext, kept in kinds:
+        out = tmp_path / f"w{ext}"
+        save_world(world, out)
+        assert ("backstop" in json.loads((tmp_path / f"w{ext}.json").read_text())) == kept, ext
+        back, _ = load_world(out)
+        adopt_file_context(back, out)
+        assert back.layers[0].data.backstop_range() == ((400, 550) if kept else None), ext
+    for bad in ({"start": 500, "count": 150}, {"start": "1", "count": 5}, [1, 2], None):
+        (tmp_path / "w.ply.json").write_text(
+            json.dumps({"generator": "wander.pano_world", "backstop": bad})
+        )
+        back, _ = load_world(tmp_path / "w.ply")
+        adopt_file_context(back, tmp_path / "w.ply")
+        assert back.layers[0].data.backstop_range() is None, bad
