@@ -53,12 +53,13 @@ def save_world(world, path: Path) -> None:
 
     meta = dict(cloud.meta)
     if output_format(path) not in ORDER_KEEPING:
-        meta.pop("backstop", None)  # its splats' places hold only where the order is kept
+        meta.pop("hidden", None)  # its splats' places hold only where the order is kept
     write_bytes_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str).encode())
 
 
 #: splat formats written in the cloud's own order (.splat sorts by importance, compressed
-#: PLY and SOG by Morton code): only beside these does the record say where the backstop is
+#: PLY and SOG by Morton code): only beside these does the record say where its hidden
+#: splats are (`GaussianCloud.hidden_range`)
 ORDER_KEEPING = ("ply", "spz")
 
 

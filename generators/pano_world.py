@@ -619,7 +619,7 @@ def build_splats(
         else depth
     )
     parts = []
-    backstop = None  # its place in parts
+    hidden = []  # places in parts of the layers hidden from the start view (one run)
     keep = ~sky
     dome_r = max(
         sky_radius or sky_radius_for(radius), float(depth[sky].max()) if sky.any() else 0.0
@@ -669,6 +669,7 @@ def build_splats(
             image, finite, sky, classes, eye_height=eye_height, far=far
         )
         if bmask.any():
+            hidden.append(len(parts))
             parts.append(
                 cloud_from_depth(
                     bcol,
@@ -679,7 +680,7 @@ def build_splats(
                 )
             )
         if photo is not None and photo_region is not None:
-            backstop = len(parts)
+            hidden.append(len(parts))
             parts.append(
                 _backstop(bcol, np.where(bmask, bdepth, finite), sky, photo_region, eye_height)
             )
@@ -753,9 +754,12 @@ def build_splats(
             cancel=cancel,
         )
     cloud = GaussianCloud.concatenate(parts)
-    if backstop is not None and len(parts[backstop]):
-        start = sum(len(p) for p in parts[:backstop])
-        cloud.meta["backstop"] = {"start": start, "count": len(parts[backstop])}
+    count = sum(len(parts[i]) for i in hidden)
+    if count:
+        # a moving frame's cut leaves these unrefined (viewer/lod.py): they took as much of
+        # its budget as the surfaces in front of them
+        start = sum(len(p) for p in parts[: hidden[0]])
+        cloud.meta["hidden"] = {"start": start, "count": count}
     return cloud
 
 

@@ -197,13 +197,13 @@ class GaussianCloud:
             tail = int((picked >= stop).sum())  # the far field's picked splats after them
             run = is_disc[len(picked) - tail - k : len(picked) - tail] if k else is_disc[:0]
             meta["backdrop"] = {**meta["backdrop"], "ground_discs": k if run.all() else 0}
-        back = self.backstop_range()
-        if back is not None:
-            at = np.flatnonzero((picked >= back[0]) & (picked < back[1]))
+        hidden = self.hidden_range()
+        if hidden is not None:
+            at = np.flatnonzero((picked >= hidden[0]) & (picked < hidden[1]))
             if len(at) and at[-1] - at[0] + 1 == len(at):  # still one run
-                meta["backstop"] = {"start": int(at[0]), "count": len(at)}
+                meta["hidden"] = {"start": int(at[0]), "count": len(at)}
             else:
-                meta.pop("backstop")
+                meta.pop("hidden")
         if count:
             is_far = picked >= len(self) - count
             k = int(is_far.sum())
@@ -292,13 +292,14 @@ class GaussianCloud:
             return 0
         return n if 0 < n <= len(self) - self.far_field_marked() else 0
 
-    def backstop_range(self) -> tuple[int, int] | None:
-        """(start, stop) of the splats a generated world's `meta["backstop"]` marks as its
-        backstop (generators/pano_world.py `_backstop`: a sheet behind the photo's surfaces,
-        hidden from the start view, shown through gaps that walking opens), or None without
-        a marker or with one that is not two ints fitting this cloud. A moving frame's cut
-        never refines voxels holding these splats alone (viewer/lod.py)."""
-        mark = self.meta.get("backstop") if isinstance(self.meta, dict) else None
+    def hidden_range(self) -> tuple[int, int] | None:
+        """(start, stop) of the splats a generated world's `meta["hidden"]` marks as hidden
+        behind its surfaces from where it was captured (generators/pano_world.py: the
+        background layer behind depth edges and the backstop behind the photo, shown only
+        where walking opens a gap), or None without a marker or with one that is not two
+        ints fitting this cloud. A moving frame's cut never refines voxels holding these
+        splats alone (viewer/lod.py)."""
+        mark = self.meta.get("hidden") if isinstance(self.meta, dict) else None
         if not isinstance(mark, dict):
             return None
         start, count = mark.get("start"), mark.get("count")
@@ -308,21 +309,21 @@ class GaussianCloud:
             return None
         return start, start + count
 
-    def adopt_backstop(self, mark: Any) -> bool:
-        """Mark this cloud's backstop (`backstop_range`) when a file's Wander record says
-        where it lies (`backstop` in the provenance `world` writes beside a .ply or .spz,
+    def adopt_hidden(self, mark: Any) -> bool:
+        """Mark this cloud's hidden splats (`hidden_range`) when a file's Wander record says
+        where they lie (`hidden` in the provenance `world` writes beside a .ply or .spz,
         formats that keep the splats' order) and the cloud has no marker yet. Untrusted: a
         record that does not fit the cloud is ignored. Returns whether a marker was set."""
-        if self.backstop_range() is not None or not isinstance(mark, dict):
+        if self.hidden_range() is not None or not isinstance(mark, dict):
             return False
-        old = self.meta.get("backstop")
-        self.meta["backstop"] = {"start": mark.get("start"), "count": mark.get("count")}
-        if self.backstop_range() is not None:
+        old = self.meta.get("hidden")
+        self.meta["hidden"] = {"start": mark.get("start"), "count": mark.get("count")}
+        if self.hidden_range() is not None:
             return True
         if old is None:
-            self.meta.pop("backstop")
+            self.meta.pop("hidden")
         else:
-            self.meta["backstop"] = old
+            self.meta["hidden"] = old
         return False
 
     def adopt_far_field(self, count: Any) -> bool:

@@ -130,9 +130,9 @@ def test_from_points_roundtrip_colour() -> None:
     )
 
 
-def test_a_backstop_marker_is_read_checked_and_recounted_by_subset() -> None:
-    """`meta["backstop"]` marks a generated world's backstop splats by place (start,
-    count): read only when it fits; `subset` keeps it where the picked backstop splats are
+def test_a_hidden_marker_is_read_checked_and_recounted_by_subset() -> None:
+    """`meta["hidden"]` marks a generated world's hidden splats by place (start,
+    count): read only when it fits; `subset` keeps it where the picked hidden splats are
     still one run, and drops it where they are not."""
     rng = np.random.default_rng(0)
     n = 10
@@ -143,7 +143,7 @@ def test_a_backstop_marker_is_read_checked_and_recounted_by_subset() -> None:
         np.zeros(n, np.float32),
         np.zeros((n, 3), np.float32),
     )
-    assert cloud.backstop_range() is None
+    assert cloud.hidden_range() is None
     for bad in (
         {"start": 8, "count": 3},
         {"start": -1, "count": 2},
@@ -152,13 +152,13 @@ def test_a_backstop_marker_is_read_checked_and_recounted_by_subset() -> None:
         {"start": True, "count": 3},
         [4, 3],
     ):
-        cloud.meta["backstop"] = bad
-        assert cloud.backstop_range() is None, bad
-    cloud.meta["backstop"] = {"start": 4, "count": 3}
-    assert cloud.backstop_range() == (4, 7)
+        cloud.meta["hidden"] = bad
+        assert cloud.hidden_range() is None, bad
+    cloud.meta["hidden"] = {"start": 4, "count": 3}
+    assert cloud.hidden_range() == (4, 7)
     kept = cloud.subset(np.array([0, 2, 4, 5, 6, 9]))
-    assert kept.backstop_range() == (2, 5)
+    assert kept.hidden_range() == (2, 5)
     np.testing.assert_array_equal(kept.means[2:5], cloud.means[4:7])
-    assert cloud.subset(np.array([1, 2, 3])).backstop_range() is None
-    assert "backstop" not in cloud.subset(np.array([1, 4, 3, 5])).meta  # no longer one run
-    assert cloud.copy().backstop_range() == (4, 7)
+    assert cloud.subset(np.array([1, 2, 3])).hidden_range() is None
+    assert "hidden" not in cloud.subset(np.array([1, 4, 3, 5])).meta  # no longer one run
+    assert cloud.copy().hidden_range() == (4, 7)

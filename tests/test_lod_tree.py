@@ -288,18 +288,19 @@ def test_tree_cut_twins_agree_on_their_edge_cases() -> None:
     assert got[2].tolist() == ref[2].tolist()
 
 
-def test_voxels_of_a_worlds_backstop_alone_are_never_refined() -> None:
-    """A generated world's backstop (`meta["backstop"]`: a sheet behind the photo's
-    surfaces) sits hidden behind them; a moving frame's cut refined its voxels as much as
-    the surfaces', so the surfaces were drawn a level coarser (the office world's walls: a
-    lattice of dots). Its voxels get edge 0 (never refined) at both levels; voxels with
-    any other splat keep their edge, and the merged colours and shapes are as before."""
+def test_voxels_of_a_worlds_hidden_splats_alone_are_never_refined() -> None:
+    """A generated world's hidden layers (`meta["hidden"]`: its background layer and the
+    backstop behind the photo's surfaces) sit behind the surfaces in view; a moving frame's
+    cut refined their voxels as much as the surfaces', so the surfaces were drawn a level
+    coarser (the office world's walls: a lattice of dots). Their voxels get edge 0 (never
+    refined) at both levels; voxels with any other splat keep their edge, and the merged
+    colours and shapes are as before."""
     wall = _textured_wall(20_000)
     sheet = _textured_wall(20_000, seed=1)
     sheet.means[:, 0] = 2.0  # 2 m behind the wall (x = 0), seen from x < 0
     both = GaussianCloud.concatenate([wall, sheet])
     plain = merge_tree(both, 500, ratio=4.0)
-    both.meta["backstop"] = {"start": len(wall), "count": len(sheet)}
+    both.meta["hidden"] = {"start": len(wall), "count": len(sheet)}
     tree = merge_tree(both, 500, ratio=4.0)
     assert tree.mid is not None and plain.mid is not None
     behind = tree.coarse.means[:, 0] > 1.0
@@ -310,7 +311,7 @@ def test_voxels_of_a_worlds_backstop_alone_are_never_refined() -> None:
     np.testing.assert_array_equal(tree.coarse.sh0, plain.coarse.sh0)
     np.testing.assert_array_equal(tree.coarse.scales, plain.coarse.scales)
     np.testing.assert_array_equal(tree.coarse_size[~behind], plain.coarse_size[~behind])
-    assert "backstop" not in tree.coarse.meta  # its places mean nothing among merged splats
+    assert "hidden" not in tree.coarse.meta  # its places mean nothing among merged splats
     # the two-level merge too
     two = merge_with_parents(both, 500)
     assert np.all(two[2][two[0].means[:, 0] > 1.0] == 0)

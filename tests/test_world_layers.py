@@ -616,42 +616,52 @@ def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None
     assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001  # one sheet: no step at the chair
 
 
-def test_a_world_from_a_photo_marks_its_backstop(tmp_path, monkeypatch) -> None:  # noqa: ANN001
-    """The world's cloud marks the backstop's splats by place (`meta["backstop"]`), so a
-    moving frame's cut leaves them unrefined (viewer/lod.py), and a saved project keeps the
-    marker."""
+def test_a_world_from_a_photo_marks_its_hidden_layers(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    """The world's cloud marks, by place (`meta["hidden"]`), the splats hidden from where it
+    was captured: the background layer behind depth edges, then the backstop behind the
+    photo (one run), so a moving frame's cut leaves them unrefined; a saved project keeps
+    the marker."""
     import cv2
     from skimage import data
 
     import generators.pano_world as pw
+    from generators import pano_layers
     from scene.project import load_project, save_project
 
-    made = []
-    real = pw._backstop
+    made: dict[str, list] = {"backstop": [], "background": []}
+    real_backstop, real_background = pw._backstop, pano_layers.background_layer
 
-    def spy(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        made.append(real(*args, **kwargs))
-        return made[-1]
+    def spy_backstop(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made["backstop"].append(real_backstop(*args, **kwargs))
+        return made["backstop"][-1]
 
-    monkeypatch.setattr(pw, "_backstop", spy)
+    def spy_background(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        made["background"].append(real_background(*args, **kwargs))
+        return made["background"][-1]
+
+    monkeypatch.setattr(pw, "_backstop", spy_backstop)
+    monkeypatch.setattr(pano_layers, "background_layer", spy_background)
     photo = tmp_path / "rocket.png"
     img = cv2.resize(data.rocket(), (160, 120), interpolation=cv2.INTER_AREA)
     cv2.imwrite(str(photo), cv2.cvtColor(img, cv2.COLOR_RGB2BGR))
     world = pw.world_from_photos([photo], pano_height=128, resolution=96).world
     cloud = world.layers[0].data
-    assert len(made) == 1 and len(made[0]) > 0
-    start, stop = cloud.backstop_range()
-    assert stop - start == len(made[0])
-    np.testing.assert_allclose(cloud.means[start:stop], made[0].means, atol=1e-6)
+    assert len(made["backstop"]) == 1 and len(made["background"]) == 1
+    sheet = made["backstop"][0]
+    behind = int(made["background"][0][0].sum())  # the background layer: a splat a pixel
+    assert len(sheet) > 0 and behind > 0
+    start, stop = cloud.hidden_range()
+    assert stop - start == behind + len(sheet)
+    np.testing.assert_allclose(cloud.means[stop - len(sheet) : stop], sheet.means, atol=1e-6)
     save_project(world, tmp_path / "w.wander")
     again, _ = load_project(tmp_path / "w.wander")
-    assert again.layers[0].data.backstop_range() == (start, stop)
+    assert again.layers[0].data.hidden_range() == (start, stop)
 
 
-def test_a_world_written_as_a_splat_file_keeps_its_backstop_where_the_order_is_kept(
+def test_a_world_written_as_a_splat_file_keeps_its_hidden_marker_where_the_order_is_kept(
     tmp_path,  # noqa: ANN001
 ) -> None:
-    """`world --out world.ply` (or .spz) writes the backstop's places in the provenance
+    """`world --out world.ply` (or .spz) writes the hidden splats' places in the provenance
     beside the file, and opening the file marks them again; beside a .splat (sorted by
     importance) or a compressed PLY (Morton order) the places would be wrong and are left
     out. A crafted record that does not fit the cloud is ignored."""
@@ -665,21 +675,21 @@ def test_a_world_written_as_a_splat_file_keeps_its_backstop_where_the_order_is_k
     from viewer.up_axis import adopt_file_context
 
     cloud = random_cloud(600, 0, seed=3)
-    cloud.meta.update(generator="wander.pano_world", backstop={"start": 400, "count": 150})
+    cloud.meta.update(generator="wander.pano_world", hidden={"start": 400, "count": 150})
     world = World()
     world.add_layer(Layer("World", cloud))
     kinds = ((".ply", True), (".spz", True), (".splat", False), (".compressed.ply", False))
     for ext, kept in kinds:
         out = tmp_path / f"w{ext}"
         save_world(world, out)
-        assert ("backstop" in json.loads((tmp_path / f"w{ext}.json").read_text())) == kept, ext
+        assert ("hidden" in json.loads((tmp_path / f"w{ext}.json").read_text())) == kept, ext
         back, _ = load_world(out)
         adopt_file_context(back, out)
-        assert back.layers[0].data.backstop_range() == ((400, 550) if kept else None), ext
+        assert back.layers[0].data.hidden_range() == ((400, 550) if kept else None), ext
     for bad in ({"start": 500, "count": 150}, {"start": "1", "count": 5}, [1, 2], None):
         (tmp_path / "w.ply.json").write_text(
-            json.dumps({"generator": "wander.pano_world", "backstop": bad})
+            json.dumps({"generator": "wander.pano_world", "hidden": bad})
         )
         back, _ = load_world(tmp_path / "w.ply")
         adopt_file_context(back, tmp_path / "w.ply")
-        assert back.layers[0].data.backstop_range() is None, bad
+        assert back.layers[0].data.hidden_range() is None, bad

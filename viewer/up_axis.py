@@ -430,8 +430,8 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     meta = wander_provenance(p)  # read once: the generator, a world's start, a far field
     if len(world.layers) == 1 and isinstance(world.layers[0].data, GaussianCloud):
         adopt_far_field(world.layers[0].data, p, meta or {})
-        # a generated world's backstop (moving frames leave it unrefined: viewer/lod.py)
-        world.layers[0].data.adopt_backstop((meta or {}).get("backstop"))
+        # a generated world's hidden layers (moving frames leave them unrefined: lod.py)
+        world.layers[0].data.adopt_hidden((meta or {}).get("hidden"))
     gen = None if meta is None else meta["generator"][:80]
     if gen is not None:  # Wander's files are in metres: walking speed is not guessed
         world.meta.setdefault("units", "m")
