@@ -227,7 +227,17 @@ def test_moving_frames_after_an_edit_show_the_new_data(gl_target, monkeypatch) -
         r.invalidate("layers")
         world.redo()  # Ctrl+Y
         r.invalidate("layers")
-        _until_lod(r, cam, 20_000)  # rebuilt for the redone data
+        # rebuilt for the redone data (on a loaded machine the edit's or the undo's packing
+        # can still be on the GPU, with a coarse level of its own, when the wait for one
+        # starts: wait for the redone splats' own upload first)
+        deadline = time.time() + 60
+        while time.time() < deadline and (
+            r._uploaded_key is None or r._uploaded_key[0] != r._layers_version
+        ):
+            r.draw(cam, (160, 120), max_splats=20_000)
+            consistent()
+            time.sleep(0.02)
+        _until_lod(r, cam, 20_000)
         r.draw(cam, (160, 120), max_splats=20_000)
         consistent()
         assert _red(gl_target) < 0.35
