@@ -45,7 +45,7 @@ def save_world(world, path: Path) -> None:
 
         save_project(world, path)
         return
-    from scene.io import output_format, save
+    from scene.io import ORDER_KEEPING, output_format, save
 
     cloud = world.merged_cloud()
     save(cloud, path)
@@ -55,12 +55,6 @@ def save_world(world, path: Path) -> None:
     if output_format(path) not in ORDER_KEEPING:
         meta.pop("hidden", None)  # its splats' places hold only where the order is kept
     write_bytes_atomic(sidecar_path(path), json.dumps(meta, indent=2, default=str).encode())
-
-
-#: splat formats written in the cloud's own order (.splat sorts by importance, compressed
-#: PLY and SOG by Morton code): only beside these does the record say where its hidden
-#: splats are (`GaussianCloud.hidden_range`)
-ORDER_KEEPING = ("ply", "spz")
 
 
 def world_estimates(path: str | Path) -> dict | None:

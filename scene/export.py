@@ -396,7 +396,9 @@ def write_frame_record(
     and without it a converted drone capture opened walking under its terrain.
     `spz_axes`: the frame a .spz was written in; "rub" is recorded (`spz_axes`), so
     Wander reads its own RUB file back upright (`scene.io.spz.read_spz`). A generated
-    world's walkable area (`meta['walkable']`) goes with its start view."""
+    world's walkable area (`meta['walkable']`) goes with its start view, and its hidden
+    layers' places (`GaussianCloud.hidden_range`: `hidden`) beside a format that keeps
+    the splats' order (`scene.io.ORDER_KEEPING`)."""
     if not _made_by_wander(world):
         return None
     rec: dict[str, Any] = {"generator": "wander.export", "units": "m", "up_axis": [0, 1, 0]}
@@ -420,6 +422,12 @@ def write_frame_record(
         }
     if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
         rec["far_field"] = {"count": cloud.far_field_marked()}
+    hidden = None if cloud is None else cloud.hidden_range()
+    if hidden is not None:
+        from .io import ORDER_KEEPING, output_format
+
+        if output_format(path) in ORDER_KEEPING:  # (elsewhere the places are reordered)
+            rec["hidden"] = {"start": hidden[0], "count": hidden[1] - hidden[0]}
     if spz_axes == "rub":
         rec["spz_axes"] = "rub"
     side = sidecar_path(path)

@@ -693,3 +693,32 @@ def test_a_world_written_as_a_splat_file_keeps_its_hidden_marker_where_the_order
         back, _ = load_world(tmp_path / "w.ply")
         adopt_file_context(back, tmp_path / "w.ply")
         assert back.layers[0].data.hidden_range() is None, bad
+
+
+def test_converting_a_world_keeps_its_hidden_marker_where_the_order_is_kept(
+    tmp_path,  # noqa: ANN001
+) -> None:
+    """`convert world.ply world.spz` (and `export` of a project: the same record) carries the
+    hidden layers' places into the record beside the output where its format keeps the
+    splats' order; a .splat output (sorted by importance) gets none."""
+    import json
+
+    from conftest import random_cloud
+
+    from cli import run_cli
+    from cli.cmd_world import save_world
+    from cli.scene_files import load_scene
+    from scene.world import Layer, World
+
+    cloud = random_cloud(600, 0, seed=4)
+    cloud.meta.update(generator="wander.pano_world", hidden={"start": 350, "count": 200})
+    world = World()
+    world.add_layer(Layer("World", cloud))
+    save_world(world, tmp_path / "w.ply")
+    for ext, kept in ((".spz", True), (".ply", True), (".splat", False)):
+        out = tmp_path / f"out{ext}"
+        assert run_cli(["convert", str(tmp_path / "w.ply"), str(out)]) == 0
+        rec = json.loads((tmp_path / f"out{ext}.json").read_text())
+        assert ("hidden" in rec) == kept, ext
+        got = load_scene(out).layers[0].data.hidden_range()
+        assert got == ((350, 550) if kept else None), ext

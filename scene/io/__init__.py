@@ -89,6 +89,10 @@ class Format(NamedTuple):
 
 #: options every splat writer takes (applied to the cloud before encoding)
 CLOUD_OPTIONS = ("sh_degree", "antialiased")
+#: splat formats written in the cloud's own order (.splat sorts by importance, compressed
+#: PLY and SOG by Morton code): a record beside one of these may say which splats are
+#: which by place (a generated world's hidden layers, `GaussianCloud.hidden_range`)
+ORDER_KEEPING = ("ply", "spz")
 
 
 def _mesh_reader(ftype: str) -> Callable[[Path], Mesh]:
