@@ -179,13 +179,11 @@ def run(args: argparse.Namespace) -> int:
 
     print_read_warning(obj, args.input)
     if isinstance(obj, GaussianCloud):
-        from generators.options import wander_provenance
-        from viewer.up_axis import adopt_far_field
+        from viewer.up_axis import adopt_record_marks
 
-        adopt_far_field(obj, args.input)  # a converted file's far field, kept through
-        # ... and a world's hidden layers, where the output keeps the order
-        # (`scene.export.write_frame_record`)
-        obj.adopt_hidden((wander_provenance(args.input) or {}).get("hidden"))
+        # a converted file's far field, and a world's hidden layers where the output keeps
+        # the order, kept through (`scene.export.write_frame_record`)
+        adopt_record_marks(obj, args.input)
     try:
         out_fmt = output_format(args.output, args.format, obj)
     except ValueError as exc:

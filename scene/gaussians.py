@@ -45,6 +45,19 @@ FAR_FIELD_FACTOR = 8.0
 NEAR_SAMPLE = 100_000  # splats the near field's centre and median distance are taken from
 
 
+def _run_of(mark: Any, n: int) -> tuple[int, int] | None:
+    """(start, stop) of a {"start": int, "count": int} marker of splats by place in a cloud
+    of n splats, or None when it is no such dict or does not fit (untrusted input)."""
+    if not isinstance(mark, dict):
+        return None
+    start, count = mark.get("start"), mark.get("count")
+    if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, count)):
+        return None
+    if start < 0 or count <= 0 or start + count > n:
+        return None
+    return start, start + count
+
+
 @dataclass
 class GaussianCloud:
     """N 3D Gaussians with spherical-harmonic colour.
@@ -299,32 +312,18 @@ class GaussianCloud:
         where walking opens a gap), or None without a marker or with one that is not two
         ints fitting this cloud. A moving frame's cut never refines voxels holding these
         splats alone (viewer/lod.py)."""
-        mark = self.meta.get("hidden") if isinstance(self.meta, dict) else None
-        if not isinstance(mark, dict):
-            return None
-        start, count = mark.get("start"), mark.get("count")
-        if any(isinstance(v, bool) or not isinstance(v, int) for v in (start, count)):
-            return None
-        if start < 0 or count <= 0 or start + count > len(self):
-            return None
-        return start, start + count
+        return _run_of(self.meta.get("hidden") if isinstance(self.meta, dict) else None, len(self))
 
     def adopt_hidden(self, mark: Any) -> bool:
         """Mark this cloud's hidden splats (`hidden_range`) when a file's Wander record says
         where they lie (`hidden` in the provenance `world` writes beside a .ply or .spz,
         formats that keep the splats' order) and the cloud has no marker yet. Untrusted: a
         record that does not fit the cloud is ignored. Returns whether a marker was set."""
-        if self.hidden_range() is not None or not isinstance(mark, dict):
+        run = _run_of(mark, len(self))
+        if self.hidden_range() is not None or run is None:
             return False
-        old = self.meta.get("hidden")
-        self.meta["hidden"] = {"start": mark.get("start"), "count": mark.get("count")}
-        if self.hidden_range() is not None:
-            return True
-        if old is None:
-            self.meta.pop("hidden")
-        else:
-            self.meta["hidden"] = old
-        return False
+        self.meta["hidden"] = {"start": run[0], "count": run[1] - run[0]}
+        return True
 
     def adopt_far_field(self, count: Any) -> bool:
         """Mark the last `count` splats as the far field when a file's Wander record says so

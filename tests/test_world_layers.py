@@ -658,6 +658,20 @@ def test_a_world_from_a_photo_marks_its_hidden_layers(tmp_path, monkeypatch) -> 
     assert again.layers[0].data.hidden_range() == (start, stop)
 
 
+def _marked_world(start: int, count: int, seed: int):  # noqa: ANN202
+    """A World of one 600-splat layer made by `world`, its splats start..start+count marked
+    hidden (`meta["hidden"]`)."""
+    from conftest import random_cloud
+
+    from scene.world import Layer, World
+
+    cloud = random_cloud(600, 0, seed=seed)
+    cloud.meta.update(generator="wander.pano_world", hidden={"start": start, "count": count})
+    world = World()
+    world.add_layer(Layer("World", cloud))
+    return world
+
+
 def test_a_world_written_as_a_splat_file_keeps_its_hidden_marker_where_the_order_is_kept(
     tmp_path,  # noqa: ANN001
 ) -> None:
@@ -667,17 +681,11 @@ def test_a_world_written_as_a_splat_file_keeps_its_hidden_marker_where_the_order
     out. A crafted record that does not fit the cloud is ignored."""
     import json
 
-    from conftest import random_cloud
-
     from cli.cmd_world import save_world
     from scene.io import load_world
-    from scene.world import Layer, World
     from viewer.up_axis import adopt_file_context
 
-    cloud = random_cloud(600, 0, seed=3)
-    cloud.meta.update(generator="wander.pano_world", hidden={"start": 400, "count": 150})
-    world = World()
-    world.add_layer(Layer("World", cloud))
+    world = _marked_world(400, 150, seed=3)
     kinds = ((".ply", True), (".spz", True), (".splat", False), (".compressed.ply", False))
     for ext, kept in kinds:
         out = tmp_path / f"w{ext}"
@@ -703,18 +711,11 @@ def test_converting_a_world_keeps_its_hidden_marker_where_the_order_is_kept(
     splats' order; a .splat output (sorted by importance) gets none."""
     import json
 
-    from conftest import random_cloud
-
     from cli import run_cli
     from cli.cmd_world import save_world
     from cli.scene_files import load_scene
-    from scene.world import Layer, World
 
-    cloud = random_cloud(600, 0, seed=4)
-    cloud.meta.update(generator="wander.pano_world", hidden={"start": 350, "count": 200})
-    world = World()
-    world.add_layer(Layer("World", cloud))
-    save_world(world, tmp_path / "w.ply")
+    save_world(_marked_world(350, 200, seed=4), tmp_path / "w.ply")
     for ext, kept in ((".spz", True), (".ply", True), (".splat", False)):
         out = tmp_path / f"out{ext}"
         assert run_cli(["convert", str(tmp_path / "w.ply"), str(out)]) == 0

@@ -223,7 +223,8 @@ def _sizes(h: float, level: np.ndarray, sums: dict[str, np.ndarray]) -> np.ndarr
     frame: 25.75 / 0.848; the backstop unrefined 26.79 / 0.877; the background layer too
     27.57 / 0.894 (at 0.6 s 27.19 -> 28.42 dB, at 3 s 30.24 -> 31.35; Sceaux unchanged)."""
     size = (h / np.exp2(level.astype(np.float64))).astype(np.float32)
-    size[sums["shown"] <= 0.0] = 0.0
+    if "shown" in sums:  # (only a cloud with hidden splats counts them)
+        size[sums["shown"] <= 0.0] = 0.0
     return size
 
 
@@ -233,8 +234,9 @@ _TRI = ((0, 0), (0, 1), (0, 2), (1, 1), (1, 2), (2, 2))  # a symmetric 3x3's upp
 def _voxel_sums(cloud: GaussianCloud, inv: np.ndarray, m: int) -> dict[str, np.ndarray]:
     """Per voxel (M rows) the weighted sums a merged splat is made from, w = opacity ×
     s1 × s2 (the two largest scales): w (M,), wx (M, 3) Σ w x, wxx (M, 6) Σ w x xᵀ,
-    wcov (M, 6) Σ w Σ_i, wsh0 (M, 3) Σ w colour, cover (M,) Σ opacity × s1 × s2; float64.
-    Sums of sums are the sums of the union (`_parent_sums`)."""
+    wcov (M, 6) Σ w Σ_i, wsh0 (M, 3) Σ w colour, cover (M,) Σ opacity × s1 × s2; float64;
+    for a cloud with hidden splats (`GaussianCloud.hidden_range`) also shown (M,), the
+    splats not hidden. Sums of sums are the sums of the union (`_parent_sums`)."""
     from .renderer import covariance_rows
 
     n = len(cloud)
@@ -249,12 +251,7 @@ def _voxel_sums(cloud: GaussianCloud, inv: np.ndarray, m: int) -> dict[str, np.n
         return np.stack([np.bincount(inv, w * v[:, j], m) for j in range(v.shape[1])], 1)
 
     cov = covariance_rows(cloud.quats, cloud.scales).astype(np.float64)  # (N, 6)
-    shown = np.ones(n)
-    hidden = cloud.hidden_range()
-    if hidden is not None:
-        shown[hidden[0] : hidden[1]] = 0.0
-    return {
-        "shown": np.bincount(inv, shown, m),
+    sums = {
         "w": np.bincount(inv, w, m),
         "wx": wsum(means),
         "wxx": wsum(np.stack([means[:, a] * means[:, b] for a, b in _TRI], 1)),
@@ -262,6 +259,12 @@ def _voxel_sums(cloud: GaussianCloud, inv: np.ndarray, m: int) -> dict[str, np.n
         "wsh0": wsum(cloud.sh0.astype(np.float64)),
         "cover": np.bincount(inv, op * area, m),
     }
+    hidden = cloud.hidden_range()
+    if hidden is not None:  # shown (M,): splats not hidden (`_sizes`)
+        shown = np.ones(n)
+        shown[hidden[0] : hidden[1]] = 0.0
+        sums["shown"] = np.bincount(inv, shown, m)
+    return sums
 
 
 def _parent_sums(sums: dict[str, np.ndarray], parent: np.ndarray, m: int) -> dict:

@@ -393,21 +393,25 @@ def _start_of_world_file(meta: dict[str, Any]) -> Any:
     return Bookmark("Start", position, yaw, pitch, fov_y or 60.0, fov_x or 0.0)
 
 
-def adopt_far_field(cloud: Any, scene_path: Any, meta: dict | None = None) -> bool:
-    """Mark the last N splats of `cloud`, read from `scene_path`, as its far field when the
-    file's Wander record says so (`far_field.count`, written by `write_frame_record`
-    beside a .spz or .splat, which have no place for it) and the cloud has no marker
-    yet. `meta`: the record when already read (`wander_provenance`). Untrusted: a count
-    that does not fit the cloud is ignored. Returns whether a marker was set."""
+def adopt_record_marks(cloud: Any, scene_path: Any, meta: dict | None = None) -> None:
+    """Mark what the Wander record of `scene_path` says about the splats of `cloud`, read
+    from it, where the cloud has no such marker yet: the last N as its far field
+    (`far_field.count`, written by `write_frame_record` beside a .spz or .splat, which
+    have no place for it; `GaussianCloud.adopt_far_field`), and a generated world's hidden
+    layers by place (`hidden`, beside a format that keeps the order; moving frames leave
+    them unrefined, viewer/lod.py; `GaussianCloud.adopt_hidden`). `meta`: the record when
+    already read (`wander_provenance`). Untrusted: what does not fit the cloud is ignored."""
     from pathlib import Path
 
     from generators.options import wander_provenance
 
-    if cloud.far_field_marked():
-        return False
     meta = wander_provenance(Path(scene_path)) if meta is None else meta
-    far = meta.get("far_field") if isinstance(meta, dict) else None
-    return cloud.adopt_far_field(far.get("count") if isinstance(far, dict) else None)
+    if not isinstance(meta, dict):
+        return
+    far = meta.get("far_field")
+    if not cloud.far_field_marked():
+        cloud.adopt_far_field(far.get("count") if isinstance(far, dict) else None)
+    cloud.adopt_hidden(meta.get("hidden"))
 
 
 def adopt_file_context(world: Any, scene_path: Any) -> None:
@@ -419,9 +423,10 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     would; glTF is +Y up by its specification. Sets World.meta['up_axis_source'] when it
     decides the up axis, and World.meta['units'] = 'm' for Wander's files, whose layer
     also takes the recorded generator and options into its source (a project saved from
-    the file says how its scene was made, not "unknown generator"), and a far field the
-    record marks (`adopt_far_field`); a world made by `world` also gets its walkable area,
-    options and estimates into World.meta, as its project has them; changes nothing else."""
+    the file says how its scene was made, not "unknown generator"), and a far field and
+    hidden layers the record marks (`adopt_record_marks`); a world made by `world` also
+    gets its walkable area, options and estimates into World.meta, as its project has
+    them; changes nothing else."""
     from pathlib import Path
 
     from generators.options import wander_provenance
@@ -429,9 +434,7 @@ def adopt_file_context(world: Any, scene_path: Any) -> None:
     p = Path(scene_path)
     meta = wander_provenance(p)  # read once: the generator, a world's start, a far field
     if len(world.layers) == 1 and isinstance(world.layers[0].data, GaussianCloud):
-        adopt_far_field(world.layers[0].data, p, meta or {})
-        # a generated world's hidden layers (moving frames leave them unrefined: lod.py)
-        world.layers[0].data.adopt_hidden((meta or {}).get("hidden"))
+        adopt_record_marks(world.layers[0].data, p, meta or {})
     gen = None if meta is None else meta["generator"][:80]
     if gen is not None:  # Wander's files are in metres: walking speed is not guessed
         world.meta.setdefault("units", "m")
