@@ -534,6 +534,144 @@ def _continue_contacts(
     return np.where(photo_cols, contact, out).astype(np.float32)
 
 
+EDGE_SUPPORT = 0.35  # share of an upright run's rows that must show a vertical image edge
+EDGE_SUPPORT_DEG = 1.0  # ... at the contact step, or within this (it moves there)
+EDGE_GRADIENT = 0.025  # a horizontal luminance step (0..1 per pixel) that counts as an edge
+EDGE_ACROSS = 2.0  # ... and is this many times the vertical one (not slanted grain)
+RAMP_DEG = 2.0  # an unsupported step becomes a ramp of this Gaussian sigma (degrees) at least
+RAMP_SLOPE = 1.015  # ... and no steeper than this ratio between neighbouring columns
+
+
+def edge_support(
+    lum: np.ndarray, upright: np.ndarray, lo: int, hi: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each column boundary b in [lo, hi) (between columns b − 1 and b, wrap-around):
+    the share of its upright rows where the image has a vertical edge there, and the
+    mean luminance step across it over those rows.
+
+    lum (H, W) luminance 0..1, lightly blurred (`_edge_luminance`); upright (H, W) bool:
+    the rows of each column that belong to an upright run (above its ground contact,
+    inside the photo). A row shows the edge when the luminance step across b is at least
+    EDGE_GRADIENT and EDGE_ACROSS times the vertical step there (a wall's edge, a
+    pillar's side; not wood grain or a shadow's slant). Returns two (hi − lo,) float
+    arrays (0 where the two columns share no upright rows).
+    """
+    W = lum.shape[1]
+    b = np.arange(lo, hi) % W
+    left, right = (b - 1) % W, b
+    gx = np.abs(lum[:, right] - lum[:, left])
+    gy = 0.5 * (
+        np.abs(np.gradient(lum[:, left], axis=0)) + np.abs(np.gradient(lum[:, right], axis=0))
+    )
+    edge = (gx >= EDGE_GRADIENT) & (gx >= EDGE_ACROSS * gy)
+    rows = upright[:, left] & upright[:, right]
+    n = np.maximum(rows.sum(0), 1)
+    return (edge & rows).sum(0) / n, (gx * rows).sum(0) / n
+
+
+def _edge_luminance(image: np.ndarray) -> np.ndarray:
+    """Luminance (H, W) float32 of an image (H, W, 3) 0..1 after a 1 px Gaussian."""
+    import cv2
+
+    lum = np.asarray(image, np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return cv2.GaussianBlur(lum, (0, 0), 1.0, borderType=cv2.BORDER_REPLICATE)
+
+
+def image_supported_steps(
+    contact: np.ndarray,
+    image: np.ndarray,
+    classes: np.ndarray,
+    known: np.ndarray,
+    eye_height: float,
+) -> np.ndarray:
+    """The photo's contact distances (W,) m with every depth step the photo does not show
+    turned into a ramp; the steps it shows kept, moved onto their image edge.
+
+    A step between neighbouring columns (ratio above BACKGROUND_RATIO) is a depth edge of
+    the world: walking sideways opens it and the background layer shows behind. Where it
+    comes from the class map alone (a ragged ground line across a table top, a shadow
+    taken for the floor's end) the photo shows one surface there, and the step cut it
+    into vertical slabs: a coffee cup in three, with stripes of what lies behind through
+    it, seen from a step aside. Depth edges go where image edges are (Hoiem et al. 2005
+    fold their pop-up along image boundaries; Shih et al. 2020 cut the layered depth
+    image at depth edges aligned with them): a step is kept when at least EDGE_SUPPORT
+    of the upright rows above the two columns' contacts show a vertical image edge
+    (`edge_support`) at it or within EDGE_SUPPORT_DEG, where it moves; any other step's
+    log distance is smoothed (Gaussian, RAMP_DEG) within the run of columns between kept
+    steps, fading to none 4 sigma away, so the surface turns there instead of tearing.
+
+    image (H, W, 3) 0..1, classes (H, W), known (H, W) 0..1 (the photo), all at the
+    contact's width W. Columns outside the photo are returned unchanged.
+    """
+    from scipy.ndimage import gaussian_filter1d
+
+    H, W = classes.shape
+    x = np.asarray(contact, np.float64)
+    photo = (known >= 0.5).any(0)
+    if photo.sum() < 4 or photo.all():
+        return contact
+    lx = np.log(np.maximum(x, 1e-6))
+    # (steps from BACKGROUND_RATIO on: a smaller one has no background behind it, but no
+    # splat spans it either, and it opens a crack)
+    tol = math.log(BACKGROUND_RATIO)
+    steps = np.nonzero(photo & np.roll(photo, 1) & (np.abs(lx - np.roll(lx, 1)) >= tol))[0]
+    if not len(steps):
+        return contact
+    _, lat = pano_lonlat(H)
+    lat_c = -np.arctan(eye_height / np.maximum(x, 1e-3))
+    upright = (classes == UPRIGHT) & (known >= 0.5) & (lat[:, None] > lat_c[None, :])
+    lum = _edge_luminance(image)
+    reach = max(1, int(round(W * EDGE_SUPPORT_DEG / 360)))
+    offsets = np.arange(-reach, reach + 1)
+    kept, ramped = [], []
+    for b in steps:
+        share, strength = edge_support(lum, upright, b - reach, b + reach + 1)
+        # of the boundaries that show an edge, the strongest (a blurred edge shows at
+        # its neighbours too)
+        i = int(np.argmax(np.where(share >= EDGE_SUPPORT, strength, -1.0)))
+        if share[i] >= EDGE_SUPPORT:
+            kept.append((int(b), int((b + offsets[i]) % W)))
+        else:
+            ramped.append(int(b))
+    if not ramped and all(b == e for b, e in kept):
+        return contact
+    lx = lx.copy()
+    # a kept step moves onto its image edge: the columns between take the distance of
+    # the side the edge puts them on
+    for b, e in kept:
+        if offsets.min() <= (e - b + W // 2) % W - W // 2 < 0:  # edge left of the step
+            lx[(e + np.arange((b - e) % W)) % W] = lx[b]
+        elif e != b:  # edge right of it
+            lx[(b + np.arange((e - b) % W)) % W] = lx[(b - 1) % W]
+    if not ramped:
+        return np.where(photo, np.exp(lx), x).astype(np.float32)
+    cut = photo != np.roll(photo, 1)  # cut[b]: no smoothing across the boundary b-1 | b
+    for _, e in kept:
+        cut[e] = True
+    sigma0 = max(1.0, W * RAMP_DEG / 360)
+    ramped_at = np.zeros(W, bool)
+    ramped_at[ramped] = True
+    out = lx.copy()
+    cols = np.arange(W)
+    starts = np.nonzero(cut)[0]
+    for i, s in enumerate(starts):
+        idx = (s + np.arange((starts[(i + 1) % len(starts)] - s) % W or W)) % W
+        inner = idx[1:][ramped_at[idx[1:]]]
+        if not photo[idx[0]] or not len(inner):
+            continue
+        # wide enough that no column steps by more than RAMP_SLOPE (a steeper ramp opens
+        # a crack as a step does): the Gaussian's steepest slope is jump / (sigma √2π)
+        jump = float(np.max(np.abs(lx[inner] - lx[inner - 1])))
+        sigma = max(sigma0, jump / (math.sqrt(2 * math.pi) * math.log(RAMP_SLOPE)))
+        # within the run only (its ends reflected: nothing pulled across a kept edge)
+        smooth = gaussian_filter1d(lx[idx], sigma, mode="nearest")
+        # all of it within 2.5 sigma of a ramped step (where it differs), none from 4 sigma
+        dist = np.min(np.abs(cols[idx][:, None] - inner[None, :] + 0.5), 1)
+        w = np.clip((4.0 * sigma - dist) / (1.5 * sigma), 0.0, 1.0)
+        out[idx] = w * smooth + (1.0 - w) * lx[idx]
+    return np.where(photo, np.exp(out), x).astype(np.float32)
+
+
 def _circular_median(x: np.ndarray, size: int) -> np.ndarray:
     from scipy.ndimage import median_filter
 
@@ -577,6 +715,8 @@ def layered_depth(
         if not stand.any():
             stand = None
     contact, seen = ground_contacts(classes, eye_height, far, known, radius, occluders=stand)
+    if known is not None and image is not None and known.shape == classes.shape:
+        contact = image_supported_steps(contact, image, classes, known, eye_height)
     # columns the photo never saw keep the wall radius (the room's estimate)
     photo_cols = seen if known is None else (known >= 0.5).any(0)
     if known is None and image is not None:

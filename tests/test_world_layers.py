@@ -7,10 +7,12 @@ import numpy as np
 from generators.pano_layers import (
     EDGE_RATIO,
     GROUND,
+    RAMP_SLOPE,
     SKY,
     UPRIGHT,
     continue_background,
     ground_contacts,
+    image_supported_steps,
     layered_depth,
     merge_narrow_layers,
     refine_sky_edge,
@@ -723,3 +725,51 @@ def test_converting_a_world_keeps_its_hidden_marker_where_the_order_is_kept(
         assert ("hidden" in rec) == kept, ext
         got = load_scene(out).layers[0].data.hidden_range()
         assert got == ((350, 550) if kept else None), ext
+
+
+def _photo_with_contacts(edge_col: int | None) -> tuple:
+    """A 128-row panorama whose photo (columns 100-180, 30° up to 40° down) shows one
+    textured surface above a floor, or two of different brightness meeting at
+    `edge_col`; the contact profile steps from 3 m to 5 m at column 140."""
+    H = 128
+    lat = _lat_deg(H)
+    rng = np.random.default_rng(3)
+    img = np.full((H, 2 * H, 3), 0.5, np.float32)
+    img += rng.normal(0, 0.01, img.shape).astype(np.float32)  # faint grain, no edges
+    if edge_col is not None:
+        img[:, edge_col:] -= 0.2
+    known = np.zeros((H, 2 * H), np.float32)
+    known[(lat < 30) & (lat > -40)] = 1.0
+    known[:, :100] = 0.0
+    known[:, 180:] = 0.0
+    cls = np.full((H, 2 * H), UPRIGHT, np.uint8)
+    cls[lat < -20] = GROUND
+    contact = np.full(2 * H, 3.0, np.float32)
+    contact[140:] = 5.0
+    return contact, img, cls, known
+
+
+def test_a_depth_step_the_photo_does_not_show_becomes_a_ramp() -> None:
+    """A step in the contacts where the photo shows one surface (a ragged ground line
+    across a table top) tore the surface into vertical slabs, with stripes of what lies
+    behind between them when seen from aside: it becomes a ramp, no column stepping by
+    more than RAMP_SLOPE; the columns outside the photo keep theirs."""
+    contact, img, cls, known = _photo_with_contacts(None)
+    out = image_supported_steps(contact, img, cls, known, 1.6)
+    lx = np.log(out[100:180])
+    assert np.max(np.abs(np.diff(lx))) <= np.log(RAMP_SLOPE) + 1e-6, out[130:150]
+    assert out[105] < 3.3 and out[175] > 4.5  # away from the step the distances stay
+    np.testing.assert_array_equal(out[:100], contact[:100])
+    np.testing.assert_array_equal(out[180:], contact[180:])
+
+
+def test_a_depth_step_at_an_image_edge_stays_and_moves_onto_it() -> None:
+    """Where the photo shows a vertical edge (two surfaces meeting) within a degree of
+    the step, the step stays a clean edge, on the image's edge."""
+    contact, img, cls, known = _photo_with_contacts(141)
+    out = image_supported_steps(contact, img, cls, known, 1.6)
+    ratio = out[1:] / out[:-1]
+    steps = np.nonzero(ratio > 1.03)[0] + 1
+    np.testing.assert_array_equal(steps, [141])  # the contacts stepped at 140
+    np.testing.assert_allclose(out[100:141], 3.0)
+    np.testing.assert_allclose(out[141:180], 5.0)
