@@ -129,7 +129,7 @@ def test_a_moving_frame_scaled_up_on_the_cpu_is_painted_as_the_framebuffer_holds
     vp._render = render
     vp.setFocus()
     qtbot.keyPress(vp, Qt.Key.Key_W)
-    qtbot.waitUntil(lambda: len(checked) >= 5, timeout=20000)
+    qtbot.waitUntil(lambda: len(checked) >= 5, timeout=60000)
     qtbot.keyRelease(vp, Qt.Key.Key_W)
     assert all(checked), checked
     vp.release_gl()
