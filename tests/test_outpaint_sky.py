@@ -412,3 +412,32 @@ def test_a_sky_washed_out_to_white_is_sky_up_to_the_photo_s_edge() -> None:
     assert left.sum() > 50 and right.sum() > 50
     assert (lab[left] == SKY).mean() > 0.95, (lab[left] == SKY).mean()
     assert (lab[right] != SKY).all()
+
+
+def test_a_sky_darker_at_one_side_of_the_photo_stays_so_beside_it() -> None:
+    """A dusk sky darker at the photo's right edge than at its left (the demo photo): 10°
+    to 40° right of the photo the invented sky keeps the colour of the photo's right
+    quarter, and as far left that of its left quarter, at each elevation. Relaxed to the
+    whole photo's mean sky within a few degrees, it left a dark band beside the photo's
+    right edge (read as a ghost of the tower standing there when stepping back)."""
+    pano, weight, lat = _twilight_photo()
+    h = pano.shape[0]
+    lon, _ = pano_lonlat(h, 2 * h)
+    known = weight > 0.5
+    # darker from the middle to the right edge, by up to 45 %
+    ramp = np.clip(np.degrees(lon) / 30.0, 0, 1)[None, :, None]
+    sky = (lat > 0)[:, None, None] & known[..., None]
+    pano = np.where(sky, pano * (1 - 0.45 * ramp), pano).astype(np.float32)
+    out = outpaint_classical(pano, weight, seed=0)
+
+    def cols(lo: float, hi: float) -> np.ndarray:
+        return np.nonzero((np.degrees(lon) >= lo) & (np.degrees(lon) < hi))[0]
+
+    for deg in (5, 12, 20):
+        r = int(np.argmin(np.abs(lat - np.radians(deg))))
+        edge_r = pano[r, cols(15, 30)].mean(0)  # the photo's outer quarter on each side
+        edge_l = pano[r, cols(-30, -15)].mean(0)
+        right = out[r, cols(40, 70)].mean(0)
+        left = out[r, cols(-70, -40)].mean(0)
+        assert np.abs(right - edge_r).max() < 0.05, (deg, right, edge_r)
+        assert np.abs(left - edge_l).max() < 0.05, (deg, left, edge_l)

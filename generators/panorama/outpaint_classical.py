@@ -988,12 +988,18 @@ def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> n
 def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
     """The sky's colour field (h, w, 3) from the photo's sky pixels `sel` (h, w) of `norm`.
 
-    A clear sky's colour depends mostly on elevation: the field is the photo's sky profile
-    (each row's mean sky colour, held above and below the rows that have sky) plus the
+    A clear sky's colour depends mostly on elevation, and across the sky slowly on
+    azimuth (towards the sun, the afterglow): the field is, per row, the colour of the
+    photo's sky at each of its sides carried on round the sphere from that side and mixed
+    by longitude (`_two_sided`; one elevation profile of all its sky when a side has too
+    little), each row's value held above and below the rows that have sky, plus the
     photo's deviation from it, continued along rows (`SKY_ANISO`) and relaxing to zero far
-    away. So a twilight glow at the horizon carries on around the sphere, and the darker
-    top rows of a photo stay a band at their elevation instead of a dark cloud above it
-    (an isotropic fill relaxed everything to one mean colour: a frame around the photo).
+    away. So a twilight glow at the horizon carries on around the sphere, the darker top
+    rows of a photo stay a band at their elevation instead of a dark cloud above it (an
+    isotropic fill relaxed everything to one mean colour: a frame around the photo), and
+    a side of the photo darker than the other stays so beside it instead of relaxing to
+    the whole photo's mean within a few degrees (the demo photo's dusk sky, darker at its
+    right edge, left a dark band beside it that read as a ghost of the tower there).
     """
     h = sel.shape[0]
     cnt = sel.sum(1)
@@ -1003,8 +1009,59 @@ def _sky_field(norm: np.ndarray, sel: np.ndarray) -> np.ndarray:
     r = np.arange(h)
     prof = np.stack([np.interp(r, rows, prof_rows[:, k]) for k in range(3)], -1)
     prof = _blur_wrap(prof[:, None, :].repeat(4, 1), 0.01, 1.0)[:, 0]
-    dev = _normalised_fill(norm - prof[:, None], sel, aniso=SKY_ANISO)
-    return (prof[:, None] + dev).astype(np.float32)
+    base = _two_sided(norm, sel, prof)
+    dev = _normalised_fill(norm - base, sel, aniso=SKY_ANISO)
+    return (base + dev).astype(np.float32)
+
+
+SKY_SIDE_SHARE = 0.25  # the outer share of the photo's sky columns that gives a side's colour
+SKY_SIDE_ROWS = 0.3  # ... when it has sky in at least this share of the rows the photo's sky has
+
+
+def _two_sided(norm: np.ndarray, sel: np.ndarray, prof: np.ndarray) -> np.ndarray:
+    """Per-row colours (h, w, 3) carried on from the photo's two sides and mixed by
+    longitude, as `_ground_field` does for the ground: each side's profile is the mean of
+    the `sel` pixels of `norm` in the outer SKY_SIDE_SHARE of the photo's `sel` columns
+    on that side, per row, smoothed over 1.5 % of the height and held beyond its rows;
+    half and half opposite the photo. A side with sky in under SKY_SIDE_ROWS of the rows
+    that `sel` has takes `prof` (h, 3) instead; so does everything when `sel`'s columns
+    wrap round (more than half the width) or are fewer than 8."""
+    from scipy.ndimage import gaussian_filter1d
+
+    h, w = sel.shape
+    flat = np.broadcast_to(prof[:, None, :], (h, w, 3))
+    cols = np.nonzero(sel.any(0))[0]
+    if len(cols) < 8 or cols[-1] - cols[0] > w // 2:
+        return np.array(flat, np.float32)
+    c0, c1 = int(cols[0]), int(cols[-1])
+    band = max(2, int(SKY_SIDE_SHARE * (c1 - c0 + 1)))
+    all_rows = int((sel.sum(1) >= 2).sum())
+    sigma = max(1.0, 0.015 * h)
+    r = np.arange(h)
+    sides = []
+    for lo, hi in ((c0, c0 + band), (c1 - band + 1, c1 + 1)):
+        m = np.zeros_like(sel)
+        m[:, lo:hi] = sel[:, lo:hi]
+        n = m.sum(1)
+        ok = n >= 2
+        if ok.sum() < max(3, SKY_SIDE_ROWS * all_rows):
+            sides.append(np.asarray(prof, np.float64))
+            continue
+        csum = np.einsum("hw,hwc->hc", m.astype(np.float64), norm.astype(np.float64))
+        num = gaussian_filter1d(np.where(ok[:, None], csum, 0.0), sigma, axis=0, mode="nearest")
+        den = gaussian_filter1d(np.where(ok, n, 0).astype(np.float64), sigma, mode="nearest")
+        got = np.nonzero(ok)[0]
+        col = num[got] / np.maximum(den[got, None], 1e-12)
+        sides.append(np.stack([np.interp(r, got, col[:, k]) for k in range(3)], -1))
+    lon, _ = pano_lonlat(h, w)
+    a0, a1 = float(lon[c0]), float(lon[c1])
+    dl = ((a0 - lon) % (2 * np.pi)) / (2 * np.pi)  # going left from the left edge
+    dr = ((lon - a1) % (2 * np.pi)) / (2 * np.pi)  # going right from the right edge
+    t = dl / np.maximum(dl + dr, 1e-9)
+    inside = dl + dr > 1.0  # the photo's own columns
+    span = max((a1 - a0) % (2 * np.pi), 1e-9)
+    t = np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)[None, :, None]
+    return ((1 - t) * sides[0][:, None] + t * sides[1][:, None]).astype(np.float32)
 
 
 def _class_texture(
