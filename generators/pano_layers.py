@@ -700,7 +700,10 @@ def layered_depth(
 
     image (H, 2H, 3) 0..1, optional, marks a real whole panorama (`known` None): its
     contacts become one continuous surface (`smooth_panorama_contacts`), outdoors none
-    nearer than their median. Without it every column stands at its own contact.
+    nearer than their median; indoors the things that stand clearly (EDGE_RATIO) in
+    front of that surface stand at their own contact (`standing.standing_things`), as
+    in a photo: smoothed into the walls, the lower half of a box or a chair lay on the
+    floor as a streak seen from aside. Without it every column stands at its own contact.
     """
     H, W = classes.shape
     _, lat = pano_lonlat(H)
@@ -708,10 +711,26 @@ def layered_depth(
     sky = classes == SKY
     indoor = not sky.any()
     stand = None
-    if known is not None and image is not None:
-        from generators.standing import standing_things
+    if image is not None and (known is not None or indoor):
+        from generators.standing import PANO_WORK_WIDTH, WORK_WIDTH, standing_things
 
-        stand, stand_dist = standing_things(image, classes, known, eye_height=eye_height)
+        kn = known if known is not None else np.ones(classes.shape, np.float32)
+        stand, stand_dist = standing_things(
+            image,
+            classes,
+            kn,
+            eye_height=eye_height,
+            work_width=WORK_WIDTH if known is not None else PANO_WORK_WIDTH,
+        )
+        if known is None and stand.any():
+            # a whole room's panorama: what stands clearly in front of the room's walls
+            # (their contacts made one surface, as below), not a skirting board or the
+            # foot of a wall, which stand where the wall does and would only hide its
+            # contacts
+            walls, _ = ground_contacts(classes, eye_height, far, None, radius)
+            walls = smooth_panorama_contacts(walls)
+            stand = stand & (stand_dist * EDGE_RATIO < walls[None, :])
+            stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
         if not stand.any():
             stand = None
     contact, seen = ground_contacts(classes, eye_height, far, known, radius, occluders=stand)

@@ -39,6 +39,10 @@ SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
 SAME_LIGHTNESS = 35.0  # ... and L* distance
 SHARED_BOUNDARY = 0.15  # ... touching along this share of the smaller one's boundary
 WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
+#: ... a whole panorama at most this wide: at 480 px a segment's outline was 2 panorama
+#: pixels off, and the thing's rim stood on the wall behind it (a blue line and a smear of
+#: its colour beside a blue box seen from 1 m aside)
+PANO_WORK_WIDTH = 1024
 ENCLOSED_SHARE = 0.75  # a segment this much surrounded by standing ones stands with them
 
 
@@ -48,11 +52,13 @@ def standing_things(
     known: np.ndarray,
     *,
     eye_height: float = EYE_HEIGHT,
+    work_width: int = WORK_WIDTH,
 ) -> tuple[np.ndarray, np.ndarray]:
     """(mask (H, 2H) bool, horizontal distance (H, 2H) m) of the standing things.
 
     image (H, 2H, 3) 0..1 and classes (H, 2H) uint8 on the same equirect grid, known
-    (H, 2H) 0..1 the photo's coverage (only its pixels are segmented).
+    (H, 2H) 0..1 the photo's coverage (only its pixels are segmented), at most
+    `work_width` pixels wide (a whole panorama: PANO_WORK_WIDTH).
     """
     import cv2
     from skimage.segmentation import felzenszwalb
@@ -74,7 +80,7 @@ def standing_things(
     # photo do not depend on the outpainting's texture
     pure = np.roll(known >= 0.99, shift, 1)[r0:r1, c0:c1]
     crop = np.where(pure[..., None], crop, np.float32(0.0))
-    f = min(1.0, WORK_WIDTH / max(c1 - c0, 1))
+    f = min(1.0, work_width / max(c1 - c0, 1))
     small = cv2.resize(crop, (max(2, round((c1 - c0) * f)), max(2, round((r1 - r0) * f))))
     seg = felzenszwalb(np.clip(small, 0, 1), scale=100, sigma=0.8, min_size=40)
     seg = cv2.resize(seg.astype(np.int32), (c1 - c0, r1 - r0), interpolation=cv2.INTER_NEAREST)
