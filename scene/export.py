@@ -396,7 +396,8 @@ def write_frame_record(
     and without it a converted drone capture opened walking under its terrain.
     `spz_axes`: the frame a .spz was written in; "rub" is recorded (`spz_axes`), so
     Wander reads its own RUB file back upright (`scene.io.spz.read_spz`). A generated
-    world's walkable area (`meta['walkable']`) goes with its start view, and its hidden
+    world's walkable area (`meta['walkable']`) and its estimates (`meta['estimates']`,
+    each value and source) go with its start view, and its hidden
     layers' places (`GaussianCloud.hidden_range`: `hidden`) beside a format that keeps
     the splats' order (`scene.io.ORDER_KEEPING`)."""
     if not _made_by_wander(world):
@@ -419,6 +420,17 @@ def write_frame_record(
         # ring on the floor or the hint at its rim (a trial)
         rec["walkable"] = {
             k: walk[k] for k in ("centre", "radius", "source", "invented") if k in walk
+        }
+    est = world.meta.get("estimates") if isinstance(world.meta, dict) else None
+    if b is not None and isinstance(est, dict):
+        # what a generated world estimated and from what (radius, ceiling, field of view,
+        # ...), as `world --out` writes beside its own files: `info` on an export listed none
+        rec["estimates"] = {
+            str(k): {"value": v["value"], "source": str(v.get("source", ""))}
+            for k, v in est.items()
+            if isinstance(v, dict)
+            and "value" in v
+            and isinstance(v["value"], (int, float, str, bool))
         }
     if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
         rec["far_field"] = {"count": cloud.far_field_marked()}

@@ -346,6 +346,11 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path, caps
     from viewer.walk_area import WalkArea
 
     world.meta["walkable"] = {"centre": [0.5, 0.0, 2.0], "radius": 1.1, "invented": True}
+    # ... and so do its estimates and their sources: `info` on the export listed none
+    world.meta["estimates"] = {
+        "radius": {"value": 3.25, "source": "ground contact of upright things"},
+        "indoor": {"value": True, "source": "no sky in the panorama's top"},
+    }
     export_world(world, tmp_path / "w.spz")
     back = load_scene(tmp_path / "w.spz")
     assert back.meta["walkable"]["radius"] == pytest.approx(1.1)
@@ -355,7 +360,10 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path, caps
 
     capsys.readouterr()
     assert run_cli(["info", str(tmp_path / "w.spz")]) == 0
-    assert "walkable area 1.1 m round the start" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "walkable area 1.1 m round the start" in out
+    assert "radius: 3.25 m (ground contact of upright things)" in out, out
+    assert "indoor: yes (no sky in the panorama's top)" in out
     other = World()
     other.add_layer(Layer("theirs", random_cloud(50)))
     other.up_axis = np.array([0.0, 0.0, 1.0])
