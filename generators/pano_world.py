@@ -763,6 +763,8 @@ def build_splats(
     return cloud
 
 
+PHOTO_CLEAR_SHARE = 0.01  # a photo this much transparent says so in the world's estimates
+
 BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray
 BACKSTOP_BEHIND = 1.05  # ... times this
 
@@ -1104,6 +1106,16 @@ def world_from_panorama(
                     + str(pano.meta.get("fov_default_reason", "no EXIF focal length")),
                 }.get(pano.meta["fov_source"], pano.meta["fov_source"]),
             }
+        if pano.photo_alpha is not None:
+            clear = float((np.asarray(pano.photo_alpha) < 0.5).mean())
+            if clear >= PHOTO_CLEAR_SHARE:
+                # a cut-out's transparent part is no photographed surface: it is invented
+                # with the rest of the sphere, which a new user took for a wall from nowhere
+                estimates["photo_transparent"] = {
+                    "value": f"{clear:.0%} of the photo",
+                    "source": "its alpha channel: transparent pixels are invented like the "
+                    "rest of the sphere, not placed",
+                }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):
             if key in pano.meta:

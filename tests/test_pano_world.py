@@ -595,3 +595,25 @@ def test_a_photo_given_as_a_panorama_is_refused_before_any_work(tmp_path) -> Non
     with pytest.raises(OptionsError, match="--photo strip.png --fov ANGLE"):
         WorldOptions(panorama=strip).check()
     WorldOptions(panorama=pano).check()
+
+
+def test_a_cut_out_photo_says_its_transparent_part_is_invented(tmp_path: Path) -> None:
+    """An RGBA photo whose left third is transparent: that part is invented with the rest
+    of the sphere, and the world's estimates say how much of the photo that was (a new
+    user took the invented wall there for a bug)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(2)
+    rgba = np.zeros((120, 180, 4), np.uint8)
+    rgba[..., :3] = (rng.random((120, 180, 3)) * 200 + 30).astype(np.uint8)
+    rgba[..., 3] = 255
+    rgba[:, :60, 3] = 0
+    path = tmp_path / "cutout.png"
+    Image.fromarray(rgba, "RGBA").save(path)
+    world, _, _ = world_from_photos([path], pano_height=128, resolution=64)
+    est = world.meta["estimates"]["photo_transparent"]
+    assert est["value"] == "33% of the photo" and "alpha" in est["source"]
+    # an opaque photo has no such line
+    Image.fromarray(rgba[..., :3], "RGB").save(tmp_path / "opaque.png")
+    world, _, _ = world_from_photos([tmp_path / "opaque.png"], pano_height=128, resolution=64)
+    assert "photo_transparent" not in world.meta["estimates"]
