@@ -196,6 +196,27 @@ def test_the_invented_room_s_front_wall_is_the_wall_the_photo_faces() -> None:
     assert box_factor(lon[side : side + 1], lay.front)[0] == pytest.approx(1.0, abs=0.01)
 
 
+def test_the_front_wall_stands_at_the_photos_wall_not_its_furniture() -> None:
+    """A wall 4 m ahead behind furniture (a desk, a cabinet) 2.5 m off across 60 % of the
+    photo's columns: the box's front wall stands at the wall. At the contacts' median it
+    stood at the furniture, 1.5 m before the photo's wall, which then sat in a niche of
+    the invented room: a step aside and the invented wall beside it hid the photo."""
+    from generators.panorama.layout import estimate_layout
+
+    h = 256
+    lon, lat = pano_lonlat(h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 35) & (A > -40) & (A < 12)
+    wall, furniture = 4.0, 2.5
+    ahead = np.where(L > -35 + 0.6 * 70, wall, furniture)  # furniture over the left 60 %
+    dist = ahead / np.cos(np.radians(L))
+    labels = np.where(A < -np.degrees(np.arctan(1.6 / dist)), GROUND, UPRIGHT).astype(np.uint8)
+    labels = np.where(known, labels, 0).astype(np.uint8)
+    lay = estimate_layout(labels, known, CEILING)
+    r = 1.6 / lay.floor_tan
+    assert r * lay.front == pytest.approx(wall, rel=0.1), (r, lay.front)
+
+
 def test_the_painted_wall_ceiling_line_follows_the_box_without_a_staircase() -> None:
     """The ceiling's weight at the work size crosses ½ where the box room's wall meets
     its ceiling, to a small fraction of a pixel: drawn from hard classes at that size

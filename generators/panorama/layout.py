@@ -174,7 +174,7 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
             # front wall, 1.5 m behind the office photo's bookcase wall, painted its
             # ceiling 0.4 m down that wall (a sagging bump in the ceiling line above it)
             front_tan = EYE_HEIGHT / max(front, MIN_FRONT)
-            src["front"] = "the photo's wall contacts, at their median distance along its view"
+            src["front"] = "the photo's wall contacts along its view, the far fifth"
         # the photo's walls reach the ceiling: the top of its upright structure
         up = (labels == UPRIGHT) & known & (lat[:, None] > 0)
         tcols = up.any(0)
@@ -293,9 +293,12 @@ def _skyline_roughness(elev: np.ndarray, w: int) -> float:
 
 def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | None, float | None]:
     """(the wall radius the world's geometry measures on this class map (as
-    `pano_world.scene_layers`: the median ground contact the photo shows), the median
-    distance along the photo's view (−Z) of the contacts in its columns within 60° of it:
-    the wall it faces), each m or None."""
+    `pano_world.scene_layers`: the median ground contact the photo shows), and the
+    distance along the photo's view (−Z) of the far fifth (WALL_PERCENTILE) of the contacts
+    in its columns within 60° of it: the wall it faces, behind the furniture before it),
+    each m or None. At their median, the box's front wall stood 0.45 m before the office
+    photo's back wall, whose region then sat in a niche: stepping aside, the invented
+    wall beside it hid half the photo."""
     from generators.pano_layers import ground_contacts, radius_from_contacts
 
     # as in the world, the ground runs on below the photo (the outpainting's ground)
@@ -309,7 +312,11 @@ def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | Non
     # contact, a hidden one (its foot behind furniture) at the nearest the photo allows
     lon, _ = pano_lonlat(h, w)
     ahead = cols & (np.cos(lon) > 0.5)
-    front = float(np.median(contact[ahead] * np.cos(lon[ahead]))) if ahead.sum() >= 8 else None
+    front = (
+        float(np.percentile(contact[ahead] * np.cos(lon[ahead]), 100.0 - WALL_PERCENTILE))
+        if ahead.sum() >= 8
+        else None
+    )
     return (None if r is None else float(np.clip(r, 1.5, 40.0))), front
 
 
