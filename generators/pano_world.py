@@ -1281,7 +1281,11 @@ def generate_world(
             pass
     else:
         pano = generate_panorama(
-            options.panorama_options(), cancel=cancel, stages=st, keep_detail=True
+            options.panorama_options(),
+            cancel=cancel,
+            stages=st,
+            keep_detail=True,
+            room_radius=options.radius,
         )
         used = options.used_pano_height()
         if used < options.pano_height:

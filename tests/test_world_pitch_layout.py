@@ -217,6 +217,27 @@ def test_the_front_wall_stands_at_the_photos_wall_not_its_furniture() -> None:
     assert r * lay.front == pytest.approx(wall, rel=0.1), (r, lay.front)
 
 
+def test_a_room_radius_given_is_the_box_the_outpainting_paints() -> None:
+    """`world --radius 2` on a photo whose contacts say 4 m: the box room painted is 2 m
+    wide each way and its front wall no farther. The world stood its walls at the option
+    while the outpainting painted its creases where it estimated them: turned round, the
+    floor's paint stood up the wall as a band."""
+    from generators.panorama.layout import estimate_layout
+
+    h = 256
+    lon, lat = pano_lonlat(h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 35) & (A > -40) & (A < 12)
+    dist = 4.0 / np.cos(np.radians(L))
+    labels = np.where(A < -np.degrees(np.arctan(1.6 / dist)), GROUND, UPRIGHT).astype(np.uint8)
+    labels = np.where(known, labels, 0).astype(np.uint8)
+    est = estimate_layout(labels, known, CEILING)
+    assert 1.6 / est.floor_tan > 3.0  # estimated: the photo's walls
+    lay = estimate_layout(labels, known, CEILING, room_radius=2.0)
+    assert 1.6 / lay.floor_tan == pytest.approx(2.0) and lay.sources["floor"] == "option"
+    assert lay.front <= 1.0
+
+
 def test_the_painted_wall_ceiling_line_follows_the_box_without_a_staircase() -> None:
     """The ceiling's weight at the work size crosses ½ where the box room's wall meets
     its ceiling, to a small fraction of a pixel: drawn from hard classes at that size

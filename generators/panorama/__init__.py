@@ -253,11 +253,14 @@ def generate_panorama(
     cancel: CancelToken | None = None,
     stages: Stages | None = None,
     keep_detail: bool = False,
+    room_radius: float | None = None,
 ) -> Panorama:
     """One or more photos (taken from one spot) -> full 360° panorama.
 
     keep_detail: stitched photos also give `Panorama.detail`, their region at about their
     own angular resolution (up to MAX_DETAIL_PIXELS), for a world made from them.
+    room_radius: indoors, the invented room's half-width (m) the classical outpainting
+    paints (`world --radius`); default: estimated from the photo (`layout.estimate_layout`).
 
     `options` are checked first (`PanoramaOptions.check`: OptionsError, or ModelMissing
     when a backend's weights are not here). Raises SceneFormatError for unreadable photos
@@ -471,6 +474,7 @@ def generate_panorama(
                 cancel=cancel,
                 info=found,
                 photos=placed,
+                room_radius=room_radius,
             )
             classes = found.pop("classes", None)
             outpaint_meta = found

@@ -137,11 +137,15 @@ def box_factor(lon: np.ndarray, front: float = 1.0) -> np.ndarray:
     return np.maximum(ahead, np.abs(np.sin(lon)))
 
 
-def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout:
+def estimate_layout(
+    labels: np.ndarray, known: np.ndarray, upper: int, room_radius: float | None = None
+) -> Layout:
     """The unseen part's layout from the photo's classes on the equirect grid.
 
     labels (h, 2h) uint8 classes (UPRIGHT / GROUND / SKY) of the known pixels,
-    known (h, 2h) bool, upper SKY (outdoors) or CEILING (indoors).
+    known (h, 2h) bool, upper SKY (outdoors) or CEILING (indoors). room_radius (m):
+    indoors, the box's half-width as given (`world --radius`), its front wall no farther;
+    else estimated.
     """
     h, w = labels.shape
     lon, lat = pano_lonlat(h, w)
@@ -167,6 +171,12 @@ def estimate_layout(labels: np.ndarray, known: np.ndarray, upper: int) -> Layout
                 floor_tan = min(floor_tan, EYE_HEIGHT / r_geo)
             floor_tan = min(floor_tan, EYE_HEIGHT / MIN_ROOM_RADIUS)
             src["floor"] = "farthest ground contacts of the photo's upright things"
+        if room_radius is not None:
+            # the user's room: its creases painted where the world stands its walls
+            floor_tan = EYE_HEIGHT / max(float(room_radius), 0.5)
+            src["floor"] = "option"
+            if front is not None:
+                front = min(front, float(room_radius))
         radius = EYE_HEIGHT / max(floor_tan, 1e-3)
         front_tan = 0.0
         if front is not None and front < radius / FRONT_SLACK:

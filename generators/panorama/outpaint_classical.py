@@ -105,8 +105,12 @@ def outpaint_classical(
     cancel: CancelToken | None = None,
     info: dict | None = None,
     photos: Sequence[PlacedPhoto] = (),
+    room_radius: float | None = None,
 ) -> np.ndarray:
     """Fill the unknown part of an equirect panorama.
+
+    room_radius: indoors, the invented room's half-width (m) given by the user (`world
+    --radius`), else estimated (`layout.estimate_layout`).
 
     pano   (H, 2H, 3) float32 0..1, valid where weight > 0
     weight (H, 2H)    float32 0..1, 1 = known (the photo), 0 = to invent
@@ -155,7 +159,7 @@ def outpaint_classical(
     upper = SKY if (labels_t[known_t] == SKY).any() else CEILING
     foliage = _foliage(img_t, known_t & (labels_t == UPRIGHT), upper)
     veg_ground = _vegetation_ground(known_t, labels_t, foliage)
-    layout = estimate_layout(labels_t, known_t, upper)
+    layout = estimate_layout(labels_t, known_t, upper, room_radius=room_radius)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
     known_s = cv2.resize(known_t.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
