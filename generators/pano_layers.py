@@ -652,11 +652,12 @@ def image_supported_steps(
     ramped_at = np.zeros(W, bool)
     ramped_at[ramped] = True
     out = lx.copy()
-    cols = np.arange(W)
     starts = np.nonzero(cut)[0]
     for i, s in enumerate(starts):
         idx = (s + np.arange((starts[(i + 1) % len(starts)] - s) % W or W)) % W
-        inner = idx[1:][ramped_at[idx[1:]]]
+        pos = np.nonzero(ramped_at[idx])[0]
+        pos = pos[pos > 0]  # (a step at the run's start is a kept one or the photo's edge)
+        inner = idx[pos]
         if not photo[idx[0]] or not len(inner):
             continue
         # wide enough that no column steps by more than RAMP_SLOPE (a steeper ramp opens
@@ -666,7 +667,8 @@ def image_supported_steps(
         # within the run only (its ends reflected: nothing pulled across a kept edge)
         smooth = gaussian_filter1d(lx[idx], sigma, mode="nearest")
         # all of it within 2.5 sigma of a ramped step (where it differs), none from 4 sigma
-        dist = np.min(np.abs(cols[idx][:, None] - inner[None, :] + 0.5), 1)
+        # (positions along the run: it may wrap round the panorama's seam)
+        dist = np.min(np.abs(np.arange(len(idx))[:, None] - pos[None, :] + 0.5), 1)
         w = np.clip((4.0 * sigma - dist) / (1.5 * sigma), 0.0, 1.0)
         out[idx] = w * smooth + (1.0 - w) * lx[idx]
     return np.where(photo, np.exp(out), x).astype(np.float32)
