@@ -939,7 +939,6 @@ def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> n
     profiles mix by longitude, half and half opposite the photo. None with ground in under
     8 columns, a side with under 3 rows of it, or a photo region that wraps round.
     """
-    from scipy.ndimage import gaussian_filter1d
 
     ht, wt = sel.shape
     cols = np.nonzero(sel.any(0))[0]
@@ -951,32 +950,18 @@ def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> n
     sigma = max(1.0, 0.015 * ht)
     profiles = []
     for lo, hi in ((c0, c0 + quarter), (c1 - quarter + 1, c1 + 1)):
-        m = np.zeros_like(sel)
-        m[:, lo:hi] = sel[:, lo:hi]
-        n = m.sum(1)
-        ok = n >= 2
-        if ok.sum() < 3:
+        rows, colour = _band_rows(img, sel, lo, hi, sigma)
+        if len(rows) < 3:
             return None
-        csum = np.einsum("hw,hwc->hc", m.astype(np.float64), img.astype(np.float64))
-        num = gaussian_filter1d(np.where(ok[:, None], csum, 0.0), sigma, axis=0, mode="nearest")
-        den = gaussian_filter1d(np.where(ok, n, 0).astype(np.float64), sigma, mode="nearest")
-        rows = np.nonzero(ok)[0]
-        profiles.append((-lat_t[rows], num[rows] / np.maximum(den[rows, None], 1e-12)))
+        profiles.append((-lat_t[rows], colour))
     h, w = shape
     lon, lat = pano_lonlat(h, w)
     # the two sides' profiles on this grid's rows (np.interp needs rising x: −elevation)
     left, right = (
         np.stack([np.interp(-lat, x, c[:, k]) for k in range(3)], -1) for x, c in profiles
     )
-    # longitude from each edge outwards (wrapped), as fractions of the way round
     lon_t, _ = pano_lonlat(ht, wt)
-    a0, a1 = float(lon_t[c0]), float(lon_t[c1])
-    dl = ((a0 - lon) % (2 * np.pi)) / (2 * np.pi)  # going left from the left edge
-    dr = ((lon - a1) % (2 * np.pi)) / (2 * np.pi)  # going right from the right edge
-    t = dl / np.maximum(dl + dr, 1e-9)
-    inside = dl + dr > 1.0  # the photo's own columns (both ways round pass the photo)
-    span = max((a1 - a0) % (2 * np.pi), 1e-9)
-    t = np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)[None, :, None]
+    t = _side_weight(float(lon_t[c0]), float(lon_t[c1]), lon)[None, :, None]
     field = (1 - t) * left[:, None] + t * right[:, None]
     # below the lowest ground the photo shows, the two sides meet towards the nadir: held
     # to the nadir, a shaded and a sunlit lawn split the ground under the viewer in two
@@ -1030,7 +1015,6 @@ def _two_sided(norm: np.ndarray, sel: np.ndarray, prof: np.ndarray) -> np.ndarra
     half and half opposite the photo. A side with sky in under SKY_SIDE_ROWS of the rows
     that `sel` has takes `prof` (h, 3) instead; so does everything when `sel`'s columns
     wrap round (more than half the width) or are fewer than 8."""
-    from scipy.ndimage import gaussian_filter1d
 
     h, w = sel.shape
     flat = np.broadcast_to(prof[:, None, :], (h, w, 3))
@@ -1044,28 +1028,47 @@ def _two_sided(norm: np.ndarray, sel: np.ndarray, prof: np.ndarray) -> np.ndarra
     r = np.arange(h)
     sides = []
     for lo, hi in ((c0, c0 + band), (c1 - band + 1, c1 + 1)):
-        m = np.zeros_like(sel)
-        m[:, lo:hi] = sel[:, lo:hi]
-        n = m.sum(1)
-        ok = n >= 2
-        if ok.sum() < max(3, SKY_SIDE_ROWS * all_rows):
+        got, col = _band_rows(norm, sel, lo, hi, sigma)
+        if len(got) < max(3, SKY_SIDE_ROWS * all_rows):
             sides.append(np.asarray(prof, np.float64))
             continue
-        csum = np.einsum("hw,hwc->hc", m.astype(np.float64), norm.astype(np.float64))
-        num = gaussian_filter1d(np.where(ok[:, None], csum, 0.0), sigma, axis=0, mode="nearest")
-        den = gaussian_filter1d(np.where(ok, n, 0).astype(np.float64), sigma, mode="nearest")
-        got = np.nonzero(ok)[0]
-        col = num[got] / np.maximum(den[got, None], 1e-12)
         sides.append(np.stack([np.interp(r, got, col[:, k]) for k in range(3)], -1))
     lon, _ = pano_lonlat(h, w)
-    a0, a1 = float(lon[c0]), float(lon[c1])
+    t = _side_weight(float(lon[c0]), float(lon[c1]), lon)[None, :, None]
+    return ((1 - t) * sides[0][:, None] + t * sides[1][:, None]).astype(np.float32)
+
+
+def _band_rows(
+    img: np.ndarray, sel: np.ndarray, lo: int, hi: int, sigma: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, the mean colour of the `sel` (h, w) pixels of `img` (h, w, 3) in columns
+    lo..hi−1, smoothed over rows (Gaussian `sigma`, normalised): (rows (n,) that have at
+    least 2 such pixels, their colours (n, 3) float64). A side band of the photo, for
+    `_ground_field` and `_two_sided`."""
+    from scipy.ndimage import gaussian_filter1d
+
+    m = np.zeros_like(sel)
+    m[:, lo:hi] = sel[:, lo:hi]
+    n = m.sum(1)
+    ok = n >= 2
+    csum = np.einsum("hw,hwc->hc", m.astype(np.float64), img.astype(np.float64))
+    num = gaussian_filter1d(np.where(ok[:, None], csum, 0.0), sigma, axis=0, mode="nearest")
+    den = gaussian_filter1d(np.where(ok, n, 0).astype(np.float64), sigma, mode="nearest")
+    rows = np.nonzero(ok)[0]
+    return rows, num[rows] / np.maximum(den[rows, None], 1e-12)
+
+
+def _side_weight(a0: float, a1: float, lon: np.ndarray) -> np.ndarray:
+    """The right side's share (w,) in 0..1 at longitudes `lon` (rad) of a field carried on
+    from a photo spanning a0..a1 (rad, its left and right edge columns): by how far each
+    longitude lies from either edge going outwards (wrapped), half and half opposite the
+    photo; across the photo's own columns, from 0 at its left edge to 1 at its right."""
     dl = ((a0 - lon) % (2 * np.pi)) / (2 * np.pi)  # going left from the left edge
     dr = ((lon - a1) % (2 * np.pi)) / (2 * np.pi)  # going right from the right edge
     t = dl / np.maximum(dl + dr, 1e-9)
-    inside = dl + dr > 1.0  # the photo's own columns
+    inside = dl + dr > 1.0  # the photo's own columns (both ways round pass the photo)
     span = max((a1 - a0) % (2 * np.pi), 1e-9)
-    t = np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)[None, :, None]
-    return ((1 - t) * sides[0][:, None] + t * sides[1][:, None]).astype(np.float32)
+    return np.where(inside, np.clip(((lon - a0) % (2 * np.pi)) / span, 0, 1), t)
 
 
 def _class_texture(
