@@ -425,12 +425,15 @@ def write_frame_record(
     if b is not None and isinstance(est, dict):
         # what a generated world estimated and from what (radius, ceiling, field of view,
         # ...), as `world --out` writes beside its own files: `info` on an export listed none
+        scalar = (int, float, str, bool, type(None))
         rec["estimates"] = {
-            str(k): {"value": v["value"], "source": str(v.get("source", ""))}
+            str(k): {
+                f: v[f]
+                for f in ("value", "applied", "source")
+                if f in v and isinstance(v[f], scalar)
+            }
             for k, v in est.items()
-            if isinstance(v, dict)
-            and "value" in v
-            and isinstance(v["value"], (int, float, str, bool))
+            if isinstance(v, dict) and "value" in v and isinstance(v["value"], scalar)
         }
     if cloud is not None and 0 < cloud.far_field_marked() < len(cloud):
         rec["far_field"] = {"count": cloud.far_field_marked()}

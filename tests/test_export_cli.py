@@ -350,6 +350,7 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path, caps
     world.meta["estimates"] = {
         "radius": {"value": 3.25, "source": "ground contact of upright things"},
         "indoor": {"value": True, "source": "no sky in the panorama's top"},
+        "photo_pitch": {"value": 13.1, "applied": False, "source": "vertical lines"},
     }
     export_world(world, tmp_path / "w.spz")
     back = load_scene(tmp_path / "w.spz")
@@ -364,6 +365,7 @@ def test_an_export_of_a_wander_scene_reopens_upright_at_its_start(tmp_path, caps
     assert "walkable area 1.1 m round the start" in out
     assert "radius: 3.25 m (ground contact of upright things)" in out, out
     assert "indoor: yes (no sky in the panorama's top)" in out
+    assert "photo_pitch: 13.1° estimated, not applied (vertical lines)" in out, out
     other = World()
     other.add_layer(Layer("theirs", random_cloud(50)))
     other.up_axis = np.array([0.0, 0.0, 1.0])

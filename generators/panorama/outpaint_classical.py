@@ -939,7 +939,6 @@ def _ground_field(img: np.ndarray, sel: np.ndarray, shape: tuple[int, int]) -> n
     profiles mix by longitude, half and half opposite the photo. None with ground in under
     8 columns, a side with under 3 rows of it, or a photo region that wraps round.
     """
-
     ht, wt = sel.shape
     cols = np.nonzero(sel.any(0))[0]
     if len(cols) < 8 or cols[-1] - cols[0] > wt // 2:
@@ -1015,7 +1014,6 @@ def _two_sided(norm: np.ndarray, sel: np.ndarray, prof: np.ndarray) -> np.ndarra
     half and half opposite the photo. A side with sky in under SKY_SIDE_ROWS of the rows
     that `sel` has takes `prof` (h, 3) instead; so does everything when `sel`'s columns
     wrap round (more than half the width) or are fewer than 8."""
-
     h, w = sel.shape
     flat = np.broadcast_to(prof[:, None, :], (h, w, 3))
     cols = np.nonzero(sel.any(0))[0]
