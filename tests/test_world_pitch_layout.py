@@ -317,6 +317,74 @@ def test_the_far_skyline_starts_at_the_photo_s_own_skyline_at_its_edges() -> Non
     assert estimate_layout(labels, known_all, SKY).anchors == ()
 
 
+def _foot(cls: np.ndarray) -> np.ndarray:
+    """Elevation (deg) per column of the top of the ground run from the bottom up."""
+    _, lat = pano_lonlat(cls.shape[0])
+    g = cls == GROUND
+    out = []
+    for c in range(cls.shape[1]):
+        r = cls.shape[0] - 1
+        while r > 0 and g[r - 1, c]:
+            r -= 1
+        out.append(math.degrees(lat[r]))
+    return np.array(out)
+
+
+def test_the_far_field_s_foot_starts_at_the_photo_s_ground_line_at_its_edges() -> None:
+    """Beside the photo the invented ground meets the things standing on it where the
+    photo's own do at its side edges (a hedge 20 m off on the left, a near wall held at
+    8° below the horizon on the right), carried on to the far field's foot over 40° as
+    the world's contacts are (`pano_layers._continue_contacts`); drawn at the far field's
+    foot right from the edge, the invented ground rose 1.5° above the Sceaux photo's, a
+    step at its frame. A photo whose ground runs on to the sky has none."""
+    from generators.panorama.layout import (
+        CONTINUE_SPAN_DEG,
+        GROUND_ANCHOR_MIN_DEG,
+        anchored_foot,
+        estimate_layout,
+    )
+    from scene.units import EYE_HEIGHT
+
+    h, w = 256, 512
+    lon, lat = pano_lonlat(h)
+    elev = np.degrees(lat)[:, None]
+    cols = np.arange(w)[None, :]
+    c0, c1 = 220, 292  # ~50° wide photo round longitude 0
+    known = np.zeros((h, w), bool)
+    known[70:200, c0:c1] = True
+    hedge = math.degrees(math.atan(-EYE_HEIGHT / 20.0))  # -4.6°
+    foot = np.where(cols < (c0 + c1) // 2, hedge, -20.0)  # the right: a wall 4 m off
+    labels = np.where(elev > 12.0, SKY, np.where(elev < foot, GROUND, UPRIGHT)).astype(np.uint8)
+    lay = estimate_layout(labels, known, SKY)
+    assert len(lay.ground_anchors) == 2, lay.ground_anchors
+    (lon_l, e_l), (lon_r, e_r) = sorted(lay.ground_anchors)
+    row_deg = 180.0 / h
+    assert abs(e_l - hedge) < 1.5 * row_deg and e_r == pytest.approx(GROUND_ANCHOR_MIN_DEG)
+    assert "ground line" in lay.sources["ground"]
+    assert lay.as_dict()["ground_anchors"][0]["elev_deg"] == pytest.approx(e_l, abs=0.01)
+    drawn = _foot(layout_classes(lay, h, seed=2))
+    expect = np.degrees(np.arctan(anchored_foot(lay, lon)))
+    for col, edge in ((c0 - 2, e_l), (c1 + 1, e_r)):
+        assert abs(drawn[col] - expect[col]) < 1.5 * row_deg, (col, drawn[col], expect[col])
+        assert abs(drawn[col] - edge) < 1.5, (col, drawn[col], edge)
+    # the foot's distance on the left runs linearly from 20 m to the far field's 40 m
+    far_deg = math.degrees(math.atan(lay.ground_tan))
+    mid = int(c0 - CONTINUE_SPAN_DEG / 2 / 360 * w)
+    want = math.degrees(math.atan(-EYE_HEIGHT / 30.0))
+    assert abs(drawn[mid] - want) < 1.5 * row_deg, (drawn[mid], want)
+    t = np.tan(np.radians(drawn))
+    assert np.all(np.diff(t[mid : c0 - 1]) <= 1e-9)  # descending towards the photo
+    # beyond 40° the far field's own foot, as without the anchors
+    out = int(c0 - (CONTINUE_SPAN_DEG + 5) / 360 * w)
+    assert abs(drawn[out] - far_deg) < 1.5 * row_deg
+    assert np.allclose(anchored_foot(lay, lon)[out], lay.ground_tan, rtol=0.02)
+    own = _foot(layout_classes(Layout(**{**lay.__dict__, "ground_anchors": ()}), h, seed=2))
+    assert np.allclose(own, own[0]) and abs(own[0] - far_deg) < 1.5 * row_deg
+    # ground running on to the sky at the edges (a lake's shore to the horizon): no anchor
+    open_ground = np.broadcast_to(np.where(elev > 0, SKY, GROUND), (h, w)).astype(np.uint8)
+    assert estimate_layout(open_ground, known, SKY).ground_anchors == ()
+
+
 @pytest.mark.slow
 def test_far_from_the_photo_the_outpainting_shows_the_layout() -> None:
     """Turned away from an outdoor photo: sky above a skyline, ground below — not the

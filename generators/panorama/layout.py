@@ -51,6 +51,13 @@ SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this i
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
 ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
 ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
+#: the far field's foot beside the photo: the distance where upright things meet the ground
+#: at its side edges, carried on to FAR_FIELD over this much longitude — as the world's
+#: geometry carries on the contacts (`pano_layers._continue_contacts`), so the painted
+#: foot is the geometry's
+CONTINUE_SPAN_DEG = 40.0
+GROUND_EDGE_DEG = 1.5  # an edge's ground line: the classes of the pixels this far inward
+GROUND_ANCHOR_MIN_DEG = -8.0  # ... one lower (a thing standing near, ~11 m) is held here
 
 
 def max_ceiling(radius: float, eye: float = EYE_HEIGHT) -> float:
@@ -68,7 +75,9 @@ class Layout:
     skyline_deg the far skyline's mean elevation, skyline_var its relative variation over
     tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev),
     anchors ((longitude rad, elevation deg), ...) the photo's own skyline at its left and
-    right edges, where the far skyline starts (`layout_classes`).
+    right edges, where the far skyline starts (`layout_classes`); ground_anchors the same
+    for the line where its upright things meet the ground, where the far field's foot
+    starts.
     """
 
     indoor: bool
@@ -83,6 +92,7 @@ class Layout:
     #: distance F along its view); 0 (or floor_tan): the square box's front wall at R
     front_tan: float = 0.0
     anchors: tuple[tuple[float, float], ...] = ()
+    ground_anchors: tuple[tuple[float, float], ...] = ()
 
     @property
     def front(self) -> float:
@@ -111,6 +121,11 @@ class Layout:
                 d["skyline_anchors"] = [
                     {"lon_deg": round(math.degrees(lon), 2), "elev_deg": round(e, 2)}
                     for lon, e in self.anchors
+                ]
+            if self.ground_anchors:
+                d["ground_anchors"] = [
+                    {"lon_deg": round(math.degrees(lon), 2), "elev_deg": round(e, 2)}
+                    for lon, e in self.ground_anchors
                 ]
         return d
 
@@ -239,6 +254,9 @@ def estimate_layout(
         src["skyline"] = "default (the photo shows no skyline)"
     ground_tan = -EYE_HEIGHT / FAR_FIELD
     src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
+    ground_anchors = _edge_ground(labels, known, lon, lat, ground_tan)
+    if ground_anchors:
+        src["ground"] += "; beside the photo from its own ground line at its side edges"
     return Layout(
         False,
         ground_tan=ground_tan,
@@ -247,7 +265,80 @@ def estimate_layout(
         skyline_rough=float(np.clip(rough, 0.0, MAX_ROUGH)),
         sources=src,
         anchors=anchors,
+        ground_anchors=ground_anchors,
     )
+
+
+def _edge_ground(
+    labels: np.ndarray, known: np.ndarray, lon: np.ndarray, lat: np.ndarray, ground_tan: float
+) -> tuple[tuple[float, float], ...]:
+    """Where the photo's upright things meet the ground at its left and right edges:
+    ((longitude rad, elevation deg), ...), one per side edge whose trace (as
+    `_edge_anchors`: each row's outermost known pixel but one, where it runs down the side)
+    ends in ground: going up from there, the first row that is no longer ground (each
+    row's majority over the GROUND_EDGE_DEG of pixels inward from the edge, then a 5-row
+    majority), when it is upright. Never above the far field's foot (`ground_tan`: nothing
+    stands beyond it), nor below GROUND_ANCHOR_MIN_DEG (a person or a car at the edge is no
+    far field: its foot drawn on beside the photo would be a wall of treeline before the
+    eye). None for a photo spanning more than half the sphere (no side edges).
+
+    Drawn at the far field's own foot right from the edge, the invented ground rose above
+    the photo's where its upright things stand nearer than the far field (the Sceaux
+    castle's hedge at 24 m, the far field at 40 m): a step in the ground at the photo's
+    frame, and a band of ground colour the geometry stood upright, on the hedge's foot.
+    """
+    h, w = known.shape
+    cols = np.nonzero(known.any(0))[0]
+    rows = np.nonzero(known.any(1))[0]
+    if not len(cols) or cols[-1] - cols[0] > w // 2 or len(rows) < 8:
+        return ()
+    kr = known[rows]
+    first = np.argmax(kr, axis=1)
+    last = w - 1 - np.argmax(kr[:, ::-1], axis=1)
+    n = max(2, int(round(GROUND_EDGE_DEG / 360.0 * w)))
+    out = []
+    for col, step in ((np.minimum(first + 1, last), 1), (np.maximum(last - 1, first), -1)):
+        side = np.abs(np.gradient(col.astype(np.float32))) <= 1.0
+        r, c = rows[side], col[side]
+        if len(r) < 8:
+            continue
+        band = np.clip(c[:, None] + step * np.arange(n)[None, :], 0, w - 1)
+        lab = labels[r[:, None], band]
+        ok = known[r[:, None], band]
+        votes = [((lab == k) & ok).sum(1) for k in (GROUND, UPRIGHT, SKY)]
+        major = np.array([GROUND, UPRIGHT, SKY])[np.argmax(np.stack(votes, 1), 1)]
+        ground = np.convolve((major == GROUND).astype(np.float32), np.ones(5) / 5, "same") > 0.5
+        if not ground[-1]:
+            continue
+        i = len(ground) - 1
+        while i > 0 and ground[i - 1]:
+            i -= 1
+        if i == 0 or major[i - 1] != UPRIGHT:
+            continue
+        elev = float(np.clip(lat[r[i]], math.radians(GROUND_ANCHOR_MIN_DEG), math.atan(ground_tan)))
+        out.append((float(lon[c[i]]), math.degrees(elev)))
+    return tuple(out)
+
+
+def anchored_foot(layout: Layout, lon: np.ndarray) -> np.ndarray:
+    """The outdoor far field's foot (w,) as tan(elevation) at longitudes `lon` (rad):
+    `layout.ground_tan`, except beside the photo, where its distance carries on from the
+    photo's own ground line at its side edges (`Layout.ground_anchors`) to FAR_FIELD over
+    CONTINUE_SPAN_DEG, mixed between the two edges by inverse angular distance — the
+    contacts of the world's geometry there (`pano_layers._continue_contacts`)."""
+    if not layout.ground_anchors:
+        return np.full(lon.shape, layout.ground_tan, np.float64)
+    far = EYE_HEIGHT / max(-layout.ground_tan, 1e-6)
+    num = np.zeros(lon.shape, np.float64)
+    den = np.zeros(lon.shape, np.float64)
+    for a_lon, a_deg in layout.ground_anchors:
+        d_edge = EYE_HEIGHT / max(-math.tan(math.radians(a_deg)), 1e-6)
+        ang = np.abs((lon - a_lon + math.pi) % (2 * math.pi) - math.pi)
+        t = np.clip(np.degrees(ang) / CONTINUE_SPAN_DEG, 0.0, 1.0)
+        wgt = 1.0 / np.maximum(ang, 1e-3)
+        num += wgt * (d_edge * (1.0 - t) + far * t)
+        den += wgt
+    return -EYE_HEIGHT / (num / den)
 
 
 def _edge_anchors(
@@ -378,7 +469,7 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         jag /= max(float(jag.std()), 1e-9)
         sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag * (1.0 - a)
     sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]
-    out[np.broadcast_to(tl < layout.ground_tan, (h, w))] = GROUND
+    out[np.broadcast_to(tl < anchored_foot(layout, lon)[None, :], (h, w))] = GROUND
     out[tl > sky_tan] = SKY
     return out
 
