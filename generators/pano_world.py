@@ -682,7 +682,11 @@ def build_splats(
         if photo is not None and photo_region is not None:
             hidden.append(len(parts))
             parts.append(
-                _backstop(bcol, np.where(bmask, bdepth, finite), sky, photo_region, eye_height)
+                # (behind the photo's own surfaces: the far side continued behind them
+                # (`bdepth`) is the invented far field beside the photo, 40 m off, and a
+                # sheet that far back showed its copy of the Sceaux castle's wing beside
+                # the wing from a step aside, a ghost)
+                _backstop(bcol, finite, sky, photo_region, eye_height)
             )
     if sky.any():
         h2 = max(32, H // 2)
@@ -773,12 +777,14 @@ def _backstop(
     colour: np.ndarray, depth: np.ndarray, sky: np.ndarray, region: np.ndarray, eye_height: float
 ) -> GaussianCloud:
     """A sheet behind everything in the photo's part of the panorama: at BACKSTOP_BEHIND ×
-    the farthest depth within BACKSTOP_DEG of each ray (behind a thing as wide as that
-    too, and smooth where the layers step), in the background's colours. Hidden from the
-    start view, it is what shows through any gap the photo's layers open when the walker
-    moves (black before: under the office's typewriter from a step forward).
-    colour (H, 2H, 3), depth (H, 2H) m, sky (H, 2H) bool, region (H', 2H') bool (the photo's
-    coverage at any size), eye_height m; returns the sheet's splats (none when empty)."""
+    the farthest depth of the photo's own surfaces within BACKSTOP_DEG of each ray (behind
+    a thing as wide as that too, and smooth where the layers step), in the background's
+    colours. Hidden from the start view, it is what shows through any gap the photo's
+    layers open when the walker moves (black before: under the office's typewriter from a
+    step forward).
+    colour (H, 2H, 3), depth (H, 2H) m (the layers' first surfaces), sky (H, 2H) bool,
+    region (H', 2H') bool (the photo's coverage at any size), eye_height m; returns the
+    sheet's splats (none when empty)."""
     import cv2
     from scipy.ndimage import maximum_filter
 
@@ -791,7 +797,8 @@ def _backstop(
     if not keep.any():
         return GaussianCloud.empty()
     n = max(1, int(round(BACKSTOP_DEG / 180.0 * H)))
-    d = np.where(sky, 0.0, depth).astype(np.float32)
+    # (the photo's own depths only, not the invented far field's beside it)
+    d = np.where(sky | ~cover, 0.0, depth).astype(np.float32)
     far = maximum_filter(d, size=2 * n + 1, mode="nearest")
     far = cv2.GaussianBlur(far, (0, 0), n / 2)  # a sheet, not steps
     # (sky pixels keep their own positive depth: they are no source of the sheet's depth)

@@ -616,6 +616,12 @@ def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None
     dist = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
     assert dist.min() >= 3.2 * BACKSTOP_BEHIND * 0.999  # behind the desk, even at the chair
     assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001  # one sheet: no step at the chair
+    # the invented far field beside the photo (40 m) does not push it back: from a step
+    # aside a sheet that far off showed its copy of the photo beside it (a castle's wing)
+    beside = np.where(region, depth, 40.0).astype(np.float32)
+    sheet = _backstop(colour, beside, sky, region, 1.6)
+    dist = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
+    assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001, dist.max()
 
 
 def test_a_world_from_a_photo_marks_its_hidden_layers(tmp_path, monkeypatch) -> None:  # noqa: ANN001
