@@ -267,7 +267,10 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     try:
         args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
     except OSError as exc:  # read-only: the same line convert, export and render give
-        raise ValueError(f"cannot write in {args.out.parent}: {exc.strerror or exc}") from None
+        from scene.files import write_error_reason
+
+        reason = write_error_reason(args.out.parent, exc)
+        raise ValueError(f"cannot write in {args.out.parent}: {reason}") from None
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
     logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)

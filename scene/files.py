@@ -9,6 +9,7 @@ writers, scene.project, scene.export, the generators, the CLI and the viewer.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import logging
 import os
@@ -103,7 +104,9 @@ def make_temp_file(path: str | Path, suffix: str = "") -> tuple[int, Path]:
             prefix=prefix, suffix="-" + _fit(path.name, suffix, len(prefix) + 10), dir=folder
         )
     except OSError as exc:
-        raise SceneFormatError(path, f"cannot write in {folder}: {exc.strerror or exc}") from None
+        raise SceneFormatError(
+            path, f"cannot write in {folder}: {write_error_reason(folder, exc)}"
+        ) from None
     return fd, Path(tmp)
 
 
@@ -121,7 +124,7 @@ def make_temp_dir(name: str, parent: str | Path | None = None) -> Path:
         )
     except OSError as exc:
         raise SceneFormatError(
-            folder / name, f"cannot write in {folder}: {exc.strerror or exc}"
+            folder / name, f"cannot write in {folder}: {write_error_reason(folder, exc)}"
         ) from None
 
 
@@ -282,6 +285,15 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return os.path.realpath(a) == os.path.realpath(b)
     except (OSError, ValueError):
         return os.path.abspath(a) == os.path.abspath(b)
+
+
+def write_error_reason(folder: str | Path, exc: OSError) -> str:
+    """Why a file could not be created in `folder`, for a message: the OS's words, except
+    where they mislead — creating a file in a folder that exists but takes none (/proc,
+    /sys) fails with "No such file or directory" on Linux."""
+    if exc.errno == errno.ENOENT and Path(folder).is_dir():
+        return "the system does not let files be created there"
+    return exc.strerror or str(exc)
 
 
 def write_probe_error(folder: str | Path) -> OSError | None:

@@ -1007,6 +1007,40 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     assert not any(ro.iterdir())
 
 
+def test_a_system_folder_that_takes_no_file_is_named_so(
+    scene_ply: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Creating a file in /proc fails with "No such file or directory" on Linux, for a
+    folder that is there: `world --out /proc/w.wander` said "cannot write in /proc: No such
+    file or directory" (a trial). It says the system takes no file there; other reasons
+    keep the OS's words."""
+    import errno
+    import tempfile
+
+    from cli import run_cli
+    from scene.files import write_error_reason
+
+    sysdir = tmp_path / "sys"
+    sysdir.mkdir()
+    real = tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
+        if dir is not None and Path(dir).absolute() == sysdir:
+            raise FileNotFoundError(errno.ENOENT, "No such file or directory")
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    assert run_cli(["convert", str(scene_ply), str(sysdir / "x.splat")]) == 2
+    line = _one_error_line(capsys)
+    assert "cannot write in" in line and "does not let files be created there" in line, line
+    assert "No such file" not in line
+    assert not any(sysdir.iterdir())
+    gone = OSError(errno.ENOENT, "No such file or directory")
+    assert write_error_reason(tmp_path / "missing", gone) == "No such file or directory"
+    denied = PermissionError(errno.EACCES, "Permission denied")
+    assert write_error_reason(sysdir, denied) == "Permission denied"
+
+
 def test_a_reader_that_stops_early_is_not_an_error(scene_ply: Path) -> None:
     """`python main.py info SCENE | head -1`: the closed pipe ends the command quietly
     (it printed 'error: Broken pipe' and exited 2)."""
