@@ -926,6 +926,19 @@ def scene_layers(
         # the skyline) is far, and the sky farther still, so walking shows no parallax
         # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
         far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
+        painted = layout.get("far_field_m") if isinstance(layout, dict) else None
+        if (
+            src != "option"
+            and known is not None
+            and isinstance(painted, (int, float))
+            and not isinstance(painted, bool)
+            and math.isfinite(painted)
+        ):
+            # where the outpainting drew the far field's foot (`layout._far_field`, the
+            # same rule on the photo's own classes): drawn at 40 m and stood at 60 m, the
+            # treeline's lowest band lay on the ground
+            far = float(np.clip(painted, OUTDOOR_FAR, CONTACT_FAR))
+            far_src = "the outpainting's far field, where it drew its foot"
     sky_r = max(sky_radius_for(radius), (SKY_FAR_RATIO if outdoor else 1.3) * far)
     room_r = room_front = None
     if layout and layout.get("indoor") and not outdoor and known is not None:

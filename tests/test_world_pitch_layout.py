@@ -385,6 +385,44 @@ def test_the_far_field_s_foot_starts_at_the_photo_s_ground_line_at_its_edges() -
     assert estimate_layout(open_ground, known, SKY).ground_anchors == ()
 
 
+@pytest.mark.parametrize("dist, want", [(35.0, 60.0), (24.0, 48.0), (8.0, 40.0)])
+def test_the_far_field_stands_as_far_as_the_world_stands_it(dist: float, want: float) -> None:
+    """The painted far field's foot is at twice the distance of the photo's distant upright
+    things (within 40-60 m), the world's rule for its far radius, and the world stands it
+    there (its `far_radius`, from the layout): drawn at 40 m while the world stood it at
+    60 m (the Sceaux castle 41 m off), the treeline's lowest band lay on the ground."""
+    from generators.pano_world import scene_layers
+    from generators.panorama.layout import estimate_layout
+    from scene.units import EYE_HEIGHT
+
+    h, w = 256, 512
+    _, lat = pano_lonlat(h)
+    elev = np.broadcast_to(np.degrees(lat)[:, None], (h, w))
+    foot = math.degrees(math.atan(-EYE_HEIGHT / dist))
+    labels = np.where(elev > 12.0, SKY, np.where(elev < foot, GROUND, UPRIGHT)).astype(np.uint8)
+    known = np.zeros((h, w), bool)
+    known[70:200, 220:292] = True
+    lay = estimate_layout(labels, known, SKY)
+    assert lay.far_field == pytest.approx(want, rel=0.1), lay.sources["ground"]  # (rows: 0.7°)
+    assert lay.as_dict()["far_field_m"] == pytest.approx(lay.far_field, abs=0.01)
+    # the world stands its far field where it was drawn (a 60 m one too, for a photo whose
+    # distant things its own rule would have put nearer)
+    image = np.where(
+        (labels == SKY)[..., None],
+        (0.5, 0.65, 0.9),
+        np.where((labels == GROUND)[..., None], 0.4, 0.3),
+    ).astype(np.float32)
+    for painted in (lay.far_field, 57.0):
+        d = {**lay.as_dict(), "far_field_m": painted}
+        _, _, est = scene_layers(image, classes=labels, known=known.astype(np.float32), layout=d)
+        assert est["far_radius"]["value"] == pytest.approx(painted, abs=0.01)
+        assert "outpainting" in est["far_radius"]["source"]
+    # a record without one (older panoramas) keeps the world's own rule
+    d = {k: v for k, v in lay.as_dict().items() if k != "far_field_m"}
+    _, _, est = scene_layers(image, classes=labels, known=known.astype(np.float32), layout=d)
+    assert "outpainting" not in est["far_radius"]["source"]
+
+
 @pytest.mark.slow
 def test_far_from_the_photo_the_outpainting_shows_the_layout() -> None:
     """Turned away from an outdoor photo: sky above a skyline, ground below — not the

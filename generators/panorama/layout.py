@@ -45,14 +45,16 @@ MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
 HALL_CEILING_SLOPE = 0.5
 MIN_FRONT = 1.5  # m: the front wall is never nearer than this
 FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this much nearer
-FAR_FIELD = 40.0  # m: outdoors the far field stands this far (pano_world.OUTDOOR_FAR)
+FAR_FIELD = 40.0  # m: outdoors the far field stands at least this far (pano_world.OUTDOOR_FAR)
+MAX_FAR_FIELD = 60.0  # m: ... and at most this far (pano_world.CONTACT_FAR)
+DISTANT_COLUMNS = 12  # the photo's distant things say how far the far field is from this many
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
 SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
 ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
 ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
 #: the far field's foot beside the photo: the distance where upright things meet the ground
-#: at its side edges, carried on to FAR_FIELD over this much longitude — as the world's
+#: at its side edges, carried on to the far field over this much longitude — as the world's
 #: geometry carries on the contacts (`pano_layers._continue_contacts`), so the painted
 #: foot is the geometry's
 CONTINUE_SPAN_DEG = 40.0
@@ -95,6 +97,11 @@ class Layout:
     ground_anchors: tuple[tuple[float, float], ...] = ()
 
     @property
+    def far_field(self) -> float:
+        """Outdoors, the far field's distance (m): eye / −ground_tan."""
+        return EYE_HEIGHT / max(-self.ground_tan, 1e-6)
+
+    @property
     def front(self) -> float:
         """The front wall's distance as a fraction of the box's half-width R (≤ 1)."""
         return front_fraction(self.floor_tan, self.front_tan) if self.indoor else 1.0
@@ -116,6 +123,7 @@ class Layout:
                 skyline_deg=round(self.skyline_deg, 2),
                 skyline_rough=round(self.skyline_rough, 3),
                 ground_tan=round(self.ground_tan, 4),
+                far_field_m=round(self.far_field, 2),
             )
             if self.anchors:
                 d["skyline_anchors"] = [
@@ -252,8 +260,9 @@ def estimate_layout(
         skyline, var, rough = 2.0, 0.3, DEFAULT_ROUGH
         anchors = ()
         src["skyline"] = "default (the photo shows no skyline)"
-    ground_tan = -EYE_HEIGHT / FAR_FIELD
-    src["ground"] = f"foot of the far field at {FAR_FIELD:g} m"
+    far, far_src = _far_field(labels, known, lat)
+    ground_tan = -EYE_HEIGHT / far
+    src["ground"] = f"foot of the far field at {far:g} m ({far_src})"
     ground_anchors = _edge_ground(labels, known, lon, lat, ground_tan)
     if ground_anchors:
         src["ground"] += "; beside the photo from its own ground line at its side edges"
@@ -267,6 +276,31 @@ def estimate_layout(
         anchors=anchors,
         ground_anchors=ground_anchors,
     )
+
+
+def _far_field(labels: np.ndarray, known: np.ndarray, lat: np.ndarray) -> tuple[float, str]:
+    """Outdoors, how far the far field stands (m) and why: twice the median distance at
+    which the photo's distant upright things meet the ground (the columns whose contact
+    lies within MAX_FAR_FIELD, the median held to 15 m..MAX_FAR_FIELD), within
+    FAR_FIELD..MAX_FAR_FIELD — the world's rule for its far radius (`pano_world`:
+    2 × radius, outdoors at least 40 m), so the far field's painted foot is where the
+    geometry stands it. FAR_FIELD with under DISTANT_COLUMNS such columns. Drawn at 40 m
+    while the world stood it at 60 m (the Sceaux castle 41 m off), the treeline's lowest
+    band lay on the ground."""
+    contact = ground_contact(labels, known)
+    ok = np.isfinite(contact)
+    if ok.sum() < DISTANT_COLUMNS:
+        return FAR_FIELD, "the default"
+    h = labels.shape[0]
+    elev = np.interp(contact[ok], np.arange(h), lat)
+    below = elev < -1e-3
+    dist = EYE_HEIGHT / np.tan(-elev[below])
+    distant = dist[dist < MAX_FAR_FIELD]
+    if len(distant) < DISTANT_COLUMNS:
+        return FAR_FIELD, "the default"
+    r = float(np.clip(np.median(distant), 15.0, MAX_FAR_FIELD))
+    far = float(np.clip(2.0 * r, FAR_FIELD, MAX_FAR_FIELD))
+    return round(far, 2), f"twice the distance of the photo's distant upright things, {r:.0f} m"
 
 
 def _edge_ground(
@@ -323,12 +357,12 @@ def _edge_ground(
 def anchored_foot(layout: Layout, lon: np.ndarray) -> np.ndarray:
     """The outdoor far field's foot (w,) as tan(elevation) at longitudes `lon` (rad):
     `layout.ground_tan`, except beside the photo, where its distance carries on from the
-    photo's own ground line at its side edges (`Layout.ground_anchors`) to FAR_FIELD over
+    photo's own ground line at its side edges (`Layout.ground_anchors`) to the far field's over
     CONTINUE_SPAN_DEG, mixed between the two edges by inverse angular distance — the
     contacts of the world's geometry there (`pano_layers._continue_contacts`)."""
     if not layout.ground_anchors:
         return np.full(lon.shape, layout.ground_tan, np.float64)
-    far = EYE_HEIGHT / max(-layout.ground_tan, 1e-6)
+    far = layout.far_field
     num = np.zeros(lon.shape, np.float64)
     den = np.zeros(lon.shape, np.float64)
     for a_lon, a_deg in layout.ground_anchors:
