@@ -769,6 +769,25 @@ def build_splats(
 
 PHOTO_CLEAR_SHARE = 0.01  # a photo this much transparent says so in the world's estimates
 
+
+def _clear_causes(meta: dict) -> str:
+    """Why part of a panorama's photo is transparent, from its record (`meta`, untrusted):
+    its own alpha channel, black bands along its edges, the corners levelling it turned
+    out of its frame — or "its transparent pixels" when the record does not say. An RGB
+    photo levelled by a roll was said to be transparent by "its alpha channel" (a trial)."""
+    causes = []
+    if meta.get("photo_cut_out") is True:
+        causes.append("its alpha channel")
+    if isinstance(meta.get("photo_frame"), dict):
+        causes.append("the black bands along its edges")
+    pitch = meta.get("photo_pitch")
+    if isinstance(pitch, dict) and pitch.get("roll_applied") is True:
+        roll = pitch.get("roll_deg")
+        turn = f" by a {roll:+.1f}° roll" if isinstance(roll, (int, float)) else ""
+        causes.append(f"the corners that levelling it{turn} turned out of its frame")
+    return ", ".join(causes) if causes else "its transparent pixels"
+
+
 BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray
 BACKSTOP_BEHIND = 1.05  # ... times this
 
@@ -1133,8 +1152,8 @@ def world_from_panorama(
                 # with the rest of the sphere, which a new user took for a wall from nowhere
                 estimates["photo_transparent"] = {
                     "value": f"{clear:.0%} of the photo",
-                    "source": "its alpha channel: transparent pixels are invented like the "
-                    "rest of the sphere, not placed",
+                    "source": _clear_causes(pano.meta)
+                    + ": invented like the rest of the sphere, not placed",
                 }
         # how the panorama was levelled: a photo's pitch, a panorama file's tilt
         for key, angle in (("photo_pitch", "pitch_deg"), ("level", "tilt_deg")):

@@ -612,8 +612,25 @@ def test_a_cut_out_photo_says_its_transparent_part_is_invented(tmp_path: Path) -
     Image.fromarray(rgba, "RGBA").save(path)
     world, _, _ = world_from_photos([path], pano_height=128, resolution=64)
     est = world.meta["estimates"]["photo_transparent"]
-    assert est["value"] == "33% of the photo" and "alpha" in est["source"]
+    assert est["value"] == "33% of the photo" and "its alpha channel" in est["source"]
     # an opaque photo has no such line
     Image.fromarray(rgba[..., :3], "RGB").save(tmp_path / "opaque.png")
     world, _, _ = world_from_photos([tmp_path / "opaque.png"], pano_height=128, resolution=64)
     assert "photo_transparent" not in world.meta["estimates"]
+
+
+def test_a_levelled_photo_s_corners_are_named_as_why_it_is_part_transparent() -> None:
+    """An RGB photo levelled by a roll leaves its corners out of its frame: the world's
+    estimate named "its alpha channel" for them (a trial, scikit-image's coffee); it says
+    what made each transparent part, and a record that does not say keeps it general."""
+    from generators.pano_world import _clear_causes
+
+    rolled = {"photo_pitch": {"pitch_deg": -43.4, "roll_deg": 9.2, "roll_applied": True}}
+    text = _clear_causes(rolled)
+    assert "levelling" in text and "+9.2°" in text and "alpha" not in text
+    both = {**rolled, "photo_cut_out": True, "photo_frame": {"margins_px": {}}}
+    text = _clear_causes(both)
+    assert "its alpha channel" in text and "black bands" in text and "levelling" in text
+    assert _clear_causes({}) == "its transparent pixels"
+    hostile = {"photo_cut_out": "yes", "photo_frame": 3, "photo_pitch": {"roll_applied": 1}}
+    assert _clear_causes(hostile) == "its transparent pixels"

@@ -337,6 +337,7 @@ def generate_panorama(
     )
     fov_why: str | None = None  # a single photo at the default FOV: why (`fov_default_reason`)
     frame_meta: dict[str, Any] = {}  # a single photo's black band (`border.frame_alpha`)
+    cut_out = False  # a single photo with transparent pixels of its own (an alpha channel)
     for p, im in zip(photos, images):
         warnings += photo_warnings(p.name, im.rgb, im.alpha)
     with st("place") as report:
@@ -367,6 +368,8 @@ def generate_panorama(
                     "round the sphere; give its real field of view with --fov (or crop it)"
                 )
             from .border import frame_alpha, without_frame
+
+            cut_out = im.alpha is not None and bool((im.alpha < 0.5).any())
 
             # a black band along its edges (an undistorted frame, a letterbox) is not the
             # scene: invented like the rest of the sphere
@@ -517,6 +520,7 @@ def generate_panorama(
         **({"stitch": stitch_meta} if stitch_meta else {}),
         **({"photo_pitch": pitch_info} if pitch_info else {}),
         **({"photo_frame": frame_meta} if frame_meta else {}),
+        **({"photo_cut_out": True} if cut_out else {}),
         **({"outpaint": outpaint_meta} if outpaint_meta else {}),
         **({"warnings": warnings} if warnings else {}),
         "options": options.record(),
