@@ -1133,7 +1133,10 @@ def _class_texture(
             caps = GROUND_CAP_DEG if c == GROUND else (CAP_FROM_DEG, CAP_FULL_DEG)
             tex = _planar_caps(tex, plane, *caps)
             amp = float(tex.std())
-            plain = c in (CEILING, SKY) or (indoor and c == UPRIGHT)
+            # (outdoors, upright things that are no foliage are the far band of buildings
+            # or hills, seen through 40-60 m of air: at a treeline's grain they were a
+            # ring of grey rubble round the Sceaux 100_7108 castle, a trial)
+            plain = c in (CEILING, SKY) or (c == UPRIGHT and (indoor or foliage is None))
             cap = MAX_GRAIN * ((0.2 if indoor else 0.5) if plain else 1.0)
             if amp > cap:
                 tex *= cap / amp
