@@ -374,6 +374,11 @@ def test_the_far_field_s_foot_starts_at_the_photo_s_ground_line_at_its_edges() -
     assert abs(drawn[mid] - want) < 1.5 * row_deg, (drawn[mid], want)
     t = np.tan(np.radians(drawn))
     assert np.all(np.diff(t[mid : c0 - 1]) <= 1e-9)  # descending towards the photo
+    # the photo's own columns keep the far field's foot (under a pitched photo's slanted
+    # corners the invented rows gave its columns contacts: a castle filling the photo's
+    # width got a backdrop 13-30 m across it, and its cupola came apart from aside)
+    assert lon_l == pytest.approx(lon[c0]) and lon_r == pytest.approx(lon[c1 - 1])
+    assert np.allclose(anchored_foot(lay, lon)[c0:c1], lay.ground_tan)
     # beyond 40° the far field's own foot, as without the anchors
     out = int(c0 - (CONTINUE_SPAN_DEG + 5) / 360 * w)
     assert abs(drawn[out] - far_deg) < 1.5 * row_deg

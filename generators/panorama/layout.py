@@ -307,14 +307,16 @@ def _edge_ground(
     labels: np.ndarray, known: np.ndarray, lon: np.ndarray, lat: np.ndarray, ground_tan: float
 ) -> tuple[tuple[float, float], ...]:
     """Where the photo's upright things meet the ground at its left and right edges:
-    ((longitude rad, elevation deg), ...), one per side edge whose trace (as
-    `_edge_anchors`: each row's outermost known pixel but one, where it runs down the side)
-    ends in ground: going up from there, the first row that is no longer ground (each
-    row's majority over the GROUND_EDGE_DEG of pixels inward from the edge, then a 5-row
-    majority), when it is upright. Never above the far field's foot (`ground_tan`: nothing
-    stands beyond it), nor below GROUND_ANCHOR_MIN_DEG (a person or a car at the edge is no
-    far field: its foot drawn on beside the photo would be a wall of treeline before the
-    eye). None for a photo spanning more than half the sphere (no side edges).
+    ((longitude rad, elevation deg) of the left edge, of the right edge), or () when
+    neither edge has one. An edge's trace (as `_edge_anchors`: each row's outermost known
+    pixel but one, where it runs down the side) that ends in ground has it: going up from
+    there, the first row that is no longer ground (each row's majority over the
+    GROUND_EDGE_DEG of pixels inward from the edge, then a 5-row majority), when it is
+    upright; the other edge's is the far field's foot. Never above the far field's foot
+    (`ground_tan`: nothing stands beyond it), nor below GROUND_ANCHOR_MIN_DEG (a person or
+    a car at the edge is no far field: its foot drawn on beside the photo would be a wall of
+    treeline before the eye). () for a photo spanning more than half the sphere (no side
+    edges).
 
     Drawn at the far field's own foot right from the edge, the invented ground rose above
     the photo's where its upright things stand nearer than the far field (the Sceaux
@@ -330,12 +332,21 @@ def _edge_ground(
     first = np.argmax(kr, axis=1)
     last = w - 1 - np.argmax(kr[:, ::-1], axis=1)
     n = max(2, int(round(GROUND_EDGE_DEG / 360.0 * w)))
-    out = []
-    for col, step in ((np.minimum(first + 1, last), 1), (np.maximum(last - 1, first), -1)):
+    far_deg = math.degrees(math.atan(ground_tan))
+    out: list[tuple[float, float]] = []
+    found = False
+    # each at the photo's outermost column: its own columns (under a pitched photo's slanted
+    # lower corners too) keep the far field's foot (`anchored_foot`)
+    for col, step, edge in (
+        (np.minimum(first + 1, last), 1, cols[0]),
+        (np.maximum(last - 1, first), -1, cols[-1]),
+    ):
         side = np.abs(np.gradient(col.astype(np.float32))) <= 1.0
         r, c = rows[side], col[side]
         if len(r) < 8:
-            continue
+            return ()
+        # (a side without a ground line of its own: the far field's foot there)
+        out.append((float(lon[edge]), far_deg))
         band = np.clip(c[:, None] + step * np.arange(n)[None, :], 0, w - 1)
         lab = labels[r[:, None], band]
         ok = known[r[:, None], band]
@@ -350,29 +361,39 @@ def _edge_ground(
         if i == 0 or major[i - 1] != UPRIGHT:
             continue
         elev = float(np.clip(lat[r[i]], math.radians(GROUND_ANCHOR_MIN_DEG), math.atan(ground_tan)))
-        out.append((float(lon[c[i]]), math.degrees(elev)))
-    return tuple(out)
+        out[-1] = (out[-1][0], math.degrees(elev))
+        found = True
+    return tuple(out) if found else ()
 
 
 def anchored_foot(layout: Layout, lon: np.ndarray) -> np.ndarray:
     """The outdoor far field's foot (w,) as tan(elevation) at longitudes `lon` (rad):
-    `layout.ground_tan`, except beside the photo, where its distance carries on from the
-    photo's own ground line at its side edges (`Layout.ground_anchors`) to the far field's over
-    CONTINUE_SPAN_DEG, mixed between the two edges by inverse angular distance — the
-    contacts of the world's geometry there (`pano_layers._continue_contacts`)."""
-    if not layout.ground_anchors:
+    `layout.ground_tan`, except round the photo (`Layout.ground_anchors`: its left and
+    right edge's ground line). Beside it the foot's distance carries on from each edge's
+    to the far field's over CONTINUE_SPAN_DEG going outwards, the two mixed by inverse
+    distance, as the world's geometry carries on the contacts there
+    (`pano_layers._continue_contacts`). Under the photo (below a pitched photo's slanted
+    lower corners) the far field's own: drawn from edge to edge there, it gave the photo's
+    columns near its corners contacts of the invented rows, and the castle filling Sceaux
+    100_7108's width a backdrop 13-30 m across it (its cupola came apart from aside)."""
+    anchors = layout.ground_anchors
+    if len(anchors) != 2:
         return np.full(lon.shape, layout.ground_tan, np.float64)
     far = layout.far_field
-    num = np.zeros(lon.shape, np.float64)
-    den = np.zeros(lon.shape, np.float64)
-    for a_lon, a_deg in layout.ground_anchors:
-        d_edge = EYE_HEIGHT / max(-math.tan(math.radians(a_deg)), 1e-6)
-        ang = np.abs((lon - a_lon + math.pi) % (2 * math.pi) - math.pi)
-        t = np.clip(np.degrees(ang) / CONTINUE_SPAN_DEG, 0.0, 1.0)
-        wgt = 1.0 / np.maximum(ang, 1e-3)
-        num += wgt * (d_edge * (1.0 - t) + far * t)
-        den += wgt
-    return -EYE_HEIGHT / (num / den)
+    (l0, e0), (l1, e1) = anchors
+    d0, d1 = (EYE_HEIGHT / max(-math.tan(math.radians(e)), 1e-6) for e in (e0, e1))
+    two_pi = 2 * math.pi
+    span = (l1 - l0) % two_pi  # the photo's arc, left edge to right edge
+    into = (lon - l0) % two_pi
+    inside = into <= span
+    left = (l0 - lon) % two_pi  # outwards from the left edge
+    right = (lon - l1) % two_pi  # ... and from the right one
+    t0 = np.clip(np.degrees(left) / CONTINUE_SPAN_DEG, 0.0, 1.0)
+    t1 = np.clip(np.degrees(right) / CONTINUE_SPAN_DEG, 0.0, 1.0)
+    w0 = 1.0 / np.maximum(left, 1e-3)
+    w1 = 1.0 / np.maximum(right, 1e-3)
+    beside = (w0 * (d0 * (1 - t0) + far * t0) + w1 * (d1 * (1 - t1) + far * t1)) / (w0 + w1)
+    return np.where(inside, layout.ground_tan, -EYE_HEIGHT / beside)
 
 
 def _edge_anchors(
