@@ -41,7 +41,6 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from generators.panorama.classes import GROUND, SKY, UPRIGHT
-from generators.panorama.layout import CONTINUE_SPAN_DEG
 from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT
 
@@ -58,6 +57,7 @@ INDOOR_CONTACT_RATIO = 2.5  # ... and farther ones only up to this times their m
 SKY_EDGE_DEG = 2.5  # how far the sky may grow down into the class map's coarse skyline
 SKY_EDGE_CLOSE = 0.5  # ... into pixels at most this fraction as far from the sky's colour
 SKY_EDGE_MAX = 0.15  # ... and at most this far (RGB distance, 0..1 units)
+CONTINUE_SPAN_DEG = 40.0  # unseen columns' contacts reach their target over this
 SKY_ISLAND_DEG = 2.0  # non-sky specks inside the sky up to this size (side of a square) are sky
 SKY_ISLAND_COLOUR = 0.1  # ... when no pixel is further (RGB 0..1) from the sky around them
 SKY_ISLAND_RING = 3  # ... measured over this many pixels around them

@@ -53,13 +53,6 @@ SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this i
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
 ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
 ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
-#: the far field's foot beside the photo: the distance where upright things meet the ground
-#: at its side edges, carried on to the far field over this much longitude — as the world's
-#: geometry carries on the contacts (`pano_layers._continue_contacts`), so the painted
-#: foot is the geometry's
-CONTINUE_SPAN_DEG = 40.0
-GROUND_EDGE_DEG = 1.5  # an edge's ground line: the classes of the pixels this far inward
-GROUND_ANCHOR_MIN_DEG = -8.0  # ... one lower (a thing standing near, ~11 m) is held here
 
 
 def max_ceiling(radius: float, eye: float = EYE_HEIGHT) -> float:
@@ -77,9 +70,7 @@ class Layout:
     skyline_deg the far skyline's mean elevation, skyline_var its relative variation over
     tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev),
     anchors ((longitude rad, elevation deg), ...) the photo's own skyline at its left and
-    right edges, where the far skyline starts (`layout_classes`); ground_anchors the same
-    for the line where its upright things meet the ground, where the far field's foot
-    starts.
+    right edges, where the far skyline starts (`layout_classes`).
     """
 
     indoor: bool
@@ -94,7 +85,6 @@ class Layout:
     #: distance F along its view); 0 (or floor_tan): the square box's front wall at R
     front_tan: float = 0.0
     anchors: tuple[tuple[float, float], ...] = ()
-    ground_anchors: tuple[tuple[float, float], ...] = ()
 
     @property
     def far_field(self) -> float:
@@ -129,11 +119,6 @@ class Layout:
                 d["skyline_anchors"] = [
                     {"lon_deg": round(math.degrees(lon), 2), "elev_deg": round(e, 2)}
                     for lon, e in self.anchors
-                ]
-            if self.ground_anchors:
-                d["ground_anchors"] = [
-                    {"lon_deg": round(math.degrees(lon), 2), "elev_deg": round(e, 2)}
-                    for lon, e in self.ground_anchors
                 ]
         return d
 
@@ -263,9 +248,6 @@ def estimate_layout(
     far, far_src = _far_field(labels, known, lat)
     ground_tan = -EYE_HEIGHT / far
     src["ground"] = f"foot of the far field at {far:g} m ({far_src})"
-    ground_anchors = _edge_ground(labels, known, lon, lat, ground_tan)
-    if ground_anchors:
-        src["ground"] += "; beside the photo from its own ground line at its side edges"
     return Layout(
         False,
         ground_tan=ground_tan,
@@ -274,7 +256,6 @@ def estimate_layout(
         skyline_rough=float(np.clip(rough, 0.0, MAX_ROUGH)),
         sources=src,
         anchors=anchors,
-        ground_anchors=ground_anchors,
     )
 
 
@@ -301,99 +282,6 @@ def _far_field(labels: np.ndarray, known: np.ndarray, lat: np.ndarray) -> tuple[
     r = float(np.clip(np.median(distant), 15.0, MAX_FAR_FIELD))
     far = float(np.clip(2.0 * r, FAR_FIELD, MAX_FAR_FIELD))
     return round(far, 2), f"twice the distance of the photo's distant upright things, {r:.0f} m"
-
-
-def _edge_ground(
-    labels: np.ndarray, known: np.ndarray, lon: np.ndarray, lat: np.ndarray, ground_tan: float
-) -> tuple[tuple[float, float], ...]:
-    """Where the photo's upright things meet the ground at its left and right edges:
-    ((longitude rad, elevation deg) of the left edge, of the right edge), or () when
-    neither edge has one. An edge's trace (as `_edge_anchors`: each row's outermost known
-    pixel but one, where it runs down the side) that ends in ground has it: going up from
-    there, the first row that is no longer ground (each row's majority over the
-    GROUND_EDGE_DEG of pixels inward from the edge, then a 5-row majority), when it is
-    upright; the other edge's is the far field's foot. Never above the far field's foot
-    (`ground_tan`: nothing stands beyond it), nor below GROUND_ANCHOR_MIN_DEG (a person or
-    a car at the edge is no far field: its foot drawn on beside the photo would be a wall of
-    treeline before the eye). () for a photo spanning more than half the sphere (no side
-    edges).
-
-    Drawn at the far field's own foot right from the edge, the invented ground rose above
-    the photo's where its upright things stand nearer than the far field (the Sceaux
-    castle's hedge at 24 m, the far field at 40 m): a step in the ground at the photo's
-    frame, and a band of ground colour the geometry stood upright, on the hedge's foot.
-    """
-    h, w = known.shape
-    cols = np.nonzero(known.any(0))[0]
-    rows = np.nonzero(known.any(1))[0]
-    if not len(cols) or cols[-1] - cols[0] > w // 2 or len(rows) < 8:
-        return ()
-    kr = known[rows]
-    first = np.argmax(kr, axis=1)
-    last = w - 1 - np.argmax(kr[:, ::-1], axis=1)
-    n = max(2, int(round(GROUND_EDGE_DEG / 360.0 * w)))
-    far_deg = math.degrees(math.atan(ground_tan))
-    out: list[tuple[float, float]] = []
-    found = False
-    # each at the photo's outermost column: its own columns (under a pitched photo's slanted
-    # lower corners too) keep the far field's foot (`anchored_foot`)
-    for col, step, edge in (
-        (np.minimum(first + 1, last), 1, cols[0]),
-        (np.maximum(last - 1, first), -1, cols[-1]),
-    ):
-        side = np.abs(np.gradient(col.astype(np.float32))) <= 1.0
-        r, c = rows[side], col[side]
-        if len(r) < 8:
-            return ()
-        # (a side without a ground line of its own: the far field's foot there)
-        out.append((float(lon[edge]), far_deg))
-        band = np.clip(c[:, None] + step * np.arange(n)[None, :], 0, w - 1)
-        lab = labels[r[:, None], band]
-        ok = known[r[:, None], band]
-        votes = [((lab == k) & ok).sum(1) for k in (GROUND, UPRIGHT, SKY)]
-        major = np.array([GROUND, UPRIGHT, SKY])[np.argmax(np.stack(votes, 1), 1)]
-        ground = np.convolve((major == GROUND).astype(np.float32), np.ones(5) / 5, "same") > 0.5
-        if not ground[-1]:
-            continue
-        i = len(ground) - 1
-        while i > 0 and ground[i - 1]:
-            i -= 1
-        if i == 0 or major[i - 1] != UPRIGHT:
-            continue
-        elev = float(np.clip(lat[r[i]], math.radians(GROUND_ANCHOR_MIN_DEG), math.atan(ground_tan)))
-        out[-1] = (out[-1][0], math.degrees(elev))
-        found = True
-    return tuple(out) if found else ()
-
-
-def anchored_foot(layout: Layout, lon: np.ndarray) -> np.ndarray:
-    """The outdoor far field's foot (w,) as tan(elevation) at longitudes `lon` (rad):
-    `layout.ground_tan`, except round the photo (`Layout.ground_anchors`: its left and
-    right edge's ground line). Beside it the foot's distance carries on from each edge's
-    to the far field's over CONTINUE_SPAN_DEG going outwards, the two mixed by inverse
-    distance, as the world's geometry carries on the contacts there
-    (`pano_layers._continue_contacts`). Under the photo (below a pitched photo's slanted
-    lower corners) the far field's own: drawn from edge to edge there, it gave the photo's
-    columns near its corners contacts of the invented rows, and the castle filling Sceaux
-    100_7108's width a backdrop 13-30 m across it (its cupola came apart from aside)."""
-    anchors = layout.ground_anchors
-    if len(anchors) != 2:
-        return np.full(lon.shape, layout.ground_tan, np.float64)
-    far = layout.far_field
-    (l0, e0), (l1, e1) = anchors
-    d0, d1 = (EYE_HEIGHT / max(-math.tan(math.radians(e)), 1e-6) for e in (e0, e1))
-    two_pi = 2 * math.pi
-    span = (l1 - l0) % two_pi  # the photo's arc, left edge to right edge
-    into = (lon - l0) % two_pi
-    inside = into <= span
-    left = (l0 - lon) % two_pi  # outwards from the left edge
-    right = (lon - l1) % two_pi  # ... and from the right one
-    t0 = np.clip(np.degrees(left) / CONTINUE_SPAN_DEG, 0.0, 1.0)
-    t1 = np.clip(np.degrees(right) / CONTINUE_SPAN_DEG, 0.0, 1.0)
-    w0 = 1.0 / np.maximum(left, 1e-3)
-    w1 = 1.0 / np.maximum(right, 1e-3)
-    beside = (w0 * (d0 * (1 - t0) + far * t0) + w1 * (d1 * (1 - t1) + far * t1)) / (w0 + w1)
-    return np.where(inside, layout.ground_tan, -EYE_HEIGHT / beside)
 
 
 def _edge_anchors(
@@ -524,7 +412,7 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         jag /= max(float(jag.std()), 1e-9)
         sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag * (1.0 - a)
     sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]
-    out[np.broadcast_to(tl < anchored_foot(layout, lon)[None, :], (h, w))] = GROUND
+    out[np.broadcast_to(tl < layout.ground_tan, (h, w))] = GROUND
     out[tl > sky_tan] = SKY
     return out
 
