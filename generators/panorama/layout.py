@@ -245,7 +245,7 @@ def estimate_layout(
         skyline, var, rough = 2.0, 0.3, DEFAULT_ROUGH
         anchors = ()
         src["skyline"] = "default (the photo shows no skyline)"
-    far, far_src = _far_field(labels, known, lat)
+    far, far_src = _far_field(labels, known)
     ground_tan = -EYE_HEIGHT / far
     src["ground"] = f"foot of the far field at {far:g} m ({far_src})"
     return Layout(
@@ -259,27 +259,26 @@ def estimate_layout(
     )
 
 
-def _far_field(labels: np.ndarray, known: np.ndarray, lat: np.ndarray) -> tuple[float, str]:
+def _far_field(labels: np.ndarray, known: np.ndarray) -> tuple[float, str]:
     """Outdoors, how far the far field stands (m) and why: twice the median distance at
-    which the photo's distant upright things meet the ground (the columns whose contact
-    lies within MAX_FAR_FIELD, the median held to 15 m..MAX_FAR_FIELD), within
-    FAR_FIELD..MAX_FAR_FIELD — the world's rule for its far radius (`pano_world`:
-    2 × radius, outdoors at least 40 m), so the far field's painted foot is where the
-    geometry stands it. FAR_FIELD with under DISTANT_COLUMNS such columns. Drawn at 40 m
-    while the world stood it at 60 m (the Sceaux castle 41 m off), the treeline's lowest
-    band lay on the ground."""
-    contact = ground_contact(labels, known)
-    ok = np.isfinite(contact)
-    if ok.sum() < DISTANT_COLUMNS:
+    which the photo's distant upright things meet the ground (its columns whose contact,
+    as the world measures it (`pano_layers.ground_contacts`), lies within MAX_FAR_FIELD;
+    the median held to 15 m..MAX_FAR_FIELD), within FAR_FIELD..MAX_FAR_FIELD — the
+    world's rule for its far radius (`pano_world`: 2 × radius, outdoors at least 40 m),
+    so the far field's painted foot is where the geometry stands it. FAR_FIELD with under
+    DISTANT_COLUMNS such columns. Drawn at 40 m while the world stood it at 60 m (the
+    Sceaux castle 41 m off), the treeline's lowest band lay on the ground."""
+    from generators.pano_layers import ground_contacts
+
+    h, w = labels.shape
+    # as in the world, the ground runs on below the photo (the outpainting's ground)
+    below = (np.arange(h) >= h // 2)[:, None] & ~known
+    labels = np.where(below, GROUND, labels).astype(np.uint8)
+    contact, _ = ground_contacts(labels, EYE_HEIGHT, MAX_FAR_FIELD, known.astype(np.float32))
+    distant = known.any(0) & (contact < MAX_FAR_FIELD)
+    if distant.sum() < DISTANT_COLUMNS:
         return FAR_FIELD, "the default"
-    h = labels.shape[0]
-    elev = np.interp(contact[ok], np.arange(h), lat)
-    below = elev < -1e-3
-    dist = EYE_HEIGHT / np.tan(-elev[below])
-    distant = dist[dist < MAX_FAR_FIELD]
-    if len(distant) < DISTANT_COLUMNS:
-        return FAR_FIELD, "the default"
-    r = float(np.clip(np.median(distant), 15.0, MAX_FAR_FIELD))
+    r = float(np.clip(np.median(contact[distant]), 15.0, MAX_FAR_FIELD))
     far = float(np.clip(2.0 * r, FAR_FIELD, MAX_FAR_FIELD))
     return round(far, 2), f"twice the distance of the photo's distant upright things, {r:.0f} m"
 
