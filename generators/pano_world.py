@@ -790,6 +790,7 @@ def _clear_causes(meta: dict) -> str:
 
 BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray
 BACKSTOP_BEHIND = 1.05  # ... times this
+BACKSTOP_FAR_POWER = 8.0  # behind a near thing its colour is the far surfaces', weighted so
 
 
 def _backstop(
@@ -822,6 +823,24 @@ def _backstop(
     far = cv2.GaussianBlur(far, (0, 0), n / 2)  # a sheet, not steps
     # (sky pixels keep their own positive depth: they are no source of the sheet's depth)
     sheet = np.maximum(far, np.asarray(depth, np.float32)) * BACKSTOP_BEHIND
+    # where the sheet lies well behind a pixel's own surface, that pixel's colour is the
+    # near thing's, not what is behind it: the colour of the far surfaces round it instead
+    # (weighted towards the farthest: their colour set the sheet's depth). In the near
+    # thing's own colours the sheet was its copy far behind it, which a step aside showed
+    # beside it (Sceaux 100_7106's corner tower, a ghost)
+    behind = sheet > np.asarray(depth, np.float32) * BACKSTOP_BEHIND * EDGE_RATIO_PHOTO
+    if behind.any():
+        # (the sky counts here, at its dome's distance: behind a tower against the sky the
+        # sheet is the sky's colour, not the far hedge's in the tower's outline)
+        ds = np.where(cover, depth, 0.0).astype(np.float32)
+        wgt = (ds / np.maximum(maximum_filter(ds, size=2 * n + 1, mode="nearest"), 1e-6)) ** (
+            BACKSTOP_FAR_POWER
+        )
+        sig = max(1.0, n / 2)
+        num = cv2.GaussianBlur(np.asarray(colour, np.float32) * wgt[..., None], (0, 0), sig)
+        den = cv2.GaussianBlur(wgt, (0, 0), sig)[..., None]
+        far_colour = np.where(den > 1e-6, num / np.maximum(den, 1e-6), colour)
+        colour = np.where(behind[..., None], far_colour, colour).astype(np.float32)
     return cloud_from_depth(colour, sheet.astype(np.float32), eye_height=eye_height, keep=keep)
 
 

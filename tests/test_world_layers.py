@@ -622,6 +622,23 @@ def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None
     sheet = _backstop(colour, beside, sky, region, 1.6)
     dist = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
     assert dist.max() <= 3.2 * BACKSTOP_BEHIND * 1.001, dist.max()
+    # behind a near thing well in front of the far wall round it, the sheet is in the
+    # wall's colours, not the thing's: in its own it was the thing's copy far behind it,
+    # which a step aside showed beside it (a castle's corner tower, a ghost)
+    colour = np.zeros((H, W, 3), np.float32)
+    colour[..., 0] = 0.8  # the wall: red
+    thing = (np.abs(lon) < 5) & (np.abs(lat) < 20)
+    colour[thing] = (0.0, 0.0, 0.8)  # the thing: blue
+    two = np.where(thing, 1.5, 6.0).astype(np.float32)
+    sheet = _backstop(colour, two, sky, region, 1.6)
+    d = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
+    from scene.gaussians import sh0_to_rgb
+
+    rgb = sh0_to_rgb(sheet.sh0)
+    assert (d > 6.0).all()  # behind the wall everywhere
+    # (the sheet's splats in the thing's direction: the nearest lateral ones)
+    ahead = np.abs(sheet.means[:, 0]) < 0.05 * d
+    assert ahead.any() and (rgb[ahead, 2] < 0.2).all(), rgb[ahead].max(0)
 
 
 def test_a_world_from_a_photo_marks_its_hidden_layers(tmp_path, monkeypatch) -> None:  # noqa: ANN001
