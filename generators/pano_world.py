@@ -830,8 +830,9 @@ def _backstop(
     # beside it (Sceaux 100_7106's corner tower, a ghost)
     behind = sheet > np.asarray(depth, np.float32) * BACKSTOP_BEHIND * EDGE_RATIO_PHOTO
     if behind.any():
-        # (the sky counts here, at its dome's distance: behind a tower against the sky the
-        # sheet is the sky's colour, not the far hedge's in the tower's outline)
+        # (the sky counts here too, at the distance the layers' prior gives it (`depth` is
+        # the first surfaces', sky included): where it is the farthest round a tower
+        # against it, the sheet behind the tower is the sky's colour)
         ds = np.where(cover, depth, 0.0).astype(np.float32)
         wgt = (ds / np.maximum(maximum_filter(ds, size=2 * n + 1, mode="nearest"), 1e-6)) ** (
             BACKSTOP_FAR_POWER
