@@ -830,19 +830,27 @@ def _backstop(
     # beside it (Sceaux 100_7106's corner tower, a ghost)
     behind = sheet > np.asarray(depth, np.float32) * BACKSTOP_BEHIND * EDGE_RATIO_PHOTO
     if behind.any():
-        # (the sky counts here too, at the distance the layers' prior gives it (`depth` is
-        # the first surfaces', sky included): where it is the farthest round a tower
-        # against it, the sheet behind the tower is the sky's colour)
-        ds = np.where(cover, depth, 0.0).astype(np.float32)
-        wgt = (ds / np.maximum(maximum_filter(ds, size=2 * n + 1, mode="nearest"), 1e-6)) ** (
-            BACKSTOP_FAR_POWER
-        )
+        # (along its own row, as what lies behind a thing is what lies beside it
+        # (`pano_layers.continue_background`), the sky the farthest of all: behind a
+        # tower against the sky the sheet is the sky's colour, behind a person before a
+        # wall the wall's)
+        ds = np.where(cover, np.where(sky, np.float32(1e4), depth), 0.0).astype(np.float32)
+        row_max = maximum_filter(ds, size=(1, 2 * n + 1), mode="wrap")
+        wgt = (ds / np.maximum(row_max, 1e-6)) ** BACKSTOP_FAR_POWER
         sig = max(1.0, n / 2)
-        num = cv2.GaussianBlur(np.asarray(colour, np.float32) * wgt[..., None], (0, 0), sig)
-        den = cv2.GaussianBlur(wgt, (0, 0), sig)[..., None]
+        num = _blur_rows(np.asarray(colour, np.float32) * wgt[..., None], sig)
+        den = _blur_rows(wgt[..., None], sig)
         far_colour = np.where(den > 1e-6, num / np.maximum(den, 1e-6), colour)
         colour = np.where(behind[..., None], far_colour, colour).astype(np.float32)
     return cloud_from_depth(colour, sheet.astype(np.float32), eye_height=eye_height, keep=keep)
+
+
+def _blur_rows(a: np.ndarray, sigma: float) -> np.ndarray:
+    """(H, W, C) Gaussian-blurred along each row only (σ `sigma` pixels, wrapped round
+    in longitude)."""
+    from scipy.ndimage import gaussian_filter1d
+
+    return gaussian_filter1d(a, sigma, axis=1, mode="wrap")
 
 
 DOME_BELOW_DEG = 15.0  # the sky dome reaches at least this far below the horizon
