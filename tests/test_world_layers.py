@@ -639,6 +639,26 @@ def test_the_backstop_lies_behind_everything_in_the_photo_as_one_sheet() -> None
     # (the sheet's splats in the thing's direction: the nearest lateral ones)
     ahead = np.abs(sheet.means[:, 0]) < 0.05 * d
     assert ahead.any() and (rgb[ahead, 2] < 0.2).all(), rgb[ahead].max(0)
+    # ... taken along the row, the sky the farthest of all: behind a tower standing into
+    # the sky the sheet is the sky's colour where the sky is beside it, the wall's below
+    # (a flat tan tower, the far hedge's colour, stood behind a castle's against the sky)
+    tower = (np.abs(lon) < 15) & (lat < 60)
+    sky2 = (lat > 40) & ~tower
+    colour = np.zeros((H, W, 3), np.float32)
+    colour[..., 0] = 0.8  # the wall
+    colour[sky2] = (0.5, 0.7, 0.95)  # the sky
+    colour[tower] = (0.1, 0.6, 0.1)  # the tower: green
+    # (the layers give the sky a finite prior's depth, here nearer than the wall)
+    depth2 = np.where(tower, 1.5, np.where(sky2, 4.0, 6.0)).astype(np.float32)
+    sheet = _backstop(colour, depth2, sky2, region, 1.6)
+    rgb = sh0_to_rgb(sheet.sh0)
+    d = np.linalg.norm(sheet.means - np.array([0.0, 1.6, 0.0], np.float32), axis=1)
+    elev = np.degrees(np.arcsin((sheet.means[:, 1] - 1.6) / d))
+    ahead = np.abs(sheet.means[:, 0]) < 0.05 * d
+    high, low = ahead & (elev > 44) & (elev < 55), ahead & (elev < 30)
+    assert high.any() and low.any()
+    assert (rgb[high, 2] > 0.8).all() and (rgb[high, 0] < 0.6).all(), rgb[high].min(0)  # sky
+    assert (rgb[low, 0] > 0.7).all() and (rgb[low, 1] < 0.2).all(), rgb[low].max(0)  # wall
 
 
 def test_a_world_from_a_photo_marks_its_hidden_layers(tmp_path, monkeypatch) -> None:  # noqa: ANN001
