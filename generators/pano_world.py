@@ -790,7 +790,7 @@ def _clear_causes(meta: dict) -> str:
 
 BACKSTOP_DEG = 15.0  # the backstop's depth: the farthest within this (degrees) round a ray
 BACKSTOP_BEHIND = 1.05  # ... times this
-BACKSTOP_FAR_POWER = 8.0  # behind a near thing its colour is the far surfaces', weighted so
+BACKSTOP_FAR_POWER = 8.0  # behind a near thing its colour is the far surfaces', the farthest most
 
 
 def _backstop(
@@ -822,13 +822,14 @@ def _backstop(
     far = maximum_filter(d, size=2 * n + 1, mode="nearest")
     far = cv2.GaussianBlur(far, (0, 0), n / 2)  # a sheet, not steps
     # (sky pixels keep their own positive depth: they are no source of the sheet's depth)
-    sheet = np.maximum(far, np.asarray(depth, np.float32)) * BACKSTOP_BEHIND
+    depth = np.asarray(depth, np.float32)
+    sheet = np.maximum(far, depth) * BACKSTOP_BEHIND
     # where the sheet lies well behind a pixel's own surface, that pixel's colour is the
     # near thing's, not what is behind it: the colour of the far surfaces round it instead
     # (weighted towards the farthest: their colour set the sheet's depth). In the near
     # thing's own colours the sheet was its copy far behind it, which a step aside showed
     # beside it (Sceaux 100_7106's corner tower, a ghost)
-    behind = sheet > np.asarray(depth, np.float32) * BACKSTOP_BEHIND * EDGE_RATIO_PHOTO
+    behind = sheet > depth * BACKSTOP_BEHIND * EDGE_RATIO_PHOTO
     if behind.any():
         # (along its own row, as what lies behind a thing is what lies beside it
         # (`pano_layers.continue_background`), the sky the farthest of all: behind a
@@ -837,20 +838,14 @@ def _backstop(
         ds = np.where(cover, np.where(sky, np.float32(1e4), depth), 0.0).astype(np.float32)
         row_max = maximum_filter(ds, size=(1, 2 * n + 1), mode="wrap")
         wgt = (ds / np.maximum(row_max, 1e-6)) ** BACKSTOP_FAR_POWER
-        sig = max(1.0, n / 2)
-        num = _blur_rows(np.asarray(colour, np.float32) * wgt[..., None], sig)
-        den = _blur_rows(wgt[..., None], sig)
+        from generators.panorama.outpaint_classical import _blur_wrap
+
+        sig = max(1.0, n / 2)  # (along rows only)
+        num = _blur_wrap(np.asarray(colour, np.float32) * wgt[..., None], sig, 0.0)
+        den = _blur_wrap(wgt, sig, 0.0)[..., None]
         far_colour = np.where(den > 1e-6, num / np.maximum(den, 1e-6), colour)
         colour = np.where(behind[..., None], far_colour, colour).astype(np.float32)
     return cloud_from_depth(colour, sheet.astype(np.float32), eye_height=eye_height, keep=keep)
-
-
-def _blur_rows(a: np.ndarray, sigma: float) -> np.ndarray:
-    """(H, W, C) Gaussian-blurred along each row only (σ `sigma` pixels, wrapped round
-    in longitude)."""
-    from scipy.ndimage import gaussian_filter1d
-
-    return gaussian_filter1d(a, sigma, axis=1, mode="wrap")
 
 
 DOME_BELOW_DEG = 15.0  # the sky dome reaches at least this far below the horizon

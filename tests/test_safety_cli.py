@@ -971,6 +971,21 @@ def test_reconstructions_save_refuses_a_folder_before_writing_anything(tmp_path:
     assert [p.name for p in tmp_path.iterdir()] == ["s.ply"]
 
 
+def _no_files_in(monkeypatch: pytest.MonkeyPatch, folder: Path, error: OSError) -> None:
+    """Make creating a temp file in `folder` raise `error` (as a read-only mount or a
+    system folder does, which `os.access` does not tell root); elsewhere as usual."""
+    import tempfile
+
+    real = tempfile.mkstemp
+
+    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
+        if dir is not None and Path(dir).absolute() == folder:
+            raise error
+        return real(*a, dir=dir, **k)
+
+    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+
+
 def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     photo: Path, tmp_path: Path, capsys: pytest.CaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -979,20 +994,12 @@ def test_an_output_folder_that_cannot_be_written_is_refused_before_any_work(
     folder). Every output's folder is tried before any work; `os.access` says yes to root,
     so a probe file is made there (here its creation fails as on a read-only mount)."""
     import errno
-    import tempfile
 
     from cli import run_cli
 
     ro = tmp_path / "ro"
     ro.mkdir()
-    real = tempfile.mkstemp
-
-    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
-        if dir is not None and Path(dir).absolute() == ro:
-            raise OSError(errno.EROFS, "Read-only file system")
-        return real(*a, dir=dir, **k)
-
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    _no_files_in(monkeypatch, ro, OSError(errno.EROFS, "Read-only file system"))
     runs = [
         ["object", "--photo", str(photo), "--out", str(tmp_path / "ob.ply"),
          "--mesh", str(ro / "ob.glb")],
@@ -1015,21 +1022,13 @@ def test_a_system_folder_that_takes_no_file_is_named_so(
     file or directory" (a trial). It says the system takes no file there; other reasons
     keep the OS's words."""
     import errno
-    import tempfile
 
     from cli import run_cli
     from scene.files import write_error_reason
 
     sysdir = tmp_path / "sys"
     sysdir.mkdir()
-    real = tempfile.mkstemp
-
-    def mkstemp(*a, dir=None, **k):  # noqa: ANN002, ANN003, ANN202, A002
-        if dir is not None and Path(dir).absolute() == sysdir:
-            raise FileNotFoundError(errno.ENOENT, "No such file or directory")
-        return real(*a, dir=dir, **k)
-
-    monkeypatch.setattr(tempfile, "mkstemp", mkstemp)
+    _no_files_in(monkeypatch, sysdir, FileNotFoundError(errno.ENOENT, "No such file or directory"))
     assert run_cli(["convert", str(scene_ply), str(sysdir / "x.splat")]) == 2
     line = _one_error_line(capsys)
     assert "cannot write in" in line and "does not let files be created there" in line, line

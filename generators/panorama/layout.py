@@ -268,13 +268,7 @@ def _far_field(labels: np.ndarray, known: np.ndarray) -> tuple[float, str]:
     so the far field's painted foot is where the geometry stands it. FAR_FIELD with under
     DISTANT_COLUMNS such columns. Drawn at 40 m while the world stood it at 60 m (the
     Sceaux castle 41 m off), the treeline's lowest band lay on the ground."""
-    from generators.pano_layers import ground_contacts
-
-    h, w = labels.shape
-    # as in the world, the ground runs on below the photo (the outpainting's ground)
-    below = (np.arange(h) >= h // 2)[:, None] & ~known
-    labels = np.where(below, GROUND, labels).astype(np.uint8)
-    contact, _ = ground_contacts(labels, EYE_HEIGHT, MAX_FAR_FIELD, known.astype(np.float32))
+    contact, _ = _world_contacts(labels, known)
     distant = known.any(0) & (contact < MAX_FAR_FIELD)
     if distant.sum() < DISTANT_COLUMNS:
         return FAR_FIELD, "the default"
@@ -334,6 +328,19 @@ def _skyline_roughness(elev: np.ndarray, w: int) -> float:
     return float(np.std(elev[k // 2 : k // 2 + len(mean)] - mean))
 
 
+def _world_contacts(labels: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The photo's ground contacts as the world's geometry measures them
+    (`pano_layers.ground_contacts` out to MAX_FAR_FIELD, (w,) m and (w,) bool seen), on the
+    class map `labels` (h, w) of the `known` (h, w) bool pixels, with the ground running on
+    below the photo as the outpainting paints it."""
+    from generators.pano_layers import ground_contacts
+
+    h = labels.shape[0]
+    below = (np.arange(h) >= h // 2)[:, None] & ~known
+    labels = np.where(below, GROUND, labels).astype(np.uint8)
+    return ground_contacts(labels, EYE_HEIGHT, MAX_FAR_FIELD, known.astype(np.float32))
+
+
 def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | None, float | None]:
     """(the wall radius the world's geometry measures on this class map (as
     `pano_world.scene_layers`: the median ground contact the photo shows), and the
@@ -342,13 +349,10 @@ def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | Non
     each m or None. At their median, the box's front wall stood 0.45 m before the office
     photo's back wall, whose region then sat in a niche: stepping aside, the invented
     wall beside it hid half the photo."""
-    from generators.pano_layers import ground_contacts, radius_from_contacts
+    from generators.pano_layers import radius_from_contacts
 
-    # as in the world, the ground runs on below the photo (the outpainting's ground)
     h, w = labels.shape
-    below = (np.arange(h) >= h // 2)[:, None] & ~known
-    labels = np.where(below, GROUND, labels).astype(np.uint8)
-    contact, seen = ground_contacts(labels, EYE_HEIGHT, 60.0, known.astype(np.float32))
+    contact, seen = _world_contacts(labels, known)
     cols = known.any(0)
     r = radius_from_contacts(contact, seen & cols)
     # the front wall where the geometry stands the photo's walls: every photo column's
