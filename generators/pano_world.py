@@ -719,6 +719,13 @@ def build_splats(
         ker = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         thin = cv2.morphologyEx(lum, cv2.MORPH_BLACKHAT, ker) > DOME_DARK
         fill |= cv2.dilate(thin.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+        rim = _photo_rim_band(photo_region, h2) & sky2 if photo_region is not None else None
+        if rim is not None:
+            # the sky carried on from the photo's edge (`outpaint_classical._photo_rim`) is
+            # no thin dark thing: a blue sky darkening to the frame carries on darkening
+            # for a degree or two, and cleaned off the dome it left a lighter rim round the
+            # photo, its frame drawn as a step in the sky (Sceaux 100_7100's top right)
+            fill &= ~rim
         own = small
         if fill.any() and sky2.any():
             u8 = (np.clip(small, 0, 1) * 255 + 0.5).astype(np.uint8)
@@ -726,7 +733,7 @@ def build_splats(
                 cv2.inpaint(u8, fill.astype(np.uint8), 5, cv2.INPAINT_TELEA).astype(np.float32)
                 / 255
             )
-            small = _clean_dome(small, sky2 & ~fill)
+            small = _clean_dome(small, sky2 & ~fill, keep=rim)
             small = np.where(((lat[:, None] < 0) & ~sky2)[..., None], own, small)
         parts.append(
             cloud_from_depth(
@@ -853,7 +860,22 @@ DOME_SIGMA = 3.0  # dome texels: the scale of the sky colour the dome keeps near
 DOME_TOL = 0.04  # ... and how far (max over RGB, 0..1) a pixel may stray from it
 
 
-def _clean_dome(colour: np.ndarray, clean: np.ndarray) -> np.ndarray:
+def _photo_rim_band(region: np.ndarray, h: int) -> np.ndarray:
+    """(h, 2h) bool: the band just outside the photo's `region` (H', 2H') bool that the
+    outpainting makes meet the photo's edge colours (`outpaint_classical.RIM_DEG` wide),
+    one texel wider on the (h, 2h) grid for the resampling."""
+    import cv2
+
+    from generators.panorama.outpaint_classical import RIM_DEG
+    from generators.panorama.projection import distance_from
+
+    reg = cv2.resize(region.astype(np.float32), (2 * h, h), interpolation=cv2.INTER_AREA) > 0.5
+    return ~reg & (distance_from(reg) <= RIM_DEG / 180.0 * h + 1.0)
+
+
+def _clean_dome(
+    colour: np.ndarray, clean: np.ndarray, keep: np.ndarray | None = None
+) -> np.ndarray:
     """The sky dome's colours (h, 2h, 3) 0..1 with what is not sky taken out.
 
     A pixel off the `clean` sky (h, 2h) bool, or more than DOME_TOL (max over RGB) from
@@ -862,7 +884,8 @@ def _clean_dome(colour: np.ndarray, clean: np.ndarray) -> np.ndarray:
     longitude). A tower's lattice the coarse class map half called sky, and the halo that
     downsampling gives a thing, stayed on the dome as a faint copy of it that showed beside
     the thing once the walker stepped aside (a ghost tower); the median, unlike a mean,
-    is not pulled towards a lattice up to half its window wide.
+    is not pulled towards a lattice up to half its window wide. `keep` (h, 2h) bool: pixels
+    that keep their colour whatever it is (the rim carried on from the photo's edge).
     """
     import cv2
 
@@ -872,7 +895,10 @@ def _clean_dome(colour: np.ndarray, clean: np.ndarray) -> np.ndarray:
     u8 = (np.clip(colour, 0, 1) * 255 + 0.5).astype(np.uint8)
     u8 = np.concatenate([u8[:, -k:], u8, u8[:, :k]], 1)
     med = cv2.medianBlur(u8, k)[:, k:-k].astype(np.float32) / 255
-    ok = (clean & (np.abs(colour - med).max(-1) <= DOME_TOL)).astype(np.float32)
+    ok = clean & (np.abs(colour - med).max(-1) <= DOME_TOL)
+    if keep is not None:
+        ok |= keep & clean
+    ok = ok.astype(np.float32)
     num = _blur_wrap(colour * ok[..., None], DOME_SIGMA)
     den = _blur_wrap(ok, DOME_SIGMA)[..., None]
     near = np.where(den > 1e-3, num / np.maximum(den, 1e-6), colour)
