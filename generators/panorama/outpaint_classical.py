@@ -824,7 +824,7 @@ def _class_colours(
     up_t = known_t & (labels_t == UPRIGHT) if foliage is None else foliage
     wall = _border_mean(img_t, up_t, sideways=upper == SKY)
     if wall is not None and layout is not None and layout.indoor:
-        prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout, wall)
+        prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout)
         if prof is not None:
             lon_s, lat_s = pano_lonlat(h, w)
             u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / layout.wall_factor(lon_s)[None, :]
@@ -876,7 +876,7 @@ def _class_colours(
 
 
 def _wall_profile(
-    img: np.ndarray, sel: np.ndarray, layout: Layout, mean: np.ndarray
+    img: np.ndarray, sel: np.ndarray, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray] | None:
     """The walls' colour by height: (u (n,), colour (n, 3)), u = tan(elevation) / m(λ)
     (`Layout.wall_factor`): on the box room's walls a pixel at height z above the floor has
@@ -885,15 +885,19 @@ def _wall_profile(
     height, instead of one mean colour (a room of brown fog).
 
     img (h, 2h, 3) and sel (h, 2h) bool: the photo's upright pixels on the equirect grid.
-    Each bin of u averages those pixels weighted by the square of their distance from the
-    photo's centre (as `_border_mean`: the room behind, not the subject in the middle),
-    the bins are smoothed over a twelfth of the wall's height (broad bands only: a cat's
-    stripes in a close-up are no wainscot) and drawn a third of the way back to `mean`
-    (3,). None when the photo's upright pixels cover under a fifth of the wall's height,
-    fewer than 8 columns, or the photo's region has no centre (it wraps round).
+    Each bin of u averages those pixels weighted by the fourth power of their distance
+    from the photo's centre column (at each height what stands at the photo's sides goes
+    on round the room, not the subject in the middle; measured in both directions, the
+    photo's whole top rows counted as its border and the office's cream walls came out
+    taupe, mixed with the bookcase and pictures between them) and by how plain they are
+    (`_plainness`: walls are plain, shelves and pictures are not). The bins are smoothed
+    over a twelfth of the wall's height (broad bands only: a cat's stripes in a close-up
+    are no wainscot) and drawn a third of the way back to the mean of all of them, the
+    same weights. None when the photo's upright pixels cover under a fifth of the wall's
+    height, fewer than 8 columns, or the photo's region has no centre (it wraps round).
     """
     h, w = sel.shape
-    d = _centre_distance(sel)
+    d = _centre_distance(sel, sideways=True)
     if d is None or sel.any(0).sum() < 8:
         return None
     lon, lat = pano_lonlat(h, w)
@@ -903,7 +907,7 @@ def _wall_profile(
         return None
     n = 48
     idx = np.clip(((u[sel] - lo) / (hi - lo) * n).astype(int), 0, n - 1)
-    wgt = d[sel] ** 2 + 1e-3
+    wgt = (d[sel] ** 4 + 1e-3) * (_plainness(img, sel)[sel] + 1e-3)
     cnt = np.bincount(idx, minlength=n)
     wsum = np.bincount(idx, wgt, minlength=n)
     csum = np.stack([np.bincount(idx, wgt * img[sel][:, k], minlength=n) for k in range(3)], -1)
@@ -916,8 +920,31 @@ def _wall_profile(
     wsm = np.convolve(np.where(ok, wsum, 0.0), k, "same")
     c = np.stack([np.convolve(np.where(ok, csum[:, j], 0.0), k, "same") for j in range(3)], -1)
     c = c[ok] / np.maximum(wsm[ok], 1e-9)[:, None]
-    c = (2.0 / 3.0) * c + (1.0 / 3.0) * np.asarray(mean, np.float64)
+    mean = csum.sum(0) / max(float(wsum.sum()), 1e-9)
+    c = (2.0 / 3.0) * c + (1.0 / 3.0) * mean
     return centres[ok], c.astype(np.float32)
+
+
+WALL_PLAIN_STD = 0.03  # a wall's luminance varies by about this much over a third of a degree
+
+
+def _plainness(img: np.ndarray, sel: np.ndarray) -> np.ndarray:
+    """How plain each pixel's neighbourhood is, (h, w) float32 in 0..1: exp(−(σ /
+    WALL_PLAIN_STD)²), σ the std-dev of luminance of the `sel` (h, w) bool pixels of `img`
+    (h, w, 3) in a square about a third of a degree wide (5 texels at 512 rows), so the
+    black beyond the photo's edge or the floor below a wall does not count: 1 on a painted
+    wall, ~0 on a bookcase's spines, a picture or a window's mullions."""
+    import cv2
+
+    h = img.shape[0]
+    k = max(3, int(round(h / 100)) | 1)
+    lum = (img @ np.array([0.299, 0.587, 0.114], np.float32)).astype(np.float32)
+    m = sel.astype(np.float32)
+    n = np.maximum(cv2.blur(m, (k, k)), 1e-6)
+    m1 = cv2.blur(lum * m, (k, k)) / n
+    m2 = cv2.blur(lum * lum * m, (k, k)) / n
+    sd = np.sqrt(np.maximum(m2 - m1 * m1, 0.0))
+    return np.exp(-((sd / WALL_PLAIN_STD) ** 2)).astype(np.float32)
 
 
 NADIR_MEET = -1.35  # rad: the two sides' ground colours are one by this elevation
