@@ -44,6 +44,10 @@ WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
 #: its colour beside a blue box seen from 1 m aside)
 PANO_WORK_WIDTH = 1024
 ENCLOSED_SHARE = 0.75  # a segment this much surrounded by standing ones stands with them
+#: an upright speck in the ground stands on it when its height is at least this share of
+#: its width, and this many times the foreshortening of a square mark at its distance
+MIN_TALL_RATIO, TALL_FORESHORTEN = 0.5, 2.0
+MIN_TALL_PX = 3  # ... and it is at least this many rows tall
 
 
 def standing_things(
@@ -87,6 +91,13 @@ def standing_things(
     cls = np.roll(classes, shift, 1)[r0:r1, c0:c1]
     valid = kn_r[r0:r1, c0:c1]
     ground = closed_ground(cls, H) & valid
+    lat_rows = pano_lonlat(H)[1][r0:r1]
+    # ... but not the small upright things on it that are taller than wide: a bollard, a
+    # post, a person's legs stand (the closing took them for specks of the ground, and
+    # they lay on it as wedges seen from aside: Sceaux 100_7104's bollards); flatter
+    # ones are patterns on the ground (a rug's border, a crack, a shadow)
+    up = (cls == UPRIGHT) & valid
+    ground &= ~_tall_islands(up & ground, up & ~ground, lat_rows)
     seg = np.where((cls == UPRIGHT) & valid & ~ground, seg, -1)
     n = int(seg.max()) + 1
     if n <= 0:
@@ -158,6 +169,31 @@ def standing_things(
     mask[r0:r1, c0:c1] = sub
     dist[r0:r1, c0:c1] = dsub
     return np.roll(mask, -shift, 1), np.roll(dist, -shift, 1)
+
+
+def _tall_islands(islands: np.ndarray, others: np.ndarray, lat: np.ndarray) -> np.ndarray:
+    """(h, w) bool: the connected regions (8-neighbour) of `islands` (h, w) bool, on
+    equirect rows of elevation `lat` (h,) rad, that are too tall for a mark lying on the
+    ground: a square mark seen from the eye at depression δ is sin δ as tall as it is
+    wide, a thing standing on the ground much more (Hoiem, Efros & Hebert's vertical cue).
+    Kept: at least MIN_TALL_PX rows tall, and as tall as TALL_FORESHORTEN · sin δ (δ at
+    the region's lowest row) and MIN_TALL_RATIO times its width (bounding box); not one
+    touching `others` (h, w) bool, the upright things the ground's closing left (the
+    corners of a pillar's foot are part of the pillar)."""
+    import cv2
+
+    n, lab, stats, _ = cv2.connectedComponentsWithStats(islands.astype(np.uint8), connectivity=8)
+    if n <= 1:
+        return np.zeros_like(islands, bool)
+    near = cv2.dilate(others.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+    attached = np.zeros(n, bool)
+    attached[np.unique(lab[near & islands])] = True
+    w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
+    low = np.clip(stats[:, cv2.CC_STAT_TOP] + h - 1, 0, len(lat) - 1)
+    ratio = np.maximum(MIN_TALL_RATIO, TALL_FORESHORTEN * np.sin(np.maximum(-lat[low], 0.0)))
+    tall = (h >= MIN_TALL_PX) & (h >= ratio * w) & ~attached
+    tall[0] = False
+    return tall[lab]
 
 
 def _enclosed(seg: np.ndarray, d_seg: np.ndarray) -> np.ndarray:

@@ -407,6 +407,40 @@ def test_standing_things_do_not_depend_on_the_invented_pixels_around_the_photo()
     np.testing.assert_array_equal(d1, d2)
 
 
+def test_a_small_post_on_the_ground_stands_and_a_mark_on_it_lies() -> None:
+    """On gravel 8° below the horizon a dark post 4 px wide and 7 tall (a bollard, upright
+    in the class map) stands at the distance where it meets the ground; the ground's
+    closing took it for a speck of the ground, and it lay on the ground as a wedge seen
+    from aside (Sceaux 100_7104's bollards). A mark of the same colour 14 px wide and 2
+    tall (a drain, a shadow) lies on the ground, as before."""
+    import math
+
+    from generators.panorama.classes import GROUND, SKY, UPRIGHT
+    from generators.panorama.projection import pano_lonlat
+    from generators.standing import standing_things
+
+    H = 256
+    _, lat = pano_lonlat(H)
+    lat2 = np.broadcast_to(lat[:, None], (H, 2 * H))
+    rng = np.random.default_rng(2)
+    img = np.where((lat2 > 0)[..., None], [0.5, 0.7, 0.95], [0.75, 0.73, 0.7]).astype(np.float32)
+    img = np.clip(img + 0.02 * rng.standard_normal(img.shape), 0, 1).astype(np.float32)
+    classes = np.where(lat2 > 0, SKY, GROUND).astype(np.uint8)
+    known = np.zeros((H, 2 * H), np.float32)
+    known[80:180, 200:312] = 1.0
+    foot = int(np.searchsorted(-lat, math.radians(8)))  # the post's lowest row
+    post = (slice(foot - 6, foot + 1), slice(240, 244))
+    mark = (slice(foot - 1, foot + 1), slice(270, 284))
+    for part in (post, mark):
+        img[part] = (0.2, 0.18, 0.15)
+        classes[part] = UPRIGHT
+    stand, dist = standing_things(img, classes, known)
+    assert stand[post].mean() > 0.9
+    want = 1.6 / math.tan(-lat[foot])
+    np.testing.assert_allclose(dist[post][stand[post]], want, rtol=0.1)
+    assert not stand[mark].any()
+
+
 def test_colour_families_join_along_shared_edges_not_at_a_corner() -> None:
     """A thing's bands share an edge and join into one thing; a thin strip of similar
     colour that touches it only at a corner (a dark horizon strip reaching a rocket's
