@@ -22,7 +22,7 @@ A contact stands only where the column above it up to the horizon is (nearly) fr
 ground — a bush with ground visible above it lies on the ground; layers narrower than
 MIN_LAYER_DEG merge into a neighbour (no combs of slivers); a whole panorama's contacts
 are one continuous surface (outdoors none nearer than their median); outdoors the far
-field and the sky sit far (OUTDOOR_FAR, SKY_FAR_RATIO in pano_world) and the unseen
+field and the sky sit far (`far_radius`, SKY_FAR_RATIO in pano_world) and the unseen
 surroundings continue to the far field; indoors the unseen room is a box with planar walls,
 shaded from its geometry (`room_shading`), and floor-coloured panelling or furniture classed
 as ground up to the horizon keeps the room's typical contact (`_credible_indoor_contacts`).
@@ -849,8 +849,33 @@ def layered_depth(
 
 BOX_SLACK = 1.15  # indoors a photo column's wall stands at most this × the room box's wall off
 
+OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
+CONTACT_FAR = 60.0  # m: ground contacts are measured out to this (beyond: no contact)
+DISTANT_MIN = 15.0  # m: distant upright things (a building across a square) at least this far
+DISTANT_COLUMNS = 12  # ... measured on at least this many of the photo's columns
 NEAR_CONTACT_M = 15.0  # a ground contact farther than this is no wall (open ground)
 NEAR_SHARE = 0.25  # ... and near contacts must be this share of the seen columns
+
+
+def distant_radius(contact: np.ndarray, cols: np.ndarray) -> float | None:
+    """Outdoors, how far the photo's distant upright things stand (m): the median of the
+    contacts (W,) m of its columns `cols` (W,) bool that lie within CONTACT_FAR, held to
+    DISTANT_MIN..CONTACT_FAR (a building or a tree line across a square or a lawn; the
+    columns where the ground runs on to the horizon past a tree say nothing of it). None
+    with fewer than DISTANT_COLUMNS such columns."""
+    distant = cols & (contact < CONTACT_FAR)
+    if distant.sum() < DISTANT_COLUMNS:
+        return None
+    return float(np.clip(np.median(contact[distant]), DISTANT_MIN, CONTACT_FAR))
+
+
+def far_radius(radius: float, outdoor: bool) -> float:
+    """The far field's radius (m) for a world whose nearest walls stand `radius` m off:
+    twice that, within 6 m..CONTACT_FAR, and outdoors at least OUTDOOR_FAR (the ground
+    runs to the horizon: the far field, hills, water, trees on the skyline, is far, and
+    walking shows no parallax tears between it and the sky)."""
+    far = float(np.clip(2.0 * radius, 6.0, CONTACT_FAR))
+    return max(far, OUTDOOR_FAR) if outdoor else far
 
 
 def radius_from_contacts(contact: np.ndarray, seen: np.ndarray) -> float | None:

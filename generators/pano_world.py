@@ -37,8 +37,6 @@ MAX_RAMP_SLANT = 40.0  # the cap along a sustained slope (`_cap_slant`)
 GRAZING_SLANT = 10.0  # photo pixels whose surface recedes faster than this face the eye
 RAMP_PX = 9  # a slope held this many pixels is a surface, not an edge
 OPACITY = 0.985
-OUTDOOR_FAR = 40.0  # m: the far field outdoors at least this far
-CONTACT_FAR = 60.0  # m: ground contacts are measured out to this (beyond: no contact)
 SKY_FAR_RATIO = 10.0  # outdoors the sky dome sits this many far radii out
 SKY_ON_FLOOR_DEG = 3.0  # photo "sky" this far below the horizon lies on the floor
 DOME_BEHIND = 1.04  # the coarse sky dome sits this much beyond the photo's sky splats
@@ -939,7 +937,11 @@ def scene_layers(
     """
     from generators.depth.classical import estimate_radius, sky_radius_for
     from generators.pano_layers import (
+        CONTACT_FAR,
+        OUTDOOR_FAR,
         classify_panorama,
+        distant_radius,
+        far_radius,
         ground_contacts,
         layered_depth,
         radius_from_contacts,
@@ -969,13 +971,9 @@ def scene_layers(
         elif (
             photo_cols is not None
             and (cls == SKY_CLASS).any()
-            and (distant := photo_cols & (contact < CONTACT_FAR)).sum() >= 12
+            and (distant := distant_radius(contact, photo_cols)) is not None
         ):
-            # outdoors a building or a tree line across a square or a lawn stands far
-            # off: its contacts are the distance (the photo's own columns that have one;
-            # those where the ground runs to the horizon past a tree say nothing of it)
-            radius = float(np.clip(np.median(contact[distant]), 15.0, CONTACT_FAR))
-            src = "ground contact of distant upright things"
+            radius, src = distant, "ground contact of distant upright things"
         else:
             radius, src = estimate_radius(image, known, eye_height=eye_height)
             src = (
@@ -986,14 +984,14 @@ def scene_layers(
     else:
         src = "option"
     est["radius"] = {"value": round(float(radius), 3), "source": src}
-    far = float(np.clip(2.0 * radius, 6.0, 60.0))
-    far_src = "2 x radius, within 6-60 m"
     outdoor = bool((cls == SKY_CLASS).any())
+    far = far_radius(float(radius), outdoor)
+    far_src = f"2 x radius, within 6-{CONTACT_FAR:g} m"
     if outdoor:
-        # outdoors the ground runs to the horizon: the far field (hills, water, trees on
-        # the skyline) is far, and the sky farther still, so walking shows no parallax
-        # tears between them (a 2 m step moves a 40 m far field by 3°, a 400 m sky by 0.3°)
-        far, far_src = max(far, OUTDOOR_FAR), f"outdoors: at least {OUTDOOR_FAR:g} m"
+        # (and the sky farther still, SKY_FAR_RATIO: a 2 m step moves a 40 m far field by
+        # 3°, a 400 m sky by 0.3°)
+        if far == OUTDOOR_FAR:
+            far_src = f"outdoors: at least {OUTDOOR_FAR:g} m"
         painted = layout.get("far_field_m") if isinstance(layout, dict) else None
         if (
             src != "option"

@@ -45,9 +45,6 @@ MIN_CEILING, MAX_CEILING = 2.7, 4.0  # m above the floor (as pano_layers)
 HALL_CEILING_SLOPE = 0.5
 MIN_FRONT = 1.5  # m: the front wall is never nearer than this
 FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this much nearer
-FAR_FIELD = 40.0  # m: outdoors the far field stands at least this far (pano_world.OUTDOOR_FAR)
-MAX_FAR_FIELD = 60.0  # m: ... and at most this far (pano_world.CONTACT_FAR)
-DISTANT_COLUMNS = 12  # the photo's distant things say how far the far field is from this many
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
 SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
@@ -260,20 +257,19 @@ def estimate_layout(
 
 
 def _far_field(labels: np.ndarray, known: np.ndarray) -> tuple[float, str]:
-    """Outdoors, how far the far field stands (m) and why: twice the median distance at
-    which the photo's distant upright things meet the ground (its columns whose contact,
-    as the world measures it (`pano_layers.ground_contacts`), lies within MAX_FAR_FIELD;
-    the median held to 15 m..MAX_FAR_FIELD), within FAR_FIELD..MAX_FAR_FIELD — the
-    world's rule for its far radius (`pano_world`: 2 × radius, outdoors at least 40 m),
-    so the far field's painted foot is where the geometry stands it. FAR_FIELD with under
-    DISTANT_COLUMNS such columns. Drawn at 40 m while the world stood it at 60 m (the
+    """Outdoors, how far the far field stands (m) and why: the world's own rule
+    (`pano_layers.far_radius` of `pano_layers.distant_radius`, the distance at which the
+    photo's distant upright things meet the ground, measured as the world measures it),
+    so the far field's painted foot is where the geometry stands it; OUTDOOR_FAR when the
+    photo shows too few such things. Drawn at 40 m while the world stood it at 60 m (the
     Sceaux castle 41 m off), the treeline's lowest band lay on the ground."""
+    from generators.pano_layers import OUTDOOR_FAR, distant_radius, far_radius
+
     contact, _ = _world_contacts(labels, known)
-    distant = known.any(0) & (contact < MAX_FAR_FIELD)
-    if distant.sum() < DISTANT_COLUMNS:
-        return FAR_FIELD, "the default"
-    r = float(np.clip(np.median(contact[distant]), 15.0, MAX_FAR_FIELD))
-    far = float(np.clip(2.0 * r, FAR_FIELD, MAX_FAR_FIELD))
+    r = distant_radius(contact, known.any(0))
+    if r is None:
+        return OUTDOOR_FAR, "the default"
+    far = far_radius(r, outdoor=True)
     return round(far, 2), f"twice the distance of the photo's distant upright things, {r:.0f} m"
 
 
@@ -330,15 +326,15 @@ def _skyline_roughness(elev: np.ndarray, w: int) -> float:
 
 def _world_contacts(labels: np.ndarray, known: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """The photo's ground contacts as the world's geometry measures them
-    (`pano_layers.ground_contacts` out to MAX_FAR_FIELD, (w,) m and (w,) bool seen), on the
+    (`pano_layers.ground_contacts` out to CONTACT_FAR, (w,) m and (w,) bool seen), on the
     class map `labels` (h, w) of the `known` (h, w) bool pixels, with the ground running on
     below the photo as the outpainting paints it."""
-    from generators.pano_layers import ground_contacts
+    from generators.pano_layers import CONTACT_FAR, ground_contacts
 
     h = labels.shape[0]
     below = (np.arange(h) >= h // 2)[:, None] & ~known
     labels = np.where(below, GROUND, labels).astype(np.uint8)
-    return ground_contacts(labels, EYE_HEIGHT, MAX_FAR_FIELD, known.astype(np.float32))
+    return ground_contacts(labels, EYE_HEIGHT, CONTACT_FAR, known.astype(np.float32))
 
 
 def _geometry_radius(labels: np.ndarray, known: np.ndarray) -> tuple[float | None, float | None]:
