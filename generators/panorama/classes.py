@@ -30,7 +30,7 @@ SKY_TOP_SHARE = 0.5  # share of the view's top band that must look like sky
 #: 30 % with its green paintings
 SKY_TOP_MIN = 0.2
 SKY_TOP_BLUE = 0.3  # ... or at least SKY_TOP_MIN, where this share of it is blue
-SKY_DARK_RATIO = 0.5  # a bluish colour far from the top's sky, darker than this share of it: no sky
+SKY_DARK_RATIO = 0.5  # a colour darker than this share of the top's sky is no sky
 PLAIN_GRAD = 0.08  # gradient (Sobel of the σ=1 luminance, 0..1) of plain ground
 PLAIN_CHROMA = 25.0  # ... whose colour is muted (Lab a*b* chroma below this)
 EARTH_HUES = (50.0, 170.0)  # ... or of an earth or plant hue (Lab hue angle, degrees)
@@ -148,15 +148,16 @@ def classify_view(
             step = np.zeros((h, w), np.float32)
             blur = cv2.GaussianBlur(rgb, (0, 0), 1.0)
             step[1:] = np.abs(blur[1:] - blur[:-1]).max(-1)
-            # ... but not a colour far from it and much darker: a hillside in shadow is
-            # bluish too (the Great Wall's dark slopes were 45 % of a drone frame's "sky")
+            # ... but nothing much darker: a hillside in shadow is bluish too (the Great
+            # Wall's dark slopes were 45 % of a drone frame's "sky"), and one near a dim
+            # haze in colour passed as its colour (13-57 % of those frames' "sky")
             lum_tc = float(tc @ np.array([0.299, 0.587, 0.114], np.float32))
             skyish = sky_like(rgb, min_lum=max(0.05, SKY_DARK_RATIO * lum_tc))
             cand = (
                 above
                 & (tex < 0.08)
                 & (step < 0.05)
-                & (lum > 0.05)
+                & (lum > max(0.05, SKY_DARK_RATIO * lum_tc))
                 & ((np.linalg.norm(rgb - tc, axis=-1) < 0.4) | skyish)
             )
             cand = (
