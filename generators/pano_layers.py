@@ -271,12 +271,18 @@ def _dilate_wrap(mask: np.ndarray, kernel: np.ndarray) -> np.ndarray:
     return cv2.dilate(p, kernel)[:, pad:-pad] > 0
 
 
+def ground_closing_px(height: int) -> int:
+    """The size (px, odd) of the disc that closes the ground's small holes
+    (`closed_ground`) on a panorama `height` rows tall: about 3.75°."""
+    return max(3, height // 48) | 1
+
+
 def closed_ground(classes: np.ndarray, height: int | None = None) -> np.ndarray:
     """Ground (h, w) bool with its small holes closed (rugs, cracks, stones are not things
     that stand); the closing's size follows the panorama height (default: the map's)."""
     import cv2
 
-    kk = max(3, (height or classes.shape[0]) // 48) | 1
+    kk = ground_closing_px(height or classes.shape[0])
     return (
         cv2.morphologyEx(
             (classes == GROUND).astype(np.uint8),

@@ -28,7 +28,7 @@ import math
 
 import numpy as np
 
-from generators.pano_layers import closed_ground
+from generators.pano_layers import closed_ground, ground_closing_px
 from generators.panorama.classes import UPRIGHT
 from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT
@@ -97,7 +97,7 @@ def standing_things(
     # they lay on it as wedges seen from aside: Sceaux 100_7104's bollards); flatter
     # ones are patterns on the ground (a rug's border, a crack, a shadow)
     up = (cls == UPRIGHT) & valid
-    ground &= ~_tall_islands(up & ground, up & ~ground, lat_rows)
+    ground &= ~_tall_islands(up & ground, up & ~ground, lat_rows, 2 * ground_closing_px(H))
     seg = np.where((cls == UPRIGHT) & valid & ~ground, seg, -1)
     n = int(seg.max()) + 1
     if n <= 0:
@@ -171,7 +171,9 @@ def standing_things(
     return np.roll(mask, -shift, 1), np.roll(dist, -shift, 1)
 
 
-def _tall_islands(islands: np.ndarray, others: np.ndarray, lat: np.ndarray) -> np.ndarray:
+def _tall_islands(
+    islands: np.ndarray, others: np.ndarray, lat: np.ndarray, max_px: int
+) -> np.ndarray:
     """(h, w) bool: the connected regions (8-neighbour) of `islands` (h, w) bool, on
     equirect rows of elevation `lat` (h,) rad, that are too tall for a mark lying on the
     ground: a square mark seen from the eye at depression δ is sin δ as tall as it is
@@ -179,7 +181,9 @@ def _tall_islands(islands: np.ndarray, others: np.ndarray, lat: np.ndarray) -> n
     Kept: at least MIN_TALL_PX rows tall, and as tall as TALL_FORESHORTEN · sin δ (δ at
     the region's lowest row) and MIN_TALL_RATIO times its width (bounding box); not one
     touching `others` (h, w) bool, the upright things the ground's closing left (the
-    corners of a pillar's foot are part of the pillar)."""
+    corners of a pillar's foot are part of the pillar), nor one taller than `max_px`: no
+    speck but a line the closing bridged (a tower's edge between its face and the slope
+    behind, both classed ground, stood up as a post in front of the tower)."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(islands.astype(np.uint8), connectivity=8)
@@ -191,7 +195,7 @@ def _tall_islands(islands: np.ndarray, others: np.ndarray, lat: np.ndarray) -> n
     w, h = stats[:, cv2.CC_STAT_WIDTH], stats[:, cv2.CC_STAT_HEIGHT]
     low = np.clip(stats[:, cv2.CC_STAT_TOP] + h - 1, 0, len(lat) - 1)
     ratio = np.maximum(MIN_TALL_RATIO, TALL_FORESHORTEN * np.sin(np.maximum(-lat[low], 0.0)))
-    tall = (h >= MIN_TALL_PX) & (h >= ratio * w) & ~attached
+    tall = (h >= MIN_TALL_PX) & (h <= max_px) & (h >= ratio * w) & ~attached
     tall[0] = False
     return tall[lab]
 
