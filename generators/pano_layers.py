@@ -969,6 +969,7 @@ def background_layer(
     *,
     eye_height: float = EYE_HEIGHT,
     far: float | None = None,
+    contact: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """What hides behind the near side of depth edges, and the ground under upright things.
 
@@ -977,7 +978,8 @@ def background_layer(
         farther surface in the same row: that surface continued behind them (its depth:
         the far side of the nearest such step, `nearest_far_side`);
       * with `classes`: every non-ground pixel below the horizon also hides the ground:
-        the floor plane continues under it (out to `far`).
+        the floor plane continues under it (out to `far`, and with `contact` (2H,) m, the
+        layers' backdrop contact per column, only to that: then the backdrop rises).
     Colours continue the visible background of each row — never the occluder or the sky
     (`continue_background`), with its fine texture — so walking sideways reveals
     background, not a stretched streak or a flat blurred block.
@@ -1004,6 +1006,15 @@ def background_layer(
         floor = eye_height / np.maximum(np.sin(-lat), 1e-6)
         if far is not None:
             floor = np.minimum(floor, far / np.maximum(np.cos(lat), 1e-6))
+        on_wall = np.zeros_like(mask)
+        if contact is not None:
+            # the floor under a thing runs back to the wall behind it (its column's
+            # backdrop contact), not beyond: the office's floor continued under the desk
+            # out to the far field, 8 m off through the wall, and seen from 2 m aside it
+            # was a long slanted smear of the row's colours
+            wall = np.asarray(contact, np.float32)[None, :] / np.maximum(np.cos(lat), 1e-6)
+            on_wall = np.broadcast_to(wall < floor, mask.shape)
+            floor = np.minimum(floor, wall)
         # every ray below the horizon that ends nearer than the floor hides floor behind
         # it: upright things, and ground specks that lie on them (`layered_depth`)
         # ... where the row shows ground beside it: with sky beside, the panorama's own
@@ -1016,8 +1027,8 @@ def background_layer(
         mask = mask | ground_under
         # the floor's colour only where the floor is what lies behind (elsewhere the far
         # side's surface is, and takes its colour: a chair before a desk showed the dark
-        # floor under the desk through the desk's front)
-        ground_under = use_floor
+        # floor under the desk through the desk's front; beyond the wall's foot, the wall)
+        ground_under = use_floor & ~on_wall
     if not mask.any():
         return mask, depth, image
     hs = min(256, H)
@@ -1085,6 +1096,7 @@ def continue_background(
     import cv2
     from scipy.ndimage import find_objects, gaussian_filter1d, label
 
+    from generators.panorama.outpaint_classical import MAX_GRAIN
     from generators.panorama.texture import adsn_texture
 
     h, w = hole.shape
@@ -1126,6 +1138,11 @@ def continue_background(
         chosen = np.where(ground_used, g_chosen, chosen)
     ok = hole & (chosen >= 0)
     fill = src_col[rows, np.maximum(chosen, 0)]
+    if ground_used.any():
+        from generators.panorama.outpaint_classical import _normalised_fill
+
+        gfill = _normalised_fill(img, src & ground)
+        fill = np.where(ground_used[..., None], gfill, fill)
     if surface is not None:
         surface &= ~ground_used
         if surface.any():
@@ -1133,8 +1150,8 @@ def continue_background(
             hp = np.where(sky[..., None], 0.0, hp_pad[:, pad : pad + w]).astype(np.float32)
     # a little vertical smoothing inside the hole: rows continue, single rows do not streak
     wv = ok.astype(np.float32)
-    fs = gaussian_filter1d(fill * wv[..., None], 1.0, axis=0)
-    ws = gaussian_filter1d(wv, 1.0, axis=0)
+    fs = gaussian_filter1d(fill * wv[..., None], 3.0, axis=0)
+    ws = gaussian_filter1d(wv, 3.0, axis=0)
     fill = np.where(ws[..., None] > 1e-3, fs / np.maximum(ws, 1e-6)[..., None], fill)
     # random-phase texture per hole region, from the background pixels it continues
     lab, n = label(ok, structure=np.ones((3, 3)))
@@ -1156,6 +1173,9 @@ def continue_background(
         if ex.shape[0] < 4 or ex.shape[1] < 4:
             continue
         t = adsn_texture(ex, (rs.stop - rs.start, cs.stop - cs.start), noise=noise[rs, cs])
+        sd = float(t[region].std())
+        if sd > MAX_GRAIN:
+            t = t * (MAX_GRAIN / sd)
         tex[rs, cs] += np.where(region[..., None], t, 0.0)
     fill = fill + tex
     out = np.where(ok[..., None], fill, out)

@@ -581,6 +581,7 @@ def build_splats(
     sky_radius: float | None = None,
     classes: np.ndarray | None = None,
     far: float | None = None,
+    contact: np.ndarray | None = None,
     cancel: CancelToken | None = None,
 ) -> GaussianCloud:
     """All splats of a panorama world.
@@ -595,7 +596,8 @@ def build_splats(
     The invented rest stays at the world resolution.
     background: also add the layer hidden behind the near side of vertical depth edges
     (`pano_layers.background_layer`), so walking sideways reveals background; with
-    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m);
+    `classes` (H, 2H) it also continues the floor under upright things (out to `far` m,
+    and to the backdrop's `contact` (2H,) m per column when given);
     with `photo`, a sheet behind all of the photo's region too (`_backstop`).
     sky_radius: the sky dome's radius (default: `depth.classical.sky_radius_for(radius)`).
     Sky becomes a complete half-resolution dome that also continues behind everything
@@ -664,7 +666,7 @@ def build_splats(
         from generators.pano_layers import background_layer
 
         bmask, bdepth, bcol = background_layer(
-            image, finite, sky, classes, eye_height=eye_height, far=far
+            image, finite, sky, classes, eye_height=eye_height, far=far, contact=contact
         )
         if bmask.any():
             hidden.append(len(parts))
@@ -1261,6 +1263,7 @@ def world_from_panorama(
             sky_radius=estimates["sky_radius"]["value"],
             classes=layers.classes,
             far=estimates["far_radius"]["value"],
+            contact=layers.contact,
             cancel=cancel,
         )
     # where the photo was taken: the Start bookmark, and a world saved as a splat file

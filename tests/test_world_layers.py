@@ -259,6 +259,48 @@ def test_revealed_background_continues_the_far_side_with_texture() -> None:
     np.testing.assert_array_equal(out[~hole], img[~hole])  # the rest is untouched
 
 
+def test_revealed_background_is_as_plain_as_invented_surfaces_behind_a_busy_edge() -> None:
+    """The far side beside an occluder is a bookcase: spines of every colour. What is
+    revealed behind the occluder carries its colour with a grain no stronger than the
+    invented surfaces' (MAX_GRAIN): at full strength its random-phase copy of the
+    spines was a mosaic of orange, white and brown blocks behind the office's desk."""
+    from generators.panorama.outpaint_classical import MAX_GRAIN
+
+    h, w = 64, 128
+    rng = np.random.default_rng(5)
+    spines = rng.uniform(0.05, 0.95, (1, w, 3)).astype(np.float32)
+    img = np.broadcast_to(spines, (h, w, 3)).copy()
+    depth = np.full((h, w), 8.0, np.float32)
+    img[:, 30:70] = (0.9, 0.1, 0.1)
+    depth[:, 30:70] = 2.0
+    hole = np.zeros((h, w), bool)
+    hole[8:56, 50:70] = True
+    out = continue_background(img, hole, np.zeros((h, w), bool), depth, np.zeros_like(hole), None)
+    fill = out[12:52, 54:66]
+    # the grain about the fill's own smooth colour, per pixel across the hole's rows
+    assert float(fill.std(axis=(0, 1)).max()) < 2.5 * MAX_GRAIN, fill.std(axis=(0, 1))
+
+
+def test_a_dark_row_of_ground_beside_a_thing_does_not_streak_the_floor_under_it() -> None:
+    """The floor continues under a thing in the colours of the visible floor around it:
+    one row of dark ground beside it (a shadow line, a slat classed ground) stayed that
+    row's colour all the way under it, a dark streak across the floor revealed from a
+    step aside (the office's desk)."""
+    h, w = 64, 128
+    img = np.full((h, w, 3), 0.6, np.float32)
+    depth = np.full((h, w), 5.0, np.float32)
+    ground = np.ones((h, w), bool)
+    img[:, 40:80] = (0.2, 0.3, 0.8)  # the thing
+    depth[:, 40:80] = 2.0
+    ground[:, 40:80] = False
+    img[30, 34:40] = 0.05  # the dark row beside it
+    hole = np.zeros((h, w), bool)
+    hole[10:54, 40:80] = True
+    sky = np.zeros((h, w), bool)
+    out = continue_background(img, hole, sky, depth, hole.copy(), ground)
+    assert abs(float(out[30, 55:65].mean()) - 0.6) < 0.1, out[30, 55:65].mean(0)
+
+
 def test_the_sky_reaches_down_to_the_real_skyline_not_the_coarse_class_edge() -> None:
     """A blue sky over a jagged dark treeline and a beige wall, classed on a coarse grid
     (the sky edge up to ~2° above the skyline, as nearest-neighbour upscaling leaves it):
@@ -370,6 +412,38 @@ def test_the_floor_continues_behind_an_upright_only_where_ground_is_seen_beside_
     assert mask[beside_ground].all()
     floor = 1.6 / np.sin(np.radians(-lat[beside_ground]))
     np.testing.assert_allclose(bdepth[beside_ground], floor, rtol=0.02)
+
+
+def test_the_floor_under_a_thing_runs_back_to_the_wall_behind_it_not_beyond() -> None:
+    """A desk 2 m off before a wall 4 m off (the columns' backdrop contact): the floor
+    continued under the desk ends at the wall's foot and the wall rises from there. To the
+    far field instead (40 m), the floor behind the office's desk lay 8 m off through the
+    wall, a long slanted smear from a step aside."""
+    from generators.pano_layers import background_layer
+
+    H = 128
+    W = 2 * H
+    lat = _lat_deg(H)
+    img = np.full((H, W, 3), 0.4, np.float32)
+    sky = np.zeros((H, W), bool)
+    floor = 1.6 / np.sin(np.radians(np.maximum(-lat, 0.5)))
+    wall_at = 4.0 / np.cos(np.radians(lat))
+    classes = np.where(floor < wall_at, GROUND, UPRIGHT).astype(np.uint8)
+    depth = np.minimum(floor, wall_at).astype(np.float32) * np.ones((1, W), np.float32)
+    desk = slice(W // 2 - 10, W // 2 + 10)
+    rows = (lat[:, 0] < 0.0) & (lat[:, 0] > -40.0)
+    depth[rows, desk] = (2.0 / np.cos(np.radians(lat[rows, :1]))).astype(np.float32)
+    classes[rows, desk] = UPRIGHT
+    contact = np.full(W, 4.0, np.float32)
+    mask, bdepth, _ = background_layer(
+        img, depth, sky, classes, eye_height=1.6, far=40.0, contact=contact
+    )
+    behind = np.zeros((H, W), bool)
+    behind[rows, desk] = True
+    behind &= mask
+    assert behind.sum() > 100
+    assert (bdepth[behind] <= wall_at[behind] * 1.02 + 1e-3).all()  # never through the wall
+    np.testing.assert_allclose(bdepth[behind], np.minimum(floor, wall_at)[behind], rtol=0.03)
 
 
 def test_standing_things_do_not_depend_on_the_invented_pixels_around_the_photo() -> None:
