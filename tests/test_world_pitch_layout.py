@@ -695,3 +695,29 @@ def test_a_box_room_is_darker_in_its_corners_and_along_its_edges() -> None:
     assert at(45.0, -5.0) < at(90.0, -5.0)  # a corner darker than mid-wall at any height
     assert at(90.0, floor_line - 3.0) == 1.0  # the floor itself keeps its colour
     assert np.all(box_occlusion(Layout(indoor=False), h) == 1.0)
+
+
+def test_a_far_band_of_relief_is_smoother_than_a_treeline() -> None:
+    """Where the photo shows no foliage the far band is relief seen from afar (hills,
+    roofs): its fine roughness falls off as 1/k^RELIEF_SPECTRUM, not as a treeline's 1/k
+    crowns. At 1/k the Great Wall's far mountains and a castle's grey far band were narrow
+    spikes. The slow rise and fall (its waves over tens of degrees) is the same."""
+    h = 512
+    base = Layout(False, ground_tan=-0.04, skyline_deg=8.0, skyline_var=0.4, skyline_rough=0.3)
+    trees = _skyline(layout_classes(base, h, seed=4))
+    relief = _skyline(layout_classes(Layout(**{**base.__dict__, "treeline": False}), h, seed=4))
+    assert base.as_dict()["far_band"] == "treeline"
+    assert Layout(**{**base.__dict__, "treeline": False}).as_dict()["far_band"] == "relief"
+
+    def fine(s: np.ndarray) -> float:  # std-dev about a ~3° running mean
+        k = max(3, int(3.0 / 360.0 * 2 * h) | 1)
+        m = np.convolve(np.concatenate([s[-k:], s, s[:k]]), np.ones(k) / k, "same")[k:-k]
+        return float(np.std(s - m))
+
+    assert fine(relief) < 0.75 * fine(trees), (fine(relief), fine(trees))  # (0.58-0.64)
+
+    def slow(s: np.ndarray) -> np.ndarray:  # the waves over ~40°
+        k = int(40.0 / 360.0 * 2 * h) | 1
+        return np.convolve(np.concatenate([s[-k:], s, s[:k]]), np.ones(k) / k, "same")[k:-k]
+
+    assert np.corrcoef(slow(relief), slow(trees))[0, 1] > 0.9

@@ -15,7 +15,9 @@ does (Hedau, Hoiem & Forsyth, "Recovering the Spatial Layout of Cluttered Rooms"
   outdoors  ground up to the far field's foot, a far band of upright structure (trees,
             hills, buildings on the skyline) up to a skyline that varies smoothly with
             longitude around the photo's own skyline height, sky above; the skyline is as
-            jagged as the photo's own (1/f roughness: a treeline's crowns, not a wave).
+            jagged as the photo's own: a treeline's crowns (1/f roughness) where the
+            photo shows foliage, else relief seen from afar, hills or roofs (1/f^1.5:
+            a fractal profile at the smooth end, Hurst exponent 1), not crowns.
 
 The ratios come from the photo's class map: the rows where its upright things meet the
 ground (the floor boundary), the top of its walls (the ceiling), where its sky begins
@@ -48,6 +50,10 @@ FRONT_SLACK = 1.1  # ... and stands apart from the square box's only when this m
 SKYLINE_MIN_DEG, SKYLINE_MAX_DEG = 0.6, 10.0  # far skyline elevation bounds
 SKYLINE_ROUGH_DEG = 5.0  # the photo's skyline less its running mean over this is its roughness
 MAX_ROUGH, DEFAULT_ROUGH = 0.3, 0.1  # relative to the skyline's elevation
+#: the far skyline's fine roughness falls off as 1/k (a treeline's crowns) or, where the
+#: photo shows no foliage, as 1/k^RELIEF_SPECTRUM: at 1/k the Great Wall's far mountains
+#: and a castle's grey far band were narrow spikes, rubble rather than hills
+RELIEF_SPECTRUM = 1.5
 ANCHOR_REACH_DEG = 15.0  # the far skyline starts at the photo's edge, its own this far out
 ANCHOR_MAX_DEG = 30.0  # ... an edge's skyline above this (a tower cut by the frame) is held
 
@@ -67,7 +73,8 @@ class Layout:
     skyline_deg the far skyline's mean elevation, skyline_var its relative variation over
     tens of degrees, skyline_rough its relative roughness over a few degrees (std-dev),
     anchors ((longitude rad, elevation deg), ...) the photo's own skyline at its left and
-    right edges, where the far skyline starts (`layout_classes`).
+    right edges, where the far skyline starts (`layout_classes`); treeline: whether the
+    far band is a treeline (the outpainting found foliage in the photo) or relief.
     """
 
     indoor: bool
@@ -82,6 +89,7 @@ class Layout:
     #: distance F along its view); 0 (or floor_tan): the square box's front wall at R
     front_tan: float = 0.0
     anchors: tuple[tuple[float, float], ...] = ()
+    treeline: bool = True
 
     @property
     def far_field(self) -> float:
@@ -111,6 +119,7 @@ class Layout:
                 skyline_rough=round(self.skyline_rough, 3),
                 ground_tan=round(self.ground_tan, 4),
                 far_field_m=round(self.far_field, 2),
+                far_band="treeline" if self.treeline else "relief",
             )
             if self.anchors:
                 d["skyline_anchors"] = [
@@ -406,8 +415,9 @@ def layout_classes(layout: Layout, h: int, *, seed: int = 0) -> np.ndarray:
         # the same at every roughness); unit std-dev, scaled to the photo's
         fine = np.random.default_rng(seed + 1)
         jag = np.zeros(w)
+        beta = 1.0 if layout.treeline else RELIEF_SPECTRUM
         for k in range(19, max(20, w // 6)):
-            jag += fine.standard_normal() / k * np.cos(k * lon + fine.uniform(0, 2 * math.pi))
+            jag += fine.standard_normal() / k**beta * np.cos(k * lon + fine.uniform(0, 2 * math.pi))
         jag /= max(float(jag.std()), 1e-9)
         sky_deg = sky_deg + layout.skyline_deg * layout.skyline_rough * jag * (1.0 - a)
     sky_tan = np.tan(np.radians(np.maximum(sky_deg, 0.2)))[None, :]

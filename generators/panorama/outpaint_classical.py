@@ -33,6 +33,7 @@ The photo region itself is kept (feathered over ~1 px at its rim). ~1 s for 2048
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 
@@ -160,6 +161,9 @@ def outpaint_classical(
     foliage = _foliage(img_t, known_t & (labels_t == UPRIGHT), upper)
     veg_ground = _vegetation_ground(known_t, labels_t, foliage)
     layout = estimate_layout(labels_t, known_t, upper, room_radius=room_radius)
+    if not layout.indoor:
+        # a treeline's crowns where the photo shows foliage, hills or roofs elsewhere
+        layout = dataclasses.replace(layout, treeline=foliage is not None)
     hs = min(WORK_HEIGHT, H)
     ws = 2 * hs
     known_s = cv2.resize(known_t.astype(np.float32), (ws, hs), interpolation=cv2.INTER_AREA)
