@@ -1082,11 +1082,12 @@ def continue_background(
     Each hole pixel continues the visible background of its own row — the nearer side
     of the two (left, right) that lies farther from the eye (`depth`), so the occluder
     never colours what hides behind it; the floor under upright things (`ground_hole`)
-    continues the visible ground of its row (`ground`), which on the floor plane is the
-    same distance. The row's colour is taken from a few source pixels (no single edge
-    pixel smeared), and the source's fine texture is added back as random-phase spot
-    noise (`panorama.texture.adsn_texture`, Galerne et al. 2011) so a revealed region is
-    neither a flat block nor a copy of what is beside it. Rows without any source fall
+    continues the visible ground (`ground`) around it (normalised convolution). The row's
+    colour is taken from a few source pixels (no single edge pixel smeared), and the
+    source's fine texture is added back as random-phase spot noise
+    (`panorama.texture.adsn_texture`, Galerne et al. 2011) no stronger than the invented
+    surfaces' grain (MAX_GRAIN), so a revealed region is neither a flat block nor a copy
+    of what is beside it. Rows without any source fall
     back to Telea inpainting (Telea 2004). Wrap-around in longitude.
 
     far_col (h, 2h) int, optional: the column of the surface each hole pixel continues
@@ -1096,7 +1097,7 @@ def continue_background(
     import cv2
     from scipy.ndimage import find_objects, gaussian_filter1d, label
 
-    from generators.panorama.outpaint_classical import MAX_GRAIN
+    from generators.panorama.outpaint_classical import MAX_GRAIN, _normalised_fill
     from generators.panorama.texture import adsn_texture
 
     h, w = hole.shape
@@ -1139,10 +1140,10 @@ def continue_background(
     ok = hole & (chosen >= 0)
     fill = src_col[rows, np.maximum(chosen, 0)]
     if ground_used.any():
-        from generators.panorama.outpaint_classical import _normalised_fill
-
-        gfill = _normalised_fill(img, src & ground)
-        fill = np.where(ground_used[..., None], gfill, fill)
+        # the floor under a thing in the colours of the visible floor around it (2D), not
+        # of its row's nearest ground pixel: one dark row beside the office's desk (a
+        # shadow line, a slat classed ground) streaked across the floor revealed under it
+        fill = np.where(ground_used[..., None], _normalised_fill(img, src & ground), fill)
     if surface is not None:
         surface &= ~ground_used
         if surface.any():
@@ -1173,6 +1174,8 @@ def continue_background(
         if ex.shape[0] < 4 or ex.shape[1] < 4:
             continue
         t = adsn_texture(ex, (rs.stop - rs.start, cs.stop - cs.start), noise=noise[rs, cs])
+        # no stronger than the invented surfaces' grain: at full strength the random-phase
+        # copy of a bookcase's spines was a mosaic of coloured blocks behind the office's desk
         sd = float(t[region].std())
         if sd > MAX_GRAIN:
             t = t * (MAX_GRAIN / sd)

@@ -92,13 +92,13 @@ def standing_things(
     valid = kn_r[r0:r1, c0:c1]
     ground = closed_ground(cls, H) & valid
     lat_rows = pano_lonlat(H)[1][r0:r1]
-    # ... but not the small upright things on it that are taller than wide: a bollard, a
-    # post, a person's legs stand (the closing took them for specks of the ground, and
-    # they lay on it as wedges seen from aside: Sceaux 100_7104's bollards); flatter
-    # ones are patterns on the ground (a rug's border, a crack, a shadow)
+    # ... but not the small upright things on it that stand up more than a mark lying
+    # there could: a bollard, a post, a person's legs (the closing took them for specks of
+    # the ground, and they lay on it as wedges seen from aside: Sceaux 100_7104's
+    # bollards); flatter ones are patterns on the ground (a rug's border, a crack, a shadow)
     up = (cls == UPRIGHT) & valid
     ground &= ~_tall_islands(up & ground, up & ~ground, lat_rows, 2 * ground_closing_px(H))
-    seg = np.where((cls == UPRIGHT) & valid & ~ground, seg, -1)
+    seg = np.where(up & ~ground, seg, -1)
     n = int(seg.max()) + 1
     if n <= 0:
         return mask, dist
@@ -178,12 +178,12 @@ def _tall_islands(
     equirect rows of elevation `lat` (h,) rad, that are too tall for a mark lying on the
     ground: a square mark seen from the eye at depression δ is sin δ as tall as it is
     wide, a thing standing on the ground much more (Hoiem, Efros & Hebert's vertical cue).
-    Kept: at least MIN_TALL_PX rows tall, and as tall as TALL_FORESHORTEN · sin δ (δ at
-    the region's lowest row) and MIN_TALL_RATIO times its width (bounding box); not one
-    touching `others` (h, w) bool, the upright things the ground's closing left (the
-    corners of a pillar's foot are part of the pillar), nor one taller than `max_px`: no
-    speck but a line the closing bridged (a tower's edge between its face and the slope
-    behind, both classed ground, stood up as a post in front of the tower)."""
+    Kept: at least MIN_TALL_PX rows tall and max(MIN_TALL_RATIO, TALL_FORESHORTEN · sin δ)
+    times as tall as wide (bounding box, δ at its lowest row); not one touching `others`
+    (h, w) bool, the upright things the ground's closing left (the corners of a pillar's
+    foot are part of the pillar), nor one taller than `max_px`: no speck but a line the
+    closing bridged (a tower's edge between its face and the slope behind, both classed
+    ground, stood up as a post in front of the tower)."""
     import cv2
 
     n, lab, stats, _ = cv2.connectedComponentsWithStats(islands.astype(np.uint8), connectivity=8)
