@@ -1175,10 +1175,14 @@ def world_from_panorama(
         lay = outpaint.get("layout") or {}
         if not lay.get("indoor", True) and "far_upright" in outpaint:
             # outdoors: what the invented far skyline was painted from
+            shape = {
+                "treeline": "; shaped as a treeline's crowns",
+                "relief": "; shaped as relief, hills or roofs (no foliage in the photo)",
+            }.get(lay.get("far_band"), "")
             estimates["far_skyline"] = {
                 "value": round(float(lay.get("skyline_deg", 0.0)), 2),
                 "source": f"{lay.get('sources', {}).get('skyline', 'layout')}; colour and "
-                f"grain from {outpaint['far_upright']}",
+                f"grain from {outpaint['far_upright']}{shape}",
             }
         if isinstance(outpaint.get("ground_grain"), dict):
             estimates["ground_grain"] = dict(outpaint["ground_grain"])

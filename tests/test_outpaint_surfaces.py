@@ -365,9 +365,11 @@ def test_the_far_skyline_is_a_treeline_when_the_photo_shows_foliage() -> None:
         exg = float((2 * c[1] - c[0] - c[2]) / c.sum())
         if with_tree:
             assert info["far_upright"] == "foliage in the photo"
+            assert info["layout"]["far_band"] == "treeline"
             assert exg > 0.18, c
         else:
             assert info["far_upright"] == "the photo's upright things"
+            assert info["layout"]["far_band"] == "relief"
             assert exg < 0.1, c
 
 

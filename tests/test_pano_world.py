@@ -134,6 +134,8 @@ def test_world_from_one_photo_is_walkable_with_provenance(rocket: Path) -> None:
     # outdoors: the invented skyline's elevation, and what its colour was taken from
     sky = world.meta["estimates"]["far_skyline"]
     assert 0.5 <= sky["value"] <= 10.0 and "colour and grain from " in sky["source"]
+    # ... and its shape: the launch pad shows no foliage, so hills or roofs, not crowns
+    assert "relief" in sky["source"] and pano.meta["outpaint"]["layout"]["far_band"] == "relief"
     # where the ground's grain came from, in the world's record too (`info` shows it)
     grain = world.meta["estimates"]["ground_grain"]
     assert grain["value"] in ("photo", "panorama") and "ground" in grain["source"]
