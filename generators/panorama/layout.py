@@ -242,7 +242,7 @@ def estimate_layout(
             src["skyline"] = (
                 f"the photo's skyline (its lower quartile at {raw:.1f}°), brought to "
                 f"{skyline:.1f}°: a far skyline's mean lies within "
-                f"{SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}° (its crowns rise and fall about it)"
+                f"{SKYLINE_MIN_DEG:g}-{SKYLINE_MAX_DEG:g}° (the skyline rises and falls about it)"
             )
         anchors = _edge_anchors(labels, known, lon, lat)
         if anchors:
