@@ -398,7 +398,7 @@ def _check_writable(folder: Path, label: str, path: str | Path, checked: set[Pat
     `os.access` says yes to root whatever the folder. A trial's `object --out ob.ply --mesh
     ro/ob.glb` wrote ob.ply, then failed on the mesh."""
     from scene.errors import InputError
-    from scene.files import write_error_reason, write_probe_error
+    from scene.files import cannot_write, write_probe_error
 
     key = folder.absolute()
     if key in checked:
@@ -406,9 +406,7 @@ def _check_writable(folder: Path, label: str, path: str | Path, checked: set[Pat
     checked.add(key)
     exc = write_probe_error(folder)
     if exc is not None:
-        raise InputError(
-            f"{label} {path}: cannot write in {folder}: {write_error_reason(folder, exc)}"
-        )
+        raise InputError(f"{label} {path}: {cannot_write(folder, exc)}")
 
 
 def _output_of(args: argparse.Namespace) -> str:

@@ -267,10 +267,9 @@ def _run(args: argparse.Namespace, photos: Path, photos_label: str | None = None
     try:
         args.out.mkdir(exist_ok=True)  # its parent exists (checked before any work)
     except OSError as exc:  # read-only: the same line convert, export and render give
-        from scene.files import write_error_reason
+        from scene.files import cannot_write
 
-        reason = write_error_reason(args.out.parent, exc)
-        raise ValueError(f"cannot write in {args.out.parent}: {reason}") from None
+        raise ValueError(cannot_write(args.out.parent, exc)) from None
     bar = TerminalProgress("evaluate ")
     t0 = time.perf_counter()
     logging.getLogger("generators.reconstruct.evaluate").setLevel(logging.WARNING)

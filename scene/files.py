@@ -104,9 +104,7 @@ def make_temp_file(path: str | Path, suffix: str = "") -> tuple[int, Path]:
             prefix=prefix, suffix="-" + _fit(path.name, suffix, len(prefix) + 10), dir=folder
         )
     except OSError as exc:
-        raise SceneFormatError(
-            path, f"cannot write in {folder}: {write_error_reason(folder, exc)}"
-        ) from None
+        raise SceneFormatError(path, cannot_write(folder, exc)) from None
     return fd, Path(tmp)
 
 
@@ -123,9 +121,7 @@ def make_temp_dir(name: str, parent: str | Path | None = None) -> Path:
             )
         )
     except OSError as exc:
-        raise SceneFormatError(
-            folder / name, f"cannot write in {folder}: {write_error_reason(folder, exc)}"
-        ) from None
+        raise SceneFormatError(folder / name, cannot_write(folder, exc)) from None
 
 
 @contextmanager
@@ -294,6 +290,12 @@ def write_error_reason(folder: str | Path, exc: OSError) -> str:
     if exc.errno == errno.ENOENT and Path(folder).is_dir():
         return "the system does not let files be created there"
     return exc.strerror or str(exc)
+
+
+def cannot_write(folder: str | Path, exc: OSError) -> str:
+    """The one line every writer gives when `folder` takes no file: "cannot write in
+    FOLDER: why" (`write_error_reason`)."""
+    return f"cannot write in {folder}: {write_error_reason(folder, exc)}"
 
 
 def write_probe_error(folder: str | Path) -> OSError | None:

@@ -146,7 +146,7 @@ def run_app(argv: list[str]) -> int:
         print(f"error: --shot must be a .png file, got {args.shot}", file=sys.stderr)
         return 2
     if args.shot:
-        from scene.files import write_error_reason, write_probe_error
+        from scene.files import cannot_write, write_probe_error
 
         shot = Path(args.shot)
         if not shot.parent.is_dir():
@@ -158,11 +158,7 @@ def run_app(argv: list[str]) -> int:
         # before the window opens and the scene loads (a read-only folder failed at the end)
         exc = write_probe_error(shot.parent)
         if exc is not None:
-            print(
-                f"error: --shot {shot}: cannot write in {shot.parent}: "
-                f"{write_error_reason(shot.parent, exc)}",
-                file=sys.stderr,
-            )
+            print(f"error: --shot {shot}: {cannot_write(shot.parent, exc)}", file=sys.stderr)
             return 2
     asked = None
     if args.size:
