@@ -135,31 +135,45 @@ def test_a_vignetted_photo_meets_the_invented_sky_without_a_line() -> None:
     assert np.mean(steps) < 0.02, np.mean(steps)
 
 
+LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+WALL_CREAM = np.array([0.8, 0.68, 0.5], np.float32)
+
+
+def _wainscot_room() -> tuple[np.ndarray, ...]:
+    """A photo (|λ| < 30°, −40° < φ < 17°) of a room's walls 3 m away: dark panelling
+    below 1 m, WALL_CREAM above, the floor below. (L, A, known, z, img): the grid in
+    degrees, the photo's pixels, each pixel's height z (m) on the wall, the colours
+    (H, 2H, 3) without noise."""
+    L, A = _grid()
+    known = (np.abs(L) < 30) & (A > -40) & (A < 17)
+    panel = np.array([0.25, 0.15, 0.1], np.float32)
+    floor = np.array([0.5, 0.3, 0.15], np.float32)
+    z = 1.6 + 3.0 * np.tan(np.radians(A))  # height on a wall 3 m away (m(λ) = 1 near λ = 0)
+    img = np.where((z < 1.0)[..., None], panel, WALL_CREAM) * np.ones((H, 2 * H, 1), np.float32)
+    img[np.broadcast_to(z < 0.0, (H, 2 * H))] = floor
+    return L, A, known, z, img
+
+
+def _wall_lum(out: np.ndarray, A: np.ndarray, lon: float, z_m: float) -> float:
+    """Luminance of `out` at longitude `lon` (deg) where a wall 3 m off is `z_m` m high."""
+    col = int((lon + 180.0) / 360.0 * 2 * H)
+    rows = np.abs(A[:, 0] - np.degrees(np.arctan((z_m - 1.6) / 3.0))) < 2
+    return float((out[rows, col] @ LUMA).mean())
+
+
 def test_an_invented_room_keeps_the_photos_wainscot_at_its_height() -> None:
     """Indoors, the walls the photo shows are dark panelling below 1 m and cream above:
     the invented walls 90° and 180° away keep the dark band low and the light one high
     (at the same heights on the box room's walls), not one mean brown all round."""
-    rng = np.random.default_rng(5)
-    L, A = _grid()
-    known = (np.abs(L) < 30) & (A > -40) & (A < 17)
-    panel = np.array([0.25, 0.15, 0.1], np.float32)
-    cream = np.array([0.8, 0.68, 0.5], np.float32)
-    floor = np.array([0.5, 0.3, 0.15], np.float32)
-    tan = np.tan(np.radians(A))
-    z = 1.6 + 3.0 * tan  # height on a wall 3 m away (m(λ) = 1 near λ = 0)
-    img = np.where((z < 1.0)[..., None], panel, cream) * np.ones((H, 2 * H, 1), np.float32)
-    img[np.broadcast_to(z < 0.0, (H, 2 * H))] = floor
-    img = img + 0.03 * rng.standard_normal((H, 2 * H, 3))
+    L, A, known, z, img = _wainscot_room()
+    img = img + 0.03 * np.random.default_rng(5).standard_normal((H, 2 * H, 3))
     pano = np.where(known[..., None], img, 0).astype(np.float32)
     info: dict = {}
     out = outpaint_classical(pano, known.astype(np.float32), info=info)
     assert info["upper"] == "ceiling"
-    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
     for lon in (90.0, 180.0 - 1.0):
-        col = int((lon + 180.0) / 360.0 * 2 * H)
         # heights 0.5 m and 2.0 m on the invented wall (m(λ) = 1 at these longitudes)
-        low = lum[np.abs(A[:, 0] - np.degrees(np.arctan((0.5 - 1.6) / 3.0))) < 2, col].mean()
-        high = lum[np.abs(A[:, 0] - np.degrees(np.arctan((2.0 - 1.6) / 3.0))) < 2, col].mean()
+        low, high = (_wall_lum(out, A, lon, z_m) for z_m in (0.5, 2.0))
         assert high - low > 0.2, (lon, high, low)
 
 
@@ -170,28 +184,17 @@ def test_an_invented_room_takes_the_walls_at_the_photos_sides_not_the_bookcase_b
     mix with the bookcase: the photo's top rows were weighted as its border whatever their
     column (distance from its centre in both directions), and its cream walls came out
     taupe round the room (luminance at 2 m 0.43, now 0.62; the cream is 0.70)."""
-    rng = np.random.default_rng(3)
-    L, A = _grid()
-    known = (np.abs(L) < 30) & (A > -40) & (A < 17)
-    panel = np.array([0.25, 0.15, 0.1], np.float32)
-    cream = np.array([0.8, 0.68, 0.5], np.float32)
-    floor = np.array([0.5, 0.3, 0.15], np.float32)
-    tan = np.tan(np.radians(A))
-    z = 1.6 + 3.0 * tan  # height on a wall 3 m away
-    img = np.where((z < 1.0)[..., None], panel, cream) * np.ones((H, 2 * H, 1), np.float32)
+    L, A, known, z, img = _wainscot_room()
     shelf = np.broadcast_to((np.abs(L) < 17) & (z > 0.0), (H, 2 * H))
     spines = (np.floor(L / 1.2) % 2 == 0) & (np.floor(A / 4.0) % 3 != 0)
     img[shelf] = 0.12
     img[shelf & np.broadcast_to(spines, (H, 2 * H))] = (0.5, 0.2, 0.15)
-    img[np.broadcast_to(z < 0.0, (H, 2 * H))] = floor
-    img = img + 0.02 * rng.standard_normal((H, 2 * H, 3))
+    img = img + 0.02 * np.random.default_rng(3).standard_normal((H, 2 * H, 3))
     pano = np.where(known[..., None], img, 0).astype(np.float32)
     out = outpaint_classical(pano, known.astype(np.float32))
-    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
-    cream_lum = float(cream @ np.array([0.299, 0.587, 0.114], np.float32))
+    cream_lum = float(WALL_CREAM @ LUMA)
     for lon in (90.0, 180.0 - 1.0):
-        col = int((lon + 180.0) / 360.0 * 2 * H)
-        high = lum[np.abs(A[:, 0] - np.degrees(np.arctan((2.0 - 1.6) / 3.0))) < 2, col].mean()
+        high = _wall_lum(out, A, lon, 2.0)
         assert high > cream_lum - 0.12, (lon, high, cream_lum)
 
 
