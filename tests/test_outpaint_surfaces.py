@@ -177,6 +177,19 @@ def test_an_invented_room_keeps_the_photos_wainscot_at_its_height() -> None:
         assert high - low > 0.2, (lon, high, low)
 
 
+def test_an_invented_rooms_wainscot_ends_at_a_crisp_rail() -> None:
+    """The panelling's top is a line on the invented walls, not a gradient: between 0.8 m
+    and 1.2 m (the rail at 1 m) the wall's luminance makes all of its step from the panel
+    to the cream (smoothed across the rail it made 0.63 of it, a wall of fog)."""
+    L, A, known, z, img = _wainscot_room()
+    img = img + 0.03 * np.random.default_rng(5).standard_normal((H, 2 * H, 3))
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    out = outpaint_classical(pano, known.astype(np.float32))
+    for lon in (90.0, 180.0 - 1.0):
+        low, below, above, high = (_wall_lum(out, A, lon, z_m) for z_m in (0.5, 0.8, 1.2, 2.0))
+        assert (above - below) / (high - low) > 0.9, (lon, low, below, above, high)
+
+
 def test_an_invented_room_takes_the_walls_at_the_photos_sides_not_the_bookcase_between() -> None:
     """The photo shows cream walls at its sides above dark panelling and, between them, a
     dark bookcase from the floor to its top with lighter spines (the office photo). At the

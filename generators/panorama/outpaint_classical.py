@@ -41,6 +41,7 @@ import numpy as np
 
 from generators.jobs import CancelToken, ProgressFn, no_progress
 
+from .bands import band_labels
 from .classes import (
     GROUND,
     SKY,
@@ -181,6 +182,9 @@ def outpaint_classical(
     cover_s = _layout_cover(layout, hs, shape_seed)
     near_s, handover_s = _near_weights(onehot_s, known_s, upper, cover_s, share_s)
     weights_s = _mix_layout(near_s, cover_s, handover_s)  # {class: (hs, ws)}
+    wall_prof = (
+        _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout) if layout.indoor else None
+    )
     colours_s = _class_colours(
         img_s,
         onehot_s,
@@ -193,6 +197,7 @@ def outpaint_classical(
         layout,
         foliage,
         veg_ground,
+        wall_prof,
     )
     cancel.check()
     progress(0.45, "outpainting: synthesising textures")
@@ -261,6 +266,14 @@ def outpaint_classical(
         if float(w_t.max()) < 1e-3 or c not in colours_s:
             continue
         col_t = _resize_wrap(colours_s[c], ht, wt)
+        if c == UPRIGHT and wall_prof is not None:
+            # the walls' bands drawn at the texture's resolution: upsampled from the work
+            # grid a wainscot's rail was a staircase of 1.4° steps round the room
+            share_t = _resize_wrap(share_s, ht, wt).clip(0, 1)[..., None]
+            col_t = col_t + share_t * (
+                _wall_field(wall_prof, layout, ht, wt)
+                - _resize_wrap(_wall_field(wall_prof, layout, hs, ws), ht, wt)
+            )
         tex, size = _class_texture(
             img_t,
             known_t,
@@ -799,14 +812,15 @@ def _class_colours(
     layout: Layout | None = None,
     foliage: np.ndarray | None = None,
     veg_ground: bool = False,
+    wall_prof: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> dict:
     """Colour field (h, w, 3) of every class, continuing the photo's pixels of that class;
     where the layout rules (`share` (h, w), `_layout_share`) walls take the photo's
-    background colour (indoors by height on the wall, `_wall_profile`), a ceiling a light
-    tint. Outdoors upright things beside the photo are the far band everywhere: the colour
-    of its `foliage` (ht, wt) bool (`_foliage`) when given, else of its upright sides, with
-    a little of the sky's. veg_ground (`_vegetation_ground`): the ground is the colour of
-    that foliage too."""
+    background colour (indoors by height on the wall: `wall_prof`, `_wall_profile`), a
+    ceiling a light tint. Outdoors upright things beside the photo are the far band
+    everywhere: the colour of its `foliage` (ht, wt) bool (`_foliage`) when given, else of
+    its upright sides, with a little of the sky's. veg_ground (`_vegetation_ground`): the
+    ground is the colour of that foliage too."""
     h, w = known_s.shape
     _, lat = pano_lonlat(h, w)
     lat = lat[:, None, None].astype(np.float32)
@@ -827,12 +841,8 @@ def _class_colours(
     # the middle of a garage does not paint the garage red)
     up_t = known_t & (labels_t == UPRIGHT) if foliage is None else foliage
     wall = _border_mean(img_t, up_t, sideways=upper == SKY)
-    if wall is not None and layout is not None and layout.indoor:
-        prof = _wall_profile(img_t, known_t & (labels_t == UPRIGHT), layout)
-        if prof is not None:
-            lon_s, lat_s = pano_lonlat(h, w)
-            u = np.tan(np.clip(lat_s, -1.5, 1.5))[:, None] / layout.wall_factor(lon_s)[None, :]
-            wall = np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1)
+    if wall is not None and wall_prof is not None and layout is not None:
+        wall = _wall_field(wall_prof, layout, h, w)
     if wall is not None and upper == SKY:
         # outdoors what stands beside the photo is the far band (a treeline, hills): its
         # colour from the photo's edge on. The photo's upright colours carried on mixed its
@@ -879,6 +889,14 @@ def _class_colours(
     return {c: v.astype(np.float32) for c, v in out.items()}
 
 
+def _wall_field(prof: tuple[np.ndarray, np.ndarray], layout: Layout, h: int, w: int) -> np.ndarray:
+    """The box room's walls coloured by `_wall_profile` on an (h, w) equirect grid,
+    (h, w, 3) float32."""
+    lon, lat = pano_lonlat(h, w)
+    u = np.tan(np.clip(lat, -1.5, 1.5))[:, None] / layout.wall_factor(lon)[None, :]
+    return np.stack([np.interp(u, prof[0], prof[1][:, k]) for k in range(3)], -1).astype(np.float32)
+
+
 def _wall_profile(
     img: np.ndarray, sel: np.ndarray, layout: Layout
 ) -> tuple[np.ndarray, np.ndarray] | None:
@@ -894,11 +912,13 @@ def _wall_profile(
     on round the room, not the subject in the middle; measured in both directions, the
     photo's whole top rows counted as its border and the office's cream walls came out
     taupe, mixed with the bookcase and pictures between them) and by how plain they are
-    (`_plainness`: walls are plain, shelves and pictures are not). The bins are smoothed
-    over a twelfth of the wall's height (broad bands only: a cat's stripes in a close-up
-    are no wainscot) and drawn a third of the way back to the mean of all of them, the
-    same weights. None when the photo's upright pixels cover under a fifth of the wall's
-    height, fewer than 8 columns, or the photo's region has no centre (it wraps round).
+    (`_plainness`: walls are plain, shelves and pictures are not). The bins are split into
+    bands where their colour steps (`bands.band_labels`: a wainscot's rail; a band is at
+    least an eighth of the bins, so a cat's stripes in a close-up are none), smoothed over
+    a twelfth of the wall's height within each band (the rail stays a line) and drawn a
+    third of the way back to the mean of all of them, the same weights. None when the
+    photo's upright pixels cover under a fifth of the wall's height, fewer than 8 columns,
+    or the photo's region has no centre (it wraps round).
     """
     h, w = sel.shape
     d = _centre_distance(sel, sideways=True)
@@ -919,11 +939,20 @@ def _wall_profile(
     if ok.sum() < max(3, n // 5):
         return None
     centres = lo + (np.arange(n) + 0.5) / n * (hi - lo)
-    # normalised smoothing over the bins that have pixels (σ = 4 bins)
+    raw = csum[ok] / np.maximum(wsum[ok], 1e-9)[:, None]
+    band = np.full(n, -1)
+    band[ok] = band_labels(raw)
+    # normalised smoothing over the bins that have pixels (σ = 4 bins), within each band:
+    # across a wainscot's rail it drew a gradient 0.6 m tall, a room of fog
     k = np.exp(-0.5 * (np.arange(-12, 13) / 4.0) ** 2)
-    wsm = np.convolve(np.where(ok, wsum, 0.0), k, "same")
-    c = np.stack([np.convolve(np.where(ok, csum[:, j], 0.0), k, "same") for j in range(3)], -1)
-    c = c[ok] / np.maximum(wsm[ok], 1e-9)[:, None]
+    c = np.zeros((n, 3))
+    for b in np.unique(band[ok]):
+        inb = band == b
+        wsm = np.convolve(np.where(inb, wsum, 0.0), k, "same")
+        for j in range(3):
+            c[inb, j] = np.convolve(np.where(inb, csum[:, j], 0.0), k, "same")[inb]
+        c[inb] /= np.maximum(wsm[inb], 1e-9)[:, None]
+    c = c[ok]
     mean = csum.sum(0) / max(float(wsum.sum()), 1e-9)
     c = (2.0 / 3.0) * c + (1.0 / 3.0) * mean
     return centres[ok], c.astype(np.float32)
