@@ -1224,8 +1224,8 @@ def _surface_colour(
     return out.astype(np.float32)
 
 
-AO_STRENGTH = 0.35  # darkening right at a crease between floor, wall and ceiling
-AO_FALLOFF = 0.45  # m: the crease's shadow fades over this distance
+AO_STRENGTH = 0.22  # darkening right at a crease between floor, wall and ceiling
+AO_FALLOFF = 0.3  # m: the crease's shadow fades over this distance
 FLOOR_LIGHT = 0.86  # floor / ceiling brightness relative to the walls (light from the
 CEILING_LIGHT = 0.94  # windows and lamps falls mostly on the walls)
 WALL_SIDE_LIGHT = (0.88, 0.93)  # walls at right angles to the photo's (its left, its right)
