@@ -198,6 +198,35 @@ def test_a_vignetted_sky_carries_on_at_the_photos_edge_colours() -> None:
         assert step < 0.015, (lo, step)
 
 
+def test_a_vignetted_photos_dark_corner_leaves_no_blot_in_the_sky_beyond_it() -> None:
+    """A clear blue sky photographed through a lens that darkens its corners by 35 %: the
+    invented sky meets the dark corner, but its darkness fades within degrees rather than
+    spreading out as a blot (Sceaux 100_7100's top right). Diagonally out from the corner
+    the sky was 0.055 / 0.033 darker than the sky well away at 2° / 4°, now under 0.04 /
+    0.02."""
+    h = 256
+    lon, lat = pano_lonlat(h, 2 * h)
+    L, A = np.degrees(lon)[None, :], np.degrees(lat)[:, None]
+    known = (np.abs(L) < 30) & (A > -20) & (A < 25)
+    sky = np.array([0.55, 0.72, 0.95], np.float32)
+    ground = np.array([0.45, 0.42, 0.38], np.float32)
+    rng = np.random.default_rng(2)
+    img = np.where((A > 0)[..., None], sky, ground) + 0.01 * rng.standard_normal((h, 2 * h, 3))
+    r2 = (L / 30) ** 2 + ((A - 2.5) / 22.5) ** 2
+    img = img * (1 - 0.35 * np.clip(r2, 0, 2) / 2)[..., None]
+    pano = np.where(known[..., None], img, 0).astype(np.float32)
+    out = outpaint_classical(pano, known.astype(np.float32))
+    lum = out @ np.array([0.299, 0.587, 0.114], np.float32)
+
+    def at(lon_deg: float, lat_deg: float) -> float:
+        return float(lum[(np.abs(L - lon_deg) < 1) & (np.abs(A - lat_deg) < 1)].mean())
+
+    away = at(60.0, 28.0)
+    assert away - at(29.0, 24.0) > 0.05  # the photo's own corner is dark
+    for d, most in ((2.0, 0.04), (4.0, 0.02)):
+        assert away - at(30.0 + d, 25.0 + d) < most, (d, away, at(30.0 + d, 25.0 + d))
+
+
 def test_the_seam_offset_leaves_upright_things_and_the_photo_alone() -> None:
     """`_seam_offset` shifts only the sky and the ground: a photo that is all upright
     (a bookcase at its edge) gets no offset, and the photo's own texels never do; a sky

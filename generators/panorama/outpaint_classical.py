@@ -1637,6 +1637,8 @@ def _silhouette_beside(
 SEAM_SIGMA = 3.0  # texels: how finely along the photo's edge the offset follows its colours
 SEAM_RING = 3.0  # texels: the photo's outermost ring whose colours the surfaces must meet
 SEAM_FALLOFF_DEG = 12.0  # the offset fades out this far from the photo
+SEAM_COARSE = 8.0  # ... its part that varies along the edge over SEAM_COARSE × SEAM_SIGMA
+SEAM_FINE_DEG = 4.0  # ... and the finer rest this far
 
 
 def _seam_offset(
@@ -1676,6 +1678,7 @@ def _seam_offset(
     s = SEAM_SIGMA
     hs = min(WORK_HEIGHT, h)
     ring_den = _blur_wrap(ring.astype(np.float32), s)
+    fall = 1.0 - _smoothstep(0.0, SEAM_FALLOFF_DEG / 180.0 * h, dist)
     for c, wc in weights.items():
         if c not in classes or c not in surfaces:
             continue
@@ -1683,21 +1686,26 @@ def _seam_offset(
         pin = (ring & (labels == c)).astype(np.float32)
         if pin.sum() < 4:
             continue
-        den = _blur_wrap(pin, s)
-        photo = _blur_wrap(img * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
-        surf = _blur_wrap(surfaces[c] * pin[..., None], s) / np.maximum(den, 1e-6)[..., None]
-        # only where the ring is mostly of this class: a few pixels of a grey tower taken
-        # for sky at the frame pinned the sky to grey and drew a cloud 0.2 darker round it
-        ok = ((den > 0.05) & (den > 0.5 * ring_den)).astype(np.float32)
-        d = (photo - surf) * ok[..., None]
-        # the membrane is smooth: continued at the work size, then upsampled
-        ok_s = cv2.resize(ok, (2 * hs, hs), interpolation=cv2.INTER_AREA)
-        d_s = cv2.resize(d, (2 * hs, hs), interpolation=cv2.INTER_AREA)
-        d_s = d_s / np.maximum(ok_s, 1e-6)[..., None]
-        ext = _resize_wrap(_normalised_fill(d_s, ok_s > 0.25), h, w)
-        off += wc[..., None] * ext
-    fall = 1.0 - _smoothstep(0.0, SEAM_FALLOFF_DEG / 180.0 * h, dist)
-    return (off * fall[..., None] * (~known)[..., None]).astype(np.float32)
+        exts = []
+        for sig in (s, SEAM_COARSE * s):
+            den = _blur_wrap(pin, sig)
+            photo = _blur_wrap(img * pin[..., None], sig) / np.maximum(den, 1e-6)[..., None]
+            surf = _blur_wrap(surfaces[c] * pin[..., None], sig) / np.maximum(den, 1e-6)[..., None]
+            # only where the ring is mostly of this class: a few pixels of a grey tower taken
+            # for sky at the frame pinned the sky to grey and drew a cloud 0.2 darker round it
+            ok = ((den > 0.05) & (den > 0.5 * ring_den)).astype(np.float32)
+            d = (photo - surf) * ok[..., None]
+            # the membrane is smooth: continued at the work size, then upsampled
+            ok_s = cv2.resize(ok, (2 * hs, hs), interpolation=cv2.INTER_AREA)
+            d_s = cv2.resize(d, (2 * hs, hs), interpolation=cv2.INTER_AREA)
+            d_s = d_s / np.maximum(ok_s, 1e-6)[..., None]
+            exts.append(_resize_wrap(_normalised_fill(d_s, ok_s > 0.25), h, w))
+        # the offset's broad part fades out slowly, what varies quickly along the edge
+        # soon (multiband blending, Burt & Adelson 1983): a vignetted photo's dark corner
+        # carried out SEAM_FALLOFF_DEG was a blot in the sky beside it
+        fine = 1.0 - _smoothstep(0.0, SEAM_FINE_DEG / 180.0 * h, dist)
+        off += wc[..., None] * (exts[1] * fall[..., None] + (exts[0] - exts[1]) * fine[..., None])
+    return (off * (~known)[..., None]).astype(np.float32)
 
 
 def _band_color(img: np.ndarray, known: np.ndarray, top: bool, frac: float = 0.15) -> np.ndarray:
