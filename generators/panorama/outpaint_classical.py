@@ -1662,7 +1662,8 @@ def _seam_offset(
     class in the fill; dist (h, w) texels from the photo. For the sky and the ground, the
     difference photo − surface over the photo's outermost SEAM_RING texels of that class
     (both blurred by SEAM_SIGMA along the edge) is continued over the sphere at the work
-    size and faded out by SEAM_FALLOFF_DEG; it applies in proportion to the pixel's share
+    size; its broad part (blurred by SEAM_COARSE × SEAM_SIGMA) fades out by
+    SEAM_FALLOFF_DEG, the finer rest by SEAM_FINE_DEG; it applies in proportion to the pixel's share
     of that class. Upright things get none: at the photo's edge they are objects (a
     bookcase, a tree), and a wall shifted to their colour became a dark halo round the
     office photo; `classes` says which classes get one (a tree's crown carried on past
