@@ -353,6 +353,12 @@ def ground_contacts(
         rc = np.clip(contact_row, 0, H - 1)
         cols = np.arange(W)
         hid = any_ok & (occluders[rc, cols] | occluders[np.clip(rc + 1, 0, H - 1), cols])
+        # ... and the columns just beside them: a thing's outermost column, its edge
+        # pixels unclaimed by its segment, gave the wall behind a box the box's distance
+        from scipy.ndimage import maximum_filter1d
+
+        reach = max(1, int(round(W * HIDDEN_EDGE_DEG / 360.0)))
+        hid = any_ok & (maximum_filter1d(hid.astype(np.uint8), 2 * reach + 1, mode="wrap") > 0)
         if hid.any() and (any_ok & ~hid).any():
             dist = _fill_columns(dist, hid | ~any_ok, any_ok & ~hid)
             seen &= ~hid
@@ -396,6 +402,24 @@ def ground_contacts(
     dist = _smooth_within_layers(dist, max(3, W // 60))
     dist = merge_narrow_layers(dist, max(2, int(round(W * MIN_LAYER_DEG / 360))))
     return dist.astype(np.float32), seen
+
+
+BACKDROP_DEG = 15.0  # the wall behind a thing is the farthest contact this near it
+HIDDEN_EDGE_DEG = 0.75  # a hidden contact's columns reach this far beside the thing
+
+
+def backdrop_envelope(contact: np.ndarray, seen: np.ndarray, deg: float) -> np.ndarray:
+    """The farthest contact (W,) m among the `seen` (W,) bool columns (the photo's)
+    within ±`deg` of longitude of each column (wrap-around): the wall behind what stands
+    there. Columns with none that near get +inf (nothing says a thing there is the wall).
+    """
+    from scipy.ndimage import maximum_filter1d
+
+    W = len(contact)
+    size = max(3, int(round(2 * deg / 360.0 * W)) | 1)
+    x = np.where(seen, np.asarray(contact, np.float64), -np.inf)
+    env = maximum_filter1d(x, size=size, mode="wrap")
+    return np.where(np.isfinite(env), env, np.inf)
 
 
 def _fill_columns(x: np.ndarray, fill: np.ndarray, src: np.ndarray) -> np.ndarray:
@@ -741,6 +765,23 @@ def layered_depth(
             walls, _ = ground_contacts(classes, eye_height, far, None, radius)
             walls = smooth_panorama_contacts(walls)
             stand = stand & (stand_dist * EDGE_RATIO < walls[None, :])
+            stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
+        elif stand.any():
+            # a photo: what stands clearly in front of the farthest contact near it (the
+            # wall behind it). A wall's own segment, meeting the floor where the wall
+            # does, is the backdrop: counted as standing it hid its own contact, and the
+            # wall behind a desk, a pillar and a box took a pillar's distance, 3.9 m for
+            # 6 m (bench/world_synthetic.py --table)
+            # (one standing farther than that wall is no thing but a misread contact, a
+            # floor-coloured cabinet's top: it keeps hiding its columns as before)
+            raw, _ = ground_contacts(classes, eye_height, far, known, radius)
+            walls = backdrop_envelope(raw, (known >= 0.5).any(0), BACKDROP_DEG)[None, :]
+            at_wall = (stand_dist * EDGE_RATIO >= walls) & (stand_dist <= walls * EDGE_RATIO)
+            # ... a wall, not the far field: contacts tens of metres off step by metres
+            # from one column to the next, and the Sceaux castle's facade, no longer
+            # hiding them, cracked into columns with the sky through the tree before it
+            at_wall &= walls < NEAR_CONTACT_M
+            stand = stand & ~at_wall
             stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
         if not stand.any():
             stand = None

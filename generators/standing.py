@@ -12,8 +12,9 @@ IJCV 2004) and
     ground (its median contact row);
   * a segment lying wholly below the horizon whose lower boundary rests mostly on
     standing segments (a box's or a table's top, a chair's seat on its legs) stands at
-    their distance — things lower than the eye only, so a wall seen above a box keeps
-    its own distance.
+    their distance; one reaching above the eye only when it is of their colour family
+    or sits wholly on them, no wider (a pillar on its foot), so a wall seen above a box
+    keeps its own distance.
 
 The columns whose backdrop contact is hidden behind a standing thing take the backdrop
 from their neighbours (`pano_layers.ground_contacts(occluders=...)`), so the wall behind
@@ -34,8 +35,10 @@ from generators.panorama.projection import pano_lonlat
 from scene.units import EYE_HEIGHT
 
 MIN_CONTACT_SHARE = 0.3  # a segment stands on the ground along this share of its width
+CONTACT_GAP_PX = 3  # ... where the ground is at most this many rows below its lower edge
 REST_SHARE = 0.5  # ... or rests on standing segments along this share of its lower edge
 SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
+ON_TOP_SHARE = 0.9  # ... or resting on them along this share of its lower edge, no wider
 SAME_LIGHTNESS = 35.0  # ... and L* distance
 SHARED_BOUNDARY = 0.15  # ... touching along this share of the smaller one's boundary
 WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)
@@ -110,9 +113,13 @@ def standing_things(
     below = np.full_like(seg, -1)
     below[:-1] = seg[1:]
     bottom = (seg >= 0) & (below != seg)  # a segment's lower boundary
+    # the ground within CONTACT_GAP_PX rows below: a thing's foot often ends in a row or
+    # two of blended edge pixels, slivers of their own (the synthetic room's pillar stood
+    # on two one-row segments, never on the floor, and the wall behind the desk beside it
+    # took its distance)
     g_next = np.zeros_like(ground)
-    g_next[:-1] = ground[1:]
-    g_next[:-2] |= ground[2:]
+    for k in range(1, CONTACT_GAP_PX + 1):
+        g_next[:-k] |= ground[k:]
     on_ground = bottom & g_next
     col = np.broadcast_to(np.arange(w), seg.shape)
     row = np.broadcast_to(np.arange(h)[:, None], seg.shape)
@@ -156,7 +163,12 @@ def standing_things(
             sup = below[sel]
             if top_lat[sid] >= 0:
                 ref = np.median(chroma[sup], 0)
-                if float(np.linalg.norm(chroma[sid] - ref)) > SAME_CHROMA:
+                # ... or one set wholly on them, no wider than they are (a pillar on the
+                # band of its foot in another light): a wall seen above a box overhangs it
+                whole = rest[sid] >= ON_TOP_SHARE * edge[sid] and _within_columns(
+                    seg, sid, np.unique(sup)
+                )
+                if float(np.linalg.norm(chroma[sid] - ref)) > SAME_CHROMA and not whole:
                     continue
             d_seg[sid] = float(np.median(d_seg[sup]))
             grew = True
@@ -169,6 +181,16 @@ def standing_things(
     mask[r0:r1, c0:c1] = sub
     dist[r0:r1, c0:c1] = dsub
     return np.roll(mask, -shift, 1), np.roll(dist, -shift, 1)
+
+
+def _within_columns(seg: np.ndarray, sid: int, under: np.ndarray, slack: int = 2) -> bool:
+    """Whether segment `sid` of `seg` (h, w) int spans no columns beyond those of the
+    segments `under` (k,) int, give or take `slack` columns each side."""
+    cols = np.nonzero((seg == sid).any(0))[0]
+    sup = np.nonzero(np.isin(seg, under).any(0))[0]
+    if not len(cols) or not len(sup):
+        return False
+    return bool(cols[0] >= sup[0] - slack and cols[-1] <= sup[-1] + slack)
 
 
 def _tall_islands(
