@@ -738,7 +738,9 @@ def layered_depth(
     nearer than their median; indoors the things that stand clearly (EDGE_RATIO) in
     front of that surface stand at their own contact (`standing.standing_things`), as
     in a photo: smoothed into the walls, the lower half of a box or a chair lay on the
-    floor as a streak seen from aside. Without it every column stands at its own contact.
+    floor as a streak seen from aside. In a photo, the same but for a wall nearer than
+    NEAR_CONTACT_M: what stands at the farthest contact near it (`backdrop_envelope`) is
+    that wall. Without it every column stands at its own contact.
     """
     H, W = classes.shape
     _, lat = pano_lonlat(H)
