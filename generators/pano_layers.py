@@ -342,13 +342,7 @@ def ground_contacts(
     ok[fallback[has_fb].clip(0, H - 1), np.nonzero(has_fb)[0]] = True
     any_ok = ok.any(0)
     # the first such top met going up from the nadir
-    scan_row = np.where(any_ok, np.where(ok, rows, -1).max(0), H - 1)
-    # ... its distance at the top of its ground run: the test above lets up to 0.3 k
-    # ground rows over it, and the lowest row passing it lay that far down the run, every
-    # contact 1.6° too low at 768 rows (the synthetic room's walls 7-12 % near)
-    above = (g <= 0.5) & (rows < scan_row[None, :])
-    run_top = np.where(above, rows, -1).max(0) + 1
-    contact_row = np.where(any_ok, np.clip(run_top, scan_row - k, scan_row), scan_row)
+    contact_row = np.where(any_ok, np.where(ok, rows, -1).max(0), H - 1)
     lat_c = lat[np.clip(contact_row, 0, H - 1)]
     lat_c = np.minimum(lat_c, -1e-3)
     dist = np.where(any_ok, eye_height / np.tan(-lat_c), far if radius is None else radius)
@@ -370,7 +364,7 @@ def ground_contacts(
             seen &= ~hid
     if known is not None:
         kn = known >= 0.5
-        r = np.clip(scan_row, 0, H - 1)
+        r = np.clip(contact_row, 0, H - 1)
         cols = np.arange(W)
         inside = kn[r, cols]
         # contact on the photo's border: hidden
