@@ -1213,7 +1213,19 @@ def continue_background(
         if c1 - c0 > w // 2:  # the source wraps around the seam
             c0, c1 = 0, w
         c0, c1 = max(0, min(c0, w - 8)), min(w, max(c1, c0 + 8))
+        # the grain of the surface continued alone (its depth, within EDGE_RATIO of
+        # its sources' median): the things before it in the same columns gave the wall
+        # behind a box a random-phase mix of the box's, a pillar's and a block's colours,
+        # a striped ghost beside the box from a step aside
+        d_src = depth[np.broadcast_to(rows[rs, cs], region.shape)[region], used]
+        d_surf = float(np.median(d_src[d_src > 0])) if (d_src > 0).any() else 0.0
         ex = hp[rs, c0:c1]
+        if d_surf > 0:
+            d_ex = np.maximum(depth[rs, c0:c1], 1e-6)
+            same = np.abs(np.log(d_ex / d_surf)) < math.log(EDGE_RATIO)
+            # (and not within the high-pass's reach of another surface: its colour bleeds)
+            same = cv2.erode(same.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0
+            ex = np.where(same[..., None], ex, 0.0)
         if ex.shape[0] < 4 or ex.shape[1] < 4:
             continue
         t = adsn_texture(ex, (rs.stop - rs.start, cs.stop - cs.start), noise=noise[rs, cs])
