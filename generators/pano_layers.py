@@ -767,7 +767,6 @@ def layered_depth(
             walls, _ = ground_contacts(classes, eye_height, far, None, radius)
             walls = smooth_panorama_contacts(walls)
             stand = stand & (stand_dist * EDGE_RATIO < walls[None, :])
-            stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
         elif stand.any():
             # a photo: what stands clearly in front of the farthest contact near it (the
             # wall behind it). A wall's own segment, meeting the floor where the wall
@@ -784,7 +783,7 @@ def layered_depth(
             # hiding them, cracked into columns with the sky through the tree before it
             at_wall &= walls < NEAR_CONTACT_M
             stand = stand & ~at_wall
-            stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
+        stand_dist = np.where(stand, stand_dist, 0.0).astype(np.float32)
         if not stand.any():
             stand = None
     contact, seen = ground_contacts(classes, eye_height, far, known, radius, occluders=stand)
@@ -1217,7 +1216,7 @@ def continue_background(
         # its sources' median): the things before it in the same columns gave the wall
         # behind a box a random-phase mix of the box's, a pillar's and a block's colours,
         # a striped ghost beside the box from a step aside
-        d_src = depth[np.broadcast_to(rows[rs, cs], region.shape)[region], used]
+        d_src = depth[rows[rs, cs][region], used]
         d_surf = float(np.median(d_src[d_src > 0])) if (d_src > 0).any() else 0.0
         ex = hp[rs, c0:c1]
         if d_surf > 0:

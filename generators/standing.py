@@ -37,8 +37,8 @@ from scene.units import EYE_HEIGHT
 MIN_CONTACT_SHARE = 0.3  # a segment stands on the ground along this share of its width
 CONTACT_GAP_PX = 3  # ... where the ground is at most this many rows below its lower edge
 REST_SHARE = 0.5  # ... or rests on standing segments along this share of its lower edge
+ON_TOP_SHARE = 0.9  # ... above the eye: along this share, no wider than they (or SAME_CHROMA)
 SAME_CHROMA = 10.0  # Lab a*b* distance within one thing's colour family
-ON_TOP_SHARE = 0.9  # ... or resting on them along this share of its lower edge, no wider
 SAME_LIGHTNESS = 35.0  # ... and L* distance
 SHARED_BOUNDARY = 0.15  # ... touching along this share of the smaller one's boundary
 WORK_WIDTH = 480  # the photo region is segmented at most this wide (px)

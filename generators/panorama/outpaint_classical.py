@@ -1679,7 +1679,8 @@ def _seam_offset(
     s = SEAM_SIGMA
     hs = min(WORK_HEIGHT, h)
     ring_den = _blur_wrap(ring.astype(np.float32), s)
-    fall = 1.0 - _smoothstep(0.0, SEAM_FALLOFF_DEG / 180.0 * h, dist)
+    fall = (1.0 - _smoothstep(0.0, SEAM_FALLOFF_DEG / 180.0 * h, dist))[..., None]
+    fine = (1.0 - _smoothstep(0.0, SEAM_FINE_DEG / 180.0 * h, dist))[..., None]
     for c, wc in weights.items():
         if c not in classes or c not in surfaces:
             continue
@@ -1704,8 +1705,7 @@ def _seam_offset(
         # the offset's broad part fades out slowly, what varies quickly along the edge
         # soon (multiband blending, Burt & Adelson 1983): a vignetted photo's dark corner
         # carried out SEAM_FALLOFF_DEG was a blot in the sky beside it
-        fine = 1.0 - _smoothstep(0.0, SEAM_FINE_DEG / 180.0 * h, dist)
-        off += wc[..., None] * (exts[1] * fall[..., None] + (exts[0] - exts[1]) * fine[..., None])
+        off += wc[..., None] * (exts[1] * fall + (exts[0] - exts[1]) * fine)
     return (off * (~known)[..., None]).astype(np.float32)
 
 
